@@ -1,0 +1,56 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import pkg from "../package.json";
+import type { AppEnv } from "./kernel/env";
+import { d1Check, type HealthCheck, migrationsCheck } from "./kernel/health/checks";
+import { healthRoutes } from "./kernel/health/routes";
+import { bodyLimit } from "./kernel/http/body-limit";
+import { methodIndex, notFound, onError } from "./kernel/http/edge";
+import { init } from "./kernel/http/init";
+import { observe } from "./kernel/http/observe";
+import { requestId } from "./kernel/http/request-id";
+import { securityHeaders } from "./kernel/http/security-headers";
+import { resolveModules } from "./kernel/modules/registry";
+import type { ModuleDef } from "./kernel/modules/types";
+import { createRouter } from "./kernel/openapi/router";
+import { mountOpenApi } from "./kernel/openapi/routes";
+
+export interface AppOptions {
+  modules: readonly ModuleDef[];
+  /** Names of the D1 migrations shipped with this build, in order. */
+  migrations: readonly string[];
+}
+
+/** The app plus what the other entry points (queue, scheduled) need. */
+export interface Platform {
+  app: OpenAPIHono<AppEnv>;
+  /** The modules in dependency order. */
+  modules: ModuleDef[];
+}
+
+/**
+ * Composes plinth: kernel middleware in the order of the request path, kernel
+ * routes, then each module's routes in dependency order under `/api/v1`.
+ *
+ * @throws {ModuleRegistryError} when the modules cannot form a platform.
+ */
+export function createPlatform(options: AppOptions): Platform {
+  const modules = resolveModules(options.modules);
+  const app = createRouter();
+
+  app.use("*", requestId(), securityHeaders(), observe());
+  app.use("*", init({ version: pkg.version, modules: modules.map((m) => ({ name: m.name, version: m.version })) }));
+  app.use("*", bodyLimit());
+
+  const checks: HealthCheck[] = [d1Check, migrationsCheck(options.migrations)];
+  for (const m of modules) checks.push(...(m.health ?? []));
+  app.route("/", healthRoutes(checks));
+
+  for (const m of modules) {
+    if (m.routes) app.route(`/api/v1${m.base_path ?? `/${m.name}`}`, m.routes);
+  }
+
+  mountOpenApi(app, pkg.version);
+  app.notFound(notFound(methodIndex(app.routes)));
+  app.onError(onError);
+  return { app, modules };
+}

@@ -1,0 +1,96 @@
+import { z } from "zod";
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** A binding is present when the runtime gave us an object for it. */
+const binding = (kind: string) =>
+  z.custom<object>((v) => typeof v === "object" && v !== null, { message: `missing ${kind} binding` });
+
+/**
+ * The Worker's environment as plinth reads it. Parsed once per isolate and env
+ * object; every later read goes through the typed {@link Config}.
+ */
+const ConfigSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "staging", "production"]),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int("must be a whole number of bytes")
+    .min(1024, "must be at least 1024")
+    .max(100 * 1024 * 1024, "must be at most 104857600")
+    .default(1024 * 1024),
+  GIT_COMMIT: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be a commit id or 'unknown'")
+    .default("unknown"),
+  PLATFORM_DOMAIN: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+      "must be a lower-case DNS name",
+    )
+    .optional(),
+  DB: binding("D1"),
+  EVENTS: binding("Queue"),
+  FILES: binding("R2"),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The typed configuration every handler reads from the context. */
+export interface Config {
+  environment: z.infer<typeof ConfigSchema>["ENVIRONMENT"];
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+  gitCommit: string;
+  platformDomain: string | undefined;
+}
+
+/** A variable that failed validation: its name and why, never its value. */
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * Parses the Worker env into a {@link Config}. Pure: no caching, no logging.
+ * Every bad variable is reported, so one deploy fixes them all.
+ */
+export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? "(env)"),
+      // Messages come from the schema above and name expectations, not inputs.
+      message: issue.message,
+    }));
+    return { ok: false, issues };
+  }
+  const e = parsed.data;
+  return {
+    ok: true,
+    config: {
+      environment: e.ENVIRONMENT,
+      logLevel: e.LOG_LEVEL,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      gitCommit: e.GIT_COMMIT,
+      platformDomain: e.PLATFORM_DOMAIN,
+    },
+  };
+}
+
+// Per-isolate cache keyed by the env object: the runtime hands the same env
+// to every request of an isolate, so parsing happens once.
+const cache = new WeakMap<object, ConfigResult>();
+
+/** {@link parseConfig}, memoised per env object. */
+export function loadConfig(env: object): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env as Record<string, unknown>);
+    cache.set(env, result);
+  }
+  return result;
+}

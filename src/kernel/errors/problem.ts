@@ -1,0 +1,81 @@
+import { HTTPException } from "hono/http-exception";
+import { AppError } from "./app-error";
+
+/** RFC 9457 problem details, as the contract shapes them. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  request_id: string;
+  errors?: { path: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** Serialises an AppError as a problem+json body for the given request id. */
+export function toProblem(error: AppError, requestId: string): Problem {
+  const problem: Problem = {
+    ...error.extensions,
+    type: `/problems/${error.code}`,
+    title: error.title,
+    status: error.status,
+    code: error.code,
+    detail: error.detail ?? error.title,
+    request_id: requestId,
+  };
+  if (error.errors) problem.errors = error.errors;
+  return problem;
+}
+
+/** Builds the problem+json Response for an AppError. */
+export function problemResponse(error: AppError, requestId: string): Response {
+  const headers = new Headers(error.headers);
+  headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
+  return new Response(JSON.stringify(toProblem(error, requestId)), {
+    status: error.status,
+    headers,
+  });
+}
+
+/**
+ * Maps anything thrown to an AppError. Hono's own HTTPExceptions (malformed
+ * JSON, media type gate, body limit) keep their meaning; anything else is a
+ * bug and becomes `internal`, returned with `expected: false` so the caller
+ * logs its stack.
+ */
+export function normaliseError(error: unknown): { error: AppError; expected: boolean } {
+  if (error instanceof AppError) return { error, expected: true };
+  if (error instanceof HTTPException) {
+    switch (error.status) {
+      case 400:
+        return {
+          error: new AppError("validation_failed", {
+            detail: error.message || "the request is malformed",
+            errors: [{ path: "body", message: error.message || "malformed request body" }],
+          }),
+          expected: true,
+        };
+      case 401:
+        return { error: new AppError("unauthenticated"), expected: true };
+      case 403:
+        return { error: new AppError("forbidden"), expected: true };
+      case 404:
+        return { error: new AppError("not_found"), expected: true };
+      case 413:
+        return { error: new AppError("payload_too_large"), expected: true };
+      case 415:
+        return {
+          error: new AppError("unsupported_media_type", {
+            detail: "this route accepts application/json bodies only",
+          }),
+          expected: true,
+        };
+      default:
+        break;
+    }
+  }
+  return { error: new AppError("internal", { cause: error }), expected: false };
+}

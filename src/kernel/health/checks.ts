@@ -1,0 +1,105 @@
+/**
+ * A readiness check: resolves when the dependency is usable, throws an Error
+ * whose message (safe to show to operators) says what is wrong.
+ */
+export interface HealthCheck {
+  name: string;
+  run(env: Env): Promise<void>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  latency_ms: number;
+  error?: string;
+}
+
+/** Thrown by checks for failures whose message is meant for the response. */
+export class CheckFailed extends Error {
+  override name = "CheckFailed";
+}
+
+const TIMEOUT_MS = 3000;
+
+async function runOne(check: HealthCheck, env: Env): Promise<CheckResult> {
+  const started = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      check.run(env),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new CheckFailed(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, latency_ms: Date.now() - started };
+  } catch (error) {
+    // Only messages written for operators leave; driver errors may carry internals.
+    const message = error instanceof CheckFailed ? error.message : "check failed (see logs)";
+    return { ok: false, latency_ms: Date.now() - started, error: message };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/** Runs every check concurrently; each is bounded by a timeout. */
+export async function runChecks(
+  checks: readonly HealthCheck[],
+  env: Env,
+  onFailure: (name: string, error: unknown) => void = () => {},
+): Promise<{ ok: boolean; checks: Record<string, CheckResult> }> {
+  const results = await Promise.all(
+    checks.map(async (check) => {
+      const result = await runOne(
+        {
+          name: check.name,
+          run: (e) =>
+            check.run(e).catch((error: unknown) => {
+              onFailure(check.name, error);
+              throw error;
+            }),
+        },
+        env,
+      );
+      return [check.name, result] as const;
+    }),
+  );
+  return { ok: results.every(([, r]) => r.ok), checks: Object.fromEntries(results) };
+}
+
+/** D1 answers a trivial query. */
+export const d1Check: HealthCheck = {
+  name: "d1",
+  async run(env) {
+    const row = await env.DB.prepare("select 1 as one").first<{ one: number }>();
+    if (row?.one !== 1) throw new CheckFailed("select 1 returned an unexpected result");
+  },
+};
+
+/**
+ * The D1 migrations applied (wrangler's `d1_migrations` table) are exactly the
+ * ones shipped in `migrations/`, in order: a deploy that forgot
+ * `wrangler d1 migrations apply` is not ready.
+ */
+export function migrationsCheck(expected: readonly string[]): HealthCheck {
+  return {
+    name: "migrations",
+    async run(env) {
+      let applied: string[];
+      try {
+        const { results } = await env.DB.prepare("select name from d1_migrations order by id").all<{ name: string }>();
+        applied = results.map((r) => r.name);
+      } catch (error) {
+        if (String(error).includes("no such table")) {
+          if (expected.length === 0) return;
+          throw new CheckFailed(`no migrations applied; pending: ${expected.join(", ")}`);
+        }
+        throw error;
+      }
+      const pending = expected.filter((name) => !applied.includes(name));
+      const unknown = applied.filter((name) => !expected.includes(name));
+      const problems: string[] = [];
+      if (pending.length > 0) problems.push(`pending: ${pending.join(", ")}`);
+      if (unknown.length > 0) problems.push(`applied but not shipped: ${unknown.join(", ")}`);
+      if (problems.length > 0) throw new CheckFailed(problems.join("; "));
+    },
+  };
+}

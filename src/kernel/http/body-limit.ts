@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit as honoBodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+
+/**
+ * Refuses bodies over the configured `MAX_BODY_BYTES` with 413
+ * `payload_too_large`: at once when `Content-Length` says so, and as soon as
+ * a chunked body passes the limit while it streams in.
+ */
+export const bodyLimit = (): MiddlewareHandler<AppEnv> => {
+  // One limiter per configured size; the size is fixed for an isolate's env.
+  const limiters = new Map<number, MiddlewareHandler>();
+  return async function bodyLimit(c, next) {
+    const maxSize = c.var.config.maxBodyBytes;
+    let limiter = limiters.get(maxSize);
+    if (!limiter) {
+      limiter = honoBodyLimit({
+        maxSize,
+        onError: () => {
+          throw new AppError("payload_too_large", { detail: `request bodies are limited to ${maxSize} bytes` });
+        },
+      });
+      limiters.set(maxSize, limiter);
+    }
+    return limiter(c, next);
+  };
+};

@@ -1,0 +1,66 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { AppEnv } from "../env";
+import { AppError, normaliseError, problemResponse } from "../errors";
+import { errorFields } from "../log";
+import { loggerOf } from "./init";
+
+interface RouteEntry {
+  method: string;
+  path: string;
+}
+
+/** Compiles a Hono path pattern (`/a/:id/*`) into a matcher. */
+function compile(path: string): RegExp {
+  const source = path
+    .split("/")
+    .map((segment) => {
+      if (segment === "*") return ".*";
+      if (segment.startsWith(":")) {
+        const custom = segment.match(/^:[^{]+\{(.+)\}\??$/);
+        return custom ? `(?:${custom[1]})` : "[^/]+";
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("/");
+  return new RegExp(`^${source}/?$`);
+}
+
+/**
+ * Knows which methods each path answers, so an unmatched request can be told
+ * 405 with `Allow` instead of 404 when the path exists.
+ */
+export function methodIndex(routes: readonly RouteEntry[]): (path: string) => string[] {
+  const entries = routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, matcher: compile(r.path) }));
+  return (path) => {
+    const methods = new Set<string>();
+    for (const e of entries) if (e.matcher.test(path)) methods.add(e.method);
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+}
+
+/** 404 `not_found`, or 405 `method_not_allowed` with `Allow` when the path exists. */
+export function notFound(allowed: (path: string) => string[]): NotFoundHandler<AppEnv> {
+  return (c: Context<AppEnv>) => {
+    const methods = allowed(c.req.path);
+    const error =
+      methods.length > 0
+        ? new AppError("method_not_allowed", {
+            detail: `${c.req.method} is not allowed on ${c.req.path}`,
+            headers: { Allow: methods.join(", ") },
+          })
+        : new AppError("not_found", { detail: `no route for ${c.req.method} ${c.req.path}` });
+    return problemResponse(error, c.var.requestId);
+  };
+}
+
+/**
+ * Renders everything thrown as problem+json. Expected errors pass through
+ * with their code; anything else is logged with its stack and leaves as
+ * `internal` carrying only the request id.
+ */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  const { error, expected } = normaliseError(err);
+  if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
+  return problemResponse(error, c.var.requestId);
+};

@@ -1,0 +1,148 @@
+import semver from "semver";
+import type { ModuleDef } from "./types";
+
+const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const PERMISSION = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
+const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$/;
+
+/** One problem with the registered modules, naming the module at fault. */
+export interface RegistryProblem {
+  module: string;
+  problem: string;
+}
+
+/** Thrown when the module list cannot form a platform; lists every problem. */
+export class ModuleRegistryError extends Error {
+  readonly problems: RegistryProblem[];
+  constructor(problems: RegistryProblem[]) {
+    super(`invalid module registry:\n${problems.map((p) => `  - module "${p.module}": ${p.problem}`).join("\n")}`);
+    this.name = "ModuleRegistryError";
+    this.problems = problems;
+  }
+}
+
+function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
+  const say = (problem: string) => problems.push({ module: def.name, problem });
+  if (!MODULE_NAME.test(def.name)) say("name must be 1-63 chars of a-z, 0-9 and '-', starting with a letter");
+  if (!semver.valid(def.version)) say(`version "${def.version}" is not a semantic version`);
+  if (def.base_path !== undefined && def.base_path !== "" && !/^(\/[a-z0-9][a-z0-9._-]*)+$/.test(def.base_path)) {
+    say(`base_path "${def.base_path}" must be "" or start with "/" and contain lower-case path segments`);
+  }
+  for (const permission of def.permissions ?? []) {
+    if (!PERMISSION.test(permission)) say(`permission "${permission}" is not of the form <module>.<resource>.<action>`);
+  }
+  for (const type of [...(def.events?.publishes ?? []), ...Object.keys(def.events?.subscribes ?? {})]) {
+    if (!EVENT_TYPE.test(type)) say(`event type "${type}" is not of the form <module>.<entity>.<verb>`);
+  }
+  const jobNames = new Set<string>();
+  for (const job of def.jobs ?? []) {
+    if (jobNames.has(job.name)) say(`job "${job.name}" is declared twice`);
+    jobNames.add(job.name);
+  }
+}
+
+function checkDependencies(def: ModuleDef, byName: Map<string, ModuleDef>, problems: RegistryProblem[]): void {
+  for (const [dependency, range] of Object.entries(def.depends_on ?? {})) {
+    const say = (problem: string) => problems.push({ module: def.name, problem });
+    if (semver.validRange(range) === null) {
+      say(`depends on "${dependency}" with an invalid version range "${range}"`);
+      continue;
+    }
+    const target = byName.get(dependency);
+    if (!target) {
+      say(`depends on "${dependency}" (${range}), which is not registered`);
+    } else if (semver.valid(target.version) && !semver.satisfies(target.version, range)) {
+      say(`depends on "${dependency}" ${range}, but version ${target.version} is registered`);
+    }
+  }
+}
+
+/**
+ * Orders modules so each comes after its dependencies (Kahn's algorithm;
+ * ties keep registration order, so the result is deterministic). Returns the
+ * modules on a cycle when there is one.
+ */
+function topologicalOrder(defs: readonly ModuleDef[]): { order: ModuleDef[]; cycle: string[] | null } {
+  const byName = new Map(defs.map((d) => [d.name, d]));
+  const remaining = new Map<string, number>();
+  for (const d of defs) {
+    const deps = Object.keys(d.depends_on ?? {}).filter((n) => byName.has(n));
+    remaining.set(d.name, deps.length);
+  }
+  const order: ModuleDef[] = [];
+  const placed = new Set<string>();
+  while (order.length < defs.length) {
+    const next = defs.find((d) => !placed.has(d.name) && remaining.get(d.name) === 0);
+    if (!next) break;
+    order.push(next);
+    placed.add(next.name);
+    for (const d of defs) {
+      if (!placed.has(d.name) && d.depends_on && next.name in d.depends_on) {
+        remaining.set(d.name, (remaining.get(d.name) ?? 1) - 1);
+      }
+    }
+  }
+  if (order.length === defs.length) return { order, cycle: null };
+  return {
+    order,
+    cycle: findCycle(
+      defs.filter((d) => !placed.has(d.name)),
+      byName,
+    ),
+  };
+}
+
+/** Walks dependency edges among the unplaced modules until one repeats. */
+function findCycle(unplaced: ModuleDef[], byName: Map<string, ModuleDef>): string[] {
+  const path: string[] = [];
+  let current = unplaced[0];
+  while (current && !path.includes(current.name)) {
+    path.push(current.name);
+    const nextName: string | undefined = Object.keys(current.depends_on ?? {}).find(
+      (n) => byName.has(n) && unplaced.some((u) => u.name === n),
+    );
+    current = nextName ? byName.get(nextName) : undefined;
+  }
+  if (!current) return path;
+  return [...path.slice(path.indexOf(current.name)), current.name];
+}
+
+/**
+ * Validates the registered modules and returns them in dependency order.
+ * Refuses duplicate names, malformed names and versions, missing or
+ * unsatisfied dependencies, dependency cycles, and a permission declared by
+ * two modules; every problem names the module.
+ *
+ * @throws {ModuleRegistryError} listing every problem found.
+ */
+export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
+  const problems: RegistryProblem[] = [];
+  const byName = new Map<string, ModuleDef>();
+  for (const def of defs) {
+    if (byName.has(def.name))
+      problems.push({ module: def.name, problem: "is registered twice (module names must be unique)" });
+    else byName.set(def.name, def);
+    checkModule(def, problems);
+  }
+  const permissionOwner = new Map<string, string>();
+  for (const def of byName.values()) {
+    checkDependencies(def, byName, problems);
+    for (const permission of def.permissions ?? []) {
+      const owner = permissionOwner.get(permission);
+      if (owner !== undefined) {
+        problems.push({
+          module: def.name,
+          problem: `permission "${permission}" is already declared by module "${owner}"`,
+        });
+      } else permissionOwner.set(permission, def.name);
+    }
+  }
+  const unique = [...byName.values()];
+  const { order, cycle } = topologicalOrder(unique);
+  if (cycle) {
+    const first = cycle[0] ?? "?";
+    problems.push({ module: first, problem: `is part of a dependency cycle: ${cycle.join(" -> ")}` });
+  }
+  if (problems.length > 0) throw new ModuleRegistryError(problems);
+  return order;
+}

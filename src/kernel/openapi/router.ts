@@ -1,0 +1,61 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { AppError, type FieldError } from "../errors";
+
+const TARGET_PREFIX: Record<string, string> = {
+  json: "body",
+  form: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  cookie: "cookie",
+};
+
+/** Turns zod issues into the contract's `errors` list: every bad field, once. */
+export function fieldErrors(target: string, error: z.ZodError): FieldError[] {
+  const prefix = TARGET_PREFIX[target] ?? target;
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+}
+
+/**
+ * Creates an OpenAPIHono router whose validation failures become
+ * `validation_failed` problems listing every bad field. Every module's
+ * routes and the kernel's own are built with it.
+ *
+ * @example
+ * export const routes = createRouter().openapi(getThing, async (c) => c.json(…, 200));
+ */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = fieldErrors(result.target, result.error);
+        throw new AppError("validation_failed", {
+          detail: `${errors.length} invalid field${errors.length === 1 ? "" : "s"}`,
+          errors,
+        });
+      }
+    },
+  });
+}
+
+/** The problem+json body, for OpenAPI response declarations. */
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "/problems/not_found" }),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ example: "not_found" }),
+    detail: z.string(),
+    request_id: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+/** A problem+json response entry for `createRoute({ responses })`. */
+export function problem(description: string) {
+  return { description, content: { "application/problem+json": { schema: ProblemSchema } } };
+}

@@ -1,0 +1,38 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { DOCS_CSS, DOCS_HTML } from "./docs-page";
+import { DOCS_JS } from "./docs-script";
+
+/** The docs page runs its own script and style from this origin, nothing else. */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Adds `/openapi.json` (OpenAPI 3.1, generated from every route declared with
+ * `createRoute`, kernel and modules alike) and the `/docs` reference page.
+ * Call after all routes are mounted.
+ */
+export function mountOpenApi(app: OpenAPIHono<AppEnv>, version: string): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (`plk_…`), a JWT access token, or on /api/v1/platform the platform root key.",
+  });
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "plinth API",
+      version,
+      description: "Multi-tenant SaaS platform runtime for Cloudflare Workers. Errors are RFC 9457 problem+json.",
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+    security: [{ bearer: [] }],
+  }));
+  const page = (body: string, type: string) => () =>
+    new Response(body, {
+      headers: { "Content-Type": type, "Content-Security-Policy": DOCS_CSP, "Cache-Control": "no-cache" },
+    });
+  app.get("/docs", page(DOCS_HTML, "text/html; charset=utf-8"));
+  app.get("/docs/app.js", page(DOCS_JS, "text/javascript; charset=utf-8"));
+  app.get("/docs/app.css", page(DOCS_CSS, "text/css; charset=utf-8"));
+}

@@ -1,0 +1,8 @@
+import type { ModuleDef } from "../kernel/modules/types";
+import { system } from "./system";
+
+/**
+ * The registered modules: the one list a product team edits to add or remove
+ * a module. Order here does not matter; the registry orders by dependencies.
+ */
+export const modules: ModuleDef[] = [system()];

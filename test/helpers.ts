@@ -1,0 +1,44 @@
+import { env } from "cloudflare:workers";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { expect } from "vitest";
+import { createPlatform } from "../src/app";
+import { MIGRATIONS } from "../src/generated/migrations";
+import type { AppEnv } from "../src/kernel/env";
+import type { Problem } from "../src/kernel/errors";
+import type { ModuleDef } from "../src/kernel/modules/types";
+
+/** A platform over the given modules, served in-process with the test env. */
+export function testApp(
+  modules: ModuleDef[],
+  overrides: Partial<Record<string, unknown>> = {},
+  migrations: readonly string[] = MIGRATIONS,
+) {
+  const { app } = createPlatform({ modules, migrations });
+  const testEnv = { ...env, ...overrides } as Env;
+  return {
+    app: app as OpenAPIHono<AppEnv>,
+    fetch: (path: string, init?: RequestInit) => app.request(path, init, testEnv),
+  };
+}
+
+/** Asserts a response is the contract's problem+json for `code` and returns it. */
+export async function expectProblem(res: Response, status: number, code: string): Promise<Problem> {
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  const body = (await res.json()) as Problem;
+  expect({ status: res.status, code: body.code }).toEqual({ status, code });
+  expect(body.status).toBe(status);
+  expect(body.type).toBe(`/problems/${code}`);
+  expect(typeof body.title).toBe("string");
+  expect(typeof body.detail).toBe("string");
+  expect(body.request_id).toBe(res.headers.get("x-request-id"));
+  return body;
+}
+
+/** The security headers every response must carry. */
+export function expectSecurityHeaders(res: Response): void {
+  expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(res.headers.get("x-frame-options")).toBe("DENY");
+  expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+  expect(res.headers.get("content-security-policy")).toBeTruthy();
+  expect(res.headers.get("x-request-id")).toBeTruthy();
+}

@@ -1,0 +1,49 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseConfig } from "../../src/kernel/config";
+import { system } from "../../src/modules/system";
+import { expectProblem, testApp } from "../helpers";
+
+describe("configuration", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("parses the test environment with defaults", () => {
+    const result = parseConfig({ ...env });
+    expect(result).toMatchObject({
+      ok: true,
+      config: { environment: "test", logLevel: "warn", maxBodyBytes: 1048576, gitCommit: "test-commit" },
+    });
+  });
+
+  it("reports every bad or missing variable by name", () => {
+    const { DB: _db, ...rest } = env as unknown as Record<string, unknown>;
+    const result = parseConfig({ ...rest, ENVIRONMENT: "prod", MAX_BODY_BYTES: "lots", LOG_LEVEL: "loud" });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => i.variable).sort()).toEqual(["DB", "ENVIRONMENT", "LOG_LEVEL", "MAX_BODY_BYTES"]);
+  });
+
+  it("fails every request with config_invalid, naming the variable but never its value", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    const { fetch } = testApp([system()], { LOG_LEVEL: "chatty-s3cr3t" });
+    for (const path of ["/healthz", "/api/v1/system/info", "/nope"]) {
+      const res = await fetch(path);
+      const body = await expectProblem(res, 500, "config_invalid");
+      expect(body.detail).toContain("LOG_LEVEL");
+      expect(JSON.stringify(body)).not.toContain("chatty-s3cr3t");
+    }
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "config invalid");
+    expect(logged.length).toBe(3);
+    expect(logged[0]?.variables).toEqual(["LOG_LEVEL"]);
+    expect(lines.join("\n")).not.toContain("chatty-s3cr3t");
+  });
+
+  it("honours MAX_BODY_BYTES", async () => {
+    const { fetch } = testApp([system()], { MAX_BODY_BYTES: "4096" });
+    const small = await fetch("/api/v1/system/info", { method: "POST", body: "x".repeat(4096) });
+    expect(small.status).toBe(405);
+    const big = await fetch("/api/v1/system/info", { method: "POST", body: "x".repeat(4097) });
+    await expectProblem(big, 413, "payload_too_large");
+  });
+});

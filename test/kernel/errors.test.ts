@@ -1,0 +1,158 @@
+import { SELF } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { notesModule } from "../fixtures";
+import { expectProblem, expectSecurityHeaders, testApp } from "../helpers";
+
+const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify(body),
+});
+
+describe("problem+json for every error", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("400 lists every invalid field at once", async () => {
+    const { fetch } = testApp([notesModule()]);
+    const res = await fetch("/api/v1/notes/notes?dry_run=maybe", json({ title: "" }));
+    const body = await expectProblem(res, 400, "validation_failed");
+    const paths = (body.errors ?? []).map((e) => e.path).sort();
+    // query validation runs first and fails alone; fix it and the body errors all show
+    expect(paths).toEqual(["query.dry_run"]);
+    const res2 = await fetch("/api/v1/notes/notes", json({ title: "", tags: ["a", 1] }));
+    const body2 = await expectProblem(res2, 400, "validation_failed");
+    expect((body2.errors ?? []).map((e) => e.path).sort()).toEqual(["body.body", "body.tags.1", "body.title"]);
+    for (const e of body2.errors ?? []) expect(e.message.length).toBeGreaterThan(0);
+  });
+
+  it("400 for malformed JSON", async () => {
+    const { fetch } = testApp([notesModule()]);
+    const res = await fetch("/api/v1/notes/notes", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"title": "x", ',
+    });
+    await expectProblem(res, 400, "validation_failed");
+  });
+
+  it("accepts a valid body", async () => {
+    const { fetch } = testApp([notesModule()]);
+    const res = await fetch("/api/v1/notes/notes", json({ title: "hello", body: "world" }));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ title: "hello", body: "world" });
+    expectSecurityHeaders(res);
+  });
+
+  it("404 for an unknown path", async () => {
+    const res = await SELF.fetch("http://plinth.test/nope");
+    const body = await expectProblem(res, 404, "not_found");
+    expect(body.detail).toContain("/nope");
+    expectSecurityHeaders(res);
+  });
+
+  it("405 with Allow for a known path and another method", async () => {
+    const res = await SELF.fetch("http://plinth.test/api/v1/system/info", { method: "DELETE" });
+    await expectProblem(res, 405, "method_not_allowed");
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
+    expectSecurityHeaders(res);
+  });
+
+  it("405 also for parameterised module routes", async () => {
+    const { fetch } = testApp([notesModule()]);
+    const res = await fetch("/api/v1/notes/notes", { method: "GET" });
+    await expectProblem(res, 405, "method_not_allowed");
+    expect(res.headers.get("allow")).toBe("POST");
+  });
+
+  it("413 from Content-Length before the body is read", async () => {
+    const { fetch } = testApp([notesModule()], { MAX_BODY_BYTES: "2048" });
+    let pulled = 0;
+    // A body that would take forever to send: the answer must not wait for it.
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 1000) controller.close();
+        else controller.enqueue(new Uint8Array(1024));
+      },
+    });
+    const res = await fetch("/api/v1/notes/notes", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(10 * 1024 * 1024) },
+      body: stream,
+      // @ts-expect-error: workerd needs duplex for streamed request bodies
+      duplex: "half",
+    });
+    const body = await expectProblem(res, 413, "payload_too_large");
+    expect(body.detail).toContain("2048");
+    expect(pulled).toBeLessThan(10);
+  });
+
+  it("413 for a chunked body that passes the limit while streaming", async () => {
+    const { fetch } = testApp([notesModule()], { MAX_BODY_BYTES: "2048" });
+    const chunk = new TextEncoder().encode("x".repeat(1000));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent++;
+        if (sent > 100) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch("/api/v1/notes/notes", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+      // @ts-expect-error: workerd needs duplex for streamed request bodies
+      duplex: "half",
+    });
+    await expectProblem(res, 413, "payload_too_large");
+    expect(sent).toBeLessThan(10);
+  });
+
+  it("413 through the real Worker with the default 1 MiB limit", async () => {
+    const res = await SELF.fetch("http://plinth.test/api/v1/system/info", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(1024 * 1024 + 1),
+    });
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
+  it("415 for a non-JSON body on a JSON route", async () => {
+    const { fetch } = testApp([notesModule()]);
+    const res = await fetch("/api/v1/notes/notes", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "title=x",
+    });
+    await expectProblem(res, 415, "unsupported_media_type");
+    const form = await fetch("/api/v1/notes/notes", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "title=x&body=y",
+    });
+    await expectProblem(form, 415, "unsupported_media_type");
+  });
+
+  it("a thrown AppError keeps its code and detail", async () => {
+    const { fetch } = testApp([notesModule()]);
+    const body = await expectProblem(await fetch("/api/v1/notes/teapot"), 409, "conflict");
+    expect(body.detail).toBe("the note is locked");
+  });
+
+  it("500 internal for an unexpected error: no detail, no stack, stack logged", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    const { fetch } = testApp([notesModule()]);
+    const res = await fetch("/api/v1/notes/boom");
+    const text = await res.clone().text();
+    const body = await expectProblem(res, 500, "internal");
+    expect(Object.keys(body).sort()).toEqual(["code", "detail", "request_id", "status", "title", "type"]);
+    expect(text).not.toContain("secret");
+    expect(text).not.toContain("at ");
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const failure = logged.find((l) => l.msg === "unhandled error");
+    expect(failure?.stack).toContain("secret database password");
+    expect(failure?.request_id).toBe(body.request_id);
+  });
+});

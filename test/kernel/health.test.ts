@@ -1,0 +1,87 @@
+import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { system } from "../../src/modules/system";
+import { testApp } from "../helpers";
+
+interface Ready {
+  status: string;
+  checks: Record<string, { ok: boolean; latency_ms: number; error?: string }>;
+}
+
+describe("health", () => {
+  it("/healthz answers ok", async () => {
+    const res = await SELF.fetch("http://plinth.test/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  it("/readyz checks D1 and that the shipped migrations are applied", async () => {
+    const res = await SELF.fetch("http://plinth.test/readyz");
+    const body = (await res.json()) as Ready;
+    expect(res.status).toBe(200);
+    expect(body.status).toBe("ok");
+    expect(Object.keys(body.checks).sort()).toEqual(["d1", "migrations"]);
+    for (const check of Object.values(body.checks)) {
+      expect(check.ok).toBe(true);
+      expect(check.latency_ms).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("/readyz is 503 naming a pending migration", async () => {
+    const { fetch } = testApp([system()], {}, ["0000_init.sql", "0001_not_applied.sql"]);
+    const res = await fetch("/readyz");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as Ready;
+    expect(body.status).toBe("unavailable");
+    expect(body.checks.d1?.ok).toBe(true);
+    expect(body.checks.migrations).toMatchObject({ ok: false, error: "pending: 0001_not_applied.sql" });
+  });
+
+  it("/readyz is 503 when a migration is applied that this build does not ship", async () => {
+    const { fetch } = testApp([system()], {}, []);
+    const body = (await (await fetch("/readyz")).json()) as Ready;
+    expect(body.checks.migrations).toMatchObject({ ok: false, error: "applied but not shipped: 0000_init.sql" });
+  });
+
+  it("/readyz is 503 when D1 fails, without leaking the driver's message", async () => {
+    const brokenDb = {
+      prepare() {
+        throw new Error("D1_ERROR: internal host db-7.internal refused");
+      },
+    };
+    const { fetch } = testApp([system()], { DB: brokenDb });
+    const res = await fetch("/readyz");
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(text).not.toContain("db-7.internal");
+    const body = JSON.parse(text) as Ready;
+    expect(body.checks.d1).toMatchObject({ ok: false, error: "check failed (see logs)" });
+  });
+
+  it("/readyz includes module checks", async () => {
+    const { fetch } = testApp([
+      {
+        name: "cache",
+        version: "1.0.0",
+        health: [
+          {
+            name: "cache",
+            run: async () => {
+              throw new (await import("../../src/kernel/health/checks")).CheckFailed("cache cold");
+            },
+          },
+        ],
+      },
+    ]);
+    const body = (await (await fetch("/readyz")).json()) as Ready;
+    expect(body.checks.cache).toMatchObject({ ok: false, error: "cache cold" });
+    expect(body.checks.d1?.ok).toBe(true);
+  });
+
+  it("has a D1 binding the checks really query", async () => {
+    const row = await env.DB.prepare("select count(*) as n from d1_migrations").first<{ n: number }>();
+    expect(row?.n).toBe(MIGRATIONS.length);
+  });
+});

@@ -1,0 +1,60 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { notesModule } from "../fixtures";
+import { testApp } from "../helpers";
+
+type Operation = { operationId?: string; summary?: string; security?: unknown[]; responses?: object };
+interface Doc {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components?: { securitySchemes?: Record<string, unknown>; schemas?: Record<string, unknown> };
+}
+
+describe("OpenAPI", () => {
+  it("serves an OpenAPI 3.1 document of the kernel and module routes", async () => {
+    const res = await SELF.fetch("http://plinth.test/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as Doc;
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info.title).toBe("plinth API");
+    expect(Object.keys(doc.paths).sort()).toEqual(["/api/v1/system/info", "/healthz", "/readyz"]);
+    expect(doc.components?.securitySchemes?.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+  });
+
+  it("gives every operation a unique operationId, a summary, its security and responses", async () => {
+    const { fetch } = testApp([notesModule()]);
+    const res = await fetch("/openapi.json");
+    const doc = (await res.json()) as Doc;
+    const ids = new Set<string>();
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        expect(op.operationId, where).toBeTruthy();
+        expect(ids.has(op.operationId ?? ""), `${where} duplicates an operationId`).toBe(false);
+        ids.add(op.operationId ?? "");
+        expect(op.summary, where).toBeTruthy();
+        expect(op.responses, where).toBeTruthy();
+      }
+    }
+    expect(doc.paths["/api/v1/notes/notes"]?.post?.operationId).toBe("createNote");
+    expect(doc.components?.schemas?.Problem).toBeTruthy();
+  });
+
+  it("serves the interactive reference page and its same-origin assets", async () => {
+    const page = await SELF.fetch("http://plinth.test/docs");
+    expect(page.headers.get("content-type")).toContain("text/html");
+    const html = await page.text();
+    expect(html).toContain('src="/docs/app.js"');
+    expect(html).toContain('href="/docs/app.css"');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/https?:\/\//);
+    const js = await SELF.fetch("http://plinth.test/docs/app.js");
+    expect(js.headers.get("content-type")).toContain("javascript");
+    const script = await js.text();
+    expect(script).toContain("/openapi.json");
+    expect(script).not.toMatch(/innerHTML\s*=/);
+    const css = await SELF.fetch("http://plinth.test/docs/app.css");
+    expect(css.headers.get("content-type")).toContain("text/css");
+  });
+});

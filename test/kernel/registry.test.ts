@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { ModuleRegistryError, resolveModules } from "../../src/kernel/modules/registry";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { probeModule } from "../fixtures";
+import { testApp } from "../helpers";
+
+const mod = (name: string, version = "1.0.0", depends_on?: Record<string, string>, extra: Partial<ModuleDef> = {}) =>
+  ({ name, version, depends_on, ...extra }) satisfies ModuleDef;
+
+function problemsOf(defs: ModuleDef[]): string[] {
+  try {
+    resolveModules(defs);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ModuleRegistryError);
+    return (error as ModuleRegistryError).problems.map((p) => `${p.module}: ${p.problem}`);
+  }
+  throw new Error("expected the registry to refuse these modules");
+}
+
+describe("module registry", () => {
+  it("refuses a duplicate name, naming the module", () => {
+    expect(problemsOf([mod("blog"), mod("blog", "2.0.0")])).toEqual([
+      "blog: is registered twice (module names must be unique)",
+    ]);
+  });
+
+  it("refuses a missing dependency", () => {
+    expect(problemsOf([mod("blog", "1.0.0", { identity: "^1.0.0" })])).toEqual([
+      'blog: depends on "identity" (^1.0.0), which is not registered',
+    ]);
+  });
+
+  it("refuses an unsatisfied version range", () => {
+    expect(problemsOf([mod("identity", "1.4.2"), mod("blog", "1.0.0", { identity: "^2.0.0" })])).toEqual([
+      'blog: depends on "identity" ^2.0.0, but version 1.4.2 is registered',
+    ]);
+  });
+
+  it("refuses an invalid range and an invalid version", () => {
+    expect(problemsOf([mod("identity", "one"), mod("blog", "1.0.0", { identity: "not a range!" })])).toEqual([
+      'identity: version "one" is not a semantic version',
+      'blog: depends on "identity" with an invalid version range "not a range!"',
+    ]);
+  });
+
+  it("refuses a cycle and names the modules on it", () => {
+    const problems = problemsOf([
+      mod("a", "1.0.0", { b: "*" }),
+      mod("b", "1.0.0", { c: "*" }),
+      mod("c", "1.0.0", { a: "*" }),
+      mod("d", "1.0.0", { a: "*" }),
+    ]);
+    expect(problems).toEqual(["a: is part of a dependency cycle: a -> b -> c -> a"]);
+  });
+
+  it("refuses a self-dependency as a cycle", () => {
+    expect(problemsOf([mod("a", "1.0.0", { a: "*" })])).toEqual(["a: is part of a dependency cycle: a -> a"]);
+  });
+
+  it("refuses malformed names, permissions and a permission declared twice", () => {
+    expect(
+      problemsOf([
+        mod("Blog"),
+        mod("blog", "1.0.0", undefined, { permissions: ["blog.post.read", "blog-post"] }),
+        mod("other", "1.0.0", undefined, { permissions: ["blog.post.read"] }),
+      ]),
+    ).toEqual([
+      "Blog: name must be 1-63 chars of a-z, 0-9 and '-', starting with a letter",
+      'blog: permission "blog-post" is not of the form <module>.<resource>.<action>',
+      'other: permission "blog.post.read" is already declared by module "blog"',
+    ]);
+  });
+
+  it("reports every problem at once in one error message", () => {
+    expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
+      /module "x": is registered twice[\s\S]*module "x": depends on "y"/,
+    );
+  });
+
+  it("orders modules after their dependencies, keeping registration order otherwise", () => {
+    const order = resolveModules([
+      mod("blog", "1.0.0", { identity: "^1.0.0", audit: "~1.2.0" }),
+      mod("audit", "1.2.9", { identity: ">=1" }),
+      mod("webhooks"),
+      mod("identity", "1.1.0"),
+    ]).map((m) => m.name);
+    expect(order).toEqual(["webhooks", "identity", "audit", "blog"]);
+  });
+
+  it("mounts routes in dependency order: a dependency's route wins a shared path", async () => {
+    // Both modules serve /api/v1/shared/probe; "base" must be mounted first
+    // although it is registered last, so it answers.
+    const { fetch } = testApp([
+      probeModule("extension", "1.0.0", { base: "^1.0.0" }, "/shared"),
+      probeModule("base", "1.0.0", undefined, "/shared"),
+    ]);
+    const res = await fetch("/api/v1/shared/probe");
+    expect(await res.json()).toEqual({ served_by: "base" });
+  });
+
+  it("mounts each module under /api/v1/<name> by default", async () => {
+    const { fetch } = testApp([probeModule("alpha", "1.0.0"), probeModule("beta", "2.0.0", { alpha: "1.x" })]);
+    expect(await (await fetch("/api/v1/alpha/probe")).json()).toEqual({ served_by: "alpha" });
+    expect(await (await fetch("/api/v1/beta/probe")).json()).toEqual({ served_by: "beta" });
+  });
+
+  it("refuses to build a platform from an invalid registry", () => {
+    expect(() => testApp([probeModule("a", "1.0.0", { missing: "^1" })])).toThrowError(ModuleRegistryError);
+  });
+});

@@ -1,0 +1,16 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import pkg from "../../package.json";
+
+describe("system module", () => {
+  it("reports the package version, the injected commit and the registered modules", async () => {
+    const res = await SELF.fetch("http://plinth.test/api/v1/system/info");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(await res.json()).toEqual({
+      version: pkg.version,
+      commit: "test-commit",
+      modules: [{ name: "system", version: "1.0.0" }],
+    });
+  });
+});

@@ -1,0 +1,30 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Runtime tests run inside workerd with the bindings of wrangler.toml.
+// D1 migrations are read here (Node side) and applied by test/setup.ts.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        main: "./src/index.ts",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            ENVIRONMENT: "test",
+            LOG_LEVEL: "warn",
+            GIT_COMMIT: "test-commit",
+            TEST_MIGRATIONS: migrations,
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      exclude: ["test/node/**"],
+      setupFiles: ["./test/setup.ts"],
+      maxWorkers: 2,
+    },
+  };
+});
