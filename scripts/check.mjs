@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `npm test`: every check the repository has, in order of cost. Runs them all
+// (so one run shows every failure), prints a summary, exits non-zero if any failed.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bin, run } from "./lib/env.mjs";
+
+const tmp = mkdtempSync(join(tmpdir(), "plinth-check-"));
+const vitestJson = join(tmp, "vitest.json");
+
+const steps = [
+  { name: "generated files up to date", cmd: process.execPath, args: ["scripts/generate.mjs", "--check"] },
+  { name: "typecheck (tsc)", cmd: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
+  { name: "lint + format (biome)", cmd: bin("biome"), args: ["ci", "."] },
+  {
+    name: "tests in workerd (vitest)",
+    cmd: bin("vitest"),
+    args: ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`],
+  },
+  {
+    name: "bundle (wrangler deploy --dry-run)",
+    cmd: bin("wrangler"),
+    args: ["deploy", "--dry-run", "--outdir", "dist", "--env", "production"],
+  },
+];
+
+const results = [];
+for (const step of steps) {
+  console.log(`\n▶ ${step.name}`);
+  const started = Date.now();
+  const code = await run(step.cmd, step.args);
+  results.push({ name: step.name, ok: code === 0, seconds: (Date.now() - started) / 1000 });
+}
+
+let tests = null;
+try {
+  const report = JSON.parse(readFileSync(vitestJson, "utf8"));
+  tests = { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests ?? 0 };
+} catch {
+  // vitest did not get far enough to write its report; its step failed above.
+}
+rmSync(tmp, { recursive: true, force: true });
+
+console.log("\nplinth checks:");
+for (const r of results) console.log(`  ${r.ok ? "ok  " : "FAIL"}  ${r.name} (${r.seconds.toFixed(1)} s)`);
+const failedSteps = results.filter((r) => !r.ok).length;
+if (tests) console.log(`tests: ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped`);
+console.log(`checks: ${results.length - failedSteps} passed, ${failedSteps} failed`);
+process.exit(failedSteps === 0 && tests !== null ? 0 : 1);

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `npm start`: migrates the local D1 database, runs the Worker under
+// `wrangler dev` on 127.0.0.1, waits until it answers, and prints where
+// everything is. Nothing leaves the machine (see lib/env.mjs).
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
+
+const port = Number(process.env.PORT ?? 8787);
+const host = "127.0.0.1";
+const origin = `http://${host}:${port}`;
+
+/** True when nothing listens on host:port yet. */
+function portIsFree() {
+  return new Promise((resolve) => {
+    const probe = createServer()
+      .once("error", () => resolve(false))
+      .once("listening", () => probe.close(() => resolve(true)))
+      .listen(port, host);
+  });
+}
+
+if (!(await portIsFree())) {
+  console.error(
+    `plinth: ${host}:${port} is already in use. Stop what runs there, or pick another port: PORT=8788 npm start`,
+  );
+  process.exit(1);
+}
+
+console.log("plinth: applying local D1 migrations…");
+const migrated = await run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
+if (migrated !== 0) {
+  console.error("plinth: local D1 migrations failed; see above.");
+  process.exit(migrated);
+}
+
+const args = ["dev", "--ip", host, "--port", String(port), "--var", `GIT_COMMIT:${gitCommit()}`];
+if (!process.stdin.isTTY) args.push("--show-interactive-dev-session=false");
+const dev = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv });
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => dev.kill(signal));
+}
+let exited = false;
+dev.on("exit", (code, signal) => {
+  exited = true;
+  process.exit(code ?? (signal ? 0 : 1));
+});
+
+/** Polls until the Worker answers /healthz, for at most `ms`. */
+async function waitForHealthy(ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`${origin}/healthz`);
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+if (!(await waitForHealthy(90_000))) {
+  console.error(`plinth: the Worker did not answer ${origin}/healthz within 90 s`);
+  dev.kill("SIGTERM");
+  process.exit(1);
+}
+
+const ready = await fetch(`${origin}/readyz`)
+  .then((r) => r.json())
+  .catch(() => ({ status: "unknown" }));
+
+const lines = [
+  "",
+  "  plinth is running",
+  `    API           ${origin}/api/v1/system/info`,
+  `    API docs      ${origin}/docs`,
+  `    OpenAPI       ${origin}/openapi.json`,
+  `    health        ${origin}/healthz   readiness: ${ready.status} (${origin}/readyz)`,
+  `    cron          ${origin}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*`,
+  "",
+  "  Ctrl-C stops it. Local D1/R2/Queues state lives in .wrangler/state.",
+  "",
+];
+console.log(lines.join("\n"));
