@@ -66,6 +66,7 @@ export const DOCS_CSS: string = `:root {
   --soft: #eef1f5;
   --accent: #2f54d4;
   --focus: #2f54d4;
+  --on-accent: #ffffff;
   --get: #1f6feb;
   --post: #1a7f37;
   --put: #b45309;
@@ -89,6 +90,7 @@ export const DOCS_CSS: string = `:root {
     --soft: #1d2430;
     --accent: #7f9cff;
     --focus: #7f9cff;
+    --on-accent: #0e1117;
     --ok: #3fb950;
     --redirect: #39c5cf;
     --warn: #d29922;
@@ -185,7 +187,7 @@ input:focus, select:focus, textarea:focus, button:focus-visible, summary:focus-v
 .op-sum::after { content: ""; margin-left: auto; flex: none; width: 7px; height: 7px; border-right: 2px solid var(--muted); border-bottom: 2px solid var(--muted); transform: rotate(-45deg); transition: transform 0.15s; }
 .op[open] > .op-sum::after { transform: rotate(45deg); }
 .op[open] > .op-sum { border-bottom: 1px solid var(--border); }
-.op-path { font-size: 13.5px; font-weight: 600; word-break: break-all; }
+.op-path { font-size: 13.5px; font-weight: 600; min-width: 0; overflow-wrap: anywhere; }
 .op-summary { color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
 .badge {
   display: inline-block;
@@ -251,7 +253,7 @@ input:focus, select:focus, textarea:focus, button:focus-visible, summary:focus-v
 .try-actions { display: flex; align-items: center; gap: 10px; margin-top: 10px; }
 .btn { padding: 6px 14px; border-radius: 6px; border: 1px solid var(--border); background: var(--panel); cursor: pointer; font-weight: 600; }
 .btn:hover { background: var(--soft); }
-.btn-primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+.btn-primary { background: var(--accent); border-color: var(--accent); color: var(--on-accent); }
 .btn-primary:hover { background: var(--accent); filter: brightness(1.1); }
 .btn:disabled { opacity: 0.6; cursor: progress; }
 .hint { font-size: 12px; color: var(--muted); }
@@ -268,5 +270,7 @@ input:focus, select:focus, textarea:focus, button:focus-visible, summary:focus-v
   .cred input, .cred-small input { width: 100%; }
   .creds, .cred { width: 100%; }
   .try-grid { grid-template-columns: 1fr; }
+  .op-sum { flex-wrap: wrap; gap: 6px 10px; }
+  .op-summary { order: 1; flex-basis: 100%; white-space: normal; }
 }
 `;

@@ -1,0 +1,69 @@
+/**
+ * Load generation: autocannon (programmatic API) against one URL, plus a pre-flight check.
+ */
+import autocannon from "autocannon";
+
+/** @type {Set<{ stop: () => void }>} autocannon instances in flight, for Ctrl-C. */
+const inFlight = new Set();
+
+/** Stop any autocannon run in progress (its callback still fires with partial results). */
+export function stopLoad() {
+  for (const inst of inFlight) inst.stop();
+}
+
+/**
+ * @typedef {object} LoadResult
+ * @property {number} rps mean requests/s over the run
+ * @property {number} p50 latency p50, ms
+ * @property {number} p99 latency p99, ms
+ * @property {number} total completed requests
+ * @property {number} non2xx responses with a status outside 200-299
+ * @property {number} errors connection errors, including timeouts
+ * @property {Record<string, number>} statuses count per status code
+ */
+
+/**
+ * Drive `url` with a fixed number of connections for a fixed time.
+ * @param {{ url: string, method?: string, headers?: Record<string, string>, body?: string,
+ *   connections: number, duration: number }} opts duration in seconds
+ * @returns {Promise<LoadResult>}
+ */
+export function load({ url, method = "GET", headers, body, connections, duration }) {
+  return new Promise((resolve, reject) => {
+    const inst = autocannon({ url, method, headers, body, connections, duration, timeout: 10 }, (err, r) => {
+      inFlight.delete(inst);
+      if (err) return reject(err);
+      /** @type {Record<string, number>} */
+      const statuses = {};
+      for (const [code, { count }] of Object.entries(r.statusCodeStats ?? {})) {
+        statuses[code] = Number(count);
+      }
+      resolve({
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        total: r.requests.total,
+        non2xx: r.non2xx,
+        errors: r.errors,
+        statuses,
+      });
+    });
+    inFlight.add(inst);
+  });
+}
+
+/**
+ * One request before measuring, so a broken route shows its status and body instead of
+ * only a non-2xx count.
+ * @param {{ url: string, method?: string, headers?: Record<string, string>, body?: string }} req
+ * @returns {Promise<{ ok: boolean, status: number, snippet: string }>}
+ */
+export async function preflight({ url, method = "GET", headers, body }) {
+  try {
+    const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    return { ok: res.ok, status: res.status, snippet: text.slice(0, 300).replace(/\s+/g, " ") };
+  } catch (err) {
+    return { ok: false, status: 0, snippet: String(err) };
+  }
+}
