@@ -1,0 +1,193 @@
+import { z } from "zod";
+
+/** One Ed25519 signing key as stored in the JWT_SIGNING_KEYS secret: a private OKP JWK with a kid. */
+export interface PrivateSigningJwk {
+  kty: "OKP";
+  crv: "Ed25519";
+  x: string;
+  d: string;
+  kid: string;
+}
+
+/** A public key as published in the JWKS. */
+export interface PublicSigningJwk {
+  kty: "OKP";
+  crv: "Ed25519";
+  x: string;
+  kid: string;
+  alg: "EdDSA";
+  use: "sig";
+}
+
+/** The imported JWT_SIGNING_KEYS secret. */
+export interface SigningKeySet {
+  /** kid of the key that signs new tokens (the first in the secret). */
+  currentKid: string;
+  /** Private key of `currentKid`. */
+  sign: CryptoKey;
+  /** kid -> public key, for every key in the set. */
+  verify: Map<string, CryptoKey>;
+  /** The public halves, in the secret's order, for the JWKS. */
+  publicJwks: PublicSigningJwk[];
+}
+
+/** At most this many keys in the secret: a few rotations' worth, not a key store. */
+export const MAX_SIGNING_KEYS = 10;
+
+const ED25519 = { name: "Ed25519" } as const;
+
+// 32 bytes are 43 base64url characters; the last one carries 4 bits and 2 zero
+// padding bits, so only 16 characters can end a canonical encoding.
+const KEY_BYTES_B64URL = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+const PrivateJwkSchema = z.object({
+  kty: z.literal("OKP"),
+  crv: z.literal("Ed25519"),
+  x: z.string().regex(KEY_BYTES_B64URL, "must be 32 bytes in base64url (43 characters)"),
+  d: z.string().regex(KEY_BYTES_B64URL, "must be 32 bytes in base64url (43 characters)"),
+  kid: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -"),
+});
+
+const KeySetSchema = z
+  .array(PrivateJwkSchema)
+  .min(1, "must hold at least one key")
+  .max(MAX_SIGNING_KEYS, `must hold at most ${MAX_SIGNING_KEYS} keys`)
+  .superRefine((keys, ctx) => {
+    const seen = new Set<string>();
+    keys.forEach((key, i) => {
+      if (seen.has(key.kid)) ctx.addIssue({ code: "custom", path: [i, "kid"], message: "duplicate kid" });
+      seen.add(key.kid);
+    });
+  });
+
+/** Thrown for a bad JWT_SIGNING_KEYS; its message names what is wrong, never a key. */
+export class SigningKeysError extends Error {
+  override name = "SigningKeysError";
+}
+
+function fail(detail: string): never {
+  throw new SigningKeysError(`JWT_SIGNING_KEYS ${detail} (generate one with: node scripts/jwt-keys.mjs)`);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("") || "(root)";
+}
+
+async function importPair(jwk: PrivateSigningJwk): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> {
+  let privateKey: CryptoKey;
+  let publicKey: CryptoKey;
+  try {
+    const { kty, crv, x, d } = jwk;
+    privateKey = await crypto.subtle.importKey("jwk", { kty, crv, x, d }, ED25519, false, ["sign"]);
+    publicKey = await crypto.subtle.importKey("jwk", { kty, crv, x }, ED25519, false, ["verify"]);
+  } catch {
+    // The runtime's message could quote the input; say which key, never what is in it.
+    return fail(`key "${jwk.kid}" is not a usable Ed25519 key`);
+  }
+  // A JWK whose x does not belong to its d would sign tokens nobody can verify.
+  const probe = new TextEncoder().encode(`plinth signing key check ${jwk.kid}`);
+  const signature = await crypto.subtle.sign(ED25519, privateKey, probe);
+  if (!(await crypto.subtle.verify(ED25519, publicKey, signature, probe))) {
+    return fail(`key "${jwk.kid}": x is not the public key of d`);
+  }
+  return { privateKey, publicKey };
+}
+
+async function importKeySet(secret: string): Promise<SigningKeySet> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(secret);
+  } catch {
+    // JSON.parse's message quotes part of the input, which here is key material.
+    return fail("is not valid JSON: expected an array of private Ed25519 JWKs");
+  }
+  const parsed = KeySetSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`);
+    return fail(`is invalid: ${issues.join("; ")}`);
+  }
+  const verify = new Map<string, CryptoKey>();
+  const publicJwks: PublicSigningJwk[] = [];
+  let sign: CryptoKey | undefined;
+  for (const jwk of parsed.data) {
+    const pair = await importPair(jwk);
+    sign ??= pair.privateKey;
+    verify.set(jwk.kid, pair.publicKey);
+    publicJwks.push({ kty: "OKP", crv: "Ed25519", x: jwk.x, kid: jwk.kid, alg: "EdDSA", use: "sig" });
+  }
+  const current = parsed.data[0];
+  if (!sign || !current) return fail("must hold at least one key");
+  return { currentKid: current.kid, sign, verify, publicJwks };
+}
+
+// Per-isolate cache, keyed by the secret's text: importing and checking keys
+// costs a few crypto calls, and the secret only changes with a deploy. Bounded
+// because tests load many sets in one isolate.
+const MAX_CACHED_SETS = 8;
+const cache = new Map<string, Promise<SigningKeySet>>();
+
+/**
+ * Parses the JWT_SIGNING_KEYS secret: a JSON array of {@link PrivateSigningJwk},
+ * newest first. The first key signs; every key verifies.
+ *
+ * Rotation: prepend a new key and keep the old ones until every token they
+ * signed has expired (at least 15 minutes plus leeway), then drop them.
+ *
+ * Throws a {@link SigningKeysError} whose message never contains key material.
+ * The imported set is cached per isolate, per secret string.
+ *
+ * @example
+ * const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+ * const token = await signAccessToken(keys, { sub, tid, roles }, { issuer });
+ */
+export function loadSigningKeys(secret: string): Promise<SigningKeySet> {
+  const hit = cache.get(secret);
+  if (hit) return hit;
+  const loading = importKeySet(secret);
+  // A failed load is not kept: the next request retries and reports it again.
+  void loading.catch(() => {
+    if (cache.get(secret) === loading) cache.delete(secret);
+  });
+  if (cache.size >= MAX_CACHED_SETS) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(secret, loading);
+  return loading;
+}
+
+/** The JWKS document for `/.well-known/jwks.json`: the public keys only, never a `d`. */
+export function jwks(keys: SigningKeySet): { keys: SigningKeySet["publicJwks"] } {
+  return { keys: keys.publicJwks.map((k) => ({ kty: k.kty, crv: k.crv, x: k.x, kid: k.kid, alg: k.alg, use: k.use })) };
+}
+
+/** A kid like `k-20261122-ab12`: the UTC date it was made, and 16 random bits. */
+export function newKid(now: Date = new Date()): string {
+  const date = now.toISOString().slice(0, 10).replace(/-/g, "");
+  const suffix = [...crypto.getRandomValues(new Uint8Array(2))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `k-${date}-${suffix}`;
+}
+
+/**
+ * Generates a new private signing JWK (for the key script, local dev and tests).
+ *
+ * @example
+ * const secret = JSON.stringify([await generateSigningJwk()]);
+ */
+export async function generateSigningJwk(kid: string = newKid()): Promise<PrivateSigningJwk> {
+  const pair = await crypto.subtle.generateKey(ED25519, true, ["sign", "verify"]);
+  if (!("privateKey" in pair)) throw new Error("Ed25519 key generation did not return a key pair");
+  const exported = await crypto.subtle.exportKey("jwk", pair.privateKey);
+  if (exported instanceof ArrayBuffer || typeof exported.x !== "string" || typeof exported.d !== "string") {
+    throw new Error("Ed25519 key export did not return a private JWK");
+  }
+  const jwk: PrivateSigningJwk = { kty: "OKP", crv: "Ed25519", x: exported.x, d: exported.d, kid };
+  // Fail here, not at the first login, when a caller passes a kid the loader refuses.
+  const checked = PrivateJwkSchema.safeParse(jwk);
+  if (!checked.success) throw new Error(`invalid kid for a signing key: ${checked.error.issues[0]?.message ?? ""}`);
+  return jwk;
+}
