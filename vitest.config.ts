@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { newSigningKeySet } from "./scripts/jwt-keys.mjs";
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml.
 // D1 migrations are read here (Node side) and applied by test/setup.ts.
@@ -15,6 +17,9 @@ export default defineConfig(async () => {
             ENVIRONMENT: "test",
             LOG_LEVEL: "warn",
             GIT_COMMIT: "test-commit",
+            // Fresh secrets for every run: tests never depend on a fixed key.
+            PLATFORM_ROOT_KEY: randomBytes(32).toString("base64url"),
+            JWT_SIGNING_KEYS: newSigningKeySet(),
             TEST_MIGRATIONS: migrations,
           },
         },

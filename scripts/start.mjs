@@ -4,6 +4,7 @@
 // everything is. Nothing leaves the machine (see lib/env.mjs).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { ensureDemoTenant, ensureDevVars } from "./lib/dev-setup.mjs";
 import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -26,6 +27,8 @@ if (!(await portIsFree())) {
   );
   process.exit(1);
 }
+
+const devVars = ensureDevVars();
 
 console.log("plinth: applying local D1 migrations…");
 const migrated = await run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
@@ -72,6 +75,19 @@ const ready = await fetch(`${origin}/readyz`)
   .then((r) => r.json())
   .catch(() => ({ status: "unknown" }));
 
+const demo = await ensureDemoTenant(origin, devVars.PLATFORM_ROOT_KEY).catch((error) => ({ error: error.message }));
+const demoLines = demo.error
+  ? [`    demo tenant   not available: ${demo.error}`]
+  : [
+      `    demo tenant   ${demo.slug} (${demo.tenant_id})`,
+      `    admin key     ${demo.admin_key}`,
+      "",
+      "  Try it:",
+      `    curl -s -H "Authorization: Bearer ${demo.admin_key}" ${origin}/api/v1/me`,
+      `    curl -s -X POST -H "X-Tenant: ${demo.slug}" -H "Content-Type: application/json" \\`,
+      `      -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}' ${origin}/api/v1/auth/register`,
+    ];
+
 const lines = [
   "",
   "  plinth is running",
@@ -80,6 +96,9 @@ const lines = [
   `    OpenAPI       ${origin}/openapi.json`,
   `    health        ${origin}/healthz   readiness: ${ready.status} (${origin}/readyz)`,
   `    cron          ${origin}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*`,
+  `    JWKS          ${origin}/.well-known/jwks.json`,
+  `    dev mailbox   ${origin}/api/v1/dev/mailbox  (with X-Tenant)`,
+  ...demoLines,
   "",
   "  Ctrl-C stops it. Local D1/R2/Queues state lives in .wrangler/state.",
   "",

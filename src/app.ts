@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import pkg from "../package.json";
+import { resolveRequest } from "./kernel/auth/resolve";
 import type { AppEnv } from "./kernel/env";
 import { d1Check, type HealthCheck, migrationsCheck } from "./kernel/health/checks";
 import { healthRoutes } from "./kernel/health/routes";
@@ -38,14 +39,29 @@ export function createPlatform(options: AppOptions): Platform {
   const app = createRouter();
 
   app.use("*", requestId(), securityHeaders(), observe());
-  app.use("*", init({ version: pkg.version, modules: modules.map((m) => ({ name: m.name, version: m.version })) }));
+  app.use(
+    "*",
+    init({
+      version: pkg.version,
+      modules: modules.map((m) => ({ name: m.name, version: m.version })),
+      permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
+    }),
+  );
   app.use("*", bodyLimit());
+  app.use(
+    "/api/v1/*",
+    resolveRequest({
+      authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []),
+      tenants: modules.find((m) => m.auth?.tenants)?.auth?.tenants,
+    }),
+  );
 
   const checks: HealthCheck[] = [d1Check, migrationsCheck(options.migrations)];
   for (const m of modules) checks.push(...(m.health ?? []));
   app.route("/", healthRoutes(checks));
 
   for (const m of modules) {
+    if (m.root_routes) app.route("/", m.root_routes);
     if (m.routes) app.route(`/api/v1${m.base_path ?? `/${m.name}`}`, m.routes);
   }
 

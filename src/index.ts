@@ -14,4 +14,5 @@ export default {
   scheduled: createScheduledHandler(platform.modules),
 } satisfies ExportedHandler<Env>;
 
-// Durable Object classes are re-exported here as later modules add them.
+// Durable Object classes: every class wrangler.toml binds is exported here.
+export { TenantDirectory } from "../durable-objects/tenant-directory";

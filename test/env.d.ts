@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      PLATFORM_ROOT_KEY: string;
+      JWT_SIGNING_KEYS: string;
     }
   }
 }

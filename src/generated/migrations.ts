@@ -3,4 +3,5 @@
 /** D1 migrations shipped in migrations/, in the order wrangler applies them. */
 export const MIGRATIONS: readonly string[] = [
   "0000_init.sql",
+  "0001_tenants_identity.sql",
 ];

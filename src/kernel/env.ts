@@ -1,3 +1,4 @@
+import type { Principal, Tenant } from "./auth/types";
 import type { Config } from "./config";
 import type { Logger } from "./log";
 
@@ -6,6 +7,8 @@ export interface PlatformInfo {
   version: string;
   commit: string;
   modules: { name: string; version: string }[];
+  /** Every permission the registered modules declare, sorted. */
+  permissions: string[];
 }
 
 /** Variables every handler finds on the Hono context. */
@@ -14,9 +17,12 @@ export interface AppVariables {
   config: Config;
   log: Logger;
   platform: PlatformInfo;
-  /** Set by tenant resolution once it runs. */
+  /** The resolved tenant, when the request names one. */
+  tenant?: Tenant;
+  /** The authenticated caller, when the request carries a credential. */
+  principal?: Principal;
+  /** Log fields: the tenant's and the user's ids once resolved. */
   tenantId?: string;
-  /** Set by authentication once it runs. */
   userId?: string;
 }
 

@@ -1,8 +1,10 @@
 import type { ModuleDef } from "../kernel/modules/types";
+import { identity } from "./identity";
 import { system } from "./system";
+import { tenants } from "./tenants";
 
 /**
  * The registered modules: the one list a product team edits to add or remove
  * a module. Order here does not matter; the registry orders by dependencies.
  */
-export const modules: ModuleDef[] = [system()];
+export const modules: ModuleDef[] = [system(), tenants(), identity()];

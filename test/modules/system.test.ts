@@ -10,7 +10,12 @@ describe("system module", () => {
     expect(await res.json()).toEqual({
       version: pkg.version,
       commit: "test-commit",
-      modules: [{ name: "system", version: "1.0.0" }],
+      // In dependency order: tenants needs identity.
+      modules: [
+        { name: "system", version: "1.0.0" },
+        { name: "identity", version: "1.0.0" },
+        { name: "tenants", version: "1.0.0" },
+      ],
     });
   });
 });

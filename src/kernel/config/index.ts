@@ -30,7 +30,11 @@ const ConfigSchema = z.object({
       "must be a lower-case DNS name",
     )
     .optional(),
+  PLATFORM_ROOT_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
+  JWT_SIGNING_KEYS: z.string().min(1, "must hold the JSON array of signing keys (see scripts/jwt-keys.mjs)"),
+  JWT_ISSUER: z.url({ message: "must be an absolute URL" }).optional(),
   DB: binding("D1"),
+  TENANT_DIRECTORY: binding("Durable Object namespace"),
   EVENTS: binding("Queue"),
   FILES: binding("R2"),
 });
@@ -44,6 +48,12 @@ export interface Config {
   maxBodyBytes: number;
   gitCommit: string;
   platformDomain: string | undefined;
+  /** Secret: compared in constant time, never logged. */
+  platformRootKey: string | undefined;
+  /** Secret: the JSON array of Ed25519 private JWKs, newest first. */
+  jwtSigningKeys: string;
+  /** `iss` of access tokens; defaults to https://PLATFORM_DOMAIN, else the request's origin. */
+  jwtIssuer: string | undefined;
 }
 
 /** A variable that failed validation: its name and why, never its value. */
@@ -77,6 +87,9 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
       maxBodyBytes: e.MAX_BODY_BYTES,
       gitCommit: e.GIT_COMMIT,
       platformDomain: e.PLATFORM_DOMAIN,
+      platformRootKey: e.PLATFORM_ROOT_KEY,
+      jwtSigningKeys: e.JWT_SIGNING_KEYS,
+      jwtIssuer: e.JWT_ISSUER ?? (e.PLATFORM_DOMAIN ? `https://${e.PLATFORM_DOMAIN}` : undefined),
     },
   };
 }

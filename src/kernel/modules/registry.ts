@@ -137,6 +137,13 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
       } else permissionOwner.set(permission, def.name);
     }
   }
+  const tenantProviders = [...byName.values()].filter((d) => d.auth?.tenants);
+  for (const extra of tenantProviders.slice(1)) {
+    problems.push({
+      module: extra.name,
+      problem: `provides a tenant lookup, but module "${tenantProviders[0]?.name}" already does`,
+    });
+  }
   const unique = [...byName.values()];
   const { order, cycle } = topologicalOrder(unique);
   if (cycle) {

@@ -1,4 +1,5 @@
 import type { Hono, Schema } from "hono";
+import type { Authenticator, TenantLookup } from "../auth/types";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import type { HealthCheck } from "../health/checks";
@@ -64,6 +65,8 @@ export interface ModuleDef {
    * mounts at `/api/v1` itself (for modules that own several top-level paths).
    */
   base_path?: string;
+  /** Routes mounted at the origin's root, for well-known URLs (e.g. `/.well-known/jwks.json`). */
+  root_routes?: Hono<AppEnv, Schema, string>;
   /** Permissions the module declares, `<module>.<resource>.<action>`. */
   permissions?: readonly string[];
   /** Event types this module publishes, and handlers for those it consumes. */
@@ -72,6 +75,12 @@ export interface ModuleDef {
     subscribes?: Readonly<Record<string, EventSubscriber>>;
   };
   jobs?: readonly JobDef[];
+  /** What the module adds to the request path: credential verifiers, the tenant registry. */
+  auth?: {
+    authenticators?: readonly Authenticator[];
+    /** At most one module provides the tenant lookup. */
+    tenants?: TenantLookup;
+  };
   /** Readiness checks added to `/readyz`. */
   health?: readonly HealthCheck[];
 }

@@ -1,0 +1,65 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { grants } from "./permissions";
+import type { Principal, Tenant } from "./types";
+
+/** The request's tenant; 400 `tenant_required` when none was named. */
+export function tenantOf(c: Context<AppEnv>): Tenant {
+  const tenant = c.var.tenant;
+  if (!tenant) {
+    throw new AppError("tenant_required", {
+      detail: "name the tenant with a credential, its subdomain, or the X-Tenant header",
+    });
+  }
+  return tenant;
+}
+
+/** The request's principal of one of `kinds`; 401 without a credential, 403 for another kind. */
+export function principalOf<K extends Principal["kind"]>(
+  c: Context<AppEnv>,
+  ...kinds: K[]
+): Extract<Principal, { kind: K }> {
+  const principal = c.var.principal;
+  if (!principal) throw new AppError("unauthenticated", { detail: "this route needs a credential" });
+  if (!(kinds as string[]).includes(principal.kind)) {
+    throw new AppError("forbidden", { detail: `this route does not accept a ${principal.kind.replace("_", " ")}` });
+  }
+  return principal as Extract<Principal, { kind: K }>;
+}
+
+/** Whether the principal holds `permission`. */
+export function can(principal: Principal, permission: string): boolean {
+  return principal.kind !== "platform" && grants(principal.grants, permission);
+}
+
+/** Middleware: a tenant is named. */
+export const requireTenant = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  tenantOf(c);
+  await next();
+};
+
+/** Middleware: the platform root key. */
+export const requirePlatform = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  principalOf(c, "platform");
+  await next();
+};
+
+/** Middleware: a tenant principal (user or API key). */
+export const requirePrincipal = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  principalOf(c, "user", "api_key");
+  tenantOf(c);
+  await next();
+};
+
+/** Middleware: a tenant principal holding `permission`; 403 names the missing permission. */
+export const requirePermission =
+  (permission: string): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const principal = principalOf(c, "user", "api_key");
+    tenantOf(c);
+    if (!can(principal, permission)) {
+      throw new AppError("forbidden", { detail: `missing permission ${permission}` });
+    }
+    await next();
+  };

@@ -1,0 +1,111 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { timingSafeEqual } from "../crypto";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
+
+const PLATFORM_PREFIX = "/api/v1/platform";
+
+/** The bearer token of the request; undefined when there is no Authorization header. */
+function bearer(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("authorization");
+  if (header === undefined) return undefined;
+  const match = /^Bearer[ ]+([\x21-\x7e]{1,4096})$/i.exec(header.trim());
+  if (!match?.[1])
+    throw new AppError("unauthenticated", { detail: "the Authorization header must be 'Bearer <token>'" });
+  return match[1];
+}
+
+async function authenticate(
+  token: string,
+  c: Context<AppEnv>,
+  authenticators: readonly Authenticator[],
+): Promise<Principal | null> {
+  const authenticator = authenticators.find((a) => a.accepts(token));
+  return authenticator ? authenticator.authenticate(token, c) : null;
+}
+
+/** The tenant slug named by the host, when it is a subdomain of PLATFORM_DOMAIN. */
+function subdomainSlug(c: Context<AppEnv>): string | undefined {
+  const domain = c.var.config.platformDomain;
+  if (!domain) return undefined;
+  const host = new URL(c.req.url).hostname.toLowerCase();
+  if (!host.endsWith(`.${domain}`)) return undefined;
+  const label = host.slice(0, -(domain.length + 1));
+  return label.includes(".") ? undefined : label;
+}
+
+/**
+ * Resolves the caller and the tenant of every `/api/v1` request, before any
+ * route runs. Credentials: the platform root key (valid only under
+ * `/api/v1/platform`, compared in constant time), then the module-provided
+ * authenticators (API keys, JWTs). Tenant sources: the credential's tenant,
+ * the subdomain of PLATFORM_DOMAIN, the `X-Tenant` header; sources that
+ * disagree are refused, never merged.
+ */
+export function resolveRequest(deps: {
+  authenticators: readonly Authenticator[];
+  tenants: TenantLookup | undefined;
+}): MiddlewareHandler<AppEnv> {
+  return async function resolveRequest(c, next) {
+    const token = bearer(c);
+    const onPlatform = c.req.path === PLATFORM_PREFIX || c.req.path.startsWith(`${PLATFORM_PREFIX}/`);
+    const rootKey = c.var.config.platformRootKey;
+    const isRootKey = token !== undefined && rootKey !== undefined && timingSafeEqual(token, rootKey);
+
+    if (token !== undefined) {
+      if (isRootKey) {
+        if (!onPlatform)
+          throw new AppError("forbidden", { detail: "the platform root key is valid only on /api/v1/platform" });
+        c.set("principal", { kind: "platform", id: "platform", grants: [] });
+      } else {
+        const principal = await authenticate(token, c, deps.authenticators);
+        if (!principal)
+          throw new AppError("unauthenticated", { detail: "the credential is unknown, expired or revoked" });
+        if (onPlatform) throw new AppError("forbidden", { detail: "platform routes take the platform root key" });
+        c.set("principal", principal);
+      }
+    }
+    if (!onPlatform && deps.tenants) {
+      const tenant = await resolveTenant(c, deps.tenants, c.var.principal);
+      if (tenant) c.set("tenant", tenant);
+    }
+    if (c.var.tenant) c.set("tenantId", c.var.tenant.id);
+    if (c.var.principal?.kind === "user") c.set("userId", c.var.principal.id);
+    await next();
+  };
+}
+
+async function resolveTenant(
+  c: Context<AppEnv>,
+  lookup: TenantLookup,
+  principal: Principal | undefined,
+): Promise<Tenant | undefined> {
+  const credentialTenantId = principal && principal.kind !== "platform" ? principal.tenantId : undefined;
+  const named = [subdomainSlug(c), c.req.header("x-tenant")?.trim().toLowerCase()].filter(
+    (s): s is string => s !== undefined && s !== "",
+  );
+  const found: Tenant[] = [];
+  for (const slug of new Set(named)) {
+    const tenant = /^[a-z0-9-]{1,63}$/.test(slug) ? await lookup.bySlug(slug, c) : null;
+    if (!tenant) {
+      if (credentialTenantId)
+        throw new AppError("tenant_mismatch", { detail: "the credential belongs to another tenant" });
+      throw new AppError("tenant_not_found", { detail: `no tenant "${slug.slice(0, 63)}"` });
+    }
+    found.push(tenant);
+  }
+  if (credentialTenantId) {
+    if (found.some((t) => t.id !== credentialTenantId)) {
+      throw new AppError("tenant_mismatch", { detail: "the credential belongs to another tenant" });
+    }
+    const own = found[0] ?? (await lookup.byId(credentialTenantId, c));
+    if (!own) throw new AppError("unauthenticated", { detail: "the credential's tenant no longer exists" });
+    return own;
+  }
+  const first = found[0];
+  if (first && found.some((t) => t.id !== first.id)) {
+    throw new AppError("tenant_mismatch", { detail: "the subdomain and X-Tenant name different tenants" });
+  }
+  return first;
+}

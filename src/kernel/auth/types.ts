@@ -1,0 +1,42 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+
+/** Who is calling. `grants` are permission patterns (see permissions.ts). */
+export type Principal =
+  | { kind: "platform"; id: "platform"; grants: [] }
+  | { kind: "user"; id: string; tenantId: string; roles: string[]; grants: string[] }
+  | {
+      kind: "api_key";
+      id: string;
+      tenantId: string;
+      name: string;
+      prefix: string;
+      scopes: string[];
+      grants: string[];
+    };
+
+/** A tenant as the request path knows it. */
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  plan: string;
+  created_at: string;
+}
+
+/**
+ * Verifies one kind of bearer credential. A module provides it (identity
+ * provides API keys and JWTs); the kernel asks each in turn.
+ */
+export interface Authenticator {
+  /** Whether the token has this authenticator's shape (e.g. a `plk_` prefix). */
+  accepts(token: string): boolean;
+  /** The principal, or null for an unknown, expired, revoked or malformed credential. */
+  authenticate(token: string, c: Context<AppEnv>): Promise<Principal | null>;
+}
+
+/** Finds active tenants; provided by the module that owns the tenant registry. */
+export interface TenantLookup {
+  bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;
+  byId(id: string, c: Context<AppEnv>): Promise<Tenant | null>;
+}

@@ -1,0 +1,53 @@
+/**
+ * A small per-isolate cache with a bounded size and a bounded staleness: an
+ * entry is served for at most `ttlMs`, and the oldest entries go first when
+ * it is full. Module-level instances of it are the one kind of shared mutable
+ * state plinth allows; each use documents what staleness it accepts.
+ *
+ * @example
+ * const tenants = new TtlCache<string, Tenant>({ ttlMs: 30_000, maxEntries: 1000 });
+ */
+export class TtlCache<K, V> {
+  private readonly entries = new Map<K, { value: V; expires: number }>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(options: { ttlMs: number; maxEntries: number; now?: () => number }) {
+    this.ttlMs = options.ttlMs;
+    this.maxEntries = options.maxEntries;
+    this.now = options.now ?? Date.now;
+  }
+
+  get(key: K): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: K, value: V, ttlMs: number = this.ttlMs): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, { value, expires: this.now() + Math.min(ttlMs, this.ttlMs) });
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  /** Deletes every entry whose value matches. */
+  deleteWhere(match: (value: V, key: K) => boolean): void {
+    for (const [key, entry] of this.entries) if (match(entry.value, key)) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

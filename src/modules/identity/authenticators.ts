@@ -1,0 +1,106 @@
+import type { Context } from "hono";
+import { loadSigningKeys, verifyAccessToken } from "../../kernel/auth/jwt";
+import type { Authenticator, Principal } from "../../kernel/auth/types";
+import { TtlCache } from "../../kernel/cache/ttl-cache";
+import { sha256Hex } from "../../kernel/crypto";
+import type { AppEnv } from "../../kernel/env";
+import { background } from "../../kernel/http/background";
+import type { UserPrincipal } from "./directory/types";
+import { directory } from "./services";
+
+/**
+ * Verified API keys by hash. Staleness bound: a key revoked elsewhere is
+ * refused within 10 s; the isolate that revokes it evicts it at once.
+ */
+export const keyCache = new TtlCache<string, Extract<Principal, { kind: "api_key" }>>({
+  ttlMs: 10_000,
+  maxEntries: 10_000,
+});
+
+/**
+ * Current roles and live sessions of users, by `tenant/user`. Staleness
+ * bound: role changes, deletion and revoked families take effect within 10 s.
+ */
+export const userCache = new TtlCache<string, UserPrincipal | null>({ ttlMs: 10_000, maxEntries: 10_000 });
+
+// last_used_at is written at most once a minute per key and isolate, off the response path.
+const touched = new TtlCache<string, true>({ ttlMs: 60_000, maxEntries: 10_000 });
+
+/** Forgets everything cached about a key (on revocation, in the revoking isolate). */
+export function evictKey(keyId: string): void {
+  keyCache.deleteWhere((p) => p.id === keyId);
+}
+
+/** Forgets a user's cached principal (on deletion, role change, reset, logout). */
+export function evictUser(tenantId: string, userId: string): void {
+  userCache.delete(`${tenantId}/${userId}`);
+}
+
+/** API keys: `plk_…`, routed to their tenant by the D1 index, verified by the directory. */
+export const apiKeyAuthenticator: Authenticator = {
+  accepts: (token) => token.startsWith("plk_"),
+  async authenticate(token, c) {
+    if (token.length > 200) return null;
+    const hash = await sha256Hex(token);
+    let principal = keyCache.get(hash);
+    if (!principal) {
+      const row = await c.env.DB.prepare("select tenant_id from api_key_index where key_hash = ?")
+        .bind(hash)
+        .first<{ tenant_id: string }>();
+      if (!row) return null;
+      const key = await directory(c.env, row.tenant_id).verifyKey({ hash, now: new Date().toISOString() });
+      if (!key) return null;
+      principal = {
+        kind: "api_key",
+        id: key.id,
+        tenantId: row.tenant_id,
+        name: key.name,
+        prefix: key.prefix,
+        scopes: key.scopes,
+        grants: key.scopes,
+      };
+      // An expiring key is never cached past its expiry.
+      const ttl = key.expires_at ? Math.max(0, Date.parse(key.expires_at) - Date.now()) : 10_000;
+      keyCache.set(hash, principal, ttl);
+    }
+    if (!touched.get(principal.id)) {
+      touched.set(principal.id, true);
+      const { id, tenantId } = principal;
+      background(
+        c,
+        directory(c.env, tenantId)
+          .touchKey({ id, now: new Date().toISOString() })
+          .catch(() => touched.delete(id)),
+      );
+    }
+    return principal;
+  },
+};
+
+/** The `iss` of access tokens for this request. */
+export function issuerOf(c: Context<AppEnv>): string {
+  return c.var.config.jwtIssuer ?? new URL(c.req.url).origin;
+}
+
+/**
+ * JWT access tokens: verified without the directory (signature, alg, iss,
+ * aud, exp), then checked against the user's current roles and live
+ * sessions, cached per isolate for at most 10 s.
+ */
+export const jwtAuthenticator: Authenticator = {
+  accepts: (token) => token.startsWith("eyJ") && token.split(".").length === 3,
+  async authenticate(token, c) {
+    const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+    const verified = await verifyAccessToken(keys, token, { issuer: issuerOf(c) });
+    if (!verified.ok) return null;
+    const { sub, tid, sid } = verified.claims;
+    const cacheKey = `${tid}/${sub}`;
+    let user = userCache.get(cacheKey);
+    if (user === undefined) {
+      user = await directory(c.env, tid).principal(sub);
+      userCache.set(cacheKey, user);
+    }
+    if (!user || (sid !== undefined && !user.families.includes(sid))) return null;
+    return { kind: "user", id: sub, tenantId: tid, roles: user.roles, grants: user.grants };
+  },
+};

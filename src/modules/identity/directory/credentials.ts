@@ -1,0 +1,232 @@
+import type { DirectoryStore } from "./store";
+import { type Ctx, fail, type KeyView, ok, type Result, type UserPrincipal } from "./types";
+
+/** Refresh tokens live 30 days; each refresh spends one and issues the next. */
+export const REFRESH_TTL_MS = 30 * 24 * 3600 * 1000;
+
+interface KeyRow extends Record<string, SqlStorageValue> {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string;
+  expires_at: string | null;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+const keyView = (r: KeyRow): KeyView => ({
+  id: r.id,
+  name: r.name,
+  prefix: r.prefix,
+  scopes: JSON.parse(r.scopes) as string[],
+  expires_at: r.expires_at,
+  created_at: r.created_at,
+  last_used_at: r.last_used_at,
+});
+
+const plusMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+/** Refresh-token families, one-time tokens and API keys of one tenant. */
+export class Credentials {
+  constructor(private readonly store: DirectoryStore) {}
+
+  private get sql() {
+    return this.store.sql;
+  }
+
+  /** Starts a family with its first refresh token (on login). */
+  startFamily(ctx: Ctx, userId: string, familyId: string, tokenHash: string): void {
+    this.store.tx(() => {
+      this.sql.exec("insert into token_families (id, user_id, created_at) values (?, ?, ?)", familyId, userId, ctx.now);
+      this.sql.exec(
+        "insert into refresh_tokens (token_hash, family_id, expires_at) values (?, ?, ?)",
+        tokenHash,
+        familyId,
+        plusMs(ctx.now, REFRESH_TTL_MS),
+      );
+      this.store.emit(ctx, "identity.user.logged_in", `user/${userId}`, { user_id: userId, family_id: familyId });
+    });
+  }
+
+  /**
+   * Spends `presentedHash` and issues `nextHash` in the same family, atomically.
+   * A token presented after it was spent revokes the whole family: someone
+   * holds a copy.
+   */
+  rotate(
+    ctx: Ctx,
+    presentedHash: string,
+    nextHash: string,
+  ): Result<{ principal: UserPrincipal; familyId: string }, "invalid" | "reused"> {
+    const row = this.sql
+      .exec<{
+        family_id: string;
+        expires_at: string;
+        spent_at: string | null;
+        user_id: string;
+        revoked_at: string | null;
+      }>(
+        `select t.family_id, t.expires_at, t.spent_at, f.user_id, f.revoked_at
+           from refresh_tokens t join token_families f on f.id = t.family_id
+          where t.token_hash = ?`,
+        presentedHash,
+      )
+      .toArray()[0];
+    if (!row || row.revoked_at !== null) return fail("invalid");
+    if (row.spent_at !== null) {
+      this.revokeFamily(ctx, row.family_id, row.user_id, "reuse_detected");
+      return fail("reused");
+    }
+    if (row.expires_at <= ctx.now) return fail("invalid");
+    const principal = this.store.principal(row.user_id);
+    if (!principal) return fail("invalid");
+    this.store.tx(() => {
+      this.sql.exec("update refresh_tokens set spent_at = ? where token_hash = ?", ctx.now, presentedHash);
+      this.sql.exec(
+        "insert into refresh_tokens (token_hash, family_id, expires_at) values (?, ?, ?)",
+        nextHash,
+        row.family_id,
+        plusMs(ctx.now, REFRESH_TTL_MS),
+      );
+      this.store.emit(ctx, "identity.token.refreshed", `user/${row.user_id}`, {
+        user_id: row.user_id,
+        family_id: row.family_id,
+      });
+    });
+    return ok({ principal, familyId: row.family_id });
+  }
+
+  /** Revokes the family of a presented token (logout); unknown tokens are ignored. Returns its user. */
+  logout(ctx: Ctx, presentedHash: string): string | null {
+    const row = this.sql
+      .exec<{ family_id: string; user_id: string; revoked_at: string | null }>(
+        `select t.family_id, f.user_id, f.revoked_at from refresh_tokens t
+           join token_families f on f.id = t.family_id where t.token_hash = ?`,
+        presentedHash,
+      )
+      .toArray()[0];
+    if (row && row.revoked_at === null) this.revokeFamily(ctx, row.family_id, row.user_id, "logout");
+    return row?.user_id ?? null;
+  }
+
+  private revokeFamily(ctx: Ctx, familyId: string, userId: string, reason: string): void {
+    this.store.tx(() => {
+      this.sql.exec("update token_families set revoked_at = ? where id = ? and revoked_at is null", ctx.now, familyId);
+      this.store.emit(ctx, "identity.token.family_revoked", `user/${userId}`, {
+        user_id: userId,
+        family_id: familyId,
+        reason,
+      });
+    });
+  }
+
+  /** Revokes every live family of a user (password reset, deletion); inside the caller's tx. */
+  revokeAllFamilies(ctx: Ctx, userId: string, reason: string): void {
+    const families = this.sql
+      .exec<{ id: string }>("select id from token_families where user_id = ? and revoked_at is null", userId)
+      .toArray();
+    for (const f of families) {
+      this.sql.exec("update token_families set revoked_at = ? where id = ?", ctx.now, f.id);
+      this.store.emit(ctx, "identity.token.family_revoked", `user/${userId}`, {
+        user_id: userId,
+        family_id: f.id,
+        reason,
+      });
+    }
+  }
+
+  /** Stores a single-use token (email verification, password reset) by its hash. */
+  issueOneTime(kind: "verify_email" | "password_reset", userId: string, tokenHash: string, expiresAt: string): void {
+    this.sql.exec(
+      "insert into one_time_tokens (token_hash, kind, user_id, expires_at) values (?, ?, ?, ?)",
+      tokenHash,
+      kind,
+      userId,
+      expiresAt,
+    );
+  }
+
+  /** Spends a single-use token: unknown, used, expired or of another kind -> invalid. */
+  spendOneTime(ctx: Ctx, kind: string, tokenHash: string): Result<string, "invalid"> {
+    const row = this.sql
+      .exec<{ user_id: string; kind: string; expires_at: string; used_at: string | null }>(
+        "select user_id, kind, expires_at, used_at from one_time_tokens where token_hash = ?",
+        tokenHash,
+      )
+      .toArray()[0];
+    if (!row || row.kind !== kind || row.used_at !== null || row.expires_at <= ctx.now) return fail("invalid");
+    this.sql.exec("update one_time_tokens set used_at = ? where token_hash = ?", ctx.now, tokenHash);
+    return ok(row.user_id);
+  }
+
+  createKey(
+    ctx: Ctx,
+    key: { id: string; name: string; prefix: string; hash: string; scopes: string[]; expiresAt: string | null },
+  ): KeyView {
+    this.store.tx(() => {
+      this.sql.exec(
+        `insert into api_keys (id, name, prefix, key_hash, scopes, expires_at, created_at, created_by)
+         values (?, ?, ?, ?, ?, ?, ?, ?)`,
+        key.id,
+        key.name,
+        key.prefix,
+        key.hash,
+        JSON.stringify(key.scopes),
+        key.expiresAt,
+        ctx.now,
+        ctx.actor.id,
+      );
+      this.store.emit(ctx, "identity.key.created", `key/${key.id}`, {
+        key_id: key.id,
+        name: key.name,
+        prefix: key.prefix,
+        scopes: key.scopes,
+        expires_at: key.expiresAt,
+      });
+    });
+    return this.key(key.id) as KeyView;
+  }
+
+  key(id: string): KeyView | null {
+    const row = this.sql.exec<KeyRow>("select * from api_keys where id = ? and revoked_at is null", id).toArray()[0];
+    return row ? keyView(row) : null;
+  }
+
+  listKeys(limit: number, after: string | null): { items: KeyView[]; next: string | null } {
+    const rows = this.sql
+      .exec<KeyRow>(
+        "select * from api_keys where revoked_at is null and id > ? order by id limit ?",
+        after ?? "",
+        limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, limit);
+    return { items: page.map(keyView), next: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  revokeKey(ctx: Ctx, id: string): Result<{ hash: string }, "not_found"> {
+    const row = this.sql
+      .exec<{ key_hash: string }>("select key_hash from api_keys where id = ? and revoked_at is null", id)
+      .toArray()[0];
+    if (!row) return fail("not_found");
+    this.store.tx(() => {
+      this.sql.exec("update api_keys set revoked_at = ? where id = ?", ctx.now, id);
+      this.store.emit(ctx, "identity.key.revoked", `key/${id}`, { key_id: id });
+    });
+    return ok({ hash: row.key_hash });
+  }
+
+  /** The live key with this hash: not revoked, not expired. */
+  verifyKey(hash: string, now: string): KeyView | null {
+    const row = this.sql
+      .exec<KeyRow>("select * from api_keys where key_hash = ? and revoked_at is null", hash)
+      .toArray()[0];
+    if (!row || (row.expires_at !== null && row.expires_at <= now)) return null;
+    return keyView(row);
+  }
+
+  touchKey(id: string, now: string): void {
+    this.sql.exec("update api_keys set last_used_at = ? where id = ?", now, id);
+  }
+}

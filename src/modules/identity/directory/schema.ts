@@ -1,0 +1,83 @@
+import { OUTBOX_SCHEMA } from "../../../kernel/outbox";
+
+/**
+ * The TenantDirectory's SQLite schema, one entry per version. Append a new
+ * version to change it; never edit a released one.
+ */
+export const DIRECTORY_SCHEMA: string[][] = [
+  [
+    `create table tenant (
+       id text primary key,
+       slug text not null,
+       name text not null,
+       plan text not null,
+       created_at text not null
+     )`,
+    `create table settings (key text primary key, value text not null)`,
+    `create table users (
+       id text primary key,
+       email text not null unique,
+       name text not null,
+       password_hash text not null,
+       email_verified integer not null default 0,
+       created_at text not null,
+       updated_at text not null
+     )`,
+    `create table roles (
+       name text primary key,
+       permissions text not null,
+       description text not null,
+       builtin integer not null default 0
+     )`,
+    `create table role_bindings (
+       user_id text not null references users(id) on delete cascade,
+       role text not null references roles(name),
+       primary key (user_id, role)
+     )`,
+    `create table api_keys (
+       id text primary key,
+       name text not null,
+       prefix text not null,
+       key_hash text not null unique,
+       scopes text not null,
+       expires_at text,
+       created_at text not null,
+       created_by text,
+       revoked_at text,
+       last_used_at text
+     )`,
+    `create table token_families (
+       id text primary key,
+       user_id text not null references users(id) on delete cascade,
+       created_at text not null,
+       revoked_at text
+     )`,
+    `create table refresh_tokens (
+       token_hash text primary key,
+       family_id text not null references token_families(id) on delete cascade,
+       expires_at text not null,
+       spent_at text
+     )`,
+    `create index refresh_tokens_family on refresh_tokens (family_id)`,
+    `create table one_time_tokens (
+       token_hash text primary key,
+       kind text not null,
+       user_id text not null references users(id) on delete cascade,
+       expires_at text not null,
+       used_at text
+     )`,
+    ...OUTBOX_SCHEMA,
+  ],
+];
+
+/** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */
+export const DEFAULT_ROLES: { name: string; permissions: string[]; description: string }[] = [
+  { name: "owner", permissions: ["*"], description: "Every permission; cannot be deleted" },
+  { name: "admin", permissions: ["*"], description: "Every permission except managing owners" },
+  {
+    name: "member",
+    permissions: ["blog.post.create", "blog.post.read"],
+    description: "Creates and reads posts; manages the posts they wrote",
+  },
+  { name: "viewer", permissions: ["*.read"], description: "Reads everything" },
+];

@@ -1,0 +1,219 @@
+import { newId } from "../../../kernel/crypto";
+import { appendOutbox, type Json } from "../../../kernel/outbox";
+import { DEFAULT_ROLES } from "./schema";
+import { type Ctx, fail, ok, type Result, type UserPrincipal, type UserView } from "./types";
+
+interface UserRow extends Record<string, SqlStorageValue> {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  email_verified: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * The tenant directory's state operations over its SQLite storage. Every
+ * mutation and the events it emits commit in one `transactionSync`.
+ */
+export class DirectoryStore {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    readonly sql: SqlStorage = storage.sql,
+  ) {}
+
+  private depth = 0;
+
+  /**
+   * Runs `fn` in one SQLite transaction: its state changes and outbox rows
+   * commit together or not at all. Re-entrant: an inner call joins the outer
+   * transaction, so operations compose into one commit.
+   */
+  tx<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.depth++;
+    try {
+      return this.storage.transactionSync(fn);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  tenantId(): string | null {
+    return this.sql.exec<{ id: string }>("select id from tenant").toArray()[0]?.id ?? null;
+  }
+
+  /** Appends an event for this tenant; call inside `tx`. */
+  emit(ctx: Ctx, type: string, stream: string, data: Record<string, Json>): void {
+    const tenantId = this.tenantId() ?? "unknown";
+    const versionRow = this.sql
+      .exec<{ value: string }>("select value from settings where key = 'event_version'")
+      .toArray()[0];
+    const version = Number(versionRow?.value ?? 0) + 1;
+    this.sql.exec("insert or replace into settings (key, value) values ('event_version', ?)", String(version));
+    appendOutbox(this.sql, {
+      id: newId(Date.parse(ctx.now)),
+      type,
+      tenant_id: tenantId,
+      stream: `${tenantId}/${stream}`,
+      version,
+      occurred_at: ctx.now,
+      actor: ctx.actor,
+      data,
+      request_id: ctx.requestId,
+    });
+  }
+
+  /** Creates the tenant record and its default roles; a second call is a no-op. */
+  init(ctx: Ctx, tenant: { id: string; slug: string; name: string; plan: string }): boolean {
+    if (this.tenantId() !== null) return false;
+    this.tx(() => {
+      this.sql.exec(
+        "insert into tenant (id, slug, name, plan, created_at) values (?, ?, ?, ?, ?)",
+        tenant.id,
+        tenant.slug,
+        tenant.name,
+        tenant.plan,
+        ctx.now,
+      );
+      for (const role of DEFAULT_ROLES) {
+        this.sql.exec(
+          "insert into roles (name, permissions, description, builtin) values (?, ?, ?, 1)",
+          role.name,
+          JSON.stringify(role.permissions),
+          role.description,
+        );
+      }
+      this.emit(ctx, "tenants.tenant.created", `tenant/${tenant.id}`, { ...tenant });
+    });
+    return true;
+  }
+
+  setting(key: string): string | null {
+    return (
+      this.sql.exec<{ value: string }>("select value from settings where key = ?", key).toArray()[0]?.value ?? null
+    );
+  }
+
+  setSetting(key: string, value: string): void {
+    this.sql.exec("insert or replace into settings (key, value) values (?, ?)", key, value);
+  }
+
+  rolesOf(userId: string): string[] {
+    return this.sql
+      .exec<{ role: string }>("select role from role_bindings where user_id = ? order by role", userId)
+      .toArray()
+      .map((r) => r.role);
+  }
+
+  /** Permission patterns of the named roles. */
+  grantsOf(roles: readonly string[]): string[] {
+    const out = new Set<string>();
+    for (const role of roles) {
+      const row = this.sql
+        .exec<{ permissions: string }>("select permissions from roles where name = ?", role)
+        .toArray()[0];
+      for (const p of row ? (JSON.parse(row.permissions) as string[]) : []) out.add(p);
+    }
+    return [...out].sort();
+  }
+
+  private view(row: UserRow): UserView {
+    return {
+      id: row.id,
+      email: row.email,
+      name: row.name,
+      roles: this.rolesOf(row.id),
+      email_verified: row.email_verified === 1,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  private row(where: "id" | "email", value: string): UserRow | undefined {
+    return this.sql.exec<UserRow>(`select * from users where ${where} = ?`, value).toArray()[0];
+  }
+
+  user(id: string): UserView | null {
+    const row = this.row("id", id);
+    return row ? this.view(row) : null;
+  }
+
+  principal(userId: string): UserPrincipal | null {
+    if (!this.row("id", userId)) return null;
+    const roles = this.rolesOf(userId);
+    const families = this.sql
+      .exec<{ id: string }>("select id from token_families where user_id = ? and revoked_at is null", userId)
+      .toArray()
+      .map((f) => f.id);
+    return { id: userId, roles, grants: this.grantsOf(roles), families };
+  }
+
+  /** For login: the stored hash of an email's user, or null. */
+  credentials(email: string): { userId: string; passwordHash: string; emailVerified: boolean } | null {
+    const row = this.row("email", email);
+    return row ? { userId: row.id, passwordHash: row.password_hash, emailVerified: row.email_verified === 1 } : null;
+  }
+
+  register(
+    ctx: Ctx,
+    input: { id: string; email: string; name: string; passwordHash: string; role: string },
+  ): Result<UserView, "email_taken"> {
+    if (this.row("email", input.email)) return fail("email_taken");
+    this.tx(() => {
+      this.sql.exec(
+        "insert into users (id, email, name, password_hash, created_at, updated_at) values (?, ?, ?, ?, ?, ?)",
+        input.id,
+        input.email,
+        input.name,
+        input.passwordHash,
+        ctx.now,
+        ctx.now,
+      );
+      this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", input.id, input.role);
+      // Email addresses stay out of event payloads: events are immutable, PII must be erasable.
+      this.emit(ctx, "identity.user.registered", `user/${input.id}`, { user_id: input.id, roles: [input.role] });
+    });
+    return ok(this.user(input.id) as UserView);
+  }
+
+  setPasswordHash(userId: string, passwordHash: string, now: string): void {
+    this.sql.exec("update users set password_hash = ?, updated_at = ? where id = ?", passwordHash, now, userId);
+  }
+
+  listUsers(limit: number, after: string | null): { items: UserView[]; next: string | null } {
+    const rows = this.sql
+      .exec<UserRow>("select * from users where id > ? order by id limit ?", after ?? "", limit + 1)
+      .toArray();
+    const page = rows.slice(0, limit);
+    return { items: page.map((r) => this.view(r)), next: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  updateUser(ctx: Ctx, id: string, patch: { name?: string }): Result<UserView, "not_found"> {
+    if (!this.row("id", id)) return fail("not_found");
+    this.tx(() => {
+      if (patch.name !== undefined)
+        this.sql.exec("update users set name = ?, updated_at = ? where id = ?", patch.name, ctx.now, id);
+      this.emit(ctx, "identity.user.updated", `user/${id}`, { user_id: id, fields: Object.keys(patch) });
+    });
+    return ok(this.user(id) as UserView);
+  }
+
+  /** Deletes a user, their role bindings, token families and one-time tokens. */
+  deleteUser(ctx: Ctx, id: string): Result<null, "not_found"> {
+    if (!this.row("id", id)) return fail("not_found");
+    this.tx(() => {
+      this.sql.exec(
+        "delete from refresh_tokens where family_id in (select id from token_families where user_id = ?)",
+        id,
+      );
+      this.sql.exec("delete from token_families where user_id = ?", id);
+      this.sql.exec("delete from one_time_tokens where user_id = ?", id);
+      this.sql.exec("delete from role_bindings where user_id = ?", id);
+      this.sql.exec("delete from users where id = ?", id);
+      this.emit(ctx, "identity.user.deleted", `user/${id}`, { user_id: id });
+    });
+    return ok(null);
+  }
+}

@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import { newId } from "../../kernel/crypto";
+import type { AppEnv } from "../../kernel/env";
+
+/** An outgoing message to a user. */
+export interface Mail {
+  tenantId: string;
+  to: string;
+  subject: string;
+  body: string;
+}
+
+/** The port through which identity sends mail; a product team plugs in its provider here. */
+export interface Notifier {
+  send(mail: Mail): Promise<void>;
+}
+
+/** Development and test: messages go to D1 `dev_mailbox`, readable at GET /api/v1/dev/mailbox. */
+export const devMailboxNotifier = (db: D1Database): Notifier => ({
+  async send(mail) {
+    await db
+      .prepare(
+        "insert into dev_mailbox (id, tenant_id, to_address, subject, body, created_at) values (?, ?, ?, ?, ?, ?)",
+      )
+      .bind(newId(), mail.tenantId, mail.to, mail.subject, mail.body, new Date().toISOString())
+      .run();
+  },
+});
+
+/** Whether the development mailbox exists in this environment. */
+export const mailboxEnabled = (environment: string) => environment === "development" || environment === "test";
+
+/**
+ * The notifier of the request's environment. Staging and production have no
+ * mail transport until one is configured here: the message is not sent, and
+ * an error is logged (without the body, which holds a secret link).
+ */
+export function notifierOf(c: Context<AppEnv>): Notifier {
+  if (mailboxEnabled(c.var.config.environment)) return devMailboxNotifier(c.env.DB);
+  return {
+    async send(mail) {
+      c.var.log.error("no mail transport configured; message not sent", {
+        tenant_id: mail.tenantId,
+        subject: mail.subject,
+      });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * Routes an API key to its tenant: SHA-256 of the key -> tenant id. Written
+ * before the key is created in the tenant's directory, which stays the
+ * authority (revocation, expiry, scopes): an index row without a directory
+ * key is an unknown key.
+ */
+export const apiKeyIndex = sqliteTable("api_key_index", {
+  keyHash: text("key_hash").primaryKey(),
+  tenantId: text("tenant_id").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+/** Outgoing mail captured by the development notifier (never used in production). */
+export const devMailbox = sqliteTable("dev_mailbox", {
+  id: text("id").primaryKey(),
+  tenantId: text("tenant_id").notNull(),
+  to: text("to_address").notNull(),
+  subject: text("subject").notNull(),
+  body: text("body").notNull(),
+  createdAt: text("created_at").notNull(),
+});

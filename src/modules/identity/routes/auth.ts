@@ -1,0 +1,288 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { tenantOf } from "../../../kernel/auth/guards";
+import { ACCESS_TOKEN_TTL_SECONDS, loadSigningKeys, signAccessToken } from "../../../kernel/auth/jwt";
+import { createArgon2idHasher, newId, sha256Hex } from "../../../kernel/crypto";
+import { AppError } from "../../../kernel/errors";
+import { background } from "../../../kernel/http/background";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { evictUser, issuerOf } from "../authenticators";
+import { notifierOf } from "../notifier";
+import {
+  EmailSchema,
+  jsonBody,
+  jsonResponse,
+  NewPasswordSchema,
+  PresentedPasswordSchema,
+  TokenPairSchema,
+  TokenSchema,
+  UserSchema,
+} from "../schemas";
+import { ctxOf, directory, newSecret } from "../services";
+
+// Argon2id with OWASP parameters (19 MiB, t=2, p=1), in JS until the WASM core lands.
+const hasher = createArgon2idHasher();
+
+const VERIFY_TTL_MS = 24 * 3600 * 1000;
+const RESET_TTL_MS = 3600 * 1000;
+const in_ = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+const tags = ["auth"];
+const security: [] = [];
+const tenantHeader = z.object({ "x-tenant": z.string().optional() });
+
+const register = createRoute({
+  method: "post",
+  path: "/auth/register",
+  operationId: "register",
+  summary: "Register a user in the tenant",
+  tags,
+  security,
+  request: {
+    headers: tenantHeader,
+    body: jsonBody(
+      z.object({ email: EmailSchema, password: NewPasswordSchema, name: z.string().trim().min(1).max(200) }),
+    ),
+  },
+  responses: {
+    201: jsonResponse("the new user; a verification mail was sent", UserSchema),
+    400: problem("invalid fields, or no tenant named"),
+    409: problem("the email is taken in this tenant"),
+  },
+});
+
+const login = createRoute({
+  method: "post",
+  path: "/auth/login",
+  operationId: "login",
+  summary: "Exchange email and password for tokens",
+  tags,
+  security,
+  request: {
+    headers: tenantHeader,
+    body: jsonBody(z.object({ email: EmailSchema, password: PresentedPasswordSchema })),
+  },
+  responses: {
+    200: jsonResponse("an access and a refresh token", TokenPairSchema),
+    401: problem("unknown email or wrong password (the same answer for both)"),
+    403: problem("the tenant requires a verified email"),
+  },
+});
+
+const refresh = createRoute({
+  method: "post",
+  path: "/auth/refresh",
+  operationId: "refreshTokens",
+  summary: "Spend a refresh token for a new pair",
+  tags,
+  security,
+  request: { headers: tenantHeader, body: jsonBody(z.object({ refresh_token: TokenSchema })) },
+  responses: {
+    200: jsonResponse("a new pair; the presented refresh token is spent", TokenPairSchema),
+    401: problem("unknown, expired or spent refresh token (a spent one revokes its family)"),
+  },
+});
+
+const logout = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  operationId: "logout",
+  summary: "Revoke the refresh token's family",
+  tags,
+  security,
+  request: { headers: tenantHeader, body: jsonBody(z.object({ refresh_token: TokenSchema })) },
+  responses: { 204: { description: "revoked (also for an unknown token)" } },
+});
+
+const verifyEmail = createRoute({
+  method: "post",
+  path: "/auth/verify-email",
+  operationId: "verifyEmail",
+  summary: "Confirm an email address with the mailed token",
+  tags,
+  security,
+  request: { headers: tenantHeader, body: jsonBody(z.object({ token: TokenSchema })) },
+  responses: { 204: { description: "verified" }, 400: problem("bad, used or expired token") },
+});
+
+const resetRequest = createRoute({
+  method: "post",
+  path: "/auth/password-reset",
+  operationId: "requestPasswordReset",
+  summary: "Mail a password reset token",
+  tags,
+  security,
+  request: { headers: tenantHeader, body: jsonBody(z.object({ email: EmailSchema })) },
+  responses: { 202: { description: "accepted, whether or not the email has an account" } },
+});
+
+const resetConfirm = createRoute({
+  method: "post",
+  path: "/auth/password-reset/confirm",
+  operationId: "confirmPasswordReset",
+  summary: "Set a new password with a reset token",
+  tags,
+  security,
+  request: { headers: tenantHeader, body: jsonBody(z.object({ token: TokenSchema, password: NewPasswordSchema })) },
+  responses: {
+    204: { description: "password changed; every session of the user revoked" },
+    400: problem("bad, used or expired token"),
+  },
+});
+
+const badLogin = () => new AppError("unauthenticated", { detail: "invalid email or password" });
+const badRefresh = () => new AppError("unauthenticated", { detail: "the refresh token is not valid" });
+
+/** `/api/v1/auth/*`: registration, login, refresh rotation, logout, email verification, password reset. */
+export const authRoutes = createRouter()
+  .openapi(register, async (c) => {
+    const tenant = tenantOf(c);
+    const { email, password, name } = c.req.valid("json");
+    const passwordHash = await hasher.hash(password);
+    const verification = await newSecret("plv");
+    const result = await directory(c.env, tenant.id).register({
+      ctx: ctxOf(c),
+      user: { id: newId(), email, name, passwordHash },
+      verification: { hash: verification.hash, expiresAt: in_(VERIFY_TTL_MS) },
+    });
+    if (!result.ok) throw new AppError("conflict", { detail: "this email is already registered in this tenant" });
+    await notifierOf(c).send({
+      tenantId: tenant.id,
+      to: email,
+      subject: "Verify your email address",
+      body: `Confirm your address with POST /api/v1/auth/verify-email and this token: ${verification.token}`,
+    });
+    return c.json(result.value, 201);
+  })
+  .openapi(login, async (c) => {
+    const tenant = tenantOf(c);
+    const { email, password } = c.req.valid("json");
+    const dir = directory(c.env, tenant.id);
+    const found = await dir.loginLookup(email);
+    if (!found) {
+      // Same work as a real verify, so timing does not reveal which emails exist.
+      await hasher.verifyDummy(password);
+      await dir.loginFailed({ ctx: ctxOf(c), reason: "unknown_email" });
+      throw badLogin();
+    }
+    const verdict = await hasher.verify(found.passwordHash, password);
+    const actor = { kind: "user" as const, id: found.userId };
+    if (!verdict.ok) {
+      await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "bad_password" });
+      throw badLogin();
+    }
+    if (!found.mayLogin) {
+      await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "email_not_verified" });
+      throw new AppError("forbidden", { detail: "verify your email address before logging in" });
+    }
+    const rehash = verdict.needsRehash ? await hasher.hash(password) : null;
+    const next = await newSecret("plr");
+    const familyId = newId();
+    const started = await dir.loginSucceeded({
+      ctx: ctxOf(c, actor),
+      userId: found.userId,
+      familyId,
+      tokenHash: next.hash,
+      rehash,
+    });
+    if (!started.ok) throw badLogin();
+    evictUser(tenant.id, found.userId);
+    const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+    const access = await signAccessToken(
+      keys,
+      { sub: found.userId, tid: tenant.id, roles: started.value.roles, sid: familyId },
+      { issuer: issuerOf(c) },
+    );
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      {
+        access_token: access,
+        refresh_token: next.token,
+        token_type: "Bearer" as const,
+        expires_in: ACCESS_TOKEN_TTL_SECONDS,
+      },
+      200,
+    );
+  })
+  .openapi(refresh, async (c) => {
+    const tenant = tenantOf(c);
+    const { refresh_token } = c.req.valid("json");
+    const next = await newSecret("plr");
+    const result = await directory(c.env, tenant.id).refresh({
+      ctx: ctxOf(c),
+      presentedHash: await sha256Hex(refresh_token),
+      nextHash: next.hash,
+    });
+    if (!result.ok) throw badRefresh();
+    const { principal, familyId } = result.value;
+    const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+    const access = await signAccessToken(
+      keys,
+      { sub: principal.id, tid: tenant.id, roles: principal.roles, sid: familyId },
+      { issuer: issuerOf(c) },
+    );
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      {
+        access_token: access,
+        refresh_token: next.token,
+        token_type: "Bearer" as const,
+        expires_in: ACCESS_TOKEN_TTL_SECONDS,
+      },
+      200,
+    );
+  })
+  .openapi(logout, async (c) => {
+    const tenant = tenantOf(c);
+    const { refresh_token } = c.req.valid("json");
+    const { userId } = await directory(c.env, tenant.id).logout({
+      ctx: ctxOf(c),
+      presentedHash: await sha256Hex(refresh_token),
+    });
+    if (userId) evictUser(tenant.id, userId);
+    return c.body(null, 204);
+  })
+  .openapi(verifyEmail, async (c) => {
+    const tenant = tenantOf(c);
+    const result = await directory(c.env, tenant.id).verifyEmail({
+      ctx: ctxOf(c),
+      tokenHash: await sha256Hex(c.req.valid("json").token),
+    });
+    if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
+    return c.body(null, 204);
+  })
+  .openapi(resetRequest, async (c) => {
+    const tenant = tenantOf(c);
+    const { email } = c.req.valid("json");
+    const secret = await newSecret("plp");
+    const found = await directory(c.env, tenant.id).requestPasswordReset({
+      ctx: ctxOf(c),
+      email,
+      tokenHash: secret.hash,
+      expiresAt: in_(RESET_TTL_MS),
+    });
+    if (found) {
+      // After the response, so an existing account does not answer slower.
+      background(
+        c,
+        notifierOf(c).send({
+          tenantId: tenant.id,
+          to: found.email,
+          subject: "Reset your password",
+          body: `Set a new password with POST /api/v1/auth/password-reset/confirm and this token: ${secret.token}`,
+        }),
+      );
+    }
+    return c.body(null, 202);
+  })
+  .openapi(resetConfirm, async (c) => {
+    const tenant = tenantOf(c);
+    const { token, password } = c.req.valid("json");
+    const result = await directory(c.env, tenant.id).confirmPasswordReset({
+      ctx: ctxOf(c),
+      tokenHash: await sha256Hex(token),
+      passwordHash: await hasher.hash(password),
+    });
+    if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
+    evictUser(tenant.id, result.value);
+    return c.body(null, 204);
+  });

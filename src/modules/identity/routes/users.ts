@@ -1,0 +1,136 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { can, principalOf, requirePermission, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
+import { expand } from "../../../kernel/auth/permissions";
+import { AppError } from "../../../kernel/errors";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { evictUser } from "../authenticators";
+import { P } from "../manifest";
+import { IdParam, jsonBody, jsonResponse, listOf, PageQuery, UserSchema } from "../schemas";
+import { ctxOf, directory } from "../services";
+
+const tags = ["users"];
+const security = [{ bearer: [] }];
+
+const MeSchema = z
+  .union([
+    z.object({ kind: z.literal("user"), user: UserSchema, permissions: z.array(z.string()) }),
+    z.object({
+      kind: z.literal("api_key"),
+      key: z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()) }),
+      permissions: z.array(z.string()),
+    }),
+  ])
+  .openapi("Me");
+
+const me = createRoute({
+  method: "get",
+  path: "/me",
+  operationId: "getMe",
+  summary: "The caller: user or API key, with effective permissions",
+  tags,
+  security,
+  middleware: [requirePrincipal()] as const,
+  responses: { 200: jsonResponse("the caller", MeSchema), 401: problem("no or bad credential") },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/users",
+  operationId: "listUsers",
+  summary: "List the tenant's users",
+  tags,
+  security,
+  middleware: [requirePermission(P.userRead)] as const,
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse("a page of users", listOf(UserSchema)), 403: problem("missing permission") },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/users/{id}",
+  operationId: "getUser",
+  summary: "One user (yourself, or with identity.user.read)",
+  tags,
+  security,
+  middleware: [requirePrincipal()] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse("the user", UserSchema), 404: problem("no such user in this tenant") },
+});
+
+const update = createRoute({
+  method: "patch",
+  path: "/users/{id}",
+  operationId: "updateUser",
+  summary: "Update a user's name (yourself, or with identity.user.update)",
+  tags,
+  security,
+  middleware: [requirePrincipal()] as const,
+  request: {
+    params: IdParam,
+    body: jsonBody(z.object({ name: z.string().trim().min(1).max(200).optional() }).strict()),
+  },
+  responses: { 200: jsonResponse("the updated user", UserSchema), 404: problem("no such user in this tenant") },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/users/{id}",
+  operationId: "deleteUser",
+  summary: "Delete a user and revoke their sessions",
+  tags,
+  security,
+  middleware: [requirePermission(P.userDelete)] as const,
+  request: { params: IdParam },
+  responses: { 204: { description: "deleted" }, 404: problem("no such user in this tenant") },
+});
+
+const notFound = () => new AppError("not_found", { detail: "no such user" });
+
+/** Reading another user takes `permission`; reading yourself does not. */
+function mayAct(c: Parameters<typeof principalOf>[0], id: string, permission: string): void {
+  const principal = principalOf(c, "user", "api_key");
+  const self = principal.kind === "user" && principal.id === id;
+  if (!self && !can(principal, permission))
+    throw new AppError("forbidden", { detail: `missing permission ${permission}` });
+}
+
+/** `/api/v1/me` and `/api/v1/users`. */
+export const userRoutes = createRouter()
+  .openapi(me, async (c) => {
+    const principal = principalOf(c, "user", "api_key");
+    const permissions = expand(principal.grants, c.var.platform.permissions);
+    if (principal.kind === "api_key") {
+      const { id, name, prefix, scopes } = principal;
+      return c.json({ kind: "api_key" as const, key: { id, name, prefix, scopes }, permissions }, 200);
+    }
+    const user = await directory(c.env, principal.tenantId).getUser(principal.id);
+    if (!user) throw new AppError("unauthenticated", { detail: "the user no longer exists" });
+    return c.json({ kind: "user" as const, user, permissions }, 200);
+  })
+  .openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await directory(c.env, tenantOf(c).id).listUsers({ limit, cursor: cursor ?? null });
+    return c.json({ items: page.items, next_cursor: page.next }, 200);
+  })
+  .openapi(get, async (c) => {
+    const { id } = c.req.valid("param");
+    mayAct(c, id, P.userRead);
+    const user = await directory(c.env, tenantOf(c).id).getUser(id);
+    if (!user) throw notFound();
+    return c.json(user, 200);
+  })
+  .openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    mayAct(c, id, P.userUpdate);
+    const result = await directory(c.env, tenantOf(c).id).updateUser({ ctx: ctxOf(c), id, patch: c.req.valid("json") });
+    if (!result.ok) throw notFound();
+    return c.json(result.value, 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    const tenant = tenantOf(c);
+    const result = await directory(c.env, tenant.id).deleteUser({ ctx: ctxOf(c), id });
+    if (!result.ok) throw notFound();
+    evictUser(tenant.id, id);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,43 @@
+import type { Context } from "hono";
+import type { Principal } from "../../kernel/auth/types";
+import { randomToken, sha256Hex } from "../../kernel/crypto";
+import type { AppEnv } from "../../kernel/env";
+import type { Actor } from "../../kernel/outbox";
+import type { Ctx } from "./directory/types";
+
+/** The tenant's directory Durable Object. */
+export function directory(env: Env, tenantId: string) {
+  return env.TENANT_DIRECTORY.getByName(tenantId);
+}
+
+/** The outbox actor for a principal. */
+export function actorOf(principal: Principal | undefined): Actor {
+  if (!principal) return { kind: "anonymous", id: null };
+  return { kind: principal.kind, id: principal.id };
+}
+
+/** The directory call context of a request: now, actor, request id. */
+export function ctxOf(c: Context<AppEnv>, actor: Actor = actorOf(c.var.principal)): Ctx {
+  return { now: new Date().toISOString(), actor, requestId: c.var.requestId };
+}
+
+const ENV_TAG: Record<string, string> = { development: "dev", test: "test", staging: "stg", production: "live" };
+
+/**
+ * A new API key: `plk_<env>_<43 chars>` (256 random bits). The prefix shown
+ * in listings is the first 8 random characters; only the SHA-256 is stored.
+ */
+export async function newApiKey(environment: string): Promise<{ key: string; prefix: string; hash: string }> {
+  const secret = randomToken(32);
+  const key = `plk_${ENV_TAG[environment] ?? "dev"}_${secret}`;
+  return { key, prefix: key.slice(0, key.length - secret.length + 8), hash: await sha256Hex(key) };
+}
+
+/** A new opaque secret (refresh, verification or reset token) and its stored hash. */
+export async function newSecret(tag: string): Promise<{ token: string; hash: string }> {
+  const token = `${tag}_${randomToken(32)}`;
+  return { token, hash: await sha256Hex(token) };
+}
+
+/** Lower-cases and trims an email: the directory's unique key. */
+export const normaliseEmail = (email: string) => email.trim().toLowerCase();

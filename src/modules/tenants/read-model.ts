@@ -1,0 +1,16 @@
+import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * The tenant registry. D1 is a single-primary SQLite database, so the unique
+ * slug is enforced atomically here; each tenant's own state lives in its
+ * TenantDirectory Durable Object.
+ */
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  plan: text("plan").notNull(),
+  /** `provisioning` until the tenant's directory is initialised, then `active`. */
+  status: text("status").notNull(),
+  createdAt: text("created_at").notNull(),
+});

@@ -1,0 +1,77 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { TenantDirectory } from "../../durable-objects/tenant-directory";
+import type { DomainEvent } from "../../src/kernel/outbox";
+import { call, newTenant, newUser, PASSWORD } from "./helpers";
+
+const directoryOf = (tenantId: string) => env.TENANT_DIRECTORY.getByName(tenantId);
+const outboxOf = async (tenantId: string): Promise<DomainEvent[]> =>
+  (await directoryOf(tenantId).outbox(100)).map((e) => JSON.parse(e) as DomainEvent);
+
+describe("directory outbox", () => {
+  it("every state change leaves its event in the outbox, in order, with the envelope", async () => {
+    const t = await newTenant();
+    const u = await newUser(t.slug);
+    await call("/api/v1/auth/login", { tenant: t.slug, body: { email: u.email, password: "wrong password!!" } });
+    const events = await outboxOf(t.id);
+    expect(events.map((e) => e.type)).toEqual([
+      "tenants.tenant.created",
+      "identity.key.created",
+      "identity.user.registered",
+      "identity.user.logged_in",
+      "identity.login.failed",
+    ]);
+    const versions = events.map((e) => e.version);
+    expect(versions).toEqual([1, 2, 3, 4, 5]);
+    const registered = events[2];
+    expect(registered).toMatchObject({
+      tenant_id: t.id,
+      stream: `${t.id}/user/${u.id}`,
+      actor: { kind: "anonymous", id: null },
+      data: { user_id: u.id, roles: ["member"] },
+    });
+    expect(typeof registered?.request_id).toBe("string");
+    expect(JSON.stringify(events)).not.toContain(u.email);
+    expect(JSON.stringify(events)).not.toContain(PASSWORD);
+  });
+
+  it("state and outbox commit together: a failing outbox write leaves no user either", async () => {
+    const t = await newTenant();
+    const stub = directoryOf(t.id);
+    // Break the outbox so the event insert fails inside the registration transaction.
+    await runInDurableObject(stub, (_: TenantDirectory, state) => {
+      state.storage.sql.exec("alter table outbox rename to outbox_broken");
+    });
+    const res = await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: "atomic@example.com", password: PASSWORD, name: "Atomic" },
+    });
+    expect(res.status).toBe(500);
+    const users = await runInDurableObject(stub, (_: TenantDirectory, state) =>
+      state.storage.sql.exec("select count(*) as n from users").one(),
+    );
+    expect(users.n).toBe(0);
+    // Repaired, the same registration succeeds: nothing half-written was left behind.
+    await runInDurableObject(stub, (_: TenantDirectory, state) => {
+      state.storage.sql.exec("alter table outbox_broken rename to outbox");
+    });
+    const again = await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: "atomic@example.com", password: PASSWORD, name: "Atomic" },
+    });
+    expect(again.status).toBe(201);
+  });
+
+  it("a family revoked for reuse is recorded", async () => {
+    const t = await newTenant();
+    const u = await newUser(t.slug);
+    await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
+    await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
+    const events = await outboxOf(t.id);
+    expect(events.at(-1)).toMatchObject({
+      type: "identity.token.family_revoked",
+      data: { user_id: u.id, reason: "reuse_detected" },
+    });
+  });
+});
