@@ -196,6 +196,24 @@ export class TenantDirectory extends DurableObject<Env> {
     });
   }
 
+  /** The stored password hash of a user, for a password change (verified in the Worker). */
+  passwordHashOf(userId: string): string | null {
+    return this.store.passwordHashOf(parse(Id, userId));
+  }
+
+  /** Sets a new password hash and revokes every other session of the user. */
+  changePassword(input: { ctx: Ctx; userId: string; passwordHash: string; keepFamily: string | null }): void {
+    const { ctx, userId, passwordHash, keepFamily } = parse(
+      z.object({ ctx: CtxSchema, userId: Id, passwordHash: z.string().max(512), keepFamily: Id.nullable() }),
+      input,
+    );
+    this.store.tx(() => {
+      this.store.setPasswordHash(userId, passwordHash, ctx.now);
+      this.creds.revokeAllFamilies(ctx, userId, "password_changed", keepFamily);
+      this.store.emit(ctx, "identity.password.changed", `user/${userId}`, { user_id: userId });
+    });
+  }
+
   getUser(id: string): UserView | null {
     return this.store.user(parse(Id, id));
   }

@@ -8,6 +8,7 @@ import { bin, run } from "./lib/env.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "plinth-check-"));
 const vitestJson = join(tmp, "vitest.json");
+const nodeJson = join(tmp, "vitest-node.json");
 
 const steps = [
   { name: "generated files up to date", cmd: process.execPath, args: ["scripts/generate.mjs", "--check"] },
@@ -17,6 +18,18 @@ const steps = [
     name: "tests in workerd (vitest)",
     cmd: bin("vitest"),
     args: ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`],
+  },
+  {
+    name: "tests in Node (vitest)",
+    cmd: bin("vitest"),
+    args: [
+      "run",
+      "-c",
+      "vitest.node.config.ts",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${nodeJson}`,
+    ],
   },
   {
     name: "bundle (wrangler deploy --dry-run)",
@@ -33,12 +46,18 @@ for (const step of steps) {
   results.push({ name: step.name, ok: code === 0, seconds: (Date.now() - started) / 1000 });
 }
 
-let tests = null;
-try {
-  const report = JSON.parse(readFileSync(vitestJson, "utf8"));
-  tests = { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests ?? 0 };
-} catch {
-  // vitest did not get far enough to write its report; its step failed above.
+let tests = { passed: 0, failed: 0, skipped: 0 };
+for (const file of [vitestJson, nodeJson]) {
+  try {
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    tests.passed += report.numPassedTests;
+    tests.failed += report.numFailedTests;
+    tests.skipped += report.numPendingTests ?? 0;
+  } catch {
+    // That vitest run did not get far enough to write its report; its step failed above.
+    tests = null;
+    break;
+  }
 }
 rmSync(tmp, { recursive: true, force: true });
 

@@ -4,7 +4,15 @@ import type { AppEnv } from "../env";
 /** Who is calling. `grants` are permission patterns (see permissions.ts). */
 export type Principal =
   | { kind: "platform"; id: "platform"; grants: [] }
-  | { kind: "user"; id: string; tenantId: string; roles: string[]; grants: string[] }
+  | {
+      kind: "user";
+      id: string;
+      tenantId: string;
+      roles: string[];
+      grants: string[];
+      /** The session (refresh-token family) the access token belongs to. */
+      sessionId?: string;
+    }
   | {
       kind: "api_key";
       id: string;

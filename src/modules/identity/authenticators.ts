@@ -101,6 +101,6 @@ export const jwtAuthenticator: Authenticator = {
       userCache.set(cacheKey, user);
     }
     if (!user || (sid !== undefined && !user.families.includes(sid))) return null;
-    return { kind: "user", id: sub, tenantId: tid, roles: user.roles, grants: user.grants };
+    return { kind: "user", id: sub, tenantId: tid, roles: user.roles, grants: user.grants, sessionId: sid };
   },
 };

@@ -25,6 +25,7 @@ export const manifest = {
       "identity.token.family_revoked",
       "identity.password.reset_requested",
       "identity.password.reset",
+      "identity.password.changed",
       "identity.key.created",
       "identity.key.revoked",
     ],

@@ -1,9 +1,12 @@
 import type { Context } from "hono";
 import type { Principal } from "../../kernel/auth/types";
-import { randomToken, sha256Hex } from "../../kernel/crypto";
+import { createArgon2idHasher, randomToken, sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import type { Actor } from "../../kernel/outbox";
 import type { Ctx } from "./directory/types";
+
+/** Argon2id with OWASP parameters (19 MiB, t=2, p=1), in JS until the WASM core lands. */
+export const hasher = createArgon2idHasher();
 
 /** The tenant's directory Durable Object. */
 export function directory(env: Env, tenantId: string) {

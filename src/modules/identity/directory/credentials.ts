@@ -121,11 +121,15 @@ export class Credentials {
     });
   }
 
-  /** Revokes every live family of a user (password reset, deletion); inside the caller's tx. */
-  revokeAllFamilies(ctx: Ctx, userId: string, reason: string): void {
+  /**
+   * Revokes every live family of a user (password reset or change, deletion),
+   * except `keep` (the session that changed its own password); inside the caller's tx.
+   */
+  revokeAllFamilies(ctx: Ctx, userId: string, reason: string, keep: string | null = null): void {
     const families = this.sql
       .exec<{ id: string }>("select id from token_families where user_id = ? and revoked_at is null", userId)
-      .toArray();
+      .toArray()
+      .filter((f) => f.id !== keep);
     for (const f of families) {
       this.sql.exec("update token_families set revoked_at = ? where id = ?", ctx.now, f.id);
       this.store.emit(ctx, "identity.token.family_revoked", `user/${userId}`, {

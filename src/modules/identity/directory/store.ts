@@ -178,6 +178,10 @@ export class DirectoryStore {
     return ok(this.user(input.id) as UserView);
   }
 
+  passwordHashOf(userId: string): string | null {
+    return this.row("id", userId)?.password_hash ?? null;
+  }
+
   setPasswordHash(userId: string, passwordHash: string, now: string): void {
     this.sql.exec("update users set password_hash = ?, updated_at = ? where id = ?", passwordHash, now, userId);
   }

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { ACCESS_TOKEN_TTL_SECONDS, loadSigningKeys, signAccessToken } from "../../../kernel/auth/jwt";
-import { createArgon2idHasher, newId, sha256Hex } from "../../../kernel/crypto";
+import { newId, sha256Hex } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -17,10 +17,7 @@ import {
   TokenSchema,
   UserSchema,
 } from "../schemas";
-import { ctxOf, directory, newSecret } from "../services";
-
-// Argon2id with OWASP parameters (19 MiB, t=2, p=1), in JS until the WASM core lands.
-const hasher = createArgon2idHasher();
+import { ctxOf, directory, hasher, newSecret } from "../services";
 
 const VERIFY_TTL_MS = 24 * 3600 * 1000;
 const RESET_TTL_MS = 3600 * 1000;

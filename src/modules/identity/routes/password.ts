@@ -1,0 +1,44 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { principalOf, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
+import { AppError } from "../../../kernel/errors";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { evictUser } from "../authenticators";
+import { jsonBody, NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
+import { ctxOf, directory, hasher } from "../services";
+
+const change = createRoute({
+  method: "post",
+  path: "/auth/change-password",
+  operationId: "changePassword",
+  summary: "Change your password (signs out your other sessions)",
+  tags: ["auth"],
+  security: [{ bearer: [] }],
+  middleware: [requirePrincipal()] as const,
+  request: {
+    body: jsonBody(z.object({ current_password: PresentedPasswordSchema, new_password: NewPasswordSchema })),
+  },
+  responses: {
+    204: { description: "changed; every other session of the user is revoked" },
+    400: problem("the new password does not meet the policy"),
+    403: problem("the current password is wrong, or the caller is not a user"),
+  },
+});
+
+/** `POST /api/v1/auth/change-password` for a signed-in user. */
+export const passwordRoutes = createRouter().openapi(change, async (c) => {
+  const user = principalOf(c, "user");
+  const tenant = tenantOf(c);
+  const { current_password, new_password } = c.req.valid("json");
+  const dir = directory(c.env, tenant.id);
+  const stored = await dir.passwordHashOf(user.id);
+  const verdict = stored ? await hasher.verify(stored, current_password) : { ok: false };
+  if (!verdict.ok) throw new AppError("forbidden", { detail: "the current password is wrong" });
+  await dir.changePassword({
+    ctx: ctxOf(c),
+    userId: user.id,
+    passwordHash: await hasher.hash(new_password),
+    keepFamily: user.sessionId ?? null,
+  });
+  evictUser(tenant.id, user.id);
+  return c.body(null, 204);
+});

@@ -1,0 +1,66 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { describe, expect, it } from "vitest";
+import { createPlatform } from "../../src/app";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { modules } from "../../src/modules";
+
+// The document only needs a config that parses; no binding is called.
+const env = {
+  ENVIRONMENT: "test",
+  LOG_LEVEL: "warn",
+  JWT_SIGNING_KEYS: "[]",
+  DB: {},
+  EVENTS: {},
+  FILES: {},
+  TENANT_DIRECTORY: {},
+};
+
+type Operation = {
+  operationId?: string;
+  summary?: string;
+  security?: unknown;
+  parameters?: { in: string; name: string }[];
+};
+
+async function document(): Promise<{ paths: Record<string, Record<string, Operation>> }> {
+  const { app } = createPlatform({ modules, migrations: MIGRATIONS });
+  const res = await app.request("http://plinth.test/openapi.json", {}, env);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+describe("the OpenAPI document of the registered modules", () => {
+  it("is valid OpenAPI 3.1 by the official JSON schema", async () => {
+    const validator = new Validator();
+    const result = await validator.validate(await document());
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+  });
+
+  it("the validator is not a rubber stamp: it refuses a document without info", async () => {
+    const { info: _info, ...broken } = (await document()) as Record<string, unknown>;
+    const result = await new Validator().validate(broken);
+    expect(result.valid).toBe(false);
+  });
+
+  it("declares every operation's summary, operationId, security and path parameters", async () => {
+    const doc = await document();
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const params = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        if (!op.summary) problems.push(`${where}: no summary`);
+        if (!op.operationId) problems.push(`${where}: no operationId`);
+        if (!Array.isArray(op.security)) problems.push(`${where}: no security`);
+        for (const name of params) {
+          if (!op.parameters?.some((p) => p.in === "path" && p.name === name)) {
+            problems.push(`${where}: path parameter ${name} not declared`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
