@@ -2,11 +2,16 @@
  * `npm run bench`: bundle the Workers, serve them with Miniflare, load them with autocannon
  * in interleaved rounds, and write bench/REPORT.md. See bench/README.md.
  */
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { newSigningKeySet } from "../scripts/jwt-keys.mjs";
 import { buildWorker } from "./lib/build.mjs";
-import { load, preflight, stopLoad } from "./lib/load.mjs";
+import { plinthFixtures } from "./lib/fixtures.mjs";
+import { stopLoad } from "./lib/load.mjs";
 import { machineInfo, median, reading, table, writeReport } from "./lib/report.mjs";
+import { brief, measure } from "./lib/rounds.mjs";
+import { loginSection, runSeries, stopSeries } from "./lib/series.mjs";
 import { applyMigrations, startWorker, stopAll, stopWorker } from "./lib/serve.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -14,11 +19,15 @@ const TMP = path.join(ROOT, "bench", ".tmp");
 
 const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
 
+/** Fresh for every run; it only ever travels between this process and 127.0.0.1. */
+const ROOT_KEY = randomBytes(32).toString("base64url");
+
 /**
  * plinth's bindings, hard-coded from the top-level (development) section of
  * /work/main/wrangler.toml — keep in step with it. Differences on purpose: LOG_LEVEL is
  * "warn" so per-request log lines do not dominate the measurement; queue consumers, crons
- * and observability are left out (nothing here triggers them). Storage is in-memory.
+ * and observability are left out (nothing here triggers them). Storage is in-memory. The
+ * required secrets are generated per run, as `npm start` does for .dev.vars.
  */
 const PLINTH_CONFIG = {
   ...COMPAT,
@@ -27,11 +36,25 @@ const PLINTH_CONFIG = {
     LOG_LEVEL: "warn",
     MAX_BODY_BYTES: "1048576",
     GIT_COMMIT: "unknown",
+    PLATFORM_ROOT_KEY: ROOT_KEY,
+    JWT_SIGNING_KEYS: newSigningKeySet(),
   },
   d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
   queueProducers: { EVENTS: "plinth-events" },
   r2Buckets: { FILES: "plinth-files" },
+  durableObjects: {
+    TENANT_DIRECTORY: { className: "TenantDirectory", useSQLite: true },
+    AGGREGATE: { className: "Aggregate", useSQLite: true },
+  },
 };
+
+/** The bench tenant and user, created through plinth's API once the Worker runs. */
+const plinth = plinthFixtures({
+  rootKey: ROOT_KEY,
+  slug: "bench",
+  email: "bench@example.com",
+  password: "bench-password-0123456789",
+});
 
 /**
  * @typedef {object} WorkerDef
@@ -65,13 +88,31 @@ const WORKERS = {
 
 /**
  * What is measured, one row each. Exactly one has `baseline: true`. Optional per scenario:
- * method, headers, body (sent as is on every request).
- * @type {{ name: string, worker: keyof typeof WORKERS, path: string, baseline?: boolean,
- *   method?: string, headers?: Record<string, string>, body?: string }[]}
+ * method, headers, body (sent as is on every request), and `setup(origin)`, run once against
+ * the started Worker before the pre-flight, returning headers to add (lib/rounds.mjs).
+ * @type {(import("./lib/rounds.mjs").Scenario & { worker: keyof typeof WORKERS })[]}
  */
 const SCENARIOS = [
   { name: "hello GET /", worker: "hello", path: "/", baseline: true },
   { name: "plinth GET /api/v1/system/info", worker: "plinth", path: "/api/v1/system/info" },
+  { name: "plinth GET /api/v1/me (API key)", worker: "plinth", path: "/api/v1/me", setup: plinth.apiKeyAuth },
+  { name: "plinth GET /api/v1/me (JWT)", worker: "plinth", path: "/api/v1/me", setup: plinth.jwtAuth },
+];
+
+/**
+ * The login series (lib/series.mjs): sequential, after the throughput rounds. `cases(origin)`
+ * is its set-up, returning the requests to alternate. Bounded whatever BENCH_LOGINS says.
+ * @type {{ name: string, worker: keyof typeof WORKERS,
+ *   cases: (origin: string) => Promise<import("./lib/series.mjs").SeriesCase[]> }}
+ */
+const LOGIN = { name: "plinth POST /api/v1/auth/login", worker: "plinth", cases: plinth.loginCases };
+const LOGIN_WARMUP = 2; // untimed logins per case first (the first unknown email also computes the dummy hash)
+const LOGIN_BUDGET_S = 90; // the series stops, with fewer samples, after this long
+const LOGIN_TIMEOUT_S = 10; // per request
+
+/** How the scenarios are set up, for the report's Method section. */
+const METHOD_NOTES = [
+  "Set-up, once, through plinth's own API on the started Worker: a tenant `bench` created with the platform root key (its `admin_key` is the API-key credential), and a user registered in it and logged in (its access token, valid 15 minutes, is the JWT credential; the bench logs in again if a measurement would outlive it). Every request of a scenario is identical.",
 ];
 
 /**
@@ -97,24 +138,19 @@ const method = {
   rounds: knob("BENCH_ROUNDS", 3, 1, 10),
   warmup: knob("BENCH_WARMUP", 2, 0, 10),
 };
+const logins = knob("BENCH_LOGINS", 20, 0, 50);
 const filter = process.env.BENCH_FILTER ?? "";
 const scenarios = SCENARIOS.filter((s) => s.baseline || s.name.includes(filter));
+const runLogins = logins > 0 && LOGIN.name.includes(filter);
 
-// Whole-run watchdog: measurements plus a generous allowance for builds and start-up.
-const budgetS = scenarios.length * (method.warmup + method.rounds * method.duration) + 150;
+// Whole-run watchdog: measurements plus a generous allowance for builds, start-up and set-up.
+const budgetS =
+  scenarios.length * (method.warmup + method.rounds * method.duration) + (runLogins ? LOGIN_BUDGET_S : 0) + 180;
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${budgetS} s; giving up.`);
   void shutdown(1);
 }, budgetS * 1000);
 watchdog.unref();
-
-/** First lines of an error, on one line, for the report. */
-const brief = (/** @type {any} */ err) =>
-  String(err?.message ?? err)
-    .split("\n")
-    .slice(0, 12)
-    .join(" ")
-    .slice(0, 800);
 
 let shuttingDown = false;
 /** Stop load and every Miniflare instance, then exit. */
@@ -122,6 +158,7 @@ async function shutdown(/** @type {number} */ code) {
   if (shuttingDown) return;
   shuttingDown = true;
   stopLoad();
+  stopSeries();
   await stopAll();
   process.exit(code);
 }
@@ -133,6 +170,37 @@ function interrupted(/** @type {string} */ signal, /** @type {number} */ code) {
 process.on("SIGINT", () => interrupted("SIGINT", 130));
 process.on("SIGTERM", () => interrupted("SIGTERM", 143));
 
+/**
+ * The login series against the running Worker, as a REPORT.md section.
+ * @param {string | undefined} origin undefined if the Worker is not running
+ * @param {string[]} notes
+ * @returns {Promise<{ section: string, ok: boolean }>}
+ */
+async function loginSeries(origin, notes) {
+  const notRun = (/** @type {string} */ why) => ({ section: `## Login (Argon2id)\n\nNot run: ${why}.\n`, ok: false });
+  if (!origin) return notRun(`${LOGIN.worker} is not running`);
+  /** @type {import("./lib/series.mjs").SeriesCase[]} */
+  let cases;
+  try {
+    cases = await LOGIN.cases(origin);
+  } catch (err) {
+    notes.push(`${LOGIN.name}: set-up failed: ${brief(err)}`);
+    return notRun("its set-up failed (see Notes)");
+  }
+  console.log(`bench: ${LOGIN.name}: ${LOGIN_WARMUP} + ${logins} sequential requests per case…`);
+  const result = await runSeries({
+    origin,
+    cases,
+    count: logins,
+    warmup: LOGIN_WARMUP,
+    budgetMs: LOGIN_BUDGET_S * 1000,
+    timeoutMs: LOGIN_TIMEOUT_S * 1000,
+  });
+  if (result.stoppedEarly) notes.push(`${LOGIN.name}: stopped after ${LOGIN_BUDGET_S} s with fewer samples`);
+  const ok = !result.stoppedEarly && result.cases.every((c) => Object.keys(c.unexpected).length === 0);
+  return { section: loginSection(result), ok };
+}
+
 async function main() {
   const machine = machineInfo(ROOT); // before starting anything, for the load average
   /** @type {string[]} */
@@ -142,8 +210,9 @@ async function main() {
   /** @type {Map<string, { url: URL, logs: { count: number, sample: string[] } }>} */
   const servers = new Map();
 
-  // 1–2. Build and serve each Worker that a scenario needs.
-  for (const name of new Set(scenarios.map((s) => s.worker))) {
+  // 1–2. Build and serve each Worker that a scenario (or the login series) needs.
+  const needed = new Set([...scenarios.map((s) => s.worker), ...(runLogins ? [LOGIN.worker] : [])]);
+  for (const name of needed) {
     const w = WORKERS[name];
     /** @type {Awaited<ReturnType<typeof startWorker>> | undefined} */
     let server;
@@ -172,41 +241,10 @@ async function main() {
     throw new Error("the baseline Worker is not available");
   }
 
-  const active = scenarios.filter((s) => !skipped.has(s.name));
-  const target = (/** @type {(typeof SCENARIOS)[number]} */ s) => ({
-    url: new URL(s.path, servers.get(s.worker)?.url).href,
-    method: s.method,
-    headers: s.headers,
-    body: s.body,
-  });
-
-  // 3. Pre-flight and warm-up.
-  for (const s of active) {
-    const pf = await preflight(target(s));
-    if (!pf.ok) notes.push(`${s.name}: pre-flight request returned ${pf.status}: ${pf.snippet}`);
-    if (method.warmup > 0) {
-      await load({ ...target(s), connections: method.connections, duration: method.warmup });
-    }
-  }
-
-  // Interleaved rounds, rotating the order so no scenario always runs first.
-  /** @type {Map<string, import("./lib/load.mjs").LoadResult[]>} */
-  const results = new Map(active.map((s) => [s.name, []]));
-  for (let round = 0; round < method.rounds; round++) {
-    for (let i = 0; i < active.length; i++) {
-      const s = active[(i + round) % active.length];
-      const r = await load({
-        ...target(s),
-        connections: method.connections,
-        duration: method.duration,
-      });
-      results.get(s.name)?.push(r);
-      const bad = r.non2xx + r.errors > 0 ? `  non-2xx ${r.non2xx} errors ${r.errors}` : "";
-      console.log(
-        `bench: round ${round + 1}/${method.rounds} ${s.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${bad}`,
-      );
-    }
-  }
+  // 3. Set-up, pre-flight, warm-up and the interleaved rounds; then the login series.
+  const origins = new Map([...servers].map(([name, server]) => [name, server.url.origin]));
+  const results = await measure({ scenarios, origins, method, notes, skipped });
+  const login = runLogins ? await loginSeries(origins.get(LOGIN.worker), notes) : null;
 
   // 4. Aggregate and report.
   const rows = scenarios.map((s) => {
@@ -224,7 +262,7 @@ async function main() {
       errors: rs.reduce((n, r) => n + r.errors, 0),
     };
   });
-  for (const s of active) {
+  for (const s of scenarios) {
     const codes = new Set((results.get(s.name) ?? []).flatMap((r) => Object.keys(r.statuses)));
     const odd = [...codes].filter((code) => !code.startsWith("2"));
     if (odd.length) notes.push(`${s.name}: non-2xx status codes seen: ${odd.join(", ")}`);
@@ -241,12 +279,16 @@ async function main() {
     machine,
     method,
     rows,
+    methodNotes: METHOD_NOTES,
+    sections: login ? [login.section] : [],
     notes,
   });
   console.log(`\n${tableMd}\n\n${reading(rows, method)}\n`);
+  if (login) console.log(`${login.section}`);
   for (const n of notes) console.log(`note: ${n}`);
   console.log("bench: wrote bench/REPORT.md");
-  return rows.every((r) => !r.skipped && r.non2xx + r.errors === 0) ? 0 : 1;
+  const throughputOk = rows.every((r) => !r.skipped && r.non2xx + r.errors === 0);
+  return throughputOk && (login?.ok ?? true) ? 0 : 1;
 }
 
 main()

@@ -88,7 +88,7 @@ export function machineInfo(root) {
  * @property {number} errors summed over rounds
  */
 
-const fmt = (/** @type {number} */ x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
+export const fmt = (/** @type {number} */ x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 
 /**
  * Markdown table with padded, aligned columns (readable on a terminal, and already in the
@@ -97,7 +97,7 @@ const fmt = (/** @type {number} */ x, digits = 0) => (Number.isFinite(x) ? x.toF
  * @param {string[][]} body
  * @param {boolean[]} right which columns are right-aligned
  */
-function mdTable(header, body, right) {
+export function mdTable(header, body, right) {
   const widths = header.map((h, i) => Math.max(3, h.length, ...body.map((row) => row[i].length)));
   const line = (/** @type {string[]} */ cells) =>
     `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
@@ -180,10 +180,12 @@ export function reading(rows, { rounds }) {
  * @param {string} file REPORT.md path
  * @param {{ date: string, machine: ReturnType<typeof machineInfo>,
  *   method: { connections: number, duration: number, rounds: number, warmup: number },
- *   rows: Row[], notes: string[] }} data notes: problems worth reading (failed builds,
- *   pre-flight failures, worker log lines...)
+ *   rows: Row[], methodNotes?: string[], sections?: string[], notes: string[] }} data
+ *   methodNotes: further bullets for the Method section (e.g. how scenarios are set up);
+ *   sections: further markdown sections after the results (e.g. the login series);
+ *   notes: problems worth reading (failed builds or setups, pre-flight failures, log lines...)
  */
-export function writeReport(file, { date, machine, method, rows, notes }) {
+export function writeReport(file, { date, machine, method, rows, methodNotes = [], sections = [], notes }) {
   const m = machine;
   const md = `# plinth benchmark report
 
@@ -200,16 +202,16 @@ Date: ${date}
 
 ## Method
 
-- Each Worker is bundled with \`wrangler deploy --dry-run\` and served by the Miniflare Node API on its own 127.0.0.1 port (in-memory storage; plinth gets its D1/queue/R2 bindings and migrations). Not \`wrangler dev\`.
+- Each Worker is bundled with \`wrangler deploy --dry-run\` and served by the Miniflare Node API on its own 127.0.0.1 port (in-memory storage; plinth gets its D1, Durable Object, queue and R2 bindings, its migrations, and secrets generated for the run). Not \`wrangler dev\`.
 - Load: autocannon in the same Node process, ${method.connections} connections, ${method.duration} s per measurement, after a ${method.warmup} s warm-up per scenario. autocannon records latency in whole milliseconds.
 - ${method.rounds} round(s); in each round every scenario runs once, in rotating order, so drift affects all alike. Table values are the median over rounds (req/s, p50, p99); non-2xx and errors are summed over rounds.
 - Ratios compare with the baseline from the same run (run-to-run noise on this kind of machine is about ±50%).
-
+${methodNotes.map((line) => `- ${line}\n`).join("")}
 ## Results
 
 ${table(rows)}
 
 ${reading(rows, method)}
-${notes.length ? `\n## Notes\n\n\`\`\`text\n${notes.join("\n")}\n\`\`\`\n` : ""}`;
+${sections.map((s) => `\n${s}`).join("")}${notes.length ? `\n## Notes\n\n\`\`\`text\n${notes.join("\n")}\n\`\`\`\n` : ""}`;
   writeFileSync(file, md);
 }

@@ -39,6 +39,8 @@ export function freePort() {
  * @property {Record<string, string>} [d1Databases] binding -> database id
  * @property {Record<string, string>} [queueProducers] binding -> queue name
  * @property {Record<string, string>} [r2Buckets] binding -> bucket name
+ * @property {Record<string, { className: string, useSQLite?: boolean }>} [durableObjects]
+ *   binding -> Durable Object class exported by the bundle
  */
 
 /**
@@ -61,6 +63,7 @@ export async function startWorker(opts) {
     d1Databases: opts.d1Databases ?? {},
     queueProducers: opts.queueProducers ?? {},
     r2Buckets: opts.r2Buckets ?? {},
+    durableObjects: opts.durableObjects ?? {},
     // Persist nothing: all storage lives in a temporary directory removed on dispose().
     d1Persist: false,
     r2Persist: false,

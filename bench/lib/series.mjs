@@ -1,0 +1,163 @@
+/**
+ * Sequential series: for requests too expensive for a throughput run (a login spends one
+ * Argon2id hash), send a bounded number of them one at a time and time each, client side.
+ */
+import { fmt, mdTable, median } from "./report.mjs";
+
+/**
+ * @typedef {object} SeriesCase one kind of request in a series
+ * @property {string} label
+ * @property {number} expect the status a valid sample must have
+ * @property {string} path
+ * @property {string} method
+ * @property {Record<string, string>} headers
+ * @property {string} body
+ */
+
+/**
+ * @typedef {object} CaseResult
+ * @property {string} label
+ * @property {number} expect
+ * @property {number[]} ms wall time of each sample with the expected status
+ * @property {Record<string, number>} unexpected other statuses (0: no response) -> count
+ */
+
+/**
+ * @typedef {object} SeriesResult
+ * @property {CaseResult[]} cases
+ * @property {number} count samples asked for per case
+ * @property {number} warmup untimed requests per case first
+ * @property {boolean} stoppedEarly the time budget ran out before `count` samples
+ * @property {number} elapsedMs
+ */
+
+let stopped = false;
+/** Stop a series in progress after its current request (for Ctrl-C). */
+export function stopSeries() {
+  stopped = true;
+}
+
+/**
+ * Time one request: from sending it to having read the whole body.
+ * @param {string} origin
+ * @param {SeriesCase} c
+ * @param {number} timeoutMs
+ * @returns {Promise<{ status: number, ms: number }>} status 0 when no response came
+ */
+async function timeOne(origin, c, timeoutMs) {
+  const started = performance.now();
+  try {
+    const res = await fetch(new URL(c.path, origin), {
+      method: c.method,
+      headers: c.headers,
+      body: c.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, ms: performance.now() - started };
+  } catch {
+    return { status: 0, ms: performance.now() - started };
+  }
+}
+
+/**
+ * Run `warmup` untimed rounds, then up to `count` timed rounds; each round sends every case
+ * once, in rotating order, so drift affects all cases alike. Stops early (after the request
+ * in flight) once `budgetMs` has passed.
+ * @param {{ origin: string, cases: SeriesCase[], count: number, warmup: number, budgetMs: number,
+ *   timeoutMs: number }} opts
+ * @returns {Promise<SeriesResult>}
+ */
+export async function runSeries({ origin, cases, count, warmup, budgetMs, timeoutMs }) {
+  const started = Date.now();
+  const results = cases.map((c) => ({ label: c.label, expect: c.expect, ms: [], unexpected: {} }));
+  const overBudget = () => stopped || Date.now() - started > budgetMs;
+  let stoppedEarly = false;
+  for (let round = -warmup; round < count && !stoppedEarly; round++) {
+    for (let i = 0; i < cases.length; i++) {
+      if (overBudget()) {
+        stoppedEarly = true;
+        break;
+      }
+      const k = (i + Math.max(round, 0)) % cases.length;
+      const { status, ms } = await timeOne(origin, cases[k], timeoutMs);
+      if (round < 0) continue;
+      /** @type {CaseResult} */
+      const r = results[k];
+      if (status === cases[k].expect) r.ms.push(ms);
+      else r.unexpected[status] = (r.unexpected[status] ?? 0) + 1;
+    }
+  }
+  return { cases: results, count, warmup, stoppedEarly, elapsedMs: Date.now() - started };
+}
+
+/** Nearest-rank percentile (q in 0..1); NaN if empty. @param {number[]} xs @param {number} q */
+function percentile(xs, q) {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)];
+}
+
+const statusList = (/** @type {Record<string, number>} */ u) =>
+  Object.entries(u)
+    .map(([status, n]) => `${n}× ${status === "0" ? "no response" : status}`)
+    .join(", ");
+
+/**
+ * The series as a markdown table: one row per case, with its median relative to the first case's.
+ * @param {SeriesResult} result
+ */
+export function seriesTable(result) {
+  const firstMedian = median(result.cases[0]?.ms ?? []);
+  const body = result.cases.map((c) => {
+    const bad = statusList(c.unexpected);
+    return [
+      c.label,
+      String(c.expect),
+      String(c.ms.length),
+      fmt(median(c.ms), 1),
+      fmt(percentile(c.ms, 0.9), 1),
+      fmt(Math.max(...c.ms), 1),
+      bad ? `${bad} FAILED` : "0",
+      `${fmt(median(c.ms) / firstMedian, 2)}×`,
+    ];
+  });
+  const header = ["case", "status", "n", "median ms", "p90 ms", "max ms", "unexpected", "median vs first row"];
+  return mdTable(header, body, [false, true, true, true, true, true, true, true]);
+}
+
+/**
+ * A plain reading of a login series, generated from its numbers.
+ * @param {SeriesResult} result
+ */
+export function loginReading(result) {
+  const [ok, unknown] = result.cases;
+  if (!ok || !unknown) return "The login series did not run.";
+  const parts = [
+    `A successful login took a median of ${fmt(median(ok.ms), 1)} ms (p90 ${fmt(percentile(ok.ms, 0.9), 1)} ms) and one with an unknown email ${fmt(median(unknown.ms), 1)} ms: the unknown email's median is ${fmt(median(unknown.ms) / median(ok.ms), 2)}× the successful one's.`,
+    "Both spend one Argon2id verification (19 MiB, t=2, p=1, in JavaScript), which is nearly all of the time; the rest is HTTP on loopback, the tenant lookup and two calls to the tenant's Durable Object (the lookup, then recording the success or the failure), and for a success the Ed25519 signature of the access token.",
+    "A ratio near 1 means the response time does not tell whether an email has an account.",
+  ];
+  if (result.stoppedEarly) {
+    parts.push(`The series hit its time budget after ${fmt(result.elapsedMs / 1000)} s and has fewer samples.`);
+  }
+  if (result.cases.some((c) => Object.keys(c.unexpected).length > 0)) {
+    parts.push("Some requests answered an unexpected status (see the table); they are left out of the timings.");
+  }
+  return parts.join(" ");
+}
+
+/**
+ * The "Login (Argon2id)" section of REPORT.md.
+ * @param {SeriesResult} result
+ */
+export function loginSection(result) {
+  return `## Login (Argon2id)
+
+Sequential \`POST /api/v1/auth/login\` requests, one at a time (no load generator, nothing else running): ${result.warmup} untimed warm-up(s) per case, then up to ${result.count} timed ones per case, alternating the cases. Each time is client-side wall time, from sending the request to reading the whole response. Throughput under concurrency would only show how many hashes the cores can run at once, so it is not measured.
+
+${seriesTable(result)}
+
+${loginReading(result)}
+`;
+}
