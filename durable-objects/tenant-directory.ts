@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { createLogger } from "../src/kernel/log";
 import { pendingOutbox } from "../src/kernel/outbox";
+import { OutboxRelay } from "../src/kernel/outbox/drain";
 import { Credentials } from "../src/modules/identity/directory/credentials";
 import { DIRECTORY_SCHEMA } from "../src/modules/identity/directory/schema";
 import { DirectoryStore } from "../src/modules/identity/directory/store";
@@ -38,19 +40,35 @@ const parse = <T>(schema: z.ZodType<T>, value: unknown): T => schema.parse(value
  * One per tenant: the single writer of its users, roles, API keys,
  * refresh-token families and one-time tokens. A thin RPC adapter over
  * DirectoryStore/Credentials; every state change and its outbox events
- * commit in one SQLite transaction.
+ * commit in one SQLite transaction, and an OutboxRelay moves the events to
+ * the `EVENTS` queue after the commit (and from `alarm()` on failure).
  */
 export class TenantDirectory extends DurableObject<Env> {
   private readonly store: DirectoryStore;
   private readonly creds: Credentials;
+  private readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new DirectoryStore(ctx.storage);
     this.creds = new Credentials(this.store);
+    this.relay = new OutboxRelay(ctx.storage, {
+      log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       migrateSqlite(ctx.storage, DIRECTORY_SCHEMA);
     });
+  }
+
+  /** Retries the outbox drain with backoff; also the safety net if a post-commit drain died. */
+  override async alarm(): Promise<void> {
+    await this.relay.onAlarm(this.env.EVENTS);
+  }
+
+  /** Passes a mutation's result through, starting the outbox drain now that it committed. */
+  private committed<T>(result: T): T {
+    this.relay.afterCommit(this.ctx, this.env.EVENTS);
+    return result;
   }
 
   init(input: {
@@ -66,11 +84,13 @@ export class TenantDirectory extends DurableObject<Env> {
       }),
       input,
     );
-    return this.store.tx(() => {
-      const created = this.store.init(ctx, tenant);
-      if (created) this.creds.createKey(ctx, { ...adminKey, scopes: ["*"], expiresAt: null });
-      return { created };
-    });
+    return this.committed(
+      this.store.tx(() => {
+        const created = this.store.init(ctx, tenant);
+        if (created) this.creds.createKey(ctx, { ...adminKey, scopes: ["*"], expiresAt: null });
+        return { created };
+      }),
+    );
   }
 
   register(input: {
@@ -86,11 +106,13 @@ export class TenantDirectory extends DurableObject<Env> {
       }),
       input,
     );
-    return this.store.tx(() => {
-      const result = this.store.register(ctx, { ...user, role: "member" });
-      if (result.ok) this.creds.issueOneTime("verify_email", user.id, verification.hash, verification.expiresAt);
-      return result;
-    });
+    return this.committed(
+      this.store.tx(() => {
+        const result = this.store.register(ctx, { ...user, role: "member" });
+        if (result.ok) this.creds.issueOneTime("verify_email", user.id, verification.hash, verification.expiresAt);
+        return result;
+      }),
+    );
   }
 
   /** For login: the stored hash (the Worker verifies it, keeping Argon2 off this single thread). */
@@ -122,7 +144,7 @@ export class TenantDirectory extends DurableObject<Env> {
       if (rehash) this.store.setPasswordHash(userId, rehash, ctx.now);
       this.creds.startFamily(ctx, userId, familyId, tokenHash);
     });
-    return ok(principal);
+    return this.committed(ok(principal));
   }
 
   loginFailed(input: { ctx: Ctx; reason: "unknown_email" | "bad_password" | "email_not_verified" }): void {
@@ -131,6 +153,7 @@ export class TenantDirectory extends DurableObject<Env> {
       input,
     );
     this.store.tx(() => this.store.emit(ctx, "identity.login.failed", "logins", { reason }));
+    this.committed(null);
   }
 
   refresh(input: {
@@ -142,23 +165,25 @@ export class TenantDirectory extends DurableObject<Env> {
       z.object({ ctx: CtxSchema, presentedHash: Hash, nextHash: Hash }),
       input,
     );
-    return this.creds.rotate(ctx, presentedHash, nextHash);
+    return this.committed(this.creds.rotate(ctx, presentedHash, nextHash));
   }
 
   logout(input: { ctx: Ctx; presentedHash: string }): { userId: string | null } {
     const { ctx, presentedHash } = parse(z.object({ ctx: CtxSchema, presentedHash: Hash }), input);
-    return { userId: this.creds.logout(ctx, presentedHash) };
+    return this.committed({ userId: this.creds.logout(ctx, presentedHash) });
   }
 
   verifyEmail(input: { ctx: Ctx; tokenHash: string }): Result<null, "invalid"> {
     const { ctx, tokenHash } = parse(z.object({ ctx: CtxSchema, tokenHash: Hash }), input);
-    return this.store.tx(() => {
-      const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
-      if (!spent.ok) return spent;
-      this.store.sql.exec("update users set email_verified = 1, updated_at = ? where id = ?", ctx.now, spent.value);
-      this.store.emit(ctx, "identity.user.email_verified", `user/${spent.value}`, { user_id: spent.value });
-      return ok(null);
-    });
+    return this.committed(
+      this.store.tx(() => {
+        const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
+        if (!spent.ok) return spent;
+        this.store.sql.exec("update users set email_verified = 1, updated_at = ? where id = ?", ctx.now, spent.value);
+        this.store.emit(ctx, "identity.user.email_verified", `user/${spent.value}`, { user_id: spent.value });
+        return ok(null);
+      }),
+    );
   }
 
   /** Stores a reset token when the email has a user; returns whom to mail, or null. */
@@ -178,7 +203,7 @@ export class TenantDirectory extends DurableObject<Env> {
       this.creds.issueOneTime("password_reset", found.userId, tokenHash, expiresAt);
       this.store.emit(ctx, "identity.password.reset_requested", `user/${found.userId}`, { user_id: found.userId });
     });
-    return { email };
+    return this.committed({ email });
   }
 
   confirmPasswordReset(input: { ctx: Ctx; tokenHash: string; passwordHash: string }): Result<string, "invalid"> {
@@ -186,14 +211,16 @@ export class TenantDirectory extends DurableObject<Env> {
       z.object({ ctx: CtxSchema, tokenHash: Hash, passwordHash: z.string().max(512) }),
       input,
     );
-    return this.store.tx(() => {
-      const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
-      if (!spent.ok) return spent;
-      this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
-      this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
-      this.store.emit(ctx, "identity.password.reset", `user/${spent.value}`, { user_id: spent.value });
-      return ok(spent.value);
-    });
+    return this.committed(
+      this.store.tx(() => {
+        const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
+        if (!spent.ok) return spent;
+        this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
+        this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
+        this.store.emit(ctx, "identity.password.reset", `user/${spent.value}`, { user_id: spent.value });
+        return ok(spent.value);
+      }),
+    );
   }
 
   /** The stored password hash of a user, for a password change (verified in the Worker). */
@@ -212,6 +239,7 @@ export class TenantDirectory extends DurableObject<Env> {
       this.creds.revokeAllFamilies(ctx, userId, "password_changed", keepFamily);
       this.store.emit(ctx, "identity.password.changed", `user/${userId}`, { user_id: userId });
     });
+    this.committed(null);
   }
 
   getUser(id: string): UserView | null {
@@ -232,15 +260,17 @@ export class TenantDirectory extends DurableObject<Env> {
       z.object({ ctx: CtxSchema, id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),
       input,
     );
-    return this.store.updateUser(ctx, id, patch);
+    return this.committed(this.store.updateUser(ctx, id, patch));
   }
 
   deleteUser(input: { ctx: Ctx; id: string }): Result<null, "not_found"> {
     const { ctx, id } = parse(z.object({ ctx: CtxSchema, id: Id }), input);
-    return this.store.tx(() => {
-      this.creds.revokeAllFamilies(ctx, id, "user_deleted");
-      return this.store.deleteUser(ctx, id);
-    });
+    return this.committed(
+      this.store.tx(() => {
+        this.creds.revokeAllFamilies(ctx, id, "user_deleted");
+        return this.store.deleteUser(ctx, id);
+      }),
+    );
   }
 
   createKey(input: {
@@ -261,7 +291,7 @@ export class TenantDirectory extends DurableObject<Env> {
       }),
       input,
     );
-    return this.creds.createKey(ctx, key);
+    return this.committed(this.creds.createKey(ctx, key));
   }
 
   listKeys(input: { limit: number; cursor: string | null }): { items: KeyView[]; next: string | null } {
@@ -271,7 +301,7 @@ export class TenantDirectory extends DurableObject<Env> {
 
   revokeKey(input: { ctx: Ctx; id: string }): Result<{ hash: string }, "not_found"> {
     const { ctx, id } = parse(z.object({ ctx: CtxSchema, id: Id }), input);
-    return this.creds.revokeKey(ctx, id);
+    return this.committed(this.creds.revokeKey(ctx, id));
   }
 
   verifyKey(input: { hash: string; now: string }): KeyView | null {
@@ -282,6 +312,7 @@ export class TenantDirectory extends DurableObject<Env> {
   touchKey(input: { id: string; now: string }): void {
     const { id, now } = parse(z.object({ id: Id, now: Iso }), input);
     this.creds.touchKey(id, now);
+    this.committed(null);
   }
 
   updateSettings(input: { require_verified_email?: boolean }): void {
@@ -289,11 +320,12 @@ export class TenantDirectory extends DurableObject<Env> {
     if (settings.require_verified_email !== undefined) {
       this.store.setSetting("require_verified_email", String(settings.require_verified_email));
     }
+    this.committed(null);
   }
 
   /**
-   * Pending outbox events as stored (JSON), oldest first. The drain to Queues
-   * comes with the event spine; until then rows accumulate here.
+   * Events not yet accepted by the `EVENTS` queue (JSON), oldest first: empty
+   * once a drain succeeded; what is left while the queue is failing.
    */
   outbox(limit = 100): string[] {
     return pendingOutbox(this.store.sql, parse(Limit, limit)).map((e) => JSON.stringify(e));

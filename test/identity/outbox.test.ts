@@ -1,20 +1,37 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import type { DomainEvent } from "../../src/kernel/outbox";
 import { call, newTenant, newUser, PASSWORD } from "./helpers";
 
 const directoryOf = (tenantId: string) => env.TENANT_DIRECTORY.getByName(tenantId);
-const outboxOf = async (tenantId: string): Promise<DomainEvent[]> =>
-  (await directoryOf(tenantId).outbox(100)).map((e) => JSON.parse(e) as DomainEvent);
+
+// The directory reads `env.EVENTS` from the same object as this test, so a
+// pass-through spy sees exactly what its outbox relay hands to the queue.
+let sendBatch: MockInstance<Queue["sendBatch"]>;
+beforeEach(() => {
+  sendBatch = vi.spyOn(env.EVENTS, "sendBatch");
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** The events a tenant's directory sent to EVENTS, in send order, once its outbox has drained. */
+async function sentBy(tenantId: string): Promise<DomainEvent[]> {
+  for (let i = 0; i < 200 && (await directoryOf(tenantId).outbox(100)).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  expect(await directoryOf(tenantId).outbox(100)).toEqual([]);
+  return sendBatch.mock.calls
+    .flatMap(([messages]) => [...messages].map((m) => m.body as DomainEvent))
+    .filter((e) => e.tenant_id === tenantId);
+}
 
 describe("directory outbox", () => {
-  it("every state change leaves its event in the outbox, in order, with the envelope", async () => {
+  it("every state change's event reaches the EVENTS queue, once, in order, with the envelope", async () => {
     const t = await newTenant();
     const u = await newUser(t.slug);
     await call("/api/v1/auth/login", { tenant: t.slug, body: { email: u.email, password: "wrong password!!" } });
-    const events = await outboxOf(t.id);
+    const events = await sentBy(t.id);
     expect(events.map((e) => e.type)).toEqual([
       "tenants.tenant.created",
       "identity.key.created",
@@ -39,6 +56,8 @@ describe("directory outbox", () => {
   it("state and outbox commit together: a failing outbox write leaves no user either", async () => {
     const t = await newTenant();
     const stub = directoryOf(t.id);
+    // Let the tenant's own events leave first, so no drain is reading the table we break.
+    await sentBy(t.id);
     // Break the outbox so the event insert fails inside the registration transaction.
     await runInDurableObject(stub, (_: TenantDirectory, state) => {
       state.storage.sql.exec("alter table outbox rename to outbox_broken");
@@ -61,6 +80,8 @@ describe("directory outbox", () => {
       body: { email: "atomic@example.com", password: PASSWORD, name: "Atomic" },
     });
     expect(again.status).toBe(201);
+    const registered = (await sentBy(t.id)).filter((e) => e.type === "identity.user.registered");
+    expect(registered).toHaveLength(1);
   });
 
   it("a family revoked for reuse is recorded", async () => {
@@ -68,7 +89,7 @@ describe("directory outbox", () => {
     const u = await newUser(t.slug);
     await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
     await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
-    const events = await outboxOf(t.id);
+    const events = await sentBy(t.id);
     expect(events.at(-1)).toMatchObject({
       type: "identity.token.family_revoked",
       data: { user_id: u.id, reason: "reuse_detected" },

@@ -1,0 +1,248 @@
+import { createLogger, errorFields, type Logger } from "../log";
+import type { DomainEvent } from "./index";
+
+/** The part of a Queue binding the drain uses: `env.EVENTS` satisfies it, and so does a test fake. */
+export type OutboxQueue = Pick<Queue, "sendBatch">;
+
+/** Options of one drain run. */
+export interface DrainOptions {
+  /** Rows per `sendBatch`, at most 100 (Queues' limit); default 100. */
+  batchSize?: number;
+  /** Batches per run, so one invocation stays bounded; default 10. */
+  maxBatches?: number;
+}
+
+// Queues' limits (1 KB = 1000 bytes): 100 messages and 256 KB per sendBatch,
+// 128 KB per message, of which ~100 bytes are the queue's own metadata.
+const MAX_BATCH_MESSAGES = 100;
+const MAX_BATCH_BYTES = 250_000;
+const MAX_MESSAGE_BYTES = 128_000;
+const MESSAGE_OVERHEAD_BYTES = 128;
+
+interface OutboxRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  type: string;
+  event: string;
+}
+
+const encoder = new TextEncoder();
+
+/** The oldest rows that fit in one sendBatch; throws on a row no queue message can carry. */
+function nextBatch(sql: SqlStorage, limit: number): { seq: number; body: DomainEvent }[] {
+  const rows = sql.exec<OutboxRow>("select seq, type, event from outbox order by seq limit ?", limit).toArray();
+  const batch: { seq: number; body: DomainEvent }[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = encoder.encode(row.event).byteLength + MESSAGE_OVERHEAD_BYTES;
+    if (size > MAX_MESSAGE_BYTES) {
+      if (batch.length > 0) break;
+      // Never dropped: the row blocks the outbox (and is logged on every attempt) until an operator acts.
+      throw new Error(`outbox row seq ${row.seq} (${row.type}) is ${size} bytes, over the queue message limit`);
+    }
+    if (bytes + size > MAX_BATCH_BYTES) break;
+    let body: DomainEvent;
+    try {
+      body = JSON.parse(row.event) as DomainEvent;
+    } catch {
+      // JSON.parse's own message quotes the input; the payload must not reach the logs.
+      throw new Error(`outbox row seq ${row.seq} (${row.type}) is not valid JSON`);
+    }
+    batch.push({ seq: row.seq, body });
+    bytes += size;
+  }
+  return batch;
+}
+
+/**
+ * Sends a Durable Object's pending outbox rows to `queue`, oldest first (`seq`
+ * order), in batches within Queues' limits (100 messages, ~256 KB). A batch's
+ * rows are deleted only after `sendBatch` resolved; if it throws, the drain
+ * stops and rethrows with those rows still stored. A crash between send and
+ * delete sends them again: delivery is at least once, and consumers dedupe by
+ * event id. Call it through {@link OutboxRelay}, which keeps two drains of one
+ * object from sending a row twice.
+ *
+ * @example
+ * const { sent, remaining } = await drainOutbox(ctx.storage, env.EVENTS);
+ */
+export async function drainOutbox(
+  storage: DurableObjectStorage,
+  queue: OutboxQueue,
+  options: DrainOptions = {},
+): Promise<{ sent: number; remaining: number }> {
+  const batchSize = Math.min(Math.max(Math.trunc(options.batchSize ?? MAX_BATCH_MESSAGES), 1), MAX_BATCH_MESSAGES);
+  const maxBatches = Math.max(Math.trunc(options.maxBatches ?? 10), 1);
+  const sql = storage.sql;
+  let sent = 0;
+  for (let i = 0; i < maxBatches; i++) {
+    const batch = nextBatch(sql, batchSize);
+    if (batch.length === 0) break;
+    const messages: MessageSendRequest<DomainEvent>[] = batch.map((r) => ({ body: r.body, contentType: "json" }));
+    await queue.sendBatch(messages);
+    // The queue holds them now; only now may the rows go. One bound parameter whatever the batch size.
+    const seqs = JSON.stringify(batch.map((r) => r.seq));
+    sql.exec("delete from outbox where seq in (select value from json_each(?))", seqs);
+    sent += batch.length;
+  }
+  const remaining = sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;
+  return { sent, remaining };
+}
+
+/** Delay before the n-th consecutive retry of a failed drain: 1 s, 2 s, 4 s … capped at 5 min. */
+export function relayBackoffMs(attempt: number): number {
+  return Math.min(1000 * 2 ** Math.max(attempt - 1, 0), 300_000);
+}
+
+/** What a relay run did: sent and left rows, or failed and when it retries. */
+export type RelayOutcome =
+  | { ok: true; sent: number; remaining: number }
+  | { ok: false; attempt: number; retryInMs: number };
+
+/** Options of an {@link OutboxRelay}. */
+export interface OutboxRelayOptions extends DrainOptions {
+  /** Where failures go; a JSON line on stderr by default. Never given event payloads. */
+  log?: Pick<Logger, "error">;
+}
+
+/** Consecutive failed drains, in the object's own storage so backoff survives eviction. */
+const ATTEMPTS_KEY = "outbox_relay.attempts";
+
+/**
+ * Moves a Durable Object's outbox to a queue: right after each commit, and
+ * from the object's alarm as the safety net and for retries with backoff.
+ * One relay per object (it owns the object's alarm); it guarantees that
+ * concurrent drains in the object never send a row twice.
+ *
+ * @example
+ * // in the DO: after a mutation's transaction commits
+ * this.relay.afterCommit(this.ctx, this.env.EVENTS);
+ * // and
+ * async alarm() { await this.relay.onAlarm(this.env.EVENTS); }
+ */
+export class OutboxRelay {
+  private running: Promise<RelayOutcome> | null = null;
+  private rerun = false;
+  private readonly log: Pick<Logger, "error">;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.log = options.log ?? createLogger("error", { component: "outbox" });
+  }
+
+  /** Starts a flush in `ctx.waitUntil` when the outbox has rows; a no-op otherwise. */
+  afterCommit(ctx: Pick<DurableObjectState, "waitUntil">, queue: OutboxQueue): void {
+    if (!this.hasRows()) return;
+    ctx.waitUntil(this.flush(queue));
+  }
+
+  /**
+   * Sets the safety-net alarm if none is set (so rows still leave if the
+   * isolate dies mid-drain), then drains. Never rejects.
+   */
+  async flush(queue: OutboxQueue): Promise<RelayOutcome> {
+    try {
+      await this.ensureAlarm();
+    } catch (error) {
+      this.log.error("outbox alarm could not be set", errorFields(error));
+    }
+    return this.drain(queue);
+  }
+
+  /** The object's `alarm()` handler: drains; on failure the next alarm is already set. Never rejects. */
+  onAlarm(queue: OutboxQueue): Promise<RelayOutcome> {
+    return this.drain(queue);
+  }
+
+  /**
+   * Drains now, or joins the drain already running (which then runs once more,
+   * with its own queue, for rows committed since it read). On success the attempt count resets and
+   * the alarm is cleared, or set to fire at once when rows remain; on failure
+   * the alarm is set after the backoff. Never rejects.
+   */
+  drain(queue: OutboxQueue): Promise<RelayOutcome> {
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = this.run(queue);
+    return this.running;
+  }
+
+  /** Consecutive failed drains so far. */
+  attempts(): number {
+    return this.storage.kv.get<number>(ATTEMPTS_KEY) ?? 0;
+  }
+
+  private async run(queue: OutboxQueue): Promise<RelayOutcome> {
+    // Every exit clears `running` in the same synchronous step as its last
+    // `rerun` check, so a caller either joins before that check or starts anew.
+    try {
+      let sent = 0;
+      for (;;) {
+        this.rerun = false;
+        let result: { sent: number; remaining: number };
+        try {
+          result = await drainOutbox(this.storage, queue, this.options);
+        } catch (error) {
+          return await this.failed(error);
+        }
+        sent += result.sent;
+        if (result.remaining > 0) await this.storage.setAlarm(Date.now());
+        else if (!this.rerun) await this.storage.deleteAlarm();
+        if (this.attempts() !== 0) this.storage.kv.delete(ATTEMPTS_KEY);
+        if (result.remaining > 0 || !this.rerun) return { ok: true, sent, remaining: result.remaining };
+        await this.ensureAlarm();
+      }
+    } catch (error) {
+      return await this.failed(error);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async failed(error: unknown): Promise<RelayOutcome> {
+    let attempt = 1;
+    let retryInMs = relayBackoffMs(attempt);
+    try {
+      attempt = this.attempts() + 1;
+      retryInMs = relayBackoffMs(attempt);
+      this.storage.kv.put(ATTEMPTS_KEY, attempt);
+      await this.storage.setAlarm(Date.now() + retryInMs);
+    } catch (storageError) {
+      this.log.error("outbox retry could not be scheduled", errorFields(storageError));
+    }
+    this.log.error("outbox drain failed", {
+      attempt,
+      retry_in_ms: retryInMs,
+      pending: this.pending(),
+      ...errorFields(error),
+    });
+    return { ok: false, attempt, retryInMs };
+  }
+
+  private async ensureAlarm(): Promise<void> {
+    if ((await this.storage.getAlarm()) === null) {
+      await this.storage.setAlarm(Date.now() + relayBackoffMs(this.attempts() + 1));
+    }
+  }
+
+  private hasRows(): boolean {
+    try {
+      return this.storage.sql.exec<{ e: number }>("select exists(select 1 from outbox) as e").one().e === 1;
+    } catch {
+      // Unreadable outbox: let the drain fail, log and schedule its retry.
+      return true;
+    }
+  }
+
+  /** Rows waiting, or -1 when the outbox cannot be read (the failure is logged by the caller). */
+  private pending(): number {
+    try {
+      return this.storage.sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;
+    } catch {
+      return -1;
+    }
+  }
+}

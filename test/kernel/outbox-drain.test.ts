@@ -1,0 +1,251 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { TenantDirectory } from "../../durable-objects/tenant-directory";
+import { appendOutbox, type DomainEvent, type Json } from "../../src/kernel/outbox";
+import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
+import { newTenant } from "../identity/helpers";
+
+// A TenantDirectory that no RPC touched: its outbox is only what a test appends.
+const freshObject = () => env.TENANT_DIRECTORY.getByName(`outbox-test-${crypto.randomUUID()}`);
+
+const event = (i: number, data: Record<string, Json> = {}): DomainEvent => ({
+  id: `evt-${String(i).padStart(5, "0")}`,
+  type: "test.outbox.seeded",
+  tenant_id: "t-outbox",
+  stream: "t-outbox/test",
+  version: i,
+  occurred_at: new Date(0).toISOString(),
+  actor: { kind: "system", id: null },
+  data,
+  request_id: null,
+});
+
+function seed(storage: DurableObjectStorage, from: number, count: number, data: Record<string, Json> = {}): void {
+  storage.transactionSync(() => {
+    for (let i = from; i < from + count; i++) appendOutbox(storage.sql, event(i, data));
+  });
+}
+
+const pending = (storage: DurableObjectStorage) =>
+  storage.sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;
+
+/** A queue that records each batch's bodies, or throws while `failing`; `onSend` runs before it accepts. */
+function fakeQueue(onSend?: (bodies: DomainEvent[]) => void | Promise<void>) {
+  const queue: OutboxQueue & { failing: boolean; batches: DomainEvent[][] } = {
+    failing: false,
+    batches: [],
+    async sendBatch(messages: Iterable<MessageSendRequest<unknown>>): Promise<QueueSendBatchResponse> {
+      if (queue.failing) throw new Error("Queue sendBatch failed: Service Unavailable");
+      const list = [...messages];
+      expect(list.every((m) => m.contentType === "json")).toBe(true);
+      const bodies = list.map((m) => m.body as DomainEvent);
+      await onSend?.(bodies);
+      queue.batches.push(bodies);
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+    },
+  };
+  return queue;
+}
+
+/** Polls `check` (every 10 ms, up to 2 s) until it holds; for work the runtime does on its own time. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+const ids = (batches: DomainEvent[][]) => batches.flat().map((e) => e.id);
+const expectedIds = (count: number) => Array.from({ length: count }, (_, i) => event(i).id);
+
+describe("drainOutbox", () => {
+  it("sends every row oldest first, at most 100 per batch, deleting rows only after the queue accepted them", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      seed(state.storage, 0, 250);
+      const stillStored: number[] = [];
+      const queue = fakeQueue((bodies) => {
+        const found = state.storage.sql
+          .exec<{ n: number }>(
+            "select count(*) as n from outbox where id in (select value from json_each(?))",
+            JSON.stringify(bodies.map((b) => b.id)),
+          )
+          .one().n;
+        stillStored.push(found);
+      });
+      expect(await drainOutbox(state.storage, queue)).toEqual({ sent: 250, remaining: 0 });
+      expect(queue.batches.map((b) => b.length)).toEqual([100, 100, 50]);
+      expect(stillStored).toEqual([100, 100, 50]);
+      expect(ids(queue.batches)).toEqual(expectedIds(250));
+      expect(queue.batches[0]?.[0]).toEqual(event(0));
+      expect(pending(state.storage)).toBe(0);
+    });
+  });
+
+  it("keeps each batch under Queues' 256 KB limit", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      seed(state.storage, 0, 10, { blob: "x".repeat(60_000) });
+      const queue = fakeQueue();
+      expect(await drainOutbox(state.storage, queue)).toEqual({ sent: 10, remaining: 0 });
+      expect(queue.batches.map((b) => b.length)).toEqual([4, 4, 2]);
+      for (const batch of queue.batches) expect(JSON.stringify(batch).length).toBeLessThan(256_000);
+      expect(ids(queue.batches)).toEqual(expectedIds(10));
+    });
+  });
+
+  it("when sendBatch throws, rethrows and keeps every unsent row", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      seed(state.storage, 0, 150);
+      let calls = 0;
+      const queue = fakeQueue(() => {
+        calls++;
+        if (calls === 2) throw new Error("Queue sendBatch failed: Too Many Requests");
+      });
+      await expect(drainOutbox(state.storage, queue)).rejects.toThrow("Too Many Requests");
+      expect(ids(queue.batches)).toEqual(expectedIds(100));
+      expect(pending(state.storage)).toBe(50);
+    });
+  });
+
+  it("never drops a row too large for a queue message: it blocks, after the rows before it went", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      seed(state.storage, 0, 2);
+      seed(state.storage, 2, 1, { blob: "secret-payload-".repeat(9_000) });
+      const queue = fakeQueue();
+      const failure = drainOutbox(state.storage, queue);
+      await expect(failure).rejects.toThrow(
+        /seq 3 \(test\.outbox\.seeded\) is \d+ bytes, over the queue message limit/,
+      );
+      await expect(failure).rejects.not.toThrow("secret-payload");
+      expect(ids(queue.batches)).toEqual(expectedIds(2));
+      expect(pending(state.storage)).toBe(1);
+    });
+  });
+});
+
+describe("OutboxRelay", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("on failure keeps the rows and retries from the alarm after 1 s, 2 s, 4 s; the next alarm drains", async () => {
+    const stub = freshObject();
+    const logged = await runInDurableObject(stub, async (_: TenantDirectory, state) => {
+      const lines: { msg: string; fields: unknown }[] = [];
+      const relay = new OutboxRelay(state.storage, { log: { error: (msg, fields) => lines.push({ msg, fields }) } });
+      seed(state.storage, 0, 3, { note: "private-payload" });
+      const queue = fakeQueue();
+      queue.failing = true;
+      const alarms: number[] = [];
+      for (const expected of [1000, 2000, 4000]) {
+        const outcome = alarms.length === 0 ? await relay.flush(queue) : await relay.onAlarm(queue);
+        expect(outcome).toEqual({ ok: false, attempt: alarms.length + 1, retryInMs: expected });
+        const alarm = await state.storage.getAlarm();
+        expect(alarm).toBeGreaterThan(Date.now() + expected - 500);
+        alarms.push(alarm ?? 0);
+      }
+      expect(alarms[1]).toBeGreaterThan(alarms[0] ?? 0);
+      expect(alarms[2]).toBeGreaterThan(alarms[1] ?? 0);
+      expect(pending(state.storage)).toBe(3);
+      expect(relay.attempts()).toBe(3);
+      return lines;
+    });
+    expect(logged.map((l) => l.msg)).toEqual(Array(3).fill("outbox drain failed"));
+    expect(logged[2]?.fields).toMatchObject({ attempt: 3, retry_in_ms: 4000, pending: 3 });
+    expect(JSON.stringify(logged)).not.toContain("private-payload");
+
+    // The object's own alarm handler, with the real EVENTS queue working, sends them and stands down.
+    const sendBatch = vi.spyOn(env.EVENTS, "sendBatch");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => (m.body as DomainEvent).id))).toEqual(
+      expectedIds(3),
+    );
+    await runInDurableObject(stub, async (_: TenantDirectory, state) => {
+      expect(pending(state.storage)).toBe(0);
+      expect(await state.storage.getAlarm()).toBeNull();
+      expect(new OutboxRelay(state.storage).attempts()).toBe(0);
+    });
+  });
+
+  it("sets the safety-net alarm before draining, and clears it once the outbox is empty", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      seed(state.storage, 0, 2);
+      const alarmDuringSend: (number | null)[] = [];
+      const queue = fakeQueue(async () => void alarmDuringSend.push(await state.storage.getAlarm()));
+      const waited: Promise<unknown>[] = [];
+      new OutboxRelay(state.storage).afterCommit({ waitUntil: (p) => void waited.push(p) }, queue);
+      expect(await Promise.all(waited)).toEqual([{ ok: true, sent: 2, remaining: 0 }]);
+      expect(alarmDuringSend[0]).toEqual(expect.any(Number));
+      expect(await state.storage.getAlarm()).toBeNull();
+      // Nothing pending: no drain, no alarm.
+      new OutboxRelay(state.storage).afterCommit({ waitUntil: (p) => void waited.push(p) }, queue);
+      expect(waited).toHaveLength(1);
+    });
+  });
+
+  it("when rows remain past maxBatches, sets an immediate alarm that continues the drain", async () => {
+    const stub = freshObject();
+    await runInDurableObject(stub, async (_: TenantDirectory, state) => {
+      seed(state.storage, 0, 25);
+      const relay = new OutboxRelay(state.storage, { batchSize: 10, maxBatches: 1 });
+      expect(await relay.drain(fakeQueue())).toEqual({ ok: true, sent: 10, remaining: 15 });
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now());
+    });
+    // The alarm is due at once, so the runtime fires it by itself and the object's relay sends the rest.
+    const left = () =>
+      runInDurableObject(stub, async (_: TenantDirectory, state) => ({
+        rows: pending(state.storage),
+        alarm: await state.storage.getAlarm(),
+      }));
+    await until(async () => {
+      const now = await left();
+      return now.rows === 0 && now.alarm === null;
+    });
+    expect(await left()).toEqual({ rows: 0, alarm: null });
+  });
+
+  it("racing drains send each row once, including rows committed while a drain was sending", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      seed(state.storage, 0, 150);
+      const relay = new OutboxRelay(state.storage);
+      let joined: Promise<unknown> | null = null;
+      const queue = fakeQueue(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (joined) return;
+        // A commit lands mid-send and its own drain joins the running one.
+        seed(state.storage, 150, 10);
+        joined = relay.drain(queue);
+      });
+      const [first, second] = await Promise.all([relay.drain(queue), relay.drain(queue)]);
+      expect(first).toEqual({ ok: true, sent: 160, remaining: 0 });
+      expect(second).toBe(first);
+      expect(await joined).toBe(first);
+      expect(ids(queue.batches)).toEqual(expectedIds(160));
+      expect(pending(state.storage)).toBe(0);
+    });
+  });
+});
+
+describe("TenantDirectory relay", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("a failing EVENTS queue does not fail the request; the events wait and the alarm delivers them", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const sendBatch = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValue(new Error("Queue sendBatch failed"));
+    const t = await newTenant();
+    const stub = env.TENANT_DIRECTORY.getByName(t.id);
+    const attempts = () => runInDurableObject(stub, (_: TenantDirectory, s) => new OutboxRelay(s.storage).attempts());
+    const alarm = () => runInDurableObject(stub, (_: TenantDirectory, s) => s.storage.getAlarm());
+    await until(async () => (await attempts()) > 0);
+    expect(await attempts()).toBeGreaterThan(0);
+    expect((await stub.outbox(100)).length).toBe(2);
+    expect(await alarm()).toEqual(expect.any(Number));
+    const line = errors.mock.calls.map(([l]) => String(l)).find((l) => l.includes("outbox drain failed"));
+    expect(JSON.parse(line ?? "{}")).toMatchObject({ level: "error", durable_object: "TenantDirectory" });
+
+    sendBatch.mockRestore();
+    const delivered = vi.spyOn(env.EVENTS, "sendBatch");
+    // Runs the pending retry now (unless the backoff alarm already fired on its own in between).
+    await runDurableObjectAlarm(stub);
+    await until(async () => (await stub.outbox(100)).length === 0 && (await alarm()) === null);
+    const types = delivered.mock.calls.flatMap(([messages]) => [...messages].map((m) => (m.body as DomainEvent).type));
+    expect(types).toEqual(["tenants.tenant.created", "identity.key.created"]);
+    expect(await stub.outbox(100)).toEqual([]);
+    expect(await alarm()).toBeNull();
+  });
+});
