@@ -2,7 +2,8 @@
 // Generates source files from the repository's own inputs, or with --check
 // fails when a committed one is stale. `npm test` runs the check.
 //   src/generated/migrations.ts  <- migrations/*.sql (what /readyz expects)
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,7 +22,48 @@ function migrations() {
 
 const outputs = [["src/generated/migrations.ts", migrations()]];
 
+/**
+ * The drizzle schemas and the committed migrations agree: generating into a
+ * copy of migrations/ must produce no new migration.
+ */
+function schemaDrift() {
+  // drizzle-kit resolves `out` relative to the working directory, so the scratch copy lives in the repo.
+  const scratch = join("node_modules", ".cache", "plinth-drizzle-drift");
+  rmSync(join(root, scratch), { recursive: true, force: true });
+  try {
+    const out = join(scratch, "migrations");
+    cpSync(join(root, "migrations"), join(root, out), { recursive: true });
+    const config = join(root, scratch, "drizzle.config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        dialect: "sqlite",
+        schema: ["./src/kernel/db/schema.ts", "./src/modules/*/read-model.ts"],
+        out,
+      }),
+    );
+    const count = () => readdirSync(join(root, out)).filter((f) => f.endsWith(".sql")).length;
+    const before = count();
+    const output = execFileSync(
+      join(root, "node_modules", ".bin", "drizzle-kit"),
+      ["generate", "--config", config, "--name", "drift"],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+    ).toString();
+    if (count() > before) return true;
+    if (!output.includes("No schema changes")) throw new Error(`drizzle-kit said:\n${output}`);
+    return false;
+  } finally {
+    rmSync(join(root, scratch), { recursive: true, force: true });
+  }
+}
+
 let stale = 0;
+if (check && schemaDrift()) {
+  console.error(
+    "generate: the drizzle schemas changed but migrations/ did not; run `npx drizzle-kit generate --name <what>`",
+  );
+  stale++;
+}
 for (const [file, content] of outputs) {
   const path = join(root, file);
   const current = existsSync(path) ? readFileSync(path, "utf8") : null;

@@ -14,5 +14,6 @@ export default {
   scheduled: createScheduledHandler(platform.modules),
 } satisfies ExportedHandler<Env>;
 
+export { Aggregate } from "../durable-objects/aggregate";
 // Durable Object classes: every class wrangler.toml binds is exported here.
 export { TenantDirectory } from "../durable-objects/tenant-directory";

@@ -1,4 +1,6 @@
 import type { ModuleDef } from "../kernel/modules/types";
+import { blog } from "./blog";
+import { events } from "./events";
 import { identity } from "./identity";
 import { system } from "./system";
 import { tenants } from "./tenants";
@@ -7,4 +9,4 @@ import { tenants } from "./tenants";
  * The registered modules: the one list a product team edits to add or remove
  * a module. Order here does not matter; the registry orders by dependencies.
  */
-export const modules: ModuleDef[] = [system(), tenants(), identity()];
+export const modules: ModuleDef[] = [system(), tenants(), identity(), events(), blog()];

@@ -49,7 +49,8 @@ describe("auth (happy)", () => {
     const me = await call("/api/v1/me", { token: u.access_token });
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ kind: "user", user: { id: u.id, email: u.email, roles: ["member"] } });
-    expect(me.body.permissions).toEqual([]);
+    // member: blog.post.create and blog.post.read (and, as author, the author rule).
+    expect(me.body.permissions).toEqual(["blog.post.create", "blog.post.read"]);
   });
 
   it("refresh rotates: the new pair works, the old refresh token is spent", async () => {

@@ -115,3 +115,21 @@ describe("scheduled jobs", () => {
     expect(ran).toEqual(["every-5", "hourly"]);
   });
 });
+
+describe("consumer idempotency", () => {
+  it("a redelivered event is not handled twice by the same subscriber", async () => {
+    const { def, seen } = recordingModule(new Set());
+    const handler = createQueueHandler([def]);
+    for (let i = 0; i < 3; i++) {
+      const batch = createMessageBatch("plinth-events", [
+        { id: `dup-${i}`, timestamp: new Date(), attempts: 1, body: event("same-event-id") },
+      ]);
+      const ctx = createExecutionContext();
+      await handler(batch, env, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([`dup-${i}`]);
+    }
+    expect(seen).toEqual(["same-event-id"]);
+    const row = await env.DB.prepare("select consumer from processed_events where event_id = 'same-event-id'").first();
+    expect(row).toEqual({ consumer: "notes" });
+  });
+});

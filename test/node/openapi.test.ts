@@ -13,6 +13,7 @@ const env = {
   EVENTS: {},
   FILES: {},
   TENANT_DIRECTORY: {},
+  AGGREGATE: {},
 };
 
 type Operation = {

@@ -35,6 +35,7 @@ const ConfigSchema = z.object({
   JWT_ISSUER: z.url({ message: "must be an absolute URL" }).optional(),
   DB: binding("D1"),
   TENANT_DIRECTORY: binding("Durable Object namespace"),
+  AGGREGATE: binding("Durable Object namespace"),
   EVENTS: binding("Queue"),
   FILES: binding("R2"),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { loadConfig } from "../config";
+import { newId } from "../crypto";
 import { createLogger, errorFields, type Logger } from "../log";
 import type { EventMessage, EventSubscriber, ModuleDef, ModuleRuntime } from "../modules/types";
 
@@ -22,7 +23,7 @@ async function storeDeadLetter(env: Env, queue: string, message: Message<unknown
      values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(message_id) do nothing`,
   )
     .bind(
-      crypto.randomUUID(),
+      newId(),
       queue,
       message.id,
       typeof body?.type === "string" ? body.type : null,
@@ -34,13 +35,31 @@ async function storeDeadLetter(env: Env, queue: string, message: Message<unknown
     .run();
 }
 
+async function alreadyProcessed(env: Env, consumer: string, eventId: string): Promise<boolean> {
+  const row = await env.DB.prepare("select 1 as seen from processed_events where consumer = ? and event_id = ?")
+    .bind(consumer, eventId)
+    .first<{ seen: number }>();
+  return row !== null;
+}
+
+async function markProcessed(env: Env, consumer: string, eventId: string): Promise<void> {
+  await env.DB.prepare(
+    "insert into processed_events (consumer, event_id, processed_at) values (?, ?, ?) on conflict do nothing",
+  )
+    .bind(consumer, eventId, new Date().toISOString())
+    .run();
+}
+
 /**
  * Builds the Worker's `queue()` handler. Each message is parsed with zod and
  * acked or retried on its own: handled → ack; a subscriber threw → retry with
  * backoff (after the queue's max_retries it moves to the dead-letter queue);
  * malformed → stored as a dead letter at once. Batches from a `*-dlq` queue
- * are stored in D1 `dead_letters`, so nothing is dropped. Subscribers must be
- * idempotent: delivery is at least once.
+ * are stored in D1 `dead_letters`, so nothing is dropped. Each subscriber's
+ * handled event ids are recorded in D1 `processed_events` and skipped on
+ * redelivery; a crash between a subscriber's effect and that record repeats
+ * the effect once, so effects must still tolerate a repeat (projections do,
+ * by version).
  */
 export function createQueueHandler(modules: readonly ModuleDef[]) {
   const routes = new Map<string, { module: string; handle: EventSubscriber }[]>();
@@ -81,7 +100,10 @@ export function createQueueHandler(modules: readonly ModuleDef[]) {
         }
         const event = parsed.data as EventMessage;
         for (const sub of routes.get(event.type) ?? []) {
+          // Idempotent per consumer: an event id a subscriber has handled is skipped on redelivery.
+          if (await alreadyProcessed(env, sub.module, event.id)) continue;
           await sub.handle(event, { ...runtime, log: mlog.child({ subscriber: sub.module, event_type: event.type }) });
+          await markProcessed(env, sub.module, event.id);
         }
         message.ack();
       } catch (error) {

@@ -2,6 +2,7 @@ import type { Hono, Schema } from "hono";
 import type { Authenticator, TenantLookup } from "../auth/types";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
+import type { Decider, NewEvent } from "../events/decider";
 import type { HealthCheck } from "../health/checks";
 import type { Logger } from "../log";
 
@@ -81,6 +82,15 @@ export interface ModuleDef {
     /** At most one module provides the tenant lookup. */
     tenants?: TenantLookup;
   };
+  /**
+   * Event-sourced aggregates: pure deciders the generic Aggregate Durable
+   * Object runs, one object per `<tenant>/<type>/<id>`.
+   */
+  aggregates?: readonly {
+    decider: Decider<{ type: string }, NewEvent, unknown>;
+    /** Snapshot the state every N events (default 50). */
+    snapshot_every?: number;
+  }[];
   /** Readiness checks added to `/readyz`. */
   health?: readonly HealthCheck[];
 }

@@ -1,0 +1,132 @@
+import type { Context } from "hono";
+import { can, principalOf, tenantOf } from "../auth/guards";
+import type { Principal } from "../auth/types";
+import type { AppEnv } from "../env";
+import { AppError, type ErrorCodeSpec } from "../errors";
+import type { AggregateReply } from "../events/aggregate-store";
+import type { Decider, NewEvent } from "../events/decider";
+import { fieldErrors } from "../openapi/router";
+
+/** A command on one aggregate, as a route hands it to the bus. */
+export interface CommandRequest<C extends { type: string }, S> {
+  decider: Decider<C, NewEvent, S>;
+  /** The aggregate's id within the tenant. */
+  id: string;
+  command: unknown;
+  /** From `If-Match`: the write applies only at this version. */
+  expectedVersion?: number;
+  /** The permission that allows the command for anyone. */
+  permission: string;
+  /** An ownership rule (ABAC): allowed without the permission when it holds for the current state. */
+  ownership?: (state: S, principal: Principal) => boolean;
+  /** The module's own error codes, for its deciders' rejections. */
+  errors: Record<string, ErrorCodeSpec>;
+}
+
+/** The aggregate Durable Object of a stream. */
+export function aggregateStub(env: Env, tenantId: string, type: string, id: string) {
+  return env.AGGREGATE.getByName(`${tenantId}/${type}/${id}`);
+}
+
+/** Reads an aggregate's current version and state from its single writer (read-your-writes). */
+export async function readAggregate<S>(
+  env: Env,
+  tenantId: string,
+  type: string,
+  id: string,
+): Promise<{ version: number; state: S }> {
+  const reply = await aggregateStub(env, tenantId, type, id).state({ stream: { tenantId, type, id } });
+  return { version: reply.version, state: JSON.parse(reply.state) as S };
+}
+
+function toAppError(
+  error: Extract<AggregateReply, { ok: false }>["error"],
+  codes: Record<string, ErrorCodeSpec>,
+): AppError {
+  if (error.code === "version_conflict" && "current_version" in error) {
+    return new AppError("version_conflict", {
+      detail: error.message,
+      extensions: { current_version: error.current_version },
+    });
+  }
+  if (error.code === "validation_failed" && "errors" in error) {
+    return new AppError("validation_failed", { detail: error.message, errors: error.errors });
+  }
+  const spec = codes[error.code];
+  if (spec) return new AppError(error.code, { detail: error.message, spec });
+  return new AppError("internal", { cause: new Error(`undeclared domain error ${error.code}`) });
+}
+
+/**
+ * Runs a command through exactly these steps, in order: (1) trace + log +
+ * timing, (2) validation against the command's schema, (3) authorization —
+ * the permission, or the module's ownership rule against the aggregate's
+ * current state — then the handler: the aggregate Durable Object decides and
+ * commits. Returns the new version and state.
+ */
+export async function dispatch<C extends { type: string }, S>(
+  c: Context<AppEnv>,
+  request: CommandRequest<C, S>,
+): Promise<{ version: number; state: S }> {
+  const started = performance.now();
+  const tenant = tenantOf(c);
+  const type = request.decider.type;
+  const commandType =
+    typeof request.command === "object" && request.command !== null && "type" in request.command
+      ? String(request.command.type)
+      : "unknown";
+  let outcome = "ok";
+  try {
+    // (2) validation
+    const parsed = request.decider.commandSchema.safeParse(request.command);
+    if (!parsed.success) {
+      throw new AppError("validation_failed", {
+        detail: "the command is invalid",
+        errors: fieldErrors("json", parsed.error),
+      });
+    }
+    // (3) authorization
+    const principal = principalOf(c, "user", "api_key");
+    if (!can(principal, request.permission)) {
+      const rule = request.ownership;
+      const owns = rule ? rule((await readAggregate<S>(c.env, tenant.id, type, request.id)).state, principal) : false;
+      if (!owns) throw new AppError("forbidden", { detail: `missing permission ${request.permission}` });
+    }
+    // handler
+    const reply = await aggregateStub(c.env, tenant.id, type, request.id).handle({
+      stream: { tenantId: tenant.id, type, id: request.id },
+      command: parsed.data,
+      expectedVersion: request.expectedVersion,
+      actor: { kind: principal.kind, id: principal.id },
+      requestId: c.var.requestId,
+    });
+    if (!reply.ok) throw toAppError(reply.error, request.errors);
+    return { version: reply.version, state: JSON.parse(reply.state) as S };
+  } catch (error) {
+    outcome = error instanceof AppError ? error.code : "error";
+    throw error;
+  } finally {
+    // (1) trace + log + metrics: one line per command with its outcome and duration.
+    c.var.log.info("command", {
+      aggregate: type,
+      command: commandType,
+      aggregate_id: request.id,
+      outcome,
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+  }
+}
+
+/** Parses `If-Match` (`3` or `"3"`); undefined when absent, 412-worthy garbage is a 400. */
+export function ifMatch(c: Context<AppEnv>): number | undefined {
+  const header = c.req.header("if-match");
+  if (header === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!m?.[1]) {
+    throw new AppError("validation_failed", {
+      detail: "If-Match must be a version number",
+      errors: [{ path: "header.if-match", message: 'must be a version like 3 or "3"' }],
+    });
+  }
+  return Number(m[1]);
+}

@@ -1,0 +1,176 @@
+import type { DomainEvent, Json } from "../outbox";
+import { appendOutbox, OUTBOX_SCHEMA } from "../outbox";
+import type { DecideContext, Decider, NewEvent } from "./decider";
+
+/** SQLite schema of an Aggregate Durable Object, one entry per version. */
+export const AGGREGATE_SCHEMA: string[][] = [
+  [
+    `create table events (
+       version integer primary key,
+       id text not null unique,
+       type text not null,
+       event text not null
+     )`,
+    `create table snapshot (id integer primary key check (id = 1), version integer not null, state text not null)`,
+    ...OUTBOX_SCHEMA,
+  ],
+];
+
+/** Why a command was not applied; crosses the DO RPC boundary as a value. */
+export type HandleError =
+  | { code: "validation_failed"; message: string; errors: { path: string; message: string }[] }
+  | { code: "version_conflict"; message: string; current_version: number }
+  | { code: string; message: string };
+
+export type HandleResult =
+  | { ok: true; version: number; state: Json; events: DomainEvent[] }
+  | { ok: false; error: HandleError };
+
+/** What the Aggregate DO's `handle` answers over RPC: version and state (JSON), or why nothing was written. */
+export type AggregateReply =
+  | { ok: true; version: number; state: string; events: number }
+  | { ok: false; error: HandleError };
+
+/** Where an aggregate lives and who acts on it. */
+export interface StreamInfo {
+  tenantId: string;
+  type: string;
+  id: string;
+}
+
+export interface HandleOptions {
+  expectedVersion?: number;
+  ctx: DecideContext;
+  requestId: string | null;
+  /** Writes a snapshot when the version crosses a multiple of this. */
+  snapshotEvery: number;
+  newId: () => string;
+}
+
+/**
+ * Event-sourced state of one aggregate over a DO's SQLite storage: loads
+ * snapshot + tail once (then keeps state in memory while the object lives),
+ * and appends a decision's events, their outbox rows and any snapshot in one
+ * `transactionSync`.
+ */
+export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
+  private loaded: { version: number; state: S } | null = null;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly decider: Decider<C, E, S>,
+    private readonly stream: StreamInfo,
+  ) {}
+
+  private get sql() {
+    return this.storage.sql;
+  }
+
+  /** Current version and state (0 and the initial state for a new aggregate). */
+  current(): { version: number; state: S } {
+    if (this.loaded) return this.loaded;
+    const snap = this.sql.exec<{ version: number; state: string }>("select version, state from snapshot").toArray()[0];
+    let version = snap?.version ?? 0;
+    let state = snap ? (JSON.parse(snap.state) as S) : this.decider.initialState;
+    for (const row of this.sql.exec<{ version: number; event: string }>(
+      "select version, event from events where version > ? order by version",
+      version,
+    )) {
+      const envelope = JSON.parse(row.event) as DomainEvent;
+      state = this.decider.evolve(state, { type: envelope.type, data: envelope.data } as E);
+      version = row.version;
+    }
+    this.loaded = { version, state };
+    return this.loaded;
+  }
+
+  /** Events with version >= fromVersion, oldest first, as stored. */
+  read(fromVersion: number, limit: number): DomainEvent[] {
+    return this.sql
+      .exec<{ event: string }>(
+        "select event from events where version >= ? order by version limit ?",
+        fromVersion,
+        limit,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.event) as DomainEvent);
+  }
+
+  /** Validates, decides, and commits the events with their outbox rows atomically. */
+  handle(rawCommand: unknown, options: HandleOptions): HandleResult {
+    const parsed = this.decider.commandSchema.safeParse(rawCommand);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        error: {
+          code: "validation_failed",
+          message: "the command is invalid",
+          errors: parsed.error.issues.map((i) => ({
+            path: ["body", ...i.path.map(String)].join("."),
+            message: i.message,
+          })),
+        },
+      };
+    }
+    const { version, state } = this.current();
+    if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+      return {
+        ok: false,
+        error: {
+          code: "version_conflict",
+          message: `expected version ${options.expectedVersion}, the current version is ${version}`,
+          current_version: version,
+        },
+      };
+    }
+    const decision = this.decider.decide(parsed.data, state, options.ctx);
+    if (!decision.ok) return { ok: false, error: decision.error };
+
+    let next = state;
+    let nextVersion = version;
+    const envelopes: DomainEvent[] = [];
+    for (const event of decision.events) {
+      nextVersion++;
+      next = this.decider.evolve(next, event);
+      envelopes.push({
+        id: options.newId(),
+        type: event.type,
+        tenant_id: this.stream.tenantId,
+        stream: `${this.stream.tenantId}/${this.stream.type}/${this.stream.id}`,
+        version: nextVersion,
+        occurred_at: options.ctx.now,
+        actor: { kind: options.ctx.actor.kind as DomainEvent["actor"]["kind"], id: options.ctx.actor.id },
+        data: event.data,
+        request_id: options.requestId,
+      });
+    }
+    if (envelopes.length > 0) {
+      this.storage.transactionSync(() => {
+        for (const e of envelopes) {
+          this.sql.exec(
+            "insert into events (version, id, type, event) values (?, ?, ?, ?)",
+            e.version,
+            e.id,
+            e.type,
+            JSON.stringify(e),
+          );
+          appendOutbox(this.sql, e);
+        }
+        if (Math.floor(nextVersion / options.snapshotEvery) > Math.floor(version / options.snapshotEvery)) {
+          this.sql.exec(
+            "insert into snapshot (id, version, state) values (1, ?, ?) on conflict(id) do update set version = excluded.version, state = excluded.state",
+            nextVersion,
+            JSON.stringify(next),
+          );
+        }
+      });
+      this.loaded = { version: nextVersion, state: next };
+    }
+    return { ok: true, version: nextVersion, state: next as Json, events: envelopes };
+  }
+
+  /** Forgets the in-memory state (after a failed transaction, the storage is the truth). */
+  reset(): void {
+    this.loaded = null;
+  }
+}

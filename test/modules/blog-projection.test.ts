@@ -1,0 +1,168 @@
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Aggregate } from "../../durable-objects/aggregate";
+import { project } from "../../src/kernel/events/projection";
+import { createQueueHandler } from "../../src/kernel/events/queue";
+import type { DomainEvent } from "../../src/kernel/outbox";
+import { postProjection } from "../../src/modules/blog/projection";
+import { call, newTenant } from "../identity/helpers";
+
+type Row = { title: string; content: string; status: string; version: number; author_id: string };
+
+/** Writes a post through HTTP and returns its stored events, read from its Aggregate. */
+async function postWithHistory(tenant: { id: string; adminKey: string }) {
+  const created = await call("/api/v1/blog/posts", { token: tenant.adminKey, body: { title: "t0", content: "c0" } });
+  const id = created.body.id as string;
+  for (const body of [{ title: "t1" }, { content: "c2" }, { title: "t3", content: "c3" }]) {
+    await call(`/api/v1/blog/posts/${id}`, { method: "PATCH", token: tenant.adminKey, body });
+  }
+  await call(`/api/v1/blog/posts/${id}/publish`, { method: "POST", token: tenant.adminKey });
+  const stream = { tenantId: tenant.id, type: "post", id };
+  const events = (await env.AGGREGATE.getByName(`${tenant.id}/post/${id}`).read({ stream })).map(
+    (e) => JSON.parse(e) as DomainEvent,
+  );
+  return { id, events };
+}
+
+async function readRow(tenantId: string, id: string): Promise<Row | null> {
+  return env.DB.prepare(
+    "select title, content, status, version, author_id from blog_posts where tenant_id = ? and id = ?",
+  )
+    .bind(tenantId, id)
+    .first<Row>();
+}
+
+async function clearRow(tenantId: string, id: string) {
+  await env.DB.prepare("delete from blog_posts where tenant_id = ? and id = ?").bind(tenantId, id).run();
+}
+
+describe("post projection", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("builds the same row from any order of duplicated deliveries (fast-check)", async () => {
+    const t = await newTenant();
+    const { id, events } = await postWithHistory(t);
+    expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+    // The row the in-order, once-only delivery builds.
+    await clearRow(t.id, id);
+    for (const e of events) await project(env, postProjection, e);
+    const expected = await readRow(t.id, id);
+    expect(expected).toMatchObject({ title: "t3", content: "c3", status: "published", version: 5 });
+
+    const deliveries = fc
+      .array(fc.integer({ min: 0, max: events.length - 1 }), { minLength: 1, maxLength: 15 })
+      .map((idx) => idx.map((i) => events[i] as DomainEvent));
+    await fc.assert(
+      fc.asyncProperty(deliveries, async (delivered) => {
+        await clearRow(t.id, id);
+        for (const e of delivered) await project(env, postProjection, e);
+        // Whatever arrived, the row is a prefix of history up to the newest delivered version...
+        const newest = Math.max(...delivered.map((e) => e.version));
+        const row = await readRow(t.id, id);
+        expect(row?.version).toBe(newest);
+        // ...and once the rest arrives (in any order), it is exactly the in-order row.
+        for (const e of [...events].reverse()) await project(env, postProjection, e);
+        expect(await readRow(t.id, id)).toEqual(expected);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("fills a gap from the aggregate: only the last event delivered still yields the full row", async () => {
+    const t = await newTenant();
+    const { id, events } = await postWithHistory(t);
+    await clearRow(t.id, id);
+    const last = events.at(-1);
+    if (!last) throw new Error("no events");
+    expect(await project(env, postProjection, last)).toBe("applied");
+    expect(await readRow(t.id, id)).toMatchObject({ title: "t3", content: "c3", status: "published", version: 5 });
+    expect(await project(env, postProjection, last)).toBe("skipped");
+  });
+});
+
+describe("aggregate outbox", () => {
+  it("events and outbox rows commit together: a failing outbox write leaves neither", async () => {
+    const t = await newTenant();
+    const created = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "atomic", content: "" } });
+    const id = created.body.id as string;
+    const stub = env.AGGREGATE.getByName(`${t.id}/post/${id}`);
+    await runInDurableObject(stub, (_: Aggregate, state) => {
+      state.storage.sql.exec("alter table outbox rename to outbox_broken");
+    });
+    const failed = await call(`/api/v1/blog/posts/${id}`, { method: "PATCH", token: t.adminKey, body: { title: "x" } });
+    expect(failed.status).toBe(500);
+    const events = await runInDurableObject(stub, (_: Aggregate, state) =>
+      state.storage.sql.exec<{ n: number }>("select count(*) as n from events").one(),
+    );
+    expect(events.n).toBe(1);
+    await runInDurableObject(stub, (_: Aggregate, state) => {
+      state.storage.sql.exec("alter table outbox_broken rename to outbox");
+    });
+    const strong = await call(`/api/v1/blog/posts/${id}?consistency=strong`, { token: t.adminKey });
+    expect(strong.body).toMatchObject({ title: "atomic", version: 1 });
+    const retried = await call(`/api/v1/blog/posts/${id}`, {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { title: "x" },
+    });
+    expect(retried.body).toMatchObject({ title: "x", version: 2 });
+  });
+});
+
+describe("dead letters", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("a poison message lands in dead letters, is listed for its tenant, and replays", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const t = await newTenant();
+    const other = await newTenant();
+    const poison = {
+      id: "evt-poison-1",
+      type: "blog.post.updated",
+      tenant_id: t.id,
+      stream: "not-a-stream",
+      version: 1,
+      data: {},
+    };
+    // What the queue does after max_retries: deliver it to the dead-letter queue's consumer.
+    const batch = createMessageBatch("plinth-events-dlq", [
+      { id: "msg-poison-1", timestamp: new Date(), attempts: 6, body: poison },
+    ]);
+    const ctx = createExecutionContext();
+    await createQueueHandler([])(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["msg-poison-1"]);
+
+    const listed = await call("/api/v1/admin/dead-letters", { token: t.adminKey });
+    expect(listed.status).toBe(200);
+    const items = listed.body.items as { id: string; event: unknown; reason: string; replayed_at: string | null }[];
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ event: poison, reason: "retries exhausted", replayed_at: null });
+    expect(((await call("/api/v1/admin/dead-letters", { token: other.adminKey })).body.items as unknown[]).length).toBe(
+      0,
+    );
+
+    const id = items[0]?.id ?? "";
+    expect(
+      (await call(`/api/v1/admin/dead-letters/${id}/replay`, { method: "POST", token: other.adminKey })).status,
+    ).toBe(404);
+    const replayed = await call(`/api/v1/admin/dead-letters/${id}/replay`, { method: "POST", token: t.adminKey });
+    expect(replayed.status).toBe(202);
+    const after = await call("/api/v1/admin/dead-letters", { token: t.adminKey });
+    expect((after.body.items as { replayed_at: string | null }[])[0]?.replayed_at).not.toBeNull();
+  });
+
+  it("needs admin.events.read and admin.events.write", async () => {
+    const t = await newTenant();
+    const reader = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "r", scopes: ["admin.events.read"] },
+    });
+    const key = reader.body.key as string;
+    expect((await call("/api/v1/admin/dead-letters", { token: key })).status).toBe(200);
+    const denied = await call("/api/v1/admin/dead-letters/x/replay", { method: "POST", token: key });
+    expect(denied.status).toBe(403);
+    expect(denied.body.detail).toBe("missing permission admin.events.write");
+  });
+});
