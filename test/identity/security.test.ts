@@ -167,3 +167,21 @@ describe("sessions and keys", () => {
     expect((await call("/api/v1/users", { token: created.body.key as string })).status).toBe(401);
   });
 });
+
+describe("signing key removal", () => {
+  it("refuses tokens signed by a removed key, even ones this isolate verified before", async () => {
+    const { generateSigningJwk } = await import("../../src/kernel/auth/jwt");
+    const { testApp } = await import("../helpers");
+    const { modules } = await import("../../src/modules");
+    const t = await newTenant();
+    const u = await newUser(t.slug);
+    const before = testApp(modules);
+    const me = (app: typeof before) =>
+      app.fetch(`${ORIGIN}/api/v1/me`, { headers: { authorization: `Bearer ${u.access_token}` } });
+    expect((await me(before)).status).toBe(200);
+    // The same isolate, after the old key was rotated out of JWT_SIGNING_KEYS.
+    const rotated = testApp(modules, { JWT_SIGNING_KEYS: JSON.stringify([await generateSigningJwk()]) });
+    expect((await me(rotated)).status).toBe(401);
+    expect((await me(before)).status).toBe(200);
+  });
+});

@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { principalOf, requirePermission, requirePrincipal, tenantOf } from "../../kernel/auth/guards";
 import type { Principal } from "../../kernel/auth/types";
 import { dispatch, ifMatch, readAggregate } from "../../kernel/cqrs/command-bus";
+import { query } from "../../kernel/cqrs/query-bus";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
@@ -150,37 +151,46 @@ export const blogRoutes = createRouter()
   })
   .openapi(list, async (c) => {
     const { limit, cursor, status, author_id } = c.req.valid("query");
-    const rows = await drizzle(c.env.DB)
-      .select()
-      .from(blogPosts)
-      .where(
-        and(
-          eq(blogPosts.tenantId, tenantOf(c).id),
-          status ? eq(blogPosts.status, status) : ne(blogPosts.status, "deleted"),
-          author_id ? eq(blogPosts.authorId, author_id) : undefined,
-          cursor ? lt(blogPosts.id, cursor) : undefined,
-        ),
-      )
-      .orderBy(desc(blogPosts.id))
-      .limit(limit + 1);
+    const rows = await query(c, {
+      name: "blog.post.list",
+      consistency: "eventual",
+      eventual: () =>
+        drizzle(c.env.DB)
+          .select()
+          .from(blogPosts)
+          .where(
+            and(
+              eq(blogPosts.tenantId, tenantOf(c).id),
+              status ? eq(blogPosts.status, status) : ne(blogPosts.status, "deleted"),
+              author_id ? eq(blogPosts.authorId, author_id) : undefined,
+              cursor ? lt(blogPosts.id, cursor) : undefined,
+            ),
+          )
+          .orderBy(desc(blogPosts.id))
+          .limit(limit + 1),
+    });
     const items = rows.slice(0, limit).map(fromRow);
     return c.json({ items, next_cursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null }, 200);
   })
   .openapi(get, async (c) => {
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
-    let post: PostView | null;
-    if (c.req.valid("query").consistency === "strong") {
-      const { version, state } = await readAggregate<PostState>(c.env, tenant.id, postDecider.type, id);
-      post = fromState(state, version);
-    } else {
-      const row = await drizzle(c.env.DB)
-        .select()
-        .from(blogPosts)
-        .where(and(eq(blogPosts.tenantId, tenant.id), eq(blogPosts.id, id), ne(blogPosts.status, "deleted")))
-        .get();
-      post = row ? fromRow(row) : null;
-    }
+    const post = await query<PostView | null>(c, {
+      name: "blog.post.get",
+      consistency: c.req.valid("query").consistency,
+      strong: async () => {
+        const { version, state } = await readAggregate<PostState>(c.env, tenant.id, postDecider.type, id);
+        return fromState(state, version);
+      },
+      eventual: async () => {
+        const row = await drizzle(c.env.DB)
+          .select()
+          .from(blogPosts)
+          .where(and(eq(blogPosts.tenantId, tenant.id), eq(blogPosts.id, id), ne(blogPosts.status, "deleted")))
+          .get();
+        return row ? fromRow(row) : null;
+      },
+    });
     if (!post) throw notFound();
     c.header("ETag", `"${post.version}"`);
     return c.json(post, 200);

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { loadSigningKeys, verifyAccessToken } from "../../kernel/auth/jwt";
+import { type AccessClaims, loadSigningKeys, type SigningKeySet, verifyAccessToken } from "../../kernel/auth/jwt";
 import type { Authenticator, Principal } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
 import { sha256Hex } from "../../kernel/crypto";
@@ -22,6 +22,16 @@ export const keyCache = new TtlCache<string, Extract<Principal, { kind: "api_key
  * bound: role changes, deletion and revoked families take effect within 10 s.
  */
 export const userCache = new TtlCache<string, UserPrincipal | null>({ ttlMs: 10_000, maxEntries: 10_000 });
+
+/**
+ * Access tokens whose signature and claims verified, by token. Safe to reuse
+ * until the token's own `exp`: revocation is not decided here but by the
+ * user cache below, checked on every request.
+ */
+const verifiedTokens = new TtlCache<string, { claims: AccessClaims; keys: SigningKeySet }>({
+  ttlMs: 60_000,
+  maxEntries: 10_000,
+});
 
 // last_used_at is written at most once a minute per key and isolate, off the response path.
 const touched = new TtlCache<string, true>({ ttlMs: 60_000, maxEntries: 10_000 });
@@ -90,10 +100,18 @@ export function issuerOf(c: Context<AppEnv>): string {
 export const jwtAuthenticator: Authenticator = {
   accepts: (token) => token.startsWith("eyJ") && token.split(".").length === 3,
   async authenticate(token, c) {
+    const issuer = issuerOf(c);
     const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
-    const verified = await verifyAccessToken(keys, token, { issuer: issuerOf(c) });
-    if (!verified.ok) return null;
-    const { sub, tid, sid } = verified.claims;
+    const cached = verifiedTokens.get(token);
+    // Reused only under the same key set and issuer: removing a compromised key takes effect at once.
+    let claims = cached && cached.keys === keys && cached.claims.iss === issuer ? cached.claims : undefined;
+    if (!claims) {
+      const verified = await verifyAccessToken(keys, token, { issuer });
+      if (!verified.ok) return null;
+      claims = verified.claims;
+      verifiedTokens.set(token, { claims, keys }, claims.exp * 1000 - Date.now());
+    }
+    const { sub, tid, sid } = claims;
     const cacheKey = `${tid}/${sub}`;
     let user = userCache.get(cacheKey);
     if (user === undefined) {
