@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { ACCESS_TOKEN_TTL_SECONDS, loadSigningKeys, signAccessToken } from "../../../kernel/auth/jwt";
 import { newId, sha256Hex } from "../../../kernel/crypto";
+import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -126,6 +128,28 @@ const resetConfirm = createRoute({
   },
 });
 
+/** The response of login and refresh: a new access token for the session and its next refresh token. */
+async function tokenPair(
+  c: Context<AppEnv>,
+  tenantId: string,
+  user: { id: string; roles: string[] },
+  familyId: string,
+  refreshToken: string,
+) {
+  const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+  const access = await signAccessToken(
+    keys,
+    { sub: user.id, tid: tenantId, roles: user.roles, sid: familyId },
+    { issuer: issuerOf(c) },
+  );
+  return {
+    access_token: access,
+    refresh_token: refreshToken,
+    token_type: "Bearer" as const,
+    expires_in: ACCESS_TOKEN_TTL_SECONDS,
+  };
+}
+
 const badLogin = () => new AppError("unauthenticated", { detail: "invalid email or password" });
 const badRefresh = () => new AppError("unauthenticated", { detail: "the refresh token is not valid" });
 
@@ -183,20 +207,9 @@ export const authRoutes = createRouter()
     });
     if (!started.ok) throw badLogin();
     evictUser(tenant.id, found.userId);
-    const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
-    const access = await signAccessToken(
-      keys,
-      { sub: found.userId, tid: tenant.id, roles: started.value.roles, sid: familyId },
-      { issuer: issuerOf(c) },
-    );
     c.header("Cache-Control", "no-store");
     return c.json(
-      {
-        access_token: access,
-        refresh_token: next.token,
-        token_type: "Bearer" as const,
-        expires_in: ACCESS_TOKEN_TTL_SECONDS,
-      },
+      await tokenPair(c, tenant.id, { id: found.userId, roles: started.value.roles }, familyId, next.token),
       200,
     );
   })
@@ -211,22 +224,8 @@ export const authRoutes = createRouter()
     });
     if (!result.ok) throw badRefresh();
     const { principal, familyId } = result.value;
-    const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
-    const access = await signAccessToken(
-      keys,
-      { sub: principal.id, tid: tenant.id, roles: principal.roles, sid: familyId },
-      { issuer: issuerOf(c) },
-    );
     c.header("Cache-Control", "no-store");
-    return c.json(
-      {
-        access_token: access,
-        refresh_token: next.token,
-        token_type: "Bearer" as const,
-        expires_in: ACCESS_TOKEN_TTL_SECONDS,
-      },
-      200,
-    );
+    return c.json(await tokenPair(c, tenant.id, principal, familyId, next.token), 200);
   })
   .openapi(logout, async (c) => {
     const tenant = tenantOf(c);
