@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { base64UrlEncode } from "../src/kernel/crypto";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { createLogger } from "../src/kernel/log";
 import { pendingOutbox } from "../src/kernel/outbox";
@@ -312,6 +313,37 @@ export class TenantDirectory extends DurableObject<Env> {
   touchKey(input: { id: string; now: string }): void {
     const { id, now } = parse(z.object({ id: Id, now: Iso }), input);
     this.creds.touchKey(id, now);
+    this.committed(null);
+  }
+
+  /**
+   * The tenant's envelope-encryption seed (base64url), created on first use
+   * when `create` is set; null once destroyed.
+   */
+  keySeed(input: { create: boolean; now: string }): string | null {
+    const { create, now } = parse(z.object({ create: z.boolean(), now: Iso }), input);
+    const row = this.store.sql
+      .exec<{ seed: string | null; destroyed_at: string | null }>("select seed, destroyed_at from key_material")
+      .toArray()[0];
+    if (row) return row.destroyed_at === null ? row.seed : null;
+    if (!create) return null;
+    const seed = base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
+    this.store.sql.exec("insert into key_material (id, seed, created_at) values (1, ?, ?)", seed, now);
+    return seed;
+  }
+
+  /** Crypto-shredding: destroys the seed, so the tenant's ciphertexts can never be read again. */
+  destroyKeyMaterial(input: { ctx: Ctx }): void {
+    const { ctx } = parse(z.object({ ctx: CtxSchema }), input);
+    this.store.tx(() => {
+      this.store.sql.exec(
+        `insert into key_material (id, seed, created_at, destroyed_at) values (1, null, ?, ?)
+         on conflict(id) do update set seed = null, destroyed_at = excluded.destroyed_at`,
+        ctx.now,
+        ctx.now,
+      );
+      this.store.emit(ctx, "identity.keys.destroyed", "keys", {});
+    });
     this.committed(null);
   }
 

@@ -38,6 +38,10 @@ export function ensureDevVars() {
     vars.JWT_SIGNING_KEYS = newSigningKeySet();
     added.push(`JWT_SIGNING_KEYS='${vars.JWT_SIGNING_KEYS}'`);
   }
+  if (!vars.ENCRYPTION_KEYS) {
+    vars.ENCRYPTION_KEYS = JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]);
+    added.push(`ENCRYPTION_KEYS='${vars.ENCRYPTION_KEYS}'`);
+  }
   if (added.length > 0) {
     const header = text === "" ? "# Local secrets for wrangler dev, written by npm start. Never commit.\n" : "";
     writeFileSync(devVarsPath, `${header}${text}${text && !text.endsWith("\n") ? "\n" : ""}${added.join("\n")}\n`, {

@@ -47,3 +47,14 @@ describe("configuration", () => {
     await expectProblem(big, 413, "payload_too_large");
   });
 });
+
+describe("ENCRYPTION_KEYS", () => {
+  it("is optional, and when set must parse, without its value in the report", () => {
+    expect(parseConfig({ ...env }).ok).toBe(true);
+    const bad = parseConfig({ ...env, ENCRYPTION_KEYS: '[{"version":1,"key":"tooshort-s3cret"}]' });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.issues.map((i) => i.variable)).toEqual(["ENCRYPTION_KEYS"]);
+    expect(JSON.stringify(bad.issues)).not.toContain("s3cret");
+  });
+});

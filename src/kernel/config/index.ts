@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseMasterKeys } from "../crypto/envelope";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -33,6 +34,17 @@ const ConfigSchema = z.object({
   PLATFORM_ROOT_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
   JWT_SIGNING_KEYS: z.string().min(1, "must hold the JSON array of signing keys (see scripts/jwt-keys.mjs)"),
   JWT_ISSUER: z.url({ message: "must be an absolute URL" }).optional(),
+  ENCRYPTION_KEYS: z
+    .string()
+    .refine((v) => {
+      try {
+        parseMasterKeys(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be a JSON array of { version, key } with 32-byte base64url keys, newest first")
+    .optional(),
   DB: binding("D1"),
   TENANT_DIRECTORY: binding("Durable Object namespace"),
   AGGREGATE: binding("Durable Object namespace"),
@@ -55,6 +67,8 @@ export interface Config {
   jwtSigningKeys: string;
   /** `iss` of access tokens; defaults to https://PLATFORM_DOMAIN, else the request's origin. */
   jwtIssuer: string | undefined;
+  /** Secret: master keys of envelope encryption (see kernel/crypto/envelope.ts); optional until a module needs it. */
+  encryptionKeys: string | undefined;
 }
 
 /** A variable that failed validation: its name and why, never its value. */
@@ -91,6 +105,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
       platformRootKey: e.PLATFORM_ROOT_KEY,
       jwtSigningKeys: e.JWT_SIGNING_KEYS,
       jwtIssuer: e.JWT_ISSUER ?? (e.PLATFORM_DOMAIN ? `https://${e.PLATFORM_DOMAIN}` : undefined),
+      encryptionKeys: e.ENCRYPTION_KEYS,
     },
   };
 }

@@ -68,6 +68,16 @@ export const DIRECTORY_SCHEMA: string[][] = [
      )`,
     ...OUTBOX_SCHEMA,
   ],
+  [
+    // Envelope encryption: the tenant's random seed for its data keys. Destroying it
+    // (destroyed_at set, seed cleared) makes every ciphertext of the tenant unreadable.
+    `create table key_material (
+       id integer primary key check (id = 1),
+       seed text,
+       created_at text not null,
+       destroyed_at text
+     )`,
+  ],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

@@ -1,0 +1,36 @@
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+
+/** XChaCha20-Poly1305: 32-byte key, 24-byte nonce, 16-byte tag appended to the ciphertext. */
+export interface Aead {
+  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array;
+  /** Throws when the ciphertext, tag, nonce, key or associated data do not match. */
+  open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array;
+}
+
+export const AEAD_KEY_BYTES = 32;
+export const AEAD_NONCE_BYTES = 24;
+
+function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.length !== AEAD_KEY_BYTES) throw new Error(`AEAD key must be ${AEAD_KEY_BYTES} bytes, got ${key.length}`);
+  if (nonce.length !== AEAD_NONCE_BYTES)
+    throw new Error(`AEAD nonce must be ${AEAD_NONCE_BYTES} bytes, got ${nonce.length}`);
+}
+
+/**
+ * The JavaScript reference implementation (@noble/ciphers). The WASM core
+ * implements the same interface and is checked against this one.
+ */
+export const nobleAead: Aead = {
+  seal(key, nonce, plaintext, ad) {
+    checkSizes(key, nonce);
+    return xchacha20poly1305(key, nonce, ad).encrypt(plaintext);
+  },
+  open(key, nonce, sealed, ad) {
+    checkSizes(key, nonce);
+    try {
+      return xchacha20poly1305(key, nonce, ad).decrypt(sealed);
+    } catch {
+      throw new Error("decryption failed");
+    }
+  },
+};

@@ -1,0 +1,144 @@
+import { z } from "zod";
+import type { Aead } from "./aead";
+import { base64UrlDecode, base64UrlEncode } from "./tokens";
+
+/**
+ * Envelope encryption of tenant secrets.
+ *
+ * - Master keys come from the `ENCRYPTION_KEYS` secret: a JSON array of
+ *   `{ version, key }` (key = 32 random bytes, base64url), newest first; the
+ *   first encrypts, all decrypt.
+ * - Each tenant has a random seed held by its directory. Its data key for a
+ *   version is HKDF-SHA256(master_v, salt = seed, info = tenant id + version).
+ *   Destroying the seed makes every ciphertext of the tenant unreadable
+ *   (crypto-shredding: the erasure path for immutable events).
+ * - Ciphertexts are `v<version>.<nonce>.<ciphertext+tag>` (base64url), sealed
+ *   with XChaCha20-Poly1305 under a random 24-byte nonce, with the tenant id
+ *   and the field name as associated data: a ciphertext moved to another
+ *   tenant or field does not decrypt.
+ */
+
+const MasterKeysSchema = z
+  .array(
+    z.object({
+      version: z.number().int().min(1).max(1_000_000),
+      key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url"),
+    }),
+  )
+  .min(1)
+  .max(20)
+  .refine((keys) => new Set(keys.map((k) => k.version)).size === keys.length, "versions must be unique");
+
+/** Parsed master keys. */
+export interface MasterKeys {
+  current: number;
+  keys: Map<number, Uint8Array>;
+}
+
+/** Parses ENCRYPTION_KEYS; the error never contains key material. */
+export function parseMasterKeys(secret: string): MasterKeys {
+  let json: unknown;
+  try {
+    json = JSON.parse(secret);
+  } catch {
+    throw new Error("ENCRYPTION_KEYS is not JSON (expected [{ version, key }], newest first)");
+  }
+  const parsed = MasterKeysSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(
+      `ENCRYPTION_KEYS is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+    );
+  }
+  const first = parsed.data[0];
+  if (!first) throw new Error("ENCRYPTION_KEYS is empty");
+  return { current: first.version, keys: new Map(parsed.data.map((k) => [k.version, base64UrlDecode(k.key)])) };
+}
+
+/** Where tenant seeds live: `null` means the tenant's key material was destroyed. */
+export interface TenantSeeds {
+  /** The tenant's seed, created on first use when `create` is true. */
+  seed(tenantId: string, create: boolean): Promise<Uint8Array | null>;
+}
+
+/** Thrown when a tenant's key material is gone: its ciphertexts are unreadable by design. */
+export class KeyMaterialDestroyed extends Error {
+  override name = "KeyMaterialDestroyed";
+}
+
+const FORMAT = /^v(\d{1,7})\.([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22,})$/;
+const encoder = new TextEncoder();
+
+/** Encrypts and decrypts tenant-scoped fields. */
+export class Envelope {
+  constructor(
+    private readonly aead: Aead,
+    private readonly masters: MasterKeys,
+    private readonly seeds: TenantSeeds,
+  ) {}
+
+  private async dataKey(tenantId: string, version: number, create: boolean): Promise<Uint8Array> {
+    const master = this.masters.keys.get(version);
+    if (!master) throw new Error(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
+    const seed = await this.seeds.seed(tenantId, create);
+    if (!seed) throw new KeyMaterialDestroyed(`the key material of tenant ${tenantId} was destroyed`);
+    const ikm = await crypto.subtle.importKey("raw", master, "HKDF", false, ["deriveBits"]);
+    const bits = await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-256", salt: seed, info: encoder.encode(`plinth data key|${tenantId}|${version}`) },
+      ikm,
+      256,
+    );
+    return new Uint8Array(bits);
+  }
+
+  private static ad(tenantId: string, field: string): Uint8Array {
+    return encoder.encode(`${tenantId}\u0000${field}`);
+  }
+
+  /** Seals `plaintext` for `tenantId`'s `field` under the current master key version. */
+  async encrypt(tenantId: string, field: string, plaintext: Uint8Array | string): Promise<string> {
+    const bytes = typeof plaintext === "string" ? encoder.encode(plaintext) : plaintext;
+    const version = this.masters.current;
+    const key = await this.dataKey(tenantId, version, true);
+    const nonce = crypto.getRandomValues(new Uint8Array(24));
+    try {
+      const sealed = this.aead.seal(key, nonce, bytes, Envelope.ad(tenantId, field));
+      return `v${version}.${base64UrlEncode(nonce)}.${base64UrlEncode(sealed)}`;
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** Opens a ciphertext of `tenantId`'s `field`; throws when it was tampered with, moved, or shredded. */
+  async decrypt(tenantId: string, field: string, stored: string): Promise<Uint8Array> {
+    const m = FORMAT.exec(stored);
+    if (!m?.[1] || !m[2] || !m[3]) throw new Error("not an envelope ciphertext (v<version>.<nonce>.<ct>)");
+    const key = await this.dataKey(tenantId, Number(m[1]), false);
+    try {
+      return this.aead.open(key, base64UrlDecode(m[2]), base64UrlDecode(m[3]), Envelope.ad(tenantId, field));
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** `decrypt` as UTF-8 text. */
+  async decryptText(tenantId: string, field: string, stored: string): Promise<string> {
+    return new TextDecoder().decode(await this.decrypt(tenantId, field, stored));
+  }
+
+  /** Whether a ciphertext was sealed under an older master key version. */
+  isStale(stored: string): boolean {
+    const version = Number(FORMAT.exec(stored)?.[1] ?? Number.NaN);
+    return version !== this.masters.current;
+  }
+
+  /** Re-seals an older ciphertext under the current version (the rotation job's step). */
+  async reencrypt(tenantId: string, field: string, stored: string): Promise<string> {
+    if (!this.isStale(stored)) return stored;
+    const plaintext = await this.decrypt(tenantId, field, stored);
+    try {
+      return await this.encrypt(tenantId, field, plaintext);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+}

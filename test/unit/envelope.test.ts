@@ -1,0 +1,95 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { nobleAead } from "../../src/kernel/crypto/aead";
+import { Envelope, KeyMaterialDestroyed, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
+import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
+import { destroyTenantKeys, directorySeeds } from "../../src/modules/identity/key-material";
+
+const key = () => base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
+const memorySeeds = (): TenantSeeds & { destroy(t: string): void } => {
+  const map = new Map<string, Uint8Array | null>();
+  return {
+    async seed(tenantId, create) {
+      if (!map.has(tenantId) && create) map.set(tenantId, crypto.getRandomValues(new Uint8Array(32)));
+      return map.get(tenantId) ?? null;
+    },
+    destroy(t) {
+      map.set(t, null);
+    },
+  };
+};
+
+describe("envelope encryption", () => {
+  const v1 = { version: 1, key: key() };
+  const masters = parseMasterKeys(JSON.stringify([v1]));
+
+  it("round-trips and stores v<version>.<nonce>.<ct>", async () => {
+    const envelope = new Envelope(nobleAead, masters, memorySeeds());
+    const stored = await envelope.encrypt("t1", "webhook.secret", "whsec_abc");
+    expect(stored).toMatch(/^v1\.[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]+$/);
+    expect(stored).not.toContain("whsec");
+    expect(await envelope.decryptText("t1", "webhook.secret", stored)).toBe("whsec_abc");
+    // A fresh nonce every time.
+    expect(await envelope.encrypt("t1", "webhook.secret", "whsec_abc")).not.toBe(stored);
+  });
+
+  it("refuses a ciphertext moved to another tenant or another field, or tampered with", async () => {
+    const seeds = memorySeeds();
+    const envelope = new Envelope(nobleAead, masters, seeds);
+    await seeds.seed("t2", true);
+    const stored = await envelope.encrypt("t1", "token", "secret");
+    await expect(envelope.decrypt("t2", "token", stored)).rejects.toThrow();
+    await expect(envelope.decrypt("t1", "other_field", stored)).rejects.toThrow("decryption failed");
+    const [v, nonce, ct] = stored.split(".");
+    const flip = (s: string) => (s.startsWith("A") ? `B${s.slice(1)}` : `A${s.slice(1)}`);
+    await expect(envelope.decrypt("t1", "token", `${v}.${flip(nonce ?? "")}.${ct}`)).rejects.toThrow(
+      "decryption failed",
+    );
+    await expect(envelope.decrypt("t1", "token", `${v}.${nonce}.${flip(ct ?? "")}`)).rejects.toThrow(
+      "decryption failed",
+    );
+    await expect(envelope.decrypt("t1", "token", "v1.garbage")).rejects.toThrow("not an envelope ciphertext");
+  });
+
+  it("rotates: new writes use the new version, old ones still decrypt and re-encrypt to it", async () => {
+    const seeds = memorySeeds();
+    const old = await new Envelope(nobleAead, masters, seeds).encrypt("t1", "token", "secret");
+    const v2 = { version: 2, key: key() };
+    const rotated = new Envelope(nobleAead, parseMasterKeys(JSON.stringify([v2, v1])), seeds);
+    expect(await rotated.decryptText("t1", "token", old)).toBe("secret");
+    expect(rotated.isStale(old)).toBe(true);
+    const moved = await rotated.reencrypt("t1", "token", old);
+    expect(moved.startsWith("v2.")).toBe(true);
+    expect(rotated.isStale(moved)).toBe(false);
+    expect(await rotated.decryptText("t1", "token", moved)).toBe("secret");
+    // Once v1 is retired from the secret, what was not re-encrypted is unreadable.
+    const retired = new Envelope(nobleAead, parseMasterKeys(JSON.stringify([v2])), seeds);
+    await expect(retired.decrypt("t1", "token", old)).rejects.toThrow("no master key of version 1");
+  });
+
+  it("refuses malformed ENCRYPTION_KEYS without echoing key material", () => {
+    const secret = JSON.stringify([{ version: 1, key: "short-secret-value" }]);
+    expect(() => parseMasterKeys(secret)).toThrow(/ENCRYPTION_KEYS is invalid/);
+    try {
+      parseMasterKeys(secret);
+    } catch (error) {
+      expect(String(error)).not.toContain("short-secret-value");
+    }
+    expect(() => parseMasterKeys(JSON.stringify([v1, v1]))).toThrow(/unique/);
+    expect(() => parseMasterKeys("[]")).toThrow();
+  });
+
+  it("crypto-shreds through the tenant directory: destroyed key material makes ciphertexts unreadable", async () => {
+    const tenantId = `shred-${Date.now()}`;
+    const envelope = new Envelope(nobleAead, masters, directorySeeds(env));
+    const stored = await envelope.encrypt(tenantId, "email", "ada@example.com");
+    expect(await envelope.decryptText(tenantId, "email", stored)).toBe("ada@example.com");
+    await destroyTenantKeys(env, tenantId, {
+      now: new Date().toISOString(),
+      actor: { kind: "platform", id: "platform" },
+      requestId: null,
+    });
+    await expect(envelope.decrypt(tenantId, "email", stored)).rejects.toBeInstanceOf(KeyMaterialDestroyed);
+    await expect(envelope.encrypt(tenantId, "email", "new")).rejects.toBeInstanceOf(KeyMaterialDestroyed);
+  });
+});
