@@ -10,8 +10,14 @@ const routes = createRouter()
     const answer = await query(c, {
       name: "probe.both",
       consistency: (c.req.query("consistency") ?? "eventual") as Consistency,
-      eventual: async () => (reads.push("d1"), "from the read model"),
-      strong: async () => (reads.push("writer"), "from the writer"),
+      eventual: async () => {
+        reads.push("d1");
+        return "from the read model";
+      },
+      strong: async () => {
+        reads.push("writer");
+        return "from the writer";
+      },
     });
     return c.json({ answer });
   })
