@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -20,7 +20,51 @@ function migrations() {
   return `${header}\n/** D1 migrations shipped in migrations/, in the order wrangler applies them. */\nexport const MIGRATIONS: readonly string[] = [\n${list}\n];\n`;
 }
 
-const outputs = [["src/generated/migrations.ts", migrations()]];
+/**
+ * Every permission the registered modules declare, as typed constants: routes
+ * use `PERMISSIONS.blog.post.update`, so a typo is a compile error. The
+ * module list is bundled for Node with esbuild and imported to read it.
+ */
+async function permissions() {
+  const { build } = await import("esbuild");
+  const out = join(root, "node_modules", ".cache", "plinth-generate", "modules.mjs");
+  await build({
+    entryPoints: [join(root, "src", "modules", "index.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: out,
+    logLevel: "error",
+    packages: "external",
+  });
+  const { modules } = await import(`${pathToFileURL(out).href}?t=${Date.now()}`);
+  const all = [...new Set(modules.flatMap((m) => m.permissions ?? []))].sort();
+  const tree = {};
+  for (const p of all) {
+    const [mod, resource, action] = p.split(".");
+    tree[mod] ??= {};
+    tree[mod][resource] ??= {};
+    tree[mod][resource][action] = p;
+  }
+  const body = JSON.stringify(tree, null, 2).replace(/"([a-z_][a-z0-9_]*)":/g, "$1:");
+  return `${header}
+/** Every permission declared by a registered module, by module, resource and action. */
+export const PERMISSIONS = ${body} as const;
+
+/** A permission declared by a registered module. */
+export type Permission = ${all.map((p) => JSON.stringify(p)).join(" | ") || "never"};
+
+/** Every declared permission, sorted. */
+export const ALL_PERMISSIONS: readonly Permission[] = [
+${all.map((p) => `  ${JSON.stringify(p)},`).join("\n")}
+];
+`;
+}
+
+const outputs = [
+  ["src/generated/migrations.ts", migrations()],
+  ["src/generated/permissions.ts", await permissions()],
+];
 
 /**
  * The drizzle schemas and the committed migrations agree: generating into a

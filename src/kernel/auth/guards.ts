@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import type { Permission } from "../../generated/permissions";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { grants } from "./permissions";
@@ -54,7 +55,7 @@ export const requirePrincipal = (): MiddlewareHandler<AppEnv> => async (c, next)
 
 /** Middleware: a tenant principal holding `permission`; 403 names the missing permission. */
 export const requirePermission =
-  (permission: string): MiddlewareHandler<AppEnv> =>
+  (permission: Permission): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const principal = principalOf(c, "user", "api_key");
     tenantOf(c);

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { Permission } from "../../generated/permissions";
 import { can, principalOf, tenantOf } from "../auth/guards";
 import type { Principal } from "../auth/types";
 import type { AppEnv } from "../env";
@@ -16,7 +17,7 @@ export interface CommandRequest<C extends { type: string }, S> {
   /** From `If-Match`: the write applies only at this version. */
   expectedVersion?: number;
   /** The permission that allows the command for anyone. */
-  permission: string;
+  permission: Permission;
   /** An ownership rule (ABAC): allowed without the permission when it holds for the current state. */
   ownership?: (state: S, principal: Principal) => boolean;
   /** The module's own error codes, for its deciders' rejections. */

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, lt, ne } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
+import { PERMISSIONS, type Permission } from "../../generated/permissions";
 import { principalOf, requirePermission, requirePrincipal, tenantOf } from "../../kernel/auth/guards";
 import type { Principal } from "../../kernel/auth/types";
 import { dispatch, ifMatch, readAggregate } from "../../kernel/cqrs/command-bus";
@@ -13,7 +14,6 @@ import { createRouter, problem } from "../../kernel/openapi/router";
 import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../identity/schemas";
 import { isAuthor, type PostCommand, PostContentSchema, type PostState, PostTitleSchema, postDecider } from "./domain";
 import { blogErrors } from "./errors";
-import { P } from "./manifest";
 import { blogPosts } from "./read-model";
 import { fromRow, fromState, PostSchema, type PostView } from "./views";
 
@@ -31,7 +31,7 @@ async function command(
   c: Context<AppEnv>,
   id: string,
   cmd: PostCommand,
-  permission: string,
+  permission: Permission,
   options: { conditional: boolean },
 ): Promise<PostView | null> {
   const { version, state } = await dispatch(c, {
@@ -66,7 +66,7 @@ const list = createRoute({
   summary: "List posts, newest first (eventually consistent)",
   tags,
   security,
-  middleware: [requirePermission(P.read)] as const,
+  middleware: [requirePermission(PERMISSIONS.blog.post.read)] as const,
   request: {
     query: PageQuery.extend({
       status: z.enum(["draft", "published"]).optional(),
@@ -83,7 +83,7 @@ const get = createRoute({
   summary: "One post; ?consistency=strong reads the writer",
   tags,
   security,
-  middleware: [requirePermission(P.read)] as const,
+  middleware: [requirePermission(PERMISSIONS.blog.post.read)] as const,
   request: { params: IdParam, query: z.object({ consistency: z.enum(["eventual", "strong"]).default("eventual") }) },
   responses: { 200: jsonResponse("the post", PostSchema), 404: problem("no such post") },
 });
@@ -143,9 +143,15 @@ export const blogRoutes = createRouter()
     const principal = principalOf(c, "user", "api_key");
     const { title, content } = c.req.valid("json");
     const id = newId();
-    const post = await command(c, id, { type: "create", id, title, content, author_id: principal.id }, P.create, {
-      conditional: false,
-    });
+    const post = await command(
+      c,
+      id,
+      { type: "create", id, title, content, author_id: principal.id },
+      PERMISSIONS.blog.post.create,
+      {
+        conditional: false,
+      },
+    );
     if (!post) throw new AppError("internal", { cause: new Error("created post has no view") });
     return c.json(post, 201);
   })
@@ -197,18 +203,20 @@ export const blogRoutes = createRouter()
   })
   .openapi(update, async (c) => {
     const { id } = c.req.valid("param");
-    const post = await command(c, id, { type: "update", ...c.req.valid("json") }, P.update, { conditional: true });
+    const post = await command(c, id, { type: "update", ...c.req.valid("json") }, PERMISSIONS.blog.post.update, {
+      conditional: true,
+    });
     if (!post) throw notFound();
     return c.json(post, 200);
   })
   .openapi(publish, async (c) => {
     const { id } = c.req.valid("param");
-    const post = await command(c, id, { type: "publish" }, P.publish, { conditional: true });
+    const post = await command(c, id, { type: "publish" }, PERMISSIONS.blog.post.publish, { conditional: true });
     if (!post) throw notFound();
     return c.json(post, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    await command(c, id, { type: "delete" }, P.delete, { conditional: true });
+    await command(c, id, { type: "delete" }, PERMISSIONS.blog.post.delete, { conditional: true });
     return c.body(null, 204);
   });

@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { PERMISSIONS } from "../../generated/permissions";
 import { requirePermission, tenantOf } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
 import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { IdParam, jsonResponse, listOf, PageQuery } from "../identity/schemas";
-
-/** Permission constants of the events module. */
-export const P = { read: "admin.events.read", write: "admin.events.write" } as const;
 
 const DeadLetterSchema = z
   .object({
@@ -46,7 +44,7 @@ const list = createRoute({
   summary: "Events that exhausted their retries, newest first",
   tags: ["events"],
   security: [{ bearer: [] }],
-  middleware: [requirePermission(P.read)] as const,
+  middleware: [requirePermission(PERMISSIONS.admin.events.read)] as const,
   request: { query: PageQuery },
   responses: { 200: jsonResponse("a page of dead letters", listOf(DeadLetterSchema)) },
 });
@@ -58,7 +56,7 @@ const replay = createRoute({
   summary: "Send a dead letter's event to the events queue again",
   tags: ["events"],
   security: [{ bearer: [] }],
-  middleware: [requirePermission(P.write)] as const,
+  middleware: [requirePermission(PERMISSIONS.admin.events.write)] as const,
   request: { params: IdParam },
   responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter in this tenant") },
 });
@@ -96,6 +94,6 @@ export const events = () =>
     version: "1.0.0",
     description: "Inspect and replay events that exhausted their retries.",
     base_path: "/admin",
-    permissions: [P.read, P.write],
+    permissions: ["admin.events.read", "admin.events.write"],
     routes,
   }) satisfies ModuleDef;

@@ -31,12 +31,3 @@ export const manifest = {
     ],
   },
 } as const;
-
-/** Permission constants of this module, so routes never spell them as strings. */
-export const P = {
-  userRead: "identity.user.read",
-  userUpdate: "identity.user.update",
-  userDelete: "identity.user.delete",
-  keysRead: "admin.keys.read",
-  keysWrite: "admin.keys.write",
-} as const;

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { PERMISSIONS } from "../../../generated/permissions";
 import { can, principalOf, requirePermission, tenantOf } from "../../../kernel/auth/guards";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictKey } from "../authenticators";
-import { P } from "../manifest";
 import { IdParam, jsonBody, jsonResponse, KeySchema, listOf, PageQuery } from "../schemas";
 import { ctxOf, directory, newApiKey } from "../services";
 
@@ -20,7 +20,7 @@ const create = createRoute({
   summary: "Create an API key (its secret is shown once)",
   tags,
   security,
-  middleware: [requirePermission(P.keysWrite)] as const,
+  middleware: [requirePermission(PERMISSIONS.admin.keys.write)] as const,
   request: {
     body: jsonBody(
       z.object({
@@ -44,7 +44,7 @@ const list = createRoute({
   summary: "List live API keys (without secrets)",
   tags,
   security,
-  middleware: [requirePermission(P.keysRead)] as const,
+  middleware: [requirePermission(PERMISSIONS.admin.keys.read)] as const,
   request: { query: PageQuery },
   responses: { 200: jsonResponse("a page of keys", listOf(KeySchema)) },
 });
@@ -56,7 +56,7 @@ const revoke = createRoute({
   summary: "Revoke an API key",
   tags,
   security,
-  middleware: [requirePermission(P.keysWrite)] as const,
+  middleware: [requirePermission(PERMISSIONS.admin.keys.write)] as const,
   request: { params: IdParam },
   responses: { 204: { description: "revoked" }, 404: problem("no such live key in this tenant") },
 });

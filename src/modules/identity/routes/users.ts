@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { PERMISSIONS, type Permission } from "../../../generated/permissions";
 import { can, principalOf, requirePermission, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
 import { AppError } from "../../../kernel/errors";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
-import { P } from "../manifest";
 import { IdParam, jsonBody, jsonResponse, listOf, PageQuery, UserSchema } from "../schemas";
 import { ctxOf, directory } from "../services";
 
@@ -40,7 +40,7 @@ const list = createRoute({
   summary: "List the tenant's users",
   tags,
   security,
-  middleware: [requirePermission(P.userRead)] as const,
+  middleware: [requirePermission(PERMISSIONS.identity.user.read)] as const,
   request: { query: PageQuery },
   responses: { 200: jsonResponse("a page of users", listOf(UserSchema)), 403: problem("missing permission") },
 });
@@ -79,7 +79,7 @@ const remove = createRoute({
   summary: "Delete a user and revoke their sessions",
   tags,
   security,
-  middleware: [requirePermission(P.userDelete)] as const,
+  middleware: [requirePermission(PERMISSIONS.identity.user.delete)] as const,
   request: { params: IdParam },
   responses: { 204: { description: "deleted" }, 404: problem("no such user in this tenant") },
 });
@@ -87,7 +87,7 @@ const remove = createRoute({
 const notFound = () => new AppError("not_found", { detail: "no such user" });
 
 /** Reading another user takes `permission`; reading yourself does not. */
-function mayAct(c: Parameters<typeof principalOf>[0], id: string, permission: string): void {
+function mayAct(c: Parameters<typeof principalOf>[0], id: string, permission: Permission): void {
   const principal = principalOf(c, "user", "api_key");
   const self = principal.kind === "user" && principal.id === id;
   if (!self && !can(principal, permission))
@@ -114,14 +114,14 @@ export const userRoutes = createRouter()
   })
   .openapi(get, async (c) => {
     const { id } = c.req.valid("param");
-    mayAct(c, id, P.userRead);
+    mayAct(c, id, PERMISSIONS.identity.user.read);
     const user = await directory(c.env, tenantOf(c).id).getUser(id);
     if (!user) throw notFound();
     return c.json(user, 200);
   })
   .openapi(update, async (c) => {
     const { id } = c.req.valid("param");
-    mayAct(c, id, P.userUpdate);
+    mayAct(c, id, PERMISSIONS.identity.user.update);
     const result = await directory(c.env, tenantOf(c).id).updateUser({ ctx: ctxOf(c), id, patch: c.req.valid("json") });
     if (!result.ok) throw notFound();
     return c.json(result.value, 200);
