@@ -6,6 +6,7 @@ import { createLogger } from "../src/kernel/log";
 import { pendingOutbox } from "../src/kernel/outbox";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
 import { Credentials } from "../src/modules/identity/directory/credentials";
+import { Roles, type RoleView } from "../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../src/modules/identity/directory/schema";
 import { DirectoryStore } from "../src/modules/identity/directory/store";
 import {
@@ -17,25 +18,19 @@ import {
   type UserPrincipal,
   type UserView,
 } from "../src/modules/identity/directory/types";
-
-const Id = z.string().min(1).max(64);
-const Hash = z.string().regex(/^[0-9a-f]{64}$/);
-const Iso = z.iso.datetime();
-const CtxSchema = z.object({
-  now: Iso,
-  actor: z.object({
-    kind: z.enum(["user", "api_key", "platform", "system", "anonymous"]),
-    id: z.string().max(64).nullable(),
-  }),
-  requestId: z.string().max(128).nullable(),
-});
-const Email = z.string().min(3).max(320);
-const Limit = z.number().int().min(1).max(100);
-const Cursor = z.string().max(64).nullable();
-const Scopes = z.array(z.string().min(1).max(128)).max(200);
-
-/** Validates an RPC argument: the Worker is trusted, but a bug must not corrupt state. */
-const parse = <T>(schema: z.ZodType<T>, value: unknown): T => schema.parse(value);
+import {
+  CtxSchema,
+  Cursor,
+  Email,
+  Hash,
+  Id,
+  Iso,
+  Limit,
+  parse,
+  RoleName,
+  RoleSchema,
+  Scopes,
+} from "./tenant-directory-args";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
@@ -47,12 +42,14 @@ const parse = <T>(schema: z.ZodType<T>, value: unknown): T => schema.parse(value
 export class TenantDirectory extends DurableObject<Env> {
   private readonly store: DirectoryStore;
   private readonly creds: Credentials;
+  private readonly roles: Roles;
   private readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new DirectoryStore(ctx.storage);
     this.creds = new Credentials(this.store);
+    this.roles = new Roles(this.store);
     this.relay = new OutboxRelay(ctx.storage, {
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),
     });
@@ -314,6 +311,39 @@ export class TenantDirectory extends DurableObject<Env> {
     const { id, now } = parse(z.object({ id: Id, now: Iso }), input);
     this.creds.touchKey(id, now);
     this.committed(null);
+  }
+
+  listRoles(): RoleView[] {
+    return this.roles.list();
+  }
+
+  getRole(name: string): RoleView | null {
+    return this.roles.get(parse(RoleName, name));
+  }
+
+  createRole(input: { ctx: Ctx; role: RoleView }): Result<RoleView, "exists"> {
+    const { ctx, role } = parse(z.object({ ctx: CtxSchema, role: RoleSchema }), input);
+    return this.committed(this.roles.create(ctx, role));
+  }
+
+  replaceRole(input: { ctx: Ctx; role: RoleView }): Result<RoleView, "not_found" | "owner_fixed"> {
+    const { ctx, role } = parse(z.object({ ctx: CtxSchema, role: RoleSchema }), input);
+    return this.committed(this.roles.replace(ctx, role));
+  }
+
+  deleteRole(input: { ctx: Ctx; name: string }): Result<null, "not_found" | "owner_fixed" | "in_use"> {
+    const { ctx, name } = parse(z.object({ ctx: CtxSchema, name: RoleName }), input);
+    return this.committed(this.roles.delete(ctx, name));
+  }
+
+  grantRole(input: { ctx: Ctx; userId: string; role: string }): Result<null, "no_user" | "no_role"> {
+    const { ctx, userId, role } = parse(z.object({ ctx: CtxSchema, userId: Id, role: RoleName }), input);
+    return this.committed(this.roles.grant(ctx, userId, role));
+  }
+
+  revokeRole(input: { ctx: Ctx; userId: string; role: string }): Result<null, "no_user" | "no_role" | "last_owner"> {
+    const { ctx, userId, role } = parse(z.object({ ctx: CtxSchema, userId: Id, role: RoleName }), input);
+    return this.committed(this.roles.revoke(ctx, userId, role));
   }
 
   /**

@@ -7,6 +7,7 @@ import { devRoutes } from "./routes/dev";
 import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
 import { passwordRoutes } from "./routes/password";
+import { roleRoutes } from "./routes/roles";
 import { userRoutes } from "./routes/users";
 
 /** The `identity` module factory: mounted at `/api/v1` (auth, me, users, admin/api-keys, dev). */
@@ -18,6 +19,7 @@ export const identity = () =>
       .route("/", passwordRoutes)
       .route("/", userRoutes)
       .route("/", keyRoutes)
+      .route("/", roleRoutes)
       .route("/", devRoutes),
     root_routes: jwksRoutes,
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator] },
