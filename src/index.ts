@@ -15,5 +15,6 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 export { Aggregate } from "../durable-objects/aggregate";
+export { AuditLog } from "../durable-objects/audit-log";
 // Durable Object classes: every class wrangler.toml binds is exported here.
 export { TenantDirectory } from "../durable-objects/tenant-directory";

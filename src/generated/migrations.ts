@@ -5,4 +5,5 @@ export const MIGRATIONS: readonly string[] = [
   "0000_init.sql",
   "0001_tenants_identity.sql",
   "0002_blog.sql",
+  "0003_audit.sql",
 ];

@@ -3,6 +3,9 @@
 /** Every permission declared by a registered module, by module, resource and action. */
 export const PERMISSIONS = {
   admin: {
+    audit: {
+      read: "admin.audit.read"
+    },
     events: {
       read: "admin.events.read",
       write: "admin.events.write"
@@ -35,10 +38,11 @@ export const PERMISSIONS = {
 } as const;
 
 /** A permission declared by a registered module. */
-export type Permission = "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
+export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
 
 /** Every declared permission, sorted. */
 export const ALL_PERMISSIONS: readonly Permission[] = [
+  "admin.audit.read",
   "admin.events.read",
   "admin.events.write",
   "admin.keys.read",

@@ -1,4 +1,5 @@
 import type { ModuleDef } from "../kernel/modules/types";
+import { audit } from "./audit";
 import { blog } from "./blog";
 import { events } from "./events";
 import { identity } from "./identity";
@@ -9,4 +10,4 @@ import { tenants } from "./tenants";
  * The registered modules: the one list a product team edits to add or remove
  * a module. Order here does not matter; the registry orders by dependencies.
  */
-export const modules: ModuleDef[] = [system(), tenants(), identity(), events(), blog()];
+export const modules: ModuleDef[] = [system(), tenants(), identity(), events(), blog(), audit()];

@@ -116,6 +116,31 @@ describe("scheduled jobs", () => {
   });
 });
 
+describe("wildcard subscriptions", () => {
+  it('a "*" subscriber receives every event type, after the type\'s own subscribers, once per event', async () => {
+    const order: string[] = [];
+    const own: ModuleDef = {
+      name: "notes",
+      version: "1.0.0",
+      events: { subscribes: { "notes.note.created": async (e) => void order.push(`notes:${e.id}`) } },
+    };
+    const all: ModuleDef = {
+      name: "mirror",
+      version: "1.0.0",
+      events: { subscribes: { "*": async (e) => void order.push(`mirror:${e.id}`) } },
+    };
+    const handler = createQueueHandler([all, own]);
+    for (let i = 0; i < 2; i++) {
+      const batch = createMessageBatch("plinth-events", [
+        { id: `w-${i}-1`, timestamp: new Date(), attempts: 1, body: event("wild-1") },
+        { id: `w-${i}-2`, timestamp: new Date(), attempts: 1, body: event("wild-2", "other.thing.happened") },
+      ]);
+      await handler(batch, env, createExecutionContext());
+    }
+    expect(order).toEqual(["notes:wild-1", "mirror:wild-1", "mirror:wild-2"]);
+  });
+});
+
 describe("consumer idempotency", () => {
   it("a redelivered event is not handled twice by the same subscriber", async () => {
     const { def, seen } = recordingModule(new Set());

@@ -71,6 +71,16 @@ describe("module registry", () => {
     ]);
   });
 
+  it('accepts a "*" subscription (every event type) but refuses other malformed event types', () => {
+    const handle = async () => {};
+    expect(() =>
+      resolveModules([mod("mirror", "1.0.0", undefined, { events: { subscribes: { "*": handle } } })]),
+    ).not.toThrow();
+    expect(problemsOf([mod("bad", "1.0.0", undefined, { events: { subscribes: { "bad*": handle } } })])).toEqual([
+      'bad: event type "bad*" is not of the form <module>.<entity>.<verb>',
+    ]);
+  });
+
   it("reports every problem at once in one error message", () => {
     expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
       /module "x": is registered twice[\s\S]*module "x": depends on "y"/,

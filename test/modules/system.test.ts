@@ -10,13 +10,14 @@ describe("system module", () => {
     expect(await res.json()).toEqual({
       version: pkg.version,
       commit: "test-commit",
-      // In dependency order: tenants and blog need identity.
+      // In dependency order: tenants, blog and audit need identity.
       modules: [
         { name: "system", version: "1.0.0" },
         { name: "identity", version: "1.0.0" },
         { name: "tenants", version: "1.0.0" },
         { name: "events", version: "1.0.0" },
         { name: "blog", version: "1.0.0" },
+        { name: "audit", version: "1.0.0" },
       ],
     });
   });

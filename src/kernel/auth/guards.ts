@@ -1,7 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Permission } from "../../generated/permissions";
+import { newId } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { background } from "../http/background";
 import { grants } from "./permissions";
 import type { Principal, Tenant } from "./types";
 
@@ -58,9 +60,31 @@ export const requirePermission =
   (permission: Permission): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const principal = principalOf(c, "user", "api_key");
-    tenantOf(c);
+    const tenant = tenantOf(c);
     if (!can(principal, permission)) {
+      recordDenial(c, tenant, principal, permission);
       throw new AppError("forbidden", { detail: `missing permission ${permission}` });
     }
     await next();
   };
+
+/**
+ * Publishes an `authz.denied` event for the audit log. Best effort: it is sent
+ * straight to the EVENTS queue after the response (no outbox), so a queue
+ * outage loses it, and the 403 never waits for it or fails because of it.
+ */
+function recordDenial(c: Context<AppEnv>, tenant: Tenant, principal: Principal, permission: Permission): void {
+  const path = new URL(c.req.url).pathname;
+  const event = {
+    id: newId(),
+    type: "authz.denied",
+    tenant_id: tenant.id,
+    stream: `${tenant.id}/authz/${principal.id}`,
+    version: 1,
+    occurred_at: new Date().toISOString(),
+    actor: { kind: principal.kind, id: principal.id },
+    data: { permission, method: c.req.method, path },
+    request_id: c.var.requestId ?? null,
+  };
+  background(c, c.env.EVENTS.send(event, { contentType: "json" }));
+}

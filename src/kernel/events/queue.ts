@@ -59,7 +59,8 @@ async function markProcessed(env: Env, consumer: string, eventId: string): Promi
  * handled event ids are recorded in D1 `processed_events` and skipped on
  * redelivery; a crash between a subscriber's effect and that record repeats
  * the effect once, so effects must still tolerate a repeat (projections do,
- * by version).
+ * by version). A subscriber registered under `"*"` receives every event
+ * type, after the type's own subscribers.
  */
 export function createQueueHandler(modules: readonly ModuleDef[]) {
   const routes = new Map<string, { module: string; handle: EventSubscriber }[]>();
@@ -99,7 +100,7 @@ export function createQueueHandler(modules: readonly ModuleDef[]) {
           continue;
         }
         const event = parsed.data as EventMessage;
-        for (const sub of routes.get(event.type) ?? []) {
+        for (const sub of [...(routes.get(event.type) ?? []), ...(routes.get("*") ?? [])]) {
           // Idempotent per consumer: an event id a subscriber has handled is skipped on redelivery.
           if (await alreadyProcessed(env, sub.module, event.id)) continue;
           await sub.handle(event, { ...runtime, log: mlog.child({ subscriber: sub.module, event_type: event.type }) });

@@ -31,7 +31,9 @@ function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
   for (const permission of def.permissions ?? []) {
     if (!PERMISSION.test(permission)) say(`permission "${permission}" is not of the form <module>.<resource>.<action>`);
   }
-  for (const type of [...(def.events?.publishes ?? []), ...Object.keys(def.events?.subscribes ?? {})]) {
+  // "*" subscribes to every event type (an audit log, a mirror); it is not an event type itself.
+  const subscribed = Object.keys(def.events?.subscribes ?? {}).filter((type) => type !== "*");
+  for (const type of [...(def.events?.publishes ?? []), ...subscribed]) {
     if (!EVENT_TYPE.test(type)) say(`event type "${type}" is not of the form <module>.<entity>.<verb>`);
   }
   const jobNames = new Set<string>();

@@ -73,6 +73,7 @@ export interface ModuleDef {
   /** Event types this module publishes, and handlers for those it consumes. */
   events?: {
     publishes?: readonly string[];
+    /** Keyed by event type; the key `"*"` receives every event type. */
     subscribes?: Readonly<Record<string, EventSubscriber>>;
   };
   jobs?: readonly JobDef[];

@@ -1,0 +1,121 @@
+// Offline verification of an audit export (NDJSON, oldest first, optionally
+// ending with a `{ "checkpoint": …, "tenant_id": … }` line). Mirrors
+// src/modules/audit/chain.ts and the AuditLog DO's verify().
+import { createHash, webcrypto } from "node:crypto";
+import { canonicalize } from "./jcs.mjs";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+/** SHA-256 (lowercase hex) of the JCS form of the entry without its `hash`. */
+export function entryHash(entry) {
+  const { hash: _hash, ...rest } = entry;
+  return createHash("sha256").update(canonicalize(rest), "utf8").digest("hex");
+}
+
+/**
+ * Parses an export. Throws a SyntaxError naming the line for a line that is
+ * not JSON.
+ * @param {string} text
+ * @returns {{ entries: object[], checkpoint: object | null, tenantId: string | null }}
+ */
+export function parseExport(text) {
+  const entries = [];
+  let checkpoint = null;
+  let tenantId = null;
+  const lines = text.split("\n");
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    let value;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new SyntaxError(`line ${i + 1} is not JSON`);
+    }
+    if (value && typeof value === "object" && "checkpoint" in value) {
+      checkpoint = value.checkpoint;
+      tenantId = typeof value.tenant_id === "string" ? value.tenant_id : null;
+    } else {
+      entries.push(value);
+    }
+  });
+  return { entries, checkpoint, tenantId };
+}
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Recomputes the chain from seq 1. Returns the first broken seq, or null.
+ * A checkpoint must match the chain at its seq (so a truncated export is
+ * caught); with `keys` (kid -> public CryptoKey) its signature is checked too.
+ * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, signature: "valid" | "invalid" | "unchecked" | "none" }>}
+ */
+export async function verifyExport({ entries, checkpoint, tenantId }, keys = null) {
+  let prev = GENESIS_HASH;
+  let broken = null;
+  const hashAt = new Map();
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const seq = i + 1;
+    if (!isObject(e) || e.seq !== seq || e.prev_hash !== prev || typeof e.hash !== "string") {
+      broken = seq;
+      break;
+    }
+    let computed;
+    try {
+      computed = entryHash(e);
+    } catch {
+      broken = seq;
+      break;
+    }
+    if (computed !== e.hash) {
+      broken = seq;
+      break;
+    }
+    hashAt.set(seq, e.hash);
+    prev = e.hash;
+  }
+  let signature = checkpoint ? "unchecked" : "none";
+  if (broken === null && checkpoint) {
+    if (!isObject(checkpoint) || hashAt.get(checkpoint.seq) !== checkpoint.hash) {
+      broken = isObject(checkpoint) && Number.isInteger(checkpoint.seq) ? checkpoint.seq : entries.length + 1;
+    } else if (keys) {
+      const key = keys.get(checkpoint.kid);
+      let valid = false;
+      if (key && tenantId !== null) {
+        const message = new TextEncoder().encode(`${tenantId}:${checkpoint.seq}:${checkpoint.hash}`);
+        try {
+          valid = await webcrypto.subtle.verify(
+            { name: "Ed25519" },
+            key,
+            Buffer.from(checkpoint.signature, "base64url"),
+            message,
+          );
+        } catch {
+          valid = false;
+        }
+      }
+      signature = valid ? "valid" : "invalid";
+      if (!valid) broken = checkpoint.seq;
+    }
+  }
+  const last = entries.length > 0 && broken === null ? entries[entries.length - 1] : null;
+  return {
+    ok: broken === null,
+    entries: entries.length,
+    last_seq: last ? last.seq : 0,
+    last_hash: last ? last.hash : GENESIS_HASH,
+    signature,
+    ...(broken === null ? {} : { broken_seq: broken }),
+  };
+}
+
+/** Imports the Ed25519 keys of a JWKS document: kid -> CryptoKey. */
+export async function importJwks(jwks) {
+  const keys = new Map();
+  for (const jwk of jwks?.keys ?? []) {
+    if (jwk?.kty !== "OKP" || jwk?.crv !== "Ed25519" || typeof jwk.kid !== "string") continue;
+    const { kty, crv, x } = jwk;
+    keys.set(jwk.kid, await webcrypto.subtle.importKey("jwk", { kty, crv, x }, { name: "Ed25519" }, false, ["verify"]));
+  }
+  return keys;
+}

@@ -1,0 +1,62 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { canonicalize } from "./jcs";
+
+/** One link of a tenant's audit chain, as stored, exported and verified. */
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: { kind: string; id: string | null };
+  action: string;
+  target: string | null;
+  request_id: string | null;
+  ip_hash: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** A signed statement that the chain reached `hash` at `seq`. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  signed_at: string;
+  kid: string;
+  signature: string;
+}
+
+/** The `prev_hash` of entry 1. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/**
+ * SHA-256 (lowercase hex) of the JCS form of the entry without its `hash`.
+ * Synchronous on purpose: the AuditLog appends without yielding, so no other
+ * request can interleave between reading the last hash and writing the next.
+ */
+export function entryHash(entry: Omit<AuditEntry, "hash"> & { hash?: string }): string {
+  const { hash: _hash, ...rest } = entry;
+  return bytesToHex(sha256(new TextEncoder().encode(canonicalize(rest))));
+}
+
+/** The UTF-8 string a checkpoint signs. */
+export const checkpointMessage = (tenantId: string, seq: number, hash: string) => `${tenantId}:${seq}:${hash}`;
+
+/**
+ * Walks a chain from `start` (default: before seq 1): each entry must have the next seq, link to the
+ * previous hash and hash to its own `hash`. Returns the first seq that breaks
+ * it (the expected seq where an entry is missing or out of place), or null.
+ * Pure: the DO's verify and the tests use it; the CLI has a JS copy.
+ */
+export function firstBroken(
+  entries: readonly AuditEntry[],
+  start: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH },
+): number | null {
+  let prev = start.hash;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const expectedSeq = start.seq + i + 1;
+    if (!e || e.seq !== expectedSeq || e.prev_hash !== prev) return expectedSeq;
+    if (entryHash(e) !== e.hash) return expectedSeq;
+    prev = e.hash;
+  }
+  return null;
+}

@@ -1,0 +1,190 @@
+import { type AuditCheckpoint, type AuditEntry, entryHash, GENESIS_HASH } from "./chain";
+
+/** The AuditLog's SQLite schema, one entry per version; append, never edit. */
+export const AUDIT_LOG_SCHEMA: string[][] = [
+  [
+    "create table meta (key text primary key, value text not null)",
+    `create table entries (
+       seq integer primary key,
+       event_id text not null unique,
+       at text not null,
+       actor_kind text not null,
+       actor_id text,
+       action text not null,
+       target text,
+       request_id text,
+       ip_hash text,
+       prev_hash text not null,
+       hash text not null
+     )`,
+    `create table checkpoints (
+       seq integer primary key,
+       hash text not null,
+       signed_at text not null,
+       kid text not null,
+       signature text not null
+     )`,
+  ],
+];
+
+/** What the log records of one event (the envelope fields it reads). */
+export interface AuditInput {
+  event_id: string;
+  tenant_id: string;
+  at: string;
+  actor: { kind: string; id: string | null };
+  action: string;
+  target: string | null;
+  request_id: string | null;
+  ip_hash: string | null;
+}
+
+type EntryRow = {
+  seq: number;
+  event_id: string;
+  at: string;
+  actor_kind: string;
+  actor_id: string | null;
+  action: string;
+  target: string | null;
+  request_id: string | null;
+  ip_hash: string | null;
+  prev_hash: string;
+  hash: string;
+};
+
+const toEntry = (r: EntryRow): AuditEntry => ({
+  seq: r.seq,
+  at: r.at,
+  actor: { kind: r.actor_kind, id: r.actor_id },
+  action: r.action,
+  target: r.target,
+  request_id: r.request_id,
+  ip_hash: r.ip_hash,
+  prev_hash: r.prev_hash,
+  hash: r.hash,
+});
+
+/**
+ * The SQL of one tenant's audit chain. Rows are only ever inserted: no method
+ * updates or deletes an entry or a checkpoint.
+ */
+export class AuditLogStore {
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  private get sql(): SqlStorage {
+    return this.storage.sql;
+  }
+
+  tenantId(): string | null {
+    return (
+      this.sql.exec<{ value: string }>("select value from meta where key = 'tenant_id'").toArray()[0]?.value ?? null
+    );
+  }
+
+  last(): { seq: number; hash: string } {
+    const row = this.sql
+      .exec<{ seq: number; hash: string }>("select seq, hash from entries order by seq desc limit 1")
+      .toArray()[0];
+    return row ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * Appends the events not yet recorded, in the given order, and returns the
+   * entries of every given event (new or already recorded), so a caller that
+   * crashed after an earlier append can finish its own work.
+   */
+  append(inputs: readonly AuditInput[]): { entries: AuditEntry[]; appended: number } {
+    // Synchronous from the read of the last hash to the commit: nothing interleaves.
+    let { seq, hash } = this.last();
+    const fresh: (AuditEntry & { event_id: string })[] = [];
+    const seen = new Set<string>();
+    for (const input of inputs) {
+      if (seen.has(input.event_id) || this.entryOf(input.event_id)) continue;
+      seen.add(input.event_id);
+      const unsigned = {
+        seq: seq + 1,
+        at: input.at,
+        actor: { kind: input.actor.kind, id: input.actor.id },
+        action: input.action,
+        target: input.target,
+        request_id: input.request_id,
+        ip_hash: input.ip_hash,
+        prev_hash: hash,
+      };
+      const entry = { ...unsigned, hash: entryHash(unsigned) };
+      fresh.push({ ...entry, event_id: input.event_id });
+      seq = entry.seq;
+      hash = entry.hash;
+    }
+    const tenantId = inputs[0]?.tenant_id;
+    this.storage.transactionSync(() => {
+      if (tenantId)
+        this.sql.exec("insert into meta (key, value) values ('tenant_id', ?) on conflict do nothing", tenantId);
+      for (const e of fresh) {
+        this.sql.exec(
+          `insert into entries (seq, event_id, at, actor_kind, actor_id, action, target, request_id, ip_hash, prev_hash, hash)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          e.seq,
+          e.event_id,
+          e.at,
+          e.actor.kind,
+          e.actor.id,
+          e.action,
+          e.target,
+          e.request_id,
+          e.ip_hash,
+          e.prev_hash,
+          e.hash,
+        );
+      }
+    });
+    const entries = inputs
+      .map((i) => this.entryOf(i.event_id))
+      .filter((e): e is AuditEntry => e !== null)
+      .filter((e, i, all) => all.findIndex((x) => x.seq === e.seq) === i);
+    return { entries, appended: fresh.length };
+  }
+
+  private entryOf(eventId: string): AuditEntry | null {
+    const row = this.sql.exec<EntryRow>("select * from entries where event_id = ?", eventId).toArray()[0];
+    return row ? toEntry(row) : null;
+  }
+
+  /** Entries with seq >= fromSeq, oldest first. */
+  entries(fromSeq: number, limit: number): AuditEntry[] {
+    return this.sql
+      .exec<EntryRow>("select * from entries where seq >= ? order by seq limit ?", fromSeq, limit)
+      .toArray()
+      .map(toEntry);
+  }
+
+  latestCheckpoint(): AuditCheckpoint | null {
+    return (
+      this.sql
+        .exec<{ seq: number; hash: string; signed_at: string; kid: string; signature: string }>(
+          "select seq, hash, signed_at, kid, signature from checkpoints order by seq desc limit 1",
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
+  checkpoints(): AuditCheckpoint[] {
+    return this.sql
+      .exec<{ seq: number; hash: string; signed_at: string; kid: string; signature: string }>(
+        "select seq, hash, signed_at, kid, signature from checkpoints order by seq",
+      )
+      .toArray();
+  }
+
+  addCheckpoint(cp: AuditCheckpoint): void {
+    this.sql.exec(
+      "insert into checkpoints (seq, hash, signed_at, kid, signature) values (?, ?, ?, ?, ?) on conflict do nothing",
+      cp.seq,
+      cp.hash,
+      cp.signed_at,
+      cp.kid,
+      cp.signature,
+    );
+  }
+}

@@ -1,0 +1,9 @@
+/** The `audit` module: a tamper-evident, hash-chained log of every event, per tenant. */
+export const manifest = {
+  name: "audit",
+  version: "1.0.0",
+  description: "Tamper-evident audit log: every event in a per-tenant hash chain with signed checkpoints.",
+  base_path: "/admin",
+  depends_on: { identity: "^1.0.0" },
+  permissions: ["admin.audit.read"],
+} as const;

@@ -1,0 +1,189 @@
+import { execFile } from "node:child_process";
+import { sign as edSign, generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { type ExportCheckpoint, parseExport, verifyExport } from "../../scripts/lib/audit-chain.mjs";
+import { canonicalize as canonicalizeJs } from "../../scripts/lib/jcs.mjs";
+import { type AuditEntry, entryHash, GENESIS_HASH } from "../../src/modules/audit/chain";
+import { canonicalize } from "../../src/modules/audit/jcs";
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "plinth-audit-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TENANT = "tenant-1";
+const FIELDS = [
+  "seq",
+  "at",
+  "actor.kind",
+  "actor.id",
+  "action",
+  "target",
+  "request_id",
+  "ip_hash",
+  "prev_hash",
+  "hash",
+];
+
+function buildChain(n: number): AuditEntry[] {
+  const actions = ["identity.user.registered", "identity.user.logged_in", "blog.post.created", "authz.denied"];
+  const out: AuditEntry[] = [];
+  let prev = GENESIS_HASH;
+  for (let seq = 1; seq <= n; seq++) {
+    const unsigned = {
+      seq,
+      at: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
+      actor: { kind: seq % 5 === 0 ? "anonymous" : "user", id: seq % 5 === 0 ? null : `user-${seq % 7}` },
+      action: actions[seq % actions.length] ?? "x.y.z",
+      target: seq % 11 === 0 ? null : `user/${seq % 13}`,
+      request_id: seq % 4 === 0 ? null : `req-${seq}`,
+      ip_hash: seq % 2 === 0 ? null : `ip-${seq % 3}`,
+      prev_hash: prev,
+    };
+    const entry = { ...unsigned, hash: entryHash(unsigned) };
+    out.push(entry);
+    prev = entry.hash;
+  }
+  return out;
+}
+
+async function signer() {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const { x } = publicKey.export({ format: "jwk" });
+  const jwks = { keys: [{ kty: "OKP", crv: "Ed25519", x, kid: "k-test", alg: "EdDSA", use: "sig" }] };
+  const sign = async (seq: number, hash: string): Promise<ExportCheckpoint> => {
+    const sig = edSign(null, Buffer.from(`${TENANT}:${seq}:${hash}`, "utf8"), privateKey);
+    return { seq, hash, signed_at: "2026-01-02T00:00:00.000Z", kid: "k-test", signature: sig.toString("base64url") };
+  };
+  return { jwks, sign };
+}
+
+const toNdjson = (entries: unknown[], checkpoint: ExportCheckpoint | null) =>
+  [...entries, ...(checkpoint ? [{ checkpoint, tenant_id: TENANT }] : [])]
+    .map((v) => `${JSON.stringify(v)}\n`)
+    .join("");
+
+/** A copy of `entry` with the field at `path` changed to a different value. */
+function mutateField(entry: AuditEntry, path: string): AuditEntry {
+  const copy = structuredClone(entry) as unknown as Record<string, unknown>;
+  const [head, tail] = path.split(".") as [string, string | undefined];
+  const holder = (tail ? copy[head] : copy) as Record<string, unknown>;
+  const key = tail ?? head;
+  const value = holder[key];
+  holder[key] = typeof value === "number" ? value + 1 : value === null ? "x" : `${String(value)}x`;
+  return copy as unknown as AuditEntry;
+}
+
+describe("offline audit verification (scripts/lib/audit-chain.mjs)", () => {
+  it("the JS canonicaliser agrees with the Worker's on random JSON values", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalizeJs(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("detects every single-field change, deletion and adjacent swap in a 250-entry chain", async () => {
+    const entries = buildChain(250);
+    const { sign } = await signer();
+    const last = entries.at(-1) as AuditEntry;
+    const checkpoint = await sign(last.seq, last.hash);
+    const intact = await verifyExport(parseExport(toNdjson(entries, checkpoint)));
+    expect(intact).toMatchObject({ ok: true, entries: 250, last_seq: 250, last_hash: last.hash });
+
+    const mutants: { name: string; entries: AuditEntry[] }[] = [];
+    entries.forEach((entry, i) => {
+      for (const field of FIELDS) {
+        mutants.push({
+          name: `entry ${i + 1} ${field}`,
+          entries: entries.map((e, j) => (j === i ? mutateField(e, field) : e)),
+        });
+      }
+      mutants.push({ name: `delete ${i + 1}`, entries: entries.filter((_, j) => j !== i) });
+      if (i + 1 < entries.length) {
+        const swapped = [...entries];
+        [swapped[i], swapped[i + 1]] = [entries[i + 1] as AuditEntry, entry];
+        mutants.push({ name: `swap ${i + 1}/${i + 2}`, entries: swapped });
+      }
+    });
+    const missed: string[] = [];
+    for (const m of mutants) {
+      const result = await verifyExport(parseExport(toNdjson(m.entries, checkpoint)));
+      if (result.ok) missed.push(m.name);
+    }
+    console.log(
+      `audit mutation sweep (CLI verifier): tried ${mutants.length}, detected ${mutants.length - missed.length}`,
+    );
+    expect(mutants.length).toBe(250 * FIELDS.length + 250 + 249);
+    expect(missed).toEqual([]);
+  });
+
+  it("checks the checkpoint signature against a JWKS", async () => {
+    const entries = buildChain(3);
+    const { jwks, sign } = await signer();
+    const good = await sign(3, (entries.at(-1) as AuditEntry).hash);
+    const { importJwks } = await import("../../scripts/lib/audit-chain.mjs");
+    const keys = await importJwks(jwks);
+    expect(await verifyExport(parseExport(toNdjson(entries, good)), keys)).toMatchObject({
+      ok: true,
+      signature: "valid",
+    });
+    const forged = { ...good, signature: (await sign(2, good.hash)).signature };
+    expect(await verifyExport(parseExport(toNdjson(entries, forged)), keys)).toMatchObject({
+      ok: false,
+      broken_seq: 3,
+    });
+  });
+});
+
+describe("plinth audit verify (CLI)", () => {
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, ["scripts/plinth.mjs", ...args]);
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  it("exits 0 on an intact export, 1 with the first broken seq on a tampered one, 2 on misuse", async () => {
+    const entries = buildChain(20);
+    const { jwks, sign } = await signer();
+    const checkpoint = await sign(20, (entries.at(-1) as AuditEntry).hash);
+    const intact = join(dir, "intact.ndjson");
+    const broken = join(dir, "broken.ndjson");
+    const jwksFile = join(dir, "jwks.json");
+    writeFileSync(intact, toNdjson(entries, checkpoint));
+    writeFileSync(
+      broken,
+      toNdjson(
+        entries.map((e) => (e.seq === 7 ? { ...e, action: "nothing.to.see" } : e)),
+        checkpoint,
+      ),
+    );
+    writeFileSync(jwksFile, JSON.stringify(jwks));
+
+    const ok = await cli("audit", "verify", intact, "--jwks", jwksFile);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("ok: 20 entries, last seq 20, signature valid");
+
+    const bad = await cli("audit", "verify", broken);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout.trim()).toBe("broken at seq 7");
+
+    // Truncated below the checkpoint: the chain is fine but shorter than what was signed.
+    const truncated = join(dir, "truncated.ndjson");
+    writeFileSync(truncated, toNdjson(entries.slice(0, 19), checkpoint));
+    expect((await cli("audit", "verify", truncated)).stdout.trim()).toBe("broken at seq 20");
+
+    expect((await cli("audit", "verify")).code).toBe(2);
+    expect((await cli("audit", "verify", join(dir, "missing.ndjson"))).code).toBe(2);
+    expect((await cli("nope")).code).toBe(2);
+  });
+});
