@@ -63,7 +63,7 @@ export const DOCS_JS: string = String.raw`(() => {
   }
   // Human-readable validation rules of a schema, one chip each.
   function constraints(s) {
-    const out = [], num = (k) => typeof s[k] === "number";
+    const out = [], num = (k) => typeof s[k] === "number" && Math.abs(s[k]) < Number.MAX_SAFE_INTEGER; // skip safe-int noise
     const range = (lo, hi, unit) => {
       if (num(lo) && num(hi)) out.push((s[lo] === s[hi] ? "exactly " + s[lo] : s[lo] + ".." + s[hi]) + " " + unit);
       else if (num(lo) || num(hi)) out.push((num(lo) ? "at least " + s[lo] : "at most " + s[hi]) + " " + unit);
@@ -77,7 +77,7 @@ export const DOCS_JS: string = String.raw`(() => {
     if (num("multipleOf")) out.push("multiple of " + s.multipleOf);
     for (const unit of ["Length", "Items", "Properties"]) range("min" + unit, "max" + unit, unit === "Length" ? "chars" : unit.toLowerCase());
     if (s.uniqueItems === true) out.push("unique items");
-    if (typeof s.pattern === "string") out.push("pattern: " + s.pattern);
+    if (typeof s.pattern === "string" && !s.format) out.push("pattern: " + (s.pattern.length > 60 ? s.pattern.slice(0, 60) + "\u2026" : s.pattern));
     if (s.default !== undefined) out.push("default: " + json(s.default));
     if (s.example !== undefined) out.push("example: " + json(s.example).slice(0, 80));
     for (const k of ["readOnly", "writeOnly", "deprecated"]) if (s[k] === true) out.push(k === "deprecated" ? k : k.slice(0, -4) + "-only");
@@ -131,8 +131,11 @@ export const DOCS_JS: string = String.raw`(() => {
     const writable = Object.keys(props).filter((key) => !(isObj(deref(props[key])) && deref(props[key]).readOnly));
     if (t === "object") return Object.fromEntries(writable.map((key) => [key, next(props[key])]));
     if (t === "array") return s.items && depth < 10 ? [next(s.items)] : [];
-    if (t === "integer" || t === "number") return typeof s.minimum === "number" ? s.minimum
-      : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + 1 : typeof s.maximum === "number" && s.maximum < 0 ? s.maximum : 0;
+    if (t === "integer" || t === "number") { // 0 when allowed, else the nearest bound
+      const lo = typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + 1 : typeof s.minimum === "number" ? s.minimum + (s.exclusiveMinimum === true ? 1 : 0) : -Infinity;
+      const hi = typeof s.exclusiveMaximum === "number" ? s.exclusiveMaximum - 1 : typeof s.maximum === "number" ? s.maximum - (s.exclusiveMaximum === true ? 1 : 0) : Infinity;
+      return lo <= 0 && hi >= 0 ? 0 : lo > 0 ? lo : hi;
+    }
     if (t !== "string") return t === "boolean" ? true : null;
     let v = own(FORMATS, s.format) ? FORMATS[s.format] : "string";
     while (typeof s.minLength === "number" && v.length < s.minLength) v += "x";
@@ -299,7 +302,7 @@ export const DOCS_JS: string = String.raw`(() => {
   }
   function renderOp(o) {
     const op = o.op;
-    let id = "op-" + String(op.operationId || o.method + "-" + o.path).replace(/[^A-Za-z0-9_-]+/g, "-");
+    let id = "op-" + String(op.operationId || o.method + "-" + o.path).replace(/[^A-Za-z0-9_]+/g, "-").replace(/-$/, "");
     while (usedIds.has(id)) id += "-" + ++uid;
     usedIds.add(id);
     const d = Object.assign(el("details", "op m-" + o.method + (op.deprecated ? " deprecated" : "")), { id });
