@@ -6,13 +6,14 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { newSigningKeySet } from "../scripts/jwt-keys.mjs";
-import { buildWorker } from "./lib/build.mjs";
+import { codecSection, runCodec } from "./lib/codec.mjs";
 import { plinthFixtures } from "./lib/fixtures.mjs";
 import { stopLoad } from "./lib/load.mjs";
-import { machineInfo, median, reading, table, writeReport } from "./lib/report.mjs";
+import { drainFailures, lagPhase, probeBacklog, projectionSection, stopProjection } from "./lib/projection.mjs";
+import { knob, machineInfo, median, reading, rowsOf, runNotes, table, writeReport } from "./lib/report.mjs";
 import { brief, measure } from "./lib/rounds.mjs";
-import { loginSection, runSeries, stopSeries } from "./lib/series.mjs";
-import { applyMigrations, startWorker, stopAll, stopWorker } from "./lib/serve.mjs";
+import { loginPhase, stopSeries } from "./lib/series.mjs";
+import { startAll, stopAll } from "./lib/serve.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, "bench", ".tmp");
@@ -22,12 +23,16 @@ const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_c
 /** Fresh for every run; it only ever travels between this process and 127.0.0.1. */
 const ROOT_KEY = randomBytes(32).toString("base64url");
 
+/** wrangler.toml's [[queues.consumers]] for plinth-events, in Miniflare's names (max_batch_timeout: seconds). */
+const EVENTS_CONSUMER = { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: "plinth-events-dlq" };
+
 /**
  * plinth's bindings, hard-coded from the top-level (development) section of
  * /work/main/wrangler.toml — keep in step with it. Differences on purpose: LOG_LEVEL is
- * "warn" so per-request log lines do not dominate the measurement; queue consumers, crons
- * and observability are left out (nothing here triggers them). Storage is in-memory. The
- * required secrets are generated per run, as `npm start` does for .dev.vars.
+ * "warn" so per-request log lines do not dominate the measurement; crons and observability
+ * are left out (nothing here triggers them). The queue consumers are wired to the Worker's
+ * own queue() handler, so events are projected into D1. Storage is in-memory. The required
+ * secrets are generated per run, as `npm start` does for .dev.vars.
  */
 const PLINTH_CONFIG = {
   ...COMPAT,
@@ -41,10 +46,15 @@ const PLINTH_CONFIG = {
   },
   d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
   queueProducers: { EVENTS: "plinth-events" },
+  queueConsumers: {
+    "plinth-events": EVENTS_CONSUMER,
+    "plinth-events-dlq": { maxBatchSize: 50, maxRetries: 10 },
+  },
   r2Buckets: { FILES: "plinth-files" },
   durableObjects: {
     TENANT_DIRECTORY: { className: "TenantDirectory", useSQLite: true },
     AGGREGATE: { className: "Aggregate", useSQLite: true },
+    AUDIT_LOG: { className: "AuditLog", useSQLite: true },
   },
 };
 
@@ -86,66 +96,93 @@ const WORKERS = {
   },
 };
 
-/**
- * What is measured, one row each. Exactly one has `baseline: true`. Optional per scenario:
- * method, headers, body (sent as is on every request), and `setup(origin)`, run once against
- * the started Worker before the pre-flight, returning headers to add (lib/rounds.mjs).
- * @type {(import("./lib/rounds.mjs").Scenario & { worker: keyof typeof WORKERS })[]}
- */
-const SCENARIOS = [
-  { name: "hello GET /", worker: "hello", path: "/", baseline: true },
-  { name: "plinth GET /api/v1/system/info", worker: "plinth", path: "/api/v1/system/info" },
-  { name: "plinth GET /api/v1/me (API key)", worker: "plinth", path: "/api/v1/me", setup: plinth.apiKeyAuth },
-  { name: "plinth GET /api/v1/me (JWT)", worker: "plinth", path: "/api/v1/me", setup: plinth.jwtAuth },
-];
-
-/**
- * The login series (lib/series.mjs): sequential, after the throughput rounds. `cases(origin)`
- * is its set-up, returning the requests to alternate. Bounded whatever BENCH_LOGINS says.
- * @type {{ name: string, worker: keyof typeof WORKERS,
- *   cases: (origin: string) => Promise<import("./lib/series.mjs").SeriesCase[]> }}
- */
-const LOGIN = { name: "plinth POST /api/v1/auth/login", worker: "plinth", cases: plinth.loginCases };
-const LOGIN_WARMUP = 2; // untimed logins per case first (the first unknown email also computes the dummy hash)
-const LOGIN_BUDGET_S = 90; // the series stops, with fewer samples, after this long
-const LOGIN_TIMEOUT_S = 10; // per request
-
-/** How the scenarios are set up, for the report's Method section. */
-const METHOD_NOTES = [
-  "Set-up, once, through plinth's own API on the started Worker: a tenant `bench` created with the platform root key (its `admin_key` is the API-key credential), and a user registered in it and logged in (its access token, valid 15 minutes, is the JWT credential; the bench logs in again if a measurement would outlive it). Every request of a scenario is identical.",
-];
-
-/**
- * An integer knob from the environment, bounded so a typo cannot make the run endless.
- * @param {string} name
- * @param {number} fallback
- * @param {number} min
- * @param {number} max
- */
-function knob(name, fallback, min, max) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`${name}=${raw}: expected an integer from ${min} to ${max}`);
-  }
-  return n;
-}
-
 const method = {
   duration: knob("BENCH_DURATION", 10, 1, 60),
   connections: knob("BENCH_CONNECTIONS", 50, 1, 500),
   rounds: knob("BENCH_ROUNDS", 3, 1, 10),
   warmup: knob("BENCH_WARMUP", 2, 0, 10),
 };
+const writeConnections = knob("BENCH_WRITE_CONNECTIONS", 10, 1, 500);
 const logins = knob("BENCH_LOGINS", 20, 0, 50);
+const lagSamples = knob("BENCH_PROJECTION", 30, 0, 100);
+const codecIterations = knob("BENCH_CODEC", 20_000, 0, 200_000);
 const filter = process.env.BENCH_FILTER ?? "";
+
+/**
+ * What is measured, one row each. Exactly one has `baseline: true`. Optional per scenario:
+ * method, headers, body (sent as is on every request), `connections`, and `setup(origin)`, run
+ * once against the started Worker before the pre-flight, returning headers to add and, for the
+ * writes, the request sequence (lib/rounds.mjs). `posts` marks a write scenario: its set-up
+ * creates that many posts under `key`, and it runs in the write phase, after everything else.
+ * @type {(import("./lib/rounds.mjs").Scenario & { worker: keyof typeof WORKERS,
+ *   posts?: { key: string, count: number } })[]}
+ */
+const SCENARIOS = [
+  { name: "hello GET /", worker: "hello", path: "/", baseline: true },
+  { name: "plinth GET /api/v1/system/info", worker: "plinth", path: "/api/v1/system/info" },
+  { name: "plinth GET /api/v1/me (API key)", worker: "plinth", path: "/api/v1/me", setup: plinth.apiKeyAuth },
+  { name: "plinth GET /api/v1/me (JWT)", worker: "plinth", path: "/api/v1/me", setup: plinth.jwtAuth },
+  ...[
+    { name: "plinth PATCH post (one aggregate)", posts: { key: "one", count: 1 } },
+    { name: "plinth PATCH post (100 aggregates)", posts: { key: "hundred", count: 100 } },
+  ].map((w) => ({
+    ...w,
+    worker: /** @type {const} */ ("plinth"),
+    path: "/api/v1/blog/posts/{id}", // each request's path comes from the set-up's sequence
+    method: "PATCH",
+    connections: writeConnections,
+    setup: plinth.writes(w.posts.key, w.posts.count),
+  })),
+];
+
+/**
+ * The login series (lib/series.mjs): sequential, after the read rounds. `cases(origin)` is its
+ * set-up, returning the requests to alternate; `warmup` untimed logins per case first (the first
+ * unknown email also computes the dummy hash). Bounded whatever BENCH_LOGINS says: it stops, with
+ * fewer samples, after `budgetS`, and each request after `timeoutS`.
+ * @type {{ name: string, worker: keyof typeof WORKERS, warmup: number, budgetS: number, timeoutS: number,
+ *   cases: (origin: string) => Promise<import("./lib/series.mjs").SeriesCase[]> }}
+ */
+const LOGIN = {
+  name: "plinth POST /api/v1/auth/login",
+  worker: "plinth",
+  cases: plinth.loginCases,
+  warmup: 2,
+  budgetS: 90,
+  timeoutS: 10,
+};
+
+/** The projection-latency series (lib/projection.mjs), on its own post, before the write phase; bounded likewise. */
+const LAG = {
+  name: "plinth PATCH post -> GET read model (projection latency)",
+  key: "lag",
+  warmup: 3,
+  pollMs: 10,
+  timeoutMs: 10_000,
+  budgetMs: 90_000,
+};
+const BACKLOG_WAIT_S = 10; // after the write phase: at most this long watching the read model catch up
+const CODEC = { name: "codec: DomainEvent JSON vs msgpackr vs cbor-x", rounds: 5 };
+
+/** How the scenarios are set up, for the report's Method section. */
+const METHOD_NOTES = [
+  "Set-up, once, through plinth's own API on the started Worker: a tenant `bench` created with the platform root key (its `admin_key` is the API-key credential), and a user registered in it and logged in (its access token, valid 15 minutes, is the JWT credential; the bench logs in again if a measurement would outlive it). Every request of a read scenario is identical.",
+  `Write scenarios (\`PATCH /api/v1/blog/posts/{id}\` with the admin key, \`{"content": …}\` of about 300 bytes, no If-Match): set-up creates 1 or 100 posts; the requests go to them in turn, each with new content (a counter), so every request appends one event (a PATCH that changes nothing appends none) through the post's Aggregate Durable Object, its outbox and the EVENTS queue to the queue() consumer, which projects it into D1. They use ${writeConnections} connections (\`BENCH_WRITE_CONNECTIONS\`): with 50, workerd under Miniflare stopped serving new connections once the 100-aggregate load had built up, so the connections not served by then got no answer at all (autocannon timeouts). They run in their own interleaved rounds after everything else (the projection series, the logins and the codec comparison), because the consumer cannot keep up with them locally and the backlog they leave would slow whatever ran next; their ratios compare with the baseline measured earlier in the same run.`,
+];
+
 const scenarios = SCENARIOS.filter((s) => s.baseline || s.name.includes(filter));
 const runLogins = logins > 0 && LOGIN.name.includes(filter);
+const runLag = lagSamples > 0 && LAG.name.includes(filter);
+const runCodecBench = codecIterations > 0 && CODEC.name.includes(filter);
 
 // Whole-run watchdog: measurements plus a generous allowance for builds, start-up and set-up.
 const budgetS =
-  scenarios.length * (method.warmup + method.rounds * method.duration) + (runLogins ? LOGIN_BUDGET_S : 0) + 180;
+  scenarios.length * (method.warmup + method.rounds * method.duration) +
+  (runLogins ? LOGIN.budgetS : 0) +
+  (runLag ? LAG.budgetMs / 1000 : 0) +
+  (runCodecBench ? 60 : 0) +
+  (scenarios.some((s) => s.posts) ? BACKLOG_WAIT_S + 60 : 0) +
+  180;
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${budgetS} s; giving up.`);
   void shutdown(1);
@@ -159,6 +196,7 @@ async function shutdown(/** @type {number} */ code) {
   shuttingDown = true;
   stopLoad();
   stopSeries();
+  stopProjection();
   await stopAll();
   process.exit(code);
 }
@@ -170,108 +208,81 @@ function interrupted(/** @type {string} */ signal, /** @type {number} */ code) {
 process.on("SIGINT", () => interrupted("SIGINT", 130));
 process.on("SIGTERM", () => interrupted("SIGTERM", 143));
 
-/**
- * The login series against the running Worker, as a REPORT.md section.
- * @param {string | undefined} origin undefined if the Worker is not running
- * @param {string[]} notes
- * @returns {Promise<{ section: string, ok: boolean }>}
- */
-async function loginSeries(origin, notes) {
-  const notRun = (/** @type {string} */ why) => ({ section: `## Login (Argon2id)\n\nNot run: ${why}.\n`, ok: false });
-  if (!origin) return notRun(`${LOGIN.worker} is not running`);
-  /** @type {import("./lib/series.mjs").SeriesCase[]} */
-  let cases;
-  try {
-    cases = await LOGIN.cases(origin);
-  } catch (err) {
-    notes.push(`${LOGIN.name}: set-up failed: ${brief(err)}`);
-    return notRun("its set-up failed (see Notes)");
-  }
-  console.log(`bench: ${LOGIN.name}: ${LOGIN_WARMUP} + ${logins} sequential requests per case…`);
-  const result = await runSeries({
-    origin,
-    cases,
-    count: logins,
-    warmup: LOGIN_WARMUP,
-    budgetMs: LOGIN_BUDGET_S * 1000,
-    timeoutMs: LOGIN_TIMEOUT_S * 1000,
-  });
-  if (result.stoppedEarly) notes.push(`${LOGIN.name}: stopped after ${LOGIN_BUDGET_S} s with fewer samples`);
-  const ok = !result.stoppedEarly && result.cases.every((c) => Object.keys(c.unexpected).length === 0);
-  return { section: loginSection(result), ok };
-}
-
 async function main() {
   const machine = machineInfo(ROOT); // before starting anything, for the load average
   /** @type {string[]} */
   const notes = [];
   /** @type {Map<string, string>} scenario name -> reason it was skipped */
   const skipped = new Map();
-  /** @type {Map<string, { url: URL, logs: { count: number, sample: string[] } }>} */
-  const servers = new Map();
 
-  // 1–2. Build and serve each Worker that a scenario (or the login series) needs.
-  const needed = new Set([...scenarios.map((s) => s.worker), ...(runLogins ? [LOGIN.worker] : [])]);
-  for (const name of needed) {
-    const w = WORKERS[name];
-    /** @type {Awaited<ReturnType<typeof startWorker>> | undefined} */
-    let server;
-    try {
-      console.log(`bench: building ${name}…`);
-      const scriptPath = await buildWorker(w.build);
-      server = await startWorker({ scriptPath, ...w.serve });
-      if (w.migrations) {
-        const applied = await applyMigrations(server.mf, w.migrations.binding, w.migrations.dir);
-        console.log(`bench: ${name}: applied ${applied.length} migration(s) to ${w.migrations.binding}`);
-      }
-      servers.set(name, server);
-      console.log(`bench: ${name} serving on ${server.url.origin}`);
-    } catch (err) {
-      const reason = `${name} could not be built or started: ${brief(err)}`;
-      console.error(`bench: ${reason}`);
-      notes.push(reason);
-      if (server) await stopWorker(server.mf);
-      for (const s of scenarios.filter((x) => x.worker === name)) {
-        skipped.set(s.name, `${name} could not be built or started; see Notes`);
-      }
-    }
+  // 1–2. Build and serve each Worker that a scenario or a series needs.
+  const needed = new Set([
+    ...scenarios.map((s) => s.worker),
+    ...(runLogins ? [LOGIN.worker] : []),
+    ...(runLag ? ["plinth"] : []),
+  ]);
+  const servers = await startAll({ workers: WORKERS, names: [...needed], notes });
+  for (const s of scenarios.filter((x) => !servers.has(x.worker))) {
+    skipped.set(s.name, `${s.worker} could not be built or started; see Notes`);
   }
   const baseline = scenarios.find((s) => s.baseline);
   if (!baseline || skipped.has(baseline.name)) {
     throw new Error("the baseline Worker is not available");
   }
 
-  // 3. Set-up, pre-flight, warm-up and the interleaved rounds; then the login series.
+  // 3. The read scenarios' interleaved rounds; the series and the codec comparison with no load
+  // running; last, the write scenarios' rounds and a look at the read model's backlog.
   const origins = new Map([...servers].map(([name, server]) => [name, server.url.origin]));
-  const results = await measure({ scenarios, origins, method, notes, skipped });
-  const login = runLogins ? await loginSeries(origins.get(LOGIN.worker), notes) : null;
-
-  // 4. Aggregate and report.
-  const rows = scenarios.map((s) => {
-    const rs = results.get(s.name) ?? [];
-    return {
-      name: s.name,
-      baseline: Boolean(s.baseline),
-      skipped: skipped.get(s.name) ?? null,
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      rpsRounds: rs.map((r) => r.rps),
-      p99Rounds: rs.map((r) => r.p99),
-      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
-      errors: rs.reduce((n, r) => n + r.errors, 0),
-    };
-  });
-  for (const s of scenarios) {
-    const codes = new Set((results.get(s.name) ?? []).flatMap((r) => Object.keys(r.statuses)));
-    const odd = [...codes].filter((code) => !code.startsWith("2"));
-    if (odd.length) notes.push(`${s.name}: non-2xx status codes seen: ${odd.join(", ")}`);
-  }
-  for (const [name, { logs }] of servers) {
-    if (logs.count > 0) {
-      notes.push(`${name} Worker wrote ${logs.count} log line(s) during the run; first: ${logs.sample.join(" | ")}`);
+  const plinthOrigin = origins.get("plinth");
+  const reads = scenarios.filter((s) => !s.posts);
+  const writes = scenarios.filter((s) => s.posts);
+  const results = await measure({ scenarios: reads, origins, method, notes, skipped });
+  const lagSetup = plinth.writes(LAG.key, 1);
+  const lag = runLag
+    ? await lagPhase({ ...LAG, origin: plinthOrigin, setup: lagSetup, count: lagSamples, notes })
+    : null;
+  const login = runLogins
+    ? await loginPhase({ ...LOGIN, origin: origins.get(LOGIN.worker), count: logins, notes })
+    : null;
+  if (runCodecBench) console.log(`bench: ${CODEC.name}…`);
+  const codec = runCodecBench ? await runCodec({ iterations: codecIterations, rounds: CODEC.rounds }) : null;
+  let backlog = null;
+  if (writes.length) {
+    console.log(`bench: write phase (${writes.map((s) => s.name).join(", ")})…`);
+    const writeResults = await measure({ scenarios: writes, origins, method, notes, skipped });
+    for (const [name, rs] of writeResults) results.set(name, rs);
+    const ran = writes.filter((s) => !skipped.has(s.name) && s.posts).map((s) => s.posts?.key ?? "");
+    if (plinthOrigin && ran.length) {
+      try {
+        const { headers } = await plinth.apiKeyAuth(plinthOrigin);
+        const paths = await plinth.postPaths(plinthOrigin, ran);
+        backlog = await probeBacklog({ origin: plinthOrigin, headers, paths, waitMs: BACKLOG_WAIT_S * 1000 });
+      } catch (err) {
+        notes.push(`read-model backlog probe failed: ${brief(err)}`);
+      }
     }
   }
+
+  // 4. Aggregate and report.
+  const rows = rowsOf(scenarios, results, skipped);
+  notes.push(...runNotes(scenarios, results, servers));
+  const writeRows = rows.filter((r) => writes.some((s) => s.name === r.name) && !r.skipped);
+  const events =
+    lag || backlog
+      ? projectionSection({
+          series: lag,
+          backlog,
+          batchTimeoutS: EVENTS_CONSUMER.maxBatchTimeout,
+          batchSize: EVENTS_CONSUMER.maxBatchSize,
+          writeRps: Math.max(0, ...writeRows.map((r) => r.rps)),
+          drainFailures: drainFailures(servers.get("plinth")?.logs),
+        })
+      : null;
+  // The cost of one write, for the codec reading: the unloaded PATCH, else the loaded one.
+  const patchMs = lag?.writeMs.length ? median(lag.writeMs) : Math.min(...writeRows.map((r) => r.p50));
+  const sections = [events, login ? login.section : null, codec ? codecSection(codec, patchMs) : null].filter(
+    (x) => x !== null,
+  );
 
   const tableMd = table(rows);
   writeReport(path.join(ROOT, "bench", "REPORT.md"), {
@@ -280,15 +291,18 @@ async function main() {
     method,
     rows,
     methodNotes: METHOD_NOTES,
-    sections: login ? [login.section] : [],
+    sections: /** @type {string[]} */ (sections),
     notes,
   });
   console.log(`\n${tableMd}\n\n${reading(rows, method)}\n`);
-  if (login) console.log(`${login.section}`);
+  for (const section of sections) console.log(`${section}`);
   for (const n of notes) console.log(`note: ${n}`);
   console.log("bench: wrote bench/REPORT.md");
   const throughputOk = rows.every((r) => !r.skipped && r.non2xx + r.errors === 0);
-  return throughputOk && (login?.ok ?? true) ? 0 : 1;
+  const lagOk = !runLag || (lag !== null && !lag.stoppedEarly && lag.timeouts + lag.failures.length === 0);
+  const codecOk = !codec || codec.rows.every((r) => !r.error);
+  const backlogOk = !writes.some((s) => !skipped.has(s.name)) || backlog !== null;
+  return throughputOk && (login?.ok ?? true) && lagOk && codecOk && backlogOk ? 0 : 1;
 }
 
 main()

@@ -5,6 +5,8 @@
  * that asks for it, so the order and the selection of scenarios do not matter.
  */
 
+import { prose } from "./sample.mjs";
+
 /** A setup request must not hang the run. Registration and login spend one Argon2id each. */
 const SETUP_TIMEOUT_MS = 30_000;
 
@@ -34,7 +36,13 @@ async function call(origin, path, { method = "GET", headers = {}, body, expect }
  * @property {Record<string, string>} [headers] merged into the scenario's headers
  * @property {number} [validUntil] epoch ms after which the headers stop working; the runner
  *   runs the setup again before a measurement that would end later than that
+ * @property {() => { path: string, body: string }} [next] when set, each request of the scenario
+ *   takes its path and body from the next call (shared by all connections)
+ * @property {string[]} [paths] the resources the requests go to (for checks after the load)
  */
+
+/** Content of the PATCH bodies: about 300 bytes, made unique per request by a counter. */
+const PATCH_TEXT = prose(280);
 
 /**
  * @param {{ rootKey: string, slug: string, email: string, password: string }} opts the
@@ -91,7 +99,66 @@ export function plinthFixtures({ rootKey, slug, email, password }) {
     body: JSON.stringify({ email: loginEmail, password }),
   });
 
+  /**
+   * `count` draft posts created as the tenant's admin, once per origin and `key`.
+   * @param {string} origin
+   * @param {string} key
+   * @param {number} count
+   * @returns {Promise<string[]>} their paths, /api/v1/blog/posts/{id}
+   */
+  const posts = (origin, key, count) =>
+    memo(`posts ${key} ${origin}`, async () => {
+      const { admin_key } = await tenant(origin);
+      const paths = [];
+      for (let i = 0; i < count; i++) {
+        const post = await call(origin, "/api/v1/blog/posts", {
+          method: "POST",
+          headers: { authorization: `Bearer ${admin_key}` },
+          body: { title: `Bench post ${key} ${i + 1}`, content: "" },
+          expect: 201,
+        });
+        paths.push(`/api/v1/blog/posts/${post.id}`);
+      }
+      return paths;
+    });
+
+  let edits = 0; // shared by every write set-up, so no PATCH repeats a post's current content
+
   return {
+    /**
+     * Set-up of a write scenario: `count` posts (created once per `key`) and the admin key; each
+     * request PATCHes the next post in turn with new content, so every one appends an event (a
+     * PATCH that changes nothing appends none). No If-Match: concurrent writes never conflict.
+     * @param {string} key
+     * @param {number} count
+     * @returns {(origin: string) => Promise<Prepared & { next: NonNullable<Prepared["next"]>, paths: string[] }>}
+     */
+    writes: (key, count) => async (origin) => {
+      const { admin_key } = await tenant(origin);
+      const paths = await posts(origin, key, count);
+      return {
+        headers: { authorization: `Bearer ${admin_key}`, "content-type": "application/json" },
+        paths,
+        next: () => {
+          edits++;
+          return {
+            path: paths[edits % paths.length],
+            body: JSON.stringify({ content: `${PATCH_TEXT} (edit ${edits})` }),
+          };
+        },
+      };
+    },
+
+    /**
+     * Paths of the posts the write set-ups created for `keys` (none for a set-up that did not run).
+     * @param {string} origin
+     * @param {string[]} keys
+     */
+    postPaths: async (origin, keys) => {
+      const lists = await Promise.all(keys.map((k) => once.get(`posts ${k} ${origin}`) ?? Promise.resolve([])));
+      return lists.flat();
+    },
+
     /** `Authorization: Bearer <admin_key>` of the bench tenant (created on first use). */
     apiKeyAuth: async (/** @type {string} */ origin) => {
       const { admin_key } = await tenant(origin);

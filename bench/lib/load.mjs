@@ -19,18 +19,26 @@ export function stopLoad() {
  * @property {number} total completed requests
  * @property {number} non2xx responses with a status outside 200-299
  * @property {number} errors connection errors, including timeouts
+ * @property {Record<string, number>} errorKinds error code or message -> count
  * @property {Record<string, number>} statuses count per status code
  */
 
 /**
- * Drive `url` with a fixed number of connections for a fixed time.
+ * Drive `url` with a fixed number of connections for a fixed time. With `next`, each request
+ * takes its path and body from the next call instead (one counter for all connections).
  * @param {{ url: string, method?: string, headers?: Record<string, string>, body?: string,
- *   connections: number, duration: number }} opts duration in seconds
+ *   next?: () => { path: string, body: string }, connections: number, duration: number }} opts
+ *   duration in seconds
  * @returns {Promise<LoadResult>}
  */
-export function load({ url, method = "GET", headers, body, connections, duration }) {
+export function load({ url, method = "GET", headers, body, next, connections, duration }) {
+  // autocannon calls setupRequest each time it builds a request; the same object serves all clients.
+  const sequence = next ? { requests: [{ setupRequest: (/** @type {object} */ req) => ({ ...req, ...next() }) }] } : {};
   return new Promise((resolve, reject) => {
-    const inst = autocannon({ url, method, headers, body, connections, duration, timeout: 10 }, (err, r) => {
+    const opts = { url, method, headers, body, ...sequence, connections, duration, timeout: 10 };
+    /** @type {Record<string, number>} */
+    const errorKinds = {};
+    const inst = autocannon(opts, (err, r) => {
       inFlight.delete(inst);
       if (err) return reject(err);
       /** @type {Record<string, number>} */
@@ -45,8 +53,13 @@ export function load({ url, method = "GET", headers, body, connections, duration
         total: r.requests.total,
         non2xx: r.non2xx,
         errors: r.errors,
+        errorKinds,
         statuses,
       });
+    });
+    inst.on("reqError", (/** @type {any} */ e) => {
+      const kind = e?.code ?? String(e?.message ?? e).slice(0, 80);
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
     });
     inFlight.add(inst);
   });

@@ -17,6 +17,13 @@ export function median(xs) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** Nearest-rank percentile (q in 0..1); NaN if empty. @param {number[]} xs @param {number} q */
+export function percentile(xs, q) {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)];
+}
+
 /**
  * Version of an installed package, looking in the root node_modules and then nested ones.
  * @param {string} root
@@ -87,6 +94,79 @@ export function machineInfo(root) {
  * @property {number} non2xx summed over rounds
  * @property {number} errors summed over rounds
  */
+
+/**
+ * One Row per scenario from its per-round results.
+ * @param {{ name: string, baseline?: boolean }[]} scenarios
+ * @param {Map<string, import("./load.mjs").LoadResult[]>} results
+ * @param {Map<string, string>} skipped scenario name -> reason
+ * @returns {Row[]}
+ */
+export function rowsOf(scenarios, results, skipped) {
+  return scenarios.map((s) => {
+    const rs = results.get(s.name) ?? [];
+    return {
+      name: s.name,
+      baseline: Boolean(s.baseline),
+      skipped: skipped.get(s.name) ?? null,
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      rpsRounds: rs.map((r) => r.rps),
+      p99Rounds: rs.map((r) => r.p99),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+    };
+  });
+}
+
+/**
+ * Notes worth reading after a run: non-2xx status codes per scenario, and Worker log lines.
+ * @param {{ name: string }[]} scenarios
+ * @param {Map<string, import("./load.mjs").LoadResult[]>} results
+ * @param {Map<string, { logs: import("./serve.mjs").Logs }>} servers
+ */
+export function runNotes(scenarios, results, servers) {
+  const notes = [];
+  for (const s of scenarios) {
+    const codes = new Set((results.get(s.name) ?? []).flatMap((r) => Object.keys(r.statuses)));
+    const odd = [...codes].filter((code) => !code.startsWith("2"));
+    if (odd.length) notes.push(`${s.name}: non-2xx status codes seen: ${odd.join(", ")}`);
+    /** @type {Record<string, number>} */
+    const kinds = {};
+    for (const r of results.get(s.name) ?? []) {
+      for (const [k, n] of Object.entries(r.errorKinds)) kinds[k] = (kinds[k] ?? 0) + n;
+    }
+    const list = Object.entries(kinds).map(([k, n]) => `${n}× ${k}`);
+    if (list.length) notes.push(`${s.name}: connection errors: ${list.join(", ")}`);
+  }
+  for (const [name, { logs }] of servers) {
+    if (logs.count === 0) continue;
+    const kinds = [...logs.kinds].sort((a, b) => b[1].count - a[1].count);
+    notes.push(
+      `${name} Worker wrote ${logs.count} log line(s) during the run: ${kinds.map(([k, { count }]) => `${count}× ${k}`).join(", ")}`,
+      ...kinds.slice(0, 5).map(([k, { first }]) => `  first "${k}": ${first}`),
+    );
+  }
+  return notes;
+}
+
+/**
+ * An integer knob from the environment, bounded so a typo cannot make the run endless.
+ * @param {string} name
+ * @param {number} fallback
+ * @param {number} min
+ * @param {number} max
+ */
+export function knob(name, fallback, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name}=${raw}: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
 
 export const fmt = (/** @type {number} */ x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 

@@ -13,6 +13,7 @@ import { load, preflight } from "./load.mjs";
  * @property {string} [method]
  * @property {Record<string, string>} [headers]
  * @property {string} [body]
+ * @property {number} [connections] overrides the run's connection count for this scenario
  * @property {(origin: string) => Promise<import("./fixtures.mjs").Prepared>} [setup] run once
  *   against the started Worker before the pre-flight; the headers it returns are added to
  *   the scenario's, and it runs again before a measurement that would outlive `validUntil`
@@ -65,7 +66,15 @@ export async function measure({ scenarios, origins, method, notes, skipped }) {
     method: s.method,
     headers: { ...s.headers, ...prepared.get(s.name)?.headers },
     body: s.body,
+    next: prepared.get(s.name)?.next,
   });
+  /** The pre-flight request: the scenario's, or the first of its sequence. */
+  const first = (/** @type {Scenario} */ s) => {
+    const t = target(s);
+    const req = t.next?.();
+    return req ? { ...t, url: new URL(req.path, originOf(s)).href, body: req.body } : t;
+  };
+  const connectionsOf = (/** @type {Scenario} */ s) => s.connections ?? method.connections;
 
   /** Before a measurement of `seconds`: renew a credential that would expire during it. */
   const keepFresh = async (/** @type {Scenario} */ s, /** @type {number} */ seconds) => {
@@ -81,11 +90,11 @@ export async function measure({ scenarios, origins, method, notes, skipped }) {
 
   // Pre-flight and warm-up.
   for (const s of active) {
-    const pf = await preflight(target(s));
+    const pf = await preflight(first(s));
     if (!pf.ok) notes.push(`${s.name}: pre-flight request returned ${pf.status}: ${pf.snippet}`);
     if (method.warmup > 0) {
       await keepFresh(s, method.warmup);
-      await load({ ...target(s), connections: method.connections, duration: method.warmup });
+      await load({ ...target(s), connections: connectionsOf(s), duration: method.warmup });
     }
   }
 
@@ -96,7 +105,7 @@ export async function measure({ scenarios, origins, method, notes, skipped }) {
     for (let i = 0; i < active.length; i++) {
       const s = active[(i + round) % active.length];
       await keepFresh(s, method.duration);
-      const r = await load({ ...target(s), connections: method.connections, duration: method.duration });
+      const r = await load({ ...target(s), connections: connectionsOf(s), duration: method.duration });
       results.get(s.name)?.push(r);
       const bad = r.non2xx + r.errors > 0 ? `  non-2xx ${r.non2xx} errors ${r.errors}` : "";
       console.log(

@@ -2,7 +2,8 @@
  * Sequential series: for requests too expensive for a throughput run (a login spends one
  * Argon2id hash), send a bounded number of them one at a time and time each, client side.
  */
-import { fmt, mdTable, median } from "./report.mjs";
+import { fmt, mdTable, median, percentile } from "./report.mjs";
+import { brief } from "./rounds.mjs";
 
 /**
  * @typedef {object} SeriesCase one kind of request in a series
@@ -91,13 +92,6 @@ export async function runSeries({ origin, cases, count, warmup, budgetMs, timeou
   return { cases: results, count, warmup, stoppedEarly, elapsedMs: Date.now() - started };
 }
 
-/** Nearest-rank percentile (q in 0..1); NaN if empty. @param {number[]} xs @param {number} q */
-function percentile(xs, q) {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil(q * s.length) - 1)];
-}
-
 const statusList = (/** @type {Record<string, number>} */ u) =>
   Object.entries(u)
     .map(([status, n]) => `${n}× ${status === "0" ? "no response" : status}`)
@@ -160,4 +154,37 @@ ${seriesTable(result)}
 
 ${loginReading(result)}
 `;
+}
+
+/**
+ * The login series against the running Worker, as a REPORT.md section; problems go to `notes`.
+ * @param {{ origin: string | undefined, name: string, worker: string,
+ *   cases: (origin: string) => Promise<SeriesCase[]>, count: number, warmup: number,
+ *   budgetS: number, timeoutS: number, notes: string[] }} opts origin: undefined if the
+ *   Worker is not running
+ * @returns {Promise<{ section: string, ok: boolean }>}
+ */
+export async function loginPhase({ origin, name, worker, cases: setup, count, warmup, budgetS, timeoutS, notes }) {
+  const notRun = (/** @type {string} */ why) => ({ section: `## Login (Argon2id)\n\nNot run: ${why}.\n`, ok: false });
+  if (!origin) return notRun(`${worker} is not running`);
+  /** @type {SeriesCase[]} */
+  let cases;
+  try {
+    cases = await setup(origin);
+  } catch (err) {
+    notes.push(`${name}: set-up failed: ${brief(err)}`);
+    return notRun("its set-up failed (see Notes)");
+  }
+  console.log(`bench: ${name}: ${warmup} + ${count} sequential requests per case…`);
+  const result = await runSeries({
+    origin,
+    cases,
+    count,
+    warmup,
+    budgetMs: budgetS * 1000,
+    timeoutMs: timeoutS * 1000,
+  });
+  if (result.stoppedEarly) notes.push(`${name}: stopped after ${budgetS} s with fewer samples`);
+  const ok = !result.stoppedEarly && result.cases.every((c) => Object.keys(c.unexpected).length === 0);
+  return { section: loginSection(result), ok };
 }

@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Miniflare } from "miniflare";
+import { buildWorker } from "./build.mjs";
+import { brief } from "./rounds.mjs";
 
 /** Same defaults as wrangler, so imports of .wasm/.txt/... in a bundle resolve alike. */
 const MODULE_RULES = [
@@ -38,19 +40,46 @@ export function freePort() {
  * @property {Record<string, string>} [vars] plain-text bindings
  * @property {Record<string, string>} [d1Databases] binding -> database id
  * @property {Record<string, string>} [queueProducers] binding -> queue name
+ * @property {Record<string, QueueConsumer>} [queueConsumers] queue name -> consumer settings;
+ *   the consumer is this Worker's own queue() handler
  * @property {Record<string, string>} [r2Buckets] binding -> bucket name
  * @property {Record<string, { className: string, useSQLite?: boolean }>} [durableObjects]
  *   binding -> Durable Object class exported by the bundle
  */
 
 /**
- * Start a Worker bundle. Worker log lines are counted (and a few kept) instead of printed,
- * so they do not distort the measurement; the caller reports them.
+ * @typedef {object} QueueConsumer Miniflare 4's names for wrangler's [[queues.consumers]] keys
+ * @property {number} [maxBatchSize] max_batch_size
+ * @property {number} [maxBatchTimeout] max_batch_timeout, seconds
+ * @property {number} [maxRetries] max_retries
+ * @property {string} [deadLetterQueue] dead_letter_queue
+ */
+
+/**
+ * @typedef {object} Logs what a Worker logged: counted by kind (level and, for plinth's JSON
+ *   lines, their `msg`), with the first line of each kind
+ * @property {number} count
+ * @property {Map<string, { count: number, first: string }>} kinds
+ */
+
+/** The kind of a log line: its level, plus the `msg` of a JSON line. */
+function logKind(/** @type {string} */ level, /** @type {string} */ message) {
+  try {
+    const msg = JSON.parse(message)?.msg;
+    if (typeof msg === "string") return `[${level}] ${msg.slice(0, 80)}`;
+  } catch {}
+  return `[${level}] ${message.slice(0, 60)}`;
+}
+
+/**
+ * Start a Worker bundle. Worker log lines are counted by kind instead of printed, so they do
+ * not distort the measurement; the caller reports them.
  * @param {WorkerServeOptions} opts
- * @returns {Promise<{ mf: Miniflare, url: URL, logs: { count: number, sample: string[] } }>}
+ * @returns {Promise<{ mf: Miniflare, url: URL, logs: Logs }>}
  */
 export async function startWorker(opts) {
-  const logs = { count: 0, sample: /** @type {string[]} */ ([]) };
+  /** @type {Logs} */
+  const logs = { count: 0, kinds: new Map() };
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: await freePort(),
@@ -62,6 +91,7 @@ export async function startWorker(opts) {
     bindings: opts.vars ?? {},
     d1Databases: opts.d1Databases ?? {},
     queueProducers: opts.queueProducers ?? {},
+    queueConsumers: opts.queueConsumers ?? {},
     r2Buckets: opts.r2Buckets ?? {},
     durableObjects: opts.durableObjects ?? {},
     // Persist nothing: all storage lives in a temporary directory removed on dispose().
@@ -74,7 +104,10 @@ export async function startWorker(opts) {
     logRequests: false,
     handleStructuredLogs: (/** @type {{ level: string, message: string }} */ { level, message }) => {
       logs.count++;
-      if (logs.sample.length < 5) logs.sample.push(`[${level}] ${message}`.slice(0, 500));
+      const kind = logKind(level, message);
+      const k = logs.kinds.get(kind);
+      if (k) k.count++;
+      else if (logs.kinds.size < 50) logs.kinds.set(kind, { count: 1, first: message.slice(0, 400) });
     },
   });
   running.add(mf);
@@ -127,4 +160,38 @@ export async function applyMigrations(mf, binding, dir) {
     await db.batch(statements);
   }
   return names;
+}
+
+/**
+ * Build and start each named Worker (and apply its D1 migrations). A Worker that fails is
+ * left out of the result, with the reason in `notes`.
+ * @param {{ workers: Record<string, { build: import("./build.mjs").BuildOptions,
+ *   serve: Omit<WorkerServeOptions, "scriptPath">, migrations?: { binding: string, dir: string } }>,
+ *   names: string[], notes: string[] }} opts
+ * @returns {Promise<Map<string, Awaited<ReturnType<typeof startWorker>>>>} name -> running server
+ */
+export async function startAll({ workers, names, notes }) {
+  const servers = new Map();
+  for (const name of names) {
+    const w = workers[name];
+    /** @type {Awaited<ReturnType<typeof startWorker>> | undefined} */
+    let server;
+    try {
+      console.log(`bench: building ${name}…`);
+      const scriptPath = await buildWorker(w.build);
+      server = await startWorker({ scriptPath, ...w.serve });
+      if (w.migrations) {
+        const applied = await applyMigrations(server.mf, w.migrations.binding, w.migrations.dir);
+        console.log(`bench: ${name}: applied ${applied.length} migration(s) to ${w.migrations.binding}`);
+      }
+      servers.set(name, server);
+      console.log(`bench: ${name} serving on ${server.url.origin}`);
+    } catch (err) {
+      const reason = `${name} could not be built or started: ${brief(err)}`;
+      console.error(`bench: ${reason}`);
+      notes.push(reason);
+      if (server) await stopWorker(server.mf);
+    }
+  }
+  return servers;
 }
