@@ -12,6 +12,8 @@ const nodeJson = join(tmp, "vitest-node.json");
 
 const steps = [
   { name: "generated files up to date", cmd: process.execPath, args: ["scripts/generate.mjs", "--check"] },
+  // Rebuilds wasm/core.wasm from source with the Zig in node_modules and fails if the committed one differs.
+  { name: "wasm core reproducible (zig build)", cmd: process.execPath, args: ["wasm/build.mjs", "--check"] },
   { name: "typecheck (tsc)", cmd: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
   { name: "lint + format (biome)", cmd: bin("biome"), args: ["ci", "."] },
   {

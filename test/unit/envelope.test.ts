@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { nobleAead } from "../../src/kernel/crypto/aead";
+import { nobleAead, wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, KeyMaterialDestroyed, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
 import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
-import { destroyTenantKeys, directorySeeds } from "../../src/modules/identity/key-material";
+import { destroyTenantKeys, tenantEnvelope } from "../../src/modules/identity/key-material";
 
 const key = () => base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
 const memorySeeds = (): TenantSeeds & { destroy(t: string): void } => {
@@ -24,7 +24,7 @@ describe("envelope encryption", () => {
   const masters = parseMasterKeys(JSON.stringify([v1]));
 
   it("round-trips and stores v<version>.<nonce>.<ct>", async () => {
-    const envelope = new Envelope(nobleAead, masters, memorySeeds());
+    const envelope = new Envelope(wasmAead, masters, memorySeeds());
     const stored = await envelope.encrypt("t1", "webhook.secret", "whsec_abc");
     expect(stored).toMatch(/^v1\.[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]+$/);
     expect(stored).not.toContain("whsec");
@@ -33,9 +33,17 @@ describe("envelope encryption", () => {
     expect(await envelope.encrypt("t1", "webhook.secret", "whsec_abc")).not.toBe(stored);
   });
 
+  it("opens with the @noble reference what the WASM core sealed, and the other way round", async () => {
+    const seeds = memorySeeds();
+    const wasm = new Envelope(wasmAead, masters, seeds);
+    const noble = new Envelope(nobleAead, masters, seeds);
+    expect(await noble.decryptText("t1", "token", await wasm.encrypt("t1", "token", "s3cret"))).toBe("s3cret");
+    expect(await wasm.decryptText("t1", "token", await noble.encrypt("t1", "token", "s3cret"))).toBe("s3cret");
+  });
+
   it("refuses a ciphertext moved to another tenant or another field, or tampered with", async () => {
     const seeds = memorySeeds();
-    const envelope = new Envelope(nobleAead, masters, seeds);
+    const envelope = new Envelope(wasmAead, masters, seeds);
     await seeds.seed("t2", true);
     const stored = await envelope.encrypt("t1", "token", "secret");
     await expect(envelope.decrypt("t2", "token", stored)).rejects.toThrow();
@@ -53,9 +61,9 @@ describe("envelope encryption", () => {
 
   it("rotates: new writes use the new version, old ones still decrypt and re-encrypt to it", async () => {
     const seeds = memorySeeds();
-    const old = await new Envelope(nobleAead, masters, seeds).encrypt("t1", "token", "secret");
+    const old = await new Envelope(wasmAead, masters, seeds).encrypt("t1", "token", "secret");
     const v2 = { version: 2, key: key() };
-    const rotated = new Envelope(nobleAead, parseMasterKeys(JSON.stringify([v2, v1])), seeds);
+    const rotated = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([v2, v1])), seeds);
     expect(await rotated.decryptText("t1", "token", old)).toBe("secret");
     expect(rotated.isStale(old)).toBe(true);
     const moved = await rotated.reencrypt("t1", "token", old);
@@ -63,7 +71,7 @@ describe("envelope encryption", () => {
     expect(rotated.isStale(moved)).toBe(false);
     expect(await rotated.decryptText("t1", "token", moved)).toBe("secret");
     // Once v1 is retired from the secret, what was not re-encrypted is unreadable.
-    const retired = new Envelope(nobleAead, parseMasterKeys(JSON.stringify([v2])), seeds);
+    const retired = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([v2])), seeds);
     await expect(retired.decrypt("t1", "token", old)).rejects.toThrow("no master key of version 1");
   });
 
@@ -81,7 +89,7 @@ describe("envelope encryption", () => {
 
   it("crypto-shreds through the tenant directory: destroyed key material makes ciphertexts unreadable", async () => {
     const tenantId = `shred-${Date.now()}`;
-    const envelope = new Envelope(nobleAead, masters, directorySeeds(env));
+    const envelope = tenantEnvelope(env, JSON.stringify([v1]));
     const stored = await envelope.encrypt(tenantId, "email", "ada@example.com");
     expect(await envelope.decryptText(tenantId, "email", stored)).toBe("ada@example.com");
     await destroyTenantKeys(env, tenantId, {

@@ -4,6 +4,7 @@ import {
   type Argon2Params,
   base64UrlDecode,
   createArgon2idHasher,
+  nobleArgon2id,
   OWASP_ARGON2ID,
   passwordProblem,
 } from "../../src/kernel/crypto";
@@ -40,6 +41,17 @@ describe("Argon2id PHC strings", () => {
       const { params, salt, hash } = phcParts(await hasher.hash(password));
       const expected = argon2id(new TextEncoder().encode(password), salt, { ...params, dkLen: 32, version: 0x13 });
       expect(hash).toEqual(expected);
+    }
+  });
+
+  it("the WASM hasher and the @noble reference verify each other's hashes", async () => {
+    const params = { m: 512, t: 2, p: 2 };
+    const wasm = createArgon2idHasher(params);
+    const noble = createArgon2idHasher(params, nobleArgon2id);
+    for (const password of [PASSWORD, "pässwörd with ünïcödé 🔑🔑"]) {
+      expect(await noble.verify(await wasm.hash(password), password)).toEqual({ ok: true, needsRehash: false });
+      expect(await wasm.verify(await noble.hash(password), password)).toEqual({ ok: true, needsRehash: false });
+      expect((await wasm.verify(await noble.hash(password), `${password}!`)).ok).toBe(false);
     }
   });
 

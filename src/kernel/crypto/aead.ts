@@ -1,9 +1,10 @@
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { core } from "../../../wasm";
 
 /** XChaCha20-Poly1305: 32-byte key, 24-byte nonce, 16-byte tag appended to the ciphertext. */
 export interface Aead {
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array;
-  /** Throws when the ciphertext, tag, nonce, key or associated data do not match. */
+  /** Throws `Error("decryption failed")` when the ciphertext, tag, nonce, key or associated data do not match. */
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array;
 }
 
@@ -17,8 +18,23 @@ function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
 }
 
 /**
- * The JavaScript reference implementation (@noble/ciphers). The WASM core
- * implements the same interface and is checked against this one.
+ * The platform's AEAD: XChaCha20-Poly1305 from the WASM core (wasm/), which
+ * wipes keys and plaintexts from its memory after every call.
+ */
+export const wasmAead: Aead = {
+  seal(key, nonce, plaintext, ad) {
+    checkSizes(key, nonce);
+    return core.xchacha20poly1305Seal(key, nonce, plaintext, ad);
+  },
+  open(key, nonce, sealed, ad) {
+    checkSizes(key, nonce);
+    return core.xchacha20poly1305Open(key, nonce, sealed, ad);
+  },
+};
+
+/**
+ * The JavaScript reference implementation (@noble/ciphers): the WASM core is
+ * tested against it, and envelopes sealed by either open with the other.
  */
 export const nobleAead: Aead = {
   seal(key, nonce, plaintext, ad) {

@@ -1,6 +1,7 @@
 import { TtlCache } from "../../kernel/cache/ttl-cache";
 import { base64UrlDecode } from "../../kernel/crypto";
-import type { TenantSeeds } from "../../kernel/crypto/envelope";
+import { wasmAead } from "../../kernel/crypto/aead";
+import { Envelope, parseMasterKeys, type TenantSeeds } from "../../kernel/crypto/envelope";
 import { directory } from "./services";
 
 /**
@@ -30,4 +31,17 @@ export async function destroyTenantKeys(
 ) {
   await directory(env, tenantId).destroyKeyMaterial({ ctx });
   seeds.delete(tenantId);
+}
+
+/**
+ * The envelope that seals tenant secrets: master keys from the ENCRYPTION_KEYS
+ * secret (`c.var.config.encryptionKeys`), seeds from each tenant's directory,
+ * XChaCha20-Poly1305 from the WASM core. Throws when the secret is malformed
+ * (the message never contains key material).
+ *
+ * @example
+ * const sealed = await tenantEnvelope(c.env, keys).encrypt(tenant.id, "webhook.secret", secret);
+ */
+export function tenantEnvelope(env: Env, encryptionKeys: string): Envelope {
+  return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), directorySeeds(env));
 }

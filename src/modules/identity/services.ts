@@ -5,7 +5,7 @@ import type { AppEnv } from "../../kernel/env";
 import type { Actor } from "../../kernel/outbox";
 import type { Ctx } from "./directory/types";
 
-/** Argon2id with OWASP parameters (19 MiB, t=2, p=1), in JS until the WASM core lands. */
+/** Argon2id with OWASP parameters (19 MiB, t=2, p=1), from the WASM core. */
 export const hasher = createArgon2idHasher();
 
 /** The tenant's directory Durable Object. */
