@@ -190,4 +190,26 @@ describe("audit log over HTTP", () => {
     const theirs = await entries(other.adminKey, "?limit=100");
     expect(theirs.items.some((e) => e.target?.includes(member.id))).toBe(false);
   });
+
+  it("records an ownership refusal of the command bus as authz.denied with the missing permission", async () => {
+    const t = await newTenant("auditown");
+    const author = await newUser(t.slug, "author@example.com");
+    const other = await newUser(t.slug, "other@example.com");
+    const created = await call("/api/v1/blog/posts", {
+      token: author.access_token,
+      body: { title: "Mine", content: "Only I may edit this" },
+    });
+    expect(created.status).toBe(201);
+    const postId = (created.body as { id: string }).id;
+    const res = await call(`/api/v1/blog/posts/${postId}`, {
+      method: "PATCH",
+      token: other.access_token,
+      body: { title: "Theirs now" },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toBe("missing permission blog.post.update");
+    const denied = await waitFor(t.adminKey, "authz.denied", 1);
+    expect(denied).toHaveLength(1);
+    expect(denied[0]?.actor).toEqual({ kind: "user", id: other.id });
+  });
 });

@@ -72,8 +72,9 @@ export const requirePermission =
  * Publishes an `authz.denied` event for the audit log. Best effort: it is sent
  * straight to the EVENTS queue after the response (no outbox), so a queue
  * outage loses it, and the 403 never waits for it or fails because of it.
+ * Used by `requirePermission` and by the command bus's authorization step.
  */
-function recordDenial(c: Context<AppEnv>, tenant: Tenant, principal: Principal, permission: Permission): void {
+export function recordDenial(c: Context<AppEnv>, tenant: Tenant, principal: Principal, permission: Permission): void {
   const path = new URL(c.req.url).pathname;
   const event = {
     id: newId(),

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { Permission } from "../../generated/permissions";
-import { can, principalOf, tenantOf } from "../auth/guards";
+import { can, principalOf, recordDenial, tenantOf } from "../auth/guards";
 import type { Principal } from "../auth/types";
 import type { AppEnv } from "../env";
 import { AppError, type ErrorCodeSpec } from "../errors";
@@ -91,7 +91,10 @@ export async function dispatch<C extends { type: string }, S>(
     if (!can(principal, request.permission)) {
       const rule = request.ownership;
       const owns = rule ? rule((await readAggregate<S>(c.env, tenant.id, type, request.id)).state, principal) : false;
-      if (!owns) throw new AppError("forbidden", { detail: `missing permission ${request.permission}` });
+      if (!owns) {
+        recordDenial(c, tenant, principal, request.permission);
+        throw new AppError("forbidden", { detail: `missing permission ${request.permission}` });
+      }
     }
     // handler
     const reply = await aggregateStub(c.env, tenant.id, type, request.id).handle({
