@@ -90,6 +90,7 @@ export class Aggregate extends DurableObject<Env> {
     expectedVersion?: number;
     actor: { kind: string; id: string | null };
     requestId: string | null;
+    ipHash?: string | null;
   }): AggregateReply {
     const store = this.storeFor(input.stream);
     this.exists(true);
@@ -98,6 +99,10 @@ export class Aggregate extends DurableObject<Env> {
         expectedVersion: z.number().int().min(0).optional(),
         actor: Actor,
         requestId: z.string().max(128).nullable(),
+        ipHash: z
+          .string()
+          .regex(/^[0-9a-f]{32}$/)
+          .nullish(),
       })
       .parse(input);
     const snapshotEvery = deciders.get(input.stream.type)?.snapshotEvery ?? 50;
@@ -106,6 +111,7 @@ export class Aggregate extends DurableObject<Env> {
         expectedVersion: args.expectedVersion,
         ctx: { now: new Date().toISOString(), actor: args.actor },
         requestId: args.requestId,
+        ipHash: args.ipHash,
         snapshotEvery,
         newId: () => newId(),
       });

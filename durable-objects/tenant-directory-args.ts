@@ -13,6 +13,10 @@ export const CtxSchema = z.object({
     id: z.string().max(64).nullable(),
   }),
   requestId: z.string().max(128).nullable(),
+  ipHash: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .nullish(),
 });
 export const Email = z.string().min(3).max(320);
 export const Limit = z.number().int().min(1).max(100);

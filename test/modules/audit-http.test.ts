@@ -212,4 +212,33 @@ describe("audit log over HTTP", () => {
     expect(denied).toHaveLength(1);
     expect(denied[0]?.actor).toEqual({ kind: "user", id: other.id });
   });
+
+  it("keys each entry's ip_hash to the client address and the tenant, never the address itself", async () => {
+    const t = await newTenant("auditip");
+    const u = await newTenant("auditip2");
+    const from = (ip: string) => ({ "cf-connecting-ip": ip });
+    const attempt = async (slug: string, ip: string) => {
+      const res = await call("/api/v1/auth/login", {
+        tenant: slug,
+        body: { email: "nobody@example.com", password: PASSWORD },
+        headers: from(ip),
+      });
+      expect(res.status).toBe(401);
+    };
+    await attempt(t.slug, "203.0.113.7");
+    await attempt(t.slug, "203.0.113.7");
+    await attempt(t.slug, "198.51.100.1");
+    await attempt(u.slug, "203.0.113.7");
+    const mine = await waitFor(t.adminKey, "identity.login.failed", 3);
+    const theirs = await waitFor(u.adminKey, "identity.login.failed", 1);
+    const hashes = mine.map((e) => e.ip_hash);
+    for (const h of [...hashes, theirs[0]?.ip_hash]) expect(h).toMatch(/^[0-9a-f]{32}$/);
+    // Newest first: 198.51.100.1, then 203.0.113.7 twice.
+    expect(hashes[1]).toBe(hashes[2]);
+    expect(hashes[0]).not.toBe(hashes[1]);
+    // The same address in another tenant hashes differently, so tenants cannot link it.
+    expect(theirs[0]?.ip_hash).not.toBe(hashes[1]);
+    const { lines } = await exportLines(t.adminKey);
+    expect(JSON.stringify(lines)).not.toContain("203.0.113.7");
+  });
 });

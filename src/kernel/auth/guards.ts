@@ -4,6 +4,7 @@ import { newId } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
+import { clientIpHash } from "../http/client-ip";
 import { grants } from "./permissions";
 import type { Principal, Tenant } from "./types";
 
@@ -86,6 +87,7 @@ export function recordDenial(c: Context<AppEnv>, tenant: Tenant, principal: Prin
     actor: { kind: principal.kind, id: principal.id },
     data: { permission, method: c.req.method, path },
     request_id: c.var.requestId ?? null,
+    ip_hash: clientIpHash(c),
   };
   background(c, c.env.EVENTS.send(event, { contentType: "json" }));
 }

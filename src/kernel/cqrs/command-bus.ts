@@ -6,6 +6,7 @@ import type { AppEnv } from "../env";
 import { AppError, type ErrorCodeSpec } from "../errors";
 import type { AggregateReply } from "../events/aggregate-store";
 import type { Decider, NewEvent } from "../events/decider";
+import { clientIpHash } from "../http/client-ip";
 import { fieldErrors } from "../openapi/router";
 
 /** A command on one aggregate, as a route hands it to the bus. */
@@ -103,6 +104,7 @@ export async function dispatch<C extends { type: string }, S>(
       expectedVersion: request.expectedVersion,
       actor: { kind: principal.kind, id: principal.id },
       requestId: c.var.requestId,
+      ipHash: clientIpHash(c),
     });
     if (!reply.ok) throw toAppError(reply.error, request.errors);
     return { version: reply.version, state: JSON.parse(reply.state) as S };

@@ -42,6 +42,8 @@ export interface HandleOptions {
   expectedVersion?: number;
   ctx: DecideContext;
   requestId: string | null;
+  /** Keyed hash of the client's IP, carried in the outbox envelope for the audit log. */
+  ipHash?: string | null;
   /** Writes a snapshot when the version crosses a multiple of this. */
   snapshotEvery: number;
   newId: () => string;
@@ -142,6 +144,7 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
         actor: { kind: options.ctx.actor.kind as DomainEvent["actor"]["kind"], id: options.ctx.actor.id },
         data: event.data,
         request_id: options.requestId,
+        ip_hash: options.ipHash ?? null,
       });
     }
     if (envelopes.length > 0) {

@@ -36,6 +36,8 @@ export interface DomainEvent<T extends Record<string, Json> = Record<string, Jso
   actor: Actor;
   data: T;
   request_id: string | null;
+  /** Keyed hash of the client's IP address (kernel/http/client-ip.ts), for the audit log. */
+  ip_hash?: string | null;
 }
 
 /** Appends one event to the outbox. Must run inside the caller's transaction. */

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { Principal } from "../../kernel/auth/types";
 import { createArgon2idHasher, randomToken, sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
+import { clientIpHash } from "../../kernel/http/client-ip";
 import type { Actor } from "../../kernel/outbox";
 import type { Ctx } from "./directory/types";
 
@@ -19,9 +20,9 @@ export function actorOf(principal: Principal | undefined): Actor {
   return { kind: principal.kind, id: principal.id };
 }
 
-/** The directory call context of a request: now, actor, request id. */
+/** The directory call context of a request: now, actor, request id, client IP hash. */
 export function ctxOf(c: Context<AppEnv>, actor: Actor = actorOf(c.var.principal)): Ctx {
-  return { now: new Date().toISOString(), actor, requestId: c.var.requestId };
+  return { now: new Date().toISOString(), actor, requestId: c.var.requestId, ipHash: clientIpHash(c) };
 }
 
 const ENV_TAG: Record<string, string> = { development: "dev", test: "test", staging: "stg", production: "live" };

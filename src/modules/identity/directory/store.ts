@@ -62,6 +62,7 @@ export class DirectoryStore {
       actor: ctx.actor,
       data,
       request_id: ctx.requestId,
+      ip_hash: ctx.ipHash ?? null,
     });
   }
 

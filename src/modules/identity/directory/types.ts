@@ -5,6 +5,8 @@ export interface Ctx {
   now: string;
   actor: Actor;
   requestId: string | null;
+  /** Keyed hash of the client's IP (kernel/http/client-ip.ts); absent off the request path. */
+  ipHash?: string | null;
 }
 
 /** Expected failures cross the RPC boundary as values. */

@@ -1,0 +1,39 @@
+import type { Context } from "hono";
+import { hash } from "../crypto/hash";
+import type { AppEnv } from "../env";
+
+const encoder = new TextEncoder();
+const HASH_BYTES = 16;
+
+// Per-isolate cache of the hashing key, keyed by the secret it is derived from.
+let derived: { secret: string; key: Uint8Array } | undefined;
+
+function ipKey(secret: string): Uint8Array {
+  if (derived?.secret !== secret) {
+    derived = {
+      secret,
+      key: hash.blake2b(encoder.encode(secret), { key: encoder.encode("plinth ip hash"), outLen: 32 }),
+    };
+  }
+  return derived.key;
+}
+
+/**
+ * The audit log's `ip_hash` of the request's client: hex BLAKE2b-128 of
+ * `<tenant id>\0<ip>`, keyed by a key derived from `PLATFORM_ROOT_KEY`. Keyed,
+ * because the IPv4 space is small enough to hash exhaustively; salted by the
+ * tenant, so the same address is not linkable across tenants. Null without a
+ * tenant or when the runtime did not report the client's address
+ * (`CF-Connecting-IP`, set by Cloudflare's edge and by `wrangler dev`).
+ *
+ * @example
+ * const ctx = { now, actor, requestId: c.var.requestId, ipHash: clientIpHash(c) };
+ */
+export function clientIpHash(c: Context<AppEnv>): string | null {
+  const ip = c.req.header("cf-connecting-ip")?.trim();
+  const tenantId = c.var.tenant?.id;
+  const secret = c.var.config.platformRootKey;
+  if (!ip || ip.length > 64 || !tenantId || !secret) return null;
+  const digest = hash.blake2b(encoder.encode(`${tenantId}\u0000${ip}`), { key: ipKey(secret), outLen: HASH_BYTES });
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
