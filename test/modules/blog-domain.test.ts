@@ -40,8 +40,8 @@ describe("create", () => {
     given(postDecider, [created, published]).when(create).thenError("post_exists");
   });
 
-  it("rejects a create on a deleted post with post_not_found", () => {
-    given(postDecider, [created, deleted]).when(create).thenError("post_not_found");
+  it("rejects a create on a deleted post with not_found", () => {
+    given(postDecider, [created, deleted]).when(create).thenError("not_found");
   });
 });
 
@@ -74,10 +74,10 @@ describe("update", () => {
     expect(state).toMatchObject({ status: "published", content: "", updated_at: T2, published_at: T1 });
   });
 
-  it("rejects an update of a deleted or never-created post with post_not_found", () => {
-    given(postDecider, [created, deleted]).when({ type: "update", title: "Back" }).thenError("post_not_found");
-    given(postDecider, []).when({ type: "update", title: "Ghost" }).thenError("post_not_found");
-    given(postDecider, []).when({ type: "update" }).thenError("post_not_found");
+  it("rejects an update of a deleted or never-created post with not_found", () => {
+    given(postDecider, [created, deleted]).when({ type: "update", title: "Back" }).thenError("not_found");
+    given(postDecider, []).when({ type: "update", title: "Ghost" }).thenError("not_found");
+    given(postDecider, []).when({ type: "update" }).thenError("not_found");
   });
 });
 
@@ -91,10 +91,10 @@ describe("publish", () => {
     given(postDecider, [created, published]).when({ type: "publish" }).thenError("post_already_published");
   });
 
-  it("rejects publishing a deleted or never-created post with post_not_found", () => {
-    given(postDecider, [created, deleted]).when({ type: "publish" }).thenError("post_not_found");
-    given(postDecider, [created, published, deleted]).when({ type: "publish" }).thenError("post_not_found");
-    given(postDecider, []).when({ type: "publish" }).thenError("post_not_found");
+  it("rejects publishing a deleted or never-created post with not_found", () => {
+    given(postDecider, [created, deleted]).when({ type: "publish" }).thenError("not_found");
+    given(postDecider, [created, published, deleted]).when({ type: "publish" }).thenError("not_found");
+    given(postDecider, []).when({ type: "publish" }).thenError("not_found");
   });
 });
 
@@ -106,9 +106,9 @@ describe("delete", () => {
     );
   });
 
-  it("rejects deleting twice, or a never-created post, with post_not_found", () => {
-    given(postDecider, [created, deleted]).when({ type: "delete" }).thenError("post_not_found");
-    given(postDecider, []).when({ type: "delete" }).thenError("post_not_found");
+  it("rejects deleting twice, or a never-created post, with not_found", () => {
+    given(postDecider, [created, deleted]).when({ type: "delete" }).thenError("not_found");
+    given(postDecider, []).when({ type: "delete" }).thenError("not_found");
   });
 });
 
@@ -168,7 +168,6 @@ describe("error codes", () => {
   it("declares each rule's code with its status", () => {
     const statuses = Object.fromEntries(Object.entries(blogErrors).map(([code, spec]) => [code, spec.status]));
     expect(statuses).toEqual({
-      post_not_found: 404,
       post_exists: 409,
       post_already_published: 409,
       post_update_empty: 400,
@@ -219,7 +218,7 @@ describe("any sequence of commands", () => {
           if (!parsed.success) continue;
           const decision = postDecider.decide(parsed.data, state, at(now));
           if (!decision.ok) {
-            expect(Object.keys(blogErrors)).toContain(decision.error.code);
+            expect([...Object.keys(blogErrors), "not_found"]).toContain(decision.error.code);
             continue;
           }
           expect(state.status).not.toBe("deleted");
@@ -242,7 +241,7 @@ describe("any sequence of commands", () => {
         expect(isAuthor(state, state.author_id)).toBe(state.status === "draft" || state.status === "published");
         if (state.status === "deleted") {
           for (const command of EVERY_COMMAND) {
-            expect(postDecider.decide(command, state, at(T2))).toMatchObject({ error: { code: "post_not_found" } });
+            expect(postDecider.decide(command, state, at(T2))).toMatchObject({ error: { code: "not_found" } });
           }
         }
       }),

@@ -76,6 +76,7 @@ describe("blog over HTTP", () => {
     expect(after).not.toContain(post.id);
     const again = await call(`/api/v1/blog/posts/${post.id}`, { method: "DELETE", token: t.adminKey });
     expect(again.status).toBe(404);
+    expect(again.body.code).toBe("not_found");
   });
 
   it("the author may edit their own post; another member may not; the permission may", async () => {
@@ -137,14 +138,23 @@ describe("blog over HTTP", () => {
       body: { title: "B" },
     });
     expect(garbage.status).toBe(400);
-    expect((await call("/api/v1/blog/posts/nope?consistency=strong", { token: a.adminKey })).status).toBe(404);
-    expect((await call(`/api/v1/blog/posts/${id}?consistency=strong`, { token: b.adminKey })).status).toBe(404);
+    for (const [path, token] of [
+      ["/api/v1/blog/posts/nope?consistency=strong", a.adminKey],
+      ["/api/v1/blog/posts/nope", a.adminKey],
+      [`/api/v1/blog/posts/${id}?consistency=strong`, b.adminKey],
+      [`/api/v1/blog/posts/${id}`, b.adminKey],
+    ] as const) {
+      const res = await call(path, { token });
+      expect(res.status, path).toBe(404);
+      expect(res.body.code, path).toBe("not_found");
+    }
     const foreignPatch = await call(`/api/v1/blog/posts/${id}`, {
       method: "PATCH",
       token: b.adminKey,
       body: { title: "B" },
     });
     expect(foreignPatch.status).toBe(404);
+    expect(foreignPatch.body.code).toBe("not_found");
     const empty = await call(`/api/v1/blog/posts/${id}`, { method: "PATCH", token: a.adminKey, body: {} });
     expect(empty.status).toBe(400);
   });

@@ -4,6 +4,7 @@ import { can, principalOf, recordDenial, tenantOf } from "../auth/guards";
 import type { Principal } from "../auth/types";
 import type { AppEnv } from "../env";
 import { AppError, type ErrorCodeSpec } from "../errors";
+import { KERNEL_ERROR_CODES, type KernelErrorCode } from "../errors/codes";
 import type { AggregateReply } from "../events/aggregate-store";
 import type { Decider, NewEvent } from "../events/decider";
 import { clientIpHash } from "../http/client-ip";
@@ -54,7 +55,10 @@ function toAppError(
   if (error.code === "validation_failed" && "errors" in error) {
     return new AppError("validation_failed", { detail: error.message, errors: error.errors });
   }
-  const spec = codes[error.code];
+  // A decider may reject with a kernel code (e.g. not_found) or one its module declared.
+  const spec =
+    codes[error.code] ??
+    (Object.hasOwn(KERNEL_ERROR_CODES, error.code) ? KERNEL_ERROR_CODES[error.code as KernelErrorCode] : undefined);
   if (spec) return new AppError(error.code, { detail: error.message, spec });
   return new AppError("internal", { cause: new Error(`undeclared domain error ${error.code}`) });
 }

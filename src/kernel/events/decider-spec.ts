@@ -43,7 +43,7 @@ export interface GivenStep<C extends { type: string }, E extends NewEvent, S> {
  * given(postDecider, [created]).when({ type: "publish" }, ctx).then([
  *   { type: "blog.post.published", data: { published_at: ctx.now } },
  * ]);
- * given(postDecider, []).when({ type: "publish" }).thenError("post_not_found");
+ * given(postDecider, []).when({ type: "publish" }).thenError("not_found");
  */
 export function given<C extends { type: string }, E extends NewEvent, S>(
   decider: Decider<C, E, S>,

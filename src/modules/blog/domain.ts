@@ -3,7 +3,7 @@
  * rules between them. No Workers, Hono or drizzle imports: the Aggregate DO
  * stores the events, checks If-Match and bumps versions; the command bus
  * checks who may act (see {@link isAuthor}). Deleted posts are gone for
- * clients: every command on one answers `post_not_found`, as for a post that
+ * clients: every command on one answers `not_found`, as for a post that
  * never existed, and the stream is never reopened.
  */
 import { z } from "zod";
@@ -129,12 +129,12 @@ export const initialPostState: PostState = Object.freeze({
 });
 
 const fail = (code: BlogErrorCode, message: string) => reject(code, message);
-const notFound = () => fail("post_not_found", "the post does not exist");
+const notFound = () => fail("not_found", "the post does not exist");
 
 /**
  * Decides a Post command. Rules, in order: a deleted post rejects everything
- * with `post_not_found`; `create` needs a new stream (`post_exists`); every
- * other command needs a created post (`post_not_found`); `update` needs a
+ * with `not_found`; `create` needs a new stream (`post_exists`); every
+ * other command needs a created post (`not_found`); `update` needs a
  * field (`post_update_empty`); `publish` needs a draft (`post_already_published`).
  *
  * @example

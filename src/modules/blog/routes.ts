@@ -20,7 +20,7 @@ import { fromRow, fromState, PostSchema, type PostView } from "./views";
 const tags = ["blog"];
 const security = [{ bearer: [] }];
 const ifMatchHeader = z.object({ "if-match": z.string().optional() });
-const notFound = () => new AppError("post_not_found", { detail: "no such post", spec: blogErrors.post_not_found });
+const notFound = () => new AppError("not_found", { detail: "no such post" });
 
 /** The author rule: the author may act without the permission. A missing post is left to the decider (404). */
 const authorRule = (state: PostState, principal: Principal) =>
