@@ -30,6 +30,24 @@ export const devMailboxNotifier = (db: D1Database): Notifier => ({
 /** Whether the development mailbox exists in this environment. */
 export const mailboxEnabled = (environment: string) => environment === "development" || environment === "test";
 
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.localhost)$/;
+
+/**
+ * Whether `GET /api/v1/dev/mailbox` answers this request. The mailbox holds
+ * verification and reset tokens, so in `development` it answers only requests
+ * addressed to a loopback host (`wrangler dev`): a Worker deployed without
+ * `--env` (whose top-level ENVIRONMENT is development) does not hand out
+ * password-reset links to the internet. The test pool's environment serves any host.
+ *
+ * @example
+ * mailboxServes("development", new URL("http://127.0.0.1:8787/api/v1/dev/mailbox")); // true
+ * mailboxServes("development", new URL("https://plinth.example.workers.dev/api/v1/dev/mailbox")); // false
+ */
+export function mailboxServes(environment: string, url: URL): boolean {
+  if (environment === "test") return true;
+  return environment === "development" && LOOPBACK.test(url.hostname);
+}
+
 /**
  * The notifier of the request's environment. Staging and production have no
  * mail transport until one is configured here: the message is not sent, and

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { AppError } from "../../../kernel/errors";
 import { createRouter } from "../../../kernel/openapi/router";
-import { mailboxEnabled } from "../notifier";
+import { mailboxServes } from "../notifier";
 import { jsonResponse } from "../schemas";
 
 const MailSchema = z.object({
@@ -27,9 +27,11 @@ const mailbox = createRoute({
   responses: { 200: jsonResponse("messages", z.object({ items: z.array(MailSchema) })) },
 });
 
-/** `/api/v1/dev/mailbox`: exists only when ENVIRONMENT is development or test. */
+/** `/api/v1/dev/mailbox`: exists only in development on a loopback host, and in tests. */
 export const devRoutes = createRouter().openapi(mailbox, async (c) => {
-  if (!mailboxEnabled(c.var.config.environment)) throw new AppError("not_found", { detail: "no such route" });
+  if (!mailboxServes(c.var.config.environment, new URL(c.req.url))) {
+    throw new AppError("not_found", { detail: "no such route" });
+  }
   const tenant = tenantOf(c);
   const to = c.req.valid("query").to?.trim().toLowerCase();
   const { results } = await c.env.DB.prepare(
