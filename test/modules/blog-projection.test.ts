@@ -80,6 +80,29 @@ describe("post projection", () => {
     expect(await readRow(t.id, id)).toMatchObject({ title: "t3", content: "c3", status: "published", version: 5 });
     expect(await project(env, postProjection, last)).toBe("skipped");
   });
+
+  it("fills a gap longer than one page of the writer's events, page by page", async () => {
+    const t = await newTenant();
+    const { id, events } = await postWithHistory(t);
+    await clearRow(t.id, id);
+    const last = events.at(-1);
+    if (!last) throw new Error("no events");
+    // Pages of 2: versions 1-2, 3-4, then 5; stopping after one page would leave version 2.
+    expect(await project(env, postProjection, last, 2)).toBe("applied");
+    expect(await readRow(t.id, id)).toMatchObject({ title: "t3", status: "published", version: 5 });
+  });
+
+  it("refuses (so the message retries) an event whose predecessors its writer does not have", async () => {
+    const t = await newTenant();
+    const { id, events } = await postWithHistory(t);
+    await clearRow(t.id, id);
+    const last = events.at(-1);
+    if (!last) throw new Error("no events");
+    const ahead = { ...last, id: `${last.id}-ahead`, version: last.version + 3 };
+    await expect(project(env, postProjection, ahead)).rejects.toThrow(/has no version 6 at its writer/);
+    // What the writer had was applied; nothing beyond it was invented.
+    expect(await readRow(t.id, id)).toMatchObject({ version: 5 });
+  });
 });
 
 describe("aggregate outbox", () => {

@@ -19,33 +19,47 @@ export function parseStream(stream: string): { tenantId: string; type: string; i
   return { tenantId, type, id: rest.join("/") };
 }
 
+/** Events read from the writer per call while filling a gap. */
+export const CATCH_UP_PAGE = 1000;
+
 /**
  * Applies one delivered event so the read model ends up the same whatever the
  * delivery order and however often each event arrives: what it already has is
  * ignored; on a gap the missing events are read from the aggregate's single
- * writer and applied in order first.
+ * writer, `pageSize` at a time, and applied in order up to the delivered one.
+ * Throws (so the message is retried) when the writer does not have them.
  */
 export async function project(
   env: Env,
   projection: StreamProjection,
   event: DomainEvent,
+  pageSize: number = CATCH_UP_PAGE,
 ): Promise<"applied" | "skipped"> {
-  const position = await projection.position(env, event);
+  let position = await projection.position(env, event);
   if (event.version <= position) return "skipped";
   if (event.version === position + 1) {
     await projection.apply(env, event);
     return "applied";
   }
   const stream = parseStream(event.stream);
-  const missing = await env.AGGREGATE.getByName(event.stream).read({
-    stream,
-    fromVersion: position + 1,
-    limit: Math.min(event.version - position, 1000),
-  });
-  for (const raw of missing) {
-    const e = JSON.parse(raw) as DomainEvent;
-    if (e.version > event.version) break;
-    await projection.apply(env, e);
+  const writer = env.AGGREGATE.getByName(event.stream);
+  while (position < event.version) {
+    const page = await writer.read({
+      stream,
+      fromVersion: position + 1,
+      limit: Math.min(event.version - position, pageSize),
+    });
+    let advanced = false;
+    for (const raw of page) {
+      const e = JSON.parse(raw) as DomainEvent;
+      if (e.version !== position + 1 || e.version > event.version) break;
+      await projection.apply(env, e);
+      position = e.version;
+      advanced = true;
+    }
+    if (!advanced) {
+      throw new Error(`${projection.name}: ${event.stream} has no version ${position + 1} at its writer`);
+    }
   }
   return "applied";
 }
