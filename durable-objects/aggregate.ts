@@ -69,13 +69,16 @@ export class Aggregate extends DurableObject<Env> {
     return this.migrated;
   }
 
+  private pinnedStream(): string | null {
+    return this.ctx.storage.sql.exec<{ key: string }>("select key from stream").toArray()[0]?.key ?? null;
+  }
+
   private storeFor(raw: unknown): AggregateStore<{ type: string }, NewEvent, unknown> {
     const stream: StreamInfo = Stream.parse(raw);
     const key = `${stream.tenantId}/${stream.type}/${stream.id}`;
     if (this.store && this.streamKey === key) return this.store;
-    if (this.streamKey !== null && this.streamKey !== key) {
-      throw new Error(`this aggregate object serves ${this.streamKey}, not ${key}`);
-    }
+    const pinned = this.streamKey ?? (this.exists(false) ? this.pinnedStream() : null);
+    if (pinned !== null && pinned !== key) throw new Error(`this aggregate object serves ${pinned}, not ${key}`);
     const registered = deciders.get(stream.type);
     if (!registered) throw new Error(`no module declares the aggregate type "${stream.type}"`);
     this.store = new AggregateStore(this.ctx.storage, registered.decider, stream);
@@ -94,6 +97,7 @@ export class Aggregate extends DurableObject<Env> {
   }): AggregateReply {
     const store = this.storeFor(input.stream);
     this.exists(true);
+    this.ctx.storage.sql.exec("insert or ignore into stream (id, key) values (1, ?)", this.streamKey);
     const args = z
       .object({
         expectedVersion: z.number().int().min(0).optional(),

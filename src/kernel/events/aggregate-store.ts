@@ -14,6 +14,9 @@ export const AGGREGATE_SCHEMA: string[][] = [
     `create table snapshot (id integer primary key check (id = 1), version integer not null, state text not null)`,
     ...OUTBOX_SCHEMA,
   ],
+  // The stream the object serves, pinned on its first write: storage written for one
+  // aggregate must never answer for another, even after the object was evicted.
+  [`create table stream (id integer primary key check (id = 1), key text not null)`],
 ];
 
 /** Why a command was not applied; crosses the DO RPC boundary as a value. */
