@@ -6,4 +6,5 @@ export const MIGRATIONS: readonly string[] = [
   "0001_tenants_identity.sql",
   "0002_blog.sql",
   "0003_audit.sql",
+  "0004_processed_events_purge.sql",
 ];

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
+import { createQueueHandler, purgeProcessedEvents, retryDelaySeconds } from "../../src/kernel/events/queue";
 import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
 import type { EventMessage, ModuleDef } from "../../src/kernel/modules/types";
 
@@ -156,5 +156,48 @@ describe("consumer idempotency", () => {
     expect(seen).toEqual(["same-event-id"]);
     const row = await env.DB.prepare("select consumer from processed_events where event_id = 'same-event-id'").first();
     expect(row).toEqual({ consumer: "notes" });
+  });
+
+  it('keeps a module\'s typed and "*" subscriptions apart: both handle the same event once', async () => {
+    const order: string[] = [];
+    const both: ModuleDef = {
+      name: "twice",
+      version: "1.0.0",
+      events: {
+        subscribes: {
+          "notes.note.created": async (e) => void order.push(`typed:${e.id}`),
+          "*": async (e) => void order.push(`all:${e.id}`),
+        },
+      },
+    };
+    const handler = createQueueHandler([both]);
+    for (let i = 0; i < 2; i++) {
+      const batch = createMessageBatch("plinth-events", [
+        { id: `both-${i}`, timestamp: new Date(), attempts: 1, body: event("both-event") },
+      ]);
+      await handler(batch, env, createExecutionContext());
+    }
+    expect(order).toEqual(["typed:both-event", "all:both-event"]);
+  });
+
+  it("forgets processed ids only once no redelivery can arrive (15 days)", async () => {
+    const now = new Date("2026-06-30T12:00:00.000Z");
+    const at = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+    for (const [id, days] of [
+      ["old-16d", 16],
+      ["edge-14d", 14],
+      ["fresh-1h", 1 / 24],
+    ] as const) {
+      await env.DB.prepare(
+        "insert into processed_events (consumer, event_id, processed_at) values ('purge-test', ?, ?)",
+      )
+        .bind(id, at(days))
+        .run();
+    }
+    expect(await purgeProcessedEvents(env, now)).toBeGreaterThanOrEqual(1);
+    const { results } = await env.DB.prepare(
+      "select event_id from processed_events where consumer = 'purge-test' order by event_id",
+    ).all<{ event_id: string }>();
+    expect(results.map((r) => r.event_id)).toEqual(["edge-14d", "fresh-1h"]);
   });
 });

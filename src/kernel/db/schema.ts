@@ -1,8 +1,9 @@
-import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * Idempotency ledger of queue consumers: a consumer records each event id it
- * has applied, in the same D1 batch as its effect, and skips ids it has.
+ * has applied, right after its effect, and skips ids it has. Rows older than
+ * any possible redelivery are purged by the `events` module's hourly job.
  */
 export const processedEvents = sqliteTable(
   "processed_events",
@@ -11,7 +12,7 @@ export const processedEvents = sqliteTable(
     eventId: text("event_id").notNull(),
     processedAt: text("processed_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
+  (t) => [primaryKey({ columns: [t.consumer, t.eventId] }), index("processed_events_processed_at").on(t.processedAt)],
 );
 
 /**

@@ -11,6 +11,19 @@ const EventEnvelope = z.looseObject({
   tenant_id: z.string().min(1).max(200),
 });
 
+/**
+ * How long a processed event id is remembered: Queues keep a message at most
+ * 14 days, so no redelivery can arrive later than that; one more day of margin.
+ */
+export const PROCESSED_RETENTION_DAYS = 15;
+
+/** Forgets processed event ids older than {@link PROCESSED_RETENTION_DAYS}; returns how many. */
+export async function purgeProcessedEvents(env: Env, now: Date = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - PROCESSED_RETENTION_DAYS * 86_400_000).toISOString();
+  const result = await env.DB.prepare("delete from processed_events where processed_at < ?").bind(cutoff).run();
+  return result.meta.changes ?? 0;
+}
+
 /** Exponential backoff for a message's next attempt: 2, 4, 8 … 300 s. */
 export function retryDelaySeconds(attempts: number): number {
   return Math.min(2 ** Math.max(attempts, 1), 300);
@@ -63,10 +76,13 @@ async function markProcessed(env: Env, consumer: string, eventId: string): Promi
  * type, after the type's own subscribers.
  */
 export function createQueueHandler(modules: readonly ModuleDef[]) {
-  const routes = new Map<string, { module: string; handle: EventSubscriber }[]>();
+  // `consumer` keys the idempotency ledger: one per subscription, so a module that
+  // subscribes to a type and to "*" has each handler recorded on its own.
+  const routes = new Map<string, { module: string; consumer: string; handle: EventSubscriber }[]>();
   for (const m of modules) {
     for (const [type, handle] of Object.entries(m.events?.subscribes ?? {})) {
-      routes.set(type, [...(routes.get(type) ?? []), { module: m.name, handle }]);
+      const consumer = type === "*" ? `${m.name}:*` : m.name;
+      routes.set(type, [...(routes.get(type) ?? []), { module: m.name, consumer, handle }]);
     }
   }
 
@@ -102,9 +118,9 @@ export function createQueueHandler(modules: readonly ModuleDef[]) {
         const event = parsed.data as EventMessage;
         for (const sub of [...(routes.get(event.type) ?? []), ...(routes.get("*") ?? [])]) {
           // Idempotent per consumer: an event id a subscriber has handled is skipped on redelivery.
-          if (await alreadyProcessed(env, sub.module, event.id)) continue;
+          if (await alreadyProcessed(env, sub.consumer, event.id)) continue;
           await sub.handle(event, { ...runtime, log: mlog.child({ subscriber: sub.module, event_type: event.type }) });
-          await markProcessed(env, sub.module, event.id);
+          await markProcessed(env, sub.consumer, event.id);
         }
         message.ack();
       } catch (error) {

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { requirePermission, tenantOf } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
+import { purgeProcessedEvents } from "../../kernel/events/queue";
 import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { IdParam, jsonResponse, listOf, PageQuery } from "../identity/schemas";
@@ -87,7 +88,10 @@ const routes = createRouter()
     return c.body(null, 202);
   });
 
-/** The `events` module: the dead-letter admin API over the kernel's queue consumer. */
+/**
+ * The `events` module: the dead-letter admin API over the kernel's queue
+ * consumer, and the hourly purge of its idempotency ledger.
+ */
 export const events = () =>
   ({
     name: "events",
@@ -96,4 +100,14 @@ export const events = () =>
     base_path: "/admin",
     permissions: ["admin.events.read", "admin.events.write"],
     routes,
+    jobs: [
+      {
+        name: "purge-processed",
+        cron: "0 * * * *",
+        async run({ env, log }) {
+          const purged = await purgeProcessedEvents(env);
+          if (purged > 0) log.info("processed event ids purged", { purged });
+        },
+      },
+    ],
   }) satisfies ModuleDef;
