@@ -358,7 +358,13 @@ export class TenantDirectory extends DurableObject<Env> {
     if (row) return row.destroyed_at === null ? row.seed : null;
     if (!create) return null;
     const seed = base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
-    this.store.sql.exec("insert into key_material (id, seed, created_at) values (1, ?, ?)", seed, now);
+    const ctx: Ctx = { now, actor: { kind: "system", id: null }, requestId: null };
+    this.store.tx(() => {
+      this.store.sql.exec("insert into key_material (id, seed, created_at) values (1, ?, ?)", seed, now);
+      // The event says that key material exists, never what it is.
+      this.store.emit(ctx, "identity.keys.created", "keys", {});
+    });
+    this.committed(null);
     return seed;
   }
 
@@ -377,11 +383,18 @@ export class TenantDirectory extends DurableObject<Env> {
     this.committed(null);
   }
 
-  updateSettings(input: { require_verified_email?: boolean }): void {
-    const settings = parse(z.object({ require_verified_email: z.boolean().optional() }), input);
-    if (settings.require_verified_email !== undefined) {
-      this.store.setSetting("require_verified_email", String(settings.require_verified_email));
-    }
+  /** Changes tenant settings; records `identity.settings.updated` with what changed. */
+  updateSettings(input: { ctx: Ctx; require_verified_email?: boolean }): void {
+    const { ctx, ...settings } = parse(
+      z.object({ ctx: CtxSchema, require_verified_email: z.boolean().optional() }),
+      input,
+    );
+    if (settings.require_verified_email === undefined) return;
+    const value = settings.require_verified_email;
+    this.store.tx(() => {
+      this.store.setSetting("require_verified_email", String(value));
+      this.store.emit(ctx, "identity.settings.updated", "settings", { require_verified_email: value });
+    });
     this.committed(null);
   }
 

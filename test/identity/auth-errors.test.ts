@@ -145,11 +145,24 @@ describe("auth (errors)", () => {
   it("a tenant requiring verified emails refuses unverified logins", async () => {
     const t = await newTenant();
     await register(t.slug, "unverified@example.com");
-    await env.TENANT_DIRECTORY.getByName(t.id).updateSettings({ require_verified_email: true });
+    const ctx = {
+      now: new Date().toISOString(),
+      actor: { kind: "platform" as const, id: "platform" },
+      requestId: null,
+    };
+    await env.TENANT_DIRECTORY.getByName(t.id).updateSettings({ ctx, require_verified_email: true });
     const res = await call("/api/v1/auth/login", {
       tenant: t.slug,
       body: { email: "unverified@example.com", password: PASSWORD },
     });
     expect(res.status).toBe(403);
+    // The change itself is an event, so it reaches the audit log.
+    let recorded: unknown[] = [];
+    for (let i = 0; i < 100 && recorded.length === 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      const audit = await call("/api/v1/admin/audit?action=identity.settings.updated", { token: t.adminKey });
+      recorded = audit.body.items as unknown[];
+    }
+    expect(recorded).toHaveLength(1);
   });
 });
