@@ -93,9 +93,17 @@ export async function dispatch<C extends { type: string }, S>(
     }
     // (3) authorization
     const principal = principalOf(c, "user", "api_key");
+    let expectedVersion = request.expectedVersion;
     if (!can(principal, request.permission)) {
       const rule = request.ownership;
-      const owns = rule ? rule((await readAggregate<S>(c.env, tenant.id, type, request.id)).state, principal) : false;
+      let owns = false;
+      if (rule) {
+        const current = await readAggregate<S>(c.env, tenant.id, type, request.id);
+        owns = rule(current.state, principal);
+        // Allowed by the state at this version only: the write must apply to that same
+        // version, so a change in between (say, of the owner) makes it a 412, not a bypass.
+        expectedVersion ??= current.version;
+      }
       if (!owns) {
         recordDenial(c, tenant, principal, request.permission);
         throw new AppError("forbidden", { detail: `missing permission ${request.permission}` });
@@ -105,7 +113,7 @@ export async function dispatch<C extends { type: string }, S>(
     const reply = await aggregateStub(c.env, tenant.id, type, request.id).handle({
       stream: { tenantId: tenant.id, type, id: request.id },
       command: parsed.data,
-      expectedVersion: request.expectedVersion,
+      expectedVersion,
       actor: { kind: principal.kind, id: principal.id },
       requestId: c.var.requestId,
       ipHash: clientIpHash(c),

@@ -1,0 +1,88 @@
+// The command bus's steps against a stand-in aggregate namespace: what reaches the
+// writer, and in which order validation and authorization refuse.
+import { describe, expect, it } from "vitest";
+import type { Principal } from "../../src/kernel/auth/types";
+import { dispatch, ifMatch } from "../../src/kernel/cqrs/command-bus";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { createRouter } from "../../src/kernel/openapi/router";
+import { isAuthor, postDecider } from "../../src/modules/blog/domain";
+import { blogErrors } from "../../src/modules/blog/errors";
+import { expectProblem, testApp } from "../helpers";
+
+const TENANT = { id: "t-bus", slug: "bus", name: "Bus", plan: "free", status: "active" };
+const user = (id: string, grants: string[]): Principal => ({
+  kind: "user",
+  id,
+  tenantId: TENANT.id,
+  roles: [],
+  grants,
+});
+
+/** A stand-in for env.AGGREGATE: one post owned by `u-author` at version 7; records every handle call. */
+function fakeAggregates() {
+  const handled: { expectedVersion?: number; command: unknown }[] = [];
+  const state = { ...postDecider.initialState, status: "draft", author_id: "u-author", title: "t", content: "c" };
+  const stub = {
+    state: async () => ({ version: 7, state: JSON.stringify(state) }),
+    handle: async (input: { expectedVersion?: number; command: unknown }) => {
+      handled.push({ expectedVersion: input.expectedVersion, command: input.command });
+      return { ok: true, version: 8, state: JSON.stringify(state), events: 1 };
+    },
+  };
+  return { namespace: { getByName: () => stub }, handled };
+}
+
+function busApp(principal: Principal) {
+  const fake = fakeAggregates();
+  const routes = createRouter().patch("/posts/:id", async (c) => {
+    c.set("tenant", TENANT as never);
+    c.set("principal", principal);
+    const result = await dispatch(c, {
+      decider: postDecider,
+      id: c.req.param("id"),
+      command: await c.req.json(),
+      expectedVersion: ifMatch(c),
+      permission: "blog.post.update",
+      ownership: (s, p) => isAuthor(s, p.id),
+      errors: blogErrors,
+    });
+    return c.json({ version: result.version });
+  });
+  const probe: ModuleDef = { name: "probe", version: "1.0.0", routes };
+  const { fetch } = testApp([probe], { AGGREGATE: fake.namespace });
+  const patch = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch("/api/v1/probe/posts/p1", {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+  return { patch, handled: fake.handled };
+}
+
+describe("command bus", () => {
+  it("an owner allowed by the aggregate's state writes only at the version that state had", async () => {
+    const { patch, handled } = busApp(user("u-author", []));
+    expect((await patch({ type: "update", title: "new" })).status).toBe(200);
+    expect(handled).toEqual([{ expectedVersion: 7, command: { type: "update", title: "new" } }]);
+  });
+
+  it("a holder of the permission is not pinned to a version, unless it sends If-Match", async () => {
+    const { patch, handled } = busApp(user("u-editor", ["blog.post.update"]));
+    expect((await patch({ type: "update", title: "a" })).status).toBe(200);
+    expect((await patch({ type: "update", title: "b" }, { "if-match": '"5"' })).status).toBe(200);
+    expect(handled.map((h) => h.expectedVersion)).toEqual([undefined, 5]);
+  });
+
+  it("refuses a non-owner without the permission, naming it, and writes nothing", async () => {
+    const { patch, handled } = busApp(user("u-other", ["blog.post.read"]));
+    const body = await expectProblem(await patch({ type: "update", title: "x" }), 403, "forbidden");
+    expect(body.detail).toBe("missing permission blog.post.update");
+    expect(handled).toEqual([]);
+  });
+
+  it("validates before it authorizes: an invalid command is a 400 even for a caller who may not act", async () => {
+    const { patch, handled } = busApp(user("u-other", []));
+    await expectProblem(await patch({ type: "update", title: "" }), 400, "validation_failed");
+    expect(handled).toEqual([]);
+  });
+});
