@@ -86,6 +86,30 @@ describe("API keys", () => {
     expect(past.status).toBe(400);
   });
 
+  it("records when a key was last used, off the response path", async () => {
+    const t = await newTenant();
+    const created = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "reader", scopes: ["identity.user.read"] },
+    });
+    const key = created.body as { id: string; key: string; last_used_at?: string | null };
+    const lastUsed = async () => {
+      const list = await call("/api/v1/admin/api-keys?limit=100", { token: t.adminKey });
+      return (list.body.items as { id: string; last_used_at: string | null }[]).find((k) => k.id === key.id)
+        ?.last_used_at;
+    };
+    expect(await lastUsed()).toBeNull();
+    const before = new Date().toISOString();
+    expect((await call("/api/v1/users", { token: key.key })).status).toBe(200);
+    let seen: string | null | undefined = null;
+    for (let i = 0; i < 100 && !seen; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 20));
+      seen = await lastUsed();
+    }
+    expect(seen).toBeTruthy();
+    expect(String(seen) >= before.slice(0, 19)).toBe(true);
+  });
+
   it("another tenant's key id answers 404", async () => {
     const a = await newTenant();
     const b = await newTenant();
