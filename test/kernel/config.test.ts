@@ -16,11 +16,17 @@ describe("configuration", () => {
   });
 
   it("reports every bad or missing variable by name", () => {
-    const { DB: _db, ...rest } = env as unknown as Record<string, unknown>;
+    const { DB: _db, AUDIT_LOG: _audit, ...rest } = env as unknown as Record<string, unknown>;
     const result = parseConfig({ ...rest, ENVIRONMENT: "prod", MAX_BODY_BYTES: "lots", LOG_LEVEL: "loud" });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.issues.map((i) => i.variable).sort()).toEqual(["DB", "ENVIRONMENT", "LOG_LEVEL", "MAX_BODY_BYTES"]);
+    expect(result.issues.map((i) => i.variable).sort()).toEqual([
+      "AUDIT_LOG",
+      "DB",
+      "ENVIRONMENT",
+      "LOG_LEVEL",
+      "MAX_BODY_BYTES",
+    ]);
   });
 
   it("fails every request with config_invalid, naming the variable but never its value", async () => {

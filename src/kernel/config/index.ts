@@ -48,6 +48,7 @@ const ConfigSchema = z.object({
   DB: binding("D1"),
   TENANT_DIRECTORY: binding("Durable Object namespace"),
   AGGREGATE: binding("Durable Object namespace"),
+  AUDIT_LOG: binding("Durable Object namespace"),
   EVENTS: binding("Queue"),
   FILES: binding("R2"),
 });
