@@ -34,6 +34,8 @@ const EXPORTS = [
   "xchacha20poly1305_seal",
   "xchacha20poly1305_open",
   "blake2b",
+  "chacha20",
+  "poly1305",
 ];
 
 const FLAGS = [

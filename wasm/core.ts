@@ -34,6 +34,15 @@ export interface CryptoCore {
   xchacha20poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad?: Uint8Array): Uint8Array;
   /** BLAKE2b (RFC 7693), optionally keyed, with a digest of 1..64 bytes. */
   blake2b(message: Uint8Array, options?: Blake2bOptions): Uint8Array;
+  /**
+   * ChaCha20 (RFC 8439 section 2.4): `data` xor the keystream of the 32-byte key and the
+   * 12-byte nonce from block `counter` (0..2^32-1). Encrypts and decrypts. The last block
+   * used must not pass 2^32-1 (a RangeError otherwise). A raw stream cipher, with no
+   * authentication: for the protocol tests and building blocks, not for storing data.
+   */
+  chacha20(key: Uint8Array, nonce: Uint8Array, counter: number, data: Uint8Array): Uint8Array;
+  /** Poly1305 (RFC 8439 section 2.5): the 16-byte tag of `message` under a 32-byte one-time key. */
+  poly1305(key: Uint8Array, message: Uint8Array): Uint8Array;
 }
 
 /** The exports of core.wasm; keep in step with wasm/core.zig. */
@@ -71,11 +80,15 @@ interface CoreExports {
     out: number,
   ): number;
   blake2b(outLen: number, key: number, keyLen: number, msg: number, msgLen: number, out: number): number;
+  chacha20(key: number, nonce: number, counter: number, msg: number, msgLen: number, out: number): number;
+  poly1305(key: number, msg: number, msgLen: number, out: number): number;
 }
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
 export const TAG_BYTES = 16;
+export const CHACHA20_NONCE_BYTES = 12;
+export const POLY1305_KEY_BYTES = 32;
 
 const STATUS_OK = 0;
 const STATUS_BAD_ARGS = -1;
@@ -83,6 +96,7 @@ const STATUS_AUTH_FAILED = -2;
 const STATUS_OUT_OF_MEMORY = -3;
 
 const U32_MAX = 0xffff_ffff;
+const CHACHA20_BLOCK = 64;
 const U24_MAX = 0xff_ffff;
 const ARGON2_MIN_SALT = 8;
 const ARGON2_MIN_OUT = 4;
@@ -224,6 +238,53 @@ export function createCore(instantiate: () => WebAssembly.Instance): CryptoCore 
         const status = x.blake2b(outLen, base, key.length, msgAt, message.length, out);
         if (status !== STATUS_OK) return status;
         return memory(x).slice(out, out + outLen);
+      });
+    },
+
+    chacha20(key, nonce, counter, data) {
+      bytes("key", key);
+      bytes("nonce", nonce);
+      bytes("data", data);
+      if (key.length !== KEY_BYTES) throw new RangeError(`key must be ${KEY_BYTES} bytes, got ${key.length}`);
+      if (nonce.length !== CHACHA20_NONCE_BYTES) {
+        throw new RangeError(`nonce must be ${CHACHA20_NONCE_BYTES} bytes, got ${nonce.length}`);
+      }
+      integer("counter", counter, 0, U32_MAX);
+      const blocks = Math.ceil(data.length / CHACHA20_BLOCK);
+      if (blocks > 0 && counter + blocks - 1 > U32_MAX) {
+        throw new RangeError(
+          `counter ${counter} + ${blocks} blocks of data would pass the last block counter 2^32-1 (the 32-bit counter must not wrap)`,
+        );
+      }
+      return run("chacha20", KEY_BYTES + CHACHA20_NONCE_BYTES + 2 * data.length, (x, base) => {
+        const mem = memory(x);
+        const nonceAt = base + KEY_BYTES;
+        const msgAt = nonceAt + CHACHA20_NONCE_BYTES;
+        const out = msgAt + data.length;
+        mem.set(key, base);
+        mem.set(nonce, nonceAt);
+        mem.set(data, msgAt);
+        const status = x.chacha20(base, nonceAt, counter, msgAt, data.length, out);
+        if (status !== STATUS_OK) return status;
+        return memory(x).slice(out, out + data.length);
+      });
+    },
+
+    poly1305(key, message) {
+      bytes("key", key);
+      bytes("message", message);
+      if (key.length !== POLY1305_KEY_BYTES) {
+        throw new RangeError(`key must be ${POLY1305_KEY_BYTES} bytes, got ${key.length}`);
+      }
+      return run("poly1305", POLY1305_KEY_BYTES + message.length + TAG_BYTES, (x, base) => {
+        const mem = memory(x);
+        const msgAt = base + POLY1305_KEY_BYTES;
+        const out = msgAt + message.length;
+        mem.set(key, base);
+        mem.set(message, msgAt);
+        const status = x.poly1305(base, msgAt, message.length, out);
+        if (status !== STATUS_OK) return status;
+        return memory(x).slice(out, out + TAG_BYTES);
       });
     },
   };

@@ -1,6 +1,7 @@
-//! plinth's WebAssembly crypto core: Argon2id, XChaCha20-Poly1305 and BLAKE2b from
-//! Zig's standard library, for wasm32-freestanding. Built by `node wasm/build.mjs`;
-//! used only through the typed wrapper in wasm/core.ts.
+//! plinth's WebAssembly crypto core, for wasm32-freestanding: Argon2id and BLAKE2b from
+//! Zig's standard library; XChaCha20-Poly1305 (aead.zig) over a simd128 ChaCha20
+//! (chacha.zig) and a radix-2^26 Poly1305 (poly1305.zig), also exported on their own.
+//! Built by `node wasm/build.mjs`; used only through the typed wrapper in wasm/core.ts.
 //!
 //! Memory model: one bump arena above everything the linker placed in memory (the
 //! stack comes first, then static data). The host asks for space with `arena_alloc`,
@@ -21,17 +22,23 @@
 const std = @import("std");
 
 const argon2 = std.crypto.pwhash.argon2;
-const XChaCha20Poly1305 = std.crypto.aead.chacha_poly.XChaCha20Poly1305;
+const aead = @import("aead.zig");
+const chacha = @import("chacha.zig");
+const Poly1305 = @import("poly1305.zig").Poly1305;
 const Blake2b512 = std.crypto.hash.blake2.Blake2b512;
 
 const page_bytes: usize = 65536;
 const arena_align: usize = 16;
 
 /// Stack bytes zeroed after each operation: a bound on what the deepest call chain of
-/// that operation uses, with room to spare. Measured with Zig 0.16.0 ReleaseFast: AEAD
-/// 480 bytes, BLAKE2b 576, Argon2id 4432 (whatever the sizes and parameters). The
-/// residue tests (test/wasm, test/node/wasm.test.ts) fail if an operation outgrows them.
-const burn_bytes_aead: usize = 2048;
+/// that operation uses, with room to spare. Measured with Zig 0.16.0 ReleaseFast (stack
+/// filled with a pattern, then the lowest overwritten byte found after a call, over
+/// sizes 0..5000 B): seal 1728 bytes, open 1024, ChaCha20 640, Poly1305 under 128,
+/// BLAKE2b 576, Argon2id 4432 (whatever the sizes and parameters). The residue tests
+/// (test/wasm, test/node/wasm.test.ts) fail if an operation outgrows them.
+const burn_bytes_aead: usize = 4096;
+const burn_bytes_chacha20: usize = 2048;
+const burn_bytes_poly1305: usize = 2048;
 const burn_bytes_blake2b: usize = 2048;
 const burn_bytes_argon2: usize = 8192;
 
@@ -207,14 +214,15 @@ export fn xchacha20poly1305_seal(
 }
 
 noinline fn sealImpl(key: usize, nonce: usize, ad: usize, ad_len: usize, msg: usize, msg_len: usize, out: usize) Status {
-    const k = arenaSlice(key, XChaCha20Poly1305.key_length) orelse return .bad_args;
-    const n = arenaSlice(nonce, XChaCha20Poly1305.nonce_length) orelse return .bad_args;
+    const k = arenaSlice(key, aead.key_length) orelse return .bad_args;
+    const n = arenaSlice(nonce, aead.nonce_length) orelse return .bad_args;
     const a = arenaSlice(ad, ad_len) orelse return .bad_args;
     const m = arenaSlice(msg, msg_len) orelse return .bad_args;
-    const sealed_len, const overflow = @addWithOverflow(msg_len, XChaCha20Poly1305.tag_length);
+    const sealed_len, const overflow = @addWithOverflow(msg_len, aead.tag_length);
     if (overflow != 0) return .bad_args;
     const o = arenaSlice(out, sealed_len) orelse return .bad_args;
-    XChaCha20Poly1305.encrypt(o[0..msg_len], o[msg_len..][0..XChaCha20Poly1305.tag_length], m, a, n[0..XChaCha20Poly1305.nonce_length].*, k[0..XChaCha20Poly1305.key_length].*);
+    if (!disjointOrSame(o[0..msg_len], m)) return .bad_args;
+    aead.seal(o[0..msg_len], o[msg_len..][0..aead.tag_length], m, a, k[0..aead.key_length], n[0..aead.nonce_length]);
     return .ok;
 }
 
@@ -235,16 +243,66 @@ export fn xchacha20poly1305_open(
 }
 
 noinline fn openImpl(key: usize, nonce: usize, ad: usize, ad_len: usize, sealed: usize, sealed_len: usize, out: usize) Status {
-    const tag_len = XChaCha20Poly1305.tag_length;
+    const tag_len = aead.tag_length;
     if (sealed_len < tag_len) return .bad_args;
     const msg_len = sealed_len - tag_len;
-    const k = arenaSlice(key, XChaCha20Poly1305.key_length) orelse return .bad_args;
-    const n = arenaSlice(nonce, XChaCha20Poly1305.nonce_length) orelse return .bad_args;
+    const k = arenaSlice(key, aead.key_length) orelse return .bad_args;
+    const n = arenaSlice(nonce, aead.nonce_length) orelse return .bad_args;
     const a = arenaSlice(ad, ad_len) orelse return .bad_args;
     const s = arenaSlice(sealed, sealed_len) orelse return .bad_args;
     const o = arenaSlice(out, msg_len) orelse return .bad_args;
-    XChaCha20Poly1305.decrypt(o, s[0..msg_len], s[msg_len..][0..tag_len].*, a, n[0..XChaCha20Poly1305.nonce_length].*, k[0..XChaCha20Poly1305.key_length].*) catch return .auth_failed;
+    if (!disjointOrSame(o, s[0..msg_len])) return .bad_args;
+    aead.open(o, s[0..msg_len], s[msg_len..][0..tag_len], a, k[0..aead.key_length], n[0..aead.nonce_length]) catch return .auth_failed;
     return .ok;
+}
+
+/// ChaCha20 (RFC 8439 section 2.4, 32-bit counter, 12-byte nonce): `out[0..msg_len]` =
+/// `msg` xor the keystream from block `counter`. `bad_args` when the last block's
+/// counter would pass 2^32-1.
+export fn chacha20(key: usize, nonce: usize, counter: u32, msg: usize, msg_len: usize, out: usize) i32 {
+    const status = chacha20Impl(key, nonce, counter, msg, msg_len, out);
+    burnStack(burn_bytes_chacha20);
+    return @intFromEnum(status);
+}
+
+noinline fn chacha20Impl(key: usize, nonce: usize, counter: u32, msg: usize, msg_len: usize, out: usize) Status {
+    const k = arenaSlice(key, 32) orelse return .bad_args;
+    const n = arenaSlice(nonce, 12) orelse return .bad_args;
+    const m = arenaSlice(msg, msg_len) orelse return .bad_args;
+    const o = arenaSlice(out, msg_len) orelse return .bad_args;
+    if (!disjointOrSame(o, m)) return .bad_args;
+    const blocks = (@as(u64, msg_len) + chacha.block_bytes - 1) / chacha.block_bytes;
+    if (blocks > (@as(u64, 1) << 32) - counter) return .bad_args;
+    var key_words = chacha.keyWords(k[0..32]);
+    chacha.xor(o, m, &key_words, chacha.nonceWords(n[0..12]), counter);
+    std.crypto.secureZero(u32, &key_words);
+    return .ok;
+}
+
+/// Poly1305 (RFC 8439 section 2.5) of `msg` under the one-time key `key[0..32]`, into
+/// `out[0..16]`.
+export fn poly1305(key: usize, msg: usize, msg_len: usize, out: usize) i32 {
+    const status = poly1305Impl(key, msg, msg_len, out);
+    burnStack(burn_bytes_poly1305);
+    return @intFromEnum(status);
+}
+
+noinline fn poly1305Impl(key: usize, msg: usize, msg_len: usize, out: usize) Status {
+    const k = arenaSlice(key, Poly1305.key_length) orelse return .bad_args;
+    const m = arenaSlice(msg, msg_len) orelse return .bad_args;
+    const o = arenaSlice(out, Poly1305.mac_length) orelse return .bad_args;
+    // create() zeroes its state in final().
+    Poly1305.create(o[0..Poly1305.mac_length], m, k[0..Poly1305.key_length]);
+    return .ok;
+}
+
+/// Whether `a` and `b` are the same bytes or do not overlap: the stream cipher reads
+/// each 16 bytes before it writes them, which is safe in place but not for a shifted
+/// overlap.
+fn disjointOrSame(a: []const u8, b: []const u8) bool {
+    const pa = @intFromPtr(a.ptr);
+    const pb = @intFromPtr(b.ptr);
+    return a.len == 0 or b.len == 0 or pa == pb or pa + a.len <= pb or pb + b.len <= pa;
 }
 
 /// BLAKE2b (RFC 7693) with a digest of `out_len` bytes (1..64) and an optional key of

@@ -27,6 +27,8 @@ describe("crypto core in Node", () => {
         "xchacha20poly1305_seal",
         "xchacha20poly1305_open",
         "blake2b",
+        "chacha20",
+        "poly1305",
       ].sort(),
     );
   });

@@ -7,6 +7,7 @@ import { blake2b as nobleBlake2b } from "@noble/hashes/blake2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createCore } from "../../wasm/core";
+import { rfc8439Suite } from "./suite-rfc8439";
 import {
   blob,
   bytesFrom,
@@ -42,6 +43,8 @@ const NONCE = bytesFrom(2, 24);
 
 export function coreSuite(o: SuiteOptions): void {
   const { core } = coreUnderTest(o.makeCore);
+
+  rfc8439Suite(o);
 
   describe("published vectors", () => {
     it("BLAKE2b-512('abc') (RFC 7693, appendix A)", () => {
@@ -106,21 +109,29 @@ export function coreSuite(o: SuiteOptions): void {
       });
     });
 
-    it(`BLAKE2b, random messages of 4 KiB to ${o.maxBytes} B`, () => {
-      fc.assert(fc.property(largeBlob(o.maxBytes), blob(64), fc.integer({ min: 1, max: 64 }), blake2bMatches), {
-        numRuns: o.runs.large,
-      });
-    }, LARGE_TIMEOUT_MS);
+    it(
+      `BLAKE2b, random messages of 4 KiB to ${o.maxBytes} B`,
+      () => {
+        fc.assert(fc.property(largeBlob(o.maxBytes), blob(64), fc.integer({ min: 1, max: 64 }), blake2bMatches), {
+          numRuns: o.runs.large,
+        });
+      },
+      LARGE_TIMEOUT_MS,
+    );
 
     it(`XChaCha20-Poly1305, random key, nonce, AD (0..300 B) and plaintext (0..${SMALL} B)`, () => {
       fc.assert(fc.property(fixed(32), fixed(24), blob(300), blob(SMALL), aeadMatches), { numRuns: o.runs.small });
     });
 
-    it(`XChaCha20-Poly1305, random plaintexts of 4 KiB to ${o.maxBytes} B`, () => {
-      fc.assert(fc.property(fixed(32), fixed(24), blob(300), largeBlob(o.maxBytes), aeadMatches), {
-        numRuns: o.runs.large,
-      });
-    }, LARGE_TIMEOUT_MS);
+    it(
+      `XChaCha20-Poly1305, random plaintexts of 4 KiB to ${o.maxBytes} B`,
+      () => {
+        fc.assert(fc.property(fixed(32), fixed(24), blob(300), largeBlob(o.maxBytes), aeadMatches), {
+          numRuns: o.runs.large,
+        });
+      },
+      LARGE_TIMEOUT_MS,
+    );
 
     it("XChaCha20-Poly1305 opens what @noble sealed", () => {
       fc.assert(
@@ -274,6 +285,8 @@ export function coreSuite(o: SuiteOptions): void {
           t.core.xchacha20poly1305Open(new Uint8Array(32), new Uint8Array(24), new Uint8Array(16)),
         ).toThrow();
         t.core.argon2id(new Uint8Array(8), new Uint8Array(8), { m: 64, t: 1, p: 2 }, 32);
+        t.core.chacha20(new Uint8Array(32), new Uint8Array(12), 0, new Uint8Array(8));
+        t.core.poly1305(new Uint8Array(32), new Uint8Array(8));
       };
       warmUp();
       const snapshot = t.memory().slice();
@@ -293,6 +306,10 @@ export function coreSuite(o: SuiteOptions): void {
           const p = 1 + (at % 3);
           t.core.argon2id(plaintext, key, { m: 8 * p + (at % 128), t: 1 + (at % 2), p }, 4 + (at % 60));
           clean("argon2id");
+          t.core.chacha20(key, nonce.subarray(0, 12), at % 1000, plaintext);
+          clean("chacha20");
+          t.core.poly1305(key, plaintext);
+          clean("poly1305");
         }),
         { numRuns: 8 },
       );
@@ -306,6 +323,7 @@ export function coreSuite(o: SuiteOptions): void {
       const sealedBig = t.core.xchacha20poly1305Seal(KEY, NONCE, big, big);
       t.core.xchacha20poly1305Open(KEY, NONCE, sealedBig, big);
       t.core.blake2b(big, { key: big.subarray(0, 64) });
+      t.core.chacha20(KEY, NONCE.subarray(0, 12), 0, big);
       t.core.argon2id(big, big.subarray(0, 64), { m: 256, t: 1, p: 1 }, 64);
       const grown = t.memory().byteLength;
       for (let i = 0; i < o.leakCalls; i++) {
@@ -316,6 +334,8 @@ export function coreSuite(o: SuiteOptions): void {
         t.core.xchacha20poly1305Open(KEY, NONCE, sealed, ad);
         expect(() => t.core.xchacha20poly1305Open(KEY, NONCE, sealed)).toThrow("decryption failed");
         t.core.blake2b(msg, { outLen: 1 + (i % 64) });
+        t.core.chacha20(KEY, NONCE.subarray(0, 12), i, msg);
+        t.core.poly1305(KEY, msg);
         if (i % 50 === 0) t.core.argon2id(msg, NONCE, { m: 8 + (i % 248), t: 1, p: 1 }, 4 + (i % 60));
       }
       expect(t.memory().byteLength).toBe(grown);
@@ -328,8 +348,10 @@ export function coreSuite(o: SuiteOptions): void {
       const firstHex = toHex(first);
       const sealed = t.core.xchacha20poly1305Seal(KEY, NONCE, text("plaintext"));
       const opened = t.core.xchacha20poly1305Open(KEY, NONCE, sealed);
+      const stream = t.core.chacha20(KEY, NONCE.subarray(0, 12), 0, text("plaintext"));
+      const tag = t.core.poly1305(KEY, text("plaintext"));
       t.core.blake2b(bytesFrom(9, 5000));
-      for (const out of [first, sealed, opened]) {
+      for (const out of [first, sealed, opened, stream, tag]) {
         expect(out.buffer).not.toBe(t.memory().buffer);
         expect(out.byteOffset).toBe(0);
         expect(out.buffer.byteLength).toBe(out.length);
@@ -349,6 +371,8 @@ export function coreSuite(o: SuiteOptions): void {
       core.xchacha20poly1305Open(key, nonce, sealed, ad);
       core.blake2b(plaintext, { key });
       core.argon2id(plaintext, ad, { m: 64, t: 1, p: 1 }, 32);
+      core.chacha20(key, nonce.subarray(0, 12), 7, plaintext);
+      core.poly1305(key, plaintext);
       expect([key, nonce, plaintext, ad]).toEqual(copies);
       expect(sealed).toEqual(sealedCopy);
     });
