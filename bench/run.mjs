@@ -14,6 +14,7 @@ import { knob, machineInfo, median, reading, rowsOf, runNotes, table, writeRepor
 import { brief, measure } from "./lib/rounds.mjs";
 import { loginPhase, stopSeries } from "./lib/series.mjs";
 import { startAll, stopAll } from "./lib/serve.mjs";
+import { wasmPhase } from "./lib/wasm-phase.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, "bench", ".tmp");
@@ -106,6 +107,7 @@ const writeConnections = knob("BENCH_WRITE_CONNECTIONS", 10, 1, 500);
 const logins = knob("BENCH_LOGINS", 20, 0, 50);
 const lagSamples = knob("BENCH_PROJECTION", 30, 0, 100);
 const codecIterations = knob("BENCH_CODEC", 20_000, 0, 200_000);
+const wasmBench = knob("BENCH_WASM", 1, 0, 1);
 const filter = process.env.BENCH_FILTER ?? "";
 
 /**
@@ -174,6 +176,8 @@ const scenarios = SCENARIOS.filter((s) => s.baseline || s.name.includes(filter))
 const runLogins = logins > 0 && LOGIN.name.includes(filter);
 const runLag = lagSamples > 0 && LAG.name.includes(filter);
 const runCodecBench = codecIterations > 0 && CODEC.name.includes(filter);
+const WASM_NAME = "wasm: crypto core vs @noble";
+const runWasm = wasmBench > 0 && WASM_NAME.includes(filter);
 
 // Whole-run watchdog: measurements plus a generous allowance for builds, start-up and set-up.
 const budgetS =
@@ -181,6 +185,7 @@ const budgetS =
   (runLogins ? LOGIN.budgetS : 0) +
   (runLag ? LAG.budgetMs / 1000 : 0) +
   (runCodecBench ? 60 : 0) +
+  (runWasm ? 120 : 0) +
   (scenarios.some((s) => s.posts) ? BACKLOG_WAIT_S + 60 : 0) +
   180;
 const watchdog = setTimeout(() => {
@@ -214,6 +219,10 @@ async function main() {
   const notes = [];
   /** @type {Map<string, string>} scenario name -> reason it was skipped */
   const skipped = new Map();
+
+  // 0. The crypto core's micro-benchmark, first, while nothing else runs on the cores.
+  if (runWasm) console.log(`bench: ${WASM_NAME}…`);
+  const wasm = runWasm ? await wasmPhase({ root: ROOT, notes }) : null;
 
   // 1–2. Build and serve each Worker that a scenario or a series needs.
   const needed = new Set([
@@ -280,9 +289,12 @@ async function main() {
       : null;
   // The cost of one write, for the codec reading: the unloaded PATCH, else the loaded one.
   const patchMs = lag?.writeMs.length ? median(lag.writeMs) : Math.min(...writeRows.map((r) => r.p50));
-  const sections = [events, login ? login.section : null, codec ? codecSection(codec, patchMs) : null].filter(
-    (x) => x !== null,
-  );
+  const sections = [
+    events,
+    login ? login.section : null,
+    codec ? codecSection(codec, patchMs) : null,
+    wasm ? wasm.section : null,
+  ].filter((x) => x !== null);
 
   const tableMd = table(rows);
   writeReport(path.join(ROOT, "bench", "REPORT.md"), {
@@ -302,7 +314,8 @@ async function main() {
   const lagOk = !runLag || (lag !== null && !lag.stoppedEarly && lag.timeouts + lag.failures.length === 0);
   const codecOk = !codec || codec.rows.every((r) => !r.error);
   const backlogOk = !writes.some((s) => !skipped.has(s.name)) || backlog !== null;
-  return throughputOk && (login?.ok ?? true) && lagOk && codecOk && backlogOk ? 0 : 1;
+  const wasmOk = !runWasm || wasm !== null;
+  return throughputOk && (login?.ok ?? true) && lagOk && codecOk && backlogOk && wasmOk ? 0 : 1;
 }
 
 main()
