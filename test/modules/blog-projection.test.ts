@@ -23,7 +23,27 @@ async function postWithHistory(tenant: { id: string; adminKey: string }) {
   const events = (await env.AGGREGATE.getByName(`${tenant.id}/post/${id}`).read({ stream })).map(
     (e) => JSON.parse(e) as DomainEvent,
   );
+  await consumed(events);
   return { id, events };
+}
+
+/**
+ * Waits until the Worker's own queue consumer has handled every one of `events`: the
+ * tests below replay them by hand, and a late real delivery would change the row under them.
+ */
+async function consumed(events: DomainEvent[]): Promise<void> {
+  const ids = events.map((e) => e.id);
+  const marks = ids.map(() => "?").join(", ");
+  for (let i = 0; i < 400; i++) {
+    const row = await env.DB.prepare(
+      `select count(distinct event_id) as n from processed_events where consumer = 'blog' and event_id in (${marks})`,
+    )
+      .bind(...ids)
+      .first<{ n: number }>();
+    if (row?.n === ids.length) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the queue consumer did not handle the post's events in 10 s");
 }
 
 async function readRow(tenantId: string, id: string): Promise<Row | null> {

@@ -14,6 +14,7 @@ const env = {
   FILES: {},
   TENANT_DIRECTORY: {},
   AGGREGATE: {},
+  AUDIT_LOG: {},
 };
 
 type Operation = {
