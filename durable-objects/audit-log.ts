@@ -3,14 +3,9 @@ import { z } from "zod";
 import { loadSigningKeys } from "../src/kernel/auth/signing-keys";
 import { ed25519Signer } from "../src/kernel/crypto";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
-import {
-  type AuditCheckpoint,
-  type AuditEntry,
-  checkpointMessage,
-  firstBroken,
-  GENESIS_HASH,
-} from "../src/modules/audit/chain";
+import { type AuditCheckpoint, type AuditEntry, checkpointMessage } from "../src/modules/audit/chain";
 import { AUDIT_LOG_SCHEMA, AuditLogStore } from "../src/modules/audit/log-store";
+import { verifyChain } from "../src/modules/audit/verify";
 
 /** A checkpoint is signed inside `append` once the chain is this many entries past the last one. */
 export const CHECKPOINT_EVERY = 100;
@@ -111,30 +106,13 @@ export class AuditLog extends DurableObject<Env> {
    * current JWKS. `broken_seq` is the first seq at fault.
    */
   async verify(): Promise<AuditVerification> {
-    const tenantId = this.store.tenantId() ?? "";
-    const checkpoints = this.store.checkpoints();
-    const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
-    const hashAt = new Map<number, string>();
-    const wanted = new Set(checkpoints.map((c) => c.seq));
-    let last = { seq: 0, hash: GENESIS_HASH };
-    let broken: number | null = null;
-    for (let from = 1; broken === null; from += PAGE) {
-      const page = this.store.entries(from, PAGE);
-      if (page.length === 0) break;
-      broken = firstBroken(page, last);
-      for (const e of page) if (wanted.has(e.seq)) hashAt.set(e.seq, e.hash);
-      const tail = page.at(-1);
-      if (tail) last = { seq: tail.seq, hash: tail.hash };
-    }
-    for (const cp of checkpoints) {
-      if (broken !== null && cp.seq >= broken) break;
-      const message = new TextEncoder().encode(checkpointMessage(tenantId, cp.seq, cp.hash));
-      const valid = hashAt.get(cp.seq) === cp.hash && (await signer.verify(cp.kid, message, cp.signature));
-      if (!valid) {
-        broken = cp.seq;
-        break;
-      }
-    }
+    const { broken, last } = await verifyChain({
+      tenantId: this.store.tenantId() ?? "",
+      page: (from, limit) => this.store.entries(from, limit),
+      checkpoints: this.store.checkpoints(),
+      signer: ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS)),
+      pageSize: PAGE,
+    });
     const count = this.store.last().seq;
     return {
       ok: broken === null,

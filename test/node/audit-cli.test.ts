@@ -8,48 +8,15 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ExportCheckpoint, parseExport, verifyExport } from "../../scripts/lib/audit-chain.mjs";
 import { canonicalize as canonicalizeJs } from "../../scripts/lib/jcs.mjs";
-import { type AuditEntry, entryHash, GENESIS_HASH } from "../../src/modules/audit/chain";
+import type { AuditEntry } from "../../src/modules/audit/chain";
 import { canonicalize } from "../../src/modules/audit/jcs";
+import { buildChain, FIELDS, mutants } from "../audit-mutations";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "plinth-audit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TENANT = "tenant-1";
-const FIELDS = [
-  "seq",
-  "at",
-  "actor.kind",
-  "actor.id",
-  "action",
-  "target",
-  "request_id",
-  "ip_hash",
-  "prev_hash",
-  "hash",
-];
-
-function buildChain(n: number): AuditEntry[] {
-  const actions = ["identity.user.registered", "identity.user.logged_in", "blog.post.created", "authz.denied"];
-  const out: AuditEntry[] = [];
-  let prev = GENESIS_HASH;
-  for (let seq = 1; seq <= n; seq++) {
-    const unsigned = {
-      seq,
-      at: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
-      actor: { kind: seq % 5 === 0 ? "anonymous" : "user", id: seq % 5 === 0 ? null : `user-${seq % 7}` },
-      action: actions[seq % actions.length] ?? "x.y.z",
-      target: seq % 11 === 0 ? null : `user/${seq % 13}`,
-      request_id: seq % 4 === 0 ? null : `req-${seq}`,
-      ip_hash: seq % 2 === 0 ? null : `ip-${seq % 3}`,
-      prev_hash: prev,
-    };
-    const entry = { ...unsigned, hash: entryHash(unsigned) };
-    out.push(entry);
-    prev = entry.hash;
-  }
-  return out;
-}
 
 async function signer() {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
@@ -66,17 +33,6 @@ const toNdjson = (entries: unknown[], checkpoint: ExportCheckpoint | null) =>
   [...entries, ...(checkpoint ? [{ checkpoint, tenant_id: TENANT }] : [])]
     .map((v) => `${JSON.stringify(v)}\n`)
     .join("");
-
-/** A copy of `entry` with the field at `path` changed to a different value. */
-function mutateField(entry: AuditEntry, path: string): AuditEntry {
-  const copy = structuredClone(entry) as unknown as Record<string, unknown>;
-  const [head, tail] = path.split(".") as [string, string | undefined];
-  const holder = (tail ? copy[head] : copy) as Record<string, unknown>;
-  const key = tail ?? head;
-  const value = holder[key];
-  holder[key] = typeof value === "number" ? value + 1 : value === null ? "x" : `${String(value)}x`;
-  return copy as unknown as AuditEntry;
-}
 
 describe("offline audit verification (scripts/lib/audit-chain.mjs)", () => {
   it("the JS canonicaliser agrees with the Worker's on random JSON values", () => {
@@ -96,30 +52,16 @@ describe("offline audit verification (scripts/lib/audit-chain.mjs)", () => {
     const intact = await verifyExport(parseExport(toNdjson(entries, checkpoint)));
     expect(intact).toMatchObject({ ok: true, entries: 250, last_seq: 250, last_hash: last.hash });
 
-    const mutants: { name: string; entries: AuditEntry[] }[] = [];
-    entries.forEach((entry, i) => {
-      for (const field of FIELDS) {
-        mutants.push({
-          name: `entry ${i + 1} ${field}`,
-          entries: entries.map((e, j) => (j === i ? mutateField(e, field) : e)),
-        });
-      }
-      mutants.push({ name: `delete ${i + 1}`, entries: entries.filter((_, j) => j !== i) });
-      if (i + 1 < entries.length) {
-        const swapped = [...entries];
-        [swapped[i], swapped[i + 1]] = [entries[i + 1] as AuditEntry, entry];
-        mutants.push({ name: `swap ${i + 1}/${i + 2}`, entries: swapped });
-      }
-    });
+    const tampered = mutants(entries);
     const missed: string[] = [];
-    for (const m of mutants) {
+    for (const m of tampered) {
       const result = await verifyExport(parseExport(toNdjson(m.entries, checkpoint)));
       if (result.ok) missed.push(m.name);
     }
     console.log(
-      `audit mutation sweep (CLI verifier): tried ${mutants.length}, detected ${mutants.length - missed.length}`,
+      `audit mutation sweep (CLI verifier): tried ${tampered.length}, detected ${tampered.length - missed.length}`,
     );
-    expect(mutants.length).toBe(250 * FIELDS.length + 250 + 249);
+    expect(tampered.length).toBe(250 * FIELDS.length + 250 + 249);
     expect(missed).toEqual([]);
   });
 
