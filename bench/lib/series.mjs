@@ -129,7 +129,7 @@ export function loginReading(result) {
   if (!ok || !unknown) return "The login series did not run.";
   const parts = [
     `A successful login took a median of ${fmt(median(ok.ms), 1)} ms (p90 ${fmt(percentile(ok.ms, 0.9), 1)} ms) and one with an unknown email ${fmt(median(unknown.ms), 1)} ms: the unknown email's median is ${fmt(median(unknown.ms) / median(ok.ms), 2)}× the successful one's.`,
-    "Both spend one Argon2id verification (19 MiB, t=2, p=1, in JavaScript), which is nearly all of the time; the rest is HTTP on loopback, the tenant lookup and two calls to the tenant's Durable Object (the lookup, then recording the success or the failure), and for a success the Ed25519 signature of the access token.",
+    "Both spend one Argon2id verification (19 MiB, t=2, p=1, in the WASM core, which the WebAssembly table below compares with the @noble JavaScript reference), which is most of the time; the rest is HTTP on loopback, the tenant lookup and two calls to the tenant's Durable Object (the lookup, then recording the success or the failure), and for a success the Ed25519 signature of the access token.",
     "A ratio near 1 means the response time does not tell whether an email has an account.",
   ];
   if (result.stoppedEarly) {
