@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadSigningKeys } from "../../src/kernel/auth/signing-keys";
-import { ed25519Signer } from "../../src/kernel/crypto";
+import { base64UrlDecode, base64UrlEncode, ed25519Signer } from "../../src/kernel/crypto";
 import { type AuditCheckpoint, type AuditEntry, checkpointMessage } from "../../src/modules/audit/chain";
 import { verifyChain } from "../../src/modules/audit/verify";
 import { buildChain, FIELDS, mutants } from "../audit-mutations";
@@ -58,7 +58,12 @@ describe("audit chain verification", () => {
     expect((await verifyChain({ tenantId: "someone-else", page: pages(entries), checkpoints, signer })).broken).toBe(
       30,
     );
-    const forged = checkpoints.map((c) => ({ ...c, signature: `${c.signature.slice(0, -2)}AA` }));
+    const flipped = (signature: string) => {
+      const bytes = base64UrlDecode(signature);
+      bytes[10] = (bytes[10] ?? 0) ^ 0x01;
+      return base64UrlEncode(bytes);
+    };
+    const forged = checkpoints.map((c) => ({ ...c, signature: flipped(c.signature) }));
     expect((await verifyChain({ tenantId: TENANT, page: pages(entries), checkpoints: forged, signer })).broken).toBe(
       30,
     );
