@@ -142,6 +142,46 @@ describe("sessions and keys", () => {
     expect(allowed.status).toBe(201);
   });
 
+  it("a key cannot create a key that outlives it; without an expiry the new one inherits the creator's", async () => {
+    const t = await newTenant();
+    const ends = new Date(Date.now() + 3_600_000).toISOString();
+    const writer = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "temporary", scopes: ["admin.keys.write", "identity.user.read"], expires_at: ends },
+    });
+    expect(writer.status).toBe(201);
+    const token = writer.body.key as string;
+    const later = await call("/api/v1/admin/api-keys", {
+      token,
+      body: {
+        name: "forever-ish",
+        scopes: ["identity.user.read"],
+        expires_at: new Date(Date.now() + 7_200_000).toISOString(),
+      },
+    });
+    expect(later.status).toBe(403);
+    expect(later.body.detail).toContain("cannot outlive");
+    const inherited = await call("/api/v1/admin/api-keys", {
+      token,
+      body: { name: "child", scopes: ["identity.user.read"] },
+    });
+    expect(inherited.status).toBe(201);
+    expect(inherited.body.expires_at).toBe(ends);
+    const sooner = new Date(Date.now() + 600_000).toISOString();
+    const shorter = await call("/api/v1/admin/api-keys", {
+      token,
+      body: { name: "shorter", scopes: ["identity.user.read"], expires_at: sooner },
+    });
+    expect(shorter.status).toBe(201);
+    expect(shorter.body.expires_at).toBe(sooner);
+    // A user (or a key without expiry) sets any future expiry, or none.
+    const open = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "open", scopes: ["identity.user.read"] },
+    });
+    expect(open.body.expires_at).toBeNull();
+  });
+
   it("a member without permissions is refused admin routes with the permission named", async () => {
     const t = await newTenant();
     const u = await newUser(t.slug);

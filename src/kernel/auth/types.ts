@@ -21,6 +21,8 @@ export type Principal =
       prefix: string;
       scopes: string[];
       grants: string[];
+      /** When the key stops working (null: never); a key it creates may not outlive it. */
+      expiresAt: string | null;
     };
 
 /** A tenant as the request path knows it. */

@@ -68,6 +68,7 @@ export const apiKeyAuthenticator: Authenticator = {
         prefix: key.prefix,
         scopes: key.scopes,
         grants: key.scopes,
+        expiresAt: key.expires_at,
       };
       // An expiring key is never cached past its expiry.
       const ttl = key.expires_at ? Math.max(0, Date.parse(key.expires_at) - Date.now()) : 10_000;

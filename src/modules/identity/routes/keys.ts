@@ -82,12 +82,21 @@ export const keyRoutes = createRouter()
     // A key can only hand out what its creator holds: no escalation through keys.
     const notHeld = scopes.filter((s) => !can(principal, s));
     if (notHeld.length > 0) throw new AppError("forbidden", { detail: `you do not hold ${notHeld.join(", ")}` });
-    const expiresAt = body.expires_at ? new Date(body.expires_at).toISOString() : null;
+    let expiresAt = body.expires_at ? new Date(body.expires_at).toISOString() : null;
     if (expiresAt !== null && expiresAt <= new Date().toISOString()) {
       throw new AppError("validation_failed", {
         detail: "expires_at is in the past",
         errors: [{ path: "body.expires_at", message: "must be in the future" }],
       });
+    }
+    // Nor in time: a key made by an expiring key expires with it at the latest.
+    if (principal.kind === "api_key" && principal.expiresAt !== null) {
+      if (expiresAt === null) expiresAt = principal.expiresAt;
+      else if (expiresAt > principal.expiresAt) {
+        throw new AppError("forbidden", {
+          detail: `a key cannot outlive the key that creates it (expires_at after ${principal.expiresAt})`,
+        });
+      }
     }
     const secret = await newApiKey(c.var.config.environment);
     const now = new Date().toISOString();
