@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { base64UrlEncode } from "../src/kernel/crypto";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { createLogger } from "../src/kernel/log";
 import { pendingOutbox } from "../src/kernel/outbox";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
 import { Credentials } from "../src/modules/identity/directory/credentials";
+import { KeyMaterial } from "../src/modules/identity/directory/key-material";
 import { Roles, type RoleView } from "../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../src/modules/identity/directory/schema";
 import { DirectoryStore } from "../src/modules/identity/directory/store";
@@ -43,6 +43,7 @@ export class TenantDirectory extends DurableObject<Env> {
   private readonly store: DirectoryStore;
   private readonly creds: Credentials;
   private readonly roles: Roles;
+  private readonly keys: KeyMaterial;
   private readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -50,6 +51,7 @@ export class TenantDirectory extends DurableObject<Env> {
     this.store = new DirectoryStore(ctx.storage);
     this.creds = new Credentials(this.store);
     this.roles = new Roles(this.store);
+    this.keys = new KeyMaterial(this.store);
     this.relay = new OutboxRelay(ctx.storage, {
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),
     });
@@ -352,34 +354,14 @@ export class TenantDirectory extends DurableObject<Env> {
    */
   keySeed(input: { create: boolean; now: string }): string | null {
     const { create, now } = parse(z.object({ create: z.boolean(), now: Iso }), input);
-    const row = this.store.sql
-      .exec<{ seed: string | null; destroyed_at: string | null }>("select seed, destroyed_at from key_material")
-      .toArray()[0];
-    if (row) return row.destroyed_at === null ? row.seed : null;
-    if (!create) return null;
-    const seed = base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
-    const ctx: Ctx = { now, actor: { kind: "system", id: null }, requestId: null };
-    this.store.tx(() => {
-      this.store.sql.exec("insert into key_material (id, seed, created_at) values (1, ?, ?)", seed, now);
-      // The event says that key material exists, never what it is.
-      this.store.emit(ctx, "identity.keys.created", "keys", {});
-    });
-    this.committed(null);
+    const { seed, created } = this.keys.seed(create, now);
+    if (created) this.committed(null);
     return seed;
   }
 
   /** Crypto-shredding: destroys the seed, so the tenant's ciphertexts can never be read again. */
   destroyKeyMaterial(input: { ctx: Ctx }): void {
-    const { ctx } = parse(z.object({ ctx: CtxSchema }), input);
-    this.store.tx(() => {
-      this.store.sql.exec(
-        `insert into key_material (id, seed, created_at, destroyed_at) values (1, null, ?, ?)
-         on conflict(id) do update set seed = null, destroyed_at = excluded.destroyed_at`,
-        ctx.now,
-        ctx.now,
-      );
-      this.store.emit(ctx, "identity.keys.destroyed", "keys", {});
-    });
+    this.keys.destroy(parse(z.object({ ctx: CtxSchema }), input).ctx);
     this.committed(null);
   }
 
