@@ -30,6 +30,9 @@ export default defineConfig(async () => {
       exclude: ["test/node/**"],
       setupFiles: ["./test/setup.ts"],
       maxWorkers: 2,
+      // Two cores shared by two test workers and workerd: HTTP flows that take 3 s alone
+      // can take well over vitest's default 5 s when the machine is busy.
+      testTimeout: 30_000,
     },
   };
 });

@@ -6,5 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/node/**/*.test.ts"],
     environment: "node",
+    // The machine has two cores; a busy one stretches the multi-second sweeps.
+    testTimeout: 30_000,
   },
 });
