@@ -153,6 +153,31 @@ export function createCore(instantiate: () => WebAssembly.Instance): CryptoCore 
     return result;
   };
 
+  /** Lays out key, nonce, AD and input in one allocation, runs seal or open, copies `outLen` bytes out. */
+  const aead = (
+    op: "seal" | "open",
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ad: Uint8Array,
+    input: Uint8Array,
+    outLen: number,
+  ) =>
+    run(op, KEY_BYTES + NONCE_BYTES + ad.length + input.length + outLen, (x, base) => {
+      const mem = memory(x);
+      const nonceAt = base + KEY_BYTES;
+      const adAt = nonceAt + NONCE_BYTES;
+      const inputAt = adAt + ad.length;
+      const out = inputAt + input.length;
+      mem.set(key, base);
+      mem.set(nonce, nonceAt);
+      mem.set(ad, adAt);
+      mem.set(input, inputAt);
+      const call = op === "seal" ? x.xchacha20poly1305_seal : x.xchacha20poly1305_open;
+      const status = call(base, nonceAt, adAt, ad.length, inputAt, input.length, out);
+      if (status !== STATUS_OK) return status;
+      return memory(x).slice(out, out + outLen);
+    });
+
   return {
     argon2id(password, salt, params, outLen) {
       bytes("password", password);
@@ -181,21 +206,7 @@ export function createCore(instantiate: () => WebAssembly.Instance): CryptoCore 
     xchacha20poly1305Seal(key, nonce, plaintext, ad = EMPTY) {
       aeadArgs(key, nonce, ad);
       bytes("plaintext", plaintext);
-      const sealedLen = plaintext.length + TAG_BYTES;
-      return run("seal", KEY_BYTES + NONCE_BYTES + ad.length + plaintext.length + sealedLen, (x, base) => {
-        const mem = memory(x);
-        const nonceAt = base + KEY_BYTES;
-        const adAt = nonceAt + NONCE_BYTES;
-        const msgAt = adAt + ad.length;
-        const out = msgAt + plaintext.length;
-        mem.set(key, base);
-        mem.set(nonce, nonceAt);
-        mem.set(ad, adAt);
-        mem.set(plaintext, msgAt);
-        const status = x.xchacha20poly1305_seal(base, nonceAt, adAt, ad.length, msgAt, plaintext.length, out);
-        if (status !== STATUS_OK) return status;
-        return memory(x).slice(out, out + sealedLen);
-      });
+      return aead("seal", key, nonce, ad, plaintext, plaintext.length + TAG_BYTES);
     },
 
     xchacha20poly1305Open(key, nonce, sealed, ad = EMPTY) {
@@ -204,21 +215,7 @@ export function createCore(instantiate: () => WebAssembly.Instance): CryptoCore 
       if (sealed.length < TAG_BYTES) {
         throw new RangeError(`sealed message must be at least ${TAG_BYTES} bytes (the tag), got ${sealed.length}`);
       }
-      const msgLen = sealed.length - TAG_BYTES;
-      return run("open", KEY_BYTES + NONCE_BYTES + ad.length + sealed.length + msgLen, (x, base) => {
-        const mem = memory(x);
-        const nonceAt = base + KEY_BYTES;
-        const adAt = nonceAt + NONCE_BYTES;
-        const sealedAt = adAt + ad.length;
-        const out = sealedAt + sealed.length;
-        mem.set(key, base);
-        mem.set(nonce, nonceAt);
-        mem.set(ad, adAt);
-        mem.set(sealed, sealedAt);
-        const status = x.xchacha20poly1305_open(base, nonceAt, adAt, ad.length, sealedAt, sealed.length, out);
-        if (status !== STATUS_OK) return status;
-        return memory(x).slice(out, out + msgLen);
-      });
+      return aead("open", key, nonce, ad, sealed, sealed.length - TAG_BYTES);
     },
 
     blake2b(message, options = {}) {
