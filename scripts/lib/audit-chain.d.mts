@@ -1,21 +1,9 @@
-export interface ExportEntry {
-  seq: number;
-  at: string;
-  actor: { kind: string; id: string | null };
-  action: string;
-  target: string | null;
-  request_id: string | null;
-  ip_hash: string | null;
-  prev_hash: string;
-  hash: string;
-}
-export interface ExportCheckpoint {
-  seq: number;
-  hash: string;
-  signed_at: string;
-  kid: string;
-  signature: string;
-}
+import type { AuditCheckpoint, AuditEntry } from "../../src/modules/audit/chain";
+
+/** An entry of an export: the Worker's audit entry. */
+export type ExportEntry = AuditEntry;
+/** The checkpoint line of an export. */
+export type ExportCheckpoint = AuditCheckpoint;
 export interface ParsedExport {
   entries: unknown[];
   checkpoint: ExportCheckpoint | null;

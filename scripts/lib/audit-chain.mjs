@@ -1,8 +1,9 @@
 // Offline verification of an audit export (NDJSON, oldest first, optionally
 // ending with a `{ "checkpoint": …, "tenant_id": … }` line). Mirrors
-// src/modules/audit/chain.ts and the AuditLog DO's verify().
+// src/modules/audit/chain.ts and the AuditLog DO's verify() for untrusted input,
+// with the Worker's own canonicaliser (plain JS, so plain Node runs it).
 import { createHash, webcrypto } from "node:crypto";
-import { canonicalize } from "./jcs.mjs";
+import { canonicalize } from "../../src/modules/audit/jcs.mjs";
 
 export const GENESIS_HASH = "0".repeat(64);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type AuditEntry, entryHash, firstBroken, GENESIS_HASH } from "../../src/modules/audit/chain";
-import { canonicalize } from "../../src/modules/audit/jcs";
+import { canonicalize } from "../../src/modules/audit/jcs.mjs";
 
 describe("RFC 8785 canonical JSON", () => {
   it("serialises the RFC's section 3.2.2 example as published", () => {

@@ -1,6 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { canonicalize } from "./jcs";
+import { canonicalize } from "./jcs.mjs";
 
 /** One link of a tenant's audit chain, as stored, exported and verified. */
 export interface AuditEntry {
@@ -44,7 +44,8 @@ export const checkpointMessage = (tenantId: string, seq: number, hash: string) =
  * Walks a chain from `start` (default: before seq 1): each entry must have the next seq, link to the
  * previous hash and hash to its own `hash`. Returns the first seq that breaks
  * it (the expected seq where an entry is missing or out of place), or null.
- * Pure: the DO's verify and the tests use it; the CLI has a JS copy.
+ * Pure: the DO's verify and the tests use it; the CLI walks exports likewise
+ * (scripts/lib/audit-chain.mjs), with the same canonicaliser.
  */
 export function firstBroken(
   entries: readonly AuditEntry[],

@@ -27,17 +27,8 @@ export const AUDIT_LOG_SCHEMA: string[][] = [
   ],
 ];
 
-/** What the log records of one event (the envelope fields it reads). */
-export interface AuditInput {
-  event_id: string;
-  tenant_id: string;
-  at: string;
-  actor: { kind: string; id: string | null };
-  action: string;
-  target: string | null;
-  request_id: string | null;
-  ip_hash: string | null;
-}
+/** What the log records of one event: an entry's own fields, before it is chained. */
+export type AuditInput = Omit<AuditEntry, "seq" | "prev_hash" | "hash"> & { event_id: string; tenant_id: string };
 
 type EntryRow = {
   seq: number;
