@@ -27,4 +27,5 @@ export {
   sha256Hex,
   timingSafeEqual,
   timingSafeEqualBytes,
+  toHex,
 } from "./tokens";

@@ -32,9 +32,13 @@ export function randomToken(bytes = 32): string {
  * await sha256Hex("abc"); // "ba7816bf…f20015ad"
  */
 export async function sha256Hex(input: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(input)));
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(input))));
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
   let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
   return hex;
 }
 

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { hash } from "../crypto/hash";
+import { toHex } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 
 const encoder = new TextEncoder();
@@ -35,5 +36,5 @@ export function clientIpHash(c: Context<AppEnv>): string | null {
   const secret = c.var.config.platformRootKey;
   if (!ip || ip.length > 64 || !tenantId || !secret) return null;
   const digest = hash.blake2b(encoder.encode(`${tenantId}\u0000${ip}`), { key: ipKey(secret), outLen: HASH_BYTES });
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
