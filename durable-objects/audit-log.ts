@@ -5,6 +5,7 @@ import { ed25519Signer } from "../src/kernel/crypto";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { type AuditCheckpoint, type AuditEntry, checkpointMessage } from "../src/modules/audit/chain";
 import { AUDIT_LOG_SCHEMA, AuditLogStore } from "../src/modules/audit/log-store";
+import { AuditDetailSchema } from "../src/modules/audit/subscriber";
 import { verifyChain } from "../src/modules/audit/verify";
 
 /** A checkpoint is signed inside `append` once the chain is this many entries past the last one. */
@@ -20,6 +21,7 @@ const AuditInputSchema = z.object({
   target: z.string().max(500).nullable(),
   request_id: z.string().max(128).nullable(),
   ip_hash: z.string().max(128).nullable(),
+  detail: AuditDetailSchema.nullable().default(null),
 });
 const AppendArgs = z.object({
   events: z.array(AuditInputSchema).max(500),

@@ -7,4 +7,5 @@ export const MIGRATIONS: readonly string[] = [
   "0002_blog.sql",
   "0003_audit.sql",
   "0004_processed_events_purge.sql",
+  "0005_audit_detail.sql",
 ];

@@ -38,6 +38,12 @@ export interface DomainEvent<T extends Record<string, Json> = Record<string, Jso
   request_id: string | null;
   /** Keyed hash of the client's IP address (kernel/http/client-ip.ts), for the audit log. */
   ip_hash?: string | null;
+  /**
+   * What the audit log records of this event beyond its actor and target: a
+   * few short facts the writer chose (a denied permission, a revoked key's
+   * cause), never personal data or a payload.
+   */
+  audit?: Record<string, Json>;
 }
 
 /** Appends one event to the outbox. Must run inside the caller's transaction. */

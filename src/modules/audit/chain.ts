@@ -11,9 +11,19 @@ export interface AuditEntry {
   target: string | null;
   request_id: string | null;
   ip_hash: string | null;
+  /**
+   * What the event's writer chose to record beyond actor and target (e.g. the
+   * permission or rule an `authz.denied` refused, and its route). Absent, not
+   * null, when there is none, so entries written before it existed hash as
+   * they always did.
+   */
+  detail?: AuditDetail;
   prev_hash: string;
   hash: string;
 }
+
+/** An entry's detail: a flat object of short values (a list of strings at most). */
+export type AuditDetail = { [key: string]: string | number | boolean | null | string[] };
 
 /** A signed statement that the chain reached `hash` at `seq`. */
 export interface AuditCheckpoint {

@@ -1,4 +1,4 @@
-import { type AuditCheckpoint, type AuditEntry, entryHash, GENESIS_HASH } from "./chain";
+import { type AuditCheckpoint, type AuditDetail, type AuditEntry, entryHash, GENESIS_HASH } from "./chain";
 
 /** The AuditLog's SQLite schema, one entry per version; append, never edit. */
 export const AUDIT_LOG_SCHEMA: string[][] = [
@@ -25,10 +25,16 @@ export const AUDIT_LOG_SCHEMA: string[][] = [
        signature text not null
      )`,
   ],
+  // The writer's chosen facts of an event (JSON), null when it gave none.
+  ["alter table entries add column detail text"],
 ];
 
 /** What the log records of one event: an entry's own fields, before it is chained. */
-export type AuditInput = Omit<AuditEntry, "seq" | "prev_hash" | "hash"> & { event_id: string; tenant_id: string };
+export type AuditInput = Omit<AuditEntry, "seq" | "prev_hash" | "hash" | "detail"> & {
+  event_id: string;
+  tenant_id: string;
+  detail: AuditDetail | null;
+};
 
 type EntryRow = {
   seq: number;
@@ -40,6 +46,7 @@ type EntryRow = {
   target: string | null;
   request_id: string | null;
   ip_hash: string | null;
+  detail: string | null;
   prev_hash: string;
   hash: string;
 };
@@ -52,6 +59,7 @@ const toEntry = (r: EntryRow): AuditEntry => ({
   target: r.target,
   request_id: r.request_id,
   ip_hash: r.ip_hash,
+  ...(r.detail === null ? {} : { detail: JSON.parse(r.detail) as AuditDetail }),
   prev_hash: r.prev_hash,
   hash: r.hash,
 });
@@ -101,6 +109,7 @@ export class AuditLogStore {
         target: input.target,
         request_id: input.request_id,
         ip_hash: input.ip_hash,
+        ...(input.detail === null ? {} : { detail: input.detail }),
         prev_hash: hash,
       };
       const entry = { ...unsigned, hash: entryHash(unsigned) };
@@ -114,8 +123,8 @@ export class AuditLogStore {
         this.sql.exec("insert into meta (key, value) values ('tenant_id', ?) on conflict do nothing", tenantId);
       for (const e of fresh) {
         this.sql.exec(
-          `insert into entries (seq, event_id, at, actor_kind, actor_id, action, target, request_id, ip_hash, prev_hash, hash)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `insert into entries (seq, event_id, at, actor_kind, actor_id, action, target, request_id, ip_hash, detail, prev_hash, hash)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           e.seq,
           e.event_id,
           e.at,
@@ -125,6 +134,7 @@ export class AuditLogStore {
           e.target,
           e.request_id,
           e.ip_hash,
+          e.detail === undefined ? null : JSON.stringify(e.detail),
           e.prev_hash,
           e.hash,
         );

@@ -17,6 +17,8 @@ export const auditEntries = sqliteTable(
     target: text("target"),
     requestId: text("request_id"),
     ipHash: text("ip_hash"),
+    /** The entry's `detail` as JSON text, null when it has none. */
+    detail: text("detail"),
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
   },

@@ -20,6 +20,10 @@ const EntrySchema = z
     target: z.string().nullable(),
     request_id: z.string().nullable(),
     ip_hash: z.string().nullable(),
+    detail: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: "facts the writer recorded, e.g. the permission or rule a denial names, and its route" }),
     prev_hash: z.string(),
     hash: z.string(),
   })
@@ -113,6 +117,7 @@ export const auditRoutes = createRouter()
       target: r.target,
       request_id: r.requestId,
       ip_hash: r.ipHash,
+      ...(r.detail === null ? {} : { detail: JSON.parse(r.detail) as Record<string, unknown> }),
       prev_hash: r.prevHash,
       hash: r.hash,
     }));

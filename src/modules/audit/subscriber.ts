@@ -5,6 +5,14 @@ import type { AuditEntry } from "./chain";
 import type { AuditInput } from "./log-store";
 import { auditEntries } from "./read-model";
 
+/** An event's `audit` facts: a flat object of short values, at most 2 KiB as JSON. */
+export const AuditDetailSchema = z
+  .record(
+    z.string().max(64),
+    z.union([z.string().max(256), z.number(), z.boolean(), z.null(), z.array(z.string().max(128)).max(64)]),
+  )
+  .refine((d) => JSON.stringify(d).length <= 2048, "at most 2 KiB");
+
 // The envelope fields the audit log reads; anything else in the event is ignored.
 const Envelope = z.looseObject({
   id: z.string().min(1).max(200),
@@ -15,6 +23,8 @@ const Envelope = z.looseObject({
   actor: z.object({ kind: z.string().min(1).max(32), id: z.string().max(200).nullable() }).nullish(),
   request_id: z.string().max(128).nullish(),
   ip_hash: z.string().max(128).nullish(),
+  // Facts too large or malformed are dropped, not the event: the entry is still recorded.
+  audit: AuditDetailSchema.optional().catch(undefined),
 });
 
 /** What the audit log records of an event envelope. */
@@ -29,14 +39,15 @@ export function auditInput(event: EventMessage, now: () => Date = () => new Date
     target: e.stream ?? null,
     request_id: e.request_id ?? null,
     ip_hash: e.ip_hash ?? null,
+    detail: e.audit && Object.keys(e.audit).length > 0 ? e.audit : null,
   };
 }
 
 /** Copies entries into the D1 read model; a repeat is a no-op. */
 export async function projectEntries(db: D1Database, tenantId: string, entries: readonly AuditEntry[]): Promise<void> {
-  // D1 binds at most 100 parameters per statement: 11 columns, 9 rows.
-  for (let i = 0; i < entries.length; i += 9) {
-    await insertRows(db, tenantId, entries.slice(i, i + 9));
+  // D1 binds at most 100 parameters per statement: 12 columns, 8 rows.
+  for (let i = 0; i < entries.length; i += 8) {
+    await insertRows(db, tenantId, entries.slice(i, i + 8));
   }
 }
 
@@ -55,6 +66,7 @@ async function insertRows(db: D1Database, tenantId: string, entries: readonly Au
         target: e.target,
         requestId: e.request_id,
         ipHash: e.ip_hash,
+        detail: e.detail === undefined ? null : JSON.stringify(e.detail),
         prevHash: e.prev_hash,
         hash: e.hash,
       })),
