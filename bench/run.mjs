@@ -12,7 +12,7 @@ import { stopLoad } from "./lib/load.mjs";
 import { drainFailures, lagPhase, probeBacklog, projectionSection, stopProjection } from "./lib/projection.mjs";
 import { knob, machineInfo, median, reading, rowsOf, runNotes, table, writeReport } from "./lib/report.mjs";
 import { brief, measure } from "./lib/rounds.mjs";
-import { loginPhase, stopSeries } from "./lib/series.mjs";
+import { loginReading, resetReading, seriesPhase, stopSeries } from "./lib/series.mjs";
 import { startAll, stopAll } from "./lib/serve.mjs";
 import { wasmPhase } from "./lib/wasm-phase.mjs";
 
@@ -105,6 +105,7 @@ const method = {
 };
 const writeConnections = knob("BENCH_WRITE_CONNECTIONS", 10, 1, 500);
 const logins = knob("BENCH_LOGINS", 20, 0, 50);
+const resets = knob("BENCH_RESETS", 40, 0, 200);
 const lagSamples = knob("BENCH_PROJECTION", 30, 0, 100);
 const codecIterations = knob("BENCH_CODEC", 20_000, 0, 200_000);
 const wasmBench = knob("BENCH_WASM", 1, 0, 1);
@@ -138,19 +139,39 @@ const SCENARIOS = [
 ];
 
 /**
- * The login series (lib/series.mjs): sequential, after the read rounds. `cases(origin)` is its
- * set-up, returning the requests to alternate; `warmup` untimed logins per case first (the first
- * unknown email also computes the dummy hash). Bounded whatever BENCH_LOGINS says: it stops, with
- * fewer samples, after `budgetS`, and each request after `timeoutS`.
- * @type {{ name: string, worker: keyof typeof WORKERS, warmup: number, budgetS: number, timeoutS: number,
- *   cases: (origin: string) => Promise<import("./lib/series.mjs").SeriesCase[]> }}
+ * The sequential series (lib/series.mjs), after the read rounds. `cases(origin)` is a series'
+ * set-up, returning the requests to alternate; `warmup` untimed requests per case first (the
+ * first unknown-email login also computes the dummy hash). Bounded whatever BENCH_LOGINS or
+ * BENCH_RESETS says: a series stops, with fewer samples, after `budgetS`, and each request after
+ * `timeoutS`.
+ * @typedef {import("./lib/series.mjs").SeriesDef & { name: string, worker: keyof typeof WORKERS,
+ *   warmup: number, budgetS: number, timeoutS: number, count: number,
+ *   cases: (origin: string) => Promise<import("./lib/series.mjs").SeriesCase[]> }} Series
  */
+/** @type {Series} */
 const LOGIN = {
   name: "plinth POST /api/v1/auth/login",
+  title: "Login (Argon2id)",
+  request: "`POST /api/v1/auth/login`",
+  reading: loginReading,
   worker: "plinth",
   cases: plinth.loginCases,
+  count: logins,
   warmup: 2,
   budgetS: 90,
+  timeoutS: 10,
+};
+/** @type {Series} */
+const RESET = {
+  name: "plinth POST /api/v1/auth/password-reset",
+  title: "Password reset: existing vs unknown email",
+  request: "`POST /api/v1/auth/password-reset`",
+  reading: resetReading,
+  worker: "plinth",
+  cases: plinth.resetCases,
+  count: resets,
+  warmup: 5,
+  budgetS: 60,
   timeoutS: 10,
 };
 
@@ -174,6 +195,7 @@ const METHOD_NOTES = [
 
 const scenarios = SCENARIOS.filter((s) => s.baseline || s.name.includes(filter));
 const runLogins = logins > 0 && LOGIN.name.includes(filter);
+const runResets = resets > 0 && RESET.name.includes(filter);
 const runLag = lagSamples > 0 && LAG.name.includes(filter);
 const runCodecBench = codecIterations > 0 && CODEC.name.includes(filter);
 const WASM_NAME = "wasm: crypto core vs @noble";
@@ -183,6 +205,7 @@ const runWasm = wasmBench > 0 && WASM_NAME.includes(filter);
 const budgetS =
   scenarios.length * (method.warmup + method.rounds * method.duration) +
   (runLogins ? LOGIN.budgetS : 0) +
+  (runResets ? RESET.budgetS : 0) +
   (runLag ? LAG.budgetMs / 1000 : 0) +
   (runCodecBench ? 60 : 0) +
   (runWasm ? 120 : 0) +
@@ -228,6 +251,7 @@ async function main() {
   const needed = new Set([
     ...scenarios.map((s) => s.worker),
     ...(runLogins ? [LOGIN.worker] : []),
+    ...(runResets ? [RESET.worker] : []),
     ...(runLag ? ["plinth"] : []),
   ]);
   const servers = await startAll({ workers: WORKERS, names: [...needed], notes });
@@ -250,9 +274,8 @@ async function main() {
   const lag = runLag
     ? await lagPhase({ ...LAG, origin: plinthOrigin, setup: lagSetup, count: lagSamples, notes })
     : null;
-  const login = runLogins
-    ? await loginPhase({ ...LOGIN, origin: origins.get(LOGIN.worker), count: logins, notes })
-    : null;
+  const reset = runResets ? await seriesPhase({ ...RESET, origin: origins.get(RESET.worker), notes }) : null;
+  const login = runLogins ? await seriesPhase({ ...LOGIN, origin: origins.get(LOGIN.worker), notes }) : null;
   if (runCodecBench) console.log(`bench: ${CODEC.name}…`);
   const codec = runCodecBench ? await runCodec({ iterations: codecIterations, rounds: CODEC.rounds }) : null;
   let backlog = null;
@@ -292,6 +315,7 @@ async function main() {
   const sections = [
     events,
     login ? login.section : null,
+    reset ? reset.section : null,
     codec ? codecSection(codec, patchMs) : null,
     wasm ? wasm.section : null,
   ].filter((x) => x !== null);
@@ -315,7 +339,7 @@ async function main() {
   const codecOk = !codec || codec.rows.every((r) => !r.error);
   const backlogOk = !writes.some((s) => !skipped.has(s.name)) || backlog !== null;
   const wasmOk = !runWasm || wasm !== null;
-  return throughputOk && (login?.ok ?? true) && lagOk && codecOk && backlogOk && wasmOk ? 0 : 1;
+  return throughputOk && (login?.ok ?? true) && (reset?.ok ?? true) && lagOk && codecOk && backlogOk && wasmOk ? 0 : 1;
 }
 
 main()

@@ -198,5 +198,20 @@ export function plinthFixtures({ rootKey, slug, email, password }) {
         { label: "unknown email", expect: 401, ...loginRequest("nobody@example.com") },
       ];
     },
+
+    /** The password-reset series: a request for the bench user's email, and one for an unknown email. */
+    resetCases: async (/** @type {string} */ origin) => {
+      await user(origin);
+      const reset = (/** @type {string} */ to) => ({
+        path: "/api/v1/auth/password-reset",
+        method: "POST",
+        headers: { ...tenantHeaders, "content-type": "application/json" },
+        body: JSON.stringify({ email: to }),
+      });
+      return [
+        { label: "existing email", expect: 202, ...reset(email) },
+        { label: "unknown email", expect: 202, ...reset("nobody@example.com") },
+      ];
+    },
   };
 }

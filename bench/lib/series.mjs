@@ -127,45 +127,76 @@ export function seriesTable(result) {
 export function loginReading(result) {
   const [ok, unknown] = result.cases;
   if (!ok || !unknown) return "The login series did not run.";
-  const parts = [
+  return [
     `A successful login took a median of ${fmt(median(ok.ms), 1)} ms (p90 ${fmt(percentile(ok.ms, 0.9), 1)} ms) and one with an unknown email ${fmt(median(unknown.ms), 1)} ms: the unknown email's median is ${fmt(median(unknown.ms) / median(ok.ms), 2)}× the successful one's.`,
     "Both spend one Argon2id verification (19 MiB, t=2, p=1, in the WASM core, which the WebAssembly table below compares with the @noble JavaScript reference), which is most of the time; the rest is HTTP on loopback, the tenant lookup and two calls to the tenant's Durable Object (the lookup, then recording the success or the failure), and for a success the Ed25519 signature of the access token.",
     "A ratio near 1 means the response time does not tell whether an email has an account.",
-  ];
-  if (result.stoppedEarly) {
-    parts.push(`The series hit its time budget after ${fmt(result.elapsedMs / 1000)} s and has fewer samples.`);
-  }
-  if (result.cases.some((c) => Object.keys(c.unexpected).length > 0)) {
-    parts.push("Some requests answered an unexpected status (see the table); they are left out of the timings.");
-  }
-  return parts.join(" ");
+    ...caveats(result),
+  ].join(" ");
 }
 
 /**
- * The "Login (Argon2id)" section of REPORT.md.
+ * A plain reading of a password-reset series, generated from its numbers.
  * @param {SeriesResult} result
  */
-export function loginSection(result) {
-  return `## Login (Argon2id)
+export function resetReading(result) {
+  const [known, unknown] = result.cases;
+  if (!known || !unknown) return "The password-reset series did not run.";
+  const diff = median(known.ms) - median(unknown.ms);
+  return [
+    `A reset request for an existing email took a median of ${fmt(median(known.ms), 2)} ms and one for an unknown email ${fmt(median(unknown.ms), 2)} ms (ratio ${fmt(median(unknown.ms) / median(known.ms), 2)}×, a difference of ${fmt(diff, 2)} ms).`,
+    "Both do the same work in the same order: hash a new token, one call to the tenant's Durable Object that commits one transaction with one event (the existing email's also stores the token and voids older ones), and answer 202; the mail goes out after the response.",
+    "A ratio near 1 means the response time does not tell whether an email has an account.",
+    ...caveats(result),
+  ].join(" ");
+}
 
-Sequential \`POST /api/v1/auth/login\` requests, one at a time (no load generator, nothing else running): ${result.warmup} untimed warm-up(s) per case, then up to ${result.count} timed ones per case, alternating the cases. Each time is client-side wall time, from sending the request to reading the whole response. Throughput under concurrency would only show how many hashes the cores can run at once, so it is not measured.
+/** @param {SeriesResult} result */
+function caveats(result) {
+  const out = [];
+  if (result.stoppedEarly) {
+    out.push(`The series hit its time budget after ${fmt(result.elapsedMs / 1000)} s and has fewer samples.`);
+  }
+  if (result.cases.some((c) => Object.keys(c.unexpected).length > 0)) {
+    out.push("Some requests answered an unexpected status (see the table); they are left out of the timings.");
+  }
+  return out;
+}
+
+/**
+ * @typedef {object} SeriesDef what a sequential series measures and how its section reads
+ * @property {string} title the REPORT.md heading
+ * @property {string} request what is sent, for the section's first sentence
+ * @property {(result: SeriesResult) => string} reading
+ */
+
+/**
+ * A series' section of REPORT.md.
+ * @param {SeriesDef} def
+ * @param {SeriesResult} result
+ */
+export function seriesSection(def, result) {
+  return `## ${def.title}
+
+Sequential ${def.request} requests, one at a time (no load generator, nothing else running): ${result.warmup} untimed warm-up(s) per case, then up to ${result.count} timed ones per case, alternating the cases. Each time is client-side wall time, from sending the request to reading the whole response. Throughput under concurrency would only show how many requests the cores can run at once, so it is not measured.
 
 ${seriesTable(result)}
 
-${loginReading(result)}
+${def.reading(result)}
 `;
 }
 
 /**
- * The login series against the running Worker, as a REPORT.md section; problems go to `notes`.
- * @param {{ origin: string | undefined, name: string, worker: string,
+ * A sequential series against the running Worker, as a REPORT.md section; problems go to `notes`.
+ * @param {SeriesDef & { origin: string | undefined, name: string, worker: string,
  *   cases: (origin: string) => Promise<SeriesCase[]>, count: number, warmup: number,
  *   budgetS: number, timeoutS: number, notes: string[] }} opts origin: undefined if the
  *   Worker is not running
  * @returns {Promise<{ section: string, ok: boolean }>}
  */
-export async function loginPhase({ origin, name, worker, cases: setup, count, warmup, budgetS, timeoutS, notes }) {
-  const notRun = (/** @type {string} */ why) => ({ section: `## Login (Argon2id)\n\nNot run: ${why}.\n`, ok: false });
+export async function seriesPhase(opts) {
+  const { origin, name, worker, cases: setup, count, warmup, budgetS, timeoutS, notes } = opts;
+  const notRun = (/** @type {string} */ why) => ({ section: `## ${opts.title}\n\nNot run: ${why}.\n`, ok: false });
   if (!origin) return notRun(`${worker} is not running`);
   /** @type {SeriesCase[]} */
   let cases;
@@ -186,5 +217,5 @@ export async function loginPhase({ origin, name, worker, cases: setup, count, wa
   });
   if (result.stoppedEarly) notes.push(`${name}: stopped after ${budgetS} s with fewer samples`);
   const ok = !result.stoppedEarly && result.cases.every((c) => Object.keys(c.unexpected).length === 0);
-  return { section: loginSection(result), ok };
+  return { section: seriesSection(opts, result), ok };
 }
