@@ -1,16 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { createLogger } from "../src/kernel/log";
 import { pendingOutbox } from "../src/kernel/outbox";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
-import { Credentials } from "../src/modules/identity/directory/credentials";
+import { Authority } from "../src/modules/identity/directory/authority";
+import { Credentials, type Reused } from "../src/modules/identity/directory/credentials";
 import { KeyMaterial } from "../src/modules/identity/directory/key-material";
 import { Roles, type RoleView } from "../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../src/modules/identity/directory/schema";
 import { DirectoryStore } from "../src/modules/identity/directory/store";
 import {
-  type Ctx,
+  type Denied,
+  denied,
   fail,
   type KeyView,
   ok,
@@ -18,32 +19,23 @@ import {
   type UserPrincipal,
   type UserView,
 } from "../src/modules/identity/directory/types";
-import {
-  CtxSchema,
-  Cursor,
-  Email,
-  Hash,
-  Id,
-  Iso,
-  Limit,
-  parse,
-  RoleName,
-  RoleSchema,
-  Scopes,
-} from "./tenant-directory-args";
+import { Args, Email, Id, type In, Limit, parse, RoleName } from "./tenant-directory-args";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
  * refresh-token families and one-time tokens. A thin RPC adapter over
- * DirectoryStore/Credentials; every state change and its outbox events
+ * DirectoryStore/Credentials/Roles; every state change and its outbox events
  * commit in one SQLite transaction, and an OutboxRelay moves the events to
- * the `EVENTS` queue after the commit (and from `alarm()` on failure).
+ * the `EVENTS` queue after the commit (and from `alarm()` on failure). Every
+ * change of authority asks the policy (src/modules/identity/policy.ts) first,
+ * with the directory's current state, in the same call as the write.
  */
 export class TenantDirectory extends DurableObject<Env> {
   private readonly store: DirectoryStore;
   private readonly creds: Credentials;
   private readonly roles: Roles;
   private readonly keys: KeyMaterial;
+  private readonly authority: Authority;
   private readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -52,6 +44,7 @@ export class TenantDirectory extends DurableObject<Env> {
     this.creds = new Credentials(this.store);
     this.roles = new Roles(this.store);
     this.keys = new KeyMaterial(this.store);
+    this.authority = new Authority(this.store, this.creds, this.roles);
     this.relay = new OutboxRelay(ctx.storage, {
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),
     });
@@ -71,19 +64,8 @@ export class TenantDirectory extends DurableObject<Env> {
     return result;
   }
 
-  init(input: {
-    ctx: Ctx;
-    tenant: { id: string; slug: string; name: string; plan: string };
-    adminKey: { id: string; name: string; prefix: string; hash: string };
-  }): { created: boolean } {
-    const { ctx, tenant, adminKey } = parse(
-      z.object({
-        ctx: CtxSchema,
-        tenant: z.object({ id: Id, slug: z.string().max(63), name: z.string().max(200), plan: z.string().max(64) }),
-        adminKey: z.object({ id: Id, name: z.string().max(200), prefix: z.string().max(64), hash: Hash }),
-      }),
-      input,
-    );
+  init(input: In<"init">): { created: boolean } {
+    const { ctx, tenant, adminKey } = parse(Args.init, input);
     return this.committed(
       this.store.tx(() => {
         const created = this.store.init(ctx, tenant);
@@ -93,19 +75,8 @@ export class TenantDirectory extends DurableObject<Env> {
     );
   }
 
-  register(input: {
-    ctx: Ctx;
-    user: { id: string; email: string; name: string; passwordHash: string };
-    verification: { hash: string; expiresAt: string };
-  }): Result<UserView, "email_taken"> {
-    const { ctx, user, verification } = parse(
-      z.object({
-        ctx: CtxSchema,
-        user: z.object({ id: Id, email: Email, name: z.string().min(1).max(200), passwordHash: z.string().max(512) }),
-        verification: z.object({ hash: Hash, expiresAt: Iso }),
-      }),
-      input,
-    );
+  register(input: In<"register">): Result<UserView, "email_taken"> {
+    const { ctx, user, verification } = parse(Args.register, input);
     return this.committed(
       this.store.tx(() => {
         const result = this.store.register(ctx, { ...user, role: "member" });
@@ -127,17 +98,8 @@ export class TenantDirectory extends DurableObject<Env> {
     };
   }
 
-  loginSucceeded(input: {
-    ctx: Ctx;
-    userId: string;
-    familyId: string;
-    tokenHash: string;
-    rehash: string | null;
-  }): Result<UserPrincipal, "not_found"> {
-    const { ctx, userId, familyId, tokenHash, rehash } = parse(
-      z.object({ ctx: CtxSchema, userId: Id, familyId: Id, tokenHash: Hash, rehash: z.string().max(512).nullable() }),
-      input,
-    );
+  loginSucceeded(input: In<"loginSucceeded">): Result<UserPrincipal, "not_found"> {
+    const { ctx, userId, familyId, tokenHash, rehash } = parse(Args.loginSucceeded, input);
     const principal = this.store.principal(userId);
     if (!principal) return fail("not_found");
     this.store.tx(() => {
@@ -147,34 +109,24 @@ export class TenantDirectory extends DurableObject<Env> {
     return this.committed(ok(principal));
   }
 
-  loginFailed(input: { ctx: Ctx; reason: "unknown_email" | "bad_password" | "email_not_verified" }): void {
-    const { ctx, reason } = parse(
-      z.object({ ctx: CtxSchema, reason: z.enum(["unknown_email", "bad_password", "email_not_verified"]) }),
-      input,
-    );
+  loginFailed(input: In<"loginFailed">): void {
+    const { ctx, reason } = parse(Args.loginFailed, input);
     this.store.tx(() => this.store.emit(ctx, "identity.login.failed", "logins", { reason }));
     this.committed(null);
   }
 
-  refresh(input: {
-    ctx: Ctx;
-    presentedHash: string;
-    nextHash: string;
-  }): Result<{ principal: UserPrincipal; familyId: string }, "invalid" | "reused"> {
-    const { ctx, presentedHash, nextHash } = parse(
-      z.object({ ctx: CtxSchema, presentedHash: Hash, nextHash: Hash }),
-      input,
-    );
+  refresh(input: In<"refresh">): Result<{ principal: UserPrincipal; familyId: string }, "invalid"> | Reused {
+    const { ctx, presentedHash, nextHash } = parse(Args.refresh, input);
     return this.committed(this.creds.rotate(ctx, presentedHash, nextHash));
   }
 
-  logout(input: { ctx: Ctx; presentedHash: string }): { userId: string | null } {
-    const { ctx, presentedHash } = parse(z.object({ ctx: CtxSchema, presentedHash: Hash }), input);
+  logout(input: In<"presented">): { userId: string | null } {
+    const { ctx, presentedHash } = parse(Args.presented, input);
     return this.committed({ userId: this.creds.logout(ctx, presentedHash) });
   }
 
-  verifyEmail(input: { ctx: Ctx; tokenHash: string }): Result<null, "invalid"> {
-    const { ctx, tokenHash } = parse(z.object({ ctx: CtxSchema, tokenHash: Hash }), input);
+  verifyEmail(input: In<"token">): Result<null, "invalid"> {
+    const { ctx, tokenHash } = parse(Args.token, input);
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
@@ -186,36 +138,35 @@ export class TenantDirectory extends DurableObject<Env> {
     );
   }
 
-  /** Stores a reset token when the email has a user; returns whom to mail, or null. */
-  requestPasswordReset(input: {
-    ctx: Ctx;
-    email: string;
-    tokenHash: string;
-    expiresAt: string;
-  }): { email: string } | null {
-    const { ctx, email, tokenHash, expiresAt } = parse(
-      z.object({ ctx: CtxSchema, email: Email, tokenHash: Hash, expiresAt: Iso }),
-      input,
-    );
-    const found = this.store.credentials(email);
-    if (!found) return null;
+  /**
+   * Stores a reset token when the email has a user, voiding the user's other
+   * reset tokens; returns whom to mail, or null. An unknown email costs the
+   * same: the same transaction, an event (`user_id: null`), the same commit.
+   */
+  requestPasswordReset(input: In<"requestPasswordReset">): { email: string } | null {
+    const { ctx, email, tokenHash, expiresAt } = parse(Args.requestPasswordReset, input);
+    const userId = this.store.credentials(email)?.userId ?? null;
     this.store.tx(() => {
-      this.creds.issueOneTime("password_reset", found.userId, tokenHash, expiresAt);
-      this.store.emit(ctx, "identity.password.reset_requested", `user/${found.userId}`, { user_id: found.userId });
+      if (userId !== null) {
+        this.creds.voidOneTime(ctx, "password_reset", userId);
+        this.creds.issueOneTime("password_reset", userId, tokenHash, expiresAt);
+      }
+      this.store.emit(ctx, "identity.password.reset_requested", userId ? `user/${userId}` : "password_resets", {
+        user_id: userId,
+      });
     });
-    return this.committed({ email });
+    return this.committed(userId ? { email } : null);
   }
 
-  confirmPasswordReset(input: { ctx: Ctx; tokenHash: string; passwordHash: string }): Result<string, "invalid"> {
-    const { ctx, tokenHash, passwordHash } = parse(
-      z.object({ ctx: CtxSchema, tokenHash: Hash, passwordHash: z.string().max(512) }),
-      input,
-    );
+  /** Spends a reset token: sets the password, voids the user's other reset tokens, ends every session. */
+  confirmPasswordReset(input: In<"confirmPasswordReset">): Result<string, "invalid"> {
+    const { ctx, tokenHash, passwordHash } = parse(Args.confirmPasswordReset, input);
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
         if (!spent.ok) return spent;
         this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
+        this.creds.voidOneTime(ctx, "password_reset", spent.value);
         this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
         this.store.emit(ctx, "identity.password.reset", `user/${spent.value}`, { user_id: spent.value });
         return ok(spent.value);
@@ -228,14 +179,12 @@ export class TenantDirectory extends DurableObject<Env> {
     return this.store.passwordHashOf(parse(Id, userId));
   }
 
-  /** Sets a new password hash and revokes every other session of the user. */
-  changePassword(input: { ctx: Ctx; userId: string; passwordHash: string; keepFamily: string | null }): void {
-    const { ctx, userId, passwordHash, keepFamily } = parse(
-      z.object({ ctx: CtxSchema, userId: Id, passwordHash: z.string().max(512), keepFamily: Id.nullable() }),
-      input,
-    );
+  /** Sets a new password hash, voids outstanding reset tokens and revokes every other session of the user. */
+  changePassword(input: In<"changePassword">): void {
+    const { ctx, userId, passwordHash, keepFamily } = parse(Args.changePassword, input);
     this.store.tx(() => {
       this.store.setPasswordHash(userId, passwordHash, ctx.now);
+      this.creds.voidOneTime(ctx, "password_reset", userId);
       this.creds.revokeAllFamilies(ctx, userId, "password_changed", keepFamily);
       this.store.emit(ctx, "identity.password.changed", `user/${userId}`, { user_id: userId });
     });
@@ -250,21 +199,23 @@ export class TenantDirectory extends DurableObject<Env> {
     return this.store.principal(parse(Id, userId));
   }
 
-  listUsers(input: { limit: number; cursor: string | null }): { items: UserView[]; next: string | null } {
-    const { limit, cursor } = parse(z.object({ limit: Limit, cursor: Cursor }), input);
+  listUsers(input: In<"page">): { items: UserView[]; next: string | null } {
+    const { limit, cursor } = parse(Args.page, input);
     return this.store.listUsers(limit, cursor);
   }
 
-  updateUser(input: { ctx: Ctx; id: string; patch: { name?: string } }): Result<UserView, "not_found"> {
-    const { ctx, id, patch } = parse(
-      z.object({ ctx: CtxSchema, id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),
-      input,
-    );
+  updateUser(input: In<"updateUser">): Result<UserView, "not_found"> {
+    const { ctx, id, patch } = parse(Args.updateUser, input);
     return this.committed(this.store.updateUser(ctx, id, patch));
   }
 
-  deleteUser(input: { ctx: Ctx; id: string }): Result<null, "not_found"> {
-    const { ctx, id } = parse(z.object({ ctx: CtxSchema, id: Id }), input);
+  /** Deletes a user the caller may remove (policy: their permissions held, owner rules). */
+  deleteUser(input: In<"byId">): Result<null, "not_found"> | Denied {
+    const { ctx, id } = parse(Args.byId, input);
+    const user = this.authority.user(id);
+    if (!user) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners() });
+    if (refusal) return denied(refusal);
     return this.committed(
       this.store.tx(() => {
         this.creds.revokeAllFamilies(ctx, id, "user_deleted");
@@ -273,44 +224,36 @@ export class TenantDirectory extends DurableObject<Env> {
     );
   }
 
-  createKey(input: {
-    ctx: Ctx;
-    key: { id: string; name: string; prefix: string; hash: string; scopes: string[]; expiresAt: string | null };
-  }): KeyView {
-    const { ctx, key } = parse(
-      z.object({
-        ctx: CtxSchema,
-        key: z.object({
-          id: Id,
-          name: z.string().min(1).max(200),
-          prefix: z.string().max(64),
-          hash: Hash,
-          scopes: Scopes,
-          expiresAt: Iso.nullable(),
-        }),
-      }),
-      input,
-    );
-    return this.committed(this.creds.createKey(ctx, key));
+  /** Creates a key whose scopes (and expiry, for a key made by a key) the caller may give. */
+  createKey(input: In<"createKey">): { ok: true; value: KeyView } | Denied {
+    const { ctx, key } = parse(Args.createKey, input);
+    const refusal = this.authority.check(ctx, { type: "key.create", scopes: key.scopes, expiresAt: key.expiresAt });
+    if (refusal) return denied(refusal);
+    return this.committed(ok(this.creds.createKey(ctx, key)));
   }
 
-  listKeys(input: { limit: number; cursor: string | null }): { items: KeyView[]; next: string | null } {
-    const { limit, cursor } = parse(z.object({ limit: Limit, cursor: Cursor }), input);
+  listKeys(input: In<"page">): { items: KeyView[]; next: string | null } {
+    const { limit, cursor } = parse(Args.page, input);
     return this.creds.listKeys(limit, cursor);
   }
 
-  revokeKey(input: { ctx: Ctx; id: string }): Result<{ hash: string }, "not_found"> {
-    const { ctx, id } = parse(z.object({ ctx: CtxSchema, id: Id }), input);
+  /** Revokes a key and the keys it created (cascade), if the caller holds the key's scopes. */
+  revokeKey(input: In<"byId">): Result<{ id: string; hash: string }[], "not_found"> | Denied {
+    const { ctx, id } = parse(Args.byId, input);
+    const key = this.creds.key(id);
+    if (!key) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "key.revoke", key });
+    if (refusal) return denied(refusal);
     return this.committed(this.creds.revokeKey(ctx, id));
   }
 
-  verifyKey(input: { hash: string; now: string }): KeyView | null {
-    const { hash, now } = parse(z.object({ hash: Hash, now: Iso }), input);
+  verifyKey(input: In<"verifyKey">): KeyView | null {
+    const { hash, now } = parse(Args.verifyKey, input);
     return this.creds.verifyKey(hash, now);
   }
 
-  touchKey(input: { id: string; now: string }): void {
-    const { id, now } = parse(z.object({ id: Id, now: Iso }), input);
+  touchKey(input: In<"touchKey">): void {
+    const { id, now } = parse(Args.touchKey, input);
     this.creds.touchKey(id, now);
     this.committed(null);
   }
@@ -323,54 +266,69 @@ export class TenantDirectory extends DurableObject<Env> {
     return this.roles.get(parse(RoleName, name));
   }
 
-  createRole(input: { ctx: Ctx; role: RoleView }): Result<RoleView, "exists"> {
-    const { ctx, role } = parse(z.object({ ctx: CtxSchema, role: RoleSchema }), input);
+  createRole(input: In<"role">): Result<RoleView, "exists"> | Denied {
+    const { ctx, role } = parse(Args.role, input);
+    const refusal = this.authority.check(ctx, { type: "role.create", permissions: role.permissions });
+    if (refusal) return denied(refusal);
     return this.committed(this.roles.create(ctx, role));
   }
 
-  replaceRole(input: { ctx: Ctx; role: RoleView }): Result<RoleView, "not_found" | "owner_fixed"> {
-    const { ctx, role } = parse(z.object({ ctx: CtxSchema, role: RoleSchema }), input);
-    return this.committed(this.roles.replace(ctx, role));
+  replaceRole(input: In<"role">): Result<RoleView, "not_found"> | Denied {
+    const { ctx, role } = parse(Args.role, input);
+    const current = this.roles.get(role.name);
+    if (!current) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "role.rewrite", role: current, permissions: role.permissions });
+    if (refusal) return denied(refusal);
+    return this.committed(ok(this.roles.replace(ctx, role)));
   }
 
-  deleteRole(input: { ctx: Ctx; name: string }): Result<null, "not_found" | "owner_fixed" | "in_use"> {
-    const { ctx, name } = parse(z.object({ ctx: CtxSchema, name: RoleName }), input);
+  deleteRole(input: In<"roleName">): Result<null, "not_found" | "in_use"> | Denied {
+    const { ctx, name } = parse(Args.roleName, input);
+    const role = this.roles.get(name);
+    if (!role) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "role.delete", role });
+    if (refusal) return denied(refusal);
     return this.committed(this.roles.delete(ctx, name));
   }
 
-  grantRole(input: { ctx: Ctx; userId: string; role: string }): Result<null, "no_user" | "no_role"> {
-    const { ctx, userId, role } = parse(z.object({ ctx: CtxSchema, userId: Id, role: RoleName }), input);
-    return this.committed(this.roles.grant(ctx, userId, role));
-  }
-
-  revokeRole(input: { ctx: Ctx; userId: string; role: string }): Result<null, "no_user" | "no_role" | "last_owner"> {
-    const { ctx, userId, role } = parse(z.object({ ctx: CtxSchema, userId: Id, role: RoleName }), input);
-    return this.committed(this.roles.revoke(ctx, userId, role));
+  /** Grants (`grant: true`) or revokes a role binding, if the policy allows it. */
+  bindRole(input: In<"bindRole">): Result<null, "no_user" | "no_role"> | Denied {
+    const { ctx, userId, role: name, grant } = parse(Args.bindRole, input);
+    const user = this.authority.user(userId);
+    if (!user) return fail("no_user");
+    const role = this.roles.get(name);
+    if (!role) return fail("no_role");
+    const owners = this.authority.owners();
+    const refusal = this.authority.check(
+      ctx,
+      grant ? { type: "role.grant", role, user } : { type: "role.revoke", role, user, owners },
+    );
+    if (refusal) return denied(refusal);
+    if (grant) this.roles.grant(ctx, userId, name);
+    else this.roles.revoke(ctx, userId, name);
+    return this.committed(ok(null));
   }
 
   /**
    * The tenant's envelope-encryption seed (base64url), created on first use
    * when `create` is set; null once destroyed.
    */
-  keySeed(input: { create: boolean; now: string }): string | null {
-    const { create, now } = parse(z.object({ create: z.boolean(), now: Iso }), input);
+  keySeed(input: In<"keySeed">): string | null {
+    const { create, now } = parse(Args.keySeed, input);
     const { seed, created } = this.keys.seed(create, now);
     if (created) this.committed(null);
     return seed;
   }
 
   /** Crypto-shredding: destroys the seed, so the tenant's ciphertexts can never be read again. */
-  destroyKeyMaterial(input: { ctx: Ctx }): void {
-    this.keys.destroy(parse(z.object({ ctx: CtxSchema }), input).ctx);
+  destroyKeyMaterial(input: In<"ctxOnly">): void {
+    this.keys.destroy(parse(Args.ctxOnly, input).ctx);
     this.committed(null);
   }
 
   /** Changes tenant settings; records `identity.settings.updated` with what changed. */
-  updateSettings(input: { ctx: Ctx; require_verified_email?: boolean }): void {
-    const { ctx, ...settings } = parse(
-      z.object({ ctx: CtxSchema, require_verified_email: z.boolean().optional() }),
-      input,
-    );
+  updateSettings(input: In<"updateSettings">): void {
+    const { ctx, ...settings } = parse(Args.updateSettings, input);
     if (settings.require_verified_email === undefined) return;
     const value = settings.require_verified_email;
     this.store.tx(() => {

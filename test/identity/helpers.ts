@@ -59,15 +59,53 @@ export async function newUser(slug: string, email = `u${++counter}@example.com`)
   return { id: user.id as string, email, ...tokens };
 }
 
-/** The newest mail to `to`, polling briefly (reset mails are sent after the response). */
-export async function mailTo(slug: string, to: string): Promise<{ subject: string; body: string }> {
+/** The mails to `to`, newest first, polling until there are `count` (mails are sent after the response). */
+export async function mailsTo(slug: string, to: string, count = 1): Promise<{ subject: string; body: string }[]> {
   for (let i = 0; i < 50; i++) {
     const res = await call(`/api/v1/dev/mailbox?to=${encodeURIComponent(to)}`, { tenant: slug });
     const items = res.body.items as { subject: string; body: string }[];
-    if (items.length > 0 && items[0]) return items[0];
+    if (items.length >= count) return items;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`no mail to ${to}`);
+  throw new Error(`fewer than ${count} mails to ${to}`);
+}
+
+/** The newest mail to `to`. */
+export async function mailTo(slug: string, to: string): Promise<{ subject: string; body: string }> {
+  const [newest] = await mailsTo(slug, to);
+  if (!newest) throw new Error(`no mail to ${to}`);
+  return newest;
+}
+
+/** An API key created with `token`; returns its id and secret. */
+export async function newKey(token: string, scopes: string[], name = "scoped"): Promise<{ id: string; key: string }> {
+  const res = await call("/api/v1/admin/api-keys", { token, body: { name, scopes } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { id: res.body.id as string, key: res.body.key as string };
+}
+
+/** An audit entry as the list and the export show it. */
+export interface Entry {
+  seq: number;
+  actor: { kind: string; id: string | null };
+  action: string;
+  target: string | null;
+  request_id: string | null;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * The tenant's audit entries with `action`, newest first, once there are at
+ * least `count` (the queue delivers asynchronously; gives up after 10 s).
+ */
+export async function auditOf(token: string, action: string, count = 1): Promise<Entry[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await call(`/api/v1/admin/audit?action=${action}&limit=100`, { token });
+    const items = res.body.items as Entry[];
+    if (items.length >= count || Date.now() > deadline) return items;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The secret token at the end of a mail body. */

@@ -43,7 +43,7 @@ function busApp(principal: Principal) {
       command: await c.req.json(),
       expectedVersion: ifMatch(c),
       permission: "blog.post.update",
-      ownership: (s, p) => isAuthor(s, p.id),
+      ownership: { requires: "blog.post.create", owns: (s, p) => isAuthor(s, p.id) },
       errors: blogErrors,
     });
     return c.json({ version: result.version });
@@ -61,9 +61,16 @@ function busApp(principal: Principal) {
 
 describe("command bus", () => {
   it("an owner allowed by the aggregate's state writes only at the version that state had", async () => {
-    const { patch, handled } = busApp(user("u-author", []));
+    const { patch, handled } = busApp(user("u-author", ["blog.post.create"]));
     expect((await patch({ type: "update", title: "new" })).status).toBe(200);
     expect(handled).toEqual([{ expectedVersion: 7, command: { type: "update", title: "new" } }]);
+  });
+
+  it("ownership counts only while the owner holds the rule's base permission", async () => {
+    const { patch, handled } = busApp(user("u-author", ["blog.post.read"]));
+    const body = await expectProblem(await patch({ type: "update", title: "new" }), 403, "forbidden");
+    expect(body.detail).toBe("missing permission blog.post.update");
+    expect(handled).toEqual([]);
   });
 
   it("a holder of the permission is not pinned to a version, unless it sends If-Match", async () => {

@@ -1,10 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Permission } from "../../generated/permissions";
-import { newId } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { background } from "../http/background";
-import { clientIpHash } from "../http/client-ip";
+import { deny } from "./deny";
 import { grants } from "./permissions";
 import type { Principal, Tenant } from "./types";
 
@@ -61,33 +59,7 @@ export const requirePermission =
   (permission: Permission): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const principal = principalOf(c, "user", "api_key");
-    const tenant = tenantOf(c);
-    if (!can(principal, permission)) {
-      recordDenial(c, tenant, principal, permission);
-      throw new AppError("forbidden", { detail: `missing permission ${permission}` });
-    }
+    tenantOf(c);
+    if (!can(principal, permission)) throw deny(c, { permission, detail: `missing permission ${permission}` });
     await next();
   };
-
-/**
- * Publishes an `authz.denied` event for the audit log. Best effort: it is sent
- * straight to the EVENTS queue after the response (no outbox), so a queue
- * outage loses it, and the 403 never waits for it or fails because of it.
- * Used by `requirePermission` and by the command bus's authorization step.
- */
-export function recordDenial(c: Context<AppEnv>, tenant: Tenant, principal: Principal, permission: Permission): void {
-  const path = new URL(c.req.url).pathname;
-  const event = {
-    id: newId(),
-    type: "authz.denied",
-    tenant_id: tenant.id,
-    stream: `${tenant.id}/authz/${principal.id}`,
-    version: 1,
-    occurred_at: new Date().toISOString(),
-    actor: { kind: principal.kind, id: principal.id },
-    data: { permission, method: c.req.method, path },
-    request_id: c.var.requestId ?? null,
-    ip_hash: clientIpHash(c),
-  };
-  background(c, c.env.EVENTS.send(event, { contentType: "json" }));
-}

@@ -12,6 +12,17 @@ export function grants(patterns: readonly string[], permission: string): boolean
   return false;
 }
 
+/**
+ * Whether `patterns` grant everything `pattern` grants, including permissions
+ * that modules declare later. An exact permission is covered when granted; a
+ * pattern only by itself or by `*` (`blog.*` does not cover `*.read`, and a
+ * list of today's read permissions does not cover `*.read`, which grows).
+ */
+export function covers(patterns: readonly string[], pattern: string): boolean {
+  if (!pattern.includes("*")) return grants(patterns, pattern);
+  return patterns.includes("*") || patterns.includes(pattern);
+}
+
 /** The concrete permissions that `patterns` grant among `all`, sorted. */
 export function expand(patterns: readonly string[], all: readonly string[]): string[] {
   return all.filter((p) => grants(patterns, p)).sort();

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Permission } from "../../generated/permissions";
-import { can, principalOf, recordDenial, tenantOf } from "../auth/guards";
+import { deny } from "../auth/deny";
+import { can, principalOf, tenantOf } from "../auth/guards";
 import type { Principal } from "../auth/types";
 import type { AppEnv } from "../env";
 import { AppError, type ErrorCodeSpec } from "../errors";
@@ -20,8 +21,13 @@ export interface CommandRequest<C extends { type: string }, S> {
   expectedVersion?: number;
   /** The permission that allows the command for anyone. */
   permission: Permission;
-  /** An ownership rule (ABAC): allowed without the permission when it holds for the current state. */
-  ownership?: (state: S, principal: Principal) => boolean;
+  /**
+   * An ownership rule (ABAC): allowed without `permission` when `owns` holds
+   * for the current state, but only while the principal still holds `requires`
+   * (e.g. an author edits their post while they may still write posts at all;
+   * a member stripped of every role loses what authorship gave them).
+   */
+  ownership?: { requires: Permission; owns: (state: S, principal: Principal) => boolean };
   /** The module's own error codes, for its deciders' rejections. */
   errors: Record<string, ErrorCodeSpec>;
 }
@@ -97,16 +103,16 @@ export async function dispatch<C extends { type: string }, S>(
     if (!can(principal, request.permission)) {
       const rule = request.ownership;
       let owns = false;
-      if (rule) {
+      if (rule && can(principal, rule.requires)) {
         const current = await readAggregate<S>(c.env, tenant.id, type, request.id);
-        owns = rule(current.state, principal);
+        owns = rule.owns(current.state, principal);
         // Allowed by the state at this version only: the write must apply to that same
         // version, so a change in between (say, of the owner) makes it a 412, not a bypass.
         expectedVersion ??= current.version;
       }
       if (!owns) {
-        recordDenial(c, tenant, principal, request.permission);
-        throw new AppError("forbidden", { detail: `missing permission ${request.permission}` });
+        const permission = request.permission;
+        throw deny(c, { permission, target: request.id, detail: `missing permission ${permission}` });
       }
     }
     // handler

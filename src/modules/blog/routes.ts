@@ -40,7 +40,8 @@ async function command(
     command: cmd,
     expectedVersion: options.conditional ? ifMatch(c) : undefined,
     permission,
-    ownership: cmd.type === "create" ? undefined : authorRule,
+    // The contract's member rule: authorship counts while the author may still write posts.
+    ownership: cmd.type === "create" ? undefined : { requires: PERMISSIONS.blog.post.create, owns: authorRule },
     errors: blogErrors,
   });
   c.header("ETag", `"${version}"`);

@@ -6,6 +6,7 @@ import { sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { background } from "../../kernel/http/background";
 import type { UserPrincipal } from "./directory/types";
+import { keyIndex } from "./key-index";
 import { directory } from "./services";
 
 /**
@@ -54,16 +55,14 @@ export const apiKeyAuthenticator: Authenticator = {
     const hash = await sha256Hex(token);
     let principal = keyCache.get(hash);
     if (!principal) {
-      const row = await c.env.DB.prepare("select tenant_id from api_key_index where key_hash = ?")
-        .bind(hash)
-        .first<{ tenant_id: string }>();
-      if (!row) return null;
-      const key = await directory(c.env, row.tenant_id).verifyKey({ hash, now: new Date().toISOString() });
+      const tenantId = await keyIndex(c.env.DB).tenantOf(hash);
+      if (!tenantId) return null;
+      const key = await directory(c.env, tenantId).verifyKey({ hash, now: new Date().toISOString() });
       if (!key) return null;
       principal = {
         kind: "api_key",
         id: key.id,
-        tenantId: row.tenant_id,
+        tenantId,
         name: key.name,
         prefix: key.prefix,
         scopes: key.scopes,

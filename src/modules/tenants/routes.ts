@@ -2,9 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requirePlatform } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
 import { createRouter, problem } from "../../kernel/openapi/router";
-import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../identity/schemas";
+import { IdParam, jsonBody, jsonResponse, KeySchema, listOf, PageQuery } from "../identity/schemas";
 import { RESERVED_SLUGS } from "./manifest";
-import { createTenant } from "./service";
+import { createTenant, issueAdminKey } from "./service";
 
 const TenantSchema = z
   .object({ id: z.string(), slug: z.string(), name: z.string(), plan: z.string(), created_at: z.string() })
@@ -68,7 +68,35 @@ const get = createRoute({
   responses: { 200: jsonResponse("the tenant", TenantSchema), 404: problem("no such tenant") },
 });
 
+const adminKey = createRoute({
+  method: "post",
+  path: "/tenants/{id}/admin-keys",
+  operationId: "issueTenantAdminKey",
+  summary: "Issue a new key holding every permission for a tenant (recovery; shown once)",
+  tags,
+  security,
+  middleware: [requirePlatform()] as const,
+  request: { params: IdParam, body: jsonBody(z.object({ name: z.string().trim().min(1).max(200) })) },
+  responses: {
+    201: jsonResponse(
+      "the key, with its secret",
+      KeySchema.omit({ last_used_at: true }).extend({ key: z.string() }).openapi("TenantAdminKey"),
+    ),
+    404: problem("no such tenant"),
+  },
+});
+
 const COLUMNS = "id, slug, name, plan, created_at";
+
+/** An active tenant by id, or 404. */
+async function activeTenant(db: D1Database, id: string): Promise<z.infer<typeof TenantSchema>> {
+  const tenant = await db
+    .prepare(`select ${COLUMNS} from tenants where status = 'active' and id = ?`)
+    .bind(id)
+    .first<z.infer<typeof TenantSchema>>();
+  if (!tenant) throw new AppError("not_found", { detail: "no such tenant" });
+  return tenant;
+}
 
 /** `/api/v1/platform/tenants`: the platform operators' API, behind the root key. */
 export const platformRoutes = createRouter()
@@ -93,10 +121,17 @@ export const platformRoutes = createRouter()
     const items = results.slice(0, limit);
     return c.json({ items, next_cursor: results.length > limit ? (items.at(-1)?.id ?? null) : null }, 200);
   })
-  .openapi(get, async (c) => {
-    const tenant = await c.env.DB.prepare(`select ${COLUMNS} from tenants where status = 'active' and id = ?`)
-      .bind(c.req.valid("param").id)
-      .first<z.infer<typeof TenantSchema>>();
-    if (!tenant) throw new AppError("not_found", { detail: "no such tenant" });
-    return c.json(tenant, 200);
+  .openapi(get, async (c) => c.json(await activeTenant(c.env.DB, c.req.valid("param").id), 200))
+  .openapi(adminKey, async (c) => {
+    const tenant = await activeTenant(c.env.DB, c.req.valid("param").id);
+    const key = await issueAdminKey(c.env, {
+      tenantId: tenant.id,
+      name: c.req.valid("json").name,
+      environment: c.var.config.environment,
+      actor: { kind: "platform", id: "platform" },
+      requestId: c.var.requestId,
+    });
+    const { last_used_at: _unused, ...shown } = key;
+    c.header("Cache-Control", "no-store");
+    return c.json(shown, 201);
   });

@@ -1,6 +1,8 @@
 import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
 import type { Actor } from "../../kernel/outbox";
+import type { KeyView } from "../identity/directory/types";
+import { keyIndex } from "../identity/key-index";
 import { newApiKey } from "../identity/services";
 import { forgetTenant } from "./lookup";
 
@@ -35,9 +37,7 @@ export async function createTenant(
 
   const key = await newApiKey(input.environment);
   try {
-    await env.DB.prepare("insert into api_key_index (key_hash, tenant_id, created_at) values (?, ?, ?)")
-      .bind(key.hash, tenant.id, now)
-      .run();
+    await keyIndex(env.DB).add(key.hash, tenant.id, now);
     await env.TENANT_DIRECTORY.getByName(tenant.id).init({
       ctx: { now, actor: input.actor, requestId: input.requestId },
       tenant,
@@ -45,12 +45,36 @@ export async function createTenant(
     });
     await env.DB.prepare("update tenants set status = 'active' where id = ?").bind(tenant.id).run();
   } catch (error) {
-    await env.DB.batch([
-      env.DB.prepare("delete from api_key_index where tenant_id = ?").bind(tenant.id),
-      env.DB.prepare("delete from tenants where id = ?").bind(tenant.id),
-    ]);
+    await keyIndex(env.DB).removeTenant(tenant.id);
+    await env.DB.prepare("delete from tenants where id = ?").bind(tenant.id).run();
     throw error;
   }
   forgetTenant(tenant.slug);
   return { ...tenant, created_at: now, admin_key: key.key };
+}
+
+/**
+ * Recovery: a new key holding every permission (`*`) for an existing tenant,
+ * issued by the platform (audited in the tenant's log as the platform's
+ * `identity.key.created`). Whatever a tenant revoked, it can be let back in.
+ */
+export async function issueAdminKey(
+  env: Env,
+  input: { tenantId: string; name: string; environment: string; actor: Actor; requestId: string | null },
+): Promise<KeyView & { key: string }> {
+  const now = new Date().toISOString();
+  const secret = await newApiKey(input.environment);
+  const index = keyIndex(env.DB);
+  await index.add(secret.hash, input.tenantId, now);
+  const result = await env.TENANT_DIRECTORY.getByName(input.tenantId).createKey({
+    ctx: { now, actor: input.actor, requestId: input.requestId },
+    key: { id: newId(), name: input.name, prefix: secret.prefix, hash: secret.hash, scopes: ["*"], expiresAt: null },
+  });
+  if (!result.ok) {
+    await index.remove([secret.hash]);
+    throw new AppError("internal", {
+      cause: new Error(`the directory refused a platform key: ${result.refusal.rule}`),
+    });
+  }
+  return { ...result.value, key: secret.key };
 }

@@ -1,3 +1,4 @@
+import type { Json } from "../../../kernel/outbox";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, type KeyView, ok, type Result, type UserPrincipal } from "./types";
 
@@ -26,6 +27,9 @@ const keyView = (r: KeyRow): KeyView => ({
 });
 
 const plusMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+/** A spent refresh token presented again: its family is revoked; the caller forgets the user's cached sessions. */
+export type Reused = { ok: false; error: "reused"; userId: string };
 
 /** Refresh-token families, one-time tokens and API keys of one tenant. */
 export class Credentials {
@@ -58,7 +62,7 @@ export class Credentials {
     ctx: Ctx,
     presentedHash: string,
     nextHash: string,
-  ): Result<{ principal: UserPrincipal; familyId: string }, "invalid" | "reused"> {
+  ): Result<{ principal: UserPrincipal; familyId: string }, "invalid"> | Reused {
     const row = this.sql
       .exec<{
         family_id: string;
@@ -76,7 +80,7 @@ export class Credentials {
     if (!row || row.revoked_at !== null) return fail("invalid");
     if (row.spent_at !== null) {
       this.revokeFamily(ctx, row.family_id, row.user_id, "reuse_detected");
-      return fail("reused");
+      return { ok: false, error: "reused", userId: row.user_id };
     }
     if (row.expires_at <= ctx.now) return fail("invalid");
     const principal = this.store.principal(row.user_id);
@@ -151,6 +155,20 @@ export class Credentials {
     );
   }
 
+  /**
+   * Voids every outstanding single-use token of this kind for the user: a new
+   * reset token, a used one and a password change each leave only the newest
+   * (or none) working.
+   */
+  voidOneTime(ctx: Ctx, kind: "verify_email" | "password_reset", userId: string): void {
+    this.sql.exec(
+      "update one_time_tokens set used_at = ? where user_id = ? and kind = ? and used_at is null",
+      ctx.now,
+      userId,
+      kind,
+    );
+  }
+
   /** Spends a single-use token: unknown, used, expired or of another kind -> invalid. */
   spendOneTime(ctx: Ctx, kind: string, tokenHash: string): Result<string, "invalid"> {
     const row = this.sql
@@ -209,16 +227,39 @@ export class Credentials {
     return { items: page.map(keyView), next: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
   }
 
-  revokeKey(ctx: Ctx, id: string): Result<{ hash: string }, "not_found"> {
-    const row = this.sql
-      .exec<{ key_hash: string }>("select key_hash from api_keys where id = ? and revoked_at is null", id)
-      .toArray()[0];
-    if (!row) return fail("not_found");
+  /** A key that is neither revoked nor expired at `now`, by id. */
+  liveKey(id: string, now: string): KeyView | null {
+    const key = this.key(id);
+    return key && (key.expires_at === null || key.expires_at > now) ? key : null;
+  }
+
+  /**
+   * Revokes a live key and, with it, every live key it created, directly or
+   * through keys it created (a key minted by a key never outlives it). Each
+   * revocation is its own `identity.key.revoked` event; the cascaded ones name
+   * their cause. Returns the ids and hashes of every key revoked.
+   */
+  revokeKey(ctx: Ctx, id: string): Result<{ id: string; hash: string }[], "not_found"> {
+    if (!this.key(id)) return fail("not_found");
+    const tree = this.sql
+      .exec<{ id: string; key_hash: string; parent: string | null }>(
+        `with recursive tree(id, key_hash, parent) as (
+           select id, key_hash, null from api_keys where id = ?
+           union all
+           select k.id, k.key_hash, k.created_by from api_keys k join tree t on k.created_by = t.id
+         )
+         select t.id, t.key_hash, t.parent from tree t join api_keys k on k.id = t.id where k.revoked_at is null`,
+        id,
+      )
+      .toArray();
     this.store.tx(() => {
-      this.sql.exec("update api_keys set revoked_at = ? where id = ?", ctx.now, id);
-      this.store.emit(ctx, "identity.key.revoked", `key/${id}`, { key_id: id });
+      for (const k of tree) {
+        this.sql.exec("update api_keys set revoked_at = ? where id = ?", ctx.now, k.id);
+        const cascade: Record<string, Json> = k.parent === null ? {} : { cause: "cascade", parent_key_id: k.parent };
+        this.store.emit(ctx, "identity.key.revoked", `key/${k.id}`, { key_id: k.id, ...cascade }, cascade);
+      }
     });
-    return ok({ hash: row.key_hash });
+    return ok(tree.map((k) => ({ id: k.id, hash: k.key_hash })));
   }
 
   /** The live key with this hash: not revoked, not expired. */

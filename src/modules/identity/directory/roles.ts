@@ -8,9 +8,11 @@ export interface RoleView {
   description: string;
 }
 
-export const OWNER = "owner";
-
-/** Tenant roles and role bindings. Every change and its event commit together. */
+/**
+ * Tenant roles and role bindings. Every change and its event commit together.
+ * Who may make a change is the authority policy's question (../policy.ts),
+ * asked by the TenantDirectory before it calls these.
+ */
 export class Roles {
   constructor(private readonly store: DirectoryStore) {}
 
@@ -45,9 +47,8 @@ export class Roles {
     return ok(role);
   }
 
-  replace(ctx: Ctx, role: RoleView): Result<RoleView, "not_found" | "owner_fixed"> {
-    if (!this.get(role.name)) return fail("not_found");
-    if (role.name === OWNER) return fail("owner_fixed");
+  /** Replaces an existing role's permissions and description. */
+  replace(ctx: Ctx, role: RoleView): RoleView {
     this.store.tx(() => {
       this.sql.exec(
         "update roles set permissions = ?, description = ? where name = ?",
@@ -57,7 +58,7 @@ export class Roles {
       );
       this.store.emit(ctx, "identity.role.updated", `role/${role.name}`, { ...role });
     });
-    return ok(role);
+    return role;
   }
 
   /** Users holding the role. */
@@ -68,9 +69,8 @@ export class Roles {
       .map((r) => r.user_id);
   }
 
-  delete(ctx: Ctx, name: string): Result<null, "not_found" | "owner_fixed" | "in_use"> {
-    if (!this.get(name)) return fail("not_found");
-    if (name === OWNER) return fail("owner_fixed");
+  /** Deletes an existing role that nobody holds. */
+  delete(ctx: Ctx, name: string): Result<null, "in_use"> {
     if (this.holders(name).length > 0) return fail("in_use");
     this.store.tx(() => {
       this.sql.exec("delete from roles where name = ?", name);
@@ -79,36 +79,29 @@ export class Roles {
     return ok(null);
   }
 
-  grant(ctx: Ctx, userId: string, role: string): Result<null, "no_user" | "no_role"> {
-    if (!this.store.user(userId)) return fail("no_user");
-    if (!this.get(role)) return fail("no_role");
+  /** Binds an existing role to an existing user; a binding that exists is left as it is. */
+  grant(ctx: Ctx, userId: string, role: string): void {
     this.store.tx(() => {
       const added = this.sql.exec(
         "insert into role_bindings (user_id, role) values (?, ?) on conflict do nothing",
         userId,
         role,
       ).rowsWritten;
-      if (added > 0) this.store.emit(ctx, "identity.role.granted", `user/${userId}`, { user_id: userId, role });
+      if (added > 0)
+        this.store.emit(ctx, "identity.role.granted", `user/${userId}`, { user_id: userId, role }, { role });
     });
-    return ok(null);
   }
 
-  /** Revokes a binding; the last owner binding of the tenant cannot be removed. */
-  revoke(ctx: Ctx, userId: string, role: string): Result<null, "no_user" | "no_role" | "last_owner"> {
-    if (!this.store.user(userId)) return fail("no_user");
-    if (!this.get(role)) return fail("no_role");
-    if (role === OWNER) {
-      const owners = this.holders(OWNER);
-      if (owners.length === 1 && owners[0] === userId) return fail("last_owner");
-    }
+  /** Removes a binding if it exists. */
+  revoke(ctx: Ctx, userId: string, role: string): void {
     this.store.tx(() => {
       const removed = this.sql.exec(
         "delete from role_bindings where user_id = ? and role = ?",
         userId,
         role,
       ).rowsWritten;
-      if (removed > 0) this.store.emit(ctx, "identity.role.revoked", `user/${userId}`, { user_id: userId, role });
+      if (removed > 0)
+        this.store.emit(ctx, "identity.role.revoked", `user/${userId}`, { user_id: userId, role }, { role });
     });
-    return ok(null);
   }
 }

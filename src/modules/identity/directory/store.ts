@@ -44,8 +44,11 @@ export class DirectoryStore {
     return this.sql.exec<{ id: string }>("select id from tenant").toArray()[0]?.id ?? null;
   }
 
-  /** Appends an event for this tenant; call inside `tx`. */
-  emit(ctx: Ctx, type: string, stream: string, data: Record<string, Json>): void {
+  /**
+   * Appends an event for this tenant; call inside `tx`. `audit` is what the
+   * audit log records of it beyond actor and target (short, no personal data).
+   */
+  emit(ctx: Ctx, type: string, stream: string, data: Record<string, Json>, audit?: Record<string, Json>): void {
     const tenantId = this.tenantId() ?? "unknown";
     const versionRow = this.sql
       .exec<{ value: string }>("select value from settings where key = 'event_version'")
@@ -63,6 +66,7 @@ export class DirectoryStore {
       data,
       request_id: ctx.requestId,
       ip_hash: ctx.ipHash ?? null,
+      ...(audit && Object.keys(audit).length > 0 ? { audit } : {}),
     });
   }
 

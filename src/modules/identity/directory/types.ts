@@ -1,4 +1,5 @@
 import type { Actor } from "../../../kernel/outbox";
+import type { Refusal } from "../policy";
 
 /** Who is acting and when; passed into every mutating directory call. */
 export interface Ctx {
@@ -14,6 +15,11 @@ export type Result<T, E extends string = string> = { ok: true; value: T } | { ok
 
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 export const fail = <E extends string>(error: E): { ok: false; error: E } => ({ ok: false, error });
+
+/** An action the authority policy refused, with the rule that refused it. */
+export type Denied = { ok: false; error: "denied"; refusal: Refusal };
+
+export const denied = (refusal: Refusal): Denied => ({ ok: false, error: "denied", refusal });
 
 /** A user as the contract shows it. */
 export interface UserView {

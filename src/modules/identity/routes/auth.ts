@@ -222,7 +222,11 @@ export const authRoutes = createRouter()
       presentedHash: await sha256Hex(refresh_token),
       nextHash: next.hash,
     });
-    if (!result.ok) throw badRefresh();
+    if (!result.ok) {
+      // A spent token presented again revoked its family: its access tokens stop here at once.
+      if (result.error === "reused") evictUser(tenant.id, result.userId);
+      throw badRefresh();
+    }
     const { principal, familyId } = result.value;
     c.header("Cache-Control", "no-store");
     return c.json(await tokenPair(c, tenant.id, principal, familyId, next.token), 200);

@@ -1,10 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../../generated/permissions";
-import { can, principalOf, requirePermission, tenantOf } from "../../../kernel/auth/guards";
+import { principalOf, requirePermission, tenantOf } from "../../../kernel/auth/guards";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictKey } from "../authenticators";
+import { keyIndex } from "../key-index";
+import { authorize, boundedExpiry, callerOf } from "../policy";
+import { declaredPermissions, refused } from "../refusals";
 import { IdParam, jsonBody, jsonResponse, KeySchema, listOf, PageQuery } from "../schemas";
 import { ctxOf, directory, newApiKey } from "../services";
 
@@ -33,7 +36,7 @@ const create = createRoute({
   responses: {
     201: jsonResponse("the key, with its secret", CreatedKeySchema),
     400: problem("invalid fields or unknown permissions"),
-    403: problem("a scope the caller does not hold"),
+    403: problem("a scope the caller does not hold, or an expiry past the creating key's"),
   },
 });
 
@@ -58,7 +61,11 @@ const revoke = createRoute({
   security,
   middleware: [requirePermission(PERMISSIONS.admin.keys.write)] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "revoked" }, 404: problem("no such live key in this tenant") },
+  responses: {
+    204: { description: "revoked, with every key it created" },
+    403: problem("the key holds a scope the caller does not"),
+    404: problem("no such live key in this tenant"),
+  },
 });
 
 /** `/api/v1/admin/api-keys`. */
@@ -67,49 +74,34 @@ export const keyRoutes = createRouter()
     const principal = principalOf(c, "user", "api_key");
     const tenant = tenantOf(c);
     const body = c.req.valid("json");
-    const scopes = [...new Set(body.scopes)].sort();
-    const known = new Set(c.var.platform.permissions);
-    const unknown = scopes.filter((s) => !known.has(s));
-    if (unknown.length > 0) {
-      throw new AppError("validation_failed", {
-        detail: `unknown permission${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
-        errors: unknown.map((s) => ({
-          path: `body.scopes.${body.scopes.indexOf(s)}`,
-          message: `unknown permission ${s}`,
-        })),
-      });
-    }
-    // A key can only hand out what its creator holds: no escalation through keys.
-    const notHeld = scopes.filter((s) => !can(principal, s));
-    if (notHeld.length > 0) throw new AppError("forbidden", { detail: `you do not hold ${notHeld.join(", ")}` });
-    let expiresAt = body.expires_at ? new Date(body.expires_at).toISOString() : null;
-    if (expiresAt !== null && expiresAt <= new Date().toISOString()) {
+    const scopes = declaredPermissions(c, body.scopes, "scopes", false);
+    const now = new Date().toISOString();
+    const requested = body.expires_at ? new Date(body.expires_at).toISOString() : null;
+    if (requested !== null && requested <= now) {
       throw new AppError("validation_failed", {
         detail: "expires_at is in the past",
         errors: [{ path: "body.expires_at", message: "must be in the future" }],
       });
     }
-    // Nor in time: a key made by an expiring key expires with it at the latest.
-    if (principal.kind === "api_key" && principal.expiresAt !== null) {
-      if (expiresAt === null) expiresAt = principal.expiresAt;
-      else if (expiresAt > principal.expiresAt) {
-        throw new AppError("forbidden", {
-          detail: `a key cannot outlive the key that creates it (expires_at after ${principal.expiresAt})`,
-        });
-      }
-    }
+    // Refused early on the request's principal; the directory decides again on its current state.
+    const caller = callerOf(principal);
+    const expiresAt = boundedExpiry(caller, requested);
+    const refusal = authorize(caller, { type: "key.create", scopes, expiresAt });
+    if (refusal) throw refused(c, refusal);
     const secret = await newApiKey(c.var.config.environment);
-    const now = new Date().toISOString();
     // Index first: an index row without a directory key is simply an unknown key.
-    await c.env.DB.prepare("insert into api_key_index (key_hash, tenant_id, created_at) values (?, ?, ?)")
-      .bind(secret.hash, tenant.id, now)
-      .run();
-    const key = await directory(c.env, tenant.id).createKey({
+    const index = keyIndex(c.env.DB);
+    await index.add(secret.hash, tenant.id, now);
+    const result = await directory(c.env, tenant.id).createKey({
       ctx: ctxOf(c),
       key: { id: newId(), name: body.name, prefix: secret.prefix, hash: secret.hash, scopes, expiresAt },
     });
+    if (!result.ok) {
+      await index.remove([secret.hash]);
+      throw refused(c, result.refusal);
+    }
     c.header("Cache-Control", "no-store");
-    return c.json({ ...key, key: secret.key }, 201);
+    return c.json({ ...result.value, key: secret.key }, 201);
   })
   .openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -119,8 +111,11 @@ export const keyRoutes = createRouter()
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
     const result = await directory(c.env, tenantOf(c).id).revokeKey({ ctx: ctxOf(c), id });
-    if (!result.ok) throw new AppError("not_found", { detail: "no such API key" });
-    evictKey(id);
-    await c.env.DB.prepare("delete from api_key_index where key_hash = ?").bind(result.value.hash).run();
+    if (!result.ok) {
+      if (result.error === "denied") throw refused(c, result.refusal, id);
+      throw new AppError("not_found", { detail: "no such API key" });
+    }
+    for (const key of result.value) evictKey(key.id);
+    await keyIndex(c.env.DB).remove(result.value.map((k) => k.hash));
     return c.body(null, 204);
   });

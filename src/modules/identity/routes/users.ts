@@ -1,10 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PERMISSIONS, type Permission } from "../../../generated/permissions";
-import { can, principalOf, requirePermission, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
+import { deny } from "../../../kernel/auth/deny";
+import { principalOf, requirePermission, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
 import { AppError } from "../../../kernel/errors";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
+import { callerOf, maySelfOr } from "../policy";
+import { refused } from "../refusals";
 import { IdParam, jsonBody, jsonResponse, listOf, PageQuery, UserSchema } from "../schemas";
 import { ctxOf, directory } from "../services";
 
@@ -81,17 +84,20 @@ const remove = createRoute({
   security,
   middleware: [requirePermission(PERMISSIONS.identity.user.delete)] as const,
   request: { params: IdParam },
-  responses: { 204: { description: "deleted" }, 404: problem("no such user in this tenant") },
+  responses: {
+    204: { description: "deleted" },
+    403: problem("the user holds a permission the caller does not, or owner and the caller is not an owner"),
+    404: problem("no such user in this tenant"),
+    409: problem("the tenant's last owner"),
+  },
 });
 
 const notFound = () => new AppError("not_found", { detail: "no such user" });
 
-/** Reading another user takes `permission`; reading yourself does not. */
+/** Acting on another user takes `permission`; acting on yourself does not. */
 function mayAct(c: Parameters<typeof principalOf>[0], id: string, permission: Permission): void {
-  const principal = principalOf(c, "user", "api_key");
-  const self = principal.kind === "user" && principal.id === id;
-  if (!self && !can(principal, permission))
-    throw new AppError("forbidden", { detail: `missing permission ${permission}` });
+  if (!maySelfOr(callerOf(principalOf(c, "user", "api_key")), id, permission))
+    throw deny(c, { permission, target: id, detail: `missing permission ${permission}` });
 }
 
 /** `/api/v1/me` and `/api/v1/users`. */
@@ -130,7 +136,7 @@ export const userRoutes = createRouter()
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
     const result = await directory(c.env, tenant.id).deleteUser({ ctx: ctxOf(c), id });
-    if (!result.ok) throw notFound();
+    if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : notFound();
     evictUser(tenant.id, id);
     return c.body(null, 204);
   });

@@ -1,0 +1,76 @@
+import type { Context } from "hono";
+import { routePath } from "hono/route";
+import { newId } from "../crypto";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { background } from "../http/background";
+import { clientIpHash } from "../http/client-ip";
+import type { DomainEvent, Json } from "../outbox";
+
+/** A refused authority decision: what the client is told and what the audit log records. */
+export interface Denial {
+  /** The permission the principal lacks (a role or scope check). */
+  permission?: string;
+  /** Or the named rule that refused (a delegation policy, a deny rule of a module). */
+  rule?: string;
+  /** The permissions the rule involves, if any (e.g. those the caller does not hold). */
+  permissions?: readonly string[];
+  /** The id of the resource acted on, when there is one. */
+  target?: string | null;
+  /** The sentence for the client. */
+  detail: string;
+  /** `forbidden` (403) unless the refusal is a state conflict such as "the last owner" (409). */
+  code?: "forbidden" | "conflict";
+}
+
+// Ids the audit log may repeat: what routes accept as ids and names, nothing longer.
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The route's own id or name parameter, when it has one of a safe shape. */
+function targetOf(c: Context<AppEnv>, given: string | null | undefined): string | null {
+  const candidate = given ?? c.req.param("id") ?? c.req.param("name");
+  return candidate !== undefined && SAFE_ID.test(candidate) ? candidate : null;
+}
+
+/**
+ * The one path by which plinth refuses an authority decision: it records an
+ * `authz.denied` event (the permission or rule, method, route pattern and
+ * target) for the tenant's audit log and returns the error to throw.
+ *
+ * Recording is best effort: the event goes straight to the EVENTS queue after
+ * the response (no outbox, since the refusal wrote no state to commit with),
+ * so a queue outage loses it, and the refusal never waits for it or fails
+ * because of it.
+ *
+ * @example
+ * if (!can(principal, permission)) throw deny(c, { permission, detail: `missing permission ${permission}` });
+ */
+export function deny(c: Context<AppEnv>, denial: Denial): AppError {
+  const { tenant, principal } = c.var;
+  if (tenant && principal && principal.kind !== "platform") {
+    const audit: Record<string, Json> = {
+      ...(denial.permission ? { permission: denial.permission } : {}),
+      ...(denial.rule ? { rule: denial.rule } : {}),
+      ...(denial.permissions?.length ? { permissions: [...denial.permissions] } : {}),
+      method: c.req.method,
+      route: routePath(c),
+      target: targetOf(c, denial.target),
+    };
+    const now = new Date();
+    const event: DomainEvent = {
+      id: newId(now.getTime()),
+      type: "authz.denied",
+      tenant_id: tenant.id,
+      stream: `${tenant.id}/authz/${principal.id}`,
+      version: 1,
+      occurred_at: now.toISOString(),
+      actor: { kind: principal.kind, id: principal.id },
+      data: audit,
+      request_id: c.var.requestId ?? null,
+      ip_hash: clientIpHash(c),
+      audit,
+    };
+    background(c, c.env.EVENTS.send(event, { contentType: "json" }));
+  }
+  return new AppError(denial.code ?? "forbidden", { detail: denial.detail });
+}

@@ -1,0 +1,55 @@
+import type { Actor } from "../../../kernel/outbox";
+import { type AuthorityAction, authorize, type Caller, OWNER, type Refusal, type UserFacts } from "../policy";
+import type { Credentials } from "./credentials";
+import type { Roles } from "./roles";
+import type { DirectoryStore } from "./store";
+import type { Ctx } from "./types";
+
+/**
+ * The directory's side of the authority policy: the facts it needs, read from
+ * the directory's own tables inside the same single-threaded call as the write
+ * that follows, so nothing changes between the check and the write.
+ */
+export class Authority {
+  constructor(
+    private readonly store: DirectoryStore,
+    private readonly creds: Credentials,
+    private readonly roles: Roles,
+  ) {}
+
+  /**
+   * The caller as the directory knows it now: a user's current roles, a key's
+   * scopes while it is live. A principal that no longer exists holds nothing,
+   * whatever an isolate's cache still says.
+   */
+  caller(actor: Actor, now: string): Caller {
+    if (actor.kind === "platform") return { kind: "platform" };
+    if (actor.id === null) return { kind: "nobody" };
+    if (actor.kind === "user") {
+      const user = this.user(actor.id);
+      return user ? { kind: "user", id: user.id, roles: user.roles, grants: user.grants } : { kind: "nobody" };
+    }
+    if (actor.kind === "api_key") {
+      const key = this.creds.liveKey(actor.id, now);
+      return key ? { kind: "api_key", id: key.id, scopes: key.scopes, expiresAt: key.expires_at } : { kind: "nobody" };
+    }
+    return { kind: "nobody" };
+  }
+
+  /** A user's roles and what they grant, or null. */
+  user(id: string): UserFacts | null {
+    if (!this.store.user(id)) return null;
+    const roles = this.store.rolesOf(id);
+    return { id, roles, grants: this.store.grantsOf(roles) };
+  }
+
+  /** The users holding `owner`. */
+  owners(): string[] {
+    return this.roles.holders(OWNER);
+  }
+
+  /** The policy's verdict on `action` by the call's actor, now: null when allowed. */
+  check(ctx: Ctx, action: AuthorityAction): Refusal | null {
+    return authorize(this.caller(ctx.actor, ctx.now), action);
+  }
+}

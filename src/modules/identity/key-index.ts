@@ -1,0 +1,33 @@
+import { eq, inArray } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { apiKeyIndex } from "./read-model";
+
+/**
+ * The D1 index that routes an API key (by its SHA-256) to its tenant. The
+ * tenant's directory stays the authority on the key; this only says where to
+ * ask. Rows are added before the directory creates the key and removed after
+ * it revokes it, so a stray row is at worst an unknown key.
+ */
+export function keyIndex(db: D1Database) {
+  const orm = drizzle(db);
+  return {
+    /** The tenant a key hash belongs to, or null. */
+    async tenantOf(hash: string): Promise<string | null> {
+      const row = await orm
+        .select({ tenantId: apiKeyIndex.tenantId })
+        .from(apiKeyIndex)
+        .where(eq(apiKeyIndex.keyHash, hash))
+        .get();
+      return row?.tenantId ?? null;
+    },
+    async add(hash: string, tenantId: string, now: string): Promise<void> {
+      await orm.insert(apiKeyIndex).values({ keyHash: hash, tenantId, createdAt: now });
+    },
+    async remove(hashes: readonly string[]): Promise<void> {
+      if (hashes.length > 0) await orm.delete(apiKeyIndex).where(inArray(apiKeyIndex.keyHash, [...hashes]));
+    },
+    async removeTenant(tenantId: string): Promise<void> {
+      await orm.delete(apiKeyIndex).where(eq(apiKeyIndex.tenantId, tenantId));
+    },
+  };
+}

@@ -1,0 +1,208 @@
+import { covers } from "../../kernel/auth/permissions";
+import type { Principal } from "../../kernel/auth/types";
+
+/**
+ * The tenant's authority rules, as pure functions: who may give, change or
+ * take away authority. One sentence: a principal can only give, change or
+ * take away authority that it holds itself, and only an owner touches
+ * `owner`. The TenantDirectory (the single writer, so the check and the write
+ * are atomic) and the routes (to refuse before any work) both ask here; no
+ * other file writes an authority rule.
+ */
+
+/** The owner role: every permission, never rewritten or deleted, never left without a holder. */
+export const OWNER = "owner";
+
+/** Who asks, as the directory knows them now (not as an isolate cached them). */
+export type Caller =
+  | { kind: "platform" }
+  /** Anyone else (the system, an anonymous request, a principal that no longer exists): holds nothing. */
+  | { kind: "nobody" }
+  | { kind: "user"; id: string; roles: readonly string[]; grants: readonly string[] }
+  | { kind: "api_key"; id: string; scopes: readonly string[]; expiresAt: string | null };
+
+/**
+ * The caller as a request's principal describes it (roles and scopes as the
+ * isolate resolved them, at most 10 s old): for refusing early, before any
+ * work; the directory decides again with its current state.
+ */
+export function callerOf(principal: Principal): Caller {
+  switch (principal.kind) {
+    case "platform":
+      return { kind: "platform" };
+    case "user":
+      return { kind: "user", id: principal.id, roles: principal.roles, grants: principal.grants };
+    case "api_key":
+      return { kind: "api_key", id: principal.id, scopes: principal.scopes, expiresAt: principal.expiresAt };
+  }
+}
+
+/** A role as the policy sees it. */
+export interface RoleFacts {
+  name: string;
+  permissions: readonly string[];
+}
+
+/** A user affected by an action: their roles and the permission patterns those roles grant. */
+export interface UserFacts {
+  id: string;
+  roles: readonly string[];
+  grants: readonly string[];
+}
+
+/** Every action that gives, changes or takes away authority. */
+export type AuthorityAction =
+  | { type: "key.create"; scopes: readonly string[]; expiresAt: string | null }
+  | { type: "key.revoke"; key: { id: string; scopes: readonly string[] } }
+  | { type: "role.create"; permissions: readonly string[] }
+  | { type: "role.rewrite"; role: RoleFacts; permissions: readonly string[] }
+  | { type: "role.delete"; role: RoleFacts }
+  | { type: "role.grant"; role: RoleFacts; user: UserFacts }
+  | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
+  | { type: "user.delete"; user: UserFacts; owners: readonly string[] };
+
+/** Why an action was refused. */
+export type Refusal =
+  /** The caller does not hold these permissions (patterns) that the action gives or takes away. */
+  | { rule: "not_held"; permissions: string[] }
+  /** Only an owner grants or revokes `owner`, or removes a user who holds it. */
+  | { rule: "owner_only" }
+  /** The tenant's last owner cannot lose the role or be deleted. */
+  | { rule: "last_owner" }
+  /** The owner role always holds every permission: it is never rewritten or deleted. */
+  | { rule: "owner_fixed" }
+  /** A key cannot create a key that outlives it. */
+  | { rule: "outlives_creator"; limit: string };
+
+/**
+ * Whether the caller is an owner: a user holding `owner`, a key holding `*`
+ * (the tenant's admin key), or the platform.
+ */
+export function isOwner(caller: Caller): boolean {
+  if (caller.kind === "platform") return true;
+  if (caller.kind === "user") return caller.roles.includes(OWNER);
+  return caller.kind === "api_key" && caller.scopes.includes("*");
+}
+
+/** The permission patterns the caller may delegate. */
+function patternsOf(caller: Caller): readonly string[] {
+  switch (caller.kind) {
+    case "platform":
+      return ["*"];
+    case "nobody":
+      return [];
+    case "user":
+      return caller.grants;
+    case "api_key":
+      return caller.scopes;
+  }
+}
+
+/**
+ * Whether the caller holds a permission or pattern for delegation. `*` is
+ * held only by owners: the `admin` role grants every permission, but an admin
+ * cannot hand out, change or take away `*` itself.
+ */
+export function holds(caller: Caller, pattern: string): boolean {
+  if (pattern === "*") return isOwner(caller);
+  return covers(patternsOf(caller), pattern);
+}
+
+/** The patterns among `patterns` that the caller does not hold, sorted and unique. */
+export function notHeld(caller: Caller, patterns: readonly string[]): string[] {
+  return [...new Set(patterns.filter((p) => !holds(caller, p)))].sort();
+}
+
+const needs = (caller: Caller, patterns: readonly string[]): Refusal | null => {
+  const missing = notHeld(caller, patterns);
+  return missing.length > 0 ? { rule: "not_held", permissions: missing } : null;
+};
+
+const ownerOnly = (caller: Caller, touchesOwner: boolean): Refusal | null =>
+  touchesOwner && !isOwner(caller) ? { rule: "owner_only" } : null;
+
+/** Whether removing `userId`'s owner binding would leave the tenant without an owner. */
+const lastOwner = (owners: readonly string[], userId: string): Refusal | null =>
+  owners.length <= 1 && owners.includes(userId) ? { rule: "last_owner" } : null;
+
+/** The expiry of a key created by `caller` when it asks for `requested`: a key never outlives the key creating it. */
+export function boundedExpiry(caller: Caller, requested: string | null): string | null {
+  if (caller.kind !== "api_key" || caller.expiresAt === null) return requested;
+  return requested ?? caller.expiresAt;
+}
+
+/**
+ * Decides one action: null when allowed, else the first rule that refuses it.
+ * Owner rules come before "not held", so a refusal names the rule a client
+ * can act on.
+ */
+export function authorize(caller: Caller, action: AuthorityAction): Refusal | null {
+  switch (action.type) {
+    case "key.create": {
+      const refusal = needs(caller, action.scopes);
+      if (refusal) return refusal;
+      if (caller.kind === "api_key" && caller.expiresAt !== null) {
+        if (action.expiresAt === null || action.expiresAt > caller.expiresAt)
+          return { rule: "outlives_creator", limit: caller.expiresAt };
+      }
+      return null;
+    }
+    case "key.revoke":
+      return needs(caller, action.key.scopes);
+    case "role.create":
+      return needs(caller, action.permissions);
+    case "role.rewrite":
+      if (action.role.name === OWNER) return { rule: "owner_fixed" };
+      return needs(caller, [...action.role.permissions, ...action.permissions]);
+    case "role.delete":
+      if (action.role.name === OWNER) return { rule: "owner_fixed" };
+      return needs(caller, action.role.permissions);
+    case "role.grant":
+      return ownerOnly(caller, action.role.name === OWNER) ?? needs(caller, action.role.permissions);
+    case "role.revoke": {
+      const owner = action.role.name === OWNER;
+      return (
+        ownerOnly(caller, owner) ??
+        (owner ? lastOwner(action.owners, action.user.id) : null) ??
+        needs(caller, action.role.permissions)
+      );
+    }
+    case "user.delete": {
+      const owner = action.user.roles.includes(OWNER);
+      return (
+        ownerOnly(caller, owner) ??
+        (owner ? lastOwner(action.owners, action.user.id) : null) ??
+        needs(caller, action.user.grants)
+      );
+    }
+  }
+}
+
+/**
+ * Whether the caller may act on user `userId` where acting on oneself needs
+ * nothing and acting on another user needs `permission` (reading a user,
+ * renaming one).
+ */
+export function maySelfOr(caller: Caller, userId: string, permission: string): boolean {
+  return (caller.kind === "user" && caller.id === userId) || (caller.kind !== "platform" && holds(caller, permission));
+}
+
+/** The refusals that are state conflicts (409) rather than missing authority (403). */
+export const isConflict = (refusal: Refusal): boolean =>
+  refusal.rule === "last_owner" || refusal.rule === "owner_fixed";
+
+/** A client-facing sentence for a refusal. */
+export function describeRefusal(refusal: Refusal): string {
+  switch (refusal.rule) {
+    case "not_held":
+      return `you do not hold ${refusal.permissions.join(", ")}`;
+    case "owner_only":
+      return "only an owner grants or revokes the owner role, or removes a user who holds it";
+    case "last_owner":
+      return "the tenant's last owner cannot be removed";
+    case "owner_fixed":
+      return "the owner role always holds every permission; it cannot be changed or deleted";
+    case "outlives_creator":
+      return `a key cannot outlive the key that creates it (expires_at after ${refusal.limit})`;
+  }
+}

@@ -1,0 +1,44 @@
+import type { Context } from "hono";
+import { deny } from "../../kernel/auth/deny";
+import { isPermissionPattern } from "../../kernel/auth/permissions";
+import type { AppEnv } from "../../kernel/env";
+import { AppError } from "../../kernel/errors";
+import { describeRefusal, isConflict, type Refusal } from "./policy";
+
+/**
+ * The HTTP answer to a refusal of the authority policy: 403 `forbidden` (409
+ * `conflict` for the owner invariants), recorded as `authz.denied` naming the
+ * rule, the permissions involved and the target.
+ */
+export function refused(c: Context<AppEnv>, refusal: Refusal, target?: string | null): AppError {
+  return deny(c, {
+    rule: refusal.rule,
+    permissions: refusal.rule === "not_held" ? refusal.permissions : undefined,
+    target,
+    detail: describeRefusal(refusal),
+    code: isConflict(refusal) ? "conflict" : "forbidden",
+  });
+}
+
+/**
+ * Permissions named in a request body, checked against those the registered
+ * modules declare (and the patterns `*`, `<module>.*`, `*.<action>` where
+ * `allowPatterns`); sorted and unique. Unknown ones are a 400 naming each.
+ */
+export function declaredPermissions(
+  c: Context<AppEnv>,
+  values: readonly string[],
+  field: string,
+  allowPatterns: boolean,
+): string[] {
+  const declared = new Set(c.var.platform.permissions);
+  const known = (p: string) => declared.has(p) || (allowPatterns && p.includes("*") && isPermissionPattern(p));
+  const unknown = values.filter((p) => !known(p));
+  if (unknown.length > 0) {
+    throw new AppError("validation_failed", {
+      detail: `unknown permission${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
+      errors: unknown.map((p) => ({ path: `body.${field}.${values.indexOf(p)}`, message: `unknown permission ${p}` })),
+    });
+  }
+  return [...new Set(values)].sort();
+}

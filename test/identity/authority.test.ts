@@ -1,0 +1,134 @@
+// The authority rules over HTTP: each hole an attack found on the earlier rules,
+// the owner invariants, key cascades and the platform's recovery route.
+import { describe, expect, it } from "vitest";
+import { auditOf, call, newKey, newTenant, newUser, rootKey } from "./helpers";
+
+const bind = (token: string, userId: string, role: string, method: "PUT" | "DELETE" = "PUT") =>
+  call(`/api/v1/admin/users/${userId}/roles/${role}`, { method, token });
+
+/** The tenant's own `*` key (named "admin" at creation), as a listing shows it. */
+async function adminKeyId(token: string): Promise<string> {
+  const res = await call("/api/v1/admin/api-keys?limit=100", { token });
+  const keys = res.body.items as { id: string; name: string; scopes: string[] }[];
+  const all = keys.find((k) => k.scopes.includes("*"));
+  if (!all) throw new Error("no * key");
+  return all.id;
+}
+
+describe("authority: owners", () => {
+  it("an admin cannot delete the owner, nor can a key holding only identity.user.delete", async () => {
+    const t = await newTenant("own");
+    const owner = await newUser(t.slug);
+    const admin = await newUser(t.slug);
+    expect((await bind(t.adminKey, owner.id, "owner")).status).toBe(204);
+    expect((await bind(t.adminKey, admin.id, "admin")).status).toBe(204);
+    const byAdmin = await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: admin.access_token });
+    expect(byAdmin.status).toBe(403);
+    expect(byAdmin.body.detail).toContain("only an owner");
+    const deleter = await newKey(t.adminKey, ["identity.user.delete"]);
+    expect((await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: deleter.key })).status).toBe(403);
+    // Nor an admin: `*` is only an owner's to take away.
+    expect((await call(`/api/v1/users/${admin.id}`, { method: "DELETE", token: deleter.key })).status).toBe(403);
+    expect((await call(`/api/v1/users/${owner.id}`, { token: t.adminKey })).status).toBe(200);
+  });
+
+  it("the last owner can be removed by no route: revoke, deletion by the * key, self-deletion", async () => {
+    const t = await newTenant("last");
+    const owner = await newUser(t.slug);
+    expect((await bind(t.adminKey, owner.id, "owner")).status).toBe(204);
+    const revoke = await bind(t.adminKey, owner.id, "owner", "DELETE");
+    expect(revoke.status).toBe(409);
+    expect(revoke.body.detail).toBe("the tenant's last owner cannot be removed");
+    expect((await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: t.adminKey })).status).toBe(409);
+    const self = await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: owner.access_token });
+    expect(self.status).toBe(409);
+    // With a second owner, the first may go.
+    const second = await newUser(t.slug);
+    expect((await bind(owner.access_token, second.id, "owner")).status).toBe(204);
+    expect((await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: owner.access_token })).status).toBe(204);
+  });
+});
+
+describe("authority: keys and roles", () => {
+  it("a key scoped admin.keys.* cannot revoke the tenant's * key", async () => {
+    const t = await newTenant("keys");
+    const keys = await newKey(t.adminKey, ["admin.keys.read", "admin.keys.write"]);
+    const id = await adminKeyId(keys.key);
+    const res = await call(`/api/v1/admin/api-keys/${id}`, { method: "DELETE", token: keys.key });
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toBe("you do not hold *");
+    expect((await call("/api/v1/admin/api-keys", { token: t.adminKey })).status).toBe(200);
+  });
+
+  it("a key scoped admin.roles.* cannot rewrite admin nor revoke a role it does not hold", async () => {
+    const t = await newTenant("roles");
+    const viewer = await newUser(t.slug);
+    expect((await bind(t.adminKey, viewer.id, "viewer")).status).toBe(204);
+    const roles = await newKey(t.adminKey, ["admin.roles.read", "admin.roles.write"]);
+    const rewrite = await call("/api/v1/admin/roles/admin", {
+      method: "PUT",
+      token: roles.key,
+      body: { permissions: ["blog.post.read"] },
+    });
+    expect(rewrite.status).toBe(403);
+    expect(rewrite.body.detail).toBe("you do not hold *, blog.post.read");
+    expect((await call("/api/v1/admin/roles/admin", { token: t.adminKey })).body.permissions).toEqual(["*"]);
+    expect((await bind(roles.key, viewer.id, "viewer", "DELETE")).status).toBe(403);
+    const user = await call(`/api/v1/users/${viewer.id}`, { token: t.adminKey });
+    expect(user.body.roles).toEqual(["member", "viewer"]);
+  });
+
+  it("a key minted by a key is revoked with it, at once, and the cascade is on record", async () => {
+    const t = await newTenant("cascade");
+    const parent = await newKey(t.adminKey, ["admin.keys.read", "admin.keys.write", "blog.post.read"]);
+    const child = await newKey(parent.key, ["admin.keys.write", "blog.post.read"]);
+    const grandchild = await newKey(child.key, ["blog.post.read"]);
+    const sibling = await newKey(t.adminKey, ["blog.post.read"]);
+    for (const k of [child, grandchild]) expect((await call("/api/v1/me", { token: k.key })).status).toBe(200);
+    expect((await call(`/api/v1/admin/api-keys/${parent.id}`, { method: "DELETE", token: t.adminKey })).status).toBe(
+      204,
+    );
+    for (const k of [parent, child, grandchild]) expect((await call("/api/v1/me", { token: k.key })).status).toBe(401);
+    expect((await call("/api/v1/me", { token: sibling.key })).status).toBe(200);
+    const revoked = await auditOf(t.adminKey, "identity.key.revoked", 3);
+    const byKey = new Map(revoked.map((e) => [e.target?.split("/").at(-1), e.detail]));
+    expect(byKey.get(parent.id)).toBeUndefined();
+    expect(byKey.get(child.id)).toEqual({ cause: "cascade", parent_key_id: parent.id });
+    expect(byKey.get(grandchild.id)).toEqual({ cause: "cascade", parent_key_id: child.id });
+  });
+});
+
+describe("authority: recovery by the platform", () => {
+  it("a tenant whose last * key was revoked gets a new one, shown once, audited as the platform's", async () => {
+    const t = await newTenant("recover");
+    const id = await adminKeyId(t.adminKey);
+    expect((await call(`/api/v1/admin/api-keys/${id}`, { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    expect((await call("/api/v1/admin/api-keys", { token: t.adminKey })).status).toBe(401);
+    const res = await call(`/api/v1/platform/tenants/${t.id}/admin-keys`, {
+      token: rootKey(),
+      body: { name: "recovery" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.body).toMatchObject({ name: "recovery", scopes: ["*"] });
+    expect(Object.keys(res.body).sort()).toEqual(["created_at", "expires_at", "id", "key", "name", "prefix", "scopes"]);
+    const key = res.body.key as string;
+    const listed = await call("/api/v1/admin/api-keys", { token: key });
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.body)).not.toContain(key);
+    const created = await auditOf(key, "identity.key.created", 2);
+    expect(created[0]?.actor).toEqual({ kind: "platform", id: "platform" });
+    expect(created[0]?.target?.endsWith(`/key/${res.body.id}`)).toBe(true);
+  });
+
+  it("answers 404 for an unknown tenant, 400 for a bad body, and only to the root key", async () => {
+    const t = await newTenant("recover2");
+    const path = `/api/v1/platform/tenants/${t.id}/admin-keys`;
+    expect(
+      (await call("/api/v1/platform/tenants/nope/admin-keys", { token: rootKey(), body: { name: "x" } })).status,
+    ).toBe(404);
+    expect((await call(path, { token: rootKey(), body: { name: "" } })).status).toBe(400);
+    expect((await call(path, { token: t.adminKey, body: { name: "x" } })).status).toBe(403);
+    expect((await call(path, { body: { name: "x" } })).status).toBe(401);
+  });
+});

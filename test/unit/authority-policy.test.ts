@@ -1,0 +1,233 @@
+// The authority policy, swept over every caller x action x target, against an
+// oracle written differently: "holds" as set containment over a universe of
+// permissions that includes ones modules will declare later (so `*.read` is
+// more than today's read permissions, and `*` more than every pattern).
+import { describe, expect, it } from "vitest";
+import { ALL_PERMISSIONS } from "../../src/generated/permissions";
+import { grants } from "../../src/kernel/auth/permissions";
+import {
+  type AuthorityAction,
+  authorize,
+  boundedExpiry,
+  type Caller,
+  OWNER,
+  type Refusal,
+  type RoleFacts,
+  type UserFacts,
+} from "../../src/modules/identity/policy";
+
+const LATER = ["blog.comment.read", "blog.comment.moderate", "zeta.thing.read", "zeta.thing.frobnicate"];
+const UNIVERSE = [...ALL_PERMISSIONS, ...LATER];
+const ext = (patterns: readonly string[]) => new Set(UNIVERSE.filter((p) => grants(patterns, p)));
+const subset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x));
+
+const EXP = "2030-01-01T00:00:00.000Z";
+const user = (id: string, roles: string[], grantsOf: string[]): Caller => ({
+  kind: "user",
+  id,
+  roles,
+  grants: grantsOf,
+});
+const key = (id: string, scopes: string[], expiresAt: string | null = null): Caller => ({
+  kind: "api_key",
+  id,
+  scopes,
+  expiresAt,
+});
+
+const CALLERS: Record<string, Caller> = {
+  platform: { kind: "platform" },
+  nobody: { kind: "nobody" },
+  owner: user("u-owner", [OWNER], ["*"]),
+  "owner+member": user("u-owner2", [OWNER, "member"], ["*", "blog.post.create", "blog.post.read"]),
+  admin: user("u-admin", ["admin"], ["*"]),
+  member: user("u-member", ["member"], ["blog.post.create", "blog.post.read"]),
+  viewer: user("u-viewer", ["viewer"], ["*.read"]),
+  roleless: user("u-none", [], []),
+  "key *": key("k-all", ["*"]),
+  "key admin.keys.*": key("k-keys", ["admin.keys.read", "admin.keys.write"]),
+  "key admin.roles.*": key("k-roles", ["admin.roles.read", "admin.roles.write"]),
+  "key identity.user.delete": key("k-del", ["identity.user.delete"]),
+  "key blog.*": key("k-blog", ["blog.*"]),
+  "key *.read": key("k-read", ["*.read"]),
+  "key expiring": key("k-exp", ["admin.keys.write", "blog.post.read"], EXP),
+};
+
+const ROLES: RoleFacts[] = [
+  { name: OWNER, permissions: ["*"] },
+  { name: "admin", permissions: ["*"] },
+  { name: "member", permissions: ["blog.post.create", "blog.post.read"] },
+  { name: "viewer", permissions: ["*.read"] },
+  { name: "editor", permissions: ["blog.post.read", "blog.post.update"] },
+  { name: "blogger", permissions: ["blog.*"] },
+];
+const roleNamed = (name: string) => ROLES.find((r) => r.name === name) as RoleFacts;
+const target = (id: string, roles: string[]): UserFacts => ({
+  id,
+  roles,
+  grants: [...new Set(roles.flatMap((r) => roleNamed(r).permissions))],
+});
+const TARGETS: UserFacts[] = [
+  target("t-owner", [OWNER]),
+  target("t-admin", ["admin"]),
+  target("t-member", ["member"]),
+  target("t-viewer", ["viewer"]),
+  target("t-none", []),
+];
+/** Owner bindings the tenant has besides, or not: alone, or with another owner. */
+const OWNER_SETS = (u: UserFacts) =>
+  u.roles.includes(OWNER) ? [[u.id], [u.id, "t-other-owner"]] : [["t-other-owner"]];
+const PERMISSION_SETS = [["*"], ["*.read"], ["blog.*"], ["blog.post.read"], ["admin.keys.write"], []];
+
+function actions(): AuthorityAction[] {
+  const out: AuthorityAction[] = [];
+  for (const scopes of [["blog.post.read"], ["admin.keys.write"], ["identity.user.delete", "blog.post.read"], ["*"]])
+    for (const expiresAt of [null, "2029-01-01T00:00:00.000Z", "2031-01-01T00:00:00.000Z"])
+      out.push({ type: "key.create", scopes, expiresAt });
+  for (const scopes of [["*"], ["admin.keys.read", "admin.keys.write"], ["blog.post.read"], ["*.read"]])
+    out.push({ type: "key.revoke", key: { id: "k-target", scopes } });
+  for (const permissions of PERMISSION_SETS) out.push({ type: "role.create", permissions });
+  for (const role of ROLES) {
+    out.push({ type: "role.delete", role });
+    for (const permissions of PERMISSION_SETS) out.push({ type: "role.rewrite", role, permissions });
+    for (const u of TARGETS) {
+      out.push({ type: "role.grant", role, user: u });
+      for (const owners of OWNER_SETS(u)) out.push({ type: "role.revoke", role, user: u, owners });
+    }
+  }
+  for (const u of TARGETS) for (const owners of OWNER_SETS(u)) out.push({ type: "user.delete", user: u, owners });
+  return out;
+}
+
+// The oracle: the issue's sentence, computed on sets.
+function isOwnerOracle(c: Caller): boolean {
+  return (
+    c.kind === "platform" ||
+    (c.kind === "user" && c.roles.includes(OWNER)) ||
+    (c.kind === "api_key" && c.scopes.includes("*"))
+  );
+}
+function heldOracle(c: Caller, p: string): boolean {
+  if (p === "*") return isOwnerOracle(c);
+  const mine = c.kind === "platform" ? ["*"] : c.kind === "user" ? c.grants : c.kind === "api_key" ? c.scopes : [];
+  return subset(ext([p]), ext(mine));
+}
+function oracle(c: Caller, a: AuthorityAction): Refusal | null {
+  const need = (ps: readonly string[]): Refusal | null => {
+    const missing = [...new Set(ps.filter((p) => !heldOracle(c, p)))].sort();
+    return missing.length ? { rule: "not_held", permissions: missing } : null;
+  };
+  const ownerGate = (touches: boolean, userId: string, owners: readonly string[] | null): Refusal | null => {
+    if (!touches) return null;
+    if (!isOwnerOracle(c)) return { rule: "owner_only" };
+    if (owners && owners.length === 1 && owners[0] === userId) return { rule: "last_owner" };
+    return null;
+  };
+  switch (a.type) {
+    case "key.create": {
+      const r = need(a.scopes);
+      if (r) return r;
+      if (c.kind === "api_key" && c.expiresAt && (a.expiresAt === null || a.expiresAt > c.expiresAt))
+        return { rule: "outlives_creator", limit: c.expiresAt };
+      return null;
+    }
+    case "key.revoke":
+      return need(a.key.scopes);
+    case "role.create":
+      return need(a.permissions);
+    case "role.rewrite":
+      return a.role.name === OWNER ? { rule: "owner_fixed" } : need([...a.role.permissions, ...a.permissions]);
+    case "role.delete":
+      return a.role.name === OWNER ? { rule: "owner_fixed" } : need(a.role.permissions);
+    case "role.grant":
+      return ownerGate(a.role.name === OWNER, a.user.id, null) ?? need(a.role.permissions);
+    case "role.revoke":
+      return ownerGate(a.role.name === OWNER, a.user.id, a.owners) ?? need(a.role.permissions);
+    case "user.delete":
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, a.owners) ?? need(a.user.grants);
+  }
+}
+
+describe("authority policy", () => {
+  it("agrees with the oracle on every caller x action x target", () => {
+    const all = actions();
+    let compared = 0;
+    const allowed = new Set<string>();
+    const refusedBy = new Set<string>();
+    for (const [name, caller] of Object.entries(CALLERS)) {
+      for (const action of all) {
+        const got = authorize(caller, action);
+        expect(got, `${name} ${JSON.stringify(action)}`).toEqual(oracle(caller, action));
+        (got ? refusedBy : allowed).add(got ? got.rule : name);
+        compared++;
+      }
+    }
+    expect(compared).toBe(Object.keys(CALLERS).length * all.length);
+    // The sweep exercises every rule and lets every delegating caller do something.
+    expect([...refusedBy].sort()).toEqual(["last_owner", "not_held", "outlives_creator", "owner_fixed", "owner_only"]);
+    expect(allowed.has("admin") && allowed.has("key admin.roles.*") && allowed.has("platform")).toBe(true);
+  });
+
+  // The holes found by the attack on the previous rules, one row each.
+  const holes: [string, Caller, AuthorityAction, Refusal["rule"]][] = [
+    [
+      "an admin deletes the owner",
+      CALLERS.admin as Caller,
+      { type: "user.delete", user: target("t-owner", [OWNER]), owners: ["t-owner", "x"] },
+      "owner_only",
+    ],
+    [
+      "a user.delete key deletes the owner",
+      CALLERS["key identity.user.delete"] as Caller,
+      { type: "user.delete", user: target("t-owner", [OWNER]), owners: ["t-owner", "x"] },
+      "owner_only",
+    ],
+    [
+      "a keys key revokes the * key",
+      CALLERS["key admin.keys.*"] as Caller,
+      { type: "key.revoke", key: { id: "k-all", scopes: ["*"] } },
+      "not_held",
+    ],
+    [
+      "a roles key rewrites admin",
+      CALLERS["key admin.roles.*"] as Caller,
+      { type: "role.rewrite", role: roleNamed("admin"), permissions: ["blog.post.read"] },
+      "not_held",
+    ],
+    [
+      "a roles key revokes viewer it does not hold",
+      CALLERS["key admin.roles.*"] as Caller,
+      { type: "role.revoke", role: roleNamed("viewer"), user: target("t-viewer", ["viewer"]), owners: ["x"] },
+      "not_held",
+    ],
+    [
+      "an admin grants admin",
+      CALLERS.admin as Caller,
+      { type: "role.grant", role: roleNamed("admin"), user: target("t-none", []) },
+      "not_held",
+    ],
+    [
+      "the last owner deletes themself",
+      CALLERS.owner as Caller,
+      { type: "user.delete", user: target("u-owner", [OWNER]), owners: ["u-owner"] },
+      "last_owner",
+    ],
+  ];
+  it.each(holes)("refuses: %s", (_name, caller, action, rule) => {
+    expect(authorize(caller, action)?.rule).toBe(rule);
+  });
+
+  it("an admin still manages everything below `*`: viewer, member and custom roles, member users", () => {
+    const admin = CALLERS.admin as Caller;
+    expect(authorize(admin, { type: "role.grant", role: roleNamed("viewer"), user: target("t-none", []) })).toBeNull();
+    expect(authorize(admin, { type: "role.create", permissions: ["*.read", "blog.*"] })).toBeNull();
+    expect(authorize(admin, { type: "user.delete", user: target("t-member", ["member"]), owners: ["o"] })).toBeNull();
+  });
+
+  it("bounds a key's expiry by the key creating it", () => {
+    const expiring = CALLERS["key expiring"] as Caller;
+    expect(boundedExpiry(expiring, null)).toBe(EXP);
+    expect(boundedExpiry(expiring, "2029-01-01T00:00:00.000Z")).toBe("2029-01-01T00:00:00.000Z");
+    expect(boundedExpiry(CALLERS.owner as Caller, null)).toBeNull();
+  });
+});
