@@ -1,43 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
 import { loadSigningKeys } from "../src/kernel/auth/signing-keys";
+import { type Clock, isoNow, systemClock } from "../src/kernel/clock";
 import { ed25519Signer } from "../src/kernel/crypto";
+import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
-import { type AuditCheckpoint, type AuditEntry, checkpointMessage } from "../src/modules/audit/chain";
+import { type AuditCheckpoint, checkpointMessage } from "../src/modules/audit/chain";
+import { AUDIT_PAGE, AuditLogRpc } from "../src/modules/audit/contract";
 import { AUDIT_LOG_SCHEMA, AuditLogStore } from "../src/modules/audit/log-store";
-import { AuditDetailSchema } from "../src/modules/audit/subscriber";
 import { verifyChain } from "../src/modules/audit/verify";
 
-/** A checkpoint is signed inside `append` once the chain is this many entries past the last one. */
-export const CHECKPOINT_EVERY = 100;
-const PAGE = 500;
-
-const AuditInputSchema = z.object({
-  event_id: z.string().min(1).max(200),
-  tenant_id: z.string().min(1).max(200),
-  at: z.string().min(1).max(64),
-  actor: z.object({ kind: z.string().min(1).max(32), id: z.string().max(200).nullable() }),
-  action: z.string().min(1).max(200),
-  target: z.string().max(500).nullable(),
-  request_id: z.string().max(128).nullable(),
-  ip_hash: z.string().max(128).nullable(),
-  detail: AuditDetailSchema.nullable().default(null),
-});
-const AppendArgs = z.object({
-  events: z.array(AuditInputSchema).max(500),
-  checkpointEvery: z.number().int().min(1).max(100_000).default(CHECKPOINT_EVERY),
-});
-const EntriesArgs = z.object({ fromSeq: z.number().int().min(1), limit: z.number().int().min(1).max(PAGE) });
-
-/** What `verify()` reports. */
-export interface AuditVerification {
-  ok: boolean;
-  entries: number;
-  last_seq: number;
-  last_hash: string;
-  checkpoint: AuditCheckpoint | null;
-  broken_seq?: number;
-}
+type Rpc = typeof AuditLogRpc;
 
 /**
  * One per tenant, named by the tenant id: the single writer of the tenant's
@@ -45,8 +17,10 @@ export interface AuditVerification {
  * and checkpoints are insert-only. A thin RPC adapter over AuditLogStore and
  * the pure chain functions.
  */
-export class AuditLog extends DurableObject<Env> {
+export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc> {
   private readonly store: AuditLogStore;
+  /** When checkpoints are signed; tests may set another. */
+  clock: Clock = systemClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,11 +35,8 @@ export class AuditLog extends DurableObject<Env> {
    * all the given events. Signs a checkpoint once `checkpointEvery` entries
    * passed since the last one.
    */
-  async append(input: {
-    events: z.input<typeof AuditInputSchema>[];
-    checkpointEvery?: number;
-  }): Promise<{ entries: AuditEntry[]; appended: number; checkpoint: AuditCheckpoint | null }> {
-    const { events, checkpointEvery } = AppendArgs.parse(input);
+  async append(input: RpcArgs<Rpc, "append">): Promise<RpcReply<Rpc, "append">> {
+    const { events, checkpointEvery } = rpcArgs(AuditLogRpc, "append", input);
     const result = this.store.append(events);
     const since = this.store.latestCheckpoint()?.seq ?? 0;
     const due = result.appended > 0 && this.store.last().seq - since >= checkpointEvery;
@@ -73,8 +44,8 @@ export class AuditLog extends DurableObject<Env> {
   }
 
   /** Entries from `fromSeq`, oldest first. */
-  entries(input: { fromSeq: number; limit: number }): AuditEntry[] {
-    const { fromSeq, limit } = EntriesArgs.parse(input);
+  entries(input: RpcArgs<Rpc, "entries">): RpcReply<Rpc, "entries"> {
+    const { fromSeq, limit } = rpcArgs(AuditLogRpc, "entries", input);
     return this.store.entries(fromSeq, limit);
   }
 
@@ -83,7 +54,7 @@ export class AuditLog extends DurableObject<Env> {
    * chain advanced past the last checkpoint; returns the latest checkpoint
    * (null for an empty log).
    */
-  async checkpoint(): Promise<AuditCheckpoint | null> {
+  async checkpoint(): Promise<RpcReply<Rpc, "checkpoint">> {
     const tenantId = this.store.tenantId();
     const last = this.store.last();
     const previous = this.store.latestCheckpoint();
@@ -93,7 +64,7 @@ export class AuditLog extends DurableObject<Env> {
     const cp: AuditCheckpoint = {
       seq: last.seq,
       hash: last.hash,
-      signed_at: new Date().toISOString(),
+      signed_at: isoNow(this.clock),
       kid: signer.kid,
       signature: await signer.sign(message),
     };
@@ -107,13 +78,13 @@ export class AuditLog extends DurableObject<Env> {
    * the chain's at its seq and its signature must verify with a key of the
    * current JWKS. `broken_seq` is the first seq at fault.
    */
-  async verify(): Promise<AuditVerification> {
+  async verify(): Promise<RpcReply<Rpc, "verify">> {
     const { broken, last } = await verifyChain({
       tenantId: this.store.tenantId() ?? "",
       page: (from, limit) => this.store.entries(from, limit),
       checkpoints: this.store.checkpoints(),
       signer: ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS)),
-      pageSize: PAGE,
+      pageSize: AUDIT_PAGE,
     });
     const count = this.store.last().seq;
     return {

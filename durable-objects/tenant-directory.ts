@@ -1,25 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
+import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { createLogger } from "../src/kernel/log";
 import { pendingOutbox } from "../src/kernel/outbox";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
 import { Authority } from "../src/modules/identity/directory/authority";
-import { Credentials, type Reused } from "../src/modules/identity/directory/credentials";
+import { DirectoryRpc } from "../src/modules/identity/directory/contract";
+import { Credentials } from "../src/modules/identity/directory/credentials";
 import { KeyMaterial } from "../src/modules/identity/directory/key-material";
-import { Roles, type RoleView } from "../src/modules/identity/directory/roles";
+import { Roles } from "../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../src/modules/identity/directory/schema";
 import { DirectoryStore } from "../src/modules/identity/directory/store";
-import {
-  type Denied,
-  denied,
-  fail,
-  type KeyView,
-  ok,
-  type Result,
-  type UserPrincipal,
-  type UserView,
-} from "../src/modules/identity/directory/types";
-import { Args, Email, Id, type In, Limit, parse, RoleName } from "./tenant-directory-args";
+import { denied, fail, ok } from "../src/modules/identity/directory/types";
+
+type Rpc = typeof DirectoryRpc;
+type In<K extends keyof Rpc> = RpcArgs<Rpc, K>;
+type Out<K extends keyof Rpc> = RpcReply<Rpc, K>;
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
@@ -30,7 +26,7 @@ import { Args, Email, Id, type In, Limit, parse, RoleName } from "./tenant-direc
  * change of authority asks the policy (src/modules/identity/policy.ts) first,
  * with the directory's current state, in the same call as the write.
  */
-export class TenantDirectory extends DurableObject<Env> {
+export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc> {
   private readonly store: DirectoryStore;
   private readonly creds: Credentials;
   private readonly roles: Roles;
@@ -64,8 +60,8 @@ export class TenantDirectory extends DurableObject<Env> {
     return result;
   }
 
-  init(input: In<"init">): { created: boolean } {
-    const { ctx, tenant, adminKey } = parse(Args.init, input);
+  init(input: In<"init">): Out<"init"> {
+    const { ctx, tenant, adminKey } = rpcArgs(DirectoryRpc, "init", input);
     return this.committed(
       this.store.tx(() => {
         const created = this.store.init(ctx, tenant);
@@ -75,8 +71,8 @@ export class TenantDirectory extends DurableObject<Env> {
     );
   }
 
-  register(input: In<"register">): Result<UserView, "email_taken"> {
-    const { ctx, user, verification } = parse(Args.register, input);
+  register(input: In<"register">): Out<"register"> {
+    const { ctx, user, verification } = rpcArgs(DirectoryRpc, "register", input);
     return this.committed(
       this.store.tx(() => {
         const result = this.store.register(ctx, { ...user, role: "member" });
@@ -87,8 +83,8 @@ export class TenantDirectory extends DurableObject<Env> {
   }
 
   /** For login: the stored hash (the Worker verifies it, keeping Argon2 off this single thread). */
-  loginLookup(email: string): { userId: string; passwordHash: string; mayLogin: boolean } | null {
-    const found = this.store.credentials(parse(Email, email));
+  loginLookup(email: In<"loginLookup">): Out<"loginLookup"> {
+    const found = this.store.credentials(rpcArgs(DirectoryRpc, "loginLookup", email));
     if (!found) return null;
     const requireVerified = this.store.setting("require_verified_email") === "true";
     return {
@@ -98,8 +94,8 @@ export class TenantDirectory extends DurableObject<Env> {
     };
   }
 
-  loginSucceeded(input: In<"loginSucceeded">): Result<UserPrincipal, "not_found"> {
-    const { ctx, userId, familyId, tokenHash, rehash } = parse(Args.loginSucceeded, input);
+  loginSucceeded(input: In<"loginSucceeded">): Out<"loginSucceeded"> {
+    const { ctx, userId, familyId, tokenHash, rehash } = rpcArgs(DirectoryRpc, "loginSucceeded", input);
     const principal = this.store.principal(userId);
     if (!principal) return fail("not_found");
     this.store.tx(() => {
@@ -109,30 +105,33 @@ export class TenantDirectory extends DurableObject<Env> {
     return this.committed(ok(principal));
   }
 
-  loginFailed(input: In<"loginFailed">): void {
-    const { ctx, reason } = parse(Args.loginFailed, input);
-    this.store.tx(() => this.store.emit(ctx, "identity.login.failed", "logins", { reason }));
+  loginFailed(input: In<"loginFailed">): Out<"loginFailed"> {
+    const { ctx, reason } = rpcArgs(DirectoryRpc, "loginFailed", input);
+    this.store.tx(() => this.store.emit(ctx, "logins", { type: "identity.login.failed", data: { reason } }));
     this.committed(null);
   }
 
-  refresh(input: In<"refresh">): Result<{ principal: UserPrincipal; familyId: string }, "invalid"> | Reused {
-    const { ctx, presentedHash, nextHash } = parse(Args.refresh, input);
+  refresh(input: In<"refresh">): Out<"refresh"> {
+    const { ctx, presentedHash, nextHash } = rpcArgs(DirectoryRpc, "refresh", input);
     return this.committed(this.creds.rotate(ctx, presentedHash, nextHash));
   }
 
-  logout(input: In<"presented">): { userId: string | null } {
-    const { ctx, presentedHash } = parse(Args.presented, input);
+  logout(input: In<"logout">): Out<"logout"> {
+    const { ctx, presentedHash } = rpcArgs(DirectoryRpc, "logout", input);
     return this.committed({ userId: this.creds.logout(ctx, presentedHash) });
   }
 
-  verifyEmail(input: In<"token">): Result<null, "invalid"> {
-    const { ctx, tokenHash } = parse(Args.token, input);
+  verifyEmail(input: In<"verifyEmail">): Out<"verifyEmail"> {
+    const { ctx, tokenHash } = rpcArgs(DirectoryRpc, "verifyEmail", input);
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
         if (!spent.ok) return spent;
         this.store.sql.exec("update users set email_verified = 1, updated_at = ? where id = ?", ctx.now, spent.value);
-        this.store.emit(ctx, "identity.user.email_verified", `user/${spent.value}`, { user_id: spent.value });
+        this.store.emit(ctx, `user/${spent.value}`, {
+          type: "identity.user.email_verified",
+          data: { user_id: spent.value },
+        });
         return ok(null);
       }),
     );
@@ -143,24 +142,25 @@ export class TenantDirectory extends DurableObject<Env> {
    * reset tokens; returns whom to mail, or null. An unknown email costs the
    * same: the same transaction, an event (`user_id: null`), the same commit.
    */
-  requestPasswordReset(input: In<"requestPasswordReset">): { email: string } | null {
-    const { ctx, email, tokenHash, expiresAt } = parse(Args.requestPasswordReset, input);
+  requestPasswordReset(input: In<"requestPasswordReset">): Out<"requestPasswordReset"> {
+    const { ctx, email, tokenHash, expiresAt } = rpcArgs(DirectoryRpc, "requestPasswordReset", input);
     const userId = this.store.credentials(email)?.userId ?? null;
     this.store.tx(() => {
       if (userId !== null) {
         this.creds.voidOneTime(ctx, "password_reset", userId);
         this.creds.issueOneTime("password_reset", userId, tokenHash, expiresAt);
       }
-      this.store.emit(ctx, "identity.password.reset_requested", userId ? `user/${userId}` : "password_resets", {
-        user_id: userId,
+      this.store.emit(ctx, userId ? `user/${userId}` : "password_resets", {
+        type: "identity.password.reset_requested",
+        data: { user_id: userId },
       });
     });
     return this.committed(userId ? { email } : null);
   }
 
   /** Spends a reset token: sets the password, voids the user's other reset tokens, ends every session. */
-  confirmPasswordReset(input: In<"confirmPasswordReset">): Result<string, "invalid"> {
-    const { ctx, tokenHash, passwordHash } = parse(Args.confirmPasswordReset, input);
+  confirmPasswordReset(input: In<"confirmPasswordReset">): Out<"confirmPasswordReset"> {
+    const { ctx, tokenHash, passwordHash } = rpcArgs(DirectoryRpc, "confirmPasswordReset", input);
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
@@ -168,50 +168,53 @@ export class TenantDirectory extends DurableObject<Env> {
         this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
         this.creds.voidOneTime(ctx, "password_reset", spent.value);
         this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
-        this.store.emit(ctx, "identity.password.reset", `user/${spent.value}`, { user_id: spent.value });
+        this.store.emit(ctx, `user/${spent.value}`, {
+          type: "identity.password.reset",
+          data: { user_id: spent.value },
+        });
         return ok(spent.value);
       }),
     );
   }
 
   /** The stored password hash of a user, for a password change (verified in the Worker). */
-  passwordHashOf(userId: string): string | null {
-    return this.store.passwordHashOf(parse(Id, userId));
+  passwordHashOf(userId: In<"passwordHashOf">): Out<"passwordHashOf"> {
+    return this.store.passwordHashOf(rpcArgs(DirectoryRpc, "passwordHashOf", userId));
   }
 
   /** Sets a new password hash, voids outstanding reset tokens and revokes every other session of the user. */
-  changePassword(input: In<"changePassword">): void {
-    const { ctx, userId, passwordHash, keepFamily } = parse(Args.changePassword, input);
+  changePassword(input: In<"changePassword">): Out<"changePassword"> {
+    const { ctx, userId, passwordHash, keepFamily } = rpcArgs(DirectoryRpc, "changePassword", input);
     this.store.tx(() => {
       this.store.setPasswordHash(userId, passwordHash, ctx.now);
       this.creds.voidOneTime(ctx, "password_reset", userId);
       this.creds.revokeAllFamilies(ctx, userId, "password_changed", keepFamily);
-      this.store.emit(ctx, "identity.password.changed", `user/${userId}`, { user_id: userId });
+      this.store.emit(ctx, `user/${userId}`, { type: "identity.password.changed", data: { user_id: userId } });
     });
     this.committed(null);
   }
 
-  getUser(id: string): UserView | null {
-    return this.store.user(parse(Id, id));
+  getUser(id: In<"getUser">): Out<"getUser"> {
+    return this.store.user(rpcArgs(DirectoryRpc, "getUser", id));
   }
 
-  principal(userId: string): UserPrincipal | null {
-    return this.store.principal(parse(Id, userId));
+  principal(userId: In<"principal">): Out<"principal"> {
+    return this.store.principal(rpcArgs(DirectoryRpc, "principal", userId));
   }
 
-  listUsers(input: In<"page">): { items: UserView[]; next: string | null } {
-    const { limit, cursor } = parse(Args.page, input);
+  listUsers(input: In<"listUsers">): Out<"listUsers"> {
+    const { limit, cursor } = rpcArgs(DirectoryRpc, "listUsers", input);
     return this.store.listUsers(limit, cursor);
   }
 
-  updateUser(input: In<"updateUser">): Result<UserView, "not_found"> {
-    const { ctx, id, patch } = parse(Args.updateUser, input);
+  updateUser(input: In<"updateUser">): Out<"updateUser"> {
+    const { ctx, id, patch } = rpcArgs(DirectoryRpc, "updateUser", input);
     return this.committed(this.store.updateUser(ctx, id, patch));
   }
 
   /** Deletes a user the caller may remove (policy: their permissions held, owner rules). */
-  deleteUser(input: In<"byId">): Result<null, "not_found"> | Denied {
-    const { ctx, id } = parse(Args.byId, input);
+  deleteUser(input: In<"deleteUser">): Out<"deleteUser"> {
+    const { ctx, id } = rpcArgs(DirectoryRpc, "deleteUser", input);
     const user = this.authority.user(id);
     if (!user) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners() });
@@ -225,21 +228,21 @@ export class TenantDirectory extends DurableObject<Env> {
   }
 
   /** Creates a key whose scopes (and expiry, for a key made by a key) the caller may give. */
-  createKey(input: In<"createKey">): { ok: true; value: KeyView } | Denied {
-    const { ctx, key } = parse(Args.createKey, input);
+  createKey(input: In<"createKey">): Out<"createKey"> {
+    const { ctx, key } = rpcArgs(DirectoryRpc, "createKey", input);
     const refusal = this.authority.check(ctx, { type: "key.create", scopes: key.scopes, expiresAt: key.expiresAt });
     if (refusal) return denied(refusal);
     return this.committed(ok(this.creds.createKey(ctx, key)));
   }
 
-  listKeys(input: In<"page">): { items: KeyView[]; next: string | null } {
-    const { limit, cursor } = parse(Args.page, input);
+  listKeys(input: In<"listKeys">): Out<"listKeys"> {
+    const { limit, cursor } = rpcArgs(DirectoryRpc, "listKeys", input);
     return this.creds.listKeys(limit, cursor);
   }
 
   /** Revokes a key and the keys it created (cascade), if the caller holds the key's scopes. */
-  revokeKey(input: In<"byId">): Result<{ id: string; hash: string }[], "not_found"> | Denied {
-    const { ctx, id } = parse(Args.byId, input);
+  revokeKey(input: In<"revokeKey">): Out<"revokeKey"> {
+    const { ctx, id } = rpcArgs(DirectoryRpc, "revokeKey", input);
     const key = this.creds.key(id);
     if (!key) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "key.revoke", key });
@@ -247,34 +250,34 @@ export class TenantDirectory extends DurableObject<Env> {
     return this.committed(this.creds.revokeKey(ctx, id));
   }
 
-  verifyKey(input: In<"verifyKey">): KeyView | null {
-    const { hash, now } = parse(Args.verifyKey, input);
+  verifyKey(input: In<"verifyKey">): Out<"verifyKey"> {
+    const { hash, now } = rpcArgs(DirectoryRpc, "verifyKey", input);
     return this.creds.verifyKey(hash, now);
   }
 
-  touchKey(input: In<"touchKey">): void {
-    const { id, now } = parse(Args.touchKey, input);
+  touchKey(input: In<"touchKey">): Out<"touchKey"> {
+    const { id, now } = rpcArgs(DirectoryRpc, "touchKey", input);
     this.creds.touchKey(id, now);
     this.committed(null);
   }
 
-  listRoles(): RoleView[] {
+  listRoles(): Out<"listRoles"> {
     return this.roles.list();
   }
 
-  getRole(name: string): RoleView | null {
-    return this.roles.get(parse(RoleName, name));
+  getRole(name: In<"getRole">): Out<"getRole"> {
+    return this.roles.get(rpcArgs(DirectoryRpc, "getRole", name));
   }
 
-  createRole(input: In<"role">): Result<RoleView, "exists"> | Denied {
-    const { ctx, role } = parse(Args.role, input);
+  createRole(input: In<"createRole">): Out<"createRole"> {
+    const { ctx, role } = rpcArgs(DirectoryRpc, "createRole", input);
     const refusal = this.authority.check(ctx, { type: "role.create", permissions: role.permissions });
     if (refusal) return denied(refusal);
     return this.committed(this.roles.create(ctx, role));
   }
 
-  replaceRole(input: In<"role">): Result<RoleView, "not_found"> | Denied {
-    const { ctx, role } = parse(Args.role, input);
+  replaceRole(input: In<"replaceRole">): Out<"replaceRole"> {
+    const { ctx, role } = rpcArgs(DirectoryRpc, "replaceRole", input);
     const current = this.roles.get(role.name);
     if (!current) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "role.rewrite", role: current, permissions: role.permissions });
@@ -282,8 +285,8 @@ export class TenantDirectory extends DurableObject<Env> {
     return this.committed(ok(this.roles.replace(ctx, role)));
   }
 
-  deleteRole(input: In<"roleName">): Result<null, "not_found" | "in_use"> | Denied {
-    const { ctx, name } = parse(Args.roleName, input);
+  deleteRole(input: In<"deleteRole">): Out<"deleteRole"> {
+    const { ctx, name } = rpcArgs(DirectoryRpc, "deleteRole", input);
     const role = this.roles.get(name);
     if (!role) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "role.delete", role });
@@ -292,8 +295,8 @@ export class TenantDirectory extends DurableObject<Env> {
   }
 
   /** Grants (`grant: true`) or revokes a role binding, if the policy allows it. */
-  bindRole(input: In<"bindRole">): Result<null, "no_user" | "no_role"> | Denied {
-    const { ctx, userId, role: name, grant } = parse(Args.bindRole, input);
+  bindRole(input: In<"bindRole">): Out<"bindRole"> {
+    const { ctx, userId, role: name, grant } = rpcArgs(DirectoryRpc, "bindRole", input);
     const user = this.authority.user(userId);
     if (!user) return fail("no_user");
     const role = this.roles.get(name);
@@ -313,27 +316,27 @@ export class TenantDirectory extends DurableObject<Env> {
    * The tenant's envelope-encryption seed (base64url), created on first use
    * when `create` is set; null once destroyed.
    */
-  keySeed(input: In<"keySeed">): string | null {
-    const { create, now } = parse(Args.keySeed, input);
+  keySeed(input: In<"keySeed">): Out<"keySeed"> {
+    const { create, now } = rpcArgs(DirectoryRpc, "keySeed", input);
     const { seed, created } = this.keys.seed(create, now);
     if (created) this.committed(null);
     return seed;
   }
 
   /** Crypto-shredding: destroys the seed, so the tenant's ciphertexts can never be read again. */
-  destroyKeyMaterial(input: In<"ctxOnly">): void {
-    this.keys.destroy(parse(Args.ctxOnly, input).ctx);
+  destroyKeyMaterial(input: In<"destroyKeyMaterial">): Out<"destroyKeyMaterial"> {
+    this.keys.destroy(rpcArgs(DirectoryRpc, "destroyKeyMaterial", input).ctx);
     this.committed(null);
   }
 
   /** Changes tenant settings; records `identity.settings.updated` with what changed. */
-  updateSettings(input: In<"updateSettings">): void {
-    const { ctx, ...settings } = parse(Args.updateSettings, input);
+  updateSettings(input: In<"updateSettings">): Out<"updateSettings"> {
+    const { ctx, ...settings } = rpcArgs(DirectoryRpc, "updateSettings", input);
     if (settings.require_verified_email === undefined) return;
     const value = settings.require_verified_email;
     this.store.tx(() => {
       this.store.setSetting("require_verified_email", String(value));
-      this.store.emit(ctx, "identity.settings.updated", "settings", { require_verified_email: value });
+      this.store.emit(ctx, "settings", { type: "identity.settings.updated", data: { require_verified_email: value } });
     });
     this.committed(null);
   }
@@ -342,7 +345,7 @@ export class TenantDirectory extends DurableObject<Env> {
    * Events not yet accepted by the `EVENTS` queue (JSON), oldest first: empty
    * once a drain succeeded; what is left while the queue is failing.
    */
-  outbox(limit = 100): string[] {
-    return pendingOutbox(this.store.sql, parse(Limit, limit)).map((e) => JSON.stringify(e));
+  outbox(limit: In<"outbox">): Out<"outbox"> {
+    return pendingOutbox(this.store.sql, rpcArgs(DirectoryRpc, "outbox", limit)).map((e) => JSON.stringify(e));
   }
 }

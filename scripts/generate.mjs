@@ -21,26 +21,42 @@ function migrations() {
 }
 
 /**
+ * The registered modules' folders, read from `src/modules/index.ts` (its
+ * `./<name>` imports), so generating never imports a module's code.
+ */
+function registeredModules() {
+  const index = readFileSync(join(root, "src", "modules", "index.ts"), "utf8");
+  return [...index.matchAll(/from "\.\/([a-z][a-z0-9-]*)(?:\/index)?"/g)].map((m) => m[1]);
+}
+
+/**
  * Every permission the registered modules declare, as typed constants: routes
- * use `PERMISSIONS.blog.post.update`, so a typo is a compile error. The
- * module list is bundled for Node with esbuild and imported to read it.
+ * use `PERMISSIONS.blog.post.update`, so a typo is a compile error. Read from
+ * each module's `manifest.ts` only (bundled for Node with esbuild): a manifest
+ * imports nothing, so a module whose routes already use permissions not yet
+ * generated still generates.
  */
 async function permissions() {
   const { build } = await import("esbuild");
-  const out = join(root, "node_modules", ".cache", "plinth-generate", "modules.mjs");
+  const names = registeredModules();
+  const missing = names.filter((n) => !existsSync(join(root, "src", "modules", n, "manifest.ts")));
+  if (missing.length > 0) {
+    console.error(`generate: module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} have no manifest.ts`);
+    process.exit(1);
+  }
+  const out = join(root, "node_modules", ".cache", "plinth-generate", "manifests.mjs");
+  const entry = names.map((n, i) => `export { manifest as m${i} } from "./${n}/manifest.ts";`).join("\n");
   await build({
-    entryPoints: [join(root, "src", "modules", "index.ts")],
+    stdin: { contents: entry, resolveDir: join(root, "src", "modules"), loader: "ts" },
     bundle: true,
     platform: "node",
     format: "esm",
     outfile: out,
     logLevel: "error",
     packages: "external",
-    // Only the manifests are read; the crypto core is instantiated lazily and never here.
-    loader: { ".wasm": "empty" },
   });
-  const { modules } = await import(`${pathToFileURL(out).href}?t=${Date.now()}`);
-  const all = [...new Set(modules.flatMap((m) => m.permissions ?? []))].sort();
+  const manifests = Object.values(await import(`${pathToFileURL(out).href}?t=${Date.now()}`));
+  const all = [...new Set(manifests.flatMap((m) => m.permissions ?? []))].sort();
   const tree = {};
   for (const p of all) {
     const [mod, resource, action] = p.split(".");

@@ -1,6 +1,9 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { DeciderRegistry } from "../durable-objects/aggregate";
 import pkg from "../package.json";
 import { resolveRequest } from "./kernel/auth/resolve";
+import { type Clock, systemClock } from "./kernel/clock";
+import { KERNEL_BINDINGS } from "./kernel/config";
 import type { AppEnv } from "./kernel/env";
 import { d1Check, type HealthCheck, migrationsCheck } from "./kernel/health/checks";
 import { healthRoutes } from "./kernel/health/routes";
@@ -11,7 +14,7 @@ import { observe } from "./kernel/http/observe";
 import { requestId } from "./kernel/http/request-id";
 import { securityHeaders } from "./kernel/http/security-headers";
 import { resolveModules } from "./kernel/modules/registry";
-import type { ModuleDef } from "./kernel/modules/types";
+import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
 
@@ -19,13 +22,16 @@ export interface AppOptions {
   modules: readonly ModuleDef[];
   /** Names of the D1 migrations shipped with this build, in order. */
   migrations: readonly string[];
+  /** The platform's clock; the system clock unless a test brings its own. */
+  clock?: Clock;
 }
 
-/** The app plus what the other entry points (queue, scheduled) need. */
-export interface Platform {
+/** The app plus what the other entry points (queue, scheduled, the Aggregate object) need. */
+export interface Platform extends PlatformParts {
   app: OpenAPIHono<AppEnv>;
-  /** The modules in dependency order. */
   modules: ModuleDef[];
+  /** Every aggregate type the modules declare, for the Aggregate Durable Object. */
+  deciders: DeciderRegistry;
 }
 
 /**
@@ -36,15 +42,27 @@ export interface Platform {
  */
 export function createPlatform(options: AppOptions): Platform {
   const modules = resolveModules(options.modules);
+  const clock = options.clock ?? systemClock;
+  const bindings: Record<string, BindingKind> = { ...KERNEL_BINDINGS };
+  for (const m of modules) Object.assign(bindings, m.bindings);
+  const deciders = new Map(
+    modules.flatMap((m) =>
+      (m.aggregates ?? []).map((a) => [a.decider.type, { decider: a.decider, snapshotEvery: a.snapshot_every ?? 50 }]),
+    ),
+  );
   const app = createRouter();
 
   app.use("*", requestId(), securityHeaders(), observe());
   app.use(
     "*",
     init({
-      version: pkg.version,
-      modules: modules.map((m) => ({ name: m.name, version: m.version })),
-      permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
+      build: {
+        version: pkg.version,
+        modules: modules.map((m) => ({ name: m.name, version: m.version })),
+        permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
+      },
+      bindings,
+      clock,
     }),
   );
   app.use("*", bodyLimit());
@@ -68,5 +86,5 @@ export function createPlatform(options: AppOptions): Platform {
   mountOpenApi(app, pkg.version);
   app.notFound(notFound(methodIndex(app.routes)));
   app.onError(onError);
-  return { app, modules };
+  return { app, modules, bindings, clock, deciders };
 }

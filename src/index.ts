@@ -1,3 +1,4 @@
+import { aggregateObject } from "../durable-objects/aggregate";
 import { createPlatform } from "./app";
 import { MIGRATIONS } from "./generated/migrations";
 import { createQueueHandler } from "./kernel/events/queue";
@@ -10,11 +11,13 @@ const platform = createPlatform({ modules, migrations: MIGRATIONS });
 
 export default {
   fetch: platform.app.fetch,
-  queue: createQueueHandler(platform.modules),
-  scheduled: createScheduledHandler(platform.modules),
+  queue: createQueueHandler(platform),
+  scheduled: createScheduledHandler(platform),
 } satisfies ExportedHandler<Env>;
 
-export { Aggregate } from "../durable-objects/aggregate";
-export { AuditLog } from "../durable-objects/audit-log";
 // Durable Object classes: every class wrangler.toml binds is exported here.
+/** The Aggregate object over the deciders the registered modules declare. */
+export const Aggregate = aggregateObject(platform.deciders);
+export type Aggregate = InstanceType<typeof Aggregate>;
+export { AuditLog } from "../durable-objects/audit-log";
 export { TenantDirectory } from "../durable-objects/tenant-directory";

@@ -3,9 +3,12 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { expect } from "vitest";
 import { createPlatform } from "../src/app";
 import { MIGRATIONS } from "../src/generated/migrations";
+import { type Clock, systemClock } from "../src/kernel/clock";
+import { parseConfig } from "../src/kernel/config";
 import type { AppEnv } from "../src/kernel/env";
 import type { Problem } from "../src/kernel/errors";
-import type { ModuleDef } from "../src/kernel/modules/types";
+import { createLogger } from "../src/kernel/log";
+import type { ModuleDef, ModuleRuntime } from "../src/kernel/modules/types";
 
 /** A platform over the given modules, served in-process with the test env. */
 export function testApp(
@@ -41,4 +44,11 @@ export function expectSecurityHeaders(res: Response): void {
   expect(res.headers.get("referrer-policy")).toBe("no-referrer");
   expect(res.headers.get("content-security-policy")).toBeTruthy();
   expect(res.headers.get("x-request-id")).toBeTruthy();
+}
+
+/** What a subscriber or a job receives, over the test env: for calling one directly. */
+export function testRuntime(clock: Clock = systemClock): ModuleRuntime {
+  const parsed = parseConfig({ ...env });
+  if (!parsed.ok) throw new Error(`the test env does not parse: ${JSON.stringify(parsed.issues)}`);
+  return { env, config: parsed.config, log: createLogger("error"), clock, waitUntil: () => {} };
 }

@@ -1,4 +1,5 @@
 import type { Principal, Tenant } from "./auth/types";
+import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
 
@@ -16,6 +17,8 @@ export interface AppVariables {
   requestId: string;
   config: Config;
   log: Logger;
+  /** The platform's clock: every time a handler records or compares comes from it. */
+  clock: Clock;
   platform: PlatformInfo;
   /** The resolved tenant, when the request names one. */
   tenant?: Tenant;

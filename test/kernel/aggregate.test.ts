@@ -2,38 +2,42 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Aggregate } from "../../durable-objects/aggregate";
+import type { Aggregate } from "../../src/index";
 import { newId } from "../../src/kernel/crypto";
+import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
+import { postDecider } from "../../src/modules/blog/domain";
 
 const actor = { kind: "user" as const, id: "01AUTHOR" };
+const ctx = { now: "2026-06-01T00:00:00.000Z", actor };
 
-/** A fresh post aggregate and a helper that runs a command on it. */
+/** A fresh post aggregate, its typed client, its raw stub (for the object's internals) and a command runner. */
 function freshPost() {
   const tenantId = `t-${newId()}`;
   const id = newId();
   const stream = { tenantId, type: "post", id };
+  const post = aggregateOf(env, postDecider, tenantId, id);
   const stub = env.AGGREGATE.getByName(`${tenantId}/post/${id}`);
   const run = async (command: Record<string, unknown>) => {
-    const reply = await stub.handle({ stream, command, actor, requestId: null });
+    const reply = await post.handle({ command, ctx, requestId: null });
     expect(reply.ok, JSON.stringify(reply)).toBe(true);
     return reply;
   };
-  return { stream, stub, id, run };
+  return { stream, post, stub, id, run };
 }
 
 /** Forgets what the object holds in memory, as an eviction would. */
 const evict = (stub: DurableObjectStub<Aggregate>) =>
   runInDurableObject(stub, (instance: Aggregate) => {
-    Object.assign(instance, { store: null, streamKey: null });
+    Object.assign(instance, { store: null, key: null });
   });
 
 describe("Aggregate durable object", () => {
   it("snapshots every snapshot_every events and rebuilds the same state from snapshot + tail", async () => {
-    const { stream, stub, id, run } = freshPost();
+    const { post, stub, id, run } = freshPost();
     await run({ type: "create", id, title: "v1", content: "", author_id: actor.id });
     // The blog declares snapshot_every: 50; 53 events leave a snapshot at 50 and a tail of 3.
     for (let i = 2; i <= 53; i++) await run({ type: "update", title: `v${i}` });
-    const before = await stub.state({ stream });
+    const before = await post.state();
     expect(before.version).toBe(53);
     const snapshot = await runInDurableObject(stub, (_: Aggregate, state) =>
       state.storage.sql.exec<{ version: number }>("select version from snapshot").one(),
@@ -44,13 +48,13 @@ describe("Aggregate durable object", () => {
       state.storage.sql.exec("delete from events where version <= 50");
     });
     await evict(stub);
-    const after = await stub.state({ stream });
+    const after = await post.state();
     expect(after).toEqual(before);
-    expect(JSON.parse(after.state)).toMatchObject({ title: "v53" });
+    expect(after.state).toMatchObject({ title: "v53" });
   });
 
   it("stays pinned to its stream: its storage never answers for another aggregate, even after eviction", async () => {
-    const { stream, stub, id, run } = freshPost();
+    const { stream, post, stub, id, run } = freshPost();
     await run({ type: "create", id, title: "mine", content: "", author_id: actor.id });
     const other = { ...stream, id: "someone-else" };
     // Called in the object (not over RPC), so the refusal is a plain throw to assert on.
@@ -66,10 +70,10 @@ describe("Aggregate durable object", () => {
       a.handle({
         stream: { ...stream, tenantId: "another-tenant" },
         command: { type: "publish" },
-        actor,
+        ctx,
         requestId: null,
       }),
     );
-    expect((await stub.state({ stream })).version).toBe(1);
+    expect((await post.state()).version).toBe(1);
   });
 });

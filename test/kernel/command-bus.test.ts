@@ -2,10 +2,11 @@
 // writer, and in which order validation and authorization refuse.
 import { describe, expect, it } from "vitest";
 import type { Principal } from "../../src/kernel/auth/types";
-import { dispatch, ifMatch } from "../../src/kernel/cqrs/command-bus";
+import { type CommandRequest, dispatch } from "../../src/kernel/cqrs/command-bus";
 import type { ModuleDef } from "../../src/kernel/modules/types";
+import { ifMatch } from "../../src/kernel/openapi/blocks";
 import { createRouter } from "../../src/kernel/openapi/router";
-import { isAuthor, postDecider } from "../../src/modules/blog/domain";
+import { isAuthor, type PostCommand, type PostEvent, type PostState, postDecider } from "../../src/modules/blog/domain";
 import { blogErrors } from "../../src/modules/blog/errors";
 import { expectProblem, testApp } from "../helpers";
 
@@ -23,16 +24,24 @@ function fakeAggregates() {
   const handled: { expectedVersion?: number; command: unknown }[] = [];
   const state = { ...postDecider.initialState, status: "draft", author_id: "u-author", title: "t", content: "c" };
   const stub = {
-    state: async () => ({ version: 7, state: JSON.stringify(state) }),
+    state: async () => ({ version: 7, state }),
     handle: async (input: { expectedVersion?: number; command: unknown }) => {
       handled.push({ expectedVersion: input.expectedVersion, command: input.command });
-      return { ok: true, version: 8, state: JSON.stringify(state), events: 1 };
+      return { ok: true, version: 8, state, events: 1 };
     },
   };
   return { namespace: { getByName: () => stub }, handled };
 }
 
-function busApp(principal: Principal) {
+type Rules = Pick<CommandRequest<PostCommand, PostEvent, PostState>, "permission" | "ownership" | "deny" | "errors">;
+
+const authorRules: Rules = {
+  permission: "blog.post.update",
+  ownership: { requires: "blog.post.create", owns: (s, p) => isAuthor(s, p.id) },
+  errors: blogErrors,
+};
+
+function busApp(principal: Principal, rules: Rules = authorRules) {
   const fake = fakeAggregates();
   const routes = createRouter().patch("/posts/:id", async (c) => {
     c.set("tenant", TENANT as never);
@@ -42,9 +51,7 @@ function busApp(principal: Principal) {
       id: c.req.param("id"),
       command: await c.req.json(),
       expectedVersion: ifMatch(c),
-      permission: "blog.post.update",
-      ownership: { requires: "blog.post.create", owns: (s, p) => isAuthor(s, p.id) },
-      errors: blogErrors,
+      ...rules,
     });
     return c.json({ version: result.version });
   });
@@ -91,5 +98,40 @@ describe("command bus", () => {
     const { patch, handled } = busApp(user("u-other", []));
     await expectProblem(await patch({ type: "update", title: "" }), 400, "validation_failed");
     expect(handled).toEqual([]);
+  });
+
+  it("chooses the permission from the aggregate's state, and pins the write to that state's version", async () => {
+    // The stand-in post has the title "t": short titles need publish rights in this made-up rule.
+    const rules: Rules = {
+      permission: (s) => (s.title.length < 3 ? "blog.post.publish" : "blog.post.update"),
+      errors: blogErrors,
+    };
+    const editor = busApp(user("u-editor", ["blog.post.update"]), rules);
+    const body = await expectProblem(await editor.patch({ type: "update", title: "x" }), 403, "forbidden");
+    expect(body.detail).toBe("missing permission blog.post.publish");
+    expect(editor.handled).toEqual([]);
+    const publisher = busApp(user("u-pub", ["blog.post.publish"]), rules);
+    expect((await publisher.patch({ type: "update", title: "x" })).status).toBe(200);
+    expect(publisher.handled.map((h) => h.expectedVersion)).toEqual([7]);
+  });
+
+  it("a deny rule refuses even a holder of the permission, with the module's own code", async () => {
+    const rules: Rules = {
+      permission: "blog.post.update",
+      deny: [
+        {
+          code: "own_post_edit",
+          detail: "authors may not edit their own posts here",
+          when: (s, p) => s.author_id === p.id,
+        },
+      ],
+      errors: { ...blogErrors, own_post_edit: { status: 403, title: "Own post edit" } },
+    };
+    const author = busApp(user("u-author", ["blog.post.update"]), rules);
+    const body = await expectProblem(await author.patch({ type: "update", title: "x" }), 403, "own_post_edit");
+    expect(body.detail).toBe("authors may not edit their own posts here");
+    expect(author.handled).toEqual([]);
+    const other = busApp(user("u-other", ["blog.post.update"]), rules);
+    expect((await other.patch({ type: "update", title: "x" })).status).toBe(200);
   });
 });

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createPlatform } from "../../src/app";
 import { parseConfig } from "../../src/kernel/config";
+import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
 import { expectProblem, testApp } from "../helpers";
 
@@ -17,7 +19,9 @@ describe("configuration", () => {
 
   it("reports every bad or missing variable by name", () => {
     const { DB: _db, AUDIT_LOG: _audit, ...rest } = env as unknown as Record<string, unknown>;
-    const result = parseConfig({ ...rest, ENVIRONMENT: "prod", MAX_BODY_BYTES: "lots", LOG_LEVEL: "loud" });
+    // The kernel's bindings and those the registered modules declare (the audit module's AUDIT_LOG).
+    const { bindings } = createPlatform({ modules, migrations: [] });
+    const result = parseConfig({ ...rest, ENVIRONMENT: "prod", MAX_BODY_BYTES: "lots", LOG_LEVEL: "loud" }, bindings);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues.map((i) => i.variable).sort()).toEqual([

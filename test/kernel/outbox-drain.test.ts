@@ -2,14 +2,15 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
-import { appendOutbox, type DomainEvent, type Json } from "../../src/kernel/outbox";
+import type { Json, OutgoingEvent } from "../../src/kernel/events/envelope";
+import { appendOutbox } from "../../src/kernel/outbox";
 import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
 import { newTenant } from "../identity/helpers";
 
 // A TenantDirectory that no RPC touched: its outbox is only what a test appends.
 const freshObject = () => env.TENANT_DIRECTORY.getByName(`outbox-test-${crypto.randomUUID()}`);
 
-const event = (i: number, data: Record<string, Json> = {}): DomainEvent => ({
+const event = (i: number, data: Record<string, Json> = {}): OutgoingEvent => ({
   id: `evt-${String(i).padStart(5, "0")}`,
   type: "test.outbox.seeded",
   tenant_id: "t-outbox",
@@ -31,15 +32,15 @@ const pending = (storage: DurableObjectStorage) =>
   storage.sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;
 
 /** A queue that records each batch's bodies, or throws while `failing`; `onSend` runs before it accepts. */
-function fakeQueue(onSend?: (bodies: DomainEvent[]) => void | Promise<void>) {
-  const queue: OutboxQueue & { failing: boolean; batches: DomainEvent[][] } = {
+function fakeQueue(onSend?: (bodies: OutgoingEvent[]) => void | Promise<void>) {
+  const queue: OutboxQueue & { failing: boolean; batches: OutgoingEvent[][] } = {
     failing: false,
     batches: [],
     async sendBatch(messages: Iterable<MessageSendRequest<unknown>>): Promise<QueueSendBatchResponse> {
       if (queue.failing) throw new Error("Queue sendBatch failed: Service Unavailable");
       const list = [...messages];
       expect(list.every((m) => m.contentType === "json")).toBe(true);
-      const bodies = list.map((m) => m.body as DomainEvent);
+      const bodies = list.map((m) => m.body as OutgoingEvent);
       await onSend?.(bodies);
       queue.batches.push(bodies);
       return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
@@ -53,7 +54,7 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
-const ids = (batches: DomainEvent[][]) => batches.flat().map((e) => e.id);
+const ids = (batches: OutgoingEvent[][]) => batches.flat().map((e) => e.id);
 const expectedIds = (count: number) => Array.from({ length: count }, (_, i) => event(i).id);
 
 describe("drainOutbox", () => {
@@ -152,9 +153,9 @@ describe("OutboxRelay", () => {
     // The object's own alarm handler, with the real EVENTS queue working, sends them and stands down.
     const sendBatch = vi.spyOn(env.EVENTS, "sendBatch");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => (m.body as DomainEvent).id))).toEqual(
-      expectedIds(3),
-    );
+    expect(
+      sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => (m.body as OutgoingEvent).id)),
+    ).toEqual(expectedIds(3));
     await runInDurableObject(stub, async (_: TenantDirectory, state) => {
       expect(pending(state.storage)).toBe(0);
       expect(await state.storage.getAlarm()).toBeNull();
@@ -243,7 +244,9 @@ describe("TenantDirectory relay", () => {
     // Runs the pending retry now (unless the backoff alarm already fired on its own in between).
     await runDurableObjectAlarm(stub);
     await until(async () => (await stub.outbox(100)).length === 0 && (await alarm()) === null);
-    const types = delivered.mock.calls.flatMap(([messages]) => [...messages].map((m) => (m.body as DomainEvent).type));
+    const types = delivered.mock.calls.flatMap(([messages]) =>
+      [...messages].map((m) => (m.body as OutgoingEvent).type),
+    );
     expect(types).toEqual(["tenants.tenant.created", "identity.key.created"]);
     expect(await stub.outbox(100)).toEqual([]);
     expect(await alarm()).toBeNull();

@@ -1,11 +1,35 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createQueueHandler, purgeProcessedEvents, retryDelaySeconds } from "../../src/kernel/events/queue";
+import { z } from "zod";
+import { manualClock } from "../../src/kernel/clock";
+import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { processedLedger } from "../../src/kernel/events/ledger";
+import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
+import { subscribe, subscribeAll } from "../../src/kernel/events/subscribe";
 import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
-import type { EventMessage, ModuleDef } from "../../src/kernel/modules/types";
+import type { ModuleDef } from "../../src/kernel/modules/types";
 
-const event = (id: string, type = "notes.note.created"): EventMessage => ({ id, type, tenant_id: "t1", data: {} });
+const Notes = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("notes.note.created"), data: z.object({ title: z.string() }) }),
+]);
+
+/** An envelope as writers send it; `data` as given. */
+const event = (id: string, type = "notes.note.created", data: Record<string, unknown> = { title: "t" }) => ({
+  id,
+  type,
+  tenant_id: "t1",
+  stream: "t1/note/n1",
+  version: 1,
+  occurred_at: "2026-06-01T00:00:00.000Z",
+  actor: { kind: "system", id: null },
+  request_id: null,
+  data,
+});
+
+const clock = manualClock("2026-06-30T12:00:00.000Z");
+/** The queue consumer of a platform made of `modules`. */
+const consumer = (modules: ModuleDef[]) => createQueueHandler({ modules, bindings: KERNEL_BINDINGS, clock });
 
 function recordingModule(fail: Set<string>): { def: ModuleDef; seen: string[] } {
   const seen: string[] = [];
@@ -15,12 +39,13 @@ function recordingModule(fail: Set<string>): { def: ModuleDef; seen: string[] } 
       name: "notes",
       version: "1.0.0",
       events: {
-        subscribes: {
-          "notes.note.created": async (e) => {
+        publishes: Notes,
+        subscribes: [
+          subscribe("record", Notes, ["notes.note.created"], async (e) => {
             if (fail.has(e.id)) throw new Error(`cannot handle ${e.id}`);
             seen.push(e.id);
-          },
-        },
+          }),
+        ],
       },
     },
   };
@@ -42,7 +67,7 @@ describe("queue consumer", () => {
     if (!failing) throw new Error("batch lost a message");
     const retry = vi.spyOn(failing, "retry");
     const ctx = createExecutionContext();
-    await createQueueHandler([def])(batch, env, ctx);
+    await consumer([def])(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(seen).toEqual(["e1"]);
     expect(result.explicitAcks.sort()).toEqual(["m1", "m3"]);
@@ -50,22 +75,39 @@ describe("queue consumer", () => {
     expect(retry).toHaveBeenCalledWith({ delaySeconds: retryDelaySeconds(3) });
   });
 
-  it("stores a malformed message as a dead letter at once instead of dropping it", async () => {
+  it("stores a malformed envelope as a dead letter after one delivery instead of retrying it", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const batch = createMessageBatch("plinth-events", [
       { id: "bad-1", timestamp: new Date(), attempts: 1, body: { type: "x.y.z" } },
     ]);
     const ctx = createExecutionContext();
-    await createQueueHandler([])(batch, env, ctx);
-    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["bad-1"]);
+    await consumer([])(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["bad-1"]);
+    expect(result.retryMessages).toEqual([]);
     const row = await env.DB.prepare("select * from dead_letters where message_id = ?").bind("bad-1").first();
     expect(row).toMatchObject({ queue: "plinth-events", event_type: "x.y.z", attempts: 1 });
-    expect(JSON.parse(String(row?.body))).toEqual({ reason: "malformed event", body: { type: "x.y.z" } });
+    expect(JSON.parse(String(row?.body))).toEqual({ reason: "malformed event envelope", body: { type: "x.y.z" } });
+  });
+
+  it("stores an event whose data its publisher's schema refuses as a dead letter after one delivery", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const { def, seen } = recordingModule(new Set());
+    const body = event("bad-data", "notes.note.created", { title: 42 });
+    const batch = createMessageBatch("plinth-events", [{ id: "bad-2", timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await consumer([def])(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["bad-2"]);
+    expect(result.retryMessages).toEqual([]);
+    expect(seen).toEqual([]);
+    const row = await env.DB.prepare("select body from dead_letters where message_id = 'bad-2'").first();
+    expect(JSON.parse(String(row?.body))).toEqual({ reason: "malformed notes.note.created data", body });
   });
 
   it("stores dead-letter-queue messages in D1 once, even when delivered twice", async () => {
     vi.spyOn(console, "warn").mockImplementation(() => {});
-    const handler = createQueueHandler([]);
+    const handler = consumer([]);
     for (let i = 0; i < 2; i++) {
       const batch = createMessageBatch("plinth-events-dlq", [
         { id: "dead-1", timestamp: new Date(), attempts: 6, body: event("e9") },
@@ -106,7 +148,7 @@ describe("scheduled jobs", () => {
         },
       ],
     };
-    const handler = createScheduledHandler([def]);
+    const handler = createScheduledHandler({ modules: [def], bindings: KERNEL_BINDINGS, clock });
     await handler(createScheduledController({ cron: "*/5 * * * *" }), env, createExecutionContext());
     expect(ran).toEqual(["every-5"]);
     await expect(
@@ -122,14 +164,17 @@ describe("wildcard subscriptions", () => {
     const own: ModuleDef = {
       name: "notes",
       version: "1.0.0",
-      events: { subscribes: { "notes.note.created": async (e) => void order.push(`notes:${e.id}`) } },
+      events: {
+        publishes: Notes,
+        subscribes: [subscribe("own", Notes, ["notes.note.created"], async (e) => void order.push(`notes:${e.id}`))],
+      },
     };
     const all: ModuleDef = {
       name: "mirror",
       version: "1.0.0",
-      events: { subscribes: { "*": async (e) => void order.push(`mirror:${e.id}`) } },
+      events: { subscribes: [subscribeAll("all", async (e) => void order.push(`mirror:${e.id}`))] },
     };
-    const handler = createQueueHandler([all, own]);
+    const handler = consumer([all, own]);
     for (let i = 0; i < 2; i++) {
       const batch = createMessageBatch("plinth-events", [
         { id: `w-${i}-1`, timestamp: new Date(), attempts: 1, body: event("wild-1") },
@@ -144,7 +189,7 @@ describe("wildcard subscriptions", () => {
 describe("consumer idempotency", () => {
   it("a redelivered event is not handled twice by the same subscriber", async () => {
     const { def, seen } = recordingModule(new Set());
-    const handler = createQueueHandler([def]);
+    const handler = consumer([def]);
     for (let i = 0; i < 3; i++) {
       const batch = createMessageBatch("plinth-events", [
         { id: `dup-${i}`, timestamp: new Date(), attempts: 1, body: event("same-event-id") },
@@ -155,7 +200,7 @@ describe("consumer idempotency", () => {
     }
     expect(seen).toEqual(["same-event-id"]);
     const row = await env.DB.prepare("select consumer from processed_events where event_id = 'same-event-id'").first();
-    expect(row).toEqual({ consumer: "notes" });
+    expect(row).toEqual({ consumer: "notes:record" });
   });
 
   it('keeps a module\'s typed and "*" subscriptions apart: both handle the same event once', async () => {
@@ -164,13 +209,14 @@ describe("consumer idempotency", () => {
       name: "twice",
       version: "1.0.0",
       events: {
-        subscribes: {
-          "notes.note.created": async (e) => void order.push(`typed:${e.id}`),
-          "*": async (e) => void order.push(`all:${e.id}`),
-        },
+        publishes: Notes,
+        subscribes: [
+          subscribe("typed", Notes, ["notes.note.created"], async (e) => void order.push(`typed:${e.id}`)),
+          subscribeAll("all", async (e) => void order.push(`all:${e.id}`)),
+        ],
       },
     };
-    const handler = createQueueHandler([both]);
+    const handler = consumer([both]);
     for (let i = 0; i < 2; i++) {
       const batch = createMessageBatch("plinth-events", [
         { id: `both-${i}`, timestamp: new Date(), attempts: 1, body: event("both-event") },
@@ -194,7 +240,7 @@ describe("consumer idempotency", () => {
         .bind(id, at(days))
         .run();
     }
-    expect(await purgeProcessedEvents(env, now)).toBeGreaterThanOrEqual(1);
+    expect(await processedLedger(env.DB).purge(now)).toBeGreaterThanOrEqual(1);
     const { results } = await env.DB.prepare(
       "select event_id from processed_events where consumer = 'purge-test' order by event_id",
     ).all<{ event_id: string }>();

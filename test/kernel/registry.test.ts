@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { subscribe, subscribeAll } from "../../src/kernel/events/subscribe";
 import { ModuleRegistryError, resolveModules } from "../../src/kernel/modules/registry";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { probeModule } from "../fixtures";
@@ -71,13 +73,47 @@ describe("module registry", () => {
     ]);
   });
 
-  it('accepts a "*" subscription (every event type) but refuses other malformed event types', () => {
+  it('accepts a "*" subscription and subscriptions to published types; refuses malformed and unpublished types', () => {
     const handle = async () => {};
+    const published = z.discriminatedUnion("type", [
+      z.object({ type: z.literal("notes.note.created"), data: z.object({}) }),
+    ]);
     expect(() =>
-      resolveModules([mod("mirror", "1.0.0", undefined, { events: { subscribes: { "*": handle } } })]),
+      resolveModules([
+        mod("notes", "1.0.0", undefined, { events: { publishes: published } }),
+        mod("mirror", "1.0.0", undefined, {
+          events: {
+            subscribes: [subscribeAll("all", handle), subscribe("own", published, ["notes.note.created"], handle)],
+          },
+        }),
+      ]),
     ).not.toThrow();
-    expect(problemsOf([mod("bad", "1.0.0", undefined, { events: { subscribes: { "bad*": handle } } })])).toEqual([
+    const bad = z.discriminatedUnion("type", [z.object({ type: z.literal("bad*"), data: z.object({}) })]);
+    expect(
+      problemsOf([
+        mod("bad", "1.0.0", undefined, { events: { publishes: bad } }),
+        mod("lost", "1.0.0", undefined, {
+          events: { subscribes: [subscribe("typo", published, ["notes.note.created"], handle)] },
+        }),
+      ]),
+    ).toEqual([
       'bad: event type "bad*" is not of the form <module>.<entity>.<verb>',
+      'lost: subscription "typo" names event type "notes.note.created", which no registered module publishes',
+    ]);
+  });
+
+  it("refuses an event type, an aggregate type or an error code declared by two modules, and kernel codes", () => {
+    const events = z.discriminatedUnion("type", [z.object({ type: z.literal("a.thing.done"), data: z.object({}) })]);
+    const errors = { taken: { status: 409, title: "Taken" } } as const;
+    expect(
+      problemsOf([
+        mod("a", "1.0.0", undefined, { events: { publishes: events }, errors }),
+        mod("b", "1.0.0", undefined, { events: { publishes: events }, errors: { ...errors, not_found: errors.taken } }),
+      ]),
+    ).toEqual([
+      'b: error code "not_found" is the kernel\'s; use it without declaring it',
+      'b: event type "a.thing.done" is already declared by module "a"',
+      'b: error code "taken" is already declared by module "a"',
     ]);
   });
 

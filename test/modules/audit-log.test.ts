@@ -7,15 +7,22 @@ import {
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { AuditLog } from "../../durable-objects/audit-log";
+import { createPlatform } from "../../src/app";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import type { Envelope } from "../../src/kernel/events/envelope";
 import { createQueueHandler } from "../../src/kernel/events/queue";
 import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
-import type { EventMessage } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
-import { recordEvent } from "../../src/modules/audit/subscriber";
+import { auditLog } from "../../src/modules/audit/contract";
+import { recordEvents } from "../../src/modules/audit/subscriber";
+import { testRuntime } from "../helpers";
 import { newTenant } from "../identity/helpers";
 
+const platform = createPlatform({ modules, migrations: MIGRATIONS });
+const recordEvent = (e: Envelope) => recordEvents.handle(e, testRuntime());
+
 let n = 0;
-const event = (tenant: string, type = "blog.post.created", id = `ev-${++n}`): EventMessage => ({
+const event = (tenant: string, type = "identity.user.logged_in", id = `ev-${++n}`): Envelope => ({
   id,
   type,
   tenant_id: tenant,
@@ -27,7 +34,7 @@ const event = (tenant: string, type = "blog.post.created", id = `ev-${++n}`): Ev
   data: {},
 });
 
-const input = (e: EventMessage) => ({
+const input = (e: Envelope) => ({
   event_id: e.id,
   tenant_id: e.tenant_id,
   at: String(e.occurred_at),
@@ -48,12 +55,12 @@ const d1Count = async (tenant: string) =>
 describe("AuditLog durable object", () => {
   it("appends an event once however often it is delivered, in arrival order", async () => {
     const tenant = `dedup-${Date.now()}`;
-    const [a, b] = [event(tenant), event(tenant, "identity.user.logged_in")];
+    const [a, b] = [event(tenant, "identity.keys.created"), event(tenant, "identity.user.logged_in")];
     // The subscriber called twice for the same event (a crash after the append, then a retry).
-    await recordEvent(a, { env });
-    await recordEvent(a, { env });
+    await recordEvent(a);
+    await recordEvent(a);
     // The queue delivering a batch twice, and the same event twice within one batch.
-    const handler = createQueueHandler(modules);
+    const handler = createQueueHandler(platform);
     for (let i = 0; i < 2; i++) {
       const batch = createMessageBatch("plinth-events", [
         { id: `m-${i}-1`, timestamp: new Date(), attempts: 1, body: b },
@@ -62,10 +69,10 @@ describe("AuditLog durable object", () => {
       ]);
       await handler(batch, env, createExecutionContext());
     }
-    const log = env.AUDIT_LOG.getByName(tenant);
+    const log = auditLog(env, tenant);
     const entries = await log.entries({ fromSeq: 1, limit: 100 });
     expect(entries.map((e) => [e.seq, e.action, e.request_id])).toEqual([
-      [1, "blog.post.created", `req-${a.id}`],
+      [1, "identity.keys.created", `req-${a.id}`],
       [2, "identity.user.logged_in", `req-${b.id}`],
     ]);
     expect(await d1Count(tenant)).toBe(2);
@@ -129,7 +136,7 @@ describe("AuditLog durable object", () => {
     await log.append({ events: [input(event(t.id))] });
     const before = await log.verify();
     expect(before.checkpoint).toBeNull();
-    await createScheduledHandler(modules)(
+    await createScheduledHandler(platform)(
       createScheduledController({ cron: "0 * * * *" }),
       env,
       createExecutionContext(),

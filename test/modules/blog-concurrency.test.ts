@@ -2,6 +2,8 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
+import { postDecider } from "../../src/modules/blog/domain";
 import { call, newTenant, ORIGIN } from "../identity/helpers";
 
 // Why the 50 x 20 HTTP race calls the Worker's fetch handler itself and not SELF:
@@ -16,20 +18,18 @@ describe("optimistic concurrency on one post", () => {
     const t = await newTenant();
     const created = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "race", content: "" } });
     const id = created.body.id as string;
-    const stream = { tenantId: t.id, type: "post", id };
-    const stub = env.AGGREGATE.getByName(`${t.id}/post/${id}`);
+    const post = aggregateOf(env, postDecider, t.id, id);
     const WRITERS = 50;
     const COMMANDS = 20;
     let successes = 0;
     const refusals: string[] = [];
     const writer = async (w: number) => {
       for (let i = 0; i < COMMANDS; i++) {
-        const { version } = await stub.state({ stream });
-        const reply = await stub.handle({
-          stream,
+        const { version } = await post.state();
+        const reply = await post.handle({
           command: { type: "update", content: `writer ${w} command ${i}` },
           expectedVersion: version,
-          actor: { kind: "api_key", id: "race" },
+          ctx: { now: "2026-06-01T00:00:00.000Z", actor: { kind: "api_key", id: "race" } },
           requestId: null,
         });
         if (reply.ok) successes++;
@@ -40,13 +40,11 @@ describe("optimistic concurrency on one post", () => {
     expect(successes + refusals.length).toBe(WRITERS * COMMANDS);
     expect(new Set(refusals)).toEqual(refusals.length > 0 ? new Set(["version_conflict"]) : new Set());
     expect(successes).toBeGreaterThan(0);
-    const { version } = await stub.state({ stream });
+    const { version } = await post.state();
     // Version 1 is the creation; each success added exactly one version.
     expect(version).toBe(1 + successes);
-    const events = await stub.read({ stream });
-    expect(events.map((e) => (JSON.parse(e) as { version: number }).version)).toEqual(
-      Array.from({ length: version }, (_, i) => i + 1),
-    );
+    const events = await post.read(1, 1000);
+    expect(events.map((e) => e.version)).toEqual(Array.from({ length: version }, (_, i) => i + 1));
   }, 60_000);
 
   it("10 writers x 5 conditional PATCHes over HTTP: winners 200, losers 412, version = successes + 1", async () => {

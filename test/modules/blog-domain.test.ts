@@ -3,17 +3,18 @@ import { describe, expect, it } from "vitest";
 import { type DecideContext, fold } from "../../src/kernel/events/decider";
 import { given } from "../../src/kernel/events/decider-spec";
 import {
-  initialPostState,
   isAuthor,
   type PostCommand,
   PostCommandSchema,
   type PostEvent,
   PostEventSchema,
   type PostState,
-  type PostStatus,
   postDecider,
 } from "../../src/modules/blog/domain";
 import { blogErrors } from "../../src/modules/blog/errors";
+
+const initialPostState = postDecider.initialState;
+type PostStatus = PostState["status"];
 
 const T0 = "2026-03-01T09:00:00.000Z";
 const T1 = "2026-03-01T10:00:00.000Z";

@@ -29,6 +29,7 @@ const counter: Decider<Command, Event, number> = {
   type: "counter",
   commandSchema: CounterCommand,
   eventSchema: CounterEvent,
+  stateSchema: z.number().int(),
   initialState: 0,
   decide(command, state, ctx) {
     if (command.type === "reset") return state === 0 ? accept() : accept({ type: "counter.reset", data: {} });
@@ -91,7 +92,7 @@ describe("handle", () => {
 
 describe("given/when/then", () => {
   it("returns the events and the state after them", () => {
-    const ctx = { now: "2026-05-01T12:00:00.000Z", actor: { kind: "user", id: "u1" } };
+    const ctx = { now: "2026-05-01T12:00:00.000Z", actor: { kind: "user" as const, id: "u1" } };
     const outcome = given(counter, [added(2)])
       .when({ type: "add", by: 3 }, ctx)
       .then([added(3, ctx.now)]);

@@ -1,11 +1,13 @@
 import type { Context } from "hono";
 import { routePath } from "hono/route";
+import { z } from "zod";
+import { isoNow } from "../clock";
 import { newId } from "../crypto";
 import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import { AppError, type ErrorCodeSpec } from "../errors";
+import type { AuditFacts, OutgoingEvent } from "../events/envelope";
 import { background } from "../http/background";
 import { clientIpHash } from "../http/client-ip";
-import type { DomainEvent, Json } from "../outbox";
 
 /** A refused authority decision: what the client is told and what the audit log records. */
 export interface Denial {
@@ -19,9 +21,27 @@ export interface Denial {
   target?: string | null;
   /** The sentence for the client. */
   detail: string;
-  /** `forbidden` (403) unless the refusal is a state conflict such as "the last owner" (409). */
-  code?: "forbidden" | "conflict";
+  /**
+   * How the refusal is answered: `forbidden` (403) by default, `conflict` (409)
+   * for a state conflict such as "the last owner", or a module's own code.
+   */
+  code?: "forbidden" | "conflict" | { code: string; spec: ErrorCodeSpec };
 }
+
+/** The events the kernel itself publishes: `authz.denied`, one per refused authority decision. */
+export const KernelEvents = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("authz.denied"),
+    data: z.object({
+      permission: z.string().optional(),
+      rule: z.string().optional(),
+      permissions: z.array(z.string()).optional(),
+      method: z.string(),
+      route: z.string(),
+      target: z.string().nullable(),
+    }),
+  }),
+]);
 
 // Ids the audit log may repeat: what routes accept as ids and names, nothing longer.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -48,7 +68,7 @@ function targetOf(c: Context<AppEnv>, given: string | null | undefined): string 
 export function deny(c: Context<AppEnv>, denial: Denial): AppError {
   const { tenant, principal } = c.var;
   if (tenant && principal && principal.kind !== "platform") {
-    const audit: Record<string, Json> = {
+    const facts: AuditFacts = {
       ...(denial.permission ? { permission: denial.permission } : {}),
       ...(denial.rule ? { rule: denial.rule } : {}),
       ...(denial.permissions?.length ? { permissions: [...denial.permissions] } : {}),
@@ -56,21 +76,25 @@ export function deny(c: Context<AppEnv>, denial: Denial): AppError {
       route: routePath(c),
       target: targetOf(c, denial.target),
     };
-    const now = new Date();
-    const event: DomainEvent = {
-      id: newId(now.getTime()),
+    const id = newId(c.var.clock.now().getTime());
+    const event: OutgoingEvent = {
+      id,
       type: "authz.denied",
       tenant_id: tenant.id,
-      stream: `${tenant.id}/authz/${principal.id}`,
+      // Each denial is a stream of its own (no writer orders denials), so its version 1 is true.
+      stream: `${tenant.id}/authz.denied/${id}`,
       version: 1,
-      occurred_at: now.toISOString(),
+      occurred_at: isoNow(c.var.clock),
       actor: { kind: principal.kind, id: principal.id },
-      data: audit,
+      data: facts,
       request_id: c.var.requestId ?? null,
       ip_hash: clientIpHash(c),
-      audit,
+      audit: facts,
     };
     background(c, c.env.EVENTS.send(event, { contentType: "json" }));
   }
-  return new AppError(denial.code ?? "forbidden", { detail: denial.detail });
+  const code = denial.code ?? "forbidden";
+  return typeof code === "string"
+    ? new AppError(code, { detail: denial.detail })
+    : new AppError(code.code, { detail: denial.detail, spec: code.spec });
 }

@@ -1,5 +1,6 @@
 import { base64url, errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
+import { systemClock } from "../clock";
 import type { SigningKeySet } from "./signing-keys";
 
 export type { PrivateSigningJwk, PublicSigningJwk, SigningKeySet } from "./signing-keys";
@@ -82,7 +83,7 @@ export async function signAccessToken(
   if (subject.sub === "" || subject.tid === "" || subject.sid === "") {
     throw new Error("signAccessToken: sub, tid and sid must not be empty");
   }
-  const iat = Math.floor((options.now ?? Date.now()) / 1000);
+  const iat = Math.floor((options.now ?? systemClock.now().getTime()) / 1000);
   const claims: AccessClaims = {
     iss: options.issuer,
     aud: ACCESS_TOKEN_AUDIENCE,
@@ -129,7 +130,7 @@ async function verify(
   const key = keys.verify.get(pinned.data.kid);
   if (key === undefined) return INVALID;
 
-  const nowMs = options.now ?? Date.now();
+  const nowMs = options.now ?? systemClock.now().getTime();
   const leeway = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
   let payload: unknown;
   try {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { systemClock } from "../clock";
 
 /** One Ed25519 signing key as stored in the JWT_SIGNING_KEYS secret: a private OKP JWK with a kid. */
 export interface PrivateSigningJwk {
@@ -166,7 +167,7 @@ export function jwks(keys: SigningKeySet): { keys: SigningKeySet["publicJwks"] }
 }
 
 /** A kid like `k-20261122-ab12`: the UTC date it was made, and 16 random bits. */
-export function newKid(now: Date = new Date()): string {
+export function newKid(now: Date = systemClock.now()): string {
   const date = now.toISOString().slice(0, 10).replace(/-/g, "");
   const suffix = [...crypto.getRandomValues(new Uint8Array(2))].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `k-${date}-${suffix}`;

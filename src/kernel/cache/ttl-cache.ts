@@ -1,3 +1,4 @@
+import { systemClock } from "../clock";
 /**
  * A small per-isolate cache with a bounded size and a bounded staleness: an
  * entry is served for at most `ttlMs`, and the oldest entries go first when
@@ -16,7 +17,7 @@ export class TtlCache<K, V> {
   constructor(options: { ttlMs: number; maxEntries: number; now?: () => number }) {
     this.ttlMs = options.ttlMs;
     this.maxEntries = options.maxEntries;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => systemClock.now().getTime());
   }
 
   get(key: K): V | undefined {

@@ -1,11 +1,29 @@
 import { z } from "zod";
 import { parseMasterKeys } from "../crypto/envelope";
+import type { BindingKind } from "../modules/types";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-/** A binding is present when the runtime gave us an object for it. */
-const binding = (kind: string) =>
-  z.custom<object>((v) => typeof v === "object" && v !== null, { message: `missing ${kind} binding` });
+/** What each kind of binding is called in messages. */
+const BINDING_NAMES: Record<BindingKind, string> = {
+  d1: "D1",
+  durable_object: "Durable Object namespace",
+  queue: "Queue",
+  r2: "R2",
+  kv: "KV",
+  service: "service",
+};
+
+/**
+ * The bindings the kernel itself uses: the read-model database, the events
+ * queue, and the Aggregate Durable Object that runs modules' deciders.
+ * Modules declare theirs (`ModuleDef.bindings`).
+ */
+export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
+  DB: "d1",
+  EVENTS: "queue",
+  AGGREGATE: "durable_object",
+};
 
 /**
  * The Worker's environment as plinth reads it. Parsed once per isolate and env
@@ -45,12 +63,6 @@ const ConfigSchema = z.object({
       }
     }, "must be a JSON array of { version, key } with 32-byte base64url keys, newest first")
     .optional(),
-  DB: binding("D1"),
-  TENANT_DIRECTORY: binding("Durable Object namespace"),
-  AGGREGATE: binding("Durable Object namespace"),
-  AUDIT_LOG: binding("Durable Object namespace"),
-  EVENTS: binding("Queue"),
-  FILES: binding("R2"),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -81,19 +93,27 @@ export interface ConfigIssue {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
 /**
- * Parses the Worker env into a {@link Config}. Pure: no caching, no logging.
- * Every bad variable is reported, so one deploy fixes them all.
+ * Parses the Worker env into a {@link Config}, checking that every binding in
+ * `bindings` (the kernel's and the registered modules') is there. Pure: no
+ * caching, no logging. Every bad variable is reported, so one deploy fixes
+ * them all.
  */
-export function parseConfig(env: Record<string, unknown>): ConfigResult {
+export function parseConfig(
+  env: Record<string, unknown>,
+  bindings: Readonly<Record<string, BindingKind>> = KERNEL_BINDINGS,
+): ConfigResult {
   const parsed = ConfigSchema.safeParse(env);
+  // A binding is present when the runtime gave us an object for it.
+  const issues: ConfigIssue[] = Object.entries(bindings)
+    .filter(([name]) => typeof env[name] !== "object" || env[name] === null)
+    .map(([name, kind]) => ({ variable: name, message: `missing ${BINDING_NAMES[kind]} binding` }));
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({
-      variable: String(issue.path[0] ?? "(env)"),
+    for (const issue of parsed.error.issues) {
       // Messages come from the schema above and name expectations, not inputs.
-      message: issue.message,
-    }));
-    return { ok: false, issues };
+      issues.push({ variable: String(issue.path[0] ?? "(env)"), message: issue.message });
+    }
   }
+  if (!parsed.success || issues.length > 0) return { ok: false, issues };
   const e = parsed.data;
   return {
     ok: true,
@@ -111,16 +131,21 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   };
 }
 
-// Per-isolate cache keyed by the env object: the runtime hands the same env
-// to every request of an isolate, so parsing happens once.
-const cache = new WeakMap<object, ConfigResult>();
+// Per-isolate cache keyed by the env object and the binding list: the runtime
+// hands the same env to every request of an isolate, so parsing happens once.
+const cache = new WeakMap<object, WeakMap<object, ConfigResult>>();
 
-/** {@link parseConfig}, memoised per env object. */
-export function loadConfig(env: object): ConfigResult {
-  let result = cache.get(env);
+/** {@link parseConfig}, memoised per env object and binding list. */
+export function loadConfig(env: Env, bindings: Readonly<Record<string, BindingKind>> = KERNEL_BINDINGS): ConfigResult {
+  let byBindings = cache.get(env);
+  if (!byBindings) {
+    byBindings = new WeakMap();
+    cache.set(env, byBindings);
+  }
+  let result = byBindings.get(bindings);
   if (!result) {
-    result = parseConfig(env as Record<string, unknown>);
-    cache.set(env, result);
+    result = parseConfig({ ...env }, bindings);
+    byBindings.set(bindings, result);
   }
   return result;
 }

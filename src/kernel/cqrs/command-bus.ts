@@ -3,24 +3,47 @@ import type { Permission } from "../../generated/permissions";
 import { deny } from "../auth/deny";
 import { can, principalOf, tenantOf } from "../auth/guards";
 import type { Principal } from "../auth/types";
+import { isoNow } from "../clock";
 import type { AppEnv } from "../env";
 import { AppError, type ErrorCodeSpec } from "../errors";
 import { KERNEL_ERROR_CODES, type KernelErrorCode } from "../errors/codes";
-import type { AggregateReply } from "../events/aggregate-store";
+import { aggregateOf, type HandleError } from "../events/aggregate-rpc";
 import type { Decider, NewEvent } from "../events/decider";
 import { clientIpHash } from "../http/client-ip";
 import { fieldErrors } from "../openapi/router";
 
+/**
+ * A deny rule (segregation of duties): refuses the command, whatever the
+ * principal's permissions, when `when` holds for the current state. Answered
+ * with the module's own error code (declared with status 403) and recorded as
+ * `authz.denied` naming it.
+ *
+ * @example
+ * { code: "own_order_approval", detail: "a requester may not approve their own order",
+ *   when: (order, principal) => order.requested_by === principal.id }
+ */
+export interface DenyRule<C, S> {
+  code: string;
+  detail: string;
+  when(state: S, principal: Principal, command: C): boolean;
+}
+
 /** A command on one aggregate, as a route hands it to the bus. */
-export interface CommandRequest<C extends { type: string }, S> {
-  decider: Decider<C, NewEvent, S>;
+export interface CommandRequest<C extends { type: string }, E extends NewEvent, S> {
+  decider: Decider<C, E, S>;
   /** The aggregate's id within the tenant. */
   id: string;
   command: unknown;
   /** From `If-Match`: the write applies only at this version. */
   expectedVersion?: number;
-  /** The permission that allows the command for anyone. */
-  permission: Permission;
+  /**
+   * The permission that allows the command, or a function choosing it from
+   * the current state (e.g. approving an order above a limit needs more).
+   *
+   * @example
+   * permission: (order) => (order.amount > 10_000 ? PERMISSIONS.orders.order.approve_large : PERMISSIONS.orders.order.approve)
+   */
+  permission: Permission | ((state: S) => Permission);
   /**
    * An ownership rule (ABAC): allowed without `permission` when `owns` holds
    * for the current state, but only while the principal still holds `requires`
@@ -28,39 +51,20 @@ export interface CommandRequest<C extends { type: string }, S> {
    * a member stripped of every role loses what authorship gave them).
    */
   ownership?: { requires: Permission; owns: (state: S, principal: Principal) => boolean };
-  /** The module's own error codes, for its deciders' rejections. */
-  errors: Record<string, ErrorCodeSpec>;
+  /** Deny rules, checked before any permission: they refuse holders too. */
+  deny?: readonly DenyRule<C, S>[];
+  /** The module's error codes: its deciders' rejections and its deny rules' codes. */
+  errors: Readonly<Record<string, ErrorCodeSpec>>;
 }
 
-/** The aggregate Durable Object of a stream. */
-export function aggregateStub(env: Env, tenantId: string, type: string, id: string) {
-  return env.AGGREGATE.getByName(`${tenantId}/${type}/${id}`);
-}
-
-/** Reads an aggregate's current version and state from its single writer (read-your-writes). */
-export async function readAggregate<S>(
-  env: Env,
-  tenantId: string,
-  type: string,
-  id: string,
-): Promise<{ version: number; state: S }> {
-  const reply = await aggregateStub(env, tenantId, type, id).state({ stream: { tenantId, type, id } });
-  return { version: reply.version, state: JSON.parse(reply.state) as S };
-}
-
-function toAppError(
-  error: Extract<AggregateReply, { ok: false }>["error"],
-  codes: Record<string, ErrorCodeSpec>,
-): AppError {
-  if (error.code === "version_conflict" && "current_version" in error) {
+function toAppError(error: HandleError, codes: Readonly<Record<string, ErrorCodeSpec>>): AppError {
+  if ("current_version" in error) {
     return new AppError("version_conflict", {
       detail: error.message,
       extensions: { current_version: error.current_version },
     });
   }
-  if (error.code === "validation_failed" && "errors" in error) {
-    return new AppError("validation_failed", { detail: error.message, errors: error.errors });
-  }
+  if ("errors" in error) return new AppError("validation_failed", { detail: error.message, errors: error.errors });
   // A decider may reject with a kernel code (e.g. not_found) or one its module declared.
   const spec =
     codes[error.code] ??
@@ -70,19 +74,20 @@ function toAppError(
 }
 
 /**
- * Runs a command through exactly these steps, in order: (1) trace + log +
- * timing, (2) validation against the command's schema, (3) authorization —
- * the permission, or the module's ownership rule against the aggregate's
- * current state — then the handler: the aggregate Durable Object decides and
- * commits. Returns the new version and state.
+ * Runs a command through exactly these steps, in order: (1) log + timing,
+ * (2) validation against the command's schema, (3) authorization — deny rules,
+ * then the permission (fixed, or chosen from the state), or the module's
+ * ownership rule — against the aggregate's current state, (4) the handler:
+ * the aggregate Durable Object decides and commits. Sets the response's ETag
+ * and returns the new version and state.
  */
-export async function dispatch<C extends { type: string }, S>(
+export async function dispatch<C extends { type: string }, E extends NewEvent, S>(
   c: Context<AppEnv>,
-  request: CommandRequest<C, S>,
+  request: CommandRequest<C, E, S>,
 ): Promise<{ version: number; state: S }> {
   const started = performance.now();
   const tenant = tenantOf(c);
-  const type = request.decider.type;
+  const aggregate = aggregateOf(c.env, request.decider, tenant.id, request.id);
   const commandType =
     typeof request.command === "object" && request.command !== null && "type" in request.command
       ? String(request.command.type)
@@ -97,60 +102,56 @@ export async function dispatch<C extends { type: string }, S>(
         errors: fieldErrors("json", parsed.error),
       });
     }
-    // (3) authorization
+    // (3) authorization, against the state at one version: the write applies to that same
+    // version, so a change in between (of the owner, the amount) makes it a 412, not a bypass.
     const principal = principalOf(c, "user", "api_key");
     let expectedVersion = request.expectedVersion;
-    if (!can(principal, request.permission)) {
-      const rule = request.ownership;
-      let owns = false;
-      if (rule && can(principal, rule.requires)) {
-        const current = await readAggregate<S>(c.env, tenant.id, type, request.id);
-        owns = rule.owns(current.state, principal);
-        // Allowed by the state at this version only: the write must apply to that same
-        // version, so a change in between (say, of the owner) makes it a 412, not a bypass.
-        expectedVersion ??= current.version;
-      }
-      if (!owns) {
-        const permission = request.permission;
-        throw deny(c, { permission, target: request.id, detail: `missing permission ${permission}` });
+    const { permission, ownership } = request;
+    const needsState =
+      typeof permission === "function" ||
+      (request.deny?.length ?? 0) > 0 ||
+      (ownership !== undefined && !can(principal, permission));
+    const current = needsState ? await aggregate.state() : null;
+    if (current) expectedVersion ??= current.version;
+    for (const rule of request.deny ?? []) {
+      if (current && rule.when(current.state, principal, parsed.data)) {
+        const spec = request.errors[rule.code];
+        if (!spec) throw new AppError("internal", { cause: new Error(`undeclared deny rule code ${rule.code}`) });
+        throw deny(c, { rule: rule.code, target: request.id, detail: rule.detail, code: { code: rule.code, spec } });
       }
     }
-    // handler
-    const reply = await aggregateStub(c.env, tenant.id, type, request.id).handle({
-      stream: { tenantId: tenant.id, type, id: request.id },
+    const needed = typeof permission === "function" && current ? permission(current.state) : permission;
+    if (typeof needed !== "string") throw new AppError("internal", { cause: new Error("no state to choose from") });
+    const owns =
+      ownership !== undefined &&
+      current !== null &&
+      can(principal, ownership.requires) &&
+      ownership.owns(current.state, principal);
+    if (!can(principal, needed) && !owns) {
+      throw deny(c, { permission: needed, target: request.id, detail: `missing permission ${needed}` });
+    }
+    // (4) handler
+    const reply = await aggregate.handle({
       command: parsed.data,
       expectedVersion,
-      actor: { kind: principal.kind, id: principal.id },
+      ctx: { now: isoNow(c.var.clock), actor: { kind: principal.kind, id: principal.id } },
       requestId: c.var.requestId,
       ipHash: clientIpHash(c),
     });
     if (!reply.ok) throw toAppError(reply.error, request.errors);
-    return { version: reply.version, state: JSON.parse(reply.state) as S };
+    c.header("ETag", `"${reply.version}"`);
+    return { version: reply.version, state: reply.state };
   } catch (error) {
     outcome = error instanceof AppError ? error.code : "error";
     throw error;
   } finally {
-    // (1) trace + log + metrics: one line per command with its outcome and duration.
+    // (1) log + metrics: one line per command with its outcome and duration.
     c.var.log.info("command", {
-      aggregate: type,
+      aggregate: request.decider.type,
       command: commandType,
       aggregate_id: request.id,
       outcome,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
   }
-}
-
-/** Parses `If-Match` (`3` or `"3"`); undefined when absent, 412-worthy garbage is a 400. */
-export function ifMatch(c: Context<AppEnv>): number | undefined {
-  const header = c.req.header("if-match");
-  if (header === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  if (!m?.[1]) {
-    throw new AppError("validation_failed", {
-      detail: "If-Match must be a version number",
-      errors: [{ path: "header.if-match", message: 'must be a version like 3 or "3"' }],
-    });
-  }
-  return Number(m[1]);
 }

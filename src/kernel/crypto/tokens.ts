@@ -1,3 +1,5 @@
+import { systemClock } from "../clock";
+
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const MAX_TIME = 2 ** 48 - 1;
@@ -133,7 +135,7 @@ export function base64UrlDecode(text: string): Uint8Array {
  * @example
  * newId(); // "01J9Z3K4TQ8V6W2M1N5P7R9S0T"
  */
-export function newId(now: number = Date.now()): string {
+export function newId(now: number = systemClock.now().getTime()): string {
   if (!Number.isInteger(now) || now < 0 || now > MAX_TIME) throw new RangeError(`newId: invalid timestamp ${now}`);
   let time = "";
   let t = now;

@@ -15,6 +15,7 @@ export const KERNEL_ERROR_CODES = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },
   version_conflict: { status: 412, title: "Version conflict" },
+  precondition_required: { status: 428, title: "Precondition required" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
@@ -26,7 +27,7 @@ export const KERNEL_ERROR_CODES = {
 
 /** How one error code is rendered. */
 export interface ErrorCodeSpec {
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 412 | 413 | 415 | 422 | 428 | 429 | 500 | 502 | 503 | 504;
   title: string;
 }
 

@@ -1,6 +1,7 @@
-import type { DomainEvent, Json } from "../outbox";
+import { newId } from "../crypto";
 import { appendOutbox, OUTBOX_SCHEMA } from "../outbox";
-import type { DecideContext, Decider, NewEvent } from "./decider";
+import type { DecideContext, Decider } from "./decider";
+import { type Envelope, type NewEvent, type OutgoingEvent, parseEnvelope } from "./envelope";
 
 /** SQLite schema of an Aggregate Durable Object, one entry per version. */
 export const AGGREGATE_SCHEMA: string[][] = [
@@ -25,21 +26,19 @@ export type HandleError =
   | { code: "version_conflict"; message: string; current_version: number }
   | { code: string; message: string };
 
-export type HandleResult =
-  | { ok: true; version: number; state: Json; events: DomainEvent[] }
+export type HandleResult<S> =
+  | { ok: true; version: number; state: S; events: OutgoingEvent[] }
   | { ok: false; error: HandleError };
 
-/** What the Aggregate DO's `handle` answers over RPC: version and state (JSON), or why nothing was written. */
-export type AggregateReply =
-  | { ok: true; version: number; state: string; events: number }
-  | { ok: false; error: HandleError };
-
-/** Where an aggregate lives and who acts on it. */
+/** Where an aggregate lives. */
 export interface StreamInfo {
   tenantId: string;
   type: string;
   id: string;
 }
+
+/** The stream name of an aggregate: `<tenant>/<type>/<id>`. */
+export const streamKey = (s: StreamInfo): string => `${s.tenantId}/${s.type}/${s.id}`;
 
 export interface HandleOptions {
   expectedVersion?: number;
@@ -49,14 +48,14 @@ export interface HandleOptions {
   ipHash?: string | null;
   /** Writes a snapshot when the version crosses a multiple of this. */
   snapshotEvery: number;
-  newId: () => string;
 }
 
 /**
  * Event-sourced state of one aggregate over a DO's SQLite storage: loads
  * snapshot + tail once (then keeps state in memory while the object lives),
  * and appends a decision's events, their outbox rows and any snapshot in one
- * `transactionSync`.
+ * `transactionSync`. Stored events and snapshots are parsed with the
+ * decider's schemas on load, never trusted as they lie.
  */
 export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
   private loaded: { version: number; state: S } | null = null;
@@ -76,21 +75,17 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
     if (this.loaded) return this.loaded;
     const snap = this.sql.exec<{ version: number; state: string }>("select version, state from snapshot").toArray()[0];
     let version = snap?.version ?? 0;
-    let state = snap ? (JSON.parse(snap.state) as S) : this.decider.initialState;
-    for (const row of this.sql.exec<{ version: number; event: string }>(
-      "select version, event from events where version > ? order by version",
-      version,
-    )) {
-      const envelope = JSON.parse(row.event) as DomainEvent;
-      state = this.decider.evolve(state, { type: envelope.type, data: envelope.data } as E);
-      version = row.version;
+    let state = snap ? this.decider.stateSchema.parse(JSON.parse(snap.state)) : this.decider.initialState;
+    for (const envelope of this.read(version + 1, Number.MAX_SAFE_INTEGER)) {
+      state = this.decider.evolve(state, this.decider.eventSchema.parse({ type: envelope.type, data: envelope.data }));
+      version = envelope.version;
     }
     this.loaded = { version, state };
     return this.loaded;
   }
 
   /** Events with version >= fromVersion, oldest first, as stored. */
-  read(fromVersion: number, limit: number): DomainEvent[] {
+  read(fromVersion: number, limit: number): Envelope[] {
     return this.sql
       .exec<{ event: string }>(
         "select event from events where version >= ? order by version limit ?",
@@ -98,11 +93,11 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
         limit,
       )
       .toArray()
-      .map((r) => JSON.parse(r.event) as DomainEvent);
+      .map((r) => parseEnvelope(JSON.parse(r.event)));
   }
 
   /** Validates, decides, and commits the events with their outbox rows atomically. */
-  handle(rawCommand: unknown, options: HandleOptions): HandleResult {
+  handle(rawCommand: unknown, options: HandleOptions): HandleResult<S> {
     const parsed = this.decider.commandSchema.safeParse(rawCommand);
     if (!parsed.success) {
       return {
@@ -133,18 +128,19 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
 
     let next = state;
     let nextVersion = version;
-    const envelopes: DomainEvent[] = [];
+    const envelopes: OutgoingEvent[] = [];
+    const at = Date.parse(options.ctx.now);
     for (const event of decision.events) {
       nextVersion++;
       next = this.decider.evolve(next, event);
       envelopes.push({
-        id: options.newId(),
+        id: newId(at),
         type: event.type,
         tenant_id: this.stream.tenantId,
-        stream: `${this.stream.tenantId}/${this.stream.type}/${this.stream.id}`,
+        stream: streamKey(this.stream),
         version: nextVersion,
         occurred_at: options.ctx.now,
-        actor: { kind: options.ctx.actor.kind as DomainEvent["actor"]["kind"], id: options.ctx.actor.id },
+        actor: options.ctx.actor,
         data: event.data,
         request_id: options.requestId,
         ip_hash: options.ipHash ?? null,
@@ -172,7 +168,7 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
       });
       this.loaded = { version: nextVersion, state: next };
     }
-    return { ok: true, version: nextVersion, state: next as Json, events: envelopes };
+    return { ok: true, version: nextVersion, state: next, events: envelopes };
   }
 
   /** Forgets the in-memory state (after a failed transaction, the storage is the truth). */

@@ -7,20 +7,16 @@
  * a runtime.
  */
 import type { z } from "zod";
-import type { Json } from "../outbox";
+import type { Actor, NewEvent } from "./envelope";
+
+export type { NewEvent } from "./envelope";
 
 /** What a decision may depend on besides command and state: passed in, so tests control it. */
 export interface DecideContext {
   /** The decision's time, RFC 3339 UTC; the only clock a decider reads. */
   now: string;
   /** Who asked. Deciders may record it; authorization happens before `decide`. */
-  actor: { kind: string; id: string | null };
-}
-
-/** An event as a decider emits it; the Aggregate DO wraps it in the DomainEvent envelope (id, stream, version, …). */
-export interface NewEvent {
-  type: string;
-  data: Record<string, Json>;
+  actor: Actor;
 }
 
 /** A rule violation: a stable code (declared in the module's errors.ts) and a message for the client. */
@@ -59,8 +55,10 @@ export interface Decider<C extends { type: string }, E extends NewEvent, S> {
   type: string;
   /** Parses a command at the boundary (route body, DO RPC argument). */
   commandSchema: z.ZodType<C>;
-  /** Parses a stored event when the stream is loaded. */
+  /** Parses a stored event when the stream is loaded; also the module's declaration of these events. */
   eventSchema: z.ZodType<E>;
+  /** Parses the state where it crosses a boundary (the Aggregate DO's replies, a read model's rows). */
+  stateSchema: z.ZodType<S>;
   /** The state of a stream with no events. Shared: treat as immutable. */
   initialState: S;
   decide(command: C, state: S, ctx: DecideContext): Decision<E>;

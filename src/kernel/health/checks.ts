@@ -21,7 +21,8 @@ export class CheckFailed extends Error {
 const TIMEOUT_MS = 3000;
 
 async function runOne(check: HealthCheck, env: Env): Promise<CheckResult> {
-  const started = Date.now();
+  // Latency is a duration: the monotonic clock, not the time of day.
+  const started = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
@@ -30,11 +31,11 @@ async function runOne(check: HealthCheck, env: Env): Promise<CheckResult> {
         timer = setTimeout(() => reject(new CheckFailed(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
       }),
     ]);
-    return { ok: true, latency_ms: Date.now() - started };
+    return { ok: true, latency_ms: Math.round(performance.now() - started) };
   } catch (error) {
     // Only messages written for operators leave; driver errors may carry internals.
     const message = error instanceof CheckFailed ? error.message : "check failed (see logs)";
-    return { ok: false, latency_ms: Date.now() - started, error: message };
+    return { ok: false, latency_ms: Math.round(performance.now() - started), error: message };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

@@ -1,21 +1,31 @@
 import type { MiddlewareHandler } from "hono";
+import type { Clock } from "../clock";
 import { loadConfig } from "../config";
 import type { AppEnv, PlatformInfo } from "../env";
 import { AppError } from "../errors";
 import { createLogger, type Logger } from "../log";
+import type { BindingKind } from "../modules/types";
 
 /** Logger used before the config is known (and when it is broken). */
 const bootLogger: Logger = createLogger("info");
 
+/** What `init` puts on every request besides the config. */
+export interface InitOptions {
+  build: Omit<PlatformInfo, "commit">;
+  /** The bindings the kernel and the registered modules need. */
+  bindings: Readonly<Record<string, BindingKind>>;
+  clock: Clock;
+}
+
 /**
  * The one place that builds per-request services: parses the config (once per
- * isolate), and puts config, logger and platform info on the context. A bad
- * config fails the request with `config_invalid`, naming the variables (never
- * their values) in the response and in the log.
+ * isolate), and puts config, clock, logger and platform info on the context.
+ * A bad config fails the request with `config_invalid`, naming the variables
+ * (never their values) in the response and in the log.
  */
-export const init = (build: Omit<PlatformInfo, "commit">): MiddlewareHandler<AppEnv> =>
+export const init = ({ build, bindings, clock }: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
-    const result = loadConfig(c.env);
+    const result = loadConfig(c.env, bindings);
     if (!result.ok) {
       const names = [...new Set(result.issues.map((i) => i.variable))];
       bootLogger.error("config invalid", {
@@ -28,6 +38,7 @@ export const init = (build: Omit<PlatformInfo, "commit">): MiddlewareHandler<App
       });
     }
     c.set("config", result.config);
+    c.set("clock", clock);
     c.set("platform", { ...build, commit: result.config.gitCommit });
     c.set("log", createLogger(result.config.logLevel, { request_id: c.var.requestId }));
     await next();

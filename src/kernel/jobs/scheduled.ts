@@ -1,17 +1,17 @@
 import { loadConfig } from "../config";
 import { createLogger, errorFields } from "../log";
-import type { ModuleDef } from "../modules/types";
+import type { PlatformParts } from "../modules/types";
 
 /**
  * Builds the Worker's `scheduled()` handler: runs every module job whose
  * cron is the one that fired, concurrently, and fails the invocation (so the
  * dashboard shows it) when any job failed, after all of them ran.
  */
-export function createScheduledHandler(modules: readonly ModuleDef[]) {
+export function createScheduledHandler({ modules, bindings, clock }: PlatformParts) {
   const jobs = modules.flatMap((m) => (m.jobs ?? []).map((job) => ({ module: m.name, job })));
 
   return async (controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> => {
-    const result = loadConfig(env);
+    const result = loadConfig(env, bindings);
     if (!result.ok) {
       createLogger("info").error("config invalid; jobs not run", {
         variables: result.issues.map((i) => i.variable),
@@ -26,6 +26,7 @@ export function createScheduledHandler(modules: readonly ModuleDef[]) {
           env,
           config: result.config,
           log: log.child({ module, job: job.name }),
+          clock,
           waitUntil: (p) => ctx.waitUntil(p),
           scheduledTime: controller.scheduledTime,
         }),

@@ -1,3 +1,4 @@
+import { isoNow, systemClock } from "../clock";
 import type { LogLevel } from "../config";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -43,7 +44,7 @@ export function createLogger(level: LogLevel, bound: LogFields = {}, sink: LogSi
   const threshold = RANK[level];
   const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[lvl] < threshold) return;
-    const line = { level: lvl, time: new Date().toISOString(), msg, ...bound, ...fields };
+    const line = { level: lvl, time: isoNow(systemClock), msg, ...bound, ...fields };
     let text: string;
     try {
       text = JSON.stringify(line);

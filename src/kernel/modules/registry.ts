@@ -1,4 +1,7 @@
 import semver from "semver";
+import { KernelEvents } from "../auth/deny";
+import { KERNEL_ERROR_CODES } from "../errors/codes";
+import { eventTypes } from "../events/envelope";
 import type { ModuleDef } from "./types";
 
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -31,15 +34,69 @@ function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
   for (const permission of def.permissions ?? []) {
     if (!PERMISSION.test(permission)) say(`permission "${permission}" is not of the form <module>.<resource>.<action>`);
   }
-  // "*" subscribes to every event type (an audit log, a mirror); it is not an event type itself.
-  const subscribed = Object.keys(def.events?.subscribes ?? {}).filter((type) => type !== "*");
-  for (const type of [...(def.events?.publishes ?? []), ...subscribed]) {
+  for (const type of publishedBy(def)) {
     if (!EVENT_TYPE.test(type)) say(`event type "${type}" is not of the form <module>.<entity>.<verb>`);
   }
-  const jobNames = new Set<string>();
-  for (const job of def.jobs ?? []) {
-    if (jobNames.has(job.name)) say(`job "${job.name}" is declared twice`);
-    jobNames.add(job.name);
+  for (const code of Object.keys(def.errors ?? {})) {
+    if (!/^[a-z][a-z0-9_]*$/.test(code)) say(`error code "${code}" must be snake_case`);
+    if (Object.hasOwn(KERNEL_ERROR_CODES, code))
+      say(`error code "${code}" is the kernel's; use it without declaring it`);
+  }
+  for (const [what, names] of [
+    ["job", (def.jobs ?? []).map((j) => j.name)],
+    ["subscription", (def.events?.subscribes ?? []).map((s) => s.name)],
+  ] as const) {
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name)) say(`${what} "${name}" is declared twice`);
+      seen.add(name);
+    }
+  }
+}
+
+/** The event types a module publishes, read from its declared union. */
+export function publishedBy(def: ModuleDef): string[] {
+  return def.events?.publishes ? eventTypes(def.events.publishes) : [];
+}
+
+/**
+ * Cross-module rules: an event type, an aggregate type and an error code
+ * belong to one module; a subscription names only published types.
+ */
+function checkOwnership(defs: readonly ModuleDef[], problems: RegistryProblem[]): void {
+  const owners = {
+    event: new Map<string, string>(eventTypes(KernelEvents).map((t) => [t, "kernel"])),
+    aggregate: new Map<string, string>(),
+  };
+  const claim = (what: "event" | "aggregate", key: string, module: string) => {
+    const owner = owners[what].get(key);
+    if (owner !== undefined && owner !== module) {
+      problems.push({ module, problem: `${what} type "${key}" is already declared by module "${owner}"` });
+    } else owners[what].set(key, module);
+  };
+  for (const def of defs) {
+    for (const type of publishedBy(def)) claim("event", type, def.name);
+    for (const a of def.aggregates ?? []) claim("aggregate", a.decider.type, def.name);
+  }
+  const errorOwner = new Map<string, string>();
+  for (const def of defs) {
+    for (const code of Object.keys(def.errors ?? {})) {
+      const owner = errorOwner.get(code);
+      if (owner !== undefined) {
+        problems.push({ module: def.name, problem: `error code "${code}" is already declared by module "${owner}"` });
+      } else errorOwner.set(code, def.name);
+    }
+    for (const sub of def.events?.subscribes ?? []) {
+      if (sub.types === "*") continue;
+      for (const type of sub.types) {
+        if (!owners.event.has(type)) {
+          problems.push({
+            module: def.name,
+            problem: `subscription "${sub.name}" names event type "${type}", which no registered module publishes`,
+          });
+        }
+      }
+    }
   }
 }
 
@@ -139,6 +196,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
       } else permissionOwner.set(permission, def.name);
     }
   }
+  checkOwnership([...byName.values()], problems);
   const tenantProviders = [...byName.values()].filter((d) => d.auth?.tenants);
   for (const extra of tenantProviders.slice(1)) {
     problems.push({

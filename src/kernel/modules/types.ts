@@ -1,8 +1,12 @@
+import type { Table } from "drizzle-orm";
 import type { Hono, Schema } from "hono";
 import type { Authenticator, TenantLookup } from "../auth/types";
+import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
-import type { Decider, NewEvent } from "../events/decider";
+import type { ErrorCodeSpec } from "../errors";
+import type { AnyDecider } from "../events/decider";
+import type { Envelope, EventUnion } from "../events/envelope";
 import type { HealthCheck } from "../health/checks";
 import type { Logger } from "../log";
 
@@ -11,20 +15,23 @@ export interface ModuleRuntime {
   env: Env;
   config: Config;
   log: Logger;
+  clock: Clock;
   /** Extends the invocation past the response, as `ctx.waitUntil`. */
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** An event as it travels on the `EVENTS` queue. */
-export interface EventMessage {
-  id: string;
-  type: string;
-  tenant_id: string;
-  [field: string]: unknown;
+/**
+ * Handles delivered events of some types (or of every type, `"*"`). Made with
+ * `subscribe()` or `subscribeAll()` (kernel/events/subscribe.ts), which parse
+ * each event with its publisher's declared schema first. Throwing retries the
+ * message; a `MalformedEvent` sends it to the dead letters at once.
+ */
+export interface Subscription {
+  /** Unique within the module; with the module's name it keys the consumer's idempotency ledger. */
+  name: string;
+  types: readonly string[] | "*";
+  handle(event: Envelope, runtime: ModuleRuntime): Promise<void>;
 }
-
-/** Handles one delivered event. Throwing makes the message retry. */
-export type EventSubscriber = (event: EventMessage, runtime: ModuleRuntime) => Promise<void>;
 
 /** A periodic job, run by `scheduled()` when its cron fires. */
 export interface JobDef {
@@ -35,17 +42,28 @@ export interface JobDef {
   run(runtime: ModuleRuntime & { scheduledTime: number }): Promise<void>;
 }
 
+/** What the Worker's entry points (fetch, queue, scheduled) share of the composed platform. */
+export interface PlatformParts {
+  /** The registered modules, in dependency order. */
+  modules: readonly ModuleDef[];
+  /** Every binding the kernel and the modules need. */
+  bindings: Readonly<Record<string, BindingKind>>;
+  clock: Clock;
+}
+
+/** The kinds of binding a module can require; checked when the config is loaded. */
+export type BindingKind = "d1" | "durable_object" | "queue" | "r2" | "kv" | "service";
+
 /**
  * A feature module: the whole of what it adds to the platform. A module is a
  * factory returning a plain object that `satisfies ModuleDef`; the kernel
- * never names a module.
+ * never names a module. See docs/modules.md.
  *
  * @example
  * export const hello = () => ({
- *   name: "hello",
- *   version: "1.0.0",
- *   depends_on: { system: "^1.0.0" },
- *   routes: helloRoutes, // mounted at /api/v1/hello
+ *   ...manifest,          // name, version, depends_on, permissions
+ *   errors: helloErrors,
+ *   routes: helloRoutes,  // mounted at /api/v1/hello
  * }) satisfies ModuleDef;
  */
 export interface ModuleDef {
@@ -55,7 +73,7 @@ export interface ModuleDef {
   version: string;
   description?: string;
   /** Other modules this one needs, with semver ranges: `{ identity: "^1.2.0" }`. */
-  depends_on?: Record<string, string>;
+  depends_on?: Readonly<Record<string, string>>;
   /**
    * The module's HTTP routes: a sub-app made with `createRouter()`. Routes
    * declared with `.openapi(createRoute(…))` appear in `/openapi.json`.
@@ -70,11 +88,14 @@ export interface ModuleDef {
   root_routes?: Hono<AppEnv, Schema, string>;
   /** Permissions the module declares, `<module>.<resource>.<action>`. */
   permissions?: readonly string[];
-  /** Event types this module publishes, and handlers for those it consumes. */
+  /** The module's own error codes (code → status and title), distinct per case; part of the public contract. */
+  errors?: Readonly<Record<string, ErrorCodeSpec>>;
+  /** The drizzle tables of its D1 read models (migrations are generated from `read-model.ts`). */
+  tables?: Readonly<Record<string, Table>>;
+  /** The events it publishes (a discriminated union of `{ type, data }`), and what it consumes. */
   events?: {
-    publishes?: readonly string[];
-    /** Keyed by event type; the key `"*"` receives every event type. */
-    subscribes?: Readonly<Record<string, EventSubscriber>>;
+    publishes?: EventUnion;
+    subscribes?: readonly Subscription[];
   };
   jobs?: readonly JobDef[];
   /** What the module adds to the request path: credential verifiers, the tenant registry. */
@@ -84,14 +105,16 @@ export interface ModuleDef {
     tenants?: TenantLookup;
   };
   /**
-   * Event-sourced aggregates: pure deciders the generic Aggregate Durable
+   * Event-sourced aggregates: pure deciders the kernel's Aggregate Durable
    * Object runs, one object per `<tenant>/<type>/<id>`.
    */
   aggregates?: readonly {
-    decider: Decider<{ type: string }, NewEvent, unknown>;
+    decider: AnyDecider;
     /** Snapshot the state every N events (default 50). */
     snapshot_every?: number;
   }[];
   /** Readiness checks added to `/readyz`. */
   health?: readonly HealthCheck[];
+  /** Worker bindings the module uses, by name; a missing one is `config_invalid` naming it. */
+  bindings?: Readonly<Record<string, BindingKind>>;
 }

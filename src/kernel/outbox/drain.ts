@@ -1,5 +1,5 @@
+import { type Clock, systemClock } from "../clock";
 import { createLogger, errorFields, type Logger } from "../log";
-import type { DomainEvent } from "./index";
 
 /** The part of a Queue binding the drain uses: `env.EVENTS` satisfies it, and so does a test fake. */
 export type OutboxQueue = Pick<Queue, "sendBatch">;
@@ -28,9 +28,9 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 const encoder = new TextEncoder();
 
 /** The oldest rows that fit in one sendBatch; throws on a row no queue message can carry. */
-function nextBatch(sql: SqlStorage, limit: number): { seq: number; body: DomainEvent }[] {
+function nextBatch(sql: SqlStorage, limit: number): { seq: number; body: unknown }[] {
   const rows = sql.exec<OutboxRow>("select seq, type, event from outbox order by seq limit ?", limit).toArray();
-  const batch: { seq: number; body: DomainEvent }[] = [];
+  const batch: { seq: number; body: unknown }[] = [];
   let bytes = 0;
   for (const row of rows) {
     const size = encoder.encode(row.event).byteLength + MESSAGE_OVERHEAD_BYTES;
@@ -40,9 +40,10 @@ function nextBatch(sql: SqlStorage, limit: number): { seq: number; body: DomainE
       throw new Error(`outbox row seq ${row.seq} (${row.type}) is ${size} bytes, over the queue message limit`);
     }
     if (bytes + size > MAX_BATCH_BYTES) break;
-    let body: DomainEvent;
+    // Sent as stored: the writer built it from the envelope schema, and consumers parse it again.
+    let body: unknown;
     try {
-      body = JSON.parse(row.event) as DomainEvent;
+      body = JSON.parse(row.event);
     } catch {
       // JSON.parse's own message quotes the input; the payload must not reach the logs.
       throw new Error(`outbox row seq ${row.seq} (${row.type}) is not valid JSON`);
@@ -77,7 +78,7 @@ export async function drainOutbox(
   for (let i = 0; i < maxBatches; i++) {
     const batch = nextBatch(sql, batchSize);
     if (batch.length === 0) break;
-    const messages: MessageSendRequest<DomainEvent>[] = batch.map((r) => ({ body: r.body, contentType: "json" }));
+    const messages: MessageSendRequest<unknown>[] = batch.map((r) => ({ body: r.body, contentType: "json" }));
     await queue.sendBatch(messages);
     // The queue holds them now; only now may the rows go. One bound parameter whatever the batch size.
     const seqs = JSON.stringify(batch.map((r) => r.seq));
@@ -102,6 +103,8 @@ export type RelayOutcome =
 export interface OutboxRelayOptions extends DrainOptions {
   /** Where failures go; a JSON line on stderr by default. Never given event payloads. */
   log?: Pick<Logger, "error">;
+  /** When alarms fire; the system clock by default. */
+  clock?: Clock;
 }
 
 /** Consecutive failed drains, in the object's own storage so backoff survives eviction. */
@@ -123,12 +126,14 @@ export class OutboxRelay {
   private running: Promise<RelayOutcome> | null = null;
   private rerun = false;
   private readonly log: Pick<Logger, "error">;
+  private readonly clock: Clock;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.log = options.log ?? createLogger("error", { component: "outbox" });
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Starts a flush in `ctx.waitUntil` when the outbox has rows; a no-op otherwise. */
@@ -189,7 +194,7 @@ export class OutboxRelay {
           return await this.failed(error);
         }
         sent += result.sent;
-        if (result.remaining > 0) await this.storage.setAlarm(Date.now());
+        if (result.remaining > 0) await this.storage.setAlarm(this.at(0));
         else if (!this.rerun) await this.storage.deleteAlarm();
         if (this.attempts() !== 0) this.storage.kv.delete(ATTEMPTS_KEY);
         if (result.remaining > 0 || !this.rerun) return { ok: true, sent, remaining: result.remaining };
@@ -209,7 +214,7 @@ export class OutboxRelay {
       attempt = this.attempts() + 1;
       retryInMs = relayBackoffMs(attempt);
       this.storage.kv.put(ATTEMPTS_KEY, attempt);
-      await this.storage.setAlarm(Date.now() + retryInMs);
+      await this.storage.setAlarm(this.at(retryInMs));
     } catch (storageError) {
       this.log.error("outbox retry could not be scheduled", errorFields(storageError));
     }
@@ -224,8 +229,13 @@ export class OutboxRelay {
 
   private async ensureAlarm(): Promise<void> {
     if ((await this.storage.getAlarm()) === null) {
-      await this.storage.setAlarm(Date.now() + relayBackoffMs(this.attempts() + 1));
+      await this.storage.setAlarm(this.at(relayBackoffMs(this.attempts() + 1)));
     }
+  }
+
+  /** The alarm time `ms` from now. */
+  private at(ms: number): number {
+    return this.clock.now().getTime() + ms;
   }
 
   private hasRows(): boolean {

@@ -1,5 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import type { AuditFacts } from "../../kernel/events/envelope";
 import { canonicalize } from "./jcs.mjs";
 
 /** One link of a tenant's audit chain, as stored, exported and verified. */
@@ -17,13 +18,10 @@ export interface AuditEntry {
    * null, when there is none, so entries written before it existed hash as
    * they always did.
    */
-  detail?: AuditDetail;
+  detail?: AuditFacts;
   prev_hash: string;
   hash: string;
 }
-
-/** An entry's detail: a flat object of short values (a list of strings at most). */
-export type AuditDetail = { [key: string]: string | number | boolean | null | string[] };
 
 /** A signed statement that the chain reached `hash` at `seq`. */
 export interface AuditCheckpoint {

@@ -1,18 +1,21 @@
 import type { ModuleDef } from "../../kernel/modules/types";
 import { hourlyCheckpoints } from "./jobs";
 import { manifest } from "./manifest";
+import { auditEntries } from "./read-model";
 import { auditRoutes } from "./routes";
-import { recordEvent } from "./subscriber";
+import { recordEvents } from "./subscriber";
 
 /**
- * The `audit` module factory: subscribes to every event (`"*"`), appends each
- * to its tenant's AuditLog chain, serves `/api/v1/admin/audit`, and signs
- * hourly checkpoints.
+ * The `audit` module factory: subscribes to every event, appends each to its
+ * tenant's AuditLog chain (the AuditLog Durable Object, one per tenant),
+ * serves `/api/v1/admin/audit`, and signs hourly checkpoints.
  */
 export const audit = () =>
   ({
     ...manifest,
+    tables: { auditEntries },
     routes: auditRoutes,
-    events: { subscribes: { "*": recordEvent } },
+    events: { subscribes: [recordEvents] },
     jobs: [hourlyCheckpoints],
+    bindings: { AUDIT_LOG: "durable_object" },
   }) satisfies ModuleDef;

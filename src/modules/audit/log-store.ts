@@ -1,4 +1,6 @@
-import { type AuditCheckpoint, type AuditDetail, type AuditEntry, entryHash, GENESIS_HASH } from "./chain";
+import { AuditFactsSchema } from "../../kernel/events/envelope";
+import { type AuditCheckpoint, type AuditEntry, entryHash, GENESIS_HASH } from "./chain";
+import type { AuditInput } from "./contract";
 
 /** The AuditLog's SQLite schema, one entry per version; append, never edit. */
 export const AUDIT_LOG_SCHEMA: string[][] = [
@@ -29,13 +31,6 @@ export const AUDIT_LOG_SCHEMA: string[][] = [
   ["alter table entries add column detail text"],
 ];
 
-/** What the log records of one event: an entry's own fields, before it is chained. */
-export type AuditInput = Omit<AuditEntry, "seq" | "prev_hash" | "hash" | "detail"> & {
-  event_id: string;
-  tenant_id: string;
-  detail: AuditDetail | null;
-};
-
 type EntryRow = {
   seq: number;
   event_id: string;
@@ -59,7 +54,7 @@ const toEntry = (r: EntryRow): AuditEntry => ({
   target: r.target,
   request_id: r.request_id,
   ip_hash: r.ip_hash,
-  ...(r.detail === null ? {} : { detail: JSON.parse(r.detail) as AuditDetail }),
+  ...(r.detail === null ? {} : { detail: AuditFactsSchema.parse(JSON.parse(r.detail)) }),
   prev_hash: r.prev_hash,
   hash: r.hash,
 });

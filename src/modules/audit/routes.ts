@@ -3,46 +3,18 @@ import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { PERMISSIONS } from "../../generated/permissions";
 import { requirePermission, tenantOf } from "../../kernel/auth/guards";
+import { AuditFactsSchema } from "../../kernel/events/envelope";
+import { jsonResponse, listOf, PageQuery } from "../../kernel/openapi/blocks";
 import { createRouter } from "../../kernel/openapi/router";
-import { jsonResponse, listOf, PageQuery } from "../identity/schemas";
+import { AuditEntrySchema, AuditLogRpc, auditLog } from "./contract";
 import { auditEntries } from "./read-model";
 
 const tags = ["audit"];
 const security = [{ bearer: [] }];
 const EXPORT_PAGE = 500;
 
-const EntrySchema = z
-  .object({
-    seq: z.number().int(),
-    at: z.string(),
-    actor: z.object({ kind: z.string(), id: z.string().nullable() }),
-    action: z.string(),
-    target: z.string().nullable(),
-    request_id: z.string().nullable(),
-    ip_hash: z.string().nullable(),
-    detail: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .openapi({ description: "facts the writer recorded, e.g. the permission or rule a denial names, and its route" }),
-    prev_hash: z.string(),
-    hash: z.string(),
-  })
-  .openapi("AuditEntry");
-
-const CheckpointSchema = z
-  .object({ seq: z.number().int(), hash: z.string(), signed_at: z.string(), kid: z.string(), signature: z.string() })
-  .openapi("AuditCheckpoint");
-
-const VerificationSchema = z
-  .object({
-    ok: z.boolean(),
-    entries: z.number().int(),
-    last_seq: z.number().int(),
-    last_hash: z.string(),
-    checkpoint: CheckpointSchema.nullable(),
-    broken_seq: z.number().int().optional(),
-  })
-  .openapi("AuditVerification");
+const EntrySchema = AuditEntrySchema.openapi("AuditEntry");
+const VerificationSchema = AuditLogRpc.verify.reply.openapi("AuditVerification");
 
 const list = createRoute({
   method: "get",
@@ -117,7 +89,7 @@ export const auditRoutes = createRouter()
       target: r.target,
       request_id: r.requestId,
       ip_hash: r.ipHash,
-      ...(r.detail === null ? {} : { detail: JSON.parse(r.detail) as Record<string, unknown> }),
+      ...(r.detail === null ? {} : { detail: AuditFactsSchema.parse(JSON.parse(r.detail)) }),
       prev_hash: r.prevHash,
       hash: r.hash,
     }));
@@ -126,7 +98,7 @@ export const auditRoutes = createRouter()
   })
   .openapi(exportRoute, async (c) => {
     const tenantId = tenantOf(c).id;
-    const log = c.env.AUDIT_LOG.getByName(tenantId);
+    const log = auditLog(c.env, tenantId);
     // Sign what is there now, so the export ends with a checkpoint covering every line: a truncated file is then detectable.
     const checkpoint = await log.checkpoint();
     const last = checkpoint?.seq ?? 0;
@@ -155,6 +127,6 @@ export const auditRoutes = createRouter()
     return res as never;
   })
   .openapi(verify, async (c) => {
-    const result = await c.env.AUDIT_LOG.getByName(tenantOf(c).id).verify();
+    const result = await auditLog(c.env, tenantOf(c).id).verify();
     return c.json(result, 200);
   });

@@ -1,7 +1,9 @@
 import type { ModuleDef } from "../../kernel/modules/types";
-import { postDecider } from "./domain";
-import { manifest, publishes } from "./manifest";
-import { projectPost } from "./projection";
+import { PostEventSchema, postDecider } from "./domain";
+import { blogErrors } from "./errors";
+import { manifest } from "./manifest";
+import { postProjection } from "./projection";
+import { blogPosts } from "./read-model";
 import { blogRoutes } from "./routes";
 
 /**
@@ -12,10 +14,9 @@ import { blogRoutes } from "./routes";
 export const blog = () =>
   ({
     ...manifest,
+    errors: blogErrors,
+    tables: { blogPosts },
     routes: blogRoutes,
     aggregates: [{ decider: postDecider, snapshot_every: 50 }],
-    events: {
-      publishes,
-      subscribes: Object.fromEntries(publishes.map((type) => [type, projectPost])),
-    },
+    events: { publishes: PostEventSchema, subscribes: [postProjection] },
   }) satisfies ModuleDef;

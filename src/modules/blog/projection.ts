@@ -1,80 +1,30 @@
 import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { parseStream, project, type StreamProjection } from "../../kernel/events/projection";
-import type { EventSubscriber } from "../../kernel/modules/types";
-import type { DomainEvent } from "../../kernel/outbox";
+import { type RowKey, type StateRows, stateProjection } from "../../kernel/events/projection";
+import { type PostState, PostStateSchema, postDecider } from "./domain";
 import { blogPosts } from "./read-model";
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const row = ({ tenantId, id }: RowKey) => and(eq(blogPosts.tenant_id, tenantId), eq(blogPosts.id, id));
 
-/** Builds `blog_posts` from `blog.post.*` events, one row per post, conditional on its version. */
-export const postProjection: StreamProjection = {
-  name: "blog.posts",
-  async position(env, event) {
-    const { tenantId, id } = parseStream(event.stream);
-    const row = await drizzle(env.DB)
-      .select({ version: blogPosts.version })
-      .from(blogPosts)
-      .where(and(eq(blogPosts.tenantId, tenantId), eq(blogPosts.id, id)))
-      .get();
-    return row?.version ?? 0;
+/** A post's row of `blog_posts`: its state at a version. */
+export const postRows: StateRows<PostState> = {
+  async load(env, key) {
+    const found = await drizzle(env.DB).select().from(blogPosts).where(row(key)).get();
+    return found ? { version: found.version, state: PostStateSchema.parse(found) } : null;
   },
-  async apply(env, event) {
-    const db = drizzle(env.DB);
-    const { tenantId, id } = parseStream(event.stream);
-    const at = event.occurred_at;
-    const row = and(eq(blogPosts.tenantId, tenantId), eq(blogPosts.id, id), eq(blogPosts.version, event.version - 1));
-    const data = event.data;
-    switch (event.type) {
-      case "blog.post.created":
-        await db
-          .insert(blogPosts)
-          .values({
-            tenantId,
-            id,
-            title: str(data.title) ?? "",
-            content: str(data.content) ?? "",
-            status: "draft",
-            authorId: str(data.author_id) ?? "",
-            version: event.version,
-            createdAt: at,
-            updatedAt: at,
-          })
-          .onConflictDoNothing();
-        return;
-      case "blog.post.updated":
-        await db
-          .update(blogPosts)
-          .set({
-            ...(str(data.title) !== undefined ? { title: str(data.title) } : {}),
-            ...(str(data.content) !== undefined ? { content: str(data.content) } : {}),
-            updatedAt: at,
-            version: event.version,
-          })
-          .where(row);
-        return;
-      case "blog.post.published":
-        await db
-          .update(blogPosts)
-          .set({
-            status: "published",
-            publishedAt: str(data.published_at) ?? at,
-            updatedAt: at,
-            version: event.version,
-          })
-          .where(row);
-        return;
-      case "blog.post.deleted":
-        await db.update(blogPosts).set({ status: "deleted", updatedAt: at, version: event.version }).where(row);
-        return;
-      default:
-        // An event type this projection does not know still advances the stream's position.
-        await db.update(blogPosts).set({ version: event.version }).where(row);
-    }
+  async save(env, key, version, state) {
+    const values = { ...state, id: key.id, author_id: state.author_id ?? "", version };
+    const times = { created_at: state.created_at ?? "", updated_at: state.updated_at ?? state.created_at ?? "" };
+    await drizzle(env.DB)
+      .insert(blogPosts)
+      .values({ ...values, ...times, tenant_id: key.tenantId })
+      .onConflictDoUpdate({
+        target: [blogPosts.tenant_id, blogPosts.id],
+        set: { ...values, ...times },
+        setWhere: eq(blogPosts.version, version - 1),
+      });
   },
 };
 
-/** The queue subscriber feeding the projection. */
-export const projectPost: EventSubscriber = async (event, runtime) => {
-  await project(runtime.env, postProjection, event as unknown as DomainEvent);
-};
+/** `blog_posts`: each post's state, evolved by the decider itself, one version at a time. */
+export const postProjection = stateProjection("blog.posts", postDecider, postRows);

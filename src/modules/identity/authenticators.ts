@@ -2,12 +2,13 @@ import type { Context } from "hono";
 import { type AccessClaims, loadSigningKeys, type SigningKeySet, verifyAccessToken } from "../../kernel/auth/jwt";
 import type { Authenticator, Principal } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
+import { isoNow } from "../../kernel/clock";
 import { sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { background } from "../../kernel/http/background";
+import { directory } from "./directory/contract";
 import type { UserPrincipal } from "./directory/types";
 import { keyIndex } from "./key-index";
-import { directory } from "./services";
 
 /**
  * Verified API keys by hash. Staleness bound: a key revoked elsewhere is
@@ -57,7 +58,7 @@ export const apiKeyAuthenticator: Authenticator = {
     if (!principal) {
       const tenantId = await keyIndex(c.env.DB).tenantOf(hash);
       if (!tenantId) return null;
-      const key = await directory(c.env, tenantId).verifyKey({ hash, now: new Date().toISOString() });
+      const key = await directory(c.env, tenantId).verifyKey({ hash, now: isoNow(c.var.clock) });
       if (!key) return null;
       principal = {
         kind: "api_key",
@@ -70,7 +71,7 @@ export const apiKeyAuthenticator: Authenticator = {
         expiresAt: key.expires_at,
       };
       // An expiring key is never cached past its expiry.
-      const ttl = key.expires_at ? Math.max(0, Date.parse(key.expires_at) - Date.now()) : 10_000;
+      const ttl = key.expires_at ? Math.max(0, Date.parse(key.expires_at) - c.var.clock.now().getTime()) : 10_000;
       keyCache.set(hash, principal, ttl);
     }
     if (!touched.get(principal.id)) {
@@ -79,7 +80,7 @@ export const apiKeyAuthenticator: Authenticator = {
       background(
         c,
         directory(c.env, tenantId)
-          .touchKey({ id, now: new Date().toISOString() })
+          .touchKey({ id, now: isoNow(c.var.clock) })
           .catch(() => touched.delete(id)),
       );
     }
@@ -109,7 +110,7 @@ export const jwtAuthenticator: Authenticator = {
       const verified = await verifyAccessToken(keys, token, { issuer });
       if (!verified.ok) return null;
       claims = verified.claims;
-      verifiedTokens.set(token, { claims, keys }, claims.exp * 1000 - Date.now());
+      verifiedTokens.set(token, { claims, keys }, claims.exp * 1000 - c.var.clock.now().getTime());
     }
     const { sub, tid, sid } = claims;
     const cacheKey = `${tid}/${sub}`;

@@ -1,7 +1,10 @@
 import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
 import { apiKeyAuthenticator, jwtAuthenticator } from "./authenticators";
+import { identityErrors } from "./errors";
+import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
+import { apiKeyIndex, devMailbox } from "./read-model";
 import { authRoutes } from "./routes/auth";
 import { devRoutes } from "./routes/dev";
 import { jwksRoutes } from "./routes/jwks";
@@ -10,7 +13,12 @@ import { passwordRoutes } from "./routes/password";
 import { roleRoutes } from "./routes/roles";
 import { userRoutes } from "./routes/users";
 
-/** The `identity` module factory: mounted at `/api/v1` (auth, me, users, admin/api-keys, dev). */
+/**
+ * The `identity` module factory: mounted at `/api/v1` (auth, me, users,
+ * admin/api-keys, admin/roles, dev), the JWKS at the origin's root, and the
+ * API-key and JWT authenticators of the request path. Its single writer is
+ * the TenantDirectory Durable Object (one per tenant).
+ */
 export const identity = () =>
   ({
     ...manifest,
@@ -23,4 +31,8 @@ export const identity = () =>
       .route("/", devRoutes),
     root_routes: jwksRoutes,
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator] },
+    errors: identityErrors,
+    tables: { apiKeyIndex, devMailbox },
+    events: { publishes: IdentityEventSchema },
+    bindings: { TENANT_DIRECTORY: "durable_object" },
   }) satisfies ModuleDef;

@@ -1,8 +1,9 @@
 import { TtlCache } from "../../kernel/cache/ttl-cache";
+import { type Clock, isoNow, systemClock } from "../../kernel/clock";
 import { base64UrlDecode } from "../../kernel/crypto";
 import { wasmAead } from "../../kernel/crypto/aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "../../kernel/crypto/envelope";
-import { directory } from "./services";
+import { directory } from "./directory/contract";
 
 /**
  * Tenant seeds by tenant id. Staleness bound: a seed destroyed elsewhere can
@@ -12,11 +13,11 @@ import { directory } from "./services";
 const seeds = new TtlCache<string, string>({ ttlMs: 30_000, maxEntries: 10_000 });
 
 /** Envelope-encryption seeds held by each tenant's directory. */
-export const directorySeeds = (env: Env): TenantSeeds => ({
+export const directorySeeds = (env: Env, clock: Clock): TenantSeeds => ({
   async seed(tenantId, create) {
     let seed = seeds.get(tenantId) ?? null;
     if (seed === null) {
-      seed = await directory(env, tenantId).keySeed({ create, now: new Date().toISOString() });
+      seed = await directory(env, tenantId).keySeed({ create, now: isoNow(clock) });
       if (seed !== null) seeds.set(tenantId, seed);
     }
     return seed === null ? null : base64UrlDecode(seed);
@@ -42,6 +43,6 @@ export async function destroyTenantKeys(
  * @example
  * const sealed = await tenantEnvelope(c.env, keys).encrypt(tenant.id, "webhook.secret", secret);
  */
-export function tenantEnvelope(env: Env, encryptionKeys: string): Envelope {
-  return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), directorySeeds(env));
+export function tenantEnvelope(env: Env, encryptionKeys: string, clock: Clock = systemClock): Envelope {
+  return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), directorySeeds(env, clock));
 }

@@ -1,6 +1,9 @@
+import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
+import type { Clock } from "../../kernel/clock";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
+import { devMailbox } from "./read-model";
 
 /** An outgoing message to a user. */
 export interface Mail {
@@ -16,14 +19,12 @@ export interface Notifier {
 }
 
 /** Development and test: messages go to D1 `dev_mailbox`, readable at GET /api/v1/dev/mailbox. */
-export const devMailboxNotifier = (db: D1Database): Notifier => ({
+export const devMailboxNotifier = (db: D1Database, clock: Clock): Notifier => ({
   async send(mail) {
-    await db
-      .prepare(
-        "insert into dev_mailbox (id, tenant_id, to_address, subject, body, created_at) values (?, ?, ?, ?, ?, ?)",
-      )
-      .bind(newId(), mail.tenantId, mail.to, mail.subject, mail.body, new Date().toISOString())
-      .run();
+    const now = clock.now();
+    await drizzle(db)
+      .insert(devMailbox)
+      .values({ id: newId(now.getTime()), ...mail, createdAt: now.toISOString() });
   },
 });
 
@@ -54,7 +55,7 @@ export function mailboxServes(environment: string, url: URL): boolean {
  * an error is logged (without the body, which holds a secret link).
  */
 export function notifierOf(c: Context<AppEnv>): Notifier {
-  if (mailboxEnabled(c.var.config.environment)) return devMailboxNotifier(c.env.DB);
+  if (mailboxEnabled(c.var.config.environment)) return devMailboxNotifier(c.env.DB, c.var.clock);
   return {
     async send(mail) {
       c.var.log.error("no mail transport configured; message not sent", {

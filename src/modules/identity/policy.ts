@@ -1,5 +1,7 @@
+import type { z } from "zod";
 import { covers } from "../../kernel/auth/permissions";
 import type { Principal } from "../../kernel/auth/types";
+import type { RefusalSchema } from "./directory/types";
 
 /**
  * The tenant's authority rules, as pure functions: who may give, change or
@@ -61,18 +63,8 @@ export type AuthorityAction =
   | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
   | { type: "user.delete"; user: UserFacts; owners: readonly string[] };
 
-/** Why an action was refused. */
-export type Refusal =
-  /** The caller does not hold these permissions (patterns) that the action gives or takes away. */
-  | { rule: "not_held"; permissions: string[] }
-  /** Only an owner grants or revokes `owner`, or removes a user who holds it. */
-  | { rule: "owner_only" }
-  /** The tenant's last owner cannot lose the role or be deleted. */
-  | { rule: "last_owner" }
-  /** The owner role always holds every permission: it is never rewritten or deleted. */
-  | { rule: "owner_fixed" }
-  /** A key cannot create a key that outlives it. */
-  | { rule: "outlives_creator"; limit: string };
+/** Why an action was refused: the rule, and what it names (schema in directory/types.ts). */
+export type Refusal = z.infer<typeof RefusalSchema>;
 
 /**
  * Whether the caller is an owner: a user holding `owner`, a key holding `*`
@@ -186,10 +178,6 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
 export function maySelfOr(caller: Caller, userId: string, permission: string): boolean {
   return (caller.kind === "user" && caller.id === userId) || (caller.kind !== "platform" && holds(caller, permission));
 }
-
-/** The refusals that are state conflicts (409) rather than missing authority (403). */
-export const isConflict = (refusal: Refusal): boolean =>
-  refusal.rule === "last_owner" || refusal.rule === "owner_fixed";
 
 /** A client-facing sentence for a refusal. */
 export function describeRefusal(refusal: Refusal): string {

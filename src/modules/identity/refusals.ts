@@ -3,22 +3,34 @@ import { deny } from "../../kernel/auth/deny";
 import { isPermissionPattern } from "../../kernel/auth/permissions";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
-import { describeRefusal, isConflict, type Refusal } from "./policy";
+import { type IdentityErrorCode, identityErrors } from "./errors";
+import { describeRefusal, type Refusal } from "./policy";
+
+/** The owner invariants are state conflicts (409), each with its own code. */
+const CONFLICTS: Partial<Record<Refusal["rule"], IdentityErrorCode>> = {
+  last_owner: "last_owner",
+  owner_fixed: "owner_role_fixed",
+};
 
 /**
- * The HTTP answer to a refusal of the authority policy: 403 `forbidden` (409
- * `conflict` for the owner invariants), recorded as `authz.denied` naming the
+ * The HTTP answer to a refusal of the authority policy: 403 `forbidden`, or
+ * the owner invariants' own 409 codes; recorded as `authz.denied` naming the
  * rule, the permissions involved and the target.
  */
 export function refused(c: Context<AppEnv>, refusal: Refusal, target?: string | null): AppError {
+  const conflict = CONFLICTS[refusal.rule];
   return deny(c, {
     rule: refusal.rule,
     permissions: refusal.rule === "not_held" ? refusal.permissions : undefined,
     target,
     detail: describeRefusal(refusal),
-    code: isConflict(refusal) ? "conflict" : "forbidden",
+    code: conflict ? { code: conflict, spec: identityErrors[conflict] } : "forbidden",
   });
 }
+
+/** The AppError for one of the identity module's codes. */
+export const identityError = (code: IdentityErrorCode, detail: string): AppError =>
+  new AppError(code, { detail, spec: identityErrors[code] });
 
 /**
  * Permissions named in a request body, checked against those the registered

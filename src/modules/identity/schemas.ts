@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { passwordProblem } from "../../kernel/crypto";
+import { KeyViewSchema, UserViewSchema } from "./directory/types";
 
 /** An email as the directory keys it: trimmed, lower-cased. */
 export const EmailSchema = z
@@ -23,17 +24,8 @@ export const PresentedPasswordSchema = z.string().min(1).max(4096).openapi({ typ
 
 export const TokenSchema = z.string().min(1).max(256);
 
-export const UserSchema = z
-  .object({
-    id: z.string(),
-    email: z.string(),
-    name: z.string(),
-    roles: z.array(z.string()),
-    email_verified: z.boolean(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .openapi("User");
+/** A user as the contract shows it (the directory's own view). */
+export const UserSchema = UserViewSchema.openapi("User");
 
 export const TokenPairSchema = z
   .object({
@@ -44,38 +36,5 @@ export const TokenPairSchema = z
   })
   .openapi("TokenPair");
 
-export const KeySchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    prefix: z.string(),
-    scopes: z.array(z.string()),
-    expires_at: z.string().nullable(),
-    created_at: z.string(),
-    last_used_at: z.string().nullable(),
-  })
-  .openapi("ApiKey");
-
-/** `?limit=&cursor=` of every list. */
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
-});
-
-export const IdParam = z.object({ id: z.string().min(1).max(64) });
-
-/** The contract's list envelope. */
-export const listOf = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), next_cursor: z.string().nullable() });
-
-/** A JSON request body for `createRoute`. */
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
-
-/** A JSON response for `createRoute`. */
-export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+/** An API key without its secret (the directory's own view). */
+export const KeySchema = KeyViewSchema.openapi("ApiKey");

@@ -1,18 +1,14 @@
 import type { Context } from "hono";
 import type { Principal } from "../../kernel/auth/types";
+import { isoNow } from "../../kernel/clock";
 import { createArgon2idHasher, randomToken, sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
+import type { Actor } from "../../kernel/events/envelope";
 import { clientIpHash } from "../../kernel/http/client-ip";
-import type { Actor } from "../../kernel/outbox";
 import type { Ctx } from "./directory/types";
 
 /** Argon2id with OWASP parameters (19 MiB, t=2, p=1), from the WASM core. */
 export const hasher = createArgon2idHasher();
-
-/** The tenant's directory Durable Object. */
-export function directory(env: Env, tenantId: string) {
-  return env.TENANT_DIRECTORY.getByName(tenantId);
-}
 
 /** The outbox actor for a principal. */
 export function actorOf(principal: Principal | undefined): Actor {
@@ -22,7 +18,7 @@ export function actorOf(principal: Principal | undefined): Actor {
 
 /** The directory call context of a request: now, actor, request id, client IP hash. */
 export function ctxOf(c: Context<AppEnv>, actor: Actor = actorOf(c.var.principal)): Ctx {
-  return { now: new Date().toISOString(), actor, requestId: c.var.requestId, ipHash: clientIpHash(c) };
+  return { now: isoNow(c.var.clock), actor, requestId: c.var.requestId, ipHash: clientIpHash(c) };
 }
 
 const ENV_TAG: Record<string, string> = { development: "dev", test: "test", staging: "stg", production: "live" };

@@ -1,12 +1,18 @@
 import type { ModuleDef } from "../../kernel/modules/types";
 import { tenantLookup } from "./lookup";
 import { manifest } from "./manifest";
+import { tenants as tenantsTable } from "./read-model";
 import { platformRoutes } from "./routes";
 
-/** The `tenants` module factory. */
+/**
+ * The `tenants` module factory: the tenant registry (D1 `tenants`), the
+ * request path's tenant lookup, and `/api/v1/platform` for operators. A
+ * tenant's own state lives in its identity directory.
+ */
 export const tenants = () =>
   ({
     ...manifest,
+    tables: { tenants: tenantsTable },
     routes: platformRoutes,
     auth: { tenants: tenantLookup },
   }) satisfies ModuleDef;

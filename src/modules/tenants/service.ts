@@ -1,18 +1,21 @@
+import { type Clock, isoNow } from "../../kernel/clock";
 import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
-import type { Actor } from "../../kernel/outbox";
+import type { Actor } from "../../kernel/events/envelope";
+import { directory } from "../identity/directory/contract";
 import type { KeyView } from "../identity/directory/types";
 import { keyIndex } from "../identity/key-index";
 import { newApiKey } from "../identity/services";
+import type { TenantRecord } from "./domain";
 import { forgetTenant } from "./lookup";
+import { tenantStore } from "./store";
 
-/** A tenant as the platform API returns it. */
-export interface TenantRecord {
-  id: string;
-  slug: string;
-  name: string;
-  plan: string;
-  created_at: string;
+/** Who asks, from where, when: the platform's call context. */
+export interface PlatformCall {
+  environment: string;
+  actor: Actor;
+  requestId: string | null;
+  clock: Clock;
 }
 
 /**
@@ -23,30 +26,26 @@ export interface TenantRecord {
  */
 export async function createTenant(
   env: Env,
-  input: { slug: string; name: string; plan: string; environment: string; actor: Actor; requestId: string | null },
+  input: { slug: string; name: string; plan: string },
+  call: PlatformCall,
 ): Promise<TenantRecord & { admin_key: string }> {
-  const now = new Date().toISOString();
-  const tenant = { id: newId(), slug: input.slug, name: input.name, plan: input.plan };
-  const reserved = await env.DB.prepare(
-    `insert into tenants (id, slug, name, plan, status, created_at) values (?, ?, ?, ?, 'provisioning', ?)
-     on conflict(slug) do nothing`,
-  )
-    .bind(tenant.id, tenant.slug, tenant.name, tenant.plan, now)
-    .run();
-  if (reserved.meta.changes !== 1) throw new AppError("conflict", { detail: `the slug "${input.slug}" is taken` });
-
-  const key = await newApiKey(input.environment);
+  const now = isoNow(call.clock);
+  const tenant = { id: newId(call.clock.now().getTime()), slug: input.slug, name: input.name, plan: input.plan };
+  const store = tenantStore(env.DB);
+  if (!(await store.reserve(tenant, now)))
+    throw new AppError("conflict", { detail: `the slug "${input.slug}" is taken` });
+  const key = await newApiKey(call.environment);
   try {
     await keyIndex(env.DB).add(key.hash, tenant.id, now);
-    await env.TENANT_DIRECTORY.getByName(tenant.id).init({
-      ctx: { now, actor: input.actor, requestId: input.requestId },
+    await directory(env, tenant.id).init({
+      ctx: { now, actor: call.actor, requestId: call.requestId },
       tenant,
-      adminKey: { id: newId(), name: "admin", prefix: key.prefix, hash: key.hash },
+      adminKey: { id: newId(call.clock.now().getTime()), name: "admin", prefix: key.prefix, hash: key.hash },
     });
-    await env.DB.prepare("update tenants set status = 'active' where id = ?").bind(tenant.id).run();
+    await store.activate(tenant.id);
   } catch (error) {
     await keyIndex(env.DB).removeTenant(tenant.id);
-    await env.DB.prepare("delete from tenants where id = ?").bind(tenant.id).run();
+    await store.remove(tenant.id);
     throw error;
   }
   forgetTenant(tenant.slug);
@@ -60,15 +59,23 @@ export async function createTenant(
  */
 export async function issueAdminKey(
   env: Env,
-  input: { tenantId: string; name: string; environment: string; actor: Actor; requestId: string | null },
+  input: { tenantId: string; name: string },
+  call: PlatformCall,
 ): Promise<KeyView & { key: string }> {
-  const now = new Date().toISOString();
-  const secret = await newApiKey(input.environment);
+  const now = isoNow(call.clock);
+  const secret = await newApiKey(call.environment);
   const index = keyIndex(env.DB);
   await index.add(secret.hash, input.tenantId, now);
-  const result = await env.TENANT_DIRECTORY.getByName(input.tenantId).createKey({
-    ctx: { now, actor: input.actor, requestId: input.requestId },
-    key: { id: newId(), name: input.name, prefix: secret.prefix, hash: secret.hash, scopes: ["*"], expiresAt: null },
+  const result = await directory(env, input.tenantId).createKey({
+    ctx: { now, actor: call.actor, requestId: call.requestId },
+    key: {
+      id: newId(call.clock.now().getTime()),
+      name: input.name,
+      prefix: secret.prefix,
+      hash: secret.hash,
+      scopes: ["*"],
+      expiresAt: null,
+    },
   });
   if (!result.ok) {
     await index.remove([secret.hash]);

@@ -1,4 +1,4 @@
-import type { Actor } from "../../../kernel/outbox";
+import type { Actor } from "../../../kernel/events/envelope";
 import { type AuthorityAction, authorize, type Caller, OWNER, type Refusal, type UserFacts } from "../policy";
 import type { Credentials } from "./credentials";
 import type { Roles } from "./roles";

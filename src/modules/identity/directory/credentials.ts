@@ -1,6 +1,5 @@
-import type { Json } from "../../../kernel/outbox";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, type KeyView, ok, type Result, type UserPrincipal } from "./types";
+import { type Ctx, fail, type KeyView, ok, type Result, Strings, type UserPrincipal } from "./types";
 
 /** Refresh tokens live 30 days; each refresh spends one and issues the next. */
 export const REFRESH_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -20,7 +19,7 @@ const keyView = (r: KeyRow): KeyView => ({
   id: r.id,
   name: r.name,
   prefix: r.prefix,
-  scopes: JSON.parse(r.scopes) as string[],
+  scopes: Strings.parse(JSON.parse(r.scopes)),
   expires_at: r.expires_at,
   created_at: r.created_at,
   last_used_at: r.last_used_at,
@@ -49,7 +48,10 @@ export class Credentials {
         familyId,
         plusMs(ctx.now, REFRESH_TTL_MS),
       );
-      this.store.emit(ctx, "identity.user.logged_in", `user/${userId}`, { user_id: userId, family_id: familyId });
+      this.store.emit(ctx, `user/${userId}`, {
+        type: "identity.user.logged_in",
+        data: { user_id: userId, family_id: familyId },
+      });
     });
   }
 
@@ -93,9 +95,9 @@ export class Credentials {
         row.family_id,
         plusMs(ctx.now, REFRESH_TTL_MS),
       );
-      this.store.emit(ctx, "identity.token.refreshed", `user/${row.user_id}`, {
-        user_id: row.user_id,
-        family_id: row.family_id,
+      this.store.emit(ctx, `user/${row.user_id}`, {
+        type: "identity.token.refreshed",
+        data: { user_id: row.user_id, family_id: row.family_id },
       });
     });
     return ok({ principal, familyId: row.family_id });
@@ -117,10 +119,9 @@ export class Credentials {
   private revokeFamily(ctx: Ctx, familyId: string, userId: string, reason: string): void {
     this.store.tx(() => {
       this.sql.exec("update token_families set revoked_at = ? where id = ? and revoked_at is null", ctx.now, familyId);
-      this.store.emit(ctx, "identity.token.family_revoked", `user/${userId}`, {
-        user_id: userId,
-        family_id: familyId,
-        reason,
+      this.store.emit(ctx, `user/${userId}`, {
+        type: "identity.token.family_revoked",
+        data: { user_id: userId, family_id: familyId, reason },
       });
     });
   }
@@ -136,10 +137,9 @@ export class Credentials {
       .filter((f) => f.id !== keep);
     for (const f of families) {
       this.sql.exec("update token_families set revoked_at = ? where id = ?", ctx.now, f.id);
-      this.store.emit(ctx, "identity.token.family_revoked", `user/${userId}`, {
-        user_id: userId,
-        family_id: f.id,
-        reason,
+      this.store.emit(ctx, `user/${userId}`, {
+        type: "identity.token.family_revoked",
+        data: { user_id: userId, family_id: f.id, reason },
       });
     }
   }
@@ -199,12 +199,10 @@ export class Credentials {
         ctx.now,
         ctx.actor.id,
       );
-      this.store.emit(ctx, "identity.key.created", `key/${key.id}`, {
-        key_id: key.id,
-        name: key.name,
-        prefix: key.prefix,
-        scopes: key.scopes,
-        expires_at: key.expiresAt,
+      const { id: key_id, name, prefix, scopes, expiresAt: expires_at } = key;
+      this.store.emit(ctx, `key/${key.id}`, {
+        type: "identity.key.created",
+        data: { key_id, name, prefix, scopes, expires_at },
       });
     });
     return this.key(key.id) as KeyView;
@@ -255,8 +253,9 @@ export class Credentials {
     this.store.tx(() => {
       for (const k of tree) {
         this.sql.exec("update api_keys set revoked_at = ? where id = ?", ctx.now, k.id);
-        const cascade: Record<string, Json> = k.parent === null ? {} : { cause: "cascade", parent_key_id: k.parent };
-        this.store.emit(ctx, "identity.key.revoked", `key/${k.id}`, { key_id: k.id, ...cascade }, cascade);
+        const cascade = k.parent === null ? null : { cause: "cascade" as const, parent_key_id: k.parent };
+        const data = { key_id: k.id, ...cascade };
+        this.store.emit(ctx, `key/${k.id}`, { type: "identity.key.revoked", data }, cascade ?? undefined);
       }
     });
     return ok(tree.map((k) => ({ id: k.id, hash: k.key_hash })));

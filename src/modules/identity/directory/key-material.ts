@@ -20,7 +20,7 @@ export class KeyMaterial {
     const ctx: Ctx = { now, actor: { kind: "system", id: null }, requestId: null };
     this.store.tx(() => {
       this.store.sql.exec("insert into key_material (id, seed, created_at) values (1, ?, ?)", seed, now);
-      this.store.emit(ctx, "identity.keys.created", "keys", {});
+      this.store.emit(ctx, "keys", { type: "identity.keys.created", data: {} });
     });
     return { seed, created: true };
   }
@@ -34,7 +34,7 @@ export class KeyMaterial {
         ctx.now,
         ctx.now,
       );
-      this.store.emit(ctx, "identity.keys.destroyed", "keys", {});
+      this.store.emit(ctx, "keys", { type: "identity.keys.destroyed", data: {} });
     });
   }
 }

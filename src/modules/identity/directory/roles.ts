@@ -1,12 +1,5 @@
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result } from "./types";
-
-/** A role as the contract shows it. */
-export interface RoleView {
-  name: string;
-  permissions: string[];
-  description: string;
-}
+import { type Ctx, fail, ok, type Result, type RoleView, Strings } from "./types";
 
 /**
  * Tenant roles and role bindings. Every change and its event commit together.
@@ -26,7 +19,11 @@ export class Roles {
         "select name, permissions, description from roles order by name",
       )
       .toArray()
-      .map((r) => ({ name: r.name, permissions: JSON.parse(r.permissions) as string[], description: r.description }));
+      .map((r) => ({
+        name: r.name,
+        permissions: Strings.parse(JSON.parse(r.permissions)),
+        description: r.description,
+      }));
   }
 
   get(name: string): RoleView | null {
@@ -42,7 +39,7 @@ export class Roles {
         JSON.stringify(role.permissions),
         role.description,
       );
-      this.store.emit(ctx, "identity.role.created", `role/${role.name}`, { ...role });
+      this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.created", data: role });
     });
     return ok(role);
   }
@@ -56,7 +53,7 @@ export class Roles {
         role.description,
         role.name,
       );
-      this.store.emit(ctx, "identity.role.updated", `role/${role.name}`, { ...role });
+      this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.updated", data: role });
     });
     return role;
   }
@@ -74,7 +71,7 @@ export class Roles {
     if (this.holders(name).length > 0) return fail("in_use");
     this.store.tx(() => {
       this.sql.exec("delete from roles where name = ?", name);
-      this.store.emit(ctx, "identity.role.deleted", `role/${name}`, { name });
+      this.store.emit(ctx, `role/${name}`, { type: "identity.role.deleted", data: { name } });
     });
     return ok(null);
   }
@@ -88,7 +85,12 @@ export class Roles {
         role,
       ).rowsWritten;
       if (added > 0)
-        this.store.emit(ctx, "identity.role.granted", `user/${userId}`, { user_id: userId, role }, { role });
+        this.store.emit(
+          ctx,
+          `user/${userId}`,
+          { type: "identity.role.granted", data: { user_id: userId, role } },
+          { role },
+        );
     });
   }
 
@@ -101,7 +103,12 @@ export class Roles {
         role,
       ).rowsWritten;
       if (removed > 0)
-        this.store.emit(ctx, "identity.role.revoked", `user/${userId}`, { user_id: userId, role }, { role });
+        this.store.emit(
+          ctx,
+          `user/${userId}`,
+          { type: "identity.role.revoked", data: { user_id: userId, role } },
+          { role },
+        );
     });
   }
 }

@@ -78,6 +78,8 @@ export const DIRECTORY_SCHEMA: string[][] = [
        destroyed_at text
      )`,
   ],
+  // Per-stream event versions: each stream (a user, a key, a role) counts its own events from 1.
+  [`create table stream_versions (stream text primary key, version integer not null)`],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

@@ -1,7 +1,9 @@
 import { newId } from "../../../kernel/crypto";
-import { appendOutbox, type Json } from "../../../kernel/outbox";
+import type { AuditFacts } from "../../../kernel/events/envelope";
+import { appendOutbox } from "../../../kernel/outbox";
+import type { IdentityEvent } from "../events";
 import { DEFAULT_ROLES } from "./schema";
-import { type Ctx, fail, ok, type Result, type UserPrincipal, type UserView } from "./types";
+import { type Ctx, fail, ok, type Result, Strings, type UserPrincipal, type UserView } from "./types";
 
 interface UserRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -45,25 +47,30 @@ export class DirectoryStore {
   }
 
   /**
-   * Appends an event for this tenant; call inside `tx`. `audit` is what the
-   * audit log records of it beyond actor and target (short, no personal data).
+   * Appends an event for this tenant to stream `<tenant>/<stream>`, numbered
+   * within that stream (1, 2, 3 …, so a projection over it sees no false
+   * gaps); call inside `tx`. `audit` is what the audit log records of it
+   * beyond actor and target (short, no personal data).
    */
-  emit(ctx: Ctx, type: string, stream: string, data: Record<string, Json>, audit?: Record<string, Json>): void {
+  emit(ctx: Ctx, stream: string, event: IdentityEvent, audit?: AuditFacts): void {
     const tenantId = this.tenantId() ?? "unknown";
-    const versionRow = this.sql
-      .exec<{ value: string }>("select value from settings where key = 'event_version'")
-      .toArray()[0];
-    const version = Number(versionRow?.value ?? 0) + 1;
-    this.sql.exec("insert or replace into settings (key, value) values ('event_version', ?)", String(version));
+    const key = `${tenantId}/${stream}`;
+    const version = this.sql
+      .exec<{ version: number }>(
+        `insert into stream_versions (stream, version) values (?, 1)
+           on conflict(stream) do update set version = version + 1 returning version`,
+        key,
+      )
+      .one().version;
     appendOutbox(this.sql, {
       id: newId(Date.parse(ctx.now)),
-      type,
+      type: event.type,
       tenant_id: tenantId,
-      stream: `${tenantId}/${stream}`,
+      stream: key,
       version,
       occurred_at: ctx.now,
       actor: ctx.actor,
-      data,
+      data: event.data,
       request_id: ctx.requestId,
       ip_hash: ctx.ipHash ?? null,
       ...(audit && Object.keys(audit).length > 0 ? { audit } : {}),
@@ -90,7 +97,7 @@ export class DirectoryStore {
           role.description,
         );
       }
-      this.emit(ctx, "tenants.tenant.created", `tenant/${tenant.id}`, { ...tenant });
+      this.emit(ctx, `tenant/${tenant.id}`, { type: "tenants.tenant.created", data: tenant });
     });
     return true;
   }
@@ -119,7 +126,7 @@ export class DirectoryStore {
       const row = this.sql
         .exec<{ permissions: string }>("select permissions from roles where name = ?", role)
         .toArray()[0];
-      for (const p of row ? (JSON.parse(row.permissions) as string[]) : []) out.add(p);
+      for (const p of row ? Strings.parse(JSON.parse(row.permissions)) : []) out.add(p);
     }
     return [...out].sort();
   }
@@ -178,7 +185,10 @@ export class DirectoryStore {
       );
       this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", input.id, input.role);
       // Email addresses stay out of event payloads: events are immutable, PII must be erasable.
-      this.emit(ctx, "identity.user.registered", `user/${input.id}`, { user_id: input.id, roles: [input.role] });
+      this.emit(ctx, `user/${input.id}`, {
+        type: "identity.user.registered",
+        data: { user_id: input.id, roles: [input.role] },
+      });
     });
     return ok(this.user(input.id) as UserView);
   }
@@ -204,7 +214,10 @@ export class DirectoryStore {
     this.tx(() => {
       if (patch.name !== undefined)
         this.sql.exec("update users set name = ?, updated_at = ? where id = ?", patch.name, ctx.now, id);
-      this.emit(ctx, "identity.user.updated", `user/${id}`, { user_id: id, fields: Object.keys(patch) });
+      this.emit(ctx, `user/${id}`, {
+        type: "identity.user.updated",
+        data: { user_id: id, fields: Object.keys(patch) },
+      });
     });
     return ok(this.user(id) as UserView);
   }
@@ -221,7 +234,7 @@ export class DirectoryStore {
       this.sql.exec("delete from one_time_tokens where user_id = ?", id);
       this.sql.exec("delete from role_bindings where user_id = ?", id);
       this.sql.exec("delete from users where id = ?", id);
-      this.emit(ctx, "identity.user.deleted", `user/${id}`, { user_id: id });
+      this.emit(ctx, `user/${id}`, { type: "identity.user.deleted", data: { user_id: id } });
     });
     return ok(null);
   }

@@ -1,14 +1,83 @@
-import type { Actor } from "../../../kernel/outbox";
-import type { Refusal } from "../policy";
+import { z } from "@hono/zod-openapi";
+import { ActorSchema, IpHashSchema } from "../../../kernel/events/envelope";
+
+/**
+ * The tenant directory's values as they cross its RPC boundary, written once
+ * as schemas: the directory's code uses the inferred types, its client
+ * parses every reply with the schemas.
+ */
+
+const Iso = z.iso.datetime();
 
 /** Who is acting and when; passed into every mutating directory call. */
-export interface Ctx {
-  now: string;
-  actor: Actor;
-  requestId: string | null;
+export const CtxSchema = z.object({
+  now: Iso,
+  actor: ActorSchema,
+  requestId: z.string().max(128).nullable(),
   /** Keyed hash of the client's IP (kernel/http/client-ip.ts); absent off the request path. */
-  ipHash?: string | null;
-}
+  ipHash: IpHashSchema.nullish(),
+});
+export type Ctx = z.infer<typeof CtxSchema>;
+
+/** A list of strings, as stored in a JSON column (scopes, permissions). */
+export const Strings = z.array(z.string());
+
+/** A user as the contract shows it. */
+export const UserViewSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  roles: z.array(z.string()),
+  email_verified: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type UserView = z.infer<typeof UserViewSchema>;
+
+/** An API key without its secret. */
+export const KeyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  scopes: z.array(z.string()),
+  expires_at: z.string().nullable(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+});
+export type KeyView = z.infer<typeof KeyViewSchema>;
+
+/** A role as the contract shows it. */
+export const RoleViewSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
+  permissions: z.array(z.string().min(1).max(128)).max(500),
+  description: z.string().max(500),
+});
+export type RoleView = z.infer<typeof RoleViewSchema>;
+
+/** What authentication needs to know about a user, cached briefly per isolate. */
+export const UserPrincipalSchema = z.object({
+  id: z.string(),
+  roles: z.array(z.string()),
+  /** Union of the roles' permission patterns. */
+  grants: z.array(z.string()),
+  /** Live refresh-token families; an access token names its family in `sid`. */
+  families: z.array(z.string()),
+});
+export type UserPrincipal = z.infer<typeof UserPrincipalSchema>;
+
+/** Why the authority policy refused (see ../policy.ts). */
+export const RefusalSchema = z.discriminatedUnion("rule", [
+  /** The caller does not hold these permissions (patterns) that the action gives or takes away. */
+  z.object({ rule: z.literal("not_held"), permissions: z.array(z.string()) }),
+  /** Only an owner grants or revokes `owner`, or removes a user who holds it. */
+  z.object({ rule: z.literal("owner_only") }),
+  /** The tenant's last owner cannot lose the role or be deleted. */
+  z.object({ rule: z.literal("last_owner") }),
+  /** The owner role always holds every permission: it is never rewritten or deleted. */
+  z.object({ rule: z.literal("owner_fixed") }),
+  /** A key cannot create a key that outlives it. */
+  z.object({ rule: z.literal("outlives_creator"), limit: z.string() }),
+]);
 
 /** Expected failures cross the RPC boundary as values. */
 export type Result<T, E extends string = string> = { ok: true; value: T } | { ok: false; error: E };
@@ -17,38 +86,26 @@ export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value })
 export const fail = <E extends string>(error: E): { ok: false; error: E } => ({ ok: false, error });
 
 /** An action the authority policy refused, with the rule that refused it. */
-export type Denied = { ok: false; error: "denied"; refusal: Refusal };
+export type Denied = { ok: false; error: "denied"; refusal: z.infer<typeof RefusalSchema> };
 
-export const denied = (refusal: Refusal): Denied => ({ ok: false, error: "denied", refusal });
+export const denied = (refusal: Denied["refusal"]): Denied => ({ ok: false, error: "denied", refusal });
 
-/** A user as the contract shows it. */
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  roles: string[];
-  email_verified: boolean;
-  created_at: string;
-  updated_at: string;
+/** The schema of a {@link Result}: `value` on success, one of `errors` otherwise. */
+export function resultOf<T extends z.ZodType, const E extends readonly [string, ...string[]]>(value: T, errors: E) {
+  return z.union([z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), error: z.enum(errors) })]);
 }
 
-/** An API key without its secret. */
-export interface KeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  expires_at: string | null;
-  created_at: string;
-  last_used_at: string | null;
+const DeniedSchema = z.object({ ok: z.literal(false), error: z.literal("denied"), refusal: RefusalSchema });
+
+/** `value`, or the authority policy's refusal. */
+export function deniableOf<T extends z.ZodType>(value: T) {
+  return z.union([z.object({ ok: z.literal(true), value }), DeniedSchema]);
 }
 
-/** What authentication needs to know about a user, cached briefly per isolate. */
-export interface UserPrincipal {
-  id: string;
-  roles: string[];
-  /** Union of the roles' permission patterns. */
-  grants: string[];
-  /** Live refresh-token families; an access token names its family in `sid`. */
-  families: string[];
+/** {@link resultOf}, where the authority policy may also refuse. */
+export function deniableResultOf<T extends z.ZodType, const E extends readonly [string, ...string[]]>(
+  value: T,
+  errors: E,
+) {
+  return z.union([resultOf(value, errors), DeniedSchema]);
 }

@@ -2,28 +2,29 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { ACCESS_TOKEN_TTL_SECONDS, loadSigningKeys, signAccessToken } from "../../../kernel/auth/jwt";
+import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
+import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, issuerOf } from "../authenticators";
+import { directory } from "../directory/contract";
 import { notifierOf } from "../notifier";
+import { identityError } from "../refusals";
 import {
   EmailSchema,
-  jsonBody,
-  jsonResponse,
   NewPasswordSchema,
   PresentedPasswordSchema,
   TokenPairSchema,
   TokenSchema,
   UserSchema,
 } from "../schemas";
-import { ctxOf, directory, hasher, newSecret } from "../services";
+import { ctxOf, hasher, newSecret } from "../services";
 
 const VERIFY_TTL_MS = 24 * 3600 * 1000;
 const RESET_TTL_MS = 3600 * 1000;
-const in_ = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 const tags = ["auth"];
 const security: [] = [];
@@ -163,7 +164,7 @@ export const authRoutes = createRouter()
     const result = await directory(c.env, tenant.id).register({
       ctx: ctxOf(c),
       user: { id: newId(), email, name, passwordHash },
-      verification: { hash: verification.hash, expiresAt: in_(VERIFY_TTL_MS) },
+      verification: { hash: verification.hash, expiresAt: isoIn(c.var.clock, VERIFY_TTL_MS) },
     });
     if (!result.ok) throw new AppError("conflict", { detail: "this email is already registered in this tenant" });
     await notifierOf(c).send({
@@ -193,7 +194,7 @@ export const authRoutes = createRouter()
     }
     if (!found.mayLogin) {
       await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "email_not_verified" });
-      throw new AppError("forbidden", { detail: "verify your email address before logging in" });
+      throw identityError("email_not_verified", "verify your email address before logging in");
     }
     const rehash = verdict.needsRehash ? await hasher.hash(password) : null;
     const next = await newSecret("plr");
@@ -258,7 +259,7 @@ export const authRoutes = createRouter()
       ctx: ctxOf(c),
       email,
       tokenHash: secret.hash,
-      expiresAt: in_(RESET_TTL_MS),
+      expiresAt: isoIn(c.var.clock, RESET_TTL_MS),
     });
     if (found) {
       // After the response, so an existing account does not answer slower.

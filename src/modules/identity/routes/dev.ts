@@ -1,9 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { AppError } from "../../../kernel/errors";
+import { jsonResponse } from "../../../kernel/openapi/blocks";
 import { createRouter } from "../../../kernel/openapi/router";
 import { mailboxServes } from "../notifier";
-import { jsonResponse } from "../schemas";
+import { devMailbox } from "../read-model";
 
 const MailSchema = z.object({
   id: z.string(),
@@ -34,11 +37,15 @@ export const devRoutes = createRouter().openapi(mailbox, async (c) => {
   }
   const tenant = tenantOf(c);
   const to = c.req.valid("query").to?.trim().toLowerCase();
-  const { results } = await c.env.DB.prepare(
-    `select id, to_address as "to", subject, body, created_at from dev_mailbox
-      where tenant_id = ?1 and (?2 is null or to_address = ?2) order by created_at desc, id desc limit 100`,
-  )
-    .bind(tenant.id, to ?? null)
-    .all<z.infer<typeof MailSchema>>();
-  return c.json({ items: results }, 200);
+  const t = devMailbox;
+  const rows = await drizzle(c.env.DB)
+    .select()
+    .from(t)
+    .where(and(eq(t.tenantId, tenant.id), to ? eq(t.to, to) : undefined))
+    .orderBy(desc(t.createdAt), desc(t.id))
+    .limit(100);
+  return c.json(
+    { items: rows.map(({ tenantId: _, createdAt, ...mail }) => ({ ...mail, created_at: createdAt })) },
+    200,
+  );
 });

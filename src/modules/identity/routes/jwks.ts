@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jwks, loadSigningKeys } from "../../../kernel/auth/jwt";
+import { jsonResponse } from "../../../kernel/openapi/blocks";
 import { createRouter } from "../../../kernel/openapi/router";
-import { jsonResponse } from "../schemas";
 
 const JwksSchema = z
   .object({

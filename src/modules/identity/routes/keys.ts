@@ -1,15 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../../generated/permissions";
 import { principalOf, requirePermission, tenantOf } from "../../../kernel/auth/guards";
+import { isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
+import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictKey } from "../authenticators";
+import { directory } from "../directory/contract";
 import { keyIndex } from "../key-index";
 import { authorize, boundedExpiry, callerOf } from "../policy";
 import { declaredPermissions, refused } from "../refusals";
-import { IdParam, jsonBody, jsonResponse, KeySchema, listOf, PageQuery } from "../schemas";
-import { ctxOf, directory, newApiKey } from "../services";
+import { KeySchema } from "../schemas";
+import { ctxOf, newApiKey } from "../services";
 
 const tags = ["api keys"];
 const security = [{ bearer: [] }];
@@ -75,7 +78,7 @@ export const keyRoutes = createRouter()
     const tenant = tenantOf(c);
     const body = c.req.valid("json");
     const scopes = declaredPermissions(c, body.scopes, "scopes", false);
-    const now = new Date().toISOString();
+    const now = isoNow(c.var.clock);
     const requested = body.expires_at ? new Date(body.expires_at).toISOString() : null;
     if (requested !== null && requested <= now) {
       throw new AppError("validation_failed", {

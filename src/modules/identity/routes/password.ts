@@ -1,10 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { principalOf, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
-import { AppError } from "../../../kernel/errors";
+import { jsonBody } from "../../../kernel/openapi/blocks";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
-import { jsonBody, NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
-import { ctxOf, directory, hasher } from "../services";
+import { directory } from "../directory/contract";
+import { identityError } from "../refusals";
+import { NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
+import { ctxOf, hasher } from "../services";
 
 const change = createRoute({
   method: "post",
@@ -32,7 +34,7 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
   const dir = directory(c.env, tenant.id);
   const stored = await dir.passwordHashOf(user.id);
   const verdict = stored ? await hasher.verify(stored, current_password) : { ok: false };
-  if (!verdict.ok) throw new AppError("forbidden", { detail: "the current password is wrong" });
+  if (!verdict.ok) throw identityError("wrong_password", "the current password is wrong");
   await dir.changePassword({
     ctx: ctxOf(c),
     userId: user.id,

@@ -4,11 +4,12 @@ import { PERMISSIONS } from "../../../generated/permissions";
 import { requirePermission, tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, userCache } from "../authenticators";
-import { declaredPermissions, refused } from "../refusals";
-import { jsonBody, jsonResponse } from "../schemas";
-import { ctxOf, directory } from "../services";
+import { directory } from "../directory/contract";
+import { declaredPermissions, identityError, refused } from "../refusals";
+import { ctxOf } from "../services";
 
 const tags = ["roles"];
 const security = [{ bearer: [] }];
@@ -121,7 +122,7 @@ export const roleRoutes = createRouter()
     const result = await directory(c.env, tenantOf(c).id).createRole({ ctx: ctxOf(c), role });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, body.name);
-      throw new AppError("conflict", { detail: `the role ${body.name} exists` });
+      throw identityError("role_exists", `the role ${body.name} exists`);
     }
     return c.json(result.value, 201);
   })
@@ -150,7 +151,7 @@ export const roleRoutes = createRouter()
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
       if (result.error === "not_found") throw noRole();
-      throw new AppError("conflict", { detail: "users still hold this role" });
+      throw identityError("role_in_use", "users still hold this role");
     }
     return c.body(null, 204);
   })

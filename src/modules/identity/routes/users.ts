@@ -4,12 +4,14 @@ import { deny } from "../../../kernel/auth/deny";
 import { principalOf, requirePermission, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
 import { AppError } from "../../../kernel/errors";
+import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
+import { directory } from "../directory/contract";
 import { callerOf, maySelfOr } from "../policy";
 import { refused } from "../refusals";
-import { IdParam, jsonBody, jsonResponse, listOf, PageQuery, UserSchema } from "../schemas";
-import { ctxOf, directory } from "../services";
+import { UserSchema } from "../schemas";
+import { ctxOf } from "../services";
 
 const tags = ["users"];
 const security = [{ bearer: [] }];

@@ -1,0 +1,71 @@
+import type { z } from "zod";
+
+/**
+ * A Durable Object's RPC surface, written once as schemas: for each method
+ * the argument it takes and the reply it gives. The object implements it
+ * ({@link RpcServer}: argument and reply types are inferred from the
+ * schemas), parses each argument with it, and callers reach the object only
+ * through {@link rpcClient}, which parses each reply with it. So a change on
+ * either side that breaks the other fails at compile time, and a reply that
+ * does not match fails loudly at the boundary instead of travelling on.
+ *
+ * @example
+ * export const CounterRpc = defineRpc({
+ *   add: { args: z.object({ by: z.number().int() }), reply: z.object({ value: z.number() }) },
+ * });
+ * export class Counter extends DurableObject<Env> implements RpcServer<typeof CounterRpc> { … }
+ * const counter = rpcClient(CounterRpc, env.COUNTER.getByName(id));
+ * const { value } = await counter.add({ by: 1 });
+ */
+export type RpcContract = Readonly<Record<string, { args: z.ZodType; reply: z.ZodType }>>;
+
+/** Declares a contract (an identity function that checks its shape). */
+export const defineRpc = <C extends RpcContract>(contract: C): C => contract;
+
+/** The argument type of a contract's method. */
+export type RpcArgs<C extends RpcContract, K extends keyof C> = z.input<C[K]["args"]>;
+/** The reply type of a contract's method. */
+export type RpcReply<C extends RpcContract, K extends keyof C> = z.output<C[K]["reply"]>;
+
+/** What a Durable Object class implements for its contract. */
+export type RpcServer<C extends RpcContract> = {
+  [K in keyof C]: (args: RpcArgs<C, K>) => RpcReply<C, K> | Promise<RpcReply<C, K>>;
+};
+
+/** The typed client of a contract: every reply parsed. */
+export type RpcClient<C extends RpcContract> = {
+  [K in keyof C]: (args: RpcArgs<C, K>) => Promise<RpcReply<C, K>>;
+};
+
+/** A stub as the runtime gives it (`env.X.getByName(name)`), seen through the contract. */
+export type RpcStub<C extends RpcContract> = {
+  [K in keyof C]: (args: RpcArgs<C, K>) => Promise<unknown>;
+};
+
+/** Parses a method's argument inside the object: the caller is trusted, but a bug on its side must not corrupt storage. */
+export function rpcArgs<C extends RpcContract, K extends keyof C & string>(
+  contract: C,
+  method: K,
+  value: unknown,
+): z.output<C[K]["args"]> {
+  // zod types a parse through a generic schema as unknown; the value is what the schema returned.
+  return specOf(contract, method).args.parse(value) as z.output<C[K]["args"]>;
+}
+
+function specOf<C extends RpcContract, K extends keyof C & string>(contract: C, method: K): C[K] {
+  const spec = contract[method];
+  if (spec === undefined) throw new Error(`no RPC method "${method}" in the contract`);
+  return spec;
+}
+
+/** A client over `stub` whose every reply is parsed with the contract. */
+export function rpcClient<C extends RpcContract>(contract: C, stub: RpcStub<C>): RpcClient<C> {
+  const client: Partial<RpcClient<C>> = {};
+  for (const method of Object.keys(contract)) {
+    const call = async <K extends keyof C & string>(name: K, args: RpcArgs<C, K>): Promise<RpcReply<C, K>> =>
+      specOf(contract, name).reply.parse(await stub[name](args)) as RpcReply<C, K>;
+    Object.assign(client, { [method]: (args: RpcArgs<C, typeof method>) => call(method, args) });
+  }
+  // Object.assign above gave the client every method of the contract.
+  return client as RpcClient<C>;
+}

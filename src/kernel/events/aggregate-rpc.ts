@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { defineRpc, rpcClient } from "../durable/rpc";
+import type { Decider } from "./decider";
+import { ActorSchema, EnvelopeSchema, type Event, IpHashSchema, type NewEvent } from "./envelope";
+
+/** Where an aggregate lives: `<tenant>/<type>/<id>`. */
+export const StreamSchema = z.object({
+  tenantId: z.string().min(1).max(64),
+  type: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/),
+  id: z.string().min(1).max(64),
+});
+
+const HandleErrorSchema = z.union([
+  z.object({
+    code: z.literal("validation_failed"),
+    message: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  }),
+  z.object({ code: z.literal("version_conflict"), message: z.string(), current_version: z.number().int() }),
+  z.object({ code: z.string(), message: z.string() }),
+]);
+
+/**
+ * The Aggregate Durable Object's RPC contract. State crosses as a structured
+ * value; the typed client ({@link aggregateOf}) parses it with the decider's
+ * state schema and events with its event schema.
+ */
+export const AggregateRpc = defineRpc({
+  handle: {
+    args: z.object({
+      stream: StreamSchema,
+      command: z.unknown(),
+      expectedVersion: z.number().int().min(0).optional(),
+      ctx: z.object({ now: z.iso.datetime(), actor: ActorSchema }),
+      requestId: z.string().max(128).nullable(),
+      ipHash: IpHashSchema.nullish(),
+    }),
+    reply: z.union([
+      z.object({ ok: z.literal(true), version: z.number().int(), state: z.unknown(), events: z.number().int() }),
+      z.object({ ok: z.literal(false), error: HandleErrorSchema }),
+    ]),
+  },
+  state: {
+    args: z.object({ stream: StreamSchema }),
+    reply: z.object({ version: z.number().int().min(0), state: z.unknown() }),
+  },
+  read: {
+    args: z.object({
+      stream: StreamSchema,
+      fromVersion: z.number().int().min(1).default(1),
+      limit: z.number().int().min(1).max(1000).default(1000),
+    }),
+    reply: z.array(EnvelopeSchema),
+  },
+});
+
+/** Why a command was not applied, as the client reports it. */
+export type HandleError = z.infer<typeof HandleErrorSchema>;
+
+/** What `handle` did, with the state typed. */
+export type Handled<S> = { ok: true; version: number; state: S; events: number } | { ok: false; error: HandleError };
+
+/**
+ * The typed client of one aggregate: the only way code outside the Aggregate
+ * Durable Object reaches it. Replies are parsed with the contract, states
+ * with `decider.stateSchema`, events with `decider.eventSchema`.
+ *
+ * @example
+ * const post = aggregateOf(env, postDecider, tenant.id, id);
+ * const { version, state } = await post.state();
+ */
+export function aggregateOf<C extends { type: string }, E extends NewEvent, S>(
+  env: Env,
+  decider: Decider<C, E, S>,
+  tenantId: string,
+  id: string,
+) {
+  const stream = { tenantId, type: decider.type, id };
+  const rpc = rpcClient(AggregateRpc, env.AGGREGATE.getByName(`${tenantId}/${decider.type}/${id}`));
+  return {
+    async handle(input: Omit<z.input<typeof AggregateRpc.handle.args>, "stream">): Promise<Handled<S>> {
+      const reply = await rpc.handle({ ...input, stream });
+      return reply.ok ? { ...reply, state: decider.stateSchema.parse(reply.state) } : reply;
+    },
+    /** Current version and state from the single writer (read-your-writes); version 0: it does not exist. */
+    async state(): Promise<{ version: number; state: S }> {
+      const reply = await rpc.state({ stream });
+      return { version: reply.version, state: decider.stateSchema.parse(reply.state) };
+    },
+    /** Stored events from `fromVersion`, oldest first, parsed: how projections fill gaps. */
+    async read(fromVersion: number, limit: number): Promise<Event<E>[]> {
+      const envelopes = await rpc.read({ stream, fromVersion, limit });
+      return envelopes.map((e) => ({ ...e, ...decider.eventSchema.parse({ type: e.type, data: e.data }) }));
+    },
+  };
+}

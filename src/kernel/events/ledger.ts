@@ -1,0 +1,113 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { newId } from "../crypto";
+import { deadLetters, processedEvents } from "../db/schema";
+
+/**
+ * How long a processed event id is remembered: Queues keep a message at most
+ * 14 days, so no redelivery can arrive later than that; one more day of margin.
+ */
+export const PROCESSED_RETENTION_DAYS = 15;
+
+/** The consumers' idempotency ledger in D1: which consumer applied which event id. */
+export function processedLedger(db: D1Database) {
+  const orm = drizzle(db);
+  const t = processedEvents;
+  return {
+    async seen(consumer: string, eventId: string): Promise<boolean> {
+      const row = await orm
+        .select({ consumer: t.consumer })
+        .from(t)
+        .where(and(eq(t.consumer, consumer), eq(t.eventId, eventId)))
+        .get();
+      return row !== undefined;
+    },
+    async mark(consumer: string, eventId: string, now: Date): Promise<void> {
+      await orm.insert(t).values({ consumer, eventId, processedAt: now.toISOString() }).onConflictDoNothing();
+    },
+    /** Forgets ids older than {@link PROCESSED_RETENTION_DAYS}; returns how many. */
+    async purge(now: Date): Promise<number> {
+      const cutoff = new Date(now.getTime() - PROCESSED_RETENTION_DAYS * 86_400_000).toISOString();
+      const result = await orm.delete(t).where(lt(t.processedAt, cutoff)).run();
+      return result.meta.changes ?? 0;
+    },
+  };
+}
+
+/** A stored dead letter as operators see it. */
+export interface DeadLetter {
+  id: string;
+  queue: string;
+  message_id: string;
+  event_type: string | null;
+  reason: string;
+  event: unknown;
+  attempts: number;
+  received_at: string;
+  replayed_at: string | null;
+}
+
+const fieldOf = (body: unknown, key: string): string | null => {
+  if (typeof body !== "object" || body === null) return null;
+  const value: unknown = Reflect.get(body, key);
+  return typeof value === "string" ? value.slice(0, 200) : null;
+};
+
+/** Messages no consumer could handle, kept in D1 so nothing is dropped: listed, inspected, replayed. */
+export function deadLetterStore(db: D1Database) {
+  const orm = drizzle(db);
+  const t = deadLetters;
+  const view = (r: typeof t.$inferSelect): DeadLetter => {
+    const stored: unknown = JSON.parse(r.body);
+    return {
+      id: r.id,
+      queue: r.queue,
+      message_id: r.messageId,
+      event_type: r.eventType,
+      reason: fieldOf(stored, "reason") ?? "unknown",
+      event: typeof stored === "object" && stored !== null ? Reflect.get(stored, "body") : null,
+      attempts: r.attempts,
+      received_at: r.receivedAt,
+      replayed_at: r.replayedAt,
+    };
+  };
+  return {
+    /** Stores a message (once per message id) with why it failed. */
+    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<void> {
+      await orm
+        .insert(t)
+        .values({
+          id: newId(now.getTime()),
+          queue,
+          messageId: message.id,
+          eventType: fieldOf(message.body, "type"),
+          tenantId: fieldOf(message.body, "tenant_id"),
+          body: JSON.stringify({ reason, body: message.body }),
+          attempts: message.attempts,
+          receivedAt: now.toISOString(),
+        })
+        .onConflictDoNothing();
+    },
+    /** A tenant's dead letters, newest first, after the cursor (an id). */
+    async list(tenantId: string, limit: number, cursor: string | undefined): Promise<DeadLetter[]> {
+      const rows = await orm
+        .select()
+        .from(t)
+        .where(and(eq(t.tenantId, tenantId), cursor ? lt(t.id, cursor) : undefined))
+        .orderBy(desc(t.id))
+        .limit(limit);
+      return rows.map(view);
+    },
+    async get(tenantId: string, id: string): Promise<DeadLetter | null> {
+      const row = await orm
+        .select()
+        .from(t)
+        .where(and(eq(t.tenantId, tenantId), eq(t.id, id)))
+        .get();
+      return row ? view(row) : null;
+    },
+    async markReplayed(id: string, now: Date): Promise<void> {
+      await orm.update(t).set({ replayedAt: now.toISOString() }).where(eq(t.id, id));
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The HTTP building blocks every module's routes share: ids, pagination, the
+ * list envelope, JSON bodies and responses, and If-Match. From the kernel, so
+ * a new module needs nothing from another module to write its routes.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+
+/** `{id}` of a path: an opaque id, 1–64 characters. */
+export const IdParam = z.object({ id: z.string().min(1).max(64) });
+
+/** `?limit=&cursor=` of every list: 1–100 items (default 20), after the cursor. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(64).optional(),
+});
+
+/** The contract's list envelope: `{ items, next_cursor }`. */
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+
+/**
+ * One page of a list from `limit + 1` rows read after the cursor: the items,
+ * and the cursor of the last one when more rows follow.
+ *
+ * @example
+ * const rows = await db.select().from(t).where(gt(t.id, cursor ?? "")).orderBy(t.id).limit(limit + 1);
+ * return c.json(page(rows.map(view), limit, (v) => v.id), 200);
+ */
+export function page<T>(rows: readonly T[], limit: number, cursorOf: (item: T) => string) {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, next_cursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}
+
+/** A JSON request body for `createRoute`. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+/** A JSON response for `createRoute`. */
+export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/** The `If-Match` header of a conditional write, for `createRoute({ request: { headers } })`. */
+export const IfMatchHeader = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .openapi({ description: 'The version the write expects: `3` or `"3"`; else 412 version_conflict' }),
+});
+
+/**
+ * The version named by `If-Match` (`3`, `"3"` or `W/"3"`): undefined when the
+ * header is absent, 400 when it names no version. With `required`, a missing
+ * header is 428 `precondition_required` (the resource is too contended or too
+ * important to write blind).
+ */
+export function ifMatch(c: Context<AppEnv>, options: { required?: boolean } = {}): number | undefined {
+  const header = c.req.header("if-match");
+  if (header === undefined) {
+    if (options.required) {
+      throw new AppError("precondition_required", { detail: "this write needs If-Match with the current version" });
+    }
+    return undefined;
+  }
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!m?.[1]) {
+    throw new AppError("validation_failed", {
+      detail: "If-Match must be a version number",
+      errors: [{ path: "header.if-match", message: 'must be a version like 3 or "3"' }],
+    });
+  }
+  return Number(m[1]);
+}

@@ -1,0 +1,67 @@
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import type { Permission } from "../../generated/permissions";
+import { requirePermission, requirePlatform, requirePrincipal, requireTenant } from "../auth/guards";
+import type { AppEnv } from "../env";
+
+/**
+ * Who may call an operation: anyone naming a tenant (`tenant`), any tenant
+ * principal (`principal`), a principal holding a permission, or the platform
+ * root key (`platform`).
+ */
+export type Access = "tenant" | "principal" | "platform" | Permission;
+
+/** An operation as a module declares it: what `createRoute` takes, with `access` in place of security and middleware. */
+export type OperationSpec = Omit<RouteConfig, "method" | "path" | "tags" | "security" | "middleware"> & {
+  access: Access;
+};
+
+function guard(access: Access): MiddlewareHandler<AppEnv> {
+  switch (access) {
+    case "tenant":
+      return requireTenant();
+    case "principal":
+      return requirePrincipal();
+    case "platform":
+      return requirePlatform();
+    default:
+      return requirePermission(access);
+  }
+}
+
+/**
+ * A module's operation builders: `get`, `post`, `put`, `patch`, `delete`, each
+ * taking a path and an {@link OperationSpec}, and returning what
+ * `createRoute` returns, with the module's tags, the bearer security and the
+ * access guard filled in. Handlers are still written inline after the path,
+ * with `.openapi(route, handler)`, so path and validator types flow.
+ *
+ * @example
+ * const op = operations(["blog"]);
+ * const get = op.get("/posts/{id}", {
+ *   operationId: "getPost", summary: "One post", access: PERMISSIONS.blog.post.read,
+ *   request: { params: IdParam }, responses: { 200: jsonResponse("the post", PostSchema) },
+ * });
+ */
+export function operations(tags: string[]) {
+  const define =
+    <M extends RouteConfig["method"]>(method: M) =>
+    <const P extends string, const S extends OperationSpec>(path: P, spec: S) => {
+      const { access, ...rest } = spec;
+      return createRoute({
+        ...rest,
+        method,
+        path,
+        tags,
+        security: access === "tenant" ? [] : [{ bearer: [] }],
+        middleware: [guard(access)] as const,
+      });
+    };
+  return {
+    get: define("get"),
+    post: define("post"),
+    put: define("put"),
+    patch: define("patch"),
+    delete: define("delete"),
+  };
+}

@@ -1,0 +1,93 @@
+import { z } from "@hono/zod-openapi";
+import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
+import { AuditFactsSchema } from "../../kernel/events/envelope";
+import type { AuditCheckpoint, AuditEntry } from "./chain";
+
+/** The actor of an entry as recorded (kinds are open: entries outlive enums). */
+const Actor = z.object({ kind: z.string().min(1).max(32), id: z.string().max(200).nullable() });
+
+/** One link of a chain, as the AuditLog returns it. */
+export const AuditEntrySchema = z.object({
+  seq: z.number().int().min(1),
+  at: z.string(),
+  actor: Actor,
+  action: z.string(),
+  target: z.string().nullable(),
+  request_id: z.string().nullable(),
+  ip_hash: z.string().nullable(),
+  detail: AuditFactsSchema.optional().openapi({
+    description: "facts the writer recorded, e.g. the permission or rule a denial names, and its route",
+  }),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+
+export const AuditCheckpointSchema = z.object({
+  seq: z.number().int(),
+  hash: z.string(),
+  signed_at: z.string(),
+  kid: z.string(),
+  signature: z.string(),
+});
+
+// The schemas describe exactly the chain's own types (chain.ts, shared with the CLI).
+AuditEntrySchema satisfies z.ZodType<AuditEntry>;
+AuditCheckpointSchema satisfies z.ZodType<AuditCheckpoint>;
+
+/** What the log records of one event, before it is chained. */
+export const AuditInputSchema = z.object({
+  event_id: z.string().min(1).max(200),
+  tenant_id: z.string().min(1).max(200),
+  at: z.string().min(1).max(64),
+  actor: Actor,
+  action: z.string().min(1).max(200),
+  target: z.string().max(500).nullable(),
+  request_id: z.string().max(128).nullable(),
+  ip_hash: z.string().max(128).nullable(),
+  detail: AuditFactsSchema.nullable().default(null),
+});
+export type AuditInput = z.output<typeof AuditInputSchema>;
+
+/** A checkpoint is signed inside `append` once the chain is this many entries past the last one. */
+export const CHECKPOINT_EVERY = 100;
+/** Entries per page of `entries` and of the verifier's walk. */
+export const AUDIT_PAGE = 500;
+
+/**
+ * The AuditLog Durable Object's RPC contract, written once: the object
+ * implements it, {@link auditLog} is the only way to call it.
+ */
+export const AuditLogRpc = defineRpc({
+  append: {
+    args: z.object({
+      events: z.array(AuditInputSchema).max(500),
+      checkpointEvery: z.number().int().min(1).max(100_000).default(CHECKPOINT_EVERY),
+    }),
+    reply: z.object({
+      entries: z.array(AuditEntrySchema),
+      appended: z.number().int(),
+      checkpoint: AuditCheckpointSchema.nullable(),
+    }),
+  },
+  entries: {
+    args: z.object({ fromSeq: z.number().int().min(1), limit: z.number().int().min(1).max(AUDIT_PAGE) }),
+    reply: z.array(AuditEntrySchema),
+  },
+  checkpoint: { args: z.void(), reply: AuditCheckpointSchema.nullable() },
+  verify: {
+    args: z.void(),
+    reply: z.object({
+      ok: z.boolean(),
+      entries: z.number().int(),
+      last_seq: z.number().int(),
+      last_hash: z.string(),
+      checkpoint: AuditCheckpointSchema.openapi("AuditCheckpoint").nullable(),
+      broken_seq: z.number().int().optional(),
+    }),
+  },
+});
+
+/** The typed client of a tenant's audit log. */
+export function auditLog(env: Env, tenantId: string) {
+  return rpcClient(AuditLogRpc, env.AUDIT_LOG.getByName(tenantId));
+}

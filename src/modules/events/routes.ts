@@ -1,0 +1,60 @@
+import { z } from "@hono/zod-openapi";
+import { PERMISSIONS } from "../../generated/permissions";
+import { tenantOf } from "../../kernel/auth/guards";
+import { AppError } from "../../kernel/errors";
+import { deadLetterStore } from "../../kernel/events/ledger";
+import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
+import { operations } from "../../kernel/openapi/operation";
+import { createRouter, problem } from "../../kernel/openapi/router";
+
+const DeadLetterSchema = z
+  .object({
+    id: z.string(),
+    queue: z.string(),
+    message_id: z.string(),
+    event_type: z.string().nullable(),
+    reason: z.string(),
+    event: z.unknown(),
+    attempts: z.number().int(),
+    received_at: z.string(),
+    replayed_at: z.string().nullable(),
+  })
+  .openapi("DeadLetter");
+
+const op = operations(["events"]);
+
+const list = op.get("/dead-letters", {
+  operationId: "listDeadLetters",
+  summary: "Events that exhausted their retries, or could never be handled, newest first",
+  access: PERMISSIONS.admin.events.read,
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse("a page of dead letters", listOf(DeadLetterSchema)) },
+});
+
+const replay = op.post("/dead-letters/{id}/replay", {
+  operationId: "replayDeadLetter",
+  summary: "Send a dead letter's event to the events queue again",
+  access: PERMISSIONS.admin.events.write,
+  request: { params: IdParam },
+  responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter in this tenant") },
+});
+
+/** `/api/v1/admin/dead-letters`: a tenant's dead letters, and their replay. */
+export const deadLetterRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    // Cursor = the last id seen; ids are time-ordered, newest first.
+    const rows = await deadLetterStore(c.env.DB).list(tenantOf(c).id, limit + 1, cursor);
+    return c.json(
+      page(rows, limit, (d) => d.id),
+      200,
+    );
+  })
+  .openapi(replay, async (c) => {
+    const store = deadLetterStore(c.env.DB);
+    const letter = await store.get(tenantOf(c).id, c.req.valid("param").id);
+    if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
+    await c.env.EVENTS.send(letter.event, { contentType: "json" });
+    await store.markReplayed(letter.id, c.var.clock.now());
+    return c.body(null, 202);
+  });

@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
+import {
+  CtxSchema,
+  deniableOf,
+  deniableResultOf,
+  KeyViewSchema,
+  RoleViewSchema,
+  resultOf,
+  UserPrincipalSchema,
+  UserViewSchema,
+} from "./types";
+
+// Argument shapes: the Worker is trusted, but a bug on its side must not corrupt a tenant's directory.
+const Id = z.string().min(1).max(64);
+const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+const Iso = z.iso.datetime();
+const Email = z.string().min(3).max(320);
+const PasswordHash = z.string().max(512);
+const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
+const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
+const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
+const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
+const nothing = z.void();
+
+/**
+ * The TenantDirectory's RPC contract: each method's argument and reply,
+ * written once. The Durable Object implements it (durable-objects/
+ * tenant-directory.ts), and {@link directory} is the only way to call it.
+ */
+export const DirectoryRpc = defineRpc({
+  init: {
+    args: withCtx({
+      tenant: z.object({ id: Id, slug: z.string().max(63), name: z.string().max(200), plan: z.string().max(64) }),
+      adminKey: z.object({ id: Id, name: z.string().max(200), prefix: z.string().max(64), hash: Hash }),
+    }),
+    reply: z.object({ created: z.boolean() }),
+  },
+  register: {
+    args: withCtx({
+      user: z.object({ id: Id, email: Email, name: z.string().min(1).max(200), passwordHash: PasswordHash }),
+      verification: z.object({ hash: Hash, expiresAt: Iso }),
+    }),
+    reply: resultOf(UserViewSchema, ["email_taken"]),
+  },
+  loginLookup: {
+    args: Email,
+    reply: z.object({ userId: z.string(), passwordHash: z.string(), mayLogin: z.boolean() }).nullable(),
+  },
+  loginSucceeded: {
+    args: withCtx({ userId: Id, familyId: Id, tokenHash: Hash, rehash: PasswordHash.nullable() }),
+    reply: resultOf(UserPrincipalSchema, ["not_found"]),
+  },
+  loginFailed: {
+    args: withCtx({ reason: z.enum(["unknown_email", "bad_password", "email_not_verified"]) }),
+    reply: nothing,
+  },
+  refresh: {
+    args: withCtx({ presentedHash: Hash, nextHash: Hash }),
+    reply: z.union([
+      resultOf(z.object({ principal: UserPrincipalSchema, familyId: z.string() }), ["invalid"]),
+      z.object({ ok: z.literal(false), error: z.literal("reused"), userId: z.string() }),
+    ]),
+  },
+  logout: { args: withCtx({ presentedHash: Hash }), reply: z.object({ userId: z.string().nullable() }) },
+  verifyEmail: { args: withCtx({ tokenHash: Hash }), reply: resultOf(z.null(), ["invalid"]) },
+  requestPasswordReset: {
+    args: withCtx({ email: Email, tokenHash: Hash, expiresAt: Iso }),
+    reply: z.object({ email: z.string() }).nullable(),
+  },
+  confirmPasswordReset: {
+    args: withCtx({ tokenHash: Hash, passwordHash: PasswordHash }),
+    reply: resultOf(z.string(), ["invalid"]),
+  },
+  passwordHashOf: { args: Id, reply: z.string().nullable() },
+  changePassword: {
+    args: withCtx({ userId: Id, passwordHash: PasswordHash, keepFamily: Id.nullable() }),
+    reply: nothing,
+  },
+  getUser: { args: Id, reply: UserViewSchema.nullable() },
+  principal: { args: Id, reply: UserPrincipalSchema.nullable() },
+  listUsers: { args: Page, reply: pageOf(UserViewSchema) },
+  updateUser: {
+    args: withCtx({ id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),
+    reply: resultOf(UserViewSchema, ["not_found"]),
+  },
+  deleteUser: { args: withCtx({ id: Id }), reply: deniableResultOf(z.null(), ["not_found"]) },
+  createKey: {
+    args: withCtx({
+      key: z.object({
+        id: Id,
+        name: z.string().min(1).max(200),
+        prefix: z.string().max(64),
+        hash: Hash,
+        scopes: z.array(z.string().min(1).max(128)).max(200),
+        expiresAt: Iso.nullable(),
+      }),
+    }),
+    reply: deniableOf(KeyViewSchema),
+  },
+  listKeys: { args: Page, reply: pageOf(KeyViewSchema) },
+  revokeKey: {
+    args: withCtx({ id: Id }),
+    reply: deniableResultOf(z.array(z.object({ id: z.string(), hash: z.string() })), ["not_found"]),
+  },
+  verifyKey: { args: z.object({ hash: Hash, now: Iso }), reply: KeyViewSchema.nullable() },
+  touchKey: { args: z.object({ id: Id, now: Iso }), reply: nothing },
+  listRoles: { args: nothing, reply: z.array(RoleViewSchema) },
+  getRole: { args: RoleName, reply: RoleViewSchema.nullable() },
+  createRole: { args: withCtx({ role: RoleViewSchema }), reply: deniableResultOf(RoleViewSchema, ["exists"]) },
+  replaceRole: { args: withCtx({ role: RoleViewSchema }), reply: deniableResultOf(RoleViewSchema, ["not_found"]) },
+  deleteRole: { args: withCtx({ name: RoleName }), reply: deniableResultOf(z.null(), ["not_found", "in_use"]) },
+  bindRole: {
+    args: withCtx({ userId: Id, role: RoleName, grant: z.boolean() }),
+    reply: deniableResultOf(z.null(), ["no_user", "no_role"]),
+  },
+  keySeed: { args: z.object({ create: z.boolean(), now: Iso }), reply: z.string().nullable() },
+  destroyKeyMaterial: { args: withCtx({}), reply: nothing },
+  updateSettings: { args: withCtx({ require_verified_email: z.boolean().optional() }), reply: nothing },
+  outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
+});
+
+/** The typed client of a tenant's directory: the only way code outside it reaches the Durable Object. */
+export function directory(env: Env, tenantId: string) {
+  return rpcClient(DirectoryRpc, env.TENANT_DIRECTORY.getByName(tenantId));
+}

@@ -1,0 +1,19 @@
+import { defineErrorCodes } from "../../kernel/errors/codes";
+
+/**
+ * The identity module's error codes, part of the public contract: one per
+ * case, so a client can tell "the last owner" from "a role still held".
+ * Refusals of authority answer the kernel's `forbidden`; an email or slug
+ * taken, the kernel's `conflict` (as the contract says).
+ */
+export const identityErrors = defineErrorCodes({
+  last_owner: { status: 409, title: "Last owner" },
+  owner_role_fixed: { status: 409, title: "Owner role is fixed" },
+  role_in_use: { status: 409, title: "Role in use" },
+  role_exists: { status: 409, title: "Role exists" },
+  email_not_verified: { status: 403, title: "Email not verified" },
+  wrong_password: { status: 403, title: "Wrong password" },
+});
+
+/** A code of the identity module. */
+export type IdentityErrorCode = keyof typeof identityErrors;

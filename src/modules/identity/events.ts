@@ -1,0 +1,57 @@
+import { z } from "zod";
+
+/**
+ * The events the tenant directory publishes: the identity module's
+ * declaration of them, and the schema every subscriber parses them with.
+ * Payloads carry ids, never email addresses or secrets: events are
+ * immutable, and personal data must stay erasable. `tenants.tenant.created`
+ * is here because the directory writes it, in the same transaction that
+ * creates the tenant's roles and first key.
+ */
+const event = <T extends string, D extends z.ZodRawShape>(type: T, data: D) =>
+  z.object({ type: z.literal(type), data: z.object(data) });
+
+const user = { user_id: z.string() };
+const family = { user_id: z.string(), family_id: z.string() };
+const role = { name: z.string(), permissions: z.array(z.string()), description: z.string() };
+const binding = { user_id: z.string(), role: z.string() };
+
+export const IdentityEventSchema = z.discriminatedUnion("type", [
+  event("tenants.tenant.created", { id: z.string(), slug: z.string(), name: z.string(), plan: z.string() }),
+  event("identity.user.registered", { user_id: z.string(), roles: z.array(z.string()) }),
+  event("identity.user.updated", { user_id: z.string(), fields: z.array(z.string()) }),
+  event("identity.user.deleted", user),
+  event("identity.user.email_verified", user),
+  event("identity.user.logged_in", family),
+  event("identity.login.failed", { reason: z.enum(["unknown_email", "bad_password", "email_not_verified"]) }),
+  event("identity.token.refreshed", family),
+  event("identity.token.family_revoked", { ...family, reason: z.string() }),
+  /** `user_id` is null for an email with no account: the request did the same work. */
+  event("identity.password.reset_requested", { user_id: z.string().nullable() }),
+  event("identity.password.reset", user),
+  event("identity.password.changed", user),
+  event("identity.key.created", {
+    key_id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.string()),
+    expires_at: z.string().nullable(),
+  }),
+  /** A key revoked with the key that created it names its cause. */
+  event("identity.key.revoked", {
+    key_id: z.string(),
+    cause: z.literal("cascade").optional(),
+    parent_key_id: z.string().optional(),
+  }),
+  event("identity.keys.created", {}),
+  event("identity.keys.destroyed", {}),
+  event("identity.role.created", role),
+  event("identity.role.updated", role),
+  event("identity.role.deleted", { name: z.string() }),
+  event("identity.role.granted", binding),
+  event("identity.role.revoked", binding),
+  event("identity.settings.updated", { require_verified_email: z.boolean() }),
+]);
+
+/** An event the directory emits: its type and data. */
+export type IdentityEvent = z.infer<typeof IdentityEventSchema>;

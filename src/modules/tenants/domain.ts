@@ -1,0 +1,19 @@
+import { z } from "@hono/zod-openapi";
+
+/** Slugs that would collide with platform hosts when used as subdomains. */
+export const RESERVED_SLUGS = new Set(["api", "app", "admin", "docs", "platform", "status", "www", "mail"]);
+
+/** A tenant's slug: a DNS label of 3–63 characters, not reserved. */
+export const SlugSchema = z
+  .string()
+  .min(3)
+  .max(63)
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "must be a DNS label: a-z, 0-9 and '-', not at either end")
+  .refine((s) => !RESERVED_SLUGS.has(s), "is reserved")
+  .openapi({ example: "acme" });
+
+/** A tenant as the platform API returns it. */
+export const TenantSchema = z
+  .object({ id: z.string(), slug: z.string(), name: z.string(), plan: z.string(), created_at: z.string() })
+  .openapi("Tenant");
+export type TenantRecord = z.infer<typeof TenantSchema>;

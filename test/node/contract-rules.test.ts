@@ -1,0 +1,63 @@
+// The module contract's rules that the compiler cannot see, checked over the source.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === "generated" ? [] : sources(path);
+    return /\.ts$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+const files = [...sources(join(root, "src")), ...sources(join(root, "durable-objects"))];
+
+/** `file:line` of every line matching `pattern`, in files not `allowed`. */
+function offenders(pattern: RegExp, allowed: (file: string) => boolean = () => false): string[] {
+  const found: string[] = [];
+  for (const file of files) {
+    const rel = relative(root, file);
+    if (allowed(rel)) continue;
+    readFileSync(file, "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        if (pattern.test(line) && !/^\s*(\/?\*|\/\/)/.test(line)) found.push(`${rel}:${i + 1}`);
+      });
+  }
+  return found;
+}
+
+describe("the module contract, over src/ and durable-objects/", () => {
+  it("reads no field of a payload or a reply through a cast: they are parsed with their schema", () => {
+    expect(files.length).toBeGreaterThan(50);
+    expect(offenders(/ as unknown as |JSON\.parse\([^)]*\)\s+as\s|\.body as |reply as /)).toEqual([]);
+  });
+
+  it("reaches Durable Objects only through their typed clients", () => {
+    expect(offenders(/\.getByName\(/, (f) => /(^|\/)contract\.ts$|aggregate-rpc\.ts$/.test(f))).toEqual([]);
+  });
+
+  it("reads the time only from the injected clock", () => {
+    expect(offenders(/new Date\(\)|Date\.now\(\)/, (f) => f === "src/kernel/clock/index.ts")).toEqual([]);
+  });
+
+  it("queries D1 through drizzle: raw SQL only in readiness probes of wrangler's own tables", () => {
+    expect(offenders(/\.prepare\(/, (f) => f === "src/kernel/health/checks.ts")).toEqual([]);
+  });
+
+  it("registers every module folder, and each has a manifest that imports nothing", () => {
+    const index = readFileSync(join(root, "src", "modules", "index.ts"), "utf8");
+    const folders = readdirSync(join(root, "src", "modules")).filter((n) =>
+      statSync(join(root, "src", "modules", n)).isDirectory(),
+    );
+    expect(folders.length).toBeGreaterThan(4);
+    for (const name of folders) {
+      expect(index, `src/modules/${name} is not in src/modules/index.ts`).toContain(`from "./${name}"`);
+      const manifest = readFileSync(join(root, "src", "modules", name, "manifest.ts"), "utf8");
+      expect(/^import /m.test(manifest), `src/modules/${name}/manifest.ts imports`).toBe(false);
+    }
+  });
+});
