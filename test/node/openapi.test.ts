@@ -22,6 +22,7 @@ type Operation = {
   summary?: string;
   security?: unknown;
   parameters?: { in: string; name: string }[];
+  responses?: Record<string, { description?: string }>;
 };
 
 async function document(): Promise<{ paths: Record<string, Record<string, Operation>> }> {
@@ -64,5 +65,21 @@ describe("the OpenAPI document of the registered modules", () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it("documents the kernel's common problems on every operation that can answer them", async () => {
+    const { paths } = await document();
+    const statuses = (path: string, method: string) => Object.keys(paths[path]?.[method]?.responses ?? {});
+    // The gaps a validating proxy found in real traffic before the kernel added them.
+    expect(statuses("/api/v1/platform/tenants", "post")).toEqual(expect.arrayContaining(["400", "413", "415"]));
+    expect(statuses("/api/v1/admin/api-keys", "get")).toEqual(expect.arrayContaining(["401", "403"]));
+    expect(statuses("/api/v1/blog/posts/{id}", "delete")).toEqual(expect.arrayContaining(["412", "429"]));
+    // A status the module declared keeps the module's words.
+    expect(paths["/api/v1/blog/posts"]?.post?.responses?.["403"]?.description).toBe("missing blog.post.create");
+    for (const [path, item] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        expect(op.responses?.["500"], `${method.toUpperCase()} ${path}`).toBeDefined();
+      }
+    }
   });
 });

@@ -1,0 +1,200 @@
+/**
+ * The problem responses the kernel's request path can give on an operation,
+ * derived from what the operation declares (its traits), so that modules do
+ * not have to list them and generated clients type every answer. Pure: it
+ * reads a generated OpenAPI 3.1 document and returns a new one.
+ */
+
+/** A `$ref` to a component. */
+interface Reference {
+  $ref: string;
+}
+
+/** The parts of a parameter the traits read. */
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+}
+
+/** The parts of an operation the traits read and extend. */
+export interface OperationLike {
+  parameters?: (Parameter | Reference)[];
+  requestBody?: unknown;
+  security?: Record<string, string[]>[];
+  responses?: Record<string, unknown>;
+}
+
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+
+/** A path item: its operations by method (other members are kept as they are). */
+export type PathItemLike = { [M in (typeof METHODS)[number]]?: OperationLike };
+
+/** The parts of an OpenAPI 3.1 document the traits read and extend. */
+export interface DocumentLike {
+  paths?: Record<string, PathItemLike | undefined>;
+  security?: Record<string, string[]>[];
+  components?: { parameters?: Record<string, unknown> };
+}
+
+/** What an operation declares that decides which common problems it can answer. */
+export interface OperationTraits {
+  /** Under `/api/v1`: credentials are checked and rate limits apply. */
+  api: boolean;
+  /** The kernel resolves a tenant from the subdomain and `X-Tenant` (every `/api/v1` path but the platform's). */
+  resolvesTenant: boolean;
+  /** The operation needs a tenant (`/api/v1` but not `/api/v1/platform` nor `/api/v1/system`). */
+  tenantScoped: boolean;
+  /** A security requirement names a credential. */
+  secured: boolean;
+  /** Parameters (path, query, header) or a body are declared, so zod validates them. */
+  validatesInput: boolean;
+  /** A request body is declared. */
+  takesBody: boolean;
+  /** An `If-Match` header is declared. */
+  ifMatch: boolean;
+}
+
+const API_PREFIX = "/api/v1";
+const PROBLEM_REF = "#/components/schemas/Problem";
+
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+function resolveParameter(p: Parameter | Reference, doc: DocumentLike): Parameter | undefined {
+  if (!("$ref" in p)) return p;
+  const name = p.$ref.replace("#/components/parameters/", "");
+  const found = doc.components?.parameters?.[name];
+  return typeof found === "object" && found !== null && "name" in found && "in" in found
+    ? (found as Parameter)
+    : undefined;
+}
+
+/**
+ * Reads an operation's traits from its path and declaration. An operation
+ * without its own `security` inherits the document's, as OpenAPI says.
+ *
+ * @example
+ * traitsOf("/api/v1/blog/posts/{id}", op, doc).ifMatch; // true when If-Match is declared
+ */
+export function traitsOf(path: string, op: OperationLike, doc: DocumentLike): OperationTraits {
+  const api = under(path, API_PREFIX);
+  const platform = under(path, `${API_PREFIX}/platform`);
+  const system = under(path, `${API_PREFIX}/system`);
+  const params = (op.parameters ?? []).map((p) => resolveParameter(p, doc)).filter((p) => p !== undefined);
+  const security = op.security ?? doc.security ?? [];
+  return {
+    api,
+    resolvesTenant: api && !platform,
+    tenantScoped: api && !platform && !system,
+    secured: security.some((requirement) => Object.keys(requirement).length > 0),
+    validatesInput: params.length > 0 || op.requestBody !== undefined,
+    takesBody: op.requestBody !== undefined,
+    ifMatch: params.some((p) => p.in === "header" && p.name.toLowerCase() === "if-match"),
+  };
+}
+
+/** One reason a common problem is given: its `code` and when. */
+type Reason = readonly [code: string, when: string];
+
+/**
+ * The reasons for each status the kernel can answer on an operation with
+ * these traits, in the order the request path checks them. Each mirrors a
+ * place in the kernel: `resolveRequest` (credentials, tenant), the guards,
+ * `bodyLimit`, the media-type gate and validators of @hono/zod-openapi,
+ * `createRouter`'s hook, the command bus (If-Match) and `onError`.
+ */
+export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
+  const problems = new Map<number, Reason[]>();
+  const add = (status: number, ...reasons: Reason[]) =>
+    problems.set(status, [...(problems.get(status) ?? []), ...reasons]);
+
+  if (t.validatesInput) {
+    add(400, [
+      "validation_failed",
+      "a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed",
+    ]);
+  }
+  if (t.tenantScoped) add(400, ["tenant_required", "no tenant is named by a credential, the subdomain or `X-Tenant`"]);
+  if (t.api) {
+    // resolveRequest checks any Authorization header sent, even where the route needs none.
+    add(
+      401,
+      t.secured
+        ? ["unauthenticated", "no credential, or one that is malformed, unknown, expired or revoked"]
+        : [
+            "unauthenticated",
+            "an `Authorization` header was sent with a malformed, unknown, expired or revoked credential",
+          ],
+    );
+    add(403, [
+      "forbidden",
+      t.secured
+        ? "a credential of the wrong kind for this route, or one without the permission it needs"
+        : "a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)",
+    ]);
+  }
+  if (t.resolvesTenant) {
+    add(403, ["tenant_mismatch", "the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant"]);
+    add(404, ["tenant_not_found", "the subdomain or `X-Tenant` names no tenant"]);
+  }
+  if (t.ifMatch) add(412, ["version_conflict", "`If-Match` does not name the current version"]);
+  if (t.takesBody) {
+    add(413, ["payload_too_large", "the body is larger than the configured limit (1 MiB by default)"]);
+    add(415, ["unsupported_media_type", "the body's `Content-Type` is not one the operation declares"]);
+  }
+  // The contract promises a rate limit on every /api/v1 route.
+  if (t.api) add(429, ["rate_limited", "too many requests; `Retry-After` says after how many seconds to retry"]);
+  add(
+    500,
+    ["internal", "an unexpected error; the problem carries only the request id"],
+    ["config_invalid", "the server's configuration is invalid"],
+  );
+  return problems;
+}
+
+/** The response object of one common status: the Problem schema and a description naming each code. */
+function problemResponse(status: number, reasons: readonly Reason[]): Record<string, unknown> {
+  const response: Record<string, unknown> = {
+    description: reasons.map(([code, when]) => `\`${code}\`: ${when}`).join("\n"),
+    content: { "application/problem+json": { schema: { $ref: PROBLEM_REF } } },
+  };
+  if (status === 429) {
+    response.headers = {
+      "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
+    };
+  }
+  return response;
+}
+
+/** Whether `responses` already covers `status`, exactly or by its range (`4XX`). */
+function declares(responses: Record<string, unknown>, status: number): boolean {
+  return String(status) in responses || `${String(status).charAt(0)}XX` in responses;
+}
+
+/**
+ * Returns the document with the kernel's common problem responses added to
+ * every operation (see {@link commonProblems}); a status an operation
+ * already declares keeps the operation's own response. Expects the
+ * `Problem` schema in `components.schemas`. The input is not changed.
+ *
+ * @example
+ * app.get("/openapi.json", (c) => c.json(withCommonResponses(app.getOpenAPI31Document(config))));
+ */
+export function withCommonResponses<D extends DocumentLike>(doc: D): D {
+  const paths: Record<string, PathItemLike | undefined> = {};
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    if (!item) continue;
+    const next: PathItemLike = { ...item };
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const responses: Record<string, unknown> = { ...op.responses };
+      for (const [status, reasons] of commonProblems(traitsOf(path, op, doc))) {
+        if (!declares(responses, status)) responses[String(status)] = problemResponse(status, reasons);
+      }
+      next[method] = { ...op, responses };
+    }
+    paths[path] = next;
+  }
+  return { ...doc, paths };
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorCalls, missingSamples } from "./proxy/errors";
+import { send } from "./proxy/http";
+import { type Prism, startPrism } from "./proxy/prism";
+import { refusals } from "./proxy/refusals";
+import { type Exchange, type ServedDocument, Sweep } from "./proxy/sweep";
+import { type PlantDeadLetter, setUp, tearDown } from "./proxy/valid";
+import { type ServedWorker, serveWorker } from "./proxy/worker";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const SWEEP_TIMEOUT_MS = 240_000;
+
+/** Writes a dead letter row as the queue consumer would after the last retry; its event is well formed, so a replay is recorded like any event. */
+const planter =
+  (mf: Miniflare): PlantDeadLetter =>
+  async (tenantId) => {
+    const db = await mf.getD1Database("DB");
+    const id = `dl_${randomUUID()}`;
+    const at = new Date().toISOString();
+    const event = { id: randomUUID(), type: "sweep.replayed", tenant_id: tenantId, occurred_at: at, data: {} };
+    await db
+      .prepare(
+        `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
+         values (?, 'plinth-events', ?, ?, ?, ?, 5, ?)`,
+      )
+      .bind(id, randomUUID(), event.type, tenantId, JSON.stringify({ reason: "planted by the sweep", body: event }), at)
+      .run();
+    return id;
+  };
+
+const where = (e: Exchange) => `${e.call.op} [${e.call.label}] → ${e.status}${e.code ? ` ${e.code}` : ""}`;
+
+describe("every operation of /openapi.json, through a validating proxy (Stoplight Prism)", () => {
+  let worker: ServedWorker | undefined;
+  let prism: Prism | undefined;
+  let docDir: string | undefined;
+  let doc: ServedDocument = { paths: {} };
+  let exchanges: Exchange[] = [];
+
+  const stopAll = async () => {
+    await prism?.stop();
+    await worker?.stop();
+    if (docDir) rmSync(docDir, { recursive: true, force: true });
+  };
+
+  beforeAll(async () => {
+    try {
+      worker = await serveWorker(ROOT);
+      const served = await send(worker.origin, { method: "GET", url: "/openapi.json" });
+      if (served.status !== 200) throw new Error(`/openapi.json answered ${served.status}`);
+      doc = JSON.parse(served.text) as ServedDocument;
+      docDir = mkdtempSync(path.join(tmpdir(), "plinth-openapi-"));
+      const docPath = path.join(docDir, "openapi.json");
+      writeFileSync(docPath, served.text);
+      prism = await startPrism(ROOT, docPath, worker.origin);
+
+      const sweep = new Sweep(doc, prism.origin, worker.origin);
+      exchanges = sweep.exchanges;
+      const fixtures = await setUp(sweep, worker.rootKey, planter(worker.mf));
+      await refusals(sweep, fixtures);
+      for (const call of errorCalls(doc, fixtures)) await sweep.call(call);
+      await tearDown(sweep, fixtures);
+      const around = exchanges.filter((e) => e.call.direct).length;
+      console.log(
+        `prism sweep: ${exchanges.length} requests (${around} around Prism; ${sweep.retried} re-sent after a forwarding race)`,
+      );
+    } catch (error) {
+      // Whatever started must stop even when the sweep cannot finish.
+      const logs = [...(worker?.logs.kinds.values() ?? [])].map((k) => k.first).join("\n");
+      await stopAll();
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\nWorker log lines:\n${logs}`, {
+        cause: error,
+      });
+    }
+  }, SWEEP_TIMEOUT_MS);
+
+  afterAll(stopAll, 30_000);
+
+  it("Prism finds no response the document does not describe (status, media type, body)", () => {
+    const found = exchanges.flatMap((e) => e.responseViolations.map((v) => `${where(e)}: ${v}`));
+    expect(found).toEqual([]);
+    // Its log says the same: no `Violation: response…` line escaped the per-request headers.
+    expect(prism?.violations.filter((line) => line.startsWith("Violation: response"))).toEqual([]);
+    expect(exchanges.filter((e) => !e.call.direct).length).toBeGreaterThan(100);
+  });
+
+  it("no valid request breaks a rule the document sets for requests", () => {
+    const found = exchanges
+      .filter((e) => e.call.intent === "valid")
+      .flatMap((e) => e.requestViolations.map((v) => `${where(e)}: ${v}`));
+    expect(found).toEqual([]);
+  });
+
+  it("each request gets the status and problem code the contract gives it", () => {
+    const wrong = exchanges
+      .filter((e) => e.status !== e.call.expect || (e.call.code !== undefined && e.code !== e.call.code))
+      .map((e) => `${where(e)}, expected ${e.call.expect}${e.call.code ? ` ${e.call.code}` : ""}: ${e.body}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it("sweeps every operation: each answers a valid request with 2xx, and each body has a sample for its error requests", () => {
+    const operations = Object.entries(doc.paths).flatMap(([p, item]) =>
+      Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    expect(operations.length).toBeGreaterThan(30);
+    const answered = new Set(
+      exchanges.filter((e) => e.call.intent === "valid" && e.status < 300).map((e) => e.call.op),
+    );
+    expect(operations.filter((op) => !answered.has(op))).toEqual([]);
+    expect(missingSamples(doc)).toEqual([]);
+  });
+});

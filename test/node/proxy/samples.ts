@@ -1,0 +1,42 @@
+/**
+ * A body the document calls valid for each operation that takes one, sent by
+ * error requests that must get past validation to reach the check they are
+ * about (tenant, permission, If-Match). None of them changes anything: each of
+ * those requests is refused before it would.
+ */
+export const SAMPLE_BODIES: Record<string, unknown> = {
+  "POST /api/v1/platform/tenants": { slug: "sample-tenant", name: "Sample" },
+  "POST /api/v1/platform/tenants/{id}/admin-keys": { name: "sample" },
+  "POST /api/v1/auth/register": { email: "nobody@example.com", password: "a-long-enough-password", name: "Nobody" },
+  "POST /api/v1/auth/login": { email: "nobody@example.com", password: "a-long-enough-password" },
+  "POST /api/v1/auth/refresh": { refresh_token: "plr_unknown" },
+  "POST /api/v1/auth/logout": { refresh_token: "plr_unknown" },
+  "POST /api/v1/auth/verify-email": { token: "plv_unknown" },
+  "POST /api/v1/auth/password-reset": { email: "nobody@example.com" },
+  "POST /api/v1/auth/password-reset/confirm": { token: "plp_unknown", password: "a-long-enough-password" },
+  "POST /api/v1/auth/change-password": { current_password: "wrong", new_password: "a-long-enough-password" },
+  "PATCH /api/v1/users/{id}": { name: "Sample" },
+  "POST /api/v1/admin/api-keys": { name: "sample", scopes: ["blog.post.read"] },
+  "POST /api/v1/admin/roles": { name: "sample", permissions: ["blog.post.read"] },
+  "PUT /api/v1/admin/roles/{name}": { permissions: ["blog.post.read"] },
+  "POST /api/v1/blog/posts": { title: "Sample", content: "" },
+  "PATCH /api/v1/blog/posts/{id}": { title: "Sample" },
+};
+
+/** Operations a key holding only `blog.post.read` may call: no `forbidden` request for them. */
+export const READER_MAY: ReadonlySet<string> = new Set([
+  "GET /api/v1/me",
+  "GET /api/v1/blog/posts",
+  "GET /api/v1/blog/posts/{id}",
+]);
+
+/** A path parameter value the document accepts, for requests about something else. */
+export function validParam(path: string, name: string, postId: string): string {
+  if (name === "name") return "member";
+  return path.startsWith("/api/v1/blog/posts/") ? postId : "x1";
+}
+
+/** A path parameter value the route's schema refuses. */
+export function invalidParam(name: string): string {
+  return name === "name" ? "Not A Role" : "x".repeat(65);
+}

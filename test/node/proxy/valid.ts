@@ -1,0 +1,299 @@
+import type { Call, Sweep } from "./sweep";
+
+/** What the valid requests created, for the error requests and the teardown. */
+export interface Fixtures {
+  rootKey: string;
+  slug: string;
+  tenantId: string;
+  /** The tenant's admin key: every permission. */
+  adminKey: string;
+  /** Another tenant's slug, for tenant_mismatch. */
+  otherSlug: string;
+  /** An API key holding only `blog.post.read`, for forbidden. */
+  readerKey: string;
+  readerKeyId: string;
+  email: string;
+  password: string;
+  userId: string;
+  /** A second user, deleted at the end. */
+  bobId: string;
+  access: string;
+  refresh: string;
+  postId: string;
+  postVersion: number;
+}
+
+/** Plants a dead letter of the tenant in D1 (nothing in a short run fails often enough to make one); resolves to its id. */
+export type PlantDeadLetter = (tenantId: string) => Promise<string>;
+
+const PASSWORD = "sweep-password-0123456789";
+const SLUG = "sweep";
+
+type Json = Record<string, unknown>;
+const str = (json: Json, key: string) => String(json[key]);
+
+/** The newest mailed token to `to` whose subject contains `subject`; polls, as some mail leaves after the response. */
+async function mailedToken(s: Sweep, slug: string, to: string, subject: string): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { items } = await s.need<{ items: { subject: string; body: string }[] }>({
+      op: "GET /api/v1/dev/mailbox",
+      label: `mailbox of ${to}`,
+      intent: "valid",
+      expect: 200,
+      headers: { "x-tenant": slug },
+      query: { to },
+    });
+    const token = items.find((m) => m.subject.includes(subject))?.body.match(/token: (\S+)/)?.[1];
+    if (token) return token;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no "${subject}" mail to ${to}`);
+}
+
+/**
+ * Valid requests for every operation that creates or reads, in an order in
+ * which each finds what it needs: tenants with the root key, users registered,
+ * verified and logged in, keys, roles, a post, a dead letter, the audit log.
+ * Deletions wait for {@link tearDown}, so the error requests still find them.
+ */
+export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): Promise<Fixtures> {
+  const valid = { intent: "valid" as const };
+  for (const op of ["GET /healthz", "GET /readyz", "GET /.well-known/jwks.json", "GET /api/v1/system/info"]) {
+    await s.call({ ...valid, op, label: "no credential", expect: 200 });
+  }
+
+  const root = { authorization: `Bearer ${rootKey}` };
+  const tenant = await s.need<Json>({
+    ...valid,
+    op: "POST /api/v1/platform/tenants",
+    label: "root key",
+    expect: 201,
+    headers: root,
+    json: { slug: SLUG, name: "Sweep" },
+  });
+  const tenantId = str(tenant, "id");
+  await s.need({
+    ...valid,
+    op: "POST /api/v1/platform/tenants",
+    label: "a second tenant",
+    expect: 201,
+    headers: root,
+    json: { slug: "other", name: "Other", plan: "pro" },
+  });
+  await s.call({ ...valid, op: "GET /api/v1/platform/tenants", label: "root key", expect: 200, headers: root });
+  const platformOne = { ...valid, headers: root, params: { id: tenantId } };
+  await s.call({ ...platformOne, op: "GET /api/v1/platform/tenants/{id}", label: "root key", expect: 200 });
+  await s.call({
+    ...platformOne,
+    op: "POST /api/v1/platform/tenants/{id}/admin-keys",
+    label: "root key",
+    expect: 201,
+    json: { name: "recovery" },
+  });
+
+  const email = "ada@example.com";
+  const anon = { ...valid, headers: { "x-tenant": SLUG } };
+  const register = (address: string, name: string) =>
+    s.need<Json>({
+      ...anon,
+      op: "POST /api/v1/auth/register",
+      label: name,
+      expect: 201,
+      json: { email: address, password: PASSWORD, name },
+    });
+  const userId = str(await register(email, "Ada"), "id");
+  const bobId = str(await register("bob@example.com", "Bob"), "id");
+  const verification = await mailedToken(s, SLUG, email, "Verify");
+  await s.call({
+    ...anon,
+    op: "POST /api/v1/auth/verify-email",
+    label: "mailed token",
+    expect: 204,
+    json: { token: verification },
+  });
+  const login = (password: string) =>
+    s.need<Json>({
+      ...anon,
+      op: "POST /api/v1/auth/login",
+      label: "email and password",
+      expect: 200,
+      json: { email, password },
+    });
+  const first = await login(PASSWORD);
+  const pair = await s.need<Json>({
+    ...anon,
+    op: "POST /api/v1/auth/refresh",
+    label: "refresh token",
+    expect: 200,
+    json: { refresh_token: str(first, "refresh_token") },
+  });
+
+  const admin = { ...valid, headers: { authorization: `Bearer ${str(tenant, "admin_key")}` } };
+  const jwt = { ...valid, headers: { authorization: `Bearer ${str(pair, "access_token")}` } };
+  await s.call({ ...jwt, op: "GET /api/v1/me", label: "JWT", expect: 200 });
+  await s.call({ ...admin, op: "GET /api/v1/me", label: "API key", expect: 200 });
+  await s.call({ ...admin, op: "GET /api/v1/users", label: "admin key", expect: 200, query: { limit: "10" } });
+  await s.call({ ...jwt, op: "GET /api/v1/users/{id}", label: "self", expect: 200, params: { id: userId } });
+  await s.call({
+    ...jwt,
+    op: "PATCH /api/v1/users/{id}",
+    label: "self",
+    expect: 200,
+    params: { id: userId },
+    json: { name: "Ada L." },
+  });
+  const newPassword = `${PASSWORD}-changed`;
+  await s.call({
+    ...jwt,
+    op: "POST /api/v1/auth/change-password",
+    label: "JWT",
+    expect: 204,
+    json: { current_password: PASSWORD, new_password: newPassword },
+  });
+
+  const reader = await s.need<Json>({
+    ...admin,
+    op: "POST /api/v1/admin/api-keys",
+    label: "admin key",
+    expect: 201,
+    json: { name: "reader", scopes: ["blog.post.read"] },
+  });
+  await s.call({ ...admin, op: "GET /api/v1/admin/api-keys", label: "admin key", expect: 200 });
+
+  await s.call({ ...admin, op: "GET /api/v1/admin/roles", label: "admin key", expect: 200 });
+  const role = { ...admin, params: { name: "editor", id: bobId } };
+  await s.call({
+    ...role,
+    op: "POST /api/v1/admin/roles",
+    label: "admin key",
+    expect: 201,
+    json: { name: "editor", permissions: ["blog.post.read", "blog.post.update"], description: "Edits posts" },
+  });
+  await s.call({ ...role, op: "GET /api/v1/admin/roles/{name}", label: "admin key", expect: 200 });
+  await s.call({
+    ...role,
+    op: "PUT /api/v1/admin/roles/{name}",
+    label: "admin key",
+    expect: 200,
+    json: { permissions: ["blog.post.read"] },
+  });
+  await s.call({ ...role, op: "PUT /api/v1/admin/users/{id}/roles/{name}", label: "admin key", expect: 204 });
+  await s.call({ ...role, op: "DELETE /api/v1/admin/users/{id}/roles/{name}", label: "admin key", expect: 204 });
+  await s.call({ ...role, op: "DELETE /api/v1/admin/roles/{name}", label: "admin key", expect: 204 });
+
+  const post = await s.need<Json>({
+    ...jwt,
+    op: "POST /api/v1/blog/posts",
+    label: "member",
+    expect: 201,
+    json: { title: "Hello", content: "First post." },
+  });
+  const onPost = { params: { id: str(post, "id") } };
+  await s.call({ ...admin, op: "GET /api/v1/blog/posts", label: "admin key", expect: 200, query: { status: "draft" } });
+  await s.call({
+    ...admin,
+    ...onPost,
+    op: "GET /api/v1/blog/posts/{id}",
+    label: "strong read",
+    expect: 200,
+    query: { consistency: "strong" },
+  });
+  await s.call({
+    ...jwt,
+    ...onPost,
+    op: "PATCH /api/v1/blog/posts/{id}",
+    label: "author, If-Match",
+    expect: 200,
+    headers: { ...jwt.headers, "if-match": '"1"' },
+    json: { title: "Hello again" },
+  });
+  await s.call({
+    ...jwt,
+    ...onPost,
+    op: "POST /api/v1/blog/posts/{id}/publish",
+    label: "author, If-Match",
+    expect: 200,
+    headers: { ...jwt.headers, "if-match": "2" },
+  });
+
+  await s.call({ ...admin, op: "GET /api/v1/admin/dead-letters", label: "admin key", expect: 200 });
+  await s.call({
+    ...admin,
+    op: "POST /api/v1/admin/dead-letters/{id}/replay",
+    label: "a dead letter",
+    expect: 202,
+    params: { id: await plant(tenantId) },
+  });
+  await s.call({ ...admin, op: "GET /api/v1/admin/audit", label: "admin key", expect: 200, query: { limit: "5" } });
+  await s.call({ ...admin, op: "GET /api/v1/admin/audit/export", label: "admin key", expect: 200 });
+  await s.call({ ...admin, op: "GET /api/v1/admin/audit/verify", label: "admin key", expect: 200 });
+
+  // Last of the JWT's uses: a reset revokes every session of the user.
+  await s.call({ ...anon, op: "POST /api/v1/auth/password-reset", label: "known email", expect: 202, json: { email } });
+  const reset = await mailedToken(s, SLUG, email, "Reset");
+  await s.call({
+    ...anon,
+    op: "POST /api/v1/auth/password-reset/confirm",
+    label: "mailed token",
+    expect: 204,
+    json: { token: reset, password: PASSWORD },
+  });
+  const fresh = await login(PASSWORD);
+
+  return {
+    rootKey,
+    slug: SLUG,
+    tenantId,
+    adminKey: str(tenant, "admin_key"),
+    otherSlug: "other",
+    readerKey: str(reader, "key"),
+    readerKeyId: str(reader, "id"),
+    email,
+    password: PASSWORD,
+    userId,
+    bobId,
+    access: str(fresh, "access_token"),
+    refresh: str(fresh, "refresh_token"),
+    postId: str(post, "id"),
+    postVersion: 3,
+  };
+}
+
+/** Lists until a page has items: the read models fill from the events queue, a little after each write. */
+async function listedOnce(s: Sweep, call: Call): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { items } = await s.need<{ items?: unknown[] }>(call);
+    if (items?.length) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${call.op} stayed empty`);
+}
+
+/**
+ * The lists again, now with items for Prism to check against their schemas,
+ * then the deletions, after the error requests: a post, a key, a user, a session.
+ */
+export async function tearDown(s: Sweep, fx: Fixtures): Promise<void> {
+  const admin = { intent: "valid" as const, label: "admin key", headers: { authorization: `Bearer ${fx.adminKey}` } };
+  for (const op of ["GET /api/v1/blog/posts", "GET /api/v1/admin/audit", "GET /api/v1/admin/dead-letters"]) {
+    await listedOnce(s, { ...admin, op, label: "with items", expect: 200 });
+  }
+  await s.call({
+    ...admin,
+    op: "DELETE /api/v1/blog/posts/{id}",
+    label: "author, If-Match",
+    expect: 204,
+    params: { id: fx.postId },
+    headers: { authorization: `Bearer ${fx.access}`, "if-match": `"${fx.postVersion}"` },
+  });
+  await s.call({ ...admin, op: "DELETE /api/v1/admin/api-keys/{id}", expect: 204, params: { id: fx.readerKeyId } });
+  await s.call({ ...admin, op: "DELETE /api/v1/users/{id}", expect: 204, params: { id: fx.bobId } });
+  await s.call({
+    intent: "valid",
+    op: "POST /api/v1/auth/logout",
+    label: "refresh token",
+    expect: 204,
+    headers: { "x-tenant": fx.slug },
+    json: { refresh_token: fx.refresh },
+  });
+}

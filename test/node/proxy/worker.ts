@@ -1,0 +1,81 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { buildWorker } from "../../../bench/lib/build.mjs";
+import { applyMigrations, type Logs, type QueueConsumer, startWorker, stopWorker } from "../../../bench/lib/serve.mjs";
+import { newSigningKeySet } from "../../../scripts/jwt-keys.mjs";
+
+/** A bundled plinth served by Miniflare on 127.0.0.1. */
+export interface ServedWorker {
+  origin: string;
+  mf: Miniflare;
+  /** The platform root key it was started with. */
+  rootKey: string;
+  logs: Logs;
+  /** Stops Miniflare and removes the bundle; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** `{ BINDING: { id } }` (wrangler's Miniflare options) as `{ BINDING: id }` (the bench's). */
+function ids<T>(
+  entries: Record<string, T> | undefined,
+  pick: (value: T) => string | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [binding, value] of Object.entries(entries ?? {})) {
+    const id = typeof value === "string" ? value : pick(value);
+    if (id) out[binding] = id;
+  }
+  return out;
+}
+
+/**
+ * Bundles the Worker as `npm run bench` does (`wrangler deploy --dry-run`) and
+ * serves it with Miniflare, with the bindings of the top-level `wrangler.toml`
+ * as wrangler itself reads them: D1 migrated from `migrations/`, the Durable
+ * Objects, and the queues wired to the Worker's own queue() handler. Storage is
+ * in memory; the secrets are fresh for each run.
+ */
+export async function serveWorker(root: string): Promise<ServedWorker> {
+  // Inside the project (git-ignored): workerd refuses module paths that leave its working directory.
+  const scratch = path.join(root, ".wrangler", "tmp");
+  mkdirSync(scratch, { recursive: true });
+  const outdir = mkdtempSync(path.join(scratch, "proxy-"));
+  const config = path.join(root, "wrangler.toml");
+  let mf: Miniflare | undefined;
+  const stop = async () => {
+    const running = mf;
+    mf = undefined;
+    if (running) await stopWorker(running);
+    rmSync(outdir, { recursive: true, force: true });
+  };
+  try {
+    const toml = unstable_readConfig({ config });
+    const scriptPath = await buildWorker({ root, main: toml.main ?? path.join(root, "src/index.ts"), outdir });
+    const { workerOptions: w } = unstable_getMiniflareWorkerOptions(toml);
+    const rootKey = randomBytes(32).toString("base64url");
+    const vars = Object.fromEntries(Object.entries(w.bindings ?? {}).map(([k, v]) => [k, String(v)]));
+    const server = await startWorker({
+      scriptPath,
+      compatibilityDate: w.compatibilityDate ?? "",
+      compatibilityFlags: w.compatibilityFlags ?? [],
+      // Per-request info lines would only be counted; warnings and errors are what a failure report needs.
+      vars: { ...vars, LOG_LEVEL: "warn", PLATFORM_ROOT_KEY: rootKey, JWT_SIGNING_KEYS: newSigningKeySet() },
+      d1Databases: ids(w.d1Databases as Record<string, { id?: string }>, (d) => d.id),
+      queueProducers: ids(w.queueProducers as Record<string, { queueName?: string }>, (q) => q.queueName),
+      queueConsumers: (w.queueConsumers ?? {}) as Record<string, QueueConsumer>,
+      r2Buckets: ids(w.r2Buckets as Record<string, { id?: string }>, (b) => b.id),
+      durableObjects: w.durableObjects as Record<string, { className: string; useSQLite?: boolean }>,
+    });
+    mf = server.mf;
+    for (const db of toml.d1_databases) {
+      await applyMigrations(server.mf, db.binding, path.join(root, db.migrations_dir ?? "migrations"));
+    }
+    return { origin: server.url.origin, mf: server.mf, rootKey, logs: server.logs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import {
+  type DocumentLike,
+  type OperationLike,
+  type PathItemLike,
+  traitsOf,
+  withCommonResponses,
+} from "../../src/kernel/openapi/common-responses";
+
+const PROBLEM = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
+const ok = { 200: { description: "ok" } };
+const bearer = [{ bearer: [] }];
+const body = { required: true, content: { "application/json": { schema: { type: "object" } } } };
+const idParam = { name: "id", in: "path", required: true };
+
+/** The document after the kernel added its responses, with one operation at `path`. */
+function documented(path: string, method: keyof PathItemLike, op: OperationLike, extra: Partial<DocumentLike> = {}) {
+  const doc = withCommonResponses({ ...extra, paths: { [path]: { [method]: op } } });
+  const responses = doc.paths?.[path]?.[method]?.responses ?? {};
+  const statuses = Object.keys(responses).map(Number);
+  const description = (status: number) => String((responses[status] as { description?: string }).description);
+  return { responses, statuses, description };
+}
+
+describe("common problem responses: given an operation's traits, the kernel documents what its request path answers", () => {
+  it("a kernel route outside /api/v1 with no input can only fail with 500", () => {
+    const { statuses, description } = documented("/healthz", "get", { security: [], responses: ok });
+    expect(statuses).toEqual([200, 500]);
+    expect(description(500)).toContain("`internal`");
+    expect(description(500)).toContain("`config_invalid`");
+  });
+
+  it("a platform route taking a body: validation, credentials, body limits and rate limits, but no tenant problems", () => {
+    const { statuses, description } = documented("/api/v1/platform/tenants", "post", {
+      security: bearer,
+      requestBody: body,
+      responses: { 201: { description: "created" } },
+    });
+    expect(statuses).toEqual([201, 400, 401, 403, 413, 415, 429, 500]);
+    expect(description(400)).toContain("`validation_failed`");
+    expect(description(400)).not.toContain("tenant_required");
+    expect(description(403)).toContain("`forbidden`");
+    expect(description(403)).not.toContain("tenant_mismatch");
+  });
+
+  it("a tenant route with If-Match: tenant problems and 412, and 400 also for a missing tenant", () => {
+    const { statuses, description } = documented("/api/v1/blog/posts/{id}", "delete", {
+      security: bearer,
+      parameters: [idParam, { name: "if-match", in: "header" }],
+      responses: { 204: { description: "deleted" } },
+    });
+    expect(statuses).toEqual([204, 400, 401, 403, 404, 412, 429, 500]);
+    expect(description(400)).toContain("`tenant_required`");
+    expect(description(403)).toContain("`tenant_mismatch`");
+    expect(description(404)).toContain("`tenant_not_found`");
+    expect(description(412)).toContain("`version_conflict`");
+  });
+
+  it("a public system route still has its Authorization header and X-Tenant checked, but needs no tenant", () => {
+    const { statuses, description } = documented("/api/v1/system/info", "get", { security: [], responses: ok });
+    expect(statuses).toEqual([200, 401, 403, 404, 429, 500]);
+    expect(description(401)).toContain("`Authorization` header was sent");
+    expect(description(404)).toContain("`tenant_not_found`");
+  });
+
+  it("a status the route declares keeps the route's own response; a declared range covers its statuses", () => {
+    const own = { description: "the slug is taken", content: PROBLEM };
+    const { responses, statuses } = documented("/api/v1/blog/posts", "post", {
+      security: bearer,
+      requestBody: body,
+      responses: { 201: { description: "created" }, 403: own, "5XX": { description: "server trouble" } },
+    });
+    expect(responses[403]).toBe(own);
+    expect(statuses).not.toContain(500);
+    expect(responses["5XX"]).toEqual({ description: "server trouble" });
+  });
+
+  it("every added response is the Problem schema as application/problem+json; 429 names Retry-After", () => {
+    const { responses } = documented("/api/v1/users", "get", { security: bearer, responses: ok });
+    for (const [status, response] of Object.entries(responses)) {
+      if (status !== "200") expect(response, status).toMatchObject({ content: PROBLEM });
+    }
+    expect(responses[429]).toMatchObject({ headers: { "Retry-After": { schema: { type: "integer" } } } });
+  });
+
+  it("leaves the input document as it was", () => {
+    const doc = { paths: { "/api/v1/me": { get: { security: bearer, responses: { ...ok } } } } };
+    const before = structuredClone(doc);
+    withCommonResponses(doc);
+    expect(doc).toEqual(before);
+  });
+});
+
+describe("traitsOf", () => {
+  it("inherits the document's security when the operation declares none; [] and [{}] need no credential", () => {
+    const doc: DocumentLike = { security: bearer };
+    expect(traitsOf("/api/v1/me", { responses: ok }, doc).secured).toBe(true);
+    expect(traitsOf("/api/v1/me", { security: [], responses: ok }, doc).secured).toBe(false);
+    expect(traitsOf("/api/v1/me", { security: [{}], responses: ok }, doc).secured).toBe(false);
+  });
+
+  it("reads an If-Match header declared through a $ref, in any letter case", () => {
+    const doc: DocumentLike = { components: { parameters: { IfMatch: { name: "If-Match", in: "header" } } } };
+    const op = { parameters: [{ $ref: "#/components/parameters/IfMatch" }], responses: ok };
+    expect(traitsOf("/api/v1/blog/posts/{id}", op, doc)).toMatchObject({ ifMatch: true, validatesInput: true });
+  });
+
+  it("tells /api/v1 apart from paths that merely start with the same letters", () => {
+    expect(traitsOf("/api/v10/x", { responses: ok }, {})).toMatchObject({ api: false, tenantScoped: false });
+    expect(traitsOf("/api/v1/platformer", { responses: ok }, {})).toMatchObject({ tenantScoped: true });
+  });
+});
