@@ -63,14 +63,18 @@ describe("common problem responses: given an operation's traits, the kernel docu
     expect(description(404)).toContain("`tenant_not_found`");
   });
 
-  it("a status the route declares keeps the route's own response; a declared range covers its statuses", () => {
+  it("a status the route declares keeps the route's own response, its description extended with the kernel's codes; a declared range covers its statuses", () => {
     const own = { description: "the slug is taken", content: PROBLEM };
     const { responses, statuses } = documented("/api/v1/blog/posts", "post", {
       security: bearer,
       requestBody: body,
       responses: { 201: { description: "created" }, 403: own, "5XX": { description: "server trouble" } },
     });
-    expect(responses[403]).toBe(own);
+    expect(responses[403]).toMatchObject({ content: PROBLEM });
+    const description = String((responses[403] as { description: string }).description);
+    expect(description.startsWith("the slug is taken\n\nAlso, from the platform:\n")).toBe(true);
+    expect(description).toContain("`forbidden`");
+    expect(description).toContain("`tenant_mismatch`");
     expect(statuses).not.toContain(500);
     expect(responses["5XX"]).toEqual({ description: "server trouble" });
   });

@@ -53,6 +53,8 @@ export interface OperationTraits {
   takesBody: boolean;
   /** An `If-Match` header is declared. */
   ifMatch: boolean;
+  /** The `If-Match` header is declared required (`ifMatch(c, { required: true })`). */
+  ifMatchRequired: boolean;
 }
 
 const API_PREFIX = "/api/v1";
@@ -90,6 +92,9 @@ export function traitsOf(path: string, op: OperationLike, doc: DocumentLike): Op
     validatesInput: params.length > 0 || op.requestBody !== undefined,
     takesBody: op.requestBody !== undefined,
     ifMatch: params.some((p) => p.in === "header" && p.name.toLowerCase() === "if-match"),
+    ifMatchRequired: params.some(
+      (p) => p.in === "header" && p.name.toLowerCase() === "if-match" && p.required === true,
+    ),
   };
 }
 
@@ -138,6 +143,7 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
     add(404, ["tenant_not_found", "the subdomain or `X-Tenant` names no tenant"]);
   }
   if (t.ifMatch) add(412, ["version_conflict", "`If-Match` does not name the current version"]);
+  if (t.ifMatchRequired) add(428, ["precondition_required", "the write needs `If-Match` with the current version"]);
   if (t.takesBody) {
     add(413, ["payload_too_large", "the body is larger than the configured limit (1 MiB by default)"]);
     add(415, ["unsupported_media_type", "the body's `Content-Type` is not one the operation declares"]);
@@ -171,11 +177,19 @@ function declares(responses: Record<string, unknown>, status: number): boolean {
   return String(status) in responses || `${String(status).charAt(0)}XX` in responses;
 }
 
+/** A response the operation declares, with the kernel's reasons for its status added to its description. */
+function withReasons(declared: unknown, reasons: readonly Reason[]): unknown {
+  if (typeof declared !== "object" || declared === null || !("description" in declared)) return declared;
+  const kernel = reasons.map(([code, when]) => `\`${code}\`: ${when}`).join("\n");
+  return { ...declared, description: `${String(declared.description)}\n\nAlso, from the platform:\n${kernel}` };
+}
+
 /**
  * Returns the document with the kernel's common problem responses added to
  * every operation (see {@link commonProblems}); a status an operation
- * already declares keeps the operation's own response. Expects the
- * `Problem` schema in `components.schemas`. The input is not changed.
+ * already declares keeps the operation's own response, its description
+ * extended with the kernel's reasons for that status. Expects the `Problem`
+ * schema in `components.schemas`. The input is not changed.
  *
  * @example
  * app.get("/openapi.json", (c) => c.json(withCommonResponses(app.getOpenAPI31Document(config))));
@@ -191,6 +205,8 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
       const responses: Record<string, unknown> = { ...op.responses };
       for (const [status, reasons] of commonProblems(traitsOf(path, op, doc))) {
         if (!declares(responses, status)) responses[String(status)] = problemResponse(status, reasons);
+        else if (String(status) in responses)
+          responses[String(status)] = withReasons(responses[String(status)], reasons);
       }
       next[method] = { ...op, responses };
     }

@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { AppError } from "../../../kernel/errors";
 import { jsonResponse } from "../../../kernel/openapi/blocks";
-import { createRouter } from "../../../kernel/openapi/router";
+import { createRouter, problem } from "../../../kernel/openapi/router";
 import { mailboxServes } from "../notifier";
 import { devMailbox } from "../read-model";
 
@@ -27,7 +27,10 @@ const mailbox = createRoute({
     headers: z.object({ "x-tenant": z.string().optional() }),
     query: z.object({ to: z.string().max(320).optional() }),
   },
-  responses: { 200: jsonResponse("messages", z.object({ items: z.array(MailSchema) })) },
+  responses: {
+    200: jsonResponse("messages", z.object({ items: z.array(MailSchema) })),
+    404: problem("`not_found`: outside development (on a loopback host) and tests, the mailbox does not exist"),
+  },
 });
 
 /** `/api/v1/dev/mailbox`: exists only in development on a loopback host, and in tests. */
