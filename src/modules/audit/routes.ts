@@ -1,29 +1,26 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { PERMISSIONS } from "../../generated/permissions";
-import { requirePermission, tenantOf } from "../../kernel/auth/guards";
+import { tenantOf } from "../../kernel/auth/guards";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
 import { jsonResponse, listOf, PageQuery } from "../../kernel/openapi/blocks";
+import { operations } from "../../kernel/openapi/operation";
 import { createRouter } from "../../kernel/openapi/router";
 import { AuditEntrySchema, AuditLogRpc, auditLog } from "./contract";
 import { auditEntries } from "./read-model";
 
-const tags = ["audit"];
-const security = [{ bearer: [] }];
+const op = operations(["audit"]);
+
 const EXPORT_PAGE = 500;
 
 const EntrySchema = AuditEntrySchema.openapi("AuditEntry");
 const VerificationSchema = AuditLogRpc.verify.reply.openapi("AuditVerification");
 
-const list = createRoute({
-  method: "get",
-  path: "/audit",
+const list = op.get("/audit", {
   operationId: "listAuditEntries",
   summary: "Audit entries, newest first; filters are inclusive",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.admin.audit.read)] as const,
+  access: PERMISSIONS.admin.audit.read,
   request: {
     query: PageQuery.extend({
       cursor: z
@@ -39,27 +36,19 @@ const list = createRoute({
   responses: { 200: jsonResponse("a page of entries", listOf(EntrySchema)) },
 });
 
-const exportRoute = createRoute({
-  method: "get",
-  path: "/audit/export",
+const exportRoute = op.get("/audit/export", {
   operationId: "exportAuditLog",
   summary: "The whole chain as NDJSON, oldest first, ending with its signed checkpoint",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.admin.audit.read)] as const,
+  access: PERMISSIONS.admin.audit.read,
   responses: {
     200: { description: "one JSON entry per line", content: { "application/x-ndjson": { schema: z.string() } } },
   },
 });
 
-const verify = createRoute({
-  method: "get",
-  path: "/audit/verify",
+const verify = op.get("/audit/verify", {
   operationId: "verifyAuditLog",
   summary: "Recompute the chain and check the checkpoint signatures",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.admin.audit.read)] as const,
+  access: PERMISSIONS.admin.audit.read,
   responses: { 200: jsonResponse("the verification", VerificationSchema) },
 });
 

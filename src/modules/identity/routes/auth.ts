@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { ACCESS_TOKEN_TTL_SECONDS, loadSigningKeys, signAccessToken } from "../../../kernel/auth/jwt";
@@ -8,6 +8,7 @@ import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, issuerOf } from "../authenticators";
 import { directory } from "../directory/contract";
@@ -23,20 +24,17 @@ import {
 } from "../schemas";
 import { ctxOf, hasher, newSecret } from "../services";
 
+const op = operations(["auth"]);
+
 const VERIFY_TTL_MS = 24 * 3600 * 1000;
 const RESET_TTL_MS = 3600 * 1000;
 
-const tags = ["auth"];
-const security: [] = [];
 const tenantHeader = z.object({ "x-tenant": z.string().optional() });
 
-const register = createRoute({
-  method: "post",
-  path: "/auth/register",
+const register = op.post("/auth/register", {
   operationId: "register",
   summary: "Register a user in the tenant",
-  tags,
-  security,
+  access: "tenant",
   request: {
     headers: tenantHeader,
     body: jsonBody(
@@ -50,13 +48,10 @@ const register = createRoute({
   },
 });
 
-const login = createRoute({
-  method: "post",
-  path: "/auth/login",
+const login = op.post("/auth/login", {
   operationId: "login",
   summary: "Exchange email and password for tokens",
-  tags,
-  security,
+  access: "tenant",
   request: {
     headers: tenantHeader,
     body: jsonBody(z.object({ email: EmailSchema, password: PresentedPasswordSchema })),
@@ -68,13 +63,10 @@ const login = createRoute({
   },
 });
 
-const refresh = createRoute({
-  method: "post",
-  path: "/auth/refresh",
+const refresh = op.post("/auth/refresh", {
   operationId: "refreshTokens",
   summary: "Spend a refresh token for a new pair",
-  tags,
-  security,
+  access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ refresh_token: TokenSchema })) },
   responses: {
     200: jsonResponse("a new pair; the presented refresh token is spent", TokenPairSchema),
@@ -82,46 +74,34 @@ const refresh = createRoute({
   },
 });
 
-const logout = createRoute({
-  method: "post",
-  path: "/auth/logout",
+const logout = op.post("/auth/logout", {
   operationId: "logout",
   summary: "Revoke the refresh token's family",
-  tags,
-  security,
+  access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ refresh_token: TokenSchema })) },
   responses: { 204: { description: "revoked (also for an unknown token)" } },
 });
 
-const verifyEmail = createRoute({
-  method: "post",
-  path: "/auth/verify-email",
+const verifyEmail = op.post("/auth/verify-email", {
   operationId: "verifyEmail",
   summary: "Confirm an email address with the mailed token",
-  tags,
-  security,
+  access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ token: TokenSchema })) },
   responses: { 204: { description: "verified" }, 400: problem("bad, used or expired token") },
 });
 
-const resetRequest = createRoute({
-  method: "post",
-  path: "/auth/password-reset",
+const resetRequest = op.post("/auth/password-reset", {
   operationId: "requestPasswordReset",
   summary: "Mail a password reset token",
-  tags,
-  security,
+  access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ email: EmailSchema })) },
   responses: { 202: { description: "accepted, whether or not the email has an account" } },
 });
 
-const resetConfirm = createRoute({
-  method: "post",
-  path: "/auth/password-reset/confirm",
+const resetConfirm = op.post("/auth/password-reset/confirm", {
   operationId: "confirmPasswordReset",
   summary: "Set a new password with a reset token",
-  tags,
-  security,
+  access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ token: TokenSchema, password: NewPasswordSchema })) },
   responses: {
     204: { description: "password changed; every session of the user revoked" },

@@ -1,10 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../../generated/permissions";
-import { principalOf, requirePermission, tenantOf } from "../../../kernel/auth/guards";
+import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictKey } from "../authenticators";
 import { directory } from "../directory/contract";
@@ -14,19 +15,14 @@ import { declaredPermissions, refused } from "../refusals";
 import { KeySchema } from "../schemas";
 import { ctxOf, newApiKey } from "../services";
 
-const tags = ["api keys"];
-const security = [{ bearer: [] }];
+const op = operations(["api keys"]);
 
 const CreatedKeySchema = KeySchema.extend({ key: z.string() }).openapi("CreatedApiKey");
 
-const create = createRoute({
-  method: "post",
-  path: "/admin/api-keys",
+const create = op.post("/admin/api-keys", {
   operationId: "createApiKey",
   summary: "Create an API key (its secret is shown once)",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.admin.keys.write)] as const,
+  access: PERMISSIONS.admin.keys.write,
   request: {
     body: jsonBody(
       z.object({
@@ -43,26 +39,18 @@ const create = createRoute({
   },
 });
 
-const list = createRoute({
-  method: "get",
-  path: "/admin/api-keys",
+const list = op.get("/admin/api-keys", {
   operationId: "listApiKeys",
   summary: "List live API keys (without secrets)",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.admin.keys.read)] as const,
+  access: PERMISSIONS.admin.keys.read,
   request: { query: PageQuery },
   responses: { 200: jsonResponse("a page of keys", listOf(KeySchema)) },
 });
 
-const revoke = createRoute({
-  method: "delete",
-  path: "/admin/api-keys/{id}",
+const revoke = op.delete("/admin/api-keys/{id}", {
   operationId: "revokeApiKey",
   summary: "Revoke an API key",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.admin.keys.write)] as const,
+  access: PERMISSIONS.admin.keys.write,
   request: { params: IdParam },
   responses: {
     204: { description: "revoked, with every key it created" },

@@ -1,6 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { principalOf, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
+import { z } from "@hono/zod-openapi";
+import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
@@ -8,14 +9,12 @@ import { identityError } from "../refusals";
 import { NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
 import { ctxOf, hasher } from "../services";
 
-const change = createRoute({
-  method: "post",
-  path: "/auth/change-password",
+const op = operations(["auth"]);
+
+const change = op.post("/auth/change-password", {
   operationId: "changePassword",
   summary: "Change your password (signs out your other sessions)",
-  tags: ["auth"],
-  security: [{ bearer: [] }],
-  middleware: [requirePrincipal()] as const,
+  access: "principal",
   request: {
     body: jsonBody(z.object({ current_password: PresentedPasswordSchema, new_password: NewPasswordSchema })),
   },

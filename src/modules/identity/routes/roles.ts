@@ -1,18 +1,17 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
-import { requirePermission, tenantOf } from "../../../kernel/auth/guards";
+import { tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
 import { declaredPermissions, identityError, refused } from "../refusals";
 import { ctxOf } from "../services";
 
-const tags = ["roles"];
-const security = [{ bearer: [] }];
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "lower-case letters, digits, '-' and '_'");
 const RoleSchema = z
   .object({ name: z.string(), permissions: z.array(z.string()), description: z.string() })
@@ -24,28 +23,20 @@ const RoleBody = z.object({
 const NameParam = z.object({ name: RoleName });
 const BindingParam = z.object({ id: z.string().min(1).max(64), name: RoleName });
 
-const route = <M extends "get" | "post" | "put" | "delete">(
-  method: M,
-  path: string,
-  operationId: string,
-  summary: string,
-  write: boolean,
-) => ({
-  method,
-  path,
-  operationId,
-  summary,
-  tags,
-  security,
-  middleware: [requirePermission(write ? PERMISSIONS.admin.roles.write : PERMISSIONS.admin.roles.read)],
-});
+const op = operations(["roles"]);
+const read = PERMISSIONS.admin.roles.read;
+const write = PERMISSIONS.admin.roles.write;
 
-const list = createRoute({
-  ...route("get", "/admin/roles", "listRoles", "List the tenant's roles", false),
+const list = op.get("/admin/roles", {
+  operationId: "listRoles",
+  summary: "List the tenant's roles",
+  access: read,
   responses: { 200: jsonResponse("roles", z.object({ items: z.array(RoleSchema) })) },
 });
-const create = createRoute({
-  ...route("post", "/admin/roles", "createRole", "Create a role", true),
+const create = op.post("/admin/roles", {
+  operationId: "createRole",
+  summary: "Create a role",
+  access: write,
   request: { body: jsonBody(RoleBody.extend({ name: RoleName })) },
   responses: {
     201: jsonResponse("the role", RoleSchema),
@@ -54,13 +45,17 @@ const create = createRoute({
     409: problem("the name exists"),
   },
 });
-const get = createRoute({
-  ...route("get", "/admin/roles/{name}", "getRole", "One role", false),
+const get = op.get("/admin/roles/{name}", {
+  operationId: "getRole",
+  summary: "One role",
+  access: read,
   request: { params: NameParam },
   responses: { 200: jsonResponse("the role", RoleSchema), 404: problem("no such role") },
 });
-const replace = createRoute({
-  ...route("put", "/admin/roles/{name}", "replaceRole", "Replace a role's permissions and description", true),
+const replace = op.put("/admin/roles/{name}", {
+  operationId: "replaceRole",
+  summary: "Replace a role's permissions and description",
+  access: write,
   request: { params: NameParam, body: jsonBody(RoleBody) },
   responses: {
     200: jsonResponse("the role", RoleSchema),
@@ -69,8 +64,10 @@ const replace = createRoute({
     409: problem("owner is fixed"),
   },
 });
-const remove = createRoute({
-  ...route("delete", "/admin/roles/{name}", "deleteRole", "Delete a role nobody holds", true),
+const remove = op.delete("/admin/roles/{name}", {
+  operationId: "deleteRole",
+  summary: "Delete a role nobody holds",
+  access: write,
   request: { params: NameParam },
   responses: {
     204: { description: "deleted" },
@@ -79,14 +76,10 @@ const remove = createRoute({
     409: problem("owner, or still held"),
   },
 });
-const grant = createRoute({
-  ...route(
-    "put",
-    "/admin/users/{id}/roles/{name}",
-    "grantRole",
-    "Grant a role to a user (effective at their next request)",
-    true,
-  ),
+const grant = op.put("/admin/users/{id}/roles/{name}", {
+  operationId: "grantRole",
+  summary: "Grant a role to a user (effective at their next request)",
+  access: write,
   request: { params: BindingParam },
   responses: {
     204: { description: "granted" },
@@ -94,8 +87,10 @@ const grant = createRoute({
     404: problem("no such user or role"),
   },
 });
-const revoke = createRoute({
-  ...route("delete", "/admin/users/{id}/roles/{name}", "revokeRole", "Revoke a role from a user", true),
+const revoke = op.delete("/admin/users/{id}/roles/{name}", {
+  operationId: "revokeRole",
+  summary: "Revoke a role from a user",
+  access: write,
   request: { params: BindingParam },
   responses: {
     204: { description: "revoked" },

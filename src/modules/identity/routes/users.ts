@@ -1,10 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { PERMISSIONS, type Permission } from "../../../generated/permissions";
 import { deny } from "../../../kernel/auth/deny";
-import { principalOf, requirePermission, requirePrincipal, tenantOf } from "../../../kernel/auth/guards";
+import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
 import { AppError } from "../../../kernel/errors";
 import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
@@ -13,8 +14,7 @@ import { refused } from "../refusals";
 import { UserSchema } from "../schemas";
 import { ctxOf } from "../services";
 
-const tags = ["users"];
-const security = [{ bearer: [] }];
+const op = operations(["users"]);
 
 const MeSchema = z
   .union([
@@ -27,49 +27,33 @@ const MeSchema = z
   ])
   .openapi("Me");
 
-const me = createRoute({
-  method: "get",
-  path: "/me",
+const me = op.get("/me", {
   operationId: "getMe",
   summary: "The caller: user or API key, with effective permissions",
-  tags,
-  security,
-  middleware: [requirePrincipal()] as const,
+  access: "principal",
   responses: { 200: jsonResponse("the caller", MeSchema), 401: problem("no or bad credential") },
 });
 
-const list = createRoute({
-  method: "get",
-  path: "/users",
+const list = op.get("/users", {
   operationId: "listUsers",
   summary: "List the tenant's users",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.identity.user.read)] as const,
+  access: PERMISSIONS.identity.user.read,
   request: { query: PageQuery },
   responses: { 200: jsonResponse("a page of users", listOf(UserSchema)), 403: problem("missing permission") },
 });
 
-const get = createRoute({
-  method: "get",
-  path: "/users/{id}",
+const get = op.get("/users/{id}", {
   operationId: "getUser",
   summary: "One user (yourself, or with identity.user.read)",
-  tags,
-  security,
-  middleware: [requirePrincipal()] as const,
+  access: "principal",
   request: { params: IdParam },
   responses: { 200: jsonResponse("the user", UserSchema), 404: problem("no such user in this tenant") },
 });
 
-const update = createRoute({
-  method: "patch",
-  path: "/users/{id}",
+const update = op.patch("/users/{id}", {
   operationId: "updateUser",
   summary: "Update a user's name (yourself, or with identity.user.update)",
-  tags,
-  security,
-  middleware: [requirePrincipal()] as const,
+  access: "principal",
   request: {
     params: IdParam,
     body: jsonBody(z.object({ name: z.string().trim().min(1).max(200).optional() }).strict()),
@@ -77,14 +61,10 @@ const update = createRoute({
   responses: { 200: jsonResponse("the updated user", UserSchema), 404: problem("no such user in this tenant") },
 });
 
-const remove = createRoute({
-  method: "delete",
-  path: "/users/{id}",
+const remove = op.delete("/users/{id}", {
   operationId: "deleteUser",
   summary: "Delete a user and revoke their sessions",
-  tags,
-  security,
-  middleware: [requirePermission(PERMISSIONS.identity.user.delete)] as const,
+  access: PERMISSIONS.identity.user.delete,
   request: { params: IdParam },
   responses: {
     204: { description: "deleted" },
