@@ -1,14 +1,27 @@
 #!/usr/bin/env node
 // The `plinth` CLI.
 //   plinth audit verify <file.ndjson> [--jwks <url-or-file>]
-// Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS +
-// SHA-256), checks the closing checkpoint against the chain and, with --jwks,
-// its Ed25519 signature. Exit 0 intact, 1 broken (prints the first broken
-// seq), 2 usage or input errors.
+//     Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS
+//     + SHA-256), checks the closing checkpoint against the chain and, with
+//     --jwks, its Ed25519 signature. Exit 0 intact, 1 broken (prints the first
+//     broken seq), 2 usage or input errors.
+//   plinth new module <name> [--aggregate <type>]
+//     Writes a module with plinth's module anatomy, its tests and migration,
+//     and registers it (docs/modules.md).
+//   plinth modules list | validate
+//     Prints the registry (name, version, dependencies, permissions, events,
+//     routes), or every manifest problem with its module named (exit 1).
 import { readFileSync } from "node:fs";
 import { importJwks, parseExport, verifyExport } from "./lib/audit-chain.mjs";
+import { bin, root, run } from "./lib/env.mjs";
+import { loadRegistry, routesOf } from "./lib/registry.mjs";
+import { defaultType, problemsOf, scaffold } from "./lib/scaffold.mjs";
 
-const USAGE = "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>]";
+const USAGE = [
+  "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>]",
+  "       plinth new module <name> [--aggregate <type>]",
+  "       plinth modules list | validate",
+].join("\n");
 
 function usage(message) {
   if (message) console.error(`plinth: ${message}`);
@@ -73,9 +86,96 @@ async function auditVerify(args) {
   process.exit(1);
 }
 
+async function newModule(args) {
+  const [name, ...options] = args;
+  if (!name || name.startsWith("--")) usage("name the module: plinth new module <name> [--aggregate <type>]");
+  let type = defaultType(name);
+  for (let i = 0; i < options.length; i++) {
+    if (options[i] === "--aggregate") type = options[++i] ?? usage("--aggregate needs a type");
+    else usage(`unknown option ${options[i]}`);
+  }
+  const problems = problemsOf(root, name, type);
+  if (problems.length > 0) {
+    for (const p of problems) console.error(`plinth: ${p}`);
+    process.exit(2);
+  }
+  const written = scaffold(root, name, type);
+  for (const file of written) console.log(`  wrote ${file}`);
+  const steps = [
+    [bin("drizzle-kit"), ["generate", "--name", name]],
+    [process.execPath, ["scripts/generate.mjs"]],
+    [bin("biome"), ["format", "--write", ...written]],
+  ];
+  for (const [command, commandArgs] of steps) {
+    const code = await run(command, commandArgs);
+    if (code !== 0) {
+      console.error(`plinth: ${command} ${commandArgs.join(" ")} failed (exit ${code})`);
+      process.exit(1);
+    }
+  }
+  console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under /api/v1/${name}/${type}s.`);
+  console.log("next: npm test, then read docs/modules.md to make it yours.");
+}
+
+async function modulesCommand(sub) {
+  let registry;
+  try {
+    registry = await loadRegistry();
+  } catch (error) {
+    console.error(`plinth: the modules do not load: ${error.message}`);
+    console.error("(run `npm run generate` if a module uses permissions not generated yet)");
+    process.exit(1);
+  }
+  const { modules, resolveModules, publishedBy, ModuleRegistryError } = registry;
+  let ordered;
+  try {
+    ordered = resolveModules(modules);
+  } catch (error) {
+    if (!(error instanceof ModuleRegistryError)) throw error;
+    for (const p of error.problems) console.log(`${p.module}: ${p.problem}`);
+    console.log(`${error.problems.length} problem${error.problems.length === 1 ? "" : "s"}`);
+    process.exit(1);
+  }
+  if (sub === "validate") {
+    console.log(`ok: ${ordered.length} modules, no problems`);
+    return;
+  }
+  for (const m of ordered) {
+    const line = (label, items) => {
+      if (items.length > 0) console.log(`  ${label.padEnd(12)} ${items.join(", ")}`);
+    };
+    console.log(`${m.name} ${m.version}${m.description ? ` — ${m.description}` : ""}`);
+    line(
+      "depends on",
+      Object.entries(m.depends_on ?? {}).map(([n, r]) => `${n} ${r}`),
+    );
+    line("permissions", [...(m.permissions ?? [])]);
+    line("publishes", publishedBy(m));
+    line(
+      "subscribes",
+      (m.events?.subscribes ?? []).map((s) => `${s.name} (${s.types === "*" ? "*" : s.types.join(" ")})`),
+    );
+    line(
+      "aggregates",
+      (m.aggregates ?? []).map((a) => a.decider.type),
+    );
+    line(
+      "jobs",
+      (m.jobs ?? []).map((j) => `${j.name} (${j.cron})`),
+    );
+    line("bindings", Object.keys(m.bindings ?? {}));
+    line("errors", Object.keys(m.errors ?? {}));
+    for (const route of routesOf(m)) console.log(`  route        ${route}`);
+  }
+}
+
 const [command, sub, ...rest] = process.argv.slice(2);
 if (command === "audit" && sub === "verify") {
   await auditVerify(rest);
+} else if (command === "new" && sub === "module") {
+  await newModule(rest);
+} else if (command === "modules" && (sub === "list" || sub === "validate")) {
+  await modulesCommand(sub);
 } else {
   usage(command ? `unknown command ${[command, sub].filter(Boolean).join(" ")}` : undefined);
 }

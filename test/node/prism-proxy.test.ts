@@ -6,6 +6,7 @@ import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCalls, missingSamples } from "./proxy/errors";
 import { send } from "./proxy/http";
+import { moduleSweeps } from "./proxy/modules";
 import { type Prism, startPrism } from "./proxy/prism";
 import { refusals } from "./proxy/refusals";
 import { type Exchange, type ServedDocument, Sweep } from "./proxy/sweep";
@@ -62,6 +63,8 @@ describe("every operation of /openapi.json, through a validating proxy (Stopligh
       const sweep = new Sweep(doc, prism.origin, worker.origin);
       exchanges = sweep.exchanges;
       const fixtures = await setUp(sweep, worker.rootKey, planter(worker.mf));
+      // Product modules bring their own valid requests (test/node/proxy/modules/).
+      for (const m of moduleSweeps) await m.valid(sweep, fixtures);
       await refusals(sweep, fixtures);
       for (const call of errorCalls(doc, fixtures)) await sweep.call(call);
       await tearDown(sweep, fixtures);

@@ -1,3 +1,5 @@
+import { moduleSweeps } from "./modules";
+
 /**
  * A body the document calls valid for each operation that takes one, sent by
  * error requests that must get past validation to reach the check they are
@@ -5,6 +7,7 @@
  * those requests is refused before it would.
  */
 export const SAMPLE_BODIES: Record<string, unknown> = {
+  ...Object.assign({}, ...moduleSweeps.map((m) => m.samples)),
   "POST /api/v1/platform/tenants": { slug: "sample-tenant", name: "Sample" },
   "POST /api/v1/platform/tenants/{id}/admin-keys": { name: "sample" },
   "POST /api/v1/auth/register": { email: "nobody@example.com", password: "a-long-enough-password", name: "Nobody" },

@@ -1,0 +1,524 @@
+// The files `plinth new module <name> --aggregate <type>` writes: a module with
+// the anatomy every plinth module shares, and its tests. Each template is a
+// function of the names; see scaffold.mjs for where they go.
+
+/**
+ * The names a scaffold is written with.
+ * @typedef {{ name: string, type: string, Type: string, plural: string, table: string }} Names
+ */
+
+/** @param {string} name @param {string} type @returns {Names} */
+export function namesOf(name, type) {
+  return { name, type, Type: type[0].toUpperCase() + type.slice(1), plural: `${type}s`, table: `${name}_${type}s` };
+}
+
+/** @param {Names} n */
+export const manifest = (n) => `/** The \`${n.name}\` module. Read by \`npm run generate\`: imports nothing. */
+export const manifest = {
+  name: "${n.name}",
+  version: "0.1.0",
+  description: "${n.Type}s: create, rename, list.",
+  depends_on: { identity: "^1.0.0" },
+  permissions: ["${n.name}.${n.type}.create", "${n.name}.${n.type}.read", "${n.name}.${n.type}.update"],
+} as const;
+`;
+
+/** @param {Names} n */
+export const errors = (n) => `import { defineErrorCodes } from "../../kernel/errors/codes";
+
+/** The ${n.name} module's error codes, part of its public contract: one per case. */
+export const ${n.name}Errors = defineErrorCodes({
+  ${n.type}_exists: { status: 409, title: "${n.Type} already exists" },
+});
+
+/** A code a ${n.type} decision may reject with: the module's own, or the kernel's \`not_found\`. */
+export type ${n.Type}ErrorCode = keyof typeof ${n.name}Errors | "not_found";
+`;
+
+/** @param {Names} n */
+export const domain = (n) => `/**
+ * The ${n.Type} aggregate as a pure decider: commands, events, state and the
+ * rules between them. No Workers, Hono or drizzle imports: the Aggregate DO
+ * stores the events and checks If-Match; the command bus checks who may act.
+ */
+import { z } from "zod";
+import { accept, type DecideContext, type Decider, type Decision, reject } from "../../kernel/events/decider";
+import type { ${n.Type}ErrorCode } from "./errors";
+
+/** A ${n.type}'s name: trimmed, 1–200 characters. Reused by the route bodies. */
+export const ${n.Type}NameSchema = z.string().trim().min(1).max(200);
+const Id = z.string().min(1).max(200);
+
+/** Every ${n.Type} command, discriminated by \`type\`. */
+export const ${n.Type}CommandSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("create"), id: Id, name: ${n.Type}NameSchema, created_by: Id }),
+  z.strictObject({ type: z.literal("rename"), name: ${n.Type}NameSchema }),
+]);
+export type ${n.Type}Command = z.infer<typeof ${n.Type}CommandSchema>;
+
+// Stored events are history: parsed leniently, so tightening a command rule never breaks a stream.
+const At = z.iso.datetime({ offset: true });
+
+/** Every ${n.Type} event: the module's declaration of what it publishes. */
+export const ${n.Type}EventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("${n.name}.${n.type}.created"),
+    data: z.object({ id: z.string(), name: z.string(), created_by: z.string(), created_at: At }),
+  }),
+  z.object({ type: z.literal("${n.name}.${n.type}.renamed"), data: z.object({ name: z.string(), renamed_at: At }) }),
+]);
+export type ${n.Type}Event = z.infer<typeof ${n.Type}EventSchema>;
+
+/** A ${n.type} before it exists, and after. */
+export const ${n.Type}StateSchema = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("none") }),
+  z.object({
+    status: z.literal("active"),
+    id: z.string(),
+    name: z.string(),
+    created_by: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  }),
+]);
+export type ${n.Type}State = z.infer<typeof ${n.Type}StateSchema>;
+
+const fail = (code: ${n.Type}ErrorCode, message: string) => reject(code, message);
+
+/** Rules: \`create\` needs a new stream (\`${n.type}_exists\`); \`rename\` a created ${n.type} (\`not_found\`). */
+function decide(command: ${n.Type}Command, state: ${n.Type}State, ctx: DecideContext): Decision<${n.Type}Event> {
+  if (command.type === "create") {
+    if (state.status !== "none") return fail("${n.type}_exists", \`${n.type} \${command.id} already exists\`);
+    const { type: _type, ...${n.type} } = command;
+    return accept({ type: "${n.name}.${n.type}.created", data: { ...${n.type}, created_at: ctx.now } });
+  }
+  if (state.status === "none") return fail("not_found", "the ${n.type} does not exist");
+  // Renaming to the same name changes nothing: accepted, with no event and no new version.
+  if (command.name === state.name) return accept();
+  return accept({ type: "${n.name}.${n.type}.renamed", data: { name: command.name, renamed_at: ctx.now } });
+}
+
+/** Folds one event into the state, returning a new object. */
+function evolve(state: ${n.Type}State, event: ${n.Type}Event): ${n.Type}State {
+  switch (event.type) {
+    case "${n.name}.${n.type}.created":
+      return { status: "active", ...event.data, updated_at: event.data.created_at };
+    case "${n.name}.${n.type}.renamed":
+      if (state.status === "none") return state;
+      return { ...state, name: event.data.name, updated_at: event.data.renamed_at };
+  }
+}
+
+/** The ${n.Type} aggregate: streams are "<tenant>/${n.type}/<id>". */
+export const ${n.type}Decider = {
+  type: "${n.type}",
+  commandSchema: ${n.Type}CommandSchema,
+  eventSchema: ${n.Type}EventSchema,
+  stateSchema: ${n.Type}StateSchema,
+  initialState: { status: "none" },
+  decide,
+  evolve,
+} satisfies Decider<${n.Type}Command, ${n.Type}Event, ${n.Type}State>;
+`;
+
+/** @param {Names} n */
+export const readModel = (
+  n,
+) => `import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * The ${n.name} read model: one row per ${n.type} holding the aggregate's state
+ * (same field names) at \`version\`, filled by the ${n.type} projection.
+ */
+export const ${n.name}${n.Type}s = sqliteTable(
+  "${n.table}",
+  {
+    tenant_id: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    status: text("status", { enum: ["active"] }).notNull(),
+    created_by: text("created_by").notNull(),
+    version: integer("version").notNull(),
+    created_at: text("created_at").notNull(),
+    updated_at: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), index("${n.table}_tenant_id").on(t.tenant_id, t.id)],
+);
+`;
+
+/** @param {Names} n */
+export const projection = (n) => `import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { type RowKey, type StateRows, stateProjection } from "../../kernel/events/projection";
+import { type ${n.Type}State, ${n.Type}StateSchema, ${n.type}Decider } from "./domain";
+import { ${n.name}${n.Type}s } from "./read-model";
+
+const t = ${n.name}${n.Type}s;
+const row = ({ tenantId, id }: RowKey) => and(eq(t.tenant_id, tenantId), eq(t.id, id));
+
+/** A ${n.type}'s row: its state at a version. A ${n.type} that does not exist has none. */
+export const ${n.type}Rows: StateRows<${n.Type}State> = {
+  async load(env, key) {
+    const found = await drizzle(env.DB).select().from(t).where(row(key)).get();
+    return found ? { version: found.version, state: ${n.Type}StateSchema.parse(found) } : null;
+  },
+  async save(env, key, version, state) {
+    if (state.status === "none") return;
+    await drizzle(env.DB)
+      .insert(t)
+      .values({ ...state, tenant_id: key.tenantId, version })
+      .onConflictDoUpdate({ target: [t.tenant_id, t.id], set: { ...state, version }, setWhere: eq(t.version, version - 1) });
+  },
+};
+
+/** \`${n.table}\`: each ${n.type}'s state, evolved by the decider itself, one version at a time. */
+export const ${n.type}Projection = stateProjection("${n.name}.${n.plural}", ${n.type}Decider, ${n.type}Rows);
+`;
+
+/** @param {Names} n */
+export const routes = (n) => `import { z } from "@hono/zod-openapi";
+import { and, asc, eq, gt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { PERMISSIONS } from "../../generated/permissions";
+import { principalOf, tenantOf } from "../../kernel/auth/guards";
+import { dispatch } from "../../kernel/cqrs/command-bus";
+import { query } from "../../kernel/cqrs/query-bus";
+import { newId } from "../../kernel/crypto";
+import { AppError } from "../../kernel/errors";
+import { aggregateOf } from "../../kernel/events/aggregate-rpc";
+import { IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
+import { operations } from "../../kernel/openapi/operation";
+import { createRouter, problem } from "../../kernel/openapi/router";
+import { type ${n.Type}State, ${n.Type}NameSchema, ${n.Type}StateSchema, ${n.type}Decider } from "./domain";
+import { ${n.name}Errors } from "./errors";
+import { ${n.type}Rows } from "./projection";
+import { ${n.name}${n.Type}s } from "./read-model";
+
+/** A ${n.type} as the API shows it. */
+const ${n.Type}Schema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    created_by: z.string(),
+    version: z.number().int(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("${n.Type}");
+
+/** The view of a ${n.type}'s state at a version: null unless it exists. */
+function view(state: ${n.Type}State, version: number): z.infer<typeof ${n.Type}Schema> | null {
+  return state.status === "active" ? { ...state, version } : null;
+}
+
+const notFound = () => new AppError("not_found", { detail: "no such ${n.type}" });
+const op = operations(["${n.name}"]);
+
+const create = op.post("/${n.plural}", {
+  operationId: "create${n.Type}",
+  summary: "Create a ${n.type}",
+  access: PERMISSIONS.${n.name}.${n.type}.create,
+  request: { body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
+  responses: { 201: jsonResponse("the new ${n.type} (version 1)", ${n.Type}Schema) },
+});
+const list = op.get("/${n.plural}", {
+  operationId: "list${n.Type}s",
+  summary: "List ${n.plural} (eventually consistent), by id",
+  access: PERMISSIONS.${n.name}.${n.type}.read,
+  request: { query: PageQuery.extend({ created_by: z.string().max(64).optional() }) },
+  responses: { 200: jsonResponse("a page of ${n.plural}", listOf(${n.Type}Schema)) },
+});
+const get = op.get("/${n.plural}/{id}", {
+  operationId: "get${n.Type}",
+  summary: "One ${n.type}; ?consistency=strong reads the writer",
+  access: PERMISSIONS.${n.name}.${n.type}.read,
+  request: { params: IdParam, query: z.object({ consistency: z.enum(["eventual", "strong"]).default("eventual") }) },
+  responses: { 200: jsonResponse("the ${n.type}", ${n.Type}Schema), 404: problem("no such ${n.type}") },
+});
+const rename = op.patch("/${n.plural}/{id}", {
+  operationId: "rename${n.Type}",
+  summary: "Rename a ${n.type}; honours If-Match",
+  access: PERMISSIONS.${n.name}.${n.type}.update,
+  request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
+  responses: {
+    200: jsonResponse("the renamed ${n.type}", ${n.Type}Schema),
+    404: problem("no such ${n.type}"),
+    412: problem("If-Match names another version"),
+  },
+});
+
+/** \`/api/v1/${n.name}/${n.plural}\`. */
+export const ${n.name}Routes = createRouter()
+  .openapi(create, async (c) => {
+    const id = newId(c.var.clock.now().getTime());
+    const { version, state } = await dispatch(c, {
+      decider: ${n.type}Decider,
+      id,
+      command: { type: "create", id, name: c.req.valid("json").name, created_by: principalOf(c, "user", "api_key").id },
+      permission: PERMISSIONS.${n.name}.${n.type}.create,
+      errors: ${n.name}Errors,
+    });
+    const created = view(state, version);
+    if (!created) throw new AppError("internal", { cause: new Error("a created ${n.type} has no view") });
+    return c.json(created, 201);
+  })
+  .openapi(list, async (c) => {
+    const { limit, cursor, created_by } = c.req.valid("query");
+    const t = ${n.name}${n.Type}s;
+    const rows = await query(c, {
+      name: "${n.name}.${n.type}.list",
+      consistency: "eventual",
+      eventual: () =>
+        drizzle(c.env.DB)
+          .select()
+          .from(t)
+          .where(and(eq(t.tenant_id, tenantOf(c).id), gt(t.id, cursor ?? ""), created_by ? eq(t.created_by, created_by) : undefined))
+          .orderBy(asc(t.id))
+          .limit(limit + 1),
+    });
+    const items = rows.flatMap((r) => view(${n.Type}StateSchema.parse(r), r.version) ?? []);
+    return c.json(page(items, limit, (i) => i.id), 200);
+  })
+  .openapi(get, async (c) => {
+    const { id } = c.req.valid("param");
+    const tenantId = tenantOf(c).id;
+    const found = await query(c, {
+      name: "${n.name}.${n.type}.get",
+      consistency: c.req.valid("query").consistency,
+      strong: async () => {
+        const { version, state } = await aggregateOf(c.env, ${n.type}Decider, tenantId, id).state();
+        return view(state, version);
+      },
+      eventual: async () => {
+        const r = await ${n.type}Rows.load(c.env, { tenantId, id });
+        return r && view(r.state, r.version);
+      },
+    });
+    if (!found) throw notFound();
+    c.header("ETag", \`"\${found.version}"\`);
+    return c.json(found, 200);
+  })
+  .openapi(rename, async (c) => {
+    const { version, state } = await dispatch(c, {
+      decider: ${n.type}Decider,
+      id: c.req.valid("param").id,
+      command: { type: "rename", name: c.req.valid("json").name },
+      expectedVersion: ifMatch(c),
+      permission: PERMISSIONS.${n.name}.${n.type}.update,
+      errors: ${n.name}Errors,
+    });
+    const renamed = view(state, version);
+    if (!renamed) throw notFound();
+    return c.json(renamed, 200);
+  });
+`;
+
+/** @param {Names} n */
+export const index = (n) => `import type { ModuleDef } from "../../kernel/modules/types";
+import { ${n.Type}EventSchema, ${n.type}Decider } from "./domain";
+import { ${n.name}Errors } from "./errors";
+import { manifest } from "./manifest";
+import { ${n.type}Projection } from "./projection";
+import { ${n.name}${n.Type}s } from "./read-model";
+import { ${n.name}Routes } from "./routes";
+
+/**
+ * The \`${n.name}\` module factory: the ${n.Type} aggregate (a pure decider the
+ * kernel's Aggregate Durable Object runs), its routes under \`/api/v1/${n.name}\`,
+ * and the projection that keeps \`${n.table}\` in D1.
+ */
+export const ${n.name} = () =>
+  ({
+    ...manifest,
+    errors: ${n.name}Errors,
+    tables: { ${n.name}${n.Type}s },
+    routes: ${n.name}Routes,
+    aggregates: [{ decider: ${n.type}Decider }],
+    events: { publishes: ${n.Type}EventSchema, subscribes: [${n.type}Projection] },
+  }) satisfies ModuleDef;
+`;
+
+/** @param {Names} n */
+export const domainTest = (n) => `// The ${n.Type} decider, given/when/then: no runtime, no storage.
+import { describe, expect, it } from "vitest";
+import type { DecideContext } from "../../src/kernel/events/decider";
+import { given } from "../../src/kernel/events/decider-spec";
+import { type ${n.Type}Event, ${n.type}Decider } from "../../src/modules/${n.name}/domain";
+
+const T0 = "2026-03-01T09:00:00.000Z";
+const T1 = "2026-03-01T10:00:00.000Z";
+const at = (now: string): DecideContext => ({ now, actor: { kind: "user", id: "u_ada" } });
+const created: ${n.Type}Event = {
+  type: "${n.name}.${n.type}.created",
+  data: { id: "x1", name: "First", created_by: "u_ada", created_at: T0 },
+};
+
+describe("${n.type}: create", () => {
+  it("creates a ${n.type} at the context's time, with the trimmed name", () => {
+    const command = ${n.type}Decider.commandSchema.parse({ type: "create", id: "x1", name: "  First ", created_by: "u_ada" });
+    const { state } = given(${n.type}Decider, []).when(command, at(T0)).then([created]);
+    expect(state).toEqual({ status: "active", ...created.data, updated_at: T0 });
+  });
+
+  it("refuses a second create with ${n.type}_exists", () => {
+    given(${n.type}Decider, [created]).when({ type: "create", id: "x1", name: "Again", created_by: "u_bo" }).thenError("${n.type}_exists");
+  });
+});
+
+describe("${n.type}: rename", () => {
+  it("renames, and a rename to the same name emits nothing", () => {
+    const { state } = given(${n.type}Decider, [created])
+      .when({ type: "rename", name: "Second" }, at(T1))
+      .then([{ type: "${n.name}.${n.type}.renamed", data: { name: "Second", renamed_at: T1 } }]);
+    expect(state).toMatchObject({ name: "Second", updated_at: T1, created_at: T0 });
+    given(${n.type}Decider, [created]).when({ type: "rename", name: "First" }).then([]);
+  });
+
+  it("refuses to rename a ${n.type} that does not exist with not_found", () => {
+    given(${n.type}Decider, []).when({ type: "rename", name: "Ghost" }).thenError("not_found");
+  });
+});
+`;
+
+/** @param {Names} n */
+export const httpTest = (
+  n,
+) => `// The ${n.name} module over HTTP: create, read (strong and eventual), list, rename with If-Match, permissions.
+import { describe, expect, it } from "vitest";
+import { call, newKey, newTenant, newUser } from "../identity/helpers";
+
+const base = "/api/v1/${n.name}/${n.plural}";
+
+/** Polls the eventually consistent list until \`ready\` holds (the projection runs from the queue). */
+async function listed(token: string, ready: (items: { id: string; name: string }[]) => boolean) {
+  for (let i = 0; i < 200; i++) {
+    const res = await call(base, { token });
+    const items = res.body.items as { id: string; name: string }[];
+    if (ready(items)) return items;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the list never showed the expected ${n.plural}");
+}
+
+describe("${n.name} over HTTP", () => {
+  it("creates, reads at once with consistency=strong, lists, and renames with If-Match", async () => {
+    const t = await newTenant("${n.name}");
+    const created = await call(base, { token: t.adminKey, body: { name: "First" } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ name: "First", version: 1 });
+    const id = created.body.id as string;
+    const strong = await call(\`\${base}/\${id}?consistency=strong\`, { token: t.adminKey });
+    expect(strong.status).toBe(200);
+    expect(strong.headers.get("etag")).toBe('"1"');
+    await listed(t.adminKey, (items) => items.some((i) => i.id === id));
+    const stale = await call(\`\${base}/\${id}\`, {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { name: "Second" },
+      headers: { "if-match": '"7"' },
+    });
+    expect(stale.status).toBe(412);
+    const renamed = await call(\`\${base}/\${id}\`, {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { name: "Second" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: "Second", version: 2 });
+    const items = await listed(t.adminKey, (list) => list.some((i) => i.id === id && i.name === "Second"));
+    expect(items.find((i) => i.id === id)).toMatchObject({ name: "Second", version: 2 });
+  });
+
+  it("answers 404 for an unknown id and refuses principals without the permissions", async () => {
+    const t = await newTenant("${n.name}z");
+    expect((await call(\`\${base}/nope\`, { token: t.adminKey })).status).toBe(404);
+    expect((await call(\`\${base}/nope?consistency=strong\`, { token: t.adminKey })).status).toBe(404);
+    const member = await newUser(t.slug);
+    const refused = await call(base, { token: member.access_token, body: { name: "Mine" } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toBe("missing permission ${n.name}.${n.type}.create");
+    const reader = await newKey(t.adminKey, ["${n.name}.${n.type}.read"]);
+    expect((await call(base, { token: reader.key })).status).toBe(200);
+    expect((await call(base, { token: reader.key, body: { name: "x" } })).status).toBe(403);
+    expect((await call(base, { token: t.adminKey, body: { name: "" } })).status).toBe(400);
+  });
+});
+`;
+
+/** @param {Names} n */
+export const projectionTest = (
+  n,
+) => `// The ${n.type} projection: the same row whatever the order and number of deliveries.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Envelope } from "../../src/kernel/events/envelope";
+import { ${n.type}Projection, ${n.type}Rows } from "../../src/modules/${n.name}/projection";
+import { testRuntime } from "../helpers";
+
+const tenantId = \`t-\${crypto.randomUUID()}\`;
+const envelope = (version: number, type: string, data: Record<string, unknown>): Envelope => ({
+  id: \`e-\${tenantId}-\${version}\`,
+  type,
+  tenant_id: tenantId,
+  stream: \`\${tenantId}/${n.type}/x1\`,
+  version,
+  occurred_at: "2026-03-01T09:00:00.000Z",
+  actor: { kind: "user", id: "u_ada" },
+  request_id: null,
+  data,
+});
+const created = envelope(1, "${n.name}.${n.type}.created", {
+  id: "x1",
+  name: "First",
+  created_by: "u_ada",
+  created_at: "2026-03-01T09:00:00.000Z",
+});
+const renamed = envelope(2, "${n.name}.${n.type}.renamed", { name: "Second", renamed_at: "2026-03-01T10:00:00.000Z" });
+
+describe("${n.type} projection", () => {
+  it("applies each version once, in order, whatever arrives twice or late", async () => {
+    const deliver = (e: Envelope) => ${n.type}Projection.handle(e, testRuntime());
+    await deliver(created);
+    await deliver(created);
+    await deliver(renamed);
+    await deliver(created);
+    await deliver(renamed);
+    const row = await ${n.type}Rows.load(env, { tenantId, id: "x1" });
+    expect(row).toEqual({
+      version: 2,
+      state: {
+        status: "active",
+        id: "x1",
+        name: "Second",
+        created_by: "u_ada",
+        created_at: "2026-03-01T09:00:00.000Z",
+        updated_at: "2026-03-01T10:00:00.000Z",
+      },
+    });
+  });
+});
+`;
+
+/** @param {Names} n */
+export const sweep = (n) => `import type { ModuleSweep } from "../modules";
+
+const base = "/api/v1/${n.name}/${n.plural}";
+
+/** The ${n.name} module in the Prism sweep (test/node/prism-proxy.test.ts): a valid request per operation. */
+export const sweep: ModuleSweep = {
+  samples: {
+    [\`POST \${base}\`]: { name: "Sample" },
+    [\`PATCH \${base}/{id}\`]: { name: "Sample" },
+  },
+  async valid(s, fx) {
+    const admin = { authorization: \`Bearer \${fx.adminKey}\` };
+    const valid = { intent: "valid" as const, label: "admin key", headers: admin };
+    const created = await s.need<{ id: string }>({ ...valid, op: \`POST \${base}\`, expect: 201, json: { name: "Swept" } });
+    const params = { id: created.id };
+    await s.call({ ...valid, op: \`GET \${base}\`, expect: 200 });
+    await s.call({ ...valid, op: \`GET \${base}/{id}\`, expect: 200, params, query: { consistency: "strong" } });
+    await s.call({ ...valid, op: \`PATCH \${base}/{id}\`, expect: 200, params, json: { name: "Renamed" } });
+  },
+};
+`;

@@ -1,0 +1,86 @@
+// `plinth new module <name> [--aggregate <type>]`: writes a module with the
+// anatomy every plinth module shares (manifest, domain, errors, routes, read
+// model, projection, index), its tests and its Prism sweep entry, registers
+// it, generates its D1 migration and the typed permissions. Nothing under
+// src/kernel/ changes.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import * as t from "./scaffold-templates.mjs";
+
+const NAME = /^[a-z][a-z0-9]{1,29}$/;
+
+/** The aggregate type a module gets when none is named: its name without a plural `s`, else `item`. */
+export function defaultType(name) {
+  return name.endsWith("s") && name.length > 3 ? name.slice(0, -1) : "item";
+}
+
+/**
+ * Checks the names and what is already there; returns the problems (none: go).
+ * @param {string} root @param {string} name @param {string} type
+ */
+export function problemsOf(root, name, type) {
+  const problems = [];
+  for (const [what, value] of [
+    ["module name", name],
+    ["aggregate type", type],
+  ]) {
+    if (!NAME.test(value)) problems.push(`the ${what} "${value}" must be 2-30 of a-z and 0-9, starting with a letter`);
+  }
+  if (name === type) problems.push("the module and its aggregate need different names (e.g. orders and order)");
+  if (existsSync(join(root, "src", "modules", name))) problems.push(`src/modules/${name} already exists`);
+  const index = readFileSync(join(root, "src", "modules", "index.ts"), "utf8");
+  if (new RegExp(`\\b${name}\\b`).test(index)) problems.push(`src/modules/index.ts already names "${name}"`);
+  return problems;
+}
+
+/** Adds the module's import and factory call to src/modules/index.ts. */
+function register(root, name) {
+  const path = join(root, "src", "modules", "index.ts");
+  const source = readFileSync(path, "utf8");
+  const list = /export const modules: ModuleDef\[\] = \[([^\]]*)\];/;
+  if (!list.test(source))
+    throw new Error("src/modules/index.ts has no `export const modules: ModuleDef[] = [...]` list");
+  const imports = [...source.matchAll(/^import .*;$/gm)];
+  const last = imports.at(-1);
+  const at = (last?.index ?? 0) + (last?.[0].length ?? 0);
+  const withImport = `${source.slice(0, at)}\nimport { ${name} } from "./${name}";${source.slice(at)}`;
+  writeFileSync(
+    path,
+    withImport.replace(list, (_, items) => {
+      const entries = items
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      return `export const modules: ModuleDef[] = [${[...entries, `${name}()`].join(", ")}];`;
+    }),
+  );
+}
+
+/**
+ * Writes the module and returns the files it wrote (relative to `root`).
+ * @param {string} root @param {string} name @param {string} type
+ */
+export function scaffold(root, name, type) {
+  const n = t.namesOf(name, type);
+  const dir = join(root, "src", "modules", name);
+  const files = {
+    [join(dir, "manifest.ts")]: t.manifest(n),
+    [join(dir, "errors.ts")]: t.errors(n),
+    [join(dir, "domain.ts")]: t.domain(n),
+    [join(dir, "read-model.ts")]: t.readModel(n),
+    [join(dir, "projection.ts")]: t.projection(n),
+    [join(dir, "routes.ts")]: t.routes(n),
+    [join(dir, "index.ts")]: t.index(n),
+    [join(root, "test", "modules", `${name}-domain.test.ts`)]: t.domainTest(n),
+    [join(root, "test", "modules", `${name}-http.test.ts`)]: t.httpTest(n),
+    [join(root, "test", "modules", `${name}-projection.test.ts`)]: t.projectionTest(n),
+    [join(root, "test", "node", "proxy", "modules", `${name}.ts`)]: t.sweep(n),
+  };
+  mkdirSync(dir, { recursive: true });
+  for (const [path, content] of Object.entries(files)) {
+    if (existsSync(path)) throw new Error(`${relative(root, path)} already exists`);
+  }
+  for (const [path, content] of Object.entries(files)) writeFileSync(path, content);
+  register(root, name);
+  return [...Object.keys(files).map((p) => relative(root, p)), "src/modules/index.ts"];
+}
