@@ -29,7 +29,9 @@ export function problemsOf(root, name, type) {
   if (name === type) problems.push("the module and its aggregate need different names (e.g. orders and order)");
   if (existsSync(join(root, "src", "modules", name))) problems.push(`src/modules/${name} already exists`);
   const index = readFileSync(join(root, "src", "modules", "index.ts"), "utf8");
-  if (new RegExp(`\\b${name}\\b`).test(index)) problems.push(`src/modules/index.ts already names "${name}"`);
+  if (index.includes(`from "./${name}"`) || new RegExp(`\\b${name}\\(\\)`).test(index)) {
+    problems.push(`src/modules/index.ts already registers "${name}"`);
+  }
   return problems;
 }
 
@@ -76,10 +78,10 @@ export function scaffold(root, name, type) {
     [join(root, "test", "modules", `${name}-projection.test.ts`)]: t.projectionTest(n),
     [join(root, "test", "node", "proxy", "modules", `${name}.ts`)]: t.sweep(n),
   };
-  mkdirSync(dir, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
+  for (const path of Object.keys(files)) {
     if (existsSync(path)) throw new Error(`${relative(root, path)} already exists`);
   }
+  mkdirSync(dir, { recursive: true });
   for (const [path, content] of Object.entries(files)) writeFileSync(path, content);
   register(root, name);
   return [...Object.keys(files).map((p) => relative(root, p)), "src/modules/index.ts"];
