@@ -4,7 +4,7 @@
 // it, generates its D1 migration and the typed permissions. Nothing under
 // src/kernel/ changes.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import * as t from "./scaffold-templates.mjs";
 
 const NAME = /^[a-z][a-z0-9]{1,29}$/;
@@ -81,8 +81,10 @@ export function scaffold(root, name, type) {
   for (const path of Object.keys(files)) {
     if (existsSync(path)) throw new Error(`${relative(root, path)} already exists`);
   }
-  mkdirSync(dir, { recursive: true });
-  for (const [path, content] of Object.entries(files)) writeFileSync(path, content);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
   register(root, name);
   return [...Object.keys(files).map((p) => relative(root, p)), "src/modules/index.ts"];
 }
