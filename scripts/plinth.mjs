@@ -104,7 +104,8 @@ async function newModule(args) {
   const steps = [
     [bin("drizzle-kit"), ["generate", "--name", name]],
     [process.execPath, ["scripts/generate.mjs"]],
-    [bin("biome"), ["format", "--write", ...written]],
+    // Formatted and imports ordered as the repository's own lint wants them.
+    [bin("biome"), ["check", "--write", ...written]],
   ];
   for (const [command, commandArgs] of steps) {
     const code = await run(command, commandArgs);

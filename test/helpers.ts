@@ -15,8 +15,9 @@ export function testApp(
   modules: ModuleDef[],
   overrides: Partial<Record<string, unknown>> = {},
   migrations: readonly string[] = MIGRATIONS,
+  clock: Clock = systemClock,
 ) {
-  const { app } = createPlatform({ modules, migrations });
+  const { app } = createPlatform({ modules, migrations, clock });
   const testEnv = { ...env, ...overrides } as Env;
   return {
     app: app as OpenAPIHono<AppEnv>,

@@ -70,10 +70,10 @@ export const apiKeyAuthenticator: Authenticator = {
         grants: key.scopes,
         expiresAt: key.expires_at,
       };
-      // An expiring key is never cached past its expiry.
-      const ttl = key.expires_at ? Math.max(0, Date.parse(key.expires_at) - c.var.clock.now().getTime()) : 10_000;
-      keyCache.set(hash, principal, ttl);
+      keyCache.set(hash, principal);
     }
+    // Checked on every request, cached or not: an expiring key never works past its expiry.
+    if (principal.expiresAt !== null && principal.expiresAt <= isoNow(c.var.clock)) return null;
     if (!touched.get(principal.id)) {
       touched.set(principal.id, true);
       const { id, tenantId } = principal;

@@ -1,0 +1,76 @@
+// `plinth new module` on a copy of the repository: the module it writes
+// typechecks and lints as generated, is registered, and touches no kernel file.
+// (The scaffolded module's own tests run in workerd; CI of a product team runs
+// them with npm test. Here the copy is checked with the compiler and the linter.)
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const copy = mkdtempSync(join(tmpdir(), "plinth-scaffold-"));
+afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+const COPIED = ["src", "durable-objects", "wasm", "test", "scripts", "migrations", "bench"];
+const FILES = [
+  "package.json",
+  "tsconfig.json",
+  "biome.json",
+  "drizzle.config.ts",
+  "vitest.config.ts",
+  "vitest.node.config.ts",
+];
+
+function kernelSnapshot(dir: string): string {
+  return execFileSync("find", ["src/kernel", "-type", "f", "-exec", "sha256sum", "{}", "+"], { cwd: dir })
+    .toString()
+    .split("\n")
+    .sort()
+    .join("\n");
+}
+
+describe("plinth new module", () => {
+  it("writes a registered module that typechecks and lints as generated, without touching the kernel", () => {
+    // Build outputs (bench/.tmp) are not part of a clone.
+    const tracked = (path: string) => !path.includes("/.tmp");
+    for (const dir of COPIED) cpSync(join(root, dir), join(copy, dir), { recursive: true, filter: tracked });
+    for (const file of FILES) cpSync(join(root, file), join(copy, file));
+    symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
+    // Biome reads .gitignore through git, as in a clone.
+    execFileSync("git", ["init", "-q"], { cwd: copy });
+    const kernelBefore = kernelSnapshot(copy);
+
+    const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: copy, encoding: "utf8" });
+    const scaffolded = run(process.execPath, [
+      "scripts/plinth.mjs",
+      "new",
+      "module",
+      "widgets",
+      "--aggregate",
+      "widget",
+    ]);
+    expect(scaffolded.status, scaffolded.stderr + scaffolded.stdout).toBe(0);
+    expect(readFileSync(join(copy, "src/modules/index.ts"), "utf8")).toMatch(/widgets\(\)/);
+    expect(readFileSync(join(copy, "src/generated/permissions.ts"), "utf8")).toContain('"widgets.widget.create"');
+    expect(readFileSync(join(copy, "src/generated/migrations.ts"), "utf8")).toMatch(/_widgets\.sql/);
+
+    const tsc = run(join(root, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"]);
+    expect(tsc.status, tsc.stdout).toBe(0);
+    const lint = run(join(root, "node_modules/.bin/biome"), [
+      "ci",
+      "src/modules/widgets",
+      "test/modules",
+      "test/node/proxy",
+    ]);
+    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    expect(kernelSnapshot(copy)).toBe(kernelBefore);
+
+    const again = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "widgets"]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain("src/modules/widgets already exists");
+    const bad = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "Bad-Name"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('the module name "Bad-Name" must be');
+  }, 120_000);
+});
