@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { newSigningKeySet } from "./scripts/jwt-keys.mjs";
+import { unlimitedPolicies } from "./src/kernel/ratelimit/policies";
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml.
 // D1 migrations are read here (Node side) and applied by test/setup.ts.
@@ -21,6 +22,9 @@ export default defineConfig(async () => {
             PLATFORM_ROOT_KEY: randomBytes(32).toString("base64url"),
             JWT_SIGNING_KEYS: newSigningKeySet(),
             TEST_MIGRATIONS: migrations,
+            // The suite sends thousands of requests from one principal and one (unknown) address:
+            // limits it never meets. Rate-limit tests set their own through testApp.
+            RATE_LIMITS: JSON.stringify(unlimitedPolicies()),
           },
         },
       }),

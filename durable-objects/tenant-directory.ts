@@ -10,6 +10,7 @@ import { Credentials } from "../src/modules/identity/directory/credentials";
 import { KeyMaterial } from "../src/modules/identity/directory/key-material";
 import { Roles } from "../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../src/modules/identity/directory/schema";
+import { TenantSettings } from "../src/modules/identity/directory/settings";
 import { DirectoryStore } from "../src/modules/identity/directory/store";
 import { denied, fail, ok } from "../src/modules/identity/directory/types";
 
@@ -32,6 +33,7 @@ export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc
   private readonly roles: Roles;
   private readonly keys: KeyMaterial;
   private readonly authority: Authority;
+  private readonly tenantSettings: TenantSettings;
   private readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -41,6 +43,7 @@ export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc
     this.roles = new Roles(this.store);
     this.keys = new KeyMaterial(this.store);
     this.authority = new Authority(this.store, this.creds, this.roles);
+    this.tenantSettings = new TenantSettings(this.store);
     this.relay = new OutboxRelay(ctx.storage, {
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),
     });
@@ -86,7 +89,7 @@ export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc
   loginLookup(email: In<"loginLookup">): Out<"loginLookup"> {
     const found = this.store.credentials(rpcArgs(DirectoryRpc, "loginLookup", email));
     if (!found) return null;
-    const requireVerified = this.store.setting("require_verified_email") === "true";
+    const requireVerified = this.tenantSettings.current().require_verified_email;
     return {
       userId: found.userId,
       passwordHash: found.passwordHash,
@@ -329,16 +332,15 @@ export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc
     this.committed(null);
   }
 
-  /** Changes tenant settings; records `identity.settings.updated` with what changed. */
+  /** The tenant's settings and their version. */
+  settings(): Out<"settings"> {
+    return this.tenantSettings.current();
+  }
+
+  /** Changes tenant settings at `expectedVersion` (If-Match); records `identity.settings.updated` with what changed. */
   updateSettings(input: In<"updateSettings">): Out<"updateSettings"> {
-    const { ctx, ...settings } = rpcArgs(DirectoryRpc, "updateSettings", input);
-    if (settings.require_verified_email === undefined) return;
-    const value = settings.require_verified_email;
-    this.store.tx(() => {
-      this.store.setSetting("require_verified_email", String(value));
-      this.store.emit(ctx, "settings", { type: "identity.settings.updated", data: { require_verified_email: value } });
-    });
-    this.committed(null);
+    const { ctx, patch, expectedVersion } = rpcArgs(DirectoryRpc, "updateSettings", input);
+    return this.committed(this.tenantSettings.update(ctx, patch, expectedVersion));
   }
 
   /**

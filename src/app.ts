@@ -8,15 +8,18 @@ import type { AppEnv } from "./kernel/env";
 import { d1Check, type HealthCheck, migrationsCheck } from "./kernel/health/checks";
 import { healthRoutes } from "./kernel/health/routes";
 import { bodyLimit } from "./kernel/http/body-limit";
+import { cors } from "./kernel/http/cors";
 import { methodIndex, notFound, onError } from "./kernel/http/edge";
 import { init } from "./kernel/http/init";
 import { observe } from "./kernel/http/observe";
 import { requestId } from "./kernel/http/request-id";
 import { securityHeaders } from "./kernel/http/security-headers";
+import { idempotency } from "./kernel/idempotency/middleware";
 import { resolveModules } from "./kernel/modules/registry";
 import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
+import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
 
 export interface AppOptions {
   modules: readonly ModuleDef[];
@@ -65,14 +68,16 @@ export function createPlatform(options: AppOptions): Platform {
       clock,
     }),
   );
+  const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
+  const settings = modules.find((m) => m.auth?.settings)?.auth?.settings;
+  app.use("/api/v1/*", cors({ tenants, settings }));
   app.use("*", bodyLimit());
+  app.use("/api/v1/*", rateLimitHeadersMiddleware());
   app.use(
     "/api/v1/*",
-    resolveRequest({
-      authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []),
-      tenants: modules.find((m) => m.auth?.tenants)?.auth?.tenants,
-    }),
+    resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants }),
   );
+  app.use("/api/v1/*", rateLimitMiddleware(settings), idempotency());
 
   const checks: HealthCheck[] = [d1Check, migrationsCheck(options.migrations)];
   for (const m of modules) checks.push(...(m.health ?? []));

@@ -20,4 +20,6 @@ export default {
 export const Aggregate = aggregateObject(platform.deciders);
 export type Aggregate = InstanceType<typeof Aggregate>;
 export { AuditLog } from "../durable-objects/audit-log";
+export { IdempotencyStore } from "../durable-objects/idempotency-store";
+export { RateLimiter } from "../durable-objects/rate-limiter";
 export { TenantDirectory } from "../durable-objects/tenant-directory";

@@ -6,6 +6,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       PLATFORM_ROOT_KEY: string;
       JWT_SIGNING_KEYS: string;
+      /** The suite's own rate-limit policies (vitest.config.ts). */
+      RATE_LIMITS: string;
     }
   }
 }

@@ -1,7 +1,8 @@
-import type { Principal, Tenant } from "./auth/types";
+import type { Principal, Tenant, TenantGateway } from "./auth/types";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
+import type { LimitDecision } from "./ratelimit/limiter";
 
 /** What the platform knows about itself, for `/api/v1/system/info` and logs. */
 export interface PlatformInfo {
@@ -24,6 +25,10 @@ export interface AppVariables {
   tenant?: Tenant;
   /** The authenticated caller, when the request carries a credential. */
   principal?: Principal;
+  /** The tenant's gateway settings (CORS origins, rate-limit overrides), once loaded. */
+  tenantGateway?: TenantGateway;
+  /** The rate-limit decisions made for this request, for the RateLimit headers. */
+  rateLimits?: LimitDecision[];
   /** Log fields: the tenant's and the user's ids once resolved. */
   tenantId?: string;
   userId?: string;

@@ -145,12 +145,12 @@ describe("auth (errors)", () => {
   it("a tenant requiring verified emails refuses unverified logins", async () => {
     const t = await newTenant();
     await register(t.slug, "unverified@example.com");
-    const ctx = {
-      now: new Date().toISOString(),
-      actor: { kind: "platform" as const, id: "platform" },
-      requestId: null,
-    };
-    await env.TENANT_DIRECTORY.getByName(t.id).updateSettings({ ctx, require_verified_email: true });
+    const set = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { require_verified_email: true },
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
     const res = await call("/api/v1/auth/login", {
       tenant: t.slug,
       body: { email: "unverified@example.com", password: PASSWORD },

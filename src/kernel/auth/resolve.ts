@@ -26,8 +26,8 @@ async function authenticate(
 }
 
 /** The tenant slug named by the host, when it is a subdomain of PLATFORM_DOMAIN. */
-function subdomainSlug(c: Context<AppEnv>): string | undefined {
-  const domain = c.var.config.platformDomain;
+export function subdomainSlug(c: Context<AppEnv>): string | undefined {
+  const domain = c.var.config.tenantDomain;
   if (!domain) return undefined;
   const host = new URL(c.req.url).hostname.toLowerCase();
   if (!host.endsWith(`.${domain}`)) return undefined;

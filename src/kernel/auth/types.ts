@@ -45,6 +45,19 @@ export interface Authenticator {
   authenticate(token: string, c: Context<AppEnv>): Promise<Principal | null>;
 }
 
+/** What the gateway needs of a tenant's settings: its browser origins and its own rate limits. */
+export interface TenantGateway {
+  /** Origins (`https://app.example.com`) whose pages may call the API (CORS). */
+  corsOrigins: readonly string[];
+  /** The tenant's own limits for policies that allow one, by policy name. */
+  rateLimits: Readonly<Record<string, { limit: number; period_s: number }>>;
+}
+
+/** Reads a tenant's gateway settings; provided by the module that owns tenant settings. */
+export interface TenantSettingsLookup {
+  get(tenantId: string, c: Context<AppEnv>): Promise<TenantGateway>;
+}
+
 /** Finds active tenants; provided by the module that owns the tenant registry. */
 export interface TenantLookup {
   bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;

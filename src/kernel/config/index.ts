@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseMasterKeys } from "../crypto/envelope";
 import type { BindingKind } from "../modules/types";
+import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -16,13 +17,16 @@ const BINDING_NAMES: Record<BindingKind, string> = {
 
 /**
  * The bindings the kernel itself uses: the read-model database, the events
- * queue, and the Aggregate Durable Object that runs modules' deciders.
+ * queue, the Aggregate Durable Object that runs modules' deciders, and the
+ * gateway's RateLimiter and IdempotencyStore objects.
  * Modules declare theirs (`ModuleDef.bindings`).
  */
 export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
   DB: "d1",
   EVENTS: "queue",
   AGGREGATE: "durable_object",
+  RATE_LIMITER: "durable_object",
+  IDEMPOTENCY: "durable_object",
 };
 
 /**
@@ -52,6 +56,19 @@ const ConfigSchema = z.object({
   PLATFORM_ROOT_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
   JWT_SIGNING_KEYS: z.string().min(1, "must hold the JSON array of signing keys (see scripts/jwt-keys.mjs)"),
   JWT_ISSUER: z.url({ message: "must be an absolute URL" }).optional(),
+  RATE_LIMITS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        const parsed: unknown = JSON.parse(v);
+        return parsed;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object of partial rate-limit policies" });
+        return z.NEVER;
+      }
+    })
+    .pipe(PolicyOverridesSchema)
+    .optional(),
   ENCRYPTION_KEYS: z
     .string()
     .refine((v) => {
@@ -74,6 +91,13 @@ export interface Config {
   maxBodyBytes: number;
   gitCommit: string;
   platformDomain: string | undefined;
+  /**
+   * The domain whose subdomains name tenants (`<slug>.<domain>`): PLATFORM_DOMAIN,
+   * or `localhost` in development, so `http://<slug>.localhost:8787` works.
+   */
+  tenantDomain: string | undefined;
+  /** The rate-limit policies: the defaults with RATE_LIMITS applied. */
+  ratePolicies: Record<PolicyName, Policy>;
   /** Secret: compared in constant time, never logged. */
   platformRootKey: string | undefined;
   /** Secret: the JSON array of Ed25519 private JWKs, newest first. */
@@ -123,6 +147,8 @@ export function parseConfig(
       maxBodyBytes: e.MAX_BODY_BYTES,
       gitCommit: e.GIT_COMMIT,
       platformDomain: e.PLATFORM_DOMAIN,
+      tenantDomain: e.PLATFORM_DOMAIN ?? (e.ENVIRONMENT === "development" ? "localhost" : undefined),
+      ratePolicies: platformPolicies(e.RATE_LIMITS),
       platformRootKey: e.PLATFORM_ROOT_KEY,
       jwtSigningKeys: e.JWT_SIGNING_KEYS,
       jwtIssuer: e.JWT_ISSUER ?? (e.PLATFORM_DOMAIN ? `https://${e.PLATFORM_DOMAIN}` : undefined),

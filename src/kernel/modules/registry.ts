@@ -197,12 +197,17 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
     }
   }
   checkOwnership([...byName.values()], problems);
-  const tenantProviders = [...byName.values()].filter((d) => d.auth?.tenants);
-  for (const extra of tenantProviders.slice(1)) {
-    problems.push({
-      module: extra.name,
-      problem: `provides a tenant lookup, but module "${tenantProviders[0]?.name}" already does`,
-    });
+  for (const [what, provides] of [
+    ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
+    ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],
+  ] as const) {
+    const providers = [...byName.values()].filter(provides);
+    for (const extra of providers.slice(1)) {
+      problems.push({
+        module: extra.name,
+        problem: `provides ${what}, but module "${providers[0]?.name}" already does`,
+      });
+    }
   }
   const unique = [...byName.values()];
   const { order, cycle } = topologicalOrder(unique);

@@ -1,6 +1,6 @@
 import type { Table } from "drizzle-orm";
 import type { Hono, Schema } from "hono";
-import type { Authenticator, TenantLookup } from "../auth/types";
+import type { Authenticator, TenantLookup, TenantSettingsLookup } from "../auth/types";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
@@ -103,6 +103,8 @@ export interface ModuleDef {
     authenticators?: readonly Authenticator[];
     /** At most one module provides the tenant lookup. */
     tenants?: TenantLookup;
+    /** At most one module provides tenant settings (CORS origins, rate-limit overrides). */
+    settings?: TenantSettingsLookup;
   };
   /**
    * Event-sourced aggregates: pure deciders the kernel's Aggregate Durable

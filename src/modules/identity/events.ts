@@ -50,7 +50,14 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.role.deleted", { name: z.string() }),
   event("identity.role.granted", binding),
   event("identity.role.revoked", binding),
-  event("identity.settings.updated", { require_verified_email: z.boolean() }),
+  /** The settings after the change, and which fields changed (events before `fields` existed carry only `require_verified_email`). */
+  event("identity.settings.updated", {
+    require_verified_email: z.boolean(),
+    cors_origins: z.array(z.string()).optional(),
+    rate_limits: z.record(z.string(), z.object({ limit: z.number(), period_s: z.number() })).optional(),
+    version: z.number().int().optional(),
+    fields: z.array(z.string()).optional(),
+  }),
 ]);
 
 /** An event the directory emits: its type and data. */

@@ -11,7 +11,9 @@ import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
 import { passwordRoutes } from "./routes/password";
 import { roleRoutes } from "./routes/roles";
+import { settingsRoutes } from "./routes/settings";
 import { userRoutes } from "./routes/users";
+import { tenantSettingsLookup } from "./settings";
 
 /**
  * The `identity` module factory: mounted at `/api/v1` (auth, me, users,
@@ -28,9 +30,10 @@ export const identity = () =>
       .route("/", userRoutes)
       .route("/", keyRoutes)
       .route("/", roleRoutes)
+      .route("/", settingsRoutes)
       .route("/", devRoutes),
     root_routes: jwksRoutes,
-    auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator] },
+    auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,
     tables: { apiKeyIndex, devMailbox },
     events: { publishes: IdentityEventSchema },

@@ -12,5 +12,7 @@ export const manifest = {
     "admin.keys.write",
     "admin.roles.read",
     "admin.roles.write",
+    "admin.settings.read",
+    "admin.settings.write",
   ],
 } as const;

@@ -22,6 +22,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/admin/api-keys": { name: "sample", scopes: ["blog.post.read"] },
   "POST /api/v1/admin/roles": { name: "sample", permissions: ["blog.post.read"] },
   "PUT /api/v1/admin/roles/{name}": { permissions: ["blog.post.read"] },
+  "PATCH /api/v1/admin/settings": { require_verified_email: false },
   "POST /api/v1/blog/posts": { title: "Sample", content: "" },
   "PATCH /api/v1/blog/posts/{id}": { title: "Sample" },
 };

@@ -160,6 +160,15 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
   });
   await s.call({ ...admin, op: "GET /api/v1/admin/api-keys", label: "admin key", expect: 200 });
 
+  await s.call({ ...admin, op: "GET /api/v1/admin/settings", label: "admin key", expect: 200 });
+  await s.call({
+    ...admin,
+    op: "PATCH /api/v1/admin/settings",
+    label: "admin key",
+    expect: 200,
+    json: { cors_origins: ["https://app.example.com"] },
+  });
+
   await s.call({ ...admin, op: "GET /api/v1/admin/roles", label: "admin key", expect: 200 });
   const role = { ...admin, params: { name: "editor", id: bobId } };
   await s.call({

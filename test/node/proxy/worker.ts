@@ -6,6 +6,7 @@ import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangle
 import { buildWorker } from "../../../bench/lib/build.mjs";
 import { applyMigrations, type Logs, type QueueConsumer, startWorker, stopWorker } from "../../../bench/lib/serve.mjs";
 import { newSigningKeySet } from "../../../scripts/jwt-keys.mjs";
+import { unlimitedPolicies } from "../../../src/kernel/ratelimit/policies";
 
 /** A bundled plinth served by Miniflare on 127.0.0.1. */
 export interface ServedWorker {
@@ -62,7 +63,14 @@ export async function serveWorker(root: string): Promise<ServedWorker> {
       compatibilityDate: w.compatibilityDate ?? "",
       compatibilityFlags: w.compatibilityFlags ?? [],
       // Per-request info lines would only be counted; warnings and errors are what a failure report needs.
-      vars: { ...vars, LOG_LEVEL: "warn", PLATFORM_ROOT_KEY: rootKey, JWT_SIGNING_KEYS: newSigningKeySet() },
+      vars: {
+        ...vars,
+        LOG_LEVEL: "warn",
+        PLATFORM_ROOT_KEY: rootKey,
+        JWT_SIGNING_KEYS: newSigningKeySet(),
+        // The sweep sends hundreds of requests from one address in seconds: limits it never meets.
+        RATE_LIMITS: JSON.stringify(unlimitedPolicies()),
+      },
       d1Databases: ids(w.d1Databases as Record<string, { id?: string }>, (d) => d.id),
       queueProducers: ids(w.queueProducers as Record<string, { queueName?: string }>, (q) => q.queueName),
       queueConsumers: (w.queueConsumers ?? {}) as Record<string, QueueConsumer>,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
+import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import {
   CtxSchema,
   deniableOf,
@@ -116,7 +117,11 @@ export const DirectoryRpc = defineRpc({
   },
   keySeed: { args: z.object({ create: z.boolean(), now: Iso }), reply: z.string().nullable() },
   destroyKeyMaterial: { args: withCtx({}), reply: nothing },
-  updateSettings: { args: withCtx({ require_verified_email: z.boolean().optional() }), reply: nothing },
+  settings: { args: nothing, reply: SettingsSchema },
+  updateSettings: {
+    args: withCtx({ patch: SettingsPatchSchema, expectedVersion: z.number().int().min(1).optional() }),
+    reply: resultOf(SettingsSchema, ["version_conflict"]),
+  },
   outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
 });
 

@@ -10,6 +10,8 @@ import { background } from "../../../kernel/http/background";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
+import { enforce } from "../../../kernel/ratelimit/limiter";
+import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser, issuerOf } from "../authenticators";
 import { directory } from "../directory/contract";
 import { notifierOf } from "../notifier";
@@ -139,6 +141,7 @@ export const authRoutes = createRouter()
   .openapi(register, async (c) => {
     const tenant = tenantOf(c);
     const { email, password, name } = c.req.valid("json");
+    await enforce(c, "register", clientIp(c));
     const passwordHash = await hasher.hash(password);
     const verification = await newSecret("plv");
     const result = await directory(c.env, tenant.id).register({
@@ -158,6 +161,9 @@ export const authRoutes = createRouter()
   .openapi(login, async (c) => {
     const tenant = tenantOf(c);
     const { email, password } = c.req.valid("json");
+    // Before any hashing, and alike for every email, so a 429 says nothing of the account.
+    await enforce(c, "login_ip", clientIp(c));
+    await enforce(c, "login", email);
     const dir = directory(c.env, tenant.id);
     const found = await dir.loginLookup(email);
     if (!found) {
@@ -234,6 +240,8 @@ export const authRoutes = createRouter()
   .openapi(resetRequest, async (c) => {
     const tenant = tenantOf(c);
     const { email } = c.req.valid("json");
+    await enforce(c, "mail_ip", clientIp(c));
+    await enforce(c, "mail", email);
     const secret = await newSecret("plp");
     const found = await directory(c.env, tenant.id).requestPasswordReset({
       ctx: ctxOf(c),

@@ -1,0 +1,30 @@
+import { DurableObject } from "cloudflare:workers";
+import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import { RateLimiterRpc } from "../src/kernel/ratelimit/contract";
+import { gcra } from "../src/kernel/ratelimit/gcra";
+
+type Rpc = typeof RateLimiterRpc;
+const TAT = "tat";
+
+/**
+ * One per limited key (`<policy>:<key>`): the single writer of that key's
+ * GCRA state, so concurrent requests from every isolate are decided one at a
+ * time and the admitted count never exceeds the policy. The state is one
+ * number, kept in memory and in the object's storage (so eviction forgets
+ * nothing); the storage write of each admitted request commits before the
+ * reply leaves.
+ */
+export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc> {
+  private tat: number | null = null;
+
+  check(input: RpcArgs<Rpc, "check">): RpcReply<Rpc, "check"> {
+    const { rate, now, cost } = rpcArgs(RateLimiterRpc, "check", input);
+    this.tat ??= this.ctx.storage.kv.get<number>(TAT) ?? 0;
+    const verdict = gcra(rate, this.tat, now, cost);
+    if (verdict.allowed) {
+      this.tat = verdict.tat;
+      this.ctx.storage.kv.put(TAT, verdict.tat);
+    }
+    return verdict;
+  }
+}

@@ -1,0 +1,54 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { subdomainSlug } from "../auth/resolve";
+import type { TenantLookup, TenantSettingsLookup } from "../auth/types";
+import type { AppEnv } from "../env";
+
+const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
+const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id";
+const EXPOSE_HEADERS = "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed";
+const MAX_AGE_S = "600";
+
+/**
+ * Per-tenant CORS for `/api/v1`. A preflight (`OPTIONS` with `Origin` and
+ * `Access-Control-Request-Method`) carries no credential, so its tenant comes
+ * from the host (`<slug>.<tenant domain>`); from an origin in the tenant's
+ * `cors_origins` it is answered 204 with what may be sent, and actual
+ * responses to that origin (errors too) say it may read them and which
+ * headers. Any other origin gets no CORS headers, so the browser refuses.
+ */
+export function cors(deps: { tenants?: TenantLookup; settings?: TenantSettingsLookup }): MiddlewareHandler<AppEnv> {
+  async function allowed(c: Context<AppEnv>, origin: string): Promise<boolean> {
+    if (!deps.settings) return false;
+    let tenantId = c.var.tenant?.id;
+    if (!tenantId) {
+      const slug = subdomainSlug(c);
+      tenantId = slug && deps.tenants ? (await deps.tenants.bySlug(slug, c))?.id : undefined;
+    }
+    if (!tenantId) return false;
+    const gateway = c.var.tenantGateway ?? (await deps.settings.get(tenantId, c));
+    return gateway.corsOrigins.includes(origin);
+  }
+
+  return async function corsMiddleware(c, next) {
+    const origin = c.req.header("origin");
+    const preflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
+    if (origin === undefined) return next();
+    if (preflight) {
+      const res = c.body(null, 204);
+      res.headers.set("Vary", "Origin");
+      if (await allowed(c, origin)) {
+        res.headers.set("Access-Control-Allow-Origin", origin);
+        res.headers.set("Access-Control-Allow-Methods", ALLOW_METHODS);
+        res.headers.set("Access-Control-Allow-Headers", ALLOW_HEADERS);
+        res.headers.set("Access-Control-Max-Age", MAX_AGE_S);
+      }
+      return res;
+    }
+    await next();
+    c.res.headers.append("Vary", "Origin");
+    if (await allowed(c, origin).catch(() => false)) {
+      c.res.headers.set("Access-Control-Allow-Origin", origin);
+      c.res.headers.set("Access-Control-Expose-Headers", EXPOSE_HEADERS);
+    }
+  };
+}

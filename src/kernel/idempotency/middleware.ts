@@ -1,0 +1,96 @@
+import type { MiddlewareHandler } from "hono";
+import { hash, sha256Hex, toHex } from "../crypto";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { background } from "../http/background";
+import { idempotencyOf, type StoredResponse } from "./contract";
+
+/** How long a key is remembered: 24 h, as the contract says. */
+export const IDEMPOTENCY_TTL_MS = 86_400_000;
+/** How long a first request may run before a repeat with its key may run instead. */
+const LEASE_MS = 60_000;
+/** How long a repeat waits for a first request that is still running. */
+const WAIT_MS = 20_000;
+
+/** Response headers a replay carries; the rest (request id, rate limits, security headers) are the repeat's own. */
+const KEPT = ["content-type", "etag", "location", "cache-control"];
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * `Idempotency-Key` on every POST of a tenant principal (user or API key):
+ * the first request runs and its response is kept for 24 h; a repeat with
+ * the same key (scoped to tenant, principal, method and path) and the same
+ * body gets that response again, with `Idempotent-Replayed: true`, without
+ * running the handler; a repeat that arrives while the first still runs
+ * waits for it; the same key with another body is 422
+ * `idempotency_key_reused`. A response that held a secret shown once
+ * (`Cache-Control: no-store`, e.g. a new API key) is never stored: its
+ * repeats answer 409 `conflict` instead of creating a second one. A 5xx is
+ * not kept, so the client may retry.
+ */
+export const idempotency = (): MiddlewareHandler<AppEnv> =>
+  async function idempotency(c, next) {
+    const header = c.req.header("idempotency-key");
+    const { principal, tenant } = c.var;
+    if (c.req.method !== "POST" || header === undefined || !tenant || !principal || principal.kind === "platform") {
+      return next();
+    }
+    if (!KEY.test(header)) {
+      throw new AppError("validation_failed", {
+        detail: "Idempotency-Key must be 1-255 visible ASCII characters",
+        errors: [{ path: "header.idempotency-key", message: "1-255 visible ASCII characters" }],
+      });
+    }
+    const body = await c.req.arrayBuffer();
+    const bodyHash = toHex(await hash.sha256(new Uint8Array(body)));
+    const fingerprint = await sha256Hex(`${c.req.method}\n${c.req.path}\n${bodyHash}`);
+    const key = `${c.req.method} ${c.req.path} ${header}`;
+    const store = idempotencyOf(c.env, `${tenant.id}:${principal.kind}:${principal.id}`);
+    const now = () => c.var.clock.now().getTime();
+    const begun = await store.begin({ key, fingerprint, now: now(), leaseMs: LEASE_MS, waitMs: WAIT_MS });
+    if (begun.outcome === "mismatch") {
+      throw new AppError("idempotency_key_reused", { detail: "this Idempotency-Key was used with another body" });
+    }
+    if (begun.outcome === "in_progress") {
+      throw new AppError("conflict", { detail: "a request with this Idempotency-Key is still running; retry later" });
+    }
+    if (begun.outcome === "replay") {
+      if (begun.response.secret) {
+        throw new AppError("conflict", {
+          detail:
+            "a request with this Idempotency-Key succeeded; its response held a secret shown once and is not replayed",
+        });
+      }
+      return replay(begun.response);
+    }
+    await next();
+    const res = c.res;
+    if (res.status >= 500) {
+      background(c, store.abandon({ key }));
+      return;
+    }
+    const headers = Object.fromEntries(
+      KEPT.flatMap(
+        (h) =>
+          res.headers
+            .get(h)
+            ?.split("\n")
+            .map((v) => [h, v]) ?? [],
+      ),
+    );
+    const secret = (res.headers.get("cache-control") ?? "").includes("no-store");
+    const response: StoredResponse = {
+      status: res.status,
+      headers,
+      body: secret ? "" : await res.clone().text(),
+      secret,
+    };
+    await store.complete({ key, response, now: now(), ttlMs: IDEMPOTENCY_TTL_MS });
+  };
+
+function replay(stored: StoredResponse): Response {
+  const headers = new Headers(stored.headers);
+  headers.set("Idempotent-Replayed", "true");
+  return new Response(stored.status === 204 ? null : stored.body, { status: stored.status, headers });
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { defineRpc, rpcClient } from "../durable/rpc";
+
+const RateSchema = z.object({
+  limit: z.number().int().min(1).max(10_000_000),
+  periodMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400_000 * 7),
+  burst: z.number().int().min(1).max(10_000_000),
+});
+
+const VerdictSchema = z.object({
+  allowed: z.boolean(),
+  tat: z.number(),
+  remaining: z.number().int().min(0),
+  resetMs: z.number().min(0),
+  retryAfterMs: z.number().min(0),
+});
+
+/**
+ * The RateLimiter Durable Object's contract: one object per limited key
+ * (`<policy>:<key>`), holding that key's GCRA state. `check` decides and
+ * records one request at the caller's `now`.
+ */
+export const RateLimiterRpc = defineRpc({
+  check: {
+    args: z.object({
+      rate: RateSchema,
+      now: z.number().int().min(0),
+      cost: z.number().int().min(1).max(1000).default(1),
+    }),
+    reply: VerdictSchema,
+  },
+});
+
+/** The typed client of one limited key's object: the only way to reach it. */
+export function rateLimiterOf(env: Env, key: string) {
+  return rpcClient(RateLimiterRpc, env.RATE_LIMITER.getByName(key));
+}

@@ -1,0 +1,59 @@
+/**
+ * The Generic Cell Rate Algorithm: exact rate limiting with one number of
+ * state per key, the theoretical arrival time (TAT) of the next request. A
+ * policy admits `limit` requests per `period`, up to `burst` at once: each
+ * request moves the TAT one emission interval (`period / limit`) later, and
+ * a request is refused when that would put the TAT more than `burst`
+ * intervals ahead of now. Pure: the caller keeps the TAT and the clock.
+ */
+
+/** A rate: `limit` per `periodMs`, at most `burst` at once. */
+export interface Rate {
+  limit: number;
+  periodMs: number;
+  burst: number;
+}
+
+/** What a decision tells the caller and the client. */
+export interface Verdict {
+  allowed: boolean;
+  /** The TAT to keep (unchanged when refused). */
+  tat: number;
+  /** Requests still admitted right now. */
+  remaining: number;
+  /** Milliseconds until the bucket is full again (every burst slot free). */
+  resetMs: number;
+  /** Milliseconds until a refused request would be admitted; 0 when allowed. */
+  retryAfterMs: number;
+}
+
+/**
+ * Decides one request of `cost` units at `now` against `tat` (0 for a key
+ * never seen).
+ *
+ * @example
+ * const v = gcra({ limit: 100, periodMs: 60_000, burst: 10 }, stored ?? 0, Date.parse(now));
+ * if (v.allowed) stored = v.tat;
+ */
+export function gcra(rate: Rate, tat: number, now: number, cost = 1): Verdict {
+  const interval = rate.periodMs / rate.limit;
+  const tolerance = interval * rate.burst;
+  const start = Math.max(tat, now);
+  const next = start + interval * cost;
+  if (next - now > tolerance) {
+    return {
+      allowed: false,
+      tat,
+      remaining: 0,
+      resetMs: Math.max(0, start - now),
+      retryAfterMs: Math.ceil(next - now - tolerance),
+    };
+  }
+  return {
+    allowed: true,
+    tat: next,
+    remaining: Math.floor((tolerance - (next - now)) / interval + 1e-9),
+    resetMs: Math.ceil(next - now),
+    retryAfterMs: 0,
+  };
+}

@@ -1,0 +1,160 @@
+import type { Context } from "hono";
+import { TtlCache } from "../cache/ttl-cache";
+import { sha256Hex } from "../crypto";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { background } from "../http/background";
+import { errorFields } from "../log";
+import { rateLimiterOf } from "./contract";
+import { gcra, type Rate, type Verdict } from "./gcra";
+import { effectivePolicy, type Policy, type PolicyName } from "./policies";
+
+/** One policy's decision on a request, as the RateLimit headers report it. */
+export interface LimitDecision {
+  policy: PolicyName;
+  limit: number;
+  periodS: number;
+  allowed: boolean;
+  remaining: number;
+  resetS: number;
+  retryAfterS: number;
+  /** The limiter could not be reached and the policy fails closed. */
+  unavailable?: boolean;
+}
+
+/**
+ * Keys known to be over their limit, by `<policy>:<key hash>`: answered in
+ * this isolate without a Durable Object call until they may pass again.
+ * Staleness bound: none needed, an entry ends when its key would be admitted.
+ */
+const blockedUntil = new TtlCache<string, number>({ ttlMs: 86_400_000, maxEntries: 100_000 });
+
+/**
+ * The isolate's estimate of each key's GCRA state, for `async` policies: a
+ * decision is made from it at once and reconciled with the key's Durable
+ * Object after the response. Staleness bound: the object's answer, one
+ * request later.
+ */
+const estimates = new TtlCache<string, number>({ ttlMs: 600_000, maxEntries: 100_000 });
+
+/** How this isolate's limiter has done, for the bench and for metrics. */
+export const limiterStats = {
+  /** Decisions made from the isolate's estimate (async policies). */
+  asyncDecisions: 0,
+  /** Of those, requests admitted here that the Durable Object then refused. */
+  asyncOverAdmitted: 0,
+  /** Requests answered from the blocked-until cache, without a Durable Object call. */
+  blockedHits: 0,
+  /** Decisions the limiter could not make (object unreachable). */
+  failures: 0,
+};
+
+const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+function decisionOf(name: PolicyName, policy: Policy, verdict: Verdict): LimitDecision {
+  return {
+    policy: name,
+    limit: policy.limit,
+    periodS: policy.period_s,
+    allowed: verdict.allowed,
+    remaining: verdict.remaining,
+    resetS: seconds(verdict.resetMs),
+    retryAfterS: seconds(verdict.retryAfterMs),
+  };
+}
+
+function refusedFor(name: PolicyName, policy: Policy, retryAfterMs: number): LimitDecision {
+  return decisionOf(name, policy, { allowed: false, tat: 0, remaining: 0, resetMs: retryAfterMs, retryAfterMs });
+}
+
+/**
+ * Decides one request against policy `name` for `key` (an account, a client,
+ * a principal: hashed before it names a Durable Object, so no email or
+ * address leaves in an object's name), with the tenant's plan and override.
+ * Records the decision for the RateLimit headers; does not throw.
+ */
+export async function decide(c: Context<AppEnv>, name: PolicyName, key: string): Promise<LimitDecision> {
+  const override = c.var.tenantGateway?.rateLimits[name];
+  const policy = effectivePolicy(c.var.config.ratePolicies, name, c.var.tenant?.plan, override);
+  const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
+  // The rate is part of the bucket's name: a changed policy (a tenant's override) starts a fresh bucket
+  // rather than reading a state that was counted at another rate.
+  const bucket = `${c.var.tenant?.id ?? ""}\u0000${key}\u0000${rate.limit}/${rate.periodMs}/${rate.burst}`;
+  const id = `${name}:${await sha256Hex(bucket)}`;
+  const now = c.var.clock.now().getTime();
+  const record = (d: LimitDecision) => {
+    c.set("rateLimits", [...(c.var.rateLimits ?? []), d]);
+    return d;
+  };
+
+  const until = blockedUntil.get(id);
+  if (until !== undefined && until > now) {
+    limiterStats.blockedHits++;
+    return record(refusedFor(name, policy, until - now));
+  }
+  const block = (verdict: Verdict) => {
+    if (!verdict.allowed) blockedUntil.set(id, now + verdict.retryAfterMs, verdict.retryAfterMs);
+  };
+
+  if (policy.mode === "async") {
+    limiterStats.asyncDecisions++;
+    const local = gcra(rate, estimates.get(id) ?? 0, now);
+    if (local.allowed) estimates.set(id, local.tat);
+    block(local);
+    if (local.allowed) {
+      background(
+        c,
+        rateLimiterOf(c.env, id)
+          .check({ rate, now })
+          .then((remote) => {
+            estimates.set(id, Math.max(estimates.get(id) ?? 0, remote.tat));
+            if (!remote.allowed) {
+              limiterStats.asyncOverAdmitted++;
+              block(remote);
+            }
+          }),
+      );
+    }
+    return record(decisionOf(name, policy, local));
+  }
+
+  try {
+    const verdict = await rateLimiterOf(c.env, id).check({ rate, now });
+    block(verdict);
+    return record(decisionOf(name, policy, verdict));
+  } catch (error) {
+    limiterStats.failures++;
+    const open = policy.on_failure === "open";
+    c.var.log.warn(`rate limiter unreachable; failing ${open ? "open" : "closed"}`, {
+      policy: name,
+      ...errorFields(error),
+    });
+    if (open) return record({ ...decisionOf(name, policy, gcra(rate, 0, now)), remaining: policy.burst });
+    return record({ ...refusedFor(name, policy, 1000), unavailable: true });
+  }
+}
+
+/** The error for a refused decision: 429 `rate_limited` with Retry-After, or 503 when the limiter failed closed. */
+export function refusal(d: LimitDecision): AppError {
+  const headers = { "Retry-After": String(Math.max(1, d.retryAfterS)) };
+  if (d.unavailable) {
+    return new AppError("unavailable", { detail: "the rate limiter cannot be reached; try again shortly", headers });
+  }
+  return new AppError("rate_limited", {
+    detail: `too many requests (${d.policy}); retry after ${Math.max(1, d.retryAfterS)} s`,
+    headers,
+  });
+}
+
+/**
+ * Enforces policy `name` for `key` inside a route (login per account, mail
+ * per address): 429 with Retry-After when refused. The same answer whatever
+ * the key names, so a 429 never tells whether an account exists.
+ *
+ * @example
+ * await enforce(c, "login", `${tenant.id}:${email}`);
+ */
+export async function enforce(c: Context<AppEnv>, name: PolicyName, key: string): Promise<void> {
+  const d = await decide(c, name, key);
+  if (!d.allowed) throw refusal(d);
+}

@@ -1,0 +1,183 @@
+import { z } from "zod";
+
+/** How a policy decides: `sync` asks the key's Durable Object before the handler runs (exact); `async` decides from the isolate's own estimate and reconciles with the object after the response (fast, approximate). */
+export const RateModeSchema = z.enum(["sync", "async"]);
+
+/** What a request gets when the limiter cannot be reached: `open` lets it through, `closed` answers 503. */
+export const RateFailureSchema = z.enum(["open", "closed"]);
+
+/** One policy: `limit` requests per `period_s`, `burst` at once. */
+export const PolicySchema = z.object({
+  limit: z.number().int().min(1).max(10_000_000),
+  period_s: z.number().int().min(1).max(604_800),
+  burst: z.number().int().min(1).max(10_000_000),
+  mode: RateModeSchema,
+  on_failure: RateFailureSchema,
+  /** Whether a tenant may set its own limit and period for it in its settings (up to `max_limit`). */
+  tenant_override: z.boolean(),
+  /** The highest limit per period a tenant may set. */
+  max_limit: z.number().int().min(1).max(10_000_000),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+
+const minute = 60;
+const hour = 3600;
+
+/**
+ * The platform's policies. Defaults a normal client never meets and that
+ * stop a flood: per principal in the order of 100 requests/s with bursts,
+ * tighter per IP where there is no principal, and tight per account and per
+ * IP on credentials and mail. `RATE_LIMITS` (a JSON object of partial
+ * policies) changes them per deployment; the test suite and the bench set
+ * their own.
+ *
+ * - `principal`: every `/api/v1` request of a user, key or the platform, per principal.
+ * - `tenant`: every request of a tenant, all principals together (by plan, see {@link PLAN_TENANT_LIMITS}).
+ * - `anonymous`: every `/api/v1` request without a credential, per client IP.
+ * - `login`: login attempts per tenant and email; `login_ip`: per client IP.
+ * - `mail`: verification and reset mail per tenant and email; `mail_ip`: per client IP.
+ * - `register`: registrations per client IP.
+ */
+export const DEFAULT_POLICIES = {
+  principal: {
+    limit: 6000,
+    period_s: minute,
+    burst: 200,
+    mode: "async",
+    on_failure: "open",
+    tenant_override: true,
+    max_limit: 60_000,
+  },
+  tenant: {
+    limit: 18_000,
+    period_s: minute,
+    burst: 600,
+    mode: "async",
+    on_failure: "open",
+    tenant_override: true,
+    max_limit: 180_000,
+  },
+  anonymous: {
+    limit: 600,
+    period_s: minute,
+    burst: 60,
+    mode: "async",
+    on_failure: "open",
+    tenant_override: false,
+    max_limit: 600,
+  },
+  login: {
+    limit: 10,
+    period_s: 15 * minute,
+    burst: 5,
+    mode: "sync",
+    on_failure: "open",
+    tenant_override: true,
+    max_limit: 100,
+  },
+  login_ip: {
+    limit: 60,
+    period_s: minute,
+    burst: 20,
+    mode: "sync",
+    on_failure: "open",
+    tenant_override: false,
+    max_limit: 60,
+  },
+  mail: {
+    limit: 5,
+    period_s: hour,
+    burst: 3,
+    mode: "sync",
+    on_failure: "closed",
+    tenant_override: true,
+    max_limit: 50,
+  },
+  mail_ip: {
+    limit: 30,
+    period_s: hour,
+    burst: 10,
+    mode: "sync",
+    on_failure: "closed",
+    tenant_override: false,
+    max_limit: 30,
+  },
+  register: {
+    limit: 20,
+    period_s: hour,
+    burst: 10,
+    mode: "sync",
+    on_failure: "open",
+    tenant_override: false,
+    max_limit: 20,
+  },
+} as const satisfies Record<string, Policy>;
+
+export type PolicyName = keyof typeof DEFAULT_POLICIES;
+
+/** The `tenant` policy's limit per minute by plan; other plans get `free`'s. */
+export const PLAN_TENANT_LIMITS: Readonly<Record<string, number>> = {
+  free: 18_000,
+  pro: 60_000,
+  enterprise: 180_000,
+};
+
+/** `RATE_LIMITS`: partial policies by name, as the config reads them. */
+export const PolicyOverridesSchema = z.partialRecord(
+  z.enum(Object.keys(DEFAULT_POLICIES) as [PolicyName, ...PolicyName[]]),
+  PolicySchema.partial(),
+);
+export type PolicyOverrides = z.infer<typeof PolicyOverridesSchema>;
+
+/** The platform's policies: the defaults with `RATE_LIMITS` applied. */
+export function platformPolicies(overrides: PolicyOverrides = {}): Record<PolicyName, Policy> {
+  const out = { ...DEFAULT_POLICIES } as Record<PolicyName, Policy>;
+  for (const [name, partial] of Object.entries(overrides) as [PolicyName, Partial<Policy>][]) {
+    out[name] = PolicySchema.parse({ ...out[name], ...partial });
+  }
+  return out;
+}
+
+/** A tenant's own limit for a policy, from its settings. */
+export interface TenantRate {
+  limit: number;
+  period_s: number;
+}
+
+/**
+ * The policy a tenant gets: the platform's, with the tenant's plan (for
+ * `tenant`) and its own override where the policy allows one. An override
+ * above `max_limit` was refused when it was saved; it is clamped here too.
+ */
+export function effectivePolicy(
+  policies: Record<PolicyName, Policy>,
+  name: PolicyName,
+  plan: string | undefined,
+  override: TenantRate | undefined,
+): Policy {
+  let policy = policies[name];
+  if (name === "tenant" && plan !== undefined) {
+    const limit = PLAN_TENANT_LIMITS[plan] ?? PLAN_TENANT_LIMITS.free ?? policy.limit;
+    policy = { ...policy, limit: Math.min(limit, policy.max_limit) };
+  }
+  if (override && policy.tenant_override) {
+    const limit = Math.max(1, Math.min(override.limit, maxLimitFor(policy, override.period_s)));
+    policy = { ...policy, limit, period_s: override.period_s, burst: Math.min(policy.burst, limit) };
+  }
+  return policy;
+}
+
+/** The highest limit a tenant may set over `period_s`: the policy's `max_limit` as a rate, scaled to that period. */
+export function maxLimitFor(policy: Policy, period_s: number): number {
+  return Math.floor((policy.max_limit * period_s) / policy.period_s);
+}
+
+/**
+ * `RATE_LIMITS` that no client meets: for test suites and benchmarks that
+ * send thousands of requests from one principal and one address, and set the
+ * policies they test on top.
+ */
+export function unlimitedPolicies(): PolicyOverrides {
+  const unlimited = { limit: 10_000_000, burst: 10_000_000, max_limit: 10_000_000 };
+  return Object.fromEntries(Object.keys(DEFAULT_POLICIES).map((name) => [name, unlimited]));
+}

@@ -1,0 +1,65 @@
+import { z } from "@hono/zod-openapi";
+import type { DirectoryStore } from "./store";
+import { type Ctx, fail, ok, type Result } from "./types";
+
+/** A tenant's own limit for one rate-limit policy. */
+export const TenantRateSchema = z.object({
+  limit: z.number().int().min(1).max(10_000_000),
+  period_s: z.number().int().min(1).max(86_400),
+});
+
+/** A tenant's settings as the contract shows them; `version` counts changes from 1. */
+export const SettingsSchema = z
+  .object({
+    require_verified_email: z.boolean(),
+    cors_origins: z.array(z.string()),
+    rate_limits: z.record(z.string(), TenantRateSchema),
+    version: z.number().int().min(1),
+  })
+  .openapi("TenantSettings");
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** A change of settings: the fields given replace the stored ones. */
+export const SettingsPatchSchema = SettingsSchema.omit({ version: true }).partial();
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+const KEYS = ["require_verified_email", "cors_origins", "rate_limits"] as const;
+
+/**
+ * A tenant's settings in its directory: one JSON value per setting in the
+ * `settings` table, and a version that every change bumps, so a client can
+ * change them with If-Match without losing another client's change.
+ */
+export class TenantSettings {
+  constructor(private readonly store: DirectoryStore) {}
+
+  current(): Settings {
+    const json = (key: string) => {
+      const v = this.store.setting(key);
+      if (v === null) return undefined;
+      const parsed: unknown = JSON.parse(v);
+      return parsed;
+    };
+    return SettingsSchema.parse({
+      require_verified_email: json("require_verified_email") ?? false,
+      cors_origins: json("cors_origins") ?? [],
+      rate_limits: json("rate_limits") ?? {},
+      version: json("settings_version") ?? 1,
+    });
+  }
+
+  /** Applies a patch at `expectedVersion` (any when absent); records `identity.settings.updated`. */
+  update(ctx: Ctx, patch: SettingsPatch, expectedVersion: number | undefined): Result<Settings, "version_conflict"> {
+    const before = this.current();
+    if (expectedVersion !== undefined && expectedVersion !== before.version) return fail("version_conflict");
+    const fields = KEYS.filter((k) => patch[k] !== undefined && JSON.stringify(patch[k]) !== JSON.stringify(before[k]));
+    if (fields.length === 0) return ok(before);
+    const after: Settings = { ...before, ...patch, version: before.version + 1 };
+    this.store.tx(() => {
+      for (const k of fields) this.store.setSetting(k, JSON.stringify(after[k]));
+      this.store.setSetting("settings_version", String(after.version));
+      this.store.emit(ctx, "settings", { type: "identity.settings.updated", data: { ...after, fields } }, { fields });
+    });
+    return ok(after);
+  }
+}

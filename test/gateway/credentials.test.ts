@@ -1,0 +1,82 @@
+// Credential throttling: guessing one account's password, or flooding its
+// mailbox, stops after a handful of tries, alike for emails with and without an account.
+import { describe, expect, it } from "vitest";
+import { gateway } from "./helpers";
+
+const PASSWORD = "correct horse battery staple";
+const tight = { mode: "sync", on_failure: "open" } as const;
+
+describe("credential throttling", () => {
+  it("stops login guesses for one account; the right password then waits too; other accounts are not affected", async () => {
+    const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
+    const t = await tenant();
+    for (const email of ["ada@example.com", "bo@example.com"]) {
+      expect(
+        (await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } }))
+          .status,
+      ).toBe(201);
+    }
+    const attempt = (email: string, password: string) =>
+      call("/api/v1/auth/login", { tenant: t.slug, body: { email, password } });
+    for (let i = 0; i < 3; i++) expect((await attempt("ada@example.com", "wrong password!!")).status).toBe(401);
+    const blocked = await attempt("ada@example.com", PASSWORD);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.code).toBe("rate_limited");
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await attempt("bo@example.com", PASSWORD)).status).toBe(200);
+  });
+
+  it("answers an unknown email exactly as a known one: the same statuses, in the same order", async () => {
+    const { call, tenant } = gateway({ login: { limit: 2, period_s: 900, burst: 2, ...tight } });
+    const t = await tenant();
+    await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: "real@example.com", password: PASSWORD, name: "x" },
+    });
+    const run = async (email: string) => {
+      const out = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: "wrong password!!" } });
+        out.push(`${res.status} ${res.body.code}`);
+      }
+      return out;
+    };
+    const known = await run("real@example.com");
+    expect(known).toEqual(["401 unauthenticated", "401 unauthenticated", "429 rate_limited", "429 rate_limited"]);
+    expect(await run("ghost@example.com")).toEqual(known);
+  });
+
+  it("limits reset mail per address: past the limit, requests are refused and nothing more is mailed", async () => {
+    const { call, tenant } = gateway({ mail: { limit: 2, period_s: 3600, burst: 2, ...tight } });
+    const t = await tenant();
+    const email = "flood@example.com";
+    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email } })).status);
+    }
+    expect(statuses).toEqual([202, 202, 429, 429]);
+    let resets = 0;
+    for (let i = 0; i < 20; i++) {
+      const box = await call(`/api/v1/dev/mailbox?to=${email}`, { tenant: t.slug });
+      resets = (box.body.items as { subject: string }[]).filter((m) => m.subject.startsWith("Reset")).length;
+      if (resets >= 2) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(resets).toBe(2);
+  });
+
+  it("limits registrations per client address", async () => {
+    const { call, tenant } = gateway({ register: { limit: 2, period_s: 3600, burst: 2, ...tight } });
+    const t = await tenant();
+    const from = (ip: string, n: number) =>
+      call("/api/v1/auth/register", {
+        tenant: t.slug,
+        headers: { "cf-connecting-ip": ip },
+        body: { email: `r${n}-${ip}@example.com`, password: PASSWORD, name: "x" },
+      });
+    expect([(await from("198.51.100.7", 1)).status, (await from("198.51.100.7", 2)).status]).toEqual([201, 201]);
+    expect((await from("198.51.100.7", 3)).status).toBe(429);
+    expect((await from("198.51.100.8", 4)).status).toBe(201);
+  });
+});

@@ -1,0 +1,80 @@
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { type Clock, systemClock } from "../../src/kernel/clock";
+import type { Policy, PolicyName } from "../../src/kernel/ratelimit/policies";
+import { modules } from "../../src/modules";
+import { testApp } from "../helpers";
+
+type Json = Record<string, unknown>;
+
+/** A response as the tests read it. */
+export interface Answer {
+  status: number;
+  body: Json;
+  headers: Headers;
+}
+
+/**
+ * The whole platform in-process, with the rate-limit policies the test names
+ * (the others as generous as the suite's) and any other env overrides.
+ */
+export function gateway(
+  limits: Partial<Record<PolicyName, Partial<Policy>>> = {},
+  overrides: Record<string, unknown> = {},
+  clock: Clock = systemClock,
+) {
+  const current = JSON.parse(String(env.RATE_LIMITS)) as Record<string, Partial<Policy>>;
+  const merged = Object.fromEntries(
+    Object.entries(current).map(([name, p]) => [name, { ...p, ...(limits[name as PolicyName] ?? {}) }]),
+  );
+  const app = testApp(modules, { RATE_LIMITS: JSON.stringify(merged), ...overrides }, MIGRATIONS, clock);
+  const suite = { call: (path: string, init: Parameters<typeof call>[1]) => call(path, init, testApp(modules)) };
+
+  async function call(
+    path: string,
+    init: { method?: string; token?: string; tenant?: string; body?: unknown; headers?: Record<string, string> } = {},
+    via: { fetch: (url: string, init?: RequestInit) => Response | Promise<Response> } = app,
+  ): Promise<Answer> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    if (init.tenant) headers["x-tenant"] = init.tenant;
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    const url = path.startsWith("http") ? path : `http://plinth.test${path}`;
+    const res = await via.fetch(url, {
+      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
+  }
+
+  /** A new tenant (made through the suite's own platform, so it counts against no limit of the test's). */
+  async function tenant(prefix = "gw"): Promise<{ id: string; slug: string; adminKey: string }> {
+    const slug = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+    const res = await suite.call("/api/v1/platform/tenants", {
+      token: String(env.PLATFORM_ROOT_KEY),
+      body: { slug, name: slug },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return { id: String(res.body.id), slug, adminKey: String(res.body.admin_key) };
+  }
+
+  return { call, tenant };
+}
+
+/** Parses `RateLimit` / `RateLimit-Policy` (draft-08 lists of `"name";k=v;…`) into { name: { k: v } }. */
+export function parseList(header: string | null): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const item of (header ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [name, ...params] = item.split(";");
+    const key = /^"([a-z_]+)"$/.exec(name ?? "")?.[1];
+    if (!key) throw new Error(`not a draft-08 list item: ${item}`);
+    out[key] = Object.fromEntries(params.map((p) => [p.split("=")[0] ?? "", Number(p.split("=")[1])]));
+  }
+  return out;
+}

@@ -1,0 +1,162 @@
+// The rate limiter over HTTP: exact under concurrency, its headers, 429s,
+// per-tenant overrides, what happens when it cannot be reached, and the
+// isolate's blocked-until cache.
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { limiterStats } from "../../src/kernel/ratelimit/limiter";
+import { type Answer, gateway, parseList } from "./helpers";
+
+const sync = { mode: "sync", on_failure: "open" } as const;
+
+describe("rate limits", () => {
+  it("puts RateLimit-Policy and RateLimit on every /api/v1 response, errors included", async () => {
+    const { call, tenant } = gateway({ principal: { limit: 100, period_s: 60, burst: 10, ...sync } });
+    const t = await tenant();
+    const first = await call("/api/v1/me", { token: t.adminKey });
+    expect(first.status).toBe(200);
+    expect(parseList(first.headers.get("ratelimit-policy")).principal).toEqual({ q: 100, w: 60 });
+    const before = parseList(first.headers.get("ratelimit")).principal;
+    expect(before).toMatchObject({ r: 9 });
+    const second = await call("/api/v1/me", { token: t.adminKey });
+    expect(parseList(second.headers.get("ratelimit")).principal?.r).toBe(8);
+    expect(parseList(second.headers.get("ratelimit")).tenant).toBeDefined();
+    // A refused credential is counted against its client's address, and says so too.
+    const bad = await call("/api/v1/me", { token: "plk_test_unknown" });
+    expect(bad.status).toBe(401);
+    expect(parseList(bad.headers.get("ratelimit")).anonymous).toBeDefined();
+    // Outside /api/v1 nothing is limited.
+    expect((await call("/healthz")).headers.get("ratelimit")).toBeNull();
+  });
+
+  it("admits exactly the limit from concurrent requests (sync), and refuses the rest with 429 and Retry-After", async () => {
+    const { call, tenant } = gateway({ principal: { limit: 20, period_s: 3600, burst: 20, ...sync } });
+    const t = await tenant();
+    const answers = await Promise.all(Array.from({ length: 60 }, () => call("/api/v1/me", { token: t.adminKey })));
+    const admitted = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(admitted.length).toBe(20);
+    expect(refused.length).toBe(40);
+    const one = refused[0] as Answer;
+    expect(one.headers.get("content-type")).toBe("application/problem+json");
+    expect(one.body).toMatchObject({ code: "rate_limited", status: 429 });
+    expect(Number(one.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(parseList(one.headers.get("ratelimit")).principal?.r).toBe(0);
+  });
+
+  it("applies a tenant's own limit from its settings, bounded by the platform's maximum", async () => {
+    const { call, tenant } = gateway({
+      principal: { limit: 1000, period_s: 60, burst: 1000, max_limit: 1000, ...sync },
+    });
+    const t = await tenant();
+    const other = await tenant();
+    const set = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { rate_limits: { principal: { limit: 3, period_s: 3600 } } },
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await call("/api/v1/me", { token: t.adminKey })).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(3);
+    // Another tenant keeps the platform's limit.
+    for (let i = 0; i < 5; i++) expect((await call("/api/v1/me", { token: other.adminKey })).status).toBe(200);
+    const tooHigh = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: other.adminKey,
+      body: { rate_limits: { principal: { limit: 5000, period_s: 60 } } },
+    });
+    expect(tooHigh.status).toBe(400);
+  });
+
+  it("fails open or closed as the policy says when the limiter cannot be reached, and logs which", async () => {
+    const broken = {
+      getByName: () => ({
+        check: async () => {
+          throw new Error("limiter down");
+        },
+      }),
+    };
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const setup = gateway({ principal: { limit: 1000, period_s: 60, burst: 1000, ...sync } });
+    const t = await setup.tenant();
+    const open = gateway(
+      { principal: { limit: 1000, period_s: 60, burst: 1000, mode: "sync", on_failure: "open" } },
+      {
+        RATE_LIMITER: broken,
+      },
+    );
+    expect((await open.call("/api/v1/me", { token: t.adminKey })).status).toBe(200);
+    const closed = gateway(
+      { principal: { limit: 1000, period_s: 60, burst: 1000, mode: "sync", on_failure: "closed" } },
+      { RATE_LIMITER: broken },
+    );
+    const refused = await closed.call("/api/v1/me", { token: t.adminKey });
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe("unavailable");
+    expect(refused.headers.get("retry-after")).toBe("1");
+    const lines = warn.mock.calls.map(([line]) => String(line));
+    expect(lines.some((l) => l.includes("failing open"))).toBe(true);
+    expect(lines.some((l) => l.includes("failing closed"))).toBe(true);
+    warn.mockRestore();
+  });
+
+  it("answers a key known to be over its limit from the isolate's cache, without asking its Durable Object", async () => {
+    let checks = 0;
+    const counting = {
+      getByName: (name: string) => {
+        const stub = env.RATE_LIMITER.getByName(name);
+        return {
+          check: (args: Parameters<typeof stub.check>[0]) => {
+            if (name.startsWith("principal:")) checks++;
+            return stub.check(args);
+          },
+        };
+      },
+    };
+    const { call, tenant } = gateway(
+      { principal: { limit: 2, period_s: 3600, burst: 2, ...sync } },
+      {
+        RATE_LIMITER: counting,
+      },
+    );
+    const t = await tenant();
+    for (let i = 0; i < 2; i++) expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(200);
+    expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(429);
+    const asked = checks;
+    for (let i = 0; i < 5; i++) expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(429);
+    expect(checks).toBe(asked);
+  });
+});
+
+describe("async policies", () => {
+  it("decide from the isolate's estimate at once and reconcile with the key's Durable Object after the response", async () => {
+    let reconciled = 0;
+    const counting = {
+      getByName: (name: string) => {
+        const stub = env.RATE_LIMITER.getByName(name);
+        return {
+          check: (args: Parameters<typeof stub.check>[0]) => {
+            if (name.startsWith("principal:")) reconciled++;
+            return stub.check(args);
+          },
+        };
+      },
+    };
+    const { call, tenant } = gateway(
+      { principal: { limit: 5, period_s: 3600, burst: 5, mode: "async" } },
+      {
+        RATE_LIMITER: counting,
+      },
+    );
+    const t = await tenant();
+    const before = limiterStats.asyncDecisions;
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await call("/api/v1/me", { token: t.adminKey })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    expect(limiterStats.asyncDecisions - before).toBeGreaterThanOrEqual(5);
+    // Only admitted requests are reconciled; refused ones never reach the object.
+    for (let i = 0; i < 50 && reconciled < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(reconciled).toBe(5);
+  });
+});

@@ -1,0 +1,130 @@
+// Tenant settings (validated, versioned with If-Match, audited) and the
+// per-tenant CORS they drive.
+import { describe, expect, it } from "vitest";
+import { auditOf, call as suiteCall } from "../identity/helpers";
+import { gateway } from "./helpers";
+
+describe("tenant settings", () => {
+  it("reads defaults at version 1, changes with If-Match, refuses a stale version, and is audited", async () => {
+    const { call, tenant } = gateway();
+    const t = await tenant();
+    const first = await call("/api/v1/admin/settings", { token: t.adminKey });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ require_verified_email: false, cors_origins: [], rate_limits: {}, version: 1 });
+    expect(first.headers.get("etag")).toBe('"1"');
+    const patch = (body: unknown, ifMatch?: string) =>
+      call("/api/v1/admin/settings", {
+        method: "PATCH",
+        token: t.adminKey,
+        body,
+        headers: ifMatch ? { "if-match": ifMatch } : {},
+      });
+    const changed = await patch({ cors_origins: ["https://app.example.com"] }, '"1"');
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ cors_origins: ["https://app.example.com"], version: 2 });
+    const stale = await patch({ require_verified_email: true }, '"1"');
+    expect(stale.status).toBe(412);
+    expect(stale.body.code).toBe("version_conflict");
+    const entries = await auditOf(t.adminKey, "identity.settings.updated", 1);
+    expect(entries[0]?.detail).toEqual({ fields: ["cors_origins"] });
+  });
+
+  it("names every invalid field, and needs admin.settings.*", async () => {
+    const { call, tenant } = gateway();
+    const t = await tenant();
+    const bad = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: {
+        cors_origins: ["https://ok.example.com", "https://x.example.com/path", "*"],
+        require_verified_email: "yes",
+      },
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      "body.cors_origins.1",
+      "body.cors_origins.2",
+      "body.require_verified_email",
+    ]);
+    const unknown = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { rate_limits: { anonymous: { limit: 1, period_s: 60 }, nope: { limit: 1, period_s: 60 } } },
+    });
+    expect(unknown.status).toBe(400);
+    expect((unknown.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      "body.rate_limits.anonymous",
+      "body.rate_limits.nope",
+    ]);
+    const key = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "r", scopes: ["blog.post.read"] },
+    });
+    const refused = await call("/api/v1/admin/settings", { token: String(key.body.key) });
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toBe("missing permission admin.settings.read");
+  });
+});
+
+describe("CORS per tenant", () => {
+  const allowed = "https://app.example.com";
+
+  async function setUp() {
+    const gw = gateway({}, { PLATFORM_DOMAIN: "plinth.test" });
+    const t = await gw.tenant("cors");
+    const set = await gw.call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { cors_origins: [allowed] },
+    });
+    expect(set.status).toBe(200);
+    return { ...gw, t, host: `http://${t.slug}.plinth.test` };
+  }
+
+  const preflight = (origin: string) => ({
+    method: "OPTIONS",
+    headers: { origin, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+  });
+
+  it("answers a preflight from an allowed origin with what may be sent", async () => {
+    const { call, host } = await setUp();
+    const res = await call(`${host}/api/v1/me`, preflight(allowed));
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe(allowed);
+    expect(res.headers.get("access-control-allow-methods")).toContain("PATCH");
+    expect(res.headers.get("access-control-allow-headers")).toBe(
+      "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id",
+    );
+    expect(Number(res.headers.get("access-control-max-age"))).toBeGreaterThan(0);
+    expect(res.headers.get("vary")).toContain("Origin");
+  });
+
+  it("gives any other origin no CORS headers, on preflights and on responses", async () => {
+    const { call, host, t } = await setUp();
+    const res = await call(`${host}/api/v1/me`, preflight("https://evil.example.com"));
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const actual = await call(`${host}/api/v1/me`, {
+      token: t.adminKey,
+      headers: { origin: "https://evil.example.com" },
+    });
+    expect(actual.status).toBe(200);
+    expect(actual.headers.get("access-control-allow-origin")).toBeNull();
+    // Another tenant's host does not inherit this tenant's origins.
+    const other = await suiteCall("/api/v1/system/info");
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("lets the allowed origin read responses, errors included, and the headers that matter", async () => {
+    const { call, host, t } = await setUp();
+    const ok = await call(`${host}/api/v1/me`, { token: t.adminKey, headers: { origin: allowed } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe(allowed);
+    const exposed = (ok.headers.get("access-control-expose-headers") ?? "").split(", ");
+    expect(exposed).toEqual(
+      expect.arrayContaining(["ETag", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After"]),
+    );
+    const denied = await call(`${host}/api/v1/users`, { headers: { origin: allowed } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get("access-control-allow-origin")).toBe(allowed);
+  });
+});

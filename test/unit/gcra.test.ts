@@ -1,0 +1,63 @@
+// GCRA on its own: the arithmetic, and the bound that makes it a limiter.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { gcra, type Rate } from "../../src/kernel/ratelimit/gcra";
+
+const rate: Rate = { limit: 60, periodMs: 60_000, burst: 5 }; // one a second, five at once
+
+describe("GCRA", () => {
+  it("admits a burst at once, then one per interval, and says when to retry", () => {
+    let tat = 0;
+    const now = 1_000_000;
+    const seen = [];
+    for (let i = 0; i < 6; i++) {
+      const v = gcra(rate, tat, now);
+      if (v.allowed) tat = v.tat;
+      seen.push([v.allowed, v.remaining, v.retryAfterMs]);
+    }
+    expect(seen).toEqual([
+      [true, 4, 0],
+      [true, 3, 0],
+      [true, 2, 0],
+      [true, 1, 0],
+      [true, 0, 0],
+      [false, 0, 1000],
+    ]);
+    expect(gcra(rate, tat, now + 999).allowed).toBe(false);
+    expect(gcra(rate, tat, now + 1000)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it("reports the time until the bucket is full again", () => {
+    const first = gcra(rate, 0, 0);
+    expect(first.resetMs).toBe(1000);
+    const second = gcra(rate, first.tat, 0);
+    expect(second.resetMs).toBe(2000);
+  });
+
+  it("never admits more than burst + rate × elapsed over any run of requests (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 1, maxLength: 300 }),
+        (limit, burst, gaps) => {
+          const r: Rate = { limit, periodMs: 10_000, burst };
+          let tat = 0;
+          let now = 0;
+          let admitted = 0;
+          for (const gap of gaps) {
+            now += gap;
+            const v = gcra(r, tat, now);
+            if (v.allowed) {
+              tat = v.tat;
+              admitted++;
+            }
+          }
+          // The first request is at gaps[0]; from then to `now` at most burst + limit × elapsed/period.
+          const elapsed = now - (gaps[0] ?? 0);
+          expect(admitted).toBeLessThanOrEqual(burst + Math.floor((limit * elapsed) / r.periodMs) + 1);
+        },
+      ),
+    );
+  });
+});
