@@ -81,6 +81,7 @@ const demoLines = demo.error
   : [
       `    demo tenant   ${demo.slug} (${demo.tenant_id})`,
       `    admin key     ${demo.admin_key}`,
+      `    tenant host   http://${demo.slug}.localhost:${port}  (CORS: PATCH /api/v1/admin/settings {"cors_origins":[...]})`,
       "",
       "  Try it:",
       `    curl -s -H "Authorization: Bearer ${demo.admin_key}" ${origin}/api/v1/me`,

@@ -113,4 +113,26 @@ describe("traitsOf", () => {
     expect(traitsOf("/api/v10/x", { responses: ok }, {})).toMatchObject({ api: false, tenantScoped: false });
     expect(traitsOf("/api/v1/platformer", { responses: ok }, {})).toMatchObject({ tenantScoped: true });
   });
+
+  it("a tenant principal's POST accepts Idempotency-Key, and says what a reused or running key answers", () => {
+    const doc = withCommonResponses({
+      paths: {
+        "/api/v1/blog/posts": {
+          post: { security: bearer, requestBody: body, responses: { 201: { description: "created" } } },
+        },
+      },
+    });
+    const op = doc.paths?.["/api/v1/blog/posts"]?.post;
+    expect(op?.parameters).toEqual([
+      expect.objectContaining({ name: "Idempotency-Key", in: "header", required: false }),
+    ]);
+    expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(["409", "422"]));
+    // Not on a GET, not on the platform's routes, not without a credential.
+    const get = withCommonResponses({ paths: { "/api/v1/blog/posts": { get: { security: bearer, responses: ok } } } });
+    expect(get.paths?.["/api/v1/blog/posts"]?.get?.parameters).toBeUndefined();
+    const platform = withCommonResponses({
+      paths: { "/api/v1/platform/tenants": { post: { security: bearer, requestBody: body, responses: ok } } },
+    });
+    expect(platform.paths?.["/api/v1/platform/tenants"]?.post?.parameters).toBeUndefined();
+  });
 });

@@ -55,6 +55,8 @@ export interface OperationTraits {
   ifMatch: boolean;
   /** The `If-Match` header is declared required (`ifMatch(c, { required: true })`). */
   ifMatchRequired: boolean;
+  /** A POST of a tenant principal: `Idempotency-Key` applies (kernel/idempotency). */
+  idempotent: boolean;
 }
 
 const API_PREFIX = "/api/v1";
@@ -78,7 +80,7 @@ function resolveParameter(p: Parameter | Reference, doc: DocumentLike): Paramete
  * @example
  * traitsOf("/api/v1/blog/posts/{id}", op, doc).ifMatch; // true when If-Match is declared
  */
-export function traitsOf(path: string, op: OperationLike, doc: DocumentLike): OperationTraits {
+export function traitsOf(path: string, op: OperationLike, doc: DocumentLike, method = "get"): OperationTraits {
   const api = under(path, API_PREFIX);
   const platform = under(path, `${API_PREFIX}/platform`);
   const system = under(path, `${API_PREFIX}/system`);
@@ -95,8 +97,19 @@ export function traitsOf(path: string, op: OperationLike, doc: DocumentLike): Op
     ifMatchRequired: params.some(
       (p) => p.in === "header" && p.name.toLowerCase() === "if-match" && p.required === true,
     ),
+    idempotent: method === "post" && api && !platform && security.some((r) => Object.keys(r).length > 0),
   };
 }
+
+/** The `Idempotency-Key` header every POST of a tenant principal accepts. */
+const IDEMPOTENCY_KEY = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description:
+    "Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422",
+  schema: { type: "string", minLength: 1, maxLength: 255 },
+};
 
 /** One reason a common problem is given: its `code` and when. */
 type Reason = readonly [code: string, when: string];
@@ -144,6 +157,14 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
   }
   if (t.ifMatch) add(412, ["version_conflict", "`If-Match` does not name the current version"]);
   if (t.ifMatchRequired) add(428, ["precondition_required", "the write needs `If-Match` with the current version"]);
+  if (t.idempotent) {
+    add(400, ["validation_failed", "`Idempotency-Key` is not 1–255 visible ASCII characters"]);
+    add(409, [
+      "conflict",
+      "a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)",
+    ]);
+    add(422, ["idempotency_key_reused", "this `Idempotency-Key` was used with another body"]);
+  }
   if (t.takesBody) {
     add(413, ["payload_too_large", "the body is larger than the configured limit (1 MiB by default)"]);
     add(415, ["unsupported_media_type", "the body's `Content-Type` is not one the operation declares"]);
@@ -203,12 +224,14 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
       const op = item[method];
       if (!op) continue;
       const responses: Record<string, unknown> = { ...op.responses };
-      for (const [status, reasons] of commonProblems(traitsOf(path, op, doc))) {
+      const traits = traitsOf(path, op, doc, method);
+      for (const [status, reasons] of commonProblems(traits)) {
         if (!declares(responses, status)) responses[String(status)] = problemResponse(status, reasons);
         else if (String(status) in responses)
           responses[String(status)] = withReasons(responses[String(status)], reasons);
       }
-      next[method] = { ...op, responses };
+      const parameters = traits.idempotent ? [...(op.parameters ?? []), IDEMPOTENCY_KEY] : op.parameters;
+      next[method] = { ...op, ...(parameters ? { parameters } : {}), responses };
     }
     paths[path] = next;
   }
