@@ -115,7 +115,7 @@ describe("traitsOf", () => {
   });
 
   it("a tenant principal's POST accepts Idempotency-Key, and says what a reused or running key answers", () => {
-    const doc = withCommonResponses({
+    const doc: DocumentLike = withCommonResponses({
       paths: {
         "/api/v1/blog/posts": {
           post: { security: bearer, requestBody: body, responses: { 201: { description: "created" } } },
@@ -128,9 +128,11 @@ describe("traitsOf", () => {
     ]);
     expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(["409", "422"]));
     // Not on a GET, not on the platform's routes, not without a credential.
-    const get = withCommonResponses({ paths: { "/api/v1/blog/posts": { get: { security: bearer, responses: ok } } } });
+    const get: DocumentLike = withCommonResponses({
+      paths: { "/api/v1/blog/posts": { get: { security: bearer, responses: ok } } },
+    });
     expect(get.paths?.["/api/v1/blog/posts"]?.get?.parameters).toBeUndefined();
-    const platform = withCommonResponses({
+    const platform: DocumentLike = withCommonResponses({
       paths: { "/api/v1/platform/tenants": { post: { security: bearer, requestBody: body, responses: ok } } },
     });
     expect(platform.paths?.["/api/v1/platform/tenants"]?.post?.parameters).toBeUndefined();
