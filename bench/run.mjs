@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { newSigningKeySet } from "../scripts/jwt-keys.mjs";
 import { codecSection, runCodec } from "./lib/codec.mjs";
 import { plinthFixtures } from "./lib/fixtures.mjs";
+import { gatewaySection, overloadRuns } from "./lib/gateway.mjs";
 import { stopLoad } from "./lib/load.mjs";
 import { drainFailures, lagPhase, probeBacklog, projectionSection, stopProjection } from "./lib/projection.mjs";
 import { knob, machineInfo, median, reading, rowsOf, runNotes, table, writeReport } from "./lib/report.mjs";
@@ -23,6 +24,20 @@ const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_c
 
 /** Fresh for every run; it only ever travels between this process and 127.0.0.1. */
 const ROOT_KEY = randomBytes(32).toString("base64url");
+
+/** The policies of src/kernel/ratelimit/policies.ts (DEFAULT_POLICIES); a name it does not know fails the config. */
+const POLICY_NAMES = ["principal", "tenant", "anonymous", "login", "login_ip", "mail", "mail_ip", "register"];
+/**
+ * RATE_LIMITS for a bench Worker: every policy out of reach (the load comes from one principal
+ * and one address at thousands of requests/s), with `policies` on top.
+ * @param {Record<string, object>} policies
+ */
+function rateLimits(policies) {
+  const unlimited = { limit: 10_000_000, burst: 10_000_000, max_limit: 10_000_000 };
+  return JSON.stringify(Object.fromEntries(POLICY_NAMES.map((n) => [n, { ...unlimited, ...policies[n] }])));
+}
+/** The overload measurement's policy: 100 requests per 10 s, bursts of 10. */
+const OVERLOAD_POLICY = { limit: 100, period_s: 10, burst: 10, max_limit: 100 };
 
 /** wrangler.toml's [[queues.consumers]] for plinth-events, in Miniflare's names (max_batch_timeout: seconds). */
 const EVENTS_CONSUMER = { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: "plinth-events-dlq" };
@@ -44,6 +59,7 @@ const PLINTH_CONFIG = {
     GIT_COMMIT: "unknown",
     PLATFORM_ROOT_KEY: ROOT_KEY,
     JWT_SIGNING_KEYS: newSigningKeySet(),
+    RATE_LIMITS: rateLimits({}),
   },
   d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
   queueProducers: { EVENTS: "plinth-events" },
@@ -56,8 +72,16 @@ const PLINTH_CONFIG = {
     TENANT_DIRECTORY: { className: "TenantDirectory", useSQLite: true },
     AGGREGATE: { className: "Aggregate", useSQLite: true },
     AUDIT_LOG: { className: "AuditLog", useSQLite: true },
+    RATE_LIMITER: { className: "RateLimiter", useSQLite: true },
+    IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
   },
 };
+
+/** The variants of plinth the rate-limit measurements run on: the same bundle, other RATE_LIMITS. */
+const plinthWith = (/** @type {Record<string, object>} */ policies) => ({
+  ...PLINTH_CONFIG,
+  vars: { ...PLINTH_CONFIG.vars, RATE_LIMITS: rateLimits(policies) },
+});
 
 /** The bench tenant and user, created through plinth's API once the Worker runs. */
 const plinth = plinthFixtures({
@@ -75,7 +99,16 @@ const plinth = plinthFixtures({
  *   before measuring
  */
 
-/** Workers to build and serve. @type {Record<"hello" | "plinth", WorkerDef>} */
+const plinthBuild = { root: ROOT, main: path.join(ROOT, "src", "index.ts"), outdir: path.join(TMP, "plinth") };
+const migrated = { binding: "DB", dir: path.join(ROOT, "migrations") };
+/** A plinth variant for the rate-limit measurements. */
+const variant = (/** @type {Record<string, object>} */ policies) => ({
+  build: plinthBuild,
+  serve: plinthWith(policies),
+  migrations: migrated,
+});
+
+/** Workers to build and serve. @type {Record<string, WorkerDef>} */
 const WORKERS = {
   hello: {
     build: {
@@ -86,15 +119,14 @@ const WORKERS = {
     },
     serve: COMPAT,
   },
-  plinth: {
-    build: {
-      root: ROOT,
-      main: path.join(ROOT, "src", "index.ts"),
-      outdir: path.join(TMP, "plinth"),
-    },
-    serve: PLINTH_CONFIG,
-    migrations: { binding: "DB", dir: path.join(ROOT, "migrations") },
-  },
+  plinth: { build: plinthBuild, serve: PLINTH_CONFIG, migrations: migrated },
+  // Every principal and tenant decision asks its RateLimiter Durable Object first.
+  "plinth-sync": variant({ principal: { mode: "sync" }, tenant: { mode: "sync" } }),
+  // One request per hour per principal: after the first, every answer comes from the blocked-until cache.
+  "plinth-blocked": variant({ principal: { mode: "sync", limit: 1, burst: 1, period_s: 3600 } }),
+  // The overload runs: 100 per 10 s with bursts of 10, sent at 10 times that rate.
+  "plinth-over-sync": variant({ principal: { ...OVERLOAD_POLICY, mode: "sync" } }),
+  "plinth-over-async": variant({ principal: { ...OVERLOAD_POLICY, mode: "async" } }),
 };
 
 const method = {
@@ -125,6 +157,27 @@ const SCENARIOS = [
   { name: "plinth GET /api/v1/system/info", worker: "plinth", path: "/api/v1/system/info" },
   { name: "plinth GET /api/v1/me (API key)", worker: "plinth", path: "/api/v1/me", setup: plinth.apiKeyAuth },
   { name: "plinth GET /api/v1/me (JWT)", worker: "plinth", path: "/api/v1/me", setup: plinth.jwtAuth },
+  // The full stack: tenant from the key, API key, rate limits (async), RBAC (admin.settings.read), the tenant's directory.
+  {
+    name: "plinth GET /api/v1/admin/settings (API key, RBAC, rate limit)",
+    worker: "plinth",
+    path: "/api/v1/admin/settings",
+    setup: plinth.apiKeyAuth,
+  },
+  // The rate limiter's decision in its other two ways, on the same request as "/me (API key)" (async).
+  { name: "rate limit sync: GET /api/v1/me", worker: "plinth-sync", path: "/api/v1/me", setup: plinth.apiKeyAuth },
+  {
+    name: "rate limit blocked-until cache: GET /api/v1/me (429)",
+    worker: "plinth-blocked",
+    path: "/api/v1/me",
+    expect: 429,
+    // Spend the principal's one request, so every measured one is refused from the cache.
+    setup: async (/** @type {string} */ origin) => {
+      const prepared = await plinth.apiKeyAuth(origin);
+      await fetch(new URL("/api/v1/me", origin), { headers: prepared.headers });
+      return prepared;
+    },
+  },
   ...[
     { name: "plinth PATCH post (one aggregate)", posts: { key: "one", count: 1 } },
     { name: "plinth PATCH post (100 aggregates)", posts: { key: "hundred", count: 100 } },
@@ -195,6 +248,17 @@ const METHOD_NOTES = [
 
 const scenarios = SCENARIOS.filter((s) => s.baseline || s.name.includes(filter));
 const runLogins = logins > 0 && LOGIN.name.includes(filter);
+const OVERLOAD_NAME = "rate limit overload (10x)";
+const runOverload = OVERLOAD_NAME.includes(filter);
+/** The overload runs' Workers, by the mode their principal policy decides in. */
+const OVERLOAD_WORKERS = { sync: "plinth-over-sync", async: "plinth-over-async" };
+/** The scenarios the "Rate limiting" section compares. */
+const GATEWAY_NAMES = {
+  baseline: "hello GET /",
+  async: "plinth GET /api/v1/me (API key)",
+  sync: "rate limit sync: GET /api/v1/me",
+  blocked: "rate limit blocked-until cache: GET /api/v1/me (429)",
+};
 const runResets = resets > 0 && RESET.name.includes(filter);
 const runLag = lagSamples > 0 && LAG.name.includes(filter);
 const runCodecBench = codecIterations > 0 && CODEC.name.includes(filter);
@@ -209,6 +273,7 @@ const budgetS =
   (runLag ? LAG.budgetMs / 1000 : 0) +
   (runCodecBench ? 60 : 0) +
   (runWasm ? 120 : 0) +
+  (runOverload ? 2 * (OVERLOAD_POLICY.period_s + 30) : 0) +
   (scenarios.some((s) => s.posts) ? BACKLOG_WAIT_S + 60 : 0) +
   180;
 const watchdog = setTimeout(() => {
@@ -253,6 +318,7 @@ async function main() {
     ...(runLogins ? [LOGIN.worker] : []),
     ...(runResets ? [RESET.worker] : []),
     ...(runLag ? ["plinth"] : []),
+    ...(runOverload ? Object.values(OVERLOAD_WORKERS) : []),
   ]);
   const servers = await startAll({ workers: WORKERS, names: [...needed], notes });
   for (const s of scenarios.filter((x) => !servers.has(x.worker))) {
@@ -276,6 +342,15 @@ async function main() {
     : null;
   const reset = runResets ? await seriesPhase({ ...RESET, origin: origins.get(RESET.worker), notes }) : null;
   const login = runLogins ? await seriesPhase({ ...LOGIN, origin: origins.get(LOGIN.worker), notes }) : null;
+  const overload = runOverload
+    ? await overloadRuns({
+        origins,
+        workers: OVERLOAD_WORKERS,
+        setup: plinth.apiKeyAuth,
+        policy: OVERLOAD_POLICY,
+        notes,
+      })
+    : [];
   if (runCodecBench) console.log(`bench: ${CODEC.name}…`);
   const codec = runCodecBench ? await runCodec({ iterations: codecIterations, rounds: CODEC.rounds }) : null;
   let backlog = null;
@@ -312,7 +387,9 @@ async function main() {
       : null;
   // The cost of one write, for the codec reading: the unloaded PATCH, else the loaded one.
   const patchMs = lag?.writeMs.length ? median(lag.writeMs) : Math.min(...writeRows.map((r) => r.p50));
+  const gateway = reads.some((s) => s.worker.startsWith("plinth-")) || overload.length > 0;
   const sections = [
+    gateway ? gatewaySection({ results, names: GATEWAY_NAMES, overload, policy: OVERLOAD_POLICY }) : null,
     events,
     login ? login.section : null,
     reset ? reset.section : null,
@@ -339,7 +416,13 @@ async function main() {
   const codecOk = !codec || codec.rows.every((r) => !r.error);
   const backlogOk = !writes.some((s) => !skipped.has(s.name)) || backlog !== null;
   const wasmOk = !runWasm || wasm !== null;
-  return throughputOk && (login?.ok ?? true) && (reset?.ok ?? true) && lagOk && codecOk && backlogOk && wasmOk ? 0 : 1;
+  // The sync limiter must never admit more than its policy allows; the async one may (deployed).
+  const overloadOk =
+    !runOverload ||
+    (overload.length === Object.keys(OVERLOAD_WORKERS).length &&
+      overload.every((r) => r.other === 0 && (r.mode !== "sync" || r.admitted <= r.bound)));
+  const ok = throughputOk && lagOk && codecOk && backlogOk && wasmOk && overloadOk;
+  return ok && (login?.ok ?? true) && (reset?.ok ?? true) ? 0 : 1;
 }
 
 main()

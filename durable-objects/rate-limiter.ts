@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { RateLimiterRpc } from "../src/kernel/ratelimit/contract";
-import { gcra } from "../src/kernel/ratelimit/gcra";
+import { gcra, spent } from "../src/kernel/ratelimit/gcra";
 
 type Rpc = typeof RateLimiterRpc;
 const TAT = "tat";
@@ -26,5 +26,12 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc> {
       this.ctx.storage.kv.put(TAT, verdict.tat);
     }
     return verdict;
+  }
+
+  record(input: RpcArgs<Rpc, "record">): RpcReply<Rpc, "record"> {
+    const { rate, now, count } = rpcArgs(RateLimiterRpc, "record", input);
+    this.tat = spent(rate, this.tat ?? this.ctx.storage.kv.get<number>(TAT) ?? 0, now, count);
+    this.ctx.storage.kv.put(TAT, this.tat);
+    return { ...gcra(rate, this.tat, now), tat: this.tat };
   }
 }

@@ -17,7 +17,7 @@ export function stopLoad() {
  * @property {number} p50 latency p50, ms
  * @property {number} p99 latency p99, ms
  * @property {number} total completed requests
- * @property {number} non2xx responses with a status outside 200-299
+ * @property {number} non2xx responses with another status than expected (outside 200-299 unless `expect` names one)
  * @property {number} errors connection errors, including timeouts
  * @property {Record<string, number>} errorKinds error code or message -> count
  * @property {Record<string, number>} statuses count per status code
@@ -27,15 +27,16 @@ export function stopLoad() {
  * Drive `url` with a fixed number of connections for a fixed time. With `next`, each request
  * takes its path and body from the next call instead (one counter for all connections).
  * @param {{ url: string, method?: string, headers?: Record<string, string>, body?: string,
- *   next?: () => { path: string, body: string }, connections: number, duration: number }} opts
- *   duration in seconds
+ *   next?: () => { path: string, body: string }, connections: number, duration: number,
+ *   expect?: number, overallRate?: number }} opts duration in seconds; `expect` the one status
+ *   every response should have (default: any 2xx); `overallRate` caps requests/s over all connections
  * @returns {Promise<LoadResult>}
  */
-export function load({ url, method = "GET", headers, body, next, connections, duration }) {
+export function load({ url, method = "GET", headers, body, next, connections, duration, expect, overallRate }) {
   // autocannon calls setupRequest each time it builds a request; the same object serves all clients.
   const sequence = next ? { requests: [{ setupRequest: (/** @type {object} */ req) => ({ ...req, ...next() }) }] } : {};
   return new Promise((resolve, reject) => {
-    const opts = { url, method, headers, body, ...sequence, connections, duration, timeout: 10 };
+    const opts = { url, method, headers, body, ...sequence, connections, duration, timeout: 10, overallRate };
     /** @type {Record<string, number>} */
     const errorKinds = {};
     const inst = autocannon(opts, (err, r) => {
@@ -51,7 +52,7 @@ export function load({ url, method = "GET", headers, body, next, connections, du
         p50: r.latency.p50,
         p99: r.latency.p99,
         total: r.requests.total,
-        non2xx: r.non2xx,
+        non2xx: expect === undefined ? r.non2xx : r.requests.total - (statuses[String(expect)] ?? 0),
         errors: r.errors,
         errorKinds,
         statuses,

@@ -14,6 +14,7 @@ import { load, preflight } from "./load.mjs";
  * @property {Record<string, string>} [headers]
  * @property {string} [body]
  * @property {number} [connections] overrides the run's connection count for this scenario
+ * @property {number} [expect] the status every response should have, when it is not a 2xx (a refused request)
  * @property {(origin: string) => Promise<import("./fixtures.mjs").Prepared>} [setup] run once
  *   against the started Worker before the pre-flight; the headers it returns are added to
  *   the scenario's, and it runs again before a measurement that would outlive `validUntil`
@@ -67,6 +68,7 @@ export async function measure({ scenarios, origins, method, notes, skipped }) {
     headers: { ...s.headers, ...prepared.get(s.name)?.headers },
     body: s.body,
     next: prepared.get(s.name)?.next,
+    expect: s.expect,
   });
   /** The pre-flight request: the scenario's, or the first of its sequence. */
   const first = (/** @type {Scenario} */ s) => {
@@ -91,7 +93,8 @@ export async function measure({ scenarios, origins, method, notes, skipped }) {
   // Pre-flight and warm-up.
   for (const s of active) {
     const pf = await preflight(first(s));
-    if (!pf.ok) notes.push(`${s.name}: pre-flight request returned ${pf.status}: ${pf.snippet}`);
+    if (s.expect === undefined ? !pf.ok : pf.status !== s.expect)
+      notes.push(`${s.name}: pre-flight request returned ${pf.status}: ${pf.snippet}`);
     if (method.warmup > 0) {
       await keepFresh(s, method.warmup);
       await load({ ...target(s), connections: connectionsOf(s), duration: method.warmup });

@@ -75,6 +75,9 @@ describe("rate limits", () => {
         check: async () => {
           throw new Error("limiter down");
         },
+        record: async () => {
+          throw new Error("limiter down");
+        },
       }),
     };
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
@@ -111,6 +114,7 @@ describe("rate limits", () => {
             if (name.startsWith("principal:")) checks++;
             return stub.check(args);
           },
+          record: (args: Parameters<typeof stub.record>[0]) => stub.record(args),
         };
       },
     };
@@ -130,24 +134,36 @@ describe("rate limits", () => {
 });
 
 describe("async policies", () => {
-  it("decide from the isolate's estimate at once and reconcile with the key's Durable Object after the response", async () => {
-    let reconciled = 0;
-    const counting = {
+  /** The real RateLimiter objects, with every `record` call on a principal's object counted. */
+  function counting() {
+    const seen = { calls: 0, recorded: 0, names: new Set<string>() };
+    const binding = {
       getByName: (name: string) => {
         const stub = env.RATE_LIMITER.getByName(name);
         return {
-          check: (args: Parameters<typeof stub.check>[0]) => {
-            if (name.startsWith("principal:")) reconciled++;
-            return stub.check(args);
+          check: (args: Parameters<typeof stub.check>[0]) => stub.check(args),
+          record: (args: Parameters<typeof stub.record>[0]) => {
+            if (name.startsWith("principal:")) {
+              seen.names.add(name);
+              seen.calls++;
+              seen.recorded += args.count;
+            }
+            return stub.record(args);
           },
         };
       },
     };
+    return { seen, binding };
+  }
+  const settled = async (done: () => boolean) => {
+    for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+
+  it("decide from the isolate's estimate at once and report to the key's Durable Object after the response", async () => {
+    const { seen, binding } = counting();
     const { call, tenant } = gateway(
       { principal: { limit: 5, period_s: 3600, burst: 5, mode: "async" } },
-      {
-        RATE_LIMITER: counting,
-      },
+      { RATE_LIMITER: binding },
     );
     const t = await tenant();
     const before = limiterStats.asyncDecisions;
@@ -155,8 +171,54 @@ describe("async policies", () => {
     for (let i = 0; i < 8; i++) statuses.push((await call("/api/v1/me", { token: t.adminKey })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
     expect(limiterStats.asyncDecisions - before).toBeGreaterThanOrEqual(5);
-    // Only admitted requests are reconciled; refused ones never reach the object.
-    for (let i = 0; i < 50 && reconciled < 5; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(reconciled).toBe(5);
+    // Every admitted request reaches the object, and only those: refused ones never do.
+    await settled(() => seen.recorded >= 5);
+    expect(seen.recorded).toBe(5);
+  });
+
+  const rate = { limit: 1000, periodMs: 3_600_000, burst: 1000 };
+
+  it("report a busy key's admissions together: fewer object calls than requests, none of them lost", async () => {
+    const { seen, binding } = counting();
+    const { call, tenant } = gateway(
+      { principal: { limit: 1000, period_s: 3600, burst: 1000, mode: "async" } },
+      { RATE_LIMITER: binding },
+    );
+    const t = await tenant();
+    const answers = await Promise.all(Array.from({ length: 40 }, () => call("/api/v1/me", { token: t.adminKey })));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await settled(() => seen.recorded >= 40);
+    expect(seen.recorded).toBe(40);
+    expect(seen.calls).toBeLessThan(40);
+    // The object counted all forty: at the same rate, the next request leaves 959 of the 1000.
+    const [name] = [...seen.names];
+    const next = await env.RATE_LIMITER.getByName(String(name)).check({ rate, now: Date.now(), cost: 1 });
+    expect(next.allowed).toBe(true);
+    expect(next.remaining).toBe(959);
+  });
+
+  it("block the key in an isolate that admitted more than its share, once the object says so", async () => {
+    const { seen, binding } = counting();
+    const { call, tenant } = gateway(
+      { principal: { limit: 3, period_s: 3600, burst: 3, mode: "async" } },
+      { RATE_LIMITER: binding },
+    );
+    const t = await tenant();
+    expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(200);
+    await settled(() => seen.recorded >= 1);
+    // Another isolate admitted two more of the key's requests and reported them.
+    const [name] = [...seen.names];
+    const small = { limit: 3, periodMs: 3_600_000, burst: 3 };
+    await env.RATE_LIMITER.getByName(String(name)).record({ rate: small, now: Date.now(), count: 2 });
+    // This isolate's estimate still has room, so it admits one more; its report comes back over the limit.
+    const before = limiterStats.asyncOverAdmitted;
+    expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(200);
+    await settled(() => limiterStats.asyncOverAdmitted > before);
+    expect(limiterStats.asyncOverAdmitted).toBe(before + 1);
+    const refused = await call("/api/v1/me", { token: t.adminKey });
+    expect(refused.status).toBe(429);
+    // Four counted at one per 1200 s with room for three: the next fits in 2400 s.
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(2300);
+    expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(2400);
   });
 });

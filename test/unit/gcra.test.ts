@@ -1,7 +1,7 @@
 // GCRA on its own: the arithmetic, and the bound that makes it a limiter.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gcra, type Rate } from "../../src/kernel/ratelimit/gcra";
+import { gcra, type Rate, spent } from "../../src/kernel/ratelimit/gcra";
 
 const rate: Rate = { limit: 60, periodMs: 60_000, burst: 5 }; // one a second, five at once
 
@@ -59,5 +59,25 @@ describe("GCRA", () => {
         },
       ),
     );
+  });
+
+  it("counts a reported batch as the same requests one at a time would, and never refuses it (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 1, max: 50 }),
+        (tat, now, count) => {
+          let oneByOne = tat;
+          for (let i = 0; i < count; i++) oneByOne = spent(rate, oneByOne, now, 1);
+          expect(spent(rate, tat, now, count)).toBeCloseTo(oneByOne, 6);
+          // Past the burst the key is refused until the debt is paid: a batch is never dropped.
+          expect(spent(rate, tat, now, count)).toBeGreaterThanOrEqual(Math.max(tat, now) + count * 1000);
+        },
+      ),
+    );
+    // Five counted at once leave no room; the sixth waits one interval.
+    const full = spent(rate, 0, 0, 5);
+    expect(gcra(rate, full, 0)).toMatchObject({ allowed: false, retryAfterMs: 1000 });
   });
 });

@@ -22,7 +22,9 @@ const VerdictSchema = z.object({
 /**
  * The RateLimiter Durable Object's contract: one object per limited key
  * (`<policy>:<key>`), holding that key's GCRA state. `check` decides and
- * records one request at the caller's `now`.
+ * records one request at the caller's `now` (sync policies). `record` counts
+ * `count` requests an isolate already admitted on its own estimate (async
+ * policies) and answers whether the next one would pass, with the stored TAT.
  */
 export const RateLimiterRpc = defineRpc({
   check: {
@@ -30,6 +32,14 @@ export const RateLimiterRpc = defineRpc({
       rate: RateSchema,
       now: z.number().int().min(0),
       cost: z.number().int().min(1).max(1000).default(1),
+    }),
+    reply: VerdictSchema,
+  },
+  record: {
+    args: z.object({
+      rate: RateSchema,
+      now: z.number().int().min(0),
+      count: z.number().int().min(1).max(1_000_000),
     }),
     reply: VerdictSchema,
   },

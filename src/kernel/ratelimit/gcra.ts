@@ -57,3 +57,17 @@ export function gcra(rate: Rate, tat: number, now: number, cost = 1): Verdict {
     retryAfterMs: 0,
   };
 }
+
+/**
+ * The TAT after `count` requests that were admitted elsewhere (an isolate's
+ * own estimate, async policies) are counted at `now`. Unlike `gcra` it never
+ * refuses: those requests were served, and counting all of them is what
+ * holds the long-run rate to the policy, however far the TAT moves ahead.
+ *
+ * @example
+ * stored = spent(rate, stored ?? 0, now, 12); // twelve admitted since the last report
+ * const next = gcra(rate, stored, now);       // would the next one pass?
+ */
+export function spent(rate: Rate, tat: number, now: number, count: number): number {
+  return Math.max(tat, now) + (rate.periodMs / rate.limit) * count;
+}

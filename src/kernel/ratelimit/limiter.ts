@@ -37,11 +37,77 @@ const blockedUntil = new TtlCache<string, number>({ ttlMs: 86_400_000, maxEntrie
  */
 const estimates = new TtlCache<string, number>({ ttlMs: 600_000, maxEntries: 100_000 });
 
+/**
+ * Admissions made on the estimate and not yet told to their key's object.
+ * At most one report per key is in flight; what is admitted meanwhile goes
+ * in the next one, so a busy key costs one object call per round trip
+ * rather than one per request, and a quiet key is reported at once.
+ * Entries leave when their count is reported.
+ */
+interface Unreported {
+  rate: Rate;
+  count: number;
+  flight: Promise<void> | null;
+}
+const unreported = new Map<string, Unreported>();
+
+/** How long one flight may go on reporting (see `flush`). */
+const FLIGHT_MS = 5_000;
+
+/** Counts one admitted request of bucket `id` towards its object, after the response. */
+function report(c: Context<AppEnv>, id: string, rate: Rate): void {
+  let pending = unreported.get(id);
+  if (!pending) {
+    pending = { rate, count: 0, flight: null };
+    unreported.set(id, pending);
+  }
+  pending.count++;
+  const entry = pending;
+  // Started on the next microtask, so `flight` is set before `flush` can clear it.
+  entry.flight ??= Promise.resolve().then(() => flush(c, id, entry));
+  // Every request keeps the flight alive: it may carry this request's count after earlier ones ended.
+  background(c, entry.flight);
+}
+
+/**
+ * Reports `pending`'s count, then what was admitted during that call, until
+ * nothing is left. The flight lives in the waitUntil of the requests that
+ * joined it, so it stops after FLIGHT_MS and leaves any rest to the key's next
+ * request rather than outlive the runtime's limit.
+ */
+async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promise<void> {
+  const until = Date.now() + FLIGHT_MS;
+  while (pending.count > 0 && Date.now() < until) {
+    const count = pending.count;
+    pending.count = 0;
+    const now = c.var.clock.now().getTime();
+    try {
+      limiterStats.asyncReports++;
+      const remote = await rateLimiterOf(c.env, id).record({ rate: pending.rate, now, count });
+      estimates.set(id, Math.max(estimates.get(id) ?? 0, remote.tat));
+      if (!remote.allowed) {
+        limiterStats.asyncOverAdmitted++;
+        blockedUntil.set(id, now + remote.retryAfterMs, remote.retryAfterMs);
+      }
+    } catch (error) {
+      // Nothing is lost: the counts go back and the key's next admitted request reports them.
+      pending.count += count;
+      limiterStats.failures++;
+      c.var.log.warn("rate limiter unreachable; async counts kept for the next report", errorFields(error));
+      break;
+    }
+  }
+  pending.flight = null;
+  if (pending.count === 0) unreported.delete(id);
+}
+
 /** How this isolate's limiter has done, for the bench and for metrics. */
 export const limiterStats = {
   /** Decisions made from the isolate's estimate (async policies). */
   asyncDecisions: 0,
-  /** Of those, requests admitted here that the Durable Object then refused. */
+  /** Calls that reported async admissions to their objects (many admissions each under load). */
+  asyncReports: 0,
+  /** Reports after which the object said the key is over its limit (this isolate then blocks it). */
   asyncOverAdmitted: 0,
   /** Requests answered from the blocked-until cache, without a Durable Object call. */
   blockedHits: 0,
@@ -99,22 +165,11 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
   if (policy.mode === "async") {
     limiterStats.asyncDecisions++;
     const local = gcra(rate, estimates.get(id) ?? 0, now);
-    if (local.allowed) estimates.set(id, local.tat);
-    block(local);
     if (local.allowed) {
-      background(
-        c,
-        rateLimiterOf(c.env, id)
-          .check({ rate, now })
-          .then((remote) => {
-            estimates.set(id, Math.max(estimates.get(id) ?? 0, remote.tat));
-            if (!remote.allowed) {
-              limiterStats.asyncOverAdmitted++;
-              block(remote);
-            }
-          }),
-      );
+      estimates.set(id, local.tat);
+      report(c, id, rate);
     }
+    block(local);
     return record(decisionOf(name, policy, local));
   }
 
