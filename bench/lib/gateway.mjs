@@ -111,7 +111,7 @@ export function gatewaySection({ results, names, overload, policy }) {
       ? `At ten times its rate (${policy.limit} per ${policy.period_s} s, bursts of ${policy.burst}), the sync limiter admitted ${sync.admitted} of ${sync.sent}: ${sync.admitted <= sync.bound ? "never more than" : "MORE than"} the ${sync.bound} the policy allows over the run.`
       : "The sync overload run did not run.",
     async
-      ? `The async limiter admitted ${async.admitted} (${fmt(async.admitted / async.bound, 2)}× the most allowed). Under Miniflare every request is served by one isolate, whose estimate is then exact; deployed, each isolate decides from its own estimate until it hears from the Durable Object, so it may admit up to one burst (${policy.burst}) more per isolate that serves the key — use sync where the limit must hold exactly (credentials, mail).`
+      ? `The async limiter admitted ${async.admitted} (${fmt(async.admitted / async.bound, 2)}× the most allowed). Under Miniflare every request is served by one isolate, whose estimate is then exact; deployed, each isolate decides from its own estimate until it hears from the Durable Object, so it may admit up to one burst (${policy.burst}) more per isolate that serves the key, plus what arrives while its report (batched, at most one per 100 ms) is under way — use sync where the limit must hold exactly (credentials, mail).`
       : "The async overload run did not run.",
   ];
   return `## Rate limiting

@@ -221,4 +221,40 @@ describe("async policies", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(2300);
     expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(2400);
   });
+
+  it("keep the count of a report that failed and send it with the key's next one", async () => {
+    let failNext = true;
+    const counted: number[] = [];
+    const flaky = {
+      getByName: (name: string) => {
+        const stub = env.RATE_LIMITER.getByName(name);
+        return {
+          check: (args: Parameters<typeof stub.check>[0]) => stub.check(args),
+          record: async (args: Parameters<typeof stub.record>[0]) => {
+            if (!name.startsWith("principal:")) return stub.record(args);
+            if (failNext) {
+              failNext = false;
+              throw new Error("limiter down");
+            }
+            counted.push(args.count);
+            return stub.record(args);
+          },
+        };
+      },
+    };
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const { call, tenant } = gateway(
+      { principal: { limit: 100, period_s: 3600, burst: 100, mode: "async" } },
+      { RATE_LIMITER: flaky },
+    );
+    const t = await tenant();
+    expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(200);
+    await settled(() => !failNext);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(200);
+    await settled(() => counted.length > 0);
+    expect(counted).toEqual([2]);
+    expect(warn.mock.calls.some(([line]) => String(line).includes("async counts kept"))).toBe(true);
+    warn.mockRestore();
+  });
 });

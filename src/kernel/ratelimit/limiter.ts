@@ -40,9 +40,7 @@ const estimates = new TtlCache<string, number>({ ttlMs: 600_000, maxEntries: 100
 /**
  * Admissions made on the estimate and not yet told to their key's object.
  * At most one report per key is in flight; what is admitted meanwhile goes
- * in the next one, so a busy key costs one object call per round trip
- * rather than one per request, and a quiet key is reported at once.
- * Entries leave when their count is reported.
+ * in the next one. Entries leave when their count is reported.
  */
 interface Unreported {
   rate: Rate;
@@ -51,8 +49,9 @@ interface Unreported {
 }
 const unreported = new Map<string, Unreported>();
 
-/** How long one flight may go on reporting (see `flush`). */
+/** How long one flight may go on reporting, and the pause between its reports (see `flush`). */
 const FLIGHT_MS = 5_000;
+const REPORT_GAP_MS = 100;
 
 /** Counts one admitted request of bucket `id` towards its object, after the response. */
 function report(c: Context<AppEnv>, id: string, rate: Rate): void {
@@ -62,17 +61,20 @@ function report(c: Context<AppEnv>, id: string, rate: Rate): void {
     unreported.set(id, pending);
   }
   pending.count++;
+  if (pending.flight) return; // the flight under way carries this count too
   const entry = pending;
-  // Started on the next microtask, so `flight` is set before `flush` can clear it.
-  entry.flight ??= Promise.resolve().then(() => flush(c, id, entry));
-  // Every request keeps the flight alive: it may carry this request's count after earlier ones ended.
+  // Started on the next microtask, so `flight` is set before `flush` can clear it. The waitUntil of
+  // the request that starts it keeps it alive to its end.
+  entry.flight = Promise.resolve().then(() => flush(c, id, entry));
   background(c, entry.flight);
 }
 
 /**
- * Reports `pending`'s count, then what was admitted during that call, until
- * nothing is left. The flight lives in the waitUntil of the requests that
- * joined it, so it stops after FLIGHT_MS and leaves any rest to the key's next
+ * Reports `pending`'s count, waits REPORT_GAP_MS while more arrive, and
+ * reports again, until a gap passes with nothing new. A quiet key is reported
+ * at once; a busy one costs its object a few calls a second, whatever its
+ * request rate. The flight lives in the waitUntil of the requests that joined
+ * it, so it stops after FLIGHT_MS and leaves any rest to the key's next
  * request rather than outlive the runtime's limit.
  */
 async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promise<void> {
@@ -96,9 +98,23 @@ async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promi
       c.var.log.warn("rate limiter unreachable; async counts kept for the next report", errorFields(error));
       break;
     }
+    await new Promise((resolve) => setTimeout(resolve, REPORT_GAP_MS));
   }
   pending.flight = null;
   if (pending.count === 0) unreported.delete(id);
+}
+
+/**
+ * Object names by policy and bucket, so a busy key is hashed once per isolate rather
+ * than on every request. Staleness: none, the name is a pure function of the
+ * bucket.
+ */
+const bucketIds = new TtlCache<string, string>({ ttlMs: 600_000, maxEntries: 100_000 });
+
+async function bucketIdOf(name: PolicyName, bucket: string): Promise<string> {
+  const id = `${name}:${await sha256Hex(bucket)}`;
+  bucketIds.set(`${name}\u0000${bucket}`, id);
+  return id;
 }
 
 /** How this isolate's limiter has done, for the bench and for metrics. */
@@ -146,7 +162,7 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
   // The rate is part of the bucket's name: a changed policy (a tenant's override) starts a fresh bucket
   // rather than reading a state that was counted at another rate.
   const bucket = `${c.var.tenant?.id ?? ""}\u0000${key}\u0000${rate.limit}/${rate.periodMs}/${rate.burst}`;
-  const id = `${name}:${await sha256Hex(bucket)}`;
+  const id = bucketIds.get(`${name}\u0000${bucket}`) ?? (await bucketIdOf(name, bucket));
   const now = c.var.clock.now().getTime();
   const record = (d: LimitDecision) => {
     c.set("rateLimits", [...(c.var.rateLimits ?? []), d]);
