@@ -49,9 +49,9 @@ interface Unreported {
 }
 const unreported = new Map<string, Unreported>();
 
-/** How long one flight may go on reporting, and the pause between its reports (see `flush`). */
-const FLIGHT_MS = 5_000;
+/** The pause between a flight's reports, and how many it makes at most (about 4 s; see `flush`). */
 const REPORT_GAP_MS = 100;
+const FLIGHT_REPORTS = 40;
 
 /** Counts one admitted request of bucket `id` towards its object, after the response. */
 function report(c: Context<AppEnv>, id: string, rate: Rate): void {
@@ -73,13 +73,12 @@ function report(c: Context<AppEnv>, id: string, rate: Rate): void {
  * Reports `pending`'s count, waits REPORT_GAP_MS while more arrive, and
  * reports again, until a gap passes with nothing new. A quiet key is reported
  * at once; a busy one costs its object a few calls a second, whatever its
- * request rate. The flight lives in the waitUntil of the requests that joined
- * it, so it stops after FLIGHT_MS and leaves any rest to the key's next
- * request rather than outlive the runtime's limit.
+ * request rate. The flight lives in the waitUntil of the request that started
+ * it, so it stops after FLIGHT_REPORTS and leaves any rest to the key's next
+ * request rather than outlive the runtime's limit on that.
  */
 async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promise<void> {
-  const until = Date.now() + FLIGHT_MS;
-  while (pending.count > 0 && Date.now() < until) {
+  for (let reports = 0; pending.count > 0 && reports < FLIGHT_REPORTS; reports++) {
     const count = pending.count;
     pending.count = 0;
     const now = c.var.clock.now().getTime();
