@@ -30,6 +30,23 @@ describe("Idempotency-Key", () => {
     expect(strong.body).toMatchObject({ title: "Once", version: 1 });
   });
 
+  it("keeps no error: a rejected body, fixed, runs under the same key", async () => {
+    const { call, tenant } = gateway();
+    const t = await tenant();
+    const send = (body: unknown) =>
+      call("/api/v1/blog/posts", { token: t.adminKey, body, headers: { "idempotency-key": "fix-and-retry" } });
+    const rejected = await send({ title: "" });
+    expect(rejected.status).toBe(400);
+    expect(rejected.headers.get("idempotent-replayed")).toBeNull();
+    const fixed = await send(post);
+    expect(fixed.status).toBe(201);
+    expect(fixed.headers.get("idempotent-replayed")).toBeNull();
+    const again = await send(post);
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.id).toBe(fixed.body.id);
+  });
+
   it("makes concurrent repeats wait for the first: one creation, the same answer for all", async () => {
     const { call, tenant } = gateway();
     const t = await tenant();

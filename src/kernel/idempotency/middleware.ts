@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { hash, sha256Hex, toHex } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { background } from "../http/background";
+import { errorFields } from "../log";
 import { idempotencyOf, type StoredResponse } from "./contract";
 
 /** How long a key is remembered: 24 h, as the contract says. */
@@ -26,8 +26,10 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  * waits for it; the same key with another body is 422
  * `idempotency_key_reused`. A response that held a secret shown once
  * (`Cache-Control: no-store`, e.g. a new API key) is never stored: its
- * repeats answer 409 `conflict` instead of creating a second one. A 5xx is
- * not kept, so the client may retry.
+ * repeats answer 409 `conflict` instead of creating a second one. An error
+ * (4xx or 5xx) is not kept: plinth refuses a request without changing
+ * anything, so running it again is safe, and a client that fixes its body or
+ * its If-Match may retry under the same key instead of meeting a 422.
  */
 export const idempotency = (): MiddlewareHandler<AppEnv> =>
   async function idempotency(c, next) {
@@ -66,8 +68,12 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     }
     await next();
     const res = c.res;
-    if (res.status >= 500) {
-      background(c, store.abandon({ key }));
+    if (res.status >= 400) {
+      // Before the answer leaves, so an immediate retry runs instead of meeting its own lease (409).
+      // Should this fail, the lease still ends by itself.
+      await store.abandon({ key }).catch((error: unknown) => {
+        c.var.log.warn("idempotency key not released; its lease will expire", errorFields(error));
+      });
       return;
     }
     const headers = Object.fromEntries(
