@@ -4,6 +4,8 @@ import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { AggregateRpc, StreamSchema } from "../src/kernel/events/aggregate-rpc";
 import { AGGREGATE_SCHEMA, AggregateStore, type StreamInfo, streamKey } from "../src/kernel/events/aggregate-store";
 import type { AnyDecider, NewEvent } from "../src/kernel/events/decider";
+import { InlineProjector } from "../src/kernel/events/inline";
+import type { PlatformParts } from "../src/kernel/modules/types";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
 
 /** The aggregate types the registered modules declare, as `createPlatform` resolved them. */
@@ -14,21 +16,28 @@ type Rpc = typeof AggregateRpc;
 /**
  * The Aggregate Durable Object class over a platform's deciders: one object
  * per aggregate, named `<tenant>/<type>/<id>`, runs the module's pure decider
- * and is the single writer of the aggregate's events. The Worker entry
- * exports the class this returns (`export const Aggregate = …`), so the
- * deciders come from the one registry `createPlatform` built; the kernel
- * names no module.
+ * and is the single writer of the aggregate's events. After each commit it
+ * sends the outbox to the queue and applies the events to the inline
+ * subscriptions (read models visible at once; kernel/events/inline.ts). The
+ * Worker entry exports the class this returns (`export const Aggregate = …`),
+ * so the deciders and subscriptions come from the one registry
+ * `createPlatform` built; the kernel names no module.
  */
-export function aggregateObject(deciders: DeciderRegistry) {
+export function aggregateObject(
+  platform: Pick<PlatformParts, "modules" | "bindings" | "clock"> & { deciders: DeciderRegistry },
+) {
+  const { deciders } = platform;
   return class Aggregate extends DurableObject<Env> implements RpcServer<Rpc> {
     private store: AggregateStore<{ type: string }, NewEvent, unknown> | null = null;
     private key: string | null = null;
     private migrated = false;
     private readonly relay: OutboxRelay;
+    private readonly inline: InlineProjector;
 
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env);
       this.relay = new OutboxRelay(ctx.storage);
+      this.inline = new InlineProjector(platform, env);
     }
 
     /** Retries the outbox drain (with backoff) and is the safety net after a crash mid-drain. */
@@ -87,7 +96,8 @@ export function aggregateObject(deciders: DeciderRegistry) {
           snapshotEvery: this.registered(args.stream.type).snapshotEvery,
         });
         if (!result.ok) return result;
-        // Committed: send the new outbox rows now; the alarm retries if the queue refuses.
+        // Committed: project inline and send the new outbox rows now; the alarm retries if the queue refuses.
+        this.ctx.waitUntil(this.inline.push(result.events));
         this.relay.afterCommit(this.ctx, this.env.EVENTS);
         return { ok: true, version: result.version, state: result.state, events: result.events.length };
       } catch (error) {

@@ -17,7 +17,7 @@ export default {
 
 // Durable Object classes: every class wrangler.toml binds is exported here.
 /** The Aggregate object over the deciders the registered modules declare. */
-export const Aggregate = aggregateObject(platform.deciders);
+export const Aggregate = aggregateObject(platform);
 export type Aggregate = InstanceType<typeof Aggregate>;
 export { AuditLog } from "../durable-objects/audit-log";
 export { IdempotencyStore } from "../durable-objects/idempotency-store";

@@ -7,8 +7,10 @@ import { type Clock, systemClock } from "../src/kernel/clock";
 import { parseConfig } from "../src/kernel/config";
 import type { AppEnv } from "../src/kernel/env";
 import type { Problem } from "../src/kernel/errors";
+import { applyRoute, canonicalOrder } from "../src/kernel/events/consume";
+import type { Envelope } from "../src/kernel/events/envelope";
 import { createLogger } from "../src/kernel/log";
-import type { ModuleDef, ModuleRuntime } from "../src/kernel/modules/types";
+import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../src/kernel/modules/types";
 
 /** A platform over the given modules, served in-process with the test env. */
 export function testApp(
@@ -52,4 +54,21 @@ export function testRuntime(clock: Clock = systemClock): ModuleRuntime {
   const parsed = parseConfig({ ...env });
   if (!parsed.ok) throw new Error(`the test env does not parse: ${JSON.stringify(parsed.issues)}`);
   return { env, config: parsed.config, log: createLogger("error"), clock, waitUntil: () => {} };
+}
+
+/**
+ * Applies `events` to one subscription as the queue consumer does (a batch,
+ * in canonical order, writes committed with the ledger marks); throws the
+ * first failure, as a one-at-a-time handler would.
+ */
+export async function deliver(
+  subscription: Subscription,
+  events: readonly Envelope[],
+  runtime: ModuleRuntime = testRuntime(),
+  options: BatchOptions = { fillGaps: true },
+): Promise<void> {
+  const route = { module: "test", consumer: `test:${subscription.name}`, subscription };
+  const failures = await applyRoute(route, canonicalOrder(events), runtime, options);
+  const [first] = failures.values();
+  if (first !== undefined) throw first;
 }

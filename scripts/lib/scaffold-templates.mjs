@@ -147,31 +147,21 @@ export const ${n.name}${n.Type}s = sqliteTable(
 `;
 
 /** @param {Names} n */
-export const projection = (n) => `import { and, eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { type RowKey, type StateRows, stateProjection } from "../../kernel/events/projection";
-import { type ${n.Type}State, ${n.Type}StateSchema, ${n.type}Decider } from "./domain";
+export const projection = (n) => `import { stateProjection } from "../../kernel/events/projection";
+import { tableRows } from "../../kernel/events/table-rows";
+import { ${n.Type}StateSchema, ${n.type}Decider } from "./domain";
 import { ${n.name}${n.Type}s } from "./read-model";
 
-const t = ${n.name}${n.Type}s;
-const row = ({ tenantId, id }: RowKey) => and(eq(t.tenant_id, tenantId), eq(t.id, id));
-
 /** A ${n.type}'s row: its state at a version. A ${n.type} that does not exist has none. */
-export const ${n.type}Rows: StateRows<${n.Type}State> = {
-  async load(env, key) {
-    const found = await drizzle(env.DB).select().from(t).where(row(key)).get();
-    return found ? { version: found.version, state: ${n.Type}StateSchema.parse(found) } : null;
-  },
-  async save(env, key, version, state) {
-    if (state.status === "none") return;
-    await drizzle(env.DB)
-      .insert(t)
-      .values({ ...state, tenant_id: key.tenantId, version })
-      .onConflictDoUpdate({ target: [t.tenant_id, t.id], set: { ...state, version }, setWhere: eq(t.version, version - 1) });
-  },
-};
+export const ${n.type}Rows = tableRows(${n.name}${n.Type}s, {
+  state: (row) => ${n.Type}StateSchema.parse(row),
+  row: (state) => (state.status === "none" ? null : state),
+});
 
-/** \`${n.table}\`: each ${n.type}'s state, evolved by the decider itself, one version at a time. */
+/**
+ * \`${n.table}\`: each ${n.type}'s state, evolved by the decider itself; applied by the
+ * writer right after each commit and by the queue (see docs/events.md).
+ */
 export const ${n.type}Projection = stateProjection("${n.name}.${n.plural}", ${n.type}Decider, ${n.type}Rows);
 `;
 
@@ -186,6 +176,7 @@ import { query } from "../../kernel/cqrs/query-bus";
 import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
 import { aggregateOf } from "../../kernel/events/aggregate-rpc";
+import { loadRow } from "../../kernel/events/projection";
 import { IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
@@ -290,7 +281,7 @@ export const ${n.name}Routes = createRouter()
         return view(state, version);
       },
       eventual: async () => {
-        const r = await ${n.type}Rows.load(c.env, { tenantId, id });
+        const r = await loadRow(${n.type}Rows, c.env, { tenantId, id });
         return r && view(r.state, r.version);
       },
     });
@@ -453,8 +444,9 @@ export const projectionTest = (
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/kernel/events/envelope";
+import { loadRow } from "../../src/kernel/events/projection";
 import { ${n.type}Projection, ${n.type}Rows } from "../../src/modules/${n.name}/projection";
-import { testRuntime } from "../helpers";
+import { deliver as applied } from "../helpers";
 
 const tenantId = \`t-\${crypto.randomUUID()}\`;
 const envelope = (version: number, type: string, data: Record<string, unknown>): Envelope => ({
@@ -478,13 +470,13 @@ const renamed = envelope(2, "${n.name}.${n.type}.renamed", { name: "Second", ren
 
 describe("${n.type} projection", () => {
   it("applies each version once, in order, whatever arrives twice or late", async () => {
-    const deliver = (e: Envelope) => ${n.type}Projection.handle(e, testRuntime());
+    const deliver = (e: Envelope) => applied(${n.type}Projection, [e]);
     await deliver(created);
     await deliver(created);
     await deliver(renamed);
     await deliver(created);
     await deliver(renamed);
-    const row = await ${n.type}Rows.load(env, { tenantId, id: "x1" });
+    const row = await loadRow(${n.type}Rows, env, { tenantId, id: "x1" });
     expect(row).toEqual({
       version: 2,
       state: {

@@ -15,11 +15,11 @@ import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
 import { modules } from "../../src/modules";
 import { auditLog } from "../../src/modules/audit/contract";
 import { recordEvents } from "../../src/modules/audit/subscriber";
-import { testRuntime } from "../helpers";
+import { deliver, testRuntime } from "../helpers";
 import { newTenant } from "../identity/helpers";
 
 const platform = createPlatform({ modules, migrations: MIGRATIONS });
-const recordEvent = (e: Envelope) => recordEvents.handle(e, testRuntime());
+const recordEvent = (e: Envelope) => deliver(recordEvents, [e], testRuntime());
 
 let n = 0;
 const event = (tenant: string, type = "identity.user.logged_in", id = `ev-${++n}`): Envelope => ({

@@ -45,7 +45,9 @@ describe("the module contract, over src/ and durable-objects/", () => {
   });
 
   it("queries D1 through drizzle: raw SQL only in readiness probes of wrangler's own tables", () => {
-    expect(offenders(/\.prepare\(/, (f) => f === "src/kernel/health/checks.ts")).toEqual([]);
+    // The round-trip counter forwards other code's statements and writes none of its own.
+    const allowed = new Set(["src/kernel/health/checks.ts", "src/kernel/db/counting.ts"]);
+    expect(offenders(/\.prepare\(/, (f) => allowed.has(f))).toEqual([]);
   });
 
   it("registers every module folder, and each has a manifest that imports nothing", () => {

@@ -1,6 +1,8 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
+import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { deadLetters, processedEvents } from "../db/schema";
 
 /**
@@ -9,11 +11,37 @@ import { deadLetters, processedEvents } from "../db/schema";
  */
 export const PROCESSED_RETENTION_DAYS = 15;
 
+const IDS_PER_QUERY = D1_MAX_PARAMS - 10;
+const MARKS_PER_QUERY = Math.floor(D1_MAX_PARAMS / 3); // three columns each
+
 /** The consumers' idempotency ledger in D1: which consumer applied which event id. */
 export function processedLedger(db: D1Database) {
   const orm = drizzle(db);
   const t = processedEvents;
   return {
+    /**
+     * Which of `eventIds` each consumer has recorded, as `<consumer>\u0000<event id>`:
+     * one round trip for a whole queue batch.
+     */
+    async seenMany(eventIds: readonly string[]): Promise<Set<string>> {
+      const queries = chunked([...new Set(eventIds)], IDS_PER_QUERY).map((ids) =>
+        orm.select({ consumer: t.consumer, eventId: t.eventId }).from(t).where(inArray(t.eventId, ids)),
+      );
+      const [first, ...rest] = queries;
+      if (!first) return new Set();
+      const results = rest.length === 0 ? [await first] : await orm.batch([first, ...rest]);
+      return new Set(results.flat().map((r) => `${r.consumer}\u0000${r.eventId}`));
+    },
+    /** The writes recording that `consumer` applied `eventIds`, for the caller's transaction. */
+    marks(consumer: string, eventIds: readonly string[], now: Date): BatchItem<"sqlite">[] {
+      const at = now.toISOString();
+      return chunked(eventIds, MARKS_PER_QUERY).map((ids) =>
+        orm
+          .insert(t)
+          .values(ids.map((eventId) => ({ consumer, eventId, processedAt: at })))
+          .onConflictDoNothing(),
+      );
+    },
     async seen(consumer: string, eventId: string): Promise<boolean> {
       const row = await orm
         .select({ consumer: t.consumer })

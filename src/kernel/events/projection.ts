@@ -1,13 +1,17 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Subscription } from "../modules/types";
 import { aggregateOf } from "./aggregate-rpc";
 import type { Decider } from "./decider";
-import { type Envelope, type Event, type EventUnion, eventTypes, type NewEvent, parseEvent } from "./envelope";
+import { type Event, type EventUnion, eventTypes, type NewEvent, parseEvent } from "./envelope";
 
 /** An aggregate's place in a read model: its tenant and id. */
 export interface RowKey {
   tenantId: string;
   id: string;
 }
+
+/** The key of `key` in the map {@link StateRows.load} returns. */
+export const rowKey = ({ tenantId, id }: RowKey): string => `${tenantId}/${id}`;
 
 /** Splits `<tenant>/<type>/<id>`. */
 export function parseStream(stream: string): { tenantId: string; type: string; id: string } {
@@ -18,13 +22,28 @@ export function parseStream(stream: string): { tenantId: string; type: string; i
 
 /**
  * Where a state projection keeps each aggregate's state: one row per
- * aggregate with its version. `save` must write only where the stored
- * version is `version - 1` (no row for version 1), so concurrent or repeated
- * deliveries cannot apply an event twice.
+ * aggregate with its version. `tableRows` (kernel/events/table-rows.ts) makes
+ * one from a drizzle table.
  */
 export interface StateRows<S> {
-  load(env: Env, key: RowKey): Promise<{ version: number; state: S } | null>;
-  save(env: Env, key: RowKey, version: number, state: S): Promise<void>;
+  /** The stored rows of these aggregates, by {@link rowKey}, in as few round trips as it can (one). */
+  load(env: Env, keys: readonly RowKey[]): Promise<Map<string, { version: number; state: S }>>;
+  /**
+   * The write storing `state` at `version`, or null when there is nothing to
+   * store. It must apply only where the stored row is older than `version`,
+   * so a late or repeated batch never moves a row back (the state at a
+   * version is the same whoever computed it).
+   */
+  write(env: Env, key: RowKey, version: number, state: S): BatchItem<"sqlite"> | null;
+}
+
+/** One aggregate's stored row, or null: what a route's eventually consistent read uses. */
+export async function loadRow<S>(
+  rows: StateRows<S>,
+  env: Env,
+  key: RowKey,
+): Promise<{ version: number; state: S } | null> {
+  return (await rows.load(env, [key])).get(rowKey(key)) ?? null;
 }
 
 /** Events read from the writer per call while filling a gap. */
@@ -32,11 +51,14 @@ export const CATCH_UP_PAGE = 1000;
 
 /**
  * A read model holding each aggregate's current state, kept by the decider's
- * own `evolve`: an event is applied to the row's state at the version before
- * it, so the read model ends up the same whatever the delivery order and
- * however often each event arrives. On a gap the missing events are read
- * from the aggregate's single writer, `pageSize` at a time, and applied in
- * order; the delivery is retried when the writer does not have them.
+ * own `evolve`. A batch is grouped by stream: each stream's row is loaded
+ * (one query for the batch), its new events applied in version order, and
+ * its final state written once, guarded by version, so the read model ends
+ * up the same whatever the delivery order and however often each event
+ * arrives. On a gap the missing events are read from the aggregate's single
+ * writer, `pageSize` at a time (or, in the writer's own inline pass, left to
+ * the queue); the delivery is retried when the writer does not have them.
+ * `inline` (the default) also applies it right after each commit.
  *
  * @example
  * export const postProjection = stateProjection("blog.posts", postDecider, postRows);
@@ -46,31 +68,73 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
   name: string,
   decider: Decider<C, E, S> & { eventSchema: EventUnion<E> },
   rows: StateRows<S>,
-  pageSize: number = CATCH_UP_PAGE,
+  options: { pageSize?: number; inline?: boolean } = {},
 ): Subscription {
-  const apply = (env: Env, envelope: Envelope) => project(env, parseEvent(decider.eventSchema, envelope));
-  return { name, types: eventTypes(decider.eventSchema), handle: (envelope, { env }) => apply(env, envelope) };
-
-  async function project(env: Env, event: Event<E>): Promise<void> {
-    const { tenantId, id } = parseStream(event.stream);
-    const key = { tenantId, id };
-    let current = (await rows.load(env, key)) ?? { version: 0, state: decider.initialState };
-    if (event.version <= current.version) return;
-    const apply = async (e: Event<E>) => {
-      current = { version: e.version, state: decider.evolve(current.state, e) };
-      await rows.save(env, key, current.version, current.state);
-    };
-    if (event.version === current.version + 1) return apply(event);
-    const writer = aggregateOf(env, decider, tenantId, id);
-    while (current.version < event.version) {
-      const page = await writer.read(current.version + 1, Math.min(event.version - current.version, pageSize));
-      const before = current.version;
-      for (const e of page) {
-        if (e.version !== current.version + 1 || e.version > event.version) break;
-        await apply(e);
+  const pageSize = options.pageSize ?? CATCH_UP_PAGE;
+  return {
+    name,
+    types: eventTypes(decider.eventSchema),
+    inline: options.inline ?? true,
+    async handleBatch(envelopes, { env }, { fillGaps }) {
+      const streams = new Map<string, Event<E>[]>();
+      for (const envelope of envelopes) {
+        const event = parseEvent(decider.eventSchema, envelope);
+        streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);
       }
-      if (current.version === before) {
-        throw new Error(`${name}: ${event.stream} has no version ${current.version + 1} at its writer`);
+      const keys = [...streams.keys()].map((stream) => {
+        const { tenantId, id } = parseStream(stream);
+        return { tenantId, id };
+      });
+      const stored = await rows.load(env, keys);
+      const writes: BatchItem<"sqlite">[] = [];
+      const deferred: string[] = [];
+      for (const key of keys) {
+        const events = (streams.get(`${key.tenantId}/${decider.type}/${key.id}`) ?? []).sort(
+          (a, b) => a.version - b.version,
+        );
+        const loaded = stored.get(rowKey(key))?.version ?? 0;
+        let current = stored.get(rowKey(key)) ?? { version: 0, state: decider.initialState };
+        const apply = (e: Event<E>) => {
+          current = { version: e.version, state: decider.evolve(current.state, e) };
+        };
+        for (const [i, event] of events.entries()) {
+          if (event.version <= current.version) continue;
+          if (event.version > current.version + 1) {
+            if (!fillGaps) {
+              deferred.push(...events.slice(i).map((e) => e.id));
+              break;
+            }
+            await fill(env, key, event.version - 1, () => current.version, apply);
+          }
+          apply(event);
+        }
+        if (current.version > loaded) {
+          const write = rows.write(env, key, current.version, current.state);
+          if (write) writes.push(write);
+        }
+      }
+      return { writes, deferred };
+    },
+  };
+
+  /** Applies the writer's events after `version()` up to `through`, page by page; throws if it lacks one. */
+  async function fill(
+    env: Env,
+    { tenantId, id }: RowKey,
+    through: number,
+    version: () => number,
+    apply: (e: Event<E>) => void,
+  ): Promise<void> {
+    const writer = aggregateOf(env, decider, tenantId, id);
+    while (version() < through) {
+      const before = version();
+      const page = await writer.read(before + 1, Math.min(through - before, pageSize));
+      for (const e of page) {
+        if (e.version !== version() + 1 || e.version > through) break;
+        apply(e);
+      }
+      if (version() === before) {
+        throw new Error(`${name}: ${tenantId}/${decider.type}/${id} has no version ${before + 1} at its writer`);
       }
     }
   }

@@ -1,7 +1,9 @@
 import { loadConfig } from "../config";
+import { countingD1 } from "../db/counting";
 import { createLogger, errorFields, type Logger } from "../log";
-import type { ModuleRuntime, PlatformParts, Subscription } from "../modules/types";
-import { MalformedEvent, parseEnvelope } from "./envelope";
+import type { ModuleRuntime, PlatformParts } from "../modules/types";
+import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } from "./consume";
+import { type Envelope, MalformedEvent, parseEnvelope } from "./envelope";
 import { deadLetterStore, processedLedger } from "./ledger";
 
 /** Exponential backoff for a message's next attempt: 2, 4, 8 … 300 s. */
@@ -19,36 +21,25 @@ async function stored(store: () => Promise<void>): Promise<boolean> {
   }
 }
 
-interface Route {
-  module: string;
-  /** Keys the idempotency ledger: one per subscription. */
-  consumer: string;
-  subscription: Subscription;
-}
-
 /**
- * Builds the Worker's `queue()` handler. Each message is parsed as an
- * envelope and acked or retried on its own: handled → ack; a subscriber threw
- * → retry with backoff (after the queue's max_retries it moves to the
- * dead-letter queue); a malformed envelope, or data its publisher's schema
- * refuses → stored as a dead letter at once, since retrying cannot fix it.
- * Batches from a `*-dlq` queue are stored in D1 `dead_letters`, so nothing is
- * dropped. Each subscription's handled event ids are recorded in D1
- * `processed_events` and skipped on redelivery; a crash between a
- * subscriber's effect and that record repeats the effect once, so effects
- * must still tolerate a repeat (projections do, by version). `"*"`
- * subscriptions run after the type's own.
+ * Builds the Worker's `queue()` handler. A batch is consumed as a batch: its
+ * messages are parsed, the ledger is read once for all of them, and each
+ * subscription gets its events not yet recorded, in canonical order (batch
+ * subscriptions commit their writes with their ledger marks in one D1
+ * transaction; see consume.ts). Messages are still acked or retried one by
+ * one: handled by every subscription → ack; a subscription failed on it →
+ * retry with backoff (after the queue's max_retries it moves to the
+ * dead-letter queue), while the rest of the batch is acked; a malformed
+ * envelope, or data its publisher's schema refuses → stored as a dead letter
+ * at once, since retrying cannot fix it. Batches from a `*-dlq` queue are
+ * stored in D1 `dead_letters`, so nothing is dropped. A subscription's events
+ * are skipped once recorded in D1 `processed_events`; a crash between a
+ * one-at-a-time subscriber's effect and its record repeats the effect once,
+ * so such effects must tolerate a repeat. `"*"` subscriptions run after the
+ * type's own, and an event one subscription failed on goes no further.
  */
 export function createQueueHandler({ modules, bindings, clock }: PlatformParts) {
-  const byType = new Map<string, Route[]>();
-  const everything: Route[] = [];
-  for (const m of modules) {
-    for (const subscription of m.events?.subscribes ?? []) {
-      const route = { module: m.name, consumer: `${m.name}:${subscription.name}`, subscription };
-      if (subscription.types === "*") everything.push(route);
-      else for (const type of subscription.types) byType.set(type, [...(byType.get(type) ?? []), route]);
-    }
-  }
+  const routes = routesOf(modules);
 
   return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     const result = loadConfig(env, bindings);
@@ -58,40 +49,97 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       batch.retryAll({ delaySeconds: 60 });
       return;
     }
-    const runtime: ModuleRuntime = { env, config: result.config, log, clock, waitUntil: (p) => ctx.waitUntil(p) };
-    const ledger = processedLedger(env.DB);
-    const dead = deadLetterStore(env.DB);
+    const stats = consumerStats.queue;
+    stats.batches++;
+    stats.messages += batch.messages.length;
+    const DB = countingD1(env.DB, () => stats.d1_round_trips++);
+    const runtime: ModuleRuntime = {
+      env: { ...env, DB },
+      config: result.config,
+      log,
+      clock,
+      waitUntil: (p) => ctx.waitUntil(p),
+    };
+    const dead = deadLetterStore(DB);
+    const logOf = (message: Message<unknown>) => log.child({ message_id: message.id, attempts: message.attempts });
 
-    for (const message of batch.messages) {
-      const mlog = log.child({ message_id: message.id, attempts: message.attempts });
-      try {
-        if (batch.queue.endsWith("-dlq")) {
+    if (batch.queue.endsWith("-dlq")) {
+      for (const message of batch.messages) {
+        try {
           await dead.store(batch.queue, message, "retries exhausted", clock.now());
-          mlog.warn("dead letter stored");
+          logOf(message).warn("dead letter stored");
           message.ack();
-          continue;
+        } catch (error) {
+          logOf(message).error("dead letter not stored; will retry", errorFields(error));
+          message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
         }
-        const event = parseEnvelope(message.body);
-        for (const route of [...(byType.get(event.type) ?? []), ...everything]) {
-          if (await ledger.seen(route.consumer, event.id)) continue;
-          const slog = mlog.child({ subscriber: route.consumer, event_type: event.type });
-          await route.subscription.handle(event, { ...runtime, log: slog });
-          await ledger.mark(route.consumer, event.id, clock.now());
-        }
-        message.ack();
-      } catch (error) {
-        if (
-          error instanceof MalformedEvent &&
-          (await stored(() => dead.store(batch.queue, message, error.message, clock.now())))
-        ) {
-          mlog.error("malformed event stored as dead letter", { issues: error.issues });
-          message.ack();
-          continue;
-        }
-        const delaySeconds = retryDelaySeconds(message.attempts);
-        mlog.error("message failed; will retry", { delay_s: delaySeconds, ...errorFields(error) });
-        message.retry({ delaySeconds });
       }
+      return;
+    }
+
+    // 1. Parse; a malformed message is a dead letter at once (or retried if that cannot be stored).
+    const delivered: { message: Message<unknown>; event: Envelope }[] = [];
+    for (const message of batch.messages) {
+      try {
+        delivered.push({ message, event: parseEnvelope(message.body) });
+      } catch (error) {
+        await settleFailed(message, error);
+      }
+    }
+    const events = canonicalOrder([...new Map(delivered.map((d) => [d.event.id, d.event])).values()]);
+    stats.events += events.length;
+
+    // 2. The ledger, once for the batch, then each subscription's unrecorded events.
+    let seen: Set<string>;
+    try {
+      seen = await processedLedger(DB).seenMany(events.map((e) => e.id));
+    } catch (error) {
+      log.error("processed ledger unreadable; retrying batch", errorFields(error));
+      for (const { message } of delivered) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      return;
+    }
+    const failures = new Map<string, unknown>();
+    for (const route of routes) {
+      const mine = events.filter(
+        (e) => wants(route, e.type) && !failures.has(e.id) && !seen.has(`${route.consumer}\u0000${e.id}`),
+      );
+      const failed = await applyRoute(
+        route,
+        mine,
+        { ...runtime, log: log.child({ subscriber: route.consumer }) },
+        {
+          fillGaps: true,
+        },
+      );
+      stats.applied += mine.length - failed.size;
+      for (const [id, why] of failed) failures.set(id, why);
+    }
+
+    // 3. Each message on its own.
+    for (const { message, event } of delivered) {
+      const why = failures.get(event.id);
+      if (why === undefined) message.ack();
+      else await settleFailed(message, why, event.type);
+    }
+
+    async function settleFailed(message: Message<unknown>, error: unknown, eventType?: string): Promise<void> {
+      const mlog = logOf(message);
+      if (
+        error instanceof MalformedEvent &&
+        (await stored(() => dead.store(batch.queue, message, error.message, clock.now())))
+      ) {
+        mlog.error("malformed event stored as dead letter", { issues: error.issues });
+        message.ack();
+        return;
+      }
+      const delaySeconds = retryDelaySeconds(message.attempts);
+      const level = error instanceof Deferred ? "warn" : "error";
+      mlog[level]("message failed; will retry", {
+        delay_s: delaySeconds,
+        event_type: eventType,
+        ...errorFields(error),
+      });
+      message.retry({ delaySeconds });
     }
   };
 }

@@ -1,4 +1,5 @@
 import type { Table } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Hono, Schema } from "hono";
 import type { Authenticator, TenantLookup, TenantSettingsLookup } from "../auth/types";
 import type { Clock } from "../clock";
@@ -21,16 +22,64 @@ export interface ModuleRuntime {
 }
 
 /**
- * Handles delivered events of some types (or of every type, `"*"`). Made with
- * `subscribe()` or `subscribeAll()` (kernel/events/subscribe.ts), which parse
- * each event with its publisher's declared schema first. Throwing retries the
- * message; a `MalformedEvent` sends it to the dead letters at once.
+ * Handles delivered events of some types (or of every type, `"*"`), one at a
+ * time (`handle`) or a batch at a time (`handleBatch`). Made with
+ * `subscribe()` / `subscribeAll()` (kernel/events/subscribe.ts) or
+ * `stateProjection()` (kernel/events/projection.ts), which parse each event
+ * with its publisher's declared schema first. Throwing retries the message;
+ * a `MalformedEvent` sends it to the dead letters at once.
  */
-export interface Subscription {
+export type Subscription = SubscriptionBase & (OneAtATime | Batched);
+
+interface SubscriptionBase {
   /** Unique within the module; with the module's name it keys the consumer's idempotency ledger. */
   name: string;
   types: readonly string[] | "*";
+}
+
+interface OneAtATime {
   handle(event: Envelope, runtime: ModuleRuntime): Promise<void>;
+  handleBatch?: undefined;
+  inline?: undefined;
+}
+
+interface Batched {
+  handle?: undefined;
+  /**
+   * Applies several events at once: they arrive in (occurred_at, stream,
+   * version) order, none already recorded for this subscription. Returns the
+   * D1 writes that apply them; the kernel commits those in one transaction
+   * with the ledger marks of the events applied, so they count all or not at
+   * all. Throwing makes the kernel retry the events one at a time (a batch of
+   * one each), so a poison event is retried alone.
+   */
+  handleBatch(events: readonly Envelope[], runtime: ModuleRuntime, options: BatchOptions): Promise<BatchOutcome>;
+  /**
+   * Also applied by the writer right after its commit, before the queue
+   * delivers the events, so the read model shows a write within
+   * milliseconds; the queue's delivery then finds it recorded. Only for
+   * subscriptions whose writes are repeat-safe (a version-guarded state
+   * projection). See docs/events.md.
+   */
+  inline?: boolean;
+}
+
+/** How a batch is applied. */
+export interface BatchOptions {
+  /**
+   * Whether a gap (an event whose predecessors were not applied) may be filled
+   * by reading the writer (the queue's delivery), or leaves those events to
+   * the queue (`false`: the writer's inline pass must not call itself).
+   */
+  fillGaps: boolean;
+}
+
+/** What a batch handler did. */
+export interface BatchOutcome {
+  /** D1 writes (drizzle queries) committed in one transaction with the ledger marks. */
+  writes: readonly BatchItem<"sqlite">[];
+  /** Ids of events it left unapplied (a gap it may not fill): not marked, so the queue applies them. */
+  deferred?: readonly string[];
 }
 
 /** A periodic job, run by `scheduled()` when its cron fires. */

@@ -50,6 +50,8 @@ export type AuditInput = z.output<typeof AuditInputSchema>;
 
 /** A checkpoint is signed inside `append` once the chain is this many entries past the last one. */
 export const CHECKPOINT_EVERY = 100;
+/** Events per `append` call. */
+export const AUDIT_APPEND_MAX = 500;
 /** Entries per page of `entries` and of the verifier's walk. */
 export const AUDIT_PAGE = 500;
 
@@ -60,7 +62,7 @@ export const AUDIT_PAGE = 500;
 export const AuditLogRpc = defineRpc({
   append: {
     args: z.object({
-      events: z.array(AuditInputSchema).max(500),
+      events: z.array(AuditInputSchema).max(AUDIT_APPEND_MAX),
       checkpointEvery: z.number().int().min(1).max(100_000).default(CHECKPOINT_EVERY),
     }),
     reply: z.object({

@@ -1,8 +1,10 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
+import { chunked, D1_MAX_PARAMS } from "../../kernel/db/params";
 import type { Envelope } from "../../kernel/events/envelope";
-import { subscribeAll } from "../../kernel/events/subscribe";
+import type { Subscription } from "../../kernel/modules/types";
 import type { AuditEntry } from "./chain";
-import { type AuditInput, auditLog } from "./contract";
+import { AUDIT_APPEND_MAX, type AuditInput, auditLog } from "./contract";
 import { auditEntries } from "./read-model";
 
 /** What the audit log records of an event: who, what, on which stream, and the writer's chosen facts. */
@@ -20,34 +22,52 @@ export function auditInput(e: Envelope): AuditInput {
   };
 }
 
-/** Copies entries into the D1 read model; a repeat is a no-op. */
-export async function projectEntries(db: D1Database, tenantId: string, entries: readonly AuditEntry[]): Promise<void> {
-  // D1 binds at most 100 parameters per statement: 12 columns, 8 rows.
-  for (let i = 0; i < entries.length; i += 8) {
-    const rows = entries.slice(i, i + 8).map((e) => ({
-      tenantId,
-      seq: e.seq,
-      at: e.at,
-      actorKind: e.actor.kind,
-      actorId: e.actor.id,
-      action: e.action,
-      target: e.target,
-      requestId: e.request_id,
-      ipHash: e.ip_hash,
-      detail: e.detail === undefined ? null : JSON.stringify(e.detail),
-      prevHash: e.prev_hash,
-      hash: e.hash,
-    }));
-    await drizzle(db).insert(auditEntries).values(rows).onConflictDoNothing();
-  }
+/** The D1 read model's inserts of `entries` (a repeat is a no-op), for the consumer's transaction. */
+export function entryWrites(db: D1Database, tenantId: string, entries: readonly AuditEntry[]): BatchItem<"sqlite">[] {
+  // 12 columns a row.
+  return chunked(entries, Math.floor(D1_MAX_PARAMS / 12)).map((chunk) =>
+    drizzle(db)
+      .insert(auditEntries)
+      .values(
+        chunk.map((e) => ({
+          tenantId,
+          seq: e.seq,
+          at: e.at,
+          actorKind: e.actor.kind,
+          actorId: e.actor.id,
+          action: e.action,
+          target: e.target,
+          requestId: e.request_id,
+          ipHash: e.ip_hash,
+          detail: e.detail === undefined ? null : JSON.stringify(e.detail),
+          prevHash: e.prev_hash,
+          hash: e.hash,
+        })),
+      )
+      .onConflictDoNothing(),
+  );
 }
 
 /**
- * The audit subscription, to every event type: appends the event to its
- * tenant's AuditLog (which drops an event id it has seen), then copies the
- * resulting entry to D1. Safe to run any number of times for the same event.
+ * The audit subscription, to every event type: appends a batch's events to
+ * each tenant's AuditLog chain in one call per tenant (the object drops an
+ * event id it has seen, and appends in the batch's canonical order), then
+ * copies the resulting entries to D1 with the batch's ledger marks. Safe to
+ * run any number of times for the same events.
  */
-export const recordEvents = subscribeAll("log", async (event, { env }) => {
-  const { entries } = await auditLog(env, event.tenant_id).append({ events: [auditInput(event)] });
-  await projectEntries(env.DB, event.tenant_id, entries);
-});
+export const recordEvents: Subscription = {
+  name: "log",
+  types: "*",
+  async handleBatch(events, { env }) {
+    const byTenant = new Map<string, Envelope[]>();
+    for (const e of events) byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
+    const writes: BatchItem<"sqlite">[] = [];
+    for (const [tenantId, list] of byTenant) {
+      for (const part of chunked(list, AUDIT_APPEND_MAX)) {
+        const { entries } = await auditLog(env, tenantId).append({ events: part.map(auditInput) });
+        writes.push(...entryWrites(env.DB, tenantId, entries));
+      }
+    }
+    return { writes };
+  },
+};

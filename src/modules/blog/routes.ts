@@ -10,6 +10,7 @@ import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
 import { aggregateOf } from "../../kernel/events/aggregate-rpc";
+import { loadRow } from "../../kernel/events/projection";
 import {
   IdParam,
   IfMatchHeader,
@@ -183,7 +184,7 @@ export const blogRoutes = createRouter()
         return view(state, version);
       },
       eventual: async () => {
-        const row = await postRows.load(c.env, { tenantId, id });
+        const row = await loadRow(postRows, c.env, { tenantId, id });
         return row && view(row.state, row.version);
       },
     });
