@@ -11,16 +11,23 @@
 //   plinth modules list | validate
 //     Prints the registry (name, version, dependencies, permissions, events,
 //     routes), or every manifest problem with its module named (exit 1).
+//   plinth events replay <module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--url <url>]
+//     Replays the writers' events to one subscription (a new projection's
+//     backfill, a catch-up, with --rebuild every event again), page by page,
+//     printing progress. Root key from PLATFORM_ROOT_KEY (or .dev.vars for a
+//     local plinth); --url defaults to PLINTH_URL or http://127.0.0.1:8787.
 import { readFileSync } from "node:fs";
 import { importJwks, parseExport, verifyExport } from "./lib/audit-chain.mjs";
 import { bin, root, run } from "./lib/env.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
+import { replay } from "./lib/replay.mjs";
 import { defaultType, problemsOf, scaffold } from "./lib/scaffold.mjs";
 
 const USAGE = [
   "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>]",
   "       plinth new module <name> [--aggregate <type>]",
   "       plinth modules list | validate",
+  "       plinth events replay <module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--url <url>]",
 ].join("\n");
 
 function usage(message) {
@@ -170,6 +177,29 @@ async function modulesCommand(sub) {
   }
 }
 
+async function eventsReplay(args) {
+  const options = { url: process.env.PLINTH_URL ?? "http://127.0.0.1:8787", rebuild: false, limit: 50 };
+  let consumer = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--tenant") options.tenant = args[++i] ?? usage("--tenant needs an id");
+    else if (arg === "--url") options.url = args[++i] ?? usage("--url needs a URL");
+    else if (arg === "--limit") options.limit = Number(args[++i] ?? usage("--limit needs a number"));
+    else if (arg === "--rebuild") options.rebuild = true;
+    else if (arg.startsWith("--")) usage(`unknown option ${arg}`);
+    else if (consumer === null) consumer = arg;
+    else usage("one subscription at a time");
+  }
+  if (consumer === null) usage("name the subscription, e.g. blog:blog.posts (plinth modules list shows them)");
+  if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 500) usage("--limit is 1 to 500");
+  try {
+    await replay({ ...options, consumer });
+  } catch (error) {
+    console.error(`plinth: ${error.message}`);
+    process.exit(1);
+  }
+}
+
 const [command, sub, ...rest] = process.argv.slice(2);
 if (command === "audit" && sub === "verify") {
   await auditVerify(rest);
@@ -177,6 +207,8 @@ if (command === "audit" && sub === "verify") {
   await newModule(rest);
 } else if (command === "modules" && (sub === "list" || sub === "validate")) {
   await modulesCommand(sub);
+} else if (command === "events" && sub === "replay") {
+  await eventsReplay(rest);
 } else {
   usage(command ? `unknown command ${[command, sub].filter(Boolean).join(" ")}` : undefined);
 }

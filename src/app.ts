@@ -5,6 +5,7 @@ import { resolveRequest } from "./kernel/auth/resolve";
 import { type Clock, systemClock } from "./kernel/clock";
 import { KERNEL_BINDINGS } from "./kernel/config";
 import type { AppEnv } from "./kernel/env";
+import { eventOperations } from "./kernel/events/routes";
 import { d1Check, type HealthCheck, migrationsCheck } from "./kernel/health/checks";
 import { healthRoutes } from "./kernel/health/routes";
 import { bodyLimit } from "./kernel/http/body-limit";
@@ -82,6 +83,7 @@ export function createPlatform(options: AppOptions): Platform {
   const checks: HealthCheck[] = [d1Check, migrationsCheck(options.migrations)];
   for (const m of modules) checks.push(...(m.health ?? []));
   app.route("/", healthRoutes(checks));
+  app.route("/api/v1", eventOperations({ modules, deciders }));
 
   for (const m of modules) {
     if (m.root_routes) app.route("/", m.root_routes);

@@ -22,6 +22,11 @@ function parseDotenv(text) {
   return vars;
 }
 
+/** The variables of .dev.vars, or none when there is no such file. */
+export function readDevVars() {
+  return existsSync(devVarsPath) ? parseDotenv(readFileSync(devVarsPath, "utf8")) : {};
+}
+
 /**
  * Makes sure .dev.vars holds a root key and JWT signing keys, writing fresh
  * ones for whatever is missing. Returns the variables.

@@ -8,4 +8,5 @@ export const MIGRATIONS: readonly string[] = [
   "0003_audit.sql",
   "0004_processed_events_purge.sql",
   "0005_audit_detail.sql",
+  "0006_event_streams.sql",
 ];

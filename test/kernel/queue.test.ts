@@ -199,8 +199,11 @@ describe("consumer idempotency", () => {
       expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([`dup-${i}`]);
     }
     expect(seen).toEqual(["same-event-id"]);
-    const row = await env.DB.prepare("select consumer from processed_events where event_id = 'same-event-id'").first();
-    expect(row).toEqual({ consumer: "notes:record" });
+    const { results } = await env.DB.prepare(
+      "select consumer from processed_events where event_id = 'same-event-id' order by consumer",
+    ).all();
+    // The subscriber's record, and the kernel's stream catalog's.
+    expect(results).toEqual([{ consumer: "kernel:streams" }, { consumer: "notes:record" }]);
   });
 
   it('keeps a module\'s typed and "*" subscriptions apart: both handle the same event once', async () => {

@@ -30,3 +30,25 @@ export const deadLetters = sqliteTable("dead_letters", {
   receivedAt: text("received_at").notNull(),
   replayedAt: text("replayed_at"),
 });
+
+/**
+ * Every event stream the queue consumer has seen, with the newest version it
+ * saw: what a replay walks to rebuild or backfill a read model from the
+ * writers (kernel/events/replay.ts). Kept by the kernel's own `"*"`
+ * subscription; a version only ever grows.
+ */
+export const eventStreams = sqliteTable(
+  "event_streams",
+  {
+    stream: text("stream").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** The writer's kind: the aggregate type for `<tenant>/<type>/<id>`. */
+    type: text("type").notNull(),
+    version: integer("version").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("event_streams_type").on(t.type, t.stream),
+    index("event_streams_tenant_type").on(t.tenantId, t.type, t.stream),
+  ],
+);

@@ -8,6 +8,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../modules/types";
+import { streamCatalog } from "./catalog";
 import type { Envelope } from "./envelope";
 import { processedLedger } from "./ledger";
 
@@ -19,7 +20,10 @@ export interface Route {
   subscription: Subscription;
 }
 
-/** Every subscription of the modules, type-specific ones first, then `"*"` ones, in module order. */
+/**
+ * Every subscription of the modules, type-specific ones first, then `"*"`
+ * ones, in module order, and last the kernel's stream catalog.
+ */
 export function routesOf(modules: readonly ModuleDef[]): Route[] {
   const routes = modules.flatMap((m) =>
     (m.events?.subscribes ?? []).map((subscription) => ({
@@ -28,7 +32,11 @@ export function routesOf(modules: readonly ModuleDef[]): Route[] {
       subscription,
     })),
   );
-  return [...routes.filter((r) => r.subscription.types !== "*"), ...routes.filter((r) => r.subscription.types === "*")];
+  return [
+    ...routes.filter((r) => r.subscription.types !== "*"),
+    ...routes.filter((r) => r.subscription.types === "*"),
+    { module: "kernel", consumer: "kernel:streams", subscription: streamCatalog },
+  ];
 }
 
 /** Whether `route` wants events of `type`. */

@@ -1,12 +1,8 @@
-/**
- * The `events` module: the dead-letter admin API over the kernel's queue
- * consumer (`/admin/dead-letters`) and the consumer's figures for operators
- * (`/platform/events/consumer`). Read by `npm run generate`: imports nothing.
- */
+/** The `events` module: the dead-letter admin API over the kernel's queue consumer. Read by `npm run generate`: imports nothing. */
 export const manifest = {
   name: "events",
   version: "1.0.0",
   description: "Inspect and replay events that exhausted their retries.",
-  base_path: "",
+  base_path: "/admin",
   permissions: ["admin.events.read", "admin.events.write"],
 } as const;

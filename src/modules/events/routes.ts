@@ -2,7 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
-import { consumerStats } from "../../kernel/events/consume";
 import { deadLetterStore } from "../../kernel/events/ledger";
 import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
@@ -24,7 +23,7 @@ const DeadLetterSchema = z
 
 const op = operations(["events"]);
 
-const list = op.get("/admin/dead-letters", {
+const list = op.get("/dead-letters", {
   operationId: "listDeadLetters",
   summary: "Events that exhausted their retries, or could never be handled, newest first",
   access: PERMISSIONS.admin.events.read,
@@ -32,7 +31,7 @@ const list = op.get("/admin/dead-letters", {
   responses: { 200: jsonResponse("a page of dead letters", listOf(DeadLetterSchema)) },
 });
 
-const replay = op.post("/admin/dead-letters/{id}/replay", {
+const replay = op.post("/dead-letters/{id}/replay", {
   operationId: "replayDeadLetter",
   summary: "Send a dead letter's event to the events queue again",
   access: PERMISSIONS.admin.events.write,
@@ -40,23 +39,7 @@ const replay = op.post("/admin/dead-letters/{id}/replay", {
   responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter in this tenant") },
 });
 
-const n = () => z.number().int().min(0);
-const ConsumerStatsSchema = z
-  .object({
-    scope: z.literal("isolate"),
-    queue: z.object({ batches: n(), messages: n(), events: n(), applied: n(), d1_round_trips: n() }),
-    inline: z.object({ passes: n(), events: n(), applied: n(), deferred: n(), failed: n(), d1_round_trips: n() }),
-  })
-  .openapi("ConsumerStats");
-
-const consumer = operations(["platform"]).get("/platform/events/consumer", {
-  operationId: "getConsumerStats",
-  summary: "This isolate's event consumer figures since it started (queue batches and inline passes, D1 round trips)",
-  access: "platform",
-  responses: { 200: jsonResponse("the figures", ConsumerStatsSchema) },
-});
-
-/** `/api/v1/admin/dead-letters`: a tenant's dead letters, and their replay; the consumer's figures for operators. */
+/** `/api/v1/admin/dead-letters`: a tenant's dead letters, and their replay. */
 export const deadLetterRoutes = createRouter()
   .openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -74,5 +57,4 @@ export const deadLetterRoutes = createRouter()
     await c.env.EVENTS.send(letter.event, { contentType: "json" });
     await store.markReplayed(letter.id, c.var.clock.now());
     return c.body(null, 202);
-  })
-  .openapi(consumer, (c) => c.json({ scope: "isolate" as const, ...consumerStats }, 200));
+  });

@@ -82,6 +82,14 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
   });
   await s.call({ ...valid, op: "GET /api/v1/platform/tenants", label: "root key", expect: 200, headers: root });
   await s.call({ ...valid, op: "GET /api/v1/platform/events/consumer", label: "root key", expect: 200, headers: root });
+  await s.call({
+    ...valid,
+    op: "POST /api/v1/platform/events/replay",
+    label: "root key",
+    expect: 200,
+    headers: root,
+    json: { consumer: "blog:blog.posts" },
+  });
   const platformOne = { ...valid, headers: root, params: { id: tenantId } };
   await s.call({ ...platformOne, op: "GET /api/v1/platform/tenants/{id}", label: "root key", expect: 200 });
   await s.call({

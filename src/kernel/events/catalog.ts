@@ -1,0 +1,70 @@
+import { and, asc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { eventStreams } from "../db/schema";
+import type { Subscription } from "../modules/types";
+import type { Envelope } from "./envelope";
+import { parseStream } from "./projection";
+
+/**
+ * The kernel's stream catalog, a `"*"` batch subscription of the queue
+ * consumer: each stream it sees, with the newest version seen (a version only
+ * grows, so repeats and reordering are harmless). What a replay walks.
+ */
+export const streamCatalog: Subscription = {
+  name: "streams",
+  types: "*",
+  async handleBatch(events, { env, clock }) {
+    const newest = new Map<string, Envelope>();
+    for (const e of events) {
+      const seen = newest.get(e.stream);
+      if (!seen || seen.version < e.version) newest.set(e.stream, e);
+    }
+    const db = drizzle(env.DB);
+    const at = clock.now().toISOString();
+    const writes = [...newest.values()].map((e) =>
+      db
+        .insert(eventStreams)
+        .values({
+          stream: e.stream,
+          tenantId: e.tenant_id,
+          type: parseStream(e.stream).type,
+          version: e.version,
+          updatedAt: at,
+        })
+        .onConflictDoUpdate({
+          target: eventStreams.stream,
+          set: { version: sql`excluded.version`, updatedAt: sql`excluded.updated_at` },
+          setWhere: lt(eventStreams.version, sql`excluded.version`),
+        }),
+    );
+    return { writes };
+  },
+};
+
+/** One stream of the catalog. */
+export interface CatalogStream {
+  stream: string;
+  tenantId: string;
+  type: string;
+  version: number;
+}
+
+/** The catalog's streams of these writer types (and tenant), in stream order after `after`. */
+export async function catalogPage(
+  db: D1Database,
+  query: { types: readonly string[]; tenantId?: string; after?: string; limit: number },
+): Promise<CatalogStream[]> {
+  const t = eventStreams;
+  return drizzle(db)
+    .select({ stream: t.stream, tenantId: t.tenantId, type: t.type, version: t.version })
+    .from(t)
+    .where(
+      and(
+        inArray(t.type, [...query.types]),
+        query.tenantId ? eq(t.tenantId, query.tenantId) : undefined,
+        query.after ? gt(t.stream, query.after) : undefined,
+      ),
+    )
+    .orderBy(asc(t.stream))
+    .limit(query.limit);
+}

@@ -1,0 +1,95 @@
+import { z } from "@hono/zod-openapi";
+import type { DeciderRegistry } from "../../../durable-objects/aggregate";
+import { background } from "../http/background";
+import type { ModuleDef } from "../modules/types";
+import { jsonBody, jsonResponse } from "../openapi/blocks";
+import { operations } from "../openapi/operation";
+import { createRouter, problem } from "../openapi/router";
+import { consumerStats, routesOf } from "./consume";
+import { replayPage } from "./replay";
+
+const n = () => z.number().int().min(0);
+const ConsumerStatsSchema = z
+  .object({
+    scope: z.literal("isolate"),
+    queue: z.object({ batches: n(), messages: n(), events: n(), applied: n(), d1_round_trips: n() }),
+    inline: z.object({ passes: n(), events: n(), applied: n(), deferred: n(), failed: n(), d1_round_trips: n() }),
+  })
+  .openapi("ConsumerStats");
+
+const ReplayRequestSchema = z
+  .object({
+    consumer: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*:[a-z][a-z0-9._-]*$/)
+      .openapi({ example: "blog:blog.posts" }),
+    tenant_id: z.string().min(1).max(64).optional(),
+    after: z.string().min(1).max(400).optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    rebuild: z.boolean().default(false),
+  })
+  .openapi("ReplayRequest");
+
+const ReplayProgressSchema = z
+  .object({
+    consumer: z.string(),
+    streams: n(),
+    events: n(),
+    applied: n(),
+    next: z.string().nullable(),
+  })
+  .openapi("ReplayProgress");
+
+const op = operations(["platform"]);
+
+const consumer = op.get("/platform/events/consumer", {
+  operationId: "getConsumerStats",
+  summary: "This isolate's event consumer figures since it started (queue batches and inline passes, D1 round trips)",
+  access: "platform",
+  responses: { 200: jsonResponse("the figures", ConsumerStatsSchema) },
+});
+
+const replay = op.post("/platform/events/replay", {
+  operationId: "replayEvents",
+  summary: "Replay the writers' events to one subscription, a page of streams per call (backfill, catch-up, rebuild)",
+  access: "platform",
+  request: { body: jsonBody(ReplayRequestSchema) },
+  responses: {
+    200: jsonResponse(
+      "what the call did; `next` is the `after` of the next call, null when done",
+      ReplayProgressSchema,
+    ),
+    404: problem("no such subscription"),
+  },
+});
+
+/**
+ * The kernel's event operations for the platform operator, mounted under
+ * `/api/v1`: the consumers' figures and replay (`plinth events replay`).
+ */
+export function eventOperations(platform: { modules: readonly ModuleDef[]; deciders: DeciderRegistry }) {
+  const routes = routesOf(platform.modules);
+  return createRouter()
+    .openapi(consumer, (c) => c.json({ scope: "isolate" as const, ...consumerStats }, 200))
+    .openapi(replay, async (c) => {
+      const body = c.req.valid("json");
+      const progress = await replayPage(
+        { modules: platform.modules, routes, deciders: platform.deciders },
+        {
+          env: c.env,
+          config: c.var.config,
+          log: c.var.log,
+          clock: c.var.clock,
+          waitUntil: (p) => c.executionCtx.waitUntil(p),
+        },
+        {
+          consumer: body.consumer,
+          tenantId: body.tenant_id,
+          after: body.after,
+          limit: body.limit,
+          rebuild: body.rebuild,
+        },
+      );
+      return c.json(progress, 200);
+    });
+}
