@@ -80,7 +80,7 @@ export function eventOperations(platform: { modules: readonly ModuleDef[]; decid
           config: c.var.config,
           log: c.var.log,
           clock: c.var.clock,
-          waitUntil: (p) => c.executionCtx.waitUntil(p),
+          waitUntil: (p) => background(c, p),
         },
         {
           consumer: body.consumer,
