@@ -10,7 +10,15 @@ import { codecSection, runCodec } from "./lib/codec.mjs";
 import { plinthFixtures } from "./lib/fixtures.mjs";
 import { gatewaySection, overloadRuns } from "./lib/gateway.mjs";
 import { stopLoad } from "./lib/load.mjs";
-import { drainFailures, lagPhase, probeBacklog, projectionSection, stopProjection } from "./lib/projection.mjs";
+import {
+  consumerFigures,
+  consumerSection,
+  drainFailures,
+  lagPhase,
+  probeBacklog,
+  projectionSection,
+  stopProjection,
+} from "./lib/projection.mjs";
 import { knob, machineInfo, median, reading, rowsOf, runNotes, table, writeReport } from "./lib/report.mjs";
 import { brief, measure } from "./lib/rounds.mjs";
 import { loginReading, resetReading, seriesPhase, stopSeries } from "./lib/series.mjs";
@@ -138,7 +146,7 @@ const method = {
 const writeConnections = knob("BENCH_WRITE_CONNECTIONS", 10, 1, 500);
 const logins = knob("BENCH_LOGINS", 20, 0, 50);
 const resets = knob("BENCH_RESETS", 40, 0, 200);
-const lagSamples = knob("BENCH_PROJECTION", 30, 0, 100);
+const lagSamples = knob("BENCH_PROJECTION", 120, 0, 500);
 const codecIterations = knob("BENCH_CODEC", 20_000, 0, 200_000);
 const wasmBench = knob("BENCH_WASM", 1, 0, 1);
 const filter = process.env.BENCH_FILTER ?? "";
@@ -235,7 +243,7 @@ const LAG = {
   warmup: 3,
   pollMs: 10,
   timeoutMs: 10_000,
-  budgetMs: 90_000,
+  budgetMs: 180_000,
 };
 const BACKLOG_WAIT_S = 10; // after the write phase: at most this long watching the read model catch up
 const CODEC = { name: "codec: DomainEvent JSON vs msgpackr vs cbor-x", rounds: 5 };
@@ -354,16 +362,21 @@ async function main() {
   if (runCodecBench) console.log(`bench: ${CODEC.name}…`);
   const codec = runCodecBench ? await runCodec({ iterations: codecIterations, rounds: CODEC.rounds }) : null;
   let backlog = null;
+  /** @type {{ before: import("./lib/projection.mjs").ConsumerFigures | null, afterWrites: import("./lib/projection.mjs").ConsumerFigures | null, afterProbe: import("./lib/projection.mjs").ConsumerFigures | null }} */
+  const figures = { before: null, afterWrites: null, afterProbe: null };
   if (writes.length) {
     console.log(`bench: write phase (${writes.map((s) => s.name).join(", ")})…`);
+    figures.before = plinthOrigin ? await consumerFigures(plinthOrigin, ROOT_KEY) : null;
     const writeResults = await measure({ scenarios: writes, origins, method, notes, skipped });
     for (const [name, rs] of writeResults) results.set(name, rs);
+    figures.afterWrites = plinthOrigin ? await consumerFigures(plinthOrigin, ROOT_KEY) : null;
     const ran = writes.filter((s) => !skipped.has(s.name) && s.posts).map((s) => s.posts?.key ?? "");
     if (plinthOrigin && ran.length) {
       try {
         const { headers } = await plinth.apiKeyAuth(plinthOrigin);
         const paths = await plinth.postPaths(plinthOrigin, ran);
         backlog = await probeBacklog({ origin: plinthOrigin, headers, paths, waitMs: BACKLOG_WAIT_S * 1000 });
+        figures.afterProbe = await consumerFigures(plinthOrigin, ROOT_KEY);
       } catch (err) {
         notes.push(`read-model backlog probe failed: ${brief(err)}`);
       }
@@ -383,6 +396,9 @@ async function main() {
           batchSize: EVENTS_CONSUMER.maxBatchSize,
           writeRps: Math.max(0, ...writeRows.map((r) => r.rps)),
           drainFailures: drainFailures(servers.get("plinth")?.logs),
+          consumer: writes.length
+            ? consumerSection({ ...figures, appendedPerS: Math.max(0, ...writeRows.map((r) => r.rps)) })
+            : null,
         })
       : null;
   // The cost of one write, for the codec reading: the unloaded PATCH, else the loaded one.

@@ -197,6 +197,99 @@ export async function probeBacklog({ origin, headers, paths, waitMs }) {
 }
 
 /**
+ * @typedef {object} ConsumerFigures what GET /api/v1/platform/events/consumer answers, and when
+ * @property {number} at performance.now() when read
+ * @property {{ batches: number, messages: number, events: number, applied: number, d1_round_trips: number }} queue
+ * @property {{ passes: number, events: number, applied: number, deferred: number, failed: number, d1_round_trips: number }} inline
+ */
+
+/**
+ * The Worker's consumer figures (one isolate under Miniflare: all of them), or null if unreadable.
+ * @param {string} origin
+ * @param {string} rootKey
+ * @returns {Promise<ConsumerFigures | null>}
+ */
+export async function consumerFigures(origin, rootKey) {
+  try {
+    const res = await fetch(new URL("/api/v1/platform/events/consumer", origin), {
+      headers: { authorization: `Bearer ${rootKey}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) return null;
+    const body = await res.json();
+    return { at: performance.now(), queue: body.queue, inline: body.inline };
+  } catch {
+    return null;
+  }
+}
+
+/** `b - a`, field by field, with the seconds between them. */
+function delta(/** @type {ConsumerFigures} */ a, /** @type {ConsumerFigures} */ b) {
+  /** @type {(x: Record<string, number>, y: Record<string, number>) => Record<string, number>} */
+  const minus = (x, y) => Object.fromEntries(Object.entries(y).map(([k, v]) => [k, v - (x[k] ?? 0)]));
+  return { seconds: (b.at - a.at) / 1000, queue: minus(a.queue, b.queue), inline: minus(a.inline, b.inline) };
+}
+
+/**
+ * The "consumer, counted" part of the report: the queue consumer and the inline passes during
+ * the write phase and while the read model caught up after it.
+ * @param {{ before: ConsumerFigures | null, afterWrites: ConsumerFigures | null, afterProbe: ConsumerFigures | null,
+ *   appendedPerS: number }} f
+ */
+export function consumerSection({ before, afterWrites, afterProbe, appendedPerS }) {
+  if (!before || !afterWrites) return "The consumer's figures could not be read.";
+  const phases = [["during the write phase", delta(before, afterWrites)]];
+  if (afterProbe) phases.push(["after it, until caught up or the probe ended", delta(afterWrites, afterProbe)]);
+  const per = (/** @type {number} */ trips, /** @type {number} */ events) =>
+    events > 0 ? fmt(trips / events, 3) : "n/a";
+  const rows = phases.flatMap(([label, d]) => [
+    [
+      `${label}: inline passes`,
+      fmt(d.seconds, 1),
+      String(d.inline.passes),
+      String(d.inline.events),
+      String(d.inline.applied),
+      fmt(d.inline.applied / d.seconds),
+      String(d.inline.d1_round_trips),
+      per(d.inline.d1_round_trips, d.inline.events),
+    ],
+    [
+      `${label}: queue consumer`,
+      fmt(d.seconds, 1),
+      String(d.queue.batches),
+      String(d.queue.events),
+      String(d.queue.applied),
+      fmt(d.queue.events / d.seconds),
+      String(d.queue.d1_round_trips),
+      per(d.queue.d1_round_trips, d.queue.events),
+    ],
+  ]);
+  const during = phases[0][1];
+  return [
+    "### The consumer, counted",
+    "",
+    `Read from \`GET /api/v1/platform/events/consumer\` before and after the write phase and after the look at the read model (under Miniflare one isolate serves everything, so these are all of them). "Batches" are inline passes (the writer applying a commit's events to the read model right after it) or queue batches; "applied" counts (subscription, event) applications; D1 round trips are counted by a wrapper around the D1 binding, each query and each \`batch()\` one.`,
+    "",
+    mdTable(
+      [
+        "path",
+        "seconds",
+        "passes / batches",
+        "events",
+        "applied",
+        "events/s",
+        "D1 round trips",
+        "round trips per event",
+      ],
+      rows,
+      [false, true, true, true, true, true, true, true],
+    ),
+    "",
+    `During the write phase the writes appended up to ${fmt(appendedPerS)} events/s (the fastest write scenario's median). Of the ${during.inline.events} events committed in the phase, the writers' inline passes applied ${during.inline.applied} to the read model as they were committed (${during.inline.deferred} left to the queue after a gap, ${during.inline.failed} failed and left to it too), and the queue consumer took in ${fmt(during.queue.events / during.seconds)} events/s over the phase (rounds, warm-ups and the pauses between them).`,
+  ].join("\n");
+}
+
+/**
  * The Worker's "outbox drain failed" log lines, and whether a timer-quota error was logged too.
  * @param {import("./serve.mjs").Logs | undefined} logs
  */
@@ -209,18 +302,19 @@ export function drainFailures(logs) {
 /**
  * The "Projection latency" section of REPORT.md.
  * @param {{ series: LagSeries | null, backlog: Backlog | null, batchTimeoutS: number,
- *   batchSize: number, writeRps: number,
+ *   batchSize: number, writeRps: number, consumer: string | null,
  *   drainFailures: { count: number, first: string, quotaLogged: boolean } | null }} data
- *   writeRps: the highest write rate measured (0: none); drainFailures: the Worker's
- *   "outbox drain failed" log lines, if any
+ *   writeRps: the highest write rate measured (0: none); consumer: the consumer's counted
+ *   figures (consumerSection); drainFailures: the Worker's "outbox drain failed" log lines, if any
  */
-export function projectionSection({ series, backlog, batchTimeoutS, batchSize, writeRps, drainFailures }) {
+export function projectionSection({ series, backlog, batchTimeoutS, batchSize, writeRps, consumer, drainFailures }) {
   const parts = ["## Projection latency\n"];
   if (series) {
     const s = series;
     const bad = s.timeouts + s.failures.length;
+    const p50 = percentile(s.lagMs, 0.5);
     parts.push(
-      `A sequential series against one post, before the write load (nothing else running): PATCH it with new content (one new event), note the \`version\` it answers, then GET it without \`?consistency=strong\` (the D1 read model) every ~${s.pollMs} ms until its \`version\` reaches that one. Each sample is the time from the PATCH's response to the response of the first GET that shows the event; ${s.warmup} untimed warm-up(s), then up to ${s.count} samples, ${s.timeoutMs / 1000} s limit per sample. With this few samples p99 is the largest but one or the largest (nearest rank).\n`,
+      `A sequential series against one post, before the write load (nothing else running): PATCH it with new content (one new event), note the \`version\` it answers, then GET it without \`?consistency=strong\` (the D1 read model) every ~${s.pollMs} ms until its \`version\` reaches that one. Each sample is the time from the PATCH's response to the response of the first GET that shows the event; ${s.warmup} untimed warm-up(s), then up to ${s.count} samples, ${s.timeoutMs / 1000} s limit per sample. p99 is nearest rank.\n`,
       mdTable(
         [
           "samples",
@@ -235,7 +329,7 @@ export function projectionSection({ series, backlog, batchTimeoutS, batchSize, w
         [
           [
             String(s.lagMs.length),
-            fmt(percentile(s.lagMs, 0.5), 1),
+            fmt(p50, 1),
             fmt(percentile(s.lagMs, 0.9), 1),
             fmt(percentile(s.lagMs, 0.99), 1),
             fmt(Math.max(...s.lagMs), 1),
@@ -247,7 +341,9 @@ export function projectionSection({ series, backlog, batchTimeoutS, batchSize, w
         [true, true, true, true, true, true, true, true],
       ),
       "",
-      `Locally this is dominated by the queue's batching: the consumer of \`plinth-events\` has \`max_batch_size = ${batchSize}\` and \`max_batch_timeout = ${batchTimeoutS}\` (as in \`wrangler.toml\`), and Miniflare's queue holds a batch that still has room for the whole timeout before delivering it, so a lone event waits about ${batchTimeoutS * 1000} ms; the outbox relay, the consumer's D1 work and the polling interval make up the rest (median ${fmt(median(s.lagMs) - batchTimeoutS * 1000)} ms beyond the timeout). Cloudflare's Queues also wait up to \`max_batch_timeout\` for a batch to fill (2 s in \`[env.production]\`), so a quiet system sees a similar delay and a busy one, whose batches fill sooner, less; a smaller \`max_batch_timeout\` lowers it at the cost of more, smaller consumer invocations. Reads that must see a write use \`?consistency=strong\`.`,
+      p50 < (batchTimeoutS * 1000) / 2
+        ? `The writer's inline pass (docs/events.md) applies the event to the read model right after the commit, in the Aggregate object, so a sample is that pass's D1 work (two round trips) and the polling interval (a GET every ~${s.pollMs} ms) rather than the queue: the queue's consumer of \`plinth-events\` has \`max_batch_size = ${batchSize}\` and \`max_batch_timeout = ${batchTimeoutS}\` (as in \`wrangler.toml\`), and Miniflare holds a batch with room left for the whole timeout, so an event the inline pass did not apply would show after about ${batchTimeoutS * 1000} ms. Reads that must see a write at once use \`?consistency=strong\`.`
+        : `Most samples waited for the queue: the consumer of \`plinth-events\` has \`max_batch_size = ${batchSize}\` and \`max_batch_timeout = ${batchTimeoutS}\` (as in \`wrangler.toml\`), and Miniflare holds a batch with room left for the whole timeout, so a lone event waits about ${batchTimeoutS * 1000} ms. The writer's inline pass should have applied them within milliseconds: check the inline figures below and the Worker's log lines in the Notes.`,
     );
     if (s.stoppedEarly) parts.push("", "The series hit its time budget and has fewer samples.");
     if (s.failures.length) parts.push("", `Failures: ${s.failures.slice(0, 3).join(" | ")}`);
@@ -284,16 +380,19 @@ export function projectionSection({ series, backlog, batchTimeoutS, batchSize, w
       ),
       "",
       b.behind > 0
-        ? `The write scenarios appended up to ${fmt(writeRps)} events/s, while the consumer projected ${fmt(rate)} events/s with nothing else running${caughtUp ? " (a lower bound: it caught up between two looks)" : ""}: locally the read model falls behind during any sustained write load and catches up afterwards. Miniflare runs one consumer invocation at a time, and each event costs it several round trips in turn (for every subscriber of the event: a D1 dedup check, the subscriber's own work, a D1 processed mark); Cloudflare scales consumer invocations out with the backlog (up to \`max_concurrency\`), so this local rate is not a production limit. The consumer also shares the cores with the writes while they run. This is why the write scenarios run last: the backlog they leave would slow whatever ran after them.`
-        : "The read model had caught up by the time the write load stopped.",
+        ? `The write scenarios appended up to ${fmt(writeRps)} events/s and the read model was ${b.behind} events behind when they stopped${caughtUp ? `; it caught up within ${fmt(b.seconds, 1)} s` : `, ${b.behindLater} still after ${fmt(b.seconds, 1)} s`}. Events the inline passes did not apply wait for the queue consumer, which Miniflare runs one invocation at a time (Cloudflare scales invocations out with the backlog, up to \`max_concurrency\`).`
+        : `The read model had caught up by the time the write load stopped: ${b.events} events in ${b.posts} streams, none behind.`,
     );
   }
+  if (consumer) parts.push("", consumer);
+  parts.push("", "### Outbox sends refused by the local queue", "");
   if (drainFailures) {
     const why = drainFailures.first.match(/"error_message":"([^"]*)"/)?.[1];
     parts.push(
-      "",
-      `The Worker logged ${drainFailures.count} \`outbox drain failed\` errors during the run: the queue binding refused an Aggregate's \`sendBatch\`${why ? ` (\`${why}\`)` : ""}. The outbox keeps such events and the relay retries from the object's alarm with backoff (1 s, 2 s, 4 s …), so no write failed and no event was lost, but those events reached the queue later, which adds to the backlog above. This is most likely Miniflare's local queue, not plinth: its broker arms one timer per message it receives, and workerd allows an object at most 10,000 active timers; ${drainFailures.quotaLogged ? "this run logged that `QuotaExceededError` (see Notes)." : "this run did not log the `QuotaExceededError` that other runs did, so that cause is not confirmed here."}`,
+      `The Worker logged ${drainFailures.count} \`outbox drain failed\` errors: Miniflare's queue binding refused an Aggregate's \`sendBatch\`${why ? ` (\`${why}\`)` : ""}. The outbox kept those events and the relay sent them again from the object's alarm with backoff (1 s, 2 s, 4 s …): no write failed and no event was lost, but they reached the queue later, and a refused batch may have been partly queued (consumers drop the repeats by event id). The cause is Miniflare's local queue broker, not plinth: it arms one timer per message it receives, even with no delay (\`broker.worker.js\`, \`#enqueue\`); under load workerd fires an object's timers slowly, so they pile up to workerd's limit of 10,000 active timers per object, and from then on the broker answers \`QuotaExceededError\`, which the binding reports as \`Unknown Internal Error (15000)\`. ${drainFailures.quotaLogged ? "This run's Miniflare log shows those errors (Notes)." : "This run's Miniflare log did not show the `QuotaExceededError` itself."} Reproduced outside plinth with a bare Worker (20,000 undelayed sends: half refused; with the broker patched to skip the timer for undelayed messages: none), and known upstream (workers-sdk issue #15670, pull request #15676). Neither coalescing sends nor \`max_batch_timeout\` changes it; less concurrent work in the workerd process does. Cloudflare's Queues is a separate service without that per-object limit (its limits: 5,000 messages/s per queue, 100 messages or 256 KB per \`sendBatch\`); a refused send there (\`Queue is overloaded\`) is retried the same way.`,
     );
+  } else {
+    parts.push("None: every `sendBatch` of the outboxes was accepted during the run.");
   }
   return `${parts.join("\n")}\n`;
 }

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
 import { buildWorker } from "./build.mjs";
 import { brief } from "./rounds.mjs";
 
@@ -71,9 +71,37 @@ function logKind(/** @type {string} */ level, /** @type {string} */ message) {
   return `[${level}] ${message.slice(0, 60)}`;
 }
 
+/** Counts a line into `logs` by kind (the first 50 kinds keep their first line). */
+function count(/** @type {Logs} */ logs, /** @type {string} */ kind, /** @type {string} */ line) {
+  logs.count++;
+  const k = logs.kinds.get(kind);
+  if (k) k.count++;
+  else if (logs.kinds.size < 50) logs.kinds.set(kind, { count: 1, first: line.slice(0, 400) });
+}
+
+/**
+ * Miniflare's own warnings and errors (its queue broker's among them), counted like the
+ * Worker's lines instead of printed or dropped: without a log Miniflare discards them, and a
+ * broker failure reaches the Worker only as `Unknown Internal Error (15000)`.
+ */
+class CountingLog extends Log {
+  /** @param {Logs} logs */
+  constructor(logs) {
+    super(LogLevel.WARN);
+    this.logs = logs;
+  }
+
+  /** @param {string} message */
+  log(message) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours of Miniflare's lines
+    const line = message.replace(/\x1b\[[0-9;]*m/g, "");
+    count(this.logs, `[miniflare] ${line.replace(/^\[[^\]]*\]\s*/, "").slice(0, 70)}`, line);
+  }
+}
+
 /**
  * Start a Worker bundle. Worker log lines are counted by kind instead of printed, so they do
- * not distort the measurement; the caller reports them.
+ * not distort the measurement; the caller reports them. So are Miniflare's own warnings.
  * @param {WorkerServeOptions} opts
  * @returns {Promise<{ mf: Miniflare, url: URL, logs: Logs }>}
  */
@@ -102,13 +130,9 @@ export async function startWorker(opts) {
     durableObjectsPersist: false,
     cf: false, // do not fetch cf.json from the network
     logRequests: false,
-    handleStructuredLogs: (/** @type {{ level: string, message: string }} */ { level, message }) => {
-      logs.count++;
-      const kind = logKind(level, message);
-      const k = logs.kinds.get(kind);
-      if (k) k.count++;
-      else if (logs.kinds.size < 50) logs.kinds.set(kind, { count: 1, first: message.slice(0, 400) });
-    },
+    log: new CountingLog(logs),
+    handleStructuredLogs: (/** @type {{ level: string, message: string }} */ { level, message }) =>
+      count(logs, logKind(level, message), message),
   });
   running.add(mf);
   const url = await mf.ready;
