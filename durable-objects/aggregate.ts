@@ -97,7 +97,8 @@ export function aggregateObject(
         });
         if (!result.ok) return result;
         // Committed: project inline and send the new outbox rows now; the alarm retries if the queue refuses.
-        this.ctx.waitUntil(this.inline.push(result.events));
+        const after = { stream: streamKey(args.stream), version: result.version, state: result.state };
+        this.ctx.waitUntil(this.inline.push(result.events, after));
         this.relay.afterCommit(this.ctx, this.env.EVENTS);
         return { ok: true, version: result.version, state: result.state, events: result.events.length };
       } catch (error) {

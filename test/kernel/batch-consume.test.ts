@@ -318,6 +318,22 @@ describe("the writer's inline pass", () => {
     expect(consumerStats.queue.applied - before).toBe(2);
   });
 
+  it("stores the writer's own state in one round trip, with no read and no gap to fill", async () => {
+    const t = await newTenant();
+    const events = await postWithHistory(t, 3);
+    const reference = await rowsOf(events);
+    await forget(events, BLOG);
+    const inline = new InlineProjector(platform, env);
+    const stream = (events[0] as Envelope).stream;
+    const [, , id] = stream.split("/");
+    const { version, state } = await aggregateOf(env, postDecider, t.id, String(id)).state();
+    const before = consumerStats.inline.d1_round_trips;
+    // Only the last event, with the writer's state after it: the row is the aggregate's, at once.
+    await inline.push([events.at(-1) as Envelope], { stream, version, state });
+    expect(consumerStats.inline.d1_round_trips - before).toBe(1);
+    expect(await rowsOf(events)).toEqual(reference);
+  });
+
   it("runs on every write through HTTP: a new post reaches the read model through it", async () => {
     const t = await newTenant();
     const before = { ...consumerStats.inline };

@@ -22,6 +22,8 @@ const INLINE_BATCH = 100;
 export class InlineProjector {
   private readonly routes: Route[];
   private readonly pending: Envelope[] = [];
+  /** The writer's state of each stream after its latest pushed commit. */
+  private states = new Map<string, { version: number; state: unknown }>();
   private running: Promise<void> | null = null;
   private runtime: ModuleRuntime | null | undefined;
 
@@ -33,13 +35,17 @@ export class InlineProjector {
   }
 
   /**
-   * Queues a commit's events; returns the pass that applies them, for the
-   * object's `waitUntil`. Never rejects.
+   * Queues a commit's events, with the writer's state of its stream after
+   * them (a state projection of that aggregate stores it as it is); returns
+   * the pass that applies them, for the object's `waitUntil`. Never rejects.
    */
-  push(events: readonly Envelope[]): Promise<void> {
+  push(events: readonly Envelope[], after?: { stream: string; version: number; state: unknown }): Promise<void> {
     const wanted = events.filter((e) => this.routes.some((r) => wants(r, e.type)));
     if (wanted.length === 0) return this.running ?? Promise.resolve();
     this.pending.push(...wanted);
+    if (after && (this.states.get(after.stream)?.version ?? 0) < after.version) {
+      this.states.set(after.stream, { version: after.version, state: after.state });
+    }
     this.running ??= this.run();
     return this.running;
   }
@@ -49,12 +55,14 @@ export class InlineProjector {
       const runtime = this.runtimeOf();
       while (runtime && this.pending.length > 0) {
         const batch = this.pending.splice(0, INLINE_BATCH);
+        const writerStates = this.states;
+        this.states = new Map();
         consumerStats.inline.passes++;
         consumerStats.inline.events += batch.length;
         for (const route of this.routes) {
           const mine = batch.filter((e) => wants(route, e.type));
           if (mine.length === 0) continue;
-          const failures = await applyRoute(route, mine, runtime, { fillGaps: false });
+          const failures = await applyRoute(route, mine, runtime, { fillGaps: false, writerStates });
           consumerStats.inline.applied += mine.length - failures.size;
           for (const [id, why] of failures) {
             if (why instanceof Deferred) consumerStats.inline.deferred++;
@@ -72,6 +80,7 @@ export class InlineProjector {
     } finally {
       // In the same step as the loop's last check: a later push starts a new pass.
       this.pending.length = 0;
+      this.states.clear();
       this.running = null;
     }
   }

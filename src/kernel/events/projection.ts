@@ -75,18 +75,24 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
     name,
     types: eventTypes(decider.eventSchema),
     inline: options.inline ?? true,
-    async handleBatch(envelopes, { env }, { fillGaps }) {
+    async handleBatch(envelopes, { env }, { fillGaps, writerStates }) {
       const streams = new Map<string, Event<E>[]>();
       for (const envelope of envelopes) {
         const event = parseEvent(decider.eventSchema, envelope);
         streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);
       }
-      const keys = [...streams.keys()].map((stream) => {
-        const { tenantId, id } = parseStream(stream);
-        return { tenantId, id };
-      });
-      const stored = await rows.load(env, keys);
       const writes: BatchItem<"sqlite">[] = [];
+      // In the writer's inline pass: its own state, stored as it is (no read, no replay, no gap).
+      const keys: RowKey[] = [];
+      for (const [stream, events] of streams) {
+        const { tenantId, type, id } = parseStream(stream);
+        const own = type === decider.type ? writerStates?.get(stream) : undefined;
+        if (own && own.version >= Math.max(...events.map((e) => e.version))) {
+          const write = rows.write(env, { tenantId, id }, own.version, own.state as S);
+          if (write) writes.push(write);
+        } else keys.push({ tenantId, id });
+      }
+      const stored = keys.length > 0 ? await rows.load(env, keys) : new Map<string, { version: number; state: S }>();
       const deferred: string[] = [];
       for (const key of keys) {
         const events = (streams.get(`${key.tenantId}/${decider.type}/${key.id}`) ?? []).sort(

@@ -72,6 +72,13 @@ export interface BatchOptions {
    * the queue (`false`: the writer's inline pass must not call itself).
    */
   fillGaps: boolean;
+  /**
+   * In a writer's inline pass: the writer's own state of its stream after
+   * these events, by stream. A state projection of the same aggregate stores
+   * it as it is, with no read and no replay (the state at a version is the
+   * same whoever computed it).
+   */
+  writerStates?: ReadonlyMap<string, { version: number; state: unknown }>;
 }
 
 /** What a batch handler did. */
