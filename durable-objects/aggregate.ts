@@ -31,6 +31,8 @@ export function aggregateObject(
     private store: AggregateStore<{ type: string }, NewEvent, unknown> | null = null;
     private key: string | null = null;
     private migrated = false;
+    /** The stream row is written (once per object lifetime is enough: it never changes). */
+    private pinned = false;
     private readonly relay: OutboxRelay;
     private readonly inline: InlineProjector;
 
@@ -85,8 +87,11 @@ export function aggregateObject(
     handle(input: RpcArgs<Rpc, "handle">): RpcReply<Rpc, "handle"> {
       const args = rpcArgs(AggregateRpc, "handle", input);
       const store = this.storeFor(args.stream);
-      this.exists(true);
-      this.ctx.storage.sql.exec("insert or ignore into stream (id, key) values (1, ?)", this.key);
+      if (!this.pinned) {
+        this.exists(true);
+        this.ctx.storage.sql.exec("insert or ignore into stream (id, key) values (1, ?)", this.key);
+        this.pinned = true;
+      }
       try {
         const result = store.handle(args.command, {
           expectedVersion: args.expectedVersion,

@@ -27,6 +27,8 @@ export interface WorkerServeOptions {
   r2Buckets?: Record<string, string>;
   /** Binding -> Durable Object class exported by the bundle. */
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
+  /** Opens workerd's V8 inspector on this port (profile.mjs); none by default. */
+  inspectorPort?: number;
 }
 
 /** What a Worker logged: counted by kind (level and, for plinth's JSON lines, their `msg`), with the first line of each. */

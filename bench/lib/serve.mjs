@@ -45,6 +45,7 @@ export function freePort() {
  * @property {Record<string, string>} [r2Buckets] binding -> bucket name
  * @property {Record<string, { className: string, useSQLite?: boolean }>} [durableObjects]
  *   binding -> Durable Object class exported by the bundle
+ * @property {number} [inspectorPort] opens workerd's V8 inspector on this port (profile.mjs)
  */
 
 /**
@@ -129,6 +130,7 @@ export async function startWorker(opts) {
     cachePersist: false,
     durableObjectsPersist: false,
     cf: false, // do not fetch cf.json from the network
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
     logRequests: false,
     log: new CountingLog(logs),
     handleStructuredLogs: (/** @type {{ level: string, message: string }} */ { level, message }) =>

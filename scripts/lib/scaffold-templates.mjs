@@ -241,7 +241,7 @@ const rename = op.patch("/${n.plural}/{id}", {
 /** \`/api/v1/${n.name}/${n.plural}\`. */
 export const ${n.name}Routes = createRouter()
   .openapi(create, async (c) => {
-    const id = newId(c.var.clock.now().getTime());
+    const id = newId(c.get("clock").now().getTime());
     const { version, state } = await dispatch(c, {
       decider: ${n.type}Decider,
       id,

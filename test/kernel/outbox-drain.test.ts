@@ -163,19 +163,57 @@ describe("OutboxRelay", () => {
     });
   });
 
-  it("sets the safety-net alarm before draining, and clears it once the outbox is empty", async () => {
-    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+  it("sets the safety-net alarm before the first drain and leaves it armed: later drains neither read nor set it, and when it fires with nothing left it sends nothing", async () => {
+    const stub = freshObject();
+    await runInDurableObject(stub, async (_: TenantDirectory, state) => {
+      // The storage as the relay sees it, with its alarm calls counted.
+      const alarmCalls: string[] = [];
+      const storage = new Proxy(state.storage, {
+        get(target, key) {
+          const value = Reflect.get(target, key);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            if (String(key).includes("Alarm")) alarmCalls.push(String(key));
+            return Reflect.apply(value, target, args);
+          };
+        },
+      });
+      const relay = new OutboxRelay(storage);
+      const waited: Promise<unknown>[] = [];
+      const ctx = { waitUntil: (p: Promise<unknown>) => void waited.push(p) };
       seed(state.storage, 0, 2);
       const alarmDuringSend: (number | null)[] = [];
-      const queue = fakeQueue(async () => void alarmDuringSend.push(await state.storage.getAlarm()));
-      const waited: Promise<unknown>[] = [];
-      new OutboxRelay(state.storage).afterCommit({ waitUntil: (p) => void waited.push(p) }, queue);
+      relay.afterCommit(
+        ctx,
+        fakeQueue(async () => void alarmDuringSend.push(await state.storage.getAlarm())),
+      );
       expect(await Promise.all(waited)).toEqual([{ ok: true, sent: 2, remaining: 0 }]);
-      expect(alarmDuringSend[0]).toEqual(expect.any(Number));
+      const armed = alarmDuringSend[0];
+      expect(armed).toEqual(expect.any(Number));
+      expect(alarmCalls).toEqual(["getAlarm", "setAlarm"]);
+      expect(await state.storage.getAlarm()).toBe(armed);
+
+      // The next commits: the relay knows its alarm is set, so no alarm call at all.
+      const queue = fakeQueue();
+      seed(state.storage, 2, 1);
+      relay.afterCommit(ctx, queue);
+      seed(state.storage, 3, 1);
+      relay.afterCommit(ctx, queue);
+      const outcomes = await Promise.all(waited);
+      expect(ids(queue.batches)).toEqual([event(2).id, event(3).id]);
+      expect(alarmCalls).toEqual(["getAlarm", "setAlarm"]);
+      expect(pending(state.storage)).toBe(0);
+
+      // Nothing pending: no drain.
+      relay.afterCommit(ctx, fakeQueue());
+      expect(waited).toHaveLength(outcomes.length);
+    });
+    // The alarm left armed fires: it finds nothing to send, and no alarm is set again.
+    const sendBatch = vi.spyOn(env.EVENTS, "sendBatch");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(sendBatch).not.toHaveBeenCalled();
+    await runInDurableObject(stub, async (_: TenantDirectory, state) => {
       expect(await state.storage.getAlarm()).toBeNull();
-      // Nothing pending: no drain, no alarm.
-      new OutboxRelay(state.storage).afterCommit({ waitUntil: (p) => void waited.push(p) }, queue);
-      expect(waited).toHaveLength(1);
     });
   });
 

@@ -66,7 +66,8 @@ function targetOf(c: Context<AppEnv>, given: string | null | undefined): string 
  * if (!can(principal, permission)) throw deny(c, { permission, detail: `missing permission ${permission}` });
  */
 export function deny(c: Context<AppEnv>, denial: Denial): AppError {
-  const { tenant, principal } = c.var;
+  const tenant = c.get("tenant");
+  const principal = c.get("principal");
   if (tenant && principal && principal.kind !== "platform") {
     const facts: AuditFacts = {
       ...(denial.permission ? { permission: denial.permission } : {}),
@@ -76,7 +77,7 @@ export function deny(c: Context<AppEnv>, denial: Denial): AppError {
       route: routePath(c),
       target: targetOf(c, denial.target),
     };
-    const id = newId(c.var.clock.now().getTime());
+    const id = newId(c.get("clock").now().getTime());
     const event: OutgoingEvent = {
       id,
       type: "authz.denied",
@@ -84,10 +85,10 @@ export function deny(c: Context<AppEnv>, denial: Denial): AppError {
       // Each denial is a stream of its own (no writer orders denials), so its version 1 is true.
       stream: `${tenant.id}/authz.denied/${id}`,
       version: 1,
-      occurred_at: isoNow(c.var.clock),
+      occurred_at: isoNow(c.get("clock")),
       actor: { kind: principal.kind, id: principal.id },
       data: facts,
-      request_id: c.var.requestId ?? null,
+      request_id: c.get("requestId") ?? null,
       ip_hash: clientIpHash(c),
       audit: facts,
     };

@@ -8,7 +8,7 @@ import type { Principal, Tenant } from "./types";
 
 /** The request's tenant; 400 `tenant_required` when none was named. */
 export function tenantOf(c: Context<AppEnv>): Tenant {
-  const tenant = c.var.tenant;
+  const tenant = c.get("tenant");
   if (!tenant) {
     throw new AppError("tenant_required", {
       detail: "name the tenant with a credential, its subdomain, or the X-Tenant header",
@@ -22,7 +22,7 @@ export function principalOf<K extends Principal["kind"]>(
   c: Context<AppEnv>,
   ...kinds: K[]
 ): Extract<Principal, { kind: K }> {
-  const principal = c.var.principal;
+  const principal = c.get("principal");
   if (!principal) throw new AppError("unauthenticated", { detail: "this route needs a credential" });
   if (!(kinds as string[]).includes(principal.kind)) {
     throw new AppError("forbidden", { detail: `this route does not accept a ${principal.kind.replace("_", " ")}` });

@@ -27,7 +27,7 @@ async function authenticate(
 
 /** The tenant slug named by the host, when it is a subdomain of PLATFORM_DOMAIN. */
 export function subdomainSlug(c: Context<AppEnv>): string | undefined {
-  const domain = c.var.config.tenantDomain;
+  const domain = c.get("config").tenantDomain;
   if (!domain) return undefined;
   const host = new URL(c.req.url).hostname.toLowerCase();
   if (!host.endsWith(`.${domain}`)) return undefined;
@@ -50,7 +50,7 @@ export function resolveRequest(deps: {
   return async function resolveRequest(c, next) {
     const token = bearer(c);
     const onPlatform = c.req.path === PLATFORM_PREFIX || c.req.path.startsWith(`${PLATFORM_PREFIX}/`);
-    const rootKey = c.var.config.platformRootKey;
+    const rootKey = c.get("config").platformRootKey;
     const isRootKey = token !== undefined && rootKey !== undefined && timingSafeEqual(token, rootKey);
 
     if (token !== undefined) {
@@ -67,11 +67,13 @@ export function resolveRequest(deps: {
       }
     }
     if (!onPlatform && deps.tenants) {
-      const tenant = await resolveTenant(c, deps.tenants, c.var.principal);
+      const tenant = await resolveTenant(c, deps.tenants, c.get("principal"));
       if (tenant) c.set("tenant", tenant);
     }
-    if (c.var.tenant) c.set("tenantId", c.var.tenant.id);
-    if (c.var.principal?.kind === "user") c.set("userId", c.var.principal.id);
+    const tenant = c.get("tenant");
+    if (tenant) c.set("tenantId", tenant.id);
+    const principal = c.get("principal");
+    if (principal?.kind === "user") c.set("userId", principal.id);
     await next();
   };
 }

@@ -142,7 +142,7 @@ const cache = new Map<string, Promise<SigningKeySet>>();
  * The imported set is cached per isolate, per secret string.
  *
  * @example
- * const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+ * const keys = await loadSigningKeys(c.get("config").jwtSigningKeys);
  * const token = await signAccessToken(keys, { sub, tid, roles }, { issuer });
  */
 export function loadSigningKeys(secret: string): Promise<SigningKeySet> {

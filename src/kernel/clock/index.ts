@@ -1,11 +1,11 @@
 /**
  * Wall-clock time, passed in rather than read: routes find it on the context
- * (`c.var.clock`), jobs and subscribers in their runtime, Durable Objects in
+ * (`c.get("clock")`), jobs and subscribers in their runtime, Durable Objects in
  * their `clock` field, deciders in their `DecideContext.now`. Tests hand in a
  * {@link manualClock} and move it, instead of waiting.
  *
  * @example
- * const expiresAt = new Date(c.var.clock.now().getTime() + 3_600_000).toISOString();
+ * const expiresAt = new Date(c.get("clock").now().getTime() + 3_600_000).toISOString();
  */
 export interface Clock {
   now(): Date;

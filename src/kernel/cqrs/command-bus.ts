@@ -134,8 +134,8 @@ export async function dispatch<C extends { type: string }, E extends NewEvent, S
     const reply = await aggregate.handle({
       command: parsed.data,
       expectedVersion,
-      ctx: { now: isoNow(c.var.clock), actor: { kind: principal.kind, id: principal.id } },
-      requestId: c.var.requestId,
+      ctx: { now: isoNow(c.get("clock")), actor: { kind: principal.kind, id: principal.id } },
+      requestId: c.get("requestId"),
       ipHash: clientIpHash(c),
     });
     if (!reply.ok) throw toAppError(reply.error, request.errors);
@@ -146,7 +146,7 @@ export async function dispatch<C extends { type: string }, E extends NewEvent, S
     throw error;
   } finally {
     // (1) log + metrics: one line per command with its outcome and duration.
-    c.var.log.info("command", {
+    c.get("log").info("command", {
       aggregate: request.decider.type,
       command: commandType,
       aggregate_id: request.id,

@@ -39,7 +39,7 @@ export async function query<T>(c: Context<AppEnv>, request: QueryRequest<T>): Pr
     outcome = error instanceof AppError ? error.code : "error";
     throw error;
   } finally {
-    c.var.log.info("query", {
+    c.get("log").info("query", {
       query: request.name,
       consistency: request.consistency,
       outcome,

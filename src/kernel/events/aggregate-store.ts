@@ -149,14 +149,15 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
     if (envelopes.length > 0) {
       this.storage.transactionSync(() => {
         for (const e of envelopes) {
+          const json = JSON.stringify(e);
           this.sql.exec(
             "insert into events (version, id, type, event) values (?, ?, ?, ?)",
             e.version,
             e.id,
             e.type,
-            JSON.stringify(e),
+            json,
           );
-          appendOutbox(this.sql, e);
+          appendOutbox(this.sql, e, json);
         }
         if (Math.floor(nextVersion / options.snapshotEvery) > Math.floor(version / options.snapshotEvery)) {
           this.sql.exec(

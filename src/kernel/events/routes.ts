@@ -77,9 +77,9 @@ export function eventOperations(platform: { modules: readonly ModuleDef[]; decid
         { modules: platform.modules, routes, deciders: platform.deciders },
         {
           env: c.env,
-          config: c.var.config,
-          log: c.var.log,
-          clock: c.var.clock,
+          config: c.get("config"),
+          log: c.get("log"),
+          clock: c.get("clock"),
           waitUntil: (p) => background(c, p),
         },
         {

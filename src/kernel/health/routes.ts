@@ -52,7 +52,7 @@ export function healthRoutes(checks: readonly HealthCheck[]): OpenAPIHono<AppEnv
     .openapi(healthz, (c) => c.json({ status: "ok" as const }, 200))
     .openapi(readyz, async (c) => {
       const result = await runChecks(checks, c.env, (name, error) =>
-        c.var.log.warn("readiness check failed", { check: name, ...errorFields(error) }),
+        c.get("log").warn("readiness check failed", { check: name, ...errorFields(error) }),
       );
       c.header("Cache-Control", "no-store");
       if (result.ok) return c.json({ status: "ok" as const, checks: result.checks }, 200);

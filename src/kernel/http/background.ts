@@ -8,7 +8,7 @@ import { errorFields } from "../log";
  * by nobody. Failures are logged, never thrown at the client.
  */
 export function background(c: Context<AppEnv>, work: Promise<unknown>): void {
-  const guarded = work.catch((error: unknown) => c.var.log.warn("background work failed", errorFields(error)));
+  const guarded = work.catch((error: unknown) => c.get("log").warn("background work failed", errorFields(error)));
   try {
     c.executionCtx.waitUntil(guarded);
   } catch {

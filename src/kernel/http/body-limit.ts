@@ -12,7 +12,7 @@ export const bodyLimit = (): MiddlewareHandler<AppEnv> => {
   // One limiter per configured size; the size is fixed for an isolate's env.
   const limiters = new Map<number, MiddlewareHandler>();
   return async function bodyLimit(c, next) {
-    const maxSize = c.var.config.maxBodyBytes;
+    const maxSize = c.get("config").maxBodyBytes;
     let limiter = limiters.get(maxSize);
     if (!limiter) {
       limiter = honoBodyLimit({

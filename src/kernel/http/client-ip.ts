@@ -28,12 +28,12 @@ function ipKey(secret: string): Uint8Array {
  * (`CF-Connecting-IP`, set by Cloudflare's edge and by `wrangler dev`).
  *
  * @example
- * const ctx = { now, actor, requestId: c.var.requestId, ipHash: clientIpHash(c) };
+ * const ctx = { now, actor, requestId: c.get("requestId"), ipHash: clientIpHash(c) };
  */
 export function clientIpHash(c: Context<AppEnv>): string | null {
   const ip = c.req.header("cf-connecting-ip")?.trim();
-  const tenantId = c.var.tenant?.id;
-  const secret = c.var.config.platformRootKey;
+  const tenantId = c.get("tenant")?.id;
+  const secret = c.get("config").platformRootKey;
   if (!ip || ip.length > 64 || !tenantId || !secret) return null;
   const digest = hash.blake2b(encoder.encode(`${tenantId}\u0000${ip}`), { key: ipKey(secret), outLen: HASH_BYTES });
   return toHex(digest);

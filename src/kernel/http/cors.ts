@@ -19,13 +19,13 @@ const MAX_AGE_S = "600";
 export function cors(deps: { tenants?: TenantLookup; settings?: TenantSettingsLookup }): MiddlewareHandler<AppEnv> {
   async function allowed(c: Context<AppEnv>, origin: string): Promise<boolean> {
     if (!deps.settings) return false;
-    let tenantId = c.var.tenant?.id;
+    let tenantId = c.get("tenant")?.id;
     if (!tenantId) {
       const slug = subdomainSlug(c);
       tenantId = slug && deps.tenants ? (await deps.tenants.bySlug(slug, c))?.id : undefined;
     }
     if (!tenantId) return false;
-    const gateway = c.var.tenantGateway ?? (await deps.settings.get(tenantId, c));
+    const gateway = c.get("tenantGateway") ?? (await deps.settings.get(tenantId, c));
     return gateway.corsOrigins.includes(origin);
   }
 

@@ -50,7 +50,7 @@ export function notFound(allowed: (path: string) => string[]): NotFoundHandler<A
             headers: { Allow: methods.join(", ") },
           })
         : new AppError("not_found", { detail: `no route for ${c.req.method} ${c.req.path}` });
-    return problemResponse(error, c.var.requestId);
+    return problemResponse(error, c.get("requestId"));
   };
 }
 
@@ -62,5 +62,5 @@ export function notFound(allowed: (path: string) => string[]): NotFoundHandler<A
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const { error, expected } = normaliseError(err);
   if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
-  return problemResponse(error, c.var.requestId);
+  return problemResponse(error, c.get("requestId"));
 };

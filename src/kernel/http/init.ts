@@ -29,7 +29,7 @@ export const init = ({ build, bindings, clock }: InitOptions): MiddlewareHandler
     if (!result.ok) {
       const names = [...new Set(result.issues.map((i) => i.variable))];
       bootLogger.error("config invalid", {
-        request_id: c.var.requestId,
+        request_id: c.get("requestId"),
         variables: names,
         issues: result.issues,
       });
@@ -40,11 +40,11 @@ export const init = ({ build, bindings, clock }: InitOptions): MiddlewareHandler
     c.set("config", result.config);
     c.set("clock", clock);
     c.set("platform", { ...build, commit: result.config.gitCommit });
-    c.set("log", createLogger(result.config.logLevel, { request_id: c.var.requestId }));
+    c.set("log", createLogger(result.config.logLevel, { request_id: c.get("requestId") }));
     await next();
   };
 
 /** Returns the request's logger, or the boot logger before `init` ran. */
-export function loggerOf(c: { var: Partial<{ log: Logger }> }): Logger {
-  return c.var.log ?? bootLogger;
+export function loggerOf(c: { get(key: "log"): Logger | undefined }): Logger {
+  return c.get("log") ?? bootLogger;
 }

@@ -19,9 +19,9 @@ export const observe = (): MiddlewareHandler<AppEnv> =>
       route: pattern.endsWith("*") ? null : pattern,
       status,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-      request_id: c.var.requestId,
-      tenant_id: c.var.tenantId,
-      user_id: c.var.userId,
+      request_id: c.get("requestId"),
+      tenant_id: c.get("tenantId"),
+      user_id: c.get("userId"),
     };
     const log = loggerOf(c);
     if (status >= 500) log.error("request", line);

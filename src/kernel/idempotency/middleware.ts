@@ -34,7 +34,8 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 export const idempotency = (): MiddlewareHandler<AppEnv> =>
   async function idempotency(c, next) {
     const header = c.req.header("idempotency-key");
-    const { principal, tenant } = c.var;
+    const principal = c.get("principal");
+    const tenant = c.get("tenant");
     if (c.req.method !== "POST" || header === undefined || !tenant || !principal || principal.kind === "platform") {
       return next();
     }
@@ -49,7 +50,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     const fingerprint = await sha256Hex(`${c.req.method}\n${c.req.path}\n${bodyHash}`);
     const key = `${c.req.method} ${c.req.path} ${header}`;
     const store = idempotencyOf(c.env, `${tenant.id}:${principal.kind}:${principal.id}`);
-    const now = () => c.var.clock.now().getTime();
+    const now = () => c.get("clock").now().getTime();
     const begun = await store.begin({ key, fingerprint, now: now(), leaseMs: LEASE_MS, waitMs: WAIT_MS });
     if (begun.outcome === "mismatch") {
       throw new AppError("idempotency_key_reused", { detail: "this Idempotency-Key was used with another body" });
@@ -72,7 +73,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
       // Before the answer leaves, so an immediate retry runs instead of meeting its own lease (409).
       // Should this fail, the lease still ends by itself.
       await store.abandon({ key }).catch((error: unknown) => {
-        c.var.log.warn("idempotency key not released; its lease will expire", errorFields(error));
+        c.get("log").warn("idempotency key not released; its lease will expire", errorFields(error));
       });
       return;
     }

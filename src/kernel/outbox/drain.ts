@@ -27,19 +27,32 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 
 const encoder = new TextEncoder();
 
-/** The oldest rows that fit in one sendBatch; throws on a row no queue message can carry. */
-function nextBatch(sql: SqlStorage, limit: number): { seq: number; body: unknown }[] {
-  const rows = sql.exec<OutboxRow>("select seq, type, event from outbox order by seq limit ?", limit).toArray();
+/**
+ * A message's size against Queues' limits: for a short row an upper bound (a UTF-16 unit is
+ * at most 3 UTF-8 bytes), which spares encoding every row; the exact UTF-8 size otherwise.
+ */
+function messageBytes(event: string): number {
+  const bound = event.length * 3;
+  return (bound <= 4096 ? bound : encoder.encode(event).byteLength) + MESSAGE_OVERHEAD_BYTES;
+}
+
+/**
+ * The oldest rows that fit in one sendBatch, and whether rows were left behind by the
+ * limits (more than `limit` rows, or the byte limit); throws on a row no queue message can carry.
+ */
+function nextBatch(sql: SqlStorage, limit: number): { batch: { seq: number; body: unknown }[]; full: boolean } {
+  // One row more than the batch holds tells whether any are left, without a count.
+  const rows = sql.exec<OutboxRow>("select seq, type, event from outbox order by seq limit ?", limit + 1).toArray();
   const batch: { seq: number; body: unknown }[] = [];
   let bytes = 0;
-  for (const row of rows) {
-    const size = encoder.encode(row.event).byteLength + MESSAGE_OVERHEAD_BYTES;
+  for (const row of rows.slice(0, limit)) {
+    const size = messageBytes(row.event);
     if (size > MAX_MESSAGE_BYTES) {
-      if (batch.length > 0) break;
+      if (batch.length > 0) return { batch, full: true };
       // Never dropped: the row blocks the outbox (and is logged on every attempt) until an operator acts.
       throw new Error(`outbox row seq ${row.seq} (${row.type}) is ${size} bytes, over the queue message limit`);
     }
-    if (bytes + size > MAX_BATCH_BYTES) break;
+    if (bytes + size > MAX_BATCH_BYTES) return { batch, full: true };
     // Sent as stored: the writer built it from the envelope schema, and consumers parse it again.
     let body: unknown;
     try {
@@ -51,7 +64,7 @@ function nextBatch(sql: SqlStorage, limit: number): { seq: number; body: unknown
     batch.push({ seq: row.seq, body });
     bytes += size;
   }
-  return batch;
+  return { batch, full: rows.length > limit };
 }
 
 /**
@@ -76,14 +89,17 @@ export async function drainOutbox(
   const sql = storage.sql;
   let sent = 0;
   for (let i = 0; i < maxBatches; i++) {
-    const batch = nextBatch(sql, batchSize);
+    const { batch, full } = nextBatch(sql, batchSize);
     if (batch.length === 0) break;
     const messages: MessageSendRequest<unknown>[] = batch.map((r) => ({ body: r.body, contentType: "json" }));
     await queue.sendBatch(messages);
-    // The queue holds them now; only now may the rows go. One bound parameter whatever the batch size.
-    const seqs = JSON.stringify(batch.map((r) => r.seq));
-    sql.exec("delete from outbox where seq in (select value from json_each(?))", seqs);
+    // The queue holds them now; only now may the rows go. They are the oldest rows, and seq only
+    // grows (autoincrement, one writer), so "up to the last one sent" names exactly them.
+    sql.exec("delete from outbox where seq <= ?", batch[batch.length - 1]?.seq ?? 0);
     sent += batch.length;
+    // A batch that was not full left nothing behind when it was read: done, with no count query.
+    // (Rows committed while it was being sent are the relay's business: it drains once more.)
+    if (!full) return { sent, remaining: 0 };
   }
   const remaining = sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;
   return { sent, remaining };
@@ -98,6 +114,14 @@ export function relayBackoffMs(attempt: number): number {
 export type RelayOutcome =
   | { ok: true; sent: number; remaining: number }
   | { ok: false; attempt: number; retryInMs: number };
+
+/**
+ * How long after a drain starts its safety-net alarm fires, when no failure is
+ * pending: it matters only if the isolate dies mid-drain (the next commit would
+ * drain anyway), so it can wait; a short one would wake every busy object
+ * about once a second for nothing.
+ */
+export const SAFETY_NET_MS = 30_000;
 
 /** Options of an {@link OutboxRelay}. */
 export interface OutboxRelayOptions extends DrainOptions {
@@ -116,6 +140,13 @@ const ATTEMPTS_KEY = "outbox_relay.attempts";
  * One relay per object (it owns the object's alarm); it guarantees that
  * concurrent drains in the object never send a row twice.
  *
+ * Cheap per commit, because a busy object commits hundreds of times a second:
+ * commits that land while a drain is sending are taken by that drain's next
+ * pass (one `sendBatch` for all of them), and the safety-net alarm is set once
+ * and left to fire rather than set and deleted around every drain. The relay
+ * remembers the alarm it set, so it reads the alarm only once per object
+ * lifetime; an alarm that fires with nothing left to send costs one query.
+ *
  * @example
  * // in the DO: after a mutation's transaction commits
  * this.relay.afterCommit(this.ctx, this.env.EVENTS);
@@ -125,6 +156,10 @@ const ATTEMPTS_KEY = "outbox_relay.attempts";
 export class OutboxRelay {
   private running: Promise<RelayOutcome> | null = null;
   private rerun = false;
+  /** The alarm this object has, as far as the relay knows: a time, none (null), or not read yet (undefined). */
+  private armed: number | null | undefined = undefined;
+  /** {@link ATTEMPTS_KEY}'s value, once read. */
+  private failures: number | undefined = undefined;
   private readonly log: Pick<Logger, "error">;
   private readonly clock: Clock;
 
@@ -136,15 +171,22 @@ export class OutboxRelay {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Starts a flush in `ctx.waitUntil` when the outbox has rows; a no-op otherwise. */
+  /**
+   * After a commit: joins the drain under way (which then runs once more), or
+   * starts one in `ctx.waitUntil` when the outbox has rows; a no-op otherwise.
+   */
   afterCommit(ctx: Pick<DurableObjectState, "waitUntil">, queue: OutboxQueue): void {
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
     if (!this.hasRows()) return;
     ctx.waitUntil(this.flush(queue));
   }
 
   /**
-   * Sets the safety-net alarm if none is set (so rows still leave if the
-   * isolate dies mid-drain), then drains. Never rejects.
+   * Makes sure an alarm is set (so rows still leave if the isolate dies
+   * mid-drain), then drains. Never rejects.
    */
   async flush(queue: OutboxQueue): Promise<RelayOutcome> {
     try {
@@ -157,14 +199,17 @@ export class OutboxRelay {
 
   /** The object's `alarm()` handler: drains; on failure the next alarm is already set. Never rejects. */
   onAlarm(queue: OutboxQueue): Promise<RelayOutcome> {
+    // The alarm that fired is spent: the next flush sets a new one.
+    this.armed = null;
     return this.drain(queue);
   }
 
   /**
    * Drains now, or joins the drain already running (which then runs once more,
-   * with its own queue, for rows committed since it read). On success the attempt count resets and
-   * the alarm is cleared, or set to fire at once when rows remain; on failure
-   * the alarm is set after the backoff. Never rejects.
+   * with its own queue, for rows committed since it read). On success the
+   * attempt count resets and, when rows remain past the run's bound, the alarm
+   * is set to fire at once; on failure the alarm is set after the backoff.
+   * Never rejects.
    */
   drain(queue: OutboxQueue): Promise<RelayOutcome> {
     if (this.running) {
@@ -177,7 +222,8 @@ export class OutboxRelay {
 
   /** Consecutive failed drains so far. */
   attempts(): number {
-    return this.storage.kv.get<number>(ATTEMPTS_KEY) ?? 0;
+    this.failures ??= this.storage.kv.get<number>(ATTEMPTS_KEY) ?? 0;
+    return this.failures;
   }
 
   private async run(queue: OutboxQueue): Promise<RelayOutcome> {
@@ -194,11 +240,12 @@ export class OutboxRelay {
           return await this.failed(error);
         }
         sent += result.sent;
-        if (result.remaining > 0) await this.storage.setAlarm(this.at(0));
-        else if (!this.rerun) await this.storage.deleteAlarm();
-        if (this.attempts() !== 0) this.storage.kv.delete(ATTEMPTS_KEY);
+        if (result.remaining > 0) await this.setAlarm(this.at(0));
+        if (this.attempts() !== 0) {
+          this.storage.kv.delete(ATTEMPTS_KEY);
+          this.failures = 0;
+        }
         if (result.remaining > 0 || !this.rerun) return { ok: true, sent, remaining: result.remaining };
-        await this.ensureAlarm();
       }
     } catch (error) {
       return await this.failed(error);
@@ -214,7 +261,8 @@ export class OutboxRelay {
       attempt = this.attempts() + 1;
       retryInMs = relayBackoffMs(attempt);
       this.storage.kv.put(ATTEMPTS_KEY, attempt);
-      await this.storage.setAlarm(this.at(retryInMs));
+      this.failures = attempt;
+      await this.setAlarm(this.at(retryInMs));
     } catch (storageError) {
       this.log.error("outbox retry could not be scheduled", errorFields(storageError));
     }
@@ -227,10 +275,20 @@ export class OutboxRelay {
     return { ok: false, attempt, retryInMs };
   }
 
+  /** Sets the safety-net alarm unless one is set; reads the alarm only when it does not know it. */
   private async ensureAlarm(): Promise<void> {
-    if ((await this.storage.getAlarm()) === null) {
-      await this.storage.setAlarm(this.at(relayBackoffMs(this.attempts() + 1)));
+    if (this.armed === undefined) this.armed = await this.storage.getAlarm();
+    if (this.armed === null) {
+      const failing = this.attempts();
+      await this.setAlarm(this.at(failing > 0 ? relayBackoffMs(failing + 1) : SAFETY_NET_MS));
     }
+  }
+
+  private async setAlarm(at: number): Promise<void> {
+    // Forget it first: if setting fails, the next flush reads the alarm again.
+    this.armed = undefined;
+    await this.storage.setAlarm(at);
+    this.armed = at;
   }
 
   /** The alarm time `ms` from now. */

@@ -17,13 +17,17 @@ export const OUTBOX_SCHEMA = [
    )`,
 ];
 
-/** Appends one event to the outbox. Must run inside the caller's transaction. */
-export function appendOutbox(sql: SqlStorage, event: OutgoingEvent): void {
+/**
+ * Appends one event to the outbox. Must run inside the caller's transaction.
+ * `json` is the event already serialised, when the caller has it (an aggregate
+ * stores the same text in its event log).
+ */
+export function appendOutbox(sql: SqlStorage, event: OutgoingEvent, json = JSON.stringify(event)): void {
   sql.exec(
     "insert into outbox (id, type, event, created_at) values (?, ?, ?, ?)",
     event.id,
     event.type,
-    JSON.stringify(event),
+    json,
     event.occurred_at,
   );
 }

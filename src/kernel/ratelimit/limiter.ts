@@ -81,7 +81,7 @@ async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promi
   for (let reports = 0; pending.count > 0 && reports < FLIGHT_REPORTS; reports++) {
     const count = pending.count;
     pending.count = 0;
-    const now = c.var.clock.now().getTime();
+    const now = c.get("clock").now().getTime();
     try {
       limiterStats.asyncReports++;
       const remote = await rateLimiterOf(c.env, id).record({ rate: pending.rate, now, count });
@@ -94,7 +94,7 @@ async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promi
       // Nothing is lost: the counts go back and the key's next admitted request reports them.
       pending.count += count;
       limiterStats.failures++;
-      c.var.log.warn("rate limiter unreachable; async counts kept for the next report", errorFields(error));
+      c.get("log").warn("rate limiter unreachable; async counts kept for the next report", errorFields(error));
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, REPORT_GAP_MS));
@@ -155,16 +155,16 @@ function refusedFor(name: PolicyName, policy: Policy, retryAfterMs: number): Lim
  * Records the decision for the RateLimit headers; does not throw.
  */
 export async function decide(c: Context<AppEnv>, name: PolicyName, key: string): Promise<LimitDecision> {
-  const override = c.var.tenantGateway?.rateLimits[name];
-  const policy = effectivePolicy(c.var.config.ratePolicies, name, c.var.tenant?.plan, override);
+  const override = c.get("tenantGateway")?.rateLimits[name];
+  const policy = effectivePolicy(c.get("config").ratePolicies, name, c.get("tenant")?.plan, override);
   const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
   // The rate is part of the bucket's name: a changed policy (a tenant's override) starts a fresh bucket
   // rather than reading a state that was counted at another rate.
-  const bucket = `${c.var.tenant?.id ?? ""}\u0000${key}\u0000${rate.limit}/${rate.periodMs}/${rate.burst}`;
+  const bucket = `${c.get("tenant")?.id ?? ""}\u0000${key}\u0000${rate.limit}/${rate.periodMs}/${rate.burst}`;
   const id = bucketIds.get(`${name}\u0000${bucket}`) ?? (await bucketIdOf(name, bucket));
-  const now = c.var.clock.now().getTime();
+  const now = c.get("clock").now().getTime();
   const record = (d: LimitDecision) => {
-    c.set("rateLimits", [...(c.var.rateLimits ?? []), d]);
+    c.set("rateLimits", [...(c.get("rateLimits") ?? []), d]);
     return d;
   };
 
@@ -195,7 +195,7 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
   } catch (error) {
     limiterStats.failures++;
     const open = policy.on_failure === "open";
-    c.var.log.warn(`rate limiter unreachable; failing ${open ? "open" : "closed"}`, {
+    c.get("log").warn(`rate limiter unreachable; failing ${open ? "open" : "closed"}`, {
       policy: name,
       ...errorFields(error),
     });

@@ -32,9 +32,9 @@ export function rateLimitHeaders(decisions: readonly LimitDecision[]): { policy:
 export const rateLimitHeadersMiddleware = (): MiddlewareHandler<AppEnv> =>
   async function rateLimitHeadersOnResponse(c, next) {
     await next();
-    if (!c.var.config) return;
-    if (!c.var.rateLimits) await decide(c, "anonymous", clientIp(c));
-    const decisions = c.var.rateLimits ?? [];
+    if (!c.get("config")) return;
+    if (!c.get("rateLimits")) await decide(c, "anonymous", clientIp(c));
+    const decisions = c.get("rateLimits") ?? [];
     if (decisions.length === 0) return;
     const { policy, limit } = rateLimitHeaders(decisions);
     c.res.headers.set("RateLimit-Policy", policy);
@@ -50,7 +50,8 @@ export const rateLimitHeadersMiddleware = (): MiddlewareHandler<AppEnv> =>
  */
 export const rateLimitMiddleware = (settings: TenantSettingsLookup | undefined): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
-    const { tenant, principal } = c.var;
+    const tenant = c.get("tenant");
+    const principal = c.get("principal");
     if (tenant && settings) c.set("tenantGateway", await settings.get(tenant.id, c));
     const checks: Promise<LimitDecision>[] = [
       principal ? decide(c, "principal", `${principal.kind}:${principal.id}`) : decide(c, "anonymous", clientIp(c)),

@@ -137,7 +137,7 @@ const remove = op.delete("/posts/{id}", {
 /** `/api/v1/blog/posts`. */
 export const blogRoutes = createRouter()
   .openapi(create, async (c) => {
-    const id = newId(c.var.clock.now().getTime());
+    const id = newId(c.get("clock").now().getTime());
     const author_id = principalOf(c, "user", "api_key").id;
     return c.json(
       shown(

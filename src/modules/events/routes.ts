@@ -55,6 +55,6 @@ export const deadLetterRoutes = createRouter()
     const letter = await store.get(tenantOf(c).id, c.req.valid("param").id);
     if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
     await c.env.EVENTS.send(letter.event, { contentType: "json" });
-    await store.markReplayed(letter.id, c.var.clock.now());
+    await store.markReplayed(letter.id, c.get("clock").now());
     return c.body(null, 202);
   });

@@ -58,7 +58,7 @@ export const apiKeyAuthenticator: Authenticator = {
     if (!principal) {
       const tenantId = await keyIndex(c.env.DB).tenantOf(hash);
       if (!tenantId) return null;
-      const key = await directory(c.env, tenantId).verifyKey({ hash, now: isoNow(c.var.clock) });
+      const key = await directory(c.env, tenantId).verifyKey({ hash, now: isoNow(c.get("clock")) });
       if (!key) return null;
       principal = {
         kind: "api_key",
@@ -73,14 +73,14 @@ export const apiKeyAuthenticator: Authenticator = {
       keyCache.set(hash, principal);
     }
     // Checked on every request, cached or not: an expiring key never works past its expiry.
-    if (principal.expiresAt !== null && principal.expiresAt <= isoNow(c.var.clock)) return null;
+    if (principal.expiresAt !== null && principal.expiresAt <= isoNow(c.get("clock"))) return null;
     if (!touched.get(principal.id)) {
       touched.set(principal.id, true);
       const { id, tenantId } = principal;
       background(
         c,
         directory(c.env, tenantId)
-          .touchKey({ id, now: isoNow(c.var.clock) })
+          .touchKey({ id, now: isoNow(c.get("clock")) })
           .catch(() => touched.delete(id)),
       );
     }
@@ -90,7 +90,7 @@ export const apiKeyAuthenticator: Authenticator = {
 
 /** The `iss` of access tokens for this request. */
 export function issuerOf(c: Context<AppEnv>): string {
-  return c.var.config.jwtIssuer ?? new URL(c.req.url).origin;
+  return c.get("config").jwtIssuer ?? new URL(c.req.url).origin;
 }
 
 /**
@@ -102,7 +102,7 @@ export const jwtAuthenticator: Authenticator = {
   accepts: (token) => token.startsWith("eyJ") && token.split(".").length === 3,
   async authenticate(token, c) {
     const issuer = issuerOf(c);
-    const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+    const keys = await loadSigningKeys(c.get("config").jwtSigningKeys);
     const cached = verifiedTokens.get(token);
     // Reused only under the same key set and issuer: removing a compromised key takes effect at once.
     let claims = cached && cached.keys === keys && cached.claims.iss === issuer ? cached.claims : undefined;
@@ -110,7 +110,7 @@ export const jwtAuthenticator: Authenticator = {
       const verified = await verifyAccessToken(keys, token, { issuer });
       if (!verified.ok) return null;
       claims = verified.claims;
-      verifiedTokens.set(token, { claims, keys }, claims.exp * 1000 - c.var.clock.now().getTime());
+      verifiedTokens.set(token, { claims, keys }, claims.exp * 1000 - c.get("clock").now().getTime());
     }
     const { sub, tid, sid } = claims;
     const cacheKey = `${tid}/${sub}`;

@@ -36,7 +36,7 @@ export async function destroyTenantKeys(
 
 /**
  * The envelope that seals tenant secrets: master keys from the ENCRYPTION_KEYS
- * secret (`c.var.config.encryptionKeys`), seeds from each tenant's directory,
+ * secret (`c.get("config").encryptionKeys`), seeds from each tenant's directory,
  * XChaCha20-Poly1305 from the WASM core. Throws when the secret is malformed
  * (the message never contains key material).
  *

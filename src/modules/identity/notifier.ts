@@ -55,10 +55,10 @@ export function mailboxServes(environment: string, url: URL): boolean {
  * an error is logged (without the body, which holds a secret link).
  */
 export function notifierOf(c: Context<AppEnv>): Notifier {
-  if (mailboxEnabled(c.var.config.environment)) return devMailboxNotifier(c.env.DB, c.var.clock);
+  if (mailboxEnabled(c.get("config").environment)) return devMailboxNotifier(c.env.DB, c.get("clock"));
   return {
     async send(mail) {
-      c.var.log.error("no mail transport configured; message not sent", {
+      c.get("log").error("no mail transport configured; message not sent", {
         tenant_id: mail.tenantId,
         subject: mail.subject,
       });

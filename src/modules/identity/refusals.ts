@@ -43,7 +43,7 @@ export function declaredPermissions(
   field: string,
   allowPatterns: boolean,
 ): string[] {
-  const declared = new Set(c.var.platform.permissions);
+  const declared = new Set(c.get("platform").permissions);
   const known = (p: string) => declared.has(p) || (allowPatterns && p.includes("*") && isPermissionPattern(p));
   const unknown = values.filter((p) => !known(p));
   if (unknown.length > 0) {

@@ -17,8 +17,8 @@ export function actorOf(principal: Principal | undefined): Actor {
 }
 
 /** The directory call context of a request: now, actor, request id, client IP hash. */
-export function ctxOf(c: Context<AppEnv>, actor: Actor = actorOf(c.var.principal)): Ctx {
-  return { now: isoNow(c.var.clock), actor, requestId: c.var.requestId, ipHash: clientIpHash(c) };
+export function ctxOf(c: Context<AppEnv>, actor: Actor = actorOf(c.get("principal"))): Ctx {
+  return { now: isoNow(c.get("clock")), actor, requestId: c.get("requestId"), ipHash: clientIpHash(c) };
 }
 
 const ENV_TAG: Record<string, string> = { development: "dev", test: "test", staging: "stg", production: "live" };

@@ -23,6 +23,6 @@ const getInfo = createRoute({
 
 /** `GET /api/v1/system/info`. */
 export const systemRoutes = createRouter().openapi(getInfo, (c) => {
-  const { version, commit, modules } = c.var.platform;
+  const { version, commit, modules } = c.get("platform");
   return c.json({ version, commit, modules }, 200);
 });

@@ -60,10 +60,10 @@ const adminKey = op.post("/tenants/{id}/admin-keys", {
 
 /** The platform's call context of a request. */
 const callOf = (c: Context<AppEnv>): PlatformCall => ({
-  environment: c.var.config.environment,
+  environment: c.get("config").environment,
   actor: { kind: "platform", id: "platform" },
-  requestId: c.var.requestId,
-  clock: c.var.clock,
+  requestId: c.get("requestId"),
+  clock: c.get("clock"),
 });
 
 async function activeTenant(db: D1Database, id: string) {

@@ -119,7 +119,7 @@ async function tokenPair(
   familyId: string,
   refreshToken: string,
 ) {
-  const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+  const keys = await loadSigningKeys(c.get("config").jwtSigningKeys);
   const access = await signAccessToken(
     keys,
     { sub: user.id, tid: tenantId, roles: user.roles, sid: familyId },
@@ -147,7 +147,7 @@ export const authRoutes = createRouter()
     const result = await directory(c.env, tenant.id).register({
       ctx: ctxOf(c),
       user: { id: newId(), email, name, passwordHash },
-      verification: { hash: verification.hash, expiresAt: isoIn(c.var.clock, VERIFY_TTL_MS) },
+      verification: { hash: verification.hash, expiresAt: isoIn(c.get("clock"), VERIFY_TTL_MS) },
     });
     if (!result.ok) throw new AppError("conflict", { detail: "this email is already registered in this tenant" });
     await notifierOf(c).send({
@@ -247,7 +247,7 @@ export const authRoutes = createRouter()
       ctx: ctxOf(c),
       email,
       tokenHash: secret.hash,
-      expiresAt: isoIn(c.var.clock, RESET_TTL_MS),
+      expiresAt: isoIn(c.get("clock"), RESET_TTL_MS),
     });
     if (found) {
       // After the response, so an existing account does not answer slower.

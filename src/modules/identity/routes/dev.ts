@@ -35,7 +35,7 @@ const mailbox = createRoute({
 
 /** `/api/v1/dev/mailbox`: exists only in development on a loopback host, and in tests. */
 export const devRoutes = createRouter().openapi(mailbox, async (c) => {
-  if (!mailboxServes(c.var.config.environment, new URL(c.req.url))) {
+  if (!mailboxServes(c.get("config").environment, new URL(c.req.url))) {
     throw new AppError("not_found", { detail: "no such route" });
   }
   const tenant = tenantOf(c);

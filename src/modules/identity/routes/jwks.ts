@@ -30,7 +30,7 @@ const route = createRoute({
 
 /** `/.well-known/jwks.json`, mounted at the origin root. */
 export const jwksRoutes = createRouter().openapi(route, async (c) => {
-  const keys = await loadSigningKeys(c.var.config.jwtSigningKeys);
+  const keys = await loadSigningKeys(c.get("config").jwtSigningKeys);
   c.header("Cache-Control", "public, max-age=300");
   return c.json(jwks(keys), 200);
 });

@@ -66,7 +66,7 @@ export const keyRoutes = createRouter()
     const tenant = tenantOf(c);
     const body = c.req.valid("json");
     const scopes = declaredPermissions(c, body.scopes, "scopes", false);
-    const now = isoNow(c.var.clock);
+    const now = isoNow(c.get("clock"));
     const requested = body.expires_at ? new Date(body.expires_at).toISOString() : null;
     if (requested !== null && requested <= now) {
       throw new AppError("validation_failed", {
@@ -79,7 +79,7 @@ export const keyRoutes = createRouter()
     const expiresAt = boundedExpiry(caller, requested);
     const refusal = authorize(caller, { type: "key.create", scopes, expiresAt });
     if (refusal) throw refused(c, refusal);
-    const secret = await newApiKey(c.var.config.environment);
+    const secret = await newApiKey(c.get("config").environment);
     // Index first: an index row without a directory key is simply an unknown key.
     const index = keyIndex(c.env.DB);
     await index.add(secret.hash, tenant.id, now);

@@ -52,7 +52,7 @@ const patch = op.patch("/admin/settings", {
 
 /** A tenant may set its own limits only for policies that allow it, up to the platform's maxima. */
 function checkRateLimits(c: Context<AppEnv>, limits: SettingsPatch["rate_limits"]): void {
-  const policies = c.var.config.ratePolicies;
+  const policies = c.get("config").ratePolicies;
   const errors: FieldError[] = [];
   for (const [name, rate] of Object.entries(limits ?? {})) {
     const path = `body.rate_limits.${name}`;

@@ -86,7 +86,7 @@ function mayAct(c: Parameters<typeof principalOf>[0], id: string, permission: Pe
 export const userRoutes = createRouter()
   .openapi(me, async (c) => {
     const principal = principalOf(c, "user", "api_key");
-    const permissions = expand(principal.grants, c.var.platform.permissions);
+    const permissions = expand(principal.grants, c.get("platform").permissions);
     if (principal.kind === "api_key") {
       const { id, name, prefix, scopes } = principal;
       return c.json({ kind: "api_key" as const, key: { id, name, prefix, scopes }, permissions }, 200);
