@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { storageDir } from "./serve.mjs";
 
 /**
  * @param {number[]} xs
@@ -78,6 +79,9 @@ export function machineInfo(root) {
     wrangler: pkgVersion(root, "wrangler"),
     autocannon: pkgVersion(root, "autocannon"),
     commit: gitCommit(root),
+    storage: storageDir()
+      ? `memory (tmpfs ${storageDir()}: on a disk, SQLite's syncs on workerd's one thread cost the write scenarios 20–40%)`
+      : "the system's temporary directory (no tmpfs found: the write scenarios pay SQLite's disk syncs)",
   };
 }
 
@@ -282,7 +286,7 @@ Date: ${date}
 
 ## Method
 
-- Each Worker is bundled with \`wrangler deploy --dry-run\` and served by the Miniflare Node API on its own 127.0.0.1 port (in-memory storage; plinth gets its D1, Durable Object, queue and R2 bindings, its migrations, and secrets generated for the run). Not \`wrangler dev\`.
+- Each Worker is bundled with \`wrangler deploy --dry-run\` and served by the Miniflare Node API on its own 127.0.0.1 port (storage not persisted, in ${m.storage}; plinth gets its D1, Durable Object, queue and R2 bindings, its migrations, and secrets generated for the run). Not \`wrangler dev\`.
 - Load: autocannon in the same Node process, ${method.connections} connections, ${method.duration} s per measurement, after a ${method.warmup} s warm-up per scenario. autocannon records latency in whole milliseconds.
 - ${method.rounds} round(s); in each round every scenario runs once, in rotating order, so drift affects all alike. Table values are the median over rounds (req/s, p50, p99); non-2xx and errors are summed over rounds.
 - Ratios compare with the baseline from the same run (run-to-run noise on this kind of machine is about ±50%).

@@ -37,6 +37,8 @@ export interface Logs {
   kinds: Map<string, { count: number; first: string }>;
 }
 
+/** The directory Miniflare's storage goes to (tmpfs when there is one), or null for the system's temporary directory. */
+export function storageDir(): string | null;
 /** A currently free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number>;
 /** Starts a Worker bundle on its own 127.0.0.1 port with in-memory storage. */

@@ -44,6 +44,10 @@ describe("the module contract, over src/ and durable-objects/", () => {
     expect(offenders(/new Date\(\)|Date\.now\(\)/, (f) => f === "src/kernel/clock/index.ts")).toEqual([]);
   });
 
+  it("reads request variables with c.get(name), never c.var (Hono copies every variable on each c.var access)", () => {
+    expect(offenders(/\bc\.var\b/)).toEqual([]);
+  });
+
   it("queries D1 through drizzle: raw SQL only in readiness probes of wrangler's own tables", () => {
     // The round-trip counter forwards other code's statements and writes none of its own.
     const allowed = new Set(["src/kernel/health/checks.ts", "src/kernel/db/counting.ts"]);
