@@ -206,6 +206,19 @@ describe("consumer idempotency", () => {
     expect(results).toEqual([{ consumer: "kernel:streams" }, { consumer: "notes:record" }]);
   });
 
+  it("acks and catalogues events of writers whose streams have no id (the directory's <tenant>/keys)", async () => {
+    // A catalog that required <tenant>/<type>/<id> sent these to retries and then dead letters.
+    const handler = consumer([]);
+    const body = { ...event("keys-stream-1", "identity.keys.created", {}), stream: "t-keys/keys", tenant_id: "t-keys" };
+    const batch = createMessageBatch("plinth-events", [{ id: "k-1", timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await handler(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect({ acks: result.explicitAcks, retries: result.retryMessages }).toEqual({ acks: ["k-1"], retries: [] });
+    const row = await env.DB.prepare("select type, version from event_streams where stream = 't-keys/keys'").first();
+    expect(row).toEqual({ type: "keys", version: 1 });
+  });
+
   it('keeps a module\'s typed and "*" subscriptions apart: both handle the same event once', async () => {
     const order: string[] = [];
     const both: ModuleDef = {

@@ -3,7 +3,17 @@ import { drizzle } from "drizzle-orm/d1";
 import { eventStreams } from "../db/schema";
 import type { Subscription } from "../modules/types";
 import type { Envelope } from "./envelope";
-import { parseStream } from "./projection";
+
+/**
+ * The writer type a stream belongs to: its second segment. Aggregates name
+ * theirs `<tenant>/<type>/<id>`; other writers (the directory's `<tenant>/keys`,
+ * `<tenant>/settings`) have no id, and are catalogued under that segment all
+ * the same: a catalog that refused them would send their events to retries
+ * and dead letters.
+ */
+function writerType(stream: string): string {
+  return stream.split("/")[1] || "unknown";
+}
 
 /**
  * The kernel's stream catalog, a `"*"` batch subscription of the queue
@@ -27,7 +37,7 @@ export const streamCatalog: Subscription = {
         .values({
           stream: e.stream,
           tenantId: e.tenant_id,
-          type: parseStream(e.stream).type,
+          type: writerType(e.stream),
           version: e.version,
           updatedAt: at,
         })
