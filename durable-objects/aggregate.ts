@@ -5,6 +5,7 @@ import { AggregateRpc, StreamSchema } from "../src/kernel/events/aggregate-rpc";
 import { AGGREGATE_SCHEMA, AggregateStore, type StreamInfo, streamKey } from "../src/kernel/events/aggregate-store";
 import type { AnyDecider, NewEvent } from "../src/kernel/events/decider";
 import { InlineProjector } from "../src/kernel/events/inline";
+import { isolateMetrics } from "../src/kernel/metrics/flush";
 import type { PlatformParts } from "../src/kernel/modules/types";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
 
@@ -38,13 +39,19 @@ export function aggregateObject(
 
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env);
-      this.relay = new OutboxRelay(ctx.storage);
+      this.relay = new OutboxRelay(ctx.storage, { object: "Aggregate", clock: platform.clock });
       this.inline = new InlineProjector(platform, env);
     }
 
     /** Retries the outbox drain (with backoff) and is the safety net after a crash mid-drain. */
     override async alarm(): Promise<void> {
       if (this.exists(false)) await this.relay.onAlarm(this.env.EVENTS);
+      this.flushMetrics();
+    }
+
+    /** This isolate's metrics (the relay's and the inline pass's among them) leave at most about once a second. */
+    private flushMetrics(): void {
+      isolateMetrics().maybeFlush(this.env, platform.clock, (p) => this.ctx.waitUntil(p));
     }
 
     /**
@@ -105,6 +112,7 @@ export function aggregateObject(
         const after = { stream: streamKey(args.stream), version: result.version, state: result.state };
         this.ctx.waitUntil(this.inline.push(result.events, after));
         this.relay.afterCommit(this.ctx, this.env.EVENTS);
+        this.flushMetrics();
         return { ok: true, version: result.version, state: result.state, events: result.events.length };
       } catch (error) {
         // The transaction rolled back; drop any in-memory state and let the caller see the failure.

@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import { systemClock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { createLogger } from "../src/kernel/log";
+import { isolateMetrics } from "../src/kernel/metrics/flush";
 import { pendingOutbox } from "../src/kernel/outbox";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
 import { Authority } from "../src/modules/identity/directory/authority";
@@ -45,6 +47,7 @@ export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc
     this.authority = new Authority(this.store, this.creds, this.roles);
     this.tenantSettings = new TenantSettings(this.store);
     this.relay = new OutboxRelay(ctx.storage, {
+      object: "TenantDirectory",
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),
     });
     void ctx.blockConcurrencyWhile(async () => {
@@ -55,12 +58,19 @@ export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc
   /** Retries the outbox drain with backoff; also the safety net if a post-commit drain died. */
   override async alarm(): Promise<void> {
     await this.relay.onAlarm(this.env.EVENTS);
+    this.flushMetrics();
   }
 
   /** Passes a mutation's result through, starting the outbox drain now that it committed. */
   private committed<T>(result: T): T {
     this.relay.afterCommit(this.ctx, this.env.EVENTS);
+    this.flushMetrics();
     return result;
+  }
+
+  /** This isolate's metrics (the relay's among them) leave at most about once a second. */
+  private flushMetrics(): void {
+    isolateMetrics().maybeFlush(this.env, systemClock, (p) => this.ctx.waitUntil(p));
   }
 
   init(input: In<"init">): Out<"init"> {

@@ -15,8 +15,8 @@ const steps = [
   // Rebuilds wasm/core.wasm from source with the Zig in node_modules and fails if the committed one differs.
   { name: "wasm core reproducible (zig build)", cmd: process.execPath, args: ["wasm/build.mjs", "--check"] },
   { name: "typecheck (tsc)", cmd: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
-  // The browser tests (test/node/browser.test.ts) drive Debian's Chromium; installed here when missing.
-  { name: "chromium for the browser tests", cmd: process.execPath, args: ["scripts/lib/chromium.mjs"] },
+  // The Node tests drive Debian's Chromium and promtool (scripts/lib/debian-tools.mjs); installed here when missing.
+  { name: "chromium and promtool for the Node tests", cmd: process.execPath, args: ["scripts/lib/debian-tools.mjs"] },
   { name: "lint + format (biome)", cmd: bin("biome"), args: ["ci", "."] },
   {
     name: "tests in workerd (vitest)",

@@ -16,6 +16,7 @@ import { observe } from "./kernel/http/observe";
 import { requestId } from "./kernel/http/request-id";
 import { securityHeaders } from "./kernel/http/security-headers";
 import { idempotency } from "./kernel/idempotency/middleware";
+import { metricsRoutes } from "./kernel/metrics/routes";
 import { resolveModules } from "./kernel/modules/registry";
 import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { createRouter } from "./kernel/openapi/router";
@@ -83,6 +84,7 @@ export function createPlatform(options: AppOptions): Platform {
   const checks: HealthCheck[] = [d1Check, migrationsCheck(options.migrations)];
   for (const m of modules) checks.push(...(m.health ?? []));
   app.route("/", healthRoutes(checks));
+  app.route("/", metricsRoutes());
   app.route("/api/v1", eventOperations({ modules, deciders }));
 
   for (const m of modules) {

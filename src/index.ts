@@ -21,5 +21,6 @@ export const Aggregate = aggregateObject(platform);
 export type Aggregate = InstanceType<typeof Aggregate>;
 export { AuditLog } from "../durable-objects/audit-log";
 export { IdempotencyStore } from "../durable-objects/idempotency-store";
+export { MetricsAggregator } from "../durable-objects/metrics-aggregator";
 export { RateLimiter } from "../durable-objects/rate-limiter";
 export { TenantDirectory } from "../durable-objects/tenant-directory";

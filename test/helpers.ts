@@ -68,7 +68,7 @@ export async function deliver(
   options: BatchOptions = { fillGaps: true },
 ): Promise<void> {
   const route = { module: "test", consumer: `test:${subscription.name}`, subscription };
-  const failures = await applyRoute(route, canonicalOrder(events), runtime, options);
+  const failures = await applyRoute(route, canonicalOrder(events), runtime, options, "queue");
   const [first] = failures.values();
   if (first !== undefined) throw first;
 }

@@ -65,6 +65,7 @@ export const PLINTH_CONFIG = {
     AUDIT_LOG: { className: "AuditLog", useSQLite: true },
     RATE_LIMITER: { className: "RateLimiter", useSQLite: true },
     IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
+    METRICS: { className: "MetricsAggregator", useSQLite: true },
   },
 };
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const CHROMIUM = "/usr/bin/chromium"; // scripts/lib/chromium.mjs installs it
+const CHROMIUM = "/usr/bin/chromium"; // scripts/lib/debian-tools.mjs installs it
 
 /** A page whose script calls the API once and writes what it got into #out. */
 const page = (api: string, key: string) => `<!doctype html><meta charset="utf-8"><title>client</title>

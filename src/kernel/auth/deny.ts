@@ -8,6 +8,8 @@ import { AppError, type ErrorCodeSpec } from "../errors";
 import type { AuditFacts, OutgoingEvent } from "../events/envelope";
 import { background } from "../http/background";
 import { clientIpHash } from "../http/client-ip";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 
 /** A refused authority decision: what the client is told and what the audit log records. */
 export interface Denial {
@@ -95,6 +97,7 @@ export function deny(c: Context<AppEnv>, denial: Denial): AppError {
     background(c, c.env.EVENTS.send(event, { contentType: "json" }));
   }
   const code = denial.code ?? "forbidden";
+  isolateRecorder.inc(METRICS.authFailures, [denial.rule ? "deny_rule" : "missing_permission"]);
   return typeof code === "string"
     ? new AppError(code, { detail: denial.detail })
     : new AppError(code.code, { detail: denial.detail, spec: code.spec });

@@ -2,9 +2,19 @@ import type { Context, MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
 
 const PLATFORM_PREFIX = "/api/v1/platform";
+
+/** Why a credential was refused, for `plinth_auth_failures_total`: a closed set. */
+type AuthFailure = "malformed_header" | "unknown_credential" | "root_key_off_platform" | "platform_needs_root_key";
+
+function refused(reason: AuthFailure, code: "unauthenticated" | "forbidden", detail: string): AppError {
+  isolateRecorder.inc(METRICS.authFailures, [reason]);
+  return new AppError(code, { detail });
+}
 
 /** The bearer token of the request; undefined when there is no Authorization header. */
 function bearer(c: Context<AppEnv>): string | undefined {
@@ -12,7 +22,7 @@ function bearer(c: Context<AppEnv>): string | undefined {
   if (header === undefined) return undefined;
   const match = /^Bearer[ ]+([\x21-\x7e]{1,4096})$/i.exec(header.trim());
   if (!match?.[1])
-    throw new AppError("unauthenticated", { detail: "the Authorization header must be 'Bearer <token>'" });
+    throw refused("malformed_header", "unauthenticated", "the Authorization header must be 'Bearer <token>'");
   return match[1];
 }
 
@@ -56,13 +66,18 @@ export function resolveRequest(deps: {
     if (token !== undefined) {
       if (isRootKey) {
         if (!onPlatform)
-          throw new AppError("forbidden", { detail: "the platform root key is valid only on /api/v1/platform" });
+          throw refused(
+            "root_key_off_platform",
+            "forbidden",
+            "the platform root key is valid only on /api/v1/platform",
+          );
         c.set("principal", { kind: "platform", id: "platform", grants: [] });
       } else {
         const principal = await authenticate(token, c, deps.authenticators);
         if (!principal)
-          throw new AppError("unauthenticated", { detail: "the credential is unknown, expired or revoked" });
-        if (onPlatform) throw new AppError("forbidden", { detail: "platform routes take the platform root key" });
+          throw refused("unknown_credential", "unauthenticated", "the credential is unknown, expired or revoked");
+        if (onPlatform)
+          throw refused("platform_needs_root_key", "forbidden", "platform routes take the platform root key");
         c.set("principal", principal);
       }
     }

@@ -17,8 +17,8 @@ const BINDING_NAMES: Record<BindingKind, string> = {
 
 /**
  * The bindings the kernel itself uses: the read-model database, the events
- * queue, the Aggregate Durable Object that runs modules' deciders, and the
- * gateway's RateLimiter and IdempotencyStore objects.
+ * queue, the Aggregate Durable Object that runs modules' deciders, the
+ * gateway's RateLimiter and IdempotencyStore objects, and the metrics aggregator.
  * Modules declare theirs (`ModuleDef.bindings`).
  */
 export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
@@ -27,6 +27,7 @@ export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
   AGGREGATE: "durable_object",
   RATE_LIMITER: "durable_object",
   IDEMPOTENCY: "durable_object",
+  METRICS: "durable_object",
 };
 
 /**
@@ -69,6 +70,11 @@ const ConfigSchema = z.object({
     })
     .pipe(PolicyOverridesSchema)
     .optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(512).optional(),
+  METRICS_TENANTS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,49}$/, "must be up to 50 comma-separated tenant ids")
+    .optional(),
   ENCRYPTION_KEYS: z
     .string()
     .refine((v) => {
@@ -106,6 +112,10 @@ export interface Config {
   jwtIssuer: string | undefined;
   /** Secret: master keys of envelope encryption (see kernel/crypto/envelope.ts); optional until a module needs it. */
   encryptionKeys: string | undefined;
+  /** Secret: the bearer token `GET /metrics` requires; open without one. */
+  metricsToken: string | undefined;
+  /** Tenants whose id labels their requests in /metrics (the rest are "other"), bounding cardinality. */
+  metricsTenants: ReadonlySet<string>;
 }
 
 /** A variable that failed validation: its name and why, never its value. */
@@ -153,6 +163,8 @@ export function parseConfig(
       jwtSigningKeys: e.JWT_SIGNING_KEYS,
       jwtIssuer: e.JWT_ISSUER ?? (e.PLATFORM_DOMAIN ? `https://${e.PLATFORM_DOMAIN}` : undefined),
       encryptionKeys: e.ENCRYPTION_KEYS,
+      metricsToken: e.METRICS_TOKEN,
+      metricsTenants: new Set(e.METRICS_TENANTS ? e.METRICS_TENANTS.split(",") : []),
     },
   };
 }

@@ -10,6 +10,8 @@ import { KERNEL_ERROR_CODES, type KernelErrorCode } from "../errors/codes";
 import { aggregateOf, type HandleError } from "../events/aggregate-rpc";
 import type { Decider, NewEvent } from "../events/decider";
 import { clientIpHash } from "../http/client-ip";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 import { fieldErrors } from "../openapi/router";
 
 /**
@@ -93,6 +95,8 @@ export async function dispatch<C extends { type: string }, E extends NewEvent, S
       ? String(request.command.type)
       : "unknown";
   let outcome = "ok";
+  // The metric's command label: a type the decider's schema accepted, so clients cannot mint series.
+  let commandLabel = "invalid";
   try {
     // (2) validation
     const parsed = request.decider.commandSchema.safeParse(request.command);
@@ -102,6 +106,7 @@ export async function dispatch<C extends { type: string }, E extends NewEvent, S
         errors: fieldErrors("json", parsed.error),
       });
     }
+    commandLabel = parsed.data.type;
     // (3) authorization, against the state at one version: the write applies to that same
     // version, so a change in between (of the owner, the amount) makes it a 412, not a bypass.
     const principal = principalOf(c, "user", "api_key");
@@ -145,7 +150,8 @@ export async function dispatch<C extends { type: string }, E extends NewEvent, S
     outcome = error instanceof AppError ? error.code : "error";
     throw error;
   } finally {
-    // (1) log + metrics: one line per command with its outcome and duration.
+    // (1) log + metrics: one line per command with its outcome and duration, and its count.
+    isolateRecorder.inc(METRICS.commands, [request.decider.type, commandLabel, outcome]);
     c.get("log").info("command", {
       aggregate: request.decider.type,
       command: commandType,

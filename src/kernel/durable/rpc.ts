@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 
 /**
  * A Durable Object's RPC surface, written once as schemas: for each method
@@ -14,7 +16,7 @@ import type { z } from "zod";
  *   add: { args: z.object({ by: z.number().int() }), reply: z.object({ value: z.number() }) },
  * });
  * export class Counter extends DurableObject<Env> implements RpcServer<typeof CounterRpc> { … }
- * const counter = rpcClient(CounterRpc, env.COUNTER.getByName(id));
+ * const counter = rpcClient(CounterRpc, env.COUNTER.getByName(id), "Counter");
  * const { value } = await counter.add({ by: 1 });
  */
 export type RpcContract = Readonly<Record<string, { args: z.ZodType; reply: z.ZodType }>>;
@@ -58,14 +60,26 @@ function specOf<C extends RpcContract, K extends keyof C & string>(contract: C, 
   return spec;
 }
 
-/** A client over `stub` whose every reply is parsed with the contract. */
-export function rpcClient<C extends RpcContract>(contract: C, stub: RpcStub<C>): RpcClient<C> {
+/**
+ * A client over `stub` whose every reply is parsed with the contract. Each
+ * call's duration, as the caller saw it, is recorded in
+ * `plinth_do_rpc_duration_seconds` under `object` (the class name).
+ */
+export function rpcClient<C extends RpcContract>(contract: C, stub: RpcStub<C>, object: string): RpcClient<C> {
   const client: Partial<RpcClient<C>> = {};
   for (const method of Object.keys(contract)) {
-    const call = async <K extends keyof C & string>(name: K, args: RpcArgs<C, K>): Promise<RpcReply<C, K>> =>
-      specOf(contract, name).reply.parse(await stub[name](args)) as RpcReply<C, K>;
+    const call = async <K extends keyof C & string>(name: K, args: RpcArgs<C, K>): Promise<RpcReply<C, K>> => {
+      const started = performance.now();
+      let outcome = "error";
+      try {
+        const reply = specOf(contract, name).reply.parse(await stub[name](args)) as RpcReply<C, K>;
+        outcome = "ok";
+        return reply;
+      } finally {
+        isolateRecorder.observe(METRICS.doRpcDuration, [object, name, outcome], (performance.now() - started) / 1000);
+      }
+    };
     Object.assign(client, { [method]: (args: RpcArgs<C, typeof method>) => call(method, args) });
   }
-  // Object.assign above gave the client every method of the contract.
   return client as RpcClient<C>;
 }

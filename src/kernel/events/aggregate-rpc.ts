@@ -76,7 +76,7 @@ export function aggregateOf<C extends { type: string }, E extends NewEvent, S>(
   id: string,
 ) {
   const stream = { tenantId, type: decider.type, id };
-  const rpc = rpcClient(AggregateRpc, env.AGGREGATE.getByName(`${tenantId}/${decider.type}/${id}`));
+  const rpc = rpcClient(AggregateRpc, env.AGGREGATE.getByName(`${tenantId}/${decider.type}/${id}`), "Aggregate");
   return {
     async handle(input: Omit<z.input<typeof AggregateRpc.handle.args>, "stream">): Promise<Handled<S>> {
       const reply = await rpc.handle({ ...input, stream });

@@ -7,6 +7,8 @@
  */
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../modules/types";
 import { streamCatalog } from "./catalog";
 import type { Envelope } from "./envelope";
@@ -84,6 +86,27 @@ export async function applyRoute(
   events: readonly Envelope[],
   runtime: ModuleRuntime,
   options: BatchOptions,
+  path: ApplyPath,
+): Promise<Map<string, unknown>> {
+  const failures = await applyEvents(route, events, runtime, options);
+  // Projection lag: from each event's occurrence to its application, by subscription and path.
+  const now = runtime.clock.now().getTime();
+  for (const e of events) {
+    if (failures.has(e.id)) continue;
+    const lag = (now - Date.parse(e.occurred_at)) / 1000;
+    isolateRecorder.observe(METRICS.projectionLag, [route.consumer, path], Math.max(lag, 0));
+  }
+  return failures;
+}
+
+/** Which read path applied events: the writer's inline pass, the queue consumer, or a replay. */
+export type ApplyPath = "inline" | "queue" | "replay";
+
+async function applyEvents(
+  route: Route,
+  events: readonly Envelope[],
+  runtime: ModuleRuntime,
+  options: BatchOptions,
 ): Promise<Map<string, unknown>> {
   const failures = new Map<string, unknown>();
   if (events.length === 0) return failures;
@@ -103,7 +126,7 @@ export async function applyRoute(
       // One at a time: only the poison event fails; the others commit on their own.
       else
         for (const e of events)
-          for (const [id, why] of await applyRoute(route, [e], runtime, options)) failures.set(id, why);
+          for (const [id, why] of await applyEvents(route, [e], runtime, options)) failures.set(id, why);
     }
     return failures;
   }

@@ -62,7 +62,7 @@ export class InlineProjector {
         for (const route of this.routes) {
           const mine = batch.filter((e) => wants(route, e.type));
           if (mine.length === 0) continue;
-          const failures = await applyRoute(route, mine, runtime, { fillGaps: false, writerStates });
+          const failures = await applyRoute(route, mine, runtime, { fillGaps: false, writerStates }, "inline");
           consumerStats.inline.applied += mine.length - failures.size;
           for (const [id, why] of failures) {
             if (why instanceof Deferred) consumerStats.inline.deferred++;

@@ -1,6 +1,8 @@
 import { loadConfig } from "../config";
 import { countingD1 } from "../db/counting";
 import { createLogger, errorFields, type Logger } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateMetrics } from "../metrics/flush";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } from "./consume";
 import { type Envelope, MalformedEvent, parseEnvelope } from "./envelope";
@@ -61,6 +63,9 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       waitUntil: (p) => ctx.waitUntil(p),
     };
     const dead = deadLetterStore(DB);
+    const metrics = isolateMetrics();
+    const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
+      metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
     const logOf = (message: Message<unknown>) => log.child({ message_id: message.id, attempts: message.attempts });
 
     if (batch.queue.endsWith("-dlq")) {
@@ -69,11 +74,14 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
           await dead.store(batch.queue, message, "retries exhausted", clock.now());
           logOf(message).warn("dead letter stored");
           message.ack();
+          settled("dead_lettered");
         } catch (error) {
           logOf(message).error("dead letter not stored; will retry", errorFields(error));
           message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+          settled("retried");
         }
       }
+      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
       return;
     }
 
@@ -107,9 +115,8 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
         route,
         mine,
         { ...runtime, log: log.child({ subscriber: route.consumer }) },
-        {
-          fillGaps: true,
-        },
+        { fillGaps: true },
+        "queue",
       );
       stats.applied += mine.length - failed.size;
       for (const [id, why] of failed) failures.set(id, why);
@@ -118,9 +125,12 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
     // 3. Each message on its own.
     for (const { message, event } of delivered) {
       const why = failures.get(event.id);
-      if (why === undefined) message.ack();
-      else await settleFailed(message, why, event.type);
+      if (why === undefined) {
+        message.ack();
+        settled("acked");
+      } else await settleFailed(message, why, event.type);
     }
+    metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
 
     async function settleFailed(message: Message<unknown>, error: unknown, eventType?: string): Promise<void> {
       const mlog = logOf(message);
@@ -130,6 +140,7 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       ) {
         mlog.error("malformed event stored as dead letter", { issues: error.issues });
         message.ack();
+        settled("dead_lettered");
         return;
       }
       const delaySeconds = retryDelaySeconds(message.attempts);
@@ -140,6 +151,7 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
         ...errorFields(error),
       });
       message.retry({ delaySeconds });
+      settled("retried");
     }
   };
 }

@@ -88,7 +88,7 @@ export async function replayPage(
     ? new Set<string>()
     : await processedLedger(runtime.env.DB).seenMany(events.map((e) => e.id));
   const todo = canonicalOrder(events.filter((e) => !seen.has(`${route.consumer}\u0000${e.id}`)));
-  const failures = await applyRoute(route, todo, runtime, { fillGaps: true });
+  const failures = await applyRoute(route, todo, runtime, { fillGaps: true }, "replay");
   if (failures.size > 0) {
     const [[id, why] = ["", null]] = failures;
     throw new AppError("internal", {

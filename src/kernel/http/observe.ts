@@ -1,24 +1,50 @@
-import type { MiddlewareHandler } from "hono";
-import { routePath } from "hono/route";
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { systemClock } from "../clock";
 import type { AppEnv } from "../env";
+import { METRICS } from "../metrics/catalog";
+import { isolateMetrics } from "../metrics/flush";
+import { background } from "./background";
 import { loggerOf } from "./init";
 
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 /**
- * Writes one structured line per request: method, route pattern, status,
- * duration, request id, and tenant/user ids once later middleware set them.
- * Runs outside `init`, so requests that fail on config are logged too.
+ * The route pattern the request was for: the last matching endpoint (not a
+ * middleware's `*`), even when a middleware answered first (a 401 on
+ * `/api/v1/me` is labelled `/api/v1/me`); null when no route matched.
+ */
+function endpointOf(c: Context<AppEnv>): string | null {
+  const endpoint = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+  return endpoint ? endpoint.path : null;
+}
+
+/** The tenant label: the tenant's id when METRICS_TENANTS lists it, "other" for the rest, "none" without one. */
+function tenantLabel(c: Context<AppEnv>): string {
+  const tenantId = c.get("tenantId");
+  if (!tenantId) return "none";
+  return c.get("config")?.metricsTenants.has(tenantId) ? tenantId : "other";
+}
+
+/**
+ * Writes one structured line per request (method, route pattern, status,
+ * duration, request id, and tenant/user ids once later middleware set them)
+ * and records the request's metrics, then lets the isolate's metrics flush
+ * (at most about once a second, after the response). Runs outside `init`,
+ * so requests that fail on config are logged and counted too.
  */
 export const observe = (): MiddlewareHandler<AppEnv> =>
   async function observe(c, next) {
     const started = performance.now();
     await next();
-    const pattern = routePath(c);
+    const route = endpointOf(c);
     const status = c.res.status;
+    const seconds = (performance.now() - started) / 1000;
     const line = {
       method: c.req.method,
-      route: pattern.endsWith("*") ? null : pattern,
+      route,
       status,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      duration_ms: Math.round(seconds * 1_000_000) / 1000,
       request_id: c.get("requestId"),
       tenant_id: c.get("tenantId"),
       user_id: c.get("userId"),
@@ -26,4 +52,12 @@ export const observe = (): MiddlewareHandler<AppEnv> =>
     const log = loggerOf(c);
     if (status >= 500) log.error("request", line);
     else log.info("request", line);
+
+    const clock = c.get("clock") ?? systemClock;
+    const metrics = isolateMetrics();
+    const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
+    const routeLabel = route ?? "unmatched";
+    metrics.recorder.inc(METRICS.httpRequests, [routeLabel, method, `${Math.floor(status / 100)}xx`, tenantLabel(c)]);
+    metrics.recorder.observe(METRICS.httpDuration, [routeLabel, method], seconds);
+    metrics.maybeFlush(c.env, clock, (p) => background(c, p));
   };

@@ -51,5 +51,5 @@ export const IdempotencyRpc = defineRpc({
 
 /** The typed client of one principal's idempotency records. */
 export function idempotencyOf(env: Env, scope: string) {
-  return rpcClient(IdempotencyRpc, env.IDEMPOTENCY.getByName(scope));
+  return rpcClient(IdempotencyRpc, env.IDEMPOTENCY.getByName(scope), "IdempotencyStore");
 }

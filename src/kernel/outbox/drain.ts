@@ -1,5 +1,7 @@
 import { type Clock, systemClock } from "../clock";
 import { createLogger, errorFields, type Logger } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 
 /** The part of a Queue binding the drain uses: `env.EVENTS` satisfies it, and so does a test fake. */
 export type OutboxQueue = Pick<Queue, "sendBatch">;
@@ -23,6 +25,7 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
   seq: number;
   type: string;
   event: string;
+  created_at: string;
 }
 
 const encoder = new TextEncoder();
@@ -40,10 +43,15 @@ function messageBytes(event: string): number {
  * The oldest rows that fit in one sendBatch, and whether rows were left behind by the
  * limits (more than `limit` rows, or the byte limit); throws on a row no queue message can carry.
  */
-function nextBatch(sql: SqlStorage, limit: number): { batch: { seq: number; body: unknown }[]; full: boolean } {
+function nextBatch(
+  sql: SqlStorage,
+  limit: number,
+): { batch: { seq: number; body: unknown; createdAt: string }[]; full: boolean } {
   // One row more than the batch holds tells whether any are left, without a count.
-  const rows = sql.exec<OutboxRow>("select seq, type, event from outbox order by seq limit ?", limit + 1).toArray();
-  const batch: { seq: number; body: unknown }[] = [];
+  const rows = sql
+    .exec<OutboxRow>("select seq, type, event, created_at from outbox order by seq limit ?", limit + 1)
+    .toArray();
+  const batch: { seq: number; body: unknown; createdAt: string }[] = [];
   let bytes = 0;
   for (const row of rows.slice(0, limit)) {
     const size = messageBytes(row.event);
@@ -61,7 +69,7 @@ function nextBatch(sql: SqlStorage, limit: number): { batch: { seq: number; body
       // JSON.parse's own message quotes the input; the payload must not reach the logs.
       throw new Error(`outbox row seq ${row.seq} (${row.type}) is not valid JSON`);
     }
-    batch.push({ seq: row.seq, body });
+    batch.push({ seq: row.seq, body, createdAt: row.created_at });
     bytes += size;
   }
   return { batch, full: rows.length > limit };
@@ -83,14 +91,16 @@ export async function drainOutbox(
   storage: DurableObjectStorage,
   queue: OutboxQueue,
   options: DrainOptions = {},
-): Promise<{ sent: number; remaining: number }> {
+): Promise<DrainResult> {
   const batchSize = Math.min(Math.max(Math.trunc(options.batchSize ?? MAX_BATCH_MESSAGES), 1), MAX_BATCH_MESSAGES);
   const maxBatches = Math.max(Math.trunc(options.maxBatches ?? 10), 1);
   const sql = storage.sql;
   let sent = 0;
+  let oldest: string | undefined;
   for (let i = 0; i < maxBatches; i++) {
     const { batch, full } = nextBatch(sql, batchSize);
     if (batch.length === 0) break;
+    oldest ??= batch[0]?.createdAt;
     const messages: MessageSendRequest<unknown>[] = batch.map((r) => ({ body: r.body, contentType: "json" }));
     await queue.sendBatch(messages);
     // The queue holds them now; only now may the rows go. They are the oldest rows, and seq only
@@ -99,10 +109,17 @@ export async function drainOutbox(
     sent += batch.length;
     // A batch that was not full left nothing behind when it was read: done, with no count query.
     // (Rows committed while it was being sent are the relay's business: it drains once more.)
-    if (!full) return { sent, remaining: 0 };
+    if (!full) return { sent, remaining: 0, ...(oldest ? { oldest } : {}) };
   }
   const remaining = sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;
-  return { sent, remaining };
+  return { sent, remaining, ...(oldest ? { oldest } : {}) };
+}
+
+/** What one drain did: rows sent, rows left by its bounds, and the `created_at` of the oldest row it sent. */
+export interface DrainResult {
+  sent: number;
+  remaining: number;
+  oldest?: string;
 }
 
 /** Delay before the n-th consecutive retry of a failed drain: 1 s, 2 s, 4 s … capped at 5 min. */
@@ -129,6 +146,8 @@ export interface OutboxRelayOptions extends DrainOptions {
   log?: Pick<Logger, "error">;
   /** When alarms fire; the system clock by default. */
   clock?: Clock;
+  /** The writer's class name, the `object` label of the outbox metrics. */
+  object?: string;
 }
 
 /** Consecutive failed drains, in the object's own storage so backoff survives eviction. */
@@ -233,13 +252,14 @@ export class OutboxRelay {
       let sent = 0;
       for (;;) {
         this.rerun = false;
-        let result: { sent: number; remaining: number };
+        let result: DrainResult;
         try {
           result = await drainOutbox(this.storage, queue, this.options);
         } catch (error) {
           return await this.failed(error);
         }
         sent += result.sent;
+        this.record(result);
         if (result.remaining > 0) await this.setAlarm(this.at(0));
         if (this.attempts() !== 0) {
           this.storage.kv.delete(ATTEMPTS_KEY);
@@ -254,7 +274,19 @@ export class OutboxRelay {
     }
   }
 
+  /** The drain's metrics: rows sent, and how long the oldest of them waited since its commit. */
+  private record(result: DrainResult): void {
+    if (result.sent === 0) return;
+    const object = this.options.object ?? "unknown";
+    isolateRecorder.inc(METRICS.outboxSent, [object], result.sent);
+    if (result.oldest) {
+      const lag = (this.clock.now().getTime() - Date.parse(result.oldest)) / 1000;
+      isolateRecorder.observe(METRICS.outboxLag, [object], Math.max(lag, 0));
+    }
+  }
+
   private async failed(error: unknown): Promise<RelayOutcome> {
+    isolateRecorder.inc(METRICS.outboxDrainFailures, [this.options.object ?? "unknown"]);
     let attempt = 1;
     let retryInMs = relayBackoffMs(attempt);
     try {

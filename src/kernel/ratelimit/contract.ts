@@ -47,5 +47,5 @@ export const RateLimiterRpc = defineRpc({
 
 /** The typed client of one limited key's object: the only way to reach it. */
 export function rateLimiterOf(env: Env, key: string) {
-  return rpcClient(RateLimiterRpc, env.RATE_LIMITER.getByName(key));
+  return rpcClient(RateLimiterRpc, env.RATE_LIMITER.getByName(key), "RateLimiter");
 }

@@ -5,6 +5,8 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
 import { errorFields } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 import { rateLimiterOf } from "./contract";
 import { gcra, type Rate, type Verdict } from "./gcra";
 import { effectivePolicy, type Policy, type PolicyName } from "./policies";
@@ -165,6 +167,10 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
   const now = c.get("clock").now().getTime();
   const record = (d: LimitDecision) => {
     c.set("rateLimits", [...(c.get("rateLimits") ?? []), d]);
+    isolateRecorder.inc(METRICS.rateLimitDecisions, [
+      name,
+      d.unavailable ? "unavailable" : d.allowed ? "allowed" : "limited",
+    ]);
     return d;
   };
 

@@ -91,5 +91,5 @@ export const AuditLogRpc = defineRpc({
 
 /** The typed client of a tenant's audit log. */
 export function auditLog(env: Env, tenantId: string) {
-  return rpcClient(AuditLogRpc, env.AUDIT_LOG.getByName(tenantId));
+  return rpcClient(AuditLogRpc, env.AUDIT_LOG.getByName(tenantId), "AuditLog");
 }

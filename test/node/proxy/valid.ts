@@ -58,7 +58,13 @@ async function mailedToken(s: Sweep, slug: string, to: string, subject: string):
  */
 export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): Promise<Fixtures> {
   const valid = { intent: "valid" as const };
-  for (const op of ["GET /healthz", "GET /readyz", "GET /.well-known/jwks.json", "GET /api/v1/system/info"]) {
+  for (const op of [
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+    "GET /.well-known/jwks.json",
+    "GET /api/v1/system/info",
+  ]) {
     await s.call({ ...valid, op, label: "no credential", expect: 200 });
   }
 

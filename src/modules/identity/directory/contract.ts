@@ -127,5 +127,5 @@ export const DirectoryRpc = defineRpc({
 
 /** The typed client of a tenant's directory: the only way code outside it reaches the Durable Object. */
 export function directory(env: Env, tenantId: string) {
-  return rpcClient(DirectoryRpc, env.TENANT_DIRECTORY.getByName(tenantId));
+  return rpcClient(DirectoryRpc, env.TENANT_DIRECTORY.getByName(tenantId), "TenantDirectory");
 }

@@ -1,0 +1,118 @@
+/**
+ * Every metric plinth records, declared once: its Prometheus name, help text,
+ * kind, label names and (histograms) bucket bounds in seconds. Recording
+ * sites pass label values in this order; the renderer and the aggregator read
+ * the kind and buckets from here, so a series can never change shape between
+ * isolates of one deployment.
+ *
+ * Cardinality is bounded by construction: routes are Hono's route patterns
+ * (never raw paths), methods and status classes are closed sets, tenants are
+ * labelled only when listed in METRICS_TENANTS (others are "other"), and the
+ * remaining labels name code (modules, aggregates, commands, policies).
+ */
+export interface MetricDef {
+  name: string;
+  help: string;
+  kind: "counter" | "histogram";
+  labels: readonly string[];
+  /** Upper bounds of a histogram's buckets, ascending; `+Inf` is implied. */
+  buckets?: readonly number[];
+}
+
+const counter = (name: string, help: string, labels: readonly string[]): MetricDef => ({
+  name,
+  help,
+  kind: "counter",
+  labels,
+});
+const histogram = (name: string, help: string, labels: readonly string[], buckets: readonly number[]): MetricDef => ({
+  name,
+  help,
+  kind: "histogram",
+  labels,
+  buckets,
+});
+
+/** Request and call durations, seconds. */
+export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/** Lags (an event's age when something happened to it), seconds. */
+export const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800] as const;
+
+export const METRICS = {
+  httpRequests: counter(
+    "plinth_http_requests_total",
+    "HTTP requests answered, by route pattern, method, status class and (allow-listed) tenant.",
+    ["route", "method", "status", "tenant"],
+  ),
+  httpDuration: histogram(
+    "plinth_http_request_duration_seconds",
+    "Time from a request's arrival to its response, by route pattern and method.",
+    ["route", "method"],
+    DURATION_BUCKETS,
+  ),
+  doRpcDuration: histogram(
+    "plinth_do_rpc_duration_seconds",
+    "Durable Object RPC calls as their callers saw them, by object class, method and outcome.",
+    ["object", "method", "outcome"],
+    DURATION_BUCKETS,
+  ),
+  commands: counter(
+    "plinth_commands_total",
+    "Commands through the command bus, by aggregate type, command and outcome (ok or the error code).",
+    ["aggregate", "command", "outcome"],
+  ),
+  outboxSent: counter(
+    "plinth_outbox_sent_total",
+    "Outbox rows the writers' relays handed to the queue, by writer class.",
+    ["object"],
+  ),
+  outboxDrainFailures: counter(
+    "plinth_outbox_drain_failures_total",
+    "Outbox drains that failed and were scheduled for a retry, by writer class.",
+    ["object"],
+  ),
+  outboxLag: histogram(
+    "plinth_outbox_drain_lag_seconds",
+    "Age of each outbox row when the queue accepted it (commit to queue), by writer class.",
+    ["object"],
+    LAG_BUCKETS,
+  ),
+  queueMessages: counter(
+    "plinth_queue_messages_total",
+    "Queue messages the consumer settled, by queue and outcome (acked, retried, dead_lettered).",
+    ["queue", "outcome"],
+  ),
+  projectionLag: histogram(
+    "plinth_projection_lag_seconds",
+    "Time from an event's occurrence to its application by a subscription, by subscription and path (inline, queue, replay).",
+    ["consumer", "path"],
+    LAG_BUCKETS,
+  ),
+  authFailures: counter(
+    "plinth_auth_failures_total",
+    "Requests refused for their credential or its permissions, by reason.",
+    ["reason"],
+  ),
+  rateLimitDecisions: counter(
+    "plinth_rate_limit_decisions_total",
+    "Rate-limit decisions, by policy and decision (allowed, limited, unavailable: the limiter failed closed).",
+    ["policy", "decision"],
+  ),
+  seriesDropped: counter(
+    "plinth_metrics_series_dropped_total",
+    "Observations dropped because their series would pass the cardinality cap, by where (isolate, aggregator).",
+    ["where"],
+  ),
+} as const satisfies Record<string, MetricDef>;
+
+export type MetricName = (typeof METRICS)[keyof typeof METRICS]["name"];
+
+const BY_NAME: ReadonlyMap<string, MetricDef> = new Map(Object.values(METRICS).map((d) => [d.name, d]));
+
+/** The definition of a metric by its Prometheus name, or undefined. */
+export function metricDef(name: string): MetricDef | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Every declared metric, in declaration order. */
+export const ALL_METRICS: readonly MetricDef[] = Object.values(METRICS);

@@ -1,0 +1,93 @@
+import type { Clock } from "../clock";
+import { newId } from "../crypto";
+import { createLogger, errorFields, type Logger } from "../log";
+import { METRICS_SHARDS, metricsShard } from "./contract";
+import { isolateRecorder, type MetricsRecorder, type SeriesPoint } from "./recorder";
+
+/** Least time between two flushes of one isolate. */
+export const FLUSH_INTERVAL_MS = 1000;
+
+/** Where a flush goes: the aggregator shard's `add`, or a fake in tests. */
+export type MetricsSink = (
+  env: Env,
+  shard: number,
+  flush: { id: string; now: number; series: SeriesPoint[] },
+) => Promise<unknown>;
+
+const aggregatorSink: MetricsSink = (env, shard, flush) => metricsShard(env, shard).add(flush);
+
+/**
+ * Sends an isolate's recorded metrics to its aggregator shard: at most about
+ * once a second (`maybeFlush` after a request, in `waitUntil`), or at once
+ * (`flush`, before `GET /metrics` reads). One flush at a time; a flush that
+ * failed is sent again, under the same id, before anything newer — the
+ * aggregator ignores an id it already added, so nothing is lost and nothing
+ * counted twice.
+ */
+export class MetricsFlusher {
+  private inFlight: Promise<void> | null = null;
+  private unsent: { id: string; series: SeriesPoint[] } | null = null;
+  private last = Number.NEGATIVE_INFINITY;
+  readonly shard: number;
+
+  constructor(
+    readonly recorder: MetricsRecorder,
+    private readonly sink: MetricsSink = aggregatorSink,
+    private readonly log: Pick<Logger, "warn"> = createLogger("warn", { component: "metrics" }),
+    shard = Math.floor(Math.random() * METRICS_SHARDS),
+  ) {
+    this.shard = shard;
+  }
+
+  /**
+   * Starts a flush in `waitUntil` when the last one began a second or more
+   * before `clock`'s now and none is under way; otherwise nothing.
+   */
+  maybeFlush(env: Env | undefined, clock: Clock, waitUntil: (p: Promise<unknown>) => void): void {
+    // No aggregator binding (a test's bare env, a misconfigured deploy that init reports): nothing to flush to.
+    if (typeof env?.METRICS?.getByName !== "function" || this.inFlight) return;
+    if (clock.now().getTime() - this.last < FLUSH_INTERVAL_MS) return;
+    waitUntil(this.flush(env, clock));
+  }
+
+  /** Flushes now (joining a flush under way, then flushing what came since). Never rejects. */
+  async flush(env: Env, clock: Clock): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    this.inFlight = this.send(env, clock);
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  private async send(env: Env, clock: Clock): Promise<void> {
+    const now = clock.now().getTime();
+    this.last = now;
+    // What failed last time goes first, as it was; what was recorded since waits for the next flush.
+    if (!this.unsent) {
+      const series = this.recorder.take();
+      if (!series) return;
+      this.unsent = { id: newId(now), series };
+    }
+    try {
+      await this.sink(env, this.shard, { ...this.unsent, now });
+      this.unsent = null;
+    } catch (error) {
+      this.log.warn("metrics flush failed; will retry", { series: this.unsent?.series.length, ...errorFields(error) });
+    }
+  }
+}
+
+/** What `isolateMetrics` builds on first use. */
+let shared: MetricsFlusher | null = null;
+
+/**
+ * This isolate's recorder and flusher: everything code in one isolate records
+ * (the Worker's requests, its queue batches, the Durable Objects it hosts)
+ * goes to one place and one flush.
+ */
+export function isolateMetrics(): MetricsFlusher {
+  shared ??= new MetricsFlusher(isolateRecorder);
+  return shared;
+}

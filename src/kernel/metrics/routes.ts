@@ -1,0 +1,58 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { timingSafeEqual } from "../crypto";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { createRouter, problem } from "../openapi/router";
+import { METRICS_SHARDS, metricsShard } from "./contract";
+import { isolateMetrics } from "./flush";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus";
+import { addPoint, type SeriesPoint, seriesKey } from "./recorder";
+
+const metrics = createRoute({
+  method: "get",
+  path: "/metrics",
+  operationId: "getMetrics",
+  summary: "Prometheus metrics of the whole deployment (every isolate's flushes, summed)",
+  description:
+    "Text exposition format 0.0.4. Open unless `METRICS_TOKEN` is set; then `Authorization: Bearer <METRICS_TOKEN>`.",
+  tags: ["operations"],
+  security: [],
+  responses: {
+    200: { description: "the metrics", content: { "text/plain": { schema: z.string() } } },
+    401: problem("METRICS_TOKEN is set and the request does not carry it"),
+  },
+});
+
+/** Every shard's cumulative series, summed per series. */
+async function collect(env: Env): Promise<SeriesPoint[]> {
+  const shards = await Promise.all(Array.from({ length: METRICS_SHARDS }, (_, i) => metricsShard(env, i).series({})));
+  const sum = new Map<string, SeriesPoint>();
+  for (const point of shards.flat()) {
+    const key = seriesKey(point.name, point.labels);
+    const into = sum.get(key);
+    if (into) addPoint(into, point);
+    else sum.set(key, { ...point, buckets: point.buckets ? [...point.buckets] : undefined });
+  }
+  return [...sum.values()];
+}
+
+/**
+ * `GET /metrics`: flushes this isolate's own recordings first (so a scrape
+ * right after a request sees it), then renders what every isolate flushed.
+ */
+export function metricsRoutes() {
+  return createRouter().openapi(metrics, async (c) => {
+    const token = c.get("config").metricsToken;
+    if (token !== undefined) {
+      const header = c.req.header("authorization") ?? "";
+      const presented = header.startsWith("Bearer ") ? header.slice(7) : "";
+      if (!timingSafeEqual(presented, token)) {
+        throw new AppError("unauthenticated", { detail: "GET /metrics needs 'Bearer <METRICS_TOKEN>'" });
+      }
+    }
+    await isolateMetrics().flush(c.env, c.get("clock"));
+    c.header("Cache-Control", "no-store");
+    // The exposition format's version is part of its content type (c.text's own default would drop it).
+    return c.text(renderPrometheus(await collect(c.env)), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
+  });
+}

@@ -1,0 +1,197 @@
+// Metrics: recorded in the isolate with no I/O, flushed to the aggregator
+// shards under flush ids (a retried flush counts once), summed across
+// isolates, and rendered in Prometheus' text format by GET /metrics.
+import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { systemClock } from "../../src/kernel/clock";
+import { METRICS, type MetricDef } from "../../src/kernel/metrics/catalog";
+import { METRICS_SHARDS, metricsShard } from "../../src/kernel/metrics/contract";
+import { MetricsFlusher, type MetricsSink } from "../../src/kernel/metrics/flush";
+import { renderPrometheus } from "../../src/kernel/metrics/prometheus";
+import { MetricsRecorder } from "../../src/kernel/metrics/recorder";
+import { modules } from "../../src/modules";
+import { expectProblem, testApp } from "../helpers";
+import { call, newTenant } from "../identity/helpers";
+
+const ORIGIN = "http://plinth.test";
+
+/** The value of one sample line of Prometheus text, or 0 when the series is absent. */
+function sample(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+const scrape = async () => {
+  const res = await SELF.fetch(`${ORIGIN}/metrics`);
+  expect(res.status).toBe(200);
+  return res.text();
+};
+
+describe("renderPrometheus", () => {
+  const counter: MetricDef = { name: "t_events_total", help: "Events.\nTwo lines", kind: "counter", labels: ["kind"] };
+  const histogram: MetricDef = {
+    name: "t_seconds",
+    help: "Durations.",
+    kind: "histogram",
+    labels: ["route"],
+    buckets: [0.1, 1],
+  };
+
+  it("writes HELP and TYPE, escapes label values, and renders histograms cumulatively with +Inf, _sum and _count", () => {
+    const recorder = new MetricsRecorder();
+    recorder.inc(counter, ['a"b\\c\nd'], 2);
+    recorder.inc(counter, ["plain"]);
+    for (const v of [0.05, 0.1, 0.5, 3]) recorder.observe(histogram, ["/x/{id}"], v);
+    const text = renderPrometheus(recorder.take() ?? [], [counter, histogram]);
+    expect(text).toBe(
+      [
+        "# HELP t_events_total Events.\\nTwo lines",
+        "# TYPE t_events_total counter",
+        't_events_total{kind="a\\"b\\\\c\\nd"} 2',
+        't_events_total{kind="plain"} 1',
+        "# HELP t_seconds Durations.",
+        "# TYPE t_seconds histogram",
+        't_seconds_bucket{route="/x/{id}",le="0.1"} 2',
+        't_seconds_bucket{route="/x/{id}",le="1"} 3',
+        't_seconds_bucket{route="/x/{id}",le="+Inf"} 4',
+        't_seconds_sum{route="/x/{id}"} 3.65',
+        't_seconds_count{route="/x/{id}"} 4',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("a recorder holds at most its cap of series and counts what it dropped", () => {
+    const recorder = new MetricsRecorder(3);
+    for (let i = 0; i < 5; i++) recorder.inc(counter, [`k${i}`]);
+    const points = recorder.take() ?? [];
+    expect(points.filter((p) => p.name === "t_events_total")).toHaveLength(3);
+    expect(points.find((p) => p.name === "plinth_metrics_series_dropped_total")).toMatchObject({
+      labels: ["isolate"],
+      value: 2,
+    });
+    expect(recorder.take()).toBeNull();
+  });
+});
+
+describe("the aggregator", () => {
+  it("adds a flush id once, refuses points of undeclared or misshapen metrics, and keeps sums across flushes", async () => {
+    const shard = metricsShard(env, 0);
+    const label = `agg-${crypto.randomUUID()}`;
+    const point = { name: METRICS.authFailures.name, labels: [label], value: 2 };
+    const now = systemClock.now().getTime();
+    expect(await shard.add({ id: `f-${label}`, now, series: [point] })).toEqual({ applied: true, dropped: 0 });
+    expect(await shard.add({ id: `f-${label}`, now, series: [point] })).toEqual({ applied: false, dropped: 0 });
+    const bad = [
+      { name: "not_declared_total", labels: ["x"], value: 1 },
+      { name: METRICS.authFailures.name, labels: [label, "extra"], value: 1 },
+      { name: METRICS.httpDuration.name, labels: ["/r", "GET"], value: 1, sum: 1, buckets: [1] },
+    ];
+    expect(await shard.add({ id: `g-${label}`, now, series: [point, ...bad] })).toEqual({ applied: true, dropped: 3 });
+    const mine = (await shard.series({})).find((p) => p.labels[0] === label);
+    expect(mine?.value).toBe(4);
+  });
+});
+
+describe("GET /metrics", () => {
+  it("counts exactly the requests of several isolates: each flushes to its own shard, a failed flush is retried under its id", async () => {
+    const label = `isolates-${crypto.randomUUID()}`;
+    const real: MetricsSink = (e, shard, flush) => metricsShard(e, shard).add(flush);
+    // The first flush of isolate 0 reaches the aggregator but its answer is lost: the retry must not count twice.
+    let lose = true;
+    const lossy: MetricsSink = async (e, shard, flush) => {
+      await real(e, shard, flush);
+      if (lose) {
+        lose = false;
+        throw new Error("connection reset after the call");
+      }
+    };
+    const quiet = { warn: () => {} };
+    const isolates = [0, 1, 2, 3, 4].map(
+      (i) => new MetricsFlusher(new MetricsRecorder(), i === 0 ? lossy : real, quiet, i % METRICS_SHARDS),
+    );
+    let sent = 0;
+    for (const [i, isolate] of isolates.entries()) {
+      for (let n = 0; n < 10 + i; n++) {
+        isolate.recorder.inc(METRICS.httpRequests, [label, "GET", "2xx", "none"]);
+        sent++;
+      }
+      await isolate.flush(env, systemClock);
+    }
+    await isolates[0]?.flush(env, systemClock); // the retry of the lost answer
+    const text = await scrape();
+    expect(sample(text, `plinth_http_requests_total{route="${label}",method="GET",status="2xx",tenant="none"}`)).toBe(
+      sent,
+    );
+  });
+
+  it("sees every request the Worker served, by route pattern, with a duration histogram", async () => {
+    const series = 'plinth_http_requests_total{route="/healthz",method="GET",status="2xx",tenant="none"}';
+    const before = sample(await scrape(), series);
+    for (let i = 0; i < 7; i++) expect((await SELF.fetch(`${ORIGIN}/healthz`)).status).toBe(200);
+    const text = await scrape();
+    expect(sample(text, series)).toBe(before + 7);
+    expect(
+      sample(text, 'plinth_http_request_duration_seconds_count{route="/healthz",method="GET"}'),
+    ).toBeGreaterThanOrEqual(before + 7);
+    expect(text).toContain("# TYPE plinth_http_request_duration_seconds histogram");
+  });
+
+  it("counts refused credentials by reason and commands by outcome", async () => {
+    const before = await scrape();
+    const res = await SELF.fetch(`${ORIGIN}/api/v1/me`, {
+      headers: { authorization: "Bearer not-a-known-key-0123456789" },
+    });
+    expect(res.status).toBe(401);
+    const malformed = await SELF.fetch(`${ORIGIN}/api/v1/me`, { headers: { authorization: "Basic abc" } });
+    expect(malformed.status).toBe(401);
+    const after = await scrape();
+    const delta = (s: string) => sample(after, s) - sample(before, s);
+    expect(delta('plinth_auth_failures_total{reason="unknown_credential"}')).toBe(1);
+    expect(delta('plinth_auth_failures_total{reason="malformed_header"}')).toBe(1);
+  });
+
+  it("counts commands by aggregate, command and outcome, and times the Aggregate object's RPCs", async () => {
+    const tenant = await newTenant("metrics");
+    const created = await call("/api/v1/blog/posts", { token: tenant.adminKey, body: { title: "m", content: "" } });
+    const path = `/api/v1/blog/posts/${String(created.body.id)}`;
+    const before = await scrape();
+    expect((await call(path, { method: "PATCH", token: tenant.adminKey, body: { content: "one" } })).status).toBe(200);
+    expect((await call(path, { method: "PATCH", token: tenant.adminKey, body: { content: "two" } })).status).toBe(200);
+    const stale = await call(path, {
+      method: "PATCH",
+      token: tenant.adminKey,
+      body: { content: "x" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(stale.status).toBe(412);
+    const after = await scrape();
+    const delta = (s: string) => sample(after, s) - sample(before, s);
+    expect(delta('plinth_commands_total{aggregate="post",command="update",outcome="ok"}')).toBe(2);
+    expect(delta('plinth_commands_total{aggregate="post",command="update",outcome="version_conflict"}')).toBe(1);
+    expect(
+      delta('plinth_do_rpc_duration_seconds_count{object="Aggregate",method="handle",outcome="ok"}'),
+    ).toBeGreaterThanOrEqual(3);
+  });
+
+  it("answers in the text format's content type, uncached", async () => {
+    const res = await SELF.fetch(`${ORIGIN}/metrics`);
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("with METRICS_TOKEN set, answers 401 without the token or with another, and the metrics with it", async () => {
+    const token = "metrics-token-0123456789abcdef";
+    const { fetch } = testApp(modules, { METRICS_TOKEN: token });
+    await expectProblem(await fetch("/metrics"), 401, "unauthenticated");
+    await expectProblem(
+      await fetch("/metrics", { headers: { authorization: `Bearer ${token}x` } }),
+      401,
+      "unauthenticated",
+    );
+    const ok = await fetch("/metrics", { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("# TYPE plinth_http_requests_total counter");
+  });
+});
