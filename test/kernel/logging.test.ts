@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLogger } from "../../src/kernel/log";
+import { createLogger, REDACTED } from "../../src/kernel/log";
+import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
 import { notesModule } from "../fixtures";
 import { testApp } from "../helpers";
+import { newTenant } from "../identity/helpers";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -31,7 +33,7 @@ describe("structured logging", () => {
       request_id: "req-1",
     });
     expect(typeof requests[0]?.duration_ms).toBe("number");
-    expect(typeof requests[0]?.time).toBe("string");
+    expect(typeof requests[0]?.ts).toBe("string");
     expect(requests[1]).toMatchObject({ route: null, status: 404, request_id: "req-2" });
   });
 
@@ -59,5 +61,68 @@ describe("structured logging", () => {
     expect(out.map((l) => JSON.parse(l))).toEqual([
       expect.objectContaining({ level: "info", msg: "shown", service: "plinth", tenant_id: "t1", n: 1 }),
     ]);
+  });
+
+  it("redacts secrets: by field name at any depth, and by shape in any string, messages and stacks included", () => {
+    const out: string[] = [];
+    const log = createLogger("debug", {}, (_level, line) => out.push(line));
+    const apiKey = `plk_test_${"A1b2C3d4".repeat(5)}`;
+    const refresh = `plr_${"z9Y8x7W6".repeat(4)}`;
+    const jwt = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlLWJ5dGVz";
+    const root = "root-key-that-has-no-recognisable-shape-0123456789";
+    const error = new Error(`refused ${apiKey}`);
+    log.error("login failed", {
+      password: "hunter2-hunter2",
+      user: { email: "a@b.c", new_password: "correct horse", refresh_token: refresh },
+      headers: { Authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      platform_root_key: root,
+      attempts: [{ access_token: jwt }],
+      note: `the client sent ${apiKey} and then Bearer ${jwt}`,
+      ok: true,
+      key_id: "k_123",
+      stack: error.stack,
+    });
+    const text = out.join("\n");
+    for (const secret of ["hunter2", "correct horse", refresh, jwt, apiKey, root, "A1b2C3d4A1b2"]) {
+      expect(text).not.toContain(secret);
+    }
+    const line = JSON.parse(out[0] ?? "{}");
+    expect(line).toMatchObject({
+      level: "error",
+      msg: "login failed",
+      password: REDACTED,
+      user: { email: "a@b.c", new_password: REDACTED, refresh_token: REDACTED },
+      headers: { Authorization: REDACTED, "content-type": "application/json" },
+      platform_root_key: REDACTED,
+      attempts: [{ access_token: REDACTED }],
+      ok: true,
+      key_id: "k_123",
+    });
+    expect(line.note).toBe(`the client sent plk_${REDACTED} and then Bearer ${REDACTED}`);
+    expect(line.stack).toContain(`refused plk_${REDACTED}`);
+    expect(typeof line.ts).toBe("string");
+  });
+
+  it("every line of a request carries its request, tenant and key ids, and parses as JSON", async () => {
+    const tenant = await newTenant("logs");
+    const lines = capture();
+    const { fetch } = testApp(modules, { LOG_LEVEL: "debug" });
+    const res = await fetch("/api/v1/blog/posts", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${tenant.adminKey}`,
+        "content-type": "application/json",
+        "x-request-id": "req-ids",
+      },
+      body: JSON.stringify({ title: "t", content: "" }),
+    });
+    expect(res.status).toBe(201);
+    const mine = lines.filter((l) => l.request_id === "req-ids");
+    expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(["command", "request"]));
+    for (const l of mine) {
+      expect(l).toMatchObject({ tenant_id: tenant.id, key_id: expect.any(String) });
+      expect(typeof l.ts).toBe("string");
+    }
+    expect(JSON.stringify(lines)).not.toContain(tenant.adminKey);
   });
 });

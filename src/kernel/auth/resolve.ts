@@ -89,6 +89,14 @@ export function resolveRequest(deps: {
     if (tenant) c.set("tenantId", tenant.id);
     const principal = c.get("principal");
     if (principal?.kind === "user") c.set("userId", principal.id);
+    // Every later line of this request names its tenant and caller.
+    const ids = {
+      ...(tenant ? { tenant_id: tenant.id } : {}),
+      ...(principal?.kind === "user" ? { user_id: principal.id } : {}),
+      ...(principal?.kind === "api_key" ? { key_id: principal.id } : {}),
+    };
+    const log = c.get("log");
+    if (log && Object.keys(ids).length > 0) c.set("log", log.child(ids));
     await next();
   };
 }

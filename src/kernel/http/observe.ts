@@ -48,6 +48,7 @@ export const observe = (): MiddlewareHandler<AppEnv> =>
       request_id: c.get("requestId"),
       tenant_id: c.get("tenantId"),
       user_id: c.get("userId"),
+      key_id: c.get("principal")?.kind === "api_key" ? c.get("principal")?.id : undefined,
     };
     const log = loggerOf(c);
     if (status >= 500) log.error("request", line);

@@ -32,24 +32,76 @@ export function errorFields(error: unknown): LogFields {
   return { error_message: String(error) };
 }
 
+/** What a redacted value becomes. */
+export const REDACTED = "[redacted]";
+
 /**
- * Creates a logger writing JSON lines at `level` and above.
+ * Field names whose values are secrets whatever they hold: passwords, tokens,
+ * keys, credentials, cookies. Case-insensitive, so `new_password`,
+ * `refresh_token`, `admin_key`, `platform_root_key`, `signing_keys` and
+ * `Authorization` all are; names that mention a key by id (`key_id`,
+ * `key_prefix`) are not.
+ */
+const SECRET_KEY =
+  /pass(word|wd|phrase)|secret|token|authori[sz]ation|cookie|apikey|credential|(^|_)keys?$|(^|_)otp($|_)|recovery_?codes?/i;
+
+/**
+ * Secrets recognisable by their shape wherever they appear, including in
+ * messages and stacks: plinth's API keys and one-time tokens (`plk_…`, `plr_…`,
+ * `plv_…`, `plp_…`), JWTs, and `Bearer` credentials.
+ */
+const SECRET_VALUES: [RegExp, string][] = [
+  [/\b(pl[a-z])_[A-Za-z0-9_-]{16,}/g, `$1_${REDACTED}`],
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
+];
+
+function scrub(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_VALUES) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/**
+ * A copy of `value` safe to log: secret-named fields replaced, secret-shaped
+ * strings masked, nesting bounded (deeper values and cycles are elided).
+ */
+export function redact(value: unknown, depth = 0, seen: WeakSet<object> = new WeakSet()): unknown {
+  if (typeof value === "string") return scrub(value);
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= 6 || seen.has(value)) return "[elided]";
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] =
+      SECRET_KEY.test(k) && v !== null && v !== undefined && typeof v !== "boolean"
+        ? REDACTED
+        : redact(v, depth + 1, seen);
+  }
+  return out;
+}
+
+/**
+ * Creates a logger writing JSON lines at `level` and above: `ts`, `level`,
+ * `msg`, the bound fields, then the line's own. Every line is redacted on the
+ * way out ({@link redact}): a secret passed by mistake never reaches the logs.
  *
  * @example
  * const log = createLogger("info").child({ request_id: "abc" });
  * log.info("request", { status: 200 });
- * // {"level":"info","time":"…","msg":"request","request_id":"abc","status":200}
+ * // {"ts":"…","level":"info","msg":"request","request_id":"abc","status":200}
  */
 export function createLogger(level: LogLevel, bound: LogFields = {}, sink: LogSink = consoleSink): Logger {
   const threshold = RANK[level];
   const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[lvl] < threshold) return;
-    const line = { level: lvl, time: isoNow(systemClock), msg, ...bound, ...fields };
+    const ts = isoNow(systemClock);
     let text: string;
     try {
-      text = JSON.stringify(line);
+      text = JSON.stringify(redact({ ts, level: lvl, msg, ...bound, ...fields }));
     } catch {
-      text = JSON.stringify({ level: lvl, time: line.time, msg, ...bound, log_error: "unserialisable fields" });
+      text = JSON.stringify(redact({ ts, level: lvl, msg, ...bound, log_error: "unserialisable fields" }));
     }
     sink(lvl, text);
   };
