@@ -66,7 +66,15 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
     const metrics = isolateMetrics();
     const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
       metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
-    const logOf = (message: Message<unknown>) => log.child({ message_id: message.id, attempts: message.attempts });
+    // A message's lines carry the ids of its event when it parsed: the request that caused it, its tenant.
+    const logOf = (message: Message<unknown>, event?: Envelope) =>
+      log.child({
+        message_id: message.id,
+        attempts: message.attempts,
+        ...(event
+          ? { event_id: event.id, event_type: event.type, tenant_id: event.tenant_id, request_id: event.request_id }
+          : {}),
+      });
 
     if (batch.queue.endsWith("-dlq")) {
       for (const message of batch.messages) {
@@ -128,12 +136,12 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       if (why === undefined) {
         message.ack();
         settled("acked");
-      } else await settleFailed(message, why, event.type);
+      } else await settleFailed(message, why, event);
     }
     metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
 
-    async function settleFailed(message: Message<unknown>, error: unknown, eventType?: string): Promise<void> {
-      const mlog = logOf(message);
+    async function settleFailed(message: Message<unknown>, error: unknown, event?: Envelope): Promise<void> {
+      const mlog = logOf(message, event);
       if (
         error instanceof MalformedEvent &&
         (await stored(() => dead.store(batch.queue, message, error.message, clock.now())))
@@ -145,11 +153,7 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       }
       const delaySeconds = retryDelaySeconds(message.attempts);
       const level = error instanceof Deferred ? "warn" : "error";
-      mlog[level]("message failed; will retry", {
-        delay_s: delaySeconds,
-        event_type: eventType,
-        ...errorFields(error),
-      });
+      mlog[level]("message failed; will retry", { delay_s: delaySeconds, ...errorFields(error) });
       message.retry({ delaySeconds });
       settled("retried");
     }
