@@ -5,6 +5,7 @@ import { AggregateRpc, StreamSchema } from "../src/kernel/events/aggregate-rpc";
 import { AGGREGATE_SCHEMA, AggregateStore, type StreamInfo, streamKey } from "../src/kernel/events/aggregate-store";
 import type { AnyDecider, NewEvent } from "../src/kernel/events/decider";
 import { InlineProjector } from "../src/kernel/events/inline";
+import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { isolateMetrics } from "../src/kernel/metrics/flush";
 import type { PlatformParts } from "../src/kernel/modules/types";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
@@ -28,7 +29,13 @@ export function aggregateObject(
   platform: Pick<PlatformParts, "modules" | "bindings" | "clock"> & { deciders: DeciderRegistry },
 ) {
   const { deciders } = platform;
-  return class Aggregate extends DurableObject<Env> implements RpcServer<Rpc> {
+  return class Aggregate extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+    /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+    ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+      rpcArgs(PingRpc, "ping", input);
+      return PONG;
+    }
+
     private store: AggregateStore<{ type: string }, NewEvent, unknown> | null = null;
     private key: string | null = null;
     private migrated = false;

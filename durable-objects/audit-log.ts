@@ -4,6 +4,7 @@ import { type Clock, isoNow, systemClock } from "../src/kernel/clock";
 import { ed25519Signer } from "../src/kernel/crypto";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { type AuditCheckpoint, checkpointMessage } from "../src/modules/audit/chain";
 import { AUDIT_PAGE, AuditLogRpc } from "../src/modules/audit/contract";
 import { AUDIT_LOG_SCHEMA, AuditLogStore } from "../src/modules/audit/log-store";
@@ -17,7 +18,13 @@ type Rpc = typeof AuditLogRpc;
  * and checkpoints are insert-only. A thin RPC adapter over AuditLogStore and
  * the pure chain functions.
  */
-export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc> {
+export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+    rpcArgs(PingRpc, "ping", input);
+    return PONG;
+  }
+
   private readonly store: AuditLogStore;
   /** When checkpoints are signed; tests may set another. */
   clock: Clock = systemClock;

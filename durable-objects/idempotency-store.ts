@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Clock, systemClock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { IdempotencyRpc, type StoredResponse, StoredResponseSchema } from "../src/kernel/idempotency/contract";
 
 type Rpc = typeof IdempotencyRpc;
@@ -34,7 +35,13 @@ interface Row extends Record<string, SqlStorageValue> {
  * body waits for it (then replays its response), and one with another body is
  * refused. Records expire after their TTL; the object's alarm deletes them.
  */
-export class IdempotencyStore extends DurableObject<Env> implements RpcServer<Rpc> {
+export class IdempotencyStore extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+    rpcArgs(PingRpc, "ping", input);
+    return PONG;
+  }
+
   /** When the alarm deletes what expired; tests may set another. */
   clock: Clock = systemClock;
   /** Repeats waiting for a first request in this object, by key. */

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { metricDef } from "../src/kernel/metrics/catalog";
 import { MetricsRpc } from "../src/kernel/metrics/contract";
 import { addPoint, type SeriesPoint, seriesKey } from "../src/kernel/metrics/recorder";
@@ -36,7 +37,13 @@ const FLUSH_MEMORY_MS = 3_600_000;
  * object forgets nothing). Points of metrics the catalog does not declare, or
  * of the wrong shape, are refused, so one bad isolate cannot corrupt a series.
  */
-export class MetricsAggregator extends DurableObject<Env> implements RpcServer<Rpc> {
+export class MetricsAggregator extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+    rpcArgs(PingRpc, "ping", input);
+    return PONG;
+  }
+
   private known: Map<string, SeriesPoint> | null = null;
 
   add(input: RpcArgs<Rpc, "add">): RpcReply<Rpc, "add"> {

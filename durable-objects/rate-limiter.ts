@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { RateLimiterRpc } from "../src/kernel/ratelimit/contract";
 import { gcra, spent } from "../src/kernel/ratelimit/gcra";
 
@@ -14,7 +15,13 @@ const TAT = "tat";
  * nothing); the storage write of each admitted request commits before the
  * reply leaves.
  */
-export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc> {
+export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+    rpcArgs(PingRpc, "ping", input);
+    return PONG;
+  }
+
   private tat: number | null = null;
 
   check(input: RpcArgs<Rpc, "check">): RpcReply<Rpc, "check"> {

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { systemClock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { createLogger } from "../src/kernel/log";
 import { isolateMetrics } from "../src/kernel/metrics/flush";
 import { pendingOutbox } from "../src/kernel/outbox";
@@ -29,7 +30,13 @@ type Out<K extends keyof Rpc> = RpcReply<Rpc, K>;
  * change of authority asks the policy (src/modules/identity/policy.ts) first,
  * with the directory's current state, in the same call as the write.
  */
-export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc> {
+export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+    rpcArgs(PingRpc, "ping", input);
+    return PONG;
+  }
+
   private readonly store: DirectoryStore;
   private readonly creds: Credentials;
   private readonly roles: Roles;

@@ -4,9 +4,11 @@ import pkg from "../package.json";
 import { resolveRequest } from "./kernel/auth/resolve";
 import { type Clock, systemClock } from "./kernel/clock";
 import { KERNEL_BINDINGS } from "./kernel/config";
+import { hash } from "./kernel/crypto/hash";
 import type { AppEnv } from "./kernel/env";
 import { eventOperations } from "./kernel/events/routes";
-import { d1Check, type HealthCheck, migrationsCheck } from "./kernel/health/checks";
+import { d1Check, type HealthCheck, migrationsCheck, objectCheck, queueCheck, wasmCheck } from "./kernel/health/checks";
+import { KERNEL_OBJECTS } from "./kernel/health/contract";
 import { healthRoutes } from "./kernel/health/routes";
 import { bodyLimit } from "./kernel/http/body-limit";
 import { cors } from "./kernel/http/cors";
@@ -81,7 +83,13 @@ export function createPlatform(options: AppOptions): Platform {
   );
   app.use("/api/v1/*", rateLimitMiddleware(settings), idempotency());
 
-  const checks: HealthCheck[] = [d1Check, migrationsCheck(options.migrations)];
+  const checks: HealthCheck[] = [
+    d1Check,
+    migrationsCheck(options.migrations),
+    queueCheck,
+    wasmCheck((input) => hash.blake2b(input)),
+    ...KERNEL_OBJECTS.map((o) => objectCheck(o.name, o.ping)),
+  ];
   for (const m of modules) checks.push(...(m.health ?? []));
   app.route("/", healthRoutes(checks));
   app.route("/", metricsRoutes());

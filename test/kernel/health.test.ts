@@ -17,12 +17,23 @@ describe("health", () => {
     expect(await res.json()).toEqual({ status: "ok" });
   });
 
-  it("/readyz checks D1 and that the shipped migrations are applied", async () => {
+  it("/readyz checks D1, the shipped migrations, the queue binding, the crypto core and every Durable Object namespace", async () => {
     const res = await SELF.fetch("http://plinth.test/readyz");
     const body = (await res.json()) as Ready;
     expect(res.status).toBe(200);
     expect(body.status).toBe("ok");
-    expect(Object.keys(body.checks).sort()).toEqual(["d1", "migrations"]);
+    expect(Object.keys(body.checks).sort()).toEqual([
+      "d1",
+      "do:Aggregate",
+      "do:AuditLog",
+      "do:IdempotencyStore",
+      "do:MetricsAggregator",
+      "do:RateLimiter",
+      "do:TenantDirectory",
+      "migrations",
+      "queue",
+      "wasm",
+    ]);
     for (const check of Object.values(body.checks)) {
       expect(check.ok).toBe(true);
       expect(check.latency_ms).toBeGreaterThanOrEqual(0);
@@ -83,5 +94,23 @@ describe("health", () => {
   it("has a D1 binding the checks really query", async () => {
     const row = await env.DB.prepare("select count(*) as n from d1_migrations").first<{ n: number }>();
     expect(row?.n).toBe(MIGRATIONS.length);
+  });
+
+  it("/readyz is 503 naming a Durable Object namespace that does not answer, and a missing queue producer", async () => {
+    const unreachable = {
+      getByName: () => ({
+        ping: async () => {
+          throw new Error("Durable Object reset because its code was updated");
+        },
+      }),
+    };
+    const { fetch } = testApp([system()], { RATE_LIMITER: unreachable, EVENTS: { send: "not a function" } });
+    const res = await fetch("/readyz");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as Ready;
+    expect(body.checks["do:RateLimiter"]).toMatchObject({ ok: false, error: "check failed (see logs)" });
+    expect(body.checks.queue).toMatchObject({ ok: false, error: "the EVENTS binding is not a queue producer" });
+    expect(body.checks["do:Aggregate"]).toMatchObject({ ok: true });
+    expect(body.checks.wasm).toMatchObject({ ok: true });
   });
 });

@@ -104,3 +104,43 @@ export function migrationsCheck(expected: readonly string[]): HealthCheck {
     },
   };
 }
+
+/**
+ * A Durable Object namespace answers: its `readyz` object's `ping` (no
+ * storage touched), named `do:<class>` in the report.
+ */
+export function objectCheck(className: string, ping: (env: Env) => Promise<unknown>): HealthCheck {
+  return { name: `do:${className}`, run: async (env) => void (await ping(env)) };
+}
+
+/**
+ * The EVENTS queue binding is there and is a producer. Nothing is sent: a
+ * readiness probe must not put messages on the queue every few seconds.
+ */
+export const queueCheck: HealthCheck = {
+  name: "queue",
+  async run(env) {
+    if (typeof env.EVENTS?.send !== "function" || typeof env.EVENTS.sendBatch !== "function") {
+      throw new CheckFailed("the EVENTS binding is not a queue producer");
+    }
+  },
+};
+
+/** BLAKE2b-512 of the empty input (RFC 7693), the first 8 bytes in hex. */
+const BLAKE2B_EMPTY_PREFIX = "786a02f742015903";
+
+/**
+ * The WebAssembly crypto core is instantiated and computes: BLAKE2b of the
+ * empty input against its published value. A core that did not load would
+ * fail every login and every envelope seal.
+ */
+export function wasmCheck(blake2b: (input: Uint8Array) => Uint8Array): HealthCheck {
+  return {
+    name: "wasm",
+    async run() {
+      const digest = blake2b(new Uint8Array(0));
+      const hex = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      if (hex !== BLAKE2B_EMPTY_PREFIX) throw new CheckFailed("the crypto core computed a wrong BLAKE2b digest");
+    },
+  };
+}

@@ -1,4 +1,6 @@
+import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
+import { pingAuditLog } from "./contract";
 import { hourlyCheckpoints } from "./jobs";
 import { manifest } from "./manifest";
 import { auditEntries } from "./read-model";
@@ -18,4 +20,5 @@ export const audit = () =>
     events: { subscribes: [recordEvents] },
     jobs: [hourlyCheckpoints],
     bindings: { AUDIT_LOG: "durable_object" },
+    health: [objectCheck("AuditLog", pingAuditLog)],
   }) satisfies ModuleDef;

@@ -1,6 +1,8 @@
+import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
 import { apiKeyAuthenticator, jwtAuthenticator } from "./authenticators";
+import { pingDirectory } from "./directory/contract";
 import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
@@ -38,4 +40,5 @@ export const identity = () =>
     tables: { apiKeyIndex, devMailbox },
     events: { publishes: IdentityEventSchema },
     bindings: { TENANT_DIRECTORY: "durable_object" },
+    health: [objectCheck("TenantDirectory", pingDirectory)],
   }) satisfies ModuleDef;

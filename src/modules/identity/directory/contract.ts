@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
+import { PingRpc } from "../../../kernel/health/contract";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import {
   CtxSchema,
@@ -128,4 +129,9 @@ export const DirectoryRpc = defineRpc({
 /** The typed client of a tenant's directory: the only way code outside it reaches the Durable Object. */
 export function directory(env: Env, tenantId: string) {
   return rpcClient(DirectoryRpc, env.TENANT_DIRECTORY.getByName(tenantId), "TenantDirectory");
+}
+
+/** Readiness: the `readyz` directory object answers a ping (kernel/health/contract.ts). */
+export function pingDirectory(env: Env): Promise<unknown> {
+  return rpcClient(PingRpc, env.TENANT_DIRECTORY.getByName("readyz"), "TenantDirectory").ping({});
 }

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { defineRpc, rpcClient } from "../durable/rpc";
+
+/**
+ * The readiness contract every Durable Object class of plinth implements
+ * besides its real one: `ping` answers from the object without touching its
+ * storage. `/readyz` calls it on an object named `readyz` of each namespace,
+ * which proves the binding, the class and the runtime's routing to it; the
+ * object it wakes writes nothing. Modules check their own objects the same
+ * way, from their manifest's `health` (identity and audit do).
+ */
+export const PingRpc = defineRpc({
+  ping: { args: z.object({}), reply: z.object({ ok: z.literal(true) }) },
+});
+
+/** What a class answers to `ping`. */
+export const PONG = { ok: true } as const;
+
+/** The kernel's Durable Object namespaces, each with the ping of its `readyz` object. */
+export const KERNEL_OBJECTS: readonly { name: string; ping: (env: Env) => Promise<unknown> }[] = [
+  { name: "Aggregate", ping: (env) => rpcClient(PingRpc, env.AGGREGATE.getByName("readyz"), "Aggregate").ping({}) },
+  {
+    name: "RateLimiter",
+    ping: (env) => rpcClient(PingRpc, env.RATE_LIMITER.getByName("readyz"), "RateLimiter").ping({}),
+  },
+  {
+    name: "IdempotencyStore",
+    ping: (env) => rpcClient(PingRpc, env.IDEMPOTENCY.getByName("readyz"), "IdempotencyStore").ping({}),
+  },
+  {
+    name: "MetricsAggregator",
+    ping: (env) => rpcClient(PingRpc, env.METRICS.getByName("readyz"), "MetricsAggregator").ping({}),
+  },
+];
