@@ -30,7 +30,7 @@ export function aggregateObject(
 ) {
   const { deciders } = platform;
   return class Aggregate extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
-    /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+    /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
     ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
       rpcArgs(PingRpc, "ping", input);
       return PONG;

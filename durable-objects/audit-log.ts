@@ -19,7 +19,7 @@ type Rpc = typeof AuditLogRpc;
  * the pure chain functions.
  */
 export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
-  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
   ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
     rpcArgs(PingRpc, "ping", input);
     return PONG;

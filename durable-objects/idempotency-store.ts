@@ -36,7 +36,7 @@ interface Row extends Record<string, SqlStorageValue> {
  * refused. Records expire after their TTL; the object's alarm deletes them.
  */
 export class IdempotencyStore extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
-  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
   ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
     rpcArgs(PingRpc, "ping", input);
     return PONG;

@@ -38,7 +38,7 @@ const FLUSH_MEMORY_MS = 3_600_000;
  * of the wrong shape, are refused, so one bad isolate cannot corrupt a series.
  */
 export class MetricsAggregator extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
-  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
   ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
     rpcArgs(PingRpc, "ping", input);
     return PONG;

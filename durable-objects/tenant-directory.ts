@@ -31,7 +31,7 @@ type Out<K extends keyof Rpc> = RpcReply<Rpc, K>;
  * with the directory's current state, in the same call as the write.
  */
 export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
-  /** Readiness (kernel/health/contract.ts): answers without touching storage. */
+  /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
   ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
     rpcArgs(PingRpc, "ping", input);
     return PONG;

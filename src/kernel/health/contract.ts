@@ -3,10 +3,11 @@ import { defineRpc, rpcClient } from "../durable/rpc";
 
 /**
  * The readiness contract every Durable Object class of plinth implements
- * besides its real one: `ping` answers from the object without touching its
- * storage. `/readyz` calls it on an object named `readyz` of each namespace,
- * which proves the binding, the class and the runtime's routing to it; the
- * object it wakes writes nothing. Modules check their own objects the same
+ * besides its real one: `ping` answers from the object without reading or
+ * writing data. `/readyz` calls it on an object named `readyz` of each
+ * namespace, which proves the binding, the class and the runtime's routing to
+ * it (a class that creates its SQLite schema on start creates it there once;
+ * no rows are written). Modules check their own objects the same
  * way, from their manifest's `health` (identity and audit do).
  */
 export const PingRpc = defineRpc({
