@@ -194,4 +194,16 @@ describe("GET /metrics", () => {
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain("# TYPE plinth_http_requests_total counter");
   });
+
+  it("writes a data point per request to the Analytics Engine binding when one is bound", async () => {
+    const points: AnalyticsEngineDataPoint[] = [];
+    const ANALYTICS = { writeDataPoint: (p: AnalyticsEngineDataPoint) => void points.push(p) };
+    const { fetch } = testApp(modules, { ANALYTICS });
+    expect((await fetch("/healthz", { headers: { "x-request-id": "ae-1" } })).status).toBe(200);
+    expect((await fetch("/nope")).status).toBe(404);
+    expect(points).toHaveLength(2);
+    expect(points[0]).toMatchObject({ indexes: [""], blobs: ["/healthz", "GET", "200", "none", "ae-1"] });
+    expect(points[0]?.doubles?.[1]).toBe(200);
+    expect(points[1]).toMatchObject({ blobs: ["unmatched", "GET", "404", "none", expect.any(String)] });
+  });
 });

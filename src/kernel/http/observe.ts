@@ -61,4 +61,24 @@ export const observe = (): MiddlewareHandler<AppEnv> =>
     metrics.recorder.inc(METRICS.httpRequests, [routeLabel, method, `${Math.floor(status / 100)}xx`, tenantLabel(c)]);
     metrics.recorder.observe(METRICS.httpDuration, [routeLabel, method], seconds);
     metrics.maybeFlush(c.env, clock, (p) => background(c, p));
+    analytics(c.env)?.writeDataPoint({
+      // Same bounded values as the metrics' labels; the tenant id indexes (samples) the points.
+      indexes: [c.get("tenantId") ?? ""],
+      blobs: [routeLabel, method, String(status), tenantLabel(c), c.get("requestId") ?? ""],
+      doubles: [seconds, status],
+    });
   };
+
+/**
+ * The optional Workers Analytics Engine binding `ANALYTICS`: when the
+ * deployment binds one, every request also writes a data point there (queried
+ * with SQL over the account's API). Absent by default; see docs/observability.md.
+ */
+function analytics(env: Env | undefined): AnalyticsEngineDataset | undefined {
+  const binding: unknown = env ? Reflect.get(env, "ANALYTICS") : undefined;
+  return isDataset(binding) ? binding : undefined;
+}
+
+function isDataset(value: unknown): value is AnalyticsEngineDataset {
+  return typeof value === "object" && value !== null && typeof Reflect.get(value, "writeDataPoint") === "function";
+}
