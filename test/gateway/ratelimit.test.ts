@@ -142,21 +142,26 @@ describe("async policies", () => {
         const stub = env.RATE_LIMITER.getByName(name);
         return {
           check: (args: Parameters<typeof stub.check>[0]) => stub.check(args),
-          record: (args: Parameters<typeof stub.record>[0]) => {
+          // Counted once the object answered: a test that waits for a report must see it applied,
+          // or its own direct record() can overtake the report on the way to the object.
+          record: async (args: Parameters<typeof stub.record>[0]) => {
+            const verdict = await stub.record(args);
             if (name.startsWith("principal:")) {
               seen.names.add(name);
               seen.calls++;
               seen.recorded += args.count;
             }
-            return stub.record(args);
+            return verdict;
           },
         };
       },
     };
     return { seen, binding };
   }
+  /** Waits for `done` (at most 5 s, then fails: a wait that gives up silently hides a race). */
   const settled = async (done: () => boolean) => {
-    for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(done()).toBe(true);
   };
 
   it("decide from the isolate's estimate at once and report to the key's Durable Object after the response", async () => {
