@@ -10,6 +10,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../modules/types";
+import { contextOf, inSpan } from "../telemetry";
 import { streamCatalog } from "./catalog";
 import type { Envelope } from "./envelope";
 import { processedLedger } from "./ledger";
@@ -88,7 +89,27 @@ export async function applyRoute(
   options: BatchOptions,
   path: ApplyPath,
 ): Promise<Map<string, unknown>> {
-  const failures = await applyEvents(route, events, runtime, options);
+  // In the events' trace when they share one (one command's events); else in the caller's.
+  const traces = new Set(events.map((e) => e.trace?.traceparent.slice(3, 35)));
+  const failures =
+    events.length === 0
+      ? new Map<string, unknown>()
+      : await inSpan(
+          `projection.apply ${route.consumer}`,
+          {
+            "plinth.module": route.module,
+            "plinth.subscription": route.consumer,
+            "plinth.path": path,
+            "event.type": [...new Set(events.map((e) => e.type))].join(","),
+            "plinth.events": events.length,
+          },
+          async (span) => {
+            const failed = await applyEvents(route, events, runtime, options);
+            span?.setAttribute("plinth.failed", failed.size);
+            return failed;
+          },
+          { parent: traces.size === 1 ? contextOf(events[0]?.trace) : undefined },
+        );
   // Projection lag: from each event's occurrence to its application, by subscription and path.
   const now = runtime.clock.now().getTime();
   for (const e of events) {
