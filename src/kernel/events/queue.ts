@@ -172,14 +172,17 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
         settled("acked");
         settle(message, "acked");
       } else {
-        await settleFailed(message, why, event);
-        settle(message, "retried");
+        settle(message, await settleFailed(message, why, event));
       }
     }
     flushTraces();
     metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
 
-    async function settleFailed(message: Message<unknown>, error: unknown, event?: Envelope): Promise<void> {
+    async function settleFailed(
+      message: Message<unknown>,
+      error: unknown,
+      event?: Envelope,
+    ): Promise<"dead_lettered" | "retried"> {
       const mlog = logOf(message, event);
       if (
         error instanceof MalformedEvent &&
@@ -188,13 +191,14 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
         mlog.error("malformed event stored as dead letter", { issues: error.issues });
         message.ack();
         settled("dead_lettered");
-        return;
+        return "dead_lettered";
       }
       const delaySeconds = retryDelaySeconds(message.attempts);
       const level = error instanceof Deferred ? "warn" : "error";
       mlog[level]("message failed; will retry", { delay_s: delaySeconds, ...errorFields(error) });
       message.retry({ delaySeconds });
       settled("retried");
+      return "retried";
     }
   };
 }
