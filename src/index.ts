@@ -14,7 +14,7 @@ import { IdempotencyRpc } from "./kernel/idempotency/contract";
 import { createScheduledHandler } from "./kernel/jobs/scheduled";
 import { MetricsRpc } from "./kernel/metrics/contract";
 import { RateLimiterRpc } from "./kernel/ratelimit/contract";
-import { tracingFor } from "./kernel/telemetry";
+import { tracingFor } from "./kernel/telemetry/instrument";
 import { modules } from "./modules";
 import { AuditLogRpc } from "./modules/audit/contract";
 import { DirectoryRpc } from "./modules/identity/directory/contract";

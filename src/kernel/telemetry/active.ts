@@ -24,3 +24,17 @@ export function traceFields(): { trace_id: string; span_id: string } | undefined
   const span = trace.getActiveSpan()?.spanContext();
   return span && trace.isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : undefined;
 }
+
+let flusher: ((traceId: string) => Promise<void>) | undefined;
+
+/** Set by the entry's instrumentation (./instrument.ts): how to export one trace's spans now. */
+export function setFlusher(flush: (traceId: string) => Promise<void>): void {
+  flusher = flush;
+}
+
+/** Exports the spans of `traceId` held by the isolate's span processor (nothing when off). */
+export async function flushTraceNow(traceId: string): Promise<void> {
+  // The library's own exportSpans() waits 1 ms first, so that spans ended in the same tick are included.
+  await scheduler.wait(1);
+  await flusher?.(traceId);
+}
