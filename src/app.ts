@@ -24,7 +24,7 @@ import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/typ
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
-import { annotate, stage } from "./kernel/telemetry";
+import { annotate, stage, tracing } from "./kernel/telemetry";
 
 export interface AppOptions {
   modules: readonly ModuleDef[];
@@ -61,10 +61,13 @@ export function createPlatform(options: AppOptions): Platform {
   const app = createRouter();
 
   // The request span (the library's root): named by route pattern, with the tenant, once the app answered.
-  app.use("*", async (c, next) => {
-    await next();
-    annotate({ "http.route": c.req.routePath, "tenant.id": c.get("tenantId") });
-  });
+  // Only when tracing is on (decided before the app is built): off, a request pays nothing for it.
+  if (tracing()) {
+    app.use("*", async (c, next) => {
+      await next();
+      annotate({ "http.route": c.req.routePath, "tenant.id": c.get("tenantId") });
+    });
+  }
   app.use(
     "*",
     stage("request-id", requestId()),

@@ -13,7 +13,7 @@ import { clientIpHash } from "../http/client-ip";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { fieldErrors } from "../openapi/router";
-import { inSpan } from "../telemetry";
+import { inSpan, tracing } from "../telemetry";
 
 /**
  * A deny rule (segregation of duties): refuses the command, whatever the
@@ -88,6 +88,7 @@ export function dispatch<C extends { type: string }, E extends NewEvent, S>(
   c: Context<AppEnv>,
   request: CommandRequest<C, E, S>,
 ): Promise<{ version: number; state: S }> {
+  if (!tracing()) return dispatchCommand(c, request);
   const command = request.command;
   const type = typeof command === "object" && command !== null && "type" in command ? String(command.type) : "unknown";
   return inSpan(

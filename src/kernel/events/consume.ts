@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../modules/types";
-import { contextOf, inSpan } from "../telemetry";
+import { contextOf, inSpan, tracing } from "../telemetry";
 import { streamCatalog } from "./catalog";
 import type { Envelope } from "./envelope";
 import { processedLedger } from "./ledger";
@@ -77,6 +77,12 @@ async function commit(db: D1Database, writes: readonly BatchItem<"sqlite">[]): P
   await drizzle(db).batch([first, ...rest]);
 }
 
+/** The events' trace context when they all share one trace (one command's events); else the caller's. */
+function sharedTrace(events: readonly Envelope[]) {
+  const traces = new Set(events.map((e) => e.trace?.traceparent.slice(3, 35)));
+  return traces.size === 1 ? contextOf(events[0]?.trace) : undefined;
+}
+
 /**
  * Applies `events` (of the route's types, in canonical order, none recorded
  * for it yet) to one route and records them. Returns the events it could not
@@ -89,11 +95,9 @@ export async function applyRoute(
   options: BatchOptions,
   path: ApplyPath,
 ): Promise<Map<string, unknown>> {
-  // In the events' trace when they share one (one command's events); else in the caller's.
-  const traces = new Set(events.map((e) => e.trace?.traceparent.slice(3, 35)));
   const failures =
-    events.length === 0
-      ? new Map<string, unknown>()
+    !tracing() || events.length === 0
+      ? await applyEvents(route, events, runtime, options)
       : await inSpan(
           `projection.apply ${route.consumer}`,
           {
@@ -108,7 +112,7 @@ export async function applyRoute(
             span?.setAttribute("plinth.failed", failed.size);
             return failed;
           },
-          { parent: traces.size === 1 ? contextOf(events[0]?.trace) : undefined },
+          { parent: sharedTrace(events) },
         );
   // Projection lag: from each event's occurrence to its application, by subscription and path.
   const now = runtime.clock.now().getTime();
