@@ -65,7 +65,7 @@ function open(name: string, attributes: Attributes, kind: SpanKind, parent: Cont
     return tracer().startSpan(name, { kind, attributes, links }, parent);
   } catch {
     // Code run outside an instrumented handler (app.request in a test): the library's tracer throws
-    // "Config is undefined" before doing anything (also upstream #14/#76). Run untraced.
+    // "Config is undefined" before doing anything (@microlabs/otel-cf-workers 1.0.0-rc.52; upstream #14/#76). Run untraced.
     return undefined;
   }
 }
@@ -143,7 +143,7 @@ export function startSpan(
   return open(name, attributes, options.kind ?? SpanKind.INTERNAL, options.parent ?? context.active(), links);
 }
 
-/** Exports the spans of `traceId` (a trace other than the invocation's own is not flushed by the library). */
+/** Exports the spans of `traceId` (a trace other than the invocation's own is not flushed at the invocation's end by @microlabs/otel-cf-workers 1.0.0-rc.52). */
 export function flushTrace(traceId: string | undefined, waitUntil: (p: Promise<unknown>) => void): void {
   if (tracing() && traceId) waitUntil(flushTraceNow(traceId));
 }

@@ -38,7 +38,7 @@ function otelConfig(config: TracingConfig, env: { GIT_COMMIT?: string; ENVIRONME
   const resolved = {
     spanProcessors,
     service: { name: "plinth", version: env.GIT_COMMIT, namespace: env.ENVIRONMENT },
-    // A client's traceparent would otherwise become our trace id (acceptRemote only affects sampling).
+    // A client's traceparent would otherwise become our trace id (acceptRemote only affects sampling; rc.52).
     handlers: { fetch: { acceptTraceContext: false } },
     // Ratio by trace id: the Worker, the objects and the queue consumer keep or drop a trace alike.
     sampling: { headSampler: { ratio: config.ratio, acceptRemote: false } },
@@ -97,12 +97,12 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
      * A Durable Object class, instrumented, with a SERVER span per call of the
      * RPC methods of `contracts` (parented on the caller's context, which
      * {@link rpcClient} appends as a last argument: JS RPC has no headers, and
-     * the library neither spans nor propagates RPC calls, only `fetch`).
+     * the library, rc.52, neither spans nor propagates RPC calls, only `fetch`).
      */
     object<C extends ObjectClass>(cls: C, name: string, ...contracts: object[]): C {
       if (!resolve) return cls;
       const Base: ObjectClass = cls;
-      // vitest-pool-workers calls RPC methods as Reflect.get(ctor.prototype, key, instance), past
+      // vitest-pool-workers 0.15 calls RPC methods as Reflect.get(ctor.prototype, key, instance), past
       // instrumentDO's per-method wrapper: no library config in context ("Config is undefined"), and
       // `this` is the Proxy, which makes every this.method() async. The constructor does run inside
       // the library's context, so it keeps that context and the raw object for the traced methods.
