@@ -31,7 +31,8 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      exclude: ["test/node/**"],
+      // test/otel runs with tracing on (vitest.otel.config.ts): tracing is decided once per isolate.
+      exclude: ["test/node/**", "test/otel/**"],
       setupFiles: ["./test/setup.ts"],
       maxWorkers: 2,
       // Two cores shared by two test workers and workerd: HTTP flows that take 3 s alone

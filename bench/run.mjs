@@ -8,7 +8,16 @@ import { codecSection, runCodec } from "./lib/codec.mjs";
 import { plinthFixtures } from "./lib/fixtures.mjs";
 import { gatewaySection, overloadRuns } from "./lib/gateway.mjs";
 import { stopLoad } from "./lib/load.mjs";
-import { COMPAT, EVENTS_CONSUMER, OVERLOAD_POLICY, PLINTH_CONFIG, plinthWith, ROOT_KEY } from "./lib/plinth-config.mjs";
+import { startOtlpSink } from "./lib/otlp-sink.mjs";
+import {
+  COMPAT,
+  EVENTS_CONSUMER,
+  OVERLOAD_POLICY,
+  PLINTH_CONFIG,
+  plinthTraced,
+  plinthWith,
+  ROOT_KEY,
+} from "./lib/plinth-config.mjs";
 import {
   consumerFigures,
   consumerSection,
@@ -52,6 +61,9 @@ const variant = (/** @type {Record<string, object>} */ policies) => ({
   migrations: migrated,
 });
 
+/** Where the traced variants export their spans: a local sink that only counts them. */
+const otlpSink = await startOtlpSink();
+
 /** Workers to build and serve. @type {Record<string, WorkerDef>} */
 const WORKERS = {
   hello: {
@@ -71,6 +83,10 @@ const WORKERS = {
   // The overload runs: 100 per 10 s with bursts of 10, sent at 10 times that rate.
   "plinth-over-sync": variant({ principal: { ...OVERLOAD_POLICY, mode: "sync" } }),
   "plinth-over-async": variant({ principal: { ...OVERLOAD_POLICY, mode: "async" } }),
+  // Tracing on (OpenTelemetry, docs/observability.md#traces), exporting to the local sink: every
+  // trace, and 1 in 100. Not "plinth-…": those names are the rate-limit (gateway) variants.
+  "otel-plinth-1.0": { build: plinthBuild, serve: plinthTraced(otlpSink.url, 1), migrations: migrated },
+  "otel-plinth-0.01": { build: plinthBuild, serve: plinthTraced(otlpSink.url, 0.01), migrations: migrated },
 };
 
 const method = {
@@ -100,6 +116,19 @@ const SCENARIOS = [
   { name: "hello GET /", worker: "hello", path: "/", baseline: true },
   { name: "plinth GET /api/v1/system/info", worker: "plinth", path: "/api/v1/system/info" },
   { name: "plinth GET /api/v1/me (API key)", worker: "plinth", path: "/api/v1/me", setup: plinth.apiKeyAuth },
+  // The same request traced: every span recorded, then every trace (1.0) or 1 in 100 (0.01) exported.
+  {
+    name: "plinth GET /api/v1/me (API key), tracing 1.0",
+    worker: "otel-plinth-1.0",
+    path: "/api/v1/me",
+    setup: plinth.apiKeyAuth,
+  },
+  {
+    name: "plinth GET /api/v1/me (API key), tracing 0.01",
+    worker: "otel-plinth-0.01",
+    path: "/api/v1/me",
+    setup: plinth.apiKeyAuth,
+  },
   { name: "plinth GET /api/v1/me (JWT)", worker: "plinth", path: "/api/v1/me", setup: plinth.jwtAuth },
   // The full stack: tenant from the key, API key, rate limits (async), RBAC (admin.settings.read), the tenant's directory.
   {
@@ -235,6 +264,7 @@ async function shutdown(/** @type {number} */ code) {
   stopSeries();
   stopProjection();
   await stopAll();
+  await otlpSink.stop();
   process.exit(code);
 }
 /** Ctrl-C / kill: stop cleanly without writing a partial report. */
@@ -280,6 +310,12 @@ async function main() {
   const reads = scenarios.filter((s) => !s.posts);
   const writes = scenarios.filter((s) => s.posts);
   const results = await measure({ scenarios: reads, origins, method, notes, skipped });
+  if (reads.some((s) => s.worker.startsWith("otel-"))) {
+    const got = otlpSink.stats();
+    notes.push(
+      `The traced variants exported ${got.spans} spans in ${got.requests} OTLP/HTTP requests (${(got.bytes / 1e6).toFixed(1)} MB) to the bench's local sink${got.unparsed ? `; ${got.unparsed} bodies were not OTLP JSON` : ""}.`,
+    );
+  }
   const lagSetup = plinth.writes(LAG.key, 1);
   const lag = runLag
     ? await lagPhase({ ...LAG, origin: plinthOrigin, setup: lagSetup, count: lagSamples, notes })

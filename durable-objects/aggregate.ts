@@ -9,6 +9,7 @@ import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { isolateMetrics } from "../src/kernel/metrics/flush";
 import type { PlatformParts } from "../src/kernel/modules/types";
 import { OutboxRelay } from "../src/kernel/outbox/drain";
+import { traceCarrier } from "../src/kernel/telemetry";
 
 /** The aggregate types the registered modules declare, as `createPlatform` resolved them. */
 export type DeciderRegistry = ReadonlyMap<string, { decider: AnyDecider; snapshotEvery: number }>;
@@ -112,6 +113,7 @@ export function aggregateObject(
           ctx: args.ctx,
           requestId: args.requestId,
           ipHash: args.ipHash,
+          trace: traceCarrier(),
           snapshotEvery: this.registered(args.stream.type).snapshotEvery,
         });
         if (!result.ok) return result;

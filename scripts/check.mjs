@@ -9,6 +9,7 @@ import { bin, run } from "./lib/env.mjs";
 const tmp = mkdtempSync(join(tmpdir(), "plinth-check-"));
 const vitestJson = join(tmp, "vitest.json");
 const nodeJson = join(tmp, "vitest-node.json");
+const otelJson = join(tmp, "vitest-otel.json");
 
 const steps = [
   { name: "generated files up to date", cmd: process.execPath, args: ["scripts/generate.mjs", "--check"] },
@@ -22,6 +23,20 @@ const steps = [
     name: "tests in workerd (vitest)",
     cmd: bin("vitest"),
     args: ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`],
+  },
+  // Tracing is decided once per isolate, so the traced suite is its own run: an in-process
+  // OTLP receiver, and the span tree of a blog create (vitest.otel.config.ts).
+  {
+    name: "tests in workerd with tracing on (vitest, test/otel)",
+    cmd: bin("vitest"),
+    args: [
+      "run",
+      "-c",
+      "vitest.otel.config.ts",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${otelJson}`,
+    ],
   },
   {
     name: "tests in Node (vitest)",
@@ -51,7 +66,7 @@ for (const step of steps) {
 }
 
 let tests = { passed: 0, failed: 0, skipped: 0 };
-for (const file of [vitestJson, nodeJson]) {
+for (const file of [vitestJson, otelJson, nodeJson]) {
   try {
     const report = JSON.parse(readFileSync(file, "utf8"));
     tests.passed += report.numPassedTests;

@@ -24,6 +24,7 @@ import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/typ
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
+import { annotate, stage, tracing } from "./kernel/telemetry";
 
 export interface AppOptions {
   modules: readonly ModuleDef[];
@@ -59,29 +60,45 @@ export function createPlatform(options: AppOptions): Platform {
   );
   const app = createRouter();
 
-  app.use("*", requestId(), securityHeaders(), observe());
+  // The request span (the library's root): named by route pattern, with the tenant, once the app answered.
+  // Only when tracing is on (decided before the app is built): off, a request pays nothing for it.
+  if (tracing()) {
+    app.use("*", async (c, next) => {
+      await next();
+      annotate({ "http.route": c.req.routePath, "tenant.id": c.get("tenantId") });
+    });
+  }
   app.use(
     "*",
-    init({
-      build: {
-        version: pkg.version,
-        modules: modules.map((m) => ({ name: m.name, version: m.version })),
-        permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
-      },
-      bindings,
-      clock,
-    }),
+    stage("request-id", requestId()),
+    stage("security-headers", securityHeaders()),
+    stage("observe", observe()),
+  );
+  app.use(
+    "*",
+    stage(
+      "init",
+      init({
+        build: {
+          version: pkg.version,
+          modules: modules.map((m) => ({ name: m.name, version: m.version })),
+          permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
+        },
+        bindings,
+        clock,
+      }),
+    ),
   );
   const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
   const settings = modules.find((m) => m.auth?.settings)?.auth?.settings;
-  app.use("/api/v1/*", cors({ tenants, settings }));
-  app.use("*", bodyLimit());
-  app.use("/api/v1/*", rateLimitHeadersMiddleware());
+  app.use("/api/v1/*", stage("cors", cors({ tenants, settings })));
+  app.use("*", stage("body-limit", bodyLimit()));
+  app.use("/api/v1/*", stage("rate-limit-headers", rateLimitHeadersMiddleware()));
   app.use(
     "/api/v1/*",
-    resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants }),
+    stage("auth", resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants })),
   );
-  app.use("/api/v1/*", rateLimitMiddleware(settings), idempotency());
+  app.use("/api/v1/*", stage("rate-limit", rateLimitMiddleware(settings)), stage("idempotency", idempotency()));
 
   const checks: HealthCheck[] = [
     d1Check,

@@ -1,26 +1,43 @@
+import { env } from "cloudflare:workers";
 import { aggregateObject } from "../durable-objects/aggregate";
+import { AuditLog as AuditLogObject } from "../durable-objects/audit-log";
+import { IdempotencyStore as IdempotencyObject } from "../durable-objects/idempotency-store";
+import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
+import { RateLimiter as RateLimiterObject } from "../durable-objects/rate-limiter";
+import { TenantDirectory as TenantDirectoryObject } from "../durable-objects/tenant-directory";
 import { createPlatform } from "./app";
 import { MIGRATIONS } from "./generated/migrations";
+import { AggregateRpc } from "./kernel/events/aggregate-rpc";
 import { createQueueHandler } from "./kernel/events/queue";
+import { PingRpc } from "./kernel/health/contract";
+import { IdempotencyRpc } from "./kernel/idempotency/contract";
 import { createScheduledHandler } from "./kernel/jobs/scheduled";
+import { MetricsRpc } from "./kernel/metrics/contract";
+import { RateLimiterRpc } from "./kernel/ratelimit/contract";
+import { tracingFor } from "./kernel/telemetry/instrument";
 import { modules } from "./modules";
+import { AuditLogRpc } from "./modules/audit/contract";
+import { DirectoryRpc } from "./modules/identity/directory/contract";
+
+// Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set: decided once per isolate, before the app is built.
+const traced = tracingFor(env);
 
 // Composed once per isolate; an invalid module registry fails here, at
 // start-up (and so at `wrangler deploy`), not on a request.
 const platform = createPlatform({ modules, migrations: MIGRATIONS });
 
-export default {
+export default traced.handler({
   fetch: platform.app.fetch,
   queue: createQueueHandler(platform),
   scheduled: createScheduledHandler(platform),
-} satisfies ExportedHandler<Env>;
+} satisfies ExportedHandler<Env>);
 
 // Durable Object classes: every class wrangler.toml binds is exported here.
 /** The Aggregate object over the deciders the registered modules declare. */
-export const Aggregate = aggregateObject(platform);
+export const Aggregate = traced.object(aggregateObject(platform), "Aggregate", AggregateRpc, PingRpc);
 export type Aggregate = InstanceType<typeof Aggregate>;
-export { AuditLog } from "../durable-objects/audit-log";
-export { IdempotencyStore } from "../durable-objects/idempotency-store";
-export { MetricsAggregator } from "../durable-objects/metrics-aggregator";
-export { RateLimiter } from "../durable-objects/rate-limiter";
-export { TenantDirectory } from "../durable-objects/tenant-directory";
+export const AuditLog = traced.object(AuditLogObject, "AuditLog", AuditLogRpc, PingRpc);
+export const IdempotencyStore = traced.object(IdempotencyObject, "IdempotencyStore", IdempotencyRpc, PingRpc);
+export const MetricsAggregator = traced.object(MetricsObject, "MetricsAggregator", MetricsRpc, PingRpc);
+export const RateLimiter = traced.object(RateLimiterObject, "RateLimiter", RateLimiterRpc, PingRpc);
+export const TenantDirectory = traced.object(TenantDirectoryObject, "TenantDirectory", DirectoryRpc, PingRpc);

@@ -8,6 +8,8 @@ declare global {
       JWT_SIGNING_KEYS: string;
       /** The suite's own rate-limit policies (vitest.config.ts). */
       RATE_LIMITS: string;
+      /** The in-process OTLP receiver of vitest.otel.config.ts (test/otel only). */
+      OTLP_RECEIVER?: string;
     }
   }
 }

@@ -74,3 +74,19 @@ export const plinthWith = (/** @type {Record<string, object>} */ policies) => ({
   ...PLINTH_CONFIG,
   vars: { ...PLINTH_CONFIG.vars, RATE_LIMITS: rateLimits(policies) },
 });
+
+/**
+ * plinth with tracing on, exporting every span (or `ratio` of the traces, by trace id) to
+ * `endpoint` (the bench's local OTLP sink): the same bundle, three more vars.
+ * @param {string} endpoint
+ * @param {number} ratio OTEL_TRACES_SAMPLER_ARG
+ */
+export const plinthTraced = (endpoint, ratio) => ({
+  ...PLINTH_CONFIG,
+  vars: {
+    ...PLINTH_CONFIG.vars,
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_EXPORTER_OTLP_HEADERS: "x-bench=1",
+    OTEL_TRACES_SAMPLER_ARG: String(ratio),
+  },
+});

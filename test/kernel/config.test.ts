@@ -68,3 +68,44 @@ describe("ENCRYPTION_KEYS", () => {
     expect(JSON.stringify(bad.issues)).not.toContain("s3cret");
   });
 });
+
+describe("OTEL_* (tracing)", () => {
+  it("is off without an endpoint, and the sampling ratio defaults to 1", () => {
+    const off = parseConfig({ ...env });
+    expect(off.ok && off.config.tracing).toBeUndefined();
+    const on = parseConfig({
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: "https://otlp.example.com/v1/traces",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=abc%3D%3D, x-team = plinth",
+    });
+    expect(on.ok && on.config.tracing).toEqual({
+      endpoint: "https://otlp.example.com/v1/traces",
+      headers: { "x-api-key": "abc==", "x-team": "plinth" },
+      ratio: 1,
+    });
+  });
+
+  it("reports a bad endpoint, headers or ratio by name, never the headers' value", () => {
+    const bad = parseConfig({
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: "otlp.example.com",
+      OTEL_EXPORTER_OTLP_HEADERS: "s3cret-without-a-key",
+      OTEL_TRACES_SAMPLER_ARG: "1.5",
+    });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.issues.map((i) => i.variable).sort()).toEqual([
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_HEADERS",
+      "OTEL_TRACES_SAMPLER_ARG",
+    ]);
+    expect(JSON.stringify(bad.issues)).not.toContain("s3cret");
+    const ratio = parseConfig({
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/v1/traces",
+      OTEL_TRACES_SAMPLER_ARG: "0.01",
+    });
+    expect(ratio.ok && ratio.config.tracing?.ratio).toBe(0.01);
+    expect(parseConfig({ ...env, OTEL_TRACES_SAMPLER_ARG: "often" }).ok).toBe(false);
+  });
+});

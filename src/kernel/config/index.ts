@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseMasterKeys } from "../crypto/envelope";
 import type { BindingKind } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
+import { type TracingConfig, TracingEnvSchema, tracingConfig } from "./tracing";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -86,6 +87,7 @@ const ConfigSchema = z.object({
       }
     }, "must be a JSON array of { version, key } with 32-byte base64url keys, newest first")
     .optional(),
+  ...TracingEnvSchema.shape,
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -116,6 +118,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** Tenants whose id labels their requests in /metrics (the rest are "other"), bounding cardinality. */
   metricsTenants: ReadonlySet<string>;
+  /** OpenTelemetry export (OTEL_EXPORTER_OTLP_*); undefined when tracing is off. Holds a secret (headers). */
+  tracing: TracingConfig | undefined;
 }
 
 /** A variable that failed validation: its name and why, never its value. */
@@ -165,6 +169,7 @@ export function parseConfig(
       encryptionKeys: e.ENCRYPTION_KEYS,
       metricsToken: e.METRICS_TOKEN,
       metricsTenants: new Set(e.METRICS_TENANTS ? e.METRICS_TENANTS.split(",") : []),
+      tracing: tracingConfig(e),
     },
   };
 }

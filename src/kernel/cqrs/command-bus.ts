@@ -13,6 +13,7 @@ import { clientIpHash } from "../http/client-ip";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { fieldErrors } from "../openapi/router";
+import { inSpan, tracing } from "../telemetry";
 
 /**
  * A deny rule (segregation of duties): refuses the command, whatever the
@@ -83,7 +84,26 @@ function toAppError(error: HandleError, codes: Readonly<Record<string, ErrorCode
  * the aggregate Durable Object decides and commits. Sets the response's ETag
  * and returns the new version and state.
  */
-export async function dispatch<C extends { type: string }, E extends NewEvent, S>(
+export function dispatch<C extends { type: string }, E extends NewEvent, S>(
+  c: Context<AppEnv>,
+  request: CommandRequest<C, E, S>,
+): Promise<{ version: number; state: S }> {
+  if (!tracing()) return dispatchCommand(c, request);
+  const command = request.command;
+  const type = typeof command === "object" && command !== null && "type" in command ? String(command.type) : "unknown";
+  return inSpan(
+    `command ${request.decider.type}.${type}`,
+    {
+      "tenant.id": c.get("tenantId"),
+      "plinth.module": c.req.routePath.split("/")[3],
+      "plinth.aggregate": request.decider.type,
+      "plinth.command": type,
+    },
+    () => dispatchCommand(c, request),
+  );
+}
+
+async function dispatchCommand<C extends { type: string }, E extends NewEvent, S>(
   c: Context<AppEnv>,
   request: CommandRequest<C, E, S>,
 ): Promise<{ version: number; state: S }> {

@@ -7,7 +7,9 @@ export function countingD1(db: D1Database, count: () => void): D1Database {
   const real = new WeakMap<object, D1PreparedStatement>();
   const passThrough = (target: object, prop: string | symbol) => {
     const value: unknown = Reflect.get(target, prop, target);
-    return typeof value === "function" ? value.bind(target) : value;
+    // Function.prototype.bind, not value.bind: with tracing on, env.DB is @microlabs/otel-cf-workers' Proxy
+    // (1.0.0-rc.52), whose get trap answers `bind` itself and drops `this` ("Cannot read properties of undefined").
+    return typeof value === "function" ? Function.prototype.bind.call(value, target) : value;
   };
   const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
     const proxy = new Proxy(statement, {

@@ -1,6 +1,8 @@
+import { SpanKind } from "@opentelemetry/api";
 import type { z } from "zod";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
+import { inSpan, type TraceCarrier, traceCarrier } from "../telemetry";
 
 /**
  * A Durable Object's RPC surface, written once as schemas: for each method
@@ -41,7 +43,7 @@ export type RpcClient<C extends RpcContract> = {
 
 /** A stub as the runtime gives it (`env.X.getByName(name)`), seen through the contract. */
 export type RpcStub<C extends RpcContract> = {
-  [K in keyof C]: (args: RpcArgs<C, K>) => Promise<unknown>;
+  [K in keyof C]: (args: RpcArgs<C, K>, trace?: TraceCarrier) => Promise<unknown>;
 };
 
 /** Parses a method's argument inside the object: the caller is trusted, but a bug on its side must not corrupt storage. */
@@ -72,7 +74,16 @@ export function rpcClient<C extends RpcContract>(contract: C, stub: RpcStub<C>, 
       const started = performance.now();
       let outcome = "error";
       try {
-        const reply = specOf(contract, name).reply.parse(await stub[name](args)) as RpcReply<C, K>;
+        const raw = await inSpan(
+          `rpc ${object}.${name}`,
+          { "rpc.system": "cloudflare_do", "rpc.service": object, "rpc.method": name },
+          () => {
+            const trace = traceCarrier();
+            return trace ? stub[name](args, trace) : stub[name](args);
+          },
+          { kind: SpanKind.CLIENT },
+        );
+        const reply = specOf(contract, name).reply.parse(raw) as RpcReply<C, K>;
         outcome = "ok";
         return reply;
       } finally {

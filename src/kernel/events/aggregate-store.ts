@@ -1,5 +1,6 @@
 import { newId } from "../crypto";
 import { appendOutbox, OUTBOX_SCHEMA } from "../outbox";
+import type { TraceCarrier } from "../telemetry";
 import type { DecideContext, Decider } from "./decider";
 import { type Envelope, type NewEvent, type OutgoingEvent, parseEnvelope } from "./envelope";
 
@@ -46,6 +47,8 @@ export interface HandleOptions {
   requestId: string | null;
   /** Keyed hash of the client's IP, carried in the outbox envelope for the audit log. */
   ipHash?: string | null;
+  /** The trace context the events carry to their consumers. */
+  trace?: TraceCarrier;
   /** Writes a snapshot when the version crosses a multiple of this. */
   snapshotEvery: number;
 }
@@ -144,6 +147,7 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
         data: event.data,
         request_id: options.requestId,
         ip_hash: options.ipHash ?? null,
+        ...(options.trace ? { trace: options.trace } : {}),
       });
     }
     if (envelopes.length > 0) {

@@ -10,6 +10,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../modules/types";
+import { contextOf, inSpan, tracing } from "../telemetry";
 import { streamCatalog } from "./catalog";
 import type { Envelope } from "./envelope";
 import { processedLedger } from "./ledger";
@@ -76,6 +77,12 @@ async function commit(db: D1Database, writes: readonly BatchItem<"sqlite">[]): P
   await drizzle(db).batch([first, ...rest]);
 }
 
+/** The events' trace context when they all share one trace (one command's events); else the caller's. */
+function sharedTrace(events: readonly Envelope[]) {
+  const traces = new Set(events.map((e) => e.trace?.traceparent.slice(3, 35)));
+  return traces.size === 1 ? contextOf(events[0]?.trace) : undefined;
+}
+
 /**
  * Applies `events` (of the route's types, in canonical order, none recorded
  * for it yet) to one route and records them. Returns the events it could not
@@ -88,7 +95,25 @@ export async function applyRoute(
   options: BatchOptions,
   path: ApplyPath,
 ): Promise<Map<string, unknown>> {
-  const failures = await applyEvents(route, events, runtime, options);
+  const failures =
+    !tracing() || events.length === 0
+      ? await applyEvents(route, events, runtime, options)
+      : await inSpan(
+          `projection.apply ${route.consumer}`,
+          {
+            "plinth.module": route.module,
+            "plinth.subscription": route.consumer,
+            "plinth.path": path,
+            "event.type": [...new Set(events.map((e) => e.type))].join(","),
+            "plinth.events": events.length,
+          },
+          async (span) => {
+            const failed = await applyEvents(route, events, runtime, options);
+            span?.setAttribute("plinth.failed", failed.size);
+            return failed;
+          },
+          { parent: sharedTrace(events) },
+        );
   // Projection lag: from each event's occurrence to its application, by subscription and path.
   const now = runtime.clock.now().getTime();
   for (const e of events) {

@@ -1,9 +1,11 @@
+import { type Span, SpanKind } from "@opentelemetry/api";
 import { loadConfig } from "../config";
 import { countingD1 } from "../db/counting";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
+import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
 import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } from "./consume";
 import { type Envelope, MalformedEvent, parseEnvelope } from "./envelope";
 import { deadLetterStore, processedLedger } from "./ledger";
@@ -43,7 +45,9 @@ async function stored(store: () => Promise<void>): Promise<boolean> {
 export function createQueueHandler({ modules, bindings, clock }: PlatformParts) {
   const routes = routesOf(modules);
 
-  return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
+  return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
+    // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
+    const batch = rawBatch(traced);
     const result = loadConfig(env, bindings);
     const log: Logger = createLogger(result.ok ? result.config.logLevel : "info", { queue: batch.queue });
     if (!result.ok) {
@@ -95,9 +99,35 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
 
     // 1. Parse; a malformed message is a dead letter at once (or retried if that cannot be stored).
     const delivered: { message: Message<unknown>; event: Envelope }[] = [];
+    const spans = new Map<string, Span>();
+    const settle = (message: Message<unknown>, outcome: string) => {
+      const span = spans.get(message.id);
+      if (!span) return;
+      span.setAttribute("plinth.outcome", outcome);
+      span.end();
+      traces.add(span.spanContext().traceId);
+    };
+    // The messages' traces are not this invocation's: the library does not flush them by itself.
+    const traces = new Set<string>();
+    const flushTraces = () => {
+      for (const id of traces) flushTrace(id, (p) => ctx.waitUntil(p));
+    };
     for (const message of batch.messages) {
       try {
-        delivered.push({ message, event: parseEnvelope(message.body) });
+        const event = parseEnvelope(message.body);
+        delivered.push({ message, event });
+        const span = startSpan(
+          `queue.message ${event.type}`,
+          {
+            "event.type": event.type,
+            "tenant.id": event.tenant_id,
+            "messaging.message.id": message.id,
+            "messaging.destination.name": batch.queue,
+            "messaging.attempts": message.attempts,
+          },
+          { kind: SpanKind.CONSUMER, parent: contextOf(event.trace), linkActive: true },
+        );
+        if (span) spans.set(message.id, span);
       } catch (error) {
         await settleFailed(message, error);
       }
@@ -111,7 +141,11 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       seen = await processedLedger(DB).seenMany(events.map((e) => e.id));
     } catch (error) {
       log.error("processed ledger unreadable; retrying batch", errorFields(error));
-      for (const { message } of delivered) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      for (const { message } of delivered) {
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+        settle(message, "retried");
+      }
+      flushTraces();
       return;
     }
     const failures = new Map<string, unknown>();
@@ -136,11 +170,19 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       if (why === undefined) {
         message.ack();
         settled("acked");
-      } else await settleFailed(message, why, event);
+        settle(message, "acked");
+      } else {
+        settle(message, await settleFailed(message, why, event));
+      }
     }
+    flushTraces();
     metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
 
-    async function settleFailed(message: Message<unknown>, error: unknown, event?: Envelope): Promise<void> {
+    async function settleFailed(
+      message: Message<unknown>,
+      error: unknown,
+      event?: Envelope,
+    ): Promise<"dead_lettered" | "retried"> {
       const mlog = logOf(message, event);
       if (
         error instanceof MalformedEvent &&
@@ -149,13 +191,14 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
         mlog.error("malformed event stored as dead letter", { issues: error.issues });
         message.ack();
         settled("dead_lettered");
-        return;
+        return "dead_lettered";
       }
       const delaySeconds = retryDelaySeconds(message.attempts);
       const level = error instanceof Deferred ? "warn" : "error";
       mlog[level]("message failed; will retry", { delay_s: delaySeconds, ...errorFields(error) });
       message.retry({ delaySeconds });
       settled("retried");
+      return "retried";
     }
   };
 }

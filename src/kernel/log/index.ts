@@ -1,5 +1,6 @@
 import { isoNow, systemClock } from "../clock";
 import type { LogLevel } from "../config";
+import { traceFields } from "../telemetry/active";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -84,7 +85,8 @@ export function redact(value: unknown, depth = 0, seen: WeakSet<object> = new We
 
 /**
  * Creates a logger writing JSON lines at `level` and above: `ts`, `level`,
- * `msg`, the bound fields, then the line's own. Every line is redacted on the
+ * `msg`, `trace_id` and `span_id` when a span is active (tracing on), the
+ * bound fields, then the line's own. Every line is redacted on the
  * way out ({@link redact}): a secret passed by mistake never reaches the logs.
  *
  * @example
@@ -97,11 +99,13 @@ export function createLogger(level: LogLevel, bound: LogFields = {}, sink: LogSi
   const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[lvl] < threshold) return;
     const ts = isoNow(systemClock);
+    // The active span's ids join the line to its trace; undefined (one boolean test) when tracing is off.
+    const span = traceFields();
     let text: string;
     try {
-      text = JSON.stringify(redact({ ts, level: lvl, msg, ...bound, ...fields }));
+      text = JSON.stringify(redact({ ts, level: lvl, msg, ...span, ...bound, ...fields }));
     } catch {
-      text = JSON.stringify(redact({ ts, level: lvl, msg, ...bound, log_error: "unserialisable fields" }));
+      text = JSON.stringify(redact({ ts, level: lvl, msg, ...span, ...bound, log_error: "unserialisable fields" }));
     }
     sink(lvl, text);
   };

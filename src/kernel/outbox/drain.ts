@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "../clock";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
+import { inSpan } from "../telemetry";
 
 /** The part of a Queue binding the drain uses: `env.EVENTS` satisfies it, and so does a test fake. */
 export type OutboxQueue = Pick<Queue, "sendBatch">;
@@ -254,7 +255,11 @@ export class OutboxRelay {
         this.rerun = false;
         let result: DrainResult;
         try {
-          result = await drainOutbox(this.storage, queue, this.options);
+          result = await inSpan("outbox.drain", {}, async (span) => {
+            const r = await drainOutbox(this.storage, queue, this.options);
+            span?.setAttributes({ "plinth.sent": r.sent, "plinth.remaining": r.remaining });
+            return r;
+          });
         } catch (error) {
           return await this.failed(error);
         }

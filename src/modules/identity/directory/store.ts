@@ -1,6 +1,7 @@
 import { newId } from "../../../kernel/crypto";
 import type { AuditFacts } from "../../../kernel/events/envelope";
 import { appendOutbox } from "../../../kernel/outbox";
+import { traceCarrier } from "../../../kernel/telemetry";
 import type { IdentityEvent } from "../events";
 import { DEFAULT_ROLES } from "./schema";
 import { type Ctx, fail, ok, type Result, Strings, type UserPrincipal, type UserView } from "./types";
@@ -14,6 +15,8 @@ interface UserRow extends Record<string, SqlStorageValue> {
   created_at: string;
   updated_at: string;
 }
+
+const withTrace = (trace: ReturnType<typeof traceCarrier>) => (trace ? { trace } : {});
 
 /**
  * The tenant directory's state operations over its SQLite storage. Every
@@ -74,6 +77,8 @@ export class DirectoryStore {
       request_id: ctx.requestId,
       ip_hash: ctx.ipHash ?? null,
       ...(audit && Object.keys(audit).length > 0 ? { audit } : {}),
+      // The RPC call's trace (tracing on): the consumers of identity events join their request's trace.
+      ...withTrace(traceCarrier()),
     });
   }
 

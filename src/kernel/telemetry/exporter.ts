@@ -1,0 +1,42 @@
+/**
+ * The isolate's one OTLP/HTTP (JSON) exporter, redacting query strings.
+ */
+import { OTLPExporter } from "@microlabs/otel-cf-workers";
+import type { TracingConfig } from "../config/tracing";
+
+type ExportCallback = Parameters<OTLPExporter["export"]>[1];
+
+/**
+ * Drops query strings from what the library records: its fetch span sets
+ * `url.full` and `url.query` from the request URL, and the `postProcessor`
+ * option meant for this is parsed but never called (@microlabs/otel-cf-workers
+ * 1.0.0-rc.52). Queries may carry tokens (`?token=`), so they never leave.
+ */
+export class RedactingExporter {
+  constructor(private readonly otlp: OTLPExporter) {}
+
+  export(spans: { attributes: Record<string, unknown> }[], done: ExportCallback): void {
+    for (const { attributes } of spans) {
+      const full = attributes["url.full"];
+      if (typeof full === "string") attributes["url.full"] = full.split("?")[0];
+      delete attributes["url.query"];
+    }
+    this.otlp.export(spans, done);
+  }
+
+  shutdown(): Promise<void> {
+    return this.otlp.shutdown();
+  }
+}
+
+let exporter: RedactingExporter | undefined;
+
+/**
+ * One per isolate: the library calls its config function on every invocation
+ * but registers the provider once, with the first call's exporter; later ones
+ * would be built and ignored (otel-cf-workers issue #187, still so in rc.52).
+ */
+export function isolateExporter(config: TracingConfig): RedactingExporter {
+  exporter ??= new RedactingExporter(new OTLPExporter({ url: config.endpoint, headers: config.headers }));
+  return exporter;
+}
