@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { timingSafeEqual } from "../crypto";
-import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { createRouter, problem } from "../openapi/router";
 import { METRICS_SHARDS, metricsShard } from "./contract";
