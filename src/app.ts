@@ -43,6 +43,26 @@ export interface Platform extends PlatformParts {
 }
 
 /**
+ * Which module serves each route, as `"<METHOD> <pattern>"` → module name, from
+ * the modules' own routers and where they are mounted; the request log line
+ * names it. Routes absent from the map are the kernel's.
+ */
+function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string> {
+  const owners = new Map<string, string>();
+  const add = (prefix: string, router: { routes: { method: string; path: string }[] }, name: string) => {
+    for (const r of router.routes) {
+      if (r.method === "ALL") continue; // middleware
+      owners.set(`${r.method} ${`${prefix}${r.path === "/" ? "" : r.path}` || "/"}`, name);
+    }
+  };
+  for (const m of modules) {
+    if (m.root_routes) add("", m.root_routes, m.name);
+    if (m.routes) add(`/api/v1${m.base_path ?? `/${m.name}`}`, m.routes, m.name);
+  }
+  return owners;
+}
+
+/**
  * Composes plinth: kernel middleware in the order of the request path, kernel
  * routes, then each module's routes in dependency order under `/api/v1`.
  *
@@ -72,7 +92,7 @@ export function createPlatform(options: AppOptions): Platform {
     "*",
     stage("request-id", requestId()),
     stage("security-headers", securityHeaders()),
-    stage("observe", observe()),
+    stage("observe", observe(routeModules(modules))),
   );
   app.use(
     "*",

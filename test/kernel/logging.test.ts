@@ -119,6 +119,12 @@ describe("structured logging", () => {
     expect(res.status).toBe(201);
     const mine = lines.filter((l) => l.request_id === "req-ids");
     expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(["command", "request"]));
+    expect(mine.find((l) => l.msg === "request")).toMatchObject({ module: "blog", route: "/api/v1/blog/posts" });
+    await fetch("/healthz", { headers: { "x-request-id": "req-kernel" } });
+    await fetch("/api/v1/me", { headers: { authorization: `Bearer ${tenant.adminKey}`, "x-request-id": "req-me" } });
+    const byId = (id: string) => lines.find((l) => l.request_id === id && l.msg === "request");
+    expect(byId("req-kernel")).toMatchObject({ module: "kernel" });
+    expect(byId("req-me")).toMatchObject({ module: "identity" });
     for (const l of mine) {
       expect(l).toMatchObject({ tenant_id: tenant.id, key_id: expect.any(String) });
       expect(typeof l.ts).toBe("string");

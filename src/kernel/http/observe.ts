@@ -33,7 +33,7 @@ function tenantLabel(c: Context<AppEnv>): string {
  * (at most about once a second, after the response). Runs outside `init`,
  * so requests that fail on config are logged and counted too.
  */
-export const observe = (): MiddlewareHandler<AppEnv> =>
+export const observe = (owners: ReadonlyMap<string, string> = new Map()): MiddlewareHandler<AppEnv> =>
   async function observe(c, next) {
     const started = performance.now();
     await next();
@@ -46,6 +46,11 @@ export const observe = (): MiddlewareHandler<AppEnv> =>
       status,
       duration_ms: Math.round(seconds * 1_000_000) / 1000,
       request_id: c.get("requestId"),
+      // The module that owns the route (from createPlatform), the kernel's own routes "kernel".
+      module:
+        route === null
+          ? undefined
+          : (owners.get(`${c.req.method === "HEAD" ? "GET" : c.req.method} ${route}`) ?? "kernel"),
       tenant_id: c.get("tenantId"),
       user_id: c.get("userId"),
       key_id: c.get("principal")?.kind === "api_key" ? c.get("principal")?.id : undefined,
