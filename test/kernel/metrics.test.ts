@@ -170,6 +170,8 @@ describe("GET /metrics", () => {
     const delta = (s: string) => sample(after, s) - sample(before, s);
     expect(delta('plinth_commands_total{aggregate="post",command="update",outcome="ok"}')).toBe(2);
     expect(delta('plinth_commands_total{aggregate="post",command="update",outcome="version_conflict"}')).toBe(1);
+    // Two committed events, counted into the outbox (the 412 appended nothing).
+    expect(delta('plinth_outbox_appended_total{object="Aggregate"}')).toBe(2);
     expect(
       delta('plinth_do_rpc_duration_seconds_count{object="Aggregate",method="handle",outcome="ok"}'),
     ).toBeGreaterThanOrEqual(3);

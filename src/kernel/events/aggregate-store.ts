@@ -1,4 +1,6 @@
 import { newId } from "../crypto";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
 import { appendOutbox, OUTBOX_SCHEMA } from "../outbox";
 import type { TraceCarrier } from "../telemetry";
 import type { DecideContext, Decider } from "./decider";
@@ -172,6 +174,8 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
         }
       });
       this.loaded = { version: nextVersion, state: next };
+      // Committed: these rows now wait in the outbox until the relay's plinth_outbox_sent_total counts them out.
+      isolateRecorder.inc(METRICS.outboxAppended, ["Aggregate"], envelopes.length);
     }
     return { ok: true, version: nextVersion, state: next, events: envelopes };
   }

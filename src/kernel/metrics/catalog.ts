@@ -61,6 +61,11 @@ export const METRICS = {
     "Commands through the command bus, by aggregate type, command and outcome (ok or the error code).",
     ["aggregate", "command", "outcome"],
   ),
+  outboxAppended: counter(
+    "plinth_outbox_appended_total",
+    "Outbox rows the writers committed with their state, by writer class; minus plinth_outbox_sent_total, the rows waiting.",
+    ["object"],
+  ),
   outboxSent: counter(
     "plinth_outbox_sent_total",
     "Outbox rows the writers' relays handed to the queue, by writer class.",

@@ -1,5 +1,7 @@
 import { newId } from "../../../kernel/crypto";
 import type { AuditFacts } from "../../../kernel/events/envelope";
+import { METRICS } from "../../../kernel/metrics/catalog";
+import { isolateRecorder } from "../../../kernel/metrics/recorder";
 import { appendOutbox } from "../../../kernel/outbox";
 import { traceCarrier } from "../../../kernel/telemetry";
 import type { IdentityEvent } from "../events";
@@ -29,6 +31,8 @@ export class DirectoryStore {
   ) {}
 
   private depth = 0;
+  /** Events emitted in the transaction under way, counted once it commits. */
+  private emitted = 0;
 
   /**
    * Runs `fn` in one SQLite transaction: its state changes and outbox rows
@@ -38,10 +42,15 @@ export class DirectoryStore {
   tx<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
     this.depth++;
+    this.emitted = 0;
     try {
-      return this.storage.transactionSync(fn);
+      const result = this.storage.transactionSync(fn);
+      // Committed: the events it emitted wait in the outbox (plinth_outbox_appended_total minus _sent_total).
+      if (this.emitted > 0) isolateRecorder.inc(METRICS.outboxAppended, ["TenantDirectory"], this.emitted);
+      return result;
     } finally {
       this.depth--;
+      this.emitted = 0;
     }
   }
 
@@ -65,6 +74,7 @@ export class DirectoryStore {
         key,
       )
       .one().version;
+    this.emitted++;
     appendOutbox(this.sql, {
       id: newId(Date.parse(ctx.now)),
       type: event.type,
