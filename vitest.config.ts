@@ -1,32 +1,15 @@
-import { randomBytes } from "node:crypto";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { newSigningKeySet } from "./scripts/jwt-keys.mjs";
-import { unlimitedPolicies } from "./src/kernel/ratelimit/policies";
+import { testBindings } from "./vitest.bindings";
 
-// Runtime tests run inside workerd with the bindings of wrangler.toml.
-// D1 migrations are read here (Node side) and applied by test/setup.ts.
+// Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations("./migrations");
   return {
     plugins: [
       cloudflareTest({
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            ENVIRONMENT: "test",
-            LOG_LEVEL: "warn",
-            GIT_COMMIT: "test-commit",
-            // Fresh secrets for every run: tests never depend on a fixed key.
-            PLATFORM_ROOT_KEY: randomBytes(32).toString("base64url"),
-            JWT_SIGNING_KEYS: newSigningKeySet(),
-            TEST_MIGRATIONS: migrations,
-            // The suite sends thousands of requests from one principal and one (unknown) address:
-            // limits it never meets. Rate-limit tests set their own through testApp.
-            RATE_LIMITS: JSON.stringify(unlimitedPolicies()),
-          },
-        },
+        miniflare: { bindings: await testBindings() },
       }),
     ],
     test: {

@@ -1,9 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { newSigningKeySet } from "./scripts/jwt-keys.mjs";
-import { unlimitedPolicies } from "./src/kernel/ratelimit/policies";
+import { testBindings } from "./vitest.bindings";
 
 /**
  * An in-process OTLP/HTTP (JSON) receiver: POST /v1/traces stores each export
@@ -37,7 +35,6 @@ async function otlpReceiver(): Promise<string> {
 
 // The workerd suite with tracing on, exporting to the receiver: only test/otel/**.
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations("./migrations");
   const receiver = await otlpReceiver();
   return {
     plugins: [
@@ -46,13 +43,7 @@ export default defineConfig(async () => {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           bindings: {
-            ENVIRONMENT: "test",
-            LOG_LEVEL: "warn",
-            GIT_COMMIT: "test-commit",
-            PLATFORM_ROOT_KEY: randomBytes(32).toString("base64url"),
-            JWT_SIGNING_KEYS: newSigningKeySet(),
-            TEST_MIGRATIONS: migrations,
-            RATE_LIMITS: JSON.stringify(unlimitedPolicies()),
+            ...(await testBindings()),
             OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver}/v1/traces`,
             OTEL_EXPORTER_OTLP_HEADERS: "x-test-key=not-a-secret",
             OTLP_RECEIVER: receiver,
