@@ -19,6 +19,8 @@ const FILES = [
   "biome.json",
   "drizzle.config.ts",
   "vitest.config.ts",
+  "vitest.otel.config.ts",
+  "vitest.bindings.ts",
   "vitest.node.config.ts",
 ];
 
