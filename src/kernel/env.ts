@@ -29,6 +29,8 @@ export interface AppVariables {
   tenantGateway?: TenantGateway;
   /** The rate-limit decisions made for this request, for the RateLimit headers. */
   rateLimits?: LimitDecision[];
+  /** The module that owns the matched route (`kernel` for the kernel's own), set by `observe` before any handler. */
+  module?: string;
   /** Log fields: the tenant's and the user's ids once resolved. */
   tenantId?: string;
   userId?: string;

@@ -128,6 +128,7 @@ describe("tracing one blog create", () => {
     expect(mine.some((s) => attr(s, "db.system") === "Cloudflare D1")).toBe(true);
     const command = mine.find((s) => s.name.startsWith("command "));
     expect(command && attr(command, "plinth.command")).toBe("create");
+    expect(command && attr(command, "plinth.module")).toBe("blog");
     expect(command && attr(command, "tenant.id")).toBe(t.id);
     // No secret or body in any attribute.
     const text = JSON.stringify(all);

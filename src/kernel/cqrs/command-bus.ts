@@ -95,7 +95,7 @@ export function dispatch<C extends { type: string }, E extends NewEvent, S>(
     `command ${request.decider.type}.${type}`,
     {
       "tenant.id": c.get("tenantId"),
-      "plinth.module": c.req.routePath.split("/")[3],
+      "plinth.module": c.get("module"),
       "plinth.aggregate": request.decider.type,
       "plinth.command": type,
     },

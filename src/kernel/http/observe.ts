@@ -36,8 +36,14 @@ function tenantLabel(c: Context<AppEnv>): string {
 export const observe = (owners: ReadonlyMap<string, string> = new Map()): MiddlewareHandler<AppEnv> =>
   async function observe(c, next) {
     const started = performance.now();
-    await next();
+    // Routing is done before any handler runs: the route and its module are known now, for every later stage.
     const route = endpointOf(c);
+    const module =
+      route === null
+        ? undefined
+        : (owners.get(`${c.req.method === "HEAD" ? "GET" : c.req.method} ${route}`) ?? "kernel");
+    if (module) c.set("module", module);
+    await next();
     const status = c.res.status;
     const seconds = (performance.now() - started) / 1000;
     const line = {
@@ -46,11 +52,7 @@ export const observe = (owners: ReadonlyMap<string, string> = new Map()): Middle
       status,
       duration_ms: Math.round(seconds * 1_000_000) / 1000,
       request_id: c.get("requestId"),
-      // The module that owns the route (from createPlatform), the kernel's own routes "kernel".
-      module:
-        route === null
-          ? undefined
-          : (owners.get(`${c.req.method === "HEAD" ? "GET" : c.req.method} ${route}`) ?? "kernel"),
+      module,
       tenant_id: c.get("tenantId"),
       user_id: c.get("userId"),
       key_id: c.get("principal")?.kind === "api_key" ? c.get("principal")?.id : undefined,
