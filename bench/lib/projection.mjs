@@ -242,27 +242,26 @@ export function consumerSection({ before, afterWrites, afterProbe, appendedPerS 
   if (afterProbe) phases.push(["after it, until caught up or the probe ended", delta(afterWrites, afterProbe)]);
   const per = (/** @type {number} */ trips, /** @type {number} */ events) =>
     events > 0 ? fmt(trips / events, 3) : "n/a";
+  /** One path's row: inline passes count what they applied, the queue what it took in. */
+  const row = (
+    /** @type {string} */ label,
+    /** @type {number} */ seconds,
+    /** @type {Record<string, number>} */ f,
+    /** @type {number} */ batches,
+    /** @type {number} */ rate,
+  ) => [
+    label,
+    fmt(seconds, 1),
+    String(batches),
+    String(f.events),
+    String(f.applied),
+    fmt(rate / seconds),
+    String(f.d1_round_trips),
+    per(f.d1_round_trips, f.events),
+  ];
   const rows = phases.flatMap(([label, d]) => [
-    [
-      `${label}: inline passes`,
-      fmt(d.seconds, 1),
-      String(d.inline.passes),
-      String(d.inline.events),
-      String(d.inline.applied),
-      fmt(d.inline.applied / d.seconds),
-      String(d.inline.d1_round_trips),
-      per(d.inline.d1_round_trips, d.inline.events),
-    ],
-    [
-      `${label}: queue consumer`,
-      fmt(d.seconds, 1),
-      String(d.queue.batches),
-      String(d.queue.events),
-      String(d.queue.applied),
-      fmt(d.queue.events / d.seconds),
-      String(d.queue.d1_round_trips),
-      per(d.queue.d1_round_trips, d.queue.events),
-    ],
+    row(`${label}: inline passes`, d.seconds, d.inline, d.inline.passes, d.inline.applied),
+    row(`${label}: queue consumer`, d.seconds, d.queue, d.queue.batches, d.queue.events),
   ]);
   const during = phases[0][1];
   return [
