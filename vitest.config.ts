@@ -3,13 +3,18 @@ import { defineConfig } from "vitest/config";
 import { testBindings } from "./vitest.bindings";
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
+// The entry is the deployed Worker plus test-only Durable Objects (test/worker.ts).
 export default defineConfig(async () => {
   return {
     plugins: [
       cloudflareTest({
-        main: "./src/index.ts",
+        main: "./test/worker.ts",
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: await testBindings() },
+        miniflare: {
+          bindings: await testBindings(),
+          // The actor base's probe (test/actors/probe-actor.ts): no wrangler.toml entry, never deployed.
+          durableObjects: { PROBE_ACTOR: { className: "ProbeActor", useSQLite: true } },
+        },
       }),
     ],
     test: {

@@ -10,6 +10,8 @@ declare global {
       RATE_LIMITS: string;
       /** The in-process OTLP receiver of vitest.otel.config.ts (test/otel only). */
       OTLP_RECEIVER?: string;
+      /** The actor base's test-only probe (test/actors/probe-actor.ts, vitest.config.ts). */
+      PROBE_ACTOR: DurableObjectNamespace<import("./actors/probe-actor").ProbeActor>;
     }
   }
 }

@@ -8,18 +8,23 @@
  *
  * @example
  * ctx.blockConcurrencyWhile(async () => migrateSqlite(ctx.storage, DIRECTORY_SCHEMA));
+ *
+ * `track` names the table that records the version, so two independent
+ * schemas can share one object (a base class's tables and its subclass's)
+ * without one's new version shifting the other's numbering.
  */
-export function migrateSqlite(storage: DurableObjectStorage, versions: readonly string[][]): number {
+export function migrateSqlite(storage: DurableObjectStorage, versions: readonly string[][], track = "_schema"): number {
+  if (!/^_[a-z_]+$/.test(track)) throw new Error(`invalid schema track name "${track}"`);
   const sql = storage.sql;
-  sql.exec("create table if not exists _schema (version integer not null)");
-  const row = sql.exec<{ version: number }>("select max(version) as version from _schema").one();
+  sql.exec(`create table if not exists ${track} (version integer not null)`);
+  const row = sql.exec<{ version: number }>(`select max(version) as version from ${track}`).one();
   let current = row.version ?? 0;
   while (current < versions.length) {
     const statements = versions[current] ?? [];
     const next = current + 1;
     storage.transactionSync(() => {
       for (const statement of statements) sql.exec(statement);
-      sql.exec("insert into _schema (version) values (?)", next);
+      sql.exec(`insert into ${track} (version) values (?)`, next);
     });
     current = next;
   }

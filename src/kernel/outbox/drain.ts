@@ -141,8 +141,25 @@ export type RelayOutcome =
  */
 export const SAFETY_NET_MS = 30_000;
 
+/**
+ * Where a relay keeps its one wake-up time. By default the object's own alarm;
+ * an object that multiplexes several timers over its alarm (an actor,
+ * kernel/actors) hands in a port onto one of its timers instead.
+ */
+export interface AlarmPort {
+  get(): Promise<number | null> | number | null;
+  set(at: number): Promise<void> | void;
+}
+
+const storageAlarm = (storage: DurableObjectStorage): AlarmPort => ({
+  get: () => storage.getAlarm(),
+  set: (at) => storage.setAlarm(at),
+});
+
 /** Options of an {@link OutboxRelay}. */
 export interface OutboxRelayOptions extends DrainOptions {
+  /** Where the relay's wake-up is kept; the object's alarm by default. */
+  alarm?: AlarmPort;
   /** Where failures go; a JSON line on stderr by default. Never given event payloads. */
   log?: Pick<Logger, "error">;
   /** When alarms fire; the system clock by default. */
@@ -182,6 +199,7 @@ export class OutboxRelay {
   private failures: number | undefined = undefined;
   private readonly log: Pick<Logger, "error">;
   private readonly clock: Clock;
+  private readonly alarm: AlarmPort;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -189,6 +207,7 @@ export class OutboxRelay {
   ) {
     this.log = options.log ?? createLogger("error", { component: "outbox" });
     this.clock = options.clock ?? systemClock;
+    this.alarm = options.alarm ?? storageAlarm(storage);
   }
 
   /**
@@ -314,7 +333,7 @@ export class OutboxRelay {
 
   /** Sets the safety-net alarm unless one is set; reads the alarm only when it does not know it. */
   private async ensureAlarm(): Promise<void> {
-    if (this.armed === undefined) this.armed = await this.storage.getAlarm();
+    if (this.armed === undefined) this.armed = await this.alarm.get();
     if (this.armed === null) {
       const failing = this.attempts();
       await this.setAlarm(this.at(failing > 0 ? relayBackoffMs(failing + 1) : SAFETY_NET_MS));
@@ -324,7 +343,7 @@ export class OutboxRelay {
   private async setAlarm(at: number): Promise<void> {
     // Forget it first: if setting fails, the next flush reads the alarm again.
     this.armed = undefined;
-    await this.storage.setAlarm(at);
+    await this.alarm.set(at);
     this.armed = at;
   }
 

@@ -1,0 +1,11 @@
+/**
+ * Actors: Durable Objects with typed messages, persistent timers multiplexed
+ * over the one alarm, supervision, and an outbox. See docs/actors.md.
+ */
+export { Actor, type ActorAddress, ActorBackingOff, type ActorOptions } from "./actor";
+export {
+  DEFAULT_SUPERVISION,
+  type SupervisionPolicy,
+  type SupervisionState,
+} from "./supervision";
+export type { ScheduleMode } from "./timers";

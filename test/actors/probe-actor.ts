@@ -1,0 +1,136 @@
+import { z } from "zod";
+import { Actor } from "../../src/kernel/actors";
+import { type ManualClock, manualClock } from "../../src/kernel/clock";
+import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
+
+/**
+ * A test-only actor over the base (test/worker.ts exports it; vitest.config.ts
+ * binds it as PROBE_ACTOR): it writes notes, schedules timers, and fails on
+ * request, so the base's timers, rollback and supervision are observable.
+ */
+const Timer = z.object({ note: z.string(), fail: z.boolean().default(false) });
+type Timer = z.infer<typeof Timer>;
+
+export const ProbeRpc = defineRpc({
+  note: {
+    args: z.object({ value: z.string(), fail: z.boolean().default(false) }),
+    reply: z.object({ id: z.number() }),
+  },
+  later: {
+    args: z.object({ note: z.string(), at: z.number(), key: z.string().optional(), fail: z.boolean().default(false) }),
+    reply: z.object({ timer: z.string() }),
+  },
+  notes: { args: z.object({}), reply: z.array(z.string()) },
+  setTime: { args: z.object({ at: z.number() }), reply: z.object({}) },
+});
+type Rpc = typeof ProbeRpc;
+
+/** Every probe shares one clock per isolate, so a test can move time for an actor that was evicted and rebuilt. */
+export const probeClock: ManualClock = manualClock("2030-01-01T00:00:00Z");
+
+export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
+  /** How often onStart ran in this instance: a restart from storage runs it again. */
+  starts = 0;
+  /** Notes as loaded by onStart: a cache the supervision rebuilds. */
+  cached: string[] = [];
+  /** Timer notes whose handler should fail this many more times. */
+  failuresLeft = new Map<string, number>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, {
+      name: "ProbeActor",
+      schema: [
+        [
+          "create table notes (id integer primary key autoincrement, value text not null)",
+          // What emit() appended, kept past the relay's drain (which deletes sent outbox rows).
+          "create table emitted (id integer primary key autoincrement, type text not null, data text not null)",
+        ],
+      ],
+      timerMessage: Timer,
+      clock: probeClock,
+      supervision: { maxFailures: 3, windowMs: 10_000, backoff: { baseMs: 1_000, maxMs: 8_000 } },
+      timerRetry: { baseMs: 100, maxMs: 100 },
+      random: () => 0.999,
+    });
+  }
+
+  protected override onStart(): void {
+    this.starts += 1;
+    this.cached = this.ctx.storage.sql
+      .exec<{ value: string }>("select value from notes order by id")
+      .toArray()
+      .map((r) => r.value);
+  }
+
+  protected override emit(...args: Parameters<Actor<Timer>["emit"]>) {
+    const event = super.emit(...args);
+    this.ctx.storage.sql.exec("insert into emitted (type, data) values (?, ?)", event.type, JSON.stringify(event.data));
+    return event;
+  }
+
+  protected override escalationAddress() {
+    return { tenantId: "t_probe", stream: "t_probe/probe/1" };
+  }
+
+  protected override onTimer(message: Timer): void {
+    this.transact(() => {
+      this.ctx.storage.sql.exec("insert into notes (value) values (?)", message.note);
+    });
+    const left = this.failuresLeft.get(message.note) ?? (message.fail ? 1 : 0);
+    if (left > 0) {
+      this.failuresLeft.set(message.note, left - 1);
+      throw new Error(`timer ${message.note} fails`);
+    }
+  }
+
+  note(input: RpcArgs<Rpc, "note">) {
+    return this.receive("note", () => {
+      const { value, fail } = rpcArgs(ProbeRpc, "note", input);
+      const row = this.ctx.storage.sql
+        .exec<{ id: number }>("insert into notes (value) values (?) returning id", value)
+        .one();
+      this.schedule({ note: `after:${value}`, fail: false }, this.now() + 60_000, { key: `after:${value}` });
+      this.emit({ tenantId: "t_probe", stream: "t_probe/probe/1" }, { type: "probe.note.added", data: { value } });
+      if (fail) throw new Error("handler fails after writing");
+      return { id: row.id };
+    });
+  }
+
+  later(input: RpcArgs<Rpc, "later">) {
+    return this.receive("later", () => {
+      const { note, at, key, fail } = rpcArgs(ProbeRpc, "later", input);
+      return { timer: this.schedule({ note, fail }, at, key ? { key } : {}) };
+    });
+  }
+
+  notes(input: RpcArgs<Rpc, "notes">) {
+    rpcArgs(ProbeRpc, "notes", input);
+    return this.receive("notes", () =>
+      this.ctx.storage.sql
+        .exec<{ value: string }>("select value from notes order by id")
+        .toArray()
+        .map((r) => r.value),
+    );
+  }
+
+  setTime(input: RpcArgs<Rpc, "setTime">) {
+    probeClock.set(new Date(rpcArgs(ProbeRpc, "setTime", input).at));
+    return {};
+  }
+
+  /** Evicts the object, as the runtime may at any time: in-memory state is gone, storage stays. */
+  evict() {
+    this.ctx.abort("evicted by the test");
+  }
+
+  emitted() {
+    return this.ctx.storage.sql
+      .exec<{ type: string; data: string }>("select type, data from emitted order by id")
+      .toArray();
+  }
+
+  /** Test access to the base's supervision state. */
+  supervisionNow() {
+    return this.supervisionState();
+  }
+}
