@@ -103,6 +103,33 @@ export const METRICS = {
     "Rate-limit decisions, by policy and decision (allowed, limited, unavailable: the limiter failed closed).",
     ["policy", "decision"],
   ),
+  actorFailures: counter(
+    "plinth_actor_failures_total",
+    "Actor message and timer handlers that threw (their storage writes rolled back), by actor class and handler.",
+    ["actor", "handler"],
+  ),
+  actorRestarts: counter(
+    "plinth_actor_restarts_total",
+    "Actors that failed too often in their window and backed off before restarting from storage, by actor class.",
+    ["actor"],
+  ),
+  webhookDeliveries: counter(
+    "plinth_webhook_attempts_total",
+    "Webhook delivery attempts by outcome (delivered, failed, refused, timeout) and response status class.",
+    ["outcome", "status"],
+  ),
+  webhookLatency: histogram(
+    "plinth_webhook_attempt_duration_seconds",
+    "Time a webhook receiver took to answer an attempt, by outcome.",
+    ["outcome"],
+    DURATION_BUCKETS,
+  ),
+  webhookLag: histogram(
+    "plinth_webhook_delivery_lag_seconds",
+    "Time from an event's occurrence to its successful delivery to an endpoint.",
+    [],
+    LAG_BUCKETS,
+  ),
   seriesDropped: counter(
     "plinth_metrics_series_dropped_total",
     "Observations dropped because their series would pass the cardinality cap, by where (isolate, aggregator).",
