@@ -62,7 +62,8 @@ export interface ManualTime {
   /** Sleeps that end when `advance` reaches them; a wait of 0 ms or less ends at once. */
   sleeper: Sleeper;
   /**
-   * Moves time `ms` forward: wakes each sleep due by then in due order
+   * Lets pending microtasks run, then moves time `ms` forward: wakes each
+   * sleep due by then in due order
    * (equal times in the order they began), setting the clock to its due time
    * and letting microtasks run after each, so a sleep begun by the woken
    * code is woken in the same call when it falls due in time. Calls made
@@ -141,6 +142,8 @@ export function manualTime(start: Date | string): ManualTime {
   };
 
   const run = async (ms: number) => {
+    // Code already under way (a rejection being handled) may be about to begin a sleep.
+    await settle();
     const target = clock.now().getTime() + ms;
     for (let s = next(target); s; s = next(target)) {
       remove(s);
