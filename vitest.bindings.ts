@@ -16,6 +16,8 @@ export async function testBindings(): Promise<Record<string, unknown>> {
     // Fresh secrets for every run: tests never depend on a fixed key.
     PLATFORM_ROOT_KEY: randomBytes(32).toString("base64url"),
     JWT_SIGNING_KEYS: newSigningKeySet(),
+    // Envelope encryption's master key (webhook signing secrets are sealed with it).
+    ENCRYPTION_KEYS: JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]),
     TEST_MIGRATIONS: await readD1Migrations("./migrations"),
     // The suite sends thousands of requests from one principal and one (unknown) address:
     // limits it never meets. Rate-limit tests set their own through testApp.

@@ -5,6 +5,8 @@ import { IdempotencyStore as IdempotencyObject } from "../durable-objects/idempo
 import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
 import { RateLimiter as RateLimiterObject } from "../durable-objects/rate-limiter";
 import { TenantDirectory as TenantDirectoryObject } from "../durable-objects/tenant-directory";
+import { webhookEndpointObject } from "../durable-objects/webhook-endpoint";
+import { webhookRegistryObject } from "../durable-objects/webhook-registry";
 import { createPlatform } from "./app";
 import { MIGRATIONS } from "./generated/migrations";
 import { AggregateRpc } from "./kernel/events/aggregate-rpc";
@@ -18,6 +20,7 @@ import { tracingFor } from "./kernel/telemetry/instrument";
 import { modules } from "./modules";
 import { AuditLogRpc } from "./modules/audit/contract";
 import { DirectoryRpc } from "./modules/identity/directory/contract";
+import { EndpointRpc, RegistryRpc } from "./modules/webhooks/contract";
 
 // Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set: decided once per isolate, before the app is built.
 const traced = tracingFor(env);
@@ -41,3 +44,6 @@ export const IdempotencyStore = traced.object(IdempotencyObject, "IdempotencySto
 export const MetricsAggregator = traced.object(MetricsObject, "MetricsAggregator", MetricsRpc, PingRpc);
 export const RateLimiter = traced.object(RateLimiterObject, "RateLimiter", RateLimiterRpc, PingRpc);
 export const TenantDirectory = traced.object(TenantDirectoryObject, "TenantDirectory", DirectoryRpc, PingRpc);
+/** The webhooks module's actors: one registry per tenant, one delivery actor per endpoint. */
+export const WebhookRegistry = traced.object(webhookRegistryObject(platform), "WebhookRegistry", RegistryRpc, PingRpc);
+export const WebhookEndpoint = traced.object(webhookEndpointObject(platform), "WebhookEndpoint", EndpointRpc, PingRpc);

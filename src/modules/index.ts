@@ -5,9 +5,10 @@ import { events } from "./events";
 import { identity } from "./identity";
 import { system } from "./system";
 import { tenants } from "./tenants";
+import { webhooks } from "./webhooks";
 
 /**
  * The registered modules: the one list a product team edits to add or remove
  * a module. Order here does not matter; the registry orders by dependencies.
  */
-export const modules: ModuleDef[] = [system(), tenants(), identity(), events(), blog(), audit()];
+export const modules: ModuleDef[] = [system(), tenants(), identity(), events(), blog(), audit(), webhooks()];

@@ -168,7 +168,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * }
    */
   protected async receive<T>(handler: string, fn: () => T): Promise<T> {
-    this.start();
+    this.ready();
     this.admit();
     let result: T;
     try {
@@ -187,7 +187,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * handler between its awaits (a transaction cannot span an await).
    */
   protected transact<T>(fn: () => T): T {
-    this.start();
+    this.ready();
     return this.ctx.storage.transactionSync(fn);
   }
 
@@ -215,7 +215,13 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected emit(
     address: ActorAddress,
-    event: { type: string; data: { [key: string]: Json }; actor?: EventActor; requestId?: string | null },
+    event: {
+      type: string;
+      data: { [key: string]: Json };
+      actor?: EventActor;
+      requestId?: string | null;
+      ipHash?: string | null;
+    },
   ): OutgoingEvent {
     const sql = this.ctx.storage.sql;
     const version =
@@ -236,6 +242,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
       occurred_at: new Date(at).toISOString(),
       actor: event.actor ?? { kind: "system", id: this.options.name },
       request_id: event.requestId ?? null,
+      ...(event.ipHash ? { ip_hash: event.ipHash } : {}),
       data: event.data,
     };
     appendOutbox(sql, outgoing);
@@ -252,7 +259,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
 
   /** Runs the due timers (and the relay's), restarting first when a backoff has ended. */
   override async alarm(): Promise<void> {
-    this.start();
+    this.ready();
     // The alarm that fired is spent: whatever ran, the next one is set after.
     this.armed = null;
     this.timersChanged = true;
@@ -268,7 +275,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
 
   /** The supervision state, for tests and status routes. */
   protected supervisionState(): Readonly<SupervisionState> {
-    this.start();
+    this.ready();
     return this.supervision;
   }
 
@@ -315,8 +322,12 @@ export abstract class Actor<M> extends DurableObject<Env> {
     return this.options.timerRetry ?? DEFAULT_TIMER_RETRY;
   }
 
-  /** Migrates and loads once per object lifetime, lazily: subclass fields exist by the first message. */
-  private start(): void {
+  /**
+   * Migrates and loads once per object lifetime, lazily: subclass fields exist
+   * by the first message. {@link receive}, {@link transact} and the alarm call
+   * it; a read-only method that skips `receive` calls it first.
+   */
+  protected ready(): void {
     if (this.started) return;
     const storage = this.ctx.storage;
     migrateSqlite(storage, BASE_SCHEMA, BASE_TRACK);

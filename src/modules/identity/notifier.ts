@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { Clock } from "../../kernel/clock";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
+import type { Logger } from "../../kernel/log";
 import { devMailbox } from "./read-model";
 
 /** An outgoing message to a user. */
@@ -55,13 +56,15 @@ export function mailboxServes(environment: string, url: URL): boolean {
  * an error is logged (without the body, which holds a secret link).
  */
 export function notifierOf(c: Context<AppEnv>): Notifier {
-  if (mailboxEnabled(c.get("config").environment)) return devMailboxNotifier(c.env.DB, c.get("clock"));
+  return environmentNotifier(c.env, c.get("config").environment, c.get("clock"), c.get("log"));
+}
+
+/** {@link notifierOf} off the request path (a queue subscriber, a job). */
+export function environmentNotifier(env: Env, environment: string, clock: Clock, log: Pick<Logger, "error">): Notifier {
+  if (mailboxEnabled(environment)) return devMailboxNotifier(env.DB, clock);
   return {
     async send(mail) {
-      c.get("log").error("no mail transport configured; message not sent", {
-        tenant_id: mail.tenantId,
-        subject: mail.subject,
-      });
+      log.error("no mail transport configured; message not sent", { tenant_id: mail.tenantId, subject: mail.subject });
     },
   };
 }

@@ -1,0 +1,430 @@
+import { z } from "zod";
+import { Actor } from "../src/kernel/actors";
+import type { Clock } from "../src/kernel/clock";
+import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import type { Envelope } from "../src/kernel/events/envelope";
+import { Bulkhead, BulkheadFullError, BulkheadTimeoutError } from "../src/kernel/resilience/bulkhead";
+import { realSleeper } from "../src/kernel/resilience/sleep";
+import type { Ctx } from "../src/modules/identity/directory/types";
+import {
+  type EndpointConfig,
+  type EndpointView,
+  endpointActor,
+  type OutgoingMessage,
+  RegistryRpc,
+  SealedSecret,
+} from "../src/modules/webhooks/contract";
+import { hostOf, wants } from "../src/modules/webhooks/domain";
+import { messageBody, testMessage } from "../src/modules/webhooks/message";
+import { deliveryPolicy } from "../src/modules/webhooks/policy";
+
+type Rpc = typeof RegistryRpc;
+
+/** Endpoints one tenant may register. */
+export const MAX_ENDPOINTS = 50;
+
+const SCHEMA: readonly string[][] = [
+  [
+    `create table endpoints (
+       id text primary key,
+       url text not null,
+       description text not null,
+       events text not null,
+       secrets text not null,
+       enabled integer not null,
+       disabled_reason text,
+       version integer not null,
+       created_at text not null,
+       updated_at text not null
+     )`,
+  ],
+];
+
+interface Row extends Record<string, SqlStorageValue> {
+  id: string;
+  url: string;
+  description: string;
+  events: string;
+  secrets: string;
+  enabled: number;
+  disabled_reason: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An endpoint as the registry holds it in memory. */
+interface Endpoint {
+  view: EndpointView;
+  secrets: z.infer<typeof SealedSecret>[];
+}
+
+const Timer = z.discriminatedUnion("kind", [
+  /** Pushes an endpoint's current config to its actor (after a change), retried until it lands. */
+  z.object({ kind: z.literal("push"), id: z.string() }),
+  /** Empties a deleted endpoint's actor. */
+  z.object({ kind: z.literal("purge"), id: z.string() }),
+]);
+type Timer = z.infer<typeof Timer>;
+
+const Secrets = z.array(SealedSecret);
+const Filters = z.array(z.string());
+
+/** How long a bulkhead permit lives if its holder never releases it (an actor evicted mid-attempt). */
+const LEASE_SLACK_MS = 5_000;
+
+/**
+ * The WebhookRegistry actor class, one per tenant: the single writer of the
+ * tenant's endpoints, the fan-out of its events, and its delivery bulkhead.
+ * See src/modules/webhooks/contract.ts and docs/webhooks.md.
+ */
+export function webhookRegistryObject(platform: { clock: Clock }) {
+  return class WebhookRegistry extends Actor<Timer> implements RpcServer<Rpc> {
+    private endpoints: Map<string, Endpoint> | null = null;
+    private tenantId: string | null = null;
+    private bulkhead: Bulkhead | null = null;
+    private readonly leases = new Map<string, () => void>();
+
+    constructor(ctx: DurableObjectState, env: Env) {
+      super(ctx, env, { name: "WebhookRegistry", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
+    }
+
+    protected override onStart(): void {
+      this.endpoints = null;
+    }
+
+    create(input: RpcArgs<Rpc, "create">): Promise<RpcReply<Rpc, "create">> {
+      return this.receive("create", () => {
+        const { ctx, tenant_id, endpoint } = rpcArgs(RegistryRpc, "create", input);
+        const tenantId = this.bind(tenant_id);
+        if (this.all().size >= MAX_ENDPOINTS)
+          return { ok: false as const, error: "limit_reached" as const, limit: MAX_ENDPOINTS };
+        const secrets = [{ sealed: endpoint.sealed_secret, expires_at: null }];
+        this.ctx.storage.sql.exec(
+          `insert into endpoints (id, url, description, events, secrets, enabled, disabled_reason, version, created_at, updated_at)
+           values (?, ?, ?, ?, ?, 1, null, 1, ?, ?)`,
+          endpoint.id,
+          endpoint.url,
+          endpoint.description,
+          JSON.stringify(endpoint.events),
+          JSON.stringify(secrets),
+          ctx.now,
+          ctx.now,
+        );
+        this.record(ctx, tenantId, endpoint.id, {
+          type: "webhooks.endpoint.created",
+          data: { endpoint_id: endpoint.id, host: hostOf(endpoint.url), events: endpoint.events },
+        });
+        return { ok: true as const, endpoint: this.reload(endpoint.id).view };
+      });
+    }
+
+    list(input: RpcArgs<Rpc, "list">): RpcReply<Rpc, "list"> {
+      const { limit, cursor } = rpcArgs(RegistryRpc, "list", input);
+      this.ready();
+      const rows = [...this.all().values()]
+        .map((e) => e.view)
+        .filter((v) => cursor === null || v.id < cursor)
+        .sort((a, b) => (a.id < b.id ? 1 : -1))
+        .slice(0, limit + 1);
+      const items = rows.slice(0, limit);
+      return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+    }
+
+    get(input: RpcArgs<Rpc, "get">): RpcReply<Rpc, "get"> {
+      const { id } = rpcArgs(RegistryRpc, "get", input);
+      this.ready();
+      return this.all().get(id)?.view ?? null;
+    }
+
+    update(input: RpcArgs<Rpc, "update">): Promise<RpcReply<Rpc, "update">> {
+      return this.receive("update", () => {
+        const { ctx, tenant_id, id, patch, expected_version } = rpcArgs(RegistryRpc, "update", input);
+        const tenantId = this.bind(tenant_id);
+        const current = this.all().get(id);
+        if (!current) return { ok: false as const, error: "not_found" as const };
+        if (expected_version !== undefined && expected_version !== current.view.version) {
+          return { ok: false as const, error: "version_conflict" as const };
+        }
+        const next = { ...current.view, ...patch };
+        // Enabling again clears the platform's reason for disabling it; the endpoint actor starts afresh.
+        const reason = patch.enabled === true ? null : current.view.disabled_reason;
+        this.ctx.storage.sql.exec(
+          `update endpoints set url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
+             version = version + 1, updated_at = ? where id = ?`,
+          next.url,
+          next.description,
+          JSON.stringify(next.events),
+          next.enabled ? 1 : 0,
+          reason,
+          ctx.now,
+          id,
+        );
+        this.record(ctx, tenantId, id, {
+          type: "webhooks.endpoint.updated",
+          data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled },
+        });
+        this.schedule({ kind: "push", id }, this.now(), { key: `push:${id}` });
+        return { ok: true as const, endpoint: this.reload(id).view };
+      });
+    }
+
+    rotate(input: RpcArgs<Rpc, "rotate">): Promise<RpcReply<Rpc, "rotate">> {
+      return this.receive("rotate", () => {
+        const { ctx, tenant_id, id, sealed_secret, keep_previous_ms } = rpcArgs(RegistryRpc, "rotate", input);
+        const tenantId = this.bind(tenant_id);
+        const current = this.all().get(id);
+        if (!current) return { ok: false as const, error: "not_found" as const };
+        const now = this.now();
+        // The newest secret signs from now on; the one it replaces stays valid for a while, so
+        // receivers can switch over. Any older one is dropped: at most two signatures are sent.
+        const previous = current.secrets[0];
+        const secrets: z.infer<typeof SealedSecret>[] = [{ sealed: sealed_secret, expires_at: null }];
+        if (previous) secrets.push({ sealed: previous.sealed, expires_at: now + keep_previous_ms });
+        this.ctx.storage.sql.exec(
+          "update endpoints set secrets = ?, version = version + 1, updated_at = ? where id = ?",
+          JSON.stringify(secrets),
+          ctx.now,
+          id,
+        );
+        this.record(ctx, tenantId, id, { type: "webhooks.endpoint.secret_rotated", data: { endpoint_id: id } });
+        this.schedule({ kind: "push", id }, now, { key: `push:${id}` });
+        return { ok: true as const, endpoint: this.reload(id).view };
+      });
+    }
+
+    remove(input: RpcArgs<Rpc, "remove">): Promise<RpcReply<Rpc, "remove">> {
+      return this.receive("remove", () => {
+        const { ctx, tenant_id, id } = rpcArgs(RegistryRpc, "remove", input);
+        const tenantId = this.bind(tenant_id);
+        if (!this.all().has(id)) return { ok: false };
+        this.ctx.storage.sql.exec("delete from endpoints where id = ?", id);
+        this.endpoints = null;
+        this.record(ctx, tenantId, id, { type: "webhooks.endpoint.deleted", data: { endpoint_id: id } });
+        this.cancel(`push:${id}`);
+        this.schedule({ kind: "purge", id }, this.now(), { key: `purge:${id}` });
+        return { ok: true };
+      });
+    }
+
+    async sendTest(input: RpcArgs<Rpc, "sendTest">): Promise<RpcReply<Rpc, "sendTest">> {
+      const { ctx, tenant_id, id, message_id } = rpcArgs(RegistryRpc, "sendTest", input);
+      this.ready();
+      const tenantId = this.bind(tenant_id);
+      const endpoint = this.all().get(id);
+      if (!endpoint) return { ok: false };
+      await endpointActor(this.env, tenantId, id).enqueue({
+        config: this.configOf(tenantId, endpoint),
+        messages: [testMessage(tenantId, message_id, ctx)],
+      });
+      return { ok: true };
+    }
+
+    async dispatch(input: RpcArgs<Rpc, "dispatch">): Promise<RpcReply<Rpc, "dispatch">> {
+      const { events } = rpcArgs(RegistryRpc, "dispatch", input);
+      const first = events[0]?.tenant_id;
+      // A tenant that never created an endpoint: answered from the key-value store, no tables made.
+      if (first === undefined || this.knownTenant() === null) return { routed: 0 };
+      this.ready();
+      const tenantId = this.bind(first);
+      const byEndpoint = new Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }>();
+      for (const event of events) {
+        if (event.tenant_id !== tenantId) throw new Error("dispatch: a batch holds one tenant's events");
+        for (const endpoint of this.all().values()) {
+          if (!receives(endpoint.view, event)) continue;
+          const entry = byEndpoint.get(endpoint.view.id) ?? { endpoint, messages: [] };
+          entry.messages.push({
+            message_id: event.id,
+            type: event.type,
+            occurred_at: event.occurred_at,
+            body: messageBody(event),
+          });
+          byEndpoint.set(endpoint.view.id, entry);
+        }
+      }
+      // Each endpoint's messages in one call; a failure retries the whole batch, which the endpoints dedupe by id.
+      await Promise.all(
+        [...byEndpoint.values()].map(({ endpoint, messages }) =>
+          endpointActor(this.env, tenantId, endpoint.view.id).enqueue({
+            config: this.configOf(tenantId, endpoint),
+            messages,
+          }),
+        ),
+      );
+      return { routed: [...byEndpoint.values()].reduce((n, e) => n + e.messages.length, 0) };
+    }
+
+    disabled(input: RpcArgs<Rpc, "disabled">): Promise<RpcReply<Rpc, "disabled">> {
+      return this.receive("disabled", () => {
+        const args = rpcArgs(RegistryRpc, "disabled", input);
+        const current = this.all().get(args.id);
+        // A report about a config that has since changed (re-enabled, a new URL) is stale.
+        if (!current || current.view.version !== args.config_version || !current.view.enabled || !this.tenantId) {
+          return { ok: false };
+        }
+        const now = new Date(this.now()).toISOString();
+        this.ctx.storage.sql.exec(
+          "update endpoints set enabled = 0, disabled_reason = ?, version = version + 1, updated_at = ? where id = ?",
+          args.reason,
+          now,
+          args.id,
+        );
+        this.emit(this.address(this.tenantId, args.id), {
+          type: "webhooks.endpoint.disabled",
+          data: {
+            endpoint_id: args.id,
+            host: hostOf(current.view.url),
+            reason: args.reason,
+            failures: args.failures,
+            failing_since: args.failing_since,
+          },
+        });
+        this.reload(args.id);
+        this.schedule({ kind: "push", id: args.id }, this.now(), { key: `push:${args.id}` });
+        return { ok: true };
+      });
+    }
+
+    async acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReply<Rpc, "acquire">> {
+      rpcArgs(RegistryRpc, "acquire", input);
+      const policy = deliveryPolicy(this.env);
+      this.bulkhead ??= new Bulkhead(
+        { maxConcurrent: policy.tenantConcurrency, maxQueued: policy.tenantConcurrency * 4, queueTimeoutMs: 2_000 },
+        realSleeper,
+      );
+      try {
+        const release = await this.bulkhead.acquire();
+        const lease = crypto.randomUUID();
+        let held = true;
+        const done = () => {
+          if (!held) return;
+          held = false;
+          this.leases.delete(lease);
+          release();
+        };
+        this.leases.set(lease, done);
+        // A holder that never releases (evicted mid-attempt) cannot keep the permit for ever.
+        this.ctx.waitUntil(realSleeper.sleep(policy.attemptTimeoutMs + LEASE_SLACK_MS).then(done));
+        return { granted: true, lease };
+      } catch (error) {
+        if (error instanceof BulkheadFullError || error instanceof BulkheadTimeoutError) {
+          return { granted: false, retry_in_ms: 500 + Math.floor(Math.random() * 1_000) };
+        }
+        throw error;
+      }
+    }
+
+    release(input: RpcArgs<Rpc, "release">): RpcReply<Rpc, "release"> {
+      const { lease } = rpcArgs(RegistryRpc, "release", input);
+      this.leases.get(lease)?.();
+      return {};
+    }
+
+    protected override async onTimer(message: Timer): Promise<void> {
+      const tenantId = this.knownTenant();
+      if (tenantId === null) return;
+      if (message.kind === "purge") {
+        await endpointActor(this.env, tenantId, message.id).purge({});
+        return;
+      }
+      const endpoint = this.all().get(message.id);
+      if (!endpoint) return;
+      await endpointActor(this.env, tenantId, message.id).configure({ config: this.configOf(tenantId, endpoint) });
+    }
+
+    protected override escalationAddress() {
+      const tenantId = this.knownTenant();
+      return tenantId === null ? null : { tenantId, stream: `${tenantId}/webhooks` };
+    }
+
+    /** What an endpoint actor needs: URL, live secrets, whether to deliver, and the version it reflects. */
+    private configOf(tenantId: string, endpoint: Endpoint): EndpointConfig {
+      const now = this.now();
+      const live = endpoint.secrets.filter((s) => s.expires_at === null || s.expires_at > now);
+      return {
+        tenant_id: tenantId,
+        endpoint_id: endpoint.view.id,
+        url: endpoint.view.url,
+        secrets: live.length > 0 ? live : endpoint.secrets.slice(0, 1),
+        enabled: endpoint.view.enabled,
+        version: endpoint.view.version,
+      };
+    }
+
+    private record(
+      ctx: Ctx,
+      tenantId: string,
+      endpointId: string,
+      event: { type: string; data: Record<string, string | boolean | string[]> },
+    ): void {
+      this.emit(this.address(tenantId, endpointId), {
+        type: event.type,
+        data: event.data,
+        actor: ctx.actor,
+        requestId: ctx.requestId,
+        ipHash: ctx.ipHash ?? null,
+      });
+    }
+
+    private address(tenantId: string, endpointId: string) {
+      return { tenantId, stream: `${tenantId}/webhook/${endpointId}` };
+    }
+
+    /**
+     * The tenant this registry serves (it is named by the tenant id): stored by
+     * the first call and checked on every later one, so a caller's bug can
+     * never mix two tenants' endpoints in one object.
+     */
+    private bind(tenantId: string): string {
+      const known = this.knownTenant();
+      if (known === null) {
+        this.ctx.storage.kv.put("tenant_id", tenantId);
+        this.tenantId = tenantId;
+        return tenantId;
+      }
+      if (known !== tenantId) throw new Error("webhook registry addressed with another tenant's id");
+      return known;
+    }
+
+    private knownTenant(): string | null {
+      this.tenantId ??= this.ctx.storage.kv.get<string>("tenant_id") ?? null;
+      return this.tenantId;
+    }
+
+    private all(): Map<string, Endpoint> {
+      if (this.endpoints) return this.endpoints;
+      const rows = this.ctx.storage.sql.exec<Row>("select * from endpoints").toArray();
+      this.endpoints = new Map(rows.map((r) => [r.id, toEndpoint(r)]));
+      return this.endpoints;
+    }
+
+    private reload(id: string): Endpoint {
+      const row = this.ctx.storage.sql.exec<Row>("select * from endpoints where id = ?", id).one();
+      const endpoint = toEndpoint(row);
+      this.all().set(id, endpoint);
+      return endpoint;
+    }
+  };
+}
+
+function toEndpoint(r: Row): Endpoint {
+  return {
+    view: {
+      id: r.id,
+      url: r.url,
+      description: r.description,
+      events: Filters.parse(JSON.parse(r.events)),
+      enabled: r.enabled === 1,
+      disabled_reason: r.disabled_reason as EndpointView["disabled_reason"],
+      version: r.version,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+    },
+    secrets: Secrets.parse(JSON.parse(r.secrets)),
+  };
+}
+
+/** Whether an endpoint receives an event: enabled, wanting its type, and created before it occurred. */
+function receives(view: EndpointView, event: Envelope): boolean {
+  return view.enabled && wants(view.events, event.type) && view.created_at <= event.occurred_at;
+}

@@ -1,0 +1,59 @@
+import { OutboundFailed, type OutboundPolicy, OutboundRefused, type Resolver, safeFetch } from "../../kernel/outbound";
+import type { AttemptOutcome, DeliveryPolicy } from "./domain";
+import { webhookHeaders } from "./signing";
+
+/** What an attempt needs besides the message: outbound rules, DNS, the clock, and (in tests) a fetch. */
+export interface AttemptDeps {
+  outbound: OutboundPolicy;
+  resolver: Resolver;
+  now: () => number;
+  fetch?: typeof fetch;
+}
+
+/** The start of a receiver's answer kept in the delivery log (never logged). */
+const KEPT_RESPONSE_CHARS = 1_024;
+
+/**
+ * One delivery attempt: signs the body with every live secret (Standard
+ * Webhooks headers), POSTs it through the outbound guard with the policy's
+ * time limit, and says what came of it. Never throws for the receiver's
+ * sake: refusals, timeouts and non-2xx answers are outcomes.
+ *
+ * @example
+ * const outcome = await attemptDelivery(url, message, ["whsec_…"], policy, deps);
+ * if (outcome.kind === "delivered") …
+ */
+export async function attemptDelivery(
+  url: string,
+  message: { message_id: string; body: string },
+  secrets: readonly string[],
+  policy: DeliveryPolicy,
+  deps: AttemptDeps,
+): Promise<AttemptOutcome> {
+  const started = deps.now();
+  const headers = await webhookHeaders(secrets, message.message_id, Math.floor(started / 1000), message.body);
+  try {
+    const response = await safeFetch(
+      url,
+      {
+        method: "POST",
+        headers: { ...headers, "user-agent": "plinth-webhooks/1.0" },
+        body: message.body,
+        timeoutMs: policy.attemptTimeoutMs,
+        maxResponseBytes: policy.maxResponseBytes,
+      },
+      { policy: deps.outbound, resolver: deps.resolver, now: deps.now, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
+    );
+    const kept = response.body.slice(0, KEPT_RESPONSE_CHARS);
+    const latencyMs = Math.round(response.durationMs);
+    if (response.status >= 200 && response.status < 300) {
+      return { kind: "delivered", status: response.status, latencyMs, response: kept };
+    }
+    return { kind: "rejected", status: response.status, latencyMs, response: kept };
+  } catch (error) {
+    const latencyMs = Math.max(Math.round(deps.now() - started), 0);
+    if (error instanceof OutboundRefused) return { kind: "refused", latencyMs, error: error.reason };
+    if (error instanceof OutboundFailed) return { kind: "unreachable", latencyMs, error: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,208 @@
+import { z } from "zod";
+import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
+import { EnvelopeSchema } from "../../kernel/events/envelope";
+import { PingRpc } from "../../kernel/health/contract";
+import { CtxSchema } from "../identity/directory/types";
+import { EventFilter } from "./domain";
+
+/**
+ * The RPC contracts of the module's two actors (kernel/actors):
+ *
+ * - `WebhookRegistry`, one per tenant (named by the tenant id): the single
+ *   writer of the tenant's endpoints (URL, filters, sealed signing secrets),
+ *   the fan-out of the tenant's events to its endpoints, and the tenant's
+ *   delivery bulkhead.
+ * - `WebhookEndpoint`, one per endpoint (named `<tenant>/<endpoint id>`): its
+ *   ordered delivery queue, attempts, retries, circuit breaker and log.
+ */
+
+const Id = z.string().min(1).max(64);
+const Url = z.string().max(2048);
+const Filters = z.array(EventFilter).min(1).max(50);
+
+/** A signing secret as stored: sealed with the tenant's envelope key; the previous one expires. */
+export const SealedSecret = z.object({ sealed: z.string().max(1024), expires_at: z.number().int().nullable() });
+
+/** An endpoint as the admin API shows it (never a secret). */
+export const EndpointSchema = z.object({
+  id: Id,
+  url: Url,
+  description: z.string().max(500),
+  events: z.array(z.string()),
+  enabled: z.boolean(),
+  /** Why delivery stopped, when the platform disabled it. */
+  disabled_reason: z.enum(["failing", "gone", "secret_unreadable"]).nullable(),
+  version: z.number().int(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type EndpointView = z.infer<typeof EndpointSchema>;
+
+/** What an endpoint actor needs to deliver: pushed by the registry with every change and every message. */
+export const EndpointConfigSchema = z.object({
+  tenant_id: Id,
+  endpoint_id: Id,
+  url: Url,
+  secrets: z.array(SealedSecret).min(1).max(2),
+  enabled: z.boolean(),
+  version: z.number().int(),
+});
+export type EndpointConfig = z.infer<typeof EndpointConfigSchema>;
+
+const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
+const Changed = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), endpoint: EndpointSchema }),
+  z.object({ ok: z.literal(false), error: z.enum(["not_found", "version_conflict"]) }),
+]);
+
+export const RegistryRpc = defineRpc({
+  create: {
+    args: z.object({
+      ctx: CtxSchema,
+      tenant_id: Id,
+      endpoint: z.object({
+        id: Id,
+        url: Url,
+        description: z.string().max(500),
+        events: Filters,
+        sealed_secret: z.string().max(1024),
+      }),
+    }),
+    reply: z.discriminatedUnion("ok", [
+      z.object({ ok: z.literal(true), endpoint: EndpointSchema }),
+      z.object({ ok: z.literal(false), error: z.literal("limit_reached"), limit: z.number().int() }),
+    ]),
+  },
+  list: { args: Page, reply: z.object({ items: z.array(EndpointSchema), next: z.string().nullable() }) },
+  get: { args: z.object({ id: Id }), reply: EndpointSchema.nullable() },
+  update: {
+    args: z.object({
+      ctx: CtxSchema,
+      tenant_id: Id,
+      id: Id,
+      expected_version: z.number().int().optional(),
+      patch: z.object({
+        url: Url.optional(),
+        description: z.string().max(500).optional(),
+        events: Filters.optional(),
+        enabled: z.boolean().optional(),
+      }),
+    }),
+    reply: Changed,
+  },
+  rotate: {
+    args: z.object({
+      ctx: CtxSchema,
+      tenant_id: Id,
+      id: Id,
+      sealed_secret: z.string().max(1024),
+      keep_previous_ms: z.number().int(),
+    }),
+    reply: Changed,
+  },
+  remove: { args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id }), reply: z.object({ ok: z.boolean() }) },
+  /** Sends a `webhooks.test` message to one endpoint, whatever its filters. */
+  sendTest: {
+    args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id, message_id: Id }),
+    reply: z.object({ ok: z.boolean() }),
+  },
+  /** Routes a batch of the tenant's events to the endpoints that want them. */
+  dispatch: { args: z.object({ events: z.array(EnvelopeSchema).max(500) }), reply: z.object({ routed: z.number() }) },
+  /** From an endpoint actor: it stopped delivering. */
+  disabled: {
+    args: z.object({
+      id: Id,
+      reason: z.enum(["failing", "gone", "secret_unreadable"]),
+      failures: z.number().int(),
+      failing_since: z.string().nullable(),
+      config_version: z.number().int(),
+    }),
+    reply: z.object({ ok: z.boolean() }),
+  },
+  /** The tenant's delivery bulkhead: a permit to deliver now, or when to ask again. */
+  acquire: {
+    args: z.object({ holder: Id }),
+    reply: z.discriminatedUnion("granted", [
+      z.object({ granted: z.literal(true), lease: Id }),
+      z.object({ granted: z.literal(false), retry_in_ms: z.number().int() }),
+    ]),
+  },
+  release: { args: z.object({ lease: Id }), reply: z.object({}) },
+});
+
+/** One message as an endpoint queues it: its id (the `webhook-id`), type, and the exact body sent. */
+export const OutgoingMessage = z.object({
+  message_id: Id,
+  type: z.string().max(200),
+  occurred_at: z.string(),
+  body: z.string().max(200_000),
+});
+export type OutgoingMessage = z.infer<typeof OutgoingMessage>;
+
+export const DeliveryStatus = z.enum(["pending", "delivered", "failed"]);
+
+/** A delivery as the log shows it. */
+export const DeliverySchema = z.object({
+  id: Id,
+  message_id: Id,
+  event_type: z.string(),
+  status: DeliveryStatus,
+  attempts: z.number().int(),
+  response_status: z.number().int().nullable(),
+  latency_ms: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  next_attempt_at: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type DeliveryView = z.infer<typeof DeliverySchema>;
+
+export const AttemptSchema = z.object({
+  at: z.string(),
+  outcome: z.enum(["delivered", "rejected", "unreachable", "refused"]),
+  response_status: z.number().int().nullable(),
+  latency_ms: z.number().int(),
+  /** The start of the receiver's answer (at most a few KiB) or the error, for debugging. */
+  response: z.string().nullable(),
+});
+
+export const EndpointRpc = defineRpc({
+  enqueue: {
+    args: z.object({ config: EndpointConfigSchema, messages: z.array(OutgoingMessage).max(500) }),
+    reply: z.object({ queued: z.number().int() }),
+  },
+  configure: { args: z.object({ config: EndpointConfigSchema }), reply: z.object({}) },
+  purge: { args: z.object({}), reply: z.object({}) },
+  deliveries: {
+    args: Page.extend({ status: DeliveryStatus.optional() }),
+    reply: z.object({ items: z.array(DeliverySchema), next: z.string().nullable() }),
+  },
+  delivery: {
+    args: z.object({ id: Id }),
+    reply: DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).nullable(),
+  },
+  redeliver: { args: z.object({ id: Id }), reply: z.object({ ok: z.boolean() }) },
+  health: {
+    args: z.object({}),
+    reply: z.object({
+      breaker: z.enum(["closed", "open", "half_open"]),
+      failing_since: z.string().nullable(),
+      failures: z.number().int(),
+      pending: z.number().int(),
+    }),
+  },
+});
+
+/** The tenant's webhook registry. */
+export const registry = (env: Env, tenantId: string) =>
+  rpcClient(RegistryRpc, env.WEBHOOK_REGISTRY.getByName(tenantId), "WebhookRegistry");
+
+/** One endpoint's delivery actor. */
+export const endpointActor = (env: Env, tenantId: string, endpointId: string) =>
+  rpcClient(EndpointRpc, env.WEBHOOK_ENDPOINT.getByName(`${tenantId}/${endpointId}`), "WebhookEndpoint");
+
+/** Readiness: the `readyz` objects of both classes answer a ping (kernel/health/contract.ts). */
+export const pingRegistry = (env: Env) =>
+  rpcClient(PingRpc, env.WEBHOOK_REGISTRY.getByName("readyz"), "WebhookRegistry").ping({});
+export const pingEndpoint = (env: Env) =>
+  rpcClient(PingRpc, env.WEBHOOK_ENDPOINT.getByName("readyz"), "WebhookEndpoint").ping({});

@@ -1,0 +1,152 @@
+/**
+ * The webhooks module's rules, as pure functions: which events an endpoint
+ * wants, when a failed delivery is tried again, when an endpoint has failed
+ * long enough to be disabled, and how an attempt's answer is read. No
+ * Workers, Hono or storage here: the actors run these.
+ */
+import { z } from "zod";
+import type { BackoffPolicy } from "../../kernel/resilience/backoff";
+import { backoffDelay } from "../../kernel/resilience/backoff";
+import type { BreakerPolicy } from "../../kernel/resilience/breaker";
+
+/**
+ * An event type filter: an exact type (`blog.post.created`), a prefix
+ * wildcard (`blog.post.*`, `blog.*`), or `*` for every event.
+ */
+export const EventFilter = z
+  .string()
+  .max(200)
+  .regex(/^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/, "an event type, a prefix ending in .*, or *");
+
+/**
+ * Whether an endpoint with `filters` receives events of `type`.
+ *
+ * @example
+ * wants(["blog.post.*"], "blog.post.created"); // true
+ * wants(["blog.post.*"], "blog.postal.sent");  // false: a wildcard matches whole segments
+ */
+export function wants(filters: readonly string[], type: string): boolean {
+  return filters.some((f) => {
+    if (f === "*") return true;
+    if (f.endsWith(".*")) return type.startsWith(f.slice(0, -1));
+    return f === type;
+  });
+}
+
+/** How deliveries are tried, retried, and given up on; WEBHOOK_POLICY overrides parts of it. */
+export interface DeliveryPolicy {
+  /** Backoff (full jitter) between attempts of one message. */
+  retry: BackoffPolicy;
+  /** A message not delivered within this time of its first attempt is given up (marked failed). */
+  giveUpAfterMs: number;
+  /** An endpoint failing continuously this long, and at least `disableAfterFailures` times, is disabled. */
+  disableAfterMs: number;
+  disableAfterFailures: number;
+  /** One attempt's time limit, the receiver's answer included. */
+  attemptTimeoutMs: number;
+  /** The most of a response body read (and kept, for the delivery log). */
+  maxResponseBytes: number;
+  /** The endpoint's circuit breaker. */
+  breaker: BreakerPolicy;
+  /** Deliveries in flight at once across all of one tenant's endpoints (the tenant's bulkhead). */
+  tenantConcurrency: number;
+  /** Finished deliveries kept in an endpoint's log, newest first. */
+  logRetention: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * About three days of retries, as tenants expect of a webhook sender: waits
+ * drawn from 0 up to 30 s, 1 min, 2 min … capped at 6 h, until the message is
+ * three days old. An endpoint that fails everything for three days (and at
+ * least 10 attempts) is disabled and its tenant told.
+ */
+export const DEFAULT_POLICY: DeliveryPolicy = {
+  retry: { baseMs: 30_000, maxMs: 6 * 3_600_000 },
+  giveUpAfterMs: 3 * DAY,
+  disableAfterMs: 3 * DAY,
+  disableAfterFailures: 10,
+  attemptTimeoutMs: 10_000,
+  maxResponseBytes: 4_096,
+  breaker: { windowMs: 600_000, minimumCalls: 5, failureRate: 0.5, coolDownMs: 60_000, halfOpenProbes: 1 },
+  tenantConcurrency: 10,
+  logRetention: 1_000,
+};
+
+/** What an attempt came to. */
+export type AttemptOutcome =
+  /** The receiver answered 2xx. */
+  | { kind: "delivered"; status: number; latencyMs: number; response: string }
+  /** It answered something else (a redirect is not followed, so 3xx counts here). */
+  | { kind: "rejected"; status: number; latencyMs: number; response: string }
+  /** No answer in time, or no connection. */
+  | { kind: "unreachable"; latencyMs: number; error: string }
+  /** The target is not allowed (outbound safety); the URL may resolve elsewhere later. */
+  | { kind: "refused"; latencyMs: number; error: string };
+
+/** What happens to a message after a failed attempt. */
+export type NextStep = { retryAt: number } | { giveUp: true };
+
+/**
+ * After `attempts` failed attempts of a message first tried at `firstAttemptAt`:
+ * the next attempt's time (full jitter), or give up once it would fall past
+ * the give-up horizon. A receiver that answered 410 Gone wants no more.
+ *
+ * @example
+ * nextStep({ attempts: 1, firstAttemptAt: t }, { kind: "rejected", status: 500, … }, t, DEFAULT_POLICY, () => 0.5);
+ * // { retryAt: t + 15_000 }
+ */
+export function nextStep(
+  delivery: { attempts: number; firstAttemptAt: number },
+  outcome: AttemptOutcome,
+  now: number,
+  policy: DeliveryPolicy,
+  random: () => number = Math.random,
+): NextStep {
+  if (outcome.kind === "rejected" && outcome.status === 410) return { giveUp: true };
+  const retryAt = now + backoffDelay(delivery.attempts, policy.retry, random);
+  if (retryAt - delivery.firstAttemptAt > policy.giveUpAfterMs) return { giveUp: true };
+  return { retryAt };
+}
+
+/** An endpoint's run of failed attempts since its last success. */
+export interface FailureStreak {
+  /** When the first failure of the run happened, or null after a success. */
+  since: number | null;
+  failures: number;
+}
+
+export const noStreak = (): FailureStreak => ({ since: null, failures: 0 });
+
+/** The streak after an attempt. */
+export function streakAfter(streak: FailureStreak, delivered: boolean, now: number): FailureStreak {
+  if (delivered) return noStreak();
+  return { since: streak.since ?? now, failures: streak.failures + 1 };
+}
+
+/**
+ * Whether the endpoint is to be disabled: it failed continuously for the
+ * policy's time and count, or the receiver said 410 Gone.
+ */
+export function disableReason(
+  streak: FailureStreak,
+  outcome: AttemptOutcome,
+  now: number,
+  policy: DeliveryPolicy,
+): "gone" | "failing" | null {
+  if (outcome.kind === "rejected" && outcome.status === 410) return "gone";
+  if (streak.since === null) return null;
+  return now - streak.since >= policy.disableAfterMs && streak.failures >= policy.disableAfterFailures
+    ? "failing"
+    : null;
+}
+
+/** The host of a URL, for events and logs: a webhook URL's path or query may carry a token. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "invalid";
+  }
+}

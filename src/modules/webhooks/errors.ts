@@ -1,0 +1,12 @@
+import { defineErrorCodes } from "../../kernel/errors/codes";
+
+/**
+ * The webhooks module's error codes, part of the public contract. A missing
+ * endpoint or delivery is the kernel's `not_found`: another tenant's answer
+ * alike.
+ */
+export const webhookErrors = defineErrorCodes({
+  /** The URL may not be a webhook target (scheme, private address, credentials…); `detail` says why. */
+  webhook_url_refused: { status: 400, title: "Webhook URL refused" },
+  endpoint_limit_reached: { status: 409, title: "Endpoint limit reached" },
+});

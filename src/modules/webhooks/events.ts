@@ -1,0 +1,34 @@
+import { z } from "zod";
+
+const Id = z.string().min(1).max(64);
+const Host = z.string().max(300);
+
+/**
+ * The webhooks module's events. An endpoint's URL appears only as its host:
+ * receivers often carry a token in the path or query, and events reach the
+ * audit log and every subscriber.
+ */
+export const WebhookEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("webhooks.endpoint.created"),
+    data: z.object({ endpoint_id: Id, host: Host, events: z.array(z.string()) }),
+  }),
+  z.object({
+    type: z.literal("webhooks.endpoint.updated"),
+    data: z.object({ endpoint_id: Id, host: Host, events: z.array(z.string()), enabled: z.boolean() }),
+  }),
+  z.object({ type: z.literal("webhooks.endpoint.deleted"), data: z.object({ endpoint_id: Id }) }),
+  z.object({ type: z.literal("webhooks.endpoint.secret_rotated"), data: z.object({ endpoint_id: Id }) }),
+  z.object({
+    type: z.literal("webhooks.endpoint.disabled"),
+    data: z.object({
+      endpoint_id: Id,
+      host: Host,
+      /** `failing`: every attempt failed for the policy's time; `gone`: the receiver answered 410; `secret_unreadable`: the tenant's key material was destroyed. */
+      reason: z.enum(["failing", "gone", "secret_unreadable"]),
+      failures: z.number().int(),
+      failing_since: z.string().nullable(),
+    }),
+  }),
+]);
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;

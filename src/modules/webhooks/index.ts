@@ -1,0 +1,23 @@
+import { objectCheck } from "../../kernel/health/checks";
+import type { ModuleDef } from "../../kernel/modules/types";
+import { pingEndpoint, pingRegistry } from "./contract";
+import { webhookErrors } from "./errors";
+import { WebhookEventSchema } from "./events";
+import { manifest } from "./manifest";
+import { webhookRoutes } from "./routes";
+import { dispatchEvents, notifyDisabled } from "./subscriber";
+
+/**
+ * The `webhooks` module factory: endpoints under `/api/v1/admin/webhooks`,
+ * each delivered by its own actor (the WebhookEndpoint Durable Object) from
+ * the event queue through the tenant's WebhookRegistry. See docs/webhooks.md.
+ */
+export const webhooks = () =>
+  ({
+    ...manifest,
+    errors: webhookErrors,
+    routes: webhookRoutes,
+    events: { publishes: WebhookEventSchema, subscribes: [dispatchEvents, notifyDisabled] },
+    bindings: { WEBHOOK_REGISTRY: "durable_object", WEBHOOK_ENDPOINT: "durable_object" },
+    health: [objectCheck("WebhookRegistry", pingRegistry), objectCheck("WebhookEndpoint", pingEndpoint)],
+  }) satisfies ModuleDef;

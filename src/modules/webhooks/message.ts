@@ -1,0 +1,32 @@
+import type { Envelope } from "../../kernel/events/envelope";
+import type { Ctx } from "../identity/directory/types";
+import type { OutgoingMessage } from "./contract";
+
+/**
+ * The JSON body a receiver gets for an event: the envelope as subscribers
+ * see it, less what is internal to the platform (the client's IP hash, the
+ * audit facts, the trace context).
+ *
+ * @example
+ * messageBody(event); // '{"id":"01J…","type":"blog.post.created","tenant_id":"t_…",…,"data":{…}}'
+ */
+export function messageBody(event: Envelope): string {
+  const { ip_hash: _ip, audit: _audit, trace: _trace, ...visible } = event;
+  return JSON.stringify(visible);
+}
+
+/** The `webhooks.test` message of "send test event": an envelope like any other, with no stream behind it. */
+export function testMessage(tenantId: string, messageId: string, ctx: Ctx): OutgoingMessage {
+  const body = {
+    id: messageId,
+    type: "webhooks.test",
+    tenant_id: tenantId,
+    stream: `${tenantId}/webhooks/test`,
+    version: 1,
+    occurred_at: ctx.now,
+    actor: ctx.actor,
+    request_id: ctx.requestId,
+    data: { message: "This is a test event from plinth." },
+  };
+  return { message_id: messageId, type: body.type, occurred_at: ctx.now, body: JSON.stringify(body) };
+}

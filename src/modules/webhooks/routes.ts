@@ -1,0 +1,307 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { PERMISSIONS } from "../../generated/permissions";
+import { tenantOf } from "../../kernel/auth/guards";
+import { newId } from "../../kernel/crypto";
+import type { AppEnv } from "../../kernel/env";
+import { AppError, moduleError } from "../../kernel/errors";
+import {
+  IdParam,
+  IfMatchHeader,
+  ifMatch,
+  jsonBody,
+  jsonResponse,
+  listOf,
+  PageQuery,
+} from "../../kernel/openapi/blocks";
+import { operations } from "../../kernel/openapi/operation";
+import { createRouter, problem } from "../../kernel/openapi/router";
+import { checkUrl } from "../../kernel/outbound";
+import { ctxOf } from "../identity/services";
+import {
+  AttemptSchema,
+  DeliverySchema,
+  DeliveryStatus,
+  EndpointRpc,
+  EndpointSchema,
+  endpointActor,
+  registry,
+} from "./contract";
+import { EventFilter } from "./domain";
+import { webhookErrors } from "./errors";
+import { ROTATION_OVERLAP_MS, sealSecret } from "./secrets";
+import { newSigningSecret } from "./signing";
+
+const op = operations(["webhooks"]);
+
+const Endpoint = EndpointSchema.openapi("WebhookEndpoint");
+const EndpointWithSecret = EndpointSchema.extend({
+  secret: z.string().openapi({ description: "The signing secret (`whsec_…`): shown here once, never again" }),
+}).openapi("WebhookEndpointWithSecret");
+const EndpointDetail = EndpointSchema.extend({ delivery: EndpointRpc.health.reply }).openapi("WebhookEndpointDetail");
+const Delivery = DeliverySchema.openapi("WebhookDelivery");
+const DeliveryDetail = DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).openapi("WebhookDeliveryDetail");
+
+const Url = z.string().trim().min(1).max(2048);
+const Filters = z.array(EventFilter).min(1).max(50);
+const Description = z.string().trim().max(500);
+const DeliveryParams = IdParam.extend({ delivery_id: z.string().min(1).max(64) });
+
+const list = op.get("/webhooks", {
+  operationId: "listWebhookEndpoints",
+  summary: "The tenant's webhook endpoints, newest first (never their secrets)",
+  access: PERMISSIONS.admin.webhooks.read,
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse("a page of endpoints", listOf(Endpoint)) },
+});
+
+const create = op.post("/webhooks", {
+  operationId: "createWebhookEndpoint",
+  summary: "Register an endpoint; its signing secret is returned once",
+  access: PERMISSIONS.admin.webhooks.write,
+  request: {
+    body: jsonBody(
+      z.object({
+        url: Url.openapi({ description: "https only (loopback http in development); no private addresses" }),
+        events: Filters.openapi({ description: "event types: exact, a prefix ending in `.*`, or `*`" }),
+        description: Description.optional(),
+      }),
+    ),
+  },
+  responses: {
+    201: jsonResponse("the endpoint, with its secret", EndpointWithSecret),
+    400: problem("invalid fields, or a refused URL (`webhook_url_refused`)"),
+    409: problem("the tenant has the most endpoints allowed (`endpoint_limit_reached`)"),
+  },
+});
+
+const get = op.get("/webhooks/{id}", {
+  operationId: "getWebhookEndpoint",
+  summary: "One endpoint, with its delivery state (breaker, failure streak, pending messages)",
+  access: PERMISSIONS.admin.webhooks.read,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse("the endpoint", EndpointDetail), 404: problem("no such endpoint") },
+});
+
+const update = op.patch("/webhooks/{id}", {
+  operationId: "updateWebhookEndpoint",
+  summary: "Change URL, filters, description, or enable / disable; honours If-Match",
+  access: PERMISSIONS.admin.webhooks.write,
+  request: {
+    params: IdParam,
+    headers: IfMatchHeader,
+    body: jsonBody(
+      z
+        .object({ url: Url, events: Filters, description: Description, enabled: z.boolean() })
+        .partial()
+        .refine((p) => Object.keys(p).length > 0, "nothing to change"),
+    ),
+  },
+  responses: {
+    200: jsonResponse("the endpoint", Endpoint),
+    400: problem("invalid fields, or a refused URL"),
+    404: problem("no such endpoint"),
+    412: problem("If-Match names another version"),
+  },
+});
+
+const remove = op.delete("/webhooks/{id}", {
+  operationId: "deleteWebhookEndpoint",
+  summary: "Delete an endpoint and its queue and log",
+  access: PERMISSIONS.admin.webhooks.write,
+  request: { params: IdParam },
+  responses: { 204: { description: "deleted" }, 404: problem("no such endpoint") },
+});
+
+const rotate = op.post("/webhooks/{id}/rotate-secret", {
+  operationId: "rotateWebhookSecret",
+  summary: "A new signing secret (returned once); the old one keeps signing beside it for 24 h",
+  access: PERMISSIONS.admin.webhooks.write,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse("the endpoint, with its new secret", EndpointWithSecret),
+    404: problem("no such endpoint"),
+  },
+});
+
+const sendTest = op.post("/webhooks/{id}/test", {
+  operationId: "sendWebhookTest",
+  summary: "Queue a `webhooks.test` message to this endpoint, whatever its filters",
+  access: PERMISSIONS.admin.webhooks.write,
+  request: { params: IdParam },
+  responses: {
+    202: jsonResponse("queued", z.object({ message_id: z.string() })),
+    404: problem("no such endpoint"),
+  },
+});
+
+const deliveries = op.get("/webhooks/{id}/deliveries", {
+  operationId: "listWebhookDeliveries",
+  summary: "The endpoint's delivery log, newest first",
+  access: PERMISSIONS.admin.webhooks.read,
+  request: { params: IdParam, query: PageQuery.extend({ status: DeliveryStatus.optional() }) },
+  responses: { 200: jsonResponse("a page of deliveries", listOf(Delivery)), 404: problem("no such endpoint") },
+});
+
+const delivery = op.get("/webhooks/{id}/deliveries/{delivery_id}", {
+  operationId: "getWebhookDelivery",
+  summary: "One delivery with each of its attempts",
+  access: PERMISSIONS.admin.webhooks.read,
+  request: { params: DeliveryParams },
+  responses: { 200: jsonResponse("the delivery", DeliveryDetail), 404: problem("no such delivery") },
+});
+
+const redeliver = op.post("/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
+  operationId: "redeliverWebhook",
+  summary: "Send a message again (same webhook-id), at the back of the endpoint's queue",
+  access: PERMISSIONS.admin.webhooks.write,
+  request: { params: DeliveryParams },
+  responses: { 202: jsonResponse("queued again", z.object({ id: z.string() })), 404: problem("no such delivery") },
+});
+
+/** Refuses a URL no webhook may target, with the reason for the admin who typed it. */
+function allowedUrl(c: Context<AppEnv>, url: string): string {
+  const environment = c.get("config").environment;
+  const check = checkUrl(url, { development: environment === "development" || environment === "test" });
+  if (!check.ok) {
+    throw moduleError(webhookErrors, "webhook_url_refused", {
+      detail: check.reason,
+      errors: [{ path: "body.url", message: check.reason }],
+    });
+  }
+  return check.url.href;
+}
+
+const notFound = () => new AppError("not_found", { detail: "no such webhook endpoint" });
+
+/** The endpoint of this tenant, or 404 (another tenant's id answers the same). */
+async function endpointOf(c: Context<AppEnv>, id: string) {
+  const endpoint = await registry(c.env, tenantOf(c).id).get({ id });
+  if (!endpoint) throw notFound();
+  return endpoint;
+}
+
+/** `/api/v1/admin/webhooks`: endpoints, their secrets, test messages, and the delivery log. */
+export const webhookRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await registry(c.env, tenantOf(c).id).list({ limit, cursor: cursor ?? null });
+    return c.json({ items: page.items, next_cursor: page.next }, 200);
+  })
+  .openapi(create, async (c) => {
+    const tenant = tenantOf(c);
+    const body = c.req.valid("json");
+    const url = allowedUrl(c, body.url);
+    const id = newId(c.get("clock").now().getTime());
+    const secret = newSigningSecret();
+    const sealed = await sealSecret(c, tenant.id, id, secret);
+    const result = await registry(c.env, tenant.id).create({
+      ctx: ctxOf(c),
+      tenant_id: tenant.id,
+      endpoint: { id, url, description: body.description ?? "", events: body.events, sealed_secret: sealed },
+    });
+    if (!result.ok) {
+      throw moduleError(webhookErrors, "endpoint_limit_reached", {
+        detail: `a tenant may have at most ${result.limit} webhook endpoints`,
+      });
+    }
+    c.header("Cache-Control", "no-store");
+    c.header("Location", `/api/v1/admin/webhooks/${id}`);
+    return c.json({ ...result.endpoint, secret }, 201);
+  })
+  .openapi(get, async (c) => {
+    const { id } = c.req.valid("param");
+    const endpoint = await endpointOf(c, id);
+    const health = await endpointActor(c.env, tenantOf(c).id, id).health({});
+    c.header("ETag", `"${endpoint.version}"`);
+    return c.json({ ...endpoint, delivery: health }, 200);
+  })
+  .openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    const tenant = tenantOf(c);
+    const patch = c.req.valid("json");
+    const expected = ifMatch(c);
+    const result = await registry(c.env, tenant.id).update({
+      ctx: ctxOf(c),
+      tenant_id: tenant.id,
+      id,
+      ...(expected === undefined ? {} : { expected_version: expected }),
+      patch: { ...patch, ...(patch.url === undefined ? {} : { url: allowedUrl(c, patch.url) }) },
+    });
+    if (!result.ok) {
+      if (result.error === "version_conflict") {
+        throw new AppError("version_conflict", { detail: "the endpoint changed since that version" });
+      }
+      throw notFound();
+    }
+    c.header("ETag", `"${result.endpoint.version}"`);
+    return c.json(result.endpoint, 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    const tenant = tenantOf(c);
+    const result = await registry(c.env, tenant.id).remove({ ctx: ctxOf(c), tenant_id: tenant.id, id });
+    if (!result.ok) throw notFound();
+    return c.body(null, 204);
+  })
+  .openapi(rotate, async (c) => {
+    const { id } = c.req.valid("param");
+    const tenant = tenantOf(c);
+    await endpointOf(c, id);
+    const secret = newSigningSecret();
+    const sealed = await sealSecret(c, tenant.id, id, secret);
+    const result = await registry(c.env, tenant.id).rotate({
+      ctx: ctxOf(c),
+      tenant_id: tenant.id,
+      id,
+      sealed_secret: sealed,
+      keep_previous_ms: ROTATION_OVERLAP_MS,
+    });
+    if (!result.ok) throw notFound();
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...result.endpoint, secret }, 200);
+  })
+  .openapi(sendTest, async (c) => {
+    const { id } = c.req.valid("param");
+    const tenant = tenantOf(c);
+    const messageId = newId(c.get("clock").now().getTime());
+    const result = await registry(c.env, tenant.id).sendTest({
+      ctx: ctxOf(c),
+      tenant_id: tenant.id,
+      id,
+      message_id: messageId,
+    });
+    if (!result.ok) throw notFound();
+    return c.json({ message_id: messageId }, 202);
+  })
+  .openapi(deliveries, async (c) => {
+    const { id } = c.req.valid("param");
+    const { limit, cursor, status } = c.req.valid("query");
+    await endpointOf(c, id);
+    if (cursor !== undefined && !/^[1-9][0-9]{0,14}$/.test(cursor)) {
+      throw new AppError("validation_failed", {
+        detail: "cursor is not one this list returned",
+        errors: [{ path: "query.cursor", message: "must be a next_cursor value" }],
+      });
+    }
+    const page = await endpointActor(c.env, tenantOf(c).id, id).deliveries({
+      limit,
+      cursor: cursor ?? null,
+      ...(status ? { status } : {}),
+    });
+    return c.json({ items: page.items, next_cursor: page.next }, 200);
+  })
+  .openapi(delivery, async (c) => {
+    const { id, delivery_id } = c.req.valid("param");
+    await endpointOf(c, id);
+    const found = await endpointActor(c.env, tenantOf(c).id, id).delivery({ id: delivery_id });
+    if (!found) throw new AppError("not_found", { detail: "no such delivery" });
+    return c.json(found, 200);
+  })
+  .openapi(redeliver, async (c) => {
+    const { id, delivery_id } = c.req.valid("param");
+    await endpointOf(c, id);
+    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ id: delivery_id });
+    if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
+    return c.json({ id: delivery_id }, 202);
+  });
