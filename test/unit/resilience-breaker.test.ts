@@ -52,6 +52,16 @@ describe("breaker: closed", () => {
     expect(breakerStatus(call(old, false, 10_000), 10_000, policy)).toBe("closed");
   });
 
+  it("slides: the oldest slice is forgotten alone, later calls keep counting", () => {
+    const strict = { ...policy, minimumCalls: 3, failureRate: 1 };
+    let state = call(initialBreaker(), true, 0, strict);
+    state = call(state, false, 6_000, strict);
+    state = call(state, false, 8_000, strict);
+    expect(state.status).toBe("closed"); // one success among three
+    // At 11 000 the success at 0 is out of the window; the failures at 6 000 and 8 000 are not.
+    expect(call(state, false, 11_000, strict).status).toBe("open");
+  });
+
   it("counts every call for at least windowMs minus one slice, and forgets it by windowMs", () => {
     const slice = policy.windowMs / BREAKER_BUCKETS;
     for (const t of [0, 1, 999, 4_321]) {
@@ -79,7 +89,8 @@ describe("breaker: closed", () => {
 });
 
 describe("breaker: open and half-open", () => {
-  const opened = calls(initialBreaker(), [false, false, false, false], 0);
+  // As four failures at 0 leave it (see "opens once the window holds minimumCalls calls").
+  const opened: BreakerState = { status: "open", openedAt: 0, until: 5_000 };
 
   it("refuses until the cool-down has passed, saying when to come back", () => {
     expect(breakerAllow(opened, 4_999, policy)).toEqual({ allowed: false, state: opened, retryAt: 5_000 });
