@@ -258,8 +258,10 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       return this.receive("disabled", () => {
         const args = rpcArgs(RegistryRpc, "disabled", input);
         const current = this.all().get(args.id);
+        // From storage, not the field: a restarted registry may hear this report before any call that binds it.
+        const tenantId = this.knownTenant();
         // A report about a config that has since changed (re-enabled, a new URL) is stale.
-        if (!current || current.view.version !== args.config_version || !current.view.enabled || !this.tenantId) {
+        if (!current || current.view.version !== args.config_version || !current.view.enabled || tenantId === null) {
           return { ok: false };
         }
         const now = new Date(this.now()).toISOString();
@@ -269,7 +271,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
           now,
           args.id,
         );
-        this.emit(this.address(this.tenantId, args.id), {
+        this.emit(this.address(tenantId, args.id), {
           type: "webhooks.endpoint.disabled",
           data: {
             endpoint_id: args.id,
