@@ -109,6 +109,8 @@ const CONFIG = "endpoint.config";
 const BREAKER = "endpoint.breaker";
 const STREAK = "endpoint.streak";
 const POSITION = "endpoint.position";
+/** The config version this actor stopped delivering under: an enabling config must be newer. */
+const STOPPED = "endpoint.stopped_version";
 const DELIVER = "deliver";
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -172,7 +174,7 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
         const sql = this.ctx.storage.sql;
         sql.exec("delete from deliveries");
         sql.exec("delete from attempts");
-        for (const key of [CONFIG, BREAKER, STREAK]) this.ctx.storage.kv.delete(key);
+        for (const key of [CONFIG, BREAKER, STREAK, STOPPED]) this.ctx.storage.kv.delete(key);
         this.cancel(DELIVER);
         this.cancel("prune");
         return {};
@@ -390,6 +392,7 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     private stop(config: EndpointConfig, reason: "failing" | "gone" | "secret_unreadable"): void {
       const streak = this.streak();
       this.ctx.storage.kv.put(CONFIG, { ...config, enabled: false });
+      this.ctx.storage.kv.put(STOPPED, config.version);
       this.cancel(DELIVER);
       this.schedule(
         {
@@ -449,7 +452,11 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     private adopt(config: EndpointConfig): EndpointConfig {
       const stored = this.config();
       if (stored && stored.version > config.version) return stored;
-      const parsed = EndpointConfigSchema.parse(config);
+      let parsed = EndpointConfigSchema.parse(config);
+      // Messages routed before the registry heard that this actor stopped carry the old,
+      // enabled config: only a newer version (an admin enabling it again) starts it.
+      const stopped = this.ctx.storage.kv.get<number>(STOPPED);
+      if (stopped !== undefined && parsed.version <= stopped) parsed = { ...parsed, enabled: false };
       this.ctx.storage.kv.put(CONFIG, parsed);
       if (parsed.enabled && stored && !stored.enabled) {
         this.ctx.storage.kv.put(BREAKER, initialBreaker());

@@ -27,6 +27,8 @@ const platform = createPlatform({ modules, migrations: MIGRATIONS });
 const consumer = createQueueHandler(platform);
 const BLOG = "blog:blog.posts";
 const AUDIT = "audit:log";
+/** The webhooks fan-out, which sees every event too. */
+const WEBHOOKS = "webhooks:dispatch";
 
 type Row = Record<string, unknown>;
 
@@ -38,7 +40,7 @@ async function postWithHistory(tenant: { id: string; adminKey: string }, edits: 
     await call(`/api/v1/blog/posts/${id}`, { method: "PATCH", token: tenant.adminKey, body: { title: `t${i}` } });
   }
   const events = await aggregateOf(env, postDecider, tenant.id, id).read(1, 1000);
-  await recorded(events, [BLOG, AUDIT]);
+  await recorded(events, [BLOG, AUDIT, WEBHOOKS]);
   return events;
 }
 
@@ -314,7 +316,7 @@ describe("the writer's inline pass", () => {
     const { acked } = await consume([v1, v2, v3, v4]);
     expect(acked).toHaveLength(4);
     expect(await rowsOf(events)).toEqual([expect.objectContaining({ version: 4, title: "t3" })]);
-    // Blog: v3 and v4 only; audit: none (the platform's own consumer recorded all four).
+    // Blog: v3 and v4 only; audit and webhooks: none (the platform's own consumer recorded all four).
     expect(consumerStats.queue.applied - before).toBe(2);
   });
 

@@ -30,6 +30,8 @@ describe("health", () => {
       "do:MetricsAggregator",
       "do:RateLimiter",
       "do:TenantDirectory",
+      "do:WebhookEndpoint",
+      "do:WebhookRegistry",
       "migrations",
       "queue",
       "wasm",

@@ -39,6 +39,11 @@ export interface DeliveryPolicy {
   retry: BackoffPolicy;
   /** A message not delivered within this time of its first attempt is given up (marked failed). */
   giveUpAfterMs: number;
+  /**
+   * …or after this many attempts: full jitter can draw waits near zero, so
+   * time alone would not bound the attempts of an unlucky message.
+   */
+  maxAttempts: number;
   /** An endpoint failing continuously this long, and at least `disableAfterFailures` times, is disabled. */
   disableAfterMs: number;
   disableAfterFailures: number;
@@ -65,6 +70,7 @@ const DAY = 86_400_000;
 export const DEFAULT_POLICY: DeliveryPolicy = {
   retry: { baseMs: 30_000, maxMs: 6 * 3_600_000 },
   giveUpAfterMs: 3 * DAY,
+  maxAttempts: 40,
   disableAfterMs: 3 * DAY,
   disableAfterFailures: 10,
   attemptTimeoutMs: 10_000,
@@ -91,7 +97,7 @@ export type NextStep = { retryAt: number } | { giveUp: true };
 /**
  * After `attempts` failed attempts of a message first tried at `firstAttemptAt`:
  * the next attempt's time (full jitter), or give up once it would fall past
- * the give-up horizon. A receiver that answered 410 Gone wants no more.
+ * the give-up horizon or the attempt limit. A receiver that answered 410 Gone wants no more.
  *
  * @example
  * nextStep({ attempts: 1, firstAttemptAt: t }, { kind: "rejected", status: 500, … }, t, DEFAULT_POLICY, () => 0.5);
@@ -105,6 +111,7 @@ export function nextStep(
   random: () => number = Math.random,
 ): NextStep {
   if (outcome.kind === "rejected" && outcome.status === 410) return { giveUp: true };
+  if (delivery.attempts >= policy.maxAttempts) return { giveUp: true };
   const retryAt = now + backoffDelay(delivery.attempts, policy.retry, random);
   if (retryAt - delivery.firstAttemptAt > policy.giveUpAfterMs) return { giveUp: true };
   return { retryAt };
