@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -51,7 +51,9 @@ describe("every operation of /openapi.json, through a validating proxy (Stopligh
 
   beforeAll(async () => {
     try {
-      worker = await serveWorker(ROOT);
+      // Webhook secrets are sealed with envelope encryption, which needs master keys (as `npm start` makes).
+      const encryptionKeys = JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]);
+      worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys } });
       const served = await send(worker.origin, { method: "GET", url: "/openapi.json" });
       if (served.status !== 200) throw new Error(`/openapi.json answered ${served.status}`);
       doc = JSON.parse(served.text) as ServedDocument;

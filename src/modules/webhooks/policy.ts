@@ -37,7 +37,8 @@ const cache = new Map<string, DeliveryPolicy>();
  * applied. Throws naming the bad field (never a value) when it does not parse.
  */
 export function deliveryPolicy(env: Env): DeliveryPolicy {
-  const raw = (env as unknown as Record<string, unknown>).WEBHOOK_POLICY;
+  // An optional variable outside wrangler.toml, so not in the generated Env type.
+  const raw: unknown = Reflect.get(env, "WEBHOOK_POLICY");
   if (typeof raw !== "string" || raw.trim() === "") return DEFAULT_POLICY;
   const known = cache.get(raw);
   if (known) return known;

@@ -42,7 +42,7 @@ function shapeOf(path: string, method: string, doc: DocOperation, fx: Fixtures):
     tenantScoped: !platform && !system,
     secured,
     pass,
-    params: Object.fromEntries(pathParams.map((p) => [p.name, validParam(path, p.name, fx.postId)])),
+    params: Object.fromEntries(pathParams.map((p) => [p.name, validParam(path, p.name, fx.ids)])),
     body: SAMPLE_BODIES[op],
   };
 }
@@ -152,16 +152,17 @@ function inputCalls(s: Shape, fx: Fixtures): Call[] {
     );
   }
   if (declared.some((p) => p.in === "header" && p.name.toLowerCase() === "if-match")) {
-    const onPost = { ...base, json: s.body, params: { ...s.params, id: fx.postId } };
+    // The resource must exist for If-Match to be weighed: the path's live id (validParam).
+    const onLive = { ...base, json: s.body, params: s.params };
     calls.push(
       {
-        ...onPost,
+        ...onLive,
         label: "stale If-Match",
         expect: 412,
         code: "version_conflict",
         headers: { ...s.pass, "if-match": '"99"' },
       },
-      { ...onPost, ...invalid, label: "If-Match not a version", headers: { ...s.pass, "if-match": "soon" } },
+      { ...onLive, ...invalid, label: "If-Match not a version", headers: { ...s.pass, "if-match": "soon" } },
     );
   }
   return calls;

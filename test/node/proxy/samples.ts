@@ -36,9 +36,13 @@ export const READER_MAY: ReadonlySet<string> = new Set([
 ]);
 
 /** A path parameter value the document accepts, for requests about something else. */
-export function validParam(path: string, name: string, postId: string): string {
+export function validParam(path: string, name: string, ids: Readonly<Record<string, string>>): string {
   if (name === "name") return "member";
-  return path.startsWith("/api/v1/blog/posts/") ? postId : "x1";
+  if (name !== "id") return "x1";
+  const prefix = Object.keys(ids)
+    .filter((p) => path.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
+  return prefix === undefined ? "x1" : (ids[prefix] ?? "x1");
 }
 
 /** A path parameter value the route's schema refuses. */

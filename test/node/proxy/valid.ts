@@ -21,6 +21,12 @@ export interface Fixtures {
   refresh: string;
   postId: string;
   postVersion: number;
+  /**
+   * A live resource id by path prefix, for the error requests derived later
+   * (If-Match needs a resource that exists): the core's post, and whatever a
+   * module sweep adds, e.g. `fx.ids["/api/v1/admin/webhooks/"] = endpoint.id`.
+   */
+  ids: Record<string, string>;
 }
 
 /** Plants a dead letter of the tenant in D1 (nothing in a short run fails often enough to make one); resolves to its id. */
@@ -280,6 +286,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     refresh: str(fresh, "refresh_token"),
     postId: str(post, "id"),
     postVersion: 3,
+    ids: { "/api/v1/blog/posts/": str(post, "id") },
   };
 }
 

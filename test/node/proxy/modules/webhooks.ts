@@ -1,0 +1,43 @@
+import type { ModuleSweep } from "../modules";
+
+const WEBHOOKS = "/api/v1/admin/webhooks";
+
+/** The webhooks module's operations: an endpoint's whole life, its test message and its log. */
+export const sweep: ModuleSweep = {
+  samples: {
+    [`POST ${WEBHOOKS}`]: { url: "https://hooks.example.com/plinth", events: ["blog.post.*"] },
+    [`PATCH ${WEBHOOKS}/{id}`]: { description: "orders" },
+  },
+  async valid(s, fx) {
+    const admin = { intent: "valid" as const, label: "admin key", headers: { authorization: `Bearer ${fx.adminKey}` } };
+    const created = await s.need<{ id: string }>({
+      ...admin,
+      op: `POST ${WEBHOOKS}`,
+      expect: 201,
+      json: { url: "https://hooks.example.com/plinth", events: ["blog.post.*"], description: "sweep" },
+    });
+    const endpoint = { ...admin, params: { id: created.id } };
+    fx.ids[`${WEBHOOKS}/`] = created.id;
+    await s.call({ ...admin, op: `GET ${WEBHOOKS}`, expect: 200 });
+    await s.call({ ...endpoint, op: `GET ${WEBHOOKS}/{id}`, expect: 200 });
+    await s.call({ ...endpoint, op: `PATCH ${WEBHOOKS}/{id}`, expect: 200, json: { description: "orders" } });
+    await s.call({ ...endpoint, op: `POST ${WEBHOOKS}/{id}/rotate-secret`, expect: 200 });
+    await s.call({ ...endpoint, op: `POST ${WEBHOOKS}/{id}/test`, expect: 202 });
+    const log = await s.need<{ items: { id: string }[] }>({
+      ...endpoint,
+      op: `GET ${WEBHOOKS}/{id}/deliveries`,
+      expect: 200,
+    });
+    const delivery = { ...admin, params: { id: created.id, delivery_id: log.items[0]?.id ?? "missing" } };
+    await s.call({ ...delivery, op: `GET ${WEBHOOKS}/{id}/deliveries/{delivery_id}`, expect: 200 });
+    await s.call({ ...delivery, op: `POST ${WEBHOOKS}/{id}/deliveries/{delivery_id}/redeliver`, expect: 202 });
+    // A second endpoint to delete: the error requests derived later still need the first one.
+    const doomed = await s.need<{ id: string }>({
+      ...admin,
+      op: `POST ${WEBHOOKS}`,
+      expect: 201,
+      json: { url: "https://hooks.example.com/gone", events: ["*"] },
+    });
+    await s.call({ ...admin, op: `DELETE ${WEBHOOKS}/{id}`, expect: 204, params: { id: doomed.id } });
+  },
+};
