@@ -9,24 +9,10 @@ import {
 } from "../../src/kernel/resilience/bulkhead";
 import { isRetryable } from "../../src/kernel/resilience/retry";
 import { manualTime } from "../../src/kernel/resilience/sleep";
+import { track } from "./track";
 
 const START = "2026-01-01T00:00:00Z";
 const policy: BulkheadPolicy = { maxConcurrent: 2, maxQueued: 2, queueTimeoutMs: 1_000 };
-
-function track<T>(p: Promise<T>) {
-  const s = { settled: false, value: undefined as T | undefined, error: undefined as unknown };
-  void p.then(
-    (value) => {
-      s.settled = true;
-      s.value = value;
-    },
-    (error: unknown) => {
-      s.settled = true;
-      s.error = error;
-    },
-  );
-  return s;
-}
 
 describe("Bulkhead", () => {
   it("admits maxConcurrent at once and queues the rest, first come first served", async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { backoffCeiling } from "../../src/kernel/resilience/backoff";
 import { isRetryable, RetryableError, type RetryOptions, retry } from "../../src/kernel/resilience/retry";
 import { manualTime } from "../../src/kernel/resilience/sleep";
+import { track } from "./track";
 
 const START = "2026-01-01T00:00:00Z";
 const T0 = Date.parse(START);
@@ -23,21 +24,6 @@ function setup(overrides: Partial<RetryOptions> = {}) {
   // Records when each attempt began, ms after the start.
   const at = () => calls.push(time.clock.now().getTime() - T0);
   return { time, calls, options, at };
-}
-
-function track<T>(p: Promise<T>) {
-  const s = { settled: false, value: undefined as T | undefined, error: undefined as unknown };
-  void p.then(
-    (value) => {
-      s.settled = true;
-      s.value = value;
-    },
-    (error: unknown) => {
-      s.settled = true;
-      s.error = error;
-    },
-  );
-  return s;
 }
 
 describe("isRetryable", () => {

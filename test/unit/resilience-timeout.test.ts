@@ -2,23 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { isRetryable, RetryableError, retry, TimeoutError, withTimeout } from "../../src/kernel/resilience/retry";
 import { manualTime } from "../../src/kernel/resilience/sleep";
+import { track } from "./track";
 
 const START = "2026-01-01T00:00:00Z";
-
-function track<T>(p: Promise<T>) {
-  const s = { settled: false, value: undefined as T | undefined, error: undefined as unknown };
-  void p.then(
-    (value) => {
-      s.settled = true;
-      s.value = value;
-    },
-    (error: unknown) => {
-      s.settled = true;
-      s.error = error;
-    },
-  );
-  return s;
-}
 
 /** A call that ends when the test says so, or rejects when its signal aborts. */
 function deferred<T>() {

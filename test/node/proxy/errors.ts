@@ -107,7 +107,7 @@ function accessCalls(s: Shape, fx: Fixtures): Call[] {
 }
 
 /** The requests about input: parameters, body, media type, size, If-Match. */
-function inputCalls(s: Shape, fx: Fixtures): Call[] {
+function inputCalls(s: Shape): Call[] {
   const base = { op: s.op, intent: "error" as const, params: s.params, headers: s.pass };
   const invalid = { expect: 400, code: "validation_failed" };
   const calls: Call[] = [];
@@ -179,7 +179,7 @@ export function errorCalls(doc: ServedDocument, fx: Fixtures): Call[] {
     if (!under(path, "/api/v1")) continue;
     for (const [method, op] of Object.entries(item)) {
       const shape = shapeOf(path, method, op, fx);
-      calls.push(...accessCalls(shape, fx), ...inputCalls(shape, fx));
+      calls.push(...accessCalls(shape, fx), ...inputCalls(shape));
     }
   }
   return calls;
