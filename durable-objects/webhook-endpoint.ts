@@ -439,8 +439,9 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
           );
           sql.exec("delete from deliveries where status != 'pending' and position <= ?", cutoff);
         }
-        const pending = sql.exec<{ n: number }>("select count(*) as n from deliveries").one().n;
-        if (pending > 0) this.schedule({ kind: "prune" }, this.now() + PRUNE_EVERY_MS, { key: "prune" });
+        // Hourly while the log holds anything; a later enqueue sets it again.
+        const kept = sql.exec<{ n: number }>("select count(*) as n from deliveries").one().n;
+        if (kept > 0) this.schedule({ kind: "prune" }, this.now() + PRUNE_EVERY_MS, { key: "prune" });
       });
     }
 
