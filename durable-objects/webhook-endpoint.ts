@@ -473,8 +473,11 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       const encryptionKeys = keys.ok ? keys.config.encryptionKeys : undefined;
       if (!encryptionKeys) throw new Error("ENCRYPTION_KEYS is not configured: webhook secrets cannot be opened");
       const envelope = tenantEnvelope(this.env, encryptionKeys, this.clock);
+      // A rotated-out secret stops signing when its overlap ends, even if no newer config has arrived since.
+      const now = this.now();
+      const live = config.secrets.filter((s) => s.expires_at === null || s.expires_at > now);
       return Promise.all(
-        config.secrets.map((s) => envelope.decryptText(config.tenant_id, secretField(config.endpoint_id), s.sealed)),
+        live.map((s) => envelope.decryptText(config.tenant_id, secretField(config.endpoint_id), s.sealed)),
       );
     }
 
