@@ -32,6 +32,7 @@ import { brief, measure } from "./lib/rounds.mjs";
 import { loginReading, resetReading, seriesPhase, stopSeries } from "./lib/series.mjs";
 import { startAll, stopAll } from "./lib/serve.mjs";
 import { wasmPhase } from "./lib/wasm-phase.mjs";
+import { WEBHOOKS_NAME, webhooksPhase, webhooksServe } from "./lib/webhooks.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, "bench", ".tmp");
@@ -87,6 +88,8 @@ const WORKERS = {
   // trace, and 1 in 100. Not "plinth-…": those names are the rate-limit (gateway) variants.
   "otel-plinth-1.0": { build: plinthBuild, serve: plinthTraced(otlpSink.url, 1), migrations: migrated },
   "otel-plinth-0.01": { build: plinthBuild, serve: plinthTraced(otlpSink.url, 0.01), migrations: migrated },
+  // Webhooks (lib/webhooks.mjs): its own instance, so no other scenario's queue backlog shares its consumer.
+  "plinth-webhooks": { build: plinthBuild, serve: webhooksServe(PLINTH_CONFIG), migrations: migrated },
 };
 
 const method = {
@@ -101,7 +104,10 @@ const resets = knob("BENCH_RESETS", 40, 0, 200);
 const lagSamples = knob("BENCH_PROJECTION", 120, 0, 500);
 const codecIterations = knob("BENCH_CODEC", 20_000, 0, 200_000);
 const wasmBench = knob("BENCH_WASM", 1, 0, 1);
-const filter = process.env.BENCH_FILTER ?? "";
+const webhookEvents = knob("BENCH_WEBHOOK_EVENTS", 300, 0, 2_000);
+const webhookEndpoints = knob("BENCH_WEBHOOK_ENDPOINTS", 4, 2, 20);
+// `npm run bench -- webhooks` is BENCH_FILTER=webhooks.
+const filter = process.env.BENCH_FILTER ?? process.argv[2] ?? "";
 
 /**
  * What is measured, one row each. Exactly one has `baseline: true`. Optional per scenario:
@@ -237,6 +243,7 @@ const runLag = lagSamples > 0 && LAG.name.includes(filter);
 const runCodecBench = codecIterations > 0 && CODEC.name.includes(filter);
 const WASM_NAME = "wasm: crypto core vs @noble";
 const runWasm = wasmBench > 0 && WASM_NAME.includes(filter);
+const runWebhooks = webhookEvents > 0 && WEBHOOKS_NAME.includes(filter);
 
 // Whole-run watchdog: measurements plus a generous allowance for builds, start-up and set-up.
 const budgetS =
@@ -245,6 +252,7 @@ const budgetS =
   (runResets ? RESET.budgetS : 0) +
   (runLag ? LAG.budgetMs / 1000 : 0) +
   (runCodecBench ? 60 : 0) +
+  (runWebhooks ? 120 + method.rounds * 300 : 0) +
   (runWasm ? 120 : 0) +
   (runOverload ? 2 * (OVERLOAD_POLICY.period_s + 30) : 0) +
   (scenarios.some((s) => s.posts) ? BACKLOG_WAIT_S + 60 : 0) +
@@ -293,6 +301,7 @@ async function main() {
     ...(runResets ? [RESET.worker] : []),
     ...(runLag ? ["plinth"] : []),
     ...(runOverload ? Object.values(OVERLOAD_WORKERS) : []),
+    ...(runWebhooks ? ["plinth-webhooks"] : []),
   ]);
   const servers = await startAll({ workers: WORKERS, names: [...needed], notes });
   for (const s of scenarios.filter((x) => !servers.has(x.worker))) {
@@ -333,6 +342,22 @@ async function main() {
     : [];
   if (runCodecBench) console.log(`bench: ${CODEC.name}…`);
   const codec = runCodecBench ? await runCodec({ iterations: codecIterations, rounds: CODEC.rounds }) : null;
+  const hooked = servers.get("plinth-webhooks");
+  const webhooks =
+    runWebhooks && hooked
+      ? await webhooksPhase({
+          origin: hooked.url.origin,
+          rootKey: ROOT_KEY,
+          db: await hooked.mf.getD1Database("DB"),
+          logs: hooked.logs,
+          events: webhookEvents,
+          several: webhookEndpoints,
+          rounds: method.rounds,
+          concurrency: writeConnections,
+          batchTimeoutS: EVENTS_CONSUMER.maxBatchTimeout,
+          notes,
+        })
+      : null;
   let backlog = null;
   /** @type {{ before: import("./lib/projection.mjs").ConsumerFigures | null, afterWrites: import("./lib/projection.mjs").ConsumerFigures | null, afterProbe: import("./lib/projection.mjs").ConsumerFigures | null }} */
   const figures = { before: null, afterWrites: null, afterProbe: null };
@@ -382,6 +407,7 @@ async function main() {
     login ? login.section : null,
     reset ? reset.section : null,
     codec ? codecSection(codec, patchMs) : null,
+    webhooks ? webhooks.section : null,
     wasm ? wasm.section : null,
   ].filter((x) => x !== null);
 
@@ -409,7 +435,8 @@ async function main() {
     !runOverload ||
     (overload.length === Object.keys(OVERLOAD_WORKERS).length &&
       overload.every((r) => r.other === 0 && (r.mode !== "sync" || r.admitted <= r.bound)));
-  const ok = throughputOk && lagOk && codecOk && backlogOk && wasmOk && overloadOk;
+  const webhooksOk = !runWebhooks || (webhooks?.ok ?? false);
+  const ok = throughputOk && lagOk && codecOk && backlogOk && wasmOk && overloadOk && webhooksOk;
   return ok && (login?.ok ?? true) && (reset?.ok ?? true) ? 0 : 1;
 }
 
