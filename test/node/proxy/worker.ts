@@ -32,14 +32,26 @@ function ids<T>(
   return out;
 }
 
+/** What a test adds to the served Worker. */
+export interface ServeOptions {
+  /**
+   * Plain-text bindings set last, over `wrangler.toml`'s vars and the defaults
+   * here (e.g. `WEBHOOK_POLICY`, `ENCRYPTION_KEYS`).
+   */
+  vars?: Record<string, string>;
+}
+
 /**
  * Bundles the Worker as `npm run bench` does (`wrangler deploy --dry-run`) and
  * serves it with Miniflare, with the bindings of the top-level `wrangler.toml`
  * as wrangler itself reads them: D1 migrated from `migrations/`, the Durable
  * Objects, and the queues wired to the Worker's own queue() handler. Storage is
  * in memory; the secrets are fresh for each run.
+ *
+ * @example
+ * const worker = await serveWorker(ROOT, { vars: { WEBHOOK_POLICY: '{"retry_base_ms":100}' } });
  */
-export async function serveWorker(root: string): Promise<ServedWorker> {
+export async function serveWorker(root: string, options: ServeOptions = {}): Promise<ServedWorker> {
   // Inside the project (git-ignored): workerd refuses module paths that leave its working directory.
   const scratch = path.join(root, ".wrangler", "tmp");
   mkdirSync(scratch, { recursive: true });
@@ -70,6 +82,7 @@ export async function serveWorker(root: string): Promise<ServedWorker> {
         JWT_SIGNING_KEYS: newSigningKeySet(),
         // The sweep sends hundreds of requests from one address in seconds: limits it never meets.
         RATE_LIMITS: JSON.stringify(unlimitedPolicies()),
+        ...options.vars,
       },
       d1Databases: ids(w.d1Databases as Record<string, { id?: string }>, (d) => d.id),
       queueProducers: ids(w.queueProducers as Record<string, { queueName?: string }>, (q) => q.queueName),
