@@ -377,9 +377,12 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       const streak = streakAfter(this.streak(), delivered, now);
       this.ctx.storage.kv.put(STREAK, streak);
       this.measure(head, outcome, now);
-      const reason = disableReason(streak, outcome, now, policy);
-      if (reason) {
-        this.stop(config, reason);
+      // Stopped only under the config the attempt ran with: an admin who changed the endpoint
+      // while it was in flight (a new URL, a rotated secret) gets the new config tried first.
+      const current = this.config();
+      const reason = current?.version === config.version ? disableReason(streak, outcome, now, policy) : null;
+      if (current && reason) {
+        this.stop(current, reason);
         return;
       }
       const following = this.head();
@@ -459,7 +462,8 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       const stopped = this.ctx.storage.kv.get<number>(STOPPED);
       if (stopped !== undefined && parsed.version <= stopped) parsed = { ...parsed, enabled: false };
       this.ctx.storage.kv.put(CONFIG, parsed);
-      if (parsed.enabled && stored && !stored.enabled) {
+      // Enabled again, or pointed at another receiver: its failures so far say nothing about what comes.
+      if (stored && parsed.enabled && (!stored.enabled || stored.url !== parsed.url)) {
         this.ctx.storage.kv.put(BREAKER, initialBreaker());
         this.ctx.storage.kv.put(STREAK, noStreak());
       }

@@ -50,6 +50,7 @@ export const PLINTH_CONFIG = {
     GIT_COMMIT: "unknown",
     PLATFORM_ROOT_KEY: ROOT_KEY,
     JWT_SIGNING_KEYS: newSigningKeySet(),
+    ENCRYPTION_KEYS: JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]),
     RATE_LIMITS: rateLimits({}),
   },
   d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
@@ -66,6 +67,8 @@ export const PLINTH_CONFIG = {
     RATE_LIMITER: { className: "RateLimiter", useSQLite: true },
     IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
     METRICS: { className: "MetricsAggregator", useSQLite: true },
+    WEBHOOK_REGISTRY: { className: "WebhookRegistry", useSQLite: true },
+    WEBHOOK_ENDPOINT: { className: "WebhookEndpoint", useSQLite: true },
   },
 };
 

@@ -20,9 +20,9 @@ import { brief } from "./rounds.mjs";
 export const WEBHOOKS_NAME = "webhooks: delivery to a local receiver";
 
 /**
- * plinth as `config` serves it, plus what webhooks need: the two actor classes and the
- * `ENCRYPTION_KEYS` that seal signing secrets (fresh for the run); and short retries.
- * @template {{ vars: Record<string, string>, durableObjects: Record<string, object> }} C
+ * plinth as `config` serves it (the webhook actors and `ENCRYPTION_KEYS` are in every
+ * plinth config of the bench), with short retries for the case that fails on purpose.
+ * @template {{ vars: Record<string, string> }} C
  * @param {C} config
  * @returns {C}
  */
@@ -31,14 +31,8 @@ export function webhooksServe(config) {
     ...config,
     vars: {
       ...config.vars,
-      ENCRYPTION_KEYS: JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]),
       // Only the filled-queue case fails on purpose: its endpoint retries and probes within 200 ms, not minutes.
       WEBHOOK_POLICY: JSON.stringify({ retry_base_ms: 50, retry_max_ms: 200, breaker_cool_down_ms: 200 }),
-    },
-    durableObjects: {
-      ...config.durableObjects,
-      WEBHOOK_REGISTRY: { className: "WebhookRegistry", useSQLite: true },
-      WEBHOOK_ENDPOINT: { className: "WebhookEndpoint", useSQLite: true },
     },
   };
 }

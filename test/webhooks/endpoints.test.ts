@@ -1,7 +1,8 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { destroyTenantKeys } from "../../src/modules/identity/key-material";
+import { registry } from "../../src/modules/webhooks/contract";
 import { call, newTenant, newUser } from "../identity/helpers";
 
 type Json = Record<string, unknown>;
@@ -199,5 +200,19 @@ describe("webhook endpoints (security)", () => {
     // Nothing was sent: the message is still queued, with no attempt.
     const log = await call(`/api/v1/admin/webhooks/${created.id}/deliveries`, { token: t.adminKey });
     expect(log.body.items).toEqual([expect.objectContaining({ status: "pending", attempts: 0 })]);
+  });
+
+  it("hears an endpoint's stop report after the registry was evicted, and records it once", async () => {
+    const t = await newTenant();
+    const created = await createEndpoint(t.adminKey);
+    // The report can come hours after the registry last ran (an endpoint failing for days).
+    await abortAllDurableObjects();
+    const report = { id: created.id, reason: "failing" as const, failures: 12, failing_since: null, config_version: 1 };
+    expect(await registry(env, t.id).disabled(report)).toEqual({ ok: true });
+    const one = await call(`/api/v1/admin/webhooks/${created.id}`, { token: t.adminKey });
+    expect(one.body).toMatchObject({ enabled: false, disabled_reason: "failing", version: 2 });
+    // A repeat of the report (the endpoint's timer fires at least once) changes nothing.
+    expect(await registry(env, t.id).disabled(report)).toEqual({ ok: false });
+    expect((await call(`/api/v1/admin/webhooks/${created.id}`, { token: t.adminKey })).body.version).toBe(2);
   });
 });

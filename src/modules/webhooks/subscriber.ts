@@ -72,7 +72,9 @@ export const notifyDisabled = subscribe(
           event.data.failing_since
             ? `It has been failing since ${event.data.failing_since} (${event.data.failures} attempts).`
             : "",
-          "Messages stay queued. Fix the receiver, then enable the endpoint again:",
+          "Messages queued before it stopped stay queued and are sent when you enable it again;",
+          "events that occur while it is disabled are not sent to it.",
+          "Fix the receiver, then enable the endpoint again:",
           `PATCH /api/v1/admin/webhooks/${event.data.endpoint_id} {"enabled": true}`,
         ]
           .filter(Boolean)
