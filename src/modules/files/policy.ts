@@ -17,18 +17,15 @@ export interface FileLimits {
   quotaBytes: number;
 }
 
-const Bytes = (name: string, fallback: number) =>
+const Bytes = (fallback: number) =>
   z.coerce
-    .number()
-    .int(`${name} must be a whole number of bytes`)
-    .min(0, `${name} must not be negative`)
-    .max(1024 * GiB, `${name} must be at most 1 TiB`)
+    .number("must be a whole number of bytes")
+    .int("must be a whole number of bytes")
+    .min(0, "must not be negative")
+    .max(1024 * GiB, "must be at most 1 TiB")
     .default(fallback);
 
-const LimitsSchema = z.object({
-  FILES_MAX_BYTES: Bytes("FILES_MAX_BYTES", 100 * MiB),
-  FILES_QUOTA_BYTES: Bytes("FILES_QUOTA_BYTES", GiB),
-});
+const LimitsSchema = z.object({ FILES_MAX_BYTES: Bytes(100 * MiB), FILES_QUOTA_BYTES: Bytes(GiB) });
 
 /**
  * The limits of this deployment from its env (optional variables outside
@@ -44,7 +41,9 @@ export function fileLimits(env: object): FileLimits {
     FILES_QUOTA_BYTES: Reflect.get(env, "FILES_QUOTA_BYTES") || undefined,
   };
   const parsed = LimitsSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));
+  }
   return { maxFileBytes: parsed.data.FILES_MAX_BYTES, quotaBytes: parsed.data.FILES_QUOTA_BYTES };
 }
 

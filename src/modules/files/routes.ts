@@ -206,6 +206,18 @@ function signingKeys(c: Context<AppEnv>): string {
   return keys;
 }
 
+/** The deployment's file limits; a bad FILES_* variable is `config_invalid` naming it (never its value). */
+function limitsOf(c: Context<AppEnv>) {
+  try {
+    return fileLimits(c.env);
+  } catch (error) {
+    c.get("log").error("files config invalid", { error_message: error instanceof Error ? error.message : "" });
+    throw new AppError("config_invalid", {
+      detail: "the server's configuration is invalid: FILES_MAX_BYTES or FILES_QUOTA_BYTES",
+    });
+  }
+}
+
 /** `Content-Length` as a byte count; null when absent. */
 function contentLength(header: string | undefined): number | null {
   if (header === undefined) return null;
@@ -224,7 +236,7 @@ function admit(c: Context<AppEnv>): { length: number; contentType: string } {
   if (length === null) {
     throw moduleError(fileErrors, "length_required", { detail: "send the file's size in Content-Length" });
   }
-  const { maxFileBytes } = fileLimits(c.env);
+  const { maxFileBytes } = limitsOf(c);
   if (length > maxFileBytes) {
     throw new AppError("payload_too_large", { detail: `files are limited to ${maxFileBytes} bytes` });
   }
@@ -357,7 +369,7 @@ export const fileRoutes = createRouter()
   .openapi(putQuota, async (c) => {
     const tenant = tenantOf(c);
     const { quota_bytes } = c.req.valid("json");
-    const { quotaBytes } = fileLimits(c.env);
+    const { quotaBytes } = limitsOf(c);
     if (quota_bytes !== null && quota_bytes > quotaBytes) {
       throw new AppError("validation_failed", {
         detail: `the platform allows a tenant at most ${quotaBytes} bytes`,
