@@ -63,7 +63,7 @@ describe("names and types", () => {
     expect(storedType(header)).toBe(expected);
   });
   it("reads the deployment's limits, refusing a bad one by name", () => {
-    expect(fileLimits({})).toEqual({ maxFileBytes: 100 * 1024 * 1024, quotaBytes: 1024 ** 3 });
+    expect(fileLimits({})).toEqual({ maxFileBytes: 50 * 1024 * 1024, quotaBytes: 1024 ** 3 });
     expect(fileLimits({ FILES_MAX_BYTES: "10", FILES_QUOTA_BYTES: "20" })).toEqual({
       maxFileBytes: 10,
       quotaBytes: 20,

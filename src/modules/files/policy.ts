@@ -11,7 +11,7 @@ const GiB = 1024 * MiB;
 
 /** The deployment's limits: the largest file, and the quota of a tenant that set none. */
 export interface FileLimits {
-  /** `FILES_MAX_BYTES`: the largest upload (default 100 MiB). */
+  /** `FILES_MAX_BYTES`: the largest upload (default 50 MiB, under the Workers plans' 100 MB request bodies). */
   maxFileBytes: number;
   /** `FILES_QUOTA_BYTES`: a tenant's storage quota, and the most a tenant may set its own to (default 1 GiB). */
   quotaBytes: number;
@@ -25,7 +25,7 @@ const Bytes = (fallback: number) =>
     .max(1024 * GiB, "must be at most 1 TiB")
     .default(fallback);
 
-const LimitsSchema = z.object({ FILES_MAX_BYTES: Bytes(100 * MiB), FILES_QUOTA_BYTES: Bytes(GiB) });
+const LimitsSchema = z.object({ FILES_MAX_BYTES: Bytes(50 * MiB), FILES_QUOTA_BYTES: Bytes(GiB) });
 
 /**
  * The limits of this deployment from its env (optional variables outside
