@@ -8,6 +8,7 @@ import { newId, toHex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
 import { declaredSha256 } from "../../kernel/http/streamed-body";
+import { errorFields } from "../../kernel/log";
 import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
@@ -18,7 +19,7 @@ import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, storedType } 
 import { files } from "./read-model";
 import { fileNotFound, serveFile } from "./serve";
 import { signDownload, verifyDownload } from "./signing";
-import { BodyLengthError, streamToR2 } from "./upload";
+import { BodyLengthError, type Stored, streamToR2 } from "./upload";
 
 const op = operations(["files"]);
 const File = FileSchema.openapi("File");
@@ -276,23 +277,14 @@ export const fileRoutes = createRouter()
       });
     }
     const key = objectKey(tenant.id, id);
+    let stored: Stored;
     try {
-      const stored = await streamToR2(c.env.FILES, key, c.req.raw.body, length, { contentType, name });
+      stored = await streamToR2(c.env.FILES, key, c.req.raw.body, length, { contentType, name });
       if (declared && toHex(declared) !== stored.sha256) {
         throw moduleError(fileErrors, "digest_mismatch", {
           detail: `the body's SHA-256 is ${stored.sha256}; Content-Digest declared ${toHex(declared)}`,
         });
       }
-      const committed = await store.commit({
-        ctx: ctxOf(c),
-        tenant_id: tenant.id,
-        id,
-        size: stored.size,
-        sha256: stored.sha256,
-      });
-      if (!committed.ok) throw moduleError(fileErrors, "upload_expired", { detail: "upload again" });
-      c.header("Location", `/api/v1/files/${id}`);
-      return c.json(committed.file, 201);
     } catch (error) {
       // Nothing of a failed upload stays: neither its reservation nor its object.
       await Promise.allSettled([store.release({ id }), c.env.FILES.delete(key)]);
@@ -304,6 +296,15 @@ export const fileRoutes = createRouter()
       }
       throw error;
     }
+    // Should this call fail, the commit may have happened: the object stays, and the
+    // reservation's expiry deletes it only if it did not.
+    const committed = await store.commit({ ctx: ctxOf(c), tenant_id: tenant.id, id, ...stored });
+    if (!committed.ok) {
+      await c.env.FILES.delete(key);
+      throw moduleError(fileErrors, "upload_expired", { detail: "the upload outlived its reservation; upload again" });
+    }
+    c.header("Location", `/api/v1/files/${id}`);
+    return c.json(committed.file, 201);
   })
   .openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -361,8 +362,10 @@ export const fileRoutes = createRouter()
     if (!isFileId(id)) throw fileNotFound();
     const { ok } = await fileStore(c.env, tenant.id).remove({ ctx: ctxOf(c), tenant_id: tenant.id, id });
     if (!ok) throw fileNotFound();
-    // The store's timer deletes it too; here it is gone before the answer, so a download right after is 404.
-    await c.env.FILES.delete(objectKey(tenant.id, id));
+    // Gone before the answer, so a download right after is 404; the store's timer deletes it too, should this fail.
+    await c.env.FILES.delete(objectKey(tenant.id, id)).catch((error: unknown) => {
+      c.get("log").warn("file object not deleted; the store's timer will", errorFields(error));
+    });
     return c.body(null, 204);
   })
   .openapi(getQuota, async (c) => c.json(await fileStore(c.env, tenantOf(c).id).usage({}), 200))
