@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { aggregateObject } from "../durable-objects/aggregate";
 import { AuditLog as AuditLogObject } from "../durable-objects/audit-log";
+import { fileStoreObject } from "../durable-objects/file-store";
 import { IdempotencyStore as IdempotencyObject } from "../durable-objects/idempotency-store";
 import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
 import { RateLimiter as RateLimiterObject } from "../durable-objects/rate-limiter";
@@ -19,6 +20,7 @@ import { RateLimiterRpc } from "./kernel/ratelimit/contract";
 import { tracingFor } from "./kernel/telemetry/instrument";
 import { modules } from "./modules";
 import { AuditLogRpc } from "./modules/audit/contract";
+import { FileStoreRpc } from "./modules/files/contract";
 import { DirectoryRpc } from "./modules/identity/directory/contract";
 import { EndpointRpc, RegistryRpc } from "./modules/webhooks/contract";
 
@@ -47,3 +49,5 @@ export const TenantDirectory = traced.object(TenantDirectoryObject, "TenantDirec
 /** The webhooks module's actors: one registry per tenant, one delivery actor per endpoint. */
 export const WebhookRegistry = traced.object(webhookRegistryObject(platform), "WebhookRegistry", RegistryRpc, PingRpc);
 export const WebhookEndpoint = traced.object(webhookEndpointObject(platform), "WebhookEndpoint", EndpointRpc, PingRpc);
+/** The files module's actor: one FileStore per tenant (metadata, usage, quota). */
+export const FileStore = traced.object(fileStoreObject(platform), "FileStore", FileStoreRpc, PingRpc);

@@ -36,6 +36,13 @@ export const PERMISSIONS = {
       update: "blog.post.update"
     }
   },
+  files: {
+    file: {
+      delete: "files.file.delete",
+      read: "files.file.read",
+      write: "files.file.write"
+    }
+  },
   identity: {
     user: {
       delete: "identity.user.delete",
@@ -46,7 +53,7 @@ export const PERMISSIONS = {
 } as const;
 
 /** A permission declared by a registered module. */
-export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
+export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "files.file.delete" | "files.file.read" | "files.file.write" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
 
 /** Every declared permission, sorted. */
 export const ALL_PERMISSIONS: readonly Permission[] = [
@@ -66,6 +73,9 @@ export const ALL_PERMISSIONS: readonly Permission[] = [
   "blog.post.publish",
   "blog.post.read",
   "blog.post.update",
+  "files.file.delete",
+  "files.file.read",
+  "files.file.write",
   "identity.user.delete",
   "identity.user.read",
   "identity.user.update",

@@ -26,6 +26,7 @@ describe("health", () => {
       "d1",
       "do:Aggregate",
       "do:AuditLog",
+      "do:FileStore",
       "do:IdempotencyStore",
       "do:MetricsAggregator",
       "do:RateLimiter",

@@ -53,7 +53,8 @@ describe("every operation of /openapi.json, through a validating proxy (Stopligh
     try {
       // Webhook secrets are sealed with envelope encryption, which needs master keys (as `npm start` makes).
       const encryptionKeys = JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]);
-      worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys } });
+      // Uploads get their own size limit (FILES_MAX_BYTES): 1 MiB here, so the sweep's 2 MiB bodies exceed it too.
+      worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys, FILES_MAX_BYTES: "1048576" } });
       const served = await send(worker.origin, { method: "GET", url: "/openapi.json" });
       if (served.status !== 200) throw new Error(`/openapi.json answered ${served.status}`);
       doc = JSON.parse(served.text) as ServedDocument;

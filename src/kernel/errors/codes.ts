@@ -27,7 +27,26 @@ export const KERNEL_ERROR_CODES = {
 
 /** How one error code is rendered. */
 export interface ErrorCodeSpec {
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 412 | 413 | 415 | 422 | 428 | 429 | 500 | 502 | 503 | 504;
+  status:
+    | 400
+    | 401
+    | 403
+    | 404
+    | 405
+    | 409
+    | 410
+    | 411
+    | 412
+    | 413
+    | 415
+    | 416
+    | 422
+    | 428
+    | 429
+    | 500
+    | 502
+    | 503
+    | 504;
   title: string;
 }
 

@@ -1,7 +1,8 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { hash, sha256Hex, toHex } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { declaredSha256, streamsBody } from "../http/streamed-body";
 import { errorFields } from "../log";
 import { idempotencyOf, type StoredResponse } from "./contract";
 
@@ -30,6 +31,9 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  * (4xx or 5xx) is not kept: plinth refuses a request without changing
  * anything, so running it again is safe, and a client that fixes its body or
  * its If-Match may retry under the same key instead of meeting a 422.
+ * An operation that streams its body (a file upload) is not buffered to be
+ * hashed: its key needs the body's SHA-256 declared in `Content-Digest`,
+ * which the operation checks against what it reads.
  */
 export const idempotency = (): MiddlewareHandler<AppEnv> =>
   async function idempotency(c, next) {
@@ -45,8 +49,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
         errors: [{ path: "header.idempotency-key", message: "1-255 visible ASCII characters" }],
       });
     }
-    const body = await c.req.arrayBuffer();
-    const bodyHash = toHex(await hash.sha256(new Uint8Array(body)));
+    const bodyHash = toHex(await bodyDigest(c));
     const fingerprint = await sha256Hex(`${c.req.method}\n${c.req.path}\n${bodyHash}`);
     const key = `${c.req.method} ${c.req.path} ${header}`;
     const store = idempotencyOf(c.env, `${tenant.id}:${principal.kind}:${principal.id}`);
@@ -95,6 +98,17 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     };
     await store.complete({ key, response, now: now(), ttlMs: IDEMPOTENCY_TTL_MS });
   };
+
+/** The body's SHA-256: hashed here, or, for a streamed body, the one its `Content-Digest` declares. */
+async function bodyDigest(c: Context<AppEnv>): Promise<Uint8Array> {
+  if (!streamsBody(c)) return hash.sha256(new Uint8Array(await c.req.arrayBuffer()));
+  const declared = declaredSha256(c.req.header("content-digest"));
+  if (declared) return declared;
+  throw new AppError("validation_failed", {
+    detail: "an Idempotency-Key on a streamed upload needs the body's SHA-256 in Content-Digest",
+    errors: [{ path: "header.content-digest", message: "required with Idempotency-Key: sha-256=:<base64>:" }],
+  });
+}
 
 function replay(stored: StoredResponse): Response {
   const headers = new Headers(stored.headers);

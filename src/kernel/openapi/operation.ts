@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Permission } from "../../generated/permissions";
 import { requirePermission, requirePlatform, requirePrincipal, requireTenant } from "../auth/guards";
 import type { AppEnv } from "../env";
+import { streamedBody } from "../http/streamed-body";
 
 /**
  * Who may call an operation: anyone naming a tenant (`tenant`), any tenant
@@ -14,6 +15,13 @@ export type Access = "tenant" | "principal" | "platform" | Permission;
 /** An operation as a module declares it: what `createRoute` takes, with `access` in place of security and middleware. */
 export type OperationSpec = Omit<RouteConfig, "method" | "path" | "tags" | "security" | "middleware"> & {
   access: Access;
+  /**
+   * The handler reads the body as a stream (`c.req.raw.body`) and enforces
+   * its own size limit while it reads, e.g. a file upload larger than
+   * `MAX_BODY_BYTES`: the kernel's buffered body limit steps aside, and an
+   * `Idempotency-Key` fingerprints the body by its `Content-Digest`.
+   */
+  streamsBody?: boolean;
 };
 
 function guard(access: Access): MiddlewareHandler<AppEnv> {
@@ -47,14 +55,14 @@ export function operations(tags: string[]) {
   const define =
     <M extends RouteConfig["method"]>(method: M) =>
     <const P extends string, const S extends OperationSpec>(path: P, spec: S) => {
-      const { access, ...rest } = spec;
+      const { access, streamsBody, ...rest } = spec;
       return createRoute({
         ...rest,
         method,
         path,
         tags,
         security: access === "tenant" ? [] : [{ bearer: [] }],
-        middleware: [guard(access)] as const,
+        middleware: streamsBody ? ([guard(access), streamedBody] as const) : ([guard(access)] as const),
       });
     };
   return {

@@ -2,9 +2,22 @@ import { invalidParam, READER_MAY, SAMPLE_BODIES, validParam } from "./samples";
 import type { Call, DocOperation, ServedDocument } from "./sweep";
 import type { Fixtures } from "./valid";
 
-const OVERSIZE_BYTES = 2 * 1024 * 1024; // over the 1 MiB MAX_BODY_BYTES of wrangler.toml
+// Over the 1 MiB MAX_BODY_BYTES of wrangler.toml, and the 1 MiB FILES_MAX_BYTES the sweep's Worker runs with.
+const OVERSIZE_BYTES = 2 * 1024 * 1024;
 
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+/** A body of raw bytes: every media type it lists has a `format: binary` string schema. */
+function isBinary(content: Record<string, unknown>): boolean {
+  const types = Object.values(content);
+  return (
+    types.length > 0 &&
+    types.every((t) => {
+      const schema = typeof t === "object" && t !== null && "schema" in t ? t.schema : undefined;
+      return typeof schema === "object" && schema !== null && "format" in schema && schema.format === "binary";
+    })
+  );
+}
 
 /** What the error requests of one operation are built from. */
 interface Shape {
@@ -120,7 +133,29 @@ function inputCalls(s: Shape): Call[] {
   if (declared.some((p) => p.in === "query" && p.name === "limit")) {
     calls.push({ ...base, ...invalid, label: "limit=0", query: { limit: "0" } });
   }
-  if (s.doc.requestBody) {
+  const content = s.doc.requestBody?.content ?? {};
+  if (s.doc.requestBody && isBinary(content)) {
+    // Raw bytes of listed types (a file upload): nothing to malform, another type is 415, size is the route's own.
+    calls.push(
+      {
+        ...base,
+        label: "a media type not listed",
+        expect: 415,
+        code: "unsupported_media_type",
+        headers: { ...s.pass, "content-type": "application/x-undeclared" },
+        raw: "hello",
+      },
+      {
+        ...base,
+        label: "2 MiB body",
+        expect: 413,
+        code: "payload_too_large",
+        direct: true,
+        headers: { ...s.pass, "content-type": Object.keys(content)[0] ?? "", expect: "100-continue" },
+        raw: Buffer.alloc(OVERSIZE_BYTES, " "),
+      },
+    );
+  } else if (s.doc.requestBody) {
     calls.push(
       { ...base, ...invalid, label: "body not an object", json: [] },
       {

@@ -1,0 +1,47 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { findTargetHandler } from "hono/utils/handler";
+import { AppError } from "../errors";
+
+/**
+ * Route middleware that marks an operation whose handler reads the request
+ * body as a stream and enforces its own size limit (a file upload). It does
+ * nothing itself: the kernel's middleware ahead of the route ask
+ * {@link streamsBody} and step aside (the buffered `MAX_BODY_BYTES` limit) or
+ * fingerprint the body by its declared digest (idempotency). Added by
+ * `operations()` for `streamsBody: true`; never used directly.
+ */
+export const streamedBody: MiddlewareHandler = async function streamedBody(_c, next) {
+  await next();
+};
+
+/** Whether the request's route streams its body (its operation declares `streamsBody: true`). */
+export function streamsBody(c: Context): boolean {
+  // Routing is done before any middleware runs: every handler of the matched route is known.
+  return matchedRoutes(c).some((r) => findTargetHandler(r.handler) === streamedBody);
+}
+
+/**
+ * The SHA-256 a request declares for its body in `Content-Digest` (RFC 9530,
+ * `sha-256=:<base64>:`, among other algorithms or alone): the 32 bytes, or
+ * null when the header is absent or names no SHA-256. A malformed value is
+ * 400 `validation_failed`.
+ *
+ * @example
+ * declaredSha256("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"); // the digest of ""
+ */
+export function declaredSha256(header: string | undefined): Uint8Array | null {
+  if (header === undefined) return null;
+  for (const member of header.split(",")) {
+    const [key = "", value = ""] = member.split(/=(.*)/s, 2).map((p) => p.trim());
+    if (key.toLowerCase() !== "sha-256") continue;
+    const m = /^:([A-Za-z0-9+/]{43}=):$/.exec(value);
+    if (!m?.[1]) break;
+    return Uint8Array.from(atob(m[1]), (ch) => ch.charCodeAt(0));
+  }
+  if (!/sha-256\s*=/i.test(header)) return null;
+  throw new AppError("validation_failed", {
+    detail: "Content-Digest must carry sha-256=:<base64 of 32 bytes>:",
+    errors: [{ path: "header.content-digest", message: "sha-256=:<base64 of 32 bytes>: (RFC 9530)" }],
+  });
+}

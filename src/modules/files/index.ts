@@ -1,0 +1,25 @@
+import { objectCheck } from "../../kernel/health/checks";
+import type { ModuleDef } from "../../kernel/modules/types";
+import { pingFileStore } from "./contract";
+import { fileErrors } from "./errors";
+import { FileEventSchema } from "./events";
+import { manifest } from "./manifest";
+import { fileProjection } from "./projection";
+import { files as filesTable } from "./read-model";
+import { fileRoutes } from "./routes";
+
+/**
+ * The `files` module factory: files on R2 under each tenant's prefix, their
+ * metadata and quota written by one FileStore actor per tenant, the D1
+ * `files` projection, and signed download URLs. See docs/files.md.
+ */
+export const files = () =>
+  ({
+    ...manifest,
+    errors: fileErrors,
+    tables: { files: filesTable },
+    routes: fileRoutes,
+    events: { publishes: FileEventSchema, subscribes: [fileProjection] },
+    bindings: { FILES: "r2", FILE_STORE: "durable_object" },
+    health: [objectCheck("FileStore", pingFileStore)],
+  }) satisfies ModuleDef;

@@ -1,0 +1,182 @@
+import { z } from "zod";
+
+/**
+ * What the files module allows: sizes, media types, names, byte ranges. Pure
+ * functions over their inputs (the Worker's env is passed in), tested without
+ * a runtime.
+ */
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** The deployment's limits: the largest file, and the quota of a tenant that set none. */
+export interface FileLimits {
+  /** `FILES_MAX_BYTES`: the largest upload (default 50 MiB, under the Workers plans' 100 MB request bodies). */
+  maxFileBytes: number;
+  /** `FILES_QUOTA_BYTES`: a tenant's storage quota, and the most a tenant may set its own to (default 1 GiB). */
+  quotaBytes: number;
+}
+
+const Bytes = (fallback: number) =>
+  z.coerce
+    .number("must be a whole number of bytes")
+    .int("must be a whole number of bytes")
+    .min(0, "must not be negative")
+    .max(1024 * GiB, "must be at most 1 TiB")
+    .default(fallback);
+
+const LimitsSchema = z.object({ FILES_MAX_BYTES: Bytes(50 * MiB), FILES_QUOTA_BYTES: Bytes(GiB) });
+
+/**
+ * The limits of this deployment from its env (optional variables outside
+ * wrangler.toml, so not in the generated `Env`). Throws naming the variable,
+ * never its value, when one does not parse.
+ *
+ * @example
+ * fileLimits({ FILES_MAX_BYTES: "1048576" }).maxFileBytes; // 1048576
+ */
+export function fileLimits(env: object): FileLimits {
+  const raw = {
+    FILES_MAX_BYTES: Reflect.get(env, "FILES_MAX_BYTES") || undefined,
+    FILES_QUOTA_BYTES: Reflect.get(env, "FILES_QUOTA_BYTES") || undefined,
+  };
+  const parsed = LimitsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));
+  }
+  return { maxFileBytes: parsed.data.FILES_MAX_BYTES, quotaBytes: parsed.data.FILES_QUOTA_BYTES };
+}
+
+/**
+ * The media types a file may have. Nothing a browser would run as a page
+ * (`text/html`, `image/svg+xml`, `application/xhtml+xml`), and not the
+ * catch-all `application/octet-stream`: an upload names what it is. A product
+ * changes the list here; it is also the upload's `requestBody` in
+ * `/openapi.json`.
+ */
+export const ALLOWED_TYPES = [
+  "image/png",
+  "image/jpeg",
+  "image/gif",
+  "image/webp",
+  "image/avif",
+  "application/pdf",
+  "text/plain",
+  "text/csv",
+  "text/markdown",
+  "application/json",
+  "application/zip",
+  "application/gzip",
+  "audio/mpeg",
+  "video/mp4",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+] as const;
+
+const ALLOWED: ReadonlySet<string> = new Set(ALLOWED_TYPES);
+
+/**
+ * The media type a file is stored and served with, from the upload's
+ * `Content-Type`: its essence, lower-cased, when the allow-list has it (a text
+ * type keeps a well-formed `charset`); null otherwise.
+ *
+ * @example
+ * storedType("Text/Plain; charset=UTF-8"); // "text/plain; charset=utf-8"
+ * storedType("text/html"); // null
+ */
+export function storedType(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const [essence = "", ...params] = header.split(";").map((p) => p.trim().toLowerCase());
+  if (!ALLOWED.has(essence)) return null;
+  if (!essence.startsWith("text/")) return essence;
+  const charset = params.map((p) => /^charset="?([a-z0-9._-]{1,40})"?$/.exec(p)?.[1]).find((c) => c !== undefined);
+  return charset ? `${essence}; charset=${charset}` : essence;
+}
+
+/** Control characters, and format characters (bidirectional overrides, zero-width ones) that make a name read as something else ("evil\u202Egnp.exe"). */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+/** Characters no common file system takes in a name. */
+const RESERVED = /[<>:"/\\|?*]/g;
+const MAX_NAME = 255;
+
+/**
+ * A file name safe to store and to offer for saving: the last path segment,
+ * NFC-normalised, without control or invisible format characters, reserved
+ * characters replaced by `_`, blank runs collapsed, no leading or trailing
+ * dots or blanks, at most 255 characters; `fallback` when nothing is left.
+ *
+ * @example
+ * safeName("../../etc/passwd", "file"); // "passwd"
+ * safeName("  ..  ", "file"); // "file"
+ */
+export function safeName(raw: string | undefined, fallback: string): string {
+  const last = (raw ?? "").split(/[/\\]/).at(-1) ?? "";
+  const cleaned = last
+    .normalize("NFC")
+    .replace(INVISIBLE, "")
+    .replace(RESERVED, "_")
+    .replace(/\s+/g, " ")
+    .replace(/^[\s.]+|[\s.]+$/g, "");
+  const cut = Array.from(cleaned).slice(0, MAX_NAME).join("");
+  return cut === "" ? fallback : cut;
+}
+
+/**
+ * `Content-Disposition: attachment` for a stored name: an ASCII `filename`
+ * for old clients and the exact name as `filename*` (RFC 6266, RFC 8187).
+ *
+ * @example
+ * attachment("résumé.pdf"); // `attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`
+ */
+export function attachment(name: string): string {
+  const ascii = Array.from(name, (ch) => (/^[\x20-\x7e]$/.test(ch) && ch !== '"' && ch !== "\\" ? ch : "_")).join("");
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** What a `Range` header asks of a file of a given size. */
+export type RangeAsk =
+  | { kind: "full" }
+  | { kind: "partial"; offset: number; length: number }
+  | { kind: "unsatisfiable" };
+
+/**
+ * The part of a `size`-byte file a `Range` header asks for (RFC 9110 §14):
+ * one `bytes=` range, from-to, from-, or a suffix `-n`. No header, another
+ * unit, several ranges or a malformed one ask for the whole file (a server
+ * may ignore `Range`); a range starting at or past the end, or an empty
+ * suffix, is unsatisfiable.
+ *
+ * @example
+ * askedRange("bytes=0-99", 1000); // { kind: "partial", offset: 0, length: 100 }
+ * askedRange("bytes=-10", 1000); // { kind: "partial", offset: 990, length: 10 }
+ * askedRange("bytes=1000-", 1000); // { kind: "unsatisfiable" }
+ */
+export function askedRange(header: string | undefined, size: number): RangeAsk {
+  if (header === undefined) return { kind: "full" };
+  const m = /^\s*bytes\s*=\s*(\d{0,16})\s*-\s*(\d{0,16})\s*$/i.exec(header);
+  if (!m) return { kind: "full" };
+  const [, from = "", to = ""] = m;
+  if (from === "" && to === "") return { kind: "full" };
+  if (from === "") {
+    const suffix = Number(to);
+    if (suffix === 0 || size === 0) return { kind: "unsatisfiable" };
+    const length = Math.min(suffix, size);
+    return { kind: "partial", offset: size - length, length };
+  }
+  const offset = Number(from);
+  if (to !== "" && Number(to) < offset) return { kind: "full" };
+  if (offset >= size) return { kind: "unsatisfiable" };
+  const last = to === "" ? size - 1 : Math.min(Number(to), size - 1);
+  return { kind: "partial", offset, length: last - offset + 1 };
+}
+
+/** A file id as plinth makes them (kernel `newId`: 26 characters of Crockford base32). */
+export const isFileId = (id: string) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id);
+
+/** The R2 key of a tenant's file: under the tenant's prefix, so no request of one tenant can name another's. */
+export const objectKey = (tenantId: string, fileId: string) => `${tenantId}/${fileId}`;

@@ -1,0 +1,87 @@
+import { lt, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { type Envelope, parseEvent } from "../../kernel/events/envelope";
+import type { Subscription } from "../../kernel/modules/types";
+import { FileEventSchema } from "./events";
+import { objectKey } from "./policy";
+import { files } from "./read-model";
+
+type Row = typeof files.$inferInsert;
+
+/** The row an event leaves: the upload's metadata, or a tombstone. */
+function rowOf(envelope: Envelope): Row | null {
+  const event = parseEvent(FileEventSchema, envelope);
+  const base = { tenant_id: event.tenant_id, version: event.version };
+  switch (event.type) {
+    case "files.file.uploaded":
+      return {
+        ...base,
+        id: event.data.file_id,
+        key: objectKey(event.tenant_id, event.data.file_id),
+        name: event.data.name,
+        content_type: event.data.content_type,
+        size: event.data.size,
+        sha256: event.data.sha256,
+        created_by: event.actor.id ?? event.actor.kind,
+        created_at: event.data.created_at,
+        deleted: false,
+      };
+    case "files.file.deleted":
+      return {
+        ...base,
+        id: event.data.file_id,
+        key: objectKey(event.tenant_id, event.data.file_id),
+        name: "",
+        content_type: "",
+        size: 0,
+        sha256: "",
+        created_by: "",
+        created_at: event.occurred_at,
+        deleted: true,
+      };
+    default:
+      return null;
+  }
+}
+
+/**
+ * `files`: each file's metadata from its events. A row is written only over
+ * an older version of its stream, so duplicates and reordering leave the
+ * same table (a deletion seen before its upload leaves the tombstone).
+ * Applied by the FileStore right after each commit (`inline`) and by the
+ * queue, which finds what the inline pass applied already recorded.
+ */
+export const fileProjection: Subscription = {
+  name: "files.files",
+  types: ["files.file.uploaded", "files.file.deleted"],
+  inline: true,
+  async handleBatch(events, { env }) {
+    const db = drizzle(env.DB);
+    const newest = new Map<string, Row>();
+    for (const e of events) {
+      const row = rowOf(e);
+      const seen = row && newest.get(`${row.tenant_id}/${row.id}`);
+      if (row && (!seen || seen.version < row.version)) newest.set(`${row.tenant_id}/${row.id}`, row);
+    }
+    const writes = [...newest.values()].map((row) =>
+      db
+        .insert(files)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [files.tenant_id, files.id],
+          set: {
+            name: sql`excluded.name`,
+            content_type: sql`excluded.content_type`,
+            size: sql`excluded.size`,
+            sha256: sql`excluded.sha256`,
+            created_by: sql`excluded.created_by`,
+            created_at: sql`excluded.created_at`,
+            version: sql`excluded.version`,
+            deleted: sql`excluded.deleted`,
+          },
+          setWhere: lt(files.version, sql`excluded.version`),
+        }),
+    );
+    return { writes };
+  },
+};

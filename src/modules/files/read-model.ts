@@ -1,0 +1,27 @@
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * The files read model: one row per file, filled by the files projection
+ * from `files.file.uploaded` (stream version 1) and `files.file.deleted`
+ * (version 2). A deleted file stays as a tombstone (`deleted` 1) so that a
+ * late duplicate of its upload cannot bring it back.
+ */
+export const files = sqliteTable(
+  "files",
+  {
+    tenant_id: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    /** The R2 object key: `<tenant_id>/<id>`. */
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    content_type: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    created_by: text("created_by").notNull(),
+    created_at: text("created_at").notNull(),
+    /** The version of the file's stream this row reflects. */
+    version: integer("version").notNull(),
+    deleted: integer("deleted", { mode: "boolean" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), index("files_tenant_live").on(t.tenant_id, t.deleted, t.id)],
+);

@@ -1,0 +1,384 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq, lt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { Context, MiddlewareHandler } from "hono";
+import { PERMISSIONS } from "../../generated/permissions";
+import { principalOf, tenantOf } from "../../kernel/auth/guards";
+import { newId, toHex } from "../../kernel/crypto";
+import type { AppEnv } from "../../kernel/env";
+import { AppError, moduleError } from "../../kernel/errors";
+import { declaredSha256 } from "../../kernel/http/streamed-body";
+import { errorFields } from "../../kernel/log";
+import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
+import { operations } from "../../kernel/openapi/operation";
+import { createRouter, problem } from "../../kernel/openapi/router";
+import { ctxOf } from "../identity/services";
+import { FileSchema, fileStore, UsageSchema } from "./contract";
+import { fileErrors } from "./errors";
+import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, storedType } from "./policy";
+import { files } from "./read-model";
+import { fileNotFound, serveFile } from "./serve";
+import { signDownload, verifyDownload } from "./signing";
+import { BodyLengthError, type Stored, streamToR2 } from "./upload";
+
+const op = operations(["files"]);
+const File = FileSchema.openapi("File");
+const Usage = UsageSchema.openapi("FileUsage");
+
+/** Bytes of any type, as OpenAPI says it (a plain schema: no validator reads or buffers the body). */
+const BINARY = { type: "string" as const, format: "binary" };
+const FILE_BYTES = { description: "the file's bytes", content: { "*/*": { schema: BINARY } } };
+
+/** The longest and the default life of a signed download URL, in seconds. */
+const MAX_URL_SECONDS = 7 * 86_400;
+const DEFAULT_URL_SECONDS = 900;
+
+const upload = op.post("/files", {
+  operationId: "uploadFile",
+  summary: "Upload a file: the raw body, its type in Content-Type, its size in Content-Length",
+  access: PERMISSIONS.files.file.write,
+  streamsBody: true,
+  request: {
+    query: z.object({
+      name: z.string().max(1024).optional().openapi({ description: "the file's name; sanitised (path, controls)" }),
+    }),
+    headers: z.object({
+      "content-digest": z.string().max(512).optional().openapi({
+        description:
+          "`sha-256=:<base64>:` (RFC 9530): checked against the bytes received (400 `digest_mismatch`); required with `Idempotency-Key`",
+      }),
+    }),
+    body: {
+      required: true,
+      description: "the file's bytes, streamed to storage; its media type must be one of those listed",
+      content: Object.fromEntries(ALLOWED_TYPES.map((t) => [t, { schema: BINARY }])),
+    },
+  },
+  responses: {
+    201: jsonResponse("the file, with the SHA-256 of what was received", File),
+    400: problem("a body shorter or longer than its Content-Length, or a `digest_mismatch`"),
+    409: problem("the upload outlived its quota reservation (`upload_expired`)"),
+    411: problem("no Content-Length (`length_required`)"),
+    413: problem("larger than the largest file allowed (`payload_too_large`), or past the quota (`quota_exceeded`)"),
+    415: problem("a media type the platform does not store (`unsupported_media_type`)"),
+  },
+});
+
+const list = op.get("/files", {
+  operationId: "listFiles",
+  summary: "The tenant's files, newest first (eventually consistent; a file shows once its upload answered)",
+  access: PERMISSIONS.files.file.read,
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse("a page of files", listOf(File)) },
+});
+
+const download = op.get("/files/{id}", {
+  operationId: "downloadFile",
+  summary: "Download a file through the Worker; honours one `Range` (206)",
+  access: PERMISSIONS.files.file.read,
+  request: { params: IdParam },
+  responses: {
+    200: FILE_BYTES,
+    206: { description: "the byte range asked for (`Content-Range`)", content: { "*/*": { schema: BINARY } } },
+    404: problem("no such file"),
+    416: problem("the range names no byte of the file (`range_not_satisfiable`)"),
+  },
+});
+
+const signUrl = op.post("/files/{id}/url", {
+  operationId: "createFileUrl",
+  summary: "A signed download URL that needs no credential, until it expires",
+  access: PERMISSIONS.files.file.read,
+  request: {
+    params: IdParam,
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: z.object({
+            expires_in: z
+              .number()
+              .int()
+              .min(1)
+              .max(MAX_URL_SECONDS)
+              .optional()
+              .openapi({ description: `seconds, at most ${MAX_URL_SECONDS} (default ${DEFAULT_URL_SECONDS})` }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: jsonResponse(
+      "the URL and when it stops working",
+      z.object({ url: z.string(), expires_at: z.string() }).openapi("FileUrl"),
+    ),
+    404: problem("no such file"),
+    503: problem("no ENCRYPTION_KEYS to sign with (`unavailable`)"),
+  },
+});
+
+const remove = op.delete("/files/{id}", {
+  operationId: "deleteFile",
+  summary: "Delete a file; its signed URLs stop working",
+  access: PERMISSIONS.files.file.delete,
+  request: { params: IdParam },
+  responses: { 204: { description: "deleted" }, 404: problem("no such file") },
+});
+
+const getQuota = op.get("/admin/files/quota", {
+  operationId: "getFileQuota",
+  summary: "The tenant's storage: bytes used, files, quota",
+  access: PERMISSIONS.admin.settings.read,
+  responses: { 200: jsonResponse("usage and quota", Usage) },
+});
+
+const putQuota = op.put("/admin/files/quota", {
+  operationId: "setFileQuota",
+  summary: "Set the tenant's own storage quota (null: the platform's), at most the platform's",
+  access: PERMISSIONS.admin.settings.write,
+  request: {
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ quota_bytes: z.number().int().min(0).nullable() }) } },
+    },
+  },
+  responses: {
+    200: jsonResponse("usage and the new quota", Usage),
+    400: problem("a quota above the platform's"),
+  },
+});
+
+const SignedQuery = z.object({
+  tenant: z.string().min(1).max(64).openapi({ description: "the tenant the URL was signed for" }),
+  exp: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .openapi({ description: "expiry, unix seconds" }),
+  kv: z.coerce.number().int().min(1).max(1_000_000).openapi({ description: "the signing key's version" }),
+  sig: z.string().min(1).max(128).openapi({ description: "HMAC-SHA256, base64url" }),
+});
+
+/**
+ * The signed URL names its tenant (`?tenant=`): a tenant source like
+ * `X-Tenant`, so none at all is 400 `tenant_required`, and one that
+ * disagrees with the subdomain or `X-Tenant` is 403 `tenant_mismatch`.
+ */
+const signedTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const named = c.req.query("tenant");
+  const resolved = c.get("tenant");
+  if (named === undefined && !resolved) tenantOf(c);
+  if (named !== undefined && resolved && resolved.id !== named) {
+    throw new AppError("tenant_mismatch", { detail: "the signed URL is for another tenant" });
+  }
+  await next();
+};
+
+// Declared without `operations()`: the signature is the credential, no principal is needed.
+const signedDownload = createRoute({
+  method: "get",
+  path: "/files/{id}/download",
+  operationId: "downloadFileSigned",
+  summary: "Download a file with a signed URL (no credential); honours one `Range` (206)",
+  tags: ["files"],
+  security: [],
+  middleware: [signedTenant] as const,
+  request: { params: IdParam, query: SignedQuery },
+  responses: {
+    200: FILE_BYTES,
+    206: { description: "the byte range asked for (`Content-Range`)", content: { "*/*": { schema: BINARY } } },
+    403: problem("an altered signature (`url_signature_invalid`), or an expired URL (`url_expired`)"),
+    404: problem("no such file (deleted since the URL was signed)"),
+    416: problem("the range names no byte of the file (`range_not_satisfiable`)"),
+    503: problem("no ENCRYPTION_KEYS to verify with (`unavailable`)"),
+  },
+});
+
+/** The master keys signed URLs are derived from; 503 naming the missing configuration without them. */
+function signingKeys(c: Context<AppEnv>): string {
+  const keys = c.get("config").encryptionKeys;
+  if (!keys) {
+    throw new AppError("unavailable", {
+      detail: "signed file URLs need ENCRYPTION_KEYS (their keys derive from it); see docs/files.md",
+    });
+  }
+  return keys;
+}
+
+/** The deployment's file limits; a bad FILES_* variable is `config_invalid` naming it (never its value). */
+function limitsOf(c: Context<AppEnv>) {
+  try {
+    return fileLimits(c.env);
+  } catch (error) {
+    c.get("log").error("files config invalid", { error_message: error instanceof Error ? error.message : "" });
+    throw new AppError("config_invalid", {
+      detail: "the server's configuration is invalid: FILES_MAX_BYTES or FILES_QUOTA_BYTES",
+    });
+  }
+}
+
+/** `Content-Length` as a byte count; null when absent. */
+function contentLength(header: string | undefined): number | null {
+  if (header === undefined) return null;
+  if (!/^\d{1,16}$/.test(header.trim())) {
+    throw new AppError("validation_failed", {
+      detail: "Content-Length must be a byte count",
+      errors: [{ path: "header.content-length", message: "a byte count" }],
+    });
+  }
+  return Number(header.trim());
+}
+
+/** Checks an upload's size and type before any byte is read or any quota held. */
+function admit(c: Context<AppEnv>): { length: number; contentType: string } {
+  const length = contentLength(c.req.header("content-length"));
+  if (length === null) {
+    throw moduleError(fileErrors, "length_required", { detail: "send the file's size in Content-Length" });
+  }
+  const { maxFileBytes } = limitsOf(c);
+  if (length > maxFileBytes) {
+    throw new AppError("payload_too_large", { detail: `files are limited to ${maxFileBytes} bytes` });
+  }
+  const contentType = storedType(c.req.header("content-type"));
+  if (!contentType) {
+    throw new AppError("unsupported_media_type", {
+      detail: `a file's Content-Type is one of ${ALLOWED_TYPES.join(", ")}`,
+    });
+  }
+  return { length, contentType };
+}
+
+/** `/api/v1/files` and `/api/v1/admin/files/quota`. */
+export const fileRoutes = createRouter()
+  .openapi(upload, async (c) => {
+    const tenant = tenantOf(c);
+    const principal = principalOf(c, "user", "api_key");
+    const { length, contentType } = admit(c);
+    const declared = declaredSha256(c.req.valid("header")["content-digest"]);
+    const now = c.get("clock").now();
+    const id = newId(now.getTime());
+    const name = safeName(c.req.valid("query").name, id);
+    const store = fileStore(c.env, tenant.id);
+    const reserved = await store.reserve({
+      tenant_id: tenant.id,
+      id,
+      bytes: length,
+      name,
+      content_type: contentType,
+      created_by: principal.id,
+      now: now.toISOString(),
+    });
+    if (!reserved.ok) {
+      throw moduleError(fileErrors, "quota_exceeded", {
+        detail: `${length} bytes more would pass the quota: ${reserved.used_bytes} of ${reserved.quota_bytes} bytes are used`,
+        extensions: { quota_bytes: reserved.quota_bytes, used_bytes: reserved.used_bytes },
+      });
+    }
+    const key = objectKey(tenant.id, id);
+    let stored: Stored;
+    try {
+      stored = await streamToR2(c.env.FILES, key, c.req.raw.body, length, { contentType, name });
+      if (declared && toHex(declared) !== stored.sha256) {
+        throw moduleError(fileErrors, "digest_mismatch", {
+          detail: `the body's SHA-256 is ${stored.sha256}; Content-Digest declared ${toHex(declared)}`,
+        });
+      }
+    } catch (error) {
+      // Nothing of a failed upload stays: neither its reservation nor its object.
+      await Promise.allSettled([store.release({ id }), c.env.FILES.delete(key)]);
+      if (error instanceof BodyLengthError) {
+        throw new AppError("validation_failed", {
+          detail: error.message,
+          errors: [{ path: "header.content-length", message: "must be the body's size" }],
+        });
+      }
+      throw error;
+    }
+    // Should this call fail, the commit may have happened: the object stays, and the
+    // reservation's expiry deletes it only if it did not.
+    const committed = await store.commit({ ctx: ctxOf(c), tenant_id: tenant.id, id, ...stored });
+    if (!committed.ok) {
+      await c.env.FILES.delete(key);
+      throw moduleError(fileErrors, "upload_expired", { detail: "the upload outlived its reservation; upload again" });
+    }
+    c.header("Location", `/api/v1/files/${id}`);
+    return c.json(committed.file, 201);
+  })
+  .openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const t = files;
+    const rows = await drizzle(c.env.DB)
+      .select()
+      .from(t)
+      .where(and(eq(t.tenant_id, tenantOf(c).id), eq(t.deleted, false), cursor ? lt(t.id, cursor) : undefined))
+      .orderBy(desc(t.id))
+      .limit(limit + 1);
+    const items = rows.map((r) => FileSchema.parse(r));
+    return c.json(
+      page(items, limit, (f) => f.id),
+      200,
+    );
+  })
+  .openapi(download, async (c) => serveFile(c, tenantOf(c).id, c.req.valid("param").id))
+  .openapi(signUrl, async (c) => {
+    const tenant = tenantOf(c);
+    const { id } = c.req.valid("param");
+    const keys = signingKeys(c);
+    if (!isFileId(id) || !(await c.env.FILES.head(objectKey(tenant.id, id)))) throw fileNotFound();
+    const now = Math.floor(c.get("clock").now().getTime() / 1000);
+    const exp = now + (c.req.valid("json").expires_in ?? DEFAULT_URL_SECONDS);
+    const q = await signDownload(keys, tenant.id, id, exp);
+    const query = new URLSearchParams({ tenant: q.tenant, exp: String(q.exp), kv: String(q.kv), sig: q.sig });
+    // A bearer capability: not cached, not kept by the idempotency store.
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      {
+        url: new URL(`/api/v1/files/${id}/download?${query}`, c.req.url).href,
+        expires_at: new Date(exp * 1000).toISOString(),
+      },
+      200,
+    );
+  })
+  .openapi(signedDownload, async (c) => {
+    const { id } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const now = Math.floor(c.get("clock").now().getTime() / 1000);
+    const verdict = await verifyDownload(signingKeys(c), id, query, now);
+    if (verdict === "invalid") {
+      throw moduleError(fileErrors, "url_signature_invalid", { detail: "the URL's signature does not verify" });
+    }
+    if (verdict === "expired") {
+      throw moduleError(fileErrors, "url_expired", {
+        detail: `the URL expired at ${new Date(query.exp * 1000).toISOString()}`,
+      });
+    }
+    return serveFile(c, query.tenant, id);
+  })
+  .openapi(remove, async (c) => {
+    const tenant = tenantOf(c);
+    const { id } = c.req.valid("param");
+    if (!isFileId(id)) throw fileNotFound();
+    const { ok } = await fileStore(c.env, tenant.id).remove({ ctx: ctxOf(c), tenant_id: tenant.id, id });
+    if (!ok) throw fileNotFound();
+    // Gone before the answer, so a download right after is 404; the store's timer deletes it too, should this fail.
+    await c.env.FILES.delete(objectKey(tenant.id, id)).catch((error: unknown) => {
+      c.get("log").warn("file object not deleted; the store's timer will", errorFields(error));
+    });
+    return c.body(null, 204);
+  })
+  .openapi(getQuota, async (c) => c.json(await fileStore(c.env, tenantOf(c).id).usage({}), 200))
+  .openapi(putQuota, async (c) => {
+    const tenant = tenantOf(c);
+    const { quota_bytes } = c.req.valid("json");
+    const { quotaBytes } = limitsOf(c);
+    if (quota_bytes !== null && quota_bytes > quotaBytes) {
+      throw new AppError("validation_failed", {
+        detail: `the platform allows a tenant at most ${quotaBytes} bytes`,
+        errors: [{ path: "body.quota_bytes", message: `at most ${quotaBytes}` }],
+      });
+    }
+    const usage = await fileStore(c.env, tenant.id).setQuota({ ctx: ctxOf(c), tenant_id: tenant.id, quota_bytes });
+    return c.json(usage, 200);
+  });

@@ -1,0 +1,66 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+
+/** What reached R2: the byte count and the lower-case hex SHA-256 of the bytes. */
+export interface Stored {
+  size: number;
+  sha256: string;
+}
+
+/** The body did not carry the number of bytes its `Content-Length` promised. */
+export class BodyLengthError extends Error {
+  override name = "BodyLengthError";
+}
+
+/**
+ * Streams a request body of `length` bytes (its `Content-Length`) into R2 at
+ * `key`, hashing it with SHA-256 as it passes: no byte is held longer than
+ * its chunk. WebCrypto has no incremental SHA-256, so @noble/hashes' is fed
+ * chunk by chunk. R2 takes a stream of known length only, hence the
+ * FixedLengthStream; a body longer or shorter than `length` is refused
+ * ({@link BodyLengthError}) and R2 keeps nothing of it.
+ *
+ * @example
+ * const stored = await streamToR2(env.FILES, key, c.req.raw.body, length, { contentType, name });
+ */
+export async function streamToR2(
+  bucket: R2Bucket,
+  key: string,
+  body: ReadableStream<Uint8Array> | null,
+  length: number,
+  meta: { contentType: string; name: string },
+): Promise<Stored> {
+  const options: R2PutOptions = {
+    httpMetadata: { contentType: meta.contentType },
+    customMetadata: { name: meta.name },
+  };
+  if (body === null && length > 0) throw new BodyLengthError("the body is empty; its Content-Length is not");
+  if (body === null || length === 0) {
+    if (body !== null && (await new Response(body).arrayBuffer()).byteLength > 0) {
+      throw new BodyLengthError("the body is longer than its Content-Length");
+    }
+    await bucket.put(key, new Uint8Array(0), options);
+    return { size: 0, sha256: bytesToHex(sha256(new Uint8Array(0))) };
+  }
+  const hasher = sha256.create();
+  let size = 0;
+  const hashing = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      size += chunk.byteLength;
+      if (size > length) throw new BodyLengthError("the body is longer than its Content-Length");
+      hasher.update(chunk);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (size < length) throw new BodyLengthError("the body is shorter than its Content-Length");
+    },
+  });
+  const fixed = new FixedLengthStream(length);
+  try {
+    await Promise.all([body.pipeThrough(hashing).pipeTo(fixed.writable), bucket.put(key, fixed.readable, options)]);
+  } catch (error) {
+    if (size !== length) throw new BodyLengthError(`the body carried ${size} bytes, its Content-Length ${length}`);
+    throw error;
+  }
+  return { size, sha256: bytesToHex(hasher.digest()) };
+}

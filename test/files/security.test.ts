@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { expectProblem } from "../helpers";
+import { call, newKey, newTenant, newUser, ORIGIN } from "../identity/helpers";
+import { bytesOf, type FileJson, fetchBytes, upload, uploaded } from "./helpers";
+
+describe("files (security)", () => {
+  it("another tenant's file id or object key answers 404, on every route", async () => {
+    const a = await newTenant("fa");
+    const b = await newTenant("fb");
+    const file = await uploaded(a.adminKey, bytesOf(128));
+    for (const id of [file.id, encodeURIComponent(`${a.id}/${file.id}`)]) {
+      await expectProblem((await fetchBytes(`/api/v1/files/${id}`, b.adminKey)).res, 404, "not_found");
+      expect((await call(`/api/v1/files/${id}/url`, { token: b.adminKey, body: {} })).status).toBe(404);
+      expect((await call(`/api/v1/files/${id}`, { method: "DELETE", token: b.adminKey })).status).toBe(404);
+    }
+    const listed = (await call("/api/v1/files", { token: b.adminKey })).body.items as FileJson[];
+    expect(listed).toEqual([]);
+    // Still there for its own tenant.
+    expect((await fetchBytes(`/api/v1/files/${file.id}`, a.adminKey)).res.status).toBe(200);
+  });
+
+  it("a signed URL serves its own tenant's file only: another tenant in it, or beside it, is refused", async () => {
+    const a = await newTenant("sa");
+    const b = await newTenant("sb");
+    const file = await uploaded(a.adminKey, bytesOf(128));
+    const url = new URL(
+      (await call(`/api/v1/files/${file.id}/url`, { token: a.adminKey, body: {} })).body.url as string,
+    );
+    // Re-pointed at tenant B: the signature covers the tenant.
+    url.searchParams.set("tenant", b.id);
+    await expectProblem((await fetchBytes(`${ORIGIN}${url.pathname}${url.search}`)).res, 403, "url_signature_invalid");
+    // B's own signature for that id: B cannot sign a file it does not have.
+    expect((await call(`/api/v1/files/${file.id}/url`, { token: b.adminKey, body: {} })).status).toBe(404);
+    // A's URL presented on B's tenant (X-Tenant): the sources disagree.
+    url.searchParams.set("tenant", a.id);
+    const mismatch = await fetchBytes(`${ORIGIN}${url.pathname}${url.search}`, undefined, { "x-tenant": b.slug });
+    await expectProblem(mismatch.res, 403, "tenant_mismatch");
+    // B's signed URL for B's own file, carrying A's tenant: refused too.
+    const own = await uploaded(b.adminKey, bytesOf(16));
+    const bUrl = new URL(
+      (await call(`/api/v1/files/${own.id}/url`, { token: b.adminKey, body: {} })).body.url as string,
+    );
+    bUrl.searchParams.set("tenant", a.id);
+    await expectProblem(
+      (await fetchBytes(`${ORIGIN}${bUrl.pathname}${bUrl.search}`)).res,
+      403,
+      "url_signature_invalid",
+    );
+  });
+
+  it("needs files.file.* permissions: a member has none by default; scoped keys get what they hold", async () => {
+    const t = await newTenant();
+    const file = await uploaded(t.adminKey, bytesOf(32));
+    const member = await newUser(t.slug);
+    expect((await upload(member.access_token, bytesOf(8))).status).toBe(403);
+    expect((await call("/api/v1/files", { token: member.access_token })).status).toBe(403);
+    expect((await fetchBytes(`/api/v1/files/${file.id}`, member.access_token)).res.status).toBe(403);
+    expect((await call(`/api/v1/files/${file.id}`, { method: "DELETE", token: member.access_token })).status).toBe(403);
+
+    const reader = await newKey(t.adminKey, ["files.file.read"]);
+    expect((await fetchBytes(`/api/v1/files/${file.id}`, reader.key)).res.status).toBe(200);
+    expect((await call(`/api/v1/files/${file.id}/url`, { token: reader.key, body: {} })).status).toBe(200);
+    const refused = await upload(reader.key, bytesOf(8));
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toBe("missing permission files.file.write");
+    expect((await call(`/api/v1/files/${file.id}`, { method: "DELETE", token: reader.key })).status).toBe(403);
+    expect((await call("/api/v1/admin/files/quota", { token: reader.key })).status).toBe(403);
+
+    const writer = await newKey(t.adminKey, ["files.file.write"]);
+    expect((await upload(writer.key, bytesOf(8))).status).toBe(201);
+    expect((await call(`/api/v1/files/${file.id}`, { method: "DELETE", token: writer.key })).status).toBe(403);
+    const deleter = await newKey(t.adminKey, ["files.file.delete"]);
+    expect((await call(`/api/v1/files/${file.id}`, { method: "DELETE", token: deleter.key })).status).toBe(204);
+  });
+
+  it("a downloaded file cannot run as a page: attachment, nosniff, a sandboxing CSP, a safe name", async () => {
+    const t = await newTenant();
+    const file = await uploaded(t.adminKey, bytesOf(16), 'evil\u202Egnp.exe"; x=<script>', "text/plain");
+    expect(file.name).toBe("evilgnp.exe_; x=_script_");
+    const { res } = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="evilgnp.exe_; x=_script_"; filename*=UTF-8''evilgnp.exe_%3B%20x%3D_script_`,
+    );
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; sandbox; frame-ancestors 'none'");
+  });
+});

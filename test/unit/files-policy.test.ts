@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { declaredSha256 } from "../../src/kernel/http/streamed-body";
+import { askedRange, attachment, fileLimits, safeName, storedType } from "../../src/modules/files/policy";
+import { signDownload, verifyDownload } from "../../src/modules/files/signing";
+
+describe("askedRange (RFC 9110 single byte ranges)", () => {
+  const size = 1000;
+  it.each([
+    ["bytes=0-99", { kind: "partial", offset: 0, length: 100 }],
+    ["bytes=990-", { kind: "partial", offset: 990, length: 10 }],
+    ["bytes=990-5000", { kind: "partial", offset: 990, length: 10 }],
+    ["bytes=-10", { kind: "partial", offset: 990, length: 10 }],
+    ["bytes=-5000", { kind: "partial", offset: 0, length: 1000 }],
+    ["bytes=999-999", { kind: "partial", offset: 999, length: 1 }],
+    ["bytes=1000-", { kind: "unsatisfiable" }],
+    ["bytes=-0", { kind: "unsatisfiable" }],
+    // Ignored, so the whole file: malformed, reversed, several ranges, another unit.
+    ["bytes=5-1", { kind: "full" }],
+    ["bytes=0-1,5-6", { kind: "full" }],
+    ["items=0-1", { kind: "full" }],
+    ["bytes=-", { kind: "full" }],
+  ])("%s of 1000 bytes", (header, expected) => {
+    expect(askedRange(header, size)).toEqual(expected);
+  });
+  it("finds nothing to serve in an empty file", () => {
+    expect(askedRange("bytes=0-", 0)).toEqual({ kind: "unsatisfiable" });
+    expect(askedRange("bytes=-1", 0)).toEqual({ kind: "unsatisfiable" });
+    expect(askedRange(undefined, 0)).toEqual({ kind: "full" });
+  });
+});
+
+describe("names and types", () => {
+  it.each([
+    ["report.pdf", "report.pdf"],
+    ["../../etc/passwd", "passwd"],
+    ["C:\\Users\\ada\\cv.docx", "cv.docx"],
+    ["  ..hidden..  ", "hidden"],
+    ["a\u0000b\u202ec\u200bd.txt", "abcd.txt"],
+    ['what?<is>:"this"|*', "what__is___this___"],
+    ["résumé.pdf", "résumé.pdf"],
+    ["", "fallback"],
+    ["...", "fallback"],
+  ])("safeName(%j)", (raw, expected) => {
+    expect(safeName(raw, "fallback")).toBe(expected);
+  });
+  it("caps a name at 255 characters", () => {
+    expect(Array.from(safeName("é".repeat(300), "f"))).toHaveLength(255);
+  });
+  it("offers the exact name beside an ASCII one", () => {
+    expect(attachment("résumé (1).pdf")).toBe(
+      `attachment; filename="r_sum_ (1).pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%281%29.pdf`,
+    );
+  });
+  it.each([
+    ["image/PNG", "image/png"],
+    ["text/plain; charset=UTF-8", "text/plain; charset=utf-8"],
+    ['text/csv; charset="latin1"; header=present', "text/csv; charset=latin1"],
+    ["application/pdf; charset=utf-8", "application/pdf"],
+    ["text/html", null],
+    ["image/svg+xml", null],
+    [undefined, null],
+  ])("storedType(%j)", (header, expected) => {
+    expect(storedType(header)).toBe(expected);
+  });
+  it("reads the deployment's limits, refusing a bad one by name", () => {
+    expect(fileLimits({})).toEqual({ maxFileBytes: 50 * 1024 * 1024, quotaBytes: 1024 ** 3 });
+    expect(fileLimits({ FILES_MAX_BYTES: "10", FILES_QUOTA_BYTES: "20" })).toEqual({
+      maxFileBytes: 10,
+      quotaBytes: 20,
+    });
+    expect(() => fileLimits({ FILES_MAX_BYTES: "ten" })).toThrow(/FILES_MAX_BYTES/);
+  });
+});
+
+describe("Content-Digest", () => {
+  const empty = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+  it("takes the sha-256 member, alone or among others", () => {
+    expect(declaredSha256(`sha-256=:${empty}:`)?.length).toBe(32);
+    expect(declaredSha256(`sha-512=:abc=:, sha-256=:${empty}:`)?.[0]).toBe(0xe3);
+    expect(declaredSha256(undefined)).toBeNull();
+    expect(declaredSha256("sha-512=:abc=:")).toBeNull();
+  });
+  it("refuses a malformed sha-256 member", () => {
+    expect(() => declaredSha256("sha-256=:short:")).toThrow(/Content-Digest/);
+    expect(() => declaredSha256(`sha-256=${empty}`)).toThrow(/Content-Digest/);
+  });
+});
+
+describe("signed download URLs", () => {
+  // 32-byte keys, base64url: the last of 43 characters carries 4 bits, so A, E, I, M…
+  const key = (v: number) => ({ version: v, key: "A".repeat(42) + "AEIMQ".charAt(v) });
+  const masters = JSON.stringify([key(2), key(1)]);
+
+  it("verify for their tenant, file and expiry only, with any listed key version", async () => {
+    const q = await signDownload(masters, "t1", "F1", 2_000);
+    expect(q.kv).toBe(2);
+    expect(await verifyDownload(masters, "F1", q, 1_000)).toBe("ok");
+    expect(await verifyDownload(masters, "F1", q, 2_000)).toBe("ok");
+    expect(await verifyDownload(masters, "F1", q, 2_001)).toBe("expired");
+    expect(await verifyDownload(masters, "F2", q, 1_000)).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, tenant: "t2" }, 1_000)).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, exp: 3_000 }, 1_000)).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, kv: 1 }, 1_000)).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, kv: 9 }, 1_000)).toBe("invalid");
+    // An expired and altered URL says only that it is invalid.
+    expect(await verifyDownload(masters, "F1", { ...q, exp: 1 }, 1_000)).toBe("invalid");
+    // After a rotation (a new key first), the old URL still verifies while its key is listed.
+    const rotated = JSON.stringify([key(3), key(2)]);
+    expect(await verifyDownload(rotated, "F1", q, 1_000)).toBe("ok");
+    expect(await verifyDownload(JSON.stringify([key(3)]), "F1", q, 1_000)).toBe("invalid");
+  });
+});
