@@ -9,4 +9,5 @@ export const MIGRATIONS: readonly string[] = [
   "0004_processed_events_purge.sql",
   "0005_audit_detail.sql",
   "0006_event_streams.sql",
+  "0007_mail.sql",
 ];

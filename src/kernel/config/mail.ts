@@ -71,7 +71,10 @@ export function mailConfig(
   const any = Object.values(given).some((v) => v !== undefined);
   for (const [variable, value] of Object.entries(given)) {
     if (any && value === undefined) {
-      issues.push({ variable, message: "must be set with MAIL_API_URL, MAIL_API_KEY and MAIL_FROM (the mail provider)" });
+      issues.push({
+        variable,
+        message: "must be set with MAIL_API_URL, MAIL_API_KEY and MAIL_FROM (the mail provider)",
+      });
     }
   }
   if (e.MAIL_RETRY_MAX_S < e.MAIL_RETRY_BASE_S) {
