@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
-import { call, login, mailTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
+import { call, login, mailSettled, mailTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
 
 describe("auth (errors)", () => {
   it("lists every invalid registration field at once", async () => {
@@ -138,6 +138,7 @@ describe("auth (errors)", () => {
     const t = await newTenant();
     const res = await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: "ghost@example.com" } });
     expect(res.status).toBe(202);
+    await mailSettled(t.slug);
     const box = await call("/api/v1/dev/mailbox?to=ghost@example.com", { tenant: t.slug });
     expect(box.body.items).toEqual([]);
   });
