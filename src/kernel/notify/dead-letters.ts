@@ -85,7 +85,9 @@ export function mailDeadLetterStore(db: D1Database) {
     /** One dead letter and the queue message it holds, to replay it. */
     async get(id: string): Promise<{ letter: MailDeadLetter; message: unknown } | null> {
       const row = await orm.select().from(t).where(eq(t.id, id)).get();
-      return row ? { letter: view(row), message: JSON.parse(row.body) as unknown } : null;
+      if (!row) return null;
+      const message: unknown = JSON.parse(row.body);
+      return { letter: view(row), message };
     },
     /** Up to `limit` dead letters not yet replayed, oldest first, with their queue messages. */
     async pending(limit: number, tenantId?: string): Promise<{ id: string; message: unknown }[]> {
@@ -95,7 +97,10 @@ export function mailDeadLetterStore(db: D1Database) {
         .where(and(isNull(t.replayedAt), tenantId ? eq(t.tenantId, tenantId) : undefined))
         .orderBy(t.id)
         .limit(limit);
-      return rows.map((r) => ({ id: r.id, message: JSON.parse(r.body) as unknown }));
+      return rows.map((r) => {
+        const message: unknown = JSON.parse(r.body);
+        return { id: r.id, message };
+      });
     },
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
       if (ids.length === 0) return;
