@@ -60,21 +60,25 @@ export async function newUser(slug: string, email = `u${++counter}@example.com`)
 }
 
 /**
- * The mails to `to`, newest first, polling until there are `count`: mail is
- * queued by the request and delivered to the dev mailbox by the mail queue's
- * consumer a moment later (its batches wait up to a second).
+ * The mails to `to` whose subject starts with `subject`, newest first,
+ * polling until there are `count`: mail is queued by the request and
+ * delivered to the dev mailbox by the mail queue's consumer a moment later
+ * (its batches wait up to a second), in no particular order.
  */
 export async function mailsTo(
   slug: string,
   to: string,
   count = 1,
+  subject = "",
 ): Promise<{ subject: string; body: string; html: string | null }[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const res = await call(`/api/v1/dev/mailbox?to=${encodeURIComponent(to)}`, { tenant: slug });
-    const items = res.body.items as { subject: string; body: string; html: string | null }[];
+    const items = (res.body.items as { subject: string; body: string; html: string | null }[]).filter((m) =>
+      m.subject.startsWith(subject),
+    );
     if (items.length >= count) return items;
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} mails to ${to}`);
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} "${subject}" mails to ${to}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -91,12 +95,14 @@ export async function mailSettled(slug: string): Promise<void> {
   await mailsTo(slug, marker);
 }
 
-/** The newest mail to `to`. */
+/** The newest mail to `to` whose subject starts with `subject`, once there are `count` of them. */
 export async function mailTo(
   slug: string,
   to: string,
+  subject = "",
+  count = 1,
 ): Promise<{ subject: string; body: string; html: string | null }> {
-  const [newest] = await mailsTo(slug, to);
+  const [newest] = await mailsTo(slug, to, count, subject);
   if (!newest) throw new Error(`no mail to ${to}`);
   return newest;
 }

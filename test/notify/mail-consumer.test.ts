@@ -76,6 +76,7 @@ describe("the mail consumer", () => {
       id: messages[0]?.id,
       tenantId: "t-mail",
       kind: "identity.verify-email",
+      queuedAt: "2026-07-01T08:00:00.000Z",
       to: "one@example.com",
       subject: mails[0]?.subject,
       text: mails[0]?.text,

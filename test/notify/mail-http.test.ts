@@ -12,6 +12,7 @@ const mail: OutgoingMail = {
   id: "01J0MAILID",
   tenantId: "t1",
   kind: "identity.verify-email",
+  queuedAt: "2026-01-01T00:00:00.000Z",
   to: "ada@example.com",
   subject: "Verify your email address for Acme",
   text: "Your verification token: plv_x\n",

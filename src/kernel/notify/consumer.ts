@@ -88,7 +88,7 @@ export function createMailConsumer({ bindings, clock }: PlatformParts, options: 
       return;
     }
 
-    const transport = options.transport?.(env) ?? transportFor(env, config, clock, sleeper);
+    const transport = options.transport?.(env) ?? transportFor(env, config, sleeper);
     let failedInARow = 0;
     let skipped = 0;
     for (const message of batch.messages) {
@@ -107,7 +107,13 @@ export function createMailConsumer({ bindings, clock }: PlatformParts, options: 
       mlog = mlog.child({ mail_id: mail.id, mail_kind: mail.kind, tenant_id: mail.tenant_id });
       try {
         const content = await contentOf(mail, config.encryptionKeys);
-        await transport.deliver({ id: mail.id, tenantId: mail.tenant_id, kind: mail.kind, ...content });
+        await transport.deliver({
+          id: mail.id,
+          tenantId: mail.tenant_id,
+          kind: mail.kind,
+          queuedAt: mail.created_at,
+          ...content,
+        });
         message.ack();
         settled("acked");
         failedInARow = 0;

@@ -1,5 +1,4 @@
 import { drizzle } from "drizzle-orm/d1";
-import type { Clock } from "../clock";
 import { devMailbox } from "../db/schema";
 import type { MailTransport } from "./transport";
 
@@ -27,10 +26,12 @@ export function mailboxServes(environment: string, url: URL): boolean {
 /**
  * Development and tests: mail is stored in D1 `dev_mailbox`, readable at
  * GET /api/v1/dev/mailbox. The row's id is the mail's, so a message the queue
- * delivers twice is stored once. It keeps the tokens in the clear, which is
- * why it exists only where {@link mailboxEnabled} says so.
+ * delivers twice is stored once; its time is when the mail was queued, so the
+ * mailbox lists mail in the order requests caused it (the queue delivers in
+ * any order). It keeps the tokens in the clear, which is why it exists only
+ * where {@link mailboxEnabled} says so.
  */
-export const devMailboxTransport = (db: D1Database, clock: Clock): MailTransport => ({
+export const devMailboxTransport = (db: D1Database): MailTransport => ({
   name: "dev_mailbox",
   async deliver(mail) {
     await drizzle(db)
@@ -42,7 +43,7 @@ export const devMailboxTransport = (db: D1Database, clock: Clock): MailTransport
         subject: mail.subject,
         body: mail.text,
         html: mail.html,
-        createdAt: clock.now().toISOString(),
+        createdAt: mail.queuedAt,
       })
       .onConflictDoNothing();
   },

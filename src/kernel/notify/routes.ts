@@ -26,7 +26,7 @@ const mailbox = createRoute({
   operationId: "devMailbox",
   summary: "Development only: mail the tenant's users were sent, newest first",
   description:
-    "Filled by the mail queue's consumer, a moment after the request that sent the mail (docs/notifications.md).",
+    "Filled by the mail queue's consumer, a moment after the request that sent the mail (docs/notifications.md); `created_at` is when the request queued it.",
   tags: ["development"],
   security: [],
   request: {

@@ -1,14 +1,15 @@
-import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { MailProvider } from "../config/mail";
 import { RetryableError, type Sleeper, withTimeout } from "../resilience";
 import { devMailboxTransport, mailboxEnabled } from "./mailbox";
 
-/** A mail as a transport sends it: its id (the idempotency key), tenant, kind, and opened content. */
+/** A mail as a transport sends it: its id (the idempotency key), tenant, kind, when it was queued, and opened content. */
 export interface OutgoingMail {
   id: string;
   tenantId: string;
   kind: string;
+  /** When the request queued it (RFC 3339): the order users caused their mail in, whatever order the queue delivers. */
+  queuedAt: string;
   to: string;
   subject: string;
   text: string;
@@ -121,13 +122,8 @@ export const unconfiguredTransport: MailTransport = {
  * set (in any environment), else the dev mailbox in development and tests,
  * else {@link unconfiguredTransport}.
  */
-export function transportFor(
-  env: Env,
-  config: Pick<Config, "environment" | "mail">,
-  clock: Clock,
-  sleeper: Sleeper,
-): MailTransport {
+export function transportFor(env: Env, config: Pick<Config, "environment" | "mail">, sleeper: Sleeper): MailTransport {
   if (config.mail.provider) return httpMailTransport(config.mail.provider, sleeper);
-  if (mailboxEnabled(config.environment)) return devMailboxTransport(env.DB, clock);
+  if (mailboxEnabled(config.environment)) return devMailboxTransport(env.DB);
   return unconfiguredTransport;
 }
