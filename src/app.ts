@@ -21,6 +21,7 @@ import { idempotency } from "./kernel/idempotency/middleware";
 import { metricsRoutes } from "./kernel/metrics/routes";
 import { resolveModules } from "./kernel/modules/registry";
 import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/types";
+import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
@@ -124,6 +125,7 @@ export function createPlatform(options: AppOptions): Platform {
     d1Check,
     migrationsCheck(options.migrations),
     queueCheck,
+    mailCheck,
     wasmCheck((input) => hash.blake2b(input)),
     ...KERNEL_OBJECTS.map((o) => objectCheck(o.name, o.ping)),
   ];
@@ -131,6 +133,7 @@ export function createPlatform(options: AppOptions): Platform {
   app.route("/", healthRoutes(checks));
   app.route("/", metricsRoutes());
   app.route("/api/v1", eventOperations({ modules, deciders }));
+  app.route("/api/v1", mailRoutes);
 
   for (const m of modules) {
     if (m.root_routes) app.route("/", m.root_routes);

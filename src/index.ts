@@ -11,11 +11,11 @@ import { webhookRegistryObject } from "../durable-objects/webhook-registry";
 import { createPlatform } from "./app";
 import { MIGRATIONS } from "./generated/migrations";
 import { AggregateRpc } from "./kernel/events/aggregate-rpc";
-import { createQueueHandler } from "./kernel/events/queue";
 import { PingRpc } from "./kernel/health/contract";
 import { IdempotencyRpc } from "./kernel/idempotency/contract";
 import { createScheduledHandler } from "./kernel/jobs/scheduled";
 import { MetricsRpc } from "./kernel/metrics/contract";
+import { createQueueRouter } from "./kernel/queues";
 import { RateLimiterRpc } from "./kernel/ratelimit/contract";
 import { tracingFor } from "./kernel/telemetry/instrument";
 import { modules } from "./modules";
@@ -33,7 +33,7 @@ const platform = createPlatform({ modules, migrations: MIGRATIONS });
 
 export default traced.handler({
   fetch: platform.app.fetch,
-  queue: createQueueHandler(platform),
+  queue: createQueueRouter(platform),
   scheduled: createScheduledHandler(platform),
 } satisfies ExportedHandler<Env>);
 

@@ -33,6 +33,14 @@ export const EVENTS_CONSUMER = {
   deadLetterQueue: "plinth-events-dlq",
 };
 
+/** wrangler.toml's [[queues.consumers]] for plinth-mail. */
+export const MAIL_CONSUMER = {
+  maxBatchSize: 10,
+  maxBatchTimeout: 1,
+  maxRetries: 30,
+  deadLetterQueue: "plinth-mail-dlq",
+};
+
 /**
  * plinth's bindings, hard-coded from the top-level (development) section of
  * /work/main/wrangler.toml — keep in step with it. Differences on purpose: LOG_LEVEL is
@@ -54,10 +62,12 @@ export const PLINTH_CONFIG = {
     RATE_LIMITS: rateLimits({}),
   },
   d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-  queueProducers: { EVENTS: "plinth-events" },
+  queueProducers: { EVENTS: "plinth-events", MAIL: "plinth-mail" },
   queueConsumers: {
     "plinth-events": EVENTS_CONSUMER,
     "plinth-events-dlq": { maxBatchSize: 50, maxRetries: 10 },
+    "plinth-mail": MAIL_CONSUMER,
+    "plinth-mail-dlq": { maxBatchSize: 50, maxRetries: 10 },
   },
   r2Buckets: { FILES: "plinth-files" },
   durableObjects: {

@@ -10,4 +10,5 @@ export const MIGRATIONS: readonly string[] = [
   "0005_audit_detail.sql",
   "0006_event_streams.sql",
   "0007_files.sql",
+  "0008_mail.sql",
 ];

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
-import { call, login, mailTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
+import { call, login, mailSettled, mailTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
 
 describe("auth (errors)", () => {
   it("lists every invalid registration field at once", async () => {
@@ -113,7 +113,7 @@ describe("auth (errors)", () => {
     const t = await newTenant();
     const u = await newUser(t.slug);
     await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: u.email } });
-    const token = tokenIn(await mailTo(t.slug, u.email));
+    const token = tokenIn(await mailTo(t.slug, u.email, "Reset"));
     const body = { token, password: "a brand new passphrase" };
     expect((await call("/api/v1/auth/password-reset/confirm", { tenant: t.slug, body })).status).toBe(204);
     const reused = await call("/api/v1/auth/password-reset/confirm", { tenant: t.slug, body });
@@ -121,7 +121,7 @@ describe("auth (errors)", () => {
     expect(reused.body.code).toBe("invalid_token");
 
     await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: u.email } });
-    const second = tokenIn(await mailTo(t.slug, u.email));
+    const second = tokenIn(await mailTo(t.slug, u.email, "Reset", 2));
     await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_: TenantDirectory, state) => {
       state.storage.sql.exec(
         "update one_time_tokens set expires_at = '2000-01-01T00:00:00.000Z' where used_at is null",
@@ -138,6 +138,7 @@ describe("auth (errors)", () => {
     const t = await newTenant();
     const res = await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: "ghost@example.com" } });
     expect(res.status).toBe(202);
+    await mailSettled(t.slug);
     const box = await call("/api/v1/dev/mailbox?to=ghost@example.com", { tenant: t.slug });
     expect(box.body.items).toEqual([]);
   });

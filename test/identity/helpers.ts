@@ -59,20 +59,50 @@ export async function newUser(slug: string, email = `u${++counter}@example.com`)
   return { id: user.id as string, email, ...tokens };
 }
 
-/** The mails to `to`, newest first, polling until there are `count` (mails are sent after the response). */
-export async function mailsTo(slug: string, to: string, count = 1): Promise<{ subject: string; body: string }[]> {
-  for (let i = 0; i < 50; i++) {
+/**
+ * The mails to `to` whose subject starts with `subject`, newest first,
+ * polling until there are `count`: mail is queued by the request and
+ * delivered to the dev mailbox by the mail queue's consumer a moment later
+ * (its batches wait up to a second), in no particular order.
+ */
+export async function mailsTo(
+  slug: string,
+  to: string,
+  count = 1,
+  subject = "",
+): Promise<{ subject: string; body: string; html: string | null }[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
     const res = await call(`/api/v1/dev/mailbox?to=${encodeURIComponent(to)}`, { tenant: slug });
-    const items = res.body.items as { subject: string; body: string }[];
+    const items = (res.body.items as { subject: string; body: string; html: string | null }[]).filter((m) =>
+      m.subject.startsWith(subject),
+    );
     if (items.length >= count) return items;
-    await new Promise((r) => setTimeout(r, 20));
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} "${subject}" mails to ${to}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`fewer than ${count} mails to ${to}`);
 }
 
-/** The newest mail to `to`. */
-export async function mailTo(slug: string, to: string): Promise<{ subject: string; body: string }> {
-  const [newest] = await mailsTo(slug, to);
+let markers = 0;
+/**
+ * Waits until mail queued before this call has had its chance to arrive: a
+ * marker mail (a registration's) queued after it is delivered. Before
+ * asserting that something was not mailed.
+ */
+export async function mailSettled(slug: string): Promise<void> {
+  const marker = `marker-${++markers}-${Date.now().toString(36)}@example.com`;
+  await register(slug, marker);
+  await mailsTo(slug, marker);
+}
+
+/** The newest mail to `to` whose subject starts with `subject`, once there are `count` of them. */
+export async function mailTo(
+  slug: string,
+  to: string,
+  subject = "",
+  count = 1,
+): Promise<{ subject: string; body: string; html: string | null }> {
+  const [newest] = await mailsTo(slug, to, count, subject);
   if (!newest) throw new Error(`no mail to ${to}`);
   return newest;
 }
@@ -108,5 +138,5 @@ export async function auditOf(token: string, action: string, count = 1): Promise
   }
 }
 
-/** The secret token at the end of a mail body. */
-export const tokenIn = (mail: { body: string }) => mail.body.split(" ").at(-1) ?? "";
+/** The secret token (`plv_…`, `plp_…`) in a mail's text part. */
+export const tokenIn = (mail: { body: string }) => /\bpl[a-z]_[A-Za-z0-9_-]+/.exec(mail.body)?.[0] ?? "";

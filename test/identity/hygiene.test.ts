@@ -1,7 +1,7 @@
 // Reset tokens, refresh reuse and authorship: authority that must end when it
 // should, not when a cache or an older token says so.
 import { describe, expect, it } from "vitest";
-import { call, login, mailsTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
+import { call, login, mailSettled, mailsTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
 
 const NEW_PASSWORD = "an entirely different passphrase";
 
@@ -47,6 +47,7 @@ describe("reset tokens", () => {
     const res = await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: "nobody@example.com" } });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({});
+    await mailSettled(t.slug);
     const box = await call("/api/v1/dev/mailbox?to=nobody@example.com", { tenant: t.slug });
     expect(box.body.items).toEqual([]);
   });

@@ -17,7 +17,7 @@ describe("health", () => {
     expect(await res.json()).toEqual({ status: "ok" });
   });
 
-  it("/readyz checks D1, the shipped migrations, the queue binding, the crypto core and every Durable Object namespace", async () => {
+  it("/readyz checks D1, the shipped migrations, the queue bindings, mail, the crypto core and every Durable Object namespace", async () => {
     const res = await SELF.fetch("http://plinth.test/readyz");
     const body = (await res.json()) as Ready;
     expect(res.status).toBe(200);
@@ -33,6 +33,7 @@ describe("health", () => {
       "do:TenantDirectory",
       "do:WebhookEndpoint",
       "do:WebhookRegistry",
+      "mail",
       "migrations",
       "queue",
       "wasm",

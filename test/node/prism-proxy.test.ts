@@ -16,13 +16,37 @@ import { type ServedWorker, serveWorker } from "./proxy/worker";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SWEEP_TIMEOUT_MS = 240_000;
 
-/** Writes a dead letter row as the queue consumer would after the last retry; its event is well formed, so a replay is recorded like any event. */
+/**
+ * Writes a dead letter row as a queue consumer would after the last retry. An
+ * event's is well formed, so a replay is recorded like any event; a mail's
+ * holds a plain-content mail message, which a replay delivers to the dev mailbox.
+ */
 const planter =
   (mf: Miniflare): PlantDeadLetter =>
-  async (tenantId) => {
+  async (tenantId, kind = "event") => {
     const db = await mf.getD1Database("DB");
     const id = `dl_${randomUUID()}`;
     const at = new Date().toISOString();
+    if (kind === "mail") {
+      const mail = {
+        v: 1,
+        id: `sweep-${randomUUID()}`,
+        tenant_id: tenantId,
+        kind: "sweep.planted",
+        created_at: at,
+        content: {
+          plain: { to: "dead-letter@example.com", subject: "Planted", text: "planted\n", html: "<p>planted</p>" },
+        },
+      };
+      await db
+        .prepare(
+          `insert into mail_dead_letters (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at)
+           values (?, 'plinth-mail-dlq', ?, ?, ?, ?, 'planted by the sweep', ?, 31, ?)`,
+        )
+        .bind(id, randomUUID(), mail.id, tenantId, mail.kind, JSON.stringify(mail), at)
+        .run();
+      return id;
+    }
     const event = { id: randomUUID(), type: "sweep.replayed", tenant_id: tenantId, occurred_at: at, data: {} };
     await db
       .prepare(

@@ -289,7 +289,9 @@ describe("webhooks end to end", () => {
     const toMember = await api("GET", `/api/v1/dev/mailbox?to=${encodeURIComponent(member)}`, {
       headers: { "x-tenant": t.slug },
     });
-    expect((toMember.body.items as { subject: string }[]).filter((m) => m.subject.includes("Webhook"))).toEqual([]);
+    expect(
+      (toMember.body.items as { subject: string }[]).filter((m) => m.subject.includes("Webhook endpoint")),
+    ).toEqual([]);
 
     const sentWhileFailing = receiver.on(failing.path).length;
     receiver.set(failing.path, "ok");

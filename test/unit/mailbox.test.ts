@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mailboxEnabled, mailboxServes } from "../../src/modules/identity/notifier";
+import { mailboxEnabled, mailboxServes } from "../../src/kernel/notify/mailbox";
 
 const at = (origin: string) => new URL(`${origin}/api/v1/dev/mailbox`);
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseMasterKeys } from "../crypto/envelope";
 import type { BindingKind } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
+import { type MailConfig, MailEnvSchema, mailConfig } from "./mail";
 import { type TracingConfig, TracingEnvSchema, tracingConfig } from "./tracing";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -18,13 +19,15 @@ const BINDING_NAMES: Record<BindingKind, string> = {
 
 /**
  * The bindings the kernel itself uses: the read-model database, the events
- * queue, the Aggregate Durable Object that runs modules' deciders, the
- * gateway's RateLimiter and IdempotencyStore objects, and the metrics aggregator.
+ * queue, the mail queue, the Aggregate Durable Object that runs modules'
+ * deciders, the gateway's RateLimiter and IdempotencyStore objects, and the
+ * metrics aggregator.
  * Modules declare theirs (`ModuleDef.bindings`).
  */
 export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
   DB: "d1",
   EVENTS: "queue",
+  MAIL: "queue",
   AGGREGATE: "durable_object",
   RATE_LIMITER: "durable_object",
   IDEMPOTENCY: "durable_object",
@@ -88,6 +91,7 @@ const ConfigSchema = z.object({
     }, "must be a JSON array of { version, key } with 32-byte base64url keys, newest first")
     .optional(),
   ...TracingEnvSchema.shape,
+  ...MailEnvSchema.shape,
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -120,6 +124,8 @@ export interface Config {
   metricsTenants: ReadonlySet<string>;
   /** OpenTelemetry export (OTEL_EXPORTER_OTLP_*); undefined when tracing is off. Holds a secret (headers). */
   tracing: TracingConfig | undefined;
+  /** Mail: the provider (MAIL_API_*; holds a secret) and the retry schedule. See docs/notifications.md. */
+  mail: MailConfig;
 }
 
 /** A variable that failed validation: its name and why, never its value. */
@@ -153,6 +159,8 @@ export function parseConfig(
   }
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
   const e = parsed.data;
+  const mail = mailConfig(e);
+  if (!mail.ok) return { ok: false, issues: mail.issues };
   return {
     ok: true,
     config: {
@@ -170,6 +178,7 @@ export function parseConfig(
       metricsToken: e.METRICS_TOKEN,
       metricsTenants: new Set(e.METRICS_TENANTS ? e.METRICS_TENANTS.split(",") : []),
       tracing: tracingConfig(e),
+      mail: mail.mail,
     },
   };
 }

@@ -52,3 +52,46 @@ export const eventStreams = sqliteTable(
     index("event_streams_tenant_type").on(t.tenantId, t.type, t.stream),
   ],
 );
+
+/**
+ * Mail the development transport delivered (development and tests only; see
+ * docs/notifications.md), read at `GET /api/v1/dev/mailbox`. The id is the
+ * mail's own id, so a message delivered twice by the queue is stored once.
+ */
+export const devMailbox = sqliteTable("dev_mailbox", {
+  id: text("id").primaryKey(),
+  tenantId: text("tenant_id").notNull(),
+  to: text("to_address").notNull(),
+  subject: text("subject").notNull(),
+  /** The plain-text part. */
+  body: text("body").notNull(),
+  /** The HTML part (null for mail stored before it had one). */
+  html: text("html"),
+  createdAt: text("created_at").notNull(),
+});
+
+/**
+ * Mail messages the consumer gave up on (retries spent, or a message no retry
+ * can send), kept so that nothing is lost: listed and replayed by the platform
+ * operator (`/api/v1/platform/mail/dead-letters`). `body` is the queue message
+ * as it was, its content still sealed; `message_id` is the queue delivery's id
+ * (unique, so a redelivered dead letter is stored once), `mail_id` the mail's,
+ * which a replay keeps (the provider's idempotency key).
+ */
+export const mailDeadLetters = sqliteTable(
+  "mail_dead_letters",
+  {
+    id: text("id").primaryKey(),
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull().unique(),
+    mailId: text("mail_id"),
+    tenantId: text("tenant_id"),
+    kind: text("kind"),
+    reason: text("reason").notNull(),
+    body: text("body").notNull(),
+    attempts: integer("attempts").notNull(),
+    receivedAt: text("received_at").notNull(),
+    replayedAt: text("replayed_at"),
+  },
+  (t) => [index("mail_dead_letters_tenant").on(t.tenantId, t.id)],
+);

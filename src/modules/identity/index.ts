@@ -6,9 +6,8 @@ import { pingDirectory } from "./directory/contract";
 import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
-import { apiKeyIndex, devMailbox } from "./read-model";
+import { apiKeyIndex } from "./read-model";
 import { authRoutes } from "./routes/auth";
-import { devRoutes } from "./routes/dev";
 import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
 import { passwordRoutes } from "./routes/password";
@@ -19,7 +18,7 @@ import { tenantSettingsLookup } from "./settings";
 
 /**
  * The `identity` module factory: mounted at `/api/v1` (auth, me, users,
- * admin/api-keys, admin/roles, dev), the JWKS at the origin's root, and the
+ * admin/api-keys, admin/roles), the JWKS at the origin's root, and the
  * API-key and JWT authenticators of the request path. Its single writer is
  * the TenantDirectory Durable Object (one per tenant).
  */
@@ -32,12 +31,11 @@ export const identity = () =>
       .route("/", userRoutes)
       .route("/", keyRoutes)
       .route("/", roleRoutes)
-      .route("/", settingsRoutes)
-      .route("/", devRoutes),
+      .route("/", settingsRoutes),
     root_routes: jwksRoutes,
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,
-    tables: { apiKeyIndex, devMailbox },
+    tables: { apiKeyIndex },
     events: { publishes: IdentityEventSchema },
     bindings: { TENANT_DIRECTORY: "durable_object" },
     health: [objectCheck("TenantDirectory", pingDirectory)],

@@ -11,13 +11,3 @@ export const apiKeyIndex = sqliteTable("api_key_index", {
   tenantId: text("tenant_id").notNull(),
   createdAt: text("created_at").notNull(),
 });
-
-/** Outgoing mail captured by the development notifier (never used in production). */
-export const devMailbox = sqliteTable("dev_mailbox", {
-  id: text("id").primaryKey(),
-  tenantId: text("tenant_id").notNull(),
-  to: text("to_address").notNull(),
-  subject: text("subject").notNull(),
-  body: text("body").notNull(),
-  createdAt: text("created_at").notNull(),
-});

@@ -4,6 +4,6 @@ export const manifest = {
   version: "1.0.0",
   description: "Signed webhooks (Standard Webhooks) with per-endpoint ordered delivery, retries, breaker and log.",
   base_path: "/admin",
-  depends_on: { identity: "^1.0.0" },
+  depends_on: { identity: "^1.0.0", tenants: "^1.0.0" },
   permissions: ["admin.webhooks.read", "admin.webhooks.write"],
 } as const;

@@ -1,11 +1,14 @@
+import { sha256Hex } from "../../kernel/crypto";
 import { chunked } from "../../kernel/db/params";
 import type { Envelope } from "../../kernel/events/envelope";
 import { subscribe } from "../../kernel/events/subscribe";
 import type { Subscription } from "../../kernel/modules/types";
+import { runtimeNotifier } from "../../kernel/notify/notifier";
 import { directory } from "../identity/directory/contract";
-import { environmentNotifier } from "../identity/notifier";
+import { tenantStore } from "../tenants/store";
 import { registry } from "./contract";
 import { WebhookEventSchema } from "./events";
+import { endpointDisabledMail } from "./mail-templates";
 
 /** Events per registry call: the registry's RPC bound. */
 const DISPATCH_MAX = 500;
@@ -39,14 +42,16 @@ const MAX_TOLD = 20;
 /**
  * Tells a tenant's owners and admins by mail that one of its endpoints was
  * disabled, and why. (The event itself is in the audit log, and endpoints
- * subscribed to `webhooks.*` receive it too.)
+ * subscribed to `webhooks.*` receive it too.) Each mail's id is derived from
+ * the event and the recipient, so a retried event queues mail that is
+ * delivered once.
  */
 export const notifyDisabled = subscribe(
   "notify-disabled",
   WebhookEventSchema,
   ["webhooks.endpoint.disabled"],
-  async (event, { env, config, clock, log }) => {
-    const dir = directory(env, event.tenant_id);
+  async (event, runtime) => {
+    const dir = directory(runtime.env, event.tenant_id);
     const recipients: string[] = [];
     let cursor: string | null = null;
     do {
@@ -56,29 +61,24 @@ export const notifyDisabled = subscribe(
       }
       cursor = page.next;
     } while (cursor !== null && recipients.length < MAX_TOLD);
-    const why = {
-      failing: "every delivery attempt failed for too long",
-      gone: "the receiver answered 410 Gone",
-      secret_unreadable: "its signing secret can no longer be read (the tenant's key material was destroyed)",
-    }[event.data.reason];
-    const notifier = environmentNotifier(env, config.environment, clock, log);
+    if (recipients.length === 0) return;
+    const tenant = await tenantStore(runtime.env.DB).active("id", event.tenant_id);
+    const content = endpointDisabledMail({
+      tenantName: tenant?.name ?? event.tenant_id,
+      endpointId: event.data.endpoint_id,
+      host: event.data.host,
+      reason: event.data.reason,
+      failingSince: event.data.failing_since,
+      failures: event.data.failures,
+    });
+    const notifier = runtimeNotifier(runtime);
     for (const to of recipients) {
       await notifier.send({
+        id: `webhooks-disabled.${(await sha256Hex(`${event.id}\u0000${to}`)).slice(0, 40)}`,
         tenantId: event.tenant_id,
         to,
-        subject: `Webhook endpoint ${event.data.endpoint_id} was disabled`,
-        body: [
-          `Deliveries to your webhook endpoint ${event.data.endpoint_id} (${event.data.host}) have stopped: ${why}.`,
-          event.data.failing_since
-            ? `It has been failing since ${event.data.failing_since} (${event.data.failures} attempts).`
-            : "",
-          "Messages queued before it stopped stay queued and are sent when you enable it again;",
-          "events that occur while it is disabled are not sent to it.",
-          "Fix the receiver, then enable the endpoint again:",
-          `PATCH /api/v1/admin/webhooks/${event.data.endpoint_id} {"enabled": true}`,
-        ]
-          .filter(Boolean)
-          .join("\n"),
+        kind: "webhooks.endpoint-disabled",
+        ...content,
       });
     }
   },

@@ -29,8 +29,12 @@ export interface Fixtures {
   ids: Record<string, string>;
 }
 
-/** Plants a dead letter of the tenant in D1 (nothing in a short run fails often enough to make one); resolves to its id. */
-export type PlantDeadLetter = (tenantId: string) => Promise<string>;
+/**
+ * Plants a dead letter of the tenant in D1 (nothing in a short run fails often
+ * enough to make one): an event's (`dead_letters`), or a mail's
+ * (`mail_dead_letters`); resolves to its id.
+ */
+export type PlantDeadLetter = (tenantId: string, kind?: "event" | "mail") => Promise<string>;
 
 const PASSWORD = "sweep-password-0123456789";
 const SLUG = "sweep";
@@ -253,6 +257,29 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     label: "a dead letter",
     expect: 202,
     params: { id: await plant(tenantId) },
+  });
+  const platformMail = { ...valid, headers: root };
+  await s.call({
+    ...platformMail,
+    op: "GET /api/v1/platform/mail/dead-letters",
+    label: "root key",
+    expect: 200,
+    query: { tenant_id: tenantId, pending: "true" },
+  });
+  await s.call({
+    ...platformMail,
+    op: "POST /api/v1/platform/mail/dead-letters/{id}/replay",
+    label: "a mail dead letter",
+    expect: 202,
+    params: { id: await plant(tenantId, "mail") },
+  });
+  await plant(tenantId, "mail");
+  await s.call({
+    ...platformMail,
+    op: "POST /api/v1/platform/mail/dead-letters/replay",
+    label: "root key",
+    expect: 200,
+    json: { limit: 10, tenant_id: tenantId },
   });
   await s.call({ ...admin, op: "GET /api/v1/admin/audit", label: "admin key", expect: 200, query: { limit: "5" } });
   await s.call({ ...admin, op: "GET /api/v1/admin/audit/export", label: "admin key", expect: 200 });

@@ -7,6 +7,7 @@ import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
+import { notifierOf } from "../../../kernel/notify/notifier";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -14,7 +15,7 @@ import { enforce } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser, issuerOf } from "../authenticators";
 import { directory } from "../directory/contract";
-import { notifierOf } from "../notifier";
+import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
 import { identityError } from "../refusals";
 import {
   EmailSchema,
@@ -28,8 +29,8 @@ import { ctxOf, hasher, newSecret } from "../services";
 
 const op = operations(["auth"]);
 
-const VERIFY_TTL_MS = 24 * 3600 * 1000;
-const RESET_TTL_MS = 3600 * 1000;
+const VERIFY_TTL_MS = VERIFY_TTL_HOURS * 3600 * 1000;
+const RESET_TTL_MS = RESET_TTL_MINUTES * 60 * 1000;
 
 const tenantHeader = z.object({ "x-tenant": z.string().optional() });
 
@@ -44,7 +45,7 @@ const register = op.post("/auth/register", {
     ),
   },
   responses: {
-    201: jsonResponse("the new user; a verification mail was sent", UserSchema),
+    201: jsonResponse("the new user; a verification mail is on its way", UserSchema),
     400: problem("invalid fields, or no tenant named"),
     409: problem("the email is taken in this tenant"),
   },
@@ -150,11 +151,12 @@ export const authRoutes = createRouter()
       verification: { hash: verification.hash, expiresAt: isoIn(c.get("clock"), VERIFY_TTL_MS) },
     });
     if (!result.ok) throw new AppError("conflict", { detail: "this email is already registered in this tenant" });
+    // Queued, not sent: the consumer sends it (and retries it) after the response.
     await notifierOf(c).send({
       tenantId: tenant.id,
       to: email,
-      subject: "Verify your email address",
-      body: `Confirm your address with POST /api/v1/auth/verify-email and this token: ${verification.token}`,
+      kind: "identity.verify-email",
+      ...verificationMail({ tenantName: tenant.name, token: verification.token }),
     });
     return c.json(result.value, 201);
   })
@@ -250,14 +252,14 @@ export const authRoutes = createRouter()
       expiresAt: isoIn(c.get("clock"), RESET_TTL_MS),
     });
     if (found) {
-      // After the response, so an existing account does not answer slower.
+      // Queued after the response, so an existing account does not answer slower.
       background(
         c,
         notifierOf(c).send({
           tenantId: tenant.id,
           to: found.email,
-          subject: "Reset your password",
-          body: `Set a new password with POST /api/v1/auth/password-reset/confirm and this token: ${secret.token}`,
+          kind: "identity.password-reset",
+          ...passwordResetMail({ tenantName: tenant.name, token: secret.token }),
         }),
       );
     }

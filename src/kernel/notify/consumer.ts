@@ -1,0 +1,136 @@
+import { loadConfig } from "../config";
+import { createLogger, errorFields, type Logger } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateMetrics } from "../metrics/flush";
+import type { PlatformParts } from "../modules/types";
+import { backoffDelay, realSleeper, type Sleeper } from "../resilience";
+import { mailDeadLetterStore } from "./dead-letters";
+import { contentOf, MailMessageSchema, UnreadableMail } from "./message";
+import { MailRejected, type MailTransport, transportFor } from "./transport";
+
+/** Whether a queue is a mail queue (`…-mail`), told by name: the queue() entry routes on it. */
+export const isMailQueue = (queue: string) => /-mail(-dlq)?$/.test(queue);
+
+/** After this many failed sends in a row, the rest of the batch is retried without calling the provider. */
+export const GIVE_UP_AFTER = 3;
+
+/** What the consumer may be given instead of the real thing (tests). */
+export interface MailConsumerOptions {
+  /** The transport; default: {@link transportFor} the deployment's config. */
+  transport?: (env: Env) => MailTransport;
+  sleeper?: Sleeper;
+  random?: () => number;
+}
+
+/**
+ * The consumer of the mail queue (`…-mail`) and of its dead-letter queue
+ * (`…-mail-dlq`). Each message is parsed, its content opened, and sent with
+ * the deployment's transport, one at a time, each acked or retried on its own:
+ *
+ * - sent → ack;
+ * - a failure (provider down, 5xx, 429, timeout, no provider configured) →
+ *   retry after `backoffDelay(attempts, MAIL_RETRY_*)` (full jitter, whole
+ *   seconds); after the queue's `max_retries` Queues moves it to `…-mail-dlq`;
+ *   after {@link GIVE_UP_AFTER} failures in a row the rest of the batch is
+ *   retried the same way without a call, sparing a provider that is down;
+ * - a message no retry can send (malformed, content that does not open, a
+ *   provider's 400/413/422) → stored as a dead letter at once;
+ * - a batch of `…-mail-dlq` → stored in D1 `mail_dead_letters`, for the
+ *   operator to list and replay (`/api/v1/platform/mail/dead-letters`).
+ *
+ * A message sent but not acked (the invocation died in between) is delivered
+ * again: the dev mailbox stores it once (its row id is the mail id) and the
+ * provider gets the same `Idempotency-Key`; a provider that ignores the key
+ * sends it twice. No line logs a recipient, a subject or a body.
+ */
+export function createMailConsumer({ bindings, clock }: PlatformParts, options: MailConsumerOptions = {}) {
+  const sleeper = options.sleeper ?? realSleeper;
+  return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
+    const result = loadConfig(env, bindings);
+    const log: Logger = createLogger(result.ok ? result.config.logLevel : "info", { queue: batch.queue });
+    if (!result.ok) {
+      log.error("config invalid; retrying batch", { variables: result.issues.map((i) => i.variable) });
+      batch.retryAll({ delaySeconds: 60 });
+      return;
+    }
+    const config = result.config;
+    const dead = mailDeadLetterStore(env.DB);
+    const metrics = isolateMetrics();
+    const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
+      metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
+    const delaySeconds = (attempts: number) =>
+      Math.ceil(backoffDelay(Math.max(attempts, 1), config.mail.retry, options.random) / 1000);
+    const retry = (message: Message<unknown>) => {
+      message.retry({ delaySeconds: delaySeconds(message.attempts) });
+      settled("retried");
+    };
+    const deadLetter = async (message: Message<unknown>, reason: string, mlog: Logger) => {
+      try {
+        await dead.store(batch.queue, message, reason, clock.now());
+        mlog.error("mail dead-lettered", { reason });
+        message.ack();
+        settled("dead_lettered");
+      } catch (error) {
+        mlog.error("mail dead letter not stored; will retry", errorFields(error));
+        retry(message);
+      }
+    };
+
+    if (batch.queue.endsWith("-dlq")) {
+      for (const message of batch.messages) {
+        await deadLetter(
+          message,
+          "retries exhausted",
+          log.child({ message_id: message.id, attempts: message.attempts }),
+        );
+      }
+      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
+      return;
+    }
+
+    const transport = options.transport?.(env) ?? transportFor(env, config, sleeper);
+    let failedInARow = 0;
+    let skipped = 0;
+    for (const message of batch.messages) {
+      let mlog = log.child({ message_id: message.id, attempts: message.attempts });
+      if (failedInARow >= GIVE_UP_AFTER) {
+        retry(message);
+        skipped++;
+        continue;
+      }
+      const parsed = MailMessageSchema.safeParse(message.body);
+      if (!parsed.success) {
+        await deadLetter(message, "not a mail message", mlog);
+        continue;
+      }
+      const mail = parsed.data;
+      mlog = mlog.child({ mail_id: mail.id, mail_kind: mail.kind, tenant_id: mail.tenant_id });
+      try {
+        const content = await contentOf(mail, config.encryptionKeys);
+        await transport.deliver({
+          id: mail.id,
+          tenantId: mail.tenant_id,
+          kind: mail.kind,
+          queuedAt: mail.created_at,
+          ...content,
+        });
+        message.ack();
+        settled("acked");
+        failedInARow = 0;
+        mlog.info("mail sent", { transport: transport.name });
+      } catch (error) {
+        if (error instanceof UnreadableMail || error instanceof MailRejected) {
+          await deadLetter(message, error.message, mlog);
+          continue;
+        }
+        failedInARow++;
+        const delay = delaySeconds(message.attempts);
+        mlog.error("mail not sent; will retry", { transport: transport.name, delay_s: delay, ...errorFields(error) });
+        message.retry({ delaySeconds: delay });
+        settled("retried");
+      }
+    }
+    if (skipped > 0) log.warn("mail provider failing; rest of the batch retried without a call", { skipped });
+    metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
+  };
+}

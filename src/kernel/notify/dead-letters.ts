@@ -1,0 +1,113 @@
+import { and, desc, eq, inArray, isNull, lt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { newId } from "../crypto";
+import { mailDeadLetters } from "../db/schema";
+
+/** A stored mail dead letter as the operator sees it: never the content (it stays sealed in `message`). */
+export interface MailDeadLetter {
+  id: string;
+  queue: string;
+  message_id: string;
+  mail_id: string | null;
+  tenant_id: string | null;
+  kind: string | null;
+  reason: string;
+  attempts: number;
+  received_at: string;
+  replayed_at: string | null;
+}
+
+const fieldOf = (body: unknown, key: string): string | null => {
+  if (typeof body !== "object" || body === null) return null;
+  const value: unknown = Reflect.get(body, key);
+  return typeof value === "string" ? value.slice(0, 200) : null;
+};
+
+const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
+  id: r.id,
+  queue: r.queue,
+  message_id: r.messageId,
+  mail_id: r.mailId,
+  tenant_id: r.tenantId,
+  kind: r.kind,
+  reason: r.reason,
+  attempts: r.attempts,
+  received_at: r.receivedAt,
+  replayed_at: r.replayedAt,
+});
+
+/**
+ * Mail the consumer gave up on, kept in D1 `mail_dead_letters` so nothing is
+ * lost: the operator lists them and replays them to the mail queue once the
+ * cause (a provider outage, a missing config) is fixed.
+ */
+export function mailDeadLetterStore(db: D1Database) {
+  const orm = drizzle(db);
+  const t = mailDeadLetters;
+  return {
+    /** Stores a message (once per queue message id) with why it failed. */
+    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<void> {
+      await orm
+        .insert(t)
+        .values({
+          id: newId(now.getTime()),
+          queue,
+          messageId: message.id,
+          mailId: fieldOf(message.body, "id"),
+          tenantId: fieldOf(message.body, "tenant_id"),
+          kind: fieldOf(message.body, "kind"),
+          reason,
+          body: JSON.stringify(message.body),
+          attempts: message.attempts,
+          receivedAt: now.toISOString(),
+        })
+        .onConflictDoNothing();
+    },
+    /** Newest first, after the cursor (an id); optionally one tenant's, optionally only those not replayed. */
+    async list(
+      limit: number,
+      options: { cursor?: string; tenantId?: string; pending?: boolean } = {},
+    ): Promise<MailDeadLetter[]> {
+      const rows = await orm
+        .select()
+        .from(t)
+        .where(
+          and(
+            options.cursor ? lt(t.id, options.cursor) : undefined,
+            options.tenantId ? eq(t.tenantId, options.tenantId) : undefined,
+            options.pending ? isNull(t.replayedAt) : undefined,
+          ),
+        )
+        .orderBy(desc(t.id))
+        .limit(limit);
+      return rows.map(view);
+    },
+    /** One dead letter and the queue message it holds, to replay it. */
+    async get(id: string): Promise<{ letter: MailDeadLetter; message: unknown } | null> {
+      const row = await orm.select().from(t).where(eq(t.id, id)).get();
+      if (!row) return null;
+      const message: unknown = JSON.parse(row.body);
+      return { letter: view(row), message };
+    },
+    /** Up to `limit` dead letters not yet replayed, oldest first, with their queue messages. */
+    async pending(limit: number, tenantId?: string): Promise<{ id: string; message: unknown }[]> {
+      const rows = await orm
+        .select({ id: t.id, body: t.body })
+        .from(t)
+        .where(and(isNull(t.replayedAt), tenantId ? eq(t.tenantId, tenantId) : undefined))
+        .orderBy(t.id)
+        .limit(limit);
+      return rows.map((r) => {
+        const message: unknown = JSON.parse(r.body);
+        return { id: r.id, message };
+      });
+    },
+    async markReplayed(ids: readonly string[], now: Date): Promise<void> {
+      if (ids.length === 0) return;
+      await orm
+        .update(t)
+        .set({ replayedAt: now.toISOString() })
+        .where(inArray(t.id, [...ids]));
+    },
+  };
+}

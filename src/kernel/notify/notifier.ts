@@ -1,0 +1,68 @@
+import type { Context } from "hono";
+import type { Clock } from "../clock";
+import type { Config } from "../config";
+import { newId } from "../crypto";
+import type { AppEnv } from "../env";
+import { MailMessageSchema, mailEnvelope, toMessage } from "./message";
+import type { MailContent } from "./template";
+
+/** A mail a module asks to send: rendered content (see template.ts) and its envelope. */
+export interface Mail extends MailContent {
+  tenantId: string;
+  to: string;
+  /**
+   * What it is, `<module>.<what>` (e.g. `identity.verify-email`): in logs,
+   * metrics and the operator's dead-letter view, where the content is not.
+   */
+  kind: string;
+  /**
+   * A stable id for a mail the caller may ask for twice (a retried
+   * subscriber): the same id is delivered once to the dev mailbox and sent
+   * with the same idempotency key to the provider. Default: a fresh id.
+   * 1-128 of `A-Za-z0-9._:-`.
+   */
+  id?: string;
+}
+
+/**
+ * The port through which modules send mail. `send` puts the mail on the MAIL
+ * queue and returns: no request waits on a mail provider, and a provider that
+ * is down loses nothing (the consumer retries, then dead-letters). The
+ * consumer sends it with the configured transport (mail/consumer.ts).
+ */
+export interface Notifier {
+  send(mail: Mail): Promise<void>;
+}
+
+/**
+ * The notifier over a queue producer. The content is sealed with
+ * ENCRYPTION_KEYS when they are configured (message.ts); the queue then holds
+ * no token in the clear while the mail waits to be sent.
+ *
+ * @example
+ * await queueNotifier(env.MAIL, config, clock).send({ tenantId, to, kind: "identity.verify-email", ...verificationMail(…) });
+ */
+export function queueNotifier(queue: Queue, config: Pick<Config, "encryptionKeys">, clock: Clock): Notifier {
+  return {
+    async send(mail) {
+      const now = clock.now();
+      const envelope = config.encryptionKeys ? mailEnvelope(config.encryptionKeys) : undefined;
+      const message = await toMessage(
+        { ...mail, id: mail.id ?? newId(now.getTime()), createdAt: now.toISOString() },
+        envelope,
+      );
+      // A bad id or kind is the caller's bug: refused here, not dead-lettered later.
+      await queue.send(MailMessageSchema.parse(message), { contentType: "json" });
+    },
+  };
+}
+
+/** The request's notifier: the MAIL queue, with the request's config and clock. */
+export function notifierOf(c: Context<AppEnv>): Notifier {
+  return queueNotifier(c.env.MAIL, c.get("config"), c.get("clock"));
+}
+
+/** {@link notifierOf} off the request path: a queue subscriber, a job (`runtimeNotifier(runtime)`). */
+export function runtimeNotifier(runtime: { env: Env; config: Pick<Config, "encryptionKeys">; clock: Clock }): Notifier {
+  return queueNotifier(runtime.env.MAIL, runtime.config, runtime.clock);
+}

@@ -1,0 +1,174 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { tenantOf } from "../auth/guards";
+import { devMailbox } from "../db/schema";
+import { AppError } from "../errors";
+import { IdParam, jsonBody, jsonResponse, listOf, PageQuery, page } from "../openapi/blocks";
+import { operations } from "../openapi/operation";
+import { createRouter, problem } from "../openapi/router";
+import { mailDeadLetterStore } from "./dead-letters";
+import { mailboxServes } from "./mailbox";
+
+const MailSchema = z.object({
+  id: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  /** The plain-text part. */
+  body: z.string(),
+  html: z.string().nullable(),
+  created_at: z.string(),
+});
+
+const mailbox = createRoute({
+  method: "get",
+  path: "/dev/mailbox",
+  operationId: "devMailbox",
+  summary: "Development only: mail the tenant's users were sent, newest first",
+  description:
+    "Filled by the mail queue's consumer, a moment after the request that sent the mail (docs/notifications.md); `created_at` is when the request queued it.",
+  tags: ["development"],
+  security: [],
+  request: {
+    headers: z.object({ "x-tenant": z.string().optional() }),
+    query: z.object({ to: z.string().max(320).optional() }),
+  },
+  responses: {
+    200: jsonResponse("messages", z.object({ items: z.array(MailSchema) })),
+    404: problem("`not_found`: outside development (on a loopback host) and tests, the mailbox does not exist"),
+  },
+});
+
+const MailDeadLetterSchema = z
+  .object({
+    id: z.string(),
+    queue: z.string(),
+    message_id: z.string(),
+    mail_id: z.string().nullable(),
+    tenant_id: z.string().nullable(),
+    kind: z.string().nullable(),
+    reason: z.string(),
+    attempts: z.number().int(),
+    received_at: z.string(),
+    replayed_at: z.string().nullable(),
+  })
+  .openapi("MailDeadLetter");
+
+const op = operations(["platform"]);
+
+const list = op.get("/platform/mail/dead-letters", {
+  operationId: "listMailDeadLetters",
+  summary: "Mail the consumer gave up on, newest first (the content stays sealed and is not shown)",
+  access: "platform",
+  request: {
+    query: PageQuery.extend({
+      tenant_id: z.string().min(1).max(64).optional(),
+      pending: z.enum(["true", "false"]).optional(),
+    }),
+  },
+  responses: { 200: jsonResponse("a page of mail dead letters", listOf(MailDeadLetterSchema)) },
+});
+
+const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
+  operationId: "replayMailDeadLetter",
+  summary: "Put a mail dead letter back on the mail queue; it keeps its mail id (the provider's idempotency key)",
+  access: "platform",
+  request: { params: IdParam },
+  responses: { 202: { description: "re-queued" }, 404: problem("no such mail dead letter") },
+});
+
+const replayPending = op.post("/platform/mail/dead-letters/replay", {
+  operationId: "replayMailDeadLetters",
+  summary: "Put up to `limit` mail dead letters not yet replayed back on the mail queue (after an outage is fixed)",
+  access: "platform",
+  request: {
+    body: jsonBody(
+      z.object({
+        limit: z.number().int().min(1).max(100).default(100),
+        tenant_id: z.string().min(1).max(64).optional(),
+      }),
+    ),
+  },
+  responses: {
+    200: jsonResponse(
+      "how many were re-queued; call again while `more` is true",
+      z.object({ replayed: z.number().int(), more: z.boolean() }).openapi("MailReplay"),
+    ),
+  },
+});
+
+/**
+ * The kernel's mail operations, mounted under `/api/v1`: the development
+ * mailbox (development on a loopback host, and tests) and the platform
+ * operator's view of mail dead letters, with their replay.
+ */
+export const mailRoutes = createRouter()
+  .openapi(mailbox, async (c) => {
+    if (!mailboxServes(c.get("config").environment, new URL(c.req.url))) {
+      throw new AppError("not_found", { detail: "no such route" });
+    }
+    const tenant = tenantOf(c);
+    const to = c.req.valid("query").to?.trim().toLowerCase();
+    const t = devMailbox;
+    const rows = await drizzle(c.env.DB)
+      .select()
+      .from(t)
+      .where(and(eq(t.tenantId, tenant.id), to ? eq(t.to, to) : undefined))
+      .orderBy(desc(t.createdAt), desc(t.id))
+      .limit(100);
+    return c.json(
+      { items: rows.map(({ tenantId: _, createdAt, ...mail }) => ({ ...mail, created_at: createdAt })) },
+      200,
+    );
+  })
+  .openapi(list, async (c) => {
+    const { limit, cursor, tenant_id, pending } = c.req.valid("query");
+    const rows = await mailDeadLetterStore(c.env.DB).list(limit + 1, {
+      cursor,
+      tenantId: tenant_id,
+      pending: pending === "true",
+    });
+    return c.json(
+      page(rows, limit, (d) => d.id),
+      200,
+    );
+  })
+  .openapi(replayOne, async (c) => {
+    const store = mailDeadLetterStore(c.env.DB);
+    const found = await store.get(c.req.valid("param").id);
+    if (!found) throw new AppError("not_found", { detail: "no such mail dead letter" });
+    await c.env.MAIL.send(found.message, { contentType: "json" });
+    await store.markReplayed([found.letter.id], c.get("clock").now());
+    return c.body(null, 202);
+  })
+  .openapi(replayPending, async (c) => {
+    const { limit, tenant_id } = c.req.valid("json");
+    const store = mailDeadLetterStore(c.env.DB);
+    const letters = await store.pending(limit + 1, tenant_id);
+    const chosen = letters.slice(0, limit);
+    for (const part of sendable(chosen.map((l) => l.message))) await c.env.MAIL.sendBatch(part);
+    await store.markReplayed(
+      chosen.map((l) => l.id),
+      c.get("clock").now(),
+    );
+    return c.json({ replayed: chosen.length, more: letters.length > limit }, 200);
+  });
+
+/** Queues takes at most 100 messages and 256 KB per sendBatch: groups that stay under both. */
+function sendable(messages: readonly unknown[]): MessageSendRequest[][] {
+  const groups: MessageSendRequest[][] = [];
+  let group: MessageSendRequest[] = [];
+  let bytes = 0;
+  for (const body of messages) {
+    const size = JSON.stringify(body).length + 100;
+    if (group.length > 0 && (group.length === 100 || bytes + size > 200_000)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push({ body, contentType: "json" });
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}

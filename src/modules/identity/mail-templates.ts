@@ -1,0 +1,47 @@
+import { type MailContent, renderMail } from "../../kernel/notify/template";
+
+/** How long a verification token lasts, as the mail says (the route sets the expiry). */
+export const VERIFY_TTL_HOURS = 24;
+/** How long a reset token lasts, as the mail says. */
+export const RESET_TTL_MINUTES = 60;
+
+/**
+ * The mail sent on registration: the token that verifies the address.
+ *
+ * @example
+ * const mail = verificationMail({ tenantName: tenant.name, token: "plv_…" });
+ */
+export function verificationMail(input: { tenantName: string; token: string }): MailContent {
+  return renderMail({
+    tenantName: input.tenantName,
+    subject: `Verify your email address for ${input.tenantName}`,
+    paragraphs: [
+      [`Welcome to ${input.tenantName}. Please confirm that this address is yours.`],
+      ["Your verification token: ", { code: input.token }],
+      [
+        "Confirm your address with ",
+        { code: "POST /api/v1/auth/verify-email" },
+        ` and this token within ${VERIFY_TTL_HOURS} hours.`,
+      ],
+      ["If you did not create an account, ignore this mail: nothing happens without the token."],
+    ],
+  });
+}
+
+/** The mail sent on a password-reset request for an existing account: the single-use reset token. */
+export function passwordResetMail(input: { tenantName: string; token: string }): MailContent {
+  return renderMail({
+    tenantName: input.tenantName,
+    subject: `Reset your password for ${input.tenantName}`,
+    paragraphs: [
+      [`Someone asked to reset the password of your account at ${input.tenantName}.`],
+      ["Your reset token: ", { code: input.token }],
+      [
+        "Set a new password with ",
+        { code: "POST /api/v1/auth/password-reset/confirm" },
+        ` and this token within ${RESET_TTL_MINUTES} minutes. Every session of the account is signed out then.`,
+      ],
+      ["If you did not ask for this, ignore this mail: your password stays as it is."],
+    ],
+  });
+}

@@ -1,0 +1,82 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { manualClock } from "../../src/kernel/clock";
+import { KERNEL_BINDINGS, parseConfig } from "../../src/kernel/config";
+import { createMailConsumer, type MailConsumerOptions } from "../../src/kernel/notify/consumer";
+import { type MailMessage, MailMessageSchema } from "../../src/kernel/notify/message";
+import { type Mail, queueNotifier } from "../../src/kernel/notify/notifier";
+import type { MailTransport, OutgoingMail } from "../../src/kernel/notify/transport";
+import { verificationMail } from "../../src/modules/identity/mail-templates";
+
+export const clock = manualClock("2026-07-01T08:00:00.000Z");
+
+/** A verification mail of tenant `tenantId` to `to`, with a recognisable token. */
+export function sampleMail(to: string, tenantId = "t-mail", id?: string): Mail {
+  const token = `plv_${to.replace(/[^a-z0-9]/g, "")}secret0123456789`;
+  return {
+    ...(id ? { id } : {}),
+    tenantId,
+    to,
+    kind: "identity.verify-email",
+    ...verificationMail({ tenantName: "Mail Test Co", token }),
+  };
+}
+
+/** The queue messages `mails` become, as the Notifier sends them (sealed with the test env's ENCRYPTION_KEYS unless `sealed` is false). */
+export async function messagesOf(mails: Mail[], { sealed = true } = {}) {
+  const encryptionKeys = sealed ? testConfig().encryptionKeys : undefined;
+  const sent: unknown[] = [];
+  const queue = {
+    send: async (body: unknown) => void sent.push(body),
+    sendBatch: async () => {},
+  } as unknown as Queue;
+  const notifier = queueNotifier(queue, { encryptionKeys }, clock);
+  for (const mail of mails) await notifier.send(mail);
+  return sent.map((body) => MailMessageSchema.parse(body)) as MailMessage[];
+}
+
+/** A transport that records what it was given, and fails (or not) as `fail` says. */
+export function recordingTransport(fail: (mail: OutgoingMail, call: number) => Error | undefined = () => undefined) {
+  const calls: OutgoingMail[] = [];
+  const transport: MailTransport = {
+    name: "recording",
+    async deliver(mail) {
+      calls.push(mail);
+      const error = fail(mail, calls.length);
+      if (error) throw error;
+    },
+  };
+  return { calls, transport };
+}
+
+let ids = 0;
+/** Runs the mail consumer on a batch of `bodies` from `queue`; returns the queue's verdict and each message's retry calls. */
+export async function consume(
+  bodies: unknown[],
+  options: MailConsumerOptions & { queue?: string; attempts?: number; env?: Env } = {},
+) {
+  const batch = createMessageBatch(
+    options.queue ?? "plinth-mail",
+    bodies.map((body) => ({ id: `msg-${++ids}`, timestamp: new Date(), attempts: options.attempts ?? 1, body })),
+  );
+  const retries: { id: string; delaySeconds: number | undefined }[] = [];
+  for (const message of batch.messages) {
+    const original = message.retry.bind(message);
+    message.retry = (o?: QueueRetryOptions) => {
+      // The test pool's queue result drops delaySeconds, so record the call itself.
+      retries.push({ id: message.id, delaySeconds: o?.delaySeconds });
+      original(o);
+    };
+  }
+  const ctx = createExecutionContext();
+  await createMailConsumer({ modules: [], bindings: KERNEL_BINDINGS, clock }, options)(batch, options.env ?? env, ctx);
+  const result = await getQueueResult(batch, ctx);
+  return { batch, result, retries, ids: batch.messages.map((m) => m.id) };
+}
+
+/** The test env's parsed config. */
+export function testConfig(overrides: Record<string, unknown> = {}) {
+  const parsed = parseConfig({ ...env, ...overrides });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.config;
+}
