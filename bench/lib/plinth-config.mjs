@@ -69,6 +69,7 @@ export const PLINTH_CONFIG = {
     METRICS: { className: "MetricsAggregator", useSQLite: true },
     WEBHOOK_REGISTRY: { className: "WebhookRegistry", useSQLite: true },
     WEBHOOK_ENDPOINT: { className: "WebhookEndpoint", useSQLite: true },
+    JOB_RUNNER: { className: "JobRunner", useSQLite: true },
   },
 };
 

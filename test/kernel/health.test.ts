@@ -27,6 +27,7 @@ describe("health", () => {
       "do:Aggregate",
       "do:AuditLog",
       "do:IdempotencyStore",
+      "do:JobRunner",
       "do:MetricsAggregator",
       "do:RateLimiter",
       "do:TenantDirectory",
