@@ -134,19 +134,19 @@ export const METRICS = {
   ),
   jobRuns: counter(
     "plinth_job_runs_total",
-    "Job runs by job (<module>/<job>), trigger (cron, manual) and outcome (ok, failed, lost: its lease ran out unreported; skipped: the previous run still held the lease).",
-    ["job", "trigger", "outcome"],
+    "Job runs by job (<module>/<job>; not `job`, which Prometheus gives the scrape target), trigger (cron, manual) and outcome (ok, failed, lost: its lease ran out unreported; skipped: the previous run still held the lease).",
+    ["job_name", "trigger", "outcome"],
   ),
   jobDuration: histogram(
     "plinth_job_duration_seconds",
     "Time a job run took, all its attempts and the waits between them, by job and outcome.",
-    ["job", "outcome"],
+    ["job_name", "outcome"],
     JOB_BUCKETS,
   ),
   jobRetries: counter(
     "plinth_job_retries_total",
     "Job attempts that failed and were tried again under the job's retry policy, by job.",
-    ["job"],
+    ["job_name"],
   ),
   deadLetters: counter(
     "plinth_dead_letters_total",
