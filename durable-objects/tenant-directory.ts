@@ -360,6 +360,11 @@ export class TenantDirectory extends DurableObject<Env> implements RpcServer<Rpc
     return this.committed(this.tenantSettings.update(ctx, patch, expectedVersion));
   }
 
+  /** Housekeeping (the tenants module's `purge-tokens` job): forgets expired and spent tokens and dead families. */
+  purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
+    return this.creds.purgeExpired(rpcArgs(DirectoryRpc, "purgeExpired", input).now);
+  }
+
   /**
    * Events not yet accepted by the `EVENTS` queue (JSON), oldest first: empty
    * once a drain succeeded; what is left while the queue is failing.

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm start`: migrates the local D1 database, runs the Worker under
-// `wrangler dev` on 127.0.0.1, waits until it answers, and prints where
-// everything is. Nothing leaves the machine (see lib/env.mjs).
+// `wrangler dev` on 127.0.0.1, waits until it answers, prints where
+// everything is, then fires the minutely trigger whenever a job is due
+// (lib/local-cron.mjs). Nothing leaves the machine (see lib/env.mjs).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { ensureDemoTenant, ensureDevVars } from "./lib/dev-setup.mjs";
 import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
+import { startLocalCron } from "./lib/local-cron.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 const host = "127.0.0.1";
@@ -37,7 +39,8 @@ if (migrated !== 0) {
   process.exit(migrated);
 }
 
-const args = ["dev", "--ip", host, "--port", String(port), "--var", `GIT_COMMIT:${gitCommit()}`];
+// --test-scheduled: lib/local-cron.mjs fires the trigger (and wrangler no longer warns that nothing does).
+const args = ["dev", "--ip", host, "--port", String(port), "--test-scheduled", "--var", `GIT_COMMIT:${gitCommit()}`];
 if (!process.stdin.isTTY) args.push("--show-interactive-dev-session=false");
 const dev = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv });
 
@@ -96,7 +99,8 @@ const lines = [
   `    API docs      ${origin}/docs`,
   `    OpenAPI       ${origin}/openapi.json`,
   `    health        ${origin}/healthz   readiness: ${ready.status} (${origin}/readyz)`,
-  `    cron          ${origin}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*`,
+  `    jobs          fired here when due (${origin}/api/v1/platform/jobs with the root key)`,
+  `                  a tick by hand: ${origin}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`,
   `    JWKS          ${origin}/.well-known/jwks.json`,
   `    dev mailbox   ${origin}/api/v1/dev/mailbox  (with X-Tenant)`,
   ...demoLines,
@@ -105,3 +109,6 @@ const lines = [
   "",
 ];
 console.log(lines.join("\n"));
+
+const stopCron = startLocalCron({ origin, rootKey: devVars.PLATFORM_ROOT_KEY });
+dev.on("exit", stopCron);

@@ -18,6 +18,7 @@ import { observe } from "./kernel/http/observe";
 import { requestId } from "./kernel/http/request-id";
 import { securityHeaders } from "./kernel/http/security-headers";
 import { idempotency } from "./kernel/idempotency/middleware";
+import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
 import { resolveModules } from "./kernel/modules/registry";
 import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/types";
@@ -134,6 +135,7 @@ export function createPlatform(options: AppOptions): Platform {
   app.route("/", metricsRoutes());
   app.route("/api/v1", eventOperations({ modules, deciders }));
   app.route("/api/v1", mailRoutes);
+  app.route("/api/v1", jobOperations({ modules }));
 
   for (const m of modules) {
     if (m.root_routes) app.route("/", m.root_routes);

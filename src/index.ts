@@ -3,6 +3,7 @@ import { aggregateObject } from "../durable-objects/aggregate";
 import { AuditLog as AuditLogObject } from "../durable-objects/audit-log";
 import { fileStoreObject } from "../durable-objects/file-store";
 import { IdempotencyStore as IdempotencyObject } from "../durable-objects/idempotency-store";
+import { jobRunnerObject } from "../durable-objects/job-runner";
 import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
 import { RateLimiter as RateLimiterObject } from "../durable-objects/rate-limiter";
 import { TenantDirectory as TenantDirectoryObject } from "../durable-objects/tenant-directory";
@@ -13,6 +14,7 @@ import { MIGRATIONS } from "./generated/migrations";
 import { AggregateRpc } from "./kernel/events/aggregate-rpc";
 import { PingRpc } from "./kernel/health/contract";
 import { IdempotencyRpc } from "./kernel/idempotency/contract";
+import { JobRunnerRpc } from "./kernel/jobs/contract";
 import { createScheduledHandler } from "./kernel/jobs/scheduled";
 import { MetricsRpc } from "./kernel/metrics/contract";
 import { createQueueRouter } from "./kernel/queues";
@@ -43,6 +45,8 @@ export const Aggregate = traced.object(aggregateObject(platform), "Aggregate", A
 export type Aggregate = InstanceType<typeof Aggregate>;
 export const AuditLog = traced.object(AuditLogObject, "AuditLog", AuditLogRpc, PingRpc);
 export const IdempotencyStore = traced.object(IdempotencyObject, "IdempotencyStore", IdempotencyRpc, PingRpc);
+/** The scheduler's actor: one per job (`<module>/<job>`), holding its lease and its runs. */
+export const JobRunner = traced.object(jobRunnerObject(platform), "JobRunner", JobRunnerRpc, PingRpc);
 export const MetricsAggregator = traced.object(MetricsObject, "MetricsAggregator", MetricsRpc, PingRpc);
 export const RateLimiter = traced.object(RateLimiterObject, "RateLimiter", RateLimiterRpc, PingRpc);
 export const TenantDirectory = traced.object(TenantDirectoryObject, "TenantDirectory", DirectoryRpc, PingRpc);

@@ -9,8 +9,10 @@ import type { AppEnv } from "../src/kernel/env";
 import type { Problem } from "../src/kernel/errors";
 import { applyRoute, canonicalOrder } from "../src/kernel/events/consume";
 import type { Envelope } from "../src/kernel/events/envelope";
-import { createLogger } from "../src/kernel/log";
+import { type JobResult, jobsOf, runJob } from "../src/kernel/jobs/runner";
+import { createLogger, type Logger } from "../src/kernel/log";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../src/kernel/modules/types";
+import { modules as registered } from "../src/modules";
 
 /** A platform over the given modules, served in-process with the test env. */
 export function testApp(
@@ -71,4 +73,19 @@ export async function deliver(
   const failures = await applyRoute(route, canonicalOrder(events), runtime, options, "queue");
   const [first] = failures.values();
   if (first !== undefined) throw first;
+}
+
+/**
+ * Runs a job by name (`<module>/<job>`) now, as `POST /api/v1/platform/jobs/{module}/{job}/run`
+ * does: under its lease and retry policy, recorded, with `clock` as the time (its fire time too).
+ */
+export async function runJobNamed(
+  name: string,
+  options: { modules?: readonly ModuleDef[]; clock?: Clock; log?: Logger } = {},
+): Promise<JobResult> {
+  const entry = jobsOf(options.modules ?? registered).find((j) => j.name === name);
+  if (!entry) throw new Error(`no job named ${name}`);
+  const clock = options.clock ?? systemClock;
+  const runtime = { ...testRuntime(clock), ...(options.log ? { log: options.log } : {}) };
+  return runJob(entry, runtime, clock.now().getTime(), "manual");
 }

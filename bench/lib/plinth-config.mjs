@@ -80,6 +80,7 @@ export const PLINTH_CONFIG = {
     WEBHOOK_REGISTRY: { className: "WebhookRegistry", useSQLite: true },
     WEBHOOK_ENDPOINT: { className: "WebhookEndpoint", useSQLite: true },
     FILE_STORE: { className: "FileStore", useSQLite: true },
+    JOB_RUNNER: { className: "JobRunner", useSQLite: true },
   },
 };
 

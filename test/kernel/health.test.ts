@@ -28,6 +28,7 @@ describe("health", () => {
       "do:AuditLog",
       "do:FileStore",
       "do:IdempotencyStore",
+      "do:JobRunner",
       "do:MetricsAggregator",
       "do:RateLimiter",
       "do:TenantDirectory",

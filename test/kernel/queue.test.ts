@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
@@ -7,7 +7,6 @@ import { KERNEL_BINDINGS } from "../../src/kernel/config";
 import { processedLedger } from "../../src/kernel/events/ledger";
 import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
 import { subscribe, subscribeAll } from "../../src/kernel/events/subscribe";
-import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 
 const Notes = z.discriminatedUnion("type", [
@@ -123,38 +122,6 @@ describe("queue consumer", () => {
 
   it("backs off exponentially up to 5 minutes", () => {
     expect([1, 2, 3, 4, 5, 12].map(retryDelaySeconds)).toEqual([2, 4, 8, 16, 32, 300]);
-  });
-});
-
-describe("scheduled jobs", () => {
-  afterEach(() => vi.restoreAllMocks());
-
-  it("runs the jobs of the cron that fired, and fails the run when one fails", async () => {
-    vi.spyOn(console, "error").mockImplementation(() => {});
-    vi.spyOn(console, "log").mockImplementation(() => {});
-    const ran: string[] = [];
-    const def: ModuleDef = {
-      name: "jobs",
-      version: "1.0.0",
-      jobs: [
-        { name: "every-5", cron: "*/5 * * * *", run: async () => void ran.push("every-5") },
-        { name: "hourly", cron: "0 * * * *", run: async () => void ran.push("hourly") },
-        {
-          name: "hourly-broken",
-          cron: "0 * * * *",
-          run: async () => {
-            throw new Error("broken");
-          },
-        },
-      ],
-    };
-    const handler = createScheduledHandler({ modules: [def], bindings: KERNEL_BINDINGS, clock });
-    await handler(createScheduledController({ cron: "*/5 * * * *" }), env, createExecutionContext());
-    expect(ran).toEqual(["every-5"]);
-    await expect(
-      handler(createScheduledController({ cron: "0 * * * *" }), env, createExecutionContext()),
-    ).rejects.toThrow("1 of 2 jobs failed");
-    expect(ran).toEqual(["every-5", "hourly"]);
   });
 });
 

@@ -117,6 +117,32 @@ describe("module registry", () => {
     ]);
   });
 
+  it("refuses a job with a malformed name or cron, or an impossible retry policy or lease", () => {
+    const run = async () => {};
+    const jobs: ModuleDef["jobs"] = [
+      { name: "Nightly", cron: "0 3 * * *", run },
+      { name: "sixty-one", cron: "61 * * * *", run },
+      { name: "seconds", cron: "0 0 3 * * *", run },
+      { name: "greedy", cron: "@hourly", retry: { attempts: 11 }, run },
+      {
+        name: "backwards",
+        cron: "*/7 * * * 1-5",
+        retry: { attempts: 2, base_ms: 5_000, max_ms: 1_000 },
+        lease_ms: 10,
+        run,
+      },
+      { name: "fine", cron: "15 3 * * sun", retry: { attempts: 3 }, lease_ms: 60_000, run },
+    ];
+    expect(problemsOf([mod("chores", "1.0.0", undefined, { jobs })])).toEqual([
+      `chores: job "Nightly": name must be 1-63 chars of a-z, 0-9 and '-'`,
+      'chores: job "sixty-one": cron "61 * * * *" is not a five-field cron expression (CronPattern: Invalid value for minute: 61)',
+      `chores: job "seconds": cron "0 0 3 * * *" is not a five-field cron expression (CronPattern: mode '5-part' requires exactly 5 parts, but pattern '0 0 3 * * *' has 6 parts.)`,
+      'chores: job "greedy": retry.attempts must be a whole number from 1 to 10',
+      'chores: job "backwards": retry needs 0 < base_ms <= max_ms',
+      'chores: job "backwards": lease_ms must be a whole number from 1000 to 86400000',
+    ]);
+  });
+
   it("reports every problem at once in one error message", () => {
     expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
       /module "x": is registered twice[\s\S]*module "x": depends on "y"/,

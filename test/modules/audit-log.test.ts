@@ -1,9 +1,4 @@
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  runInDurableObject,
-} from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { AuditLog } from "../../durable-objects/audit-log";
@@ -11,11 +6,10 @@ import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import type { Envelope } from "../../src/kernel/events/envelope";
 import { createQueueHandler } from "../../src/kernel/events/queue";
-import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
 import { modules } from "../../src/modules";
 import { auditLog } from "../../src/modules/audit/contract";
 import { recordEvents } from "../../src/modules/audit/subscriber";
-import { deliver, testRuntime } from "../helpers";
+import { deliver, runJobNamed, testRuntime } from "../helpers";
 import { newTenant } from "../identity/helpers";
 
 const platform = createPlatform({ modules, migrations: MIGRATIONS });
@@ -129,18 +123,15 @@ describe("AuditLog durable object", () => {
     expect(await log.verify()).toMatchObject({ ok: true });
   });
 
-  it("the hourly job checkpoints every tenant whose log advanced", async () => {
+  it("the hourly job (run by name) checkpoints every tenant whose log advanced", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const t = await newTenant("cron");
     const log = env.AUDIT_LOG.getByName(t.id);
     await log.append({ events: [input(event(t.id))] });
     const before = await log.verify();
     expect(before.checkpoint).toBeNull();
-    await createScheduledHandler(platform)(
-      createScheduledController({ cron: "0 * * * *" }),
-      env,
-      createExecutionContext(),
-    );
+    const { ran } = await runJobNamed("audit/checkpoint");
+    expect(ran).toBe(true);
     const after = await log.verify();
     expect(after.ok).toBe(true);
     expect(after.checkpoint?.seq).toBeGreaterThanOrEqual(before.last_seq);

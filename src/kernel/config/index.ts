@@ -20,8 +20,9 @@ const BINDING_NAMES: Record<BindingKind, string> = {
 /**
  * The bindings the kernel itself uses: the read-model database, the events
  * queue, the mail queue, the Aggregate Durable Object that runs modules'
- * deciders, the gateway's RateLimiter and IdempotencyStore objects, and the
- * metrics aggregator.
+ * deciders, the gateway's RateLimiter and IdempotencyStore objects, the
+ * metrics aggregator, and the scheduler's JobRunner objects (one per job: its
+ * lease and runs).
  * Modules declare theirs (`ModuleDef.bindings`).
  */
 export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
@@ -32,6 +33,7 @@ export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
   RATE_LIMITER: "durable_object",
   IDEMPOTENCY: "durable_object",
   METRICS: "durable_object",
+  JOB_RUNNER: "durable_object",
 };
 
 /**

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, lt, lte } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
@@ -60,6 +60,12 @@ export function processedLedger(db: D1Database) {
       return result.meta.changes ?? 0;
     },
   };
+}
+
+/** How many dead letters have an event type (null: none could be read). */
+export interface TypeCount {
+  type: string | null;
+  count: number;
 }
 
 /** A stored dead letter as operators see it. */
@@ -136,6 +142,22 @@ export function deadLetterStore(db: D1Database) {
     },
     async markReplayed(id: string, now: Date): Promise<void> {
       await orm.update(t).set({ replayedAt: now.toISOString() }).where(eq(t.id, id));
+    },
+    /**
+     * Counts by event type (null: the message had none), every tenant's:
+     * those not replayed yet (`waiting`), and those received in `(after, until]`.
+     */
+    async countsByType(after: Date | null, until: Date): Promise<{ waiting: TypeCount[]; received: TypeCount[] }> {
+      const byType = { type: t.eventType, count: count() };
+      const [waiting, received] = await orm.batch([
+        orm.select(byType).from(t).where(isNull(t.replayedAt)).groupBy(t.eventType),
+        orm
+          .select(byType)
+          .from(t)
+          .where(and(after ? gt(t.receivedAt, after.toISOString()) : undefined, lte(t.receivedAt, until.toISOString())))
+          .groupBy(t.eventType),
+      ]);
+      return { waiting, received };
     },
   };
 }

@@ -32,4 +32,5 @@ export const KERNEL_OBJECTS: readonly { name: string; ping: (env: Env) => Promis
     name: "MetricsAggregator",
     ping: (env) => rpcClient(PingRpc, env.METRICS.getByName("readyz"), "MetricsAggregator").ping({}),
   },
+  { name: "JobRunner", ping: (env) => rpcClient(PingRpc, env.JOB_RUNNER.getByName("readyz"), "JobRunner").ping({}) },
 ];

@@ -1,46 +1,58 @@
 import { loadConfig } from "../config";
 import { createLogger, errorFields } from "../log";
+import { isolateMetrics } from "../metrics/flush";
 import type { PlatformParts } from "../modules/types";
+import type { Sleeper } from "../resilience/sleep";
+import { TICK_MS } from "./cron";
+import { jobsOf, runJob } from "./runner";
 
 /**
- * Builds the Worker's `scheduled()` handler: runs every module job whose
- * cron is the one that fired, concurrently, and fails the invocation (so the
- * dashboard shows it) when any job failed, after all of them ran.
+ * Builds the Worker's `scheduled()` handler. wrangler.toml carries one
+ * trigger, every minute; each tick at `scheduledTime` T runs, concurrently,
+ * every job whose cron has a fire time in (T − 1 min, T], for that fire time.
+ * Each run takes its job's lease first, so a second invocation for the same
+ * tick (or a retried one) runs nothing twice. The invocation fails (so the
+ * dashboard shows it) when a job failed, after all of them ran.
  */
-export function createScheduledHandler({ modules, bindings, clock }: PlatformParts) {
-  const jobs = modules.flatMap((m) => (m.jobs ?? []).map((job) => ({ module: m.name, job })));
+export function createScheduledHandler(platform: PlatformParts & { sleeper?: Sleeper }) {
+  const jobs = jobsOf(platform.modules);
+  const { clock, sleeper } = platform;
 
   return async (controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> => {
-    const result = loadConfig(env, bindings);
+    const result = loadConfig(env, platform.bindings);
     if (!result.ok) {
       createLogger("info").error("config invalid; jobs not run", {
         variables: result.issues.map((i) => i.variable),
       });
       throw new Error("config_invalid");
     }
-    const log = createLogger(result.config.logLevel, { cron: controller.cron });
-    const due = jobs.filter(({ job }) => job.cron === controller.cron);
-    const outcomes = await Promise.allSettled(
-      due.map(({ module, job }) =>
-        job.run({
-          env,
-          config: result.config,
-          log: log.child({ module, job: job.name }),
-          clock,
-          waitUntil: (p) => ctx.waitUntil(p),
-          scheduledTime: controller.scheduledTime,
-        }),
-      ),
-    );
+    const tick = controller.scheduledTime;
+    const log = createLogger(result.config.logLevel, { component: "scheduler", tick: new Date(tick).toISOString() });
+    const due = jobs.flatMap((entry) => {
+      const fire = entry.schedule.firedIn(tick - TICK_MS, tick);
+      return fire === null ? [] : [{ entry, fire }];
+    });
+    if (due.length === 0) return;
+
+    const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+    const services = { env, config: result.config, log, clock, waitUntil, sleeper };
+    const outcomes = await Promise.allSettled(due.map(({ entry, fire }) => runJob(entry, services, fire, "cron")));
     let failed = 0;
+    let ran = 0;
     outcomes.forEach((outcome, i) => {
-      const entry = due[i];
-      if (outcome.status === "rejected" && entry) {
+      if (outcome.status === "rejected") {
         failed++;
-        log.error("job failed", { module: entry.module, job: entry.job.name, ...errorFields(outcome.reason) });
+        log.error("job not run: its lease could not be asked for", {
+          job: due[i]?.entry.name,
+          ...errorFields(outcome.reason),
+        });
+      } else if (outcome.value.ran) {
+        ran++;
+        if (outcome.value.run.outcome !== "ok") failed++;
       }
     });
-    log.info("cron ran", { jobs: due.length, failed });
-    if (failed > 0) throw new Error(`${failed} of ${due.length} jobs failed`);
+    isolateMetrics().maybeFlush(env, clock, waitUntil);
+    if (failed > 0) throw new Error(`${failed} of ${due.length} due jobs failed`);
+    log.debug("tick done", { due: due.length, ran });
   };
 }

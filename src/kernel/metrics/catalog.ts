@@ -35,6 +35,8 @@ const histogram = (name: string, help: string, labels: readonly string[], bucket
 
 /** Request and call durations, seconds. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/** Job run durations, seconds: from milliseconds to the 15 minutes a scheduled invocation may last. */
+export const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900] as const;
 /** Lags (an event's age when something happened to it), seconds. */
 export const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800] as const;
 
@@ -129,6 +131,27 @@ export const METRICS = {
     "Time from an event's occurrence to its successful delivery to an endpoint.",
     [],
     LAG_BUCKETS,
+  ),
+  jobRuns: counter(
+    "plinth_job_runs_total",
+    "Job runs by job (<module>/<job>; not `job`, which Prometheus gives the scrape target), trigger (cron, manual) and outcome (ok, failed, lost: its lease ran out unreported; skipped: the previous run still held the lease).",
+    ["job_name", "trigger", "outcome"],
+  ),
+  jobDuration: histogram(
+    "plinth_job_duration_seconds",
+    "Time a job run took, all its attempts and the waits between them, by job and outcome.",
+    ["job_name", "outcome"],
+    JOB_BUCKETS,
+  ),
+  jobRetries: counter(
+    "plinth_job_retries_total",
+    "Job attempts that failed and were tried again under the job's retry policy, by job.",
+    ["job_name"],
+  ),
+  deadLetters: counter(
+    "plinth_dead_letters_total",
+    "Dead letters stored, by event type, as counted by the events module's dead-letter report (the letters since its previous successful run).",
+    ["type"],
   ),
   seriesDropped: counter(
     "plinth_metrics_series_dropped_total",

@@ -2,7 +2,9 @@ import semver from "semver";
 import { KernelEvents } from "../auth/deny";
 import { KERNEL_ERROR_CODES } from "../errors/codes";
 import { eventTypes } from "../events/envelope";
-import type { ModuleDef } from "./types";
+import { cronProblem } from "../jobs/cron";
+import { policyProblems } from "../jobs/policy";
+import type { JobDef, ModuleDef } from "./types";
 
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const PERMISSION = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
@@ -42,6 +44,7 @@ function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
     if (Object.hasOwn(KERNEL_ERROR_CODES, code))
       say(`error code "${code}" is the kernel's; use it without declaring it`);
   }
+  for (const job of def.jobs ?? []) checkJob(job, say);
   for (const [what, names] of [
     ["job", (def.jobs ?? []).map((j) => j.name)],
     ["subscription", (def.events?.subscribes ?? []).map((s) => s.name)],
@@ -52,6 +55,13 @@ function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
       seen.add(name);
     }
   }
+}
+
+function checkJob(job: JobDef, say: (problem: string) => void): void {
+  if (!MODULE_NAME.test(job.name)) say(`job "${job.name}": name must be 1-63 chars of a-z, 0-9 and '-'`);
+  const cron = cronProblem(job.cron);
+  if (cron) say(`job "${job.name}": cron "${job.cron}" is not a five-field cron expression (${cron})`);
+  for (const problem of policyProblems(job)) say(`job "${job.name}": ${problem}`);
 }
 
 /** The event types a module publishes, read from its declared union. */

@@ -89,13 +89,61 @@ export interface BatchOutcome {
   deferred?: readonly string[];
 }
 
-/** A periodic job, run by `scheduled()` when its cron fires. */
+/** What a job's run receives: the module runtime, plus which fire time it is for. */
+export interface JobRuntime extends ModuleRuntime {
+  /**
+   * The fire time this run is for, epoch ms: the time its cron fell due (a
+   * manual run's is the time it was asked for). Decide "what is due" from it,
+   * not from the clock: a retried attempt sees the same value.
+   */
+  scheduledTime: number;
+  /** The fire time of the job's last successful run, epoch ms, or null: what "since the last run" means. */
+  lastSuccess: number | null;
+  /** 1 for the first attempt, then 2, 3 … as the job's retry policy allows. */
+  attempt: number;
+}
+
+/** How a failed run is tried again: attempts in all, with full-jitter exponential backoff between them. */
+export interface JobRetry {
+  /** Attempts in all, the first included: 1–10 (1: no retry). */
+  attempts: number;
+  /** The first backoff ceiling, ms (default 1 000). */
+  base_ms?: number;
+  /** The largest backoff ceiling, ms (default 60 000). */
+  max_ms?: number;
+}
+
+/**
+ * A periodic job. The kernel looks for due jobs once a minute (the one
+ * trigger in wrangler.toml) and runs each whose `cron` fired in that minute,
+ * so any cron expression works without touching wrangler.toml. Each run holds
+ * a lease (one run per fire time, never two at once, across isolates), is
+ * retried per `retry`, logged, measured and recorded for
+ * `GET /api/v1/platform/jobs`. Runs must be idempotent: a lease that runs
+ * out makes room for the next fire time while a slow run may still go on.
+ *
+ * @example
+ * const purge: JobDef = {
+ *   name: "purge-drafts",
+ *   cron: "17 3 * * *",                       // 03:17 UTC daily
+ *   retry: { attempts: 3, base_ms: 5_000 },
+ *   async run({ env, clock, log }) { … },
+ * };
+ */
 export interface JobDef {
-  /** Unique within the module, e.g. `purge-expired`. */
+  /** Unique within the module, 1–63 chars of `a-z0-9-`, e.g. `purge-expired`; `<module>/<name>` names it elsewhere. */
   name: string;
-  /** A cron expression that must also be listed under `[triggers] crons` in wrangler.toml. */
+  /** A five-field cron expression (minute hour day-of-month month day-of-week), evaluated in UTC. */
   cron: string;
-  run(runtime: ModuleRuntime & { scheduledTime: number }): Promise<void>;
+  /** Retries of a failed run (default: none). */
+  retry?: JobRetry;
+  /**
+   * How long a run may hold its lease, ms (default 15 minutes, the longest a
+   * scheduled invocation lasts). No attempt starts after it; once it passes
+   * unreported the run is recorded as lost and the next fire time may run.
+   */
+  lease_ms?: number;
+  run(runtime: JobRuntime): Promise<void>;
 }
 
 /** What the Worker's entry points (fetch, queue, scheduled) share of the composed platform. */

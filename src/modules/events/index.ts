@@ -1,24 +1,16 @@
-import { processedLedger } from "../../kernel/events/ledger";
 import type { ModuleDef } from "../../kernel/modules/types";
+import { deadLetterReport, purgeProcessed } from "./jobs";
 import { manifest } from "./manifest";
 import { deadLetterRoutes } from "./routes";
 
 /**
  * The `events` module: the dead-letter admin API over the kernel's queue
- * consumer, and the hourly purge of the consumers' idempotency ledger.
+ * consumer, the hourly dead-letter report, and the hourly purge of the
+ * consumers' idempotency ledger.
  */
 export const events = () =>
   ({
     ...manifest,
     routes: deadLetterRoutes,
-    jobs: [
-      {
-        name: "purge-processed",
-        cron: "0 * * * *",
-        async run({ env, log, clock }) {
-          const purged = await processedLedger(env.DB).purge(clock.now());
-          if (purged > 0) log.info("processed event ids purged", { purged });
-        },
-      },
-    ],
+    jobs: [purgeProcessed, deadLetterReport],
   }) satisfies ModuleDef;

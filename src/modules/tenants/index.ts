@@ -1,4 +1,5 @@
 import type { ModuleDef } from "../../kernel/modules/types";
+import { purgeTokens } from "./jobs";
 import { tenantLookup } from "./lookup";
 import { manifest } from "./manifest";
 import { tenants as tenantsTable } from "./read-model";
@@ -6,8 +7,9 @@ import { platformRoutes } from "./routes";
 
 /**
  * The `tenants` module factory: the tenant registry (D1 `tenants`), the
- * request path's tenant lookup, and `/api/v1/platform` for operators. A
- * tenant's own state lives in its identity directory.
+ * request path's tenant lookup, `/api/v1/platform` for operators, and the
+ * hourly purge of every tenant directory's expired tokens. A tenant's own
+ * state lives in its identity directory.
  */
 export const tenants = () =>
   ({
@@ -15,4 +17,5 @@ export const tenants = () =>
     tables: { tenants: tenantsTable },
     routes: platformRoutes,
     auth: { tenants: tenantLookup },
+    jobs: [purgeTokens],
   }) satisfies ModuleDef;

@@ -22,6 +22,14 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
     },
     { op: "GET /api/v1/platform/tenants/{id}", label: "unknown id", expect: 404, headers: root, params: { id: nope } },
     {
+      op: "POST /api/v1/platform/jobs/{module}/{job}/run",
+      label: "unknown job",
+      expect: 404,
+      code: "not_found",
+      headers: root,
+      params: { module: "events", job: nope },
+    },
+    {
       op: "POST /api/v1/platform/tenants/{id}/admin-keys",
       label: "unknown id",
       expect: 404,

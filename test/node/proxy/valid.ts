@@ -106,6 +106,16 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     headers: root,
     json: { consumer: "blog:blog.posts" },
   });
+  // A job run by name (under its lease, like a due run), then the jobs with that run recorded.
+  await s.call({
+    ...valid,
+    op: "POST /api/v1/platform/jobs/{module}/{job}/run",
+    label: "root key",
+    expect: 200,
+    headers: root,
+    params: { module: "events", job: "purge-processed" },
+  });
+  await s.call({ ...valid, op: "GET /api/v1/platform/jobs", label: "root key", expect: 200, headers: root });
   const platformOne = { ...valid, headers: root, params: { id: tenantId } };
   await s.call({ ...platformOne, op: "GET /api/v1/platform/tenants/{id}", label: "root key", expect: 200 });
   await s.call({

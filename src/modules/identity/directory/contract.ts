@@ -123,6 +123,14 @@ export const DirectoryRpc = defineRpc({
     args: withCtx({ patch: SettingsPatchSchema, expectedVersion: z.number().int().min(1).optional() }),
     reply: resultOf(SettingsSchema, ["version_conflict"]),
   },
+  purgeExpired: {
+    args: z.object({ now: Iso }),
+    reply: z.object({
+      one_time_tokens: z.number().int(),
+      families: z.number().int(),
+      refresh_tokens: z.number().int(),
+    }),
+  },
   outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
 });
 

@@ -182,6 +182,27 @@ export class Credentials {
     return ok(row.user_id);
   }
 
+  /**
+   * Forgets what can no longer be used, in one transaction: single-use tokens
+   * that expired or were spent (or voided), and refresh-token families that
+   * are revoked or whose every token expired, with their tokens. A live
+   * family keeps its spent tokens, so presenting one still revokes it.
+   * Unknown and forgotten tokens are refused alike, so no answer changes.
+   */
+  purgeExpired(now: string): { one_time_tokens: number; families: number; refresh_tokens: number } {
+    return this.store.tx(() => {
+      // Counted from `returning`: rowsWritten also counts index writes.
+      const deleted = (query: string) => this.sql.exec(`${query} returning 1`, now).toArray().length;
+      const dead = `select f.id from token_families f where f.revoked_at is not null
+                      or not exists (select 1 from refresh_tokens t where t.family_id = f.id and t.expires_at > ?1)`;
+      return {
+        one_time_tokens: deleted("delete from one_time_tokens where expires_at <= ?1 or used_at is not null"),
+        refresh_tokens: deleted(`delete from refresh_tokens where family_id in (${dead})`),
+        families: deleted(`delete from token_families where id in (${dead})`),
+      };
+    });
+  }
+
   createKey(
     ctx: Ctx,
     key: { id: string; name: string; prefix: string; hash: string; scopes: string[]; expiresAt: string | null },

@@ -1,0 +1,241 @@
+import { z } from "zod";
+import { Actor } from "../src/kernel/actors";
+import type { Clock } from "../src/kernel/clock";
+import { newId } from "../src/kernel/crypto/tokens";
+import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import { AttemptRecord, HISTORY, JobRunnerRpc, LeaseView, type RunRecord } from "../src/kernel/jobs/contract";
+import { decide, type Lease, type LeaseState } from "../src/kernel/jobs/lease";
+import { METRICS } from "../src/kernel/metrics/catalog";
+import { isolateRecorder } from "../src/kernel/metrics/recorder";
+
+type Rpc = typeof JobRunnerRpc;
+
+const SCHEMA: readonly string[][] = [
+  [
+    `create table job (
+       id integer primary key check (id = 1),
+       name text not null,
+       last_fire integer,
+       last_success integer,
+       lease text
+     )`,
+    `create table runs (
+       lease_id text primary key,
+       fire integer not null,
+       trigger text not null,
+       started_at integer not null,
+       finished_at integer not null,
+       duration_ms integer not null,
+       outcome text not null,
+       attempts text not null,
+       error text
+     )`,
+    "create index runs_started on runs (started_at)",
+  ],
+];
+
+interface JobRow extends Record<string, SqlStorageValue> {
+  name: string;
+  last_fire: number | null;
+  last_success: number | null;
+  lease: string | null;
+}
+
+interface RunRow extends Record<string, SqlStorageValue> {
+  lease_id: string;
+  fire: number;
+  trigger: string;
+  started_at: number;
+  finished_at: number;
+  duration_ms: number;
+  outcome: string;
+  attempts: string;
+  error: string | null;
+}
+
+/** The one timer: a lease's end, to record its run as lost if it never reported. */
+const Timer = z.object({ kind: z.literal("expire"), lease: z.string() });
+type Timer = z.infer<typeof Timer>;
+const LEASE_TIMER = "lease";
+
+const Attempts = z.array(AttemptRecord);
+const StoredRun = z.object({
+  lease_id: z.string(),
+  fire: z.number(),
+  trigger: z.enum(["cron", "manual"]),
+  started_at: z.number(),
+  finished_at: z.number(),
+  duration_ms: z.number(),
+  outcome: z.enum(["ok", "failed", "lost"]),
+  error: z.string().nullable(),
+});
+
+/**
+ * The JobRunner actor class, one per job (named `<module>/<job>`): hands out
+ * the lease a run needs (so a job runs once per fire time, and never twice at
+ * once, whatever the number of isolates and invocations asking), records each
+ * run (outcome, duration, attempts; the newest {@link HISTORY}), and records
+ * a run whose lease ran out unreported as lost. The rule is
+ * src/kernel/jobs/lease.ts; the runs themselves execute in the invocation
+ * that holds the lease (src/kernel/jobs/runner.ts). See docs/operations.md.
+ */
+export function jobRunnerObject(platform: { clock: Clock }) {
+  return class JobRunner extends Actor<Timer> implements RpcServer<Rpc> {
+    constructor(ctx: DurableObjectState, env: Env) {
+      super(ctx, env, { name: "JobRunner", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
+    }
+
+    acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReply<Rpc, "acquire">> {
+      return this.receive("acquire", () => {
+        const { job, fire, trigger, lease_ms } = rpcArgs(JobRunnerRpc, "acquire", input);
+        const row = this.row() ?? this.create(job);
+        const now = this.now();
+        const decision = decide(
+          { lastFire: row.last_fire, held: this.held(row) },
+          { id: newId(now), fire, trigger, leaseMs: lease_ms },
+          now,
+        );
+        if (!decision.granted) return { granted: false as const, reason: decision.reason, held: decision.held };
+        if (decision.expired) this.recordLost(row.name, decision.expired);
+        this.save(decision.state);
+        this.schedule({ kind: "expire", lease: decision.lease.id }, decision.lease.expires_at, { key: LEASE_TIMER });
+        return { granted: true as const, lease: decision.lease, last_success: row.last_success };
+      });
+    }
+
+    finish(input: RpcArgs<Rpc, "finish">): Promise<RpcReply<Rpc, "finish">> {
+      return this.receive("finish", () => {
+        const { lease_id, outcome, duration_ms, attempts, error } = rpcArgs(JobRunnerRpc, "finish", input);
+        const row = this.row();
+        const held = row ? this.held(row) : null;
+        // The lease: still held, or already recorded (written off as lost: a run that overran it still reports).
+        const lease = held?.id === lease_id ? held : this.recorded(lease_id);
+        if (!row || !lease) return { run: null };
+        const run: RunRecord = {
+          lease_id,
+          fire: lease.fire,
+          trigger: lease.trigger,
+          started_at: lease.started_at,
+          finished_at: this.now(),
+          duration_ms,
+          outcome,
+          attempts,
+          error,
+        };
+        this.insertRun(run);
+        if (outcome === "ok") {
+          this.ctx.storage.sql.exec(
+            "update job set last_success = max(coalesce(last_success, 0), ?) where id = 1",
+            lease.fire,
+          );
+        }
+        if (held?.id === lease_id) {
+          this.ctx.storage.sql.exec("update job set lease = null where id = 1");
+          this.cancel(LEASE_TIMER);
+        }
+        return { run };
+      });
+    }
+
+    /** A read: answered even while supervision pauses the actor's messages. */
+    status(input: RpcArgs<Rpc, "status">): RpcReply<Rpc, "status"> {
+      const { limit } = rpcArgs(JobRunnerRpc, "status", input);
+      this.ready();
+      const row = this.row();
+      if (!row) return { running: null, last_success: null, runs: [] };
+      const held = this.held(row);
+      const runs = this.ctx.storage.sql
+        .exec<RunRow>("select * from runs order by started_at desc, lease_id desc limit ?", limit)
+        .toArray()
+        .map(runOf);
+      return { running: held && held.expires_at > this.now() ? held : null, last_success: row.last_success, runs };
+    }
+
+    /** A lease's end: if it is still held, its run never reported and is recorded as lost. */
+    protected override onTimer(message: Timer): void {
+      this.transact(() => {
+        const row = this.row();
+        const held = row ? this.held(row) : null;
+        if (!row || held?.id !== message.lease || held.expires_at > this.now()) return;
+        this.recordLost(row.name, held);
+        this.ctx.storage.sql.exec("update job set lease = null where id = 1");
+      });
+    }
+
+    private row(): JobRow | null {
+      return (
+        this.ctx.storage.sql.exec<JobRow>("select name, last_fire, last_success, lease from job").toArray()[0] ?? null
+      );
+    }
+
+    private create(name: string): JobRow {
+      this.ctx.storage.sql.exec("insert into job (id, name) values (1, ?)", name);
+      return { name, last_fire: null, last_success: null, lease: null };
+    }
+
+    private held(row: JobRow): Lease | null {
+      return row.lease === null ? null : LeaseView.parse(JSON.parse(row.lease));
+    }
+
+    private save(state: LeaseState): void {
+      this.ctx.storage.sql.exec(
+        "update job set last_fire = ?, lease = ? where id = 1",
+        state.lastFire,
+        state.held ? JSON.stringify(state.held) : null,
+      );
+    }
+
+    private recorded(leaseId: string): Lease | null {
+      const row = this.ctx.storage.sql.exec<RunRow>("select * from runs where lease_id = ?", leaseId).toArray()[0];
+      if (!row) return null;
+      const run = runOf(row);
+      return { id: run.lease_id, fire: run.fire, trigger: run.trigger, started_at: run.started_at, expires_at: 0 };
+    }
+
+    private recordLost(job: string, lease: Lease): void {
+      isolateRecorder.inc(METRICS.jobRuns, [job, lease.trigger, "lost"]);
+      this.log.error("job lease ran out before its run reported; recorded as lost", {
+        job,
+        lease_id: lease.id,
+        fire: new Date(lease.fire).toISOString(),
+      });
+      this.insertRun({
+        lease_id: lease.id,
+        fire: lease.fire,
+        trigger: lease.trigger,
+        started_at: lease.started_at,
+        finished_at: lease.expires_at,
+        duration_ms: lease.expires_at - lease.started_at,
+        outcome: "lost",
+        attempts: [],
+        error: "the lease ran out before the run reported",
+      });
+    }
+
+    /** Writes a run (replacing a lost record of the same lease) and forgets all but the newest runs. */
+    private insertRun(run: RunRecord): void {
+      const sql = this.ctx.storage.sql;
+      sql.exec(
+        `insert or replace into runs (lease_id, fire, trigger, started_at, finished_at, duration_ms, outcome, attempts, error)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        run.lease_id,
+        run.fire,
+        run.trigger,
+        run.started_at,
+        run.finished_at,
+        run.duration_ms,
+        run.outcome,
+        JSON.stringify(run.attempts),
+        run.error,
+      );
+      sql.exec(
+        "delete from runs where lease_id not in (select lease_id from runs order by started_at desc, lease_id desc limit ?)",
+        HISTORY,
+      );
+    }
+  };
+}
+
+function runOf(row: RunRow): RunRecord {
+  return { ...StoredRun.parse(row), attempts: Attempts.parse(JSON.parse(row.attempts)) };
+}

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { defineRpc, rpcClient } from "../durable/rpc";
+import { MAX_ATTEMPTS } from "./policy";
+
+/** `<module>/<job>`: the name of a job's JobRunner object, and how logs and metrics name the job. */
+export const JobName = z.string().regex(/^[a-z][a-z0-9-]{0,62}\/[a-z][a-z0-9-]{0,62}$/);
+
+const Ms = z.number().int().min(0);
+const Trigger = z.enum(["cron", "manual"]);
+/** What an error is recorded as: its class and message, cut. */
+export const ERROR_CHARS = 500;
+
+/** One attempt of a run, as the retry policy made it. */
+export const AttemptRecord = z.object({
+  attempt: z.number().int().min(1),
+  outcome: z.enum(["ok", "failed"]),
+  duration_ms: Ms,
+  error: z.string().max(ERROR_CHARS).nullable(),
+});
+export type AttemptRecord = z.infer<typeof AttemptRecord>;
+
+export const LeaseView = z.object({
+  id: z.string().min(1).max(64),
+  fire: Ms,
+  trigger: Trigger,
+  started_at: Ms,
+  expires_at: Ms,
+});
+
+/**
+ * A recorded run. `lost`: its lease ran out before it reported (the
+ * invocation died or overran); `started_at` and `finished_at` are the
+ * object's clock, `duration_ms` the job's own time across its attempts.
+ */
+export const RunRecord = z.object({
+  lease_id: z.string(),
+  fire: Ms,
+  trigger: Trigger,
+  started_at: Ms,
+  finished_at: Ms,
+  duration_ms: Ms,
+  outcome: z.enum(["ok", "failed", "lost"]),
+  attempts: z.array(AttemptRecord),
+  error: z.string().nullable(),
+});
+export type RunRecord = z.infer<typeof RunRecord>;
+
+/** Runs a JobRunner keeps, newest first. */
+export const HISTORY = 50;
+
+/**
+ * The JobRunner object's RPC contract, one object per job (`<module>/<job>`):
+ * the lease a run needs, the run's record, and the job's status.
+ */
+export const JobRunnerRpc = defineRpc({
+  /** Asks to run `job` for `fire`; the lease is held until `finish` or `lease_ms` pass. */
+  acquire: {
+    args: z.object({ job: JobName, fire: Ms, trigger: Trigger, lease_ms: z.number().int().min(1).max(86_400_000) }),
+    reply: z.discriminatedUnion("granted", [
+      z.object({ granted: z.literal(true), lease: LeaseView, last_success: Ms.nullable() }),
+      z.object({ granted: z.literal(false), reason: z.enum(["running", "already_ran"]), held: LeaseView.nullable() }),
+    ]),
+  },
+  /** Records how the run of a lease ended and releases the lease (if it is still the one held). */
+  finish: {
+    args: z.object({
+      lease_id: z.string().min(1).max(64),
+      outcome: z.enum(["ok", "failed"]),
+      duration_ms: Ms,
+      attempts: z.array(AttemptRecord).min(1).max(MAX_ATTEMPTS),
+      error: z.string().max(ERROR_CHARS).nullable(),
+    }),
+    reply: z.object({ run: RunRecord.nullable() }),
+  },
+  /** The run holding the lease, the fire time of the last success, and the newest runs. */
+  status: {
+    args: z.object({ limit: z.number().int().min(1).max(HISTORY) }),
+    reply: z.object({ running: LeaseView.nullable(), last_success: Ms.nullable(), runs: z.array(RunRecord) }),
+  },
+});
+
+/** The typed client of a job's JobRunner: the only way code outside it reaches the object. */
+export function jobRunner(env: Env, job: string) {
+  return rpcClient(JobRunnerRpc, env.JOB_RUNNER.getByName(job), "JobRunner");
+}

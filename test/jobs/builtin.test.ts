@@ -1,0 +1,166 @@
+import { createExecutionContext, createScheduledController, runInDurableObject, SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createPlatform } from "../../src/app";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { manualClock, systemClock } from "../../src/kernel/clock";
+import { deadLetterStore, processedLedger } from "../../src/kernel/events/ledger";
+import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
+import { createLogger } from "../../src/kernel/log";
+import { METRICS } from "../../src/kernel/metrics/catalog";
+import { isolateRecorder } from "../../src/kernel/metrics/recorder";
+import { modules } from "../../src/modules";
+import { runJobNamed } from "../helpers";
+import { call, login, newTenant, newUser, ORIGIN, rootKey } from "../identity/helpers";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const later = (ms: number) => manualClock(new Date(systemClock.now().getTime() + ms));
+
+/** Rows of a tenant directory's credential tables. */
+const credentialRows = (tenantId: string) =>
+  runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) => {
+    const count = (table: string) =>
+      state.storage.sql.exec<{ n: number }>(`select count(*) as n from ${table}`).one().n;
+    return {
+      one_time_tokens: count("one_time_tokens"),
+      token_families: count("token_families"),
+      refresh_tokens: count("refresh_tokens"),
+    };
+  });
+
+/** Log lines written through a logger, parsed. */
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger("debug", {}, (_level, line) => void lines.push(JSON.parse(line) as Record<string, unknown>));
+  return { log, lines };
+}
+
+describe("built-in jobs", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("tenants/purge-tokens forgets expired reset and verification tokens and dead refresh families", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const t = await newTenant("purge");
+    const ada = await newUser(t.slug); // a verification token, and a first session
+    const reset = await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: ada.email } });
+    expect(reset.status).toBe(202);
+    const out = await call("/api/v1/auth/logout", { tenant: t.slug, body: { refresh_token: ada.refresh_token } });
+    expect(out.status).toBe(204);
+    const live = await login(t.slug, ada.email);
+    expect(await credentialRows(t.id)).toEqual({ one_time_tokens: 2, token_families: 2, refresh_tokens: 2 });
+
+    // Now: only the logged-out family goes.
+    expect((await runJobNamed("tenants/purge-tokens")).ran).toBe(true);
+    expect(await credentialRows(t.id)).toEqual({ one_time_tokens: 2, token_families: 1, refresh_tokens: 1 });
+    // Two hours on, the reset token (1 h) has expired; the verification token (24 h) has not.
+    await runJobNamed("tenants/purge-tokens", { clock: later(2 * HOUR) });
+    expect(await credentialRows(t.id)).toEqual({ one_time_tokens: 1, token_families: 1, refresh_tokens: 1 });
+    // The live session still refreshes.
+    const refreshed = await call("/api/v1/auth/refresh", {
+      tenant: t.slug,
+      body: { refresh_token: live.refresh_token },
+    });
+    expect(refreshed.status).toBe(200);
+    // A month on, everything has expired.
+    await runJobNamed("tenants/purge-tokens", { clock: later(31 * DAY) });
+    expect(await credentialRows(t.id)).toEqual({ one_time_tokens: 0, token_families: 0, refresh_tokens: 0 });
+  });
+
+  it("a spent refresh token of a live family survives the purge, so presenting it still revokes the family", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const t = await newTenant("reuse");
+    const ada = await newUser(t.slug);
+    const next = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: ada.refresh_token } });
+    expect(next.status).toBe(200);
+    await runJobNamed("tenants/purge-tokens");
+    const reuse = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: ada.refresh_token } });
+    expect(reuse.status).toBe(401);
+    const after = await call("/api/v1/auth/refresh", {
+      tenant: t.slug,
+      body: { refresh_token: next.body.refresh_token },
+    });
+    expect(after.status).toBe(401);
+  });
+
+  it("events/purge-processed forgets processed event ids older than any redelivery", async () => {
+    const ledger = processedLedger(env.DB);
+    const now = systemClock.now();
+    await ledger.mark("probe:purge", "ev-old", new Date(now.getTime() - 16 * DAY));
+    await ledger.mark("probe:purge", "ev-new", new Date(now.getTime() - DAY));
+    const { run } = (await runJobNamed("events/purge-processed")) as { run: { outcome: string } };
+    expect(run.outcome).toBe("ok");
+    expect(await ledger.seen("probe:purge", "ev-old")).toBe(false);
+    expect(await ledger.seen("probe:purge", "ev-new")).toBe(true);
+  });
+
+  it("events/dead-letter-report logs waiting dead letters by type and counts the new ones once", async () => {
+    const store = deadLetterStore(env.DB);
+    const letter = (id: string, type: string) =>
+      store.store(
+        "plinth-events",
+        { id, timestamp: new Date(), body: { type, tenant_id: "t1" }, attempts: 6, ack() {}, retry() {} },
+        "handler failed",
+        systemClock.now(),
+      );
+    await letter("m-report-1", "blog.post.created");
+    await letter("m-report-2", "blog.post.created");
+    await letter("m-report-3", "identity.user.registered");
+    const counted = vi.spyOn(isolateRecorder, "inc");
+
+    const first = capture();
+    await runJobNamed("events/dead-letter-report", { log: first.log });
+    const report = first.lines.find((l) => l.msg === "dead letters wait for an operator");
+    expect(report).toMatchObject({
+      level: "warn",
+      job: "events/dead-letter-report",
+      waiting: 3,
+      new: 3,
+      by_type: { "blog.post.created": 2, "identity.user.registered": 1 },
+    });
+    const deadLetterCounts = () =>
+      counted.mock.calls.filter(([def]) => def === METRICS.deadLetters).map(([, labels, by]) => [labels[0], by]);
+    expect(deadLetterCounts()).toEqual([
+      ["blog.post.created", 2],
+      ["identity.user.registered", 1],
+    ]);
+
+    // The next report still sees them waiting, but counts nothing new.
+    counted.mockClear();
+    const second = capture();
+    await runJobNamed("events/dead-letter-report", { log: second.log, clock: later(1) });
+    expect(second.lines.find((l) => l.msg === "dead letters wait for an operator")).toMatchObject({
+      waiting: 3,
+      new: 0,
+    });
+    expect(deadLetterCounts()).toEqual([]);
+  });
+
+  it("the deployed modules' jobs run when due from the one minutely trigger, and show in GET /api/v1/platform/jobs", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const scheduled = createScheduledHandler(createPlatform({ modules, migrations: MIGRATIONS }));
+    // hh:45 is the dead-letter report's minute, and only its.
+    await scheduled(
+      createScheduledController({ scheduledTime: new Date("2031-05-05T10:45:00.000Z"), cron: "* * * * *" }),
+      env,
+      createExecutionContext(),
+    );
+    const res = await SELF.fetch(`${ORIGIN}/api/v1/platform/jobs`, {
+      headers: { authorization: `Bearer ${rootKey()}` },
+    });
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as {
+      items: { module: string; job: string; cron: string; last_run: { fire_time: string; trigger: string } | null }[];
+    };
+    expect(items.map((j) => `${j.module}/${j.job} ${j.cron}`).sort()).toEqual([
+      "audit/checkpoint 0 * * * *",
+      "events/dead-letter-report 45 * * * *",
+      "events/purge-processed 15 * * * *",
+      "tenants/purge-tokens 30 * * * *",
+    ]);
+    const report = items.find((j) => j.job === "dead-letter-report");
+    expect(report?.last_run).toMatchObject({ fire_time: "2031-05-05T10:45:00.000Z", trigger: "cron" });
+    expect(items.find((j) => j.job === "checkpoint")?.last_run?.fire_time).not.toBe("2031-05-05T10:45:00.000Z");
+  });
+});
