@@ -202,9 +202,22 @@ export async function applyMigrations(mf, binding, dir) {
     .sort();
   for (const name of names) {
     const queries = splitSql(readFileSync(path.join(dir, name), "utf8"));
-    const statements = queries.map((q) => db.prepare(q));
-    statements.push(db.prepare("INSERT INTO d1_migrations (name) VALUES (?);").bind(name));
-    await db.batch(statements);
+    // `prepare` is a synchronous call through Miniflare's proxy, whose reply can go missing on a
+    // loaded machine (an assertion inside miniflare's fetch-sync, `message?.id === id`). Nothing
+    // has run by then (the batch below is one transaction, sent after every prepare), so the
+    // migration is prepared again, a few times at most.
+    for (let attempt = 1; ; attempt++) {
+      let statements;
+      try {
+        statements = queries.map((q) => db.prepare(q));
+        statements.push(db.prepare("INSERT INTO d1_migrations (name) VALUES (?);").bind(name));
+      } catch (error) {
+        if (attempt < 3 && /** @type {{ code?: string }} */ (error)?.code === "ERR_ASSERTION") continue;
+        throw error;
+      }
+      await db.batch(statements);
+      break;
+    }
   }
   return names;
 }
