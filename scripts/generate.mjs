@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Generates source files from the repository's own inputs, or with --check
 // fails when a committed one is stale. `npm test` runs the check.
-//   src/generated/migrations.ts  <- migrations/*.sql (what /readyz expects)
+//   src/generated/migrations.ts   <- migrations/*.sql (what /readyz expects)
+//   src/generated/permissions.ts  <- each module's manifest.ts
+//   src/generated/openapi.json    <- the app's GET /openapi.json (the registered modules)
+//   src/generated/api.d.ts        <- openapi-typescript types of that document (the SDK's)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -79,9 +82,64 @@ ${all.map((p) => `  ${JSON.stringify(p)},`).join("\n")}
 `;
 }
 
+/**
+ * The OpenAPI document plinth serves, built in Node: the app and the modules
+ * bundled with esbuild (the `.wasm` import stubbed, since building the document
+ * runs no crypto) and asked for `/openapi.json` as test/node/openapi.test.ts does.
+ */
+async function openapiDocument() {
+  const { build } = await import("esbuild");
+  const out = join(root, "node_modules", ".cache", "plinth-generate", "app.mjs");
+  const entry = [
+    `export { createPlatform } from "./app.ts";`,
+    `export { modules } from "./modules/index.ts";`,
+    `export { MIGRATIONS } from "./generated/migrations.ts";`,
+  ].join("\n");
+  await build({
+    stdin: { contents: entry, resolveDir: join(root, "src"), loader: "ts" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: out,
+    logLevel: "error",
+    external: ["cloudflare:*"],
+    plugins: [
+      {
+        name: "wasm-stub",
+        setup(b) {
+          b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, namespace: "wasm-stub" }));
+          b.onLoad({ filter: /.*/, namespace: "wasm-stub" }, () => ({ contents: "export default null;", loader: "js" }));
+        },
+      },
+    ],
+  });
+  const { createPlatform, modules, MIGRATIONS } = await import(`${pathToFileURL(out).href}?t=${Date.now()}`);
+  const platform = createPlatform({ modules, migrations: MIGRATIONS });
+  // A config that parses: every binding the platform requires, none of them called.
+  const env = {
+    ENVIRONMENT: "production",
+    LOG_LEVEL: "warn",
+    JWT_SIGNING_KEYS: "[]",
+    ...Object.fromEntries(Object.keys(platform.bindings).map((name) => [name, {}])),
+  };
+  const res = await platform.app.request("http://plinth.local/openapi.json", {}, env);
+  if (res.status !== 200) throw new Error(`/openapi.json answered ${res.status}`);
+  return res.json();
+}
+
+/** The document's types (`paths`, `components`) for openapi-fetch, as openapi-typescript writes them. */
+async function apiTypes(document) {
+  const { default: openapiTS, astToString } = await import("openapi-typescript");
+  const ast = await openapiTS(document, { alphabetize: false });
+  return `${header}// The types of plinth's HTTP API: \`createClient<paths>()\` from openapi-fetch (README, "TypeScript SDK").\n\n${astToString(ast)}`;
+}
+
+const document = await openapiDocument();
 const outputs = [
   ["src/generated/migrations.ts", migrations()],
   ["src/generated/permissions.ts", await permissions()],
+  ["src/generated/openapi.json", `${JSON.stringify(document, null, 2)}\n`],
+  ["src/generated/api.d.ts", await apiTypes(document)],
 ];
 
 /**
