@@ -108,7 +108,10 @@ async function openapiDocument() {
         name: "wasm-stub",
         setup(b) {
           b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, namespace: "wasm-stub" }));
-          b.onLoad({ filter: /.*/, namespace: "wasm-stub" }, () => ({ contents: "export default null;", loader: "js" }));
+          b.onLoad({ filter: /.*/, namespace: "wasm-stub" }, () => ({
+            contents: "export default null;",
+            loader: "js",
+          }));
         },
       },
     ],
