@@ -89,7 +89,8 @@ ${all.map((p) => `  ${JSON.stringify(p)},`).join("\n")}
  */
 async function openapiDocument() {
   const { build } = await import("esbuild");
-  const out = join(root, "node_modules", ".cache", "plinth-generate", "app.mjs");
+  // Per process: the scaffold test generates in a copy sharing this node_modules.
+  const out = join(root, "node_modules", ".cache", "plinth-generate", `app-${process.pid}.mjs`);
   const entry = [
     `export { createPlatform } from "./app.ts";`,
     `export { modules } from "./modules/index.ts";`,
@@ -116,7 +117,13 @@ async function openapiDocument() {
       },
     ],
   });
-  const { createPlatform, modules, MIGRATIONS } = await import(`${pathToFileURL(out).href}?t=${Date.now()}`);
+  let loaded;
+  try {
+    loaded = await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(out, { force: true });
+  }
+  const { createPlatform, modules, MIGRATIONS } = loaded;
   const platform = createPlatform({ modules, migrations: MIGRATIONS });
   // A config that parses: every binding the platform requires, none of them called.
   const env = {
@@ -137,12 +144,11 @@ async function apiTypes(document) {
   return `${header}// The types of plinth's HTTP API: \`createClient<paths>()\` from openapi-fetch (README, "TypeScript SDK").\n\n${astToString(ast)}`;
 }
 
-const document = await openapiDocument();
-const outputs = [
+// The sources first: the document is built from the app, whose routes import
+// the generated permissions, so a new module's must be written before it loads.
+const sources = [
   ["src/generated/migrations.ts", migrations()],
   ["src/generated/permissions.ts", await permissions()],
-  ["src/generated/openapi.json", `${JSON.stringify(document, null, 2)}\n`],
-  ["src/generated/api.d.ts", await apiTypes(document)],
 ];
 
 /**
@@ -187,18 +193,34 @@ if (check && schemaDrift()) {
   );
   stale++;
 }
-for (const [file, content] of outputs) {
-  const path = join(root, file);
-  const current = existsSync(path) ? readFileSync(path, "utf8") : null;
-  if (current === content) continue;
-  if (check) {
-    console.error(`generate: ${file} is out of date; run \`npm run generate\` and commit it`);
-    stale++;
-  } else {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
-    console.log(`generate: wrote ${file}`);
+/** Writes (or with --check compares) each output; counts the stale ones. */
+function emit(outputs) {
+  for (const [file, content] of outputs) {
+    const path = join(root, file);
+    const current = existsSync(path) ? readFileSync(path, "utf8") : null;
+    if (current === content) continue;
+    if (check) {
+      console.error(`generate: ${file} is out of date; run \`npm run generate\` and commit it`);
+      stale++;
+    } else {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+      console.log(`generate: wrote ${file}`);
+    }
   }
 }
+
+const staleBefore = stale;
+emit(sources);
+let documents = [];
+// With stale permissions the app may not load; the message above says what to run.
+if (stale === staleBefore) {
+  const document = await openapiDocument();
+  documents = [
+    ["src/generated/openapi.json", `${JSON.stringify(document, null, 2)}\n`],
+    ["src/generated/api.d.ts", await apiTypes(document)],
+  ];
+  emit(documents);
+}
 if (stale > 0) process.exit(1);
-if (check) console.log(`generate: ${outputs.length} generated file(s) up to date`);
+if (check) console.log(`generate: ${sources.length + documents.length} generated file(s) up to date`);
