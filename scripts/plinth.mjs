@@ -192,6 +192,12 @@ async function modulesCommand(sub) {
   }
 }
 
+// Piped into `head`: the reader left, which is no failure of the command.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const [command, sub, ...rest] = process.argv.slice(2);
 if (command === "audit" && sub === "verify") {
   await auditVerify(rest);
