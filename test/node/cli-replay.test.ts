@@ -8,9 +8,10 @@ import { type ServedWorker, serveWorker } from "./proxy/worker";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 let worker: ServedWorker | undefined;
 
+// Bundling and starting the Worker takes longer than vitest's 10 s hook limit on a busy machine.
 beforeAll(async () => {
   worker = await serveWorker(ROOT);
-});
+}, 120_000);
 afterAll(async () => {
   await worker?.stop();
 });
