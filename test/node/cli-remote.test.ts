@@ -114,6 +114,26 @@ describe("plinth --help", () => {
   });
 });
 
+describe("the TypeScript SDK", () => {
+  it("calls plinth with typed paths and answers, and tsc refuses what plinth does not serve", async () => {
+    const sdk = createClient<paths>({
+      baseUrl: served().origin,
+      headers: { authorization: `Bearer ${served().rootKey}` },
+    });
+    const { data } = await sdk.GET("/api/v1/platform/jobs");
+    const names: string[] = (data?.items ?? []).map((j) => `${j.module}/${j.job}`);
+    expect(names).toContain("events/dead-letter-report");
+    // Checked by tsc (npm run typecheck), never sent.
+    const refused = () => {
+      // @ts-expect-error no such route
+      void sdk.GET("/api/v1/no-such-route");
+      // @ts-expect-error a tenant needs a slug
+      void sdk.POST("/api/v1/platform/tenants", { body: { name: "no slug" } });
+    };
+    expect(typeof refused).toBe("function");
+  });
+});
+
 describe("tenants", () => {
   it("create prints the tenant and its admin key once; --json prints the API's JSON", async () => {
     const slug = `acme-${randomUUID().slice(0, 8)}`;
