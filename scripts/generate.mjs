@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Generates source files from the repository's own inputs, or with --check
 // fails when a committed one is stale. `npm test` runs the check.
-//   src/generated/migrations.ts  <- migrations/*.sql (what /readyz expects)
+//   src/generated/migrations.ts   <- migrations/*.sql (what /readyz expects)
+//   src/generated/permissions.ts  <- each module's manifest.ts
+//   src/generated/openapi.json    <- the app's GET /openapi.json (the registered modules)
+//   src/generated/api.d.ts        <- openapi-typescript types of that document (the SDK's)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -79,7 +82,71 @@ ${all.map((p) => `  ${JSON.stringify(p)},`).join("\n")}
 `;
 }
 
-const outputs = [
+/**
+ * The OpenAPI document plinth serves, built in Node: the app and the modules
+ * bundled with esbuild (the `.wasm` import stubbed, since building the document
+ * runs no crypto) and asked for `/openapi.json` as test/node/openapi.test.ts does.
+ */
+async function openapiDocument() {
+  const { build } = await import("esbuild");
+  // Per process: the scaffold test generates in a copy sharing this node_modules.
+  const out = join(root, "node_modules", ".cache", "plinth-generate", `app-${process.pid}.mjs`);
+  const entry = [
+    `export { createPlatform } from "./app.ts";`,
+    `export { modules } from "./modules/index.ts";`,
+    `export { MIGRATIONS } from "./generated/migrations.ts";`,
+  ].join("\n");
+  await build({
+    stdin: { contents: entry, resolveDir: join(root, "src"), loader: "ts" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: out,
+    logLevel: "error",
+    external: ["cloudflare:*"],
+    plugins: [
+      {
+        name: "wasm-stub",
+        setup(b) {
+          b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, namespace: "wasm-stub" }));
+          b.onLoad({ filter: /.*/, namespace: "wasm-stub" }, () => ({
+            contents: "export default null;",
+            loader: "js",
+          }));
+        },
+      },
+    ],
+  });
+  let loaded;
+  try {
+    loaded = await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(out, { force: true });
+  }
+  const { createPlatform, modules, MIGRATIONS } = loaded;
+  const platform = createPlatform({ modules, migrations: MIGRATIONS });
+  // A config that parses: every binding the platform requires, none of them called.
+  const env = {
+    ENVIRONMENT: "production",
+    LOG_LEVEL: "warn",
+    JWT_SIGNING_KEYS: "[]",
+    ...Object.fromEntries(Object.keys(platform.bindings).map((name) => [name, {}])),
+  };
+  const res = await platform.app.request("http://plinth.local/openapi.json", {}, env);
+  if (res.status !== 200) throw new Error(`/openapi.json answered ${res.status}`);
+  return res.json();
+}
+
+/** The document's types (`paths`, `components`) for openapi-fetch, as openapi-typescript writes them. */
+async function apiTypes(document) {
+  const { default: openapiTS, astToString } = await import("openapi-typescript");
+  const ast = await openapiTS(document, { alphabetize: false });
+  return `${header}// The types of plinth's HTTP API: \`createClient<paths>()\` from openapi-fetch (README, "TypeScript SDK").\n\n${astToString(ast)}`;
+}
+
+// The sources first: the document is built from the app, whose routes import
+// the generated permissions, so a new module's must be written before it loads.
+const sources = [
   ["src/generated/migrations.ts", migrations()],
   ["src/generated/permissions.ts", await permissions()],
 ];
@@ -126,18 +193,34 @@ if (check && schemaDrift()) {
   );
   stale++;
 }
-for (const [file, content] of outputs) {
-  const path = join(root, file);
-  const current = existsSync(path) ? readFileSync(path, "utf8") : null;
-  if (current === content) continue;
-  if (check) {
-    console.error(`generate: ${file} is out of date; run \`npm run generate\` and commit it`);
-    stale++;
-  } else {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
-    console.log(`generate: wrote ${file}`);
+/** Writes (or with --check compares) each output; counts the stale ones. */
+function emit(outputs) {
+  for (const [file, content] of outputs) {
+    const path = join(root, file);
+    const current = existsSync(path) ? readFileSync(path, "utf8") : null;
+    if (current === content) continue;
+    if (check) {
+      console.error(`generate: ${file} is out of date; run \`npm run generate\` and commit it`);
+      stale++;
+    } else {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+      console.log(`generate: wrote ${file}`);
+    }
   }
 }
+
+const staleBefore = stale;
+emit(sources);
+let documents = [];
+// With stale permissions the app may not load; the message above says what to run.
+if (stale === staleBefore) {
+  const document = await openapiDocument();
+  documents = [
+    ["src/generated/openapi.json", `${JSON.stringify(document, null, 2)}\n`],
+    ["src/generated/api.d.ts", await apiTypes(document)],
+  ];
+  emit(documents);
+}
 if (stale > 0) process.exit(1);
-if (check) console.log(`generate: ${outputs.length} generated file(s) up to date`);
+if (check) console.log(`generate: ${sources.length + documents.length} generated file(s) up to date`);

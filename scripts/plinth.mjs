@@ -11,25 +11,40 @@
 //   plinth modules list | validate
 //     Prints the registry (name, version, dependencies, permissions, events,
 //     routes), or every manifest problem with its module named (exit 1).
-//   plinth events replay <module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--url <url>]
-//     Replays the writers' events to one subscription (a new projection's
-//     backfill, a catch-up, with --rebuild every event again), page by page,
-//     printing progress. Root key from PLATFORM_ROOT_KEY (or .dev.vars for a
-//     local plinth); --url defaults to PLINTH_URL or http://127.0.0.1:8787.
+//   plinth tenants|keys|dead-letters|events|jobs|openapi ...
+//     Remote commands against a plinth URL through the typed client
+//     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";
 import { importJwks, parseExport, verifyExport } from "./lib/audit-chain.mjs";
 import { bin, root, run } from "./lib/env.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
-import { replay } from "./lib/replay.mjs";
+import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
 import { defaultType, problemsOf, scaffold } from "./lib/scaffold.mjs";
 
-const USAGE = [
-  "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>]",
-  "       plinth new module <name> [--aggregate <type>]",
-  "       plinth modules list | validate",
-  "       plinth events replay <module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--url <url>]",
-].join("\n");
+const LOCAL = [
+  ["audit verify <file.ndjson> [--jwks <url-or-file>]", "verify an audit export offline"],
+  ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
+  ["modules list | validate", "print the module registry, or its problems"],
+];
 
+/** A command and its summary, the summary under it when the command is long. */
+const line = (command, summary) =>
+  command.length > 52 ? `  ${command}\n  ${"".padEnd(52)} ${summary}` : `  ${command.padEnd(52)} ${summary}`;
+
+const USAGE = [
+  "usage: plinth <command> [options]    (plinth <command> --help for one)",
+  "",
+  "local commands:",
+  ...LOCAL.map(([c, s]) => line(c, s)),
+  "",
+  "remote commands (--url <url> or $PLINTH_URL, default http://127.0.0.1:8787; --json for the API's JSON):",
+  ...commands.map((c) => line(`${c.name} ${c.args}`.trimEnd(), c.summary)),
+  "",
+  "Keys never go in a flag's value (shell history, ps): platform commands (tenants, events, jobs) read",
+  "$PLATFORM_ROOT_KEY (for a local plinth, .dev.vars); tenant commands (keys, dead-letters) read",
+  "$PLINTH_KEY or --key-file <path>.",
+  EXIT_HELP,
+].join("\n");
 function usage(message) {
   if (message) console.error(`plinth: ${message}`);
   console.error(USAGE);
@@ -177,28 +192,11 @@ async function modulesCommand(sub) {
   }
 }
 
-async function eventsReplay(args) {
-  const options = { url: process.env.PLINTH_URL ?? "http://127.0.0.1:8787", rebuild: false, limit: 50 };
-  let consumer = null;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--tenant") options.tenant = args[++i] ?? usage("--tenant needs an id");
-    else if (arg === "--url") options.url = args[++i] ?? usage("--url needs a URL");
-    else if (arg === "--limit") options.limit = Number(args[++i] ?? usage("--limit needs a number"));
-    else if (arg === "--rebuild") options.rebuild = true;
-    else if (arg.startsWith("--")) usage(`unknown option ${arg}`);
-    else if (consumer === null) consumer = arg;
-    else usage("one subscription at a time");
-  }
-  if (consumer === null) usage("name the subscription, e.g. blog:blog.posts (plinth modules list shows them)");
-  if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 500) usage("--limit is 1 to 500");
-  try {
-    await replay({ ...options, consumer });
-  } catch (error) {
-    console.error(`plinth: ${error.message}`);
-    process.exit(1);
-  }
-}
+// Piped into `head`: the reader left, which is no failure of the command.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 
 const [command, sub, ...rest] = process.argv.slice(2);
 if (command === "audit" && sub === "verify") {
@@ -207,8 +205,17 @@ if (command === "audit" && sub === "verify") {
   await newModule(rest);
 } else if (command === "modules" && (sub === "list" || sub === "validate")) {
   await modulesCommand(sub);
-} else if (command === "events" && sub === "replay") {
-  await eventsReplay(rest);
+} else if (command === "--help" || command === "-h" || command === "help") {
+  console.log(USAGE);
+} else if (command && sub && findCommand(command, sub)) {
+  process.exitCode = await runCommand(findCommand(command, sub), rest);
+} else if (command && commands.some((c) => c.name.startsWith(`${command} `)) && (!sub || sub === "--help")) {
+  const group = commands.filter((c) => c.name.startsWith(`${command} `));
+  const lines = group.map((c) => `${`  plinth ${c.name} ${c.args}`.trimEnd()}\n      ${c.summary}`);
+  (sub ? console.log : console.error)(
+    `plinth ${command}:\n${lines.join("\n")}\n(plinth ${command} <sub> --help for one)`,
+  );
+  if (!sub) process.exitCode = 2;
 } else {
   usage(command ? `unknown command ${[command, sub].filter(Boolean).join(" ")}` : undefined);
 }

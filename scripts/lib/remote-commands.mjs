@@ -1,0 +1,347 @@
+// The remote `plinth` commands: each talks to a plinth URL through the typed
+// client, prints a table (or with --json the API's JSON) and exits with one of
+// the codes in EXIT. Options are parsed with Node's util.parseArgs.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { root } from "./env.mjs";
+import { CliError, call, connect, EXIT, platformKey, record, table, tenantKey, urlOf } from "./remote.mjs";
+import { replay } from "./replay.mjs";
+
+/**
+ * @typedef {{ type: "string" | "boolean", multiple?: boolean, short?: string }} Option
+ * @typedef {{ values: Record<string, any>, positionals: string[], url: string,
+ *   print: (line: string) => void }} Run
+ * @typedef {{ name: string, args: string, summary: string, auth: "platform" | "tenant" | "none",
+ *   positionals: number, options?: Record<string, Option & { help: string, arg?: string }>,
+ *   run: (run: Run) => Promise<void> }} Command
+ */
+
+const pageOptions = {
+  limit: { type: "string", arg: "<n>", help: "items per page, 1 to 100 (default 20)" },
+  cursor: { type: "string", arg: "<cursor>", help: "the page after this cursor (printed under a full page)" },
+};
+
+/** The PageQuery of --limit/--cursor. */
+function pageQuery(values) {
+  const query = {};
+  if (values.limit !== undefined) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new CliError("--limit is 1 to 100", EXIT.usage);
+    query.limit = limit;
+  }
+  if (values.cursor !== undefined) query.cursor = values.cursor;
+  return query;
+}
+
+/** Prints a list page as a table (with the next cursor) or as the API's JSON. */
+function printPage(run, body, columns) {
+  if (run.values.json) return run.print(JSON.stringify(body, null, 2));
+  run.print(body.items.length === 0 ? "(none)" : table(body.items, columns));
+  if (body.next_cursor) run.print(`more: --cursor ${body.next_cursor}`);
+}
+
+/** Prints one object as `field value` lines or as the API's JSON. */
+function printRecord(run, body, fields) {
+  run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, fields));
+}
+
+const platform = (run) => connect(run.url, platformKey(run.url));
+const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
+
+/** @type {Command[]} */
+export const commands = [
+  {
+    name: "tenants create",
+    args: "<slug> [--name <name>] [--plan <plan>]",
+    summary: "create a tenant and its first admin API key (printed once)",
+    auth: "platform",
+    positionals: 1,
+    options: {
+      name: { type: "string", arg: "<name>", help: "the tenant's display name (default: the slug)" },
+      plan: { type: "string", arg: "<plan>", help: "its plan (default free)" },
+    },
+    async run(run) {
+      const [slug] = run.positionals;
+      const body = { slug, name: run.values.name ?? slug, plan: run.values.plan ?? "free" };
+      const created = await call(run.url, platform(run).POST("/api/v1/platform/tenants", { body }));
+      printRecord(run, created, ["id", "slug", "name", "plan", "created_at", "admin_key"]);
+      if (!run.values.json) run.print("the admin key is shown once: store it now (e.g. as PLINTH_KEY)");
+    },
+  },
+  {
+    name: "tenants list",
+    args: "[--limit <n>] [--cursor <cursor>]",
+    summary: "list tenants",
+    auth: "platform",
+    positionals: 0,
+    options: pageOptions,
+    async run(run) {
+      const query = pageQuery(run.values);
+      const body = await call(run.url, platform(run).GET("/api/v1/platform/tenants", { params: { query } }));
+      printPage(run, body, [
+        ["id", (t) => t.id],
+        ["slug", (t) => t.slug],
+        ["name", (t) => t.name],
+        ["plan", (t) => t.plan],
+        ["created", (t) => t.created_at],
+      ]);
+    },
+  },
+  {
+    name: "keys create",
+    args: "<name> --scope <permission>... [--expires-at <iso>]",
+    summary: "create an API key of the tenant (its secret printed once)",
+    auth: "tenant",
+    positionals: 1,
+    options: {
+      scope: {
+        type: "string",
+        multiple: true,
+        arg: "<permission>",
+        help: "a permission it holds (repeat; one at least)",
+      },
+      "expires-at": { type: "string", arg: "<iso>", help: "when it expires (ISO 8601 with offset)" },
+    },
+    async run(run) {
+      const scopes = run.values.scope ?? [];
+      if (scopes.length === 0)
+        throw new CliError("name one --scope at least (e.g. --scope blog.post.read)", EXIT.usage);
+      const body = { name: run.positionals[0] ?? "", scopes, expires_at: run.values["expires-at"] };
+      const created = await call(run.url, tenant(run).POST("/api/v1/admin/api-keys", { body }));
+      printRecord(run, created, ["id", "name", "prefix", "scopes", "expires_at", "created_at", "key"]);
+      if (!run.values.json) run.print("the key is shown once: store it now");
+    },
+  },
+  {
+    name: "keys list",
+    args: "[--limit <n>] [--cursor <cursor>]",
+    summary: "list the tenant's live API keys (without secrets)",
+    auth: "tenant",
+    positionals: 0,
+    options: pageOptions,
+    async run(run) {
+      const query = pageQuery(run.values);
+      const body = await call(run.url, tenant(run).GET("/api/v1/admin/api-keys", { params: { query } }));
+      printPage(run, body, [
+        ["id", (k) => k.id],
+        ["name", (k) => k.name],
+        ["prefix", (k) => k.prefix],
+        ["scopes", (k) => k.scopes],
+        ["expires", (k) => k.expires_at],
+        ["last used", (k) => k.last_used_at],
+      ]);
+    },
+  },
+  {
+    name: "keys revoke",
+    args: "<id>",
+    summary: "revoke an API key, with every key it created",
+    auth: "tenant",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      await call(run.url, tenant(run).DELETE("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
+      if (!run.values.json) run.print(`revoked ${id}`);
+    },
+  },
+  {
+    name: "dead-letters list",
+    args: "[--limit <n>] [--cursor <cursor>]",
+    summary: "the tenant's events that exhausted their retries, newest first",
+    auth: "tenant",
+    positionals: 0,
+    options: pageOptions,
+    async run(run) {
+      const query = pageQuery(run.values);
+      const body = await call(run.url, tenant(run).GET("/api/v1/admin/dead-letters", { params: { query } }));
+      printPage(run, body, [
+        ["id", (d) => d.id],
+        ["event type", (d) => d.event_type],
+        ["attempts", (d) => d.attempts],
+        ["received", (d) => d.received_at],
+        ["replayed", (d) => d.replayed_at],
+        ["reason", (d) => d.reason],
+      ]);
+    },
+  },
+  {
+    name: "dead-letters replay",
+    args: "<id>",
+    summary: "send a dead letter's event to the events queue again",
+    auth: "tenant",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      await call(run.url, tenant(run).POST("/api/v1/admin/dead-letters/{id}/replay", { params: { path: { id } } }));
+      if (!run.values.json) run.print(`replayed ${id}`);
+    },
+  },
+  {
+    name: "events replay",
+    args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>]",
+    summary: "replay the writers' events to one subscription, page by page, with progress",
+    auth: "platform",
+    positionals: 1,
+    options: {
+      tenant: { type: "string", arg: "<id>", help: "only this tenant's streams" },
+      rebuild: { type: "boolean", help: "every event again, not only those the subscription has not seen" },
+      limit: { type: "string", arg: "<n>", help: "streams per call, 1 to 500 (default 50)" },
+    },
+    async run(run) {
+      const limit = Number(run.values.limit ?? 50);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError("--limit is 1 to 500", EXIT.usage);
+      const total = await replay({
+        client: platform(run),
+        url: run.url,
+        consumer: run.positionals[0] ?? "",
+        tenant: run.values.tenant,
+        rebuild: run.values.rebuild ?? false,
+        limit,
+        print: run.values.json ? () => {} : run.print,
+      });
+      if (run.values.json) run.print(JSON.stringify(total, null, 2));
+    },
+  },
+  {
+    name: "jobs list",
+    args: "",
+    summary: "every registered job: cron, next due time, running, last run",
+    auth: "platform",
+    positionals: 0,
+    async run(run) {
+      const body = await call(run.url, platform(run).GET("/api/v1/platform/jobs"));
+      if (run.values.json) return run.print(JSON.stringify(body, null, 2));
+      run.print(
+        table(body.items, [
+          ["job", (j) => `${j.module}/${j.job}`],
+          ["cron", (j) => j.cron],
+          ["next due", (j) => j.next_due],
+          ["running", (j) => (j.running ? `since ${j.running.started_at}` : null)],
+          ["last run", (j) => (j.last_run ? `${j.last_run.outcome} ${j.last_run.finished_at}` : null)],
+          ["last success", (j) => j.last_success],
+        ]),
+      );
+    },
+  },
+  {
+    name: "jobs run",
+    args: "<module> <job>",
+    summary: "run a job now and wait for its run (exit 1 when the run failed)",
+    auth: "platform",
+    positionals: 2,
+    async run(run) {
+      const [module = "", job = ""] = run.positionals;
+      const pending = platform(run).POST("/api/v1/platform/jobs/{module}/{job}/run", {
+        params: { path: { module, job } },
+      });
+      const body = await call(run.url, pending);
+      printRecord(run, body, ["outcome", "trigger", "fire_time", "started_at", "duration_ms", "error"]);
+      if (body.outcome !== "ok") throw new CliError(`${module}/${job} ${body.outcome}: ${body.error ?? ""}`, EXIT.api);
+    },
+  },
+  {
+    name: "openapi export",
+    args: "[--out <file>] [--local]",
+    summary: "the OpenAPI document served at --url (or, with --local, the generated one)",
+    auth: "none",
+    positionals: 0,
+    options: {
+      out: { type: "string", arg: "<file>", help: "write it to this file instead of printing it" },
+      local: { type: "boolean", help: "src/generated/openapi.json of this checkout (npm run generate), no request" },
+    },
+    async run(run) {
+      let text;
+      if (run.values.local) {
+        text = readFileSync(join(root, "src", "generated", "openapi.json"), "utf8");
+      } else {
+        const doc = await call(run.url, connect(run.url).GET("/openapi.json", { parseAs: "text" }));
+        text = `${doc}`.endsWith("\n") ? `${doc}` : `${doc}\n`;
+      }
+      if (run.values.out === undefined) return process.stdout.write(text);
+      writeFileSync(run.values.out, text);
+      run.print(`wrote ${run.values.out}`);
+    },
+  },
+];
+
+/** `--url` and `--json`, which every remote command takes. */
+const common = {
+  url: { type: "string", arg: "<url>", help: "the plinth (default $PLINTH_URL, else http://127.0.0.1:8787)" },
+  json: { type: "boolean", help: "print the API's JSON instead of a table" },
+  help: { type: "boolean", short: "h", help: "this help" },
+};
+const keyFile = {
+  "key-file": { type: "string", arg: "<path>", help: "read the tenant's API key from this file (else $PLINTH_KEY)" },
+};
+
+const optionsOf = (command) => ({ ...command.options, ...(command.auth === "tenant" ? keyFile : {}), ...common });
+
+/** The --help text of one command. */
+export function helpOf(command) {
+  const options = Object.entries(optionsOf(command)).map(([name, o]) => [
+    `--${name}${o.arg ? ` ${o.arg}` : ""}${o.short ? `, -${o.short}` : ""}`,
+    o.help,
+  ]);
+  const width = Math.max(...options.map(([flag]) => flag.length));
+  const auth = {
+    platform: "Key: the platform root key from $PLATFORM_ROOT_KEY (for a local plinth, .dev.vars).",
+    tenant: "Key: a tenant API key from $PLINTH_KEY or --key-file; never as a flag value (shell history, ps).",
+    none: "Key: none.",
+  }[command.auth];
+  return [
+    `usage: plinth ${command.name}${command.args ? ` ${command.args}` : ""} [--url <url>] [--json]`,
+    "",
+    `${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.`,
+    "",
+    "options:",
+    ...options.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),
+    "",
+    auth,
+    EXIT_HELP,
+  ].join("\n");
+}
+
+export const EXIT_HELP =
+  "Exit: 0 ok, 1 the API refused (4xx) or failed (5xx), 2 usage, 3 cannot reach the URL, 4 authentication refused (401/403).";
+
+/** The command named by `group sub`, if remote. */
+export const findCommand = (group, sub) => commands.find((c) => c.name === `${group} ${sub}`);
+
+/**
+ * Runs a remote command with its arguments; resolves to its exit code.
+ *
+ * @param {Command} command
+ * @param {string[]} args
+ * @param {{ print?: (line: string) => void, error?: (line: string) => void }} [io]
+ */
+export async function runCommand(command, args, { print = console.log, error = console.error } = {}) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: optionsOf(command), allowPositionals: true, strict: true });
+  } catch (e) {
+    error(`plinth: ${e.message}`);
+    error(`usage: plinth ${command.name} ${command.args} (plinth ${command.name} --help)`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    print(helpOf(command));
+    return EXIT.ok;
+  }
+  if (parsed.positionals.length !== command.positionals) {
+    error(
+      `plinth: ${command.name} takes ${command.positionals || "no"} argument${command.positionals === 1 ? "" : "s"}`,
+    );
+    error(`usage: plinth ${command.name} ${command.args} (plinth ${command.name} --help)`);
+    return EXIT.usage;
+  }
+  try {
+    const url = urlOf(parsed.values.url);
+    await command.run({ values: parsed.values, positionals: parsed.positionals, url, print });
+    return EXIT.ok;
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    error(`plinth: ${e.message}`);
+    return e.exitCode;
+  }
+}

@@ -1,0 +1,136 @@
+// What every remote `plinth` command shares: the typed client, where keys come
+// from, how an answer becomes an exit code, and the text tables.
+//
+// Keys never come from a flag's value (shell history, `ps` would show them):
+// platform commands read PLATFORM_ROOT_KEY (or .dev.vars for a local plinth),
+// tenant-admin commands read PLINTH_KEY or the file named by --key-file.
+import { readFileSync } from "node:fs";
+import createClient from "openapi-fetch";
+import { readDevVars } from "./dev-setup.mjs";
+
+/** Exit codes scripts can rely on (README, `plinth --help`). */
+export const EXIT = Object.freeze({ ok: 0, api: 1, usage: 2, network: 3, auth: 4 });
+
+/** A failure that ends the command with `exitCode`, printing `message` to stderr. */
+export class CliError extends Error {
+  /** @param {string} message @param {number} exitCode */
+  constructor(message, exitCode) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export const DEFAULT_URL = "http://127.0.0.1:8787";
+
+/** The plinth URL of a command: --url, else PLINTH_URL, else a local `npm start`. */
+export function urlOf(/** @type {string | undefined} */ flag) {
+  const url = flag ?? process.env.PLINTH_URL ?? DEFAULT_URL;
+  try {
+    return new URL(url).origin;
+  } catch {
+    throw new CliError(`--url ${url} is not a URL`, EXIT.usage);
+  }
+}
+
+/** Whether `url` is this machine (where .dev.vars belongs). */
+export function isLocal(/** @type {string} */ url) {
+  const host = new URL(url).hostname;
+  return host === "127.0.0.1" || host === "localhost" || host.endsWith(".localhost");
+}
+
+/** The platform root key: PLATFORM_ROOT_KEY, or .dev.vars for a local plinth. */
+export function platformKey(/** @type {string} */ url) {
+  const key = process.env.PLATFORM_ROOT_KEY || (isLocal(url) ? readDevVars().PLATFORM_ROOT_KEY : undefined);
+  if (!key) throw new CliError("set PLATFORM_ROOT_KEY (the platform root key of the plinth at --url)", EXIT.usage);
+  return key;
+}
+
+/** A tenant's API key: the file named by --key-file, else PLINTH_KEY. */
+export function tenantKey(/** @type {string | undefined} */ keyFile) {
+  if (keyFile !== undefined) {
+    let text;
+    try {
+      text = readFileSync(keyFile, "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read --key-file ${keyFile}: ${error.code ?? error.message}`, EXIT.usage);
+    }
+    const key = text.trim();
+    if (!key) throw new CliError(`--key-file ${keyFile} is empty`, EXIT.usage);
+    return key;
+  }
+  const key = process.env.PLINTH_KEY;
+  if (!key) throw new CliError("set PLINTH_KEY (an API key of the tenant) or pass --key-file <path>", EXIT.usage);
+  return key;
+}
+
+/**
+ * The typed client of plinth's API at `url`, authenticated with `key`.
+ *
+ * @param {string} url
+ * @param {string} [key]
+ * @returns {import("openapi-fetch").Client<import("../../src/generated/api").paths>}
+ */
+export function connect(url, key) {
+  /** @type {Record<string, string>} */
+  const headers = { "user-agent": "plinth-cli" };
+  if (key) headers.authorization = `Bearer ${key}`;
+  return createClient({ baseUrl: url, headers });
+}
+
+/**
+ * Waits for a client call and returns its data, or throws the CliError its
+ * failure maps to: 3 for no answer, 4 for 401/403, 1 for any other refusal.
+ *
+ * @template T
+ * @param {string} url
+ * @param {Promise<{ data?: T, error?: unknown, response: Response }>} pending
+ * @returns {Promise<T>}
+ */
+export async function call(url, pending) {
+  let result;
+  try {
+    result = await pending;
+  } catch (error) {
+    const cause = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(error);
+    throw new CliError(`cannot reach ${url}: ${cause}`, EXIT.network);
+  }
+  const { response } = result;
+  if (response.ok) return /** @type {T} */ (result.data);
+  const problem = /** @type {Record<string, unknown>} */ (
+    result.error && typeof result.error === "object" ? result.error : {}
+  );
+  const code = typeof problem.code === "string" ? problem.code : `http_${response.status}`;
+  const detail = problem.detail ?? problem.title ?? response.statusText ?? "no detail";
+  const fields = Array.isArray(problem.errors)
+    ? problem.errors.map((e) => `\n  ${e.path || "(body)"}: ${e.message}`).join("")
+    : "";
+  const status = response.status;
+  const exitCode = status === 401 || status === 403 ? EXIT.auth : EXIT.api;
+  throw new CliError(`${status} ${code}: ${detail}${fields}`, exitCode);
+}
+
+/** A cell as text: null as "-", lists joined, objects as JSON. */
+function cell(value) {
+  if (value === null || value === undefined) return "-";
+  if (Array.isArray(value)) return value.length === 0 ? "-" : value.map(cell).join(",");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * Rows as an aligned text table with a header line.
+ *
+ * @param {Record<string, unknown>[]} rows
+ * @param {[header: string, pick: (row: any) => unknown][]} columns
+ */
+export function table(rows, columns) {
+  const lines = [columns.map(([h]) => h.toUpperCase()), ...rows.map((r) => columns.map(([, pick]) => cell(pick(r))))];
+  const widths = columns.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  return lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n");
+}
+
+/** One record as aligned `field  value` lines. */
+export function record(/** @type {Record<string, unknown>} */ obj, /** @type {string[]} */ fields) {
+  const width = Math.max(...fields.map((f) => f.length));
+  return fields.map((f) => `${f.padEnd(width)}  ${cell(obj[f])}`).join("\n");
+}

@@ -1,0 +1,332 @@
+// The remote `plinth` commands against a served plinth: each command's table
+// and --json output, --help, and every exit code class a script relies on.
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import createClient from "openapi-fetch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { paths } from "../../src/generated/api";
+import { type ServedWorker, serveWorker } from "./proxy/worker";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+let worker: ServedWorker | undefined;
+let scratch = "";
+
+beforeAll(async () => {
+  scratch = mkdtempSync(path.join(tmpdir(), "plinth-cli-"));
+  const encryptionKeys = JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]);
+  worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys } });
+}, 120_000);
+afterAll(async () => {
+  await worker?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const served = () => {
+  if (!worker) throw new Error("no worker");
+  return worker;
+};
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `plinth args` with only the keys given in `env` (none inherited). */
+function plinth(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  const base = { ...process.env };
+  for (const name of ["PLATFORM_ROOT_KEY", "PLINTH_KEY", "PLINTH_URL"]) delete base[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "plinth.mjs"), ...args], {
+      cwd: ROOT,
+      env: { ...base, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** As the platform operator, against the served plinth. */
+const asPlatform = (args: string[]) =>
+  plinth([...args, "--url", served().origin], { PLATFORM_ROOT_KEY: served().rootKey });
+
+/** A fresh tenant (made through the typed SDK) and its admin key. */
+async function newTenant(): Promise<{ id: string; key: string }> {
+  const sdk = createClient<paths>({
+    baseUrl: served().origin,
+    headers: { authorization: `Bearer ${served().rootKey}` },
+  });
+  const { data, error } = await sdk.POST("/api/v1/platform/tenants", {
+    body: { slug: `cli-${randomUUID().slice(0, 8)}`, name: "CLI", plan: "free" },
+  });
+  if (!data) throw new Error(`createTenant: ${JSON.stringify(error)}`);
+  return { id: data.id, key: data.admin_key };
+}
+
+const ALL = [
+  "tenants create",
+  "tenants list",
+  "keys create",
+  "keys list",
+  "keys revoke",
+  "dead-letters list",
+  "dead-letters replay",
+  "events replay",
+  "jobs list",
+  "jobs run",
+  "openapi export",
+  "audit verify",
+  "new module",
+  "modules list",
+];
+
+describe("plinth --help", () => {
+  it("lists every command, where keys come from, and the exit codes", async () => {
+    const run = await plinth(["--help"]);
+    expect(run.status).toBe(0);
+    for (const name of ALL) expect(run.stdout).toContain(`  ${name}`);
+    expect(run.stdout).toContain("PLATFORM_ROOT_KEY");
+    expect(run.stdout).toContain("--key-file");
+    expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, 4 authentication/);
+  });
+
+  it("describes one command's options, its key and the exit codes", async () => {
+    const run = await plinth(["keys", "create", "--help"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: plinth keys create <name> --scope <permission>/);
+    for (const flag of ["--scope", "--expires-at", "--key-file", "--url", "--json", "--help"]) {
+      expect(run.stdout).toContain(flag);
+    }
+    expect(run.stdout).toContain("never as a flag value");
+    expect(run.stdout).toContain("Exit: 0 ok");
+  });
+});
+
+describe("the TypeScript SDK", () => {
+  it("calls plinth with typed paths and answers, and tsc refuses what plinth does not serve", async () => {
+    const sdk = createClient<paths>({
+      baseUrl: served().origin,
+      headers: { authorization: `Bearer ${served().rootKey}` },
+    });
+    const { data } = await sdk.GET("/api/v1/platform/jobs");
+    const names: string[] = (data?.items ?? []).map((j) => `${j.module}/${j.job}`);
+    expect(names).toContain("events/dead-letter-report");
+    // Checked by tsc (npm run typecheck), never sent.
+    const refused = () => {
+      // @ts-expect-error no such route
+      void sdk.GET("/api/v1/no-such-route");
+      // @ts-expect-error a tenant needs a slug
+      void sdk.POST("/api/v1/platform/tenants", { body: { name: "no slug" } });
+    };
+    expect(typeof refused).toBe("function");
+  });
+});
+
+describe("tenants", () => {
+  it("create prints the tenant and its admin key once; --json prints the API's JSON", async () => {
+    const slug = `acme-${randomUUID().slice(0, 8)}`;
+    const table = await asPlatform(["tenants", "create", slug, "--name", "Acme Inc"]);
+    expect(table.stderr).toBe("");
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^slug +${slug}$`, "m"));
+    expect(table.stdout).toMatch(/^name +Acme Inc$/m);
+    expect(table.stdout).toMatch(/^admin_key +plk_\S+$/m);
+
+    const json = await asPlatform(["tenants", "create", `${slug}-2`, "--plan", "pro", "--json"]);
+    expect(json.status).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect(body).toMatchObject({ slug: `${slug}-2`, name: `${slug}-2`, plan: "pro" });
+    expect(body.admin_key).toMatch(/^plk_/);
+
+    const list = await asPlatform(["tenants", "list", "--limit", "100"]);
+    expect(list.status).toBe(0);
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID +SLUG +NAME +PLAN +CREATED$/);
+    expect(list.stdout).toMatch(new RegExp(`^\\S+ +${slug} +Acme Inc +free +\\S+$`, "m"));
+    // Listing never shows a secret.
+    expect(list.stdout).not.toContain("plk_");
+
+    const page = await asPlatform(["tenants", "list", "--limit", "1", "--json"]);
+    const listed = JSON.parse(page.stdout);
+    expect(listed.items).toHaveLength(1);
+    expect(typeof listed.next_cursor).toBe("string");
+  });
+});
+
+describe("keys", () => {
+  it("create, list (table, --json, --key-file) and revoke a tenant's API key", async () => {
+    const tenant = await newTenant();
+    const env = { PLINTH_KEY: tenant.key };
+    const url = ["--url", served().origin];
+    const created = await plinth(["keys", "create", "ci", "--scope", "blog.post.read", ...url], env);
+    expect(created.stderr).toBe("");
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/^scopes +blog\.post\.read$/m);
+    expect(created.stdout).toMatch(/^key +plk_\S+$/m);
+    const id = /^id +(\S+)$/m.exec(created.stdout)?.[1] ?? "";
+
+    const list = await plinth(["keys", "list", ...url], env);
+    expect(list.status).toBe(0);
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID +NAME +PREFIX +SCOPES +EXPIRES +LAST USED$/);
+    expect(list.stdout).toMatch(new RegExp(`^${id} +ci +\\S+ +blog\\.post\\.read +- +-$`, "m"));
+
+    const keyFile = path.join(scratch, "key");
+    writeFileSync(keyFile, `${tenant.key}\n`);
+    const json = await plinth(["keys", "list", "--json", "--key-file", keyFile, ...url]);
+    expect(json.status).toBe(0);
+    const ids = JSON.parse(json.stdout).items.map((k: { id: string }) => k.id);
+    expect(ids).toContain(id);
+    expect(json.stdout).not.toContain(tenant.key);
+
+    const revoked = await plinth(["keys", "revoke", id, ...url], env);
+    expect(revoked.status).toBe(0);
+    expect(revoked.stdout.trim()).toBe(`revoked ${id}`);
+    const after = JSON.parse((await plinth(["keys", "list", "--json", ...url], env)).stdout);
+    expect(after.items.map((k: { id: string }) => k.id)).not.toContain(id);
+  });
+});
+
+describe("dead-letters", () => {
+  it("lists a tenant's dead letters and replays one", async () => {
+    const tenant = await newTenant();
+    const db = await served().mf.getD1Database("DB");
+    const id = `dl_${randomUUID()}`;
+    const at = new Date().toISOString();
+    const event = { id: randomUUID(), type: "cli.replayed", tenant_id: tenant.id, occurred_at: at, data: {} };
+    await db
+      .prepare(
+        `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
+         values (?, 'plinth-events', ?, ?, ?, ?, 5, ?)`,
+      )
+      .bind(id, randomUUID(), event.type, tenant.id, JSON.stringify({ reason: "planted", body: event }), at)
+      .run();
+    const env = { PLINTH_KEY: tenant.key };
+    const url = ["--url", served().origin];
+
+    const list = await plinth(["dead-letters", "list", ...url], env);
+    expect(list.stderr).toBe("");
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
+    expect(list.stdout).toMatch(new RegExp(`^${id} +cli\\.replayed +5 +\\S+ +- +planted$`, "m"));
+
+    const replayed = await plinth(["dead-letters", "replay", id, ...url], env);
+    expect(replayed.status).toBe(0);
+    expect(replayed.stdout.trim()).toBe(`replayed ${id}`);
+
+    const json = JSON.parse((await plinth(["dead-letters", "list", "--json", ...url], env)).stdout);
+    expect(json.items).toHaveLength(1);
+    expect(json.items[0]).toMatchObject({ id, event_type: "cli.replayed" });
+    expect(json.items[0].replayed_at).not.toBeNull();
+  });
+});
+
+describe("events replay", () => {
+  it("prints a progress line and, with --json, the totals", async () => {
+    const tenant = await newTenant();
+    const run = await asPlatform(["events", "replay", "blog:blog.posts", "--tenant", tenant.id]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^blog:blog\.posts: 0 streams, 0 events read, 0 applied \(\d+ events\/s\), done$/m);
+    const json = await asPlatform(["events", "replay", "blog:blog.posts", "--tenant", tenant.id, "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual({ streams: 0, events: 0, applied: 0, calls: 1 });
+  });
+});
+
+describe("jobs", () => {
+  it("runs a job now and lists the jobs with its run", async () => {
+    const run = await asPlatform(["jobs", "run", "events", "dead-letter-report"]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^outcome +ok$/m);
+    expect(run.stdout).toMatch(/^trigger +manual$/m);
+
+    const list = await asPlatform(["jobs", "list"]);
+    expect(list.status).toBe(0);
+    expect(list.stdout.split("\n")[0]).toMatch(/^JOB +CRON +NEXT DUE +RUNNING +LAST RUN +LAST SUCCESS$/);
+    expect(list.stdout).toMatch(/^events\/dead-letter-report +45 \* \* \* \* +\S+ +- +ok \S+ +\S+$/m);
+
+    const json = JSON.parse((await asPlatform(["jobs", "list", "--json"])).stdout);
+    const job = json.items.find((j: { job: string }) => j.job === "dead-letter-report");
+    expect(job.last_run.outcome).toBe("ok");
+  });
+});
+
+describe("openapi export", () => {
+  it("prints the served document, writes it with --out, and reads the generated one with --local", async () => {
+    const printed = await plinth(["openapi", "export", "--url", served().origin]);
+    expect(printed.status).toBe(0);
+    const doc = JSON.parse(printed.stdout);
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toContain("/api/v1/platform/tenants");
+
+    const out = path.join(scratch, "openapi.json");
+    const written = await plinth(["openapi", "export", "--out", out, "--url", served().origin]);
+    expect(written.status).toBe(0);
+    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(doc);
+
+    const local = await plinth(["openapi", "export", "--local"]);
+    expect(local.status).toBe(0);
+    expect(local.stdout).toBe(readFileSync(path.join(ROOT, "src", "generated", "openapi.json"), "utf8"));
+    // The generated document describes the same operations as the served one.
+    expect(Object.keys(JSON.parse(local.stdout).paths).sort()).toEqual(Object.keys(doc.paths).sort());
+  });
+});
+
+describe("exit codes", () => {
+  it("2 for usage: an unknown option, a missing argument, no key", async () => {
+    const unknown = await asPlatform(["tenants", "list", "--bogus"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("--bogus");
+    const missing = await asPlatform(["jobs", "run", "events"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("usage: plinth jobs run <module> <job>");
+    const noKey = await plinth(["keys", "list", "--url", served().origin]);
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toContain("PLINTH_KEY");
+    const noCommand = await plinth(["tenants", "frobnicate"]);
+    expect(noCommand.status).toBe(2);
+  });
+
+  it("3 when nothing answers at the URL", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const run = await plinth(["tenants", "list", "--url", `http://127.0.0.1:${port}`], { PLATFORM_ROOT_KEY: "x" });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain(`cannot reach http://127.0.0.1:${port}: ECONNREFUSED`);
+  });
+
+  it("4 when the key is refused, without printing it", async () => {
+    const wrong = "not-the-root-key";
+    const platform = await plinth(["jobs", "list", "--url", served().origin], { PLATFORM_ROOT_KEY: wrong });
+    expect(platform.status).toBe(4);
+    expect(platform.stderr).toMatch(/^plinth: 401 \S+: /);
+    const tenantKey = await plinth(["keys", "list", "--url", served().origin], { PLINTH_KEY: "plk_wrong" });
+    expect(tenantKey.status).toBe(4);
+    expect(`${platform.stdout}${platform.stderr}${tenantKey.stderr}`).not.toContain(wrong);
+  });
+
+  it("1 when the API refuses the request, printing the problem's code and fields", async () => {
+    const invalid = await asPlatform(["tenants", "create", "Not A Slug!"]);
+    expect(invalid.status).toBe(1);
+    expect(invalid.stderr).toMatch(/^plinth: 400 validation_failed: /);
+    expect(invalid.stderr).toMatch(/^ {2}body\.slug: must be a DNS label/m);
+    const tenant = await newTenant();
+    const gone = await plinth(["keys", "revoke", "no-such-key", "--url", served().origin], { PLINTH_KEY: tenant.key });
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toMatch(/^plinth: 404 not_found: /);
+  });
+});
