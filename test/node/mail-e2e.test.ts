@@ -9,14 +9,13 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { passwordResetMail, verificationMail } from "../../src/modules/identity/mail-templates";
+import { type Json, servedApi, until } from "./proxy/served-api";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const KEY = `re_${randomBytes(24).toString("base64url")}`;
 const FROM = "Plinth Test <noreply@plinth.test>";
 const TENANT_NAME = `Acme & <Sons> "Mail"`;
-
-type Json = Record<string, unknown>;
 
 /** One request as the provider got it, and what it answered. */
 interface Hit {
@@ -101,35 +100,7 @@ const served = () => {
   if (!worker) throw new Error("no worker");
   return worker;
 };
-
-async function api(
-  method: string,
-  p: string,
-  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: Json }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.key) headers.authorization = `Bearer ${options.key}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${served().origin}${p}`, {
-    method,
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
-
-/** Polls `check` every 100 ms until it returns a value, or fails after `ms`. */
-async function until<T>(label: string, check: () => T | undefined, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const api = servedApi(() => worker);
 
 describe("mail through an HTTP email API that fails for a while", () => {
   it("loses nothing: every mail arrives once, exactly as rendered, with the bearer key, and its token works", async () => {

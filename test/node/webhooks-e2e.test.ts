@@ -8,6 +8,7 @@ import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Mode, type Received, type Receiver, startReceiver } from "../../bench/lib/webhooks.mjs";
+import { type Json, servedApi, until } from "./proxy/served-api";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -27,8 +28,6 @@ const POLICY = {
   breaker_cool_down_ms: 800,
   tenant_concurrency: 10,
 };
-
-type Json = Record<string, unknown>;
 
 let receiver: Receiver;
 let worker: ServedWorker | undefined;
@@ -54,35 +53,7 @@ const served = () => {
   if (!worker) throw new Error("no worker");
   return worker;
 };
-
-async function api(
-  method: string,
-  p: string,
-  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: Json }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.key) headers.authorization = `Bearer ${options.key}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${served().origin}${p}`, {
-    method,
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
-
-/** Polls `check` every 50 ms until it returns a value, or fails after `ms`. */
-async function until<T>(label: string, check: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const api = servedApi(() => worker);
 
 let tenants = 0;
 async function newTenant(): Promise<{ id: string; slug: string; key: string }> {
