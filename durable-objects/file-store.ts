@@ -76,7 +76,6 @@ type Timer = z.infer<typeof Timer>;
  */
 export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindings" | "clock">) {
   return class FileStore extends Actor<Timer> implements RpcServer<Rpc> {
-    private tenantId: string | null = null;
     private readonly inline: InlineProjector;
 
     constructor(ctx: DurableObjectState, env: Env) {
@@ -87,7 +86,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindi
     reserve(input: RpcArgs<Rpc, "reserve">): Promise<RpcReply<Rpc, "reserve">> {
       return this.receive("reserve", () => {
         const a = rpcArgs(FileStoreRpc, "reserve", input);
-        this.bind(a.tenant_id);
+        this.bindTenant(a.tenant_id);
         const usage = this.usageNow();
         if (usage.used_bytes + a.bytes > usage.quota_bytes) {
           return {
@@ -118,7 +117,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindi
       const events: OutgoingEvent[] = [];
       const reply = await this.receive("commit", () => {
         const { ctx, tenant_id, id, size, sha256 } = rpcArgs(FileStoreRpc, "commit", input);
-        const tenantId = this.bind(tenant_id);
+        const tenantId = this.bindTenant(tenant_id);
         const row = this.row(id);
         if (row?.status !== "pending") return { ok: false as const, error: "expired" as const };
         const sql = this.ctx.storage.sql;
@@ -158,7 +157,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindi
       const events: OutgoingEvent[] = [];
       const reply = await this.receive("remove", () => {
         const { ctx, tenant_id, id } = rpcArgs(FileStoreRpc, "remove", input);
-        const tenantId = this.bind(tenant_id);
+        const tenantId = this.bindTenant(tenant_id);
         const row = this.row(id);
         if (row?.status !== "ready") return { ok: false };
         const sql = this.ctx.storage.sql;
@@ -193,7 +192,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindi
     setQuota(input: RpcArgs<Rpc, "setQuota">): Promise<RpcReply<Rpc, "setQuota">> {
       return this.receive("setQuota", () => {
         const { ctx, tenant_id, quota_bytes } = rpcArgs(FileStoreRpc, "setQuota", input);
-        const tenantId = this.bind(tenant_id);
+        const tenantId = this.bindTenant(tenant_id);
         this.ctx.storage.sql.exec("update usage set quota_bytes = ? where id = 1", quota_bytes);
         this.record(ctx, tenantId, "files", { type: "files.quota.updated", data: { quota_bytes } });
         return this.usageNow();
@@ -201,7 +200,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindi
     }
 
     protected override async onTimer(message: Timer): Promise<void> {
-      const tenantId = this.knownTenant();
+      const tenantId = this.boundTenant();
       if (tenantId === null) return;
       if (message.kind === "expire") {
         // Freed first: a commit arriving after this finds no reservation and is refused.
@@ -212,7 +211,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindi
     }
 
     protected override escalationAddress() {
-      const tenantId = this.knownTenant();
+      const tenantId = this.boundTenant();
       return tenantId === null ? null : { tenantId, stream: `${tenantId}/files` };
     }
 
@@ -251,27 +250,6 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindi
 
     private row(id: string): Row | undefined {
       return this.ctx.storage.sql.exec<Row>("select * from files where id = ?", id).toArray()[0];
-    }
-
-    /**
-     * The tenant this store serves (it is named by the tenant id): stored by
-     * the first call and checked on every later one, so a caller's bug can
-     * never mix two tenants' files in one object.
-     */
-    private bind(tenantId: string): string {
-      const known = this.knownTenant();
-      if (known === null) {
-        this.ctx.storage.kv.put("tenant_id", tenantId);
-        this.tenantId = tenantId;
-        return tenantId;
-      }
-      if (known !== tenantId) throw new Error("file store addressed with another tenant's id");
-      return known;
-    }
-
-    private knownTenant(): string | null {
-      this.tenantId ??= this.ctx.storage.kv.get<string>("tenant_id") ?? null;
-      return this.tenantId;
     }
   };
 }

@@ -81,7 +81,6 @@ const LEASE_SLACK_MS = 5_000;
 export function webhookRegistryObject(platform: { clock: Clock }) {
   return class WebhookRegistry extends Actor<Timer> implements RpcServer<Rpc> {
     private endpoints: Map<string, Endpoint> | null = null;
-    private tenantId: string | null = null;
     private bulkhead: Bulkhead | null = null;
     private readonly leases = new Map<string, () => void>();
 
@@ -96,7 +95,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     create(input: RpcArgs<Rpc, "create">): Promise<RpcReply<Rpc, "create">> {
       return this.receive("create", () => {
         const { ctx, tenant_id, endpoint } = rpcArgs(RegistryRpc, "create", input);
-        const tenantId = this.bind(tenant_id);
+        const tenantId = this.bindTenant(tenant_id);
         if (this.all().size >= MAX_ENDPOINTS)
           return { ok: false as const, error: "limit_reached" as const, limit: MAX_ENDPOINTS };
         const secrets = [{ sealed: endpoint.sealed_secret, expires_at: null }];
@@ -140,7 +139,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     update(input: RpcArgs<Rpc, "update">): Promise<RpcReply<Rpc, "update">> {
       return this.receive("update", () => {
         const { ctx, tenant_id, id, patch, expected_version } = rpcArgs(RegistryRpc, "update", input);
-        const tenantId = this.bind(tenant_id);
+        const tenantId = this.bindTenant(tenant_id);
         const current = this.all().get(id);
         if (!current) return { ok: false as const, error: "not_found" as const };
         if (expected_version !== undefined && expected_version !== current.view.version) {
@@ -172,7 +171,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     rotate(input: RpcArgs<Rpc, "rotate">): Promise<RpcReply<Rpc, "rotate">> {
       return this.receive("rotate", () => {
         const { ctx, tenant_id, id, sealed_secret, keep_previous_ms } = rpcArgs(RegistryRpc, "rotate", input);
-        const tenantId = this.bind(tenant_id);
+        const tenantId = this.bindTenant(tenant_id);
         const current = this.all().get(id);
         if (!current) return { ok: false as const, error: "not_found" as const };
         const now = this.now();
@@ -196,7 +195,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     remove(input: RpcArgs<Rpc, "remove">): Promise<RpcReply<Rpc, "remove">> {
       return this.receive("remove", () => {
         const { ctx, tenant_id, id } = rpcArgs(RegistryRpc, "remove", input);
-        const tenantId = this.bind(tenant_id);
+        const tenantId = this.bindTenant(tenant_id);
         if (!this.all().has(id)) return { ok: false };
         this.ctx.storage.sql.exec("delete from endpoints where id = ?", id);
         this.endpoints = null;
@@ -210,7 +209,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     async sendTest(input: RpcArgs<Rpc, "sendTest">): Promise<RpcReply<Rpc, "sendTest">> {
       const { ctx, tenant_id, id, message_id } = rpcArgs(RegistryRpc, "sendTest", input);
       this.ready();
-      const tenantId = this.bind(tenant_id);
+      const tenantId = this.bindTenant(tenant_id);
       const endpoint = this.all().get(id);
       if (!endpoint) return { ok: false };
       await endpointActor(this.env, tenantId, id).enqueue({
@@ -224,9 +223,9 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       const { events } = rpcArgs(RegistryRpc, "dispatch", input);
       const first = events[0]?.tenant_id;
       // A tenant that never created an endpoint: answered from the key-value store, no tables made.
-      if (first === undefined || this.knownTenant() === null) return { routed: 0 };
+      if (first === undefined || this.boundTenant() === null) return { routed: 0 };
       this.ready();
-      const tenantId = this.bind(first);
+      const tenantId = this.bindTenant(first);
       const byEndpoint = new Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }>();
       for (const event of events) {
         if (event.tenant_id !== tenantId) throw new Error("dispatch: a batch holds one tenant's events");
@@ -259,7 +258,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         const args = rpcArgs(RegistryRpc, "disabled", input);
         const current = this.all().get(args.id);
         // From storage, not the field: a restarted registry may hear this report before any call that binds it.
-        const tenantId = this.knownTenant();
+        const tenantId = this.boundTenant();
         // A report about a config that has since changed (re-enabled, a new URL) is stale.
         if (!current || current.view.version !== args.config_version || !current.view.enabled || tenantId === null) {
           return { ok: false };
@@ -323,7 +322,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     }
 
     protected override async onTimer(message: Timer): Promise<void> {
-      const tenantId = this.knownTenant();
+      const tenantId = this.boundTenant();
       if (tenantId === null) return;
       if (message.kind === "purge") {
         await endpointActor(this.env, tenantId, message.id).purge({});
@@ -335,7 +334,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     }
 
     protected override escalationAddress() {
-      const tenantId = this.knownTenant();
+      const tenantId = this.boundTenant();
       return tenantId === null ? null : { tenantId, stream: `${tenantId}/webhooks` };
     }
 
@@ -370,27 +369,6 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
 
     private address(tenantId: string, endpointId: string) {
       return { tenantId, stream: `${tenantId}/webhook/${endpointId}` };
-    }
-
-    /**
-     * The tenant this registry serves (it is named by the tenant id): stored by
-     * the first call and checked on every later one, so a caller's bug can
-     * never mix two tenants' endpoints in one object.
-     */
-    private bind(tenantId: string): string {
-      const known = this.knownTenant();
-      if (known === null) {
-        this.ctx.storage.kv.put("tenant_id", tenantId);
-        this.tenantId = tenantId;
-        return tenantId;
-      }
-      if (known !== tenantId) throw new Error("webhook registry addressed with another tenant's id");
-      return known;
-    }
-
-    private knownTenant(): string | null {
-      this.tenantId ??= this.ctx.storage.kv.get<string>("tenant_id") ?? null;
-      return this.tenantId;
     }
 
     private all(): Map<string, Endpoint> {

@@ -73,6 +73,8 @@ export class ActorBackingOff extends Error {
 
 const BASE_TRACK = "_actor_schema";
 const SUPERVISION_KEY = "actor.supervision";
+/** Kept under the key the first per-tenant actors used, so their stored binding still reads. */
+const TENANT_KEY = "tenant_id";
 /** The relay's wake-up, one of the actor's timers. */
 const RELAY_TIMER = "__outbox_relay";
 /** Timers run per alarm, so one alarm invocation stays bounded; the rest run on the next, set at once. */
@@ -114,6 +116,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
   private started = false;
   /** The alarm as this object last set it: a time, none (null), or unknown (undefined). */
   private armed: number | null | undefined = undefined;
+  /** {@link boundTenant}'s memo. */
+  private tenant: string | null = null;
   /** Set by writes that may move the earliest timer; the next commit re-arms the alarm. */
   private timersChanged = false;
 
@@ -271,6 +275,30 @@ export abstract class Actor<M> extends DurableObject<Env> {
     } finally {
       await this.afterCommit();
     }
+  }
+
+  /**
+   * The tenant an actor named by a tenant id serves (a runtime object does not
+   * reliably know its own name): stored by the first call that names it and
+   * checked on every later one, so a caller's bug can never mix two tenants'
+   * data in one object. Reads storage, not only memory, so an actor restarted
+   * by eviction knows it before any call names it again.
+   */
+  protected bindTenant(tenantId: string): string {
+    const known = this.boundTenant();
+    if (known === null) {
+      this.ctx.storage.kv.put(TENANT_KEY, tenantId);
+      this.tenant = tenantId;
+      return tenantId;
+    }
+    if (known !== tenantId) throw new Error(`${this.options.name} addressed with another tenant's id`);
+    return known;
+  }
+
+  /** The tenant bound by {@link bindTenant}, or null before the first call named it. */
+  protected boundTenant(): string | null {
+    this.tenant ??= this.ctx.storage.kv.get<string>(TENANT_KEY) ?? null;
+    return this.tenant;
   }
 
   /** The supervision state, for tests and status routes. */
