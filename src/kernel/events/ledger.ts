@@ -4,6 +4,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { deadLetters, processedEvents } from "../db/schema";
+import { stringField } from "../queues/message-fields";
 
 /**
  * How long a processed event id is remembered: Queues keep a message at most
@@ -81,12 +82,6 @@ export interface DeadLetter {
   replayed_at: string | null;
 }
 
-const fieldOf = (body: unknown, key: string): string | null => {
-  if (typeof body !== "object" || body === null) return null;
-  const value: unknown = Reflect.get(body, key);
-  return typeof value === "string" ? value.slice(0, 200) : null;
-};
-
 /** Messages no consumer could handle, kept in D1 so nothing is dropped: listed, inspected, replayed. */
 export function deadLetterStore(db: D1Database) {
   const orm = drizzle(db);
@@ -98,7 +93,7 @@ export function deadLetterStore(db: D1Database) {
       queue: r.queue,
       message_id: r.messageId,
       event_type: r.eventType,
-      reason: fieldOf(stored, "reason") ?? "unknown",
+      reason: stringField(stored, "reason") ?? "unknown",
       event: typeof stored === "object" && stored !== null ? Reflect.get(stored, "body") : null,
       attempts: r.attempts,
       received_at: r.receivedAt,
@@ -114,8 +109,8 @@ export function deadLetterStore(db: D1Database) {
           id: newId(now.getTime()),
           queue,
           messageId: message.id,
-          eventType: fieldOf(message.body, "type"),
-          tenantId: fieldOf(message.body, "tenant_id"),
+          eventType: stringField(message.body, "type"),
+          tenantId: stringField(message.body, "tenant_id"),
           body: JSON.stringify({ reason, body: message.body }),
           attempts: message.attempts,
           receivedAt: now.toISOString(),

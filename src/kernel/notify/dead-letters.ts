@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { mailDeadLetters } from "../db/schema";
+import { stringField } from "../queues/message-fields";
 
 /** A stored mail dead letter as the operator sees it: never the content (it stays sealed in `message`). */
 export interface MailDeadLetter {
@@ -16,12 +17,6 @@ export interface MailDeadLetter {
   received_at: string;
   replayed_at: string | null;
 }
-
-const fieldOf = (body: unknown, key: string): string | null => {
-  if (typeof body !== "object" || body === null) return null;
-  const value: unknown = Reflect.get(body, key);
-  return typeof value === "string" ? value.slice(0, 200) : null;
-};
 
 const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
   id: r.id,
@@ -53,9 +48,9 @@ export function mailDeadLetterStore(db: D1Database) {
           id: newId(now.getTime()),
           queue,
           messageId: message.id,
-          mailId: fieldOf(message.body, "id"),
-          tenantId: fieldOf(message.body, "tenant_id"),
-          kind: fieldOf(message.body, "kind"),
+          mailId: stringField(message.body, "id"),
+          tenantId: stringField(message.body, "tenant_id"),
+          kind: stringField(message.body, "kind"),
           reason,
           body: JSON.stringify(message.body),
           attempts: message.attempts,

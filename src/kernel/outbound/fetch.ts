@@ -1,3 +1,4 @@
+import { systemClock } from "../clock";
 import { OutboundFailed, OutboundRefused } from "./errors";
 import { addressVerdict, checkUrl, hostOf, isIpLiteral, type OutboundPolicy } from "./policy";
 import { ResolveError, type Resolver } from "./resolve";
@@ -31,7 +32,7 @@ export type SafeFetchDeps = {
   policy: OutboundPolicy;
   resolver: Resolver;
   fetch?: typeof fetch;
-  /** Milliseconds, for `durationMs`; `Date.now` unless given. */
+  /** Milliseconds, for `durationMs`; the system clock (kernel/clock) unless given. */
   now?: () => number;
 };
 
@@ -62,7 +63,7 @@ export async function safeFetch(raw: string, init: SafeFetchInit, deps: SafeFetc
   if (!(init.timeoutMs > 0) || !Number.isInteger(init.maxResponseBytes) || init.maxResponseBytes < 0) {
     throw new RangeError("safeFetch needs timeoutMs > 0 and a whole maxResponseBytes >= 0");
   }
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => systemClock.now().getTime());
   // Called as a plain function: workerd throws "Illegal invocation" for fetch called as a method of deps.
   const send = deps.fetch ?? fetch;
   const started = now();
