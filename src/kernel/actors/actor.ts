@@ -1,18 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
-import type { z } from "zod";
 import type { Clock } from "../clock";
-import { newId } from "../crypto/tokens";
 import { type RpcArgs, type RpcReply, rpcArgs } from "../durable/rpc";
 import { migrateSqlite } from "../durable/sqlite-schema";
-import type { Actor as EventActor, Json, OutgoingEvent } from "../events/envelope";
+import type { OutgoingEvent } from "../events/envelope";
 import { PingRpc, PONG } from "../health/contract";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import { isolateRecorder } from "../metrics/recorder";
-import { appendOutbox, OUTBOX_SCHEMA } from "../outbox";
+import { OUTBOX_SCHEMA } from "../outbox";
 import { type AlarmPort, OutboxRelay } from "../outbox/drain";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
+import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
+import { type ActorAddress, ActorBackingOff, type ActorOptions } from "./options";
 import {
   DEFAULT_SUPERVISION,
   initialSupervision,
@@ -20,7 +20,6 @@ import {
   recordFailure,
   recordSuccess,
   restartDue,
-  type SupervisionPolicy,
   type SupervisionState,
 } from "./supervision";
 import {
@@ -36,41 +35,6 @@ import {
   timerAt,
 } from "./timers";
 
-/** How an actor class is set up. */
-export interface ActorOptions<M> {
-  /** The class name: the `actor` label of its metrics, its log lines, its escalation events. */
-  name: string;
-  /** The subclass's own SQLite migrations, tracked apart from the base's tables. */
-  schema?: readonly string[][];
-  /**
-   * Parses a stored timer's message before its handler sees it: a timer can
-   * outlive the deployment that scheduled it, so what it carries is checked,
-   * not trusted.
-   */
-  timerMessage: z.ZodType<M>;
-  clock: Clock;
-  supervision?: SupervisionPolicy;
-  /** Backoff (full jitter) before a timer whose handler threw fires again. */
-  timerRetry?: BackoffPolicy;
-  /** Randomness of the timer retry jitter; tests pin it. */
-  random?: () => number;
-}
-
-/** Where an actor's events go: its tenant and its stream (`<tenant>/<kind>/<id>`). */
-export interface ActorAddress {
-  tenantId: string;
-  stream: string;
-}
-
-/** Thrown to callers while the actor is paused by its supervision; retry after `retryAt`. */
-export class ActorBackingOff extends Error {
-  override name = "ActorBackingOff";
-  readonly retryable = true;
-  constructor(readonly retryAt: number) {
-    super(`actor is backing off after repeated failures until ${new Date(retryAt).toISOString()}`);
-  }
-}
-
 const BASE_TRACK = "_actor_schema";
 const SUPERVISION_KEY = "actor.supervision";
 /** Kept under the key the first per-tenant actors used, so their stored binding still reads. */
@@ -81,13 +45,7 @@ const RELAY_TIMER = "__outbox_relay";
 const TIMERS_PER_ALARM = 50;
 const DEFAULT_TIMER_RETRY: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
 
-const BASE_SCHEMA: readonly string[][] = [
-  [
-    ...(TIMERS_SCHEMA[0] ?? []),
-    ...OUTBOX_SCHEMA,
-    "create table actor_streams (stream text primary key, version integer not null)",
-  ],
-];
+const BASE_SCHEMA: readonly string[][] = [[...(TIMERS_SCHEMA[0] ?? []), ...OUTBOX_SCHEMA, STREAMS_SCHEMA]];
 
 /**
  * A small actor base over a SQLite-backed Durable Object. See docs/actors.md.
@@ -217,40 +175,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * Appends an event to the actor's outbox, in the running transaction; its
    * version counts the events of its stream from 1.
    */
-  protected emit(
-    address: ActorAddress,
-    event: {
-      type: string;
-      data: { [key: string]: Json };
-      actor?: EventActor;
-      requestId?: string | null;
-      ipHash?: string | null;
-    },
-  ): OutgoingEvent {
-    const sql = this.ctx.storage.sql;
-    const version =
-      sql
-        .exec<{ version: number }>(
-          `insert into actor_streams (stream, version) values (?, 1)
-           on conflict (stream) do update set version = version + 1 returning version`,
-          address.stream,
-        )
-        .one().version ?? 1;
-    const at = this.now();
-    const outgoing: OutgoingEvent = {
-      id: newId(at),
-      type: event.type,
-      tenant_id: address.tenantId,
-      stream: address.stream,
-      version,
-      occurred_at: new Date(at).toISOString(),
-      actor: event.actor ?? { kind: "system", id: this.options.name },
-      request_id: event.requestId ?? null,
-      ...(event.ipHash ? { ip_hash: event.ipHash } : {}),
-      data: event.data,
-    };
-    appendOutbox(sql, outgoing);
-    return outgoing;
+  protected emit(address: ActorAddress, event: ActorEvent): OutgoingEvent {
+    return appendActorEvent(this.ctx.storage.sql, address, event, this.now(), this.options.name);
   }
 
   /**

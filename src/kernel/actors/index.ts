@@ -2,7 +2,9 @@
  * Actors: Durable Objects with typed messages, persistent timers multiplexed
  * over the one alarm, supervision, and an outbox. See docs/actors.md.
  */
-export { Actor, type ActorAddress, ActorBackingOff, type ActorOptions } from "./actor";
+export { Actor } from "./actor";
+export type { ActorEvent } from "./events";
+export { type ActorAddress, ActorBackingOff, type ActorOptions } from "./options";
 export {
   DEFAULT_SUPERVISION,
   type SupervisionPolicy,

@@ -1,0 +1,39 @@
+import type { z } from "zod";
+import type { Clock } from "../clock";
+import type { BackoffPolicy } from "../resilience/backoff";
+import type { SupervisionPolicy } from "./supervision";
+
+/** How an actor class is set up. */
+export interface ActorOptions<M> {
+  /** The class name: the `actor` label of its metrics, its log lines, its escalation events. */
+  name: string;
+  /** The subclass's own SQLite migrations, tracked apart from the base's tables. */
+  schema?: readonly string[][];
+  /**
+   * Parses a stored timer's message before its handler sees it: a timer can
+   * outlive the deployment that scheduled it, so what it carries is checked,
+   * not trusted.
+   */
+  timerMessage: z.ZodType<M>;
+  clock: Clock;
+  supervision?: SupervisionPolicy;
+  /** Backoff (full jitter) before a timer whose handler threw fires again. */
+  timerRetry?: BackoffPolicy;
+  /** Randomness of the timer retry jitter; tests pin it. */
+  random?: () => number;
+}
+
+/** Where an actor's events go: its tenant and its stream (`<tenant>/<kind>/<id>`). */
+export interface ActorAddress {
+  tenantId: string;
+  stream: string;
+}
+
+/** Thrown to callers while the actor is paused by its supervision; retry after `retryAt`. */
+export class ActorBackingOff extends Error {
+  override name = "ActorBackingOff";
+  readonly retryable = true;
+  constructor(readonly retryAt: number) {
+    super(`actor is backing off after repeated failures until ${new Date(retryAt).toISOString()}`);
+  }
+}
