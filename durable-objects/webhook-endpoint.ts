@@ -17,13 +17,23 @@ import {
 } from "../src/kernel/resilience/breaker";
 import { tenantEnvelope } from "../src/modules/identity/key-material";
 import { attemptDelivery } from "../src/modules/webhooks/attempt";
+import { type EndpointConfig, EndpointConfigSchema, EndpointRpc, registry } from "../src/modules/webhooks/contract";
 import {
-  type DeliveryView,
-  type EndpointConfig,
-  EndpointConfigSchema,
-  EndpointRpc,
-  registry,
-} from "../src/modules/webhooks/contract";
+  attemptLog,
+  clearDeliveries,
+  DELIVERIES_SCHEMA,
+  type DeliveryRow,
+  deliveryView,
+  headDelivery,
+  insertDelivery,
+  isoOrNull,
+  pageDeliveries,
+  pendingCount,
+  pruneLog,
+  readDelivery,
+  requeueDelivery,
+  writeAttempt,
+} from "../src/modules/webhooks/deliveries-table";
 import {
   type AttemptOutcome,
   disableReason,
@@ -32,62 +42,11 @@ import {
   noStreak,
   streakAfter,
 } from "../src/modules/webhooks/domain";
+import { liveSecrets } from "../src/modules/webhooks/endpoints-table";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { secretField } from "../src/modules/webhooks/secrets";
 
 type Rpc = typeof EndpointRpc;
-
-const SCHEMA: readonly string[][] = [
-  [
-    `create table deliveries (
-       id text primary key,
-       message_id text not null unique,
-       event_type text not null,
-       body text not null,
-       occurred_at text not null,
-       position integer not null,
-       status text not null,
-       attempts integer not null default 0,
-       first_attempt_at integer,
-       next_attempt_at integer,
-       response_status integer,
-       latency_ms integer,
-       last_error text,
-       created_at text not null,
-       updated_at text not null
-     )`,
-    "create index deliveries_queue on deliveries (status, position)",
-    "create index deliveries_position on deliveries (position)",
-    `create table attempts (
-       id integer primary key autoincrement,
-       delivery_id text not null,
-       at text not null,
-       outcome text not null,
-       response_status integer,
-       latency_ms integer not null,
-       response text
-     )`,
-    "create index attempts_delivery on attempts (delivery_id, id)",
-  ],
-];
-
-interface DeliveryRow extends Record<string, SqlStorageValue> {
-  id: string;
-  message_id: string;
-  event_type: string;
-  body: string;
-  occurred_at: string;
-  position: number;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  first_attempt_at: number | null;
-  next_attempt_at: number | null;
-  response_status: number | null;
-  latency_ms: number | null;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-}
 
 const Timer = z.discriminatedUnion("kind", [
   /** Try the head of the queue. */
@@ -114,8 +73,6 @@ const STOPPED = "endpoint.stopped_version";
 const DELIVER = "deliver";
 const PRUNE_EVERY_MS = 3_600_000;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /**
  * The WebhookEndpoint actor class, one per endpoint (`<tenant>/<endpoint id>`):
  * its messages in arrival order, delivered one at a time (the head is retried
@@ -128,7 +85,12 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     private readonly logger = createLogger("warn", { component: "webhooks" });
 
     constructor(ctx: DurableObjectState, env: Env) {
-      super(ctx, env, { name: "WebhookEndpoint", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
+      super(ctx, env, {
+        name: "WebhookEndpoint",
+        schema: DELIVERIES_SCHEMA,
+        timerMessage: Timer,
+        clock: platform.clock,
+      });
     }
 
     enqueue(input: RpcArgs<Rpc, "enqueue">): Promise<RpcReply<Rpc, "enqueue">> {
@@ -136,23 +98,9 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
         const { config, messages } = rpcArgs(EndpointRpc, "enqueue", input);
         const current = this.adopt(config);
         const now = this.now();
-        const at = new Date(now).toISOString();
         let queued = 0;
         for (const m of messages) {
-          const inserted = this.ctx.storage.sql.exec(
-            `insert into deliveries (id, message_id, event_type, body, occurred_at, position, status, next_attempt_at, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) on conflict (message_id) do nothing`,
-            crypto.randomUUID(),
-            m.message_id,
-            m.type,
-            m.body,
-            m.occurred_at,
-            this.nextPosition(),
-            now,
-            at,
-            at,
-          ).rowsWritten;
-          queued += inserted > 0 ? 1 : 0;
+          if (insertDelivery(this.ctx.storage.sql, m, this.nextPosition(), now)) queued += 1;
         }
         if (queued > 0 && current.enabled) this.schedule({ kind: "deliver" }, now, { key: DELIVER, mode: "earliest" });
         if (queued > 0) this.schedule({ kind: "prune" }, now + PRUNE_EVERY_MS, { key: "prune", mode: "earliest" });
@@ -171,9 +119,7 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     purge(input: RpcArgs<Rpc, "purge">): Promise<RpcReply<Rpc, "purge">> {
       return this.receive("purge", () => {
         rpcArgs(EndpointRpc, "purge", input);
-        const sql = this.ctx.storage.sql;
-        sql.exec("delete from deliveries");
-        sql.exec("delete from attempts");
+        clearDeliveries(this.ctx.storage.sql);
         for (const key of [CONFIG, BREAKER, STREAK, STOPPED]) this.ctx.storage.kv.delete(key);
         this.cancel(DELIVER);
         this.cancel("prune");
@@ -184,60 +130,25 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     deliveries(input: RpcArgs<Rpc, "deliveries">): Promise<RpcReply<Rpc, "deliveries">> {
       return this.receive("deliveries", () => {
         const { limit, cursor, status } = rpcArgs(EndpointRpc, "deliveries", input);
-        const before = cursor === null ? Number.MAX_SAFE_INTEGER : Number(cursor);
-        const rows = this.ctx.storage.sql
-          .exec<DeliveryRow>(
-            `select * from deliveries where position < ? and (? is null or status = ?) order by position desc limit ?`,
-            Number.isFinite(before) ? before : 0,
-            status ?? null,
-            status ?? null,
-            limit + 1,
-          )
-          .toArray();
-        const items = rows.slice(0, limit);
-        const last = items.at(-1);
-        return { items: items.map(view), next: rows.length > limit && last ? String(last.position) : null };
+        return pageDeliveries(this.ctx.storage.sql, limit, cursor, status ?? null);
       });
     }
 
     delivery(input: RpcArgs<Rpc, "delivery">): Promise<RpcReply<Rpc, "delivery">> {
       return this.receive("delivery", () => {
         const { id } = rpcArgs(EndpointRpc, "delivery", input);
-        const row = this.row(id);
-        if (!row) return null;
-        const attempts = this.ctx.storage.sql
-          .exec<{
-            at: string;
-            outcome: "delivered" | "rejected" | "unreachable" | "refused";
-            response_status: number | null;
-            latency_ms: number;
-            response: string | null;
-          }>(
-            "select at, outcome, response_status, latency_ms, response from attempts where delivery_id = ? order by id",
-            id,
-          )
-          .toArray();
-        return { ...view(row), attempt_log: attempts };
+        const row = readDelivery(this.ctx.storage.sql, id);
+        return row ? { ...deliveryView(row), attempt_log: attemptLog(this.ctx.storage.sql, id) } : null;
       });
     }
 
     redeliver(input: RpcArgs<Rpc, "redeliver">): Promise<RpcReply<Rpc, "redeliver">> {
       return this.receive("redeliver", () => {
         const { id } = rpcArgs(EndpointRpc, "redeliver", input);
-        const row = this.row(id);
+        const row = readDelivery(this.ctx.storage.sql, id);
         if (!row) return { ok: false };
-        if (row.status !== "pending") {
-          // Sent again as the same message (same webhook-id), at the back of the queue, with a fresh schedule.
-          const now = this.now();
-          this.ctx.storage.sql.exec(
-            `update deliveries set status = 'pending', position = ?, attempts = 0, first_attempt_at = null,
-               next_attempt_at = ?, updated_at = ? where id = ?`,
-            this.nextPosition(),
-            now,
-            new Date(now).toISOString(),
-            id,
-          );
-        }
+        // Sent again as the same message (same webhook-id), at the back of the queue, with a fresh schedule.
+        if (row.status !== "pending") requeueDelivery(this.ctx.storage.sql, id, this.nextPosition(), this.now());
         if (this.config()?.enabled) this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
         return { ok: true };
       });
@@ -247,12 +158,10 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       return this.receive("health", () => {
         rpcArgs(EndpointRpc, "health", input);
         const streak = this.streak();
-        const pending = this.ctx.storage.sql
-          .exec<{ n: number }>("select count(*) as n from deliveries where status = 'pending'")
-          .one().n;
+        const pending = pendingCount(this.ctx.storage.sql);
         return {
           breaker: breakerStatus(this.breaker(), this.now(), deliveryPolicy(this.env).breaker),
-          failing_since: iso(streak.since),
+          failing_since: isoOrNull(streak.since),
           failures: streak.failures,
           pending,
         };
@@ -333,46 +242,10 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     private record(config: EndpointConfig, head: DeliveryRow, outcome: AttemptOutcome): void {
       const policy = deliveryPolicy(this.env);
       const now = this.now();
-      const at = new Date(now).toISOString();
       const delivered = outcome.kind === "delivered";
-      const sql = this.ctx.storage.sql;
-      const status = "status" in outcome ? outcome.status : null;
-      const response = "response" in outcome ? outcome.response : outcome.error;
-      sql.exec(
-        "insert into attempts (delivery_id, at, outcome, response_status, latency_ms, response) values (?, ?, ?, ?, ?, ?)",
-        head.id,
-        at,
-        outcome.kind,
-        status,
-        outcome.latencyMs,
-        response,
-      );
-      const attempts = head.attempts + 1;
       const firstAttemptAt = head.first_attempt_at ?? now;
-      let next: number | null = null;
-      let state: DeliveryRow["status"] = "delivered";
-      if (!delivered) {
-        const step = nextStep({ attempts, firstAttemptAt }, outcome, now, policy);
-        if ("retryAt" in step) {
-          state = "pending";
-          next = step.retryAt;
-        } else {
-          state = "failed";
-        }
-      }
-      sql.exec(
-        `update deliveries set status = ?, attempts = ?, first_attempt_at = ?, next_attempt_at = ?, response_status = ?,
-           latency_ms = ?, last_error = ?, updated_at = ? where id = ?`,
-        state,
-        attempts,
-        firstAttemptAt,
-        next,
-        status,
-        outcome.latencyMs,
-        delivered ? null : outcome.kind === "rejected" ? `HTTP ${outcome.status}` : outcome.error,
-        at,
-        head.id,
-      );
+      const step = delivered ? null : nextStep({ attempts: head.attempts + 1, firstAttemptAt }, outcome, now, policy);
+      writeAttempt(this.ctx.storage.sql, head, outcome, step, now);
       this.ctx.storage.kv.put(BREAKER, breakerRecord(this.breaker(), delivered, now, policy.breaker));
       const streak = streakAfter(this.streak(), delivered, now);
       this.ctx.storage.kv.put(STREAK, streak);
@@ -402,7 +275,7 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
           kind: "report",
           reason,
           failures: streak.failures,
-          failing_since: iso(streak.since),
+          failing_since: isoOrNull(streak.since),
           config_version: config.version,
         },
         this.now(),
@@ -428,22 +301,8 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     private async prune(): Promise<void> {
       const keep = deliveryPolicy(this.env).logRetention;
       this.transact(() => {
-        const sql = this.ctx.storage.sql;
-        const cutoff = sql
-          .exec<{ position: number }>(
-            "select position from deliveries where status != 'pending' order by position desc limit 1 offset ?",
-            keep,
-          )
-          .toArray()[0]?.position;
-        if (cutoff !== undefined) {
-          sql.exec(
-            "delete from attempts where delivery_id in (select id from deliveries where status != 'pending' and position <= ?)",
-            cutoff,
-          );
-          sql.exec("delete from deliveries where status != 'pending' and position <= ?", cutoff);
-        }
+        const kept = pruneLog(this.ctx.storage.sql, keep);
         // Hourly while the log holds anything; a later enqueue sets it again.
-        const kept = sql.exec<{ n: number }>("select count(*) as n from deliveries").one().n;
         if (kept > 0) this.schedule({ kind: "prune" }, this.now() + PRUNE_EVERY_MS, { key: "prune" });
       });
     }
@@ -478,10 +337,10 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       if (!encryptionKeys) throw new Error("ENCRYPTION_KEYS is not configured: webhook secrets cannot be opened");
       const envelope = tenantEnvelope(this.env, encryptionKeys, this.clock);
       // A rotated-out secret stops signing when its overlap ends, even if no newer config has arrived since.
-      const now = this.now();
-      const live = config.secrets.filter((s) => s.expires_at === null || s.expires_at > now);
       return Promise.all(
-        live.map((s) => envelope.decryptText(config.tenant_id, secretField(config.endpoint_id), s.sealed)),
+        liveSecrets(config.secrets, this.now()).map((s) =>
+          envelope.decryptText(config.tenant_id, secretField(config.endpoint_id), s.sealed),
+        ),
       );
     }
 
@@ -503,13 +362,7 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     }
 
     private head(): DeliveryRow | undefined {
-      return this.ctx.storage.sql
-        .exec<DeliveryRow>("select * from deliveries where status = 'pending' order by position limit 1")
-        .toArray()[0];
-    }
-
-    private row(id: string): DeliveryRow | undefined {
-      return this.ctx.storage.sql.exec<DeliveryRow>("select * from deliveries where id = ?", id).toArray()[0];
+      return headDelivery(this.ctx.storage.sql);
     }
 
     private nextPosition(): number {
@@ -517,21 +370,5 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       this.ctx.storage.kv.put(POSITION, next);
       return next;
     }
-  };
-}
-
-function view(r: DeliveryRow): DeliveryView {
-  return {
-    id: r.id,
-    message_id: r.message_id,
-    event_type: r.event_type,
-    status: r.status,
-    attempts: r.attempts,
-    response_status: r.response_status,
-    latency_ms: r.latency_ms,
-    last_error: r.last_error,
-    next_attempt_at: iso(r.next_attempt_at),
-    created_at: r.created_at,
-    updated_at: r.updated_at,
   };
 }

@@ -2,19 +2,19 @@ import { z } from "zod";
 import { Actor } from "../src/kernel/actors";
 import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
-import type { Envelope } from "../src/kernel/events/envelope";
 import { Bulkhead, BulkheadFullError, BulkheadTimeoutError } from "../src/kernel/resilience/bulkhead";
 import { realSleeper } from "../src/kernel/resilience/sleep";
 import type { Ctx } from "../src/modules/identity/directory/types";
+import { endpointActor, type OutgoingMessage, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
+import { hostOf } from "../src/modules/webhooks/domain";
 import {
-  type EndpointConfig,
-  type EndpointView,
-  endpointActor,
-  type OutgoingMessage,
-  RegistryRpc,
-  SealedSecret,
-} from "../src/modules/webhooks/contract";
-import { hostOf, wants } from "../src/modules/webhooks/domain";
+  configOf,
+  ENDPOINTS_SCHEMA,
+  type Endpoint,
+  readEndpoint,
+  readEndpoints,
+  receives,
+} from "../src/modules/webhooks/endpoints-table";
 import { messageBody, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 
@@ -23,42 +23,6 @@ type Rpc = typeof RegistryRpc;
 /** Endpoints one tenant may register. */
 export const MAX_ENDPOINTS = 50;
 
-const SCHEMA: readonly string[][] = [
-  [
-    `create table endpoints (
-       id text primary key,
-       url text not null,
-       description text not null,
-       events text not null,
-       secrets text not null,
-       enabled integer not null,
-       disabled_reason text,
-       version integer not null,
-       created_at text not null,
-       updated_at text not null
-     )`,
-  ],
-];
-
-interface Row extends Record<string, SqlStorageValue> {
-  id: string;
-  url: string;
-  description: string;
-  events: string;
-  secrets: string;
-  enabled: number;
-  disabled_reason: string | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-/** An endpoint as the registry holds it in memory. */
-interface Endpoint {
-  view: EndpointView;
-  secrets: z.infer<typeof SealedSecret>[];
-}
-
 const Timer = z.discriminatedUnion("kind", [
   /** Pushes an endpoint's current config to its actor (after a change), retried until it lands. */
   z.object({ kind: z.literal("push"), id: z.string() }),
@@ -66,9 +30,6 @@ const Timer = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("purge"), id: z.string() }),
 ]);
 type Timer = z.infer<typeof Timer>;
-
-const Secrets = z.array(SealedSecret);
-const Filters = z.array(z.string());
 
 /** How long a bulkhead permit lives if its holder never releases it (an actor evicted mid-attempt). */
 const LEASE_SLACK_MS = 5_000;
@@ -85,7 +46,12 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     private readonly leases = new Map<string, () => void>();
 
     constructor(ctx: DurableObjectState, env: Env) {
-      super(ctx, env, { name: "WebhookRegistry", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
+      super(ctx, env, {
+        name: "WebhookRegistry",
+        schema: ENDPOINTS_SCHEMA,
+        timerMessage: Timer,
+        clock: platform.clock,
+      });
     }
 
     protected override onStart(): void {
@@ -213,7 +179,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       const endpoint = this.all().get(id);
       if (!endpoint) return { ok: false };
       await endpointActor(this.env, tenantId, id).enqueue({
-        config: this.configOf(tenantId, endpoint),
+        config: configOf(tenantId, endpoint, this.now()),
         messages: [testMessage(tenantId, message_id, ctx)],
       });
       return { ok: true };
@@ -245,7 +211,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       await Promise.all(
         [...byEndpoint.values()].map(({ endpoint, messages }) =>
           endpointActor(this.env, tenantId, endpoint.view.id).enqueue({
-            config: this.configOf(tenantId, endpoint),
+            config: configOf(tenantId, endpoint, this.now()),
             messages,
           }),
         ),
@@ -330,26 +296,14 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       }
       const endpoint = this.all().get(message.id);
       if (!endpoint) return;
-      await endpointActor(this.env, tenantId, message.id).configure({ config: this.configOf(tenantId, endpoint) });
+      await endpointActor(this.env, tenantId, message.id).configure({
+        config: configOf(tenantId, endpoint, this.now()),
+      });
     }
 
     protected override escalationAddress() {
       const tenantId = this.boundTenant();
       return tenantId === null ? null : { tenantId, stream: `${tenantId}/webhooks` };
-    }
-
-    /** What an endpoint actor needs: URL, live secrets, whether to deliver, and the version it reflects. */
-    private configOf(tenantId: string, endpoint: Endpoint): EndpointConfig {
-      const now = this.now();
-      const live = endpoint.secrets.filter((s) => s.expires_at === null || s.expires_at > now);
-      return {
-        tenant_id: tenantId,
-        endpoint_id: endpoint.view.id,
-        url: endpoint.view.url,
-        secrets: live.length > 0 ? live : endpoint.secrets.slice(0, 1),
-        enabled: endpoint.view.enabled,
-        version: endpoint.view.version,
-      };
     }
 
     private record(
@@ -373,38 +327,14 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
 
     private all(): Map<string, Endpoint> {
       if (this.endpoints) return this.endpoints;
-      const rows = this.ctx.storage.sql.exec<Row>("select * from endpoints").toArray();
-      this.endpoints = new Map(rows.map((r) => [r.id, toEndpoint(r)]));
+      this.endpoints = new Map(readEndpoints(this.ctx.storage.sql).map((e) => [e.view.id, e]));
       return this.endpoints;
     }
 
     private reload(id: string): Endpoint {
-      const row = this.ctx.storage.sql.exec<Row>("select * from endpoints where id = ?", id).one();
-      const endpoint = toEndpoint(row);
+      const endpoint = readEndpoint(this.ctx.storage.sql, id);
       this.all().set(id, endpoint);
       return endpoint;
     }
   };
-}
-
-function toEndpoint(r: Row): Endpoint {
-  return {
-    view: {
-      id: r.id,
-      url: r.url,
-      description: r.description,
-      events: Filters.parse(JSON.parse(r.events)),
-      enabled: r.enabled === 1,
-      disabled_reason: r.disabled_reason as EndpointView["disabled_reason"],
-      version: r.version,
-      created_at: r.created_at,
-      updated_at: r.updated_at,
-    },
-    secrets: Secrets.parse(JSON.parse(r.secrets)),
-  };
-}
-
-/** Whether an endpoint receives an event: enabled, wanting its type, and created before it occurred. */
-function receives(view: EndpointView, event: Envelope): boolean {
-  return view.enabled && wants(view.events, event.type) && view.created_at <= event.occurred_at;
 }

@@ -1,0 +1,100 @@
+/**
+ * The WebhookRegistry's storage: its `endpoints` table, how a row reads back
+ * (every JSON column parsed, never cast), and what an endpoint actor is told
+ * of an endpoint. Pure functions over the object's SQL handle.
+ */
+import { z } from "zod";
+import type { Envelope } from "../../kernel/events/envelope";
+import { type EndpointConfig, EndpointSchema, type EndpointView, SealedSecret } from "./contract";
+import { wants } from "./domain";
+
+/** The registry's migrations. */
+export const ENDPOINTS_SCHEMA: readonly string[][] = [
+  [
+    `create table endpoints (
+       id text primary key,
+       url text not null,
+       description text not null,
+       events text not null,
+       secrets text not null,
+       enabled integer not null,
+       disabled_reason text,
+       version integer not null,
+       created_at text not null,
+       updated_at text not null
+     )`,
+  ],
+];
+
+/** An endpoint as the registry holds it in memory: what admins see, and its sealed secrets. */
+export interface Endpoint {
+  view: EndpointView;
+  secrets: z.infer<typeof SealedSecret>[];
+}
+
+interface Row extends Record<string, SqlStorageValue> {
+  id: string;
+  url: string;
+  description: string;
+  events: string;
+  secrets: string;
+  enabled: number;
+  disabled_reason: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const Secrets = z.array(SealedSecret);
+const Filters = z.array(z.string());
+const Reason = EndpointSchema.shape.disabled_reason;
+
+function toEndpoint(r: Row): Endpoint {
+  return {
+    view: {
+      id: r.id,
+      url: r.url,
+      description: r.description,
+      events: Filters.parse(JSON.parse(r.events)),
+      enabled: r.enabled === 1,
+      disabled_reason: Reason.parse(r.disabled_reason),
+      version: r.version,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+    },
+    secrets: Secrets.parse(JSON.parse(r.secrets)),
+  };
+}
+
+/** Every endpoint of the registry. */
+export const readEndpoints = (sql: SqlStorage): Endpoint[] =>
+  sql.exec<Row>("select * from endpoints").toArray().map(toEndpoint);
+
+/** One endpoint, which must exist. */
+export const readEndpoint = (sql: SqlStorage, id: string): Endpoint =>
+  toEndpoint(sql.exec<Row>("select * from endpoints where id = ?", id).one());
+
+/** Whether an endpoint receives an event: enabled, wanting its type, and created before it occurred. */
+export function receives(view: EndpointView, event: Envelope): boolean {
+  return view.enabled && wants(view.events, event.type) && view.created_at <= event.occurred_at;
+}
+
+/**
+ * What an endpoint actor needs at `now`: URL, the secrets still signing (the
+ * newest always), whether to deliver, and the version it reflects.
+ */
+export function configOf(tenantId: string, endpoint: Endpoint, now: number): EndpointConfig {
+  const live = liveSecrets(endpoint.secrets, now);
+  return {
+    tenant_id: tenantId,
+    endpoint_id: endpoint.view.id,
+    url: endpoint.view.url,
+    secrets: live.length > 0 ? live : endpoint.secrets.slice(0, 1),
+    enabled: endpoint.view.enabled,
+    version: endpoint.view.version,
+  };
+}
+
+/** The secrets still signing at `now`: the current one, and a rotated-out one inside its overlap. */
+export const liveSecrets = <S extends { expires_at: number | null }>(secrets: readonly S[], now: number): S[] =>
+  secrets.filter((s) => s.expires_at === null || s.expires_at > now);
