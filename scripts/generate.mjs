@@ -103,7 +103,8 @@ async function openapiDocument() {
     format: "esm",
     outfile: out,
     logLevel: "error",
-    external: ["cloudflare:*"],
+    // The libSQL web client is loaded by Node itself: bundled for Node, its WebSocket dependency breaks.
+    external: ["cloudflare:*", "@libsql/*"],
     plugins: [
       {
         name: "wasm-stub",

@@ -26,6 +26,7 @@ import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
+import { readModelsCheck } from "./kernel/read-models";
 import { annotate, stage, tracing } from "./kernel/telemetry";
 
 export interface AppOptions {
@@ -125,6 +126,7 @@ export function createPlatform(options: AppOptions): Platform {
   const checks: HealthCheck[] = [
     d1Check,
     migrationsCheck(options.migrations),
+    readModelsCheck(options.migrations),
     queueCheck,
     mailCheck,
     wasmCheck((input) => hash.blake2b(input)),

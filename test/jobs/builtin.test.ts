@@ -4,11 +4,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock, systemClock } from "../../src/kernel/clock";
-import { deadLetterStore, processedLedger } from "../../src/kernel/events/ledger";
+import { deadLetterStore } from "../../src/kernel/events/dead-letters";
+import { processedLedger } from "../../src/kernel/events/ledger";
 import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
 import { createLogger } from "../../src/kernel/log";
 import { METRICS } from "../../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../../src/kernel/metrics/recorder";
+import { readModels } from "../../src/kernel/read-models";
 import { modules } from "../../src/modules";
 import { runJobNamed } from "../helpers";
 import { call, login, newTenant, newUser, ORIGIN, rootKey } from "../identity/helpers";
@@ -84,7 +86,7 @@ describe("built-in jobs", () => {
   });
 
   it("events/purge-processed forgets processed event ids older than any redelivery", async () => {
-    const ledger = processedLedger(env.DB);
+    const ledger = processedLedger(readModels(env));
     const now = systemClock.now();
     await ledger.mark("probe:purge", "ev-old", new Date(now.getTime() - 16 * DAY));
     await ledger.mark("probe:purge", "ev-new", new Date(now.getTime() - DAY));

@@ -37,6 +37,7 @@ describe("health", () => {
       "mail",
       "migrations",
       "queue",
+      "read_models",
       "wasm",
     ]);
     for (const check of Object.values(body.checks)) {

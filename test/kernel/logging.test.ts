@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLogger, REDACTED } from "../../src/kernel/log";
+import { createLogger, errorFields, REDACTED } from "../../src/kernel/log";
 import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
 import { notesModule } from "../fixtures";
@@ -49,6 +49,20 @@ describe("structured logging", () => {
     const { fetch } = testApp([system()], { LOG_LEVEL: "warn" });
     await fetch("/api/v1/system/info");
     expect(lines.filter((l) => l.msg === "request")).toHaveLength(0);
+  });
+
+  it("logs a wrapped error with its causes (a driver's reason under drizzle's 'Failed query'), redacted like the rest", () => {
+    const driver = new TypeError("fetch failed: connection refused by Bearer abc.def.ghi");
+    const wrapped = new Error("Failed query: select 1", { cause: new Error("SERVER_ERROR", { cause: driver }) });
+    expect(errorFields(wrapped)).toMatchObject({
+      error_message: "Failed query: select 1",
+      error_cause: "Error: SERVER_ERROR <- TypeError: fetch failed: connection refused by Bearer abc.def.ghi",
+    });
+    expect(errorFields(new Error("plain"))).not.toHaveProperty("error_cause");
+    const out: string[] = [];
+    createLogger("info", {}, (_level, line) => out.push(line)).error("failed", errorFields(wrapped));
+    expect(out[0]).toContain("connection refused");
+    expect(out[0]).not.toContain("abc.def.ghi");
   });
 
   it("child loggers bind fields and keep the level", () => {

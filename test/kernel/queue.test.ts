@@ -8,6 +8,7 @@ import { processedLedger } from "../../src/kernel/events/ledger";
 import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
 import { subscribe, subscribeAll } from "../../src/kernel/events/subscribe";
 import type { ModuleDef } from "../../src/kernel/modules/types";
+import { readModels } from "../../src/kernel/read-models";
 
 const Notes = z.discriminatedUnion("type", [
   z.object({ type: z.literal("notes.note.created"), data: z.object({ title: z.string() }) }),
@@ -223,7 +224,7 @@ describe("consumer idempotency", () => {
         .bind(id, at(days))
         .run();
     }
-    expect(await processedLedger(env.DB).purge(now)).toBeGreaterThanOrEqual(1);
+    expect(await processedLedger(readModels(env)).purge(now)).toBeGreaterThanOrEqual(1);
     const { results } = await env.DB.prepare(
       "select event_id from processed_events where consumer = 'purge-test' order by event_id",
     ).all<{ event_id: string }>();

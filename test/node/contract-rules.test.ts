@@ -54,6 +54,20 @@ describe("the module contract, over src/ and durable-objects/", () => {
     expect(offenders(/\.prepare\(/, (f) => allowed.has(f))).toEqual([]);
   });
 
+  it("reaches read models through readModels(env) (D1 or libSQL): drizzle over the DB binding only in the platform's own stores", () => {
+    // Tenants, the API-key index, dead letters and the dev mailbox stay on D1 (docs/read-models.md).
+    const platformStores = new Set([
+      "src/kernel/read-models/db.ts",
+      "src/kernel/events/dead-letters.ts",
+      "src/kernel/notify/dead-letters.ts",
+      "src/kernel/notify/mailbox.ts",
+      "src/kernel/notify/routes.ts",
+      "src/modules/identity/key-index.ts",
+      "src/modules/tenants/store.ts",
+    ]);
+    expect(offenders(/from "drizzle-orm\/d1"/, (f) => platformStores.has(f))).toEqual([]);
+  });
+
   it("registers every module folder, and each has a manifest that imports nothing", () => {
     const index = readFileSync(join(root, "src", "modules", "index.ts"), "utf8");
     const folders = readdirSync(join(root, "src", "modules")).filter((n) =>

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseMasterKeys } from "../crypto/envelope";
 import type { BindingKind } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
+import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "../read-models/config";
 import { type MailConfig, MailEnvSchema, mailConfig } from "./mail";
 import { type TracingConfig, TracingEnvSchema, tracingConfig } from "./tracing";
 
@@ -94,6 +95,7 @@ const ConfigSchema = z.object({
     .optional(),
   ...TracingEnvSchema.shape,
   ...MailEnvSchema.shape,
+  ...ReadModelEnvSchema.shape,
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -128,6 +130,8 @@ export interface Config {
   tracing: TracingConfig | undefined;
   /** Mail: the provider (MAIL_API_*; holds a secret) and the retry schedule. See docs/notifications.md. */
   mail: MailConfig;
+  /** Where read models live: D1 (`DB`), or libSQL (READ_MODEL_URL; holds a secret). See docs/read-models.md. */
+  readModels: ReadModelTarget;
 }
 
 /** A variable that failed validation: its name and why, never its value. */
@@ -163,6 +167,8 @@ export function parseConfig(
   const e = parsed.data;
   const mail = mailConfig(e);
   if (!mail.ok) return { ok: false, issues: mail.issues };
+  const readModels = readModelTarget(e);
+  if (!readModels.ok) return { ok: false, issues: readModels.issues };
   return {
     ok: true,
     config: {
@@ -181,6 +187,7 @@ export function parseConfig(
       metricsTenants: new Set(e.METRICS_TENANTS ? e.METRICS_TENANTS.split(",") : []),
       tracing: tracingConfig(e),
       mail: mail.mail,
+      readModels: readModels.target,
     },
   };
 }

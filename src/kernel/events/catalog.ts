@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, lt, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { eventStreams } from "../db/schema";
 import type { Subscription } from "../modules/types";
+import { type ReadModelDb, readModels } from "../read-models";
 import type { Envelope } from "./envelope";
 
 /**
@@ -24,32 +24,35 @@ export const streamCatalog: Subscription = {
   name: "streams",
   types: "*",
   async handleBatch(events, { env, clock }) {
-    const newest = new Map<string, Envelope>();
-    for (const e of events) {
-      const seen = newest.get(e.stream);
-      if (!seen || seen.version < e.version) newest.set(e.stream, e);
-    }
-    const db = drizzle(env.DB);
-    const at = clock.now().toISOString();
-    const writes = [...newest.values()].map((e) =>
-      db
-        .insert(eventStreams)
-        .values({
-          stream: e.stream,
-          tenantId: e.tenant_id,
-          type: writerType(e.stream),
-          version: e.version,
-          updatedAt: at,
-        })
-        .onConflictDoUpdate({
-          target: eventStreams.stream,
-          set: { version: sql`excluded.version`, updatedAt: sql`excluded.updated_at` },
-          setWhere: lt(eventStreams.version, sql`excluded.version`),
-        }),
-    );
-    return { writes };
+    return { writes: catalogWrites(readModels(env), events, clock.now()) };
   },
 };
+
+/** The upserts recording each stream of `events` at its newest version, applied only over an older one. */
+export function catalogWrites(db: ReadModelDb, events: readonly Envelope[], now: Date) {
+  const newest = new Map<string, Envelope>();
+  for (const e of events) {
+    const seen = newest.get(e.stream);
+    if (!seen || seen.version < e.version) newest.set(e.stream, e);
+  }
+  const at = now.toISOString();
+  return [...newest.values()].map((e) =>
+    db
+      .insert(eventStreams)
+      .values({
+        stream: e.stream,
+        tenantId: e.tenant_id,
+        type: writerType(e.stream),
+        version: e.version,
+        updatedAt: at,
+      })
+      .onConflictDoUpdate({
+        target: eventStreams.stream,
+        set: { version: sql`excluded.version`, updatedAt: sql`excluded.updated_at` },
+        setWhere: lt(eventStreams.version, sql`excluded.version`),
+      }),
+  );
+}
 
 /** One stream of the catalog. */
 export interface CatalogStream {
@@ -61,11 +64,11 @@ export interface CatalogStream {
 
 /** The catalog's streams of these writer types (and tenant), in stream order after `after`. */
 export async function catalogPage(
-  db: D1Database,
+  db: ReadModelDb,
   query: { types: readonly string[]; tenantId?: string; after?: string; limit: number },
 ): Promise<CatalogStream[]> {
   const t = eventStreams;
-  return drizzle(db)
+  return db
     .select({ stream: t.stream, tenantId: t.tenantId, type: t.type, version: t.version })
     .from(t)
     .where(

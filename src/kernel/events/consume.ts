@@ -2,14 +2,13 @@
  * Applying delivered events to subscriptions a batch at a time, shared by the
  * queue consumer (kernel/events/queue.ts) and the writers' inline pass (the
  * Aggregate object, right after a commit). A batch subscription's writes and
- * its ledger marks commit in one D1 transaction; a failing batch is retried
+ * its ledger marks commit in one transaction of the read-model database; a failing batch is retried
  * one event at a time, so only a poison event fails.
  */
-import type { BatchItem } from "drizzle-orm/batch";
-import { drizzle } from "drizzle-orm/d1";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../modules/types";
+import { commit, readModels } from "../read-models";
 import { contextOf, inSpan, tracing } from "../telemetry";
 import { streamCatalog } from "./catalog";
 import type { Envelope } from "./envelope";
@@ -70,13 +69,6 @@ export class Deferred extends Error {
   }
 }
 
-/** Commits `writes` in one D1 transaction (one round trip); nothing to do for none. */
-async function commit(db: D1Database, writes: readonly BatchItem<"sqlite">[]): Promise<void> {
-  const [first, ...rest] = writes;
-  if (!first) return;
-  await drizzle(db).batch([first, ...rest]);
-}
-
 /** The events' trace context when they all share one trace (one command's events); else the caller's. */
 function sharedTrace(events: readonly Envelope[]) {
   const traces = new Set(events.map((e) => e.trace?.traceparent.slice(3, 35)));
@@ -135,7 +127,8 @@ async function applyEvents(
 ): Promise<Map<string, unknown>> {
   const failures = new Map<string, unknown>();
   if (events.length === 0) return failures;
-  const ledger = processedLedger(runtime.env.DB);
+  const db = readModels(runtime.env);
+  const ledger = processedLedger(db);
   const now = runtime.clock.now();
   const sub = route.subscription;
   if (sub.handleBatch) {
@@ -143,7 +136,7 @@ async function applyEvents(
       const { writes, deferred = [] } = await sub.handleBatch(events, runtime, options);
       const left = new Set(deferred);
       const applied = events.filter((e) => !left.has(e.id)).map((e) => e.id);
-      await commit(runtime.env.DB, [...writes, ...ledger.marks(route.consumer, applied, now)]);
+      await commit(db, [...writes, ...ledger.marks(route.consumer, applied, now)]);
       for (const id of left) failures.set(id, new Deferred(id));
     } catch (error) {
       const [only, ...more] = events;
@@ -165,7 +158,7 @@ async function applyEvents(
     }
   }
   try {
-    await commit(runtime.env.DB, ledger.marks(route.consumer, applied, now));
+    await commit(db, ledger.marks(route.consumer, applied, now));
   } catch (error) {
     // Applied but not recorded: retried, and applied once more (subscribers tolerate a repeat).
     for (const id of applied) failures.set(id, error);

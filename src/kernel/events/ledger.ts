@@ -1,10 +1,8 @@
-import { and, count, desc, eq, gt, inArray, isNull, lt, lte } from "drizzle-orm";
+import { and, eq, inArray, lt } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { drizzle } from "drizzle-orm/d1";
-import { newId } from "../crypto";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
-import { deadLetters, processedEvents } from "../db/schema";
-import { stringField } from "../queues/message-fields";
+import { processedEvents } from "../db/schema";
+import { type ReadModelDb, rowsChanged } from "../read-models";
 
 /**
  * How long a processed event id is remembered: Queues keep a message at most
@@ -15,9 +13,12 @@ export const PROCESSED_RETENTION_DAYS = 15;
 const IDS_PER_QUERY = D1_MAX_PARAMS - 10;
 const MARKS_PER_QUERY = Math.floor(D1_MAX_PARAMS / 3); // three columns each
 
-/** The consumers' idempotency ledger in D1: which consumer applied which event id. */
-export function processedLedger(db: D1Database) {
-  const orm = drizzle(db);
+/**
+ * The consumers' idempotency ledger: which consumer applied which event id.
+ * It lives in the read-model database (D1 or libSQL), beside the projections,
+ * so a batch's writes and its marks commit together.
+ */
+export function processedLedger(orm: ReadModelDb) {
   const t = processedEvents;
   return {
     /**
@@ -58,101 +59,7 @@ export function processedLedger(db: D1Database) {
     async purge(now: Date): Promise<number> {
       const cutoff = new Date(now.getTime() - PROCESSED_RETENTION_DAYS * 86_400_000).toISOString();
       const result = await orm.delete(t).where(lt(t.processedAt, cutoff)).run();
-      return result.meta.changes ?? 0;
-    },
-  };
-}
-
-/** How many dead letters have an event type (null: none could be read). */
-export interface TypeCount {
-  type: string | null;
-  count: number;
-}
-
-/** A stored dead letter as operators see it. */
-export interface DeadLetter {
-  id: string;
-  queue: string;
-  message_id: string;
-  event_type: string | null;
-  reason: string;
-  event: unknown;
-  attempts: number;
-  received_at: string;
-  replayed_at: string | null;
-}
-
-/** Messages no consumer could handle, kept in D1 so nothing is dropped: listed, inspected, replayed. */
-export function deadLetterStore(db: D1Database) {
-  const orm = drizzle(db);
-  const t = deadLetters;
-  const view = (r: typeof t.$inferSelect): DeadLetter => {
-    const stored: unknown = JSON.parse(r.body);
-    return {
-      id: r.id,
-      queue: r.queue,
-      message_id: r.messageId,
-      event_type: r.eventType,
-      reason: stringField(stored, "reason") ?? "unknown",
-      event: typeof stored === "object" && stored !== null ? Reflect.get(stored, "body") : null,
-      attempts: r.attempts,
-      received_at: r.receivedAt,
-      replayed_at: r.replayedAt,
-    };
-  };
-  return {
-    /** Stores a message (once per message id) with why it failed. */
-    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<void> {
-      await orm
-        .insert(t)
-        .values({
-          id: newId(now.getTime()),
-          queue,
-          messageId: message.id,
-          eventType: stringField(message.body, "type"),
-          tenantId: stringField(message.body, "tenant_id"),
-          body: JSON.stringify({ reason, body: message.body }),
-          attempts: message.attempts,
-          receivedAt: now.toISOString(),
-        })
-        .onConflictDoNothing();
-    },
-    /** A tenant's dead letters, newest first, after the cursor (an id). */
-    async list(tenantId: string, limit: number, cursor: string | undefined): Promise<DeadLetter[]> {
-      const rows = await orm
-        .select()
-        .from(t)
-        .where(and(eq(t.tenantId, tenantId), cursor ? lt(t.id, cursor) : undefined))
-        .orderBy(desc(t.id))
-        .limit(limit);
-      return rows.map(view);
-    },
-    async get(tenantId: string, id: string): Promise<DeadLetter | null> {
-      const row = await orm
-        .select()
-        .from(t)
-        .where(and(eq(t.tenantId, tenantId), eq(t.id, id)))
-        .get();
-      return row ? view(row) : null;
-    },
-    async markReplayed(id: string, now: Date): Promise<void> {
-      await orm.update(t).set({ replayedAt: now.toISOString() }).where(eq(t.id, id));
-    },
-    /**
-     * Counts by event type (null: the message had none), every tenant's:
-     * those not replayed yet (`waiting`), and those received in `(after, until]`.
-     */
-    async countsByType(after: Date | null, until: Date): Promise<{ waiting: TypeCount[]; received: TypeCount[] }> {
-      const byType = { type: t.eventType, count: count() };
-      const [waiting, received] = await orm.batch([
-        orm.select(byType).from(t).where(isNull(t.replayedAt)).groupBy(t.eventType),
-        orm
-          .select(byType)
-          .from(t)
-          .where(and(after ? gt(t.receivedAt, after.toISOString()) : undefined, lte(t.receivedAt, until.toISOString())))
-          .groupBy(t.eventType),
-      ]);
-      return { waiting, received };
+      return rowsChanged(result);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Subscription } from "../modules/types";
+import { type ReadModelDb, readModels } from "../read-models";
 import { aggregateOf } from "./aggregate-rpc";
 import type { Decider } from "./decider";
 import { type Event, type EventUnion, eventTypes, type NewEvent, parseEvent } from "./envelope";
@@ -27,14 +28,14 @@ export function parseStream(stream: string): { tenantId: string; type: string; i
  */
 export interface StateRows<S> {
   /** The stored rows of these aggregates, by {@link rowKey}, in as few round trips as it can (one). */
-  load(env: Env, keys: readonly RowKey[]): Promise<Map<string, { version: number; state: S }>>;
+  load(db: ReadModelDb, keys: readonly RowKey[]): Promise<Map<string, { version: number; state: S }>>;
   /**
    * The write storing `state` at `version`, or null when there is nothing to
    * store. It must apply only where the stored row is older than `version`,
    * so a late or repeated batch never moves a row back (the state at a
    * version is the same whoever computed it).
    */
-  write(env: Env, key: RowKey, version: number, state: S): BatchItem<"sqlite"> | null;
+  write(db: ReadModelDb, key: RowKey, version: number, state: S): BatchItem<"sqlite"> | null;
 }
 
 /** One aggregate's stored row, or null: what a route's eventually consistent read uses. */
@@ -43,7 +44,7 @@ export async function loadRow<S>(
   env: Env,
   key: RowKey,
 ): Promise<{ version: number; state: S } | null> {
-  return (await rows.load(env, [key])).get(rowKey(key)) ?? null;
+  return (await rows.load(readModels(env), [key])).get(rowKey(key)) ?? null;
 }
 
 /** Events read from the writer per call while filling a gap. */
@@ -81,6 +82,7 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
         const event = parseEvent(decider.eventSchema, envelope);
         streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);
       }
+      const db = readModels(env);
       const writes: BatchItem<"sqlite">[] = [];
       // In the writer's inline pass: its own state, stored as it is (no read, no replay, no gap).
       const keys: RowKey[] = [];
@@ -88,11 +90,11 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
         const { tenantId, type, id } = parseStream(stream);
         const own = type === decider.type ? writerStates?.get(stream) : undefined;
         if (own && own.version >= Math.max(...events.map((e) => e.version))) {
-          const write = rows.write(env, { tenantId, id }, own.version, own.state as S);
+          const write = rows.write(db, { tenantId, id }, own.version, own.state as S);
           if (write) writes.push(write);
         } else keys.push({ tenantId, id });
       }
-      const stored = keys.length > 0 ? await rows.load(env, keys) : new Map<string, { version: number; state: S }>();
+      const stored = keys.length > 0 ? await rows.load(db, keys) : new Map<string, { version: number; state: S }>();
       const deferred: string[] = [];
       for (const key of keys) {
         const events = (streams.get(`${key.tenantId}/${decider.type}/${key.id}`) ?? []).sort(
@@ -115,7 +117,7 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
           apply(event);
         }
         if (current.version > loaded) {
-          const write = rows.write(env, key, current.version, current.state);
+          const write = rows.write(db, key, current.version, current.state);
           if (write) writes.push(write);
         }
       }

@@ -5,10 +5,12 @@ import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
+import { readModels } from "../read-models";
 import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
 import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } from "./consume";
+import { deadLetterStore } from "./dead-letters";
 import { type Envelope, MalformedEvent, parseEnvelope } from "./envelope";
-import { deadLetterStore, processedLedger } from "./ledger";
+import { processedLedger } from "./ledger";
 
 /** Exponential backoff for a message's next attempt: 2, 4, 8 … 300 s. */
 export function retryDelaySeconds(attempts: number): number {
@@ -138,7 +140,7 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
     // 2. The ledger, once for the batch, then each subscription's unrecorded events.
     let seen: Set<string>;
     try {
-      seen = await processedLedger(DB).seenMany(events.map((e) => e.id));
+      seen = await processedLedger(readModels(runtime.env)).seenMany(events.map((e) => e.id));
     } catch (error) {
       log.error("processed ledger unreadable; retrying batch", errorFields(error));
       for (const { message } of delivered) {

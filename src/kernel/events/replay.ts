@@ -1,6 +1,7 @@
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
 import { AppError } from "../errors";
 import type { ModuleDef, ModuleRuntime } from "../modules/types";
+import { readModels } from "../read-models";
 import { aggregateOf } from "./aggregate-rpc";
 import { catalogPage } from "./catalog";
 import { applyRoute, canonicalOrder, type Route, wants } from "./consume";
@@ -63,7 +64,7 @@ export async function replayPage(
     })
     .flatMap((m) => (m.aggregates ?? []).map((a) => a.decider.type));
   const streams = types.length
-    ? await catalogPage(runtime.env.DB, {
+    ? await catalogPage(readModels(runtime.env), {
         types,
         tenantId: request.tenantId,
         after: request.after,
@@ -86,7 +87,7 @@ export async function replayPage(
   }
   const seen = request.rebuild
     ? new Set<string>()
-    : await processedLedger(runtime.env.DB).seenMany(events.map((e) => e.id));
+    : await processedLedger(readModels(runtime.env)).seenMany(events.map((e) => e.id));
   const todo = canonicalOrder(events.filter((e) => !seen.has(`${route.consumer}\u0000${e.id}`)));
   const failures = await applyRoute(route, todo, runtime, { fillGaps: true }, "replay");
   if (failures.size > 0) {

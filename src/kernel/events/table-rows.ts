@@ -1,5 +1,4 @@
 import { and, eq, getTableColumns, inArray, lt } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { type RowKey, rowKey, type StateRows } from "./projection";
@@ -35,8 +34,7 @@ export function tableRows<T extends StateTable, S>(
   const t: SQLiteTable = table;
   const keyColumns = new Set(["tenant_id", "id"]);
   return {
-    async load(env, keys) {
-      const db = drizzle(env.DB);
+    async load(db, keys) {
       const byTenant = new Map<string, string[]>();
       for (const k of keys) byTenant.set(k.tenantId, [...(byTenant.get(k.tenantId) ?? []), k.id]);
       const queries = [...byTenant].flatMap(([tenantId, ids]) =>
@@ -60,7 +58,7 @@ export function tableRows<T extends StateTable, S>(
       }
       return found;
     },
-    write(env, key, at, state) {
+    write(db, key, at, state) {
       const values = map.row(state, key);
       if (!values) return null;
       const stored = { ...values, tenant_id: key.tenantId, id: key.id, version: at } as T["$inferInsert"];
@@ -68,7 +66,7 @@ export function tableRows<T extends StateTable, S>(
       const set = Object.fromEntries(
         Object.entries(stored as Record<string, unknown>).filter(([k]) => k in columns && !keyColumns.has(k)),
       );
-      return drizzle(env.DB)
+      return db
         .insert(t)
         .values(stored)
         .onConflictDoUpdate({ target: [tenant_id, id], set, setWhere: lt(version, at) });

@@ -28,7 +28,18 @@ const consoleSink: LogSink = (level, line) => {
 /** Turns an Error into loggable fields, keeping the stack for operators. */
 export function errorFields(error: unknown): LogFields {
   if (error instanceof Error) {
-    return { error_name: error.name, error_message: error.message, stack: error.stack };
+    // Drivers' errors arrive wrapped (drizzle's "Failed query: …"); the causes say what actually went wrong.
+    const causes: string[] = [];
+    for (let e: unknown = error.cause; e !== undefined && e !== null && causes.length < 3; ) {
+      causes.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      e = e instanceof Error ? e.cause : undefined;
+    }
+    return {
+      error_name: error.name,
+      error_message: error.message,
+      ...(causes.length > 0 ? { error_cause: causes.join(" <- ") } : {}),
+      stack: error.stack,
+    };
   }
   return { error_message: String(error) };
 }

@@ -1,7 +1,12 @@
+import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { chunked, D1_MAX_PARAMS } from "../../kernel/db/params";
+import type { ReadModelDb } from "../../kernel/read-models";
+import type { AuditEntry } from "./chain";
 
 /**
- * The audit log's D1 read model, for filtered lists: a copy of the AuditLog
+ * The audit log's read model (D1 or libSQL), for filtered lists: a copy of the AuditLog
  * DO's entries, inserted (never updated) after each append, idempotent on
  * (tenant_id, seq). The DO stays the source of truth for export and verify.
  */
@@ -28,3 +33,58 @@ export const auditEntries = sqliteTable(
     index("audit_entries_tenant_actor").on(t.tenantId, t.actorId, t.seq),
   ],
 );
+
+/** What an audit page filters on; the bounds are inclusive, `before` a seq the page ends below. */
+export interface EntryFilter {
+  tenantId: string;
+  before?: number;
+  actorId?: string;
+  action?: string;
+  /** ISO times (toISOString()), so string order is time order. */
+  since?: string;
+  until?: string;
+  limit: number;
+}
+
+/** A tenant's audit entries, newest (highest seq) first. */
+export function listEntries(db: ReadModelDb, f: EntryFilter) {
+  const t = auditEntries;
+  const where: SQL[] = [eq(t.tenantId, f.tenantId)];
+  if (f.before !== undefined) where.push(lt(t.seq, f.before));
+  if (f.actorId) where.push(eq(t.actorId, f.actorId));
+  if (f.action) where.push(eq(t.action, f.action));
+  if (f.since) where.push(gte(t.at, f.since));
+  if (f.until) where.push(lte(t.at, f.until));
+  return db
+    .select()
+    .from(t)
+    .where(and(...where))
+    .orderBy(desc(t.seq))
+    .limit(f.limit);
+}
+
+/** The read model's inserts of `entries` (a repeat is a no-op), for the consumer's transaction. */
+export function entryWrites(db: ReadModelDb, tenantId: string, entries: readonly AuditEntry[]): BatchItem<"sqlite">[] {
+  // 12 columns a row.
+  return chunked(entries, Math.floor(D1_MAX_PARAMS / 12)).map((chunk) =>
+    db
+      .insert(auditEntries)
+      .values(
+        chunk.map((e) => ({
+          tenantId,
+          seq: e.seq,
+          at: e.at,
+          actorKind: e.actor.kind,
+          actorId: e.actor.id,
+          action: e.action,
+          target: e.target,
+          requestId: e.request_id,
+          ipHash: e.ip_hash,
+          detail: e.detail === undefined ? null : JSON.stringify(e.detail),
+          prevHash: e.prev_hash,
+          hash: e.hash,
+        })),
+      )
+      .onConflictDoNothing(),
+  );
+}

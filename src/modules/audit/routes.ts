@@ -1,14 +1,13 @@
 import { z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
 import { jsonResponse, listOf, PageQuery } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter } from "../../kernel/openapi/router";
+import { readModels } from "../../kernel/read-models";
 import { AuditEntrySchema, AuditLogRpc, auditLog } from "./contract";
-import { auditEntries } from "./read-model";
+import { listEntries } from "./read-model";
 
 const op = operations(["audit"]);
 
@@ -56,20 +55,16 @@ const verify = op.get("/audit/verify", {
 export const auditRoutes = createRouter()
   .openapi(list, async (c) => {
     const { limit, cursor, actor, action, since, until } = c.req.valid("query");
-    const t = auditEntries;
-    const where: SQL[] = [eq(t.tenantId, tenantOf(c).id)];
-    if (cursor) where.push(lt(t.seq, Number(cursor)));
-    if (actor) where.push(eq(t.actorId, actor));
-    if (action) where.push(eq(t.action, action));
     // Stored times are ISO strings from toISOString(); normalising the bounds the same way keeps string order = time order.
-    if (since) where.push(gte(t.at, new Date(since).toISOString()));
-    if (until) where.push(lte(t.at, new Date(until).toISOString()));
-    const rows = await drizzle(c.env.DB)
-      .select()
-      .from(t)
-      .where(and(...where))
-      .orderBy(desc(t.seq))
-      .limit(limit + 1);
+    const rows = await listEntries(readModels(c.env), {
+      tenantId: tenantOf(c).id,
+      before: cursor ? Number(cursor) : undefined,
+      actorId: actor,
+      action,
+      since: since ? new Date(since).toISOString() : undefined,
+      until: until ? new Date(until).toISOString() : undefined,
+      limit: limit + 1,
+    });
     const items = rows.slice(0, limit).map((r) => ({
       seq: r.seq,
       at: r.at,

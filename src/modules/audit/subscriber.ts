@@ -1,11 +1,10 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import { drizzle } from "drizzle-orm/d1";
-import { chunked, D1_MAX_PARAMS } from "../../kernel/db/params";
+import { chunked } from "../../kernel/db/params";
 import type { Envelope } from "../../kernel/events/envelope";
 import type { Subscription } from "../../kernel/modules/types";
-import type { AuditEntry } from "./chain";
+import { readModels } from "../../kernel/read-models";
 import { AUDIT_APPEND_MAX, type AuditInput, auditLog } from "./contract";
-import { auditEntries } from "./read-model";
+import { entryWrites } from "./read-model";
 
 /** What the audit log records of an event: who, what, on which stream, and the writer's chosen facts. */
 export function auditInput(e: Envelope): AuditInput {
@@ -22,37 +21,11 @@ export function auditInput(e: Envelope): AuditInput {
   };
 }
 
-/** The D1 read model's inserts of `entries` (a repeat is a no-op), for the consumer's transaction. */
-export function entryWrites(db: D1Database, tenantId: string, entries: readonly AuditEntry[]): BatchItem<"sqlite">[] {
-  // 12 columns a row.
-  return chunked(entries, Math.floor(D1_MAX_PARAMS / 12)).map((chunk) =>
-    drizzle(db)
-      .insert(auditEntries)
-      .values(
-        chunk.map((e) => ({
-          tenantId,
-          seq: e.seq,
-          at: e.at,
-          actorKind: e.actor.kind,
-          actorId: e.actor.id,
-          action: e.action,
-          target: e.target,
-          requestId: e.request_id,
-          ipHash: e.ip_hash,
-          detail: e.detail === undefined ? null : JSON.stringify(e.detail),
-          prevHash: e.prev_hash,
-          hash: e.hash,
-        })),
-      )
-      .onConflictDoNothing(),
-  );
-}
-
 /**
  * The audit subscription, to every event type: appends a batch's events to
  * each tenant's AuditLog chain in one call per tenant (the object drops an
  * event id it has seen, and appends in the batch's canonical order), then
- * copies the resulting entries to D1 with the batch's ledger marks. Safe to
+ * copies the resulting entries to the read model with the batch's ledger marks. Safe to
  * run any number of times for the same events.
  */
 export const recordEvents: Subscription = {
@@ -61,11 +34,12 @@ export const recordEvents: Subscription = {
   async handleBatch(events, { env }) {
     const byTenant = new Map<string, Envelope[]>();
     for (const e of events) byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
+    const db = readModels(env);
     const writes: BatchItem<"sqlite">[] = [];
     for (const [tenantId, list] of byTenant) {
       for (const part of chunked(list, AUDIT_APPEND_MAX)) {
         const { entries } = await auditLog(env, tenantId).append({ events: part.map(auditInput) });
-        writes.push(...entryWrites(env.DB, tenantId, entries));
+        writes.push(...entryWrites(db, tenantId, entries));
       }
     }
     return { writes };

@@ -1,4 +1,6 @@
+import { and, desc, eq, lt, ne } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { ReadModelDb } from "../../kernel/read-models";
 
 /**
  * The blog's read model: one row per post holding the Post aggregate's state
@@ -25,3 +27,31 @@ export const blogPosts = sqliteTable(
     index("blog_posts_tenant_created").on(t.tenant_id, t.created_at, t.id),
   ],
 );
+
+/** What a post list filters on: a tenant, a status (else every live post), an author, a cursor. */
+export interface PostFilter {
+  tenantId: string;
+  status?: (typeof blogPosts.$inferSelect)["status"];
+  authorId?: string;
+  /** The last id of the previous page: rows with a smaller id follow. */
+  cursor?: string;
+  limit: number;
+}
+
+/** A tenant's posts, newest id first; deleted ones only when asked for by status. */
+export function listPosts(db: ReadModelDb, f: PostFilter) {
+  const t = blogPosts;
+  return db
+    .select()
+    .from(t)
+    .where(
+      and(
+        eq(t.tenant_id, f.tenantId),
+        f.status ? eq(t.status, f.status) : ne(t.status, "deleted"),
+        f.authorId ? eq(t.author_id, f.authorId) : undefined,
+        f.cursor ? lt(t.id, f.cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(t.id))
+    .limit(f.limit);
+}

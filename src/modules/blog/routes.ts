@@ -1,6 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { and, desc, eq, lt, ne } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { PERMISSIONS, type Permission } from "../../generated/permissions";
 import { principalOf, tenantOf } from "../../kernel/auth/guards";
@@ -23,6 +21,7 @@ import {
 } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
+import { readModels } from "../../kernel/read-models";
 import {
   isAuthor,
   type PostCommand,
@@ -34,7 +33,7 @@ import {
 } from "./domain";
 import { blogErrors } from "./errors";
 import { postRows } from "./projection";
-import { blogPosts } from "./read-model";
+import { listPosts } from "./read-model";
 
 /** A post as the contract shows it. */
 const PostSchema = z
@@ -148,24 +147,17 @@ export const blogRoutes = createRouter()
   })
   .openapi(list, async (c) => {
     const { limit, cursor, status, author_id } = c.req.valid("query");
-    const t = blogPosts;
     const rows = await query(c, {
       name: "blog.post.list",
       consistency: "eventual",
       eventual: () =>
-        drizzle(c.env.DB)
-          .select()
-          .from(t)
-          .where(
-            and(
-              eq(t.tenant_id, tenantOf(c).id),
-              status ? eq(t.status, status) : ne(t.status, "deleted"),
-              author_id ? eq(t.author_id, author_id) : undefined,
-              cursor ? lt(t.id, cursor) : undefined,
-            ),
-          )
-          .orderBy(desc(t.id))
-          .limit(limit + 1),
+        listPosts(readModels(c.env), {
+          tenantId: tenantOf(c).id,
+          status,
+          authorId: author_id,
+          cursor,
+          limit: limit + 1,
+        }),
     });
     const posts = rows.flatMap((r) => view(PostStateSchema.parse(r), r.version) ?? []);
     return c.json(

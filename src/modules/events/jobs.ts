@@ -1,7 +1,9 @@
-import { deadLetterStore, processedLedger, type TypeCount } from "../../kernel/events/ledger";
+import { deadLetterStore, type TypeCount } from "../../kernel/events/dead-letters";
+import { processedLedger } from "../../kernel/events/ledger";
 import { METRICS } from "../../kernel/metrics/catalog";
 import { isolateRecorder } from "../../kernel/metrics/recorder";
 import type { JobDef } from "../../kernel/modules/types";
+import { readModels } from "../../kernel/read-models";
 
 /** Hourly: forgets processed event ids older than any redelivery (the consumers' idempotency ledger). */
 export const purgeProcessed: JobDef = {
@@ -9,7 +11,7 @@ export const purgeProcessed: JobDef = {
   cron: "15 * * * *",
   retry: { attempts: 3, base_ms: 10_000, max_ms: 60_000 },
   async run({ env, log, clock }) {
-    const purged = await processedLedger(env.DB).purge(clock.now());
+    const purged = await processedLedger(readModels(env)).purge(clock.now());
     if (purged > 0) log.info("processed event ids purged", { purged });
   },
 };

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
-import { deadLetterStore } from "../../kernel/events/ledger";
+import { deadLetterStore } from "../../kernel/events/dead-letters";
 import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";

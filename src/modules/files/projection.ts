@@ -1,7 +1,7 @@
 import { lt, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { type Envelope, parseEvent } from "../../kernel/events/envelope";
 import type { Subscription } from "../../kernel/modules/types";
+import { type ReadModelDb, readModels } from "../../kernel/read-models";
 import { FileEventSchema } from "./events";
 import { objectKey } from "./policy";
 import { files } from "./read-model";
@@ -56,32 +56,35 @@ export const fileProjection: Subscription = {
   types: ["files.file.uploaded", "files.file.deleted"],
   inline: true,
   async handleBatch(events, { env }) {
-    const db = drizzle(env.DB);
-    const newest = new Map<string, Row>();
-    for (const e of events) {
-      const row = rowOf(e);
-      const seen = row && newest.get(`${row.tenant_id}/${row.id}`);
-      if (row && (!seen || seen.version < row.version)) newest.set(`${row.tenant_id}/${row.id}`, row);
-    }
-    const writes = [...newest.values()].map((row) =>
-      db
-        .insert(files)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [files.tenant_id, files.id],
-          set: {
-            name: sql`excluded.name`,
-            content_type: sql`excluded.content_type`,
-            size: sql`excluded.size`,
-            sha256: sql`excluded.sha256`,
-            created_by: sql`excluded.created_by`,
-            created_at: sql`excluded.created_at`,
-            version: sql`excluded.version`,
-            deleted: sql`excluded.deleted`,
-          },
-          setWhere: lt(files.version, sql`excluded.version`),
-        }),
-    );
-    return { writes };
+    return { writes: fileWrites(readModels(env), events) };
   },
 };
+
+/** The upserts of `events`' newest row per file, each applied only over an older version. */
+export function fileWrites(db: ReadModelDb, events: readonly Envelope[]) {
+  const newest = new Map<string, Row>();
+  for (const e of events) {
+    const row = rowOf(e);
+    const seen = row && newest.get(`${row.tenant_id}/${row.id}`);
+    if (row && (!seen || seen.version < row.version)) newest.set(`${row.tenant_id}/${row.id}`, row);
+  }
+  return [...newest.values()].map((row) =>
+    db
+      .insert(files)
+      .values(row)
+      .onConflictDoUpdate({
+        target: [files.tenant_id, files.id],
+        set: {
+          name: sql`excluded.name`,
+          content_type: sql`excluded.content_type`,
+          size: sql`excluded.size`,
+          sha256: sql`excluded.sha256`,
+          created_by: sql`excluded.created_by`,
+          created_at: sql`excluded.created_at`,
+          version: sql`excluded.version`,
+          deleted: sql`excluded.deleted`,
+        },
+        setWhere: lt(files.version, sql`excluded.version`),
+      }),
+  );
+}

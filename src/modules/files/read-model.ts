@@ -1,4 +1,6 @@
+import { and, desc, eq, lt } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { ReadModelDb } from "../../kernel/read-models";
 
 /**
  * The files read model: one row per file, filled by the files projection
@@ -25,3 +27,14 @@ export const files = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), index("files_tenant_live").on(t.tenant_id, t.deleted, t.id)],
 );
+
+/** A tenant's live files (no tombstones), newest id first, below `cursor`. */
+export function listFiles(db: ReadModelDb, f: { tenantId: string; cursor?: string; limit: number }) {
+  const t = files;
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.tenant_id, f.tenantId), eq(t.deleted, false), f.cursor ? lt(t.id, f.cursor) : undefined))
+    .orderBy(desc(t.id))
+    .limit(f.limit);
+}

@@ -1,6 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import type { Context, MiddlewareHandler } from "hono";
 import { PERMISSIONS } from "../../generated/permissions";
 import { principalOf, tenantOf } from "../../kernel/auth/guards";
@@ -12,11 +10,12 @@ import { errorFields } from "../../kernel/log";
 import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
+import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { fileErrors } from "./errors";
 import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, storedType } from "./policy";
-import { files } from "./read-model";
+import { listFiles } from "./read-model";
 import { fileNotFound, serveFile } from "./serve";
 import { signDownload, verifyDownload } from "./signing";
 import { BodyLengthError, type Stored, streamToR2 } from "./upload";
@@ -308,13 +307,7 @@ export const fileRoutes = createRouter()
   })
   .openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const t = files;
-    const rows = await drizzle(c.env.DB)
-      .select()
-      .from(t)
-      .where(and(eq(t.tenant_id, tenantOf(c).id), eq(t.deleted, false), cursor ? lt(t.id, cursor) : undefined))
-      .orderBy(desc(t.id))
-      .limit(limit + 1);
+    const rows = await listFiles(readModels(c.env), { tenantId: tenantOf(c).id, cursor, limit: limit + 1 });
     const items = rows.map((r) => FileSchema.parse(r));
     return c.json(
       page(items, limit, (f) => f.id),

@@ -1,0 +1,99 @@
+import { and, count, desc, eq, gt, isNull, lt, lte } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { newId } from "../crypto";
+import { deadLetters } from "../db/schema";
+import { stringField } from "../queues/message-fields";
+
+/** How many dead letters have an event type (null: none could be read). */
+export interface TypeCount {
+  type: string | null;
+  count: number;
+}
+
+/** A stored dead letter as operators see it. */
+export interface DeadLetter {
+  id: string;
+  queue: string;
+  message_id: string;
+  event_type: string | null;
+  reason: string;
+  event: unknown;
+  attempts: number;
+  received_at: string;
+  replayed_at: string | null;
+}
+
+/** Messages no consumer could handle, kept in D1 so nothing is dropped: listed, inspected, replayed. */
+export function deadLetterStore(db: D1Database) {
+  const orm = drizzle(db);
+  const t = deadLetters;
+  const view = (r: typeof t.$inferSelect): DeadLetter => {
+    const stored: unknown = JSON.parse(r.body);
+    return {
+      id: r.id,
+      queue: r.queue,
+      message_id: r.messageId,
+      event_type: r.eventType,
+      reason: stringField(stored, "reason") ?? "unknown",
+      event: typeof stored === "object" && stored !== null ? Reflect.get(stored, "body") : null,
+      attempts: r.attempts,
+      received_at: r.receivedAt,
+      replayed_at: r.replayedAt,
+    };
+  };
+  return {
+    /** Stores a message (once per message id) with why it failed. */
+    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<void> {
+      await orm
+        .insert(t)
+        .values({
+          id: newId(now.getTime()),
+          queue,
+          messageId: message.id,
+          eventType: stringField(message.body, "type"),
+          tenantId: stringField(message.body, "tenant_id"),
+          body: JSON.stringify({ reason, body: message.body }),
+          attempts: message.attempts,
+          receivedAt: now.toISOString(),
+        })
+        .onConflictDoNothing();
+    },
+    /** A tenant's dead letters, newest first, after the cursor (an id). */
+    async list(tenantId: string, limit: number, cursor: string | undefined): Promise<DeadLetter[]> {
+      const rows = await orm
+        .select()
+        .from(t)
+        .where(and(eq(t.tenantId, tenantId), cursor ? lt(t.id, cursor) : undefined))
+        .orderBy(desc(t.id))
+        .limit(limit);
+      return rows.map(view);
+    },
+    async get(tenantId: string, id: string): Promise<DeadLetter | null> {
+      const row = await orm
+        .select()
+        .from(t)
+        .where(and(eq(t.tenantId, tenantId), eq(t.id, id)))
+        .get();
+      return row ? view(row) : null;
+    },
+    async markReplayed(id: string, now: Date): Promise<void> {
+      await orm.update(t).set({ replayedAt: now.toISOString() }).where(eq(t.id, id));
+    },
+    /**
+     * Counts by event type (null: the message had none), every tenant's:
+     * those not replayed yet (`waiting`), and those received in `(after, until]`.
+     */
+    async countsByType(after: Date | null, until: Date): Promise<{ waiting: TypeCount[]; received: TypeCount[] }> {
+      const byType = { type: t.eventType, count: count() };
+      const [waiting, received] = await orm.batch([
+        orm.select(byType).from(t).where(isNull(t.replayedAt)).groupBy(t.eventType),
+        orm
+          .select(byType)
+          .from(t)
+          .where(and(after ? gt(t.receivedAt, after.toISOString()) : undefined, lte(t.receivedAt, until.toISOString())))
+          .groupBy(t.eventType),
+      ]);
+      return { waiting, received };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The read-model database: D1 by default, or a libSQL server when
+ * READ_MODEL_URL is set (docs/read-models.md). Projections, the consumers'
+ * idempotency ledger and the stream catalog are written and read through
+ * {@link readModels}, so one repository, written once against drizzle, runs on
+ * either. The ledger lives beside the projections on purpose: a batch's
+ * writes and its marks commit in one transaction on whichever database it is.
+ */
+import { createClient } from "@libsql/client/web";
+import type { BatchItem } from "drizzle-orm/batch";
+import { type DrizzleD1Database, drizzle as drizzleD1 } from "drizzle-orm/d1";
+import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "./config";
+
+/**
+ * A drizzle database of either kind: queries, and `batch`, which runs its
+ * statements in one transaction (D1's batch; libSQL's batch in a deferred
+ * transaction). Statements passed to `batch` must be built from the same
+ * database value.
+ */
+export type ReadModelDb = BaseSQLiteDatabase<"async", unknown> & Pick<DrizzleD1Database, "batch">;
+
+// One libSQL client per URL and token in an isolate: the web client holds no
+// socket (each call is an HTTP request), so sharing it across requests is safe.
+const clients = new Map<string, ReadModelDb>();
+
+/** Where `env` puts read models: READ_MODEL_URL (a variable, not a binding) read without the full config parse. */
+export function targetOf(env: Env): ReadModelTarget {
+  const given = {
+    READ_MODEL_URL: stringVar(env, "READ_MODEL_URL"),
+    READ_MODEL_AUTH_TOKEN: stringVar(env, "READ_MODEL_AUTH_TOKEN"),
+  };
+  if (given.READ_MODEL_URL === undefined && given.READ_MODEL_AUTH_TOKEN === undefined) return { kind: "d1" };
+  const parsed = ReadModelEnvSchema.safeParse(given);
+  const target = parsed.success ? readModelTarget(parsed.data) : undefined;
+  // The request path refuses a bad config first (config_invalid); this guards the queue and alarms.
+  if (!target?.ok) throw new Error("READ_MODEL_URL / READ_MODEL_AUTH_TOKEN are invalid: see /readyz");
+  return target.target;
+}
+
+function stringVar(env: Env, name: string): string | undefined {
+  const value: unknown = Reflect.get(env, name);
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/**
+ * The read-model database of `env`. With D1 it wraps `env.DB` as given (so a
+ * counting wrapper, kernel/db/counting.ts, sees every round trip); with libSQL
+ * it is the isolate's client for the configured server.
+ */
+export function readModels(env: Env): ReadModelDb {
+  const target = targetOf(env);
+  if (target.kind === "d1") return drizzleD1(env.DB);
+  const key = `${target.url}\u0000${target.authToken ?? ""}`;
+  let db = clients.get(key);
+  if (!db) {
+    db = drizzleLibsql(createClient({ url: target.url, authToken: target.authToken }));
+    clients.set(key, db);
+  }
+  return db;
+}
+
+/** Runs `writes` in one transaction on `db` (one round trip); nothing to do for none. */
+export async function commit(db: ReadModelDb, writes: readonly BatchItem<"sqlite">[]): Promise<void> {
+  const [first, ...rest] = writes;
+  if (!first) return;
+  await db.batch([first, ...rest]);
+}
+
+/** How many rows a `run()` changed, from D1's result (`meta.changes`) or libSQL's (`rowsAffected`). */
+export function rowsChanged(result: unknown): number {
+  if (typeof result !== "object" || result === null) return 0;
+  const affected: unknown = Reflect.get(result, "rowsAffected");
+  if (typeof affected === "number") return affected;
+  const meta: unknown = Reflect.get(result, "meta");
+  const changes: unknown = typeof meta === "object" && meta !== null ? Reflect.get(meta, "changes") : undefined;
+  return typeof changes === "number" ? changes : 0;
+}

@@ -1,0 +1,3 @@
+export { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "./config";
+export { commit, type ReadModelDb, readModels, rowsChanged, targetOf } from "./db";
+export { readModelsCheck } from "./health";
