@@ -11,11 +11,16 @@
 //   plinth modules list | validate
 //     Prints the registry (name, version, dependencies, permissions, events,
 //     routes), or every manifest problem with its module named (exit 1).
+//   plinth db migrate [--remote] [--env <name>] [--only d1|libsql]
+//     Applies migrations/ to D1 and, when READ_MODEL_URL is set, to the
+//     libSQL read-model database (scripts/lib/db-migrate.mjs).
 //   plinth tenants|keys|dead-letters|events|jobs|openapi ...
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";
 import { importJwks, parseExport, verifyExport } from "./lib/audit-chain.mjs";
+import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
+import { readDevVars } from "./lib/dev-setup.mjs";
 import { bin, root, run } from "./lib/env.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
@@ -25,6 +30,7 @@ const LOCAL = [
   ["audit verify <file.ndjson> [--jwks <url-or-file>]", "verify an audit export offline"],
   ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
   ["modules list | validate", "print the module registry, or its problems"],
+  ["db migrate [--remote] [--env <name>] [--only d1|libsql]", "apply migrations to D1 and the libSQL read models"],
 ];
 
 /** A command and its summary, the summary under it when the command is long. */
@@ -205,6 +211,11 @@ if (command === "audit" && sub === "verify") {
   await newModule(rest);
 } else if (command === "modules" && (sub === "list" || sub === "validate")) {
   await modulesCommand(sub);
+} else if (command === "db" && sub === "migrate") {
+  process.exitCode = await dbMigrateCommand(rest, readDevVars);
+} else if (command === "db") {
+  (sub === "--help" ? console.log : console.error)(DB_MIGRATE_HELP);
+  if (sub !== "--help") process.exitCode = 2;
 } else if (command === "--help" || command === "-h" || command === "help") {
   console.log(USAGE);
 } else if (command && sub && findCommand(command, sub)) {

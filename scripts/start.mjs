@@ -5,8 +5,9 @@
 // (lib/local-cron.mjs). Nothing leaves the machine (see lib/env.mjs).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { migrateD1, migrateLibsql } from "./lib/db-migrate.mjs";
 import { ensureDemoTenant, ensureDevVars } from "./lib/dev-setup.mjs";
-import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
+import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -33,10 +34,25 @@ if (!(await portIsFree())) {
 const devVars = ensureDevVars();
 
 console.log("plinth: applying local D1 migrations…");
-const migrated = await run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
+const migrated = await migrateD1();
 if (migrated !== 0) {
   console.error("plinth: local D1 migrations failed; see above.");
   process.exit(migrated);
+}
+// Read models on a local libSQL server (docs/read-models.md): its migrations too.
+if (devVars.READ_MODEL_URL) {
+  try {
+    const { before, after } = await migrateLibsql({
+      url: devVars.READ_MODEL_URL,
+      authToken: devVars.READ_MODEL_AUTH_TOKEN,
+    });
+    console.log(`plinth: libSQL read models migrated (${after - before} applied, ${after} in all)`);
+  } catch (error) {
+    console.error(
+      `plinth: libSQL migrations failed (READ_MODEL_URL in .dev.vars): ${error.cause?.message ?? error.message}`,
+    );
+    process.exit(1);
+  }
 }
 
 // --test-scheduled: lib/local-cron.mjs fires the trigger (and wrangler no longer warns that nothing does).

@@ -122,9 +122,9 @@ export const ${n.type}Decider = {
 `;
 
 /** @param {Names} n */
-export const readModel = (
-  n,
-) => `import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+export const readModel = (n) => `import { and, asc, eq, gt } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { ReadModelDb } from "../../kernel/read-models";
 
 /**
  * The ${n.name} read model: one row per ${n.type} holding the aggregate's state
@@ -144,6 +144,17 @@ export const ${n.name}${n.Type}s = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), index("${n.table}_tenant_id").on(t.tenant_id, t.id)],
 );
+
+/** A tenant's ${n.plural} in id order after \`cursor\`, optionally by creator. Runs on D1 or libSQL (docs/read-models.md). */
+export function list${n.Type}s(db: ReadModelDb, f: { tenantId: string; cursor?: string; createdBy?: string; limit: number }) {
+  const t = ${n.name}${n.Type}s;
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.tenant_id, f.tenantId), gt(t.id, f.cursor ?? ""), f.createdBy ? eq(t.created_by, f.createdBy) : undefined))
+    .orderBy(asc(t.id))
+    .limit(f.limit);
+}
 `;
 
 /** @param {Names} n */
@@ -167,8 +178,6 @@ export const ${n.type}Projection = stateProjection("${n.name}.${n.plural}", ${n.
 
 /** @param {Names} n */
 export const routes = (n) => `import { z } from "@hono/zod-openapi";
-import { and, asc, eq, gt } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { PERMISSIONS } from "../../generated/permissions";
 import { principalOf, tenantOf } from "../../kernel/auth/guards";
 import { dispatch } from "../../kernel/cqrs/command-bus";
@@ -180,10 +189,11 @@ import { loadRow } from "../../kernel/events/projection";
 import { IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
+import { readModels } from "../../kernel/read-models";
 import { type ${n.Type}State, ${n.Type}NameSchema, ${n.Type}StateSchema, ${n.type}Decider } from "./domain";
 import { ${n.name}Errors } from "./errors";
 import { ${n.type}Rows } from "./projection";
-import { ${n.name}${n.Type}s } from "./read-model";
+import { list${n.Type}s } from "./read-model";
 
 /** A ${n.type} as the API shows it. */
 const ${n.Type}Schema = z
@@ -255,17 +265,11 @@ export const ${n.name}Routes = createRouter()
   })
   .openapi(list, async (c) => {
     const { limit, cursor, created_by } = c.req.valid("query");
-    const t = ${n.name}${n.Type}s;
     const rows = await query(c, {
       name: "${n.name}.${n.type}.list",
       consistency: "eventual",
       eventual: () =>
-        drizzle(c.env.DB)
-          .select()
-          .from(t)
-          .where(and(eq(t.tenant_id, tenantOf(c).id), gt(t.id, cursor ?? ""), created_by ? eq(t.created_by, created_by) : undefined))
-          .orderBy(asc(t.id))
-          .limit(limit + 1),
+        list${n.Type}s(readModels(c.env), { tenantId: tenantOf(c).id, cursor, createdBy: created_by, limit: limit + 1 }),
     });
     const items = rows.flatMap((r) => view(${n.Type}StateSchema.parse(r), r.version) ?? []);
     return c.json(page(items, limit, (i) => i.id), 200);
@@ -316,7 +320,7 @@ import { ${n.name}Routes } from "./routes";
 /**
  * The \`${n.name}\` module factory: the ${n.Type} aggregate (a pure decider the
  * kernel's Aggregate Durable Object runs), its routes under \`/api/v1/${n.name}\`,
- * and the projection that keeps \`${n.table}\` in D1.
+ * and the projection that keeps \`${n.table}\` in the read-model database (D1 or libSQL).
  */
 export const ${n.name} = () =>
   ({

@@ -1,0 +1,174 @@
+// `plinth db migrate`: applies migrations/ to the platform's databases.
+// D1 (the `DB` binding: platform tables, and read models unless READ_MODEL_URL
+// is set) through wrangler's own migration tracking (`d1_migrations`); a libSQL
+// read-model database (READ_MODEL_URL) through drizzle's migrator
+// (`__drizzle_migrations`), from the same SQL files. Both skip what is applied.
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createClient } from "@libsql/client";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/libsql";
+import { migrate } from "drizzle-orm/libsql/migrator";
+import { bin, root, run } from "./env.mjs";
+
+export const MIGRATIONS_FOLDER = join(root, "migrations");
+
+/** Whether `error` or one of its causes (drizzle wraps the driver's) says a table is missing. */
+function noSuchTable(error) {
+  for (let e = error; e; e = e.cause) if (String(e.message ?? e).includes("no such table")) return true;
+  return false;
+}
+
+/** How many migrations drizzle's migrator has recorded in `db` (0 before the first). */
+async function appliedCount(db) {
+  try {
+    const row = await db.get(sql`select count(*) as n from __drizzle_migrations`);
+    return Number(row?.n ?? 0);
+  } catch (error) {
+    if (noSuchTable(error)) return 0;
+    throw error;
+  }
+}
+
+/**
+ * Applies the pending migrations to the libSQL database at `url` (file:,
+ * libsql:, http(s):), each in one transaction.
+ * @param {{ url: string, authToken?: string, folder?: string }} target
+ * @returns {Promise<{ before: number, after: number }>} migrations recorded before and after
+ */
+export async function migrateLibsql({ url, authToken, folder = MIGRATIONS_FOLDER }) {
+  const client = createClient({ url, authToken });
+  try {
+    const db = drizzle(client);
+    const before = await appliedCount(db);
+    await migrate(db, { migrationsFolder: folder });
+    return { before, after: await appliedCount(db) };
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Applies the pending D1 migrations with wrangler: the local database
+ * (`--local`, optionally `--persist-to <dir>`) or the deployed one
+ * (`--remote`), of the wrangler environment `env` when given.
+ * @param {{ remote?: boolean, env?: string, persistTo?: string }} options
+ * @returns {Promise<number>} wrangler's exit code
+ */
+export function migrateD1({ remote = false, env, persistTo } = {}) {
+  const args = ["d1", "migrations", "apply", "DB", remote ? "--remote" : "--local"];
+  if (env) args.push("--env", env);
+  if (persistTo) args.push("--persist-to", persistTo);
+  return run(bin("wrangler"), args);
+}
+
+export const DB_MIGRATE_HELP = `usage: plinth db migrate [--remote] [--env <name>] [--persist-to <dir>] [--only d1|libsql]
+
+Applies the pending migrations of migrations/ to D1 (the DB binding; --local
+unless --remote, through wrangler) and, when READ_MODEL_URL names a libSQL
+read-model database, to it as well (drizzle's migrator). The libSQL URL and
+token come from $READ_MODEL_URL and $READ_MODEL_AUTH_TOKEN, or from .dev.vars
+for a local run; a token is never taken from a flag.
+
+  --remote            the deployed D1 database instead of the local one
+  --env <name>        the wrangler environment (staging, production)
+  --persist-to <dir>  where the local D1 lives (wrangler's --persist-to)
+  --only d1|libsql    one of the two
+
+exit codes: 0 applied (or nothing pending), 1 a migration failed,
+2 usage, 3 the libSQL server could not be reached`;
+
+/** The libSQL target of this run, or undefined: the environment first, then .dev.vars when local. */
+function libsqlTarget(remote, devVars) {
+  const source = process.env.READ_MODEL_URL ? process.env : remote ? {} : devVars;
+  const url = source.READ_MODEL_URL;
+  return url ? { url, authToken: source.READ_MODEL_AUTH_TOKEN || undefined } : undefined;
+}
+
+/** Where a libSQL URL points, without its query (never a token, which is not in the URL anyway). */
+const shown = (url) => {
+  const u = new URL(url);
+  return u.protocol === "file:" ? url : `${u.protocol}//${u.host}`;
+};
+
+/**
+ * `plinth db migrate …`; resolves to the exit code.
+ * @param {string[]} args
+ * @param {() => Record<string, string>} readDevVars
+ */
+export async function dbMigrateCommand(args, readDevVars) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        remote: { type: "boolean", default: false },
+        env: { type: "string" },
+        "persist-to": { type: "string" },
+        only: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`plinth db migrate: ${error.message}\n\n${DB_MIGRATE_HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(DB_MIGRATE_HELP);
+    return 0;
+  }
+  if (values.only !== undefined && values.only !== "d1" && values.only !== "libsql") {
+    console.error("plinth db migrate: --only takes d1 or libsql");
+    return 2;
+  }
+  const libsql = values.only === "d1" ? undefined : libsqlTarget(values.remote, readDevVars());
+  if (values.only === "libsql" && !libsql) {
+    console.error("plinth db migrate: --only libsql needs READ_MODEL_URL (the libSQL read-model database)");
+    return 2;
+  }
+  if (libsql) {
+    try {
+      new URL(libsql.url);
+    } catch {
+      console.error("plinth db migrate: READ_MODEL_URL is not a URL");
+      return 2;
+    }
+  }
+  if (values.only !== "libsql") {
+    const where = values.remote ? "remote" : "local";
+    console.log(`plinth: applying ${where} D1 migrations…`);
+    const code = await migrateD1({ remote: values.remote, env: values.env, persistTo: values["persist-to"] });
+    if (code !== 0) {
+      console.error(`plinth db migrate: the ${where} D1 migrations failed (wrangler exit ${code}); see above`);
+      return 1;
+    }
+  }
+  if (libsql) {
+    console.log(`plinth: applying libSQL migrations to ${shown(libsql.url)}…`);
+    try {
+      const { before, after } = await migrateLibsql(libsql);
+      console.log(`libSQL: ${after - before} applied, ${after} in all`);
+    } catch (error) {
+      const reason = causes(error);
+      const unreachable = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|ETIMEDOUT|SERVER_ERROR|HRANA_WEBSOCKET/i.test(
+        reason,
+      );
+      console.error(
+        `plinth db migrate: libSQL ${unreachable ? "could not be reached" : "migration failed"}: ${reason}`,
+      );
+      return unreachable ? 3 : 1;
+    }
+  }
+  return 0;
+}
+
+/** An error's message with its causes' (drizzle and the client wrap the driver's). */
+function causes(error) {
+  const parts = [];
+  for (let e = error; e && parts.length < 4; e = e.cause) {
+    const message = e.message ?? String(e);
+    // drizzle's wrapper repeats the query; the driver's message under it says what went wrong.
+    if (!message.startsWith("Failed query:")) parts.push(message);
+  }
+  return parts.join(": ");
+}
