@@ -1,0 +1,99 @@
+// `npx plinth db migrate`: D1 through wrangler (a scratch --persist-to), the
+// libSQL read-model database through drizzle's migrator (a file database), both
+// idempotent; usage and network failures with their exit codes.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createClient } from "@libsql/client";
+import { afterAll, describe, expect, it } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const dir = mkdtempSync(path.join(tmpdir(), "plinth-db-migrate-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the CLI; its exit code and output. */
+function plinth(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const clean = { ...process.env };
+    delete clean.READ_MODEL_URL;
+    delete clean.READ_MODEL_AUTH_TOKEN;
+    execFile(
+      process.execPath,
+      ["scripts/plinth.mjs", ...args],
+      { cwd: ROOT, env: { ...clean, ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function tables(url: string): Promise<string[]> {
+  const client = createClient({ url });
+  try {
+    const rows = (await client.execute("select name from sqlite_master where type = 'table' order by name")).rows;
+    return rows.map((r) => String(r.name));
+  } finally {
+    client.close();
+  }
+}
+
+describe("npx plinth db migrate", () => {
+  it("applies every migration to the local D1 and to the libSQL file, then finds nothing pending", async () => {
+    const url = `file:${path.join(dir, "read-models.db")}`;
+    const persist = path.join(dir, "d1");
+    const first = await plinth(["db", "migrate", "--persist-to", persist], { READ_MODEL_URL: url });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain("applying local D1 migrations");
+    expect(first.stdout).toContain(MIGRATIONS.at(-1));
+    expect(first.stdout).toContain(`libSQL: ${MIGRATIONS.length} applied, ${MIGRATIONS.length} in all`);
+    expect(await tables(url)).toEqual(
+      expect.arrayContaining(["blog_posts", "processed_events", "event_streams", "files"]),
+    );
+
+    const again = await plinth(["db", "migrate", "--persist-to", persist], { READ_MODEL_URL: url });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("No migrations to apply");
+    expect(again.stdout).toContain(`libSQL: 0 applied, ${MIGRATIONS.length} in all`);
+  });
+
+  it("migrates only libSQL when asked, and refuses --only libsql without READ_MODEL_URL (exit 2)", async () => {
+    const url = `file:${path.join(dir, "only.db")}`;
+    const only = await plinth(["db", "migrate", "--only", "libsql"], { READ_MODEL_URL: url });
+    expect(only.code, only.stderr).toBe(0);
+    expect(only.stdout).not.toContain("D1");
+    expect(await tables(url)).toContain("blog_posts");
+
+    const missing = await plinth(["db", "migrate", "--only", "libsql", "--remote"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("needs READ_MODEL_URL");
+  });
+
+  it("answers usage errors with 2 and an unreachable libSQL server with 3, never printing the token", async () => {
+    const bad = await plinth(["db", "migrate", "--only", "postgres"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--only takes d1 or libsql");
+    const unknown = await plinth(["db", "migrate", "--frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("usage: plinth db migrate");
+
+    const token = "tok-never-printed-123";
+    const down = await plinth(["db", "migrate", "--only", "libsql"], {
+      READ_MODEL_URL: "http://127.0.0.1:9",
+      READ_MODEL_AUTH_TOKEN: token,
+    });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain("libSQL could not be reached");
+    expect(down.stdout + down.stderr).not.toContain(token);
+  });
+
+  it("is listed by plinth --help and explains itself with --help", async () => {
+    expect((await plinth(["--help"])).stdout).toContain("db migrate");
+    const help = await plinth(["db", "migrate", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("READ_MODEL_URL");
+  });
+});

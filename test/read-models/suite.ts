@@ -1,0 +1,334 @@
+/**
+ * The read-model repository suite: every repository plinth's projections and
+ * read routes use, run against a database the caller opens. The same cases run
+ * on D1 inside workerd (test/read-models/d1.test.ts) and on libSQL in Node
+ * (test/node/read-models-libsql.test.ts), so a repository that only works on
+ * one of them fails here. Tenants are fresh per case: the databases are shared.
+ */
+import { sql } from "drizzle-orm";
+import { beforeEach, describe, expect, it } from "vitest";
+import { catalogPage, catalogWrites } from "../../src/kernel/events/catalog";
+import type { Envelope } from "../../src/kernel/events/envelope";
+import { PROCESSED_RETENTION_DAYS, processedLedger } from "../../src/kernel/events/ledger";
+import { rowKey } from "../../src/kernel/events/projection";
+import { commit, type ReadModelDb } from "../../src/kernel/read-models";
+import type { AuditEntry } from "../../src/modules/audit/chain";
+import { auditEntries, entryWrites, listEntries } from "../../src/modules/audit/read-model";
+import type { PostState } from "../../src/modules/blog/domain";
+import { postRows } from "../../src/modules/blog/projection";
+import { listPosts } from "../../src/modules/blog/read-model";
+import { fileWrites } from "../../src/modules/files/projection";
+import { listFiles } from "../../src/modules/files/read-model";
+
+let counter = 0;
+/** A name no other case (or earlier run on a kept database) uses. */
+const fresh = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+const post = (over: Partial<PostState> = {}): PostState => ({
+  status: "draft",
+  id: null,
+  title: "A title",
+  content: "Some content",
+  author_id: "u1",
+  created_at: "2026-01-01T00:00:00.000Z",
+  updated_at: "2026-01-01T00:00:00.000Z",
+  published_at: null,
+  ...over,
+});
+
+function envelope(over: Partial<Envelope> & Pick<Envelope, "type" | "tenant_id" | "stream" | "version">): Envelope {
+  return {
+    id: fresh("ev"),
+    occurred_at: "2026-03-01T10:00:00.000Z",
+    actor: { kind: "user", id: "u1" },
+    request_id: null,
+    data: {},
+    ...over,
+  };
+}
+
+function entry(seq: number, over: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    seq,
+    at: `2026-03-01T10:00:${String(seq % 60).padStart(2, "0")}.000Z`,
+    actor: { kind: "user", id: seq % 2 === 0 ? "even" : "odd" },
+    action: seq % 3 === 0 ? "blog.post.deleted" : "blog.post.created",
+    target: `t/post/${seq}`,
+    request_id: null,
+    ip_hash: null,
+    prev_hash: "0".repeat(64),
+    hash: seq.toString(16).padStart(64, "0"),
+    ...over,
+  };
+}
+
+/** Runs the suite on the database `open` returns (once per case). */
+export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | ReadModelDb): void {
+  let db: ReadModelDb;
+  beforeEach(async () => {
+    db = await open();
+  });
+
+  describe(`read models on ${kind}: state rows (tableRows)`, () => {
+    it("stores a state at its version and loads it back by tenant and id", async () => {
+      const tenantId = fresh("t");
+      const write = postRows.write(db, { tenantId, id: "p1" }, 2, post({ title: "Hello", status: "published" }));
+      await commit(db, write ? [write] : []);
+      const loaded = await postRows.load(db, [{ tenantId, id: "p1" }]);
+      expect(loaded.get(rowKey({ tenantId, id: "p1" }))).toMatchObject({
+        version: 2,
+        state: { title: "Hello", status: "published", id: "p1" },
+      });
+      expect(loaded.size).toBe(1);
+    });
+
+    it("never moves a row back: an older or equal version leaves it, a newer one replaces it", async () => {
+      const tenantId = fresh("t");
+      const key = { tenantId, id: "p1" };
+      const at = (version: number, title: string) => {
+        const w = postRows.write(db, key, version, post({ title }));
+        if (!w) throw new Error("no write");
+        return w;
+      };
+      await commit(db, [at(3, "three")]);
+      await commit(db, [at(2, "two")]);
+      await commit(db, [at(3, "three again")]);
+      expect((await postRows.load(db, [key])).get(rowKey(key))).toMatchObject({
+        version: 3,
+        state: { title: "three" },
+      });
+      await commit(db, [at(4, "four")]);
+      expect((await postRows.load(db, [key])).get(rowKey(key))).toMatchObject({ version: 4, state: { title: "four" } });
+    });
+
+    it("keeps tenants apart: the same id in two tenants is two rows, each loaded under its own tenant", async () => {
+      const [a, b] = [fresh("ta"), fresh("tb")];
+      const writes = [
+        postRows.write(db, { tenantId: a, id: "same" }, 1, post({ title: "of a" })),
+        postRows.write(db, { tenantId: b, id: "same" }, 1, post({ title: "of b" })),
+      ].flatMap((w) => (w ? [w] : []));
+      await commit(db, writes);
+      const onlyA = await postRows.load(db, [{ tenantId: a, id: "same" }]);
+      expect([...onlyA.values()].map((r) => r.state.title)).toEqual(["of a"]);
+      const both = await postRows.load(db, [
+        { tenantId: a, id: "same" },
+        { tenantId: b, id: "same" },
+      ]);
+      expect(both.get(rowKey({ tenantId: b, id: "same" }))?.state.title).toBe("of b");
+    });
+
+    it("loads more ids than one statement binds (several statements, one batch)", async () => {
+      const [a, b] = [fresh("ta"), fresh("tb")];
+      const keys = [
+        ...Array.from({ length: 130 }, (_, i) => ({ tenantId: a, id: `p${i}` })),
+        { tenantId: b, id: "p0" },
+      ];
+      const writes = keys.flatMap((k) => postRows.write(db, k, 1, post({ title: k.id })) ?? []);
+      await commit(db, writes);
+      const loaded = await postRows.load(db, [...keys, { tenantId: a, id: "missing" }]);
+      expect(loaded.size).toBe(131);
+      expect(loaded.get(rowKey({ tenantId: a, id: "p129" }))?.state.title).toBe("p129");
+    });
+  });
+
+  describe(`read models on ${kind}: one transaction per batch`, () => {
+    it("commits a batch's writes and ledger marks all or nothing: a failing statement leaves neither", async () => {
+      const tenantId = fresh("t");
+      const consumer = fresh("test:");
+      const ledger = processedLedger(db);
+      const write = postRows.write(db, { tenantId, id: "p1" }, 1, post());
+      if (!write) throw new Error("no write");
+      const duplicate = { ...entryRow(tenantId, 1) };
+      // The second plain insert of the same (tenant_id, seq) violates the primary key.
+      const failing = [
+        write,
+        ...ledger.marks(consumer, ["e1"], new Date("2026-03-01T00:00:00Z")),
+        db.insert(auditEntries).values(duplicate),
+        db.insert(auditEntries).values(duplicate),
+      ];
+      let failed = false;
+      try {
+        await commit(db, failing);
+      } catch {
+        failed = true;
+      }
+      expect(failed).toBe(true);
+      expect((await postRows.load(db, [{ tenantId, id: "p1" }])).size).toBe(0);
+      expect(await ledger.seen(consumer, "e1")).toBe(false);
+      expect(await listEntries(db, { tenantId, limit: 10 })).toEqual([]);
+
+      await commit(db, failing.slice(0, 3));
+      expect((await postRows.load(db, [{ tenantId, id: "p1" }])).size).toBe(1);
+      expect(await ledger.seen(consumer, "e1")).toBe(true);
+    });
+
+    it("does nothing for an empty batch", async () => {
+      await expect(commit(db, [])).resolves.toBeUndefined();
+    });
+  });
+
+  describe(`read models on ${kind}: the processed-events ledger`, () => {
+    it("records marks in chunks and answers which (consumer, event) pairs it has, for more ids than one statement binds", async () => {
+      const [c1, c2] = [fresh("m:"), fresh("m:")];
+      const ids = Array.from({ length: 150 }, (_, i) => fresh(`e${i}-`));
+      const ledger = processedLedger(db);
+      const now = new Date("2026-03-01T00:00:00Z");
+      await commit(db, [...ledger.marks(c1, ids, now), ...ledger.marks(c2, ids.slice(0, 5), now)]);
+      // A repeat is no conflict.
+      await commit(db, ledger.marks(c1, ids.slice(0, 40), now));
+      const seen = await ledger.seenMany([...ids, "never"]);
+      expect(seen.size).toBe(155);
+      expect(seen.has(`${c1}\u0000${ids[149]}`)).toBe(true);
+      expect(seen.has(`${c2}\u0000${ids[5]}`)).toBe(false);
+      expect(await ledger.seen(c2, ids[4] ?? "")).toBe(true);
+    });
+
+    it("purges ids older than the retention and counts what it removed", async () => {
+      const consumer = fresh("purge:");
+      const ledger = processedLedger(db);
+      const now = new Date("2030-06-15T00:00:00Z");
+      const old = new Date(now.getTime() - (PROCESSED_RETENTION_DAYS + 1) * 86_400_000);
+      const recent = new Date(now.getTime() - (PROCESSED_RETENTION_DAYS - 1) * 86_400_000);
+      await ledger.mark(consumer, "old-1", old);
+      await ledger.mark(consumer, "old-2", old);
+      await ledger.mark(consumer, "recent", recent);
+      // Earlier cases' marks are older still and go too: at least these two.
+      expect(await ledger.purge(now)).toBeGreaterThanOrEqual(2);
+      expect(await ledger.seen(consumer, "old-1")).toBe(false);
+      expect(await ledger.seen(consumer, "recent")).toBe(true);
+      expect(await ledger.purge(now)).toBe(0);
+    });
+  });
+
+  describe(`read models on ${kind}: the stream catalog`, () => {
+    it("keeps each stream at the newest version seen, whatever the order, and pages by type, tenant and cursor", async () => {
+      const [a, b] = [fresh("ta"), fresh("tb")];
+      const at = new Date("2026-03-01T00:00:00Z");
+      const ev = (tenant: string, stream: string, version: number) =>
+        envelope({ type: "blog.post.updated", tenant_id: tenant, stream: `${tenant}/${stream}`, version });
+      await commit(db, catalogWrites(db, [ev(a, "post/p1", 3), ev(a, "post/p1", 1), ev(a, "post/p2", 1)], at));
+      await commit(db, catalogWrites(db, [ev(a, "post/p1", 2), ev(b, "post/p1", 5), ev(a, "keys", 7)], at));
+      const posts = await catalogPage(db, { types: ["post"], tenantId: a, limit: 10 });
+      expect(posts).toEqual([
+        { stream: `${a}/post/p1`, tenantId: a, type: "post", version: 3 },
+        { stream: `${a}/post/p2`, tenantId: a, type: "post", version: 1 },
+      ]);
+      const next = await catalogPage(db, { types: ["post", "keys"], tenantId: a, after: `${a}/keys`, limit: 1 });
+      expect(next.map((s) => s.stream)).toEqual([`${a}/post/p1`]);
+      const ofB = await catalogPage(db, { types: ["post"], tenantId: b, limit: 10 });
+      expect(ofB.map((s) => s.version)).toEqual([5]);
+    });
+  });
+
+  describe(`read models on ${kind}: the blog's post list`, () => {
+    it("lists a tenant's live posts newest id first, filters by status and author, and pages by cursor", async () => {
+      const [tenantId, other] = [fresh("t"), fresh("o")];
+      const rows = [
+        ["p1", post({ status: "published", author_id: "ann" })],
+        ["p2", post({ status: "draft", author_id: "bob" })],
+        ["p3", post({ status: "deleted", author_id: "ann" })],
+        ["p4", post({ status: "published", author_id: "bob" })],
+      ] as const;
+      const keyed = [
+        ...rows.map(([id, state]) => ({ tenantId, id, state })),
+        { tenantId: other, id: "p9", state: post() },
+      ];
+      await commit(
+        db,
+        keyed.flatMap(({ state, ...key }) => postRows.write(db, key, 1, state) ?? []),
+      );
+      const ids = async (f: Partial<Parameters<typeof listPosts>[1]>) =>
+        (await listPosts(db, { tenantId, limit: 10, ...f })).map((r) => r.id);
+      expect(await ids({})).toEqual(["p4", "p2", "p1"]);
+      expect(await ids({ status: "deleted" })).toEqual(["p3"]);
+      expect(await ids({ authorId: "bob" })).toEqual(["p4", "p2"]);
+      expect(await ids({ limit: 2 })).toEqual(["p4", "p2"]);
+      expect(await ids({ cursor: "p2" })).toEqual(["p1"]);
+    });
+  });
+
+  describe(`read models on ${kind}: the audit entries`, () => {
+    it("copies entries once (a repeat is a no-op) and filters by actor, action, time and seq, newest first", async () => {
+      const tenantId = fresh("t");
+      const entries = Array.from({ length: 12 }, (_, i) => entry(i + 1));
+      await commit(db, entryWrites(db, tenantId, entries));
+      await commit(db, entryWrites(db, tenantId, entries.slice(0, 5)));
+      const seqs = async (f: Partial<Parameters<typeof listEntries>[1]>) =>
+        (await listEntries(db, { tenantId, limit: 50, ...f })).map((r) => r.seq);
+      expect(await seqs({})).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+      expect(await seqs({ actorId: "even", action: "blog.post.deleted" })).toEqual([12, 6]);
+      expect(await seqs({ since: "2026-03-01T10:00:03.000Z", until: "2026-03-01T10:00:05.000Z" })).toEqual([5, 4, 3]);
+      expect(await seqs({ before: 4, limit: 2 })).toEqual([3, 2]);
+      expect(await seqs({ tenantId: fresh("none") })).toEqual([]);
+    });
+
+    it("keeps an entry's detail as JSON and its absence as null", async () => {
+      const tenantId = fresh("t");
+      await commit(db, entryWrites(db, tenantId, [entry(1, { detail: { permission: "blog.post.delete" } }), entry(2)]));
+      const rows = await listEntries(db, { tenantId, limit: 5 });
+      expect(rows.map((r) => r.detail)).toEqual([null, JSON.stringify({ permission: "blog.post.delete" })]);
+    });
+  });
+
+  describe(`read models on ${kind}: the files list`, () => {
+    it("shows uploads and hides deletions whatever order they arrive in, per tenant, newest id first", async () => {
+      const [tenantId, other] = [fresh("t"), fresh("o")];
+      const uploaded = (tenant: string, id: string) =>
+        envelope({
+          type: "files.file.uploaded",
+          tenant_id: tenant,
+          stream: `${tenant}/file/${id}`,
+          version: 1,
+          data: {
+            file_id: id,
+            name: `${id}.txt`,
+            content_type: "text/plain",
+            size: 3,
+            sha256: "ab",
+            created_at: "2026-03-01T10:00:00.000Z",
+          },
+        });
+      const deleted = (tenant: string, id: string) =>
+        envelope({
+          type: "files.file.deleted",
+          tenant_id: tenant,
+          stream: `${tenant}/file/${id}`,
+          version: 2,
+          data: { file_id: id, size: 3 },
+        });
+      // The deletion of f2 arrives before its upload: the tombstone must win.
+      await commit(db, fileWrites(db, [deleted(tenantId, "f2"), uploaded(tenantId, "f1"), uploaded(other, "f9")]));
+      await commit(db, fileWrites(db, [uploaded(tenantId, "f2"), uploaded(tenantId, "f3"), uploaded(tenantId, "f1")]));
+      const names = async (f: { cursor?: string; limit?: number } = {}) =>
+        (await listFiles(db, { tenantId, limit: 10, ...f })).map((r) => r.name);
+      expect(await names()).toEqual(["f3.txt", "f1.txt"]);
+      expect(await names({ limit: 1 })).toEqual(["f3.txt"]);
+      expect(await names({ cursor: "f3" })).toEqual(["f1.txt"]);
+      const row = (await listFiles(db, { tenantId, limit: 10 }))[0];
+      expect(row).toMatchObject({ tenant_id: tenantId, key: `${tenantId}/f3`, size: 3, deleted: false, version: 1 });
+    });
+  });
+
+  describe(`read models on ${kind}: raw answers`, () => {
+    it("answers a trivial query (the readiness probe's)", async () => {
+      expect(await db.get<{ one: number }>(sql`select 1 as one`)).toEqual({ one: 1 });
+    });
+  });
+}
+
+function entryRow(tenantId: string, seq: number) {
+  return {
+    tenantId,
+    seq,
+    at: "2026-03-01T10:00:00.000Z",
+    actorKind: "user",
+    actorId: "u1",
+    action: "blog.post.created",
+    target: null,
+    requestId: null,
+    ipHash: null,
+    detail: null,
+    prevHash: "0".repeat(64),
+    hash: "1".repeat(64),
+  };
+}
