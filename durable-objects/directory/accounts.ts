@@ -1,0 +1,305 @@
+import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { pendingOutbox } from "../../src/kernel/outbox";
+import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { DirectoryObject, type In, type Out } from "./base";
+
+/**
+ * The directory's accounts: tenant initialisation, registration, login and
+ * refresh, one-time tokens, users, API keys, roles and their bindings, key
+ * material, settings and housekeeping.
+ */
+export class DirectoryAccounts extends DirectoryObject {
+  init(input: In<"init">): Out<"init"> {
+    const { ctx, tenant, adminKey } = rpcArgs(DirectoryRpc, "init", input);
+    return this.committed(
+      this.store.tx(() => {
+        const created = this.store.init(ctx, tenant);
+        if (created) this.creds.createKey(ctx, { ...adminKey, scopes: ["*"], expiresAt: null });
+        return { created };
+      }),
+    );
+  }
+
+  register(input: In<"register">): Out<"register"> {
+    const { ctx, user, verification } = rpcArgs(DirectoryRpc, "register", input);
+    return this.committed(
+      this.store.tx(() => {
+        const result = this.store.register(ctx, { ...user, role: "member" });
+        if (result.ok) this.creds.issueOneTime("verify_email", user.id, verification.hash, verification.expiresAt);
+        return result;
+      }),
+    );
+  }
+
+  /** For login: the stored hash (the Worker verifies it, keeping Argon2 off this single thread). */
+  loginLookup(email: In<"loginLookup">): Out<"loginLookup"> {
+    const found = this.store.credentials(rpcArgs(DirectoryRpc, "loginLookup", email));
+    if (!found) return null;
+    const requireVerified = this.tenantSettings.current().require_verified_email;
+    return {
+      userId: found.userId,
+      passwordHash: found.passwordHash,
+      mayLogin: !requireVerified || found.emailVerified,
+    };
+  }
+
+  loginSucceeded(input: In<"loginSucceeded">): Out<"loginSucceeded"> {
+    const { ctx, userId, familyId, tokenHash, rehash } = rpcArgs(DirectoryRpc, "loginSucceeded", input);
+    const principal = this.store.principal(userId);
+    if (!principal) return fail("not_found");
+    this.store.tx(() => {
+      if (rehash) this.store.setPasswordHash(userId, rehash, ctx.now);
+      this.creds.startFamily(ctx, userId, familyId, tokenHash);
+    });
+    return this.committed(ok(principal));
+  }
+
+  loginFailed(input: In<"loginFailed">): Out<"loginFailed"> {
+    const { ctx, reason } = rpcArgs(DirectoryRpc, "loginFailed", input);
+    this.store.tx(() => this.store.emit(ctx, "logins", { type: "identity.login.failed", data: { reason } }));
+    this.committed(null);
+  }
+
+  refresh(input: In<"refresh">): Out<"refresh"> {
+    const { ctx, presentedHash, nextHash } = rpcArgs(DirectoryRpc, "refresh", input);
+    return this.committed(this.creds.rotate(ctx, presentedHash, nextHash));
+  }
+
+  logout(input: In<"logout">): Out<"logout"> {
+    const { ctx, presentedHash } = rpcArgs(DirectoryRpc, "logout", input);
+    return this.committed({ userId: this.creds.logout(ctx, presentedHash) });
+  }
+
+  verifyEmail(input: In<"verifyEmail">): Out<"verifyEmail"> {
+    const { ctx, tokenHash } = rpcArgs(DirectoryRpc, "verifyEmail", input);
+    return this.committed(
+      this.store.tx(() => {
+        const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
+        if (!spent.ok) return spent;
+        this.store.sql.exec("update users set email_verified = 1, updated_at = ? where id = ?", ctx.now, spent.value);
+        this.store.emit(ctx, `user/${spent.value}`, {
+          type: "identity.user.email_verified",
+          data: { user_id: spent.value },
+        });
+        return ok(null);
+      }),
+    );
+  }
+
+  /**
+   * Stores a reset token when the email has a user, voiding the user's other
+   * reset tokens; returns whom to mail, or null. An unknown email costs the
+   * same: the same transaction, an event (`user_id: null`), the same commit.
+   */
+  requestPasswordReset(input: In<"requestPasswordReset">): Out<"requestPasswordReset"> {
+    const { ctx, email, tokenHash, expiresAt } = rpcArgs(DirectoryRpc, "requestPasswordReset", input);
+    const userId = this.store.credentials(email)?.userId ?? null;
+    this.store.tx(() => {
+      if (userId !== null) {
+        this.creds.voidOneTime(ctx, "password_reset", userId);
+        this.creds.issueOneTime("password_reset", userId, tokenHash, expiresAt);
+      }
+      this.store.emit(ctx, userId ? `user/${userId}` : "password_resets", {
+        type: "identity.password.reset_requested",
+        data: { user_id: userId },
+      });
+    });
+    return this.committed(userId ? { email } : null);
+  }
+
+  /** Spends a reset token: sets the password, voids the user's other reset tokens, ends every session. */
+  confirmPasswordReset(input: In<"confirmPasswordReset">): Out<"confirmPasswordReset"> {
+    const { ctx, tokenHash, passwordHash } = rpcArgs(DirectoryRpc, "confirmPasswordReset", input);
+    return this.committed(
+      this.store.tx(() => {
+        const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
+        if (!spent.ok) return spent;
+        this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
+        this.creds.voidOneTime(ctx, "password_reset", spent.value);
+        this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
+        this.store.emit(ctx, `user/${spent.value}`, {
+          type: "identity.password.reset",
+          data: { user_id: spent.value },
+        });
+        return ok(spent.value);
+      }),
+    );
+  }
+
+  /** The stored password hash of a user, for a password change (verified in the Worker). */
+  passwordHashOf(userId: In<"passwordHashOf">): Out<"passwordHashOf"> {
+    return this.store.passwordHashOf(rpcArgs(DirectoryRpc, "passwordHashOf", userId));
+  }
+
+  /** Sets a new password hash, voids outstanding reset tokens and revokes every other session of the user. */
+  changePassword(input: In<"changePassword">): Out<"changePassword"> {
+    const { ctx, userId, passwordHash, keepFamily } = rpcArgs(DirectoryRpc, "changePassword", input);
+    this.store.tx(() => {
+      this.store.setPasswordHash(userId, passwordHash, ctx.now);
+      this.creds.voidOneTime(ctx, "password_reset", userId);
+      this.creds.revokeAllFamilies(ctx, userId, "password_changed", keepFamily);
+      this.store.emit(ctx, `user/${userId}`, { type: "identity.password.changed", data: { user_id: userId } });
+    });
+    this.committed(null);
+  }
+
+  getUser(id: In<"getUser">): Out<"getUser"> {
+    return this.store.user(rpcArgs(DirectoryRpc, "getUser", id));
+  }
+
+  principal(userId: In<"principal">): Out<"principal"> {
+    return this.store.principal(rpcArgs(DirectoryRpc, "principal", userId));
+  }
+
+  listUsers(input: In<"listUsers">): Out<"listUsers"> {
+    const { limit, cursor } = rpcArgs(DirectoryRpc, "listUsers", input);
+    return this.store.listUsers(limit, cursor);
+  }
+
+  updateUser(input: In<"updateUser">): Out<"updateUser"> {
+    const { ctx, id, patch } = rpcArgs(DirectoryRpc, "updateUser", input);
+    return this.committed(this.store.updateUser(ctx, id, patch));
+  }
+
+  /** Deletes a user the caller may remove (policy: their permissions held, owner rules). */
+  deleteUser(input: In<"deleteUser">): Out<"deleteUser"> {
+    const { ctx, id } = rpcArgs(DirectoryRpc, "deleteUser", input);
+    const user = this.authority.user(id);
+    if (!user) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners() });
+    if (refusal) return denied(refusal);
+    return this.committed(
+      this.store.tx(() => {
+        this.creds.revokeAllFamilies(ctx, id, "user_deleted");
+        return this.store.deleteUser(ctx, id);
+      }),
+    );
+  }
+
+  /** Creates a key whose scopes (and expiry, for a key made by a key) the caller may give. */
+  createKey(input: In<"createKey">): Out<"createKey"> {
+    const { ctx, key } = rpcArgs(DirectoryRpc, "createKey", input);
+    const refusal = this.authority.check(ctx, { type: "key.create", scopes: key.scopes, expiresAt: key.expiresAt });
+    if (refusal) return denied(refusal);
+    return this.committed(ok(this.creds.createKey(ctx, key)));
+  }
+
+  listKeys(input: In<"listKeys">): Out<"listKeys"> {
+    const { limit, cursor } = rpcArgs(DirectoryRpc, "listKeys", input);
+    return this.creds.listKeys(limit, cursor);
+  }
+
+  /** Revokes a key and the keys it created (cascade), if the caller holds the key's scopes. */
+  revokeKey(input: In<"revokeKey">): Out<"revokeKey"> {
+    const { ctx, id } = rpcArgs(DirectoryRpc, "revokeKey", input);
+    const key = this.creds.key(id);
+    if (!key) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "key.revoke", key });
+    if (refusal) return denied(refusal);
+    return this.committed(this.creds.revokeKey(ctx, id));
+  }
+
+  verifyKey(input: In<"verifyKey">): Out<"verifyKey"> {
+    const { hash, now } = rpcArgs(DirectoryRpc, "verifyKey", input);
+    return this.creds.verifyKey(hash, now);
+  }
+
+  touchKey(input: In<"touchKey">): Out<"touchKey"> {
+    const { id, now } = rpcArgs(DirectoryRpc, "touchKey", input);
+    this.creds.touchKey(id, now);
+    this.committed(null);
+  }
+
+  listRoles(): Out<"listRoles"> {
+    return this.roles.list();
+  }
+
+  getRole(name: In<"getRole">): Out<"getRole"> {
+    return this.roles.get(rpcArgs(DirectoryRpc, "getRole", name));
+  }
+
+  createRole(input: In<"createRole">): Out<"createRole"> {
+    const { ctx, role } = rpcArgs(DirectoryRpc, "createRole", input);
+    const refusal = this.authority.check(ctx, { type: "role.create", permissions: role.permissions });
+    if (refusal) return denied(refusal);
+    return this.committed(this.roles.create(ctx, role));
+  }
+
+  replaceRole(input: In<"replaceRole">): Out<"replaceRole"> {
+    const { ctx, role } = rpcArgs(DirectoryRpc, "replaceRole", input);
+    const current = this.roles.get(role.name);
+    if (!current) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "role.rewrite", role: current, permissions: role.permissions });
+    if (refusal) return denied(refusal);
+    return this.committed(ok(this.roles.replace(ctx, role)));
+  }
+
+  deleteRole(input: In<"deleteRole">): Out<"deleteRole"> {
+    const { ctx, name } = rpcArgs(DirectoryRpc, "deleteRole", input);
+    const role = this.roles.get(name);
+    if (!role) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "role.delete", role });
+    if (refusal) return denied(refusal);
+    return this.committed(this.roles.delete(ctx, name));
+  }
+
+  /** Grants (`grant: true`) or revokes a role binding, if the policy allows it. */
+  bindRole(input: In<"bindRole">): Out<"bindRole"> {
+    const { ctx, userId, role: name, grant } = rpcArgs(DirectoryRpc, "bindRole", input);
+    const user = this.authority.user(userId);
+    if (!user) return fail("no_user");
+    const role = this.roles.get(name);
+    if (!role) return fail("no_role");
+    const owners = this.authority.owners();
+    const refusal = this.authority.check(
+      ctx,
+      grant ? { type: "role.grant", role, user } : { type: "role.revoke", role, user, owners },
+    );
+    if (refusal) return denied(refusal);
+    if (grant) this.roles.grant(ctx, userId, name);
+    else this.roles.revoke(ctx, userId, name);
+    return this.committed(ok(null));
+  }
+
+  /**
+   * The tenant's envelope-encryption seed (base64url), created on first use
+   * when `create` is set; null once destroyed.
+   */
+  keySeed(input: In<"keySeed">): Out<"keySeed"> {
+    const { create, now } = rpcArgs(DirectoryRpc, "keySeed", input);
+    const { seed, created } = this.keys.seed(create, now);
+    if (created) this.committed(null);
+    return seed;
+  }
+
+  /** Crypto-shredding: destroys the seed, so the tenant's ciphertexts can never be read again. */
+  destroyKeyMaterial(input: In<"destroyKeyMaterial">): Out<"destroyKeyMaterial"> {
+    this.keys.destroy(rpcArgs(DirectoryRpc, "destroyKeyMaterial", input).ctx);
+    this.committed(null);
+  }
+
+  /** The tenant's settings and their version. */
+  settings(): Out<"settings"> {
+    return this.tenantSettings.current();
+  }
+
+  /** Changes tenant settings at `expectedVersion` (If-Match); records `identity.settings.updated` with what changed. */
+  updateSettings(input: In<"updateSettings">): Out<"updateSettings"> {
+    const { ctx, patch, expectedVersion } = rpcArgs(DirectoryRpc, "updateSettings", input);
+    return this.committed(this.tenantSettings.update(ctx, patch, expectedVersion));
+  }
+
+  /** Housekeeping (the tenants module's `purge-tokens` job): forgets expired and spent tokens and dead families. */
+  purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
+    return this.creds.purgeExpired(rpcArgs(DirectoryRpc, "purgeExpired", input).now);
+  }
+
+  /**
+   * Events not yet accepted by the `EVENTS` queue (JSON), oldest first: empty
+   * once a drain succeeded; what is left while the queue is failing.
+   */
+  outbox(limit: In<"outbox">): Out<"outbox"> {
+    return pendingOutbox(this.store.sql, rpcArgs(DirectoryRpc, "outbox", limit)).map((e) => JSON.stringify(e));
+  }
+}
