@@ -2,6 +2,7 @@ import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
 
 /**
@@ -23,6 +24,16 @@ export class DirectoryAccounts extends DirectoryObject {
 
   register(input: In<"register">): Out<"register"> {
     const { ctx, user, verification } = rpcArgs(DirectoryRpc, "register", input);
+    // The policy first: a closed tenant answers alike whether the email is known or not.
+    if (!maySelfRegister(this.tenantSettings.current().signup, user.email)) {
+      this.store.tx(() =>
+        this.store.emit(ctx, "signups", {
+          type: "identity.signup.refused",
+          data: { mode: this.tenantSettings.current().signup.mode },
+        }),
+      );
+      return this.committed(fail("signup_closed"));
+    }
     return this.committed(
       this.store.tx(() => {
         const result = this.store.register(ctx, { ...user, role: "member" });
@@ -36,7 +47,8 @@ export class DirectoryAccounts extends DirectoryObject {
   loginLookup(email: In<"loginLookup">): Out<"loginLookup"> {
     const found = this.store.credentials(rpcArgs(DirectoryRpc, "loginLookup", email));
     if (!found) return null;
-    const requireVerified = this.tenantSettings.current().require_verified_email;
+    const settings = this.tenantSettings.current();
+    const requireVerified = needsVerifiedEmail(settings.require_verified_email, settings.signup);
     return {
       userId: found.userId,
       passwordHash: found.passwordHash,

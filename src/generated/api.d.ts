@@ -1174,6 +1174,7 @@ export interface components {
         };
         TenantSettings: {
             require_verified_email: boolean;
+            signup: components["schemas"]["SignupPolicy"];
             cors_origins: string[];
             rate_limits: {
                 [key: string]: {
@@ -1182,6 +1183,11 @@ export interface components {
                 };
             };
             version: number;
+        };
+        SignupPolicy: {
+            /** @enum {string} */
+            mode: "open" | "invite_only" | "domains";
+            domains: string[];
         };
         Tenant: {
             id: string;
@@ -2315,7 +2321,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
+             * @description the tenant's signup policy does not let this email register (signup_closed)
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              */
             403: {
@@ -4873,6 +4882,7 @@ export interface operations {
             content: {
                 "application/json": {
                     require_verified_email?: boolean;
+                    signup?: components["schemas"]["SignupPolicy"];
                     cors_origins?: string[];
                     rate_limits?: {
                         [key: string]: {

@@ -10,7 +10,13 @@ describe("tenant settings", () => {
     const t = await tenant();
     const first = await call("/api/v1/admin/settings", { token: t.adminKey });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ require_verified_email: false, cors_origins: [], rate_limits: {}, version: 1 });
+    expect(first.body).toEqual({
+      require_verified_email: false,
+      signup: { mode: "open", domains: [] },
+      cors_origins: [],
+      rate_limits: {},
+      version: 1,
+    });
     expect(first.headers.get("etag")).toBe('"1"');
     const patch = (body: unknown, ifMatch?: string) =>
       call("/api/v1/admin/settings", {

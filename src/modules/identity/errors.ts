@@ -13,6 +13,7 @@ export const identityErrors = defineErrorCodes({
   role_exists: { status: 409, title: "Role exists" },
   email_not_verified: { status: 403, title: "Email not verified" },
   wrong_password: { status: 403, title: "Wrong password" },
+  signup_closed: { status: 403, title: "Signup closed" },
 });
 
 /** A code of the identity module. */

@@ -23,6 +23,8 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.user.deleted", user),
   event("identity.user.email_verified", user),
   event("identity.user.logged_in", family),
+  /** Registration refused by the signup policy (no email: a refusal says nothing of who tried). */
+  event("identity.signup.refused", { mode: z.string() }),
   event("identity.login.failed", { reason: z.enum(["unknown_email", "bad_password", "email_not_verified"]) }),
   event("identity.token.refreshed", family),
   event("identity.token.family_revoked", { ...family, reason: z.string() }),
@@ -53,6 +55,7 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   /** The settings after the change, and which fields changed (events before `fields` existed carry only `require_verified_email`). */
   event("identity.settings.updated", {
     require_verified_email: z.boolean(),
+    signup: z.object({ mode: z.string(), domains: z.array(z.string()) }).optional(),
     cors_origins: z.array(z.string()).optional(),
     rate_limits: z.record(z.string(), z.object({ limit: z.number(), period_s: z.number() })).optional(),
     version: z.number().int().optional(),

@@ -43,7 +43,7 @@ export const DirectoryRpc = defineRpc({
       user: z.object({ id: Id, email: Email, name: z.string().min(1).max(200), passwordHash: PasswordHash }),
       verification: z.object({ hash: Hash, expiresAt: Iso }),
     }),
-    reply: resultOf(UserViewSchema, ["email_taken"]),
+    reply: resultOf(UserViewSchema, ["email_taken", "signup_closed"]),
   },
   loginLookup: {
     args: Email,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { OPEN_SIGNUP, SignupPolicySchema } from "../signup";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result } from "./types";
 
@@ -12,6 +13,8 @@ export const TenantRateSchema = z.object({
 export const SettingsSchema = z
   .object({
     require_verified_email: z.boolean(),
+    /** Who may register by themselves (docs/identity.md#signup-policy). */
+    signup: SignupPolicySchema,
     cors_origins: z.array(z.string()),
     rate_limits: z.record(z.string(), TenantRateSchema),
     version: z.number().int().min(1),
@@ -23,7 +26,7 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export const SettingsPatchSchema = SettingsSchema.omit({ version: true }).partial();
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
-const KEYS = ["require_verified_email", "cors_origins", "rate_limits"] as const;
+const KEYS = ["require_verified_email", "signup", "cors_origins", "rate_limits"] as const;
 
 /**
  * A tenant's settings in its directory: one JSON value per setting in the
@@ -42,6 +45,7 @@ export class TenantSettings {
     };
     return SettingsSchema.parse({
       require_verified_email: json("require_verified_email") ?? false,
+      signup: json("signup") ?? OPEN_SIGNUP,
       cors_origins: json("cors_origins") ?? [],
       rate_limits: json("rate_limits") ?? {},
       version: json("settings_version") ?? 1,

@@ -5,7 +5,7 @@ import { ACCESS_TOKEN_TTL_SECONDS, loadSigningKeys, signAccessToken } from "../.
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
-import { AppError } from "../../../kernel/errors";
+import { AppError, moduleError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
@@ -15,6 +15,7 @@ import { enforce } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser, issuerOf } from "../authenticators";
 import { directory } from "../directory/contract";
+import { identityErrors } from "../errors";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
 import { identityError } from "../refusals";
 import {
@@ -47,6 +48,7 @@ const register = op.post("/auth/register", {
   responses: {
     201: jsonResponse("the new user; a verification mail is on its way", UserSchema),
     400: problem("invalid fields, or no tenant named"),
+    403: problem("the tenant's signup policy does not let this email register (signup_closed)"),
     409: problem("the email is taken in this tenant"),
   },
 });
@@ -150,6 +152,11 @@ export const authRoutes = createRouter()
       user: { id: newId(), email, name, passwordHash },
       verification: { hash: verification.hash, expiresAt: isoIn(c.get("clock"), VERIFY_TTL_MS) },
     });
+    if (!result.ok && result.error === "signup_closed") {
+      throw moduleError(identityErrors, "signup_closed", {
+        detail: "this tenant does not take registrations from this address; ask an administrator for an invitation",
+      });
+    }
     if (!result.ok) throw new AppError("conflict", { detail: "this email is already registered in this tenant" });
     // Queued, not sent: the consumer sends it (and retries it) after the response.
     await notifierOf(c).send({

@@ -1,0 +1,50 @@
+import { z } from "@hono/zod-openapi";
+
+/** A DNS domain as an email's part after `@`: lower case, at least two labels. */
+const Domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/,
+    "must be a domain such as example.com",
+  );
+
+/**
+ * Who may register in a tenant by themselves: anyone (`open`, the default),
+ * nobody (`invite_only`: invitations are the way in), or people whose email
+ * is at one of `domains` (`domains`: they must verify it before they can log
+ * in, whatever `require_verified_email` says, since anyone can type an address).
+ */
+export const SignupPolicySchema = z
+  .object({
+    mode: z.enum(["open", "invite_only", "domains"]),
+    domains: z.array(Domain).max(50),
+  })
+  .refine((p) => p.mode !== "domains" || p.domains.length > 0, {
+    message: "name at least one domain when mode is domains",
+    path: ["domains"],
+  })
+  .openapi("SignupPolicy");
+export type SignupPolicy = z.infer<typeof SignupPolicySchema>;
+
+export const OPEN_SIGNUP: SignupPolicy = Object.freeze({ mode: "open", domains: [] });
+
+/** The domain of an email address, lower case. */
+export const emailDomain = (email: string): string => email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+
+/** Whether `email` may register by itself under `policy`. Pure: the directory asks it before anything else. */
+export function maySelfRegister(policy: SignupPolicy, email: string): boolean {
+  switch (policy.mode) {
+    case "open":
+      return true;
+    case "invite_only":
+      return false;
+    case "domains":
+      return policy.domains.includes(emailDomain(email));
+  }
+}
+
+/** Whether a login needs a verified email: the tenant's setting, or always under a domain policy. */
+export const needsVerifiedEmail = (requireVerified: boolean, policy: SignupPolicy): boolean =>
+  requireVerified || policy.mode === "domains";
