@@ -36,7 +36,7 @@ export class DirectoryAccounts extends DirectoryObject {
     }
     return this.committed(
       this.store.tx(() => {
-        const result = this.store.register(ctx, { ...user, role: "member" });
+        const result = this.store.register(ctx, { ...user, roles: ["member"] });
         if (result.ok) this.creds.issueOneTime("verify_email", user.id, verification.hash, verification.expiresAt);
         return result;
       }),

@@ -44,6 +44,10 @@ export const PERMISSIONS = {
     }
   },
   identity: {
+    invitation: {
+      read: "identity.invitation.read",
+      write: "identity.invitation.write"
+    },
     user: {
       delete: "identity.user.delete",
       read: "identity.user.read",
@@ -53,7 +57,7 @@ export const PERMISSIONS = {
 } as const;
 
 /** A permission declared by a registered module. */
-export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "files.file.delete" | "files.file.read" | "files.file.write" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
+export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "files.file.delete" | "files.file.read" | "files.file.write" | "identity.invitation.read" | "identity.invitation.write" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
 
 /** Every declared permission, sorted. */
 export const ALL_PERMISSIONS: readonly Permission[] = [
@@ -76,6 +80,8 @@ export const ALL_PERMISSIONS: readonly Permission[] = [
   "files.file.delete",
   "files.file.read",
   "files.file.write",
+  "identity.invitation.read",
+  "identity.invitation.write",
   "identity.user.delete",
   "identity.user.read",
   "identity.user.update",

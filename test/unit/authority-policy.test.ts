@@ -96,6 +96,10 @@ function actions(): AuthorityAction[] {
     }
   }
   for (const u of TARGETS) for (const owners of OWNER_SETS(u)) out.push({ type: "user.delete", user: u, owners });
+  for (const a of ROLES) {
+    out.push({ type: "invitation.create", roles: [a] });
+    for (const b of ROLES) out.push({ type: "invitation.create", roles: [a, b] });
+  }
   return out;
 }
 
@@ -145,6 +149,14 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
       return ownerGate(a.role.name === OWNER, a.user.id, a.owners) ?? need(a.role.permissions);
     case "user.delete":
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, a.owners) ?? need(a.user.grants);
+    case "invitation.create":
+      return (
+        ownerGate(
+          a.roles.some((r) => r.name === OWNER),
+          "",
+          null,
+        ) ?? need(a.roles.flatMap((r) => r.permissions))
+      );
   }
 }
 

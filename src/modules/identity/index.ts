@@ -8,6 +8,7 @@ import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
 import { apiKeyIndex } from "./read-model";
 import { authRoutes } from "./routes/auth";
+import { invitationRoutes } from "./routes/invitations";
 import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
 import { passwordRoutes } from "./routes/password";
@@ -31,7 +32,8 @@ export const identity = () =>
       .route("/", userRoutes)
       .route("/", keyRoutes)
       .route("/", roleRoutes)
-      .route("/", settingsRoutes),
+      .route("/", settingsRoutes)
+      .route("/", invitationRoutes),
     root_routes: jwksRoutes,
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,

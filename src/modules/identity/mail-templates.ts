@@ -45,3 +45,24 @@ export function passwordResetMail(input: { tenantName: string; token: string }):
     ],
   });
 }
+
+/** How long an invitation's token works. */
+export const INVITATION_TTL_DAYS = 7;
+
+/** The mail inviting someone into a tenant: the single-use invitation token and how to accept it. */
+export function invitationMail(input: { tenantName: string; token: string; roles: readonly string[] }): MailContent {
+  return renderMail({
+    tenantName: input.tenantName,
+    subject: `You are invited to ${input.tenantName}`,
+    paragraphs: [
+      [`You have been invited to join ${input.tenantName} as ${input.roles.join(", ")}.`],
+      ["Your invitation token: ", { code: input.token }],
+      [
+        "Accept with ",
+        { code: "POST /api/v1/auth/accept-invitation" },
+        ` and this token, a password and your name, within ${INVITATION_TTL_DAYS} days. If you already have an account there, give its password: the account gains the roles.`,
+      ],
+      ["If you did not expect this, ignore this mail: nothing happens without the token."],
+    ],
+  });
+}

@@ -14,5 +14,7 @@ export const manifest = {
     "admin.roles.write",
     "admin.settings.read",
     "admin.settings.write",
+    "identity.invitation.read",
+    "identity.invitation.write",
   ],
 } as const;

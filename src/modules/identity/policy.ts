@@ -61,7 +61,8 @@ export type AuthorityAction =
   | { type: "role.delete"; role: RoleFacts }
   | { type: "role.grant"; role: RoleFacts; user: UserFacts }
   | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
-  | { type: "user.delete"; user: UserFacts; owners: readonly string[] };
+  | { type: "user.delete"; user: UserFacts; owners: readonly string[] }
+  | { type: "invitation.create"; roles: readonly RoleFacts[] };
 
 /** Why an action was refused: the rule, and what it names (schema in directory/types.ts). */
 export type Refusal = z.infer<typeof RefusalSchema>;
@@ -159,6 +160,18 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
         needs(caller, action.role.permissions)
       );
     }
+    case "invitation.create":
+      // Inviting into a role hands out its permissions: the same rules as granting each of them.
+      return (
+        ownerOnly(
+          caller,
+          action.roles.some((r) => r.name === OWNER),
+        ) ??
+        needs(
+          caller,
+          action.roles.flatMap((r) => r.permissions),
+        )
+      );
     case "user.delete": {
       const owner = action.user.roles.includes(OWNER);
       return (

@@ -25,6 +25,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/admin/roles": { name: "sample", permissions: ["blog.post.read"] },
   "PUT /api/v1/admin/roles/{name}": { permissions: ["blog.post.read"] },
   "PATCH /api/v1/admin/settings": { require_verified_email: false },
+  "POST /api/v1/admin/invitations": { email: "nobody@example.com", roles: ["viewer"] },
+  "POST /api/v1/auth/accept-invitation": { token: "pli_unknown", password: "a-long-enough-password", name: "Nobody" },
   "POST /api/v1/blog/posts": { title: "Sample", content: "" },
   "PATCH /api/v1/blog/posts/{id}": { title: "Sample" },
 };

@@ -196,6 +196,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
   await s.call({ ...admin, op: "GET /api/v1/admin/api-keys", label: "admin key", expect: 200 });
 
   await s.call({ ...admin, op: "GET /api/v1/admin/settings", label: "admin key", expect: 200 });
+  await invitations(s, admin, anon);
   await s.call({
     ...admin,
     op: "PATCH /api/v1/admin/settings",
@@ -325,6 +326,39 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     postVersion: 3,
     ids: { "/api/v1/blog/posts/": str(post, "id") },
   };
+}
+
+/** An invitation accepted, another revoked: every invitation operation once with a valid request. */
+async function invitations(
+  s: Sweep,
+  admin: Omit<Call, "op" | "label" | "expect">,
+  anon: Omit<Call, "op" | "label" | "expect">,
+) {
+  const invite = (address: string) =>
+    s.need<Json>({
+      ...admin,
+      op: "POST /api/v1/admin/invitations",
+      label: "admin key",
+      expect: 201,
+      json: { email: address, roles: ["viewer"] },
+    });
+  await invite("carol@example.com");
+  await s.call({ ...admin, op: "GET /api/v1/admin/invitations", label: "admin key", expect: 200 });
+  await s.call({
+    ...anon,
+    op: "POST /api/v1/auth/accept-invitation",
+    label: "mailed token",
+    expect: 200,
+    json: { token: await mailedToken(s, SLUG, "carol@example.com", "invited"), password: PASSWORD, name: "Carol" },
+  });
+  const revoked = await invite("dave@example.com");
+  await s.call({
+    ...admin,
+    op: "DELETE /api/v1/admin/invitations/{id}",
+    label: "admin key",
+    expect: 204,
+    params: { id: str(revoked, "id") },
+  });
 }
 
 /** Lists until a page has items: the read models fill from the events queue, a little after each write. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
+import { InvitationViewSchema } from "./invitations";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import {
   CtxSchema,
@@ -132,6 +133,40 @@ export const DirectoryRpc = defineRpc({
     }),
   },
   outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
+
+  // Membership: invitations (durable-objects/directory/membership.ts).
+  createInvitation: {
+    args: withCtx({
+      invitation: z.object({
+        id: Id,
+        email: Email,
+        roles: z.array(RoleName).min(1).max(20),
+        tokenHash: Hash,
+        expiresAt: Iso,
+      }),
+    }),
+    reply: deniableResultOf(InvitationViewSchema, ["no_role"]),
+  },
+  listInvitations: { args: Page.extend({ now: Iso }), reply: pageOf(InvitationViewSchema) },
+  revokeInvitation: { args: withCtx({ id: Id }), reply: resultOf(z.null(), ["not_found"]) },
+  /** What accepting a token needs to know first: its email, and that email's account here (the Worker checks its password). */
+  invitationLookup: {
+    args: z.object({ tokenHash: Hash, now: Iso }),
+    reply: z
+      .object({ email: z.string(), existing: z.object({ userId: z.string(), passwordHash: z.string() }).nullable() })
+      .nullable(),
+  },
+  acceptInvitation: {
+    args: withCtx({
+      tokenHash: Hash,
+      /** The new account, or null when the lookup found one (which then gains the roles). */
+      newUser: z.object({ id: Id, name: z.string().min(1).max(200), passwordHash: PasswordHash }).nullable(),
+      existingUserId: Id.nullable(),
+      familyId: Id,
+      refreshHash: Hash,
+    }),
+    reply: resultOf(UserPrincipalSchema, ["invalid", "changed"]),
+  },
 });
 
 /** The typed client of a tenant's directory: the only way code outside it reaches the Durable Object. */

@@ -80,6 +80,22 @@ export const DIRECTORY_SCHEMA: string[][] = [
   ],
   // Per-stream event versions: each stream (a user, a key, a role) counts its own events from 1.
   [`create table stream_versions (stream text primary key, version integer not null)`],
+  // Invitations (membership): a single-use token per pending invitation, by hash.
+  [
+    `create table invitations (
+       id text primary key,
+       email text not null,
+       roles text not null,
+       token_hash text not null unique,
+       invited_by text not null,
+       created_at text not null,
+       expires_at text not null,
+       accepted_at text,
+       accepted_by text,
+       revoked_at text
+     )`,
+    `create index invitations_pending on invitations (accepted_at, revoked_at, expires_at)`,
+  ],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

@@ -185,24 +185,34 @@ export class DirectoryStore {
 
   register(
     ctx: Ctx,
-    input: { id: string; email: string; name: string; passwordHash: string; role: string },
+    input: {
+      id: string;
+      email: string;
+      name: string;
+      passwordHash: string;
+      roles: readonly string[];
+      emailVerified?: boolean;
+    },
   ): Result<UserView, "email_taken"> {
     if (this.row("email", input.email)) return fail("email_taken");
     this.tx(() => {
       this.sql.exec(
-        "insert into users (id, email, name, password_hash, created_at, updated_at) values (?, ?, ?, ?, ?, ?)",
+        "insert into users (id, email, name, password_hash, email_verified, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
         input.id,
         input.email,
         input.name,
         input.passwordHash,
+        input.emailVerified ? 1 : 0,
         ctx.now,
         ctx.now,
       );
-      this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", input.id, input.role);
+      for (const role of input.roles) {
+        this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", input.id, role);
+      }
       // Email addresses stay out of event payloads: events are immutable, PII must be erasable.
       this.emit(ctx, `user/${input.id}`, {
         type: "identity.user.registered",
-        data: { user_id: input.id, roles: [input.role] },
+        data: { user_id: input.id, roles: [...input.roles] },
       });
     });
     return ok(this.user(input.id) as UserView);

@@ -115,7 +115,7 @@ const resetConfirm = op.post("/auth/password-reset/confirm", {
 });
 
 /** The response of login and refresh: a new access token for the session and its next refresh token. */
-async function tokenPair(
+export async function tokenPair(
   c: Context<AppEnv>,
   tenantId: string,
   user: { id: string; roles: string[] },

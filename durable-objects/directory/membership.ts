@@ -1,0 +1,91 @@
+import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { Invitations } from "../../src/modules/identity/directory/invitations";
+import { denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { DirectoryAccounts } from "./accounts";
+import type { In, Out } from "./base";
+
+/**
+ * The directory's membership: invitations into the tenant with roles, by an
+ * administrator who holds those roles' permissions, accepted once with the
+ * mailed token (a new account with a verified email, or an existing one that
+ * gains the roles).
+ */
+export class DirectoryMembership extends DirectoryAccounts {
+  private readonly invitations = new Invitations(this.store);
+
+  createInvitation(input: In<"createInvitation">): Out<"createInvitation"> {
+    const { ctx, invitation } = rpcArgs(DirectoryRpc, "createInvitation", input);
+    const roles = invitation.roles.map((name) => this.roles.get(name));
+    if (roles.some((r) => r === null)) return fail("no_role");
+    const refusal = this.authority.check(ctx, { type: "invitation.create", roles: roles.flatMap((r) => r ?? []) });
+    if (refusal) return denied(refusal);
+    return this.committed(ok(this.invitations.create(ctx, invitation)));
+  }
+
+  listInvitations(input: In<"listInvitations">): Out<"listInvitations"> {
+    const { now, limit, cursor } = rpcArgs(DirectoryRpc, "listInvitations", input);
+    return this.invitations.list(now, limit, cursor);
+  }
+
+  revokeInvitation(input: In<"revokeInvitation">): Out<"revokeInvitation"> {
+    const { ctx, id } = rpcArgs(DirectoryRpc, "revokeInvitation", input);
+    return this.committed(this.invitations.revoke(ctx, id));
+  }
+
+  invitationLookup(input: In<"invitationLookup">): Out<"invitationLookup"> {
+    const { tokenHash, now } = rpcArgs(DirectoryRpc, "invitationLookup", input);
+    const pending = this.invitations.pending(tokenHash, now);
+    if (!pending) return null;
+    const found = this.store.credentials(pending.email);
+    return {
+      email: pending.email,
+      existing: found ? { userId: found.userId, passwordHash: found.passwordHash } : null,
+    };
+  }
+
+  /**
+   * Spends the token: creates the account (email verified, the invited roles)
+   * or gives an existing one the roles, and starts a session, in one
+   * transaction. The invitation is void when its sender no longer holds what
+   * it hands out, and `changed` when the account appeared or went since the lookup.
+   */
+  acceptInvitation(input: In<"acceptInvitation">): Out<"acceptInvitation"> {
+    const { ctx, tokenHash, newUser, existingUserId, familyId, refreshHash } = rpcArgs(
+      DirectoryRpc,
+      "acceptInvitation",
+      input,
+    );
+    if ((newUser === null) === (existingUserId === null)) return fail("invalid");
+    const pending = this.invitations.pending(tokenHash, ctx.now);
+    if (!pending) return fail("invalid");
+    const roles = pending.roles.flatMap((name) => this.roles.get(name) ?? []);
+    if (this.authority.check({ ...ctx, actor: pending.invitedBy }, { type: "invitation.create", roles })) {
+      return fail("invalid");
+    }
+    const found = this.store.credentials(pending.email);
+    if ((found?.userId ?? null) !== existingUserId) return fail("changed");
+    const userId = this.store.tx(() => {
+      let id: string;
+      if (newUser) {
+        const created = this.store.register(ctx, {
+          ...newUser,
+          email: pending.email,
+          roles: roles.map((r) => r.name),
+          emailVerified: true,
+        });
+        if (!created.ok) throw new Error("the email was taken inside the transaction");
+        id = newUser.id;
+      } else {
+        id = existingUserId ?? "";
+        for (const role of roles) this.roles.grant(ctx, id, role.name);
+        this.invitations.verifyEmail(ctx, id);
+      }
+      this.invitations.accepted(ctx, pending.id, id);
+      this.creds.startFamily(ctx, id, familyId, refreshHash);
+      return id;
+    });
+    const principal = this.store.principal(userId);
+    return this.committed(principal ? ok(principal) : fail("invalid"));
+  }
+}

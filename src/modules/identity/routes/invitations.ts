@@ -1,0 +1,173 @@
+import { z } from "@hono/zod-openapi";
+import { PERMISSIONS } from "../../../generated/permissions";
+import { principalOf, tenantOf } from "../../../kernel/auth/guards";
+import { isoIn, isoNow } from "../../../kernel/clock";
+import { newId, sha256Hex } from "../../../kernel/crypto";
+import { AppError } from "../../../kernel/errors";
+import { notifierOf } from "../../../kernel/notify/notifier";
+import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { enforce } from "../../../kernel/ratelimit/limiter";
+import { clientIp } from "../../../kernel/ratelimit/middleware";
+import { evictUser } from "../authenticators";
+import { directory } from "../directory/contract";
+import { InvitationViewSchema } from "../directory/invitations";
+import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
+import { refused } from "../refusals";
+import { EmailSchema, NewPasswordSchema, PresentedPasswordSchema, TokenPairSchema, TokenSchema } from "../schemas";
+import { ctxOf, hasher, newSecret } from "../services";
+import { tokenPair } from "./auth";
+
+const op = operations(["invitations"]);
+
+const INVITATION_TTL_MS = INVITATION_TTL_DAYS * 86_400_000;
+const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
+
+const create = op.post("/admin/invitations", {
+  operationId: "createInvitation",
+  summary: "Invite someone into the tenant with roles (a single-use token is mailed)",
+  access: PERMISSIONS.identity.invitation.write,
+  request: {
+    body: jsonBody(z.object({ email: EmailSchema, roles: z.array(RoleName).min(1).max(20) })),
+  },
+  responses: {
+    201: jsonResponse("the invitation (its token went by mail)", InvitationViewSchema),
+    400: problem("invalid fields, or a role that does not exist"),
+    403: problem("a role whose permissions the caller does not hold, or owner by a non-owner"),
+  },
+});
+
+const list = op.get("/admin/invitations", {
+  operationId: "listInvitations",
+  summary: "Pending invitations, newest first",
+  access: PERMISSIONS.identity.invitation.read,
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse("a page of pending invitations", listOf(InvitationViewSchema)) },
+});
+
+const revoke = op.delete("/admin/invitations/{id}", {
+  operationId: "revokeInvitation",
+  summary: "Revoke a pending invitation",
+  access: PERMISSIONS.identity.invitation.write,
+  request: { params: IdParam },
+  responses: { 204: { description: "revoked: its token no longer works" }, 404: problem("no such pending invitation") },
+});
+
+const accept = op.post("/auth/accept-invitation", {
+  operationId: "acceptInvitation",
+  summary: "Accept an invitation: a new account, or an existing one gaining the roles, and a session",
+  access: "tenant",
+  request: {
+    headers: z.object({ "x-tenant": z.string().optional() }),
+    body: jsonBody(
+      z.object({
+        token: TokenSchema,
+        // New accounts set it (the password rules apply); existing accounts give theirs.
+        password: z.union([NewPasswordSchema, PresentedPasswordSchema]),
+        name: z.string().trim().min(1).max(200),
+      }),
+    ),
+  },
+  responses: {
+    200: jsonResponse("an access and a refresh token for the invited account", TokenPairSchema),
+    400: problem("the token is unknown, used, revoked or expired (invalid_token), or the password too weak"),
+    401: problem("the email has an account here and this is not its password"),
+  },
+});
+
+const invalidToken = () =>
+  new AppError("invalid_token", { detail: "the invitation is unknown, used, revoked or expired" });
+
+/** `/api/v1/admin/invitations` and `/api/v1/auth/accept-invitation`. */
+export const invitationRoutes = createRouter()
+  .openapi(create, async (c) => {
+    principalOf(c, "user", "api_key");
+    const tenant = tenantOf(c);
+    const { email, roles } = c.req.valid("json");
+    const secret = await newSecret("pli");
+    const result = await directory(c.env, tenant.id).createInvitation({
+      ctx: ctxOf(c),
+      invitation: {
+        id: newId(),
+        email,
+        roles: [...new Set(roles)],
+        tokenHash: secret.hash,
+        expiresAt: isoIn(c.get("clock"), INVITATION_TTL_MS),
+      },
+    });
+    if (!result.ok) {
+      if (result.error === "denied") throw refused(c, result.refusal);
+      throw new AppError("validation_failed", {
+        detail: "a role does not exist",
+        errors: [{ path: "body.roles", message: "every role must exist in this tenant" }],
+      });
+    }
+    await notifierOf(c).send({
+      tenantId: tenant.id,
+      to: email,
+      kind: "identity.invitation",
+      ...invitationMail({ tenantName: tenant.name, token: secret.token, roles: result.value.roles }),
+    });
+    c.header("Location", `/api/v1/admin/invitations/${result.value.id}`);
+    return c.json(result.value, 201);
+  })
+  .openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await directory(c.env, tenantOf(c).id).listInvitations({
+      limit,
+      cursor: cursor ?? null,
+      now: isoNow(c.get("clock")),
+    });
+    return c.json({ items: page.items, next_cursor: page.next }, 200);
+  })
+  .openapi(revoke, async (c) => {
+    const { id } = c.req.valid("param");
+    const result = await directory(c.env, tenantOf(c).id).revokeInvitation({ ctx: ctxOf(c), id });
+    if (!result.ok) throw new AppError("not_found", { detail: "no such pending invitation" });
+    return c.body(null, 204);
+  })
+  .openapi(accept, async (c) => {
+    const tenant = tenantOf(c);
+    const { token, password, name } = c.req.valid("json");
+    await enforce(c, "login_ip", clientIp(c));
+    const dir = directory(c.env, tenant.id);
+    const tokenHash = await sha256Hex(token);
+    const found = await dir.invitationLookup({ tokenHash, now: isoNow(c.get("clock")) });
+    if (!found) throw invalidToken();
+    let newUser: { id: string; name: string; passwordHash: string } | null = null;
+    if (found.existing) {
+      // Holding the token proves the mailbox, not the account: the account's password is asked for too.
+      const verdict = await hasher.verify(found.existing.passwordHash, password);
+      if (!verdict.ok)
+        throw new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
+    } else {
+      const strong = NewPasswordSchema.safeParse(password);
+      if (!strong.success) {
+        throw new AppError("validation_failed", {
+          detail: "the password does not meet the rules",
+          errors: strong.error.issues.map((i) => ({ path: "body.password", message: i.message })),
+        });
+      }
+      newUser = { id: newId(), name, passwordHash: await hasher.hash(password) };
+    }
+    const userId = found.existing?.userId ?? newUser?.id ?? "";
+    const refresh = await newSecret("plr");
+    const familyId = newId();
+    const result = await dir.acceptInvitation({
+      ctx: ctxOf(c, { kind: "user", id: userId }),
+      tokenHash,
+      newUser,
+      existingUserId: found.existing?.userId ?? null,
+      familyId,
+      refreshHash: refresh.hash,
+    });
+    if (!result.ok && result.error === "changed") {
+      throw new AppError("conflict", { detail: "the account changed while accepting; try again" });
+    }
+    if (!result.ok) throw invalidToken();
+    // New roles: cached principals of this user are stale.
+    evictUser(tenant.id, userId);
+    c.header("Cache-Control", "no-store");
+    return c.json(await tokenPair(c, tenant.id, result.value, familyId, refresh.token), 200);
+  });
