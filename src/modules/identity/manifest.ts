@@ -14,5 +14,7 @@ export const manifest = {
     "admin.roles.write",
     "admin.settings.read",
     "admin.settings.write",
+    "admin.sso.read",
+    "admin.sso.write",
   ],
 } as const;
