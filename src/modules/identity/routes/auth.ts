@@ -114,8 +114,8 @@ const resetConfirm = op.post("/auth/password-reset/confirm", {
   },
 });
 
-/** The response of login and refresh: a new access token for the session and its next refresh token. */
-async function tokenPair(
+/** The response of login, refresh and single sign-on: a new access token for the session and its next refresh token. */
+export async function tokenPair(
   c: Context<AppEnv>,
   tenantId: string,
   user: { id: string; roles: string[] },
