@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Json, servedApi, until } from "./proxy/served-api";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
+import { type FakeProvider, startFakeProvider, type Tamper } from "./support/fake-oidc";
 import { browser, startProvider, type TestProvider } from "./support/oidc";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -16,6 +17,7 @@ const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app"].map((s) => `${s}-
 
 let worker: ServedWorker | undefined;
 let idp: TestProvider | undefined;
+let fake: FakeProvider | undefined;
 const api = servedApi(() => worker);
 const served = () => {
   if (!worker) throw new Error("no worker");
@@ -41,10 +43,12 @@ beforeAll(async () => {
     ...CLIENT,
     redirect_uris: SLUGS.map((slug) => `${originOf(slug)}/api/v1/auth/sso/callback`),
   });
+  fake = await startFakeProvider({ client_id: CLIENT.client_id });
 }, 120_000);
 afterAll(async () => {
   await worker?.stop();
   await idp?.stop();
+  await fake?.stop();
 });
 
 async function newTenant(slug: string): Promise<{ id: string; slug: string; key: string }> {
@@ -245,5 +249,53 @@ describe("single sign-on through a real OpenID provider", () => {
     const fragment = new URLSearchParams(location.hash.slice(1));
     const me = await api("GET", "/api/v1/me", { key: fragment.get("access_token") ?? "" });
     expect(me.status).toBe(200);
+  });
+});
+
+describe("ID tokens that must not sign anyone in (a provider that spoils them on purpose)", () => {
+  const spoiled: [Tamper, string][] = [
+    ["nonce", "nonce"],
+    ["iss", "issuer"],
+    ["aud", "audience"],
+    ["exp", "expired"],
+    ["sig", "signature"],
+  ];
+
+  it.each(spoiled)("refuses an ID token with a wrong %s (400 sso_id_token_invalid)", async (mode, words) => {
+    if (!fake) throw new Error("no fake provider");
+    const t = await newTenant(`sso-fake-${mode}-${randomBytes(3).toString("hex")}`);
+    await configure(t, { issuer: fake.issuer });
+    fake.tamper(mode);
+    const b = browser();
+    const started = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    expect(started.status, started.body).toBe(302);
+    const back = await b.get(started.location ?? "");
+    const res = await b.get(back.location ?? "");
+    expect(res.status, res.body).toBe(400);
+    const problem = json(res.body);
+    expect(problem.code).toBe("sso_id_token_invalid");
+    expect(String(problem.detail)).toContain(words);
+    expect(res.body).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it("the same provider, unspoiled, signs in (the refusals above are the tampering, not the setup)", async () => {
+    if (!fake) throw new Error("no fake provider");
+    const t = await newTenant(`sso-fake-ok-${randomBytes(3).toString("hex")}`);
+    await configure(t, { issuer: fake.issuer });
+    fake.tamper("none");
+    const b = browser();
+    const started = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    const back = await b.get(started.location ?? "");
+    const res = await b.get(back.location ?? "");
+    expect(res.status, res.body).toBe(200);
+  });
+
+  it("refuses a provider whose discovery document names another issuer", async () => {
+    if (!fake) throw new Error("no fake provider");
+    const t = await newTenant(`sso-fake-disc-${randomBytes(3).toString("hex")}`);
+    await configure(t, { issuer: `${fake.issuer}/elsewhere` });
+    const started = await browser().get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    expect(started.status).toBe(400);
+    expect(json(started.body).code).toBe("sso_provider_error");
   });
 });
