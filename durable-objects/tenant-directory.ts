@@ -1,7 +1,7 @@
 import type { RpcServer } from "../src/kernel/durable/rpc";
 import type { PingRpc } from "../src/kernel/health/contract";
 import type { DirectoryRpc } from "../src/modules/identity/directory/contract";
-import { DirectoryMembership } from "./directory/membership";
+import { DirectorySso } from "./directory/sso";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
@@ -13,5 +13,5 @@ import { DirectoryMembership } from "./directory/membership";
  * with the directory's current state, in the same call as the write.
  */
 export class TenantDirectory
-  extends DirectoryMembership
+  extends DirectorySso
   implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc> {}

@@ -22,6 +22,10 @@ export const PERMISSIONS = {
       read: "admin.settings.read",
       write: "admin.settings.write"
     },
+    sso: {
+      read: "admin.sso.read",
+      write: "admin.sso.write"
+    },
     webhooks: {
       read: "admin.webhooks.read",
       write: "admin.webhooks.write"
@@ -57,7 +61,7 @@ export const PERMISSIONS = {
 } as const;
 
 /** A permission declared by a registered module. */
-export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "files.file.delete" | "files.file.read" | "files.file.write" | "identity.invitation.read" | "identity.invitation.write" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
+export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.sso.read" | "admin.sso.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "files.file.delete" | "files.file.read" | "files.file.write" | "identity.invitation.read" | "identity.invitation.write" | "identity.user.delete" | "identity.user.read" | "identity.user.update";
 
 /** Every declared permission, sorted. */
 export const ALL_PERMISSIONS: readonly Permission[] = [
@@ -70,6 +74,8 @@ export const ALL_PERMISSIONS: readonly Permission[] = [
   "admin.roles.write",
   "admin.settings.read",
   "admin.settings.write",
+  "admin.sso.read",
+  "admin.sso.write",
   "admin.webhooks.read",
   "admin.webhooks.write",
   "blog.post.create",

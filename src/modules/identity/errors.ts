@@ -14,6 +14,13 @@ export const identityErrors = defineErrorCodes({
   email_not_verified: { status: 403, title: "Email not verified" },
   wrong_password: { status: 403, title: "Wrong password" },
   signup_closed: { status: 403, title: "Signup closed" },
+  // Single sign-on (OpenID Connect), docs/identity.md#single-sign-on
+  sso_not_configured: { status: 404, title: "Single sign-on not configured" },
+  sso_state_invalid: { status: 400, title: "Sign-in state unknown, used or expired" },
+  sso_provider_error: { status: 400, title: "Identity provider error" },
+  sso_id_token_invalid: { status: 400, title: "ID token invalid" },
+  sso_email_unverified: { status: 403, title: "Email not verified by the identity provider" },
+  sso_domain_not_allowed: { status: 403, title: "Email domain not allowed" },
 });
 
 /** A code of the identity module. */

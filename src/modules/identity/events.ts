@@ -48,6 +48,17 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
     cause: z.literal("cascade").optional(),
     parent_key_id: z.string().optional(),
   }),
+  /** Single sign-on: the provider's public settings (never its client secret) and which fields changed. */
+  event("identity.sso.configured", {
+    issuer: z.string(),
+    client_id: z.string(),
+    fields: z.array(z.string()),
+  }),
+  event("identity.sso.removed", { issuer: z.string() }),
+  /** A sign-in through the provider: the user and the session it started (no email, no provider tokens). */
+  event("identity.sso.login", { user_id: z.string(), family_id: z.string(), issuer: z.string() }),
+  /** A user created just in time by a single sign-on, with the roles the mapping gave. */
+  event("identity.user.provisioned", { user_id: z.string(), roles: z.array(z.string()), via: z.literal("sso") }),
   event("identity.keys.created", {}),
   event("identity.keys.destroyed", {}),
   event("identity.role.created", role),

@@ -14,6 +14,8 @@ import { keyRoutes } from "./routes/keys";
 import { passwordRoutes } from "./routes/password";
 import { roleRoutes } from "./routes/roles";
 import { settingsRoutes } from "./routes/settings";
+import { ssoRoutes } from "./routes/sso";
+import { ssoAdminRoutes } from "./routes/sso-admin";
 import { userRoutes } from "./routes/users";
 import { tenantSettingsLookup } from "./settings";
 
@@ -33,7 +35,9 @@ export const identity = () =>
       .route("/", keyRoutes)
       .route("/", roleRoutes)
       .route("/", settingsRoutes)
-      .route("/", invitationRoutes),
+      .route("/", invitationRoutes)
+      .route("/", ssoRoutes)
+      .route("/", ssoAdminRoutes),
     root_routes: jwksRoutes,
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,

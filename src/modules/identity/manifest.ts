@@ -16,5 +16,7 @@ export const manifest = {
     "admin.settings.write",
     "identity.invitation.read",
     "identity.invitation.write",
+    "admin.sso.read",
+    "admin.sso.write",
   ],
 } as const;

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
 /** A DNS domain as an email's part after `@`: lower case, at least two labels. */
-const Domain = z
+export const DomainSchema = z
   .string()
   .trim()
   .toLowerCase()
@@ -19,7 +19,7 @@ const Domain = z
 export const SignupPolicySchema = z
   .object({
     mode: z.enum(["open", "invite_only", "domains"]),
-    domains: z.array(Domain).max(50),
+    domains: z.array(DomainSchema).max(50),
   })
   .refine((p) => p.mode !== "domains" || p.domains.length > 0, {
     message: "name at least one domain when mode is domains",

@@ -1,4 +1,5 @@
 import { moduleSweeps } from "./modules";
+import { SSO_SAMPLE } from "./sso";
 
 /**
  * A body the document calls valid for each operation that takes one, sent by
@@ -27,6 +28,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "PATCH /api/v1/admin/settings": { require_verified_email: false },
   "POST /api/v1/admin/invitations": { email: "nobody@example.com", roles: ["viewer"] },
   "POST /api/v1/auth/accept-invitation": { token: "pli_unknown", password: "a-long-enough-password", name: "Nobody" },
+  "PUT /api/v1/admin/sso": SSO_SAMPLE,
   "POST /api/v1/blog/posts": { title: "Sample", content: "" },
   "PATCH /api/v1/blog/posts/{id}": { title: "Sample" },
 };

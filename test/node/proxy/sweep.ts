@@ -129,8 +129,8 @@ export class Sweep {
     }
   }
 
-  /** Sends one call; resolves to its status and parsed JSON body (undefined when not JSON). */
-  async call(call: Call): Promise<{ status: number; json: unknown }> {
+  /** Sends one call; resolves to its status, parsed JSON body (undefined when not JSON) and any Location. */
+  async call(call: Call): Promise<{ status: number; json: unknown; location: string | undefined }> {
     const [method = "GET", template = "/"] = call.op.split(" ");
     const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(call.params?.[name] ?? ""));
     const query = call.query ? `?${new URLSearchParams(call.query)}` : "";
@@ -159,7 +159,8 @@ export class Sweep {
       responseViolations: found.response,
       body: answer.text.slice(0, 300),
     });
-    return { status: answer.status, json };
+    const location = answer.headers.location;
+    return { status: answer.status, json, location: Array.isArray(location) ? location[0] : location };
   }
 
   /** Like {@link call}, for a request whose answer later steps build on: throws unless it got `expect`. */

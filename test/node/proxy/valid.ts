@@ -1,3 +1,4 @@
+import { ssoSweep, ssoTearDown } from "./sso";
 import type { Call, Sweep } from "./sweep";
 
 /** What the valid requests created, for the error requests and the teardown. */
@@ -197,6 +198,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
 
   await s.call({ ...admin, op: "GET /api/v1/admin/settings", label: "admin key", expect: 200 });
   await invitations(s, admin, anon);
+  await ssoSweep(s, admin, anon);
   await s.call({
     ...admin,
     op: "PATCH /api/v1/admin/settings",
@@ -389,6 +391,7 @@ export async function tearDown(s: Sweep, fx: Fixtures): Promise<void> {
     headers: { authorization: `Bearer ${fx.access}`, "if-match": `"${fx.postVersion}"` },
   });
   await s.call({ ...admin, op: "DELETE /api/v1/admin/api-keys/{id}", expect: 204, params: { id: fx.readerKeyId } });
+  await ssoTearDown(s, admin);
   await s.call({ ...admin, op: "DELETE /api/v1/users/{id}", expect: 204, params: { id: fx.bobId } });
   await s.call({
     intent: "valid",

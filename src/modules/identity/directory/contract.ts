@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
+import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { InvitationViewSchema } from "./invitations";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import {
@@ -131,6 +132,50 @@ export const DirectoryRpc = defineRpc({
       families: z.number().int(),
       refresh_tokens: z.number().int(),
     }),
+  },
+  // Single sign-on through OpenID Connect (issue 16): durable-objects/directory/sso.ts.
+  ssoProvider: { args: nothing, reply: SsoStoredSchema.nullable() },
+  putSso: {
+    args: withCtx({
+      config: SsoSettingsSchema,
+      /** Null keeps the stored secret. */
+      sealedSecret: z.string().min(1).max(4096).nullable(),
+      expectedVersion: z.number().int().min(0).optional(),
+    }),
+    reply: deniableResultOf(SsoStoredSchema, ["version_conflict", "secret_required", "no_role"]),
+  },
+  deleteSso: { args: withCtx({}), reply: resultOf(z.null(), ["not_found"]) },
+  ssoBegin: {
+    args: withCtx({
+      stateHash: Hash,
+      nonce: z.string().min(16).max(128),
+      codeVerifier: z.string().min(43).max(128),
+      appRedirect: z.string().max(2048).nullable(),
+      expiresAt: Iso,
+    }),
+    reply: resultOf(z.null(), ["not_configured"]),
+  },
+  ssoTakeState: {
+    args: withCtx({ stateHash: Hash }),
+    reply: resultOf(z.object({ nonce: z.string(), codeVerifier: z.string(), appRedirect: z.string().nullable() }), [
+      "invalid",
+    ]),
+  },
+  ssoLogin: {
+    args: withCtx({
+      email: Email,
+      name: z.string().min(1).max(200),
+      issuer: z.string().max(2048),
+      /** The roles the mapping gives, used only when the user is provisioned now. */
+      roles: z.array(RoleName).min(1).max(50),
+      userId: Id,
+      familyId: Id,
+      tokenHash: Hash,
+    }),
+    reply: resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
+      "signup_closed",
+      "not_configured",
+    ]),
   },
   outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
 

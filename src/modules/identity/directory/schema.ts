@@ -96,6 +96,26 @@ export const DIRECTORY_SCHEMA: string[][] = [
      )`,
     `create index invitations_pending on invitations (accepted_at, revoked_at, expires_at)`,
   ],
+  [
+    // Single sign-on (OpenID Connect): the tenant's one identity provider, its client secret
+    // sealed with the tenant's envelope key, and the sign-ins under way (state, nonce and
+    // PKCE verifier, single use, ~10 minutes).
+    `create table sso_provider (
+       id integer primary key check (id = 1),
+       config text not null,
+       sealed_secret text not null,
+       version integer not null,
+       updated_at text not null
+     )`,
+    `create table sso_states (
+       state_hash text primary key,
+       nonce text not null,
+       code_verifier text not null,
+       app_redirect text,
+       expires_at text not null,
+       used_at text
+     )`,
+  ],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

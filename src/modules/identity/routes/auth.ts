@@ -114,7 +114,7 @@ const resetConfirm = op.post("/auth/password-reset/confirm", {
   },
 });
 
-/** The response of login and refresh: a new access token for the session and its next refresh token. */
+/** The response of login, refresh and single sign-on: a new access token for the session and its next refresh token. */
 export async function tokenPair(
   c: Context<AppEnv>,
   tenantId: string,

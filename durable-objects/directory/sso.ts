@@ -1,0 +1,93 @@
+import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { SsoDirectory } from "../../src/modules/identity/directory/sso";
+import { denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { mayProvision } from "../../src/modules/identity/sso/mapping";
+import type { In, Out } from "./base";
+import { DirectoryMembership } from "./membership";
+
+/**
+ * The directory's single sign-on (OpenID Connect): the tenant's identity
+ * provider, sign-ins under way (state, nonce, PKCE verifier; single use),
+ * and the sign-in itself: an existing user by email, or one provisioned just
+ * in time when the provider or the signup policy allows it.
+ */
+export class DirectorySso extends DirectoryMembership {
+  protected readonly sso = new SsoDirectory(this.store);
+
+  ssoProvider(): Out<"ssoProvider"> {
+    return this.sso.provider();
+  }
+
+  /** Replaces the provider; the caller must hold every permission of the roles it maps (as if granting them). */
+  putSso(input: In<"putSso">): Out<"putSso"> {
+    const { ctx, config, sealedSecret, expectedVersion } = rpcArgs(DirectoryRpc, "putSso", input);
+    const named = [...new Set([config.default_role, ...config.role_mapping.map((r) => r.role)])];
+    for (const name of named) {
+      const role = this.roles.get(name);
+      if (!role) return fail("no_role");
+      const refusal = this.authority.check(ctx, { type: "role.create", permissions: role.permissions });
+      if (refusal) return denied(refusal);
+    }
+    return this.committed(this.sso.put(ctx, config, sealedSecret, expectedVersion));
+  }
+
+  deleteSso(input: In<"deleteSso">): Out<"deleteSso"> {
+    const { ctx } = rpcArgs(DirectoryRpc, "deleteSso", input);
+    return this.committed(this.sso.remove(ctx));
+  }
+
+  ssoBegin(input: In<"ssoBegin">): Out<"ssoBegin"> {
+    const { stateHash, nonce, codeVerifier, appRedirect, expiresAt } = rpcArgs(DirectoryRpc, "ssoBegin", input);
+    if (!this.sso.provider()) return fail("not_configured");
+    this.sso.begin(stateHash, { nonce, codeVerifier, appRedirect }, expiresAt);
+    return ok(null);
+  }
+
+  ssoTakeState(input: In<"ssoTakeState">): Out<"ssoTakeState"> {
+    const { ctx, stateHash } = rpcArgs(DirectoryRpc, "ssoTakeState", input);
+    return this.sso.take(ctx, stateHash);
+  }
+
+  /**
+   * A sign-in the Worker has verified (ID token, verified email, allowed
+   * domain): the user of that email, or a new one when `mayProvision` allows;
+   * then a session, as password login starts one.
+   */
+  ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
+    const { ctx, email, name, issuer, roles, userId, familyId, tokenHash } = rpcArgs(DirectoryRpc, "ssoLogin", input);
+    const provider = this.sso.provider();
+    if (!provider || provider.config.issuer !== issuer) return fail("not_configured");
+    const existing = this.store.credentials(email);
+    if (!existing) {
+      const { signup } = this.tenantSettings.current();
+      if (!mayProvision(signup, provider.config.jit, email)) {
+        this.store.tx(() =>
+          this.store.emit(ctx, "signups", { type: "identity.signup.refused", data: { mode: signup.mode } }),
+        );
+        return this.committed(fail("signup_closed"));
+      }
+    }
+    const id = existing?.userId ?? userId;
+    const provisioned = existing === null;
+    this.store.tx(() => {
+      if (existing) this.sso.markVerified(id, ctx.now);
+      else this.sso.provision(ctx, { id, email, name, roles });
+      this.creds.startFamily(ctx, id, familyId, tokenHash);
+      this.store.emit(ctx, `user/${id}`, {
+        type: "identity.sso.login",
+        data: { user_id: id, family_id: familyId, issuer },
+      });
+    });
+    const principal = this.store.principal(id);
+    if (!principal) return fail("not_configured");
+    return this.committed(ok({ principal, provisioned }));
+  }
+
+  /** Housekeeping also forgets sign-ins that expired or were spent. */
+  override purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
+    const purged = super.purgeExpired(input);
+    this.sso.purge(rpcArgs(DirectoryRpc, "purgeExpired", input).now);
+    return purged;
+  }
+}

@@ -1,0 +1,170 @@
+import { type SsoSettings, type SsoStored, SsoStoredSchema } from "../sso/schemas";
+import type { DirectoryStore } from "./store";
+import { type Ctx, fail, ok, type Result } from "./types";
+
+/** The password hash of a user created by single sign-on: not a PHC string, so no password verifies against it. */
+export const NO_PASSWORD = "!sso";
+
+/** A sign-in under way, as the callback needs it back. */
+export type PendingSignIn = { nonce: string; codeVerifier: string; appRedirect: string | null };
+
+/** The settings fields whose change `identity.sso.configured` names. */
+const FIELDS = [
+  "issuer",
+  "client_id",
+  "token_endpoint_auth_method",
+  "allowed_domains",
+  "role_mapping",
+  "default_role",
+  "jit",
+  "app_redirect_uris",
+] as const;
+
+/**
+ * The tenant's single-sign-on state in its directory: the one identity
+ * provider (settings plus the sealed client secret) and the sign-ins under
+ * way, each spent once.
+ */
+export class SsoDirectory {
+  constructor(private readonly store: DirectoryStore) {}
+
+  private get sql() {
+    return this.store.sql;
+  }
+
+  provider(): SsoStored | null {
+    const row = this.sql
+      .exec<{ config: string; sealed_secret: string; version: number; updated_at: string }>(
+        "select config, sealed_secret, version, updated_at from sso_provider where id = 1",
+      )
+      .toArray()[0];
+    if (!row) return null;
+    const config: unknown = JSON.parse(row.config);
+    return SsoStoredSchema.parse({ ...row, config });
+  }
+
+  /** Replaces the provider (a sealed secret of null keeps the stored one); records what changed. */
+  put(
+    ctx: Ctx,
+    config: SsoSettings,
+    sealedSecret: string | null,
+    expectedVersion: number | undefined,
+  ): Result<SsoStored, "version_conflict" | "secret_required"> {
+    const before = this.provider();
+    if (expectedVersion !== undefined && expectedVersion !== (before?.version ?? 0)) return fail("version_conflict");
+    const secret = sealedSecret ?? before?.sealed_secret;
+    if (!secret) return fail("secret_required");
+    const fields: string[] = FIELDS.filter(
+      (k) => !before || JSON.stringify(before.config[k]) !== JSON.stringify(config[k]),
+    );
+    if (sealedSecret !== null) fields.push("client_secret");
+    if (before && fields.length === 0) return ok(before);
+    const version = (before?.version ?? 0) + 1;
+    this.store.tx(() => {
+      this.sql.exec(
+        `insert or replace into sso_provider (id, config, sealed_secret, version, updated_at) values (1, ?, ?, ?, ?)`,
+        JSON.stringify(config),
+        secret,
+        version,
+        ctx.now,
+      );
+      this.store.emit(
+        ctx,
+        "sso",
+        { type: "identity.sso.configured", data: { issuer: config.issuer, client_id: config.client_id, fields } },
+        { fields },
+      );
+    });
+    return ok({ config, sealed_secret: secret, version, updated_at: ctx.now });
+  }
+
+  remove(ctx: Ctx): Result<null, "not_found"> {
+    const before = this.provider();
+    if (!before) return fail("not_found");
+    this.store.tx(() => {
+      this.sql.exec("delete from sso_provider");
+      this.sql.exec("delete from sso_states");
+      this.store.emit(ctx, "sso", { type: "identity.sso.removed", data: { issuer: before.config.issuer } });
+    });
+    return ok(null);
+  }
+
+  /** Remembers a sign-in under way by the hash of its `state`. */
+  begin(stateHash: string, pending: PendingSignIn, expiresAt: string): void {
+    this.sql.exec(
+      "insert into sso_states (state_hash, nonce, code_verifier, app_redirect, expires_at) values (?, ?, ?, ?, ?)",
+      stateHash,
+      pending.nonce,
+      pending.codeVerifier,
+      pending.appRedirect,
+      expiresAt,
+    );
+  }
+
+  /** Spends a sign-in's state: unknown, already used or expired -> invalid. */
+  take(ctx: Ctx, stateHash: string): Result<PendingSignIn, "invalid"> {
+    const row = this.sql
+      .exec<{
+        nonce: string;
+        code_verifier: string;
+        app_redirect: string | null;
+        expires_at: string;
+        used_at: string | null;
+      }>(
+        "select nonce, code_verifier, app_redirect, expires_at, used_at from sso_states where state_hash = ?",
+        stateHash,
+      )
+      .toArray()[0];
+    if (!row || row.used_at !== null || row.expires_at <= ctx.now) return fail("invalid");
+    this.sql.exec("update sso_states set used_at = ? where state_hash = ?", ctx.now, stateHash);
+    return ok({ nonce: row.nonce, codeVerifier: row.code_verifier, appRedirect: row.app_redirect });
+  }
+
+  /**
+   * Creates a user for a first sign-in through the provider: no password (the
+   * marker below never verifies, so password login fails until a reset sets
+   * one), the email verified (the provider said so, at an allowed domain),
+   * the roles that exist among `roles`. Inside the caller's transaction.
+   */
+  provision(ctx: Ctx, user: { id: string; email: string; name: string; roles: string[] }): string[] {
+    const existing = new Set(
+      this.sql
+        .exec<{ name: string }>("select name from roles")
+        .toArray()
+        .map((r) => r.name),
+    );
+    const roles = user.roles.filter((r) => existing.has(r));
+    this.sql.exec(
+      `insert into users (id, email, name, password_hash, email_verified, created_at, updated_at)
+       values (?, ?, ?, ?, 1, ?, ?)`,
+      user.id,
+      user.email,
+      user.name,
+      NO_PASSWORD,
+      ctx.now,
+      ctx.now,
+    );
+    for (const role of roles) this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", user.id, role);
+    this.store.emit(ctx, `user/${user.id}`, {
+      type: "identity.user.provisioned",
+      data: { user_id: user.id, roles, via: "sso" },
+    });
+    return roles;
+  }
+
+  /** Marks an existing user's email verified: the provider asserted it. */
+  markVerified(userId: string, now: string): void {
+    this.sql.exec(
+      "update users set email_verified = 1, updated_at = ? where id = ? and email_verified = 0",
+      now,
+      userId,
+    );
+  }
+
+  /** Forgets sign-ins that expired or were spent (housekeeping); returns how many. */
+  purge(now: string): number {
+    return this.sql
+      .exec("delete from sso_states where expires_at <= ? or used_at is not null returning 1", now)
+      .toArray().length;
+  }
+}

@@ -1,0 +1,200 @@
+import { z } from "@hono/zod-openapi";
+import * as oauth from "oauth4webapi";
+import { tenantOf } from "../../../kernel/auth/guards";
+import { isoIn } from "../../../kernel/clock";
+import { newId, sha256Hex } from "../../../kernel/crypto";
+import { AppError, moduleError } from "../../../kernel/errors";
+import { jsonResponse } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { dohResolver } from "../../../kernel/outbound";
+import { enforce } from "../../../kernel/ratelimit/limiter";
+import { clientIp } from "../../../kernel/ratelimit/middleware";
+import { evictUser } from "../authenticators";
+import { directory } from "../directory/contract";
+import { identityErrors } from "../errors";
+import { TokenPairSchema } from "../schemas";
+import { ctxOf, newSecret, normaliseEmail } from "../services";
+import { authorizationUrl, completeSignIn, type OidcClient, type OidcDeps } from "../sso/client";
+import { SsoFailure } from "../sso/failures";
+import { domainAllowed, rolesFor } from "../sso/mapping";
+import type { SsoStored } from "../sso/schemas";
+import { openClientSecret, ssoOutboundPolicy } from "../sso/secrets";
+import { tokenPair } from "./auth";
+
+const op = operations(["auth"]);
+
+/** A sign-in under way is kept this long: enough to log in at the provider, short enough to be useless later. */
+const STATE_TTL_MS = 10 * 60_000;
+
+const tenantHeader = z.object({ "x-tenant": z.string().optional() });
+
+const start = op.get("/auth/sso/start", {
+  operationId: "startSso",
+  summary: "Start a single sign-on at the tenant's identity provider (redirects the browser)",
+  access: "tenant",
+  request: {
+    headers: tenantHeader,
+    query: z.object({
+      redirect_uri: z.string().max(2048).optional().openapi({
+        description: "where to send the browser afterwards, one of the provider's app_redirect_uris",
+      }),
+    }),
+  },
+  responses: {
+    302: { description: "to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)" },
+    400: problem("redirect_uri is not one the tenant allows, or the provider cannot be used"),
+    404: problem("no provider configured (sso_not_configured)"),
+  },
+});
+
+const callback = op.get("/auth/sso/callback", {
+  operationId: "ssoCallback",
+  summary: "Where the identity provider sends the browser back: verifies the sign-in and issues tokens",
+  access: "tenant",
+  request: {
+    headers: tenantHeader,
+    query: z.object({
+      state: z.string().max(512).optional(),
+      code: z.string().max(4096).optional(),
+      iss: z.string().max(2048).optional(),
+      error: z.string().max(256).optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse("the token pair, as password login answers (no app redirect was asked for)", TokenPairSchema),
+    302: { description: "to the app redirect named at the start, with the token pair in the fragment" },
+    400: problem("unknown, used or expired state; the provider's error; an ID token that does not validate"),
+    403: problem("email not verified, its domain not allowed, or the signup policy refuses a new user"),
+    404: problem("no provider configured (sso_not_configured)"),
+  },
+});
+
+const failure = (f: SsoFailure) => new AppError(f.code, { detail: f.detail, spec: identityErrors[f.code] });
+const badState = () =>
+  moduleError(identityErrors, "sso_state_invalid", { detail: "the sign-in state is unknown, used or expired" });
+const notConfigured = () =>
+  moduleError(identityErrors, "sso_not_configured", { detail: "this tenant has no identity provider configured" });
+
+/** The callback URL registered at the provider: this origin, so the tenant's subdomain comes back with the browser. */
+const callbackUrl = (requestUrl: string) => `${new URL(requestUrl).origin}/api/v1/auth/sso/callback`;
+
+const clientOf = (stored: SsoStored, clientSecret: string): OidcClient => ({
+  issuer: stored.config.issuer,
+  clientId: stored.config.client_id,
+  clientSecret,
+  authMethod: stored.config.token_endpoint_auth_method,
+});
+
+/** `/api/v1/auth/sso/*`: single sign-on through the tenant's OpenID Connect provider. */
+export const ssoRoutes = createRouter()
+  .openapi(start, async (c) => {
+    const tenant = tenantOf(c);
+    await enforce(c, "login_ip", clientIp(c));
+    const dir = directory(c.env, tenant.id);
+    const stored = await dir.ssoProvider();
+    if (!stored) throw notConfigured();
+    const appRedirect = c.req.valid("query").redirect_uri ?? null;
+    if (appRedirect !== null && !stored.config.app_redirect_uris.includes(appRedirect)) {
+      throw new AppError("validation_failed", {
+        detail: "redirect_uri is not one of the tenant's app_redirect_uris",
+        errors: [{ path: "query.redirect_uri", message: "not allowed" }],
+      });
+    }
+    const deps: OidcDeps = { policy: ssoOutboundPolicy(c), resolver: dohResolver(), clock: c.get("clock") };
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    let location: string;
+    try {
+      location = await authorizationUrl(clientOf(stored, ""), deps, {
+        redirectUri: callbackUrl(c.req.url),
+        state,
+        nonce,
+        codeVerifier,
+      });
+    } catch (error) {
+      throw failure(SsoFailure.from(error, "discovery"));
+    }
+    const begun = await dir.ssoBegin({
+      ctx: ctxOf(c),
+      stateHash: await sha256Hex(state),
+      nonce,
+      codeVerifier,
+      appRedirect,
+      expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
+    });
+    if (!begun.ok) throw notConfigured();
+    c.header("Cache-Control", "no-store");
+    c.header("Location", location);
+    return c.body(null, 302);
+  })
+  .openapi(callback, async (c) => {
+    const tenant = tenantOf(c);
+    await enforce(c, "login_ip", clientIp(c));
+    const { state } = c.req.valid("query");
+    if (!state) throw badState();
+    const dir = directory(c.env, tenant.id);
+    // Spent before anything else: a state works once, whatever happens next.
+    const pending = await dir.ssoTakeState({ ctx: ctxOf(c), stateHash: await sha256Hex(state) });
+    if (!pending.ok) throw badState();
+    const stored = await dir.ssoProvider();
+    if (!stored) throw notConfigured();
+    const deps: OidcDeps = { policy: ssoOutboundPolicy(c), resolver: dohResolver(), clock: c.get("clock") };
+    const client = clientOf(stored, await openClientSecret(c, tenant.id, stored.sealed_secret));
+    let claims: oauth.IDToken;
+    try {
+      claims = await completeSignIn(client, deps, {
+        url: new URL(c.req.url),
+        state,
+        redirectUri: callbackUrl(c.req.url),
+        nonce: pending.value.nonce,
+        codeVerifier: pending.value.codeVerifier,
+      });
+    } catch (error) {
+      throw failure(SsoFailure.from(error, "id_token"));
+    }
+    const email = typeof claims.email === "string" ? normaliseEmail(claims.email) : "";
+    if (!email.includes("@") || claims.email_verified !== true) {
+      throw failure(new SsoFailure("sso_email_unverified", "the provider did not assert a verified email address"));
+    }
+    if (!domainAllowed(stored.config, email)) {
+      throw failure(new SsoFailure("sso_domain_not_allowed", "this email's domain may not sign in to this tenant"));
+    }
+    const name =
+      typeof claims.name === "string" && claims.name.trim() !== "" ? claims.name.trim().slice(0, 200) : email;
+    const next = await newSecret("plr");
+    const familyId = newId();
+    const result = await dir.ssoLogin({
+      ctx: ctxOf(c),
+      email,
+      name,
+      issuer: stored.config.issuer,
+      roles: rolesFor(stored.config, claims),
+      userId: newId(),
+      familyId,
+      tokenHash: next.hash,
+    });
+    if (!result.ok && result.error === "signup_closed") {
+      throw moduleError(identityErrors, "signup_closed", {
+        detail:
+          "this tenant does not create accounts on sign-in for this address; ask an administrator for an invitation",
+      });
+    }
+    if (!result.ok) throw notConfigured();
+    const { principal } = result.value;
+    evictUser(tenant.id, principal.id);
+    const pair = await tokenPair(c, tenant.id, principal, familyId, next.token);
+    c.header("Cache-Control", "no-store");
+    if (pending.value.appRedirect) {
+      const fragment = new URLSearchParams({
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        token_type: pair.token_type,
+        expires_in: String(pair.expires_in),
+      });
+      c.header("Location", `${pending.value.appRedirect}#${fragment}`);
+      return c.body(null, 302);
+    }
+    return c.json(pair, 200);
+  });

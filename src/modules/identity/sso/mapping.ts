@@ -1,0 +1,36 @@
+import { emailDomain, maySelfRegister, type SignupPolicy } from "../signup";
+import type { SsoSettings } from "./schemas";
+
+/** ID-token claims as they come: JSON values. */
+export type Claims = Readonly<Record<string, unknown>>;
+
+const matches = (claim: unknown, value: string): boolean =>
+  Array.isArray(claim) ? claim.some((v) => v === value) : claim === value || String(claim) === value;
+
+/**
+ * The roles a user provisioned just in time gets: every mapping rule whose
+ * claim matches, else the default role. Pure.
+ *
+ * @example
+ * rolesFor({ role_mapping: [{ claim: "groups", value: "eng", role: "admin" }], default_role: "member" }, { groups: ["eng"] }); // ["admin"]
+ */
+export function rolesFor(config: Pick<SsoSettings, "role_mapping" | "default_role">, claims: Claims): string[] {
+  const mapped = config.role_mapping
+    .filter((rule) => claims[rule.claim] !== undefined && claims[rule.claim] !== null)
+    .filter((rule) => matches(claims[rule.claim], rule.value))
+    .map((rule) => rule.role);
+  return mapped.length > 0 ? [...new Set(mapped)].sort() : [config.default_role];
+}
+
+/** Whether the email's domain is one the provider configuration allows. */
+export const domainAllowed = (config: Pick<SsoSettings, "allowed_domains">, email: string): boolean =>
+  config.allowed_domains.includes(emailDomain(email));
+
+/**
+ * Whether a sign-in by an email with no account may create one: when the
+ * provider has `jit` on, or when the tenant's signup policy would let that
+ * email register by itself (open, or its domain listed). Invite-only tenants
+ * without `jit` refuse.
+ */
+export const mayProvision = (policy: SignupPolicy, jit: boolean, email: string): boolean =>
+  jit || maySelfRegister(policy, email);

@@ -1,0 +1,39 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../../kernel/env";
+import { AppError } from "../../../kernel/errors";
+import { checkUrl, type OutboundPolicy } from "../../../kernel/outbound";
+import { tenantEnvelope } from "../key-material";
+
+/** The envelope field the client secret is sealed under: a ciphertext copied elsewhere does not open. */
+const SECRET_FIELD = "identity.sso.client_secret";
+
+function envelope(c: Context<AppEnv>) {
+  const keys = c.get("config").encryptionKeys;
+  if (!keys) {
+    throw new AppError("unavailable", {
+      detail:
+        "single sign-on needs ENCRYPTION_KEYS (the master keys that seal client secrets); see docs/configuration.md",
+    });
+  }
+  return tenantEnvelope(c.env, keys, c.get("clock"));
+}
+
+/** Seals the provider's client secret with the tenant's envelope key. */
+export const sealClientSecret = (c: Context<AppEnv>, tenantId: string, secret: string): Promise<string> =>
+  envelope(c).encrypt(tenantId, SECRET_FIELD, secret);
+
+/** Opens the sealed client secret (only for the token request). */
+export const openClientSecret = (c: Context<AppEnv>, tenantId: string, sealed: string): Promise<string> =>
+  envelope(c).decryptText(tenantId, SECRET_FIELD, sealed);
+
+/** The outbound rules for provider URLs: loopback http only in development and test, as webhooks have it. */
+export function ssoOutboundPolicy(c: Context<AppEnv>): OutboundPolicy {
+  const environment = c.get("config").environment;
+  return { development: environment === "development" || environment === "test" };
+}
+
+/** Why a provider or app URL is refused under the outbound rules, or null. */
+export function urlRefusal(raw: string, policy: OutboundPolicy): string | null {
+  const check = checkUrl(raw, policy);
+  return check.ok ? null : check.reason;
+}

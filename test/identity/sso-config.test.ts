@@ -1,0 +1,109 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, newTenant, newUser } from "./helpers";
+
+const SECRET = "s3cret-that-must-never-come-back";
+const config = (extra: Record<string, unknown> = {}) => ({
+  issuer: "https://login.example.com",
+  client_id: "plinth",
+  client_secret: SECRET,
+  allowed_domains: ["example.com"],
+  role_mapping: [{ claim: "groups", value: "readers", role: "viewer" }],
+  default_role: "member",
+  ...extra,
+});
+const put = (token: string, body: unknown, headers: Record<string, string> = {}) =>
+  call("/api/v1/admin/sso", { method: "PUT", token, body, headers });
+
+describe("SSO provider configuration (/api/v1/admin/sso)", () => {
+  it("stores the provider with its secret sealed, and never returns the secret", async () => {
+    const t = await newTenant("sso");
+    const res = await put(t.adminKey, config());
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers.get("etag")).toBe('"1"');
+    expect(res.body).toMatchObject({ issuer: "https://login.example.com", client_secret_set: true, jit: false });
+    expect(JSON.stringify(res.body)).not.toContain(SECRET);
+    const got = await call("/api/v1/admin/sso", { token: t.adminKey });
+    expect(got.status).toBe(200);
+    expect(JSON.stringify(got.body)).not.toContain(SECRET);
+
+    const sealed = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_o, state) =>
+      state.storage.sql.exec<{ sealed_secret: string }>("select sealed_secret from sso_provider").one(),
+    );
+    expect(sealed.sealed_secret).toMatch(/^v1\./);
+    expect(sealed.sealed_secret).not.toContain(SECRET);
+
+    // Without client_secret the stored one is kept; If-Match guards the version.
+    const again = await put(t.adminKey, { ...config({ jit: true }), client_secret: undefined }, { "if-match": '"1"' });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.version).toBe(2);
+    const stale = await put(t.adminKey, config(), { "if-match": '"1"' });
+    expect(stale.status).toBe(412);
+  });
+
+  it("validates every field: the issuer by the outbound rules, domains, roles, the first secret", async () => {
+    const t = await newTenant("sso");
+    const bad = await put(t.adminKey, {
+      issuer: "http://login.example.com",
+      client_id: "",
+      allowed_domains: [],
+      default_role: "Not A Role",
+    });
+    expect(bad.status).toBe(400);
+    const paths = (bad.body.errors as { path: string }[]).map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(["body.client_id", "body.allowed_domains", "body.default_role"]));
+
+    for (const issuer of [
+      "http://login.example.com",
+      "https://10.0.0.7",
+      "https://169.254.169.254",
+      "https://user:pw@example.com",
+    ]) {
+      const res = await put(t.adminKey, config({ issuer }));
+      expect(res.status, issuer).toBe(400);
+      expect((res.body.errors as { path: string }[])[0]?.path).toBe("body.issuer");
+    }
+    const noSecret = await put(t.adminKey, { ...config(), client_secret: undefined });
+    expect(noSecret.status).toBe(400);
+    expect((noSecret.body.errors as { path: string }[])[0]?.path).toBe("body.client_secret");
+    const noRole = await put(t.adminKey, config({ default_role: "ghost" }));
+    expect(noRole.status).toBe(400);
+    expect(noRole.body.detail).toContain("role");
+    // Loopback over http is allowed in test and development, as safeFetch allows it.
+    expect((await put(t.adminKey, config({ issuer: "http://127.0.0.1:9999" }))).status).toBe(200);
+  });
+
+  it("needs admin.sso.write, and an admin cannot map sign-ins to owner", async () => {
+    const t = await newTenant("sso");
+    const member = await newUser(t.slug);
+    expect((await put(member.access_token, config())).status).toBe(403);
+    expect((await call("/api/v1/admin/sso", { token: member.access_token })).status).toBe(403);
+
+    const admin = await newUser(t.slug);
+    const granted = await call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(granted.status).toBe(204);
+    const owner = await put(
+      admin.access_token,
+      config({ role_mapping: [{ claim: "groups", value: "x", role: "owner" }] }),
+    );
+    expect(owner.status).toBe(403);
+    expect(owner.body.code).toBe("forbidden");
+    expect((await put(admin.access_token, config())).status).toBe(200);
+  });
+
+  it("DELETE removes it; then start and GET answer 404 sso_not_configured", async () => {
+    const t = await newTenant("sso");
+    expect((await put(t.adminKey, config())).status).toBe(200);
+    expect((await call("/api/v1/admin/sso", { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    const got = await call("/api/v1/admin/sso", { token: t.adminKey });
+    expect(got.status).toBe(404);
+    expect(got.body.code).toBe("sso_not_configured");
+    const start = await call("/api/v1/auth/sso/start", { tenant: t.slug });
+    expect(start.status).toBe(404);
+    expect(start.body.code).toBe("sso_not_configured");
+    const callback = await call("/api/v1/auth/sso/callback?state=nothing&code=x", { tenant: t.slug });
+    expect(callback.status).toBe(400);
+    expect(callback.body.code).toBe("sso_state_invalid");
+  });
+});

@@ -1,0 +1,62 @@
+import { type FakeProvider, startFakeProvider } from "../support/fake-oidc";
+import type { Call, Sweep } from "./sweep";
+
+type Base = Omit<Call, "op" | "label" | "expect">;
+
+const CLIENT = { client_id: "plinth-sweep", client_secret: "sweep-client-secret-0123456789" };
+
+let provider: FakeProvider | undefined;
+
+/** A provider configuration the document calls valid (its issuer never asked: error requests are refused first). */
+export const SSO_SAMPLE = {
+  issuer: "https://idp.example.com",
+  ...CLIENT,
+  allowed_domains: ["example.com"],
+  role_mapping: [],
+  default_role: "member",
+};
+
+/**
+ * Every SSO operation once with a valid request: the tenant's provider set to
+ * a local OpenID provider that answers its authorize at once (test/node/support/
+ * fake-oidc.ts; the real provider's flow is test/node/sso-e2e.test.ts), read,
+ * a sign-in from start (302 to the provider) to callback (the token pair).
+ * The configuration stays for the error requests; {@link ssoTearDown} removes it.
+ */
+export async function ssoSweep(s: Sweep, admin: Base, anon: Base): Promise<void> {
+  provider = await startFakeProvider({ client_id: CLIENT.client_id });
+  await s.need({
+    ...admin,
+    op: "PUT /api/v1/admin/sso",
+    label: "admin key",
+    expect: 200,
+    json: { ...SSO_SAMPLE, issuer: provider.issuer, jit: true },
+  });
+  await s.call({ ...admin, op: "GET /api/v1/admin/sso", label: "admin key", expect: 200 });
+  // Straight to the Worker: Prism's forwarding follows redirects, and would answer for the whole sign-in.
+  const started = await s.call({
+    ...anon,
+    op: "GET /api/v1/auth/sso/start",
+    label: "tenant header",
+    expect: 302,
+    direct: true,
+  });
+  if (!started.location)
+    throw new Error(`SSO start answered ${started.status} without a Location: ${JSON.stringify(started.json)}`);
+  const back = await fetch(started.location, { redirect: "manual" });
+  const callback = new URL(back.headers.get("location") ?? "", "http://callback.invalid");
+  await s.call({
+    ...anon,
+    op: "GET /api/v1/auth/sso/callback",
+    label: "provider's code and state",
+    expect: 200,
+    query: { code: callback.searchParams.get("code") ?? "", state: callback.searchParams.get("state") ?? "" },
+  });
+}
+
+/** Removes the provider configuration (after the error requests) and stops the local provider. */
+export async function ssoTearDown(s: Sweep, admin: Base): Promise<void> {
+  await s.call({ ...admin, op: "DELETE /api/v1/admin/sso", label: "admin key", expect: 204 });
+  await provider?.stop();
+  provider = undefined;
+}

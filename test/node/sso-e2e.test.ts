@@ -1,0 +1,301 @@
+// Single sign-on end to end: plinth served by Miniflare signs users in through
+// a real OpenID provider (oidc-provider) on 127.0.0.1. The test is the browser:
+// plinth /auth/sso/start -> the provider's authorize -> login and consent ->
+// plinth /auth/sso/callback -> tokens -> /api/v1/me. The tenant travels as the
+// subdomain (<slug>.localhost), as it would in a browser.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Json, servedApi, until } from "./proxy/served-api";
+import { type ServedWorker, serveWorker } from "./proxy/worker";
+import { type FakeProvider, startFakeProvider, type Tamper } from "./support/fake-oidc";
+import { browser, startProvider, type TestProvider } from "./support/oidc";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const CLIENT = { client_id: "plinth-e2e", client_secret: randomBytes(24).toString("base64url") };
+const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app"].map((s) => `${s}-${randomBytes(3).toString("hex")}`);
+
+let worker: ServedWorker | undefined;
+let idp: TestProvider | undefined;
+let fake: FakeProvider | undefined;
+const api = servedApi(() => worker);
+const served = () => {
+  if (!worker) throw new Error("no worker");
+  return worker;
+};
+const provider = () => {
+  if (!idp) throw new Error("no provider");
+  return idp;
+};
+/** The tenant's own origin: `<slug>.localhost:<port>`. */
+const originOf = (slug: string) => served().origin.replace("127.0.0.1", `${slug}.localhost`);
+
+beforeAll(async () => {
+  worker = await serveWorker(ROOT, {
+    vars: {
+      ENCRYPTION_KEYS: JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]),
+      // One issuer for every origin (as PLATFORM_DOMAIN gives in production): tokens issued on the
+      // tenant's subdomain are then good on 127.0.0.1 too, where the test's API calls go.
+      JWT_ISSUER: "http://plinth.test",
+    },
+  });
+  idp = await startProvider({
+    ...CLIENT,
+    redirect_uris: SLUGS.map((slug) => `${originOf(slug)}/api/v1/auth/sso/callback`),
+  });
+  fake = await startFakeProvider({ client_id: CLIENT.client_id });
+}, 120_000);
+afterAll(async () => {
+  await worker?.stop();
+  await idp?.stop();
+  await fake?.stop();
+});
+
+async function newTenant(slug: string): Promise<{ id: string; slug: string; key: string }> {
+  const res = await api("POST", "/api/v1/platform/tenants", { key: served().rootKey, body: { slug, name: slug } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { id: String(res.body.id), slug, key: String(res.body.admin_key) };
+}
+
+function ssoConfig(extra: Json = {}): Json {
+  return {
+    issuer: provider().issuer,
+    client_id: CLIENT.client_id,
+    client_secret: CLIENT.client_secret,
+    allowed_domains: ["example.com"],
+    role_mapping: [{ claim: "groups", value: "readers", role: "viewer" }],
+    default_role: "member",
+    ...extra,
+  };
+}
+
+async function configure(t: { slug: string; key: string }, extra: Json = {}) {
+  const res = await api("PUT", "/api/v1/admin/sso", { key: t.key, body: ssoConfig(extra) });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res;
+}
+
+/** Runs the browser from plinth's start to the provider's redirect back to plinth's callback (not yet followed). */
+async function toCallback(slug: string, query = ""): Promise<{ callback: string; b: ReturnType<typeof browser> }> {
+  const b = browser();
+  const callbackPrefix = `${originOf(slug)}/api/v1/auth/sso/callback`;
+  const started = await b.get(`${originOf(slug)}/api/v1/auth/sso/start${query}`);
+  expect(started.status, started.body).toBe(302);
+  const hop = await b.follow(started.location ?? "", (next) => next.startsWith(callbackPrefix));
+  expect(hop.location, `${hop.status} ${hop.body.slice(0, 300)}`).toMatch(
+    /^http:\/\/.*\/api\/v1\/auth\/sso\/callback\?/,
+  );
+  return { callback: hop.location ?? "", b };
+}
+
+const json = (body: string): Json => JSON.parse(body) as Json;
+
+describe("single sign-on through a real OpenID provider", () => {
+  it("signs a new user in, provisioned just in time with the mapped role, and the tokens work", async () => {
+    const t = await newTenant(SLUGS[0] ?? "");
+    const configured = await configure(t);
+    expect(configured.body).not.toHaveProperty("client_secret");
+    const shown = await api("GET", "/api/v1/admin/sso", { key: t.key });
+    expect(shown.status).toBe(200);
+    expect(JSON.stringify(shown.body)).not.toContain(CLIENT.client_secret);
+    expect(shown.body.client_secret_set).toBe(true);
+
+    provider().loginAs("alice-1", {
+      email: "Alice@Example.com",
+      email_verified: true,
+      name: "Alice",
+      groups: ["readers"],
+    });
+    const { callback, b } = await toCallback(t.slug);
+    const start = new URL(callback);
+    expect(start.searchParams.get("state")).toBeTruthy();
+    const done = await b.get(callback);
+    expect(done.status, done.body).toBe(200);
+    const pair = json(done.body);
+    expect(pair.token_type).toBe("Bearer");
+    expect(String(pair.refresh_token)).toMatch(/^plr_/);
+
+    const me = await api("GET", "/api/v1/me", { key: String(pair.access_token) });
+    expect(me.status, JSON.stringify(me.body)).toBe(200);
+    const user = me.body.user as Json;
+    expect(user.email).toBe("alice@example.com");
+    expect(user.email_verified).toBe(true);
+    expect(user.roles).toEqual(["viewer"]);
+
+    // The refresh token is plinth's own, rotating as after a password login.
+    const refreshed = await api("POST", "/api/v1/auth/refresh", {
+      headers: { "x-tenant": t.slug },
+      body: { refresh_token: pair.refresh_token },
+    });
+    expect(refreshed.status).toBe(200);
+
+    // A second sign-in finds the same user; the provider's session is reused.
+    provider().loginAs("alice-1", { email: "alice@example.com", email_verified: true, groups: [] });
+    const again = await toCallback(t.slug);
+    const second = await again.b.get(again.callback);
+    expect(second.status, second.body).toBe(200);
+    const me2 = await api("GET", "/api/v1/me", { key: String(json(second.body).access_token) });
+    expect((me2.body.user as Json).id).toBe(user.id);
+
+    // The audit log has the configuration, the provisioning and both sign-ins; none carries a secret.
+    const audit = await until("sso audit entries", async () => {
+      const res = await api("GET", "/api/v1/admin/audit?limit=100", { key: t.key });
+      const items = (res.body.items as Json[] | undefined) ?? [];
+      const actions = items.map((e) => e.action);
+      return actions.filter((a) => a === "identity.sso.login").length === 2 ? items : undefined;
+    });
+    const actions = audit.map((e) => e.action);
+    expect(actions).toContain("identity.sso.configured");
+    expect(actions).toContain("identity.user.provisioned");
+    const text = JSON.stringify(audit);
+    expect(text).not.toContain(CLIENT.client_secret);
+    expect(text).not.toContain(String(pair.refresh_token));
+  });
+
+  it("refuses a replayed state, an unknown state and a missing one", async () => {
+    const t = await newTenant(`${SLUGS[0]}-r`.slice(0, 60));
+    await configure(t);
+    provider().loginAs("bob-1", { email: "bob@example.com", email_verified: true });
+    // This tenant's callback is not registered at the provider: only the refusals before the exchange are tested here.
+    const b = browser();
+    const started = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    expect(started.status).toBe(302);
+    const unknown = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/callback?code=x&state=forged-state`);
+    expect(unknown.status).toBe(400);
+    expect(json(unknown.body).code).toBe("sso_state_invalid");
+    const missing = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/callback?code=x`);
+    expect(json(missing.body).code).toBe("sso_state_invalid");
+  });
+
+  it("spends a state once: the same callback replayed is refused", async () => {
+    const slug = SLUGS[0] ?? "";
+    provider().loginAs("carol-1", { email: "carol@example.com", email_verified: true });
+    const { callback, b } = await toCallback(slug);
+    const first = await b.get(callback);
+    expect(first.status, first.body).toBe(200);
+    const replay = await b.get(callback);
+    expect(replay.status).toBe(400);
+    expect(json(replay.body).code).toBe("sso_state_invalid");
+    expect(replay.body).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it("refuses an email outside allowed_domains, and an unverified email", async () => {
+    const slug = SLUGS[0] ?? "";
+    provider().loginAs("mallory-1", { email: "mallory@evil.test", email_verified: true });
+    const other = await toCallback(slug);
+    const refused = await other.b.get(other.callback);
+    expect(refused.status).toBe(403);
+    expect(json(refused.body).code).toBe("sso_domain_not_allowed");
+
+    provider().loginAs("dave-1", { email: "dave@example.com", email_verified: false });
+    const unverified = await toCallback(slug);
+    const res = await unverified.b.get(unverified.callback);
+    expect(res.status).toBe(403);
+    expect(json(res.body).code).toBe("sso_email_unverified");
+  });
+
+  it("invite_only: an unknown email is refused, an existing user signs in; with jit the provider provisions", async () => {
+    const t = await newTenant(SLUGS[1] ?? "");
+    // Register before closing signup: an existing account.
+    const reg = await api("POST", "/api/v1/auth/register", {
+      headers: { "x-tenant": t.slug },
+      body: { email: "erin@example.com", password: "correct horse battery staple", name: "Erin" },
+    });
+    expect(reg.status).toBe(201);
+    const closed = await api("PATCH", "/api/v1/admin/settings", {
+      key: t.key,
+      body: { signup: { mode: "invite_only", domains: [] } },
+    });
+    expect(closed.status).toBe(200);
+    await configure(t);
+
+    provider().loginAs("frank-1", { email: "frank@example.com", email_verified: true });
+    const unknown = await toCallback(t.slug);
+    const refused = await unknown.b.get(unknown.callback);
+    expect(refused.status).toBe(403);
+    expect(json(refused.body).code).toBe("signup_closed");
+
+    provider().loginAs("erin-1", { email: "erin@example.com", email_verified: true, groups: ["readers"] });
+    const known = await toCallback(t.slug);
+    const ok = await known.b.get(known.callback);
+    expect(ok.status, ok.body).toBe(200);
+    const me = await api("GET", "/api/v1/me", { key: String(json(ok.body).access_token) });
+    // An existing user keeps their roles: the mapping applies when provisioning.
+    expect((me.body.user as Json).roles).toEqual(["member"]);
+
+    await configure(t, { jit: true });
+    provider().loginAs("frank-1", { email: "frank@example.com", email_verified: true });
+    const jit = await toCallback(t.slug);
+    const provisioned = await jit.b.get(jit.callback);
+    expect(provisioned.status, provisioned.body).toBe(200);
+  });
+
+  it("sends the browser to an allowed app URL with the tokens in the fragment, and refuses other URLs", async () => {
+    const t = await newTenant(SLUGS[3] ?? "");
+    const app = "http://127.0.0.1:9/app/signed-in";
+    await configure(t, { app_redirect_uris: [app] });
+    const b = browser();
+    const bad = await b.get(
+      `${originOf(t.slug)}/api/v1/auth/sso/start?redirect_uri=${encodeURIComponent("https://evil.test/")}`,
+    );
+    expect(bad.status).toBe(400);
+
+    provider().loginAs("gina-1", { email: "gina@example.com", email_verified: true });
+    const { callback, b: b2 } = await toCallback(t.slug, `?redirect_uri=${encodeURIComponent(app)}`);
+    const done = await b2.get(callback);
+    expect(done.status, done.body).toBe(302);
+    const location = new URL(done.location ?? "");
+    expect(`${location.origin}${location.pathname}`).toBe(app);
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    const me = await api("GET", "/api/v1/me", { key: fragment.get("access_token") ?? "" });
+    expect(me.status).toBe(200);
+  });
+});
+
+describe("ID tokens that must not sign anyone in (a provider that spoils them on purpose)", () => {
+  const spoiled: [Tamper, string][] = [
+    ["nonce", "nonce"],
+    ["iss", "issuer"],
+    ["aud", "audience"],
+    ["exp", "expired"],
+    ["sig", "signature"],
+  ];
+
+  it.each(spoiled)("refuses an ID token with a wrong %s (400 sso_id_token_invalid)", async (mode, words) => {
+    if (!fake) throw new Error("no fake provider");
+    const t = await newTenant(`sso-fake-${mode}-${randomBytes(3).toString("hex")}`);
+    await configure(t, { issuer: fake.issuer });
+    fake.tamper(mode);
+    const b = browser();
+    const started = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    expect(started.status, started.body).toBe(302);
+    const back = await b.get(started.location ?? "");
+    const res = await b.get(back.location ?? "");
+    expect(res.status, res.body).toBe(400);
+    const problem = json(res.body);
+    expect(problem.code).toBe("sso_id_token_invalid");
+    expect(String(problem.detail)).toContain(words);
+    expect(res.body).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it("the same provider, unspoiled, signs in (the refusals above are the tampering, not the setup)", async () => {
+    if (!fake) throw new Error("no fake provider");
+    const t = await newTenant(`sso-fake-ok-${randomBytes(3).toString("hex")}`);
+    await configure(t, { issuer: fake.issuer });
+    fake.tamper("none");
+    const b = browser();
+    const started = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    const back = await b.get(started.location ?? "");
+    const res = await b.get(back.location ?? "");
+    expect(res.status, res.body).toBe(200);
+  });
+
+  it("refuses a provider whose discovery document names another issuer", async () => {
+    if (!fake) throw new Error("no fake provider");
+    const t = await newTenant(`sso-fake-disc-${randomBytes(3).toString("hex")}`);
+    await configure(t, { issuer: `${fake.issuer}/elsewhere` });
+    const started = await browser().get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    expect(started.status).toBe(400);
+    expect(json(started.body).code).toBe("sso_provider_error");
+  });
+});
