@@ -12,13 +12,14 @@ import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
 import { passwordRoutes } from "./routes/password";
 import { roleRoutes } from "./routes/roles";
+import { sessionRoutes } from "./routes/sessions";
 import { settingsRoutes } from "./routes/settings";
 import { userRoutes } from "./routes/users";
 import { tenantSettingsLookup } from "./settings";
 
 /**
  * The `identity` module factory: mounted at `/api/v1` (auth, me, users,
- * admin/api-keys, admin/roles), the JWKS at the origin's root, and the
+ * admin/api-keys, admin/roles, sessions), the JWKS at the origin's root, and the
  * API-key and JWT authenticators of the request path. Its single writer is
  * the TenantDirectory Durable Object (one per tenant).
  */
@@ -29,6 +30,7 @@ export const identity = () =>
       .route("/", authRoutes)
       .route("/", passwordRoutes)
       .route("/", userRoutes)
+      .route("/", sessionRoutes)
       .route("/", keyRoutes)
       .route("/", roleRoutes)
       .route("/", settingsRoutes),
