@@ -10,6 +10,7 @@ import { apiKeyIndex } from "./read-model";
 import { authRoutes } from "./routes/auth";
 import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
+import { discoveryRoutes, userinfoRoutes } from "./routes/oidc";
 import { passwordRoutes } from "./routes/password";
 import { roleRoutes } from "./routes/roles";
 import { sessionRoutes } from "./routes/sessions";
@@ -19,7 +20,8 @@ import { tenantSettingsLookup } from "./settings";
 
 /**
  * The `identity` module factory: mounted at `/api/v1` (auth, me, users,
- * admin/api-keys, admin/roles, sessions), the JWKS at the origin's root, and the
+ * admin/api-keys, admin/roles, sessions, userinfo), the JWKS and the OpenID
+ * Connect discovery document at the origin's root, and the
  * API-key and JWT authenticators of the request path. Its single writer is
  * the TenantDirectory Durable Object (one per tenant).
  */
@@ -31,10 +33,11 @@ export const identity = () =>
       .route("/", passwordRoutes)
       .route("/", userRoutes)
       .route("/", sessionRoutes)
+      .route("/", userinfoRoutes)
       .route("/", keyRoutes)
       .route("/", roleRoutes)
       .route("/", settingsRoutes),
-    root_routes: jwksRoutes,
+    root_routes: createRouter().route("/", jwksRoutes).route("/", discoveryRoutes),
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,
     tables: { apiKeyIndex },
