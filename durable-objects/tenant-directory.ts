@@ -1,17 +1,17 @@
 import type { RpcServer } from "../src/kernel/durable/rpc";
 import type { PingRpc } from "../src/kernel/health/contract";
 import type { DirectoryRpc } from "../src/modules/identity/directory/contract";
-import { DirectorySso } from "./directory/sso";
+import { DirectorySessions } from "./directory/sessions";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
  * refresh-token families and one-time tokens. A thin RPC adapter over
- * DirectoryStore/Credentials/Roles; every state change and its outbox events
+ * DirectoryStore/Credentials/Roles/Sessions; every state change and its outbox events
  * commit in one SQLite transaction, and an OutboxRelay moves the events to
  * the `EVENTS` queue after the commit (and from `alarm()` on failure). Every
  * change of authority asks the policy (src/modules/identity/policy.ts) first,
  * with the directory's current state, in the same call as the write.
  */
 export class TenantDirectory
-  extends DirectorySso
+  extends DirectorySessions
   implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc> {}

@@ -57,12 +57,13 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   loginSucceeded(input: In<"loginSucceeded">): Out<"loginSucceeded"> {
-    const { ctx, userId, familyId, tokenHash, rehash } = rpcArgs(DirectoryRpc, "loginSucceeded", input);
+    const { ctx, userId, familyId, tokenHash, rehash, userAgent } = rpcArgs(DirectoryRpc, "loginSucceeded", input);
     const principal = this.store.principal(userId);
     if (!principal) return fail("not_found");
     this.store.tx(() => {
       if (rehash) this.store.setPasswordHash(userId, rehash, ctx.now);
       this.creds.startFamily(ctx, userId, familyId, tokenHash);
+      this.sessions.describe(familyId, ctx, userAgent);
     });
     return this.committed(ok(principal));
   }
@@ -74,8 +75,14 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   refresh(input: In<"refresh">): Out<"refresh"> {
-    const { ctx, presentedHash, nextHash } = rpcArgs(DirectoryRpc, "refresh", input);
-    return this.committed(this.creds.rotate(ctx, presentedHash, nextHash));
+    const { ctx, presentedHash, nextHash, userAgent } = rpcArgs(DirectoryRpc, "refresh", input);
+    return this.committed(
+      this.store.tx(() => {
+        const rotated = this.creds.rotate(ctx, presentedHash, nextHash);
+        if (rotated.ok) this.sessions.touch(rotated.value.familyId, ctx, userAgent);
+        return rotated;
+      }),
+    );
   }
 
   logout(input: In<"logout">): Out<"logout"> {

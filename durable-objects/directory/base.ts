@@ -12,6 +12,7 @@ import { Credentials } from "../../src/modules/identity/directory/credentials";
 import { KeyMaterial } from "../../src/modules/identity/directory/key-material";
 import { Roles } from "../../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
+import { Sessions } from "../../src/modules/identity/directory/sessions";
 import { TenantSettings } from "../../src/modules/identity/directory/settings";
 import { DirectoryStore } from "../../src/modules/identity/directory/store";
 
@@ -39,6 +40,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
   protected readonly keys: KeyMaterial;
   protected readonly authority: Authority;
   protected readonly tenantSettings: TenantSettings;
+  protected readonly sessions: Sessions;
   protected readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -49,6 +51,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
     this.keys = new KeyMaterial(this.store);
     this.authority = new Authority(this.store, this.creds, this.roles);
     this.tenantSettings = new TenantSettings(this.store);
+    this.sessions = new Sessions(this.store);
     this.relay = new OutboxRelay(ctx.storage, {
       object: "TenantDirectory",
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),

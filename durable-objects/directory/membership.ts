@@ -51,7 +51,7 @@ export class DirectoryMembership extends DirectoryAccounts {
    * it hands out, and `changed` when the account appeared or went since the lookup.
    */
   acceptInvitation(input: In<"acceptInvitation">): Out<"acceptInvitation"> {
-    const { ctx, tokenHash, newUser, existingUserId, familyId, refreshHash } = rpcArgs(
+    const { ctx, tokenHash, newUser, existingUserId, familyId, refreshHash, userAgent } = rpcArgs(
       DirectoryRpc,
       "acceptInvitation",
       input,
@@ -83,6 +83,7 @@ export class DirectoryMembership extends DirectoryAccounts {
       }
       this.invitations.accepted(ctx, pending.id, id);
       this.creds.startFamily(ctx, id, familyId, refreshHash);
+      this.sessions.describe(familyId, ctx, userAgent);
       return id;
     });
     const principal = this.store.principal(userId);

@@ -55,7 +55,11 @@ export class DirectorySso extends DirectoryMembership {
    * then a session, as password login starts one.
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
-    const { ctx, email, name, issuer, roles, userId, familyId, tokenHash } = rpcArgs(DirectoryRpc, "ssoLogin", input);
+    const { ctx, email, name, issuer, roles, userId, familyId, tokenHash, userAgent } = rpcArgs(
+      DirectoryRpc,
+      "ssoLogin",
+      input,
+    );
     const provider = this.sso.provider();
     if (!provider || provider.config.issuer !== issuer) return fail("not_configured");
     const existing = this.store.credentials(email);
@@ -74,6 +78,7 @@ export class DirectorySso extends DirectoryMembership {
       if (existing) this.sso.markVerified(id, ctx.now);
       else this.sso.provision(ctx, { id, email, name, roles });
       this.creds.startFamily(ctx, id, familyId, tokenHash);
+      this.sessions.describe(familyId, ctx, userAgent);
       this.store.emit(ctx, `user/${id}`, {
         type: "identity.sso.login",
         data: { user_id: id, family_id: familyId, issuer },

@@ -167,6 +167,19 @@ describe("invitations", () => {
     expect((await accept(t, token)).body.code).toBe("invalid_token");
   });
 
+  it("starts a session that the user sees described in their session list", async () => {
+    const t = await newTenant();
+    const { token } = await invited(t, "described@example.com", ["viewer"]);
+    const res = await call("/api/v1/auth/accept-invitation", {
+      tenant: t.slug,
+      body: { token, password: NEW_PASSWORD, name: "Described" },
+      headers: { "user-agent": "InviteTest/1.0" },
+    });
+    expect(res.status).toBe(200);
+    const sessions = await call("/api/v1/me/sessions", { token: String(res.body.access_token) });
+    expect(sessions.body.items).toEqual([expect.objectContaining({ user_agent: "InviteTest/1.0", current: true })]);
+  });
+
   it("asks a new account for a password that meets the rules", async () => {
     const t = await newTenant();
     const { token } = await invited(t, "weak@example.com", ["viewer"]);

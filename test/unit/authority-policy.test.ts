@@ -100,6 +100,9 @@ function actions(): AuthorityAction[] {
     out.push({ type: "invitation.create", roles: [a] });
     for (const b of ROLES) out.push({ type: "invitation.create", roles: [a, b] });
   }
+  // Signing out: every target, and each user caller signing themself out.
+  for (const u of [...TARGETS, target("u-owner", [OWNER]), target("u-member", ["member"]), target("u-none", [])])
+    out.push({ type: "user.sessions.revoke", user: u });
   return out;
 }
 
@@ -157,6 +160,9 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
           null,
         ) ?? need(a.roles.flatMap((r) => r.permissions))
       );
+    case "user.sessions.revoke":
+      if (c.kind === "user" && c.id === a.user.id) return null;
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
   }
 }
 
@@ -219,6 +225,18 @@ describe("authority policy", () => {
       "not_held",
     ],
     [
+      "an admin signs the owner out",
+      CALLERS.admin as Caller,
+      { type: "user.sessions.revoke", user: target("t-owner", [OWNER]) },
+      "owner_only",
+    ],
+    [
+      "a viewer signs a member out",
+      CALLERS.viewer as Caller,
+      { type: "user.sessions.revoke", user: target("t-member", ["member"]) },
+      "not_held",
+    ],
+    [
       "the last owner deletes themself",
       CALLERS.owner as Caller,
       { type: "user.delete", user: target("u-owner", [OWNER]), owners: ["u-owner"] },
@@ -234,6 +252,16 @@ describe("authority policy", () => {
     expect(authorize(admin, { type: "role.grant", role: roleNamed("viewer"), user: target("t-none", []) })).toBeNull();
     expect(authorize(admin, { type: "role.create", permissions: ["*.read", "blog.*"] })).toBeNull();
     expect(authorize(admin, { type: "user.delete", user: target("t-member", ["member"]), owners: ["o"] })).toBeNull();
+    expect(authorize(admin, { type: "user.sessions.revoke", user: target("t-member", ["member"]) })).toBeNull();
+  });
+
+  it("anyone signs themself out, even the last owner and a user with no roles", () => {
+    expect(
+      authorize(CALLERS.owner as Caller, { type: "user.sessions.revoke", user: target("u-owner", [OWNER]) }),
+    ).toBeNull();
+    expect(
+      authorize(CALLERS.roleless as Caller, { type: "user.sessions.revoke", user: target("u-none", []) }),
+    ).toBeNull();
   });
 
   it("bounds a key's expiry by the key creating it", () => {

@@ -19,11 +19,19 @@ export const keyCache = new TtlCache<string, Extract<Principal, { kind: "api_key
   maxEntries: 10_000,
 });
 
+/** How long an isolate trusts a user's roles and live sessions without asking the directory: the contract's 10 s. */
+export const USER_CACHE_TTL_MS = 10_000;
+
 /**
- * Current roles and live sessions of users, by `tenant/user`. Staleness
- * bound: role changes, deletion and revoked families take effect within 10 s.
+ * Current roles and live sessions of users, by `tenant/user`, with the
+ * request clock's time they were read. Staleness bound: role changes,
+ * deletion and revoked families (logout, reset, a revoked session) take
+ * effect within 10 s, by the system clock and by the injected one alike.
  */
-export const userCache = new TtlCache<string, UserPrincipal | null>({ ttlMs: 10_000, maxEntries: 10_000 });
+export const userCache = new TtlCache<string, { user: UserPrincipal | null; at: number }>({
+  ttlMs: USER_CACHE_TTL_MS,
+  maxEntries: 10_000,
+});
 
 /**
  * Access tokens whose signature and claims verified, by token. Safe to reuse
@@ -114,11 +122,14 @@ export const jwtAuthenticator: Authenticator = {
     }
     const { sub, tid, sid } = claims;
     const cacheKey = `${tid}/${sub}`;
-    let user = userCache.get(cacheKey);
-    if (user === undefined) {
-      user = await directory(c.env, tid).principal(sub);
-      userCache.set(cacheKey, user);
+    const now = c.get("clock").now().getTime();
+    let known = userCache.get(cacheKey);
+    // Aged by the request's clock as well, so the bound holds under any injected clock (tests move it, not wait).
+    if (known === undefined || now - known.at >= USER_CACHE_TTL_MS || now < known.at) {
+      known = { user: await directory(c.env, tid).principal(sub), at: now };
+      userCache.set(cacheKey, known);
     }
+    const { user } = known;
     if (!user || (sid !== undefined && !user.families.includes(sid))) return null;
     return { kind: "user", id: sub, tenantId: tid, roles: user.roles, grants: user.grants, sessionId: sid };
   },

@@ -31,6 +31,8 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.login.failed", { reason: z.enum(["unknown_email", "bad_password", "email_not_verified"]) }),
   event("identity.token.refreshed", family),
   event("identity.token.family_revoked", { ...family, reason: z.string() }),
+  /** A session (refresh-token family) revoked through the sessions API, by its user (`self`) or an administrator. */
+  event("identity.session.revoked", { ...family, by: z.enum(["self", "admin"]) }),
   /** `user_id` is null for an email with no account: the request did the same work. */
   event("identity.password.reset_requested", { user_id: z.string().nullable() }),
   event("identity.password.reset", user),

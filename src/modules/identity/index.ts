@@ -11,8 +11,10 @@ import { authRoutes } from "./routes/auth";
 import { invitationRoutes } from "./routes/invitations";
 import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
+import { discoveryRoutes, userinfoRoutes } from "./routes/oidc";
 import { passwordRoutes } from "./routes/password";
 import { roleRoutes } from "./routes/roles";
+import { sessionRoutes } from "./routes/sessions";
 import { settingsRoutes } from "./routes/settings";
 import { ssoRoutes } from "./routes/sso";
 import { ssoAdminRoutes } from "./routes/sso-admin";
@@ -21,7 +23,8 @@ import { tenantSettingsLookup } from "./settings";
 
 /**
  * The `identity` module factory: mounted at `/api/v1` (auth, me, users,
- * admin/api-keys, admin/roles), the JWKS at the origin's root, and the
+ * admin/api-keys, admin/roles, sessions, userinfo), the JWKS and the OpenID
+ * Connect discovery document at the origin's root, and the
  * API-key and JWT authenticators of the request path. Its single writer is
  * the TenantDirectory Durable Object (one per tenant).
  */
@@ -32,13 +35,15 @@ export const identity = () =>
       .route("/", authRoutes)
       .route("/", passwordRoutes)
       .route("/", userRoutes)
+      .route("/", sessionRoutes)
+      .route("/", userinfoRoutes)
       .route("/", keyRoutes)
       .route("/", roleRoutes)
       .route("/", settingsRoutes)
       .route("/", invitationRoutes)
       .route("/", ssoRoutes)
       .route("/", ssoAdminRoutes),
-    root_routes: jwksRoutes,
+    root_routes: createRouter().route("/", jwksRoutes).route("/", discoveryRoutes),
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,
     tables: { apiKeyIndex },

@@ -62,7 +62,9 @@ export type AuthorityAction =
   | { type: "role.grant"; role: RoleFacts; user: UserFacts }
   | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
   | { type: "user.delete"; user: UserFacts; owners: readonly string[] }
-  | { type: "invitation.create"; roles: readonly RoleFacts[] };
+  | { type: "invitation.create"; roles: readonly RoleFacts[] }
+  /** Signing a user out (revoking their sessions): anyone may sign themself out. */
+  | { type: "user.sessions.revoke"; user: UserFacts };
 
 /** Why an action was refused: the rule, and what it names (schema in directory/types.ts). */
 export type Refusal = z.infer<typeof RefusalSchema>;
@@ -172,6 +174,11 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
           action.roles.flatMap((r) => r.permissions),
         )
       );
+    case "user.sessions.revoke": {
+      // Like deleting the user, less the last-owner rule: an owner signed out can sign in again.
+      if (caller.kind === "user" && caller.id === action.user.id) return null;
+      return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
+    }
     case "user.delete": {
       const owner = action.user.roles.includes(OWNER);
       return (

@@ -344,16 +344,16 @@ async function invitations(
       expect: 201,
       json: { email: address, roles: ["viewer"] },
     });
-  await invite("carol@example.com");
+  await invite("invitee@example.com");
   await s.call({ ...admin, op: "GET /api/v1/admin/invitations", label: "admin key", expect: 200 });
   await s.call({
     ...anon,
     op: "POST /api/v1/auth/accept-invitation",
     label: "mailed token",
     expect: 200,
-    json: { token: await mailedToken(s, SLUG, "carol@example.com", "invited"), password: PASSWORD, name: "Carol" },
+    json: { token: await mailedToken(s, SLUG, "invitee@example.com", "invited"), password: PASSWORD, name: "Invitee" },
   });
-  const revoked = await invite("dave@example.com");
+  const revoked = await invite("uninvited@example.com");
   await s.call({
     ...admin,
     op: "DELETE /api/v1/admin/invitations/{id}",

@@ -3,6 +3,7 @@ import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { InvitationViewSchema } from "./invitations";
+import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import {
   CtxSchema,
@@ -11,6 +12,7 @@ import {
   KeyViewSchema,
   RoleViewSchema,
   resultOf,
+  SessionViewSchema,
   UserPrincipalSchema,
   UserViewSchema,
 } from "./types";
@@ -26,6 +28,8 @@ const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.strin
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
 const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
 const nothing = z.void();
+/** The client's `User-Agent`, already truncated by the Worker (directory/sessions.ts clamps it again). */
+const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 
 /**
  * The TenantDirectory's RPC contract: each method's argument and reply,
@@ -52,7 +56,7 @@ export const DirectoryRpc = defineRpc({
     reply: z.object({ userId: z.string(), passwordHash: z.string(), mayLogin: z.boolean() }).nullable(),
   },
   loginSucceeded: {
-    args: withCtx({ userId: Id, familyId: Id, tokenHash: Hash, rehash: PasswordHash.nullable() }),
+    args: withCtx({ userId: Id, familyId: Id, tokenHash: Hash, rehash: PasswordHash.nullable(), userAgent: UserAgent }),
     reply: resultOf(UserPrincipalSchema, ["not_found"]),
   },
   loginFailed: {
@@ -60,7 +64,7 @@ export const DirectoryRpc = defineRpc({
     reply: nothing,
   },
   refresh: {
-    args: withCtx({ presentedHash: Hash, nextHash: Hash }),
+    args: withCtx({ presentedHash: Hash, nextHash: Hash, userAgent: UserAgent }),
     reply: z.union([
       resultOf(z.object({ principal: UserPrincipalSchema, familyId: z.string() }), ["invalid"]),
       z.object({ ok: z.literal(false), error: z.literal("reused"), userId: z.string() }),
@@ -171,11 +175,26 @@ export const DirectoryRpc = defineRpc({
       userId: Id,
       familyId: Id,
       tokenHash: Hash,
+      userAgent: UserAgent,
     }),
     reply: resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
       "signup_closed",
       "not_configured",
     ]),
+  },
+  // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the
+  // authority policy (only an owner signs out an owner), by an administrator.
+  listSessions: {
+    args: z.object({ userId: Id, now: Iso, page: Page }),
+    reply: resultOf(pageOf(SessionViewSchema), ["not_found"]),
+  },
+  revokeSession: {
+    args: withCtx({ userId: Id, sessionId: Id }),
+    reply: deniableResultOf(z.null(), ["not_found"]),
+  },
+  revokeSessions: {
+    args: withCtx({ userId: Id, keep: Id.nullable() }),
+    reply: deniableResultOf(z.object({ revoked: z.number().int().min(0) }), ["not_found"]),
   },
   outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
 
@@ -209,6 +228,7 @@ export const DirectoryRpc = defineRpc({
       existingUserId: Id.nullable(),
       familyId: Id,
       refreshHash: Hash,
+      userAgent: UserAgent,
     }),
     reply: resultOf(UserPrincipalSchema, ["invalid", "changed"]),
   },

@@ -116,6 +116,13 @@ export const DIRECTORY_SCHEMA: string[][] = [
        used_at text
      )`,
   ],
+  // Sessions (issue 16): what a user sees of each refresh-token family when listing their sessions.
+  // user_agent is truncated to 256 characters; ip_hash is the audit log's keyed hash, never the address.
+  [
+    `alter table token_families add column user_agent text`,
+    `alter table token_families add column ip_hash text`,
+    `alter table token_families add column last_used_at text`,
+  ],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

@@ -46,6 +46,18 @@ export const KeyViewSchema = z.object({
 });
 export type KeyView = z.infer<typeof KeyViewSchema>;
 
+/** A session (a refresh-token family) as its user sees it; `current` is added by the route that knows the caller. */
+export const SessionViewSchema = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  /** The last refresh (or the login), null for families from before sessions were described. */
+  last_used_at: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  /** The audit log's keyed hash of the client's address at the last use; never the address. */
+  ip_hash: z.string().nullable(),
+});
+export type SessionView = z.infer<typeof SessionViewSchema>;
+
 /** A role as the contract shows it. */
 export const RoleViewSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),

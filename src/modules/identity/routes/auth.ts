@@ -15,6 +15,7 @@ import { enforce } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser, issuerOf } from "../authenticators";
 import { directory } from "../directory/contract";
+import { clampUserAgent } from "../directory/sessions";
 import { identityErrors } from "../errors";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
 import { identityError } from "../refusals";
@@ -200,6 +201,7 @@ export const authRoutes = createRouter()
       familyId,
       tokenHash: next.hash,
       rehash,
+      userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!started.ok) throw badLogin();
     evictUser(tenant.id, found.userId);
@@ -217,6 +219,7 @@ export const authRoutes = createRouter()
       ctx: ctxOf(c),
       presentedHash: await sha256Hex(refresh_token),
       nextHash: next.hash,
+      userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!result.ok) {
       // A spent token presented again revoked its family: its access tokens stop here at once.

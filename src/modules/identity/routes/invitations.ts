@@ -13,6 +13,7 @@ import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { InvitationViewSchema } from "../directory/invitations";
+import { clampUserAgent } from "../directory/sessions";
 import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
 import { refused } from "../refusals";
 import { EmailSchema, NewPasswordSchema, PresentedPasswordSchema, TokenPairSchema, TokenSchema } from "../schemas";
@@ -161,6 +162,7 @@ export const invitationRoutes = createRouter()
       existingUserId: found.existing?.userId ?? null,
       familyId,
       refreshHash: refresh.hash,
+      userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!result.ok && result.error === "changed") {
       throw new AppError("conflict", { detail: "the account changed while accepting; try again" });

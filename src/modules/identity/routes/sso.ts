@@ -12,6 +12,7 @@ import { enforce } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
+import { clampUserAgent } from "../directory/sessions";
 import { identityErrors } from "../errors";
 import { TokenPairSchema } from "../schemas";
 import { ctxOf, newSecret, normaliseEmail } from "../services";
@@ -174,6 +175,7 @@ export const ssoRoutes = createRouter()
       userId: newId(),
       familyId,
       tokenHash: next.hash,
+      userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!result.ok && result.error === "signup_closed") {
       throw moduleError(identityErrors, "signup_closed", {
