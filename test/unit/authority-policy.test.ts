@@ -96,6 +96,7 @@ function actions(): AuthorityAction[] {
     }
   }
   for (const u of TARGETS) for (const owners of OWNER_SETS(u)) out.push({ type: "user.delete", user: u, owners });
+  for (const u of TARGETS) out.push({ type: "two_factor.reset", user: u });
   return out;
 }
 
@@ -145,6 +146,8 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
       return ownerGate(a.role.name === OWNER, a.user.id, a.owners) ?? need(a.role.permissions);
     case "user.delete":
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, a.owners) ?? need(a.user.grants);
+    case "two_factor.reset":
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
   }
 }
 

@@ -14,6 +14,11 @@ export const identityErrors = defineErrorCodes({
   email_not_verified: { status: 403, title: "Email not verified" },
   wrong_password: { status: 403, title: "Wrong password" },
   signup_closed: { status: 403, title: "Signup closed" },
+  /** Login refused: the tenant requires two-factor of this user's roles, and they have not enrolled. */
+  two_factor_required: { status: 403, title: "Two-factor required" },
+  /** A TOTP or recovery code that is wrong, already used, or given where two-factor is not set up. */
+  wrong_two_factor_code: { status: 403, title: "Wrong two-factor code" },
+  two_factor_enabled: { status: 409, title: "Two-factor already enabled" },
 });
 
 /** A code of the identity module. */

@@ -61,7 +61,9 @@ export type AuthorityAction =
   | { type: "role.delete"; role: RoleFacts }
   | { type: "role.grant"; role: RoleFacts; user: UserFacts }
   | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
-  | { type: "user.delete"; user: UserFacts; owners: readonly string[] };
+  | { type: "user.delete"; user: UserFacts; owners: readonly string[] }
+  /** Turning off another user's two-factor (an admin's reset): it weakens their sign-in. */
+  | { type: "two_factor.reset"; user: UserFacts };
 
 /** Why an action was refused: the rule, and what it names (schema in directory/types.ts). */
 export type Refusal = z.infer<typeof RefusalSchema>;
@@ -167,6 +169,8 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
         needs(caller, action.user.grants)
       );
     }
+    case "two_factor.reset":
+      return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
   }
 }
 

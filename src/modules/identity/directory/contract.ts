@@ -2,6 +2,7 @@ import { z } from "zod";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
+import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
 import {
   CtxSchema,
   deniableOf,
@@ -24,6 +25,8 @@ const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.strin
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
 const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
 const nothing = z.void();
+const SealedSecret = z.string().min(1).max(512);
+const Step = z.number().int().min(0);
 
 /**
  * The TenantDirectory's RPC contract: each method's argument and reply,
@@ -132,6 +135,49 @@ export const DirectoryRpc = defineRpc({
     }),
   },
   outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
+
+  // Two-factor authentication (TOTP, RFC 6238): durable-objects/directory/two-factor.ts.
+  // Secrets cross sealed (the Worker seals and opens them); codes never cross, only the
+  // time step a code matched or a recovery code's hash.
+  twoFactorStatus: { args: Id, reply: TwoFactorStatusSchema },
+  twoFactorBegin: {
+    args: withCtx({ userId: Id, sealedSecret: SealedSecret }),
+    reply: resultOf(z.object({ email: z.string() }), ["not_found", "enabled"]),
+  },
+  twoFactorSecret: { args: Id, reply: z.object({ sealedSecret: z.string(), enabled: z.boolean() }).nullable() },
+  twoFactorConfirm: {
+    args: withCtx({ userId: Id, step: Step.nullable(), recoveryHashes: z.array(Hash).min(1).max(20) }),
+    reply: resultOf(z.null(), ["invalid"]),
+  },
+  twoFactorDisable: {
+    args: withCtx({ userId: Id, proof: DirectoryProofSchema }),
+    reply: resultOf(z.null(), ["invalid"]),
+  },
+  twoFactorReset: { args: withCtx({ userId: Id }), reply: deniableResultOf(z.null(), ["not_found", "off"]) },
+  /**
+   * After a correct password: `none` (log in as before), `challenge` (stored; the
+   * second factor completes the login) or `enrolment_required` (refused by the
+   * tenant's require_two_factor_for_admins). `rehash` is stored for the first two.
+   */
+  loginSecondFactor: {
+    args: withCtx({
+      userId: Id,
+      challengeHash: Hash,
+      expiresAt: Iso,
+      adminPermissions: z.array(z.string().max(128)).max(500),
+      rehash: PasswordHash.nullable(),
+    }),
+    reply: z.enum(["none", "challenge", "enrolment_required"]),
+  },
+  twoFactorChallenge: {
+    args: z.object({ challengeHash: Hash, now: Iso }),
+    reply: z.object({ userId: z.string(), sealedSecret: z.string() }).nullable(),
+  },
+  /** Spends the challenge, checks the proof, starts the session; a wrong proof leaves the challenge live. */
+  twoFactorComplete: {
+    args: withCtx({ challengeHash: Hash, userId: Id, proof: DirectoryProofSchema, familyId: Id, tokenHash: Hash }),
+    reply: resultOf(UserPrincipalSchema, ["invalid", "wrong_proof"]),
+  },
 });
 
 /** The typed client of a tenant's directory: the only way code outside it reaches the Durable Object. */
