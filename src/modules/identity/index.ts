@@ -13,6 +13,8 @@ import { keyRoutes } from "./routes/keys";
 import { passwordRoutes } from "./routes/password";
 import { roleRoutes } from "./routes/roles";
 import { settingsRoutes } from "./routes/settings";
+import { twoFactorRoutes } from "./routes/two-factor";
+import { twoFactorLoginRoutes } from "./routes/two-factor-login";
 import { userRoutes } from "./routes/users";
 import { tenantSettingsLookup } from "./settings";
 
@@ -31,7 +33,9 @@ export const identity = () =>
       .route("/", userRoutes)
       .route("/", keyRoutes)
       .route("/", roleRoutes)
-      .route("/", settingsRoutes),
+      .route("/", settingsRoutes)
+      .route("/", twoFactorRoutes)
+      .route("/", twoFactorLoginRoutes),
     root_routes: jwksRoutes,
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,
