@@ -4,11 +4,12 @@ import { expect } from "vitest";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { type ManualClock, manualClock } from "../../src/kernel/clock";
 import { type PolicyOverrides, unlimitedPolicies } from "../../src/kernel/ratelimit/policies";
+import { audit } from "../../src/modules/audit";
 import { identity } from "../../src/modules/identity";
 import { system } from "../../src/modules/system";
 import { tenants } from "../../src/modules/tenants";
 import { testApp } from "../helpers";
-import { PASSWORD } from "./helpers";
+import { type Entry, PASSWORD } from "./helpers";
 
 type Json = Record<string, unknown>;
 
@@ -25,7 +26,7 @@ export function codeAt(secret: string, clock: ManualClock, stepsAhead = 0): stri
 export function platformAt(start: string, limits: PolicyOverrides = {}) {
   const clock = manualClock(start);
   const { fetch } = testApp(
-    [system(), tenants(), identity()],
+    [system(), tenants(), identity(), audit()],
     { RATE_LIMITS: JSON.stringify({ ...unlimitedPolicies(), ...limits }) },
     MIGRATIONS,
     clock,
@@ -74,5 +75,19 @@ export function platformAt(start: string, limits: PolicyOverrides = {}) {
     expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
     return { secret, recoveryCodes: confirmed.body.recovery_codes as string[], started: started.body };
   };
-  return { clock, call, tenant, login, user, enrol };
+  /**
+   * The tenant's audit entries with `action`, newest first, once there are at
+   * least `count` (the queue delivers after the response; gives up after 10 s).
+   * Read through this app: its principals' rate-limit state lives at the manual clock's time.
+   */
+  const auditOf = async (token: string, action: string, count = 1) => {
+    for (let i = 0; ; i++) {
+      const res = await call(`/api/v1/admin/audit?action=${action}&limit=100`, { token });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const items = res.body.items as Entry[];
+      if (items.length >= count || i >= 200) return items;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { clock, call, fetch, tenant, login, user, enrol, auditOf };
 }
