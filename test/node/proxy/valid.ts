@@ -1,3 +1,4 @@
+import { Secret, TOTP } from "otpauth";
 import type { Call, Sweep } from "./sweep";
 
 /** What the valid requests created, for the error requests and the teardown. */
@@ -185,6 +186,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     expect: 204,
     json: { current_password: PASSWORD, new_password: newPassword },
   });
+  await twoFactor(s, { anon, jwt, admin, userId, login: () => login(newPassword) });
 
   const reader = await s.need<Json>({
     ...admin,
@@ -363,5 +365,62 @@ export async function tearDown(s: Sweep, fx: Fixtures): Promise<void> {
     expect: 204,
     headers: { "x-tenant": fx.slug },
     json: { refresh_token: fx.refresh },
+  });
+}
+
+/**
+ * Two-factor: enrol, confirm with a code of the wall clock's step, log in with a
+ * recovery code, disable with another, then an admin's reset of a pending enrolment.
+ * Recovery codes, not TOTP codes, after the first: no code waits for the next 30 s step.
+ */
+async function twoFactor(
+  s: Sweep,
+  who: {
+    anon: { intent: "valid"; headers: Record<string, string> };
+    jwt: { intent: "valid"; headers: Record<string, string> };
+    admin: { intent: "valid"; headers: Record<string, string> };
+    userId: string;
+    login: () => Promise<Json>;
+  },
+): Promise<void> {
+  const { anon, jwt, admin, userId } = who;
+  const enrolment = await s.need<Json>({ ...jwt, op: "POST /api/v1/me/two-factor", label: "JWT", expect: 201 });
+  const totp = new TOTP({
+    algorithm: "SHA1",
+    digits: 6,
+    period: 30,
+    secret: Secret.fromBase32(str(enrolment, "secret")),
+  });
+  const confirmed = await s.need<Json>({
+    ...jwt,
+    op: "POST /api/v1/me/two-factor/confirm",
+    label: "first code",
+    expect: 200,
+    json: { code: totp.generate({ timestamp: Date.now() }) },
+  });
+  const codes = confirmed.recovery_codes as string[];
+  await s.call({ ...jwt, op: "GET /api/v1/me/two-factor", label: "JWT", expect: 200 });
+  const challenge = await who.login();
+  await s.call({
+    ...anon,
+    op: "POST /api/v1/auth/two-factor",
+    label: "recovery code",
+    expect: 200,
+    json: { challenge: str(challenge, "challenge"), recovery_code: codes[0] },
+  });
+  await s.call({
+    ...jwt,
+    op: "DELETE /api/v1/me/two-factor",
+    label: "recovery code",
+    expect: 204,
+    json: { recovery_code: codes[1] },
+  });
+  await s.need<Json>({ ...jwt, op: "POST /api/v1/me/two-factor", label: "JWT, again", expect: 201 });
+  await s.call({
+    ...admin,
+    op: "DELETE /api/v1/users/{id}/two-factor",
+    label: "admin key",
+    expect: 204,
+    params: { id: userId },
   });
 }
