@@ -123,8 +123,23 @@ describe("two-factor enrolment (/api/v1/me/two-factor)", () => {
     expect((await call("/api/v1/me/two-factor", { token: ada.token })).body).toMatchObject({ enabled: false });
   });
 
+  it("forgets the sealed secret and recovery codes when the user is deleted", async () => {
+    const { call, tenant, user, enrol } = platformAt("2031-01-04T00:00:10.000Z");
+    const t = await tenant("tfa-delete");
+    const ada = await user(t.slug, "ada@example.com");
+    await enrol(ada.token);
+    const rows = () =>
+      runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_: TenantDirectory, state) => ({
+        secrets: state.storage.sql.exec("select 1 from two_factor where user_id = ?", ada.id).toArray().length,
+        codes: state.storage.sql.exec("select 1 from recovery_codes where user_id = ?", ada.id).toArray().length,
+      }));
+    expect(await rows()).toEqual({ secrets: 1, codes: 10 });
+    expect((await call(`/api/v1/users/${ada.id}`, { token: t.adminKey, method: "DELETE" })).status).toBe(204);
+    expect(await rows()).toEqual({ secrets: 0, codes: 0 });
+  });
+
   it("is for users: an API key gets 403", async () => {
-    const { call, tenant } = platformAt("2031-01-04T00:00:10.000Z");
+    const { call, tenant } = platformAt("2031-01-06T00:00:10.000Z");
     const t = await tenant("tfa-key");
     expect((await call("/api/v1/me/two-factor", { token: t.adminKey, method: "POST" })).status).toBe(403);
     expect((await call("/api/v1/me/two-factor", { token: t.adminKey })).status).toBe(403);

@@ -21,7 +21,9 @@ export function codeAt(secret: string, clock: ManualClock, stepsAhead = 0): stri
 
 /**
  * The platform in-process with a manual clock (codes and challenges expire by
- * moving it) and rate limits unlimited except `limits`.
+ * moving it) and rate limits unlimited except `limits`. Rate-limit state (the
+ * root key's, say) outlives a test within a file: start each test of a file
+ * later than the one before.
  */
 export function platformAt(start: string, limits: PolicyOverrides = {}) {
   const clock = manualClock(start);
