@@ -51,7 +51,7 @@ export class DirectoryMembership extends DirectoryAccounts {
    * it hands out, and `changed` when the account appeared or went since the lookup.
    */
   acceptInvitation(input: In<"acceptInvitation">): Out<"acceptInvitation"> {
-    const { ctx, tokenHash, newUser, existingUserId, familyId, refreshHash, userAgent } = rpcArgs(
+    const { ctx, tokenHash, newUser, existingUserId, session, userAgent } = rpcArgs(
       DirectoryRpc,
       "acceptInvitation",
       input,
@@ -82,8 +82,10 @@ export class DirectoryMembership extends DirectoryAccounts {
         this.invitations.verifyEmail(ctx, id);
       }
       this.invitations.accepted(ctx, pending.id, id);
-      this.creds.startFamily(ctx, id, familyId, refreshHash);
-      this.sessions.describe(familyId, ctx, userAgent);
+      if (session) {
+        this.creds.startFamily(ctx, id, session.familyId, session.refreshHash);
+        this.sessions.describe(session.familyId, ctx, userAgent);
+      }
       return id;
     });
     const principal = this.store.principal(userId);

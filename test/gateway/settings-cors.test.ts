@@ -13,6 +13,7 @@ describe("tenant settings", () => {
     expect(first.body).toEqual({
       require_verified_email: false,
       signup: { mode: "open", domains: [] },
+      require_two_factor_for_admins: false,
       cors_origins: [],
       rate_limits: {},
       version: 1,

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { Secret, TOTP } from "otpauth";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/kernel/crypto";
 import { directory } from "../../src/modules/identity/directory/contract";
@@ -84,6 +85,37 @@ describe("invitations", () => {
     expect(user.email_verified).toBe(true);
   });
 
+  it("asks an existing account with two-factor on for its second factor before any session starts", async () => {
+    const t = await newTenant();
+    const u = await newUser(t.slug);
+    const enrol = await call("/api/v1/me/two-factor", { method: "POST", token: u.access_token });
+    expect(enrol.status, JSON.stringify(enrol.body)).toBe(201);
+    const totp = new TOTP({
+      algorithm: "SHA1",
+      digits: 6,
+      period: 30,
+      secret: Secret.fromBase32(String(enrol.body.secret)),
+    });
+    const confirm = await call("/api/v1/me/two-factor/confirm", {
+      token: u.access_token,
+      body: { code: totp.generate() },
+    });
+    expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
+    const codes = confirm.body.recovery_codes as string[];
+
+    const { token } = await invited(t, u.email, ["viewer"]);
+    const res = await accept(t, token, PASSWORD);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ two_factor_required: true });
+    expect(res.body).not.toHaveProperty("access_token");
+    const done = await call("/api/v1/auth/two-factor", {
+      tenant: t.slug,
+      body: { challenge: res.body.challenge, recovery_code: codes[0] },
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect([...(await me(String(done.body.access_token))).roles].sort()).toEqual(["member", "viewer"]);
+  });
+
   it("refuses a revoked token, and a second revocation is 404", async () => {
     const t = await newTenant();
     const { id, token } = await invited(t, "revoked@example.com", ["viewer"]);
@@ -118,8 +150,7 @@ describe("invitations", () => {
       tokenHash,
       newUser: { id: "late-user", name: "Late", passwordHash: "x" },
       existingUserId: null,
-      familyId: "late-family",
-      refreshHash: "0".repeat(64),
+      session: { familyId: "late-family", refreshHash: "0".repeat(64) },
     });
     expect(result).toEqual({ ok: false, error: "invalid" });
   });

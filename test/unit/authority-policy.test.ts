@@ -103,6 +103,7 @@ function actions(): AuthorityAction[] {
   // Signing out: every target, and each user caller signing themself out.
   for (const u of [...TARGETS, target("u-owner", [OWNER]), target("u-member", ["member"]), target("u-none", [])])
     out.push({ type: "user.sessions.revoke", user: u });
+  for (const u of TARGETS) out.push({ type: "two_factor.reset", user: u });
   return out;
 }
 
@@ -162,6 +163,8 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
       );
     case "user.sessions.revoke":
       if (c.kind === "user" && c.id === a.user.id) return null;
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
+    case "two_factor.reset":
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
   }
 }

@@ -37,6 +37,8 @@ const hour = 3600;
  * - `login`: login attempts per tenant and email; `login_ip`: per client IP.
  * - `mail`: verification and reset mail per tenant and email; `mail_ip`: per client IP.
  * - `register`: registrations per client IP.
+ * - `two_factor`: two-factor codes tried per user (login, confirmation, disabling): 5 per
+ *   5 minutes, failing closed, since a 6-digit code is all that stands behind a known password.
  */
 export const DEFAULT_POLICIES = {
   principal: {
@@ -110,6 +112,15 @@ export const DEFAULT_POLICIES = {
     on_failure: "open",
     tenant_override: false,
     max_limit: 20,
+  },
+  two_factor: {
+    limit: 5,
+    period_s: 5 * minute,
+    burst: 5,
+    mode: "sync",
+    on_failure: "closed",
+    tenant_override: false,
+    max_limit: 5,
   },
 } as const satisfies Record<string, Policy>;
 

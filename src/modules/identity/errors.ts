@@ -21,6 +21,11 @@ export const identityErrors = defineErrorCodes({
   sso_id_token_invalid: { status: 400, title: "ID token invalid" },
   sso_email_unverified: { status: 403, title: "Email not verified by the identity provider" },
   sso_domain_not_allowed: { status: 403, title: "Email domain not allowed" },
+  /** Login refused: the tenant requires two-factor of this user's roles, and they have not enrolled. */
+  two_factor_required: { status: 403, title: "Two-factor required" },
+  /** A TOTP or recovery code that is wrong, already used, or given where two-factor is not set up. */
+  wrong_two_factor_code: { status: 403, title: "Wrong two-factor code" },
+  two_factor_enabled: { status: 409, title: "Two-factor already enabled" },
 });
 
 /** A code of the identity module. */

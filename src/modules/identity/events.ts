@@ -69,9 +69,25 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.role.granted", binding),
   event("identity.role.revoked", binding),
   /** The settings after the change, and which fields changed (events before `fields` existed carry only `require_verified_email`). */
+  // Two-factor authentication (TOTP). No secret, code or hash ever: ids, stages and reasons.
+  event("identity.two_factor.enrolment_started", user),
+  event("identity.two_factor.enabled", user),
+  event("identity.two_factor.disabled", { user_id: z.string(), reason: z.enum(["user", "admin_reset"]) }),
+  event("identity.two_factor.recovery_code_used", { user_id: z.string(), remaining: z.number().int() }),
+  /** Password accepted; a challenge for the second factor was issued. */
+  event("identity.login.two_factor_challenged", user),
+  event("identity.login.two_factor_failed", {
+    user_id: z.string(),
+    stage: z.enum(["login", "confirm", "disable"]),
+    method: z.enum(["totp", "recovery_code"]),
+    reason: z.string(),
+  }),
+  /** Password accepted, login refused: the tenant requires two-factor of this user's roles and they have none. */
+  event("identity.login.two_factor_refused", user),
   event("identity.settings.updated", {
     require_verified_email: z.boolean(),
     signup: z.object({ mode: z.string(), domains: z.array(z.string()) }).optional(),
+    require_two_factor_for_admins: z.boolean().optional(),
     cors_origins: z.array(z.string()).optional(),
     rate_limits: z.record(z.string(), z.object({ limit: z.number(), period_s: z.number() })).optional(),
     version: z.number().int().optional(),

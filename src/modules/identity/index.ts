@@ -18,6 +18,8 @@ import { sessionRoutes } from "./routes/sessions";
 import { settingsRoutes } from "./routes/settings";
 import { ssoRoutes } from "./routes/sso";
 import { ssoAdminRoutes } from "./routes/sso-admin";
+import { twoFactorRoutes } from "./routes/two-factor";
+import { twoFactorLoginRoutes } from "./routes/two-factor-login";
 import { userRoutes } from "./routes/users";
 import { tenantSettingsLookup } from "./settings";
 
@@ -42,7 +44,9 @@ export const identity = () =>
       .route("/", settingsRoutes)
       .route("/", invitationRoutes)
       .route("/", ssoRoutes)
-      .route("/", ssoAdminRoutes),
+      .route("/", ssoAdminRoutes)
+      .route("/", twoFactorRoutes)
+      .route("/", twoFactorLoginRoutes),
     root_routes: createRouter().route("/", jwksRoutes).route("/", discoveryRoutes),
     auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
     errors: identityErrors,

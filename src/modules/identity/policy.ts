@@ -64,7 +64,9 @@ export type AuthorityAction =
   | { type: "user.delete"; user: UserFacts; owners: readonly string[] }
   | { type: "invitation.create"; roles: readonly RoleFacts[] }
   /** Signing a user out (revoking their sessions): anyone may sign themself out. */
-  | { type: "user.sessions.revoke"; user: UserFacts };
+  | { type: "user.sessions.revoke"; user: UserFacts }
+  /** Turning off another user's two-factor (an admin's reset): it weakens their sign-in. */
+  | { type: "two_factor.reset"; user: UserFacts };
 
 /** Why an action was refused: the rule, and what it names (schema in directory/types.ts). */
 export type Refusal = z.infer<typeof RefusalSchema>;
@@ -187,6 +189,8 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
         needs(caller, action.user.grants)
       );
     }
+    case "two_factor.reset":
+      return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
   }
 }
 

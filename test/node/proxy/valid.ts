@@ -1,3 +1,4 @@
+import { invitations, twoFactor } from "./identity-flows";
 import { ssoSweep, ssoTearDown } from "./sso";
 import type { Call, Sweep } from "./sweep";
 
@@ -37,14 +38,14 @@ export interface Fixtures {
  */
 export type PlantDeadLetter = (tenantId: string, kind?: "event" | "mail") => Promise<string>;
 
-const PASSWORD = "sweep-password-0123456789";
-const SLUG = "sweep";
+export const PASSWORD = "sweep-password-0123456789";
+export const SLUG = "sweep";
 
-type Json = Record<string, unknown>;
-const str = (json: Json, key: string) => String(json[key]);
+export type Json = Record<string, unknown>;
+export const str = (json: Json, key: string) => String(json[key]);
 
 /** The newest mailed token to `to` whose subject contains `subject`; polls, as some mail leaves after the response. */
-async function mailedToken(s: Sweep, slug: string, to: string, subject: string): Promise<string> {
+export async function mailedToken(s: Sweep, slug: string, to: string, subject: string): Promise<string> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const { items } = await s.need<{ items: { subject: string; body: string }[] }>({
       op: "GET /api/v1/dev/mailbox",
@@ -186,6 +187,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     expect: 204,
     json: { current_password: PASSWORD, new_password: newPassword },
   });
+  await twoFactor(s, { anon, jwt, admin, userId, login: () => login(newPassword) });
 
   const reader = await s.need<Json>({
     ...admin,
@@ -328,39 +330,6 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     postVersion: 3,
     ids: { "/api/v1/blog/posts/": str(post, "id") },
   };
-}
-
-/** An invitation accepted, another revoked: every invitation operation once with a valid request. */
-async function invitations(
-  s: Sweep,
-  admin: Omit<Call, "op" | "label" | "expect">,
-  anon: Omit<Call, "op" | "label" | "expect">,
-) {
-  const invite = (address: string) =>
-    s.need<Json>({
-      ...admin,
-      op: "POST /api/v1/admin/invitations",
-      label: "admin key",
-      expect: 201,
-      json: { email: address, roles: ["viewer"] },
-    });
-  await invite("invitee@example.com");
-  await s.call({ ...admin, op: "GET /api/v1/admin/invitations", label: "admin key", expect: 200 });
-  await s.call({
-    ...anon,
-    op: "POST /api/v1/auth/accept-invitation",
-    label: "mailed token",
-    expect: 200,
-    json: { token: await mailedToken(s, SLUG, "invitee@example.com", "invited"), password: PASSWORD, name: "Invitee" },
-  });
-  const revoked = await invite("uninvited@example.com");
-  await s.call({
-    ...admin,
-    op: "DELETE /api/v1/admin/invitations/{id}",
-    label: "admin key",
-    expect: 204,
-    params: { id: str(revoked, "id") },
-  });
 }
 
 /** Lists until a page has items: the read models fill from the events queue, a little after each write. */

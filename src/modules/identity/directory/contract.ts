@@ -5,6 +5,7 @@ import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { InvitationViewSchema } from "./invitations";
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
+import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
 import {
   CtxSchema,
   deniableOf,
@@ -30,6 +31,8 @@ const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema
 const nothing = z.void();
 /** The client's `User-Agent`, already truncated by the Worker (directory/sessions.ts clamps it again). */
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
+const SealedSecret = z.string().min(1).max(512);
+const Step = z.number().int().min(0);
 
 /**
  * The TenantDirectory's RPC contract: each method's argument and reply,
@@ -226,11 +229,60 @@ export const DirectoryRpc = defineRpc({
       /** The new account, or null when the lookup found one (which then gains the roles). */
       newUser: z.object({ id: Id, name: z.string().min(1).max(200), passwordHash: PasswordHash }).nullable(),
       existingUserId: Id.nullable(),
-      familyId: Id,
-      refreshHash: Hash,
+      /** The session to start; null when the existing account's second factor must complete the sign-in first. */
+      session: z.object({ familyId: Id, refreshHash: Hash }).nullable(),
       userAgent: UserAgent,
     }),
     reply: resultOf(UserPrincipalSchema, ["invalid", "changed"]),
+  },
+  // Two-factor authentication (TOTP, RFC 6238): durable-objects/directory/two-factor.ts.
+  // Secrets cross sealed (the Worker seals and opens them); codes never cross, only the
+  // time step a code matched or a recovery code's hash.
+  twoFactorStatus: { args: Id, reply: TwoFactorStatusSchema },
+  twoFactorBegin: {
+    args: withCtx({ userId: Id, sealedSecret: SealedSecret }),
+    reply: resultOf(z.object({ email: z.string() }), ["not_found", "enabled"]),
+  },
+  twoFactorSecret: { args: Id, reply: z.object({ sealedSecret: z.string(), enabled: z.boolean() }).nullable() },
+  twoFactorConfirm: {
+    args: withCtx({ userId: Id, step: Step.nullable(), recoveryHashes: z.array(Hash).min(1).max(20) }),
+    reply: resultOf(z.null(), ["invalid"]),
+  },
+  twoFactorDisable: {
+    args: withCtx({ userId: Id, proof: DirectoryProofSchema }),
+    reply: resultOf(z.null(), ["invalid"]),
+  },
+  twoFactorReset: { args: withCtx({ userId: Id }), reply: deniableResultOf(z.null(), ["not_found", "off"]) },
+  /**
+   * After a correct password: `none` (log in as before), `challenge` (stored; the
+   * second factor completes the login) or `enrolment_required` (refused by the
+   * tenant's require_two_factor_for_admins). `rehash` is stored for the first two.
+   */
+  loginSecondFactor: {
+    args: withCtx({
+      userId: Id,
+      challengeHash: Hash,
+      expiresAt: Iso,
+      adminPermissions: z.array(z.string().max(128)).max(500),
+      rehash: PasswordHash.nullable(),
+    }),
+    reply: z.enum(["none", "challenge", "enrolment_required"]),
+  },
+  twoFactorChallenge: {
+    args: z.object({ challengeHash: Hash, now: Iso }),
+    reply: z.object({ userId: z.string(), sealedSecret: z.string() }).nullable(),
+  },
+  /** Spends the challenge, checks the proof, starts the session; a wrong proof leaves the challenge live. */
+  twoFactorComplete: {
+    args: withCtx({
+      challengeHash: Hash,
+      userId: Id,
+      proof: DirectoryProofSchema,
+      familyId: Id,
+      tokenHash: Hash,
+      userAgent: UserAgent,
+    }),
+    reply: resultOf(UserPrincipalSchema, ["invalid", "wrong_proof"]),
   },
 });
 

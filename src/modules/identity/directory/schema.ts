@@ -123,6 +123,25 @@ export const DIRECTORY_SCHEMA: string[][] = [
     `alter table token_families add column ip_hash text`,
     `alter table token_families add column last_used_at text`,
   ],
+  [
+    // Two-factor authentication (TOTP): the secret sealed with the tenant's envelope key
+    // (field `identity.totp/<user id>`); enabled_at null while the enrolment is unconfirmed;
+    // last_step, the last TOTP time step accepted, so no code is accepted twice.
+    `create table two_factor (
+       user_id text primary key references users(id) on delete cascade,
+       sealed_secret text not null,
+       created_at text not null,
+       enabled_at text,
+       last_step integer
+     )`,
+    // Single-use recovery codes, as SHA-256 hashes.
+    `create table recovery_codes (
+       user_id text not null references users(id) on delete cascade,
+       code_hash text not null,
+       used_at text,
+       primary key (user_id, code_hash)
+     )`,
+  ],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

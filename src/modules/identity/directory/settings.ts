@@ -15,6 +15,8 @@ export const SettingsSchema = z
     require_verified_email: z.boolean(),
     /** Who may register by themselves (docs/identity.md#signup-policy). */
     signup: SignupPolicySchema,
+    /** Users whose roles grant any `admin.*` permission must have two-factor on to log in (docs/identity.md#two-factor-authentication). */
+    require_two_factor_for_admins: z.boolean(),
     cors_origins: z.array(z.string()),
     rate_limits: z.record(z.string(), TenantRateSchema),
     version: z.number().int().min(1),
@@ -26,7 +28,13 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export const SettingsPatchSchema = SettingsSchema.omit({ version: true }).partial();
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
-const KEYS = ["require_verified_email", "signup", "cors_origins", "rate_limits"] as const;
+const KEYS = [
+  "require_verified_email",
+  "signup",
+  "require_two_factor_for_admins",
+  "cors_origins",
+  "rate_limits",
+] as const;
 
 /**
  * A tenant's settings in its directory: one JSON value per setting in the
@@ -46,6 +54,7 @@ export class TenantSettings {
     return SettingsSchema.parse({
       require_verified_email: json("require_verified_email") ?? false,
       signup: json("signup") ?? OPEN_SIGNUP,
+      require_two_factor_for_admins: json("require_two_factor_for_admins") ?? false,
       cors_origins: json("cors_origins") ?? [],
       rate_limits: json("rate_limits") ?? {},
       version: json("settings_version") ?? 1,

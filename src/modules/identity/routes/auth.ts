@@ -1,10 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { tenantOf } from "../../../kernel/auth/guards";
-import { ACCESS_TOKEN_TTL_SECONDS, loadSigningKeys, signAccessToken } from "../../../kernel/auth/jwt";
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
-import type { AppEnv } from "../../../kernel/env";
 import { AppError, moduleError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { notifierOf } from "../../../kernel/notify/notifier";
@@ -13,7 +10,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
-import { evictUser, issuerOf } from "../authenticators";
+import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { identityErrors } from "../errors";
@@ -28,6 +25,8 @@ import {
   UserSchema,
 } from "../schemas";
 import { ctxOf, hasher, newSecret } from "../services";
+import { tokenPair } from "../token-pair";
+import { secondFactor, TwoFactorChallengeSchema } from "./two-factor-login";
 
 const op = operations(["auth"]);
 
@@ -63,9 +62,12 @@ const login = op.post("/auth/login", {
     body: jsonBody(z.object({ email: EmailSchema, password: PresentedPasswordSchema })),
   },
   responses: {
-    200: jsonResponse("an access and a refresh token", TokenPairSchema),
+    200: jsonResponse(
+      "an access and a refresh token; for a user with two-factor on, a challenge for POST /auth/two-factor instead",
+      z.union([TokenPairSchema, TwoFactorChallengeSchema]),
+    ),
     401: problem("unknown email or wrong password (the same answer for both)"),
-    403: problem("the tenant requires a verified email"),
+    403: problem("the tenant requires a verified email, or two-factor of administrators (two_factor_required)"),
   },
 });
 
@@ -114,28 +116,6 @@ const resetConfirm = op.post("/auth/password-reset/confirm", {
     400: problem("bad, used or expired token"),
   },
 });
-
-/** The response of login, refresh and single sign-on: a new access token for the session and its next refresh token. */
-export async function tokenPair(
-  c: Context<AppEnv>,
-  tenantId: string,
-  user: { id: string; roles: string[] },
-  familyId: string,
-  refreshToken: string,
-) {
-  const keys = await loadSigningKeys(c.get("config").jwtSigningKeys);
-  const access = await signAccessToken(
-    keys,
-    { sub: user.id, tid: tenantId, roles: user.roles, sid: familyId },
-    { issuer: issuerOf(c) },
-  );
-  return {
-    access_token: access,
-    refresh_token: refreshToken,
-    token_type: "Bearer" as const,
-    expires_in: ACCESS_TOKEN_TTL_SECONDS,
-  };
-}
 
 const badLogin = () => new AppError("unauthenticated", { detail: "invalid email or password" });
 const badRefresh = () => new AppError("unauthenticated", { detail: "the refresh token is not valid" });
@@ -193,6 +173,11 @@ export const authRoutes = createRouter()
       throw identityError("email_not_verified", "verify your email address before logging in");
     }
     const rehash = verdict.needsRehash ? await hasher.hash(password) : null;
+    const challenge = await secondFactor(c, dir, found.userId, rehash);
+    if (challenge) {
+      c.header("Cache-Control", "no-store");
+      return c.json(challenge, 200);
+    }
     const next = await newSecret("plr");
     const familyId = newId();
     const started = await dir.loginSucceeded({

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../../generated/permissions";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
-import { isoIn, isoNow } from "../../../kernel/clock";
+import { isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { notifierOf } from "../../../kernel/notify/notifier";
@@ -18,7 +18,8 @@ import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
 import { refused } from "../refusals";
 import { EmailSchema, NewPasswordSchema, PresentedPasswordSchema, TokenPairSchema, TokenSchema } from "../schemas";
 import { ctxOf, hasher, newSecret } from "../services";
-import { tokenPair } from "./auth";
+import { tokenPair } from "../token-pair";
+import { secondFactor, TwoFactorChallengeSchema } from "./two-factor-login";
 
 const op = operations(["invitations"]);
 
@@ -71,7 +72,10 @@ const accept = op.post("/auth/accept-invitation", {
     ),
   },
   responses: {
-    200: jsonResponse("an access and a refresh token for the invited account", TokenPairSchema),
+    200: jsonResponse(
+      "an access and a refresh token for the invited account, or, for an existing account with two-factor on, the login's challenge (the roles are granted either way)",
+      z.union([TokenPairSchema, TwoFactorChallengeSchema]),
+    ),
     400: problem("the token is unknown, used, revoked or expired (invalid_token), or the password too weak"),
     401: problem("the email has an account here and this is not its password"),
   },
@@ -87,14 +91,16 @@ export const invitationRoutes = createRouter()
     const tenant = tenantOf(c);
     const { email, roles } = c.req.valid("json");
     const secret = await newSecret("pli");
+    const ctx = ctxOf(c);
     const result = await directory(c.env, tenant.id).createInvitation({
-      ctx: ctxOf(c),
+      ctx,
+      // From the same instant as created_at: the token lives exactly INVITATION_TTL_DAYS.
       invitation: {
         id: newId(),
         email,
         roles: [...new Set(roles)],
         tokenHash: secret.hash,
-        expiresAt: isoIn(c.get("clock"), INVITATION_TTL_MS),
+        expiresAt: new Date(Date.parse(ctx.now) + INVITATION_TTL_MS).toISOString(),
       },
     });
     if (!result.ok) {
@@ -137,11 +143,14 @@ export const invitationRoutes = createRouter()
     const found = await dir.invitationLookup({ tokenHash, now: isoNow(c.get("clock")) });
     if (!found) throw invalidToken();
     let newUser: { id: string; name: string; passwordHash: string } | null = null;
+    let challenge: Awaited<ReturnType<typeof secondFactor>> = null;
     if (found.existing) {
-      // Holding the token proves the mailbox, not the account: the account's password is asked for too.
+      // Holding the token proves the mailbox, not the account: the account's password is asked for too,
+      // and its second factor, as at login (the session then waits for POST /auth/two-factor).
       const verdict = await hasher.verify(found.existing.passwordHash, password);
       if (!verdict.ok)
         throw new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
+      challenge = await secondFactor(c, dir, found.existing.userId, null);
     } else {
       const strong = NewPasswordSchema.safeParse(password);
       if (!strong.success) {
@@ -160,8 +169,7 @@ export const invitationRoutes = createRouter()
       tokenHash,
       newUser,
       existingUserId: found.existing?.userId ?? null,
-      familyId,
-      refreshHash: refresh.hash,
+      session: challenge ? null : { familyId, refreshHash: refresh.hash },
       userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!result.ok && result.error === "changed") {
@@ -171,5 +179,6 @@ export const invitationRoutes = createRouter()
     // New roles: cached principals of this user are stale.
     evictUser(tenant.id, userId);
     c.header("Cache-Control", "no-store");
+    if (challenge) return c.json(challenge, 200);
     return c.json(await tokenPair(c, tenant.id, result.value, familyId, refresh.token), 200);
   });

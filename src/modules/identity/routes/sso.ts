@@ -21,7 +21,7 @@ import { SsoFailure } from "../sso/failures";
 import { domainAllowed, rolesFor } from "../sso/mapping";
 import type { SsoStored } from "../sso/schemas";
 import { openClientSecret, ssoOutboundPolicy } from "../sso/secrets";
-import { tokenPair } from "./auth";
+import { tokenPair } from "../token-pair";
 
 const op = operations(["auth"]);
 

@@ -1,0 +1,116 @@
+import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { TwoFactor } from "../../src/modules/identity/directory/two-factor";
+import { denied, fail, ok } from "../../src/modules/identity/directory/types";
+import type { In, Out } from "./base";
+import { DirectorySessions } from "./sessions";
+
+/**
+ * The directory's two-factor authentication (TOTP): enrolment, confirmation,
+ * disabling and an admin's reset, and the login's second step. The state
+ * change and its events commit in one transaction; a code is checked here
+ * only as the time step it matched in the Worker, against the last one
+ * accepted, in the same single-threaded call that records it.
+ */
+export class DirectoryTwoFactor extends DirectorySessions {
+  protected readonly twoFactor: TwoFactor;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.twoFactor = new TwoFactor(this.store, this.creds, this.tenantSettings);
+  }
+
+  twoFactorStatus(userId: In<"twoFactorStatus">): Out<"twoFactorStatus"> {
+    return this.twoFactor.status(rpcArgs(DirectoryRpc, "twoFactorStatus", userId));
+  }
+
+  twoFactorBegin(input: In<"twoFactorBegin">): Out<"twoFactorBegin"> {
+    const { ctx, userId, sealedSecret } = rpcArgs(DirectoryRpc, "twoFactorBegin", input);
+    return this.committed(this.twoFactor.begin(ctx, userId, sealedSecret));
+  }
+
+  twoFactorSecret(userId: In<"twoFactorSecret">): Out<"twoFactorSecret"> {
+    return this.twoFactor.secret(rpcArgs(DirectoryRpc, "twoFactorSecret", userId));
+  }
+
+  twoFactorConfirm(input: In<"twoFactorConfirm">): Out<"twoFactorConfirm"> {
+    const { ctx, userId, step, recoveryHashes } = rpcArgs(DirectoryRpc, "twoFactorConfirm", input);
+    return this.committed(this.twoFactor.confirm(ctx, userId, step, recoveryHashes));
+  }
+
+  /** Turns the caller's two-factor off, given a current code or an unused recovery code. */
+  twoFactorDisable(input: In<"twoFactorDisable">): Out<"twoFactorDisable"> {
+    const { ctx, userId, proof } = rpcArgs(DirectoryRpc, "twoFactorDisable", input);
+    return this.committed(
+      this.store.tx(() => {
+        const checked = this.twoFactor.verify(ctx, userId, proof, "disable");
+        if (checked.ok) this.twoFactor.disable(ctx, userId, "user");
+        return checked;
+      }),
+    );
+  }
+
+  /** An admin's reset of another user's two-factor: the caller must hold the user's permissions; only an owner resets an owner. */
+  twoFactorReset(input: In<"twoFactorReset">): Out<"twoFactorReset"> {
+    const { ctx, userId } = rpcArgs(DirectoryRpc, "twoFactorReset", input);
+    const user = this.authority.user(userId);
+    if (!user) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "two_factor.reset", user });
+    if (refusal) return denied(refusal);
+    if (!this.twoFactor.secret(userId)) return fail("off");
+    this.twoFactor.disable(ctx, userId, "admin_reset");
+    return this.committed(ok(null));
+  }
+
+  loginSecondFactor(input: In<"loginSecondFactor">): Out<"loginSecondFactor"> {
+    const { ctx, userId, challengeHash, expiresAt, adminPermissions, rehash } = rpcArgs(
+      DirectoryRpc,
+      "loginSecondFactor",
+      input,
+    );
+    if (this.twoFactor.enabled(userId)) {
+      this.store.tx(() => {
+        if (rehash) this.store.setPasswordHash(userId, rehash, ctx.now);
+        this.twoFactor.issueChallenge(ctx, userId, challengeHash, expiresAt);
+      });
+      return this.committed("challenge");
+    }
+    if (this.twoFactor.mustEnrol(userId, adminPermissions)) {
+      this.store.tx(() =>
+        this.store.emit(ctx, `user/${userId}`, {
+          type: "identity.login.two_factor_refused",
+          data: { user_id: userId },
+        }),
+      );
+      return this.committed("enrolment_required");
+    }
+    return "none";
+  }
+
+  twoFactorChallenge(input: In<"twoFactorChallenge">): Out<"twoFactorChallenge"> {
+    const { challengeHash, now } = rpcArgs(DirectoryRpc, "twoFactorChallenge", input);
+    return this.twoFactor.challenge(challengeHash, now);
+  }
+
+  twoFactorComplete(input: In<"twoFactorComplete">): Out<"twoFactorComplete"> {
+    const { ctx, challengeHash, userId, proof, familyId, tokenHash, userAgent } = rpcArgs(
+      DirectoryRpc,
+      "twoFactorComplete",
+      input,
+    );
+    // Checked again here: the challenge may have been spent since the Worker looked at it.
+    const live = this.twoFactor.challenge(challengeHash, ctx.now);
+    if (!live || live.userId !== userId) return fail("invalid");
+    const principal = this.store.principal(userId);
+    if (!principal) return fail("invalid");
+    return this.committed(
+      this.store.tx(() => {
+        if (!this.twoFactor.verify(ctx, userId, proof, "login").ok) return fail("wrong_proof");
+        this.twoFactor.spendChallenge(ctx, challengeHash);
+        this.creds.startFamily(ctx, userId, familyId, tokenHash);
+        this.sessions.describe(familyId, ctx, userAgent);
+        return ok({ ...principal, families: [...principal.families, familyId] });
+      }),
+    );
+  }
+}

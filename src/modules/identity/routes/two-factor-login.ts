@@ -1,0 +1,112 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { tenantOf } from "../../../kernel/auth/guards";
+import { isoIn, isoNow } from "../../../kernel/clock";
+import { newId, sha256Hex } from "../../../kernel/crypto";
+import type { AppEnv } from "../../../kernel/env";
+import { AppError } from "../../../kernel/errors";
+import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { enforce } from "../../../kernel/ratelimit/limiter";
+import { evictUser } from "../authenticators";
+import { directory } from "../directory/contract";
+import { clampUserAgent } from "../directory/sessions";
+import { identityError } from "../refusals";
+import { TokenPairSchema, TokenSchema } from "../schemas";
+import { ctxOf, newSecret } from "../services";
+import { tokenPair } from "../token-pair";
+import { CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
+
+const op = operations(["auth"]);
+
+/** Login's answer when a second factor is needed: a single-use challenge for `POST /auth/two-factor`. */
+export const TwoFactorChallengeSchema = z
+  .object({
+    two_factor_required: z.literal(true),
+    challenge: z.string().openapi({ description: "opaque, single use; send it with a code to /auth/two-factor" }),
+    expires_in: z.number().int().openapi({ example: CHALLENGE_TTL_S }),
+  })
+  .openapi("TwoFactorChallenge");
+
+/** The permissions whose holders a tenant's `require_two_factor_for_admins` covers. */
+const adminPermissions = (c: Context<AppEnv>) => c.get("platform").permissions.filter((p) => p.startsWith("admin."));
+
+/**
+ * Login's second step, after a correct password: null when the user has no
+ * two-factor (tokens as before); the challenge to answer when they have; a
+ * 403 `two_factor_required` when the tenant requires it of their roles and
+ * they have not enrolled.
+ */
+export async function secondFactor(
+  c: Context<AppEnv>,
+  dir: ReturnType<typeof directory>,
+  userId: string,
+  rehash: string | null,
+): Promise<z.infer<typeof TwoFactorChallengeSchema> | null> {
+  const challenge = await newSecret("plc");
+  const verdict = await dir.loginSecondFactor({
+    ctx: ctxOf(c, { kind: "user", id: userId }),
+    userId,
+    challengeHash: challenge.hash,
+    expiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
+    adminPermissions: adminPermissions(c),
+    rehash,
+  });
+  if (verdict === "none") return null;
+  if (verdict === "enrolment_required") {
+    throw identityError(
+      "two_factor_required",
+      "this tenant requires two-factor authentication for administrators: enrol at POST /api/v1/me/two-factor from a session you still have, or ask an administrator to turn require_two_factor_for_admins off while you enrol",
+    );
+  }
+  return { two_factor_required: true, challenge: challenge.token, expires_in: CHALLENGE_TTL_S };
+}
+
+const complete = op.post("/auth/two-factor", {
+  operationId: "completeTwoFactorLogin",
+  summary: "Complete a login with the challenge and a TOTP code or a recovery code",
+  access: "tenant",
+  request: {
+    headers: z.object({ "x-tenant": z.string().optional() }),
+    body: jsonBody(z.object({ challenge: TokenSchema }).and(ProofSchema)),
+  },
+  responses: {
+    200: jsonResponse("an access and a refresh token", TokenPairSchema),
+    401: problem("unknown, used or expired challenge, or a wrong, reused or used code"),
+    429: problem("too many codes tried (policy two_factor, per user)"),
+  },
+});
+
+const badChallenge = () => new AppError("unauthenticated", { detail: "the challenge is not valid; log in again" });
+
+/** `POST /api/v1/auth/two-factor`: the second step of a login for users with two-factor on. */
+export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) => {
+  const tenant = tenantOf(c);
+  const { challenge, ...presented } = c.req.valid("json");
+  const dir = directory(c.env, tenant.id);
+  const challengeHash = await sha256Hex(challenge);
+  const live = await dir.twoFactorChallenge({ challengeHash, now: isoNow(c.get("clock")) });
+  if (!live) throw badChallenge();
+  // Per user, whatever challenge carries the attempt: a new login does not buy new tries.
+  await enforce(c, "two_factor", live.userId);
+  const proof = await proofFor(c, tenant.id, live.userId, live.sealedSecret, presented);
+  const next = await newSecret("plr");
+  const familyId = newId();
+  const done = await dir.twoFactorComplete({
+    ctx: ctxOf(c, { kind: "user", id: live.userId }),
+    challengeHash,
+    userId: live.userId,
+    proof,
+    familyId,
+    tokenHash: next.hash,
+    userAgent: clampUserAgent(c.req.header("user-agent")),
+  });
+  if (!done.ok && done.error === "wrong_proof") {
+    throw new AppError("unauthenticated", { detail: "the code is wrong or was already used" });
+  }
+  if (!done.ok) throw badChallenge();
+  evictUser(tenant.id, live.userId);
+  c.header("Cache-Control", "no-store");
+  return c.json(await tokenPair(c, tenant.id, done.value, familyId, next.token), 200);
+});
