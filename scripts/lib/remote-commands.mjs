@@ -178,6 +178,71 @@ export const commands = [
     },
   },
   {
+    name: "mail-dead-letters list",
+    args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
+    summary: "mail the consumer gave up on, newest first (content stays sealed)",
+    auth: "platform",
+    positionals: 0,
+    options: {
+      ...pageOptions,
+      tenant: { type: "string", arg: "<id>", help: "only this tenant's mail" },
+      pending: { type: "boolean", help: "only those not replayed yet" },
+    },
+    async run(run) {
+      const query = pageQuery(run.values);
+      if (run.values.tenant !== undefined) query.tenant_id = run.values.tenant;
+      if (run.values.pending) query.pending = "true";
+      const body = await call(run.url, platform(run).GET("/api/v1/platform/mail/dead-letters", { params: { query } }));
+      printPage(run, body, [
+        ["id", (d) => d.id],
+        ["tenant", (d) => d.tenant_id],
+        ["kind", (d) => d.kind],
+        ["attempts", (d) => d.attempts],
+        ["received", (d) => d.received_at],
+        ["replayed", (d) => d.replayed_at],
+        ["reason", (d) => d.reason],
+      ]);
+    },
+  },
+  {
+    name: "mail-dead-letters replay",
+    args: "<id>",
+    summary: "put one mail dead letter back on the mail queue (same mail id: the provider drops a repeat)",
+    auth: "platform",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      await call(
+        run.url,
+        platform(run).POST("/api/v1/platform/mail/dead-letters/{id}/replay", { params: { path: { id } } }),
+      );
+      if (!run.values.json) run.print(`replayed ${id}`);
+    },
+  },
+  {
+    name: "mail-dead-letters replay-pending",
+    args: "[--tenant <id>]",
+    summary: "put every mail dead letter not replayed yet back on the mail queue (after an outage is fixed)",
+    auth: "platform",
+    positionals: 0,
+    options: { tenant: { type: "string", arg: "<id>", help: "only this tenant's mail" } },
+    async run(run) {
+      let replayed = 0;
+      // 100 per call, until the API says none is left.
+      for (;;) {
+        const body = await call(
+          run.url,
+          platform(run).POST("/api/v1/platform/mail/dead-letters/replay", {
+            body: { limit: 100, tenant_id: run.values.tenant },
+          }),
+        );
+        replayed += body.replayed;
+        if (!body.more || body.replayed === 0) break;
+      }
+      run.print(run.values.json ? JSON.stringify({ replayed }, null, 2) : `replayed ${replayed}`);
+    },
+  },
+  {
     name: "events replay",
     args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>]",
     summary: "replay the writers' events to one subscription, page by page, with progress",
