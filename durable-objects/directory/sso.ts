@@ -55,14 +55,28 @@ export class DirectorySso extends DirectoryMembership {
    * then a session, as password login starts one.
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
-    const { ctx, email, name, issuer, roles, userId, familyId, tokenHash, userAgent } = rpcArgs(
+    const { ctx, email, name, issuer, subject, roles, userId, familyId, tokenHash, userAgent } = rpcArgs(
       DirectoryRpc,
       "ssoLogin",
       input,
     );
     const provider = this.sso.provider();
     if (!provider || provider.config.issuer !== issuer) return fail("not_configured");
-    const existing = this.store.credentials(email);
+    // The provider's identity decides first: once linked, its account signs in whatever email the provider
+    // shows now. An unlinked identity links by email, unless that account is linked to another identity
+    // (two people of the provider must never reach one account).
+    const linked = this.sso.linkedUser(issuer, subject);
+    const byEmail = linked ? null : this.store.credentials(email);
+    if (byEmail && this.sso.hasIdentity(issuer, byEmail.userId)) {
+      this.store.tx(() =>
+        this.store.emit(ctx, `user/${byEmail.userId}`, {
+          type: "identity.sso.refused",
+          data: { user_id: byEmail.userId, issuer, reason: "identity_conflict" },
+        }),
+      );
+      return this.committed(fail("identity_conflict"));
+    }
+    const existing = linked ? { userId: linked } : byEmail;
     if (!existing) {
       const { signup } = this.tenantSettings.current();
       if (!mayProvision(signup, provider.config.jit, email)) {
@@ -77,6 +91,7 @@ export class DirectorySso extends DirectoryMembership {
     this.store.tx(() => {
       if (existing) this.sso.markVerified(id, ctx.now);
       else this.sso.provision(ctx, { id, email, name, roles });
+      if (!linked) this.sso.link(issuer, subject, id, ctx.now);
       this.creds.startFamily(ctx, id, familyId, tokenHash);
       this.sessions.describe(familyId, ctx, userAgent);
       this.store.emit(ctx, `user/${id}`, {

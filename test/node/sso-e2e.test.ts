@@ -179,6 +179,44 @@ describe("single sign-on through a real OpenID provider", () => {
     expect(replay.body).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
+  it("links each provider identity (sub) to one account: a second identity with that email is refused, a changed email still reaches it", async () => {
+    const slug = SLUGS[0] ?? "";
+    const signIn = async (sub: string, email: string) => {
+      provider().loginAs(sub, { email, email_verified: true });
+      const hop = await toCallback(slug);
+      return hop.b.get(hop.callback);
+    };
+    const userOf = async (res: { body: string }) => {
+      const me = await api("GET", "/api/v1/me", { key: String(json(res.body).access_token) });
+      expect(me.status, JSON.stringify(me.body)).toBe(200);
+      return me.body.user as Json;
+    };
+
+    const first = await signIn("carol-1", "carol@example.com");
+    expect(first.status, first.body).toBe(200);
+    const carol = await userOf(first);
+
+    const impostor = await signIn("carol-2", "carol@example.com");
+    expect(impostor.status, impostor.body).toBe(403);
+    expect(json(impostor.body).code).toBe("sso_identity_conflict");
+
+    const renamed = await signIn("carol-1", "carol.renamed@example.com");
+    expect(renamed.status, renamed.body).toBe(200);
+    const again = await userOf(renamed);
+    expect(again.id).toBe(carol.id);
+    expect(again.email).toBe("carol@example.com");
+
+    // A password account of the same email is linked on its first sign-in through the provider.
+    const registered = await api("POST", "/api/v1/auth/register", {
+      headers: { "x-tenant": slug },
+      body: { email: "dan@example.com", password: "a long enough password", name: "Dan" },
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    const dan = await signIn("dan-1", "dan@example.com");
+    expect(dan.status, dan.body).toBe(200);
+    expect((await userOf(dan)).id).toBe(registered.body.id);
+  });
+
   it("refuses an email outside allowed_domains, and an unverified email", async () => {
     const slug = SLUGS[0] ?? "";
     provider().loginAs("mallory-1", { email: "mallory@evil.test", email_verified: true });

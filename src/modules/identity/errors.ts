@@ -21,6 +21,7 @@ export const identityErrors = defineErrorCodes({
   sso_id_token_invalid: { status: 400, title: "ID token invalid" },
   sso_email_unverified: { status: 403, title: "Email not verified by the identity provider" },
   sso_domain_not_allowed: { status: 403, title: "Email domain not allowed" },
+  sso_identity_conflict: { status: 403, title: "Account linked to another identity" },
   /** Login refused: the tenant requires two-factor of this user's roles, and they have not enrolled. */
   two_factor_required: { status: 403, title: "Two-factor required" },
   /** A TOTP or recovery code that is wrong, already used, or given where two-factor is not set up. */

@@ -59,6 +59,8 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.sso.removed", { issuer: z.string() }),
   /** A sign-in through the provider: the user and the session it started (no email, no provider tokens). */
   event("identity.sso.login", { user_id: z.string(), family_id: z.string(), issuer: z.string() }),
+  /** A sign-in refused after the provider vouched for it (e.g. the account is linked to another identity). */
+  event("identity.sso.refused", { user_id: z.string(), issuer: z.string(), reason: z.literal("identity_conflict") }),
   /** A user created just in time by a single sign-on, with the roles the mapping gave. */
   event("identity.user.provisioned", { user_id: z.string(), roles: z.array(z.string()), via: z.literal("sso") }),
   event("identity.keys.created", {}),

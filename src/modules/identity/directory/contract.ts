@@ -173,6 +173,8 @@ export const DirectoryRpc = defineRpc({
       email: Email,
       name: z.string().min(1).max(200),
       issuer: z.string().max(2048),
+      /** The ID token's `sub`: the provider's stable id of the person, which the account is linked to. */
+      subject: z.string().min(1).max(255),
       /** The roles the mapping gives, used only when the user is provisioned now. */
       roles: z.array(RoleName).min(1).max(50),
       userId: Id,
@@ -183,6 +185,7 @@ export const DirectoryRpc = defineRpc({
     reply: resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
       "signup_closed",
       "not_configured",
+      "identity_conflict",
     ]),
   },
   // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the

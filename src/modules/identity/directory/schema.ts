@@ -142,6 +142,18 @@ export const DIRECTORY_SCHEMA: string[][] = [
        primary key (user_id, code_hash)
      )`,
   ],
+  // Single sign-on: which account each identity of the provider (issuer, `sub`) signs in to.
+  // One identity per account and issuer: an account is never reached by two provider identities.
+  [
+    `create table sso_identities (
+       issuer text not null,
+       subject text not null,
+       user_id text not null references users(id) on delete cascade,
+       linked_at text not null,
+       primary key (issuer, subject)
+     )`,
+    `create unique index sso_identities_user on sso_identities (issuer, user_id)`,
+  ],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

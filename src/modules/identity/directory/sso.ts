@@ -152,6 +152,38 @@ export class SsoDirectory {
     return roles;
   }
 
+  /** The account a provider identity is linked to, or null. */
+  linkedUser(issuer: string, subject: string): string | null {
+    return (
+      this.sql
+        .exec<{ user_id: string }>(
+          "select user_id from sso_identities where issuer = ? and subject = ?",
+          issuer,
+          subject,
+        )
+        .toArray()[0]?.user_id ?? null
+    );
+  }
+
+  /** Whether an account is linked to some identity of this provider already. */
+  hasIdentity(issuer: string, userId: string): boolean {
+    return (
+      this.sql.exec("select 1 from sso_identities where issuer = ? and user_id = ?", issuer, userId).toArray().length >
+      0
+    );
+  }
+
+  /** Links a provider identity to an account; call inside the sign-in's transaction. */
+  link(issuer: string, subject: string, userId: string, now: string): void {
+    this.sql.exec(
+      "insert into sso_identities (issuer, subject, user_id, linked_at) values (?, ?, ?, ?)",
+      issuer,
+      subject,
+      userId,
+      now,
+    );
+  }
+
   /** Marks an existing user's email verified: the provider asserted it. */
   markVerified(userId: string, now: string): void {
     this.sql.exec(

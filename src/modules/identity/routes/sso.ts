@@ -171,6 +171,7 @@ export const ssoRoutes = createRouter()
       email,
       name,
       issuer: stored.config.issuer,
+      subject: claims.sub,
       roles: rolesFor(stored.config, claims),
       userId: newId(),
       familyId,
@@ -181,6 +182,11 @@ export const ssoRoutes = createRouter()
       throw moduleError(identityErrors, "signup_closed", {
         detail:
           "this tenant does not create accounts on sign-in for this address; ask an administrator for an invitation",
+      });
+    }
+    if (!result.ok && result.error === "identity_conflict") {
+      throw moduleError(identityErrors, "sso_identity_conflict", {
+        detail: "this account is linked to another identity at this provider; ask an administrator",
       });
     }
     if (!result.ok) throw notConfigured();
