@@ -10707,6 +10707,13 @@ export interface operations {
                     "*/*": string;
                 };
             };
+            /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
@@ -11063,6 +11070,13 @@ export interface operations {
                 content: {
                     "*/*": string;
                 };
+            };
+            /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed

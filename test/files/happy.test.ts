@@ -93,6 +93,40 @@ describe("files (happy)", () => {
     expect((await fetchBytes(url)).res.status).toBe(404);
   });
 
+  it("answers 304 without a body when If-None-Match names the file's ETag, and the bytes otherwise", async () => {
+    const t = await newTenant();
+    const bytes = bytesOf(3_000);
+    const file = await uploaded(t.adminKey, bytes);
+    const whole = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey);
+    const etag = whole.res.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^".+"$/);
+
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, "*"]) {
+      const same = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey, { "if-none-match": ifNoneMatch });
+      expect(same.res.status, ifNoneMatch).toBe(304);
+      expect(same.bytes).toHaveLength(0);
+      expect(same.res.headers.get("etag")).toBe(etag);
+    }
+    const stale = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey, { "if-none-match": '"not-it"' });
+    expect(stale.res.status).toBe(200);
+    expect(stale.bytes).toEqual(bytes);
+    // With a Range too: a current copy still answers 304; a stale one gets the range.
+    const ranged = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey, {
+      "if-none-match": '"not-it"',
+      range: "bytes=0-9",
+    });
+    expect(ranged.res.status).toBe(206);
+    expect(ranged.bytes).toEqual(bytes.slice(0, 10));
+    // The signed URL honours it the same way; another tenant's id is still 404, not 304.
+    const url = await call(`/api/v1/files/${file.id}/url`, { token: t.adminKey, body: {} });
+    expect(url.status, JSON.stringify(url.body)).toBe(200);
+    const signed = await fetchBytes(String(url.body.url), undefined, { "if-none-match": etag });
+    expect(signed.res.status).toBe(304);
+    const other = await newTenant();
+    const foreign = await fetchBytes(`/api/v1/files/${file.id}`, other.adminKey, { "if-none-match": "*" });
+    expect(foreign.res.status).toBe(404);
+  });
+
   it("accounts every byte against the quota, and frees it on delete", async () => {
     const t = await newTenant();
     const a = await uploaded(t.adminKey, bytesOf(1_000));

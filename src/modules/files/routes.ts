@@ -79,6 +79,7 @@ const download = op.get("/files/{id}", {
   responses: {
     200: FILE_BYTES,
     206: { description: "the byte range asked for (`Content-Range`)", content: { "*/*": { schema: BINARY } } },
+    304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)" },
     404: problem("no such file"),
     416: problem("the range names no byte of the file (`range_not_satisfiable`)"),
   },
@@ -188,6 +189,7 @@ const signedDownload = createRoute({
   responses: {
     200: FILE_BYTES,
     206: { description: "the byte range asked for (`Content-Range`)", content: { "*/*": { schema: BINARY } } },
+    304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)" },
     403: problem("an altered signature (`url_signature_invalid`), or an expired URL (`url_expired`)"),
     404: problem("no such file (deleted since the URL was signed)"),
     416: problem("the range names no byte of the file (`range_not_satisfiable`)"),

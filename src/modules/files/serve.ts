@@ -12,10 +12,18 @@ export const fileNotFound = () => new AppError("not_found", { detail: "no such f
 /** Whether `If-Range` (absent, or naming the current ETag) lets a `Range` apply; a stale one asks for the whole file. */
 const rangeApplies = (ifRange: string | undefined, etag: string) => ifRange === undefined || ifRange.trim() === etag;
 
+/** Whether `If-None-Match` is `*` or names `etag` (the weak comparison RFC 9110 asks for here). */
+function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || opaque(tag) === opaque(etag));
+}
+
 /**
  * Streams a tenant's file from R2 through the Worker: the whole file (200)
  * or one byte range (206 with `Content-Range`; 416 `range_not_satisfiable`
- * when it names no byte), with its type, `ETag`, `Accept-Ranges`, and
+ * when it names no byte), or 304 with no body when `If-None-Match` names
+ * its ETag (a client's copy is current: objects never change once stored), with its type, `ETag`, `Accept-Ranges`, and
  * `Content-Disposition: attachment` with its safe name. The key is made from
  * `tenantId`, which the caller took from the credential or the verified
  * signature, never from input: another tenant's id answers 404 like one that
@@ -25,12 +33,20 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
   if (!isFileId(id)) throw fileNotFound();
   const key = objectKey(tenantId, id);
   const range = c.req.header("range");
+  const ifNoneMatch = c.req.header("if-none-match");
   let ask: RangeAsk = { kind: "full" };
-  if (range !== undefined) {
-    // The size decides what a range means: read the metadata first (objects never change once stored).
+  if (range !== undefined || ifNoneMatch !== undefined) {
+    // The ETag and the size decide what the conditions and a range mean: the metadata first.
     const head = await c.env.FILES.head(key);
     if (!head) throw fileNotFound();
-    if (rangeApplies(c.req.header("if-range"), head.httpEtag)) ask = askedRange(range, head.size);
+    if (unchanged(ifNoneMatch, head.httpEtag)) {
+      return new Response(null, {
+        status: 304,
+        headers: { ETag: head.httpEtag, "Cache-Control": "private, no-store" },
+      });
+    }
+    if (range !== undefined && rangeApplies(c.req.header("if-range"), head.httpEtag))
+      ask = askedRange(range, head.size);
     if (ask.kind === "unsatisfiable") {
       throw moduleError(fileErrors, "range_not_satisfiable", {
         detail: `the file has ${head.size} bytes`,
