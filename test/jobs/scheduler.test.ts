@@ -71,6 +71,30 @@ describe("the scheduler", () => {
     expect(Date.parse(view?.next_due ?? "")).toBeGreaterThan(systemClock.now().getTime());
   });
 
+  it("runs a fire time a lost tick missed at the next tick within its catch-up window, once, and skips older ones", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const fired: string[] = [];
+    const record = async ({ scheduledTime }: { scheduledTime: number }) =>
+      void fired.push(new Date(scheduledTime).toISOString());
+    const hourly: JobDef = { name: "catch-up-hourly", cron: "0 * * * *", run: record };
+    const strict: JobDef = { name: "catch-up-none", cron: "30 * * * *", catch_up_ms: 0, run: record };
+    const handler = handlerOf([hourly, strict]);
+    // 05:00 and 05:30 never ticked; 05:03 and 05:33 did.
+    await tick(handler, "2030-01-05T05:03:00.000Z");
+    await tick(handler, "2030-01-05T05:04:00.000Z");
+    await tick(handler, "2030-01-05T05:33:00.000Z");
+    expect(fired).toEqual(["2030-01-05T05:00:00.000Z"]);
+    // Another isolate (a new handler) asks its JobRunner, which refuses the fire time that ran.
+    await tick(handlerOf([hourly, strict]), "2030-01-05T05:05:00.000Z");
+    expect(fired).toHaveLength(1);
+    // Past the default 15 minutes, a missed fire time is skipped.
+    await tick(handler, "2030-01-05T06:16:00.000Z");
+    expect(fired).toHaveLength(1);
+    await tick(handler, "2030-01-05T07:00:00.000Z");
+    await tick(handler, "2030-01-05T07:30:00.000Z");
+    expect(fired).toEqual(["2030-01-05T05:00:00.000Z", "2030-01-05T07:00:00.000Z", "2030-01-05T07:30:00.000Z"]);
+  });
+
   it("runs a due job once when two invocations of the same tick overlap, and not again on a third", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     let runs = 0;

@@ -129,9 +129,10 @@ describe("module registry", () => {
         cron: "*/7 * * * 1-5",
         retry: { attempts: 2, base_ms: 5_000, max_ms: 1_000 },
         lease_ms: 10,
+        catch_up_ms: -1,
         run,
       },
-      { name: "fine", cron: "15 3 * * sun", retry: { attempts: 3 }, lease_ms: 60_000, run },
+      { name: "fine", cron: "15 3 * * sun", retry: { attempts: 3 }, lease_ms: 60_000, catch_up_ms: 0, run },
     ];
     expect(problemsOf([mod("chores", "1.0.0", undefined, { jobs })])).toEqual([
       `chores: job "Nightly": name must be 1-63 chars of a-z, 0-9 and '-'`,
@@ -140,6 +141,7 @@ describe("module registry", () => {
       'chores: job "greedy": retry.attempts must be a whole number from 1 to 10',
       'chores: job "backwards": retry needs 0 < base_ms <= max_ms',
       'chores: job "backwards": lease_ms must be a whole number from 1000 to 86400000',
+      'chores: job "backwards": catch_up_ms must be a whole number from 0 to 86400000',
     ]);
   });
 

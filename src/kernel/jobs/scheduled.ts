@@ -9,7 +9,10 @@ import { jobsOf, runJob } from "./runner";
 /**
  * Builds the Worker's `scheduled()` handler. wrangler.toml carries one
  * trigger, every minute; each tick at `scheduledTime` T runs, concurrently,
- * every job whose cron has a fire time in (T − 1 min, T], for that fire time.
+ * every job whose cron has a fire time in (T − 1 min, T], for that fire time
+ * — or, when a tick was missed, the latest fire time within the job's
+ * catch-up window (T − catch_up_ms, T] that has not run yet (its JobRunner
+ * refuses a fire time not after the last one it granted).
  * Each run takes its job's lease first, so a second invocation for the same
  * tick (or a retried one) runs nothing twice. The invocation fails (so the
  * dashboard shows it) when a job failed, after all of them ran.
@@ -17,6 +20,9 @@ import { jobsOf, runJob } from "./runner";
 export function createScheduledHandler(platform: PlatformParts & { sleeper?: Sleeper }) {
   const jobs = jobsOf(platform.modules);
   const { clock, sleeper } = platform;
+  // Per isolate: the newest fire time each job is known to have had granted, so the ticks after a
+  // run do not ask its JobRunner again for the same fire time while it stays in the catch-up window.
+  const granted = new Map<string, number>();
 
   return async (controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> => {
     const result = loadConfig(env, platform.bindings);
@@ -29,8 +35,8 @@ export function createScheduledHandler(platform: PlatformParts & { sleeper?: Sle
     const tick = controller.scheduledTime;
     const log = createLogger(result.config.logLevel, { component: "scheduler", tick: new Date(tick).toISOString() });
     const due = jobs.flatMap((entry) => {
-      const fire = entry.schedule.firedIn(tick - TICK_MS, tick);
-      return fire === null ? [] : [{ entry, fire }];
+      const fire = entry.schedule.firedIn(tick - Math.max(TICK_MS, entry.policy.catch_up_ms), tick);
+      return fire === null || fire <= (granted.get(entry.name) ?? -1) ? [] : [{ entry, fire }];
     });
     if (due.length === 0) return;
 
@@ -40,6 +46,10 @@ export function createScheduledHandler(platform: PlatformParts & { sleeper?: Sle
     let failed = 0;
     let ran = 0;
     outcomes.forEach((outcome, i) => {
+      const job = due[i];
+      if (job && outcome.status === "fulfilled" && (outcome.value.ran || outcome.value.reason === "already_ran")) {
+        granted.set(job.entry.name, Math.max(granted.get(job.entry.name) ?? -1, job.fire));
+      }
       if (outcome.status === "rejected") {
         failed++;
         log.error("job not run: its lease could not be asked for", {

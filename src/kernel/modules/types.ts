@@ -143,6 +143,13 @@ export interface JobDef {
    * unreported the run is recorded as lost and the next fire time may run.
    */
   lease_ms?: number;
+  /**
+   * How late a fire time may still run, ms (default 15 minutes; 0: only in
+   * its own minute). A tick that never came (a deploy, a lost trigger) leaves
+   * its fire time to the next tick within this window, which runs it once,
+   * for the fire time it missed; a fire time older than that is skipped.
+   */
+  catch_up_ms?: number;
   run(runtime: JobRuntime): Promise<void>;
 }
 
