@@ -1333,6 +1333,8 @@ export interface components {
                 max_ms: number;
             };
             lease_ms: number;
+            /** @description how late a fire time whose tick never came may still run */
+            catch_up_ms: number;
             /**
              * Format: date-time
              * @example 2026-07-01T12:00:00.000Z

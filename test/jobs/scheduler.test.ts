@@ -26,6 +26,7 @@ interface JobView {
   module: string;
   job: string;
   cron: string;
+  catch_up_ms: number;
   next_due: string | null;
   running: unknown;
   last_run: {
@@ -93,6 +94,12 @@ describe("the scheduler", () => {
     await tick(handler, "2030-01-05T07:00:00.000Z");
     await tick(handler, "2030-01-05T07:30:00.000Z");
     expect(fired).toEqual(["2030-01-05T05:00:00.000Z", "2030-01-05T07:00:00.000Z", "2030-01-05T07:30:00.000Z"]);
+    // The jobs list shows each window.
+    const views = await jobsOf(probe([hourly, strict]));
+    expect(views.map((v) => [v.job, v.catch_up_ms])).toEqual([
+      ["catch-up-hourly", 900_000],
+      ["catch-up-none", 0],
+    ]);
   });
 
   it("runs a due job once when two invocations of the same tick overlap, and not again on a third", async () => {

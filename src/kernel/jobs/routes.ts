@@ -44,6 +44,7 @@ const JobSchema = z
     cron: z.string().openapi({ description: "five fields, UTC", example: "0 * * * *" }),
     retry: z.object({ attempts: z.number().int(), base_ms: z.number().int(), max_ms: z.number().int() }),
     lease_ms: z.number().int(),
+    catch_up_ms: z.number().int().openapi({ description: "how late a fire time whose tick never came may still run" }),
     next_due: Iso.nullable(),
     running: z
       .object({ fire_time: Iso, trigger: Trigger, started_at: Iso, expires_at: Iso })
@@ -117,13 +118,14 @@ export function jobOperations(platform: { modules: readonly ModuleDef[] }) {
   const view = async (env: Env, now: number, entry: JobEntry) => {
     const status = await jobRunner(env, entry.name).status({ limit: RECENT });
     const next = entry.schedule.nextAfter(now);
-    const { attempts, base_ms, max_ms, lease_ms } = entry.policy;
+    const { attempts, base_ms, max_ms, lease_ms, catch_up_ms } = entry.policy;
     return {
       module: entry.module,
       job: entry.def.name,
       cron: entry.def.cron,
       retry: { attempts, base_ms, max_ms },
       lease_ms,
+      catch_up_ms,
       next_due: next === null ? null : iso(next),
       running: status.running ? leaseView(status.running) : null,
       last_run: status.runs[0] ? runView(status.runs[0]) : null,
