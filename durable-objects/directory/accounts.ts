@@ -96,11 +96,7 @@ export class DirectoryAccounts extends DirectoryObject {
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
         if (!spent.ok) return spent;
-        this.store.sql.exec("update users set email_verified = 1, updated_at = ? where id = ?", ctx.now, spent.value);
-        this.store.emit(ctx, `user/${spent.value}`, {
-          type: "identity.user.email_verified",
-          data: { user_id: spent.value },
-        });
+        this.store.markEmailVerified(ctx, spent.value);
         return ok(null);
       }),
     );

@@ -79,7 +79,7 @@ export class DirectoryMembership extends DirectoryAccounts {
       } else {
         id = existingUserId ?? "";
         for (const role of roles) this.roles.grant(ctx, id, role.name);
-        this.invitations.verifyEmail(ctx, id);
+        this.store.markEmailVerified(ctx, id);
       }
       this.invitations.accepted(ctx, pending.id, id);
       if (session) {

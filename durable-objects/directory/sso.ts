@@ -89,7 +89,7 @@ export class DirectorySso extends DirectoryMembership {
     const id = existing?.userId ?? userId;
     const provisioned = existing === null;
     this.store.tx(() => {
-      if (existing) this.sso.markVerified(id, ctx.now);
+      if (existing) this.store.markEmailVerified(ctx, id);
       else this.sso.provision(ctx, { id, email, name, roles });
       if (!linked) this.sso.link(issuer, subject, id, ctx.now);
       this.creds.startFamily(ctx, id, familyId, tokenHash);

@@ -132,16 +132,4 @@ export class Invitations {
       data: { invitation_id: id, user_id: userId },
     });
   }
-
-  /** Marks a user's email verified (an accepted invitation proves the address); emits only on a change. */
-  verifyEmail(ctx: Ctx, userId: string): void {
-    const changed = this.sql.exec(
-      "update users set email_verified = 1, updated_at = ? where id = ? and email_verified = 0",
-      ctx.now,
-      userId,
-    ).rowsWritten;
-    if (changed > 0) {
-      this.store.emit(ctx, `user/${userId}`, { type: "identity.user.email_verified", data: { user_id: userId } });
-    }
-  }
 }

@@ -134,17 +134,7 @@ export class SsoDirectory {
         .map((r) => r.name),
     );
     const roles = user.roles.filter((r) => existing.has(r));
-    this.sql.exec(
-      `insert into users (id, email, name, password_hash, email_verified, created_at, updated_at)
-       values (?, ?, ?, ?, 1, ?, ?)`,
-      user.id,
-      user.email,
-      user.name,
-      NO_PASSWORD,
-      ctx.now,
-      ctx.now,
-    );
-    for (const role of roles) this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", user.id, role);
+    this.store.insertUser(ctx, { ...user, passwordHash: NO_PASSWORD, roles, emailVerified: true });
     this.store.emit(ctx, `user/${user.id}`, {
       type: "identity.user.provisioned",
       data: { user_id: user.id, roles, via: "sso" },
@@ -181,15 +171,6 @@ export class SsoDirectory {
       subject,
       userId,
       now,
-    );
-  }
-
-  /** Marks an existing user's email verified: the provider asserted it. */
-  markVerified(userId: string, now: string): void {
-    this.sql.exec(
-      "update users set email_verified = 1, updated_at = ? where id = ? and email_verified = 0",
-      now,
-      userId,
     );
   }
 

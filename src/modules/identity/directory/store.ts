@@ -20,6 +20,16 @@ interface UserRow extends Record<string, SqlStorageValue> {
 
 const withTrace = (trace: ReturnType<typeof traceCarrier>) => (trace ? { trace } : {});
 
+/** A user to store: its password hash (or single sign-on's marker), roles, and whether its email is verified. */
+export interface NewUser {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  roles: readonly string[];
+  emailVerified?: boolean;
+}
+
 /**
  * The tenant directory's state operations over its SQLite storage. Every
  * mutation and the events it emits commit in one `transactionSync`.
@@ -183,32 +193,10 @@ export class DirectoryStore {
     return row ? { userId: row.id, passwordHash: row.password_hash, emailVerified: row.email_verified === 1 } : null;
   }
 
-  register(
-    ctx: Ctx,
-    input: {
-      id: string;
-      email: string;
-      name: string;
-      passwordHash: string;
-      roles: readonly string[];
-      emailVerified?: boolean;
-    },
-  ): Result<UserView, "email_taken"> {
+  register(ctx: Ctx, input: NewUser): Result<UserView, "email_taken"> {
     if (this.row("email", input.email)) return fail("email_taken");
     this.tx(() => {
-      this.sql.exec(
-        "insert into users (id, email, name, password_hash, email_verified, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
-        input.id,
-        input.email,
-        input.name,
-        input.passwordHash,
-        input.emailVerified ? 1 : 0,
-        ctx.now,
-        ctx.now,
-      );
-      for (const role of input.roles) {
-        this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", input.id, role);
-      }
+      this.insertUser(ctx, input);
       // Email addresses stay out of event payloads: events are immutable, PII must be erasable.
       this.emit(ctx, `user/${input.id}`, {
         type: "identity.user.registered",
@@ -216,6 +204,41 @@ export class DirectoryStore {
       });
     });
     return ok(this.user(input.id) as UserView);
+  }
+
+  /**
+   * Stores a user with its role bindings, and no event: {@link register} and
+   * single sign-on's provisioning each record their own. Inside a transaction.
+   */
+  insertUser(ctx: Ctx, input: NewUser): void {
+    this.sql.exec(
+      "insert into users (id, email, name, password_hash, email_verified, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
+      input.id,
+      input.email,
+      input.name,
+      input.passwordHash,
+      input.emailVerified ? 1 : 0,
+      ctx.now,
+      ctx.now,
+    );
+    for (const role of input.roles) {
+      this.sql.exec("insert into role_bindings (user_id, role) values (?, ?)", input.id, role);
+    }
+  }
+
+  /**
+   * Marks a user's email verified (a spent verification token, an accepted
+   * invitation, a provider's assertion) and records `identity.user.email_verified`
+   * when it changed. Inside a transaction.
+   */
+  markEmailVerified(ctx: Ctx, userId: string): void {
+    const changed = this.sql.exec(
+      "update users set email_verified = 1, updated_at = ? where id = ? and email_verified = 0",
+      ctx.now,
+      userId,
+    ).rowsWritten;
+    if (changed > 0)
+      this.emit(ctx, `user/${userId}`, { type: "identity.user.email_verified", data: { user_id: userId } });
   }
 
   passwordHashOf(userId: string): string | null {
