@@ -17,6 +17,18 @@ export type DeciderRegistry = ReadonlyMap<string, { decider: AnyDecider; snapsho
 type Rpc = typeof AggregateRpc;
 
 /**
+ * Least time between two inline passes, and between two outbox drains, of one
+ * busy Aggregate (ms). A commit after a quiet spell is applied and sent at
+ * once; under load every commit since the last pass (or send) goes in the next
+ * one, so one aggregate costs D1 at most 100 writes/s and the queue 50 sends/s
+ * however many commands it takes. The read model then trails a busy aggregate
+ * by up to 10 ms, and queue consumers by up to 20 ms more. Measured in
+ * docs/events.md ("What a command costs").
+ */
+export const INLINE_PACE_MS = 10;
+export const RELAY_PACE_MS = 20;
+
+/**
  * The Aggregate Durable Object class over a platform's deciders: one object
  * per aggregate, named `<tenant>/<type>/<id>`, runs the module's pure decider
  * and is the single writer of the aggregate's events. After each commit it
@@ -47,8 +59,8 @@ export function aggregateObject(
 
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env);
-      this.relay = new OutboxRelay(ctx.storage, { object: "Aggregate", clock: platform.clock });
-      this.inline = new InlineProjector(platform, env);
+      this.relay = new OutboxRelay(ctx.storage, { object: "Aggregate", clock: platform.clock, paceMs: RELAY_PACE_MS });
+      this.inline = new InlineProjector(platform, env, { paceMs: INLINE_PACE_MS });
     }
 
     /** Retries the outbox drain (with backoff) and is the safety net after a crash mid-drain. */

@@ -17,6 +17,7 @@ import type { Envelope } from "../../src/kernel/events/envelope";
 import { InlineProjector } from "../../src/kernel/events/inline";
 import { createQueueHandler } from "../../src/kernel/events/queue";
 import type { ModuleDef } from "../../src/kernel/modules/types";
+import { manualTime } from "../../src/kernel/resilience/sleep";
 import { modules } from "../../src/modules";
 import { auditLog } from "../../src/modules/audit/contract";
 import { postDecider } from "../../src/modules/blog/domain";
@@ -334,6 +335,29 @@ describe("the writer's inline pass", () => {
     await inline.push([events.at(-1) as Envelope], { stream, version, state });
     expect(consumerStats.inline.d1_round_trips - before).toBe(1);
     expect(await rowsOf(events)).toEqual(reference);
+  });
+
+  it("with paceMs, applies a lone commit at once and a busy writer's later commits together once the pace has passed", async () => {
+    const t = await newTenant();
+    const events = await postWithHistory(t, 3);
+    await forget(events, BLOG);
+    const time = manualTime("2026-01-01T00:00:00Z");
+    const inline = new InlineProjector({ ...platform, clock: time.clock }, env, { paceMs: 10, sleeper: time.sleeper });
+    const [v1, v2, v3, v4] = events as [Envelope, Envelope, Envelope, Envelope];
+    const before = consumerStats.inline.passes;
+    await inline.push([v1]);
+    expect(consumerStats.inline.passes - before).toBe(1);
+    expect(await rowsOf(events)).toEqual([expect.objectContaining({ version: 1 })]);
+    // Two more commits within the pace: nothing applied until it has passed, then both in one pass.
+    const second = inline.push([v2]);
+    const third = inline.push([v3, v4]);
+    expect(third).toBe(second);
+    expect(await rowsOf(events)).toEqual([expect.objectContaining({ version: 1 })]);
+    expect(consumerStats.inline.passes - before).toBe(1);
+    await time.advance(10);
+    await third;
+    expect(consumerStats.inline.passes - before).toBe(2);
+    expect(await rowsOf(events)).toEqual([expect.objectContaining({ version: 4, title: "t3" })]);
   });
 
   it("runs on every write through HTTP: a new post reaches the read model through it", async () => {

@@ -5,6 +5,7 @@ import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import type { Json, OutgoingEvent } from "../../src/kernel/events/envelope";
 import { appendOutbox } from "../../src/kernel/outbox";
 import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
+import { manualTime } from "../../src/kernel/resilience/sleep";
 import { newTenant } from "../identity/helpers";
 
 // A TenantDirectory that no RPC touched: its outbox is only what a test appends.
@@ -240,6 +241,38 @@ describe("OutboxRelay", () => {
       return now.rows === 0 && now.alarm === null;
     });
     expect(await left()).toEqual({ rows: 0, alarm: null });
+  });
+
+  it("with paceMs, a busy object sends at most once per pace, every commit since the last in one batch; a commit after a quiet spell leaves at once", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      const time = manualTime("2026-01-01T00:00:00Z");
+      const relay = new OutboxRelay(state.storage, { paceMs: 20, clock: time.clock, sleeper: time.sleeper });
+      const queue = fakeQueue();
+      const waited: Promise<unknown>[] = [];
+      const ctx = { waitUntil: (p: Promise<unknown>) => void waited.push(p) };
+      const commit = (i: number) => {
+        seed(state.storage, i, 1);
+        relay.afterCommit(ctx, queue);
+      };
+      commit(0);
+      await Promise.all(waited);
+      expect(queue.batches.map((b) => b.length)).toEqual([1]);
+      // Four commits within the pace: none leaves before it has passed, then all four in one sendBatch.
+      await time.advance(5);
+      for (let i = 1; i <= 4; i++) commit(i);
+      await time.advance(14);
+      expect(queue.batches).toHaveLength(1);
+      await time.advance(1);
+      await Promise.all(waited);
+      expect(queue.batches.map((b) => b.length)).toEqual([1, 4]);
+      // Quiet for longer than the pace: the next commit is sent at once.
+      await time.advance(50);
+      commit(5);
+      await Promise.all(waited);
+      expect(queue.batches.map((b) => b.length)).toEqual([1, 4, 1]);
+      expect(ids(queue.batches)).toEqual(expectedIds(6));
+      expect(pending(state.storage)).toBe(0);
+    });
   });
 
   it("racing drains send each row once, including rows committed while a drain was sending", async () => {

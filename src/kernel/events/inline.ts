@@ -2,6 +2,8 @@ import { loadConfig } from "../config";
 import { countingD1 } from "../db/counting";
 import { createLogger } from "../log";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
+import { Pacer } from "../resilience/pace";
+import type { Sleeper } from "../resilience/sleep";
 import { applyRoute, consumerStats, Deferred, type Route, routesOf, wants } from "./consume";
 import type { Envelope } from "./envelope";
 
@@ -17,7 +19,10 @@ const INLINE_BATCH = 100;
  * failure, a gap it may not fill from inside the writer) the queue applies.
  * Commits that arrive while a pass runs are applied together in the next
  * one, so a busy writer costs D1 a round trip or two per pass, not per
- * command. One per writer object; passes run one at a time, in commit order.
+ * command. With `paceMs`, a pass starts no sooner than that after the one
+ * before it started: a lone commit is still applied at once, and a busy
+ * writer makes at most one pass per `paceMs`, with every commit since the
+ * last. One per writer object; passes run one at a time, in commit order.
  */
 export class InlineProjector {
   private readonly routes: Route[];
@@ -26,11 +31,14 @@ export class InlineProjector {
   private states = new Map<string, { version: number; state: unknown }>();
   private running: Promise<void> | null = null;
   private runtime: ModuleRuntime | null | undefined;
+  private readonly pacer: Pacer;
 
   constructor(
     private readonly platform: Pick<PlatformParts, "modules" | "bindings" | "clock">,
     private readonly env: Env,
+    options: { paceMs?: number; sleeper?: Sleeper } = {},
   ) {
+    this.pacer = new Pacer(options.paceMs ?? 0, platform.clock, options.sleeper);
     this.routes = routesOf(platform.modules).filter((r) => r.subscription.inline === true);
   }
 
@@ -54,6 +62,8 @@ export class InlineProjector {
     try {
       const runtime = this.runtimeOf();
       while (runtime && this.pending.length > 0) {
+        // Commits pushed while it waits join this pass (`running` is set).
+        await this.pacer.turn();
         const batch = this.pending.splice(0, INLINE_BATCH);
         const writerStates = this.states;
         this.states = new Map();

@@ -2,6 +2,8 @@ import { type Clock, systemClock } from "../clock";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
+import { Pacer } from "../resilience/pace";
+import type { Sleeper } from "../resilience/sleep";
 import { inSpan } from "../telemetry";
 
 /** The part of a Queue binding the drain uses: `env.EVENTS` satisfies it, and so does a test fake. */
@@ -166,6 +168,16 @@ export interface OutboxRelayOptions extends DrainOptions {
   clock?: Clock;
   /** The writer's class name, the `object` label of the outbox metrics. */
   object?: string;
+  /**
+   * Least time between the starts of two drains, in ms; 0 (the default) drains at once
+   * after every commit. A busy writer that sets it sends at most one `sendBatch` per
+   * `paceMs`, each carrying every commit since the last, instead of one per commit or two;
+   * a commit after a quiet spell still leaves at once. Consumers see such a writer's
+   * events up to `paceMs` later.
+   */
+  paceMs?: number;
+  /** How the relay waits out its pace; real timers by default. */
+  sleeper?: Sleeper;
 }
 
 /** Consecutive failed drains, in the object's own storage so backoff survives eviction. */
@@ -200,6 +212,8 @@ export class OutboxRelay {
   private readonly log: Pick<Logger, "error">;
   private readonly clock: Clock;
   private readonly alarm: AlarmPort;
+  /** Spaces drains `paceMs` apart; commits meanwhile join the next drain (`running` is set). */
+  private readonly pacer: Pacer;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -208,6 +222,7 @@ export class OutboxRelay {
     this.log = options.log ?? createLogger("error", { component: "outbox" });
     this.clock = options.clock ?? systemClock;
     this.alarm = options.alarm ?? storageAlarm(storage);
+    this.pacer = new Pacer(options.paceMs ?? 0, this.clock, options.sleeper);
   }
 
   /**
@@ -271,6 +286,7 @@ export class OutboxRelay {
     try {
       let sent = 0;
       for (;;) {
+        await this.pacer.turn();
         this.rerun = false;
         let result: DrainResult;
         try {

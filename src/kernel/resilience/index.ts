@@ -47,5 +47,6 @@ export {
   initialBreaker,
 } from "./breaker";
 export { Bulkhead, BulkheadFullError, type BulkheadPolicy, BulkheadTimeoutError } from "./bulkhead";
+export { Pacer } from "./pace";
 export { isRetryable, RetryableError, type RetryOptions, retry, TimeoutError, withTimeout } from "./retry";
 export { type ManualTime, manualTime, realSleeper, type Sleeper } from "./sleep";
