@@ -232,7 +232,7 @@ export const commands = [
       for (;;) {
         const body = await call(
           run.url,
-          platform(run).POST("/api/v1/platform/mail/dead-letters/replay", {
+          platform(run).POST("/api/v1/platform/mail/replay-dead-letters", {
             body: { limit: 100, tenant_id: run.values.tenant },
           }),
         );

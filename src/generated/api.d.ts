@@ -144,7 +144,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/platform/mail/dead-letters/replay": {
+    "/api/v1/platform/mail/replay-dead-letters": {
         parameters: {
             query?: never;
             header?: never;

@@ -78,12 +78,12 @@ describe("mail dead letters, for the platform operator", () => {
     const t = await newTenant("dlqs");
     const messages = await messagesOf(["p1", "p2", "p3"].map((n) => sampleMail(`${n}@example.com`, t.id)));
     await consume(messages, { queue: "plinth-mail-dlq", attempts: 31 });
-    const first = await call("/api/v1/platform/mail/dead-letters/replay", {
+    const first = await call("/api/v1/platform/mail/replay-dead-letters", {
       ...root(),
       body: { limit: 2, tenant_id: t.id },
     });
     expect(first.body).toEqual({ replayed: 2, more: true });
-    const second = await call("/api/v1/platform/mail/dead-letters/replay", { ...root(), body: { tenant_id: t.id } });
+    const second = await call("/api/v1/platform/mail/replay-dead-letters", { ...root(), body: { tenant_id: t.id } });
     expect(second.body).toEqual({ replayed: 1, more: false });
     for (const n of ["p1", "p2", "p3"]) expect(await mailsTo(t.slug, `${n}@example.com`)).toHaveLength(1);
   });

@@ -77,7 +77,7 @@ const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
   responses: { 202: { description: "re-queued" }, 404: problem("no such mail dead letter") },
 });
 
-const replayPending = op.post("/platform/mail/dead-letters/replay", {
+const replayPending = op.post("/platform/mail/replay-dead-letters", {
   operationId: "replayMailDeadLetters",
   summary: "Put up to `limit` mail dead letters not yet replayed back on the mail queue (after an outage is fixed)",
   access: "platform",

@@ -291,7 +291,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
   await plant(tenantId, "mail");
   await s.call({
     ...platformMail,
-    op: "POST /api/v1/platform/mail/dead-letters/replay",
+    op: "POST /api/v1/platform/mail/replay-dead-letters",
     label: "root key",
     expect: 200,
     json: { limit: 10, tenant_id: tenantId },
