@@ -17,13 +17,14 @@ export type DeciderRegistry = ReadonlyMap<string, { decider: AnyDecider; snapsho
 type Rpc = typeof AggregateRpc;
 
 /**
- * Least time between two inline passes, and between two outbox drains, of one
- * busy Aggregate (ms). A commit after a quiet spell is applied and sent at
- * once; under load every commit since the last pass (or send) goes in the next
- * one, so one aggregate costs D1 at most 100 writes/s and the queue 50 sends/s
- * however many commands it takes. The read model then trails a busy aggregate
- * by up to 10 ms, and queue consumers by up to 20 ms more. Measured in
- * docs/events.md ("What a command costs").
+ * Least time between two inline passes (of all the Aggregates of an isolate,
+ * which share one projector) and between two outbox drains of one Aggregate
+ * (ms). A commit after a quiet spell is applied and sent at once; under load
+ * every commit since the last pass (or send) goes in the next one, so the
+ * read model costs D1 at most 100 writes/s per isolate and one aggregate costs
+ * the queue at most 50 sends/s, however many commands they take. The read
+ * model then trails busy aggregates by up to 10 ms, and queue consumers by up
+ * to 20 ms more. Measured in docs/events.md ("What a command costs").
  */
 export const INLINE_PACE_MS = 10;
 export const RELAY_PACE_MS = 20;
@@ -42,6 +43,14 @@ export function aggregateObject(
   platform: Pick<PlatformParts, "modules" | "bindings" | "clock"> & { deciders: DeciderRegistry },
 ) {
   const { deciders } = platform;
+  /**
+   * One inline projector for all the Aggregate objects this isolate runs, made by the first:
+   * commits of different aggregates that arrive within a pass's pace go to D1 in one batch,
+   * as one aggregate's do. A pass uses only the D1 binding and plain data, so the object
+   * whose commit starts it can carry the others' events; the queue still applies whatever a
+   * pass misses.
+   */
+  let inline: InlineProjector | undefined;
   return class Aggregate extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
     /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
     ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
@@ -60,7 +69,8 @@ export function aggregateObject(
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env);
       this.relay = new OutboxRelay(ctx.storage, { object: "Aggregate", clock: platform.clock, paceMs: RELAY_PACE_MS });
-      this.inline = new InlineProjector(platform, env, { paceMs: INLINE_PACE_MS });
+      inline ??= new InlineProjector(platform, env, { paceMs: INLINE_PACE_MS });
+      this.inline = inline;
     }
 
     /** Retries the outbox drain (with backoff) and is the safety net after a crash mid-drain. */
