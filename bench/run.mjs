@@ -77,6 +77,16 @@ const WORKERS = {
     serve: COMPAT,
   },
   plinth: { build: plinthBuild, serve: PLINTH_CONFIG, migrations: migrated },
+  // The second baseline, for the writes: a command through a SQLite Durable Object and nothing else.
+  "do-command": {
+    build: {
+      root: ROOT,
+      configPath: path.join(ROOT, "bench", "do-command", "wrangler.toml"),
+      main: path.join(ROOT, "bench", "do-command", "index.ts"),
+      outdir: path.join(TMP, "do-command"),
+    },
+    serve: { ...COMPAT, durableObjects: { THING: { className: "Thing", useSQLite: true } } },
+  },
   // Every principal and tenant decision asks its RateLimiter Durable Object first.
   "plinth-sync": variant({ principal: { mode: "sync" }, tenant: { mode: "sync" } }),
   // One request per hour per principal: after the first, every answer comes from the blocked-until cache.
@@ -115,9 +125,29 @@ const filter = process.env.BENCH_FILTER ?? process.argv[2] ?? "";
  * once against the started Worker before the pre-flight, returning headers to add and, for the
  * writes, the request sequence (lib/rounds.mjs). `posts` marks a write scenario: its set-up
  * creates that many posts under `key`, and it runs in the write phase, after everything else.
+ * `objects` marks a write scenario of the bare DO command (its requests go to that many objects).
  * @type {(import("./lib/rounds.mjs").Scenario & { worker: keyof typeof WORKERS,
- *   posts?: { key: string, count: number } })[]}
+ *   posts?: { key: string, count: number }, objects?: number })[]}
  */
+/** The bare DO command's request sequence: `count` objects in turn, the plinth writes' body. */
+function bareWrites(/** @type {number} */ count) {
+  return async () => {
+    const paths = Array.from({ length: count }, (_, i) => `/things/thing-${i}`);
+    let edits = 0;
+    return {
+      headers: { "content-type": "application/json" },
+      paths,
+      next: () => {
+        edits++;
+        return {
+          path: paths[edits % paths.length],
+          body: JSON.stringify({ content: `${"x".repeat(280)} (edit ${edits})` }),
+        };
+      },
+    };
+  };
+}
+
 const SCENARIOS = [
   { name: "hello GET /", worker: "hello", path: "/", baseline: true },
   { name: "plinth GET /api/v1/system/info", worker: "plinth", path: "/api/v1/system/info" },
@@ -157,6 +187,18 @@ const SCENARIOS = [
       return prepared;
     },
   },
+  // The writes' own baseline: the same PATCHes, sequence and connections, on the bare DO command.
+  ...[
+    { name: "bare DO command (one object)", objects: 1 },
+    { name: "bare DO command (100 objects)", objects: 100 },
+  ].map((w) => ({
+    ...w,
+    worker: /** @type {const} */ ("do-command"),
+    path: "/things/{id}",
+    method: "PATCH",
+    connections: writeConnections,
+    setup: bareWrites(w.objects),
+  })),
   ...[
     { name: "plinth PATCH post (one aggregate)", posts: { key: "one", count: 1 } },
     { name: "plinth PATCH post (100 aggregates)", posts: { key: "hundred", count: 100 } },
@@ -222,7 +264,7 @@ const CODEC = { name: "codec: DomainEvent JSON vs msgpackr vs cbor-x", rounds: 5
 /** How the scenarios are set up, for the report's Method section. */
 const METHOD_NOTES = [
   "Set-up, once, through plinth's own API on the started Worker: a tenant `bench` created with the platform root key (its `admin_key` is the API-key credential), and a user registered in it and logged in (its access token, valid 15 minutes, is the JWT credential; the bench logs in again if a measurement would outlive it). Every request of a read scenario is identical.",
-  `Write scenarios (\`PATCH /api/v1/blog/posts/{id}\` with the admin key, \`{"content": …}\` of about 300 bytes, no If-Match): set-up creates 1 or 100 posts; the requests go to them in turn, each with new content (a counter), so every request appends one event (a PATCH that changes nothing appends none) through the post's Aggregate Durable Object, its outbox and the EVENTS queue to the queue() consumer, which projects it into D1. They use ${writeConnections} connections (\`BENCH_WRITE_CONNECTIONS\`): with 50, workerd under Miniflare stopped serving new connections once the 100-aggregate load had built up, so the connections not served by then got no answer at all (autocannon timeouts). They run in their own interleaved rounds after everything else (the projection series, the logins and the codec comparison), because the consumer cannot keep up with them locally and the backlog they leave would slow whatever ran next; their ratios compare with the baseline measured earlier in the same run.`,
+  `Write scenarios (\`PATCH /api/v1/blog/posts/{id}\` with the admin key, \`{"content": …}\` of about 300 bytes, no If-Match): set-up creates 1 or 100 posts; the requests go to them in turn, each with new content (a counter), so every request appends one event (a PATCH that changes nothing appends none) through the post's Aggregate Durable Object, its outbox and the EVENTS queue to the queue() consumer, which projects it into D1. Their own baseline, "bare DO command", sends the same bodies in the same way to a Worker (\`bench/do-command\`) whose route calls a SQLite Durable Object per id that appends the change and stores the state in one transaction, and nothing else: what a command costs this runtime before any of plinth's work. They use ${writeConnections} connections (\`BENCH_WRITE_CONNECTIONS\`): with 50, workerd under Miniflare stopped serving new connections once the 100-aggregate load had built up, so the connections not served by then got no answer at all (autocannon timeouts). They run in their own interleaved rounds after everything else (the projection series, the logins and the codec comparison), because the consumer cannot keep up with them locally and the backlog they leave would slow whatever ran next; their ratios compare with the baseline measured earlier in the same run.`,
 ];
 
 const scenarios = SCENARIOS.filter((s) => s.baseline || s.name.includes(filter));
@@ -316,8 +358,8 @@ async function main() {
   // running; last, the write scenarios' rounds and a look at the read model's backlog.
   const origins = new Map([...servers].map(([name, server]) => [name, server.url.origin]));
   const plinthOrigin = origins.get("plinth");
-  const reads = scenarios.filter((s) => !s.posts);
-  const writes = scenarios.filter((s) => s.posts);
+  const reads = scenarios.filter((s) => !s.posts && !s.objects);
+  const writes = scenarios.filter((s) => s.posts || s.objects);
   const results = await measure({ scenarios: reads, origins, method, notes, skipped });
   if (reads.some((s) => s.worker.startsWith("otel-"))) {
     const got = otlpSink.stats();
@@ -383,7 +425,9 @@ async function main() {
   // 4. Aggregate and report.
   const rows = rowsOf(scenarios, results, skipped);
   notes.push(...runNotes(scenarios, results, servers));
-  const writeRows = rows.filter((r) => writes.some((s) => s.name === r.name) && !r.skipped);
+  // plinth's writes only: the bare DO commands append no event.
+  const writeRows = rows.filter((r) => writes.some((s) => s.name === r.name && s.posts) && !r.skipped);
+  notes.push(...bareReading(rows));
   const events =
     lag || backlog
       ? projectionSection({
@@ -438,6 +482,23 @@ async function main() {
   const webhooksOk = !runWebhooks || (webhooks?.ok ?? false);
   const ok = throughputOk && lagOk && codecOk && backlogOk && wasmOk && overloadOk && webhooksOk;
   return ok && (login?.ok ?? true) && (reset?.ok ?? true) ? 0 : 1;
+}
+
+/** How plinth's writes compare with the bare DO command measured in the same run. */
+function bareReading(/** @type {ReturnType<typeof rowsOf>} */ rows) {
+  const rps = (/** @type {string} */ name) => rows.find((r) => r.name === name && !r.skipped)?.rps;
+  return [
+    ["one aggregate", "one object"],
+    ["100 aggregates", "100 objects"],
+  ].flatMap(([mine, bare]) => {
+    const p = rps(`plinth PATCH post (${mine})`);
+    const b = rps(`bare DO command (${bare})`);
+    return p && b
+      ? [
+          `plinth's PATCH on ${mine} served ${p.toFixed(0)} req/s, ${((100 * p) / b).toFixed(0)}% of the bare DO command on ${bare} (${b.toFixed(0)} req/s, same connections and bodies, same run): the rest of the gap to the hello baseline is the runtime's cost of a Durable Object command under Miniflare.`,
+        ]
+      : [];
+  });
 }
 
 main()
