@@ -49,7 +49,14 @@ async function main() {
     await applyMigrations(mf, "DB", path.join(root, "migrations"));
     for (const w of which) {
       const p = await fixtures.writes(`${side}-${w}`, w === "one" ? 1 : 100)(url.origin);
-      const request = { url: new URL(p.paths[0] ?? "/", url.origin).href, method: "PATCH", headers: p.headers, next: p.next, connections: 10, duration: seconds };
+      const request = {
+        url: new URL(p.paths[0] ?? "/", url.origin).href,
+        method: "PATCH",
+        headers: p.headers,
+        next: p.next,
+        connections: 10,
+        duration: seconds,
+      };
       requests.set(`${side}:${w}`, request);
       await load({ ...request, duration: 2 }); // warm-up
     }
