@@ -22,7 +22,9 @@ const INLINE_BATCH = 100;
  * command. With `paceMs`, a pass starts no sooner than that after the one
  * before it started: a lone commit is still applied at once, and a busy
  * writer makes at most one pass per `paceMs`, with every commit since the
- * last. One per writer object; passes run one at a time, in commit order.
+ * last. Passes run one at a time, in commit order. A writer class may keep
+ * one per object or share one among its objects in an isolate (the Aggregate
+ * does: a pass carries several aggregates' commits).
  */
 export class InlineProjector {
   private readonly routes: Route[];
