@@ -5,7 +5,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { codecSection, runCodec } from "./lib/codec.mjs";
-import { plinthFixtures } from "./lib/fixtures.mjs";
+import { PATCH_TEXT, plinthFixtures } from "./lib/fixtures.mjs";
 import { gatewaySection, overloadRuns } from "./lib/gateway.mjs";
 import { stopLoad } from "./lib/load.mjs";
 import { startOtlpSink } from "./lib/otlp-sink.mjs";
@@ -141,7 +141,7 @@ function bareWrites(/** @type {number} */ count) {
         edits++;
         return {
           path: paths[edits % paths.length],
-          body: JSON.stringify({ content: `${"x".repeat(280)} (edit ${edits})` }),
+          body: JSON.stringify({ content: `${PATCH_TEXT} (edit ${edits})` }),
         };
       },
     };

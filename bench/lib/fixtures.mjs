@@ -42,7 +42,7 @@ async function call(origin, path, { method = "GET", headers = {}, body, expect }
  */
 
 /** Content of the PATCH bodies: about 300 bytes, made unique per request by a counter. */
-const PATCH_TEXT = prose(280);
+export const PATCH_TEXT = prose(280);
 
 /**
  * @param {{ rootKey: string, slug: string, email: string, password: string }} opts the
