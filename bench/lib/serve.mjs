@@ -136,6 +136,9 @@ export async function startWorker(opts) {
     modules: true,
     modulesRules: MODULE_RULES,
     scriptPath: opts.scriptPath,
+    // Module names are paths relative to this root; workerd refuses a name that starts with
+    // "..", which a bundle outside the working directory (bench:ab's other checkout) would get.
+    modulesRoot: path.dirname(opts.scriptPath),
     compatibilityDate: opts.compatibilityDate,
     compatibilityFlags: opts.compatibilityFlags,
     bindings: opts.vars ?? {},
