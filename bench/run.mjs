@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { codecSection, runCodec } from "./lib/codec.mjs";
 import { PATCH_TEXT, plinthFixtures } from "./lib/fixtures.mjs";
 import { gatewaySection, overloadRuns } from "./lib/gateway.mjs";
+import { goalsSection, pipelineFigures } from "./lib/goals.mjs";
 import { stopLoad } from "./lib/load.mjs";
 import { startOtlpSink } from "./lib/otlp-sink.mjs";
 import {
@@ -442,11 +443,23 @@ async function main() {
             : null,
         })
       : null;
+  const goals = events
+    ? goalsSection(
+        pipelineFigures({
+          rows,
+          series: lag,
+          figures,
+          backlog,
+          drainFailures: drainFailures(servers.get("plinth")?.logs)?.count ?? 0,
+        }),
+      )
+    : null;
   // The cost of one write, for the codec reading: the unloaded PATCH, else the loaded one.
   const patchMs = lag?.writeMs.length ? median(lag.writeMs) : Math.min(...writeRows.map((r) => r.p50));
   const gateway = reads.some((s) => s.worker.startsWith("plinth-")) || overload.length > 0;
   const sections = [
     gateway ? gatewaySection({ results, names: GATEWAY_NAMES, overload, policy: OVERLOAD_POLICY }) : null,
+    goals,
     events,
     login ? login.section : null,
     reset ? reset.section : null,
