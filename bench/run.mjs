@@ -5,7 +5,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { codecSection, runCodec } from "./lib/codec.mjs";
-import { PATCH_TEXT, plinthFixtures } from "./lib/fixtures.mjs";
+import { editSequence, plinthFixtures } from "./lib/fixtures.mjs";
 import { gatewaySection, overloadRuns } from "./lib/gateway.mjs";
 import { goalsSection, pipelineFigures } from "./lib/goals.mjs";
 import { stopLoad } from "./lib/load.mjs";
@@ -134,18 +134,7 @@ const filter = process.env.BENCH_FILTER ?? process.argv[2] ?? "";
 function bareWrites(/** @type {number} */ count) {
   return async () => {
     const paths = Array.from({ length: count }, (_, i) => `/things/thing-${i}`);
-    let edits = 0;
-    return {
-      headers: { "content-type": "application/json" },
-      paths,
-      next: () => {
-        edits++;
-        return {
-          path: paths[edits % paths.length],
-          body: JSON.stringify({ content: `${PATCH_TEXT} (edit ${edits})` }),
-        };
-      },
-    };
+    return { headers: { "content-type": "application/json" }, paths, next: editSequence(paths) };
   };
 }
 

@@ -42,7 +42,24 @@ async function call(origin, path, { method = "GET", headers = {}, body, expect }
  */
 
 /** Content of the PATCH bodies: about 300 bytes, made unique per request by a counter. */
-export const PATCH_TEXT = prose(280);
+const PATCH_TEXT = prose(280);
+
+/**
+ * The writes' request sequence: `paths` in turn, each body new content (`PATCH_TEXT` and the
+ * edit's number from `edits`, which set-ups may share so that no content repeats).
+ * @param {string[]} paths
+ * @param {{ n: number }} [edits]
+ * @returns {() => { path: string, body: string }}
+ */
+export function editSequence(paths, edits = { n: 0 }) {
+  return () => {
+    edits.n++;
+    return {
+      path: paths[edits.n % paths.length] ?? "/",
+      body: JSON.stringify({ content: `${PATCH_TEXT} (edit ${edits.n})` }),
+    };
+  };
+}
 
 /**
  * @param {{ rootKey: string, slug: string, email: string, password: string }} opts the
@@ -122,7 +139,7 @@ export function plinthFixtures({ rootKey, slug, email, password }) {
       return paths;
     });
 
-  let edits = 0; // shared by every write set-up, so no PATCH repeats a post's current content
+  const edits = { n: 0 }; // shared by every write set-up, so no PATCH repeats a post's current content
 
   return {
     /**
@@ -139,13 +156,7 @@ export function plinthFixtures({ rootKey, slug, email, password }) {
       return {
         headers: { authorization: `Bearer ${admin_key}`, "content-type": "application/json" },
         paths,
-        next: () => {
-          edits++;
-          return {
-            path: paths[edits % paths.length],
-            body: JSON.stringify({ content: `${PATCH_TEXT} (edit ${edits})` }),
-          };
-        },
+        next: editSequence(paths, edits),
       };
     },
 
