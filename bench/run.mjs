@@ -417,7 +417,6 @@ async function main() {
   notes.push(...runNotes(scenarios, results, servers));
   // plinth's writes only: the bare DO commands append no event.
   const writeRows = rows.filter((r) => writes.some((s) => s.name === r.name && s.posts) && !r.skipped);
-  notes.push(...bareReading(rows));
   const events =
     lag || backlog
       ? projectionSection({
@@ -484,23 +483,6 @@ async function main() {
   const webhooksOk = !runWebhooks || (webhooks?.ok ?? false);
   const ok = throughputOk && lagOk && codecOk && backlogOk && wasmOk && overloadOk && webhooksOk;
   return ok && (login?.ok ?? true) && (reset?.ok ?? true) ? 0 : 1;
-}
-
-/** How plinth's writes compare with the bare DO command measured in the same run. */
-function bareReading(/** @type {ReturnType<typeof rowsOf>} */ rows) {
-  const rps = (/** @type {string} */ name) => rows.find((r) => r.name === name && !r.skipped)?.rps;
-  return [
-    ["one aggregate", "one object"],
-    ["100 aggregates", "100 objects"],
-  ].flatMap(([mine, bare]) => {
-    const p = rps(`plinth PATCH post (${mine})`);
-    const b = rps(`bare DO command (${bare})`);
-    return p && b
-      ? [
-          `plinth's PATCH on ${mine} served ${p.toFixed(0)} req/s, ${((100 * p) / b).toFixed(0)}% of the bare DO command on ${bare} (${b.toFixed(0)} req/s, same connections and bodies, same run): the rest of the gap to the hello baseline is the runtime's cost of a Durable Object command under Miniflare.`,
-        ]
-      : [];
-  });
 }
 
 main()

@@ -40,7 +40,7 @@ describe("goalsSection", () => {
     expect(s).toContain("30.0 ms");
     expect(verdict(s, "D1 round trips per event")).toBe("met");
     expect(verdict(s, "outbox drain failures")).toBe("**not met**");
-    expect(s).toContain("47% on one object and 18% on 100 objects");
+    expect(s).toContain("47% of it on one object (911 of 1948 req/s) and 18% of it on 100 objects (371 of 2089 req/s)");
   });
 
   it("meets the throughput goals at 1,000/s with 100 aggregates as fast, and the drain goal at 0", () => {
