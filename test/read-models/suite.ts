@@ -72,8 +72,12 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
   describe(`read models on ${kind}: state rows (tableRows)`, () => {
     it("stores a state at its version and loads it back by tenant and id", async () => {
       const tenantId = fresh("t");
-      const write = postRows.write(db, { tenantId, id: "p1" }, 2, post({ title: "Hello", status: "published" }));
-      await commit(db, write ? [write] : []);
+      await commit(
+        db,
+        postRows.write(db, [
+          { key: { tenantId, id: "p1" }, version: 2, state: post({ title: "Hello", status: "published" }) },
+        ]),
+      );
       const loaded = await postRows.load(db, [{ tenantId, id: "p1" }]);
       expect(loaded.get(rowKey({ tenantId, id: "p1" }))).toMatchObject({
         version: 2,
@@ -85,29 +89,27 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
     it("never moves a row back: an older or equal version leaves it, a newer one replaces it", async () => {
       const tenantId = fresh("t");
       const key = { tenantId, id: "p1" };
-      const at = (version: number, title: string) => {
-        const w = postRows.write(db, key, version, post({ title }));
-        if (!w) throw new Error("no write");
-        return w;
-      };
-      await commit(db, [at(3, "three")]);
-      await commit(db, [at(2, "two")]);
-      await commit(db, [at(3, "three again")]);
+      const at = (version: number, title: string) => postRows.write(db, [{ key, version, state: post({ title }) }]);
+      await commit(db, at(3, "three"));
+      await commit(db, at(2, "two"));
+      await commit(db, at(3, "three again"));
       expect((await postRows.load(db, [key])).get(rowKey(key))).toMatchObject({
         version: 3,
         state: { title: "three" },
       });
-      await commit(db, [at(4, "four")]);
+      await commit(db, at(4, "four"));
       expect((await postRows.load(db, [key])).get(rowKey(key))).toMatchObject({ version: 4, state: { title: "four" } });
     });
 
     it("keeps tenants apart: the same id in two tenants is two rows, each loaded under its own tenant", async () => {
       const [a, b] = [fresh("ta"), fresh("tb")];
-      const writes = [
-        postRows.write(db, { tenantId: a, id: "same" }, 1, post({ title: "of a" })),
-        postRows.write(db, { tenantId: b, id: "same" }, 1, post({ title: "of b" })),
-      ].flatMap((w) => (w ? [w] : []));
-      await commit(db, writes);
+      await commit(
+        db,
+        postRows.write(db, [
+          { key: { tenantId: a, id: "same" }, version: 1, state: post({ title: "of a" }) },
+          { key: { tenantId: b, id: "same" }, version: 1, state: post({ title: "of b" }) },
+        ]),
+      );
       const onlyA = await postRows.load(db, [{ tenantId: a, id: "same" }]);
       expect([...onlyA.values()].map((r) => r.state.title)).toEqual(["of a"]);
       const both = await postRows.load(db, [
@@ -117,13 +119,57 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       expect(both.get(rowKey({ tenantId: b, id: "same" }))?.state.title).toBe("of b");
     });
 
+    it("writes many rows in one statement, guarding each by its own version", async () => {
+      const tenantId = fresh("t");
+      const key = (id: string) => ({ tenantId, id });
+      const at = (id: string, version: number, title: string) => ({ key: key(id), version, state: post({ title }) });
+      await commit(db, postRows.write(db, [at("old", 5, "old five"), at("new", 1, "new one")]));
+      const writes = postRows.write(db, [
+        at("old", 4, "old four"), // older than the stored row: left alone
+        at("new", 2, "new two"), // newer: replaces it
+        at("absent", 1, "absent one"), // no row yet: inserted
+      ]);
+      expect(writes).toHaveLength(1);
+      await commit(db, writes);
+      const loaded = await postRows.load(db, [key("old"), key("new"), key("absent")]);
+      expect(Object.fromEntries([...loaded].map(([k, r]) => [k, [r.version, r.state.title]]))).toEqual({
+        [rowKey(key("old"))]: [5, "old five"],
+        [rowKey(key("new"))]: [2, "new two"],
+        [rowKey(key("absent"))]: [1, "absent one"],
+      });
+    });
+
+    it("stores every column a row gives, and keeps a nullable column a later row clears", async () => {
+      const tenantId = fresh("t");
+      const k = { tenantId, id: "p1" };
+      const published = post({ status: "published", published_at: "2026-02-01T00:00:00.000Z" });
+      await commit(db, postRows.write(db, [{ key: k, version: 1, state: published }]));
+      await commit(
+        db,
+        postRows.write(db, [{ key: k, version: 2, state: { ...published, status: "draft", published_at: null } }]),
+      );
+      expect((await postRows.load(db, [k])).get(rowKey(k))).toMatchObject({
+        version: 2,
+        state: { status: "draft", published_at: null },
+      });
+    });
+
+    it("writes nothing for no states", () => {
+      expect(postRows.write(db, [])).toEqual([]);
+    });
+
     it("loads more ids than one statement binds (several statements, one batch)", async () => {
       const [a, b] = [fresh("ta"), fresh("tb")];
       const keys = [
         ...Array.from({ length: 130 }, (_, i) => ({ tenantId: a, id: `p${i}` })),
         { tenantId: b, id: "p0" },
       ];
-      const writes = keys.flatMap((k) => postRows.write(db, k, 1, post({ title: k.id })) ?? []);
+      const writes = postRows.write(
+        db,
+        keys.map((key) => ({ key, version: 1, state: post({ title: key.id }) })),
+      );
+      // Ten rows per statement (ten columns, D1 binds 100 parameters): 131 rows are 14 statements.
+      expect(writes).toHaveLength(14);
       await commit(db, writes);
       const loaded = await postRows.load(db, [...keys, { tenantId: a, id: "missing" }]);
       expect(loaded.size).toBe(131);
@@ -136,7 +182,7 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       const tenantId = fresh("t");
       const consumer = fresh("test:");
       const ledger = processedLedger(db);
-      const write = postRows.write(db, { tenantId, id: "p1" }, 1, post());
+      const [write] = postRows.write(db, [{ key: { tenantId, id: "p1" }, version: 1, state: post() }]);
       if (!write) throw new Error("no write");
       const duplicate = { ...entryRow(tenantId, 1) };
       // The second plain insert of the same (tenant_id, seq) violates the primary key.
@@ -235,7 +281,10 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       ];
       await commit(
         db,
-        keyed.flatMap(({ state, ...key }) => postRows.write(db, key, 1, state) ?? []),
+        postRows.write(
+          db,
+          keyed.map(({ state, ...key }) => ({ key, version: 1, state })),
+        ),
       );
       const ids = async (f: Partial<Parameters<typeof listPosts>[1]>) =>
         (await listPosts(db, { tenantId, limit: 10, ...f })).map((r) => r.id);

@@ -30,12 +30,21 @@ export interface StateRows<S> {
   /** The stored rows of these aggregates, by {@link rowKey}, in as few round trips as it can (one). */
   load(db: ReadModelDb, keys: readonly RowKey[]): Promise<Map<string, { version: number; state: S }>>;
   /**
-   * The write storing `state` at `version`, or null when there is nothing to
-   * store. It must apply only where the stored row is older than `version`,
-   * so a late or repeated batch never moves a row back (the state at a
-   * version is the same whoever computed it).
+   * The writes storing each aggregate's `state` at its `version` (none for a
+   * state with nothing to store), in as few statements as the database's
+   * limits allow: a batch's rows of many aggregates go together. Each row
+   * must apply only where the stored row is older than its `version`, so a
+   * late or repeated batch never moves a row back (the state at a version is
+   * the same whoever computed it). Keys are distinct.
    */
-  write(db: ReadModelDb, key: RowKey, version: number, state: S): BatchItem<"sqlite"> | null;
+  write(db: ReadModelDb, states: readonly StateAt<S>[]): BatchItem<"sqlite">[];
+}
+
+/** An aggregate's state at a version, to store. */
+export interface StateAt<S> {
+  key: RowKey;
+  version: number;
+  state: S;
 }
 
 /** One aggregate's stored row, or null: what a route's eventually consistent read uses. */
@@ -83,15 +92,14 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
         streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);
       }
       const db = readModels(env);
-      const writes: BatchItem<"sqlite">[] = [];
+      const states: StateAt<S>[] = [];
       // In the writer's inline pass: its own state, stored as it is (no read, no replay, no gap).
       const keys: RowKey[] = [];
       for (const [stream, events] of streams) {
         const { tenantId, type, id } = parseStream(stream);
         const own = type === decider.type ? writerStates?.get(stream) : undefined;
         if (own && own.version >= Math.max(...events.map((e) => e.version))) {
-          const write = rows.write(db, { tenantId, id }, own.version, own.state as S);
-          if (write) writes.push(write);
+          states.push({ key: { tenantId, id }, version: own.version, state: own.state as S });
         } else keys.push({ tenantId, id });
       }
       const stored = keys.length > 0 ? await rows.load(db, keys) : new Map<string, { version: number; state: S }>();
@@ -116,12 +124,9 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
           }
           apply(event);
         }
-        if (current.version > loaded) {
-          const write = rows.write(db, key, current.version, current.state);
-          if (write) writes.push(write);
-        }
+        if (current.version > loaded) states.push({ key, version: current.version, state: current.state });
       }
-      return { writes, deferred };
+      return { writes: rows.write(db, states), deferred };
     },
   };
 

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, inArray, lt } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { type RowKey, rowKey, type StateRows } from "./projection";
@@ -33,6 +33,10 @@ export function tableRows<T extends StateTable, S>(
   const { tenant_id, id, version } = table;
   const t: SQLiteTable = table;
   const keyColumns = new Set(["tenant_id", "id"]);
+  const columns: Record<string, SQLiteColumn> = getTableColumns(t);
+  // Every column of a row may be a bound parameter.
+  const rowsPerStatement = Math.max(1, Math.floor(D1_MAX_PARAMS / Object.keys(columns).length));
+  const excluded = (column: SQLiteColumn) => sql.raw(`excluded."${column.name.replaceAll('"', '""')}"`);
   return {
     async load(db, keys) {
       const byTenant = new Map<string, string[]>();
@@ -58,18 +62,38 @@ export function tableRows<T extends StateTable, S>(
       }
       return found;
     },
-    write(db, key, at, state) {
-      const values = map.row(state, key);
-      if (!values) return null;
-      const stored = { ...values, tenant_id: key.tenantId, id: key.id, version: at } as T["$inferInsert"];
-      const columns = getTableColumns(t);
-      const set = Object.fromEntries(
-        Object.entries(stored as Record<string, unknown>).filter(([k]) => k in columns && !keyColumns.has(k)),
-      );
-      return db
-        .insert(t)
-        .values(stored)
-        .onConflictDoUpdate({ target: [tenant_id, id], set, setWhere: lt(version, at) });
+    write(db, states) {
+      // Rows that store the same columns share statements: one multi-row upsert per
+      // D1-sized chunk, so a batch of many aggregates costs a statement per ~10 rows
+      // (building a drizzle statement is most of a pass's CPU), not one per row.
+      const bySignature = new Map<string, Record<string, unknown>[]>();
+      for (const { key, version: at, state } of states) {
+        const values = map.row(state, key);
+        if (!values) continue;
+        const stored = Object.fromEntries(
+          Object.entries({ ...values, tenant_id: key.tenantId, id: key.id, version: at }).filter(
+            ([k, v]) => k in columns && v !== undefined,
+          ),
+        );
+        const signature = Object.keys(stored).sort().join(",");
+        bySignature.set(signature, [...(bySignature.get(signature) ?? []), stored]);
+      }
+      return [...bySignature.values()].flatMap((rows) => {
+        const first = rows[0] ?? {};
+        // Each row's own values, taken from the proposed row; a row absent from the statement keeps its column.
+        const set = Object.fromEntries(
+          Object.keys(first)
+            .filter((k) => !keyColumns.has(k))
+            .flatMap((k) => (columns[k] ? [[k, excluded(columns[k])]] : [])),
+        );
+        return chunked(rows, rowsPerStatement).map((chunk) =>
+          db
+            .insert(t)
+            .values(chunk as T["$inferInsert"][])
+            // Only where the stored row is older than the proposed one: a late batch never moves a row back.
+            .onConflictDoUpdate({ target: [tenant_id, id], set, setWhere: lt(version, excluded(version)) }),
+        );
+      });
     },
   };
 }
