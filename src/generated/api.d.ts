@@ -1283,6 +1283,7 @@ export interface components {
                 applied: number;
                 deferred: number;
                 failed: number;
+                stalled: number;
                 d1_round_trips: number;
             };
         };

@@ -174,5 +174,5 @@ async function applyEvents(
  */
 export const consumerStats = {
   queue: { batches: 0, messages: 0, events: 0, applied: 0, d1_round_trips: 0 },
-  inline: { passes: 0, events: 0, applied: 0, deferred: 0, failed: 0, d1_round_trips: 0 },
+  inline: { passes: 0, events: 0, applied: 0, deferred: 0, failed: 0, stalled: 0, d1_round_trips: 0 },
 };

@@ -11,6 +11,17 @@ import type { Envelope } from "./envelope";
 const INLINE_BATCH = 100;
 
 /**
+ * A pass that has not moved for this long (ms) is given up: the next push
+ * starts a new one. A shared pass runs in the context of the object whose
+ * commit started it; if that object is reset mid-pass, its D1 call or pace
+ * timer may never settle, and without a bound every later commit of the
+ * isolate would join a pass that never ends, leaving the read models to the
+ * queue alone. The events the stalled pass held reach the read model through
+ * the queue, as any the pass misses do.
+ */
+export const INLINE_STALL_MS = 5_000;
+
+/**
  * The writer's inline pass: applies a commit's events to the subscriptions
  * that opt in (`inline: true`, version-guarded state projections) right
  * after the commit, so a read model shows a write within milliseconds. The
@@ -32,6 +43,10 @@ export class InlineProjector {
   /** The writer's state of each stream after its latest pushed commit. */
   private states = new Map<string, { version: number; state: unknown }>();
   private running: Promise<void> | null = null;
+  /** Which pass is the current one; a pass given up for stalling stops touching shared state. */
+  private generation = 0;
+  /** When the current pass last moved (ms on the platform's clock). */
+  private movedAt = 0;
   private runtime: ModuleRuntime | null | undefined;
   private readonly pacer: Pacer;
 
@@ -56,16 +71,33 @@ export class InlineProjector {
     if (after && (this.states.get(after.stream)?.version ?? 0) < after.version) {
       this.states.set(after.stream, { version: after.version, state: after.state });
     }
-    this.running ??= this.run();
+    if (this.running && this.now() - this.movedAt > INLINE_STALL_MS) this.giveUp();
+    this.running ??= this.run(++this.generation);
     return this.running;
   }
 
-  private async run(): Promise<void> {
+  private now(): number {
+    return this.platform.clock.now().getTime();
+  }
+
+  private giveUp(): void {
+    consumerStats.inline.stalled++;
+    this.runtime?.log.warn("inline pass stalled; a new one starts and the queue applies what it held", {
+      stalled_ms: this.now() - this.movedAt,
+    });
+    this.running = null;
+  }
+
+  private async run(generation: number): Promise<void> {
+    const current = () => generation === this.generation;
+    this.movedAt = this.now();
     try {
       const runtime = this.runtimeOf();
-      while (runtime && this.pending.length > 0) {
+      while (runtime && current() && this.pending.length > 0) {
         // Commits pushed while it waits join this pass (`running` is set).
         await this.pacer.turn();
+        if (!current()) return;
+        this.movedAt = this.now();
         const batch = this.pending.splice(0, INLINE_BATCH);
         const writerStates = this.states;
         this.states = new Map();
@@ -75,6 +107,7 @@ export class InlineProjector {
           const mine = batch.filter((e) => wants(route, e.type));
           if (mine.length === 0) continue;
           const failures = await applyRoute(route, mine, runtime, { fillGaps: false, writerStates }, "inline");
+          this.movedAt = this.now();
           consumerStats.inline.applied += mine.length - failures.size;
           for (const [id, why] of failures) {
             if (why instanceof Deferred) consumerStats.inline.deferred++;
@@ -90,10 +123,13 @@ export class InlineProjector {
         }
       }
     } finally {
-      // In the same step as the loop's last check: a later push starts a new pass.
-      this.pending.length = 0;
-      this.states.clear();
-      this.running = null;
+      // In the same step as the loop's last check: a later push starts a new pass. A pass given up
+      // leaves alone what belongs to the one that replaced it.
+      if (current()) {
+        this.pending.length = 0;
+        this.states.clear();
+        this.running = null;
+      }
     }
   }
 

@@ -13,7 +13,15 @@ const ConsumerStatsSchema = z
   .object({
     scope: z.literal("isolate"),
     queue: z.object({ batches: n(), messages: n(), events: n(), applied: n(), d1_round_trips: n() }),
-    inline: z.object({ passes: n(), events: n(), applied: n(), deferred: n(), failed: n(), d1_round_trips: n() }),
+    inline: z.object({
+      passes: n(),
+      events: n(),
+      applied: n(),
+      deferred: n(),
+      failed: n(),
+      stalled: n(),
+      d1_round_trips: n(),
+    }),
   })
   .openapi("ConsumerStats");
 

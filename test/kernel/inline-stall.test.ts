@@ -1,0 +1,137 @@
+// The writers' inline pass when a pass never ends: later commits must not wait on it forever.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { consumerStats } from "../../src/kernel/events/consume";
+import type { Envelope } from "../../src/kernel/events/envelope";
+import { INLINE_STALL_MS, InlineProjector } from "../../src/kernel/events/inline";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { manualTime } from "../../src/kernel/resilience/sleep";
+
+const event = (id: string, version: number): Envelope => ({
+  id,
+  type: "stall.thing.happened",
+  tenant_id: "t-stall",
+  stream: "t-stall/thing/one",
+  version,
+  occurred_at: "2026-06-01T00:00:00.000Z",
+  actor: { kind: "system", id: null },
+  request_id: null,
+  data: {},
+});
+
+/** A module whose inline subscription hangs on its first batch (an object reset mid-pass) and records the rest. */
+function stallingModule(applied: string[]): ModuleDef {
+  let calls = 0;
+  return {
+    name: "stall",
+    version: "1.0.0",
+    events: {
+      subscribes: [
+        {
+          name: "things",
+          types: ["stall.thing.happened"],
+          inline: true,
+          handleBatch(batch) {
+            calls++;
+            if (calls === 1) return new Promise(() => {});
+            applied.push(...batch.map((e) => e.id));
+            return Promise.resolve({ writes: [] });
+          },
+        },
+      ],
+    },
+  };
+}
+
+describe("the inline pass, stalled", () => {
+  it("is joined while it may still move, and given up after INLINE_STALL_MS: the next commit starts a pass of its own", async () => {
+    const applied: string[] = [];
+    const time = manualTime("2026-06-01T00:00:00Z");
+    const inline = new InlineProjector(
+      { modules: [stallingModule(applied)], bindings: KERNEL_BINDINGS, clock: time.clock },
+      env,
+      { sleeper: time.sleeper },
+    );
+    const suffix = crypto.randomUUID();
+    const [e1, e2, e3] = [event(`e1-${suffix}`, 1), event(`e2-${suffix}`, 2), event(`e3-${suffix}`, 3)];
+    const stalledBefore = consumerStats.inline.stalled;
+
+    const first = inline.push([e1]);
+    // Let the pass reach the subscription, where it hangs.
+    await new Promise((r) => setTimeout(r, 20));
+    // Within the bound, a commit joins the pass under way (and waits behind it).
+    time.clock.advance(INLINE_STALL_MS);
+    expect(inline.push([e2])).toBe(first);
+    expect(consumerStats.inline.stalled).toBe(stalledBefore);
+
+    // Past it, the pass is given up: a new one applies what waited and what just came.
+    time.clock.advance(1);
+    const second = inline.push([e3]);
+    expect(second).not.toBe(first);
+    await second;
+    expect(applied).toEqual([e2.id, e3.id]);
+    expect(consumerStats.inline.stalled).toBe(stalledBefore + 1);
+
+    // The stalled pass's event is left to the queue: not recorded as applied.
+    const marks = await env.DB.prepare(
+      "select event_id from processed_events where consumer = 'stall:things' and event_id in (?, ?, ?)",
+    )
+      .bind(e1.id, e2.id, e3.id)
+      .all<{ event_id: string }>();
+    expect(marks.results.map((r) => r.event_id).sort()).toEqual([e2.id, e3.id].sort());
+
+    // The new pass is the current one: a later commit after a quiet spell starts and finishes its own.
+    await inline.push([event(`e4-${suffix}`, 4)]);
+    expect(applied).toHaveLength(3);
+  });
+
+  it("leaves the pass that replaced it alone when the stalled one ends after all", async () => {
+    const gates: (() => void)[] = [];
+    const applied: string[] = [];
+    const gated: ModuleDef = {
+      name: "stall",
+      version: "1.0.0",
+      events: {
+        subscribes: [
+          {
+            name: "things",
+            types: ["stall.thing.happened"],
+            inline: true,
+            handleBatch(batch) {
+              return new Promise((resolve) => {
+                gates.push(() => {
+                  applied.push(...batch.map((e) => e.id));
+                  resolve({ writes: [] });
+                });
+              });
+            },
+          },
+        ],
+      },
+    };
+    const time = manualTime("2026-06-01T00:00:00Z");
+    const inline = new InlineProjector({ modules: [gated], bindings: KERNEL_BINDINGS, clock: time.clock }, env, {
+      sleeper: time.sleeper,
+    });
+    const suffix = crypto.randomUUID();
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    const first = inline.push([event(`a-${suffix}`, 1)]);
+    await settle();
+    time.clock.advance(INLINE_STALL_MS + 1);
+    const second = inline.push([event(`b-${suffix}`, 2)]);
+    await settle();
+    expect(gates).toHaveLength(2);
+    // The stalled pass ends after all, while its replacement is still under way.
+    gates[0]?.();
+    await first;
+    // A commit now joins the replacement: the old pass's end did not clear it.
+    expect(inline.push([event(`c-${suffix}`, 3)])).toBe(second);
+    gates[1]?.();
+    await settle();
+    // The replacement takes the waiting commit in its next round.
+    gates[2]?.();
+    await second;
+    expect(applied).toEqual([`a-${suffix}`, `b-${suffix}`, `c-${suffix}`]);
+  });
+});
