@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { blake2b as nobleBlake2b } from "@noble/hashes/blake2.js";
 import { describe, expect, it } from "vitest";
 import { loadSigningKeys } from "../../src/kernel/auth/signing-keys";
-import { ed25519Signer, hash, toHex } from "../../src/kernel/crypto";
+import { ed25519Signer, hash, isolateDigest, sha256Hex, toHex } from "../../src/kernel/crypto";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -14,6 +14,19 @@ describe("crypto facade", () => {
     const key = crypto.getRandomValues(new Uint8Array(32));
     const message = crypto.getRandomValues(new Uint8Array(1000));
     expect(hash.blake2b(message, { key, outLen: 32 })).toEqual(nobleBlake2b(message, { key, dkLen: 32 }));
+  });
+
+  it("isolateDigest: the same secret gives the same digest in this isolate, another secret another, and it is keyed", async () => {
+    const secret = "plk_example_0123456789abcdefghijklmnopqrstuvwxyz";
+    const digest = isolateDigest(secret);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(isolateDigest(secret)).toBe(digest);
+    expect(isolateDigest(`${secret}x`)).not.toBe(digest);
+    expect(isolateDigest(secret.slice(0, -1))).not.toBe(digest);
+    // Neither the unkeyed BLAKE2b nor the SHA-256 that the API-key index stores: a cache
+    // keyed by it holds nothing an index entry or an outside computation could match.
+    expect(digest).not.toBe(toHex(nobleBlake2b(text(secret), { dkLen: 32 })));
+    expect(digest).not.toBe(await sha256Hex(secret));
   });
 
   it("signer: signs with the newest key, verifies by kid, and says false (never throws) for anything else", async () => {

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { timingSafeEqual } from "../crypto";
+import { timingSafeEqualBytes } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { METRICS } from "../metrics/catalog";
@@ -14,6 +14,16 @@ type AuthFailure = "malformed_header" | "unknown_credential" | "root_key_off_pla
 function refused(reason: AuthFailure, code: "unauthenticated" | "forbidden", detail: string): AppError {
   isolateRecorder.inc(METRICS.authFailures, [reason]);
   return new AppError(code, { detail });
+}
+
+const encoder = new TextEncoder();
+// The root key's bytes, encoded once per value: every request is compared with it.
+let root: { key: string; bytes: Uint8Array } | undefined;
+
+/** Whether the token is the platform root key, in constant time (only the length can leak). */
+function isRootKey(token: string, rootKey: string): boolean {
+  if (root?.key !== rootKey) root = { key: rootKey, bytes: encoder.encode(rootKey) };
+  return timingSafeEqualBytes(encoder.encode(token), root.bytes);
 }
 
 /** The bearer token of the request; undefined when there is no Authorization header. */
@@ -61,10 +71,8 @@ export function resolveRequest(deps: {
     const token = bearer(c);
     const onPlatform = c.req.path === PLATFORM_PREFIX || c.req.path.startsWith(`${PLATFORM_PREFIX}/`);
     const rootKey = c.get("config").platformRootKey;
-    const isRootKey = token !== undefined && rootKey !== undefined && timingSafeEqual(token, rootKey);
-
     if (token !== undefined) {
-      if (isRootKey) {
+      if (rootKey !== undefined && isRootKey(token, rootKey)) {
         if (!onPlatform)
           throw refused(
             "root_key_off_platform",

@@ -6,7 +6,7 @@
  * and Ed25519 on native WebCrypto. See docs/crypto.md.
  */
 export { type Aead, nobleAead, wasmAead } from "./aead";
-export { type Hash, hash } from "./hash";
+export { type Hash, hash, isolateDigest } from "./hash";
 export {
   type Argon2idKdf,
   type Argon2Params,

@@ -3,7 +3,7 @@ import { type AccessClaims, loadSigningKeys, type SigningKeySet, verifyAccessTok
 import type { Authenticator, Principal } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
 import { isoNow } from "../../kernel/clock";
-import { sha256Hex } from "../../kernel/crypto";
+import { isolateDigest, sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { background } from "../../kernel/http/background";
 import { directory } from "./directory/contract";
@@ -11,7 +11,8 @@ import type { UserPrincipal } from "./directory/types";
 import { keyIndex } from "./key-index";
 
 /**
- * Verified API keys by hash. Staleness bound: a key revoked elsewhere is
+ * Verified API keys by {@link isolateDigest} of the key (synchronous; the SHA-256
+ * that finds a key in the index is computed only on a miss). Staleness bound: a key revoked elsewhere is
  * refused within 10 s; the isolate that revokes it evicts it at once.
  */
 export const keyCache = new TtlCache<string, Extract<Principal, { kind: "api_key" }>>({
@@ -61,9 +62,10 @@ export const apiKeyAuthenticator: Authenticator = {
   accepts: (token) => token.startsWith("plk_"),
   async authenticate(token, c) {
     if (token.length > 200) return null;
-    const hash = await sha256Hex(token);
-    let principal = keyCache.get(hash);
+    const cacheKey = isolateDigest(token);
+    let principal = keyCache.get(cacheKey);
     if (!principal) {
+      const hash = await sha256Hex(token);
       const tenantId = await keyIndex(c.env.DB).tenantOf(hash);
       if (!tenantId) return null;
       const key = await directory(c.env, tenantId).verifyKey({ hash, now: isoNow(c.get("clock")) });
@@ -78,7 +80,7 @@ export const apiKeyAuthenticator: Authenticator = {
         grants: key.scopes,
         expiresAt: key.expires_at,
       };
-      keyCache.set(hash, principal);
+      keyCache.set(cacheKey, principal);
     }
     // Checked on every request, cached or not: an expiring key never works past its expiry.
     if (principal.expiresAt !== null && principal.expiresAt <= isoNow(c.get("clock"))) return null;
