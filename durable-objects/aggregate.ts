@@ -142,7 +142,7 @@ export function aggregateObject(
         // Committed: project inline and send the new outbox rows now; the alarm retries if the queue refuses.
         const after = { stream: streamKey(args.stream), version: result.version, state: result.state };
         this.ctx.waitUntil(this.inline.push(result.events, after));
-        this.relay.afterCommit(this.ctx, this.env.EVENTS);
+        this.relay.afterCommit(this.ctx, this.env.EVENTS, result.events.length);
         this.flushMetrics();
         return { ok: true, version: result.version, state: result.state, events: result.events.length };
       } catch (error) {

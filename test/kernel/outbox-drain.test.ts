@@ -222,6 +222,55 @@ describe("OutboxRelay", () => {
     });
   });
 
+  it("a commit that says it appended rows is drained without asking SQLite first; without the hint, or with 0, the relay asks and drains only what is there", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      // The storage as the relay sees it, with the statements it runs recorded.
+      const statements: string[] = [];
+      const sql = new Proxy(state.storage.sql, {
+        get(target, key) {
+          const value = Reflect.get(target, key);
+          if (key !== "exec" || typeof value !== "function") return value;
+          return (query: string, ...bindings: unknown[]) => {
+            statements.push(query);
+            return Reflect.apply(value, target, [query, ...bindings]);
+          };
+        },
+      });
+      const storage = new Proxy(state.storage, {
+        get(target, key) {
+          if (key === "sql") return sql;
+          const value = Reflect.get(target, key);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const relay = new OutboxRelay(storage);
+      const queue = fakeQueue();
+      const waited: Promise<unknown>[] = [];
+      const ctx = { waitUntil: (p: Promise<unknown>) => void waited.push(p) };
+      const asked = () => statements.filter((q) => q.includes("exists")).length;
+
+      seed(state.storage, 0, 2);
+      relay.afterCommit(ctx, queue, 2);
+      await Promise.all(waited);
+      expect(ids(queue.batches)).toEqual(expectedIds(2));
+      expect(asked()).toBe(0);
+
+      // No hint: the relay asks, finds the row and sends it.
+      seed(state.storage, 2, 1);
+      relay.afterCommit(ctx, queue);
+      await Promise.all(waited);
+      expect(asked()).toBe(1);
+      expect(ids(queue.batches)).toEqual(expectedIds(3));
+
+      // A commit that appended nothing: the relay asks, finds nothing, starts no drain.
+      const drains = waited.length;
+      relay.afterCommit(ctx, queue, 0);
+      expect(asked()).toBe(2);
+      expect(waited).toHaveLength(drains);
+      expect(pending(state.storage)).toBe(0);
+    });
+  });
+
   it("when rows remain past maxBatches, sets an immediate alarm that continues the drain", async () => {
     const stub = freshObject();
     await runInDurableObject(stub, async (_: TenantDirectory, state) => {
