@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// npm's postinstall: fixes known bugs in pinned dependencies that their fixed
+// releases cannot reach on Node 20 (TOOLCHAIN.md). Each fix names its upstream
+// issue, applies only to the exact text it replaces, and is idempotent. It never
+// fails an install: text it does not recognise (a changed package) is left as is,
+// with a line saying so, and test/node/deps-patch.test.ts then fails loudly.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * The fixes, by file. `before` is the text as the pinned release ships it;
+ * `after` is what it becomes.
+ */
+export const FIXES = [
+  {
+    // workers-sdk #15092 (fixed upstream by #15106, in releases that need Node 22): the
+    // wrapper class of the Worker's entrypoints and Durable Objects wrapped its own
+    // prototype in one more Proxy at every construction, so each property read walked
+    // one trap per object or request constructed before it. Requests through SELF
+    // slowed from ~2 ms to ~200 ms over a test file's life, and the suite ran 3x slower.
+    // The fix installs the Proxy on the first construction only (workerd introspects
+    // the prototype before that, so it cannot move to class creation).
+    name: "vitest-pool-workers: one prototype Proxy per wrapper class (workers-sdk #15092)",
+    file: "node_modules/@cloudflare/vitest-pool-workers/dist/worker/lib/cloudflare/test-internal.mjs",
+    before: `function createProxyPrototypeClass(superClass, getUnknownPrototypeKey) {
+	function Class(...args) {
+		Class.prototype = new Proxy(Class.prototype, { get(target, key, receiver) {
+			const value = Reflect.get(target, key, receiver);
+			if (value !== void 0) return value;
+			if (typeof key === "symbol" || IGNORED_KEYS.includes(key)) return;
+			return getUnknownPrototypeKey.call(receiver, key);
+		} });
+		return Reflect.construct(superClass, args, Class);`,
+    after: `function createProxyPrototypeClass(superClass, getUnknownPrototypeKey) {
+	let prototypeProxied = false; // plinth scripts/patch-deps.mjs: workers-sdk #15092
+	function Class(...args) {
+		if (!prototypeProxied) Class.prototype = new Proxy(Class.prototype, { get(target, key, receiver) {
+			const value = Reflect.get(target, key, receiver);
+			if (value !== void 0) return value;
+			if (typeof key === "symbol" || IGNORED_KEYS.includes(key)) return;
+			return getUnknownPrototypeKey.call(receiver, key);
+		} });
+		prototypeProxied = true;
+		return Reflect.construct(superClass, args, Class);`,
+  },
+];
+
+/** Applies every fix; returns what happened to each. */
+export function applyFixes(base = root) {
+  return FIXES.map((fix) => {
+    const path = join(base, fix.file);
+    if (!existsSync(path)) return { fix, state: "absent" };
+    const text = readFileSync(path, "utf8");
+    if (text.includes(fix.after)) return { fix, state: "applied already" };
+    if (!text.includes(fix.before)) return { fix, state: "not recognised" };
+    writeFileSync(path, text.replace(fix.before, fix.after));
+    return { fix, state: "applied" };
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const { fix, state } of applyFixes()) {
+    if (state === "applied") console.log(`patch-deps: ${fix.name}: applied`);
+    else if (state !== "applied already") console.log(`patch-deps: ${fix.name}: ${state}, left as is`);
+  }
+}
