@@ -10,7 +10,12 @@ const sync = { mode: "sync", on_failure: "open" } as const;
 
 describe("rate limits", () => {
   it("puts RateLimit-Policy and RateLimit on every /api/v1 response, errors included", async () => {
-    const { call, tenant } = gateway({ principal: { limit: 100, period_s: 60, burst: 10, ...sync } });
+    // The tenant's and anonymous clients' policies at their defaults (the suite's are off).
+    const { call, tenant } = gateway({
+      principal: { limit: 100, period_s: 60, burst: 10, ...sync },
+      tenant: {},
+      anonymous: {},
+    });
     const t = await tenant();
     const first = await call("/api/v1/me", { token: t.adminKey });
     expect(first.status).toBe(200);
@@ -67,6 +72,40 @@ describe("rate limits", () => {
       body: { rate_limits: { principal: { limit: 5000, period_s: 60 } } },
     });
     expect(tooHigh.status).toBe(400);
+  });
+
+  it("a policy that is off admits every request without the limiter, and is left out of the headers", async () => {
+    const setup = gateway();
+    const t = await setup.tenant();
+    const asked: string[] = [];
+    const counting = {
+      getByName: (name: string) => {
+        asked.push(name.split(":")[0] ?? "");
+        return env.RATE_LIMITER.getByName(name);
+      },
+    };
+    const { call } = gateway(
+      {
+        principal: { limit: 1, period_s: 3600, burst: 1, mode: "off" },
+        tenant: { limit: 1, period_s: 3600, burst: 1, ...sync },
+      },
+      { RATE_LIMITER: counting },
+    );
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push(await call("/api/v1/me", { token: t.adminKey }));
+    // The tenant policy (on, one request an hour) admits the first and refuses the rest; the
+    // principal policy (off, the same numbers) never refuses and is never asked.
+    expect(statuses.map((a) => a.status)).toEqual([200, 429, 429]);
+    expect(statuses.map((a) => a.body.code)).toEqual([undefined, "rate_limited", "rate_limited"]);
+    expect(String(statuses[1]?.body.detail)).toContain("(tenant)");
+    expect(asked).not.toContain("principal");
+    expect(asked).toContain("tenant");
+    const policies = parseList(statuses[0]?.headers.get("ratelimit-policy") ?? null);
+    expect(Object.keys(policies)).toEqual(["tenant"]);
+    // A policy named in RATE_LIMITS without a mode keeps its default one (the suite's are off).
+    const named = gateway({ principal: { limit: 100, period_s: 60, burst: 10 } });
+    const first = await named.call("/api/v1/me", { token: t.adminKey });
+    expect(parseList(first.headers.get("ratelimit-policy")).principal).toEqual({ q: 100, w: 60 });
   });
 
   it("fails open or closed as the policy says when the limiter cannot be reached, and logs which", async () => {

@@ -159,6 +159,18 @@ function refusedFor(name: PolicyName, policy: Policy, retryAfterMs: number): Lim
 export async function decide(c: Context<AppEnv>, name: PolicyName, key: string): Promise<LimitDecision> {
   const override = c.get("tenantGateway")?.rateLimits[name];
   const policy = effectivePolicy(c.get("config").ratePolicies, name, c.get("tenant")?.plan, override);
+  // Off: admitted without state, and not recorded, so no RateLimit header names it.
+  if (policy.mode === "off") {
+    return {
+      policy: name,
+      limit: policy.limit,
+      periodS: policy.period_s,
+      allowed: true,
+      remaining: policy.burst,
+      resetS: 0,
+      retryAfterS: 0,
+    };
+  }
   const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
   // The rate is part of the bucket's name: a changed policy (a tenant's override) starts a fresh bucket
   // rather than reading a state that was counted at another rate.

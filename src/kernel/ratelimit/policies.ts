@@ -1,7 +1,13 @@
 import { z } from "zod";
 
-/** How a policy decides: `sync` asks the key's Durable Object before the handler runs (exact); `async` decides from the isolate's own estimate and reconciles with the object after the response (fast, approximate). */
-export const RateModeSchema = z.enum(["sync", "async"]);
+/**
+ * How a policy decides: `sync` asks the key's Durable Object before the
+ * handler runs (exact); `async` decides from the isolate's own estimate and
+ * reconciles with the object after the response (fast, approximate); `off`
+ * does not limit: no state is kept and the policy is left out of the
+ * RateLimit headers.
+ */
+export const RateModeSchema = z.enum(["sync", "async", "off"]);
 
 /** What a request gets when the limiter cannot be reached: `open` lets it through, `closed` answers 503. */
 export const RateFailureSchema = z.enum(["open", "closed"]);
@@ -184,11 +190,13 @@ export function maxLimitFor(policy: Policy, period_s: number): number {
 }
 
 /**
- * `RATE_LIMITS` that no client meets: for test suites and benchmarks that
- * send thousands of requests from one principal and one address, and set the
- * policies they test on top.
+ * `RATE_LIMITS` with every policy off: for test suites that send thousands of
+ * requests from one principal and one address, and name the policies they
+ * test on top (a named policy starts from its default, mode included). Off
+ * rather than merely high, so no limiter state is kept: a bucket counted by
+ * one test's clock (a manual one years ahead, say) is never read by another
+ * test under another clock, whatever storage the tests share.
  */
 export function unlimitedPolicies(): PolicyOverrides {
-  const unlimited = { limit: 10_000_000, burst: 10_000_000, max_limit: 10_000_000 };
-  return Object.fromEntries(Object.keys(DEFAULT_POLICIES).map((name) => [name, unlimited]));
+  return Object.fromEntries(Object.keys(DEFAULT_POLICIES).map((name) => [name, { mode: "off" }]));
 }
