@@ -21,9 +21,10 @@ export function codeAt(secret: string, clock: ManualClock, stepsAhead = 0): stri
 
 /**
  * The platform in-process with a manual clock (codes and challenges expire by
- * moving it) and rate limits unlimited except `limits`. Rate-limit state (the
- * root key's, say) outlives a test within a file: start each test of a file
- * later than the one before.
+ * moving it) and rate limits off except `limits`. A limit named here keeps its
+ * state past the test (other files' tests share storage): limit what the test
+ * owns (its user, its tenant), not the client address, which every in-process
+ * request shares.
  */
 export function platformAt(start: string, limits: PolicyOverrides = {}) {
   const clock = manualClock(start);
