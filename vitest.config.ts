@@ -25,7 +25,7 @@ export default defineConfig(async () => {
       testTimeout: 30_000,
       projects: [
         {
-          extends: true,
+          extends: true as const,
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
@@ -41,7 +41,7 @@ export default defineConfig(async () => {
           },
         },
         {
-          extends: true,
+          extends: true as const,
           test: {
             // The WebAssembly core's suite creates thousands of instances and grows their memories
             // to the largest inputs; after a long shared run, workerd once crashed (SIGSEGV) in it.
