@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { newSigningKeySet } from "./scripts/jwt-keys.mjs";
-import { unlimitedPolicies } from "./src/kernel/ratelimit/policies";
+import { policiesOff } from "./src/kernel/ratelimit/policies";
 
 /**
  * The bindings every workerd test suite runs with, on top of wrangler.toml's
@@ -20,7 +20,7 @@ export async function testBindings(): Promise<Record<string, unknown>> {
     ENCRYPTION_KEYS: JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]),
     TEST_MIGRATIONS: await readD1Migrations("./migrations"),
     // The suite sends thousands of requests from one principal and one (unknown) address:
-    // limits it never meets. Rate-limit tests set their own through testApp.
-    RATE_LIMITS: JSON.stringify(unlimitedPolicies()),
+    // every policy off (no limiter state shared between tests). Rate-limit tests name their own through testApp.
+    RATE_LIMITS: JSON.stringify(policiesOff()),
   };
 }

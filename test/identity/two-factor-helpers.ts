@@ -3,7 +3,7 @@ import { Secret, TOTP } from "otpauth";
 import { expect } from "vitest";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { type ManualClock, manualClock } from "../../src/kernel/clock";
-import { type PolicyOverrides, unlimitedPolicies } from "../../src/kernel/ratelimit/policies";
+import { type PolicyOverrides, policiesOff } from "../../src/kernel/ratelimit/policies";
 import { audit } from "../../src/modules/audit";
 import { identity } from "../../src/modules/identity";
 import { system } from "../../src/modules/system";
@@ -30,7 +30,7 @@ export function platformAt(start: string, limits: PolicyOverrides = {}) {
   const clock = manualClock(start);
   const { fetch } = testApp(
     [system(), tenants(), identity(), audit()],
-    { RATE_LIMITS: JSON.stringify({ ...unlimitedPolicies(), ...limits }) },
+    { RATE_LIMITS: JSON.stringify({ ...policiesOff(), ...limits }) },
     MIGRATIONS,
     clock,
   );

@@ -161,15 +161,7 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
   const policy = effectivePolicy(c.get("config").ratePolicies, name, c.get("tenant")?.plan, override);
   // Off: admitted without state, and not recorded, so no RateLimit header names it.
   if (policy.mode === "off") {
-    return {
-      policy: name,
-      limit: policy.limit,
-      periodS: policy.period_s,
-      allowed: true,
-      remaining: policy.burst,
-      resetS: 0,
-      retryAfterS: 0,
-    };
+    return decisionOf(name, policy, { allowed: true, tat: 0, remaining: policy.burst, resetMs: 0, retryAfterMs: 0 });
   }
   const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
   // The rate is part of the bucket's name: a changed policy (a tenant's override) starts a fresh bucket

@@ -197,6 +197,6 @@ export function maxLimitFor(policy: Policy, period_s: number): number {
  * one test's clock (a manual one years ahead, say) is never read by another
  * test under another clock, whatever storage the tests share.
  */
-export function unlimitedPolicies(): PolicyOverrides {
+export function policiesOff(): PolicyOverrides {
   return Object.fromEntries(Object.keys(DEFAULT_POLICIES).map((name) => [name, { mode: "off" }]));
 }
