@@ -24,3 +24,53 @@ export async function testBindings(): Promise<Record<string, unknown>> {
     RATE_LIMITS: JSON.stringify(policiesOff()),
   };
 }
+
+/**
+ * Test files that need workerd to restart objects (`abortAllDurableObjects()`,
+ * which skips pinned ones): each runs in a workerd of its own, with
+ * wrangler.toml's objects as deployed (vitest.config.ts, "workerd-isolated").
+ * test/node/suite-config.test.ts fails if a file that restarts objects is not here.
+ */
+export const NEEDS_EVICTION = ["test/webhooks/endpoints.test.ts"];
+
+/** A Durable Object binding as Miniflare takes it, with the one option added here. */
+type PinnedObject = { className: string; unsafePreventEviction: true } & Record<string, unknown>;
+
+/**
+ * wrangler.toml's Durable Objects (and `extra`), each kept in memory for the
+ * whole run: workerd's `preventEviction`, which wrangler.toml cannot say.
+ *
+ * Why: when one workerd serves a long run (vitest.config.ts, `isolate: false`),
+ * workerd 2026-04-26 evicts objects idle for 70 s while an alarm's request to
+ * the same object can be suspended in `ActorContainer::startRequest`, which
+ * then resumes on freed memory (SIGSEGV). Every writer sets a safety-net alarm
+ * 30 s after a commit (src/kernel/outbox/drain.ts), so a run past ~70 s fires
+ * thousands of alarms at idle objects. Fixed upstream in workerd aa1cfd444
+ * (2026-05-20, in releases from v1.20260619), which the Miniflare that runs on
+ * Node 20 does not ship. An object that is never evicted is never freed.
+ * It also makes `abortAllDurableObjects()` skip these objects: a test that
+ * needs it runs in the isolated project.
+ */
+export async function pinnedDurableObjects(
+  configPath: string,
+  extra: Record<string, { className: string } & Record<string, unknown>> = {},
+): Promise<Record<string, PinnedObject>> {
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
+  const declared: [string, unknown][] = [
+    ...Object.entries(workerOptions.durableObjects ?? {}),
+    ...Object.entries(extra),
+  ];
+  const pinned: Record<string, PinnedObject> = {};
+  for (const [binding, designator] of declared) {
+    if (typeof designator === "string") pinned[binding] = { className: designator, unsafePreventEviction: true };
+    else if (isObject(designator) && typeof designator.className === "string")
+      pinned[binding] = { ...designator, className: designator.className, unsafePreventEviction: true };
+    else throw new Error(`Durable Object binding ${binding}: no class name`);
+  }
+  return pinned;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}

@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { newId } from "../../src/kernel/crypto";
 import type { Envelope } from "../../src/kernel/events/envelope";
 import { fileStore } from "../../src/modules/files/contract";
@@ -15,13 +15,24 @@ import { newTenant } from "../identity/helpers";
 const ctx = { now: new Date().toISOString(), actor: { kind: "system" as const, id: "test" }, requestId: null };
 const SHA = "a".repeat(64);
 
-/** Runs a store's timers as if their time had come (an hour from now, for a reservation). */
+/**
+ * Runs a store's timers as if their time had come (an hour from now, for a reservation),
+ * and waits until they have run. The object's own alarm may already be running them (a
+ * purge is due at once), in which case `runDurableObjectAlarm` finds no alarm to run.
+ */
 async function fireTimers(tenantId: string) {
   const stub = env.FILE_STORE.get(env.FILE_STORE.idFromName(tenantId));
+  const due = () =>
+    runInDurableObject(
+      stub,
+      (_instance, state) =>
+        state.storage.sql.exec<{ n: number }>("select count(*) as n from actor_timers where at = 0").one().n,
+    );
   await runInDurableObject(stub, (_instance, state) => {
     state.storage.sql.exec("update actor_timers set at = 0");
   });
   await runDurableObjectAlarm(stub);
+  await vi.waitFor(async () => expect(await due()).toBe(0), { timeout: 10_000, interval: 20 });
 }
 
 describe("the FileStore actor", () => {

@@ -1,0 +1,45 @@
+// vitest.config.ts runs the workerd suite in one workerd per test worker with every
+// Durable Object pinned in memory (vitest.bindings.ts says why). A pinned object is never
+// restarted, so a test that restarts objects must be listed to run in a workerd of its own.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { NEEDS_EVICTION, pinnedDurableObjects } from "../../vitest.bindings";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+// What cloudflare:test offers that restarts (or deletes) Durable Objects.
+const RESTARTS = /\b(abortAllDurableObjects|evictAllDurableObjects|evictDurableObject|reset)\s*\(/;
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith(".test.ts") ? [relative(ROOT, path)] : [];
+  });
+}
+
+function importsCloudflareTest(source: string): boolean {
+  return /from\s+["']cloudflare:test["']/.test(source);
+}
+
+describe("the workerd suite's configuration", () => {
+  it("runs every test file that restarts Durable Objects where objects can be evicted", () => {
+    const restarting = testFiles(join(ROOT, "test"))
+      .filter((file) => !file.startsWith(join("test", "node")))
+      .filter((file) => {
+        const source = readFileSync(join(ROOT, file), "utf8");
+        return importsCloudflareTest(source) && RESTARTS.test(source);
+      });
+    expect(restarting.length).toBeGreaterThan(0);
+    expect(restarting.filter((file) => !NEEDS_EVICTION.includes(file))).toEqual([]);
+  });
+
+  it("pins every Durable Object wrangler.toml declares, and the extra ones it is given", async () => {
+    const wranglerToml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+    const top = wranglerToml.slice(0, wranglerToml.search(/^\[env\./m));
+    const declared = [...top.matchAll(/^\[\[durable_objects\.bindings\]\]\s*\nname = "(\w+)"/gm)].map((m) => m[1]);
+    const pinned = await pinnedDurableObjects(join(ROOT, "wrangler.toml"), { EXTRA: { className: "Extra" } });
+    expect(Object.keys(pinned).sort()).toEqual([...declared, "EXTRA"].sort());
+    for (const object of Object.values(pinned)) expect(object.unsafePreventEviction).toBe(true);
+  });
+});
