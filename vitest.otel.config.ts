@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { testBindings } from "./vitest.bindings";
+import { pinnedDurableObjects, testBindings } from "./vitest.bindings";
 
 /**
  * An in-process OTLP/HTTP (JSON) receiver: POST /v1/traces stores each export
@@ -48,6 +48,7 @@ export default defineConfig(async () => {
             OTEL_EXPORTER_OTLP_HEADERS: "x-test-key=not-a-secret",
             OTLP_RECEIVER: receiver,
           },
+          durableObjects: await pinnedDurableObjects("./wrangler.toml"),
         },
       }),
     ],
@@ -55,6 +56,8 @@ export default defineConfig(async () => {
       include: ["test/otel/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
       maxWorkers: 1,
+      // One workerd for the four files (as in vitest.config.ts, with objects pinned for the same reason).
+      isolate: false,
       testTimeout: 30_000,
     },
   };
