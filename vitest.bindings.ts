@@ -41,13 +41,16 @@ type PinnedObject = { className: string; unsafePreventEviction: true } & Record<
  * whole run: workerd's `preventEviction`, which wrangler.toml cannot say.
  *
  * Why: when one workerd serves a long run (vitest.config.ts, `isolate: false`),
- * workerd 2026-04-26 evicts objects idle for 70 s while an alarm's request to
- * the same object can be suspended in `ActorContainer::startRequest`, which
- * then resumes on freed memory (SIGSEGV). Every writer sets a safety-net alarm
- * 30 s after a commit (src/kernel/outbox/drain.ts), so a run past ~70 s fires
- * thousands of alarms at idle objects. Fixed upstream in workerd aa1cfd444
- * (2026-05-20, in releases from v1.20260619), which the Miniflare that runs on
- * Node 20 does not ship. An object that is never evicted is never freed.
+ * workerd 2026-04-26 crashed (SIGSEGV) in 2 of 3 runs here: both symbolized
+ * stacks are `ActorContainer::startRequest` resuming on a container that its
+ * namespace's `cleanupLoop` had freed (objects idle for 70 s are evicted). The
+ * likely path is an alarm's request, which holds no reference to the container
+ * while it starts; every writer sets a safety-net alarm 30 s after a commit
+ * (src/kernel/outbox/drain.ts), so a run past ~70 s fires thousands of alarms
+ * at idle objects. Upstream added those references in workerd aa1cfd444
+ * (2026-05-20, releases from v1.20260619), which the Miniflare that runs on
+ * Node 20 does not ship. An object that is never evicted is never freed: no
+ * crash in 10 shared runs since.
  * It also makes `abortAllDurableObjects()` skip these objects: a test that
  * needs it runs in the isolated project.
  */
