@@ -11,8 +11,22 @@ export const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["n
 /** Fresh for every run; it only ever travels between this process and 127.0.0.1. */
 export const ROOT_KEY = randomBytes(32).toString("base64url");
 
-/** The policies of src/kernel/ratelimit/policies.ts (DEFAULT_POLICIES); a name it does not know fails the config. */
-const POLICY_NAMES = ["principal", "tenant", "anonymous", "login", "login_ip", "mail", "mail_ip", "register"];
+/**
+ * The policies of src/kernel/ratelimit/policies.ts (DEFAULT_POLICIES), which plain Node cannot
+ * import; a name it does not know fails the config, and test/node/plinth-config.test.ts fails
+ * when this list and DEFAULT_POLICIES differ.
+ */
+export const POLICY_NAMES = [
+  "principal",
+  "tenant",
+  "anonymous",
+  "login",
+  "login_ip",
+  "mail",
+  "mail_ip",
+  "register",
+  "two_factor",
+];
 /**
  * RATE_LIMITS for a bench Worker: every policy out of reach (the load comes from one principal
  * and one address at thousands of requests/s), with `policies` on top.

@@ -4,14 +4,11 @@ import path from "node:path";
 import type { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { buildWorker } from "../../../bench/lib/build.mjs";
+import { rateLimits } from "../../../bench/lib/plinth-config.mjs";
 import { applyMigrations, type Logs, type QueueConsumer, startWorker, stopWorker } from "../../../bench/lib/serve.mjs";
 import { newSigningKeySet } from "../../../scripts/jwt-keys.mjs";
-import { DEFAULT_POLICIES } from "../../../src/kernel/ratelimit/policies";
 
 /** A bundled plinth served by Miniflare on 127.0.0.1. */
-/** A rate-limit policy no test client meets. */
-const OUT_OF_REACH = { limit: 10_000_000, burst: 10_000_000, max_limit: 10_000_000 };
-
 export interface ServedWorker {
   origin: string;
   mf: Miniflare;
@@ -85,9 +82,7 @@ export async function serveWorker(root: string, options: ServeOptions = {}): Pro
         JWT_SIGNING_KEYS: newSigningKeySet(),
         // The sweep sends hundreds of requests from one address in seconds: limits it never meets,
         // still enforced (not off), so every answer carries the RateLimit headers clients read.
-        RATE_LIMITS: JSON.stringify(
-          Object.fromEntries(Object.keys(DEFAULT_POLICIES).map((name) => [name, OUT_OF_REACH])),
-        ),
+        RATE_LIMITS: rateLimits({}),
         ...options.vars,
       },
       d1Databases: ids(w.d1Databases as Record<string, { id?: string }>, (d) => d.id),
