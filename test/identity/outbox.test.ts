@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import { type Envelope, EnvelopeSchema } from "../../src/kernel/events/envelope";
+import { eventsOf } from "../../src/kernel/events/pack";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { call, newTenant, newUser, PASSWORD } from "./helpers";
 
@@ -24,7 +25,7 @@ async function sentBy(tenantId: string): Promise<Envelope[]> {
   }
   expect(await directoryOf(tenantId).outbox(100)).toEqual([]);
   return sendBatch.mock.calls
-    .flatMap(([messages]) => [...messages].map((m) => EnvelopeSchema.parse(m.body)))
+    .flatMap(([messages]) => [...messages].flatMap((m) => eventsOf(m.body).map((e) => EnvelopeSchema.parse(e))))
     .filter((e) => e.tenant_id === tenantId);
 }
 

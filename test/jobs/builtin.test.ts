@@ -103,7 +103,7 @@ describe("built-in jobs", () => {
     const letter = (id: string, type: string) =>
       store.store(
         "plinth-events",
-        { id, timestamp: new Date(), body: { type, tenant_id: "t1" }, attempts: 6, ack() {}, retry() {} },
+        { id, body: { type, tenant_id: "t1" }, attempts: 6 },
         "handler failed",
         systemClock.now(),
       );

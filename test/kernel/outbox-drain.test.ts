@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import type { Json, OutgoingEvent } from "../../src/kernel/events/envelope";
+import { eventsOf } from "../../src/kernel/events/pack";
 import { appendOutbox } from "../../src/kernel/outbox";
 import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
 import { manualTime } from "../../src/kernel/resilience/sleep";
@@ -32,16 +33,18 @@ function seed(storage: DurableObjectStorage, from: number, count: number, data: 
 const pending = (storage: DurableObjectStorage) =>
   storage.sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;
 
-/** A queue that records each batch's bodies, or throws while `failing`; `onSend` runs before it accepts. */
+/** A queue that records each batch's events (unpacked) and message count, or throws while `failing`; `onSend` runs before it accepts. */
 function fakeQueue(onSend?: (bodies: OutgoingEvent[]) => void | Promise<void>) {
-  const queue: OutboxQueue & { failing: boolean; batches: OutgoingEvent[][] } = {
+  const queue: OutboxQueue & { failing: boolean; batches: OutgoingEvent[][]; messages: number[] } = {
     failing: false,
     batches: [],
+    messages: [],
     async sendBatch(messages: Iterable<MessageSendRequest<unknown>>): Promise<QueueSendBatchResponse> {
       if (queue.failing) throw new Error("Queue sendBatch failed: Service Unavailable");
       const list = [...messages];
       expect(list.every((m) => m.contentType === "json")).toBe(true);
-      const bodies = list.map((m) => m.body as OutgoingEvent);
+      queue.messages.push(list.length);
+      const bodies = list.flatMap((m) => eventsOf(m.body) as OutgoingEvent[]);
       await onSend?.(bodies);
       queue.batches.push(bodies);
       return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
@@ -159,7 +162,9 @@ describe("OutboxRelay", () => {
     const sendBatch = vi.spyOn(env.EVENTS, "sendBatch");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(
-      sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => (m.body as OutgoingEvent).id)),
+      sendBatch.mock.calls.flatMap(([messages]) =>
+        [...messages].flatMap((m) => eventsOf(m.body) as OutgoingEvent[]).map((e) => e.id),
+      ),
     ).toEqual(expectedIds(3));
     await runInDurableObject(stub, async (_: TenantDirectory, state) => {
       expect(pending(state.storage)).toBe(0);
@@ -369,7 +374,7 @@ describe("TenantDirectory relay", () => {
     await runDurableObjectAlarm(stub);
     await until(async () => (await stub.outbox(100)).length === 0 && (await alarm()) === null);
     const types = delivered.mock.calls.flatMap(([messages]) =>
-      [...messages].map((m) => (m.body as OutgoingEvent).type),
+      [...messages].flatMap((m) => eventsOf(m.body) as OutgoingEvent[]).map((e) => e.type),
     );
     expect(types).toEqual(["tenants.tenant.created", "identity.key.created"]);
     expect(await stub.outbox(100)).toEqual([]);

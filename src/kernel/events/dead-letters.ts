@@ -23,6 +23,9 @@ export interface DeadLetter {
   replayed_at: string | null;
 }
 
+/** What is stored of a message: a queue message, or one event of a pack (`<message id>/<index>`). */
+export type DeadLetterInput = Pick<Message<unknown>, "id" | "body" | "attempts">;
+
 /** Messages no consumer could handle, kept in D1 so nothing is dropped: listed, inspected, replayed. */
 export function deadLetterStore(db: D1Database) {
   const orm = drizzle(db);
@@ -43,7 +46,7 @@ export function deadLetterStore(db: D1Database) {
   };
   return {
     /** Stores a message (once per message id) with why it failed. */
-    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<void> {
+    async store(queue: string, message: DeadLetterInput, reason: string, now: Date): Promise<void> {
       await orm
         .insert(t)
         .values({

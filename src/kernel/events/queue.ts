@@ -8,9 +8,10 @@ import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { readModels } from "../read-models";
 import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
 import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } from "./consume";
-import { deadLetterStore } from "./dead-letters";
+import { type DeadLetterInput, deadLetterStore } from "./dead-letters";
 import { type Envelope, MalformedEvent, parseEnvelope } from "./envelope";
 import { processedLedger } from "./ledger";
+import { unpack } from "./pack";
 
 /** Exponential backoff for a message's next attempt: 2, 4, 8 … 300 s. */
 export function retryDelaySeconds(attempts: number): number {
@@ -43,6 +44,13 @@ async function stored(store: () => Promise<void>): Promise<boolean> {
  * one-at-a-time subscriber's effect and its record repeats the effect once,
  * so such effects must tolerate a repeat. `"*"` subscriptions run after the
  * type's own, and an event one subscription failed on goes no further.
+ *
+ * A message may be a pack of several events (kernel/events/pack.ts); its
+ * events join the batch like any others and are settled one by one: a
+ * malformed one is stored as a dead letter of its own (`<message id>/<i>`),
+ * one that failed goes back to the queue alone (retried, then dead-lettered,
+ * on its own), and the pack is acked; if that cannot be done it is retried
+ * whole, and its applied events are skipped when it comes back.
  */
 export function createQueueHandler({ modules, bindings, clock }: PlatformParts) {
   const routes = routesOf(modules);
@@ -85,7 +93,9 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
     if (batch.queue.endsWith("-dlq")) {
       for (const message of batch.messages) {
         try {
-          await dead.store(batch.queue, message, "retries exhausted", clock.now());
+          // A pack's events are stored one per letter: operators list, read and replay events.
+          for (const letter of lettersOf(message))
+            await dead.store(batch.queue, letter, "retries exhausted", clock.now());
           logOf(message).warn("dead letter stored");
           message.ack();
           settled("dead_lettered");
@@ -100,14 +110,14 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
     }
 
     // 1. Parse; a malformed message is a dead letter at once (or retried if that cannot be stored).
-    const delivered: { message: Message<unknown>; event: Envelope }[] = [];
-    const spans = new Map<string, Span>();
+    const delivered: Delivered[] = [];
+    const spans = new Map<Message<unknown>, Span[]>();
     const settle = (message: Message<unknown>, outcome: string) => {
-      const span = spans.get(message.id);
-      if (!span) return;
-      span.setAttribute("plinth.outcome", outcome);
-      span.end();
-      traces.add(span.spanContext().traceId);
+      for (const span of spans.get(message) ?? []) {
+        span.setAttribute("plinth.outcome", outcome);
+        span.end();
+        traces.add(span.spanContext().traceId);
+      }
     };
     // The messages' traces are not this invocation's: the library does not flush them by itself.
     const traces = new Set<string>();
@@ -115,9 +125,32 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       for (const id of traces) flushTrace(id, (p) => ctx.waitUntil(p));
     };
     for (const message of batch.messages) {
-      try {
-        const event = parseEnvelope(message.body);
-        delivered.push({ message, event });
+      const bodies = unpack(message.body);
+      if (!bodies) {
+        try {
+          delivered.push({ message, events: [parseEnvelope(message.body)] });
+        } catch (error) {
+          await settleFailed(message, error);
+        }
+        continue;
+      }
+      // A pack's malformed event is stored alone and its other events go on; if it cannot be
+      // stored, the pack is retried whole (`held`), its applied events skipped when it returns.
+      const pack: Pack = { bodies, at: new Map(), held: false };
+      const events: Envelope[] = [];
+      for (const [i, body] of bodies.entries()) {
+        try {
+          const event = parseEnvelope(body);
+          events.push(event);
+          pack.at.set(event.id, i);
+        } catch (error) {
+          if (!(await storedAlone(message, i, error))) pack.held = true;
+        }
+      }
+      delivered.push({ message, events, pack });
+    }
+    for (const { message, events } of delivered) {
+      const opened = events.flatMap((event) => {
         const span = startSpan(
           `queue.message ${event.type}`,
           {
@@ -129,12 +162,11 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
           },
           { kind: SpanKind.CONSUMER, parent: contextOf(event.trace), linkActive: true },
         );
-        if (span) spans.set(message.id, span);
-      } catch (error) {
-        await settleFailed(message, error);
-      }
+        return span ? [span] : [];
+      });
+      if (opened.length > 0) spans.set(message, opened);
     }
-    const events = canonicalOrder([...new Map(delivered.map((d) => [d.event.id, d.event])).values()]);
+    const events = canonicalOrder([...new Map(delivered.flatMap((d) => d.events.map((e) => [e.id, e]))).values()]);
     stats.events += events.length;
 
     // 2. The ledger, once for the batch, then each subscription's unrecorded events.
@@ -166,16 +198,15 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       for (const [id, why] of failed) failures.set(id, why);
     }
 
-    // 3. Each message on its own.
-    for (const { message, event } of delivered) {
-      const why = failures.get(event.id);
-      if (why === undefined) {
+    // 3. Each message on its own; a pack's failed events leave it as messages of their own.
+    for (const { message, events: carried, pack } of delivered) {
+      const failed = carried.filter((e) => failures.has(e.id));
+      if (failed.length === 0 && !pack?.held) {
         message.ack();
         settled("acked");
         settle(message, "acked");
-      } else {
-        settle(message, await settleFailed(message, why, event));
-      }
+      } else if (pack) settle(message, await settlePack(message, pack, failed));
+      else settle(message, await settleFailed(message, failures.get(carried[0]?.id ?? ""), carried[0]));
     }
     flushTraces();
     metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
@@ -202,5 +233,78 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       settled("retried");
       return "retried";
     }
+
+    /**
+     * Stores event `i` of a pack as a dead letter of its own (`<message id>/<i>`)
+     * when it is malformed, as a bare malformed message is; false if it is not
+     * malformed or could not be stored.
+     */
+    async function storedAlone(message: Message<unknown>, i: number, error: unknown): Promise<boolean> {
+      const body = unpack(message.body)?.[i];
+      const letter = { id: `${message.id}/${i}`, body, attempts: message.attempts };
+      if (!(error instanceof MalformedEvent)) return false;
+      if (!(await stored(() => dead.store(batch.queue, letter, error.message, clock.now())))) return false;
+      logOf(message).error("malformed event of a pack stored as dead letter", {
+        dead_letter: letter.id,
+        issues: error.issues,
+      });
+      return true;
+    }
+
+    /**
+     * A pack some of whose events failed: a malformed one is stored as a dead
+     * letter; the others go back to the queue as single messages, after the
+     * backoff the pack would have had, each then retried and dead-lettered on its
+     * own (its attempts counted anew), and the pack is acked, its other events
+     * being applied. If they cannot be sent, or a malformed event could not be
+     * stored, the pack is retried whole; its applied events are skipped as
+     * recorded when it comes back.
+     */
+    async function settlePack(message: Message<unknown>, pack: Pack, failed: readonly Envelope[]) {
+      const delaySeconds = retryDelaySeconds(message.attempts);
+      const again: unknown[] = [];
+      for (const e of failed) {
+        const why = failures.get(e.id);
+        const i = pack.at.get(e.id) ?? -1;
+        if (await storedAlone(message, i, why)) continue;
+        again.push(pack.bodies[i] ?? e);
+        const level = why instanceof Deferred ? "warn" : "error";
+        logOf(message, e)[level]("packed event failed; sent on alone", { delay_s: delaySeconds, ...errorFields(why) });
+      }
+      try {
+        if (pack.held) throw new Error("a malformed event of the pack could not be stored");
+        if (again.length > 0)
+          await env.EVENTS.sendBatch(again.map((body) => ({ body, contentType: "json", delaySeconds })));
+      } catch (error) {
+        logOf(message).error("pack not settled; will retry it whole", { delay_s: delaySeconds, ...errorFields(error) });
+        message.retry({ delaySeconds });
+        settled("retried");
+        return "retried";
+      }
+      message.ack();
+      settled("acked");
+      return "acked";
+    }
   };
+}
+
+/** A parsed message: its events, and for a pack its bodies and where each event sits in it. */
+interface Delivered {
+  message: Message<unknown>;
+  events: Envelope[];
+  pack?: Pack;
+}
+
+/** A pack's bodies as sent, each parsed event's index in them, and whether it must be retried whole. */
+interface Pack {
+  bodies: unknown[];
+  at: Map<string, number>;
+  held: boolean;
+}
+
+/** What the dead-letter queue stores of a message: itself, or each event of a pack as `<message id>/<index>`. */
+function lettersOf(message: Message<unknown>): DeadLetterInput[] {
+  const packed = unpack(message.body);
+  if (!packed) return [message];
+  return packed.map((body, i) => ({ id: `${message.id}/${i}`, body, attempts: message.attempts }));
 }

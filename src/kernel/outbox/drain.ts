@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "../clock";
+import { packMessages } from "../events/pack";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
@@ -49,12 +50,12 @@ function messageBytes(event: string): number {
 function nextBatch(
   sql: SqlStorage,
   limit: number,
-): { batch: { seq: number; body: unknown; createdAt: string }[]; full: boolean } {
+): { batch: { seq: number; body: unknown; bytes: number; createdAt: string }[]; full: boolean } {
   // One row more than the batch holds tells whether any are left, without a count.
   const rows = sql
     .exec<OutboxRow>("select seq, type, event, created_at from outbox order by seq limit ?", limit + 1)
     .toArray();
-  const batch: { seq: number; body: unknown; createdAt: string }[] = [];
+  const batch: { seq: number; body: unknown; bytes: number; createdAt: string }[] = [];
   let bytes = 0;
   for (const row of rows.slice(0, limit)) {
     const size = messageBytes(row.event);
@@ -72,7 +73,7 @@ function nextBatch(
       // JSON.parse's own message quotes the input; the payload must not reach the logs.
       throw new Error(`outbox row seq ${row.seq} (${row.type}) is not valid JSON`);
     }
-    batch.push({ seq: row.seq, body, createdAt: row.created_at });
+    batch.push({ seq: row.seq, body, bytes: size, createdAt: row.created_at });
     bytes += size;
   }
   return { batch, full: rows.length > limit };
@@ -80,7 +81,8 @@ function nextBatch(
 
 /**
  * Sends a Durable Object's pending outbox rows to `queue`, oldest first (`seq`
- * order), in batches within Queues' limits (100 messages, ~256 KB). A batch's
+ * order), in batches within Queues' limits (100 rows, ~256 KB), its events
+ * packed several to a message (kernel/events/pack.ts). A batch's
  * rows are deleted only after `sendBatch` resolved; if it throws, the drain
  * stops and rethrows with those rows still stored. A crash between send and
  * delete sends them again: delivery is at least once, and consumers dedupe by
@@ -104,8 +106,8 @@ export async function drainOutbox(
     const { batch, full } = nextBatch(sql, batchSize);
     if (batch.length === 0) break;
     oldest ??= batch[0]?.createdAt;
-    const messages: MessageSendRequest<unknown>[] = batch.map((r) => ({ body: r.body, contentType: "json" }));
-    await queue.sendBatch(messages);
+    // Consecutive events travel together, up to 25 to a message (kernel/events/pack.ts).
+    await queue.sendBatch(packMessages(batch, MAX_MESSAGE_BYTES));
     // The queue holds them now; only now may the rows go. They are the oldest rows, and seq only
     // grows (autoincrement, one writer), so "up to the last one sent" names exactly them.
     sql.exec("delete from outbox where seq <= ?", batch[batch.length - 1]?.seq ?? 0);
