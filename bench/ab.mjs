@@ -3,7 +3,9 @@
  * scenarios of two checkouts of plinth, A/B. Builds each (a git worktree of the commit to
  * compare with is the usual A), serves both as the bench does (Miniflare, in-memory storage),
  * then alternates their loads, `rounds` times each (3), for `seconds` (6), flipping the order
- * every round so drift hits both alike, and prints each side's req/s and the median ratio.
+ * every round so drift hits both alike, and prints each side's req/s and the median ratio,
+ * and how many outbox sends each side's local queue refused. `AB_CONNECTIONS` (10) sets
+ * the load's connections.
  *
  *   git worktree add ../plinth-base HEAD~1 && cp -al node_modules ../plinth-base/
  *   npm run bench:ab -- ../plinth-base . one,hundred
@@ -17,6 +19,7 @@ import { buildWorker } from "./lib/build.mjs";
 import { plinthFixtures } from "./lib/fixtures.mjs";
 import { load } from "./lib/load.mjs";
 import { PLINTH_CONFIG, ROOT_KEY } from "./lib/plinth-config.mjs";
+import { drainFailures } from "./lib/projection.mjs";
 import { median } from "./lib/report.mjs";
 import { applyMigrations, startWorker, stopAll } from "./lib/serve.mjs";
 
@@ -29,6 +32,7 @@ const sides = { A: path.resolve(dirA), B: path.resolve(dirB) };
 const which = list.split(",").filter((w) => w === "one" || w === "hundred");
 const rounds = Math.max(1, Number(roundsArg));
 const seconds = Math.max(1, Number(secondsArg));
+const connections = Math.max(1, Number(process.env.AB_CONNECTIONS ?? 10));
 const fixtures = plinthFixtures({
   rootKey: ROOT_KEY,
   slug: "bench",
@@ -39,13 +43,16 @@ const fixtures = plinthFixtures({
 async function main() {
   /** @type {Map<string, Parameters<typeof load>[0]>} */
   const requests = new Map();
+  /** Each side's Worker log, for the outbox sends its local queue refused. */
+  const logsOf = new Map();
   for (const [side, root] of Object.entries(sides)) {
     const scriptPath = await buildWorker({
       root,
       main: path.join(root, "src", "index.ts"),
       outdir: path.join(sides.B, "bench", ".tmp", `ab-${side}`),
     });
-    const { mf, url } = await startWorker({ ...PLINTH_CONFIG, scriptPath });
+    const { mf, url, logs } = await startWorker({ ...PLINTH_CONFIG, scriptPath });
+    logsOf.set(side, logs);
     await applyMigrations(mf, "DB", path.join(root, "migrations"));
     for (const w of which) {
       const p = await fixtures.writes(`${side}-${w}`, w === "one" ? 1 : 100)(url.origin);
@@ -54,7 +61,7 @@ async function main() {
         method: "PATCH",
         headers: p.headers,
         next: p.next,
-        connections: 10,
+        connections,
         duration: seconds,
       };
       requests.set(`${side}:${w}`, request);
@@ -81,6 +88,8 @@ async function main() {
       `${w === "one" ? "one aggregate" : "100 aggregates"}: A ${show(a)} (median ${median(a).toFixed(0)}) | B ${show(b)} (median ${median(b).toFixed(0)}) | B/A ${(median(b) / median(a)).toFixed(2)}`,
     );
   }
+  const refused = (/** @type {string} */ side) => drainFailures(logsOf.get(side))?.count ?? 0;
+  console.log(`outbox sends refused by the local queue (whole run): A ${refused("A")} | B ${refused("B")}`);
 }
 
 main()
