@@ -3,21 +3,16 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { z } from "zod";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import { manualClock } from "../../src/kernel/clock";
 import { KERNEL_BINDINGS } from "../../src/kernel/config";
 import type { OutgoingEvent } from "../../src/kernel/events/envelope";
 import { eventsOf, PACK_MAX_EVENTS, packMessages, unpack } from "../../src/kernel/events/pack";
 import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
-import { subscribe } from "../../src/kernel/events/subscribe";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { appendOutbox } from "../../src/kernel/outbox";
 import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
-
-const Notes = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("notes.note.created"), data: z.object({ title: z.string() }) }),
-]);
+import { recordingModule } from "./notes-module";
 
 /** An event as a writer sends it; each test run gets its own ids (test files share D1). */
 const run = crypto.randomUUID().slice(0, 8);
@@ -32,25 +27,6 @@ const event = (n: number, data: Record<string, unknown> = { title: `t${n}` }, te
   request_id: null,
   data,
 });
-
-/** A module recording what its subscriber handled, throwing for the ids in `fail`. */
-function recordingModule(fail: Set<string>) {
-  const seen: string[] = [];
-  const def: ModuleDef = {
-    name: "notes",
-    version: "1.0.0",
-    events: {
-      publishes: Notes,
-      subscribes: [
-        subscribe("record", Notes, ["notes.note.created"], async (e) => {
-          if (fail.has(e.id)) throw new Error(`cannot handle ${e.id}`);
-          seen.push(e.id);
-        }),
-      ],
-    },
-  };
-  return { def, seen };
-}
 
 const consumer = (modules: ModuleDef[]) =>
   createQueueHandler({ modules, bindings: KERNEL_BINDINGS, clock: manualClock("2026-06-30T12:00:00.000Z") });

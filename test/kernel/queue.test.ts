@@ -1,7 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { z } from "zod";
 import { manualClock } from "../../src/kernel/clock";
 import { KERNEL_BINDINGS } from "../../src/kernel/config";
 import { processedLedger } from "../../src/kernel/events/ledger";
@@ -9,10 +8,7 @@ import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/q
 import { subscribe, subscribeAll } from "../../src/kernel/events/subscribe";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { readModels } from "../../src/kernel/read-models";
-
-const Notes = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("notes.note.created"), data: z.object({ title: z.string() }) }),
-]);
+import { Notes, recordingModule } from "./notes-module";
 
 /** An envelope as writers send it; `data` as given. */
 const event = (id: string, type = "notes.note.created", data: Record<string, unknown> = { title: "t" }) => ({
@@ -30,26 +26,6 @@ const event = (id: string, type = "notes.note.created", data: Record<string, unk
 const clock = manualClock("2026-06-30T12:00:00.000Z");
 /** The queue consumer of a platform made of `modules`. */
 const consumer = (modules: ModuleDef[]) => createQueueHandler({ modules, bindings: KERNEL_BINDINGS, clock });
-
-function recordingModule(fail: Set<string>): { def: ModuleDef; seen: string[] } {
-  const seen: string[] = [];
-  return {
-    seen,
-    def: {
-      name: "notes",
-      version: "1.0.0",
-      events: {
-        publishes: Notes,
-        subscribes: [
-          subscribe("record", Notes, ["notes.note.created"], async (e) => {
-            if (fail.has(e.id)) throw new Error(`cannot handle ${e.id}`);
-            seen.push(e.id);
-          }),
-        ],
-      },
-    },
-  };
-}
 
 describe("queue consumer", () => {
   afterEach(() => vi.restoreAllMocks());
