@@ -214,6 +214,29 @@ describe("the consumer, given packs", () => {
     expect(await deadLetter(`${id}-0`)).toBeNull();
   });
 
+  it("retries a pack whole when its malformed event cannot be stored, and applies nothing twice when it returns", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const { def, seen } = recordingModule(new Set());
+    const handler = consumer([def]);
+    const prepare = env.DB.prepare.bind(env.DB);
+    const refuse = vi.spyOn(env.DB, "prepare").mockImplementation((query: string) => {
+      if (/insert into "dead_letters"/.test(query)) throw new Error("D1_ERROR: dead_letters unavailable");
+      return prepare(query);
+    });
+    const id = `held-${run}`;
+    const bodies = [pack(event(51), { type: "x.y.z" }, event(52))];
+    const first = await consume(handler, id, bodies);
+    expect(first).toMatchObject({ acked: [], retried: [`${id}-0`] });
+    expect(first.retry[0]).toHaveBeenCalledWith({ delaySeconds: retryDelaySeconds(2) });
+    expect(seen.sort()).toEqual([event(51).id, event(52).id].sort());
+    expect(await deadLetter(`${id}-0/1`)).toBeNull();
+    refuse.mockRestore();
+    const again = await consume(handler, `${id}-again`, bodies);
+    expect(again).toMatchObject({ acked: [`${id}-again-0`], retried: [] });
+    expect(seen).toHaveLength(2);
+    expect(await deadLetter(`${id}-again-0/1`)).toMatchObject({ queue: "plinth-events" });
+  });
+
   it("stores a pack that reached the dead-letter queue one letter per event, each with its tenant and type", async () => {
     vi.spyOn(console, "warn").mockImplementation(() => {});
     const other = event(42, { title: "x" }, `t-pack-other-${run}`);

@@ -22,7 +22,7 @@
  */
 export const PACK_MAX_EVENTS = 25;
 
-/** Bytes a pack adds to its events' own: `{"events":[` and `]}`, and a comma between two events. */
+/** Bytes a pack adds to its events' own: `{"events":[` and `]}` (each event adds a comma, counted with it). */
 const PACK_BYTES = 13;
 
 /** One event ready to send: its body, and its size as a message (an upper bound is fine). */

@@ -262,6 +262,13 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
      */
     async function settlePack(message: Message<unknown>, pack: Pack, failed: readonly Envelope[]) {
       const delaySeconds = retryDelaySeconds(message.attempts);
+      const retryWhole = (error: unknown) => {
+        logOf(message).error("pack not settled; will retry it whole", { delay_s: delaySeconds, ...errorFields(error) });
+        message.retry({ delaySeconds });
+        settled("retried");
+        return "retried" as const;
+      };
+      if (pack.held) return retryWhole(new Error("a malformed event of the pack could not be stored"));
       const again: unknown[] = [];
       for (const e of failed) {
         const why = failures.get(e.id);
@@ -272,18 +279,14 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
         logOf(message, e)[level]("packed event failed; sent on alone", { delay_s: delaySeconds, ...errorFields(why) });
       }
       try {
-        if (pack.held) throw new Error("a malformed event of the pack could not be stored");
         if (again.length > 0)
           await env.EVENTS.sendBatch(again.map((body) => ({ body, contentType: "json", delaySeconds })));
       } catch (error) {
-        logOf(message).error("pack not settled; will retry it whole", { delay_s: delaySeconds, ...errorFields(error) });
-        message.retry({ delaySeconds });
-        settled("retried");
-        return "retried";
+        return retryWhole(error);
       }
       message.ack();
       settled("acked");
-      return "acked";
+      return "acked" as const;
     }
   };
 }
