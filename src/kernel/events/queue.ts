@@ -144,7 +144,7 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
           events.push(event);
           pack.at.set(event.id, i);
         } catch (error) {
-          if (!(await storedAlone(message, i, error))) pack.held = true;
+          if (!(await storedAlone(message, i, body, error))) pack.held = true;
         }
       }
       delivered.push({ message, events, pack });
@@ -239,10 +239,9 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
      * when it is malformed, as a bare malformed message is; false if it is not
      * malformed or could not be stored.
      */
-    async function storedAlone(message: Message<unknown>, i: number, error: unknown): Promise<boolean> {
-      const body = unpack(message.body)?.[i];
-      const letter = { id: `${message.id}/${i}`, body, attempts: message.attempts };
+    async function storedAlone(message: Message<unknown>, i: number, body: unknown, error: unknown) {
       if (!(error instanceof MalformedEvent)) return false;
+      const letter = packLetter(message, i, body);
       if (!(await stored(() => dead.store(batch.queue, letter, error.message, clock.now())))) return false;
       logOf(message).error("malformed event of a pack stored as dead letter", {
         dead_letter: letter.id,
@@ -273,8 +272,9 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
       for (const e of failed) {
         const why = failures.get(e.id);
         const i = pack.at.get(e.id) ?? -1;
-        if (await storedAlone(message, i, why)) continue;
-        again.push(pack.bodies[i] ?? e);
+        const body = pack.bodies[i] ?? e;
+        if (await storedAlone(message, i, body, why)) continue;
+        again.push(body);
         const level = why instanceof Deferred ? "warn" : "error";
         logOf(message, e)[level]("packed event failed; sent on alone", { delay_s: delaySeconds, ...errorFields(why) });
       }
@@ -309,5 +309,12 @@ interface Pack {
 function lettersOf(message: Message<unknown>): DeadLetterInput[] {
   const packed = unpack(message.body);
   if (!packed) return [message];
-  return packed.map((body, i) => ({ id: `${message.id}/${i}`, body, attempts: message.attempts }));
+  return packed.map((body, i) => packLetter(message, i, body));
 }
+
+/** Event `i` of a pack as a dead letter of its own: message id `<message id>/<i>`. */
+const packLetter = (message: Message<unknown>, i: number, body: unknown): DeadLetterInput => ({
+  id: `${message.id}/${i}`,
+  body,
+  attempts: message.attempts,
+});
