@@ -9,7 +9,7 @@ import { sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { catalogPage, catalogWrites } from "../../src/kernel/events/catalog";
 import type { Envelope } from "../../src/kernel/events/envelope";
-import { PROCESSED_RETENTION_DAYS, processedLedger } from "../../src/kernel/events/ledger";
+import { PROCESSED_RETENTION_DAYS, processedLedger, seenQuery } from "../../src/kernel/events/ledger";
 import { rowKey } from "../../src/kernel/events/projection";
 import { commit, type ReadModelDb } from "../../src/kernel/read-models";
 import type { AuditEntry } from "../../src/modules/audit/chain";
@@ -214,19 +214,48 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
   });
 
   describe(`read models on ${kind}: the processed-events ledger`, () => {
-    it("records marks in chunks and answers which (consumer, event) pairs it has, for more ids than one statement binds", async () => {
-      const [c1, c2] = [fresh("m:"), fresh("m:")];
-      const ids = Array.from({ length: 150 }, (_, i) => fresh(`e${i}-`));
+    it("records a batch's marks in one statement and answers which (consumer, event) pairs it has, for a whole queue batch of ids", async () => {
+      const [c1, c2, c3] = [fresh("m:"), fresh("m:"), fresh("m:")];
+      // More ids than D1 binds parameters, and than a consumer batch of packs carries (50 × 25).
+      const ids = Array.from({ length: 1_300 }, (_, i) => fresh(`e${i}-`));
       const ledger = processedLedger(db);
       const now = new Date("2026-03-01T00:00:00Z");
-      await commit(db, [...ledger.marks(c1, ids, now), ...ledger.marks(c2, ids.slice(0, 5), now)]);
-      // A repeat is no conflict.
-      await commit(db, ledger.marks(c1, ids.slice(0, 40), now));
-      const seen = await ledger.seenMany([...ids, "never"]);
-      expect(seen.size).toBe(155);
-      expect(seen.has(`${c1}\u0000${ids[149]}`)).toBe(true);
+      const marks = ledger.marks(c1, ids, now);
+      expect(marks).toHaveLength(1);
+      expect(ledger.marks(c1, [], now)).toEqual([]);
+      await commit(db, [...marks, ...ledger.marks(c2, ids.slice(0, 5), now)]);
+      // A repeat is no conflict, and a batch naming an id twice records it once.
+      await commit(db, ledger.marks(c1, [...ids.slice(0, 40), ids[0] ?? ""], now));
+      const seen = await ledger.seenMany([c1, c2, c3], [...ids, "never"]);
+      expect(seen.size).toBe(1_305);
+      expect(seen.has(`${c1}\u0000${ids[1_299]}`)).toBe(true);
+      expect(seen.has(`${c2}\u0000${ids[4]}`)).toBe(true);
       expect(seen.has(`${c2}\u0000${ids[5]}`)).toBe(false);
+      // Only the consumers asked about: c2's marks are not c1's.
+      const onlyC2 = await ledger.seenMany([c2], ids);
+      expect([...onlyC2].sort()).toEqual(
+        ids
+          .slice(0, 5)
+          .map((id) => `${c2}\u0000${id}`)
+          .sort(),
+      );
+      expect(await ledger.seenMany([], ids)).toEqual(new Set());
+      expect(await ledger.seenMany([c1], [])).toEqual(new Set());
       expect(await ledger.seen(c2, ids[4] ?? "")).toBe(true);
+      const stored = await db.all<{ n: number }>(
+        sql`select count(*) as n from processed_events where consumer = ${c1}`,
+      );
+      expect(stored[0]?.n).toBe(1_300);
+    });
+
+    it("looks a batch's ids up in the primary key, never by scanning the ledger (it holds 15 days of events)", async () => {
+      const query = seenQuery(db, ["blog:posts", "audit:log"], ["e1", "e2"]).getSQL();
+      const plan = await db.all<{ detail: string }>(sql`explain query plan ${query}`);
+      const details = plan.map((row) => row.detail);
+      expect(details.some((d) => /^SEARCH processed_events USING .*\(consumer=\? AND event_id=\?\)/.test(d))).toBe(
+        true,
+      );
+      expect(details.filter((d) => /SCAN processed_events/.test(d))).toEqual([]);
     });
 
     it("purges ids older than the retention and counts what it removed", async () => {

@@ -172,7 +172,10 @@ export function createQueueHandler({ modules, bindings, clock }: PlatformParts) 
     // 2. The ledger, once for the batch, then each subscription's unrecorded events.
     let seen: Set<string>;
     try {
-      seen = await processedLedger(readModels(runtime.env)).seenMany(events.map((e) => e.id));
+      seen = await processedLedger(readModels(runtime.env)).seenMany(
+        routes.map((r) => r.consumer),
+        events.map((e) => e.id),
+      );
     } catch (error) {
       log.error("processed ledger unreadable; retrying batch", errorFields(error));
       for (const { message } of delivered) {

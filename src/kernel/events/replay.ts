@@ -87,7 +87,10 @@ export async function replayPage(
   }
   const seen = request.rebuild
     ? new Set<string>()
-    : await processedLedger(readModels(runtime.env)).seenMany(events.map((e) => e.id));
+    : await processedLedger(readModels(runtime.env)).seenMany(
+        [route.consumer],
+        events.map((e) => e.id),
+      );
   const todo = canonicalOrder(events.filter((e) => !seen.has(`${route.consumer}\u0000${e.id}`)));
   const failures = await applyRoute(route, todo, runtime, { fillGaps: true }, "replay");
   if (failures.size > 0) {
