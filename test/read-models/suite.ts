@@ -452,6 +452,23 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
   });
 
   describe(`read models on ${kind}: the audit entries`, () => {
+    it("copies a whole consumer batch of entries in a statement per hundred, each exactly as given", async () => {
+      const tenantId = fresh("t");
+      const entries = Array.from({ length: 250 }, (_, i) =>
+        entry(i + 1, i === 7 ? { detail: { fields: ["title"], quote: 'a "b" é' }, request_id: "r-8" } : {}),
+      );
+      const writes = entryWrites(db, tenantId, entries);
+      expect(writes).toHaveLength(3);
+      await commit(db, writes);
+      await commit(db, entryWrites(db, tenantId, entries.slice(90, 110)));
+      const stored = await listEntries(db, { tenantId, limit: 300 });
+      expect(stored.map((r) => r.seq)).toEqual(entries.map((e) => e.seq).reverse());
+      const eighth = stored.find((r) => r.seq === 8);
+      expect(eighth).toMatchObject({ requestId: "r-8", ipHash: null, actorKind: "user" });
+      expect(JSON.parse(eighth?.detail ?? "null")).toEqual({ fields: ["title"], quote: 'a "b" é' });
+      expect(stored.find((r) => r.seq === 9)?.detail).toBeNull();
+    });
+
     it("copies entries once (a repeat is a no-op) and filters by actor, action, time and seq, newest first", async () => {
       const tenantId = fresh("t");
       const entries = Array.from({ length: 12 }, (_, i) => entry(i + 1));

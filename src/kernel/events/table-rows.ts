@@ -1,57 +1,11 @@
 import { and, eq, getTableColumns, getTableName, lt, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
+import { jsonInsert } from "../read-models";
 import { type RowKey, rowKey, type StateRows } from "./projection";
 
 /** A read-model table with one row per aggregate: `tenant_id`, `id` (its primary key) and `version`. */
 type StateTable = SQLiteTable & Record<"tenant_id" | "id" | "version", SQLiteColumn>;
-
-/** Rows per statement when they travel as one JSON parameter (far below D1's 2 MB per value for state rows). */
-const ROWS_PER_JSON = 100;
-
-/**
- * `rows` as arrays of driver values in `inserted` order (a column a row lacks gets the
- * default drizzle would give it), for one JSON parameter read back with `json_each`; or
- * null when a value has no exact JSON form (a blob, a bigint, a SQL expression, a
- * non-finite number), and the rows are bound one parameter per value instead.
- *
- * Why: drizzle builds a statement a bound parameter at a time, and D1 binds at most 100,
- * which split a batch of many aggregates into a statement per ten `blog_posts` rows.
- * Measured in Node (building the writes of 1, 10 and 100 rows): 123, 302 and 3,115 µs
- * with a parameter per value and drizzle's upsert clause; 26, 96 and 808 µs as one JSON
- * parameter with the clause spelled once per set of columns.
- */
-function jsonRows(inserted: [string, SQLiteColumn][], rows: Record<string, unknown>[]): unknown[][] | null {
-  const out: unknown[][] = [];
-  for (const row of rows) {
-    const values: unknown[] = [];
-    for (const [key, column] of inserted) {
-      const given = row[key];
-      let value: unknown;
-      // null is bound as null, as drizzle binds it (a column's mapping never sees it).
-      if (given === null) value = null;
-      else if (given !== undefined) value = column.mapToDriverValue(given);
-      else if (column.default !== undefined && column.default !== null) value = column.default;
-      else if (column.defaultFn) value = column.defaultFn();
-      else if (column.onUpdateFn) value = column.onUpdateFn();
-      else value = null;
-      if (!jsonExact(value)) return null;
-      values.push(value);
-    }
-    out.push(values);
-  }
-  return out;
-}
-
-/** A value JSON carries to SQLite unchanged: text, a finite number, a boolean (stored as 0/1, as bound), null. */
-function jsonExact(value: unknown): boolean {
-  return (
-    value === null ||
-    typeof value === "string" ||
-    typeof value === "boolean" ||
-    (typeof value === "number" && Number.isFinite(value))
-  );
-}
 
 /**
  * The {@link StateRows} of a drizzle table: the module says how a row reads
@@ -78,7 +32,7 @@ export function tableRows<T extends StateTable, S>(
   const t: SQLiteTable = table;
   const keyColumns = new Set(["tenant_id", "id"]);
   const columns: Record<string, SQLiteColumn> = getTableColumns(t);
-  // Every column of a row may be a bound parameter.
+  // When the rows cannot travel as JSON, every column of a row may be a bound parameter.
   const rowsPerStatement = Math.max(1, Math.floor(D1_MAX_PARAMS / Object.keys(columns).length));
   const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
   const excluded = (column: SQLiteColumn) => sql.raw(`excluded.${quote(column.name)}`);
@@ -95,10 +49,6 @@ export function tableRows<T extends StateTable, S>(
     return `on conflict (${quote(tenant_id.name)}, ${quote(id.name)}) do update set ${set.join(", ")} where ${quote(getTableName(t))}.${v} < excluded.${v}`;
   };
   const upserts = new Map<string, SQL>();
-  // The columns an insert writes, in the order drizzle lists them, and a select reading them from JSON rows;
-  // a table with generated columns (which an insert leaves out) keeps drizzle's own values.
-  const inserted = Object.values(columns).some((column) => column.generated) ? null : Object.entries(columns);
-  const selectJson = sql.raw(`select ${(inserted ?? []).map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")}`);
   return {
     async load(db, keys) {
       const byTenant = new Map<string, Set<string>>();
@@ -142,19 +92,15 @@ export function tableRows<T extends StateTable, S>(
         else bySignature.set(signature, [stored]);
       }
       return [...bySignature].flatMap(([signature, rows]) => {
-        const asJson = inserted && jsonRows(inserted, rows);
-        if (asJson) {
-          // The whole statement after `insert into t (columns)` is spelled here, the upsert clause
-          // as text made once per set of columns: drizzle's own clause costs ~50 µs to build.
-          let upsert = upserts.get(signature);
-          if (!upsert) {
-            upsert = sql.raw(upsertClause(Object.keys(rows[0] ?? {})));
-            upserts.set(signature, upsert);
-          }
-          return chunked(asJson, ROWS_PER_JSON).map((chunk) =>
-            db.insert(t).select(sql`${selectJson} from json_each(${JSON.stringify(chunk)}) where true ${upsert}`),
-          );
+        // The rows as one JSON parameter (kernel/read-models/json-rows.ts), the upsert clause as
+        // text made once per set of columns: drizzle's own clause costs ~50 µs to build.
+        let clause = upserts.get(signature);
+        if (!clause) {
+          clause = sql.raw(upsertClause(Object.keys(rows[0] ?? {})));
+          upserts.set(signature, clause);
         }
+        const asJson = jsonInsert(db, t, rows, clause);
+        if (asJson) return asJson;
         // Each row's own values, taken from the proposed row; a row absent from the statement keeps its column.
         const set = Object.fromEntries(
           Object.keys(rows[0] ?? {})
