@@ -53,7 +53,7 @@ export function tableRows<T extends StateTable, S>(
     async load(db, keys) {
       const byTenant = new Map<string, Set<string>>();
       for (const k of keys) byTenant.set(k.tenantId, (byTenant.get(k.tenantId) ?? new Set()).add(k.id));
-      // A tenant's ids travel as one JSON parameter, however many (see jsonRows on why).
+      // A tenant's ids travel as one JSON parameter, however many (kernel/read-models/json-rows.ts says why).
       const queries = [...byTenant].map(([tenantId, ids]) =>
         db
           .select()
