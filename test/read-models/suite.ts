@@ -263,6 +263,30 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       expect(loaded.get(rowKey(fresh2))?.state).toMatchObject({ note: null, count: 7, label: "made" });
     });
 
+    it("splits rows whose JSON is large over several statements, and stores each whole", async () => {
+      await db.run(sql.raw(typedDdl("typed_rows_a")));
+      const rows = typedRows(typedTable("typed_rows_a"));
+      const tenantId = fresh("t");
+      const big = (c: string) => c.repeat(200_000);
+      const states = ["a", "b", "c"].map((c, i) => ({
+        key: { tenantId, id: `big${i}` },
+        version: 1,
+        state: { flag: false, at: null, meta: null, ratio: 0, note: big(c) },
+      }));
+      const small = {
+        key: { tenantId, id: "small" },
+        version: 1,
+        state: { flag: true, at: null, meta: null, ratio: 1, note: "s" },
+      };
+      const writes = rows.write(db, [...states, small]);
+      // ~200 KB of JSON each: one row per statement, and the small row joins the last.
+      expect(writes).toHaveLength(3);
+      await commit(db, writes);
+      const loaded = await rows.load(db, [...states.map((s) => s.key), small.key]);
+      expect(states.map((s) => loaded.get(rowKey(s.key))?.state.note)).toEqual([big("a"), big("b"), big("c")]);
+      expect(loaded.get(rowKey(small.key))?.state.flag).toBe(true);
+    });
+
     it("binds a value JSON cannot carry (a blob) one parameter per value, with the same guard", async () => {
       await db.run(
         sql.raw(

@@ -13,11 +13,11 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { chunked } from "../db/params";
 import type { ReadModelDb } from "./db";
 
-/** Rows per statement (a state or audit row is well under 10 KB, D1 takes 2 MB per value). */
+/** Rows per statement, and the JSON text a statement carries at most (≤ ~900 KB in UTF-8; D1 takes 2 MB per value). */
 const ROWS_PER_STATEMENT = 100;
+const CHARS_PER_STATEMENT = 300_000;
 
 /** What a table's JSON inserts need, made once per table. */
 interface TableShape {
@@ -80,13 +80,25 @@ export function jsonInsert(
 ): BatchItem<"sqlite">[] | null {
   const shape = shapeOf(table);
   if (!shape) return null;
-  const values: unknown[][] = [];
+  // Each row's JSON, then as many rows per statement as fit both bounds (a longer row goes alone).
+  let chunk: string[] = [];
+  const chunks = [chunk];
+  let chars = 0;
   for (const row of rows) {
     const line = shape.columns.map(([key, column]) => driverValue(column, row[key]));
     if (!line.every(jsonExact)) return null;
-    values.push(line);
+    const json = JSON.stringify(line);
+    if (chunk.length > 0 && (chunk.length === ROWS_PER_STATEMENT || chars + json.length > CHARS_PER_STATEMENT)) {
+      chunk = [];
+      chunks.push(chunk);
+      chars = 0;
+    }
+    chunk.push(json);
+    chars += json.length + 1;
   }
-  return chunked(values, ROWS_PER_STATEMENT).map((chunk) =>
-    db.insert(table).select(sql`${shape.select} from json_each(${JSON.stringify(chunk)}) where true ${tail}`),
-  );
+  return chunks
+    .filter((chunk) => chunk.length > 0)
+    .map((chunk) =>
+      db.insert(table).select(sql`${shape.select} from json_each(${`[${chunk.join(",")}]`}) where true ${tail}`),
+    );
 }
