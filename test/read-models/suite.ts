@@ -398,6 +398,18 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       expect(stored[0]?.n).toBe(1_300);
     });
 
+    it("splits a replay's many ids over statements of 10,000: all are recorded and all are found", async () => {
+      const consumer = fresh("r:");
+      const ids = Array.from({ length: 25_000 }, (_, i) => `${consumer}-${i}`);
+      const ledger = processedLedger(db);
+      const marks = ledger.marks(consumer, ids, new Date("2026-03-01T00:00:00Z"));
+      expect(marks).toHaveLength(3);
+      await commit(db, marks);
+      const seen = await ledger.seenMany([consumer], [...ids, "never"]);
+      expect(seen.size).toBe(25_000);
+      expect(seen.has(`${consumer}\u0000${ids[24_999]}`)).toBe(true);
+    });
+
     it("looks a batch's ids up in the primary key, never by scanning the ledger (it holds 15 days of events)", async () => {
       const query = seenQuery(db, ["blog:posts", "audit:log"], ["e1", "e2"]).getSQL();
       const plan = await db.all<{ detail: string }>(sql`explain query plan ${query}`);

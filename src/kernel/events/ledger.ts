@@ -1,5 +1,6 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { chunked } from "../db/params";
 import { processedEvents } from "../db/schema";
 import { type ReadModelDb, rowsChanged } from "../read-models";
 
@@ -13,6 +14,12 @@ export const PROCESSED_RETENTION_DAYS = 15;
 const list = (values: readonly string[]) => sql`(select value from json_each(${JSON.stringify(values)}))`;
 
 const t = processedEvents;
+
+/**
+ * Event ids per statement: a queue batch (at most 1,250) is one; a replay of a large page
+ * of streams is split, so no JSON list nears D1's 2 MB per bound value (~40 bytes an id).
+ */
+const IDS_PER_STATEMENT = 10_000;
 
 /**
  * The ledger rows of `consumers` among `eventIds`: each pair is looked up in the primary
@@ -39,21 +46,28 @@ export function processedLedger(orm: ReadModelDb) {
      * whole ledger, which holds every event of the last 15 days.
      */
     async seenMany(consumers: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
-      if (consumers.length === 0 || eventIds.length === 0) return new Set();
-      const rows = await seenQuery(orm, consumers, eventIds);
-      return new Set(rows.map((r) => `${r.consumer}\u0000${r.eventId}`));
+      if (consumers.length === 0) return new Set();
+      const [first, ...rest] = chunked([...new Set(eventIds)], IDS_PER_STATEMENT).map((ids) =>
+        seenQuery(orm, consumers, ids),
+      );
+      if (!first) return new Set();
+      const results = rest.length === 0 ? [await first] : await orm.batch([first, ...rest]);
+      return new Set(results.flat().map((r) => `${r.consumer}\u0000${r.eventId}`));
     },
     /**
      * The write recording that `consumer` applied `eventIds`, for the caller's transaction:
-     * one statement with three parameters however many ids (building a statement costs
-     * drizzle a few µs per parameter, and a queue batch marks hundreds).
+     * a statement with three parameters per 10,000 ids (building a statement costs drizzle
+     * a few µs per parameter, and a queue batch marks hundreds).
      */
     marks(consumer: string, eventIds: readonly string[], now: Date): BatchItem<"sqlite">[] {
-      if (eventIds.length === 0) return [];
       const at = now.toISOString();
-      // `where true`: SQLite needs it to tell the upsert clause from a join's `on`.
-      const rows = sql`select ${consumer}, value, ${at} from json_each(${JSON.stringify(eventIds)}) where true`;
-      return [orm.insert(t).select(rows).onConflictDoNothing()];
+      return chunked(eventIds, IDS_PER_STATEMENT).map((ids) =>
+        orm
+          .insert(t)
+          // `where true`: SQLite needs it to tell the upsert clause from a join's `on`.
+          .select(sql`select ${consumer}, value, ${at} from json_each(${JSON.stringify(ids)}) where true`)
+          .onConflictDoNothing(),
+      );
     },
     async seen(consumer: string, eventId: string): Promise<boolean> {
       const row = await orm
