@@ -438,6 +438,22 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
   });
 
   describe(`read models on ${kind}: the stream catalog`, () => {
+    it("records a batch's streams in a statement per hundred, each at its newest version", async () => {
+      const tenant = fresh("tc");
+      const at = new Date("2026-03-01T00:00:00Z");
+      const ev = (i: number, version: number) =>
+        envelope({ type: "blog.post.updated", tenant_id: tenant, stream: `${tenant}/post/p${i}`, version });
+      const events = Array.from({ length: 150 }, (_, i) => [ev(i, 2), ev(i, 1)]).flat();
+      const writes = catalogWrites(db, events, at);
+      expect(writes).toHaveLength(2);
+      await commit(db, writes);
+      // A late batch with older versions moves nothing back.
+      await commit(db, catalogWrites(db, [ev(0, 1), ev(149, 1)], at));
+      const page = await catalogPage(db, { types: ["post"], tenantId: tenant, limit: 500 });
+      expect(page).toHaveLength(150);
+      expect(page.every((s) => s.version === 2 && s.type === "post" && s.tenantId === tenant)).toBe(true);
+    });
+
     it("keeps each stream at the newest version seen, whatever the order, and pages by type, tenant and cursor", async () => {
       const [a, b] = [fresh("ta"), fresh("tb")];
       const at = new Date("2026-03-01T00:00:00Z");
