@@ -1,7 +1,7 @@
-import { and, asc, eq, getTableName, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { eventStreams } from "../db/schema";
 import type { Subscription } from "../modules/types";
-import { jsonInsert, type ReadModelDb, readModels } from "../read-models";
+import { jsonInsert, newerOnly, type ReadModelDb, readModels } from "../read-models";
 import type { Envelope } from "./envelope";
 
 /**
@@ -28,19 +28,13 @@ export const streamCatalog: Subscription = {
   },
 };
 
-/**
- * The upsert of a catalog row, applied only over an older version; as text, since the rows
- * travel as one JSON parameter (kernel/read-models/json-rows.ts) and drizzle's own clause
- * costs ~50 µs to build per statement.
- */
-const newerOnly = (() => {
-  const { stream, version, updatedAt } = eventStreams;
-  const v = `"${version.name}"`;
-  return sql.raw(
-    `on conflict ("${stream.name}") do update set ${v} = excluded.${v}, "${updatedAt.name}" = excluded."${updatedAt.name}" ` +
-      `where "${getTableName(eventStreams)}".${v} < excluded.${v}`,
-  );
-})();
+/** A catalog row changes only to a newer version (kernel/read-models/json-rows.ts). */
+const newerVersion = newerOnly(
+  eventStreams,
+  [eventStreams.stream],
+  [eventStreams.version, eventStreams.updatedAt],
+  eventStreams.version,
+);
 
 /**
  * The upserts recording each stream of `events` at its newest version, applied only over
@@ -61,7 +55,7 @@ export function catalogWrites(db: ReadModelDb, events: readonly Envelope[], now:
     version: e.version,
     updatedAt: at,
   }));
-  const writes = jsonInsert(db, eventStreams, rows, newerOnly);
+  const writes = jsonInsert(db, eventStreams, rows, newerVersion);
   // Text and integers only: the rows always have a JSON form.
   if (!writes) throw new Error("stream catalog: a value has no JSON form");
   return writes;

@@ -2,16 +2,13 @@ import { and, eq, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { chunked } from "../db/params";
 import { processedEvents } from "../db/schema";
-import { type ReadModelDb, rowsChanged } from "../read-models";
+import { jsonList, type ReadModelDb, rowsChanged } from "../read-models";
 
 /**
  * How long a processed event id is remembered: Queues keep a message at most
  * 14 days, so no redelivery can arrive later than that; one more day of margin.
  */
 export const PROCESSED_RETENTION_DAYS = 15;
-
-/** A list bound as one parameter: a JSON array, read back row by row with SQLite's `json_each`. */
-const list = (values: readonly string[]) => sql`(select value from json_each(${JSON.stringify(values)}))`;
 
 const t = processedEvents;
 
@@ -29,7 +26,9 @@ export function seenQuery(orm: ReadModelDb, consumers: readonly string[], eventI
   return orm
     .select({ consumer: t.consumer, eventId: t.eventId })
     .from(t)
-    .where(sql`${t.consumer} in ${list([...new Set(consumers)])} and ${t.eventId} in ${list([...new Set(eventIds)])}`);
+    .where(
+      sql`${t.consumer} in ${jsonList([...new Set(consumers)])} and ${t.eventId} in ${jsonList([...new Set(eventIds)])}`,
+    );
 }
 
 /**

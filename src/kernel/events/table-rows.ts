@@ -1,7 +1,7 @@
-import { and, eq, getTableColumns, getTableName, lt, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, lt, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
-import { jsonInsert } from "../read-models";
+import { jsonInsert, jsonList, newerOnly } from "../read-models";
 import { type RowKey, rowKey, type StateRows } from "./projection";
 
 /** A read-model table with one row per aggregate: `tenant_id`, `id` (its primary key) and `version`. */
@@ -34,20 +34,13 @@ export function tableRows<T extends StateTable, S>(
   const columns: Record<string, SQLiteColumn> = getTableColumns(t);
   // When the rows cannot travel as JSON, every column of a row may be a bound parameter.
   const rowsPerStatement = Math.max(1, Math.floor(D1_MAX_PARAMS / Object.keys(columns).length));
-  const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
-  const excluded = (column: SQLiteColumn) => sql.raw(`excluded.${quote(column.name)}`);
-  /**
-   * `on conflict (tenant_id, id) do update set <each given column> = excluded.<it> where
-   * <stored version> < excluded.version`, as text: the same clause drizzle's
-   * `onConflictDoUpdate` renders for the bound-parameter path below.
-   */
-  const upsertClause = (given: string[]) => {
-    const set = given
-      .filter((k) => !keyColumns.has(k) && columns[k])
-      .map((k) => `${quote(columns[k]?.name ?? k)} = excluded.${quote(columns[k]?.name ?? k)}`);
-    const v = quote(version.name);
-    return `on conflict (${quote(tenant_id.name)}, ${quote(id.name)}) do update set ${set.join(", ")} where ${quote(getTableName(t))}.${v} < excluded.${v}`;
-  };
+  const excluded = (column: SQLiteColumn) => sql.raw(`excluded."${column.name.replaceAll('"', '""')}"`);
+  /** The columns a row gives, but its key, by property name: what an upsert of such rows sets. */
+  const setOf = (given: string[]): [string, SQLiteColumn][] =>
+    given.flatMap((k) => {
+      const column = columns[k];
+      return keyColumns.has(k) || !column ? [] : [[k, column]];
+    });
   const upserts = new Map<string, SQL>();
   return {
     async load(db, keys) {
@@ -58,9 +51,7 @@ export function tableRows<T extends StateTable, S>(
         db
           .select()
           .from(t)
-          .where(
-            and(eq(tenant_id, tenantId), sql`${id} in (select value from json_each(${JSON.stringify([...ids])}))`),
-          ),
+          .where(and(eq(tenant_id, tenantId), sql`${id} in ${jsonList([...ids])}`)),
       );
       const [first, ...rest] = queries;
       if (!first) return new Map();
@@ -96,17 +87,18 @@ export function tableRows<T extends StateTable, S>(
         // text made once per set of columns: drizzle's own clause costs ~50 µs to build.
         let clause = upserts.get(signature);
         if (!clause) {
-          clause = sql.raw(upsertClause(Object.keys(rows[0] ?? {})));
+          clause = newerOnly(
+            t,
+            [tenant_id, id],
+            setOf(Object.keys(rows[0] ?? {})).map(([, c]) => c),
+            version,
+          );
           upserts.set(signature, clause);
         }
         const asJson = jsonInsert(db, t, rows, clause);
         if (asJson) return asJson;
         // Each row's own values, taken from the proposed row; a row absent from the statement keeps its column.
-        const set = Object.fromEntries(
-          Object.keys(rows[0] ?? {})
-            .filter((k) => !keyColumns.has(k))
-            .flatMap((k) => (columns[k] ? [[k, excluded(columns[k])]] : [])),
-        );
+        const set = Object.fromEntries(setOf(Object.keys(rows[0] ?? {})).map(([k, c]) => [k, excluded(c)]));
         // Only where the stored row is older than the proposed one: a late batch never moves a row back.
         const upsert = { target: [tenant_id, id], set, setWhere: lt(version, excluded(version)) };
         return chunked(rows, rowsPerStatement).map((chunk) =>

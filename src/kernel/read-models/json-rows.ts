@@ -10,7 +10,7 @@
  * null as null, a missing column's default), so a row reads back the same either way;
  * `test/read-models/suite.ts` checks that on both databases.
  */
-import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { ReadModelDb } from "./db";
@@ -102,3 +102,40 @@ export function jsonInsert(
       db.insert(table).select(sql`${shape.select} from json_each(${`[${chunk.join(",")}]`}) where true ${tail}`),
     );
 }
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * A `tail` for {@link jsonInsert} that makes it an upsert changing a row only from an older
+ * version: `on conflict (<target>) do update set <c> = excluded.<c>, … where
+ * <table>.<version> < excluded.<version>` (a late or repeated batch never moves a row
+ * back). Text, made once by the caller: drizzle's `onConflictDoUpdate` costs ~50 µs to
+ * build per statement.
+ *
+ * @example
+ * const tail = newerOnly(eventStreams, [eventStreams.stream], [eventStreams.version], eventStreams.version);
+ */
+export function newerOnly(
+  table: SQLiteTable,
+  target: readonly SQLiteColumn[],
+  set: readonly SQLiteColumn[],
+  version: SQLiteColumn,
+): SQL {
+  const assignments = set.map((c) => `${quote(c.name)} = excluded.${quote(c.name)}`).join(", ");
+  const v = quote(version.name);
+  return sql.raw(
+    `on conflict (${target.map((c) => quote(c.name)).join(", ")}) do update set ${assignments} ` +
+      `where ${quote(getTableName(table))}.${v} < excluded.${v}`,
+  );
+}
+
+/**
+ * A list bound as one parameter, for `in`: `(select value from json_each(?))` over a JSON
+ * array. However long the list, one parameter (D1 binds at most 100) and little for
+ * drizzle to build.
+ *
+ * @example
+ * db.select().from(t).where(sql`${t.id} in ${jsonList(ids)}`)
+ */
+export const jsonList = (values: readonly (string | number)[]): SQL =>
+  sql`(select value from json_each(${JSON.stringify(values)}))`;
