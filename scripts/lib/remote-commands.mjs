@@ -244,7 +244,7 @@ export const commands = [
   },
   {
     name: "events replay",
-    args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>]",
+    args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--max-events <n>]",
     summary: "replay the writers' events to one subscription, page by page, with progress",
     auth: "platform",
     positionals: 1,
@@ -252,10 +252,19 @@ export const commands = [
       tenant: { type: "string", arg: "<id>", help: "only this tenant's streams" },
       rebuild: { type: "boolean", help: "every event again, not only those the subscription has not seen" },
       limit: { type: "string", arg: "<n>", help: "streams per call, 1 to 500 (default 50)" },
+      "max-events": {
+        type: "string",
+        arg: "<n>",
+        help: "events per call at most, 1 to 5000 (default 5000; a longer stream goes on in the next call)",
+      },
     },
     async run(run) {
       const limit = Number(run.values.limit ?? 50);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError("--limit is 1 to 500", EXIT.usage);
+      const maxEvents = Number(run.values["max-events"] ?? 5000);
+      if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 5000) {
+        throw new CliError("--max-events is 1 to 5000", EXIT.usage);
+      }
       const total = await replay({
         client: platform(run),
         url: run.url,
@@ -263,6 +272,7 @@ export const commands = [
         tenant: run.values.tenant,
         rebuild: run.values.rebuild ?? false,
         limit,
+        maxEvents,
         print: run.values.json ? () => {} : run.print,
       });
       if (run.values.json) run.print(JSON.stringify(total, null, 2));

@@ -4,10 +4,10 @@ import { call } from "./remote.mjs";
 
 /**
  * @param {{ client: import("openapi-fetch").Client<import("../../src/generated/api").paths>, url: string,
- *   consumer: string, tenant?: string, rebuild: boolean, limit: number, print?: (line: string) => void }} options
+ *   consumer: string, tenant?: string, rebuild: boolean, limit: number, maxEvents?: number, print?: (line: string) => void }} options
  * @returns {Promise<{ streams: number, events: number, applied: number, calls: number }>}
  */
-export async function replay({ client, url, consumer, tenant, rebuild, limit, print = console.log }) {
+export async function replay({ client, url, consumer, tenant, rebuild, limit, maxEvents, print = console.log }) {
   const total = { streams: 0, events: 0, applied: 0, calls: 0 };
   const started = performance.now();
   /** @type {string | undefined} */
@@ -15,7 +15,9 @@ export async function replay({ client, url, consumer, tenant, rebuild, limit, pr
   for (;;) {
     const body = await call(
       url,
-      client.POST("/api/v1/platform/events/replay", { body: { consumer, tenant_id: tenant, after, limit, rebuild } }),
+      client.POST("/api/v1/platform/events/replay", {
+        body: { consumer, tenant_id: tenant, after, limit, max_events: maxEvents, rebuild },
+      }),
     );
     total.calls++;
     total.streams += body.streams;

@@ -1289,18 +1289,31 @@ export interface components {
         };
         ReplayProgress: {
             consumer: string;
+            /** @description streams read to their end by this call */
             streams: number;
+            /** @description events read from the writers */
             events: number;
+            /** @description events applied to the subscription (all of them with rebuild) */
             applied: number;
+            /** @description the `after` of the next call; null when done */
             next: string | null;
         };
         ReplayRequest: {
             /** @example blog:blog.posts */
             consumer: string;
             tenant_id?: string;
+            /** @description the previous call's `next`, passed back as it is */
             after?: string;
-            /** @default 50 */
+            /**
+             * @description streams per call
+             * @default 50
+             */
             limit: number;
+            /**
+             * @description events read per call at most; a longer stream goes on in the next call
+             * @default 5000
+             */
+            max_events: number;
             /** @default false */
             rebuild: boolean;
         };

@@ -31,6 +31,35 @@ async function posts(tenant: { id: string; adminKey: string }, count: number): P
   throw new Error("the stream catalog did not catch up in 10 s");
 }
 
+/** A post and `edits` PATCHes of it: `edits + 1` events in its stream. */
+async function post(tenant: { adminKey: string }, edits: number): Promise<string> {
+  const created = await call("/api/v1/blog/posts", { token: tenant.adminKey, body: { title: "long", content: "" } });
+  const id = String(created.body.id);
+  for (let i = 0; i < edits; i++) {
+    const res = await call(`/api/v1/blog/posts/${id}`, {
+      method: "PATCH",
+      token: tenant.adminKey,
+      body: { content: `edit ${i}` },
+    });
+    expect(res.status).toBe(200);
+  }
+  return id;
+}
+
+/** Waits until the catalog holds the tenant's post streams at these versions (in stream order). */
+async function catalogAt(tenantId: string, versions: number[]): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const { results } = await env.DB.prepare(
+      "select version from event_streams where tenant_id = ? and type = 'post' order by stream",
+    )
+      .bind(tenantId)
+      .all<{ version: number }>();
+    if (JSON.stringify(results.map((r) => r.version)) === JSON.stringify(versions)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the stream catalog did not catch up in 10 s");
+}
+
 const rows = async (tenantId: string) =>
   (
     await env.DB.prepare("select id, title, content, version from blog_posts where tenant_id = ? order by id")
@@ -90,11 +119,46 @@ describe("events replay", () => {
     expect(await rows(t.id)).toEqual(before);
   });
 
+  it("replays a stream longer than a call's event budget over several calls, cutting inside it", async () => {
+    const t = await newTenant();
+    const long = await post(t, 11); // 12 events
+    const short = await post(t, 1); // 2 events, after `long` in stream order (ids grow)
+    await catalogAt(t.id, [12, 2]);
+    const before = await rows(t.id);
+    await env.DB.prepare("delete from blog_posts where tenant_id = ?").bind(t.id).run();
+
+    const pages = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, rebuild: true, max_events: 5 });
+    const stream = (id: string) => `${t.id}/post/${id}`;
+    expect(pages).toEqual([
+      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `5@${stream(long)}` },
+      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `10@${stream(long)}` },
+      // The rest of `long` (2) and all of `short` (2): the page's last stream, so done.
+      { consumer: "blog:blog.posts", streams: 2, events: 4, applied: 4, next: null },
+    ]);
+    expect(await rows(t.id)).toEqual(before);
+
+    // A cut at a stream's very end: the next call finds nothing more of it and goes on.
+    const exact = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, rebuild: true, max_events: 12 });
+    expect(exact.map((p) => [p.streams, p.events, p.next])).toEqual([
+      [0, 12, `12@${stream(long)}`],
+      [2, 2, null],
+    ]);
+    // The cursor of a finished stream hands over to the next stream at once.
+    const handOver = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, max_events: 14, limit: 1 });
+    expect(handOver.map((p) => [p.streams, p.events, p.applied, p.next])).toEqual([
+      [1, 12, 0, stream(long)],
+      [1, 2, 0, stream(short)],
+      [0, 0, 0, null],
+    ]);
+  });
+
   it("is the platform's: unknown subscriptions are 404, tenant keys and bad bodies are refused", async () => {
     const t = await newTenant();
     expect((await replay({ consumer: "blog:nothing" })).status).toBe(404);
     expect((await replay({ consumer: "blog:blog.posts" }, t.adminKey)).status).toBe(403);
     expect((await replay({ consumer: "no colon" })).status).toBe(400);
     expect((await replay({ consumer: "blog:blog.posts", limit: 0 })).status).toBe(400);
+    expect((await replay({ consumer: "blog:blog.posts", max_events: 0 })).status).toBe(400);
+    expect((await replay({ consumer: "blog:blog.posts", max_events: 5001 })).status).toBe(400);
   });
 });

@@ -78,5 +78,25 @@ describe("plinth events replay", () => {
     expect(lines[0]).toMatch(/^blog:blog\.posts: 2 streams, 2 events read, 2 applied \(\d+ events\/s\) … after /);
     expect(lines[1]).toMatch(/^blog:blog\.posts: 3 streams, 3 events read, 3 applied \(\d+ events\/s\), done$/);
     expect(await count("select count(*) as n from blog_posts where tenant_id = ?")).toBe(3);
+
+    // A call's event budget: one event per call, so every call ends inside a stream and the
+    // next goes on from there; the totals still count each stream and event once.
+    await db.prepare("delete from blog_posts where tenant_id = ?").bind(tenantId).run();
+    const budgeted = plinth(
+      ["events", "replay", "blog:blog.posts", "--tenant", tenantId, "--rebuild", "--max-events", "1", "--url", origin],
+      { PLATFORM_ROOT_KEY: rootKey },
+    );
+    expect(budgeted.stderr).toBe("");
+    expect(budgeted.status).toBe(0);
+    const pages = budgeted.stdout.trim().split("\n");
+    expect(pages).toHaveLength(4);
+    expect(pages[0]).toMatch(/^blog:blog\.posts: 0 streams, 1 events read, 1 applied \(\d+ events\/s\) … after 1@/);
+    expect(pages[3]).toMatch(/^blog:blog\.posts: 3 streams, 3 events read, 3 applied \(\d+ events\/s\), done$/);
+    expect(await count("select count(*) as n from blog_posts where tenant_id = ?")).toBe(3);
+    const badBudget = plinth(["events", "replay", "blog:blog.posts", "--max-events", "0", "--url", origin], {
+      PLATFORM_ROOT_KEY: rootKey,
+    });
+    expect(badBudget.status).toBe(2);
+    expect(badBudget.stderr).toContain("--max-events is 1 to 5000");
   });
 });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray } from "drizzle-orm";
 import { eventStreams } from "../db/schema";
 import type { Subscription } from "../modules/types";
 import { jsonInsert, newerOnly, type ReadModelDb, readModels } from "../read-models";
@@ -69,10 +69,10 @@ export interface CatalogStream {
   version: number;
 }
 
-/** The catalog's streams of these writer types (and tenant), in stream order after `after`. */
+/** The catalog's streams of these writer types (and tenant), in stream order after `after` (or from it, `inclusive`). */
 export async function catalogPage(
   db: ReadModelDb,
-  query: { types: readonly string[]; tenantId?: string; after?: string; limit: number },
+  query: { types: readonly string[]; tenantId?: string; after?: string; inclusive?: boolean; limit: number },
 ): Promise<CatalogStream[]> {
   const t = eventStreams;
   return db
@@ -82,7 +82,7 @@ export async function catalogPage(
       and(
         inArray(t.type, [...query.types]),
         query.tenantId ? eq(t.tenantId, query.tenantId) : undefined,
-        query.after ? gt(t.stream, query.after) : undefined,
+        query.after ? (query.inclusive ? gte : gt)(t.stream, query.after) : undefined,
       ),
     )
     .orderBy(asc(t.stream))

@@ -9,15 +9,20 @@ import { type Envelope, eventTypes } from "./envelope";
 import { processedLedger } from "./ledger";
 import { CATCH_UP_PAGE, parseStream } from "./projection";
 
+/** Events one replay call reads at most, unless the request asks for fewer. */
+export const REPLAY_EVENTS_PER_CALL = 5000;
+
 /** One replay call: a page of the catalog's streams for one subscription. */
 export interface ReplayRequest {
   /** `<module>:<subscription>`, as the ledger names it. */
   consumer: string;
   tenantId?: string;
-  /** The last stream of the previous page. */
+  /** The previous call's `next`: a stream (start after it) or a place inside one ({@link ReplayCursor}). */
   after?: string;
   /** Streams per call. */
   limit: number;
+  /** Events read per call at most ({@link REPLAY_EVENTS_PER_CALL} by default); a longer stream goes on in the next call. */
+  maxEvents?: number;
   /**
    * Apply every event again, recorded or not (a read model emptied to be
    * rebuilt); batch subscriptions only. Otherwise only events the ledger has
@@ -29,6 +34,7 @@ export interface ReplayRequest {
 /** What one call did, and where the next starts (null: done). */
 export interface ReplayProgress {
   consumer: string;
+  /** Streams this call read to their end (a stream cut between calls counts once, in the call that ends it). */
   streams: number;
   events: number;
   applied: number;
@@ -36,12 +42,37 @@ export interface ReplayProgress {
 }
 
 /**
+ * Where a replay goes on. A call ends after a whole stream (`next` is that
+ * stream, and the next call starts after it), or, when its event budget runs
+ * out inside a stream, at a version of it: `next` is then
+ * `<last version read>@<stream>`. Streams begin with their tenant's id, which
+ * has no `@` (kernel/crypto `newId`), so the two forms cannot be confused;
+ * callers pass `next` back as `after` without looking inside.
+ */
+interface ReplayCursor {
+  stream: string;
+  /** Set when the stream itself is not finished: its events after this version are next. */
+  version?: number;
+}
+
+function parseCursor(after: string): ReplayCursor {
+  const inside = /^(\d+)@(.+)$/.exec(after);
+  return inside ? { stream: inside[2] ?? "", version: Number(inside[1]) } : { stream: after };
+}
+
+function formatCursor(cursor: ReplayCursor): string {
+  return cursor.version === undefined ? cursor.stream : `${cursor.version}@${cursor.stream}`;
+}
+
+/**
  * Replays the writers' events to one subscription, a page of streams at a
  * time, through the same batched path as the queue (one transaction for the
  * page's writes and marks). Streams come from the kernel's catalog; only
  * aggregates (whose writers can be read) whose event types the subscription
- * wants are visited. A failure stops the call with the events it could not
- * apply; nothing half-applied stays.
+ * wants are visited. A call holds at most `maxEvents` events in memory, so a
+ * stream of any length replays (a long one over several calls). A failure
+ * stops the call with the events it could not apply; nothing half-applied
+ * stays.
  */
 export async function replayPage(
   platform: { modules: readonly ModuleDef[]; routes: readonly Route[]; deciders: DeciderRegistry },
@@ -63,28 +94,22 @@ export async function replayPage(
       return published !== undefined && eventTypes(published).some((t) => wants(route, t));
     })
     .flatMap((m) => (m.aggregates ?? []).map((a) => a.decider.type));
+  const cursor = request.after === undefined ? undefined : parseCursor(request.after);
   const streams = types.length
     ? await catalogPage(readModels(runtime.env), {
         types,
         tenantId: request.tenantId,
-        after: request.after,
+        after: cursor?.stream,
+        // A cursor inside a stream starts with the rest of that stream.
+        inclusive: cursor?.version !== undefined,
         limit: request.limit,
       })
     : [];
-  const events: Envelope[] = [];
-  for (const s of streams) {
-    const { tenantId, type, id } = parseStream(s.stream);
-    const entry = platform.deciders.get(type);
-    if (!entry) continue;
-    const writer = aggregateOf(runtime.env, entry.decider, tenantId, id);
-    for (let from = 1; ; ) {
-      const page = await writer.read(from, CATCH_UP_PAGE);
-      events.push(...page.filter((e) => wants(route, e.type)));
-      const last = page.at(-1);
-      if (!last || page.length < CATCH_UP_PAGE) break;
-      from = last.version + 1;
-    }
-  }
+  const { events, read, finished, next } = await readStreams(platform.deciders, runtime, route, streams, {
+    cursor,
+    budget: request.maxEvents ?? REPLAY_EVENTS_PER_CALL,
+    pageFull: streams.length === request.limit,
+  });
   const seen = request.rebuild
     ? new Set<string>()
     : await processedLedger(readModels(runtime.env)).seenMany(
@@ -99,12 +124,46 @@ export async function replayPage(
       cause: new Error(`replay of ${request.consumer}: ${failures.size} events failed, first ${id}: ${String(why)}`),
     });
   }
+  return { consumer: route.consumer, streams: finished, events: read, applied: todo.length, next };
+}
+
+/**
+ * Reads the page's streams from their writers, in catalog order, until the
+ * budget of events is spent: the events the subscription wants, how many were
+ * read in all, how many streams were read to their end, and the cursor of
+ * the next call (null when the page was the catalog's last and is done).
+ */
+async function readStreams(
+  deciders: DeciderRegistry,
+  runtime: ModuleRuntime,
+  route: Route,
+  streams: readonly { stream: string }[],
+  { cursor, budget, pageFull }: { cursor?: ReplayCursor; budget: number; pageFull: boolean },
+): Promise<{ events: Envelope[]; read: number; finished: number; next: string | null }> {
+  const events: Envelope[] = [];
+  let read = 0;
+  let finished = 0;
+  for (const [i, s] of streams.entries()) {
+    const { tenantId, type, id } = parseStream(s.stream);
+    const entry = deciders.get(type);
+    if (!entry) continue;
+    const writer = aggregateOf(runtime.env, entry.decider, tenantId, id);
+    let from = s.stream === cursor?.stream && cursor.version !== undefined ? cursor.version + 1 : 1;
+    for (;;) {
+      if (read >= budget)
+        return { events, read, finished, next: formatCursor({ stream: s.stream, version: from - 1 }) };
+      const want = Math.min(CATCH_UP_PAGE, budget - read);
+      const page = await writer.read(from, want);
+      read += page.length;
+      events.push(...page.filter((e) => wants(route, e.type)));
+      const last = page.at(-1);
+      if (!last || page.length < want) break;
+      from = last.version + 1;
+    }
+    finished++;
+    // Spent at the end of a stream: the next call starts after it (or the page is done).
+    if (read >= budget && i < streams.length - 1) return { events, read, finished, next: s.stream };
+  }
   const last = streams.at(-1);
-  return {
-    consumer: route.consumer,
-    streams: streams.length,
-    events: events.length,
-    applied: todo.length,
-    next: last && streams.length === request.limit ? last.stream : null,
-  };
+  return { events, read, finished, next: last && pageFull ? last.stream : null };
 }

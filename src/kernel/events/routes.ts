@@ -6,7 +6,7 @@ import { jsonBody, jsonResponse } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { consumerStats, routesOf } from "./consume";
-import { replayPage } from "./replay";
+import { REPLAY_EVENTS_PER_CALL, replayPage } from "./replay";
 
 const n = () => z.number().int().min(0);
 const ConsumerStatsSchema = z
@@ -32,8 +32,20 @@ const ReplayRequestSchema = z
       .regex(/^[a-z][a-z0-9_-]*:[a-z][a-z0-9._-]*$/)
       .openapi({ example: "blog:blog.posts" }),
     tenant_id: z.string().min(1).max(64).optional(),
-    after: z.string().min(1).max(400).optional(),
-    limit: z.number().int().min(1).max(500).default(50),
+    after: z
+      .string()
+      .min(1)
+      .max(420)
+      .optional()
+      .openapi({ description: "the previous call's `next`, passed back as it is" }),
+    limit: z.number().int().min(1).max(500).default(50).openapi({ description: "streams per call" }),
+    max_events: z
+      .number()
+      .int()
+      .min(1)
+      .max(REPLAY_EVENTS_PER_CALL)
+      .default(REPLAY_EVENTS_PER_CALL)
+      .openapi({ description: "events read per call at most; a longer stream goes on in the next call" }),
     rebuild: z.boolean().default(false),
   })
   .openapi("ReplayRequest");
@@ -41,10 +53,10 @@ const ReplayRequestSchema = z
 const ReplayProgressSchema = z
   .object({
     consumer: z.string(),
-    streams: n(),
-    events: n(),
-    applied: n(),
-    next: z.string().nullable(),
+    streams: n().openapi({ description: "streams read to their end by this call" }),
+    events: n().openapi({ description: "events read from the writers" }),
+    applied: n().openapi({ description: "events applied to the subscription (all of them with rebuild)" }),
+    next: z.string().nullable().openapi({ description: "the `after` of the next call; null when done" }),
   })
   .openapi("ReplayProgress");
 
@@ -95,6 +107,7 @@ export function eventOperations(platform: { modules: readonly ModuleDef[]; decid
           tenantId: body.tenant_id,
           after: body.after,
           limit: body.limit,
+          maxEvents: body.max_events,
           rebuild: body.rebuild,
         },
       );
