@@ -28,6 +28,7 @@ import {
   projectionSection,
   stopProjection,
 } from "./lib/projection.mjs";
+import { replayOnce, replaySection } from "./lib/replay.mjs";
 import { knob, machineInfo, median, reading, rowsOf, runNotes, table, writeReport } from "./lib/report.mjs";
 import { brief, measure } from "./lib/rounds.mjs";
 import { loginReading, resetReading, seriesPhase, stopSeries } from "./lib/series.mjs";
@@ -249,6 +250,9 @@ const LAG = {
   budgetMs: 180_000,
 };
 const BACKLOG_WAIT_S = 10; // after the write phase: at most this long watching the read model catch up
+/** Replayed after the write phase (lib/replay.mjs): the blog's state projection and the audit log's copy. */
+const REPLAYED = ["blog:blog.posts", "audit:log"];
+const REPLAY_BUDGET_S = 120;
 const CODEC = { name: "codec: DomainEvent JSON vs msgpackr vs cbor-x", rounds: 5 };
 
 /** How the scenarios are set up, for the report's Method section. */
@@ -287,7 +291,7 @@ const budgetS =
   (runWebhooks ? 120 + method.rounds * 300 : 0) +
   (runWasm ? 120 : 0) +
   (runOverload ? 2 * (OVERLOAD_POLICY.period_s + 30) : 0) +
-  (scenarios.some((s) => s.posts) ? BACKLOG_WAIT_S + 60 : 0) +
+  (scenarios.some((s) => s.posts) ? BACKLOG_WAIT_S + 60 + REPLAY_BUDGET_S : 0) +
   180;
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${budgetS} s; giving up.`);
@@ -391,6 +395,9 @@ async function main() {
         })
       : null;
   let backlog = null;
+  /** @type {import("./lib/replay.mjs").ReplayRun[]} */
+  const replays = [];
+  let replayFailed = false;
   /** @type {{ before: import("./lib/projection.mjs").ConsumerFigures | null, afterWrites: import("./lib/projection.mjs").ConsumerFigures | null, afterProbe: import("./lib/projection.mjs").ConsumerFigures | null }} */
   const figures = { before: null, afterWrites: null, afterProbe: null };
   if (writes.length) {
@@ -408,6 +415,17 @@ async function main() {
         figures.afterProbe = await consumerFigures(plinthOrigin, ROOT_KEY);
       } catch (err) {
         notes.push(`read-model backlog probe failed: ${brief(err)}`);
+      }
+      try {
+        console.log(`bench: replay (${REPLAYED.join(", ")})…`);
+        for (const consumer of REPLAYED) {
+          for (const rebuild of [false, true]) {
+            replays.push(await replayOnce({ origin: plinthOrigin, rootKey: ROOT_KEY, consumer, rebuild }));
+          }
+        }
+      } catch (err) {
+        notes.push(`replay failed: ${brief(err)}`);
+        replayFailed = true;
       }
     }
   }
@@ -449,6 +467,7 @@ async function main() {
     gateway ? gatewaySection({ results, names: GATEWAY_NAMES, overload, policy: OVERLOAD_POLICY }) : null,
     goals,
     events,
+    replays.length ? replaySection(replays, Math.max(0, ...writeRows.map((r) => r.rps))) : null,
     login ? login.section : null,
     reset ? reset.section : null,
     codec ? codecSection(codec, patchMs) : null,
@@ -473,7 +492,7 @@ async function main() {
   const throughputOk = rows.every((r) => !r.skipped && r.non2xx + r.errors === 0);
   const lagOk = !runLag || (lag !== null && !lag.stoppedEarly && lag.timeouts + lag.failures.length === 0);
   const codecOk = !codec || codec.rows.every((r) => !r.error);
-  const backlogOk = !writes.some((s) => !skipped.has(s.name)) || backlog !== null;
+  const backlogOk = !writes.some((s) => !skipped.has(s.name)) || (backlog !== null && !replayFailed);
   const wasmOk = !runWasm || wasm !== null;
   // The sync limiter must never admit more than its policy allows; the async one may (deployed).
   const overloadOk =
