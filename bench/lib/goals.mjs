@@ -12,8 +12,9 @@ import { fmt, mdTable, percentile } from "./report.mjs";
  * @property {number | undefined} bareOneRps the bare DO command on one object, same run
  * @property {number | undefined} bareHundredRps the bare DO command on 100 objects, same run
  * @property {number[] | null} lagMs the projection-latency samples (ms), or null when the series did not run
- * @property {{ seconds: number, committed: number } | null} phase the write phase's length and the events
- *   committed in it (the inline passes' count), or null when the consumer's figures could not be read
+ * @property {{ seconds: number, committed: number, queued: number } | null} phase the write phase's length, the
+ *   events committed in it (the inline passes' count) and those the queue consumer took in meanwhile, or null
+ *   when the consumer's figures could not be read
  * @property {number | null} behind events not yet in the read model when the write load stopped, or null when not probed
  * @property {{ inline: number, queue: number } | null} tripsPerEvent D1 round trips per event during the write
  *   phase, counted by the Worker (NaN where no event passed), or null when not read
@@ -63,6 +64,15 @@ export function goalsSection(f) {
         ? `${fmt(projectedPerS)} of ${fmt(appendedPerS)} appended (same ${fmt(phase?.seconds ?? 0, 1)} s)`
         : "n/a",
       Number.isFinite(projectedPerS) ? projectedPerS >= appendedPerS : null,
+    ],
+    [
+      // What the queue alone feeds (the audit log's copy, the stream catalog, webhooks) keeps up only if this does.
+      "queue consumer's intake during the write phase",
+      "≥ the rate the writes appended",
+      phase && phase.seconds > 0
+        ? `${fmt(phase.queued / phase.seconds)} of ${fmt(appendedPerS)} events/s (${phase.queued} of ${phase.committed})`
+        : "n/a",
+      phase && phase.seconds > 0 ? phase.queued >= phase.committed : null,
     ],
     [
       "read model's lag when the write phase ended",
@@ -138,7 +148,8 @@ export function pipelineFigures({ rows, series, figures, backlog, drainFailures 
     bareOneRps: rps("bare DO command (one object)"),
     bareHundredRps: rps("bare DO command (100 objects)"),
     lagMs: series ? series.lagMs : null,
-    phase: before && afterWrites ? { seconds: (afterWrites.at - before.at) / 1000, committed: inline } : null,
+    phase:
+      before && afterWrites ? { seconds: (afterWrites.at - before.at) / 1000, committed: inline, queued: queue } : null,
     behind: backlog ? backlog.behind : null,
     tripsPerEvent: before && afterWrites ? { inline: trips("inline", inline), queue: trips("queue", queue) } : null,
     drainFailures,

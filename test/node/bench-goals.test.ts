@@ -19,7 +19,7 @@ const measured: PipelineFigures = {
   bareOneRps: 1948,
   bareHundredRps: 2089,
   lagMs,
-  phase: { seconds: 131.8, committed: 42792 },
+  phase: { seconds: 131.8, committed: 42792, queued: 42792 },
   behind: 0,
   tripsPerEvent: { inline: 0.059, queue: 0.08 },
   drainFailures: 8175,
@@ -32,6 +32,7 @@ describe("goalsSection", () => {
     expect(verdict(s, "commands/s on 100 aggregates")).toBe("**not met**");
     expect(s).toContain("371 (0.41× one aggregate)");
     expect(verdict(s, "projected events/s")).toBe("met");
+    expect(verdict(s, "queue consumer's intake")).toBe("met");
     expect(verdict(s, "read model's lag")).toBe("met");
     expect(verdict(s, "event → read model, samples")).toBe("met");
     expect(verdict(s, "event → read model p50")).toBe("met");
@@ -58,6 +59,11 @@ describe("goalsSection", () => {
     // 22,245 behind at ~325 events/s appended is over a minute of writes.
     expect(verdict(s, "read model's lag")).toBe("**not met**");
     expect(verdict(s, "projected events/s")).toBe("**not met**");
+    // The queue fell behind while the inline passes kept the blog's read model current.
+    const queueBehind = goalsSection({ ...measured, phase: { seconds: 10, committed: 5000, queued: 2600 } });
+    expect(verdict(queueBehind, "queue consumer's intake")).toBe("**not met**");
+    expect(queueBehind).toContain("260 of 500 events/s (2600 of 5000)");
+    expect(verdict(queueBehind, "read model's lag")).toBe("met");
     expect(verdict(goalsSection({ ...measured, lagMs: lagMs.slice(0, 99) }), "event → read model, samples")).toBe(
       "**not met**",
     );
@@ -79,6 +85,7 @@ describe("goalsSection", () => {
       "commands/s on one",
       "commands/s on 100",
       "projected",
+      "queue consumer's intake",
       "read model's lag",
       "event → read model p50",
     ])
@@ -117,7 +124,7 @@ describe("pipelineFigures", () => {
       bareOneRps: 1948,
       bareHundredRps: undefined,
       lagMs: [1, 2],
-      phase: { seconds: 10, committed: 1000 },
+      phase: { seconds: 10, committed: 1000, queued: 800 },
       behind: 3,
       tripsPerEvent: { inline: 0.06, queue: 0.1 },
       drainFailures: 2,
