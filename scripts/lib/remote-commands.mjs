@@ -244,7 +244,7 @@ export const commands = [
   },
   {
     name: "events replay",
-    args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--max-events <n>]",
+    args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--max-events <n>] [--after <cursor>]",
     summary: "replay the writers' events to one subscription, page by page, with progress",
     auth: "platform",
     positionals: 1,
@@ -257,6 +257,7 @@ export const commands = [
         arg: "<n>",
         help: "events per call at most, 1 to 5000 (default 5000; a longer stream goes on in the next call)",
       },
+      after: { type: "string", arg: "<cursor>", help: "go on from where an earlier run stopped (its last `after`)" },
     },
     async run(run) {
       const limit = Number(run.values.limit ?? 50);
@@ -273,6 +274,7 @@ export const commands = [
         rebuild: run.values.rebuild ?? false,
         limit,
         maxEvents,
+        after: run.values.after,
         print: run.values.json ? () => {} : run.print,
       });
       if (run.values.json) run.print(JSON.stringify(total, null, 2));

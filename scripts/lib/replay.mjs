@@ -1,24 +1,42 @@
 // `plinth events replay`: drives POST /api/v1/platform/events/replay page by
 // page and prints a progress line after each page.
-import { call } from "./remote.mjs";
+import { CliError, call } from "./remote.mjs";
 
 /**
  * @param {{ client: import("openapi-fetch").Client<import("../../src/generated/api").paths>, url: string,
- *   consumer: string, tenant?: string, rebuild: boolean, limit: number, maxEvents?: number, print?: (line: string) => void }} options
+ *   consumer: string, tenant?: string, rebuild: boolean, limit: number, maxEvents?: number, after?: string,
+ *   print?: (line: string) => void }} options
  * @returns {Promise<{ streams: number, events: number, applied: number, calls: number }>}
  */
-export async function replay({ client, url, consumer, tenant, rebuild, limit, maxEvents, print = console.log }) {
+export async function replay({
+  client,
+  url,
+  consumer,
+  tenant,
+  rebuild,
+  limit,
+  maxEvents,
+  after: from,
+  print = console.log,
+}) {
   const total = { streams: 0, events: 0, applied: 0, calls: 0 };
   const started = performance.now();
   /** @type {string | undefined} */
-  let after;
+  let after = from;
   for (;;) {
-    const body = await call(
-      url,
-      client.POST("/api/v1/platform/events/replay", {
-        body: { consumer, tenant_id: tenant, after, limit, max_events: maxEvents, rebuild },
-      }),
-    );
+    let body;
+    try {
+      body = await call(
+        url,
+        client.POST("/api/v1/platform/events/replay", {
+          body: { consumer, tenant_id: tenant, after, limit, max_events: maxEvents, rebuild },
+        }),
+      );
+    } catch (error) {
+      // Every call before this one is applied and recorded: say where to go on from.
+      if (!(error instanceof CliError) || after === undefined) throw error;
+      throw new CliError(`${error.message}\nresume with --after ${JSON.stringify(after)}`, error.exitCode);
+    }
     total.calls++;
     total.streams += body.streams;
     total.events += body.events;

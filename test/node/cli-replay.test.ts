@@ -93,6 +93,37 @@ describe("plinth events replay", () => {
     expect(pages[0]).toMatch(/^blog:blog\.posts: 0 streams, 1 events read, 1 applied \(\d+ events\/s\) … after 1@/);
     expect(pages[3]).toMatch(/^blog:blog\.posts: 3 streams, 3 events read, 3 applied \(\d+ events\/s\), done$/);
     expect(await count("select count(*) as n from blog_posts where tenant_id = ?")).toBe(3);
+
+    // --after goes on from a cursor an earlier run printed: here after the first stream's
+    // first event, so that stream is finished and the other two are read.
+    const cursor = /… after (\S+)$/.exec(pages[0] ?? "")?.[1] ?? "";
+    expect(cursor).toMatch(/^1@/);
+    const resumed = plinth(
+      [
+        "events",
+        "replay",
+        "blog:blog.posts",
+        "--tenant",
+        tenantId,
+        "--rebuild",
+        "--max-events",
+        "1",
+        "--after",
+        cursor,
+        "--url",
+        origin,
+      ],
+      { PLATFORM_ROOT_KEY: rootKey },
+    );
+    expect(resumed.status).toBe(0);
+    expect(resumed.stdout.trim().split("\n").at(-1)).toMatch(/: 3 streams, 2 events read, 2 applied .*, done$/);
+    // A call that fails after a cursor says how to go on (here the first, refused: a tenant id over 64 characters).
+    const failed = plinth(
+      ["events", "replay", "blog:blog.posts", "--tenant", "t".repeat(65), "--after", cursor, "--url", origin],
+      { PLATFORM_ROOT_KEY: rootKey },
+    );
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain(`resume with --after "${cursor}"`);
     const badBudget = plinth(["events", "replay", "blog:blog.posts", "--max-events", "0", "--url", origin], {
       PLATFORM_ROOT_KEY: rootKey,
     });
