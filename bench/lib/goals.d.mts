@@ -12,7 +12,7 @@ export interface PipelineFigures {
   bareOneRps: number | undefined;
   bareHundredRps: number | undefined;
   lagMs: number[] | null;
-  phase: { seconds: number; committed: number } | null;
+  phase: { seconds: number; committed: number; queued: number } | null;
   behind: number | null;
   tripsPerEvent: { inline: number; queue: number } | null;
   drainFailures: number;
