@@ -1,15 +1,14 @@
 /**
  * The replay phase: after the write phase, the writers' events are replayed to
- * subscriptions through `POST /api/v1/platform/events/replay`, as `plinth events replay`
- * does, following `next` to the end: first a catch-up (the ledger has every event, so
- * nothing is applied: the cost of reading the writers and asking the ledger), then a
+ * subscriptions through `POST /api/v1/platform/events/replay`, with `plinth events replay`'s
+ * own loop, following `next` to the end: first a catch-up (only what the ledger lacks is
+ * applied, usually nothing: the cost of reading the writers and asking the ledger), then a
  * rebuild (every event applied again). Reported as events/s against the rate at which the
  * write phase appended them, in the same run.
  */
+import { connect } from "../../scripts/lib/remote.mjs";
+import { replay } from "../../scripts/lib/replay.mjs";
 import { fmt, mdTable } from "./report.mjs";
-
-/** No call may hang the run: a call reads at most 5,000 events. */
-const CALL_TIMEOUT_MS = 120_000;
 
 /**
  * @typedef {object} ReplayRun
@@ -24,35 +23,26 @@ const CALL_TIMEOUT_MS = 120_000;
  */
 
 /**
- * Replays everything once to `consumer`, page after page.
+ * Replays everything once to `consumer` with `plinth events replay`'s own loop
+ * (scripts/lib/replay.mjs), its defaults, and no progress lines.
  * @param {{ origin: string, rootKey: string, consumer: string, rebuild: boolean }} opts
  * @returns {Promise<ReplayRun>}
  */
 export async function replayOnce({ origin, rootKey, consumer, rebuild }) {
-  const run = { consumer, rebuild, calls: 0, streams: 0, events: 0, applied: 0, seconds: 0, maxEventsPerCall: 0 };
+  let maxEventsPerCall = 0;
   const started = performance.now();
-  /** @type {string | undefined} */
-  let after;
-  for (;;) {
-    const res = await fetch(new URL("/api/v1/platform/events/replay", origin), {
-      method: "POST",
-      headers: { authorization: `Bearer ${rootKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ consumer, after, rebuild }),
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`replay of ${consumer} answered ${res.status}: ${text.slice(0, 300)}`);
-    const page = JSON.parse(text);
-    run.calls++;
-    run.streams += page.streams;
-    run.events += page.events;
-    run.applied += page.applied;
-    run.maxEventsPerCall = Math.max(run.maxEventsPerCall, page.events);
-    if (!page.next) break;
-    after = page.next;
-  }
-  run.seconds = (performance.now() - started) / 1000;
-  return run;
+  const total = await replay({
+    client: connect(origin, rootKey),
+    url: origin,
+    consumer,
+    rebuild,
+    limit: 50,
+    print: () => {},
+    onCall: (answer) => {
+      maxEventsPerCall = Math.max(maxEventsPerCall, answer.events);
+    },
+  });
+  return { consumer, rebuild, ...total, seconds: (performance.now() - started) / 1000, maxEventsPerCall };
 }
 
 /**
@@ -94,7 +84,7 @@ export function replaySection(runs, writeRps) {
   return [
     "## Replay: catch-up and rebuild",
     "",
-    "Right after the write phase (and the read-model probe), every stream of the stream catalog was replayed to each subscription through `POST /api/v1/platform/events/replay` (what `npx plinth events replay` calls), one call after another following `next`, with the defaults (50 streams, at most 5,000 events per call): first a catch-up, which applies only the events the subscription's ledger has not recorded (reading the writers and asking the ledger), then a rebuild, which applies every event again (`rebuild: true`). The queue consumer may still be working through the write phase's backlog meanwhile: the events a catch-up applied are those it had not delivered yet (its later delivery finds them recorded).",
+    "Right after the write phase (and the read-model probe), every stream of the stream catalog was replayed to each subscription through `POST /api/v1/platform/events/replay` with `npx plinth events replay`'s own loop (scripts/lib/replay.mjs), one call after another following `next`, with the defaults (50 streams, at most 5,000 events per call): first a catch-up, which applies only the events the subscription's ledger has not recorded (reading the writers and asking the ledger), then a rebuild, which applies every event again (`rebuild: true`). The queue consumer may still be working through the write phase's backlog meanwhile: the events a catch-up applied are those it had not delivered yet (its later delivery finds them recorded).",
     "",
     table,
     "",

@@ -5,7 +5,8 @@ import { CliError, call } from "./remote.mjs";
 /**
  * @param {{ client: import("openapi-fetch").Client<import("../../src/generated/api").paths>, url: string,
  *   consumer: string, tenant?: string, rebuild: boolean, limit: number, maxEvents?: number, after?: string,
- *   print?: (line: string) => void }} options
+ *   print?: (line: string) => void, onCall?: (answer: { streams: number, events: number, applied: number }) => void }} options
+ *   `onCall` hears each call's answer (the bench keeps the most events one call read).
  * @returns {Promise<{ streams: number, events: number, applied: number, calls: number }>}
  */
 export async function replay({
@@ -18,6 +19,7 @@ export async function replay({
   maxEvents,
   after: from,
   print = console.log,
+  onCall,
 }) {
   const total = { streams: 0, events: 0, applied: 0, calls: 0 };
   const started = performance.now();
@@ -37,6 +39,7 @@ export async function replay({
       if (!(error instanceof CliError) || after === undefined) throw error;
       throw new CliError(`${error.message}\nresume with --after ${JSON.stringify(after)}`, error.exitCode);
     }
+    onCall?.(body);
     total.calls++;
     total.streams += body.streams;
     total.events += body.events;
