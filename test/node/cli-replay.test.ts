@@ -67,10 +67,10 @@ describe("plinth events replay", () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("PLATFORM_ROOT_KEY");
 
-    const run = plinth(
-      ["events", "replay", "blog:blog.posts", "--tenant", tenantId, "--rebuild", "--limit", "2", "--url", origin],
-      { PLATFORM_ROOT_KEY: rootKey },
-    );
+    /** `plinth events replay blog:blog.posts` with the root key against the served plinth. */
+    const replay = (...args: string[]) =>
+      plinth(["events", "replay", "blog:blog.posts", ...args, "--url", origin], { PLATFORM_ROOT_KEY: rootKey });
+    const run = replay("--tenant", tenantId, "--rebuild", "--limit", "2");
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     const lines = run.stdout.trim().split("\n");
@@ -82,10 +82,7 @@ describe("plinth events replay", () => {
     // A call's event budget: one event per call, so every call ends inside a stream and the
     // next goes on from there; the totals still count each stream and event once.
     await db.prepare("delete from blog_posts where tenant_id = ?").bind(tenantId).run();
-    const budgeted = plinth(
-      ["events", "replay", "blog:blog.posts", "--tenant", tenantId, "--rebuild", "--max-events", "1", "--url", origin],
-      { PLATFORM_ROOT_KEY: rootKey },
-    );
+    const budgeted = replay("--tenant", tenantId, "--rebuild", "--max-events", "1");
     expect(budgeted.stderr).toBe("");
     expect(budgeted.status).toBe(0);
     const pages = budgeted.stdout.trim().split("\n");
@@ -98,35 +95,14 @@ describe("plinth events replay", () => {
     // first event, so that stream is finished and the other two are read.
     const cursor = /… after (\S+)$/.exec(pages[0] ?? "")?.[1] ?? "";
     expect(cursor).toMatch(/^1@/);
-    const resumed = plinth(
-      [
-        "events",
-        "replay",
-        "blog:blog.posts",
-        "--tenant",
-        tenantId,
-        "--rebuild",
-        "--max-events",
-        "1",
-        "--after",
-        cursor,
-        "--url",
-        origin,
-      ],
-      { PLATFORM_ROOT_KEY: rootKey },
-    );
+    const resumed = replay("--tenant", tenantId, "--rebuild", "--max-events", "1", "--after", cursor);
     expect(resumed.status).toBe(0);
     expect(resumed.stdout.trim().split("\n").at(-1)).toMatch(/: 3 streams, 2 events read, 2 applied .*, done$/);
     // A call that fails after a cursor says how to go on (here the first, refused: a tenant id over 64 characters).
-    const failed = plinth(
-      ["events", "replay", "blog:blog.posts", "--tenant", "t".repeat(65), "--after", cursor, "--url", origin],
-      { PLATFORM_ROOT_KEY: rootKey },
-    );
+    const failed = replay("--tenant", "t".repeat(65), "--after", cursor);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toContain(`resume with --after "${cursor}"`);
-    const badBudget = plinth(["events", "replay", "blog:blog.posts", "--max-events", "0", "--url", origin], {
-      PLATFORM_ROOT_KEY: rootKey,
-    });
+    const badBudget = replay("--max-events", "0");
     expect(badBudget.status).toBe(2);
     expect(badBudget.stderr).toContain("--max-events is 1 to 5000");
   });
