@@ -91,5 +91,6 @@ export function replaySection(runs, writeRps) {
     writeRps > 0 && Number.isFinite(slowest)
       ? `The slowest rebuild went through ${fmt(slowest)} events/s, ${fmt(slowest / writeRps, 1)}× the rate the fastest write scenario appended them (${fmt(writeRps)} commands/s, one event each): rebuilding a read model takes about 1/${fmt(slowest / writeRps, 0)} of the time its events took to write at full load. No call read more than 5,000 events, so a call's memory stays bounded however long a stream is (docs/events.md, "Replay").`
       : "No rebuild could be compared with a write rate in this run.",
+    "", // a blank line before the next section's heading, as biome formats REPORT.md
   ].join("\n");
 }

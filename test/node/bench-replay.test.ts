@@ -33,6 +33,8 @@ describe("replaySection", () => {
     expect(row("catch-up", "audit:log")).toMatch(/\|\s+120 \|\s+5000 \|/);
     expect(s).toContain("The slowest rebuild went through 7400 events/s, 10.0× the rate");
     expect(s).toContain("about 1/10 of the time");
+    // Sections are joined by "\n": this one must end with its own, or the next heading sticks to it.
+    expect(s.endsWith(".\n")).toBe(true);
   });
 
   it("says so when there is no write rate to compare with", () => {
