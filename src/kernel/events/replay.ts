@@ -60,8 +60,9 @@ function parseCursor(after: string): ReplayCursor {
   return inside ? { stream: inside[2] ?? "", version: Number(inside[1]) } : { stream: after };
 }
 
-function formatCursor(cursor: ReplayCursor): string {
-  return cursor.version === undefined ? cursor.stream : `${cursor.version}@${cursor.stream}`;
+/** The cursor of a call that stopped inside `stream`, after `version`. */
+function cursorInside(stream: string, version: number): string {
+  return `${version}@${stream}`;
 }
 
 /**
@@ -150,8 +151,7 @@ async function readStreams(
     const writer = aggregateOf(runtime.env, entry.decider, tenantId, id);
     let from = s.stream === cursor?.stream && cursor.version !== undefined ? cursor.version + 1 : 1;
     for (;;) {
-      if (read >= budget)
-        return { events, read, finished, next: formatCursor({ stream: s.stream, version: from - 1 }) };
+      if (read >= budget) return { events, read, finished, next: cursorInside(s.stream, from - 1) };
       const want = Math.min(CATCH_UP_PAGE, budget - read);
       const page = await writer.read(from, want);
       read += page.length;
