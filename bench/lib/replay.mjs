@@ -80,6 +80,7 @@ export function replaySection(runs, writeRps) {
     [false, false, true, true, true, true, true, true, true, true],
   );
   const rebuilds = runs.filter((r) => r.rebuild);
+  const mostInACall = Math.max(0, ...runs.map((r) => r.maxEventsPerCall));
   const slowest = rebuilds.length ? Math.min(...rebuilds.map(rate)) : Number.NaN;
   return [
     "## Replay: catch-up and rebuild",
@@ -89,7 +90,7 @@ export function replaySection(runs, writeRps) {
     table,
     "",
     writeRps > 0 && Number.isFinite(slowest)
-      ? `The slowest rebuild went through ${fmt(slowest)} events/s, ${fmt(slowest / writeRps, 1)}× the rate the fastest write scenario appended them (${fmt(writeRps)} commands/s, one event each): rebuilding a read model takes about 1/${fmt(slowest / writeRps, 0)} of the time its events took to write at full load. No call read more than 5,000 events, so a call's memory stays bounded however long a stream is (docs/events.md, "Replay").`
+      ? `The slowest rebuild went through ${fmt(slowest)} events/s, ${fmt(slowest / writeRps, 1)}× the rate the fastest write scenario appended them (${fmt(writeRps)} commands/s, one event each): rebuilding a read model takes about 1/${fmt(slowest / writeRps, 0)} of the time its events took to write at full load. ${mostInACall <= 5000 ? `The most events one call read was ${mostInACall} (a call reads at most 5,000), so a call's memory stays bounded however long a stream is` : `**A call read ${mostInACall} events, over the 5,000 a call may read**`} (docs/events.md, "Replay").`
       : "No rebuild could be compared with a write rate in this run.",
     "", // a blank line before the next section's heading, as biome formats REPORT.md
   ].join("\n");

@@ -33,6 +33,10 @@ describe("replaySection", () => {
     expect(row("catch-up", "audit:log")).toMatch(/\|\s+120 \|\s+5000 \|/);
     expect(s).toContain("The slowest rebuild went through 7400 events/s, 10.0× the rate");
     expect(s).toContain("about 1/10 of the time");
+    expect(s).toContain("The most events one call read was 5000 (a call reads at most 5,000)");
+    // A call over the bound is reported, not hidden behind a fixed sentence.
+    const over = replaySection([{ ...run("audit:log", true, 5, 37_000), maxEventsPerCall: 6000 }], 740);
+    expect(over).toContain("**A call read 6000 events, over the 5,000 a call may read**");
     // Sections are joined by "\n": this one must end with its own, or the next heading sticks to it.
     expect(s.endsWith(".\n")).toBe(true);
   });
