@@ -20,14 +20,19 @@ type Rpc = typeof AggregateRpc;
  * Least time between two inline passes (of all the Aggregates of an isolate,
  * which share one projector) and between two outbox drains of one Aggregate
  * (ms). A commit after a quiet spell is applied and sent at once; under load
- * every commit since the last pass (or send) goes in the next one, so the
- * read model costs D1 at most 100 writes/s per isolate and one aggregate costs
- * the queue at most 50 sends/s, however many commands they take. The read
- * model then trails busy aggregates by up to 10 ms, and queue consumers by up
- * to 20 ms more. Measured in docs/events.md ("What a command costs").
+ * every commit since the last pass (or send) goes in the next one. So the read
+ * model costs D1 at most 100 writes/s per isolate and trails busy aggregates by
+ * up to 10 ms. The relay's pace is longer because each send is one more queue
+ * message for every consumer to read and delete (Queues bills and limits by
+ * message: 5,000 a second per queue), and an aggregate taking a few commands a
+ * second gains nothing from a short one: at 500 ms a busy aggregate sends at
+ * most 2 times a second, its commits since the last send packed together, and
+ * its queue consumers (webhooks, the audit log, projections that are not
+ * inline) see its events up to 500 ms later. Measured in docs/events.md ("What
+ * a command costs"); the read paths each give in "Queries".
  */
 export const INLINE_PACE_MS = 10;
-export const RELAY_PACE_MS = 20;
+export const RELAY_PACE_MS = 500;
 
 /**
  * The Aggregate Durable Object class over a platform's deciders: one object
