@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Clock, systemClock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { RateLimiterRpc } from "../src/kernel/ratelimit/contract";
@@ -8,12 +9,21 @@ type Rpc = typeof RateLimiterRpc;
 const TAT = "tat";
 
 /**
+ * How long after its TAT a key's storage is deleted (ms). Once the TAT is in the past the
+ * key is as if never seen (`gcra` takes `max(tat, now)`), so deleting it forgets nothing;
+ * the margin absorbs the difference between the callers' clocks and the object's.
+ */
+export const FORGET_AFTER_MS = 60_000;
+
+/**
  * One per limited key (`<policy>:<key>`): the single writer of that key's
  * GCRA state, so concurrent requests from every isolate are decided one at a
  * time and the admitted count never exceeds the policy. The state is one
  * number, kept in memory and in the object's storage (so eviction forgets
  * nothing); the storage write of each admitted request commits before the
- * reply leaves.
+ * reply leaves. A key is limited per client (an IP, an API key), so objects
+ * are made without end: each deletes its storage once its key is idle again
+ * (its alarm, set once per busy spell), and a key that returns starts afresh.
  */
 export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
   /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
@@ -22,23 +32,49 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
     return PONG;
   }
 
+  /** When the alarm decides whether the key is idle; tests may set another. */
+  clock: Clock = systemClock;
   private tat: number | null = null;
+  /** Whether this object's alarm is set, as far as it knows (not after an eviction: then it sets it again). */
+  private armed = false;
 
   check(input: RpcArgs<Rpc, "check">): RpcReply<Rpc, "check"> {
     const { rate, now, cost } = rpcArgs(RateLimiterRpc, "check", input);
     this.tat ??= this.ctx.storage.kv.get<number>(TAT) ?? 0;
     const verdict = gcra(rate, this.tat, now, cost);
-    if (verdict.allowed) {
-      this.tat = verdict.tat;
-      this.ctx.storage.kv.put(TAT, verdict.tat);
-    }
+    if (verdict.allowed) this.keep(verdict.tat);
     return verdict;
   }
 
   record(input: RpcArgs<Rpc, "record">): RpcReply<Rpc, "record"> {
     const { rate, now, count } = rpcArgs(RateLimiterRpc, "record", input);
-    this.tat = spent(rate, this.tat ?? this.ctx.storage.kv.get<number>(TAT) ?? 0, now, count);
-    this.ctx.storage.kv.put(TAT, this.tat);
-    return { ...gcra(rate, this.tat, now), tat: this.tat };
+    const tat = spent(rate, this.tat ?? this.ctx.storage.kv.get<number>(TAT) ?? 0, now, count);
+    this.keep(tat);
+    return { ...gcra(rate, tat, now), tat };
+  }
+
+  /** Deletes the key's storage if its TAT has passed, or looks again when it will have. */
+  override async alarm(): Promise<void> {
+    this.armed = false;
+    const tat = this.tat ?? this.ctx.storage.kv.get<number>(TAT) ?? 0;
+    if (tat + FORGET_AFTER_MS <= this.clock.now().getTime()) {
+      this.tat = null;
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    await this.ctx.storage.setAlarm(tat + FORGET_AFTER_MS);
+    this.armed = true;
+  }
+
+  /** Stores the TAT, and sets the alarm that will forget it unless one is set (not awaited: the output gate holds the reply until both are stored). */
+  private keep(tat: number): void {
+    this.tat = tat;
+    this.ctx.storage.kv.put(TAT, tat);
+    if (!this.armed) {
+      this.armed = true;
+      this.ctx.storage.setAlarm(tat + FORGET_AFTER_MS).catch(() => {
+        this.armed = false; // the next admitted request tries again
+      });
+    }
   }
 }
