@@ -25,8 +25,8 @@ type Rpc = typeof AggregateRpc;
  * up to 10 ms. The relay's pace is longer because each send is one more queue
  * message for every consumer to read and delete (Queues bills and limits by
  * message: 5,000 a second per queue), and an aggregate taking a few commands a
- * second gains nothing from a short one: at 500 ms a busy aggregate sends at
- * most 2 times a second, its commits since the last send packed together, and
+ * second gains nothing from a short one: at 500 ms a busy aggregate drains at
+ * most twice a second, its commits since the last drain packed together, and
  * its queue consumers (webhooks, the audit log, projections that are not
  * inline) see its events up to 500 ms later. Measured in docs/events.md ("What
  * a command costs"); the read paths each give in "Queries".
