@@ -40,15 +40,14 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
 
   check(input: RpcArgs<Rpc, "check">): RpcReply<Rpc, "check"> {
     const { rate, now, cost } = rpcArgs(RateLimiterRpc, "check", input);
-    this.tat ??= this.ctx.storage.kv.get<number>(TAT) ?? 0;
-    const verdict = gcra(rate, this.tat, now, cost);
+    const verdict = gcra(rate, this.current(), now, cost);
     if (verdict.allowed) this.keep(verdict.tat);
     return verdict;
   }
 
   record(input: RpcArgs<Rpc, "record">): RpcReply<Rpc, "record"> {
     const { rate, now, count } = rpcArgs(RateLimiterRpc, "record", input);
-    const tat = spent(rate, this.tat ?? this.ctx.storage.kv.get<number>(TAT) ?? 0, now, count);
+    const tat = spent(rate, this.current(), now, count);
     this.keep(tat);
     return { ...gcra(rate, tat, now), tat };
   }
@@ -56,7 +55,7 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
   /** Deletes the key's storage if its TAT has passed, or looks again when it will have. */
   override async alarm(): Promise<void> {
     this.armed = false;
-    const tat = this.tat ?? this.ctx.storage.kv.get<number>(TAT) ?? 0;
+    const tat = this.current();
     if (tat + FORGET_AFTER_MS <= this.clock.now().getTime()) {
       this.tat = null;
       await this.ctx.storage.deleteAll();
@@ -64,6 +63,12 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
     }
     await this.ctx.storage.setAlarm(tat + FORGET_AFTER_MS);
     this.armed = true;
+  }
+
+  /** The key's TAT: in memory, else as stored (read once per object lifetime), else 0 for a key never seen. */
+  private current(): number {
+    this.tat ??= this.ctx.storage.kv.get<number>(TAT) ?? 0;
+    return this.tat;
   }
 
   /** Stores the TAT, and sets the alarm that will forget it unless one is set (not awaited: the output gate holds the reply until both are stored). */
