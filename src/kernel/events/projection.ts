@@ -1,4 +1,5 @@
 import type { BatchItem } from "drizzle-orm/batch";
+import { groupBy } from "../db/params";
 import type { Subscription } from "../modules/types";
 import { type ReadModelDb, readModels } from "../read-models";
 import { aggregateOf } from "./aggregate-rpc";
@@ -86,11 +87,10 @@ export function stateProjection<C extends { type: string }, E extends NewEvent, 
     types: eventTypes(decider.eventSchema),
     inline: options.inline ?? true,
     async handleBatch(envelopes, { env }, { fillGaps, writerStates }) {
-      const streams = new Map<string, Event<E>[]>();
-      for (const envelope of envelopes) {
-        const event = parseEvent(decider.eventSchema, envelope);
-        streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);
-      }
+      const streams = groupBy(
+        envelopes.map((envelope) => parseEvent(decider.eventSchema, envelope)),
+        (event) => event.stream,
+      );
       const db = readModels(env);
       const states: StateAt<S>[] = [];
       // In the writer's inline pass: its own state, stored as it is (no read, no replay, no gap).

@@ -1,5 +1,5 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import { chunked } from "../../kernel/db/params";
+import { chunked, groupBy } from "../../kernel/db/params";
 import type { Envelope } from "../../kernel/events/envelope";
 import type { Subscription } from "../../kernel/modules/types";
 import { readModels } from "../../kernel/read-models";
@@ -32,8 +32,7 @@ export const recordEvents: Subscription = {
   name: "log",
   types: "*",
   async handleBatch(events, { env }) {
-    const byTenant = new Map<string, Envelope[]>();
-    for (const e of events) byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
+    const byTenant = groupBy(events, (e) => e.tenant_id);
     const db = readModels(env);
     const writes: BatchItem<"sqlite">[] = [];
     for (const [tenantId, list] of byTenant) {

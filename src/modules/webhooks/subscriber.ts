@@ -1,6 +1,5 @@
 import { sha256Hex } from "../../kernel/crypto";
-import { chunked } from "../../kernel/db/params";
-import type { Envelope } from "../../kernel/events/envelope";
+import { chunked, groupBy } from "../../kernel/db/params";
 import { subscribe } from "../../kernel/events/subscribe";
 import type { Subscription } from "../../kernel/modules/types";
 import { runtimeNotifier } from "../../kernel/notify/notifier";
@@ -24,8 +23,7 @@ export const dispatchEvents: Subscription = {
   name: "dispatch",
   types: "*",
   async handleBatch(events, { env }) {
-    const byTenant = new Map<string, Envelope[]>();
-    for (const e of events) byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
+    const byTenant = groupBy(events, (e) => e.tenant_id);
     await Promise.all(
       [...byTenant].map(async ([tenantId, list]) => {
         for (const part of chunked(list, DISPATCH_MAX)) await registry(env, tenantId).dispatch({ events: part });
