@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPlatform } from "../../src/app";
-import { parseConfig } from "../../src/kernel/config";
+import { loadConfig, markOriginalEnv, parseConfig } from "../../src/kernel/config";
 import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
 import { expectProblem, testApp } from "../helpers";
@@ -107,5 +107,41 @@ describe("OTEL_* (tracing)", () => {
     });
     expect(ratio.ok && ratio.config.tracing?.ratio).toBe(0.01);
     expect(parseConfig({ ...env, OTEL_TRACES_SAMPLER_ARG: "often" }).ok).toBe(false);
+  });
+
+  it("parses once per env, also through a wrapper made anew per call when the original is marked", () => {
+    // Stands in for tracing's Proxy of env (a new one per invocation, passing unknown values
+    // through), counting what is read through it.
+    const reads: string[] = [];
+    const wrap = (original: object) =>
+      new Proxy(original, {
+        get(target, prop, receiver) {
+          if (typeof prop === "string") reads.push(prop);
+          return Reflect.get(target, prop, receiver);
+        },
+      }) as Env;
+
+    const original = { ...env };
+    markOriginalEnv(original);
+    const first = loadConfig(wrap(original));
+    expect(first.ok).toBe(true);
+    expect(loadConfig(wrap(original))).toBe(first);
+    expect(loadConfig(original)).toBe(first);
+    expect(reads).toEqual([]);
+    // The mark is no variable: spreads, entries and config issues never see it.
+    expect(Object.getOwnPropertySymbols({ ...original })).toEqual([]);
+    expect(Object.keys(original).sort()).toEqual(Object.keys(env).sort());
+    markOriginalEnv(original); // marking twice changes nothing
+    expect(loadConfig(wrap(original))).toBe(first);
+
+    // Unmarked, every wrapper is a new key: parsed again, each binding read through it.
+    const unmarked = { ...env };
+    const a = loadConfig(wrap(unmarked));
+    expect(loadConfig(wrap(unmarked))).not.toBe(a);
+    expect(reads).toContain("DB");
+    // A frozen env cannot carry the mark and is keyed as it comes.
+    const frozen = Object.freeze({ ...env });
+    markOriginalEnv(frozen);
+    expect(loadConfig(frozen)).toBe(loadConfig(frozen));
   });
 });

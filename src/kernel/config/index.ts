@@ -196,16 +196,49 @@ export function parseConfig(
 // hands the same env to every request of an isolate, so parsing happens once.
 const cache = new WeakMap<object, WeakMap<object, ConfigResult>>();
 
-/** {@link parseConfig}, memoised per env object and binding list. */
+/** Where an env marked by {@link markOriginalEnv} keeps itself (not enumerable: spreads and entries skip it). */
+const ORIGINAL_ENV = Symbol("plinth.original-env");
+
+/**
+ * Marks the runtime's env as the original behind any wrapper that reads the same and passes
+ * unknown values through: tracing's Proxy (kernel/telemetry/instrument.ts) is made anew for
+ * every invocation, so a cache keyed by it missed on every request, and spreading it wrapped
+ * every binding on the way (a fifth of a traced request's CPU, profiled). An env that refuses
+ * the mark (frozen) is keyed as it comes.
+ */
+export function markOriginalEnv(env: object): void {
+  try {
+    // Configurable: an env that is itself a Proxy (the test pool's) must be able to report it as it likes.
+    if (!Object.hasOwn(env, ORIGINAL_ENV)) Object.defineProperty(env, ORIGINAL_ENV, { value: env, configurable: true });
+  } catch {
+    // An env that refuses new properties is keyed as it comes.
+  }
+}
+
+/** The env behind `env`'s wrapper when the original was marked; `env` itself otherwise. */
+function originalEnv(env: object): object {
+  try {
+    const original: unknown = Reflect.get(env, ORIGINAL_ENV);
+    return typeof original === "object" && original !== null ? original : env;
+  } catch {
+    return env;
+  }
+}
+
+/**
+ * {@link parseConfig}, memoised per env object and binding list. The config holds values, never
+ * binding objects, so it is parsed from the original env behind a marked wrapper.
+ */
 export function loadConfig(env: Env, bindings: Readonly<Record<string, BindingKind>> = KERNEL_BINDINGS): ConfigResult {
-  let byBindings = cache.get(env);
+  const original = originalEnv(env);
+  let byBindings = cache.get(original);
   if (!byBindings) {
     byBindings = new WeakMap();
-    cache.set(env, byBindings);
+    cache.set(original, byBindings);
   }
   let result = byBindings.get(bindings);
   if (!result) {
-    result = parseConfig({ ...env }, bindings);
+    result = parseConfig({ ...original }, bindings);
     byBindings.set(bindings, result);
   }
   return result;

@@ -16,6 +16,7 @@
 import type { DurableObject } from "cloudflare:workers";
 import { instrument, instrumentDO, type ResolveConfigFn } from "@microlabs/otel-cf-workers";
 import { type Context, context, SpanKind } from "@opentelemetry/api";
+import { markOriginalEnv } from "../config";
 import { type TracingConfig, TracingEnvSchema, tracingConfig } from "../config/tracing";
 import { setFlusher, setTracing } from "./active";
 import { isolateExporter } from "./exporter";
@@ -82,12 +83,27 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
     handler<H extends ExportedHandler<Env>>(handler: H): H {
       if (!resolve) return handler;
       const traced = instrument({ ...handler }, resolve);
-      const queue = traced.queue;
+      // The library hands each invocation a new Proxy of env; the config cache keys by the env
+      // behind it, which each entry marks first (kernel/config `markOriginalEnv`).
+      const { fetch, queue, scheduled } = traced;
+      if (fetch) {
+        traced.fetch = (request, env, ctx) => {
+          markOriginalEnv(env);
+          return fetch(request, env, ctx);
+        };
+      }
       if (queue) {
-        // Leaves the runtime's batch where rawBatch() finds it through the library's Proxy.
         traced.queue = (batch, env, ctx) => {
+          markOriginalEnv(env);
+          // Leaves the runtime's batch where rawBatch() finds it through the library's Proxy.
           Object.defineProperty(batch, RAW_BATCH, { value: batch });
           return queue(batch, env, ctx);
+        };
+      }
+      if (scheduled) {
+        traced.scheduled = (controller, env, ctx) => {
+          markOriginalEnv(env);
+          return scheduled(controller, env, ctx);
         };
       }
       // The entry's own type (tests call its fetch directly), with the instrumented functions.
