@@ -9,8 +9,9 @@
  * (./exporter.ts), per-trace state is never freed (./processor.ts), queue
  * retry options are dropped (rawBatch in ./index.ts), DO RPC is not traced and
  * breaks under vitest-pool-workers (`object` below), an incoming traceparent
- * is trusted (`acceptTraceContext` below), and `fn.bind` on an instrumented
- * binding loses `this` (src/kernel/db/counting.ts).
+ * is trusted (`acceptTraceContext` below), `fn.bind` on an instrumented
+ * binding loses `this` (src/kernel/db/counting.ts), and a new env Proxy per
+ * invocation misses the config cache (`markOriginalEnv` below).
  */
 
 import type { DurableObject } from "cloudflare:workers";
