@@ -84,29 +84,16 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
     handler<H extends ExportedHandler<Env>>(handler: H): H {
       if (!resolve) return handler;
       const traced = instrument({ ...handler }, resolve);
-      // The library hands each invocation a new Proxy of env; the config cache keys by the env
-      // behind it, which each entry marks first (kernel/config `markOriginalEnv`).
       const { fetch, queue, scheduled } = traced;
-      if (fetch) {
-        traced.fetch = (request, env, ctx) => {
-          markOriginalEnv(env);
-          return fetch(request, env, ctx);
-        };
-      }
+      if (fetch) traced.fetch = marking(fetch);
       if (queue) {
-        traced.queue = (batch, env, ctx) => {
-          markOriginalEnv(env);
+        traced.queue = marking((batch, env, ctx) => {
           // Leaves the runtime's batch where rawBatch() finds it through the library's Proxy.
           Object.defineProperty(batch, RAW_BATCH, { value: batch });
           return queue(batch, env, ctx);
-        };
+        });
       }
-      if (scheduled) {
-        traced.scheduled = (controller, env, ctx) => {
-          markOriginalEnv(env);
-          return scheduled(controller, env, ctx);
-        };
-      }
+      if (scheduled) traced.scheduled = marking(scheduled);
       // The entry's own type (tests call its fetch directly), with the instrumented functions.
       return Object.assign({ ...handler }, traced);
     },
@@ -140,6 +127,17 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
       // One `as`: instrumentDO types its result as any DO class; it is `cls`, subclassed and wrapped.
       return instrumentDO(Traced, resolve) as C;
     },
+  };
+}
+
+/**
+ * An instrumented entry that first marks the runtime's env: the library hands each invocation a
+ * new Proxy of it, and the config cache keys by the env behind that (kernel/config `markOriginalEnv`).
+ */
+function marking<T, R>(entry: (trigger: T, env: Env, ctx: ExecutionContext) => R) {
+  return (trigger: T, env: Env, ctx: ExecutionContext): R => {
+    markOriginalEnv(env);
+    return entry(trigger, env, ctx);
   };
 }
 
