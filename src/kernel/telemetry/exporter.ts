@@ -1,7 +1,9 @@
 /**
- * The isolate's one OTLP/HTTP (JSON) exporter, redacting query strings.
+ * The isolate's one OTLP/HTTP (JSON) exporter, redacting query strings and
+ * sending nothing for a trace the sampler dropped.
  */
 import { OTLPExporter } from "@microlabs/otel-cf-workers";
+import { ExportResultCode } from "@opentelemetry/core";
 import type { TracingConfig } from "../config/tracing";
 
 type ExportCallback = Parameters<OTLPExporter["export"]>[1];
@@ -16,6 +18,13 @@ export class RedactingExporter {
   constructor(private readonly otlp: OTLPExporter) {}
 
   export(spans: { attributes: Record<string, unknown> }[], done: ExportCallback): void {
+    // A trace the head sampler dropped still reaches the exporter, with no spans: the library's
+    // per-trace flush exports whatever its tail sampler kept, even nothing (rc.52). Posted, that
+    // is an outgoing request per request at any ratio, so 0.01 would cost as much as 1.0.
+    if (spans.length === 0) {
+      done({ code: ExportResultCode.SUCCESS });
+      return;
+    }
     for (const { attributes } of spans) {
       const full = attributes["url.full"];
       if (typeof full === "string") attributes["url.full"] = full.split("?")[0];
