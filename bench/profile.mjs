@@ -8,7 +8,8 @@
  *   node bench/profile.mjs [patch-one|patch-hundred|me] [seconds]
  *
  * PROFILE_TOP=n lists n functions (40); PROFILE_CALLERS=name,name also shows who calls
- * the functions whose labels contain those strings, four frames up.
+ * the functions whose labels contain those strings, four frames up. PROFILE_TRACING=ratio
+ * serves plinth traced at that sampling ratio, exporting to a local OTLP sink.
  *
  * Not a benchmark: sampling slows the isolate down. Use it to find what to remove, then
  * measure the change with `npm run bench`.
@@ -19,7 +20,8 @@ import WebSocket from "ws";
 import { buildWorker } from "./lib/build.mjs";
 import { plinthFixtures } from "./lib/fixtures.mjs";
 import { load } from "./lib/load.mjs";
-import { PLINTH_CONFIG, ROOT_KEY } from "./lib/plinth-config.mjs";
+import { startOtlpSink } from "./lib/otlp-sink.mjs";
+import { PLINTH_CONFIG, plinthTraced, ROOT_KEY } from "./lib/plinth-config.mjs";
 import { consumerFigures } from "./lib/projection.mjs";
 import { applyMigrations, freePort, startWorker, stopAll } from "./lib/serve.mjs";
 
@@ -27,6 +29,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const scenario = process.argv[2] ?? "patch-one";
 const seconds = Number(process.argv[3] ?? 8);
 const TOP = Number(process.env.PROFILE_TOP ?? 40);
+const TRACING = process.env.PROFILE_TRACING;
 
 const fixtures = plinthFixtures({
   rootKey: ROOT_KEY,
@@ -162,7 +165,9 @@ async function main() {
     outdir: path.join(ROOT, "bench", ".tmp", "profile"),
   });
   const inspectorPort = await freePort();
-  const { mf, url } = await startWorker({ ...PLINTH_CONFIG, scriptPath, inspectorPort });
+  const sink = TRACING === undefined ? undefined : await startOtlpSink();
+  const config = sink ? plinthTraced(sink.url, Number(TRACING)) : PLINTH_CONFIG;
+  const { mf, url } = await startWorker({ ...config, scriptPath, inspectorPort });
   await applyMigrations(mf, "DB", path.join(ROOT, "migrations"));
   const origin = url.origin;
   const prepared = await make(origin);
@@ -198,6 +203,8 @@ async function main() {
   print("self time", self, total);
   print("inclusive time", inclusive, total);
   if (callers.size > 0) print("callers (PROFILE_CALLERS)", callers, total);
+  if (sink) console.log(`OTLP sink: ${JSON.stringify(sink.stats())}`);
+  await sink?.stop();
 }
 
 main()

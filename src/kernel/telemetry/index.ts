@@ -19,6 +19,7 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
 } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
@@ -59,8 +60,15 @@ function fail(span: Span, error: unknown): void {
   span.setAttribute("error.type", error instanceof Error ? error.name : typeof error);
 }
 
-/** Starts a span, or undefined when the library has no config in this context. */
+/**
+ * Starts a span under `parent`, or undefined when `parent` is in no kept trace: a request
+ * the entry did not sample runs with no span (./instrument.ts `sampledFetch`), and so does
+ * whatever it calls, an object's RPC method among them, which would otherwise start a root
+ * trace of its own. Also undefined when the library has no config in this context.
+ */
 function open(name: string, attributes: Attributes, kind: SpanKind, parent: Context, links?: Link[]): Span | undefined {
+  const within = trace.getSpanContext(parent);
+  if (!within || (within.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
   try {
     return tracer().startSpan(name, { kind, attributes, links }, parent);
   } catch {

@@ -10,13 +10,22 @@
  * retry options are dropped (rawBatch in ./index.ts), DO RPC is not traced and
  * breaks under vitest-pool-workers (`object` below), an incoming traceparent
  * is trusted (`acceptTraceContext` below), `fn.bind` on an instrumented
- * binding loses `this` (src/kernel/db/counting.ts), and a new env Proxy per
- * invocation misses the config cache (`markOriginalEnv` below).
+ * binding loses `this` (src/kernel/db/counting.ts), a new env Proxy per
+ * invocation misses the config cache (`markOriginalEnv` below), sampling
+ * happens after everything is recorded (`sampledFetch` below), a dropped trace
+ * is exported empty (./exporter.ts), and the `caches` wrapper throws outside a
+ * traced invocation (`instrumentGlobalCache` below).
  */
 
 import type { DurableObject } from "cloudflare:workers";
 import { instrument, instrumentDO, type ResolveConfigFn } from "@microlabs/otel-cf-workers";
 import { type Context, context, SpanKind } from "@opentelemetry/api";
+import {
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
 import { markOriginalEnv } from "../config";
 import { type TracingConfig, TracingEnvSchema, tracingConfig } from "../config/tracing";
 import { setFlusher, setTracing } from "./active";
@@ -30,22 +39,36 @@ let processor: PruningSpanProcessor | undefined;
 /** How many traces the isolate's span processor holds in memory (0 when off); see ./processor.ts. */
 export const tracesHeld = (): number => processor?.held ?? 0;
 
-function otelConfig(config: TracingConfig, env: { GIT_COMMIT?: string; ENVIRONMENT?: string }): ResolveConfigFn {
+/** How many traces the isolate's span processor has started recording (0 when off). */
+export const tracesRecorded = (): number => processor?.recorded ?? 0;
+
+/**
+ * The library's config with `root` deciding traces that start here. A span under a parent
+ * follows the parent's decision: the carriers that bring one are plinth's own (a traced
+ * request's RPC argument, an event envelope's `trace`), since an incoming request's
+ * traceparent is ignored (`acceptTraceContext: false`).
+ */
+function otelConfig(
+  config: TracingConfig,
+  env: { GIT_COMMIT?: string; ENVIRONMENT?: string },
+  root: Sampler,
+): ResolveConfigFn {
   processor ??= new PruningSpanProcessor(isolateExporter(config));
   const held = processor;
   // The queue handler flushes its messages' traces through ./index.ts, which must not import the library.
   setFlusher((traceId) => held.forceFlush(traceId));
   const spanProcessors = processor;
-  // Built once: the library calls this on every invocation, so it returns the same object.
+  // Built once, sampler included: the library calls this on every invocation, so it returns the same object.
   const resolved = {
     spanProcessors,
     service: { name: "plinth", version: env.GIT_COMMIT, namespace: env.ENVIRONMENT },
     // A client's traceparent would otherwise become our trace id (acceptRemote only affects sampling; rc.52).
     handlers: { fetch: { acceptTraceContext: false } },
-    // Ratio by trace id: the Worker, the objects and the queue consumer keep or drop a trace alike.
-    sampling: { headSampler: { ratio: config.ratio, acceptRemote: false } },
+    sampling: { headSampler: new ParentBasedSampler({ root }) },
     // Our own outgoing fetches carry no traceparent to third parties.
     fetch: { includeTraceContext: false },
+    // Its Cache API wrapper throws outside a traced invocation (no config), as an unsampled request is.
+    instrumentation: { instrumentGlobalCache: false },
   };
   return () => resolved;
 }
@@ -79,13 +102,21 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
   setTracing(config !== undefined);
   const gitCommit = typeof env.GIT_COMMIT === "string" ? env.GIT_COMMIT : undefined;
   const environment = typeof env.ENVIRONMENT === "string" ? env.ENVIRONMENT : undefined;
-  const resolve = config ? otelConfig(config, { GIT_COMMIT: gitCommit, ENVIRONMENT: environment }) : undefined;
+  const service = { GIT_COMMIT: gitCommit, ENVIRONMENT: environment };
+  // Traces that start in an object, the queue consumer or a cron run: kept by trace id at the ratio.
+  const resolve = config ? otelConfig(config, service, new TraceIdRatioBasedSampler(config.ratio)) : undefined;
+  // A request's trace: the entry already chose to keep it (`sampledFetch`), so its root is always kept.
+  const resolveKept = config ? otelConfig(config, service, new AlwaysOnSampler()) : undefined;
   return {
     handler<H extends ExportedHandler<Env>>(handler: H): H {
-      if (!resolve) return handler;
-      const traced = instrument({ ...handler }, resolve);
-      const { fetch, queue, scheduled } = traced;
-      if (fetch) traced.fetch = marking(fetch);
+      if (!resolve || !resolveKept || !config) return handler;
+      const { fetch: rawFetch, ...others } = handler;
+      const traced: ExportedHandler<Env> = instrument({ ...others }, resolve);
+      const { queue, scheduled } = traced;
+      if (rawFetch) {
+        const tracedFetch = instrument({ fetch: rawFetch }, resolveKept).fetch;
+        if (tracedFetch) traced.fetch = sampledFetch(config.ratio, marking(tracedFetch), rawFetch);
+      }
       if (queue) {
         traced.queue = marking((batch, env, ctx) => {
           // Leaves the runtime's batch where rawBatch() finds it through the library's Proxy.
@@ -128,6 +159,25 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
       return instrumentDO(Traced, resolve) as C;
     },
   };
+}
+
+/**
+ * The request's sampling decision, made before the library sees it: a kept request runs
+ * through the instrumented entry, any other through the handler itself, with no span, no
+ * env Proxy and no export at all. The library decides only after recording everything (its
+ * head sampler flags the spans, its tail sampler drops them at export; rc.52), so at 0.01 a
+ * request cost as much as at 1.0. The spans the handler's code opens follow its decision
+ * (./index.ts opens none outside a kept trace), and so do the objects it calls and the
+ * events it writes: no carrier leaves an unsampled request.
+ */
+function sampledFetch(
+  ratio: number,
+  traced: NonNullable<ExportedHandler<Env>["fetch"]>,
+  raw: NonNullable<ExportedHandler<Env>["fetch"]>,
+): NonNullable<ExportedHandler<Env>["fetch"]> {
+  if (ratio >= 1) return traced;
+  if (ratio <= 0) return raw;
+  return (request, env, ctx) => (Math.random() < ratio ? traced(request, env, ctx) : raw(request, env, ctx));
 }
 
 /**

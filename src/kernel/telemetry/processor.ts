@@ -43,6 +43,11 @@ export class PruningSpanProcessor implements TraceFlushableSpanProcessor {
     return this.traces.size;
   }
 
+  /** Traces this isolate has started recording (for the sampling test and debugging). */
+  get recorded(): number {
+    return this.started;
+  }
+
   onStart(span: Parameters<OnStart>[0], parent: Parameters<OnStart>[1]): void {
     const id = span.spanContext().traceId;
     let held = this.traces.get(id);
