@@ -143,7 +143,7 @@ const SCENARIOS = [
   { name: "hello GET /", worker: "hello", path: "/", baseline: true },
   { name: "plinth GET /api/v1/system/info", worker: "plinth", path: "/api/v1/system/info" },
   { name: "plinth GET /api/v1/me (API key)", worker: "plinth", path: "/api/v1/me", setup: plinth.apiKeyAuth },
-  // The same request traced: every span recorded, then every trace (1.0) or 1 in 100 (0.01) exported.
+  // The same request traced: every request (1.0), or 1 in 100 drawn at the entry (0.01), recorded and exported.
   {
     name: "plinth GET /api/v1/me (API key), tracing 1.0",
     worker: "otel-plinth-1.0",
