@@ -39,10 +39,10 @@ async function exportedUntil(done: (spans: ExportedSpan[]) => boolean): Promise<
   }
 }
 
-/** `handler` as plinth's entry serves it, traced at `ratio`. */
-function entryAt(ratio: string, handler: ExportedHandler<Env>["fetch"]) {
+/** `handler` as plinth's entry serves it, traced at `ratio`, each request's draw from `random`. */
+function entryAt(ratio: string, handler: ExportedHandler<Env>["fetch"], random?: () => number) {
   const tracedEnv = { ...env, OTEL_TRACES_SAMPLER_ARG: ratio };
-  const entry = tracingFor(tracedEnv).handler<ExportedHandler<Env>>({ fetch: handler }).fetch;
+  const entry = tracingFor(tracedEnv, { random }).handler<ExportedHandler<Env>>({ fetch: handler }).fetch;
   if (!entry) throw new Error("the traced handler has no fetch");
   return async (request: Parameters<typeof entry>[0]): Promise<Response> => {
     const ctx = createExecutionContext();
@@ -75,6 +75,26 @@ describe("sampling", () => {
     expect(names).not.toContain("sampling-test.dropped");
     // No request of any kind carried no span (the library's export of a dropped trace).
     expect(bodies.filter((b) => spansOf(b).length === 0).length).toBe(0);
+  });
+
+  it("keeps the requests whose draw falls under the ratio, and only those", async () => {
+    await fetch(`${env.OTLP_RECEIVER}/spans`, { method: "DELETE" });
+    const draws = [0.1, 0.9, 0.29, 0.3, 0.75, 0.05];
+    const handler = async (request: Request) => {
+      await inSpan(`sampling-test.draw ${new URL(request.url).pathname}`, {}, async () => {});
+      return new Response("ok");
+    };
+    const entry = entryAt("0.3", handler, () => draws.shift() ?? 1);
+    const before = tracesRecorded();
+    for (let i = 0; i < 6; i++) expect((await entry(new Request(`http://plinth.test/n${i}`))).status).toBe(200);
+    expect(tracesRecorded() - before).toBe(3);
+    const kept = ["/n0", "/n2", "/n5"].map((p) => `sampling-test.draw ${p}`);
+    const bodies = await exportedUntil((spans) => kept.every((k) => spans.some((s) => s.name === k)));
+    const drawn = bodies
+      .flatMap(spansOf)
+      .map((s) => s.name)
+      .filter((n) => n.startsWith("sampling-test.draw"));
+    expect(drawn.sort()).toEqual(kept);
   });
 
   it("leaves the objects an unsampled request calls untraced, and traces them under a kept one", async () => {

@@ -94,9 +94,13 @@ type ObjectClass = new (state: DurableObjectState, env: Env) => DurableObject<En
  * The entry's handler and Durable Object classes, instrumented when
  * OTEL_EXPORTER_OTLP_ENDPOINT is set (and valid) in `env`, untouched
  * otherwise. An invalid tracing variable leaves tracing off; the config check
- * then answers every request `config_invalid` naming it.
+ * then answers every request `config_invalid` naming it. `random` draws each
+ * request's sampling decision (tests hand in their own).
  */
-export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown }) {
+export function tracingFor(
+  env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown },
+  { random = Math.random }: { random?: () => number } = {},
+) {
   const parsed = TracingEnvSchema.safeParse(env);
   const config = parsed.success ? tracingConfig(parsed.data) : undefined;
   setTracing(config !== undefined);
@@ -115,7 +119,7 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
       const { queue, scheduled } = traced;
       if (rawFetch) {
         const tracedFetch = instrument({ fetch: rawFetch }, resolveKept).fetch;
-        if (tracedFetch) traced.fetch = sampledFetch(config.ratio, marking(tracedFetch), rawFetch);
+        if (tracedFetch) traced.fetch = sampledFetch(config.ratio, random, marking(tracedFetch), rawFetch);
       }
       if (queue) {
         traced.queue = marking((batch, env, ctx) => {
@@ -172,12 +176,13 @@ export function tracingFor(env: { GIT_COMMIT?: unknown; ENVIRONMENT?: unknown })
  */
 function sampledFetch(
   ratio: number,
+  random: () => number,
   traced: NonNullable<ExportedHandler<Env>["fetch"]>,
   raw: NonNullable<ExportedHandler<Env>["fetch"]>,
 ): NonNullable<ExportedHandler<Env>["fetch"]> {
   if (ratio >= 1) return traced;
   if (ratio <= 0) return raw;
-  return (request, env, ctx) => (Math.random() < ratio ? traced(request, env, ctx) : raw(request, env, ctx));
+  return (request, env, ctx) => (random() < ratio ? traced(request, env, ctx) : raw(request, env, ctx));
 }
 
 /**
