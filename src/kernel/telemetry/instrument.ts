@@ -107,19 +107,22 @@ export function tracingFor(
   const gitCommit = typeof env.GIT_COMMIT === "string" ? env.GIT_COMMIT : undefined;
   const environment = typeof env.ENVIRONMENT === "string" ? env.ENVIRONMENT : undefined;
   const service = { GIT_COMMIT: gitCommit, ENVIRONMENT: environment };
-  // Traces that start in an object, the queue consumer or a cron run: kept by trace id at the ratio.
-  const resolve = config ? otelConfig(config, service, new TraceIdRatioBasedSampler(config.ratio)) : undefined;
-  // A request's trace: the entry already chose to keep it (`sampledFetch`), so its root is always kept.
-  const resolveKept = config ? otelConfig(config, service, new AlwaysOnSampler()) : undefined;
+  const resolve = config && {
+    ratio: config.ratio,
+    // Traces that start in an object, the queue consumer or a cron run: kept by trace id at the ratio.
+    started: otelConfig(config, service, new TraceIdRatioBasedSampler(config.ratio)),
+    // A request's trace: the entry already chose to keep it (`sampledFetch`), so its root is always kept.
+    kept: otelConfig(config, service, new AlwaysOnSampler()),
+  };
   return {
     handler<H extends ExportedHandler<Env>>(handler: H): H {
-      if (!resolve || !resolveKept || !config) return handler;
+      if (!resolve) return handler;
       const { fetch: rawFetch, ...others } = handler;
-      const traced: ExportedHandler<Env> = instrument({ ...others }, resolve);
+      const traced: ExportedHandler<Env> = instrument({ ...others }, resolve.started);
       const { queue, scheduled } = traced;
       if (rawFetch) {
-        const tracedFetch = instrument({ fetch: rawFetch }, resolveKept).fetch;
-        if (tracedFetch) traced.fetch = sampledFetch(config.ratio, random, marking(tracedFetch), rawFetch);
+        const tracedFetch = instrument({ fetch: rawFetch }, resolve.kept).fetch;
+        if (tracedFetch) traced.fetch = sampledFetch(resolve.ratio, random, marking(tracedFetch), rawFetch);
       }
       if (queue) {
         traced.queue = marking((batch, env, ctx) => {
@@ -160,7 +163,7 @@ export function tracingFor(
         contracts.flatMap((c) => Object.keys(c)),
       );
       // One `as`: instrumentDO types its result as any DO class; it is `cls`, subclassed and wrapped.
-      return instrumentDO(Traced, resolve) as C;
+      return instrumentDO(Traced, resolve.started) as C;
     },
   };
 }
