@@ -3,7 +3,7 @@
  * apart from ./index.ts so that the logger (used everywhere, also in Node
  * tests) depends on @opentelemetry/api only, not on the Workers library.
  */
-import { trace } from "@opentelemetry/api";
+import { TraceFlags, trace } from "@opentelemetry/api";
 
 let on = false;
 
@@ -17,12 +17,15 @@ export const tracing = (): boolean => on;
 
 /**
  * `trace_id` and `span_id` of the active span, to join a log line to its
- * trace; nothing when tracing is off (one boolean test) or no span is active.
+ * trace; nothing when tracing is off (one boolean test), no span is active, or
+ * its trace is not kept (its ids would name a trace the collector never gets).
  */
 export function traceFields(): { trace_id: string; span_id: string } | undefined {
   if (!on) return undefined;
   const span = trace.getActiveSpan()?.spanContext();
-  return span && trace.isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : undefined;
+  return span && trace.isSpanContextValid(span) && (span.traceFlags & TraceFlags.SAMPLED) !== 0
+    ? { trace_id: span.traceId, span_id: span.spanId }
+    : undefined;
 }
 
 let flusher: ((traceId: string) => Promise<void>) | undefined;
