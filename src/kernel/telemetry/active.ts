@@ -3,7 +3,7 @@
  * apart from ./index.ts so that the logger (used everywhere, also in Node
  * tests) depends on @opentelemetry/api only, not on the Workers library.
  */
-import { TraceFlags, trace } from "@opentelemetry/api";
+import { type SpanContext, TraceFlags, trace } from "@opentelemetry/api";
 
 let on = false;
 
@@ -15,6 +15,11 @@ export function setTracing(value: boolean): void {
 /** Whether this isolate traces. */
 export const tracing = (): boolean => on;
 
+/** Whether `span` belongs to a trace the sampler kept (a dropped one is never exported). */
+export function inKeptTrace(span: SpanContext | undefined): span is SpanContext {
+  return span !== undefined && trace.isSpanContextValid(span) && (span.traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
 /**
  * `trace_id` and `span_id` of the active span, to join a log line to its
  * trace; nothing when tracing is off (one boolean test), no span is active, or
@@ -23,9 +28,7 @@ export const tracing = (): boolean => on;
 export function traceFields(): { trace_id: string; span_id: string } | undefined {
   if (!on) return undefined;
   const span = trace.getActiveSpan()?.spanContext();
-  return span && trace.isSpanContextValid(span) && (span.traceFlags & TraceFlags.SAMPLED) !== 0
-    ? { trace_id: span.traceId, span_id: span.spanId }
-    : undefined;
+  return inKeptTrace(span) ? { trace_id: span.traceId, span_id: span.spanId } : undefined;
 }
 
 let flusher: ((traceId: string) => Promise<void>) | undefined;

@@ -19,11 +19,10 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
-  TraceFlags,
   trace,
 } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
-import { flushTraceNow, tracing } from "./active";
+import { flushTraceNow, inKeptTrace, tracing } from "./active";
 
 export { traceFields, tracing } from "./active";
 
@@ -67,8 +66,7 @@ function fail(span: Span, error: unknown): void {
  * trace of its own. Also undefined when the library has no config in this context.
  */
 function open(name: string, attributes: Attributes, kind: SpanKind, parent: Context, links?: Link[]): Span | undefined {
-  const within = trace.getSpanContext(parent);
-  if (!within || (within.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
+  if (!inKeptTrace(trace.getSpanContext(parent))) return undefined;
   try {
     return tracer().startSpan(name, { kind, attributes, links }, parent);
   } catch {
