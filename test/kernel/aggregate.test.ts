@@ -76,4 +76,35 @@ describe("Aggregate durable object", () => {
     );
     expect((await post.state()).version).toBe(1);
   });
+
+  it("refuses a command whose event no queue message can carry, stores nothing, and goes on", async () => {
+    const { post, stub, id, run } = freshPost();
+    await run({ type: "create", id, title: "small", content: "", author_id: actor.id });
+    // 70,000 characters (the blog allows 100,000), but each newline is two bytes as JSON: ~140 KB.
+    const refused = await post.handle({
+      command: { type: "update", content: "\n".repeat(70_000) },
+      ctx,
+      requestId: null,
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: {
+        code: "payload_too_large",
+        message: expect.stringMatching(/blog\.post\.updated event of 14\d{4} bytes/),
+      },
+    });
+    const stored = () =>
+      runInDurableObject(stub, (_: Aggregate, state) => ({
+        events: state.storage.sql.exec<{ n: number }>("select count(*) as n from events").one().n,
+        // The create's row may have left already; the refused update's must never have been written.
+        outbox: state.storage.sql
+          .exec<{ n: number }>("select count(*) as n from outbox where type = 'blog.post.updated'")
+          .one().n,
+      }));
+    expect(await stored()).toEqual({ events: 1, outbox: 0 });
+    expect((await post.state()).version).toBe(1);
+    // The same size of plain text fits: the stream goes on, with nothing stuck ahead of it.
+    await run({ type: "update", content: "x".repeat(70_000) });
+    expect((await post.state()).version).toBe(2);
+  });
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import type { Json, OutgoingEvent } from "../../src/kernel/events/envelope";
 import { eventsOf } from "../../src/kernel/events/pack";
-import { appendOutbox } from "../../src/kernel/outbox";
+import { appendOutbox, EventTooLargeError, MAX_EVENT_BYTES } from "../../src/kernel/outbox";
 import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
 import { manualTime } from "../../src/kernel/resilience/sleep";
 import { newTenant } from "../identity/helpers";
@@ -116,7 +116,15 @@ describe("drainOutbox", () => {
   it("never drops a row too large for a queue message: it blocks, after the rows before it went", async () => {
     await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
       seed(state.storage, 0, 2);
-      seed(state.storage, 2, 1, { blob: "secret-payload-".repeat(9_000) });
+      // Written as a row stored before writers refused such events (appendOutbox now throws on it).
+      const big = event(2, { blob: "secret-payload-".repeat(9_000) });
+      state.storage.sql.exec(
+        "insert into outbox (id, type, event, created_at) values (?, ?, ?, ?)",
+        big.id,
+        big.type,
+        JSON.stringify(big),
+        big.occurred_at,
+      );
       const queue = fakeQueue();
       const failure = drainOutbox(state.storage, queue);
       await expect(failure).rejects.toThrow(
@@ -125,6 +133,43 @@ describe("drainOutbox", () => {
       await expect(failure).rejects.not.toThrow("secret-payload");
       expect(ids(queue.batches)).toEqual(expectedIds(2));
       expect(pending(state.storage)).toBe(1);
+    });
+  });
+});
+
+describe("appendOutbox", () => {
+  /** An event whose JSON is exactly `bytes` long in UTF-8, padded with `unit` (1 or 3 bytes). */
+  const sized = (i: number, bytes: number, unit = "a") => {
+    const base = JSON.stringify(event(i, { blob: "" })).length;
+    const width = new TextEncoder().encode(unit).byteLength;
+    const pad = unit.repeat(Math.floor((bytes - base) / width));
+    return event(i, { blob: pad + "a".repeat(bytes - base - pad.length * width) });
+  };
+
+  it("refuses an event no queue message can carry, counting UTF-8 bytes, and its transaction writes nothing", async () => {
+    await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
+      const exact = sized(0, MAX_EVENT_BYTES);
+      expect(new TextEncoder().encode(JSON.stringify(exact)).byteLength).toBe(MAX_EVENT_BYTES);
+      state.storage.transactionSync(() => appendOutbox(state.storage.sql, exact));
+      expect(pending(state.storage)).toBe(1);
+
+      // Fewer characters than the limit, but three bytes each: over it.
+      const euros = event(1, { blob: "€".repeat(Math.ceil(MAX_EVENT_BYTES / 3)) });
+      expect(JSON.stringify(euros).length).toBeLessThan(MAX_EVENT_BYTES);
+      for (const tooBig of [sized(1, MAX_EVENT_BYTES + 1), euros]) {
+        expect(() =>
+          state.storage.transactionSync(() => {
+            appendOutbox(state.storage.sql, event(2));
+            appendOutbox(state.storage.sql, tooBig);
+          }),
+        ).toThrow(EventTooLargeError);
+      }
+      // The small event appended before the refused one rolled back with it.
+      expect(pending(state.storage)).toBe(1);
+      // And the one that fits exactly is sent, as one message.
+      const queue = fakeQueue();
+      expect(await drainOutbox(state.storage, queue)).toMatchObject({ sent: 1, remaining: 0 });
+      expect(ids(queue.batches)).toEqual([exact.id]);
     });
   });
 });

@@ -120,6 +120,32 @@ describe("blog over HTTP", () => {
     ).toBe(200);
   });
 
+  it("refuses a post whose event would be too large for the queue, with 413, and stores nothing", async () => {
+    const t = await newTenant();
+    // Within the 100,000-character limit, but ~140 KB as JSON (each newline is escaped).
+    const tooBig = await call("/api/v1/blog/posts", {
+      token: t.adminKey,
+      body: { title: "lines", content: "\n".repeat(70_000) },
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.headers.get("content-type")).toContain("application/problem+json");
+    expect(tooBig.body).toMatchObject({
+      code: "payload_too_large",
+      detail: expect.stringMatching(/^the change would record a blog\.post\.created event of \d+ bytes as JSON/),
+    });
+    const fits = await call("/api/v1/blog/posts", {
+      token: t.adminKey,
+      body: { title: "x", content: "x".repeat(70_000) },
+    });
+    expect(fits.status).toBe(201);
+    const id = (fits.body as Post).id;
+    const ids = await eventually(
+      () => listIds(t.adminKey),
+      (l) => l.includes(id),
+    );
+    expect(ids).toEqual([id]);
+  });
+
   it("validates bodies and If-Match, and 404s unknown and foreign posts", async () => {
     const a = await newTenant();
     const b = await newTenant();

@@ -6,6 +6,7 @@ import { isolateRecorder } from "../metrics/recorder";
 import { Pacer } from "../resilience/pace";
 import type { Sleeper } from "../resilience/sleep";
 import { inSpan } from "../telemetry";
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, messageBytes } from "./limits";
 
 /** The part of a Queue binding the drain uses: `env.EVENTS` satisfies it, and so does a test fake. */
 export type OutboxQueue = Pick<Queue, "sendBatch">;
@@ -18,29 +19,11 @@ export interface DrainOptions {
   maxBatches?: number;
 }
 
-// Queues' limits (1 KB = 1000 bytes): 100 messages and 256 KB per sendBatch,
-// 128 KB per message, of which ~100 bytes are the queue's own metadata.
-const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_BYTES = 250_000;
-const MAX_MESSAGE_BYTES = 128_000;
-const MESSAGE_OVERHEAD_BYTES = 128;
-
 interface OutboxRow extends Record<string, SqlStorageValue> {
   seq: number;
   type: string;
   event: string;
   created_at: string;
-}
-
-const encoder = new TextEncoder();
-
-/**
- * A message's size against Queues' limits: for a short row an upper bound (a UTF-16 unit is
- * at most 3 UTF-8 bytes), which spares encoding every row; the exact UTF-8 size otherwise.
- */
-function messageBytes(event: string): number {
-  const bound = event.length * 3;
-  return (bound <= 4096 ? bound : encoder.encode(event).byteLength) + MESSAGE_OVERHEAD_BYTES;
 }
 
 /**
@@ -62,6 +45,7 @@ function nextBatch(
     if (size > MAX_MESSAGE_BYTES) {
       if (batch.length > 0) return { batch, full: true };
       // Never dropped: the row blocks the outbox (and is logged on every attempt) until an operator acts.
+      // Writers refuse such events before storing them (./limits.ts), so only a row stored otherwise gets here.
       throw new Error(`outbox row seq ${row.seq} (${row.type}) is ${size} bytes, over the queue message limit`);
     }
     if (bytes + size > MAX_BATCH_BYTES) return { batch, full: true };

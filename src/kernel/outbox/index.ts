@@ -5,6 +5,9 @@
  * `seq` order and deletes what the queue accepted.
  */
 import { type Envelope, EnvelopeSchema, type OutgoingEvent } from "../events/envelope";
+import { assertEventFits } from "./limits";
+
+export { assertEventFits, EventTooLargeError, MAX_EVENT_BYTES } from "./limits";
 
 /** Statements creating the outbox table; include them in the writer's schema. */
 export const OUTBOX_SCHEMA = [
@@ -20,9 +23,13 @@ export const OUTBOX_SCHEMA = [
 /**
  * Appends one event to the outbox. Must run inside the caller's transaction.
  * `json` is the event already serialised, when the caller has it (an aggregate
- * stores the same text in its event log).
+ * stores the same text in its event log). Throws {@link EventTooLargeError},
+ * before writing, for an event no queue message can carry: the caller's
+ * transaction then rolls back, instead of committing a row that would stop the
+ * object's outbox (and every later event of it) for good.
  */
 export function appendOutbox(sql: SqlStorage, event: OutgoingEvent, json = JSON.stringify(event)): void {
+  assertEventFits(event.type, json);
   sql.exec(
     "insert into outbox (id, type, event, created_at) values (?, ?, ?, ?)",
     event.id,
