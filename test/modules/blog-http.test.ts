@@ -183,5 +183,20 @@ describe("blog over HTTP", () => {
     expect(foreignPatch.body.code).toBe("not_found");
     const empty = await call(`/api/v1/blog/posts/${id}`, { method: "PATCH", token: a.adminKey, body: {} });
     expect(empty.status).toBe(400);
+    // A field the API does not take is named, not ignored (which answered post_update_empty here).
+    const unknown = await call(`/api/v1/blog/posts/${id}`, {
+      method: "PATCH",
+      token: a.adminKey,
+      body: { status: "draft", version: 99 },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ code: "validation_failed", errors: [{ path: "body" }] });
+    expect(JSON.stringify(unknown.body.errors)).toMatch(/status.*version/);
+    const extra = await call("/api/v1/blog/posts", {
+      token: a.adminKey,
+      body: { title: "A", content: "", status: "published" },
+    });
+    expect(extra.status).toBe(400);
+    expect(extra.body.code).toBe("validation_failed");
   });
 });
