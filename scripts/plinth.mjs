@@ -3,8 +3,9 @@
 //   plinth audit verify <file.ndjson> [--jwks <url-or-file>]
 //     Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS
 //     + SHA-256), checks the closing checkpoint against the chain and, with
-//     --jwks, its Ed25519 signature. Exit 0 intact, 1 broken (prints the first
-//     broken seq), 2 usage or input errors.
+//     --jwks, its Ed25519 signature. Exit 0 intact (or empty, as an empty log
+//     exports), 1 broken (prints the first broken seq) or missing the closing
+//     checkpoint, 2 usage or input errors.
 //   plinth new module <name> [--aggregate <type>]
 //     Writes a module with plinth's module anatomy, its tests and migration,
 //     and registers it (docs/modules.md).
@@ -105,12 +106,25 @@ async function auditVerify(args) {
     }
   }
   const result = await verifyExport(parsed, keys);
+  if (result.ok && result.entries === 0) {
+    // An empty log exports an empty body; such a file vouches for nothing, so say so.
+    console.log("ok: empty export (no entries, no checkpoint): an empty log's export; nothing to verify");
+    process.exit(0);
+  }
   if (result.ok) {
-    const sig = { valid: "signature valid", unchecked: "signature not checked (no --jwks)", none: "no checkpoint" };
+    const sig = { valid: "signature valid", unchecked: "signature not checked (no --jwks)" };
     console.log(`ok: ${result.entries} entries, last seq ${result.last_seq}, ${sig[result.signature]}`);
     process.exit(0);
   }
-  console.log(`broken at seq ${result.broken_seq}`);
+  if (result.problem === "no_checkpoint") {
+    console.log(
+      `broken: no checkpoint line after the ${result.entries} entries; every export ends with one, so this file was cut short or the line removed`,
+    );
+  } else if (result.problem === "after_checkpoint") {
+    console.log(`broken at seq ${result.broken_seq}: entries after the checkpoint, which does not cover them`);
+  } else {
+    console.log(`broken at seq ${result.broken_seq}`);
+  }
   process.exit(1);
 }
 

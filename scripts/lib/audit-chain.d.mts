@@ -15,6 +15,8 @@ export interface ExportVerification {
   last_seq: number;
   last_hash: string;
   broken_seq?: number;
+  /** Why a chain that recomputes cleanly still fails: no closing checkpoint, or lines past it. */
+  problem?: "no_checkpoint" | "after_checkpoint";
   signature: "valid" | "invalid" | "unchecked" | "none";
 }
 export const GENESIS_HASH: string;

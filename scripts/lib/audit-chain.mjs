@@ -48,7 +48,10 @@ const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v)
  * Recomputes the chain from seq 1. Returns the first broken seq, or null.
  * A checkpoint must match the chain at its seq (so a truncated export is
  * caught); with `keys` (kid -> public CryptoKey) its signature is checked too.
- * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, signature: "valid" | "invalid" | "unchecked" | "none" }>}
+ * The export route closes every non-empty export with a checkpoint of its
+ * last line, so entries without one, or past it, are not what was signed:
+ * `problem` says which. Only an empty export (an empty log's) has none.
+ * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, problem?: "no_checkpoint" | "after_checkpoint", signature: "valid" | "invalid" | "unchecked" | "none" }>}
  */
 export async function verifyExport({ entries, checkpoint, tenantId }, keys = null) {
   let prev = GENESIS_HASH;
@@ -76,7 +79,14 @@ export async function verifyExport({ entries, checkpoint, tenantId }, keys = nul
     prev = e.hash;
   }
   let signature = checkpoint ? "unchecked" : "none";
-  if (broken === null && checkpoint) {
+  let problem = null;
+  if (broken === null && !checkpoint && entries.length > 0) {
+    problem = "no_checkpoint";
+  } else if (broken === null && isObject(checkpoint) && hashAt.has(checkpoint.seq) && checkpoint.seq < entries.length) {
+    // Lines after the checkpoint are vouched for by nothing (an export never has them).
+    problem = "after_checkpoint";
+    broken = checkpoint.seq + 1;
+  } else if (broken === null && checkpoint) {
     if (!isObject(checkpoint) || hashAt.get(checkpoint.seq) !== checkpoint.hash) {
       broken = isObject(checkpoint) && Number.isInteger(checkpoint.seq) ? checkpoint.seq : entries.length + 1;
     } else if (keys) {
@@ -99,14 +109,16 @@ export async function verifyExport({ entries, checkpoint, tenantId }, keys = nul
       if (!valid) broken = checkpoint.seq;
     }
   }
-  const last = entries.length > 0 && broken === null ? entries[entries.length - 1] : null;
+  const ok = broken === null && problem === null;
+  const last = entries.length > 0 && ok ? entries[entries.length - 1] : null;
   return {
-    ok: broken === null,
+    ok,
     entries: entries.length,
     last_seq: last ? last.seq : 0,
     last_hash: last ? last.hash : GENESIS_HASH,
     signature,
     ...(broken === null ? {} : { broken_seq: broken }),
+    ...(problem === null ? {} : { problem }),
   };
 }
 

@@ -139,6 +139,35 @@ describe("plinth audit verify (CLI)", () => {
     writeFileSync(truncated, toNdjson(entries.slice(0, 19), checkpoint));
     expect((await cli("audit", "verify", truncated)).stdout.trim()).toBe("broken at seq 20");
 
+    // The checkpoint line removed (`head -n -1`), or the file cut anywhere before it
+    // (`head -2`): every export closes with one, so its absence is a cut.
+    for (const [name, lines] of [
+      ["no-checkpoint", entries],
+      ["head-2", entries.slice(0, 2)],
+    ] as const) {
+      const file = join(dir, `${name}.ndjson`);
+      writeFileSync(file, toNdjson(lines, null));
+      const cut = await cli("audit", "verify", file);
+      expect(cut.code).toBe(1);
+      expect(cut.stdout.trim()).toBe(
+        `broken: no checkpoint line after the ${lines.length} entries; every export ends with one, so this file was cut short or the line removed`,
+      );
+    }
+
+    // Entries appended past the checkpoint are not what it signed.
+    const extended = join(dir, "extended.ndjson");
+    writeFileSync(extended, toNdjson(entries, await sign(18, (entries[17] as AuditEntry).hash)));
+    const past = await cli("audit", "verify", extended);
+    expect(past.code).toBe(1);
+    expect(past.stdout.trim()).toBe("broken at seq 19: entries after the checkpoint, which does not cover them");
+
+    // An empty log exports an empty body, with no checkpoint to close it.
+    const empty = join(dir, "empty.ndjson");
+    writeFileSync(empty, "");
+    const none = await cli("audit", "verify", empty);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain("ok: empty export");
+
     expect((await cli("audit", "verify")).code).toBe(2);
     expect((await cli("audit", "verify", join(dir, "missing.ndjson"))).code).toBe(2);
     expect((await cli("nope")).code).toBe(2);
