@@ -1552,6 +1552,12 @@ export interface components {
             mode: "open" | "invite_only" | "domains";
             domains: string[];
         };
+        SignupPolicyChange: {
+            /** @enum {string} */
+            mode: "open" | "invite_only" | "domains";
+            /** @default [] */
+            domains: string[];
+        };
         Invitation: {
             id: string;
             email: string;
@@ -6054,7 +6060,7 @@ export interface operations {
             content: {
                 "application/json": {
                     require_verified_email?: boolean;
-                    signup?: components["schemas"]["SignupPolicy"];
+                    signup?: components["schemas"]["SignupPolicyChange"];
                     require_two_factor_for_admins?: boolean;
                     cors_origins?: string[];
                     rate_limits?: {

@@ -81,7 +81,7 @@ describe("signup policy (settings.signup)", () => {
       [{ mode: "domains", domains: [] }, "body.signup.domains"],
       [{ mode: "domains", domains: ["not a domain"] }, "body.signup.domains.0"],
       [{ mode: "domains", domains: ["localhost"] }, "body.signup.domains.0"],
-      [{ mode: "open" }, "body.signup.domains"],
+      [{ mode: "domains" }, "body.signup.domains"],
     ];
     for (const [signup, path] of cases) {
       const res = await setSignup(t, signup);
@@ -89,6 +89,25 @@ describe("signup policy (settings.signup)", () => {
       expect(res.body.code).toBe("validation_failed");
       expect((res.body.errors as { path: string }[]).map((e) => e.path)).toContain(path);
     }
+    expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.signup).toEqual({
+      mode: "open",
+      domains: [],
+    });
+  });
+
+  it("needs domains only for mode domains; a change replaces the policy whole, so switching away drops them", async () => {
+    const t = await newTenant();
+    const closed = await setSignup(t, { mode: "invite_only" });
+    expect(closed.status, JSON.stringify(closed.body)).toBe(200);
+    expect(closed.body.signup).toEqual({ mode: "invite_only", domains: [] });
+
+    expect((await setSignup(t, { mode: "domains", domains: ["acme.com"] })).status).toBe(200);
+    const open = await setSignup(t, { mode: "open" });
+    expect(open.status, JSON.stringify(open.body)).toBe(200);
+    expect(open.body.signup).toEqual({ mode: "open", domains: [] });
+    // The old list does not come back with the mode: it has to be named again.
+    const back = await setSignup(t, { mode: "domains" });
+    expect(back.status).toBe(400);
     expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.signup).toEqual({
       mode: "open",
       domains: [],

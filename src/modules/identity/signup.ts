@@ -10,6 +10,11 @@ export const DomainSchema = z
     "must be a domain such as example.com",
   );
 
+const Mode = z.enum(["open", "invite_only", "domains"]);
+const Domains = z.array(DomainSchema).max(50);
+const namesDomains = (p: { mode: string; domains: string[] }) => p.mode !== "domains" || p.domains.length > 0;
+const namesDomainsError = { message: "name at least one domain when mode is domains", path: ["domains"] };
+
 /**
  * Who may register in a tenant by themselves: anyone (`open`, the default),
  * nobody (`invite_only`: invitations are the way in), or people whose email
@@ -17,16 +22,22 @@ export const DomainSchema = z
  * in, whatever `require_verified_email` says, since anyone can type an address).
  */
 export const SignupPolicySchema = z
-  .object({
-    mode: z.enum(["open", "invite_only", "domains"]),
-    domains: z.array(DomainSchema).max(50),
-  })
-  .refine((p) => p.mode !== "domains" || p.domains.length > 0, {
-    message: "name at least one domain when mode is domains",
-    path: ["domains"],
-  })
+  .object({ mode: Mode, domains: Domains })
+  .refine(namesDomains, namesDomainsError)
   .openapi("SignupPolicy");
 export type SignupPolicy = z.infer<typeof SignupPolicySchema>;
+
+/**
+ * The policy as a settings change gives it: `domains` only matters for mode
+ * `domains`, so elsewhere it may be left out. The change replaces the policy
+ * whole: left out, `domains` is `[]`, so switching away drops the stored list
+ * and switching back means naming the domains again (an old list never
+ * comes back into force unseen).
+ */
+export const SignupPolicyChangeSchema = z
+  .object({ mode: Mode, domains: Domains.default([]) })
+  .refine(namesDomains, namesDomainsError)
+  .openapi("SignupPolicyChange");
 
 export const OPEN_SIGNUP: SignupPolicy = Object.freeze({ mode: "open", domains: [] });
 

@@ -12,6 +12,7 @@ import { directory } from "../directory/contract";
 import { type SettingsPatch, SettingsPatchSchema, SettingsSchema } from "../directory/settings";
 import { ctxOf } from "../services";
 import { forgetSettings } from "../settings";
+import { SignupPolicyChangeSchema } from "../signup";
 
 const op = operations(["settings"]);
 
@@ -28,6 +29,7 @@ const Origin = z
   }, "must be an origin: scheme, host and port only, as https://app.example.com");
 
 const Patch = SettingsPatchSchema.extend({
+  signup: SignupPolicyChangeSchema.optional(),
   cors_origins: z.array(Origin).max(20).optional(),
 }).strict();
 
