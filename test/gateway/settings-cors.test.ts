@@ -63,6 +63,23 @@ describe("tenant settings", () => {
       "body.rate_limits.anonymous",
       "body.rate_limits.nope",
     ]);
+    // Problems zod finds and the platform's policy checks, in one answer.
+    const mixed = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: {
+        cors_origins: ["nope"],
+        signup: { mode: "domains" },
+        rate_limits: { anonymous: { limit: 10, period_s: 60 }, principal: { limit: 10_000_000, period_s: 1 } },
+      },
+    });
+    expect(mixed.status).toBe(400);
+    expect((mixed.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      "body.cors_origins.0",
+      "body.rate_limits.anonymous",
+      "body.rate_limits.principal.limit",
+      "body.signup.domains",
+    ]);
     const key = await call("/api/v1/admin/api-keys", {
       token: t.adminKey,
       body: { name: "r", scopes: ["blog.post.read"] },

@@ -6,10 +6,10 @@ import type { AppEnv } from "../../../kernel/env";
 import { AppError, type FieldError } from "../../../kernel/errors";
 import { IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
-import { createRouter, problem } from "../../../kernel/openapi/router";
+import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/router";
 import { maxLimitFor, type PolicyName } from "../../../kernel/ratelimit/policies";
 import { directory } from "../directory/contract";
-import { type SettingsPatch, SettingsPatchSchema, SettingsSchema } from "../directory/settings";
+import { SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
 import { ctxOf } from "../services";
 import { forgetSettings } from "../settings";
 import { SignupPolicyChangeSchema } from "../signup";
@@ -52,11 +52,16 @@ const patch = op.patch("/admin/settings", {
   },
 });
 
-/** A tenant may set its own limits only for policies that allow it, up to the platform's maxima. */
-function checkRateLimits(c: Context<AppEnv>, limits: SettingsPatch["rate_limits"]): void {
+/**
+ * A tenant may set its own limits only for policies that allow it, up to the
+ * platform's maxima. Takes the body's `rate_limits` as sent, since it runs
+ * whether or not the rest of the body is valid; an entry of the wrong shape
+ * is left to zod, which names it.
+ */
+function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): FieldError[] {
   const policies = c.get("config").ratePolicies;
   const errors: FieldError[] = [];
-  for (const [name, rate] of Object.entries(limits ?? {})) {
+  for (const [name, value] of Object.entries(limits)) {
     const path = `body.rate_limits.${name}`;
     const policy = Object.hasOwn(policies, name) ? policies[name as PolicyName] : undefined;
     if (!policy?.tenant_override) {
@@ -64,13 +69,17 @@ function checkRateLimits(c: Context<AppEnv>, limits: SettingsPatch["rate_limits"
       errors.push({ path, message: `not a policy a tenant may set; one of ${allowed.join(", ")}` });
       continue;
     }
-    const max = maxLimitFor(policy, rate.period_s);
-    if (rate.limit > max) errors.push({ path: `${path}.limit`, message: `at most ${max} per ${rate.period_s} s` });
+    const rate = TenantRateSchema.safeParse(value);
+    if (!rate.success) continue;
+    const max = maxLimitFor(policy, rate.data.period_s);
+    if (rate.data.limit > max)
+      errors.push({ path: `${path}.limit`, message: `at most ${max} per ${rate.data.period_s} s` });
   }
-  if (errors.length > 0) {
-    throw new AppError("validation_failed", { detail: `${errors.length} invalid rate limit(s)`, errors });
-  }
+  return errors;
 }
+
+/** Just enough of the body to check its limits against the platform's policies. */
+const RateLimitsOf = z.object({ rate_limits: z.record(z.string(), z.unknown()) });
 
 /** `/api/v1/admin/settings`. */
 export const settingsRoutes = createRouter()
@@ -79,17 +88,38 @@ export const settingsRoutes = createRouter()
     c.header("ETag", `"${settings.version}"`);
     return c.json(settings, 200);
   })
-  .openapi(patch, async (c) => {
-    const body = c.req.valid("json");
-    checkRateLimits(c, body.rate_limits);
-    const tenant = tenantOf(c);
-    const result = await directory(c.env, tenant.id).updateSettings({
-      ctx: ctxOf(c),
-      patch: body,
-      expectedVersion: ifMatch(c),
-    });
-    if (!result.ok) throw new AppError("version_conflict", { detail: "the settings changed since the version named" });
-    forgetSettings(tenant.id);
-    c.header("ETag", `"${result.value.version}"`);
-    return c.json(result.value, 200);
-  });
+  .openapi(
+    patch,
+    async (c) => {
+      const body = c.req.valid("json");
+      const tenant = tenantOf(c);
+      const result = await directory(c.env, tenant.id).updateSettings({
+        ctx: ctxOf(c),
+        patch: body,
+        expectedVersion: ifMatch(c),
+      });
+      if (!result.ok)
+        throw new AppError("version_conflict", { detail: "the settings changed since the version named" });
+      forgetSettings(tenant.id);
+      c.header("ETag", `"${result.value.version}"`);
+      return c.json(result.value, 200);
+    },
+    // The policy checks need the request's config, so they cannot be in the schema; they run
+    // here, beside zod's, so that one 400 names every problem of the body, not one kind a time.
+    (result, c) => {
+      const errors = result.success ? [] : fieldErrors(result.target, result.error);
+      if (result.target === "json") {
+        // @hono/zod-validator hands the hook the body as sent when zod refuses it too (its
+        // Hook type says so; zod-openapi's leaves it out), so the limits are checked either way.
+        const sent = RateLimitsOf.safeParse("data" in result ? result.data : undefined);
+        if (sent.success) errors.push(...rateLimitErrors(c, sent.data.rate_limits));
+      }
+      if (errors.length > 0) {
+        throw new AppError("validation_failed", {
+          detail: `${errors.length} invalid field${errors.length === 1 ? "" : "s"}`,
+          errors,
+        });
+      }
+      return undefined;
+    },
+  );
