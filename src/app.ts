@@ -115,8 +115,11 @@ export function createPlatform(options: AppOptions): Platform {
   const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
   const settings = modules.find((m) => m.auth?.settings)?.auth?.settings;
   app.use("/api/v1/*", stage("cors", cors({ tenants, settings })));
-  app.use("*", stage("body-limit", bodyLimit()));
+  // The headers outside the body limit, so a 413 carries them too; the limit before
+  // authentication, so an oversized body is refused before any work on its credential
+  // (and is counted against its client's address, as every refusal before the limiter).
   app.use("/api/v1/*", stage("rate-limit-headers", rateLimitHeadersMiddleware()));
+  app.use("*", stage("body-limit", bodyLimit()));
   app.use(
     "/api/v1/*",
     stage("auth", resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants })),

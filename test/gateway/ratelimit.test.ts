@@ -33,6 +33,22 @@ describe("rate limits", () => {
     expect((await call("/healthz")).headers.get("ratelimit")).toBeNull();
   });
 
+  it("refuses a body over the limit before the credential is looked at, counted against the client's address", async () => {
+    const { call, tenant } = gateway({ principal: { limit: 100, period_s: 60, burst: 10, ...sync }, anonymous: {} });
+    const t = await tenant();
+    const body = { title: "big", content: "x".repeat(2 * 1024 * 1024) };
+    const big = await call("/api/v1/blog/posts", { token: t.adminKey, body });
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe("payload_too_large");
+    expect(big.headers.get("ratelimit-policy")).not.toBeNull();
+    // Refused before authentication: the caller's address pays, not the key it sent.
+    const decisions = parseList(big.headers.get("ratelimit"));
+    expect(decisions.anonymous).toBeDefined();
+    expect(decisions.principal).toBeUndefined();
+    const again = await call("/api/v1/blog/posts", { token: t.adminKey, body });
+    expect(parseList(again.headers.get("ratelimit")).anonymous?.r).toBeLessThan(Number(decisions.anonymous?.r));
+  });
+
   it("admits exactly the limit from concurrent requests (sync), and refuses the rest with 429 and Retry-After", async () => {
     const { call, tenant } = gateway({ principal: { limit: 20, period_s: 3600, burst: 20, ...sync } });
     const t = await tenant();

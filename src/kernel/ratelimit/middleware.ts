@@ -25,9 +25,9 @@ export function rateLimitHeaders(decisions: readonly LimitDecision[]): { policy:
 /**
  * Outermost on `/api/v1`: after the request, puts the RateLimit headers of
  * its decisions on the response, errors included. A request refused before
- * the limiter ran (a bad credential, an unknown tenant) is counted against
- * its client's `anonymous` bucket here, so guessing credentials is limited
- * too.
+ * the limiter ran (a body over the limit, a bad credential, an unknown
+ * tenant) is counted against its client's `anonymous` bucket here, so
+ * guessing credentials is limited too.
  */
 export const rateLimitHeadersMiddleware = (): MiddlewareHandler<AppEnv> =>
   async function rateLimitHeadersOnResponse(c, next) {
