@@ -22,6 +22,8 @@ export { ed25519Signer, type Signer } from "./signer";
 export {
   base64UrlDecode,
   base64UrlEncode,
+  isNewId,
+  NEW_ID_PATTERN,
   newId,
   randomToken,
   sha256Hex,

@@ -129,6 +129,12 @@ export function base64UrlDecode(text: string): Uint8Array {
   return out;
 }
 
+/** What {@link newId} makes: 26 characters of Crockford base32 (upper case). */
+export const NEW_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Whether `id` has the shape of one {@link newId} makes (a cheap check before a lookup). */
+export const isNewId = (id: string): boolean => NEW_ID_PATTERN.test(id);
+
 /**
  * A time-ordered unique id: 26 characters of Crockford base32, a 48-bit
  * millisecond timestamp then 80 random bits (the ULID layout). Ids sort by

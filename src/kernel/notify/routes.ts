@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { tenantOf } from "../auth/guards";
 import { devMailbox } from "../db/schema";
 import { AppError } from "../errors";
-import { IdParam, jsonBody, jsonResponse, listOf, PageQuery, page } from "../openapi/blocks";
+import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { mailDeadLetterStore } from "./dead-letters";
@@ -61,7 +61,7 @@ const list = op.get("/platform/mail/dead-letters", {
   summary: "Mail the consumer gave up on, newest first (the content stays sealed and is not shown)",
   access: "platform",
   request: {
-    query: PageQuery.extend({
+    query: IdPageQuery.extend({
       tenant_id: z.string().min(1).max(64).optional(),
       pending: z.enum(["true", "false"]).optional(),
     }),

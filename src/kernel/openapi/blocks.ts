@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { NEW_ID_PATTERN } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 
@@ -15,6 +16,22 @@ export const IdParam = z.object({ id: z.string().min(1).max(64) });
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(64).optional(),
+});
+
+const EMPTY_OR_ID = new RegExp(`^(?:${NEW_ID_PATTERN.source.slice(1, -1)})?$`);
+
+/**
+ * `?limit=&cursor=` of a list keyed by plinth's own ids (kernel `newId`): a cursor
+ * that is not one is refused with 400, rather than read as a position in the list
+ * (a mistyped cursor answered a whole list, or none, as if it were a page).
+ */
+export const IdPageQuery = PageQuery.extend({
+  cursor: z
+    .string()
+    .regex(EMPTY_OR_ID, "must be a next_cursor value this list returned")
+    .optional()
+    // `?cursor=` (a client passing on a null next_cursor as text) is the first page, in every list.
+    .transform((cursor) => (cursor === "" ? undefined : cursor)),
 });
 
 /** The contract's list envelope: `{ items, next_cursor }`. */

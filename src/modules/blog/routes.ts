@@ -10,13 +10,13 @@ import { AppError } from "../../kernel/errors";
 import { aggregateOf } from "../../kernel/events/aggregate-rpc";
 import { loadRow } from "../../kernel/events/projection";
 import {
+  IdPageQuery,
   IdParam,
   IfMatchHeader,
   ifMatch,
   jsonBody,
   jsonResponse,
   listOf,
-  PageQuery,
   page,
 } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
@@ -98,7 +98,7 @@ const list = op.get("/posts", {
   summary: "List posts, newest first (eventually consistent)",
   access: PERMISSIONS.blog.post.read,
   request: {
-    query: PageQuery.extend({
+    query: IdPageQuery.extend({
       status: z.enum(["draft", "published"]).optional(),
       author_id: z.string().max(64).optional(),
     }),

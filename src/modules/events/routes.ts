@@ -3,7 +3,7 @@ import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
 import { deadLetterStore } from "../../kernel/events/dead-letters";
-import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 
@@ -27,7 +27,7 @@ const list = op.get("/dead-letters", {
   operationId: "listDeadLetters",
   summary: "Events that exhausted their retries, or could never be handled, newest first",
   access: PERMISSIONS.admin.events.read,
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of dead letters", listOf(DeadLetterSchema)) },
 });
 

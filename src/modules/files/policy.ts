@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isNewId } from "../../kernel/crypto";
 
 /**
  * What the files module allows: sizes, media types, names, byte ranges. Pure
@@ -176,7 +177,7 @@ export function askedRange(header: string | undefined, size: number): RangeAsk {
 }
 
 /** A file id as plinth makes them (kernel `newId`: 26 characters of Crockford base32). */
-export const isFileId = (id: string) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id);
+export const isFileId = isNewId;
 
 /** The R2 key of a tenant's file: under the tenant's prefix, so no request of one tenant can name another's. */
 export const objectKey = (tenantId: string, fileId: string) => `${tenantId}/${fileId}`;

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
-import { IdParam, jsonBody, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { KeySchema } from "../identity/schemas";
@@ -34,7 +34,7 @@ const list = op.get("/tenants", {
   operationId: "listTenants",
   summary: "List tenants",
   access: "platform",
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of tenants", listOf(TenantSchema)) },
 });
 const get = op.get("/tenants/{id}", {

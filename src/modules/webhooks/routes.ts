@@ -6,6 +6,7 @@ import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
 import {
+  IdPageQuery,
   IdParam,
   IfMatchHeader,
   ifMatch,
@@ -51,7 +52,7 @@ const list = op.get("/webhooks", {
   operationId: "listWebhookEndpoints",
   summary: "The tenant's webhook endpoints, newest first (never their secrets)",
   access: PERMISSIONS.admin.webhooks.read,
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of endpoints", listOf(Endpoint)) },
 });
 
@@ -139,7 +140,17 @@ const deliveries = op.get("/webhooks/{id}/deliveries", {
   operationId: "listWebhookDeliveries",
   summary: "The endpoint's delivery log, newest first",
   access: PERMISSIONS.admin.webhooks.read,
-  request: { params: IdParam, query: PageQuery.extend({ status: DeliveryStatus.optional() }) },
+  request: {
+    params: IdParam,
+    query: PageQuery.extend({
+      // A delivery's position in its endpoint's log, as next_cursor gives it.
+      cursor: z
+        .string()
+        .regex(/^[1-9][0-9]{0,14}$/, "must be a next_cursor value this list returned")
+        .optional(),
+      status: DeliveryStatus.optional(),
+    }),
+  },
   responses: { 200: jsonResponse("a page of deliveries", listOf(Delivery)), 404: problem("no such endpoint") },
 });
 
@@ -278,12 +289,6 @@ export const webhookRoutes = createRouter()
     const { id } = c.req.valid("param");
     const { limit, cursor, status } = c.req.valid("query");
     await endpointOf(c, id);
-    if (cursor !== undefined && !/^[1-9][0-9]{0,14}$/.test(cursor)) {
-      throw new AppError("validation_failed", {
-        detail: "cursor is not one this list returned",
-        errors: [{ path: "query.cursor", message: "must be a next_cursor value" }],
-      });
-    }
     const page = await endpointActor(c.env, tenantOf(c).id, id).deliveries({
       limit,
       cursor: cursor ?? null,

@@ -5,7 +5,7 @@ import { isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { notifierOf } from "../../../kernel/notify/notifier";
-import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce } from "../../../kernel/ratelimit/limiter";
@@ -44,7 +44,7 @@ const list = op.get("/admin/invitations", {
   operationId: "listInvitations",
   summary: "Pending invitations, newest first",
   access: PERMISSIONS.identity.invitation.read,
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of pending invitations", listOf(InvitationViewSchema)) },
 });
 

@@ -4,7 +4,7 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
-import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictKey } from "../authenticators";
@@ -43,7 +43,7 @@ const list = op.get("/admin/api-keys", {
   operationId: "listApiKeys",
   summary: "List live API keys (without secrets)",
   access: PERMISSIONS.admin.keys.read,
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of keys", listOf(KeySchema)) },
 });
 

@@ -5,7 +5,7 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
-import { IdParam, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
@@ -31,7 +31,7 @@ const mine = op.get("/me/sessions", {
   operationId: "listMySessions",
   summary: "Your sessions (refresh-token families), newest first",
   access: "principal",
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of your live sessions", listOf(SessionSchema)), 403: userOnly },
 });
 
@@ -58,7 +58,7 @@ const theirs = op.get("/admin/users/{id}/sessions", {
   operationId: "listUserSessions",
   summary: "A user's sessions, newest first (identity.user.update)",
   access: PERMISSIONS.identity.user.update,
-  request: { params: IdParam, query: PageQuery },
+  request: { params: IdParam, query: IdPageQuery },
   responses: {
     200: jsonResponse("a page of the user's live sessions", listOf(SessionSchema)),
     404: problem("no such user in this tenant"),

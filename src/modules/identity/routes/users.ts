@@ -4,7 +4,7 @@ import { deny } from "../../../kernel/auth/deny";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
 import { AppError } from "../../../kernel/errors";
-import { IdParam, jsonBody, jsonResponse, listOf, PageQuery } from "../../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
@@ -38,7 +38,7 @@ const list = op.get("/users", {
   operationId: "listUsers",
   summary: "List the tenant's users",
   access: PERMISSIONS.identity.user.read,
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of users", listOf(UserSchema)), 403: problem("missing permission") },
 });
 

@@ -1,0 +1,71 @@
+// Every list keyed by plinth's ids refuses a cursor it could not have returned (400 naming
+// query.cursor) instead of reading it as a position: "garbage" used to answer a whole list,
+// and bytes that are not UTF-8 an empty one. A cursor the list returned still pages on, and
+// an empty one is the first page.
+import { describe, expect, it } from "vitest";
+import { call, newTenant, newUser, rootKey } from "../identity/helpers";
+
+describe("list cursors", () => {
+  it("each id-keyed list refuses a cursor that is not an id, and pages on with one it returned", async () => {
+    const t = await newTenant();
+    const user = await newUser(t.slug);
+    const admin = t.adminKey;
+    const lists: [string, string][] = [
+      ["/api/v1/blog/posts", admin],
+      ["/api/v1/users", admin],
+      ["/api/v1/admin/api-keys", admin],
+      ["/api/v1/admin/invitations", admin],
+      ["/api/v1/admin/dead-letters", admin],
+      ["/api/v1/admin/webhooks", admin],
+      ["/api/v1/files", admin],
+      [`/api/v1/admin/users/${user.id}/sessions`, admin],
+      ["/api/v1/me/sessions", user.access_token as string],
+      ["/api/v1/platform/tenants", rootKey()],
+      ["/api/v1/platform/mail/dead-letters", rootKey()],
+    ];
+    for (const [path, token] of lists) {
+      // An empty cursor is the first page (the sessions list read it as "before nothing": empty).
+      const first = await call(`${path}?cursor=`, { token });
+      expect(first.status, path).toBe(200);
+      expect(first.body.items, path).toEqual((await call(path, { token })).body.items);
+      for (const cursor of ["garbage", "%FF%FE", "01j9z3k4tq8v6w2m1n5p7r9s0t"]) {
+        const res = await call(`${path}?cursor=${cursor}`, { token });
+        expect(res.status, `${path} ${cursor}`).toBe(400);
+        expect(res.body, `${path} ${cursor}`).toMatchObject({
+          code: "validation_failed",
+          errors: [{ path: "query.cursor", message: "must be a next_cursor value this list returned" }],
+        });
+      }
+    }
+    // Deliveries are keyed by position, not id: a number the list returned.
+    const created = await call("/api/v1/admin/webhooks", {
+      token: admin,
+      body: { url: "https://hooks.example.com/in", events: ["blog.post.*"] },
+    });
+    expect(created.status).toBe(201);
+    const deliveries = await call(`/api/v1/admin/webhooks/${created.body.id}/deliveries?cursor=garbage`, {
+      token: admin,
+    });
+    expect(deliveries.status).toBe(400);
+    expect(deliveries.body).toMatchObject({ errors: [{ path: "query.cursor" }] });
+
+    // Three posts, two to a page: the returned cursor pages on to the third.
+    for (const title of ["a", "b", "c"]) {
+      expect((await call("/api/v1/blog/posts", { token: admin, body: { title, content: "" } })).status).toBe(201);
+    }
+    let first = await call("/api/v1/blog/posts?limit=2", { token: admin });
+    for (let i = 0; i < 100 && (first.body.items as unknown[]).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      first = await call("/api/v1/blog/posts?limit=2", { token: admin });
+    }
+    const next = first.body.next_cursor as string;
+    expect(next).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    let rest = await call(`/api/v1/blog/posts?limit=2&cursor=${next}`, { token: admin });
+    for (let i = 0; i < 100 && (rest.body.items as unknown[]).length < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      rest = await call(`/api/v1/blog/posts?limit=2&cursor=${next}`, { token: admin });
+    }
+    expect(rest.status).toBe(200);
+    expect((rest.body.items as { title: string }[]).map((p) => p.title)).toEqual(["a"]);
+  });
+});
