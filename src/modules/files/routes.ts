@@ -7,7 +7,7 @@ import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
 import { declaredSha256 } from "../../kernel/http/streamed-body";
 import { errorFields } from "../../kernel/log";
-import { IdParam, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
@@ -67,7 +67,7 @@ const list = op.get("/files", {
   operationId: "listFiles",
   summary: "The tenant's files, newest first (eventually consistent; a file shows once its upload answered)",
   access: PERMISSIONS.files.file.read,
-  request: { query: PageQuery },
+  request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of files", listOf(File)) },
 });
 
