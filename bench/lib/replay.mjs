@@ -38,6 +38,7 @@ export async function replayOnce({ origin, rootKey, consumer, rebuild }) {
     rebuild,
     limit: 50,
     print: () => {},
+    warn: () => {},
     onCall: (answer) => {
       maxEventsPerCall = Math.max(maxEventsPerCall, answer.events);
     },

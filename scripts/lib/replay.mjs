@@ -5,8 +5,10 @@ import { CliError, call } from "./remote.mjs";
 /**
  * @param {{ client: import("openapi-fetch").Client<import("../../src/generated/api").paths>, url: string,
  *   consumer: string, tenant?: string, rebuild: boolean, limit: number, maxEvents?: number, after?: string,
- *   print?: (line: string) => void, onCall?: (answer: { streams: number, events: number, applied: number }) => void }} options
- *   `onCall` hears each call's answer (the bench keeps the most events one call read).
+ *   print?: (line: string) => void, warn?: (line: string) => void,
+ *   onCall?: (answer: { streams: number, events: number, applied: number }) => void }} options
+ *   `onCall` hears each call's answer (the bench keeps the most events one call read); `warn`
+ *   hears, once, the event types the replay cannot read (stderr by default).
  * @returns {Promise<{ streams: number, events: number, applied: number, calls: number }>}
  */
 export async function replay({
@@ -19,6 +21,7 @@ export async function replay({
   maxEvents,
   after: from,
   print = console.log,
+  warn = console.error,
   onCall,
 }) {
   const total = { streams: 0, events: 0, applied: 0, calls: 0 };
@@ -40,6 +43,10 @@ export async function replay({
       throw new CliError(`${error.message}\nresume with --after ${JSON.stringify(after)}`, error.exitCode);
     }
     onCall?.(body);
+    if (total.calls === 0 && body.unreadable.length > 0) {
+      // Said once, before the counts, so nobody reads "done" as "everything".
+      warn(`${consumer}: not replayed, their writers keep no event log: ${body.unreadable.join(", ")}`);
+    }
     total.calls++;
     total.streams += body.streams;
     total.events += body.events;

@@ -1297,6 +1297,8 @@ export interface components {
             applied: number;
             /** @description the `after` of the next call; null when done */
             next: string | null;
+            /** @description event types the subscription wants that no replay can read (their writers keep no event log); not applied */
+            unreadable: string[];
         };
         ReplayRequest: {
             /** @example blog:blog.posts */

@@ -103,7 +103,9 @@ describe("events replay", () => {
     expect(await rows(t.id)).toEqual(before);
 
     const again = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, limit: 50 });
-    expect(again).toEqual([{ consumer: "blog:blog.posts", streams: 5, events: 10, applied: 0, next: null }]);
+    expect(again).toEqual([
+      { consumer: "blog:blog.posts", streams: 5, events: 10, applied: 0, next: null, unreadable: [] },
+    ]);
   });
 
   it("rebuilds rows whose events are recorded only with rebuild: true", async () => {
@@ -130,10 +132,10 @@ describe("events replay", () => {
     const pages = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, rebuild: true, max_events: 5 });
     const stream = (id: string) => `${t.id}/post/${id}`;
     expect(pages).toEqual([
-      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `5@${stream(long)}` },
-      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `10@${stream(long)}` },
+      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `5@${stream(long)}`, unreadable: [] },
+      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `10@${stream(long)}`, unreadable: [] },
       // The rest of `long` (2) and all of `short` (2): the page's last stream, so done.
-      { consumer: "blog:blog.posts", streams: 2, events: 4, applied: 4, next: null },
+      { consumer: "blog:blog.posts", streams: 2, events: 4, applied: 4, next: null, unreadable: [] },
     ]);
     expect(await rows(t.id)).toEqual(before);
 
@@ -150,6 +152,38 @@ describe("events replay", () => {
       [1, 2, 0, stream(short)],
       [0, 0, 0, null],
     ]);
+  });
+
+  it("names the event types it cannot read, and refuses what it could only do wrong", async () => {
+    const t = await newTenant();
+    const refused = async (body: Record<string, unknown>, path: string, detail: RegExp) => {
+      const res = await replay({ tenant_id: t.id, ...body });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body).toMatchObject({ code: "validation_failed", errors: [{ path }] });
+      expect(res.body.detail).toMatch(detail);
+    };
+    // Files are written by the file store actor, which keeps no event log: there is nothing to read.
+    await refused({ consumer: "files:files.files" }, "body.consumer", /files\.file\.uploaded.*replay cannot read them/);
+    // The audit log wants every type: a catch-up reads the aggregates and names the rest ...
+    const audit = await replay({ consumer: "audit:log", tenant_id: t.id });
+    expect(audit.status).toBe(200);
+    expect(audit.body.unreadable).toEqual(
+      expect.arrayContaining(["files.file.uploaded", "identity.user.registered", "webhooks.endpoint.created"]),
+    );
+    expect(audit.body.unreadable).not.toContain("blog.post.created");
+    // ... but a rebuild of it would come back without them and look whole.
+    await refused({ consumer: "audit:log", rebuild: true }, "body.rebuild", /would leave out \d+ event types/);
+    // The webhook dispatch would queue events again at today's endpoints.
+    await refused({ consumer: "webhooks:dispatch", rebuild: true }, "body.rebuild", /effects outside its read model/);
+    // The mail to a tenant's admins hears only of an actor's events: nothing to read, rebuild or not.
+    await refused(
+      { consumer: "webhooks:notify-disabled", rebuild: true },
+      "body.consumer",
+      /webhooks\.endpoint\.disabled.*replay cannot read them/,
+    );
+    const blog = await replay({ consumer: "blog:blog.posts", tenant_id: t.id, rebuild: true });
+    expect(blog.status).toBe(200);
+    expect(blog.body.unreadable).toEqual([]);
   });
 
   it("is the platform's: unknown subscriptions are 404, tenant keys and bad bodies are refused", async () => {

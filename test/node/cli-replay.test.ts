@@ -110,5 +110,18 @@ describe("plinth events replay", () => {
     const badBudget = replay("--max-events", "0");
     expect(badBudget.status).toBe(2);
     expect(badBudget.stderr).toContain("--max-events is 1 to 5000");
+
+    // What no replay can read is said once, on stderr, before the counts ...
+    const asRoot = (...args: string[]) => plinth([...args, "--url", origin], { PLATFORM_ROOT_KEY: rootKey });
+    const audit = asRoot("events", "replay", "audit:log", "--tenant", tenantId);
+    expect(audit.status).toBe(0);
+    expect(audit.stderr).toMatch(/^audit:log: not replayed, their writers keep no event log: .*files\.file\.uploaded/);
+    expect(audit.stderr.trim().split("\n")).toHaveLength(1);
+    expect(audit.stdout.trim().split("\n").at(-1)).toMatch(/^audit:log: 3 streams, .*, done$/);
+    // ... and a replay that could read nothing, or would rebuild only part, is refused.
+    const files = asRoot("events", "replay", "files:files.files", "--rebuild");
+    expect(files.status).toBe(1);
+    expect(files.stderr).toContain("replay cannot read them");
+    expect(asRoot("events", "replay", "audit:log", "--rebuild").stderr).toContain("would leave out");
   });
 });

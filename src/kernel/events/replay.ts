@@ -39,6 +39,65 @@ export interface ReplayProgress {
   events: number;
   applied: number;
   next: string | null;
+  /**
+   * Event types the subscription wants that no replay can read: their writers keep
+   * no event log ({@link replayScope}). A catch-up applies everything else.
+   */
+  unreadable: string[];
+}
+
+/**
+ * What a replay of `route` can read. Aggregates keep every event they wrote, so the
+ * streams of the aggregate types of the modules publishing a wanted type are read
+ * from their objects. The other writers (the tenant directory, actors such as the
+ * file store and the webhook endpoints) send their events from an outbox and keep
+ * none once the queue has them: the wanted types of a module with no aggregate are
+ * `unreadable`. A module with aggregates is taken to write its events through them.
+ */
+export function replayScope(
+  modules: readonly ModuleDef[],
+  route: Route,
+): { aggregateTypes: string[]; unreadable: string[] } {
+  const aggregateTypes: string[] = [];
+  const unreadable: string[] = [];
+  for (const m of modules) {
+    const wanted = m.events?.publishes ? eventTypes(m.events.publishes).filter((t) => wants(route, t)) : [];
+    if (wanted.length === 0) continue;
+    if (m.aggregates?.length) aggregateTypes.push(...m.aggregates.map((a) => a.decider.type));
+    else unreadable.push(...wanted);
+  }
+  return { aggregateTypes, unreadable: unreadable.sort() };
+}
+
+/**
+ * Refuses what a replay could only do wrong: a rebuild that would repeat effects
+ * outside the read model, a rebuild that would leave out events no replay can
+ * read (the emptied read model would come back incomplete and look whole), and a
+ * replay that could read nothing at all. Names the event types in each case.
+ */
+function refusals(consumer: string, route: Route, scope: ReturnType<typeof replayScope>, rebuild: boolean): void {
+  const refuse = (path: string, message: string): never => {
+    throw new AppError("validation_failed", { detail: message, errors: [{ path, message }] });
+  };
+  const few = (types: string[]) => (types.length > 6 ? `${types.slice(0, 6).join(", ")} …` : types.join(", "));
+  if (scope.aggregateTypes.length === 0 && scope.unreadable.length > 0) {
+    refuse(
+      "body.consumer",
+      `${consumer} wants only events whose writers keep no event log (${few(scope.unreadable)}): replay cannot read them`,
+    );
+  }
+  if (!rebuild) return;
+  if (!route.subscription.handleBatch) {
+    refuse("body.rebuild", `${consumer} handles events one at a time: rebuild is for batch subscriptions`);
+  } else if (route.subscription.rebuild === false) {
+    refuse("body.rebuild", `${consumer} has effects outside its read model that applying events again would repeat`);
+  }
+  if (scope.unreadable.length > 0) {
+    refuse(
+      "body.rebuild",
+      `a rebuild of ${consumer} would leave out ${scope.unreadable.length} event types whose writers keep no event log (${few(scope.unreadable)}); a catch-up applies the rest`,
+    );
+  }
 }
 
 /**
@@ -70,7 +129,7 @@ function cursorInside(stream: string, version: number): string {
  * time, through the same batched path as the queue (one transaction for the
  * page's writes and marks). Streams come from the kernel's catalog; only
  * aggregates (whose writers can be read) whose event types the subscription
- * wants are visited. A call holds at most `maxEvents` events in memory, so a
+ * wants are visited ({@link replayScope}). A call holds at most `maxEvents` events in memory, so a
  * stream of any length replays (a long one over several calls). A failure
  * stops the call with the events it could not apply; nothing half-applied
  * stays.
@@ -82,19 +141,9 @@ export async function replayPage(
 ): Promise<ReplayProgress> {
   const route = platform.routes.find((r) => r.consumer === request.consumer);
   if (!route) throw new AppError("not_found", { detail: `no subscription ${request.consumer}` });
-  if (request.rebuild && !route.subscription.handleBatch) {
-    throw new AppError("validation_failed", {
-      detail: "rebuild applies recorded events again: only batch subscriptions, whose writes are repeat-safe",
-      errors: [{ path: "body.rebuild", message: `${request.consumer} handles events one at a time` }],
-    });
-  }
-  // The aggregate types of the modules that publish an event type the subscription wants.
-  const types = platform.modules
-    .filter((m) => {
-      const published = m.events?.publishes;
-      return published !== undefined && eventTypes(published).some((t) => wants(route, t));
-    })
-    .flatMap((m) => (m.aggregates ?? []).map((a) => a.decider.type));
+  const scope = replayScope(platform.modules, route);
+  refusals(request.consumer, route, scope, request.rebuild);
+  const types = scope.aggregateTypes;
   const cursor = request.after === undefined ? undefined : parseCursor(request.after);
   const streams = types.length
     ? await catalogPage(readModels(runtime.env), {
@@ -125,7 +174,14 @@ export async function replayPage(
       cause: new Error(`replay of ${request.consumer}: ${failures.size} events failed, first ${id}: ${String(why)}`),
     });
   }
-  return { consumer: route.consumer, streams: finished, events: read, applied: todo.length, next };
+  return {
+    consumer: route.consumer,
+    streams: finished,
+    events: read,
+    applied: todo.length,
+    next,
+    unreadable: scope.unreadable,
+  };
 }
 
 /**

@@ -57,6 +57,10 @@ const ReplayProgressSchema = z
     events: n().openapi({ description: "events read from the writers" }),
     applied: n().openapi({ description: "events applied to the subscription (all of them with rebuild)" }),
     next: z.string().nullable().openapi({ description: "the `after` of the next call; null when done" }),
+    unreadable: z.array(z.string()).openapi({
+      description:
+        "event types the subscription wants that no replay can read (their writers keep no event log); not applied",
+    }),
   })
   .openapi("ReplayProgress");
 

@@ -62,6 +62,13 @@ interface Batched {
    * projection). See docs/events.md.
    */
   inline?: boolean;
+  /**
+   * `false` when applying a recorded event again would repeat an effect outside the
+   * read model (the webhook dispatch queues it at the endpoints that want it today,
+   * enabled or not when it happened): `events replay --rebuild` is then refused. A
+   * catch-up, which applies only events the subscription never recorded, still runs.
+   */
+  rebuild?: boolean;
 }
 
 /** How a batch is applied. */

@@ -17,11 +17,14 @@ const DISPATCH_MAX = 500;
  * and batch, in the batch's order), which queues it at each endpoint that
  * wants it. The endpoints drop an event id they already hold, so a retried
  * batch queues nothing twice. Writes nothing to D1; throwing retries the
- * batch one event at a time.
+ * batch one event at a time. Not rebuilt by replay (`rebuild: false`).
  */
 export const dispatchEvents: Subscription = {
   name: "dispatch",
   types: "*",
+  // Again is not the same: an endpoint enabled since, or one that has pruned the id from its
+  // log, would be sent an event it was never meant to get, or get it twice.
+  rebuild: false,
   async handleBatch(events, { env }) {
     const byTenant = groupBy(events, (e) => e.tenant_id);
     await Promise.all(
