@@ -103,6 +103,29 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   /**
+   * A new verification token for an account whose email is not verified yet, voiding the
+   * user's earlier ones (only the newest works); returns whom to mail, or null. Any other
+   * email (unknown, or verified) costs the same: the same transaction, an event
+   * (`user_id: null`), the same commit, so the answer tells nothing of the account.
+   */
+  resendVerification(input: In<"resendVerification">): Out<"resendVerification"> {
+    const { ctx, email, tokenHash, expiresAt } = rpcArgs(DirectoryRpc, "resendVerification", input);
+    const found = this.store.credentials(email);
+    const userId = found && !found.emailVerified ? found.userId : null;
+    this.store.tx(() => {
+      if (userId !== null) {
+        this.creds.voidOneTime(ctx, "verify_email", userId);
+        this.creds.issueOneTime("verify_email", userId, tokenHash, expiresAt);
+      }
+      this.store.emit(ctx, userId ? `user/${userId}` : "verifications", {
+        type: "identity.user.verification_requested",
+        data: { user_id: userId },
+      });
+    });
+    return this.committed(userId ? { email } : null);
+  }
+
+  /**
    * Stores a reset token when the email has a user, voiding the user's other
    * reset tokens; returns whom to mail, or null. An unknown email costs the
    * same: the same transaction, an event (`user_id: null`), the same commit.
@@ -123,7 +146,12 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.committed(userId ? { email } : null);
   }
 
-  /** Spends a reset token: sets the password, voids the user's other reset tokens, ends every session. */
+  /**
+   * Spends a reset token: sets the password, voids the user's other reset tokens, ends every
+   * session, and marks the email verified: the token reached its owner through that mailbox,
+   * which is all a verification token proves (a user whose verification mail expired is not
+   * left locked out by a tenant that requires it).
+   */
   confirmPasswordReset(input: In<"confirmPasswordReset">): Out<"confirmPasswordReset"> {
     const { ctx, tokenHash, passwordHash } = rpcArgs(DirectoryRpc, "confirmPasswordReset", input);
     return this.committed(
@@ -131,6 +159,7 @@ export class DirectoryAccounts extends DirectoryObject {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
         if (!spent.ok) return spent;
         this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
+        this.store.markEmailVerified(ctx, spent.value);
         this.creds.voidOneTime(ctx, "password_reset", spent.value);
         this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
         this.store.emit(ctx, `user/${spent.value}`, {

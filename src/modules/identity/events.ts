@@ -35,6 +35,8 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.session.revoked", { ...family, by: z.enum(["self", "admin"]) }),
   /** `user_id` is null for an email with no account: the request did the same work. */
   event("identity.password.reset_requested", { user_id: z.string().nullable() }),
+  /** A new verification mail asked for; `user_id` is null for an email with no unverified account. */
+  event("identity.user.verification_requested", { user_id: z.string().nullable() }),
   event("identity.password.reset", user),
   event("identity.password.changed", user),
   event("identity.key.created", {

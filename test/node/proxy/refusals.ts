@@ -78,6 +78,13 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
       json: { token: "plp_unknown", password: "a-long-enough-password" },
     },
     {
+      op: "POST /api/v1/auth/verify-email/resend",
+      label: "unknown email",
+      expect: 202,
+      headers: anon,
+      json: { email: "nobody@example.com" },
+    },
+    {
       op: "POST /api/v1/auth/password-reset",
       label: "unknown email",
       expect: 202,

@@ -18,6 +18,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/auth/refresh": { refresh_token: "plr_unknown" },
   "POST /api/v1/auth/logout": { refresh_token: "plr_unknown" },
   "POST /api/v1/auth/verify-email": { token: "plv_unknown" },
+  "POST /api/v1/auth/verify-email/resend": { email: "nobody@example.com" },
   "POST /api/v1/auth/password-reset": { email: "nobody@example.com" },
   "POST /api/v1/auth/password-reset/confirm": { token: "plp_unknown", password: "a-long-enough-password" },
   "POST /api/v1/auth/change-password": { current_password: "wrong", new_password: "a-long-enough-password" },

@@ -75,6 +75,10 @@ export const DirectoryRpc = defineRpc({
   },
   logout: { args: withCtx({ presentedHash: Hash }), reply: z.object({ userId: z.string().nullable() }) },
   verifyEmail: { args: withCtx({ tokenHash: Hash }), reply: resultOf(z.null(), ["invalid"]) },
+  resendVerification: {
+    args: withCtx({ email: Email, tokenHash: Hash, expiresAt: Iso }),
+    reply: z.object({ email: z.string() }).nullable(),
+  },
   requestPasswordReset: {
     args: withCtx({ email: Email, tokenHash: Hash, expiresAt: Iso }),
     reply: z.object({ email: z.string() }).nullable(),

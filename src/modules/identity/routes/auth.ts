@@ -98,6 +98,16 @@ const verifyEmail = op.post("/auth/verify-email", {
   responses: { 204: { description: "verified" }, 400: problem("bad, used or expired token") },
 });
 
+const verifyResend = op.post("/auth/verify-email/resend", {
+  operationId: "resendVerification",
+  summary: "Mail a new email verification token",
+  access: "tenant",
+  request: { headers: tenantHeader, body: jsonBody(z.object({ email: EmailSchema })) },
+  responses: {
+    202: { description: "accepted, whether or not the email has an account waiting for verification" },
+  },
+});
+
 const resetRequest = op.post("/auth/password-reset", {
   operationId: "requestPasswordReset",
   summary: "Mail a password reset token",
@@ -112,7 +122,7 @@ const resetConfirm = op.post("/auth/password-reset/confirm", {
   access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ token: TokenSchema, password: NewPasswordSchema })) },
   responses: {
-    204: { description: "password changed; every session of the user revoked" },
+    204: { description: "password changed, the email verified (the token came through it); every session revoked" },
     400: problem("bad, used or expired token"),
   },
 });
@@ -233,6 +243,33 @@ export const authRoutes = createRouter()
     });
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
     return c.body(null, 204);
+  })
+  .openapi(verifyResend, async (c) => {
+    const tenant = tenantOf(c);
+    const { email } = c.req.valid("json");
+    // The mail limits of a password reset: both send mail to an address anyone can type.
+    await enforce(c, "mail_ip", clientIp(c));
+    await enforce(c, "mail", email);
+    const verification = await newSecret("plv");
+    const found = await directory(c.env, tenant.id).resendVerification({
+      ctx: ctxOf(c),
+      email,
+      tokenHash: verification.hash,
+      expiresAt: isoIn(c.get("clock"), VERIFY_TTL_MS),
+    });
+    if (found) {
+      // Queued after the response, so an account waiting for verification does not answer slower.
+      background(
+        c,
+        notifierOf(c).send({
+          tenantId: tenant.id,
+          to: found.email,
+          kind: "identity.verify-email",
+          ...verificationMail({ tenantName: tenant.name, token: verification.token }),
+        }),
+      );
+    }
+    return c.body(null, 202);
   })
   .openapi(resetRequest, async (c) => {
     const tenant = tenantOf(c);
