@@ -69,23 +69,41 @@ dev.on("exit", (code, signal) => {
   process.exit(code ?? (signal ? 0 : 1));
 });
 
-/** Polls until the Worker answers /healthz, for at most `ms`. */
+/**
+ * Polls until the Worker answers /healthz, for at most `ms`. A Worker whose configuration is
+ * invalid answers every request 500 `config_invalid` naming the variables: that is said at
+ * once (and again if it changes), since wrangler reloads when .dev.vars is edited and the
+ * wait goes on; the last such answer is returned if the wait runs out.
+ */
 async function waitForHealthy(ms) {
   const deadline = Date.now() + ms;
+  let invalid = null;
   while (Date.now() < deadline && !exited) {
     try {
       const res = await fetch(`${origin}/healthz`);
-      if (res.ok) return true;
+      if (res.ok) return { healthy: true };
+      const problem = await res.json().catch(() => null);
+      if (problem?.code === "config_invalid" && problem.detail !== invalid) {
+        invalid = problem.detail;
+        console.error(
+          `plinth: configuration invalid: ${invalid}\nplinth: fix .dev.vars (docs/configuration.md); waiting for the Worker to reload`,
+        );
+      }
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return false;
+  return { healthy: false, invalid };
 }
 
-if (!(await waitForHealthy(90_000))) {
-  console.error(`plinth: the Worker did not answer ${origin}/healthz within 90 s`);
+const health = await waitForHealthy(90_000);
+if (!health.healthy) {
+  console.error(
+    health.invalid
+      ? `plinth: gave up after 90 s; the Worker answers config_invalid: ${health.invalid}`
+      : `plinth: the Worker did not answer ${origin}/healthz within 90 s`,
+  );
   dev.kill("SIGTERM");
   process.exit(1);
 }

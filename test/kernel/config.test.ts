@@ -33,6 +33,19 @@ describe("configuration", () => {
     ]);
   });
 
+  it("names the problems across variables in the same answer as a bad variable's", () => {
+    // A bad LOG_LEVEL once hid the half-set mail provider until it was fixed and the Worker restarted.
+    const result = parseConfig({ ...env, LOG_LEVEL: "verbose", MAIL_FROM: "plinth@example.com" });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => i.variable).sort()).toEqual(["LOG_LEVEL", "MAIL_API_KEY", "MAIL_API_URL"]);
+    const readModels = parseConfig({ ...env, LOG_LEVEL: "verbose", READ_MODEL_AUTH_TOKEN: "secret-token-value" });
+    expect(readModels.ok).toBe(false);
+    if (readModels.ok) return;
+    expect(readModels.issues.map((i) => i.variable).sort()).toEqual(["LOG_LEVEL", "READ_MODEL_AUTH_TOKEN"]);
+    expect(JSON.stringify(readModels.issues)).not.toContain("secret-token-value");
+  });
+
   it("fails every request with config_invalid, naming the variable but never its value", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));

@@ -163,12 +163,16 @@ export function parseConfig(
       issues.push({ variable: String(issue.path[0] ?? "(env)"), message: issue.message });
     }
   }
-  if (!parsed.success || issues.length > 0) return { ok: false, issues };
+  // The checks across variables run on their own parts of the env whatever the rest says, so
+  // one answer names every problem, not one group per fix and restart.
+  const mailEnv = parsed.success ? parsed : MailEnvSchema.safeParse(env);
+  const mail = mailEnv.success ? mailConfig(mailEnv.data) : undefined;
+  if (mail && !mail.ok) issues.push(...mail.issues);
+  const readModelEnv = parsed.success ? parsed : ReadModelEnvSchema.safeParse(env);
+  const readModels = readModelEnv.success ? readModelTarget(readModelEnv.data) : undefined;
+  if (readModels && !readModels.ok) issues.push(...readModels.issues);
+  if (!parsed.success || !mail?.ok || !readModels?.ok || issues.length > 0) return { ok: false, issues };
   const e = parsed.data;
-  const mail = mailConfig(e);
-  if (!mail.ok) return { ok: false, issues: mail.issues };
-  const readModels = readModelTarget(e);
-  if (!readModels.ok) return { ok: false, issues: readModels.issues };
   return {
     ok: true,
     config: {
