@@ -70,38 +70,32 @@ dev.on("exit", (code, signal) => {
 });
 
 /**
- * Polls until the Worker answers /healthz, for at most `ms`. A Worker whose configuration is
- * invalid answers every request 500 `config_invalid` naming the variables: that is said at
- * once (and again if it changes), since wrangler reloads when .dev.vars is edited and the
- * wait goes on; the last such answer is returned if the wait runs out.
+ * Polls until the Worker answers /healthz, for at most `ms`: true when healthy, else the
+ * `config_invalid` detail of a Worker whose configuration is invalid (it answers every
+ * request so, naming the variables; wrangler dev does not reload on a .dev.vars edit, so
+ * waiting on would not help), else false.
  */
 async function waitForHealthy(ms) {
   const deadline = Date.now() + ms;
-  let invalid = null;
   while (Date.now() < deadline && !exited) {
     try {
       const res = await fetch(`${origin}/healthz`);
-      if (res.ok) return { healthy: true };
+      if (res.ok) return true;
       const problem = await res.json().catch(() => null);
-      if (problem?.code === "config_invalid" && problem.detail !== invalid) {
-        invalid = problem.detail;
-        console.error(
-          `plinth: configuration invalid: ${invalid}\nplinth: fix .dev.vars (docs/configuration.md); waiting for the Worker to reload`,
-        );
-      }
+      if (problem?.code === "config_invalid") return String(problem.detail);
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return { healthy: false, invalid };
+  return false;
 }
 
 const health = await waitForHealthy(90_000);
-if (!health.healthy) {
+if (health !== true) {
   console.error(
-    health.invalid
-      ? `plinth: gave up after 90 s; the Worker answers config_invalid: ${health.invalid}`
+    health
+      ? `plinth: ${health}\nplinth: fix them in .dev.vars (docs/configuration.md) and run npm start again`
       : `plinth: the Worker did not answer ${origin}/healthz within 90 s`,
   );
   dev.kill("SIGTERM");
