@@ -157,7 +157,10 @@ async function newModule(args) {
     }
   }
   console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under /api/v1/${name}/${type}s.`);
-  console.log("next: npm test, then read docs/modules.md to make it yours.");
+  console.log(
+    "next: npm test; a running npm start serves the routes once its table exists: npx plinth db migrate (or restart npm start)." +
+      "\nthen read docs/modules.md to make it yours.",
+  );
 }
 
 async function modulesCommand(sub) {
