@@ -78,7 +78,9 @@ describe("Content-Digest", () => {
     expect(declaredSha256(`sha-256=:${empty}:`)?.length).toBe(32);
     expect(declaredSha256(`sha-512=:abc=:, sha-256=:${empty}:`)?.[0]).toBe(0xe3);
     expect(declaredSha256(undefined)).toBeNull();
-    expect(declaredSha256("sha-512=:abc=:")).toBeNull();
+    // Declared, but nothing plinth can check: refused rather than stored unverified.
+    expect(() => declaredSha256("sha-512=:abc=:")).toThrow(/Content-Digest/);
+    expect(() => declaredSha256("garbage")).toThrow(/Content-Digest/);
   });
   it("refuses a malformed sha-256 member", () => {
     expect(() => declaredSha256("sha-256=:short:")).toThrow(/Content-Digest/);

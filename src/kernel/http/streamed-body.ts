@@ -24,8 +24,10 @@ export function streamsBody(c: Context): boolean {
 /**
  * The SHA-256 a request declares for its body in `Content-Digest` (RFC 9530,
  * `sha-256=:<base64>:`, among other algorithms or alone): the 32 bytes, or
- * null when the header is absent or names no SHA-256. A malformed value is
- * 400 `validation_failed`.
+ * null when the header is absent. A header with no SHA-256 in it (`garbage`,
+ * or only algorithms plinth does not check) is 400 `validation_failed`, as is
+ * a malformed one: a client that declared a digest expects it checked, and an
+ * upload that ignored it would store bytes nobody verified.
  *
  * @example
  * declaredSha256("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"); // the digest of ""
@@ -39,7 +41,6 @@ export function declaredSha256(header: string | undefined): Uint8Array | null {
     if (!m?.[1]) break;
     return Uint8Array.from(atob(m[1]), (ch) => ch.charCodeAt(0));
   }
-  if (!/sha-256\s*=/i.test(header)) return null;
   throw new AppError("validation_failed", {
     detail: "Content-Digest must carry sha-256=:<base64 of 32 bytes>:",
     errors: [{ path: "header.content-digest", message: "sha-256=:<base64 of 32 bytes>: (RFC 9530)" }],
