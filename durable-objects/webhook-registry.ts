@@ -177,7 +177,9 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       this.ready();
       const tenantId = this.bindTenant(tenant_id);
       const endpoint = this.all().get(id);
-      if (!endpoint) return { ok: false };
+      if (!endpoint) return { ok: false, error: "not_found" };
+      // Queued at a disabled endpoint it would wait, unsent, until someone enabled it: say so instead.
+      if (!endpoint.view.enabled) return { ok: false, error: "disabled" };
       await endpointActor(this.env, tenantId, id).enqueue({
         config: configOf(tenantId, endpoint, this.now()),
         messages: [testMessage(tenantId, message_id, ctx)],

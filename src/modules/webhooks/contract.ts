@@ -104,7 +104,10 @@ export const RegistryRpc = defineRpc({
   /** Sends a `webhooks.test` message to one endpoint, whatever its filters. */
   sendTest: {
     args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id, message_id: Id }),
-    reply: z.object({ ok: z.boolean() }),
+    reply: z.union([
+      z.object({ ok: z.literal(true) }),
+      z.object({ ok: z.literal(false), error: z.enum(["not_found", "disabled"]) }),
+    ]),
   },
   /** Routes a batch of the tenant's events to the endpoints that want them. */
   dispatch: { args: z.object({ events: z.array(EnvelopeSchema).max(500) }), reply: z.object({ routed: z.number() }) },

@@ -9,4 +9,6 @@ export const webhookErrors = defineErrorCodes({
   /** The URL may not be a webhook target (scheme, private address, credentials…); `detail` says why. */
   webhook_url_refused: { status: 400, title: "Webhook URL refused" },
   endpoint_limit_reached: { status: 409, title: "Endpoint limit reached" },
+  /** A test message to a disabled endpoint would wait unsent until it is enabled again. */
+  endpoint_disabled: { status: 409, title: "Endpoint disabled" },
 });

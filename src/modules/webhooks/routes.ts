@@ -133,6 +133,7 @@ const sendTest = op.post("/webhooks/{id}/test", {
   responses: {
     202: jsonResponse("queued", z.object({ message_id: z.string() })),
     404: problem("no such endpoint"),
+    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
   },
 });
 
@@ -282,6 +283,11 @@ export const webhookRoutes = createRouter()
       id,
       message_id: messageId,
     });
+    if (!result.ok && result.error === "disabled") {
+      throw moduleError(webhookErrors, "endpoint_disabled", {
+        detail: "a test message would wait unsent until the endpoint is enabled (PATCH it with enabled: true)",
+      });
+    }
     if (!result.ok) throw notFound();
     return c.json({ message_id: messageId }, 202);
   })
