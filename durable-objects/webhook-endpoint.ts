@@ -333,7 +333,12 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
 
     private async unseal(config: EndpointConfig): Promise<string[]> {
       const keys = loadConfig(this.env);
-      const encryptionKeys = keys.ok ? keys.config.encryptionKeys : undefined;
+      if (!keys.ok) {
+        // Names what is wrong, which need not be ENCRYPTION_KEYS (no value: names only).
+        const names = [...new Set(keys.issues.map((i) => i.variable))].join(", ");
+        throw new Error(`the configuration is invalid (${names}): webhook secrets cannot be opened`);
+      }
+      const encryptionKeys = keys.config.encryptionKeys;
       if (!encryptionKeys) throw new Error("ENCRYPTION_KEYS is not configured: webhook secrets cannot be opened");
       const envelope = tenantEnvelope(this.env, encryptionKeys, this.clock);
       // A rotated-out secret stops signing when its overlap ends, even if no newer config has arrived since.
