@@ -1,10 +1,13 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
+import type { AppEnv } from "../../../kernel/env";
 import { AppError, moduleError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { notifierOf } from "../../../kernel/notify/notifier";
+import type { MailContent } from "../../../kernel/notify/template";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -127,6 +130,42 @@ const resetConfirm = op.post("/auth/password-reset/confirm", {
   },
 });
 
+/**
+ * A token mailed on request to an address anyone can type (a new verification mail, a
+ * password reset): the mail limits first, then a new secret whose hash `issue` stores when
+ * the email has an account that may get one (and answers whom to mail), the mail queued
+ * after the response. The answer is 202 either way, and an account does not answer slower.
+ */
+async function mailedOnRequest(
+  c: Context<AppEnv>,
+  email: string,
+  token: {
+    prefix: string;
+    ttlMs: number;
+    kind: string;
+    mail: (input: { tenantName: string; token: string }) => MailContent;
+  },
+  issue: (stored: { tokenHash: string; expiresAt: string }) => Promise<{ email: string } | null>,
+): Promise<Response> {
+  const tenant = tenantOf(c);
+  await enforce(c, "mail_ip", clientIp(c));
+  await enforce(c, "mail", email);
+  const secret = await newSecret(token.prefix);
+  const found = await issue({ tokenHash: secret.hash, expiresAt: isoIn(c.get("clock"), token.ttlMs) });
+  if (found) {
+    background(
+      c,
+      notifierOf(c).send({
+        tenantId: tenant.id,
+        to: found.email,
+        kind: token.kind,
+        ...token.mail({ tenantName: tenant.name, token: secret.token }),
+      }),
+    );
+  }
+  return c.body(null, 202);
+}
+
 const badLogin = () => new AppError("unauthenticated", { detail: "invalid email or password" });
 const badRefresh = () => new AppError("unauthenticated", { detail: "the refresh token is not valid" });
 
@@ -245,57 +284,22 @@ export const authRoutes = createRouter()
     return c.body(null, 204);
   })
   .openapi(verifyResend, async (c) => {
-    const tenant = tenantOf(c);
     const { email } = c.req.valid("json");
-    // The mail limits of a password reset: both send mail to an address anyone can type.
-    await enforce(c, "mail_ip", clientIp(c));
-    await enforce(c, "mail", email);
-    const verification = await newSecret("plv");
-    const found = await directory(c.env, tenant.id).resendVerification({
-      ctx: ctxOf(c),
+    return mailedOnRequest(
+      c,
       email,
-      tokenHash: verification.hash,
-      expiresAt: isoIn(c.get("clock"), VERIFY_TTL_MS),
-    });
-    if (found) {
-      // Queued after the response, so an account waiting for verification does not answer slower.
-      background(
-        c,
-        notifierOf(c).send({
-          tenantId: tenant.id,
-          to: found.email,
-          kind: "identity.verify-email",
-          ...verificationMail({ tenantName: tenant.name, token: verification.token }),
-        }),
-      );
-    }
-    return c.body(null, 202);
+      { prefix: "plv", ttlMs: VERIFY_TTL_MS, kind: "identity.verify-email", mail: verificationMail },
+      (token) => directory(c.env, tenantOf(c).id).resendVerification({ ctx: ctxOf(c), email, ...token }),
+    );
   })
   .openapi(resetRequest, async (c) => {
-    const tenant = tenantOf(c);
     const { email } = c.req.valid("json");
-    await enforce(c, "mail_ip", clientIp(c));
-    await enforce(c, "mail", email);
-    const secret = await newSecret("plp");
-    const found = await directory(c.env, tenant.id).requestPasswordReset({
-      ctx: ctxOf(c),
+    return mailedOnRequest(
+      c,
       email,
-      tokenHash: secret.hash,
-      expiresAt: isoIn(c.get("clock"), RESET_TTL_MS),
-    });
-    if (found) {
-      // Queued after the response, so an existing account does not answer slower.
-      background(
-        c,
-        notifierOf(c).send({
-          tenantId: tenant.id,
-          to: found.email,
-          kind: "identity.password-reset",
-          ...passwordResetMail({ tenantName: tenant.name, token: secret.token }),
-        }),
-      );
-    }
-    return c.body(null, 202);
+      { prefix: "plp", ttlMs: RESET_TTL_MS, kind: "identity.password-reset", mail: passwordResetMail },
+      (token) => directory(c.env, tenantOf(c).id).requestPasswordReset({ ctx: ctxOf(c), email, ...token }),
+    );
   })
   .openapi(resetConfirm, async (c) => {
     const tenant = tenantOf(c);
