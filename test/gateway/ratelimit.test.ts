@@ -34,7 +34,11 @@ describe("rate limits", () => {
   });
 
   it("refuses a body over the limit before the credential is looked at, counted against the client's address", async () => {
-    const { call, tenant } = gateway({ principal: { limit: 100, period_s: 60, burst: 10, ...sync }, anonymous: {} });
+    // The address's bucket refills one token a day: a second 2 MiB upload cannot find it refilled.
+    const { call, tenant } = gateway({
+      principal: { limit: 100, period_s: 60, burst: 10, ...sync },
+      anonymous: { limit: 1, period_s: 86_400, burst: 10, ...sync },
+    });
     const t = await tenant();
     const body = { title: "big", content: "x".repeat(2 * 1024 * 1024) };
     const big = await call("/api/v1/blog/posts", { token: t.adminKey, body });
