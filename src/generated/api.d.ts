@@ -1317,25 +1317,6 @@ export interface components {
             /** @description event types the subscription wants that no replay can read (their writers keep no event log); not applied */
             unreadable: string[];
         };
-        ReplayRequest: {
-            /** @example blog:blog.posts */
-            consumer: string;
-            tenant_id?: string;
-            /** @description the previous call's `next`, passed back as it is */
-            after?: string;
-            /**
-             * @description streams per call
-             * @default 50
-             */
-            limit: number;
-            /**
-             * @description events read per call at most; a longer stream goes on in the next call
-             * @default 5000
-             */
-            max_events: number;
-            /** @default false */
-            rebuild: boolean;
-        };
         MailDeadLetter: {
             id: string;
             queue: string;
@@ -1609,29 +1590,6 @@ export interface components {
             client_secret_set: true;
             version: number;
             updated_at: string;
-        };
-        SsoProviderInput: {
-            issuer: string;
-            client_id: string;
-            /**
-             * @default client_secret_basic
-             * @enum {string}
-             */
-            token_endpoint_auth_method: "client_secret_basic" | "client_secret_post";
-            allowed_domains: string[];
-            /** @default [] */
-            role_mapping: {
-                claim: string;
-                value: string;
-                role: string;
-            }[];
-            /** @default member */
-            default_role: string;
-            /** @default false */
-            jit: boolean;
-            /** @default [] */
-            app_redirect_uris: string[];
-            client_secret?: string;
         };
         TwoFactorStatus: {
             enabled: boolean;
@@ -2026,7 +1984,25 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ReplayRequest"];
+                "application/json": {
+                    /** @example blog:blog.posts */
+                    consumer: string;
+                    tenant_id?: string;
+                    /** @description the previous call's `next`, passed back as it is */
+                    after?: string;
+                    /**
+                     * @description streams per call
+                     * @default 50
+                     */
+                    limit?: number;
+                    /**
+                     * @description events read per call at most; a longer stream goes on in the next call
+                     * @default 5000
+                     */
+                    max_events?: number;
+                    /** @default false */
+                    rebuild?: boolean;
+                };
             };
         };
         responses: {
@@ -7065,7 +7041,29 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SsoProviderInput"];
+                "application/json": {
+                    issuer: string;
+                    client_id: string;
+                    /**
+                     * @default client_secret_basic
+                     * @enum {string}
+                     */
+                    token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post";
+                    allowed_domains: string[];
+                    /** @default [] */
+                    role_mapping?: {
+                        claim: string;
+                        value: string;
+                        role: string;
+                    }[];
+                    /** @default member */
+                    default_role?: string;
+                    /** @default false */
+                    jit?: boolean;
+                    /** @default [] */
+                    app_redirect_uris?: string[];
+                    client_secret?: string;
+                };
             };
         };
         responses: {

@@ -52,11 +52,21 @@ export function page<T>(rows: readonly T[], limit: number, cursorOf: (item: T) =
   return { items, next_cursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }
 
-/** A JSON request body for `createRoute`. */
+/**
+ * A JSON request body for `createRoute`. An object schema is made strict: a field the
+ * operation does not take is a 400 naming it, never silently dropped (`expiresAt` for
+ * `expires_at` made a key that never expires; `enabled: false` on a create made an enabled
+ * endpoint). Unions and intersections are taken as given (make their members strict).
+ */
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
-  content: { "application/json": { schema } },
+  content: { "application/json": { schema: strict(schema) } },
 });
+
+/** `schema`, refusing unknown keys when it is an object (a strict object parses to the same type). */
+function strict<T extends z.ZodType>(schema: T): T {
+  return schema instanceof z.ZodObject ? (schema.strict() as z.ZodType as T) : schema;
+}
 
 /** A JSON response for `createRoute`. */
 export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({
