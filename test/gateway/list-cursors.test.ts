@@ -37,17 +37,21 @@ describe("list cursors", () => {
         });
       }
     }
-    // Deliveries are keyed by position, not id: a number the list returned.
     const created = await call("/api/v1/admin/webhooks", {
       token: admin,
       body: { url: "https://hooks.example.com/in", events: ["blog.post.*"] },
     });
     expect(created.status).toBe(201);
-    const deliveries = await call(`/api/v1/admin/webhooks/${created.body.id}/deliveries?cursor=garbage`, {
-      token: admin,
-    });
-    expect(deliveries.status).toBe(400);
-    expect(deliveries.body).toMatchObject({ errors: [{ path: "query.cursor" }] });
+    // Deliveries and the audit log are keyed by position, not id: a number the list returned.
+    for (const path of [`/api/v1/admin/webhooks/${created.body.id}/deliveries`, "/api/v1/admin/audit"]) {
+      const garbage = await call(`${path}?cursor=garbage`, { token: admin });
+      expect(garbage.status, path).toBe(400);
+      expect(garbage.body, path).toMatchObject({
+        errors: [{ path: "query.cursor", message: "must be a next_cursor value this list returned" }],
+      });
+      const empty = await call(`${path}?cursor=`, { token: admin });
+      expect(empty.status, path).toBe(200);
+    }
 
     // Three posts, two to a page: the returned cursor pages on to the third.
     for (const title of ["a", "b", "c"]) {

@@ -18,21 +18,24 @@ export const PageQuery = z.object({
   cursor: z.string().max(64).optional(),
 });
 
-const EMPTY_OR_ID = new RegExp(`^(?:${NEW_ID_PATTERN.source.slice(1, -1)})?$`);
-
 /**
- * `?limit=&cursor=` of a list keyed by plinth's own ids (kernel `newId`): a cursor
- * that is not one is refused with 400, rather than read as a position in the list
- * (a mistyped cursor answered a whole list, or none, as if it were a page).
+ * A list's `cursor` parameter: what `pattern` (unanchored) matches, as the list's
+ * `next_cursor` gives it, or empty (`?cursor=`, a client passing on a null next_cursor as
+ * text), which is the first page. Anything else is refused with 400, rather than read as a
+ * position in the list (a mistyped cursor answered a whole list, or none, as if it were a page).
  */
-export const IdPageQuery = PageQuery.extend({
-  cursor: z
+const cursorParam = (pattern: string) =>
+  z
     .string()
-    .regex(EMPTY_OR_ID, "must be a next_cursor value this list returned")
+    .regex(new RegExp(`^(?:${pattern})?$`), "must be a next_cursor value this list returned")
     .optional()
-    // `?cursor=` (a client passing on a null next_cursor as text) is the first page, in every list.
-    .transform((cursor) => (cursor === "" ? undefined : cursor)),
-});
+    .transform((cursor) => (cursor === "" ? undefined : cursor));
+
+/** `?limit=&cursor=` of a list keyed by plinth's own ids (kernel `newId`). */
+export const IdPageQuery = PageQuery.extend({ cursor: cursorParam(NEW_ID_PATTERN.source.slice(1, -1)) });
+
+/** `?limit=&cursor=` of a list keyed by a position (the audit log's seq, a delivery log's). */
+export const PositionPageQuery = PageQuery.extend({ cursor: cursorParam("[1-9][0-9]{0,14}") });
 
 /** The contract's list envelope: `{ items, next_cursor }`. */
 export const listOf = <T extends z.ZodType>(item: T) =>

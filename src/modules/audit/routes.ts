@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
-import { jsonResponse, listOf, PageQuery } from "../../kernel/openapi/blocks";
+import { jsonResponse, listOf, PositionPageQuery } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
@@ -21,11 +21,7 @@ const list = op.get("/audit", {
   summary: "Audit entries, newest first; filters are inclusive",
   access: PERMISSIONS.admin.audit.read,
   request: {
-    query: PageQuery.extend({
-      cursor: z
-        .string()
-        .regex(/^[1-9][0-9]{0,14}$/)
-        .optional(),
+    query: PositionPageQuery.extend({
       actor: z.string().min(1).max(200).optional(),
       action: z.string().min(1).max(200).optional(),
       since: z.iso.datetime().optional(),

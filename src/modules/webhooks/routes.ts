@@ -13,7 +13,7 @@ import {
   jsonBody,
   jsonResponse,
   listOf,
-  PageQuery,
+  PositionPageQuery,
 } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
@@ -143,14 +143,8 @@ const deliveries = op.get("/webhooks/{id}/deliveries", {
   access: PERMISSIONS.admin.webhooks.read,
   request: {
     params: IdParam,
-    query: PageQuery.extend({
-      // A delivery's position in its endpoint's log, as next_cursor gives it.
-      cursor: z
-        .string()
-        .regex(/^[1-9][0-9]{0,14}$/, "must be a next_cursor value this list returned")
-        .optional(),
-      status: DeliveryStatus.optional(),
-    }),
+    // A delivery's position in its endpoint's log, as next_cursor gives it.
+    query: PositionPageQuery.extend({ status: DeliveryStatus.optional() }),
   },
   responses: { 200: jsonResponse("a page of deliveries", listOf(Delivery)), 404: problem("no such endpoint") },
 });
