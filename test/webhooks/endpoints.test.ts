@@ -82,20 +82,30 @@ describe("webhook endpoints (happy)", () => {
     expect((await call(`/api/v1/admin/webhooks/${created.id}`, { token: t.adminKey })).status).toBe(404);
   });
 
-  it("refuses a test to a disabled endpoint (it would wait unsent), and queues one once enabled", async () => {
+  it("refuses a test or a redelivery to a disabled endpoint (it would wait unsent), and takes both once enabled", async () => {
     const t = await newTenant();
     const created = await createEndpoint(t.adminKey, { url: "http://127.0.0.1:9/hook" });
     const patch = (enabled: boolean) =>
       call(`/api/v1/admin/webhooks/${created.id}`, { method: "PATCH", token: t.adminKey, body: { enabled } });
-    expect((await patch(false)).status).toBe(200);
     const test = () => call(`/api/v1/admin/webhooks/${created.id}/test`, { method: "POST", token: t.adminKey });
-    const refused = await test();
-    expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ code: "endpoint_disabled" });
+    expect((await test()).status).toBe(202);
     const log = await call(`/api/v1/admin/webhooks/${created.id}/deliveries`, { token: t.adminKey });
-    expect(log.body.items).toEqual([]);
+    const [delivery] = log.body.items as { id: string }[];
+    const redeliver = () =>
+      call(`/api/v1/admin/webhooks/${created.id}/deliveries/${delivery?.id}/redeliver`, {
+        method: "POST",
+        token: t.adminKey,
+      });
+    expect((await patch(false)).status).toBe(200);
+    for (const refused of [await test(), await redeliver()]) {
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: "endpoint_disabled" });
+    }
+    const after = await call(`/api/v1/admin/webhooks/${created.id}/deliveries`, { token: t.adminKey });
+    expect(after.body.items).toHaveLength(1);
     expect((await patch(true)).status).toBe(200);
     expect((await test()).status).toBe(202);
+    expect((await redeliver()).status).toBe(202);
   });
 
   it("queues a test event and shows it in the delivery log", async () => {

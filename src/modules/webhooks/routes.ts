@@ -162,8 +162,18 @@ const redeliver = op.post("/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
   summary: "Send a message again (same webhook-id), at the back of the endpoint's queue",
   access: PERMISSIONS.admin.webhooks.write,
   request: { params: DeliveryParams },
-  responses: { 202: jsonResponse("queued again", z.object({ id: z.string() })), 404: problem("no such delivery") },
+  responses: {
+    202: jsonResponse("queued again", z.object({ id: z.string() })),
+    404: problem("no such delivery"),
+    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
+  },
 });
+
+/** Refuses to queue a message that would wait, unsent, until someone enabled the endpoint again. */
+const disabled = () =>
+  moduleError(webhookErrors, "endpoint_disabled", {
+    detail: "the message would wait unsent until the endpoint is enabled (PATCH it with enabled: true)",
+  });
 
 /** Refuses a URL no webhook may target, with the reason for the admin who typed it. */
 function allowedUrl(c: Context<AppEnv>, url: string): string {
@@ -277,11 +287,7 @@ export const webhookRoutes = createRouter()
       id,
       message_id: messageId,
     });
-    if (!result.ok && result.error === "disabled") {
-      throw moduleError(webhookErrors, "endpoint_disabled", {
-        detail: "a test message would wait unsent until the endpoint is enabled (PATCH it with enabled: true)",
-      });
-    }
+    if (!result.ok && result.error === "disabled") throw disabled();
     if (!result.ok) throw notFound();
     return c.json({ message_id: messageId }, 202);
   })
@@ -305,7 +311,7 @@ export const webhookRoutes = createRouter()
   })
   .openapi(redeliver, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
-    await endpointOf(c, id);
+    if (!(await endpointOf(c, id)).enabled) throw disabled();
     const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ id: delivery_id });
     if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json({ id: delivery_id }, 202);
