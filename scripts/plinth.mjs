@@ -120,6 +120,12 @@ async function auditVerify(args) {
     console.log(
       `broken: no checkpoint line after the ${result.entries} entries; every export ends with one, so this file was cut short or the line removed`,
     );
+  } else if (result.problem === "extra_checkpoint") {
+    console.log("broken: more than one checkpoint line; an export ends with exactly one");
+  } else if (result.problem === "missing_entries") {
+    console.log(
+      `broken at seq ${result.broken_seq}: the file ends at seq ${result.entries}, the checkpoint covers up to seq ${result.covered_seq}`,
+    );
   } else if (result.problem === "after_checkpoint") {
     console.log(`broken at seq ${result.broken_seq}: entries after the checkpoint, which does not cover them`);
   } else {

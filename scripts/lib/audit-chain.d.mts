@@ -8,6 +8,8 @@ export interface ParsedExport {
   entries: unknown[];
   checkpoint: ExportCheckpoint | null;
   tenantId: string | null;
+  /** Checkpoint lines in the file (an export has one, none when empty); 1 when left out with a checkpoint. */
+  checkpoints?: number;
 }
 export interface ExportVerification {
   ok: boolean;
@@ -15,8 +17,13 @@ export interface ExportVerification {
   last_seq: number;
   last_hash: string;
   broken_seq?: number;
-  /** Why a chain that recomputes cleanly still fails: no closing checkpoint, or lines past it. */
-  problem?: "no_checkpoint" | "after_checkpoint";
+  /**
+   * Why a chain that recomputes cleanly still fails: no closing checkpoint, lines past it,
+   * a second checkpoint line, or entries the checkpoint covers missing from the file's end.
+   */
+  problem?: "no_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries";
+  /** With `missing_entries`: the last seq the checkpoint covers. */
+  covered_seq?: number;
   signature: "valid" | "invalid" | "unchecked" | "none";
 }
 export const GENESIS_HASH: string;

@@ -17,12 +17,14 @@ export function entryHash(entry) {
  * Parses an export. Throws a SyntaxError naming the line for a line that is
  * not JSON.
  * @param {string} text
- * @returns {{ entries: object[], checkpoint: object | null, tenantId: string | null }}
+ * `checkpoints` counts the checkpoint lines: an export has one, or none when empty.
+ * @returns {{ entries: object[], checkpoint: object | null, tenantId: string | null, checkpoints: number }}
  */
 export function parseExport(text) {
   const entries = [];
   let checkpoint = null;
   let tenantId = null;
+  let checkpoints = 0;
   const lines = text.split("\n");
   lines.forEach((line, i) => {
     if (line.trim() === "") return;
@@ -33,13 +35,14 @@ export function parseExport(text) {
       throw new SyntaxError(`line ${i + 1} is not JSON`);
     }
     if (value && typeof value === "object" && "checkpoint" in value) {
+      checkpoints++;
       checkpoint = value.checkpoint;
       tenantId = typeof value.tenant_id === "string" ? value.tenant_id : null;
     } else {
       entries.push(value);
     }
   });
-  return { entries, checkpoint, tenantId };
+  return { entries, checkpoint, tenantId, checkpoints };
 }
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -50,10 +53,12 @@ const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v)
  * caught); with `keys` (kid -> public CryptoKey) its signature is checked too.
  * The export route closes every non-empty export with a checkpoint of its
  * last line, so entries without one, or past it, are not what was signed:
- * `problem` says which. Only an empty export (an empty log's) has none.
- * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, problem?: "no_checkpoint" | "after_checkpoint", signature: "valid" | "invalid" | "unchecked" | "none" }>}
+ * `problem` says which; so do a second checkpoint line (an export has one) and a checkpoint
+ * past the file's last entry (`missing_entries`: `broken_seq` is the first one missing, up
+ * to `covered_seq`). Only an empty export (an empty log's) has none.
+ * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, covered_seq?: number, problem?: "no_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries", signature: "valid" | "invalid" | "unchecked" | "none" }>}
  */
-export async function verifyExport({ entries, checkpoint, tenantId }, keys = null) {
+export async function verifyExport({ entries, checkpoint, tenantId, checkpoints = checkpoint ? 1 : 0 }, keys = null) {
   let prev = GENESIS_HASH;
   let broken = null;
   const hashAt = new Map();
@@ -80,8 +85,21 @@ export async function verifyExport({ entries, checkpoint, tenantId }, keys = nul
   }
   let signature = checkpoint ? "unchecked" : "none";
   let problem = null;
-  if (broken === null && !checkpoint && entries.length > 0) {
+  let covered = null;
+  if (broken === null && checkpoints > 1) {
+    problem = "extra_checkpoint";
+  } else if (broken === null && !checkpoint && entries.length > 0) {
     problem = "no_checkpoint";
+  } else if (
+    broken === null &&
+    isObject(checkpoint) &&
+    Number.isInteger(checkpoint.seq) &&
+    checkpoint.seq > entries.length
+  ) {
+    // Cut short: the entries the checkpoint covers past the file's end are gone.
+    problem = "missing_entries";
+    broken = entries.length + 1;
+    covered = checkpoint.seq;
   } else if (broken === null && isObject(checkpoint) && hashAt.has(checkpoint.seq) && checkpoint.seq < entries.length) {
     // Lines after the checkpoint are vouched for by nothing (an export never has them).
     problem = "after_checkpoint";
@@ -119,6 +137,7 @@ export async function verifyExport({ entries, checkpoint, tenantId }, keys = nul
     signature,
     ...(broken === null ? {} : { broken_seq: broken }),
     ...(problem === null ? {} : { problem }),
+    ...(covered === null ? {} : { covered_seq: covered }),
   };
 }
 

@@ -137,7 +137,21 @@ describe("plinth audit verify (CLI)", () => {
     // Truncated below the checkpoint: the chain is fine but shorter than what was signed.
     const truncated = join(dir, "truncated.ndjson");
     writeFileSync(truncated, toNdjson(entries.slice(0, 19), checkpoint));
-    expect((await cli("audit", "verify", truncated)).stdout.trim()).toBe("broken at seq 20");
+    expect((await cli("audit", "verify", truncated)).stdout.trim()).toBe(
+      "broken at seq 20: the file ends at seq 19, the checkpoint covers up to seq 20",
+    );
+    // Cut to its first entry and the checkpoint: the first entry missing is named, not the checkpoint's seq.
+    const kept = join(dir, "first-and-checkpoint.ndjson");
+    writeFileSync(kept, toNdjson(entries.slice(0, 1), checkpoint));
+    const firstOnly = await cli("audit", "verify", kept);
+    expect(firstOnly.code).toBe(1);
+    expect(firstOnly.stdout.trim()).toBe("broken at seq 2: the file ends at seq 1, the checkpoint covers up to seq 20");
+    // The checkpoint line twice: an export has exactly one.
+    const twice = join(dir, "twice.ndjson");
+    writeFileSync(twice, `${toNdjson(entries, checkpoint)}\n${JSON.stringify({ checkpoint, tenant_id: TENANT })}\n`);
+    const doubled = await cli("audit", "verify", twice);
+    expect(doubled.code).toBe(1);
+    expect(doubled.stdout.trim()).toBe("broken: more than one checkpoint line; an export ends with exactly one");
 
     // The checkpoint line removed (`head -n -1`), or the file cut anywhere before it
     // (`head -2`): every export closes with one, so its absence is a cut.
