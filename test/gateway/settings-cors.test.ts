@@ -117,7 +117,7 @@ describe("CORS per tenant", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe(allowed);
     expect(res.headers.get("access-control-allow-methods")).toContain("PATCH");
     expect(res.headers.get("access-control-allow-headers")).toBe(
-      "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id",
+      "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, If-None-Match, If-Range, Range",
     );
     expect(Number(res.headers.get("access-control-max-age"))).toBeGreaterThan(0);
     expect(res.headers.get("vary")).toContain("Origin");

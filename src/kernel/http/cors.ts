@@ -4,8 +4,13 @@ import type { TenantLookup, TenantSettingsLookup } from "../auth/types";
 import type { AppEnv } from "../env";
 
 const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
-const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id";
-const EXPOSE_HEADERS = "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed";
+// What plinth's operations read, so a browser app can send it: Content-Digest on an upload (an
+// idempotent upload requires it), the conditional and range headers of a file download.
+const ALLOW_HEADERS =
+  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, If-None-Match, If-Range, Range";
+// And what it answers that a browser app reads: a download's range and length as well.
+const EXPOSE_HEADERS =
+  "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges";
 const MAX_AGE_S = "600";
 
 /**
