@@ -8025,8 +8025,11 @@ export interface operations {
                     /** @example acme */
                     slug: string;
                     name: string;
-                    /** @default free */
-                    plan?: string;
+                    /**
+                     * @default free
+                     * @enum {string}
+                     */
+                    plan?: "free" | "pro" | "enterprise";
                 };
             };
         };

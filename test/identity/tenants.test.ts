@@ -71,6 +71,13 @@ describe("platform: tenants (errors)", () => {
     },
   );
 
+  it.each([["gold"], ["Pro"], [""]])("refuses the plan %j (a misspelt plan once got free's limits)", async (plan) => {
+    const slug = `plan-${crypto.randomUUID().slice(0, 8)}`;
+    const res = await call("/api/v1/platform/tenants", { token: rootKey(), body: { slug, name: "X", plan } });
+    expect(res.status).toBe(400);
+    expect((res.body.errors as { path: string }[]).map((e) => e.path)).toEqual(["body.plan"]);
+  });
+
   it("404 for an unknown tenant id", async () => {
     const res = await call("/api/v1/platform/tenants/nope", { token: rootKey() });
     expect(res.status).toBe(404);

@@ -133,11 +133,19 @@ export const DEFAULT_POLICIES = {
 export type PolicyName = keyof typeof DEFAULT_POLICIES;
 
 /** The `tenant` policy's limit per minute by plan; other plans get `free`'s. */
-export const PLAN_TENANT_LIMITS: Readonly<Record<string, number>> = {
+export const PLAN_TENANT_LIMITS = {
   free: 18_000,
   pro: 60_000,
   enterprise: 180_000,
-};
+} as const satisfies Record<string, number>;
+
+export type Plan = keyof typeof PLAN_TENANT_LIMITS;
+
+/**
+ * The plans a tenant may be created with: those with a limit above, where a plan is added.
+ * A misspelt one ("Pro", "gold") is refused rather than given free's limits.
+ */
+export const PLANS = Object.keys(PLAN_TENANT_LIMITS) as [Plan, ...Plan[]];
 
 /** `RATE_LIMITS`: partial policies by name, as the config reads them. */
 export const PolicyOverridesSchema = z.partialRecord(
@@ -174,7 +182,8 @@ export function effectivePolicy(
 ): Policy {
   let policy = policies[name];
   if (name === "tenant" && plan !== undefined) {
-    const limit = PLAN_TENANT_LIMITS[plan] ?? PLAN_TENANT_LIMITS.free ?? policy.limit;
+    // Tenants stored before plans were checked may hold another name: they get free's.
+    const limit = Object.hasOwn(PLAN_TENANT_LIMITS, plan) ? PLAN_TENANT_LIMITS[plan as Plan] : PLAN_TENANT_LIMITS.free;
     policy = { ...policy, limit: Math.min(limit, policy.max_limit) };
   }
   if (override && policy.tenant_override) {

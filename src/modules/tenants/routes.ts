@@ -5,6 +5,7 @@ import { AppError } from "../../kernel/errors";
 import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
+import { PLANS } from "../../kernel/ratelimit/policies";
 import { KeySchema } from "../identity/schemas";
 import { SlugSchema, TenantSchema } from "./domain";
 import { createTenant, issueAdminKey, type PlatformCall } from "./service";
@@ -21,7 +22,7 @@ const create = op.post("/tenants", {
       z.object({
         slug: SlugSchema,
         name: z.string().trim().min(1).max(200),
-        plan: z.string().trim().min(1).max(64).default("free"),
+        plan: z.enum(PLANS).default("free"),
       }),
     ),
   },
