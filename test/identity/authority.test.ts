@@ -60,6 +60,31 @@ describe("authority: keys and roles", () => {
     expect((await call("/api/v1/admin/api-keys", { token: t.adminKey })).status).toBe(200);
   });
 
+  it("keys take permission patterns as roles do: an owner hands out *, an admin may not, a narrow key no wider pattern", async () => {
+    const t = await newTenant("patterns");
+    const create = (token: string, scopes: string[]) =>
+      call("/api/v1/admin/api-keys", { token, body: { name: "p", scopes } });
+    // The owner table's first row: the tenant's * key (an owner) may create a key with scope *.
+    const all = await create(t.adminKey, ["*"]);
+    expect(all.status).toBe(201);
+    expect(all.body.scopes).toEqual(["*"]);
+    expect((await call("/api/v1/me", { token: all.body.key as string })).status).toBe(200);
+    const blog = await create(t.adminKey, ["blog.*"]);
+    expect(blog.status).toBe(201);
+    expect((await call("/api/v1/blog/posts", { token: blog.body.key as string })).status).toBe(200);
+    // An admin holds everything but *: not a * key.
+    const admin = await newUser(t.slug);
+    expect((await bind(t.adminKey, admin.id, "admin")).status).toBe(204);
+    const byAdmin = await create(admin.access_token, ["*"]);
+    expect(byAdmin.status).toBe(403);
+    expect(byAdmin.body.detail).toBe("you do not hold *");
+    // A key holding one blog permission hands out no pattern wider than itself.
+    const reader = await newKey(t.adminKey, ["blog.post.read"]);
+    expect((await create(reader.key, ["blog.*"])).status).toBe(403);
+    // A pattern that is no pattern plinth knows is still a 400.
+    expect((await create(t.adminKey, ["blog.**"])).status).toBe(400);
+  });
+
   it("a key scoped admin.roles.* cannot rewrite admin nor revoke a role it does not hold", async () => {
     const t = await newTenant("roles");
     const viewer = await newUser(t.slug);

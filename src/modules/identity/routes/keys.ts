@@ -65,7 +65,7 @@ export const keyRoutes = createRouter()
     const principal = principalOf(c, "user", "api_key");
     const tenant = tenantOf(c);
     const body = c.req.valid("json");
-    const scopes = declaredPermissions(c, body.scopes, "scopes", false);
+    const scopes = declaredPermissions(c, body.scopes, "scopes", true);
     const now = isoNow(c.get("clock"));
     const requested = body.expires_at ? new Date(body.expires_at).toISOString() : null;
     if (requested !== null && requested <= now) {
