@@ -42,6 +42,19 @@ describe("files (errors)", () => {
     expect((await upload(t.adminKey, bytesOf(2 * 1024 * 1024), { type: "application/zip" })).status).toBe(201);
   });
 
+  it("names a bad FILES_* variable on the quota routes too, as config_invalid, not a 500 from the store", async () => {
+    const t = await newTenant();
+    const { fetch } = testApp(modules, { FILES_MAX_BYTES: "50MB" });
+    const headers = { authorization: `Bearer ${t.adminKey}`, "content-type": "application/json" };
+    for (const res of [
+      await fetch("/api/v1/admin/files/quota", { headers }),
+      await fetch("/api/v1/admin/files/quota", { method: "PUT", headers, body: JSON.stringify({ quota_bytes: 10 }) }),
+    ]) {
+      const problem = await expectProblem(res, 500, "config_invalid");
+      expect(problem.detail).toContain("FILES_MAX_BYTES");
+    }
+  });
+
   it("refuses an upload past the quota with 413 quota_exceeded, naming the usage", async () => {
     const t = await newTenant();
     const set = await call("/api/v1/admin/files/quota", {
