@@ -186,7 +186,10 @@ describe("GET /metrics", () => {
   it("with METRICS_TOKEN set, answers 401 without the token or with another, and the metrics with it", async () => {
     const token = "metrics-token-0123456789abcdef";
     const { fetch } = testApp(modules, { METRICS_TOKEN: token });
-    await expectProblem(await fetch("/metrics"), 401, "unauthenticated");
+    const refused = await fetch("/metrics");
+    // RFC 9110: a 401 names the scheme it wants.
+    expect(refused.headers.get("www-authenticate")).toBe("Bearer");
+    await expectProblem(refused, 401, "unauthenticated");
     await expectProblem(
       await fetch("/metrics", { headers: { authorization: `Bearer ${token}x` } }),
       401,

@@ -34,6 +34,9 @@ export function toProblem(error: AppError, requestId: string): Problem {
 export function problemResponse(error: AppError, requestId: string): Response {
   const headers = new Headers(error.headers);
   headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
+  // RFC 9110 §15.5.2: a 401 names the scheme it wants. Every credential plinth takes (API
+  // key, access token, metrics token) is a bearer token; a thrower may name its own.
+  if (error.status === 401 && !headers.has("WWW-Authenticate")) headers.set("WWW-Authenticate", "Bearer");
   return new Response(JSON.stringify(toProblem(error, requestId)), {
     status: error.status,
     headers,
