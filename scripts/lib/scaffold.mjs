@@ -3,7 +3,7 @@
 // model, projection, index), its tests and its Prism sweep entry, registers
 // it, generates its D1 migration and the typed permissions. Nothing under
 // src/kernel/ changes.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import * as t from "./scaffold-templates.mjs";
 
@@ -32,7 +32,25 @@ export function problemsOf(root, name, type) {
   if (index.includes(`from "./${name}"`) || new RegExp(`\\b${name}\\(\\)`).test(index)) {
     problems.push(`src/modules/index.ts already registers "${name}"`);
   }
+  // Streams are <tenant>/<type>/<id>: a second decider of a type would share the first's objects,
+  // and the registry refuses it only after every file is written.
+  const owner = deciderOf(root, type);
+  if (owner)
+    problems.push(`the aggregate type "${type}" is already declared (${owner}); pick another with --aggregate`);
   return problems;
+}
+
+/** The file under src/modules declaring a decider of aggregate type `type` (`type: "<type>"` beside `evolve`), or null. */
+function deciderOf(root, type) {
+  const modules = join(root, "src", "modules");
+  const declares = new RegExp(`^\\s*type: "${type}",\\s*$`, "m");
+  for (const entry of readdirSync(modules, { recursive: true })) {
+    const file = String(entry);
+    if (!file.endsWith(".ts")) continue;
+    const text = readFileSync(join(modules, file), "utf8");
+    if (declares.test(text) && /\bevolve\b/.test(text)) return `src/modules/${file}`;
+  }
+  return null;
 }
 
 /** Adds the module's import and factory call to src/modules/index.ts. */

@@ -3,7 +3,7 @@
 // (The scaffolded module's own tests run in workerd; CI of a product team runs
 // them with npm test. Here the copy is checked with the compiler and the linter.)
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -74,5 +74,16 @@ describe("plinth new module", () => {
     const bad = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "Bad-Name"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('the module name "Bad-Name" must be');
+    // An aggregate type another module declares is refused before a file is written: the
+    // registry would refuse it only after, leaving the tree broken.
+    for (const [module, type, owner] of [
+      ["gadgets", "widget", "src/modules/widgets/domain.ts"],
+      ["essays", "post", "src/modules/blog/domain.ts"],
+    ] as const) {
+      const taken = run(process.execPath, ["scripts/plinth.mjs", "new", "module", module, "--aggregate", type]);
+      expect(taken.status).toBe(2);
+      expect(taken.stderr).toContain(`the aggregate type "${type}" is already declared (${owner})`);
+      expect(existsSync(join(copy, "src/modules", module))).toBe(false);
+    }
   }, 120_000);
 });
