@@ -613,7 +613,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the tenant's roles */
+        /** List the tenant's roles (all of them: at most 100, not paged) */
         get: operations["listRoles"];
         put?: never;
         /** Create a role */
@@ -5486,7 +5486,7 @@ export interface operations {
                 };
             };
             /**
-             * @description the name exists
+             * @description the name exists (`role_exists`), or the tenant holds the most roles allowed (`role_limit_reached`)
              *
              *     Also, from the platform:
              *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)

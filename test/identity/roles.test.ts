@@ -72,6 +72,21 @@ describe("roles (errors)", () => {
     expect(dup.status).toBe(409);
   });
 
+  it("a tenant holds at most 100 roles (the list is answered whole); deleting one makes room", async () => {
+    const t = await newTenant();
+    const count = async () =>
+      ((await call("/api/v1/admin/roles", { token: t.adminKey })).body.items as unknown[]).length;
+    const create = (name: string) =>
+      call("/api/v1/admin/roles", { token: t.adminKey, body: { name, permissions: ["blog.post.read"] } });
+    for (let i = await count(); i < 100; i++) expect((await create(`r${i}`)).status).toBe(201);
+    const over = await create("one-more");
+    expect(over.status).toBe(409);
+    expect(over.body).toMatchObject({ code: "role_limit_reached" });
+    expect(await count()).toBe(100);
+    expect((await call("/api/v1/admin/roles/r99", { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    expect((await create("one-more")).status).toBe(201);
+  });
+
   it("owner cannot be deleted or changed; a held role cannot be deleted; unknown users and roles 404", async () => {
     const t = await newTenant();
     const u = await newUser(t.slug);

@@ -11,6 +11,8 @@ export const identityErrors = defineErrorCodes({
   owner_role_fixed: { status: 409, title: "Owner role is fixed" },
   role_in_use: { status: 409, title: "Role in use" },
   role_exists: { status: 409, title: "Role exists" },
+  /** The tenant holds the most roles it may (kernel MAX_ROLES, built-in ones included). */
+  role_limit_reached: { status: 409, title: "Role limit reached" },
   email_not_verified: { status: 403, title: "Email not verified" },
   wrong_password: { status: 403, title: "Wrong password" },
   signup_closed: { status: 403, title: "Signup closed" },

@@ -122,7 +122,7 @@ export const DirectoryRpc = defineRpc({
   touchKey: { args: z.object({ id: Id, now: Iso }), reply: nothing },
   listRoles: { args: nothing, reply: z.array(RoleViewSchema) },
   getRole: { args: RoleName, reply: RoleViewSchema.nullable() },
-  createRole: { args: withCtx({ role: RoleViewSchema }), reply: deniableResultOf(RoleViewSchema, ["exists"]) },
+  createRole: { args: withCtx({ role: RoleViewSchema }), reply: deniableResultOf(RoleViewSchema, ["exists", "limit"]) },
   replaceRole: { args: withCtx({ role: RoleViewSchema }), reply: deniableResultOf(RoleViewSchema, ["not_found"]) },
   deleteRole: { args: withCtx({ name: RoleName }), reply: deniableResultOf(z.null(), ["not_found", "in_use"]) },
   bindRole: {

@@ -6,6 +6,9 @@ import { type Ctx, fail, ok, type Result, type RoleView, Strings } from "./types
  * Who may make a change is the authority policy's question (../policy.ts),
  * asked by the TenantDirectory before it calls these.
  */
+/** Roles a tenant may hold, built-in ones included. */
+export const MAX_ROLES = 100;
+
 export class Roles {
   constructor(private readonly store: DirectoryStore) {}
 
@@ -30,8 +33,10 @@ export class Roles {
     return this.list().find((r) => r.name === name) ?? null;
   }
 
-  create(ctx: Ctx, role: RoleView): Result<RoleView, "exists"> {
+  create(ctx: Ctx, role: RoleView): Result<RoleView, "exists" | "limit"> {
     if (this.get(role.name)) return fail("exists");
+    // The role list is answered whole (GET /admin/roles is not paged), so a tenant's roles are bounded.
+    if (this.sql.exec<{ n: number }>("select count(*) as n from roles").one().n >= MAX_ROLES) return fail("limit");
     this.store.tx(() => {
       this.sql.exec(
         "insert into roles (name, permissions, description, builtin) values (?, ?, ?, 0)",

@@ -9,6 +9,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
+import { MAX_ROLES } from "../directory/roles";
 import { declaredPermissions, identityError, refused } from "../refusals";
 import { ctxOf } from "../services";
 
@@ -29,7 +30,7 @@ const write = PERMISSIONS.admin.roles.write;
 
 const list = op.get("/admin/roles", {
   operationId: "listRoles",
-  summary: "List the tenant's roles",
+  summary: "List the tenant's roles (all of them: at most 100, not paged)",
   access: read,
   responses: { 200: jsonResponse("roles", z.object({ items: z.array(RoleSchema) })) },
 });
@@ -42,7 +43,7 @@ const create = op.post("/admin/roles", {
     201: jsonResponse("the role", RoleSchema),
     400: problem("an unknown permission, named"),
     403: problem("a permission the caller does not hold"),
-    409: problem("the name exists"),
+    409: problem("the name exists (`role_exists`), or the tenant holds the most roles allowed (`role_limit_reached`)"),
   },
 });
 const get = op.get("/admin/roles/{name}", {
@@ -117,6 +118,9 @@ export const roleRoutes = createRouter()
     const result = await directory(c.env, tenantOf(c).id).createRole({ ctx: ctxOf(c), role });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, body.name);
+      if (result.error === "limit") {
+        throw identityError("role_limit_reached", `a tenant holds at most ${MAX_ROLES} roles; delete one first`);
+      }
       throw identityError("role_exists", `the role ${body.name} exists`);
     }
     return c.json(result.value, 201);
