@@ -219,7 +219,7 @@ const create = op.post("/${n.plural}", {
   operationId: "create${n.Type}",
   summary: "Create a ${n.type}",
   access: PERMISSIONS.${n.name}.${n.type}.create,
-  request: { body: jsonBody(z.object({ name: ${n.Type}NameSchema }).strict()) },
+  request: { body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
   responses: { 201: jsonResponse("the new ${n.type} (version 1)", ${n.Type}Schema) },
 });
 const list = op.get("/${n.plural}", {
@@ -240,7 +240,7 @@ const rename = op.patch("/${n.plural}/{id}", {
   operationId: "rename${n.Type}",
   summary: "Rename a ${n.type}; honours If-Match",
   access: PERMISSIONS.${n.name}.${n.type}.update,
-  request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(z.object({ name: ${n.Type}NameSchema }).strict()) },
+  request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
   responses: {
     200: jsonResponse("the renamed ${n.type}", ${n.Type}Schema),
     404: problem("no such ${n.type}"),
