@@ -1,7 +1,7 @@
 import { newId } from "../crypto";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
-import { appendOutbox, assertEventFits, EventTooLargeError, MAX_EVENT_BYTES, OUTBOX_SCHEMA } from "../outbox";
+import { appendOutbox, EventTooLargeError, MAX_EVENT_BYTES, OUTBOX_SCHEMA } from "../outbox";
 import type { TraceCarrier } from "../telemetry";
 import type { DecideContext, Decider } from "./decider";
 import { type Envelope, type NewEvent, type OutgoingEvent, parseEnvelope } from "./envelope";
@@ -152,45 +152,41 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
         ...(options.trace ? { trace: options.trace } : {}),
       });
     }
-    // Serialised once, for the event log and the outbox alike; an event too large for a queue
-    // message is refused here, as a rejection of the command, before anything is written.
-    let rows: { e: OutgoingEvent; json: string }[];
-    try {
-      rows = envelopes.map((e) => {
-        const json = JSON.stringify(e);
-        assertEventFits(e.type, json);
-        return { e, json };
-      });
-    } catch (error) {
-      if (!(error instanceof EventTooLargeError)) throw error;
-      return {
-        ok: false,
-        error: {
-          code: "payload_too_large",
-          message: `the change would record a ${error.type} event of ${error.bytes} bytes as JSON; an event may be at most ${MAX_EVENT_BYTES}`,
-        },
-      };
-    }
-    if (rows.length > 0) {
-      this.storage.transactionSync(() => {
-        for (const { e, json } of rows) {
-          this.sql.exec(
-            "insert into events (version, id, type, event) values (?, ?, ?, ?)",
-            e.version,
-            e.id,
-            e.type,
-            json,
-          );
-          appendOutbox(this.sql, e, json);
-        }
-        if (Math.floor(nextVersion / options.snapshotEvery) > Math.floor(version / options.snapshotEvery)) {
-          this.sql.exec(
-            "insert into snapshot (id, version, state) values (1, ?, ?) on conflict(id) do update set version = excluded.version, state = excluded.state",
-            nextVersion,
-            JSON.stringify(next),
-          );
-        }
-      });
+    if (envelopes.length > 0) {
+      try {
+        this.storage.transactionSync(() => {
+          for (const e of envelopes) {
+            // Serialised once, for the event log and the outbox alike.
+            const json = JSON.stringify(e);
+            this.sql.exec(
+              "insert into events (version, id, type, event) values (?, ?, ?, ?)",
+              e.version,
+              e.id,
+              e.type,
+              json,
+            );
+            appendOutbox(this.sql, e, json);
+          }
+          if (Math.floor(nextVersion / options.snapshotEvery) > Math.floor(version / options.snapshotEvery)) {
+            this.sql.exec(
+              "insert into snapshot (id, version, state) values (1, ?, ?) on conflict(id) do update set version = excluded.version, state = excluded.state",
+              nextVersion,
+              JSON.stringify(next),
+            );
+          }
+        });
+      } catch (error) {
+        // An event no queue message can carry (appendOutbox refuses it): the transaction rolled
+        // back, so nothing was written, and the command is rejected rather than failed.
+        if (!(error instanceof EventTooLargeError)) throw error;
+        return {
+          ok: false,
+          error: {
+            code: "payload_too_large",
+            message: `the change would record a ${error.type} event of ${error.bytes} bytes as JSON; an event may be at most ${MAX_EVENT_BYTES}`,
+          },
+        };
+      }
       this.loaded = { version: nextVersion, state: next };
       // Committed: these rows now wait in the outbox until the relay's plinth_outbox_sent_total counts them out.
       isolateRecorder.inc(METRICS.outboxAppended, ["Aggregate"], envelopes.length);

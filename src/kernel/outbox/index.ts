@@ -7,7 +7,7 @@
 import { type Envelope, EnvelopeSchema, type OutgoingEvent } from "../events/envelope";
 import { assertEventFits } from "./limits";
 
-export { assertEventFits, EventTooLargeError, MAX_EVENT_BYTES } from "./limits";
+export { EventTooLargeError, MAX_EVENT_BYTES } from "./limits";
 
 /** Statements creating the outbox table; include them in the writer's schema. */
 export const OUTBOX_SCHEMA = [
