@@ -45,7 +45,7 @@ export const RELAY_PACE_MS = 500;
  * `createPlatform` built; the kernel names no module.
  */
 export function aggregateObject(
-  platform: Pick<PlatformParts, "modules" | "bindings" | "clock"> & { deciders: DeciderRegistry },
+  platform: Pick<PlatformParts, "modules" | "needs" | "clock"> & { deciders: DeciderRegistry },
 ) {
   const { deciders } = platform;
   /**

@@ -74,7 +74,7 @@ type Timer = z.infer<typeof Timer>;
  * to the `files` projection in D1. See src/modules/files/contract.ts and
  * docs/files.md.
  */
-export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "bindings" | "clock">) {
+export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs" | "clock">) {
   return class FileStore extends Actor<Timer> implements RpcServer<Rpc> {
     private readonly inline: InlineProjector;
 

@@ -21,7 +21,7 @@ import { idempotency } from "./kernel/idempotency/middleware";
 import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
 import { resolveModules } from "./kernel/modules/registry";
-import type { BindingKind, ModuleDef, PlatformParts } from "./kernel/modules/types";
+import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
@@ -74,8 +74,10 @@ function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string
 export function createPlatform(options: AppOptions): Platform {
   const modules = resolveModules(options.modules);
   const clock = options.clock ?? systemClock;
-  const bindings: Record<string, BindingKind> = { ...KERNEL_BINDINGS };
-  for (const m of modules) Object.assign(bindings, m.bindings);
+  const needs: EnvNeeds = {
+    bindings: Object.assign({ ...KERNEL_BINDINGS }, ...modules.map((m) => m.bindings ?? {})),
+    variables: Object.assign({}, ...modules.map((m) => m.variables ?? {})),
+  };
   const deciders = new Map(
     modules.flatMap((m) =>
       (m.aggregates ?? []).map((a) => [a.decider.type, { decider: a.decider, snapshotEvery: a.snapshot_every ?? 50 }]),
@@ -107,7 +109,7 @@ export function createPlatform(options: AppOptions): Platform {
           modules: modules.map((m) => ({ name: m.name, version: m.version })),
           permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
         },
-        bindings,
+        needs,
         clock,
       }),
     ),
@@ -150,5 +152,5 @@ export function createPlatform(options: AppOptions): Platform {
   mountOpenApi(app, pkg.version);
   app.notFound(notFound(methodIndex(app.routes)));
   app.onError(onError);
-  return { app, modules, bindings, clock, deciders };
+  return { app, modules, needs, clock, deciders };
 }

@@ -42,16 +42,19 @@ describe("files (errors)", () => {
     expect((await upload(t.adminKey, bytesOf(2 * 1024 * 1024), { type: "application/zip" })).status).toBe(201);
   });
 
-  it("names a bad FILES_* variable on the quota routes too, as config_invalid, not a 500 from the store", async () => {
+  it("names a bad FILES_* variable as config_invalid on every route, as the kernel's own variables are", async () => {
     const t = await newTenant();
-    const { fetch } = testApp(modules, { FILES_MAX_BYTES: "50MB" });
+    const { fetch } = testApp(modules, { FILES_MAX_BYTES: "50MB", FILES_QUOTA_BYTES: "" });
     const headers = { authorization: `Bearer ${t.adminKey}`, "content-type": "application/json" };
     for (const res of [
+      await fetch("/healthz"),
+      await fetch("/api/v1/me", { headers }),
       await fetch("/api/v1/admin/files/quota", { headers }),
       await fetch("/api/v1/admin/files/quota", { method: "PUT", headers, body: JSON.stringify({ quota_bytes: 10 }) }),
     ]) {
       const problem = await expectProblem(res, 500, "config_invalid");
-      expect(problem.detail).toContain("FILES_MAX_BYTES");
+      // An empty FILES_QUOTA_BYTES is unset (its default), not 0 bytes.
+      expect(problem.detail).toBe("the server's configuration is invalid: FILES_MAX_BYTES");
     }
   });
 

@@ -7,7 +7,7 @@ import {
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../src/kernel/clock";
-import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { jobRunner } from "../../src/kernel/jobs/contract";
 import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
 import type { JobDef, ModuleDef } from "../../src/kernel/modules/types";
@@ -16,7 +16,7 @@ import { expectProblem, testApp } from "../helpers";
 /** A module of test jobs named `probe`; the JobRunner objects are the deployed ones, named `probe/<job>`. */
 const probe = (jobs: JobDef[]): ModuleDef => ({ name: "probe", version: "1.0.0", jobs });
 const handlerOf = (jobs: JobDef[]) =>
-  createScheduledHandler({ modules: [probe(jobs)], bindings: KERNEL_BINDINGS, clock: systemClock });
+  createScheduledHandler({ modules: [probe(jobs)], needs: KERNEL_NEEDS, clock: systemClock });
 const tick = (handler: ReturnType<typeof handlerOf>, at: string) =>
   handler(createScheduledController({ scheduledTime: new Date(at), cron: "* * * * *" }), env, createExecutionContext());
 

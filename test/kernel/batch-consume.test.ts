@@ -10,7 +10,7 @@ import type { AuditLog } from "../../durable-objects/audit-log";
 import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
-import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
 import { consumerStats } from "../../src/kernel/events/consume";
 import type { Envelope } from "../../src/kernel/events/envelope";
@@ -224,7 +224,7 @@ describe("batched consumption", () => {
     };
     const handler = createQueueHandler({
       modules: [tally],
-      bindings: KERNEL_BINDINGS,
+      needs: KERNEL_NEEDS,
       clock: manualClock("2026-06-02T00:00:00Z"),
     });
     const first = await consume(events, handler);

@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { createPlatform } from "../../src/app";
 import { loadConfig, markOriginalEnv, parseConfig } from "../../src/kernel/config";
+import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
 import { expectProblem, testApp } from "../helpers";
@@ -20,8 +22,8 @@ describe("configuration", () => {
   it("reports every bad or missing variable by name", () => {
     const { DB: _db, AUDIT_LOG: _audit, ...rest } = env as unknown as Record<string, unknown>;
     // The kernel's bindings and those the registered modules declare (the audit module's AUDIT_LOG).
-    const { bindings } = createPlatform({ modules, migrations: [] });
-    const result = parseConfig({ ...rest, ENVIRONMENT: "prod", MAX_BODY_BYTES: "lots", LOG_LEVEL: "loud" }, bindings);
+    const { needs } = createPlatform({ modules, migrations: [] });
+    const result = parseConfig({ ...rest, ENVIRONMENT: "prod", MAX_BODY_BYTES: "lots", LOG_LEVEL: "loud" }, needs);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues.map((i) => i.variable).sort()).toEqual([
@@ -60,6 +62,34 @@ describe("configuration", () => {
     expect(logged.length).toBe(3);
     expect(logged[0]?.variables).toEqual(["LOG_LEVEL"]);
     expect(lines.join("\n")).not.toContain("chatty-s3cr3t");
+  });
+
+  it("checks the variables modules declare with the kernel's, every request, naming them but never their values", async () => {
+    const counted = {
+      ...system(),
+      name: "counted",
+      variables: {
+        COUNTED_LIMIT: z.coerce.number("must be a number").int("must be a whole number").default(10),
+        COUNTED_MODE: z.enum(["fast", "safe"], "must be fast or safe"),
+      },
+    } satisfies ModuleDef;
+    const { needs } = createPlatform({ modules: [counted], migrations: [] });
+    const result = parseConfig({ ...env, COUNTED_LIMIT: "ten-s3cr3t", LOG_LEVEL: "chatty" }, needs);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual([
+      { variable: "COUNTED_LIMIT", message: "must be a number" },
+      { variable: "COUNTED_MODE", message: "must be fast or safe" },
+      { variable: "LOG_LEVEL", message: expect.any(String) },
+    ]);
+    expect(parseConfig({ ...env, COUNTED_MODE: "safe" }, needs).ok).toBe(true);
+
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const { fetch } = testApp([counted], { COUNTED_MODE: "slow-s3cr3t" });
+    const body = await expectProblem(await fetch("/healthz"), 500, "config_invalid");
+    expect(body.detail).toBe("the server's configuration is invalid: COUNTED_MODE");
+    expect(JSON.stringify(body)).not.toContain("s3cr3t");
+    expect((await testApp([counted], { COUNTED_MODE: "fast" }).fetch("/healthz")).status).toBe(200);
   });
 
   it("honours MAX_BODY_BYTES", async () => {

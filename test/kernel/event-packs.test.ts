@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import { manualClock } from "../../src/kernel/clock";
-import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
 import type { OutgoingEvent } from "../../src/kernel/events/envelope";
 import { eventsOf, PACK_MAX_EVENTS, packMessages, unpack } from "../../src/kernel/events/pack";
 import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
@@ -29,7 +29,7 @@ const event = (n: number, data: Record<string, unknown> = { title: `t${n}` }, te
 });
 
 const consumer = (modules: ModuleDef[]) =>
-  createQueueHandler({ modules, bindings: KERNEL_BINDINGS, clock: manualClock("2026-06-30T12:00:00.000Z") });
+  createQueueHandler({ modules, needs: KERNEL_NEEDS, clock: manualClock("2026-06-30T12:00:00.000Z") });
 
 /** Runs `handler` on one batch of `bodies` (message ids `<prefix>-<i>`); returns acks and retries. */
 async function consume(

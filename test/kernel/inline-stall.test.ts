@@ -1,7 +1,7 @@
 // The writers' inline pass when a pass never ends: later commits must not wait on it forever.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { consumerStats } from "../../src/kernel/events/consume";
 import type { Envelope } from "../../src/kernel/events/envelope";
 import { INLINE_STALL_MS, InlineProjector } from "../../src/kernel/events/inline";
@@ -49,7 +49,7 @@ describe("the inline pass, stalled", () => {
     const applied: string[] = [];
     const time = manualTime("2026-06-01T00:00:00Z");
     const inline = new InlineProjector(
-      { modules: [stallingModule(applied)], bindings: KERNEL_BINDINGS, clock: time.clock },
+      { modules: [stallingModule(applied)], needs: KERNEL_NEEDS, clock: time.clock },
       env,
       { sleeper: time.sleeper },
     );
@@ -111,7 +111,7 @@ describe("the inline pass, stalled", () => {
       },
     };
     const time = manualTime("2026-06-01T00:00:00Z");
-    const inline = new InlineProjector({ modules: [gated], bindings: KERNEL_BINDINGS, clock: time.clock }, env, {
+    const inline = new InlineProjector({ modules: [gated], needs: KERNEL_NEEDS, clock: time.clock }, env, {
       sleeper: time.sleeper,
     });
     const suffix = crypto.randomUUID();

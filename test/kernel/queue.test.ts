@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
-import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { processedLedger } from "../../src/kernel/events/ledger";
 import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
 import { subscribe, subscribeAll } from "../../src/kernel/events/subscribe";
@@ -25,7 +25,7 @@ const event = (id: string, type = "notes.note.created", data: Record<string, unk
 
 const clock = manualClock("2026-06-30T12:00:00.000Z");
 /** The queue consumer of a platform made of `modules`. */
-const consumer = (modules: ModuleDef[]) => createQueueHandler({ modules, bindings: KERNEL_BINDINGS, clock });
+const consumer = (modules: ModuleDef[]) => createQueueHandler({ modules, needs: KERNEL_NEEDS, clock });
 
 describe("queue consumer", () => {
   afterEach(() => vi.restoreAllMocks());

@@ -26,6 +26,24 @@ describe("module registry", () => {
     ]);
   });
 
+  it("keeps the env one namespace: module variables and bindings clash with nothing", () => {
+    const n = z.string().optional();
+    expect(
+      problemsOf([
+        mod("alpha", "1.0.0", undefined, { variables: { ALPHA_LIMIT: n, LOG_LEVEL: n, lower_case: n, FILES: n } }),
+        mod("beta", "1.0.0", undefined, { variables: { ALPHA_LIMIT: n }, bindings: { FILES: "r2", DB: "kv" } }),
+        mod("gamma", "1.0.0", undefined, { bindings: { FILES: "kv" } }),
+      ]),
+    ).toEqual([
+      'beta: binding "DB" is a d1 binding of the kernel, not kv',
+      'gamma: binding "FILES" is a r2 binding of module "beta", not kv',
+      'alpha: variable "LOG_LEVEL" is the kernel\'s',
+      "alpha: variable \"lower_case\" must be 1-64 chars of A-Z, 0-9 and '_', starting with a letter",
+      'alpha: variable "FILES" is the name of a binding',
+      'beta: variable "ALPHA_LIMIT" is already declared by module "alpha"',
+    ]);
+  });
+
   it("refuses a missing dependency", () => {
     expect(problemsOf([mod("blog", "1.0.0", { identity: "^1.0.0" })])).toEqual([
       'blog: depends on "identity" (^1.0.0), which is not registered',

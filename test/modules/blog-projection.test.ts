@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Aggregate } from "../../src/index";
 import { systemClock } from "../../src/kernel/clock";
-import { KERNEL_BINDINGS } from "../../src/kernel/config";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
 import type { Envelope } from "../../src/kernel/events/envelope";
 import { stateProjection } from "../../src/kernel/events/projection";
@@ -183,7 +183,7 @@ describe("dead letters", () => {
       { id: "msg-poison-1", timestamp: new Date(), attempts: 6, body: poison },
     ]);
     const ctx = createExecutionContext();
-    await createQueueHandler({ modules: [], bindings: KERNEL_BINDINGS, clock: systemClock })(batch, env, ctx);
+    await createQueueHandler({ modules: [], needs: KERNEL_NEEDS, clock: systemClock })(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["msg-poison-1"]);
 
     const listed = await call("/api/v1/admin/dead-letters", { token: t.adminKey });

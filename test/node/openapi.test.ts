@@ -10,7 +10,7 @@ const env = {
   ENVIRONMENT: "test",
   LOG_LEVEL: "warn",
   JWT_SIGNING_KEYS: "[]",
-  ...Object.fromEntries(Object.keys(platform.bindings).map((name) => [name, {}])),
+  ...Object.fromEntries(Object.keys(platform.needs.bindings).map((name) => [name, {}])),
 };
 
 type Operation = {

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { manualClock } from "../../src/kernel/clock";
-import { KERNEL_BINDINGS, parseConfig } from "../../src/kernel/config";
+import { KERNEL_NEEDS, parseConfig } from "../../src/kernel/config";
 import { createMailConsumer, type MailConsumerOptions } from "../../src/kernel/notify/consumer";
 import { type MailMessage, MailMessageSchema } from "../../src/kernel/notify/message";
 import { type Mail, queueNotifier } from "../../src/kernel/notify/notifier";
@@ -69,7 +69,7 @@ export async function consume(
     };
   }
   const ctx = createExecutionContext();
-  await createMailConsumer({ modules: [], bindings: KERNEL_BINDINGS, clock }, options)(batch, options.env ?? env, ctx);
+  await createMailConsumer({ modules: [], needs: KERNEL_NEEDS, clock }, options)(batch, options.env ?? env, ctx);
   const result = await getQueueResult(batch, ctx);
   return { batch, result, retries, ids: batch.messages.map((m) => m.id) };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseMasterKeys } from "../crypto/envelope";
-import type { BindingKind } from "../modules/types";
+import type { BindingKind, EnvNeeds } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
 import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "../read-models/config";
 import { type MailConfig, MailEnvSchema, mailConfig } from "./mail";
@@ -36,6 +36,9 @@ export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
   METRICS: "durable_object",
   JOB_RUNNER: "durable_object",
 };
+
+/** What the kernel alone requires of the env: its bindings and no module variables. */
+export const KERNEL_NEEDS: EnvNeeds = { bindings: KERNEL_BINDINGS, variables: {} };
 
 /**
  * The Worker's environment as plinth reads it. Parsed once per isolate and env
@@ -142,21 +145,26 @@ export interface ConfigIssue {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
+/** The variables the kernel reads; a module may not declare one of these names. */
+export const KERNEL_VARIABLES: ReadonlySet<string> = new Set(Object.keys(ConfigSchema.shape));
+
 /**
  * Parses the Worker env into a {@link Config}, checking that every binding in
- * `bindings` (the kernel's and the registered modules') is there. Pure: no
- * caching, no logging. Every bad variable is reported, so one deploy fixes
- * them all.
+ * `needs` (the kernel's and the registered modules') is there and that every
+ * module variable passes its schema. Pure: no caching, no logging. Every bad
+ * variable is reported, so one deploy fixes them all.
  */
-export function parseConfig(
-  env: Record<string, unknown>,
-  bindings: Readonly<Record<string, BindingKind>> = KERNEL_BINDINGS,
-): ConfigResult {
+export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERNEL_NEEDS): ConfigResult {
   const parsed = ConfigSchema.safeParse(env);
   // A binding is present when the runtime gave us an object for it.
-  const issues: ConfigIssue[] = Object.entries(bindings)
+  const issues: ConfigIssue[] = Object.entries(needs.bindings)
     .filter(([name]) => typeof env[name] !== "object" || env[name] === null)
     .map(([name, kind]) => ({ variable: name, message: `missing ${BINDING_NAMES[kind]} binding` }));
+  for (const [name, schema] of Object.entries(needs.variables)) {
+    const checked = schema.safeParse(env[name]);
+    // The module's schema words the message; like the kernel's, it names expectations, not inputs.
+    if (!checked.success) issues.push({ variable: name, message: checked.error.issues[0]?.message ?? "is invalid" });
+  }
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       // Messages come from the schema above and name expectations, not inputs.
@@ -196,7 +204,7 @@ export function parseConfig(
   };
 }
 
-// Per-isolate cache keyed by the env object and the binding list: the runtime
+// Per-isolate cache keyed by the env object and the needs: the runtime
 // hands the same env to every request of an isolate, so parsing happens once.
 const cache = new WeakMap<object, WeakMap<object, ConfigResult>>();
 
@@ -230,20 +238,20 @@ function originalEnv(env: object): object {
 }
 
 /**
- * {@link parseConfig}, memoised per env object and binding list. The config holds values, never
+ * {@link parseConfig}, memoised per env object and needs. The config holds values, never
  * binding objects, so it is parsed from the original env behind a marked wrapper.
  */
-export function loadConfig(env: Env, bindings: Readonly<Record<string, BindingKind>> = KERNEL_BINDINGS): ConfigResult {
+export function loadConfig(env: Env, needs: EnvNeeds = KERNEL_NEEDS): ConfigResult {
   const original = originalEnv(env);
-  let byBindings = cache.get(original);
-  if (!byBindings) {
-    byBindings = new WeakMap();
-    cache.set(original, byBindings);
+  let byNeeds = cache.get(original);
+  if (!byNeeds) {
+    byNeeds = new WeakMap();
+    cache.set(original, byNeeds);
   }
-  let result = byBindings.get(bindings);
+  let result = byNeeds.get(needs);
   if (!result) {
-    result = parseConfig({ ...original }, bindings);
-    byBindings.set(bindings, result);
+    result = parseConfig({ ...original }, needs);
+    byNeeds.set(needs, result);
   }
   return result;
 }

@@ -51,7 +51,7 @@ export class InlineProjector {
   private readonly pacer: Pacer;
 
   constructor(
-    private readonly platform: Pick<PlatformParts, "modules" | "bindings" | "clock">,
+    private readonly platform: Pick<PlatformParts, "modules" | "needs" | "clock">,
     private readonly env: Env,
     options: { paceMs?: number; sleeper?: Sleeper } = {},
   ) {
@@ -136,7 +136,7 @@ export class InlineProjector {
   /** The runtime subscribers get, built once; null (no inline pass) when the config is invalid. */
   private runtimeOf(): ModuleRuntime | null {
     if (this.runtime !== undefined) return this.runtime;
-    const result = loadConfig(this.env, this.platform.bindings);
+    const result = loadConfig(this.env, this.platform.needs);
     this.runtime = result.ok
       ? {
           env: { ...this.env, DB: countingD1(this.env.DB, () => consumerStats.inline.d1_round_trips++) },

@@ -52,13 +52,13 @@ async function stored(store: () => Promise<void>): Promise<boolean> {
  * on its own), and the pack is acked; if that cannot be done it is retried
  * whole, and its applied events are skipped when it comes back.
  */
-export function createQueueHandler({ modules, bindings, clock }: PlatformParts) {
+export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
   const routes = routesOf(modules);
 
   return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
     const batch = rawBatch(traced);
-    const result = loadConfig(env, bindings);
+    const result = loadConfig(env, needs);
     const log: Logger = createLogger(result.ok ? result.config.logLevel : "info", { queue: batch.queue });
     if (!result.ok) {
       log.error("config invalid; retrying batch", { variables: result.issues.map((i) => i.variable) });

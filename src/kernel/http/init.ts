@@ -4,7 +4,7 @@ import { loadConfig } from "../config";
 import type { AppEnv, PlatformInfo } from "../env";
 import { AppError } from "../errors";
 import { createLogger, type Logger } from "../log";
-import type { BindingKind } from "../modules/types";
+import type { EnvNeeds } from "../modules/types";
 
 /** Logger used before the config is known (and when it is broken). */
 const bootLogger: Logger = createLogger("info");
@@ -12,8 +12,8 @@ const bootLogger: Logger = createLogger("info");
 /** What `init` puts on every request besides the config. */
 export interface InitOptions {
   build: Omit<PlatformInfo, "commit">;
-  /** The bindings the kernel and the registered modules need. */
-  bindings: Readonly<Record<string, BindingKind>>;
+  /** The bindings and module variables the config check requires. */
+  needs: EnvNeeds;
   clock: Clock;
 }
 
@@ -23,9 +23,9 @@ export interface InitOptions {
  * A bad config fails the request with `config_invalid`, naming the variables
  * (never their values) in the response and in the log.
  */
-export const init = ({ build, bindings, clock }: InitOptions): MiddlewareHandler<AppEnv> =>
+export const init = ({ build, needs, clock }: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
-    const result = loadConfig(c.env, bindings);
+    const result = loadConfig(c.env, needs);
     if (!result.ok) {
       const names = [...new Set(result.issues.map((i) => i.variable))];
       bootLogger.error("config invalid", {

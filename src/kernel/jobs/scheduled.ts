@@ -25,7 +25,7 @@ export function createScheduledHandler(platform: PlatformParts & { sleeper?: Sle
   const granted = new Map<string, number>();
 
   return async (controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> => {
-    const result = loadConfig(env, platform.bindings);
+    const result = loadConfig(env, platform.needs);
     if (!result.ok) {
       createLogger("info").error("config invalid; jobs not run", {
         variables: result.issues.map((i) => i.variable),

@@ -1,5 +1,6 @@
 import semver from "semver";
 import { KernelEvents } from "../auth/deny";
+import { KERNEL_BINDINGS, KERNEL_VARIABLES } from "../config";
 import { KERNEL_ERROR_CODES } from "../errors/codes";
 import { eventTypes } from "../events/envelope";
 import { cronProblem } from "../jobs/cron";
@@ -110,6 +111,43 @@ function checkOwnership(defs: readonly ModuleDef[], problems: RegistryProblem[])
   }
 }
 
+const VARIABLE_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/**
+ * The env is one namespace: a module variable is an upper-case name that no other module, no
+ * binding and no kernel variable uses, and a binding name has one kind whoever declares it.
+ */
+function checkEnvNames(defs: readonly ModuleDef[], problems: RegistryProblem[]): void {
+  const bindingOwner = new Map<string, { module: string; kind: string }>(
+    Object.entries(KERNEL_BINDINGS).map(([name, kind]) => [name, { module: "kernel", kind }]),
+  );
+  for (const def of defs) {
+    for (const [name, kind] of Object.entries(def.bindings ?? {})) {
+      const owner = bindingOwner.get(name);
+      if (owner === undefined) bindingOwner.set(name, { module: def.name, kind });
+      else if (owner.kind !== kind) {
+        const by = owner.module === "kernel" ? "the kernel" : `module "${owner.module}"`;
+        problems.push({
+          module: def.name,
+          problem: `binding "${name}" is a ${owner.kind} binding of ${by}, not ${kind}`,
+        });
+      }
+    }
+  }
+  const variableOwner = new Map<string, string>();
+  for (const def of defs) {
+    for (const name of Object.keys(def.variables ?? {})) {
+      const say = (problem: string) => problems.push({ module: def.name, problem: `variable "${name}" ${problem}` });
+      const owner = variableOwner.get(name);
+      if (!VARIABLE_NAME.test(name)) say("must be 1-64 chars of A-Z, 0-9 and '_', starting with a letter");
+      else if (KERNEL_VARIABLES.has(name)) say("is the kernel's");
+      else if (bindingOwner.has(name)) say("is the name of a binding");
+      else if (owner !== undefined) say(`is already declared by module "${owner}"`);
+      else variableOwner.set(name, def.name);
+    }
+  }
+}
+
 function checkDependencies(def: ModuleDef, byName: Map<string, ModuleDef>, problems: RegistryProblem[]): void {
   for (const [dependency, range] of Object.entries(def.depends_on ?? {})) {
     const say = (problem: string) => problems.push({ module: def.name, problem });
@@ -207,6 +245,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
     }
   }
   checkOwnership([...byName.values()], problems);
+  checkEnvNames([...byName.values()], problems);
   for (const [what, provides] of [
     ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],

@@ -1,6 +1,7 @@
 import type { Table } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Hono, Schema } from "hono";
+import type { ZodType } from "zod";
 import type { Authenticator, TenantLookup, TenantSettingsLookup } from "../auth/types";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
@@ -164,9 +165,18 @@ export interface JobDef {
 export interface PlatformParts {
   /** The registered modules, in dependency order. */
   modules: readonly ModuleDef[];
-  /** Every binding the kernel and the modules need. */
-  bindings: Readonly<Record<string, BindingKind>>;
+  /** Every binding and module variable the config check requires (kernel/config). */
+  needs: EnvNeeds;
   clock: Clock;
+}
+
+/**
+ * What the config check requires of the Worker env besides the kernel's own variables: the
+ * bindings by kind, and the modules' variables with the schema each must pass.
+ */
+export interface EnvNeeds {
+  bindings: Readonly<Record<string, BindingKind>>;
+  variables: Readonly<Record<string, ZodType>>;
 }
 
 /** The kinds of binding a module can require; checked when the config is loaded. */
@@ -237,4 +247,12 @@ export interface ModuleDef {
   health?: readonly HealthCheck[];
   /** Worker bindings the module uses, by name; a missing one is `config_invalid` naming it. */
   bindings?: Readonly<Record<string, BindingKind>>;
+  /**
+   * The module's own Worker variables (`[vars]` or secrets), by upper-case name, each with the
+   * schema its value must pass (`undefined` when unset, so an optional one says `.optional()`
+   * or `.default()`). The config check that answers every request runs them with the kernel's:
+   * one that does not parse is `config_invalid` naming it, never its value. The module reads
+   * the value through the same schema.
+   */
+  variables?: Readonly<Record<string, ZodType>>;
 }

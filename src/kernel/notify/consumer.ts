@@ -43,10 +43,10 @@ export interface MailConsumerOptions {
  * provider gets the same `Idempotency-Key`; a provider that ignores the key
  * sends it twice. No line logs a recipient, a subject or a body.
  */
-export function createMailConsumer({ bindings, clock }: PlatformParts, options: MailConsumerOptions = {}) {
+export function createMailConsumer({ needs, clock }: PlatformParts, options: MailConsumerOptions = {}) {
   const sleeper = options.sleeper ?? realSleeper;
   return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
-    const result = loadConfig(env, bindings);
+    const result = loadConfig(env, needs);
     const log: Logger = createLogger(result.ok ? result.config.logLevel : "info", { queue: batch.queue });
     if (!result.ok) {
       log.error("config invalid; retrying batch", { variables: result.issues.map((i) => i.variable) });

@@ -4,6 +4,7 @@ import { pingFileStore } from "./contract";
 import { fileErrors } from "./errors";
 import { FileEventSchema } from "./events";
 import { manifest } from "./manifest";
+import { FILES_VARIABLES } from "./policy";
 import { fileProjection } from "./projection";
 import { files as filesTable } from "./read-model";
 import { fileRoutes } from "./routes";
@@ -21,5 +22,6 @@ export const files = () =>
     routes: fileRoutes,
     events: { publishes: FileEventSchema, subscribes: [fileProjection] },
     bindings: { FILES: "r2", FILE_STORE: "durable_object" },
+    variables: FILES_VARIABLES,
     health: [objectCheck("FileStore", pingFileStore)],
   }) satisfies ModuleDef;

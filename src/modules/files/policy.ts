@@ -18,28 +18,39 @@ export interface FileLimits {
   quotaBytes: number;
 }
 
+/** A byte count; unset or empty is `fallback` (wrangler passes an empty `[vars]` entry as ""). */
 const Bytes = (fallback: number) =>
-  z.coerce
-    .number("must be a whole number of bytes")
-    .int("must be a whole number of bytes")
-    .min(0, "must not be negative")
-    .max(1024 * GiB, "must be at most 1 TiB")
-    .default(fallback);
+  z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.coerce
+      .number("must be a whole number of bytes")
+      .int("must be a whole number of bytes")
+      .min(0, "must not be negative")
+      .max(1024 * GiB, "must be at most 1 TiB")
+      .default(fallback),
+  );
 
-const LimitsSchema = z.object({ FILES_MAX_BYTES: Bytes(50 * MiB), FILES_QUOTA_BYTES: Bytes(GiB) });
+/**
+ * The module's variables with their schemas: declared in its manifest (`variables`), so the
+ * config check that answers every request names a bad one as `config_invalid`.
+ */
+export const FILES_VARIABLES = { FILES_MAX_BYTES: Bytes(50 * MiB), FILES_QUOTA_BYTES: Bytes(GiB) };
+
+const LimitsSchema = z.object(FILES_VARIABLES);
 
 /**
  * The limits of this deployment from its env (optional variables outside
  * wrangler.toml, so not in the generated `Env`). Throws naming the variable,
- * never its value, when one does not parse.
+ * never its value, when one does not parse; a request never meets that, since
+ * the config check has run the same schemas first.
  *
  * @example
  * fileLimits({ FILES_MAX_BYTES: "1048576" }).maxFileBytes; // 1048576
  */
 export function fileLimits(env: object): FileLimits {
   const raw = {
-    FILES_MAX_BYTES: Reflect.get(env, "FILES_MAX_BYTES") || undefined,
-    FILES_QUOTA_BYTES: Reflect.get(env, "FILES_QUOTA_BYTES") || undefined,
+    FILES_MAX_BYTES: Reflect.get(env, "FILES_MAX_BYTES"),
+    FILES_QUOTA_BYTES: Reflect.get(env, "FILES_QUOTA_BYTES"),
   };
   const parsed = LimitsSchema.safeParse(raw);
   if (!parsed.success) {

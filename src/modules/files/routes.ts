@@ -205,18 +205,6 @@ function signingKeys(c: Context<AppEnv>): string {
   return keys;
 }
 
-/** The deployment's file limits; a bad FILES_* variable is `config_invalid` naming it (never its value). */
-function limitsOf(c: Context<AppEnv>) {
-  try {
-    return fileLimits(c.env);
-  } catch (error) {
-    c.get("log").error("files config invalid", { error_message: error instanceof Error ? error.message : "" });
-    throw new AppError("config_invalid", {
-      detail: "the server's configuration is invalid: FILES_MAX_BYTES or FILES_QUOTA_BYTES",
-    });
-  }
-}
-
 /** `Content-Length` as a byte count; null when absent. */
 function contentLength(header: string | undefined): number | null {
   if (header === undefined) return null;
@@ -235,7 +223,7 @@ function admit(c: Context<AppEnv>): { length: number; contentType: string } {
   if (length === null) {
     throw moduleError(fileErrors, "length_required", { detail: "send the file's size in Content-Length" });
   }
-  const { maxFileBytes } = limitsOf(c);
+  const { maxFileBytes } = fileLimits(c.env);
   if (length > maxFileBytes) {
     throw new AppError("payload_too_large", { detail: `files are limited to ${maxFileBytes} bytes` });
   }
@@ -361,14 +349,12 @@ export const fileRoutes = createRouter()
     return c.body(null, 204);
   })
   .openapi(getQuota, async (c) => {
-    // The store caps the quota with the platform's: a bad FILES_* is named here, not a 500 from the object.
-    limitsOf(c);
     return c.json(await fileStore(c.env, tenantOf(c).id).usage({}), 200);
   })
   .openapi(putQuota, async (c) => {
     const tenant = tenantOf(c);
     const { quota_bytes } = c.req.valid("json");
-    const { quotaBytes } = limitsOf(c);
+    const { quotaBytes } = fileLimits(c.env);
     if (quota_bytes !== null && quota_bytes > quotaBytes) {
       throw new AppError("validation_failed", {
         detail: `the platform allows a tenant at most ${quotaBytes} bytes`,
