@@ -131,7 +131,7 @@ async function openapiDocument() {
     ENVIRONMENT: "production",
     LOG_LEVEL: "warn",
     JWT_SIGNING_KEYS: "[]",
-    ...Object.fromEntries(Object.keys(platform.bindings).map((name) => [name, {}])),
+    ...Object.fromEntries(Object.keys(platform.needs.bindings).map((name) => [name, {}])),
   };
   const res = await platform.app.request("http://plinth.local/openapi.json", {}, env);
   if (res.status !== 200) throw new Error(`/openapi.json answered ${res.status}`);
