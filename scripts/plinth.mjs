@@ -216,6 +216,7 @@ async function modulesCommand(sub) {
       (m.jobs ?? []).map((j) => `${j.name} (${j.cron})`),
     );
     line("bindings", Object.keys(m.bindings ?? {}));
+    line("variables", Object.keys(m.variables ?? {}));
     line("errors", Object.keys(m.errors ?? {}));
     for (const route of routesOf(m)) console.log(`  route        ${route}`);
   }

@@ -95,6 +95,15 @@ const ALL = [
   "modules list",
 ];
 
+describe("plinth modules list", () => {
+  it("shows each module's bindings and the variables the config check requires of it", async () => {
+    const run = await plinth(["modules", "list"]);
+    expect(run.status, run.stderr).toBe(0);
+    const files = run.stdout.slice(run.stdout.indexOf("\nfiles "));
+    expect(files).toMatch(/\n {2}bindings +FILES, FILE_STORE\n {2}variables +FILES_MAX_BYTES, FILES_QUOTA_BYTES\n/);
+  });
+});
+
 describe("plinth --help", () => {
   it("lists every command, where keys come from, and the exit codes", async () => {
     const run = await plinth(["--help"]);
