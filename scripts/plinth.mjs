@@ -25,7 +25,7 @@ import { readDevVars } from "./lib/dev-setup.mjs";
 import { bin, root, run } from "./lib/env.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
-import { defaultType, problemsOf, scaffold } from "./lib/scaffold.mjs";
+import { defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
 
 const LOCAL = [
   ["audit verify <file.ndjson> [--jwks <url-or-file>]", "verify an audit export offline"],
@@ -149,19 +149,23 @@ async function newModule(args) {
   }
   const written = scaffold(root, name, type);
   for (const file of written) console.log(`  wrote ${file}`);
-  const steps = [
-    [bin("drizzle-kit"), ["generate", "--name", name]],
-    [process.execPath, ["scripts/generate.mjs"]],
-    // Formatted and imports ordered as the repository's own lint wants them.
-    [bin("biome"), ["check", "--write", ...written]],
-  ];
-  for (const [command, commandArgs] of steps) {
+  const step = async (command, commandArgs) => {
     const code = await run(command, commandArgs);
     if (code !== 0) {
       console.error(`plinth: ${command} ${commandArgs.join(" ")} failed (exit ${code})`);
       process.exit(1);
     }
-  }
+  };
+  await step(bin("drizzle-kit"), ["generate", "--name", name]);
+  // Its permissions before it is registered: a running `npm start` rebuilds the Worker once
+  // src/modules/index.ts imports the module, and routes reading PERMISSIONS.<name> before that
+  // exists stop the Worker from starting, which ends `wrangler dev`.
+  await step(process.execPath, ["scripts/generate.mjs", "--sources-only", "--with", name]);
+  written.push(register(root, name));
+  console.log(`  registered ${name} in src/modules/index.ts`);
+  await step(process.execPath, ["scripts/generate.mjs"]);
+  // Formatted and imports ordered as the repository's own lint wants them.
+  await step(bin("biome"), ["check", "--write", ...written]);
   console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under /api/v1/${name}/${type}s.`);
   console.log(
     "next: npm test; a running npm start serves the routes once its table exists: npx plinth db migrate (or restart npm start)." +

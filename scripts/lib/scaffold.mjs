@@ -53,8 +53,12 @@ function deciderOf(root, type) {
   return null;
 }
 
-/** Adds the module's import and factory call to src/modules/index.ts. */
-function register(root, name) {
+/**
+ * Adds the module's import and factory call to src/modules/index.ts; returns the file written.
+ * A running `wrangler dev` rebuilds the Worker from then on: call it once the module's
+ * permissions are generated (its routes read PERMISSIONS.<name> when they load).
+ */
+export function register(root, name) {
   const path = join(root, "src", "modules", "index.ts");
   const source = readFileSync(path, "utf8");
   const list = /export const modules: ModuleDef\[\] = \[([^\]]*)\];/;
@@ -74,10 +78,12 @@ function register(root, name) {
       return `export const modules: ModuleDef[] = [${[...entries, `${name}()`].join(", ")}];`;
     }),
   );
+  return "src/modules/index.ts";
 }
 
 /**
- * Writes the module and returns the files it wrote (relative to `root`).
+ * Writes the module, unregistered (nothing imports it yet, so a running `wrangler dev` does not
+ * rebuild), and returns the files it wrote (relative to `root`); `register` adds it to the list.
  * @param {string} root @param {string} name @param {string} type
  */
 export function scaffold(root, name, type) {
@@ -103,6 +109,5 @@ export function scaffold(root, name, type) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
   }
-  register(root, name);
-  return [...Object.keys(files).map((p) => relative(root, p)), "src/modules/index.ts"];
+  return Object.keys(files).map((p) => relative(root, p));
 }

@@ -2,10 +2,11 @@
 // typechecks and lints as generated, is registered, and touches no kernel file.
 // (The scaffolded module's own tests run in workerd; CI of a product team runs
 // them with npm test. Here the copy is checked with the compiler and the linter.)
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -33,7 +34,7 @@ function kernelSnapshot(dir: string): string {
 }
 
 describe("plinth new module", () => {
-  it("writes a registered module that typechecks and lints as generated, without touching the kernel", () => {
+  it("writes a registered module that typechecks and lints as generated, without touching the kernel", async () => {
     // Build outputs (bench/.tmp) are not part of a clone.
     const tracked = (path: string) => !path.includes("/.tmp");
     for (const dir of COPIED) cpSync(join(root, dir), join(copy, dir), { recursive: true, filter: tracked });
@@ -44,15 +45,25 @@ describe("plinth new module", () => {
     const kernelBefore = kernelSnapshot(copy);
 
     const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: copy, encoding: "utf8" });
-    const scaffolded = run(process.execPath, [
-      "scripts/plinth.mjs",
-      "new",
-      "module",
-      "widgets",
-      "--aggregate",
-      "widget",
-    ]);
-    expect(scaffolded.status, scaffolded.stderr + scaffolded.stdout).toBe(0);
+    // A running `npm start` rebuilds the Worker whenever src/modules/index.ts changes; if it then
+    // imports routes reading PERMISSIONS.widgets before permissions.ts has it, the Worker fails to
+    // start and wrangler dev exits ("Cannot read properties of undefined (reading 'widget')").
+    const read = (file: string) => readFileSync(join(copy, file), "utf8");
+    const registeredEarly: string[] = [];
+    const watch = setInterval(() => {
+      if (
+        /widgets\(\)/.test(read("src/modules/index.ts")) &&
+        !read("src/generated/permissions.ts").includes("widgets:")
+      )
+        registeredEarly.push("src/modules/index.ts registers widgets, src/generated/permissions.ts lacks them");
+    }, 20);
+    const scaffolded = await promisify(execFile)(
+      process.execPath,
+      ["scripts/plinth.mjs", "new", "module", "widgets", "--aggregate", "widget"],
+      { cwd: copy, encoding: "utf8" },
+    ).finally(() => clearInterval(watch));
+    expect(scaffolded.stdout).toContain("module widgets (aggregate widget) is registered");
+    expect(registeredEarly.slice(0, 1)).toEqual([]);
     expect(readFileSync(join(copy, "src/modules/index.ts"), "utf8")).toMatch(/widgets\(\)/);
     expect(readFileSync(join(copy, "src/generated/permissions.ts"), "utf8")).toContain('"widgets.widget.create"');
     expect(readFileSync(join(copy, "src/generated/migrations.ts"), "utf8")).toMatch(/_widgets\.sql/);
