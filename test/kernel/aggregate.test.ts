@@ -107,4 +107,18 @@ describe("Aggregate durable object", () => {
     await run({ type: "update", content: "x".repeat(70_000) });
     expect((await post.state()).version).toBe(2);
   });
+
+  it("names the stream, version and fields of a stored event its decider's schema no longer reads", async () => {
+    const { post, stub, id, run } = freshPost();
+    await run({ type: "create", id, title: "mine", content: "", author_id: actor.id });
+    // As if the schema had since made a field required: the stored data lacks `title`.
+    await runInDurableObject(stub, (_: Aggregate, state) => {
+      state.storage.sql.exec("update events set event = json_remove(event, '$.data.title') where version = 1");
+    });
+    await evict(stub);
+    const where = new RegExp(`/post/${id} v1 \\(blog\\.post\\.created\\).*data\\.title`);
+    // In the writer (the state is rebuilt there; the message crosses RPC) and in the client (replay, gap fills).
+    await expect(post.state()).rejects.toThrow(where);
+    await expect(post.read(1, 10)).rejects.toThrow(where);
+  });
 });

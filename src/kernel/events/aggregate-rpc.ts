@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineRpc, rpcClient } from "../durable/rpc";
 import type { Decider } from "./decider";
-import { ActorSchema, EnvelopeSchema, type Event, IpHashSchema, type NewEvent } from "./envelope";
+import { ActorSchema, EnvelopeSchema, type Event, IpHashSchema, type NewEvent, parseStoredEvent } from "./envelope";
 
 /** Where an aggregate lives: `<tenant>/<type>/<id>`. */
 export const StreamSchema = z.object({
@@ -90,7 +90,7 @@ export function aggregateOf<C extends { type: string }, E extends NewEvent, S>(
     /** Stored events from `fromVersion`, oldest first, parsed: how projections fill gaps. */
     async read(fromVersion: number, limit: number): Promise<Event<E>[]> {
       const envelopes = await rpc.read({ stream, fromVersion, limit });
-      return envelopes.map((e) => ({ ...e, ...decider.eventSchema.parse({ type: e.type, data: e.data }) }));
+      return envelopes.map((e) => ({ ...e, ...parseStoredEvent(decider.eventSchema, e) }));
     },
   };
 }

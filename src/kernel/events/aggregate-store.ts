@@ -4,7 +4,7 @@ import { isolateRecorder } from "../metrics/recorder";
 import { appendOutbox, EventTooLargeError, MAX_EVENT_BYTES, OUTBOX_SCHEMA } from "../outbox";
 import type { TraceCarrier } from "../telemetry";
 import type { DecideContext, Decider } from "./decider";
-import { type Envelope, type NewEvent, type OutgoingEvent, parseEnvelope } from "./envelope";
+import { type Envelope, type NewEvent, type OutgoingEvent, parseEnvelope, parseStoredEvent } from "./envelope";
 
 /** SQLite schema of an Aggregate Durable Object, one entry per version. */
 export const AGGREGATE_SCHEMA: string[][] = [
@@ -82,7 +82,7 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
     let version = snap?.version ?? 0;
     let state = snap ? this.decider.stateSchema.parse(JSON.parse(snap.state)) : this.decider.initialState;
     for (const envelope of this.read(version + 1, Number.MAX_SAFE_INTEGER)) {
-      state = this.decider.evolve(state, this.decider.eventSchema.parse({ type: envelope.type, data: envelope.data }));
+      state = this.decider.evolve(state, parseStoredEvent(this.decider.eventSchema, envelope));
       version = envelope.version;
     }
     this.loaded = { version, state };

@@ -127,3 +127,20 @@ export function parseEvent<E extends NewEvent>(schema: z.ZodType<E>, envelope: E
   if (!parsed.success) throw new MalformedEvent(`malformed ${envelope.type} data`, issuesOf(parsed.error));
   return { ...envelope, ...parsed.data };
 }
+
+/**
+ * Parses a writer's stored event with its decider's union. Stored events are history: a schema
+ * since tightened (a field made required) leaves its stream unreadable, so the error says which
+ * stream, version and fields, in a plain message (a ZodError crossing Durable Object RPC arrives
+ * as the bare word "ZodError").
+ */
+export function parseStoredEvent<E extends NewEvent>(schema: z.ZodType<E>, envelope: Envelope): E {
+  const parsed = schema.safeParse({ type: envelope.type, data: envelope.data });
+  if (parsed.success) return parsed.data;
+  const fields = issuesOf(parsed.error)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join("; ");
+  throw new Error(
+    `stored event ${envelope.stream} v${envelope.version} (${envelope.type}) does not parse with its decider's eventSchema (${fields}); stored events are history: parse them leniently (docs/modules.md)`,
+  );
+}
