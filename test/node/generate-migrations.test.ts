@@ -1,0 +1,38 @@
+// `npm run generate` (run after `npx drizzle-kit generate`, and checked by npm test) refuses a
+// migration SQLite cannot apply: drizzle-kit writes `ALTER TABLE … ADD <col> … NOT NULL` with no
+// DEFAULT for a required column added to an existing table, and wrangler fails on it only when
+// `npm start`, `plinth db migrate` or a deploy applies it ("Cannot add a NOT NULL column with
+// default value NULL").
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const copy = mkdtempSync(join(tmpdir(), "plinth-generate-"));
+afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+describe("npm run generate", () => {
+  it("names a migration adding a NOT NULL column without a DEFAULT, and the fix", () => {
+    mkdirSync(join(copy, "scripts"));
+    mkdirSync(join(copy, "migrations"));
+    cpSync(join(root, "scripts", "generate.mjs"), join(copy, "scripts", "generate.mjs"));
+    writeFileSync(
+      join(copy, "migrations", "0000_init.sql"),
+      "CREATE TABLE `orders` (`id` text PRIMARY KEY NOT NULL);\n",
+    );
+    writeFileSync(
+      join(copy, "migrations", "0001_orders_total.sql"),
+      "ALTER TABLE `orders` ADD `note` text;--> statement-breakpoint\nALTER TABLE `orders` ADD `total` integer NOT NULL;--> statement-breakpoint\nALTER TABLE `orders` ADD `currency` text DEFAULT 'EUR' NOT NULL;",
+    );
+    const generate = spawnSync(process.execPath, ["scripts/generate.mjs"], { cwd: copy, encoding: "utf8" });
+    expect(generate.status).toBe(1);
+    const refused = generate.stderr.split("\n").filter((l) => l.includes("without a DEFAULT"));
+    expect(refused).toEqual([
+      expect.stringContaining(
+        "migrations/0001_orders_total.sql adds the NOT NULL column orders.total without a DEFAULT",
+      ),
+    ]);
+  });
+});
