@@ -186,7 +186,7 @@ import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
 import { aggregateOf } from "../../kernel/events/aggregate-rpc";
 import { loadRow } from "../../kernel/events/projection";
-import { IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse, listOf, PageQuery, page } from "../../kernel/openapi/blocks";
+import { IdPageQuery, IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
@@ -207,9 +207,9 @@ const ${n.Type}Schema = z
   })
   .openapi("${n.Type}");
 
-/** The view of a ${n.type}'s state at a version: null unless it exists. */
+/** The view of a ${n.type}'s state at a version: null unless it exists. Only the fields the schema declares: state the API does not show stays out. */
 function view(state: ${n.Type}State, version: number): z.infer<typeof ${n.Type}Schema> | null {
-  return state.status === "active" ? { ...state, version } : null;
+  return state.status === "active" ? ${n.Type}Schema.parse({ ...state, version }) : null;
 }
 
 const notFound = () => new AppError("not_found", { detail: "no such ${n.type}" });
@@ -226,7 +226,7 @@ const list = op.get("/${n.plural}", {
   operationId: "list${n.Type}s",
   summary: "List ${n.plural} (eventually consistent), by id",
   access: PERMISSIONS.${n.name}.${n.type}.read,
-  request: { query: PageQuery.extend({ created_by: z.string().max(64).optional() }) },
+  request: { query: IdPageQuery.extend({ created_by: z.string().max(64).optional() }) },
   responses: { 200: jsonResponse("a page of ${n.plural}", listOf(${n.Type}Schema)) },
 });
 const get = op.get("/${n.plural}/{id}", {
@@ -400,7 +400,15 @@ describe("${n.name} over HTTP", () => {
     const t = await newTenant("${n.name}");
     const created = await call(base, { token: t.adminKey, body: { name: "First" } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ name: "First", version: 1 });
+    // Exactly the fields the OpenAPI document declares: nothing of the state it does not show.
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      name: "First",
+      created_by: expect.any(String),
+      version: 1,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
     const id = created.body.id as string;
     const strong = await call(\`\${base}/\${id}?consistency=strong\`, { token: t.adminKey });
     expect(strong.status).toBe(200);
@@ -437,6 +445,8 @@ describe("${n.name} over HTTP", () => {
     expect((await call(base, { token: reader.key })).status).toBe(200);
     expect((await call(base, { token: reader.key, body: { name: "x" } })).status).toBe(403);
     expect((await call(base, { token: t.adminKey, body: { name: "" } })).status).toBe(400);
+    // A cursor that is no ${n.type} id is refused, not read as "from the start".
+    expect((await call(\`\${base}?cursor=garbage\`, { token: t.adminKey })).status).toBe(400);
   });
 });
 `;

@@ -1,7 +1,7 @@
 // `plinth new module` on a copy of the repository: the module it writes
 // typechecks and lints as generated, is registered, and touches no kernel file.
-// (The scaffolded module's own tests run in workerd; CI of a product team runs
-// them with npm test. Here the copy is checked with the compiler and the linter.)
+// The copy is checked with the compiler and the linter, and the tests the scaffold
+// writes for the module run in workerd there as a product team's npm test runs them.
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +23,7 @@ const FILES = [
   "vitest.otel.config.ts",
   "vitest.bindings.ts",
   "vitest.node.config.ts",
+  "wrangler.toml",
 ];
 
 function kernelSnapshot(dir: string): string {
@@ -78,6 +79,11 @@ describe("plinth new module", () => {
     ]);
     expect(lint.status, lint.stdout + lint.stderr).toBe(0);
     expect(kernelSnapshot(copy)).toBe(kernelBefore);
+    // The module's own tests pass as written: among them, that its answers hold exactly the
+    // declared fields and that a list refuses a cursor that is no id.
+    const tests = run(join(root, "node_modules/.bin/vitest"), ["run", "test/modules/widgets"]);
+    expect(tests.status, tests.stdout + tests.stderr).toBe(0);
+    expect(tests.stdout.replace(/\x1b\[[0-9;]*m/g, "")).toMatch(/Tests {2}7 passed \(7\)/);
 
     const again = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "widgets"]);
     expect(again.status).toBe(2);
@@ -96,5 +102,5 @@ describe("plinth new module", () => {
       expect(taken.stderr).toContain(`the aggregate type "${type}" is already declared (${owner})`);
       expect(existsSync(join(copy, "src/modules", module))).toBe(false);
     }
-  }, 120_000);
+  }, 240_000);
 });
