@@ -26,6 +26,30 @@ describe("credential throttling", () => {
     expect((await attempt("bo@example.com", PASSWORD)).status).toBe(200);
   });
 
+  it("counts a signed-in user's current-password guesses against the account's login budget", async () => {
+    // A stolen access token must buy no more password guesses than the login form gives.
+    const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
+    const t = await tenant();
+    const email = "cp@example.com";
+    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
+    const session = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } });
+    expect(session.status).toBe(200);
+    const guess = (current_password: string) =>
+      call("/api/v1/auth/change-password", {
+        token: String(session.body.access_token),
+        body: { current_password, new_password: "a fresh passphrase here" },
+      });
+    expect([(await guess("wrong guess one")).status, (await guess("wrong guess two")).status]).toEqual([403, 403]);
+    const blocked = await guess(PASSWORD);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.code).toBe("rate_limited");
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    // One budget: the login form is spent too.
+    expect((await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } })).status).toBe(
+      429,
+    );
+  });
+
   it("answers an unknown email exactly as a known one: the same statuses, in the same order", async () => {
     const { call, tenant } = gateway({ login: { limit: 2, period_s: 900, burst: 2, ...tight } });
     const t = await tenant();

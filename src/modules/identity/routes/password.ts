@@ -3,6 +3,7 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
+import { enforce } from "../../../kernel/ratelimit/limiter";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { identityError } from "../refusals";
@@ -31,6 +32,10 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
   const tenant = tenantOf(c);
   const { current_password, new_password } = c.req.valid("json");
   const dir = directory(c.env, tenant.id);
+  // The current password is a guess like a login's, so it spends the account's login budget (keyed by
+  // email, before any hashing): a stolen access token buys no more tries than the login form gives.
+  const account = await dir.getUser(user.id);
+  await enforce(c, "login", account?.email ?? user.id);
   const stored = await dir.passwordHashOf(user.id);
   const verdict = stored ? await hasher.verify(stored, current_password) : { ok: false };
   if (!verdict.ok) throw identityError("wrong_password", "the current password is wrong");
