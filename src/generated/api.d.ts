@@ -1978,7 +1978,10 @@ export interface operations {
     replayEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2015,7 +2018,10 @@ export interface operations {
                     "application/json": components["schemas"]["ReplayProgress"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2051,6 +2057,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -2062,6 +2077,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2278,7 +2302,10 @@ export interface operations {
     replayMailDeadLetter: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2293,7 +2320,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2329,6 +2359,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
@@ -2357,7 +2405,10 @@ export interface operations {
     replayMailDeadLetters: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2380,7 +2431,10 @@ export interface operations {
                     "application/json": components["schemas"]["MailReplay"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2407,6 +2461,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -2418,6 +2481,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2516,7 +2588,10 @@ export interface operations {
     runJob: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 module: string;
                 job: string;
@@ -2534,7 +2609,10 @@ export interface operations {
                     "application/json": components["schemas"]["JobRun"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2570,8 +2648,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the job is running now */
+            /**
+             * @description the job is running now
+             *
+             *     Also, from the platform:
+             *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)
+             */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8015,7 +8107,10 @@ export interface operations {
     createTenant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8045,7 +8140,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8072,7 +8170,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the slug is taken */
+            /**
+             * @description the slug is taken
+             *
+             *     Also, from the platform:
+             *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8092,6 +8195,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8208,7 +8320,10 @@ export interface operations {
     issueTenantAdminKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8231,7 +8346,10 @@ export interface operations {
                     "application/json": components["schemas"]["TenantAdminKey"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8267,6 +8385,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -8278,6 +8405,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 // Idempotency-Key: a repeat gets the first response without running the
 // handler again, concurrent repeats wait for the first, another body is 422,
 // a secret is never replayed, and keys expire after 24 h.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
 import { gateway } from "./helpers";
@@ -76,6 +77,39 @@ describe("Idempotency-Key", () => {
     expect(JSON.stringify(again.body)).not.toContain(String(first.body.key));
     const keys = await call("/api/v1/admin/api-keys?limit=100", { token: t.adminKey });
     expect((keys.body.items as { name: string }[]).filter((k) => k.name === "deploy")).toHaveLength(1);
+  });
+
+  it("holds for the platform root key too: a retried recovery mints no second admin key, a reused key is 422", async () => {
+    const { call, tenant } = gateway();
+    const t = await tenant();
+    const root = String(env.PLATFORM_ROOT_KEY);
+    // The platform's keys share one scope across the suite's files: each test names its own.
+    const idem = `recover-${crypto.randomUUID()}`;
+    const recover = () =>
+      call(`/api/v1/platform/tenants/${t.id}/admin-keys`, {
+        token: root,
+        body: { name: "recovery" },
+        headers: { "idempotency-key": idem },
+      });
+    const first = await recover();
+    expect(first.status).toBe(201);
+    const again = await recover();
+    expect(again.status).toBe(409);
+    expect(JSON.stringify(again.body)).not.toContain(String(first.body.key));
+    const keys = await call("/api/v1/admin/api-keys?limit=100", { token: t.adminKey });
+    expect((keys.body.items as { name: string }[]).filter((k) => k.name === "recovery")).toHaveLength(1);
+
+    const create = (slug: string) =>
+      call("/api/v1/platform/tenants", {
+        token: root,
+        body: { slug, name: slug },
+        headers: { "idempotency-key": idem },
+      });
+    const slug = `idem-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await create(slug)).status).toBe(201);
+    const other = await create(`${slug}-b`);
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe("idempotency_key_reused");
   });
 
   it("scopes keys to the principal and the path, and forgets them after 24 hours", async () => {

@@ -30,13 +30,13 @@ describe("common problem responses: given an operation's traits, the kernel docu
     expect(description(500)).toContain("`config_invalid`");
   });
 
-  it("a platform route taking a body: validation, credentials, body limits and rate limits, but no tenant problems", () => {
+  it("a platform route taking a body: validation, credentials, Idempotency-Key, body limits and rate limits, but no tenant problems", () => {
     const { statuses, description } = documented("/api/v1/platform/tenants", "post", {
       security: bearer,
       requestBody: body,
       responses: { 201: { description: "created" } },
     });
-    expect(statuses).toEqual([201, 400, 401, 403, 413, 415, 429, 500]);
+    expect(statuses).toEqual([201, 400, 401, 403, 409, 413, 415, 422, 429, 500]);
     expect(description(400)).toContain("`validation_failed`");
     expect(description(400)).not.toContain("tenant_required");
     expect(description(403)).toContain("`forbidden`");
@@ -127,7 +127,7 @@ describe("traitsOf", () => {
       expect.objectContaining({ name: "Idempotency-Key", in: "header", required: false }),
     ]);
     expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(["409", "422"]));
-    // Not on a GET, not on the platform's routes, not without a credential.
+    // Not on a GET, not without a credential; the platform root key's POSTs take it too.
     const get: DocumentLike = withCommonResponses({
       paths: { "/api/v1/blog/posts": { get: { security: bearer, responses: ok } } },
     });
@@ -135,6 +135,8 @@ describe("traitsOf", () => {
     const platform: DocumentLike = withCommonResponses({
       paths: { "/api/v1/platform/tenants": { post: { security: bearer, requestBody: body, responses: ok } } },
     });
-    expect(platform.paths?.["/api/v1/platform/tenants"]?.post?.parameters).toBeUndefined();
+    expect(platform.paths?.["/api/v1/platform/tenants"]?.post?.parameters).toEqual([
+      expect.objectContaining({ name: "Idempotency-Key", in: "header" }),
+    ]);
   });
 });

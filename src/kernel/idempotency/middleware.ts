@@ -19,7 +19,8 @@ const KEPT = ["content-type", "etag", "location", "cache-control"];
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * `Idempotency-Key` on every POST of a tenant principal (user or API key):
+ * `Idempotency-Key` on every POST of a tenant principal (user or API key)
+ * or of the platform root key (one scope of its own):
  * the first request runs and its response is kept for 24 h; a repeat with
  * the same key (scoped to tenant, principal, method and path) and the same
  * body gets that response again, with `Idempotent-Replayed: true`, without
@@ -40,9 +41,14 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     const header = c.req.header("idempotency-key");
     const principal = c.get("principal");
     const tenant = c.get("tenant");
-    if (c.req.method !== "POST" || header === undefined || !tenant || !principal || principal.kind === "platform") {
-      return next();
-    }
+    // The platform root key has one scope of its own: a retried recovery must not mint a second admin key.
+    const scope =
+      principal?.kind === "platform"
+        ? "platform"
+        : tenant && principal
+          ? `${tenant.id}:${principal.kind}:${principal.id}`
+          : null;
+    if (c.req.method !== "POST" || header === undefined || scope === null) return next();
     if (!KEY.test(header)) {
       throw new AppError("validation_failed", {
         detail: "Idempotency-Key must be 1-255 visible ASCII characters",
@@ -52,7 +58,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     const bodyHash = toHex(await bodyDigest(c));
     const fingerprint = await sha256Hex(`${c.req.method}\n${c.req.path}\n${bodyHash}`);
     const key = `${c.req.method} ${c.req.path} ${header}`;
-    const store = idempotencyOf(c.env, `${tenant.id}:${principal.kind}:${principal.id}`);
+    const store = idempotencyOf(c.env, scope);
     const now = () => c.get("clock").now().getTime();
     const begun = await store.begin({ key, fingerprint, now: now(), leaseMs: LEASE_MS, waitMs: WAIT_MS });
     if (begun.outcome === "mismatch") {

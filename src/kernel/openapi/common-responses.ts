@@ -55,7 +55,7 @@ export interface OperationTraits {
   ifMatch: boolean;
   /** The `If-Match` header is declared required (`ifMatch(c, { required: true })`). */
   ifMatchRequired: boolean;
-  /** A POST of a tenant principal: `Idempotency-Key` applies (kernel/idempotency). */
+  /** A POST of a tenant principal or the platform root key: `Idempotency-Key` applies (kernel/idempotency). */
   idempotent: boolean;
 }
 
@@ -97,11 +97,11 @@ export function traitsOf(path: string, op: OperationLike, doc: DocumentLike, met
     ifMatchRequired: params.some(
       (p) => p.in === "header" && p.name.toLowerCase() === "if-match" && p.required === true,
     ),
-    idempotent: method === "post" && api && !platform && security.some((r) => Object.keys(r).length > 0),
+    idempotent: method === "post" && api && security.some((r) => Object.keys(r).length > 0),
   };
 }
 
-/** The `Idempotency-Key` header every POST of a tenant principal accepts. */
+/** The `Idempotency-Key` header every POST of a tenant principal or the platform root key accepts. */
 const IDEMPOTENCY_KEY = {
   name: "Idempotency-Key",
   in: "header",
