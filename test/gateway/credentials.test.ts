@@ -104,4 +104,22 @@ describe("credential throttling", () => {
     expect((await from("198.51.100.7", 3)).status).toBe(429);
     expect((await from("198.51.100.8", 4)).status).toBe(201);
   });
+
+  it("counts an IPv6 client by its /64: one host holds a whole /64, so fresh addresses in it buy no more tries", async () => {
+    const { call, tenant } = gateway({ register: { limit: 2, period_s: 3600, burst: 2, ...tight } });
+    const t = await tenant();
+    const from = (ip: string, n: number) =>
+      call("/api/v1/auth/register", {
+        tenant: t.slug,
+        headers: { "cf-connecting-ip": ip },
+        body: { email: `v6-${n}@example.com`, password: PASSWORD, name: "x" },
+      });
+    const statuses = [];
+    for (const [n, ip] of ["2001:db8:1:2::1", "2001:DB8:1:2:0:0:0:2", "2001:db8:1:2:ffff::9"].entries()) {
+      statuses.push((await from(ip, n)).status);
+    }
+    expect(statuses).toEqual([201, 201, 429]);
+    // Another /64 has its own bucket.
+    expect((await from("2001:db8:1:3::1", 9)).status).toBe(201);
+  });
 });

@@ -3,9 +3,36 @@ import type { TenantSettingsLookup } from "../auth/types";
 import type { AppEnv } from "../env";
 import { decide, type LimitDecision, refusal } from "./limiter";
 
-/** The client's address as the edge reports it, or `unknown` (one bucket for every client the runtime cannot name). */
-export const clientIp = (c: Context<AppEnv>): string =>
-  c.req.header("cf-connecting-ip")?.trim().slice(0, 64) || "unknown";
+/**
+ * The client as a rate limit counts it: the address the edge reports, an IPv6
+ * one cut to its /64 (a single host is routinely given a whole /64, so per
+ * address it could take a fresh bucket for every try), or `unknown` (one
+ * bucket for every client the runtime cannot name).
+ *
+ * @example
+ * addressBucket("2001:db8:1:2::9"); // "2001:db8:1:2::/64"
+ * addressBucket("203.0.113.7");     // "203.0.113.7"
+ */
+export function addressBucket(address: string | undefined): string {
+  const ip = address?.trim().slice(0, 64).toLowerCase();
+  if (!ip) return "unknown";
+  if (!ip.includes(":")) return ip;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(ip);
+  if (mapped?.[1]) return mapped[1];
+  const [head = "", tail] = ip.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups =
+    tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  if (groups.length < 4) return ip;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
+
+/** The client's rate-limit bucket from `CF-Connecting-IP` ({@link addressBucket}). */
+export const clientIp = (c: Context<AppEnv>): string => addressBucket(c.req.header("cf-connecting-ip"));
 
 /**
  * The RateLimit-Policy and RateLimit header values of the decisions
