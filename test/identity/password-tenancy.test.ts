@@ -87,3 +87,32 @@ describe("tenant from the subdomain of PLATFORM_DOMAIN", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("tenant subdomains of localhost in development (no PLATFORM_DOMAIN, no JWT_ISSUER)", () => {
+  const app = () => testApp(modules, { ENVIRONMENT: "development" });
+  const json = async (res: Response) => (await res.json()) as Record<string, unknown>;
+
+  it("one issuer for every tenant's host, so a token on another tenant's host is tenant_mismatch, not 401", async () => {
+    const a = await newTenant();
+    const b = await newTenant();
+    const u = await newUser(a.slug);
+    const signedIn = await app().fetch(`http://${a.slug}.localhost:8787/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: u.email, password: PASSWORD }),
+    });
+    expect(signedIn.status).toBe(200);
+    const token = String((await json(signedIn)).access_token);
+    const claims = JSON.parse(atob(String(token.split(".")[1]).replace(/-/g, "+").replace(/_/g, "/")));
+    expect(claims.iss).toBe("http://localhost:8787");
+    const me = (host: string) =>
+      app().fetch(`http://${host}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await me(`${a.slug}.localhost:8787`)).status).toBe(200);
+    expect((await me("localhost:8787")).status).toBe(200);
+    const other = await me(`${b.slug}.localhost:8787`);
+    expect(other.status).toBe(403);
+    expect((await json(other)).code).toBe("tenant_mismatch");
+    const discovery = await json(await app().fetch(`http://${b.slug}.localhost:8787/.well-known/openid-configuration`));
+    expect(discovery.issuer).toBe("http://localhost:8787");
+  });
+});

@@ -121,7 +121,7 @@ export interface Config {
   platformRootKey: string | undefined;
   /** Secret: the JSON array of Ed25519 private JWKs, newest first. */
   jwtSigningKeys: string;
-  /** `iss` of access tokens; defaults to https://PLATFORM_DOMAIN, else the request's origin. */
+  /** `iss` of access tokens; defaults to https://PLATFORM_DOMAIN, else the request's origin (without a tenant label: issuerOf). */
   jwtIssuer: string | undefined;
   /** Secret: master keys of envelope encryption (see kernel/crypto/envelope.ts); optional until a module needs it. */
   encryptionKeys: string | undefined;

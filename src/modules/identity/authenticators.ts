@@ -98,9 +98,20 @@ export const apiKeyAuthenticator: Authenticator = {
   },
 };
 
-/** The `iss` of access tokens for this request. */
+/**
+ * The `iss` of access tokens for this request: JWT_ISSUER, else
+ * https://PLATFORM_DOMAIN, else the request's origin with any tenant label
+ * taken off (in development `<slug>.localhost` is the tenant's host), so every
+ * tenant's host issues and accepts one issuer and a token on another tenant's
+ * host meets the tenant check (403 tenant_mismatch) instead of an issuer it
+ * never had (401).
+ */
 export function issuerOf(c: Context<AppEnv>): string {
-  return c.get("config").jwtIssuer ?? new URL(c.req.url).origin;
+  const { jwtIssuer, tenantDomain } = c.get("config");
+  if (jwtIssuer) return jwtIssuer;
+  const url = new URL(c.req.url);
+  if (tenantDomain && url.hostname.endsWith(`.${tenantDomain}`)) url.hostname = tenantDomain;
+  return url.origin;
 }
 
 /**

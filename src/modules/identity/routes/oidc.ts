@@ -37,7 +37,8 @@ const discovery = createRoute({
 /**
  * `/.well-known/openid-configuration`, mounted at the origin root. The
  * issuer is the `iss` of the tokens this request would be issued (JWT_ISSUER,
- * else https://PLATFORM_DOMAIN, else the request's origin), and the endpoints
+ * else https://PLATFORM_DOMAIN, else the request's origin without a tenant
+ * label), and the endpoints
  * sit at that issuer's origin, so a client that discovers from the issuer
  * finds keys that verify its tokens. plinth signs in with its own
  * `/api/v1/auth/login`, not an OAuth authorization endpoint: the document
