@@ -1,6 +1,7 @@
 // Credential throttling: guessing one account's password, or flooding its
 // mailbox, stops after a handful of tries, alike for emails with and without an account.
 import { describe, expect, it } from "vitest";
+import { mailTo, tokenIn } from "../identity/helpers";
 import { gateway } from "./helpers";
 
 const PASSWORD = "correct horse battery staple";
@@ -121,5 +122,21 @@ describe("credential throttling", () => {
     expect(statuses).toEqual([201, 201, 429]);
     // Another /64 has its own bucket.
     expect((await from("2001:db8:1:3::1", 9)).status).toBe(201);
+  });
+
+  it("counts an invitation's password check for an existing account against that account's login budget", async () => {
+    const { call, tenant } = gateway({ login: { limit: 2, period_s: 900, burst: 2, ...tight } });
+    const t = await tenant();
+    const email = "member-already@example.com";
+    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
+    const invited = await call("/api/v1/admin/invitations", { token: t.adminKey, body: { email, roles: ["viewer"] } });
+    expect(invited.status).toBe(201);
+    const token = tokenIn(await mailTo(t.slug, email, "You are invited"));
+    const accept = (password: string) =>
+      call("/api/v1/auth/accept-invitation", { tenant: t.slug, body: { token, password, name: "x" } });
+    expect([(await accept("wrong guess one")).status, (await accept("wrong guess two")).status]).toEqual([401, 401]);
+    const blocked = await accept(PASSWORD);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.code).toBe("rate_limited");
   });
 });

@@ -146,7 +146,9 @@ export const invitationRoutes = createRouter()
     let challenge: Awaited<ReturnType<typeof secondFactor>> = null;
     if (found.existing) {
       // Holding the token proves the mailbox, not the account: the account's password is asked for too,
-      // and its second factor, as at login (the session then waits for POST /auth/two-factor).
+      // and its second factor, as at login (the session then waits for POST /auth/two-factor). The password
+      // is a guess like a login's, so it spends the account's login budget first.
+      await enforce(c, "login", found.email);
       const verdict = await hasher.verify(found.existing.passwordHash, password);
       if (!verdict.ok)
         throw new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
