@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
-import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
+import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { PLANS } from "../../kernel/ratelimit/policies";
@@ -21,7 +21,7 @@ const create = op.post("/tenants", {
     body: jsonBody(
       z.object({
         slug: SlugSchema,
-        name: z.string().trim().min(1).max(200),
+        name: DisplayName,
         plan: z.enum(PLANS).default("free"),
       }),
     ),
@@ -49,7 +49,7 @@ const adminKey = op.post("/tenants/{id}/admin-keys", {
   operationId: "issueTenantAdminKey",
   summary: "Issue a new key holding every permission for a tenant (recovery; shown once)",
   access: "platform",
-  request: { params: IdParam, body: jsonBody(z.object({ name: z.string().trim().min(1).max(200) })) },
+  request: { params: IdParam, body: jsonBody(z.object({ name: DisplayName })) },
   responses: {
     201: jsonResponse(
       "the key, with its secret",

@@ -8,7 +8,7 @@ import { AppError, moduleError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import type { MailContent } from "../../../kernel/notify/template";
-import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { DisplayName, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce } from "../../../kernel/ratelimit/limiter";
@@ -44,9 +44,7 @@ const register = op.post("/auth/register", {
   access: "tenant",
   request: {
     headers: tenantHeader,
-    body: jsonBody(
-      z.object({ email: EmailSchema, password: NewPasswordSchema, name: z.string().trim().min(1).max(200) }),
-    ),
+    body: jsonBody(z.object({ email: EmailSchema, password: NewPasswordSchema, name: DisplayName })),
   },
   responses: {
     201: jsonResponse("the new user; a verification mail is on its way", UserSchema),

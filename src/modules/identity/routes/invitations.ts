@@ -5,7 +5,7 @@ import { isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { notifierOf } from "../../../kernel/notify/notifier";
-import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
+import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce } from "../../../kernel/ratelimit/limiter";
@@ -67,7 +67,7 @@ const accept = op.post("/auth/accept-invitation", {
         token: TokenSchema,
         // New accounts set it (the password rules apply); existing accounts give theirs.
         password: z.union([NewPasswordSchema, PresentedPasswordSchema]),
-        name: z.string().trim().min(1).max(200),
+        name: DisplayName,
       }),
     ),
   },

@@ -4,7 +4,7 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
-import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
+import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictKey } from "../authenticators";
@@ -26,7 +26,7 @@ const create = op.post("/admin/api-keys", {
   request: {
     body: jsonBody(
       z.object({
-        name: z.string().trim().min(1).max(200),
+        name: DisplayName,
         scopes: z.array(z.string().max(128)).min(1).max(100),
         expires_at: z.iso.datetime({ offset: true }).optional(),
       }),

@@ -4,7 +4,7 @@ import { deny } from "../../../kernel/auth/deny";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
 import { AppError } from "../../../kernel/errors";
-import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
+import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
@@ -56,7 +56,7 @@ const update = op.patch("/users/{id}", {
   access: "principal",
   request: {
     params: IdParam,
-    body: jsonBody(z.object({ name: z.string().trim().min(1).max(200).optional() }).strict()),
+    body: jsonBody(z.object({ name: DisplayName.optional() }).strict()),
   },
   responses: { 200: jsonResponse("the updated user", UserSchema), 404: problem("no such user in this tenant") },
 });
