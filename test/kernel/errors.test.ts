@@ -1,5 +1,8 @@
 import { SELF } from "cloudflare:test";
+import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createRouter } from "../../src/kernel/openapi/router";
+import { readModels } from "../../src/kernel/read-models";
 import { notesModule } from "../fixtures";
 import { expectProblem, expectSecurityHeaders, testApp } from "../helpers";
 
@@ -23,6 +26,30 @@ describe("problem+json for every error", () => {
     const body2 = await expectProblem(res2, 400, "validation_failed");
     expect((body2.errors ?? []).map((e) => e.path).sort()).toEqual(["body.body", "body.tags.1", "body.title"]);
     for (const e of body2.errors ?? []) expect(e.message.length).toBeGreaterThan(0);
+  });
+
+  it("503 with Retry-After for a read on a table its migrations have not made, told to the operator in the log", async () => {
+    // A deploy before `plinth db migrate --remote`: every read of the new module failed as a bare 500.
+    const ghosts = sqliteTable("ghost_items", { id: text("id").primaryKey() });
+    const routes = createRouter()
+      .get("/raw", async (c) => c.json(await c.env.DB.prepare("select id from ghost_items").all()))
+      .get("/drizzle", async (c) => c.json(await readModels(c.env).select().from(ghosts)));
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    const { fetch } = testApp([{ name: "ghost", version: "1.0.0", routes }]);
+    for (const path of ["/api/v1/ghost/raw", "/api/v1/ghost/drizzle"]) {
+      const res = await fetch(path);
+      const body = await expectProblem(res, 503, "unavailable");
+      expect(res.headers.get("retry-after")).toBe("30");
+      expect(body.detail).toBe("the service's database is being brought up to date; try again shortly");
+      expect(JSON.stringify(body)).not.toContain("ghost_items");
+    }
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg !== "request");
+    expect(logged.map((l) => [l.msg, l.table])).toEqual([
+      ["read-model table missing: migrations not applied", "ghost_items"],
+      ["read-model table missing: migrations not applied", "ghost_items"],
+    ]);
+    expect(String(logged[0]?.hint)).toContain("npx plinth db migrate");
   });
 
   it("400 for malformed JSON", async () => {

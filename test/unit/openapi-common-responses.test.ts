@@ -36,7 +36,7 @@ describe("common problem responses: given an operation's traits, the kernel docu
       requestBody: body,
       responses: { 201: { description: "created" } },
     });
-    expect(statuses).toEqual([201, 400, 401, 403, 409, 413, 415, 422, 429, 500]);
+    expect(statuses).toEqual([201, 400, 401, 403, 409, 413, 415, 422, 429, 500, 503]);
     expect(description(400)).toContain("`validation_failed`");
     expect(description(400)).not.toContain("tenant_required");
     expect(description(403)).toContain("`forbidden`");
@@ -49,7 +49,7 @@ describe("common problem responses: given an operation's traits, the kernel docu
       parameters: [idParam, { name: "if-match", in: "header" }],
       responses: { 204: { description: "deleted" } },
     });
-    expect(statuses).toEqual([204, 400, 401, 403, 404, 412, 429, 500]);
+    expect(statuses).toEqual([204, 400, 401, 403, 404, 412, 429, 500, 503]);
     expect(description(400)).toContain("`tenant_required`");
     expect(description(403)).toContain("`tenant_mismatch`");
     expect(description(404)).toContain("`tenant_not_found`");
@@ -58,7 +58,7 @@ describe("common problem responses: given an operation's traits, the kernel docu
 
   it("a public system route still has its Authorization header and X-Tenant checked, but needs no tenant", () => {
     const { statuses, description } = documented("/api/v1/system/info", "get", { security: [], responses: ok });
-    expect(statuses).toEqual([200, 401, 403, 404, 429, 500]);
+    expect(statuses).toEqual([200, 401, 403, 404, 429, 500, 503]);
     expect(description(401)).toContain("`Authorization` header was sent");
     expect(description(404)).toContain("`tenant_not_found`");
   });

@@ -1,3 +1,10 @@
 export { AppError, type AppErrorOptions, type FieldError, moduleError } from "./app-error";
 export { defineErrorCodes, type ErrorCodeSpec, KERNEL_ERROR_CODES, type KernelErrorCode } from "./codes";
-export { normaliseError, PROBLEM_CONTENT_TYPE, type Problem, problemResponse, toProblem } from "./problem";
+export {
+  missingTable,
+  normaliseError,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  problemResponse,
+  toProblem,
+} from "./problem";

@@ -44,10 +44,26 @@ export function problemResponse(error: AppError, requestId: string): Response {
 }
 
 /**
+ * The table a failed query named as missing (SQLite's "no such table: x", through D1, libSQL and
+ * drizzle's "Failed query" wrapper, which keeps it in `cause`); null for any other error. A
+ * deploy whose read-model migrations are not applied yet fails this way on every read.
+ */
+export function missingTable(error: unknown): string | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const match = /no such table: ([\w.]+)/.exec(current.message);
+    if (match?.[1]) return match[1];
+    current = current.cause;
+  }
+  return null;
+}
+
+/**
  * Maps anything thrown to an AppError. Hono's own HTTPExceptions (malformed
- * JSON, media type gate, body limit) keep their meaning; anything else is a
- * bug and becomes `internal`, returned with `expected: false` so the caller
- * logs its stack.
+ * JSON, media type gate, body limit) keep their meaning; a query on a table
+ * the migrations have not made yet is `unavailable` (503, Retry-After), since
+ * it heals once they are applied; anything else is a bug and becomes
+ * `internal`. Both return `expected: false` so the caller logs them.
  */
 export function normaliseError(error: unknown): { error: AppError; expected: boolean } {
   if (error instanceof AppError) return { error, expected: true };
@@ -79,6 +95,13 @@ export function normaliseError(error: unknown): { error: AppError; expected: boo
       default:
         break;
     }
+  }
+  if (missingTable(error) !== null) {
+    const detail = "the service's database is being brought up to date; try again shortly";
+    return {
+      error: new AppError("unavailable", { detail, headers: { "Retry-After": "30" }, cause: error }),
+      expected: false,
+    };
   }
   return { error: new AppError("internal", { cause: error }), expected: false };
 }

@@ -1,6 +1,6 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import type { AppEnv } from "../env";
-import { AppError, normaliseError, problemResponse } from "../errors";
+import { AppError, missingTable, normaliseError, problemResponse } from "../errors";
 import { errorFields } from "../log";
 import { loggerOf } from "./init";
 
@@ -61,6 +61,14 @@ export function notFound(allowed: (path: string) => string[]): NotFoundHandler<A
  */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const { error, expected } = normaliseError(err);
-  if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
+  const table = missingTable(err);
+  if (table !== null) {
+    // Said to the operator, not the client: the fix is theirs.
+    loggerOf(c).error("read-model table missing: migrations not applied", {
+      table,
+      hint: "apply them: npx plinth db migrate (--remote for a deployed database)",
+      ...errorFields(err),
+    });
+  } else if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
   return problemResponse(error, c.get("requestId"));
 };

@@ -176,6 +176,12 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
     ["internal", "an unexpected error; the problem carries only the request id"],
     ["config_invalid", "the server's configuration is invalid"],
   );
+  // onError: a query on a table the deployed migrations have not made yet heals once they are applied.
+  if (t.api)
+    add(503, [
+      "unavailable",
+      "the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry",
+    ]);
   return problems;
 }
 
@@ -185,7 +191,7 @@ function problemResponse(status: number, reasons: readonly Reason[]): Record<str
     description: reasons.map(([code, when]) => `\`${code}\`: ${when}`).join("\n"),
     content: { "application/problem+json": { schema: { $ref: PROBLEM_REF } } },
   };
-  if (status === 429) {
+  if (status === 429 || status === 503) {
     response.headers = {
       "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
     };
