@@ -131,6 +131,8 @@ const lines = [
   `                  a tick by hand: ${origin}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`,
   `    JWKS          ${origin}/.well-known/jwks.json`,
   `    dev mailbox   ${origin}/api/v1/dev/mailbox  (with X-Tenant)`,
+  // The CLI's default URL is port 8787's: on another port, say how to point it here.
+  ...(port === 8787 ? [] : [`    CLI           export PLINTH_URL=${origin}   (then: npx plinth --help)`]),
   ...demoLines,
   "",
   "  Ctrl-C stops it. Local D1/R2/Queues state lives in .wrangler/state.",

@@ -25,11 +25,31 @@ export const DEFAULT_URL = "http://127.0.0.1:8787";
 /** The plinth URL of a command: --url, else PLINTH_URL, else a local `npm start`. */
 export function urlOf(/** @type {string | undefined} */ flag) {
   const url = flag ?? process.env.PLINTH_URL ?? DEFAULT_URL;
+  const from = flag === undefined && process.env.PLINTH_URL ? "PLINTH_URL" : "--url";
+  let parsed;
   try {
-    return new URL(url).origin;
+    parsed = new URL(url);
   } catch {
-    throw new CliError(`--url ${url} is not a URL`, EXIT.usage);
+    parsed = null;
   }
+  // `localhost:8787` parses, as a URL of scheme "localhost:" whose origin is "null".
+  if (parsed === null || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new CliError(`${from} ${url} is not an http(s) URL (e.g. http://127.0.0.1:8787)`, EXIT.usage);
+  }
+  return parsed.origin;
+}
+
+/**
+ * `key` as a bearer token, or a usage error naming `source` (never the key): a key
+ * holding a line break or another character a header cannot carry would make fetch
+ * throw a message quoting the header, the key with it.
+ */
+function checkedKey(/** @type {string} */ key, /** @type {string} */ source) {
+  if (/^[\x21-\x7e]+$/.test(key)) return key;
+  throw new CliError(
+    `${source} holds a space, a line break or a non-ASCII character, which no plinth key has (a stray paste?)`,
+    EXIT.usage,
+  );
 }
 
 /** Whether `url` is this machine (where .dev.vars belongs). */
@@ -40,9 +60,10 @@ export function isLocal(/** @type {string} */ url) {
 
 /** The platform root key: PLATFORM_ROOT_KEY, or .dev.vars for a local plinth. */
 export function platformKey(/** @type {string} */ url) {
-  const key = process.env.PLATFORM_ROOT_KEY || (isLocal(url) ? readDevVars().PLATFORM_ROOT_KEY : undefined);
+  if (process.env.PLATFORM_ROOT_KEY) return checkedKey(process.env.PLATFORM_ROOT_KEY, "PLATFORM_ROOT_KEY");
+  const key = isLocal(url) ? readDevVars().PLATFORM_ROOT_KEY : undefined;
   if (!key) throw new CliError("set PLATFORM_ROOT_KEY (the platform root key of the plinth at --url)", EXIT.usage);
-  return key;
+  return checkedKey(key, "PLATFORM_ROOT_KEY in .dev.vars");
 }
 
 /** A tenant's API key: the file named by --key-file, else PLINTH_KEY. */
@@ -56,11 +77,11 @@ export function tenantKey(/** @type {string | undefined} */ keyFile) {
     }
     const key = text.trim();
     if (!key) throw new CliError(`--key-file ${keyFile} is empty`, EXIT.usage);
-    return key;
+    return checkedKey(key, `--key-file ${keyFile}`);
   }
   const key = process.env.PLINTH_KEY;
   if (!key) throw new CliError("set PLINTH_KEY (an API key of the tenant) or pass --key-file <path>", EXIT.usage);
-  return key;
+  return checkedKey(key, "PLINTH_KEY");
 }
 
 /**
@@ -92,7 +113,12 @@ export async function call(url, pending) {
     result = await pending;
   } catch (error) {
     const cause = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(error);
-    throw new CliError(`cannot reach ${url}: ${cause}`, EXIT.network);
+    // `PORT=8788 npm start` serves elsewhere than the default URL the CLI tries.
+    const hint =
+      cause === "ECONNREFUSED" && isLocal(url)
+        ? "\nnothing listens there: start it with `npm start`, or, if it runs on another port (PORT=…), pass --url or set PLINTH_URL"
+        : "";
+    throw new CliError(`cannot reach ${url}: ${cause}${hint}`, EXIT.network);
   }
   const { response } = result;
   if (response.ok) return /** @type {T} */ (result.data);

@@ -1,0 +1,97 @@
+// What a platform operator meets before any request reaches a plinth: keys and URLs
+// the CLI refuses (without echoing a key), the hint when nothing listens at a local
+// URL.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const scratch = mkdtempSync(path.join(tmpdir(), "plinth-cli-operator-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `plinth args` with only the keys and URL given in `env` (none inherited). */
+function plinth(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  const base = { ...process.env };
+  for (const name of ["PLATFORM_ROOT_KEY", "PLINTH_KEY", "PLINTH_URL"]) delete base[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "plinth.mjs"), ...args], {
+      cwd: ROOT,
+      env: { ...base, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** A loopback URL nothing listens at (a port just freed). */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${address.port}`;
+}
+
+describe("keys the CLI refuses before sending them", () => {
+  it("a key with a line break or a space is a usage error naming its source, never echoing it", async () => {
+    const url = await deadUrl();
+    const cases: [string[], Record<string, string>, string][] = [
+      [["keys", "list", "--url", url], { PLINTH_KEY: "plk_dev_SECRETPART\nsecondline" }, "PLINTH_KEY"],
+      [
+        ["tenants", "list", "--url", url],
+        { PLATFORM_ROOT_KEY: "rootSECRETPART rootSECRETPART0123456789" },
+        "PLATFORM_ROOT_KEY",
+      ],
+    ];
+    for (const [args, env, source] of cases) {
+      const run = await plinth(args, env);
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toContain(source);
+      expect(run.stderr + run.stdout).not.toContain("SECRETPART");
+    }
+    const keyFile = path.join(scratch, "key");
+    writeFileSync(keyFile, "plk_dev_SECRETPART\r\nplk_dev_other\n");
+    const fromFile = await plinth(["keys", "list", "--url", url, "--key-file", keyFile]);
+    expect(fromFile.status).toBe(2);
+    expect(fromFile.stderr).toContain(`--key-file ${keyFile}`);
+    expect(fromFile.stderr).not.toContain("SECRETPART");
+  });
+});
+
+describe("--url and PLINTH_URL", () => {
+  it("a URL without an http(s) scheme is a usage error, not a crash", async () => {
+    const flag = await plinth(["tenants", "list", "--url", "localhost:8787"], { PLATFORM_ROOT_KEY: "k".repeat(40) });
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain("--url localhost:8787 is not an http(s) URL");
+    expect(flag.stderr).not.toContain("TypeError");
+    const env = await plinth(["jobs", "list"], { PLINTH_URL: "127.0.0.1:8787", PLATFORM_ROOT_KEY: "k".repeat(40) });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toContain("PLINTH_URL 127.0.0.1:8787 is not an http(s) URL");
+  });
+
+  it("nothing listening at a local URL: exit 3, and how to point the CLI at another port", async () => {
+    const url = await deadUrl();
+    const run = await plinth(["tenants", "list", "--url", url], { PLATFORM_ROOT_KEY: "k".repeat(40) });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain(`cannot reach ${url}: ECONNREFUSED`);
+    expect(run.stderr).toContain("pass --url or set PLINTH_URL");
+  });
+});
