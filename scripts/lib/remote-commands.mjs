@@ -336,7 +336,11 @@ export const commands = [
         text = `${doc}`.endsWith("\n") ? `${doc}` : `${doc}\n`;
       }
       if (run.values.out === undefined) return process.stdout.write(text);
-      writeFileSync(run.values.out, text);
+      try {
+        writeFileSync(run.values.out, text);
+      } catch (error) {
+        throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
+      }
       run.print(`wrote ${run.values.out}`);
     },
   },

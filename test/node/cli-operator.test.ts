@@ -1,6 +1,6 @@
 // What a platform operator meets before any request reaches a plinth: keys and URLs
 // the CLI refuses (without echoing a key), the hint when nothing listens at a local
-// URL.
+// URL, and files it cannot write.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -93,5 +93,14 @@ describe("--url and PLINTH_URL", () => {
     expect(run.status).toBe(3);
     expect(run.stderr).toContain(`cannot reach ${url}: ECONNREFUSED`);
     expect(run.stderr).toContain("pass --url or set PLINTH_URL");
+  });
+});
+
+describe("openapi export --out", () => {
+  it("a file it cannot write is a usage error naming it, not a stack trace", async () => {
+    const out = path.join(scratch, "no-such-dir", "openapi.json");
+    const run = await plinth(["openapi", "export", "--local", "--out", out]);
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe(`plinth: cannot write --out ${out}: ENOENT`);
   });
 });
