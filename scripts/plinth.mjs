@@ -126,6 +126,15 @@ async function auditVerify(args) {
     console.log(
       `broken at seq ${result.broken_seq}: the file ends at seq ${result.entries}, the checkpoint covers up to seq ${result.covered_seq}`,
     );
+  } else if (result.problem === "unknown_kid") {
+    console.log(
+      `unverified at seq ${result.broken_seq}: the checkpoint is signed with key ${JSON.stringify(parsed.checkpoint.kid)}, which the JWKS does not hold; ` +
+        "use the JWKS of the plinth that exported the file (a rotated key stays verifiable only while its JWKS lists it)",
+    );
+  } else if (result.problem === "signature_invalid") {
+    console.log(
+      `broken at seq ${result.broken_seq}: the entries recompute, but the checkpoint's signature does not verify with key ${JSON.stringify(parsed.checkpoint.kid)} (the checkpoint line or its tenant_id was changed)`,
+    );
   } else if (result.problem === "after_checkpoint") {
     console.log(`broken at seq ${result.broken_seq}: entries after the checkpoint, which does not cover them`);
   } else {

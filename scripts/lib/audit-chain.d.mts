@@ -19,9 +19,16 @@ export interface ExportVerification {
   broken_seq?: number;
   /**
    * Why a chain that recomputes cleanly still fails: no closing checkpoint, lines past it,
-   * a second checkpoint line, or entries the checkpoint covers missing from the file's end.
+   * a second checkpoint line, or entries the checkpoint covers missing from the file's end;
+   * with keys, the checkpoint's signature failing, or signed by a kid no key has.
    */
-  problem?: "no_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries";
+  problem?:
+    | "no_checkpoint"
+    | "after_checkpoint"
+    | "extra_checkpoint"
+    | "missing_entries"
+    | "signature_invalid"
+    | "unknown_kid";
   /** With `missing_entries`: the last seq the checkpoint covers. */
   covered_seq?: number;
   signature: "valid" | "invalid" | "unchecked" | "none";

@@ -55,8 +55,10 @@ const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v)
  * last line, so entries without one, or past it, are not what was signed:
  * `problem` says which; so do a second checkpoint line (an export has one) and a checkpoint
  * past the file's last entry (`missing_entries`: `broken_seq` is the first one missing, up
- * to `covered_seq`). Only an empty export (an empty log's) has none.
- * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, covered_seq?: number, problem?: "no_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries", signature: "valid" | "invalid" | "unchecked" | "none" }>}
+ * to `covered_seq`). Only an empty export (an empty log's) has none. With `keys`, a
+ * checkpoint whose signature fails is `signature_invalid`, or `unknown_kid` when no key
+ * has its kid (`broken_seq` is the checkpoint's seq): the entries themselves recompute.
+ * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, covered_seq?: number, problem?: "no_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries" | "signature_invalid" | "unknown_kid", signature: "valid" | "invalid" | "unchecked" | "none" }>}
  */
 export async function verifyExport({ entries, checkpoint, tenantId, checkpoints = checkpoint ? 1 : 0 }, keys = null) {
   let prev = GENESIS_HASH;
@@ -124,7 +126,11 @@ export async function verifyExport({ entries, checkpoint, tenantId, checkpoints 
         }
       }
       signature = valid ? "valid" : "invalid";
-      if (!valid) broken = checkpoint.seq;
+      if (!valid) {
+        broken = checkpoint.seq;
+        // The chain recomputed: say it is the signature, not entry `seq`, that fails.
+        problem = key ? "signature_invalid" : "unknown_kid";
+      }
     }
   }
   const ok = broken === null && problem === null;

@@ -182,6 +182,27 @@ describe("plinth audit verify (CLI)", () => {
     expect(none.code).toBe(0);
     expect(none.stdout).toContain("ok: empty export");
 
+    // A checkpoint signature that fails is not an entry changed: say which it is.
+    const otherJwks = join(dir, "other-jwks.json");
+    writeFileSync(otherJwks, JSON.stringify((await signer()).jwks));
+    const stranger = await cli("audit", "verify", intact, "--jwks", otherJwks);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stdout).toContain('verify with key "k-test"');
+    const forged = join(dir, "forged.ndjson");
+    writeFileSync(forged, toNdjson(entries, { ...checkpoint, signature: (await sign(19, checkpoint.hash)).signature }));
+    const badSignature = await cli("audit", "verify", forged, "--jwks", jwksFile);
+    expect(badSignature.code).toBe(1);
+    expect(badSignature.stdout.trim()).toBe(
+      'broken at seq 20: the entries recompute, but the checkpoint\'s signature does not verify with key "k-test" (the checkpoint line or its tenant_id was changed)',
+    );
+    const emptyJwks = join(dir, "empty-jwks.json");
+    writeFileSync(emptyJwks, JSON.stringify({ keys: [] }));
+    const unknown = await cli("audit", "verify", intact, "--jwks", emptyJwks);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toMatch(
+      /^unverified at seq 20: the checkpoint is signed with key "k-test", which the JWKS does not hold/,
+    );
+
     expect((await cli("audit", "verify")).code).toBe(2);
     expect((await cli("audit", "verify", join(dir, "missing.ndjson"))).code).toBe(2);
     expect((await cli("nope")).code).toBe(2);
