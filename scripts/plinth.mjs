@@ -34,6 +34,50 @@ const LOCAL = [
   ["db migrate [--remote] [--env <name>] [--only d1|libsql]", "apply migrations to D1 and the libSQL read models"],
 ];
 
+/** Each local command's --help (db migrate has its own, DB_MIGRATE_HELP). */
+const LOCAL_HELP = {
+  "audit verify": [
+    "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>]",
+    "",
+    "Verifies an audit export (GET /api/v1/admin/audit/export) offline: recomputes the hash",
+    "chain and checks the closing checkpoint against it and, with --jwks, its Ed25519 signature.",
+    "",
+    "options:",
+    "  --jwks <url-or-file>  the JWKS of the plinth that exported the file (its /.well-known/jwks.json)",
+    "  --help, -h            this help",
+    "",
+    "Exit: 0 intact (or an empty export), 1 changed, removed, reordered or cut short (the first",
+    "broken seq is printed), 2 usage or a file that cannot be read.",
+  ],
+  "new module": [
+    "usage: plinth new module <name> [--aggregate <type>]",
+    "",
+    "Writes a module with plinth's module anatomy (manifest, decider, routes, read model,",
+    "projection), its tests and migration, and registers it (docs/modules.md).",
+    "",
+    "options:",
+    "  --aggregate <type>  the aggregate type (default: the name without a trailing s)",
+    "  --help, -h          this help",
+    "",
+    "Exit: 0 written, 1 a generation step failed, 2 usage or a name that is taken.",
+  ],
+  "modules list": [
+    "usage: plinth modules list",
+    "",
+    "Prints the module registry in dependency order: each module's version, dependencies,",
+    "permissions, events, aggregates, jobs, bindings, errors and routes.",
+    "",
+    "Exit: 0 listed, 1 the modules do not load or have problems (as modules validate prints).",
+  ],
+  "modules validate": [
+    "usage: plinth modules validate",
+    "",
+    "Checks every module manifest and prints each problem with its module named.",
+    "",
+    "Exit: 0 no problems, 1 problems (or the modules do not load).",
+  ],
+};
+
 /** A command and its summary, the summary under it when the command is long. */
 const line = (command, summary) =>
   command.length > 52 ? `  ${command}\n  ${"".padEnd(52)} ${summary}` : `  ${command.padEnd(52)} ${summary}`;
@@ -52,9 +96,10 @@ const USAGE = [
   "$PLINTH_KEY or --key-file <path>.",
   EXIT_HELP,
 ].join("\n");
-function usage(message) {
+/** Exits 2 after `message` and the usage of `command` (a local one), or of every command. */
+function usage(message, command) {
   if (message) console.error(`plinth: ${message}`);
-  console.error(USAGE);
+  console.error(command ? `${LOCAL_HELP[command][0]}   (plinth ${command} --help)` : USAGE);
   process.exit(2);
 }
 
@@ -73,21 +118,21 @@ async function auditVerify(args) {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--jwks") {
-      jwksSource = args[++i] ?? usage("--jwks needs a URL or a file");
+      jwksSource = args[++i] ?? usage("--jwks needs a URL or a file", "audit verify");
     } else if (arg.startsWith("--")) {
-      usage(`unknown option ${arg}`);
+      usage(`unknown option ${arg}`, "audit verify");
     } else if (file === null) {
       file = arg;
     } else {
-      usage("one file at a time");
+      usage("one file at a time", "audit verify");
     }
   }
-  if (file === null) usage("name the export file");
+  if (file === null) usage("name the export file", "audit verify");
   let text;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    usage(`cannot read ${file}: ${error.code ?? error.message}`);
+    usage(`cannot read ${file}: ${error.code ?? error.message}`, "audit verify");
   }
   let parsed;
   try {
@@ -102,7 +147,7 @@ async function auditVerify(args) {
     try {
       keys = await importJwks(await loadJwks(jwksSource));
     } catch (error) {
-      usage(`cannot load the JWKS: ${error.message}`);
+      usage(`cannot load the JWKS: ${error.message}`, "audit verify");
     }
   }
   const result = await verifyExport(parsed, keys);
@@ -145,11 +190,12 @@ async function auditVerify(args) {
 
 async function newModule(args) {
   const [name, ...options] = args;
-  if (!name || name.startsWith("--")) usage("name the module: plinth new module <name> [--aggregate <type>]");
+  if (!name || name.startsWith("--"))
+    usage("name the module: plinth new module <name> [--aggregate <type>]", "new module");
   let type = defaultType(name);
   for (let i = 0; i < options.length; i++) {
-    if (options[i] === "--aggregate") type = options[++i] ?? usage("--aggregate needs a type");
-    else usage(`unknown option ${options[i]}`);
+    if (options[i] === "--aggregate") type = options[++i] ?? usage("--aggregate needs a type", "new module");
+    else usage(`unknown option ${options[i]}`, "new module");
   }
   const problems = problemsOf(root, name, type);
   if (problems.length > 0) {
@@ -242,7 +288,20 @@ process.stdout.on("error", (error) => {
 });
 
 const [command, sub, ...rest] = process.argv.slice(2);
-if (command === "audit" && sub === "verify") {
+const isHelp = (arg) => arg === "--help" || arg === "-h";
+const localHelp = LOCAL_HELP[`${command} ${sub}`];
+/** The commands of a group (`keys`, `audit`, …), one line each with its summary. */
+const groupOf = (name) => [
+  ...LOCAL.filter(([c]) => c.startsWith(`${name} `)).map(([c, summary]) => [c, summary]),
+  ...commands.filter((c) => c.name.startsWith(`${name} `)).map((c) => [`${c.name} ${c.args}`.trimEnd(), c.summary]),
+];
+if (localHelp && rest.some(isHelp)) {
+  console.log(localHelp.join("\n"));
+} else if (command === "modules" && (sub === "list" || sub === "validate") && rest.length > 0) {
+  console.error(`plinth: modules ${sub} takes no arguments or options (got ${rest.join(" ")})`);
+  console.error(localHelp[0]);
+  process.exitCode = 2;
+} else if (command === "audit" && sub === "verify") {
   await auditVerify(rest);
 } else if (command === "new" && sub === "module") {
   await newModule(rest);
@@ -257,13 +316,15 @@ if (command === "audit" && sub === "verify") {
   console.log(USAGE);
 } else if (command && sub && findCommand(command, sub)) {
   process.exitCode = await runCommand(findCommand(command, sub), rest);
-} else if (command && commands.some((c) => c.name.startsWith(`${command} `)) && (!sub || sub === "--help")) {
-  const group = commands.filter((c) => c.name.startsWith(`${command} `));
-  const lines = group.map((c) => `${`  plinth ${c.name} ${c.args}`.trimEnd()}\n      ${c.summary}`);
-  (sub ? console.log : console.error)(
+} else if (command && command !== "db" && groupOf(command).length > 0) {
+  // The group alone, `--help`, or a sub-command it does not have: list what it has.
+  const help = isHelp(sub);
+  const lines = groupOf(command).map(([c, summary]) => `  plinth ${c}\n      ${summary}`);
+  if (sub && !help) console.error(`plinth: unknown command ${command} ${sub}`);
+  (help ? console.log : console.error)(
     `plinth ${command}:\n${lines.join("\n")}\n(plinth ${command} <sub> --help for one)`,
   );
-  if (!sub) process.exitCode = 2;
+  if (!help) process.exitCode = 2;
 } else {
   usage(command ? `unknown command ${[command, sub].filter(Boolean).join(" ")}` : undefined);
 }

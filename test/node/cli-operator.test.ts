@@ -1,6 +1,6 @@
 // What a platform operator meets before any request reaches a plinth: keys and URLs
 // the CLI refuses (without echoing a key), the hint when nothing listens at a local
-// URL, and files it cannot write.
+// URL, files it cannot write, and --help for every command, local ones included.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -102,5 +102,41 @@ describe("openapi export --out", () => {
     const run = await plinth(["openapi", "export", "--local", "--out", out]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toBe(`plinth: cannot write --out ${out}: ENOENT`);
+  });
+});
+
+describe("--help of the local commands", () => {
+  it("describes audit verify, new module and modules list|validate, on stdout, exit 0", async () => {
+    for (const command of ["audit verify", "new module", "modules list", "modules validate"]) {
+      const run = await plinth([...command.split(" "), "--help"]);
+      expect(run.status, command).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^usage: plinth ${command}`));
+      expect(run.stdout).toContain("Exit: 0");
+    }
+    const group = await plinth(["audit", "--help"]);
+    expect(group.status).toBe(0);
+    expect(group.stdout).toContain("plinth audit verify <file.ndjson>");
+  });
+
+  it("a usage error of a local command prints its usage, not every command's", async () => {
+    const run = await plinth(["audit", "verify", path.join(scratch, "missing.ndjson")]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("cannot read");
+    expect(run.stderr).toContain("usage: plinth audit verify <file.ndjson>");
+    expect(run.stderr).not.toContain("remote commands");
+  });
+
+  it("modules list and validate refuse options they do not have", async () => {
+    const run = await plinth(["modules", "validate", "--bogus"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("modules validate takes no arguments or options (got --bogus)");
+  });
+
+  it("a sub-command a group lacks lists the group's commands", async () => {
+    const run = await plinth(["keys", "rotate"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("unknown command keys rotate");
+    expect(run.stderr).toContain("plinth keys revoke <id>");
+    expect(run.stderr).not.toContain("remote commands");
   });
 });
