@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { newSigningKeySet } from "./jwt-keys.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -161,7 +162,7 @@ async function openapiDocument() {
   const env = {
     ENVIRONMENT: "production",
     LOG_LEVEL: "warn",
-    JWT_SIGNING_KEYS: "[]",
+    JWT_SIGNING_KEYS: newSigningKeySet(),
     ...Object.fromEntries(Object.keys(platform.needs.bindings).map((name) => [name, {}])),
   };
   const res = await platform.app.request("http://plinth.local/openapi.json", {}, env);

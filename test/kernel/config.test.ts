@@ -48,6 +48,24 @@ describe("configuration", () => {
     expect(JSON.stringify(readModels.issues)).not.toContain("secret-token-value");
   });
 
+  it("names a JWT_SIGNING_KEYS that is not a key set, without quoting it", () => {
+    // It once passed as any non-empty string: /readyz said ok, then the JWKS, logins and
+    // the hourly audit checkpoints failed with 500 internal.
+    const leak = "d-S3CR3T-part";
+    for (const bad of [
+      `not json ${leak}`,
+      "[]",
+      JSON.stringify([{ kty: "OKP", crv: "Ed25519", x: "short", d: leak, kid: "k1" }]),
+      JSON.stringify({ keys: [] }),
+    ]) {
+      const result = parseConfig({ ...env, JWT_SIGNING_KEYS: bad });
+      expect(result.ok, bad).toBe(false);
+      if (result.ok) continue;
+      expect(result.issues.map((i) => i.variable)).toEqual(["JWT_SIGNING_KEYS"]);
+      expect(JSON.stringify(result.issues)).not.toContain(leak);
+    }
+  });
+
   it("fails every request with config_invalid, naming the variable but never its value", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));

@@ -1,5 +1,6 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
+import { newSigningKeySet } from "../../scripts/jwt-keys.mjs";
 import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { modules } from "../../src/modules";
@@ -9,7 +10,7 @@ const platform = createPlatform({ modules, migrations: MIGRATIONS });
 const env = {
   ENVIRONMENT: "test",
   LOG_LEVEL: "warn",
-  JWT_SIGNING_KEYS: "[]",
+  JWT_SIGNING_KEYS: newSigningKeySet(),
   ...Object.fromEntries(Object.keys(platform.needs.bindings).map((name) => [name, {}])),
 };
 

@@ -98,29 +98,47 @@ async function importPair(jwk: PrivateSigningJwk): Promise<{ privateKey: CryptoK
   return { privateKey, publicKey };
 }
 
-async function importKeySet(secret: string): Promise<SigningKeySet> {
+/** The key set of the secret, or what is wrong with its shape (never quoting it). */
+function parseKeySet(secret: string): { ok: true; keys: PrivateSigningJwk[] } | { ok: false; problem: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(secret);
   } catch {
     // JSON.parse's message quotes part of the input, which here is key material.
-    return fail("is not valid JSON: expected an array of private Ed25519 JWKs");
+    return { ok: false, problem: "is not valid JSON: expected an array of private Ed25519 JWKs" };
   }
   const parsed = KeySetSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`);
-    return fail(`is invalid: ${issues.join("; ")}`);
+    return { ok: false, problem: `is invalid: ${issues.join("; ")}` };
   }
+  return { ok: true, keys: parsed.data };
+}
+
+/**
+ * What is wrong with the shape of a JWT_SIGNING_KEYS secret (JSON, fields, kids), or
+ * undefined: synchronous, for the config check, so a malformed secret fails every request
+ * as `config_invalid` rather than the first login or checkpoint. Whether each key is a
+ * usable Ed25519 pair is checked when the set is loaded. Never quotes the secret.
+ */
+export function signingKeysProblem(secret: string): string | undefined {
+  const parsed = parseKeySet(secret);
+  return parsed.ok ? undefined : `${parsed.problem} (generate one with: node scripts/jwt-keys.mjs)`;
+}
+
+async function importKeySet(secret: string): Promise<SigningKeySet> {
+  const parsed = parseKeySet(secret);
+  if (!parsed.ok) return fail(parsed.problem);
   const verify = new Map<string, CryptoKey>();
   const publicJwks: PublicSigningJwk[] = [];
   let sign: CryptoKey | undefined;
-  for (const jwk of parsed.data) {
+  for (const jwk of parsed.keys) {
     const pair = await importPair(jwk);
     sign ??= pair.privateKey;
     verify.set(jwk.kid, pair.publicKey);
     publicJwks.push({ kty: "OKP", crv: "Ed25519", x: jwk.x, kid: jwk.kid, alg: "EdDSA", use: "sig" });
   }
-  const current = parsed.data[0];
+  const current = parsed.keys[0];
   if (!sign || !current) return fail("must hold at least one key");
   return { currentKid: current.kid, sign, verify, publicJwks };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { signingKeysProblem } from "../auth/signing-keys";
 import { parseMasterKeys } from "../crypto/envelope";
 import type { BindingKind, EnvNeeds } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
@@ -65,7 +66,13 @@ const ConfigSchema = z.object({
     )
     .optional(),
   PLATFORM_ROOT_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
-  JWT_SIGNING_KEYS: z.string().min(1, "must hold the JSON array of signing keys (see scripts/jwt-keys.mjs)"),
+  JWT_SIGNING_KEYS: z
+    .string()
+    .min(1, "must hold the JSON array of signing keys (see scripts/jwt-keys.mjs)")
+    .superRefine((secret, ctx) => {
+      const problem = secret.length > 0 ? signingKeysProblem(secret) : undefined;
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   JWT_ISSUER: z.url({ message: "must be an absolute URL" }).optional(),
   RATE_LIMITS: z
     .string()
