@@ -13,6 +13,9 @@ import { bin, root, run } from "./env.mjs";
 
 export const MIGRATIONS_FOLDER = join(root, "migrations");
 
+/** The URL schemes @libsql/client opens. */
+const LIBSQL_SCHEMES = ["libsql:", "https:", "wss:", "http:", "ws:", "file:"];
+
 /** Whether `error` or one of its causes (drizzle wraps the driver's) says a table is missing. */
 function noSuchTable(error) {
   for (let e = error; e; e = e.cause) if (String(e.message ?? e).includes("no such table")) return true;
@@ -76,7 +79,7 @@ for a local run; a token is never taken from a flag.
   --only d1|libsql    one of the two
 
 exit codes: 0 applied (or nothing pending), 1 a migration failed,
-2 usage, 3 the libSQL server could not be reached`;
+2 usage, 3 the libSQL server could not be reached, 4 it refused the token`;
 
 /** The libSQL target of this run, or undefined: the environment first, then .dev.vars when local. */
 function libsqlTarget(remote, devVars) {
@@ -127,10 +130,17 @@ export async function dbMigrateCommand(args, readDevVars) {
     return 2;
   }
   if (libsql) {
+    let protocol;
     try {
-      new URL(libsql.url);
+      protocol = new URL(libsql.url).protocol;
     } catch {
       console.error("plinth db migrate: READ_MODEL_URL is not a URL");
+      return 2;
+    }
+    if (!LIBSQL_SCHEMES.includes(protocol)) {
+      console.error(
+        `plinth db migrate: READ_MODEL_URL must be a libsql:, https:, wss:, http:, ws: or file: URL, not ${protocol}`,
+      );
       return 2;
     }
   }
@@ -150,6 +160,14 @@ export async function dbMigrateCommand(args, readDevVars) {
       console.log(`libSQL: ${after - before} applied, ${after} in all`);
     } catch (error) {
       const reason = causes(error);
+      // The client reports a refused token as SERVER_ERROR, like a server that is down.
+      const status = /HTTP status (401|403)\b/.exec(reason)?.[1];
+      if (status) {
+        console.error(
+          `plinth db migrate: the libSQL server refused the token (HTTP ${status}): check READ_MODEL_AUTH_TOKEN`,
+        );
+        return 4;
+      }
       const unreachable = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|ETIMEDOUT|SERVER_ERROR|HRANA_WEBSOCKET/i.test(
         reason,
       );

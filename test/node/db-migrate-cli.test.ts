@@ -8,6 +8,7 @@ import path from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
 import { MIGRATIONS } from "../../src/generated/migrations";
+import { startHranaServer } from "./support/hrana-server";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "plinth-db-migrate-"));
@@ -88,6 +89,27 @@ describe("npx plinth db migrate", () => {
     expect(down.code).toBe(3);
     expect(down.stderr).toContain("libSQL could not be reached");
     expect(down.stdout + down.stderr).not.toContain(token);
+  });
+
+  it("a token the libSQL server refuses is exit 4 naming READ_MODEL_AUTH_TOKEN, and a URL scheme libSQL lacks is usage (2)", async () => {
+    // A 401 was reported as 'libSQL could not be reached' (exit 3): an operator checked the network, not the token.
+    const server = await startHranaServer(path.join(dir, "refusing.db"), "the-right-token");
+    try {
+      const refused = await plinth(["db", "migrate", "--only", "libsql"], {
+        READ_MODEL_URL: server.url,
+        READ_MODEL_AUTH_TOKEN: "a-wrong-token-never-printed",
+      });
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toContain("refused the token (HTTP 401): check READ_MODEL_AUTH_TOKEN");
+      expect(refused.stdout + refused.stderr).not.toContain("a-wrong-token-never-printed");
+    } finally {
+      await server.stop();
+    }
+    const scheme = await plinth(["db", "migrate", "--only", "libsql"], {
+      READ_MODEL_URL: "postgres://db.example.com/x",
+    });
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain("READ_MODEL_URL must be a libsql:, https:, wss:, http:, ws: or file: URL");
   });
 
   it("is listed by plinth --help and explains itself with --help", async () => {
