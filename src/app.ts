@@ -140,7 +140,7 @@ export function createPlatform(options: AppOptions): Platform {
   for (const m of modules) checks.push(...(m.health ?? []));
   app.route("/", healthRoutes(checks));
   app.route("/", metricsRoutes());
-  app.route("/api/v1", eventOperations({ modules, deciders }));
+  app.route("/api/v1", eventOperations({ modules, deciders, tenants }));
   app.route("/api/v1", mailRoutes);
   app.route("/api/v1", jobOperations({ modules }));
 

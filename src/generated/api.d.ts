@@ -2059,7 +2059,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description no such subscription */
+            /** @description no such subscription, or no such tenant (`tenant_id`) */
             404: {
                 headers: {
                     [name: string]: unknown;

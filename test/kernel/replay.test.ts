@@ -195,4 +195,15 @@ describe("events replay", () => {
     expect((await replay({ consumer: "blog:blog.posts", max_events: 0 })).status).toBe(400);
     expect((await replay({ consumer: "blog:blog.posts", max_events: 5001 })).status).toBe(400);
   });
+
+  it("a tenant_id no tenant has is 404, not an empty replay reported as done", async () => {
+    // `plinth events replay … --tenant <typo>` printed "0 streams … done" and exited 0.
+    const unknown = await replay({ consumer: "blog:blog.posts", tenant_id: "01NOSUCHTENANT0000000000000" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ code: "not_found", detail: "no tenant 01NOSUCHTENANT0000000000000" });
+    const t = await newTenant();
+    const known = await replay({ consumer: "blog:blog.posts", tenant_id: t.id });
+    expect(known.status).toBe(200);
+    expect(known.body).toMatchObject({ streams: 0, next: null });
+  });
 });

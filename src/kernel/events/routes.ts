@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
+import type { TenantLookup } from "../auth/types";
+import { AppError } from "../errors";
 import { background } from "../http/background";
 import type { ModuleDef } from "../modules/types";
 import { jsonBody, jsonResponse } from "../openapi/blocks";
@@ -83,7 +85,7 @@ const replay = op.post("/platform/events/replay", {
       "what the call did; `next` is the `after` of the next call, null when done",
       ReplayProgressSchema,
     ),
-    404: problem("no such subscription"),
+    404: problem("no such subscription, or no such tenant (`tenant_id`)"),
   },
 });
 
@@ -91,12 +93,20 @@ const replay = op.post("/platform/events/replay", {
  * The kernel's event operations for the platform operator, mounted under
  * `/api/v1`: the consumers' figures and replay (`plinth events replay`).
  */
-export function eventOperations(platform: { modules: readonly ModuleDef[]; deciders: DeciderRegistry }) {
+export function eventOperations(platform: {
+  modules: readonly ModuleDef[];
+  deciders: DeciderRegistry;
+  /** Resolves `tenant_id`, so a replay of a tenant nobody has is refused, not reported as done with nothing. */
+  tenants?: TenantLookup;
+}) {
   const routes = routesOf(platform.modules);
   return createRouter()
     .openapi(consumer, (c) => c.json({ scope: "isolate" as const, ...consumerStats }, 200))
     .openapi(replay, async (c) => {
       const body = c.req.valid("json");
+      if (body.tenant_id !== undefined && platform.tenants && !(await platform.tenants.byId(body.tenant_id, c))) {
+        throw new AppError("not_found", { detail: `no tenant ${body.tenant_id}` });
+      }
       const progress = await replayPage(
         { modules: platform.modules, routes, deciders: platform.deciders },
         {
