@@ -196,6 +196,19 @@ describe("events replay", () => {
     expect((await replay({ consumer: "blog:blog.posts", max_events: 5001 })).status).toBe(400);
   });
 
+  it("an `after` that is no `next` a replay answered is 400, not a replay of nothing reported as done", async () => {
+    // `--after garbage` (or a cursor cut when copied) walked the catalog from "garbage" on and said "done".
+    for (const after of ["garbage", "12@", "x@tenant/post", "tenant/post"]) {
+      const res = await replay({ consumer: "blog:blog.posts", after });
+      expect(res.status, after).toBe(400);
+      expect(JSON.stringify(res.body)).toContain("body.after");
+    }
+    const t = await newTenant();
+    for (const after of [`${t.id}/post/01ABC`, `3@${t.id}/post/01ABC`]) {
+      expect((await replay({ consumer: "blog:blog.posts", after })).status, after).toBe(200);
+    }
+  });
+
   it("a tenant_id no tenant has is 404, not an empty replay reported as done", async () => {
     // `plinth events replay … --tenant <typo>` printed "0 streams … done" and exited 0.
     const unknown = await replay({ consumer: "blog:blog.posts", tenant_id: "01NOSUCHTENANT0000000000000" });

@@ -38,6 +38,8 @@ const ReplayRequestSchema = z
       .string()
       .min(1)
       .max(420)
+      // A stream (`<tenant>/<type>/<id>`), or a version inside one (`<n>@<stream>`): what `next` holds.
+      .regex(/^(\d+@)?[^/@]+\/[^/]+\/.+$/, "must be a `next` value a replay answered, passed back as it is")
       .optional()
       .openapi({ description: "the previous call's `next`, passed back as it is" }),
     limit: z.number().int().min(1).max(500).default(50).openapi({ description: "streams per call" }),
