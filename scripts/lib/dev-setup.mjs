@@ -66,13 +66,31 @@ async function call(origin, path, { token, method = "GET", body } = {}) {
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
+/** The tenant whose slug is `slug`, paging through the platform's list; null when none. */
+async function tenantBySlug(origin, rootKey, slug) {
+  let cursor = "";
+  for (;;) {
+    const page = await call(origin, `/api/v1/platform/tenants?limit=100${cursor ? `&cursor=${cursor}` : ""}`, {
+      token: rootKey,
+    });
+    if (page.status !== 200) return null;
+    const found = page.body.items.find((t) => t.slug === slug);
+    if (found) return found;
+    if (!page.body.next_cursor) return null;
+    cursor = encodeURIComponent(page.body.next_cursor);
+  }
+}
+
 /**
  * Makes sure the `demo` tenant exists and returns its admin key: the saved
- * one when it still works, else a newly created tenant's.
+ * one when it still works, else a newly created tenant's. When the tenant
+ * exists but the saved key is gone or no longer works (revoked, or the file
+ * deleted), the platform mints it a new admin key (the recovery route,
+ * docs/identity.md), so nothing local has to be thrown away.
  */
-export async function ensureDemoTenant(origin, rootKey) {
-  if (existsSync(demoPath)) {
-    const saved = JSON.parse(readFileSync(demoPath, "utf8"));
+export async function ensureDemoTenant(origin, rootKey, path = demoPath) {
+  if (existsSync(path)) {
+    const saved = JSON.parse(readFileSync(path, "utf8"));
     const me = await call(origin, "/api/v1/me", { token: saved.admin_key });
     if (me.status === 200) return saved;
   }
@@ -81,16 +99,26 @@ export async function ensureDemoTenant(origin, rootKey) {
     method: "POST",
     body: { slug: "demo", name: "Demo tenant", plan: "free" },
   });
-  if (created.status === 409) {
-    return {
-      error:
-        "the demo tenant exists but its admin key is not in .wrangler/state/plinth-demo.json; " +
-        "delete .wrangler/state to start from scratch",
-    };
+  let demo;
+  if (created.status === 201) {
+    demo = { tenant_id: created.body.id, slug: created.body.slug, admin_key: created.body.admin_key };
+  } else if (created.status === 409) {
+    const tenant = await tenantBySlug(origin, rootKey, "demo");
+    const minted = tenant
+      ? await call(origin, `/api/v1/platform/tenants/${tenant.id}/admin-keys`, {
+          token: rootKey,
+          method: "POST",
+          body: { name: "demo (npm start)" },
+        })
+      : { status: 404 };
+    if (minted.status !== 201) {
+      return { error: `the demo tenant exists but a new admin key for it answered ${minted.status}` };
+    }
+    demo = { tenant_id: tenant.id, slug: tenant.slug, admin_key: minted.body.key };
+  } else {
+    return { error: `creating the demo tenant answered ${created.status}` };
   }
-  if (created.status !== 201) return { error: `creating the demo tenant answered ${created.status}` };
-  const demo = { tenant_id: created.body.id, slug: created.body.slug, admin_key: created.body.admin_key };
-  mkdirSync(dirname(demoPath), { recursive: true });
-  writeFileSync(demoPath, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return demo;
 }

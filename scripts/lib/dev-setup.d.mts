@@ -1,0 +1,13 @@
+// Types of dev-setup.mjs for the TypeScript tests that import it.
+export declare function readDevVars(): Record<string, string>;
+export declare function ensureDevVars(): Record<string, string>;
+export interface DemoTenant {
+  tenant_id: string;
+  slug: string;
+  admin_key: string;
+}
+export declare function ensureDemoTenant(
+  origin: string,
+  rootKey: string,
+  path?: string,
+): Promise<DemoTenant | { error: string }>;
