@@ -38,8 +38,9 @@ export async function replay({
         }),
       );
     } catch (error) {
-      // Every call before this one is applied and recorded: say where to go on from.
-      if (!(error instanceof CliError) || after === undefined) throw error;
+      // Every call before this one is applied and recorded: say where to go on from. Before
+      // any call of this run succeeded there is nothing to add (an --after refused is the user's own).
+      if (!(error instanceof CliError) || after === undefined || total.calls === 0) throw error;
       throw new CliError(`${error.message}\nresume with --after ${JSON.stringify(after)}`, error.exitCode);
     }
     onCall?.(body);

@@ -3,6 +3,7 @@
 // URL, files it cannot write, and --help for every command, local ones included.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -138,5 +139,62 @@ describe("--help of the local commands", () => {
     expect(run.stderr).toContain("unknown command keys rotate");
     expect(run.stderr).toContain("plinth keys revoke <id>");
     expect(run.stderr).not.toContain("remote commands");
+  });
+});
+
+describe("events replay's resume line", () => {
+  /** A plinth whose replay route answers each call with the next of `answers` (status, body). */
+  async function stub(answers: [number, Record<string, unknown>][]) {
+    let calls = 0;
+    const server = createHttpServer((req, res) => {
+      const [status, body] = answers[Math.min(calls++, answers.length - 1)] ?? [500, {}];
+      req.resume();
+      res.writeHead(status, { "content-type": status < 300 ? "application/json" : "application/problem+json" });
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    return {
+      url: `http://127.0.0.1:${address.port}`,
+      calls: () => calls,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
+  }
+  const refused: [number, Record<string, unknown>] = [
+    400,
+    { status: 400, code: "validation_failed", detail: "1 invalid field" },
+  ];
+  const failed: [number, Record<string, unknown>] = [500, { status: 500, code: "internal", detail: "boom" }];
+
+  it("is not printed for an --after the first call refuses: it would repeat the cursor refused", async () => {
+    const api = await stub([refused]);
+    try {
+      const run = await plinth(["events", "replay", "blog:blog.posts", "--after", "garbage", "--url", api.url], {
+        PLATFORM_ROOT_KEY: "k".repeat(40),
+      });
+      expect(run.status).toBe(1);
+      expect(api.calls()).toBe(1);
+      expect(run.stderr).toContain("400 validation_failed");
+      expect(run.stderr).not.toContain("resume with");
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("names the cursor the run reached when a later call fails", async () => {
+    const page = { consumer: "blog:blog.posts", streams: 1, events: 2, applied: 2, unreadable: [] };
+    const api = await stub([[200, { ...page, next: "t1/post/p1" }], failed]);
+    try {
+      const run = await plinth(["events", "replay", "blog:blog.posts", "--url", api.url], {
+        PLATFORM_ROOT_KEY: "k".repeat(40),
+      });
+      expect(run.status).toBe(1);
+      expect(api.calls()).toBe(2);
+      expect(run.stdout).toContain("1 streams, 2 events read, 2 applied");
+      expect(run.stderr).toContain('500 internal: boom\nresume with --after "t1/post/p1"');
+    } finally {
+      await api.close();
+    }
   });
 });
