@@ -126,10 +126,16 @@ export async function call(url, pending) {
     result.error && typeof result.error === "object" ? result.error : {}
   );
   const code = typeof problem.code === "string" ? problem.code : `http_${response.status}`;
-  const detail = problem.detail ?? problem.title ?? response.statusText ?? "no detail";
-  const fields = Array.isArray(problem.errors)
-    ? problem.errors.map((e) => `\n  ${e.path || "(body)"}: ${e.message}`).join("")
-    : "";
+  let detail = problem.detail ?? problem.title ?? response.statusText ?? "no detail";
+  const errors = Array.isArray(problem.errors) ? problem.errors : [];
+  // A refusal of one field often has the field's message as its detail: name the field
+  // after the detail rather than print the same sentence twice.
+  const same = errors.filter((e) => e.message === detail);
+  if (same.length > 0) detail = `${detail} (${same.map((e) => e.path || "(body)").join(", ")})`;
+  const fields = errors
+    .filter((e) => !same.includes(e))
+    .map((e) => `\n  ${e.path || "(body)"}: ${e.message}`)
+    .join("");
   const status = response.status;
   const exitCode = status === 401 || status === 403 ? EXIT.auth : EXIT.api;
   throw new CliError(`${status} ${code}: ${detail}${fields}`, exitCode);

@@ -198,3 +198,36 @@ describe("events replay's resume line", () => {
     }
   });
 });
+
+describe("a problem's fields on stderr", () => {
+  it("lists each invalid field once, without repeating the detail when a field's message is the detail", async () => {
+    const detail = "a rebuild of audit:log would leave out 48 event types";
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(400, { "content-type": "application/problem+json" });
+      res.end(
+        JSON.stringify({
+          status: 400,
+          code: "validation_failed",
+          detail,
+          errors: [
+            { path: "body.rebuild", message: detail },
+            { path: "body.limit", message: "Too big" },
+          ],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    try {
+      const run = await plinth(["jobs", "list", "--url", `http://127.0.0.1:${address.port}`], {
+        PLATFORM_ROOT_KEY: "k".repeat(40),
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim()).toBe(`plinth: 400 validation_failed: ${detail} (body.rebuild)\n  body.limit: Too big`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
