@@ -6,7 +6,7 @@ import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { promisify, stripVTControlCharacters } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -83,7 +83,7 @@ describe("plinth new module", () => {
     // declared fields and that a list refuses a cursor that is no id.
     const tests = run(join(root, "node_modules/.bin/vitest"), ["run", "test/modules/widgets"]);
     expect(tests.status, tests.stdout + tests.stderr).toBe(0);
-    expect(tests.stdout.replace(/\x1b\[[0-9;]*m/g, "")).toMatch(/Tests {2}7 passed \(7\)/);
+    expect(stripVTControlCharacters(tests.stdout)).toMatch(/Tests {2}7 passed \(7\)/);
 
     const again = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "widgets"]);
     expect(again.status).toBe(2);
