@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { missingTable } from "../../src/kernel/errors";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { readModels } from "../../src/kernel/read-models";
 import { notesModule } from "../fixtures";
@@ -50,6 +51,16 @@ describe("problem+json for every error", () => {
       ["read-model table missing: migrations not applied", "ghost_items"],
     ]);
     expect(String(logged[0]?.hint)).toContain("npx plinth db migrate");
+  });
+
+  it("takes a missing table for a pending migration only from the read-model database, not a Durable Object", () => {
+    expect(missingTable(new Error("D1_ERROR: no such table: posts: SQLITE_ERROR"))).toBe("posts");
+    // libSQL's, inside drizzle's wrapper.
+    const wrapped = new Error("Failed query: select 1", { cause: new Error("SQLITE_ERROR: no such table: posts") });
+    expect(missingTable(wrapped)).toBe("posts");
+    // An object's own SQLite, as its error crosses RPC: a bug there, not a migration to wait for.
+    expect(missingTable(new Error("no such table: outbox: SQLITE_ERROR"))).toBeNull();
+    expect(missingTable(new Error("D1_ERROR: no such column: title"))).toBeNull();
   });
 
   it("400 for malformed JSON", async () => {

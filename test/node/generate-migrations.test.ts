@@ -15,9 +15,9 @@ afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 describe("npm run generate", () => {
   it("names a migration adding a NOT NULL column without a DEFAULT, and the fix", () => {
-    mkdirSync(join(copy, "scripts"));
+    // The scripts whole: generate.mjs imports its neighbours (jwt-keys.mjs, lib/).
+    cpSync(join(root, "scripts"), join(copy, "scripts"), { recursive: true });
     mkdirSync(join(copy, "migrations"));
-    cpSync(join(root, "scripts", "generate.mjs"), join(copy, "scripts", "generate.mjs"));
     writeFileSync(
       join(copy, "migrations", "0000_init.sql"),
       "CREATE TABLE `orders` (`id` text PRIMARY KEY NOT NULL);\n",

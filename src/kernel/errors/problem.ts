@@ -44,14 +44,17 @@ export function problemResponse(error: AppError, requestId: string): Response {
 }
 
 /**
- * The table a failed query named as missing (SQLite's "no such table: x", through D1, libSQL and
- * drizzle's "Failed query" wrapper, which keeps it in `cause`); null for any other error. A
+ * The read-model table a failed query named as missing (SQLite's "no such table: x", through D1 or
+ * libSQL, and drizzle's "Failed query" wrapper, which keeps it in `cause`); null for any other
+ * error, a Durable Object's own SQLite among them. A
  * deploy whose read-model migrations are not applied yet fails this way on every read.
  */
 export function missingTable(error: unknown): string | null {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const match = /no such table: ([\w.]+)/.exec(current.message);
+    // D1's errors begin "D1_ERROR:", libSQL's "SQLITE_ERROR:"; a Durable Object's own SQLite says neither, and a
+    // table missing there is a bug of the object, not a pending migration.
+    const match = /^(?:D1_ERROR|SQLITE_ERROR): no such table: ([\w.]+)/.exec(current.message);
     if (match?.[1]) return match[1];
     current = current.cause;
   }
