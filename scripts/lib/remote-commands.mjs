@@ -46,6 +46,17 @@ function printRecord(run, body, fields) {
   run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, fields));
 }
 
+/** Prints `text` as it is, or with --out writes it to that file and says so. */
+function writeOut(run, text) {
+  if (run.values.out === undefined) return process.stdout.write(text);
+  try {
+    writeFileSync(run.values.out, text);
+  } catch (error) {
+    throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
+  }
+  run.print(`wrote ${run.values.out}`);
+}
+
 const platform = (run) => connect(run.url, platformKey(run.url));
 const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
 
@@ -86,6 +97,26 @@ export const commands = [
         ["plan", (t) => t.plan],
         ["created", (t) => t.created_at],
       ]);
+    },
+  },
+  {
+    name: "tenants recover-key",
+    args: "<tenant-id> [--name <name>]",
+    summary: "issue a tenant a new admin API key holding every permission (recovery; printed once)",
+    auth: "platform",
+    positionals: 1,
+    options: {
+      name: { type: "string", arg: "<name>", help: 'the key\'s name (default "recovery")' },
+    },
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const body = { name: run.values.name ?? "recovery" };
+      const issued = await call(
+        run.url,
+        platform(run).POST("/api/v1/platform/tenants/{id}/admin-keys", { params: { path: { id } }, body }),
+      );
+      printRecord(run, issued, ["id", "name", "prefix", "scopes", "created_at", "key"]);
+      if (!run.values.json) run.print("the key is shown once: store it now (e.g. as PLINTH_KEY)");
     },
   },
   {
@@ -318,6 +349,20 @@ export const commands = [
     },
   },
   {
+    name: "audit export",
+    args: "[--out <file>]",
+    summary: "the tenant's whole audit chain as NDJSON with its signed checkpoint, for audit verify",
+    auth: "tenant",
+    positionals: 0,
+    options: {
+      out: { type: "string", arg: "<file>", help: "write it to this file instead of printing it" },
+    },
+    async run(run) {
+      const text = `${await call(run.url, tenant(run).GET("/api/v1/admin/audit/export", { parseAs: "text" }))}`;
+      writeOut(run, text);
+    },
+  },
+  {
     name: "openapi export",
     args: "[--out <file>] [--local]",
     summary: "the OpenAPI document served at --url (or, with --local, the generated one)",
@@ -335,13 +380,7 @@ export const commands = [
         const doc = await call(run.url, connect(run.url).GET("/openapi.json", { parseAs: "text" }));
         text = `${doc}`.endsWith("\n") ? `${doc}` : `${doc}\n`;
       }
-      if (run.values.out === undefined) return process.stdout.write(text);
-      try {
-        writeFileSync(run.values.out, text);
-      } catch (error) {
-        throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
-      }
-      run.print(`wrote ${run.values.out}`);
+      writeOut(run, text);
     },
   },
 ];

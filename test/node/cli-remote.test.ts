@@ -78,6 +78,7 @@ async function newTenant(): Promise<{ id: string; key: string }> {
 const ALL = [
   "tenants create",
   "tenants list",
+  "tenants recover-key",
   "keys create",
   "keys list",
   "keys revoke",
@@ -89,6 +90,7 @@ const ALL = [
   "events replay",
   "jobs list",
   "jobs run",
+  "audit export",
   "openapi export",
   "audit verify",
   "new module",
@@ -174,6 +176,49 @@ describe("tenants", () => {
     expect(listed.items).toHaveLength(1);
     expect(typeof listed.next_cursor).toBe("string");
   });
+});
+
+describe("tenants recover-key", () => {
+  it("issues a tenant a new admin key, printed once, that works; an unknown tenant is 1", async () => {
+    const tenant = await newTenant();
+    const issued = await asPlatform(["tenants", "recover-key", tenant.id, "--name", "ops"]);
+    expect(issued.stderr).toBe("");
+    expect(issued.status).toBe(0);
+    expect(issued.stdout).toMatch(/^name +ops$/m);
+    expect(issued.stdout).toContain("shown once");
+    const key = /^key +(plk_\S+)$/m.exec(issued.stdout)?.[1] ?? "";
+    const listed = await plinth(["keys", "list", "--json", "--url", served().origin], { PLINTH_KEY: key });
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).items.map((k: { name: string }) => k.name)).toContain("ops");
+    const unknown = await asPlatform(["tenants", "recover-key", "01NOSUCHTENANT0000000000000"]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("not_found");
+  });
+});
+
+describe("audit export", () => {
+  it("writes the tenant's chain with its checkpoint, which audit verify accepts against the served JWKS", async () => {
+    const tenant = await newTenant();
+    const env = { PLINTH_KEY: tenant.key };
+    const url = ["--url", served().origin];
+    // Creating a key is an audited event; its entry lands once the queue delivered it.
+    expect((await plinth(["keys", "create", "ci", "--scope", "blog.post.read", ...url], env)).status).toBe(0);
+    const out = path.join(scratch, `audit-${tenant.id}.ndjson`);
+    let lines: string[] = [];
+    for (let i = 0; i < 60 && !lines.some((l) => l.includes('"identity.key.created"')); i++) {
+      const exported = await plinth(["audit", "export", "--out", out, ...url], env);
+      expect(exported.status, exported.stderr).toBe(0);
+      expect(exported.stdout.trim()).toBe(`wrote ${out}`);
+      lines = readFileSync(out, "utf8").split("\n").filter(Boolean);
+      if (!lines.some((l) => l.includes('"identity.key.created"'))) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(lines.some((l) => l.includes('"identity.key.created"'))).toBe(true);
+    expect(JSON.parse(lines.at(-1) ?? "{}")).toHaveProperty("checkpoint");
+    const verified = await plinth(["audit", "verify", out, "--jwks", `${served().origin}/.well-known/jwks.json`]);
+    expect(verified.stderr).toBe("");
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toMatch(/^ok: /);
+  }, 60_000);
 });
 
 describe("keys", () => {
