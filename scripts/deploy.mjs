@@ -1,16 +1,61 @@
 #!/usr/bin/env node
-// `npm run deploy -- --env production`: applies pending D1 migrations to the
-// remote database (and, when READ_MODEL_URL is set in this shell, to the
-// libSQL read-model database), then deploys with the git commit injected.
+// `npm run deploy -- --env production [--dry-run] [wrangler deploy flags]`: checks the
+// environment's config and the Worker's secrets (lib/deploy-preflight.mjs), applies
+// pending D1 migrations to the remote database (and, when READ_MODEL_URL is set in this
+// shell, to the libSQL read-model database), then deploys with the git commit injected.
+// `--dry-run` checks the config and bundles, touching nothing remote.
+import { spawnSync } from "node:child_process";
+import { unstable_readConfig } from "wrangler";
 import { migrateLibsql } from "./lib/db-migrate.mjs";
-import { bin, gitCommit, run } from "./lib/env.mjs";
+import { configProblems, deployArgs, secretProblems } from "./lib/deploy-preflight.mjs";
+import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
 
-const extra = process.argv.slice(2);
-if (!extra.some((a) => a === "--env" || a.startsWith("--env=") || a === "-e")) {
+const { env, config, dryRun, target, rest } = deployArgs(process.argv.slice(2));
+if (!env) {
   console.error("deploy: name the target: npm run deploy -- --env staging|production");
   process.exit(2);
 }
-const migrated = await run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--remote", ...extra]);
+
+let resolved;
+try {
+  resolved = unstable_readConfig({ config: config ?? `${root}/wrangler.toml`, env });
+} catch (error) {
+  console.error(`deploy: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+const problems = configProblems(resolved, env);
+for (const problem of problems) console.error(`deploy: ${problem}`);
+
+const deploy = ["deploy", "--var", `GIT_COMMIT:${gitCommit()}`, ...target, ...rest];
+if (dryRun) {
+  const bundled = await run(bin("wrangler"), [...deploy, "--dry-run"]);
+  process.exit(bundled !== 0 ? bundled : problems.length > 0 ? 1 : 0);
+}
+if (problems.length > 0) process.exit(1);
+
+// The Worker's secrets, by name (values never leave Cloudflare).
+const listed = spawnSync(bin("wrangler"), ["secret", "list", "--format", "json", ...target], {
+  cwd: root,
+  env: offlineEnv,
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "inherit"],
+});
+let names;
+try {
+  names = JSON.parse(listed.stdout).map((s) => s.name);
+} catch {
+  console.error(
+    `deploy: could not list the secrets of ${resolved.name} (see above); set them first: docs/configuration.md, "Secrets"`,
+  );
+  process.exit(1);
+}
+const secrets = secretProblems(names);
+for (const warning of secrets.warnings) console.warn(`deploy: warning: ${warning}`);
+for (const error of secrets.errors) console.error(`deploy: ${error}`);
+if (secrets.errors.length > 0) process.exit(1);
+
+// Only the target flags: `d1 migrations apply` refuses `wrangler deploy`'s own.
+const migrated = await run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--remote", ...target]);
 if (migrated !== 0) process.exit(migrated);
 if (process.env.READ_MODEL_URL) {
   const { before, after } = await migrateLibsql({
@@ -19,4 +64,4 @@ if (process.env.READ_MODEL_URL) {
   });
   console.log(`deploy: libSQL read models migrated (${after - before} applied, ${after} in all)`);
 }
-process.exit(await run(bin("wrangler"), ["deploy", "--var", `GIT_COMMIT:${gitCommit()}`, ...extra]));
+process.exit(await run(bin("wrangler"), deploy));

@@ -1,0 +1,114 @@
+// `npm run deploy` (scripts/deploy.mjs): what it refuses before it touches Cloudflare, and
+// which arguments reach which wrangler command. Nothing here needs an account: every case
+// stops before the first remote call, or is a dry run.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { configProblems, deployArgs, secretProblems } from "../../scripts/lib/deploy-preflight.mjs";
+
+const root = join(import.meta.dirname, "..", "..");
+
+/** Runs the deploy script with no Cloudflare credentials and telemetry off. */
+function deploy(args: string[]) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_HIDE_BANNER: "true",
+  };
+  delete env.CLOUDFLARE_API_TOKEN;
+  const run = spawnSync(process.execPath, ["scripts/deploy.mjs", ...args], {
+    cwd: root,
+    env,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  return { code: run.status, out: `${run.stdout}\n${run.stderr}` };
+}
+
+/** wrangler.toml with its production placeholders replaced, as a user would after `d1 create`. */
+function configuredToml(): string {
+  const dir = mkdtempSync(join(tmpdir(), "plinth-deploy-"));
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8")
+    .replace(
+      `database_id = "00000000-0000-4000-8000-000000000002"`,
+      `database_id = "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"`,
+    )
+    .replace(
+      `name = "plinth-production"\nworkers_dev = false`,
+      `name = "plinth-production"\nworkers_dev = false\nroutes = [{ pattern = "api.example.com/*", zone_name = "example.com" }]`,
+    )
+    .replace(`main = "src/index.ts"`, `main = "${join(root, "src/index.ts")}"`)
+    .replace(`migrations_dir = "migrations"`, `migrations_dir = "${join(root, "migrations")}"`);
+  const path = join(dir, "wrangler.toml");
+  writeFileSync(path, toml);
+  return path;
+}
+
+describe("npm run deploy", () => {
+  it("refuses the placeholder D1 id before running any migration", () => {
+    const { code, out } = deploy(["--env", "production"]);
+    expect(code).toBe(1);
+    expect(out).toContain("database_id is the placeholder");
+    expect(out).toContain("npx wrangler d1 create plinth-production");
+    expect(out).not.toContain("CLOUDFLARE_API_TOKEN");
+  });
+
+  it("makes a dry run: the bundle, without the remote migrations", () => {
+    const config = configuredToml();
+    const { code, out } = deploy(["--env", "production", "--config", config, "--dry-run", "--minify"]);
+    expect(out).not.toContain("Unknown arguments");
+    expect(out).toContain("--dry-run: exiting now.");
+    expect(code).toBe(0);
+  });
+});
+
+describe("deployArgs", () => {
+  it("gives wrangler d1 migrations apply the target only, and wrangler deploy the rest", () => {
+    expect(deployArgs(["--env=production", "--minify", "-c", "w.toml", "--keep-vars"])).toEqual({
+      env: "production",
+      config: "w.toml",
+      dryRun: false,
+      target: ["--env", "production", "-c", "w.toml"],
+      rest: ["--minify", "--keep-vars"],
+    });
+    expect(deployArgs(["-e", "staging", "--dry-run"])).toMatchObject({ env: "staging", dryRun: true, rest: [] });
+  });
+});
+
+describe("configProblems", () => {
+  const good = {
+    workers_dev: false,
+    routes: [{ pattern: "*.example.com/*", zone_name: "example.com" }],
+    vars: { ENVIRONMENT: "production" },
+    d1_databases: [
+      { binding: "DB", database_name: "plinth-production", database_id: "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b" },
+    ],
+  };
+
+  it("passes a configured environment", () => {
+    expect(configProblems(good, "production")).toEqual([]);
+  });
+
+  it("names a Worker with no route, and one that would run as development", () => {
+    const problems = configProblems({ ...good, routes: [], vars: { ENVIRONMENT: "development" } }, "production");
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain('vars.ENVIRONMENT is "development"');
+    expect(problems[1]).toContain("workers_dev = false and no routes");
+  });
+});
+
+describe("secretProblems", () => {
+  it("refuses a Worker without signing keys, and warns of the root and encryption keys", () => {
+    expect(secretProblems(["PLATFORM_ROOT_KEY"])).toEqual({
+      errors: [expect.stringContaining("JWT_SIGNING_KEYS is not set")],
+      warnings: [expect.stringContaining("ENCRYPTION_KEYS is not set")],
+    });
+    expect(secretProblems(["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS"])).toEqual({
+      errors: [],
+      warnings: [],
+    });
+  });
+});
