@@ -170,6 +170,22 @@ describe("OTEL_* (tracing)", () => {
     expect(parseConfig({ ...env, OTEL_TRACES_SAMPLER_ARG: "often" }).ok).toBe(false);
   });
 
+  it("refuses a plain-http collector off the loopback, which would carry the headers (its API key) in the clear", () => {
+    const clear = parseConfig({
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.example.com/v1/traces",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=s3cret",
+    });
+    expect(clear.ok).toBe(false);
+    if (clear.ok) return;
+    expect(clear.issues).toEqual([
+      { variable: "OTEL_EXPORTER_OTLP_ENDPOINT", message: expect.stringContaining("must be https") },
+    ]);
+    expect(JSON.stringify(clear.issues)).not.toContain("s3cret");
+    const local = parseConfig({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318/v1/traces" });
+    expect(local.ok && local.config.tracing?.endpoint).toBe("http://localhost:4318/v1/traces");
+  });
+
   it("parses once per env, also through a wrapper made anew per call when the original is marked", () => {
     // Stands in for tracing's Proxy of env (a new one per invocation, passing unknown values
     // through), counting what is read through it.
