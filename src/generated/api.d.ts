@@ -45,7 +45,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics of the whole deployment (every isolate's flushes, summed)
-         * @description Text exposition format 0.0.4. Open unless `METRICS_TOKEN` is set; then `Authorization: Bearer <METRICS_TOKEN>`.
+         * @description Text exposition format 0.0.4. Needs `Authorization: Bearer <METRICS_TOKEN>` when `METRICS_TOKEN` is set; without it, open in development and closed (401) in staging and production.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -1891,7 +1891,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description METRICS_TOKEN is set and the request does not carry it */
+            /** @description METRICS_TOKEN is set and the request does not carry it, or it is unset in staging or production */
             401: {
                 headers: {
                     [name: string]: unknown;

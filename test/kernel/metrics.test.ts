@@ -200,6 +200,17 @@ describe("GET /metrics", () => {
     expect(await ok.text()).toContain("# TYPE plinth_http_requests_total counter");
   });
 
+  it("in staging and production, stays closed without METRICS_TOKEN instead of open to anyone", async () => {
+    for (const ENVIRONMENT of ["staging", "production"]) {
+      const { fetch } = testApp(modules, { ENVIRONMENT });
+      const refused = await fetch("/metrics");
+      const body = await expectProblem(refused, 401, "unauthenticated");
+      expect(body.detail).toContain("METRICS_TOKEN");
+    }
+    const { fetch } = testApp(modules, { ENVIRONMENT: "development" });
+    expect((await fetch("/metrics")).status).toBe(200);
+  });
+
   it("writes a data point per request to the Analytics Engine binding when one is bound", async () => {
     const points: AnalyticsEngineDataPoint[] = [];
     const ANALYTICS = { writeDataPoint: (p: AnalyticsEngineDataPoint) => void points.push(p) };

@@ -13,12 +13,12 @@ const metrics = createRoute({
   operationId: "getMetrics",
   summary: "Prometheus metrics of the whole deployment (every isolate's flushes, summed)",
   description:
-    "Text exposition format 0.0.4. Open unless `METRICS_TOKEN` is set; then `Authorization: Bearer <METRICS_TOKEN>`.",
+    "Text exposition format 0.0.4. Needs `Authorization: Bearer <METRICS_TOKEN>` when `METRICS_TOKEN` is set; without it, open in development and closed (401) in staging and production.",
   tags: ["operations"],
   security: [],
   responses: {
     200: { description: "the metrics", content: { "text/plain": { schema: z.string() } } },
-    401: problem("METRICS_TOKEN is set and the request does not carry it"),
+    401: problem("METRICS_TOKEN is set and the request does not carry it, or it is unset in staging or production"),
   },
 });
 
@@ -41,7 +41,14 @@ async function collect(env: Env): Promise<SeriesPoint[]> {
  */
 export function metricsRoutes() {
   return createRouter().openapi(metrics, async (c) => {
-    const token = c.get("config").metricsToken;
+    const { metricsToken: token, environment } = c.get("config");
+    // Open for a local scrape; a deployment's metrics (tenant ids, routes, error rates) are not
+    // for anyone who asks, and each scrape reads every shard.
+    if (token === undefined && (environment === "staging" || environment === "production")) {
+      throw new AppError("unauthenticated", {
+        detail: `GET /metrics is closed in ${environment} until METRICS_TOKEN is set; then send 'Bearer <METRICS_TOKEN>'`,
+      });
+    }
     if (token !== undefined) {
       const header = c.req.header("authorization") ?? "";
       const presented = header.startsWith("Bearer ") ? header.slice(7) : "";
