@@ -35,6 +35,16 @@ describe("configuration", () => {
     ]);
   });
 
+  it("says what a missing required variable is and how to set it, not only that it was undefined", () => {
+    const result = parseConfig({ ...env, ENVIRONMENT: undefined, JWT_SIGNING_KEYS: undefined });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual([
+      { variable: "ENVIRONMENT", message: "must be set: development, test, staging or production" },
+      { variable: "JWT_SIGNING_KEYS", message: expect.stringContaining("wrangler secret put JWT_SIGNING_KEYS") },
+    ]);
+  });
+
   it("names the problems across variables in the same answer as a bad variable's", () => {
     // A bad LOG_LEVEL once hid the half-set mail provider until it was fixed and the Worker restarted.
     const result = parseConfig({ ...env, LOG_LEVEL: "verbose", MAIL_FROM: "plinth@example.com" });

@@ -46,7 +46,9 @@ export const KERNEL_NEEDS: EnvNeeds = { bindings: KERNEL_BINDINGS, variables: {}
  * object; every later read goes through the typed {@link Config}.
  */
 const ConfigSchema = z.object({
-  ENVIRONMENT: z.enum(["development", "test", "staging", "production"]),
+  ENVIRONMENT: z.enum(["development", "test", "staging", "production"], {
+    error: (issue) => `must be ${issue.input === undefined ? "set: " : ""}development, test, staging or production`,
+  }),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   MAX_BODY_BYTES: z.coerce
     .number()
@@ -66,8 +68,12 @@ const ConfigSchema = z.object({
     )
     .optional(),
   PLATFORM_ROOT_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
+  // Required: without it no token is signed. Said the way an operator sets it, not "expected string".
   JWT_SIGNING_KEYS: z
-    .string()
+    .string({
+      message:
+        "must be set: the JSON array of signing keys (node scripts/jwt-keys.mjs | npx wrangler secret put JWT_SIGNING_KEYS)",
+    })
     .min(1, "must hold the JSON array of signing keys (see scripts/jwt-keys.mjs)")
     .superRefine((secret, ctx) => {
       const problem = secret.length > 0 ? signingKeysProblem(secret) : undefined;
