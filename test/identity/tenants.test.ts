@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { modules } from "../../src/modules";
+import { expectProblem, testApp } from "../helpers";
 import { call, newTenant, rootKey } from "./helpers";
 
 describe("platform: tenants (happy)", () => {
@@ -95,6 +97,20 @@ describe("platform: tenants (security)", () => {
     for (const near of [rootKey().slice(0, -1), `${rootKey()}x`, rootKey().repeat(2)]) {
       expect((await call("/api/v1/platform/tenants", { token: near })).status).toBe(401);
     }
+  });
+
+  it("401 saying the deployment has no root key when PLATFORM_ROOT_KEY is unset, not that the key is unknown", async () => {
+    const { fetch } = testApp(modules, { PLATFORM_ROOT_KEY: undefined });
+    const res = await fetch("/api/v1/platform/tenants", { headers: { authorization: `Bearer ${rootKey()}` } });
+    const body = await expectProblem(res, 401, "unauthenticated");
+    expect(body.detail).toBe(
+      "this deployment has no PLATFORM_ROOT_KEY: platform routes take no credential until it is set",
+    );
+    // Off the platform routes a credential nobody issued is still just unknown.
+    const off = await fetch("/api/v1/me", { headers: { authorization: `Bearer ${rootKey()}` } });
+    expect((await expectProblem(off, 401, "unauthenticated")).detail).toBe(
+      "the credential is unknown, expired or revoked",
+    );
   });
 
   it("403 for a valid tenant credential on platform routes", async () => {

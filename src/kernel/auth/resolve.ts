@@ -8,7 +8,12 @@ import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
 const PLATFORM_PREFIX = "/api/v1/platform";
 
 /** Why a credential was refused, for `plinth_auth_failures_total`: a closed set. */
-type AuthFailure = "malformed_header" | "unknown_credential" | "root_key_off_platform" | "platform_needs_root_key";
+type AuthFailure =
+  | "malformed_header"
+  | "unknown_credential"
+  | "no_root_key"
+  | "root_key_off_platform"
+  | "platform_needs_root_key";
 
 function refused(reason: AuthFailure, code: "unauthenticated" | "forbidden", detail: string): AppError {
   isolateRecorder.inc(METRICS.authFailures, [reason]);
@@ -84,6 +89,14 @@ export function resolveRequest(deps: {
         c.set("principal", { kind: "platform", id: "platform", grants: [] });
       } else {
         const principal = await authenticate(token, c, deps.authenticators);
+        // No root key configured: say so on the routes only it opens, rather than blame the key.
+        if (!principal && onPlatform && rootKey === undefined) {
+          throw refused(
+            "no_root_key",
+            "unauthenticated",
+            "this deployment has no PLATFORM_ROOT_KEY: platform routes take no credential until it is set",
+          );
+        }
         if (!principal)
           throw refused("unknown_credential", "unauthenticated", "the credential is unknown, expired or revoked");
         if (onPlatform)
