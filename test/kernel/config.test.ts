@@ -51,6 +51,11 @@ describe("configuration", () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues.map((i) => i.variable).sort()).toEqual(["LOG_LEVEL", "MAIL_API_KEY", "MAIL_API_URL"]);
+    // A provider URL that does not parse still has its missing partners named in the same answer.
+    const badUrl = parseConfig({ ...env, MAIL_API_URL: "http://mail.example.com/send" });
+    expect(badUrl.ok).toBe(false);
+    if (badUrl.ok) return;
+    expect(badUrl.issues.map((i) => i.variable).sort()).toEqual(["MAIL_API_KEY", "MAIL_API_URL", "MAIL_FROM"]);
     const readModels = parseConfig({ ...env, LOG_LEVEL: "verbose", READ_MODEL_AUTH_TOKEN: "secret-token-value" });
     expect(readModels.ok).toBe(false);
     if (readModels.ok) return;

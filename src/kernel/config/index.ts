@@ -4,7 +4,7 @@ import { parseMasterKeys } from "../crypto/envelope";
 import type { BindingKind, EnvNeeds } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
 import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "../read-models/config";
-import { type MailConfig, MailEnvSchema, mailConfig } from "./mail";
+import { type MailConfig, MailEnvSchema, mailConfig, providerHalfSet } from "./mail";
 import { type TracingConfig, TracingEnvSchema, tracingConfig } from "./tracing";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -189,6 +189,12 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
   const mailEnv = parsed.success ? parsed : MailEnvSchema.safeParse(env);
   const mail = mailEnv.success ? mailConfig(mailEnv.data) : undefined;
   if (mail && !mail.ok) issues.push(...mail.issues);
+  // A provider variable that does not parse leaves the others' absence to be said from the raw env.
+  if (!mailEnv.success) {
+    issues.push(
+      ...providerHalfSet({ MAIL_API_URL: env.MAIL_API_URL, MAIL_API_KEY: env.MAIL_API_KEY, MAIL_FROM: env.MAIL_FROM }),
+    );
+  }
   const readModelEnv = parsed.success ? parsed : ReadModelEnvSchema.safeParse(env);
   const readModels = readModelEnv.success ? readModelTarget(readModelEnv.data) : undefined;
   if (readModels && !readModels.ok) issues.push(...readModels.issues);

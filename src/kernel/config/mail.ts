@@ -63,20 +63,30 @@ export interface MailConfig {
 }
 
 /** The mail config from a parsed env, or the variables that are missing beside the ones given. */
+/**
+ * The provider's variables missing when some are set: the three go together. Takes the raw
+ * values too, so a config whose MAIL_API_URL does not parse still hears that MAIL_API_KEY and
+ * MAIL_FROM are missing in the same answer.
+ */
+export function providerHalfSet(given: Record<"MAIL_API_URL" | "MAIL_API_KEY" | "MAIL_FROM", unknown>) {
+  const set = (v: unknown) => v !== undefined && v !== "";
+  const any = Object.values(given).some(set);
+  return Object.entries(given)
+    .filter(([, value]) => any && !set(value))
+    .map(([variable]) => ({
+      variable,
+      message: "must be set with MAIL_API_URL, MAIL_API_KEY and MAIL_FROM (the mail provider)",
+    }));
+}
+
 export function mailConfig(
   e: z.infer<typeof MailEnvSchema>,
 ): { ok: true; mail: MailConfig } | { ok: false; issues: { variable: string; message: string }[] } {
-  const issues: { variable: string; message: string }[] = [];
-  const given = { MAIL_API_URL: e.MAIL_API_URL, MAIL_API_KEY: e.MAIL_API_KEY, MAIL_FROM: e.MAIL_FROM };
-  const any = Object.values(given).some((v) => v !== undefined);
-  for (const [variable, value] of Object.entries(given)) {
-    if (any && value === undefined) {
-      issues.push({
-        variable,
-        message: "must be set with MAIL_API_URL, MAIL_API_KEY and MAIL_FROM (the mail provider)",
-      });
-    }
-  }
+  const issues = providerHalfSet({
+    MAIL_API_URL: e.MAIL_API_URL,
+    MAIL_API_KEY: e.MAIL_API_KEY,
+    MAIL_FROM: e.MAIL_FROM,
+  });
   if (e.MAIL_RETRY_MAX_S < e.MAIL_RETRY_BASE_S) {
     issues.push({ variable: "MAIL_RETRY_MAX_S", message: "must be at least MAIL_RETRY_BASE_S" });
   }
