@@ -3,21 +3,29 @@
  * sending nothing for a trace the sampler dropped.
  */
 import { OTLPExporter } from "@microlabs/otel-cf-workers";
+import { SpanKind } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { TracingConfig } from "../config/tracing";
 
 type ExportCallback = Parameters<OTLPExporter["export"]>[1];
+
+/** What the redacting exporter hands the spans it keeps to (the library's OTLP exporter). */
+export type SpanSink = Pick<OTLPExporter, "export" | "shutdown">;
 
 /**
  * Drops query strings from what the library records: its fetch span sets
  * `url.full` and `url.query` from the request URL, and the `postProcessor`
  * option meant for this is parsed but never called (@microlabs/otel-cf-workers
  * 1.0.0-rc.52). Queries may carry tokens (`?token=`), so they never leave.
+ * An outgoing request's span (kind CLIENT) keeps only the target's origin:
+ * its path is a tenant's webhook URL, which often carries the receiver's
+ * token in the path (`/services/T0/B0/<secret>`), and which events and logs
+ * name by host only.
  */
 export class RedactingExporter {
-  constructor(private readonly otlp: OTLPExporter) {}
+  constructor(private readonly otlp: SpanSink) {}
 
-  export(spans: { attributes: Record<string, unknown> }[], done: ExportCallback): void {
+  export(spans: { kind?: SpanKind; attributes: Record<string, unknown> }[], done: ExportCallback): void {
     // A trace the head sampler dropped still reaches the exporter, with no spans: the library's
     // per-trace flush exports whatever its tail sampler kept, even nothing (rc.52). Posted, that
     // is an outgoing request per request at any ratio, so 0.01 would cost as much as 1.0.
@@ -25,9 +33,11 @@ export class RedactingExporter {
       done({ code: ExportResultCode.SUCCESS });
       return;
     }
-    for (const { attributes } of spans) {
+    for (const { kind, attributes } of spans) {
       const full = attributes["url.full"];
-      if (typeof full === "string") attributes["url.full"] = full.split("?")[0];
+      if (typeof full === "string")
+        attributes["url.full"] = kind === SpanKind.CLIENT ? originOf(full) : full.split("?")[0];
+      if (kind === SpanKind.CLIENT) delete attributes["url.path"];
       delete attributes["url.query"];
     }
     this.otlp.export(spans, done);
@@ -35,6 +45,15 @@ export class RedactingExporter {
 
   shutdown(): Promise<void> {
     return this.otlp.shutdown();
+  }
+}
+
+/** The scheme, host and port of a URL, nothing after them ("" when it does not parse). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "";
   }
 }
 
