@@ -211,6 +211,19 @@ describe("GET /metrics", () => {
     expect((await fetch("/metrics")).status).toBe(200);
   });
 
+  it("reads the METRICS_TOKEN scheme case-insensitively, as RFC 9110 has it (a scraper configured with type: bearer)", async () => {
+    const token = "metrics-token-0123456789abcdef";
+    const { fetch } = testApp(modules, { METRICS_TOKEN: token });
+    for (const authorization of [`bearer ${token}`, `BEARER  ${token}`]) {
+      expect((await fetch("/metrics", { headers: { authorization } })).status).toBe(200);
+    }
+    await expectProblem(
+      await fetch("/metrics", { headers: { authorization: `Basic ${token}` } }),
+      401,
+      "unauthenticated",
+    );
+  });
+
   it("writes a data point per request to the Analytics Engine binding when one is bound", async () => {
     const points: AnalyticsEngineDataPoint[] = [];
     const ANALYTICS = { writeDataPoint: (p: AnalyticsEngineDataPoint) => void points.push(p) };

@@ -51,7 +51,8 @@ export function metricsRoutes() {
     }
     if (token !== undefined) {
       const header = c.req.header("authorization") ?? "";
-      const presented = header.startsWith("Bearer ") ? header.slice(7) : "";
+      // The scheme is case-insensitive (RFC 9110 §11.1), as the API's own credentials are read.
+      const presented = /^Bearer +(\S+)$/i.exec(header.trim())?.[1] ?? "";
       if (!timingSafeEqual(presented, token)) {
         throw new AppError("unauthenticated", { detail: "GET /metrics needs 'Bearer <METRICS_TOKEN>'" });
       }
