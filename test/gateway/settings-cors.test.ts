@@ -147,6 +147,8 @@ describe("CORS per tenant", () => {
     expect(exposed).toEqual(
       expect.arrayContaining(["ETag", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After"]),
     );
+    // A 201's Location (an upload, a new resource): without it a browser app reads null.
+    expect(exposed).toContain("Location");
     const denied = await call(`${host}/api/v1/users`, { headers: { origin: allowed } });
     expect(denied.status).toBe(401);
     expect(denied.headers.get("access-control-allow-origin")).toBe(allowed);

@@ -8,9 +8,10 @@ const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
 // idempotent upload requires it), the conditional and range headers of a file download.
 const ALLOW_HEADERS =
   "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, If-None-Match, If-Range, Range";
-// And what it answers that a browser app reads: a download's range and length as well.
+// And what it answers that a browser app reads: a download's range and length as well, and the
+// Location of what a POST created (an upload's 201).
 const EXPOSE_HEADERS =
-  "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges";
+  "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges, Location";
 const MAX_AGE_S = "600";
 
 /**
