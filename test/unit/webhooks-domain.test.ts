@@ -7,6 +7,7 @@ import {
   EventFilter,
   nextStep,
   noStreak,
+  retryAfterMs,
   streakAfter,
   wants,
 } from "../../src/modules/webhooks/domain";
@@ -76,6 +77,33 @@ describe("retry schedule", () => {
     }
     expect(last).toBeGreaterThan(2 * DAY);
     expect(attempts).toBeGreaterThan(15);
+  });
+
+  it("waits at least what a receiver's Retry-After asks (a 429 or 503), up to the backoff's cap", () => {
+    const busy: AttemptOutcome = { kind: "rejected", status: 503, latencyMs: 10, response: "", retryAfterMs: 120_000 };
+    // Full jitter could draw a wait near zero; the receiver asked for two minutes.
+    expect(nextStep({ attempts: 1, firstAttemptAt: 0 }, busy, 1_000, DEFAULT_POLICY, () => 0)).toEqual({
+      retryAt: 121_000,
+    });
+    // A longer backoff wins over a shorter Retry-After.
+    const soon: AttemptOutcome = { ...busy, retryAfterMs: 1_000 };
+    expect(nextStep({ attempts: 3, firstAttemptAt: 0 }, soon, 0, DEFAULT_POLICY, () => 0.5)).toEqual({
+      retryAt: 60_000,
+    });
+    // A receiver cannot park a message past the schedule's longest wait.
+    const forever: AttemptOutcome = { ...busy, retryAfterMs: 30 * DAY };
+    expect(nextStep({ attempts: 1, firstAttemptAt: 0 }, forever, 0, DEFAULT_POLICY, () => 0)).toEqual({
+      retryAt: DEFAULT_POLICY.retry.maxMs,
+    });
+  });
+
+  it("reads Retry-After as delay-seconds or an HTTP-date, and ignores anything else", () => {
+    const now = Date.parse("2015-10-21T07:27:00Z");
+    expect(retryAfterMs("120", now)).toBe(120_000);
+    expect(retryAfterMs(" 0 ", now)).toBe(0);
+    expect(retryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", now)).toBe(60_000);
+    expect(retryAfterMs("Wed, 21 Oct 2015 07:00:00 GMT", now)).toBe(0);
+    for (const bad of [null, "", "soon", "1.5", "-5"]) expect(retryAfterMs(bad, now)).toBeUndefined();
   });
 
   it("gives up at once when the receiver answers 410 Gone", () => {

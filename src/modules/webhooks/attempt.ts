@@ -1,5 +1,5 @@
 import { OutboundFailed, type OutboundPolicy, OutboundRefused, type Resolver, safeFetch } from "../../kernel/outbound";
-import type { AttemptOutcome, DeliveryPolicy } from "./domain";
+import { type AttemptOutcome, type DeliveryPolicy, retryAfterMs } from "./domain";
 import { webhookHeaders } from "./signing";
 
 /** What an attempt needs besides the message: outbound rules, DNS, the clock, and (in tests) a fetch. */
@@ -49,7 +49,14 @@ export async function attemptDelivery(
     if (response.status >= 200 && response.status < 300) {
       return { kind: "delivered", status: response.status, latencyMs, response: kept };
     }
-    return { kind: "rejected", status: response.status, latencyMs, response: kept };
+    const wait = retryAfterMs(response.headers.get("retry-after"), deps.now());
+    return {
+      kind: "rejected",
+      status: response.status,
+      latencyMs,
+      response: kept,
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
+    };
   } catch (error) {
     const latencyMs = Math.max(Math.round(deps.now() - started), 0);
     if (error instanceof OutboundRefused) return { kind: "refused", latencyMs, error: error.reason };

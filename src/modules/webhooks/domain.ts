@@ -84,8 +84,11 @@ export const DEFAULT_POLICY: DeliveryPolicy = {
 export type AttemptOutcome =
   /** The receiver answered 2xx. */
   | { kind: "delivered"; status: number; latencyMs: number; response: string }
-  /** It answered something else (a redirect is not followed, so 3xx counts here). */
-  | { kind: "rejected"; status: number; latencyMs: number; response: string }
+  /**
+   * It answered something else (a redirect is not followed, so 3xx counts here); with the
+   * wait its `Retry-After` asked for (a 429 or 503), in ms, when it sent a valid one.
+   */
+  | { kind: "rejected"; status: number; latencyMs: number; response: string; retryAfterMs?: number }
   /** No answer in time, or no connection. */
   | { kind: "unreachable"; latencyMs: number; error: string }
   /** The target is not allowed (outbound safety); the URL may resolve elsewhere later. */
@@ -98,6 +101,9 @@ export type NextStep = { retryAt: number } | { giveUp: true };
  * After `attempts` failed attempts of a message first tried at `firstAttemptAt`:
  * the next attempt's time (full jitter), or give up once it would fall past
  * the give-up horizon or the attempt limit. A receiver that answered 410 Gone wants no more.
+ * A receiver's `Retry-After` is honoured as the earliest next attempt (Standard Webhooks:
+ * "should be taken into consideration"), up to the backoff's cap, so a receiver cannot
+ * park a message for longer than the schedule's longest wait.
  *
  * @example
  * nextStep({ attempts: 1, firstAttemptAt: t }, { kind: "rejected", status: 500, … }, t, DEFAULT_POLICY, () => 0.5);
@@ -112,7 +118,8 @@ export function nextStep(
 ): NextStep {
   if (outcome.kind === "rejected" && outcome.status === 410) return { giveUp: true };
   if (delivery.attempts >= policy.maxAttempts) return { giveUp: true };
-  const retryAt = now + backoffDelay(delivery.attempts, policy.retry, random);
+  const asked = outcome.kind === "rejected" ? Math.min(outcome.retryAfterMs ?? 0, policy.retry.maxMs) : 0;
+  const retryAt = now + Math.max(backoffDelay(delivery.attempts, policy.retry, random), asked);
   if (retryAt - delivery.firstAttemptAt > policy.giveUpAfterMs) return { giveUp: true };
   return { retryAt };
 }
@@ -147,6 +154,23 @@ export function disableReason(
   return now - streak.since >= policy.disableAfterMs && streak.failures >= policy.disableAfterFailures
     ? "failing"
     : null;
+}
+
+/**
+ * The wait a `Retry-After` header asks for (RFC 9110 §10.2.3: delay-seconds or an
+ * HTTP-date), in ms from `now`; undefined when absent or unreadable.
+ *
+ * @example
+ * retryAfterMs("120", 0); // 120_000
+ * retryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("2015-10-21T07:27:00Z")); // 60_000
+ */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d{1,10}$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  // An HTTP-date starts with its day name; Date.parse alone would read "1.5" as a date in 2001.
+  return Number.isNaN(at) || !/^[A-Za-z]/.test(value) ? undefined : Math.max(at - now, 0);
 }
 
 /** The host of a URL, for events and logs: a webhook URL's path or query may carry a token. */
