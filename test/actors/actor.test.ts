@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ProbeActor } from "./probe-actor";
@@ -42,6 +42,22 @@ describe("actor messages", () => {
     // The alarm is the earliest timer: here the outbox relay's safety net, 30 s after its drain began.
     expect(await alarmAt(stub)).toBe(T0 + 30_000);
     expect((await stub.emitted()).map((e) => e.type)).toEqual(["probe.note.added"]);
+  });
+
+  it("counts committed events in plinth_outbox_appended_total by class, as the relay counts them sent", async () => {
+    const series = 'plinth_outbox_appended_total{object="ProbeActor"} ';
+    const appended = async () => {
+      const line = (await (await SELF.fetch("https://plinth.test/metrics")).text())
+        .split("\n")
+        .find((l) => l.startsWith(series));
+      return line ? Number(line.slice(series.length)) : 0;
+    };
+    const before = await appended();
+    const stub = await probe();
+    await stub.note({ value: "counted" });
+    // A rolled-back handler appended nothing.
+    await rejection(stub.note({ value: "rolled back", fail: true }));
+    expect((await appended()) - before).toBe(1);
   });
 
   it("rolls back everything a throwing handler wrote: rows, timers, outbox", async () => {

@@ -78,6 +78,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
   private tenant: string | null = null;
   /** Set by writes that may move the earliest timer; the next commit re-arms the alarm. */
   private timersChanged = false;
+  /** Events {@link emit}ted in the transaction under way, counted as appended once it commits. */
+  private txEvents = 0;
 
   constructor(ctx: DurableObjectState, env: Env, options: ActorOptions<M>) {
     super(ctx, env);
@@ -121,20 +123,15 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * supervision, then re-arms the alarm and sends new outbox rows.
    *
    * @example
-   * enqueue(input: RpcArgs<Rpc, "enqueue">) {
-   *   return this.receive("enqueue", () => {
-   *     const { url } = rpcArgs(EndpointRpc, "enqueue", input);
-   *     this.schedule({ kind: "deliver" }, this.now(), { key: "deliver" });
-   *     return { queued: 1 };
-   *   });
-   * }
+   * // in an RPC method: one message, one transaction
+   * return this.receive("enqueue", () => ({ queued: this.schedule({ kind: "deliver" }, this.now()) ? 1 : 0 }));
    */
   protected async receive<T>(handler: string, fn: () => T): Promise<T> {
     this.ready();
     this.admit();
     let result: T;
     try {
-      result = this.ctx.storage.transactionSync(fn);
+      result = this.commitTx(fn);
     } catch (error) {
       await this.failed(handler, error);
       throw error;
@@ -150,7 +147,16 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected transact<T>(fn: () => T): T {
     this.ready();
-    return this.ctx.storage.transactionSync(fn);
+    return this.commitTx(fn);
+  }
+
+  /** One storage transaction; its events count in plinth_outbox_appended_total once it committed. */
+  private commitTx<T>(fn: () => T): T {
+    this.txEvents = 0;
+    const result = this.ctx.storage.transactionSync(fn);
+    if (this.txEvents > 0) isolateRecorder.inc(METRICS.outboxAppended, [this.options.name], this.txEvents);
+    this.txEvents = 0;
+    return result;
   }
 
   /**
@@ -176,6 +182,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * version counts the events of its stream from 1.
    */
   protected emit(address: ActorAddress, event: ActorEvent): OutgoingEvent {
+    this.txEvents++;
     return appendActorEvent(this.ctx.storage.sql, address, event, this.now(), this.options.name);
   }
 
@@ -335,7 +342,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
         this.timersChanged = true;
         const address = this.escalationAddress();
         if (address) {
-          this.ctx.storage.transactionSync(() =>
+          this.commitTx(() =>
             this.emit(address, {
               type: "actor.escalated",
               data: {
