@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { METRICS } from "../../src/kernel/metrics/catalog";
 import {
   type AttemptOutcome,
   DEFAULT_POLICY,
@@ -152,5 +153,18 @@ describe("WEBHOOK_POLICY", () => {
     expect(() => deliveryPolicy(envWith('{"retry_base":1}'))).toThrow(/WEBHOOK_POLICY is invalid/);
     expect(() => deliveryPolicy(envWith('{"attempt_timeout_ms":5}'))).toThrow(/attempt_timeout_ms/);
     expect(() => deliveryPolicy(envWith("nope"))).toThrow(/not JSON/);
+  });
+});
+
+describe("the attempts metric", () => {
+  it("names in its HELP every outcome an attempt records as its label", () => {
+    const kinds: Record<AttemptOutcome["kind"], true> = {
+      delivered: true,
+      rejected: true,
+      unreachable: true,
+      refused: true,
+    };
+    for (const kind of Object.keys(kinds)) expect(METRICS.webhookDeliveries.help).toContain(kind);
+    expect(METRICS.webhookDeliveries.help).not.toContain("timeout");
   });
 });

@@ -117,7 +117,7 @@ export const METRICS = {
   ),
   webhookDeliveries: counter(
     "plinth_webhook_attempts_total",
-    "Webhook delivery attempts by outcome (delivered, failed, refused, timeout) and response status class.",
+    "Webhook delivery attempts by outcome (delivered, rejected: a non-2xx answer, unreachable: no answer in time or no connection, refused: the target is not allowed) and response status class.",
     ["outcome", "status"],
   ),
   webhookLatency: histogram(
