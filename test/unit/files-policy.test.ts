@@ -78,6 +78,8 @@ describe("Content-Digest", () => {
     expect(declaredSha256(`sha-256=:${empty}:`)?.length).toBe(32);
     expect(declaredSha256(`sha-512=:abc=:, sha-256=:${empty}:`)?.[0]).toBe(0xe3);
     expect(declaredSha256(undefined)).toBeNull();
+    // A Dictionary member may carry parameters (RFC 9530 on RFC 9651): the digest is still read.
+    expect(declaredSha256(`sha-256=:${empty}:;note="x"`)?.[0]).toBe(0xe3);
     // Declared, but nothing plinth can check: refused rather than stored unverified.
     expect(() => declaredSha256("sha-512=:abc=:")).toThrow(/Content-Digest/);
     expect(() => declaredSha256("garbage")).toThrow(/Content-Digest/);

@@ -37,7 +37,8 @@ export function declaredSha256(header: string | undefined): Uint8Array | null {
   for (const member of header.split(",")) {
     const [key = "", value = ""] = member.split(/=(.*)/s, 2).map((p) => p.trim());
     if (key.toLowerCase() !== "sha-256") continue;
-    const m = /^:([A-Za-z0-9+/]{43}=):$/.exec(value);
+    // A Dictionary member's value may carry parameters (`;key=value`, RFC 9651 §3.2): not part of the digest.
+    const m = /^:([A-Za-z0-9+/]{43}=):(?:\s*;.*)?$/s.exec(value);
     if (!m?.[1]) break;
     return Uint8Array.from(atob(m[1]), (ch) => ch.charCodeAt(0));
   }
