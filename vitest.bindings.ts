@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { newSigningKeySet } from "./scripts/jwt-keys.mjs";
 import { policiesOff } from "./src/kernel/ratelimit/policies";
@@ -23,6 +25,25 @@ export async function testBindings(): Promise<Record<string, unknown>> {
     // every policy off (no limiter state shared between tests). Rate-limit tests name their own through testApp.
     RATE_LIMITS: JSON.stringify(policiesOff()),
   };
+}
+
+/**
+ * wrangler.toml as the test pool reads it: a copy in `.wrangler/vitest/` (git-ignored) with its
+ * paths made absolute, returned as that copy's path. wrangler loads the `.dev.vars` next to the
+ * config it is given, and the pool passes it no other env file, so with the real wrangler.toml a
+ * developer's `.dev.vars` reached every test (a METRICS_TOKEN set there for `npm start` failed the
+ * metrics tests); next to the copy there is none. The tests' own values are in testBindings().
+ */
+export function testWranglerConfig(source = "wrangler.toml"): string {
+  const from = resolve(source);
+  const text = readFileSync(from, "utf8").replace(
+    /^(\s*(?:main|migrations_dir)\s*=\s*)"([^"]+)"/gm,
+    (_, key: string, path: string) => `${key}${JSON.stringify(resolve(dirname(from), path))}`,
+  );
+  const copy = join(dirname(from), ".wrangler", "vitest", "wrangler.toml");
+  mkdirSync(dirname(copy), { recursive: true });
+  writeFileSync(copy, text);
+  return copy;
 }
 
 /**

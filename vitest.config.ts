@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { NEEDS_EVICTION, pinnedDurableObjects, testBindings } from "./vitest.bindings";
+import { NEEDS_EVICTION, pinnedDurableObjects, testBindings, testWranglerConfig } from "./vitest.bindings";
 
 // The actor base's probe (test/actors/probe-actor.ts): no wrangler.toml entry, never deployed.
 const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
@@ -12,7 +12,7 @@ export default defineConfig(async () => {
   const workerd = (durableObjects: Record<string, { className: string }>) =>
     cloudflareTest({
       main: "./test/worker.ts",
-      wrangler: { configPath: "./wrangler.toml" },
+      wrangler: { configPath: testWranglerConfig() },
       miniflare: { bindings, durableObjects },
     });
   return {

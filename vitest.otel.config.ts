@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { pinnedDurableObjects, testBindings } from "./vitest.bindings";
+import { pinnedDurableObjects, testBindings, testWranglerConfig } from "./vitest.bindings";
 
 /**
  * An in-process OTLP/HTTP (JSON) receiver: POST /v1/traces stores each export
@@ -40,7 +40,7 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         main: "./src/index.ts",
-        wrangler: { configPath: "./wrangler.toml" },
+        wrangler: { configPath: testWranglerConfig() },
         miniflare: {
           bindings: {
             ...(await testBindings()),

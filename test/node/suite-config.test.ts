@@ -1,10 +1,12 @@
 // vitest.config.ts runs the workerd suite in one workerd per test worker with every
 // Durable Object pinned in memory (vitest.bindings.ts says why). A pinned object is never
 // restarted, so a test that restarts objects must be listed to run in a workerd of its own.
-import { readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { NEEDS_EVICTION, pinnedDurableObjects } from "../../vitest.bindings";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { NEEDS_EVICTION, pinnedDurableObjects, testWranglerConfig } from "../../vitest.bindings";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 // What cloudflare:test offers that restarts (or deletes) Durable Objects.
@@ -41,5 +43,29 @@ describe("the workerd suite's configuration", () => {
     const pinned = await pinnedDurableObjects(join(ROOT, "wrangler.toml"), { EXTRA: { className: "Extra" } });
     expect(Object.keys(pinned).sort()).toEqual([...declared, "EXTRA"].sort());
     for (const object of Object.values(pinned)) expect(object.unsafePreventEviction).toBe(true);
+  });
+
+  it("gives the pool a wrangler.toml that wrangler finds no .dev.vars beside, with the same vars and paths", () => {
+    const dir = mkdtempSync(join(tmpdir(), "plinth-suite-config-"));
+    try {
+      cpSync(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
+      // What a developer may have set for npm start; the suite must not see it.
+      writeFileSync(join(dir, ".dev.vars"), 'METRICS_TOKEN="set-for-npm-start-0123"\nLOG_LEVEL="debug"\n');
+      const bindingsOf = (config: string) => {
+        const { workerOptions, main } = unstable_getMiniflareWorkerOptions(config);
+        return { bindings: workerOptions.bindings ?? {}, main };
+      };
+      // With the real file wrangler loads .dev.vars (what the suite used to get)...
+      expect(bindingsOf(join(dir, "wrangler.toml")).bindings).toMatchObject({
+        METRICS_TOKEN: "set-for-npm-start-0123",
+      });
+      // ...with the copy it does not, and keeps wrangler.toml's own vars and entry point.
+      const copied = bindingsOf(testWranglerConfig(join(dir, "wrangler.toml")));
+      expect(copied.bindings).not.toHaveProperty("METRICS_TOKEN");
+      expect(copied.bindings).toMatchObject({ ENVIRONMENT: "development", LOG_LEVEL: "info" });
+      expect(copied.main).toBe(join(dir, "src", "index.ts"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
