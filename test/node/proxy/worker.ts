@@ -7,6 +7,7 @@ import { buildWorker } from "../../../bench/lib/build.mjs";
 import { rateLimits } from "../../../bench/lib/plinth-config.mjs";
 import { applyMigrations, type Logs, type QueueConsumer, startWorker, stopWorker } from "../../../bench/lib/serve.mjs";
 import { newSigningKeySet } from "../../../scripts/jwt-keys.mjs";
+import { testWranglerConfig } from "../../../vitest.bindings";
 
 /** A bundled plinth served by Miniflare on 127.0.0.1. */
 export interface ServedWorker {
@@ -56,7 +57,8 @@ export async function serveWorker(root: string, options: ServeOptions = {}): Pro
   const scratch = path.join(root, ".wrangler", "tmp");
   mkdirSync(scratch, { recursive: true });
   const outdir = mkdtempSync(path.join(scratch, "proxy-"));
-  const config = path.join(root, "wrangler.toml");
+  // The copy the workerd suite reads too: wrangler would load a developer's .dev.vars beside the real one.
+  const config = testWranglerConfig(path.join(root, "wrangler.toml"));
   let mf: Miniflare | undefined;
   const stop = async () => {
     const running = mf;
@@ -93,7 +95,7 @@ export async function serveWorker(root: string, options: ServeOptions = {}): Pro
     });
     mf = server.mf;
     for (const db of toml.d1_databases) {
-      await applyMigrations(server.mf, db.binding, path.join(root, db.migrations_dir ?? "migrations"));
+      await applyMigrations(server.mf, db.binding, path.resolve(root, db.migrations_dir ?? "migrations"));
     }
     return { origin: server.url.origin, mf: server.mf, rootKey, logs: server.logs, stop };
   } catch (error) {
