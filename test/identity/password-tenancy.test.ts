@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
-import { call, login, newTenant, newUser, PASSWORD } from "./helpers";
+import { auditOf, call, login, newTenant, newUser, PASSWORD } from "./helpers";
 
 describe("change password", () => {
   it("changes the password and signs out the other sessions, keeping this one", async () => {
@@ -33,6 +33,9 @@ describe("change password", () => {
       body: { current_password: "not my password", new_password: "a fresh passphrase here" },
     });
     expect(wrong.status).toBe(403);
+    // A wrong guess is audited as a login's is: a stolen access token's guesses leave a trace.
+    const failed = await auditOf(t.adminKey, "identity.login.failed");
+    expect(failed.map((e) => [e.actor.kind, e.actor.id])).toEqual([["user", u.id]]);
     const weak = await call("/api/v1/auth/change-password", {
       token: u.access_token,
       body: { current_password: PASSWORD, new_password: "short" },

@@ -38,7 +38,11 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
   await enforce(c, "login", account?.email ?? user.id);
   const stored = await dir.passwordHashOf(user.id);
   const verdict = stored ? await hasher.verify(stored, current_password) : { ok: false };
-  if (!verdict.ok) throw identityError("wrong_password", "the current password is wrong");
+  if (!verdict.ok) {
+    // Audited as a login's failure is, so guesses through a stolen access token leave a trace.
+    await dir.loginFailed({ ctx: ctxOf(c), reason: "bad_password" });
+    throw identityError("wrong_password", "the current password is wrong");
+  }
   await dir.changePassword({
     ctx: ctxOf(c),
     userId: user.id,
