@@ -48,6 +48,33 @@ describe("files (security)", () => {
     );
   });
 
+  it("a signed URL on the main host answers its tenant's allowed origins with CORS, once its signature verified", async () => {
+    const t = await newTenant("fc");
+    const settings = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { cors_origins: ["https://app.example.com"] },
+    });
+    expect(settings.status, JSON.stringify(settings.body)).toBe(200);
+    const file = await uploaded(t.adminKey, bytesOf(64));
+    const signed = await call(`/api/v1/files/${file.id}/url`, { token: t.adminKey, body: { expires_in: 600 } });
+    const url = signed.body.url as string;
+    // Minted on the main host: the tenant is named by the URL (?tenant=), not by a subdomain.
+    expect(new URL(url).host).toBe(new URL(ORIGIN).host);
+    const allowed = await fetchBytes(url, undefined, { origin: "https://app.example.com" });
+    expect(allowed.res.status).toBe(200);
+    expect(allowed.res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const other = await fetchBytes(url, undefined, { origin: "https://elsewhere.example.com" });
+    expect(other.res.status).toBe(200);
+    expect(other.res.headers.get("access-control-allow-origin")).toBeNull();
+    // A forged signature names the tenant but proves nothing: no CORS for it.
+    const forged = await fetchBytes(url.replace(/sig=[^&]+/, "sig=AAAAAAAA"), undefined, {
+      origin: "https://app.example.com",
+    });
+    expect(forged.res.status).not.toBe(200);
+    expect(forged.res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("needs files.file.* permissions: a member has none by default; scoped keys get what they hold", async () => {
     const t = await newTenant();
     const file = await uploaded(t.adminKey, bytesOf(32));

@@ -21,11 +21,14 @@ const MAX_AGE_S = "600";
  * `cors_origins` it is answered 204 with what may be sent, and actual
  * responses to that origin (errors too) say it may read them and which
  * headers. Any other origin gets no CORS headers, so the browser refuses.
+ * A route with no credential that proves its tenant itself (a signed download
+ * URL) sets `tenantId`, so its answer gets that tenant's CORS on any host.
  */
 export function cors(deps: { tenants?: TenantLookup; settings?: TenantSettingsLookup }): MiddlewareHandler<AppEnv> {
   async function allowed(c: Context<AppEnv>, origin: string): Promise<boolean> {
     if (!deps.settings) return false;
-    let tenantId = c.get("tenant")?.id;
+    // The resolved tenant; else one a route proved after the request path (a signed URL's `tenantId`).
+    let tenantId = c.get("tenant")?.id ?? c.get("tenantId");
     if (!tenantId) {
       const slug = subdomainSlug(c);
       tenantId = slug && deps.tenants ? (await deps.tenants.bySlug(slug, c))?.id : undefined;

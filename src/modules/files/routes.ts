@@ -334,6 +334,8 @@ export const fileRoutes = createRouter()
         detail: `the URL expired at ${new Date(query.exp * 1000).toISOString()}`,
       });
     }
+    // The signature proved the tenant: the answer's CORS is that tenant's (kernel/http/cors.ts), also on a host that names none.
+    c.set("tenantId", query.tenant);
     return serveFile(c, query.tenant, id);
   })
   .openapi(remove, async (c) => {
