@@ -173,7 +173,8 @@ export const commands = [
     async run(run) {
       const [id = ""] = run.positionals;
       await call(run.url, tenant(run).DELETE("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
-      if (!run.values.json) run.print(`revoked ${id}`);
+      // The API answers 204 with nothing: --json says what was done, as JSON.
+      run.print(run.values.json ? JSON.stringify({ revoked: id }) : `revoked ${id}`);
     },
   },
   {
@@ -205,7 +206,7 @@ export const commands = [
     async run(run) {
       const [id = ""] = run.positionals;
       await call(run.url, tenant(run).POST("/api/v1/admin/dead-letters/{id}/replay", { params: { path: { id } } }));
-      if (!run.values.json) run.print(`replayed ${id}`);
+      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
     },
   },
   {
@@ -247,7 +248,7 @@ export const commands = [
         run.url,
         platform(run).POST("/api/v1/platform/mail/dead-letters/{id}/replay", { params: { path: { id } } }),
       );
-      if (!run.values.json) run.print(`replayed ${id}`);
+      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
     },
   },
   {
@@ -461,7 +462,8 @@ export async function runCommand(command, args, { print = console.log, error = c
     return EXIT.ok;
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
-    error(`plinth: ${e.message}`);
+    // With --json a script reads the API's refusal as JSON too (problem+json, on stderr).
+    error(parsed.values.json && e.problem ? JSON.stringify(e.problem) : `plinth: ${e.message}`);
     return e.exitCode;
   }
 }

@@ -13,10 +13,14 @@ export const EXIT = Object.freeze({ ok: 0, api: 1, usage: 2, network: 3, auth: 4
 
 /** A failure that ends the command with `exitCode`, printing `message` to stderr. */
 export class CliError extends Error {
-  /** @param {string} message @param {number} exitCode */
-  constructor(message, exitCode) {
+  /**
+   * @param {string} message @param {number} exitCode
+   * @param {Record<string, unknown>} [problem] the API's problem+json, when the API refused
+   */
+  constructor(message, exitCode, problem) {
     super(message);
     this.exitCode = exitCode;
+    this.problem = problem;
   }
 }
 
@@ -138,7 +142,7 @@ export async function call(url, pending) {
     .join("");
   const status = response.status;
   const exitCode = status === 401 || status === 403 ? EXIT.auth : EXIT.api;
-  throw new CliError(`${status} ${code}: ${detail}${fields}`, exitCode);
+  throw new CliError(`${status} ${code}: ${detail}${fields}`, exitCode, { ...problem, status, code });
 }
 
 /** A cell as text: null as "-", lists joined, objects as JSON. */

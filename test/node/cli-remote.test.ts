@@ -249,6 +249,13 @@ describe("keys", () => {
     const revoked = await plinth(["keys", "revoke", id, ...url], env);
     expect(revoked.status).toBe(0);
     expect(revoked.stdout.trim()).toBe(`revoked ${id}`);
+    // --json says what was done as JSON, though the API answers 204 with nothing.
+    const other = /^id +(\S+)$/m.exec(
+      (await plinth(["keys", "create", "ci2", "--scope", "blog.post.read", ...url], env)).stdout,
+    )?.[1];
+    const revokedJson = await plinth(["keys", "revoke", other ?? "", "--json", ...url], env);
+    expect(revokedJson.status, revokedJson.stderr).toBe(0);
+    expect(JSON.parse(revokedJson.stdout)).toEqual({ revoked: other });
     const after = JSON.parse((await plinth(["keys", "list", "--json", ...url], env)).stdout);
     expect(after.items.map((k: { id: string }) => k.id)).not.toContain(id);
   });
@@ -443,5 +450,11 @@ describe("exit codes", () => {
     const gone = await plinth(["keys", "revoke", "no-such-key", "--url", served().origin], { PLINTH_KEY: tenant.key });
     expect(gone.status).toBe(1);
     expect(gone.stderr).toMatch(/^plinth: 404 not_found: /);
+    // With --json the refusal is the API's problem+json (on stderr), for a script to parse.
+    const json = await asPlatform(["tenants", "create", "Not A Slug!", "--json"]);
+    expect(json.status).toBe(1);
+    const problem = JSON.parse(json.stderr);
+    expect(problem).toMatchObject({ status: 400, code: "validation_failed" });
+    expect(problem.errors.map((e: { path: string }) => e.path)).toContain("body.slug");
   });
 });
