@@ -1,45 +1,16 @@
 // What a platform operator meets before any request reaches a plinth: keys and URLs
 // the CLI refuses (without echoing a key), the hint when nothing listens at a local
 // URL, files it cannot write, and --help for every command, local ones included.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { plinth } from "./plinth-cli";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const scratch = mkdtempSync(path.join(tmpdir(), "plinth-cli-operator-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `plinth args` with only the keys and URL given in `env` (none inherited). */
-function plinth(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  const base = { ...process.env };
-  for (const name of ["PLATFORM_ROOT_KEY", "PLINTH_KEY", "PLINTH_URL"]) delete base[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "plinth.mjs"), ...args], {
-      cwd: ROOT,
-      env: { ...base, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** A loopback URL nothing listens at (a port just freed). */
 async function deadUrl(): Promise<string> {

@@ -1,6 +1,5 @@
 // The remote `plinth` commands against a served plinth: each command's table
 // and --json output, --help, and every exit code class a script relies on.
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -9,6 +8,7 @@ import path from "node:path";
 import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../src/generated/api";
+import { plinth } from "./plinth-cli";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -29,34 +29,6 @@ const served = () => {
   if (!worker) throw new Error("no worker");
   return worker;
 };
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `plinth args` with only the keys given in `env` (none inherited). */
-function plinth(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  const base = { ...process.env };
-  for (const name of ["PLATFORM_ROOT_KEY", "PLINTH_KEY", "PLINTH_URL"]) delete base[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "plinth.mjs"), ...args], {
-      cwd: ROOT,
-      env: { ...base, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** As the platform operator, against the served plinth. */
 const asPlatform = (args: string[]) =>

@@ -1,0 +1,37 @@
+// Runs the `plinth` CLI as an operator's shell would, for the Node tests of its commands.
+import { spawn } from "node:child_process";
+import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** What a run of the CLI left: its exit status and both streams. */
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `plinth args` from the repository root with only the keys and URL given in `env`:
+ * PLATFORM_ROOT_KEY, PLINTH_KEY and PLINTH_URL of the test's own environment are not inherited.
+ */
+export function plinth(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  const base = { ...process.env };
+  for (const name of ["PLATFORM_ROOT_KEY", "PLINTH_KEY", "PLINTH_URL"]) delete base[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "plinth.mjs"), ...args], {
+      cwd: ROOT,
+      env: { ...base, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
