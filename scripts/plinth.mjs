@@ -15,7 +15,7 @@
 //   plinth db migrate [--remote] [--env <name>] [--only d1|libsql]
 //     Applies migrations/ to D1 and, when READ_MODEL_URL is set, to the
 //     libSQL read-model database (scripts/lib/db-migrate.mjs).
-//   plinth tenants|keys|dead-letters|events|jobs|openapi ...
+//   plinth tenants|keys|dead-letters|mail-dead-letters|events|jobs|openapi ..., plinth audit export
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";
@@ -65,7 +65,7 @@ const LOCAL_HELP = {
     "usage: plinth modules list",
     "",
     "Prints the module registry in dependency order: each module's version, dependencies,",
-    "permissions, events, aggregates, jobs, bindings, errors and routes.",
+    "permissions, events, aggregates, jobs, bindings, variables, errors and routes.",
     "",
     "Exit: 0 listed, 1 the modules do not load or have problems (as modules validate prints).",
   ],
@@ -82,6 +82,24 @@ const LOCAL_HELP = {
 const line = (command, summary) =>
   command.length > 52 ? `  ${command}\n  ${"".padEnd(52)} ${summary}` : `  ${command.padEnd(52)} ${summary}`;
 
+/**
+ * The remote commands that take one kind of key, as `plinth --help` names them: a whole group
+ * when each of its commands takes that key, else the command itself (`audit export`, whose
+ * group's `audit verify` takes none). Derived, so a new command cannot be left out.
+ */
+function keyedBy(/** @type {"platform" | "tenant"} */ auth) {
+  const names = [];
+  for (const command of commands.filter((c) => c.auth === auth)) {
+    const group = command.name.split(" ")[0];
+    const inGroup = (name) => name.startsWith(`${group} `);
+    const whole =
+      commands.every((c) => !inGroup(c.name) || c.auth === auth) && !LOCAL.some(([usage]) => inGroup(usage));
+    const name = whole ? group : command.name;
+    if (!names.includes(name)) names.push(name);
+  }
+  return names.join(", ");
+}
+
 const USAGE = [
   "usage: plinth <command> [options]    (plinth <command> --help for one)",
   "",
@@ -91,9 +109,9 @@ const USAGE = [
   "remote commands (--url <url> or $PLINTH_URL, default http://127.0.0.1:8787; --json for the API's JSON):",
   ...commands.map((c) => line(`${c.name} ${c.args}`.trimEnd(), c.summary)),
   "",
-  "Keys never go in a flag's value (shell history, ps): platform commands (tenants, events, jobs) read",
-  "$PLATFORM_ROOT_KEY (for a local plinth, .dev.vars); tenant commands (keys, dead-letters) read",
-  "$PLINTH_KEY or --key-file <path>.",
+  "Keys never go in a flag's value (shell history, ps): platform commands",
+  `(${keyedBy("platform")}) read $PLATFORM_ROOT_KEY (for a local plinth, .dev.vars);`,
+  `tenant commands (${keyedBy("tenant")}) read $PLINTH_KEY or --key-file <path>.`,
   EXIT_HELP,
 ].join("\n");
 /** Exits 2 after `message` and the usage of `command` (a local one), or of every command. */

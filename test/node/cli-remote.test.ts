@@ -85,7 +85,18 @@ describe("plinth --help", () => {
     for (const name of ALL) expect(run.stdout).toContain(`  ${name}`);
     expect(run.stdout).toContain("PLATFORM_ROOT_KEY");
     expect(run.stdout).toContain("--key-file");
+    // Where each remote command's key comes from, every one named (mail-dead-letters and
+    // audit export were missing): the key paragraph reads as one line.
+    const keys = run.stdout.replace(/\n/g, " ");
+    expect(keys).toContain("platform commands (tenants, mail-dead-letters, events, jobs) read $PLATFORM_ROOT_KEY");
+    expect(keys).toContain("tenant commands (keys, dead-letters, audit export) read $PLINTH_KEY");
     expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, 4 authentication/);
+  });
+
+  it("modules list --help names what it prints, variables included", async () => {
+    const run = await plinth(["modules", "list", "--help"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout.replace(/\n/g, " ")).toContain("bindings, variables, errors and routes");
   });
 
   it("describes one command's options, its key and the exit codes", async () => {
