@@ -1,4 +1,5 @@
 import { SELF } from "cloudflare:test";
+import { createRoute, z } from "@hono/zod-openapi";
 import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { missingTable } from "../../src/kernel/errors";
@@ -61,6 +62,28 @@ describe("problem+json for every error", () => {
     // An object's own SQLite, as its error crosses RPC: a bug there, not a migration to wait for.
     expect(missingTable(new Error("no such table: outbox: SQLITE_ERROR"))).toBeNull();
     expect(missingTable(new Error("D1_ERROR: no such column: title"))).toBeNull();
+  });
+
+  it("428 for a write whose required If-Match is missing, as the document lists it (not 400)", async () => {
+    // common-responses gives an operation that declares If-Match required a 428; validation answered 400.
+    const put = createRoute({
+      method: "put",
+      path: "/things/{id}",
+      operationId: "putThing",
+      summary: "Replace a thing",
+      request: { params: z.object({ id: z.string() }), headers: z.object({ "if-match": z.string() }) },
+      responses: { 204: { description: "replaced" } },
+    });
+    const routes = createRouter().openapi(put, (c) => c.body(null, 204));
+    const { fetch } = testApp([{ name: "things", version: "1.0.0", routes }]);
+    const body = await expectProblem(
+      await fetch("/api/v1/things/things/a", { method: "PUT" }),
+      428,
+      "precondition_required",
+    );
+    expect(body.detail).toContain("If-Match");
+    const res = await fetch("/api/v1/things/things/a", { method: "PUT", headers: { "if-match": '"1"' } });
+    expect(res.status).toBe(204);
   });
 
   it("400 for malformed JSON", async () => {

@@ -23,15 +23,24 @@ export function fieldErrors(target: string, error: z.ZodError): FieldError[] {
 /**
  * Creates an OpenAPIHono router whose validation failures become
  * `validation_failed` problems listing every bad field. Every module's
- * routes and the kernel's own are built with it.
+ * routes and the kernel's own are built with it. A required `If-Match` the
+ * request left out is `428 precondition_required` (RFC 6585), as the served
+ * document lists it for such an operation, not a malformed field.
  *
  * @example
  * export const routes = createRouter().openapi(getThing, async (c) => c.json(…, 200));
  */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
       if (!result.success) {
+        if (
+          result.target === "header" &&
+          c.req.header("if-match") === undefined &&
+          result.error.issues.some((issue) => issue.path[0] === "if-match")
+        ) {
+          throw new AppError("precondition_required", { detail: "this write needs If-Match with the current version" });
+        }
         const errors = fieldErrors(result.target, result.error);
         throw new AppError("validation_failed", {
           detail: `${errors.length} invalid field${errors.length === 1 ? "" : "s"}`,
