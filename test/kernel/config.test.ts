@@ -56,6 +56,13 @@ describe("configuration", () => {
     expect(badUrl.ok).toBe(false);
     if (badUrl.ok) return;
     expect(badUrl.issues.map((i) => i.variable).sort()).toEqual(["MAIL_API_KEY", "MAIL_API_URL", "MAIL_FROM"]);
+    // Not a URL at all: its refinements run after the failed URL check too, and must not throw
+    // (that was a 500 `internal` on every request instead of config_invalid naming it).
+    const notUrl = parseConfig({ ...env, MAIL_API_URL: "mail.example.com/send" });
+    expect(notUrl.ok).toBe(false);
+    if (notUrl.ok) return;
+    expect(notUrl.issues.map((i) => i.variable).sort()).toEqual(["MAIL_API_KEY", "MAIL_API_URL", "MAIL_FROM"]);
+    expect(notUrl.issues.find((i) => i.variable === "MAIL_API_URL")?.message).toContain("http(s) URL");
     const readModels = parseConfig({ ...env, LOG_LEVEL: "verbose", READ_MODEL_AUTH_TOKEN: "secret-token-value" });
     expect(readModels.ok).toBe(false);
     if (readModels.ok) return;

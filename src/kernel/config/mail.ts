@@ -1,7 +1,6 @@
 import { z } from "zod";
 import type { BackoffPolicy } from "../resilience";
-
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+import { tlsOrLoopback, withoutUserInfo } from "./loopback";
 
 const seconds = (least: number, most: number, what: string) =>
   z.coerce
@@ -19,14 +18,8 @@ const seconds = (least: number, most: number, what: string) =>
 export const MailEnvSchema = z.object({
   MAIL_API_URL: z
     .url({ protocol: /^https?$/, message: "must be the http(s) URL of the mail provider's send endpoint" })
-    .refine((v) => {
-      const url = new URL(v);
-      return url.protocol === "https:" || LOOPBACK_HOST.test(url.hostname);
-    }, "must be https (http only to a loopback host): the request carries the API key")
-    .refine((v) => {
-      const url = new URL(v);
-      return url.username === "" && url.password === "";
-    }, "must not carry a user name or password (the key goes in MAIL_API_KEY)")
+    .refine(tlsOrLoopback, "must be https (http only to a loopback host): the request carries the API key")
+    .refine(withoutUserInfo, "must not carry a user name or password (the key goes in MAIL_API_KEY)")
     .optional(),
   // Secret: sent as `Authorization: Bearer <key>`; visible ASCII only, so it cannot split a header.
   MAIL_API_KEY: z

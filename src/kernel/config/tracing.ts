@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+import { tlsOrLoopback } from "./loopback";
 
 /**
  * The OpenTelemetry variables (the standard names, so collectors' docs apply).
@@ -13,14 +12,7 @@ export const TracingEnvSchema = z.object({
     .url({ protocol: /^https?$/, message: "must be an http(s) URL of an OTLP/HTTP traces endpoint (…/v1/traces)" })
     // Every export carries OTEL_EXPORTER_OTLP_HEADERS (the collector's key) and the spans (tenant ids,
     // routes): in the clear only to this machine, as for MAIL_API_URL and READ_MODEL_URL.
-    .refine((v) => {
-      try {
-        const url = new URL(v);
-        return url.protocol === "https:" || LOOPBACK_HOST.test(url.hostname);
-      } catch {
-        return true; // runs after a failed URL check too (zod reports every issue): that one speaks for it
-      }
-    }, "must be https (http only to a loopback host): exports carry the headers and the spans")
+    .refine(tlsOrLoopback, "must be https (http only to a loopback host): exports carry the headers and the spans")
     .optional(),
   // Secret (collector credentials): the message names the format, never the value.
   OTEL_EXPORTER_OTLP_HEADERS: z

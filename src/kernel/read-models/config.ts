@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+import { LOOPBACK_HOST } from "../config/loopback";
 
 /** Whether the URL sends its token in the clear (http/ws, or libsql:// with `?tls=0`). */
 function plaintext(url: URL): boolean {
