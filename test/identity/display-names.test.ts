@@ -4,7 +4,14 @@
 import { describe, expect, it } from "vitest";
 import { call, newTenant, newUser, PASSWORD, rootKey } from "./helpers";
 
-const SPOOFS = ["Eve\r\nRole: owner", "Eve\u0000", "Eve\u202Enimda", "Eve\u2066x\u2069", "Tab\there"];
+const SPOOFS = [
+  "Eve\r\nRole: owner",
+  "Eve\u2028Role: owner",
+  "Eve\u0000",
+  "Eve\u202Enimda",
+  "Eve\u2066x\u2069",
+  "Tab\there",
+];
 
 describe("display names", () => {
   it("refuse control characters and bidirectional overrides wherever a name is taken", async () => {

@@ -13,11 +13,12 @@ import { AppError } from "../errors";
 export const IdParam = z.object({ id: z.string().min(1).max(64) });
 
 /**
- * What a name shown to people must not hold: control characters (NUL, CR, LF, TAB, …) and the
- * bidirectional marks, overrides and isolates that make text read as something else in an
+ * What a name shown to people must not hold: control characters (NUL, CR, LF, TAB, …), the
+ * line and paragraph separators (U+2028, U+2029: a line break like CR LF, but not \p{Cc}), and
+ * the bidirectional marks, overrides and isolates that make text read as something else in an
  * admin's list ("Eve\u202Enimda"). Zero-width joiners stay: emoji sequences need them.
  */
-const UNSHOWABLE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 /**
  * A name people read (a user's, a tenant's, an API key's): trimmed, 1–200 characters, none of
