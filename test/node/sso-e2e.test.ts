@@ -152,6 +152,28 @@ describe("single sign-on through a real OpenID provider", () => {
     expect(text).not.toContain(String(pair.refresh_token));
   });
 
+  it("takes the provider's name only when it is a name people can read: else the email (no line break, no bidi override)", async () => {
+    // The name claim is the user's own at the provider; the API refuses these names (DisplayName).
+    const slug = SLUGS[0] ?? "";
+    for (const [sub, name] of [
+      ["eve-1", "Eve\u202Enimda"],
+      ["eve-2", "Eve\r\nRole: owner"],
+    ] as const) {
+      const email = `${sub}@example.com`;
+      provider().loginAs(sub, { email, email_verified: true, name });
+      const { callback, b } = await toCallback(slug);
+      const done = await b.get(callback);
+      expect(done.status, done.body).toBe(200);
+      const me = await api("GET", "/api/v1/me", { key: String(json(done.body).access_token) });
+      expect((me.body.user as Json).name).toBe(email);
+    }
+    provider().loginAs("zoe-1", { email: "zoe-1@example.com", email_verified: true, name: "  Zoë Doe " });
+    const { callback, b } = await toCallback(slug);
+    const done = await b.get(callback);
+    const me = await api("GET", "/api/v1/me", { key: String(json(done.body).access_token) });
+    expect((me.body.user as Json).name).toBe("Zoë Doe");
+  });
+
   it("refuses a replayed state, an unknown state and a missing one", async () => {
     const t = await newTenant(`${SLUGS[0]}-r`.slice(0, 60));
     await configure(t);

@@ -4,7 +4,7 @@ import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import { AppError, moduleError } from "../../../kernel/errors";
-import { jsonResponse } from "../../../kernel/openapi/blocks";
+import { DisplayName, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { dohResolver } from "../../../kernel/outbound";
@@ -162,8 +162,10 @@ export const ssoRoutes = createRouter()
     if (!domainAllowed(stored.config, email)) {
       throw failure(new SsoFailure("sso_domain_not_allowed", "this email's domain may not sign in to this tenant"));
     }
-    const name =
-      typeof claims.name === "string" && claims.name.trim() !== "" ? claims.name.trim().slice(0, 200) : email;
+    // The name claim is the user's own at the provider: kept only when it is a name the API itself
+    // would take (no control character, line break or bidi override), else the email names them.
+    const named = DisplayName.safeParse(typeof claims.name === "string" ? claims.name.trim().slice(0, 200) : "");
+    const name = named.success ? named.data : email;
     const next = await newSecret("plr");
     const familyId = newId();
     const result = await dir.ssoLogin({
