@@ -44,6 +44,12 @@ describe("module registry", () => {
     ]);
   });
 
+  it("refuses a module binding named as a kernel variable: the config check would want an object and a string", () => {
+    expect(problemsOf([mod("alpha", "1.0.0", undefined, { bindings: { LOG_LEVEL: "kv", ALPHA_KV: "kv" } })])).toEqual([
+      'alpha: binding "LOG_LEVEL" is the name of a kernel variable',
+    ]);
+  });
+
   it("refuses a missing dependency", () => {
     expect(problemsOf([mod("blog", "1.0.0", { identity: "^1.0.0" })])).toEqual([
       'blog: depends on "identity" (^1.0.0), which is not registered',

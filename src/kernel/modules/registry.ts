@@ -115,7 +115,8 @@ const VARIABLE_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /**
  * The env is one namespace: a module variable is an upper-case name that no other module, no
- * binding and no kernel variable uses, and a binding name has one kind whoever declares it.
+ * binding and no kernel variable uses, a binding is no kernel variable's name, and a binding
+ * name has one kind whoever declares it.
  */
 function checkEnvNames(defs: readonly ModuleDef[], problems: RegistryProblem[]): void {
   const bindingOwner = new Map<string, { module: string; kind: string }>(
@@ -124,7 +125,9 @@ function checkEnvNames(defs: readonly ModuleDef[], problems: RegistryProblem[]):
   for (const def of defs) {
     for (const [name, kind] of Object.entries(def.bindings ?? {})) {
       const owner = bindingOwner.get(name);
-      if (owner === undefined) bindingOwner.set(name, { module: def.name, kind });
+      if (KERNEL_VARIABLES.has(name)) {
+        problems.push({ module: def.name, problem: `binding "${name}" is the name of a kernel variable` });
+      } else if (owner === undefined) bindingOwner.set(name, { module: def.name, kind });
       else if (owner.kind !== kind) {
         const by = owner.module === "kernel" ? "the kernel" : `module "${owner.module}"`;
         problems.push({
