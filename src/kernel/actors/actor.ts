@@ -123,8 +123,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * supervision, then re-arms the alarm and sends new outbox rows.
    *
    * @example
-   * // in an RPC method: one message, one transaction
-   * return this.receive("enqueue", () => ({ queued: this.schedule({ kind: "deliver" }, this.now()) ? 1 : 0 }));
+   * // in an RPC method: one message, one transaction (schedule answers the timer's id)
+   * return this.receive("enqueue", () => ({ timer: this.schedule({ kind: "deliver" }, this.now()) }));
    */
   protected async receive<T>(handler: string, fn: () => T): Promise<T> {
     this.ready();

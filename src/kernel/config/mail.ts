@@ -55,7 +55,6 @@ export interface MailConfig {
   retry: BackoffPolicy;
 }
 
-/** The mail config from a parsed env, or the variables that are missing beside the ones given. */
 /**
  * The provider's variables missing when some are set: the three go together. Takes the raw
  * values too, so a config whose MAIL_API_URL does not parse still hears that MAIL_API_KEY and
@@ -72,6 +71,7 @@ export function providerHalfSet(given: Record<"MAIL_API_URL" | "MAIL_API_KEY" | 
     }));
 }
 
+/** The mail config from a parsed env, or the variables that are missing beside the ones given. */
 export function mailConfig(
   e: z.infer<typeof MailEnvSchema>,
 ): { ok: true; mail: MailConfig } | { ok: false; issues: { variable: string; message: string }[] } {
