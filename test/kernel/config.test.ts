@@ -132,6 +132,22 @@ describe("configuration", () => {
     expect((await testApp([counted], { COUNTED_MODE: "fast" }).fetch("/healthz")).status).toBe(200);
   });
 
+  it("names a bad WEBHOOK_POLICY on every request, as the webhooks module declares it", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    for (const [value, reason] of [
+      ["nope", "is not JSON"],
+      ['{"attempt_timeout_ms":5}', "attempt_timeout_ms"],
+    ]) {
+      const { fetch } = testApp(modules, { WEBHOOK_POLICY: value });
+      const body = await expectProblem(await fetch("/healthz"), 500, "config_invalid");
+      expect(body.detail).toBe("the server's configuration is invalid: WEBHOOK_POLICY");
+      const { needs } = createPlatform({ modules, migrations: [] });
+      const result = parseConfig({ ...env, WEBHOOK_POLICY: value }, needs);
+      expect(result.ok ? [] : result.issues.map((i) => i.message).join()).toContain(reason);
+    }
+    expect((await testApp(modules, { WEBHOOK_POLICY: '{"retry_base_ms":100}' }).fetch("/healthz")).status).toBe(200);
+  });
+
   it("honours MAX_BODY_BYTES", async () => {
     const { fetch } = testApp([system()], { MAX_BODY_BYTES: "4096" });
     const small = await fetch("/api/v1/system/info", { method: "POST", body: "x".repeat(4096) });

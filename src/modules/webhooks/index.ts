@@ -4,6 +4,7 @@ import { pingEndpoint, pingRegistry } from "./contract";
 import { webhookErrors } from "./errors";
 import { WebhookEventSchema } from "./events";
 import { manifest } from "./manifest";
+import { WEBHOOK_VARIABLES } from "./policy";
 import { webhookRoutes } from "./routes";
 import { dispatchEvents, notifyDisabled } from "./subscriber";
 
@@ -19,5 +20,6 @@ export const webhooks = () =>
     routes: webhookRoutes,
     events: { publishes: WebhookEventSchema, subscribes: [dispatchEvents, notifyDisabled] },
     bindings: { WEBHOOK_REGISTRY: "durable_object", WEBHOOK_ENDPOINT: "durable_object" },
+    variables: WEBHOOK_VARIABLES,
     health: [objectCheck("WebhookRegistry", pingRegistry), objectCheck("WebhookEndpoint", pingEndpoint)],
   }) satisfies ModuleDef;

@@ -32,6 +32,37 @@ const OverridesSchema = z
 
 const cache = new Map<string, DeliveryPolicy>();
 
+/** WEBHOOK_POLICY's overrides, or what is wrong with them (field paths and expectations, never a value). */
+function parseOverrides(
+  raw: string,
+): { ok: true; overrides: z.infer<typeof OverridesSchema> } | { ok: false; problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, problem: "is not JSON" };
+  }
+  const parsed = OverridesSchema.safeParse(json);
+  if (parsed.success) return { ok: true, overrides: parsed.data };
+  return {
+    ok: false,
+    problem: `is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+  };
+}
+
+/**
+ * The module's variables (manifest `variables`): the config check that answers every request
+ * runs WEBHOOK_POLICY's parse, so a bad one is `config_invalid` naming it, not an error thrown
+ * inside the endpoint objects on their first delivery.
+ */
+export const WEBHOOK_VARIABLES = {
+  WEBHOOK_POLICY: z.unknown().superRefine((raw, ctx) => {
+    if (typeof raw !== "string" || raw.trim() === "") return;
+    const parsed = parseOverrides(raw);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: `${parsed.problem} (docs/webhooks.md)` });
+  }),
+};
+
 /**
  * The delivery policy of this deployment: the default with WEBHOOK_POLICY
  * applied. Throws naming the bad field (never a value) when it does not parse.
@@ -42,19 +73,9 @@ export function deliveryPolicy(env: Env): DeliveryPolicy {
   if (typeof raw !== "string" || raw.trim() === "") return DEFAULT_POLICY;
   const known = cache.get(raw);
   if (known) return known;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new Error("WEBHOOK_POLICY is not JSON");
-  }
-  const parsed = OverridesSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(
-      `WEBHOOK_POLICY is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
-    );
-  }
-  const o = parsed.data;
+  const parsed = parseOverrides(raw);
+  if (!parsed.ok) throw new Error(`WEBHOOK_POLICY ${parsed.problem}`);
+  const o = parsed.overrides;
   const d = DEFAULT_POLICY;
   const policy: DeliveryPolicy = {
     ...d,
