@@ -92,7 +92,9 @@ export async function ensureDemoTenant(origin, rootKey, path = demoPath) {
   if (existsSync(path)) {
     const saved = JSON.parse(readFileSync(path, "utf8"));
     const me = await call(origin, "/api/v1/me", { token: saved.admin_key });
-    if (me.status === 200) return saved;
+    // Only a refusal of the key (401: revoked, or another plinth's) calls for a new one; an
+    // error answer says nothing of it, and minting then would leave unrevoked keys behind.
+    if (me.status !== 401) return saved;
   }
   const created = await call(origin, "/api/v1/platform/tenants", {
     token: rootKey,

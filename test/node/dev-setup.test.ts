@@ -2,7 +2,8 @@
 // kept in a file; when that key is lost (the file deleted, or the key revoked while
 // trying `plinth keys revoke`), the platform mints the tenant a new admin key rather
 // than telling the operator to delete .wrangler/state and lose everything local.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,5 +60,27 @@ describe("the demo tenant of npm start", () => {
     if ("error" in again) throw new Error(again.error);
     expect(again.admin_key).not.toBe(lost.admin_key);
     expect(await status("/api/v1/me", again.admin_key)).toBe(200);
+  });
+
+  it("keeps the saved key when the Worker answers /me with an error that is no refusal of the key", async () => {
+    // A Worker mid-restart or misconfigured answers 5xx: that says nothing of the key, and
+    // minting on it would leave one more unrevoked admin key per start.
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      res.writeHead(503, { "content-type": "application/problem+json" }).end('{"code":"unavailable"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const file = path.join(dir, "c", "demo.json");
+      mkdirSync(path.dirname(file), { recursive: true });
+      const saved = { tenant_id: "t1", slug: "demo", admin_key: "plk_dev_saved" };
+      writeFileSync(file, JSON.stringify(saved));
+      expect(await ensureDemoTenant(`http://127.0.0.1:${port}`, "root", file)).toEqual(saved);
+      expect(asked).toEqual(["GET /api/v1/me"]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
