@@ -78,6 +78,7 @@ const REQUIRED_SECRETS = ["JWT_SIGNING_KEYS"];
 const EXPECTED_SECRETS = {
   PLATFORM_ROOT_KEY: "/api/v1/platform (creating tenants) refuses every request",
   ENCRYPTION_KEYS: "webhooks and signed file URLs answer 503, and /readyz fails its mail check",
+  METRICS_TOKEN: "GET /metrics answers 401 to every scrape (it is closed in staging and production without it)",
 };
 
 /**

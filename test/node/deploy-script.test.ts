@@ -101,12 +101,15 @@ describe("configProblems", () => {
 });
 
 describe("secretProblems", () => {
-  it("refuses a Worker without signing keys, and warns of the root and encryption keys", () => {
+  it("refuses a Worker without signing keys, and warns of the root, encryption and metrics keys", () => {
     expect(secretProblems(["PLATFORM_ROOT_KEY"])).toEqual({
       errors: [expect.stringContaining("JWT_SIGNING_KEYS is not set")],
-      warnings: [expect.stringContaining("ENCRYPTION_KEYS is not set")],
+      warnings: [
+        expect.stringContaining("ENCRYPTION_KEYS is not set"),
+        expect.stringContaining("METRICS_TOKEN is not set: GET /metrics answers 401"),
+      ],
     });
-    expect(secretProblems(["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS"])).toEqual({
+    expect(secretProblems(["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN"])).toEqual({
       errors: [],
       warnings: [],
     });
