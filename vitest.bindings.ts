@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { newSigningKeySet } from "./scripts/jwt-keys.mjs";
@@ -42,7 +42,11 @@ export function testWranglerConfig(source = "wrangler.toml"): string {
   );
   const copy = join(dirname(from), ".wrangler", "vitest", "wrangler.toml");
   mkdirSync(dirname(copy), { recursive: true });
-  writeFileSync(copy, text);
+  // Written aside and renamed into place: test workers run at once, and one reading the file while
+  // another rewrote it in place could see it empty.
+  const aside = `${copy}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(aside, text);
+  renameSync(aside, copy);
   return copy;
 }
 
