@@ -1973,7 +1973,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2127,7 +2127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2241,7 +2241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2330,7 +2330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2444,7 +2444,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2575,7 +2575,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2649,7 +2649,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2771,7 +2771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2855,7 +2855,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3063,7 +3063,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3198,7 +3198,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3325,7 +3325,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3445,7 +3445,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3568,7 +3568,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3692,7 +3692,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3816,7 +3816,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3941,7 +3941,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4089,7 +4089,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4187,7 +4187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4292,7 +4292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4395,7 +4395,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4508,7 +4508,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4635,7 +4635,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4740,7 +4740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4844,7 +4844,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -4964,7 +4964,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5073,7 +5073,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5178,7 +5178,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5306,7 +5306,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5407,7 +5407,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5509,7 +5509,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5660,7 +5660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5764,7 +5764,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5859,7 +5859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6015,7 +6015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6118,7 +6118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6259,7 +6259,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6372,7 +6372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6477,7 +6477,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6591,7 +6591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6684,7 +6684,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6833,7 +6833,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -6935,7 +6935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7088,7 +7088,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7189,7 +7189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7321,7 +7321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7428,7 +7428,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7549,7 +7549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7647,7 +7647,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7810,7 +7810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -7906,7 +7906,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8002,7 +8002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8127,7 +8127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8254,7 +8254,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8403,7 +8403,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8507,7 +8507,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8642,7 +8642,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8729,7 +8729,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8872,7 +8872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -8964,7 +8964,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9104,7 +9104,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9206,7 +9206,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9329,7 +9329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9433,7 +9433,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9579,7 +9579,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9684,7 +9684,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9802,7 +9802,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -9947,7 +9947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10093,7 +10093,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10199,7 +10199,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10292,7 +10292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10385,7 +10385,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10487,7 +10487,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10641,7 +10641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10744,7 +10744,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10845,7 +10845,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10995,7 +10995,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -11120,7 +11120,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -11252,7 +11252,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -11362,7 +11362,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -11466,7 +11466,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -11599,7 +11599,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -11701,7 +11701,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -11890,7 +11890,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -12018,7 +12018,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -12119,7 +12119,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -12273,7 +12273,7 @@ export interface operations {
              * @description no ENCRYPTION_KEYS to sign with (`unavailable`)
              *
              *     Also, from the platform:
-             *     `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry
+             *     `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry
              */
             503: {
                 headers: {
@@ -12416,7 +12416,7 @@ export interface operations {
              * @description no ENCRYPTION_KEYS to verify with (`unavailable`)
              *
              *     Also, from the platform:
-             *     `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry
+             *     `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry
              */
             503: {
                 headers: {
@@ -12508,7 +12508,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -12631,7 +12631,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */

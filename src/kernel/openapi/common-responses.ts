@@ -180,7 +180,7 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
   if (t.api)
     add(503, [
       "unavailable",
-      "the database is not up to date with this version yet (pending migrations); `Retry-After` says when to retry",
+      "a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry",
     ]);
   return problems;
 }
