@@ -126,6 +126,22 @@ describe("command schema", () => {
     expect(ok({ type: "update", title: " " })).toBe(false);
   });
 
+  it("keeps a title to one line people can read, and lets content hold what text holds", () => {
+    for (const title of [
+      "a\u0000b",
+      "line\nbreak",
+      "tab\there",
+      "sep\u2028arated",
+      "Eve\u202Enimda",
+      "\u2066isolate\u2069",
+    ]) {
+      expect(ok({ ...create, title }), JSON.stringify(title)).toBe(false);
+      expect(ok({ type: "update", title }), JSON.stringify(title)).toBe(false);
+    }
+    expect(ok({ ...create, title: "Grüße 👩‍💻 مرحبا" })).toBe(true);
+    expect(ok({ ...create, content: "para one\n\n\tindented\r\n" })).toBe(true);
+  });
+
   it("refuses unknown commands and fields, but lets an empty update through to the decider", () => {
     expect(ok({ type: "archive" })).toBe(false);
     expect(ok({ type: "update", status: "published" })).toBe(false);

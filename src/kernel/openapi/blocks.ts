@@ -8,28 +8,16 @@ import type { Context } from "hono";
 import { NEW_ID_PATTERN } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { showable, UNSHOWABLE_MESSAGE } from "../text/showable";
 
 /** `{id}` of a path: an opaque id, 1–64 characters. */
 export const IdParam = z.object({ id: z.string().min(1).max(64) });
 
 /**
- * What a name shown to people must not hold: control characters (NUL, CR, LF, TAB, …), the
- * line and paragraph separators (U+2028, U+2029: a line break like CR LF, but not \p{Cc}), and
- * the bidirectional marks, overrides and isolates that make text read as something else in an
- * admin's list ("Eve\u202Enimda"). Zero-width joiners stay: emoji sequences need them.
- */
-const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-
-/**
  * A name people read (a user's, a tenant's, an API key's): trimmed, 1–200 characters, none of
  * them a control character or a bidirectional override.
  */
-export const DisplayName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((v) => !UNSHOWABLE.test(v), "must not contain control characters or bidirectional overrides");
+export const DisplayName = z.string().trim().min(1).max(200).refine(showable, UNSHOWABLE_MESSAGE);
 
 /** `?limit=&cursor=` of every list: 1–100 items (default 20), after the cursor. */
 export const PageQuery = z.object({

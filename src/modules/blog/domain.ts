@@ -7,10 +7,15 @@
  */
 import { z } from "zod";
 import { accept, type DecideContext, type Decider, type Decision, reject } from "../../kernel/events/decider";
+import { showable, UNSHOWABLE_MESSAGE } from "../../kernel/text/showable";
 import type { BlogErrorCode } from "./errors";
 
-/** A title: trimmed, 1–200 characters. Reused by the route bodies. */
-export const PostTitleSchema = z.string().trim().min(1).max(200);
+/**
+ * A title: trimmed, 1–200 characters, one line people can read (no control characters or
+ * bidirectional overrides, as for names). Stored events keep `z.string()`: titles written
+ * before this rule still replay. Reused by the route bodies.
+ */
+export const PostTitleSchema = z.string().trim().min(1).max(200).refine(showable, UNSHOWABLE_MESSAGE);
 /** Content: at most 100 000 characters, may be empty. */
 export const PostContentSchema = z.string().max(100_000);
 const Id = z.string().min(1).max(200);
