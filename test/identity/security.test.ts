@@ -93,6 +93,14 @@ describe("access token forgery", () => {
     expect((await call("/api/v1/me", { token: await sign({ iss: "https://evil.example" }) })).status).toBe(401);
     const past = Math.floor(Date.now() / 1000) - 3600;
     expect((await call("/api/v1/me", { token: await sign({ iat: past - 900, exp: past }) })).status).toBe(401);
+    // Signed with the real key but outside what plinth issues: no session, or a life past 15 minutes.
+    const { sid: _sid, ...sessionless } = claims;
+    const noSession = await new SignJWT(sessionless)
+      .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: keys.currentKid })
+      .sign(keys.sign);
+    expect((await call("/api/v1/me", { token: noSession })).status).toBe(401);
+    const longLived = await sign({ exp: Number(claims.iat) + 365 * 86_400 });
+    expect((await call("/api/v1/me", { token: longLived })).status).toBe(401);
     expect(ORIGIN).toBe("http://plinth.test");
   });
 });

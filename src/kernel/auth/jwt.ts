@@ -150,6 +150,9 @@ async function verify(
   if (!claims.success) return INVALID;
   // jose checks iat only with maxTokenAge; a token from the future is a forged or broken one.
   if (claims.data.iat > Math.floor(nowMs / 1000) + leeway) return INVALID;
+  // Nor does plinth sign a life longer than the TTL: a token that claims one is refused, so
+  // shortening the TTL bounds every token at once and no token outlives it.
+  if (claims.data.exp - claims.data.iat > ACCESS_TOKEN_TTL_SECONDS) return INVALID;
   return { ok: true, claims: claims.data };
 }
 
@@ -157,7 +160,8 @@ async function verify(
  * Verifies an access token. Pins `alg: EdDSA` (refusing `none`, HMAC, RSA and
  * ECDSA), accepts `typ: JWT` or none, needs a `kid` from the set, `aud:
  * "plinth"`, `iss === issuer`, a live `exp` (with `leewaySeconds`, default 30),
- * an `iat` not in the future, and well-typed `sub`, `tid`, `roles`, `jti`.
+ * an `iat` not in the future, an `exp` at most the TTL after `iat`, and
+ * well-typed `sub`, `tid`, `roles`, `jti`.
  *
  * Never throws: a token that cannot be parsed is `malformed`, a signed token
  * past its `exp` is `expired`, anything else refused is `invalid`.

@@ -143,7 +143,9 @@ export const jwtAuthenticator: Authenticator = {
       userCache.set(cacheKey, known);
     }
     const { user } = known;
-    if (!user || (sid !== undefined && !user.families.includes(sid))) return null;
+    // Every token plinth issues names its session, so one without `sid` was not made by login or
+    // refresh: refused, or it would outlive a logout and a password change.
+    if (!user || sid === undefined || !user.families.includes(sid)) return null;
     return { kind: "user", id: sub, tenantId: tid, roles: user.roles, grants: user.grants, sessionId: sid };
   },
 };
