@@ -9,10 +9,17 @@ import { unstable_readConfig } from "wrangler";
 import { migrateLibsql } from "./lib/db-migrate.mjs";
 import { configProblems, deployArgs, secretProblems } from "./lib/deploy-preflight.mjs";
 import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
+import { unknownEnvironment } from "./lib/wrangler-envs.mjs";
 
 const { env, config, dryRun, target, rest } = deployArgs(process.argv.slice(2));
 if (!env) {
   console.error("deploy: name the target: npm run deploy -- --env staging|production");
+  process.exit(2);
+}
+
+const misspelt = await unknownEnvironment(env, config);
+if (misspelt) {
+  console.error(`deploy: ${misspelt}`);
   process.exit(2);
 }
 

@@ -10,6 +10,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { bin, root, run } from "./env.mjs";
+import { unknownEnvironment } from "./wrangler-envs.mjs";
 
 export const MIGRATIONS_FOLDER = join(root, "migrations");
 
@@ -122,6 +123,11 @@ export async function dbMigrateCommand(args, readDevVars) {
   }
   if (values.only !== undefined && values.only !== "d1" && values.only !== "libsql") {
     console.error("plinth db migrate: --only takes d1 or libsql");
+    return 2;
+  }
+  const misspelt = await unknownEnvironment(values.env);
+  if (misspelt) {
+    console.error(`plinth db migrate: ${misspelt}`);
     return 2;
   }
   const libsql = values.only === "d1" ? undefined : libsqlTarget(values.remote, readDevVars());

@@ -80,6 +80,11 @@ describe("npx plinth db migrate", () => {
     const unknown = await plinth(["db", "migrate", "--frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("usage: plinth db migrate");
+    // A misspelt environment is a usage error named before wrangler runs, not a failed migration (1).
+    const nowhere = await plinth(["db", "migrate", "--env", "prodution", "--only", "d1"]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('no environment "prodution" in wrangler.toml (it has staging, production)');
+    expect(nowhere.stdout).not.toContain("applying");
 
     const token = "tok-never-printed-123";
     const down = await plinth(["db", "migrate", "--only", "libsql"], {

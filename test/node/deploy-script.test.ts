@@ -48,6 +48,12 @@ function configuredToml(): string {
 }
 
 describe("npm run deploy", () => {
+  it("names an environment wrangler.toml lacks as a usage error (2)", () => {
+    const { code, out } = deploy(["--env", "prodution", "--dry-run"]);
+    expect(code).toBe(2);
+    expect(out).toContain('no environment "prodution" in wrangler.toml (it has staging, production)');
+  });
+
   it("refuses the placeholder D1 id before running any migration", () => {
     const { code, out } = deploy(["--env", "production"]);
     expect(code).toBe(1);
