@@ -5,7 +5,7 @@
 // (lib/local-cron.mjs). Nothing leaves the machine (see lib/env.mjs).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { migrateD1, migrateLibsql } from "./lib/db-migrate.mjs";
+import { migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
 import { ensureDemoTenant, ensureDevVars } from "./lib/dev-setup.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
@@ -34,11 +34,17 @@ if (!(await portIsFree())) {
 const devVars = ensureDevVars();
 
 console.log("plinth: applying local D1 migrations…");
-const migrated = await migrateD1();
-if (migrated !== 0) {
+const migrated = await migrateD1Quietly();
+if (migrated.code !== 0) {
+  process.stderr.write(migrated.output);
   console.error("plinth: local D1 migrations failed; see above.");
-  process.exit(migrated);
+  process.exit(migrated.code);
 }
+console.log(
+  migrated.applied.length === 0
+    ? "plinth: local D1 is up to date"
+    : `plinth: local D1 migrated (${migrated.applied.length} applied: ${migrated.applied.join(", ")})`,
+);
 // Read models on a local libSQL server (docs/read-models.md): its migrations too.
 if (devVars.READ_MODEL_URL) {
   try {

@@ -7,4 +7,9 @@ export declare function migrateLibsql(target: {
   folder?: string;
 }): Promise<{ before: number; after: number }>;
 export declare function migrateD1(options?: { remote?: boolean; env?: string; persistTo?: string }): Promise<number>;
+export declare function migrateD1Quietly(options?: {
+  remote?: boolean;
+  env?: string;
+  persistTo?: string;
+}): Promise<{ code: number; applied: string[]; output: string }>;
 export declare function dbMigrateCommand(args: string[], readDevVars: () => Record<string, string>): Promise<number>;

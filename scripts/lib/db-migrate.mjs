@@ -3,13 +3,15 @@
 // is set) through wrangler's own migration tracking (`d1_migrations`); a libSQL
 // read-model database (READ_MODEL_URL) through drizzle's migrator
 // (`__drizzle_migrations`), from the same SQL files. Both skip what is applied.
+
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createClient } from "@libsql/client";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { bin, root, run } from "./env.mjs";
+import { bin, offlineEnv, root, run } from "./env.mjs";
 import { unknownEnvironment } from "./wrangler-envs.mjs";
 
 export const MIGRATIONS_FOLDER = join(root, "migrations");
@@ -59,11 +61,46 @@ export async function migrateLibsql({ url, authToken, folder = MIGRATIONS_FOLDER
  * @param {{ remote?: boolean, env?: string, persistTo?: string }} options
  * @returns {Promise<number>} wrangler's exit code
  */
-export function migrateD1({ remote = false, env, persistTo } = {}) {
+export function migrateD1(options = {}) {
+  return run(bin("wrangler"), d1Args(options));
+}
+
+/** wrangler's arguments for applying the D1 migrations of `migrateD1`'s options. */
+function d1Args({ remote = false, env, persistTo } = {}) {
   const args = ["d1", "migrations", "apply", "DB", remote ? "--remote" : "--local"];
   if (env) args.push("--env", env);
   if (persistTo) args.push("--persist-to", persistTo);
-  return run(bin("wrangler"), args);
+  return args;
+}
+
+/** A migration file's name as wrangler's tables print it. */
+const MIGRATION_NAME = /\b\d{4}_[A-Za-z0-9_.-]+\.sql\b/g;
+
+/**
+ * `migrateD1` with wrangler's output kept rather than shown, for `npm start`: on a fresh
+ * clone wrangler prints a table per migration applied (some 150 lines before the Worker
+ * starts). The caller prints `output` when `code` is not 0.
+ * @param {{ remote?: boolean, env?: string, persistTo?: string }} options
+ * @returns {Promise<{ code: number, applied: string[], output: string }>}
+ */
+export function migrateD1Quietly(options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(bin("wrangler"), d1Args(options), {
+      cwd: root,
+      env: offlineEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", (error) => resolve({ code: 127, applied: [], output: `wrangler: ${error.message}\n` }));
+    child.on("close", (code, signal) => {
+      // The names listed before wrangler asks to apply them; none when it finds nothing pending.
+      const planned = output.split("About to apply")[0].split("Migrations to be applied")[1] ?? "";
+      const applied = [...new Set(planned.match(MIGRATION_NAME) ?? [])];
+      resolve({ code: code ?? (signal ? 128 : 1), applied, output });
+    });
+  });
 }
 
 export const DB_MIGRATE_HELP = `usage: plinth db migrate [--remote] [--env <name>] [--persist-to <dir>] [--only d1|libsql]

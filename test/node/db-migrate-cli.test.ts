@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
+import { migrateD1Quietly } from "../../scripts/lib/db-migrate.mjs";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { startHranaServer } from "./support/hrana-server";
 
@@ -59,6 +60,19 @@ describe("npx plinth db migrate", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain("No migrations to apply");
     expect(again.stdout).toContain(`libSQL: 0 applied, ${MIGRATIONS.length} in all`);
+  });
+
+  it("applies D1 quietly for npm start: the names applied, then none, and wrangler's output kept for a failure", async () => {
+    const persist = path.join(dir, "d1-quiet");
+    const first = await migrateD1Quietly({ persistTo: persist });
+    expect(first.code, first.output).toBe(0);
+    expect(first.applied).toEqual([...MIGRATIONS]);
+    const again = await migrateD1Quietly({ persistTo: persist });
+    expect({ code: again.code, applied: again.applied }).toEqual({ code: 0, applied: [] });
+    expect(again.output).toContain("No migrations to apply");
+    const failed = await migrateD1Quietly({ persistTo: persist, env: "nowhere" });
+    expect(failed.code).not.toBe(0);
+    expect(failed.output).toContain('"nowhere"');
   });
 
   it("migrates only libSQL when asked, and refuses --only libsql without READ_MODEL_URL (exit 2)", async () => {
