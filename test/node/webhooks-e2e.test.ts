@@ -161,6 +161,9 @@ describe("webhooks end to end", () => {
       expect(r.headers["webhook-id"]).toBe(body?.id);
       expect(r.headers["content-type"]).toBe("application/json");
       expect(body).toMatchObject({ tenant_id: t.id, version: expect.any(Number), data: expect.any(Object) });
+      // Standard Webhooks' recommended payload fields (type, timestamp, data): timestamp is occurred_at.
+      expect(body?.timestamp).toBe(body?.occurred_at);
+      expect(Number.isNaN(Date.parse(String(body?.timestamp)))).toBe(false);
       // What the platform keeps to itself stays out of the body.
       expect(body).not.toHaveProperty("ip_hash");
       expect(body).not.toHaveProperty("audit");

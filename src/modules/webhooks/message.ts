@@ -5,19 +5,21 @@ import type { OutgoingMessage } from "./contract";
 /**
  * The JSON body a receiver gets for an event: the envelope as subscribers
  * see it, less what is internal to the platform (the client's IP hash, the
- * audit facts, the trace context).
+ * audit facts, the trace context), plus `timestamp`, the same instant as
+ * `occurred_at`: Standard Webhooks' recommended payload is `type`,
+ * `timestamp` and `data`, and receivers built on its tooling look for it.
  *
  * @example
- * messageBody(event); // '{"id":"01J…","type":"blog.post.created","tenant_id":"t_…",…,"data":{…}}'
+ * messageBody(event); // '{"id":"01J…","type":"blog.post.created","tenant_id":"t_…",…,"timestamp":"…","data":{…}}'
  */
 export function messageBody(event: Envelope): string {
-  const { ip_hash: _ip, audit: _audit, trace: _trace, ...visible } = event;
-  return JSON.stringify(visible);
+  const { ip_hash: _ip, audit: _audit, trace: _trace, data, ...visible } = event;
+  return JSON.stringify({ ...visible, timestamp: event.occurred_at, data });
 }
 
 /** The `webhooks.test` message of "send test event": an envelope like any other, with no stream behind it. */
 export function testMessage(tenantId: string, messageId: string, ctx: Ctx): OutgoingMessage {
-  const body = {
+  const event: Envelope = {
     id: messageId,
     type: "webhooks.test",
     tenant_id: tenantId,
@@ -28,5 +30,5 @@ export function testMessage(tenantId: string, messageId: string, ctx: Ctx): Outg
     request_id: ctx.requestId,
     data: { message: "This is a test event from plinth." },
   };
-  return { message_id: messageId, type: body.type, occurred_at: ctx.now, body: JSON.stringify(body) };
+  return { message_id: messageId, type: event.type, occurred_at: ctx.now, body: messageBody(event) };
 }
