@@ -58,6 +58,13 @@ describe("actor messages", () => {
     // A rolled-back handler appended nothing.
     await rejection(stub.note({ value: "rolled back", fail: true }));
     expect((await appended()) - before).toBe(1);
+
+    // A transaction nested in a handler: the count is what the outermost commit kept.
+    const nested = await probe();
+    const beforeNested = await appended();
+    await nested.nested({});
+    expect((await nested.emitted()).map((e) => JSON.parse(e.data).value)).toEqual(["a", "b", "c", "e"]);
+    expect((await appended()) - beforeNested).toBe(4);
   });
 
   it("rolls back everything a throwing handler wrote: rows, timers, outbox", async () => {

@@ -22,6 +22,7 @@ export const ProbeRpc = defineRpc({
   },
   notes: { args: z.object({}), reply: z.array(z.string()) },
   setTime: { args: z.object({ at: z.number() }), reply: z.object({}) },
+  nested: { args: z.object({}), reply: z.object({}) },
 });
 type Rpc = typeof ProbeRpc;
 
@@ -111,6 +112,28 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
         .toArray()
         .map((r) => r.value),
     );
+  }
+
+  /** Emits a and b, then c in a nested transaction that commits, d in one rolled back, then e. */
+  nested(input: RpcArgs<Rpc, "nested">) {
+    rpcArgs(ProbeRpc, "nested", input);
+    const at = { tenantId: "t_probe", stream: "t_probe/probe/nested" };
+    const note = (value: string) => this.emit(at, { type: "probe.note.added", data: { value } });
+    return this.receive("nested", () => {
+      note("a");
+      note("b");
+      this.transact(() => note("c"));
+      try {
+        this.transact(() => {
+          note("d");
+          throw new Error("inner rolls back");
+        });
+      } catch {
+        // The outer transaction goes on without d.
+      }
+      note("e");
+      return {};
+    });
   }
 
   setTime(input: RpcArgs<Rpc, "setTime">) {

@@ -11,6 +11,7 @@ import { isolateRecorder } from "../metrics/recorder";
 import { OUTBOX_SCHEMA } from "../outbox";
 import { type AlarmPort, OutboxRelay } from "../outbox/drain";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
+import { CountedTransactions } from "./counted-tx";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
 import { type ActorAddress, ActorBackingOff, type ActorOptions } from "./options";
 import {
@@ -78,14 +79,15 @@ export abstract class Actor<M> extends DurableObject<Env> {
   private tenant: string | null = null;
   /** Set by writes that may move the earliest timer; the next commit re-arms the alarm. */
   private timersChanged = false;
-  /** Events {@link emit}ted in the transaction under way, counted as appended once it commits. */
-  private txEvents = 0;
+  /** The object's transactions, counting what {@link emit} appended once it committed. */
+  private readonly tx: CountedTransactions;
 
   constructor(ctx: DurableObjectState, env: Env, options: ActorOptions<M>) {
     super(ctx, env);
     this.options = options;
     this.clock = options.clock;
     this.log = createLogger("warn", { component: "actor", actor: options.name });
+    this.tx = new CountedTransactions(ctx.storage, options.name);
     const port: AlarmPort = {
       get: () => timerAt(this.ctx.storage.sql, RELAY_TIMER),
       set: async (at) => {
@@ -131,7 +133,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
     this.admit();
     let result: T;
     try {
-      result = this.commitTx(fn);
+      result = this.tx.run(fn);
     } catch (error) {
       await this.failed(handler, error);
       throw error;
@@ -147,16 +149,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected transact<T>(fn: () => T): T {
     this.ready();
-    return this.commitTx(fn);
-  }
-
-  /** One storage transaction; its events count in plinth_outbox_appended_total once it committed. */
-  private commitTx<T>(fn: () => T): T {
-    this.txEvents = 0;
-    const result = this.ctx.storage.transactionSync(fn);
-    if (this.txEvents > 0) isolateRecorder.inc(METRICS.outboxAppended, [this.options.name], this.txEvents);
-    this.txEvents = 0;
-    return result;
+    return this.tx.run(fn);
   }
 
   /**
@@ -182,7 +175,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * version counts the events of its stream from 1.
    */
   protected emit(address: ActorAddress, event: ActorEvent): OutgoingEvent {
-    this.txEvents++;
+    this.tx.appended();
     return appendActorEvent(this.ctx.storage.sql, address, event, this.now(), this.options.name);
   }
 
@@ -342,7 +335,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
         this.timersChanged = true;
         const address = this.escalationAddress();
         if (address) {
-          this.commitTx(() =>
+          this.tx.run(() =>
             this.emit(address, {
               type: "actor.escalated",
               data: {
