@@ -216,7 +216,9 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.committed(
       this.store.tx(() => {
         this.creds.revokeAllFamilies(ctx, id, "user_deleted");
-        return this.store.deleteUser(ctx, id);
+        const keys = this.creds.revokeKeysOf(ctx, id);
+        const deleted = this.store.deleteUser(ctx, id);
+        return deleted.ok ? ok({ revokedKeys: keys }) : deleted;
       }),
     );
   }

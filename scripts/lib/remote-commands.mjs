@@ -161,6 +161,8 @@ export const commands = [
         ["scopes", (k) => k.scopes],
         ["expires", (k) => k.expires_at],
         ["last used", (k) => k.last_used_at],
+        // Whose departure revokes it: deleting a user revokes the keys they created.
+        ["created by", (k) => k.created_by],
       ]);
     },
   },

@@ -444,7 +444,7 @@ export interface paths {
         get: operations["getUser"];
         put?: never;
         post?: never;
-        /** Delete a user and revoke their sessions */
+        /** Delete a user; revoke their sessions and the API keys they created (with the keys those made) */
         delete: operations["deleteUser"];
         options?: never;
         head?: never;
@@ -1527,6 +1527,7 @@ export interface components {
             scopes: string[];
             expires_at: string | null;
             created_at: string;
+            created_by: string | null;
             last_used_at: string | null;
         };
         Role: {
@@ -1631,6 +1632,7 @@ export interface components {
             scopes: string[];
             expires_at: string | null;
             created_at: string;
+            created_by: string | null;
             key: string;
         };
         DeadLetter: {

@@ -123,6 +123,33 @@ describe("authority: keys and roles", () => {
   });
 });
 
+describe("authority: a deleted user's keys", () => {
+  it("go with the user, with the keys they minted, at once and on record; the listing names each key's creator", async () => {
+    const t = await newTenant("leaver");
+    const leaver = await newUser(t.slug);
+    expect((await bind(t.adminKey, leaver.id, "admin")).status).toBe(204);
+    const own = await newKey(leaver.access_token, ["admin.keys.write", "blog.post.read"]);
+    const minted = await newKey(own.key, ["blog.post.read"]);
+    const others = await newKey(t.adminKey, ["blog.post.read"]);
+    const listed = await call("/api/v1/admin/api-keys?limit=100", { token: t.adminKey });
+    const creators = new Map(
+      (listed.body.items as { id: string; created_by: string | null }[]).map((k) => [k.id, k.created_by]),
+    );
+    expect(creators.get(own.id)).toBe(leaver.id);
+    expect(creators.get(minted.id)).toBe(own.id);
+    for (const k of [own, minted]) expect((await call("/api/v1/me", { token: k.key })).status).toBe(200);
+
+    expect((await call(`/api/v1/users/${leaver.id}`, { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    for (const k of [own, minted]) expect((await call("/api/v1/me", { token: k.key })).status).toBe(401);
+    expect((await call("/api/v1/me", { token: others.key })).status).toBe(200);
+    const revoked = await auditOf(t.adminKey, "identity.key.revoked", 2);
+    const byKey = new Map(revoked.map((e) => [e.target?.split("/").at(-1), e.detail]));
+    expect(byKey.get(own.id)).toEqual({ cause: "creator_deleted", user_id: leaver.id });
+    expect(byKey.get(minted.id)).toEqual({ cause: "cascade", parent_key_id: own.id });
+    expect(byKey.has(others.id)).toBe(false);
+  });
+});
+
 describe("authority: recovery by the platform", () => {
   it("a tenant whose last * key was revoked gets a new one, shown once, audited as the platform's", async () => {
     const t = await newTenant("recover");
@@ -135,8 +162,17 @@ describe("authority: recovery by the platform", () => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.headers.get("cache-control")).toBe("no-store");
-    expect(res.body).toMatchObject({ name: "recovery", scopes: ["*"] });
-    expect(Object.keys(res.body).sort()).toEqual(["created_at", "expires_at", "id", "key", "name", "prefix", "scopes"]);
+    expect(res.body).toMatchObject({ name: "recovery", scopes: ["*"], created_by: "platform" });
+    expect(Object.keys(res.body).sort()).toEqual([
+      "created_at",
+      "created_by",
+      "expires_at",
+      "id",
+      "key",
+      "name",
+      "prefix",
+      "scopes",
+    ]);
     const key = res.body.key as string;
     const listed = await call("/api/v1/admin/api-keys", { token: key });
     expect(listed.status).toBe(200);

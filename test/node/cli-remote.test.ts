@@ -218,8 +218,9 @@ describe("keys", () => {
 
     const list = await plinth(["keys", "list", ...url], env);
     expect(list.status).toBe(0);
-    expect(list.stdout.split("\n")[0]).toMatch(/^ID +NAME +PREFIX +SCOPES +EXPIRES +LAST USED$/);
-    expect(list.stdout).toMatch(new RegExp(`^${id} +ci +\\S+ +blog\\.post\\.read +- +-$`, "m"));
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID +NAME +PREFIX +SCOPES +EXPIRES +LAST USED +CREATED BY$/);
+    // Made with the tenant's admin key: that key's id is its creator.
+    expect(list.stdout).toMatch(new RegExp(`^${id} +ci +\\S+ +blog\\.post\\.read +- +- +[0-9A-Z]{26}$`, "m"));
 
     const keyFile = path.join(scratch, "key");
     writeFileSync(keyFile, `${tenant.key}\n`);

@@ -46,11 +46,12 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
     scopes: z.array(z.string()),
     expires_at: z.string().nullable(),
   }),
-  /** A key revoked with the key that created it names its cause. */
+  /** A key revoked with the key that created it, or with the deleted user who did, names its cause. */
   event("identity.key.revoked", {
     key_id: z.string(),
-    cause: z.literal("cascade").optional(),
+    cause: z.enum(["cascade", "creator_deleted"]).optional(),
     parent_key_id: z.string().optional(),
+    user_id: z.string().optional(),
   }),
   /** Single sign-on: the provider's public settings (never its client secret) and which fields changed. */
   event("identity.sso.configured", {

@@ -99,7 +99,13 @@ export const DirectoryRpc = defineRpc({
     args: withCtx({ id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),
     reply: resultOf(UserViewSchema, ["not_found"]),
   },
-  deleteUser: { args: withCtx({ id: Id }), reply: deniableResultOf(z.null(), ["not_found"]) },
+  deleteUser: {
+    args: withCtx({ id: Id }),
+    // The keys the user created, revoked with them: the Worker forgets them at once.
+    reply: deniableResultOf(z.object({ revokedKeys: z.array(z.object({ id: z.string(), hash: z.string() })) }), [
+      "not_found",
+    ]),
+  },
   createKey: {
     args: withCtx({
       key: z.object({

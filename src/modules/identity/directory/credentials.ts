@@ -11,6 +11,7 @@ interface KeyRow extends Record<string, SqlStorageValue> {
   scopes: string;
   expires_at: string | null;
   created_at: string;
+  created_by: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
 }
@@ -22,6 +23,7 @@ const keyView = (r: KeyRow): KeyView => ({
   scopes: Strings.parse(JSON.parse(r.scopes)),
   expires_at: r.expires_at,
   created_at: r.created_at,
+  created_by: r.created_by,
   last_used_at: r.last_used_at,
 });
 
@@ -260,26 +262,43 @@ export class Credentials {
    */
   revokeKey(ctx: Ctx, id: string): Result<{ id: string; hash: string }[], "not_found"> {
     if (!this.key(id)) return fail("not_found");
+    return ok(this.store.tx(() => this.revokeTrees(ctx, "id", id, null)));
+  }
+
+  /**
+   * Revokes the live keys `userId` created and every key minted from them, inside the
+   * caller's transaction (the user's deletion): a key must not outlive the person who
+   * made it any more than a key outlives the key that made it. Returns what was revoked.
+   */
+  revokeKeysOf(ctx: Ctx, userId: string): { id: string; hash: string }[] {
+    return this.revokeTrees(ctx, "created_by", userId, { cause: "creator_deleted", user_id: userId });
+  }
+
+  /** Revokes the live keys whose `column` is `value` and their descendants; the roots' events carry `rootCause`. */
+  private revokeTrees(
+    ctx: Ctx,
+    column: "id" | "created_by",
+    value: string,
+    rootCause: { cause: "creator_deleted"; user_id: string } | null,
+  ): { id: string; hash: string }[] {
     const tree = this.sql
       .exec<{ id: string; key_hash: string; parent: string | null }>(
         `with recursive tree(id, key_hash, parent) as (
-           select id, key_hash, null from api_keys where id = ?
+           select id, key_hash, null from api_keys where ${column} = ?
            union all
            select k.id, k.key_hash, k.created_by from api_keys k join tree t on k.created_by = t.id
          )
          select t.id, t.key_hash, t.parent from tree t join api_keys k on k.id = t.id where k.revoked_at is null`,
-        id,
+        value,
       )
       .toArray();
-    this.store.tx(() => {
-      for (const k of tree) {
-        this.sql.exec("update api_keys set revoked_at = ? where id = ?", ctx.now, k.id);
-        const cascade = k.parent === null ? null : { cause: "cascade" as const, parent_key_id: k.parent };
-        const data = { key_id: k.id, ...cascade };
-        this.store.emit(ctx, `key/${k.id}`, { type: "identity.key.revoked", data }, cascade ?? undefined);
-      }
-    });
-    return ok(tree.map((k) => ({ id: k.id, hash: k.key_hash })));
+    for (const k of tree) {
+      this.sql.exec("update api_keys set revoked_at = ? where id = ?", ctx.now, k.id);
+      const cause = k.parent === null ? rootCause : { cause: "cascade" as const, parent_key_id: k.parent };
+      const data = { key_id: k.id, ...cause };
+      this.store.emit(ctx, `key/${k.id}`, { type: "identity.key.revoked", data }, cause ?? undefined);
+    }
+    return tree.map((k) => ({ id: k.id, hash: k.key_hash }));
   }
 
   /** The live key with this hash: not revoked, not expired. */

@@ -42,6 +42,8 @@ export const KeyViewSchema = z.object({
   scopes: z.array(z.string()),
   expires_at: z.string().nullable(),
   created_at: z.string(),
+  /** The id of the user or API key that created it; `platform` for a tenant's first key and a recovery key. */
+  created_by: z.string().nullable(),
   last_used_at: z.string().nullable(),
 });
 export type KeyView = z.infer<typeof KeyViewSchema>;

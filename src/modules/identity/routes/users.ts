@@ -7,8 +7,9 @@ import { AppError } from "../../../kernel/errors";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { evictUser } from "../authenticators";
+import { evictKey, evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
+import { keyIndex } from "../key-index";
 import { callerOf, maySelfOr } from "../policy";
 import { refused } from "../refusals";
 import { UserSchema } from "../schemas";
@@ -63,7 +64,7 @@ const update = op.patch("/users/{id}", {
 
 const remove = op.delete("/users/{id}", {
   operationId: "deleteUser",
-  summary: "Delete a user and revoke their sessions",
+  summary: "Delete a user; revoke their sessions and the API keys they created (with the keys those made)",
   access: PERMISSIONS.identity.user.delete,
   request: { params: IdParam },
   responses: {
@@ -120,5 +121,7 @@ export const userRoutes = createRouter()
     const result = await directory(c.env, tenant.id).deleteUser({ ctx: ctxOf(c), id });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : notFound();
     evictUser(tenant.id, id);
+    for (const key of result.value.revokedKeys) evictKey(key.id);
+    await keyIndex(c.env.DB).remove(result.value.revokedKeys.map((k) => k.hash));
     return c.body(null, 204);
   });
