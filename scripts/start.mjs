@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
 import { ensureDemoTenant, ensureDevVars } from "./lib/dev-setup.mjs";
+import { superviseDev, watchSources } from "./lib/dev-supervisor.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 
@@ -64,16 +65,19 @@ if (devVars.READ_MODEL_URL) {
 // --test-scheduled: lib/local-cron.mjs fires the trigger (and wrangler no longer warns that nothing does).
 const args = ["dev", "--ip", host, "--port", String(port), "--test-scheduled", "--var", `GIT_COMMIT:${gitCommit()}`];
 if (!process.stdin.isTTY) args.push("--show-interactive-dev-session=false");
-const dev = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv });
-
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => dev.kill(signal));
-}
-let exited = false;
-dev.on("exit", (code, signal) => {
-  exited = true;
-  process.exit(code ?? (signal ? 0 : 1));
+let stopCron = () => {};
+const dev = superviseDev({
+  start: () => spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv }),
+  watch: (onChange) => watchSources(root, onChange),
+  log: (line) => console.error(line),
+  exit: (code) => {
+    stopCron();
+    process.exit(code);
+  },
 });
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => dev.stop(signal));
+}
 
 /**
  * Polls until the Worker answers /healthz, for at most `ms`: true when healthy, else the
@@ -83,7 +87,7 @@ dev.on("exit", (code, signal) => {
  */
 async function waitForHealthy(ms) {
   const deadline = Date.now() + ms;
-  while (Date.now() < deadline && !exited) {
+  while (Date.now() < deadline && !dev.exited) {
     try {
       const res = await fetch(`${origin}/healthz`);
       if (res.ok) return true;
@@ -104,9 +108,10 @@ if (health !== true) {
       ? `plinth: ${health}\nplinth: why each is refused is in the "config invalid" log line above (its "issues"); fix them in .dev.vars (docs/configuration.md) and run npm start again`
       : `plinth: the Worker did not answer ${origin}/healthz within 90 s`,
   );
-  dev.kill("SIGTERM");
+  dev.stop("SIGTERM");
   process.exit(1);
 }
+dev.up();
 
 const ready = await fetch(`${origin}/readyz`)
   .then((r) => r.json())
@@ -146,5 +151,4 @@ const lines = [
 ];
 console.log(lines.join("\n"));
 
-const stopCron = startLocalCron({ origin, rootKey: devVars.PLATFORM_ROOT_KEY });
-dev.on("exit", stopCron);
+stopCron = startLocalCron({ origin, rootKey: devVars.PLATFORM_ROOT_KEY });

@@ -1,0 +1,17 @@
+// Types of dev-supervisor.mjs for the TypeScript tests that import it.
+export interface SupervisedChild {
+  on(event: "exit", listener: (code: number | null, signal: string | null) => void): unknown;
+  kill(signal?: string): unknown;
+}
+export interface SupervisorPorts {
+  start: () => SupervisedChild;
+  watch: (onChange: () => void) => () => void;
+  log: (line: string) => void;
+  exit: (code: number) => void;
+}
+export declare function superviseDev(ports: SupervisorPorts): {
+  up(): void;
+  readonly exited: boolean;
+  stop(signal: string): void;
+};
+export declare function watchSources(root: string, onChange: () => void, quietMs?: number): () => void;

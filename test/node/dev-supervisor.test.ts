@@ -1,0 +1,126 @@
+// npm start's supervision of wrangler dev (scripts/lib/dev-supervisor.mjs): a Worker that
+// fails to load after it was up is started again at the next source change, rather than
+// ending npm start; before it was up, and on Ctrl-C, an exit ends everything as before.
+import { EventEmitter } from "node:events";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { superviseDev, watchSources } from "../../scripts/lib/dev-supervisor.mjs";
+
+class FakeChild extends EventEmitter {
+  killed: string[] = [];
+  kill(signal = "SIGTERM") {
+    this.killed.push(signal);
+    return true;
+  }
+  die(code: number | null, signal: string | null = null) {
+    this.emit("exit", code, signal);
+  }
+}
+
+function harness() {
+  const children: FakeChild[] = [];
+  const exits: number[] = [];
+  const logs: string[] = [];
+  let change: (() => void) | null = null;
+  let unwatched = 0;
+  const dev = superviseDev({
+    start: () => {
+      const child = new FakeChild();
+      children.push(child);
+      return child;
+    },
+    watch: (onChange) => {
+      change = onChange;
+      return () => {
+        unwatched++;
+        change = null;
+      };
+    },
+    log: (line) => logs.push(line),
+    exit: (code) => exits.push(code),
+  });
+  return {
+    dev,
+    children,
+    exits,
+    logs,
+    change: () => change?.(),
+    watching: () => change !== null,
+    unwatched: () => unwatched,
+  };
+}
+
+describe("npm start's supervision of wrangler dev", () => {
+  it("before the Worker was up, an exit ends npm start with its code", () => {
+    const h = harness();
+    h.children[0]?.die(1);
+    expect(h.exits).toEqual([1]);
+    expect(h.watching()).toBe(false);
+  });
+
+  it("after it was up, a failed wrangler waits for a change and starts again, as often as it fails", () => {
+    const h = harness();
+    h.dev.up();
+    h.children[0]?.die(1);
+    expect(h.exits).toEqual([]);
+    expect(h.dev.exited).toBe(true);
+    expect(h.logs.at(-1)).toContain("starts it again at the next change");
+    expect(h.children).toHaveLength(1);
+    h.change();
+    expect(h.children).toHaveLength(2);
+    expect(h.dev.exited).toBe(false);
+    expect(h.unwatched()).toBe(1);
+    h.children[1]?.die(1);
+    h.change();
+    expect(h.children).toHaveLength(3);
+    expect(h.exits).toEqual([]);
+  });
+
+  it("Ctrl-C stops the running wrangler and ends with its exit; while waiting, it ends at once", () => {
+    const running = harness();
+    running.dev.up();
+    running.dev.stop("SIGINT");
+    expect(running.children[0]?.killed).toEqual(["SIGINT"]);
+    running.children[0]?.die(null, "SIGINT");
+    expect(running.exits).toEqual([0]);
+
+    const waiting = harness();
+    waiting.dev.up();
+    waiting.children[0]?.die(1);
+    waiting.dev.stop("SIGINT");
+    expect(waiting.exits).toEqual([0]);
+    expect(waiting.watching()).toBe(false);
+    waiting.change();
+    expect(waiting.children).toHaveLength(1);
+  });
+
+  it("a clean exit of wrangler (its own quit) ends npm start, not a restart", () => {
+    const h = harness();
+    h.dev.up();
+    h.children[0]?.die(0);
+    expect(h.exits).toEqual([0]);
+    expect(h.watching()).toBe(false);
+  });
+});
+
+describe("watchSources", () => {
+  const root = mkdtempSync(join(tmpdir(), "plinth-watch-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("reports a save under src/ once, after the burst of events settles, and stops when told", async () => {
+    mkdirSync(join(root, "src", "modules", "x"), { recursive: true });
+    writeFileSync(join(root, "wrangler.toml"), "");
+    let calls = 0;
+    const stop = watchSources(root, () => calls++, 100);
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 5; i++) writeFileSync(join(root, "src", "modules", "x", "index.ts"), `// ${i}\n`);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(calls).toBe(1);
+    stop();
+    writeFileSync(join(root, "src", "modules", "x", "index.ts"), "// after\n");
+    await new Promise((r) => setTimeout(r, 400));
+    expect(calls).toBe(1);
+  });
+});
