@@ -21,18 +21,22 @@ export function streamsBody(c: Context): boolean {
   return matchedRoutes(c).some((r) => findTargetHandler(r.handler) === streamedBody);
 }
 
+/** The request fields that declare a body's digest (RFC 9530): for a body with no content coding, both name the same bytes. */
+export type DigestField = "Content-Digest" | "Repr-Digest";
+
 /**
- * The SHA-256 a request declares for its body in `Content-Digest` (RFC 9530,
- * `sha-256=:<base64>:`, among other algorithms or alone): the 32 bytes, or
- * null when the header is absent. A header with no SHA-256 in it (`garbage`,
- * or only algorithms plinth does not check) is 400 `validation_failed`, as is
- * a malformed one: a client that declared a digest expects it checked, and an
- * upload that ignored it would store bytes nobody verified.
+ * The SHA-256 a request declares for its body in `Content-Digest` or
+ * `Repr-Digest` (RFC 9530, `sha-256=:<base64>:`, among other algorithms or
+ * alone): the 32 bytes, or null when the header is absent. A header with no
+ * SHA-256 in it (`garbage`, or only algorithms plinth does not check) is 400
+ * `validation_failed`, as is a malformed one: a client that declared a digest
+ * expects it checked, and an upload that ignored it would store bytes nobody
+ * verified.
  *
  * @example
  * declaredSha256("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"); // the digest of ""
  */
-export function declaredSha256(header: string | undefined): Uint8Array | null {
+export function declaredSha256(header: string | undefined, field: DigestField = "Content-Digest"): Uint8Array | null {
   if (header === undefined) return null;
   for (const member of header.split(",")) {
     const [key = "", value = ""] = member.split(/=(.*)/s, 2).map((p) => p.trim());
@@ -43,7 +47,7 @@ export function declaredSha256(header: string | undefined): Uint8Array | null {
     return Uint8Array.from(atob(m[1]), (ch) => ch.charCodeAt(0));
   }
   throw new AppError("validation_failed", {
-    detail: "Content-Digest must carry sha-256=:<base64 of 32 bytes>:",
-    errors: [{ path: "header.content-digest", message: "sha-256=:<base64 of 32 bytes>: (RFC 9530)" }],
+    detail: `${field} must carry sha-256=:<base64 of 32 bytes>:`,
+    errors: [{ path: `header.${field.toLowerCase()}`, message: "sha-256=:<base64 of 32 bytes>: (RFC 9530)" }],
   });
 }
