@@ -38,3 +38,18 @@ export function listFiles(db: ReadModelDb, f: { tenantId: string; cursor?: strin
     .orderBy(desc(t.id))
     .limit(f.limit);
 }
+
+/**
+ * The SHA-256 (hex) recorded for a tenant's file, or null when no row has it
+ * (the projection has not caught up, or the object was stored without one).
+ * A tombstone's digest is returned too: a file's bytes never change, so the
+ * digest of the object still being served stays true.
+ */
+export async function recordedSha256(db: ReadModelDb, tenantId: string, id: string): Promise<string | null> {
+  const rows = await db
+    .select({ sha256: files.sha256 })
+    .from(files)
+    .where(and(eq(files.tenant_id, tenantId), eq(files.id, id)))
+    .limit(1);
+  return rows[0]?.sha256 ?? null;
+}

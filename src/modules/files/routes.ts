@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { PERMISSIONS } from "../../generated/permissions";
 import { principalOf, tenantOf } from "../../kernel/auth/guards";
-import { newId, toHex } from "../../kernel/crypto";
+import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
 import { declaredSha256 } from "../../kernel/http/streamed-body";
@@ -13,6 +13,7 @@ import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
+import { mismatchedDigest } from "./digests";
 import { fileErrors } from "./errors";
 import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, storedType } from "./policy";
 import { listFiles } from "./read-model";
@@ -45,6 +46,10 @@ const upload = op.post("/files", {
       "content-digest": z.string().max(512).optional().openapi({
         description:
           "`sha-256=:<base64>:` (RFC 9530): checked against the bytes received (400 `digest_mismatch`); required with `Idempotency-Key`",
+      }),
+      "repr-digest": z.string().max(512).optional().openapi({
+        description:
+          "`sha-256=:<base64>:` (RFC 9530): the same bytes as `Content-Digest` for an upload, checked the same way",
       }),
     }),
     body: {
@@ -242,7 +247,11 @@ export const fileRoutes = createRouter()
     const tenant = tenantOf(c);
     const principal = principalOf(c, "user", "api_key");
     const { length, contentType } = admit(c);
-    const declared = declaredSha256(c.req.valid("header")["content-digest"]);
+    const digestHeaders = c.req.valid("header");
+    const declared = [
+      { field: "Content-Digest" as const, sha256: declaredSha256(digestHeaders["content-digest"]) },
+      { field: "Repr-Digest" as const, sha256: declaredSha256(digestHeaders["repr-digest"], "Repr-Digest") },
+    ];
     const now = c.get("clock").now();
     const id = newId(now.getTime());
     const name = safeName(c.req.valid("query").name, id);
@@ -266,9 +275,10 @@ export const fileRoutes = createRouter()
     let stored: Stored;
     try {
       stored = await streamToR2(c.env.FILES, key, c.req.raw.body, length, { contentType, name });
-      if (declared && toHex(declared) !== stored.sha256) {
+      const mismatch = mismatchedDigest(declared, stored.sha256);
+      if (mismatch) {
         throw moduleError(fileErrors, "digest_mismatch", {
-          detail: `the body's SHA-256 is ${stored.sha256}; Content-Digest declared ${toHex(declared)}`,
+          detail: `the body's SHA-256 is ${stored.sha256}; ${mismatch.field} declared ${mismatch.declared}`,
         });
       }
     } catch (error) {

@@ -1,13 +1,33 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
+import { errorFields } from "../../kernel/log";
+import { readModels } from "../../kernel/read-models";
+import { askedDigests, digestHeaders } from "./digests";
 import { fileErrors } from "./errors";
 import { askedRange, attachment, isFileId, objectKey, type RangeAsk } from "./policy";
+import { recordedSha256 } from "./read-model";
 
 /** A download may not run as a page, whatever its type: no scripts, no plugins, no framing. */
 const DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'";
 
 export const fileNotFound = () => new AppError("not_found", { detail: "no such file" });
+
+/**
+ * The file's recorded SHA-256, read beside the object. R2 cannot keep it:
+ * its `sha256` put option needs the digest before the first byte streams,
+ * and an upload learns it only after the last one. A failed read serves the
+ * file without digests rather than failing it: the bytes are the answer, the
+ * digest an addition.
+ */
+async function recordedDigest(c: Context<AppEnv>, tenantId: string, id: string): Promise<string | null> {
+  try {
+    return await recordedSha256(readModels(c.env), tenantId, id);
+  } catch (error) {
+    c.get("log").warn("file digest not read; the file is served without one", errorFields(error));
+    return null;
+  }
+}
 
 /** Whether `If-Range` (absent, or naming the current ETag) lets a `Range` apply; a stale one asks for the whole file. */
 const rangeApplies = (ifRange: string | undefined, etag: string) => ifRange === undefined || ifRange.trim() === etag;
@@ -23,8 +43,8 @@ function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
  * Streams a tenant's file from R2 through the Worker: the whole file (200)
  * or one byte range (206 with `Content-Range`; 416 `range_not_satisfiable`
  * when it names no byte), or 304 with no body when `If-None-Match` names
- * its ETag (a client's copy is current: objects never change once stored), with its type, `ETag`, `Accept-Ranges`, and
- * `Content-Disposition: attachment` with its safe name. The key is made from
+ * its ETag (a client's copy is current: objects never change once stored), with its type, `ETag`, `Accept-Ranges`,
+ * `Content-Disposition: attachment` with its safe name, and the RFC 9530 digests asked for. The key is made from
  * `tenantId`, which the caller took from the credential or the verified
  * signature, never from input: another tenant's id answers 404 like one that
  * never existed.
@@ -34,6 +54,9 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
   const key = objectKey(tenantId, id);
   const range = c.req.header("range");
   const ifNoneMatch = c.req.header("if-none-match");
+  const digests = askedDigests(c.req.header("want-repr-digest"), c.req.header("want-content-digest"), c.req.method);
+  // Read beside R2's answer, not after it; never when no digest would be sent.
+  const sha256 = digests.repr || digests.content ? recordedDigest(c, tenantId, id) : Promise.resolve(null);
   let ask: RangeAsk = { kind: "full" };
   if (range !== undefined || ifNoneMatch !== undefined) {
     // The ETag and the size decide what the conditions and a range mean: the metadata first.
@@ -63,9 +86,11 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
     "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
     "Content-Disposition": attachment(object.customMetadata?.name ?? id),
     "Content-Security-Policy": DOWNLOAD_CSP,
-    "Cache-Control": "private, no-store",
+    // no-transform: an intermediary that compressed the bytes (Cloudflare does for text types) would make the digests lie.
+    "Cache-Control": "private, no-store, no-transform",
     "Accept-Ranges": "bytes",
     ETag: object.httpEtag,
+    ...digestHeaders(digests, await sha256, ask.kind === "partial"),
   });
   if (ask.kind === "partial") {
     headers.set("Content-Length", String(ask.length));
