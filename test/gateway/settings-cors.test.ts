@@ -117,7 +117,7 @@ describe("CORS per tenant", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe(allowed);
     expect(res.headers.get("access-control-allow-methods")).toContain("PATCH");
     expect(res.headers.get("access-control-allow-headers")).toBe(
-      "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, If-None-Match, If-Range, Range",
+      "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range",
     );
     expect(Number(res.headers.get("access-control-max-age"))).toBeGreaterThan(0);
     expect(res.headers.get("vary")).toContain("Origin");
@@ -149,6 +149,8 @@ describe("CORS per tenant", () => {
     );
     // A 201's Location (an upload, a new resource): without it a browser app reads null.
     expect(exposed).toContain("Location");
+    // A download's RFC 9530 digests: without them exposed, a page cannot check what it fetched.
+    expect(exposed).toEqual(expect.arrayContaining(["Repr-Digest", "Content-Digest"]));
     const denied = await call(`${host}/api/v1/users`, { headers: { origin: allowed } });
     expect(denied.status).toBe(401);
     expect(denied.headers.get("access-control-allow-origin")).toBe(allowed);

@@ -4,14 +4,15 @@ import type { TenantLookup, TenantSettingsLookup } from "../auth/types";
 import type { AppEnv } from "../env";
 
 const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
-// What plinth's operations read, so a browser app can send it: Content-Digest on an upload (an
-// idempotent upload requires it), the conditional and range headers of a file download.
+// What plinth's operations read, so a browser app can send it: an upload's Content-Digest (an
+// idempotent upload requires it) and Repr-Digest, a file download's digest preferences
+// (RFC 9530 Want-*) and its conditional and range headers.
 const ALLOW_HEADERS =
-  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, If-None-Match, If-Range, Range";
-// And what it answers that a browser app reads: a download's range and length as well, and the
-// Location of what a POST created (an upload's 201).
+  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range";
+// And what it answers that a browser app reads: a download's range, length and digests (to check
+// the bytes it fetched) as well, and the Location of what a POST created (an upload's 201).
 const EXPOSE_HEADERS =
-  "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges, Location";
+  "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges, Repr-Digest, Content-Digest, Location";
 const MAX_AGE_S = "600";
 
 /**
