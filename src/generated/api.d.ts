@@ -11725,6 +11725,8 @@ export interface operations {
             header?: {
                 /** @description `sha-256=:<base64>:` (RFC 9530): checked against the bytes received (400 `digest_mismatch`); required with `Idempotency-Key` */
                 "content-digest"?: string;
+                /** @description `sha-256=:<base64>:` (RFC 9530): the same bytes as `Content-Digest` for an upload, checked the same way */
+                "repr-digest"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -11764,7 +11766,7 @@ export interface operations {
                 };
             };
             /**
-             * @description a body shorter or longer than its Content-Length, or a `digest_mismatch`
+             * @description a body shorter or longer than its Content-Length, a `Content-Digest` or `Repr-Digest` without sha-256, or a `digest_mismatch`
              *
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
@@ -11908,7 +11910,12 @@ export interface operations {
     downloadFile: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description e.g. `sha-256=5`: a value that lists sha-256 at 0 or not at all gets no `Repr-Digest` (sent by default) */
+                "want-repr-digest"?: string;
+                /** @description e.g. `sha-256=5`: asks for `Content-Digest` on a 200 (never on a 206 or a HEAD) */
+                "want-content-digest"?: string;
+            };
             path: {
                 id: string;
             };
@@ -11919,15 +11926,21 @@ export interface operations {
             /** @description the file's bytes */
             200: {
                 headers: {
+                    /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
+                    "Repr-Digest"?: string;
+                    /** @description `sha-256=:<base64>:` (RFC 9530), the same as `Repr-Digest`: only when `Want-Content-Digest` asks for sha-256 */
+                    "Content-Digest"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "*/*": string;
                 };
             };
-            /** @description the byte range asked for (`Content-Range`) */
+            /** @description the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's */
             206: {
                 headers: {
+                    /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
+                    "Repr-Digest"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12299,7 +12312,12 @@ export interface operations {
                 /** @description HMAC-SHA256, base64url */
                 sig: string;
             };
-            header?: never;
+            header?: {
+                /** @description e.g. `sha-256=5`: a value that lists sha-256 at 0 or not at all gets no `Repr-Digest` (sent by default) */
+                "want-repr-digest"?: string;
+                /** @description e.g. `sha-256=5`: asks for `Content-Digest` on a 200 (never on a 206 or a HEAD) */
+                "want-content-digest"?: string;
+            };
             path: {
                 id: string;
             };
@@ -12310,15 +12328,21 @@ export interface operations {
             /** @description the file's bytes */
             200: {
                 headers: {
+                    /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
+                    "Repr-Digest"?: string;
+                    /** @description `sha-256=:<base64>:` (RFC 9530), the same as `Repr-Digest`: only when `Want-Content-Digest` asks for sha-256 */
+                    "Content-Digest"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "*/*": string;
                 };
             };
-            /** @description the byte range asked for (`Content-Range`) */
+            /** @description the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's */
             206: {
                 headers: {
+                    /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
+                    "Repr-Digest"?: string;
                     [name: string]: unknown;
                 };
                 content: {

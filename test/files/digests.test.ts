@@ -154,3 +154,23 @@ describe("files (RFC 9530 digests)", () => {
     expect(right.body.sha256).toBe(await sha256Hex(bytes));
   });
 });
+
+describe("files digests in /openapi.json", () => {
+  type Op = { parameters?: { name: string; in: string }[]; responses: Record<string, { headers?: object }> };
+  it("documents the Want-* request headers and the digest response headers of both downloads, and Repr-Digest on uploads", async () => {
+    const doc = (await (await SELF.fetch(`${ORIGIN}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Op>>;
+    };
+    const headerNames = (op: Op | undefined) =>
+      (op?.parameters ?? []).filter((p) => p.in === "header").map((p) => p.name);
+    for (const path of ["/api/v1/files/{id}", "/api/v1/files/{id}/download"]) {
+      const get = doc.paths[path]?.get;
+      expect(headerNames(get), path).toEqual(expect.arrayContaining(["want-repr-digest", "want-content-digest"]));
+      expect(Object.keys(get?.responses["200"]?.headers ?? {}), path).toEqual(["Repr-Digest", "Content-Digest"]);
+      expect(Object.keys(get?.responses["206"]?.headers ?? {}), path).toEqual(["Repr-Digest"]);
+    }
+    expect(headerNames(doc.paths["/api/v1/files"]?.post)).toEqual(
+      expect.arrayContaining(["content-digest", "repr-digest"]),
+    );
+  });
+});

@@ -12,8 +12,8 @@ export const fileErrors = defineErrorCodes({
   quota_exceeded: { status: 413, title: "Storage quota exceeded" },
   /** An upload must say its size (`Content-Length`): R2 takes a stream of known length, and the quota is reserved first. */
   length_required: { status: 411, title: "Content-Length required" },
-  /** The body's SHA-256 is not the one its `Content-Digest` declared; nothing was stored. */
-  digest_mismatch: { status: 400, title: "Content-Digest mismatch" },
+  /** The body's SHA-256 is not the one its `Content-Digest` or `Repr-Digest` declared (`detail` names which); nothing was stored. */
+  digest_mismatch: { status: 400, title: "Digest mismatch" },
   /** The upload took longer than its quota reservation lives; nothing was stored. */
   upload_expired: { status: 409, title: "Upload took too long" },
   /** `Range` names no byte of the file; `Content-Range` gives its size. */

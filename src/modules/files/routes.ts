@@ -14,6 +14,7 @@ import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchedDigest } from "./digests";
+import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
 import { fileErrors } from "./errors";
 import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, storedType } from "./policy";
 import { listFiles } from "./read-model";
@@ -24,10 +25,6 @@ import { BodyLengthError, type Stored, streamToR2 } from "./upload";
 const op = operations(["files"]);
 const File = FileSchema.openapi("File");
 const Usage = UsageSchema.openapi("FileUsage");
-
-/** Bytes of any type, as OpenAPI says it (a plain schema: no validator reads or buffers the body). */
-const BINARY = { type: "string" as const, format: "binary" };
-const FILE_BYTES = { description: "the file's bytes", content: { "*/*": { schema: BINARY } } };
 
 /** The longest and the default life of a signed download URL, in seconds. */
 const MAX_URL_SECONDS = 7 * 86_400;
@@ -60,7 +57,9 @@ const upload = op.post("/files", {
   },
   responses: {
     201: jsonResponse("the file, with the SHA-256 of what was received", File),
-    400: problem("a body shorter or longer than its Content-Length, or a `digest_mismatch`"),
+    400: problem(
+      "a body shorter or longer than its Content-Length, a `Content-Digest` or `Repr-Digest` without sha-256, or a `digest_mismatch`",
+    ),
     409: problem("the upload outlived its quota reservation (`upload_expired`)"),
     411: problem("no Content-Length (`length_required`)"),
     413: problem("larger than the largest file allowed (`payload_too_large`), or past the quota (`quota_exceeded`)"),
@@ -80,11 +79,9 @@ const download = op.get("/files/{id}", {
   operationId: "downloadFile",
   summary: "Download a file through the Worker; honours one `Range` (206)",
   access: PERMISSIONS.files.file.read,
-  request: { params: IdParam },
+  request: { params: IdParam, headers: WantDigestHeaders },
   responses: {
-    200: FILE_BYTES,
-    206: { description: "the byte range asked for (`Content-Range`)", content: { "*/*": { schema: BINARY } } },
-    304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)" },
+    ...DOWNLOAD_RESPONSES,
     404: problem("no such file"),
     416: problem("the range names no byte of the file (`range_not_satisfiable`)"),
   },
@@ -187,11 +184,9 @@ const signedDownload = createRoute({
   tags: ["files"],
   security: [],
   middleware: [signedTenant] as const,
-  request: { params: IdParam, query: SignedQuery },
+  request: { params: IdParam, query: SignedQuery, headers: WantDigestHeaders },
   responses: {
-    200: FILE_BYTES,
-    206: { description: "the byte range asked for (`Content-Range`)", content: { "*/*": { schema: BINARY } } },
-    304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)" },
+    ...DOWNLOAD_RESPONSES,
     403: problem("an altered signature (`url_signature_invalid`), or an expired URL (`url_expired`)"),
     404: problem("no such file (deleted since the URL was signed)"),
     416: problem("the range names no byte of the file (`range_not_satisfiable`)"),

@@ -1,0 +1,46 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * What `/openapi.json` says of a file download, shared by the credentialed
+ * route and the signed URL's: they serve the same way (`serve.ts`).
+ */
+
+/** Bytes of any type, as OpenAPI says it (a plain schema: no validator reads or buffers the body). */
+export const BINARY = { type: "string" as const, format: "binary" };
+
+const reprDigest = {
+  description:
+    "`sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256",
+  schema: { type: "string" as const },
+};
+const contentDigest = {
+  description:
+    "`sha-256=:<base64>:` (RFC 9530), the same as `Repr-Digest`: only when `Want-Content-Digest` asks for sha-256",
+  schema: { type: "string" as const },
+};
+
+/** The digest preferences a download reads (RFC 9530 §4): a Dictionary of algorithms to 0–10. */
+export const WantDigestHeaders = z.object({
+  "want-repr-digest": z.string().max(512).optional().openapi({
+    description:
+      "e.g. `sha-256=5`: a value that lists sha-256 at 0 or not at all gets no `Repr-Digest` (sent by default)",
+  }),
+  "want-content-digest": z.string().max(512).optional().openapi({
+    description: "e.g. `sha-256=5`: asks for `Content-Digest` on a 200 (never on a 206 or a HEAD)",
+  }),
+});
+
+/** The answers both download routes share. */
+export const DOWNLOAD_RESPONSES = {
+  200: {
+    description: "the file's bytes",
+    headers: { "Repr-Digest": reprDigest, "Content-Digest": contentDigest },
+    content: { "*/*": { schema: BINARY } },
+  },
+  206: {
+    description: "the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's",
+    headers: { "Repr-Digest": reprDigest },
+    content: { "*/*": { schema: BINARY } },
+  },
+  304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)" },
+} as const;
