@@ -242,10 +242,10 @@ export const fileRoutes = createRouter()
     const tenant = tenantOf(c);
     const principal = principalOf(c, "user", "api_key");
     const { length, contentType } = admit(c);
-    const digestHeaders = c.req.valid("header");
+    const sent = c.req.valid("header");
     const declared = [
-      { field: "Content-Digest" as const, sha256: declaredSha256(digestHeaders["content-digest"]) },
-      { field: "Repr-Digest" as const, sha256: declaredSha256(digestHeaders["repr-digest"], "Repr-Digest") },
+      { field: "Content-Digest" as const, sha256: declaredSha256(sent["content-digest"]) },
+      { field: "Repr-Digest" as const, sha256: declaredSha256(sent["repr-digest"], "Repr-Digest") },
     ];
     const now = c.get("clock").now();
     const id = newId(now.getTime());
