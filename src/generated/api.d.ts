@@ -82,7 +82,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replay the writers' events to one subscription, a page of streams per call (backfill, catch-up, rebuild) */
+        /** Replay the writers' events to one subscription, a page of streams per call (backfill, catch-up, rebuild); rebuild a read model its objects hold whole from their state, a page of tenants per call */
         post: operations["replayEvents"];
         delete?: never;
         options?: never;
@@ -1306,6 +1306,11 @@ export interface components {
         };
         ReplayProgress: {
             consumer: string;
+            /**
+             * @description the writers' events were applied (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "events";
             /** @description streams read to their end by this call */
             streams: number;
             /** @description events read from the writers */
@@ -1316,6 +1321,22 @@ export interface components {
             next: string | null;
             /** @description event types the subscription wants that no replay can read (their writers keep no event log); not applied */
             unreadable: string[];
+        };
+        StateRebuildProgress: {
+            consumer: string;
+            /**
+             * @description a rebuild of a read model copied from its objects' own state (the audit log's chains) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "state";
+            /** @description tenants whose records this call read to their end */
+            tenants: number;
+            /** @description records read from the tenants' objects */
+            records: number;
+            /** @description read-model rows the call's writes changed: 0 over an intact read model */
+            written: number;
+            /** @description the `after` of the next call; null when done */
+            next: string | null;
         };
         MailDeadLetter: {
             id: string;
@@ -2007,16 +2028,19 @@ export interface operations {
                     /** @description the previous call's `next`, passed back as it is */
                     after?: string;
                     /**
-                     * @description streams per call
+                     * @description streams per call (tenants, in a rebuild from state)
                      * @default 50
                      */
                     limit?: number;
                     /**
-                     * @description events read per call at most; a longer stream goes on in the next call
+                     * @description events (records, in a rebuild from state) read per call at most; a longer stream (tenant) goes on in the next call
                      * @default 5000
                      */
                     max_events?: number;
-                    /** @default false */
+                    /**
+                     * @description apply every event again; a subscription whose read model its objects hold whole (`audit:log`) is copied from their state instead
+                     * @default false
+                     */
                     rebuild?: boolean;
                 };
             };
@@ -2028,7 +2052,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReplayProgress"];
+                    "application/json": components["schemas"]["ReplayProgress"] | components["schemas"]["StateRebuildProgress"];
                 };
             };
             /**

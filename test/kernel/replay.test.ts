@@ -104,7 +104,7 @@ describe("events replay", () => {
 
     const again = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, limit: 50 });
     expect(again).toEqual([
-      { consumer: "blog:blog.posts", streams: 5, events: 10, applied: 0, next: null, unreadable: [] },
+      { consumer: "blog:blog.posts", source: "events", streams: 5, events: 10, applied: 0, next: null, unreadable: [] },
     ]);
   });
 
@@ -132,10 +132,26 @@ describe("events replay", () => {
     const pages = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, rebuild: true, max_events: 5 });
     const stream = (id: string) => `${t.id}/post/${id}`;
     expect(pages).toEqual([
-      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `5@${stream(long)}`, unreadable: [] },
-      { consumer: "blog:blog.posts", streams: 0, events: 5, applied: 5, next: `10@${stream(long)}`, unreadable: [] },
+      {
+        consumer: "blog:blog.posts",
+        source: "events",
+        streams: 0,
+        events: 5,
+        applied: 5,
+        next: `5@${stream(long)}`,
+        unreadable: [],
+      },
+      {
+        consumer: "blog:blog.posts",
+        source: "events",
+        streams: 0,
+        events: 5,
+        applied: 5,
+        next: `10@${stream(long)}`,
+        unreadable: [],
+      },
       // The rest of `long` (2) and all of `short` (2): the page's last stream, so done.
-      { consumer: "blog:blog.posts", streams: 2, events: 4, applied: 4, next: null, unreadable: [] },
+      { consumer: "blog:blog.posts", source: "events", streams: 2, events: 4, applied: 4, next: null, unreadable: [] },
     ]);
     expect(await rows(t.id)).toEqual(before);
 
@@ -171,8 +187,10 @@ describe("events replay", () => {
       expect.arrayContaining(["files.file.uploaded", "identity.user.registered", "webhooks.endpoint.created"]),
     );
     expect(audit.body.unreadable).not.toContain("blog.post.created");
-    // ... but a rebuild of it would come back without them and look whole.
-    await refused({ consumer: "audit:log", rebuild: true }, "body.rebuild", /would leave out \d+ event types/);
+    // ... and a rebuild of it copies its chains instead, which hold them all (test/modules/audit-rebuild.test.ts).
+    const rebuilt = await replay({ consumer: "audit:log", tenant_id: t.id, rebuild: true });
+    expect(rebuilt.status, JSON.stringify(rebuilt.body)).toBe(200);
+    expect(rebuilt.body).toMatchObject({ consumer: "audit:log", source: "state", tenants: 1, next: null });
     // The webhook dispatch would queue events again at today's endpoints.
     await refused({ consumer: "webhooks:dispatch", rebuild: true }, "body.rebuild", /effects outside its read model/);
     // The mail to a tenant's admins hears only of an actor's events: nothing to read, rebuild or not.
@@ -207,6 +225,15 @@ describe("events replay", () => {
     for (const after of [`${t.id}/post/01ABC`, `3@${t.id}/post/01ABC`]) {
       expect((await replay({ consumer: "blog:blog.posts", after })).status, after).toBe(200);
     }
+    // A rebuild from state answers tenant cursors, a replay of events stream ones: neither takes the other's.
+    for (const after of [t.id, `3@${t.id}`]) {
+      const res = await replay({ consumer: "blog:blog.posts", after });
+      expect(res.status, after).toBe(400);
+      expect(JSON.stringify(res.body)).toContain("body.after");
+    }
+    const streamCursor = await replay({ consumer: "audit:log", rebuild: true, after: `${t.id}/post/01ABC` });
+    expect(streamCursor.status).toBe(400);
+    expect(JSON.stringify(streamCursor.body)).toContain("body.after");
   });
 
   it("a tenant_id no tenant has is 404, not an empty replay reported as done", async () => {

@@ -62,4 +62,10 @@ export interface TenantSettingsLookup {
 export interface TenantLookup {
   bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;
   byId(id: string, c: Context<AppEnv>): Promise<Tenant | null>;
+  /**
+   * Active tenants' ids in id order, after `after`, at most `limit`: what a rebuild of
+   * every tenant's read model walks (kernel/events/rebuild-state.ts). Takes the env, not a
+   * request, since it answers for no tenant of its own; uncached, so a walk sees them all.
+   */
+  ids(env: Env, after: string | undefined, limit: number): Promise<string[]>;
 }

@@ -1,4 +1,5 @@
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
+import type { TenantLookup } from "../auth/types";
 import { AppError } from "../errors";
 import type { ModuleDef, ModuleRuntime } from "../modules/types";
 import { readModels } from "../read-models";
@@ -8,6 +9,7 @@ import { applyRoute, canonicalOrder, type Route, wants } from "./consume";
 import { type Envelope, eventTypes } from "./envelope";
 import { processedLedger } from "./ledger";
 import { CATCH_UP_PAGE, parseStream } from "./projection";
+import { rebuildFromState, type StateRebuildProgress } from "./rebuild-state";
 
 /** Events one replay call reads at most, unless the request asks for fewer. */
 export const REPLAY_EVENTS_PER_CALL = 5000;
@@ -32,8 +34,12 @@ export interface ReplayRequest {
 }
 
 /** What one call did, and where the next starts (null: done). */
+export type ReplayAnswer = ReplayProgress | ({ consumer: string; source: "state" } & StateRebuildProgress);
+
+/** What one call replaying events did, and where the next starts (null: done). */
 export interface ReplayProgress {
   consumer: string;
+  source: "events";
   /** Streams this call read to their end (a stream cut between calls counts once, in the call that ends it). */
   streams: number;
   events: number;
@@ -100,6 +106,12 @@ function refusals(consumer: string, route: Route, scope: ReturnType<typeof repla
   }
 }
 
+/** A tenant cursor (a rebuild from state answered it) given to a replay of events. */
+function refuseCursor(consumer: string): never {
+  const message = `${consumer} replays events: the cursor must be a stream one of its answers named`;
+  throw new AppError("validation_failed", { detail: message, errors: [{ path: "body.after", message }] });
+}
+
 /**
  * Where a replay goes on. A call ends after a whole stream (`next` is that
  * stream, and the next call starts after it), or, when its event budget runs
@@ -135,12 +147,32 @@ function cursorInside(stream: string, version: number): string {
  * stays.
  */
 export async function replayPage(
-  platform: { modules: readonly ModuleDef[]; routes: readonly Route[]; deciders: DeciderRegistry },
+  platform: {
+    modules: readonly ModuleDef[];
+    routes: readonly Route[];
+    deciders: DeciderRegistry;
+    tenants?: TenantLookup;
+  },
   runtime: ModuleRuntime,
   request: ReplayRequest,
-): Promise<ReplayProgress> {
+): Promise<ReplayAnswer> {
   const route = platform.routes.find((r) => r.consumer === request.consumer);
   if (!route) throw new AppError("not_found", { detail: `no subscription ${request.consumer}` });
+  const source = route.subscription.rebuildFrom;
+  if (request.rebuild && source) {
+    // Its objects hold the whole of what the read model copies, events no replay can read included.
+    const progress = await rebuildFromState(source, platform.tenants, runtime, {
+      consumer: route.consumer,
+      tenantId: request.tenantId,
+      after: request.after,
+      limit: request.limit,
+      maxRecords: request.maxEvents ?? REPLAY_EVENTS_PER_CALL,
+    });
+    return { consumer: route.consumer, source: "state", ...progress };
+  }
+  if (request.after !== undefined && !request.after.includes("/")) {
+    refuseCursor(request.consumer);
+  }
   const scope = replayScope(platform.modules, route);
   refusals(request.consumer, route, scope, request.rebuild);
   const types = scope.aggregateTypes;
@@ -176,6 +208,7 @@ export async function replayPage(
   }
   return {
     consumer: route.consumer,
+    source: "events",
     streams: finished,
     events: read,
     applied: todo.length,

@@ -38,25 +38,32 @@ const ReplayRequestSchema = z
       .string()
       .min(1)
       .max(420)
-      // A stream (`<tenant>/<type>/<id>`), or a version inside one (`<n>@<stream>`): what `next` holds.
-      .regex(/^(\d+@)?[^/@]+\/[^/]+\/.+$/, "must be a `next` value a replay answered, passed back as it is")
+      // A stream (`<tenant>/<type>/<id>`) or a tenant, or a place inside one (`<n>@…`): what `next` holds.
+      .regex(/^(\d+@)?[^/@]+(\/[^/]+\/.+)?$/, "must be a `next` value a replay answered, passed back as it is")
       .optional()
       .openapi({ description: "the previous call's `next`, passed back as it is" }),
-    limit: z.number().int().min(1).max(500).default(50).openapi({ description: "streams per call" }),
-    max_events: z
+    limit: z
       .number()
       .int()
       .min(1)
-      .max(REPLAY_EVENTS_PER_CALL)
-      .default(REPLAY_EVENTS_PER_CALL)
-      .openapi({ description: "events read per call at most; a longer stream goes on in the next call" }),
-    rebuild: z.boolean().default(false),
+      .max(500)
+      .default(50)
+      .openapi({ description: "streams per call (tenants, in a rebuild from state)" }),
+    max_events: z.number().int().min(1).max(REPLAY_EVENTS_PER_CALL).default(REPLAY_EVENTS_PER_CALL).openapi({
+      description:
+        "events (records, in a rebuild from state) read per call at most; a longer stream (tenant) goes on in the next call",
+    }),
+    rebuild: z.boolean().default(false).openapi({
+      description:
+        "apply every event again; a subscription whose read model its objects hold whole (`audit:log`) is copied from their state instead",
+    }),
   })
   .openapi("ReplayRequest");
 
-const ReplayProgressSchema = z
+const EventsProgressSchema = z
   .object({
     consumer: z.string(),
+    source: z.literal("events").openapi({ description: "the writers' events were applied" }),
     streams: n().openapi({ description: "streams read to their end by this call" }),
     events: n().openapi({ description: "events read from the writers" }),
     applied: n().openapi({ description: "events applied to the subscription (all of them with rebuild)" }),
@@ -67,6 +74,21 @@ const ReplayProgressSchema = z
     }),
   })
   .openapi("ReplayProgress");
+
+const StateProgressSchema = z
+  .object({
+    consumer: z.string(),
+    source: z.literal("state").openapi({
+      description: "a rebuild of a read model copied from its objects' own state (the audit log's chains)",
+    }),
+    tenants: n().openapi({ description: "tenants whose records this call read to their end" }),
+    records: n().openapi({ description: "records read from the tenants' objects" }),
+    written: n().openapi({ description: "read-model rows the call's writes changed: 0 over an intact read model" }),
+    next: z.string().nullable().openapi({ description: "the `after` of the next call; null when done" }),
+  })
+  .openapi("StateRebuildProgress");
+
+const ReplayAnswerSchema = z.discriminatedUnion("source", [EventsProgressSchema, StateProgressSchema]);
 
 const op = operations(["platform"]);
 
@@ -79,14 +101,12 @@ const consumer = op.get("/platform/events/consumer", {
 
 const replay = op.post("/platform/events/replay", {
   operationId: "replayEvents",
-  summary: "Replay the writers' events to one subscription, a page of streams per call (backfill, catch-up, rebuild)",
+  summary:
+    "Replay the writers' events to one subscription, a page of streams per call (backfill, catch-up, rebuild); rebuild a read model its objects hold whole from their state, a page of tenants per call",
   access: "platform",
   request: { body: jsonBody(ReplayRequestSchema) },
   responses: {
-    200: jsonResponse(
-      "what the call did; `next` is the `after` of the next call, null when done",
-      ReplayProgressSchema,
-    ),
+    200: jsonResponse("what the call did; `next` is the `after` of the next call, null when done", ReplayAnswerSchema),
     404: problem("no such subscription, or no such tenant (`tenant_id`)"),
   },
 });
@@ -110,7 +130,7 @@ export function eventOperations(platform: {
         throw new AppError("not_found", { detail: `no tenant ${body.tenant_id}` });
       }
       const progress = await replayPage(
-        { modules: platform.modules, routes, deciders: platform.deciders },
+        { modules: platform.modules, routes, deciders: platform.deciders, tenants: platform.tenants },
         {
           env: c.env,
           config: c.get("config"),

@@ -42,6 +42,7 @@ interface OneAtATime {
   handle(event: Envelope, runtime: ModuleRuntime): Promise<void>;
   handleBatch?: undefined;
   inline?: undefined;
+  rebuildFrom?: undefined;
 }
 
 interface Batched {
@@ -70,6 +71,40 @@ interface Batched {
    * catch-up, which applies only events the subscription never recorded, still runs.
    */
   rebuild?: boolean;
+  /**
+   * Where the read model can be rebuilt from when its events cannot all be read again:
+   * a per-tenant object that keeps in its own state everything the rows copy (the
+   * audit log's chain). `events replay --rebuild` then copies that state, a page at a
+   * time, instead of applying events (kernel/events/rebuild-state.ts).
+   */
+  rebuildFrom?: RebuildSource;
+}
+
+/**
+ * A read model's source of truth that is not an event log: one object per tenant
+ * holding, as ordered records, all the read model copies. Writers that send their
+ * events from an outbox keep none, so a replay cannot read them; an object that
+ * recorded what they sent still holds the whole of it.
+ */
+export interface RebuildSource {
+  /**
+   * Reads at most `limit` of the tenant's records after position `after` (0: from the
+   * first) and returns the read-model writes that copy them. They must be repeat-safe,
+   * as the live subscription's own are: the kernel commits each page in one
+   * transaction, and a rebuild may run twice or race the live path.
+   */
+  page(runtime: ModuleRuntime, tenantId: string, after: number, limit: number): Promise<RebuildPage>;
+}
+
+/** One page a {@link RebuildSource} read. */
+export interface RebuildPage {
+  writes: readonly BatchItem<"sqlite">[];
+  /** Records read. */
+  read: number;
+  /** The position of the last record read (`after` when none): where the next page starts after. */
+  last: number;
+  /** Whether the tenant's records end here. */
+  done: boolean;
 }
 
 /** How a batch is applied. */

@@ -61,11 +61,15 @@ export function readModels(env: Env): ReadModelDb {
   return db;
 }
 
-/** Runs `writes` in one transaction on `db` (one round trip); nothing to do for none. */
-export async function commit(db: ReadModelDb, writes: readonly BatchItem<"sqlite">[]): Promise<void> {
+/**
+ * Runs `writes` in one transaction on `db` (one round trip); nothing to do for none.
+ * Answers how many rows they changed, so a rebuild can tell what it repaired.
+ */
+export async function commit(db: ReadModelDb, writes: readonly BatchItem<"sqlite">[]): Promise<number> {
   const [first, ...rest] = writes;
-  if (!first) return;
-  await db.batch([first, ...rest]);
+  if (!first) return 0;
+  const results: readonly unknown[] = await db.batch([first, ...rest]);
+  return results.reduce<number>((n, r) => n + rowsChanged(r), 0);
 }
 
 /** How many rows a `run()` changed, from D1's result (`meta.changes`) or libSQL's (`rowsAffected`). */

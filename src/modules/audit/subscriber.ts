@@ -5,6 +5,7 @@ import type { Subscription } from "../../kernel/modules/types";
 import { readModels } from "../../kernel/read-models";
 import { AUDIT_APPEND_MAX, type AuditInput, auditLog } from "./contract";
 import { entryWrites } from "./read-model";
+import { auditChainSource } from "./rebuild";
 
 /** What the audit log records of an event: who, what, on which stream, and the writer's chosen facts. */
 export function auditInput(e: Envelope): AuditInput {
@@ -31,6 +32,8 @@ export function auditInput(e: Envelope): AuditInput {
 export const recordEvents: Subscription = {
   name: "log",
   types: "*",
+  // Its rows copy the chains, which hold every entry, from writers with no event log too.
+  rebuildFrom: auditChainSource,
   async handleBatch(events, { env }) {
     const byTenant = groupBy(events, (e) => e.tenant_id);
     const db = readModels(env);

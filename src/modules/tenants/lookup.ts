@@ -30,4 +30,5 @@ export function forgetTenant(slug: string): void {
 export const tenantLookup: TenantLookup = {
   bySlug: (slug, c) => load(c.env.DB, "slug", slug),
   byId: (id, c) => load(c.env.DB, "id", id),
+  ids: async (env, after, limit) => (await tenantStore(env.DB).list(limit, after)).map((t) => t.id),
 };
