@@ -1,15 +1,52 @@
-// `plinth events replay`: drives POST /api/v1/platform/events/replay page by
-// page and prints a progress line after each page.
-import { CliError, call } from "./remote.mjs";
+// `plinth events replay` and `plinth audit rebuild`: drive POST /api/v1/platform/events/replay
+// page by page and print a progress line after each page.
+import { CliError, call, EXIT } from "./remote.mjs";
+
+/**
+ * The options both commands share, checked before any request: `--limit` (streams, or
+ * tenants, per call) and the budget of events (or records) per call, named `budgetFlag`.
+ * @param {Record<string, any>} values @param {string} [budgetFlag]
+ */
+export function replayBudget(values, budgetFlag = "max-events") {
+  const limit = Number(values.limit ?? 50);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError("--limit is 1 to 500", EXIT.usage);
+  const maxEvents = Number(values[budgetFlag] ?? 5000);
+  if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 5000) {
+    throw new CliError(`--${budgetFlag} is 1 to 5000`, EXIT.usage);
+  }
+  return { limit, maxEvents };
+}
+
+/**
+ * The progress line after a call, from the run's totals so far. A replay of events counts
+ * streams, events read and applied; a rebuild copied from the objects' state (the audit
+ * log's chains) counts tenants, records read and rows written (0 over an intact table).
+ */
+export function progressLine(consumer, total, seconds, next) {
+  const rate = (n, what) => `(${Math.round(n / Math.max(seconds, 0.001))} ${what}/s)`;
+  const counts =
+    total.source === "state"
+      ? `rebuilt from state, ${total.tenants} tenants, ${total.records} records read, ${total.written} rows written ${rate(total.records, "records")}`
+      : `${total.streams} streams, ${total.events} events read, ${total.applied} applied ${rate(total.events, "events")}`;
+  return `${consumer}: ${counts}${next ? ` … after ${next}` : ", done"}`;
+}
+
+/** Adds one answer's counts to the run's totals, which take the answer's kind. */
+function tally(total, body) {
+  const fields = body.source === "state" ? ["tenants", "records", "written"] : ["streams", "events", "applied"];
+  const next = { ...total, source: body.source, calls: total.calls + 1 };
+  for (const f of fields) next[f] = (total[f] ?? 0) + body[f];
+  return next;
+}
 
 /**
  * @param {{ client: import("openapi-fetch").Client<import("../../src/generated/api").paths>, url: string,
  *   consumer: string, tenant?: string, rebuild: boolean, limit: number, maxEvents?: number, after?: string,
  *   print?: (line: string) => void, warn?: (line: string) => void,
- *   onCall?: (answer: { streams: number, events: number, applied: number }) => void }} options
+ *   onCall?: (answer: { streams?: number, events?: number, applied?: number }) => void }} options
  *   `onCall` hears each call's answer (the bench keeps the most events one call read); `warn`
  *   hears, once, the event types the replay cannot read (stderr by default).
- * @returns {Promise<{ streams: number, events: number, applied: number, calls: number }>}
+ * @returns {Promise<Record<string, number | string>>} the totals: `calls`, `source`, and its counts
  */
 export async function replay({
   client,
@@ -24,7 +61,8 @@ export async function replay({
   warn = console.error,
   onCall,
 }) {
-  const total = { streams: 0, events: 0, applied: 0, calls: 0 };
+  /** @type {Record<string, any>} */
+  let total = { calls: 0 };
   const started = performance.now();
   /** @type {string | undefined} */
   let after = from;
@@ -44,19 +82,12 @@ export async function replay({
       throw new CliError(`${error.message}\nresume with --after ${JSON.stringify(after)}`, error.exitCode);
     }
     onCall?.(body);
-    if (total.calls === 0 && body.unreadable.length > 0) {
+    if (total.calls === 0 && body.source !== "state" && body.unreadable?.length > 0) {
       // Said once, before the counts, so nobody reads "done" as "everything".
       warn(`${consumer}: not replayed, their writers keep no event log: ${body.unreadable.join(", ")}`);
     }
-    total.calls++;
-    total.streams += body.streams;
-    total.events += body.events;
-    total.applied += body.applied;
-    const seconds = (performance.now() - started) / 1000;
-    print(
-      `${consumer}: ${total.streams} streams, ${total.events} events read, ${total.applied} applied` +
-        ` (${Math.round(total.events / Math.max(seconds, 0.001))} events/s)${body.next ? ` … after ${body.next}` : ", done"}`,
-    );
+    total = tally(total, body);
+    print(progressLine(consumer, total, (performance.now() - started) / 1000, body.next));
     if (!body.next) return total;
     after = body.next;
   }
