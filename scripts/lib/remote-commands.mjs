@@ -371,7 +371,7 @@ export const commands = [
     name: "audit rebuild",
     args: "[--tenant <id>] [--limit <n>] [--max-entries <n>] [--after <cursor>]",
     summary:
-      "copy the tenants' audit chains into the read model (audit_entries) where rows are missing, page by page, with progress",
+      "copy the tenants' audit chains into the read model (audit_entries) where rows are missing or differ, page by page, with progress",
     auth: "platform",
     positionals: 0,
     options: {

@@ -143,6 +143,27 @@ describe("rebuilding audit_entries from the chains", () => {
     expect(await rows(b.id)).toEqual(liveB);
   });
 
+  it("puts back rows that drifted from the chain, and only those", async () => {
+    const t = await newTenant("rbh");
+    await settled(t.id);
+    await record(t.id, 40);
+    const live = await rows(t.id);
+    // A row edited in place (by hand, or a bug), a field set to null, and one whose detail went missing.
+    await env.DB.prepare("update audit_entries set action = 'x', hash = 'y' where tenant_id = ? and seq = 5")
+      .bind(t.id)
+      .run();
+    await env.DB.prepare("update audit_entries set request_id = null where tenant_id = ? and seq = 9").bind(t.id).run();
+    await env.DB.prepare(
+      "update audit_entries set detail = null where tenant_id = ? and detail is not null and seq > 20",
+    )
+      .bind(t.id)
+      .run();
+    const drifted = live.filter((r) => Number(r.seq) > 20 && r.detail !== null).length + 2;
+    expect(await rows(t.id)).not.toEqual(live);
+    expect(sum(await rebuild({ tenant_id: t.id }), "written")).toBe(drifted);
+    expect(await rows(t.id)).toEqual(live);
+  });
+
   it("walks every tenant a page of tenants at a time", async () => {
     const [a, b] = [await newTenant("rbc"), await newTenant("rbd")];
     await Promise.all([settled(a.id), settled(b.id)]);

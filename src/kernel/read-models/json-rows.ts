@@ -130,6 +130,25 @@ export function newerOnly(
 }
 
 /**
+ * A `tail` for {@link jsonInsert} that makes it an upsert changing a row only where it differs
+ * from the one inserted: `on conflict (<target>) do update set <c> = excluded.<c>, … where
+ * <table>.<c> is not excluded.<c> or …`. For a copy of a source that never changes a record
+ * (the audit chains): a repeat writes nothing and counts no change, and a row that drifted
+ * from its source is put back.
+ *
+ * @example
+ * const tail = unlessSame(auditEntries, [auditEntries.tenantId, auditEntries.seq], [auditEntries.hash, …]);
+ */
+export function unlessSame(table: SQLiteTable, target: readonly SQLiteColumn[], set: readonly SQLiteColumn[]): SQL {
+  const name = quote(getTableName(table));
+  const assignments = set.map((c) => `${quote(c.name)} = excluded.${quote(c.name)}`).join(", ");
+  const differs = set.map((c) => `${name}.${quote(c.name)} is not excluded.${quote(c.name)}`).join(" or ");
+  return sql.raw(
+    `on conflict (${target.map((c) => quote(c.name)).join(", ")}) do update set ${assignments} where ${differs}`,
+  );
+}
+
+/**
  * A list bound as one parameter, for `in`: `(select value from json_each(?))` over a JSON
  * array. However long the list, one parameter (D1 binds at most 100) and little for
  * drizzle to build.

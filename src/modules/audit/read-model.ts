@@ -1,12 +1,13 @@
-import { and, desc, eq, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { jsonInsert, type ReadModelDb } from "../../kernel/read-models";
+import { jsonInsert, type ReadModelDb, unlessSame } from "../../kernel/read-models";
 import type { AuditEntry } from "./chain";
 
 /**
  * The audit log's read model (D1 or libSQL), for filtered lists: a copy of the AuditLog
- * DO's entries, inserted (never updated) after each append, idempotent on
+ * DO's entries, written after each append (a row is only ever rewritten to the chain's
+ * values, should it have drifted from them), idempotent on
  * (tenant_id, seq). The DO stays the source of truth for export and verify.
  */
 export const auditEntries = sqliteTable(
@@ -62,9 +63,19 @@ export function listEntries(db: ReadModelDb, f: EntryFilter) {
     .limit(f.limit);
 }
 
-const onConflictDoNothing = sql.raw("on conflict do nothing");
+const t = auditEntries;
+/**
+ * A row is the chain's entry at (tenant, seq), which never changes: a repeat writes nothing
+ * (and counts no change), and a row that drifted from the chain is put back, so a rebuild
+ * from the chains (rebuild.ts) leaves every row it reads as the chain has it.
+ */
+const asInTheChain = unlessSame(
+  t,
+  [t.tenantId, t.seq],
+  [t.at, t.actorKind, t.actorId, t.action, t.target, t.requestId, t.ipHash, t.detail, t.prevHash, t.hash],
+);
 
-/** The read model's inserts of `entries` (a repeat is a no-op), for the consumer's transaction. */
+/** The read model's writes of `entries` (a repeat is a no-op), for the consumer's transaction and the rebuild's. */
 export function entryWrites(db: ReadModelDb, tenantId: string, entries: readonly AuditEntry[]): BatchItem<"sqlite">[] {
   const rows = entries.map((e) => ({
     tenantId,
@@ -81,7 +92,7 @@ export function entryWrites(db: ReadModelDb, tenantId: string, entries: readonly
     hash: e.hash,
   }));
   // Text and integers only, so the rows always travel as one JSON parameter (a statement per hundred).
-  const writes = jsonInsert(db, auditEntries, rows, onConflictDoNothing);
+  const writes = jsonInsert(db, auditEntries, rows, asInTheChain);
   if (!writes) throw new Error("audit entries: a value has no JSON form");
   return writes;
 }
