@@ -198,13 +198,18 @@ describe("rebuilding audit_entries from the chains", () => {
   it("refuses a cursor that is no tenant's", async () => {
     const t = await newTenant("rbf");
     const other = await newTenant("rbg");
+    // A stream cursor, another tenant's, and one naming no tenant (a typo would walk on from it and say done).
     for (const [after, tenant] of [
       [`${t.id}/post/01ABC`, undefined],
       [`3@${other.id}`, t.id],
+      ["garbage", undefined],
+      [`3@${t.id}x`, undefined],
     ] as const) {
       const res = await replay({ after, tenant_id: tenant });
       expect(res.status, after).toBe(400);
       expect(res.body).toMatchObject({ code: "validation_failed", errors: [{ path: "body.after" }] });
     }
+    // The cursors a rebuild answers are taken.
+    for (const after of [t.id, `3@${t.id}`]) expect((await replay({ after })).status, after).toBe(200);
   });
 });

@@ -1,4 +1,3 @@
-import type { TenantLookup } from "../auth/types";
 import { AppError } from "../errors";
 import type { ModuleRuntime, RebuildSource } from "../modules/types";
 import { commit, readModels } from "../read-models";
@@ -13,6 +12,14 @@ export interface StateRebuildRequest {
   limit: number;
   /** Records read per call at most; a tenant with more goes on in the next call. */
   maxRecords: number;
+}
+
+/** The tenant registry as a rebuild walks it (the route makes it from the TenantLookup). */
+export interface TenantWalk {
+  /** Active tenants' ids in id order, after `after`, at most `limit`. */
+  ids(after: string | undefined, limit: number): Promise<string[]>;
+  /** Whether `id` is an active tenant: a cursor naming none is refused, not walked on from. */
+  exists(id: string): Promise<boolean>;
 }
 
 /** What one call did; `next` is the `after` of the next call (null: done). */
@@ -47,16 +54,18 @@ const refuse = (path: string, message: string): never => {
 async function tenantsOf(
   request: StateRebuildRequest,
   cursor: ReturnType<typeof parseStateCursor>,
-  tenants: TenantLookup | undefined,
-  env: Env,
+  tenants: TenantWalk | undefined,
 ): Promise<string[]> {
   if (request.tenantId !== undefined) {
     if (cursor && cursor.tenant !== request.tenantId) refuse("body.after", "the cursor is another tenant's");
     return cursor && cursor.position === undefined ? [] : [request.tenantId];
   }
   if (!tenants) return refuse("body.tenant_id", "no module provides the tenant registry: name a tenant");
-  if (cursor?.position === undefined) return tenants.ids(env, cursor?.tenant, request.limit);
-  const rest = request.limit > 1 ? await tenants.ids(env, cursor.tenant, request.limit - 1) : [];
+  if (cursor && !(await tenants.exists(cursor.tenant))) {
+    refuse("body.after", `no tenant ${cursor.tenant}: the cursor must be a \`next\` a rebuild answered`);
+  }
+  if (cursor?.position === undefined) return tenants.ids(cursor?.tenant, request.limit);
+  const rest = request.limit > 1 ? await tenants.ids(cursor.tenant, request.limit - 1) : [];
   return [cursor.tenant, ...rest];
 }
 
@@ -69,7 +78,7 @@ async function tenantsOf(
  */
 export async function rebuildFromState(
   source: RebuildSource,
-  tenants: TenantLookup | undefined,
+  tenants: TenantWalk | undefined,
   runtime: ModuleRuntime,
   request: StateRebuildRequest,
 ): Promise<StateRebuildProgress> {
@@ -77,7 +86,7 @@ export async function rebuildFromState(
   if (request.after !== undefined && !cursor) {
     refuse("body.after", `${request.consumer} is rebuilt from its objects' state: the cursor must be one it answered`);
   }
-  const ids = await tenantsOf(request, cursor, tenants, runtime.env);
+  const ids = await tenantsOf(request, cursor, tenants);
   const db = readModels(runtime.env);
   const done: StateRebuildProgress = { tenants: 0, records: 0, written: 0, next: null };
   for (const [i, tenantId] of ids.entries()) {

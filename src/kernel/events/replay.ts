@@ -1,5 +1,4 @@
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
-import type { TenantLookup } from "../auth/types";
 import { AppError } from "../errors";
 import type { ModuleDef, ModuleRuntime } from "../modules/types";
 import { readModels } from "../read-models";
@@ -9,7 +8,7 @@ import { applyRoute, canonicalOrder, type Route, wants } from "./consume";
 import { type Envelope, eventTypes } from "./envelope";
 import { processedLedger } from "./ledger";
 import { CATCH_UP_PAGE, parseStream } from "./projection";
-import { rebuildFromState, type StateRebuildProgress } from "./rebuild-state";
+import { rebuildFromState, type StateRebuildProgress, type TenantWalk } from "./rebuild-state";
 
 /** Events one replay call reads at most, unless the request asks for fewer. */
 export const REPLAY_EVENTS_PER_CALL = 5000;
@@ -151,7 +150,7 @@ export async function replayPage(
     modules: readonly ModuleDef[];
     routes: readonly Route[];
     deciders: DeciderRegistry;
-    tenants?: TenantLookup;
+    tenants?: TenantWalk;
   },
   runtime: ModuleRuntime,
   request: ReplayRequest,

@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
 import type { TenantLookup } from "../auth/types";
+import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
 import type { ModuleDef } from "../modules/types";
@@ -8,6 +10,7 @@ import { jsonBody, jsonResponse } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { consumerStats, routesOf } from "./consume";
+import type { TenantWalk } from "./rebuild-state";
 import { REPLAY_EVENTS_PER_CALL, replayPage } from "./replay";
 
 const n = () => z.number().int().min(0);
@@ -111,6 +114,15 @@ const replay = op.post("/platform/events/replay", {
   },
 });
 
+/** The tenant registry as a rebuild from state walks it, for this request. */
+function tenantWalk(tenants: TenantLookup | undefined, c: Context<AppEnv>): TenantWalk | undefined {
+  if (!tenants) return undefined;
+  return {
+    ids: (after, limit) => tenants.ids(c.env, after, limit),
+    exists: async (id) => (await tenants.byId(id, c)) !== null,
+  };
+}
+
 /**
  * The kernel's event operations for the platform operator, mounted under
  * `/api/v1`: the consumers' figures and replay (`plinth events replay`).
@@ -130,7 +142,7 @@ export function eventOperations(platform: {
         throw new AppError("not_found", { detail: `no tenant ${body.tenant_id}` });
       }
       const progress = await replayPage(
-        { modules: platform.modules, routes, deciders: platform.deciders, tenants: platform.tenants },
+        { modules: platform.modules, routes, deciders: platform.deciders, tenants: tenantWalk(platform.tenants, c) },
         {
           env: c.env,
           config: c.get("config"),
