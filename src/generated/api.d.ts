@@ -1325,7 +1325,7 @@ export interface components {
         StateRebuildProgress: {
             consumer: string;
             /**
-             * @description a rebuild of a read model copied from its objects' own state (the audit log's chains) (enum property replaced by openapi-typescript)
+             * @description a rebuild of a read model copied from its objects' own state (e.g. the audit log's chains) (enum property replaced by openapi-typescript)
              * @enum {string}
              */
             source: "state";
@@ -2038,7 +2038,7 @@ export interface operations {
                      */
                     max_events?: number;
                     /**
-                     * @description apply every event again; a subscription whose read model its objects hold whole (`audit:log`) is copied from their state instead
+                     * @description apply every event again; a subscription whose read model its objects hold whole (one declaring `rebuildFrom`, e.g. `audit:log`) is copied from their state instead
                      * @default false
                      */
                     rebuild?: boolean;

@@ -143,7 +143,8 @@ function cursorInside(stream: string, version: number): string {
  * wants are visited ({@link replayScope}). A call holds at most `maxEvents` events in memory, so a
  * stream of any length replays (a long one over several calls). A failure
  * stops the call with the events it could not apply; nothing half-applied
- * stays.
+ * stays. A rebuild of a subscription that declares `rebuildFrom` copies its
+ * objects' state instead (rebuild-state.ts), events no replay can read included.
  */
 export async function replayPage(
   platform: {

@@ -58,7 +58,7 @@ const ReplayRequestSchema = z
     }),
     rebuild: z.boolean().default(false).openapi({
       description:
-        "apply every event again; a subscription whose read model its objects hold whole (`audit:log`) is copied from their state instead",
+        "apply every event again; a subscription whose read model its objects hold whole (one declaring `rebuildFrom`, e.g. `audit:log`) is copied from their state instead",
     }),
   })
   .openapi("ReplayRequest");
@@ -82,7 +82,7 @@ const StateProgressSchema = z
   .object({
     consumer: z.string(),
     source: z.literal("state").openapi({
-      description: "a rebuild of a read model copied from its objects' own state (the audit log's chains)",
+      description: "a rebuild of a read model copied from its objects' own state (e.g. the audit log's chains)",
     }),
     tenants: n().openapi({ description: "tenants whose records this call read to their end" }),
     records: n().openapi({ description: "records read from the tenants' objects" }),
