@@ -63,6 +63,7 @@ const ALL = [
   "jobs list",
   "jobs run",
   "audit export",
+  "audit rebuild",
   "openapi export",
   "audit verify",
   "new module",
@@ -88,7 +89,9 @@ describe("plinth --help", () => {
     // Where each remote command's key comes from, every one named (mail-dead-letters and
     // audit export were missing): the key paragraph reads as one line.
     const keys = run.stdout.replace(/\n/g, " ");
-    expect(keys).toContain("platform commands (tenants, mail-dead-letters, events, jobs) read $PLATFORM_ROOT_KEY");
+    expect(keys).toContain(
+      "platform commands (tenants, mail-dead-letters, events, jobs, audit rebuild) read $PLATFORM_ROOT_KEY",
+    );
     expect(keys).toContain("tenant commands (keys, dead-letters, audit export) read $PLINTH_KEY");
     expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, 4 authentication/);
   });
@@ -344,7 +347,7 @@ describe("events replay", () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^blog:blog\.posts: 0 streams, 0 events read, 0 applied \(\d+ events\/s\), done$/m);
     const json = await asPlatform(["events", "replay", "blog:blog.posts", "--tenant", tenant.id, "--json"]);
-    expect(JSON.parse(json.stdout)).toEqual({ streams: 0, events: 0, applied: 0, calls: 1 });
+    expect(JSON.parse(json.stdout)).toEqual({ source: "events", streams: 0, events: 0, applied: 0, calls: 1 });
   });
 });
 
