@@ -183,6 +183,27 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs
       return row?.status === "ready" ? toView(row) : null;
     }
 
+    /**
+     * Rows by their SQLite rowid, which stays a row's for its life: a walk over pages sees
+     * every row there when it began (a row written since is the projection's to copy).
+     */
+    page(input: RpcArgs<Rpc, "page">): RpcReply<Rpc, "page"> {
+      const { after, limit } = rpcArgs(FileStoreRpc, "page", input);
+      this.ready();
+      const rows = this.ctx.storage.sql
+        .exec<Row & { position: number }>(
+          "select rowid as position, * from files where rowid > ? order by rowid limit ?",
+          after,
+          limit,
+        )
+        .toArray();
+      return {
+        files: rows.filter((r) => r.status === "ready").map(toView),
+        read: rows.length,
+        last: rows.at(-1)?.position ?? after,
+      };
+    }
+
     usage(input: RpcArgs<Rpc, "usage">): RpcReply<Rpc, "usage"> {
       rpcArgs(FileStoreRpc, "usage", input);
       this.ready();

@@ -178,8 +178,11 @@ describe("events replay", () => {
       expect(res.body).toMatchObject({ code: "validation_failed", errors: [{ path }] });
       expect(res.body.detail).toMatch(detail);
     };
-    // Files are written by the file store actor, which keeps no event log: there is nothing to read.
+    // Files are written by the file store actor, which keeps no event log: there is nothing to read ...
     await refused({ consumer: "files:files.files" }, "body.consumer", /files\.file\.uploaded.*replay cannot read them/);
+    // ... but its stores keep their live files: a rebuild copies them (test/files/rebuild.test.ts).
+    const files = await replay({ consumer: "files:files.files", tenant_id: t.id, rebuild: true });
+    expect(files.body).toMatchObject({ source: "state", tenants: 1, records: 0, next: null });
     // The audit log wants every type: a catch-up reads the aggregates and names the rest ...
     const audit = await replay({ consumer: "audit:log", tenant_id: t.id });
     expect(audit.status).toBe(200);

@@ -46,6 +46,9 @@ const QuotaExceeded = z.object({
   used_bytes: Bytes,
 });
 
+/** Rows per `page` of the store's files. */
+export const FILES_PAGE = 500;
+
 export const FileStoreRpc = defineRpc({
   /** Holds `bytes` of the quota for an upload about to stream, until `commit`, `release` or expiry. */
   reserve: {
@@ -73,6 +76,15 @@ export const FileStoreRpc = defineRpc({
   /** Deletes a file and records `files.file.deleted`; its R2 object is deleted by the caller and again by a timer. */
   remove: { args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id }), reply: z.object({ ok: z.boolean() }) },
   get: { args: z.object({ id: Id }), reply: FileSchema.nullable() },
+  /**
+   * The stored rows after position `after` (0: from the first), in storage order, for a
+   * rebuild of the `files` read model: the ready files among them, how many rows it read
+   * (uploads still pending included) and the position of the last.
+   */
+  page: {
+    args: z.object({ after: z.number().int().min(0), limit: z.number().int().min(1).max(FILES_PAGE) }),
+    reply: z.object({ files: z.array(FileSchema), read: z.number().int().min(0), last: z.number().int().min(0) }),
+  },
   usage: { args: z.object({}), reply: UsageSchema },
   /** Sets the tenant's own quota (null: the platform's default) and records `files.quota.updated`. */
   setQuota: { args: z.object({ ctx: CtxSchema, tenant_id: Id, quota_bytes: Bytes.nullable() }), reply: UsageSchema },

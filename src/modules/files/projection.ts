@@ -1,12 +1,10 @@
-import { lt, sql } from "drizzle-orm";
 import { type Envelope, parseEvent } from "../../kernel/events/envelope";
 import type { Subscription } from "../../kernel/modules/types";
 import { type ReadModelDb, readModels } from "../../kernel/read-models";
 import { FileEventSchema } from "./events";
 import { objectKey } from "./policy";
-import { files } from "./read-model";
-
-type Row = typeof files.$inferInsert;
+import { fileStoreSource } from "./rebuild";
+import { type Row, rowWrites } from "./rows";
 
 /** The row an event leaves: the upload's metadata, or a tombstone. */
 function rowOf(envelope: Envelope): Row | null {
@@ -55,6 +53,8 @@ export const fileProjection: Subscription = {
   name: "files.files",
   types: ["files.file.uploaded", "files.file.deleted"],
   inline: true,
+  // The store keeps its live files, which is all the list shows (not the tombstones of deleted ones).
+  rebuildFrom: fileStoreSource,
   async handleBatch(events, { env }) {
     return { writes: fileWrites(readModels(env), events) };
   },
@@ -68,23 +68,5 @@ export function fileWrites(db: ReadModelDb, events: readonly Envelope[]) {
     const seen = row && newest.get(`${row.tenant_id}/${row.id}`);
     if (row && (!seen || seen.version < row.version)) newest.set(`${row.tenant_id}/${row.id}`, row);
   }
-  return [...newest.values()].map((row) =>
-    db
-      .insert(files)
-      .values(row)
-      .onConflictDoUpdate({
-        target: [files.tenant_id, files.id],
-        set: {
-          name: sql`excluded.name`,
-          content_type: sql`excluded.content_type`,
-          size: sql`excluded.size`,
-          sha256: sql`excluded.sha256`,
-          created_by: sql`excluded.created_by`,
-          created_at: sql`excluded.created_at`,
-          version: sql`excluded.version`,
-          deleted: sql`excluded.deleted`,
-        },
-        setWhere: lt(files.version, sql`excluded.version`),
-      }),
-  );
+  return rowWrites(db, [...newest.values()]);
 }
