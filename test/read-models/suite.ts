@@ -21,6 +21,7 @@ import { postRows } from "../../src/modules/blog/projection";
 import { listPosts } from "../../src/modules/blog/read-model";
 import { fileWrites } from "../../src/modules/files/projection";
 import { listFiles } from "../../src/modules/files/read-model";
+import { rowWrites, uploadedRow } from "../../src/modules/files/rows";
 
 let counter = 0;
 /** A name no other case (or earlier run on a kept database) uses. */
@@ -559,6 +560,42 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
   });
 
   describe(`read models on ${kind}: the files list`, () => {
+    it("writes a rebuild's page of stored files in a statement per hundred, and a tombstone stays", async () => {
+      const tenantId = fresh("t");
+      const stored = Array.from({ length: 250 }, (_, i) => ({
+        id: `f${String(i).padStart(3, "0")}`,
+        name: `n${i}.txt`,
+        content_type: "text/plain",
+        size: i,
+        sha256: "ab",
+        created_by: "u1",
+        created_at: "2026-03-01T10:00:00.000Z",
+      }));
+      await commit(
+        db,
+        fileWrites(db, [
+          envelope({
+            type: "files.file.deleted",
+            tenant_id: tenantId,
+            stream: `${tenantId}/file/f007`,
+            version: 2,
+            data: { file_id: "f007", size: 7 },
+          }),
+        ]),
+      );
+      const writes = rowWrites(
+        db,
+        stored.map((f) => uploadedRow(tenantId, f)),
+      );
+      expect(writes).toHaveLength(3);
+      expect(await commit(db, writes)).toBe(249);
+      const live = await listFiles(db, { tenantId, limit: 300 });
+      expect(live).toHaveLength(249);
+      expect(live.find((f) => f.id === "f007")).toBeUndefined();
+      expect(live.find((f) => f.id === "f008")).toMatchObject({ name: "n8.txt", size: 8, version: 1, deleted: false });
+      expect(await commit(db, writes)).toBe(0);
+    });
+
     it("shows uploads and hides deletions whatever order they arrive in, per tenant, newest id first", async () => {
       const [tenantId, other] = [fresh("t"), fresh("o")];
       const uploaded = (tenant: string, id: string) =>
