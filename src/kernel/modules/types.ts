@@ -73,8 +73,8 @@ interface Batched {
   rebuild?: boolean;
   /**
    * Where the read model can be rebuilt from when its events cannot all be read again:
-   * a per-tenant object that keeps in its own state everything the rows copy (the
-   * audit log's chain). `events replay --rebuild` then copies that state, a page at a
+   * a per-tenant object that keeps in its own state what the rows show (the audit
+   * log's chain, the file store's live files). `events replay --rebuild` then copies that state, a page at a
    * time, instead of applying events (kernel/events/rebuild-state.ts).
    */
   rebuildFrom?: RebuildSource;
@@ -82,9 +82,10 @@ interface Batched {
 
 /**
  * A read model's source of truth that is not an event log: one object per tenant
- * holding, as ordered records, all the read model copies. Writers that send their
- * events from an outbox keep none, so a replay cannot read them; an object that
- * recorded what they sent still holds the whole of it.
+ * holding, as ordered records, what the read model shows. Writers that send their
+ * events from an outbox keep none, so a replay cannot read them; the object whose
+ * state they described still holds it (a row it no longer has, such as a deleted
+ * file's tombstone, is left to the read model).
  */
 export interface RebuildSource {
   /**
