@@ -1,11 +1,11 @@
 import type { RpcServer } from "../src/kernel/durable/rpc";
 import type { PingRpc } from "../src/kernel/health/contract";
 import type { DirectoryRpc } from "../src/modules/identity/directory/contract";
-import { DirectoryTwoFactor } from "./directory/two-factor";
+import { DirectorySealed } from "./directory/sealed";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
- * refresh-token families, one-time tokens and two-factor secrets. A thin RPC adapter over
+ * refresh-token families, one-time tokens, two-factor secrets and the SSO client secret. A thin RPC adapter over
  * DirectoryStore/Credentials/Roles/Sessions; every state change and its outbox events
  * commit in one SQLite transaction, and an OutboxRelay moves the events to
  * the `EVENTS` queue after the commit (and from `alarm()` on failure). Every
@@ -13,5 +13,5 @@ import { DirectoryTwoFactor } from "./directory/two-factor";
  * with the directory's current state, in the same call as the write.
  */
 export class TenantDirectory
-  extends DirectoryTwoFactor
+  extends DirectorySealed
   implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc> {}

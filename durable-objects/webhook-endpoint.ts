@@ -42,7 +42,7 @@ import {
   noStreak,
   streakAfter,
 } from "../src/modules/webhooks/domain";
-import { liveSecrets } from "../src/modules/webhooks/endpoints-table";
+import { liveSecrets, swapSealed } from "../src/modules/webhooks/endpoints-table";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { secretField } from "../src/modules/webhooks/secrets";
 
@@ -165,6 +165,22 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
           failures: streak.failures,
           pending,
         };
+      });
+    }
+
+    sealedSecrets(input: RpcArgs<Rpc, "sealedSecrets">): RpcReply<Rpc, "sealedSecrets"> {
+      rpcArgs(EndpointRpc, "sealedSecrets", input);
+      return this.config()?.secrets.map((s) => s.sealed) ?? [];
+    }
+
+    /** Swaps re-sealed secrets into the kept config while it still holds the ones read (see adopt). */
+    resealSecrets(input: RpcArgs<Rpc, "resealSecrets">): Promise<RpcReply<Rpc, "resealSecrets">> {
+      return this.receive("resealSecrets", () => {
+        const { reseals } = rpcArgs(EndpointRpc, "resealSecrets", input);
+        const config = this.config();
+        const { secrets, swapped } = swapSealed(config?.secrets ?? [], reseals);
+        if (config && swapped > 0) this.ctx.storage.kv.put(CONFIG, { ...config, secrets });
+        return { resealed: swapped, raced: reseals.length - swapped };
       });
     }
 
@@ -316,6 +332,9 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       const stored = this.config();
       if (stored && stored.version > config.version) return stored;
       let parsed = EndpointConfigSchema.parse(config);
+      // Same version, same secrets (a rotation makes a new version); the kept copy may have been
+      // re-sealed since (resealSecrets), and a message routed before must not bring the old sealing back.
+      if (stored && stored.version === parsed.version) parsed = { ...parsed, secrets: stored.secrets };
       // Messages routed before the registry heard that this actor stopped carry the old,
       // enabled config: only a newer version (an admin enabling it again) starts it.
       const stopped = this.ctx.storage.kv.get<number>(STOPPED);

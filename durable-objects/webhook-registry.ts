@@ -14,6 +14,7 @@ import {
   readEndpoint,
   readEndpoints,
   receives,
+  swapSealed,
 } from "../src/modules/webhooks/endpoints-table";
 import { messageBody, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
@@ -287,6 +288,41 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       const { lease } = rpcArgs(RegistryRpc, "release", input);
       this.leases.get(lease)?.();
       return {};
+    }
+
+    sealedSecrets(input: RpcArgs<Rpc, "sealedSecrets">): RpcReply<Rpc, "sealedSecrets"> {
+      rpcArgs(RegistryRpc, "sealedSecrets", input);
+      // A tenant that never created an endpoint has none: no tables made to say so.
+      if (this.boundTenant() === null) return [];
+      this.ready();
+      return [...this.all().values()].flatMap((e) =>
+        e.secrets.map((s) => ({ endpoint_id: e.view.id, sealed: s.sealed })),
+      );
+    }
+
+    /**
+     * Swaps in re-sealed secrets, each only while the endpoint still holds the one read: a
+     * rotation meanwhile wins. Same secrets, so no new version, no event and no push: each
+     * endpoint actor re-seals its own copy (WebhookEndpoint.resealSecrets).
+     */
+    resealSecrets(input: RpcArgs<Rpc, "resealSecrets">): Promise<RpcReply<Rpc, "resealSecrets">> {
+      return this.receive("resealSecrets", () => {
+        const { reseals } = rpcArgs(RegistryRpc, "resealSecrets", input);
+        let resealed = 0;
+        for (const id of new Set(reseals.map((r) => r.endpoint_id))) {
+          const endpoint = this.all().get(id);
+          if (!endpoint) continue;
+          const { secrets, swapped } = swapSealed(
+            endpoint.secrets,
+            reseals.filter((r) => r.endpoint_id === id),
+          );
+          if (swapped === 0) continue;
+          this.ctx.storage.sql.exec("update endpoints set secrets = ? where id = ?", JSON.stringify(secrets), id);
+          this.reload(id);
+          resealed += swapped;
+        }
+        return { resealed, raced: reseals.length - resealed };
+      });
     }
 
     protected override async onTimer(message: Timer): Promise<void> {

@@ -5,6 +5,7 @@ import { resolveRequest } from "./kernel/auth/resolve";
 import { type Clock, systemClock } from "./kernel/clock";
 import { KERNEL_BINDINGS } from "./kernel/config";
 import { hash } from "./kernel/crypto/hash";
+import { cryptoOperations } from "./kernel/crypto/routes";
 import type { AppEnv } from "./kernel/env";
 import { eventOperations } from "./kernel/events/routes";
 import { d1Check, type HealthCheck, migrationsCheck, objectCheck, queueCheck, wasmCheck } from "./kernel/health/checks";
@@ -143,6 +144,7 @@ export function createPlatform(options: AppOptions): Platform {
   app.route("/api/v1", eventOperations({ modules, deciders, tenants }));
   app.route("/api/v1", mailRoutes);
   app.route("/api/v1", jobOperations({ modules }));
+  app.route("/api/v1", cryptoOperations({ modules, tenants }));
 
   for (const m of modules) {
     if (m.root_routes) app.route("/", m.root_routes);

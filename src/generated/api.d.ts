@@ -195,6 +195,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/platform/crypto/reencrypt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-seal every value sealed under an older ENCRYPTION_KEYS version under the current one, a page of tenants per call */
+        post: operations["reencryptSealedValues"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/crypto/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many stored ciphertexts each ENCRYPTION_KEYS version still seals, by field kind */
+        get: operations["getKeyVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/info": {
         parameters: {
             query?: never;
@@ -1446,6 +1480,62 @@ export interface components {
             outcome: "ok" | "failed";
             duration_ms: number;
             error: string | null;
+        };
+        ReencryptProgress: {
+            /** @description the ENCRYPTION_KEYS version values were re-sealed under */
+            current_version: number;
+            tenants: {
+                tenant_id: string;
+                /** @description values re-sealed under the current version */
+                resealed: number;
+                /** @description stale values that changed while being re-sealed, kept as their writer holds them; run again */
+                raced: number;
+                /** @description why this tenant's pass failed (a removed key version, shredded key material), or null */
+                error: string | null;
+            }[];
+            /** @description the `after` of the next call; null when every tenant was seen */
+            next: string | null;
+        };
+        KeyVersions: {
+            /** @description the version new values are sealed under */
+            current_version: number | null;
+            /** @description the versions ENCRYPTION_KEYS holds, newest first */
+            configured_versions: number[];
+            /**
+             * @description the sum over this call's tenants
+             * @example {
+             *       "webhooks.secret": {
+             *         "1": 0,
+             *         "2": 3
+             *       }
+             *     }
+             */
+            counts: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            tenants: {
+                tenant_id: string;
+                /**
+                 * @description ciphertexts by field kind, then by key version
+                 * @example {
+                 *       "webhooks.secret": {
+                 *         "1": 0,
+                 *         "2": 3
+                 *       }
+                 *     }
+                 */
+                counts: {
+                    [key: string]: {
+                        [key: string]: number;
+                    };
+                };
+                /** @description why this tenant's pass failed (a removed key version, shredded key material), or null */
+                error: string | null;
+            }[];
+            /** @description the `after` of the next call; null when every tenant was seen */
+            next: string | null;
         };
         SystemInfo: {
             /** @example 0.1.0 */
@@ -2767,6 +2857,249 @@ export interface operations {
             };
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `internal`: an unexpected error; the problem carries only the request id
+             *     `config_invalid`: the server's configuration is invalid
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reencryptSealedValues: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description only this tenant (else every active tenant, a page per call) */
+                    tenant_id?: string;
+                    /** @description the previous call's `next`, passed back as it is */
+                    after?: string;
+                    /**
+                     * @description tenants per call
+                     * @default 20
+                     */
+                    limit?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description what each tenant's pass did; `next` is the `after` of the next call */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReencryptProgress"];
+                };
+            };
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant (`tenant_id`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `internal`: an unexpected error; the problem carries only the request id
+             *     `config_invalid`: the server's configuration is invalid
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getKeyVersions: {
+        parameters: {
+            query?: {
+                /** @description only this tenant (else every active tenant, a page per call) */
+                tenant_id?: string;
+                /** @description the previous call's `next`, passed back as it is */
+                after?: string;
+                /** @description tenants per call */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the counts; a version at 0 everywhere can be removed from ENCRYPTION_KEYS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyVersions"];
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant (`tenant_id`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -63,9 +63,10 @@ export interface TenantLookup {
   bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;
   byId(id: string, c: Context<AppEnv>): Promise<Tenant | null>;
   /**
-   * Active tenants' ids in id order, after `after`, at most `limit`: what a rebuild of
-   * every tenant's read model walks (kernel/events/rebuild-state.ts). Takes the env, not a
-   * request, since it answers for no tenant of its own; uncached, so a walk sees them all.
+   * Active tenants' ids in id order, after `after`, at most `limit`: what an operation over
+   * every tenant walks (a read model's rebuild, kernel/events/rebuild-state.ts; re-sealing,
+   * kernel/crypto/routes.ts). Takes the env, not a request, since it answers for no tenant
+   * of its own; uncached, so a walk sees them all.
    */
   ids(env: Env, after: string | undefined, limit: number): Promise<string[]>;
 }

@@ -60,6 +60,11 @@ export interface TenantSeeds {
   seed(tenantId: string, create: boolean): Promise<Uint8Array | null>;
 }
 
+/** Thrown when a ciphertext names a master key version that ENCRYPTION_KEYS no longer holds. */
+export class MissingKeyVersion extends Error {
+  override name = "MissingKeyVersion";
+}
+
 /** Thrown when a tenant's key material is gone: its ciphertexts are unreadable by design. */
 export class KeyMaterialDestroyed extends Error {
   override name = "KeyMaterialDestroyed";
@@ -67,6 +72,16 @@ export class KeyMaterialDestroyed extends Error {
 
 const FORMAT = /^v(\d{1,7})\.([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22,})$/;
 const encoder = new TextEncoder();
+
+/**
+ * The master key version a stored ciphertext was sealed under, read from its
+ * `v<version>.` prefix without opening it (no key needed), or null when the
+ * value is not an envelope ciphertext. What the key-versions report counts.
+ */
+export function sealedVersion(stored: string): number | null {
+  const m = FORMAT.exec(stored);
+  return m?.[1] ? Number(m[1]) : null;
+}
 
 /** Encrypts and decrypts tenant-scoped fields. */
 export class Envelope {
@@ -78,7 +93,8 @@ export class Envelope {
 
   private async dataKey(tenantId: string, version: number, create: boolean): Promise<Uint8Array> {
     const master = this.masters.keys.get(version);
-    if (!master) throw new Error(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
+    if (!master)
+      throw new MissingKeyVersion(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
     const seed = await this.seeds.seed(tenantId, create);
     if (!seed) throw new KeyMaterialDestroyed(`the key material of tenant ${tenantId} was destroyed`);
     const ikm = await crypto.subtle.importKey("raw", master, "HKDF", false, ["deriveBits"]);
@@ -127,8 +143,7 @@ export class Envelope {
 
   /** Whether a ciphertext was sealed under an older master key version. */
   isStale(stored: string): boolean {
-    const version = Number(FORMAT.exec(stored)?.[1] ?? Number.NaN);
-    return version !== this.masters.current;
+    return sealedVersion(stored) !== this.masters.current;
   }
 
   /** Re-seals an older ciphertext under the current version (the rotation job's step). */

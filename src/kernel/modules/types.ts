@@ -5,6 +5,7 @@ import type { ZodType } from "zod";
 import type { Authenticator, TenantLookup, TenantSettingsLookup } from "../auth/types";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
+import type { ResealOutcome, VersionCounts } from "../crypto/key-versions";
 import type { AppEnv } from "../env";
 import type { ErrorCodeSpec } from "../errors";
 import type { AnyDecider } from "../events/decider";
@@ -197,6 +198,33 @@ export interface JobDef {
   run(runtime: JobRuntime): Promise<void>;
 }
 
+/**
+ * The values a module keeps sealed with the tenant envelope (kernel/crypto/envelope.ts),
+ * declared so an operator can retire an `ENCRYPTION_KEYS` version: the kernel's
+ * `/api/v1/platform/crypto` operations (`plinth crypto`) call every module that declares
+ * one, for a tenant at a time, and never name a module.
+ *
+ * @example
+ * sealed: {
+ *   kinds: ["notes.api_token"],
+ *   versions: async (tenantId, rt) => countVersions(await notes(rt.env, tenantId).sealed({}), ["notes.api_token"]),
+ *   reencrypt: async (tenantId, rt) => …, // read, resealStale(), then the writer swaps each one still unchanged
+ * }
+ */
+export interface SealedFields {
+  /** The field kinds it reports, each `<module>.<field>`; listed in the report even with no value. */
+  kinds: readonly string[];
+  /** How many of the tenant's values each key version seals, by kind (reads only; no key needed). */
+  versions(tenantId: string, runtime: ModuleRuntime): Promise<VersionCounts>;
+  /**
+   * Re-seals every value of the tenant sealed under an older version, under the current one.
+   * Each value is replaced by the single writer that owns it, in its own transaction, and
+   * only if it still holds what was read (a value changed meanwhile is kept and counted as
+   * `raced`). Idempotent: a second run finds nothing stale. Needs `runtime.config.encryptionKeys`.
+   */
+  reencrypt(tenantId: string, runtime: ModuleRuntime): Promise<ResealOutcome>;
+}
+
 /** What the Worker's entry points (fetch, queue, scheduled) share of the composed platform. */
 export interface PlatformParts {
   /** The registered modules, in dependency order. */
@@ -262,6 +290,8 @@ export interface ModuleDef {
     subscribes?: readonly Subscription[];
   };
   jobs?: readonly JobDef[];
+  /** The values it seals with the tenant envelope, for re-encryption and the key-versions report. */
+  sealed?: SealedFields;
   /** What the module adds to the request path: credential verifiers, the tenant registry. */
   auth?: {
     authenticators?: readonly Authenticator[];

@@ -21,6 +21,7 @@ import { ssoAdminRoutes } from "./routes/sso-admin";
 import { twoFactorRoutes } from "./routes/two-factor";
 import { twoFactorLoginRoutes } from "./routes/two-factor-login";
 import { userRoutes } from "./routes/users";
+import { identitySealed } from "./sealed";
 import { tenantSettingsLookup } from "./settings";
 
 /**
@@ -54,4 +55,5 @@ export const identity = () =>
     events: { publishes: IdentityEventSchema },
     bindings: { TENANT_DIRECTORY: "durable_object" },
     health: [objectCheck("TenantDirectory", pingDirectory)],
+    sealed: identitySealed,
   }) satisfies ModuleDef;

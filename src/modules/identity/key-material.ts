@@ -3,6 +3,7 @@ import { type Clock, isoNow, systemClock } from "../../kernel/clock";
 import { base64UrlDecode } from "../../kernel/crypto";
 import { wasmAead } from "../../kernel/crypto/aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "../../kernel/crypto/envelope";
+import type { ModuleRuntime } from "../../kernel/modules/types";
 import { directory } from "./directory/contract";
 
 /**
@@ -45,4 +46,11 @@ export async function destroyTenantKeys(
  */
 export function tenantEnvelope(env: Env, encryptionKeys: string, clock: Clock = systemClock): Envelope {
   return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), directorySeeds(env, clock));
+}
+
+/** The tenant envelope outside a request (a job, a platform operation), from the runtime's config. */
+export function runtimeEnvelope(runtime: Pick<ModuleRuntime, "env" | "config" | "clock">): Envelope {
+  const keys = runtime.config.encryptionKeys;
+  if (!keys) throw new Error("ENCRYPTION_KEYS is not configured: sealed values cannot be re-sealed");
+  return tenantEnvelope(runtime.env, keys, runtime.clock);
 }

@@ -50,6 +50,8 @@ export const EndpointConfigSchema = z.object({
 export type EndpointConfig = z.infer<typeof EndpointConfigSchema>;
 
 const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
+const Sealed = z.string().min(1).max(1024);
+const Resealed = z.object({ resealed: z.number().int().min(0), raced: z.number().int().min(0) });
 const Changed = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), endpoint: EndpointSchema }),
   z.object({ ok: z.literal(false), error: z.enum(["not_found", "version_conflict"]) }),
@@ -131,6 +133,13 @@ export const RegistryRpc = defineRpc({
     ]),
   },
   release: { args: z.object({ lease: Id }), reply: z.object({}) },
+  /** Re-encryption (docs/crypto.md): every endpoint's sealed secrets, as stored. */
+  sealedSecrets: { args: z.object({}), reply: z.array(z.object({ endpoint_id: Id, sealed: z.string() })) },
+  /** Swaps in re-sealed secrets that still hold `from`; the endpoint's version stays (same secrets). */
+  resealSecrets: {
+    args: z.object({ reseals: z.array(z.object({ endpoint_id: Id, from: Sealed, to: Sealed })).max(200) }),
+    reply: Resealed,
+  },
 });
 
 /** One message as an endpoint queues it: its id (the `webhook-id`), type, and the exact body sent. */
@@ -193,6 +202,12 @@ export const EndpointRpc = defineRpc({
       failures: z.number().int(),
       pending: z.number().int(),
     }),
+  },
+  /** Re-encryption: the sealed secrets of the config this actor keeps (a copy of the registry's). */
+  sealedSecrets: { args: z.object({}), reply: z.array(z.string()) },
+  resealSecrets: {
+    args: z.object({ reseals: z.array(z.object({ from: Sealed, to: Sealed })).max(2) }),
+    reply: Resealed,
   },
 });
 

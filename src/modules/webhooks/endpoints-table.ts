@@ -98,3 +98,22 @@ export function configOf(tenantId: string, endpoint: Endpoint, now: number): End
 /** The secrets still signing at `now`: the current one, and a rotated-out one inside its overlap. */
 export const liveSecrets = <S extends { expires_at: number | null }>(secrets: readonly S[], now: number): S[] =>
   secrets.filter((s) => s.expires_at === null || s.expires_at > now);
+
+/**
+ * Swaps re-sealed secrets in (plinth crypto reencrypt): each `from` still held becomes its
+ * `to`, nothing else changes (same secrets, same expiry, no new version). Returns the
+ * secrets and how many were swapped; a `from` no longer held (rotated meanwhile) is skipped.
+ */
+export function swapSealed<S extends { sealed: string }>(
+  secrets: readonly S[],
+  reseals: readonly { from: string; to: string }[],
+): { secrets: S[]; swapped: number } {
+  let swapped = 0;
+  const next = secrets.map((s) => {
+    const reseal = reseals.find((r) => r.from === s.sealed);
+    if (!reseal) return s;
+    swapped++;
+    return { ...s, sealed: reseal.to };
+  });
+  return { secrets: next, swapped };
+}

@@ -6,6 +6,7 @@ import { WebhookEventSchema } from "./events";
 import { manifest } from "./manifest";
 import { WEBHOOK_VARIABLES } from "./policy";
 import { webhookRoutes } from "./routes";
+import { webhooksSealed } from "./sealed";
 import { dispatchEvents, notifyDisabled } from "./subscriber";
 
 /**
@@ -22,4 +23,5 @@ export const webhooks = () =>
     bindings: { WEBHOOK_REGISTRY: "durable_object", WEBHOOK_ENDPOINT: "durable_object" },
     variables: WEBHOOK_VARIABLES,
     health: [objectCheck("WebhookRegistry", pingRegistry), objectCheck("WebhookEndpoint", pingEndpoint)],
+    sealed: webhooksSealed,
   }) satisfies ModuleDef;

@@ -3,6 +3,7 @@ import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { InvitationViewSchema } from "./invitations";
+import { DirectoryResealSchema, DirectorySealedSchema } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
@@ -136,6 +137,13 @@ export const DirectoryRpc = defineRpc({
     reply: deniableResultOf(z.null(), ["no_user", "no_role"]),
   },
   keySeed: { args: z.object({ create: z.boolean(), now: Iso }), reply: z.string().nullable() },
+  // Re-encryption under a new ENCRYPTION_KEYS version (docs/crypto.md): the Worker reads the
+  // ciphertexts, re-seals the stale ones, and the directory swaps each one still unchanged.
+  sealedValues: { args: z.object({}), reply: z.array(DirectorySealedSchema) },
+  resealValues: {
+    args: z.object({ reseals: z.array(DirectoryResealSchema).max(1_000) }),
+    reply: z.object({ resealed: z.number().int().min(0), raced: z.number().int().min(0) }),
+  },
   destroyKeyMaterial: { args: withCtx({}), reply: nothing },
   settings: { args: nothing, reply: SettingsSchema },
   updateSettings: {

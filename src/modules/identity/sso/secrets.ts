@@ -5,7 +5,7 @@ import { checkUrl, type OutboundPolicy } from "../../../kernel/outbound";
 import { tenantEnvelope } from "../key-material";
 
 /** The envelope field the client secret is sealed under: a ciphertext copied elsewhere does not open. */
-const SECRET_FIELD = "identity.sso.client_secret";
+export const SSO_SECRET_FIELD = "identity.sso.client_secret";
 
 function envelope(c: Context<AppEnv>) {
   const keys = c.get("config").encryptionKeys;
@@ -20,11 +20,11 @@ function envelope(c: Context<AppEnv>) {
 
 /** Seals the provider's client secret with the tenant's envelope key. */
 export const sealClientSecret = (c: Context<AppEnv>, tenantId: string, secret: string): Promise<string> =>
-  envelope(c).encrypt(tenantId, SECRET_FIELD, secret);
+  envelope(c).encrypt(tenantId, SSO_SECRET_FIELD, secret);
 
 /** Opens the sealed client secret (only for the token request). */
 export const openClientSecret = (c: Context<AppEnv>, tenantId: string, sealed: string): Promise<string> =>
-  envelope(c).decryptText(tenantId, SECRET_FIELD, sealed);
+  envelope(c).decryptText(tenantId, SSO_SECRET_FIELD, sealed);
 
 /** The outbound rules for provider URLs: loopback http only in development and test, as webhooks have it. */
 export function ssoOutboundPolicy(c: Context<AppEnv>): OutboundPolicy {

@@ -1,0 +1,171 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { TenantLookup } from "../auth/types";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { background } from "../http/background";
+import type { ModuleDef, ModuleRuntime } from "../modules/types";
+import { jsonBody, jsonResponse } from "../openapi/blocks";
+import { operations } from "../openapi/operation";
+import { createRouter, problem } from "../openapi/router";
+import { parseMasterKeys } from "./envelope";
+import { addCounts, withVersions } from "./key-versions";
+import { reencryptTenant, sealedFieldsOf, tenantVersions } from "./tenant-pass";
+
+const TenantId = z.string().min(1).max(64);
+const After = TenantId.openapi({ description: "the previous call's `next`, passed back as it is" });
+const Next = z
+  .string()
+  .nullable()
+  .openapi({ description: "the `after` of the next call; null when every tenant was seen" });
+const Failure = z
+  .string()
+  .nullable()
+  .openapi({ description: "why this tenant's pass failed (a removed key version, shredded key material), or null" });
+const Counts = z.record(z.string(), z.record(z.string(), z.number().int().min(0))).openapi({
+  description: "ciphertexts by field kind, then by key version",
+  example: { "webhooks.secret": { "1": 0, "2": 3 } },
+});
+
+const ReencryptRequestSchema = z
+  .object({
+    tenant_id: TenantId.optional().openapi({
+      description: "only this tenant (else every active tenant, a page per call)",
+    }),
+    after: After.optional(),
+    limit: z.number().int().min(1).max(100).default(20).openapi({ description: "tenants per call" }),
+  })
+  .openapi("ReencryptRequest");
+
+const ReencryptProgressSchema = z
+  .object({
+    current_version: z
+      .number()
+      .int()
+      .openapi({ description: "the ENCRYPTION_KEYS version values were re-sealed under" }),
+    tenants: z.array(
+      z.object({
+        tenant_id: z.string(),
+        resealed: z.number().int().min(0).openapi({ description: "values re-sealed under the current version" }),
+        raced: z.number().int().min(0).openapi({
+          description: "stale values that changed while being re-sealed, kept as their writer holds them; run again",
+        }),
+        error: Failure,
+      }),
+    ),
+    next: Next,
+  })
+  .openapi("ReencryptProgress");
+
+const VersionsQuerySchema = z.object({
+  tenant_id: TenantId.optional().openapi({
+    description: "only this tenant (else every active tenant, a page per call)",
+  }),
+  after: After.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ description: "tenants per call" }),
+});
+
+const KeyVersionsSchema = z
+  .object({
+    current_version: z.number().int().nullable().openapi({ description: "the version new values are sealed under" }),
+    configured_versions: z
+      .array(z.number().int())
+      .openapi({ description: "the versions ENCRYPTION_KEYS holds, newest first" }),
+    counts: Counts.openapi({ description: "the sum over this call's tenants" }),
+    tenants: z.array(z.object({ tenant_id: z.string(), counts: Counts, error: Failure })),
+    next: Next,
+  })
+  .openapi("KeyVersions");
+
+const op = operations(["platform"]);
+
+const reencrypt = op.post("/platform/crypto/reencrypt", {
+  operationId: "reencryptSealedValues",
+  summary:
+    "Re-seal every value sealed under an older ENCRYPTION_KEYS version under the current one, a page of tenants per call",
+  access: "platform",
+  request: { body: jsonBody(ReencryptRequestSchema) },
+  responses: {
+    200: jsonResponse("what each tenant's pass did; `next` is the `after` of the next call", ReencryptProgressSchema),
+    404: problem("no such tenant (`tenant_id`)"),
+  },
+});
+
+const versions = op.get("/platform/crypto/versions", {
+  operationId: "getKeyVersions",
+  summary: "How many stored ciphertexts each ENCRYPTION_KEYS version still seals, by field kind",
+  access: "platform",
+  request: { query: VersionsQuerySchema },
+  responses: {
+    200: jsonResponse("the counts; a version at 0 everywhere can be removed from ENCRYPTION_KEYS", KeyVersionsSchema),
+    404: problem("no such tenant (`tenant_id`)"),
+  },
+});
+
+/** The tenants a call covers: the one named, or a page of every active tenant after `after`. */
+async function tenantsOf(
+  c: Context<AppEnv>,
+  lookup: TenantLookup | undefined,
+  query: { tenant_id?: string; after?: string; limit: number },
+): Promise<{ ids: string[]; next: string | null }> {
+  if (query.tenant_id !== undefined) {
+    const tenant = lookup ? await lookup.byId(query.tenant_id, c) : null;
+    if (!tenant) throw new AppError("not_found", { detail: `no tenant ${query.tenant_id}` });
+    return { ids: [tenant.id], next: null };
+  }
+  if (!lookup) return { ids: [], next: null };
+  const ids = await lookup.ids(c.env, query.after, query.limit);
+  return { ids, next: ids.length === query.limit ? (ids.at(-1) ?? null) : null };
+}
+
+const runtimeOf = (c: Context<AppEnv>): ModuleRuntime => ({
+  env: c.env,
+  config: c.get("config"),
+  log: c.get("log"),
+  clock: c.get("clock"),
+  waitUntil: (p) => background(c, p),
+});
+
+/**
+ * The kernel's key-rotation operations for the platform operator, mounted under
+ * `/api/v1`: re-sealing stale values (`plinth crypto reencrypt`) and the count of
+ * ciphertexts per key version (`plinth crypto versions`), over every module that
+ * declares sealed fields. Tenants are visited one at a time: each module's writers
+ * are per tenant, and a page stays well inside a request's time.
+ */
+export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tenants?: TenantLookup }) {
+  const fields = sealedFieldsOf(platform.modules);
+  return createRouter()
+    .openapi(reencrypt, async (c) => {
+      const keys = c.get("config").encryptionKeys;
+      if (!keys) throw new AppError("unavailable", { detail: "ENCRYPTION_KEYS is not configured: nothing is sealed" });
+      const current = parseMasterKeys(keys).current;
+      const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("json"));
+      const runtime = runtimeOf(c);
+      const tenants = [];
+      for (const id of ids) tenants.push(await reencryptTenant(fields, id, runtime));
+      return c.json({ current_version: current, tenants, next }, 200);
+    })
+    .openapi(versions, async (c) => {
+      const keys = c.get("config").encryptionKeys;
+      const masters = keys ? parseMasterKeys(keys) : null;
+      const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("query"));
+      const runtime = runtimeOf(c);
+      const configured = masters ? [...masters.keys.keys()] : [];
+      const tenants = [];
+      for (const id of ids) {
+        const counted = await tenantVersions(fields, id, runtime);
+        tenants.push({ ...counted, counts: withVersions(counted.counts, configured) });
+      }
+      return c.json(
+        {
+          current_version: masters?.current ?? null,
+          configured_versions: configured,
+          counts: withVersions(addCounts(...tenants.map((t) => t.counts)), configured),
+          tenants,
+          next,
+        },
+        200,
+      );
+    });
+}
