@@ -1,0 +1,279 @@
+// Retiring an ENCRYPTION_KEYS version (docs/operations.md, "Rotating keys"): values sealed
+// under v1, v2 put first, the re-encryption run, v1 removed, and everything still opens.
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { manualClock } from "../../src/kernel/clock";
+import { base64UrlEncode } from "../../src/kernel/crypto";
+import { modules } from "../../src/modules";
+import { directory } from "../../src/modules/identity/directory/contract";
+import { tenantEnvelope } from "../../src/modules/identity/key-material";
+import { SSO_SECRET_FIELD } from "../../src/modules/identity/sso/secrets";
+import { endpointActor, registry } from "../../src/modules/webhooks/contract";
+import { secretField } from "../../src/modules/webhooks/secrets";
+import { testApp, testRuntime } from "../helpers";
+import { PASSWORD } from "../identity/helpers";
+import { codeAt } from "../identity/two-factor-helpers";
+
+type Json = Record<string, unknown>;
+
+// Later than every other suite's clock: the tenants made here are the newest ids in this
+// workerd's storage, so a run over "every tenant after the marker" touches only them.
+const clock = manualClock("2045-01-01T00:00:10.000Z");
+// The pool's own ENCRYPTION_KEYS (version 1), which the objects' env holds too.
+const V1 = JSON.parse(String(testRuntime().config.encryptionKeys)) as { version: number; key: string }[];
+const v2 = { version: 2, key: base64UrlEncode(crypto.getRandomValues(new Uint8Array(32))) };
+const KEYS = {
+  v1: JSON.stringify(V1),
+  rotated: JSON.stringify([v2, ...V1]),
+  v2only: JSON.stringify([v2]),
+};
+
+/** The platform (every registered module) with `encryptionKeys` as ENCRYPTION_KEYS. */
+function platform(encryptionKeys: string | undefined) {
+  const { fetch } = testApp(modules, { ENCRYPTION_KEYS: encryptionKeys }, MIGRATIONS, clock);
+  return async (
+    path: string,
+    init: { method?: string; token?: string; tenant?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    if (init.tenant) headers["x-tenant"] = init.tenant;
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(path, {
+      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
+  };
+}
+type Call = ReturnType<typeof platform>;
+const root = String(env.PLATFORM_ROOT_KEY);
+
+async function newTenant(call: Call, prefix: string) {
+  // Ids are time-ordered only across milliseconds: a second apart, tenants list in the order made.
+  clock.advance(1_000);
+  const slug = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+  const res = await call("/api/v1/platform/tenants", { token: root, body: { slug, name: slug } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { id: String(res.body.id), slug, adminKey: String(res.body.admin_key) };
+}
+
+/** A tenant with one of each sealed value: a webhook endpoint (its actor holding a copy), SSO, a TOTP user. */
+async function sealedTenant(call: Call, prefix: string) {
+  const t = await newTenant(call, prefix);
+  const hook = await call("/api/v1/admin/webhooks", {
+    token: t.adminKey,
+    body: { url: "https://hooks.example.com/in", events: ["blog.post.*"] },
+  });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  const endpoint = { id: String(hook.body.id), secret: String(hook.body.secret) };
+  // Disabling pushes the endpoint's config (with its sealed secret) to its actor, and nothing is delivered.
+  const off = await call(`/api/v1/admin/webhooks/${endpoint.id}`, {
+    method: "PATCH",
+    token: t.adminKey,
+    body: { enabled: false },
+  });
+  expect(off.status, JSON.stringify(off.body)).toBe(200);
+  for (let i = 0; (await endpointActor(env, t.id, endpoint.id).sealedSecrets({})).length === 0; i++) {
+    if (i > 200) throw new Error("the endpoint's config never reached its actor");
+    await runDurableObjectAlarm(env.WEBHOOK_REGISTRY.getByName(t.id));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const sso = await call("/api/v1/admin/sso", {
+    method: "PUT",
+    token: t.adminKey,
+    body: {
+      issuer: "https://login.example.com",
+      client_id: "plinth",
+      client_secret: `sso-secret-${prefix}`,
+      allowed_domains: ["example.com"],
+      role_mapping: [],
+      default_role: "member",
+    },
+  });
+  expect(sso.status, JSON.stringify(sso.body)).toBe(200);
+  const email = `ada-${prefix}@example.com`;
+  const reg = await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "Ada" } });
+  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+  const session = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } });
+  const token = String(session.body.access_token);
+  const started = await call("/api/v1/me/two-factor", { token, method: "POST" });
+  expect(started.status, JSON.stringify(started.body)).toBe(201);
+  const totp = String(started.body.secret);
+  const confirmed = await call("/api/v1/me/two-factor/confirm", { token, body: { code: codeAt(totp, clock) } });
+  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+  return { ...t, endpoint, email, totp, ssoSecret: `sso-secret-${prefix}` };
+}
+type SealedTenant = Awaited<ReturnType<typeof sealedTenant>>;
+
+/** Every ciphertext the tenant's writers hold, as stored. */
+async function ciphertexts(t: SealedTenant) {
+  return {
+    registry: await registry(env, t.id).sealedSecrets({}),
+    endpoint: await endpointActor(env, t.id, t.endpoint.id).sealedSecrets({}),
+    directory: await directory(env, t.id).sealedValues({}),
+  };
+}
+
+const versions = async (call: Call, tenantId: string) => {
+  const res = await call(`/api/v1/platform/crypto/versions?tenant_id=${tenantId}`, { token: root });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.counts;
+};
+const reencrypt = (call: Call, body: Json, key = crypto.randomUUID()) =>
+  call("/api/v1/platform/crypto/reencrypt", { token: root, body, headers: { "idempotency-key": key } });
+
+/** A password login answered with a challenge, completed with the TOTP code of the next time step. */
+async function totpLogin(call: Call, t: SealedTenant) {
+  const first = await call("/api/v1/auth/login", { tenant: t.slug, body: { email: t.email, password: PASSWORD } });
+  expect(first.body.two_factor_required, JSON.stringify(first.body)).toBe(true);
+  clock.advance(30_000);
+  const code = codeAt(t.totp, clock);
+  return call("/api/v1/auth/two-factor", { tenant: t.slug, body: { challenge: first.body.challenge, code } });
+}
+
+const ALL_V1 = {
+  "identity.sso.client_secret": { "1": 1, "2": 0 },
+  "identity.totp": { "1": 1, "2": 0 },
+  "webhooks.secret": { "1": 1, "2": 0 },
+  "webhooks.secret.delivery_copy": { "1": 1, "2": 0 },
+};
+const ALL_V2 = {
+  "identity.sso.client_secret": { "1": 0, "2": 1 },
+  "identity.totp": { "1": 0, "2": 1 },
+  "webhooks.secret": { "1": 0, "2": 1 },
+  "webhooks.secret.delivery_copy": { "1": 0, "2": 1 },
+};
+
+describe("retiring an ENCRYPTION_KEYS version", () => {
+  it("re-seals a tenant's values under v2, after which v1 can go and every secret still opens", async () => {
+    const sealedUnderV1 = platform(KEYS.v1);
+    const marker = await newTenant(sealedUnderV1, "rot-marker");
+    const a = await sealedTenant(sealedUnderV1, "rot-a");
+    const b = await sealedTenant(sealedUnderV1, "rot-b");
+    const bBefore = await ciphertexts(b);
+
+    // Step 1: v2 put first. New writes seal under it; nothing stored has moved yet.
+    const rotated = platform(KEYS.rotated);
+    expect(await versions(rotated, a.id)).toEqual(ALL_V1);
+
+    // Step 2: the re-encryption of tenant A: each of its four values re-sealed by its writer.
+    const first = await reencrypt(rotated, { tenant_id: a.id });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toEqual({
+      current_version: 2,
+      tenants: [{ tenant_id: a.id, resealed: 4, raced: 0, error: null }],
+      next: null,
+    });
+    expect(await versions(rotated, a.id)).toEqual(ALL_V2);
+
+    // Idempotent: a second run finds nothing stale and changes no ciphertext.
+    const aAfter = await ciphertexts(a);
+    const again = await reencrypt(rotated, { tenant_id: a.id });
+    expect(again.body.tenants).toEqual([{ tenant_id: a.id, resealed: 0, raced: 0, error: null }]);
+    expect(await ciphertexts(a)).toEqual(aAfter);
+
+    // Tenant B was not touched: the same ciphertexts, all still v1.
+    expect(await ciphertexts(b)).toEqual(bBefore);
+    expect(await versions(rotated, b.id)).toEqual(ALL_V1);
+
+    // Step 4 for A alone: v1 removed. The webhook secret (the registry's and the copy its actor
+    // signs with) and the SSO client secret open to what they were; the TOTP login passes.
+    const v2only = platform(KEYS.v2only);
+    const open = tenantEnvelope(env, KEYS.v2only, clock);
+    const now = await ciphertexts(a);
+    for (const sealed of [...now.registry.map((s) => s.sealed), ...now.endpoint]) {
+      expect(await open.decryptText(a.id, secretField(a.endpoint.id), sealed)).toBe(a.endpoint.secret);
+    }
+    const sso = now.directory.find((v) => v.kind === "identity.sso.client_secret");
+    expect(await open.decryptText(a.id, SSO_SECRET_FIELD, String(sso?.sealed))).toBe(a.ssoSecret);
+    const loggedIn = await totpLogin(v2only, a);
+    expect(loggedIn.status, JSON.stringify(loggedIn.body)).toBe(200);
+    expect(loggedIn.body.access_token).toEqual(expect.any(String));
+
+    // B, never re-sealed, cannot: without v1 its TOTP secret does not open.
+    const refused = await totpLogin(v2only, b);
+    expect(refused.status).toBe(500);
+
+    // Step 2 over every tenant (here: every tenant after the marker), a page at a time.
+    const page1 = await reencrypt(rotated, { after: marker.id, limit: 1 });
+    expect(page1.body).toEqual({
+      current_version: 2,
+      tenants: [{ tenant_id: a.id, resealed: 0, raced: 0, error: null }],
+      next: a.id,
+    });
+    const page2 = await reencrypt(rotated, { after: a.id, limit: 1 });
+    expect(page2.body.tenants).toEqual([{ tenant_id: b.id, resealed: 4, raced: 0, error: null }]);
+    const page3 = await reencrypt(rotated, { after: String(page2.body.next), limit: 1 });
+    expect(page3.body).toMatchObject({ tenants: [], next: null });
+
+    // Step 3: the report over those tenants says v1 seals nothing; now B opens without v1 too.
+    const report = await rotated(`/api/v1/platform/crypto/versions?after=${marker.id}`, { token: root });
+    expect(report.body).toMatchObject({ current_version: 2, configured_versions: [2, 1], next: null });
+    expect(report.body.counts).toEqual({
+      "identity.sso.client_secret": { "1": 0, "2": 2 },
+      "identity.totp": { "1": 0, "2": 2 },
+      "webhooks.secret": { "1": 0, "2": 2 },
+      "webhooks.secret.delivery_copy": { "1": 0, "2": 2 },
+    });
+    const bLogin = await totpLogin(v2only, b);
+    expect(bLogin.status, JSON.stringify(bLogin.body)).toBe(200);
+  });
+
+  it("keeps a value that changed while it was re-sealed, and an older config cannot bring the old sealing back", async () => {
+    const t = await sealedTenant(platform(KEYS.v1), "rot-race");
+    const before = await ciphertexts(t);
+    const stale = (from: string) => ({ from, to: "v2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA" });
+
+    // A writer swaps only what it still holds: a `from` it no longer holds is raced, the value kept.
+    const totp = before.directory.find((v) => v.kind === "identity.totp");
+    const dir = await directory(env, t.id).resealValues({
+      reseals: [
+        { kind: "identity.totp", key: String(totp?.key), ...stale("v1.an-enrolment-replaced-meanwhile") },
+        { kind: "identity.sso.client_secret", key: "sso", ...stale("v1.a-secret-replaced-meanwhile") },
+      ],
+    });
+    expect(dir).toEqual({ resealed: 0, raced: 2 });
+    const reg = await registry(env, t.id).resealSecrets({
+      reseals: [{ endpoint_id: t.endpoint.id, ...stale("v1.rotated-meanwhile") }],
+    });
+    expect(reg).toEqual({ resealed: 0, raced: 1 });
+    expect(await ciphertexts(t)).toEqual(before);
+
+    // The actor's copy re-sealed, then the registry's config of the same version arriving late
+    // (a message routed before the re-encryption): the actor keeps the re-sealed copy.
+    const res = await reencrypt(platform(KEYS.rotated), { tenant_id: t.id });
+    expect(res.body.tenants).toEqual([{ tenant_id: t.id, resealed: 4, raced: 0, error: null }]);
+    const copy = await endpointActor(env, t.id, t.endpoint.id).sealedSecrets({});
+    expect(copy[0]).toMatch(/^v2\./);
+    const view = await registry(env, t.id).get({ id: t.endpoint.id });
+    await endpointActor(env, t.id, t.endpoint.id).configure({
+      config: {
+        tenant_id: t.id,
+        endpoint_id: t.endpoint.id,
+        url: "https://hooks.example.com/in",
+        secrets: [{ sealed: String(before.endpoint[0]), expires_at: null }],
+        enabled: false,
+        version: Number(view?.version),
+      },
+    });
+    expect(await endpointActor(env, t.id, t.endpoint.id).sealedSecrets({})).toEqual(copy);
+  });
+
+  it("refuses an unknown tenant, and a run without ENCRYPTION_KEYS, as problems", async () => {
+    const rotated = platform(KEYS.rotated);
+    const unknown = await reencrypt(rotated, { tenant_id: "no-such-tenant" });
+    expect({ status: unknown.status, code: unknown.body.code }).toEqual({ status: 404, code: "not_found" });
+    const none = await reencrypt(platform(undefined), {});
+    expect({ status: none.status, code: none.body.code }).toEqual({ status: 503, code: "unavailable" });
+    expect(JSON.stringify(none.body)).not.toContain(v2.key);
+    // The platform's operation: a tenant's admin key is not the root key.
+    const tenant = await newTenant(rotated, "rot-admin");
+    const denied = await rotated("/api/v1/platform/crypto/versions", { token: tenant.adminKey });
+    expect(denied.status).toBe(403);
+  });
+});
