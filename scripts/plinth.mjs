@@ -15,7 +15,7 @@
 //   plinth db migrate [--remote] [--env <name>] [--only d1|libsql]
 //     Applies migrations/ to D1 and, when READ_MODEL_URL is set, to the
 //     libSQL read-model database (scripts/lib/db-migrate.mjs).
-//   plinth tenants|keys|dead-letters|mail-dead-letters|events|jobs|openapi ..., plinth audit export|rebuild
+//   plinth tenants|keys|dead-letters|mail-dead-letters|events|jobs|crypto|openapi ..., plinth audit export|rebuild
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { cryptoCommands } from "./crypto-commands.mjs";
 import { root } from "./env.mjs";
 import { CliError, call, connect, EXIT, platformKey, record, table, tenantKey, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
@@ -353,6 +354,7 @@ export const commands = [
       if (body.outcome !== "ok") throw new CliError(`${module}/${job} ${body.outcome}: ${body.error ?? ""}`, EXIT.api);
     },
   },
+  ...cryptoCommands,
   {
     name: "audit export",
     args: "[--out <file>]",

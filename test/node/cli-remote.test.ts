@@ -62,6 +62,8 @@ const ALL = [
   "events replay",
   "jobs list",
   "jobs run",
+  "crypto reencrypt",
+  "crypto versions",
   "audit export",
   "audit rebuild",
   "openapi export",
@@ -90,7 +92,7 @@ describe("plinth --help", () => {
     // audit export were missing): the key paragraph reads as one line.
     const keys = run.stdout.replace(/\n/g, " ");
     expect(keys).toContain(
-      "platform commands (tenants, mail-dead-letters, events, jobs, audit rebuild) read $PLATFORM_ROOT_KEY",
+      "platform commands (tenants, mail-dead-letters, events, jobs, crypto, audit rebuild) read $PLATFORM_ROOT_KEY",
     );
     expect(keys).toContain("tenant commands (keys, dead-letters, audit export) read $PLINTH_KEY");
     expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, 4 authentication/);
@@ -443,5 +445,29 @@ describe("exit codes", () => {
     const problem = JSON.parse(json.stderr);
     expect(problem).toMatchObject({ status: 400, code: "validation_failed" });
     expect(problem.errors.map((e: { path: string }) => e.path)).toContain("body.slug");
+  });
+});
+
+describe("plinth crypto against a served plinth", () => {
+  it("counts a tenant's sealed values by key version, and finds none to re-seal while their version is current", async () => {
+    const t = await newTenant();
+    const sdk = createClient<paths>({ baseUrl: served().origin, headers: { authorization: `Bearer ${t.key}` } });
+    const hook = await sdk.POST("/api/v1/admin/webhooks", {
+      body: { url: "https://hooks.example.com/in", events: ["blog.post.*"] },
+    });
+    expect(hook.response.status, JSON.stringify(hook.error)).toBe(201);
+
+    const versions = await asPlatform(["crypto", "versions", "--tenant", t.id, "--json"]);
+    expect(versions.status, versions.stderr).toBe(0);
+    expect(JSON.parse(versions.stdout)).toMatchObject({
+      current_version: 1,
+      configured_versions: [1],
+      tenants: 1,
+      counts: { "webhooks.secret": { "1": 1 }, "identity.totp": { "1": 0 }, "identity.sso.client_secret": { "1": 0 } },
+      failed: [],
+    });
+    const run = await asPlatform(["crypto", "reencrypt", "--tenant", t.id]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("done: 1 tenant(s), 0 value(s) re-sealed under v1");
   });
 });

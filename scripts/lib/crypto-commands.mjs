@@ -1,0 +1,126 @@
+// `plinth crypto reencrypt` and `plinth crypto versions`: retiring an ENCRYPTION_KEYS
+// version (docs/operations.md, "Rotating keys"). Both page through the tenants the
+// API visits a page at a time, and add up what each page says.
+import { CliError, call, connect, EXIT, platformKey, table } from "./remote.mjs";
+
+const platform = (run) => connect(run.url, platformKey(run.url));
+const tenantOption = { tenant: { type: "string", arg: "<id>", help: "only this tenant (default: every tenant)" } };
+
+/** `{ kind: { version: n } }` summed into `into`. */
+function addCounts(into, counts) {
+  for (const [kind, byVersion] of Object.entries(counts)) {
+    into[kind] ??= {};
+    for (const [version, n] of Object.entries(byVersion)) into[kind][version] = (into[kind][version] ?? 0) + n;
+  }
+  return into;
+}
+
+/** Every page of a paged crypto call: `page(after)` answers one; returns the answers in order. */
+async function allPages(page) {
+  const pages = [];
+  let after;
+  for (;;) {
+    const body = await page(after);
+    pages.push(body);
+    if (body.next === null || body.next === undefined) return pages;
+    after = body.next;
+  }
+}
+
+/** The tenants whose pass failed, as `tenant: why` lines on stderr, and the exit they call for. */
+function failures(tenants) {
+  const failed = tenants.filter((t) => t.error !== null);
+  if (failed.length === 0) return;
+  const lines = failed.map((t) => `  ${t.tenant_id}: ${t.error}`).join("\n");
+  throw new CliError(`${failed.length} tenant(s) failed; run again once the cause is fixed:\n${lines}`, EXIT.api);
+}
+
+/** What to do about each configured version, by how many values it still seals. */
+function verdicts(report, totals) {
+  return report.configured_versions.map((version) => {
+    const n = totals[String(version)] ?? 0;
+    if (version === report.current_version) return `v${version}: ${n} value(s), the current version`;
+    // A tenant that could not be counted may hold values under any version: no verdict on a partial count.
+    if (n === 0 && report.failed.length > 0) return `v${version}: 0 value(s) counted, but not every tenant was`;
+    if (n === 0) return `v${version}: 0 values: no ciphertext needs it, it can be removed from ENCRYPTION_KEYS`;
+    return `v${version}: ${n} value(s) still sealed under it: run plinth crypto reencrypt first`;
+  });
+}
+
+/** @type {import("./remote-commands.mjs").Command[]} */
+export const cryptoCommands = [
+  {
+    name: "crypto reencrypt",
+    args: "[--tenant <id>]",
+    summary: "re-seal every value sealed under an older ENCRYPTION_KEYS version (safe to re-run)",
+    auth: "platform",
+    positionals: 0,
+    options: tenantOption,
+    async run(run) {
+      const client = platform(run);
+      const quiet = run.values.json;
+      const pages = await allPages(async (after) => {
+        const body = { tenant_id: run.values.tenant, after, limit: 20 };
+        const answer = await call(run.url, client.POST("/api/v1/platform/crypto/reencrypt", { body }));
+        const done = answer.tenants.reduce((n, t) => n + t.resealed, 0);
+        if (!quiet && answer.tenants.length > 0) run.print(`${answer.tenants.length} tenant(s): ${done} re-sealed`);
+        return answer;
+      });
+      const tenants = pages.flatMap((p) => p.tenants);
+      const total = {
+        current_version: pages[0]?.current_version ?? null,
+        tenants: tenants.length,
+        resealed: tenants.reduce((n, t) => n + t.resealed, 0),
+        raced: tenants.reduce((n, t) => n + t.raced, 0),
+        failed: tenants.filter((t) => t.error !== null).map((t) => ({ tenant_id: t.tenant_id, error: t.error })),
+      };
+      if (quiet) run.print(JSON.stringify(total, null, 2));
+      else {
+        run.print(
+          `done: ${total.tenants} tenant(s), ${total.resealed} value(s) re-sealed under v${total.current_version}`,
+        );
+        if (total.raced > 0) run.print(`${total.raced} value(s) changed meanwhile and were left: run it again`);
+      }
+      failures(tenants);
+    },
+  },
+  {
+    name: "crypto versions",
+    args: "[--tenant <id>]",
+    summary: "how many stored ciphertexts each ENCRYPTION_KEYS version still seals, by field kind",
+    auth: "platform",
+    positionals: 0,
+    options: tenantOption,
+    async run(run) {
+      const client = platform(run);
+      const pages = await allPages(async (after) => {
+        const query = { tenant_id: run.values.tenant, after, limit: 100 };
+        return call(run.url, client.GET("/api/v1/platform/crypto/versions", { params: { query } }));
+      });
+      const tenants = pages.flatMap((p) => p.tenants);
+      const counts = pages.reduce((sum, p) => addCounts(sum, p.counts), {});
+      const first = pages[0] ?? { current_version: null, configured_versions: [] };
+      const report = {
+        current_version: first.current_version,
+        configured_versions: first.configured_versions,
+        tenants: tenants.length,
+        counts,
+        failed: tenants.filter((t) => t.error !== null).map((t) => ({ tenant_id: t.tenant_id, error: t.error })),
+      };
+      if (run.values.json) run.print(JSON.stringify(report, null, 2));
+      else {
+        const versions = [...new Set(Object.values(counts).flatMap((byVersion) => Object.keys(byVersion)))].sort(
+          (a, b) => Number(b) - Number(a),
+        );
+        const rows = Object.entries(counts).map(([kind, byVersion]) => ({ kind, byVersion }));
+        run.print(
+          table(rows, [["field kind", (r) => r.kind], ...versions.map((v) => [`v${v}`, (r) => r.byVersion[v] ?? 0])]),
+        );
+        const totals = {};
+        for (const byVersion of Object.values(counts)) addCounts(totals, { all: byVersion });
+        for (const line of verdicts(report, totals.all ?? {})) run.print(line);
+      }
+      failures(tenants);
+    },
+  },
+];

@@ -1,0 +1,154 @@
+// `plinth crypto versions` and `plinth crypto reencrypt` against a stand-in plinth that
+// answers the two platform operations as the API does (test/kernel/key-rotation.test.ts
+// tests the API itself): paging through every tenant, the totals, the verdict on each
+// configured version, --tenant, --json, and a tenant's failure as exit 1.
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { plinth } from "./plinth-cli";
+
+const ROOT_KEY = "r".repeat(43);
+const KINDS = ["identity.totp", "webhooks.secret"];
+
+/** What each tenant still holds under v1 (re-sealing moves it to v2), and a tenant that fails. */
+const state = {
+  v1: new Map([
+    ["t1", 2],
+    ["t2", 0],
+    ["t3", 1],
+  ]),
+  v2: new Map([
+    ["t1", 1],
+    ["t2", 1],
+    ["t3", 0],
+  ]),
+  failing: null as string | null,
+};
+const requests: { method: string; url: string; auth: string | undefined; body: unknown }[] = [];
+
+const countsOf = (id: string) =>
+  Object.fromEntries(
+    KINDS.map((kind, i) => [
+      kind,
+      { "2": i === 0 ? (state.v2.get(id) ?? 0) : 0, "1": i === 0 ? (state.v1.get(id) ?? 0) : 0 },
+    ]),
+  );
+
+/** The tenants a call covers: two per page, as a small page limit would give. */
+function pageOf(tenant: string | undefined, after: string | undefined) {
+  if (tenant) return { ids: [tenant], next: null };
+  const ids = [...state.v1.keys()].filter((id) => after === undefined || id > after).slice(0, 2);
+  return { ids, next: ids.length === 2 ? (ids.at(-1) ?? null) : null };
+}
+
+async function bodyOf(req: IncomingMessage): Promise<unknown> {
+  let text = "";
+  for await (const chunk of req) text += chunk;
+  return text ? JSON.parse(text) : null;
+}
+
+const server = createServer(async (req, res) => {
+  const body = await bodyOf(req);
+  requests.push({ method: req.method ?? "", url: req.url ?? "", auth: req.headers.authorization, body });
+  const url = new URL(req.url ?? "/", "http://x");
+  const reply = (status: number, json: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(json));
+  };
+  if (url.pathname === "/api/v1/platform/crypto/versions") {
+    const { ids, next } = pageOf(
+      url.searchParams.get("tenant_id") ?? undefined,
+      url.searchParams.get("after") ?? undefined,
+    );
+    const tenants = ids.map((id) => ({ tenant_id: id, counts: countsOf(id), error: null }));
+    const counts = Object.fromEntries(
+      KINDS.map((kind) => [
+        kind,
+        {
+          "2": tenants.reduce((n, t) => n + (t.counts[kind]?.["2"] ?? 0), 0),
+          "1": tenants.reduce((n, t) => n + (t.counts[kind]?.["1"] ?? 0), 0),
+        },
+      ]),
+    );
+    return reply(200, { current_version: 2, configured_versions: [2, 1], counts, tenants, next });
+  }
+  if (url.pathname === "/api/v1/platform/crypto/reencrypt" && req.method === "POST") {
+    const { tenant_id, after } = body as { tenant_id?: string; after?: string };
+    const { ids, next } = pageOf(tenant_id, after);
+    const tenants = ids.map((id) => {
+      if (id === state.failing) return { tenant_id: id, resealed: 0, raced: 0, error: "no master key of version 1" };
+      const resealed = state.v1.get(id) ?? 0;
+      state.v1.set(id, 0);
+      state.v2.set(id, (state.v2.get(id) ?? 0) + resealed);
+      return { tenant_id: id, resealed, raced: 0, error: null };
+    });
+    return reply(200, { current_version: 2, tenants, next });
+  }
+  reply(404, { code: "not_found", status: 404, detail: "no such route" });
+});
+
+let origin = "";
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+const asOperator = (...args: string[]) => plinth(["crypto", ...args, "--url", origin], { PLATFORM_ROOT_KEY: ROOT_KEY });
+
+describe("plinth crypto", () => {
+  it("reports v1 in use, re-seals every tenant page by page, then reports v1 as removable", async () => {
+    const before = await asOperator("versions");
+    expect(before.status, before.stderr).toBe(0);
+    expect(before.stdout).toMatch(/FIELD KIND +V2 +V1\n/);
+    expect(before.stdout).toMatch(/identity\.totp +2 +3\n/);
+    expect(before.stdout).toContain("v1: 3 value(s) still sealed under it: run plinth crypto reencrypt first");
+    expect(before.stdout).toContain("v2: 2 value(s), the current version");
+
+    requests.length = 0;
+    const run = await asOperator("reencrypt");
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("done: 3 tenant(s), 3 value(s) re-sealed under v2");
+    // Two pages: the second goes on after the first one's last tenant; the root key on each.
+    expect(requests.map((r) => r.body)).toEqual([{ limit: 20 }, { after: "t2", limit: 20 }]);
+    expect(requests.every((r) => r.auth === `Bearer ${ROOT_KEY}`)).toBe(true);
+
+    const after = await asOperator("versions", "--json");
+    expect(after.status, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout)).toEqual({
+      current_version: 2,
+      configured_versions: [2, 1],
+      tenants: 3,
+      counts: { "identity.totp": { "2": 5, "1": 0 }, "webhooks.secret": { "2": 0, "1": 0 } },
+      failed: [],
+    });
+    const table = await asOperator("versions");
+    expect(table.stdout).toContain("v1: 0 values: no ciphertext needs it, it can be removed from ENCRYPTION_KEYS");
+
+    // Re-running is a no-op, and --tenant names one tenant.
+    requests.length = 0;
+    const again = await asOperator("reencrypt", "--tenant", "t2", "--json");
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ current_version: 2, tenants: 1, resealed: 0, raced: 0, failed: [] });
+    expect(requests.map((r) => r.body)).toEqual([{ tenant_id: "t2", limit: 20 }]);
+  });
+
+  it("exits 1 naming a tenant whose pass failed, after the others were done", async () => {
+    state.failing = "t3";
+    state.v1.set("t1", 4);
+    const run = await asOperator("reencrypt");
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("done: 3 tenant(s), 4 value(s) re-sealed under v2");
+    expect(run.stderr).toContain("1 tenant(s) failed");
+    expect(run.stderr).toContain("t3: no master key of version 1");
+    state.failing = null;
+  });
+
+  it("refuses to run without the platform root key, before any request", async () => {
+    requests.length = 0;
+    const run = await plinth(["crypto", "versions", "--url", "https://plinth.invalid"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("PLATFORM_ROOT_KEY");
+    expect(requests).toEqual([]);
+  });
+});
