@@ -169,6 +169,21 @@ describe("module registry", () => {
     ]);
   });
 
+  it("refuses a sealed-field kind not named after its module: the key-versions report names kinds across modules", () => {
+    const sealed = (kinds: string[]) => ({
+      kinds,
+      versions: async () => ({}),
+      reencrypt: async () => ({ resealed: 0, raced: 0 }),
+    });
+    expect(
+      problemsOf([mod("notes", "1.0.0", undefined, { sealed: sealed(["notes.token", "blog.token", "notes"]) })]),
+    ).toEqual([
+      'notes: sealed kind "blog.token" must be "notes.<field>" (lower case, dot-separated)',
+      'notes: sealed kind "notes" must be "notes.<field>" (lower case, dot-separated)',
+    ]);
+    expect(resolveModules([mod("notes", "1.0.0", undefined, { sealed: sealed(["notes.api_token"]) })])).toHaveLength(1);
+  });
+
   it("reports every problem at once in one error message", () => {
     expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
       /module "x": is registered twice[\s\S]*module "x": depends on "y"/,

@@ -10,6 +10,7 @@ import type { JobDef, ModuleDef } from "./types";
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const PERMISSION = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$/;
+const SEALED_KIND = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_]*)+$/;
 
 /** One problem with the registered modules, naming the module at fault. */
 export interface RegistryProblem {
@@ -46,6 +47,12 @@ function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
       say(`error code "${code}" is the kernel's; use it without declaring it`);
   }
   for (const job of def.jobs ?? []) checkJob(job, say);
+  // Prefixed with the module's own name, a sealed kind is unique across modules and says whose value it is.
+  for (const kind of def.sealed?.kinds ?? []) {
+    if (!kind.startsWith(`${def.name}.`) || !SEALED_KIND.test(kind)) {
+      say(`sealed kind "${kind}" must be "${def.name}.<field>" (lower case, dot-separated)`);
+    }
+  }
   for (const [what, names] of [
     ["job", (def.jobs ?? []).map((j) => j.name)],
     ["subscription", (def.events?.subscribes ?? []).map((s) => s.name)],
