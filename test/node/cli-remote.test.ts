@@ -78,6 +78,8 @@ describe("plinth modules list", () => {
     expect(run.status, run.stderr).toBe(0);
     const files = run.stdout.slice(run.stdout.indexOf("\nfiles "));
     expect(files).toMatch(/\n {2}bindings +FILES, FILE_STORE\n {2}variables +FILES_MAX_BYTES, FILES_QUOTA_BYTES\n/);
+    // The values a module seals, by kind: what `plinth crypto versions` counts.
+    expect(run.stdout).toMatch(/\n {2}sealed +webhooks\.secret, webhooks\.secret\.delivery_copy\n/);
   });
 });
 

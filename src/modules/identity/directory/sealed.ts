@@ -3,7 +3,7 @@ import type { DirectoryStore } from "./store";
 
 /**
  * The directory's sealed values as re-encryption sees them (docs/crypto.md,
- * "Rotating master keys"): the SSO client secret and each user's TOTP secret.
+ * "Envelope encryption"): the SSO client secret and each user's TOTP secret.
  * Listed as ciphertexts only, and replaced here, by their single writer, only
  * while they still hold what was read: a secret changed meanwhile (a new
  * enrolment, a new client secret) is never overwritten with an older one.
