@@ -65,7 +65,7 @@ const LOCAL_HELP = {
     "usage: plinth modules list",
     "",
     "Prints the module registry in dependency order: each module's version, dependencies,",
-    "permissions, events, aggregates, jobs, bindings, variables, sealed field kinds, errors and routes.",
+    "permissions, events, aggregates, jobs, sealed field kinds, bindings, variables, errors and routes.",
     "",
     "Exit: 0 listed, 1 the modules do not load or have problems (as modules validate prints).",
   ],
@@ -292,9 +292,9 @@ async function modulesCommand(sub) {
       "jobs",
       (m.jobs ?? []).map((j) => `${j.name} (${j.cron})`),
     );
+    line("sealed", [...(m.sealed?.kinds ?? [])]);
     line("bindings", Object.keys(m.bindings ?? {}));
     line("variables", Object.keys(m.variables ?? {}));
-    line("sealed", [...(m.sealed?.kinds ?? [])]);
     line("errors", Object.keys(m.errors ?? {}));
     for (const route of routesOf(m)) console.log(`  route        ${route}`);
   }

@@ -58,15 +58,6 @@ export function withVersions(counts: VersionCounts, versions: readonly number[])
   return filled;
 }
 
-/** How many values each version seals, whatever their kind. */
-export function totalsByVersion(counts: VersionCounts): Record<string, number> {
-  const totals: Record<string, number> = {};
-  for (const byVersion of Object.values(counts)) {
-    for (const [version, n] of Object.entries(byVersion)) totals[version] = (totals[version] ?? 0) + n;
-  }
-  return totals;
-}
-
 /** What re-sealing one tenant's values did. */
 export interface ResealOutcome {
   /** Values found under an older version and replaced by their writer with a re-sealed one. */

@@ -13,6 +13,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/platform/tenants/{id}/admin-keys": { name: "sample" },
   "POST /api/v1/platform/events/replay": { consumer: "blog:blog.posts" },
   "POST /api/v1/platform/mail/replay-dead-letters": { limit: 1 },
+  "POST /api/v1/platform/crypto/reencrypt": { tenant_id: "no-such-tenant" },
   "POST /api/v1/auth/register": { email: "nobody@example.com", password: "a-long-enough-password", name: "Nobody" },
   "POST /api/v1/auth/login": { email: "nobody@example.com", password: "a-long-enough-password" },
   "POST /api/v1/auth/refresh": { refresh_token: "plr_unknown" },

@@ -122,6 +122,23 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     params: { module: "events", job: "purge-processed" },
   });
   await s.call({ ...valid, op: "GET /api/v1/platform/jobs", label: "root key", expect: 200, headers: root });
+  // Key rotation: the tenant's ciphertexts per key version, and its re-encryption (one version: nothing stale).
+  await s.call({
+    ...valid,
+    op: "GET /api/v1/platform/crypto/versions",
+    label: "root key",
+    expect: 200,
+    headers: root,
+    query: { tenant_id: tenantId },
+  });
+  await s.call({
+    ...valid,
+    op: "POST /api/v1/platform/crypto/reencrypt",
+    label: "root key",
+    expect: 200,
+    headers: root,
+    json: { tenant_id: tenantId },
+  });
   const platformOne = { ...valid, headers: root, params: { id: tenantId } };
   await s.call({ ...platformOne, op: "GET /api/v1/platform/tenants/{id}", label: "root key", expect: 200 });
   await s.call({
