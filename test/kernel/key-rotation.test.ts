@@ -264,6 +264,45 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     expect(await endpointActor(env, t.id, t.endpoint.id).sealedSecrets({})).toEqual(copy);
   });
 
+  it("an endpoint actor signs with a re-sealed secret when its own keys lack the old version", async () => {
+    // The objects' env holds the pool's key alone (version 1), so here that key is the new one
+    // and the old one (version 9) exists only in the Worker's config: the actor could never
+    // have opened what it sealed. (A version is a label; the first in ENCRYPTION_KEYS seals.)
+    const old = { version: 9, key: base64UrlEncode(crypto.getRandomValues(new Uint8Array(32))) };
+    const sealedUnderOld = platform(JSON.stringify([old]));
+    const t = await newTenant(sealedUnderOld, "rot-deliver");
+    const hook = await sealedUnderOld("/api/v1/admin/webhooks", {
+      token: t.adminKey,
+      body: { url: "http://127.0.0.1:9/hook", events: ["blog.post.*"] },
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    const id = String(hook.body.id);
+    expect((await registry(env, t.id).sealedSecrets({}))[0]?.sealed).toMatch(/^v9\./);
+
+    const res = await reencrypt(platform(JSON.stringify([...V1, old])), { tenant_id: t.id });
+    expect(res.body).toMatchObject({ current_version: 1, tenants: [{ resealed: 1, raced: 0, error: null }] });
+
+    // The old version gone: a test message is signed and sent by the actor, with the pool's key only.
+    const current = platform(KEYS.v1);
+    const sent = await current(`/api/v1/admin/webhooks/${id}/test`, { method: "POST", token: t.adminKey });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    const stub = env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${id}`);
+    let attempts: Json[] = [];
+    for (let i = 0; attempts.length === 0; i++) {
+      if (i > 200) throw new Error("no delivery attempt in 10 s");
+      await runDurableObjectAlarm(stub);
+      await new Promise((r) => setTimeout(r, 50));
+      const log = await endpointActor(env, t.id, id).deliveries({ limit: 1, cursor: null });
+      const delivery = log.items[0];
+      if (delivery && delivery.attempts > 0) {
+        attempts = (await endpointActor(env, t.id, id).delivery({ id: delivery.id }))?.attempt_log ?? [];
+      }
+    }
+    // Signed (the secret opened) and sent: nothing listens on port 9, so the receiver is unreachable.
+    expect(attempts).toEqual([expect.objectContaining({ outcome: "unreachable" })]);
+    expect(await endpointActor(env, t.id, id).sealedSecrets({})).toEqual([expect.stringMatching(/^v1\./)]);
+  });
+
   it("refuses an unknown tenant, and a run without ENCRYPTION_KEYS, as problems", async () => {
     const rotated = platform(KEYS.rotated);
     const unknown = await reencrypt(rotated, { tenant_id: "no-such-tenant" });
