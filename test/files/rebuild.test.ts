@@ -3,7 +3,7 @@
 // deleted files (which the store no longer has) do not, and are not needed by the list.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, newTenant, rootKey } from "../identity/helpers";
+import { call, newTenant, rebuildToEnd } from "../identity/helpers";
 import { bytesOf, eventually, uploaded } from "./helpers";
 
 type Row = Record<string, unknown>;
@@ -12,23 +12,7 @@ const rows = async (tenant: string, where = "1 = 1"): Promise<Row[]> =>
   (await env.DB.prepare(`select * from files where tenant_id = ? and (${where}) order by id`).bind(tenant).all<Row>())
     .results;
 
-const replay = (body: Record<string, unknown>) =>
-  call("/api/v1/platform/events/replay", {
-    token: rootKey(),
-    body: { consumer: "files:files.files", rebuild: true, ...body },
-  });
-
-async function rebuild(body: Record<string, unknown>): Promise<Row[]> {
-  const answers: Row[] = [];
-  let after: string | undefined;
-  do {
-    const res = await replay({ ...body, after });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    answers.push(res.body);
-    after = (res.body.next as string | null) ?? undefined;
-  } while (after);
-  return answers;
-}
+const rebuild = (body: Record<string, unknown>) => rebuildToEnd("files:files.files", body);
 
 /** A tenant with `count` uploads, the first of them deleted; waits for its rows (a tombstone for the deleted one). */
 async function tenantWithFiles(count: number) {

@@ -7,22 +7,52 @@ export const PASSWORD = "correct horse battery staple";
 
 type Json = Record<string, unknown>;
 
-/** A request to the Worker; `token` becomes a bearer credential, `tenant` the X-Tenant header. */
-export async function call(
-  path: string,
-  options: { method?: string; token?: string; tenant?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: Json; headers: Headers }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.tenant) headers["x-tenant"] = options.tenant;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const res = await SELF.fetch(`${ORIGIN}${path}`, {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
+/** A request as the tests make it: `token` becomes a bearer credential, `tenant` the X-Tenant header. */
+export type CallOptions = {
+  method?: string;
+  token?: string;
+  tenant?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+/** A JSON caller over `fetcher` (the Worker, or a `testApp`'s own platform): status, parsed body, headers. */
+export function callerOf(fetcher: (path: string, init: RequestInit) => Response | Promise<Response>) {
+  return async (path: string, options: CallOptions = {}): Promise<{ status: number; body: Json; headers: Headers }> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.tenant) headers["x-tenant"] = options.tenant;
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetcher(path, {
+      method: options.method ?? (options.body === undefined ? "GET" : "POST"),
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
+  };
+}
+
+/** A request to the Worker. */
+export const call = callerOf((path, init) => SELF.fetch(`${ORIGIN}${path}`, init));
+
+/**
+ * A rebuild of `consumer` from its objects' state through the platform's replay, followed
+ * through every `next` to the end: each call's answer.
+ */
+export async function rebuildToEnd(consumer: string, body: Json): Promise<Json[]> {
+  const answers: Json[] = [];
+  let after: string | undefined;
+  do {
+    const res = await call("/api/v1/platform/events/replay", {
+      token: rootKey(),
+      body: { consumer, rebuild: true, ...body, after },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    answers.push(res.body);
+    after = (res.body.next as string | null) ?? undefined;
+  } while (after);
+  return answers;
 }
 
 /** The platform root key the test pool runs with (vitest.config.ts). */

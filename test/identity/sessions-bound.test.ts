@@ -13,27 +13,12 @@ import { directory } from "../../src/modules/identity/directory/contract";
 import { system } from "../../src/modules/system";
 import { tenants } from "../../src/modules/tenants";
 import { testApp } from "../helpers";
-import { PASSWORD } from "./helpers";
+import { callerOf, PASSWORD } from "./helpers";
 
 function platformAt(start: string) {
   const clock = manualClock(start);
   const { fetch } = testApp([system(), tenants(), identity()], {}, MIGRATIONS, clock);
-  const call = async (
-    path: string,
-    init: { token?: string; tenant?: string; body?: unknown; method?: string } = {},
-  ) => {
-    const headers: Record<string, string> = {};
-    if (init.token) headers.authorization = `Bearer ${init.token}`;
-    if (init.tenant) headers["x-tenant"] = init.tenant;
-    if (init.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(path, {
-      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-  };
+  const call = callerOf(fetch);
   return { clock, call };
 }
 

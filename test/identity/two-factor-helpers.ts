@@ -9,9 +9,7 @@ import { identity } from "../../src/modules/identity";
 import { system } from "../../src/modules/system";
 import { tenants } from "../../src/modules/tenants";
 import { testApp } from "../helpers";
-import { type Entry, PASSWORD } from "./helpers";
-
-type Json = Record<string, unknown>;
+import { callerOf, type Entry, PASSWORD } from "./helpers";
 
 /** A code of `secret` at `clock`'s time plus `stepsAhead` time steps, from the same library the Worker uses. */
 export function codeAt(secret: string, clock: ManualClock, stepsAhead = 0): string {
@@ -34,22 +32,7 @@ export function platformAt(start: string, limits: PolicyOverrides = {}) {
     MIGRATIONS,
     clock,
   );
-  const call = async (
-    path: string,
-    init: { method?: string; token?: string; tenant?: string; body?: unknown } = {},
-  ): Promise<{ status: number; body: Json; headers: Headers }> => {
-    const headers: Record<string, string> = {};
-    if (init.token) headers.authorization = `Bearer ${init.token}`;
-    if (init.tenant) headers["x-tenant"] = init.tenant;
-    if (init.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(path, {
-      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json, headers: res.headers };
-  };
+  const call = callerOf(fetch);
   const tenant = async (prefix: string) => {
     const slug = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
     const res = await call("/api/v1/platform/tenants", {

@@ -13,7 +13,7 @@ import { SSO_SECRET_FIELD } from "../../src/modules/identity/sso/secrets";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { secretField } from "../../src/modules/webhooks/secrets";
 import { testApp, testRuntime } from "../helpers";
-import { PASSWORD } from "../identity/helpers";
+import { callerOf, PASSWORD } from "../identity/helpers";
 import { codeAt } from "../identity/two-factor-helpers";
 
 type Json = Record<string, unknown>;
@@ -33,22 +33,7 @@ const KEYS = {
 /** The platform (every registered module) with `encryptionKeys` as ENCRYPTION_KEYS. */
 function platform(encryptionKeys: string | undefined) {
   const { fetch } = testApp(modules, { ENCRYPTION_KEYS: encryptionKeys }, MIGRATIONS, clock);
-  return async (
-    path: string,
-    init: { method?: string; token?: string; tenant?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const headers: Record<string, string> = { ...init.headers };
-    if (init.token) headers.authorization = `Bearer ${init.token}`;
-    if (init.tenant) headers["x-tenant"] = init.tenant;
-    if (init.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(path, {
-      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-  };
+  return callerOf(fetch);
 }
 type Call = ReturnType<typeof platform>;
 const root = String(env.PLATFORM_ROOT_KEY);

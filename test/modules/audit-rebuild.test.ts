@@ -8,7 +8,7 @@ import type { Envelope } from "../../src/kernel/events/envelope";
 import { auditLog } from "../../src/modules/audit/contract";
 import { recordEvents } from "../../src/modules/audit/subscriber";
 import { deliver } from "../helpers";
-import { call, newTenant, rootKey } from "../identity/helpers";
+import { call, newTenant, rebuildToEnd, rootKey } from "../identity/helpers";
 
 type Row = Record<string, unknown>;
 
@@ -80,18 +80,7 @@ async function settled(tenant: string): Promise<void> {
 const replay = (body: Record<string, unknown>) =>
   call("/api/v1/platform/events/replay", { token: rootKey(), body: { consumer: "audit:log", rebuild: true, ...body } });
 
-/** Follows `next` to the end; returns every call's answer. */
-async function rebuild(body: Record<string, unknown>): Promise<Row[]> {
-  const answers: Row[] = [];
-  let after: string | undefined;
-  do {
-    const res = await replay({ ...body, after });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    answers.push(res.body);
-    after = (res.body.next as string | null) ?? undefined;
-  } while (after);
-  return answers;
-}
+const rebuild = (body: Record<string, unknown>) => rebuildToEnd("audit:log", body);
 
 const sum = (answers: Row[], field: string) => answers.reduce((s, a) => s + Number(a[field]), 0);
 
