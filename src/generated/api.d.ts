@@ -920,7 +920,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a tenant's name or plan (a plan's rate limit applies within 30 s everywhere) */
+        patch: operations["updateTenant"];
         trace?: never;
     };
     "/api/v1/platform/tenants/{id}/admin-keys": {
@@ -934,6 +935,40 @@ export interface paths {
         put?: never;
         /** Issue a new key holding every permission for a tenant (recovery; shown once) */
         post: operations["issueTenantAdminKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/tenants/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspend a tenant: its every request answers 403 tenant_suspended until it is resumed */
+        post: operations["suspendTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/tenants/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a suspended tenant */
+        post: operations["resumeTenant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1734,7 +1769,11 @@ export interface components {
             slug: string;
             name: string;
             plan: string;
+            /** @enum {string} */
+            status: "active" | "suspended";
             created_at: string;
+            suspended_at: string | null;
+            suspended_reason: string | null;
         };
         TenantAdminKey: {
             id: string;
@@ -2311,6 +2350,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -3173,6 +3213,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -3354,6 +3395,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -3498,6 +3540,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -3625,6 +3668,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -3745,6 +3789,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -3868,6 +3913,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -3992,6 +4038,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4116,6 +4163,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4241,6 +4289,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4371,6 +4420,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4505,6 +4555,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4610,6 +4661,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4708,6 +4760,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4812,6 +4865,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -4930,6 +4984,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5058,6 +5113,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5157,6 +5213,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5264,6 +5321,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5386,6 +5444,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5491,6 +5550,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5601,6 +5661,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5725,6 +5786,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5827,6 +5889,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -5942,6 +6005,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6077,6 +6141,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6177,6 +6242,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6292,6 +6358,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6431,6 +6498,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6545,6 +6613,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6676,6 +6745,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6790,6 +6860,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -6895,6 +6966,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7002,6 +7074,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7119,6 +7192,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7253,6 +7327,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7370,6 +7445,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7502,6 +7578,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7621,6 +7698,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7741,6 +7819,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7862,6 +7941,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -7960,6 +8040,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8096,6 +8177,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8219,6 +8301,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8320,6 +8403,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8422,6 +8506,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8551,6 +8636,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8682,6 +8768,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8820,6 +8907,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -8939,6 +9027,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -9336,6 +9425,124 @@ export interface operations {
             };
         };
     };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @enum {string} */
+                    plan?: "free" | "pro" | "enterprise";
+                };
+            };
+        };
+        responses: {
+            /** @description the tenant after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `internal`: an unexpected error; the problem carries only the request id
+             *     `config_invalid`: the server's configuration is invalid
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     issueTenantAdminKey: {
         parameters: {
             query?: never;
@@ -9476,6 +9683,262 @@ export interface operations {
             };
         };
     };
+    suspendTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the suspended tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `internal`: an unexpected error; the problem carries only the request id
+             *     `config_invalid`: the server's configuration is invalid
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the active tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `internal`: an unexpected error; the problem carries only the request id
+             *     `config_invalid`: the server's configuration is invalid
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDeadLetters: {
         parameters: {
             query?: {
@@ -9524,6 +9987,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -9624,6 +10088,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -9751,6 +10216,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -9861,6 +10327,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -9997,6 +10464,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10101,6 +10569,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10228,6 +10697,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10369,6 +10839,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10517,6 +10988,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10610,6 +11082,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10703,6 +11176,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10805,6 +11279,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -10918,6 +11393,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11057,6 +11533,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11158,6 +11635,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11276,6 +11754,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11415,6 +11894,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11542,6 +12022,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11675,6 +12156,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11779,6 +12261,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -11889,6 +12372,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12019,6 +12503,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12150,6 +12635,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12335,6 +12821,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12445,6 +12932,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12559,6 +13047,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12740,6 +13229,7 @@ export interface operations {
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12850,6 +13340,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {
@@ -12955,6 +13446,7 @@ export interface operations {
             /**
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
             403: {
                 headers: {

@@ -11,4 +11,5 @@ export const MIGRATIONS: readonly string[] = [
   "0006_event_streams.sql",
   "0007_files.sql",
   "0008_mail.sql",
+  "0009_tenant_suspension.sql",
 ];

@@ -19,7 +19,10 @@ describe("platform: tenants (happy)", () => {
       slug,
       name: "Acme",
       plan: "free",
+      status: "active",
       created_at: created.body.created_at,
+      suspended_at: null,
+      suspended_reason: null,
     });
     // The whole list, page by page: test files share storage, so other tenants come first.
     const slugs: unknown[] = [];

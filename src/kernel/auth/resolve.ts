@@ -106,6 +106,10 @@ export function resolveRequest(deps: {
     }
     if (!onPlatform && deps.tenants) {
       const tenant = await resolveTenant(c, deps.tenants, c.get("principal"));
+      // Whoever asks (a key, a token, a login form): the reason is the operator's word to the
+      // tenant's administrators, not to its users or anonymous callers, so none is given here.
+      if (tenant?.status === "suspended")
+        throw new AppError("tenant_suspended", { detail: "this tenant is suspended by the platform operator" });
       if (tenant) c.set("tenant", tenant);
     }
     const tenant = c.get("tenant");

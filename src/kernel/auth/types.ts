@@ -31,6 +31,8 @@ export interface Tenant {
   slug: string;
   name: string;
   plan: string;
+  /** A suspended tenant's requests are refused (`403 tenant_suspended`); only platform routes reach it. */
+  status: "active" | "suspended";
   created_at: string;
 }
 
@@ -58,7 +60,7 @@ export interface TenantSettingsLookup {
   get(tenantId: string, c: Context<AppEnv>): Promise<TenantGateway>;
 }
 
-/** Finds active tenants; provided by the module that owns the tenant registry. */
+/** Finds tenants, active or suspended; provided by the module that owns the tenant registry. */
 export interface TenantLookup {
   bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;
   byId(id: string, c: Context<AppEnv>): Promise<Tenant | null>;

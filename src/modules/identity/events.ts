@@ -4,9 +4,9 @@ import { z } from "zod";
  * The events the tenant directory publishes: the identity module's
  * declaration of them, and the schema every subscriber parses them with.
  * Payloads carry ids, never email addresses or secrets: events are
- * immutable, and personal data must stay erasable. `tenants.tenant.created`
- * is here because the directory writes it, in the same transaction that
- * creates the tenant's roles and first key.
+ * immutable, and personal data must stay erasable. `tenants.tenant.*` are
+ * here because the directory writes them, in the transaction that creates
+ * the tenant's roles and first key or changes its record (tenant-row.ts).
  */
 const event = <T extends string, D extends z.ZodRawShape>(type: T, data: D) =>
   z.object({ type: z.literal(type), data: z.object(data) });
@@ -18,6 +18,16 @@ const binding = { user_id: z.string(), role: z.string() };
 
 export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("tenants.tenant.created", { id: z.string(), slug: z.string(), name: z.string(), plan: z.string() }),
+  /** An operator's change: the name and plan after it, and which of them changed. */
+  event("tenants.tenant.updated", {
+    id: z.string(),
+    name: z.string(),
+    plan: z.string(),
+    fields: z.array(z.enum(["name", "plan"])),
+  }),
+  /** The reason is the operator's word to the tenant (its administrators read it in the audit log), never shown to its users. */
+  event("tenants.tenant.suspended", { id: z.string(), reason: z.string().nullable() }),
+  event("tenants.tenant.resumed", { id: z.string() }),
   event("identity.user.registered", { user_id: z.string(), roles: z.array(z.string()) }),
   event("identity.user.updated", { user_id: z.string(), fields: z.array(z.string()) }),
   event("identity.user.deleted", user),

@@ -14,6 +14,17 @@ export const SlugSchema = z
 
 /** A tenant as the platform API returns it. */
 export const TenantSchema = z
-  .object({ id: z.string(), slug: z.string(), name: z.string(), plan: z.string(), created_at: z.string() })
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    plan: z.string(),
+    /** `suspended`: every request of the tenant is refused (`403 tenant_suspended`) until it is resumed. */
+    status: z.enum(["active", "suspended"]),
+    created_at: z.string(),
+    suspended_at: z.string().nullable(),
+    /** The operator's reason, for the tenant's administrators (also in its audit log); never shown to its users. */
+    suspended_reason: z.string().nullable(),
+  })
   .openapi("Tenant");
 export type TenantRecord = z.infer<typeof TenantSchema>;

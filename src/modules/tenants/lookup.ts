@@ -3,27 +3,31 @@ import { TtlCache } from "../../kernel/cache/ttl-cache";
 import { tenantStore } from "./store";
 
 /**
- * Active tenants by slug and by id. Staleness bound: 30 s for a tenant, 5 s
- * for "no such tenant" (so a tenant created elsewhere is found quickly, and
- * random slugs cannot hammer D1).
+ * Tenants (active or suspended) by slug and by id. Staleness bound: 30 s for
+ * a tenant (so a plan change, a suspension or a resumption made in another
+ * isolate takes effect here within 30 s; the isolate that made it forgets at
+ * once), 5 s for "no such tenant" (so a tenant created elsewhere is found
+ * quickly, and random slugs cannot hammer D1).
  */
+export const TENANT_CACHE_TTL_MS = 30_000;
 const caches = {
-  slug: new TtlCache<string, Tenant | null>({ ttlMs: 30_000, maxEntries: 5_000 }),
-  id: new TtlCache<string, Tenant | null>({ ttlMs: 30_000, maxEntries: 5_000 }),
+  slug: new TtlCache<string, Tenant | null>({ ttlMs: TENANT_CACHE_TTL_MS, maxEntries: 5_000 }),
+  id: new TtlCache<string, Tenant | null>({ ttlMs: TENANT_CACHE_TTL_MS, maxEntries: 5_000 }),
 };
 const MISS_TTL_MS = 5_000;
 
 async function load(db: D1Database, by: "slug" | "id", value: string): Promise<Tenant | null> {
   const cached = caches[by].get(value);
   if (cached !== undefined) return cached;
-  const tenant = await tenantStore(db).active(by, value);
+  const tenant = await tenantStore(db).find(by, value);
   caches[by].set(value, tenant, tenant ? undefined : MISS_TTL_MS);
   return tenant;
 }
 
-/** Forgets cached answers about a slug (after creating its tenant in this isolate). */
-export function forgetTenant(slug: string): void {
-  caches.slug.delete(slug);
+/** Forgets cached answers about a tenant in this isolate (after creating or changing it here). */
+export function forgetTenant(tenant: { id: string; slug: string }): void {
+  caches.slug.delete(tenant.slug);
+  caches.id.delete(tenant.id);
 }
 
 /** The tenant lookup the kernel's request path uses. */

@@ -10,7 +10,12 @@ export const tenants = sqliteTable("tenants", {
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
   plan: text("plan").notNull(),
-  /** `provisioning` until the tenant's directory is initialised, then `active`. */
+  /**
+   * `provisioning` until the tenant's directory is initialised, then `active`;
+   * `suspended` while an operator has stopped it (copied from its directory).
+   */
   status: text("status").notNull(),
   createdAt: text("created_at").notNull(),
+  suspendedAt: text("suspended_at"),
+  suspendedReason: text("suspended_reason"),
 });

@@ -1,6 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
@@ -8,7 +6,8 @@ import { createRouter, problem } from "../../kernel/openapi/router";
 import { PLANS } from "../../kernel/ratelimit/policies";
 import { KeySchema } from "../identity/schemas";
 import { SlugSchema, TenantSchema } from "./domain";
-import { createTenant, issueAdminKey, type PlatformCall } from "./service";
+import { callOf } from "./platform-call";
+import { createTenant, issueAdminKey } from "./service";
 import { tenantStore } from "./store";
 
 const op = operations(["platform"]);
@@ -59,16 +58,9 @@ const adminKey = op.post("/tenants/{id}/admin-keys", {
   },
 });
 
-/** The platform's call context of a request. */
-const callOf = (c: Context<AppEnv>): PlatformCall => ({
-  environment: c.get("config").environment,
-  actor: { kind: "platform", id: "platform" },
-  requestId: c.get("requestId"),
-  clock: c.get("clock"),
-});
-
-async function activeTenant(db: D1Database, id: string) {
-  const tenant = await tenantStore(db).active("id", id);
+/** A tenant past provisioning, suspended ones included: platform routes still reach those. */
+async function knownTenant(db: D1Database, id: string) {
+  const tenant = await tenantStore(db).find("id", id);
   if (!tenant) throw new AppError("not_found", { detail: "no such tenant" });
   return tenant;
 }
@@ -88,9 +80,9 @@ export const platformRoutes = createRouter()
       200,
     );
   })
-  .openapi(get, async (c) => c.json(await activeTenant(c.env.DB, c.req.valid("param").id), 200))
+  .openapi(get, async (c) => c.json(await knownTenant(c.env.DB, c.req.valid("param").id), 200))
   .openapi(adminKey, async (c) => {
-    const tenant = await activeTenant(c.env.DB, c.req.valid("param").id);
+    const tenant = await knownTenant(c.env.DB, c.req.valid("param").id);
     const { last_used_at: _unused, ...key } = await issueAdminKey(
       c.env,
       { tenantId: tenant.id, name: c.req.valid("json").name },

@@ -48,8 +48,15 @@ export async function createTenant(
     await store.remove(tenant.id);
     throw error;
   }
-  forgetTenant(tenant.slug);
-  return { ...tenant, created_at: now, admin_key: key.key };
+  forgetTenant(tenant);
+  return {
+    ...tenant,
+    status: "active",
+    created_at: now,
+    suspended_at: null,
+    suspended_reason: null,
+    admin_key: key.key,
+  };
 }
 
 /**

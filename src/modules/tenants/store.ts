@@ -1,6 +1,7 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { errorFields, type Logger } from "../../kernel/log";
+import type { TenantState } from "../identity/directory/tenant-state";
 import type { TenantRecord } from "./domain";
 import { tenants } from "./read-model";
 
@@ -9,8 +10,17 @@ const columns = {
   slug: tenants.slug,
   name: tenants.name,
   plan: tenants.plan,
+  status: tenants.status,
   created_at: tenants.createdAt,
+  suspended_at: tenants.suspendedAt,
+  suspended_reason: tenants.suspendedReason,
 };
+
+/** Past provisioning: the tenants that exist for requests, operators and jobs. */
+const LIVE = ["active", "suspended"];
+
+type Row = Omit<TenantRecord, "status"> & { status: string };
+const record = (row: Row): TenantRecord => ({ ...row, status: row.status === "suspended" ? "suspended" : "active" });
 
 /**
  * The tenant registry in D1. The unique slug is enforced here atomically (D1
@@ -20,7 +30,7 @@ export function tenantStore(db: D1Database) {
   const orm = drizzle(db);
   return {
     /** Reserves a slug for a new tenant (status `provisioning`); false when it is taken. */
-    async reserve(tenant: Omit<TenantRecord, "created_at">, now: string): Promise<boolean> {
+    async reserve(tenant: Pick<TenantRecord, "id" | "slug" | "name" | "plan">, now: string): Promise<boolean> {
       const result = await orm
         .insert(tenants)
         .values({ ...tenant, status: "provisioning", createdAt: now })
@@ -34,23 +44,41 @@ export function tenantStore(db: D1Database) {
     async remove(id: string): Promise<void> {
       await orm.delete(tenants).where(eq(tenants.id, id));
     },
-    /** An active tenant by id or slug. */
-    async active(by: "id" | "slug", value: string): Promise<TenantRecord | null> {
+    /**
+     * Copies the tenant's record as its directory answered after a change. The
+     * directory is the writer: a copy that failed is redone by the operator's
+     * retry, which the directory answers with the same state.
+     */
+    async mirror(state: TenantState): Promise<void> {
+      await orm
+        .update(tenants)
+        .set({
+          name: state.name,
+          plan: state.plan,
+          status: state.status,
+          suspendedAt: state.suspended_at,
+          suspendedReason: state.suspended_reason,
+        })
+        .where(and(eq(tenants.id, state.id), inArray(tenants.status, LIVE)));
+    },
+    /** A tenant (active or suspended) by id or slug. */
+    async find(by: "id" | "slug", value: string): Promise<TenantRecord | null> {
       const row = await orm
         .select(columns)
         .from(tenants)
-        .where(and(eq(tenants.status, "active"), eq(by === "id" ? tenants.id : tenants.slug, value)))
+        .where(and(inArray(tenants.status, LIVE), eq(by === "id" ? tenants.id : tenants.slug, value)))
         .get();
-      return row ?? null;
+      return row ? record(row) : null;
     },
-    /** Active tenants after the cursor (an id), by id. */
+    /** Tenants (active or suspended) after the cursor (an id), by id. */
     async list(limit: number, cursor: string | undefined): Promise<TenantRecord[]> {
-      return orm
+      const rows = await orm
         .select(columns)
         .from(tenants)
-        .where(and(eq(tenants.status, "active"), gt(tenants.id, cursor ?? "")))
+        .where(and(inArray(tenants.status, LIVE), gt(tenants.id, cursor ?? "")))
         .orderBy(asc(tenants.id))
         .limit(limit);
+      return rows.map(record);
     },
   };
 }
@@ -58,10 +86,11 @@ export function tenantStore(db: D1Database) {
 const TENANT_PAGE = 100;
 
 /**
- * Calls `each` for every active tenant, in id order, a page at a time: for
- * jobs that visit each tenant's own objects. A tenant whose call throws is
- * logged and counted, and the walk goes on. Returns how many tenants it saw
- * and how many failed.
+ * Calls `each` for every tenant past provisioning, suspended ones included
+ * (their tokens still expire and their audit log still grows), in id order, a
+ * page at a time: for jobs that visit each tenant's own objects. A tenant
+ * whose call throws is logged and counted, and the walk goes on. Returns how
+ * many tenants it saw and how many failed.
  *
  * @example
  * const { failed } = await forEachTenant(env.DB, log, (id) => auditLog(env, id).checkpoint());

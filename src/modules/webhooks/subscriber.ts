@@ -63,7 +63,7 @@ export const notifyDisabled = subscribe(
       cursor = page.next;
     } while (cursor !== null && recipients.length < MAX_TOLD);
     if (recipients.length === 0) return;
-    const tenant = await tenantStore(runtime.env.DB).active("id", event.tenant_id);
+    const tenant = await tenantStore(runtime.env.DB).find("id", event.tenant_id);
     const content = endpointDisabledMail({
       tenantName: tenant?.name ?? event.tenant_id,
       endpointId: event.data.endpoint_id,

@@ -6,6 +6,7 @@ import { InvitationViewSchema } from "./invitations";
 import { DirectoryResealSchema, DirectorySealedSchema } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
+import { TenantChangeSchema, TenantStateSchema } from "./tenant-state";
 import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
 import {
   CtxSchema,
@@ -47,6 +48,11 @@ export const DirectoryRpc = defineRpc({
       adminKey: z.object({ id: Id, name: z.string().max(200), prefix: z.string().max(64), hash: Hash }),
     }),
     reply: z.object({ created: z.boolean() }),
+  },
+  /** An operator's change of the tenant (name, plan, suspension): the state after it, and whether it changed. */
+  changeTenant: {
+    args: withCtx({ change: TenantChangeSchema }),
+    reply: resultOf(z.object({ tenant: TenantStateSchema, changed: z.boolean() }), ["not_found"]),
   },
   register: {
     args: withCtx({

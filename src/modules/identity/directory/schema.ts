@@ -154,6 +154,12 @@ export const DIRECTORY_SCHEMA: string[][] = [
      )`,
     `create unique index sso_identities_user on sso_identities (issuer, user_id)`,
   ],
+  // Operators change a tenant's plan and suspend it (tenant-row.ts); tenants from before are active.
+  [
+    `alter table tenant add column status text not null default 'active'`,
+    `alter table tenant add column suspended_at text`,
+    `alter table tenant add column suspended_reason text`,
+  ],
 ];
 
 /** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */

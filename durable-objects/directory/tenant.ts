@@ -1,0 +1,21 @@
+import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { TenantRow } from "../../src/modules/identity/directory/tenant-row";
+import { fail, ok } from "../../src/modules/identity/directory/types";
+import type { In, Out } from "./base";
+import { DirectorySealed } from "./sealed";
+
+/**
+ * The directory's own tenant record as platform operators change it: name,
+ * plan, suspension. The change and its `tenants.tenant.*` event commit in one
+ * transaction, so the tenant's audit log names who did it.
+ */
+export class DirectoryTenant extends DirectorySealed {
+  private readonly tenantRow = new TenantRow(this.store);
+
+  changeTenant(input: In<"changeTenant">): Out<"changeTenant"> {
+    const { ctx, change } = rpcArgs(DirectoryRpc, "changeTenant", input);
+    const result = this.tenantRow.change(ctx, change);
+    return this.committed(result ? ok(result) : fail("not_found"));
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from "@hono/zod-openapi";
+import { DisplayName, IdParam, jsonBody, jsonResponse } from "../../kernel/openapi/blocks";
+import { operations } from "../../kernel/openapi/operation";
+import { createRouter, problem } from "../../kernel/openapi/router";
+import { PLANS } from "../../kernel/ratelimit/policies";
+import { TenantSchema } from "./domain";
+import { changeTenant } from "./lifecycle";
+import { callOf } from "./platform-call";
+
+const op = operations(["platform"]);
+
+const TenantPatch = z
+  .object({ name: DisplayName.optional(), plan: z.enum(PLANS).optional() })
+  .refine((p) => p.name !== undefined || p.plan !== undefined, "name at least one of name and plan");
+
+const update = op.patch("/tenants/{id}", {
+  operationId: "updateTenant",
+  summary: "Change a tenant's name or plan (a plan's rate limit applies within 30 s everywhere)",
+  access: "platform",
+  request: { params: IdParam, body: jsonBody(TenantPatch) },
+  responses: { 200: jsonResponse("the tenant after the change", TenantSchema), 404: problem("no such tenant") },
+});
+const suspend = op.post("/tenants/{id}/suspend", {
+  operationId: "suspendTenant",
+  summary: "Suspend a tenant: its every request answers 403 tenant_suspended until it is resumed",
+  access: "platform",
+  request: {
+    params: IdParam,
+    // The body is optional: no body (and no Content-Type) suspends without a reason.
+    body: {
+      ...jsonBody(z.object({ reason: DisplayName.optional() })),
+      required: false,
+    },
+  },
+  responses: { 200: jsonResponse("the suspended tenant", TenantSchema), 404: problem("no such tenant") },
+});
+const resume = op.post("/tenants/{id}/resume", {
+  operationId: "resumeTenant",
+  summary: "Resume a suspended tenant",
+  access: "platform",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse("the active tenant", TenantSchema), 404: problem("no such tenant") },
+});
+
+/**
+ * `/api/v1/platform/tenants/{id}` changes: name and plan, suspension and
+ * resumption. Each is idempotent in effect (a repeat changes and records
+ * nothing), and each answers the tenant as it now is.
+ */
+export const lifecycleRoutes = createRouter()
+  .openapi(update, async (c) => {
+    const { name, plan } = c.req.valid("json");
+    const change = { kind: "update" as const, ...(name === undefined ? {} : { name }), ...(plan ? { plan } : {}) };
+    return c.json(await changeTenant(c.env, c.req.valid("param").id, change, callOf(c)), 200);
+  })
+  .openapi(suspend, async (c) => {
+    const reason = c.req.valid("json").reason ?? null;
+    return c.json(await changeTenant(c.env, c.req.valid("param").id, { kind: "suspend", reason }, callOf(c)), 200);
+  })
+  .openapi(resume, async (c) =>
+    c.json(await changeTenant(c.env, c.req.valid("param").id, { kind: "resume" }, callOf(c)), 200),
+  );

@@ -1,0 +1,45 @@
+import { isoNow } from "../../kernel/clock";
+import { AppError } from "../../kernel/errors";
+import { directory } from "../identity/directory/contract";
+import type { TenantChange } from "../identity/directory/tenant-state";
+import type { TenantRecord } from "./domain";
+import { forgetTenant } from "./lookup";
+import type { PlatformCall } from "./service";
+import { tenantStore } from "./store";
+
+/**
+ * An operator's change of a tenant: its name or plan, a suspension or a
+ * resumption. The tenant's directory (its single writer) applies it and
+ * records the `tenants.tenant.*` event in one transaction, so the tenant's
+ * audit log says who did it; then the registry copies the state the
+ * directory answered with, and this isolate forgets its cached copy (other
+ * isolates within the lookup's 30 s). Should the copy fail, the operator's
+ * retry finds the directory already changed (no second event) and copies it.
+ */
+export async function changeTenant(
+  env: Env,
+  id: string,
+  change: TenantChange,
+  call: PlatformCall,
+): Promise<TenantRecord> {
+  const store = tenantStore(env.DB);
+  // The registry first: an unknown id must not reach (and so create) a directory object.
+  const known = await store.find("id", id);
+  if (!known) throw new AppError("not_found", { detail: "no such tenant" });
+  const result = await directory(env, id).changeTenant({
+    ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },
+    change,
+  });
+  if (!result.ok) throw new AppError("not_found", { detail: "no such tenant" });
+  const state = result.value.tenant;
+  await store.mirror(state);
+  forgetTenant(known);
+  return {
+    ...known,
+    name: state.name,
+    plan: state.plan,
+    status: state.status,
+    suspended_at: state.suspended_at,
+    suspended_reason: state.suspended_reason,
+  };
+}

@@ -1,0 +1,165 @@
+// A platform operator changes a tenant (name, plan) and suspends and resumes it:
+// what the tenant's callers then get, what the operator still reaches, and
+// what the tenant's audit log records.
+import { describe, expect, it } from "vitest";
+import { gateway, parseList } from "../gateway/helpers";
+import { auditOf, call, newTenant, newUser, PASSWORD, rootKey } from "./helpers";
+
+const platform = (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+  call(`/api/v1/platform/tenants${path}`, { token: rootKey(), ...init });
+
+describe("platform: change a tenant", () => {
+  it("renames it and changes its plan; get and list show the change", async () => {
+    const t = await newTenant("upd");
+    const res = await platform(`/${t.id}`, { method: "PATCH", body: { name: "  Acme Pro  ", plan: "pro" } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ id: t.id, slug: t.slug, name: "Acme Pro", plan: "pro", status: "active" });
+    const got = await platform(`/${t.id}`);
+    expect(got.body).toMatchObject({ name: "Acme Pro", plan: "pro", status: "active", suspended_at: null });
+    // One field alone leaves the other as it was.
+    const renamed = await platform(`/${t.id}`, { method: "PATCH", body: { name: "Acme" } });
+    expect(renamed.body).toMatchObject({ name: "Acme", plan: "pro" });
+  });
+
+  it("the new plan's tenant rate limit applies at once in the isolate that changed it", async () => {
+    const { call: gw, tenant } = gateway({ tenant: {} });
+    const t = await tenant("plan");
+    const policyOf = async () =>
+      parseList((await gw("/api/v1/me", { token: t.adminKey })).headers.get("ratelimit-policy")).tenant;
+    // Free's limit, and the tenant now cached by this isolate's lookup.
+    expect(await policyOf()).toEqual({ q: 18_000, w: 60 });
+    const changed = await gw(`/api/v1/platform/tenants/${t.id}`, {
+      method: "PATCH",
+      token: rootKey(),
+      body: { plan: "enterprise" },
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(await policyOf()).toEqual({ q: 180_000, w: 60 });
+  });
+
+  it.each([
+    [{}, ["body"]],
+    [{ plan: "gold" }, ["body.plan"]],
+    [{ name: "   " }, ["body.name"]],
+    [{ name: "X", slug: "other" }, ["body"]],
+  ])("400 for the body %j", async (body, paths) => {
+    const t = await newTenant("val");
+    const res = await platform(`/${t.id}`, { method: "PATCH", body });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("validation_failed");
+    expect((res.body.errors as { path: string }[]).map((e) => e.path)).toEqual(paths);
+  });
+
+  it("404 for an unknown tenant, whichever change", async () => {
+    for (const [path, method, body] of [
+      ["/nope", "PATCH", { plan: "pro" }],
+      ["/nope/suspend", "POST", {}],
+      ["/nope/resume", "POST", undefined],
+    ] as const) {
+      const res = await platform(path, { method, body });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.body.code).toBe("not_found");
+    }
+  });
+});
+
+describe("platform: suspend and resume a tenant", () => {
+  it("refuses every request of a suspended tenant with 403 tenant_suspended, and resume restores them", async () => {
+    const t = await newTenant("sus");
+    const other = await newTenant("sus-other");
+    const user = await newUser(t.slug);
+    const reason = "invoice 2026-11 unpaid";
+
+    const suspended = await platform(`/${t.id}/suspend`, { body: { reason } });
+    expect(suspended.status, JSON.stringify(suspended.body)).toBe(200);
+    expect(suspended.body).toMatchObject({ id: t.id, status: "suspended", suspended_reason: reason });
+    expect(typeof suspended.body.suspended_at).toBe("string");
+
+    const refused = {
+      "API key": await call("/api/v1/me", { token: t.adminKey }),
+      JWT: await call("/api/v1/me", { token: user.access_token }),
+      login: await call("/api/v1/auth/login", { tenant: t.slug, body: { email: user.email, password: PASSWORD } }),
+      refresh: await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: user.refresh_token } }),
+      "X-Tenant": await call("/api/v1/auth/register", {
+        tenant: t.slug,
+        body: { email: "new@example.com", password: PASSWORD, name: "New" },
+      }),
+    };
+    for (const [how, res] of Object.entries(refused)) {
+      expect(res.status, how).toBe(403);
+      expect(res.body.code, how).toBe("tenant_suspended");
+      expect(res.headers.get("content-type"), how).toContain("application/problem+json");
+      // The reason is the operator's word to the tenant, not to whoever calls.
+      expect(JSON.stringify(res.body), how).not.toContain("unpaid");
+    }
+
+    // Another tenant is untouched; the operator still reaches the suspended one.
+    expect((await call("/api/v1/me", { token: other.adminKey })).status).toBe(200);
+    const got = await platform(`/${t.id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ status: "suspended", suspended_reason: reason });
+    const recovery = await platform(`/${t.id}/admin-keys`, { body: { name: "recovery" } });
+    expect(recovery.status).toBe(201);
+
+    const resumed = await platform(`/${t.id}/resume`, { method: "POST" });
+    expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
+    expect(resumed.body).toMatchObject({ status: "active", suspended_at: null, suspended_reason: null });
+    expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(200);
+    expect((await call("/api/v1/me", { token: user.access_token })).status).toBe(200);
+    const login = await call("/api/v1/auth/login", { tenant: t.slug, body: { email: user.email, password: PASSWORD } });
+    expect(login.status).toBe(200);
+    const refresh = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: user.refresh_token } });
+    expect(refresh.status).toBe(200);
+  });
+
+  it("lists a suspended tenant with its status", async () => {
+    const t = await newTenant("sus-list");
+    await platform(`/${t.id}/suspend`, { method: "POST" });
+    const found: Record<string, unknown>[] = [];
+    let cursor: unknown = "";
+    do {
+      const page = await platform(`?limit=100&cursor=${cursor}`);
+      found.push(...(page.body.items as Record<string, unknown>[]).filter((x) => x.id === t.id));
+      cursor = page.body.next_cursor;
+    } while (typeof cursor === "string");
+    expect(found).toEqual([expect.objectContaining({ status: "suspended", suspended_reason: null })]);
+  });
+
+  it("a second suspension changes nothing (the first one's time and reason stay), and an Idempotency-Key replays", async () => {
+    const t = await newTenant("sus-twice");
+    const first = await platform(`/${t.id}/suspend`, { body: { reason: "abuse report" } });
+    const second = await platform(`/${t.id}/suspend`, { body: { reason: "another" } });
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    const resumed = await platform(`/${t.id}/resume`, {
+      method: "POST",
+      headers: { "idempotency-key": `resume-${t.id}` },
+    });
+    const again = await platform(`/${t.id}/resume`, {
+      method: "POST",
+      headers: { "idempotency-key": `resume-${t.id}` },
+    });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body).toEqual(resumed.body);
+  });
+
+  it("records each change in the tenant's audit log as the platform's", async () => {
+    const t = await newTenant("sus-audit");
+    await platform(`/${t.id}`, { method: "PATCH", body: { plan: "pro" } });
+    await platform(`/${t.id}/suspend`, { body: { reason: "chargeback" } });
+    await platform(`/${t.id}/suspend`, { body: {} });
+    await platform(`/${t.id}/resume`, { method: "POST" });
+
+    const target = `${t.id}/tenant/${t.id}`;
+    const [updated] = await auditOf(t.adminKey, "tenants.tenant.updated");
+    expect(updated).toMatchObject({ actor: { kind: "platform", id: "platform" }, target });
+    expect(updated?.detail).toEqual({ fields: ["plan"], plan: "pro" });
+    // The repeated suspension recorded nothing.
+    const suspensions = await auditOf(t.adminKey, "tenants.tenant.suspended");
+    expect(suspensions).toHaveLength(1);
+    expect(suspensions[0]).toMatchObject({ actor: { kind: "platform" }, target, detail: { reason: "chargeback" } });
+    const [resumed] = await auditOf(t.adminKey, "tenants.tenant.resumed");
+    expect(resumed).toMatchObject({ actor: { kind: "platform", id: "platform" }, target });
+  });
+});
