@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { expectProblem } from "../helpers";
-import { call, newKey, newTenant, newUser, ORIGIN } from "../identity/helpers";
+import { call, newKey, newTenant, newUser, ORIGIN, rootKey } from "../identity/helpers";
 import { bytesOf, type FileJson, fetchBytes, upload, uploaded } from "./helpers";
 
 describe("files (security)", () => {
@@ -46,6 +46,21 @@ describe("files (security)", () => {
       403,
       "url_signature_invalid",
     );
+  });
+
+  it("a suspended tenant's signed URL is refused with 403 tenant_suspended, and serves again once it is resumed", async () => {
+    const t = await newTenant("fs");
+    const file = await uploaded(t.adminKey, bytesOf(32));
+    const url = new URL(
+      (await call(`/api/v1/files/${file.id}/url`, { token: t.adminKey, body: {} })).body.url as string,
+    );
+    const signed = `${ORIGIN}${url.pathname}${url.search}`;
+    const platform = (action: string) =>
+      call(`/api/v1/platform/tenants/${t.id}/${action}`, { method: "POST", token: rootKey() });
+    expect((await platform("suspend")).status).toBe(200);
+    await expectProblem((await fetchBytes(signed)).res, 403, "tenant_suspended");
+    expect((await platform("resume")).status).toBe(200);
+    expect((await fetchBytes(signed)).res.status).toBe(200);
   });
 
   it("a signed URL on the main host answers its tenant's allowed origins with CORS, once its signature verified", async () => {

@@ -17,6 +17,17 @@ export function tenantOf(c: Context<AppEnv>): Tenant {
   return tenant;
 }
 
+/**
+ * Refuses a suspended tenant's request: 403 `tenant_suspended`, whoever asks
+ * (a key, a token, a login form, a signed URL). No reason: that is the
+ * operator's word to the tenant's administrators (their audit log), not to
+ * its users or anonymous callers.
+ */
+export function refuseSuspended(tenant: Pick<Tenant, "status"> | null | undefined): void {
+  if (tenant?.status === "suspended")
+    throw new AppError("tenant_suspended", { detail: "this tenant is suspended by the platform operator" });
+}
+
 /** The request's principal of one of `kinds`; 401 without a credential, 403 for another kind. */
 export function principalOf<K extends Principal["kind"]>(
   c: Context<AppEnv>,

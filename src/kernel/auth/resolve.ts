@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
+import { refuseSuspended } from "./guards";
 import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
 
 const PLATFORM_PREFIX = "/api/v1/platform";
@@ -106,10 +107,7 @@ export function resolveRequest(deps: {
     }
     if (!onPlatform && deps.tenants) {
       const tenant = await resolveTenant(c, deps.tenants, c.get("principal"));
-      // Whoever asks (a key, a token, a login form): the reason is the operator's word to the
-      // tenant's administrators, not to its users or anonymous callers, so none is given here.
-      if (tenant?.status === "suspended")
-        throw new AppError("tenant_suspended", { detail: "this tenant is suspended by the platform operator" });
+      refuseSuspended(tenant);
       if (tenant) c.set("tenant", tenant);
     }
     const tenant = c.get("tenant");

@@ -4,6 +4,6 @@ export const manifest = {
   version: "1.0.0",
   base_path: "",
   description: "Files on R2: streamed uploads with SHA-256, ranged downloads, signed URLs, a per-tenant quota.",
-  depends_on: { identity: "^1.0.0" },
+  depends_on: { identity: "^1.0.0", tenants: "^1.0.0" },
   permissions: ["files.file.read", "files.file.write", "files.file.delete"],
 } as const;

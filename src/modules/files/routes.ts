@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { PERMISSIONS } from "../../generated/permissions";
-import { principalOf, tenantOf } from "../../kernel/auth/guards";
+import { principalOf, refuseSuspended, tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
@@ -12,6 +12,7 @@ import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
+import { tenantLookup } from "../tenants/lookup";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchedDigest } from "./digests";
 import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
@@ -339,6 +340,8 @@ export const fileRoutes = createRouter()
         detail: `the URL expired at ${new Date(query.exp * 1000).toISOString()}`,
       });
     }
+    // A signed URL is its tenant's credential: a suspended tenant's are refused like its keys.
+    refuseSuspended(await tenantLookup.byId(query.tenant, c));
     // The signature proved the tenant: the answer's CORS is that tenant's (kernel/http/cors.ts), also on a host that names none.
     c.set("tenantId", query.tenant);
     return serveFile(c, query.tenant, id);
