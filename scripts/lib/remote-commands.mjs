@@ -59,6 +59,8 @@ function writeOut(run, text) {
 }
 
 const platform = (run) => connect(run.url, platformKey(run.url));
+/** What `tenants update|suspend|resume` print of the tenant they changed. */
+const TENANT_FIELDS = ["id", "slug", "name", "plan", "status", "suspended_at", "suspended_reason", "created_at"];
 const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
 
 /** @type {Command[]} */
@@ -96,8 +98,70 @@ export const commands = [
         ["slug", (t) => t.slug],
         ["name", (t) => t.name],
         ["plan", (t) => t.plan],
+        ["status", (t) => t.status],
         ["created", (t) => t.created_at],
       ]);
+    },
+  },
+  {
+    name: "tenants update",
+    args: "<tenant-id> [--name <name>] [--plan <plan>]",
+    summary: "change a tenant's name or plan (a new plan's rate limit applies within 30 s)",
+    auth: "platform",
+    positionals: 1,
+    options: {
+      name: { type: "string", arg: "<name>", help: "its new display name" },
+      plan: { type: "string", arg: "<plan>", help: "its new plan (free, pro, enterprise)" },
+    },
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const { name, plan } = run.values;
+      // Nothing to change is the caller's slip, told before asking the API.
+      if (name === undefined && plan === undefined) throw new CliError("name --name or --plan (or both)", EXIT.usage);
+      const body = { ...(name === undefined ? {} : { name }), ...(plan === undefined ? {} : { plan }) };
+      const changed = await call(
+        run.url,
+        platform(run).PATCH("/api/v1/platform/tenants/{id}", { params: { path: { id } }, body }),
+      );
+      printRecord(run, changed, TENANT_FIELDS);
+    },
+  },
+  {
+    name: "tenants suspend",
+    args: "<tenant-id> [--reason <reason>]",
+    summary: "suspend a tenant: its every request answers 403 tenant_suspended until it is resumed",
+    auth: "platform",
+    positionals: 1,
+    options: {
+      reason: {
+        type: "string",
+        arg: "<reason>",
+        help: "why, for the tenant's administrators (their audit log keeps it; its users never see it)",
+      },
+    },
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const body = run.values.reason === undefined ? {} : { reason: run.values.reason };
+      const suspended = await call(
+        run.url,
+        platform(run).POST("/api/v1/platform/tenants/{id}/suspend", { params: { path: { id } }, body }),
+      );
+      printRecord(run, suspended, TENANT_FIELDS);
+    },
+  },
+  {
+    name: "tenants resume",
+    args: "<tenant-id>",
+    summary: "resume a suspended tenant",
+    auth: "platform",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const resumed = await call(
+        run.url,
+        platform(run).POST("/api/v1/platform/tenants/{id}/resume", { params: { path: { id } } }),
+      );
+      printRecord(run, resumed, TENANT_FIELDS);
     },
   },
   {

@@ -51,6 +51,9 @@ const ALL = [
   "tenants create",
   "tenants list",
   "tenants recover-key",
+  "tenants update",
+  "tenants suspend",
+  "tenants resume",
   "keys create",
   "keys list",
   "keys revoke",
@@ -156,8 +159,8 @@ describe("tenants", () => {
 
     const list = await asPlatform(["tenants", "list", "--limit", "100"]);
     expect(list.status).toBe(0);
-    expect(list.stdout.split("\n")[0]).toMatch(/^ID +SLUG +NAME +PLAN +CREATED$/);
-    expect(list.stdout).toMatch(new RegExp(`^\\S+ +${slug} +Acme Inc +free +\\S+$`, "m"));
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID +SLUG +NAME +PLAN +STATUS +CREATED$/);
+    expect(list.stdout).toMatch(new RegExp(`^\\S+ +${slug} +Acme Inc +free +active +\\S+$`, "m"));
     // Listing never shows a secret.
     expect(list.stdout).not.toContain("plk_");
 
