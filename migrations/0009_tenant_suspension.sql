@@ -1,2 +1,3 @@
 ALTER TABLE `tenants` ADD `suspended_at` text;--> statement-breakpoint
-ALTER TABLE `tenants` ADD `suspended_reason` text;
+ALTER TABLE `tenants` ADD `suspended_reason` text;--> statement-breakpoint
+ALTER TABLE `tenants` ADD `version` integer DEFAULT 1 NOT NULL;

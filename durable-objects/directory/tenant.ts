@@ -1,7 +1,6 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { TenantRow } from "../../src/modules/identity/directory/tenant-row";
-import { fail, ok } from "../../src/modules/identity/directory/types";
 import type { In, Out } from "./base";
 import { DirectorySealed } from "./sealed";
 
@@ -14,8 +13,7 @@ export class DirectoryTenant extends DirectorySealed {
   private readonly tenantRow = new TenantRow(this.store);
 
   changeTenant(input: In<"changeTenant">): Out<"changeTenant"> {
-    const { ctx, change } = rpcArgs(DirectoryRpc, "changeTenant", input);
-    const result = this.tenantRow.change(ctx, change);
-    return this.committed(result ? ok(result) : fail("not_found"));
+    const { ctx, change, expectedVersion } = rpcArgs(DirectoryRpc, "changeTenant", input);
+    return this.committed(this.tenantRow.change(ctx, change, expectedVersion));
   }
 }

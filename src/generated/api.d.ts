@@ -1774,6 +1774,7 @@ export interface components {
             created_at: string;
             suspended_at: string | null;
             suspended_reason: string | null;
+            version: number;
         };
         TenantAdminKey: {
             id: string;
@@ -9428,7 +9429,10 @@ export interface operations {
     updateTenant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -9482,6 +9486,15 @@ export interface operations {
             };
             /** @description no such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9687,6 +9700,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                "if-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -9753,6 +9768,15 @@ export interface operations {
             };
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9827,6 +9851,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                "if-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -9887,6 +9913,15 @@ export interface operations {
             };
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditLog } from "../../src/modules/audit/contract";
+import { tenantStore } from "../../src/modules/tenants/store";
 import { gateway, parseList } from "../gateway/helpers";
 import { auditOf, call, newKey, newTenant, newUser, PASSWORD, rootKey } from "./helpers";
 
@@ -37,6 +38,45 @@ describe("platform: change a tenant", () => {
     });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
     expect(await policyOf()).toEqual({ q: 180_000, w: 60 });
+  });
+
+  it("counts versions, answers them as ETag, and honours If-Match (412 on a stale one, nothing changed)", async () => {
+    const t = await newTenant("ver");
+    const got = await platform(`/${t.id}`);
+    expect(got.headers.get("etag")).toBe('"1"');
+    const stale = await platform(`/${t.id}`, {
+      method: "PATCH",
+      headers: { "if-match": '"2"' },
+      body: { plan: "pro" },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.body.code).toBe("version_conflict");
+    expect((await platform(`/${t.id}`)).body).toMatchObject({ plan: "free", version: 1 });
+    const changed = await platform(`/${t.id}`, {
+      method: "PATCH",
+      headers: { "if-match": "1" },
+      body: { plan: "pro" },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.version).toBe(2);
+    expect(changed.headers.get("etag")).toBe('"2"');
+    const suspended = await platform(`/${t.id}/suspend`, { method: "POST", headers: { "if-match": '"2"' } });
+    expect(suspended.body).toMatchObject({ status: "suspended", version: 3 });
+    // A change that changes nothing keeps the version.
+    expect((await platform(`/${t.id}/suspend`, { method: "POST" })).body.version).toBe(3);
+    const resume = await platform(`/${t.id}/resume`, { method: "POST", headers: { "if-match": "2" } });
+    expect(resume.status).toBe(412);
+  });
+
+  it("the registry never takes an older version's copy over a newer one (copies may land out of order)", async () => {
+    const t = await newTenant("ver-order");
+    await platform(`/${t.id}`, { method: "PATCH", body: { plan: "pro" } });
+    const store = tenantStore(env.DB);
+    const now = await store.find("id", t.id);
+    if (!now) throw new Error("no tenant");
+    await store.mirror({ ...now, plan: "enterprise", version: 3 });
+    await store.mirror({ ...now, plan: "free", version: 2 });
+    expect(await store.find("id", t.id)).toMatchObject({ plan: "enterprise", version: 3 });
   });
 
   it.each([

@@ -23,6 +23,7 @@ describe("platform: tenants (happy)", () => {
       created_at: created.body.created_at,
       suspended_at: null,
       suspended_reason: null,
+      version: 1,
     });
     // The whole list, page by page: test files share storage, so other tenants come first.
     const slugs: unknown[] = [];

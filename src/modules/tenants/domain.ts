@@ -25,6 +25,8 @@ export const TenantSchema = z
     suspended_at: z.string().nullable(),
     /** The operator's reason, for the tenant's administrators (also in its audit log); never shown to its users. */
     suspended_reason: z.string().nullable(),
+    /** 1 at creation, +1 per change; also the `ETag`, and what `If-Match` names. */
+    version: z.number().int(),
   })
   .openapi("Tenant");
 export type TenantRecord = z.infer<typeof TenantSchema>;

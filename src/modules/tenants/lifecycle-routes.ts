@@ -1,8 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { DisplayName, IdParam, jsonBody, jsonResponse } from "../../kernel/openapi/blocks";
+import type { Context } from "hono";
+import type { AppEnv } from "../../kernel/env";
+import { DisplayName, IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { PLANS } from "../../kernel/ratelimit/policies";
+import type { TenantChange } from "../identity/directory/tenant-state";
 import { TenantSchema } from "./domain";
 import { changeTenant } from "./lifecycle";
 import { callOf } from "./platform-call";
@@ -17,7 +20,7 @@ const update = op.patch("/tenants/{id}", {
   operationId: "updateTenant",
   summary: "Change a tenant's name or plan (a plan's rate limit applies within 30 s everywhere)",
   access: "platform",
-  request: { params: IdParam, body: jsonBody(TenantPatch) },
+  request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(TenantPatch) },
   responses: { 200: jsonResponse("the tenant after the change", TenantSchema), 404: problem("no such tenant") },
 });
 const suspend = op.post("/tenants/{id}/suspend", {
@@ -26,6 +29,7 @@ const suspend = op.post("/tenants/{id}/suspend", {
   access: "platform",
   request: {
     params: IdParam,
+    headers: IfMatchHeader,
     // The body is optional: no body (and no Content-Type) suspends without a reason.
     body: {
       ...jsonBody(z.object({ reason: DisplayName.optional() })),
@@ -38,25 +42,30 @@ const resume = op.post("/tenants/{id}/resume", {
   operationId: "resumeTenant",
   summary: "Resume a suspended tenant",
   access: "platform",
-  request: { params: IdParam },
+  request: { params: IdParam, headers: IfMatchHeader },
   responses: { 200: jsonResponse("the active tenant", TenantSchema), 404: problem("no such tenant") },
 });
+
+/** Applies a change (with the request's `If-Match`) and answers the tenant with its version as `ETag`. */
+async function answer(c: Context<AppEnv>, id: string, change: TenantChange) {
+  const tenant = await changeTenant(c.env, { id, change, expectedVersion: ifMatch(c) }, callOf(c));
+  c.header("ETag", `"${tenant.version}"`);
+  return tenant;
+}
 
 /**
  * `/api/v1/platform/tenants/{id}` changes: name and plan, suspension and
  * resumption. Each is idempotent in effect (a repeat changes and records
- * nothing), and each answers the tenant as it now is.
+ * nothing), each honours `If-Match`, and each answers the tenant as it now is.
  */
 export const lifecycleRoutes = createRouter()
   .openapi(update, async (c) => {
     const { name, plan } = c.req.valid("json");
     const change = { kind: "update" as const, ...(name === undefined ? {} : { name }), ...(plan ? { plan } : {}) };
-    return c.json(await changeTenant(c.env, c.req.valid("param").id, change, callOf(c)), 200);
+    return c.json(await answer(c, c.req.valid("param").id, change), 200);
   })
   .openapi(suspend, async (c) => {
     const reason = c.req.valid("json").reason ?? null;
-    return c.json(await changeTenant(c.env, c.req.valid("param").id, { kind: "suspend", reason }, callOf(c)), 200);
+    return c.json(await answer(c, c.req.valid("param").id, { kind: "suspend", reason }), 200);
   })
-  .openapi(resume, async (c) =>
-    c.json(await changeTenant(c.env, c.req.valid("param").id, { kind: "resume" }, callOf(c)), 200),
-  );
+  .openapi(resume, async (c) => c.json(await answer(c, c.req.valid("param").id, { kind: "resume" }), 200));

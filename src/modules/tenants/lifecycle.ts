@@ -18,10 +18,10 @@ import { tenantStore } from "./store";
  */
 export async function changeTenant(
   env: Env,
-  id: string,
-  change: TenantChange,
+  input: { id: string; change: TenantChange; expectedVersion?: number | undefined },
   call: PlatformCall,
 ): Promise<TenantRecord> {
+  const { id, change, expectedVersion } = input;
   const store = tenantStore(env.DB);
   // The registry first: an unknown id must not reach (and so create) a directory object.
   const known = await store.find("id", id);
@@ -29,8 +29,13 @@ export async function changeTenant(
   const result = await directory(env, id).changeTenant({
     ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },
     change,
+    ...(expectedVersion === undefined ? {} : { expectedVersion }),
   });
-  if (!result.ok) throw new AppError("not_found", { detail: "no such tenant" });
+  if (!result.ok) {
+    if (result.error === "version_conflict")
+      throw new AppError("version_conflict", { detail: "If-Match does not name the tenant's current version" });
+    throw new AppError("not_found", { detail: "no such tenant" });
+  }
   const state = result.value.tenant;
   await store.mirror(state);
   forgetTenant(known);
@@ -41,5 +46,6 @@ export async function changeTenant(
     status: state.status,
     suspended_at: state.suspended_at,
     suspended_reason: state.suspended_reason,
+    version: state.version,
   };
 }

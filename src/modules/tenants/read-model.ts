@@ -1,4 +1,4 @@
-import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * The tenant registry. D1 is a single-primary SQLite database, so the unique
@@ -18,4 +18,6 @@ export const tenants = sqliteTable("tenants", {
   createdAt: text("created_at").notNull(),
   suspendedAt: text("suspended_at"),
   suspendedReason: text("suspended_reason"),
+  /** The directory's version of the tenant (1 at creation, +1 per change): a late copy never overwrites a newer one. */
+  version: integer("version").notNull().default(1),
 });

@@ -80,7 +80,11 @@ export const platformRoutes = createRouter()
       200,
     );
   })
-  .openapi(get, async (c) => c.json(await knownTenant(c.env.DB, c.req.valid("param").id), 200))
+  .openapi(get, async (c) => {
+    const tenant = await knownTenant(c.env.DB, c.req.valid("param").id);
+    c.header("ETag", `"${tenant.version}"`);
+    return c.json(tenant, 200);
+  })
   .openapi(adminKey, async (c) => {
     const tenant = await knownTenant(c.env.DB, c.req.valid("param").id);
     const { last_used_at: _unused, ...key } = await issueAdminKey(

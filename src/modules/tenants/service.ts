@@ -55,6 +55,7 @@ export async function createTenant(
     created_at: now,
     suspended_at: null,
     suspended_reason: null,
+    version: 1,
     admin_key: key.key,
   };
 }

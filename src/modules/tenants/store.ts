@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { errorFields, type Logger } from "../../kernel/log";
 import type { TenantState } from "../identity/directory/tenant-state";
@@ -14,6 +14,7 @@ const columns = {
   created_at: tenants.createdAt,
   suspended_at: tenants.suspendedAt,
   suspended_reason: tenants.suspendedReason,
+  version: tenants.version,
 };
 
 /** Past provisioning: the tenants that exist for requests, operators and jobs. */
@@ -45,9 +46,11 @@ export function tenantStore(db: D1Database) {
       await orm.delete(tenants).where(eq(tenants.id, id));
     },
     /**
-     * Copies the tenant's record as its directory answered after a change. The
-     * directory is the writer: a copy that failed is redone by the operator's
-     * retry, which the directory answers with the same state.
+     * Copies the tenant's record as its directory answered after a change,
+     * unless the registry holds that version or a newer one already (two
+     * changes' copies may land out of order). The directory is the writer: a
+     * copy that failed is redone by the operator's retry, which the directory
+     * answers with the same state.
      */
     async mirror(state: TenantState): Promise<void> {
       await orm
@@ -58,8 +61,9 @@ export function tenantStore(db: D1Database) {
           status: state.status,
           suspendedAt: state.suspended_at,
           suspendedReason: state.suspended_reason,
+          version: state.version,
         })
-        .where(and(eq(tenants.id, state.id), inArray(tenants.status, LIVE)));
+        .where(and(eq(tenants.id, state.id), inArray(tenants.status, LIVE), lt(tenants.version, state.version)));
     },
     /** A tenant (active or suspended) by id or slug. */
     async find(by: "id" | "slug", value: string): Promise<TenantRecord | null> {

@@ -51,8 +51,8 @@ export const DirectoryRpc = defineRpc({
   },
   /** An operator's change of the tenant (name, plan, suspension): the state after it, and whether it changed. */
   changeTenant: {
-    args: withCtx({ change: TenantChangeSchema }),
-    reply: resultOf(z.object({ tenant: TenantStateSchema, changed: z.boolean() }), ["not_found"]),
+    args: withCtx({ change: TenantChangeSchema, expectedVersion: z.number().int().min(1).optional() }),
+    reply: resultOf(z.object({ tenant: TenantStateSchema, changed: z.boolean() }), ["not_found", "version_conflict"]),
   },
   register: {
     args: withCtx({

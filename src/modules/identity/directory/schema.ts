@@ -159,6 +159,7 @@ export const DIRECTORY_SCHEMA: string[][] = [
     `alter table tenant add column status text not null default 'active'`,
     `alter table tenant add column suspended_at text`,
     `alter table tenant add column suspended_reason text`,
+    `alter table tenant add column version integer not null default 1`,
   ],
 ];
 

@@ -1,6 +1,6 @@
 import type { DirectoryStore } from "./store";
 import { decideTenantChange, type TenantChange, type TenantState } from "./tenant-state";
-import type { Ctx } from "./types";
+import { type Ctx, fail, ok, type Result } from "./types";
 
 interface Row extends Record<string, SqlStorageValue> {
   id: string;
@@ -10,6 +10,7 @@ interface Row extends Record<string, SqlStorageValue> {
   status: string;
   suspended_at: string | null;
   suspended_reason: string | null;
+  version: number;
 }
 
 /** The directory's own tenant record: read, and changed together with the event that records the change. */
@@ -18,33 +19,41 @@ export class TenantRow {
 
   current(): TenantState | null {
     const row = this.store.sql
-      .exec<Row>("select id, slug, name, plan, status, suspended_at, suspended_reason from tenant")
+      .exec<Row>("select id, slug, name, plan, status, suspended_at, suspended_reason, version from tenant")
       .toArray()[0];
     if (!row) return null;
     return { ...row, status: row.status === "suspended" ? "suspended" : "active" };
   }
 
   /**
-   * Applies an operator's change in one transaction with its event; null
-   * when the directory holds no tenant (never initialised).
+   * Applies an operator's change in one transaction with its event, when the
+   * tenant is at `expectedVersion` (if given): `not_found` when the directory
+   * holds no tenant (never initialised).
    */
-  change(ctx: Ctx, change: TenantChange): { tenant: TenantState; changed: boolean } | null {
+  change(
+    ctx: Ctx,
+    change: TenantChange,
+    expectedVersion?: number,
+  ): Result<{ tenant: TenantState; changed: boolean }, "not_found" | "version_conflict"> {
     return this.store.tx(() => {
       const current = this.current();
-      if (!current) return null;
+      if (!current) return fail("not_found");
+      if (expectedVersion !== undefined && expectedVersion !== current.version) return fail("version_conflict");
       const { next, event } = decideTenantChange(current, change, ctx.now);
-      if (!event) return { tenant: current, changed: false };
+      if (!event) return ok({ tenant: current, changed: false });
       this.store.sql.exec(
-        "update tenant set name = ?, plan = ?, status = ?, suspended_at = ?, suspended_reason = ? where id = ?",
+        `update tenant set name = ?, plan = ?, status = ?, suspended_at = ?, suspended_reason = ?, version = ?
+          where id = ?`,
         next.name,
         next.plan,
         next.status,
         next.suspended_at,
         next.suspended_reason,
+        next.version,
         next.id,
       );
       this.store.emit(ctx, `tenant/${next.id}`, event.event, event.audit);
-      return { tenant: next, changed: true };
+      return ok({ tenant: next, changed: true });
     });
   }
 }

@@ -16,6 +16,8 @@ export const TenantStateSchema = z.object({
   status: z.enum(["active", "suspended"]),
   suspended_at: z.string().nullable(),
   suspended_reason: z.string().nullable(),
+  /** 1 at creation, +1 per change: orders the registry's copies and answers `If-Match`. */
+  version: z.number().int().min(1),
 });
 export type TenantState = z.infer<typeof TenantStateSchema>;
 
@@ -51,7 +53,12 @@ export function decideTenantChange(current: TenantState, change: TenantChange, n
       const patch = { name: change.name, plan: change.plan };
       const fields = (["name", "plan"] as const).filter((f) => patch[f] !== undefined && patch[f] !== current[f]);
       if (fields.length === 0) return unchanged;
-      const next = { ...current, name: change.name ?? current.name, plan: change.plan ?? current.plan };
+      const next = {
+        ...current,
+        name: change.name ?? current.name,
+        plan: change.plan ?? current.plan,
+        version: current.version + 1,
+      };
       const changed = Object.fromEntries(fields.map((f) => [f, next[f]]));
       return {
         next,
@@ -67,7 +74,13 @@ export function decideTenantChange(current: TenantState, change: TenantChange, n
     case "suspend": {
       if (current.status === "suspended") return unchanged;
       return {
-        next: { ...current, status: "suspended", suspended_at: now, suspended_reason: change.reason },
+        next: {
+          ...current,
+          status: "suspended",
+          suspended_at: now,
+          suspended_reason: change.reason,
+          version: current.version + 1,
+        },
         event: {
           event: { type: "tenants.tenant.suspended", data: { id: current.id, reason: change.reason } },
           audit: change.reason === null ? {} : { reason: change.reason },
@@ -77,7 +90,13 @@ export function decideTenantChange(current: TenantState, change: TenantChange, n
     case "resume": {
       if (current.status === "active") return unchanged;
       return {
-        next: { ...current, status: "active", suspended_at: null, suspended_reason: null },
+        next: {
+          ...current,
+          status: "active",
+          suspended_at: null,
+          suspended_reason: null,
+          version: current.version + 1,
+        },
         event: { event: { type: "tenants.tenant.resumed", data: { id: current.id } }, audit: {} },
       };
     }
