@@ -154,6 +154,19 @@ describe("platform: suspend and resume a tenant", () => {
     expect(refresh.status).toBe(200);
   });
 
+  it("suspends without a body, but a body of another type is 415 and suspends nothing", async () => {
+    const t = await newTenant("sus-type");
+    const typed = await call(`/api/v1/platform/tenants/${t.id}/suspend`, {
+      method: "POST",
+      token: rootKey(),
+      headers: { "content-type": "text/plain" },
+    });
+    expect(typed.status).toBe(415);
+    expect((await platform(`/${t.id}`)).body.status).toBe("active");
+    const bare = await platform(`/${t.id}/suspend`, { method: "POST" });
+    expect(bare.body).toMatchObject({ status: "suspended", suspended_reason: null });
+  });
+
   it("lists a suspended tenant with its status", async () => {
     const t = await newTenant("sus-list");
     await platform(`/${t.id}/suspend`, { method: "POST" });

@@ -11,6 +11,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   ...Object.assign({}, ...moduleSweeps.map((m) => m.samples)),
   "POST /api/v1/platform/tenants": { slug: "sample-tenant", name: "Sample" },
   "POST /api/v1/platform/tenants/{id}/admin-keys": { name: "sample" },
+  "PATCH /api/v1/platform/tenants/{id}": { name: "Sweep" },
+  "POST /api/v1/platform/tenants/{id}/suspend": { reason: "sample" },
   "POST /api/v1/platform/events/replay": { consumer: "blog:blog.posts" },
   "POST /api/v1/platform/mail/replay-dead-letters": { limit: 1 },
   "POST /api/v1/platform/crypto/reencrypt": { tenant_id: "no-such-tenant" },

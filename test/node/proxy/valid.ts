@@ -94,7 +94,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     json: { slug: SLUG, name: "Sweep" },
   });
   const tenantId = str(tenant, "id");
-  await s.need({
+  const other = await s.need<Json>({
     ...valid,
     op: "POST /api/v1/platform/tenants",
     label: "a second tenant",
@@ -148,6 +148,23 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     expect: 201,
     json: { name: "recovery" },
   });
+  // The second tenant changed, suspended and resumed at once: it is active again for the requests after.
+  const otherOne = { ...valid, headers: root, params: { id: str(other, "id") } };
+  await s.call({
+    ...otherOne,
+    op: "PATCH /api/v1/platform/tenants/{id}",
+    label: "root key",
+    expect: 200,
+    json: { name: "Other" },
+  });
+  await s.call({
+    ...otherOne,
+    op: "POST /api/v1/platform/tenants/{id}/suspend",
+    label: "root key",
+    expect: 200,
+    json: { reason: "sweep" },
+  });
+  await s.call({ ...otherOne, op: "POST /api/v1/platform/tenants/{id}/resume", label: "root key", expect: 200 });
 
   const email = "ada@example.com";
   const anon = { ...valid, headers: { "x-tenant": SLUG } };
@@ -358,7 +375,8 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     refresh: str(fresh, "refresh_token"),
     postId: str(post, "id"),
     postVersion: 3,
-    ids: { "/api/v1/blog/posts/": str(post, "id") },
+    // The sweep's tenant, for its changes' If-Match requests (a stale one changes nothing).
+    ids: { "/api/v1/blog/posts/": str(post, "id"), "/api/v1/platform/tenants/": tenantId },
   };
 }
 
