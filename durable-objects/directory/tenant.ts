@@ -12,6 +12,10 @@ import { DirectorySealed } from "./sealed";
 export class DirectoryTenant extends DirectorySealed {
   private readonly tenantRow = new TenantRow(this.store);
 
+  tenantState(): Out<"tenantState"> {
+    return this.tenantRow.current();
+  }
+
   changeTenant(input: In<"changeTenant">): Out<"changeTenant"> {
     const { ctx, change, expectedVersion } = rpcArgs(DirectoryRpc, "changeTenant", input);
     return this.committed(this.tenantRow.change(ctx, change, expectedVersion));

@@ -79,6 +79,18 @@ describe("platform: change a tenant", () => {
     expect(await store.find("id", t.id)).toMatchObject({ plan: "enterprise", version: 3 });
   });
 
+  it("a registry left behind by a failed copy catches up: a retry with the old If-Match is 412, and get then shows the current version", async () => {
+    const t = await newTenant("ver-lag");
+    expect((await platform(`/${t.id}`, { method: "PATCH", body: { plan: "pro" } })).body.version).toBe(2);
+    // As if the copy to D1 had failed: the registry still holds version 1.
+    await env.DB.prepare("update tenants set plan = 'free', version = 1 where id = ?").bind(t.id).run();
+    const retry = await platform(`/${t.id}`, { method: "PATCH", headers: { "if-match": "1" }, body: { plan: "pro" } });
+    expect(retry.status).toBe(412);
+    const got = await platform(`/${t.id}`);
+    expect(got.body).toMatchObject({ plan: "pro", version: 2 });
+    expect(got.headers.get("etag")).toBe('"2"');
+  });
+
   it.each([
     [{}, ["body"]],
     [{ plan: "gold" }, ["body.plan"]],

@@ -14,7 +14,8 @@ import { tenantStore } from "./store";
  * audit log says who did it; then the registry copies the state the
  * directory answered with, and this isolate forgets its cached copy (other
  * isolates within the lookup's 30 s). Should the copy fail, the operator's
- * retry finds the directory already changed (no second event) and copies it.
+ * retry finds the directory already changed (no second event) and copies it;
+ * a retry with the old `If-Match` is 412, and copies it too.
  */
 export async function changeTenant(
   env: Env,
@@ -26,15 +27,20 @@ export async function changeTenant(
   // The registry first: an unknown id must not reach (and so create) a directory object.
   const known = await store.find("id", id);
   if (!known) throw new AppError("not_found", { detail: "no such tenant" });
-  const result = await directory(env, id).changeTenant({
+  const dir = directory(env, id);
+  const result = await dir.changeTenant({
     ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },
     change,
     ...(expectedVersion === undefined ? {} : { expectedVersion }),
   });
   if (!result.ok) {
-    if (result.error === "version_conflict")
-      throw new AppError("version_conflict", { detail: "If-Match does not name the tenant's current version" });
-    throw new AppError("not_found", { detail: "no such tenant" });
+    if (result.error === "not_found") throw new AppError("not_found", { detail: "no such tenant" });
+    // The registry may lag the directory (a copy that failed): bring it up to date, so the
+    // version a GET then shows is one If-Match accepts, rather than the stale one again.
+    const current = await dir.tenantState();
+    if (current) await store.mirror(current);
+    forgetTenant(known);
+    throw new AppError("version_conflict", { detail: "If-Match does not name the tenant's current version" });
   }
   const state = result.value.tenant;
   await store.mirror(state);

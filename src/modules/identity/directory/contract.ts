@@ -49,6 +49,8 @@ export const DirectoryRpc = defineRpc({
     }),
     reply: z.object({ created: z.boolean() }),
   },
+  /** The directory's own record of its tenant; null before `init`. */
+  tenantState: { args: nothing, reply: TenantStateSchema.nullable() },
   /** An operator's change of the tenant (name, plan, suspension): the state after it, and whether it changed. */
   changeTenant: {
     args: withCtx({ change: TenantChangeSchema, expectedVersion: z.number().int().min(1).optional() }),
