@@ -60,7 +60,17 @@ function writeOut(run, text) {
 
 const platform = (run) => connect(run.url, platformKey(run.url));
 /** What `tenants update|suspend|resume` print of the tenant they changed. */
-const TENANT_FIELDS = ["id", "slug", "name", "plan", "status", "suspended_at", "suspended_reason", "created_at"];
+const TENANT_FIELDS = [
+  "id",
+  "slug",
+  "name",
+  "plan",
+  "status",
+  "suspended_at",
+  "suspended_reason",
+  "version",
+  "created_at",
+];
 const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
 
 /** @type {Command[]} */

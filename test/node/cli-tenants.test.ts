@@ -53,6 +53,7 @@ describe("plinth tenants update", () => {
     expect(run.stdout).toMatch(/^name +Acme Pro$/m);
     expect(run.stdout).toMatch(/^plan +pro$/m);
     expect(run.stdout).toMatch(/^status +active$/m);
+    expect(run.stdout).toMatch(/^version +2$/m);
 
     const json = await asPlatform(["tenants", "update", tenant.id, "--plan", "enterprise", "--json"]);
     expect(json.status).toBe(0);
