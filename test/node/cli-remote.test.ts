@@ -1,6 +1,6 @@
 // The remote `plinth` commands against a served plinth: each command's table
 // and --json output, --help, and every exit code class a script relies on.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,43 +9,19 @@ import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../src/generated/api";
 import { plinth } from "./plinth-cli";
-import { type ServedWorker, serveWorker } from "./proxy/worker";
+import { asPlatform, newTenantOf, servePlinthForFile } from "./support/served-plinth";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-let worker: ServedWorker | undefined;
+const served = servePlinthForFile();
 let scratch = "";
-
-beforeAll(async () => {
+beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), "plinth-cli-"));
-  const encryptionKeys = JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]);
-  worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys } });
-}, 120_000);
-afterAll(async () => {
-  await worker?.stop();
-  rmSync(scratch, { recursive: true, force: true });
 });
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const served = () => {
-  if (!worker) throw new Error("no worker");
-  return worker;
-};
-
+const newTenant = () => newTenantOf(served());
 /** As the platform operator, against the served plinth. */
-const asPlatform = (args: string[]) =>
-  plinth([...args, "--url", served().origin], { PLATFORM_ROOT_KEY: served().rootKey });
-
-/** A fresh tenant (made through the typed SDK) and its admin key. */
-async function newTenant(): Promise<{ id: string; key: string }> {
-  const sdk = createClient<paths>({
-    baseUrl: served().origin,
-    headers: { authorization: `Bearer ${served().rootKey}` },
-  });
-  const { data, error } = await sdk.POST("/api/v1/platform/tenants", {
-    body: { slug: `cli-${randomUUID().slice(0, 8)}`, name: "CLI", plan: "free" },
-  });
-  if (!data) throw new Error(`createTenant: ${JSON.stringify(error)}`);
-  return { id: data.id, key: data.admin_key };
-}
+const platformRun = (args: string[]) => asPlatform(served(), args);
 
 const ALL = [
   "tenants create",
@@ -144,27 +120,27 @@ describe("the TypeScript SDK", () => {
 describe("tenants", () => {
   it("create prints the tenant and its admin key once; --json prints the API's JSON", async () => {
     const slug = `acme-${randomUUID().slice(0, 8)}`;
-    const table = await asPlatform(["tenants", "create", slug, "--name", "Acme Inc"]);
+    const table = await platformRun(["tenants", "create", slug, "--name", "Acme Inc"]);
     expect(table.stderr).toBe("");
     expect(table.status).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`^slug +${slug}$`, "m"));
     expect(table.stdout).toMatch(/^name +Acme Inc$/m);
     expect(table.stdout).toMatch(/^admin_key +plk_\S+$/m);
 
-    const json = await asPlatform(["tenants", "create", `${slug}-2`, "--plan", "pro", "--json"]);
+    const json = await platformRun(["tenants", "create", `${slug}-2`, "--plan", "pro", "--json"]);
     expect(json.status).toBe(0);
     const body = JSON.parse(json.stdout);
     expect(body).toMatchObject({ slug: `${slug}-2`, name: `${slug}-2`, plan: "pro" });
     expect(body.admin_key).toMatch(/^plk_/);
 
-    const list = await asPlatform(["tenants", "list", "--limit", "100"]);
+    const list = await platformRun(["tenants", "list", "--limit", "100"]);
     expect(list.status).toBe(0);
     expect(list.stdout.split("\n")[0]).toMatch(/^ID +SLUG +NAME +PLAN +STATUS +CREATED$/);
     expect(list.stdout).toMatch(new RegExp(`^\\S+ +${slug} +Acme Inc +free +active +\\S+$`, "m"));
     // Listing never shows a secret.
     expect(list.stdout).not.toContain("plk_");
 
-    const page = await asPlatform(["tenants", "list", "--limit", "1", "--json"]);
+    const page = await platformRun(["tenants", "list", "--limit", "1", "--json"]);
     const listed = JSON.parse(page.stdout);
     expect(listed.items).toHaveLength(1);
     expect(typeof listed.next_cursor).toBe("string");
@@ -174,7 +150,7 @@ describe("tenants", () => {
 describe("tenants recover-key", () => {
   it("issues a tenant a new admin key, printed once, that works; an unknown tenant is 1", async () => {
     const tenant = await newTenant();
-    const issued = await asPlatform(["tenants", "recover-key", tenant.id, "--name", "ops"]);
+    const issued = await platformRun(["tenants", "recover-key", tenant.id, "--name", "ops"]);
     expect(issued.stderr).toBe("");
     expect(issued.status).toBe(0);
     expect(issued.stdout).toMatch(/^name +ops$/m);
@@ -183,7 +159,7 @@ describe("tenants recover-key", () => {
     const listed = await plinth(["keys", "list", "--json", "--url", served().origin], { PLINTH_KEY: key });
     expect(listed.status, listed.stderr).toBe(0);
     expect(JSON.parse(listed.stdout).items.map((k: { name: string }) => k.name)).toContain("ops");
-    const unknown = await asPlatform(["tenants", "recover-key", "01NOSUCHTENANT0000000000000"]);
+    const unknown = await platformRun(["tenants", "recover-key", "01NOSUCHTENANT0000000000000"]);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain("not_found");
   });
@@ -317,31 +293,31 @@ describe("mail-dead-letters", () => {
     const tenant = await newTenant();
     const [first, second, third] = [await plantMail(tenant.id), await plantMail(tenant.id), await plantMail(tenant.id)];
 
-    const list = await asPlatform(["mail-dead-letters", "list", "--tenant", tenant.id]);
+    const list = await platformRun(["mail-dead-letters", "list", "--tenant", tenant.id]);
     expect(list.stderr).toBe("");
     expect(list.stdout.split("\n")[0]).toMatch(/^ID +TENANT +KIND +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
     expect(list.stdout).toMatch(new RegExp(`^${first} +${tenant.id} +cli\\.planted +31 +\\S+ +- +provider down$`, "m"));
 
-    const one = await asPlatform(["mail-dead-letters", "replay", first]);
+    const one = await platformRun(["mail-dead-letters", "replay", first]);
     expect(one.status).toBe(0);
     expect(one.stdout.trim()).toBe(`replayed ${first}`);
     const pending = JSON.parse(
-      (await asPlatform(["mail-dead-letters", "list", "--tenant", tenant.id, "--pending", "--json"])).stdout,
+      (await platformRun(["mail-dead-letters", "list", "--tenant", tenant.id, "--pending", "--json"])).stdout,
     );
     expect(pending.items.map((d: { id: string }) => d.id).sort()).toEqual([second, third].sort());
 
-    const rest = await asPlatform(["mail-dead-letters", "replay-pending", "--tenant", tenant.id]);
+    const rest = await platformRun(["mail-dead-letters", "replay-pending", "--tenant", tenant.id]);
     expect(rest.status).toBe(0);
     expect(rest.stdout.trim()).toBe("replayed 2");
     const none = JSON.parse(
-      (await asPlatform(["mail-dead-letters", "list", "--tenant", tenant.id, "--pending", "--json"])).stdout,
+      (await platformRun(["mail-dead-letters", "list", "--tenant", tenant.id, "--pending", "--json"])).stdout,
     );
     expect(none.items).toEqual([]);
 
-    const missing = await asPlatform(["mail-dead-letters", "replay", "mdl_unknown"]);
+    const missing = await platformRun(["mail-dead-letters", "replay", "mdl_unknown"]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("not_found");
-    const usage = await asPlatform(["mail-dead-letters", "replay"]);
+    const usage = await platformRun(["mail-dead-letters", "replay"]);
     expect(usage.status).toBe(2);
   });
 });
@@ -349,29 +325,29 @@ describe("mail-dead-letters", () => {
 describe("events replay", () => {
   it("prints a progress line and, with --json, the totals", async () => {
     const tenant = await newTenant();
-    const run = await asPlatform(["events", "replay", "blog:blog.posts", "--tenant", tenant.id]);
+    const run = await platformRun(["events", "replay", "blog:blog.posts", "--tenant", tenant.id]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^blog:blog\.posts: 0 streams, 0 events read, 0 applied \(\d+ events\/s\), done$/m);
-    const json = await asPlatform(["events", "replay", "blog:blog.posts", "--tenant", tenant.id, "--json"]);
+    const json = await platformRun(["events", "replay", "blog:blog.posts", "--tenant", tenant.id, "--json"]);
     expect(JSON.parse(json.stdout)).toEqual({ source: "events", streams: 0, events: 0, applied: 0, calls: 1 });
   });
 });
 
 describe("jobs", () => {
   it("runs a job now and lists the jobs with its run", async () => {
-    const run = await asPlatform(["jobs", "run", "events", "dead-letter-report"]);
+    const run = await platformRun(["jobs", "run", "events", "dead-letter-report"]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^outcome +ok$/m);
     expect(run.stdout).toMatch(/^trigger +manual$/m);
 
-    const list = await asPlatform(["jobs", "list"]);
+    const list = await platformRun(["jobs", "list"]);
     expect(list.status).toBe(0);
     expect(list.stdout.split("\n")[0]).toMatch(/^JOB +CRON +NEXT DUE +RUNNING +LAST RUN +LAST SUCCESS$/);
     expect(list.stdout).toMatch(/^events\/dead-letter-report +45 \* \* \* \* +\S+ +- +ok \S+ +\S+$/m);
 
-    const json = JSON.parse((await asPlatform(["jobs", "list", "--json"])).stdout);
+    const json = JSON.parse((await platformRun(["jobs", "list", "--json"])).stdout);
     const job = json.items.find((j: { job: string }) => j.job === "dead-letter-report");
     expect(job.last_run.outcome).toBe("ok");
   });
@@ -400,10 +376,10 @@ describe("openapi export", () => {
 
 describe("exit codes", () => {
   it("2 for usage: an unknown option, a missing argument, no key", async () => {
-    const unknown = await asPlatform(["tenants", "list", "--bogus"]);
+    const unknown = await platformRun(["tenants", "list", "--bogus"]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("--bogus");
-    const missing = await asPlatform(["jobs", "run", "events"]);
+    const missing = await platformRun(["jobs", "run", "events"]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("usage: plinth jobs run <module> <job>");
     const noKey = await plinth(["keys", "list", "--url", served().origin]);
@@ -436,7 +412,7 @@ describe("exit codes", () => {
   });
 
   it("1 when the API refuses the request, printing the problem's code and fields", async () => {
-    const invalid = await asPlatform(["tenants", "create", "Not A Slug!"]);
+    const invalid = await platformRun(["tenants", "create", "Not A Slug!"]);
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toMatch(/^plinth: 400 validation_failed: /);
     expect(invalid.stderr).toMatch(/^ {2}body\.slug: must be a DNS label/m);
@@ -445,7 +421,7 @@ describe("exit codes", () => {
     expect(gone.status).toBe(1);
     expect(gone.stderr).toMatch(/^plinth: 404 not_found: /);
     // With --json the refusal is the API's problem+json (on stderr), for a script to parse.
-    const json = await asPlatform(["tenants", "create", "Not A Slug!", "--json"]);
+    const json = await platformRun(["tenants", "create", "Not A Slug!", "--json"]);
     expect(json.status).toBe(1);
     const problem = JSON.parse(json.stderr);
     expect(problem).toMatchObject({ status: 400, code: "validation_failed" });
@@ -462,7 +438,7 @@ describe("plinth crypto against a served plinth", () => {
     });
     expect(hook.response.status, JSON.stringify(hook.error)).toBe(201);
 
-    const versions = await asPlatform(["crypto", "versions", "--tenant", t.id, "--json"]);
+    const versions = await platformRun(["crypto", "versions", "--tenant", t.id, "--json"]);
     expect(versions.status, versions.stderr).toBe(0);
     expect(JSON.parse(versions.stdout)).toMatchObject({
       current_version: 1,
@@ -471,7 +447,7 @@ describe("plinth crypto against a served plinth", () => {
       counts: { "webhooks.secret": { "1": 1 }, "identity.totp": { "1": 0 }, "identity.sso.client_secret": { "1": 0 } },
       failed: [],
     });
-    const run = await asPlatform(["crypto", "reencrypt", "--tenant", t.id]);
+    const run = await platformRun(["crypto", "reencrypt", "--tenant", t.id]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("done: 1 tenant(s), 0 value(s) re-sealed under v1");
   });

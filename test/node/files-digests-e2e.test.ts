@@ -2,26 +2,11 @@
 // RFC 9530 headers read with structured-headers (an RFC 8941 parser written apart from plinth)
 // and checked against node:crypto's SHA-256 of the bytes that came over the wire.
 import { createHash, randomBytes } from "node:crypto";
-import path from "node:path";
 import { type BareItem, parseDictionary, serializeDictionary } from "structured-headers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServedWorker, serveWorker } from "./proxy/worker";
+import { describe, expect, it } from "vitest";
+import { servePlinthForFile } from "./support/served-plinth";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-let worker: ServedWorker | undefined;
-
-beforeAll(async () => {
-  const encryptionKeys = JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]);
-  worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys } });
-}, 120_000);
-afterAll(async () => {
-  await worker?.stop();
-});
-
-const served = () => {
-  if (!worker) throw new Error("no worker");
-  return worker;
-};
+const served = servePlinthForFile();
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest();
 
 /** The sha-256 member of a digest field, as the independent parser reads it; undefined when absent. */
