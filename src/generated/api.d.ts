@@ -2954,7 +2954,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description only this tenant (else every active tenant, a page per call) */
+                    /** @description only this tenant (else every tenant, suspended ones too, a page per call) */
                     tenant_id?: string;
                     /** @description the previous call's `next`, passed back as it is */
                     after?: string;
@@ -3090,7 +3090,7 @@ export interface operations {
     getKeyVersions: {
         parameters: {
             query?: {
-                /** @description only this tenant (else every active tenant, a page per call) */
+                /** @description only this tenant (else every tenant, suspended ones too, a page per call) */
                 tenant_id?: string;
                 /** @description the previous call's `next`, passed back as it is */
                 after?: string;

@@ -65,7 +65,7 @@ export interface TenantLookup {
   bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;
   byId(id: string, c: Context<AppEnv>): Promise<Tenant | null>;
   /**
-   * Active tenants' ids in id order, after `after`, at most `limit`: what an operation over
+   * The registry's tenant ids (suspended ones too) in id order, after `after`, at most `limit`: what an operation over
    * every tenant walks (a read model's rebuild, kernel/events/rebuild-state.ts; re-sealing,
    * kernel/crypto/routes.ts). Takes the env, not a request, since it answers for no tenant
    * of its own; uncached, so a walk sees them all.

@@ -30,7 +30,7 @@ const Counts = z.record(z.string(), z.record(z.string(), z.number().int().min(0)
 const ReencryptRequestSchema = z
   .object({
     tenant_id: TenantId.optional().openapi({
-      description: "only this tenant (else every active tenant, a page per call)",
+      description: "only this tenant (else every tenant, suspended ones too, a page per call)",
     }),
     after: After.optional(),
     limit: z.number().int().min(1).max(100).default(20).openapi({ description: "tenants per call" }),
@@ -59,7 +59,7 @@ const ReencryptProgressSchema = z
 
 const VersionsQuerySchema = z.object({
   tenant_id: TenantId.optional().openapi({
-    description: "only this tenant (else every active tenant, a page per call)",
+    description: "only this tenant (else every tenant, suspended ones too, a page per call)",
   }),
   after: After.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ description: "tenants per call" }),
@@ -102,7 +102,7 @@ const versions = op.get("/platform/crypto/versions", {
   },
 });
 
-/** The tenants a call covers: the one named, or a page of every active tenant after `after`. */
+/** The tenants a call covers: the one named, or a page of every tenant after `after`. */
 async function tenantsOf(
   c: Context<AppEnv>,
   lookup: TenantLookup | undefined,

@@ -16,9 +16,9 @@ export interface StateRebuildRequest {
 
 /** The tenant registry as a rebuild walks it (the route makes it from the TenantLookup). */
 export interface TenantWalk {
-  /** Active tenants' ids in id order, after `after`, at most `limit`. */
+  /** The registry's tenant ids (suspended ones too) in id order, after `after`, at most `limit`. */
   ids(after: string | undefined, limit: number): Promise<string[]>;
-  /** Whether `id` is an active tenant: a cursor naming none is refused, not walked on from. */
+  /** Whether `id` is a tenant of the registry: a cursor naming none is refused, not walked on from. */
   exists(id: string): Promise<boolean>;
 }
 
