@@ -182,7 +182,10 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
 
     // B, never re-sealed, cannot: without v1 its TOTP secret does not open.
     const refused = await totpLogin(v2only, b);
+    // A configuration problem, named for the operator: the version to put back, not a bare "internal".
     expect(refused.status).toBe(500);
+    expect(refused.body.code).toBe("config_invalid");
+    expect(refused.body.detail).toContain("ENCRYPTION_KEYS lacks key version 1");
 
     // Step 2 over every tenant (here: every tenant after the marker), a page at a time.
     const page1 = await reencrypt(rotated, { after: marker.id, limit: 1 });

@@ -63,6 +63,9 @@ export interface TenantSeeds {
 /** Thrown when a ciphertext names a master key version that ENCRYPTION_KEYS no longer holds. */
 export class MissingKeyVersion extends Error {
   override name = "MissingKeyVersion";
+  constructor(readonly version: number) {
+    super(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
+  }
 }
 
 /** Thrown when a tenant's key material is gone: its ciphertexts are unreadable by design. */
@@ -93,8 +96,7 @@ export class Envelope {
 
   private async dataKey(tenantId: string, version: number, create: boolean): Promise<Uint8Array> {
     const master = this.masters.keys.get(version);
-    if (!master)
-      throw new MissingKeyVersion(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
+    if (!master) throw new MissingKeyVersion(version);
     const seed = await this.seeds.seed(tenantId, create);
     if (!seed) throw new KeyMaterialDestroyed(`the key material of tenant ${tenantId} was destroyed`);
     const ikm = await crypto.subtle.importKey("raw", master, "HKDF", false, ["deriveBits"]);

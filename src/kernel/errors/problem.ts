@@ -1,4 +1,5 @@
 import { HTTPException } from "hono/http-exception";
+import { MissingKeyVersion } from "../crypto/envelope";
 import { AppError } from "./app-error";
 
 /** RFC 9457 problem details, as the contract shapes them. */
@@ -98,6 +99,11 @@ export function normaliseError(error: unknown): { error: AppError; expected: boo
       default:
         break;
     }
+  }
+  if (error instanceof MissingKeyVersion) {
+    // A deployment that dropped a key version its data still uses: the operator's to put back.
+    const detail = `ENCRYPTION_KEYS lacks key version ${error.version}, which stored data is sealed with: put it back (docs/operations.md, "Rotating keys")`;
+    return { error: new AppError("config_invalid", { detail, cause: error }), expected: false };
   }
   if (missingTable(error) !== null) {
     const detail = "the service's database is being brought up to date; try again shortly";
