@@ -152,17 +152,19 @@ describe("files (happy)", () => {
     expect(res.body.name).toBe(res.body.id);
   });
 
-  it("replays an upload repeated with its Idempotency-Key and Content-Digest, storing it once", async () => {
-    const t = await newTenant();
-    const bytes = bytesOf(4_096, 11);
-    const digest = btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))));
-    const headers = { "idempotency-key": "upload-1", "content-digest": `sha-256=:${digest}:` };
-    const first = await upload(t.adminKey, bytes, { name: "a.txt", headers });
-    expect(first.status, JSON.stringify(first.body)).toBe(201);
-    const again = await upload(t.adminKey, bytes, { name: "a.txt", headers });
-    expect(again.status).toBe(201);
-    expect(again.headers.get("idempotent-replayed")).toBe("true");
-    expect(again.body.id).toBe(first.body.id);
-    expect((await call("/api/v1/admin/files/quota", { token: t.adminKey })).body).toMatchObject({ files: 1 });
-  });
+  for (const field of ["content-digest", "repr-digest"]) {
+    it(`replays an upload repeated with its Idempotency-Key and ${field}, storing it once`, async () => {
+      const t = await newTenant();
+      const bytes = bytesOf(4_096, 11);
+      const digest = btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))));
+      const headers = { "idempotency-key": "upload-1", [field]: `sha-256=:${digest}:` };
+      const first = await upload(t.adminKey, bytes, { name: "a.txt", headers });
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      const again = await upload(t.adminKey, bytes, { name: "a.txt", headers });
+      expect(again.status).toBe(201);
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+      expect(again.body.id).toBe(first.body.id);
+      expect((await call("/api/v1/admin/files/quota", { token: t.adminKey })).body).toMatchObject({ files: 1 });
+    });
+  }
 });

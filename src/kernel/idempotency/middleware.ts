@@ -105,13 +105,18 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     await store.complete({ key, response, now: now(), ttlMs: IDEMPOTENCY_TTL_MS });
   };
 
-/** The body's SHA-256: hashed here, or, for a streamed body, the one its `Content-Digest` declares. */
+/**
+ * The body's SHA-256: hashed here, or, for a streamed body, the one its `Content-Digest`
+ * (or `Repr-Digest`: for an upload with no content coding, the same bytes) declares. The
+ * route holds the bytes to whichever it was given, so a declared digest that lies fails there.
+ */
 async function bodyDigest(c: Context<AppEnv>): Promise<Uint8Array> {
   if (!streamsBody(c)) return hash.sha256(new Uint8Array(await c.req.arrayBuffer()));
-  const declared = declaredSha256(c.req.header("content-digest"));
+  const declared =
+    declaredSha256(c.req.header("content-digest")) ?? declaredSha256(c.req.header("repr-digest"), "Repr-Digest");
   if (declared) return declared;
   throw new AppError("validation_failed", {
-    detail: "an Idempotency-Key on a streamed upload needs the body's SHA-256 in Content-Digest",
+    detail: "an Idempotency-Key on a streamed upload needs the body's SHA-256 in Content-Digest or Repr-Digest",
     errors: [{ path: "header.content-digest", message: "required with Idempotency-Key: sha-256=:<base64>:" }],
   });
 }
