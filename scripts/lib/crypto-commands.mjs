@@ -35,16 +35,31 @@ function failures(tenants) {
   throw new CliError(`${failed.length} tenant(s) failed; run again once the cause is fixed:\n${lines}`, EXIT.api);
 }
 
-/** What to do about each configured version, by how many values it still seals. */
-function verdicts(report, totals) {
-  return report.configured_versions.map((version) => {
+/**
+ * What to do about each version, by how many values it still seals: every configured one,
+ * and any version values are sealed under that ENCRYPTION_KEYS no longer has (removed too
+ * early: nothing opens them until it is put back). Counted for one tenant (`--tenant`), a
+ * version is never called removable: the other tenants were not counted.
+ */
+function verdicts(report, totals, tenant) {
+  const lines = report.configured_versions.map((version) => {
     const n = totals[String(version)] ?? 0;
     if (version === report.current_version) return `v${version}: ${n} value(s), the current version`;
     // A tenant that could not be counted may hold values under any version: no verdict on a partial count.
     if (n === 0 && report.failed.length > 0) return `v${version}: 0 value(s) counted, but not every tenant was`;
+    if (n === 0 && tenant !== undefined)
+      return `v${version}: 0 values in tenant ${tenant}; the other tenants were not counted: run crypto versions without --tenant before removing it`;
     if (n === 0) return `v${version}: 0 values: no ciphertext needs it, it can be removed from ENCRYPTION_KEYS`;
     return `v${version}: ${n} value(s) still sealed under it: run plinth crypto reencrypt first`;
   });
+  const missing = Object.entries(totals)
+    .filter(([version, n]) => n > 0 && !report.configured_versions.includes(Number(version)))
+    .sort(([a], [b]) => Number(b) - Number(a));
+  for (const [version, n] of missing)
+    lines.push(
+      `v${version}: ${n} value(s) sealed under it, but ENCRYPTION_KEYS lacks it: nothing can open them until it is put back (then run plinth crypto reencrypt)`,
+    );
+  return lines;
 }
 
 /** @type {import("./remote-commands.mjs").Command[]} */
@@ -118,7 +133,7 @@ export const cryptoCommands = [
         );
         const totals = {};
         for (const byVersion of Object.values(counts)) addCounts(totals, { all: byVersion });
-        for (const line of verdicts(report, totals.all ?? {})) run.print(line);
+        for (const line of verdicts(report, totals.all ?? {}, run.values.tenant)) run.print(line);
       }
       failures(tenants);
     },

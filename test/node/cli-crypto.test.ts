@@ -23,6 +23,8 @@ const state = {
     ["t3", 0],
   ]),
   failing: null as string | null,
+  /** ENCRYPTION_KEYS as the stand-in's versions answer names it. */
+  configured: [2, 1],
 };
 const requests: { method: string; url: string; auth: string | undefined; body: unknown }[] = [];
 
@@ -70,7 +72,7 @@ const server = createServer(async (req, res) => {
         },
       ]),
     );
-    return reply(200, { current_version: 2, configured_versions: [2, 1], counts, tenants, next });
+    return reply(200, { current_version: 2, configured_versions: state.configured, counts, tenants, next });
   }
   if (url.pathname === "/api/v1/platform/crypto/reencrypt" && req.method === "POST") {
     const { tenant_id, after } = body as { tenant_id?: string; after?: string };
@@ -142,6 +144,29 @@ describe("plinth crypto", () => {
     expect(run.stderr).toContain("1 tenant(s) failed");
     expect(run.stderr).toContain("t3: no master key of version 1");
     state.failing = null;
+  });
+
+  it("calls no version removable on one tenant's count: the other tenants were not counted", async () => {
+    state.v1.set("t1", 2);
+    state.v1.set("t2", 0);
+    const one = await asOperator("versions", "--tenant", "t2");
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stdout).toContain("v1: 0 values in tenant t2; the other tenants were not counted");
+    expect(one.stdout).not.toContain("it can be removed");
+    const all = await asOperator("versions");
+    expect(all.stdout).toContain("v1: 2 value(s) still sealed under it");
+  });
+
+  it("names values sealed under a version ENCRYPTION_KEYS no longer has (removed too early)", async () => {
+    state.v1.set("t1", 2);
+    state.configured = [2];
+    const run = await asOperator("versions");
+    state.configured = [2, 1];
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/identity\.totp +\d+ +2\n/);
+    expect(run.stdout).toContain(
+      "v1: 2 value(s) sealed under it, but ENCRYPTION_KEYS lacks it: nothing can open them until it is put back",
+    );
   });
 
   it("refuses to run without the platform root key, before any request", async () => {
