@@ -86,9 +86,11 @@ function refusals(consumer: string, route: Route, scope: ReturnType<typeof repla
   };
   const few = (types: string[]) => (types.length > 6 ? `${types.slice(0, 6).join(", ")} …` : types.join(", "));
   if (scope.aggregateTypes.length === 0 && scope.unreadable.length > 0) {
+    // A catch-up of a read model its objects hold whole: say what does bring it back.
+    const instead = route.subscription.rebuildFrom ? "; rebuild: true (--rebuild) copies it from their state" : "";
     refuse(
       "body.consumer",
-      `${consumer} wants only events whose writers keep no event log (${few(scope.unreadable)}): replay cannot read them`,
+      `${consumer} wants only events whose writers keep no event log (${few(scope.unreadable)}): replay cannot read them${instead}`,
     );
   }
   if (!rebuild) return;
