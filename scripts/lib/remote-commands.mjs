@@ -361,7 +361,7 @@ export const commands = [
       tenant: { type: "string", arg: "<id>", help: "only this tenant's streams" },
       rebuild: {
         type: "boolean",
-        help: "every event again, not only those the subscription has not seen (audit:log: copied from its chains)",
+        help: "every event again, not only those the subscription has not seen (audit:log, files:files.files: copied from their objects' state)",
       },
       limit: {
         type: "string",
@@ -451,7 +451,7 @@ export const commands = [
     auth: "platform",
     positionals: 0,
     options: {
-      tenant: { type: "string", arg: "<id>", help: "only this tenant (default: every active tenant)" },
+      tenant: { type: "string", arg: "<id>", help: "only this tenant (default: every tenant, suspended ones too)" },
       limit: { type: "string", arg: "<n>", help: "tenants per call, 1 to 500 (default 50)" },
       "max-entries": {
         type: "string",

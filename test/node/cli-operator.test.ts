@@ -92,6 +92,14 @@ describe("--help of the local commands", () => {
     expect(group.stdout).toContain("plinth audit verify <file.ndjson>");
   });
 
+  it("says which read models a rebuild copies from state, and that suspended tenants are rebuilt too", async () => {
+    const replay = await plinth(["events", "replay", "--help"]);
+    expect(replay.stdout).toContain("audit:log, files:files.files: copied from their objects' state");
+    const audit = await plinth(["audit", "rebuild", "--help"]);
+    expect(audit.stdout).toContain("every tenant, suspended ones too");
+    expect(audit.stdout).not.toContain("active");
+  });
+
   it("a usage error of a local command prints its usage, not every command's", async () => {
     const run = await plinth(["audit", "verify", path.join(scratch, "missing.ndjson")]);
     expect(run.status).toBe(2);
