@@ -41,7 +41,7 @@ export function digestHeaders(ask: DigestAsk, sha256: string | null, partial: bo
 
 /**
  * The first of an upload's declared digests that is not the SHA-256 (hex) of
- * the bytes received, or null when all match. `Content-Digest` and
+ * the bytes received (with what it declared, as a field value), or null when all match. `Content-Digest` and
  * `Repr-Digest` name the same bytes for an upload (no range, no content
  * coding of its own), so each is held to them; a digest of public bytes is
  * no secret, so a plain comparison serves.
@@ -51,7 +51,16 @@ export function mismatchedDigest(
   sha256: string,
 ): { field: DigestField; declared: string } | null {
   for (const d of declared) {
-    if (d.sha256 && toHex(d.sha256) !== sha256) return { field: d.field, declared: toHex(d.sha256) };
+    if (d.sha256 && toHex(d.sha256) !== sha256) return { field: d.field, declared: sha256Field(toHex(d.sha256)) };
   }
   return null;
+}
+
+/**
+ * A digest_mismatch's detail: both digests in the field's own syntax, so a client
+ * compares them with what it sent (base64), and the body's in hex too, as the
+ * file's `sha256` is listed.
+ */
+export function mismatchDetail(mismatch: { field: DigestField; declared: string }, sha256: string): string {
+  return `${mismatch.field} declared ${mismatch.declared}, but the body received is ${sha256Field(sha256)} (hex ${sha256})`;
 }

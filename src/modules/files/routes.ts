@@ -14,7 +14,7 @@ import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
 import { tenantLookup } from "../tenants/lookup";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
-import { mismatchedDigest } from "./digests";
+import { mismatchDetail, mismatchedDigest } from "./digests";
 import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
 import { fileErrors } from "./errors";
 import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, storedType } from "./policy";
@@ -274,7 +274,7 @@ export const fileRoutes = createRouter()
       const mismatch = mismatchedDigest(declared, stored.sha256);
       if (mismatch) {
         throw moduleError(fileErrors, "digest_mismatch", {
-          detail: `the body's SHA-256 is ${stored.sha256}; ${mismatch.field} declared ${mismatch.declared}`,
+          detail: mismatchDetail(mismatch, stored.sha256),
         });
       }
     } catch (error) {
