@@ -113,7 +113,25 @@ describe("platform: change a tenant", () => {
       const res = await platform(path, { method, body });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.body.code).toBe("not_found");
+      expect(res.body.detail).toBe('no tenant has id "nope"');
     }
+  });
+
+  it("a slug where the id goes is 404 naming the tenant's id (the operator typed the name they know)", async () => {
+    const t = await newTenant("byslug");
+    for (const [path, method, body] of [
+      [`/${t.slug}`, "PATCH", { plan: "pro" }],
+      [`/${t.slug}/suspend`, "POST", {}],
+      [`/${t.slug}`, "GET", undefined],
+      [`/${t.slug}/admin-keys`, "POST", { name: "recovery" }],
+    ] as const) {
+      const res = await platform(path, { method, body });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.body.detail).toBe(
+        `no tenant has id "${t.slug}": that is the slug of tenant ${t.id}, and the platform routes take the id`,
+      );
+    }
+    expect((await platform(`/${t.id}`)).body).toMatchObject({ status: "active", plan: "free" });
   });
 });
 

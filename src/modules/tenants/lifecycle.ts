@@ -8,6 +8,19 @@ import type { PlatformCall } from "./service";
 import { tenantStore } from "./store";
 
 /**
+ * The 404 for a platform route's tenant id that no tenant has. An operator who typed
+ * the slug (the name they know the tenant by) is told the id it belongs to.
+ */
+export async function unknownTenant(store: ReturnType<typeof tenantStore>, id: string): Promise<AppError> {
+  const bySlug = await store.find("slug", id).catch(() => null);
+  const shown = JSON.stringify(id.slice(0, 64));
+  const detail = bySlug
+    ? `no tenant has id ${shown}: that is the slug of tenant ${bySlug.id}, and the platform routes take the id`
+    : `no tenant has id ${shown}`;
+  return new AppError("not_found", { detail });
+}
+
+/**
  * An operator's change of a tenant: its name or plan, a suspension or a
  * resumption. The tenant's directory (its single writer) applies it and
  * records the `tenants.tenant.*` event in one transaction, so the tenant's
@@ -26,7 +39,7 @@ export async function changeTenant(
   const store = tenantStore(env.DB);
   // The registry first: an unknown id must not reach (and so create) a directory object.
   const known = await store.find("id", id);
-  if (!known) throw new AppError("not_found", { detail: "no such tenant" });
+  if (!known) throw await unknownTenant(store, id);
   const dir = directory(env, id);
   const result = await dir.changeTenant({
     ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },

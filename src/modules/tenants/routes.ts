@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { AppError } from "../../kernel/errors";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { PLANS } from "../../kernel/ratelimit/policies";
 import { KeySchema } from "../identity/schemas";
 import { SlugSchema, TenantSchema } from "./domain";
+import { unknownTenant } from "./lifecycle";
 import { callOf } from "./platform-call";
 import { createTenant, issueAdminKey } from "./service";
 import { tenantStore } from "./store";
@@ -60,8 +60,9 @@ const adminKey = op.post("/tenants/{id}/admin-keys", {
 
 /** A tenant past provisioning, suspended ones included: platform routes still reach those. */
 async function knownTenant(db: D1Database, id: string) {
-  const tenant = await tenantStore(db).find("id", id);
-  if (!tenant) throw new AppError("not_found", { detail: "no such tenant" });
+  const store = tenantStore(db);
+  const tenant = await store.find("id", id);
+  if (!tenant) throw await unknownTenant(store, id);
   return tenant;
 }
 
