@@ -295,6 +295,13 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     const rotated = platform(KEYS.rotated);
     const unknown = await reencrypt(rotated, { tenant_id: "no-such-tenant" });
     expect({ status: unknown.status, code: unknown.body.code }).toEqual({ status: 404, code: "not_found" });
+    // A slug where the id goes (`plinth crypto reencrypt --tenant acme`) is told the id.
+    const named = await newTenant(rotated, "rot-slug");
+    const bySlug = await reencrypt(rotated, { tenant_id: named.slug });
+    expect({ status: bySlug.status, detail: bySlug.body.detail }).toEqual({
+      status: 404,
+      detail: `no tenant has id ${named.slug}: that is the slug of tenant ${named.id}; tenant_id takes the id`,
+    });
     const none = await reencrypt(platform(undefined), {});
     expect({ status: none.status, code: none.body.code }).toEqual({ status: 503, code: "unavailable" });
     expect(JSON.stringify(none.body)).not.toContain(v2.key);

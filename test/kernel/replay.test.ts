@@ -252,5 +252,11 @@ describe("events replay", () => {
     const known = await replay({ consumer: "blog:blog.posts", tenant_id: t.id });
     expect(known.status).toBe(200);
     expect(known.body).toMatchObject({ streams: 0, next: null });
+    // The slug where the id goes (`--tenant acme`): the 404 names the id to use.
+    const slug = await replay({ consumer: "blog:blog.posts", tenant_id: t.slug });
+    expect(slug.status).toBe(404);
+    expect(slug.body.detail).toBe(
+      `no tenant has id ${t.slug}: that is the slug of tenant ${t.id}; tenant_id takes the id`,
+    );
   });
 });

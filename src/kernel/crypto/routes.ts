@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { TenantLookup } from "../auth/types";
+import { unknownTenantId } from "../auth/unknown-tenant";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
@@ -110,7 +111,7 @@ async function tenantsOf(
 ): Promise<{ ids: string[]; next: string | null }> {
   if (query.tenant_id !== undefined) {
     const tenant = lookup ? await lookup.byId(query.tenant_id, c) : null;
-    if (!tenant) throw new AppError("not_found", { detail: `no tenant ${query.tenant_id}` });
+    if (!tenant) throw await unknownTenantId(lookup, query.tenant_id, c);
     return { ids: [tenant.id], next: null };
   }
   if (!lookup) return { ids: [], next: null };

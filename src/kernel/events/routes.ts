@@ -2,8 +2,8 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
 import type { TenantLookup } from "../auth/types";
+import { unknownTenantId } from "../auth/unknown-tenant";
 import type { AppEnv } from "../env";
-import { AppError } from "../errors";
 import { background } from "../http/background";
 import type { ModuleDef } from "../modules/types";
 import { jsonBody, jsonResponse } from "../openapi/blocks";
@@ -139,7 +139,7 @@ export function eventOperations(platform: {
     .openapi(replay, async (c) => {
       const body = c.req.valid("json");
       if (body.tenant_id !== undefined && platform.tenants && !(await platform.tenants.byId(body.tenant_id, c))) {
-        throw new AppError("not_found", { detail: `no tenant ${body.tenant_id}` });
+        throw await unknownTenantId(platform.tenants, body.tenant_id, c);
       }
       const progress = await replayPage(
         { modules: platform.modules, routes, deciders: platform.deciders, tenants: tenantWalk(platform.tenants, c) },
