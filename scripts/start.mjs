@@ -66,8 +66,18 @@ if (devVars.READ_MODEL_URL) {
 const args = ["dev", "--ip", host, "--port", String(port), "--test-scheduled", "--var", `GIT_COMMIT:${gitCommit()}`];
 if (!process.stdin.isTTY) args.push("--show-interactive-dev-session=false");
 let stopCron = () => {};
+let starts = 0;
 const dev = superviseDev({
-  start: () => spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv }),
+  start: () => {
+    const child = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv });
+    // A restart after a load error: say when it answers again, as the first start's summary did.
+    if (starts++ > 0) {
+      void waitForHealthy(90_000).then((health) => {
+        if (health === true) console.log(`\n  plinth is running again at ${origin} (keys and URLs as printed above)\n`);
+      });
+    }
+    return child;
+  },
   watch: (onChange) => watchSources(root, onChange),
   log: (line) => console.error(line),
   exit: (code) => {
