@@ -59,7 +59,7 @@ function writeOut(run, text) {
 }
 
 const platform = (run) => connect(run.url, platformKey(run.url));
-/** What `tenants update|suspend|resume` print of the tenant they changed. */
+/** What `tenants create|update|suspend|resume` print of the tenant (create adds its admin key). */
 const TENANT_FIELDS = [
   "id",
   "slug",
@@ -89,7 +89,7 @@ export const commands = [
       const [slug] = run.positionals;
       const body = { slug, name: run.values.name ?? slug, plan: run.values.plan ?? "free" };
       const created = await call(run.url, platform(run).POST("/api/v1/platform/tenants", { body }));
-      printRecord(run, created, ["id", "slug", "name", "plan", "created_at", "admin_key"]);
+      printRecord(run, created, [...TENANT_FIELDS, "admin_key"]);
       if (!run.values.json) run.print("the admin key is shown once: store it now (e.g. as PLINTH_KEY)");
     },
   },

@@ -125,6 +125,9 @@ describe("tenants", () => {
     expect(table.status).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`^slug +${slug}$`, "m"));
     expect(table.stdout).toMatch(/^name +Acme Inc$/m);
+    // What update, suspend and resume print too: the status and the version If-Match names.
+    expect(table.stdout).toMatch(/^status +active$/m);
+    expect(table.stdout).toMatch(/^version +1$/m);
     expect(table.stdout).toMatch(/^admin_key +plk_\S+$/m);
 
     const json = await platformRun(["tenants", "create", `${slug}-2`, "--plan", "pro", "--json"]);
