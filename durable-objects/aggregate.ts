@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { AggregateRpc, StreamSchema } from "../src/kernel/events/aggregate-rpc";
@@ -126,6 +127,20 @@ export function aggregateObject(
     }
 
     /** Decides and commits a command; `expectedVersion` makes it conditional (If-Match). */
+    /** Offboarding: refuses another tenant's id, then forgets everything; the schema comes back with the next write. */
+    async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
+      const { tenant_id } = rpcArgs(AggregateRpc, "eraseAll", input);
+      const sql = this.ctx.storage.sql;
+      const own = this.exists(false)
+        ? (sql.exec<{ key: string }>("select key from stream").toArray()[0]?.key ?? null)
+        : null;
+      if (own !== null && !own.startsWith(`${tenant_id}/`)) throw new WrongTenant("Aggregate");
+      await wipeStorage(this.ctx.storage, () => {
+        [this.store, this.key, this.migrated, this.pinned] = [null, null, false, false];
+      });
+      return { erased: true };
+    }
+
     handle(input: RpcArgs<Rpc, "handle">): RpcReply<Rpc, "handle"> {
       const args = rpcArgs(AggregateRpc, "handle", input);
       const store = this.storeFor(args.stream);

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { loadSigningKeys } from "../src/kernel/auth/signing-keys";
 import { type Clock, isoNow, systemClock } from "../src/kernel/clock";
 import { ed25519Signer } from "../src/kernel/crypto";
+import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
@@ -78,6 +79,15 @@ export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcS
     // A concurrent checkpoint of the same seq is harmless: the first one stays.
     this.store.addCheckpoint(cp);
     return this.store.latestCheckpoint();
+  }
+
+  /** Offboarding: refuses another tenant's id, then forgets the chain and its checkpoints. */
+  async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
+    const { tenant_id } = rpcArgs(AuditLogRpc, "eraseAll", input);
+    const own = this.store.tenantId();
+    if (own !== null && own !== tenant_id) throw new WrongTenant("AuditLog");
+    await wipeStorage(this.ctx.storage, () => migrateSqlite(this.ctx.storage, AUDIT_LOG_SCHEMA));
+    return { erased: true };
   }
 
   /**

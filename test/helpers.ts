@@ -86,6 +86,7 @@ export async function runJobNamed(
   const entry = jobsOf(options.modules ?? registered).find((j) => j.name === name);
   if (!entry) throw new Error(`no job named ${name}`);
   const clock = options.clock ?? systemClock;
-  const runtime = { ...testRuntime(clock), ...(options.log ? { log: options.log } : {}) };
+  const modules = options.modules ?? registered;
+  const runtime = { ...testRuntime(clock), modules, ...(options.log ? { log: options.log } : {}) };
   return runJob(entry, runtime, clock.now().getTime(), "manual");
 }

@@ -1,5 +1,8 @@
+import { WrongTenant, wipeStorage } from "../../src/kernel/durable/erase";
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { migrateSqlite } from "../../src/kernel/durable/sqlite-schema";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
 import { TenantRow } from "../../src/modules/identity/directory/tenant-row";
 import type { In, Out } from "./base";
 import { DirectorySealed } from "./sealed";
@@ -7,7 +10,8 @@ import { DirectorySealed } from "./sealed";
 /**
  * The directory's own tenant record as platform operators change it: name,
  * plan, suspension. The change and its `tenants.tenant.*` event commit in one
- * transaction, so the tenant's audit log names who did it.
+ * transaction, so the tenant's audit log names who did it. And its end:
+ * offboarding empties the directory, key seed included.
  */
 export class DirectoryTenant extends DirectorySealed {
   private readonly tenantRow = new TenantRow(this.store);
@@ -19,5 +23,14 @@ export class DirectoryTenant extends DirectorySealed {
   changeTenant(input: In<"changeTenant">): Out<"changeTenant"> {
     const { ctx, change, expectedVersion } = rpcArgs(DirectoryRpc, "changeTenant", input);
     return this.committed(this.tenantRow.change(ctx, change, expectedVersion));
+  }
+
+  /** Offboarding: refuses another tenant's id, then forgets everything, so the object answers as a new one. */
+  async eraseAll(input: In<"eraseAll">): Promise<Out<"eraseAll">> {
+    const { tenant_id } = rpcArgs(DirectoryRpc, "eraseAll", input);
+    const own = this.tenantRow.current()?.id;
+    if (own !== undefined && own !== tenant_id) throw new WrongTenant("TenantDirectory");
+    await wipeStorage(this.ctx.storage, () => migrateSqlite(this.ctx.storage, DIRECTORY_SCHEMA));
+    return { erased: true };
   }
 }

@@ -917,7 +917,8 @@ export interface paths {
         get: operations["getTenant"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a tenant and erase its data: its requests answer 404 tenant_not_found at once; a background job erases it (export its audit log first) */
+        delete: operations["deleteTenant"];
         options?: never;
         head?: never;
         /** Change a tenant's name or plan (a plan's rate limit applies within 30 s everywhere) */
@@ -1770,11 +1771,13 @@ export interface components {
             name: string;
             plan: string;
             /** @enum {string} */
-            status: "active" | "suspended";
+            status: "active" | "suspended" | "deleting";
             created_at: string;
             suspended_at: string | null;
             suspended_reason: string | null;
             version: number;
+            deleted_at: string | null;
+            erasure_done: string[];
         };
         TenantAdminKey: {
             id: string;
@@ -9382,6 +9385,98 @@ export interface operations {
                 };
             };
             /** @description no such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `internal`: an unexpected error; the problem carries only the request id
+             *     `config_invalid`: the server's configuration is invalid
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tenant, now deleting; get it to watch the erasure's progress */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant (or already erased) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -12,4 +12,5 @@ export const MIGRATIONS: readonly string[] = [
   "0007_files.sql",
   "0008_mail.sql",
   "0009_tenant_suspension.sql",
+  "0010_tenant_deletion.sql",
 ];

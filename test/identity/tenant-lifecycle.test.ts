@@ -74,8 +74,8 @@ describe("platform: change a tenant", () => {
     const store = tenantStore(env.DB);
     const now = await store.find("id", t.id);
     if (!now) throw new Error("no tenant");
-    await store.mirror({ ...now, plan: "enterprise", version: 3 });
-    await store.mirror({ ...now, plan: "free", version: 2 });
+    await store.mirror({ ...now, status: "active", plan: "enterprise", version: 3 });
+    await store.mirror({ ...now, status: "active", plan: "free", version: 2 });
     expect(await store.find("id", t.id)).toMatchObject({ plan: "enterprise", version: 3 });
   });
 

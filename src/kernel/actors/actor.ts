@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Clock } from "../clock";
+import { EraseRpc, WrongTenant, wipeStorage } from "../durable/erase";
 import { type RpcArgs, type RpcReply, rpcArgs } from "../durable/rpc";
 import { migrateSqlite } from "../durable/sqlite-schema";
 import type { OutgoingEvent } from "../events/envelope";
@@ -13,7 +14,7 @@ import { type AlarmPort, OutboxRelay } from "../outbox/drain";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
 import { CountedTransactions } from "./counted-tx";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
-import { type ActorAddress, ActorBackingOff, type ActorOptions } from "./options";
+import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY } from "./options";
 import {
   DEFAULT_SUPERVISION,
   initialSupervision,
@@ -44,8 +45,6 @@ const TENANT_KEY = "tenant_id";
 const RELAY_TIMER = "__outbox_relay";
 /** Timers run per alarm, so one alarm invocation stays bounded; the rest run on the next, set at once. */
 const TIMERS_PER_ALARM = 50;
-const DEFAULT_TIMER_RETRY: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
-
 const BASE_SCHEMA: readonly string[][] = [[...(TIMERS_SCHEMA[0] ?? []), ...OUTBOX_SCHEMA, STREAMS_SCHEMA]];
 
 /**
@@ -227,6 +226,16 @@ export abstract class Actor<M> extends DurableObject<Env> {
     return this.tenant;
   }
 
+  /** Offboarding (`...EraseRpc` in a contract): refuses another tenant's id, then wipes storage and memory. */
+  async eraseAll(input: RpcArgs<typeof EraseRpc, "eraseAll">): Promise<{ erased: true }> {
+    const { tenant_id } = rpcArgs(EraseRpc, "eraseAll", input);
+    if (![null, tenant_id].includes(this.boundTenant())) throw new WrongTenant(this.options.name);
+    await wipeStorage(this.ctx.storage, () => {
+      [this.started, this.tenant, this.armed] = [false, null, undefined];
+      this.ready();
+    });
+    return { erased: true };
+  }
   /** The supervision state, for tests and status routes. */
   protected supervisionState(): Readonly<SupervisionState> {
     this.ready();

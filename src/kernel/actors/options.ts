@@ -37,3 +37,6 @@ export class ActorBackingOff extends Error {
     super(`actor is backing off after repeated failures until ${new Date(retryAt).toISOString()}`);
   }
 }
+
+/** How a failing timer is retried when the actor names no policy: 1 s, doubling, at most a minute. */
+export const DEFAULT_TIMER_RETRY: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };

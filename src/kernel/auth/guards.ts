@@ -18,14 +18,17 @@ export function tenantOf(c: Context<AppEnv>): Tenant {
 }
 
 /**
- * Refuses a suspended tenant's request: 403 `tenant_suspended`, whoever asks
- * (a key, a token, a login form, a signed URL). No reason: that is the
- * operator's word to the tenant's administrators (their audit log), not to
- * its users or anonymous callers.
+ * Refuses a request of a tenant that may not be served, whoever asks (a key, a
+ * token, a login form, a signed URL). Suspended: 403 `tenant_suspended`, with no
+ * reason (that is the operator's word to the tenant's administrators, in their
+ * audit log). Deleted (being erased): 404 `tenant_not_found`, exactly what an
+ * unknown slug answers: its users learn nothing of the offboarding, and a name
+ * that is gone looks like one that never was.
  */
-export function refuseSuspended(tenant: Pick<Tenant, "status"> | null | undefined): void {
+export function refuseUnavailable(tenant: Pick<Tenant, "status"> | null | undefined): void {
   if (tenant?.status === "suspended")
     throw new AppError("tenant_suspended", { detail: "this tenant is suspended by the platform operator" });
+  if (tenant?.status === "deleting") throw new AppError("tenant_not_found", { detail: "no such tenant" });
 }
 
 /** The request's principal of one of `kinds`; 401 without a credential, 403 for another kind. */

@@ -3,7 +3,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
-import { refuseSuspended } from "./guards";
+import { refuseUnavailable } from "./guards";
 import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
 
 const PLATFORM_PREFIX = "/api/v1/platform";
@@ -107,7 +107,7 @@ export function resolveRequest(deps: {
     }
     if (!onPlatform && deps.tenants) {
       const tenant = await resolveTenant(c, deps.tenants, c.get("principal"));
-      refuseSuspended(tenant);
+      refuseUnavailable(tenant);
       if (tenant) c.set("tenant", tenant);
     }
     const tenant = c.get("tenant");

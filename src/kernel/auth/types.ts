@@ -31,8 +31,11 @@ export interface Tenant {
   slug: string;
   name: string;
   plan: string;
-  /** A suspended tenant's requests are refused (`403 tenant_suspended`); only platform routes reach it. */
-  status: "active" | "suspended";
+  /**
+   * A suspended tenant's requests are refused (`403 tenant_suspended`); a deleting one's answer
+   * `404 tenant_not_found`, as if it never existed. Only platform routes reach either.
+   */
+  status: "active" | "suspended" | "deleting";
   created_at: string;
 }
 

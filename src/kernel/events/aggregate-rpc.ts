@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EraseRpc } from "../durable/erase";
 import { defineRpc, rpcClient } from "../durable/rpc";
 import type { Decider } from "./decider";
 import { ActorSchema, EnvelopeSchema, type Event, IpHashSchema, type NewEvent, parseStoredEvent } from "./envelope";
@@ -26,6 +27,8 @@ const HandleErrorSchema = z.union([
  * state schema and events with its event schema.
  */
 export const AggregateRpc = defineRpc({
+  /** Offboarding: forgets the aggregate's events, snapshots and outbox (refused for another tenant's stream). */
+  ...EraseRpc,
   handle: {
     args: z.object({
       stream: StreamSchema,
@@ -93,4 +96,9 @@ export function aggregateOf<C extends { type: string }, E extends NewEvent, S>(
       return envelopes.map((e) => ({ ...e, ...parseStoredEvent(decider.eventSchema, e) }));
     },
   };
+}
+
+/** The Aggregate named by a stream `<tenant>/<type>/<id>` as the stream catalog holds it: for offboarding, which erases it whatever its type. */
+export function aggregateByName(env: Env, stream: string) {
+  return rpcClient(AggregateRpc, env.AGGREGATE.getByName(stream), "Aggregate");
 }

@@ -153,6 +153,7 @@ export function jobOperations(platform: { modules: readonly ModuleDef[] }) {
           log: c.get("log"),
           clock,
           waitUntil: (p) => background(c, p),
+          modules: platform.modules,
         },
         clock.now().getTime(),
         "manual",

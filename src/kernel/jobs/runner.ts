@@ -34,6 +34,8 @@ export function jobsOf(modules: readonly ModuleDef[]): JobEntry[] {
 
 /** What a run needs besides the job: the runtime it hands the job, and how it waits between attempts. */
 export interface RunServices extends ModuleRuntime {
+  /** The registered modules, handed to the job. */
+  modules: readonly ModuleDef[];
   /** Waits between attempts; the runtime's timers unless a test brings its own. */
   sleeper?: Sleeper;
 }
@@ -89,6 +91,7 @@ export async function runJob(
             scheduledTime: fire,
             lastSuccess: lease.last_success,
             attempt,
+            modules: services.modules,
           });
           attempts.push({ attempt, outcome: "ok", duration_ms: elapsed(began), error: null });
         } catch (failure) {

@@ -41,7 +41,7 @@ export function createScheduledHandler(platform: PlatformParts & { sleeper?: Sle
     if (due.length === 0) return;
 
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
-    const services = { env, config: result.config, log, clock, waitUntil, sleeper };
+    const services = { env, config: result.config, log, clock, waitUntil, sleeper, modules: platform.modules };
     const outcomes = await Promise.allSettled(due.map(({ entry, fire }) => runJob(entry, services, fire, "cron")));
     let failed = 0;
     let ran = 0;

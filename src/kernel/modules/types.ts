@@ -146,6 +146,8 @@ export interface JobRuntime extends ModuleRuntime {
   lastSuccess: number | null;
   /** 1 for the first attempt, then 2, 3 … as the job's retry policy allows. */
   attempt: number;
+  /** The registered modules, in dependency order: for a job that asks each one to do its part (tenant erasure). */
+  modules: readonly ModuleDef[];
 }
 
 /** How a failed run is tried again: attempts in all, with full-jitter exponential backoff between them. */
@@ -225,6 +227,27 @@ export interface SealedFields {
   reencrypt(tenantId: string, runtime: ModuleRuntime): Promise<ResealOutcome>;
 }
 
+/**
+ * How a module forgets a tenant its operator deleted (GDPR erasure, contract end). The
+ * kernel's erasure (kernel/erasure) calls every module that declares it and never names
+ * one: first each `shred` (destroying key material makes every sealed value and sealed
+ * event field unreadable at once: the point of no return), then each `erase`, dependents
+ * before what they depend on, then it deletes the tenant's rows from every declared D1 /
+ * read-model table with a `tenant_id` column and from the kernel's own. So a module's
+ * `erase` is for what the kernel cannot see: its Durable Objects' storage (`...EraseRpc`
+ * in the contract, kernel/durable/erase.ts), R2 objects, outside systems. Each must be
+ * idempotent: a run that dies half way runs again from the first step not recorded done.
+ *
+ * @example
+ * erasure: { erase: async (tenantId, rt) => void (await notes(rt.env, tenantId).eraseAll({ tenant_id: tenantId })) }
+ */
+export interface TenantErasure {
+  /** Destroys the tenant's key material; runs before any module's `erase`. */
+  shred?(tenantId: string, runtime: ModuleRuntime): Promise<void>;
+  /** Deletes the tenant's data this module keeps outside the declared tables; safe to run again. */
+  erase?(tenantId: string, runtime: ModuleRuntime): Promise<void>;
+}
+
 /** What the Worker's entry points (fetch, queue, scheduled) share of the composed platform. */
 export interface PlatformParts {
   /** The registered modules, in dependency order. */
@@ -292,6 +315,8 @@ export interface ModuleDef {
   jobs?: readonly JobDef[];
   /** The values it seals with the tenant envelope, for re-encryption and the key-versions report. */
   sealed?: SealedFields;
+  /** How it forgets a deleted tenant's data (its tables' `tenant_id` rows the kernel deletes itself). */
+  erasure?: TenantErasure;
   /** What the module adds to the request path: credential verifiers, the tenant registry. */
   auth?: {
     authenticators?: readonly Authenticator[];

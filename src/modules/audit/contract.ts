@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
 import { PingRpc } from "../../kernel/health/contract";
@@ -61,6 +62,8 @@ export const AUDIT_PAGE = 500;
  * implements it, {@link auditLog} is the only way to call it.
  */
 export const AuditLogRpc = defineRpc({
+  /** Offboarding: empties the log, chain and checkpoints (export it first: docs/operations.md). */
+  ...EraseRpc,
   append: {
     args: z.object({
       events: z.array(AuditInputSchema).max(AUDIT_APPEND_MAX),

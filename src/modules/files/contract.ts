@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { PingRpc } from "../../kernel/health/contract";
 import { CtxSchema } from "../identity/directory/types";
@@ -50,6 +51,8 @@ const QuotaExceeded = z.object({
 export const FILES_PAGE = 500;
 
 export const FileStoreRpc = defineRpc({
+  /** Offboarding: forgets every file, reservation and the usage (the R2 objects are the caller's to delete). */
+  ...EraseRpc,
   /** Holds `bytes` of the quota for an upload about to stream, until `commit`, `release` or expiry. */
   reserve: {
     args: z.object({

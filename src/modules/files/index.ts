@@ -1,6 +1,7 @@
 import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
 import { pingFileStore } from "./contract";
+import { filesErasure } from "./erasure";
 import { fileErrors } from "./errors";
 import { FileEventSchema } from "./events";
 import { manifest } from "./manifest";
@@ -24,4 +25,5 @@ export const files = () =>
     bindings: { FILES: "r2", FILE_STORE: "durable_object" },
     variables: FILES_VARIABLES,
     health: [objectCheck("FileStore", pingFileStore)],
+    erasure: filesErasure,
   }) satisfies ModuleDef;

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { PERMISSIONS } from "../../generated/permissions";
-import { principalOf, refuseSuspended, tenantOf } from "../../kernel/auth/guards";
+import { principalOf, refuseUnavailable, tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
@@ -341,7 +341,7 @@ export const fileRoutes = createRouter()
       });
     }
     // A signed URL is its tenant's credential: a suspended tenant's are refused like its keys.
-    refuseSuspended(await tenantLookup.byId(query.tenant, c));
+    refuseUnavailable(await tenantLookup.byId(query.tenant, c));
     // The signature proved the tenant: the answer's CORS is that tenant's (kernel/http/cors.ts), also on a host that names none.
     c.set("tenantId", query.tenant);
     return serveFile(c, query.tenant, id);

@@ -3,6 +3,7 @@ import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
 import { apiKeyAuthenticator, jwtAuthenticator } from "./authenticators";
 import { pingDirectory } from "./directory/contract";
+import { identityErasure } from "./erasure";
 import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
@@ -56,4 +57,5 @@ export const identity = () =>
     bindings: { TENANT_DIRECTORY: "durable_object" },
     health: [objectCheck("TenantDirectory", pingDirectory)],
     sealed: identitySealed,
+    erasure: identityErasure,
   }) satisfies ModuleDef;

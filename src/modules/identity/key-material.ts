@@ -35,6 +35,11 @@ export async function destroyTenantKeys(
   seeds.delete(tenantId);
 }
 
+/** Forgets a tenant's seed in this isolate (its directory was emptied: offboarding). */
+export function forgetTenantSeed(tenantId: string): void {
+  seeds.delete(tenantId);
+}
+
 /**
  * The envelope that seals tenant secrets: master keys from the ENCRYPTION_KEYS
  * secret (`c.get("config").encryptionKeys`), seeds from each tenant's directory,

@@ -19,14 +19,22 @@ export const TenantSchema = z
     slug: z.string(),
     name: z.string(),
     plan: z.string(),
-    /** `suspended`: every request of the tenant is refused (`403 tenant_suspended`) until it is resumed. */
-    status: z.enum(["active", "suspended"]),
+    /**
+     * `suspended`: every request of the tenant is refused (`403 tenant_suspended`) until it is resumed.
+     * `deleting`: an operator deleted it; its requests answer as for a tenant that never existed, and
+     * the erasure job is erasing its data (then the tenant is gone: `404`).
+     */
+    status: z.enum(["active", "suspended", "deleting"]),
     created_at: z.string(),
     suspended_at: z.string().nullable(),
     /** The operator's reason, for the tenant's administrators (also in its audit log); never shown to its users. */
     suspended_reason: z.string().nullable(),
     /** 1 at creation, +1 per change; also the `ETag`, and what `If-Match` names. */
     version: z.number().int(),
+    /** When the operator deleted it; null unless `deleting`. */
+    deleted_at: z.string().nullable(),
+    /** The erasure's steps done so far (`keys` first, then each module's, `aggregates`, `tables`); empty unless `deleting`. */
+    erasure_done: z.array(z.string()),
   })
   .openapi("Tenant");
 export type TenantRecord = z.infer<typeof TenantSchema>;

@@ -1,5 +1,7 @@
 import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
+import { deletionRoutes } from "./deletion-routes";
+import { eraseDeleted } from "./erasure-job";
 import { purgeTokens } from "./jobs";
 import { lifecycleRoutes } from "./lifecycle-routes";
 import { tenantLookup } from "./lookup";
@@ -10,14 +12,14 @@ import { platformRoutes } from "./routes";
 /**
  * The `tenants` module factory: the tenant registry (D1 `tenants`), the
  * request path's tenant lookup, `/api/v1/platform` for operators (create,
- * change, suspend, resume), and the hourly purge of every tenant directory's
- * expired tokens. A tenant's own state lives in its identity directory.
+ * change, suspend, resume, delete), the hourly purge of every tenant directory's
+ * expired tokens, and the erasure of deleted tenants. A tenant's own state lives in its identity directory.
  */
 export const tenants = () =>
   ({
     ...manifest,
     tables: { tenants: tenantsTable },
-    routes: createRouter().route("/", platformRoutes).route("/", lifecycleRoutes),
+    routes: createRouter().route("/", platformRoutes).route("/", lifecycleRoutes).route("/", deletionRoutes),
     auth: { tenants: tenantLookup },
-    jobs: [purgeTokens],
+    jobs: [purgeTokens, eraseDeleted],
   }) satisfies ModuleDef;

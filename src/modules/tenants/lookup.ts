@@ -1,6 +1,6 @@
 import type { Tenant, TenantLookup } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
-import { tenantStore } from "./store";
+import { tenantStore, VISIBLE } from "./store";
 
 /**
  * Tenants (active or suspended) by slug and by id. Staleness bound: 30 s for
@@ -19,7 +19,8 @@ const MISS_TTL_MS = 5_000;
 async function load(db: D1Database, by: "slug" | "id", value: string): Promise<Tenant | null> {
   const cached = caches[by].get(value);
   if (cached !== undefined) return cached;
-  const tenant = await tenantStore(db).find(by, value);
+  // Deleting ones too: the request path refuses them as unknown (kernel/auth/guards.ts).
+  const tenant = await tenantStore(db).find(by, value, VISIBLE);
   caches[by].set(value, tenant, tenant ? undefined : MISS_TTL_MS);
   return tenant;
 }

@@ -12,7 +12,9 @@ export const tenants = sqliteTable("tenants", {
   plan: text("plan").notNull(),
   /**
    * `provisioning` until the tenant's directory is initialised, then `active`;
-   * `suspended` while an operator has stopped it (copied from its directory).
+   * `suspended` while an operator has stopped it (copied from its directory);
+   * `deleting` from an operator's delete until the erasure job has erased its data,
+   * when the row is removed (the slug stays taken until then).
    */
   status: text("status").notNull(),
   createdAt: text("created_at").notNull(),
@@ -20,4 +22,8 @@ export const tenants = sqliteTable("tenants", {
   suspendedReason: text("suspended_reason"),
   /** The directory's version of the tenant (1 at creation, +1 per change): a late copy never overwrites a newer one. */
   version: integer("version").notNull().default(1),
+  /** When an operator asked to delete the tenant (null unless `deleting`): the erasure waits out the caches from then. */
+  deletedAt: text("deleted_at"),
+  /** The erasure's steps done so far, a JSON array of names (null unless `deleting`): a run resumes after them. */
+  erasureDone: text("erasure_done"),
 });

@@ -8,7 +8,7 @@ import { SlugSchema, TenantSchema } from "./domain";
 import { unknownTenant } from "./lifecycle";
 import { callOf } from "./platform-call";
 import { createTenant, issueAdminKey } from "./service";
-import { tenantStore } from "./store";
+import { tenantStore, VISIBLE } from "./store";
 
 const op = operations(["platform"]);
 
@@ -58,7 +58,7 @@ const adminKey = op.post("/tenants/{id}/admin-keys", {
   },
 });
 
-/** A tenant past provisioning, suspended ones included: platform routes still reach those. */
+/** A live tenant (suspended ones included: platform routes still reach those; deleting ones are gone for them). */
 async function knownTenant(db: D1Database, id: string) {
   const store = tenantStore(db);
   const tenant = await store.find("id", id);
@@ -75,14 +75,16 @@ export const platformRoutes = createRouter()
   })
   .openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const rows = await tenantStore(c.env.DB).list(limit + 1, cursor);
+    // Deleting tenants too: the list shows an erasure's progress until it ends.
+    const rows = await tenantStore(c.env.DB).list(limit + 1, cursor, VISIBLE);
     return c.json(
       page(rows, limit, (t) => t.id),
       200,
     );
   })
   .openapi(get, async (c) => {
-    const tenant = await knownTenant(c.env.DB, c.req.valid("param").id);
+    const tenant = await tenantStore(c.env.DB).find("id", c.req.valid("param").id, VISIBLE);
+    if (!tenant) throw new AppError("not_found", { detail: "no such tenant" });
     c.header("ETag", `"${tenant.version}"`);
     return c.json(tenant, 200);
   })

@@ -56,6 +56,8 @@ export async function createTenant(
     suspended_at: null,
     suspended_reason: null,
     version: 1,
+    deleted_at: null,
+    erasure_done: [],
     admin_key: key.key,
   };
 }

@@ -15,13 +15,29 @@ const columns = {
   suspended_at: tenants.suspendedAt,
   suspended_reason: tenants.suspendedReason,
   version: tenants.version,
+  deleted_at: tenants.deletedAt,
+  erasure_done: tenants.erasureDone,
 };
 
-/** Past provisioning: the tenants that exist for requests, operators and jobs. */
-const LIVE = ["active", "suspended"];
+/** Past provisioning and not deleted: the tenants operators change and jobs visit. */
+export const LIVE: readonly TenantRecord["status"][] = ["active", "suspended"];
+/** What the platform's get and list show, and the request path finds (to refuse it): live ones and those being erased. */
+export const VISIBLE: readonly TenantRecord["status"][] = [...LIVE, "deleting"];
 
-type Row = Omit<TenantRecord, "status"> & { status: string };
-const record = (row: Row): TenantRecord => ({ ...row, status: row.status === "suspended" ? "suspended" : "active" });
+type Row = Omit<TenantRecord, "status" | "erasure_done"> & { status: string; erasure_done: string | null };
+const STATUSES = new Set<string>(VISIBLE);
+const record = (row: Row): TenantRecord => ({
+  ...row,
+  status: STATUSES.has(row.status) ? (row.status as TenantRecord["status"]) : "active",
+  erasure_done: parseSteps(row.erasure_done),
+});
+
+/** The erasure's recorded steps: a JSON array of names, or none. */
+export function parseSteps(raw: string | null): string[] {
+  if (raw === null) return [];
+  const parsed: unknown = JSON.parse(raw);
+  return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === "string") : [];
+}
 
 /**
  * The tenant registry in D1. The unique slug is enforced here atomically (D1
@@ -63,23 +79,31 @@ export function tenantStore(db: D1Database) {
           suspendedReason: state.suspended_reason,
           version: state.version,
         })
-        .where(and(eq(tenants.id, state.id), inArray(tenants.status, LIVE), lt(tenants.version, state.version)));
+        .where(and(eq(tenants.id, state.id), inArray(tenants.status, [...LIVE]), lt(tenants.version, state.version)));
     },
-    /** A tenant (active or suspended) by id or slug. */
-    async find(by: "id" | "slug", value: string): Promise<TenantRecord | null> {
+    /** A tenant by id or slug, of one of `statuses` (live ones unless told). */
+    async find(
+      by: "id" | "slug",
+      value: string,
+      statuses: readonly TenantRecord["status"][] = LIVE,
+    ): Promise<TenantRecord | null> {
       const row = await orm
         .select(columns)
         .from(tenants)
-        .where(and(inArray(tenants.status, LIVE), eq(by === "id" ? tenants.id : tenants.slug, value)))
+        .where(and(inArray(tenants.status, [...statuses]), eq(by === "id" ? tenants.id : tenants.slug, value)))
         .get();
       return row ? record(row) : null;
     },
-    /** Tenants (active or suspended) after the cursor (an id), by id. */
-    async list(limit: number, cursor: string | undefined): Promise<TenantRecord[]> {
+    /** Tenants of one of `statuses` (live ones unless told) after the cursor (an id), by id. */
+    async list(
+      limit: number,
+      cursor: string | undefined,
+      statuses: readonly TenantRecord["status"][] = LIVE,
+    ): Promise<TenantRecord[]> {
       const rows = await orm
         .select(columns)
         .from(tenants)
-        .where(and(inArray(tenants.status, LIVE), gt(tenants.id, cursor ?? "")))
+        .where(and(inArray(tenants.status, [...statuses]), gt(tenants.id, cursor ?? "")))
         .orderBy(asc(tenants.id))
         .limit(limit);
       return rows.map(record);

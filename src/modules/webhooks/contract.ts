@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { EnvelopeSchema } from "../../kernel/events/envelope";
 import { PingRpc } from "../../kernel/health/contract";
@@ -58,6 +59,8 @@ const Changed = z.discriminatedUnion("ok", [
 ]);
 
 export const RegistryRpc = defineRpc({
+  /** Offboarding: forgets every endpoint and its sealed secrets. */
+  ...EraseRpc,
   create: {
     args: z.object({
       ctx: CtxSchema,
@@ -179,6 +182,8 @@ export const AttemptSchema = z.object({
 });
 
 export const EndpointRpc = defineRpc({
+  /** Offboarding: forgets the endpoint's config, secret copy and pending deliveries. */
+  ...EraseRpc,
   enqueue: {
     args: z.object({ config: EndpointConfigSchema, messages: z.array(OutgoingMessage).max(500) }),
     reply: z.object({ queued: z.number().int() }),

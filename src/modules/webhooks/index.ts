@@ -1,6 +1,7 @@
 import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
 import { pingEndpoint, pingRegistry } from "./contract";
+import { webhooksErasure } from "./erasure";
 import { webhookErrors } from "./errors";
 import { WebhookEventSchema } from "./events";
 import { manifest } from "./manifest";
@@ -24,4 +25,5 @@ export const webhooks = () =>
     variables: WEBHOOK_VARIABLES,
     health: [objectCheck("WebhookRegistry", pingRegistry), objectCheck("WebhookEndpoint", pingEndpoint)],
     sealed: webhooksSealed,
+    erasure: webhooksErasure,
   }) satisfies ModuleDef;

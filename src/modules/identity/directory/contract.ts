@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EraseRpc } from "../../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
@@ -42,6 +43,8 @@ const Step = z.number().int().min(0);
  * tenant-directory.ts), and {@link directory} is the only way to call it.
  */
 export const DirectoryRpc = defineRpc({
+  /** Offboarding: forgets users, keys, sessions, settings, the tenant record and its key seed. */
+  ...EraseRpc,
   init: {
     args: withCtx({
       tenant: z.object({ id: Id, slug: z.string().max(63), name: z.string().max(200), plan: z.string().max(64) }),

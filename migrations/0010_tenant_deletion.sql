@@ -1,0 +1,2 @@
+ALTER TABLE `tenants` ADD `deleted_at` text;--> statement-breakpoint
+ALTER TABLE `tenants` ADD `erasure_done` text;

@@ -1,0 +1,81 @@
+import { and, asc, eq, gt, inArray, is, type Table } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { deadLetters, devMailbox, eventStreams, mailDeadLetters } from "../db/schema";
+import { aggregateByName } from "../events/aggregate-rpc";
+import type { ModuleDef } from "../modules/types";
+import { type ReadModelDb, readModels, rowsChanged, targetOf } from "../read-models";
+
+/** The kernel's own tables that name a tenant: the stream catalog, the mail sink, the dead letters. */
+const KERNEL_TABLES: readonly Table[] = [eventStreams, devMailbox, deadLetters, mailDeadLetters];
+
+/** Streams per page of the aggregate walk. */
+const STREAM_PAGE = 100;
+
+/** A table and its `tenant_id` column, for every declared table that has one (the registry has none: it is keyed by `id`). */
+function tenantScoped(modules: readonly ModuleDef[]) {
+  const tables = [...KERNEL_TABLES, ...modules.flatMap((m) => Object.values(m.tables ?? {}))];
+  return tables.flatMap((table) => {
+    if (!is(table, SQLiteTable)) return [];
+    const config = getTableConfig(table);
+    const column = config.columns.find((c) => c.name === "tenant_id");
+    return column ? [{ name: config.name, table, column }] : [];
+  });
+}
+
+/**
+ * Deletes the tenant's rows from every declared table with a `tenant_id` column, on D1
+ * and, when read models live on libSQL, there too (both carry the same schema, each
+ * uses its part). Every delete names the tenant; a second run deletes nothing. Answers
+ * the rows deleted by table, for the platform-side record.
+ */
+export async function eraseTenantRows(
+  env: Env,
+  modules: readonly ModuleDef[],
+  tenantId: string,
+): Promise<Record<string, number>> {
+  const databases: ReadModelDb[] = [drizzle(env.DB)];
+  if (targetOf(env).kind !== "d1") databases.push(readModels(env));
+  const counts: Record<string, number> = {};
+  for (const db of databases) {
+    for (const { name, table, column } of tenantScoped(modules)) {
+      const result = await db.delete(table).where(eq(column, tenantId)).run();
+      counts[name] = (counts[name] ?? 0) + rowsChanged(result);
+    }
+  }
+  return counts;
+}
+
+/**
+ * Empties every aggregate of the tenant (the types the modules declare), found in the
+ * stream catalog a page at a time; the catalog's rows go with the tables afterwards, so
+ * a run that dies half way finds the same streams again. Answers how many it erased.
+ */
+export async function eraseTenantAggregates(
+  env: Env,
+  modules: readonly ModuleDef[],
+  tenantId: string,
+): Promise<number> {
+  const types = modules.flatMap((m) => (m.aggregates ?? []).map((a) => a.decider.type));
+  if (types.length === 0) return 0;
+  const db = readModels(env);
+  let erased = 0;
+  let after = "";
+  for (;;) {
+    const page = await db
+      .select({ stream: eventStreams.stream })
+      .from(eventStreams)
+      .where(
+        and(eq(eventStreams.tenantId, tenantId), inArray(eventStreams.type, types), gt(eventStreams.stream, after)),
+      )
+      .orderBy(asc(eventStreams.stream))
+      .limit(STREAM_PAGE);
+    for (const { stream } of page) {
+      await aggregateByName(env, stream).eraseAll({ tenant_id: tenantId });
+      erased++;
+    }
+    const last = page.at(-1)?.stream;
+    if (page.length < STREAM_PAGE || last === undefined) return erased;
+    after = last;
+  }
+}

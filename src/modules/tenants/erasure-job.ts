@@ -1,0 +1,60 @@
+import { isoIn } from "../../kernel/clock";
+import { eraseTenant } from "../../kernel/erasure/run";
+import { errorFields } from "../../kernel/log";
+import type { JobDef } from "../../kernel/modules/types";
+import { erasureStore } from "./erasure-store";
+import { TENANT_CACHE_TTL_MS } from "./lookup";
+
+/**
+ * How long after a delete the erasure waits: twice the caches' 30 s (the tenant
+ * lookup's, the key seed's), so no isolate still serves the tenant, or writes
+ * its data, behind an erasure that has passed.
+ */
+export const ERASURE_GRACE_MS = 2 * TENANT_CACHE_TTL_MS;
+/** Tenants erased per run; the next minute's run takes the rest. */
+const PER_RUN = 5;
+
+/**
+ * Every minute: erases the tenants deleted at least {@link ERASURE_GRACE_MS} ago,
+ * through every module's declared erasure (kernel/erasure), recording each step
+ * done in the registry row, so a run that dies half way (or an attempt that
+ * throws) resumes where it stopped. When every step is done the row is removed
+ * and a log line, the platform's record, says so with the rows deleted.
+ */
+export const eraseDeleted: JobDef = {
+  name: "erase-deleted",
+  cron: "* * * * *",
+  retry: { attempts: 3, base_ms: 1_000, max_ms: 10_000 },
+  async run(runtime) {
+    const { env, clock, log } = runtime;
+    const store = erasureStore(env.DB);
+    const before = isoIn(clock, -ERASURE_GRACE_MS);
+    let failed = 0;
+    for (const tenant of await store.due(before, PER_RUN)) {
+      const done = [...tenant.done];
+      const record = async (step: string) => {
+        done.push(step);
+        await store.recordSteps(tenant.id, done);
+      };
+      try {
+        const report = await eraseTenant(runtime.modules, tenant.id, runtime, { done: tenant.done, record });
+        await store.removeErased(tenant.id);
+        log.info("tenant erased", {
+          event: "tenants.tenant.deleted",
+          tenant_id: tenant.id,
+          steps: done,
+          aggregates: report.aggregates,
+          rows: report.rows,
+        });
+      } catch (error) {
+        failed++;
+        log.error("tenant erasure stopped; the next run resumes it", {
+          tenant_id: tenant.id,
+          steps_done: done,
+          ...errorFields(error),
+        });
+      }
+    }
+    if (failed > 0) throw new Error(`${failed} tenant erasure(s) stopped part way`);
+  },
+};

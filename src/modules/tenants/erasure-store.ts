@@ -1,0 +1,54 @@
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { tenants } from "./read-model";
+import { LIVE, parseSteps } from "./store";
+
+/** A tenant whose erasure is due: who, and the steps earlier runs recorded done. */
+export interface DueErasure {
+  id: string;
+  slug: string;
+  done: string[];
+}
+
+/**
+ * The registry's side of offboarding. Every write names the tenant's id and its
+ * status, so a row that is not being deleted is never touched: a late copy from
+ * the directory cannot revive a deleting tenant (`mirror` takes live rows only),
+ * and the erasure cannot remove a live one.
+ */
+export function erasureStore(db: D1Database) {
+  const orm = drizzle(db);
+  const deleting = (id: string) => and(eq(tenants.id, id), eq(tenants.status, "deleting"));
+  return {
+    /** Marks a live tenant `deleting` from `now`; false when it was not live (already deleting: a repeat). */
+    async markDeleting(id: string, now: string): Promise<boolean> {
+      const result = await orm
+        .update(tenants)
+        .set({ status: "deleting", deletedAt: now, erasureDone: "[]" })
+        .where(and(eq(tenants.id, id), inArray(tenants.status, [...LIVE])))
+        .run();
+      return result.meta.changes === 1;
+    },
+    /** Tenants deleted at or before `before` (the caches' grace past), oldest first. */
+    async due(before: string, limit: number): Promise<DueErasure[]> {
+      const rows = await orm
+        .select({ id: tenants.id, slug: tenants.slug, done: tenants.erasureDone })
+        .from(tenants)
+        .where(and(eq(tenants.status, "deleting"), lte(tenants.deletedAt, before)))
+        .orderBy(asc(tenants.deletedAt), asc(tenants.id))
+        .limit(limit);
+      return rows.map((r) => ({ id: r.id, slug: r.slug, done: parseSteps(r.done) }));
+    },
+    /** Records the steps done so far, so the next run resumes after them. */
+    async recordSteps(id: string, done: readonly string[]): Promise<void> {
+      await orm
+        .update(tenants)
+        .set({ erasureDone: JSON.stringify(done) })
+        .where(deleting(id));
+    },
+    /** Removes the row of a tenant whose erasure finished: its id is unknown and its slug free from now on. */
+    async removeErased(id: string): Promise<void> {
+      await orm.delete(tenants).where(deleting(id));
+    },
+  };
+}
