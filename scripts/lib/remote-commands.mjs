@@ -8,6 +8,7 @@ import { cryptoCommands } from "./crypto-commands.mjs";
 import { root } from "./env.mjs";
 import { CliError, call, connect, EXIT, platformKey, record, table, tenantKey, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
+import { offboardingCommands } from "./tenant-offboarding.mjs";
 
 /**
  * @typedef {{ type: "string" | "boolean", multiple?: boolean, short?: string }} Option
@@ -113,6 +114,7 @@ export const commands = [
       ]);
     },
   },
+  ...offboardingCommands,
   {
     name: "tenants update",
     args: "<tenant-id> [--name <name>] [--plan <plan>]",

@@ -26,6 +26,8 @@ const platformRun = (args: string[]) => asPlatform(served(), args);
 const ALL = [
   "tenants create",
   "tenants list",
+  "tenants get",
+  "tenants delete",
   "tenants recover-key",
   "tenants update",
   "tenants suspend",

@@ -1,0 +1,77 @@
+// `plinth tenants get` and `plinth tenants delete`: reading one tenant (a deletion's
+// progress among it) and offboarding one (docs/operations.md, "Offboarding a tenant").
+import { CliError, call, connect, EXIT, platformKey, record } from "./remote.mjs";
+
+const platform = (run) => connect(run.url, platformKey(run.url));
+
+/** What `tenants get|delete` print: the tenant, and while it is being erased, when and how far. */
+const FIELDS = [
+  "id",
+  "slug",
+  "name",
+  "plan",
+  "status",
+  "suspended_at",
+  "suspended_reason",
+  "deleted_at",
+  "erasure_done",
+  "version",
+  "created_at",
+];
+
+/** What a delete destroys, said before it is done: the refusal without --yes prints it. */
+const DESTROYS = [
+  "its users, API keys, sessions, roles, settings and single sign-on",
+  "its key material, so every value sealed for it (webhook and SSO secrets, TOTP seeds) is unreadable",
+  "its blog posts, files (R2 objects too), webhook endpoints and pending deliveries",
+  "its audit log and its rows in every read model",
+];
+
+const printTenant = (run, body) => run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, FIELDS));
+
+/** @type {import("./remote-commands.mjs").Command[]} */
+export const offboardingCommands = [
+  {
+    name: "tenants get",
+    args: "<tenant-id>",
+    summary: "one tenant; while it is being deleted, its erasure's progress (erasure_done)",
+    auth: "platform",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      printTenant(
+        run,
+        await call(run.url, platform(run).GET("/api/v1/platform/tenants/{id}", { params: { path: { id } } })),
+      );
+    },
+  },
+  {
+    name: "tenants delete",
+    args: "<tenant-id> --yes",
+    summary: "delete a tenant and erase all its data (cannot be undone; export its audit log first)",
+    auth: "platform",
+    positionals: 1,
+    options: { yes: { type: "boolean", help: "yes, erase it: without it nothing is done" } },
+    async run(run) {
+      const [id = ""] = run.positionals;
+      if (!run.values.yes) {
+        // Said before anything is asked of the API: there is no undo after the answer.
+        const lines = [
+          `tenants delete erases tenant ${id} for good, a minute after the answer:`,
+          ...DESTROYS.map((d) => `  - ${d}`),
+          "Its requests answer 404 at once. Keep its audit trail first:",
+          `  plinth tenants recover-key ${id}   then, with that key as PLINTH_KEY:`,
+          `  plinth audit export --out audit-${id}.ndjson`,
+          "Then run again with --yes.",
+        ];
+        throw new CliError(lines.join("\n"), EXIT.usage);
+      }
+      const deleted = await call(
+        run.url,
+        platform(run).DELETE("/api/v1/platform/tenants/{id}", { params: { path: { id } } }),
+      );
+      printTenant(run, deleted);
+      if (!run.values.json) run.print(`being erased: watch with plinth tenants get ${id} (404 once it is done)`);
+    },
+  },
+];
