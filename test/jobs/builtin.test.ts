@@ -161,6 +161,7 @@ describe("built-in jobs", () => {
       "audit/checkpoint 0 * * * *",
       "events/dead-letter-report 45 * * * *",
       "events/purge-processed 15 * * * *",
+      "tenants/erase-deleted * * * * *",
       "tenants/purge-tokens 30 * * * *",
     ]);
     const report = items.find((j) => j.job === "dead-letter-report");
