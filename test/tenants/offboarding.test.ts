@@ -119,6 +119,17 @@ describe("platform: delete a tenant", () => {
     ).toBeLessThan(300);
     expect((await endpoint.sealedSecrets({})).length).toBe(1);
 
+    // An object refuses to erase another tenant's data, whatever a caller's bug asks of it.
+    await expect(directory(env, neighbour.id).eraseAll({ tenant_id: gone.id })).rejects.toThrow(/another tenant/);
+    await expect(auditLog(env, neighbour.id).eraseAll({ tenant_id: gone.id })).rejects.toThrow(/another tenant/);
+    await expect(fileStore(env, neighbour.id).eraseAll({ tenant_id: gone.id })).rejects.toThrow(/another tenant/);
+    await expect(registry(env, neighbour.id).eraseAll({ tenant_id: gone.id })).rejects.toThrow(/another tenant/);
+    const neighbourStream =
+      ((before.event_streams ?? []) as { stream: string; type: string }[]).find((r) => r.type === "post")?.stream ?? "";
+    await expect(aggregateByName(env, neighbourStream).eraseAll({ tenant_id: gone.id })).rejects.toThrow(
+      /another tenant/,
+    );
+
     const deleted = await platform(`/${gone.id}`, { method: "DELETE" });
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(202);
     expect(deleted.body).toMatchObject({ id: gone.id, status: "deleting", erasure_done: [] });
