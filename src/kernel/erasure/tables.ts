@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, is, type Table } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, is, sql, type Table } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { deadLetters, devMailbox, eventStreams, mailDeadLetters } from "../db/schema";
@@ -9,6 +9,8 @@ import { type ReadModelDb, readModels, rowsChanged, targetOf } from "../read-mod
 /** The kernel's own tables that name a tenant: the stream catalog, the mail sink, the dead letters. */
 const KERNEL_TABLES: readonly Table[] = [eventStreams, devMailbox, deadLetters, mailDeadLetters];
 
+/** Rows deleted per statement. */
+const ROW_PAGE = 1_000;
 /** Streams per page of the aggregate walk. */
 const STREAM_PAGE = 100;
 
@@ -39,8 +41,13 @@ export async function eraseTenantRows(
   const counts: Record<string, number> = {};
   for (const db of databases) {
     for (const { name, table, column } of tenantScoped(modules)) {
-      const result = await db.delete(table).where(eq(column, tenantId)).run();
-      counts[name] = (counts[name] ?? 0) + rowsChanged(result);
+      // A page of rows per statement, so a tenant with millions of rows stays within a query's time limit.
+      for (;;) {
+        const page = db.select({ rowid: sql`rowid` }).from(table).where(eq(column, tenantId)).limit(ROW_PAGE);
+        const deleted = rowsChanged(await db.delete(table).where(inArray(sql`rowid`, page)).run());
+        counts[name] = (counts[name] ?? 0) + deleted;
+        if (deleted < ROW_PAGE) break;
+      }
     }
   }
   return counts;
