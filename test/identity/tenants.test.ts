@@ -24,6 +24,8 @@ describe("platform: tenants (happy)", () => {
       suspended_at: null,
       suspended_reason: null,
       version: 1,
+      deleted_at: null,
+      erasure_done: [],
     });
     // The whole list, page by page: test files share storage, so other tenants come first.
     const slugs: unknown[] = [];

@@ -48,6 +48,14 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
       json: {},
     },
     {
+      op: "DELETE /api/v1/platform/tenants/{id}",
+      label: "unknown id",
+      expect: 404,
+      code: "not_found",
+      headers: root,
+      params: { id: nope },
+    },
+    {
       op: "POST /api/v1/platform/tenants/{id}/resume",
       label: "unknown id",
       expect: 404,

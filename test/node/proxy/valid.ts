@@ -165,6 +165,23 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     json: { reason: "sweep" },
   });
   await s.call({ ...otherOne, op: "POST /api/v1/platform/tenants/{id}/resume", label: "root key", expect: 200 });
+  // A third tenant, deleted: 202, deleting (its erasure is a job's, a minute later); the others go on as they were.
+  const gone = await s.need<Json>({
+    ...valid,
+    op: "POST /api/v1/platform/tenants",
+    label: "a tenant to delete",
+    expect: 201,
+    headers: root,
+    json: { slug: "gone", name: "Gone" },
+  });
+  await s.call({
+    ...valid,
+    headers: root,
+    params: { id: str(gone, "id") },
+    op: "DELETE /api/v1/platform/tenants/{id}",
+    label: "root key",
+    expect: 202,
+  });
 
   const email = "ada@example.com";
   const anon = { ...valid, headers: { "x-tenant": SLUG } };
