@@ -83,8 +83,10 @@ export const platformRoutes = createRouter()
     );
   })
   .openapi(get, async (c) => {
-    const tenant = await tenantStore(c.env.DB).find("id", c.req.valid("param").id, VISIBLE);
-    if (!tenant) throw new AppError("not_found", { detail: "no such tenant" });
+    const store = tenantStore(c.env.DB);
+    const { id } = c.req.valid("param");
+    const tenant = await store.find("id", id, VISIBLE);
+    if (!tenant) throw await unknownTenant(store, id);
     c.header("ETag", `"${tenant.version}"`);
     return c.json(tenant, 200);
   })
