@@ -8,7 +8,7 @@ import { cryptoCommands } from "./crypto-commands.mjs";
 import { root } from "./env.mjs";
 import { CliError, call, connect, EXIT, platformKey, record, table, tenantKey, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
-import { offboardingCommands } from "./tenant-offboarding.mjs";
+import { offboardingCommands, TENANT_FIELDS } from "./tenant-offboarding.mjs";
 
 /**
  * @typedef {{ type: "string" | "boolean", multiple?: boolean, short?: string }} Option
@@ -60,18 +60,6 @@ function writeOut(run, text) {
 }
 
 const platform = (run) => connect(run.url, platformKey(run.url));
-/** What `tenants create|update|suspend|resume` print of the tenant (create adds its admin key). */
-const TENANT_FIELDS = [
-  "id",
-  "slug",
-  "name",
-  "plan",
-  "status",
-  "suspended_at",
-  "suspended_reason",
-  "version",
-  "created_at",
-];
 const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
 
 /** @type {Command[]} */

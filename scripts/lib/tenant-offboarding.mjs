@@ -4,8 +4,11 @@ import { CliError, call, connect, EXIT, platformKey, record } from "./remote.mjs
 
 const platform = (run) => connect(run.url, platformKey(run.url));
 
-/** What `tenants get|delete` print: the tenant, and while it is being erased, when and how far. */
-const FIELDS = [
+/**
+ * What every tenant command prints of a tenant (create adds its admin key): while it is
+ * being erased, when and how far too.
+ */
+export const TENANT_FIELDS = [
   "id",
   "slug",
   "name",
@@ -27,7 +30,8 @@ const DESTROYS = [
   "its audit log and its rows in every read model",
 ];
 
-const printTenant = (run, body) => run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, FIELDS));
+const printTenant = (run, body) =>
+  run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, TENANT_FIELDS));
 
 /** @type {import("./remote-commands.mjs").Command[]} */
 export const offboardingCommands = [
