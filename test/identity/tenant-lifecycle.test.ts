@@ -128,7 +128,7 @@ describe("platform: change a tenant", () => {
       const res = await platform(path, { method, body });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.body.detail).toBe(
-        `no tenant has id "${t.slug}": that is the slug of tenant ${t.id}, and the platform routes take the id`,
+        `no tenant has id "${t.slug}": that is the slug of tenant ${t.id}; the platform route takes the id`,
       );
     }
     expect((await platform(`/${t.id}`)).body).toMatchObject({ status: "active", plan: "free" });

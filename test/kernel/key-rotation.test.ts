@@ -300,7 +300,7 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     const bySlug = await reencrypt(rotated, { tenant_id: named.slug });
     expect({ status: bySlug.status, detail: bySlug.body.detail }).toEqual({
       status: 404,
-      detail: `no tenant has id ${named.slug}: that is the slug of tenant ${named.id}; tenant_id takes the id`,
+      detail: `no tenant has id "${named.slug}": that is the slug of tenant ${named.id}; tenant_id takes the id`,
     });
     const none = await reencrypt(platform(undefined), {});
     expect({ status: none.status, code: none.body.code }).toEqual({ status: 503, code: "unavailable" });

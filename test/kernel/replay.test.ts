@@ -247,7 +247,7 @@ describe("events replay", () => {
     // `plinth events replay … --tenant <typo>` printed "0 streams … done" and exited 0.
     const unknown = await replay({ consumer: "blog:blog.posts", tenant_id: "01NOSUCHTENANT0000000000000" });
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toMatchObject({ code: "not_found", detail: "no tenant 01NOSUCHTENANT0000000000000" });
+    expect(unknown.body).toMatchObject({ code: "not_found", detail: 'no tenant has id "01NOSUCHTENANT0000000000000"' });
     const t = await newTenant();
     const known = await replay({ consumer: "blog:blog.posts", tenant_id: t.id });
     expect(known.status).toBe(200);
@@ -256,7 +256,7 @@ describe("events replay", () => {
     const slug = await replay({ consumer: "blog:blog.posts", tenant_id: t.slug });
     expect(slug.status).toBe(404);
     expect(slug.body.detail).toBe(
-      `no tenant has id ${t.slug}: that is the slug of tenant ${t.id}; tenant_id takes the id`,
+      `no tenant has id "${t.slug}": that is the slug of tenant ${t.id}; tenant_id takes the id`,
     );
   });
 });

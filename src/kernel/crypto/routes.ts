@@ -111,7 +111,12 @@ async function tenantsOf(
 ): Promise<{ ids: string[]; next: string | null }> {
   if (query.tenant_id !== undefined) {
     const tenant = lookup ? await lookup.byId(query.tenant_id, c) : null;
-    if (!tenant) throw await unknownTenantId(lookup, query.tenant_id, c);
+    if (!tenant)
+      throw await unknownTenantId(
+        query.tenant_id,
+        async (slug) => (lookup ? lookup.bySlug(slug, c) : null),
+        "tenant_id",
+      );
     return { ids: [tenant.id], next: null };
   }
   if (!lookup) return { ids: [], next: null };

@@ -139,7 +139,8 @@ export function eventOperations(platform: {
     .openapi(replay, async (c) => {
       const body = c.req.valid("json");
       if (body.tenant_id !== undefined && platform.tenants && !(await platform.tenants.byId(body.tenant_id, c))) {
-        throw await unknownTenantId(platform.tenants, body.tenant_id, c);
+        const tenants = platform.tenants;
+        throw await unknownTenantId(body.tenant_id, (slug) => tenants.bySlug(slug, c), "tenant_id");
       }
       const progress = await replayPage(
         { modules: platform.modules, routes, deciders: platform.deciders, tenants: tenantWalk(platform.tenants, c) },

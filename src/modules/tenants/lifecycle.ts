@@ -1,3 +1,4 @@
+import { unknownTenantId } from "../../kernel/auth/unknown-tenant";
 import { isoNow } from "../../kernel/clock";
 import { AppError } from "../../kernel/errors";
 import { directory } from "../identity/directory/contract";
@@ -7,18 +8,9 @@ import { forgetTenant } from "./lookup";
 import type { PlatformCall } from "./service";
 import { tenantStore } from "./store";
 
-/**
- * The 404 for a platform route's tenant id that no tenant has. An operator who typed
- * the slug (the name they know the tenant by) is told the id it belongs to.
- */
-export async function unknownTenant(store: ReturnType<typeof tenantStore>, id: string): Promise<AppError> {
-  const bySlug = await store.find("slug", id).catch(() => null);
-  const shown = JSON.stringify(id.slice(0, 64));
-  const detail = bySlug
-    ? `no tenant has id ${shown}: that is the slug of tenant ${bySlug.id}, and the platform routes take the id`
-    : `no tenant has id ${shown}`;
-  return new AppError("not_found", { detail });
-}
+/** The 404 for a platform route's tenant id that no tenant has (with the slug hint). */
+export const unknownTenant = (store: ReturnType<typeof tenantStore>, id: string) =>
+  unknownTenantId(id, (slug) => store.find("slug", slug), "the platform route");
 
 /**
  * An operator's change of a tenant: its name or plan, a suspension or a
