@@ -182,7 +182,7 @@ export async function stopAll() {
 
 /**
  * Apply `dir/*.sql` (sorted by name) to a D1 binding the way `wrangler d1 migrations apply`
- * does: each file's statements plus its row in `d1_migrations`, in one batch per file.
+ * does: each file's statements plus its row in `d1_migrations` (through `exec`; see below).
  * @param {Miniflare} mf
  * @param {string} binding e.g. "DB"
  * @param {string} dir migrations directory
@@ -191,36 +191,28 @@ export async function stopAll() {
 export async function applyMigrations(mf, binding, dir) {
   const { unstable_splitSqlQuery: splitSql } = await import("wrangler");
   const db = await mf.getD1Database(binding);
-  await db
-    .prepare(
-      `CREATE TABLE IF NOT EXISTS d1_migrations(
+  // Only D1's asynchronous `exec`, never `prepare`: `prepare` is a synchronous call through
+  // Miniflare's proxy, whose reply can go missing on a loaded machine (an assertion inside
+  // miniflare's fetch-sync, `message?.id === id`), and once one is missing the next replies
+  // are out of step too, so retrying did not help (seen in CI on metrics-promtool). `exec`
+  // takes one statement per line: each is put on one line (the migrations hold no string
+  // that spans lines). Not one transaction per file, as wrangler's is: these databases are
+  // fresh ones for the bench and the Node tests, and a failed migration fails the start.
+  const oneLine = (q) => q.replace(/\s*\n\s*/g, " ").trim();
+  await db.exec(
+    oneLine(`CREATE TABLE IF NOT EXISTS d1_migrations(
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     name       TEXT UNIQUE,
     applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
-);`,
-    )
-    .run();
+)`),
+  );
   const names = readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort();
   for (const name of names) {
     const queries = splitSql(readFileSync(path.join(dir, name), "utf8"));
-    // `prepare` is a synchronous call through Miniflare's proxy, whose reply can go missing on a
-    // loaded machine (an assertion inside miniflare's fetch-sync, `message?.id === id`). Nothing
-    // has run by then (the batch below is one transaction, sent after every prepare), so the
-    // migration is prepared again, a few times at most.
-    for (let attempt = 1; ; attempt++) {
-      let statements;
-      try {
-        statements = queries.map((q) => db.prepare(q));
-        statements.push(db.prepare("INSERT INTO d1_migrations (name) VALUES (?);").bind(name));
-      } catch (error) {
-        if (attempt < 3 && /** @type {{ code?: string }} */ (error)?.code === "ERR_ASSERTION") continue;
-        throw error;
-      }
-      await db.batch(statements);
-      break;
-    }
+    const record = `INSERT INTO d1_migrations (name) VALUES ('${name.replace(/'/g, "''")}')`;
+    await db.exec([...queries, record].map(oneLine).join("\n"));
   }
   return names;
 }
