@@ -4,12 +4,19 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bin, run } from "./lib/env.mjs";
+import { runBounded } from "./lib/bounded-run.mjs";
+import { bin, offlineEnv, root } from "./lib/env.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "plinth-check-"));
 const vitestJson = join(tmp, "vitest.json");
 const nodeJson = join(tmp, "vitest-node.json");
 const otelJson = join(tmp, "vitest-otel.json");
+
+// Every check has a time limit far above what it takes (here, on two cores, the slowest takes
+// under three minutes), so a hung check fails the run with its process tree on screen instead
+// of holding CI to its own limit; PLINTH_CHECK_MINUTES sets one limit for all.
+const MINUTES = { quick: 10, tests: 15 };
+const limitOf = (step) => 60 * (Number(process.env.PLINTH_CHECK_MINUTES) || MINUTES[step.size ?? "quick"]);
 
 const steps = [
   { name: "generated files up to date", cmd: process.execPath, args: ["scripts/generate.mjs", "--check"] },
@@ -17,10 +24,16 @@ const steps = [
   { name: "wasm core reproducible (zig build)", cmd: process.execPath, args: ["wasm/build.mjs", "--check"] },
   { name: "typecheck (tsc)", cmd: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
   // The Node tests drive Debian's Chromium and promtool (scripts/lib/debian-tools.mjs); installed here when missing.
-  { name: "chromium and promtool for the Node tests", cmd: process.execPath, args: ["scripts/lib/debian-tools.mjs"] },
+  {
+    name: "chromium and promtool for the Node tests",
+    size: "tests",
+    cmd: process.execPath,
+    args: ["scripts/lib/debian-tools.mjs"],
+  },
   { name: "lint + format (biome)", cmd: bin("biome"), args: ["ci", "."] },
   {
     name: "tests in workerd (vitest)",
+    size: "tests",
     cmd: bin("vitest"),
     args: ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`],
   },
@@ -28,6 +41,7 @@ const steps = [
   // OTLP receiver, and the span tree of a blog create (vitest.otel.config.ts).
   {
     name: "tests in workerd with tracing on (vitest, test/otel)",
+    size: "tests",
     cmd: bin("vitest"),
     args: [
       "run",
@@ -40,6 +54,7 @@ const steps = [
   },
   {
     name: "tests in Node (vitest)",
+    size: "tests",
     cmd: bin("vitest"),
     args: [
       "run",
@@ -61,8 +76,28 @@ const results = [];
 for (const step of steps) {
   console.log(`\n▶ ${step.name}`);
   const started = Date.now();
-  const code = await run(step.cmd, step.args);
-  results.push({ name: step.name, ok: code === 0, seconds: (Date.now() - started) / 1000 });
+  const limit = limitOf(step);
+  const { code, timedOut, leftovers } = await runBounded(step.cmd, step.args, {
+    cwd: root,
+    env: offlineEnv,
+    limitSeconds: limit,
+    onTimeout: (tree) => {
+      console.error(`\n✗ ${step.name}: still running after ${limit / 60} min; ended. Its processes were:`);
+      for (const line of tree) console.error(`    ${line}`);
+    },
+  });
+  if (leftovers.length > 0) {
+    // Not a failure of the check itself (it exited with its verdict), but such a process kept
+    // a CI run's output open until its limit once: say what it was, so it gets found.
+    console.warn(`\n! ${step.name} exited leaving ${leftovers.length} process(es) running; ended:`);
+    for (const line of leftovers) console.warn(`    ${line}`);
+  }
+  results.push({
+    name: step.name,
+    ok: code === 0,
+    seconds: (Date.now() - started) / 1000,
+    note: timedOut ? "timed out" : leftovers.length > 0 ? `${leftovers.length} left running, ended` : "",
+  });
 }
 
 let tests = { passed: 0, failed: 0, skipped: 0 };
@@ -81,7 +116,10 @@ for (const file of [vitestJson, otelJson, nodeJson]) {
 rmSync(tmp, { recursive: true, force: true });
 
 console.log("\nplinth checks:");
-for (const r of results) console.log(`  ${r.ok ? "ok  " : "FAIL"}  ${r.name} (${r.seconds.toFixed(1)} s)`);
+for (const r of results) {
+  const note = r.note ? `; ${r.note}` : "";
+  console.log(`  ${r.ok ? "ok  " : "FAIL"}  ${r.name} (${r.seconds.toFixed(1)} s${note})`);
+}
 const failedSteps = results.filter((r) => !r.ok).length;
 if (tests) console.log(`tests: ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped`);
 console.log(`checks: ${results.length - failedSteps} passed, ${failedSteps} failed`);

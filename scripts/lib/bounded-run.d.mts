@@ -1,0 +1,17 @@
+// Types of bounded-run.mjs for the TypeScript tests that import it.
+export interface BoundedResult {
+  code: number;
+  timedOut: boolean;
+  leftovers: string[];
+}
+export declare function processesInGroup(pgid: number): string[];
+export declare function runBounded(
+  command: string,
+  args: string[],
+  options: {
+    limitSeconds: number;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    onTimeout?: (tree: string[]) => void;
+  },
+): Promise<BoundedResult>;

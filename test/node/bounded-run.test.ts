@@ -1,0 +1,60 @@
+// npm test's runner of one check (scripts/lib/bounded-run.mjs): a check that hangs is ended at
+// its limit with what it was running named, and a process a check leaves behind (as an
+// orphaned workerd once kept a CI run's output open for 90 minutes) is named and ended.
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { runBounded } from "../../scripts/lib/bounded-run.mjs";
+
+/** Whether `pid` still runs: a killed orphan may stay a zombie until init reaps it, so `ps` decides. */
+const running = (pid: number) => {
+  try {
+    const state = execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim();
+    return state !== "" && !state.startsWith("Z");
+  } catch {
+    return false; // ps exits 1 when no such process exists
+  }
+};
+/** Waits up to 5 s for every pid to stop running; returns those still running. */
+async function stillRunning(pids: number[]): Promise<number[]> {
+  for (let tries = 0; tries < 50; tries++) {
+    if (!pids.some(running)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return pids.filter(running);
+}
+
+describe("npm test's bounded run of one check", () => {
+  it("passes the check's exit code through and reports nothing left when it leaves nothing", async () => {
+    const ok = await runBounded("sh", ["-c", "exit 0"], { limitSeconds: 30 });
+    const failed = await runBounded("sh", ["-c", "exit 3"], { limitSeconds: 30 });
+    expect(ok).toEqual({ code: 0, timedOut: false, leftovers: [] });
+    expect(failed).toEqual({ code: 3, timedOut: false, leftovers: [] });
+  });
+
+  it("names and ends a process the check left running when it exited", async () => {
+    // The grandchild keeps running after its parent exits, as an orphaned runtime would.
+    const result = await runBounded("sh", ["-c", "sleep 300 & echo $! > /dev/null; exit 0"], { limitSeconds: 30 });
+    expect(result.code).toBe(0);
+    expect(result.leftovers).toHaveLength(1);
+    expect(result.leftovers[0]).toMatch(/^\d+ sleep 300$/);
+    const pid = Number(result.leftovers[0]?.split(" ")[0]);
+    expect(pid).toBeGreaterThan(0);
+    expect(await stillRunning([pid])).toEqual([]);
+  });
+
+  it("ends a check that outlives its limit, with every process it started, and says what they were", async () => {
+    const seen: string[][] = [];
+    const started = performance.now();
+    const result = await runBounded("sh", ["-c", "sleep 300 & sleep 301; exit 0"], {
+      limitSeconds: 1,
+      onTimeout: (tree) => seen.push(tree),
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.code).toBe(124);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    const tree = seen[0] ?? [];
+    expect(tree.some((line) => / sleep 300$/.test(line))).toBe(true);
+    expect(tree.some((line) => / sleep 301$/.test(line))).toBe(true);
+    expect(await stillRunning(tree.map((line) => Number(line.split(" ")[0])))).toEqual([]);
+  });
+});
