@@ -14,18 +14,27 @@ import { execFileSync, spawn } from "node:child_process";
  * @property {string[]} leftovers `pid command` of each process still in its group when it ended
  */
 
-/** `pid command` of every process in process group `pgid` (empty where `ps` cannot tell). */
+/**
+ * `pid command` of every live process in process group `pgid` (empty where `ps` cannot tell).
+ * Zombies are left out: they run nothing and hold no output open (vitest's esbuild leaves one
+ * here, where the container's init does not reap).
+ */
 export function processesInGroup(pgid) {
   let out;
   try {
-    out = execFileSync("ps", ["-eo", "pid=,pgid=,args="], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    out = execFileSync("ps", ["-eo", "pid=,pgid=,stat=,args="], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
   } catch {
     return [];
   }
   const found = [];
   for (const line of out.split("\n")) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
-    if (match && Number(match[2]) === pgid) found.push(`${match[1]} ${match[3].slice(0, 160)}`);
+    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (match && Number(match[2]) === pgid && !match[3].startsWith("Z")) {
+      found.push(`${match[1]} ${match[4].slice(0, 160)}`);
+    }
   }
   return found;
 }

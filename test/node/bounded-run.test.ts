@@ -1,9 +1,9 @@
 // npm test's runner of one check (scripts/lib/bounded-run.mjs): a check that hangs is ended at
 // its limit with what it was running named, and a process a check leaves behind (as an
 // orphaned workerd once kept a CI run's output open for 90 minutes) is named and ended.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { runBounded } from "../../scripts/lib/bounded-run.mjs";
+import { processesInGroup, runBounded } from "../../scripts/lib/bounded-run.mjs";
 
 /** Whether `pid` still runs: a killed orphan may stay a zombie until init reaps it, so `ps` decides. */
 const running = (pid: number) => {
@@ -56,5 +56,21 @@ describe("npm test's bounded run of one check", () => {
     expect(tree.some((line) => / sleep 300$/.test(line))).toBe(true);
     expect(tree.some((line) => / sleep 301$/.test(line))).toBe(true);
     expect(await stillRunning(tree.map((line) => Number(line.split(" ")[0])))).toEqual([]);
+  });
+
+  it("does not count a zombie as left running (it runs nothing and holds no output open)", async () => {
+    // The shell's short child exits unreaped once the shell has become the long sleep.
+    const leader = spawn("sh", ["-c", "sleep 0.05 & exec sleep 300"], { detached: true, stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const pgid = leader.pid ?? 0;
+      const states = execFileSync("ps", ["-eo", "pgid=,stat="], { encoding: "utf8" })
+        .split("\n")
+        .filter((line) => Number(line.trim().split(/\s+/)[0]) === pgid);
+      expect(states.some((line) => / Z/.test(line))).toBe(true);
+      expect(processesInGroup(pgid)).toEqual([`${pgid} sleep 300`]);
+    } finally {
+      leader.kill("SIGKILL");
+    }
   });
 });
