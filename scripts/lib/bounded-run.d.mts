@@ -10,8 +10,19 @@ export declare function runBounded(
   args: string[],
   options: {
     limitSeconds: number;
+    graceSeconds?: number;
     cwd?: string;
     env?: NodeJS.ProcessEnv;
     onTimeout?: (tree: string[]) => void;
   },
 ): Promise<BoundedResult>;
+export declare function runCheck(
+  step: { name: string; cmd: string; args: string[] },
+  options: {
+    limitSeconds: number;
+    graceSeconds?: number;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    runAgainIfHung?: boolean;
+  },
+): Promise<{ code: number; notes: string[] }>;

@@ -49,22 +49,28 @@ function killGroup(pgid) {
 
 /**
  * Runs `command args` with inherited stdio in a new process group. After `limitSeconds` the
- * group is ended (code 124). When the command exits, anything it left in its group is listed
- * and ended, so no orphan keeps running or keeps the caller's output open.
+ * command is asked to stop (SIGTERM: vitest then prints what it was still running) and
+ * `graceSeconds` later its whole group is ended (code 124). When the command exits, anything it
+ * left in its group is listed and ended, so no orphan keeps running or keeps the caller's output open.
  * @param {string} command
  * @param {string[]} args
- * @param {{ limitSeconds: number, cwd?: string, env?: NodeJS.ProcessEnv, onTimeout?: (tree: string[]) => void }} options
+ * @param {{ limitSeconds: number, graceSeconds?: number, cwd?: string, env?: NodeJS.ProcessEnv, onTimeout?: (tree: string[]) => void }} options
  * @returns {Promise<BoundedResult>}
  */
-export function runBounded(command, args, { limitSeconds, cwd, env, onTimeout }) {
+export function runBounded(command, args, { limitSeconds, graceSeconds = 15, cwd, env, onTimeout }) {
   // Windows has no process groups to signal; there the command runs as a plain child.
   const grouped = process.platform !== "win32";
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, env, stdio: "inherit", detached: grouped });
     let timedOut = false;
     let done = false;
-    const stopOnSignal = () => {
+    let grace;
+    const endAll = () => {
       if (grouped && child.pid) killGroup(child.pid);
+      else child.kill("SIGKILL");
+    };
+    const stopOnSignal = () => {
+      endAll();
       process.exit(130);
     };
     process.once("SIGINT", stopOnSignal);
@@ -72,13 +78,14 @@ export function runBounded(command, args, { limitSeconds, cwd, env, onTimeout })
     const timer = setTimeout(() => {
       timedOut = true;
       onTimeout?.(grouped && child.pid ? processesInGroup(child.pid) : []);
-      if (grouped && child.pid) killGroup(child.pid);
-      else child.kill("SIGKILL");
+      child.kill("SIGTERM");
+      grace = setTimeout(endAll, graceSeconds * 1000);
     }, limitSeconds * 1000);
     const finish = (code) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       process.removeListener("SIGINT", stopOnSignal);
       process.removeListener("SIGTERM", stopOnSignal);
       const leftovers = grouped && child.pid && !timedOut ? processesInGroup(child.pid) : [];
@@ -91,4 +98,42 @@ export function runBounded(command, args, { limitSeconds, cwd, env, onTimeout })
     });
     child.on("exit", (code, signal) => finish(code ?? (signal ? 128 : 1)));
   });
+}
+
+/**
+ * One check of `npm test` by name: run bounded, with a hang and anything left running reported
+ * on stderr; with `runAgainIfHung`, a run that hung is run once more. `notes` says what happened
+ * beyond the verdict, for the summary.
+ * @param {{ name: string, cmd: string, args: string[] }} step
+ * @param {{ limitSeconds: number, graceSeconds?: number, cwd?: string, env?: NodeJS.ProcessEnv, runAgainIfHung?: boolean }} options
+ * @returns {Promise<{ code: number, notes: string[] }>}
+ */
+export async function runCheck(step, { runAgainIfHung = false, ...options }) {
+  const once = async () => {
+    const result = await runBounded(step.cmd, step.args, {
+      ...options,
+      onTimeout: (tree) => {
+        const minutes = Math.round((options.limitSeconds / 60) * 10) / 10;
+        console.error(`\n✗ ${step.name}: still running after ${minutes} min; stopping it. Its processes were:`);
+        for (const line of tree) console.error(`    ${line}`);
+      },
+    });
+    if (result.leftovers.length > 0) {
+      // Not a failure of the check itself (it exited with its verdict), but such a process can
+      // keep a CI run's output open until CI's own limit: say what it was, so it gets found.
+      console.error(`\n! ${step.name} exited leaving ${result.leftovers.length} process(es) running; ended:`);
+      for (const line of result.leftovers) console.error(`    ${line}`);
+    }
+    return result;
+  };
+  const notes = [];
+  let result = await once();
+  if (result.timedOut && runAgainIfHung) {
+    notes.push("hung once, run again");
+    console.error(`\n▶ ${step.name}, again (the run above hung)`);
+    result = await once();
+  }
+  if (result.timedOut) notes.push("timed out");
+  if (result.leftovers.length > 0) notes.push(`${result.leftovers.length} left running, ended`);
+  return { code: result.code, notes };
 }

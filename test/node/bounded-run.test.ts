@@ -2,8 +2,11 @@
 // its limit with what it was running named, and a process a check leaves behind (as an
 // orphaned workerd once kept a CI run's output open for 90 minutes) is named and ended.
 import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { processesInGroup, runBounded } from "../../scripts/lib/bounded-run.mjs";
+import { processesInGroup, runBounded, runCheck } from "../../scripts/lib/bounded-run.mjs";
 
 /** Whether `pid` still runs: a killed orphan may stay a zombie until init reaps it, so `ps` decides. */
 const running = (pid: number) => {
@@ -45,8 +48,10 @@ describe("npm test's bounded run of one check", () => {
   it("ends a check that outlives its limit, with every process it started, and says what they were", async () => {
     const seen: string[][] = [];
     const started = performance.now();
-    const result = await runBounded("sh", ["-c", "sleep 300 & sleep 301; exit 0"], {
+    // The shell ignores the polite SIGTERM (as a hung runner might), so only the group kill ends it.
+    const result = await runBounded("sh", ["-c", "trap '' TERM; sleep 300 & sleep 301; exit 0"], {
       limitSeconds: 1,
+      graceSeconds: 1,
       onTimeout: (tree) => seen.push(tree),
     });
     expect(result.timedOut).toBe(true);
@@ -71,6 +76,47 @@ describe("npm test's bounded run of one check", () => {
       expect(processesInGroup(pgid)).toEqual([`${pgid} sleep 300`]);
     } finally {
       leader.kill("SIGKILL");
+    }
+  });
+
+  it("asks the command to stop first, so a runner can say what it was still running", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bounded-run-"));
+    try {
+      const said = join(dir, "said");
+      const result = await runBounded("sh", ["-c", `trap 'echo stopping > ${said}; exit 0' TERM; sleep 300 & wait`], {
+        limitSeconds: 1,
+        graceSeconds: 10,
+      });
+      expect(result.timedOut).toBe(true);
+      expect(readFileSync(said, "utf8")).toBe("stopping\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs a check that hung once more when asked, and says so; a second hang fails it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bounded-run-"));
+    try {
+      // Hangs on its first run only (as a simulator flake would), passes on the second.
+      const marker = join(dir, "ran");
+      const flaky = {
+        name: "flaky",
+        cmd: "sh",
+        args: ["-c", `if [ -f ${marker} ]; then exit 0; fi; touch ${marker}; trap '' TERM; sleep 300`],
+      };
+      expect(await runCheck(flaky, { limitSeconds: 1, graceSeconds: 1, runAgainIfHung: true })).toEqual({
+        code: 0,
+        notes: ["hung once, run again"],
+      });
+      rmSync(marker);
+      expect(await runCheck(flaky, { limitSeconds: 1, graceSeconds: 1 })).toEqual({ code: 124, notes: ["timed out"] });
+      const hangs = { name: "hangs", cmd: "sh", args: ["-c", "trap '' TERM; sleep 300"] };
+      expect(await runCheck(hangs, { limitSeconds: 1, graceSeconds: 1, runAgainIfHung: true })).toEqual({
+        code: 124,
+        notes: ["hung once, run again", "timed out"],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
