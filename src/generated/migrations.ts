@@ -13,4 +13,5 @@ export const MIGRATIONS: readonly string[] = [
   "0008_mail.sql",
   "0009_tenant_suspension.sql",
   "0010_tenant_deletion.sql",
+  "0011_erased_tenants.sql",
 ];

@@ -74,4 +74,11 @@ export interface TenantLookup {
    * of its own; uncached, so a walk sees them all.
    */
   ids(env: Env, after: string | undefined, limit: number): Promise<string[]>;
+  /**
+   * Of `ids`, the tenants that are deleted (being erased, or erased). The queue consumer drops
+   * their events, so a delivery that outlives an erasure (a queue retry) cannot write back
+   * the read-model rows or audit entries it removed. May answer from a cache no staler than
+   * the erasure's grace allows.
+   */
+  gone(env: Env, ids: readonly string[]): Promise<ReadonlySet<string>>;
 }

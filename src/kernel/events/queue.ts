@@ -54,6 +54,8 @@ async function stored(store: () => Promise<void>): Promise<boolean> {
  */
 export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
   const routes = routesOf(modules);
+  // The registry's module says which tenants are deleted; without one, none are.
+  const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
 
   return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
@@ -166,18 +168,35 @@ export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
       });
       if (opened.length > 0) spans.set(message, opened);
     }
-    const events = canonicalOrder([...new Map(delivered.flatMap((d) => d.events.map((e) => [e.id, e]))).values()]);
-    stats.events += events.length;
+    const carried = canonicalOrder([...new Map(delivered.flatMap((d) => d.events.map((e) => [e.id, e]))).values()]);
+    stats.events += carried.length;
 
-    // 2. The ledger, once for the batch, then each subscription's unrecorded events.
+    // 2. Events of deleted tenants are dropped (acked unapplied): one arriving after its
+    // tenant's erasure would write back what the erasure removed. Then the ledger, once for
+    // the batch, then each subscription's unrecorded events.
+    let events: Envelope[];
     let seen: Set<string>;
     try {
+      const gone = tenants
+        ? await tenants.gone(
+            runtime.env,
+            carried.map((e) => e.tenant_id),
+          )
+        : new Set<string>();
+      events = carried.filter((e) => !gone.has(e.tenant_id));
+      if (events.length < carried.length) {
+        const dropped = carried.filter((e) => gone.has(e.tenant_id));
+        log.info("events of deleted tenants dropped", {
+          events: dropped.length,
+          tenant_ids: [...new Set(dropped.map((e) => e.tenant_id))],
+        });
+      }
       seen = await processedLedger(readModels(runtime.env)).seenMany(
         routes.map((r) => r.consumer),
         events.map((e) => e.id),
       );
     } catch (error) {
-      log.error("processed ledger unreadable; retrying batch", errorFields(error));
+      log.error("tenant registry or processed ledger unreadable; retrying batch", errorFields(error));
       for (const { message } of delivered) {
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
         settle(message, "retried");

@@ -1,4 +1,4 @@
-import { isoIn } from "../../kernel/clock";
+import { isoIn, isoNow } from "../../kernel/clock";
 import { eraseTenant } from "../../kernel/erasure/run";
 import { errorFields } from "../../kernel/log";
 import type { JobDef } from "../../kernel/modules/types";
@@ -18,8 +18,9 @@ const PER_RUN = 5;
  * Every minute: erases the tenants deleted at least {@link ERASURE_GRACE_MS} ago,
  * through every module's declared erasure (kernel/erasure), recording each step
  * done in the registry row, so a run that dies half way (or an attempt that
- * throws) resumes where it stopped. When every step is done the row is removed
- * and a log line, the platform's record, says so with the rows deleted.
+ * throws) resumes where it stopped. When every step is done the row gives way to a
+ * tombstone (id and time: consumers drop a late event of the tenant) and a log
+ * line, the platform's record, says so with the rows deleted.
  */
 export const eraseDeleted: JobDef = {
   name: "erase-deleted",
@@ -38,7 +39,7 @@ export const eraseDeleted: JobDef = {
       };
       try {
         const report = await eraseTenant(runtime.modules, tenant.id, runtime, { done: tenant.done, record });
-        await store.removeErased(tenant.id);
+        await store.removeErased(tenant.id, isoNow(clock));
         log.info("tenant erased", {
           event: "tenants.tenant.deleted",
           tenant_id: tenant.id,

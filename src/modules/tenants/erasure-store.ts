@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { tenants } from "./read-model";
+import { erasedTenants, tenants } from "./read-model";
 import { LIVE, parseSteps } from "./store";
 
 /** A tenant whose erasure is due: who, and the steps earlier runs recorded done. */
@@ -46,9 +46,38 @@ export function erasureStore(db: D1Database) {
         .set({ erasureDone: JSON.stringify(done) })
         .where(deleting(id));
     },
-    /** Removes the row of a tenant whose erasure finished: its id is unknown and its slug free from now on. */
-    async removeErased(id: string): Promise<void> {
-      await orm.delete(tenants).where(deleting(id));
+    /** Of `ids` (at most 45: each is bound twice), those `deleting` or erased. */
+    async goneAmong(ids: readonly string[]): Promise<Set<string>> {
+      const rows = await orm
+        .select({ id: tenants.id })
+        .from(tenants)
+        .where(and(inArray(tenants.id, [...ids]), eq(tenants.status, "deleting")))
+        .union(
+          orm
+            .select({ id: erasedTenants.id })
+            .from(erasedTenants)
+            .where(inArray(erasedTenants.id, [...ids])),
+        );
+      return new Set(rows.map((row) => row.id));
+    },
+    /**
+     * Removes the row of a tenant whose erasure finished (its id is unknown and its slug free
+     * from now on) and leaves its tombstone, in one transaction: the tombstone is written only
+     * from a `deleting` row, so a live tenant never gets one, and a repeat changes nothing.
+     */
+    async removeErased(id: string, now: string): Promise<void> {
+      await orm.batch([
+        orm
+          .insert(erasedTenants)
+          .select(
+            orm
+              .select({ id: tenants.id, erasedAt: sql<string>`${now}`.as("erased_at") })
+              .from(tenants)
+              .where(deleting(id)),
+          )
+          .onConflictDoNothing(),
+        orm.delete(tenants).where(deleting(id)),
+      ]);
     },
   };
 }

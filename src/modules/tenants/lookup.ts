@@ -1,5 +1,6 @@
 import type { Tenant, TenantLookup } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
+import { forgetGone, goneTenants } from "./gone";
 import { tenantStore, VISIBLE } from "./store";
 
 /**
@@ -29,6 +30,7 @@ async function load(db: D1Database, by: "slug" | "id", value: string): Promise<T
 export function forgetTenant(tenant: { id: string; slug: string }): void {
   caches.slug.delete(tenant.slug);
   caches.id.delete(tenant.id);
+  forgetGone(tenant.id);
 }
 
 /** The tenant lookup the kernel's request path uses. */
@@ -36,4 +38,5 @@ export const tenantLookup: TenantLookup = {
   bySlug: (slug, c) => load(c.env.DB, "slug", slug),
   byId: (id, c) => load(c.env.DB, "id", id),
   ids: async (env, after, limit) => (await tenantStore(env.DB).list(limit, after)).map((t) => t.id),
+  gone: (env, ids) => goneTenants(env.DB, ids),
 };

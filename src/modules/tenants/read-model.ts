@@ -14,7 +14,7 @@ export const tenants = sqliteTable("tenants", {
    * `provisioning` until the tenant's directory is initialised, then `active`;
    * `suspended` while an operator has stopped it (copied from its directory);
    * `deleting` from an operator's delete until the erasure job has erased its data,
-   * when the row is removed (the slug stays taken until then).
+   * when the row is removed for a tombstone in `erased_tenants` (the slug stays taken until then).
    */
   status: text("status").notNull(),
   createdAt: text("created_at").notNull(),
@@ -26,4 +26,14 @@ export const tenants = sqliteTable("tenants", {
   deletedAt: text("deleted_at"),
   /** The erasure's steps done so far, a JSON array of names (null unless `deleting`): a run resumes after them. */
   erasureDone: text("erasure_done"),
+});
+
+/**
+ * Tenants whose erasure finished: the id and when, nothing else. Consumers drop a late
+ * event of such a tenant (a queue retry that outlived the erasure would otherwise write its
+ * read-model row or audit entry again), as they drop those of a tenant still `deleting`.
+ */
+export const erasedTenants = sqliteTable("erased_tenants", {
+  id: text("id").primaryKey(),
+  erasedAt: text("erased_at").notNull(),
 });

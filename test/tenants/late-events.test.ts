@@ -1,0 +1,106 @@
+// An event of a deleted tenant that reaches the queue consumer late (a retry that outlived
+// the tenant's erasure) is dropped: it would write back the read-model row and the audit
+// entry the erasure removed. A live tenant's event in the same batch is applied as ever.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createPlatform } from "../../src/app";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { manualClock } from "../../src/kernel/clock";
+import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
+import type { Envelope } from "../../src/kernel/events/envelope";
+import { createQueueHandler } from "../../src/kernel/events/queue";
+import { modules } from "../../src/modules";
+import { postDecider } from "../../src/modules/blog/domain";
+import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
+import { tenantLookup } from "../../src/modules/tenants/lookup";
+import { runJobNamed } from "../helpers";
+import { call, newTenant, rootKey } from "../identity/helpers";
+
+const consumer = createQueueHandler(createPlatform({ modules, migrations: MIGRATIONS }));
+
+/** A tenant with one post, and the post's stored events once the platform has projected them. */
+async function tenantWithPost(prefix: string) {
+  const t = await newTenant(prefix);
+  const created = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "Hello", content: "Body" } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const postId = String(created.body.id);
+  for (let i = 0; i < 400 && (await postRow(t.id, postId)) === null; i++) await new Promise((r) => setTimeout(r, 25));
+  expect(await postRow(t.id, postId)).not.toBeNull();
+  const events = await aggregateOf(env, postDecider, t.id, postId).read(1, 100);
+  return { ...t, postId, events };
+}
+
+const postRow = (tenantId: string, id: string) =>
+  env.DB.prepare("select title from blog_posts where tenant_id = ? and id = ?").bind(tenantId, id).first();
+
+/** Forgets the post's row and the ledger's record of its events, as if they had never been delivered. */
+async function undelivered(t: { id: string; postId: string; events: readonly Envelope[] }): Promise<void> {
+  await env.DB.prepare("delete from blog_posts where tenant_id = ? and id = ?").bind(t.id, t.postId).run();
+  await env.DB.prepare("delete from processed_events where event_id in (select value from json_each(?))")
+    .bind(JSON.stringify(t.events.map((e) => e.id)))
+    .run();
+}
+
+let messageNo = 0;
+/** The platform's queue consumer on `events` as one batch; the ids of the messages acked and retried. */
+async function consume(events: readonly Envelope[]) {
+  const batch = createMessageBatch(
+    "plinth-events",
+    events.map((body) => ({ id: `late-${++messageNo}`, timestamp: new Date(), attempts: 3, body })),
+  );
+  const ctx = createExecutionContext();
+  await consumer(batch, env, ctx);
+  const result = await getQueueResult(batch, ctx);
+  return { acked: result.explicitAcks.length, retried: result.retryMessages.length };
+}
+
+const deleteTenant = async (id: string) =>
+  expect((await call(`/api/v1/platform/tenants/${id}`, { method: "DELETE", token: rootKey() })).status).toBe(202);
+
+describe("a late event of a deleted tenant", () => {
+  it("is dropped while the tenant is being erased and after, and a live tenant's beside it is applied", async () => {
+    const erased = await tenantWithPost("late-erased");
+    const deleting = await tenantWithPost("late-deleting");
+    const live = await tenantWithPost("late-live");
+
+    await deleteTenant(erased.id);
+    const run = await runJobNamed("tenants/erase-deleted", {
+      clock: manualClock(new Date(Date.now() + ERASURE_GRACE_MS + 60_000)),
+    });
+    expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+    expect(await postRow(erased.id, erased.postId)).toBeNull();
+    const tombstone = await env.DB.prepare("select id from erased_tenants where id = ?").bind(erased.id).first();
+    expect(tombstone).toEqual({ id: erased.id });
+    // Deleted after the erasure ran: still within its grace, being erased later.
+    await deleteTenant(deleting.id);
+
+    for (const t of [erased, deleting, live]) await undelivered(t);
+    const result = await consume([...erased.events, ...deleting.events, ...live.events]);
+
+    // Every message is settled (none retried, none held back by the dropped ones).
+    expect(result).toEqual({ acked: erased.events.length + deleting.events.length + live.events.length, retried: 0 });
+    expect(await postRow(erased.id, erased.postId)).toBeNull();
+    expect(await postRow(deleting.id, deleting.postId)).toBeNull();
+    expect(await postRow(live.id, live.postId)).toEqual({ title: "Hello" });
+  });
+
+  it("gives a tombstone only to a tenant whose erasure finished, never to a live one", async () => {
+    const live = await tenantWithPost("late-tomb");
+    const run = await runJobNamed("tenants/erase-deleted", {
+      clock: manualClock(new Date(Date.now() + ERASURE_GRACE_MS + 120_000)),
+    });
+    expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+    expect(await env.DB.prepare("select id from erased_tenants where id = ?").bind(live.id).first()).toBeNull();
+    await undelivered(live);
+    expect(await consume(live.events)).toEqual({ acked: live.events.length, retried: 0 });
+    expect(await postRow(live.id, live.postId)).toEqual({ title: "Hello" });
+  });
+
+  it("are told apart for a batch of many tenants at once (more than D1 binds in one statement)", async () => {
+    const t = await newTenant("late-many");
+    await deleteTenant(t.id);
+    const others = Array.from({ length: 120 }, (_, i) => `01NOSUCHTENANT${String(i).padStart(12, "0")}`);
+    expect([...(await tenantLookup.gone(env, [...others, t.id, ...others]))]).toEqual([t.id]);
+  });
+});
