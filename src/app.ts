@@ -94,6 +94,7 @@ export function createPlatform(options: AppOptions): Platform {
       annotate({ "http.route": c.req.routePath, "tenant.id": c.get("tenantId") });
     });
   }
+  const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
   app.use(
     "*",
     stage("request-id", requestId()),
@@ -112,10 +113,10 @@ export function createPlatform(options: AppOptions): Platform {
         },
         needs,
         clock,
+        ...(tenants ? { tenants } : {}),
       }),
     ),
   );
-  const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
   const settings = modules.find((m) => m.auth?.settings)?.auth?.settings;
   app.use("/api/v1/*", stage("cors", cors({ tenants, settings })));
   // The headers outside the body limit, so a 413 carries them too; the limit before

@@ -1,4 +1,4 @@
-import type { Principal, Tenant, TenantGateway } from "./auth/types";
+import type { Principal, Tenant, TenantGateway, TenantLookup } from "./auth/types";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
@@ -21,6 +21,13 @@ export interface AppVariables {
   /** The platform's clock: every time a handler records or compares comes from it. */
   clock: Clock;
   platform: PlatformInfo;
+  /**
+   * The tenant registry (the module that provides it), for a route that learns its tenant
+   * other than through the request path's resolution (a signed URL's own tenant parameter)
+   * and must refuse a suspended or deleted one as that path does (kernel/auth/guards.ts,
+   * `refuseUnavailableTenant`). Absent when no module provides a registry.
+   */
+  tenantLookup?: TenantLookup;
   /** The resolved tenant, when the request names one. */
   tenant?: Tenant;
   /** The authenticated caller, when the request carries a credential. */

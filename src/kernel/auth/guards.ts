@@ -31,6 +31,15 @@ export function refuseUnavailable(tenant: Pick<Tenant, "status"> | null | undefi
   if (tenant?.status === "deleting") throw new AppError("tenant_not_found", { detail: "no such tenant" });
 }
 
+/**
+ * {@link refuseUnavailable} for a tenant a route learnt other than through the request path's
+ * resolution (a signed URL names its own): looked up in the registry, if the platform has one.
+ */
+export async function refuseUnavailableTenant(c: Context<AppEnv>, tenantId: string): Promise<void> {
+  const registry = c.get("tenantLookup");
+  if (registry) refuseUnavailable(await registry.byId(tenantId, c));
+}
+
 /** The request's principal of one of `kinds`; 401 without a credential, 403 for another kind. */
 export function principalOf<K extends Principal["kind"]>(
   c: Context<AppEnv>,

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { TenantLookup } from "../auth/types";
 import type { Clock } from "../clock";
 import { loadConfig } from "../config";
 import type { AppEnv, PlatformInfo } from "../env";
@@ -15,15 +16,17 @@ export interface InitOptions {
   /** The bindings and module variables the config check requires. */
   needs: EnvNeeds;
   clock: Clock;
+  /** The tenant registry a module provides, if one does. */
+  tenants?: TenantLookup;
 }
 
 /**
  * The one place that builds per-request services: parses the config (once per
- * isolate), and puts config, clock, logger and platform info on the context.
+ * isolate), and puts config, clock, logger, platform info and the tenant registry on the context.
  * A bad config fails the request with `config_invalid`, naming the variables
  * (never their values) in the response and in the log.
  */
-export const init = ({ build, needs, clock }: InitOptions): MiddlewareHandler<AppEnv> =>
+export const init = ({ build, needs, clock, tenants }: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
     const result = loadConfig(c.env, needs);
     if (!result.ok) {
@@ -39,6 +42,7 @@ export const init = ({ build, needs, clock }: InitOptions): MiddlewareHandler<Ap
     }
     c.set("config", result.config);
     c.set("clock", clock);
+    if (tenants) c.set("tenantLookup", tenants);
     c.set("platform", { ...build, commit: result.config.gitCommit });
     c.set("log", createLogger(result.config.logLevel, { request_id: c.get("requestId") }));
     await next();

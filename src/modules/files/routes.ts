@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { PERMISSIONS } from "../../generated/permissions";
-import { principalOf, refuseUnavailable, tenantOf } from "../../kernel/auth/guards";
+import { principalOf, refuseUnavailableTenant, tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
@@ -12,7 +12,6 @@ import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
-import { tenantLookup } from "../tenants/lookup";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchDetail, mismatchedDigest } from "./digests";
 import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
@@ -341,7 +340,7 @@ export const fileRoutes = createRouter()
       });
     }
     // A signed URL is its tenant's credential: a suspended tenant's are refused like its keys.
-    refuseUnavailable(await tenantLookup.byId(query.tenant, c));
+    await refuseUnavailableTenant(c, query.tenant);
     // The signature proved the tenant: the answer's CORS is that tenant's (kernel/http/cors.ts), also on a host that names none.
     c.set("tenantId", query.tenant);
     return serveFile(c, query.tenant, id);
