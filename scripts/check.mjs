@@ -21,6 +21,9 @@ const otelJson = join(tmp, "vitest-otel.json");
 const MINUTES = { quick: 5, tests: 10, install: 15 };
 const limitOf = (step) => 60 * (Number(process.env.PLINTH_CHECK_MINUTES) || MINUTES[step.size ?? "quick"]);
 
+// Names the test files still running when a hung suite is stopped (vitest says nothing then).
+const RUNNING = "--reporter=./scripts/lib/running-files-reporter.mjs";
+
 const steps = [
   { name: "generated files up to date", cmd: process.execPath, args: ["scripts/generate.mjs", "--check"] },
   // Rebuilds wasm/core.wasm from source with the Zig in node_modules and fails if the committed one differs.
@@ -38,7 +41,7 @@ const steps = [
     name: "tests in workerd (vitest)",
     size: "tests",
     cmd: bin("vitest"),
-    args: ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`],
+    args: ["run", "--reporter=default", RUNNING, "--reporter=json", `--outputFile.json=${vitestJson}`],
   },
   // Tracing is decided once per isolate, so the traced suite is its own run: an in-process
   // OTLP receiver, and the span tree of a blog create (vitest.otel.config.ts).
@@ -51,6 +54,7 @@ const steps = [
       "-c",
       "vitest.otel.config.ts",
       "--reporter=default",
+      RUNNING,
       "--reporter=json",
       `--outputFile.json=${otelJson}`,
     ],
@@ -64,6 +68,7 @@ const steps = [
       "-c",
       "vitest.node.config.ts",
       "--reporter=default",
+      RUNNING,
       "--reporter=json",
       `--outputFile.json=${nodeJson}`,
     ],

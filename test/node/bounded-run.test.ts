@@ -2,11 +2,13 @@
 // its limit with what it was running named, and a process a check leaves behind (as an
 // orphaned workerd once kept a CI run's output open for 90 minutes) is named and ended.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { processesInGroup, runBounded, runCheck } from "../../scripts/lib/bounded-run.mjs";
+
+const ROOT = join(import.meta.dirname, "..", "..");
 
 /** Whether `pid` still runs: a killed orphan may stay a zombie until init reaps it, so `ps` decides. */
 const running = (pid: number) => {
@@ -36,7 +38,7 @@ describe("npm test's bounded run of one check", () => {
 
   it("names and ends a process the check left running when it exited", async () => {
     // The grandchild keeps running after its parent exits, as an orphaned runtime would.
-    const result = await runBounded("sh", ["-c", "sleep 300 & echo $! > /dev/null; exit 0"], { limitSeconds: 30 });
+    const result = await runBounded("sh", ["-c", "sleep 300 & sleep 0.3; exit 0"], { limitSeconds: 30 });
     expect(result.code).toBe(0);
     expect(result.leftovers).toHaveLength(1);
     expect(result.leftovers[0]).toMatch(/^\d+ sleep 300$/);
@@ -119,4 +121,33 @@ describe("npm test's bounded run of one check", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("has vitest name the test file that hung when the limit stops it (running-files reporter)", async () => {
+    // A suite of its own inside the repository (so `vitest` resolves), with files the Node
+    // suite does not take (.mjs): one that hangs while loading, one that passes.
+    const dir = mkdtempSync(join(ROOT, "test", "node", ".hang-"));
+    try {
+      mkdirSync(join(dir, "cases"));
+      writeFileSync(join(dir, "vitest.config.mjs"), 'export default { test: { include: ["cases/*.test.mjs"] } };\n');
+      writeFileSync(
+        join(dir, "cases", "hangs.test.mjs"),
+        'import { it } from "vitest";\nawait new Promise(() => setInterval(() => {}, 1000));\nit("never", () => {});\n',
+      );
+      writeFileSync(join(dir, "cases", "passes.test.mjs"), 'import { it } from "vitest";\nit("passes", () => {});\n');
+      const out = join(dir, "stderr.txt");
+      const reporter = join(ROOT, "scripts", "lib", "running-files-reporter.mjs");
+      const vitest = join(ROOT, "node_modules", ".bin", "vitest");
+      const result = await runBounded(
+        "sh",
+        ["-c", `exec "${vitest}" run --root "${dir}" --reporter=default --reporter="${reporter}" 2> "${out}"`],
+        { limitSeconds: 8, graceSeconds: 10, cwd: dir },
+      );
+      expect(result.timedOut).toBe(true);
+      expect(readFileSync(out, "utf8")).toMatch(
+        /vitest stopped; test files still running: cases\/hangs\.test\.mjs \(\d+ s\)\n/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
