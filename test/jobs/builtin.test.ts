@@ -12,8 +12,9 @@ import { METRICS } from "../../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../../src/kernel/metrics/recorder";
 import { readModels } from "../../src/kernel/read-models";
 import { modules } from "../../src/modules";
+import { auditLog } from "../../src/modules/audit/contract";
 import { runJobNamed } from "../helpers";
-import { call, login, newTenant, newUser, ORIGIN, rootKey } from "../identity/helpers";
+import { auditOf, call, login, newTenant, newUser, ORIGIN, rootKey } from "../identity/helpers";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -83,6 +84,27 @@ describe("built-in jobs", () => {
       body: { refresh_token: next.body.refresh_token },
     });
     expect(after.status).toBe(401);
+  });
+
+  it("audit/checkpoint signs a checkpoint at the head of every tenant's log that advanced", async () => {
+    const tenants = [await newTenant("cp"), await newTenant("cp")];
+    const heads = new Map<string, number>();
+    for (const t of tenants) {
+      const post = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "t", content: "c" } });
+      expect(post.status).toBe(201);
+      await auditOf(t.adminKey, "blog.post.created");
+      const before = await auditLog(env, t.id).verify();
+      expect(before.checkpoint?.seq ?? 0).toBeLessThan(before.last_seq);
+      heads.set(t.id, before.last_seq);
+    }
+    const run = await runJobNamed("audit/checkpoint");
+    expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+    for (const t of tenants) {
+      // At least the head seen before the run (an entry on its way may land after it).
+      const after = await auditLog(env, t.id).verify();
+      expect(after.ok).toBe(true);
+      expect(after.checkpoint?.seq ?? 0).toBeGreaterThanOrEqual(heads.get(t.id) ?? Number.POSITIVE_INFINITY);
+    }
   });
 
   it("events/purge-processed forgets processed event ids older than any redelivery", async () => {

@@ -1,6 +1,6 @@
+import { forEachTenant } from "../../kernel/jobs/each-tenant";
 import type { JobDef } from "../../kernel/modules/types";
 import { directory } from "../identity/directory/contract";
-import { forEachTenant } from "./store";
 
 /**
  * Hourly, for every tenant: its directory forgets expired or spent
@@ -12,11 +12,12 @@ export const purgeTokens: JobDef = {
   name: "purge-tokens",
   cron: "30 * * * *",
   retry: { attempts: 3, base_ms: 10_000, max_ms: 60_000 },
-  async run({ env, log, clock }) {
+  async run(runtime) {
+    const { env, log, clock } = runtime;
     const now = clock.now().toISOString();
     // Named so the log's redaction (any field naming a token) leaves the counts readable.
     const purged = { single_use: 0, families: 0, refresh: 0 };
-    const { seen, failed } = await forEachTenant(env.DB, log, async (id) => {
+    const { seen, failed } = await forEachTenant(runtime, async (id) => {
       const counts = await directory(env, id).purgeExpired({ now });
       purged.single_use += counts.one_time_tokens;
       purged.families += counts.families;

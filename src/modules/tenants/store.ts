@@ -1,6 +1,5 @@
 import { and, asc, eq, gt, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { errorFields, type Logger } from "../../kernel/log";
 import type { TenantState } from "../identity/directory/tenant-state";
 import type { TenantRecord } from "./domain";
 import { tenants } from "./read-model";
@@ -110,41 +109,4 @@ export function tenantStore(db: D1Database) {
       return rows.map(record);
     },
   };
-}
-
-const TENANT_PAGE = 100;
-
-/**
- * Calls `each` for every tenant past provisioning, suspended ones included
- * (their tokens still expire and their audit log still grows), in id order, a
- * page at a time: for jobs that visit each tenant's own objects. A tenant
- * whose call throws is logged and counted, and the walk goes on. Returns how
- * many tenants it saw and how many failed.
- *
- * @example
- * const { failed } = await forEachTenant(env.DB, log, (id) => auditLog(env, id).checkpoint());
- */
-export async function forEachTenant(
-  db: D1Database,
-  log: Pick<Logger, "error">,
-  each: (tenantId: string) => Promise<unknown>,
-): Promise<{ seen: number; failed: number }> {
-  const store = tenantStore(db);
-  let seen = 0;
-  let failed = 0;
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await store.list(TENANT_PAGE, cursor);
-    for (const { id } of page) {
-      seen++;
-      try {
-        await each(id);
-      } catch (error) {
-        failed++;
-        log.error("tenant step failed", { tenant_id: id, ...errorFields(error) });
-      }
-    }
-    cursor = page.at(-1)?.id;
-    if (page.length < TENANT_PAGE || cursor === undefined) return { seen, failed };
-  }
 }

@@ -1,0 +1,39 @@
+import { errorFields } from "../log";
+import type { JobRuntime } from "../modules/types";
+
+const PAGE = 100;
+
+/**
+ * Calls `each` for every tenant of the registry (active and suspended: their tokens still
+ * expire and their audit logs still grow), in id order, a page at a time: for jobs that visit
+ * each tenant's own objects. The registry is the module that provides the kernel's
+ * `TenantLookup`, so a job needs no other module's internals; without one there is no tenant
+ * to visit. A tenant whose call throws is logged and counted, and the walk goes on.
+ *
+ * @example
+ * const { failed } = await forEachTenant(runtime, (id) => auditLog(runtime.env, id).checkpoint());
+ */
+export async function forEachTenant(
+  runtime: Pick<JobRuntime, "env" | "log" | "modules">,
+  each: (tenantId: string) => Promise<unknown>,
+): Promise<{ seen: number; failed: number }> {
+  const registry = runtime.modules.find((m) => m.auth?.tenants)?.auth?.tenants;
+  let seen = 0;
+  let failed = 0;
+  if (!registry) return { seen, failed };
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await registry.ids(runtime.env, cursor, PAGE);
+    for (const id of page) {
+      seen++;
+      try {
+        await each(id);
+      } catch (error) {
+        failed++;
+        runtime.log.error("tenant step failed", { tenant_id: id, ...errorFields(error) });
+      }
+    }
+    cursor = page.at(-1);
+    if (page.length < PAGE || cursor === undefined) return { seen, failed };
+  }
+}
