@@ -84,7 +84,9 @@ export async function replay({
     onCall?.(body);
     if (total.calls === 0 && body.source !== "state" && body.unreadable?.length > 0) {
       // Said once, before the counts, so nobody reads "done" as "everything".
-      warn(`${consumer}: not replayed, their writers keep no event log: ${body.unreadable.join(", ")}`);
+      // Where the objects hold the read model whole, say what brings all of it back.
+      const whole = body.rebuild_from_state ? `; --rebuild copies ${consumer} whole from its objects' state` : "";
+      warn(`${consumer}: not replayed, their writers keep no event log: ${body.unreadable.join(", ")}${whole}`);
     }
     total = tally(total, body);
     print(progressLine(consumer, total, (performance.now() - started) / 1000, body.next));

@@ -1391,6 +1391,8 @@ export interface components {
             next: string | null;
             /** @description event types the subscription wants that no replay can read (their writers keep no event log); not applied */
             unreadable: string[];
+            /** @description whether the subscription's read model can be copied whole from its objects' state instead (`rebuild: true`), unreadable event types included */
+            rebuild_from_state: boolean;
         };
         StateRebuildProgress: {
             consumer: string;

@@ -104,7 +104,16 @@ describe("events replay", () => {
 
     const again = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, limit: 50 });
     expect(again).toEqual([
-      { consumer: "blog:blog.posts", source: "events", streams: 5, events: 10, applied: 0, next: null, unreadable: [] },
+      {
+        consumer: "blog:blog.posts",
+        source: "events",
+        streams: 5,
+        events: 10,
+        applied: 0,
+        next: null,
+        unreadable: [],
+        rebuild_from_state: false,
+      },
     ]);
   });
 
@@ -140,6 +149,7 @@ describe("events replay", () => {
         applied: 5,
         next: `5@${stream(long)}`,
         unreadable: [],
+        rebuild_from_state: false,
       },
       {
         consumer: "blog:blog.posts",
@@ -149,9 +159,19 @@ describe("events replay", () => {
         applied: 5,
         next: `10@${stream(long)}`,
         unreadable: [],
+        rebuild_from_state: false,
       },
       // The rest of `long` (2) and all of `short` (2): the page's last stream, so done.
-      { consumer: "blog:blog.posts", source: "events", streams: 2, events: 4, applied: 4, next: null, unreadable: [] },
+      {
+        consumer: "blog:blog.posts",
+        source: "events",
+        streams: 2,
+        events: 4,
+        applied: 4,
+        next: null,
+        unreadable: [],
+        rebuild_from_state: false,
+      },
     ]);
     expect(await rows(t.id)).toEqual(before);
 

@@ -118,6 +118,8 @@ describe("plinth events replay", () => {
     const audit = asRoot("events", "replay", "audit:log", "--tenant", tenantId);
     expect(audit.status).toBe(0);
     expect(audit.stderr).toMatch(/^audit:log: not replayed, their writers keep no event log: .*files\.file\.uploaded/);
+    // The audit log's chains hold it whole: the warning says what brings all of it back.
+    expect(audit.stderr).toMatch(/; --rebuild copies audit:log whole from its objects' state\n$/);
     expect(audit.stderr.trim().split("\n")).toHaveLength(1);
     expect(audit.stdout.trim().split("\n").at(-1)).toMatch(/^audit:log: 3 streams, .*, done$/);
     // ... and a replay that could read nothing is refused (a --rebuild of it copies the file stores instead).

@@ -49,6 +49,8 @@ export interface ReplayProgress {
    * no event log ({@link replayScope}). A catch-up applies everything else.
    */
   unreadable: string[];
+  /** Whether the subscription's read model can be copied whole from its objects' state (`rebuild: true`). */
+  rebuild_from_state: boolean;
 }
 
 /**
@@ -216,6 +218,7 @@ export async function replayPage(
     applied: todo.length,
     next,
     unreadable: scope.unreadable,
+    rebuild_from_state: route.subscription.rebuildFrom !== undefined,
   };
 }
 

@@ -75,6 +75,10 @@ const EventsProgressSchema = z
       description:
         "event types the subscription wants that no replay can read (their writers keep no event log); not applied",
     }),
+    rebuild_from_state: z.boolean().openapi({
+      description:
+        "whether the subscription's read model can be copied whole from its objects' state instead (`rebuild: true`), unreadable event types included",
+    }),
   })
   .openapi("ReplayProgress");
 
