@@ -12697,7 +12697,7 @@ export interface operations {
                 name?: string;
             };
             header?: {
-                /** @description `sha-256=:<base64>:` (RFC 9530): checked against the bytes received (400 `digest_mismatch`); required with `Idempotency-Key` */
+                /** @description `sha-256=:<base64>:` (RFC 9530): checked against the bytes received (400 `digest_mismatch`); it or `Repr-Digest` is required with `Idempotency-Key` */
                 "content-digest"?: string;
                 /** @description `sha-256=:<base64>:` (RFC 9530): the same bytes as `Content-Digest` for an upload, checked the same way */
                 "repr-digest"?: string;

@@ -42,7 +42,7 @@ const upload = op.post("/files", {
     headers: z.object({
       "content-digest": z.string().max(512).optional().openapi({
         description:
-          "`sha-256=:<base64>:` (RFC 9530): checked against the bytes received (400 `digest_mismatch`); required with `Idempotency-Key`",
+          "`sha-256=:<base64>:` (RFC 9530): checked against the bytes received (400 `digest_mismatch`); it or `Repr-Digest` is required with `Idempotency-Key`",
       }),
       "repr-digest": z.string().max(512).optional().openapi({
         description:
