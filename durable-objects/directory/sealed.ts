@@ -14,8 +14,8 @@ export class DirectorySealed extends DirectoryTwoFactor {
   protected readonly sealed = new SealedValues(this.store);
 
   sealedValues(input: In<"sealedValues">): Out<"sealedValues"> {
-    rpcArgs(DirectoryRpc, "sealedValues", input);
-    return this.sealed.list();
+    const { after, limit } = rpcArgs(DirectoryRpc, "sealedValues", input);
+    return this.sealed.page(after, limit);
   }
 
   resealValues(input: In<"resealValues">): Out<"resealValues"> {

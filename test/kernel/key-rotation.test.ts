@@ -5,10 +5,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
+import { parseConfig } from "../../src/kernel/config";
 import { base64UrlEncode } from "../../src/kernel/crypto";
+import type { ModuleRuntime } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { tenantEnvelope } from "../../src/modules/identity/key-material";
+import { directorySealed } from "../../src/modules/identity/sealed";
 import { SSO_SECRET_FIELD } from "../../src/modules/identity/sso/secrets";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { secretField } from "../../src/modules/webhooks/secrets";
@@ -82,16 +85,30 @@ async function sealedTenant(call: Call, prefix: string) {
   });
   expect(sso.status, JSON.stringify(sso.body)).toBe(200);
   const email = `ada-${prefix}@example.com`;
-  const reg = await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "Ada" } });
+  const totp = await enrolledTotp(call, t.slug, email);
+  return { ...t, endpoint, email, totp, ssoSecret: `sso-secret-${prefix}` };
+}
+
+/** Registers `email` in the tenant and enrols it in two-factor sign-in; its TOTP secret. */
+async function enrolledTotp(call: Call, slug: string, email: string): Promise<string> {
+  const reg = await call("/api/v1/auth/register", { tenant: slug, body: { email, password: PASSWORD, name: "Ada" } });
   expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-  const session = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } });
+  const session = await call("/api/v1/auth/login", { tenant: slug, body: { email, password: PASSWORD } });
   const token = String(session.body.access_token);
   const started = await call("/api/v1/me/two-factor", { token, method: "POST" });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
   const totp = String(started.body.secret);
   const confirmed = await call("/api/v1/me/two-factor/confirm", { token, body: { code: codeAt(totp, clock) } });
   expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return { ...t, endpoint, email, totp, ssoSecret: `sso-secret-${prefix}` };
+  return totp;
+}
+
+/** The test runtime with `encryptionKeys` as ENCRYPTION_KEYS, for a module's sealed fields called directly. */
+function runtimeWith(encryptionKeys: string): ModuleRuntime {
+  const keyed = { ...env, ENCRYPTION_KEYS: encryptionKeys };
+  const parsed = parseConfig(keyed);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return { ...testRuntime(clock), env: keyed, config: parsed.config };
 }
 type SealedTenant = Awaited<ReturnType<typeof sealedTenant>>;
 
@@ -100,7 +117,7 @@ async function ciphertexts(t: SealedTenant) {
   return {
     registry: await registry(env, t.id).sealedSecrets({}),
     endpoint: await endpointActor(env, t.id, t.endpoint.id).sealedSecrets({}),
-    directory: await directory(env, t.id).sealedValues({}),
+    directory: (await directory(env, t.id).sealedValues({})).values,
   };
 }
 
@@ -289,6 +306,32 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     // Signed (the secret opened) and sent: nothing listens on port 9, so the receiver is unreachable.
     expect(attempts).toEqual([expect.objectContaining({ outcome: "unreachable" })]);
     expect(await endpointActor(env, t.id, id).sealedSecrets({})).toEqual([expect.stringMatching(/^v1\./)]);
+  });
+
+  it("walks a directory's sealed values a page at a time: every TOTP user's, past the first page", async () => {
+    const sealedUnderV1 = platform(KEYS.v1);
+    const t = await sealedTenant(sealedUnderV1, "rot-pages");
+    for (const name of ["bea", "cy"]) await enrolledTotp(sealedUnderV1, t.slug, `${name}-${t.slug}@example.com`);
+    // One TOTP secret a page: the SSO secret and the first user on the first, each other user on its own.
+    const paged = directorySealed(1);
+    const rotated = runtimeWith(KEYS.rotated);
+    const under = (version: string, totp: number) => ({
+      "identity.sso.client_secret": { [version]: 1 },
+      "identity.totp": { [version]: totp },
+    });
+    expect(await paged.versions(t.id, rotated)).toEqual(under("1", 3));
+    expect(await paged.reencrypt(t.id, rotated)).toEqual({ resealed: 4, raced: 0 });
+    expect(await paged.versions(t.id, rotated)).toEqual(under("2", 3));
+    // The directory's pages: the SSO secret leads the first; a full page's `next` is its last user.
+    const dir = directory(env, t.id);
+    const first = await dir.sealedValues({ limit: 2 });
+    expect(first.values.map((v) => v.kind)).toEqual(["identity.sso.client_secret", "identity.totp", "identity.totp"]);
+    expect(first.next).toBe(first.values.at(-1)?.key);
+    const rest = await dir.sealedValues({ limit: 2, after: String(first.next) });
+    expect({ kinds: rest.values.map((v) => v.kind), next: rest.next }).toEqual({
+      kinds: ["identity.totp"],
+      next: null,
+    });
   });
 
   it("refuses an unknown tenant, and a run without ENCRYPTION_KEYS, as problems", async () => {

@@ -4,7 +4,7 @@ import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { InvitationViewSchema } from "./invitations";
-import { DirectoryResealSchema, DirectorySealedSchema } from "./sealed";
+import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import { TenantChangeSchema, TenantStateSchema } from "./tenant-state";
@@ -150,7 +150,14 @@ export const DirectoryRpc = defineRpc({
   keySeed: { args: z.object({ create: z.boolean(), now: Iso }), reply: z.string().nullable() },
   // Re-encryption under a new ENCRYPTION_KEYS version (docs/crypto.md): the Worker reads the
   // ciphertexts, re-seals the stale ones, and the directory swaps each one still unchanged.
-  sealedValues: { args: z.object({}), reply: z.array(DirectorySealedSchema) },
+  /** A page of the sealed values (SealedValues.page): the SSO secret first, then TOTP secrets by user id. */
+  sealedValues: {
+    args: z.object({
+      after: z.string().max(64).optional(),
+      limit: z.number().int().min(1).max(SEALED_PAGE_MAX).default(SEALED_PAGE_MAX),
+    }),
+    reply: z.object({ values: z.array(DirectorySealedSchema), next: z.string().nullable() }),
+  },
   resealValues: {
     args: z.object({ reseals: z.array(DirectoryResealSchema).max(1_000) }),
     reply: z.object({ resealed: z.number().int().min(0), raced: z.number().int().min(0) }),

@@ -22,20 +22,35 @@ export const DirectoryResealSchema = DirectorySealedSchema.omit({ sealed: true }
 });
 export type DirectoryReseal = z.infer<typeof DirectoryResealSchema>;
 
+/** The most sealed values one page carries (and one re-seal call replaces: contract.ts, `resealValues`). */
+export const SEALED_PAGE_MAX = 500;
+
 export class SealedValues {
   constructor(private readonly store: DirectoryStore) {}
 
-  /** Every sealed value the directory holds. */
-  list(): DirectorySealed[] {
-    const sso = this.store.sql
-      .exec<{ sealed_secret: string }>("select sealed_secret from sso_provider where id = 1")
-      .toArray()
-      .map((r) => ({ kind: "identity.sso.client_secret" as const, key: "sso", sealed: r.sealed_secret }));
-    const totp = this.store.sql
-      .exec<{ user_id: string; sealed_secret: string }>("select user_id, sealed_secret from two_factor")
-      .toArray()
-      .map((r) => ({ kind: "identity.totp" as const, key: r.user_id, sealed: r.sealed_secret }));
-    return [...sso, ...totp];
+  /**
+   * A page of the sealed values the directory holds: the SSO client secret first (on the
+   * first page), then TOTP secrets in user-id order after `after`, at most `limit` of them;
+   * `next` is the `after` of the next page (null: none). Paged because a tenant may have
+   * many thousands of TOTP users, more than one reply should carry.
+   */
+  page(after: string | undefined, limit: number): { values: DirectorySealed[]; next: string | null } {
+    const sso =
+      after === undefined
+        ? this.store.sql
+            .exec<{ sealed_secret: string }>("select sealed_secret from sso_provider where id = 1")
+            .toArray()
+            .map((r) => ({ kind: "identity.sso.client_secret" as const, key: "sso", sealed: r.sealed_secret }))
+        : [];
+    const rows = this.store.sql
+      .exec<{ user_id: string; sealed_secret: string }>(
+        "select user_id, sealed_secret from two_factor where user_id > ? order by user_id limit ?",
+        after ?? "",
+        limit,
+      )
+      .toArray();
+    const totp = rows.map((r) => ({ kind: "identity.totp" as const, key: r.user_id, sealed: r.sealed_secret }));
+    return { values: [...sso, ...totp], next: rows.length === limit ? (rows.at(-1)?.user_id ?? null) : null };
   }
 
   /** Replaces each value still holding `from` with `to`, in one transaction; counts those replaced and those that had changed. */
