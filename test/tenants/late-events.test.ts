@@ -43,10 +43,10 @@ async function undelivered(t: { id: string; postId: string; events: readonly Env
 }
 
 let messageNo = 0;
-/** The platform's queue consumer on `events` as one batch; the ids of the messages acked and retried. */
-async function consume(events: readonly Envelope[]) {
+/** The platform's queue consumer on `events` as one batch of `queue`; the ids of the messages acked and retried. */
+async function consume(events: readonly Envelope[], queue = "plinth-events") {
   const batch = createMessageBatch(
-    "plinth-events",
+    queue,
     events.map((body) => ({ id: `late-${++messageNo}`, timestamp: new Date(), attempts: 3, body })),
   );
   const ctx = createExecutionContext();
@@ -83,6 +83,20 @@ describe("a late event of a deleted tenant", () => {
     expect(await postRow(erased.id, erased.postId)).toBeNull();
     expect(await postRow(deleting.id, deleting.postId)).toBeNull();
     expect(await postRow(live.id, live.postId)).toEqual({ title: "Hello" });
+  });
+
+  it("is not kept as a dead letter either (it carries the tenant's data), while a live tenant's is", async () => {
+    const erased = await tenantWithPost("late-dlq-gone");
+    const live = await tenantWithPost("late-dlq-live");
+    await deleteTenant(erased.id);
+    const letters = (tenantId: string) =>
+      env.DB.prepare("select count(*) as n from dead_letters where tenant_id = ?")
+        .bind(tenantId)
+        .first<{ n: number }>();
+    const result = await consume([...erased.events, ...live.events], "plinth-events-dlq");
+    expect(result).toEqual({ acked: erased.events.length + live.events.length, retried: 0 });
+    expect(await letters(erased.id)).toEqual({ n: 0 });
+    expect(await letters(live.id)).toEqual({ n: live.events.length });
   });
 
   it("gives a tombstone only to a tenant whose erasure finished, never to a live one", async () => {

@@ -5,6 +5,7 @@ import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
+import { stringField } from "../queues/message-fields";
 import { readModels } from "../read-models";
 import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
 import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } from "./consume";
@@ -79,6 +80,8 @@ export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
       waitUntil: (p) => ctx.waitUntil(p),
     };
     const dead = deadLetterStore(DB);
+    const goneOf = async (ids: readonly string[]): Promise<ReadonlySet<string>> =>
+      tenants ? tenants.gone(runtime.env, ids) : new Set();
     const metrics = isolateMetrics();
     const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
       metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
@@ -93,11 +96,24 @@ export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
       });
 
     if (batch.queue.endsWith("-dlq")) {
+      // A deleted tenant's letters are not kept: they carry its events, which its erasure removed.
+      let gone: ReadonlySet<string>;
+      try {
+        gone = await goneOf(
+          batch.messages.flatMap((m) => lettersOf(m).map((l) => stringField(l.body, "tenant_id") ?? "")),
+        );
+      } catch (error) {
+        log.error("tenant registry unreadable; retrying dead letters", errorFields(error));
+        batch.retryAll({ delaySeconds: retryDelaySeconds(1) });
+        return;
+      }
       for (const message of batch.messages) {
         try {
           // A pack's events are stored one per letter: operators list, read and replay events.
-          for (const letter of lettersOf(message))
+          for (const letter of lettersOf(message)) {
+            if (gone.has(stringField(letter.body, "tenant_id") ?? "")) continue;
             await dead.store(batch.queue, letter, "retries exhausted", clock.now());
+          }
           logOf(message).warn("dead letter stored");
           message.ack();
           settled("dead_lettered");
@@ -177,12 +193,7 @@ export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
     let events: Envelope[];
     let seen: Set<string>;
     try {
-      const gone = tenants
-        ? await tenants.gone(
-            runtime.env,
-            carried.map((e) => e.tenant_id),
-          )
-        : new Set<string>();
+      const gone = await goneOf(carried.map((e) => e.tenant_id));
       events = carried.filter((e) => !gone.has(e.tenant_id));
       if (events.length < carried.length) {
         const dropped = carried.filter((e) => gone.has(e.tenant_id));
