@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { DeciderRegistry } from "../durable-objects/aggregate";
 import pkg from "../package.json";
 import { resolveRequest } from "./kernel/auth/resolve";
+import { tenantRegistry } from "./kernel/auth/tenant-registry";
 import { type Clock, systemClock } from "./kernel/clock";
 import { KERNEL_BINDINGS } from "./kernel/config";
 import { hash } from "./kernel/crypto/hash";
@@ -94,7 +95,7 @@ export function createPlatform(options: AppOptions): Platform {
       annotate({ "http.route": c.req.routePath, "tenant.id": c.get("tenantId") });
     });
   }
-  const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
+  const tenants = tenantRegistry(modules);
   app.use(
     "*",
     stage("request-id", requestId()),

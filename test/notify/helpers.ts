@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { manualClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS, parseConfig } from "../../src/kernel/config";
+import type { ModuleDef } from "../../src/kernel/modules/types";
 import { createMailConsumer, type MailConsumerOptions } from "../../src/kernel/notify/consumer";
 import { type MailMessage, MailMessageSchema } from "../../src/kernel/notify/message";
 import { type Mail, queueNotifier } from "../../src/kernel/notify/notifier";
@@ -53,7 +54,7 @@ let ids = 0;
 /** Runs the mail consumer on a batch of `bodies` from `queue`; returns the queue's verdict and each message's retry calls. */
 export async function consume(
   bodies: unknown[],
-  options: MailConsumerOptions & { queue?: string; attempts?: number; env?: Env } = {},
+  options: MailConsumerOptions & { queue?: string; attempts?: number; env?: Env; modules?: readonly ModuleDef[] } = {},
 ) {
   const batch = createMessageBatch(
     options.queue ?? "plinth-mail",
@@ -69,7 +70,8 @@ export async function consume(
     };
   }
   const ctx = createExecutionContext();
-  await createMailConsumer({ modules: [], needs: KERNEL_NEEDS, clock }, options)(batch, options.env ?? env, ctx);
+  const modules = options.modules ?? [];
+  await createMailConsumer({ modules, needs: KERNEL_NEEDS, clock }, options)(batch, options.env ?? env, ctx);
   const result = await getQueueResult(batch, ctx);
   return { batch, result, retries, ids: batch.messages.map((m) => m.id) };
 }

@@ -16,6 +16,7 @@ import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
 import { tenantLookup } from "../../src/modules/tenants/lookup";
 import { runJobNamed } from "../helpers";
 import { call, newTenant, rootKey } from "../identity/helpers";
+import { consume as consumeMail, messagesOf, recordingTransport, sampleMail } from "../notify/helpers";
 
 const consumer = createQueueHandler(createPlatform({ modules, migrations: MIGRATIONS }));
 
@@ -97,6 +98,25 @@ describe("a late event of a deleted tenant", () => {
     expect(result).toEqual({ acked: erased.events.length + live.events.length, retried: 0 });
     expect(await letters(erased.id)).toEqual({ n: 0 });
     expect(await letters(live.id)).toEqual({ n: live.events.length });
+  });
+
+  it("mail of a deleted tenant is neither sent nor kept as a dead letter; a live tenant's is", async () => {
+    const gone = await newTenant("late-mail-gone");
+    const live = await newTenant("late-mail-live");
+    await deleteTenant(gone.id);
+    const bodies = await messagesOf([sampleMail("a@example.com", gone.id), sampleMail("b@example.com", live.id)]);
+    const { calls, transport } = recordingTransport();
+    const sent = await consumeMail(bodies, { modules, transport: () => transport });
+    expect(sent.result.explicitAcks).toHaveLength(2);
+    expect(calls.map((c) => c.tenantId)).toEqual([live.id]);
+    const dead = await consumeMail(bodies, { modules, queue: "plinth-mail-dlq" });
+    expect(dead.result.explicitAcks).toHaveLength(2);
+    const kept = await env.DB.prepare(
+      "select tenant_id from mail_dead_letters where tenant_id in (?, ?) order by tenant_id",
+    )
+      .bind(gone.id, live.id)
+      .all();
+    expect(kept.results).toEqual([{ tenant_id: live.id }]);
   });
 
   it("gives a tombstone only to a tenant whose erasure finished, never to a live one", async () => {

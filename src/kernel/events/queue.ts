@@ -1,4 +1,5 @@
 import { type Span, SpanKind } from "@opentelemetry/api";
+import { deletedTenants, tenantRegistry } from "../auth/tenant-registry";
 import { loadConfig } from "../config";
 import { countingD1 } from "../db/counting";
 import { createLogger, errorFields, type Logger } from "../log";
@@ -55,8 +56,7 @@ async function stored(store: () => Promise<void>): Promise<boolean> {
  */
 export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
   const routes = routesOf(modules);
-  // The registry's module says which tenants are deleted; without one, none are.
-  const tenants = modules.find((m) => m.auth?.tenants)?.auth?.tenants;
+  const registry = tenantRegistry(modules);
 
   return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
@@ -80,8 +80,7 @@ export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
       waitUntil: (p) => ctx.waitUntil(p),
     };
     const dead = deadLetterStore(DB);
-    const goneOf = async (ids: readonly string[]): Promise<ReadonlySet<string>> =>
-      tenants ? tenants.gone(runtime.env, ids) : new Set();
+    const goneOf = (ids: readonly string[]) => deletedTenants(registry, runtime.env, ids);
     const metrics = isolateMetrics();
     const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
       metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);

@@ -1,3 +1,4 @@
+import { tenantRegistry } from "../auth/tenant-registry";
 import { errorFields } from "../log";
 import type { JobRuntime } from "../modules/types";
 
@@ -17,7 +18,7 @@ export async function forEachTenant(
   runtime: Pick<JobRuntime, "env" | "log" | "modules">,
   each: (tenantId: string) => Promise<unknown>,
 ): Promise<{ seen: number; failed: number }> {
-  const registry = runtime.modules.find((m) => m.auth?.tenants)?.auth?.tenants;
+  const registry = tenantRegistry(runtime.modules);
   let seen = 0;
   let failed = 0;
   if (!registry) return { seen, failed };

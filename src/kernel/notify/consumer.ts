@@ -1,8 +1,10 @@
+import { deletedTenants, tenantRegistry } from "../auth/tenant-registry";
 import { loadConfig } from "../config";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import type { PlatformParts } from "../modules/types";
+import { stringField } from "../queues/message-fields";
 import { backoffDelay, realSleeper, type Sleeper } from "../resilience";
 import { mailDeadLetterStore } from "./dead-letters";
 import { contentOf, MailMessageSchema, UnreadableMail } from "./message";
@@ -43,8 +45,9 @@ export interface MailConsumerOptions {
  * provider gets the same `Idempotency-Key`; a provider that ignores the key
  * sends it twice. No line logs a recipient, a subject or a body.
  */
-export function createMailConsumer({ needs, clock }: PlatformParts, options: MailConsumerOptions = {}) {
+export function createMailConsumer({ modules, needs, clock }: PlatformParts, options: MailConsumerOptions = {}) {
   const sleeper = options.sleeper ?? realSleeper;
+  const registry = tenantRegistry(modules);
   return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     const result = loadConfig(env, needs);
     const log: Logger = createLogger(result.ok ? result.config.logLevel : "info", { queue: batch.queue });
@@ -76,8 +79,30 @@ export function createMailConsumer({ needs, clock }: PlatformParts, options: Mai
       }
     };
 
+    // A deleted tenant's mail is neither sent nor kept: its erasure removed its users.
+    let gone: ReadonlySet<string>;
+    try {
+      gone = await deletedTenants(
+        registry,
+        env,
+        batch.messages.map((m) => stringField(m.body, "tenant_id") ?? ""),
+      );
+    } catch (error) {
+      log.error("tenant registry unreadable; retrying batch", errorFields(error));
+      for (const message of batch.messages) retry(message);
+      return;
+    }
+    const dropped = (message: Message<unknown>) => {
+      if (!gone.has(stringField(message.body, "tenant_id") ?? "")) return false;
+      message.ack();
+      settled("acked");
+      log.info("mail of a deleted tenant dropped", { message_id: message.id });
+      return true;
+    };
+
     if (batch.queue.endsWith("-dlq")) {
       for (const message of batch.messages) {
+        if (dropped(message)) continue;
         await deadLetter(
           message,
           "retries exhausted",
@@ -93,6 +118,7 @@ export function createMailConsumer({ needs, clock }: PlatformParts, options: Mai
     let skipped = 0;
     for (const message of batch.messages) {
       let mlog = log.child({ message_id: message.id, attempts: message.attempts });
+      if (dropped(message)) continue;
       if (failedInARow >= GIVE_UP_AFTER) {
         retry(message);
         skipped++;
