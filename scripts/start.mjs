@@ -6,8 +6,8 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
-import { ensureDemoTenant, ensureDevVars } from "./lib/dev-setup.mjs";
-import { superviseDev, watchSources } from "./lib/dev-supervisor.mjs";
+import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
+import { superviseDev, watchDevVars, watchSources } from "./lib/dev-supervisor.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 
@@ -66,14 +66,20 @@ if (devVars.READ_MODEL_URL) {
 const args = ["dev", "--ip", host, "--port", String(port), "--test-scheduled", "--var", `GIT_COMMIT:${gitCommit()}`];
 if (!process.stdin.isTTY) args.push("--show-interactive-dev-session=false");
 let stopCron = () => {};
+let stopDevVarsWatch = () => {};
 let starts = 0;
 const dev = superviseDev({
   start: () => {
     const child = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv });
-    // A restart after a load error: say when it answers again, as the first start's summary did.
+    // A restart (after a load error, or a .dev.vars edit): say when it answers again, as the
+    // first start's summary did, or why it refuses every request (an invalid .dev.vars).
     if (starts++ > 0) {
       void waitForHealthy(90_000).then((health) => {
         if (health === true) console.log(`\n  plinth is running again at ${origin} (keys and URLs as printed above)\n`);
+        else if (health)
+          console.error(
+            `plinth: ${health}\nplinth: fix .dev.vars (docs/configuration.md); saving it starts wrangler dev again`,
+          );
       });
     }
     return child;
@@ -82,6 +88,7 @@ const dev = superviseDev({
   log: (line) => console.error(line),
   exit: (code) => {
     stopCron();
+    stopDevVarsWatch();
     process.exit(code);
   },
 });
@@ -161,4 +168,12 @@ const lines = [
 ];
 console.log(lines.join("\n"));
 
-stopCron = startLocalCron({ origin, rootKey: devVars.PLATFORM_ROOT_KEY });
+let rootKey = devVars.PLATFORM_ROOT_KEY;
+stopCron = startLocalCron({ origin, rootKey: () => rootKey });
+// wrangler dev reads .dev.vars only when it starts: an edit restarts it, so the values apply
+// (the local cron's root key among them).
+stopDevVarsWatch = watchDevVars(root, () => {
+  console.error("plinth: .dev.vars changed; starting wrangler dev again so the new values apply…");
+  rootKey = readDevVars().PLATFORM_ROOT_KEY ?? rootKey;
+  dev.restart();
+});

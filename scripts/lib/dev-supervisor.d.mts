@@ -12,6 +12,8 @@ export interface SupervisorPorts {
 export declare function superviseDev(ports: SupervisorPorts): {
   up(): void;
   readonly exited: boolean;
+  restart(): void;
   stop(signal: string): void;
 };
 export declare function watchSources(root: string, onChange: () => void, quietMs?: number): () => void;
+export declare function watchDevVars(root: string, onChange: () => void, quietMs?: number): () => void;

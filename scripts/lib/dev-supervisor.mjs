@@ -27,13 +27,24 @@ export function superviseDev(ports) {
   let child = ports.start();
   let wasUp = false;
   let stopping = false;
+  let restarting = false;
   let exited = false;
   let unwatch = null;
 
+  const startAgain = () => {
+    exited = false;
+    child = ports.start();
+    follow(child);
+  };
   const follow = (c) => {
     c.on("exit", (code, signal) => {
       if (c !== child) return;
       exited = true;
+      if (restarting && !stopping) {
+        restarting = false;
+        startAgain();
+        return;
+      }
       const failed = code !== 0 && code !== null;
       if (stopping || !wasUp || !failed) {
         ports.exit(code ?? (signal ? 0 : 1));
@@ -47,9 +58,7 @@ export function superviseDev(ports) {
         unwatch = null;
         if (stopping) return;
         ports.log("plinth: a change; starting wrangler dev again…");
-        exited = false;
-        child = ports.start();
-        follow(child);
+        startAgain();
       });
     });
   };
@@ -63,6 +72,22 @@ export function superviseDev(ports) {
     /** Whether the current child has exited (a health check stops waiting then). */
     get exited() {
       return exited;
+    },
+    /**
+     * Starts wrangler dev again (it reads `.dev.vars` only when it starts): the running child
+     * is stopped with SIGINT and a new one started when it has exited; while waiting after a
+     * failure, a new one starts at once.
+     */
+    restart() {
+      if (stopping || restarting) return;
+      if (unwatch) {
+        unwatch();
+        unwatch = null;
+        startAgain();
+        return;
+      }
+      restarting = true;
+      child.kill("SIGINT");
     },
     /** Stops the child with `signal` and ends with its exit; ends at once when no child runs. */
     stop(signal) {
@@ -105,5 +130,26 @@ export function watchSources(root, onChange, quietMs = 300) {
   return () => {
     clearTimeout(timer);
     for (const w of watchers) w.close();
+  };
+}
+
+/**
+ * Calls `onChange` once `.dev.vars` under `root` stops changing for `quietMs`: wrangler dev
+ * reads it only when it starts, so npm start restarts it (an editor may replace the file, so
+ * the directory is watched, for that name). Returns what stops watching.
+ * @param {string} root
+ * @param {() => void} onChange
+ * @param {number} [quietMs]
+ */
+export function watchDevVars(root, onChange, quietMs = 300) {
+  let timer;
+  const watcher = watch(root, (_event, name) => {
+    if (name !== ".dev.vars") return;
+    clearTimeout(timer);
+    timer = setTimeout(onChange, quietMs);
+  });
+  return () => {
+    clearTimeout(timer);
+    watcher.close();
   };
 }

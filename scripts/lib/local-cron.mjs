@@ -9,12 +9,15 @@ const TICK_CRON = "*+*+*+*+*";
 const hhmm = (ms) => new Date(ms).toISOString().slice(11, 16);
 
 /**
- * Starts the local ticks against `origin`; returns a function that stops them.
+ * Starts the local ticks against `origin`; returns a function that stops them. `rootKey`
+ * is the platform root key, or a function answering the current one.
  * Reads `GET /api/v1/platform/jobs` (with the root key) for the earliest `next_due`,
  * sleeps until then, fires that minute's tick with `time=<ms>`, and prints one line per
  * job that ran in it. Failures print one line and the loop goes on.
  */
 export function startLocalCron({ origin, rootKey, print = (line) => console.log(line) }) {
+  // A function when the key can change while running (npm start rereads an edited .dev.vars).
+  const keyOf = typeof rootKey === "function" ? rootKey : () => rootKey;
   let stopped = false;
   let wake = () => {};
 
@@ -30,7 +33,7 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
     });
 
   async function jobs() {
-    const res = await fetch(`${origin}/api/v1/platform/jobs`, { headers: { authorization: `Bearer ${rootKey}` } });
+    const res = await fetch(`${origin}/api/v1/platform/jobs`, { headers: { authorization: `Bearer ${keyOf()}` } });
     if (!res.ok) throw new Error(`GET /api/v1/platform/jobs answered ${res.status}`);
     return (await res.json()).items;
   }

@@ -2,11 +2,11 @@
 // fails to load after it was up is started again at the next source change, rather than
 // ending npm start; before it was up, and on Ctrl-C, an exit ends everything as before.
 import { EventEmitter } from "node:events";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { superviseDev, watchSources } from "../../scripts/lib/dev-supervisor.mjs";
+import { superviseDev, watchDevVars, watchSources } from "../../scripts/lib/dev-supervisor.mjs";
 
 class FakeChild extends EventEmitter {
   killed: string[] = [];
@@ -96,6 +96,33 @@ describe("npm start's supervision of wrangler dev", () => {
     expect(waiting.children).toHaveLength(1);
   });
 
+  it("a restart (.dev.vars edited) stops the running wrangler and starts a new one once it has exited", () => {
+    const h = harness();
+    h.dev.up();
+    h.dev.restart();
+    expect(h.children[0]?.killed).toEqual(["SIGINT"]);
+    h.dev.restart(); // a second save while the first is stopping starts nothing more
+    expect(h.children[0]?.killed).toEqual(["SIGINT"]);
+    expect(h.children).toHaveLength(1);
+    h.children[0]?.die(null, "SIGINT");
+    expect(h.exits).toEqual([]);
+    expect(h.children).toHaveLength(2);
+    // The new one is supervised as the first was: a failure waits for a change.
+    h.children[1]?.die(1);
+    expect(h.exits).toEqual([]);
+    expect(h.watching()).toBe(true);
+    // While waiting after a failure, a restart starts one at once.
+    h.dev.restart();
+    expect(h.children).toHaveLength(3);
+    expect(h.watching()).toBe(false);
+    // Ctrl-C during a restart still ends npm start.
+    h.dev.restart();
+    h.dev.stop("SIGINT");
+    h.children[2]?.die(null, "SIGINT");
+    expect(h.exits).toEqual([0]);
+    expect(h.children).toHaveLength(3);
+  });
+
   it("a clean exit of wrangler (its own quit) ends npm start, not a restart", () => {
     const h = harness();
     h.dev.up();
@@ -122,5 +149,28 @@ describe("watchSources", () => {
     writeFileSync(join(root, "src", "modules", "x", "index.ts"), "// after\n");
     await new Promise((r) => setTimeout(r, 400));
     expect(calls).toBe(1);
+  });
+
+  it("reports an edit of .dev.vars (written in place or replaced, as editors do) and nothing else", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "plinth-devvars-"));
+    try {
+      writeFileSync(join(dir, ".dev.vars"), "A=1\n");
+      let calls = 0;
+      const stop = watchDevVars(dir, () => calls++, 100);
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(join(dir, "other.txt"), "x");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(calls).toBe(0);
+      writeFileSync(join(dir, ".dev.vars"), "A=2\n");
+      await new Promise((r) => setTimeout(r, 400));
+      expect(calls).toBe(1);
+      writeFileSync(join(dir, ".dev.vars.tmp"), "A=3\n");
+      renameSync(join(dir, ".dev.vars.tmp"), join(dir, ".dev.vars"));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(calls).toBe(2);
+      stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
