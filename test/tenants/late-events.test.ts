@@ -73,6 +73,14 @@ describe("a late event of a deleted tenant", () => {
     expect(await postRow(erased.id, erased.postId)).toBeNull();
     const tombstone = await env.DB.prepare("select id from erased_tenants where id = ?").bind(erased.id).first();
     expect(tombstone).toEqual({ id: erased.id });
+    // The operator asking after it learns when it was erased (GET, and a repeated DELETE).
+    for (const method of ["GET", "DELETE"]) {
+      const asked = await call(`/api/v1/platform/tenants/${erased.id}`, { method, token: rootKey() });
+      expect({ status: asked.status, code: asked.body.code }).toEqual({ status: 404, code: "not_found" });
+      expect(String(asked.body.detail)).toMatch(
+        new RegExp(`^tenant ${erased.id} was erased at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; nothing of it is kept`),
+      );
+    }
     // Deleted after the erasure ran: still within its grace, being erased later.
     await deleteTenant(deleting.id);
 

@@ -1,8 +1,8 @@
 import { isoNow } from "../../kernel/clock";
-import { AppError } from "../../kernel/errors";
 import type { Logger } from "../../kernel/log";
 import type { TenantRecord } from "./domain";
 import { erasureStore } from "./erasure-store";
+import { unknownTenant } from "./lifecycle";
 import { forgetTenant } from "./lookup";
 import type { PlatformCall } from "./service";
 import { tenantStore, VISIBLE } from "./store";
@@ -23,13 +23,13 @@ export async function deleteTenant(
 ): Promise<TenantRecord> {
   const store = tenantStore(env.DB);
   const known = await store.find("id", id, VISIBLE);
-  if (!known) throw new AppError("not_found", { detail: "no such tenant" });
+  if (!known) throw await unknownTenant(env.DB, id);
   if (known.status !== "deleting" && (await erasureStore(env.DB).markDeleting(id, isoNow(call.clock)))) {
     call.log.info("tenant deletion requested", { event: "tenants.tenant.deletion_requested", tenant_id: id });
   }
   forgetTenant(known);
   const now = await store.find("id", id, VISIBLE);
   // Erased between the two reads (a repeat long after the first): it is gone.
-  if (now?.status !== "deleting") throw new AppError("not_found", { detail: "no such tenant" });
+  if (now?.status !== "deleting") throw await unknownTenant(env.DB, id);
   return now;
 }

@@ -46,6 +46,15 @@ export function erasureStore(db: D1Database) {
         .set({ erasureDone: JSON.stringify(done) })
         .where(deleting(id));
     },
+    /** When the tenant's erasure finished (its tombstone), or null. */
+    async erasedAt(id: string): Promise<string | null> {
+      const [row] = await orm
+        .select({ at: erasedTenants.erasedAt })
+        .from(erasedTenants)
+        .where(eq(erasedTenants.id, id))
+        .limit(1);
+      return row?.at ?? null;
+    },
     /** Of `ids` (at most 45: each is bound twice), those `deleting` or erased. */
     async goneAmong(ids: readonly string[]): Promise<Set<string>> {
       const rows = await orm

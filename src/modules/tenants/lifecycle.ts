@@ -4,13 +4,26 @@ import { AppError } from "../../kernel/errors";
 import { directory } from "../identity/directory/contract";
 import type { TenantChange } from "../identity/directory/tenant-state";
 import type { TenantRecord } from "./domain";
+import { erasureStore } from "./erasure-store";
 import { forgetTenant } from "./lookup";
 import type { PlatformCall } from "./service";
 import { tenantStore } from "./store";
 
-/** The 404 for a platform route's tenant id that no tenant has (with the slug hint). */
-export const unknownTenant = (store: ReturnType<typeof tenantStore>, id: string) =>
-  unknownTenantId(id, (slug) => store.find("slug", slug), "the platform route");
+/**
+ * The 404 for a platform route's tenant id that no tenant has: with the slug hint, or, for a
+ * tenant whose erasure finished, when that was (its tombstone: the operator's proof of erasure).
+ */
+export async function unknownTenant(db: D1Database, id: string): Promise<AppError> {
+  const erasedAt = await erasureStore(db)
+    .erasedAt(id)
+    .catch(() => null);
+  if (erasedAt) {
+    return new AppError("not_found", {
+      detail: `tenant ${id} was erased at ${erasedAt}; nothing of it is kept but its id and that time`,
+    });
+  }
+  return unknownTenantId(id, (slug) => tenantStore(db).find("slug", slug), "the platform route");
+}
 
 /**
  * An operator's change of a tenant: its name or plan, a suspension or a
@@ -31,7 +44,7 @@ export async function changeTenant(
   const store = tenantStore(env.DB);
   // The registry first: an unknown id must not reach (and so create) a directory object.
   const known = await store.find("id", id);
-  if (!known) throw await unknownTenant(store, id);
+  if (!known) throw await unknownTenant(env.DB, id);
   const dir = directory(env, id);
   const result = await dir.changeTenant({
     ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },

@@ -62,7 +62,7 @@ const adminKey = op.post("/tenants/{id}/admin-keys", {
 async function knownTenant(db: D1Database, id: string) {
   const store = tenantStore(db);
   const tenant = await store.find("id", id);
-  if (!tenant) throw await unknownTenant(store, id);
+  if (!tenant) throw await unknownTenant(db, id);
   return tenant;
 }
 
@@ -86,7 +86,7 @@ export const platformRoutes = createRouter()
     const store = tenantStore(c.env.DB);
     const { id } = c.req.valid("param");
     const tenant = await store.find("id", id, VISIBLE);
-    if (!tenant) throw await unknownTenant(store, id);
+    if (!tenant) throw await unknownTenant(c.env.DB, id);
     c.header("ETag", `"${tenant.version}"`);
     return c.json(tenant, 200);
   })
