@@ -17,6 +17,7 @@ import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
 import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY } from "./options";
 import {
   DEFAULT_SUPERVISION,
+  escalationEvent,
   initialSupervision,
   isPaused,
   recordFailure,
@@ -343,22 +344,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
         });
         this.timersChanged = true;
         const address = this.escalationAddress();
-        if (address) {
-          this.tx.run(() =>
-            this.emit(address, {
-              type: "actor.escalated",
-              data: {
-                actor: this.options.name,
-                handler,
-                restarts: restart.restarts,
-                backoff_ms: restart.backoffMs,
-                paused_until: new Date(restart.pausedUntil).toISOString(),
-                // The error's class only: its message may quote data.
-                error: error instanceof Error ? error.name : "unknown",
-              },
-            }),
-          );
-        }
+        if (address) this.tx.run(() => this.emit(address, escalationEvent(this.options.name, handler, restart, error)));
         await this.afterCommit();
       } else {
         this.log.warn("actor handler failed", { handler, ...errorFields(error) });

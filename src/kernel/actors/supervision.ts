@@ -7,6 +7,7 @@
  * failure after a restart resets the backoff.
  */
 import { type BackoffPolicy, backoffCeiling } from "../resilience/backoff";
+import type { ActorEvent } from "./events";
 
 /** When an actor backs off, and for how long. */
 export interface SupervisionPolicy {
@@ -73,3 +74,27 @@ export const isPaused = (state: SupervisionState, now: number): boolean =>
 /** Whether a pause has ended and the actor has yet to restart from storage. */
 export const restartDue = (state: SupervisionState, now: number): boolean =>
   state.pausedUntil !== null && now >= state.pausedUntil;
+
+/**
+ * The `actor.escalated` event a restart sends to the actor's escalation address: who failed,
+ * in which handler, how often, and until when it is paused. The error's class only: its
+ * message may quote data.
+ */
+export function escalationEvent(
+  actor: string,
+  handler: string,
+  restart: NonNullable<FailureVerdict["restart"]>,
+  error: unknown,
+): ActorEvent {
+  return {
+    type: "actor.escalated",
+    data: {
+      actor,
+      handler,
+      restarts: restart.restarts,
+      backoff_ms: restart.backoffMs,
+      paused_until: new Date(restart.pausedUntil).toISOString(),
+      error: error instanceof Error ? error.name : "unknown",
+    },
+  };
+}
