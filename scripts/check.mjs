@@ -17,7 +17,10 @@ const otelJson = join(tmp, "vitest-otel.json");
 // with its process tree on screen instead of holding CI to its own limit; PLINTH_CHECK_MINUTES
 // sets one limit for all. A vitest run that hangs (rather than failing: a hung test fails at
 // vitest's testTimeout) is the runner's or the simulator's, not a test's verdict, so it is run
-// once more, and the summary says so.
+// once more, and the summary says so. Known upstream, and not fixed in what runs on Node 20
+// (vitest-pool-workers 0.15.1, TOOLCHAIN.md): workerd crashing at shutdown under the pool,
+// after which Miniflare's dispose never settles (workerd#6763); teardown hangs fixed in
+// pool-workers 0.22 (workers-sdk#15085); a stall between two files (workers-sdk#15498, open).
 const MINUTES = { quick: 5, tests: 10, install: 15 };
 const limitOf = (step) => 60 * (Number(process.env.PLINTH_CHECK_MINUTES) || MINUTES[step.size ?? "quick"]);
 
