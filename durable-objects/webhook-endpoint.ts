@@ -15,7 +15,6 @@ import {
   breakerStatus,
   initialBreaker,
 } from "../src/kernel/resilience/breaker";
-import { tenantEnvelope } from "../src/modules/identity/key-material";
 import { attemptDelivery } from "../src/modules/webhooks/attempt";
 import { type EndpointConfig, EndpointConfigSchema, EndpointRpc, registry } from "../src/modules/webhooks/contract";
 import {
@@ -42,9 +41,9 @@ import {
   noStreak,
   streakAfter,
 } from "../src/modules/webhooks/domain";
-import { liveSecrets, swapSealed } from "../src/modules/webhooks/endpoints-table";
+import { swapSealed } from "../src/modules/webhooks/endpoints-table";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
-import { secretField } from "../src/modules/webhooks/secrets";
+import { openSecrets } from "../src/modules/webhooks/secrets";
 
 type Rpc = typeof EndpointRpc;
 
@@ -237,7 +236,7 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
         }
         let secrets: string[];
         try {
-          secrets = await this.unseal(config);
+          secrets = await openSecrets(this.env, this.clock, config, this.now());
         } catch (error) {
           if (!(error instanceof KeyMaterialDestroyed)) throw error;
           this.transact(() => this.stop(config, "secret_unreadable"));
@@ -348,24 +347,6 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       if (!parsed.enabled) this.cancel(DELIVER);
       else if (this.head()) this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
       return parsed;
-    }
-
-    private async unseal(config: EndpointConfig): Promise<string[]> {
-      const keys = loadConfig(this.env);
-      if (!keys.ok) {
-        // Names what is wrong, which need not be ENCRYPTION_KEYS (no value: names only).
-        const names = [...new Set(keys.issues.map((i) => i.variable))].join(", ");
-        throw new Error(`the configuration is invalid (${names}): webhook secrets cannot be opened`);
-      }
-      const encryptionKeys = keys.config.encryptionKeys;
-      if (!encryptionKeys) throw new Error("ENCRYPTION_KEYS is not configured: webhook secrets cannot be opened");
-      const envelope = tenantEnvelope(this.env, encryptionKeys, this.clock);
-      // A rotated-out secret stops signing when its overlap ends, even if no newer config has arrived since.
-      return Promise.all(
-        liveSecrets(config.secrets, this.now()).map((s) =>
-          envelope.decryptText(config.tenant_id, secretField(config.endpoint_id), s.sealed),
-        ),
-      );
     }
 
     private development(): boolean {

@@ -1,7 +1,11 @@
 import type { Context } from "hono";
+import type { Clock } from "../../kernel/clock";
+import { loadConfig } from "../../kernel/config";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
 import { tenantEnvelope } from "../identity/key-material";
+import type { EndpointConfig } from "./contract";
+import { liveSecrets } from "./endpoints-table";
 
 /**
  * The envelope field a signing secret is sealed under: bound to its endpoint,
@@ -25,4 +29,25 @@ export async function sealSecret(c: Context<AppEnv>, tenantId: string, endpointI
     });
   }
   return tenantEnvelope(c.env, keys, c.get("clock")).encrypt(tenantId, secretField(endpointId), secret);
+}
+
+/**
+ * The secrets an endpoint signs with at `now`, opened with the tenant's envelope key: the
+ * current one, and a rotated-out one until its overlap ends (even if no newer config has
+ * arrived since). Throws naming the configuration that is missing or invalid (names only).
+ */
+export async function openSecrets(env: Env, clock: Clock, config: EndpointConfig, now: number): Promise<string[]> {
+  const keys = loadConfig(env);
+  if (!keys.ok) {
+    const names = [...new Set(keys.issues.map((i) => i.variable))].join(", ");
+    throw new Error(`the configuration is invalid (${names}): webhook secrets cannot be opened`);
+  }
+  const encryptionKeys = keys.config.encryptionKeys;
+  if (!encryptionKeys) throw new Error("ENCRYPTION_KEYS is not configured: webhook secrets cannot be opened");
+  const envelope = tenantEnvelope(env, encryptionKeys, clock);
+  return Promise.all(
+    liveSecrets(config.secrets, now).map((s) =>
+      envelope.decryptText(config.tenant_id, secretField(config.endpoint_id), s.sealed),
+    ),
+  );
 }
