@@ -75,7 +75,8 @@ export const offboardingCommands = [
         platform(run).DELETE("/api/v1/platform/tenants/{id}", { params: { path: { id } } }),
       );
       printTenant(run, deleted);
-      if (!run.values.json) run.print(`being erased: watch with plinth tenants get ${id} (404 "was erased at …" once done)`);
+      if (!run.values.json)
+        run.print(`being erased: watch with plinth tenants get ${id} (404 "was erased at …" once done)`);
     },
   },
 ];
