@@ -14,5 +14,7 @@ export async function deletedTenants(
   env: Env,
   ids: readonly string[],
 ): Promise<ReadonlySet<string>> {
-  return registry && ids.length > 0 ? registry.gone(env, ids) : new Set();
+  // A message that names no tenant ("" from a body without one) is nobody's to drop.
+  const named = ids.filter((id) => id !== "");
+  return registry && named.length > 0 ? registry.gone(env, named) : new Set();
 }
