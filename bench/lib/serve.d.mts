@@ -29,6 +29,8 @@ export interface WorkerServeOptions {
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
   /** Opens workerd's V8 inspector on this port (profile.mjs); none by default. */
   inspectorPort?: number;
+  /** A D1 binding to serve the SQL probe for (probeSql): tests read D1 without the synchronous proxy. */
+  sqlProbe?: string;
 }
 
 /** What a Worker logged: counted by kind (level and, for plinth's JSON lines, their `msg`), with the first line of each. */
@@ -49,3 +51,11 @@ export function stopWorker(mf: Miniflare): Promise<void>;
 export function stopAll(): Promise<void>;
 /** Applies `dir/*.sql` to a D1 binding as `wrangler d1 migrations apply` does; resolves to the applied names. */
 export function applyMigrations(mf: Miniflare, binding: string, dir: string): Promise<string[]>;
+/** The host the SQL probe answers on. */
+export const SQL_PROBE_HOST: string;
+/** Runs one statement through the SQL probe of a Worker started with `sqlProbe`: its rows, and how many it changed. */
+export function probeSql(
+  mf: Miniflare,
+  sql: string,
+  params?: unknown[],
+): Promise<{ results: Record<string, unknown>[]; changes: number }>;

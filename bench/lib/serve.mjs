@@ -64,6 +64,7 @@ export function freePort() {
  * @property {Record<string, { className: string, useSQLite?: boolean }>} [durableObjects]
  *   binding -> Durable Object class exported by the bundle
  * @property {number} [inspectorPort] opens workerd's V8 inspector on this port (profile.mjs)
+ * @property {string} [sqlProbe] a D1 binding to serve the SQL probe for ({@link probeSql})
  */
 
 /**
@@ -119,6 +120,45 @@ class CountingLog extends Log {
 }
 
 /**
+ * A second Worker served beside the bundle when `sqlProbe` names a D1 binding: it runs one
+ * statement on the same database and answers its rows, so a Node test reads and writes D1
+ * through `dispatchFetch` (asynchronous), never through Miniflare's synchronous proxy
+ * (`getD1Database(...).prepare`), whose `Atomics.wait` blocks the test's thread for good when
+ * a reply goes missing.
+ */
+export const SQL_PROBE_HOST = "sql-probe.test";
+const SQL_PROBE = `export default {
+  async fetch(request, env) {
+    const { sql, params } = await request.json();
+    try {
+      const { results, meta } = await env.DB.prepare(sql).bind(...params).all();
+      return Response.json({ results, changes: meta.changes });
+    } catch (error) {
+      return Response.json({ error: String(error && error.message || error) }, { status: 500 });
+    }
+  },
+};`;
+
+/**
+ * Runs one statement through the SQL probe of a Worker started with `sqlProbe`: its rows, and
+ * how many rows it changed.
+ * @param {Miniflare} mf
+ * @param {string} sql
+ * @param {unknown[]} [params]
+ * @returns {Promise<{ results: Record<string, unknown>[], changes: number }>}
+ */
+export async function probeSql(mf, sql, params = []) {
+  const res = await mf.dispatchFetch(`http://${SQL_PROBE_HOST}/`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sql, params }),
+  });
+  const body = /** @type {any} */ (await res.json());
+  if (!res.ok) throw new Error(`sql probe: ${body.error ?? res.status}: ${sql}`);
+  return body;
+}
+
+/**
  * Start a Worker bundle. Worker log lines are counted by kind instead of printed, so they do
  * not distort the measurement; the caller reports them. So are Miniflare's own warnings.
  * @param {WorkerServeOptions} opts
@@ -130,9 +170,7 @@ export async function startWorker(opts) {
   // Miniflare takes its temporary directory from TMPDIR (os.tmpdir()) when it starts.
   const dir = storageDir();
   if (dir) process.env.TMPDIR = dir;
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: await freePort(),
+  const worker = {
     modules: true,
     modulesRules: MODULE_RULES,
     scriptPath: opts.scriptPath,
@@ -147,6 +185,10 @@ export async function startWorker(opts) {
     queueConsumers: opts.queueConsumers ?? {},
     r2Buckets: opts.r2Buckets ?? {},
     durableObjects: opts.durableObjects ?? {},
+  };
+  const shared = {
+    host: "127.0.0.1",
+    port: await freePort(),
     // Persist nothing: all storage lives in a temporary directory removed on dispose().
     d1Persist: false,
     r2Persist: false,
@@ -159,7 +201,27 @@ export async function startWorker(opts) {
     log: new CountingLog(logs),
     handleStructuredLogs: (/** @type {{ level: string, message: string }} */ { level, message }) =>
       count(logs, logKind(level, message), message),
-  });
+  };
+  const probe = opts.sqlProbe === undefined ? undefined : opts.d1Databases?.[opts.sqlProbe];
+  if (opts.sqlProbe !== undefined && probe === undefined) throw new Error(`sqlProbe: no D1 binding ${opts.sqlProbe}`);
+  const mf = new Miniflare(
+    probe === undefined
+      ? { ...shared, ...worker }
+      : {
+          ...shared,
+          workers: [
+            { name: "plinth", ...worker },
+            {
+              name: "sql-probe",
+              modules: true,
+              script: SQL_PROBE,
+              compatibilityDate: opts.compatibilityDate,
+              d1Databases: { DB: probe },
+              routes: [`${SQL_PROBE_HOST}/*`],
+            },
+          ],
+        },
+  );
   running.add(mf);
   const url = await mf.ready;
   return { mf, url, logs };

@@ -239,17 +239,19 @@ describe("keys", () => {
 describe("dead-letters", () => {
   it("lists a tenant's dead letters and replays one", async () => {
     const tenant = await newTenant();
-    const db = await served().mf.getD1Database("DB");
     const id = `dl_${randomUUID()}`;
     const at = new Date().toISOString();
     const event = { id: randomUUID(), type: "cli.replayed", tenant_id: tenant.id, occurred_at: at, data: {} };
-    await db
-      .prepare(
-        `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
+    await served().sql(
+      `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
          values (?, 'plinth-events', ?, ?, ?, ?, 5, ?)`,
-      )
-      .bind(id, randomUUID(), event.type, tenant.id, JSON.stringify({ reason: "planted", body: event }), at)
-      .run();
+      id,
+      randomUUID(),
+      event.type,
+      tenant.id,
+      JSON.stringify({ reason: "planted", body: event }),
+      at,
+    );
     const env = { PLINTH_KEY: tenant.key };
     const url = ["--url", served().origin];
 
@@ -273,7 +275,6 @@ describe("dead-letters", () => {
 describe("mail-dead-letters", () => {
   /** Plants a mail dead letter of `tenantId` as the mail consumer stores one; its id. */
   async function plantMail(tenantId: string): Promise<string> {
-    const db = await served().mf.getD1Database("DB");
     const id = `mdl_${randomUUID()}`;
     const at = new Date().toISOString();
     const mail = {
@@ -284,13 +285,17 @@ describe("mail-dead-letters", () => {
       created_at: at,
       content: { plain: { to: "dead@example.com", subject: "Planted", text: "planted\n", html: "<p>planted</p>" } },
     };
-    await db
-      .prepare(
-        `insert into mail_dead_letters (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at)
+    await served().sql(
+      `insert into mail_dead_letters (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at)
          values (?, 'plinth-mail-dlq', ?, ?, ?, ?, 'provider down', ?, 31, ?)`,
-      )
-      .bind(id, randomUUID(), mail.id, tenantId, mail.kind, JSON.stringify(mail), at)
-      .run();
+      id,
+      randomUUID(),
+      mail.id,
+      tenantId,
+      mail.kind,
+      JSON.stringify(mail),
+      at,
+    );
     return id;
   }
 

@@ -7,6 +7,11 @@ import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 let worker: ServedWorker | undefined;
+/** One statement on the served Worker's D1 (its SQL probe; see ServedWorker.sql). */
+const sql = (query: string, ...params: unknown[]) => {
+  if (!worker) throw new Error("no worker");
+  return worker.sql(query, ...params);
+};
 
 // Bundling and starting the Worker takes longer than vitest's 10 s hook limit on a busy machine.
 beforeAll(async () => {
@@ -50,21 +55,16 @@ describe("plinth events replay", () => {
       });
       expect(post.status).toBe(201);
     }
-    const db = await worker.mf.getD1Database("DB");
-    // Each property read through Miniflare's proxy is a blocking round trip on its synchronous
-    // fetcher, which once failed its own `message?.id === id` assertion mid-poll: the statements
-    // are made once (and kept referenced, or the proxy frees them), so a poll reads one property.
-    const counter = (sql: string) => {
-      const statement = db.prepare(sql).bind(tenantId);
-      return async () => (await statement.first<{ n: number }>())?.n;
-    };
+    // D1 through the served Worker's SQL probe: Miniflare's synchronous proxy once failed its own
+    // `message?.id === id` assertion mid-poll here, and can block the test's thread for good.
+    const counter = (query: string) => async () => (await sql(query, tenantId)).results[0]?.n;
     const streams = counter("select count(*) as n from event_streams where tenant_id = ?");
     const posts = counter("select count(*) as n from blog_posts where tenant_id = ?");
     for (let i = 0; i < 200 && (await streams()) !== 3; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(await posts()).toBe(3);
-    await db.prepare("delete from blog_posts where tenant_id = ?").bind(tenantId).run();
+    await sql("delete from blog_posts where tenant_id = ?", tenantId);
     expect(await posts()).toBe(0);
 
     // No key, and a remote plinth (so no .dev.vars either): a usage error, before any request.
@@ -86,7 +86,7 @@ describe("plinth events replay", () => {
 
     // A call's event budget: one event per call, so every call ends inside a stream and the
     // next goes on from there; the totals still count each stream and event once.
-    await db.prepare("delete from blog_posts where tenant_id = ?").bind(tenantId).run();
+    await sql("delete from blog_posts where tenant_id = ?", tenantId);
     const budgeted = replay("--tenant", tenantId, "--rebuild", "--max-events", "1");
     expect(budgeted.stderr).toBe("");
     expect(budgeted.status).toBe(0);
@@ -147,12 +147,8 @@ describe("plinth events replay", () => {
       });
       expect(made.status).toBe(201);
     }
-    const db = await worker.mf.getD1Database("DB");
-    // Made once and kept, as above: Miniflare's synchronous proxy once failed mid-poll.
-    const countRows = db.prepare("select count(*) as n from audit_entries where tenant_id = ?").bind(tenantId);
-    const allRows = db.prepare("select * from audit_entries where tenant_id = ? order by seq").bind(tenantId);
-    const dropSome = db.prepare("delete from audit_entries where tenant_id = ? and seq % 2 = 0").bind(tenantId);
-    const count = async () => (await countRows.first<{ n: number }>())?.n ?? 0;
+    const count = async () =>
+      Number((await sql("select count(*) as n from audit_entries where tenant_id = ?", tenantId)).results[0]?.n ?? 0);
     // The tenant's creation, its admin key and the four keys: at least six entries, then no more arriving.
     let [seen, stable] = [0, 0];
     for (let i = 0; i < 200 && stable < 4; i++) {
@@ -162,8 +158,10 @@ describe("plinth events replay", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(seen).toBeGreaterThanOrEqual(6);
-    const live = (await allRows.all()).results;
-    await dropSome.run();
+    const allRows = async () =>
+      (await sql("select * from audit_entries where tenant_id = ? order by seq", tenantId)).results;
+    const live = await allRows();
+    await sql("delete from audit_entries where tenant_id = ? and seq % 2 = 0", tenantId);
     const dropped = seen - (await count());
     expect(dropped).toBeGreaterThan(0);
 
@@ -182,14 +180,14 @@ describe("plinth events replay", () => {
     expect(lines.at(-1)).toMatch(
       new RegExp(`^audit:log: rebuilt from state, 1 tenants, ${seen} records read, ${dropped} rows written .*, done$`),
     );
-    expect((await allRows.all()).results).toEqual(live);
+    expect(await allRows()).toEqual(live);
 
     // The same through events replay, with --json: over an intact table it reads all and writes nothing.
     const again = asRoot("events", "replay", "audit:log", "--rebuild", "--tenant", tenantId, "--json");
     expect(again.stderr).toBe("");
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ calls: 1, source: "state", tenants: 1, records: seen, written: 0 });
-    expect((await allRows.all()).results).toEqual(live);
+    expect(await allRows()).toEqual(live);
     const bad = asRoot("audit", "rebuild", "--max-entries", "5001");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--max-entries is 1 to 5000");

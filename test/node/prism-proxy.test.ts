@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCalls, missingSamples } from "./proxy/errors";
 import { send } from "./proxy/http";
@@ -22,9 +21,8 @@ const SWEEP_TIMEOUT_MS = 240_000;
  * holds a plain-content mail message, which a replay delivers to the dev mailbox.
  */
 const planter =
-  (mf: Miniflare): PlantDeadLetter =>
+  (sql: ServedWorker["sql"]): PlantDeadLetter =>
   async (tenantId, kind = "event") => {
-    const db = await mf.getD1Database("DB");
     const id = `dl_${randomUUID()}`;
     const at = new Date().toISOString();
     if (kind === "mail") {
@@ -38,23 +36,30 @@ const planter =
           plain: { to: "dead-letter@example.com", subject: "Planted", text: "planted\n", html: "<p>planted</p>" },
         },
       };
-      await db
-        .prepare(
-          `insert into mail_dead_letters (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at)
+      await sql(
+        `insert into mail_dead_letters (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at)
            values (?, 'plinth-mail-dlq', ?, ?, ?, ?, 'planted by the sweep', ?, 31, ?)`,
-        )
-        .bind(id, randomUUID(), mail.id, tenantId, mail.kind, JSON.stringify(mail), at)
-        .run();
+        id,
+        randomUUID(),
+        mail.id,
+        tenantId,
+        mail.kind,
+        JSON.stringify(mail),
+        at,
+      );
       return id;
     }
     const event = { id: randomUUID(), type: "sweep.replayed", tenant_id: tenantId, occurred_at: at, data: {} };
-    await db
-      .prepare(
-        `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
+    await sql(
+      `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
          values (?, 'plinth-events', ?, ?, ?, ?, 5, ?)`,
-      )
-      .bind(id, randomUUID(), event.type, tenantId, JSON.stringify({ reason: "planted by the sweep", body: event }), at)
-      .run();
+      id,
+      randomUUID(),
+      event.type,
+      tenantId,
+      JSON.stringify({ reason: "planted by the sweep", body: event }),
+      at,
+    );
     return id;
   };
 
@@ -89,7 +94,7 @@ describe("every operation of /openapi.json, through a validating proxy (Stopligh
 
       const sweep = new Sweep(doc, prism.origin, worker.origin);
       exchanges = sweep.exchanges;
-      const fixtures = await setUp(sweep, worker.rootKey, planter(worker.mf));
+      const fixtures = await setUp(sweep, worker.rootKey, planter(worker.sql));
       // Product modules bring their own valid requests (test/node/proxy/modules/).
       for (const m of moduleSweeps) await m.valid(sweep, fixtures);
       await refusals(sweep, fixtures);

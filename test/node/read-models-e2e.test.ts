@@ -123,14 +123,12 @@ describe("read models on a libSQL server", () => {
     ).toBeGreaterThanOrEqual(4);
 
     // D1 keeps the platform's own tables (the tenant is there) and none of the read models.
-    const d1 = await served().mf.getD1Database("DB");
     const count = async (table: string, column: string) =>
-      (await d1.prepare(`select count(*) as n from ${table} where ${column} = ?`).bind(tenantId).first<{ n: number }>())
-        ?.n;
+      (await served().sql(`select count(*) as n from ${table} where ${column} = ?`, tenantId)).results[0]?.n;
     expect(await count("tenants", "id")).toBe(1);
     expect(await count("blog_posts", "tenant_id")).toBe(0);
     expect(await count("audit_entries", "tenant_id")).toBe(0);
-    expect((await d1.prepare("select count(*) as n from processed_events").first<{ n: number }>())?.n).toBe(0);
+    expect((await served().sql("select count(*) as n from processed_events")).results[0]?.n).toBe(0);
 
     // Every request to libSQL carried the token.
     expect(libsql.authorizations.length).toBeGreaterThan(10);

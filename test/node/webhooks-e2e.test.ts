@@ -171,14 +171,13 @@ describe("webhooks end to end", () => {
       expect(verifies(r, secretsOf.get(all.path)?.[0] ?? "")).toBe(true);
     }
     // The ids are those of the events the blog's own projection applied: the event ids, not the module's.
-    const db = await served().mf.getD1Database("DB");
     const ids = got.map((r) => r.headers["webhook-id"]);
-    const projected = await db
-      .prepare(
+    const projected = (
+      await served().sql(
         `select count(*) as n from processed_events where consumer = 'blog:blog.posts' and event_id in (${ids.map(() => "?").join(",")})`,
+        ...ids,
       )
-      .bind(...ids)
-      .first<{ n: number }>();
+    ).results[0];
     expect(projected?.n).toBe(3);
 
     // The published-only endpoint got the one published event, never a created one.

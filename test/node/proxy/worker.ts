@@ -5,7 +5,14 @@ import type { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { buildWorker } from "../../../bench/lib/build.mjs";
 import { rateLimits } from "../../../bench/lib/plinth-config.mjs";
-import { applyMigrations, type Logs, type QueueConsumer, startWorker, stopWorker } from "../../../bench/lib/serve.mjs";
+import {
+  applyMigrations,
+  type Logs,
+  probeSql,
+  type QueueConsumer,
+  startWorker,
+  stopWorker,
+} from "../../../bench/lib/serve.mjs";
 import { newSigningKeySet } from "../../../scripts/jwt-keys.mjs";
 import { testWranglerConfig } from "../../../vitest.bindings";
 
@@ -16,6 +23,11 @@ export interface ServedWorker {
   /** The platform root key it was started with. */
   rootKey: string;
   logs: Logs;
+  /**
+   * Runs one statement on its D1 `DB` (through a probe Worker beside it: never Miniflare's
+   * synchronous proxy, which can block a test's thread for good); its rows and changes.
+   */
+  sql(query: string, ...params: unknown[]): Promise<{ results: Record<string, unknown>[]; changes: number }>;
   /** Stops Miniflare and removes the bundle; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -92,12 +104,14 @@ export async function serveWorker(root: string, options: ServeOptions = {}): Pro
       queueConsumers: (w.queueConsumers ?? {}) as Record<string, QueueConsumer>,
       r2Buckets: ids(w.r2Buckets as Record<string, { id?: string }>, (b) => b.id),
       durableObjects: w.durableObjects as Record<string, { className: string; useSQLite?: boolean }>,
+      sqlProbe: "DB",
     });
     mf = server.mf;
     for (const db of toml.d1_databases) {
       await applyMigrations(server.mf, db.binding, path.resolve(root, db.migrations_dir ?? "migrations"));
     }
-    return { origin: server.url.origin, mf: server.mf, rootKey, logs: server.logs, stop };
+    const sql = (query: string, ...params: unknown[]) => probeSql(server.mf, query, params);
+    return { origin: server.url.origin, mf: server.mf, rootKey, logs: server.logs, sql, stop };
   } catch (error) {
     await stop();
     throw error;
