@@ -9,6 +9,7 @@ import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../src/generated/api";
 import { plinth } from "./plinth-cli";
+import { plantEventLetter, plantMailLetter } from "./support/dead-letters";
 import { asPlatform, newTenantOf, servePlinthForFile } from "./support/served-plinth";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -239,19 +240,7 @@ describe("keys", () => {
 describe("dead-letters", () => {
   it("lists a tenant's dead letters and replays one", async () => {
     const tenant = await newTenant();
-    const id = `dl_${randomUUID()}`;
-    const at = new Date().toISOString();
-    const event = { id: randomUUID(), type: "cli.replayed", tenant_id: tenant.id, occurred_at: at, data: {} };
-    await served().sql(
-      `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
-         values (?, 'plinth-events', ?, ?, ?, ?, 5, ?)`,
-      id,
-      randomUUID(),
-      event.type,
-      tenant.id,
-      JSON.stringify({ reason: "planted", body: event }),
-      at,
-    );
+    const id = await plantEventLetter(served().sql, tenant.id, { type: "cli.replayed", reason: "planted" });
     const env = { PLINTH_KEY: tenant.key };
     const url = ["--url", served().origin];
 
@@ -274,30 +263,13 @@ describe("dead-letters", () => {
 
 describe("mail-dead-letters", () => {
   /** Plants a mail dead letter of `tenantId` as the mail consumer stores one; its id. */
-  async function plantMail(tenantId: string): Promise<string> {
-    const id = `mdl_${randomUUID()}`;
-    const at = new Date().toISOString();
-    const mail = {
-      v: 1,
-      id: `cli-${randomUUID()}`,
-      tenant_id: tenantId,
+  const plantMail = (tenantId: string) =>
+    plantMailLetter(served().sql, tenantId, {
       kind: "cli.planted",
-      created_at: at,
-      content: { plain: { to: "dead@example.com", subject: "Planted", text: "planted\n", html: "<p>planted</p>" } },
-    };
-    await served().sql(
-      `insert into mail_dead_letters (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at)
-         values (?, 'plinth-mail-dlq', ?, ?, ?, ?, 'provider down', ?, 31, ?)`,
-      id,
-      randomUUID(),
-      mail.id,
-      tenantId,
-      mail.kind,
-      JSON.stringify(mail),
-      at,
-    );
-    return id;
-  }
+      to: "dead@example.com",
+      reason: "provider down",
+      prefix: "mdl",
+    });
 
   it("lists a tenant's mail dead letters, replays one, then every pending one", async () => {
     const tenant = await newTenant();

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +11,7 @@ import { refusals } from "./proxy/refusals";
 import { type Exchange, type ServedDocument, Sweep } from "./proxy/sweep";
 import { type PlantDeadLetter, setUp, tearDown } from "./proxy/valid";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
+import { plantEventLetter, plantMailLetter } from "./support/dead-letters";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SWEEP_TIMEOUT_MS = 240_000;
@@ -22,46 +23,15 @@ const SWEEP_TIMEOUT_MS = 240_000;
  */
 const planter =
   (sql: ServedWorker["sql"]): PlantDeadLetter =>
-  async (tenantId, kind = "event") => {
-    const id = `dl_${randomUUID()}`;
-    const at = new Date().toISOString();
-    if (kind === "mail") {
-      const mail = {
-        v: 1,
-        id: `sweep-${randomUUID()}`,
-        tenant_id: tenantId,
-        kind: "sweep.planted",
-        created_at: at,
-        content: {
-          plain: { to: "dead-letter@example.com", subject: "Planted", text: "planted\n", html: "<p>planted</p>" },
-        },
-      };
-      await sql(
-        `insert into mail_dead_letters (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at)
-           values (?, 'plinth-mail-dlq', ?, ?, ?, ?, 'planted by the sweep', ?, 31, ?)`,
-        id,
-        randomUUID(),
-        mail.id,
-        tenantId,
-        mail.kind,
-        JSON.stringify(mail),
-        at,
-      );
-      return id;
-    }
-    const event = { id: randomUUID(), type: "sweep.replayed", tenant_id: tenantId, occurred_at: at, data: {} };
-    await sql(
-      `insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
-         values (?, 'plinth-events', ?, ?, ?, ?, 5, ?)`,
-      id,
-      randomUUID(),
-      event.type,
-      tenantId,
-      JSON.stringify({ reason: "planted by the sweep", body: event }),
-      at,
-    );
-    return id;
-  };
+  (tenantId, kind = "event") =>
+    kind === "mail"
+      ? plantMailLetter(sql, tenantId, {
+          kind: "sweep.planted",
+          to: "dead-letter@example.com",
+          reason: "planted by the sweep",
+          prefix: "dl",
+        })
+      : plantEventLetter(sql, tenantId, { type: "sweep.replayed", reason: "planted by the sweep" });
 
 const where = (e: Exchange) => `${e.call.op} [${e.call.label}] → ${e.status}${e.code ? ` ${e.code}` : ""}`;
 
