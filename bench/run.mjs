@@ -32,7 +32,7 @@ import { replayOnce, replaySection } from "./lib/replay.mjs";
 import { knob, machineInfo, median, reading, rowsOf, runNotes, table, writeReport } from "./lib/report.mjs";
 import { brief, measure } from "./lib/rounds.mjs";
 import { loginReading, resetReading, seriesPhase, stopSeries } from "./lib/series.mjs";
-import { startAll, stopAll } from "./lib/serve.mjs";
+import { probeSql, startAll, stopAll } from "./lib/serve.mjs";
 import { wasmPhase } from "./lib/wasm-phase.mjs";
 import { WEBHOOKS_NAME, webhooksPhase, webhooksServe } from "./lib/webhooks.mjs";
 
@@ -391,7 +391,7 @@ async function main() {
       ? await webhooksPhase({
           origin: hooked.url.origin,
           rootKey: ROOT_KEY,
-          db: await hooked.mf.getD1Database("DB"),
+          sql: (query, params) => probeSql(hooked.mf, query, params),
           logs: hooked.logs,
           events: webhookEvents,
           several: webhookEndpoints,

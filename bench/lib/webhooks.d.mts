@@ -39,17 +39,16 @@ export function startReceiver(): Promise<Receiver>;
 /** plinth as `config` serves it, plus the webhook actors, `ENCRYPTION_KEYS` and short retries. */
 export function webhooksServe<C extends { vars: Record<string, string>; durableObjects: Record<string, object> }>(
   config: C,
-): C;
+): C & { sqlProbe: string };
 
-interface D1Like {
-  prepare(sql: string): { bind(...values: unknown[]): { first(): Promise<Record<string, unknown> | null> } };
-}
+/** One statement run on the Worker's D1: serve.mjs `probeSql` bound to its Miniflare. */
+type Sql = (sql: string, params: unknown[]) => Promise<{ results: Record<string, unknown>[] }>;
 
 /** The webhooks scenario; its report section, and whether every case completed without a duplicate. */
 export function webhooksPhase(o: {
   origin: string;
   rootKey: string;
-  db: D1Like;
+  sql: Sql;
   logs: Logs;
   events: number;
   several: number;

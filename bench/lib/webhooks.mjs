@@ -34,6 +34,9 @@ export function webhooksServe(config) {
       // Only the filled-queue case fails on purpose: its endpoint retries and probes within 200 ms, not minutes.
       WEBHOOK_POLICY: JSON.stringify({ retry_base_ms: 50, retry_max_ms: 200, breaker_cool_down_ms: 200 }),
     },
+    // The phase reads the queue consumer's progress from D1 through this probe Worker, not through
+    // Miniflare's synchronous proxy, whose wait for a reply has no timeout.
+    sqlProbe: "DB",
   };
 }
 
@@ -167,13 +170,13 @@ async function call(origin, method, path, { key, body, expect }) {
  * Writes `events` posts in a fresh tenant with `endpoints` endpoints (each wanting
  * `blog.post.created`) and waits until the queue consumer has seen every event and every
  * endpoint has received every one.
- * @param {{ origin: string, rootKey: string, db: D1Like, receiver: Awaited<ReturnType<typeof startReceiver>>,
+ * @param {{ origin: string, rootKey: string, sql: Sql, receiver: Awaited<ReturnType<typeof startReceiver>>,
  *   name: string, shape: Shape, endpoints: number, events: number, concurrency: number, paceMs: number,
  *   timeoutMs: number, seq: number }} o
  * @returns {Promise<CaseResult>}
  */
 async function runCase(o) {
-  const { origin, rootKey, db, receiver, name, shape, endpoints, events, concurrency, paceMs, timeoutMs, seq } = o;
+  const { origin, rootKey, sql, receiver, name, shape, endpoints, events, concurrency, paceMs, timeoutMs, seq } = o;
   const slug = `bench-wh-${seq}-${Date.now().toString(36)}`;
   const tenant = await call(origin, "POST", "/api/v1/platform/tenants", {
     key: rootKey,
@@ -212,10 +215,11 @@ async function runCase(o) {
   let incomplete = null;
   let failing = shape === "prefilled";
   for (;;) {
-    catalogued = (await db
-      .prepare("select count(*) as n, max(updated_at) as last from event_streams where tenant_id = ? and type = 'post'")
-      .bind(tenant.id)
-      .first()) ?? { n: 0, last: null };
+    const { results } = await sql(
+      "select count(*) as n, max(updated_at) as last from event_streams where tenant_id = ? and type = 'post'",
+      [tenant.id],
+    );
+    catalogued = /** @type {{ n: number, last: string | null }} */ (results[0] ?? { n: 0, last: null });
     const received = targets.reduce((n, t) => n + receiver.delivered(t.path).length, 0);
     if (catalogued.n >= events && received >= events * endpoints) break;
     if (failing && catalogued.n >= events && (await pendingAt(origin, key, targets)) >= events * endpoints) {
@@ -289,7 +293,7 @@ async function pendingAt(origin, key, targets) {
   return pending;
 }
 
-/** @typedef {{ prepare(sql: string): { bind(...values: unknown[]): { first(): Promise<Record<string, unknown> | null> } } }} D1Like */
+/** @typedef {(sql: string, params: unknown[]) => Promise<{ results: Record<string, unknown>[] }>} Sql one statement run on the Worker's D1 */
 
 /**
  * When the endpoint queued each message (its delivery log's `created_at`), by message id.
@@ -346,16 +350,16 @@ const PACE = { perS: 20, events: 40 };
  * (in rotating order, each in a fresh tenant): the writes with no endpoint, one endpoint,
  * `several` endpoints, one endpoint whose queue is filled first, and one endpoint fed at
  * {@link PACE}.
- * @param {{ origin: string, rootKey: string, db: D1Like, logs: import("./serve.mjs").Logs, events: number,
+ * @param {{ origin: string, rootKey: string, sql: Sql, logs: import("./serve.mjs").Logs, events: number,
  *   several: number, rounds: number, concurrency: number, batchTimeoutS: number, notes: string[] }} o
- *   db: the Worker's D1 (Miniflare's `getD1Database`), read for the queue consumer's progress;
+ *   sql: a statement on the Worker's D1 (serve.mjs `probeSql`), read for the queue consumer's progress;
  *   logs: the Worker's counted log lines, for the outbox sends the local queue refused
  * @returns {Promise<WebhooksResult | null>}
  */
 export async function webhooksPhase(o) {
-  const { origin, rootKey, db, logs, events, several, rounds, concurrency, batchTimeoutS, notes } = o;
+  const { origin, rootKey, sql, logs, events, several, rounds, concurrency, batchTimeoutS, notes } = o;
   const receiver = await startReceiver();
-  const base = { origin, rootKey, db, receiver, concurrency, paceMs: 1000 / PACE.perS, timeoutMs: 120_000 };
+  const base = { origin, rootKey, sql, receiver, concurrency, paceMs: 1000 / PACE.perS, timeoutMs: 120_000 };
   /** @type {{ name: string, shape: Shape, endpoints: number, events: number }[]} */
   const cases = [
     { name: "no endpoint (baseline)", shape: "burst", endpoints: 0, events },
