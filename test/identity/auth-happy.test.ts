@@ -101,6 +101,19 @@ describe("auth (happy)", () => {
     await login(t.slug, u.email, newPassword);
   });
 
+  it("a password set with composed letters logs in when typed decomposed, and the other way round", async () => {
+    const t = await newTenant();
+    const composed = "Grüße aus Köln, 2026".normalize("NFC");
+    const decomposed = composed.normalize("NFD");
+    const res = await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: "koeln@example.com", password: composed, name: "Köln" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    await login(t.slug, "koeln@example.com", decomposed);
+    await login(t.slug, "koeln@example.com", composed);
+  });
+
   it("the same email in two tenants is two users", async () => {
     const a = await newTenant();
     const b = await newTenant();

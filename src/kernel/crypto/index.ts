@@ -18,6 +18,7 @@ export {
   passwordProblem,
   wasmArgon2id,
 } from "./password";
+export { normalisedPasswords, normalisePassword } from "./password-text";
 export { ed25519Signer, type Signer } from "./signer";
 export {
   base64UrlDecode,

@@ -1,5 +1,6 @@
 import { argon2idAsync } from "@noble/hashes/argon2.js";
 import { type Argon2Params, core } from "../../../wasm";
+import { normalisePassword } from "./password-text";
 import { base64UrlDecode, base64UrlEncode, timingSafeEqualBytes } from "./tokens";
 
 export type { Argon2Params };
@@ -138,7 +139,7 @@ export function createArgon2idHasher(
 
 /**
  * The password policy: at least 12 characters (Unicode code points) and at most
- * 1024 bytes of UTF-8. Returns null when the password is acceptable, else a
+ * 1024 bytes of UTF-8, both of its NFC form (the text that is hashed). Returns null when the password is acceptable, else a
  * message for the client.
  *
  * @example
@@ -148,10 +149,12 @@ export function passwordProblem(password: string): string | null {
   const tooLong = "Password must be at most 1024 bytes of UTF-8.";
   // Every UTF-16 unit encodes to at least one byte, so a long string is refused before encoding it.
   if (password.length > MAX_PASSWORD_BYTES) return tooLong;
+  // The text that is hashed (normalisedPasswords): a decomposed "ü" is one character, not two.
+  const text = normalisePassword(password);
   let chars = 0;
-  for (const _ of password) chars++;
+  for (const _ of text) chars++;
   if (chars < MIN_PASSWORD_CHARS) return `Password must be at least ${MIN_PASSWORD_CHARS} characters.`;
-  if (encoder.encode(password).length > MAX_PASSWORD_BYTES) return tooLong;
+  if (encoder.encode(text).length > MAX_PASSWORD_BYTES) return tooLong;
   return null;
 }
 

@@ -1,14 +1,17 @@
 import type { Context } from "hono";
 import type { Principal } from "../../kernel/auth/types";
 import { isoNow } from "../../kernel/clock";
-import { createArgon2idHasher, randomToken, sha256Hex } from "../../kernel/crypto";
+import { createArgon2idHasher, normalisedPasswords, randomToken, sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import type { Actor } from "../../kernel/events/envelope";
 import { clientIpHash } from "../../kernel/http/client-ip";
 import type { Ctx } from "./directory/types";
 
-/** Argon2id with OWASP parameters (19 MiB, t=2, p=1), from the WASM core. */
-export const hasher = createArgon2idHasher();
+/**
+ * Argon2id with OWASP parameters (19 MiB, t=2, p=1), from the WASM core, over the NFC form of
+ * each password: the same passphrase typed composed or decomposed is the same password.
+ */
+export const hasher = normalisedPasswords(createArgon2idHasher());
 
 /** The outbox actor for a principal. */
 export function actorOf(principal: Principal | undefined): Actor {
