@@ -122,6 +122,23 @@ describe("credential throttling", () => {
     expect((await from("2001:db8:1:3::1", 9)).status).toBe(201);
   });
 
+  it("limits password-reset confirmations per client address, so made-up tokens cannot buy Argon2 runs without end", async () => {
+    // Each confirmation hashes its new password (~45 ms of CPU, 19 MiB) before the directory
+    // looks at the token: without a per-address limit only the generous anonymous one applied.
+    const { call, tenant } = gateway({ login_ip: { limit: 2, period_s: 60, burst: 2, ...tight } });
+    const t = await tenant();
+    const confirm = (ip: string, n: number) =>
+      call("/api/v1/auth/password-reset/confirm", {
+        tenant: t.slug,
+        headers: { "cf-connecting-ip": ip },
+        body: { token: `plp_made-up-${n}`, password: PASSWORD },
+      });
+    const statuses = [];
+    for (let n = 0; n < 3; n++) statuses.push((await confirm("198.51.100.20", n)).status);
+    expect(statuses).toEqual([400, 400, 429]);
+    expect((await confirm("198.51.100.21", 9)).status).toBe(400);
+  });
+
   it("counts an invitation's password check for an existing account against that account's login budget", async () => {
     const { call, tenant } = gateway({ login: { limit: 2, period_s: 900, burst: 2, ...tight } });
     const t = await tenant();

@@ -302,6 +302,10 @@ export const authRoutes = createRouter()
   .openapi(resetConfirm, async (c) => {
     const tenant = tenantOf(c);
     const { token, password } = c.req.valid("json");
+    // The new password is hashed before the directory looks at the token: without a limit
+    // per address, made-up tokens would buy Argon2 runs (~45 ms, 19 MiB each) at the
+    // anonymous rate. A login's budget per address, as accepting an invitation has.
+    await enforce(c, "login_ip", clientIp(c));
     const result = await directory(c.env, tenant.id).confirmPasswordReset({
       ctx: ctxOf(c),
       tokenHash: await sha256Hex(token),
