@@ -125,6 +125,19 @@ describe("problem+json for every error", () => {
     expect(res.headers.get("allow")).toBe("POST");
   });
 
+  it("404 for a known path with a trailing slash: the router does not serve it, so no method is allowed there", async () => {
+    // Was 405 "GET is not allowed on /api/v1/system/info/" with "Allow: GET, HEAD": a client told
+    // to use the very method it used.
+    for (const path of ["/api/v1/system/info/", "/healthz/"]) {
+      const res = await SELF.fetch(`http://plinth.test${path}`);
+      const body = await expectProblem(res, 404, "not_found");
+      expect(res.headers.get("allow")).toBeNull();
+      expect(body.detail).toContain(path);
+    }
+    const { fetch } = testApp([notesModule()]);
+    await expectProblem(await fetch("/api/v1/notes/notes/", json({ title: "hello", body: "world" })), 404, "not_found");
+  });
+
   it("413 from Content-Length before the body is read", async () => {
     const { fetch } = testApp([notesModule()], { MAX_BODY_BYTES: "2048" });
     let pulled = 0;

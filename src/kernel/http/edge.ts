@@ -22,7 +22,9 @@ function compile(path: string): RegExp {
       return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     })
     .join("/");
-  return new RegExp(`^${source}/?$`);
+  // Exactly as Hono's router matches (strict: `/users/` is not `/users`), so a path the
+  // router does not serve is never told that the method it used is allowed.
+  return new RegExp(`^${source}$`);
 }
 
 /**
