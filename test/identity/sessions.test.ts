@@ -117,6 +117,7 @@ describe("your sessions", () => {
     const res = await call("/api/v1/me/sessions", { token: t.adminKey });
     expect(res.status).toBe(403);
     expect(res.body.code).toBe("forbidden");
+    expect(res.body.detail).toBe("this route does not accept an API key");
     const revoke = await call("/api/v1/me/sessions/revoke-others", { method: "POST", token: t.adminKey });
     expect(revoke.status).toBe(403);
   });

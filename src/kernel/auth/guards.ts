@@ -40,6 +40,13 @@ export async function refuseUnavailableTenant(c: Context<AppEnv>, tenantId: stri
   if (registry) refuseUnavailable(await registry.byId(tenantId, c));
 }
 
+/** How a refusal names each kind of credential to the client. */
+const CREDENTIAL_NAMES: Record<Principal["kind"], string> = {
+  user: "a user's access token",
+  api_key: "an API key",
+  platform: "the platform root key",
+};
+
 /** The request's principal of one of `kinds`; 401 without a credential, 403 for another kind. */
 export function principalOf<K extends Principal["kind"]>(
   c: Context<AppEnv>,
@@ -48,7 +55,7 @@ export function principalOf<K extends Principal["kind"]>(
   const principal = c.get("principal");
   if (!principal) throw new AppError("unauthenticated", { detail: "this route needs a credential" });
   if (!(kinds as string[]).includes(principal.kind)) {
-    throw new AppError("forbidden", { detail: `this route does not accept a ${principal.kind.replace("_", " ")}` });
+    throw new AppError("forbidden", { detail: `this route does not accept ${CREDENTIAL_NAMES[principal.kind]}` });
   }
   return principal as Extract<Principal, { kind: K }>;
 }
