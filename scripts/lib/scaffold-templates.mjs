@@ -207,9 +207,13 @@ const ${n.Type}Schema = z
   })
   .openapi("${n.Type}");
 
-/** The view of a ${n.type}'s state at a version: null unless it exists. Only the fields the schema declares: state the API does not show stays out. */
+/**
+ * The view of a ${n.type}'s state at a version: null unless it exists. Only the fields the schema
+ * declares: state the API does not show stays out. Tested against "none", not "active", so a
+ * status added to the state (paid, archived) is still shown rather than answered as a 404.
+ */
 function view(state: ${n.Type}State, version: number): z.infer<typeof ${n.Type}Schema> | null {
-  return state.status === "active" ? ${n.Type}Schema.parse({ ...state, version }) : null;
+  return state.status === "none" ? null : ${n.Type}Schema.parse({ ...state, version });
 }
 
 const notFound = () => new AppError("not_found", { detail: "no such ${n.type}" });
