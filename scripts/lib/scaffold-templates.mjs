@@ -4,12 +4,23 @@
 
 /**
  * The names a scaffold is written with.
- * @typedef {{ name: string, type: string, Type: string, plural: string, table: string }} Names
+ * `a` and `A` are the type with its indefinite article ("an order", "A widget").
+ * @typedef {{ name: string, type: string, Type: string, plural: string, table: string, a: string, A: string }} Names
  */
 
 /** @param {string} name @param {string} type @returns {Names} */
 export function namesOf(name, type) {
-  return { name, type, Type: type[0].toUpperCase() + type.slice(1), plural: `${type}s`, table: `${name}_${type}s` };
+  // By spelling: right for most nouns a team names (order, item, invoice, widget); a few read otherwise ("a user").
+  const article = /^[aeiou]/.test(type) ? "an" : "a";
+  return {
+    name,
+    type,
+    Type: type[0].toUpperCase() + type.slice(1),
+    plural: `${type}s`,
+    table: `${name}_${type}s`,
+    a: `${article} ${type}`,
+    A: `${article === "an" ? "An" : "A"} ${type}`,
+  };
 }
 
 /** @param {Names} n */
@@ -31,7 +42,7 @@ export const ${n.name}Errors = defineErrorCodes({
   ${n.type}_exists: { status: 409, title: "${n.Type} already exists" },
 });
 
-/** A code a ${n.type} decision may reject with: the module's own, or the kernel's \`not_found\`. */
+/** A code ${n.a} decision may reject with: the module's own, or the kernel's \`not_found\`. */
 export type ${n.Type}ErrorCode = keyof typeof ${n.name}Errors | "not_found";
 `;
 
@@ -45,7 +56,7 @@ import { z } from "zod";
 import { accept, type DecideContext, type Decider, type Decision, reject } from "../../kernel/events/decider";
 import type { ${n.Type}ErrorCode } from "./errors";
 
-/** A ${n.type}'s name: trimmed, 1–200 characters. Reused by the route bodies. */
+/** ${n.A}'s name: trimmed, 1–200 characters. Reused by the route bodies. */
 export const ${n.Type}NameSchema = z.string().trim().min(1).max(200);
 const Id = z.string().min(1).max(200);
 
@@ -69,7 +80,7 @@ export const ${n.Type}EventSchema = z.discriminatedUnion("type", [
 ]);
 export type ${n.Type}Event = z.infer<typeof ${n.Type}EventSchema>;
 
-/** A ${n.type} before it exists, and after. */
+/** ${n.A} before it exists, and after. */
 export const ${n.Type}StateSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("none") }),
   z.object({
@@ -163,7 +174,7 @@ import { tableRows } from "../../kernel/events/table-rows";
 import { ${n.Type}StateSchema, ${n.type}Decider } from "./domain";
 import { ${n.name}${n.Type}s } from "./read-model";
 
-/** A ${n.type}'s row: its state at a version. A ${n.type} that does not exist has none. */
+/** ${n.A}'s row: its state at a version. ${n.A} that does not exist has none. */
 export const ${n.type}Rows = tableRows(${n.name}${n.Type}s, {
   state: (row) => ${n.Type}StateSchema.parse(row),
   row: (state) => (state.status === "none" ? null : state),
@@ -195,7 +206,7 @@ import { ${n.name}Errors } from "./errors";
 import { ${n.type}Rows } from "./projection";
 import { list${n.Type}s } from "./read-model";
 
-/** A ${n.type} as the API shows it. */
+/** ${n.A} as the API shows it. */
 const ${n.Type}Schema = z
   .object({
     id: z.string(),
@@ -208,7 +219,7 @@ const ${n.Type}Schema = z
   .openapi("${n.Type}");
 
 /**
- * The view of a ${n.type}'s state at a version: null unless it exists. Only the fields the schema
+ * The view of ${n.a}'s state at a version: null unless it exists. Only the fields the schema
  * declares: state the API does not show stays out. Tested against "none", not "active", so a
  * status added to the state (paid, archived) is still shown rather than answered as a 404.
  */
@@ -221,7 +232,7 @@ const op = operations(["${n.name}"]);
 
 const create = op.post("/${n.plural}", {
   operationId: "create${n.Type}",
-  summary: "Create a ${n.type}",
+  summary: "Create ${n.a}",
   access: PERMISSIONS.${n.name}.${n.type}.create,
   request: { body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
   responses: { 201: jsonResponse("the new ${n.type} (version 1)", ${n.Type}Schema) },
@@ -242,7 +253,7 @@ const get = op.get("/${n.plural}/{id}", {
 });
 const rename = op.patch("/${n.plural}/{id}", {
   operationId: "rename${n.Type}",
-  summary: "Rename a ${n.type}; honours If-Match",
+  summary: "Rename ${n.a}; honours If-Match",
   access: PERMISSIONS.${n.name}.${n.type}.update,
   request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
   responses: {
@@ -353,7 +364,7 @@ const created: ${n.Type}Event = {
 };
 
 describe("${n.type}: create", () => {
-  it("creates a ${n.type} at the context's time, with the trimmed name", () => {
+  it("creates ${n.a} at the context's time, with the trimmed name", () => {
     const command = ${n.type}Decider.commandSchema.parse({ type: "create", id: "x1", name: "  First ", created_by: "u_ada" });
     const { state } = given(${n.type}Decider, []).when(command, at(T0)).then([created]);
     expect(state).toEqual({ status: "active", ...created.data, updated_at: T0 });
@@ -373,7 +384,7 @@ describe("${n.type}: rename", () => {
     given(${n.type}Decider, [created]).when({ type: "rename", name: "First" }).then([]);
   });
 
-  it("refuses to rename a ${n.type} that does not exist with not_found", () => {
+  it("refuses to rename ${n.a} that does not exist with not_found", () => {
     given(${n.type}Decider, []).when({ type: "rename", name: "Ghost" }).thenError("not_found");
   });
 });

@@ -27,3 +27,15 @@ describe("scaffold templates", () => {
     expect(view({ status: "paid", id: "o1" }, 2)).toEqual({ status: "paid", id: "o1", version: 2 });
   });
 });
+
+describe("scaffold templates' wording", () => {
+  it("says 'an order' and 'a widget' in what /docs and the tests show", () => {
+    const order = t.namesOf("orders", "order");
+    expect(t.routes(order)).toContain('summary: "Create an order"');
+    expect(t.routes(order)).toContain('summary: "Rename an order; honours If-Match"');
+    expect(t.domainTest(order)).toContain('it("creates an order at');
+    expect(t.routes(order)).not.toMatch(/\ba order\b/i);
+    expect(t.domain(order)).not.toMatch(/\ba order\b/i);
+    expect(t.routes(t.namesOf("widgets", "widget"))).toContain('summary: "Create a widget"');
+  });
+});
