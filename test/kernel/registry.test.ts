@@ -3,6 +3,8 @@ import { z } from "zod";
 import { subscribe, subscribeAll } from "../../src/kernel/events/subscribe";
 import { ModuleRegistryError, resolveModules } from "../../src/kernel/modules/registry";
 import type { ModuleDef } from "../../src/kernel/modules/types";
+import { operations } from "../../src/kernel/openapi/operation";
+import { createRouter } from "../../src/kernel/openapi/router";
 import { probeModule } from "../fixtures";
 import { testApp } from "../helpers";
 
@@ -200,15 +202,46 @@ describe("module registry", () => {
     expect(order).toEqual(["webhooks", "identity", "audit", "blog"]);
   });
 
-  it("mounts routes in dependency order: a dependency's route wins a shared path", async () => {
-    // Both modules serve /api/v1/shared/probe; "base" must be mounted first
-    // although it is registered last, so it answers.
-    const { fetch } = testApp([
-      probeModule("extension", "1.0.0", { base: "^1.0.0" }, "/shared"),
-      probeModule("base", "1.0.0", undefined, "/shared"),
-    ]);
+  it("mounts routes in dependency order: a dependency's route wins a path both match", async () => {
+    // "base" serves /api/v1/shared/{anything}, "extension" /api/v1/shared/probe; "base" must be
+    // mounted first although it is registered last, so it answers.
+    const base = {
+      ...probeModule("base", "1.0.0", undefined, "/shared"),
+      routes: createRouter().get("/:anything", (c) => c.json({ served_by: "base" })),
+    } satisfies ModuleDef;
+    const { fetch } = testApp([probeModule("extension", "1.0.0", { base: "^1.0.0" }, "/shared"), base]);
     const res = await fetch("/api/v1/shared/probe");
     expect(await res.json()).toEqual({ served_by: "base" });
+  });
+
+  it("refuses a route declared twice, in one module or by two: one handler would never run", () => {
+    const op = operations(["orders"]);
+    const spec = (operationId: string) => ({
+      operationId,
+      summary: operationId,
+      access: "principal" as const,
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 204: { description: "done" } },
+    });
+    // A copied operation whose path was not changed: Hono runs the first handler, while
+    // /openapi.json documents the second.
+    const routes = createRouter()
+      .openapi(op.post("/orders/{id}/pay", spec("payOrder")), (c) => c.body(null, 204))
+      .openapi(op.post("/orders/{id}/pay", spec("cancelOrder")), (c) => c.body(null, 204))
+      .openapi(op.post("/orders/{id}/cancel", spec("cancelOrderToo")), (c) => c.body(null, 204));
+    const other = createRouter().post("/orders/:order_id/cancel", (c) => c.body(null, 204));
+    expect(
+      problemsOf([
+        mod("orders", "1.0.0", undefined, { routes }),
+        mod("legacy", "1.0.0", undefined, { base_path: "/orders", routes: other }),
+        probeModule("alpha", "1.0.0", undefined, "/shared"),
+        probeModule("beta", "1.0.0", undefined, "/shared"),
+      ]),
+    ).toEqual([
+      'orders: route "POST /api/v1/orders/orders/{id}/pay" is declared twice (only the first handler would run, and /openapi.json would describe the last)',
+      'legacy: route "POST /api/v1/orders/orders/:order_id/cancel" is already served by module "orders"',
+      'beta: route "GET /api/v1/shared/probe" is already served by module "alpha"',
+    ]);
   });
 
   it("mounts each module under /api/v1/<name> by default", async () => {

@@ -5,6 +5,7 @@ import { KERNEL_ERROR_CODES } from "../errors/codes";
 import { eventTypes } from "../events/envelope";
 import { cronProblem } from "../jobs/cron";
 import { policyProblems } from "../jobs/policy";
+import { routeProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
 
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -227,8 +228,8 @@ function findCycle(unplaced: ModuleDef[], byName: Map<string, ModuleDef>): strin
 /**
  * Validates the registered modules and returns them in dependency order.
  * Refuses duplicate names, malformed names and versions, missing or
- * unsatisfied dependencies, dependency cycles, and a permission declared by
- * two modules; every problem names the module.
+ * unsatisfied dependencies, dependency cycles, a permission declared by
+ * two modules, and a route served twice; every problem names the module.
  *
  * @throws {ModuleRegistryError} listing every problem found.
  */
@@ -256,6 +257,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   }
   checkOwnership([...byName.values()], problems);
   checkEnvNames([...byName.values()], problems);
+  problems.push(...routeProblems([...byName.values()]));
   for (const [what, provides] of [
     ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],
