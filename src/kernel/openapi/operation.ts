@@ -56,6 +56,16 @@ export function operations(tags: string[]) {
     <M extends RouteConfig["method"]>(method: M) =>
     <const P extends string, const S extends OperationSpec>(path: P, spec: S) => {
       const { access, streamsBody, ...rest } = spec;
+      // The type admits only an access, but a PERMISSIONS constant read before `npm run generate`
+      // made it is undefined at run time (`npm start` does not typecheck): refuse it as the module
+      // loads, or the route would admit "*" keys, refuse members and fail other keys with a 500.
+      if (typeof access !== "string") {
+        throw new Error(
+          `operation ${method.toUpperCase()} ${path} (${rest.operationId ?? "no operationId"}): access is ${String(access)}, ` +
+            `not "tenant", "principal", "platform" or a permission; a PERMISSIONS constant that does not exist yet? ` +
+            "Declare the permission in the module's manifest and run npm run generate",
+        );
+      }
       return createRoute({
         ...rest,
         method,
