@@ -28,6 +28,15 @@ export function problemsOf(root, name, type) {
   }
   if (name === type) problems.push("the module and its aggregate need different names (e.g. orders and order)");
   if (existsSync(join(root, "src", "modules", name))) problems.push(`src/modules/${name} already exists`);
+  else {
+    const served = servedUnder(root, `/api/v1/${name}`);
+    if (served.length > 0) {
+      const shown = served.length > 2 ? `${served.slice(0, 2).join(", ")}, …` : served.join(", ");
+      problems.push(
+        `the path /api/v1/${name} is already served (${shown}): a module named "${name}" would mount its routes among them, and those answer first any request both match; pick another name`,
+      );
+    }
+  }
   const index = readFileSync(join(root, "src", "modules", "index.ts"), "utf8");
   if (index.includes(`from "./${name}"`) || new RegExp(`\\b${name}\\(\\)`).test(index)) {
     problems.push(`src/modules/index.ts already registers "${name}"`);
@@ -38,6 +47,21 @@ export function problemsOf(root, name, type) {
   if (owner)
     problems.push(`the aggregate type "${type}" is already declared (${owner}); pick another with --aggregate`);
   return problems;
+}
+
+/**
+ * The operations of the served document (src/generated/openapi.json: the kernel's and every
+ * module's) at `prefix` or below it. A module mounts at /api/v1/<name>, so a name another
+ * module already uses as a path (identity's /api/v1/users/{id}, with its base path "") gives
+ * routes that one answers first: GET /api/v1/users/members is a user id there.
+ */
+function servedUnder(root, prefix) {
+  const file = join(root, "src", "generated", "openapi.json");
+  if (!existsSync(file)) return [];
+  const { paths = {} } = JSON.parse(readFileSync(file, "utf8"));
+  return Object.entries(paths)
+    .filter(([path]) => path === prefix || path.startsWith(`${prefix}/`))
+    .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
 }
 
 /** The file under src/modules declaring a decider of aggregate type `type` (`type: "<type>"` beside `evolve`), or null. */

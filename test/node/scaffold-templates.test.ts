@@ -2,8 +2,10 @@
 // functions of the names (scripts/lib/scaffold-templates.mjs). test/node/scaffold.test.ts
 // checks that a scaffold typechecks, lints and passes its own tests as generated; this file
 // checks what it does once a team makes it theirs.
+import { join } from "node:path";
 import { transform } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { problemsOf } from "../../scripts/lib/scaffold.mjs";
 import * as t from "../../scripts/lib/scaffold-templates.mjs";
 
 /** The generated routes' `view` function, compiled, over a schema that keeps what it is given. */
@@ -37,5 +39,16 @@ describe("scaffold templates' wording", () => {
     expect(t.routes(order)).not.toMatch(/\ba order\b/i);
     expect(t.domain(order)).not.toMatch(/\ba order\b/i);
     expect(t.routes(t.namesOf("widgets", "widget"))).toContain('summary: "Create a widget"');
+  });
+});
+
+describe("plinth new module's name checks", () => {
+  const root = join(import.meta.dirname, "..", "..");
+  it("refuses a name whose /api/v1/<name> another module already serves: its routes would never answer", () => {
+    // identity serves GET /api/v1/users/{id}, which matches /api/v1/users/members first.
+    expect(problemsOf(root, "users", "member")).toEqual([
+      'the path /api/v1/users is already served (GET /api/v1/users, GET /api/v1/users/{id}, …): a module named "users" would mount its routes among them, and those answer first any request both match; pick another name',
+    ]);
+    expect(problemsOf(root, "invoices", "invoice")).toEqual([]);
   });
 });

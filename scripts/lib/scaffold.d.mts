@@ -1,0 +1,6 @@
+// Types of scaffold.mjs for the TypeScript tests that import it.
+export declare function defaultType(name: string): string;
+/** The problems with scaffolding module `name` of aggregate `type` in `root`; none: go. */
+export declare function problemsOf(root: string, name: string, type: string): string[];
+export declare function register(root: string, name: string): string;
+export declare function scaffold(root: string, name: string, type: string): string[];
