@@ -203,14 +203,19 @@ describe("module registry", () => {
   });
 
   it("mounts routes in dependency order: a dependency's route wins a path both match", async () => {
-    // "base" serves /api/v1/shared/{anything}, "extension" /api/v1/shared/probe; "base" must be
-    // mounted first although it is registered last, so it answers.
+    // "base" serves /api/v1/shared/{a}/x, "extension" /api/v1/shared/probe/{b}: /shared/probe/x
+    // matches both (neither matches all the other does, so the registry allows them). "base"
+    // must be mounted first although it is registered last, so it answers.
     const base = {
       ...probeModule("base", "1.0.0", undefined, "/shared"),
-      routes: createRouter().get("/:anything", (c) => c.json({ served_by: "base" })),
+      routes: createRouter().get("/:a/x", (c) => c.json({ served_by: "base" })),
     } satisfies ModuleDef;
-    const { fetch } = testApp([probeModule("extension", "1.0.0", { base: "^1.0.0" }, "/shared"), base]);
-    const res = await fetch("/api/v1/shared/probe");
+    const extension = {
+      ...probeModule("extension", "1.0.0", { base: "^1.0.0" }, "/shared"),
+      routes: createRouter().get("/probe/:b", (c) => c.json({ served_by: "extension" })),
+    } satisfies ModuleDef;
+    const { fetch } = testApp([extension, base]);
+    const res = await fetch("/api/v1/shared/probe/x");
     expect(await res.json()).toEqual({ served_by: "base" });
   });
 
@@ -241,6 +246,36 @@ describe("module registry", () => {
       'orders: route "POST /api/v1/orders/orders/{id}/pay" is declared twice (only the first handler would run, and /openapi.json would describe the last)',
       'legacy: route "POST /api/v1/orders/orders/:order_id/cancel" is already served by module "orders"',
       'beta: route "GET /api/v1/shared/probe" is already served by module "alpha"',
+    ]);
+  });
+
+  it("refuses a route that one mounted before it always answers first: a search after {id}, a module under another's path", () => {
+    const get = (path: string, operationId: string) =>
+      operations(["orders"]).get(path, {
+        operationId,
+        summary: operationId,
+        access: "principal",
+        responses: { 204: { description: "done" } },
+      });
+    const shadowed = createRouter()
+      .openapi(get("/orders/{id}", "getOrder"), (c) => c.body(null, 204))
+      .openapi(get("/orders/search", "searchOrders"), (c) => c.body(null, 204));
+    // Declared before {id}, a static path is reached.
+    const reached = createRouter()
+      .openapi(get("/invoices/search", "searchInvoices"), (c) => c.body(null, 204))
+      .openapi(get("/invoices/{id}", "getInvoice"), (c) => c.body(null, 204));
+    const directory = createRouter().get("/users/:id", (c) => c.body(null, 204));
+    const members = createRouter().get("/members", (c) => c.body(null, 204));
+    expect(
+      problemsOf([
+        mod("orders", "1.0.0", undefined, { routes: shadowed }),
+        mod("invoices", "1.0.0", undefined, { routes: reached }),
+        mod("users", "1.0.0", { directory: "^1.0.0" }, { routes: members }),
+        mod("directory", "1.0.0", undefined, { base_path: "", routes: directory }),
+      ]),
+    ).toEqual([
+      'orders: route "GET /api/v1/orders/orders/search" is never reached: "GET /api/v1/orders/orders/:id" of module "orders", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
+      'users: route "GET /api/v1/users/members" is never reached: "GET /api/v1/users/:id" of module "directory", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
     ]);
   });
 

@@ -5,7 +5,7 @@ import { KERNEL_ERROR_CODES } from "../errors/codes";
 import { eventTypes } from "../events/envelope";
 import { cronProblem } from "../jobs/cron";
 import { policyProblems } from "../jobs/policy";
-import { routeProblems } from "./routes";
+import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
 
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -229,7 +229,7 @@ function findCycle(unplaced: ModuleDef[], byName: Map<string, ModuleDef>): strin
  * Validates the registered modules and returns them in dependency order.
  * Refuses duplicate names, malformed names and versions, missing or
  * unsatisfied dependencies, dependency cycles, a permission declared by
- * two modules, and a route served twice; every problem names the module.
+ * two modules, and a route served twice or never reached; every problem names the module.
  *
  * @throws {ModuleRegistryError} listing every problem found.
  */
@@ -275,7 +275,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   if (cycle) {
     const first = cycle[0] ?? "?";
     problems.push({ module: first, problem: `is part of a dependency cycle: ${cycle.join(" -> ")}` });
-  }
+  } else problems.push(...shadowProblems(order));
   if (problems.length > 0) throw new ModuleRegistryError(problems);
   return order;
 }

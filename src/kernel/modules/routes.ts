@@ -73,3 +73,67 @@ export function routeProblems(defs: readonly ModuleDef[]): RegistryProblem[] {
   }
   return problems;
 }
+
+/** A route as mounted: its module, method and full path (Hono's `:param` syntax), in mount order. */
+interface Mounted {
+  module: string;
+  method: string;
+  path: string;
+}
+
+/** A module's routes in the order the app mounts them (its root routes, then the rest), each once. */
+function mountedOf(def: ModuleDef): Mounted[] {
+  const mounted = new Map<string, Mounted>();
+  const mounts: [string, Router | undefined][] = [
+    ["", def.root_routes],
+    [`/api/v1${def.base_path ?? `/${def.name}`}`, def.routes],
+  ];
+  for (const [prefix, router] of mounts) {
+    for (const r of router?.routes ?? []) {
+      if (r.method === "ALL") continue; // middleware
+      const path = join(prefix, r.path);
+      if (!mounted.has(`${r.method} ${path}`))
+        mounted.set(`${r.method} ${path}`, { module: def.name, method: r.method, path });
+    }
+  }
+  return [...mounted.values()];
+}
+
+/**
+ * Whether every request `later` matches, `earlier` matches too: the same method and number of
+ * segments, each of `earlier`'s equal to `later`'s or a plain parameter. A parameter with a
+ * pattern (`:id{[0-9]+}`) or a wildcard may match less, so it is never taken to cover.
+ */
+function covers(earlier: Mounted, later: Mounted): boolean {
+  if (earlier.method !== later.method || `${earlier.path}${later.path}`.includes("*")) return false;
+  const a = earlier.path.split("/");
+  const b = later.path.split("/");
+  return a.length === b.length && a.every((segment, i) => segment === b[i] || /^:[^{]+$/.test(segment));
+}
+
+/**
+ * Routes no request reaches: Hono answers with the first route mounted that matches, so a route
+ * after one that matches everything it does (`/orders/search` after `/orders/{id}`, or a module
+ * at `/api/v1/users` after identity's `/users/{id}`) never runs. `ordered` is the mount order:
+ * modules in dependency order, each module's routes as declared. Routes that are the same are
+ * left to {@link routeProblems}.
+ */
+export function shadowProblems(ordered: readonly ModuleDef[]): RegistryProblem[] {
+  const problems: RegistryProblem[] = [];
+  const before: Mounted[] = [];
+  for (const def of ordered) {
+    for (const route of mountedOf(def)) {
+      const first = before.find((r) => keyOf(r.method, r.path) !== keyOf(route.method, route.path) && covers(r, route));
+      if (first) {
+        problems.push({
+          module: def.name,
+          problem:
+            `route "${route.method} ${route.path}" is never reached: "${first.method} ${first.path}" of module ` +
+            `"${first.module}", mounted before it, answers every request it would (declare the more specific route first, or use another path)`,
+        });
+      }
+      before.push(route);
+    }
+  }
+  return problems;
+}
