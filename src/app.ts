@@ -22,7 +22,7 @@ import { securityHeaders } from "./kernel/http/security-headers";
 import { idempotency } from "./kernel/idempotency/middleware";
 import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
-import { resolveModules } from "./kernel/modules/registry";
+import { publishedTypes, resolveModules } from "./kernel/modules/registry";
 import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
@@ -111,6 +111,7 @@ export function createPlatform(options: AppOptions): Platform {
           version: pkg.version,
           modules: modules.map((m) => ({ name: m.name, version: m.version })),
           permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
+          events: publishedTypes(modules),
         },
         needs,
         clock,

@@ -11,6 +11,8 @@ export interface PlatformInfo {
   modules: { name: string; version: string }[];
   /** Every permission the registered modules declare, sorted. */
   permissions: string[];
+  /** Every event type the kernel and the registered modules publish, sorted. */
+  events: string[];
 }
 
 /** Variables every handler finds on the Hono context. */

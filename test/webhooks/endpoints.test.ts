@@ -161,6 +161,36 @@ describe("webhook endpoints (errors)", () => {
     }
   });
 
+  it("refuses a filter no registered module's events match (a typo would receive nothing, silently), on create and PATCH", async () => {
+    const t = await newTenant();
+    const typo = await call("/api/v1/admin/webhooks", {
+      token: t.adminKey,
+      body: { url: "https://hooks.example.com", events: ["blog.post.published", "blog.post.publish", "blgo.*"] },
+    });
+    expect(typo.status, JSON.stringify(typo.body)).toBe(400);
+    expect(typo.body).toMatchObject({
+      code: "validation_failed",
+      detail: "no registered module publishes events matching blog.post.publish, blgo.*",
+      errors: [
+        { path: "body.events.1", message: "no registered module publishes events matching blog.post.publish" },
+        { path: "body.events.2", message: "no registered module publishes events matching blgo.*" },
+      ],
+    });
+    // The kernel's own events count as published, and the test message's type.
+    const created = await createEndpoint(t.adminKey, {
+      events: ["blog.post.published", "authz.denied", "identity.*", "webhooks.test"],
+    });
+    const patched = await call(`/api/v1/admin/webhooks/${created.id}`, {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { events: ["blog.post.pubilshed"] },
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.errors).toEqual([
+      { path: "body.events.0", message: "no registered module publishes events matching blog.post.pubilshed" },
+    ]);
+  });
+
   it("answers 404 for an unknown endpoint or delivery", async () => {
     const t = await newTenant();
     expect((await call("/api/v1/admin/webhooks/nope", { token: t.adminKey })).status).toBe(404);

@@ -78,6 +78,11 @@ export function publishedBy(def: ModuleDef): string[] {
   return def.events?.publishes ? eventTypes(def.events.publishes) : [];
 }
 
+/** Every event type published on the platform: the kernel's and each module's, sorted. */
+export function publishedTypes(defs: readonly ModuleDef[]): string[] {
+  return [...new Set([...eventTypes(KernelEvents), ...defs.flatMap(publishedBy)])].sort();
+}
+
 /**
  * Cross-module rules: an event type, an aggregate type and an error code
  * belong to one module; a subscription names only published types.

@@ -17,11 +17,14 @@ export function messageBody(event: Envelope): string {
   return JSON.stringify({ ...visible, timestamp: event.occurred_at, data });
 }
 
+/** The type of the test message: sent by the webhooks module itself, never published as an event. */
+export const TEST_MESSAGE_TYPE = "webhooks.test";
+
 /** The `webhooks.test` message of "send test event": an envelope like any other, with no stream behind it. */
 export function testMessage(tenantId: string, messageId: string, ctx: Ctx): OutgoingMessage {
   const event: Envelope = {
     id: messageId,
-    type: "webhooks.test",
+    type: TEST_MESSAGE_TYPE,
     tenant_id: tenantId,
     stream: `${tenantId}/webhooks/test`,
     version: 1,

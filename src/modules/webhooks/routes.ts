@@ -30,6 +30,7 @@ import {
 } from "./contract";
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
+import { checkFilters } from "./filters";
 import { ROTATION_OVERLAP_MS, sealSecret } from "./secrets";
 import { newSigningSecret } from "./signing";
 
@@ -207,6 +208,7 @@ export const webhookRoutes = createRouter()
   .openapi(create, async (c) => {
     const tenant = tenantOf(c);
     const body = c.req.valid("json");
+    checkFilters(c, body.events);
     const url = allowedUrl(c, body.url);
     const id = newId(c.get("clock").now().getTime());
     const secret = newSigningSecret();
@@ -236,6 +238,7 @@ export const webhookRoutes = createRouter()
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
     const patch = c.req.valid("json");
+    if (patch.events) checkFilters(c, patch.events);
     const expected = ifMatch(c);
     const result = await registry(c.env, tenant.id).update({
       ctx: ctxOf(c),
