@@ -50,25 +50,26 @@ export function routeProblems(defs: readonly ModuleDef[]): RegistryProblem[] {
       [`/api/v1${def.base_path ?? `/${def.name}`}`, def.routes],
       ["", def.root_routes],
     ];
-    const own = new Map<string, string>();
     for (const [prefix, router] of mounts) {
-      if (!router) continue;
-      for (const route of declaredTwice(router, prefix)) {
+      for (const route of router ? declaredTwice(router, prefix) : []) {
         problems.push({
           module: def.name,
           problem: `route "${route}" is declared twice (only the first handler would run, and /openapi.json would describe the last)`,
         });
       }
-      for (const r of router.routes) {
-        if (r.method === "ALL") continue; // middleware
-        const path = join(prefix, r.path);
-        if (!own.has(keyOf(r.method, path))) own.set(keyOf(r.method, path), `${r.method} ${path}`);
-      }
     }
-    for (const [key, route] of own) {
+    const own = new Set<string>();
+    for (const route of mountedOf(def)) {
+      const key = keyOf(route.method, route.path);
       const owner = owners.get(key);
+      if (own.has(key)) continue;
+      own.add(key);
       if (owner === undefined) owners.set(key, def.name);
-      else problems.push({ module: def.name, problem: `route "${route}" is already served by module "${owner}"` });
+      else
+        problems.push({
+          module: def.name,
+          problem: `route "${route.method} ${route.path}" is already served by module "${owner}"`,
+        });
     }
   }
   return problems;
