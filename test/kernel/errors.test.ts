@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { createRoute, z } from "@hono/zod-openapi";
 import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { missingTable } from "../../src/kernel/errors";
+import { AppError, missingTable } from "../../src/kernel/errors";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { readModels } from "../../src/kernel/read-models";
 import { notesModule } from "../fixtures";
@@ -228,5 +228,24 @@ describe("problem+json for every error", () => {
     const failure = logged.find((l) => l.msg === "unhandled error");
     expect(failure?.stack).toContain("secret database password");
     expect(failure?.request_id).toBe(body.request_id);
+  });
+
+  it("a 500 AppError thrown with a cause logs that cause, which the client never sees", async () => {
+    // A failed replay call (or a refused platform key) threw `internal` with its reason as the cause,
+    // and the edge took every AppError for expected: the operator got a 500 and no line saying why.
+    const routes = createRouter().get("/fail", () => {
+      throw new AppError("internal", { cause: new Error("replay of x:y: 3 events failed, first e1: no such table") });
+    });
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    const { fetch } = testApp([{ name: "failing", version: "1.0.0", routes }]);
+    const res = await fetch("/api/v1/failing/fail");
+    const text = await res.clone().text();
+    const body = await expectProblem(res, 500, "internal");
+    expect(text).not.toContain("events failed");
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const failure = logged.find((l) => l.msg === "unhandled error");
+    expect(failure?.request_id).toBe(body.request_id);
+    expect(failure?.error_cause).toContain("replay of x:y: 3 events failed, first e1: no such table");
   });
 });

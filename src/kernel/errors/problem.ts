@@ -67,10 +67,13 @@ export function missingTable(error: unknown): string | null {
  * JSON, media type gate, body limit) keep their meaning; a query on a table
  * the migrations have not made yet is `unavailable` (503, Retry-After), since
  * it heals once they are applied; anything else is a bug and becomes
- * `internal`. Both return `expected: false` so the caller logs them.
+ * `internal`. Both return `expected: false` so the caller logs them, as does an
+ * AppError of a 5xx status that carries a cause.
  */
 export function normaliseError(error: unknown): { error: AppError; expected: boolean } {
-  if (error instanceof AppError) return { error, expected: true };
+  // A 5xx AppError thrown with a cause (a failed replay call, a refused platform key) is a
+  // failure the operator must read about: its cause goes to the log, never to the client.
+  if (error instanceof AppError) return { error, expected: !(error.status >= 500 && error.cause !== undefined) };
   if (error instanceof HTTPException) {
     switch (error.status) {
       case 400:
