@@ -142,7 +142,13 @@ export async function call(url, pending) {
     .join("");
   const status = response.status;
   const exitCode = status === 401 || status === 403 ? EXIT.auth : EXIT.api;
-  throw new CliError(`${status} ${code}: ${detail}${fields}`, exitCode, { ...problem, status, code });
+  // A server failure's detail says nothing by design (no internals to clients); its request id
+  // finds the log lines that do (docs/operations.md, "Logs").
+  const where =
+    status >= 500 && typeof problem.request_id === "string"
+      ? `\nrequest_id ${problem.request_id}: its log lines say what failed`
+      : "";
+  throw new CliError(`${status} ${code}: ${detail}${fields}${where}`, exitCode, { ...problem, status, code });
 }
 
 /** A cell as text: null as "-", lists joined, objects as JSON. */

@@ -180,6 +180,31 @@ describe("events replay's resume line", () => {
   });
 });
 
+describe("a server failure on stderr", () => {
+  it("names the problem's request id, the one key to the server's log line of the cause", async () => {
+    // A 500 printed "500 internal: Internal server error" alone: the operator had nothing to look up.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(500, { "content-type": "application/problem+json" });
+      res.end(JSON.stringify({ status: 500, code: "internal", detail: "Internal server error", request_id: "rq-42" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    try {
+      const run = await plinth(["jobs", "list", "--url", `http://127.0.0.1:${address.port}`], {
+        PLATFORM_ROOT_KEY: "k".repeat(40),
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim()).toBe(
+        "plinth: 500 internal: Internal server error\nrequest_id rq-42: its log lines say what failed",
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe("a problem's fields on stderr", () => {
   it("lists each invalid field once, without repeating the detail when a field's message is the detail", async () => {
     const detail = "a rebuild of audit:log would leave out 48 event types";
