@@ -2,9 +2,13 @@
 // new (or emptied) read model lacks, a catch-up applies only what is not
 // recorded, a rebuild applies everything again; all through the batched path.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { createPlatform } from "../../src/app";
+import { MIGRATIONS } from "../../src/generated/migrations";
 import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
 import type { Envelope } from "../../src/kernel/events/envelope";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { modules as registered } from "../../src/modules";
 import { postDecider } from "../../src/modules/blog/domain";
 import { call, newTenant, rootKey } from "../identity/helpers";
 
@@ -261,6 +265,50 @@ describe("events replay", () => {
     const streamCursor = await replay({ consumer: "audit:log", rebuild: true, after: `${t.id}/post/01ABC` });
     expect(streamCursor.status).toBe(400);
     expect(JSON.stringify(streamCursor.body)).toContain("body.after");
+  });
+
+  it("a call whose subscription fails on a missing read-model table logs the table and the fix", async () => {
+    // The call answered 500 and its log said only "replay of …: 1 events failed, first …": the driver's
+    // error was flattened into a string, so the edge could not tell a missing table (apply the migrations).
+    const t = await newTenant();
+    await posts(t, 1);
+    const ghost: ModuleDef = {
+      name: "ghost",
+      version: "1.0.0",
+      events: {
+        subscribes: [
+          {
+            name: "rows",
+            types: ["blog.post.created"],
+            async handleBatch() {
+              await env.DB.prepare("select id from replay_ghost_rows").all();
+              return { writes: [] };
+            },
+          },
+        ],
+      },
+    };
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const { app } = createPlatform({ modules: [...registered, ghost], migrations: MIGRATIONS });
+      const res = await app.request(
+        "/api/v1/platform/events/replay",
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${rootKey()}`, "content-type": "application/json" },
+          body: JSON.stringify({ consumer: "ghost:rows", tenant_id: t.id }),
+        },
+        env,
+      );
+      expect(res.status).toBe(500);
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg !== "request");
+      expect(logged.map((l) => [l.msg, l.table])).toEqual([
+        ["read-model table missing: migrations not applied", "replay_ghost_rows"],
+      ]);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("a tenant_id no tenant has is 404, not an empty replay reported as done", async () => {

@@ -207,7 +207,11 @@ export async function replayPage(
   if (failures.size > 0) {
     const [[id, why] = ["", null]] = failures;
     throw new AppError("internal", {
-      cause: new Error(`replay of ${request.consumer}: ${failures.size} events failed, first ${id}: ${String(why)}`),
+      // The first failure stays the cause's cause, so the log walks down to what the driver said
+      // (a read-model table missing names the table and the migration to apply).
+      cause: new Error(`replay of ${request.consumer}: ${failures.size} events failed, first ${id}: ${String(why)}`, {
+        cause: why,
+      }),
     });
   }
   return {
