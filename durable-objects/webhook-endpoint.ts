@@ -37,6 +37,7 @@ import {
   type AttemptOutcome,
   disableReason,
   type FailureStreak,
+  givenUpFields,
   nextStep,
   noStreak,
   streakAfter,
@@ -261,6 +262,10 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       const firstAttemptAt = head.first_attempt_at ?? now;
       const step = delivered ? null : nextStep({ attempts: head.attempts + 1, firstAttemptAt }, outcome, now, policy);
       writeAttempt(this.ctx.storage.sql, head, outcome, step, now);
+      if (step && "giveUp" in step) {
+        const fields = givenUpFields(config, { ...head, attempts: head.attempts + 1 }, outcome);
+        this.logger.warn("webhook delivery given up", fields);
+      }
       this.ctx.storage.kv.put(BREAKER, breakerRecord(this.breaker(), delivered, now, policy.breaker));
       const streak = streakAfter(this.streak(), delivered, now);
       this.ctx.storage.kv.put(STREAK, streak);

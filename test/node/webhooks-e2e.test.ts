@@ -304,6 +304,21 @@ describe("webhooks end to end", () => {
     expect(receiver.on(gone.path)).toHaveLength(1);
     const goneLog = await api("GET", `/api/v1/admin/webhooks/${gone.id}/deliveries`, { key: t.key });
     expect(goneLog.body.items).toEqual([expect.objectContaining({ status: "failed", response_status: 410 })]);
+    // A message given up is the operator's to know of too (no other line said so): named by its
+    // endpoint and delivery, its receiver by host only (the URL's path may carry a token).
+    const givenUp = served().logs.kinds.get("[warn] webhook delivery given up")?.first ?? "";
+    const [item] = goneLog.body.items as Json[];
+    expect(givenUp, "a log line 'webhook delivery given up'").toContain("{");
+    expect(JSON.parse(givenUp.slice(givenUp.indexOf("{")))).toMatchObject({
+      tenant_id: t.id,
+      endpoint_id: gone.id,
+      delivery_id: item?.id,
+      event_type: "webhooks.test",
+      host: new URL(receiver.path("probe").url).host,
+      outcome: "rejected",
+      response_status: 410,
+    });
+    expect(givenUp).not.toContain("/hook/");
 
     const attempt = await until("a timed-out attempt", async () => {
       const log = await api("GET", `/api/v1/admin/webhooks/${hang.id}/deliveries`, { key: t.key });

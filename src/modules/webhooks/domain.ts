@@ -173,6 +173,28 @@ export function retryAfterMs(header: string | null, now: number): number | undef
   return Number.isNaN(at) || !/^[A-Za-z]/.test(value) ? undefined : Math.max(at - now, 0);
 }
 
+/**
+ * What the log says of a message given up: which endpoint and delivery, the receiver by host
+ * only, and its last answer. The tenant sees it in its delivery log; the operator, only here.
+ */
+export function givenUpFields(
+  config: { tenant_id: string; endpoint_id: string; url: string },
+  delivery: { id: string; message_id: string; event_type: string; attempts: number },
+  outcome: AttemptOutcome,
+): Record<string, string | number | null> {
+  return {
+    tenant_id: config.tenant_id,
+    endpoint_id: config.endpoint_id,
+    delivery_id: delivery.id,
+    event_id: delivery.message_id,
+    event_type: delivery.event_type,
+    host: hostOf(config.url),
+    attempts: delivery.attempts,
+    outcome: outcome.kind,
+    response_status: "status" in outcome ? outcome.status : null,
+  };
+}
+
 /** The host of a URL, for events and logs: a webhook URL's path or query may carry a token. */
 export function hostOf(url: string): string {
   try {
