@@ -122,16 +122,16 @@ describe("built-in jobs", () => {
     // The report covers every waiting letter; test files share storage, so start from none.
     await env.DB.prepare("delete from dead_letters").run();
     const store = deadLetterStore(env.DB);
-    const letter = (id: string, type: string) =>
+    const letter = (id: string, type: string, tenant = "t1") =>
       store.store(
         "plinth-events",
-        { id, body: { type, tenant_id: "t1" }, attempts: 6 },
+        { id, body: { type, tenant_id: tenant }, attempts: 6 },
         "handler failed",
         systemClock.now(),
       );
     await letter("m-report-1", "blog.post.created");
     await letter("m-report-2", "blog.post.created");
-    await letter("m-report-3", "identity.user.registered");
+    await letter("m-report-3", "identity.user.registered", "t2");
     const counted = vi.spyOn(isolateRecorder, "inc");
 
     const first = capture();
@@ -143,6 +143,9 @@ describe("built-in jobs", () => {
       waiting: 3,
       new: 3,
       by_type: { "blog.post.created": 2, "identity.user.registered": 1 },
+      // Letters are listed and replayed per tenant (plinth dead-letters, with a tenant's key): the
+      // report names whose they are, or the operator had to query D1 to know whom to turn to.
+      by_tenant: { t1: 2, t2: 1 },
     });
     const deadLetterCounts = () =>
       counted.mock.calls.filter(([def]) => def === METRICS.deadLetters).map(([, labels, by]) => [labels[0], by]);

@@ -10,6 +10,12 @@ export interface TypeCount {
   count: number;
 }
 
+/** How many dead letters wait for a tenant (null: the message named none). */
+export interface TenantCount {
+  tenant: string | null;
+  count: number;
+}
+
 /** A stored dead letter as operators see it. */
 export interface DeadLetter {
   id: string;
@@ -84,19 +90,32 @@ export function deadLetterStore(db: D1Database) {
     },
     /**
      * Counts by event type (null: the message had none), every tenant's:
-     * those not replayed yet (`waiting`), and those received in `(after, until]`.
+     * those not replayed yet (`waiting`), and those received in `(after, until]`;
+     * and the waiting ones of the `tenants` tenants with the most (`waitingByTenant`).
      */
-    async countsByType(after: Date | null, until: Date): Promise<{ waiting: TypeCount[]; received: TypeCount[] }> {
+    async countsByType(
+      after: Date | null,
+      until: Date,
+      tenants = 20,
+    ): Promise<{ waiting: TypeCount[]; received: TypeCount[]; waitingByTenant: TenantCount[] }> {
       const byType = { type: t.eventType, count: count() };
-      const [waiting, received] = await orm.batch([
+      const waitingCount = count();
+      const [waiting, received, waitingByTenant] = await orm.batch([
         orm.select(byType).from(t).where(isNull(t.replayedAt)).groupBy(t.eventType),
         orm
           .select(byType)
           .from(t)
           .where(and(after ? gt(t.receivedAt, after.toISOString()) : undefined, lte(t.receivedAt, until.toISOString())))
           .groupBy(t.eventType),
+        orm
+          .select({ tenant: t.tenantId, count: waitingCount })
+          .from(t)
+          .where(isNull(t.replayedAt))
+          .groupBy(t.tenantId)
+          .orderBy(desc(waitingCount))
+          .limit(tenants),
       ]);
-      return { waiting, received };
+      return { waiting, received, waitingByTenant };
     },
   };
 }

@@ -20,8 +20,8 @@ export const purgeProcessed: JobDef = {
 const LABELLED_TYPES = 20;
 
 /**
- * Hourly: how many dead letters wait for an operator, by event type, in one
- * log line (a warning while any wait), and the ones stored since the last
+ * Hourly: how many dead letters wait for an operator, by event type and (the 20
+ * with the most) by tenant, in one log line (a warning while any wait), and the ones stored since the last
  * report added to `plinth_dead_letters_total{type}`, so an alert can watch it.
  */
 export const deadLetterReport: JobDef = {
@@ -29,7 +29,7 @@ export const deadLetterReport: JobDef = {
   cron: "45 * * * *",
   retry: { attempts: 2, base_ms: 10_000, max_ms: 60_000 },
   async run({ env, log, scheduledTime, lastSuccess }) {
-    const { waiting, received } = await deadLetterStore(env.DB).countsByType(
+    const { waiting, received, waitingByTenant } = await deadLetterStore(env.DB).countsByType(
       lastSuccess === null ? null : new Date(lastSuccess),
       new Date(scheduledTime),
     );
@@ -42,6 +42,8 @@ export const deadLetterReport: JobDef = {
       waiting: total,
       new: received.reduce((sum, c) => sum + c.count, 0),
       by_type: Object.fromEntries(sorted(waiting).map(({ type, count }) => [type ?? "unknown", count])),
+      // Letters are listed and replayed per tenant: whose they are says whom to turn to.
+      by_tenant: Object.fromEntries(waitingByTenant.map(({ tenant, count }) => [tenant ?? "unknown", count])),
     };
     if (total > 0) log.warn("dead letters wait for an operator", fields);
     else log.info("no dead letters waiting", fields);
