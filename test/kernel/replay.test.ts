@@ -237,7 +237,12 @@ describe("events replay", () => {
 
   it("is the platform's: unknown subscriptions are 404, tenant keys and bad bodies are refused", async () => {
     const t = await newTenant();
-    expect((await replay({ consumer: "blog:nothing" })).status).toBe(404);
+    const unknown = await replay({ consumer: "blog:nothing" });
+    expect(unknown.status).toBe(404);
+    // A typo'd name said only "no subscription blog:nothing": the answer names the ones there are.
+    expect(unknown.body.detail).toMatch(/^no subscription blog:nothing; there are: /);
+    for (const name of ["audit:log", "blog:blog.posts", "files:files.files"])
+      expect(unknown.body.detail).toContain(name);
     expect((await replay({ consumer: "blog:blog.posts" }, t.adminKey)).status).toBe(403);
     expect((await replay({ consumer: "no colon" })).status).toBe(400);
     expect((await replay({ consumer: "blog:blog.posts", limit: 0 })).status).toBe(400);

@@ -161,7 +161,11 @@ export async function replayPage(
   request: ReplayRequest,
 ): Promise<ReplayAnswer> {
   const route = platform.routes.find((r) => r.consumer === request.consumer);
-  if (!route) throw new AppError("not_found", { detail: `no subscription ${request.consumer}` });
+  if (!route) {
+    // A name mistyped at the CLI: say which there are, as `plinth modules list` would.
+    const known = platform.routes.map((r) => r.consumer).sort();
+    throw new AppError("not_found", { detail: `no subscription ${request.consumer}; there are: ${known.join(", ")}` });
+  }
   const source = route.subscription.rebuildFrom;
   if (request.rebuild && source) {
     // Its objects hold the whole of what the read model copies, events no replay can read included.
