@@ -248,7 +248,9 @@ describe("POST /api/v1/platform/jobs/{module}/{job}/run", () => {
     );
     expect((await fetch("/api/v1/platform/jobs")).status).toBe(401);
     expect(runs).toBe(0);
-    await expectProblem(await post("/api/v1/platform/jobs/probe/nope/run"), 404, "not_found");
+    const unknown = await expectProblem(await post("/api/v1/platform/jobs/probe/nope/run"), 404, "not_found");
+    // "no such job" left the operator to run `plinth jobs list` to find the names: the answer says them.
+    expect(unknown.detail).toBe("no job probe/nope; there are: probe/held");
 
     const first = post("/api/v1/platform/jobs/probe/held/run");
     await vi.waitFor(() => expect(runs).toBe(1));

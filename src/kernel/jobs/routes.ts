@@ -143,7 +143,11 @@ export function jobOperations(platform: { modules: readonly ModuleDef[] }) {
     .openapi(runNow, async (c) => {
       const { module, job } = c.req.valid("param");
       const entry = byName.get(`${module}/${job}`);
-      if (!entry) throw new AppError("not_found", { detail: "no such job" });
+      if (!entry) {
+        // A name mistyped at the CLI (`plinth jobs run <module> <job>`): say which there are.
+        const known = [...byName.keys()].sort().join(", ");
+        throw new AppError("not_found", { detail: `no job ${module}/${job}; there are: ${known}` });
+      }
       const clock = c.get("clock");
       const result = await runJob(
         entry,
