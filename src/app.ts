@@ -8,6 +8,7 @@ import { KERNEL_BINDINGS } from "./kernel/config";
 import { hash } from "./kernel/crypto/hash";
 import { cryptoOperations } from "./kernel/crypto/routes";
 import type { AppEnv } from "./kernel/env";
+import { platformDeadLetterRoutes } from "./kernel/events/dead-letter-routes";
 import { eventOperations } from "./kernel/events/routes";
 import { d1Check, type HealthCheck, migrationsCheck, objectCheck, queueCheck, wasmCheck } from "./kernel/health/checks";
 import { KERNEL_OBJECTS } from "./kernel/health/contract";
@@ -145,6 +146,7 @@ export function createPlatform(options: AppOptions): Platform {
   app.route("/", healthRoutes(checks));
   app.route("/", metricsRoutes());
   app.route("/api/v1", eventOperations({ modules, deciders, tenants }));
+  app.route("/api/v1", platformDeadLetterRoutes);
   app.route("/api/v1", mailRoutes);
   app.route("/api/v1", jobOperations({ modules }));
   app.route("/api/v1", cryptoOperations({ modules, tenants }));

@@ -277,6 +277,51 @@ export const commands = [
     },
   },
   {
+    name: "event-dead-letters list",
+    args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
+    summary: "every tenant's events that exhausted their retries, newest first, with whose each is",
+    auth: "platform",
+    positionals: 0,
+    options: {
+      ...pageOptions,
+      tenant: { type: "string", arg: "<id>", help: "only this tenant's letters" },
+      pending: { type: "boolean", help: "only those not replayed yet" },
+    },
+    async run(run) {
+      const query = pageQuery(run.values);
+      if (run.values.tenant !== undefined) query.tenant_id = run.values.tenant;
+      if (run.values.pending) query.pending = "true";
+      const body = await call(
+        run.url,
+        platform(run).GET("/api/v1/platform/events/dead-letters", { params: { query } }),
+      );
+      printPage(run, body, [
+        ["id", (d) => d.id],
+        ["tenant", (d) => d.tenant_id],
+        ["event type", (d) => d.event_type],
+        ["attempts", (d) => d.attempts],
+        ["received", (d) => d.received_at],
+        ["replayed", (d) => d.replayed_at],
+        ["reason", (d) => d.reason],
+      ]);
+    },
+  },
+  {
+    name: "event-dead-letters replay",
+    args: "<id>",
+    summary: "send any tenant's dead letter's event to the events queue again (once its cause is fixed)",
+    auth: "platform",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      await call(
+        run.url,
+        platform(run).POST("/api/v1/platform/events/dead-letters/{id}/replay", { params: { path: { id } } }),
+      );
+      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
+    },
+  },
+  {
     name: "mail-dead-letters list",
     args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
     summary: "mail the consumer gave up on, newest first (content stays sealed)",

@@ -22,6 +22,7 @@ describe("list cursors", () => {
       ["/api/v1/me/sessions", user.access_token as string],
       ["/api/v1/platform/tenants", rootKey()],
       ["/api/v1/platform/mail/dead-letters", rootKey()],
+      ["/api/v1/platform/events/dead-letters", rootKey()],
     ];
     for (const [path, token] of lists) {
       // An empty cursor is the first page (the sessions list read it as "before nothing": empty).

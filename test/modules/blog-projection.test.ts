@@ -12,7 +12,7 @@ import { createQueueHandler } from "../../src/kernel/events/queue";
 import { postDecider } from "../../src/modules/blog/domain";
 import { postProjection, postRows } from "../../src/modules/blog/projection";
 import { deliver, testRuntime } from "../helpers";
-import { call, newTenant } from "../identity/helpers";
+import { call, newTenant, rootKey } from "../identity/helpers";
 
 const runtime = testRuntime();
 /** Delivers one event to the projection, as the queue consumer does. */
@@ -203,6 +203,56 @@ describe("dead letters", () => {
     expect(replayed.status).toBe(202);
     const after = await call("/api/v1/admin/dead-letters", { token: t.adminKey });
     expect((after.body.items as { replayed_at: string | null }[])[0]?.replayed_at).not.toBeNull();
+  });
+
+  it("the platform operator lists every tenant's letters with whose each is, and replays one, with the root key", async () => {
+    // The hourly report says whose letters wait; without these the operator needed each tenant's own key.
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const [a, b] = [await newTenant(), await newTenant()];
+    const poison = (tenant: string, n: number) => ({
+      id: `evt-platform-poison-${n}`,
+      type: "blog.post.updated",
+      tenant_id: tenant,
+      stream: "not-a-stream",
+      version: 1,
+      data: {},
+    });
+    const batch = createMessageBatch("plinth-events-dlq", [
+      { id: "msg-platform-poison-1", timestamp: new Date(), attempts: 6, body: poison(a.id, 1) },
+      { id: "msg-platform-poison-2", timestamp: new Date(), attempts: 6, body: poison(b.id, 2) },
+    ]);
+    const ctx = createExecutionContext();
+    await createQueueHandler({ modules: [], needs: KERNEL_NEEDS, clock: systemClock })(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+
+    const root = { token: rootKey() };
+    const ofA = await call(`/api/v1/platform/events/dead-letters?tenant_id=${a.id}&pending=true`, root);
+    expect(ofA.status).toBe(200);
+    expect(ofA.body.items).toEqual([
+      expect.objectContaining({
+        tenant_id: a.id,
+        event: poison(a.id, 1),
+        reason: "retries exhausted",
+        replayed_at: null,
+      }),
+    ]);
+    const all = await call("/api/v1/platform/events/dead-letters?limit=100", root);
+    const tenants = (all.body.items as { tenant_id: string }[]).map((d) => d.tenant_id);
+    expect(tenants).toEqual(expect.arrayContaining([a.id, b.id]));
+
+    const id = (ofA.body.items as { id: string }[])[0]?.id ?? "";
+    expect((await call(`/api/v1/platform/events/dead-letters/${id}/replay`, { ...root, method: "POST" })).status).toBe(
+      202,
+    );
+    const pending = await call(`/api/v1/platform/events/dead-letters?tenant_id=${a.id}&pending=true`, root);
+    expect(pending.body.items).toEqual([]);
+    const missing = await call("/api/v1/platform/events/dead-letters/01NOSUCHLETTER000000000000/replay", {
+      ...root,
+      method: "POST",
+    });
+    expect(missing.status).toBe(404);
+    // A tenant's key reaches neither.
+    expect((await call("/api/v1/platform/events/dead-letters", { token: a.adminKey })).status).toBe(403);
   });
 
   it("needs admin.events.read and admin.events.write", async () => {

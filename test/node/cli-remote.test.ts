@@ -38,6 +38,8 @@ const ALL = [
   "keys revoke",
   "dead-letters list",
   "dead-letters replay",
+  "event-dead-letters list",
+  "event-dead-letters replay",
   "mail-dead-letters list",
   "mail-dead-letters replay",
   "mail-dead-letters replay-pending",
@@ -76,7 +78,7 @@ describe("plinth --help", () => {
     // audit export were missing): the key paragraph reads as one line.
     const keys = run.stdout.replace(/\n/g, " ");
     expect(keys).toContain(
-      "platform commands (tenants, mail-dead-letters, events, jobs, crypto, audit rebuild) read $PLATFORM_ROOT_KEY",
+      "platform commands (tenants, event-dead-letters, mail-dead-letters, events, jobs, crypto, audit rebuild) read $PLATFORM_ROOT_KEY",
     );
     expect(keys).toContain("tenant commands (keys, dead-letters, audit export) read $PLINTH_KEY");
     expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, 4 authentication/);
@@ -258,6 +260,32 @@ describe("dead-letters", () => {
     const planted = json.items.find((d: { id: string }) => d.id === id);
     expect(planted).toMatchObject({ id, event_type: "cli.replayed" });
     expect(planted.replayed_at).not.toBeNull();
+  });
+});
+
+describe("event-dead-letters", () => {
+  it("lists every tenant's dead letters with the root key, naming the tenant, and replays one", async () => {
+    // The hourly report names the tenants whose letters wait; before these commands the operator
+    // needed a key of each such tenant (tenants recover-key) to see or replay them.
+    const tenant = await newTenant();
+    const id = await plantEventLetter(served().sql, tenant.id, { type: "cli.platform", reason: "planted" });
+
+    const list = await platformRun(["event-dead-letters", "list", "--tenant", tenant.id, "--pending"]);
+    expect(list.stderr).toBe("");
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID +TENANT +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
+    expect(list.stdout).toMatch(new RegExp(`^${id} +${tenant.id} +cli\\.platform +5 +\\S+ +- +planted$`, "m"));
+
+    const replayed = await platformRun(["event-dead-letters", "replay", id]);
+    expect(replayed.status).toBe(0);
+    expect(replayed.stdout.trim()).toBe(`replayed ${id}`);
+    const json = JSON.parse(
+      (await platformRun(["event-dead-letters", "list", "--tenant", tenant.id, "--json"])).stdout,
+    );
+    expect(json.items.find((d: { id: string }) => d.id === id)?.replayed_at).not.toBeNull();
+
+    const missing = await platformRun(["event-dead-letters", "replay", "dl_unknown"]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("not_found");
   });
 });
 

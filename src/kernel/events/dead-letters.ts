@@ -77,6 +77,33 @@ export function deadLetterStore(db: D1Database) {
         .limit(limit);
       return rows.map(view);
     },
+    /**
+     * Every tenant's dead letters (or one tenant's), newest first, after the cursor (an id),
+     * with whose each is: the platform operator's view (`pending`: not replayed yet).
+     */
+    async listAll(
+      limit: number,
+      { cursor, tenantId, pending }: { cursor?: string; tenantId?: string; pending?: boolean },
+    ): Promise<(DeadLetter & { tenant_id: string | null })[]> {
+      const rows = await orm
+        .select()
+        .from(t)
+        .where(
+          and(
+            tenantId === undefined ? undefined : eq(t.tenantId, tenantId),
+            pending ? isNull(t.replayedAt) : undefined,
+            cursor ? lt(t.id, cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(t.id))
+        .limit(limit);
+      return rows.map((r) => ({ ...view(r), tenant_id: r.tenantId }));
+    },
+    /** A dead letter of any tenant, by id (the platform operator's replay). */
+    async find(id: string): Promise<DeadLetter | null> {
+      const row = await orm.select().from(t).where(eq(t.id, id)).get();
+      return row ? view(row) : null;
+    },
     async get(tenantId: string, id: string): Promise<DeadLetter | null> {
       const row = await orm
         .select()

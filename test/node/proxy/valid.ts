@@ -340,6 +340,20 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
   const platformMail = { ...valid, headers: root };
   await s.call({
     ...platformMail,
+    op: "GET /api/v1/platform/events/dead-letters",
+    label: "root key",
+    expect: 200,
+    query: { tenant_id: tenantId, pending: "true" },
+  });
+  await s.call({
+    ...platformMail,
+    op: "POST /api/v1/platform/events/dead-letters/{id}/replay",
+    label: "a dead letter",
+    expect: 202,
+    params: { id: await plant(tenantId) },
+  });
+  await s.call({
+    ...platformMail,
     op: "GET /api/v1/platform/mail/dead-letters",
     label: "root key",
     expect: 200,

@@ -1,0 +1,72 @@
+import { z } from "@hono/zod-openapi";
+import { AppError } from "../errors";
+import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
+import { operations } from "../openapi/operation";
+import { createRouter, problem } from "../openapi/router";
+import { deadLetterStore } from "./dead-letters";
+
+const PlatformDeadLetterSchema = z
+  .object({
+    id: z.string(),
+    tenant_id: z.string().nullable(),
+    queue: z.string(),
+    message_id: z.string(),
+    event_type: z.string().nullable(),
+    reason: z.string(),
+    event: z.unknown(),
+    attempts: z.number().int(),
+    received_at: z.string(),
+    replayed_at: z.string().nullable(),
+  })
+  .openapi("PlatformDeadLetter");
+
+const op = operations(["platform"]);
+
+const list = op.get("/platform/events/dead-letters", {
+  operationId: "listPlatformDeadLetters",
+  summary: "Every tenant's events that exhausted their retries, newest first, with whose each is",
+  access: "platform",
+  request: {
+    query: IdPageQuery.extend({
+      tenant_id: z.string().min(1).max(64).optional(),
+      pending: z.enum(["true", "false"]).optional(),
+    }),
+  },
+  responses: { 200: jsonResponse("a page of dead letters", listOf(PlatformDeadLetterSchema)) },
+});
+
+const replay = op.post("/platform/events/dead-letters/{id}/replay", {
+  operationId: "replayPlatformDeadLetter",
+  summary: "Send any tenant's dead letter's event to the events queue again",
+  access: "platform",
+  request: { params: IdParam },
+  responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter") },
+});
+
+/**
+ * The platform operator's view of the events dead letters, mounted under `/api/v1`: the
+ * hourly report names the tenants whose letters wait, and these list and replay them with
+ * the root key, where the tenant routes (`/admin/dead-letters`) need each tenant's own key.
+ */
+export const platformDeadLetterRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const { limit, cursor, tenant_id, pending } = c.req.valid("query");
+    const rows = await deadLetterStore(c.env.DB).listAll(limit + 1, {
+      cursor,
+      tenantId: tenant_id,
+      pending: pending === "true",
+    });
+    return c.json(
+      page(rows, limit, (d) => d.id),
+      200,
+    );
+  })
+  .openapi(replay, async (c) => {
+    const store = deadLetterStore(c.env.DB);
+    const letter = await store.find(c.req.valid("param").id);
+    if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
+    // The consumer drops the events of a deleted tenant, so a late replay writes nothing back.
+    await c.env.EVENTS.send(letter.event, { contentType: "json" });
+    await store.markReplayed(letter.id, c.get("clock").now());
+    return c.body(null, 202);
+  });
