@@ -167,7 +167,7 @@ describe("dead letters", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("a poison message lands in dead letters, is listed for its tenant, and replays", async () => {
-    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
     const t = await newTenant();
     const other = await newTenant();
     const poison = {
@@ -185,6 +185,18 @@ describe("dead letters", () => {
     const ctx = createExecutionContext();
     await createQueueHandler({ modules: [], needs: KERNEL_NEEDS, clock: systemClock })(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["msg-poison-1"]);
+    // Its line names the event and its tenant, as every line of a queue message does
+    // (docs/observability.md, "Logs"); it named the message id alone.
+    const stored = warned.mock.calls
+      .map(([line]) => JSON.parse(String(line)))
+      .find((l) => l.msg === "dead letter stored");
+    expect(stored).toMatchObject({
+      queue: "plinth-events-dlq",
+      message_id: "msg-poison-1",
+      event_id: "evt-poison-1",
+      event_type: "blog.post.updated",
+      tenant_id: t.id,
+    });
 
     const listed = await call("/api/v1/admin/dead-letters", { token: t.adminKey });
     expect(listed.status).toBe(200);

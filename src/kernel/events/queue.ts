@@ -112,8 +112,15 @@ export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
           for (const letter of lettersOf(message)) {
             if (gone.has(stringField(letter.body, "tenant_id") ?? "")) continue;
             await dead.store(batch.queue, letter, "retries exhausted", clock.now());
+            // A line per letter, naming its event and tenant as every line of a queue message does.
+            logOf(message).warn("dead letter stored", {
+              ...(letter.id === message.id ? {} : { letter_id: letter.id }),
+              event_id: stringField(letter.body, "id"),
+              event_type: stringField(letter.body, "type"),
+              tenant_id: stringField(letter.body, "tenant_id"),
+              request_id: stringField(letter.body, "request_id"),
+            });
           }
-          logOf(message).warn("dead letter stored");
           message.ack();
           settled("dead_lettered");
         } catch (error) {
