@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ProbeActor } from "./probe-actor";
 
 // In the future: an alarm set in the past fires at once on its own, before a test can run it.
@@ -142,6 +142,23 @@ describe("actor timers", () => {
 });
 
 describe("actor supervision", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("names the failing actor's tenant and stream in its log lines, not only its class", async () => {
+    // "actor handler failed" said {"actor":"WebhookEndpoint"}: of a tenant's many endpoints, which?
+    const lines: Record<string, unknown>[] = [];
+    const keep = (line: unknown) => void lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+    vi.spyOn(console, "warn").mockImplementation(keep);
+    vi.spyOn(console, "error").mockImplementation(keep);
+    const stub = await probe();
+    for (let i = 0; i < 3; i++) await rejection(stub.note({ value: `bad${i}`, fail: true }));
+    const failures = lines.filter(
+      (l) => l.msg === "actor handler failed" || String(l.msg).startsWith("actor failed too often"),
+    );
+    expect(failures.length).toBeGreaterThan(0);
+    for (const line of failures) expect(line).toMatchObject({ tenant_id: "t_probe", stream: "t_probe/probe/1" });
+  });
+
   it("backs off after too many failures in the window, escalates, then restarts from storage", async () => {
     const stub = await probe();
     await stub.note({ value: "kept" });

@@ -334,20 +334,23 @@ export abstract class Actor<M> extends DurableObject<Env> {
     this.supervision = state;
     try {
       this.ctx.storage.kv.put(SUPERVISION_KEY, state);
+      const address = this.escalationAddress();
+      // Which of a class's many objects failed (a tenant's endpoint among dozens): its tenant and stream.
+      const where = address ? { tenant_id: address.tenantId, stream: address.stream } : {};
       if (restart) {
         isolateRecorder.inc(METRICS.actorRestarts, [this.options.name]);
         this.log.error("actor failed too often; backing off before a restart", {
+          ...where,
           handler,
           restarts: restart.restarts,
           backoff_ms: restart.backoffMs,
           ...errorFields(error),
         });
         this.timersChanged = true;
-        const address = this.escalationAddress();
         if (address) this.tx.run(() => this.emit(address, escalationEvent(this.options.name, handler, restart, error)));
         await this.afterCommit();
       } else {
-        this.log.warn("actor handler failed", { handler, ...errorFields(error) });
+        this.log.warn("actor handler failed", { ...where, handler, ...errorFields(error) });
       }
     } catch (storageError) {
       this.log.error("actor failure could not be recorded", errorFields(storageError));
