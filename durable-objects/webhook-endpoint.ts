@@ -265,6 +265,7 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
       if (step && "giveUp" in step) {
         const fields = givenUpFields(config, { ...head, attempts: head.attempts + 1 }, outcome);
         this.logger.warn("webhook delivery given up", fields);
+        isolateRecorder.inc(METRICS.webhookGivenUp, [outcome.kind]);
       }
       this.ctx.storage.kv.put(BREAKER, breakerRecord(this.breaker(), delivered, now, policy.breaker));
       const streak = streakAfter(this.streak(), delivered, now);

@@ -319,6 +319,9 @@ describe("webhooks end to end", () => {
       response_status: 410,
     });
     expect(givenUp).not.toContain("/hook/");
+    // And counted, so an alert can watch messages lost to receivers rather than read logs.
+    const metrics = await fetch(`${served().origin}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^plinth_webhook_messages_given_up_total\{outcome="rejected"\} [1-9]/m);
 
     const attempt = await until("a timed-out attempt", async () => {
       const log = await api("GET", `/api/v1/admin/webhooks/${hang.id}/deliveries`, { key: t.key });

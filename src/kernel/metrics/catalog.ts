@@ -120,6 +120,11 @@ export const METRICS = {
     "Webhook delivery attempts by outcome (delivered, rejected: a non-2xx answer, unreachable: no answer in time or no connection, refused: the target is not allowed) and response status class.",
     ["outcome", "status"],
   ),
+  webhookGivenUp: counter(
+    "plinth_webhook_messages_given_up_total",
+    "Webhook messages given up (after their last attempt, or on a 410 Gone), by the last attempt's outcome: each is lost to its receiver until redelivered.",
+    ["outcome"],
+  ),
   webhookLatency: histogram(
     "plinth_webhook_attempt_duration_seconds",
     "Time a webhook receiver took to answer an attempt, by outcome.",
