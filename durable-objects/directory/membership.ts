@@ -28,6 +28,11 @@ export class DirectoryMembership extends DirectoryAccounts {
     return this.invitations.list(now, limit, cursor);
   }
 
+  getInvitation(input: In<"getInvitation">): Out<"getInvitation"> {
+    const { id, now } = rpcArgs(DirectoryRpc, "getInvitation", input);
+    return this.invitations.get(id, now);
+  }
+
   revokeInvitation(input: In<"revokeInvitation">): Out<"revokeInvitation"> {
     const { ctx, id } = rpcArgs(DirectoryRpc, "revokeInvitation", input);
     return this.committed(this.invitations.revoke(ctx, id));

@@ -116,6 +116,33 @@ describe("invitations", () => {
     expect([...(await me(String(done.body.access_token))).roles].sort()).toEqual(["member", "viewer"]);
   });
 
+  it("answers GET on the Location of a new invitation with that invitation, as the list shows it", async () => {
+    const t = await newTenant();
+    const res = await invite(t, "located@example.com", ["viewer"]);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const location = res.headers.get("location");
+    expect(location).toBe(`/api/v1/admin/invitations/${res.body.id}`);
+    const one = await call(String(location), { token: t.adminKey });
+    expect(one.status, JSON.stringify(one.body)).toBe(200);
+    const listed = await call("/api/v1/admin/invitations", { token: t.adminKey });
+    expect(one.body).toEqual((listed.body.items as unknown[])[0]);
+    expect(JSON.stringify(one.body)).not.toMatch(/pli_|token/);
+
+    // The list's permission: a key with identity.invitation.read reads it, one without does not.
+    const reader = await newKey(t.adminKey, ["identity.invitation.read"]);
+    expect((await call(String(location), { token: reader.key })).status).toBe(200);
+    const other = await newKey(t.adminKey, ["blog.post.read"]);
+    expect((await call(String(location), { token: other.key })).status).toBe(403);
+
+    // Another tenant's admin, an unknown id, and a revoked invitation: 404.
+    const stranger = await newTenant();
+    const foreign = await call(String(location), { token: stranger.adminKey });
+    expect({ status: foreign.status, code: foreign.body.code }).toEqual({ status: 404, code: "not_found" });
+    expect((await call("/api/v1/admin/invitations/no-such-id", { token: t.adminKey })).status).toBe(404);
+    expect((await call(String(location), { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    expect((await call(String(location), { token: t.adminKey })).status).toBe(404);
+  });
+
   it("refuses a revoked token, and a second revocation is 404", async () => {
     const t = await newTenant();
     const { id, token } = await invited(t, "revoked@example.com", ["viewer"]);

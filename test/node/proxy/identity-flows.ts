@@ -30,6 +30,13 @@ export async function invitations(
   const revoked = await invite("uninvited@example.com");
   await s.call({
     ...admin,
+    op: "GET /api/v1/admin/invitations/{id}",
+    label: "admin key",
+    expect: 200,
+    params: { id: str(revoked, "id") },
+  });
+  await s.call({
+    ...admin,
     op: "DELETE /api/v1/admin/invitations/{id}",
     label: "admin key",
     expect: 204,

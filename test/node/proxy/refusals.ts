@@ -144,6 +144,14 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
     },
     { op: "DELETE /api/v1/users/{id}", label: "unknown id", expect: 404, headers: admin, params: { id: nope } },
     {
+      op: "GET /api/v1/admin/invitations/{id}",
+      label: "unknown id",
+      expect: 404,
+      code: "not_found",
+      headers: admin,
+      params: { id: nope },
+    },
+    {
       op: "DELETE /api/v1/admin/api-keys/{id}",
       label: "unknown id",
       expect: 404,

@@ -254,6 +254,7 @@ export const DirectoryRpc = defineRpc({
     reply: deniableResultOf(InvitationViewSchema, ["no_role"]),
   },
   listInvitations: { args: Page.extend({ now: Iso }), reply: pageOf(InvitationViewSchema) },
+  getInvitation: { args: z.object({ id: Id, now: Iso }), reply: InvitationViewSchema.nullable() },
   revokeInvitation: { args: withCtx({ id: Id }), reply: resultOf(z.null(), ["not_found"]) },
   /** What accepting a token needs to know first: its email, and that email's account here (the Worker checks its password). */
   invitationLookup: {

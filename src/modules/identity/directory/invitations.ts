@@ -101,6 +101,12 @@ export class Invitations {
     return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
 
+  /** One pending invitation by id, as {@link list} shows it; null when it is unknown, accepted, revoked or expired. */
+  get(id: string, now: string): InvitationView | null {
+    const row = this.sql.exec<Row>(`select * from invitations where id = ? and ${PENDING}`, id, now).toArray()[0];
+    return row ? view(row) : null;
+  }
+
   revoke(ctx: Ctx, id: string): Result<null, "not_found"> {
     const found = this.sql.exec(`select id from invitations where id = ? and ${PENDING}`, id, ctx.now).toArray();
     if (found.length === 0) return fail("not_found");

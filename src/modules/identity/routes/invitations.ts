@@ -48,6 +48,17 @@ const list = op.get("/admin/invitations", {
   responses: { 200: jsonResponse("a page of pending invitations", listOf(InvitationViewSchema)) },
 });
 
+const get = op.get("/admin/invitations/{id}", {
+  operationId: "getInvitation",
+  summary: "One pending invitation (where its creation's Location points)",
+  access: PERMISSIONS.identity.invitation.read,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse("the pending invitation (never its token)", InvitationViewSchema),
+    404: problem("no such pending invitation"),
+  },
+});
+
 const revoke = op.delete("/admin/invitations/{id}", {
   operationId: "revokeInvitation",
   summary: "Revoke a pending invitation",
@@ -127,6 +138,12 @@ export const invitationRoutes = createRouter()
       now: isoNow(c.get("clock")),
     });
     return c.json({ items: page.items, next_cursor: page.next }, 200);
+  })
+  .openapi(get, async (c) => {
+    const { id } = c.req.valid("param");
+    const found = await directory(c.env, tenantOf(c).id).getInvitation({ id, now: isoNow(c.get("clock")) });
+    if (!found) throw new AppError("not_found", { detail: "no such pending invitation" });
+    return c.json(found, 200);
   })
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
