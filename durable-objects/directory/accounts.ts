@@ -232,14 +232,17 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   listKeys(input: In<"listKeys">): Out<"listKeys"> {
-    const { limit, cursor } = rpcArgs(DirectoryRpc, "listKeys", input);
-    return this.creds.listKeys(limit, cursor);
+    const { now, limit, cursor } = rpcArgs(DirectoryRpc, "listKeys", input);
+    return this.creds.listKeys(now, limit, cursor);
   }
 
-  /** Revokes a key and the keys it created (cascade), if the caller holds the key's scopes. */
+  /**
+   * Revokes a live key and the keys it created (cascade), if the caller holds the key's scopes.
+   * An expired key is not_found: it authenticates nothing, and every key it created expired with it.
+   */
   revokeKey(input: In<"revokeKey">): Out<"revokeKey"> {
     const { ctx, id } = rpcArgs(DirectoryRpc, "revokeKey", input);
-    const key = this.creds.key(id);
+    const key = this.creds.liveKey(id, ctx.now);
     if (!key) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "key.revoke", key });
     if (refusal) return denied(refusal);

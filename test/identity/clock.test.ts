@@ -15,13 +15,16 @@ const HOUR = 3_600_000;
 function platformAt(start: string) {
   const clock = manualClock(start);
   const { fetch } = testApp([system(), tenants(), identity()], {}, MIGRATIONS, clock);
-  const call = async (path: string, init: { token?: string; tenant?: string; body?: unknown } = {}) => {
+  const call = async (
+    path: string,
+    init: { token?: string; tenant?: string; body?: unknown; method?: string } = {},
+  ) => {
     const headers: Record<string, string> = {};
     if (init.token) headers.authorization = `Bearer ${init.token}`;
     if (init.tenant) headers["x-tenant"] = init.tenant;
     if (init.body !== undefined) headers["content-type"] = "application/json";
     const res = await fetch(path, {
-      method: init.body === undefined ? "GET" : "POST",
+      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
@@ -52,6 +55,26 @@ describe("the platform clock", () => {
     expect((await call("/api/v1/me", { token: key })).status).toBe(200);
     clock.advance(1000);
     expect((await call("/api/v1/me", { token: key })).status).toBe(401);
+  });
+
+  it("an expired API key leaves the list of live keys, and revoking it is 404 like any key that is not live", async () => {
+    const { clock, call, tenant } = platformAt("2030-01-15T00:00:00.000Z");
+    const t = await tenant(`clock-list-${crypto.randomUUID().slice(0, 8)}`);
+    const expires_at = new Date(clock.now().getTime() + HOUR).toISOString();
+    const created = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "short-lived", scopes: ["identity.user.read"], expires_at },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const listed = async () =>
+      ((await call("/api/v1/admin/api-keys?limit=100", { token: t.adminKey })).body.items as { id: string }[]).map(
+        (k) => k.id,
+      );
+    expect(await listed()).toContain(created.body.id);
+    clock.advance(HOUR);
+    expect(await listed()).not.toContain(created.body.id);
+    const revoke = await call(`/api/v1/admin/api-keys/${created.body.id}`, { method: "DELETE", token: t.adminKey });
+    expect({ status: revoke.status, code: revoke.body.code }).toEqual({ status: 404, code: "not_found" });
   });
 
   it("a reset token expires an hour after it was issued", async () => {

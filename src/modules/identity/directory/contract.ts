@@ -131,7 +131,8 @@ export const DirectoryRpc = defineRpc({
     }),
     reply: deniableOf(KeyViewSchema),
   },
-  listKeys: { args: Page, reply: pageOf(KeyViewSchema) },
+  /** The keys live at `now`: an expired one is no more listed than a revoked one. */
+  listKeys: { args: Page.extend({ now: Iso }), reply: pageOf(KeyViewSchema) },
   revokeKey: {
     args: withCtx({ id: Id }),
     reply: deniableResultOf(z.array(z.object({ id: z.string(), hash: z.string() })), ["not_found"]),

@@ -236,10 +236,16 @@ export class Credentials {
     return row ? keyView(row) : null;
   }
 
-  listKeys(limit: number, after: string | null): { items: KeyView[]; next: string | null } {
+  /**
+   * The keys live at `now` (neither revoked nor expired), by id, after the cursor. An expired
+   * key authenticates nothing and cannot be revoked, so an admin's list does not offer it.
+   */
+  listKeys(now: string, limit: number, after: string | null): { items: KeyView[]; next: string | null } {
     const rows = this.sql
       .exec<KeyRow>(
-        "select * from api_keys where revoked_at is null and id > ? order by id limit ?",
+        `select * from api_keys where revoked_at is null and (expires_at is null or expires_at > ?)
+         and id > ? order by id limit ?`,
+        now,
         after ?? "",
         limit + 1,
       )
@@ -261,7 +267,7 @@ export class Credentials {
    * their cause. Returns the ids and hashes of every key revoked.
    */
   revokeKey(ctx: Ctx, id: string): Result<{ id: string; hash: string }[], "not_found"> {
-    if (!this.key(id)) return fail("not_found");
+    if (!this.liveKey(id, ctx.now)) return fail("not_found");
     return ok(this.store.tx(() => this.revokeTrees(ctx, "id", id, null)));
   }
 

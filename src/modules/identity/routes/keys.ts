@@ -96,7 +96,11 @@ export const keyRoutes = createRouter()
   })
   .openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await directory(c.env, tenantOf(c).id).listKeys({ limit, cursor: cursor ?? null });
+    const page = await directory(c.env, tenantOf(c).id).listKeys({
+      limit,
+      cursor: cursor ?? null,
+      now: isoNow(c.get("clock")),
+    });
     return c.json({ items: page.items, next_cursor: page.next }, 200);
   })
   .openapi(revoke, async (c) => {
@@ -104,7 +108,7 @@ export const keyRoutes = createRouter()
     const result = await directory(c.env, tenantOf(c).id).revokeKey({ ctx: ctxOf(c), id });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, id);
-      throw new AppError("not_found", { detail: "no such API key" });
+      throw new AppError("not_found", { detail: "no such live API key (unknown, revoked or expired)" });
     }
     for (const key of result.value) evictKey(key.id);
     await keyIndex(c.env.DB).remove(result.value.map((k) => k.hash));
