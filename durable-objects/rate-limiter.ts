@@ -3,7 +3,7 @@ import { type Clock, systemClock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { RateLimiterRpc } from "../src/kernel/ratelimit/contract";
-import { gcra, spent } from "../src/kernel/ratelimit/gcra";
+import { gcra, refunded, spent, standing } from "../src/kernel/ratelimit/gcra";
 
 type Rpc = typeof RateLimiterRpc;
 const TAT = "tat";
@@ -50,6 +50,14 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
     const tat = spent(rate, this.current(), now, count);
     this.keep(tat);
     return { ...gcra(rate, tat, now), tat };
+  }
+
+  refund(input: RpcArgs<Rpc, "refund">): RpcReply<Rpc, "refund"> {
+    const { rate, now, count } = rpcArgs(RateLimiterRpc, "refund", input);
+    const before = this.current();
+    const tat = refunded(rate, before, now, count);
+    if (tat !== before) this.keep(tat);
+    return standing(rate, tat, now);
   }
 
   /** Deletes the key's storage if its TAT has passed, or looks again when it will have. */

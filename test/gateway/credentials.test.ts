@@ -27,6 +27,23 @@ describe("credential throttling", () => {
     expect((await attempt("bo@example.com", PASSWORD)).status).toBe(200);
   });
 
+  it("counts only failed logins against the account: a user or a script that logs in correctly is never locked out", async () => {
+    const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
+    const t = await tenant();
+    const email = "often@example.com";
+    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
+    const attempt = (password: string) => call("/api/v1/auth/login", { tenant: t.slug, body: { email, password } });
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await attempt(PASSWORD)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
+    // The headers of a correct login show the budget it gave back.
+    const ok = await attempt(PASSWORD);
+    expect(ok.headers.get("ratelimit")).toContain('"login";r=3;');
+    // Failures still count, from a full budget: three wrong tries, then even the right password waits.
+    for (let i = 0; i < 3; i++) expect((await attempt("wrong password!!")).status).toBe(401);
+    expect((await attempt(PASSWORD)).status).toBe(429);
+  });
+
   it("counts a signed-in user's current-password guesses against the account's login budget", async () => {
     // A stolen access token must buy no more password guesses than the login form gives.
     const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
@@ -40,7 +57,10 @@ describe("credential throttling", () => {
         token: String(session.body.access_token),
         body: { current_password, new_password: "a fresh passphrase here" },
       });
-    expect([(await guess("wrong guess one")).status, (await guess("wrong guess two")).status]).toEqual([403, 403]);
+    // The correct login gave its try back: three wrong guesses spend the budget of three.
+    const wrong = [];
+    for (const g of ["wrong guess one", "wrong guess two", "wrong guess three"]) wrong.push((await guess(g)).status);
+    expect(wrong).toEqual([403, 403, 403]);
     const blocked = await guess(PASSWORD);
     expect(blocked.status).toBe(429);
     expect(blocked.body.code).toBe("rate_limited");

@@ -1,7 +1,7 @@
 // GCRA on its own: the arithmetic, and the bound that makes it a limiter.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gcra, type Rate, spent } from "../../src/kernel/ratelimit/gcra";
+import { gcra, type Rate, refunded, spent, standing } from "../../src/kernel/ratelimit/gcra";
 
 const rate: Rate = { limit: 60, periodMs: 60_000, burst: 5 }; // one a second, five at once
 
@@ -25,6 +25,27 @@ describe("GCRA", () => {
     ]);
     expect(gcra(rate, tat, now + 999).allowed).toBe(false);
     expect(gcra(rate, tat, now + 1000)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it("gives back an admitted request: the next one sees the bucket as if it had not come, never fuller than full", () => {
+    const now = 1_000_000;
+    const first = gcra(rate, 0, now);
+    const second = gcra(rate, first.tat, now);
+    const back = refunded(rate, second.tat, now);
+    expect(back).toBe(first.tat);
+    expect(standing(rate, back, now)).toMatchObject({ remaining: first.remaining, resetMs: first.resetMs });
+    // Given back twice more: full, and no further (a refund never buys more than the burst).
+    expect(refunded(rate, refunded(rate, back, now), now)).toBe(now);
+    expect(standing(rate, now, now)).toMatchObject({ remaining: rate.burst, resetMs: 0 });
+    // A key whose TAT has passed is full already: nothing changes.
+    expect(refunded(rate, now - 5000, now)).toBe(now - 5000);
+    // Spending all five, giving one back, leaves exactly one admission.
+    let tat = 0;
+    for (let i = 0; i < 5; i++) tat = gcra(rate, tat, now).tat;
+    tat = refunded(rate, tat, now);
+    const again = gcra(rate, tat, now);
+    expect(again.allowed).toBe(true);
+    expect(gcra(rate, again.tat, now).allowed).toBe(false);
   });
 
   it("reports the time until the bucket is full again", () => {

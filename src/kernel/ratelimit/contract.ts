@@ -25,6 +25,8 @@ const VerdictSchema = z.object({
  * records one request at the caller's `now` (sync policies). `record` counts
  * `count` requests an isolate already admitted on its own estimate (async
  * policies) and answers whether the next one would pass, with the stored TAT.
+ * `refund` gives back `count` requests `check` admitted (a login whose password was
+ * right) and answers where the key then stands.
  */
 export const RateLimiterRpc = defineRpc({
   check: {
@@ -40,6 +42,14 @@ export const RateLimiterRpc = defineRpc({
       rate: RateSchema,
       now: z.number().int().min(0),
       count: z.number().int().min(1).max(1_000_000),
+    }),
+    reply: VerdictSchema,
+  },
+  refund: {
+    args: z.object({
+      rate: RateSchema,
+      now: z.number().int().min(0),
+      count: z.number().int().min(1).max(1000).default(1),
     }),
     reply: VerdictSchema,
   },

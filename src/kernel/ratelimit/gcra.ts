@@ -71,3 +71,32 @@ export function gcra(rate: Rate, tat: number, now: number, cost = 1): Verdict {
 export function spent(rate: Rate, tat: number, now: number, count: number): number {
   return Math.max(tat, now) + (rate.periodMs / rate.limit) * count;
 }
+
+/**
+ * The TAT after `count` admitted requests are given back at `now` (a login whose password
+ * was right, where only failures should count): each moves the TAT one interval earlier,
+ * never before `now`, since a bucket holds no more than `burst`.
+ *
+ * @example
+ * stored = refunded(rate, stored ?? 0, now); // the request admitted a moment ago did not count
+ */
+export function refunded(rate: Rate, tat: number, now: number, count = 1): number {
+  if (tat <= now) return tat; // already full: nothing to give back
+  return Math.max(now, tat - (rate.periodMs / rate.limit) * count);
+}
+
+/**
+ * Where a key stands at `now` with `tat`, without spending anything: what the RateLimit
+ * header of the last admitted request would say (`remaining` after it, `resetMs` to full).
+ */
+export function standing(rate: Rate, tat: number, now: number): Verdict {
+  const interval = rate.periodMs / rate.limit;
+  const ahead = Math.max(0, tat - now);
+  return {
+    allowed: true,
+    tat,
+    remaining: Math.max(0, Math.min(rate.burst, Math.floor((interval * rate.burst - ahead) / interval + 1e-9))),
+    resetMs: Math.ceil(ahead),
+    retryAfterMs: 0,
+  };
+}

@@ -151,17 +151,33 @@ function refusedFor(name: PolicyName, policy: Policy, retryAfterMs: number): Lim
 }
 
 /**
+ * A decision, and for one its key's object admitted (sync policies) the bucket it was
+ * counted in, so {@link refund} can give it back to that same bucket.
+ */
+export interface Charge {
+  decision: LimitDecision;
+  bucket: { id: string; rate: Rate } | null;
+}
+
+/**
  * Decides one request against policy `name` for `key` (an account, a client,
  * a principal: hashed before it names a Durable Object, so no email or
  * address leaves in an object's name), with the tenant's plan and override.
  * Records the decision for the RateLimit headers; does not throw.
  */
 export async function decide(c: Context<AppEnv>, name: PolicyName, key: string): Promise<LimitDecision> {
+  return (await charge(c, name, key)).decision;
+}
+
+async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promise<Charge> {
+  const uncounted = (decision: LimitDecision): Charge => ({ decision, bucket: null });
   const override = c.get("tenantGateway")?.rateLimits[name];
   const policy = effectivePolicy(c.get("config").ratePolicies, name, c.get("tenant")?.plan, override);
   // Off: admitted without state, and not recorded, so no RateLimit header names it.
   if (policy.mode === "off") {
-    return decisionOf(name, policy, { allowed: true, tat: 0, remaining: policy.burst, resetMs: 0, retryAfterMs: 0 });
+    return uncounted(
+      decisionOf(name, policy, { allowed: true, tat: 0, remaining: policy.burst, resetMs: 0, retryAfterMs: 0 }),
+    );
   }
   const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
   // The rate is part of the bucket's name: a changed policy (a tenant's override) starts a fresh bucket
@@ -181,7 +197,7 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
   const until = blockedUntil.get(id);
   if (until !== undefined && until > now) {
     limiterStats.blockedHits++;
-    return record(refusedFor(name, policy, until - now));
+    return uncounted(record(refusedFor(name, policy, until - now)));
   }
   const block = (verdict: Verdict) => {
     if (!verdict.allowed) blockedUntil.set(id, now + verdict.retryAfterMs, verdict.retryAfterMs);
@@ -195,13 +211,13 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
       report(c, id, rate);
     }
     block(local);
-    return record(decisionOf(name, policy, local));
+    return uncounted(record(decisionOf(name, policy, local)));
   }
 
   try {
     const verdict = await rateLimiterOf(c.env, id).check({ rate, now });
     block(verdict);
-    return record(decisionOf(name, policy, verdict));
+    return { decision: record(decisionOf(name, policy, verdict)), bucket: verdict.allowed ? { id, rate } : null };
   } catch (error) {
     limiterStats.failures++;
     const open = policy.on_failure === "open";
@@ -209,8 +225,8 @@ export async function decide(c: Context<AppEnv>, name: PolicyName, key: string):
       policy: name,
       ...errorFields(error),
     });
-    if (open) return record({ ...decisionOf(name, policy, gcra(rate, 0, now)), remaining: policy.burst });
-    return record({ ...refusedFor(name, policy, 1000), unavailable: true });
+    if (open) return uncounted(record({ ...decisionOf(name, policy, gcra(rate, 0, now)), remaining: policy.burst }));
+    return uncounted(record({ ...refusedFor(name, policy, 1000), unavailable: true }));
   }
 }
 
@@ -231,10 +247,46 @@ export function refusal(d: LimitDecision): AppError {
  * per address): 429 with Retry-After when refused. The same answer whatever
  * the key names, so a 429 never tells whether an account exists.
  *
+ * Returns what was spent, for {@link refund}.
+ *
  * @example
  * await enforce(c, "login", `${tenant.id}:${email}`);
  */
-export async function enforce(c: Context<AppEnv>, name: PolicyName, key: string): Promise<void> {
-  const d = await decide(c, name, key);
-  if (!d.allowed) throw refusal(d);
+export async function enforce(c: Context<AppEnv>, name: PolicyName, key: string): Promise<Charge> {
+  const spent = await charge(c, name, key);
+  if (!spent.decision.allowed) throw refusal(spent.decision);
+  return spent;
+}
+
+/**
+ * Gives back a request `enforce` admitted, once the route knows it should not count (the
+ * `login` budget counts wrong passwords: a right one is refunded after the check, so the
+ * check still runs before the hashing and still stops a flood of concurrent guesses).
+ * Only a sync policy's charge is refunded: an async or off one was never counted by the
+ * key's object. The request's RateLimit header then shows the budget given back. A refund
+ * that cannot reach the object is logged and dropped: the request already succeeded.
+ *
+ * @example
+ * const spent = await enforce(c, "login", email);
+ * if (passwordOk) await refund(c, spent);
+ */
+export async function refund(c: Context<AppEnv>, spent: Charge): Promise<void> {
+  if (!spent.bucket) return;
+  const { id, rate } = spent.bucket;
+  try {
+    const now = c.get("clock").now().getTime();
+    const after = await rateLimiterOf(c.env, id).refund({ rate, now });
+    // A request refused meanwhile may have blocked the key in this isolate; there is room again.
+    blockedUntil.delete(id);
+    const updated = { ...spent.decision, remaining: after.remaining, resetS: seconds(after.resetMs) };
+    c.set(
+      "rateLimits",
+      (c.get("rateLimits") ?? []).map((d) => (d === spent.decision ? updated : d)),
+    );
+  } catch (error) {
+    c.get("log").warn("rate limiter unreachable; refund dropped", {
+      policy: spent.decision.policy,
+      ...errorFields(error),
+    });
+  }
 }

@@ -40,8 +40,9 @@ const hour = 3600;
  * - `principal`: every `/api/v1` request of a user, key or the platform, per principal.
  * - `tenant`: every request of a tenant, all principals together (by plan, see {@link PLAN_TENANT_LIMITS}).
  * - `anonymous`: every `/api/v1` request without a credential, per client IP.
- * - `login`: login attempts per tenant and email; `login_ip`: per client IP (also invitations accepted and
- *   password resets confirmed: each hashes a password).
+ * - `login`: wrong passwords per tenant and email (each try is charged before hashing, a right one
+ *   refunded: see `refund` in limiter.ts); `login_ip`: every attempt per client IP (also invitations
+ *   accepted and password resets confirmed: each hashes a password).
  * - `mail`: verification and reset mail per tenant and email; `mail_ip`: per client IP.
  * - `register`: registrations per client IP.
  * - `two_factor`: two-factor codes tried per user (login, confirmation, disabling): 5 per

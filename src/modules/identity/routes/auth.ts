@@ -11,7 +11,7 @@ import type { MailContent } from "../../../kernel/notify/template";
 import { DisplayName, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
+import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
@@ -198,9 +198,11 @@ export const authRoutes = createRouter()
   .openapi(login, async (c) => {
     const tenant = tenantOf(c);
     const { email, password } = c.req.valid("json");
-    // Before any hashing, and alike for every email, so a 429 says nothing of the account.
+    // Before any hashing, and alike for every email, so a 429 says nothing of the account. The address's
+    // budget counts every attempt (each costs an Argon2 run); the account's counts wrong passwords only:
+    // spent here, so concurrent guesses are stopped before hashing, and given back below when it was right.
     await enforce(c, "login_ip", clientIp(c));
-    await enforce(c, "login", email);
+    const guess = await enforce(c, "login", email);
     const dir = directory(c.env, tenant.id);
     const found = await dir.loginLookup(email);
     if (!found) {
@@ -215,6 +217,7 @@ export const authRoutes = createRouter()
       await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "bad_password" });
       throw badLogin();
     }
+    await refund(c, guess);
     if (!found.mayLogin) {
       await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "email_not_verified" });
       throw identityError("email_not_verified", "verify your email address before logging in");

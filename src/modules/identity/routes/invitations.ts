@@ -8,7 +8,7 @@ import { notifierOf } from "../../../kernel/notify/notifier";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
+import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
@@ -164,11 +164,12 @@ export const invitationRoutes = createRouter()
     if (found.existing) {
       // Holding the token proves the mailbox, not the account: the account's password is asked for too,
       // and its second factor, as at login (the session then waits for POST /auth/two-factor). The password
-      // is a guess like a login's, so it spends the account's login budget first.
-      await enforce(c, "login", found.email);
+      // is a guess like a login's, so it spends the account's login budget first (given back when right).
+      const guess = await enforce(c, "login", found.email);
       const verdict = await hasher.verify(found.existing.passwordHash, password);
       if (!verdict.ok)
         throw new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
+      await refund(c, guess);
       challenge = await secondFactor(c, dir, found.existing.userId, null);
     } else {
       const strong = NewPasswordSchema.safeParse(password);

@@ -3,7 +3,7 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
+import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { identityError } from "../refusals";
@@ -35,7 +35,7 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
   // The current password is a guess like a login's, so it spends the account's login budget (keyed by
   // email, before any hashing): a stolen access token buys no more tries than the login form gives.
   const account = await dir.getUser(user.id);
-  await enforce(c, "login", account?.email ?? user.id);
+  const guess = await enforce(c, "login", account?.email ?? user.id);
   const stored = await dir.passwordHashOf(user.id);
   const verdict = stored ? await hasher.verify(stored, current_password) : { ok: false };
   if (!verdict.ok) {
@@ -43,6 +43,8 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
     await dir.loginFailed({ ctx: ctxOf(c), reason: "bad_password" });
     throw identityError("wrong_password", "the current password is wrong");
   }
+  // Only wrong guesses count, as at login.
+  await refund(c, guess);
   await dir.changePassword({
     ctx: ctxOf(c),
     userId: user.id,
