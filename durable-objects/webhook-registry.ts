@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Actor } from "../src/kernel/actors";
 import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import { versionMatches } from "../src/kernel/http/if-match";
 import { Bulkhead, BulkheadFullError, BulkheadTimeoutError } from "../src/kernel/resilience/bulkhead";
 import { realSleeper } from "../src/kernel/resilience/sleep";
 import type { Ctx } from "../src/modules/identity/directory/types";
@@ -109,7 +110,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         const tenantId = this.bindTenant(tenant_id);
         const current = this.all().get(id);
         if (!current) return { ok: false as const, error: "not_found" as const };
-        if (expected_version !== undefined && expected_version !== current.view.version) {
+        if (!versionMatches(expected_version, current.view.version)) {
           return { ok: false as const, error: "version_conflict" as const };
         }
         const next = { ...current.view, ...patch };

@@ -7389,7 +7389,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
             };
             path?: never;
@@ -8464,7 +8464,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
             };
             path?: never;
@@ -9881,7 +9881,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
             };
             path: {
@@ -10151,7 +10151,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
@@ -10302,7 +10302,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
@@ -11014,7 +11014,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
             };
             path: {
@@ -11133,7 +11133,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
             };
             path: {
@@ -11279,7 +11279,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
@@ -12185,7 +12185,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the write expects: `3` or `"3"`; else 412 version_conflict */
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
             };
             path: {

@@ -73,6 +73,19 @@ describe("command bus", () => {
     expect(handled).toEqual([{ expectedVersion: 7, command: { type: "update", title: "new" } }]);
   });
 
+  it("an owner's If-Match list is pinned to the version authorization read, and one not listing it is 412 unhandled", async () => {
+    const { patch, handled } = busApp(user("u-author", ["blog.post.create"]));
+    expect((await patch({ type: "update", title: "new" }, { "if-match": '"8", "7"' })).status).toBe(200);
+    expect(handled).toEqual([{ expectedVersion: 7, command: { type: "update", title: "new" } }]);
+    const stale = await expectProblem(
+      await patch({ type: "update", title: "new" }, { "if-match": '"8", W/"7"' }),
+      412,
+      "version_conflict",
+    );
+    expect(stale.current_version).toBe(7);
+    expect(handled).toHaveLength(1);
+  });
+
   it("ownership counts only while the owner holds the rule's base permission", async () => {
     const { patch, handled } = busApp(user("u-author", ["blog.post.read"]));
     const body = await expectProblem(await patch({ type: "update", title: "new" }), 403, "forbidden");

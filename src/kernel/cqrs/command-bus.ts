@@ -10,6 +10,7 @@ import { KERNEL_ERROR_CODES, type KernelErrorCode } from "../errors/codes";
 import { aggregateOf, type HandleError } from "../events/aggregate-rpc";
 import type { Decider, NewEvent } from "../events/decider";
 import { clientIpHash } from "../http/client-ip";
+import { describeExpected, type ExpectedVersion, versionMatches } from "../http/if-match";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { fieldErrors } from "../openapi/router";
@@ -37,8 +38,8 @@ export interface CommandRequest<C extends { type: string }, E extends NewEvent, 
   /** The aggregate's id within the tenant. */
   id: string;
   command: unknown;
-  /** From `If-Match`: the write applies only at this version. */
-  expectedVersion?: number;
+  /** From `If-Match`: the write applies only at one of these versions. */
+  expectedVersion?: ExpectedVersion;
   /**
    * The permission that allows the command, or a function choosing it from
    * the current state (e.g. approving an order above a limit needs more).
@@ -137,7 +138,6 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
       (request.deny?.length ?? 0) > 0 ||
       (ownership !== undefined && !can(principal, permission));
     const current = needsState ? await aggregate.state() : null;
-    if (current) expectedVersion ??= current.version;
     for (const rule of request.deny ?? []) {
       if (current && rule.when(current.state, principal, parsed.data)) {
         const spec = request.errors[rule.code];
@@ -154,6 +154,22 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
       ownership.owns(current.state, principal);
     if (!can(principal, needed) && !owns) {
       throw deny(c, { permission: needed, target: request.id, detail: `missing permission ${needed}` });
+    }
+    if (current && versionMatches(expectedVersion, current.version)) {
+      // Pinned to the very version authorization read, even when If-Match lists several: a listed
+      // version the aggregate reaches meanwhile must not take a write authorized on an older state.
+      expectedVersion = current.version;
+    } else if (current && current.version > 0) {
+      // After authorization: a 403 comes before a 412. (At version 0 there is nothing yet, and the
+      // aggregate answers with its decider's refusal, a not_found, before any precondition.)
+      throw toAppError(
+        {
+          code: "version_conflict",
+          message: `expected version ${describeExpected(expectedVersion ?? current.version)}, the current version is ${current.version}`,
+          current_version: current.version,
+        },
+        request.errors,
+      );
     }
     // (4) handler
     const reply = await aggregate.handle({

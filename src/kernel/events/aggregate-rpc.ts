@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EraseRpc } from "../durable/erase";
 import { defineRpc, rpcClient } from "../durable/rpc";
+import { ExpectedVersionSchema } from "../http/if-match";
 import type { Decider } from "./decider";
 import { ActorSchema, EnvelopeSchema, type Event, IpHashSchema, type NewEvent, parseStoredEvent } from "./envelope";
 
@@ -33,7 +34,7 @@ export const AggregateRpc = defineRpc({
     args: z.object({
       stream: StreamSchema,
       command: z.unknown(),
-      expectedVersion: z.number().int().min(0).optional(),
+      expectedVersion: ExpectedVersionSchema.optional(),
       ctx: z.object({ now: z.iso.datetime(), actor: ActorSchema }),
       requestId: z.string().max(128).nullable(),
       ipHash: IpHashSchema.nullish(),

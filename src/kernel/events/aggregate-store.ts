@@ -1,4 +1,5 @@
 import { newId } from "../crypto";
+import { describeExpected, type ExpectedVersion, versionMatches } from "../http/if-match";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { appendOutbox, EventTooLargeError, MAX_EVENT_BYTES, OUTBOX_SCHEMA } from "../outbox";
@@ -44,7 +45,8 @@ export interface StreamInfo {
 export const streamKey = (s: StreamInfo): string => `${s.tenantId}/${s.type}/${s.id}`;
 
 export interface HandleOptions {
-  expectedVersion?: number;
+  /** From If-Match: the versions the write applies at (any when absent). */
+  expectedVersion?: ExpectedVersion;
   ctx: DecideContext;
   requestId: string | null;
   /** Keyed hash of the client's IP, carried in the outbox envelope for the audit log. */
@@ -118,12 +120,16 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
       };
     }
     const { version, state } = this.current();
-    if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+    if (options.expectedVersion !== undefined && !versionMatches(options.expectedVersion, version)) {
+      // A stream with no events is no resource: the decider's own refusal (its not_found) is the
+      // answer, as it would be without If-Match (RFC 9110 13.2.1); only a command it would take is 412.
+      const refused = version === 0 ? this.decider.decide(parsed.data, state, options.ctx) : null;
+      if (refused && !refused.ok) return { ok: false, error: refused.error };
       return {
         ok: false,
         error: {
           code: "version_conflict",
-          message: `expected version ${options.expectedVersion}, the current version is ${version}`,
+          message: `expected version ${describeExpected(options.expectedVersion)}, the current version is ${version}`,
           current_version: version,
         },
       };

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { NEW_ID_PATTERN } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { type ExpectedVersion, parseIfMatch } from "../http/if-match";
 import { showable, UNSHOWABLE_MESSAGE } from "../text/showable";
 
 /** `{id}` of a path: an opaque id, 1–64 characters. */
@@ -86,32 +87,37 @@ export const jsonResponse = <T extends z.ZodType>(description: string, schema: T
 
 /** The `If-Match` header of a conditional write, for `createRoute({ request: { headers } })`. */
 export const IfMatchHeader = z.object({
-  "if-match": z
-    .string()
-    .optional()
-    .openapi({ description: 'The version the write expects: `3` or `"3"`; else 412 version_conflict' }),
+  "if-match": z.string().optional().openapi({
+    description:
+      'The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict',
+  }),
 });
 
 /**
- * The version named by `If-Match` (`3`, `"3"` or `W/"3"`): undefined when the
- * header is absent, 400 when it names no version. With `required`, a missing
- * header is 428 `precondition_required` (the resource is too contended or too
- * important to write blind).
+ * The versions `If-Match` accepts (RFC 9110 13.1.1, see `parseIfMatch`): undefined
+ * when the header is absent, `"*"` for `*` (any version of a resource that exists),
+ * else the strong versions it lists (one as a number), which the resource's writer
+ * compares with its current one (`versionMatches`) in the step that writes, so a
+ * weak tag is a 412. 400 when it is not a list of entity-tags. With `required`, a
+ * missing header or `*` is 428 `precondition_required` (the resource is too
+ * contended or too important to write blind, and `*` names no version).
  */
-export function ifMatch(c: Context<AppEnv>, options: { required?: boolean } = {}): number | undefined {
+export function ifMatch(c: Context<AppEnv>, options: { required?: boolean } = {}): ExpectedVersion | undefined {
   const header = c.req.header("if-match");
-  if (header === undefined) {
+  const parsed = header === undefined ? undefined : parseIfMatch(header);
+  if (parsed?.kind === "invalid") {
+    throw new AppError("validation_failed", {
+      detail: 'If-Match must be *, or entity-tags naming versions like "3"',
+      errors: [{ path: "header.if-match", message: 'must be * or a list of entity-tags like "3" (or 3)' }],
+    });
+  }
+  if (parsed === undefined || parsed.kind === "any") {
     if (options.required) {
       throw new AppError("precondition_required", { detail: "this write needs If-Match with the current version" });
     }
-    return undefined;
+    return parsed && "*";
   }
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  if (!m?.[1]) {
-    throw new AppError("validation_failed", {
-      detail: "If-Match must be a version number",
-      errors: [{ path: "header.if-match", message: 'must be a version like 3 or "3"' }],
-    });
-  }
-  return Number(m[1]);
+  // One version (the usual `"3"`) stays a number, as writers and their messages have always taken it.
+  const [only, ...more] = parsed.versions;
+  return only !== undefined && more.length === 0 ? only : parsed.versions;
 }

@@ -1,6 +1,7 @@
 import { unknownTenantId } from "../../kernel/auth/unknown-tenant";
 import { isoNow } from "../../kernel/clock";
 import { AppError } from "../../kernel/errors";
+import type { ExpectedVersion } from "../../kernel/http/if-match";
 import { directory } from "../identity/directory/contract";
 import type { TenantChange } from "../identity/directory/tenant-state";
 import type { TenantRecord } from "./domain";
@@ -37,7 +38,7 @@ export async function unknownTenant(db: D1Database, id: string): Promise<AppErro
  */
 export async function changeTenant(
   env: Env,
-  input: { id: string; change: TenantChange; expectedVersion?: number | undefined },
+  input: { id: string; change: TenantChange; expectedVersion?: ExpectedVersion | undefined },
   call: PlatformCall,
 ): Promise<TenantRecord> {
   const { id, change, expectedVersion } = input;

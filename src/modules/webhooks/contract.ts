@@ -3,6 +3,7 @@ import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { EnvelopeSchema } from "../../kernel/events/envelope";
 import { PingRpc } from "../../kernel/health/contract";
+import { ExpectedVersionSchema } from "../../kernel/http/if-match";
 import { CtxSchema } from "../identity/directory/types";
 import { EventFilter } from "./domain";
 
@@ -85,7 +86,7 @@ export const RegistryRpc = defineRpc({
       ctx: CtxSchema,
       tenant_id: Id,
       id: Id,
-      expected_version: z.number().int().optional(),
+      expected_version: ExpectedVersionSchema.optional(),
       patch: z.object({
         url: Url.optional(),
         description: z.string().max(500).optional(),

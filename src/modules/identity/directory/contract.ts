@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EraseRpc } from "../../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
+import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { InvitationViewSchema } from "./invitations";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
@@ -56,7 +57,7 @@ export const DirectoryRpc = defineRpc({
   tenantState: { args: nothing, reply: TenantStateSchema.nullable() },
   /** An operator's change of the tenant (name, plan, suspension): the state after it, and whether it changed. */
   changeTenant: {
-    args: withCtx({ change: TenantChangeSchema, expectedVersion: z.number().int().min(1).optional() }),
+    args: withCtx({ change: TenantChangeSchema, expectedVersion: ExpectedVersionSchema.optional() }),
     reply: resultOf(z.object({ tenant: TenantStateSchema, changed: z.boolean() }), ["not_found", "version_conflict"]),
   },
   register: {
@@ -166,7 +167,7 @@ export const DirectoryRpc = defineRpc({
   destroyKeyMaterial: { args: withCtx({}), reply: nothing },
   settings: { args: nothing, reply: SettingsSchema },
   updateSettings: {
-    args: withCtx({ patch: SettingsPatchSchema, expectedVersion: z.number().int().min(1).optional() }),
+    args: withCtx({ patch: SettingsPatchSchema, expectedVersion: ExpectedVersionSchema.optional() }),
     reply: resultOf(SettingsSchema, ["version_conflict"]),
   },
   purgeExpired: {
@@ -184,7 +185,7 @@ export const DirectoryRpc = defineRpc({
       config: SsoSettingsSchema,
       /** Null keeps the stored secret. */
       sealedSecret: z.string().min(1).max(4096).nullable(),
-      expectedVersion: z.number().int().min(0).optional(),
+      expectedVersion: ExpectedVersionSchema.optional(),
     }),
     reply: deniableResultOf(SsoStoredSchema, ["version_conflict", "secret_required", "no_role"]),
   },

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { OPEN_SIGNUP, SignupPolicySchema } from "../signup";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result } from "./types";
@@ -62,9 +63,13 @@ export class TenantSettings {
   }
 
   /** Applies a patch at `expectedVersion` (any when absent); records `identity.settings.updated`. */
-  update(ctx: Ctx, patch: SettingsPatch, expectedVersion: number | undefined): Result<Settings, "version_conflict"> {
+  update(
+    ctx: Ctx,
+    patch: SettingsPatch,
+    expectedVersion: ExpectedVersion | undefined,
+  ): Result<Settings, "version_conflict"> {
     const before = this.current();
-    if (expectedVersion !== undefined && expectedVersion !== before.version) return fail("version_conflict");
+    if (!versionMatches(expectedVersion, before.version)) return fail("version_conflict");
     const fields = KEYS.filter((k) => patch[k] !== undefined && JSON.stringify(patch[k]) !== JSON.stringify(before[k]));
     if (fields.length === 0) return ok(before);
     const after: Settings = { ...before, ...patch, version: before.version + 1 };

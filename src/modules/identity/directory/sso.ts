@@ -1,3 +1,4 @@
+import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { type SsoSettings, type SsoStored, SsoStoredSchema } from "../sso/schemas";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result } from "./types";
@@ -48,10 +49,10 @@ export class SsoDirectory {
     ctx: Ctx,
     config: SsoSettings,
     sealedSecret: string | null,
-    expectedVersion: number | undefined,
+    expectedVersion: ExpectedVersion | undefined,
   ): Result<SsoStored, "version_conflict" | "secret_required"> {
     const before = this.provider();
-    if (expectedVersion !== undefined && expectedVersion !== (before?.version ?? 0)) return fail("version_conflict");
+    if (!versionMatches(expectedVersion, before?.version ?? 0)) return fail("version_conflict");
     const secret = sealedSecret ?? before?.sealed_secret;
     if (!secret) return fail("secret_required");
     const fields: string[] = FIELDS.filter(

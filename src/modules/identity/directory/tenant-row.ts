@@ -1,3 +1,4 @@
+import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import type { DirectoryStore } from "./store";
 import { decideTenantChange, type TenantChange, type TenantState } from "./tenant-state";
 import { type Ctx, fail, ok, type Result } from "./types";
@@ -33,12 +34,12 @@ export class TenantRow {
   change(
     ctx: Ctx,
     change: TenantChange,
-    expectedVersion?: number,
+    expectedVersion?: ExpectedVersion,
   ): Result<{ tenant: TenantState; changed: boolean }, "not_found" | "version_conflict"> {
     return this.store.tx(() => {
       const current = this.current();
       if (!current) return fail("not_found");
-      if (expectedVersion !== undefined && expectedVersion !== current.version) return fail("version_conflict");
+      if (!versionMatches(expectedVersion, current.version)) return fail("version_conflict");
       const { next, event } = decideTenantChange(current, change, ctx.now);
       if (!event) return ok({ tenant: current, changed: false });
       this.store.sql.exec(

@@ -1,0 +1,119 @@
+// If-Match as RFC 9110 (13.1.1) reads it, on every kind of versioned resource: the
+// aggregate (blog posts, through the command bus), the tenant directory (settings, the
+// tenant record) and the webhook registry. A weak tag never matches (strong comparison),
+// `*` matches any current version, and a list matches when any member does.
+import { describe, expect, it } from "vitest";
+import { call, newTenant, rootKey } from "../identity/helpers";
+
+type Answer = Awaited<ReturnType<typeof call>>;
+
+/** A versioned resource at version 1, and a write to it that changes something each time. */
+interface Resource {
+  name: string;
+  write: (ifMatch: string, n: number) => Promise<Answer>;
+  version: () => Promise<number>;
+}
+
+async function resources(): Promise<Resource[]> {
+  const t = await newTenant();
+  const token = t.adminKey;
+  const post = await call("/api/v1/blog/posts", { token, body: { title: "v1", content: "x" } });
+  expect(post.status).toBe(201);
+  const hook = await call("/api/v1/admin/webhooks", {
+    token,
+    body: { url: "https://hooks.example.com/if-match", events: ["blog.post.*"] },
+  });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  const etag = async (path: string, auth = token) => {
+    const res = await call(`${path}${path.includes("/blog/") ? "?consistency=strong" : ""}`, { token: auth });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return Number(/^"(\d+)"$/.exec(res.headers.get("etag") ?? "")?.[1]);
+  };
+  const patch = (path: string, body: unknown, ifMatch: string, auth = token) =>
+    call(path, { method: "PATCH", token: auth, headers: { "if-match": ifMatch }, body });
+  return [
+    {
+      name: "blog post",
+      write: (m, n) => patch(`/api/v1/blog/posts/${post.body.id}`, { title: `v${n}` }, m),
+      version: () => etag(`/api/v1/blog/posts/${post.body.id}`),
+    },
+    {
+      name: "settings",
+      write: (m, n) => patch("/api/v1/admin/settings", { cors_origins: [`https://a${n}.example.com`] }, m),
+      version: () => etag("/api/v1/admin/settings"),
+    },
+    {
+      name: "webhook endpoint",
+      write: (m, n) => patch(`/api/v1/admin/webhooks/${hook.body.id}`, { description: `d${n}` }, m),
+      version: () => etag(`/api/v1/admin/webhooks/${hook.body.id}`),
+    },
+    {
+      name: "tenant",
+      write: (m, n) => patch(`/api/v1/platform/tenants/${t.id}`, { name: `Tenant ${n}` }, m, rootKey()),
+      version: () => etag(`/api/v1/platform/tenants/${t.id}`, rootKey()),
+    },
+  ];
+}
+
+describe("If-Match (RFC 9110)", () => {
+  it("never matches a weak tag, matches * and any member of a list, and refuses what is not an entity-tag", async () => {
+    for (const r of await resources()) {
+      const outcome = async (ifMatch: string, n: number) => {
+        const res = await r.write(ifMatch, n);
+        return `${res.status}${res.status >= 400 ? ` ${res.body.code}` : ""}`;
+      };
+      expect(await r.version(), r.name).toBe(1);
+      // Strong comparison: W/"1" names the current version, weakly, so it does not match.
+      expect(await outcome('W/"1"', 2), r.name).toBe("412 version_conflict");
+      expect(await r.version(), r.name).toBe(1);
+      // `*`: the resource exists, so the write proceeds.
+      expect(await outcome("*", 3), r.name).toBe("200");
+      expect(await r.version(), r.name).toBe(2);
+      // A list matches when any member does; a weak member still never does.
+      expect(await outcome('"7", "2"', 4), r.name).toBe("200");
+      expect(await outcome('"9", W/"3"', 5), r.name).toBe("412 version_conflict");
+      // A strong tag that names no version is a tag that does not match, not a malformed header.
+      expect(await outcome('"abc"', 6), r.name).toBe("412 version_conflict");
+      expect(await r.version(), r.name).toBe(3);
+      // Not an entity-tag (nor the bare number plinth also takes): 400.
+      for (const bad of ["abc", '"1', '*, "3"', ","]) {
+        expect(await outcome(bad, 7), `${r.name}: ${bad}`).toBe("400 validation_failed");
+      }
+      expect(await outcome("3", 8), r.name).toBe("200");
+    }
+  });
+
+  it("`*` matches only a resource that exists: a PUT with it never creates, and an unknown id stays 404", async () => {
+    const t = await newTenant();
+    const sso = {
+      issuer: "https://login.example.com",
+      client_id: "plinth",
+      client_secret: "a-secret-for-the-test",
+      allowed_domains: ["example.com"],
+      default_role: "member",
+    };
+    const put = (headers: Record<string, string>) =>
+      call("/api/v1/admin/sso", { method: "PUT", token: t.adminKey, body: sso, headers });
+    const none = await put({ "if-match": "*" });
+    expect({ status: none.status, code: none.body.code }).toEqual({ status: 412, code: "version_conflict" });
+    expect((await put({})).status).toBe(200);
+    expect((await put({ "if-match": "*" })).status).toBe(200);
+    expect((await put({ "if-match": 'W/"2"' })).status).toBe(412);
+    expect((await put({ "if-match": '"1", "2"' })).status).toBe(200);
+
+    for (const path of ["/api/v1/blog/posts/no-such-post", "/api/v1/admin/webhooks/no-such-hook"]) {
+      for (const ifMatch of ["*", '"1"', 'W/"1"']) {
+        const res = await call(path, {
+          method: "PATCH",
+          token: t.adminKey,
+          headers: { "if-match": ifMatch },
+          body: path.includes("blog") ? { title: "x" } : { description: "x" },
+        });
+        expect({ status: res.status, code: res.body.code }, `${path} ${ifMatch}`).toEqual({
+          status: 404,
+          code: "not_found",
+        });
+      }
+    }
+  });
+});

@@ -1,0 +1,39 @@
+// If-Match read as RFC 9110 13.1.1 reads it: `*`, or a list of entity-tags compared strongly.
+import { describe, expect, it } from "vitest";
+import { describeExpected, parseIfMatch, versionMatches } from "../../src/kernel/http/if-match";
+
+describe("parseIfMatch", () => {
+  it("reads * alone as any version", () => {
+    expect(parseIfMatch("*")).toEqual({ kind: "any" });
+    expect(parseIfMatch("  *  ")).toEqual({ kind: "any" });
+  });
+
+  it("keeps strong version tags (and plinth's bare numbers), drops weak tags and tags that name no version", () => {
+    expect(parseIfMatch('"3"')).toEqual({ kind: "versions", versions: [3] });
+    expect(parseIfMatch("3")).toEqual({ kind: "versions", versions: [3] });
+    expect(parseIfMatch('W/"3"')).toEqual({ kind: "versions", versions: [] });
+    expect(parseIfMatch('"1", W/"2",  "3" ,, "abc"')).toEqual({ kind: "versions", versions: [1, 3] });
+  });
+
+  it("refuses what is not a list of entity-tags", () => {
+    for (const bad of ["", ",", "abc", '"1', '1"', '*, "1"', 'w/"1"', '"a"b"', "1e1", '"1" "2"']) {
+      expect(parseIfMatch(bad), bad).toEqual({ kind: "invalid" });
+    }
+    expect(parseIfMatch(Array.from({ length: 33 }, (_, i) => `"${i}"`).join(","))).toEqual({ kind: "invalid" });
+  });
+});
+
+describe("versionMatches", () => {
+  it("matches no expectation, the one version, or any listed; an empty list matches nothing", () => {
+    expect(versionMatches(undefined, 4)).toBe(true);
+    expect([versionMatches(4, 4), versionMatches(3, 4)]).toEqual([true, false]);
+    expect([versionMatches([3, 4], 4), versionMatches([3, 5], 4), versionMatches([], 4)]).toEqual([true, false, false]);
+    // `*`: any version of a resource that exists; a writer reports a missing one as version 0.
+    expect([versionMatches("*", 1), versionMatches("*", 0)]).toEqual([true, false]);
+    expect([describeExpected(3), describeExpected([3, 4]), describeExpected([])]).toEqual([
+      "3",
+      "3 or 4",
+      "none (only weak or unknown tags)",
+    ]);
+  });
+});
