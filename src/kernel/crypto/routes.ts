@@ -6,7 +6,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
 import type { ModuleDef, ModuleRuntime } from "../modules/types";
-import { jsonBody, jsonResponse } from "../openapi/blocks";
+import { jsonBody, jsonResponse, limitParam } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { parseMasterKeys } from "./envelope";
@@ -63,7 +63,7 @@ const VersionsQuerySchema = z.object({
     description: "only this tenant (else every tenant, suspended ones too, a page per call)",
   }),
   after: After.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ description: "tenants per call" }),
+  limit: limitParam(50).openapi({ description: "tenants per call" }),
 });
 
 const KeyVersionsSchema = z

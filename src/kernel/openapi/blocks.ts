@@ -20,9 +20,29 @@ export const IdParam = z.object({ id: z.string().min(1).max(64) });
  */
 export const DisplayName = z.string().trim().min(1).max(200).refine(showable, UNSHOWABLE_MESSAGE);
 
+/**
+ * A list's `?limit=`: a plain decimal integer from 1 to `max` (`fallback` when absent). Not
+ * `z.coerce.number()`: Number() also reads `1e1`, `0x10`, ` 1` and `1.0`, and a repeated
+ * parameter (an array) became NaN, reported as "received NaN". Every other spelling is a 400
+ * whose message says what a limit is.
+ *
+ * @example
+ * z.object({ limit: limitParam(50) }) // ?limit=7 → 7; ?limit=1e1 → 400 naming query.limit
+ */
+export const limitParam = (fallback: number, max = 100) => {
+  const error = `must be a whole number from 1 to ${max}, in plain decimal digits`;
+  return z
+    .preprocess(
+      (raw) => (typeof raw === "string" && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : raw),
+      z.number({ error }).int({ error }).min(1, { error }).max(max, { error }),
+    )
+    .default(fallback)
+    .openapi({ type: "integer", minimum: 1, maximum: max, default: fallback });
+};
+
 /** `?limit=&cursor=` of every list: 1–100 items (default 20), after the cursor. */
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: limitParam(20),
   cursor: z.string().max(64).optional(),
 });
 
