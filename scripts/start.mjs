@@ -5,9 +5,9 @@
 // (lib/local-cron.mjs). Nothing leaves the machine (see lib/env.mjs).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
+import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
-import { superviseDev, watchDevVars, watchSources } from "./lib/dev-supervisor.mjs";
+import { superviseDev, watchDevVars, watchMigrations, watchSources } from "./lib/dev-supervisor.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 
@@ -67,6 +67,7 @@ const args = ["dev", "--ip", host, "--port", String(port), "--test-scheduled", "
 if (!process.stdin.isTTY) args.push("--show-interactive-dev-session=false");
 let stopCron = () => {};
 let stopDevVarsWatch = () => {};
+let stopMigrationsWatch = () => {};
 let starts = 0;
 const dev = superviseDev({
   start: () => {
@@ -89,6 +90,7 @@ const dev = superviseDev({
   exit: (code) => {
     stopCron();
     stopDevVarsWatch();
+    stopMigrationsWatch();
     process.exit(code);
   },
 });
@@ -177,3 +179,36 @@ stopDevVarsWatch = watchDevVars(root, () => {
   rootKey = readDevVars().PLATFORM_ROOT_KEY ?? rootKey;
   dev.restart();
 });
+// A migration generated while plinth runs (`npx drizzle-kit generate`) is applied at once:
+// the reloaded Worker's reads expect its columns, and until it is applied a read model
+// answers 503 (a column SQLite cannot find would read as its own name). One run at a time.
+let migrating = Promise.resolve();
+stopMigrationsWatch = watchMigrations(MIGRATIONS_FOLDER, (names) => {
+  migrating = migrating.then(() => applyNewMigrations(names));
+});
+
+/** Applies the pending migrations to the local D1 (and libSQL when configured), saying what it did. */
+async function applyNewMigrations(names) {
+  console.error(`plinth: new migration ${names.join(", ")}; applying it to the local D1…`);
+  const result = await migrateD1Quietly();
+  if (result.code !== 0) {
+    process.stderr.write(result.output);
+    console.error("plinth: the migration failed (above); fix it, then: npx plinth db migrate");
+    return;
+  }
+  console.error(
+    result.applied.length === 0
+      ? "plinth: local D1 already up to date"
+      : `plinth: local D1 migrated (${result.applied.join(", ")})`,
+  );
+  if (!devVars.READ_MODEL_URL) return;
+  try {
+    const { before, after } = await migrateLibsql({
+      url: devVars.READ_MODEL_URL,
+      authToken: devVars.READ_MODEL_AUTH_TOKEN,
+    });
+    console.error(`plinth: libSQL read models migrated (${after - before} applied, ${after} in all)`);
+  } catch (error) {
+    console.error(`plinth: libSQL migrations failed: ${error.cause?.message ?? error.message}`);
+  }
+}

@@ -17,3 +17,4 @@ export declare function superviseDev(ports: SupervisorPorts): {
 };
 export declare function watchSources(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchDevVars(root: string, onChange: () => void, quietMs?: number): () => void;
+export declare function watchMigrations(dir: string, onNew: (names: string[]) => void, quietMs?: number): () => void;

@@ -3,7 +3,7 @@
 // binding): the terminal was left at a shell prompt, and a product team had to notice and
 // run npm start again. Once the Worker has been up, a failed wrangler is started again at
 // the next change to the sources instead, with the error left on screen above.
-import { watch } from "node:fs";
+import { readdirSync, watch } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -151,5 +151,48 @@ export function watchDevVars(root, onChange, quietMs = 300) {
   return () => {
     clearTimeout(timer);
     watcher.close();
+  };
+}
+
+/** The migration files in `dir` (drizzle-kit's `0007_x.sql`; its meta/ journal is not one). */
+function migrationFiles(dir) {
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith(".sql"));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Calls `onNew(names)` with the migration files that appeared in `dir` since it was last
+ * called (or since watching began), once the folder stops changing for `quietMs`:
+ * `npx drizzle-kit generate` while npm start runs writes one, and a reloaded Worker would
+ * read its table without it (a column not there reads as its own name in SQLite). A file
+ * edited or removed is not new: wrangler applies a migration once, by name. Returns what
+ * stops watching.
+ * @param {string} dir
+ * @param {(names: string[]) => void} onNew
+ * @param {number} [quietMs]
+ */
+export function watchMigrations(dir, onNew, quietMs = 300) {
+  const known = new Set(migrationFiles(dir));
+  let timer;
+  const settle = () => {
+    const added = migrationFiles(dir).filter((name) => !known.has(name));
+    for (const name of added) known.add(name);
+    if (added.length > 0) onNew(added.sort());
+  };
+  let watcher;
+  try {
+    watcher = watch(dir, () => {
+      clearTimeout(timer);
+      timer = setTimeout(settle, quietMs);
+    });
+  } catch {
+    // No migrations/ folder (yet): nothing to apply.
+  }
+  return () => {
+    clearTimeout(timer);
+    watcher?.close();
   };
 }

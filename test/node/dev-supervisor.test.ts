@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { superviseDev, watchDevVars, watchSources } from "../../scripts/lib/dev-supervisor.mjs";
+import { superviseDev, watchDevVars, watchMigrations, watchSources } from "../../scripts/lib/dev-supervisor.mjs";
 
 class FakeChild extends EventEmitter {
   killed: string[] = [];
@@ -169,6 +169,31 @@ describe("watchSources", () => {
       await new Promise((r) => setTimeout(r, 400));
       expect(calls).toBe(2);
       stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports each migration file that appears in migrations/, once, and not an edit or drizzle-kit's journal", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "plinth-migrations-"));
+    try {
+      writeFileSync(join(dir, "0001_init.sql"), "create table a (id text);\n");
+      const seen: string[][] = [];
+      const stop = watchMigrations(dir, (names) => seen.push(names), 100);
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(join(dir, "0001_init.sql"), "create table a (id text, b text);\n");
+      mkdirSync(join(dir, "meta"), { recursive: true });
+      writeFileSync(join(dir, "meta", "_journal.json"), "{}");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual([]);
+      writeFileSync(join(dir, "0002_orders_amount.sql"), "alter table a add b text;\n");
+      writeFileSync(join(dir, "meta", "_journal.json"), "{ }");
+      await new Promise((r) => setTimeout(r, 400));
+      expect(seen).toEqual([["0002_orders_amount.sql"]]);
+      stop();
+      writeFileSync(join(dir, "0003_after_stop.sql"), "select 1;\n");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual([["0002_orders_amount.sql"]]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
