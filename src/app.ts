@@ -17,6 +17,7 @@ import { bodyLimit } from "./kernel/http/body-limit";
 import { cors } from "./kernel/http/cors";
 import { methodIndex, notFound, onError } from "./kernel/http/edge";
 import { init } from "./kernel/http/init";
+import { migrationsGate } from "./kernel/http/migrations-gate";
 import { observe } from "./kernel/http/observe";
 import { requestId } from "./kernel/http/request-id";
 import { securityHeaders } from "./kernel/http/security-headers";
@@ -132,6 +133,8 @@ export function createPlatform(options: AppOptions): Platform {
     stage("auth", resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants })),
   );
   app.use("/api/v1/*", stage("rate-limit", rateLimitMiddleware(settings)), stage("idempotency", idempotency()));
+  // After authentication, so only a client the API would answer learns that it is being migrated.
+  app.use("/api/v1/*", stage("migrations", migrationsGate(options.migrations)));
 
   const checks: HealthCheck[] = [
     d1Check,

@@ -76,6 +76,20 @@ export const d1Check: HealthCheck = {
 };
 
 /**
+ * The D1 migrations applied, in order (wrangler's `d1_migrations` table); null before
+ * the first `wrangler d1 migrations apply` made that table.
+ */
+export async function appliedMigrations(db: D1Database): Promise<string[] | null> {
+  try {
+    const { results } = await db.prepare("select name from d1_migrations order by id").all<{ name: string }>();
+    return results.map((r) => r.name);
+  } catch (error) {
+    if (String(error).includes("no such table")) return null;
+    throw error;
+  }
+}
+
+/**
  * The D1 migrations applied (wrangler's `d1_migrations` table) are exactly the
  * ones shipped in `migrations/`, in order: a deploy that forgot
  * `wrangler d1 migrations apply` is not ready.
@@ -84,16 +98,10 @@ export function migrationsCheck(expected: readonly string[]): HealthCheck {
   return {
     name: "migrations",
     async run(env) {
-      let applied: string[];
-      try {
-        const { results } = await env.DB.prepare("select name from d1_migrations order by id").all<{ name: string }>();
-        applied = results.map((r) => r.name);
-      } catch (error) {
-        if (String(error).includes("no such table")) {
-          if (expected.length === 0) return;
-          throw new CheckFailed(`no migrations applied; pending: ${expected.join(", ")}`);
-        }
-        throw error;
+      const applied = await appliedMigrations(env.DB);
+      if (applied === null) {
+        if (expected.length === 0) return;
+        throw new CheckFailed(`no migrations applied; pending: ${expected.join(", ")}`);
       }
       const pending = expected.filter((name) => !applied.includes(name));
       const unknown = applied.filter((name) => !expected.includes(name));
