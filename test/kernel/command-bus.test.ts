@@ -147,4 +147,50 @@ describe("command bus", () => {
     const other = busApp(user("u-other", ["blog.post.update"]), rules);
     expect((await other.patch({ type: "update", title: "x" })).status).toBe(200);
   });
+
+  describe("a permission that is not a string (a PERMISSIONS constant used before npm run generate made it)", () => {
+    /** The error dispatch throws for `rules`, as the route saw it (it is logged; the client gets a 500). */
+    async function thrown(rules: Rules, principal = user("u-admin", ["*"])) {
+      const fake = fakeAggregates();
+      let caught: unknown;
+      const routes = createRouter().patch("/posts/:id", async (c) => {
+        c.set("tenant", TENANT as never);
+        c.set("principal", principal);
+        try {
+          await dispatch(c, { decider: postDecider, id: "p1", command: await c.req.json(), ...rules });
+        } catch (error) {
+          caught = error;
+        }
+        return c.json({});
+      });
+      const { fetch } = testApp([{ name: "probe", version: "1.0.0", routes }], { AGGREGATE: fake.namespace });
+      await fetch("/api/v1/probe/posts/p1", {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "update", title: "new" }),
+      });
+      expect(fake.handled).toEqual([]);
+      return caught instanceof Error ? caught.message : String(caught);
+    }
+    const undefinedPermission = undefined as unknown as Rules["permission"];
+
+    it("is refused naming the aggregate, the command and the generate step, not 'no state to choose from'", async () => {
+      const message = await thrown({ permission: undefinedPermission, errors: blogErrors });
+      expect(message).toContain("command post.update");
+      expect(message).toContain("permission is undefined");
+      expect(message).toContain("npm run generate");
+    });
+
+    it("the same when the state chose it, or when it is an ownership rule's base permission", async () => {
+      const chosen = await thrown({ permission: () => undefinedPermission as never, errors: blogErrors });
+      expect(chosen).toContain("permission chosen from the state is undefined");
+      expect(chosen).toContain("npm run generate");
+      const owned = await thrown({
+        permission: "blog.post.update",
+        ownership: { requires: undefinedPermission as never, owns: () => true },
+        errors: blogErrors,
+      });
+      expect(owned).toContain("ownership.requires is undefined");
+    });
+  });
 });

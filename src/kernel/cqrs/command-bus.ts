@@ -78,6 +78,19 @@ function toAppError(error: HandleError, codes: Readonly<Record<string, ErrorCode
 }
 
 /**
+ * The error for a permission that is not a string. The types admit only a `Permission`, but a
+ * PERMISSIONS constant read before `npm run generate` made it is undefined at run time
+ * (`npm start` does not typecheck): said to the developer, in the log, as operations() says
+ * it at load, rather than a 500 whose cause reads "no state to choose from".
+ */
+function notAPermission(what: string, value: unknown, aggregate: string, command: string): Error {
+  return new Error(
+    `command ${aggregate}.${command}: ${what} is ${String(value)}, not a permission; a PERMISSIONS constant that ` +
+      "does not exist yet? Declare the permission in the module's manifest and run npm run generate",
+  );
+}
+
+/**
  * Runs a command through exactly these steps, in order: (1) log + timing,
  * (2) validation against the command's schema, (3) authorization — deny rules,
  * then the permission (fixed, or chosen from the state), or the module's
@@ -115,6 +128,13 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
     typeof request.command === "object" && request.command !== null && "type" in request.command
       ? String(request.command.type)
       : "unknown";
+  const { permission, ownership } = request;
+  if (typeof permission !== "string" && typeof permission !== "function") {
+    throw notAPermission("permission", permission, request.decider.type, commandType);
+  }
+  if (ownership !== undefined && typeof ownership.requires !== "string") {
+    throw notAPermission("ownership.requires", ownership.requires, request.decider.type, commandType);
+  }
   let outcome = "ok";
   // The metric's command label: a type the decider's schema accepted, so clients cannot mint series.
   let commandLabel = "invalid";
@@ -132,7 +152,6 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
     // version, so a change in between (of the owner, the amount) makes it a 412, not a bypass.
     const principal = principalOf(c, "user", "api_key");
     let expectedVersion = request.expectedVersion;
-    const { permission, ownership } = request;
     const needsState =
       typeof permission === "function" ||
       (request.deny?.length ?? 0) > 0 ||
@@ -146,7 +165,9 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
       }
     }
     const needed = typeof permission === "function" && current ? permission(current.state) : permission;
-    if (typeof needed !== "string") throw new AppError("internal", { cause: new Error("no state to choose from") });
+    if (typeof needed !== "string") {
+      throw notAPermission("the permission chosen from the state", needed, request.decider.type, commandType);
+    }
     const owns =
       ownership !== undefined &&
       current !== null &&
