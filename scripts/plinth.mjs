@@ -26,6 +26,7 @@ import { bin, root, run } from "./lib/env.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
 import { defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
+import { namesOf } from "./lib/scaffold-templates.mjs";
 
 const LOCAL = [
   ["audit verify <file.ndjson> [--jwks <url-or-file>]", "verify an audit export offline"],
@@ -239,9 +240,9 @@ async function newModule(args) {
   await step(process.execPath, ["scripts/generate.mjs"]);
   // Formatted and imports ordered as the repository's own lint wants them.
   await step(bin("biome"), ["check", "--write", ...written]);
-  console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under /api/v1/${name}/${type}s.`);
+  console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under ${namesOf(name, type).url}.`);
   console.log(
-    "next: npm test; a running npm start serves the routes once its table exists: npx plinth db migrate (or restart npm start)." +
+    "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +
       "\nthen read docs/modules.md to make it yours.",
   );
 }

@@ -9,6 +9,10 @@ export interface Names {
   a: string;
   /** The same, capitalised: "An order". */
   A: string;
+  /** The resource's path within the module: "" when its plural is the module's name, else "/<plural>". */
+  route: string;
+  /** Its full path: "/api/v1/orders" for orders/order, "/api/v1/shop/orders" for shop/order. */
+  url: string;
 }
 export declare function namesOf(name: string, type: string): Names;
 type Template = (n: Names) => string;

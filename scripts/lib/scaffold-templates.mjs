@@ -4,15 +4,20 @@
 
 /**
  * The names a scaffold is written with.
- * `a` and `A` are the type with its indefinite article ("an order", "A widget").
- * @typedef {{ name: string, type: string, Type: string, plural: string, table: string, a: string, A: string }} Names
+ * `a` and `A` are the type with its indefinite article ("an order", "A widget"). `route` is
+ * the resource's path within the module ("" at its root), `url` its full path.
+ * @typedef {{ name: string, type: string, Type: string, plural: string, table: string, a: string, A: string, route: string, url: string }} Names
  */
 
 /** @param {string} name @param {string} type @returns {Names} */
 export function namesOf(name, type) {
   // By spelling: right for most nouns a team names (order, item, invoice, widget); a few read otherwise ("a user").
   const article = /^[aeiou]/.test(type) ? "an" : "a";
+  // `orders` with an `order`: the module's root is the resource (/api/v1/orders), not /api/v1/orders/orders.
+  const route = `${type}s` === name ? "" : `/${type}s`;
   return {
+    route,
+    url: `/api/v1/${name}${route}`,
     name,
     type,
     Type: type[0].toUpperCase() + type.slice(1),
@@ -230,28 +235,28 @@ function view(state: ${n.Type}State, version: number): z.infer<typeof ${n.Type}S
 const notFound = () => new AppError("not_found", { detail: "no such ${n.type}" });
 const op = operations(["${n.name}"]);
 
-const create = op.post("/${n.plural}", {
+const create = op.post("${n.route || "/"}", {
   operationId: "create${n.Type}",
   summary: "Create ${n.a}",
   access: PERMISSIONS.${n.name}.${n.type}.create,
   request: { body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
   responses: { 201: jsonResponse("the new ${n.type} (version 1)", ${n.Type}Schema) },
 });
-const list = op.get("/${n.plural}", {
+const list = op.get("${n.route || "/"}", {
   operationId: "list${n.Type}s",
   summary: "List ${n.plural} (eventually consistent), by id",
   access: PERMISSIONS.${n.name}.${n.type}.read,
   request: { query: IdPageQuery.extend({ created_by: z.string().max(64).optional() }) },
   responses: { 200: jsonResponse("a page of ${n.plural}", listOf(${n.Type}Schema)) },
 });
-const get = op.get("/${n.plural}/{id}", {
+const get = op.get("${n.route}/{id}", {
   operationId: "get${n.Type}",
   summary: "One ${n.type}; ?consistency=strong reads the writer",
   access: PERMISSIONS.${n.name}.${n.type}.read,
   request: { params: IdParam, query: z.object({ consistency: z.enum(["eventual", "strong"]).default("eventual") }) },
   responses: { 200: jsonResponse("the ${n.type}", ${n.Type}Schema), 404: problem("no such ${n.type}") },
 });
-const rename = op.patch("/${n.plural}/{id}", {
+const rename = op.patch("${n.route}/{id}", {
   operationId: "rename${n.Type}",
   summary: "Rename ${n.a}; honours If-Match",
   access: PERMISSIONS.${n.name}.${n.type}.update,
@@ -263,7 +268,7 @@ const rename = op.patch("/${n.plural}/{id}", {
   },
 });
 
-/** \`/api/v1/${n.name}/${n.plural}\`. */
+/** \`${n.url}\`. */
 export const ${n.name}Routes = createRouter()
   .openapi(create, async (c) => {
     const id = newId(c.get("clock").now().getTime());
@@ -334,7 +339,7 @@ import { ${n.name}Routes } from "./routes";
 
 /**
  * The \`${n.name}\` module factory: the ${n.Type} aggregate (a pure decider the
- * kernel's Aggregate Durable Object runs), its routes under \`/api/v1/${n.name}\`,
+ * kernel's Aggregate Durable Object runs), its routes under \`${n.url}\`,
  * and the projection that keeps \`${n.table}\` in the read-model database (D1 or libSQL).
  */
 export const ${n.name} = () =>
@@ -397,7 +402,7 @@ export const httpTest = (
 import { describe, expect, it } from "vitest";
 import { call, newKey, newTenant, newUser } from "../identity/helpers";
 
-const base = "/api/v1/${n.name}/${n.plural}";
+const base = "${n.url}";
 
 /** Polls the eventually consistent list until \`ready\` holds (the projection runs from the queue). */
 async function listed(token: string, ready: (items: { id: string; name: string }[]) => boolean) {
@@ -524,7 +529,7 @@ describe("${n.type} projection", () => {
 /** @param {Names} n */
 export const sweep = (n) => `import type { ModuleSweep } from "../modules";
 
-const base = "/api/v1/${n.name}/${n.plural}";
+const base = "${n.url}";
 
 /** The ${n.name} module in the Prism sweep (test/node/prism-proxy.test.ts): a valid request per operation. */
 export const sweep: ModuleSweep = {

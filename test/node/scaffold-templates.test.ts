@@ -42,6 +42,25 @@ describe("scaffold templates' wording", () => {
   });
 });
 
+describe("where the scaffold's routes are served", () => {
+  it("at the module's root when the aggregate's plural is the module's name: /api/v1/orders, not /api/v1/orders/orders", () => {
+    const orders = t.namesOf("orders", "order");
+    expect(t.routes(orders)).toContain('op.post("/", {');
+    expect(t.routes(orders)).toContain('op.get("/", {');
+    expect(t.routes(orders)).toContain('op.get("/{id}", {');
+    expect(t.routes(orders)).toContain('op.patch("/{id}", {');
+    expect(t.routes(orders)).not.toContain("/orders/orders");
+    for (const file of [t.httpTest(orders), t.sweep(orders)]) expect(file).toContain('const base = "/api/v1/orders";');
+  });
+
+  it("under the module, named by the plural, otherwise", () => {
+    const shop = t.namesOf("shop", "order");
+    expect(t.routes(shop)).toContain('op.post("/orders", {');
+    expect(t.routes(shop)).toContain('op.get("/orders/{id}", {');
+    for (const file of [t.httpTest(shop), t.sweep(shop)]) expect(file).toContain('const base = "/api/v1/shop/orders";');
+  });
+});
+
 describe("plinth new module's name checks", () => {
   const root = join(import.meta.dirname, "..", "..");
   it("refuses a name whose /api/v1/<name> another module already serves: its routes would never answer", () => {
