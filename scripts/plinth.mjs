@@ -280,6 +280,10 @@ async function modulesCommand(sub) {
       Object.entries(m.depends_on ?? {}).map(([n, r]) => `${n} ${r}`),
     );
     line("permissions", [...(m.permissions ?? [])]);
+    line(
+      "grants",
+      Object.entries(m.grants ?? {}).map(([role, permissions]) => `${role}: ${permissions.join(" ")}`),
+    );
     line("publishes", publishedBy(m));
     line(
       "subscribes",

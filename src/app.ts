@@ -24,6 +24,7 @@ import { securityHeaders } from "./kernel/http/security-headers";
 import { idempotency } from "./kernel/idempotency/middleware";
 import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
+import { roleGrants } from "./kernel/modules/grants";
 import { publishedTypes, resolveModules } from "./kernel/modules/registry";
 import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { mailCheck, mailRoutes } from "./kernel/notify";
@@ -114,6 +115,7 @@ export function createPlatform(options: AppOptions): Platform {
           modules: modules.map((m) => ({ name: m.name, version: m.version })),
           permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
           events: publishedTypes(modules),
+          grants: roleGrants(modules),
         },
         needs,
         clock,

@@ -12,10 +12,10 @@ import { DirectoryObject, type In, type Out } from "./base";
  */
 export class DirectoryAccounts extends DirectoryObject {
   init(input: In<"init">): Out<"init"> {
-    const { ctx, tenant, adminKey } = rpcArgs(DirectoryRpc, "init", input);
+    const { ctx, tenant, adminKey, grants } = rpcArgs(DirectoryRpc, "init", input);
     return this.committed(
       this.store.tx(() => {
-        const created = this.store.init(ctx, tenant);
+        const created = this.store.init(ctx, tenant, grants);
         if (created) this.creds.createKey(ctx, { ...adminKey, scopes: ["*"], expiresAt: null });
         return { created };
       }),

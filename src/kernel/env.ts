@@ -2,6 +2,7 @@ import type { Principal, Tenant, TenantGateway, TenantLookup } from "./auth/type
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
+import type { RoleGrants } from "./modules/grants";
 import type { LimitDecision } from "./ratelimit/limiter";
 
 /** What the platform knows about itself, for `/api/v1/system/info` and logs. */
@@ -13,6 +14,8 @@ export interface PlatformInfo {
   permissions: string[];
   /** Every event type the kernel and the registered modules publish, sorted. */
   events: string[];
+  /** The permissions modules add to the default roles of a new tenant (`ModuleDef.grants`), by role. */
+  grants: RoleGrants;
 }
 
 /** Variables every handler finds on the Hono context. */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { call, newTenant, newUser } from "./helpers";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { modules } from "../../src/modules";
+import { testApp } from "../helpers";
+import { call, callerOf, newTenant, newUser, rootKey } from "./helpers";
 
 const grant = (token: string, userId: string, role: string, method = "PUT") =>
   call(`/api/v1/admin/users/${userId}/roles/${role}`, { method, token });
@@ -151,5 +154,32 @@ describe("roles (security)", () => {
     expect(res.status).toBe(403);
     expect(res.body.detail).toBe("only an owner grants or revokes the owner role, or removes a user who holds it");
     expect((await grant(admin.access_token, other.id, "viewer")).status).toBe(204);
+  });
+});
+
+describe("a module's grants to the default roles", () => {
+  it("are in the roles of a tenant created after it is registered; other roles and modules are untouched", async () => {
+    const probe: ModuleDef = {
+      name: "granted",
+      version: "1.0.0",
+      permissions: ["granted.thing.read", "granted.thing.create", "granted.thing.delete"],
+      grants: { member: ["granted.thing.read", "granted.thing.create"], viewer: ["granted.thing.read"] },
+    };
+    const platform = callerOf((path, init) => testApp([...modules, probe]).fetch(path, init));
+    const created = await platform("/api/v1/platform/tenants", {
+      token: rootKey(),
+      body: { slug: `granted-${Date.now().toString(36)}`, name: "Granted" },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const res = await platform("/api/v1/admin/roles", { token: created.body.admin_key as string });
+    const roles = Object.fromEntries(
+      (res.body.items as { name: string; permissions: string[] }[]).map((r) => [r.name, r.permissions]),
+    );
+    expect(roles).toEqual({
+      owner: ["*"],
+      admin: ["*"],
+      member: ["blog.post.create", "blog.post.read", "granted.thing.create", "granted.thing.read"],
+      viewer: ["*.read", "granted.thing.read"],
+    });
   });
 });

@@ -186,6 +186,28 @@ describe("module registry", () => {
     expect(resolveModules([mod("notes", "1.0.0", undefined, { sealed: sealed(["notes.api_token"]) })])).toHaveLength(1);
   });
 
+  it("checks a module's grants to the default roles: only its own permissions, only to a default role", () => {
+    const roles = mod("people", "1.0.0", undefined, { auth: { roles: ["owner", "member", "viewer"] } });
+    const orders = (grants: Record<string, string[]>) =>
+      mod("orders", "1.0.0", undefined, { permissions: ["orders.order.create", "orders.order.read"], grants });
+    expect(resolveModules([roles, orders({ member: ["orders.order.create", "orders.order.read"] })])).toHaveLength(2);
+    expect(
+      problemsOf([
+        roles,
+        orders({ member: ["orders.order.create", "blog.post.create", "orders.*"], approver: ["orders.order.read"] }),
+      ]),
+    ).toEqual([
+      'orders: grants "blog.post.create" to the default role "member", but a module grants only permissions it declares',
+      'orders: grants "orders.*" to the default role "member", but a module grants only permissions it declares',
+      'orders: grants to the role "approver", which is not a default role (owner, member, viewer)',
+    ]);
+    expect(problemsOf([orders({ member: ["orders.order.read"] })])).toEqual([
+      'orders: grants to the role "member", but no registered module provides default roles (auth.roles)',
+    ]);
+    const other = mod("staff", "1.0.0", undefined, { auth: { roles: ["member"] } });
+    expect(problemsOf([roles, other])).toEqual(['staff: provides default roles, but module "people" already does']);
+  });
+
   it("reports every problem at once in one error message", () => {
     expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
       /module "x": is registered twice[\s\S]*module "x": depends on "y"/,

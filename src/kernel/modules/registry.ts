@@ -5,6 +5,7 @@ import { KERNEL_ERROR_CODES } from "../errors/codes";
 import { eventTypes } from "../events/envelope";
 import { cronProblem } from "../jobs/cron";
 import { policyProblems } from "../jobs/policy";
+import { grantProblems } from "./grants";
 import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
 
@@ -263,6 +264,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   checkOwnership([...byName.values()], problems);
   checkEnvNames([...byName.values()], problems);
   problems.push(...routeProblems([...byName.values()]));
+  problems.push(...grantProblems([...byName.values()]));
   for (const [what, provides] of [
     ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],

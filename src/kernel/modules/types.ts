@@ -303,6 +303,13 @@ export interface ModuleDef {
   root_routes?: Hono<AppEnv, Schema, string>;
   /** Permissions the module declares, `<module>.<resource>.<action>`. */
   permissions?: readonly string[];
+  /**
+   * Its own permissions that a default role of every new tenant holds, by role name:
+   * `{ member: ["orders.order.create", "orders.order.read"] }`. The module that provides the
+   * default roles (`auth.roles`) adds them when it creates a tenant's roles; a tenant that
+   * exists already keeps its roles as they are (its admin changes them with the roles API).
+   */
+  grants?: Readonly<Record<string, readonly string[]>>;
   /** The module's own error codes (code → status and title), distinct per case; part of the public contract. */
   errors?: Readonly<Record<string, ErrorCodeSpec>>;
   /** The drizzle tables of its D1 read models (migrations are generated from `read-model.ts`). */
@@ -324,6 +331,8 @@ export interface ModuleDef {
     tenants?: TenantLookup;
     /** At most one module provides tenant settings (CORS origins, rate-limit overrides). */
     settings?: TenantSettingsLookup;
+    /** At most one module provides the default roles every tenant starts with, by name: what `grants` may name. */
+    roles?: readonly string[];
   };
   /**
    * Event-sourced aggregates: pure deciders the kernel's Aggregate Durable

@@ -5,4 +5,6 @@ export const manifest = {
   description: "Sample event-sourced module: posts with drafts, publishing and an eventually consistent list.",
   depends_on: { identity: "^1.0.0" },
   permissions: ["blog.post.create", "blog.post.read", "blog.post.update", "blog.post.publish", "blog.post.delete"],
+  // Every new tenant's members write and read posts (and, as authors, edit their own).
+  grants: { member: ["blog.post.create", "blog.post.read"] },
 } as const;

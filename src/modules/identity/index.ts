@@ -3,6 +3,7 @@ import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
 import { apiKeyAuthenticator, jwtAuthenticator } from "./authenticators";
 import { pingDirectory } from "./directory/contract";
+import { DEFAULT_ROLES } from "./directory/schema";
 import { identityErasure } from "./erasure";
 import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
@@ -50,7 +51,12 @@ export const identity = () =>
       .route("/", twoFactorRoutes)
       .route("/", twoFactorLoginRoutes),
     root_routes: createRouter().route("/", jwksRoutes).route("/", discoveryRoutes),
-    auth: { authenticators: [apiKeyAuthenticator, jwtAuthenticator], settings: tenantSettingsLookup },
+    auth: {
+      authenticators: [apiKeyAuthenticator, jwtAuthenticator],
+      settings: tenantSettingsLookup,
+      // What other modules' `grants` may add to: a tenant's directory creates these roles.
+      roles: DEFAULT_ROLES.map((r) => r.name),
+    },
     errors: identityErrors,
     tables: { apiKeyIndex },
     events: { publishes: IdentityEventSchema },

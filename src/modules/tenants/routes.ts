@@ -69,7 +69,7 @@ async function knownTenant(db: D1Database, id: string) {
 /** `/api/v1/platform/tenants`: the platform operators' API, behind the root key. */
 export const platformRoutes = createRouter()
   .openapi(create, async (c) => {
-    const tenant = await createTenant(c.env, c.req.valid("json"), callOf(c));
+    const tenant = await createTenant(c.env, c.req.valid("json"), callOf(c), c.get("platform").grants);
     c.header("Cache-Control", "no-store");
     return c.json(tenant, 201);
   })

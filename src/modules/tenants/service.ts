@@ -2,6 +2,7 @@ import { type Clock, isoNow } from "../../kernel/clock";
 import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
 import type { Actor } from "../../kernel/events/envelope";
+import type { RoleGrants } from "../../kernel/modules/grants";
 import { directory } from "../identity/directory/contract";
 import type { KeyView } from "../identity/directory/types";
 import { keyIndex } from "../identity/key-index";
@@ -20,14 +21,15 @@ export interface PlatformCall {
 
 /**
  * Creates a tenant: reserves the slug in D1 (unique), indexes the first admin
- * key, initialises the tenant's directory (default roles, the admin key with
- * every permission), then marks the tenant active. A failure part-way undoes
- * the D1 rows, so the slug can be tried again.
+ * key, initialises the tenant's directory (default roles with the registered
+ * modules' `grants`, the admin key with every permission), then marks the tenant
+ * active. A failure part-way undoes the D1 rows, so the slug can be tried again.
  */
 export async function createTenant(
   env: Env,
   input: { slug: string; name: string; plan: string },
   call: PlatformCall,
+  grants: RoleGrants = {},
 ): Promise<TenantRecord & { admin_key: string }> {
   const now = isoNow(call.clock);
   const tenant = { id: newId(call.clock.now().getTime()), slug: input.slug, name: input.name, plan: input.plan };
@@ -40,6 +42,7 @@ export async function createTenant(
     await directory(env, tenant.id).init({
       ctx: { now, actor: call.actor, requestId: call.requestId },
       tenant,
+      grants,
       adminKey: { id: newId(call.clock.now().getTime()), name: "admin", prefix: key.prefix, hash: key.hash },
     });
     await store.activate(tenant.id);

@@ -50,6 +50,8 @@ export const DirectoryRpc = defineRpc({
     args: withCtx({
       tenant: z.object({ id: Id, slug: z.string().max(63), name: z.string().max(200), plan: z.string().max(64) }),
       adminKey: z.object({ id: Id, name: z.string().max(200), prefix: z.string().max(64), hash: Hash }),
+      /** The registered modules' additions to the default roles (`ModuleDef.grants`), by role. */
+      grants: z.record(z.string().max(64), z.array(z.string().max(200)).max(500)).default({}),
     }),
     reply: z.object({ created: z.boolean() }),
   },

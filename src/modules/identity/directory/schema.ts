@@ -163,14 +163,18 @@ export const DIRECTORY_SCHEMA: string[][] = [
   ],
 ];
 
-/** Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions). */
+/**
+ * Default roles of every tenant; `*.read` and `*` are patterns (see kernel/auth/permissions).
+ * Other modules add their own permissions to them with `ModuleDef.grants` (the blog's to `member`):
+ * identity names no module.
+ */
 export const DEFAULT_ROLES: { name: string; permissions: string[]; description: string }[] = [
   { name: "owner", permissions: ["*"], description: "Every permission; cannot be deleted" },
   { name: "admin", permissions: ["*"], description: "Every permission except managing owners" },
   {
     name: "member",
-    permissions: ["blog.post.create", "blog.post.read"],
-    description: "Creates and reads posts; manages the posts they wrote",
+    permissions: [],
+    description: "A tenant's members: what each module grants them by default",
   },
   { name: "viewer", permissions: ["*.read"], description: "Reads everything" },
 ];

@@ -102,8 +102,15 @@ export class DirectoryStore {
     });
   }
 
-  /** Creates the tenant record and its default roles; a second call is a no-op. */
-  init(ctx: Ctx, tenant: { id: string; slug: string; name: string; plan: string }): boolean {
+  /**
+   * Creates the tenant record and its default roles, each with the permissions the registered
+   * modules grant it (`grants`, from the registry); a second call is a no-op.
+   */
+  init(
+    ctx: Ctx,
+    tenant: { id: string; slug: string; name: string; plan: string },
+    grants: Readonly<Record<string, readonly string[]>> = {},
+  ): boolean {
     if (this.tenantId() !== null) return false;
     this.tx(() => {
       this.sql.exec(
@@ -118,7 +125,7 @@ export class DirectoryStore {
         this.sql.exec(
           "insert into roles (name, permissions, description, builtin) values (?, ?, ?, 1)",
           role.name,
-          JSON.stringify(role.permissions),
+          JSON.stringify([...new Set([...role.permissions, ...(grants[role.name] ?? [])])]),
           role.description,
         );
       }
