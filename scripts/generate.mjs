@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates source files from the repository's own inputs, or with --check
 // fails when a committed one is stale. `npm test` runs the check.
-//   src/generated/migrations.ts   <- migrations/*.sql (what /readyz expects)
+//   src/generated/migrations.ts   <- migrations/*.sql (what /readyz expects: their names, the tables they make)
 //   src/generated/permissions.ts  <- each module's manifest.ts
 //   src/generated/openapi.json    <- the app's GET /openapi.json (the registered modules)
 //   src/generated/api.d.ts        <- openapi-typescript types of that document (the SDK's)
@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { newSigningKeySet } from "./jwt-keys.mjs";
+import { migrationTables } from "./lib/migration-tables.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -51,7 +52,18 @@ function migrations() {
     process.exit(1);
   }
   const list = names.map((n) => `  ${JSON.stringify(n)},`).join("\n");
-  return `${header}\n/** D1 migrations shipped in migrations/, in the order wrangler applies them. */\nexport const MIGRATIONS: readonly string[] = [\n${list}\n];\n`;
+  const tables = migrationTables(
+    names.map((name) => ({ name, sql: readFileSync(join(root, "migrations", name), "utf8") })),
+  );
+  const byName = names
+    .map((n) => `  ${JSON.stringify(n)}: [${(tables[n] ?? []).map((t) => JSON.stringify(t)).join(", ")}],`)
+    .join("\n");
+  return [
+    `${header}\n/** D1 migrations shipped in migrations/, in the order wrangler applies them. */`,
+    `export const MIGRATIONS: readonly string[] = [\n${list}\n];\n`,
+    "/** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */",
+    `export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {\n${byName}\n};\n`,
+  ].join("\n");
 }
 
 /**

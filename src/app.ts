@@ -15,7 +15,7 @@ import { KERNEL_OBJECTS } from "./kernel/health/contract";
 import { healthRoutes } from "./kernel/health/routes";
 import { bodyLimit } from "./kernel/http/body-limit";
 import { cors } from "./kernel/http/cors";
-import { methodIndex, notFound, onError } from "./kernel/http/edge";
+import { errorHandler, methodIndex, notFound } from "./kernel/http/edge";
 import { init } from "./kernel/http/init";
 import { migrationsGate } from "./kernel/http/migrations-gate";
 import { observe } from "./kernel/http/observe";
@@ -38,6 +38,11 @@ export interface AppOptions {
   modules: readonly ModuleDef[];
   /** Names of the D1 migrations shipped with this build, in order. */
   migrations: readonly string[];
+  /**
+   * The tables each migration makes (`MIGRATION_TABLES` of src/generated/migrations.ts): `/readyz`
+   * checks those of the applied migrations exist. Unset: it checks the names alone.
+   */
+  migration_tables?: Readonly<Record<string, readonly string[]>>;
   /** The platform's clock; the system clock unless a test brings its own. */
   clock?: Clock;
 }
@@ -140,7 +145,7 @@ export function createPlatform(options: AppOptions): Platform {
 
   const checks: HealthCheck[] = [
     d1Check,
-    migrationsCheck(options.migrations),
+    migrationsCheck(options.migrations, options.migration_tables),
     readModelsCheck(options.migrations),
     queueCheck,
     mailCheck,
@@ -163,6 +168,6 @@ export function createPlatform(options: AppOptions): Platform {
 
   mountOpenApi(app, pkg.version);
   app.notFound(notFound(methodIndex(app.routes)));
-  app.onError(onError);
+  app.onError(errorHandler(options.migrations));
   return { app, modules, needs, clock, deciders };
 }

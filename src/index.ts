@@ -10,7 +10,7 @@ import { TenantDirectory as TenantDirectoryObject } from "../durable-objects/ten
 import { webhookEndpointObject } from "../durable-objects/webhook-endpoint";
 import { webhookRegistryObject } from "../durable-objects/webhook-registry";
 import { createPlatform } from "./app";
-import { MIGRATIONS } from "./generated/migrations";
+import { MIGRATION_TABLES, MIGRATIONS } from "./generated/migrations";
 import { AggregateRpc } from "./kernel/events/aggregate-rpc";
 import { PingRpc } from "./kernel/health/contract";
 import { IdempotencyRpc } from "./kernel/idempotency/contract";
@@ -31,7 +31,7 @@ const traced = tracingFor(env);
 
 // Composed once per isolate; an invalid module registry fails here, at
 // start-up (and so at `wrangler deploy`), not on a request.
-const platform = createPlatform({ modules, migrations: MIGRATIONS });
+const platform = createPlatform({ modules, migrations: MIGRATIONS, migration_tables: MIGRATION_TABLES });
 
 export default traced.handler({
   fetch: platform.app.fetch,

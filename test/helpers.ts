@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { expect } from "vitest";
 import { createPlatform } from "../src/app";
-import { MIGRATIONS } from "../src/generated/migrations";
+import { MIGRATION_TABLES, MIGRATIONS } from "../src/generated/migrations";
 import { type Clock, systemClock } from "../src/kernel/clock";
 import { parseConfig } from "../src/kernel/config";
 import type { AppEnv } from "../src/kernel/env";
@@ -20,8 +20,9 @@ export function testApp(
   overrides: Partial<Record<string, unknown>> = {},
   migrations: readonly string[] = MIGRATIONS,
   clock: Clock = systemClock,
+  migrationTables: Readonly<Record<string, readonly string[]>> = MIGRATION_TABLES,
 ) {
-  const { app } = createPlatform({ modules, migrations, clock });
+  const { app } = createPlatform({ modules, migrations, clock, migration_tables: migrationTables });
   const testEnv = { ...env, ...overrides } as Env;
   return {
     app: app as OpenAPIHono<AppEnv>,

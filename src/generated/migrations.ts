@@ -15,3 +15,19 @@ export const MIGRATIONS: readonly string[] = [
   "0010_tenant_deletion.sql",
   "0011_erased_tenants.sql",
 ];
+
+/** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
+export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
+  "0000_init.sql": ["dead_letters", "processed_events"],
+  "0001_tenants_identity.sql": ["api_key_index", "dev_mailbox", "tenants"],
+  "0002_blog.sql": ["blog_posts"],
+  "0003_audit.sql": ["audit_entries"],
+  "0004_processed_events_purge.sql": [],
+  "0005_audit_detail.sql": [],
+  "0006_event_streams.sql": ["event_streams"],
+  "0007_files.sql": ["files"],
+  "0008_mail.sql": ["mail_dead_letters"],
+  "0009_tenant_suspension.sql": [],
+  "0010_tenant_deletion.sql": [],
+  "0011_erased_tenants.sql": ["erased_tenants"],
+};

@@ -2,6 +2,7 @@ import { SELF } from "cloudflare:test";
 import { createRoute, z } from "@hono/zod-openapi";
 import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
 import { AppError, missingTable } from "../../src/kernel/errors";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { readModels } from "../../src/kernel/read-models";
@@ -30,7 +31,7 @@ describe("problem+json for every error", () => {
     for (const e of body2.errors ?? []) expect(e.message.length).toBeGreaterThan(0);
   });
 
-  it("503 with Retry-After for a read on a table its migrations have not made, told to the operator in the log", async () => {
+  it("503 with Retry-After for a read on a table a pending migration makes, naming the table, and told to the operator in the log", async () => {
     // A deploy before `plinth db migrate --remote`: every read of the new module failed as a bare 500.
     const ghosts = sqliteTable("ghost_items", { id: text("id").primaryKey() });
     const routes = createRouter()
@@ -38,20 +39,58 @@ describe("problem+json for every error", () => {
       .get("/drizzle", async (c) => c.json(await readModels(c.env).select().from(ghosts)));
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
-    const { fetch } = testApp([{ name: "ghost", version: "1.0.0", routes }]);
+    const { fetch } = testApp([{ name: "ghost", version: "1.0.0", routes }], {}, [...MIGRATIONS, "9999_ghost.sql"]);
     for (const path of ["/api/v1/ghost/raw", "/api/v1/ghost/drizzle"]) {
       const res = await fetch(path);
       const body = await expectProblem(res, 503, "unavailable");
       expect(res.headers.get("retry-after")).toBe("30");
-      expect(body.detail).toBe("the service's database is being brought up to date; try again shortly");
-      expect(JSON.stringify(body)).not.toContain("ghost_items");
+      expect(body.detail).toBe(
+        "the service's database is being brought up to date (table ghost_items is not there yet); try again shortly",
+      );
     }
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg !== "request");
-    expect(logged.map((l) => [l.msg, l.table])).toEqual([
-      ["read-model table missing: migrations not applied", "ghost_items"],
-      ["read-model table missing: migrations not applied", "ghost_items"],
+    expect(logged.map((l) => [l.msg, l.table, l.pending])).toEqual([
+      ["read-model table missing: migrations not applied", "ghost_items", ["9999_ghost.sql"]],
+      ["read-model table missing: migrations not applied", "ghost_items", ["9999_ghost.sql"]],
     ]);
     expect(String(logged[0]?.hint)).toContain("npx plinth db migrate");
+  });
+
+  it("503 naming a missing table as the operator's problem, not a rollout, when every migration is applied", async () => {
+    // A table renamed or dropped by hand: the answer said "being brought up to date; try again
+    // shortly" for ever, though `/readyz` and `d1_migrations` said everything was applied.
+    const routes = createRouter().get("/raw", async (c) =>
+      c.json(await c.env.DB.prepare("select id from lost_items").all()),
+    );
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    const { fetch } = testApp([{ name: "lost", version: "1.0.0", routes }]);
+    const res = await fetch("/api/v1/lost/raw");
+    const body = await expectProblem(res, 503, "unavailable");
+    expect(res.headers.get("retry-after")).toBeNull();
+    expect(body.detail).toBe(
+      'table lost_items is missing although every migration is applied: an operator must restore it (docs/operations.md, "Health")',
+    );
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg !== "request");
+    expect(logged.map((l) => [l.msg, l.table])).toEqual([
+      ["read-model table missing although its migrations are applied", "lost_items"],
+    ]);
+  });
+
+  it("with READ_MODEL_URL, a table libSQL lacks is not called restored-by-an-operator from D1's record", async () => {
+    // D1's d1_migrations says nothing of libSQL's (`plinth db migrate` applies them there):
+    // a table missing on libSQL after a deploy that migrated D1 alone was told to be restored.
+    const routes = createRouter().get("/libsql", () => {
+      throw new Error("Failed query: select", { cause: new Error("SQLITE_ERROR: no such table: far_items") });
+    });
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const { fetch } = testApp([{ name: "far", version: "1.0.0", routes }], {
+      READ_MODEL_URL: "https://libsql.example.com",
+    });
+    const res = await fetch("/api/v1/far/libsql");
+    const body = await expectProblem(res, 503, "unavailable");
+    expect(res.headers.get("retry-after")).toBe("30");
+    expect(body.detail).toContain("table far_items is not there yet");
   });
 
   it("takes a missing table for a pending migration only from the read-model database, not a Durable Object", () => {

@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MIGRATIONS } from "../../src/generated/migrations";
+import { MIGRATION_TABLES, MIGRATIONS } from "../../src/generated/migrations";
 import { system } from "../../src/modules/system";
 import { testApp } from "../helpers";
 
@@ -60,6 +60,27 @@ describe("health", () => {
     const { fetch } = testApp([system()], {}, MIGRATIONS.slice(0, -1));
     const body = (await (await fetch("/readyz")).json()) as Ready;
     expect(body.checks.migrations).toMatchObject({ ok: false, error: `applied but not shipped: ${MIGRATIONS.at(-1)}` });
+  });
+
+  it("/readyz is 503 naming a table its applied migrations made that is not there", async () => {
+    // A table renamed by hand (`alter table blog_posts rename to …`): /readyz said 200 while every
+    // read of it failed, since the migrations were still recorded as applied.
+    const tables = { ...MIGRATION_TABLES, "0002_blog.sql": ["blog_posts", "blog_ghosts"] };
+    const { fetch } = testApp([system()], {}, MIGRATIONS, undefined, tables);
+    const res = await fetch("/readyz");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as Ready;
+    expect(body.checks.migrations).toMatchObject({
+      ok: false,
+      error: "tables missing although their migrations are applied: blog_ghosts (0002_blog.sql)",
+    });
+  });
+
+  it("/readyz does not ask for the tables of a migration not applied yet", async () => {
+    const tables = { ...MIGRATION_TABLES, "9999_not_applied.sql": ["later_items"] };
+    const { fetch } = testApp([system()], {}, [...MIGRATIONS, "9999_not_applied.sql"], undefined, tables);
+    const body = (await (await fetch("/readyz")).json()) as Ready;
+    expect(body.checks.migrations).toMatchObject({ ok: false, error: "pending: 9999_not_applied.sql" });
   });
 
   it("/readyz is 503 when D1 fails, without leaking the driver's message", async () => {

@@ -1,3 +1,5 @@
+import { absentTables, missingTablesProblem, tablesOfApplied } from "./migration-tables";
+
 /**
  * A readiness check: resolves when the dependency is usable, throws an Error
  * whose message (safe to show to operators) says what is wrong.
@@ -92,9 +94,14 @@ export async function appliedMigrations(db: D1Database): Promise<string[] | null
 /**
  * The D1 migrations applied (wrangler's `d1_migrations` table) are exactly the
  * ones shipped in `migrations/`, in order: a deploy that forgot
- * `wrangler d1 migrations apply` is not ready.
+ * `wrangler d1 migrations apply` is not ready. And the tables the applied ones
+ * made (`tables`, the generated `MIGRATION_TABLES`) are there: one renamed or
+ * dropped by hand fails every read of it while `d1_migrations` looks complete.
  */
-export function migrationsCheck(expected: readonly string[]): HealthCheck {
+export function migrationsCheck(
+  expected: readonly string[],
+  tables: Readonly<Record<string, readonly string[]>> = {},
+): HealthCheck {
   return {
     name: "migrations",
     async run(env) {
@@ -108,6 +115,10 @@ export function migrationsCheck(expected: readonly string[]): HealthCheck {
       const problems: string[] = [];
       if (pending.length > 0) problems.push(`pending: ${pending.join(", ")}`);
       if (unknown.length > 0) problems.push(`applied but not shipped: ${unknown.join(", ")}`);
+      const made = tablesOfApplied(applied, tables);
+      const absent = new Set(await absentTables(env.DB, [...new Set(made.map((m) => m.table))]));
+      const missing = missingTablesProblem(made.filter((m) => absent.has(m.table)));
+      if (missing !== null) problems.push(missing);
       if (problems.length > 0) throw new CheckFailed(problems.join("; "));
     },
   };

@@ -1,8 +1,11 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import type { AppEnv } from "../env";
 import { AppError, missingTable, normaliseError, problemResponse } from "../errors";
+import { pendingMigrations } from "../health/migration-tables";
 import { errorFields } from "../log";
+import { targetOf } from "../read-models/db";
 import { loggerOf } from "./init";
+import { missingTableError } from "./missing-table";
 
 interface RouteEntry {
   method: string;
@@ -59,18 +62,48 @@ export function notFound(allowed: (path: string) => string[]): NotFoundHandler<A
 /**
  * Renders everything thrown as problem+json. Expected errors pass through
  * with their code; anything else is logged with its stack and leaves as
- * `internal` carrying only the request id.
+ * `internal` carrying only the request id. A read of a missing table is told
+ * apart by whether a migration is pending (`migrations`: those shipped).
  */
-export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  const { error, expected } = normaliseError(err);
-  const table = missingTable(err);
-  if (table !== null) {
-    // Said to the operator, not the client: the fix is theirs.
+export function errorHandler(migrations: readonly string[]): ErrorHandler<AppEnv> {
+  return async (err, c) => {
+    const table = missingTable(err);
+    if (table !== null) return missingTableResponse(c, err, table, migrations);
+    const { error, expected } = normaliseError(err);
+    if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
+    return problemResponse(error, c.get("requestId"));
+  };
+}
+
+/**
+ * Whether D1's migration record speaks for the read models: not with READ_MODEL_URL, where a
+ * deploy may have migrated D1 and not libSQL (`plinth db migrate` does both; `/readyz`'s
+ * `read_models` check tells), so a table missing there is never called the operator's to restore.
+ */
+function onD1(env: Env): boolean {
+  try {
+    return targetOf(env).kind === "d1";
+  } catch {
+    return false;
+  }
+}
+
+async function missingTableResponse(c: Context<AppEnv>, err: unknown, table: string, migrations: readonly string[]) {
+  const pending = onD1(c.env) ? await pendingMigrations(c.env.DB, migrations) : null;
+  // Said to the operator with the fix: a migration to apply, or a table to restore.
+  if (pending !== null && pending.length === 0) {
+    loggerOf(c).error("read-model table missing although its migrations are applied", {
+      table,
+      hint: "restore it (a rename or drop by hand?); /readyz names every missing table",
+      ...errorFields(err),
+    });
+  } else {
     loggerOf(c).error("read-model table missing: migrations not applied", {
       table,
+      ...(pending ? { pending } : {}),
       hint: "apply them: npx plinth db migrate (--remote for a deployed database)",
       ...errorFields(err),
     });
-  } else if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
-  return problemResponse(error, c.get("requestId"));
-};
+  }
+  return problemResponse(missingTableError(table, pending, err), c.get("requestId"));
+}
