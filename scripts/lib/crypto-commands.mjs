@@ -36,6 +36,50 @@ function failures(tenants) {
 }
 
 /**
+ * The last stdout line of a reencrypt pass: `done` only when every tenant was re-sealed, since an
+ * operator who reads "done" retires the old version.
+ */
+function summary(total) {
+  const resealed = `${total.resealed} value(s) re-sealed under v${total.current_version}`;
+  if (total.failed.length === 0) return `done: ${total.tenants} tenant(s), ${resealed}`;
+  const ok = total.tenants - total.failed.length;
+  return `incomplete: ${resealed} in ${ok} of ${total.tenants} tenant(s); ${total.failed.length} tenant(s) failed`;
+}
+
+/**
+ * A call that failed after others had re-sealed: what they did stays done, and a re-run skips it,
+ * so say both rather than leave the progress lines as the only account.
+ */
+function cutShort(error, pages) {
+  if (!(error instanceof CliError) || pages.length === 0) return error;
+  const version = pages[0].current_version;
+  const tenants = pages.flatMap((p) => p.tenants);
+  const resealed = tenants.reduce((n, t) => n + t.resealed, 0);
+  const account = `stopped after ${tenants.length} tenant(s), ${resealed} value(s) re-sealed under v${version}`;
+  const resume = `run plinth crypto reencrypt again: values already under v${version} are skipped`;
+  return new CliError(`${error.message}\n${account}; ${resume}`, error.exitCode, error.problem);
+}
+
+/** Up to this many failed tenants get a resume command each; more are resumed by a full re-run. */
+const RESUME_COMMANDS = 5;
+
+/** The failed tenants of a reencrypt pass, why, and how to resume it (exit 1). */
+function reencryptFailures(total) {
+  if (total.failed.length === 0) return;
+  const why = total.failed.map((t) => `  ${t.tenant_id}: ${t.error}`);
+  const rerun = `plinth crypto reencrypt (values already under v${total.current_version} are skipped)`;
+  const resume =
+    total.failed.length <= RESUME_COMMANDS
+      ? [
+          "resume once the cause is fixed:",
+          ...total.failed.map((t) => `  plinth crypto reencrypt --tenant ${t.tenant_id}`),
+          `or run again for every tenant: ${rerun}`,
+        ]
+      : [`resume once the cause is fixed: ${rerun}`];
+  throw new CliError([`${total.failed.length} tenant(s) failed:`, ...why, ...resume].join("\n"), EXIT.api);
+}
+
+/**
  * What to do about each version, by how many values it still seals: every configured one,
  * and any version values are sealed under that ENCRYPTION_KEYS no longer has (removed too
  * early: nothing opens them until it is put back). Counted for one tenant (`--tenant`), a
@@ -74,12 +118,16 @@ export const cryptoCommands = [
     async run(run) {
       const client = platform(run);
       const quiet = run.values.json;
+      const sofar = [];
       const pages = await allPages(async (after) => {
         const body = { tenant_id: run.values.tenant, after, limit: 20 };
         const answer = await call(run.url, client.POST("/api/v1/platform/crypto/reencrypt", { body }));
         const done = answer.tenants.reduce((n, t) => n + t.resealed, 0);
         if (!quiet && answer.tenants.length > 0) run.print(`${answer.tenants.length} tenant(s): ${done} re-sealed`);
+        sofar.push(answer);
         return answer;
+      }).catch((error) => {
+        throw cutShort(error, sofar);
       });
       const tenants = pages.flatMap((p) => p.tenants);
       const total = {
@@ -91,12 +139,10 @@ export const cryptoCommands = [
       };
       if (quiet) run.print(JSON.stringify(total, null, 2));
       else {
-        run.print(
-          `done: ${total.tenants} tenant(s), ${total.resealed} value(s) re-sealed under v${total.current_version}`,
-        );
+        run.print(summary(total));
         if (total.raced > 0) run.print(`${total.raced} value(s) changed meanwhile and were left: run it again`);
       }
-      failures(tenants);
+      reencryptFailures(total);
     },
   },
   {

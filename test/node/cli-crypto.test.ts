@@ -23,6 +23,8 @@ const state = {
     ["t3", 0],
   ]),
   failing: null as string | null,
+  /** A reencrypt page (its `after`) the stand-in answers with a 500, as a crashed call would. */
+  brokenAfter: null as string | null,
   /** ENCRYPTION_KEYS as the stand-in's versions answer names it. */
   configured: [2, 1],
 };
@@ -76,6 +78,9 @@ const server = createServer(async (req, res) => {
   }
   if (url.pathname === "/api/v1/platform/crypto/reencrypt" && req.method === "POST") {
     const { tenant_id, after } = body as { tenant_id?: string; after?: string };
+    if (after !== undefined && after === state.brokenAfter) {
+      return reply(500, { code: "internal", status: 500, detail: "internal error", request_id: "req-9" });
+    }
     const { ids, next } = pageOf(tenant_id, after);
     const tenants = ids.map((id) => {
       if (id === state.failing) return { tenant_id: id, resealed: 0, raced: 0, error: "no master key of version 1" };
@@ -135,15 +140,36 @@ describe("plinth crypto", () => {
     expect(requests.map((r) => r.body)).toEqual([{ tenant_id: "t2", limit: 20 }]);
   });
 
-  it("exits 1 naming a tenant whose pass failed, after the others were done", async () => {
+  it("exits 1 naming a tenant whose pass failed, after the others were done, never saying done, and how to resume", async () => {
+    // It printed "done: 3 tenant(s), 4 value(s) re-sealed under v2" on stdout, the failure
+    // only on stderr: an operator reading the last stdout line would retire v1 too early.
     state.failing = "t3";
     state.v1.set("t1", 4);
     const run = await asOperator("reencrypt");
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain("done: 3 tenant(s), 4 value(s) re-sealed under v2");
-    expect(run.stderr).toContain("1 tenant(s) failed");
-    expect(run.stderr).toContain("t3: no master key of version 1");
+    expect(run.stdout).not.toContain("done");
+    expect(run.stdout).toContain("incomplete: 4 value(s) re-sealed under v2 in 2 of 3 tenant(s); 1 tenant(s) failed");
+    expect(run.stderr).toContain("1 tenant(s) failed:\n  t3: no master key of version 1");
+    expect(run.stderr).toContain("resume once the cause is fixed:\n  plinth crypto reencrypt --tenant t3\n");
+    expect(run.stderr).toContain("values already under v2 are skipped");
     state.failing = null;
+  });
+
+  it("a call failing mid-run says what the calls before it re-sealed, not done, and that a re-run resumes", async () => {
+    // The progress lines were all an operator had; nothing said the run was cut short or how to go on.
+    const before = { v1: new Map(state.v1), v2: new Map(state.v2) };
+    state.v1.set("t1", 2);
+    state.v1.set("t3", 1);
+    state.brokenAfter = "t2";
+    const run = await asOperator("reencrypt");
+    state.brokenAfter = null;
+    state.v1 = before.v1;
+    state.v2 = before.v2;
+    expect(run.status).toBe(1);
+    expect(run.stdout).not.toContain("done");
+    expect(run.stderr).toContain("500 internal");
+    expect(run.stderr).toContain("stopped after 2 tenant(s), 2 value(s) re-sealed under v2");
+    expect(run.stderr).toContain("run plinth crypto reencrypt again: values already under v2 are skipped");
   });
 
   it("calls no version removable on one tenant's count: the other tenants were not counted", async () => {
