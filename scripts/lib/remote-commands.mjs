@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cryptoCommands } from "./crypto-commands.mjs";
 import { root } from "./env.mjs";
-import { CliError, call, connect, EXIT, platformKey, record, table, tenantKey, urlOf } from "./remote.mjs";
+import { CliError, call, connect, EXIT, platformKey, record, rootKeyHint, table, tenantKey, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
 import { offboardingCommands, TENANT_FIELDS } from "./tenant-offboarding.mjs";
 
@@ -613,6 +613,8 @@ export async function runCommand(command, args, { print = console.log, error = c
     if (!(e instanceof CliError)) throw e;
     // With --json a script reads the API's refusal as JSON too (problem+json, on stderr).
     error(parsed.values.json && e.problem ? JSON.stringify(e.problem) : `plinth: ${e.message}`);
+    if (command.auth === "platform" && e.problem?.status === 401)
+      error(`plinth: ${rootKeyHint(urlOf(parsed.values.url))}`);
     return e.exitCode;
   }
 }

@@ -70,6 +70,20 @@ export function platformKey(/** @type {string} */ url) {
   return checkedKey(key, "PLATFORM_ROOT_KEY in .dev.vars");
 }
 
+/** Where {@link platformKey} takes the root key from for `url`, as an operator names it. */
+export function platformKeySource(/** @type {string} */ url) {
+  if (process.env.PLATFORM_ROOT_KEY) return "PLATFORM_ROOT_KEY in the environment";
+  return isLocal(url) ? "PLATFORM_ROOT_KEY in .dev.vars" : "nowhere";
+}
+
+/**
+ * What a 401 to a platform command means, which the server does not say (it tells a caller
+ * nothing about a refused credential): the key sent is not the one the server runs with.
+ */
+export function rootKeyHint(/** @type {string} */ url) {
+  return `the platform root key sent (${platformKeySource(url)}) must equal the PLATFORM_ROOT_KEY of the plinth at ${url} (its secret when deployed, its .dev.vars under npm start)`;
+}
+
 /** A tenant's API key: the file named by --key-file, else PLINTH_KEY. */
 export function tenantKey(/** @type {string | undefined} */ keyFile) {
   if (keyFile !== undefined) {

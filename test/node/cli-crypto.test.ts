@@ -59,6 +59,13 @@ const server = createServer(async (req, res) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(json));
   };
+  if (req.headers.authorization !== `Bearer ${ROOT_KEY}`) {
+    return reply(401, {
+      code: "unauthenticated",
+      status: 401,
+      detail: "the credential is unknown, expired or revoked",
+    });
+  }
   if (url.pathname === "/api/v1/platform/crypto/versions") {
     const { ids, next } = pageOf(
       url.searchParams.get("tenant_id") ?? undefined,
@@ -193,6 +200,19 @@ describe("plinth crypto", () => {
     expect(run.stdout).toContain(
       "v1: 2 value(s) sealed under it, but ENCRYPTION_KEYS lacks it: nothing can open them until it is put back",
     );
+  });
+
+  it("on a 401 says the root key it sent, and from where, must equal the server's PLATFORM_ROOT_KEY", async () => {
+    // A wrong PLATFORM_ROOT_KEY read "the credential is unknown, expired or revoked", which sent
+    // operators looking for an expired key; the server says no more on purpose, the CLI knows more.
+    const wrong = "w".repeat(43);
+    const run = await plinth(["crypto", "versions", "--url", origin], { PLATFORM_ROOT_KEY: wrong });
+    expect(run.status).toBe(4);
+    expect(run.stderr).toContain("401 unauthenticated: the credential is unknown, expired or revoked");
+    expect(run.stderr).toContain(
+      `the platform root key sent (PLATFORM_ROOT_KEY in the environment) must equal the PLATFORM_ROOT_KEY of the plinth at ${origin}`,
+    );
+    expect(run.stderr).not.toContain(wrong);
   });
 
   it("refuses to run without the platform root key, before any request", async () => {
