@@ -76,9 +76,12 @@ export async function replay({
         }),
       );
     } catch (error) {
-      // Every call before this one is applied and recorded: say where to go on from. Before
-      // any call of this run succeeded there is nothing to add (an --after refused is the user's own).
-      if (!(error instanceof CliError) || after === undefined || total.calls === 0) throw error;
+      // Every call before this one is applied and recorded: say where to go on from. On the
+      // first call that is the --after given, unless the API refused the call itself (a 4xx:
+      // resuming would be refused the same way); a 5xx or no answer leaves the cursor good.
+      if (!(error instanceof CliError) || after === undefined) throw error;
+      const refused = typeof error.problem?.status === "number" && error.problem.status < 500;
+      if (total.calls === 0 && refused) throw error;
       throw new CliError(`${error.message}\nresume with --after ${JSON.stringify(after)}`, error.exitCode);
     }
     onCall?.(body);
