@@ -1228,7 +1228,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The endpoint's delivery log, newest first */
+        /** The endpoint's delivery log, latest queued first (a redelivered delivery moves to the top) */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;

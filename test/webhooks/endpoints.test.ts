@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { destroyTenantKeys } from "../../src/modules/identity/key-material";
@@ -106,6 +106,42 @@ describe("webhook endpoints (happy)", () => {
     expect((await patch(true)).status).toBe(200);
     expect((await test()).status).toBe(202);
     expect((await redeliver()).status).toBe(202);
+  });
+
+  it("lists the delivery log latest queued first: a redelivered delivery moves to the top", async () => {
+    // docs/webhooks.md said "newest first", yet the log is in queue position order: an
+    // operator redelivering last week's message found it at the top, not where its date put it.
+    const t = await newTenant();
+    const created = await createEndpoint(t.adminKey, { url: "http://127.0.0.1:9/hook" });
+    const first = await call(`/api/v1/admin/webhooks/${created.id}/test`, { method: "POST", token: t.adminKey });
+    const second = await call(`/api/v1/admin/webhooks/${created.id}/test`, { method: "POST", token: t.adminKey });
+    const endpoint = env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${created.id}`);
+    // The head's first attempt done first: one still in flight would write its row back to pending.
+    await until(endpoint, () =>
+      runInDurableObject(endpoint, (_, state) =>
+        state.storage.sql.exec<{ n: number }>("select count(*) as n from attempts").one().n > 0 ? true : undefined,
+      ),
+    );
+    // Both given up, as three days of failed attempts would leave them.
+    await runInDurableObject(
+      endpoint,
+      (_, state) => void state.storage.sql.exec("update deliveries set status = 'failed'"),
+    );
+    const order = async () => {
+      const page = await call(`/api/v1/admin/webhooks/${created.id}/deliveries`, { token: t.adminKey });
+      return (page.body.items as { message_id: string; id: string }[]).map((d) => d.message_id);
+    };
+    expect(await order()).toEqual([second.body.message_id, first.body.message_id]);
+    const log = await call(`/api/v1/admin/webhooks/${created.id}/deliveries`, { token: t.adminKey });
+    const older = (log.body.items as { id: string; message_id: string }[]).find(
+      (d) => d.message_id === first.body.message_id,
+    );
+    const again = await call(`/api/v1/admin/webhooks/${created.id}/deliveries/${older?.id}/redeliver`, {
+      method: "POST",
+      token: t.adminKey,
+    });
+    expect(again.status).toBe(202);
+    expect(await order()).toEqual([first.body.message_id, second.body.message_id]);
   });
 
   it("queues a test event and shows it in the delivery log", async () => {

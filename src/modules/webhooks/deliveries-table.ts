@@ -93,7 +93,10 @@ export const readDelivery = (sql: SqlStorage, id: string): DeliveryRow | undefin
 export const pendingCount = (sql: SqlStorage): number =>
   sql.exec<{ n: number }>("select count(*) as n from deliveries where status = 'pending'").one().n;
 
-/** A page of the log, newest first; the cursor is the last item's position. */
+/**
+ * A page of the log, latest queued first (by queue position: a redelivered delivery is queued
+ * again, so it moves to the top); the cursor is the last item's position.
+ */
 export function pageDeliveries(
   sql: SqlStorage,
   limit: number,
@@ -182,7 +185,7 @@ export function requeueDelivery(sql: SqlStorage, id: string, position: number, n
   );
 }
 
-/** Keeps the `keep` newest finished deliveries (and every pending one); returns the rows left. */
+/** Keeps the `keep` latest queued finished deliveries (and every pending one); returns the rows left. */
 export function pruneLog(sql: SqlStorage, keep: number): number {
   const cutoff = sql
     .exec<{ position: number }>(

@@ -55,7 +55,7 @@ export interface DeliveryPolicy {
   breaker: BreakerPolicy;
   /** Deliveries in flight at once across all of one tenant's endpoints (the tenant's bulkhead). */
   tenantConcurrency: number;
-  /** Finished deliveries kept in an endpoint's log, newest first. */
+  /** Finished deliveries kept in an endpoint's log, the latest queued (by queue position). */
   logRetention: number;
 }
 

@@ -140,7 +140,7 @@ const sendTest = op.post("/webhooks/{id}/test", {
 
 const deliveries = op.get("/webhooks/{id}/deliveries", {
   operationId: "listWebhookDeliveries",
-  summary: "The endpoint's delivery log, newest first",
+  summary: "The endpoint's delivery log, latest queued first (a redelivered delivery moves to the top)",
   access: PERMISSIONS.admin.webhooks.read,
   request: {
     params: IdParam,
