@@ -31,6 +31,7 @@ import {
   pruneLog,
   readDelivery,
   requeueDelivery,
+  requeueFailed,
   writeAttempt,
 } from "../src/modules/webhooks/deliveries-table";
 import {
@@ -151,6 +152,18 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
         if (row.status !== "pending") requeueDelivery(this.ctx.storage.sql, id, this.nextPosition(), this.now());
         if (this.config()?.enabled) this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
         return { ok: true };
+      });
+    }
+
+    redeliverFailed(input: RpcArgs<Rpc, "redeliverFailed">): Promise<RpcReply<Rpc, "redeliverFailed">> {
+      return this.receive("redeliverFailed", () => {
+        const { since, limit } = rpcArgs(EndpointRpc, "redeliverFailed", input);
+        const sql = this.ctx.storage.sql;
+        const result = requeueFailed(sql, { since, limit, now: this.now() }, () => this.nextPosition());
+        if (result.requeued > 0 && this.config()?.enabled) {
+          this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
+        }
+        return result;
       });
     }
 

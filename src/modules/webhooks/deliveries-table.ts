@@ -185,6 +185,34 @@ export function requeueDelivery(sql: SqlStorage, id: string, position: number, n
   );
 }
 
+/**
+ * Puts up to `limit` failed deliveries back in the queue, oldest queued first so they keep their
+ * order, each at the next of `positions`; with `since` (epoch ms) only those given up from then
+ * on. Answers how many went back and how many failed ones (of `since`) remain for another call.
+ */
+export function requeueFailed(
+  sql: SqlStorage,
+  options: { since: number | null; limit: number; now: number },
+  positions: () => number,
+): { requeued: number; remaining: number } {
+  const since = options.since === null ? null : new Date(options.since).toISOString();
+  // Given up is the last write of a failed row: its updated_at is when that happened.
+  const failed = "status = 'failed' and (? is null or updated_at >= ?)";
+  const ids = sql
+    .exec<{ id: string }>(
+      `select id from deliveries where ${failed} order by position limit ?`,
+      since,
+      since,
+      options.limit,
+    )
+    .toArray();
+  for (const { id } of ids) requeueDelivery(sql, id, positions(), options.now);
+  const remaining = sql
+    .exec<{ n: number }>(`select count(*) as n from deliveries where ${failed}`, since, since)
+    .one().n;
+  return { requeued: ids.length, remaining };
+}
+
 /** Keeps the `keep` latest queued finished deliveries (and every pending one); returns the rows left. */
 export function pruneLog(sql: SqlStorage, keep: number): number {
   const cutoff = sql

@@ -170,6 +170,33 @@ const redeliver = op.post("/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
   },
 });
 
+const redeliverFailed = op.post("/webhooks/{id}/redeliver-failed", {
+  operationId: "redeliverFailedWebhooks",
+  summary:
+    "After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first)",
+  access: PERMISSIONS.admin.webhooks.write,
+  request: {
+    params: IdParam,
+    body: jsonBody(
+      z.object({
+        since: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .openapi({ description: "only deliveries given up at or after this time (RFC 3339)" }),
+        limit: z.number().int().min(1).max(100).default(100),
+      }),
+    ),
+  },
+  responses: {
+    200: jsonResponse(
+      "how many went back in the queue; call again while `remaining` is above 0",
+      z.object({ requeued: z.number().int(), remaining: z.number().int() }).openapi("WebhookRedeliveryBatch"),
+    ),
+    404: problem("no such endpoint"),
+    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
+  },
+});
+
 /** Refuses to queue a message that would wait, unsent, until someone enabled the endpoint again. */
 const disabled = () =>
   moduleError(webhookErrors, "endpoint_disabled", {
@@ -318,4 +345,12 @@ export const webhookRoutes = createRouter()
     const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ id: delivery_id });
     if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json({ id: delivery_id }, 202);
+  })
+  .openapi(redeliverFailed, async (c) => {
+    const { id } = c.req.valid("param");
+    const { since, limit } = c.req.valid("json");
+    if (!(await endpointOf(c, id)).enabled) throw disabled();
+    const sinceMs = since === undefined ? null : Date.parse(since);
+    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliverFailed({ since: sinceMs, limit });
+    return c.json(result, 200);
   });

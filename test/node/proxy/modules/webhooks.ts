@@ -2,11 +2,12 @@ import type { ModuleSweep } from "../modules";
 
 const WEBHOOKS = "/api/v1/admin/webhooks";
 
-/** The webhooks module's operations: an endpoint's whole life, its test message and its log. */
+/** The webhooks module's operations: an endpoint's whole life, its test message, its log and redeliveries. */
 export const sweep: ModuleSweep = {
   samples: {
     [`POST ${WEBHOOKS}`]: { url: "https://hooks.example.com/plinth", events: ["blog.post.*"] },
     [`PATCH ${WEBHOOKS}/{id}`]: { description: "orders" },
+    [`POST ${WEBHOOKS}/{id}/redeliver-failed`]: { since: "2026-01-01T00:00:00Z", limit: 50 },
   },
   async valid(s, fx) {
     const admin = { intent: "valid" as const, label: "admin key", headers: { authorization: `Bearer ${fx.adminKey}` } };
@@ -31,6 +32,12 @@ export const sweep: ModuleSweep = {
     const delivery = { ...admin, params: { id: created.id, delivery_id: log.items[0]?.id ?? "missing" } };
     await s.call({ ...delivery, op: `GET ${WEBHOOKS}/{id}/deliveries/{delivery_id}`, expect: 200 });
     await s.call({ ...delivery, op: `POST ${WEBHOOKS}/{id}/deliveries/{delivery_id}/redeliver`, expect: 202 });
+    await s.call({
+      ...endpoint,
+      op: `POST ${WEBHOOKS}/{id}/redeliver-failed`,
+      expect: 200,
+      json: { since: "2026-01-01T00:00:00Z", limit: 50 },
+    });
     // A second endpoint to delete: the error requests derived later still need the first one.
     const doomed = await s.need<{ id: string }>({
       ...admin,
