@@ -105,5 +105,5 @@ async function missingTableResponse(c: Context<AppEnv>, err: unknown, table: str
       ...errorFields(err),
     });
   }
-  return problemResponse(missingTableError(table, pending, err), c.get("requestId"));
+  return problemResponse(missingTableError(pending, err), c.get("requestId"));
 }

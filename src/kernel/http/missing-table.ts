@@ -4,12 +4,14 @@ import { AppError } from "../errors";
  * The 503 for a read of a missing table. With a migration pending it heals once that is applied:
  * try again (Retry-After). With none pending it will not heal by waiting: the table was renamed
  * or dropped under recorded migrations, and the answer says so, so no one waits for a rollout.
+ * The table is named in the log line (edge.ts), never to the client: a schema's names are the
+ * operator's business, and the answer may go to anyone who can call a read.
  */
-export function missingTableError(table: string, pending: readonly string[] | null, cause: unknown): AppError {
+export function missingTableError(pending: readonly string[] | null, cause: unknown): AppError {
   if (pending !== null && pending.length === 0) {
-    const detail = `table ${table} is missing although every migration is applied: an operator must restore it (docs/operations.md, "Health")`;
+    const detail = "part of the service's database is missing although it is up to date: an operator must restore it";
     return new AppError("unavailable", { detail, cause });
   }
-  const detail = `the service's database is being brought up to date (table ${table} is not there yet); try again shortly`;
+  const detail = "the service's database is being brought up to date; try again shortly";
   return new AppError("unavailable", { detail, headers: { "Retry-After": "30" }, cause });
 }
