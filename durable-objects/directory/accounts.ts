@@ -75,10 +75,10 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   refresh(input: In<"refresh">): Out<"refresh"> {
-    const { ctx, presentedHash, nextHash, userAgent } = rpcArgs(DirectoryRpc, "refresh", input);
+    const { ctx, presentedHash, nextHash, nextSealed, userAgent } = rpcArgs(DirectoryRpc, "refresh", input);
     return this.committed(
       this.store.tx(() => {
-        const rotated = this.creds.rotate(ctx, presentedHash, nextHash);
+        const rotated = this.creds.rotate(ctx, presentedHash, nextHash, nextSealed);
         if (rotated.ok) this.sessions.touch(rotated.value.familyId, ctx, userAgent);
         return rotated;
       }),

@@ -3907,7 +3907,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description a new pair; the presented refresh token is spent */
+            /** @description a new pair; the presented refresh token is spent. Presented again within 10 s, the same refresh token is answered again with a new access token */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3929,7 +3929,7 @@ export interface operations {
                 };
             };
             /**
-             * @description unknown, expired or spent refresh token (a spent one revokes its family)
+             * @description unknown, expired or spent refresh token (one spent more than 10 s ago revokes its family)
              *
              *     Also, from the platform:
              *     `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential

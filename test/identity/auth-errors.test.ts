@@ -2,7 +2,18 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
-import { call, login, mailSettled, mailTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
+import {
+  call,
+  login,
+  mailSettled,
+  mailTo,
+  newTenant,
+  newUser,
+  PASSWORD,
+  register,
+  spentLongAgo,
+  tokenIn,
+} from "./helpers";
 
 describe("auth (errors)", () => {
   it("lists every invalid registration field at once", async () => {
@@ -75,6 +86,7 @@ describe("auth (errors)", () => {
     const u = await newUser(t.slug);
     const next = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
     expect(next.status).toBe(200);
+    await spentLongAgo(t.id);
     const replay = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
     expect(replay.status).toBe(401);
     const sibling = await call("/api/v1/auth/refresh", {

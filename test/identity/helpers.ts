@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { runInDurableObject, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 
@@ -170,3 +170,15 @@ export async function auditOf(token: string, action: string, count = 1): Promise
 
 /** The secret token (`plv_…`, `plp_…`) in a mail's text part. */
 export const tokenIn = (mail: { body: string }) => /\bpl[a-z]_[A-Za-z0-9_-]+/.exec(mail.body)?.[0] ?? "";
+
+/**
+ * Dates every spent refresh token of the tenant long ago, past the refresh grace: a replay
+ * after this is a reuse (revoking the family), not a second tab asking again.
+ */
+export async function spentLongAgo(tenantId: string): Promise<void> {
+  await runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) => {
+    state.storage.sql.exec(
+      "update refresh_tokens set spent_at = '2000-01-01T00:00:00.000Z' where spent_at is not null",
+    );
+  });
+}

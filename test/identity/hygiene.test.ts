@@ -1,7 +1,18 @@
 // Reset tokens, refresh reuse and authorship: authority that must end when it
 // should, not when a cache or an older token says so.
 import { describe, expect, it } from "vitest";
-import { call, login, mailSettled, mailsTo, newTenant, newUser, PASSWORD, register, tokenIn } from "./helpers";
+import {
+  call,
+  login,
+  mailSettled,
+  mailsTo,
+  newTenant,
+  newUser,
+  PASSWORD,
+  register,
+  spentLongAgo,
+  tokenIn,
+} from "./helpers";
 
 const NEW_PASSWORD = "an entirely different passphrase";
 
@@ -63,6 +74,7 @@ describe("refresh reuse", () => {
     expect(rotated.status).toBe(200);
     const next = rotated.body.access_token as string;
     expect((await call("/api/v1/me", { token: next })).status).toBe(200);
+    await spentLongAgo(t.id);
     const replay = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
     expect(replay.status).toBe(401);
     expect((await call("/api/v1/me", { token: u.access_token })).status).toBe(401);

@@ -5,7 +5,7 @@ import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import { type Envelope, EnvelopeSchema } from "../../src/kernel/events/envelope";
 import { eventsOf } from "../../src/kernel/events/pack";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { call, newTenant, newUser, PASSWORD } from "./helpers";
+import { call, newTenant, newUser, PASSWORD, spentLongAgo } from "./helpers";
 
 const directoryOf = (tenantId: string) => directory(env, tenantId);
 const stubOf = (tenantId: string) => env.TENANT_DIRECTORY.getByName(tenantId);
@@ -97,6 +97,7 @@ describe("directory outbox", () => {
     const t = await newTenant();
     const u = await newUser(t.slug);
     await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
+    await spentLongAgo(t.id);
     await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
     const events = await sentBy(t.id);
     expect(events.at(-1)).toMatchObject({

@@ -14,7 +14,7 @@ import { readModels } from "../../src/kernel/read-models";
 import { modules } from "../../src/modules";
 import { auditLog } from "../../src/modules/audit/contract";
 import { runJobNamed } from "../helpers";
-import { auditOf, call, login, newTenant, newUser, ORIGIN, rootKey } from "../identity/helpers";
+import { auditOf, call, login, newTenant, newUser, ORIGIN, rootKey, spentLongAgo } from "../identity/helpers";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -76,6 +76,7 @@ describe("built-in jobs", () => {
     const ada = await newUser(t.slug);
     const next = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: ada.refresh_token } });
     expect(next.status).toBe(200);
+    await spentLongAgo(t.id);
     await runJobNamed("tenants/purge-tokens");
     const reuse = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: ada.refresh_token } });
     expect(reuse.status).toBe(401);

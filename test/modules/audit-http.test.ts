@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import * as ed from "@noble/ed25519";
 import { describe, expect, it } from "vitest";
 import { type AuditCheckpoint, type AuditEntry, firstBroken } from "../../src/modules/audit/chain";
-import { call, login, newTenant, newUser, ORIGIN, PASSWORD, register } from "../identity/helpers";
+import { call, login, newTenant, newUser, ORIGIN, PASSWORD, register, spentLongAgo } from "../identity/helpers";
 
 type Page = { items: AuditEntry[]; next_cursor: string | null };
 
@@ -69,6 +69,7 @@ describe("audit log over HTTP", () => {
       expect(res.status).toBe(200);
     });
     await step("identity.token.family_revoked", async () => {
+      await spentLongAgo(t.id);
       const res = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: spent } });
       expect(res.status).toBe(401);
     });

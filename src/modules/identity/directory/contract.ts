@@ -28,6 +28,8 @@ const Hash = z.string().regex(/^[0-9a-f]{64}$/);
 const Iso = z.iso.datetime();
 const Email = z.string().min(3).max(320);
 const PasswordHash = z.string().max(512);
+/** A refresh token's successor sealed for the grace: base64url of a nonce and a ciphertext (~120 chars). */
+const SealedSuccessor = z.string().regex(/^[A-Za-z0-9_-]{1,256}$/);
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
 const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
@@ -82,9 +84,12 @@ export const DirectoryRpc = defineRpc({
     reply: nothing,
   },
   refresh: {
-    args: withCtx({ presentedHash: Hash, nextHash: Hash, userAgent: UserAgent }),
+    // nextSealed: the successor sealed under the presented token (identity/successor.ts), for the grace.
+    args: withCtx({ presentedHash: Hash, nextHash: Hash, nextSealed: SealedSuccessor, userAgent: UserAgent }),
     reply: z.union([
-      resultOf(z.object({ principal: UserPrincipalSchema, familyId: z.string() }), ["invalid"]),
+      resultOf(z.object({ principal: UserPrincipalSchema, familyId: z.string(), resent: SealedSuccessor.nullable() }), [
+        "invalid",
+      ]),
       z.object({ ok: z.literal(false), error: z.literal("reused"), userId: z.string() }),
     ]),
   },

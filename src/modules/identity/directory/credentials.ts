@@ -4,6 +4,16 @@ import { type Ctx, fail, type KeyView, ok, type Result, Strings, type UserPrinci
 /** Refresh tokens live 30 days; each refresh spends one and issues the next. */
 export const REFRESH_TTL_MS = 30 * 24 * 3600 * 1000;
 
+/**
+ * How long after a refresh its spent token is answered the same successor instead of
+ * revoking the family. Two tabs of one browser refresh at once, and a client retries a
+ * refresh whose response was lost: both present a token spent a moment ago by themselves.
+ * Ten seconds covers a slow network and a retry; a thief replaying a stolen token within
+ * it gets only the token its victim got, and whichever of them refreshes second, past the
+ * grace, still revokes the family.
+ */
+export const REFRESH_GRACE_MS = 10_000;
+
 interface KeyRow extends Record<string, SqlStorageValue> {
   id: string;
   name: string;
@@ -31,6 +41,12 @@ const plusMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISO
 
 /** A spent refresh token presented again: its family is revoked; the caller forgets the user's cached sessions. */
 export type Reused = { ok: false; error: "reused"; userId: string };
+
+/**
+ * A refresh that succeeded: `resent` is null when the presented token was spent now (its
+ * successor is the caller's), or the sealed successor it was spent for within the grace.
+ */
+export type Rotated = Result<{ principal: UserPrincipal; familyId: string; resent: string | null }, "invalid">;
 
 /** Refresh-token families, one-time tokens and API keys of one tenant. */
 export class Credentials {
@@ -62,11 +78,7 @@ export class Credentials {
    * A token presented after it was spent revokes the whole family: someone
    * holds a copy.
    */
-  rotate(
-    ctx: Ctx,
-    presentedHash: string,
-    nextHash: string,
-  ): Result<{ principal: UserPrincipal; familyId: string }, "invalid"> | Reused {
+  rotate(ctx: Ctx, presentedHash: string, nextHash: string, nextSealed: string): Rotated | Reused {
     const row = this.sql
       .exec<{
         family_id: string;
@@ -83,6 +95,9 @@ export class Credentials {
       .toArray()[0];
     if (!row || row.revoked_at !== null) return fail("invalid");
     if (row.spent_at !== null) {
+      const again = this.withinGrace(ctx, presentedHash, row.spent_at);
+      const principal = again === null ? null : this.store.principal(row.user_id);
+      if (again !== null && principal) return ok({ principal, familyId: row.family_id, resent: again });
       this.revokeFamily(ctx, row.family_id, row.user_id, "reuse_detected");
       return { ok: false, error: "reused", userId: row.user_id };
     }
@@ -90,7 +105,15 @@ export class Credentials {
     const principal = this.store.principal(row.user_id);
     if (!principal) return fail("invalid");
     this.store.tx(() => {
-      this.sql.exec("update refresh_tokens set spent_at = ? where token_hash = ?", ctx.now, presentedHash);
+      this.sql.exec(
+        "update refresh_tokens set spent_at = ?, successor_hash = ?, successor_sealed = ? where token_hash = ?",
+        ctx.now,
+        nextHash,
+        nextSealed,
+        presentedHash,
+      );
+      // The predecessor's grace ends when its successor is spent: it must not hand out a spent token.
+      this.sql.exec("update refresh_tokens set successor_sealed = null where successor_hash = ?", presentedHash);
       this.sql.exec(
         "insert into refresh_tokens (token_hash, family_id, expires_at) values (?, ?, ?)",
         nextHash,
@@ -102,7 +125,25 @@ export class Credentials {
         data: { user_id: row.user_id, family_id: row.family_id },
       });
     });
-    return ok({ principal, familyId: row.family_id });
+    return ok({ principal, familyId: row.family_id, resent: null });
+  }
+
+  /**
+   * The sealed successor of a token spent less than {@link REFRESH_GRACE_MS} ago, while that
+   * successor is still unspent and unexpired; null otherwise (the presentation is a reuse).
+   */
+  private withinGrace(ctx: Ctx, presentedHash: string, spentAt: string): string | null {
+    if (Date.parse(ctx.now) - Date.parse(spentAt) >= REFRESH_GRACE_MS) return null;
+    const row = this.sql
+      .exec<{ successor_sealed: string | null }>(
+        `select t.successor_sealed from refresh_tokens t
+           join refresh_tokens s on s.token_hash = t.successor_hash
+          where t.token_hash = ? and s.spent_at is null and s.expires_at > ?`,
+        presentedHash,
+        ctx.now,
+      )
+      .toArray()[0];
+    return row?.successor_sealed ?? null;
   }
 
   /** Revokes the family of a presented token (logout); unknown tokens are ignored. Returns its user. */
@@ -188,7 +229,8 @@ export class Credentials {
    * Forgets what can no longer be used, in one transaction: single-use tokens
    * that expired or were spent (or voided), and refresh-token families that
    * are revoked or whose every token expired, with their tokens. A live
-   * family keeps its spent tokens, so presenting one still revokes it.
+   * family keeps its spent tokens, so presenting one still revokes it, but
+   * not their sealed successors once the grace is over.
    * Unknown and forgotten tokens are refused alike, so no answer changes.
    */
   purgeExpired(now: string): { one_time_tokens: number; families: number; refresh_tokens: number } {
@@ -197,6 +239,11 @@ export class Credentials {
       const deleted = (query: string) => this.sql.exec(`${query} returning 1`, now).toArray().length;
       const dead = `select f.id from token_families f where f.revoked_at is not null
                       or not exists (select 1 from refresh_tokens t where t.family_id = f.id and t.expires_at > ?1)`;
+      // A sealed successor past its grace can answer nothing: it is dropped, not kept for a key to leak.
+      this.sql.exec(
+        "update refresh_tokens set successor_sealed = null where successor_sealed is not null and spent_at <= ?",
+        plusMs(now, -REFRESH_GRACE_MS),
+      );
       return {
         one_time_tokens: deleted("delete from one_time_tokens where expires_at <= ?1 or used_at is not null"),
         refresh_tokens: deleted(`delete from refresh_tokens where family_id in (${dead})`),

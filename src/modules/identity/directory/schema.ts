@@ -161,6 +161,12 @@ export const DIRECTORY_SCHEMA: string[][] = [
     `alter table tenant add column suspended_reason text`,
     `alter table tenant add column version integer not null default 1`,
   ],
+  // Refresh grace (credentials.ts): a spent token names its successor (by hash) and keeps it
+  // sealed under a key only the spent token gives (identity/successor.ts), never in plaintext.
+  [
+    `alter table refresh_tokens add column successor_hash text`,
+    `alter table refresh_tokens add column successor_sealed text`,
+  ],
 ];
 
 /**

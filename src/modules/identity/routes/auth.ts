@@ -28,6 +28,7 @@ import {
   UserSchema,
 } from "../schemas";
 import { ctxOf, hasher, newSecret } from "../services";
+import { openSuccessor, sealSuccessor } from "../successor";
 import { tokenPair } from "../token-pair";
 import { secondFactor, TwoFactorChallengeSchema } from "./two-factor-login";
 
@@ -78,8 +79,11 @@ const refresh = op.post("/auth/refresh", {
   access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ refresh_token: TokenSchema })) },
   responses: {
-    200: jsonResponse("a new pair; the presented refresh token is spent", TokenPairSchema),
-    401: problem("unknown, expired or spent refresh token (a spent one revokes its family)"),
+    200: jsonResponse(
+      "a new pair; the presented refresh token is spent. Presented again within 10 s, the same refresh token is answered again with a new access token",
+      TokenPairSchema,
+    ),
+    401: problem("unknown, expired or spent refresh token (one spent more than 10 s ago revokes its family)"),
   },
 });
 
@@ -250,20 +254,25 @@ export const authRoutes = createRouter()
     const tenant = tenantOf(c);
     const { refresh_token } = c.req.valid("json");
     const next = await newSecret("plr");
+    const presentedHash = await sha256Hex(refresh_token);
     const result = await directory(c.env, tenant.id).refresh({
       ctx: ctxOf(c),
-      presentedHash: await sha256Hex(refresh_token),
+      presentedHash,
       nextHash: next.hash,
+      nextSealed: await sealSuccessor(refresh_token, presentedHash, next.token),
       userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!result.ok) {
-      // A spent token presented again revoked its family: its access tokens stop here at once.
+      // A spent token presented again past the grace revoked its family: its access tokens stop here at once.
       if (result.error === "reused") evictUser(tenant.id, result.userId);
       throw badRefresh();
     }
-    const { principal, familyId } = result.value;
+    const { principal, familyId, resent } = result.value;
+    // Within the grace the token was spent a moment ago (another tab, a lost response): same successor.
+    const successor = resent === null ? next.token : await openSuccessor(refresh_token, presentedHash, resent);
+    if (successor === null) throw badRefresh();
     c.header("Cache-Control", "no-store");
-    return c.json(await tokenPair(c, tenant.id, principal, familyId, next.token), 200);
+    return c.json(await tokenPair(c, tenant.id, principal, familyId, successor), 200);
   })
   .openapi(logout, async (c) => {
     const tenant = tenantOf(c);
