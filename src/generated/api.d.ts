@@ -2091,6 +2091,8 @@ export interface operations {
             /** @description a check failed */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2120,6 +2122,8 @@ export interface operations {
             /** @description METRICS_TOKEN is set and the request does not carry it, or it is unset in staging or production */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2152,6 +2156,10 @@ export interface operations {
             /** @description the figures */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2161,6 +2169,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2170,6 +2184,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2181,6 +2199,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2193,6 +2215,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2204,6 +2230,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2252,6 +2282,10 @@ export interface operations {
             /** @description what the call did; `next` is the `after` of the next call, null when done */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2264,6 +2298,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2273,6 +2311,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2282,6 +2326,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2291,6 +2339,10 @@ export interface operations {
             /** @description no such subscription, or no such tenant (`tenant_id`) */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2300,6 +2352,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2309,6 +2365,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2318,6 +2378,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2327,6 +2391,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2338,6 +2406,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2350,6 +2422,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2361,6 +2437,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2386,6 +2466,10 @@ export interface operations {
             /** @description a page of dead letters */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,6 +2482,10 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,6 +2495,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2416,6 +2510,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2427,6 +2525,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2439,6 +2541,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2450,6 +2556,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2475,6 +2585,10 @@ export interface operations {
             /** @description re-sent */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2485,6 +2599,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2494,6 +2612,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2503,6 +2627,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2512,6 +2640,10 @@ export interface operations {
             /** @description no such dead letter */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2521,6 +2653,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2530,6 +2666,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2541,6 +2681,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2553,6 +2697,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2564,6 +2712,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2588,6 +2740,10 @@ export interface operations {
             /** @description messages */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2609,6 +2765,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2618,6 +2778,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2631,6 +2797,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2645,6 +2815,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2656,6 +2830,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2668,6 +2846,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2679,6 +2861,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2704,6 +2890,10 @@ export interface operations {
             /** @description a page of mail dead letters */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2716,6 +2906,10 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2725,6 +2919,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2734,6 +2934,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2745,6 +2949,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2757,6 +2965,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2768,6 +2980,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2793,6 +3009,10 @@ export interface operations {
             /** @description re-queued */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2803,6 +3023,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2812,6 +3036,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2821,6 +3051,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2830,6 +3064,10 @@ export interface operations {
             /** @description no such mail dead letter */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2839,6 +3077,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2848,6 +3090,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2859,6 +3105,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2871,6 +3121,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2882,6 +3136,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2913,6 +3171,10 @@ export interface operations {
             /** @description how many were re-queued; call again while `more` is true */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2925,6 +3187,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2934,6 +3200,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2943,6 +3215,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2952,6 +3228,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2961,6 +3241,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2970,6 +3254,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2979,6 +3267,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2990,6 +3282,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3002,6 +3298,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3013,6 +3313,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3033,6 +3337,10 @@ export interface operations {
             /** @description the jobs, in module order */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3044,6 +3352,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3053,6 +3367,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3064,6 +3382,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3076,6 +3398,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3087,6 +3413,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3113,6 +3443,10 @@ export interface operations {
             /** @description the run as recorded; `outcome` says whether the job succeeded */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3125,6 +3459,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3134,6 +3472,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3143,6 +3487,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3152,6 +3500,10 @@ export interface operations {
             /** @description no such job */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3166,6 +3518,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3175,6 +3531,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3186,6 +3546,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3198,6 +3562,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3209,6 +3577,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3246,6 +3618,10 @@ export interface operations {
             /** @description what each tenant's pass did; `next` is the `after` of the next call */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3258,6 +3634,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3267,6 +3647,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3276,6 +3662,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3285,6 +3675,10 @@ export interface operations {
             /** @description no such tenant (`tenant_id`) */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3294,6 +3688,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3303,6 +3701,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3312,6 +3714,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3321,6 +3727,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3332,6 +3742,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3344,6 +3758,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3355,6 +3773,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3382,6 +3804,10 @@ export interface operations {
             /** @description the counts; a version at 0 everywhere can be removed from ENCRYPTION_KEYS */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3391,6 +3817,10 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3400,6 +3830,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3409,6 +3845,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3418,6 +3858,10 @@ export interface operations {
             /** @description no such tenant (`tenant_id`) */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3429,6 +3873,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3441,6 +3889,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3452,6 +3904,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3472,6 +3928,10 @@ export interface operations {
             /** @description what is deployed */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3481,6 +3941,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3494,6 +3960,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3503,6 +3973,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3514,6 +3988,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3526,6 +4004,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,6 +4019,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3636,6 +4122,10 @@ export interface operations {
             /** @description the new user; a verification mail is on its way */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3651,6 +4141,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3660,6 +4154,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3676,6 +4176,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3685,6 +4189,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3694,6 +4202,10 @@ export interface operations {
             /** @description the email is taken in this tenant */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3703,6 +4215,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3712,6 +4228,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3723,6 +4243,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3735,6 +4259,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3746,6 +4274,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3779,6 +4311,10 @@ export interface operations {
             /** @description an access and a refresh token; for a user with two-factor on, a challenge for POST /auth/two-factor instead */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3791,6 +4327,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3805,6 +4345,12 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3821,6 +4367,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3830,6 +4380,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3839,6 +4393,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3848,6 +4406,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3859,6 +4421,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3871,6 +4437,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3882,6 +4452,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3910,6 +4484,10 @@ export interface operations {
             /** @description a new pair; the presented refresh token is spent. Presented again within 10 s, the same refresh token is answered again with a new access token */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3922,6 +4500,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3936,6 +4518,12 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3949,6 +4537,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3958,6 +4550,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3967,6 +4563,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3976,6 +4576,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3987,6 +4591,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3999,6 +4607,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4010,6 +4622,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4038,6 +4654,10 @@ export interface operations {
             /** @description revoked (also for an unknown token) */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4048,6 +4668,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4057,6 +4681,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4070,6 +4700,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4079,6 +4713,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4088,6 +4726,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4097,6 +4739,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4108,6 +4754,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4120,6 +4770,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4131,6 +4785,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4159,6 +4817,10 @@ export interface operations {
             /** @description verified */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4172,6 +4834,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4181,6 +4847,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4194,6 +4866,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4203,6 +4879,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4212,6 +4892,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4221,6 +4905,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4232,6 +4920,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4244,6 +4936,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4255,6 +4951,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4287,6 +4987,10 @@ export interface operations {
             /** @description accepted, whether or not the email has an account waiting for verification */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4297,6 +5001,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4306,6 +5014,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4319,6 +5033,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4328,6 +5046,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4337,6 +5059,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,6 +5072,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4357,6 +5087,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4369,6 +5103,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4380,6 +5118,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4412,6 +5154,10 @@ export interface operations {
             /** @description accepted, whether or not the email has an account */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4422,6 +5168,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4431,6 +5181,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4444,6 +5200,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4453,6 +5213,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4462,6 +5226,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4471,6 +5239,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4482,6 +5254,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4494,6 +5270,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4505,6 +5285,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4535,6 +5319,10 @@ export interface operations {
             /** @description password changed, the email verified (the token came through it); every session revoked */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4548,6 +5336,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4557,6 +5349,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4570,6 +5368,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4579,6 +5381,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4588,6 +5394,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4597,6 +5407,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4608,6 +5422,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4620,6 +5438,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4631,6 +5453,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4662,6 +5488,10 @@ export interface operations {
             /** @description changed; every other session of the user is revoked */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4676,6 +5506,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4685,6 +5519,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4701,6 +5541,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4710,6 +5554,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4719,6 +5567,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4728,6 +5580,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4737,6 +5593,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4746,6 +5606,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4757,6 +5621,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4769,6 +5637,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4780,6 +5652,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4800,6 +5676,10 @@ export interface operations {
             /** @description the caller */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4809,6 +5689,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4823,6 +5707,12 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4836,6 +5726,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4845,6 +5739,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4856,6 +5754,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4868,6 +5770,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4879,6 +5785,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4902,6 +5812,10 @@ export interface operations {
             /** @description a page of users */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4917,6 +5831,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4926,6 +5844,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4942,6 +5866,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4951,6 +5879,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4962,6 +5894,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4974,6 +5910,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4985,6 +5925,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5007,6 +5951,10 @@ export interface operations {
             /** @description the user */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5019,6 +5967,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5028,6 +5980,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5041,6 +5999,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5055,6 +6017,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5066,6 +6032,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5078,6 +6048,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5089,6 +6063,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5111,6 +6089,10 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5121,6 +6103,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5130,6 +6116,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5146,6 +6138,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5160,6 +6156,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5169,6 +6169,10 @@ export interface operations {
             /** @description the tenant's last owner */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5180,6 +6184,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5192,6 +6200,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5203,6 +6215,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5231,6 +6247,10 @@ export interface operations {
             /** @description the updated user */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5243,6 +6263,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5252,6 +6276,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5265,6 +6295,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5279,6 +6313,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5288,6 +6326,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5297,6 +6339,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5308,6 +6354,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5320,6 +6370,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5331,6 +6385,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5354,6 +6412,10 @@ export interface operations {
             /** @description a page of your live sessions */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5369,6 +6431,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5378,6 +6444,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5394,6 +6466,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5403,6 +6479,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5414,6 +6494,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5426,6 +6510,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5437,6 +6525,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5459,6 +6551,10 @@ export interface operations {
             /** @description revoked: its refresh token stops at once, its access tokens within 10 s */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5469,6 +6565,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5478,6 +6578,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5494,6 +6600,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5508,6 +6618,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5519,6 +6633,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5531,6 +6649,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5542,6 +6664,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5565,6 +6691,10 @@ export interface operations {
             /** @description how many sessions were revoked */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5577,6 +6707,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5586,6 +6720,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5602,6 +6742,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5611,6 +6755,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5620,6 +6768,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5629,6 +6781,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5640,6 +6796,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5652,6 +6812,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5663,6 +6827,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5688,6 +6856,10 @@ export interface operations {
             /** @description a page of the user's live sessions */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5703,6 +6875,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5712,6 +6888,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5725,6 +6907,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5739,6 +6925,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5750,6 +6940,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5762,6 +6956,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5773,6 +6971,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5796,6 +6998,10 @@ export interface operations {
             /** @description revoked: its refresh token stops at once, its access tokens within 10 s */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5806,6 +7012,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5815,6 +7025,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5831,6 +7047,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5845,6 +7065,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5856,6 +7080,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5868,6 +7096,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5879,6 +7111,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5904,6 +7140,10 @@ export interface operations {
             /** @description how many sessions were revoked */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5917,6 +7157,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5926,6 +7170,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5942,6 +7192,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5956,6 +7210,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5965,6 +7223,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5974,6 +7236,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5985,6 +7251,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5997,6 +7267,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6008,6 +7282,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6028,6 +7306,10 @@ export interface operations {
             /** @description the user's standard claims (OpenID Connect Core 1.0, 5.3) */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6037,6 +7319,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6051,6 +7337,12 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6067,6 +7359,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6076,6 +7372,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6087,6 +7387,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6099,6 +7403,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6110,6 +7418,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6133,6 +7445,10 @@ export interface operations {
             /** @description a page of keys */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6148,6 +7464,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6157,6 +7477,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6170,6 +7496,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6179,6 +7509,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6190,6 +7524,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6202,6 +7540,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6213,6 +7555,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6245,6 +7591,10 @@ export interface operations {
             /** @description the key, with its secret */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6261,6 +7611,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6270,6 +7624,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6286,6 +7646,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6295,6 +7659,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6304,6 +7672,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6313,6 +7685,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6322,6 +7698,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6331,6 +7711,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6342,6 +7726,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6354,6 +7742,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6365,6 +7757,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6387,6 +7783,10 @@ export interface operations {
             /** @description revoked, with every key it created */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6397,6 +7797,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6406,6 +7810,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6422,6 +7832,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6436,6 +7850,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6447,6 +7865,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6459,6 +7881,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6470,6 +7896,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6490,6 +7920,10 @@ export interface operations {
             /** @description roles */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6501,6 +7935,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6510,6 +7948,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6523,6 +7967,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6532,6 +7980,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6543,6 +7995,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6555,6 +8011,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6566,6 +8026,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6598,6 +8062,10 @@ export interface operations {
             /** @description the role */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6614,6 +8082,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6623,6 +8095,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6639,6 +8117,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6648,6 +8130,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6662,6 +8148,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6671,6 +8161,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6680,6 +8174,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6689,6 +8187,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6700,6 +8202,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6712,6 +8218,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6723,6 +8233,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6745,6 +8259,10 @@ export interface operations {
             /** @description the role */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6757,6 +8275,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6766,6 +8288,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6779,6 +8307,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6793,6 +8325,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6804,6 +8340,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6816,6 +8356,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6827,6 +8371,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6857,6 +8405,10 @@ export interface operations {
             /** @description the role */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6869,6 +8421,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6878,6 +8434,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6894,6 +8456,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6908,6 +8474,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6917,6 +8487,10 @@ export interface operations {
             /** @description owner is fixed */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6926,6 +8500,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6935,6 +8513,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6946,6 +8528,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6958,6 +8544,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6969,6 +8559,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6991,6 +8585,10 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7001,6 +8599,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7010,6 +8612,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7026,6 +8634,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7040,6 +8652,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7049,6 +8665,10 @@ export interface operations {
             /** @description owner, or still held */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7060,6 +8680,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7072,6 +8696,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7083,6 +8711,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7106,6 +8738,10 @@ export interface operations {
             /** @description granted */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7116,6 +8752,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7125,6 +8765,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7141,6 +8787,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7155,6 +8805,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7166,6 +8820,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7178,6 +8836,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7189,6 +8851,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7212,6 +8878,10 @@ export interface operations {
             /** @description revoked */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7222,6 +8892,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7231,6 +8905,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7247,6 +8927,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7261,6 +8945,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7270,6 +8958,10 @@ export interface operations {
             /** @description the last owner */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7281,6 +8973,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7293,6 +8989,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7304,6 +9004,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7324,6 +9028,12 @@ export interface operations {
             /** @description the settings */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7333,6 +9043,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7342,6 +9056,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7355,6 +9075,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7364,6 +9088,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7375,6 +9103,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7387,6 +9119,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7398,6 +9134,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7436,6 +9176,12 @@ export interface operations {
             /** @description the settings after the change */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7451,6 +9197,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7460,6 +9210,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7473,6 +9229,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7482,6 +9242,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7496,6 +9260,10 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7505,6 +9273,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7514,6 +9286,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7525,6 +9301,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7537,6 +9317,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7548,6 +9332,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7571,6 +9359,10 @@ export interface operations {
             /** @description a page of pending invitations */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7586,6 +9378,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7595,6 +9391,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7608,6 +9410,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7617,6 +9423,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7628,6 +9438,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7640,6 +9454,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7651,6 +9469,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7685,6 +9507,12 @@ export interface operations {
             /** @description the invitation (its token went by mail) */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7701,6 +9529,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7710,6 +9542,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7726,6 +9564,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7735,6 +9577,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7744,6 +9590,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7753,6 +9603,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7762,6 +9616,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7771,6 +9629,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7782,6 +9644,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7794,6 +9660,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7805,6 +9675,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7931,6 +9805,10 @@ export interface operations {
             /** @description revoked: its token no longer works */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7941,6 +9819,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7950,6 +9832,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7963,6 +9851,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7977,6 +9869,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7988,6 +9884,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8000,6 +9900,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8011,6 +9915,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8041,6 +9949,10 @@ export interface operations {
             /** @description an access and a refresh token for the invited account, or, for an existing account with two-factor on, the login's challenge (the roles are granted either way) */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8056,6 +9968,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8070,6 +9986,12 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8083,6 +10005,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8092,6 +10018,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8101,6 +10031,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8110,6 +10044,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8121,6 +10059,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8133,6 +10075,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8144,6 +10090,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8169,6 +10119,10 @@ export interface operations {
             /** @description to the provider's authorization endpoint (code flow, PKCE S256, state, nonce) */
             302: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8182,6 +10136,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8191,6 +10149,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8204,6 +10168,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8218,6 +10186,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8229,6 +10201,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8241,6 +10217,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8252,6 +10232,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8279,6 +10263,10 @@ export interface operations {
             /** @description the token pair, as password login answers (no app redirect was asked for) */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8288,6 +10276,10 @@ export interface operations {
             /** @description to the app redirect named at the start, with the token pair in the fragment */
             302: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8301,6 +10293,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8310,6 +10306,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8326,6 +10328,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8340,6 +10346,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8351,6 +10361,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8363,6 +10377,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8374,6 +10392,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8394,6 +10416,12 @@ export interface operations {
             /** @description the provider; ETag is its version */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8403,6 +10431,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8412,6 +10444,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8425,6 +10463,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8439,6 +10481,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8450,6 +10496,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8462,6 +10512,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8473,6 +10527,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8522,6 +10580,12 @@ export interface operations {
             /** @description the provider after the change */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8537,6 +10601,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8546,6 +10614,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8562,6 +10636,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8571,6 +10649,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8585,6 +10667,10 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8594,6 +10680,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8603,6 +10693,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8614,6 +10708,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8626,6 +10724,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8637,6 +10739,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8657,6 +10763,10 @@ export interface operations {
             /** @description removed */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8664,6 +10774,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8673,6 +10787,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8686,6 +10806,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8700,6 +10824,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8711,6 +10839,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8723,6 +10855,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8734,6 +10870,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8754,6 +10894,10 @@ export interface operations {
             /** @description your two-factor state */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8763,6 +10907,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8772,6 +10920,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8788,6 +10942,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8797,6 +10955,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8808,6 +10970,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8820,6 +10986,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8831,6 +11001,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8854,6 +11028,10 @@ export interface operations {
             /** @description the new secret and its otpauth URI, shown once; confirm with a code */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8866,6 +11044,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8875,6 +11057,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8891,6 +11079,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8900,6 +11092,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8914,6 +11110,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8923,6 +11123,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8934,6 +11138,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8946,6 +11154,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8957,6 +11169,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8986,6 +11202,10 @@ export interface operations {
             /** @description off; the secret and recovery codes are forgotten */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8996,6 +11216,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9005,6 +11229,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9021,6 +11251,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9030,6 +11264,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9039,6 +11277,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9048,6 +11290,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9062,6 +11308,12 @@ export interface operations {
              */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9074,6 +11326,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9085,6 +11341,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9115,6 +11375,10 @@ export interface operations {
             /** @description two-factor is on; keep these recovery codes (each works once) */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9128,6 +11392,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9137,6 +11405,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9153,6 +11427,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9162,6 +11440,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9171,6 +11453,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9180,6 +11466,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9189,6 +11479,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9198,6 +11492,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9212,6 +11510,12 @@ export interface operations {
              */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9224,6 +11528,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9235,6 +11543,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9257,6 +11569,10 @@ export interface operations {
             /** @description off; the user enrols again after their next login */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9267,6 +11583,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9276,6 +11596,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9292,6 +11618,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9306,6 +11636,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9317,6 +11651,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9329,6 +11667,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9340,6 +11682,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9373,6 +11719,10 @@ export interface operations {
             /** @description an access and a refresh token */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9385,6 +11735,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9399,6 +11753,12 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9412,6 +11772,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9421,6 +11785,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9430,6 +11798,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9439,6 +11811,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9453,6 +11829,12 @@ export interface operations {
              */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9465,6 +11847,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9476,6 +11862,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9499,6 +11889,10 @@ export interface operations {
             /** @description a page of tenants */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9511,6 +11905,10 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9520,6 +11918,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9529,6 +11933,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9540,6 +11948,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9552,6 +11964,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9563,6 +11979,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9599,6 +12019,10 @@ export interface operations {
             /** @description the tenant and its admin key */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9613,6 +12037,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9622,6 +12050,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9631,6 +12065,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9645,6 +12083,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9654,6 +12096,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9663,6 +12109,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9672,6 +12122,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9683,6 +12137,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9695,6 +12153,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9706,6 +12168,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9728,6 +12194,12 @@ export interface operations {
             /** @description the tenant */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9737,6 +12209,10 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9746,6 +12222,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9755,6 +12237,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9764,6 +12250,10 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9775,6 +12265,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9787,6 +12281,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9798,6 +12296,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9820,6 +12322,10 @@ export interface operations {
             /** @description the tenant, now deleting; get it to watch the erasure's progress */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9829,6 +12335,10 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9838,6 +12348,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9847,6 +12363,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9856,6 +12376,10 @@ export interface operations {
             /** @description no such tenant (or already erased) */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9867,6 +12391,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9879,6 +12407,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9890,6 +12422,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9923,6 +12459,12 @@ export interface operations {
             /** @description the tenant after the change */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9932,6 +12474,10 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9941,6 +12487,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9950,6 +12502,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9959,6 +12515,10 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9968,6 +12528,10 @@ export interface operations {
             /** @description `version_conflict`: `If-Match` does not name the current version */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9977,6 +12541,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9986,6 +12554,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9997,6 +12569,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10009,6 +12585,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10020,6 +12600,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10051,6 +12635,10 @@ export interface operations {
             /** @description the key, with its secret */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10063,6 +12651,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10072,6 +12664,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10081,6 +12679,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10090,6 +12692,10 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10099,6 +12705,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10108,6 +12718,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10117,6 +12731,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10126,6 +12744,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10137,6 +12759,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10149,6 +12775,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10160,6 +12790,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10193,6 +12827,12 @@ export interface operations {
             /** @description the suspended tenant */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10205,6 +12845,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10214,6 +12858,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10223,6 +12873,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10232,6 +12886,10 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10241,6 +12899,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10250,6 +12912,10 @@ export interface operations {
             /** @description `version_conflict`: `If-Match` does not name the current version */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10259,6 +12925,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10268,6 +12938,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10277,6 +12951,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10288,6 +12966,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10300,6 +12982,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10311,6 +12997,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10338,6 +13028,12 @@ export interface operations {
             /** @description the active tenant */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10350,6 +13046,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10359,6 +13059,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10368,6 +13074,10 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10377,6 +13087,10 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10386,6 +13100,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10395,6 +13113,10 @@ export interface operations {
             /** @description `version_conflict`: `If-Match` does not name the current version */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10404,6 +13126,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10415,6 +13141,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10427,6 +13157,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10438,6 +13172,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10461,6 +13199,10 @@ export interface operations {
             /** @description a page of dead letters */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10476,6 +13218,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10485,6 +13231,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10498,6 +13250,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10507,6 +13263,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10518,6 +13278,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10530,6 +13294,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10541,6 +13309,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10566,6 +13338,10 @@ export interface operations {
             /** @description re-sent */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10577,6 +13353,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10586,6 +13366,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10599,6 +13385,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10613,6 +13403,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10622,6 +13416,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10631,6 +13429,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10642,6 +13444,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10654,6 +13460,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10665,6 +13475,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10690,6 +13504,10 @@ export interface operations {
             /** @description a page of posts */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10705,6 +13523,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10714,6 +13536,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10727,6 +13555,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10736,6 +13568,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10747,6 +13583,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10759,6 +13599,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10770,6 +13614,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10800,6 +13648,12 @@ export interface operations {
             /** @description the new draft (version 1) */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10813,6 +13667,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10822,6 +13680,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10838,6 +13702,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10847,6 +13715,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10856,6 +13728,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10865,6 +13741,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10874,6 +13754,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10883,6 +13767,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10894,6 +13782,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10906,6 +13798,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10917,6 +13813,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10941,6 +13841,12 @@ export interface operations {
             /** @description the post */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10953,6 +13859,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10962,6 +13872,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10975,6 +13891,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10989,6 +13909,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11000,6 +13924,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11012,6 +13940,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11023,6 +13955,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11048,6 +13984,12 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11058,6 +14000,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11067,6 +14013,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11080,6 +14032,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11094,6 +14050,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11108,6 +14068,10 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11119,6 +14083,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11131,6 +14099,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11142,6 +14114,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11174,6 +14150,12 @@ export interface operations {
             /** @description the post */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11186,6 +14168,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11195,6 +14181,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11208,6 +14200,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11222,6 +14218,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11236,6 +14236,10 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11245,6 +14249,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11254,6 +14262,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11265,6 +14277,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11277,6 +14293,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11288,6 +14308,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11315,6 +14339,12 @@ export interface operations {
             /** @description the post */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11328,6 +14358,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11337,6 +14371,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11350,6 +14390,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11364,6 +14408,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11378,6 +14426,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11392,6 +14444,10 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11401,6 +14457,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11412,6 +14472,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11424,6 +14488,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11435,6 +14503,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11462,6 +14534,10 @@ export interface operations {
             /** @description a page of entries */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11477,6 +14553,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11486,6 +14566,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11499,6 +14585,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11508,6 +14598,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11519,6 +14613,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11531,6 +14629,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11542,6 +14644,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11562,6 +14668,10 @@ export interface operations {
             /** @description one JSON entry per line */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11571,6 +14681,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11580,6 +14694,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11593,6 +14713,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11602,6 +14726,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11613,6 +14741,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11625,6 +14757,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11636,6 +14772,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11656,6 +14796,10 @@ export interface operations {
             /** @description the verification */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11665,6 +14809,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11674,6 +14822,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11687,6 +14841,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11696,6 +14854,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11707,6 +14869,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11719,6 +14885,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11730,6 +14900,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11753,6 +14927,10 @@ export interface operations {
             /** @description a page of endpoints */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11768,6 +14946,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11777,6 +14959,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11790,6 +14978,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11799,6 +14991,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11810,6 +15006,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11822,6 +15022,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11833,6 +15037,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11866,6 +15074,12 @@ export interface operations {
             /** @description the endpoint, with its secret */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11882,6 +15096,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11891,6 +15109,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11904,6 +15128,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11913,6 +15141,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11927,6 +15159,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11936,6 +15172,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11945,6 +15185,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11954,6 +15198,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11965,6 +15213,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11977,6 +15229,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11988,6 +15244,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12010,6 +15270,12 @@ export interface operations {
             /** @description the endpoint */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12022,6 +15288,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12031,6 +15301,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12044,6 +15320,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12058,6 +15338,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12069,6 +15353,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12081,6 +15369,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12092,6 +15384,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12114,6 +15410,10 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -12124,6 +15424,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12133,6 +15437,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12146,6 +15456,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12160,6 +15474,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12171,6 +15489,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12183,6 +15505,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12194,6 +15520,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12228,6 +15558,12 @@ export interface operations {
             /** @description the endpoint */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12243,6 +15579,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12252,6 +15592,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12265,6 +15611,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12279,6 +15629,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12293,6 +15647,10 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12302,6 +15660,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12311,6 +15673,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12322,6 +15688,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12334,6 +15704,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12345,6 +15719,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12370,6 +15748,10 @@ export interface operations {
             /** @description the endpoint, with its new secret */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12383,6 +15765,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12392,6 +15778,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12405,6 +15797,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12419,6 +15815,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12428,6 +15828,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12437,6 +15841,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12448,6 +15856,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12460,6 +15872,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12471,6 +15887,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12496,6 +15916,10 @@ export interface operations {
             /** @description queued */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12511,6 +15935,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12520,6 +15948,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12533,6 +15967,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12547,6 +15985,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12561,6 +16003,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12570,6 +16016,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12581,6 +16031,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12593,6 +16047,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12604,6 +16062,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12630,6 +16092,10 @@ export interface operations {
             /** @description a page of deliveries */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12645,6 +16111,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12654,6 +16124,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12667,6 +16143,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12681,6 +16161,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12692,6 +16176,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12704,6 +16192,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12715,6 +16207,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12738,6 +16234,10 @@ export interface operations {
             /** @description the delivery */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12750,6 +16250,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12759,6 +16263,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12772,6 +16282,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12786,6 +16300,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12797,6 +16315,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12809,6 +16331,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12820,6 +16346,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12846,6 +16376,10 @@ export interface operations {
             /** @description queued again */
             202: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12861,6 +16395,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12870,6 +16408,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12883,6 +16427,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12897,6 +16445,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12911,6 +16463,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12920,6 +16476,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12931,6 +16491,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12943,6 +16507,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12954,6 +16522,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13138,6 +16710,10 @@ export interface operations {
             /** @description a page of files */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13153,6 +16729,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13162,6 +16742,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13175,6 +16761,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13184,6 +16774,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13195,6 +16789,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13207,6 +16805,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13218,6 +16820,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13269,6 +16875,12 @@ export interface operations {
             /** @description the file, with the SHA-256 of what was received */
             201: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13285,6 +16897,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13294,6 +16910,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13307,6 +16929,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13316,6 +16942,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13330,6 +16960,10 @@ export interface operations {
              */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13339,6 +16973,10 @@ export interface operations {
             /** @description no Content-Length (`length_required`) */
             411: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13353,6 +16991,10 @@ export interface operations {
              */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13367,6 +17009,10 @@ export interface operations {
              */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13376,6 +17022,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13387,6 +17037,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13399,6 +17053,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13410,6 +17068,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13437,6 +17099,12 @@ export interface operations {
             /** @description the file's bytes */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530), the same as `Repr-Digest`: only when `Want-Content-Digest` asks for sha-256 */
@@ -13450,6 +17118,12 @@ export interface operations {
             /** @description the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's */
             206: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     [name: string]: unknown;
@@ -13461,6 +17135,12 @@ export interface operations {
             /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
             304: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -13471,6 +17151,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13480,6 +17164,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13493,6 +17183,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13507,6 +17201,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13516,6 +17214,10 @@ export interface operations {
             /** @description the range names no byte of the file (`range_not_satisfiable`) */
             416: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13527,6 +17229,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13539,6 +17245,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13550,6 +17260,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13572,6 +17286,10 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -13582,6 +17300,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13591,6 +17313,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13604,6 +17332,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13618,6 +17350,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13629,6 +17365,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13641,6 +17381,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13652,6 +17396,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13684,6 +17432,10 @@ export interface operations {
             /** @description the URL and when it stops working */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13697,6 +17449,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13706,6 +17462,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13719,6 +17481,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13733,6 +17499,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13742,6 +17512,10 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13751,6 +17525,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13760,6 +17538,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13769,6 +17551,10 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13780,6 +17566,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13792,6 +17582,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13806,6 +17600,12 @@ export interface operations {
              */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13842,6 +17642,12 @@ export interface operations {
             /** @description the file's bytes */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530), the same as `Repr-Digest`: only when `Want-Content-Digest` asks for sha-256 */
@@ -13855,6 +17661,12 @@ export interface operations {
             /** @description the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's */
             206: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     [name: string]: unknown;
@@ -13866,6 +17678,12 @@ export interface operations {
             /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
             304: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
+                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -13876,6 +17694,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13885,6 +17707,12 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13901,6 +17729,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13915,6 +17747,10 @@ export interface operations {
              */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13924,6 +17760,10 @@ export interface operations {
             /** @description the range names no byte of the file (`range_not_satisfiable`) */
             416: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13935,6 +17775,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13947,6 +17791,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13961,6 +17809,12 @@ export interface operations {
              */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13981,6 +17835,10 @@ export interface operations {
             /** @description usage and quota */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13990,6 +17848,10 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13999,6 +17861,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14012,6 +17880,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14021,6 +17893,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14032,6 +17908,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14044,6 +17924,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14055,6 +17939,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14081,6 +17969,10 @@ export interface operations {
             /** @description usage and the new quota */
             200: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14096,6 +17988,10 @@ export interface operations {
              */
             400: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14105,6 +18001,12 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
+                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+                    "WWW-Authenticate": string;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14118,6 +18020,10 @@ export interface operations {
              */
             403: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14127,6 +18033,10 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14136,6 +18046,10 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14145,6 +18059,10 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14156,6 +18074,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14168,6 +18090,10 @@ export interface operations {
              */
             500: {
                 headers: {
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14179,6 +18105,10 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+                    RateLimit?: string;
+                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -76,7 +76,11 @@ describe("common problem responses: given an operation's traits, the kernel docu
     expect(description).toContain("`forbidden`");
     expect(description).toContain("`tenant_mismatch`");
     expect(statuses).not.toContain(500);
-    expect(responses["5XX"]).toEqual({ description: "server trouble" });
+    // Kept as declared, with only the RateLimit headers every /api/v1 answer carries.
+    expect(responses["5XX"]).toEqual({
+      description: "server trouble",
+      headers: { RateLimit: expect.any(Object), "RateLimit-Policy": expect.any(Object) },
+    });
   });
 
   it("every added response is the Problem schema as application/problem+json; 429 names Retry-After", () => {

@@ -99,11 +99,54 @@ function strict<T extends z.ZodType>(schema: T): T {
   return schema instanceof z.ZodObject ? (schema.strict() as z.ZodType as T) : schema;
 }
 
-/** A JSON response for `createRoute`. */
-export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+/** An OpenAPI header object, as a response's `headers` holds it. */
+export type HeaderSpec = {
+  description: string;
+  required?: boolean;
+  schema: { type: "string" | "integer"; minimum?: number };
+};
+
+/**
+ * `ETag`: the resource's version, quoted. Declared on every response that sets it, so a
+ * generated client can read it and send it back as `If-Match`.
+ */
+export const ETAG_HEADER: Record<"ETag", HeaderSpec> = {
+  ETag: {
+    description: 'the resource\'s version, quoted (`"3"`): send it back in `If-Match` to write only over this version',
+    required: true,
+    schema: { type: "string" },
+  },
+};
+
+/**
+ * `Location` of a 201: the path of the created resource, where a GET reads it. Declared
+ * only where that GET exists (test/node/openapi.test.ts walks the document for it).
+ */
+export const LOCATION_HEADER: Record<"Location", HeaderSpec> = {
+  Location: {
+    description: "the path of the created resource, where a GET reads it",
+    required: true,
+    schema: { type: "string" },
+  },
+};
+
+/** A JSON response for `createRoute`, with the headers it always carries (`ETAG_HEADER`, `LOCATION_HEADER`). */
+export function jsonResponse<T extends z.ZodType>(
+  description: string,
+  schema: T,
+): { description: string; content: { "application/json": { schema: T } } };
+export function jsonResponse<T extends z.ZodType, H extends Record<string, HeaderSpec>>(
+  description: string,
+  schema: T,
+  headers: H,
+): { description: string; content: { "application/json": { schema: T } }; headers: H };
+export function jsonResponse<T extends z.ZodType>(
+  description: string,
+  schema: T,
+  headers?: Record<string, HeaderSpec>,
+) {
+  return { description, content: { "application/json": { schema } }, ...(headers ? { headers } : {}) };
+}
 
 /** The `If-Match` header of a conditional write, for `createRoute({ request: { headers } })`. */
 export const IfMatchHeader = z.object({

@@ -1,7 +1,8 @@
 /**
  * The problem responses the kernel's request path can give on an operation,
- * derived from what the operation declares (its traits), so that modules do
- * not have to list them and generated clients type every answer. Pure: it
+ * and the headers it puts on answers, derived from what the operation
+ * declares (its traits), so that modules do not have to list them and
+ * generated clients type every answer. Pure: it
  * reads a generated OpenAPI 3.1 document and returns a new one.
  */
 
@@ -186,18 +187,60 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
   return problems;
 }
 
+const RETRY_AFTER = {
+  "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
+};
+
+// kernel/errors/problem.ts names the scheme on every 401 (RFC 9110 §15.5.2).
+const WWW_AUTHENTICATE = {
+  "WWW-Authenticate": {
+    description: "the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike)",
+    required: true,
+    schema: { type: "string" },
+  },
+};
+
+// kernel/ratelimit/middleware.ts puts them on /api/v1 answers, errors included, when a limit was decided.
+const RATE_LIMIT = {
+  RateLimit: {
+    description:
+      'what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset)',
+    schema: { type: "string" },
+  },
+  "RateLimit-Policy": {
+    description: 'the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds)',
+    schema: { type: "string" },
+  },
+};
+
+/**
+ * The headers the kernel's request path puts on an answer of this status, whoever made it:
+ * `Retry-After` on 429 and 503, `WWW-Authenticate` on 401, the RateLimit headers on every
+ * `/api/v1` answer. Declared so that generated clients see them.
+ */
+export function kernelHeaders(status: string, t: OperationTraits): Record<string, unknown> {
+  return {
+    ...(status === "429" || status === "503" ? RETRY_AFTER : {}),
+    ...(status === "401" ? WWW_AUTHENTICATE : {}),
+    ...(t.api ? RATE_LIMIT : {}),
+  };
+}
+
 /** The response object of one common status: the Problem schema and a description naming each code. */
-function problemResponse(status: number, reasons: readonly Reason[]): Record<string, unknown> {
-  const response: Record<string, unknown> = {
+function problemResponse(reasons: readonly Reason[]): Record<string, unknown> {
+  return {
     description: reasons.map(([code, when]) => `\`${code}\`: ${when}`).join("\n"),
     content: { "application/problem+json": { schema: { $ref: PROBLEM_REF } } },
   };
-  if (status === 429 || status === 503) {
-    response.headers = {
-      "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
-    };
-  }
-  return response;
+}
+
+/** A response with the kernel's headers for its status added to the ones it declares (its own win). */
+function withKernelHeaders(response: unknown, status: string, t: OperationTraits): unknown {
+  if (typeof response !== "object" || response === null || "$ref" in response) return response;
+  const headers = kernelHeaders(status, t);
+  if (Object.keys(headers).length === 0) return response;
+  const own = "headers" in response && typeof response.headers === "object" ? response.headers : {};
+  return { ...response, headers: { ...headers, ...own } };
 }
 
 /** Whether `responses` already covers `status`, exactly or by its range (`4XX`). */
@@ -233,9 +276,12 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
       const responses: Record<string, unknown> = { ...op.responses };
       const traits = traitsOf(path, op, doc, method);
       for (const [status, reasons] of commonProblems(traits)) {
-        if (!declares(responses, status)) responses[String(status)] = problemResponse(status, reasons);
+        if (!declares(responses, status)) responses[String(status)] = problemResponse(reasons);
         else if (String(status) in responses)
           responses[String(status)] = withReasons(responses[String(status)], reasons);
+      }
+      for (const status of Object.keys(responses)) {
+        responses[status] = withKernelHeaders(responses[status], status, traits);
       }
       const parameters = traits.idempotent ? [...(op.parameters ?? []), IDEMPOTENCY_KEY] : op.parameters;
       next[method] = { ...op, ...(parameters ? { parameters } : {}), responses };

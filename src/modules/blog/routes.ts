@@ -10,6 +10,7 @@ import { AppError } from "../../kernel/errors";
 import { aggregateOf } from "../../kernel/events/aggregate-rpc";
 import { loadRow } from "../../kernel/events/projection";
 import {
+  ETAG_HEADER,
   IdPageQuery,
   IdParam,
   IfMatchHeader,
@@ -80,7 +81,7 @@ function shown({ version, state }: { version: number; state: PostState }) {
 
 const op = operations(["blog"]);
 const writes = {
-  200: jsonResponse("the post", PostSchema),
+  200: jsonResponse("the post", PostSchema, ETAG_HEADER),
   404: problem("no such post"),
   412: problem("If-Match names another version"),
 };
@@ -90,7 +91,10 @@ const create = op.post("/posts", {
   summary: "Create a draft post",
   access: "principal",
   request: { body: jsonBody(PostBody) },
-  responses: { 201: jsonResponse("the new draft (version 1)", PostSchema), 403: problem("missing blog.post.create") },
+  responses: {
+    201: jsonResponse("the new draft (version 1)", PostSchema, ETAG_HEADER),
+    403: problem("missing blog.post.create"),
+  },
 });
 const list = op.get("/posts", {
   operationId: "listPosts",
@@ -109,7 +113,7 @@ const get = op.get("/posts/{id}", {
   summary: "One post; ?consistency=strong reads the writer",
   access: PERMISSIONS.blog.post.read,
   request: { params: IdParam, query: z.object({ consistency: z.enum(["eventual", "strong"]).default("eventual") }) },
-  responses: { 200: jsonResponse("the post", PostSchema), 404: problem("no such post") },
+  responses: { 200: jsonResponse("the post", PostSchema, ETAG_HEADER), 404: problem("no such post") },
 });
 const update = op.patch("/posts/{id}", {
   operationId: "updatePost",
@@ -130,7 +134,7 @@ const remove = op.delete("/posts/{id}", {
   summary: "Delete a post (author, or blog.post.delete); honours If-Match",
   access: "principal",
   request: { params: IdParam, headers: IfMatchHeader },
-  responses: { 204: { description: "deleted" }, 404: writes[404], 412: writes[412] },
+  responses: { 204: { description: "deleted", headers: ETAG_HEADER }, 404: writes[404], 412: writes[412] },
 });
 
 /** `/api/v1/blog/posts`. */

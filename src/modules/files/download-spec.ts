@@ -30,17 +30,26 @@ export const WantDigestHeaders = z.object({
   }),
 });
 
+/** The stored object's entity tag, on every download answer: what `If-None-Match` and `If-Range` compare. */
+const FILE_ETAG = {
+  ETag: {
+    description: "the file's entity tag: send it in `If-None-Match` (304) or `If-Range`",
+    required: true,
+    schema: { type: "string" as const },
+  },
+};
+
 /** The answers both download routes share. */
 export const DOWNLOAD_RESPONSES = {
   200: {
     description: "the file's bytes",
-    headers: { "Repr-Digest": reprDigest, "Content-Digest": contentDigest },
+    headers: { ...FILE_ETAG, "Repr-Digest": reprDigest, "Content-Digest": contentDigest },
     content: { "*/*": { schema: BINARY } },
   },
   206: {
     description: "the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's",
-    headers: { "Repr-Digest": reprDigest },
+    headers: { ...FILE_ETAG, "Repr-Digest": reprDigest },
     content: { "*/*": { schema: BINARY } },
   },
-  304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)" },
+  304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)", headers: FILE_ETAG },
 } as const;

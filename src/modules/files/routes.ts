@@ -7,7 +7,15 @@ import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
 import { declaredSha256 } from "../../kernel/http/streamed-body";
 import { errorFields } from "../../kernel/log";
-import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
+import {
+  IdPageQuery,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  LOCATION_HEADER,
+  listOf,
+  page,
+} from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
@@ -56,7 +64,7 @@ const upload = op.post("/files", {
     },
   },
   responses: {
-    201: jsonResponse("the file, with the SHA-256 of what was received", File),
+    201: jsonResponse("the file, with the SHA-256 of what was received", File, LOCATION_HEADER),
     400: problem(
       "a body shorter or longer than its Content-Length, a `Content-Digest` or `Repr-Digest` without sha-256, or a `digest_mismatch`",
     ),

@@ -1,7 +1,15 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../kernel/env";
-import { DisplayName, IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../kernel/openapi/blocks";
+import {
+  DisplayName,
+  ETAG_HEADER,
+  IdParam,
+  IfMatchHeader,
+  ifMatch,
+  jsonBody,
+  jsonResponse,
+} from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { PLANS } from "../../kernel/ratelimit/policies";
@@ -21,7 +29,10 @@ const update = op.patch("/tenants/{id}", {
   summary: "Change a tenant's name or plan (a plan's rate limit applies within 30 s everywhere)",
   access: "platform",
   request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(TenantPatch) },
-  responses: { 200: jsonResponse("the tenant after the change", TenantSchema), 404: problem("no such tenant") },
+  responses: {
+    200: jsonResponse("the tenant after the change", TenantSchema, ETAG_HEADER),
+    404: problem("no such tenant"),
+  },
 });
 const suspend = op.post("/tenants/{id}/suspend", {
   operationId: "suspendTenant",
@@ -36,14 +47,14 @@ const suspend = op.post("/tenants/{id}/suspend", {
       required: false,
     },
   },
-  responses: { 200: jsonResponse("the suspended tenant", TenantSchema), 404: problem("no such tenant") },
+  responses: { 200: jsonResponse("the suspended tenant", TenantSchema, ETAG_HEADER), 404: problem("no such tenant") },
 });
 const resume = op.post("/tenants/{id}/resume", {
   operationId: "resumeTenant",
   summary: "Resume a suspended tenant",
   access: "platform",
   request: { params: IdParam, headers: IfMatchHeader },
-  responses: { 200: jsonResponse("the active tenant", TenantSchema), 404: problem("no such tenant") },
+  responses: { 200: jsonResponse("the active tenant", TenantSchema, ETAG_HEADER), 404: problem("no such tenant") },
 });
 
 /** Applies a change (with the request's `If-Match`) and answers the tenant with its version as `ETag`. */

@@ -1,5 +1,14 @@
 import { z } from "@hono/zod-openapi";
-import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
+import {
+  DisplayName,
+  ETAG_HEADER,
+  IdPageQuery,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  listOf,
+  page,
+} from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { PLANS } from "../../kernel/ratelimit/policies";
@@ -42,7 +51,7 @@ const get = op.get("/tenants/{id}", {
   summary: "One tenant",
   access: "platform",
   request: { params: IdParam },
-  responses: { 200: jsonResponse("the tenant", TenantSchema), 404: problem("no such tenant") },
+  responses: { 200: jsonResponse("the tenant", TenantSchema, ETAG_HEADER), 404: problem("no such tenant") },
 });
 const adminKey = op.post("/tenants/{id}/admin-keys", {
   operationId: "issueTenantAdminKey",

@@ -6,12 +6,14 @@ import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
 import {
+  ETAG_HEADER,
   IdPageQuery,
   IdParam,
   IfMatchHeader,
   ifMatch,
   jsonBody,
   jsonResponse,
+  LOCATION_HEADER,
   listOf,
   PositionPageQuery,
 } from "../../kernel/openapi/blocks";
@@ -71,7 +73,7 @@ const create = op.post("/webhooks", {
     ),
   },
   responses: {
-    201: jsonResponse("the endpoint, with its secret", EndpointWithSecret),
+    201: jsonResponse("the endpoint, with its secret", EndpointWithSecret, LOCATION_HEADER),
     400: problem("invalid fields, or a refused URL (`webhook_url_refused`)"),
     409: problem("the tenant has the most endpoints allowed (`endpoint_limit_reached`)"),
   },
@@ -82,7 +84,7 @@ const get = op.get("/webhooks/{id}", {
   summary: "One endpoint, with its delivery state (breaker, failure streak, pending messages)",
   access: PERMISSIONS.admin.webhooks.read,
   request: { params: IdParam },
-  responses: { 200: jsonResponse("the endpoint", EndpointDetail), 404: problem("no such endpoint") },
+  responses: { 200: jsonResponse("the endpoint", EndpointDetail, ETAG_HEADER), 404: problem("no such endpoint") },
 });
 
 const update = op.patch("/webhooks/{id}", {
@@ -100,7 +102,7 @@ const update = op.patch("/webhooks/{id}", {
     ),
   },
   responses: {
-    200: jsonResponse("the endpoint", Endpoint),
+    200: jsonResponse("the endpoint", Endpoint, ETAG_HEADER),
     400: problem("invalid fields, or a refused URL"),
     404: problem("no such endpoint"),
     412: problem("If-Match names another version"),

@@ -5,7 +5,15 @@ import { isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
 import { notifierOf } from "../../../kernel/notify/notifier";
-import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
+import {
+  DisplayName,
+  IdPageQuery,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  LOCATION_HEADER,
+  listOf,
+} from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce, refund } from "../../../kernel/ratelimit/limiter";
@@ -34,7 +42,7 @@ const create = op.post("/admin/invitations", {
     body: jsonBody(z.object({ email: EmailSchema, roles: z.array(RoleName).min(1).max(20) })),
   },
   responses: {
-    201: jsonResponse("the invitation (its token went by mail)", InvitationViewSchema),
+    201: jsonResponse("the invitation (its token went by mail)", InvitationViewSchema, LOCATION_HEADER),
     400: problem("invalid fields, or a role that does not exist"),
     403: problem("a role whose permissions the caller does not hold, or owner by a non-owner"),
   },

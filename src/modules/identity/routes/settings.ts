@@ -4,7 +4,7 @@ import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError, type FieldError } from "../../../kernel/errors";
-import { IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/router";
 import { maxLimitFor, type PolicyName } from "../../../kernel/ratelimit/policies";
@@ -37,7 +37,7 @@ const get = op.get("/admin/settings", {
   operationId: "getSettings",
   summary: "The tenant's settings (ETag: their version)",
   access: PERMISSIONS.admin.settings.read,
-  responses: { 200: jsonResponse("the settings", SettingsSchema) },
+  responses: { 200: jsonResponse("the settings", SettingsSchema, ETAG_HEADER) },
 });
 
 const patch = op.patch("/admin/settings", {
@@ -46,7 +46,7 @@ const patch = op.patch("/admin/settings", {
   access: PERMISSIONS.admin.settings.write,
   request: { headers: IfMatchHeader, body: jsonBody(Patch) },
   responses: {
-    200: jsonResponse("the settings after the change", SettingsSchema),
+    200: jsonResponse("the settings after the change", SettingsSchema, ETAG_HEADER),
     400: problem("an invalid field, an unknown policy, or a limit above the platform's maximum, each named"),
     412: problem("If-Match names another version"),
   },

@@ -1,7 +1,7 @@
 import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { AppError, type FieldError, moduleError } from "../../../kernel/errors";
-import { IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
@@ -22,7 +22,7 @@ const get = op.get("/admin/sso", {
   summary: "The tenant's identity provider for single sign-on (never its client secret)",
   access: PERMISSIONS.admin.sso.read,
   responses: {
-    200: jsonResponse("the provider; ETag is its version", SsoViewSchema),
+    200: jsonResponse("the provider; ETag is its version", SsoViewSchema, ETAG_HEADER),
     404: problem("no provider configured (sso_not_configured)"),
   },
 });
@@ -33,7 +33,7 @@ const put = op.put("/admin/sso", {
   access: PERMISSIONS.admin.sso.write,
   request: { headers: IfMatchHeader, body: jsonBody(SsoPutSchema) },
   responses: {
-    200: jsonResponse("the provider after the change", SsoViewSchema),
+    200: jsonResponse("the provider after the change", SsoViewSchema, ETAG_HEADER),
     400: problem("an invalid field, an issuer the outbound rules refuse, an unknown role, or no client secret"),
     403: problem("a mapped role carries permissions the caller does not hold"),
     412: problem("If-Match names another version"),
