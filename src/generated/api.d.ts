@@ -4126,6 +4126,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
                     "RateLimit-Policy"?: string;
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8066,6 +8068,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
                     "RateLimit-Policy"?: string;
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12023,6 +12027,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
                     "RateLimit-Policy"?: string;
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13654,6 +13660,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {

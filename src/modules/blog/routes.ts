@@ -17,6 +17,7 @@ import {
   ifMatch,
   jsonBody,
   jsonResponse,
+  LOCATION_HEADER,
   listOf,
   page,
 } from "../../kernel/openapi/blocks";
@@ -92,7 +93,7 @@ const create = op.post("/posts", {
   access: "principal",
   request: { body: jsonBody(PostBody) },
   responses: {
-    201: jsonResponse("the new draft (version 1)", PostSchema, ETAG_HEADER),
+    201: jsonResponse("the new draft (version 1)", PostSchema, { ...ETAG_HEADER, ...LOCATION_HEADER }),
     403: problem("missing blog.post.create"),
   },
 });
@@ -142,12 +143,11 @@ export const blogRoutes = createRouter()
   .openapi(create, async (c) => {
     const id = newId(c.get("clock").now().getTime());
     const author_id = principalOf(c, "user", "api_key").id;
-    return c.json(
-      shown(
-        await command(c, id, { type: "create", id, author_id, ...c.req.valid("json") }, PERMISSIONS.blog.post.create),
-      ),
-      201,
+    const post = shown(
+      await command(c, id, { type: "create", id, author_id, ...c.req.valid("json") }, PERMISSIONS.blog.post.create),
     );
+    c.header("Location", `/api/v1/blog/posts/${id}`);
+    return c.json(post, 201);
   })
   .openapi(list, async (c) => {
     const { limit, cursor, status, author_id } = c.req.valid("query");

@@ -6,6 +6,7 @@ import {
   IdParam,
   jsonBody,
   jsonResponse,
+  LOCATION_HEADER,
   listOf,
   page,
 } from "../../kernel/openapi/blocks";
@@ -35,7 +36,7 @@ const create = op.post("/tenants", {
     ),
   },
   responses: {
-    201: jsonResponse("the tenant and its admin key", TenantSchema.extend({ admin_key: z.string() })),
+    201: jsonResponse("the tenant and its admin key", TenantSchema.extend({ admin_key: z.string() }), LOCATION_HEADER),
     409: problem("the slug is taken"),
   },
 });
@@ -80,6 +81,7 @@ export const platformRoutes = createRouter()
   .openapi(create, async (c) => {
     const tenant = await createTenant(c.env, c.req.valid("json"), callOf(c), c.get("platform").grants);
     c.header("Cache-Control", "no-store");
+    c.header("Location", `/api/v1/platform/tenants/${tenant.id}`);
     return c.json(tenant, 201);
   })
   .openapi(list, async (c) => {

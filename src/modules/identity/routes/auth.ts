@@ -8,7 +8,7 @@ import { AppError, moduleError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import type { MailContent } from "../../../kernel/notify/template";
-import { DisplayName, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { DisplayName, jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce, refund } from "../../../kernel/ratelimit/limiter";
@@ -48,7 +48,7 @@ const register = op.post("/auth/register", {
     body: jsonBody(z.object({ email: EmailSchema, password: NewPasswordSchema, name: DisplayName })),
   },
   responses: {
-    201: jsonResponse("the new user; a verification mail is on its way", UserSchema),
+    201: jsonResponse("the new user; a verification mail is on its way", UserSchema, LOCATION_HEADER),
     400: problem("invalid fields, or no tenant named"),
     403: problem("the tenant's signup policy does not let this email register (signup_closed)"),
     409: problem("the email is taken in this tenant"),
@@ -197,6 +197,7 @@ export const authRoutes = createRouter()
       kind: "identity.verify-email",
       ...verificationMail({ tenantName: tenant.name, token: verification.token }),
     });
+    c.header("Location", `/api/v1/users/${result.value.id}`);
     return c.json(result.value, 201);
   })
   .openapi(login, async (c) => {

@@ -4,7 +4,7 @@ import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
-import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, userCache } from "../authenticators";
@@ -40,7 +40,7 @@ const create = op.post("/admin/roles", {
   access: write,
   request: { body: jsonBody(RoleBody.extend({ name: RoleName })) },
   responses: {
-    201: jsonResponse("the role", RoleSchema),
+    201: jsonResponse("the role", RoleSchema, LOCATION_HEADER),
     400: problem("an unknown permission, named"),
     403: problem("a permission the caller does not hold"),
     409: problem("the name exists (`role_exists`), or the tenant holds the most roles allowed (`role_limit_reached`)"),
@@ -123,6 +123,7 @@ export const roleRoutes = createRouter()
       }
       throw identityError("role_exists", `the role ${body.name} exists`);
     }
+    c.header("Location", `/api/v1/admin/roles/${encodeURIComponent(result.value.name)}`);
     return c.json(result.value, 201);
   })
   .openapi(get, async (c) => {
