@@ -2378,6 +2378,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -3254,6 +3256,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -3714,6 +3718,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -4230,6 +4236,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -4408,6 +4416,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -4578,6 +4588,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -4741,6 +4753,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -4907,6 +4921,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -5074,6 +5090,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -5241,6 +5259,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -5409,6 +5429,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -5595,6 +5617,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -6341,6 +6365,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Patch": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -7700,6 +7726,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -8178,6 +8206,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -9290,6 +9320,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Patch": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -9620,6 +9652,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -10048,6 +10082,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -11483,6 +11519,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -11815,6 +11853,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -12115,6 +12155,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -12560,6 +12602,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Patch": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -12737,6 +12781,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -12944,6 +12990,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -13762,6 +13810,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -14270,6 +14320,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Patch": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -15193,6 +15245,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -15681,6 +15735,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Patch": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -17017,6 +17073,8 @@ export interface operations {
              */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
@@ -17546,6 +17604,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
+                    /** @description the media types the operation accepts, comma-separated */
+                    "Accept-Post": string;
                     /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
                     RateLimit?: string;
                     /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */

@@ -97,11 +97,17 @@ describe("the OpenAPI document of the registered modules", () => {
       return { doc, all };
     };
 
-    it("WWW-Authenticate on every 401, Retry-After on every 429 and 503, RateLimit on every /api/v1 answer", async () => {
+    it("WWW-Authenticate on every 401, Retry-After on 429 and 503, Accept-Post/-Patch on 415, RateLimit under /api/v1", async () => {
       const { all } = await answers();
       const missing = all.flatMap(({ where, status, headers }) => [
         ...(status === "401" && !headers["WWW-Authenticate"]?.required ? [`${where}: WWW-Authenticate`] : []),
         ...((status === "429" || status === "503") && !headers["Retry-After"] ? [`${where}: Retry-After`] : []),
+        ...(status === "415" && where.startsWith("POST ") && !headers["Accept-Post"]?.required
+          ? [`${where}: Accept-Post`]
+          : []),
+        ...(status === "415" && where.startsWith("PATCH ") && !headers["Accept-Patch"]?.required
+          ? [`${where}: Accept-Patch`]
+          : []),
         ...(where.includes(" /api/v1/") && !(headers.RateLimit && headers["RateLimit-Policy"])
           ? [`${where}: RateLimit`]
           : []),

@@ -1,6 +1,7 @@
 export { AppError, type AppErrorOptions, type FieldError, moduleError } from "./app-error";
 export { defineErrorCodes, type ErrorCodeSpec, KERNEL_ERROR_CODES, type KernelErrorCode } from "./codes";
 export {
+  acceptedTypes,
   missingTable,
   normaliseError,
   PROBLEM_CONTENT_TYPE,

@@ -63,14 +63,30 @@ export function missingTable(error: unknown): string | null {
 }
 
 /**
+ * What a 415 adds to say which media types the method's body may have (RFC 9110 §15.5.16):
+ * `Accept-Post` on a POST (as W3C LDP defines it), `Accept-Patch` on a PATCH (RFC 5789 §3.1).
+ * No header names them for PUT, so a PUT's 415 says it in its detail only.
+ *
+ * @example
+ * acceptedTypes("PATCH", ["application/json"]); // { "Accept-Patch": "application/json" }
+ */
+export function acceptedTypes(method: string, types: readonly string[]): Record<string, string> {
+  const value = types.join(", ");
+  if (method === "POST") return { "Accept-Post": value };
+  if (method === "PATCH") return { "Accept-Patch": value };
+  return {};
+}
+
+/**
  * Maps anything thrown to an AppError. Hono's own HTTPExceptions (malformed
- * JSON, media type gate, body limit) keep their meaning; a query on a table
+ * JSON, media type gate, body limit) keep their meaning (the gate's 415 names
+ * what `method` accepts: only JSON routes have it); a query on a table
  * the migrations have not made yet is `unavailable` (503, Retry-After), since
  * it heals once they are applied; anything else is a bug and becomes
  * `internal`. Both return `expected: false` so the caller logs them, as does an
  * AppError of a 5xx status that carries a cause.
  */
-export function normaliseError(error: unknown): { error: AppError; expected: boolean } {
+export function normaliseError(error: unknown, method = "GET"): { error: AppError; expected: boolean } {
   // A 5xx AppError thrown with a cause (a failed replay call, a refused platform key) is a
   // failure the operator must read about: its cause goes to the log, never to the client.
   if (error instanceof AppError) return { error, expected: !(error.status >= 500 && error.cause !== undefined) };
@@ -96,6 +112,7 @@ export function normaliseError(error: unknown): { error: AppError; expected: boo
         return {
           error: new AppError("unsupported_media_type", {
             detail: "this route accepts application/json bodies only",
+            headers: acceptedTypes(method, ["application/json"]),
           }),
           expected: true,
         };

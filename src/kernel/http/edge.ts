@@ -69,7 +69,7 @@ export function errorHandler(migrations: readonly string[]): ErrorHandler<AppEnv
   return async (err, c) => {
     const table = missingTable(err);
     if (table !== null) return missingTableResponse(c, err, table, migrations);
-    const { error, expected } = normaliseError(err);
+    const { error, expected } = normaliseError(err, c.req.method);
     if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
     return problemResponse(error, c.get("requestId"));
   };

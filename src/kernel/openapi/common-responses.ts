@@ -213,15 +213,35 @@ const RATE_LIMIT = {
   },
 };
 
+// kernel/errors/problem.ts (acceptedTypes) says on a 415 what a POST or a PATCH accepts (RFC 9110 §15.5.16).
+const ACCEPTED: Record<string, Record<string, unknown>> = {
+  post: {
+    "Accept-Post": {
+      description: "the media types the operation accepts, comma-separated",
+      required: true,
+      schema: { type: "string" },
+    },
+  },
+  patch: {
+    "Accept-Patch": {
+      description: "the media types the operation accepts, comma-separated",
+      required: true,
+      schema: { type: "string" },
+    },
+  },
+};
+
 /**
  * The headers the kernel's request path puts on an answer of this status, whoever made it:
- * `Retry-After` on 429 and 503, `WWW-Authenticate` on 401, the RateLimit headers on every
- * `/api/v1` answer. Declared so that generated clients see them.
+ * `Retry-After` on 429 and 503, `WWW-Authenticate` on 401, `Accept-Post` / `Accept-Patch`
+ * on a POST's or a PATCH's 415, the RateLimit headers on every `/api/v1` answer. Declared so
+ * that generated clients see them.
  */
-export function kernelHeaders(status: string, t: OperationTraits): Record<string, unknown> {
+export function kernelHeaders(status: string, t: OperationTraits, method = "get"): Record<string, unknown> {
   return {
     ...(status === "429" || status === "503" ? RETRY_AFTER : {}),
     ...(status === "401" ? WWW_AUTHENTICATE : {}),
+    ...(status === "415" ? (ACCEPTED[method] ?? {}) : {}),
     ...(t.api ? RATE_LIMIT : {}),
   };
 }
@@ -235,9 +255,9 @@ function problemResponse(reasons: readonly Reason[]): Record<string, unknown> {
 }
 
 /** A response with the kernel's headers for its status added to the ones it declares (its own win). */
-function withKernelHeaders(response: unknown, status: string, t: OperationTraits): unknown {
+function withKernelHeaders(response: unknown, status: string, t: OperationTraits, method: string): unknown {
   if (typeof response !== "object" || response === null || "$ref" in response) return response;
-  const headers = kernelHeaders(status, t);
+  const headers = kernelHeaders(status, t, method);
   if (Object.keys(headers).length === 0) return response;
   const own = "headers" in response && typeof response.headers === "object" ? response.headers : {};
   return { ...response, headers: { ...headers, ...own } };
@@ -281,7 +301,7 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
           responses[String(status)] = withReasons(responses[String(status)], reasons);
       }
       for (const status of Object.keys(responses)) {
-        responses[status] = withKernelHeaders(responses[status], status, traits);
+        responses[status] = withKernelHeaders(responses[status], status, traits, method);
       }
       const parameters = traits.idempotent ? [...(op.parameters ?? []), IDEMPOTENCY_KEY] : op.parameters;
       next[method] = { ...op, ...(parameters ? { parameters } : {}), responses };

@@ -4,7 +4,7 @@ import { PERMISSIONS } from "../../generated/permissions";
 import { principalOf, refuseUnavailableTenant, tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
-import { AppError, moduleError } from "../../kernel/errors";
+import { AppError, acceptedTypes, moduleError } from "../../kernel/errors";
 import { declaredSha256 } from "../../kernel/http/streamed-body";
 import { errorFields } from "../../kernel/log";
 import {
@@ -239,6 +239,7 @@ function admit(c: Context<AppEnv>): { length: number; contentType: string } {
   if (!contentType) {
     throw new AppError("unsupported_media_type", {
       detail: `a file's Content-Type is one of ${ALLOWED_TYPES.join(", ")}`,
+      headers: acceptedTypes("POST", ALLOWED_TYPES),
     });
   }
   return { length, contentType };
