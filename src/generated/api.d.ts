@@ -2018,7 +2018,18 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+        "WWW-Authenticate": string;
+        /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
+        RateLimit: string;
+        /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
+        "RateLimit-Policy": string;
+        /** @description the media types the operation accepts, comma-separated */
+        "Accept-Post": string;
+        /** @description the media types the operation accepts, comma-separated */
+        "Accept-Patch": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -2122,8 +2133,7 @@ export interface operations {
             /** @description METRICS_TOKEN is set and the request does not carry it, or it is unset in staging or production */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2156,10 +2166,8 @@ export interface operations {
             /** @description the figures */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2169,12 +2177,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2184,10 +2189,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2199,10 +2202,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2215,10 +2216,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2230,10 +2229,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2282,10 +2279,8 @@ export interface operations {
             /** @description what the call did; `next` is the `after` of the next call, null when done */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2298,10 +2293,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2311,12 +2304,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2326,10 +2316,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2339,10 +2327,8 @@ export interface operations {
             /** @description no such subscription, or no such tenant (`tenant_id`) */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2352,10 +2338,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2365,10 +2349,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2378,12 +2360,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2393,10 +2372,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2408,10 +2385,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2424,10 +2399,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2439,10 +2412,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2468,10 +2439,8 @@ export interface operations {
             /** @description a page of dead letters */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2484,10 +2453,8 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2497,12 +2464,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2512,10 +2476,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2527,10 +2489,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2543,10 +2503,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2558,10 +2516,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2587,10 +2543,8 @@ export interface operations {
             /** @description re-sent */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2601,10 +2555,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2614,12 +2566,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2629,10 +2578,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2642,10 +2589,8 @@ export interface operations {
             /** @description no such dead letter */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2655,10 +2600,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2668,10 +2611,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2683,10 +2624,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2699,10 +2638,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2714,10 +2651,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2742,10 +2677,8 @@ export interface operations {
             /** @description messages */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2767,10 +2700,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2780,12 +2711,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2799,10 +2727,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2817,10 +2743,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2832,10 +2756,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2848,10 +2770,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2863,10 +2783,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2892,10 +2810,8 @@ export interface operations {
             /** @description a page of mail dead letters */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2908,10 +2824,8 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2921,12 +2835,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2936,10 +2847,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2951,10 +2860,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2967,10 +2874,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2982,10 +2887,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3011,10 +2914,8 @@ export interface operations {
             /** @description re-queued */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3025,10 +2926,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3038,12 +2937,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3053,10 +2949,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3066,10 +2960,8 @@ export interface operations {
             /** @description no such mail dead letter */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3079,10 +2971,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3092,10 +2982,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3107,10 +2995,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3123,10 +3009,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3138,10 +3022,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3173,10 +3055,8 @@ export interface operations {
             /** @description how many were re-queued; call again while `more` is true */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3189,10 +3069,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3202,12 +3080,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3217,10 +3092,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3230,10 +3103,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3243,10 +3114,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3256,12 +3125,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3271,10 +3137,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3286,10 +3150,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3302,10 +3164,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3317,10 +3177,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3341,10 +3199,8 @@ export interface operations {
             /** @description the jobs, in module order */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3356,12 +3212,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3371,10 +3224,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3386,10 +3237,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3402,10 +3251,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3417,10 +3264,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3447,10 +3292,8 @@ export interface operations {
             /** @description the run as recorded; `outcome` says whether the job succeeded */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3463,10 +3306,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3476,12 +3317,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3491,10 +3329,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3504,10 +3340,8 @@ export interface operations {
             /** @description no such job */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3522,10 +3356,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3535,10 +3367,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3550,10 +3380,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3566,10 +3394,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3581,10 +3407,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,10 +3446,8 @@ export interface operations {
             /** @description what each tenant's pass did; `next` is the `after` of the next call */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3638,10 +3460,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3651,12 +3471,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3666,10 +3483,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3679,10 +3494,8 @@ export interface operations {
             /** @description no such tenant (`tenant_id`) */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3692,10 +3505,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3705,10 +3516,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3718,12 +3527,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3733,10 +3539,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3748,10 +3552,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3764,10 +3566,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3779,10 +3579,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3810,10 +3608,8 @@ export interface operations {
             /** @description the counts; a version at 0 everywhere can be removed from ENCRYPTION_KEYS */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3823,10 +3619,8 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3836,12 +3630,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3851,10 +3642,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3864,10 +3653,8 @@ export interface operations {
             /** @description no such tenant (`tenant_id`) */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3879,10 +3666,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,10 +3680,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3910,10 +3693,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3934,10 +3715,8 @@ export interface operations {
             /** @description what is deployed */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3947,12 +3726,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3966,10 +3742,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3979,10 +3753,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3994,10 +3766,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4010,10 +3780,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4025,10 +3793,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4128,10 +3894,8 @@ export interface operations {
             /** @description the new user; a verification mail is on its way */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the path of the created resource, where a GET reads it */
                     Location: string;
                     [name: string]: unknown;
@@ -4149,10 +3913,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4162,12 +3924,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4184,10 +3943,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4197,10 +3954,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4210,10 +3965,8 @@ export interface operations {
             /** @description the email is taken in this tenant */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4223,10 +3976,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4236,12 +3987,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4253,10 +4001,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4269,10 +4015,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4284,10 +4028,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4321,10 +4063,8 @@ export interface operations {
             /** @description an access and a refresh token; for a user with two-factor on, a challenge for POST /auth/two-factor instead */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4337,10 +4077,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,12 +4093,9 @@ export interface operations {
              */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4377,10 +4112,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4390,10 +4123,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4403,10 +4134,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4416,12 +4145,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4433,10 +4159,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4449,10 +4173,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4464,10 +4186,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4496,10 +4216,8 @@ export interface operations {
             /** @description a new pair; the presented refresh token is spent. Presented again within 10 s, the same refresh token is answered again with a new access token */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4512,10 +4230,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4530,12 +4246,9 @@ export interface operations {
              */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4549,10 +4262,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4562,10 +4273,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4575,10 +4284,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4588,12 +4295,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4605,10 +4309,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4621,10 +4323,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4636,10 +4336,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4668,10 +4366,8 @@ export interface operations {
             /** @description revoked (also for an unknown token) */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4682,10 +4378,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4695,12 +4389,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4714,10 +4405,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4727,10 +4416,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4740,10 +4427,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4753,12 +4438,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4770,10 +4452,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4786,10 +4466,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4801,10 +4479,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4833,10 +4509,8 @@ export interface operations {
             /** @description verified */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4850,10 +4524,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4863,12 +4535,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4882,10 +4551,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4895,10 +4562,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4908,10 +4573,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4921,12 +4584,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4938,10 +4598,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4954,10 +4612,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4969,10 +4625,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5005,10 +4659,8 @@ export interface operations {
             /** @description accepted, whether or not the email has an account waiting for verification */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5019,10 +4671,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5032,12 +4682,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5051,10 +4698,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5064,10 +4709,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5077,10 +4720,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5090,12 +4731,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5107,10 +4745,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5123,10 +4759,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5138,10 +4772,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5174,10 +4806,8 @@ export interface operations {
             /** @description accepted, whether or not the email has an account */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5188,10 +4818,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5201,12 +4829,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5220,10 +4845,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5233,10 +4856,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5246,10 +4867,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5259,12 +4878,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5276,10 +4892,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5292,10 +4906,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5307,10 +4919,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5341,10 +4951,8 @@ export interface operations {
             /** @description password changed, the email verified (the token came through it); every session revoked */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5358,10 +4966,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5371,12 +4977,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5390,10 +4993,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5403,10 +5004,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5416,10 +5015,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5429,12 +5026,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5446,10 +5040,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5462,10 +5054,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5477,10 +5067,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5512,10 +5100,8 @@ export interface operations {
             /** @description changed; every other session of the user is revoked */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5530,10 +5116,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5543,12 +5127,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5565,10 +5146,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5578,10 +5157,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5591,10 +5168,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5604,10 +5179,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5617,12 +5190,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5632,10 +5202,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5647,10 +5215,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5663,10 +5229,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5678,10 +5242,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5702,10 +5264,8 @@ export interface operations {
             /** @description the caller */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5715,10 +5275,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5733,12 +5291,9 @@ export interface operations {
              */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5752,10 +5307,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5765,10 +5318,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5780,10 +5331,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5796,10 +5345,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5811,10 +5358,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5838,10 +5383,8 @@ export interface operations {
             /** @description a page of users */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5857,10 +5400,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5870,12 +5411,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5892,10 +5430,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5905,10 +5441,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5920,10 +5454,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5936,10 +5468,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5951,10 +5481,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5977,10 +5505,8 @@ export interface operations {
             /** @description the user */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5993,10 +5519,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6006,12 +5530,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6025,10 +5546,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6043,10 +5562,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6058,10 +5575,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6074,10 +5589,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6089,10 +5602,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6115,10 +5626,8 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6129,10 +5638,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6142,12 +5649,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6164,10 +5668,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6182,10 +5684,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6195,10 +5695,8 @@ export interface operations {
             /** @description the tenant's last owner */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6210,10 +5708,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6226,10 +5722,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6241,10 +5735,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6273,10 +5765,8 @@ export interface operations {
             /** @description the updated user */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6289,10 +5779,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6302,12 +5790,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6321,10 +5806,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6339,10 +5822,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6352,10 +5833,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6365,12 +5844,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Patch": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6382,10 +5858,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6398,10 +5872,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6413,10 +5885,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6440,10 +5910,8 @@ export interface operations {
             /** @description a page of your live sessions */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6459,10 +5927,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6472,12 +5938,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6494,10 +5957,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6507,10 +5968,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6522,10 +5981,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6538,10 +5995,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6553,10 +6008,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6579,10 +6032,8 @@ export interface operations {
             /** @description revoked: its refresh token stops at once, its access tokens within 10 s */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6593,10 +6044,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6606,12 +6055,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6628,10 +6074,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6646,10 +6090,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6661,10 +6103,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6677,10 +6117,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6692,10 +6130,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6719,10 +6155,8 @@ export interface operations {
             /** @description how many sessions were revoked */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6735,10 +6169,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6748,12 +6180,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6770,10 +6199,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6783,10 +6210,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6796,10 +6221,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6809,10 +6232,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6824,10 +6245,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6840,10 +6259,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6855,10 +6272,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6884,10 +6299,8 @@ export interface operations {
             /** @description a page of the user's live sessions */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6903,10 +6316,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6916,12 +6327,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6935,10 +6343,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6953,10 +6359,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6968,10 +6372,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6984,10 +6386,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6999,10 +6399,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7026,10 +6424,8 @@ export interface operations {
             /** @description revoked: its refresh token stops at once, its access tokens within 10 s */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7040,10 +6436,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7053,12 +6447,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7075,10 +6466,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7093,10 +6482,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7108,10 +6495,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7124,10 +6509,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7139,10 +6522,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7168,10 +6549,8 @@ export interface operations {
             /** @description how many sessions were revoked */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7185,10 +6564,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7198,12 +6575,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7220,10 +6594,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7238,10 +6610,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7251,10 +6621,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7264,10 +6632,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7279,10 +6645,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7295,10 +6659,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7310,10 +6672,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7334,10 +6694,8 @@ export interface operations {
             /** @description the user's standard claims (OpenID Connect Core 1.0, 5.3) */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7347,10 +6705,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7365,12 +6721,9 @@ export interface operations {
              */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7387,10 +6740,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7400,10 +6751,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7415,10 +6764,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7431,10 +6778,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7446,10 +6791,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7473,10 +6816,8 @@ export interface operations {
             /** @description a page of keys */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7492,10 +6833,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7505,12 +6844,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7524,10 +6860,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7537,10 +6871,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7552,10 +6884,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7568,10 +6898,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7583,10 +6911,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7619,10 +6945,8 @@ export interface operations {
             /** @description the key, with its secret */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7639,10 +6963,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7652,12 +6974,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7674,10 +6993,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7687,10 +7004,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7700,10 +7015,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7713,10 +7026,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7726,12 +7037,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7741,10 +7049,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7756,10 +7062,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7772,10 +7076,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7787,10 +7089,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7813,10 +7113,8 @@ export interface operations {
             /** @description revoked, with every key it created */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7827,10 +7125,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7840,12 +7136,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7862,10 +7155,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7880,10 +7171,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7895,10 +7184,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7911,10 +7198,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7926,10 +7211,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7950,10 +7233,8 @@ export interface operations {
             /** @description roles */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7965,10 +7246,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7978,12 +7257,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7997,10 +7273,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8010,10 +7284,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8025,10 +7297,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8041,10 +7311,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8056,10 +7324,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8092,10 +7358,8 @@ export interface operations {
             /** @description the role */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the path of the created resource, where a GET reads it */
                     Location: string;
                     [name: string]: unknown;
@@ -8114,10 +7378,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8127,12 +7389,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8149,10 +7408,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8162,10 +7419,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8180,10 +7435,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8193,10 +7446,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8206,12 +7457,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8221,10 +7469,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8236,10 +7482,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8252,10 +7496,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8267,10 +7509,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8293,10 +7533,8 @@ export interface operations {
             /** @description the role */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8309,10 +7547,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8322,12 +7558,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8341,10 +7574,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8359,10 +7590,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8374,10 +7603,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8390,10 +7617,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8405,10 +7630,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8439,10 +7662,8 @@ export interface operations {
             /** @description the role */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8455,10 +7676,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8468,12 +7687,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8490,10 +7706,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8508,10 +7722,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8521,10 +7733,8 @@ export interface operations {
             /** @description owner is fixed */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8534,10 +7744,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8547,10 +7755,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8562,10 +7768,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8578,10 +7782,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8593,10 +7795,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8619,10 +7819,8 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8633,10 +7831,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8646,12 +7842,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8668,10 +7861,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8686,10 +7877,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8699,10 +7888,8 @@ export interface operations {
             /** @description owner, or still held */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8714,10 +7901,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8730,10 +7915,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8745,10 +7928,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8772,10 +7953,8 @@ export interface operations {
             /** @description granted */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8786,10 +7965,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8799,12 +7976,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8821,10 +7995,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8839,10 +8011,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8854,10 +8024,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8870,10 +8038,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8885,10 +8051,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8912,10 +8076,8 @@ export interface operations {
             /** @description revoked */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8926,10 +8088,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8939,12 +8099,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8961,10 +8118,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8979,10 +8134,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8992,10 +8145,8 @@ export interface operations {
             /** @description the last owner */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9007,10 +8158,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9023,10 +8172,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9038,10 +8185,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9062,10 +8207,8 @@ export interface operations {
             /** @description the settings */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -9077,10 +8220,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9090,12 +8231,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9109,10 +8247,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9122,10 +8258,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9137,10 +8271,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9153,10 +8285,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9168,10 +8298,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9210,10 +8338,8 @@ export interface operations {
             /** @description the settings after the change */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -9231,10 +8357,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9244,12 +8368,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9263,10 +8384,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9276,10 +8395,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9294,10 +8411,8 @@ export interface operations {
              */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9307,10 +8422,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9320,12 +8433,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Patch": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9337,10 +8447,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9353,10 +8461,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9368,10 +8474,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9395,10 +8499,8 @@ export interface operations {
             /** @description a page of pending invitations */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9414,10 +8516,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9427,12 +8527,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9446,10 +8543,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9459,10 +8554,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9474,10 +8567,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9490,10 +8581,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9505,10 +8594,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9543,10 +8630,8 @@ export interface operations {
             /** @description the invitation (its token went by mail) */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the path of the created resource, where a GET reads it */
                     Location: string;
                     [name: string]: unknown;
@@ -9565,10 +8650,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9578,12 +8661,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9600,10 +8680,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9613,10 +8691,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9626,10 +8702,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9639,10 +8713,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9652,12 +8724,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9667,10 +8736,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9682,10 +8749,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9698,10 +8763,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9713,10 +8776,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9843,10 +8904,8 @@ export interface operations {
             /** @description revoked: its token no longer works */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9857,10 +8916,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9870,12 +8927,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9889,10 +8943,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9907,10 +8959,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9922,10 +8972,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9938,10 +8986,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9953,10 +8999,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9987,10 +9031,8 @@ export interface operations {
             /** @description an access and a refresh token for the invited account, or, for an existing account with two-factor on, the login's challenge (the roles are granted either way) */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10006,10 +9048,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10024,12 +9064,9 @@ export interface operations {
              */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10043,10 +9080,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10056,10 +9091,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10069,10 +9102,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10082,12 +9113,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10099,10 +9127,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10115,10 +9141,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10130,10 +9154,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10159,10 +9181,8 @@ export interface operations {
             /** @description to the provider's authorization endpoint (code flow, PKCE S256, state, nonce) */
             302: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10176,10 +9196,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10189,12 +9207,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10208,10 +9223,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10226,10 +9239,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10241,10 +9252,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10257,10 +9266,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10272,10 +9279,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10303,10 +9308,8 @@ export interface operations {
             /** @description the token pair, as password login answers (no app redirect was asked for) */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10316,10 +9319,8 @@ export interface operations {
             /** @description to the app redirect named at the start, with the token pair in the fragment */
             302: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10333,10 +9334,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10346,12 +9345,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10368,10 +9364,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10386,10 +9380,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10401,10 +9393,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10417,10 +9407,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10432,10 +9420,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10456,10 +9442,8 @@ export interface operations {
             /** @description the provider; ETag is its version */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -10471,10 +9455,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10484,12 +9466,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10503,10 +9482,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10521,10 +9498,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10536,10 +9511,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10552,10 +9525,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10567,10 +9538,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10620,10 +9589,8 @@ export interface operations {
             /** @description the provider after the change */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -10641,10 +9608,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10654,12 +9619,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10676,10 +9638,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10689,10 +9649,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10707,10 +9665,8 @@ export interface operations {
              */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10720,10 +9676,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10733,10 +9687,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10748,10 +9700,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10764,10 +9714,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10779,10 +9727,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10803,10 +9749,8 @@ export interface operations {
             /** @description removed */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10814,10 +9758,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10827,12 +9769,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10846,10 +9785,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10864,10 +9801,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10879,10 +9814,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10895,10 +9828,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10910,10 +9841,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10934,10 +9863,8 @@ export interface operations {
             /** @description your two-factor state */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10947,10 +9874,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10960,12 +9885,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10982,10 +9904,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10995,10 +9915,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11010,10 +9928,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11026,10 +9942,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11041,10 +9955,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11068,10 +9980,8 @@ export interface operations {
             /** @description the new secret and its otpauth URI, shown once; confirm with a code */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11084,10 +9994,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11097,12 +10005,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11119,10 +10024,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11132,10 +10035,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11150,10 +10051,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11163,10 +10062,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11178,10 +10075,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11194,10 +10089,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11209,10 +10102,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11242,10 +10133,8 @@ export interface operations {
             /** @description off; the secret and recovery codes are forgotten */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11256,10 +10145,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11269,12 +10156,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11291,10 +10175,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11304,10 +10186,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11317,10 +10197,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11330,10 +10208,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11350,10 +10226,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11366,10 +10240,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11381,10 +10253,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11415,10 +10285,8 @@ export interface operations {
             /** @description two-factor is on; keep these recovery codes (each works once) */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11432,10 +10300,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11445,12 +10311,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11467,10 +10330,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11480,10 +10341,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11493,10 +10352,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11506,10 +10363,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11519,12 +10374,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11534,10 +10386,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11554,10 +10404,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11570,10 +10418,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11585,10 +10431,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11611,10 +10455,8 @@ export interface operations {
             /** @description off; the user enrols again after their next login */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11625,10 +10467,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11638,12 +10478,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11660,10 +10497,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11678,10 +10513,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11693,10 +10526,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11709,10 +10540,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11724,10 +10553,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11761,10 +10588,8 @@ export interface operations {
             /** @description an access and a refresh token */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11777,10 +10602,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11795,12 +10618,9 @@ export interface operations {
              */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11814,10 +10634,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11827,10 +10645,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11840,10 +10656,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11853,12 +10667,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11875,10 +10686,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11891,10 +10700,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11906,10 +10713,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11933,10 +10738,8 @@ export interface operations {
             /** @description a page of tenants */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11949,10 +10752,8 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11962,12 +10763,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11977,10 +10775,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11992,10 +10788,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12008,10 +10802,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12023,10 +10815,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12063,10 +10853,8 @@ export interface operations {
             /** @description the tenant and its admin key */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the path of the created resource, where a GET reads it */
                     Location: string;
                     [name: string]: unknown;
@@ -12083,10 +10871,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12096,12 +10882,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12111,10 +10894,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12129,10 +10910,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12142,10 +10921,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12155,12 +10932,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12170,10 +10944,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12185,10 +10957,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12201,10 +10971,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12216,10 +10984,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12242,10 +11008,8 @@ export interface operations {
             /** @description the tenant */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -12257,10 +11021,8 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12270,12 +11032,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12285,10 +11044,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12298,10 +11055,8 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12313,10 +11068,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12329,10 +11082,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12344,10 +11095,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12370,10 +11119,8 @@ export interface operations {
             /** @description the tenant, now deleting; get it to watch the erasure's progress */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12383,10 +11130,8 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12396,12 +11141,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12411,10 +11153,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12424,10 +11164,8 @@ export interface operations {
             /** @description no such tenant (or already erased) */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12439,10 +11177,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12455,10 +11191,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12470,10 +11204,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12507,10 +11239,8 @@ export interface operations {
             /** @description the tenant after the change */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -12522,10 +11252,8 @@ export interface operations {
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12535,12 +11263,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12550,10 +11275,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12563,10 +11286,8 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12576,10 +11297,8 @@ export interface operations {
             /** @description `version_conflict`: `If-Match` does not name the current version */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12589,10 +11308,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12602,12 +11319,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Patch": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12619,10 +11333,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12635,10 +11347,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12650,10 +11360,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12685,10 +11393,8 @@ export interface operations {
             /** @description the key, with its secret */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12701,10 +11407,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12714,12 +11418,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12729,10 +11430,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12742,10 +11441,8 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12755,10 +11452,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12768,10 +11463,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12781,12 +11474,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12796,10 +11486,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12811,10 +11499,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12827,10 +11513,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12842,10 +11526,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12879,10 +11561,8 @@ export interface operations {
             /** @description the suspended tenant */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -12897,10 +11577,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12910,12 +11588,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12925,10 +11600,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12938,10 +11611,8 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12951,10 +11622,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12964,10 +11633,8 @@ export interface operations {
             /** @description `version_conflict`: `If-Match` does not name the current version */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12977,10 +11644,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12990,12 +11655,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13005,10 +11667,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13020,10 +11680,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13036,10 +11694,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13051,10 +11707,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13082,10 +11736,8 @@ export interface operations {
             /** @description the active tenant */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -13100,10 +11752,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13113,12 +11763,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13128,10 +11775,8 @@ export interface operations {
             /** @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13141,10 +11786,8 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13154,10 +11797,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13167,10 +11808,8 @@ export interface operations {
             /** @description `version_conflict`: `If-Match` does not name the current version */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13180,10 +11819,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13195,10 +11832,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13211,10 +11846,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13226,10 +11859,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13253,10 +11884,8 @@ export interface operations {
             /** @description a page of dead letters */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13272,10 +11901,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13285,12 +11912,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13304,10 +11928,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13317,10 +11939,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13332,10 +11952,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13348,10 +11966,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13363,10 +11979,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13392,10 +12006,8 @@ export interface operations {
             /** @description re-sent */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -13407,10 +12019,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13420,12 +12030,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13439,10 +12046,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13457,10 +12062,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13470,10 +12073,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13483,10 +12084,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13498,10 +12097,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13514,10 +12111,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13529,10 +12124,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13558,10 +12151,8 @@ export interface operations {
             /** @description a page of posts */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13577,10 +12168,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13590,12 +12179,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13609,10 +12195,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13622,10 +12206,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13637,10 +12219,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13653,10 +12233,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13668,10 +12246,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13702,10 +12278,8 @@ export interface operations {
             /** @description the new draft (version 1) */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     /** @description the path of the created resource, where a GET reads it */
@@ -13723,10 +12297,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13736,12 +12308,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13758,10 +12327,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13771,10 +12338,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13784,10 +12349,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13797,10 +12360,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13810,12 +12371,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13825,10 +12383,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13840,10 +12396,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13856,10 +12410,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13871,10 +12423,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13899,10 +12449,8 @@ export interface operations {
             /** @description the post */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -13917,10 +12465,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13930,12 +12476,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13949,10 +12492,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13967,10 +12508,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13982,10 +12521,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13998,10 +12535,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14013,10 +12548,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14042,10 +12575,8 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -14058,10 +12589,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14071,12 +12600,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14090,10 +12616,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14108,10 +12632,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14126,10 +12648,8 @@ export interface operations {
              */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14141,10 +12661,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14157,10 +12675,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14172,10 +12688,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14208,10 +12722,8 @@ export interface operations {
             /** @description the post */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -14226,10 +12738,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14239,12 +12749,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14258,10 +12765,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14276,10 +12781,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14294,10 +12797,8 @@ export interface operations {
              */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14307,10 +12808,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14320,12 +12819,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Patch": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14337,10 +12833,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14353,10 +12847,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14368,10 +12860,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14399,10 +12889,8 @@ export interface operations {
             /** @description the post */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -14418,10 +12906,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14431,12 +12917,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14450,10 +12933,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14468,10 +12949,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14486,10 +12965,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14504,10 +12981,8 @@ export interface operations {
              */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14517,10 +12992,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14532,10 +13005,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14548,10 +13019,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14563,10 +13032,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14594,10 +13061,8 @@ export interface operations {
             /** @description a page of entries */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14613,10 +13078,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14626,12 +13089,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14645,10 +13105,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14658,10 +13116,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14673,10 +13129,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14689,10 +13143,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14704,10 +13156,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14728,10 +13178,8 @@ export interface operations {
             /** @description one JSON entry per line */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14741,10 +13189,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14754,12 +13200,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14773,10 +13216,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14786,10 +13227,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14801,10 +13240,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14817,10 +13254,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14832,10 +13267,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14856,10 +13289,8 @@ export interface operations {
             /** @description the verification */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14869,10 +13300,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14882,12 +13311,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14901,10 +13327,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14914,10 +13338,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14929,10 +13351,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14945,10 +13365,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14960,10 +13378,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14987,10 +13403,8 @@ export interface operations {
             /** @description a page of endpoints */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15006,10 +13420,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15019,12 +13431,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15038,10 +13447,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15051,10 +13458,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15066,10 +13471,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15082,10 +13485,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15097,10 +13498,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15134,10 +13533,8 @@ export interface operations {
             /** @description the endpoint, with its secret */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the path of the created resource, where a GET reads it */
                     Location: string;
                     [name: string]: unknown;
@@ -15156,10 +13553,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15169,12 +13564,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15188,10 +13580,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15201,10 +13591,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15219,10 +13607,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15232,10 +13618,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15245,12 +13629,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15260,10 +13641,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15275,10 +13654,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15291,10 +13668,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15306,10 +13681,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15332,10 +13705,8 @@ export interface operations {
             /** @description the endpoint */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -15350,10 +13721,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15363,12 +13732,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15382,10 +13748,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15400,10 +13764,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15415,10 +13777,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15431,10 +13791,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15446,10 +13804,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15472,10 +13828,8 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -15486,10 +13840,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15499,12 +13851,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15518,10 +13867,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15536,10 +13883,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15551,10 +13896,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15567,10 +13910,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15582,10 +13923,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15620,10 +13959,8 @@ export interface operations {
             /** @description the endpoint */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -15641,10 +13978,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15654,12 +13989,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15673,10 +14005,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15691,10 +14021,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15709,10 +14037,8 @@ export interface operations {
              */
             412: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15722,10 +14048,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15735,12 +14059,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Patch": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15752,10 +14073,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15768,10 +14087,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15783,10 +14100,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15812,10 +14127,8 @@ export interface operations {
             /** @description the endpoint, with its new secret */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15829,10 +14142,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15842,12 +14153,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15861,10 +14169,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15879,10 +14185,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15892,10 +14196,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15905,10 +14207,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15920,10 +14220,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15936,10 +14234,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15951,10 +14247,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15980,10 +14274,8 @@ export interface operations {
             /** @description queued */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15999,10 +14291,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16012,12 +14302,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16031,10 +14318,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16049,10 +14334,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16067,10 +14350,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16080,10 +14361,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16095,10 +14374,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16111,10 +14388,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16126,10 +14401,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16156,10 +14429,8 @@ export interface operations {
             /** @description a page of deliveries */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16175,10 +14446,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16188,12 +14457,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16207,10 +14473,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16225,10 +14489,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16240,10 +14502,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16256,10 +14516,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16271,10 +14529,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16298,10 +14554,8 @@ export interface operations {
             /** @description the delivery */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16314,10 +14568,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16327,12 +14579,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16346,10 +14595,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16364,10 +14611,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16379,10 +14624,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16395,10 +14638,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16410,10 +14651,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16440,10 +14679,8 @@ export interface operations {
             /** @description queued again */
             202: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16459,10 +14696,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16472,12 +14707,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16491,10 +14723,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16509,10 +14739,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16527,10 +14755,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16540,10 +14766,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16555,10 +14779,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16571,10 +14793,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16586,10 +14806,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16774,10 +14992,8 @@ export interface operations {
             /** @description a page of files */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16793,10 +15009,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16806,12 +15020,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16825,10 +15036,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16838,10 +15047,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16853,10 +15060,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16869,10 +15074,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16884,10 +15087,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16939,10 +15140,8 @@ export interface operations {
             /** @description the file, with the SHA-256 of what was received */
             201: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the path of the created resource, where a GET reads it */
                     Location: string;
                     [name: string]: unknown;
@@ -16961,10 +15160,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16974,12 +15171,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16993,10 +15187,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17006,10 +15198,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17024,10 +15214,8 @@ export interface operations {
              */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17037,10 +15225,8 @@ export interface operations {
             /** @description no Content-Length (`length_required`) */
             411: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17055,10 +15241,8 @@ export interface operations {
              */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17073,12 +15257,9 @@ export interface operations {
              */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17088,10 +15269,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17103,10 +15282,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17119,10 +15296,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17134,10 +15309,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17165,10 +15338,8 @@ export interface operations {
             /** @description the file's bytes */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
                     ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
@@ -17184,10 +15355,8 @@ export interface operations {
             /** @description the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's */
             206: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
                     ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
@@ -17201,10 +15370,8 @@ export interface operations {
             /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
             304: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
                     ETag: string;
                     [name: string]: unknown;
@@ -17217,10 +15384,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17230,12 +15395,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17249,10 +15411,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17267,10 +15427,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17280,10 +15438,8 @@ export interface operations {
             /** @description the range names no byte of the file (`range_not_satisfiable`) */
             416: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17295,10 +15451,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17311,10 +15465,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17326,10 +15478,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17352,10 +15502,8 @@ export interface operations {
             /** @description deleted */
             204: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -17366,10 +15514,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17379,12 +15525,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17398,10 +15541,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17416,10 +15557,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17431,10 +15570,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17447,10 +15584,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17462,10 +15597,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17498,10 +15631,8 @@ export interface operations {
             /** @description the URL and when it stops working */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17515,10 +15646,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17528,12 +15657,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17547,10 +15673,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17565,10 +15689,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17578,10 +15700,8 @@ export interface operations {
             /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
             409: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17591,10 +15711,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17604,12 +15722,9 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description the media types the operation accepts, comma-separated */
-                    "Accept-Post": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17619,10 +15734,8 @@ export interface operations {
             /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body */
             422: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17634,10 +15747,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17650,10 +15761,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17670,10 +15779,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17710,10 +15817,8 @@ export interface operations {
             /** @description the file's bytes */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
                     ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
@@ -17729,10 +15834,8 @@ export interface operations {
             /** @description the byte range asked for (`Content-Range`); `Repr-Digest` is still the whole file's */
             206: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
                     ETag: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
@@ -17746,10 +15849,8 @@ export interface operations {
             /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
             304: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
                     ETag: string;
                     [name: string]: unknown;
@@ -17762,10 +15863,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17775,12 +15874,9 @@ export interface operations {
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17797,10 +15893,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17815,10 +15909,8 @@ export interface operations {
              */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17828,10 +15920,8 @@ export interface operations {
             /** @description the range names no byte of the file (`range_not_satisfiable`) */
             416: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17843,10 +15933,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17859,10 +15947,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17879,10 +15965,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17903,10 +15987,8 @@ export interface operations {
             /** @description usage and quota */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17916,10 +15998,8 @@ export interface operations {
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17929,12 +16009,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17948,10 +16025,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17961,10 +16036,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17976,10 +16049,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17992,10 +16063,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18007,10 +16076,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18037,10 +16104,8 @@ export interface operations {
             /** @description usage and the new quota */
             200: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18056,10 +16121,8 @@ export interface operations {
              */
             400: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18069,12 +16132,9 @@ export interface operations {
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
-                    /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
-                    "WWW-Authenticate": string;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18088,10 +16148,8 @@ export interface operations {
              */
             403: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18101,10 +16159,8 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18114,10 +16170,8 @@ export interface operations {
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18127,10 +16181,8 @@ export interface operations {
             /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
             415: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18142,10 +16194,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18158,10 +16208,8 @@ export interface operations {
              */
             500: {
                 headers: {
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18173,10 +16221,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
-                    /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
-                    RateLimit?: string;
-                    /** @description the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds) */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -22,7 +22,10 @@ type Operation = {
   responses?: Record<string, { description?: string; headers?: Record<string, { required?: boolean }> }>;
 };
 
-async function document(): Promise<{ paths: Record<string, Record<string, Operation>> }> {
+async function document(): Promise<{
+  paths: Record<string, Record<string, Operation>>;
+  components?: { headers?: Record<string, { required?: boolean }> };
+}> {
   const res = await platform.app.request("http://plinth.test/openapi.json", {}, env);
   expect(res.status).toBe(200);
   return res.json();
@@ -83,6 +86,15 @@ describe("the OpenAPI document of the registered modules", () => {
 
   describe("declares the headers plinth answers with, so generated clients see them", () => {
     type Found = { where: string; status: string; headers: Record<string, { required?: boolean }> };
+    type Header = { required?: boolean; $ref?: string };
+    // A header declared once in components.headers and referenced, as the kernel's are.
+    const resolved = (doc: { components?: { headers?: Record<string, Header> } }, headers: Record<string, Header>) =>
+      Object.fromEntries(
+        Object.entries(headers).map(([name, h]) => [
+          name,
+          h.$ref ? (doc.components?.headers?.[h.$ref.replace("#/components/headers/", "")] ?? {}) : h,
+        ]),
+      );
     const answers = async (): Promise<{ doc: Awaited<ReturnType<typeof document>>; all: Found[] }> => {
       const doc = await document();
       const all = Object.entries(doc.paths).flatMap(([path, item]) =>
@@ -90,7 +102,7 @@ describe("the OpenAPI document of the registered modules", () => {
           Object.entries(op.responses ?? {}).map(([status, r]) => ({
             where: `${method.toUpperCase()} ${path} ${status}`,
             status,
-            headers: r.headers ?? {},
+            headers: resolved(doc, r.headers ?? {}),
           })),
         ),
       );

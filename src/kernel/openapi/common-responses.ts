@@ -35,7 +35,7 @@ export type PathItemLike = { [M in (typeof METHODS)[number]]?: OperationLike };
 export interface DocumentLike {
   paths?: Record<string, PathItemLike | undefined>;
   security?: Record<string, string[]>[];
-  components?: { parameters?: Record<string, unknown> };
+  components?: { parameters?: Record<string, unknown>; headers?: Record<string, unknown> };
 }
 
 /** What an operation declares that decides which common problems it can answer. */
@@ -191,17 +191,18 @@ const RETRY_AFTER = {
   "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
 };
 
-// kernel/errors/problem.ts names the scheme on every 401 (RFC 9110 §15.5.2).
-const WWW_AUTHENTICATE = {
+/**
+ * The headers the kernel puts on answers, declared once in `components.headers` and
+ * referenced from each response (inline, the RateLimit pair alone doubled the document).
+ */
+export const KERNEL_HEADERS = {
+  // kernel/errors/problem.ts names the scheme on every 401 (RFC 9110 §15.5.2).
   "WWW-Authenticate": {
     description: "the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike)",
     required: true,
     schema: { type: "string" },
   },
-};
-
-// kernel/ratelimit/middleware.ts puts them on /api/v1 answers, errors included, when a limit was decided.
-const RATE_LIMIT = {
+  // kernel/ratelimit/middleware.ts puts these two on /api/v1 answers, errors included, when a limit was decided.
   RateLimit: {
     description:
       'what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset)',
@@ -211,38 +212,37 @@ const RATE_LIMIT = {
     description: 'the limits that applied, per policy: `"principal";q=6000;w=60` (q requests per w seconds)',
     schema: { type: "string" },
   },
-};
+  // kernel/errors/problem.ts (acceptedTypes) says on a 415 what a POST or a PATCH accepts (RFC 9110 §15.5.16).
+  "Accept-Post": {
+    description: "the media types the operation accepts, comma-separated",
+    required: true,
+    schema: { type: "string" },
+  },
+  "Accept-Patch": {
+    description: "the media types the operation accepts, comma-separated",
+    required: true,
+    schema: { type: "string" },
+  },
+} as const;
 
-// kernel/errors/problem.ts (acceptedTypes) says on a 415 what a POST or a PATCH accepts (RFC 9110 §15.5.16).
-const ACCEPTED: Record<string, Record<string, unknown>> = {
-  post: {
-    "Accept-Post": {
-      description: "the media types the operation accepts, comma-separated",
-      required: true,
-      schema: { type: "string" },
-    },
-  },
-  patch: {
-    "Accept-Patch": {
-      description: "the media types the operation accepts, comma-separated",
-      required: true,
-      schema: { type: "string" },
-    },
-  },
-};
+const ref = (...names: (keyof typeof KERNEL_HEADERS)[]) =>
+  Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+
+const ACCEPTED: Record<string, Record<string, unknown>> = { post: ref("Accept-Post"), patch: ref("Accept-Patch") };
 
 /**
  * The headers the kernel's request path puts on an answer of this status, whoever made it:
  * `Retry-After` on 429 and 503, `WWW-Authenticate` on 401, `Accept-Post` / `Accept-Patch`
- * on a POST's or a PATCH's 415, the RateLimit headers on every `/api/v1` answer. Declared so
- * that generated clients see them.
+ * on a POST's or a PATCH's 415, the RateLimit headers on every `/api/v1` answer (all but
+ * `Retry-After` as references to {@link KERNEL_HEADERS}). Declared so that generated
+ * clients see them.
  */
 export function kernelHeaders(status: string, t: OperationTraits, method = "get"): Record<string, unknown> {
   return {
     ...(status === "429" || status === "503" ? RETRY_AFTER : {}),
-    ...(status === "401" ? WWW_AUTHENTICATE : {}),
+    ...(status === "401" ? ref("WWW-Authenticate") : {}),
     ...(status === "415" ? (ACCEPTED[method] ?? {}) : {}),
-    ...(t.api ? RATE_LIMIT : {}),
+    ...(t.api ? ref("RateLimit", "RateLimit-Policy") : {}),
   };
 }
 
@@ -308,5 +308,6 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
     }
     paths[path] = next;
   }
-  return { ...doc, paths };
+  const components = { ...doc.components, headers: { ...doc.components?.headers, ...KERNEL_HEADERS } };
+  return { ...doc, paths, components };
 }
