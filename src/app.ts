@@ -12,6 +12,7 @@ import { platformDeadLetterRoutes } from "./kernel/events/dead-letter-routes";
 import { eventOperations } from "./kernel/events/routes";
 import { d1Check, type HealthCheck, migrationsCheck, objectCheck, queueCheck, wasmCheck } from "./kernel/health/checks";
 import { KERNEL_OBJECTS } from "./kernel/health/contract";
+import { migrationWatch } from "./kernel/health/pending-migrations";
 import { healthRoutes } from "./kernel/health/routes";
 import { bodyLimit } from "./kernel/http/body-limit";
 import { cors } from "./kernel/http/cors";
@@ -94,6 +95,8 @@ export function createPlatform(options: AppOptions): Platform {
     ),
   );
   const app = createRouter();
+  // One per isolate: the read guard and the queue consumer share what it knows of D1's migrations.
+  const schema = migrationWatch(options.migrations);
 
   // The request span (the library's root): named by route pattern, with the tenant, once the app answered.
   // Only when tracing is on (decided before the app is built): off, a request pays nothing for it.
@@ -141,7 +144,7 @@ export function createPlatform(options: AppOptions): Platform {
   );
   app.use("/api/v1/*", stage("rate-limit", rateLimitMiddleware(settings)), stage("idempotency", idempotency()));
   // After authentication, so only a client the API would answer learns that it is being migrated.
-  app.use("/api/v1/*", stage("migrations", migrationsGate(options.migrations)));
+  app.use("/api/v1/*", stage("migrations", migrationsGate(schema)));
 
   const checks: HealthCheck[] = [
     d1Check,
@@ -169,5 +172,5 @@ export function createPlatform(options: AppOptions): Platform {
   mountOpenApi(app, pkg.version);
   app.notFound(notFound(methodIndex(app.routes)));
   app.onError(errorHandler(options.migrations));
-  return { app, modules, needs, clock, deciders };
+  return { app, modules, needs, clock, deciders, schema };
 }

@@ -2,6 +2,7 @@ export { AppError, type AppErrorOptions, type FieldError, moduleError } from "./
 export { defineErrorCodes, type ErrorCodeSpec, KERNEL_ERROR_CODES, type KernelErrorCode } from "./codes";
 export {
   acceptedTypes,
+  missingSchema,
   missingTable,
   normaliseError,
   PROBLEM_CONTENT_TYPE,

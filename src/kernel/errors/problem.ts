@@ -78,6 +78,26 @@ export function acceptedTypes(method: string, types: readonly string[]): Record<
 }
 
 /**
+ * What a failed read-model write says the schema lacks, as `table x` or `column y of x` (SQLite's
+ * "no such table: x", "table x has no column named y", "no such column: y", through D1 or libSQL,
+ * unwrapped from drizzle's `cause`); null for any other error. A write fails so while the
+ * migration that adds it is not applied yet, and on a bug; the caller tells the two apart.
+ */
+export function missingSchema(error: unknown): string | null {
+  const table = missingTable(error);
+  if (table !== null) return `table ${table}`;
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const named = /^(?:D1_ERROR|SQLITE_ERROR): table ([\w.]+) has no column named (\w+)/.exec(current.message);
+    if (named?.[1] && named[2]) return `column ${named[2]} of ${named[1]}`;
+    const column = /^(?:D1_ERROR|SQLITE_ERROR): no such column: ([\w.]+)/.exec(current.message);
+    if (column?.[1]) return `column ${column[1]}`;
+    current = current.cause;
+  }
+  return null;
+}
+
+/**
  * Maps anything thrown to an AppError. Hono's own HTTPExceptions (malformed
  * JSON, media type gate, body limit) keep their meaning (the gate's 415 names
  * what `method` accepts: only JSON routes have it); a query on a table

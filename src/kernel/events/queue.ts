@@ -13,6 +13,7 @@ import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } 
 import { type DeadLetterInput, deadLetterStore } from "./dead-letters";
 import { type Envelope, MalformedEvent, parseEnvelope } from "./envelope";
 import { processedLedger } from "./ledger";
+import { hold, migrationWait } from "./migration-hold";
 import { unpack } from "./pack";
 
 /** Exponential backoff for a message's next attempt: 2, 4, 8 … 300 s. */
@@ -54,7 +55,7 @@ async function stored(store: () => Promise<void>): Promise<boolean> {
  * on its own), and the pack is acked; if that cannot be done it is retried
  * whole, and its applied events are skipped when it comes back.
  */
-export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
+export function createQueueHandler({ modules, needs, clock, schema }: PlatformParts) {
   const routes = routesOf(modules);
   const registry = tenantRegistry(modules);
 
@@ -238,7 +239,24 @@ export function createQueueHandler({ modules, needs, clock }: PlatformParts) {
     }
 
     // 3. Each message on its own; a pack's failed events leave it as messages of their own.
+    // A message whose every failure a pending migration explains is held for it (migration-hold.ts).
+    const wait = await migrationWait(failures, schema, DB, clock.now().getTime(), log);
+    const waiting = (d: Delivered) =>
+      !d.pack?.held &&
+      d.events.some((e) => failures.has(e.id)) &&
+      d.events.every((e) => !failures.has(e.id) || wait?.explains(failures.get(e.id)));
+    const held = wait ? delivered.filter(waiting) : [];
+    await hold(
+      held.map((d) => d.message),
+      env.EVENTS,
+      log,
+    );
+    for (const { message } of held) {
+      settled("retried");
+      settle(message, "held");
+    }
     for (const { message, events: carried, pack } of delivered) {
+      if (held.some((d) => d.message === message)) continue;
       const failed = carried.filter((e) => failures.has(e.id));
       if (failed.length === 0 && !pack?.held) {
         message.ack();

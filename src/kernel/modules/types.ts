@@ -11,6 +11,7 @@ import type { ErrorCodeSpec } from "../errors";
 import type { AnyDecider } from "../events/decider";
 import type { Envelope, EventUnion } from "../events/envelope";
 import type { HealthCheck } from "../health/checks";
+import type { MigrationWatch } from "../health/pending-migrations";
 import type { Logger } from "../log";
 
 /** What a queue subscriber or a job receives besides its input. */
@@ -255,6 +256,12 @@ export interface PlatformParts {
   /** Every binding and module variable the config check requires (kernel/config). */
   needs: EnvNeeds;
   clock: Clock;
+  /**
+   * What this isolate knows of the D1 migrations this build ships and D1 lacks
+   * (kernel/health/pending-migrations); the queue consumer holds a projection that failed
+   * on a missing table or column while one is pending. Absent in tests that build parts by hand.
+   */
+  schema?: MigrationWatch;
 }
 
 /**

@@ -1,0 +1,72 @@
+/**
+ * A projection write that fails on a table or column a shipped migration adds, while D1
+ * lacks that migration (a deploy between its code and `db migrate`, a column a developer
+ * just added under `npm start`), is not a poison event: it succeeds once the migration is
+ * applied. Such a message is held rather than retried: sent to the queue again after
+ * {@link HOLD_SECONDS} and acked, since a `retry()` counts toward `max_retries` and five
+ * of them would end in the dead-letter queue, which an operator would have to replay.
+ */
+import { missingSchema } from "../errors";
+import type { MigrationWatch } from "../health/pending-migrations";
+import type { Logger } from "../log";
+import { errorFields } from "../log";
+
+/** How long a held message waits: longer than the backoff's first steps, so a migrate window does not spin the queue. */
+export const HOLD_SECONDS = 30;
+
+/** Why a batch's failures wait: what the schema lacks, and the migrations D1 lacks. */
+export interface MigrationWait {
+  missing: string[];
+  pending: readonly string[];
+  /** Whether `error` is one the pending migrations explain (a missing table or column). */
+  explains(error: unknown): boolean;
+}
+
+/**
+ * Whether the batch's `failures` wait for a pending migration: only when one of them names a
+ * missing table or column is `d1_migrations` looked at (through `watch`'s cache, so at most
+ * once every few seconds per isolate, and never once nothing is pending). Null when none
+ * does, no shipped migration is missing (a bug, retried and dead-lettered as any), or the
+ * look failed. Logs one line naming both.
+ */
+export async function migrationWait(
+  failures: ReadonlyMap<string, unknown>,
+  watch: MigrationWatch | undefined,
+  db: D1Database,
+  now: number,
+  log: Logger,
+): Promise<MigrationWait | null> {
+  if (!watch || watch.settled()) return null;
+  const missing = [...new Set([...failures.values()].flatMap((e) => missingSchema(e) ?? []))];
+  if (missing.length === 0) return null;
+  let pending: readonly string[];
+  try {
+    ({ pending } = await watch.look(db, now));
+  } catch (error) {
+    log.warn("d1_migrations unreadable; failed projections retried as usual", errorFields(error));
+    return null;
+  }
+  if (pending.length === 0) return null;
+  log.warn("projection waits for a pending migration: held, not dead-lettered", {
+    missing,
+    pending,
+    delay_s: HOLD_SECONDS,
+    hint: "apply it: npx plinth db migrate (--remote for a deployed database)",
+  });
+  return { missing, pending, explains: (error) => missingSchema(error) !== null };
+}
+
+/**
+ * Sends `messages`' bodies to the queue again after {@link HOLD_SECONDS} and acks them (their
+ * attempts start anew); if that send fails, retries them with that delay instead.
+ */
+export async function hold(messages: readonly Message<unknown>[], queue: Queue, log: Logger): Promise<void> {
+  if (messages.length === 0) return;
+  try {
+    await queue.sendBatch(messages.map((m) => ({ body: m.body, contentType: "json", delaySeconds: HOLD_SECONDS })));
+    for (const m of messages) m.ack();
+  } catch (error) {
+    log.error("held messages not re-sent; retrying them", errorFields(error));
+    for (const m of messages) m.retry({ delaySeconds: HOLD_SECONDS });
+  }
+}

@@ -1,0 +1,163 @@
+// A projection write that fails on a table or column a pending migration adds waits for
+// it (held: re-sent after a delay, its attempts anew) instead of ending as a dead letter.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { manualClock } from "../../src/kernel/clock";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
+import { HOLD_SECONDS } from "../../src/kernel/events/migration-hold";
+import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
+import { subscribe } from "../../src/kernel/events/subscribe";
+import { migrationWatch } from "../../src/kernel/health/pending-migrations";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { Notes } from "./notes-module";
+
+const PENDING = "9999_held_rows.sql";
+
+/** A module whose projection writes each note into `held_rows`. */
+const rows: ModuleDef = {
+  name: "notes",
+  version: "1.0.0",
+  events: {
+    publishes: Notes,
+    subscribes: [
+      subscribe("rows", Notes, ["notes.note.created"], async (e, rt) => {
+        await rt.env.DB.prepare("insert into held_rows (event_id, title) values (?, ?)").bind(e.id, e.data.title).run();
+      }),
+    ],
+  },
+};
+
+const event = (id: string) => ({
+  id,
+  type: "notes.note.created",
+  tenant_id: "t1",
+  stream: `t1/note/${id}`,
+  version: 1,
+  occurred_at: "2026-06-01T00:00:00.000Z",
+  actor: { kind: "system", id: null },
+  request_id: null,
+  data: { title: `title of ${id}` },
+});
+
+/** env.DB, except that `d1_migrations` lists `applied()`; its reads are counted. */
+function migratedTo(applied: () => readonly string[], reads: { n: number }): D1Database {
+  return new Proxy(env.DB, {
+    get(target, key) {
+      if (key === "prepare")
+        return (query: string) => {
+          if (!query.includes("d1_migrations")) return target.prepare(query);
+          reads.n++;
+          return { all: async () => ({ results: applied().map((name) => ({ name })) }) };
+        };
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** What is sent to the events queue, which is not delivered. */
+function recordingQueue() {
+  const sent: { body: unknown; delaySeconds?: number }[] = [];
+  vi.spyOn(env.EVENTS, "sendBatch").mockImplementation(async (messages) => {
+    for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds });
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+  });
+  return { sent, queue: env.EVENTS };
+}
+
+async function deliver(handler: ReturnType<typeof createQueueHandler>, testEnv: Env, id: string, body: unknown) {
+  const batch = createMessageBatch("plinth-events", [{ id, timestamp: new Date(), attempts: 5, body }]);
+  const retry = vi.spyOn(batch.messages[0] as Message<unknown>, "retry");
+  const ctx = createExecutionContext();
+  await handler(batch, testEnv, ctx);
+  return { result: await getQueueResult(batch, ctx), retry };
+}
+
+const rowsOf = async () =>
+  (await env.DB.prepare("select event_id, title from held_rows order by event_id").all()).results;
+const letters = async (id: string) =>
+  (await env.DB.prepare("select count(*) as n from dead_letters where message_id = ?").bind(id).first<{ n: number }>())
+    ?.n;
+
+describe("a projection write while a migration is pending", () => {
+  beforeEach(async () => {
+    await env.DB.prepare("drop table if exists held_rows").run();
+    await env.DB.prepare("drop table if exists held_rows_away").run();
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it("on a missing table is held (re-sent later, acked, no retry counted) and applies once the table is there", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    await env.DB.prepare("create table held_rows_away (event_id text primary key, title text not null)").run();
+    const clock = manualClock("2026-06-30T12:00:00.000Z");
+    let applied: readonly string[] = MIGRATIONS;
+    const reads = { n: 0 };
+    const { sent, queue } = recordingQueue();
+    const testEnv = { ...env, DB: migratedTo(() => applied, reads), EVENTS: queue } as Env;
+    const handler = createQueueHandler({
+      modules: [rows],
+      needs: KERNEL_NEEDS,
+      clock,
+      schema: migrationWatch([...MIGRATIONS, PENDING]),
+    });
+
+    // The message's last attempt before the dead-letter queue: it must not be retried.
+    const first = await deliver(handler, testEnv, "m1", event("e1"));
+    expect(first.result.explicitAcks).toEqual(["m1"]);
+    expect(first.result.retryMessages).toEqual([]);
+    expect(first.retry).not.toHaveBeenCalled();
+    expect(sent).toEqual([{ body: event("e1"), delaySeconds: HOLD_SECONDS }]);
+    expect(await letters("m1")).toBe(0);
+    const line = warn.mock.calls.map(([l]) => JSON.parse(String(l))).find((l) => l.msg?.includes("pending migration"));
+    expect(line).toMatchObject({ missing: ["table held_rows"], pending: [PENDING] });
+
+    // The migration is applied: the re-sent message applies.
+    await env.DB.prepare("alter table held_rows_away rename to held_rows").run();
+    applied = [...MIGRATIONS, PENDING];
+    clock.advance(HOLD_SECONDS * 1000);
+    const again = await deliver(handler, testEnv, "m2", sent[0]?.body);
+    expect(again.result.explicitAcks).toEqual(["m2"]);
+    expect(await rowsOf()).toEqual([{ event_id: "e1", title: "title of e1" }]);
+    // Only a failure a migration could explain looks at d1_migrations, once per look's window.
+    await deliver(handler, testEnv, "m3", event("e3"));
+    expect(reads.n).toBe(1);
+  });
+
+  it("on a missing column is held too, naming the column", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    await env.DB.prepare("create table held_rows (event_id text primary key)").run();
+    const { sent, queue } = recordingQueue();
+    const testEnv = { ...env, DB: migratedTo(() => MIGRATIONS, { n: 0 }), EVENTS: queue } as Env;
+    const handler = createQueueHandler({
+      modules: [rows],
+      needs: KERNEL_NEEDS,
+      clock: manualClock("2026-06-30T12:00:00.000Z"),
+      schema: migrationWatch([...MIGRATIONS, PENDING]),
+    });
+    const { result } = await deliver(handler, testEnv, "c1", event("c1"));
+    expect(result.explicitAcks).toEqual(["c1"]);
+    expect(sent).toHaveLength(1);
+    const line = warn.mock.calls.map(([l]) => JSON.parse(String(l))).find((l) => l.msg?.includes("pending migration"));
+    expect(line?.missing).toEqual(["column title of held_rows"]);
+  });
+
+  it("with every shipped migration applied is a bug: retried with backoff as any failure", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const { sent, queue } = recordingQueue();
+    const testEnv = { ...env, DB: migratedTo(() => MIGRATIONS, { n: 0 }), EVENTS: queue } as Env;
+    const handler = createQueueHandler({
+      modules: [rows],
+      needs: KERNEL_NEEDS,
+      clock: manualClock("2026-06-30T12:00:00.000Z"),
+      schema: migrationWatch(MIGRATIONS),
+    });
+    const { result, retry } = await deliver(handler, testEnv, "b1", event("b1"));
+    expect(result.retryMessages).toEqual([{ msgId: "b1" }]);
+    expect(retry).toHaveBeenCalledWith({ delaySeconds: retryDelaySeconds(5) });
+    expect(sent).toEqual([]);
+  });
+});
