@@ -9,11 +9,25 @@ const TICK_CRON = "*+*+*+*+*";
 const hhmm = (ms) => new Date(ms).toISOString().slice(11, 16);
 
 /**
+ * The API refused a read with `503 unavailable`: a migration this build ships is not applied
+ * yet (npm start applies one generated while it runs within seconds). Not a failure.
+ */
+class NotReady extends Error {
+  constructor(retryAfter) {
+    super("the database is being migrated");
+    const seconds = Number(retryAfter);
+    /** The server's Retry-After, 5 s when it names none, never above a minute. */
+    this.retryMs = Math.min(Number.isFinite(seconds) && retryAfter !== null ? seconds * 1000 : 5_000, 60_000);
+  }
+}
+
+/**
  * Starts the local ticks against `origin`; returns a function that stops them. `rootKey`
  * is the platform root key, or a function answering the current one.
  * Reads `GET /api/v1/platform/jobs` (with the root key) for the earliest `next_due`,
  * sleeps until then, fires that minute's tick with `time=<ms>`, and prints one line per
- * job that ran in it. Failures print one line and the loop goes on.
+ * job that ran in it. Failures print one line and the loop goes on; a `503 unavailable` (a
+ * migration pending) prints one calm line for the spell and reads again after its Retry-After.
  */
 export function startLocalCron({ origin, rootKey, print = (line) => console.log(line) }) {
   // A function when the key can change while running (npm start rereads an edited .dev.vars).
@@ -34,8 +48,25 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
 
   async function jobs() {
     const res = await fetch(`${origin}/api/v1/platform/jobs`, { headers: { authorization: `Bearer ${keyOf()}` } });
+    if (res.status === 503) {
+      const problem = await res.json().catch(() => null);
+      if (problem?.code === "unavailable") throw new NotReady(res.headers.get("retry-after"));
+    }
     if (!res.ok) throw new Error(`GET /api/v1/platform/jobs answered ${res.status}`);
     return (await res.json()).items;
+  }
+
+  // Said once per spell of 503s, so a migration applied under `npm start` is one calm line, not an error a tick.
+  let waiting = false;
+  /** How long to wait after `error` before reading the jobs again, having said what it needs to. */
+  function pause(error, what) {
+    if (error instanceof NotReady) {
+      if (!waiting && !stopped) print("plinth: the database is being migrated; the jobs wait for it");
+      waiting = true;
+      return error.retryMs;
+    }
+    if (!stopped) print(what);
+    return 60_000;
   }
 
   /** Fires the tick of minute `at`, prints what ran in it; resolves to the job list read after it. */
@@ -60,9 +91,9 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
     while (!stopped) {
       try {
         items ??= await jobs();
+        waiting = false;
       } catch (error) {
-        if (!stopped) print(`plinth: could not read the jobs (${error.message}); trying again in a minute`);
-        await sleep(60_000);
+        await sleep(pause(error, `plinth: could not read the jobs (${error.message}); trying again in a minute`));
         continue;
       }
       const next = Math.min(
@@ -79,7 +110,9 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
       }
       if (stopped) return;
       items = await tick(next).catch((error) => {
-        if (!stopped) print(`plinth: ${hhmm(next)} UTC tick failed (${error.message})`);
+        // The tick ran; only the job list read after it was refused: read it again when the migration is in.
+        if (error instanceof NotReady) pause(error);
+        else if (!stopped) print(`plinth: ${hhmm(next)} UTC tick failed (${error.message})`);
         return null;
       });
     }

@@ -1,0 +1,77 @@
+// npm start's local cron (scripts/lib/local-cron.mjs) against a stand-in for plinth's
+// jobs API: while a migration is pending the API's reads answer 503 `unavailable`, and the
+// cron waits for it quietly instead of reporting failed ticks.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain ES module of the scripts, without types
+import { startLocalCron } from "../../scripts/lib/local-cron.mjs";
+
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+
+/** A server answering each request with the next of `answers` for its path (the last one repeats); logs the paths. */
+async function platform(
+  answers: Record<string, Answer[]>,
+): Promise<{ origin: string; seen: string[]; server: Server }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    seen.push(path);
+    const queue = answers[path] ?? [{ status: 404, body: {} }];
+    const answer = (queue.length > 1 ? queue.shift() : queue[0]) as Answer;
+    res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
+    res.end(JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+const JOBS = "/api/v1/platform/jobs";
+const job = (next_due: string | null) => ({ module: "m", job: "j", next_due, last_run: null });
+const migrating: Answer = {
+  status: 503,
+  headers: { "content-type": "application/problem+json", "retry-after": "0" },
+  body: { type: "/problems/unavailable", code: "unavailable", status: 503, title: "Service unavailable" },
+};
+
+let stop = () => {};
+let server: Server | undefined;
+afterEach(() => {
+  stop();
+  server?.close();
+});
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(done()).toBe(true);
+}
+
+describe("the local cron while a migration is pending", () => {
+  it("does not report a failed tick when the job list answers 503 unavailable, and reads it again", async () => {
+    const p = await platform({
+      [JOBS]: [
+        { status: 200, body: { items: [job(new Date(Date.now() - 1_000).toISOString())] } },
+        migrating,
+        migrating,
+        { status: 200, body: { items: [job(null)] } },
+      ],
+      "/cdn-cgi/handler/scheduled": [{ status: 200, body: {} }],
+    });
+    server = p.server;
+    const lines: string[] = [];
+    stop = startLocalCron({ origin: p.origin, rootKey: "plk_root", print: (l: string) => lines.push(l) });
+    await until(() => p.seen.filter((s) => s === JOBS).length >= 4);
+    expect(p.seen.slice(0, 5)).toEqual([JOBS, "/cdn-cgi/handler/scheduled", JOBS, JOBS, JOBS]);
+    expect(lines.filter((l) => l.includes("failed") || l.includes("could not"))).toEqual([]);
+    expect(lines.length).toBeLessThanOrEqual(1);
+  });
+
+  it("still reports any other failure of the job list", async () => {
+    const p = await platform({ [JOBS]: [{ status: 500, body: {} }] });
+    server = p.server;
+    const lines: string[] = [];
+    stop = startLocalCron({ origin: p.origin, rootKey: "plk_root", print: (l: string) => lines.push(l) });
+    await until(() => lines.length > 0);
+    expect(lines[0]).toContain("could not read the jobs (GET /api/v1/platform/jobs answered 500)");
+  });
+});
