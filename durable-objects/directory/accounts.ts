@@ -339,9 +339,10 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.committed(this.tenantSettings.update(ctx, patch, expectedVersion));
   }
 
-  /** Housekeeping (the tenants module's `purge-tokens` job): forgets expired and spent tokens and dead families. */
+  /** Housekeeping (the tenants module's `purge-tokens` job): forgets expired and spent tokens, dead families and long-expired API keys. */
   purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
-    return this.creds.purgeExpired(rpcArgs(DirectoryRpc, "purgeExpired", input).now);
+    const { now, keysExpiredBefore } = rpcArgs(DirectoryRpc, "purgeExpired", input);
+    return this.creds.purgeExpired(now, keysExpiredBefore);
   }
 
   /**

@@ -70,6 +70,50 @@ describe("built-in jobs", () => {
     expect(await credentialRows(t.id)).toEqual({ one_time_tokens: 0, token_families: 0, refresh_tokens: 0 });
   });
 
+  it("tenants/purge-tokens forgets API keys 30 days after they expired, with their D1 index rows", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const t = await newTenant("keys");
+    const expiry = new Date(systemClock.now().getTime() + HOUR).toISOString();
+    const make = async (name: string, expires_at?: string) => {
+      const res = await call("/api/v1/admin/api-keys", {
+        token: t.adminKey,
+        body: { name, scopes: ["blog.post.read"], ...(expires_at ? { expires_at } : {}) },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return { id: String(res.body.id), key: String(res.body.key) };
+    };
+    const expiring = await make("expiring", expiry);
+    const lasting = await make("lasting");
+    const keyIds = () =>
+      runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
+        state.storage.sql
+          .exec<{ id: string }>("select id from api_keys")
+          .toArray()
+          .map((r) => r.id),
+      );
+    const indexed = async () =>
+      (
+        await env.DB.prepare("select count(*) as n from api_key_index where tenant_id = ?")
+          .bind(t.id)
+          .first<{ n: number }>()
+      )?.n;
+    expect(await indexed()).toBe(3);
+
+    // Expired, but not 30 days ago: its row stays for the admin to read about.
+    await runJobNamed("tenants/purge-tokens", { clock: later(29 * DAY) });
+    expect(await keyIds()).toContain(expiring.id);
+    expect(await indexed()).toBe(3);
+    // 30 days after its expiry it is gone, with its index row; the key without expiry stays.
+    await runJobNamed("tenants/purge-tokens", { clock: later(HOUR + 30 * DAY) });
+    const left = await keyIds();
+    expect(left).not.toContain(expiring.id);
+    expect(left).toContain(lasting.id);
+    expect(await indexed()).toBe(2);
+    const refused = await call("/api/v1/blog/posts", { method: "GET", token: expiring.key });
+    expect(refused.status).toBe(401);
+    expect((await call("/api/v1/blog/posts", { method: "GET", token: lasting.key })).status).toBe(200);
+  });
+
   it("a spent refresh token of a live family survives the purge, so presenting it still revokes the family", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const t = await newTenant("reuse");

@@ -1,12 +1,26 @@
 import { forEachTenant } from "../../kernel/jobs/each-tenant";
 import type { JobDef } from "../../kernel/modules/types";
 import { directory } from "../identity/directory/contract";
+import { keyIndex } from "../identity/key-index";
+
+/**
+ * How long an expired API key stays in its tenant's directory before the purge forgets it:
+ * 30 days. It authenticates nothing once expired (and its D1 index row only routes it to
+ * the directory that refuses it), so the wait is for people: its row (name, prefix,
+ * `created_by`, `last_used_at`) is what an operator reads when an integration starts failing
+ * with 401 and someone asks which key it used and whether it simply ran out, and a month
+ * covers a monthly report or a holiday. Its creation and revocation stay in the audit log
+ * for good.
+ */
+export const EXPIRED_KEY_RETENTION_MS = 30 * 24 * 3_600_000;
 
 /**
  * Hourly, for every tenant: its directory forgets expired or spent
- * verification and reset tokens, and refresh-token families that are revoked
- * or wholly expired (each directory in one transaction). Here rather than in
- * identity, which knows no tenant list: the tenants module keeps it.
+ * verification and reset tokens, refresh-token families that are revoked
+ * or wholly expired, and API keys expired for {@link EXPIRED_KEY_RETENTION_MS}
+ * (each directory in one transaction), whose rows in the D1 key index are then
+ * removed. Here rather than in identity, which knows no tenant list: the tenants
+ * module keeps it.
  */
 export const purgeTokens: JobDef = {
   name: "purge-tokens",
@@ -14,14 +28,20 @@ export const purgeTokens: JobDef = {
   retry: { attempts: 3, base_ms: 10_000, max_ms: 60_000 },
   async run(runtime) {
     const { env, log, clock } = runtime;
-    const now = clock.now().toISOString();
+    const at = clock.now();
+    const now = at.toISOString();
+    const keysExpiredBefore = new Date(at.getTime() - EXPIRED_KEY_RETENTION_MS).toISOString();
     // Named so the log's redaction (any field naming a token) leaves the counts readable.
-    const purged = { single_use: 0, families: 0, refresh: 0 };
+    const purged = { single_use: 0, families: 0, refresh: 0, api_keys: 0 };
     const { seen, failed } = await forEachTenant(runtime, async (id) => {
-      const counts = await directory(env, id).purgeExpired({ now });
+      const counts = await directory(env, id).purgeExpired({ now, keysExpiredBefore });
+      // After the directory forgot them: a row left by a failure here routes to a directory
+      // that no longer knows the key, which refuses it as unknown (identity/key-index.ts).
+      await keyIndex(env.DB).remove(counts.key_hashes);
       purged.single_use += counts.one_time_tokens;
       purged.families += counts.families;
       purged.refresh += counts.refresh_tokens;
+      purged.api_keys += counts.key_hashes.length;
     });
     log.info("expired credentials purged", { tenants: seen, ...purged });
     if (failed > 0) throw new Error(`${failed} of ${seen} tenant directories failed to purge`);

@@ -4,6 +4,7 @@ import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { PingRpc } from "../../../kernel/health/contract";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
+import { KEY_PURGE_MAX } from "./credentials";
 import { InvitationViewSchema } from "./invitations";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
@@ -178,11 +179,14 @@ export const DirectoryRpc = defineRpc({
     reply: resultOf(SettingsSchema, ["version_conflict"]),
   },
   purgeExpired: {
-    args: z.object({ now: Iso }),
+    /** `keysExpiredBefore`: API keys that expired before it are forgotten (the job keeps them a while). */
+    args: z.object({ now: Iso, keysExpiredBefore: Iso }),
     reply: z.object({
       one_time_tokens: z.number().int(),
       families: z.number().int(),
       refresh_tokens: z.number().int(),
+      /** The forgotten keys' hashes, to remove from the D1 key index. */
+      key_hashes: z.array(Hash).max(KEY_PURGE_MAX),
     }),
   },
   // Single sign-on through OpenID Connect (issue 16): durable-objects/directory/sso.ts.

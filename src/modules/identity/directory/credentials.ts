@@ -3,6 +3,8 @@ import { type Ctx, fail, type KeyView, ok, type Result, Strings, type UserPrinci
 
 /** Refresh tokens live 30 days; each refresh spends one and issues the next. */
 export const REFRESH_TTL_MS = 30 * 24 * 3600 * 1000;
+/** Expired API keys one purge forgets at most: its reply (their hashes) stays small, and the rest go next time. */
+export const KEY_PURGE_MAX = 1_000;
 
 /**
  * How long after a refresh its spent token is answered the same successor instead of
@@ -227,13 +229,18 @@ export class Credentials {
 
   /**
    * Forgets what can no longer be used, in one transaction: single-use tokens
-   * that expired or were spent (or voided), and refresh-token families that
-   * are revoked or whose every token expired, with their tokens. A live
-   * family keeps its spent tokens, so presenting one still revokes it, but
-   * not their sealed successors once the grace is over.
-   * Unknown and forgotten tokens are refused alike, so no answer changes.
+   * that expired or were spent (or voided), refresh-token families that are
+   * revoked or whose every token expired, with their tokens, and API keys that
+   * expired before `keysExpiredBefore` (at most {@link KEY_PURGE_MAX} a call; the
+   * rest at the next). A live family keeps its spent tokens, so presenting one
+   * still revokes it, but not their sealed successors once the grace is over.
+   * Unknown and forgotten credentials are refused alike, so no answer changes.
+   * Returns the purged keys' hashes, for the caller to remove from the D1 key index.
    */
-  purgeExpired(now: string): { one_time_tokens: number; families: number; refresh_tokens: number } {
+  purgeExpired(
+    now: string,
+    keysExpiredBefore: string,
+  ): { one_time_tokens: number; families: number; refresh_tokens: number; key_hashes: string[] } {
     return this.store.tx(() => {
       // Counted from `returning`: rowsWritten also counts index writes.
       const deleted = (query: string) => this.sql.exec(`${query} returning 1`, now).toArray().length;
@@ -248,6 +255,16 @@ export class Credentials {
         one_time_tokens: deleted("delete from one_time_tokens where expires_at <= ?1 or used_at is not null"),
         refresh_tokens: deleted(`delete from refresh_tokens where family_id in (${dead})`),
         families: deleted(`delete from token_families where id in (${dead})`),
+        key_hashes: this.sql
+          .exec<{ key_hash: string }>(
+            `delete from api_keys where id in
+               (select id from api_keys where expires_at is not null and expires_at <= ? order by expires_at limit ?)
+             returning key_hash`,
+            keysExpiredBefore,
+            KEY_PURGE_MAX,
+          )
+          .toArray()
+          .map((r) => r.key_hash),
       };
     });
   }
