@@ -1,6 +1,6 @@
 /**
  * A projection write that fails on a table or column a shipped migration adds, while D1
- * lacks that migration (a deploy between its code and `db migrate`, a column a developer
+ * (or the libSQL read-model database) lacks that migration (a deploy between its code and `db migrate`, a column a developer
  * just added under `npm start`), is not a poison event: it succeeds once the migration is
  * applied. Such a message is held rather than retried: sent to the queue again after
  * {@link HOLD_SECONDS} and acked, since a `retry()` counts toward `max_retries` and five
@@ -24,7 +24,7 @@ export interface MigrationWait {
 
 /**
  * Whether the batch's `failures` wait for a pending migration: only when one of them names a
- * missing table or column is `d1_migrations` looked at (through `watch`'s cache, so at most
+ * missing table or column are the applied migrations looked at (through `watch`'s cache, so at most
  * once every few seconds per isolate, and never once nothing is pending). Null when none
  * does, no shipped migration is missing (a bug, retried and dead-lettered as any), or the
  * look failed. Logs one line naming both.
@@ -32,7 +32,7 @@ export interface MigrationWait {
 export async function migrationWait(
   failures: ReadonlyMap<string, unknown>,
   watch: MigrationWatch | undefined,
-  db: D1Database,
+  env: Env,
   now: number,
   log: Logger,
 ): Promise<MigrationWait | null> {
@@ -41,9 +41,9 @@ export async function migrationWait(
   if (missing.length === 0) return null;
   let pending: readonly string[];
   try {
-    ({ pending } = await watch.look(db, now));
+    ({ pending } = await watch.look(env, now));
   } catch (error) {
-    log.warn("d1_migrations unreadable; failed projections retried as usual", errorFields(error));
+    log.warn("applied migrations unreadable; failed projections retried as usual", errorFields(error));
     return null;
   }
   if (pending.length === 0) return null;

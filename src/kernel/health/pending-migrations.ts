@@ -1,3 +1,5 @@
+import { targetOf } from "../read-models/db";
+import { libsqlAppliedCount } from "../read-models/health";
 import { appliedMigrations } from "./checks";
 
 /** How long a look that found migrations pending stands before the next one looks again. */
@@ -11,7 +13,8 @@ export interface PendingLook {
 }
 
 /**
- * This isolate's knowledge of which shipped migrations D1 lacks, shared by the API's read
+ * This isolate's knowledge of which shipped migrations D1 lacks (and, with READ_MODEL_URL
+ * set, the libSQL read-model database), shared by the API's read
  * guard (kernel/http/migrations-gate) and the queue consumer (a projection write that fails
  * on a missing table or column waits for the migration instead of dead-lettering).
  */
@@ -19,14 +22,17 @@ export interface MigrationWatch {
   /** Nothing is pending and never will be in this isolate: no look is needed. */
   settled(): boolean;
   /**
-   * The shipped migrations D1 lacks at `now` (ms). Looks at `d1_migrations` once per
-   * isolate once nothing is pending (migrations are only ever added), and while something
-   * is, at most every {@link PENDING_RECHECK_MS}. Migrations applied but not shipped (the
-   * deploy order, migrations before code) are not pending.
+   * The shipped migrations `env`'s databases lack at `now` (ms): D1's by name, as its
+   * `d1_migrations` records them, and with READ_MODEL_URL set the libSQL read models', as
+   * `libSQL <name>` (drizzle's `__drizzle_migrations` records them in order, without names,
+   * so those past its count). Looks once per isolate once nothing is pending (migrations are
+   * only ever added), and while something is, at most every {@link PENDING_RECHECK_MS}.
+   * Migrations applied but not shipped (the deploy order, migrations before code) are not
+   * pending.
    *
-   * @throws what reading `d1_migrations` threw; the next call looks again.
+   * @throws what reading either record threw; the next call looks again.
    */
-  look(db: D1Database, now: number): Promise<PendingLook>;
+  look(env: Env, now: number): Promise<PendingLook>;
 }
 
 /** A watch over the migrations this build ships, `expected`, in order. */
@@ -36,11 +42,15 @@ export function migrationWatch(expected: readonly string[]): MigrationWatch {
   let pending: readonly string[] = [];
   return {
     settled: () => settled,
-    async look(db, now) {
+    async look(env, now) {
       if (settled) return { pending: [], fresh: false };
       if (now - lookedAt < PENDING_RECHECK_MS) return { pending, fresh: false };
-      const applied = new Set((await appliedMigrations(db)) ?? []);
-      pending = expected.filter((name) => !applied.has(name));
+      const applied = new Set((await appliedMigrations(env.DB)) ?? []);
+      const libsql = targetOf(env).kind === "libsql" ? ((await libsqlAppliedCount(env)) ?? 0) : expected.length;
+      pending = [
+        ...expected.filter((name) => !applied.has(name)),
+        ...expected.slice(libsql).map((name) => `libSQL ${name}`),
+      ];
       lookedAt = now;
       settled = pending.length === 0;
       return { pending, fresh: true };

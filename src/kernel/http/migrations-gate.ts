@@ -7,13 +7,13 @@ import { loggerOf } from "./init";
 
 /**
  * Refuses API reads (GET, HEAD) with `503 unavailable` and `Retry-After` while D1 lacks a
- * migration this build ships. A missing table already fails so on its own (kernel/errors,
+ * migration this build ships (or, with READ_MODEL_URL set, the libSQL read models do). A missing table already fails so on its own (kernel/errors,
  * `missingTable`), but a missing column does not: drizzle double-quotes column names, and
  * SQLite reads a double-quoted name it cannot resolve as a string literal, so
  * `select "amount_cents" from orders` answers the text `amount_cents` for every row.
  *
  * What is pending is `watch`'s (kernel/health/pending-migrations): one look at
- * `d1_migrations` per isolate once nothing is, at most one every
+ * `d1_migrations` (and libSQL's `__drizzle_migrations`) per isolate once nothing is, at most one every
  * {@link PENDING_RECHECK_MS} while something is. Writes pass: a command commits to its
  * Durable Object, and its projection waits in the queue for the migration. A look that
  * fails lets the request through, which meets the same database on its own.
@@ -23,9 +23,9 @@ export function migrationsGate(watch: MigrationWatch): MiddlewareHandler<AppEnv>
     if (watch.settled() || (c.req.method !== "GET" && c.req.method !== "HEAD")) return next();
     let look: PendingLook;
     try {
-      look = await watch.look(c.env.DB, c.get("clock").now().getTime());
+      look = await watch.look(c.env, c.get("clock").now().getTime());
     } catch (error) {
-      loggerOf(c).warn("migrations gate: d1_migrations unreadable; serving", errorFields(error));
+      loggerOf(c).warn("migrations gate: applied migrations unreadable; serving", errorFields(error));
       return next();
     }
     if (look.pending.length === 0) return next();

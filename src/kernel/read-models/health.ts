@@ -9,6 +9,21 @@ function noSuchTable(error: unknown): boolean {
 }
 
 /**
+ * How many migrations drizzle's migrator recorded in the libSQL read-model database of
+ * `env` (`__drizzle_migrations`, one row per file applied, in order: `npx plinth db
+ * migrate`); null before it made that table.
+ */
+export async function libsqlAppliedCount(env: Env): Promise<number | null> {
+  try {
+    const row = await readModels(env).get<{ n: number }>(sql`select count(*) as n from __drizzle_migrations`);
+    return Number(row?.n ?? 0);
+  } catch (error) {
+    if (noSuchTable(error)) return null;
+    throw error;
+  }
+}
+
+/**
  * `/readyz`'s `read_models` when READ_MODEL_URL points at libSQL: the server
  * answers, and the migrations drizzle's migrator recorded there
  * (`npx plinth db migrate`) are as many as plinth ships. With D1 the `d1` and
@@ -19,17 +34,8 @@ export function readModelsCheck(expected: readonly string[]): HealthCheck {
     name: "read_models",
     async run(env) {
       if (targetOf(env).kind === "d1") return;
-      const db = readModels(env);
-      let applied: number;
-      try {
-        const row = await db.get<{ n: number }>(sql`select count(*) as n from __drizzle_migrations`);
-        applied = Number(row?.n ?? 0);
-      } catch (error) {
-        if (noSuchTable(error)) {
-          throw new CheckFailed("libSQL answers but has no migrations: run `npx plinth db migrate`");
-        }
-        throw error;
-      }
+      const applied = await libsqlAppliedCount(env);
+      if (applied === null) throw new CheckFailed("libSQL answers but has no migrations: run `npx plinth db migrate`");
       if (applied < expected.length) {
         throw new CheckFailed(`libSQL has ${applied} of ${expected.length} migrations: run \`npx plinth db migrate\``);
       }
