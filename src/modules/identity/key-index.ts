@@ -1,5 +1,6 @@
 import { eq, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { chunked, D1_MAX_PARAMS } from "../../kernel/db/params";
 import { apiKeyIndex } from "./read-model";
 
 /**
@@ -23,8 +24,12 @@ export function keyIndex(db: D1Database) {
     async add(hash: string, tenantId: string, now: string): Promise<void> {
       await orm.insert(apiKeyIndex).values({ keyHash: hash, tenantId, createdAt: now });
     },
+    /** Forgets `hashes`, in statements of at most D1's 100 parameters, run as one batch (one round trip). */
     async remove(hashes: readonly string[]): Promise<void> {
-      if (hashes.length > 0) await orm.delete(apiKeyIndex).where(inArray(apiKeyIndex.keyHash, [...hashes]));
+      const [first, ...rest] = chunked(hashes, D1_MAX_PARAMS).map((run) =>
+        orm.delete(apiKeyIndex).where(inArray(apiKeyIndex.keyHash, run)),
+      );
+      if (first) await orm.batch([first, ...rest]);
     },
     async removeTenant(tenantId: string): Promise<void> {
       await orm.delete(apiKeyIndex).where(eq(apiKeyIndex.tenantId, tenantId));
