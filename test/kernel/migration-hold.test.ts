@@ -160,4 +160,25 @@ describe("a projection write while a migration is pending", () => {
     expect(retry).toHaveBeenCalledWith({ delaySeconds: retryDelaySeconds(5) });
     expect(sent).toEqual([]);
   });
+
+  it("in development is held even with every shipped migration applied: its migration is not generated yet", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    await env.DB.prepare("create table held_rows (event_id text primary key)").run();
+    const { sent, queue } = recordingQueue();
+    const testEnv = { ...env, ENVIRONMENT: "development", DB: migratedTo(() => MIGRATIONS, { n: 0 }), EVENTS: queue };
+    const handler = createQueueHandler({
+      modules: [rows],
+      needs: KERNEL_NEEDS,
+      clock: manualClock("2026-06-30T12:00:00.000Z"),
+      schema: migrationWatch(MIGRATIONS),
+    });
+    const { result, retry } = await deliver(handler, testEnv as Env, "d1", event("d1"));
+    expect(result.explicitAcks).toEqual(["d1"]);
+    expect(retry).not.toHaveBeenCalled();
+    expect(sent).toEqual([{ body: event("d1"), delaySeconds: HOLD_SECONDS }]);
+    const line = warn.mock.calls.map(([l]) => JSON.parse(String(l))).find((l) => l.msg?.includes("pending migration"));
+    expect(line).toMatchObject({ missing: ["column title of held_rows"], pending: [] });
+    expect(line?.hint).toContain("drizzle-kit generate");
+  });
 });

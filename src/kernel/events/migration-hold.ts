@@ -23,35 +23,41 @@ export interface MigrationWait {
 }
 
 /**
- * Whether the batch's `failures` wait for a pending migration: only when one of them names a
- * missing table or column are the applied migrations looked at (through `watch`'s cache, so at most
+ * Whether the batch's `failures` wait for a migration: only when one of them names a missing
+ * table or column are the applied migrations looked at (through `watch`'s cache, so at most
  * once every few seconds per isolate, and never once nothing is pending). Null when none
- * does, no shipped migration is missing (a bug, retried and dead-lettered as any), or the
- * look failed. Logs one line naming both.
+ * does, or no shipped migration is missing (a bug, retried and dead-lettered as any) — except
+ * in `development`, where a missing table or column is a read model edited under `npm start`
+ * whose migration is not generated yet (the build ships none to compare with), and held too.
+ * Logs one line naming what is missing and the pending migrations.
  */
 export async function migrationWait(
   failures: ReadonlyMap<string, unknown>,
   watch: MigrationWatch | undefined,
   env: Env,
-  now: number,
-  log: Logger,
+  options: { now: number; development: boolean; log: Logger },
 ): Promise<MigrationWait | null> {
-  if (!watch || watch.settled()) return null;
+  const { now, development, log } = options;
   const missing = [...new Set([...failures.values()].flatMap((e) => missingSchema(e) ?? []))];
   if (missing.length === 0) return null;
-  let pending: readonly string[];
-  try {
-    ({ pending } = await watch.look(env, now));
-  } catch (error) {
-    log.warn("applied migrations unreadable; failed projections retried as usual", errorFields(error));
-    return null;
+  let pending: readonly string[] = [];
+  if (watch && !watch.settled()) {
+    try {
+      ({ pending } = await watch.look(env, now));
+    } catch (error) {
+      log.warn("applied migrations unreadable; failed projections retried as usual", errorFields(error));
+      return null;
+    }
   }
-  if (pending.length === 0) return null;
+  if (pending.length === 0 && !development) return null;
   log.warn("projection waits for a pending migration: held, not dead-lettered", {
     missing,
     pending,
     delay_s: HOLD_SECONDS,
-    hint: "apply it: npx plinth db migrate (--remote for a deployed database)",
+    hint:
+      pending.length > 0
+        ? "apply it: npx plinth db migrate (--remote for a deployed database)"
+        : "generate its migration: npx drizzle-kit generate --name <what> (npm start applies it)",
   });
   return { missing, pending, explains: (error) => missingSchema(error) !== null };
 }

@@ -240,7 +240,11 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
 
     // 3. Each message on its own; a pack's failed events leave it as messages of their own.
     // A message whose every failure a pending migration explains is held for it (migration-hold.ts).
-    const wait = await migrationWait(failures, schema, runtime.env, clock.now().getTime(), log);
+    const wait = await migrationWait(failures, schema, runtime.env, {
+      now: clock.now().getTime(),
+      development: result.config.environment === "development",
+      log,
+    });
     const waiting = (d: Delivered) =>
       !d.pack?.held &&
       d.events.some((e) => failures.has(e.id)) &&
