@@ -70,7 +70,7 @@ describe("built-in jobs", () => {
     expect(await credentialRows(t.id)).toEqual({ one_time_tokens: 0, token_families: 0, refresh_tokens: 0 });
   });
 
-  it("tenants/purge-tokens forgets API keys 30 days after they expired, with their D1 index rows", async () => {
+  it("tenants/purge-tokens forgets API keys 30 days after they expired or were revoked, with their D1 index rows", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const t = await newTenant("keys");
     const expiry = new Date(systemClock.now().getTime() + HOUR).toISOString();
@@ -84,6 +84,9 @@ describe("built-in jobs", () => {
     };
     const expiring = await make("expiring", expiry);
     const lasting = await make("lasting");
+    const revoked = await make("revoked");
+    const revocation = await call(`/api/v1/admin/api-keys/${revoked.id}`, { method: "DELETE", token: t.adminKey });
+    expect(revocation.status).toBe(204);
     const keyIds = () =>
       runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
         state.storage.sql
@@ -99,14 +102,15 @@ describe("built-in jobs", () => {
       )?.n;
     expect(await indexed()).toBe(3);
 
-    // Expired, but not 30 days ago: its row stays for the admin to read about.
+    // Expired (or revoked), but not 30 days ago: its row stays for the admin to read about.
     await runJobNamed("tenants/purge-tokens", { clock: later(29 * DAY) });
-    expect(await keyIds()).toContain(expiring.id);
+    expect(await keyIds()).toEqual(expect.arrayContaining([expiring.id, revoked.id]));
     expect(await indexed()).toBe(3);
-    // 30 days after its expiry it is gone, with its index row; the key without expiry stays.
+    // 30 days after its expiry (its revocation) it is gone, with its index row; the live key stays.
     await runJobNamed("tenants/purge-tokens", { clock: later(HOUR + 30 * DAY) });
     const left = await keyIds();
     expect(left).not.toContain(expiring.id);
+    expect(left).not.toContain(revoked.id);
     expect(left).toContain(lasting.id);
     expect(await indexed()).toBe(2);
     const refused = await call("/api/v1/blog/posts", { method: "GET", token: expiring.key });

@@ -231,7 +231,7 @@ export class Credentials {
    * Forgets what can no longer be used, in one transaction: single-use tokens
    * that expired or were spent (or voided), refresh-token families that are
    * revoked or whose every token expired, with their tokens, and API keys that
-   * expired before `keysExpiredBefore` (at most {@link KEY_PURGE_MAX} a call; the
+   * expired or were revoked before `keysExpiredBefore` (at most {@link KEY_PURGE_MAX} a call; the
    * rest at the next). A live family keeps its spent tokens, so presenting one
    * still revokes it, but not their sealed successors once the grace is over.
    * Unknown and forgotten credentials are refused alike, so no answer changes.
@@ -257,8 +257,12 @@ export class Credentials {
         families: deleted(`delete from token_families where id in (${dead})`),
         key_hashes: this.sql
           .exec<{ key_hash: string }>(
+            // Revoked keys go the same way, the same time after their revocation: their index
+            // rows left at the revocation, but the directory kept them for good.
             `delete from api_keys where id in
-               (select id from api_keys where expires_at is not null and expires_at <= ? order by expires_at limit ?)
+               (select id from api_keys
+                 where (expires_at is not null and expires_at <= ?1) or (revoked_at is not null and revoked_at <= ?1)
+                 order by coalesce(revoked_at, expires_at) limit ?2)
              returning key_hash`,
             keysExpiredBefore,
             KEY_PURGE_MAX,
