@@ -3,9 +3,10 @@
 // `wrangler dev` on 127.0.0.1, waits until it answers, prints where
 // everything is, then fires the minutely trigger whenever a job is due
 // (lib/local-cron.mjs). Nothing leaves the machine (see lib/env.mjs).
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
+import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
 import { superviseDev, watchDevVars, watchMigrations, watchSources } from "./lib/dev-supervisor.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
@@ -184,31 +185,23 @@ stopDevVarsWatch = watchDevVars(root, () => {
 // answers 503 (a column SQLite cannot find would read as its own name). One run at a time.
 let migrating = Promise.resolve();
 stopMigrationsWatch = watchMigrations(MIGRATIONS_FOLDER, (names) => {
-  migrating = migrating.then(() => applyNewMigrations(names));
+  migrating = migrating.then(() =>
+    applyNewMigrations(names, {
+      migrateD1: migrateD1Quietly,
+      migrateLibsql: devVars.READ_MODEL_URL
+        ? () => migrateLibsql({ url: devVars.READ_MODEL_URL, authToken: devVars.READ_MODEL_AUTH_TOKEN })
+        : null,
+      listMigrations: listShippedMigrations,
+      say: (line) => console.error(line),
+    }),
+  );
 });
 
-/** Applies the pending migrations to the local D1 (and libSQL when configured), saying what it did. */
-async function applyNewMigrations(names) {
-  console.error(`plinth: new migration ${names.join(", ")}; applying it to the local D1…`);
-  const result = await migrateD1Quietly();
-  if (result.code !== 0) {
-    process.stderr.write(result.output);
-    console.error("plinth: the migration failed (above); fix it, then: npx plinth db migrate");
-    return;
-  }
-  console.error(
-    result.applied.length === 0
-      ? "plinth: local D1 already up to date"
-      : `plinth: local D1 migrated (${result.applied.join(", ")})`,
-  );
-  if (!devVars.READ_MODEL_URL) return;
-  try {
-    const { before, after } = await migrateLibsql({
-      url: devVars.READ_MODEL_URL,
-      authToken: devVars.READ_MODEL_AUTH_TOKEN,
-    });
-    console.error(`plinth: libSQL read models migrated (${after - before} applied, ${after} in all)`);
-  } catch (error) {
-    console.error(`plinth: libSQL migrations failed: ${error.cause?.message ?? error.message}`);
-  }
+/** `generate --sources-only`: src/generated/migrations.ts (and permissions.ts) from the files as they are. */
+function listShippedMigrations() {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["scripts/generate.mjs", "--sources-only"], { cwd: root }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
 }
