@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../errors";
-import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
+import { DeadLetterPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { deadLetterStore } from "./dead-letters";
@@ -27,10 +27,7 @@ const list = op.get("/platform/events/dead-letters", {
   summary: "Every tenant's events that exhausted their retries, newest first, with whose each is",
   access: "platform",
   request: {
-    query: IdPageQuery.extend({
-      tenant_id: z.string().min(1).max(64).optional(),
-      pending: z.enum(["true", "false"]).optional(),
-    }),
+    query: DeadLetterPageQuery,
   },
   responses: { 200: jsonResponse("a page of dead letters", listOf(PlatformDeadLetterSchema)) },
 });

@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { tenantOf } from "../auth/guards";
 import { devMailbox } from "../db/schema";
 import { AppError } from "../errors";
-import { IdPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
+import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { mailDeadLetterStore } from "./dead-letters";
@@ -61,10 +61,7 @@ const list = op.get("/platform/mail/dead-letters", {
   summary: "Mail the consumer gave up on, newest first (the content stays sealed and is not shown)",
   access: "platform",
   request: {
-    query: IdPageQuery.extend({
-      tenant_id: z.string().min(1).max(64).optional(),
-      pending: z.enum(["true", "false"]).optional(),
-    }),
+    query: DeadLetterPageQuery,
   },
   responses: { 200: jsonResponse("a page of mail dead letters", listOf(MailDeadLetterSchema)) },
 });

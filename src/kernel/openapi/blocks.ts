@@ -62,6 +62,12 @@ const cursorParam = (pattern: string) =>
 /** `?limit=&cursor=` of a list keyed by plinth's own ids (kernel `newId`). */
 export const IdPageQuery = PageQuery.extend({ cursor: cursorParam(NEW_ID_PATTERN.source.slice(1, -1)) });
 
+/** `?limit=&cursor=&tenant_id=&pending=` of the platform's dead-letter lists (events, mail): one tenant's, not replayed yet. */
+export const DeadLetterPageQuery = IdPageQuery.extend({
+  tenant_id: z.string().min(1).max(64).optional(),
+  pending: z.enum(["true", "false"]).optional(),
+});
+
 /** `?limit=&cursor=` of a list keyed by a position (the audit log's seq, a delivery log's). */
 export const PositionPageQuery = PageQuery.extend({ cursor: cursorParam("[1-9][0-9]{0,14}") });
 
