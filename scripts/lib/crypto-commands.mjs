@@ -15,10 +15,10 @@ function addCounts(into, counts) {
   return into;
 }
 
-/** Every page of a paged crypto call: `page(after)` answers one; returns the answers in order. */
-async function allPages(page) {
+/** Every page of a paged crypto call from `start`: `page(after)` answers one; returns the answers in order. */
+async function allPages(page, start = undefined) {
   const pages = [];
-  let after;
+  let after = start;
   for (;;) {
     const body = await page(after);
     pages.push(body);
@@ -47,17 +47,27 @@ function summary(total) {
 }
 
 /**
- * A call that failed after others had re-sealed: what they did stays done, and a re-run skips it,
- * so say both rather than leave the progress lines as the only account.
+ * A call that failed: what the calls before it did stays done, and a re-run skips it, so say
+ * both rather than leave the progress lines as the only account, with the cursor to go on
+ * from (the last answer's `next`, or the `--after` the run started from) so a large install
+ * does not read every tenant again. A 4xx on the first call resumes nothing: the same flags
+ * would be refused again.
  */
-function cutShort(error, pages) {
-  if (!(error instanceof CliError) || pages.length === 0) return error;
+function cutShort(error, pages, start) {
+  if (!(error instanceof CliError)) return error;
+  const cursor = pages.at(-1)?.next ?? start;
+  const serverSide = error.problem?.status === undefined || error.problem.status >= 500;
+  const goOn = cursor !== undefined && cursor !== null ? ` --after ${cursor}` : "";
+  if (pages.length === 0) {
+    if (!goOn || !serverSide) return error;
+    return new CliError(`${error.message}\nresume with: plinth crypto reencrypt${goOn}`, error.exitCode, error.problem);
+  }
   const version = pages[0].current_version;
   const tenants = pages.flatMap((p) => p.tenants);
   const resealed = tenants.reduce((n, t) => n + t.resealed, 0);
   const account = `stopped after ${tenants.length} tenant(s), ${resealed} value(s) re-sealed under v${version}`;
-  const resume = `run plinth crypto reencrypt again: values already under v${version} are skipped`;
-  return new CliError(`${error.message}\n${account}; ${resume}`, error.exitCode, error.problem);
+  const resume = `resume with: plinth crypto reencrypt${goOn} (or run it again from the start: values already under v${version} are skipped)`;
+  return new CliError(`${error.message}\n${account}\n${resume}`, error.exitCode, error.problem);
 }
 
 /** Up to this many failed tenants get a resume command each; more are resumed by a full re-run. */
@@ -110,15 +120,19 @@ function verdicts(report, totals, tenant) {
 export const cryptoCommands = [
   {
     name: "crypto reencrypt",
-    args: "[--tenant <id>]",
+    args: "[--tenant <id>] [--after <cursor>]",
     summary: "re-seal every value sealed under an older ENCRYPTION_KEYS version (safe to re-run)",
     auth: "platform",
     positionals: 0,
-    options: tenantOption,
+    options: {
+      ...tenantOption,
+      after: { type: "string", arg: "<cursor>", help: "go on after this tenant (a run cut short prints it)" },
+    },
     async run(run) {
       const client = platform(run);
       const quiet = run.values.json;
       const sofar = [];
+      const start = run.values.after;
       const pages = await allPages(async (after) => {
         const body = { tenant_id: run.values.tenant, after, limit: 20 };
         const answer = await call(run.url, client.POST("/api/v1/platform/crypto/reencrypt", { body }));
@@ -126,8 +140,8 @@ export const cryptoCommands = [
         if (!quiet && answer.tenants.length > 0) run.print(`${answer.tenants.length} tenant(s): ${done} re-sealed`);
         sofar.push(answer);
         return answer;
-      }).catch((error) => {
-        throw cutShort(error, sofar);
+      }, start).catch((error) => {
+        throw cutShort(error, sofar, start);
       });
       const tenants = pages.flatMap((p) => p.tenants);
       const total = {

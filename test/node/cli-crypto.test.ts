@@ -176,7 +176,28 @@ describe("plinth crypto", () => {
     expect(run.stdout).not.toContain("done");
     expect(run.stderr).toContain("500 internal");
     expect(run.stderr).toContain("stopped after 2 tenant(s), 2 value(s) re-sealed under v2");
-    expect(run.stderr).toContain("run plinth crypto reencrypt again: values already under v2 are skipped");
+    expect(run.stderr).toContain("resume with: plinth crypto reencrypt --after t2");
+    expect(run.stderr).toContain("values already under v2 are skipped");
+  });
+
+  it("resumes with --after where a cut-short run stopped, and says it again when that first call fails", async () => {
+    // A run cut short could only start over, reading every tenant again on a large install.
+    const before = { v1: new Map(state.v1), v2: new Map(state.v2) };
+    state.v1.set("t1", 2);
+    state.v1.set("t3", 1);
+    state.brokenAfter = "t2";
+    const failed = await asOperator("reencrypt", "--after", "t2");
+    state.brokenAfter = null;
+    const from = requests.length;
+    const resumed = await asOperator("reencrypt", "--after", "t2");
+    const calls = requests.slice(from).map((r) => r.body as { after?: string });
+    state.v1 = before.v1;
+    state.v2 = before.v2;
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain("resume with: plinth crypto reencrypt --after t2");
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(calls.map((b) => b.after)).toEqual(["t2"]);
+    expect(resumed.stdout).toContain("done: 1 tenant(s), 1 value(s) re-sealed under v2");
   });
 
   it("calls no version removable on one tenant's count: the other tenants were not counted", async () => {
