@@ -145,6 +145,39 @@ describe("a projection write while a migration is pending", () => {
     expect(line?.missing).toEqual(["column title of held_rows"]);
   });
 
+  it("of a pack holds only its failed events: a malformed one, already a dead letter, is not re-sent to be stored again", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    await env.DB.prepare("create table held_rows_away (event_id text primary key, title text not null)").run();
+    const clock = manualClock("2026-06-30T12:00:00.000Z");
+    let applied: readonly string[] = MIGRATIONS;
+    const { sent, queue } = recordingQueue();
+    const testEnv = { ...env, DB: migratedTo(() => applied, { n: 0 }), EVENTS: queue } as Env;
+    const handler = createQueueHandler({
+      modules: [rows],
+      needs: KERNEL_NEEDS,
+      clock,
+      schema: migrationWatch([...MIGRATIONS, PENDING]),
+    });
+    const broken = { type: "x.y.z" };
+    const first = await deliver(handler, testEnv, "pk1", { events: [broken, event("p1"), event("p2")] });
+    expect(first.result.explicitAcks).toEqual(["pk1"]);
+    expect(await letters("pk1/0")).toBe(1);
+    // What waits is the two events the migration holds up, packed as they came, and nothing else.
+    expect(sent).toEqual([{ body: { events: [event("p1"), event("p2")] }, delaySeconds: HOLD_SECONDS }]);
+
+    await env.DB.prepare("alter table held_rows_away rename to held_rows").run();
+    applied = [...MIGRATIONS, PENDING];
+    clock.advance(HOLD_SECONDS * 1000);
+    const again = await deliver(handler, testEnv, "pk2", sent[0]?.body);
+    expect(again.result.explicitAcks).toEqual(["pk2"]);
+    expect(await rowsOf()).toEqual([
+      { event_id: "p1", title: "title of p1" },
+      { event_id: "p2", title: "title of p2" },
+    ]);
+    expect(await letters("pk2/0")).toBe(0);
+  });
+
   it("with every shipped migration applied is a bug: retried with backoff as any failure", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const { sent, queue } = recordingQueue();

@@ -63,16 +63,22 @@ export async function migrationWait(
 }
 
 /**
- * Sends `messages`' bodies to the queue again after {@link HOLD_SECONDS} and acks them (their
- * attempts start anew); if that send fails, retries them with that delay instead.
+ * Sends each held message's `body` (what of it waits: for a pack, only its failed events, so
+ * a malformed one already stored as a dead letter is not stored again under the new message's
+ * id) to the queue again after {@link HOLD_SECONDS} and acks the message (its attempts start
+ * anew); if that send fails, retries the messages whole with that delay instead.
  */
-export async function hold(messages: readonly Message<unknown>[], queue: Queue, log: Logger): Promise<void> {
-  if (messages.length === 0) return;
+export async function hold(
+  held: readonly { message: Message<unknown>; body: unknown }[],
+  queue: Queue,
+  log: Logger,
+): Promise<void> {
+  if (held.length === 0) return;
   try {
-    await queue.sendBatch(messages.map((m) => ({ body: m.body, contentType: "json", delaySeconds: HOLD_SECONDS })));
-    for (const m of messages) m.ack();
+    await queue.sendBatch(held.map(({ body }) => ({ body, contentType: "json", delaySeconds: HOLD_SECONDS })));
+    for (const { message } of held) message.ack();
   } catch (error) {
     log.error("held messages not re-sent; retrying them", errorFields(error));
-    for (const m of messages) m.retry({ delaySeconds: HOLD_SECONDS });
+    for (const { message } of held) message.retry({ delaySeconds: HOLD_SECONDS });
   }
 }

@@ -251,7 +251,7 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       d.events.every((e) => !failures.has(e.id) || wait?.explains(failures.get(e.id)));
     const held = wait ? delivered.filter(waiting) : [];
     await hold(
-      held.map((d) => d.message),
+      held.map((d) => ({ message: d.message, body: heldBody(d, failures) })),
       env.EVENTS,
       log,
     );
@@ -350,6 +350,17 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       return "acked" as const;
     }
   };
+}
+
+/**
+ * What of a held message waits for the migration: a bare message whole; of a pack, only its
+ * failed events (bare when one), as sent. Its applied events would be skipped anyway, but its
+ * malformed ones, already stored as dead letters, would be stored again under the new message.
+ */
+function heldBody({ message, events, pack }: Delivered, failures: ReadonlyMap<string, unknown>): unknown {
+  if (!pack) return message.body;
+  const bodies = events.filter((e) => failures.has(e.id)).map((e) => pack.bodies[pack.at.get(e.id) ?? -1] ?? e);
+  return bodies.length === 1 ? bodies[0] : { events: bodies };
 }
 
 /** A parsed message: its events, and for a pack its bodies and where each event sits in it. */
