@@ -178,6 +178,40 @@ describe("a projection write while a migration is pending", () => {
     expect(await letters("pk2/0")).toBe(0);
   });
 
+  it("of a batch larger than one sendBatch takes is re-sent in several, each within Queues' limits", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    // Queues refuses a sendBatch over 100 messages or 256 KB: so does this one, as the platform would.
+    const calls: number[] = [];
+    vi.spyOn(env.EVENTS, "sendBatch").mockImplementation(async (messages) => {
+      const all = [...messages];
+      const bytes = all.reduce((n, m) => n + JSON.stringify(m.body).length + 100, 0);
+      if (all.length > 100 || bytes > 256_000) throw new Error(`sendBatch: ${all.length} messages, ${bytes} bytes`);
+      calls.push(all.length);
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+    });
+    const testEnv = { ...env, DB: migratedTo(() => MIGRATIONS, { n: 0 }), EVENTS: env.EVENTS } as Env;
+    const handler = createQueueHandler({
+      modules: [rows],
+      needs: KERNEL_NEEDS,
+      clock: manualClock("2026-06-30T12:00:00.000Z"),
+      schema: migrationWatch([...MIGRATIONS, PENDING]),
+    });
+    // Four events of ~90 KB each (a message carries up to 128 KB): ~360 KB together.
+    const big = (id: string) => ({ ...event(id), data: { title: "x".repeat(90_000) } });
+    const batch = createMessageBatch(
+      "plinth-events",
+      ["g1", "g2", "g3", "g4"].map((id) => ({ id, timestamp: new Date(), attempts: 5, body: big(id) })),
+    );
+    const ctx = createExecutionContext();
+    await handler(batch, testEnv, ctx);
+    const result = await getQueueResult(batch, ctx);
+    // Every one held: re-sent and acked, none retried toward the dead-letter queue.
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.sort()).toEqual(["g1", "g2", "g3", "g4"]);
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(4);
+  });
+
   it("with every shipped migration applied is a bug: retried with backoff as any failure", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const { sent, queue } = recordingQueue();

@@ -10,6 +10,7 @@ import { missingSchema } from "../errors";
 import type { MigrationWatch } from "../health/pending-migrations";
 import type { Logger } from "../log";
 import { errorFields } from "../log";
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, messageBytes } from "../outbox/limits";
 
 /** How long a held message waits: longer than the backoff's first steps, so a migrate window does not spin the queue. */
 export const HOLD_SECONDS = 30;
@@ -73,12 +74,35 @@ export async function hold(
   queue: Queue,
   log: Logger,
 ): Promise<void> {
-  if (held.length === 0) return;
-  try {
-    await queue.sendBatch(held.map(({ body }) => ({ body, contentType: "json", delaySeconds: HOLD_SECONDS })));
-    for (const { message } of held) message.ack();
-  } catch (error) {
-    log.error("held messages not re-sent; retrying them", errorFields(error));
-    for (const { message } of held) message.retry({ delaySeconds: HOLD_SECONDS });
+  // A batch's held messages may together pass what one sendBatch takes (50 messages of up to
+  // 128 KB each): sent in groups within Queues' limits, or the whole send would fail and every
+  // message be retried toward the dead-letter queue, the very thing holding avoids.
+  for (const group of sendGroups(held)) {
+    try {
+      await queue.sendBatch(group.map(({ body }) => ({ body, contentType: "json", delaySeconds: HOLD_SECONDS })));
+      for (const { message } of group) message.ack();
+    } catch (error) {
+      log.error("held messages not re-sent; retrying them", errorFields(error));
+      for (const { message } of group) message.retry({ delaySeconds: HOLD_SECONDS });
+    }
   }
+}
+
+/** `items` in order, in groups of at most {@link MAX_BATCH_MESSAGES} messages and {@link MAX_BATCH_BYTES}. */
+function sendGroups<T extends { body: unknown }>(items: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = messageBytes(JSON.stringify(item.body) ?? "");
+    if (group.length > 0 && (group.length === MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
