@@ -204,6 +204,15 @@ describe("module registry", () => {
     expect(problemsOf([orders({ member: ["orders.order.read"] })])).toEqual([
       'orders: grants to the role "member", but no registered module provides default roles (auth.roles)',
     ]);
+    // Every member of every new tenant would administer the module's surface (and fall under
+    // require_two_factor_for_admins): a module declared an admin permission and granted it.
+    const hooks = mod("hooks", "1.0.0", undefined, {
+      permissions: ["admin.hooks.write"],
+      grants: { member: ["admin.hooks.write"] },
+    });
+    expect(problemsOf([roles, hooks])).toEqual([
+      'hooks: grants "admin.hooks.write" to the default role "member", but admin.* permissions are not granted by default',
+    ]);
     const other = mod("staff", "1.0.0", undefined, { auth: { roles: ["member"] } });
     expect(problemsOf([roles, other])).toEqual(['staff: provides default roles, but module "people" already does']);
   });

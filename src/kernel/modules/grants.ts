@@ -27,6 +27,13 @@ export function grantProblems(defs: readonly ModuleDef[]): RegistryProblem[] {
       for (const permission of permissions) {
         if (!own.has(permission)) {
           say(`grants "${permission}" to the default role "${role}", but a module grants only permissions it declares`);
+        } else if (permission.startsWith("admin.")) {
+          // An `admin.*` permission administers the tenant (and puts its holder under
+          // `require_two_factor_for_admins`): the roles holding every permission have it already,
+          // and a tenant admin hands it to others by editing a role, never a module by default.
+          say(
+            `grants "${permission}" to the default role "${role}", but admin.* permissions are not granted by default`,
+          );
         }
       }
       if (roles === undefined)
