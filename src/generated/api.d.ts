@@ -1462,9 +1462,11 @@ export interface components {
             /** @description the `after` of the next call; null when done */
             next: string | null;
         };
-        PlatformDeadLetter: {
-            id: string;
+        PlatformDeadLetter: components["schemas"]["DeadLetter"] & {
             tenant_id: string | null;
+        };
+        DeadLetter: {
+            id: string;
             queue: string;
             message_id: string;
             event_type: string | null;
@@ -1854,17 +1856,6 @@ export interface components {
             created_at: string;
             created_by: string | null;
             key: string;
-        };
-        DeadLetter: {
-            id: string;
-            queue: string;
-            message_id: string;
-            event_type: string | null;
-            reason: string;
-            event?: unknown;
-            attempts: number;
-            received_at: string;
-            replayed_at: string | null;
         };
         Post: {
             id: string;

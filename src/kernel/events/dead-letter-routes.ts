@@ -5,10 +5,10 @@ import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { deadLetterStore } from "./dead-letters";
 
-const PlatformDeadLetterSchema = z
+/** A dead letter as the tenant's admin reads it (the events module's `/admin/dead-letters`). */
+export const DeadLetterSchema = z
   .object({
     id: z.string(),
-    tenant_id: z.string().nullable(),
     queue: z.string(),
     message_id: z.string(),
     event_type: z.string().nullable(),
@@ -18,7 +18,12 @@ const PlatformDeadLetterSchema = z
     received_at: z.string(),
     replayed_at: z.string().nullable(),
   })
-  .openapi("PlatformDeadLetter");
+  .openapi("DeadLetter");
+
+/** The platform operator's: the same, with whose it is. */
+const PlatformDeadLetterSchema = DeadLetterSchema.extend({ tenant_id: z.string().nullable() }).openapi(
+  "PlatformDeadLetter",
+);
 
 const op = operations(["platform"]);
 

@@ -1,25 +1,11 @@
-import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
+import { DeadLetterSchema } from "../../kernel/events/dead-letter-routes";
 import { deadLetterStore } from "../../kernel/events/dead-letters";
 import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
-
-const DeadLetterSchema = z
-  .object({
-    id: z.string(),
-    queue: z.string(),
-    message_id: z.string(),
-    event_type: z.string().nullable(),
-    reason: z.string(),
-    event: z.unknown(),
-    attempts: z.number().int(),
-    received_at: z.string(),
-    replayed_at: z.string().nullable(),
-  })
-  .openapi("DeadLetter");
 
 const op = operations(["events"]);
 
