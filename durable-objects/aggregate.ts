@@ -126,7 +126,6 @@ export function aggregateObject(
       return this.store;
     }
 
-    /** Decides and commits a command; `expectedVersion` makes it conditional (If-Match). */
     /** Offboarding: refuses another tenant's id, then forgets everything; the schema comes back with the next write. */
     async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
       const { tenant_id } = rpcArgs(AggregateRpc, "eraseAll", input);
@@ -141,6 +140,7 @@ export function aggregateObject(
       return { erased: true };
     }
 
+    /** Decides and commits a command; `expectedVersion` makes it conditional (If-Match), `authorizedAt` pins it to the state authorized. */
     handle(input: RpcArgs<Rpc, "handle">): RpcReply<Rpc, "handle"> {
       const args = rpcArgs(AggregateRpc, "handle", input);
       const store = this.storeFor(args.stream);
@@ -152,6 +152,7 @@ export function aggregateObject(
       try {
         const result = store.handle(args.command, {
           expectedVersion: args.expectedVersion,
+          authorizedAt: args.authorizedAt,
           ctx: args.ctx,
           requestId: args.requestId,
           ipHash: args.ipHash,

@@ -32,6 +32,35 @@ const evict = (stub: DurableObjectStub<Aggregate>) =>
   });
 
 describe("Aggregate durable object", () => {
+  it("refuses a write authorized at another version with 412, and takes it at that version", async () => {
+    // The command bus authorizes on the state it read; a stream created between that read and
+    // the write (an If-Match that did not match version 0 passes on) took a write decided on nothing.
+    const { post, id, run } = freshPost();
+    await run({ type: "create", id, title: "v1", content: "", author_id: actor.id });
+    const stale = await post.handle({
+      command: { type: "update", title: "v2" },
+      expectedVersion: 1,
+      authorizedAt: 0,
+      ctx,
+      requestId: null,
+    });
+    expect(stale).toEqual({
+      ok: false,
+      error: {
+        code: "version_conflict",
+        message: "the request was authorized at version 0, the current version is 1",
+        current_version: 1,
+      },
+    });
+    const fresh = await post.handle({
+      command: { type: "update", title: "v2" },
+      authorizedAt: 1,
+      ctx,
+      requestId: null,
+    });
+    expect(fresh).toMatchObject({ ok: true, version: 2 });
+  });
+
   it("snapshots every snapshot_every events and rebuilds the same state from snapshot + tail", async () => {
     const { post, stub, id, run } = freshPost();
     await run({ type: "create", id, title: "v1", content: "", author_id: actor.id });

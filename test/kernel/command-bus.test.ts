@@ -19,18 +19,23 @@ const user = (id: string, grants: string[]): Principal => ({
   grants,
 });
 
-/** A stand-in for env.AGGREGATE: one post owned by `u-author` at version 7; records every handle call. */
-function fakeAggregates() {
+/** A stand-in for env.AGGREGATE: one post owned by `u-author` at `version` (7); records every handle call. */
+function fakeAggregates(version = 7) {
   const handled: { expectedVersion?: number; command: unknown }[] = [];
-  const state = { ...postDecider.initialState, status: "draft", author_id: "u-author", title: "t", content: "c" };
+  const authorizedAt: (number | undefined)[] = [];
+  const state =
+    version === 0
+      ? postDecider.initialState
+      : { ...postDecider.initialState, status: "draft", author_id: "u-author", title: "t", content: "c" };
   const stub = {
-    state: async () => ({ version: 7, state }),
-    handle: async (input: { expectedVersion?: number; command: unknown }) => {
+    state: async () => ({ version, state }),
+    handle: async (input: { expectedVersion?: number; authorizedAt?: number; command: unknown }) => {
       handled.push({ expectedVersion: input.expectedVersion, command: input.command });
+      authorizedAt.push(input.authorizedAt);
       return { ok: true, version: 8, state, events: 1 };
     },
   };
-  return { namespace: { getByName: () => stub }, handled };
+  return { namespace: { getByName: () => stub }, handled, authorizedAt };
 }
 
 type Rules = Pick<CommandRequest<PostCommand, PostEvent, PostState>, "permission" | "ownership" | "deny" | "errors">;
@@ -41,8 +46,8 @@ const authorRules: Rules = {
   errors: blogErrors,
 };
 
-function busApp(principal: Principal, rules: Rules = authorRules) {
-  const fake = fakeAggregates();
+function busApp(principal: Principal, rules: Rules = authorRules, version = 7) {
+  const fake = fakeAggregates(version);
   const routes = createRouter().patch("/posts/:id", async (c) => {
     c.set("tenant", TENANT as never);
     c.set("principal", principal);
@@ -63,7 +68,7 @@ function busApp(principal: Principal, rules: Rules = authorRules) {
       headers: { "content-type": "application/json", ...headers },
       body: JSON.stringify(body),
     });
-  return { patch, handled: fake.handled };
+  return { patch, handled: fake.handled, authorizedAt: fake.authorizedAt };
 }
 
 describe("command bus", () => {
@@ -71,6 +76,20 @@ describe("command bus", () => {
     const { patch, handled } = busApp(user("u-author", ["blog.post.create"]));
     expect((await patch({ type: "update", title: "new" })).status).toBe(200);
     expect(handled).toEqual([{ expectedVersion: 7, command: { type: "update", title: "new" } }]);
+  });
+
+  it("a write authorized on an empty stream is pinned to it, even when If-Match did not match version 0", async () => {
+    // The If-Match passed on unchanged (the aggregate answers the decider's refusal first at 0), so a
+    // stream that reached that version meanwhile took a write whose ownership was read on nothing.
+    // A rule weaker on the empty state: anyone who may create may act on a post that is not there.
+    const weakerWhenEmpty: Rules = {
+      permission: (s) => (s.status === postDecider.initialState.status ? "blog.post.create" : "blog.post.publish"),
+      errors: blogErrors,
+    };
+    const { patch, handled, authorizedAt } = busApp(user("u-writer", ["blog.post.create"]), weakerWhenEmpty, 0);
+    expect((await patch({ type: "update", title: "new" }, { "if-match": '"5"' })).status).toBe(200);
+    expect(handled).toEqual([{ expectedVersion: 5, command: { type: "update", title: "new" } }]);
+    expect(authorizedAt).toEqual([0]);
   });
 
   it("an owner's If-Match list is pinned to the version authorization read, and one not listing it is 412 unhandled", async () => {

@@ -196,6 +196,10 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
     const reply = await aggregate.handle({
       command: parsed.data,
       expectedVersion,
+      // Matched or pinned above; at version 0 an If-Match that did not match passes unchanged (the
+      // decider's refusal answers first), and this keeps a stream created meanwhile from taking a
+      // write authorized on the empty state.
+      ...(current ? { authorizedAt: current.version } : {}),
       ctx: { now: isoNow(c.get("clock")), actor: { kind: principal.kind, id: principal.id } },
       requestId: c.get("requestId"),
       ipHash: clientIpHash(c),

@@ -35,6 +35,7 @@ export const AggregateRpc = defineRpc({
       stream: StreamSchema,
       command: z.unknown(),
       expectedVersion: ExpectedVersionSchema.optional(),
+      authorizedAt: z.number().int().min(0).optional(),
       ctx: z.object({ now: z.iso.datetime(), actor: ActorSchema }),
       requestId: z.string().max(128).nullable(),
       ipHash: IpHashSchema.nullish(),

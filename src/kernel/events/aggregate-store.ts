@@ -47,6 +47,12 @@ export const streamKey = (s: StreamInfo): string => `${s.tenantId}/${s.type}/${s
 export interface HandleOptions {
   /** From If-Match: the versions the write applies at (any when absent). */
   expectedVersion?: ExpectedVersion;
+  /**
+   * The version whose state the caller authorized the command on (the command bus, when a
+   * permission, deny rule or ownership read the state): a write at any other version is 412,
+   * so a change in between never takes a write decided on an older state.
+   */
+  authorizedAt?: number;
   ctx: DecideContext;
   requestId: string | null;
   /** Keyed hash of the client's IP, carried in the outbox envelope for the audit log. */
@@ -130,6 +136,16 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
         error: {
           code: "version_conflict",
           message: `expected version ${describeExpected(options.expectedVersion)}, the current version is ${version}`,
+          current_version: version,
+        },
+      };
+    }
+    if (options.authorizedAt !== undefined && options.authorizedAt !== version) {
+      return {
+        ok: false,
+        error: {
+          code: "version_conflict",
+          message: `the request was authorized at version ${options.authorizedAt}, the current version is ${version}`,
           current_version: version,
         },
       };
