@@ -2,31 +2,15 @@
 // `1e1`, `0x10` and ` 1` were read as numbers by Number(), and a repeated `limit` answered
 // "received NaN". Each is now 400 validation_failed naming query.limit in plain words.
 import { describe, expect, it } from "vitest";
-import { call, newTenant, newUser, rootKey } from "../identity/helpers";
+import { call } from "../identity/helpers";
+import { pagedLists } from "./paged-lists";
 
 const MESSAGE = "must be a whole number from 1 to 100, in plain decimal digits";
 
 describe("list limits", () => {
   it("each paged list takes a plain decimal limit, and refuses any other spelling of a number", async () => {
-    const t = await newTenant();
-    const user = await newUser(t.slug);
-    const admin = t.adminKey;
-    const lists: [string, string][] = [
-      ["/api/v1/blog/posts", admin],
-      ["/api/v1/users", admin],
-      ["/api/v1/admin/api-keys", admin],
-      ["/api/v1/admin/invitations", admin],
-      ["/api/v1/admin/dead-letters", admin],
-      ["/api/v1/admin/webhooks", admin],
-      ["/api/v1/admin/audit", admin],
-      ["/api/v1/files", admin],
-      [`/api/v1/admin/users/${user.id}/sessions`, admin],
-      ["/api/v1/me/sessions", user.access_token as string],
-      ["/api/v1/platform/tenants", rootKey()],
-      ["/api/v1/platform/mail/dead-letters", rootKey()],
-      ["/api/v1/platform/crypto/versions", rootKey()],
-    ];
-    for (const [path, token] of lists) {
+    const { lists } = await pagedLists();
+    for (const { path, token } of lists) {
       for (const limit of ["1", "07", "100"]) {
         const res = await call(`${path}?limit=${limit}`, { token });
         expect(res.status, `${path} ${limit}: ${JSON.stringify(res.body)}`).toBe(200);
