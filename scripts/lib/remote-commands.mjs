@@ -36,6 +36,21 @@ function pageQuery(values) {
   return query;
 }
 
+/** The options of the platform's dead-letter lists (events, mail): a page, one tenant's, not replayed yet. */
+const deadLetterOptions = (tenantHelp) => ({
+  ...pageOptions,
+  tenant: { type: "string", arg: "<id>", help: tenantHelp },
+  pending: { type: "boolean", help: "only those not replayed yet" },
+});
+
+/** The DeadLetterPageQuery of those options. */
+function deadLetterQuery(values) {
+  const query = pageQuery(values);
+  if (values.tenant !== undefined) query.tenant_id = values.tenant;
+  if (values.pending) query.pending = "true";
+  return query;
+}
+
 /** Prints a list page as a table (with the next cursor) or as the API's JSON. */
 function printPage(run, body, columns) {
   if (run.values.json) return run.print(JSON.stringify(body, null, 2));
@@ -282,15 +297,9 @@ export const commands = [
     summary: "every tenant's events that exhausted their retries, newest first, with whose each is",
     auth: "platform",
     positionals: 0,
-    options: {
-      ...pageOptions,
-      tenant: { type: "string", arg: "<id>", help: "only this tenant's letters" },
-      pending: { type: "boolean", help: "only those not replayed yet" },
-    },
+    options: deadLetterOptions("only this tenant's letters"),
     async run(run) {
-      const query = pageQuery(run.values);
-      if (run.values.tenant !== undefined) query.tenant_id = run.values.tenant;
-      if (run.values.pending) query.pending = "true";
+      const query = deadLetterQuery(run.values);
       const body = await call(
         run.url,
         platform(run).GET("/api/v1/platform/events/dead-letters", { params: { query } }),
@@ -327,15 +336,9 @@ export const commands = [
     summary: "mail the consumer gave up on, newest first (content stays sealed)",
     auth: "platform",
     positionals: 0,
-    options: {
-      ...pageOptions,
-      tenant: { type: "string", arg: "<id>", help: "only this tenant's mail" },
-      pending: { type: "boolean", help: "only those not replayed yet" },
-    },
+    options: deadLetterOptions("only this tenant's mail"),
     async run(run) {
-      const query = pageQuery(run.values);
-      if (run.values.tenant !== undefined) query.tenant_id = run.values.tenant;
-      if (run.values.pending) query.pending = "true";
+      const query = deadLetterQuery(run.values);
       const body = await call(run.url, platform(run).GET("/api/v1/platform/mail/dead-letters", { params: { query } }));
       printPage(run, body, [
         ["id", (d) => d.id],
