@@ -15,8 +15,29 @@ describe("parseIfMatch", () => {
     expect(parseIfMatch('"1", W/"2",  "3" ,, "abc"')).toEqual({ kind: "versions", versions: [1, 3] });
   });
 
+  it("reads a comma inside a quoted tag as part of the tag, not a list separator", () => {
+    // etagc allows ",": a valid tag no resource here has, so 412 (never a 400 for a valid header).
+    expect(parseIfMatch('"a,b"')).toEqual({ kind: "versions", versions: [] });
+    expect(parseIfMatch('"a,b", "2", W/"x,3"')).toEqual({ kind: "versions", versions: [2] });
+    expect(parseIfMatch('"1,2"')).toEqual({ kind: "versions", versions: [] });
+  });
+
   it("refuses what is not a list of entity-tags", () => {
-    for (const bad of ["", ",", "abc", '"1', '1"', '*, "1"', 'w/"1"', '"a"b"', "1e1", '"1" "2"']) {
+    for (const bad of [
+      "",
+      ",",
+      "abc",
+      '"1',
+      '1"',
+      '*, "1"',
+      'w/"1"',
+      '"a"b"',
+      "1e1",
+      '"1" "2"',
+      '"a,b',
+      "W/",
+      '"1"x',
+    ]) {
       expect(parseIfMatch(bad), bad).toEqual({ kind: "invalid" });
     }
     expect(parseIfMatch(Array.from({ length: 33 }, (_, i) => `"${i}"`).join(","))).toEqual({ kind: "invalid" });

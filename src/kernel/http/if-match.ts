@@ -20,16 +20,20 @@ export const ExpectedVersionSchema = z.union([Version, z.array(Version).max(IF_M
 export type IfMatch = { kind: "any" } | { kind: "versions"; versions: number[] } | { kind: "invalid" };
 
 // RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text.
-const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/;
+// One list member and the comma after it, read where the last one ended (sticky): an
+// entity-tag, whose etagc may itself hold a comma, or plinth's bare version number.
+const MEMBER = /[ \t]*(?:(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"|(\d{1,9}))[ \t]*(?:,|$)/y;
+// An empty list element (RFC 9110 5.6.1 allows and ignores them).
+const EMPTY = /[ \t]*,/y;
 const DIGITS = /^\d{1,9}$/;
 
 /**
  * Reads an `If-Match` value (RFC 9110 13.1.1). `*` alone is any version. Otherwise a
  * comma-separated list of entity-tags, compared strongly: a weak tag (`W/"3"`) never
- * matches, and a strong tag that is not a version (`"abc"`) is a tag no resource here has.
- * plinth's versions are its ETags (`"3"`); a bare `3` is taken as `"3"` too (the contract's
- * leniency). Anything else — `*` inside a list, an unterminated quote, no member at all —
- * is invalid.
+ * matches, and a strong tag that is not a version (`"abc"`, `"a,b"`) is a tag no resource
+ * here has. plinth's versions are its ETags (`"3"`); a bare `3` is taken as `"3"` too (the
+ * contract's leniency). Anything else — `*` inside a list, an unterminated quote, no member
+ * at all — is invalid.
  *
  * @example
  * parseIfMatch('"1", W/"2", "3"'); // { kind: "versions", versions: [1, 3] }
@@ -38,24 +42,24 @@ const DIGITS = /^\d{1,9}$/;
 export function parseIfMatch(header: string): IfMatch {
   const value = header.trim();
   if (value === "*") return { kind: "any" };
-  // Empty list elements are allowed and ignored (RFC 9110 5.6.1).
-  const members = value
-    .split(",")
-    .map((m) => m.trim())
-    .filter((m) => m !== "");
-  if (members.length === 0 || members.length > IF_MATCH_MAX_TAGS) return { kind: "invalid" };
   const versions: number[] = [];
-  for (const member of members) {
-    if (DIGITS.test(member)) {
-      versions.push(Number(member));
+  let members = 0;
+  let at = 0;
+  while (at < value.length) {
+    EMPTY.lastIndex = at;
+    if (EMPTY.test(value)) {
+      at = EMPTY.lastIndex;
       continue;
     }
-    const tag = ENTITY_TAG.exec(member);
-    if (!tag) return { kind: "invalid" };
-    const [, weak, opaque = ""] = tag;
-    if (!weak && DIGITS.test(opaque)) versions.push(Number(opaque));
+    MEMBER.lastIndex = at;
+    const member = MEMBER.exec(value);
+    if (!member || ++members > IF_MATCH_MAX_TAGS) return { kind: "invalid" };
+    at = MEMBER.lastIndex;
+    const [, weak, opaque, bare] = member;
+    if (bare !== undefined) versions.push(Number(bare));
+    else if (!weak && opaque !== undefined && DIGITS.test(opaque)) versions.push(Number(opaque));
   }
-  return { kind: "versions", versions };
+  return members === 0 ? { kind: "invalid" } : { kind: "versions", versions };
 }
 
 /**
