@@ -175,6 +175,10 @@ export interface TenantRate {
  * The policy a tenant gets: the platform's, with the tenant's plan (for
  * `tenant`) and its own override where the policy allows one. An override
  * above `max_limit` was refused when it was saved; it is clamped here too.
+ * For `tenant` the plan's limit is that ceiling: the plan is the operator's
+ * word, so a tenant's own setting may lower it but never buy a bigger plan's.
+ * Called without an override, it is the ceiling a tenant's setting is checked
+ * against when saved.
  */
 export function effectivePolicy(
   policies: Record<PolicyName, Policy>,
@@ -186,7 +190,9 @@ export function effectivePolicy(
   if (name === "tenant" && plan !== undefined) {
     // Tenants stored before plans were checked may hold another name: they get free's.
     const limit = Object.hasOwn(PLAN_TENANT_LIMITS, plan) ? PLAN_TENANT_LIMITS[plan as Plan] : PLAN_TENANT_LIMITS.free;
-    policy = { ...policy, limit: Math.min(limit, policy.max_limit) };
+    const planLimit = Math.min(limit, policy.max_limit);
+    // Clamped again here, not only when saved: a limit saved under a bigger plan outlives a downgrade.
+    policy = { ...policy, limit: planLimit, max_limit: planLimit };
   }
   if (override && policy.tenant_override) {
     const limit = Math.max(1, Math.min(override.limit, maxLimitFor(policy, override.period_s)));

@@ -7,7 +7,7 @@ import { AppError, type FieldError } from "../../../kernel/errors";
 import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/router";
-import { maxLimitFor, type PolicyName } from "../../../kernel/ratelimit/policies";
+import { effectivePolicy, maxLimitFor, type PolicyName } from "../../../kernel/ratelimit/policies";
 import { directory } from "../directory/contract";
 import { SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
 import { ctxOf } from "../services";
@@ -54,12 +54,13 @@ const patch = op.patch("/admin/settings", {
 
 /**
  * A tenant may set its own limits only for policies that allow it, up to the
- * platform's maxima. Takes the body's `rate_limits` as sent, since it runs
+ * platform's maxima (for `tenant`, its plan's limit). Takes the body's `rate_limits` as sent, since it runs
  * whether or not the rest of the body is valid; an entry of the wrong shape
  * is left to zod, which names it.
  */
 function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): FieldError[] {
   const policies = c.get("config").ratePolicies;
+  const plan = tenantOf(c).plan;
   const errors: FieldError[] = [];
   for (const [name, value] of Object.entries(limits)) {
     const path = `body.rate_limits.${name}`;
@@ -71,7 +72,7 @@ function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): F
     }
     const rate = TenantRateSchema.safeParse(value);
     if (!rate.success) continue;
-    const max = maxLimitFor(policy, rate.data.period_s);
+    const max = maxLimitFor(effectivePolicy(policies, name as PolicyName, plan, undefined), rate.data.period_s);
     if (rate.data.limit > max)
       errors.push({ path: `${path}.limit`, message: `at most ${max} per ${rate.data.period_s} s` });
   }
