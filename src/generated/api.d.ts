@@ -8735,7 +8735,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            /**
+             * @description too many invitations mailed to this address (the `mail` policy)
+             *
+             *     Also, from the platform:
+             *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry
+             */
             429: {
                 headers: {
                     /** @description seconds to wait before retrying */

@@ -112,6 +112,32 @@ describe("credential throttling", () => {
     expect(resets).toBe(2);
   });
 
+  it("limits invitation mail per address: a tenant admin cannot flood someone's mailbox with invitations", async () => {
+    const { call, tenant } = gateway({ mail: { limit: 2, period_s: 3600, burst: 2, ...tight } });
+    const t = await tenant();
+    const invite = (email: string) =>
+      call("/api/v1/admin/invitations", { token: t.adminKey, body: { email, roles: ["member"] } });
+    const email = "bombed@example.com";
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await invite(email)).status);
+    expect(statuses).toEqual([201, 201, 429, 429]);
+    // Another address has its own budget.
+    expect((await invite("someone-else@example.com")).status).toBe(201);
+    let invitations = 0;
+    for (let i = 0; i < 200; i++) {
+      const box = await call(`/api/v1/dev/mailbox?to=${email}`, { tenant: t.slug });
+      invitations = (box.body.items as { subject: string }[]).filter((m) =>
+        m.subject.startsWith("You are invited"),
+      ).length;
+      if (invitations >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(invitations).toBe(2);
+    // The refused ones changed nothing: the second invitation is still the pending one.
+    const pending = await call("/api/v1/admin/invitations", { token: t.adminKey });
+    expect((pending.body.items as { email: string }[]).filter((i) => i.email === email)).toHaveLength(1);
+  });
+
   /** A tenant under a register policy of 2 per hour, and a registration from a client address. */
   async function registrations() {
     const { call, tenant } = gateway({ register: { limit: 2, period_s: 3600, burst: 2, ...tight } });

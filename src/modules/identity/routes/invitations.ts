@@ -45,6 +45,7 @@ const create = op.post("/admin/invitations", {
     201: jsonResponse("the invitation (its token went by mail)", InvitationViewSchema, LOCATION_HEADER),
     400: problem("invalid fields, or a role that does not exist"),
     403: problem("a role whose permissions the caller does not hold, or owner by a non-owner"),
+    429: problem("too many invitations mailed to this address (the `mail` policy)"),
   },
 });
 
@@ -109,6 +110,10 @@ export const invitationRoutes = createRouter()
     principalOf(c, "user", "api_key");
     const tenant = tenantOf(c);
     const { email, roles } = c.req.valid("json");
+    // Each invitation mails an address the inviter chose, as a reset does: the same per-address
+    // budget, or one admin could flood anyone's mailbox from the platform's sender. Charged before
+    // the directory, so a refused one neither revokes the pending invitation nor mails.
+    await enforce(c, "mail", email);
     const secret = await newSecret("pli");
     const ctx = ctxOf(c);
     const result = await directory(c.env, tenant.id).createInvitation({
