@@ -94,6 +94,38 @@ describe("rate limits", () => {
     expect(tooHigh.status).toBe(400);
   });
 
+  it("keeps what a key has spent when the tenant changes its own limit: a new setting is no fresh budget", async () => {
+    const { call, tenant } = gateway({
+      principal: { limit: 1000, period_s: 60, burst: 1000, max_limit: 1000, ...sync },
+    });
+    const t = await tenant();
+    const created = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "script", scopes: ["*"] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const script = String(created.body.key);
+    const limit = async (n: number) =>
+      (
+        await call("/api/v1/admin/settings", {
+          method: "PATCH",
+          token: t.adminKey,
+          body: { rate_limits: { principal: { limit: n, period_s: 3600 } } },
+        })
+      ).status;
+    const burst = async () => {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call("/api/v1/me", { token: script })).status);
+      return statuses;
+    };
+    expect(await limit(3)).toBe(200);
+    expect(await burst()).toEqual([200, 200, 200, 429]);
+    // One more an hour is one more interval of room, which the spent hour does not leave:
+    // before, the bucket was named by its rate, so every change of setting started it full.
+    expect(await limit(4)).toBe(200);
+    expect(await burst()).toEqual([429, 429, 429, 429]);
+  });
+
   it("a policy that is off admits every request without the limiter, and is left out of the headers", async () => {
     const setup = gateway();
     const t = await setup.tenant();

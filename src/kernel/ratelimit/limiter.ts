@@ -25,11 +25,19 @@ export interface LimitDecision {
 }
 
 /**
- * Keys known to be over their limit, by `<policy>:<key hash>`: answered in
- * this isolate without a Durable Object call until they may pass again.
+ * Keys known to be over their limit, by `<policy>:<key hash>` and rate ({@link blockKey}):
+ * answered in this isolate without a Durable Object call until they may pass again.
  * Staleness bound: none needed, an entry ends when its key would be admitted.
  */
 const blockedUntil = new TtlCache<string, number>({ ttlMs: 86_400_000, maxEntries: 100_000 });
+
+/**
+ * A blocked key is named with its rate: a refusal's end was worked out at that rate, and a
+ * tenant that raises its limit makes room sooner, which the key's object (asked again) knows.
+ */
+function blockKey(id: string, rate: Rate): string {
+  return `${id}\u0000${rate.limit}/${rate.periodMs}/${rate.burst}`;
+}
 
 /**
  * The isolate's estimate of each key's GCRA state, for `async` policies: a
@@ -90,7 +98,7 @@ async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promi
       estimates.set(id, Math.max(estimates.get(id) ?? 0, remote.tat));
       if (!remote.allowed) {
         limiterStats.asyncOverAdmitted++;
-        blockedUntil.set(id, now + remote.retryAfterMs, remote.retryAfterMs);
+        blockedUntil.set(blockKey(id, pending.rate), now + remote.retryAfterMs, remote.retryAfterMs);
       }
     } catch (error) {
       // Nothing is lost: the counts go back and the key's next admitted request reports them.
@@ -180,9 +188,11 @@ async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promis
     );
   }
   const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
-  // The rate is part of the bucket's name: a changed policy (a tenant's override) starts a fresh bucket
-  // rather than reading a state that was counted at another rate.
-  const bucket = `${c.get("tenant")?.id ?? ""}\u0000${key}\u0000${rate.limit}/${rate.periodMs}/${rate.burst}`;
+  // The rate is not part of the bucket's name: a key keeps what it spent when its tenant changes the
+  // policy's setting. The TAT is a time, so it reads at any rate: a spent hour stays spent, and a raised
+  // limit gives room in proportion, never a fresh burst (a tenant could otherwise refill any budget it
+  // may set, `mail` and `login` among them, by saving a new value).
+  const bucket = `${c.get("tenant")?.id ?? ""}\u0000${key}`;
   const id = bucketIds.get(`${name}\u0000${bucket}`) ?? (await bucketIdOf(name, bucket));
   const now = c.get("clock").now().getTime();
   const record = (d: LimitDecision) => {
@@ -194,13 +204,14 @@ async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promis
     return d;
   };
 
-  const until = blockedUntil.get(id);
+  const blocked = blockKey(id, rate);
+  const until = blockedUntil.get(blocked);
   if (until !== undefined && until > now) {
     limiterStats.blockedHits++;
     return uncounted(record(refusedFor(name, policy, until - now)));
   }
   const block = (verdict: Verdict) => {
-    if (!verdict.allowed) blockedUntil.set(id, now + verdict.retryAfterMs, verdict.retryAfterMs);
+    if (!verdict.allowed) blockedUntil.set(blocked, now + verdict.retryAfterMs, verdict.retryAfterMs);
   };
 
   if (policy.mode === "async") {
@@ -277,7 +288,7 @@ export async function refund(c: Context<AppEnv>, spent: Charge): Promise<void> {
     const now = c.get("clock").now().getTime();
     const after = await rateLimiterOf(c.env, id).refund({ rate, now });
     // A request refused meanwhile may have blocked the key in this isolate; there is room again.
-    blockedUntil.delete(id);
+    blockedUntil.delete(blockKey(id, rate));
     const updated = { ...spent.decision, remaining: after.remaining, resetS: seconds(after.resetMs) };
     c.set(
       "rateLimits",
