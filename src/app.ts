@@ -95,7 +95,7 @@ export function createPlatform(options: AppOptions): Platform {
     ),
   );
   const app = createRouter();
-  // One per isolate: the read guard and the queue consumer share what it knows of D1's migrations.
+  // One per isolate: the read guard, a missing table's answer and the queue consumer share what it knows.
   const schema = migrationWatch(options.migrations);
 
   // The request span (the library's root): named by route pattern, with the tenant, once the app answered.
@@ -171,6 +171,6 @@ export function createPlatform(options: AppOptions): Platform {
 
   mountOpenApi(app, pkg.version);
   app.notFound(notFound(methodIndex(app.routes)));
-  app.onError(errorHandler(options.migrations));
+  app.onError(errorHandler(schema));
   return { app, modules, needs, clock, deciders, schema };
 }

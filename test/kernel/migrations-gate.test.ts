@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
+import { createRouter } from "../../src/kernel/openapi/router";
 import { system } from "../../src/modules/system";
 import { expectProblem, testApp } from "../helpers";
 
@@ -65,5 +66,64 @@ describe("API reads while the database lacks a migration this build ships", () =
     const { fetch } = testApp([system()], { DB: migratedTo(() => MIGRATIONS, reads) }, [...MIGRATIONS, PENDING]);
     expect((await fetch("/api/v1/system/info", { method: "POST" })).status).toBe(405);
     expect(reads.n).toBe(0);
+  });
+});
+
+/** A module whose one read meets a table no migration makes: a missing table, as after a restore or a drop. */
+const ghost = () => ({
+  name: "ghost",
+  version: "1.0.0",
+  routes: createRouter().get("/raw", async (c) => c.json(await c.env.DB.prepare("select id from ghost_items").all())),
+});
+
+describe("a read that meets a missing table looks at the migrations again", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("and, finding one pending again (D1 restored to before it), refuses every read, not only that table's", async () => {
+    // An isolate whose watch had settled never looked again: after a Time Travel restore to
+    // before a migration, reads of the tables it kept answered rows without its columns.
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const clock = manualClock("2026-01-01T00:00:00Z");
+    let applied: readonly string[] = [...MIGRATIONS, PENDING];
+    const reads = { n: 0 };
+    const { fetch } = testApp(
+      [system(), ghost()],
+      { DB: migratedTo(() => applied, reads) },
+      [...MIGRATIONS, PENDING],
+      clock,
+    );
+    expect((await fetch("/api/v1/system/info")).status).toBe(200);
+    applied = MIGRATIONS;
+    clock.advance(60_000);
+    const res = await fetch("/api/v1/ghost/raw");
+    const body = await expectProblem(res, 503, "unavailable");
+    expect(body.detail).toBe("the service's database is being brought up to date; try again shortly");
+    expect((await fetch("/api/v1/system/info")).status).toBe(503);
+    expect(reads.n).toBe(2);
+    applied = [...MIGRATIONS, PENDING];
+    clock.advance(5_000);
+    expect((await fetch("/api/v1/system/info")).status).toBe(200);
+  });
+
+  it("at most once every 5 s per isolate, however many reads fail on it at once", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const clock = manualClock("2026-01-01T00:00:00Z");
+    const reads = { n: 0 };
+    const { fetch } = testApp([system(), ghost()], { DB: migratedTo(() => MIGRATIONS, reads) }, MIGRATIONS, clock);
+    expect((await fetch("/api/v1/system/info")).status).toBe(200);
+    expect(reads.n).toBe(1);
+    clock.advance(60_000);
+    const flood = await Promise.all(Array.from({ length: 5 }, () => fetch("/api/v1/ghost/raw")));
+    for (const res of flood) expect(res.status).toBe(503);
+    expect(reads.n).toBe(2);
+    clock.advance(4_000);
+    for (let i = 0; i < 3; i++) {
+      const body = await expectProblem(await fetch("/api/v1/ghost/raw"), 503, "unavailable");
+      expect(body.detail).toContain("an operator must restore it");
+    }
+    expect(reads.n).toBe(2);
+    clock.advance(1_000);
+    expect((await fetch("/api/v1/ghost/raw")).status).toBe(503);
+    expect(reads.n).toBe(3);
   });
 });

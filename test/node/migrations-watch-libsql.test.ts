@@ -20,6 +20,8 @@ const file = path.join(dir, "read-models.db");
 const ROOT = path.resolve(import.meta.dirname, "../..");
 let libsql: HranaServer;
 let worker: ServedWorker | undefined;
+/** A tenant admin's key on `worker`, once the test that serves it made one. */
+let key: string | undefined;
 
 beforeAll(async () => {
   libsql = await startHranaServer(file, TOKEN);
@@ -78,6 +80,24 @@ describe("pending migrations with read models on libSQL", () => {
     expect(watch.settled()).toBe(true);
   });
 
+  it("looks again when a read met a missing table, and un-settles on a migration libSQL lost", async () => {
+    const env = envOf({ READ_MODEL_URL: libsql.url, READ_MODEL_AUTH_TOKEN: TOKEN });
+    const watch = migrationWatch(MIGRATIONS);
+    expect(await watch.look(env, 0)).toEqual({ pending: [], fresh: true });
+    expect(watch.settled()).toBe(true);
+    const restore = await unapplyNewest();
+    try {
+      const statements = libsql.statements.length;
+      expect(await watch.recheck(env, PENDING_RECHECK_MS - 1)).toEqual({ pending: [], fresh: false });
+      expect(libsql.statements.length).toBe(statements);
+      const last = MIGRATIONS.at(-1);
+      expect(await watch.recheck(env, PENDING_RECHECK_MS)).toEqual({ pending: [`libSQL ${last}`], fresh: true });
+      expect(watch.settled()).toBe(false);
+    } finally {
+      await restore();
+    }
+  });
+
   it("asks libSQL nothing when the read models live in D1", async () => {
     const statements = libsql.statements.length;
     const watch = migrationWatch(MIGRATIONS);
@@ -95,7 +115,7 @@ describe("pending migrations with read models on libSQL", () => {
       body: { slug, name: "Watch" },
     });
     expect(tenant.status, JSON.stringify(tenant.body)).toBe(201);
-    const key = String(tenant.body.admin_key);
+    key = String(tenant.body.admin_key);
     // Every table the list reads exists: without the guard it would answer 200.
     const refused = await api("GET", "/api/v1/blog/posts", { key });
     expect(refused.status, JSON.stringify(refused.body)).toBe(503);
@@ -106,4 +126,24 @@ describe("pending migrations with read models on libSQL", () => {
       return res.status === 200 ? res : undefined;
     });
   }, 120_000);
+
+  it("call a table missing from an up-to-date libSQL database the operator's to restore, not a rollout", async () => {
+    // With READ_MODEL_URL every missing table was "being brought up to date; try again shortly"
+    // (Retry-After: 30), for ever, since D1's record said nothing of libSQL's.
+    expect(worker && key, "served by the test before").toBeTruthy();
+    const api = servedApi(() => worker);
+    await inLibsql("alter table blog_posts rename to blog_posts_hidden");
+    try {
+      const res = await fetch(`${worker?.origin}/api/v1/blog/posts`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { detail?: string };
+      expect(res.status, JSON.stringify(body)).toBe(503);
+      expect(body.detail).toBe(
+        "part of the service's database is missing although it is up to date: an operator must restore it",
+      );
+      expect(res.headers.get("retry-after")).toBeNull();
+    } finally {
+      await inLibsql("alter table blog_posts_hidden rename to blog_posts");
+    }
+    expect((await api("GET", "/api/v1/blog/posts", { key })).status).toBe(200);
+  }, 60_000);
 });

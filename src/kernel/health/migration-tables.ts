@@ -1,5 +1,5 @@
-// Raw SQL on SQLite's and wrangler's own tables (sqlite_master, d1_migrations), which no drizzle
-// schema describes: the readiness check and the 503 of a missing table ask them.
+// Raw SQL on SQLite's own table (sqlite_master), which no drizzle schema describes: the
+// readiness check asks it for the tables the applied migrations made.
 
 /**
  * The tables the applied migrations made, each with the migration that made it, from the
@@ -28,20 +28,4 @@ export function missingTablesProblem(missing: readonly { table: string; migratio
   if (missing.length === 0) return null;
   const named = missing.map((m) => `${m.table} (${m.migration})`).join(", ");
   return `tables missing although their migrations are applied: ${named}`;
-}
-
-/**
- * The shipped migrations D1 has not applied (wrangler's `d1_migrations`), or null when that
- * cannot be told. `plinth db migrate` applies the same list to libSQL when READ_MODEL_URL is
- * set, so D1's record stands for both.
- */
-export async function pendingMigrations(db: D1Database, expected: readonly string[]): Promise<string[] | null> {
-  try {
-    const { results } = await db.prepare("select name from d1_migrations").all<{ name: string }>();
-    const applied = new Set(results.map((r) => r.name));
-    return expected.filter((name) => !applied.has(name));
-  } catch (error) {
-    // No d1_migrations at all: nothing applied yet.
-    return String(error).includes("no such table") ? [...expected] : null;
-  }
 }

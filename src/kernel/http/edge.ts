@@ -1,9 +1,8 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import type { AppEnv } from "../env";
 import { AppError, missingTable, normaliseError, problemResponse } from "../errors";
-import { pendingMigrations } from "../health/migration-tables";
+import type { MigrationWatch } from "../health/pending-migrations";
 import { errorFields } from "../log";
-import { targetOf } from "../read-models/db";
 import { loggerOf } from "./init";
 import { missingTableError } from "./missing-table";
 
@@ -63,12 +62,12 @@ export function notFound(allowed: (path: string) => string[]): NotFoundHandler<A
  * Renders everything thrown as problem+json. Expected errors pass through
  * with their code; anything else is logged with its stack and leaves as
  * `internal` carrying only the request id. A read of a missing table is told
- * apart by whether a migration is pending (`migrations`: those shipped).
+ * apart by whether a migration is pending, as `watch` (the read guard's) sees it.
  */
-export function errorHandler(migrations: readonly string[]): ErrorHandler<AppEnv> {
+export function errorHandler(watch: MigrationWatch): ErrorHandler<AppEnv> {
   return async (err, c) => {
     const table = missingTable(err);
-    if (table !== null) return missingTableResponse(c, err, table, migrations);
+    if (table !== null) return missingTableResponse(c, err, table, watch);
     const { error, expected } = normaliseError(err, c.req.method);
     if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
     return problemResponse(error, c.get("requestId"));
@@ -76,20 +75,21 @@ export function errorHandler(migrations: readonly string[]): ErrorHandler<AppEnv
 }
 
 /**
- * Whether D1's migration record speaks for the read models: not with READ_MODEL_URL, where a
- * deploy may have migrated D1 and not libSQL (`plinth db migrate` does both; `/readyz`'s
- * `read_models` check tells), so a table missing there is never called the operator's to restore.
+ * The migrations pending, looked at again (a missing table may mean the watch's settled
+ * answer is stale: it un-settles, and the read guard refuses reads, when one is); null
+ * when that cannot be told, which the answer takes for a rollout under way.
  */
-function onD1(env: Env): boolean {
+async function pendingNow(c: Context<AppEnv>, watch: MigrationWatch): Promise<readonly string[] | null> {
   try {
-    return targetOf(env).kind === "d1";
-  } catch {
-    return false;
+    return (await watch.recheck(c.env, c.get("clock").now().getTime()))?.pending ?? null;
+  } catch (error) {
+    loggerOf(c).warn("missing table: applied migrations unreadable", errorFields(error));
+    return null;
   }
 }
 
-async function missingTableResponse(c: Context<AppEnv>, err: unknown, table: string, migrations: readonly string[]) {
-  const pending = onD1(c.env) ? await pendingMigrations(c.env.DB, migrations) : null;
+async function missingTableResponse(c: Context<AppEnv>, err: unknown, table: string, watch: MigrationWatch) {
+  const pending = await pendingNow(c, watch);
   // Said to the operator with the fix: a migration to apply, or a table to restore.
   if (pending !== null && pending.length === 0) {
     loggerOf(c).error("read-model table missing although its migrations are applied", {

@@ -14,7 +14,8 @@ import { loggerOf } from "./init";
  *
  * What is pending is `watch`'s (kernel/health/pending-migrations): one look at
  * `d1_migrations` (and libSQL's `__drizzle_migrations`) per isolate once nothing is, at most one every
- * {@link PENDING_RECHECK_MS} while something is. Writes pass: a command commits to its
+ * {@link PENDING_RECHECK_MS} while something is; a read that met a missing table looks again
+ * (kernel/http/edge), and un-settles the watch, so this refuses reads again, if one is. Writes pass: a command commits to its
  * Durable Object, and its projection waits in the queue for the migration. A look that
  * fails lets the request through, which meets the same database on its own.
  */
