@@ -212,6 +212,30 @@ describe("a projection write while a migration is pending", () => {
     expect(calls.reduce((a, b) => a + b, 0)).toBe(4);
   });
 
+  it("is held when the migration went missing after the isolate found none pending (D1 restored to before it)", async () => {
+    // The watch, once settled, was never asked again: after a Time Travel restore to before a
+    // migration, the projections needing it were retried into the dead-letter queue.
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const clock = manualClock("2026-06-30T12:00:00.000Z");
+    let applied: readonly string[] = [...MIGRATIONS, PENDING];
+    const reads = { n: 0 };
+    const { sent, queue } = recordingQueue();
+    const testEnv = { ...env, DB: migratedTo(() => applied, reads), EVENTS: queue } as Env;
+    const schema = migrationWatch([...MIGRATIONS, PENDING]);
+    await schema.look(testEnv, clock.now().getTime());
+    expect(schema.settled()).toBe(true);
+    const handler = createQueueHandler({ modules: [rows], needs: KERNEL_NEEDS, clock, schema });
+    applied = MIGRATIONS;
+    clock.advance(60_000);
+    const { result, retry } = await deliver(handler, testEnv, "r1", event("r1"));
+    expect(result.explicitAcks).toEqual(["r1"]);
+    expect(retry).not.toHaveBeenCalled();
+    expect(sent).toEqual([{ body: event("r1"), delaySeconds: HOLD_SECONDS }]);
+    expect(schema.settled()).toBe(false);
+    expect(reads.n).toBe(2);
+  });
+
   it("with every shipped migration applied is a bug: retried with backoff as any failure", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const { sent, queue } = recordingQueue();

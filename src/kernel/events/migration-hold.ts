@@ -25,8 +25,9 @@ export interface MigrationWait {
 
 /**
  * Whether the batch's `failures` wait for a migration: only when one of them names a missing
- * table or column are the applied migrations looked at (through `watch`'s cache, so at most
- * once every few seconds per isolate, and never once nothing is pending). Null when none
+ * table or column are the applied migrations looked at (through `watch`, so at most once
+ * every few seconds per isolate; once nothing was pending, a missing table or column is what
+ * makes it look again, as a database restored to before a migration lacks it). Null when none
  * does, or no shipped migration is missing (a bug, retried and dead-lettered as any) — except
  * in `development`, where a missing table or column is a read model edited under `npm start`
  * whose migration is not generated yet (the build ships none to compare with), and held too.
@@ -42,9 +43,10 @@ export async function migrationWait(
   const missing = [...new Set([...failures.values()].flatMap((e) => missingSchema(e) ?? []))];
   if (missing.length === 0) return null;
   let pending: readonly string[] = [];
-  if (watch && !watch.settled()) {
+  if (watch) {
     try {
-      ({ pending } = await watch.look(env, now));
+      const look = watch.settled() ? await watch.recheck(env, now) : await watch.look(env, now);
+      pending = look?.pending ?? [];
     } catch (error) {
       log.warn("applied migrations unreadable; failed projections retried as usual", errorFields(error));
       return null;
