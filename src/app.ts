@@ -149,7 +149,7 @@ export function createPlatform(options: AppOptions): Platform {
   const checks: HealthCheck[] = [
     d1Check,
     migrationsCheck(options.migrations, options.migration_tables),
-    readModelsCheck(options.migrations),
+    readModelsCheck(options.migrations, options.migration_tables),
     queueCheck,
     mailCheck,
     wasmCheck((input) => hash.blake2b(input)),

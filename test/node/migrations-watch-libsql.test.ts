@@ -141,6 +141,16 @@ describe("pending migrations with read models on libSQL", () => {
         "part of the service's database is missing although it is up to date: an operator must restore it",
       );
       expect(res.headers.get("retry-after")).toBeNull();
+      // Where the operator is sent to find the table: with READ_MODEL_URL it counted migrations only.
+      const ready = await api("GET", "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks).toMatchObject({
+        read_models: {
+          ok: false,
+          error: "tables missing although their migrations are applied: blog_posts (0002_blog.sql)",
+        },
+        migrations: { ok: true },
+      });
     } finally {
       await inLibsql("alter table blog_posts_hidden rename to blog_posts");
     }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { CheckFailed, type HealthCheck } from "../health/checks";
+import { missingTablesProblem, tablesOfApplied } from "../health/migration-tables";
 import { readModels, targetOf } from "./db";
 
 /** Whether `error` or one of its causes (drizzle wraps the driver's error) says a table is missing. */
@@ -23,13 +24,27 @@ export async function libsqlAppliedCount(env: Env): Promise<number | null> {
   }
 }
 
+/** Which of `tables` the libSQL read-model database of `env` lacks, in one `sqlite_master` query. */
+async function libsqlAbsent(env: Env, tables: readonly string[]): Promise<Set<string>> {
+  if (tables.length === 0) return new Set();
+  const rows = await readModels(env).all<{ name: string }>(sql`select name from sqlite_master where type = 'table'`);
+  const present = new Set(rows.map((r) => r.name));
+  return new Set(tables.filter((t) => !present.has(t)));
+}
+
 /**
  * `/readyz`'s `read_models` when READ_MODEL_URL points at libSQL: the server
- * answers, and the migrations drizzle's migrator recorded there
- * (`npx plinth db migrate`) are as many as plinth ships. With D1 the `d1` and
- * `migrations` checks already cover the read models, and this one passes.
+ * answers, the migrations drizzle's migrator recorded there
+ * (`npx plinth db migrate`) are as many as plinth ships, and the tables they made
+ * (`tables`, the generated `MIGRATION_TABLES`) are there: one renamed or dropped by hand
+ * fails every read of it while the record looks complete, and a read's 503 sends the
+ * operator here to find it. With D1 the `d1` and `migrations` checks already cover the
+ * read models, and this one passes.
  */
-export function readModelsCheck(expected: readonly string[]): HealthCheck {
+export function readModelsCheck(
+  expected: readonly string[],
+  tables: Readonly<Record<string, readonly string[]>> = {},
+): HealthCheck {
   return {
     name: "read_models",
     async run(env) {
@@ -42,6 +57,10 @@ export function readModelsCheck(expected: readonly string[]): HealthCheck {
       if (applied > expected.length) {
         throw new CheckFailed(`libSQL has ${applied} migrations, more than the ${expected.length} this build ships`);
       }
+      const made = tablesOfApplied(expected, tables);
+      const absent = await libsqlAbsent(env, [...new Set(made.map((m) => m.table))]);
+      const missing = missingTablesProblem(made.filter((m) => absent.has(m.table)));
+      if (missing !== null) throw new CheckFailed(missing);
     },
   };
 }
