@@ -1,4 +1,5 @@
 import { AppError } from "../errors";
+import { PENDING_RECHECK_MS } from "../health/pending-migrations";
 
 /**
  * The 503 for a read of a missing table. With a migration pending it heals once that is applied:
@@ -13,5 +14,6 @@ export function missingTableError(pending: readonly string[] | null, cause: unkn
     return new AppError("unavailable", { detail, cause });
   }
   const detail = "the service's database is being brought up to date; try again shortly";
-  return new AppError("unavailable", { detail, headers: { "Retry-After": "30" }, cause });
+  // The read gate's pause: a client told to come back is answered from the next look.
+  return new AppError("unavailable", { detail, headers: { "Retry-After": String(PENDING_RECHECK_MS / 1000) }, cause });
 }
