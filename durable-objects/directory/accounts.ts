@@ -339,12 +339,6 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.committed(this.tenantSettings.update(ctx, patch, expectedVersion));
   }
 
-  /** Housekeeping (the tenants module's `purge-tokens` job): forgets expired and spent tokens, dead families and long-expired API keys. */
-  purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
-    const { now, keysExpiredBefore } = rpcArgs(DirectoryRpc, "purgeExpired", input);
-    return this.creds.purgeExpired(now, keysExpiredBefore);
-  }
-
   /**
    * Events not yet accepted by the `EVENTS` queue (JSON), oldest first: empty
    * once a drain succeeded; what is left while the queue is failing.

@@ -24,8 +24,8 @@ export class DirectoryMembership extends DirectoryAccounts {
   }
 
   listInvitations(input: In<"listInvitations">): Out<"listInvitations"> {
-    const { now, limit, cursor } = rpcArgs(DirectoryRpc, "listInvitations", input);
-    return this.invitations.list(now, limit, cursor);
+    const { now, status, limit, cursor } = rpcArgs(DirectoryRpc, "listInvitations", input);
+    return this.invitations.list(now, status, limit, cursor);
   }
 
   getInvitation(input: In<"getInvitation">): Out<"getInvitation"> {
@@ -36,6 +36,17 @@ export class DirectoryMembership extends DirectoryAccounts {
   revokeInvitation(input: In<"revokeInvitation">): Out<"revokeInvitation"> {
     const { ctx, id } = rpcArgs(DirectoryRpc, "revokeInvitation", input);
     return this.committed(this.invitations.revoke(ctx, id));
+  }
+
+  /**
+   * Housekeeping (the tenants module's `purge-tokens` job): forgets expired and spent tokens,
+   * dead families, long-expired API keys, and invitations that ended long enough ago. Here,
+   * the first layer that holds both credentials and invitations.
+   */
+  purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
+    const { now, keysExpiredBefore, invitationsEndedBefore } = rpcArgs(DirectoryRpc, "purgeExpired", input);
+    const purged = this.creds.purgeExpired(now, keysExpiredBefore);
+    return { ...purged, invitations: this.invitations.purge(invitationsEndedBefore) };
   }
 
   invitationLookup(input: In<"invitationLookup">): Out<"invitationLookup"> {

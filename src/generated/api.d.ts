@@ -754,7 +754,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pending invitations, newest first */
+        /** Invitations of one status (pending unless ?status= says otherwise), newest first */
         get: operations["listInvitations"];
         put?: never;
         /** Invite someone into the tenant with roles (a single-use token is mailed) */
@@ -772,7 +772,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One pending invitation (where its creation's Location points) */
+        /** One invitation and its status (where its creation's Location points) */
         get: operations["getInvitation"];
         put?: never;
         post?: never;
@@ -1778,6 +1778,10 @@ export interface components {
             id: string;
             email: string;
             roles: string[];
+            /** @enum {string} */
+            status: "pending" | "accepted" | "revoked" | "expired";
+            status_changed_at: string | null;
+            user_id: string | null;
             expires_at: string;
             created_at: string;
         };
@@ -8480,6 +8484,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                status?: "pending" | "accepted" | "revoked" | "expired";
             };
             header?: never;
             path?: never;
@@ -8487,7 +8492,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description a page of pending invitations */
+            /** @description a page of invitations of that status */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -8793,7 +8798,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the pending invitation (never its token) */
+            /** @description the invitation (never its token): pending, or accepted, revoked or expired, and since when */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -8846,7 +8851,7 @@ export interface operations {
                 };
             };
             /**
-             * @description no such pending invitation
+             * @description no such invitation, or one that ended more than 30 days ago
              *
              *     Also, from the platform:
              *     `tenant_not_found`: the subdomain or `X-Tenant` names no tenant
@@ -8965,12 +8970,23 @@ export interface operations {
                 };
             };
             /**
-             * @description no such pending invitation
+             * @description no such invitation
              *
              *     Also, from the platform:
              *     `tenant_not_found`: the subdomain or `X-Tenant` names no tenant
              */
             404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the invitation is no longer pending: it was accepted, revoked or has expired */
+            409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

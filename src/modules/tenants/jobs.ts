@@ -15,11 +15,20 @@ import { keyIndex } from "../identity/key-index";
 export const EXPIRED_KEY_RETENTION_MS = 30 * 24 * 3_600_000;
 
 /**
+ * How long an invitation that ended (accepted, revoked or expired) stays readable at
+ * `GET /admin/invitations/{id}` before the purge forgets it: 30 days after it ended. An
+ * administrator's script polls that Location to learn whether the invitee joined, and a
+ * person asks about it within the month; the row holds the invitee's email, so it is not
+ * kept for good. The audit log keeps the invitation's creation and its end.
+ */
+export const ENDED_INVITATION_RETENTION_MS = 30 * 24 * 3_600_000;
+
+/**
  * Hourly, for every tenant: its directory forgets expired or spent
  * verification and reset tokens, refresh-token families that are revoked
- * or wholly expired, and API keys expired for {@link EXPIRED_KEY_RETENTION_MS}
+ * or wholly expired, API keys expired for {@link EXPIRED_KEY_RETENTION_MS}
  * (each directory in one transaction), whose rows in the D1 key index are then
- * removed. Here rather than in identity, which knows no tenant list: the tenants
+ * removed, and invitations ended for {@link ENDED_INVITATION_RETENTION_MS}. Here rather than in identity, which knows no tenant list: the tenants
  * module keeps it.
  */
 export const purgeTokens: JobDef = {
@@ -31,10 +40,11 @@ export const purgeTokens: JobDef = {
     const at = clock.now();
     const now = at.toISOString();
     const keysExpiredBefore = new Date(at.getTime() - EXPIRED_KEY_RETENTION_MS).toISOString();
+    const invitationsEndedBefore = new Date(at.getTime() - ENDED_INVITATION_RETENTION_MS).toISOString();
     // Named so the log's redaction (any field naming a token) leaves the counts readable.
-    const purged = { single_use: 0, families: 0, refresh: 0, api_keys: 0 };
+    const purged = { single_use: 0, families: 0, refresh: 0, api_keys: 0, invitations: 0 };
     const { seen, failed } = await forEachTenant(runtime, async (id) => {
-      const counts = await directory(env, id).purgeExpired({ now, keysExpiredBefore });
+      const counts = await directory(env, id).purgeExpired({ now, keysExpiredBefore, invitationsEndedBefore });
       // After the directory forgot them: a row left by a failure here routes to a directory
       // that no longer knows the key, which refuses it as unknown (identity/key-index.ts).
       await keyIndex(env.DB).remove(counts.key_hashes);
@@ -42,6 +52,7 @@ export const purgeTokens: JobDef = {
       purged.families += counts.families;
       purged.refresh += counts.refresh_tokens;
       purged.api_keys += counts.key_hashes.length;
+      purged.invitations += counts.invitations;
     });
     log.info("expired credentials purged", { tenants: seen, ...purged });
     if (failed > 0) throw new Error(`${failed} of ${seen} tenant directories failed to purge`);

@@ -5,7 +5,7 @@ import { PingRpc } from "../../../kernel/health/contract";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { KEY_PURGE_MAX } from "./credentials";
-import { InvitationViewSchema } from "./invitations";
+import { InvitationStatusSchema, InvitationViewSchema } from "./invitations";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
@@ -179,14 +179,18 @@ export const DirectoryRpc = defineRpc({
     reply: resultOf(SettingsSchema, ["version_conflict"]),
   },
   purgeExpired: {
-    /** `keysExpiredBefore`: API keys that expired before it are forgotten (the job keeps them a while). */
-    args: z.object({ now: Iso, keysExpiredBefore: Iso }),
+    /**
+     * `keysExpiredBefore`: API keys that expired before it are forgotten (the job keeps them a while);
+     * `invitationsEndedBefore`: likewise invitations accepted, revoked or expired before it.
+     */
+    args: z.object({ now: Iso, keysExpiredBefore: Iso, invitationsEndedBefore: Iso }),
     reply: z.object({
       one_time_tokens: z.number().int(),
       families: z.number().int(),
       refresh_tokens: z.number().int(),
       /** The forgotten keys' hashes, to remove from the D1 key index. */
       key_hashes: z.array(Hash).max(KEY_PURGE_MAX),
+      invitations: z.number().int(),
     }),
   },
   // Single sign-on through OpenID Connect (issue 16): durable-objects/directory/sso.ts.
@@ -266,9 +270,17 @@ export const DirectoryRpc = defineRpc({
     }),
     reply: deniableResultOf(InvitationViewSchema, ["no_role"]),
   },
-  listInvitations: { args: Page.extend({ now: Iso }), reply: pageOf(InvitationViewSchema) },
+  listInvitations: {
+    args: Page.extend({ now: Iso, status: InvitationStatusSchema.default("pending") }),
+    reply: pageOf(InvitationViewSchema),
+  },
+  /** Any status, until the purge forgets an ended one (`invitationsEndedBefore`). */
   getInvitation: { args: z.object({ id: Id, now: Iso }), reply: InvitationViewSchema.nullable() },
-  revokeInvitation: { args: withCtx({ id: Id }), reply: resultOf(z.null(), ["not_found"]) },
+  /** A non-pending invitation fails with how it ended. */
+  revokeInvitation: {
+    args: withCtx({ id: Id }),
+    reply: resultOf(z.null(), ["not_found", "accepted", "revoked", "expired"]),
+  },
   /** What accepting a token needs to know first: its email, and that email's account here (the Worker checks its password). */
   invitationLookup: {
     args: z.object({ tokenHash: Hash, now: Iso }),

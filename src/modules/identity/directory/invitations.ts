@@ -3,12 +3,21 @@ import { type Actor, ActorSchema } from "../../../kernel/events/envelope";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result, Strings } from "./types";
 
-/** A pending invitation as the contract shows it (never its token). */
+/** Where an invitation stands: waiting for its invitee, or ended one of three ways. */
+export const InvitationStatusSchema = z.enum(["pending", "accepted", "revoked", "expired"]);
+export type InvitationStatus = z.infer<typeof InvitationStatusSchema>;
+
+/** An invitation as the contract shows it (never its token). */
 export const InvitationViewSchema = z
   .object({
     id: z.string(),
     email: z.string(),
     roles: z.array(z.string()),
+    status: InvitationStatusSchema,
+    /** When it left `pending`: accepted or revoked then, or its `expires_at`; null while pending. */
+    status_changed_at: z.string().nullable(),
+    /** The account that accepted it; null unless accepted. */
+    user_id: z.string().nullable(),
     expires_at: z.string(),
     created_at: z.string(),
   })
@@ -22,22 +31,45 @@ type Row = {
   invited_by: string;
   created_at: string;
   expires_at: string;
+  accepted_at: string | null;
+  accepted_by: string | null;
+  revoked_at: string | null;
 };
 
-const view = (r: Row): InvitationView => ({
-  id: r.id,
-  email: r.email,
-  roles: Strings.parse(JSON.parse(r.roles)),
-  expires_at: r.expires_at,
-  created_at: r.created_at,
-});
+/** A row's status at `now`, and when it took it. Accepting and revoking need a pending invitation, so at most one is set. */
+function statusOf(r: Row, now: string): { status: InvitationStatus; at: string | null } {
+  if (r.accepted_at !== null) return { status: "accepted", at: r.accepted_at };
+  if (r.revoked_at !== null) return { status: "revoked", at: r.revoked_at };
+  if (r.expires_at <= now) return { status: "expired", at: r.expires_at };
+  return { status: "pending", at: null };
+}
+
+const view = (r: Row, now: string): InvitationView => {
+  const { status, at } = statusOf(r, now);
+  return {
+    id: r.id,
+    email: r.email,
+    roles: Strings.parse(JSON.parse(r.roles)),
+    status,
+    status_changed_at: at,
+    user_id: status === "accepted" ? r.accepted_by : null,
+    expires_at: r.expires_at,
+    created_at: r.created_at,
+  };
+};
 
 /** A pending invitation with who sent it, for acceptance. */
 export interface Pending extends InvitationView {
   invitedBy: Actor;
 }
 
-const PENDING = "accepted_at is null and revoked_at is null and expires_at > ?";
+/** Each status as a condition on a row at `?1`, the time of the read ({@link statusOf} in SQL). */
+const WHERE: Record<InvitationStatus, string> = {
+  pending: "accepted_at is null and revoked_at is null and expires_at > ?1",
+  accepted: "accepted_at is not null",
+  revoked: "revoked_at is not null",
+  expired: "accepted_at is null and revoked_at is null and expires_at <= ?1",
+};
 
 /**
  * A tenant's invitations in its directory: created by an administrator for an
@@ -58,7 +90,7 @@ export class Invitations {
   ): InvitationView {
     this.store.tx(() => {
       for (const old of this.sql
-        .exec<{ id: string }>(`select id from invitations where email = ? and ${PENDING}`, input.email, ctx.now)
+        .exec<{ id: string }>(`select id from invitations where ${WHERE.pending} and email = ?2`, ctx.now, input.email)
         .toArray()) {
         this.revokeRow(ctx, old.id, "replaced");
       }
@@ -84,34 +116,58 @@ export class Invitations {
       id: input.id,
       email: input.email,
       roles: [...input.roles],
+      status: "pending",
+      status_changed_at: null,
+      user_id: null,
       expires_at: input.expiresAt,
       created_at: ctx.now,
     };
   }
 
-  /** Pending invitations (not accepted, revoked or expired), newest first, after the cursor (an id). */
-  list(now: string, limit: number, after: string | null): { items: InvitationView[]; next: string | null } {
+  /** Invitations of one status at `now`, newest first, after the cursor (an id). */
+  list(
+    now: string,
+    status: InvitationStatus,
+    limit: number,
+    after: string | null,
+  ): { items: InvitationView[]; next: string | null } {
     const rows = this.sql
       .exec<Row>(
-        `select * from invitations where ${PENDING} ${after ? "and id < ?" : ""} order by id desc limit ?`,
-        ...(after ? [now, after, limit + 1] : [now, limit + 1]),
+        // Numbered, so a condition that does not read the time still binds the same three values.
+        `select * from invitations where ${WHERE[status]} and (?2 is null or id < ?2) order by id desc limit ?3`,
+        now,
+        after,
+        limit + 1,
       )
       .toArray();
-    const items = rows.slice(0, limit).map(view);
+    const items = rows.slice(0, limit).map((r) => view(r, now));
     return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
 
-  /** One pending invitation by id, as {@link list} shows it; null when it is unknown, accepted, revoked or expired. */
+  /** One invitation by id, whatever its status, until the purge forgets it ({@link purge}); null when unknown. */
   get(id: string, now: string): InvitationView | null {
-    const row = this.sql.exec<Row>(`select * from invitations where id = ? and ${PENDING}`, id, now).toArray()[0];
-    return row ? view(row) : null;
+    const row = this.sql.exec<Row>("select * from invitations where id = ?", id).toArray()[0];
+    return row ? view(row, now) : null;
   }
 
-  revoke(ctx: Ctx, id: string): Result<null, "not_found"> {
-    const found = this.sql.exec(`select id from invitations where id = ? and ${PENDING}`, id, ctx.now).toArray();
-    if (found.length === 0) return fail("not_found");
+  /** Revokes a pending invitation; one that ended already answers how it ended. */
+  revoke(ctx: Ctx, id: string): Result<null, "not_found" | "accepted" | "revoked" | "expired"> {
+    const found = this.get(id, ctx.now);
+    if (!found) return fail("not_found");
+    if (found.status !== "pending") return fail(found.status);
     this.store.tx(() => this.revokeRow(ctx, id, "revoked"));
     return ok(null);
+  }
+
+  /**
+   * Forgets invitations that ended (accepted, revoked or expired) at or before `endedBefore`,
+   * returning how many: the row holds the invitee's email, kept only as long as an
+   * administrator may still ask what became of the invitation.
+   */
+  purge(endedBefore: string): number {
+    return this.sql
+      .exec("delete from invitations where coalesce(accepted_at, revoked_at, expires_at) <= ? returning 1", endedBefore)
+      .toArray().length;
   }
 
   private revokeRow(ctx: Ctx, id: string, reason: "revoked" | "replaced"): void {
@@ -125,9 +181,9 @@ export class Invitations {
   /** The pending invitation of a token, or null when it is unknown, used, revoked or expired. */
   pending(tokenHash: string, now: string): Pending | null {
     const row = this.sql
-      .exec<Row>(`select * from invitations where token_hash = ? and ${PENDING}`, tokenHash, now)
+      .exec<Row>(`select * from invitations where ${WHERE.pending} and token_hash = ?2`, now, tokenHash)
       .toArray()[0];
-    return row ? { ...view(row), invitedBy: ActorSchema.parse(JSON.parse(row.invited_by)) } : null;
+    return row ? { ...view(row, now), invitedBy: ActorSchema.parse(JSON.parse(row.invited_by)) } : null;
   }
 
   /** Spends an invitation for `userId`; call inside the transaction that gives the user its roles. */

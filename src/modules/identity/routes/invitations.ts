@@ -20,7 +20,7 @@ import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
-import { InvitationViewSchema } from "../directory/invitations";
+import { InvitationStatusSchema, InvitationViewSchema } from "../directory/invitations";
 import { clampUserAgent } from "../directory/sessions";
 import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
 import { refused } from "../refusals";
@@ -51,20 +51,23 @@ const create = op.post("/admin/invitations", {
 
 const list = op.get("/admin/invitations", {
   operationId: "listInvitations",
-  summary: "Pending invitations, newest first",
+  summary: "Invitations of one status (pending unless ?status= says otherwise), newest first",
   access: PERMISSIONS.identity.invitation.read,
-  request: { query: IdPageQuery },
-  responses: { 200: jsonResponse("a page of pending invitations", listOf(InvitationViewSchema)) },
+  request: { query: IdPageQuery.extend({ status: InvitationStatusSchema.default("pending") }) },
+  responses: { 200: jsonResponse("a page of invitations of that status", listOf(InvitationViewSchema)) },
 });
 
 const get = op.get("/admin/invitations/{id}", {
   operationId: "getInvitation",
-  summary: "One pending invitation (where its creation's Location points)",
+  summary: "One invitation and its status (where its creation's Location points)",
   access: PERMISSIONS.identity.invitation.read,
   request: { params: IdParam },
   responses: {
-    200: jsonResponse("the pending invitation (never its token)", InvitationViewSchema),
-    404: problem("no such pending invitation"),
+    200: jsonResponse(
+      "the invitation (never its token): pending, or accepted, revoked or expired, and since when",
+      InvitationViewSchema,
+    ),
+    404: problem("no such invitation, or one that ended more than 30 days ago"),
   },
 });
 
@@ -73,7 +76,11 @@ const revoke = op.delete("/admin/invitations/{id}", {
   summary: "Revoke a pending invitation",
   access: PERMISSIONS.identity.invitation.write,
   request: { params: IdParam },
-  responses: { 204: { description: "revoked: its token no longer works" }, 404: problem("no such pending invitation") },
+  responses: {
+    204: { description: "revoked: its token no longer works" },
+    404: problem("no such invitation"),
+    409: problem("the invitation is no longer pending: it was accepted, revoked or has expired"),
+  },
 });
 
 const accept = op.post("/auth/accept-invitation", {
@@ -144,8 +151,9 @@ export const invitationRoutes = createRouter()
     return c.json(result.value, 201);
   })
   .openapi(list, async (c) => {
-    const { limit, cursor } = c.req.valid("query");
+    const { limit, cursor, status } = c.req.valid("query");
     const page = await directory(c.env, tenantOf(c).id).listInvitations({
+      status,
       limit,
       cursor: cursor ?? null,
       now: isoNow(c.get("clock")),
@@ -155,13 +163,15 @@ export const invitationRoutes = createRouter()
   .openapi(get, async (c) => {
     const { id } = c.req.valid("param");
     const found = await directory(c.env, tenantOf(c).id).getInvitation({ id, now: isoNow(c.get("clock")) });
-    if (!found) throw new AppError("not_found", { detail: "no such pending invitation" });
+    if (!found) throw new AppError("not_found", { detail: "no such invitation" });
     return c.json(found, 200);
   })
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
     const result = await directory(c.env, tenantOf(c).id).revokeInvitation({ ctx: ctxOf(c), id });
-    if (!result.ok) throw new AppError("not_found", { detail: "no such pending invitation" });
+    if (!result.ok && result.error === "not_found") throw new AppError("not_found", { detail: "no such invitation" });
+    // It exists (GET shows it), so not 404: its state is what stands in the way.
+    if (!result.ok) throw new AppError("conflict", { detail: `the invitation is no longer pending: ${result.error}` });
     return c.body(null, 204);
   })
   .openapi(accept, async (c) => {
