@@ -36,6 +36,11 @@ export const manifest = {
   description: "${n.Type}s: create, rename, list.",
   depends_on: { identity: "^1.0.0" },
   permissions: ["${n.name}.${n.type}.create", "${n.name}.${n.type}.read", "${n.name}.${n.type}.update"],
+  // Without a grant no permission of a new module reaches a tenant's members, and a member's
+  // first call is 403. Members read ${n.plural}; owners and admins hold every permission already,
+  // viewers every read. Grant more (create, say) as your product decides. Only tenants created
+  // from now on get it; existing ones: docs/modules.md, "Permissions and roles".
+  grants: { member: ["${n.name}.${n.type}.read"] },
 } as const;
 `;
 
@@ -451,6 +456,17 @@ describe("${n.name} over HTTP", () => {
     expect(renamed.body).toMatchObject({ name: "Second", version: 2 });
     const items = await listed(t.adminKey, (list) => list.some((i) => i.id === id && i.name === "Second"));
     expect(items.find((i) => i.id === id)).toMatchObject({ name: "Second", version: 2 });
+  });
+
+  it("lets a new tenant's members read ${n.plural} (the manifest's grant) but create none", async () => {
+    const t = await newTenant("${n.name}m");
+    const created = await call(base, { token: t.adminKey, body: { name: "Shared" } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const member = await newUser(t.slug);
+    const read = await call(\`\${base}/\${created.body.id}?consistency=strong\`, { token: member.access_token });
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect((await call(base, { token: member.access_token })).status).toBe(200);
+    expect((await call(base, { token: member.access_token, body: { name: "Mine" } })).status).toBe(403);
   });
 
   it("answers 404 for an unknown id and refuses principals without the permissions", async () => {

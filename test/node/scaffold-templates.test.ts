@@ -7,6 +7,7 @@ import { transform } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { problemsOf } from "../../scripts/lib/scaffold.mjs";
 import * as t from "../../scripts/lib/scaffold-templates.mjs";
+import { grantProblems } from "../../src/kernel/modules/grants";
 
 /** The generated routes' `view` function, compiled, over a schema that keeps what it is given. */
 async function viewOf(name: string, type: string) {
@@ -27,6 +28,29 @@ describe("scaffold templates", () => {
     expect(view({ status: "none" }, 0)).toBeNull();
     expect(view({ status: "active", id: "o1" }, 1)).toEqual({ status: "active", id: "o1", version: 1 });
     expect(view({ status: "paid", id: "o1" }, 2)).toEqual({ status: "paid", id: "o1", version: 2 });
+  });
+});
+
+/** The generated manifest, compiled and evaluated. */
+async function manifestOf(name: string, type: string) {
+  const { code } = await transform(t.manifest(t.namesOf(name, type)).replace("export const", "const"), {
+    loader: "ts",
+  });
+  return new Function(`${code}\nreturn manifest;`)() as {
+    name: string;
+    version: string;
+    permissions: readonly string[];
+    grants?: Readonly<Record<string, readonly string[]>>;
+  };
+}
+
+describe("the scaffold's grants", () => {
+  it("gives a new tenant's members the read permission, so a member calling the new routes is not refused", async () => {
+    const manifest = await manifestOf("orders", "order");
+    expect(manifest.grants).toEqual({ member: ["orders.order.read"] });
+    // As the registry checks them: its own permission, no admin.*, a default role identity names.
+    const identity = { name: "identity", version: "1.0.0", auth: { roles: ["owner", "admin", "member", "viewer"] } };
+    expect(grantProblems([identity, manifest])).toEqual([]);
   });
 });
 

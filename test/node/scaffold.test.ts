@@ -83,7 +83,7 @@ describe("plinth new module", () => {
     // declared fields and that a list refuses a cursor that is no id.
     const tests = run(join(root, "node_modules/.bin/vitest"), ["run", "test/modules/widgets"]);
     expect(tests.status, tests.stdout + tests.stderr).toBe(0);
-    expect(stripVTControlCharacters(tests.stdout)).toMatch(/Tests {2}7 passed \(7\)/);
+    expect(stripVTControlCharacters(tests.stdout)).toMatch(/Tests {2}8 passed \(8\)/);
 
     const again = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "widgets"]);
     expect(again.status).toBe(2);
