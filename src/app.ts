@@ -10,7 +10,15 @@ import { cryptoOperations } from "./kernel/crypto/routes";
 import type { AppEnv } from "./kernel/env";
 import { platformDeadLetterRoutes } from "./kernel/events/dead-letter-routes";
 import { eventOperations } from "./kernel/events/routes";
-import { d1Check, type HealthCheck, migrationsCheck, objectCheck, queueCheck, wasmCheck } from "./kernel/health/checks";
+import {
+  d1Check,
+  type HealthCheck,
+  migrationsCheck,
+  objectCheck,
+  queueCheck,
+  sealedValuesCheck,
+  wasmCheck,
+} from "./kernel/health/checks";
 import { KERNEL_OBJECTS } from "./kernel/health/contract";
 import { migrationWatch } from "./kernel/health/pending-migrations";
 import { healthRoutes } from "./kernel/health/routes";
@@ -153,6 +161,7 @@ export function createPlatform(options: AppOptions): Platform {
     queueCheck,
     mailCheck,
     wasmCheck((input) => hash.blake2b(input)),
+    sealedValuesCheck,
     ...KERNEL_OBJECTS.map((o) => objectCheck(o.name, o.ping)),
   ];
   for (const m of modules) checks.push(...(m.health ?? []));

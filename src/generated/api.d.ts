@@ -1403,6 +1403,7 @@ export interface components {
                     ok: boolean;
                     latency_ms: number;
                     error?: string;
+                    warning?: string;
                 };
             };
         };

@@ -38,6 +38,7 @@ describe("health", () => {
       "migrations",
       "queue",
       "read_models",
+      "sealed_values",
       "wasm",
     ]);
     for (const check of Object.values(body.checks)) {

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { Aead } from "./aead";
+import { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
 import { base64UrlDecode, base64UrlEncode } from "./tokens";
+import { NotAuthentic, noteUnsealFailure } from "./unseal-failures";
 
 /**
  * Envelope encryption of tenant secrets.
@@ -60,18 +62,7 @@ export interface TenantSeeds {
   seed(tenantId: string, create: boolean): Promise<Uint8Array | null>;
 }
 
-/** Thrown when a ciphertext names a master key version that ENCRYPTION_KEYS no longer holds. */
-export class MissingKeyVersion extends Error {
-  override name = "MissingKeyVersion";
-  constructor(readonly version: number) {
-    super(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
-  }
-}
-
-/** Thrown when a tenant's key material is gone: its ciphertexts are unreadable by design. */
-export class KeyMaterialDestroyed extends Error {
-  override name = "KeyMaterialDestroyed";
-}
+export { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
 
 const FORMAT = /^v(\d{1,7})\.([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22,})$/;
 const encoder = new TextEncoder();
@@ -126,15 +117,27 @@ export class Envelope {
     }
   }
 
-  /** Opens a ciphertext of `tenantId`'s `field`; throws when it was tampered with, moved, or shredded. */
+  /**
+   * Opens a ciphertext of `tenantId`'s `field`; throws when it was tampered with, moved, or
+   * shredded, or its key version is gone. Each such failure is counted and logged here
+   * (unseal-failures.ts), so no caller can leave one unseen.
+   */
   async decrypt(tenantId: string, field: string, stored: string): Promise<Uint8Array> {
     const m = FORMAT.exec(stored);
     if (!m?.[1] || !m[2] || !m[3]) throw new Error("not an envelope ciphertext (v<version>.<nonce>.<ct>)");
-    const key = await this.dataKey(tenantId, Number(m[1]), false);
+    const version = Number(m[1]);
     try {
-      return this.aead.open(key, base64UrlDecode(m[2]), base64UrlDecode(m[3]), Envelope.ad(tenantId, field));
-    } finally {
-      key.fill(0);
+      const key = await this.dataKey(tenantId, version, false);
+      try {
+        return this.aead.open(key, base64UrlDecode(m[2]), base64UrlDecode(m[3]), Envelope.ad(tenantId, field));
+      } catch (error) {
+        throw new NotAuthentic(`decryption failed under key version ${version}`, { cause: error });
+      } finally {
+        key.fill(0);
+      }
+    } catch (error) {
+      noteUnsealFailure(tenantId, field, version, error);
+      throw error;
     }
   }
 

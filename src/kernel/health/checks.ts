@@ -1,3 +1,4 @@
+import { missingVersionsSeen } from "../crypto/unseal-failures";
 import { absentTables, missingTablesProblem, tablesOfApplied } from "./migration-tables";
 
 /**
@@ -7,12 +8,16 @@ import { absentTables, missingTablesProblem, tablesOfApplied } from "./migration
 export interface HealthCheck {
   name: string;
   run(env: Env): Promise<void>;
+  /** After a pass: something an operator must see that readiness does not hinge on, or null. */
+  warning?(): string | null;
 }
 
 export interface CheckResult {
   ok: boolean;
   latency_ms: number;
   error?: string;
+  /** A passing check's note to the operator (it does not make the answer 503). */
+  warning?: string;
 }
 
 /** Thrown by checks for failures whose message is meant for the response. */
@@ -33,7 +38,9 @@ async function runOne(check: HealthCheck, env: Env): Promise<CheckResult> {
         timer = setTimeout(() => reject(new CheckFailed(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
       }),
     ]);
-    return { ok: true, latency_ms: Math.round(performance.now() - started) };
+    const latency_ms = Math.round(performance.now() - started);
+    const warning = check.warning?.() ?? null;
+    return warning === null ? { ok: true, latency_ms } : { ok: true, latency_ms, warning };
   } catch (error) {
     // Only messages written for operators leave; driver errors may carry internals.
     const message = error instanceof CheckFailed ? error.message : "check failed (see logs)";
@@ -54,6 +61,7 @@ export async function runChecks(
       const result = await runOne(
         {
           name: check.name,
+          ...(check.warning ? { warning: check.warning } : {}),
           run: (e) =>
             check.run(e).catch((error: unknown) => {
               onFailure(check.name, error);
@@ -163,3 +171,23 @@ export function wasmCheck(blake2b: (input: Uint8Array) => Uint8Array): HealthChe
     },
   };
 }
+
+/**
+ * The ENCRYPTION_KEYS versions this isolate needed and lacked (values sealed under a
+ * version removed too early), reported as a warning: it reads what the envelope recorded
+ * when such a value failed to open, so it costs nothing. It does not fail readiness: every
+ * isolate has the same keys, so taking one out of rotation helps nothing, and the platform
+ * serves everything else (docs/operations.md, "Rotating keys"). Alert on
+ * `plinth_unseal_failures_total{reason="unknown_key_version"}`.
+ */
+export const sealedValuesCheck: HealthCheck = {
+  name: "sealed_values",
+  run: async () => {},
+  warning() {
+    const seen = missingVersionsSeen();
+    if (seen.length === 0) return null;
+    const versions = [...new Set(seen.map((s) => s.version))].sort((a, b) => a - b);
+    const what = seen.map((s) => `${s.failures} ${s.kind} under v${s.version}`).join(", ");
+    return `ENCRYPTION_KEYS lacks key version ${versions.join(", ")}, which stored values are sealed under (failed to open here: ${what}): put it back, then run plinth crypto reencrypt`;
+  },
+};

@@ -9,6 +9,7 @@ const CheckResultSchema = z.object({
   ok: z.boolean(),
   latency_ms: z.number(),
   error: z.string().optional(),
+  warning: z.string().optional(),
 });
 
 const ReadySchema = z

@@ -8,7 +8,8 @@
  * Cardinality is bounded by construction: routes are Hono's route patterns
  * (never raw paths), methods and status classes are closed sets, tenants are
  * labelled only when listed in METRICS_TENANTS (others are "other"), and the
- * remaining labels name code (modules, aggregates, commands, policies).
+ * remaining labels name code (modules, aggregates, commands, policies), or key versions
+ * (a handful per deployment, read from a ciphertext's prefix, never its content).
  */
 export interface MetricDef {
   name: string;
@@ -157,6 +158,11 @@ export const METRICS = {
     "plinth_dead_letters_total",
     "Dead letters stored, by event type, as counted by the events module's dead-letter report (the letters since its previous successful run).",
     ["type"],
+  ),
+  unsealFailures: counter(
+    "plinth_unseal_failures_total",
+    "Sealed values (webhook, SSO and TOTP secrets, mail) that did not open, by reason (unknown_key_version: ENCRYPTION_KEYS lacks the version they were sealed under; not_authentic; key_material_destroyed), field kind and key version.",
+    ["reason", "kind", "version"],
   ),
   seriesDropped: counter(
     "plinth_metrics_series_dropped_total",

@@ -1,0 +1,17 @@
+/**
+ * The envelope's failures an operator causes or expects, apart from the Envelope so that
+ * what records them (unseal-failures.ts) and what maps them to problems need not import it.
+ */
+
+/** Thrown when a ciphertext names a master key version that ENCRYPTION_KEYS no longer holds. */
+export class MissingKeyVersion extends Error {
+  override name = "MissingKeyVersion";
+  constructor(readonly version: number) {
+    super(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
+  }
+}
+
+/** Thrown when a tenant's key material is gone: its ciphertexts are unreadable by design. */
+export class KeyMaterialDestroyed extends Error {
+  override name = "KeyMaterialDestroyed";
+}

@@ -1,0 +1,81 @@
+import { createLogger } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
+import { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
+
+/**
+ * Sealed values that did not open, made visible to an operator: the reason is
+ * counted on `/metrics` (`plinth_unseal_failures_total`), logged with what holds the value,
+ * and, for a key version ENCRYPTION_KEYS lacks, remembered for `/readyz`. Recorded by
+ * `Envelope.decrypt` itself, so every caller that opens a value (sign-in, two-factor,
+ * webhook signing, mail, the re-encryption) is covered without knowing of it.
+ */
+
+/**
+ * Why a value did not open: its key version left ENCRYPTION_KEYS (put it back), its
+ * tenant's key material was destroyed (by design, after a deletion), or the AEAD refused it
+ * (altered, moved, or a key whose bytes changed under the same version number).
+ */
+export type UnsealFailureReason = "unknown_key_version" | "key_material_destroyed" | "not_authentic";
+
+/** The kind of a sealed field, its name without the holder's id: `webhooks.secret/<endpoint>` → `webhooks.secret`. */
+export const sealedKind = (field: string): string => field.split("/", 1)[0] ?? field;
+
+/** The reason an unseal error stands for; null for anything else (a directory that did not answer is no unseal failure). */
+export function unsealFailureReason(error: unknown): UnsealFailureReason | null {
+  if (error instanceof MissingKeyVersion) return "unknown_key_version";
+  if (error instanceof KeyMaterialDestroyed) return "key_material_destroyed";
+  if (error instanceof NotAuthentic) return "not_authentic";
+  return null;
+}
+
+/** Thrown by `Envelope.decrypt` when the AEAD refuses a ciphertext under its version's key. */
+export class NotAuthentic extends Error {
+  override name = "NotAuthentic";
+}
+
+/** A missing key version this isolate needed, by the kind of value sealed under it: what `/readyz` reports. */
+export interface MissingVersionSeen {
+  version: number;
+  kind: string;
+  failures: number;
+}
+
+// Per isolate, by design: ENCRYPTION_KEYS changes only with a new deployment, whose
+// isolates start with an empty record, so nothing here outlives the configuration it
+// describes. Bounded: versions and kinds are few.
+const missingSeen = new Map<string, MissingVersionSeen>();
+const MAX_REMEMBERED = 100;
+
+const log = createLogger("warn", { component: "crypto" });
+
+/**
+ * Counts and logs a value of `tenantId`'s `field` (sealed under `version`) that did not
+ * open with `error`; anything not an unseal failure is left alone. Never logs the value.
+ */
+export function noteUnsealFailure(tenantId: string, field: string, version: number, error: unknown): void {
+  const reason = unsealFailureReason(error);
+  if (reason === null) return;
+  const kind = sealedKind(field);
+  isolateRecorder.inc(METRICS.unsealFailures, [reason, kind, String(version)]);
+  const fields = { reason, key_version: version, kind, field, tenant_id: tenantId };
+  if (reason === "unknown_key_version") {
+    const key = `${version}\u0000${kind}`;
+    const seen = missingSeen.get(key);
+    if (seen) seen.failures++;
+    else if (missingSeen.size < MAX_REMEMBERED) missingSeen.set(key, { version, kind, failures: 1 });
+    log.error(
+      `a sealed value cannot be opened: ENCRYPTION_KEYS lacks key version ${version}; put it back, then run plinth crypto reencrypt`,
+      fields,
+    );
+  } else if (reason === "not_authentic") {
+    log.error("a sealed value does not open under its key version (altered, or that version's key changed)", fields);
+  } else {
+    log.warn("a sealed value of a tenant whose key material was destroyed cannot be opened", fields);
+  }
+}
+
+/** The key versions this isolate found missing since it started, most failures first. */
+export function missingVersionsSeen(): MissingVersionSeen[] {
+  return [...missingSeen.values()].map((s) => ({ ...s })).sort((a, b) => b.failures - a.failures);
+}
