@@ -311,6 +311,8 @@ export const commands = [
         ["attempts", (d) => d.attempts],
         ["received", (d) => d.received_at],
         ["replayed", (d) => d.replayed_at],
+        // Its event already applied by every subscription (a catch-up did): replaying it changes nothing.
+        ["applied", (d) => (d.already_applied ? "yes" : "")],
         ["reason", (d) => d.reason],
       ]);
     },

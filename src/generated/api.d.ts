@@ -1465,6 +1465,8 @@ export interface components {
         };
         PlatformDeadLetter: components["schemas"]["DeadLetter"] & {
             tenant_id: string | null;
+            /** @description every subscription that wants the event has applied it (a catch-up replay did, say): replaying the letter would change nothing */
+            already_applied: boolean;
         };
         DeadLetter: {
             id: string;

@@ -272,7 +272,9 @@ describe("event-dead-letters", () => {
 
     const list = await platformRun(["event-dead-letters", "list", "--tenant", tenant.id, "--pending"]);
     expect(list.stderr).toBe("");
-    expect(list.stdout.split("\n")[0]).toMatch(/^ID +TENANT +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
+    expect(list.stdout.split("\n")[0]).toMatch(
+      /^ID +TENANT +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +APPLIED +REASON$/,
+    );
     expect(list.stdout).toMatch(new RegExp(`^${id} +${tenant.id} +cli\\.platform +5 +\\S+ +- +planted$`, "m"));
 
     const replayed = await platformRun(["event-dead-letters", "replay", id]);

@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../errors";
+import type { ModuleDef } from "../modules/types";
 import { DeadLetterPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
+import { appliedLetters } from "./dead-letter-applied";
 import { deadLetterStore } from "./dead-letters";
 
 /** A dead letter as the tenant's admin reads it (the events module's `/admin/dead-letters`). */
@@ -21,9 +23,13 @@ export const DeadLetterSchema = z
   .openapi("DeadLetter");
 
 /** The platform operator's: the same, with whose it is. */
-const PlatformDeadLetterSchema = DeadLetterSchema.extend({ tenant_id: z.string().nullable() }).openapi(
-  "PlatformDeadLetter",
-);
+const PlatformDeadLetterSchema = DeadLetterSchema.extend({
+  tenant_id: z.string().nullable(),
+  already_applied: z.boolean().openapi({
+    description:
+      "every subscription that wants the event has applied it (a catch-up replay did, say): replaying the letter would change nothing",
+  }),
+}).openapi("PlatformDeadLetter");
 
 const op = operations(["platform"]);
 
@@ -50,25 +56,33 @@ const replay = op.post("/platform/events/dead-letters/{id}/replay", {
  * hourly report names the tenants whose letters wait, and these list and replay them with
  * the root key, where the tenant routes (`/admin/dead-letters`) need each tenant's own key.
  */
-export const platformDeadLetterRoutes = createRouter()
-  .openapi(list, async (c) => {
-    const { limit, cursor, tenant_id, pending } = c.req.valid("query");
-    const rows = await deadLetterStore(c.env.DB).listAll(limit + 1, {
-      cursor,
-      tenantId: tenant_id,
-      pending: pending === "true",
+export const platformDeadLetterRoutes = (platform: { modules: readonly ModuleDef[] }) => {
+  const applied = appliedLetters(platform.modules);
+  return createRouter()
+    .openapi(list, async (c) => {
+      const { limit, cursor, tenant_id, pending } = c.req.valid("query");
+      const rows = await deadLetterStore(c.env.DB).listAll(limit + 1, {
+        cursor,
+        tenantId: tenant_id,
+        pending: pending === "true",
+      });
+      const done = await applied(c.env, rows.slice(0, limit));
+      return c.json(
+        page(
+          rows.map((r) => ({ ...r, already_applied: done.has(r.id) })),
+          limit,
+          (d) => d.id,
+        ),
+        200,
+      );
+    })
+    .openapi(replay, async (c) => {
+      const store = deadLetterStore(c.env.DB);
+      const letter = await store.find(c.req.valid("param").id);
+      if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
+      // The consumer drops the events of a deleted tenant, so a late replay writes nothing back.
+      await c.env.EVENTS.send(letter.event, { contentType: "json" });
+      await store.markReplayed(letter.id, c.get("clock").now());
+      return c.body(null, 202);
     });
-    return c.json(
-      page(rows, limit, (d) => d.id),
-      200,
-    );
-  })
-  .openapi(replay, async (c) => {
-    const store = deadLetterStore(c.env.DB);
-    const letter = await store.find(c.req.valid("param").id);
-    if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
-    // The consumer drops the events of a deleted tenant, so a late replay writes nothing back.
-    await c.env.EVENTS.send(letter.event, { contentType: "json" });
-    await store.markReplayed(letter.id, c.get("clock").now());
-    return c.body(null, 202);
-  });
+};

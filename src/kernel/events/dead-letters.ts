@@ -99,6 +99,16 @@ export function deadLetterStore(db: D1Database) {
         .limit(limit);
       return rows.map((r) => ({ ...view(r), tenant_id: r.tenantId }));
     },
+    /** Letters not replayed yet, by id after `after`, with whose each is: what the report walks. */
+    async waiting(after: string | undefined, limit: number): Promise<(DeadLetter & { tenant_id: string | null })[]> {
+      const rows = await orm
+        .select()
+        .from(t)
+        .where(and(isNull(t.replayedAt), after ? gt(t.id, after) : undefined))
+        .orderBy(t.id)
+        .limit(limit);
+      return rows.map((r) => ({ ...view(r), tenant_id: r.tenantId }));
+    },
     /** A dead letter of any tenant, by id (the platform operator's replay). */
     async find(id: string): Promise<DeadLetter | null> {
       const row = await orm.select().from(t).where(eq(t.id, id)).get();

@@ -1,3 +1,4 @@
+import { appliedLetters } from "../../kernel/events/dead-letter-applied";
 import { deadLetterStore, type TypeCount } from "../../kernel/events/dead-letters";
 import { processedLedger } from "../../kernel/events/ledger";
 import { METRICS } from "../../kernel/metrics/catalog";
@@ -18,18 +19,28 @@ export const purgeProcessed: JobDef = {
 
 /** Event types labelled on their own in the metric; the rest add up under "other". */
 const LABELLED_TYPES = 20;
+/** Tenants named in the report, those with the most waiting letters. */
+const NAMED_TENANTS = 20;
+/** Waiting letters read (and checked against the ledger) per round trip. */
+const WAITING_PAGE = 500;
+
+const tally = (into: Map<string, number>, key: string) => into.set(key, (into.get(key) ?? 0) + 1);
+const byCount = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1] - a[1]);
 
 /**
  * Hourly: how many dead letters wait for an operator, by event type and (the 20
  * with the most) by tenant, in one log line (a warning while any wait), and the ones stored since the last
- * report added to `plinth_dead_letters_total{type}`, so an alert can watch it.
+ * report added to `plinth_dead_letters_total{type}`, so an alert can watch it. A letter whose
+ * event every subscription already applied (a catch-up replay did) does not wait: it is
+ * counted apart, as `already_applied` (kernel/events/dead-letter-applied.ts).
  */
 export const deadLetterReport: JobDef = {
   name: "dead-letter-report",
   cron: "45 * * * *",
   retry: { attempts: 2, base_ms: 10_000, max_ms: 60_000 },
-  async run({ env, log, scheduledTime, lastSuccess }) {
-    const { waiting, received, waitingByTenant } = await deadLetterStore(env.DB).countsByType(
+  async run({ env, log, scheduledTime, lastSuccess, modules }) {
+    const store = deadLetterStore(env.DB);
+    const { received } = await store.countsByType(
       lastSuccess === null ? null : new Date(lastSuccess),
       new Date(scheduledTime),
     );
@@ -37,13 +48,31 @@ export const deadLetterReport: JobDef = {
     sorted(received).forEach(({ type, count }, i) => {
       isolateRecorder.inc(METRICS.deadLetters, [i < LABELLED_TYPES ? (type ?? "unknown") : "other"], count);
     });
-    const total = waiting.reduce((sum, c) => sum + c.count, 0);
+    const applied = appliedLetters(modules);
+    const byType = new Map<string, number>();
+    const byTenant = new Map<string, number>();
+    let alreadyApplied = 0;
+    for (let after: string | undefined, more = true; more; ) {
+      const letters = await store.waiting(after, WAITING_PAGE);
+      const done = await applied(env, letters);
+      for (const letter of letters) {
+        if (done.has(letter.id)) alreadyApplied++;
+        else {
+          tally(byType, letter.event_type ?? "unknown");
+          tally(byTenant, letter.tenant_id ?? "unknown");
+        }
+      }
+      after = letters.at(-1)?.id;
+      more = letters.length === WAITING_PAGE;
+    }
+    const total = [...byType.values()].reduce((sum, n) => sum + n, 0);
     const fields = {
       waiting: total,
       new: received.reduce((sum, c) => sum + c.count, 0),
-      by_type: Object.fromEntries(sorted(waiting).map(({ type, count }) => [type ?? "unknown", count])),
+      already_applied: alreadyApplied,
+      by_type: Object.fromEntries(byCount(byType)),
       // Letters are listed and replayed per tenant: whose they are says whom to turn to.
-      by_tenant: Object.fromEntries(waitingByTenant.map(({ tenant, count }) => [tenant ?? "unknown", count])),
+      by_tenant: Object.fromEntries(byCount(byTenant).slice(0, NAMED_TENANTS)),
     };
     if (total > 0) log.warn("dead letters wait for an operator", fields);
     else log.info("no dead letters waiting", fields);
