@@ -13,7 +13,7 @@ export const PROCESSED_RETENTION_DAYS = 15;
 const t = processedEvents;
 
 /**
- * Event ids per statement: a queue batch (at most 1,250) and a replay call (at most 5,000)
+ * Event ids per statement: a queue batch (at most 1,250; 2,500 in production) and a replay call (at most 5,000)
  * are one; anything larger is split, so no JSON list nears D1's 2 MB per bound value (~40
  * bytes an id).
  */

@@ -15,8 +15,8 @@
  */
 
 /**
- * Events per pack at most. A consumer batch is up to `max_batch_size` (50)
- * messages, so this bounds one invocation at 1,250 events: large enough that
+ * Events per pack at most. A consumer batch is up to `max_batch_size` (50; 100 in
+ * production) messages, so this bounds one invocation at 1,250 events (2,500): large enough that
  * a busy writer's send is one or two messages, small enough that an
  * invocation's D1 and Durable Object calls stay far inside a Worker's limits.
  */
