@@ -1,0 +1,249 @@
+import { z } from "zod";
+import { Actor } from "../../src/kernel/actors";
+import { loadConfig } from "../../src/kernel/config";
+import { KeyMaterialDestroyed } from "../../src/kernel/crypto/envelope";
+import { createLogger } from "../../src/kernel/log";
+import { METRICS } from "../../src/kernel/metrics/catalog";
+import { isolateRecorder } from "../../src/kernel/metrics/recorder";
+import { dohResolver } from "../../src/kernel/outbound";
+import { breakerAllow, breakerRecord } from "../../src/kernel/resilience/breaker";
+import { attemptDelivery } from "../../src/modules/webhooks/attempt";
+import { type EndpointConfig, registry } from "../../src/modules/webhooks/contract";
+import {
+  type DeliveryRow,
+  headDelivery,
+  isoOrNull,
+  pruneLog,
+  writeAttempt,
+} from "../../src/modules/webhooks/deliveries-table";
+import {
+  type AttemptOutcome,
+  disableReason,
+  givenUpFields,
+  nextStep,
+  streakAfter,
+} from "../../src/modules/webhooks/domain";
+import {
+  adoptConfig,
+  markStopped,
+  putBreaker,
+  putStreak,
+  storedBreaker,
+  storedConfig,
+  storedStreak,
+  takePosition,
+} from "../../src/modules/webhooks/endpoint-state";
+import { deliveryPolicy } from "../../src/modules/webhooks/policy";
+import { openSecrets } from "../../src/modules/webhooks/secrets";
+
+/** The endpoint actor's timer messages. */
+export const Timer = z.discriminatedUnion("kind", [
+  /** Try the head of the queue. */
+  z.object({ kind: z.literal("deliver") }),
+  /** Trim the delivery log to the policy's retention. */
+  z.object({ kind: z.literal("prune") }),
+  /** Tell the registry this endpoint stopped delivering (retried until it hears). */
+  z.object({
+    kind: z.literal("report"),
+    reason: z.enum(["failing", "gone", "secret_unreadable"]),
+    failures: z.number().int(),
+    failing_since: z.string().nullable(),
+    config_version: z.number().int(),
+  }),
+]);
+export type Timer = z.infer<typeof Timer>;
+
+/** The key of the one pending delivery timer. */
+export const DELIVER = "deliver";
+/** How often the delivery log is trimmed while it holds anything. */
+export const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * The WebhookEndpoint's delivery loop, the layer its RPC messages
+ * (durable-objects/webhook-endpoint.ts) extend: its timers (deliver the head,
+ * prune the log, report a stop to the registry), one attempt at a time
+ * through the tenant's bulkhead and the circuit breaker, what an attempt's
+ * outcome moves (log, breaker, streak, metrics, the next timer), stopping,
+ * and the adoption of the config the registry sends.
+ */
+export abstract class EndpointDelivery extends Actor<Timer> {
+  private readonly logger = createLogger("warn", { component: "webhooks" });
+
+  protected override async onTimer(message: Timer): Promise<void> {
+    if (message.kind === "deliver") return this.deliverHead();
+    if (message.kind === "prune") return this.prune();
+    const config = this.config();
+    if (!config) return;
+    await registry(this.env, config.tenant_id).disabled({
+      id: config.endpoint_id,
+      reason: message.reason,
+      failures: message.failures,
+      failing_since: message.failing_since,
+      config_version: message.config_version,
+    });
+  }
+
+  protected override escalationAddress() {
+    const config = this.config();
+    return config ? { tenantId: config.tenant_id, stream: `${config.tenant_id}/webhook/${config.endpoint_id}` } : null;
+  }
+
+  /** Tries the oldest pending message once, then schedules what comes next. */
+  private async deliverHead(): Promise<void> {
+    const config = this.config();
+    if (!config?.enabled) return;
+    const head = this.head();
+    if (!head) return;
+    const policy = deliveryPolicy(this.env);
+    if ((head.next_attempt_at ?? 0) > this.now()) {
+      this.transact(() => this.schedule({ kind: "deliver" }, head.next_attempt_at ?? this.now(), { key: DELIVER }));
+      return;
+    }
+    // The tenant's bulkhead first: a refused permit costs the breaker nothing.
+    const tenant = registry(this.env, config.tenant_id);
+    const permit = await tenant.acquire({ holder: config.endpoint_id });
+    if (!permit.granted) {
+      this.transact(() => this.schedule({ kind: "deliver" }, this.now() + permit.retry_in_ms, { key: DELIVER }));
+      return;
+    }
+    let outcome: AttemptOutcome;
+    try {
+      const decision = breakerAllow(this.breaker(), this.now(), policy.breaker);
+      putBreaker(this.ctx.storage.kv, decision.state);
+      if (!decision.allowed) {
+        this.transact(() =>
+          this.schedule({ kind: "deliver" }, decision.retryAt ?? this.now() + policy.breaker.coolDownMs, {
+            key: DELIVER,
+          }),
+        );
+        return;
+      }
+      let secrets: string[];
+      try {
+        secrets = await openSecrets(this.env, this.clock, config, this.now());
+      } catch (error) {
+        if (!(error instanceof KeyMaterialDestroyed)) throw error;
+        this.transact(() => this.stop(config, "secret_unreadable"));
+        return;
+      }
+      outcome = await attemptDelivery(config.url, head, secrets, policy, {
+        outbound: { development: this.development() },
+        resolver: dohResolver(),
+        now: () => this.now(),
+      });
+    } finally {
+      await tenant.release({ lease: permit.lease });
+    }
+    this.transact(() => this.record(config, head, outcome));
+  }
+
+  /** Stores an attempt's outcome, moves the breaker and the streak, and schedules what follows. */
+  private record(config: EndpointConfig, head: DeliveryRow, outcome: AttemptOutcome): void {
+    const policy = deliveryPolicy(this.env);
+    const now = this.now();
+    const delivered = outcome.kind === "delivered";
+    const firstAttemptAt = head.first_attempt_at ?? now;
+    const step = delivered ? null : nextStep({ attempts: head.attempts + 1, firstAttemptAt }, outcome, now, policy);
+    writeAttempt(this.ctx.storage.sql, head, outcome, step, now);
+    if (step && "giveUp" in step) {
+      const fields = givenUpFields(config, { ...head, attempts: head.attempts + 1 }, outcome);
+      this.logger.warn("webhook delivery given up", fields);
+      isolateRecorder.inc(METRICS.webhookGivenUp, [outcome.kind]);
+    }
+    putBreaker(this.ctx.storage.kv, breakerRecord(this.breaker(), delivered, now, policy.breaker));
+    const streak = streakAfter(this.streak(), delivered, now);
+    putStreak(this.ctx.storage.kv, streak);
+    this.measure(head, outcome, now);
+    // Stopped only under the config the attempt ran with: an admin who changed the endpoint
+    // while it was in flight (a new URL, a rotated secret) gets the new config tried first.
+    const current = this.config();
+    const reason = current?.version === config.version ? disableReason(streak, outcome, now, policy) : null;
+    if (current && reason) {
+      this.stop(current, reason);
+      return;
+    }
+    const following = this.head();
+    if (following) {
+      this.schedule({ kind: "deliver" }, Math.max(following.next_attempt_at ?? now, now), { key: DELIVER });
+    }
+  }
+
+  /** Stops delivering (kept locally at once) and reports it to the registry, which tells the tenant. */
+  private stop(config: EndpointConfig, reason: "failing" | "gone" | "secret_unreadable"): void {
+    const streak = this.streak();
+    markStopped(this.ctx.storage.kv, config);
+    this.cancel(DELIVER);
+    this.schedule(
+      {
+        kind: "report",
+        reason,
+        failures: streak.failures,
+        failing_since: isoOrNull(streak.since),
+        config_version: config.version,
+      },
+      this.now(),
+      { key: "report" },
+    );
+    this.logger.warn("webhook endpoint disabled", {
+      tenant_id: config.tenant_id,
+      endpoint_id: config.endpoint_id,
+      reason,
+      failures: streak.failures,
+    });
+  }
+
+  private measure(head: DeliveryRow, outcome: AttemptOutcome, now: number): void {
+    const statusClass = "status" in outcome ? `${Math.floor(outcome.status / 100)}xx` : "none";
+    isolateRecorder.inc(METRICS.webhookDeliveries, [outcome.kind, statusClass]);
+    isolateRecorder.observe(METRICS.webhookLatency, [outcome.kind], outcome.latencyMs / 1000);
+    if (outcome.kind === "delivered") {
+      isolateRecorder.observe(METRICS.webhookLag, [], Math.max(now - Date.parse(head.occurred_at), 0) / 1000);
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const keep = deliveryPolicy(this.env).logRetention;
+    this.transact(() => {
+      const kept = pruneLog(this.ctx.storage.sql, keep);
+      // Hourly while the log holds anything; a later enqueue sets it again.
+      if (kept > 0) this.schedule({ kind: "prune" }, this.now() + PRUNE_EVERY_MS, { key: "prune" });
+    });
+  }
+
+  /**
+   * Adopts `config` by the registry's rule (endpoint-state.ts); a config that
+   * enables a stopped endpoint has the queue's head tried now.
+   */
+  protected adopt(config: EndpointConfig): EndpointConfig {
+    const { config: kept, adopted } = adoptConfig(this.ctx.storage.kv, config);
+    if (!adopted) return kept;
+    if (!kept.enabled) this.cancel(DELIVER);
+    else if (this.head()) this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
+    return kept;
+  }
+
+  private development(): boolean {
+    const loaded = loadConfig(this.env);
+    return loaded.ok && (loaded.config.environment === "development" || loaded.config.environment === "test");
+  }
+
+  protected config(): EndpointConfig | null {
+    return storedConfig(this.ctx.storage.kv);
+  }
+
+  protected breaker() {
+    return storedBreaker(this.ctx.storage.kv);
+  }
+
+  protected streak() {
+    return storedStreak(this.ctx.storage.kv);
+  }
+
+  private head(): DeliveryRow | undefined {
+    return headDelivery(this.ctx.storage.sql);
+  }
+
+  protected nextPosition(): number {
+    return takePosition(this.ctx.storage.kv);
+  }
+}
