@@ -9,27 +9,16 @@ import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { stringField } from "../queues/message-fields";
 import { readModels } from "../read-models";
 import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
-import { applyRoute, canonicalOrder, consumerStats, Deferred, routesOf, wants } from "./consume";
-import { type DeadLetterInput, deadLetterStore } from "./dead-letters";
-import { type Envelope, MalformedEvent, parseEnvelope } from "./envelope";
+import { applyRoute, canonicalOrder, consumerStats, routesOf, wants } from "./consume";
+import { deadLetterStore } from "./dead-letters";
+import { type Envelope, parseEnvelope } from "./envelope";
 import { processedLedger } from "./ledger";
 import { hold, migrationWait } from "./migration-hold";
 import { unpack } from "./pack";
+import { type Delivered, heldBody, lettersOf, type Pack, retryDelaySeconds, settlers } from "./settle";
 
-/** Exponential backoff for a message's next attempt: 2, 4, 8 … 300 s. */
-export function retryDelaySeconds(attempts: number): number {
-  return Math.min(2 ** Math.max(attempts, 1), 300);
-}
-
-/** Whether storing a dead letter worked; if not, the message is retried rather than lost. */
-async function stored(store: () => Promise<void>): Promise<boolean> {
-  try {
-    await store();
-    return true;
-  } catch {
-    return false;
-  }
-}
+// The backoff moved with the settlers; its callers (and tests) still import it from the consumer.
+export { retryDelaySeconds };
 
 /**
  * Builds the Worker's `queue()` handler. A batch is consumed as a batch: its
@@ -134,6 +123,10 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       return;
     }
 
+    // The subscriptions' failures by event id, filled in step 2; the settlers read them in step 3.
+    const failures = new Map<string, unknown>();
+    const { settleFailed, storedAlone, settlePack } = settlers({ batch, env, dead, clock, failures, logOf, settled });
+
     // 1. Parse; a malformed message is a dead letter at once (or retried if that cannot be stored).
     const delivered: Delivered[] = [];
     const spans = new Map<Message<unknown>, Span[]>();
@@ -222,7 +215,6 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       flushTraces();
       return;
     }
-    const failures = new Map<string, unknown>();
     for (const route of routes) {
       const mine = events.filter(
         (e) => wants(route, e.type) && !failures.has(e.id) && !seen.has(`${route.consumer}\u0000${e.id}`),
@@ -271,122 +263,5 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
     }
     flushTraces();
     metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
-
-    async function settleFailed(
-      message: Message<unknown>,
-      error: unknown,
-      event?: Envelope,
-    ): Promise<"dead_lettered" | "retried"> {
-      const mlog = logOf(message, event);
-      if (
-        error instanceof MalformedEvent &&
-        (await stored(() => dead.store(batch.queue, message, error.message, clock.now())))
-      ) {
-        mlog.error("malformed event stored as dead letter", { issues: error.issues });
-        message.ack();
-        settled("dead_lettered");
-        return "dead_lettered";
-      }
-      const delaySeconds = retryDelaySeconds(message.attempts);
-      const level = error instanceof Deferred ? "warn" : "error";
-      mlog[level]("message failed; will retry", { delay_s: delaySeconds, ...errorFields(error) });
-      message.retry({ delaySeconds });
-      settled("retried");
-      return "retried";
-    }
-
-    /**
-     * Stores event `i` of a pack as a dead letter of its own (`<message id>/<i>`)
-     * when it is malformed, as a bare malformed message is; false if it is not
-     * malformed or could not be stored.
-     */
-    async function storedAlone(message: Message<unknown>, i: number, body: unknown, error: unknown) {
-      if (!(error instanceof MalformedEvent)) return false;
-      const letter = packLetter(message, i, body);
-      if (!(await stored(() => dead.store(batch.queue, letter, error.message, clock.now())))) return false;
-      logOf(message).error("malformed event of a pack stored as dead letter", {
-        dead_letter: letter.id,
-        issues: error.issues,
-      });
-      return true;
-    }
-
-    /**
-     * A pack some of whose events failed: a malformed one is stored as a dead
-     * letter; the others go back to the queue as single messages, after the
-     * backoff the pack would have had, each then retried and dead-lettered on its
-     * own (its attempts counted anew), and the pack is acked, its other events
-     * being applied. If they cannot be sent, or a malformed event could not be
-     * stored, the pack is retried whole; its applied events are skipped as
-     * recorded when it comes back.
-     */
-    async function settlePack(message: Message<unknown>, pack: Pack, failed: readonly Envelope[]) {
-      const delaySeconds = retryDelaySeconds(message.attempts);
-      const retryWhole = (error: unknown) => {
-        logOf(message).error("pack not settled; will retry it whole", { delay_s: delaySeconds, ...errorFields(error) });
-        message.retry({ delaySeconds });
-        settled("retried");
-        return "retried" as const;
-      };
-      if (pack.held) return retryWhole(new Error("a malformed event of the pack could not be stored"));
-      const again: unknown[] = [];
-      for (const e of failed) {
-        const why = failures.get(e.id);
-        const i = pack.at.get(e.id) ?? -1;
-        const body = pack.bodies[i] ?? e;
-        if (await storedAlone(message, i, body, why)) continue;
-        again.push(body);
-        const level = why instanceof Deferred ? "warn" : "error";
-        logOf(message, e)[level]("packed event failed; sent on alone", { delay_s: delaySeconds, ...errorFields(why) });
-      }
-      try {
-        if (again.length > 0)
-          await env.EVENTS.sendBatch(again.map((body) => ({ body, contentType: "json", delaySeconds })));
-      } catch (error) {
-        return retryWhole(error);
-      }
-      message.ack();
-      settled("acked");
-      return "acked" as const;
-    }
   };
 }
-
-/**
- * What of a held message waits for the migration: a bare message whole; of a pack, only its
- * failed events (bare when one), as sent. Its applied events would be skipped anyway, but its
- * malformed ones, already stored as dead letters, would be stored again under the new message.
- */
-function heldBody({ message, events, pack }: Delivered, failures: ReadonlyMap<string, unknown>): unknown {
-  if (!pack) return message.body;
-  const bodies = events.filter((e) => failures.has(e.id)).map((e) => pack.bodies[pack.at.get(e.id) ?? -1] ?? e);
-  return bodies.length === 1 ? bodies[0] : { events: bodies };
-}
-
-/** A parsed message: its events, and for a pack its bodies and where each event sits in it. */
-interface Delivered {
-  message: Message<unknown>;
-  events: Envelope[];
-  pack?: Pack;
-}
-
-/** A pack's bodies as sent, each parsed event's index in them, and whether it must be retried whole. */
-interface Pack {
-  bodies: unknown[];
-  at: Map<string, number>;
-  held: boolean;
-}
-
-/** What the dead-letter queue stores of a message: itself, or each event of a pack as `<message id>/<index>`. */
-function lettersOf(message: Message<unknown>): DeadLetterInput[] {
-  const packed = unpack(message.body);
-  if (!packed) return [message];
-  return packed.map((body, i) => packLetter(message, i, body));
-}
-
-/** Event `i` of a pack as a dead letter of its own: message id `<message id>/<i>`. */
-const packLetter = (message: Message<unknown>, i: number, body: unknown): DeadLetterInput => ({
-  id: `${message.id}/${i}`,
-  body,
-  attempts: message.attempts,
-});
