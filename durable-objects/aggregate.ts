@@ -9,7 +9,7 @@ import { InlineProjector } from "../src/kernel/events/inline";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { isolateMetrics } from "../src/kernel/metrics/flush";
 import type { PlatformParts } from "../src/kernel/modules/types";
-import { OutboxRelay } from "../src/kernel/outbox/drain";
+import { OutboxRelay } from "../src/kernel/outbox/relay";
 import { traceCarrier } from "../src/kernel/telemetry";
 
 /** The aggregate types the registered modules declare, as `createPlatform` resolved them. */

@@ -5,7 +5,7 @@ import { migrateSqlite } from "../../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../../src/kernel/health/contract";
 import { createLogger } from "../../src/kernel/log";
 import { isolateMetrics } from "../../src/kernel/metrics/flush";
-import { OutboxRelay } from "../../src/kernel/outbox/drain";
+import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { Authority } from "../../src/modules/identity/directory/authority";
 import type { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { Credentials } from "../../src/modules/identity/directory/credentials";

@@ -11,7 +11,8 @@ import { eventsOf, PACK_MAX_EVENTS, packMessages, unpack } from "../../src/kerne
 import { createQueueHandler, retryDelaySeconds } from "../../src/kernel/events/queue";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { appendOutbox } from "../../src/kernel/outbox";
-import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
+import { drainOutbox, type OutboxQueue } from "../../src/kernel/outbox/drain";
+import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { recordingModule } from "./notes-module";
 
 /** An event as a writer sends it; each test run gets its own ids (test files share D1). */

@@ -5,7 +5,8 @@ import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import type { Json, OutgoingEvent } from "../../src/kernel/events/envelope";
 import { eventsOf } from "../../src/kernel/events/pack";
 import { appendOutbox, EventTooLargeError, MAX_EVENT_BYTES } from "../../src/kernel/outbox";
-import { drainOutbox, type OutboxQueue, OutboxRelay } from "../../src/kernel/outbox/drain";
+import { drainOutbox, type OutboxQueue } from "../../src/kernel/outbox/drain";
+import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { manualTime } from "../../src/kernel/resilience/sleep";
 import { newTenant } from "../identity/helpers";
 

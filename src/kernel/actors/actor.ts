@@ -10,7 +10,7 @@ import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import { isolateRecorder } from "../metrics/recorder";
 import { OUTBOX_SCHEMA } from "../outbox";
-import { type AlarmPort, OutboxRelay } from "../outbox/drain";
+import { type AlarmPort, OutboxRelay } from "../outbox/relay";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
 import { CountedTransactions } from "./counted-tx";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
