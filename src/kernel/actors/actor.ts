@@ -5,7 +5,7 @@ import { type RpcArgs, type RpcReply, rpcArgs } from "../durable/rpc";
 import { migrateSqlite } from "../durable/sqlite-schema";
 import type { OutgoingEvent } from "../events/envelope";
 import { PingRpc, PONG } from "../health/contract";
-import { createLogger, errorFields, type Logger } from "../log";
+import { createLogger, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import { isolateRecorder } from "../metrics/recorder";
@@ -15,21 +15,14 @@ import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
 import { CountedTransactions } from "./counted-tx";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
 import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY } from "./options";
-import {
-  DEFAULT_SUPERVISION,
-  escalationEvent,
-  initialSupervision,
-  isPaused,
-  recordFailure,
-  recordSuccess,
-  restartDue,
-  type SupervisionState,
-} from "./supervision";
+import { isPaused, restartDue, type SupervisionState } from "./supervision";
+import { Supervisor } from "./supervisor";
+import { TenantBinding } from "./tenant-binding";
+import { TimerAlarm } from "./timer-alarm";
 import {
   deleteTimer,
   deleteTimerKey,
   dueTimers,
-  nextTimerAt,
   putTimer,
   retryTimer,
   type ScheduleMode,
@@ -39,9 +32,6 @@ import {
 } from "./timers";
 
 const BASE_TRACK = "_actor_schema";
-const SUPERVISION_KEY = "actor.supervision";
-/** Kept under the key the first per-tenant actors used, so their stored binding still reads. */
-const TENANT_KEY = "tenant_id";
 /** The relay's wake-up, one of the actor's timers. */
 const RELAY_TIMER = "__outbox_relay";
 /** Timers run per alarm, so one alarm invocation stays bounded; the rest run on the next, set at once. */
@@ -71,14 +61,11 @@ export abstract class Actor<M> extends DurableObject<Env> {
   protected readonly log: Logger;
   private readonly relay: OutboxRelay;
   private readonly options: ActorOptions<M>;
-  private supervision: SupervisionState = initialSupervision();
+  private readonly supervisor: Supervisor;
   private started = false;
-  /** The alarm as this object last set it: a time, none (null), or unknown (undefined). */
-  private armed: number | null | undefined = undefined;
-  /** {@link boundTenant}'s memo. */
-  private tenant: string | null = null;
-  /** Set by writes that may move the earliest timer; the next commit re-arms the alarm. */
-  private timersChanged = false;
+  /** The one alarm, on the earliest timer. */
+  private readonly timerAlarm: TimerAlarm;
+  private readonly binding: TenantBinding;
   /** The object's transactions, counting what {@link emit} appended once it committed. */
   private readonly tx: CountedTransactions;
 
@@ -88,11 +75,27 @@ export abstract class Actor<M> extends DurableObject<Env> {
     this.clock = options.clock;
     this.log = createLogger("warn", { component: "actor", actor: options.name });
     this.tx = new CountedTransactions(ctx.storage, options.name);
+    this.binding = new TenantBinding(ctx.storage, options.name);
+    this.timerAlarm = new TimerAlarm(ctx.storage);
+    this.supervisor = new Supervisor({
+      name: options.name,
+      storage: ctx.storage,
+      log: this.log,
+      policy: options.supervision,
+      now: () => this.now(),
+      restarted: () => this.onStart(),
+      escalationAddress: () => this.escalationAddress(),
+      paused: async (escalation) => {
+        this.timerAlarm.changed();
+        if (escalation) this.tx.run(() => this.emit(escalation.address, escalation.event));
+        await this.afterCommit();
+      },
+    });
     const port: AlarmPort = {
       get: () => timerAt(this.ctx.storage.sql, RELAY_TIMER),
       set: async (at) => {
         putTimer(this.ctx.storage.sql, "null", at, { key: RELAY_TIMER, now: this.now() });
-        await this.rearm();
+        await this.timerAlarm.rearm(this.supervisor.state.pausedUntil);
       },
     };
     this.relay = new OutboxRelay(ctx.storage, { object: options.name, clock: options.clock, alarm: port });
@@ -130,15 +133,15 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected async receive<T>(handler: string, fn: () => T): Promise<T> {
     this.ready();
-    this.admit();
+    this.supervisor.admit();
     let result: T;
     try {
       result = this.tx.run(fn);
     } catch (error) {
-      await this.failed(handler, error);
+      await this.supervisor.failed(handler, error);
       throw error;
     }
-    this.succeeded();
+    this.supervisor.succeeded();
     await this.afterCommit();
     return result;
   }
@@ -160,13 +163,13 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected schedule(message: M, at: number, options: { key?: string; mode?: ScheduleMode } = {}): string {
     if (options.key === RELAY_TIMER) throw new Error("reserved timer key");
-    this.timersChanged = true;
+    this.timerAlarm.changed();
     return putTimer(this.ctx.storage.sql, JSON.stringify(message), at, { ...options, now: this.now() });
   }
 
   /** Cancels the pending timer of `key`; whether there was one. */
   protected cancel(key: string): boolean {
-    this.timersChanged = true;
+    this.timerAlarm.changed();
     return deleteTimerKey(this.ctx.storage.sql, key);
   }
 
@@ -191,11 +194,10 @@ export abstract class Actor<M> extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.ready();
     // The alarm that fired is spent: whatever ran, the next one is set after.
-    this.armed = null;
-    this.timersChanged = true;
+    this.timerAlarm.fired();
     try {
-      if (!isPaused(this.supervision, this.now())) {
-        if (restartDue(this.supervision, this.now())) this.restart();
+      if (!isPaused(this.supervisor.state, this.now())) {
+        if (restartDue(this.supervisor.state, this.now())) this.supervisor.restart();
         await this.runDue();
       }
     } finally {
@@ -211,20 +213,12 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * by eviction knows it before any call names it again.
    */
   protected bindTenant(tenantId: string): string {
-    const known = this.boundTenant();
-    if (known === null) {
-      this.ctx.storage.kv.put(TENANT_KEY, tenantId);
-      this.tenant = tenantId;
-      return tenantId;
-    }
-    if (known !== tenantId) throw new Error(`${this.options.name} addressed with another tenant's id`);
-    return known;
+    return this.binding.bind(tenantId);
   }
 
   /** The tenant bound by {@link bindTenant}, or null before the first call named it. */
   protected boundTenant(): string | null {
-    this.tenant ??= this.ctx.storage.kv.get<string>(TENANT_KEY) ?? null;
-    return this.tenant;
+    return this.binding.bound();
   }
 
   /** Offboarding (`...EraseRpc` in a contract): refuses another tenant's id, then wipes storage and memory. */
@@ -232,7 +226,9 @@ export abstract class Actor<M> extends DurableObject<Env> {
     const { tenant_id } = rpcArgs(EraseRpc, "eraseAll", input);
     if (![null, tenant_id].includes(this.boundTenant())) throw new WrongTenant(this.options.name);
     await wipeStorage(this.ctx.storage, () => {
-      [this.started, this.tenant, this.armed] = [false, null, undefined];
+      this.started = false;
+      this.timerAlarm.forget();
+      this.binding.forget();
       this.ready();
     });
     return { erased: true };
@@ -240,7 +236,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
   /** The supervision state, for tests and status routes. */
   protected supervisionState(): Readonly<SupervisionState> {
     this.ready();
-    return this.supervision;
+    return this.supervisor.state;
   }
 
   private async runDue(): Promise<void> {
@@ -252,7 +248,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
         continue;
       }
       const ok = await this.fire(timer);
-      if (!ok && isPaused(this.supervision, this.now())) return;
+      if (!ok && isPaused(this.supervisor.state, this.now())) return;
     }
   }
 
@@ -270,15 +266,15 @@ export abstract class Actor<M> extends DurableObject<Env> {
     try {
       await this.onTimer(parsed.data, { attempts: timer.attempts, at: timer.at });
     } catch (error) {
-      await this.failed("timer", error);
+      await this.supervisor.failed("timer", error);
       const retryAt = this.now() + backoffDelay(timer.attempts + 1, this.timerRetry(), this.options.random);
-      retryTimer(sql, timer.id, Math.max(retryAt, this.supervision.pausedUntil ?? 0));
-      this.timersChanged = true;
+      retryTimer(sql, timer.id, Math.max(retryAt, this.supervisor.state.pausedUntil ?? 0));
+      this.timerAlarm.changed();
       return false;
     }
     deleteTimer(sql, timer.id);
-    this.timersChanged = true;
-    this.succeeded();
+    this.timerAlarm.changed();
+    this.supervisor.succeeded();
     return true;
   }
 
@@ -296,86 +292,16 @@ export abstract class Actor<M> extends DurableObject<Env> {
     const storage = this.ctx.storage;
     migrateSqlite(storage, BASE_SCHEMA, BASE_TRACK);
     if (this.options.schema) migrateSqlite(storage, this.options.schema, "_schema");
-    this.supervision = storage.kv.get<SupervisionState>(SUPERVISION_KEY) ?? initialSupervision();
+    this.supervisor.load();
     this.started = true;
     this.onStart();
   }
 
-  /** Refuses a message while paused; restarts first when the pause has ended. */
-  private admit(): void {
-    const now = this.now();
-    if (isPaused(this.supervision, now)) throw new ActorBackingOff(this.supervision.pausedUntil ?? now);
-    if (restartDue(this.supervision, now)) this.restart();
-  }
-
-  /** Ends a pause: clears it and rebuilds the subclass's memory from storage. */
-  private restart(): void {
-    this.supervision = { ...this.supervision, pausedUntil: null };
-    this.ctx.storage.kv.put(SUPERVISION_KEY, this.supervision);
-    this.log.warn("actor restarting from storage", { restarts: this.supervision.restarts });
-    this.onStart();
-  }
-
-  private succeeded(): void {
-    const next = recordSuccess(this.supervision);
-    if (next === this.supervision) return;
-    this.supervision = next;
-    this.ctx.storage.kv.put(SUPERVISION_KEY, next);
-  }
-
-  /** Counts a failure (after the rollback, in its own write); pauses and escalates when it is one too many. */
-  private async failed(handler: string, error: unknown): Promise<void> {
-    isolateRecorder.inc(METRICS.actorFailures, [this.options.name, handler]);
-    const { state, restart } = recordFailure(
-      this.supervision,
-      this.now(),
-      this.options.supervision ?? DEFAULT_SUPERVISION,
-    );
-    this.supervision = state;
-    try {
-      this.ctx.storage.kv.put(SUPERVISION_KEY, state);
-      const address = this.escalationAddress();
-      // Which of a class's many objects failed (a tenant's endpoint among dozens): its tenant and stream.
-      const where = address ? { tenant_id: address.tenantId, stream: address.stream } : {};
-      if (restart) {
-        isolateRecorder.inc(METRICS.actorRestarts, [this.options.name]);
-        this.log.error("actor failed too often; backing off before a restart", {
-          ...where,
-          handler,
-          restarts: restart.restarts,
-          backoff_ms: restart.backoffMs,
-          ...errorFields(error),
-        });
-        this.timersChanged = true;
-        if (address) this.tx.run(() => this.emit(address, escalationEvent(this.options.name, handler, restart, error)));
-        await this.afterCommit();
-      } else {
-        this.log.warn("actor handler failed", { ...where, handler, ...errorFields(error) });
-      }
-    } catch (storageError) {
-      this.log.error("actor failure could not be recorded", errorFields(storageError));
-    }
-  }
-
   /** After a commit: the alarm follows the earliest timer, new outbox rows leave, metrics flush now and then. */
   private async afterCommit(): Promise<void> {
-    if (this.timersChanged || this.armed === undefined) await this.rearm();
+    await this.timerAlarm.follow(this.supervisor.state.pausedUntil);
     this.relay.afterCommit(this.ctx, this.env.EVENTS);
     isolateMetrics().maybeFlush(this.env, this.clock, (p) => this.ctx.waitUntil(p));
-  }
-
-  /** Sets the alarm to the earliest timer (no earlier than the end of a pause), or deletes it. */
-  private async rearm(): Promise<void> {
-    this.timersChanged = false;
-    let next = nextTimerAt(this.ctx.storage.sql);
-    const paused = this.supervision.pausedUntil;
-    if (next !== null && paused !== null && paused > next) next = paused;
-    if (next === this.armed) return;
-    // Forget it first: if the write fails, the next commit sets it again.
-    this.armed = undefined;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
-    this.armed = next;
   }
 }
 

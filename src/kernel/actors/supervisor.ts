@@ -1,0 +1,108 @@
+/**
+ * An actor's supervision as it runs, the rules being supervision.ts's: the
+ * state, in memory and under one storage key; a message refused while the
+ * actor is paused, or the actor restarted first when the pause has ended; and
+ * each success and failure counted, a failure one too many logged, counted
+ * and escalated. The Actor base (actor.ts) owns one.
+ */
+import { errorFields, type Logger } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
+import type { ActorEvent } from "./events";
+import { type ActorAddress, ActorBackingOff } from "./options";
+import {
+  DEFAULT_SUPERVISION,
+  escalationEvent,
+  initialSupervision,
+  isPaused,
+  recordFailure,
+  recordSuccess,
+  restartDue,
+  type SupervisionPolicy,
+  type SupervisionState,
+} from "./supervision";
+
+const SUPERVISION_KEY = "actor.supervision";
+
+/** What a supervisor needs of its actor. */
+export interface Supervised {
+  /** The class name: the `actor` label of its metrics, its escalation events. */
+  name: string;
+  storage: DurableObjectStorage;
+  log: Logger;
+  policy: SupervisionPolicy | undefined;
+  now(): number;
+  /** Rebuilds the actor's memory from storage (its onStart) as a pause ends. */
+  restarted(): void;
+  /** Where the actor's escalation events go; null logs them only. */
+  escalationAddress(): ActorAddress | null;
+  /**
+   * After a failure that paused the actor: the alarm must follow the pause, and the
+   * escalation (when the actor has an address) is appended in a transaction of its own.
+   */
+  paused(escalation: { address: ActorAddress; event: ActorEvent } | null): Promise<void>;
+}
+
+/** One actor's supervision: see the file's header. */
+export class Supervisor {
+  /** The state as last recorded; the actor's alarm, timers and status read it. */
+  state: SupervisionState = initialSupervision();
+
+  constructor(private readonly actor: Supervised) {}
+
+  /** Reads the state kept in storage (on start, and after a wipe). */
+  load(): void {
+    this.state = this.actor.storage.kv.get<SupervisionState>(SUPERVISION_KEY) ?? initialSupervision();
+  }
+
+  /** Refuses a message while paused; restarts first when the pause has ended. */
+  admit(): void {
+    const now = this.actor.now();
+    if (isPaused(this.state, now)) throw new ActorBackingOff(this.state.pausedUntil ?? now);
+    if (restartDue(this.state, now)) this.restart();
+  }
+
+  /** Ends a pause: clears it and rebuilds the subclass's memory from storage. */
+  restart(): void {
+    this.state = { ...this.state, pausedUntil: null };
+    this.actor.storage.kv.put(SUPERVISION_KEY, this.state);
+    this.actor.log.warn("actor restarting from storage", { restarts: this.state.restarts });
+    this.actor.restarted();
+  }
+
+  succeeded(): void {
+    const next = recordSuccess(this.state);
+    if (next === this.state) return;
+    this.state = next;
+    this.actor.storage.kv.put(SUPERVISION_KEY, next);
+  }
+
+  /** Counts a failure (after the rollback, in its own write); pauses and escalates when it is one too many. */
+  async failed(handler: string, error: unknown): Promise<void> {
+    const name = this.actor.name;
+    isolateRecorder.inc(METRICS.actorFailures, [name, handler]);
+    const { state, restart } = recordFailure(this.state, this.actor.now(), this.actor.policy ?? DEFAULT_SUPERVISION);
+    this.state = state;
+    try {
+      this.actor.storage.kv.put(SUPERVISION_KEY, state);
+      const address = this.actor.escalationAddress();
+      // Which of a class's many objects failed (a tenant's endpoint among dozens): its tenant and stream.
+      const where = address ? { tenant_id: address.tenantId, stream: address.stream } : {};
+      if (restart) {
+        isolateRecorder.inc(METRICS.actorRestarts, [name]);
+        this.actor.log.error("actor failed too often; backing off before a restart", {
+          ...where,
+          handler,
+          restarts: restart.restarts,
+          backoff_ms: restart.backoffMs,
+          ...errorFields(error),
+        });
+        await this.actor.paused(address ? { address, event: escalationEvent(name, handler, restart, error) } : null);
+      } else {
+        this.actor.log.warn("actor handler failed", { ...where, handler, ...errorFields(error) });
+      }
+    } catch (storageError) {
+      this.actor.log.error("actor failure could not be recorded", errorFields(storageError));
+    }
+  }
+}
