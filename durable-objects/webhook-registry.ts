@@ -3,19 +3,24 @@ import { Actor } from "../src/kernel/actors";
 import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { versionMatches } from "../src/kernel/http/if-match";
-import { Bulkhead, BulkheadFullError, BulkheadTimeoutError } from "../src/kernel/resilience/bulkhead";
-import { realSleeper } from "../src/kernel/resilience/sleep";
 import type { Ctx } from "../src/modules/identity/directory/types";
+import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";
 import { endpointActor, type OutgoingMessage, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
 import { hostOf } from "../src/modules/webhooks/domain";
 import {
   configOf,
+  deleteEndpoint,
+  disableEndpoint,
   ENDPOINTS_SCHEMA,
   type Endpoint,
+  insertEndpoint,
   readEndpoint,
   readEndpoints,
   receives,
+  rotateSecrets,
+  storeResealed,
   swapSealed,
+  updateEndpoint,
 } from "../src/modules/webhooks/endpoints-table";
 import { messageBody, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
@@ -33,9 +38,6 @@ const Timer = z.discriminatedUnion("kind", [
 ]);
 type Timer = z.infer<typeof Timer>;
 
-/** How long a bulkhead permit lives if its holder never releases it (an actor evicted mid-attempt). */
-const LEASE_SLACK_MS = 5_000;
-
 /**
  * The WebhookRegistry actor class, one per tenant: the single writer of the
  * tenant's endpoints, the fan-out of its events, and its delivery bulkhead.
@@ -44,8 +46,7 @@ const LEASE_SLACK_MS = 5_000;
 export function webhookRegistryObject(platform: { clock: Clock }) {
   return class WebhookRegistry extends Actor<Timer> implements RpcServer<Rpc> {
     private endpoints: Map<string, Endpoint> | null = null;
-    private bulkhead: Bulkhead | null = null;
-    private readonly leases = new Map<string, () => void>();
+    private readonly bulkhead = new BulkheadLeases();
 
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {
@@ -67,17 +68,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         if (this.all().size >= MAX_ENDPOINTS)
           return { ok: false as const, error: "limit_reached" as const, limit: MAX_ENDPOINTS };
         const secrets = [{ sealed: endpoint.sealed_secret, expires_at: null }];
-        this.ctx.storage.sql.exec(
-          `insert into endpoints (id, url, description, events, secrets, enabled, disabled_reason, version, created_at, updated_at)
-           values (?, ?, ?, ?, ?, 1, null, 1, ?, ?)`,
-          endpoint.id,
-          endpoint.url,
-          endpoint.description,
-          JSON.stringify(endpoint.events),
-          JSON.stringify(secrets),
-          ctx.now,
-          ctx.now,
-        );
+        insertEndpoint(this.ctx.storage.sql, endpoint, secrets, ctx.now);
         this.record(ctx, tenantId, endpoint.id, {
           type: "webhooks.endpoint.created",
           data: { endpoint_id: endpoint.id, host: hostOf(endpoint.url), events: endpoint.events },
@@ -116,17 +107,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         const next = { ...current.view, ...patch };
         // Enabling again clears the platform's reason for disabling it; the endpoint actor starts afresh.
         const reason = patch.enabled === true ? null : current.view.disabled_reason;
-        this.ctx.storage.sql.exec(
-          `update endpoints set url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
-             version = version + 1, updated_at = ? where id = ?`,
-          next.url,
-          next.description,
-          JSON.stringify(next.events),
-          next.enabled ? 1 : 0,
-          reason,
-          ctx.now,
-          id,
-        );
+        updateEndpoint(this.ctx.storage.sql, id, next, reason, ctx.now);
         this.record(ctx, tenantId, id, {
           type: "webhooks.endpoint.updated",
           data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled },
@@ -148,12 +129,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         const previous = current.secrets[0];
         const secrets: z.infer<typeof SealedSecret>[] = [{ sealed: sealed_secret, expires_at: null }];
         if (previous) secrets.push({ sealed: previous.sealed, expires_at: now + keep_previous_ms });
-        this.ctx.storage.sql.exec(
-          "update endpoints set secrets = ?, version = version + 1, updated_at = ? where id = ?",
-          JSON.stringify(secrets),
-          ctx.now,
-          id,
-        );
+        rotateSecrets(this.ctx.storage.sql, id, secrets, ctx.now);
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.secret_rotated", data: { endpoint_id: id } });
         this.schedule({ kind: "push", id }, now, { key: `push:${id}` });
         return { ok: true as const, endpoint: this.reload(id).view };
@@ -165,7 +141,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         const { ctx, tenant_id, id } = rpcArgs(RegistryRpc, "remove", input);
         const tenantId = this.bindTenant(tenant_id);
         if (!this.all().has(id)) return { ok: false };
-        this.ctx.storage.sql.exec("delete from endpoints where id = ?", id);
+        deleteEndpoint(this.ctx.storage.sql, id);
         this.endpoints = null;
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.deleted", data: { endpoint_id: id } });
         this.cancel(`push:${id}`);
@@ -234,12 +210,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
           return { ok: false };
         }
         const now = new Date(this.now()).toISOString();
-        this.ctx.storage.sql.exec(
-          "update endpoints set enabled = 0, disabled_reason = ?, version = version + 1, updated_at = ? where id = ?",
-          args.reason,
-          now,
-          args.id,
-        );
+        disableEndpoint(this.ctx.storage.sql, args.id, args.reason, now);
         this.emit(this.address(tenantId, args.id), {
           type: "webhooks.endpoint.disabled",
           data: {
@@ -258,36 +229,12 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
 
     async acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReply<Rpc, "acquire">> {
       rpcArgs(RegistryRpc, "acquire", input);
-      const policy = deliveryPolicy(this.env);
-      this.bulkhead ??= new Bulkhead(
-        { maxConcurrent: policy.tenantConcurrency, maxQueued: policy.tenantConcurrency * 4, queueTimeoutMs: 2_000 },
-        realSleeper,
-      );
-      try {
-        const release = await this.bulkhead.acquire();
-        const lease = crypto.randomUUID();
-        let held = true;
-        const done = () => {
-          if (!held) return;
-          held = false;
-          this.leases.delete(lease);
-          release();
-        };
-        this.leases.set(lease, done);
-        // A holder that never releases (evicted mid-attempt) cannot keep the permit for ever.
-        this.ctx.waitUntil(realSleeper.sleep(policy.attemptTimeoutMs + LEASE_SLACK_MS).then(done));
-        return { granted: true, lease };
-      } catch (error) {
-        if (error instanceof BulkheadFullError || error instanceof BulkheadTimeoutError) {
-          return { granted: false, retry_in_ms: 500 + Math.floor(Math.random() * 1_000) };
-        }
-        throw error;
-      }
+      return this.bulkhead.acquire(deliveryPolicy(this.env), (p) => this.ctx.waitUntil(p));
     }
 
     release(input: RpcArgs<Rpc, "release">): RpcReply<Rpc, "release"> {
       const { lease } = rpcArgs(RegistryRpc, "release", input);
-      this.leases.get(lease)?.();
+      this.bulkhead.release(lease);
       return {};
     }
 
@@ -318,7 +265,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
             reseals.filter((r) => r.endpoint_id === id),
           );
           if (swapped === 0) continue;
-          this.ctx.storage.sql.exec("update endpoints set secrets = ? where id = ?", JSON.stringify(secrets), id);
+          storeResealed(this.ctx.storage.sql, id, secrets);
           this.reload(id);
           resealed += swapped;
         }

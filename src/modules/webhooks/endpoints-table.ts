@@ -1,7 +1,7 @@
 /**
- * The WebhookRegistry's storage: its `endpoints` table, how a row reads back
- * (every JSON column parsed, never cast), and what an endpoint actor is told
- * of an endpoint. Pure functions over the object's SQL handle.
+ * The WebhookRegistry's storage: its `endpoints` table, how a row is written
+ * and reads back (every JSON column parsed, never cast), and what an endpoint
+ * actor is told of an endpoint. Pure functions over the object's SQL handle.
  */
 import { z } from "zod";
 import type { Envelope } from "../../kernel/events/envelope";
@@ -64,6 +64,84 @@ function toEndpoint(r: Row): Endpoint {
     },
     secrets: Secrets.parse(JSON.parse(r.secrets)),
   };
+}
+
+/** The secrets column, parsed. */
+type Secrets = z.infer<typeof Secrets>;
+
+/** Stores a new endpoint: enabled, at version 1, with its secrets. */
+export function insertEndpoint(
+  sql: SqlStorage,
+  endpoint: Pick<EndpointView, "id" | "url" | "description" | "events">,
+  secrets: Secrets,
+  now: string,
+): void {
+  sql.exec(
+    `insert into endpoints (id, url, description, events, secrets, enabled, disabled_reason, version, created_at, updated_at)
+     values (?, ?, ?, ?, ?, 1, null, 1, ?, ?)`,
+    endpoint.id,
+    endpoint.url,
+    endpoint.description,
+    JSON.stringify(endpoint.events),
+    JSON.stringify(secrets),
+    now,
+    now,
+  );
+}
+
+/** Writes an admin's change of an endpoint, one version up. */
+export function updateEndpoint(
+  sql: SqlStorage,
+  id: string,
+  next: Pick<EndpointView, "url" | "description" | "events" | "enabled">,
+  reason: EndpointView["disabled_reason"],
+  now: string,
+): void {
+  sql.exec(
+    `update endpoints set url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
+       version = version + 1, updated_at = ? where id = ?`,
+    next.url,
+    next.description,
+    JSON.stringify(next.events),
+    next.enabled ? 1 : 0,
+    reason,
+    now,
+    id,
+  );
+}
+
+/** Stores an endpoint's rotated secrets, one version up. */
+export function rotateSecrets(sql: SqlStorage, id: string, secrets: Secrets, now: string): void {
+  sql.exec(
+    "update endpoints set secrets = ?, version = version + 1, updated_at = ? where id = ?",
+    JSON.stringify(secrets),
+    now,
+    id,
+  );
+}
+
+/** Stores re-sealed secrets: the same secrets, so no new version. */
+export function storeResealed(sql: SqlStorage, id: string, secrets: Secrets): void {
+  sql.exec("update endpoints set secrets = ? where id = ?", JSON.stringify(secrets), id);
+}
+
+/** Disables an endpoint the platform stopped delivering to, for `reason`, one version up. */
+export function disableEndpoint(
+  sql: SqlStorage,
+  id: string,
+  reason: NonNullable<EndpointView["disabled_reason"]>,
+  now: string,
+): void {
+  sql.exec(
+    "update endpoints set enabled = 0, disabled_reason = ?, version = version + 1, updated_at = ? where id = ?",
+    reason,
+    now,
+    id,
+  );
+}
+
+export function deleteEndpoint(sql: SqlStorage, id: string): void {
+  sql.exec("delete from endpoints where id = ?", id);
 }
 
 /** Every endpoint of the registry. */
