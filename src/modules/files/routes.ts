@@ -1,10 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
 import { PERMISSIONS } from "../../generated/permissions";
 import { principalOf, refuseUnavailableTenant, tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
-import type { AppEnv } from "../../kernel/env";
-import { AppError, acceptedTypes, moduleError } from "../../kernel/errors";
+import { AppError, moduleError } from "../../kernel/errors";
 import { declaredSha256 } from "../../kernel/http/streamed-body";
 import { errorFields } from "../../kernel/log";
 import {
@@ -24,19 +22,17 @@ import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchDetail, mismatchedDigest } from "./digests";
 import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
 import { fileErrors } from "./errors";
-import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, storedType } from "./policy";
+import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName } from "./policy";
 import { listFiles } from "./read-model";
 import { fileNotFound, serveFile } from "./serve";
+import { DEFAULT_URL_SECONDS, MAX_URL_SECONDS, SignedQuery, signedTenant, signingKeys } from "./signed-url";
 import { signDownload, verifyDownload } from "./signing";
 import { BodyLengthError, type Stored, streamToR2 } from "./upload";
+import { admit } from "./upload-checks";
 
 const op = operations(["files"]);
 const File = FileSchema.openapi("File");
 const Usage = UsageSchema.openapi("FileUsage");
-
-/** The longest and the default life of a signed download URL, in seconds. */
-const MAX_URL_SECONDS = 7 * 86_400;
-const DEFAULT_URL_SECONDS = 900;
 
 const upload = op.post("/files", {
   operationId: "uploadFile",
@@ -156,33 +152,6 @@ const putQuota = op.put("/admin/files/quota", {
   },
 });
 
-const SignedQuery = z.object({
-  tenant: z.string().min(1).max(64).openapi({ description: "the tenant the URL was signed for" }),
-  exp: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 40)
-    .openapi({ description: "expiry, unix seconds" }),
-  kv: z.coerce.number().int().min(1).max(1_000_000).openapi({ description: "the signing key's version" }),
-  sig: z.string().min(1).max(128).openapi({ description: "HMAC-SHA256, base64url" }),
-});
-
-/**
- * The signed URL names its tenant (`?tenant=`): a tenant source like
- * `X-Tenant`, so none at all is 400 `tenant_required`, and one that
- * disagrees with the subdomain or `X-Tenant` is 403 `tenant_mismatch`.
- */
-const signedTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const named = c.req.query("tenant");
-  const resolved = c.get("tenant");
-  if (named === undefined && !resolved) tenantOf(c);
-  if (named !== undefined && resolved && resolved.id !== named) {
-    throw new AppError("tenant_mismatch", { detail: "the signed URL is for another tenant" });
-  }
-  await next();
-};
-
 // Declared without `operations()`: the signature is the credential, no principal is needed.
 const signedDownload = createRoute({
   method: "get",
@@ -201,49 +170,6 @@ const signedDownload = createRoute({
     503: problem("no ENCRYPTION_KEYS to verify with (`unavailable`)"),
   },
 });
-
-/** The master keys signed URLs are derived from; 503 naming the missing configuration without them. */
-function signingKeys(c: Context<AppEnv>): string {
-  const keys = c.get("config").encryptionKeys;
-  if (!keys) {
-    throw new AppError("unavailable", {
-      detail: "signed file URLs need ENCRYPTION_KEYS (their keys derive from it); see docs/files.md",
-    });
-  }
-  return keys;
-}
-
-/** `Content-Length` as a byte count; null when absent. */
-function contentLength(header: string | undefined): number | null {
-  if (header === undefined) return null;
-  if (!/^\d{1,16}$/.test(header.trim())) {
-    throw new AppError("validation_failed", {
-      detail: "Content-Length must be a byte count",
-      errors: [{ path: "header.content-length", message: "a byte count" }],
-    });
-  }
-  return Number(header.trim());
-}
-
-/** Checks an upload's size and type before any byte is read or any quota held. */
-function admit(c: Context<AppEnv>): { length: number; contentType: string } {
-  const length = contentLength(c.req.header("content-length"));
-  if (length === null) {
-    throw moduleError(fileErrors, "length_required", { detail: "send the file's size in Content-Length" });
-  }
-  const { maxFileBytes } = fileLimits(c.env);
-  if (length > maxFileBytes) {
-    throw new AppError("payload_too_large", { detail: `files are limited to ${maxFileBytes} bytes` });
-  }
-  const contentType = storedType(c.req.header("content-type"));
-  if (!contentType) {
-    throw new AppError("unsupported_media_type", {
-      detail: `a file's Content-Type is one of ${ALLOWED_TYPES.join(", ")}`,
-      headers: acceptedTypes("POST", ALLOWED_TYPES),
-    });
-  }
-  return { length, contentType };
-}
 
 /** `/api/v1/files` and `/api/v1/admin/files/quota`. */
 export const fileRoutes = createRouter()

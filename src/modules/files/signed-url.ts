@@ -1,0 +1,54 @@
+/**
+ * A signed download URL's request side: how long one may live, its query,
+ * the tenant it names checked against the request's, and the keys it is
+ * signed and verified with. The routes that mint and serve it are routes.ts's;
+ * the signature itself is signing.ts's.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { tenantOf } from "../../kernel/auth/guards";
+import type { AppEnv } from "../../kernel/env";
+import { AppError } from "../../kernel/errors";
+
+/** The longest and the default life of a signed download URL, in seconds. */
+export const MAX_URL_SECONDS = 7 * 86_400;
+export const DEFAULT_URL_SECONDS = 900;
+
+/** A signed URL's query: its tenant, expiry, key version and signature. */
+export const SignedQuery = z.object({
+  tenant: z.string().min(1).max(64).openapi({ description: "the tenant the URL was signed for" }),
+  exp: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .openapi({ description: "expiry, unix seconds" }),
+  kv: z.coerce.number().int().min(1).max(1_000_000).openapi({ description: "the signing key's version" }),
+  sig: z.string().min(1).max(128).openapi({ description: "HMAC-SHA256, base64url" }),
+});
+
+/**
+ * The signed URL names its tenant (`?tenant=`): a tenant source like
+ * `X-Tenant`, so none at all is 400 `tenant_required`, and one that
+ * disagrees with the subdomain or `X-Tenant` is 403 `tenant_mismatch`.
+ */
+export const signedTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const named = c.req.query("tenant");
+  const resolved = c.get("tenant");
+  if (named === undefined && !resolved) tenantOf(c);
+  if (named !== undefined && resolved && resolved.id !== named) {
+    throw new AppError("tenant_mismatch", { detail: "the signed URL is for another tenant" });
+  }
+  await next();
+};
+
+/** The master keys signed URLs are derived from; 503 naming the missing configuration without them. */
+export function signingKeys(c: Context<AppEnv>): string {
+  const keys = c.get("config").encryptionKeys;
+  if (!keys) {
+    throw new AppError("unavailable", {
+      detail: "signed file URLs need ENCRYPTION_KEYS (their keys derive from it); see docs/files.md",
+    });
+  }
+  return keys;
+}
