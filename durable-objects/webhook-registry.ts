@@ -5,7 +5,7 @@ import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/ker
 import { versionMatches } from "../src/kernel/http/if-match";
 import type { Ctx } from "../src/modules/identity/directory/types";
 import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";
-import { endpointActor, type OutgoingMessage, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
+import { endpointActor, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
 import { hostOf } from "../src/modules/webhooks/domain";
 import {
   configOf,
@@ -16,13 +16,12 @@ import {
   insertEndpoint,
   readEndpoint,
   readEndpoints,
-  receives,
   rotateSecrets,
   storeResealed,
   swapSealed,
   updateEndpoint,
 } from "../src/modules/webhooks/endpoints-table";
-import { messageBody, testMessage } from "../src/modules/webhooks/message";
+import { fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 
 type Rpc = typeof RegistryRpc;
@@ -172,21 +171,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       if (first === undefined || this.boundTenant() === null) return { routed: 0 };
       this.ready();
       const tenantId = this.bindTenant(first);
-      const byEndpoint = new Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }>();
-      for (const event of events) {
-        if (event.tenant_id !== tenantId) throw new Error("dispatch: a batch holds one tenant's events");
-        for (const endpoint of this.all().values()) {
-          if (!receives(endpoint.view, event)) continue;
-          const entry = byEndpoint.get(endpoint.view.id) ?? { endpoint, messages: [] };
-          entry.messages.push({
-            message_id: event.id,
-            type: event.type,
-            occurred_at: event.occurred_at,
-            body: messageBody(event),
-          });
-          byEndpoint.set(endpoint.view.id, entry);
-        }
-      }
+      const byEndpoint = fanOut(tenantId, events, [...this.all().values()]);
       // Each endpoint's messages in one call; a failure retries the whole batch, which the endpoints dedupe by id.
       await Promise.all(
         [...byEndpoint.values()].map(({ endpoint, messages }) =>

@@ -1,6 +1,7 @@
 import type { Envelope } from "../../kernel/events/envelope";
 import type { Ctx } from "../identity/directory/types";
 import type { OutgoingMessage } from "./contract";
+import { type Endpoint, receives } from "./endpoints-table";
 
 /**
  * The JSON body a receiver gets for an event: the envelope as subscribers
@@ -34,4 +35,31 @@ export function testMessage(tenantId: string, messageId: string, ctx: Ctx): Outg
     data: { message: "This is a test event from plinth." },
   };
   return { message_id: messageId, type: event.type, occurred_at: ctx.now, body: messageBody(event) };
+}
+
+/**
+ * A batch of one tenant's events as messages, by the endpoint that receives each
+ * (enabled, wanting its type, created before it occurred); throws on another tenant's event.
+ */
+export function fanOut(
+  tenantId: string,
+  events: readonly Envelope[],
+  endpoints: readonly Endpoint[],
+): Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }> {
+  const byEndpoint = new Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }>();
+  for (const event of events) {
+    if (event.tenant_id !== tenantId) throw new Error("dispatch: a batch holds one tenant's events");
+    for (const endpoint of endpoints) {
+      if (!receives(endpoint.view, event)) continue;
+      const entry = byEndpoint.get(endpoint.view.id) ?? { endpoint, messages: [] };
+      entry.messages.push({
+        message_id: event.id,
+        type: event.type,
+        occurred_at: event.occurred_at,
+        body: messageBody(event),
+      });
+      byEndpoint.set(endpoint.view.id, entry);
+    }
+  }
+  return byEndpoint;
 }
