@@ -45,14 +45,14 @@ export function putStreak(kv: SyncKvStorage, streak: FailureStreak): void {
   kv.put(STREAK, streak);
 }
 
-/** The next queue position, counted up and kept (a purge keeps the counter, so positions never repeat). */
+/** The next queue position, counted up and kept. */
 export function takePosition(kv: SyncKvStorage): number {
   const next = (kv.get<number>(POSITION) ?? 0) + 1;
   kv.put(POSITION, next);
   return next;
 }
 
-/** Forgets the config, breaker, streak and stopped version (a purged endpoint). */
+/** Forgets the config, breaker, streak and stopped version (a purged endpoint); the position counter stays, as before the move. */
 export function clearEndpointState(kv: SyncKvStorage): void {
   for (const key of [CONFIG, BREAKER, STREAK, STOPPED]) kv.delete(key);
 }
