@@ -26,6 +26,7 @@ export const POLICY_NAMES = [
   "mail_ip",
   "register",
   "two_factor",
+  "invitations",
 ];
 /**
  * RATE_LIMITS for a bench Worker: every policy out of reach (the load comes from one principal

@@ -8744,7 +8744,7 @@ export interface operations {
                 };
             };
             /**
-             * @description too many invitations mailed to this address (the `mail` policy)
+             * @description too many invitations mailed to this address (the `mail` policy) or by this tenant (the `invitations` policy)
              *
              *     Also, from the platform:
              *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry

@@ -138,6 +138,66 @@ describe("credential throttling", () => {
     expect((pending.body.items as { email: string }[]).filter((i) => i.email === email)).toHaveLength(1);
   });
 
+  /** Invitation subjects in `email`'s dev mailbox, once at least `want` arrived (or after 10 s). */
+  async function invitationsTo(call: ReturnType<typeof gateway>["call"], slug: string, email: string, want: number) {
+    let found = 0;
+    for (let i = 0; i < 200; i++) {
+      const box = await call(`/api/v1/dev/mailbox?to=${email}`, { tenant: slug });
+      found = (box.body.items as { subject: string }[]).filter((m) => m.subject.startsWith("You are invited")).length;
+      if (found >= want) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return found;
+  }
+
+  it("limits invitation mail per tenant: inviting many different addresses stops at the tenant's budget; other tenants are not affected", async () => {
+    // The platform's sender reputation is every tenant's: one tenant must not mail strangers in bulk.
+    const { call, tenant } = gateway({ invitations: { limit: 3, period_s: 3600, burst: 3, ...tight } });
+    const [t, other] = [await tenant(), await tenant()];
+    const invite = (to: { adminKey: string }, email: string) =>
+      call("/api/v1/admin/invitations", { token: to.adminKey, body: { email, roles: ["member"] } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await invite(t, `stranger${i}@example.com`)).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const refused = await invite(t, "stranger-late@example.com");
+    expect(refused.body.code).toBe("rate_limited");
+    expect(refused.body.detail).toContain("invitations");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // A tenant may not raise it in its settings.
+    const raise = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { rate_limits: { invitations: { limit: 3, period_s: 60 } } },
+    });
+    expect(raise.status).toBe(400);
+    // Another tenant has its own budget.
+    expect((await invite(other, "stranger0@example.com")).status).toBe(201);
+    // The first three were mailed; the refused ones wrote and mailed nothing.
+    expect(await invitationsTo(call, t.slug, "stranger2@example.com", 1)).toBe(1);
+    expect(await invitationsTo(call, t.slug, "stranger3@example.com", 0)).toBe(0);
+    const pending = await call("/api/v1/admin/invitations", { token: t.adminKey });
+    expect((pending.body.items as { email: string }[]).map((i) => i.email).sort()).toEqual([
+      "stranger0@example.com",
+      "stranger1@example.com",
+      "stranger2@example.com",
+    ]);
+  });
+
+  it("does not spend the tenant's invitation budget on an invitation refused for another reason", async () => {
+    const { call, tenant } = gateway({
+      invitations: { limit: 2, period_s: 3600, burst: 2, ...tight },
+      mail: { limit: 1, period_s: 3600, burst: 1, ...tight },
+    });
+    const t = await tenant();
+    const invite = (email: string, roles = ["member"]) =>
+      call("/api/v1/admin/invitations", { token: t.adminKey, body: { email, roles } });
+    expect((await invite("once@example.com")).status).toBe(201);
+    // Refused for the address's own budget, and for a role that does not exist: nothing mailed, nothing spent.
+    expect((await invite("once@example.com")).status).toBe(429);
+    expect((await invite("typo@example.com", ["no-such-role"])).status).toBe(400);
+    expect((await invite("second@example.com")).status).toBe(201);
+  });
+
   /** A tenant under a register policy of 2 per hour, and a registration from a client address. */
   async function registrations() {
     const { call, tenant } = gateway({ register: { limit: 2, period_s: 3600, burst: 2, ...tight } });

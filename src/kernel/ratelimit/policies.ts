@@ -47,6 +47,12 @@ const hour = 3600;
  * - `register`: registrations per client IP.
  * - `two_factor`: two-factor codes tried per user (login, confirmation, disabling): 5 per
  *   5 minutes, failing closed, since a 6-digit code is all that stands behind a known password.
+ * - `invitations`: invitation mail per tenant, whatever the addresses. `mail` bounds what one
+ *   address receives; this bounds what one tenant sends to strangers from the platform's sender,
+ *   whose reputation every tenant shares, so a tenant cannot raise it (an operator can, with
+ *   `RATE_LIMITS`). 200 an hour is a large team's onboarding; a burst of 50 lets an admin paste
+ *   a department's list at once, while a tenant bent on spam gets about 5,000 a day, not the
+ *   millions its `tenant` request budget would allow.
  */
 export const DEFAULT_POLICIES = {
   principal: {
@@ -129,6 +135,15 @@ export const DEFAULT_POLICIES = {
     on_failure: "closed",
     tenant_override: false,
     max_limit: 5,
+  },
+  invitations: {
+    limit: 200,
+    period_s: hour,
+    burst: 50,
+    mode: "sync",
+    on_failure: "closed",
+    tenant_override: false,
+    max_limit: 200,
   },
 } as const satisfies Record<string, Policy>;
 

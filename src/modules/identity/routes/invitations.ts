@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
+import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import {
@@ -16,7 +18,7 @@ import {
 } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce, refund } from "../../../kernel/ratelimit/limiter";
+import { type Charge, enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
@@ -45,7 +47,9 @@ const create = op.post("/admin/invitations", {
     201: jsonResponse("the invitation (its token went by mail)", InvitationViewSchema, LOCATION_HEADER),
     400: problem("invalid fields, or a role that does not exist"),
     403: problem("a role whose permissions the caller does not hold, or owner by a non-owner"),
-    429: problem("too many invitations mailed to this address (the `mail` policy)"),
+    429: problem(
+      "too many invitations mailed to this address (the `mail` policy) or by this tenant (the `invitations` policy)",
+    ),
   },
 });
 
@@ -108,6 +112,23 @@ const accept = op.post("/auth/accept-invitation", {
   },
 });
 
+/**
+ * Spends what an invitation's mail costs: the tenant's `invitations` budget (a tenant cannot
+ * mail strangers in bulk from the platform's sender, whose reputation all tenants share) and
+ * the address's `mail` budget, as a reset does (one admin cannot flood one mailbox). The
+ * tenant's is charged first and given back when the address's refuses, so retrying one
+ * over-mailed address does not drain the tenant's budget for everyone else.
+ */
+async function spendInvitationMail(c: Context<AppEnv>, tenantId: string, email: string): Promise<Charge[]> {
+  const perTenant = await enforce(c, "invitations", tenantId);
+  try {
+    return [perTenant, await enforce(c, "mail", email)];
+  } catch (error) {
+    await refund(c, perTenant);
+    throw error;
+  }
+}
+
 const invalidToken = () =>
   new AppError("invalid_token", { detail: "the invitation is unknown, used, revoked or expired" });
 
@@ -117,10 +138,8 @@ export const invitationRoutes = createRouter()
     principalOf(c, "user", "api_key");
     const tenant = tenantOf(c);
     const { email, roles } = c.req.valid("json");
-    // Each invitation mails an address the inviter chose, as a reset does: the same per-address
-    // budget, or one admin could flood anyone's mailbox from the platform's sender. Charged before
-    // the directory, so a refused one neither revokes the pending invitation nor mails.
-    await enforce(c, "mail", email);
+    // Charged before the directory, so a refused one neither revokes the pending invitation nor mails.
+    const spent = await spendInvitationMail(c, tenant.id, email);
     const secret = await newSecret("pli");
     const ctx = ctxOf(c);
     const result = await directory(c.env, tenant.id).createInvitation({
@@ -135,6 +154,8 @@ export const invitationRoutes = createRouter()
       },
     });
     if (!result.ok) {
+      // Nothing is mailed: the budgets are given back, so a typo in a role costs the tenant nothing.
+      for (const charge of spent) await refund(c, charge);
       if (result.error === "denied") throw refused(c, result.refusal);
       throw new AppError("validation_failed", {
         detail: "a role does not exist",
