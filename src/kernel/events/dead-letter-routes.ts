@@ -5,6 +5,7 @@ import { DeadLetterPageQuery, IdParam, jsonResponse, listOf, page } from "../ope
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { appliedLetters } from "./dead-letter-applied";
+import { dismissDeadLetter } from "./dead-letter-dismissal";
 import { deadLetterStore } from "./dead-letters";
 
 /** A dead letter as the tenant's admin reads it (the events module's `/admin/dead-letters`). */
@@ -51,10 +52,23 @@ const replay = op.post("/platform/events/dead-letters/{id}/replay", {
   responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter") },
 });
 
+const dismiss = op.delete("/platform/events/dead-letters/{id}", {
+  operationId: "dismissPlatformDeadLetter",
+  summary:
+    "Dismiss any tenant's dead letter that will never be replayed (its module is gone, its event already applied): it is deleted and no longer waits",
+  access: "platform",
+  request: { params: IdParam },
+  responses: {
+    204: { description: "dismissed (logged: `dead letter dismissed`)" },
+    404: problem("no such dead letter"),
+  },
+});
+
 /**
  * The platform operator's view of the events dead letters, mounted under `/api/v1`: the
  * hourly report names the tenants whose letters wait, and these list and replay them with
- * the root key, where the tenant routes (`/admin/dead-letters`) need each tenant's own key.
+ * the root key, where the tenant routes (`/admin/dead-letters`) need each tenant's own key;
+ * and dismiss those nobody will replay.
  */
 export const platformDeadLetterRoutes = (platform: { modules: readonly ModuleDef[] }) => {
   const applied = appliedLetters(platform.modules);
@@ -84,5 +98,9 @@ export const platformDeadLetterRoutes = (platform: { modules: readonly ModuleDef
       await c.env.EVENTS.send(letter.event, { contentType: "json" });
       await store.markReplayed(letter.id, c.get("clock").now());
       return c.body(null, 202);
+    })
+    .openapi(dismiss, async (c) => {
+      await dismissDeadLetter(c, c.req.valid("param").id);
+      return c.body(null, 204);
     });
 };

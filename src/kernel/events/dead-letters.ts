@@ -122,6 +122,19 @@ export function deadLetterStore(db: D1Database) {
         .get();
       return row ? view(row) : null;
     },
+    /**
+     * Forgets a letter nobody will replay (its module is gone, its event already applied), of one
+     * tenant or (the operator's) any: it no longer waits nor is counted. Returns what it was, for
+     * the log line that records the dismissal, or null when there is no such letter.
+     */
+    async dismiss(id: string, tenantId?: string): Promise<(DeadLetter & { tenant_id: string | null }) | null> {
+      const rows = await orm
+        .delete(t)
+        .where(and(eq(t.id, id), tenantId === undefined ? undefined : eq(t.tenantId, tenantId)))
+        .returning();
+      const row = rows[0];
+      return row ? { ...view(row), tenant_id: row.tenantId } : null;
+    },
     async markReplayed(id: string, now: Date): Promise<void> {
       await orm.update(t).set({ replayedAt: now.toISOString() }).where(eq(t.id, id));
     },

@@ -1,6 +1,7 @@
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AppError } from "../../kernel/errors";
+import { dismissDeadLetter } from "../../kernel/events/dead-letter-dismissal";
 import { DeadLetterSchema } from "../../kernel/events/dead-letter-routes";
 import { deadLetterStore } from "../../kernel/events/dead-letters";
 import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
@@ -25,7 +26,15 @@ const replay = op.post("/dead-letters/{id}/replay", {
   responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter in this tenant") },
 });
 
-/** `/api/v1/admin/dead-letters`: a tenant's dead letters, and their replay. */
+const dismiss = op.delete("/dead-letters/{id}", {
+  operationId: "dismissDeadLetter",
+  summary: "Dismiss a dead letter that will never be replayed: it is deleted and no longer waits",
+  access: PERMISSIONS.admin.events.write,
+  request: { params: IdParam },
+  responses: { 204: { description: "dismissed" }, 404: problem("no such dead letter in this tenant") },
+});
+
+/** `/api/v1/admin/dead-letters`: a tenant's dead letters, their replay and dismissal. */
 export const deadLetterRoutes = createRouter()
   .openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -43,4 +52,8 @@ export const deadLetterRoutes = createRouter()
     await c.env.EVENTS.send(letter.event, { contentType: "json" });
     await store.markReplayed(letter.id, c.get("clock").now());
     return c.body(null, 202);
+  })
+  .openapi(dismiss, async (c) => {
+    await dismissDeadLetter(c, c.req.valid("param").id, tenantOf(c).id);
+    return c.body(null, 204);
   });

@@ -337,6 +337,13 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     expect: 202,
     params: { id: await plant(tenantId) },
   });
+  await s.call({
+    ...admin,
+    op: "DELETE /api/v1/admin/dead-letters/{id}",
+    label: "a dead letter",
+    expect: 204,
+    params: { id: await plant(tenantId) },
+  });
   const platformMail = { ...valid, headers: root };
   await s.call({
     ...platformMail,
@@ -350,6 +357,13 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     op: "POST /api/v1/platform/events/dead-letters/{id}/replay",
     label: "a dead letter",
     expect: 202,
+    params: { id: await plant(tenantId) },
+  });
+  await s.call({
+    ...platformMail,
+    op: "DELETE /api/v1/platform/events/dead-letters/{id}",
+    label: "a dead letter",
+    expect: 204,
     params: { id: await plant(tenantId) },
   });
   await s.call({
