@@ -51,6 +51,20 @@ function deadLetterQuery(values) {
   return query;
 }
 
+/** The --yes of a dismissal: without it nothing is asked of the API, since a dismissed letter is gone for good. */
+const dismissOptions = { yes: { type: "boolean", help: "yes, delete it: without it nothing is done" } };
+
+/** Refuses a dismissal without --yes, saying what it would do and what to consider first. */
+function confirmDismissal(run, id, replayCommand) {
+  if (run.values.yes) return;
+  const lines = [
+    `dismissing deletes dead letter ${id} for good: its event is never replayed and it is no longer counted.`,
+    `If its cause is fixed and it should still apply, replay it instead: ${replayCommand} ${id}`,
+    "Then run again with --yes.",
+  ];
+  throw new CliError(lines.join("\n"), EXIT.usage);
+}
+
 /** Prints a list page as a table (with the next cursor) or as the API's JSON. */
 function printPage(run, body, columns) {
   if (run.values.json) return run.print(JSON.stringify(body, null, 2));
@@ -292,6 +306,20 @@ export const commands = [
     },
   },
   {
+    name: "dead-letters dismiss",
+    args: "<id> --yes",
+    summary: "delete a dead letter the tenant will never replay (cannot be undone)",
+    auth: "tenant",
+    positionals: 1,
+    options: dismissOptions,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      confirmDismissal(run, id, "plinth dead-letters replay");
+      await call(run.url, tenant(run).DELETE("/api/v1/admin/dead-letters/{id}", { params: { path: { id } } }));
+      run.print(run.values.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
+    },
+  },
+  {
     name: "event-dead-letters list",
     args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
     summary: "every tenant's events that exhausted their retries, newest first, with whose each is",
@@ -330,6 +358,23 @@ export const commands = [
         platform(run).POST("/api/v1/platform/events/dead-letters/{id}/replay", { params: { path: { id } } }),
       );
       run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
+    },
+  },
+  {
+    name: "event-dead-letters dismiss",
+    args: "<id> --yes",
+    summary: "delete any tenant's dead letter nobody will replay (its module is gone, it is already applied)",
+    auth: "platform",
+    positionals: 1,
+    options: dismissOptions,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      confirmDismissal(run, id, "plinth event-dead-letters replay");
+      await call(
+        run.url,
+        platform(run).DELETE("/api/v1/platform/events/dead-letters/{id}", { params: { path: { id } } }),
+      );
+      run.print(run.values.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
     },
   },
   {

@@ -38,8 +38,10 @@ const ALL = [
   "keys revoke",
   "dead-letters list",
   "dead-letters replay",
+  "dead-letters dismiss",
   "event-dead-letters list",
   "event-dead-letters replay",
+  "event-dead-letters dismiss",
   "mail-dead-letters list",
   "mail-dead-letters replay",
   "mail-dead-letters replay-pending",
@@ -288,6 +290,46 @@ describe("event-dead-letters", () => {
     const missing = await platformRun(["event-dead-letters", "replay", "dl_unknown"]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("not_found");
+  });
+});
+
+describe("dismissing dead letters", () => {
+  it("the operator dismisses any tenant's letter only with --yes; it is gone from the list; an unknown id fails", async () => {
+    const tenant = await newTenant();
+    const id = await plantEventLetter(served().sql, tenant.id, { type: "cli.removed", reason: "planted" });
+    const listed = async () =>
+      JSON.parse((await platformRun(["event-dead-letters", "list", "--tenant", tenant.id, "--json"])).stdout).items.map(
+        (d: { id: string }) => d.id,
+      );
+
+    // A dismissed letter is gone for good: without --yes nothing is asked of the API.
+    const refused = await platformRun(["event-dead-letters", "dismiss", id]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("--yes");
+    expect(refused.stderr).toContain(`plinth event-dead-letters replay ${id}`);
+    expect(await listed()).toContain(id);
+
+    const dismissed = await platformRun(["event-dead-letters", "dismiss", id, "--yes"]);
+    expect(dismissed.status, dismissed.stderr).toBe(0);
+    expect(dismissed.stdout.trim()).toBe(`dismissed ${id}`);
+    expect(await listed()).not.toContain(id);
+
+    const missing = await platformRun(["event-dead-letters", "dismiss", id, "--yes", "--json"]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("not_found");
+  });
+
+  it("a tenant admin dismisses its own letter with --yes", async () => {
+    const tenant = await newTenant();
+    const id = await plantEventLetter(served().sql, tenant.id, { type: "cli.removed", reason: "planted" });
+    const env = { PLINTH_KEY: tenant.key };
+    const url = ["--url", served().origin];
+    expect((await plinth(["dead-letters", "dismiss", id, ...url], env)).status).toBe(2);
+    const dismissed = await plinth(["dead-letters", "dismiss", id, "--yes", "--json", ...url], env);
+    expect(dismissed.status, dismissed.stderr).toBe(0);
+    expect(JSON.parse(dismissed.stdout)).toEqual({ dismissed: id });
+    const after = JSON.parse((await plinth(["dead-letters", "list", "--json", ...url], env)).stdout);
+    expect(after.items).toEqual([]);
   });
 });
 
