@@ -1,6 +1,7 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { grantPairs } from "../../src/modules/identity/directory/module-grants";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
@@ -16,7 +17,11 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.committed(
       this.store.tx(() => {
         const created = this.store.init(ctx, tenant, grants);
-        if (created) this.creds.createKey(ctx, { ...adminKey, scopes: ["*"], expiresAt: null });
+        if (created) {
+          this.creds.createKey(ctx, { ...adminKey, scopes: ["*"], expiresAt: null });
+          // The grants its roles start with are applied: the hourly sync never adds them again.
+          this.grantLedger.record(grantPairs(grants), ctx.now);
+        }
         return { created };
       }),
     );

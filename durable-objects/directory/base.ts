@@ -10,6 +10,7 @@ import { Authority } from "../../src/modules/identity/directory/authority";
 import type { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { Credentials } from "../../src/modules/identity/directory/credentials";
 import { KeyMaterial } from "../../src/modules/identity/directory/key-material";
+import { GrantLedger } from "../../src/modules/identity/directory/module-grants";
 import { Roles } from "../../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
 import { Sessions } from "../../src/modules/identity/directory/sessions";
@@ -41,6 +42,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
   protected readonly authority: Authority;
   protected readonly tenantSettings: TenantSettings;
   protected readonly sessions: Sessions;
+  protected readonly grantLedger: GrantLedger;
   protected readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -52,6 +54,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
     this.authority = new Authority(this.store, this.creds, this.roles);
     this.tenantSettings = new TenantSettings(this.store);
     this.sessions = new Sessions(this.store);
+    this.grantLedger = new GrantLedger(this.store, this.roles);
     this.relay = new OutboxRelay(ctx.storage, {
       object: "TenantDirectory",
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),

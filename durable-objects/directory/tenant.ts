@@ -2,6 +2,7 @@ import { WrongTenant, wipeStorage } from "../../src/kernel/durable/erase";
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { migrateSqlite } from "../../src/kernel/durable/sqlite-schema";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { grantPairs } from "../../src/modules/identity/directory/module-grants";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
 import { TenantRow } from "../../src/modules/identity/directory/tenant-row";
 import type { In, Out } from "./base";
@@ -23,6 +24,12 @@ export class DirectoryTenant extends DirectorySealed {
   changeTenant(input: In<"changeTenant">): Out<"changeTenant"> {
     const { ctx, change, expectedVersion } = rpcArgs(DirectoryRpc, "changeTenant", input);
     return this.committed(this.tenantRow.change(ctx, change, expectedVersion));
+  }
+
+  /** The modules' grants not yet applied to this tenant's default roles, added and recorded (module-grants.ts). */
+  applyGrants(input: In<"applyGrants">): Out<"applyGrants"> {
+    const { ctx, grants } = rpcArgs(DirectoryRpc, "applyGrants", input);
+    return this.committed(this.grantLedger.sync(ctx, grantPairs(grants)));
   }
 
   /** Offboarding: refuses another tenant's id, then forgets everything, so the object answers as a new one. */

@@ -235,6 +235,7 @@ describe("built-in jobs", () => {
       "audit/checkpoint 0 * * * *",
       "events/dead-letter-report 45 * * * *",
       "events/purge-processed 15 * * * *",
+      "tenants/apply-grants 20 * * * *",
       "tenants/erase-deleted * * * * *",
       "tenants/purge-tokens 30 * * * *",
     ]);

@@ -2,6 +2,7 @@ import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
 import { deletionRoutes } from "./deletion-routes";
 import { eraseDeleted } from "./erasure-job";
+import { applyGrants } from "./grants-job";
 import { purgeTokens } from "./jobs";
 import { lifecycleRoutes } from "./lifecycle-routes";
 import { tenantLookup } from "./lookup";
@@ -13,7 +14,7 @@ import { platformRoutes } from "./routes";
  * The `tenants` module factory: the tenant registry (D1 `tenants`), the
  * request path's tenant lookup, `/api/v1/platform` for operators (create,
  * change, suspend, resume, delete), the hourly purge of every tenant directory's
- * expired tokens, and the erasure of deleted tenants. A tenant's own state lives in its identity directory.
+ * expired tokens, the hourly sync of the modules' grants to existing tenants' roles, and the erasure of deleted tenants. A tenant's own state lives in its identity directory.
  */
 export const tenants = () =>
   ({
@@ -21,5 +22,5 @@ export const tenants = () =>
     tables: { tenants: tenantsTable },
     routes: createRouter().route("/", platformRoutes).route("/", lifecycleRoutes).route("/", deletionRoutes),
     auth: { tenants: tenantLookup },
-    jobs: [purgeTokens, eraseDeleted],
+    jobs: [purgeTokens, eraseDeleted, applyGrants],
   }) satisfies ModuleDef;

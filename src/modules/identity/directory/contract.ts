@@ -40,6 +40,9 @@ const nothing = z.void();
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 const SealedSecret = z.string().min(1).max(512);
 const Step = z.number().int().min(0);
+/** The registered modules' additions to the default roles (`ModuleDef.grants`), by role. */
+const Grants = z.record(z.string().max(64), z.array(z.string().max(200)).max(500));
+const GrantSchema = z.object({ role: z.string(), permission: z.string() });
 
 /**
  * The TenantDirectory's RPC contract: each method's argument and reply,
@@ -53,10 +56,18 @@ export const DirectoryRpc = defineRpc({
     args: withCtx({
       tenant: z.object({ id: Id, slug: z.string().max(63), name: z.string().max(200), plan: z.string().max(64) }),
       adminKey: z.object({ id: Id, name: z.string().max(200), prefix: z.string().max(64), hash: Hash }),
-      /** The registered modules' additions to the default roles (`ModuleDef.grants`), by role. */
-      grants: z.record(z.string().max(64), z.array(z.string().max(200)).max(500)).default({}),
+      grants: Grants.default({}),
     }),
     reply: z.object({ created: z.boolean() }),
+  },
+  /**
+   * Brings the modules' grants to the tenant's default roles: each one not yet applied here is
+   * added to its role (an `identity.role.updated` by `ctx.actor`) unless the role covers it or
+   * is gone, and recorded, so it is never added again (module-grants.ts).
+   */
+  applyGrants: {
+    args: withCtx({ grants: Grants }),
+    reply: z.object({ added: z.array(GrantSchema), recorded: z.number().int().min(0), baseline: z.boolean() }),
   },
   /** The directory's own record of its tenant; null before `init`. */
   tenantState: { args: nothing, reply: TenantStateSchema.nullable() },

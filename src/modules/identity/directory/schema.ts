@@ -167,6 +167,21 @@ export const DIRECTORY_SCHEMA: string[][] = [
     `alter table refresh_tokens add column successor_hash text`,
     `alter table refresh_tokens add column successor_sealed text`,
   ],
+  // Module grants reach existing tenants (grants.ts): every grant (role, permission) this
+  // directory ever applied to its default roles, so a grant an admin removed is never added
+  // again. A directory that already holds a tenant gets the baseline mark: its roles predate
+  // the ledger, so its first sync only records what is declared (a missing grant there may be
+  // an admin's removal). A new object has no tenant row yet, so it is not marked.
+  [
+    `create table applied_grants (
+       role text not null,
+       permission text not null,
+       applied_at text not null,
+       primary key (role, permission)
+     )`,
+    `create table grant_baseline (id integer primary key check (id = 1))`,
+    `insert into grant_baseline (id) select 1 where exists (select 1 from tenant)`,
+  ],
 ];
 
 /**
