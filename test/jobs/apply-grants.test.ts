@@ -13,7 +13,7 @@ const probe: ModuleDef = {
   name: "latecomer",
   version: "1.0.0",
   permissions: ["latecomer.thing.read", "latecomer.thing.create"],
-  grants: { member: ["latecomer.thing.read"] },
+  grants: { member: ["latecomer.thing.read"], viewer: ["latecomer.thing.read"] },
 };
 const deployed = [...modules, probe];
 
@@ -52,6 +52,8 @@ describe("tenants/apply-grants", () => {
 
     await sync();
     expect(await permissionsOf(t, "member")).toEqual(["blog.post.create", "blog.post.read", "latecomer.thing.read"]);
+    // `*.read` covers it already: the viewer role is not rewritten for nothing.
+    expect(await permissionsOf(t, "viewer")).toEqual(["*.read"]);
     // Changed as an admin's PUT changes it: audited, the job named as the actor.
     const [entry] = await auditOf(t.adminKey, "identity.role.updated");
     expect(entry).toMatchObject({ actor: { kind: "system", id: "tenants/apply-grants" } });
@@ -94,7 +96,12 @@ describe("tenants/apply-grants", () => {
     // Nothing added (a missing grant may be an admin's removal), every declared grant recorded.
     expect(await permissionsOf(t, "member")).toEqual(["blog.post.create", "blog.post.read"]);
     expect(await ledgerOf(t.id)).toEqual({
-      applied: ["member blog.post.create", "member blog.post.read", "member latecomer.thing.read"],
+      applied: [
+        "member blog.post.create",
+        "member blog.post.read",
+        "member latecomer.thing.read",
+        "viewer latecomer.thing.read",
+      ],
       marked: false,
     });
 
