@@ -112,6 +112,29 @@ describe("tenants/apply-grants", () => {
     expect(await permissionsOf(t, "member")).toEqual(["blog.post.create", "blog.post.read", "latecomer.thing.create"]);
   });
 
+  it("leaves a grant for a later run when its role holds as many permissions as a role may", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const t = await newTenant("grants");
+    const full = Array.from({ length: 500 }, (_, i) => `filler.thing.p${i}`);
+    await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec("update roles set permissions = ? where name = 'member'", JSON.stringify(full));
+    });
+    await sync();
+    // The role stays readable (at most 500 permissions), and the grant is not spent.
+    expect(await permissionsOf(t, "member")).toHaveLength(500);
+    expect((await ledgerOf(t.id)).applied).not.toContain("member latecomer.thing.read");
+
+    // Once the admin makes room, the next run adds it.
+    const put = await call("/api/v1/admin/roles/member", {
+      method: "PUT",
+      token: t.adminKey,
+      body: { permissions: ["blog.post.read"], description: "Readers" },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    await sync();
+    expect(await permissionsOf(t, "member")).toEqual(["blog.post.read", "latecomer.thing.read"]);
+  });
+
   it("one tenant's ledger never decides for another", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const first = await newTenant("grants");

@@ -1,7 +1,7 @@
 import { covers } from "../../../kernel/auth/permissions";
 import type { Roles } from "./roles";
 import type { DirectoryStore } from "./store";
-import type { Ctx, RoleView } from "./types";
+import { type Ctx, MAX_ROLE_PERMISSIONS, type RoleView } from "./types";
 
 /** One permission a module grants one default role (`ModuleDef.grants`). */
 export interface Grant {
@@ -34,9 +34,11 @@ export function grantPairs(grants: DeclaredGrants): Grant[] {
  * Decides a sync without reading or writing anything. Only grants not in the ledger count:
  * one applied before (and perhaps removed by an admin since) is never added again. Each is
  * recorded whether or not it changes a role: a role the admin deleted is not re-created, and
- * a role that already covers the permission (`*`, `*.read`) needs nothing. On the baseline
- * sync nothing is added: the roles predate the ledger, so a missing grant may be an admin's
- * removal.
+ * a role that already covers the permission (`*`, `*.read`) needs nothing. A grant its role
+ * has no room for ({@link MAX_ROLE_PERMISSIONS}) is neither added nor recorded, so a later sync
+ * adds it once an admin made room: past the limit, no reply could carry the role. On the
+ * baseline sync nothing is added: the roles predate the ledger, so a missing grant may be an
+ * admin's removal.
  */
 export function planGrants(
   declared: readonly Grant[],
@@ -44,17 +46,21 @@ export function planGrants(
   roles: readonly RoleView[],
   baseline: boolean,
 ): { record: Grant[]; changed: RoleView[]; added: Grant[] } {
-  const record = declared.filter((g) => !applied.has(keyOf(g)));
-  if (baseline) return { record, changed: [], added: [] };
+  const fresh = declared.filter((g) => !applied.has(keyOf(g)));
+  if (baseline) return { record: fresh, changed: [], added: [] };
   const changed: RoleView[] = [];
   const added: Grant[] = [];
+  const waiting = new Set<Grant>();
   for (const role of roles) {
-    const missing = record.filter((g) => g.role === role.name && !covers(role.permissions, g.permission));
-    if (missing.length === 0) continue;
-    changed.push({ ...role, permissions: [...role.permissions, ...missing.map((g) => g.permission)] });
-    added.push(...missing);
+    const missing = fresh.filter((g) => g.role === role.name && !covers(role.permissions, g.permission));
+    const room = Math.max(0, MAX_ROLE_PERMISSIONS - role.permissions.length);
+    for (const g of missing.slice(room)) waiting.add(g);
+    const adding = missing.slice(0, room);
+    if (adding.length === 0) continue;
+    changed.push({ ...role, permissions: [...role.permissions, ...adding.map((g) => g.permission)] });
+    added.push(...adding);
   }
-  return { record, changed, added };
+  return { record: fresh.filter((g) => !waiting.has(g)), changed, added };
 }
 
 /**

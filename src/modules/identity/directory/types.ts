@@ -60,10 +60,13 @@ export const SessionViewSchema = z.object({
 });
 export type SessionView = z.infer<typeof SessionViewSchema>;
 
+/** Permissions one role holds at most: every reply carrying a role refuses more. */
+export const MAX_ROLE_PERMISSIONS = 500;
+
 /** A role as the contract shows it. */
 export const RoleViewSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
-  permissions: z.array(z.string().min(1).max(128)).max(500),
+  permissions: z.array(z.string().min(1).max(128)).max(MAX_ROLE_PERMISSIONS),
   description: z.string().max(500),
 });
 export type RoleView = z.infer<typeof RoleViewSchema>;
