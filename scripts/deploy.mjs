@@ -24,13 +24,15 @@ if (misspelt) {
 }
 
 let resolved;
+let top;
 try {
   resolved = unstable_readConfig({ config: config ?? `${root}/wrangler.toml`, env });
+  top = unstable_readConfig({ config: config ?? `${root}/wrangler.toml` });
 } catch (error) {
   console.error(`deploy: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
-const problems = configProblems(resolved, env);
+const problems = configProblems(resolved, env, top);
 for (const problem of problems) console.error(`deploy: ${problem}`);
 
 const deploy = ["deploy", "--var", `GIT_COMMIT:${gitCommit()}`, ...target, ...rest];

@@ -6,15 +6,24 @@ export function deployArgs(argv: string[]): {
   target: string[];
   rest: string[];
 };
+/** The bindings of a resolved wrangler config, as configProblems compares them. */
+export interface Bindings {
+  durable_objects?: { bindings?: { name: string }[] };
+  r2_buckets?: { binding: string }[];
+  kv_namespaces?: { binding: string }[];
+  queues?: { producers?: { binding: string }[] };
+  d1_databases?: { binding: string; database_name?: string; database_id?: string }[];
+  services?: { binding: string }[];
+}
 export function configProblems(
-  config: {
+  config: Bindings & {
     name?: string;
     workers_dev?: boolean;
     routes?: unknown[];
     route?: unknown;
     vars?: Record<string, unknown>;
-    d1_databases?: { binding: string; database_name?: string; database_id?: string }[];
   },
   env: string,
+  top?: Bindings,
 ): string[];
 export function secretProblems(names: string[]): { errors: string[]; warnings: string[] };

@@ -41,14 +41,52 @@ export function deployArgs(argv) {
 }
 
 /**
+ * @typedef {{ durable_objects?: { bindings?: { name: string }[] }, r2_buckets?: { binding: string }[], kv_namespaces?: { binding: string }[], queues?: { producers?: { binding: string }[] }, d1_databases?: { binding: string, database_name?: string, database_id?: string }[], services?: { binding: string }[] }} Bindings
+ */
+
+/**
+ * Each kind of binding: what messages call it, its table in wrangler.toml, and the names
+ * a resolved config binds.
+ * @type {{ what: string, table: string, names: (config: Bindings) => string[] }[]}
+ */
+const BINDING_KINDS = [
+  {
+    what: "Durable Object binding",
+    table: "durable_objects.bindings",
+    names: (c) => (c.durable_objects?.bindings ?? []).map((b) => b.name),
+  },
+  { what: "D1 binding", table: "d1_databases", names: (c) => (c.d1_databases ?? []).map((b) => b.binding) },
+  { what: "R2 bucket binding", table: "r2_buckets", names: (c) => (c.r2_buckets ?? []).map((b) => b.binding) },
+  {
+    what: "queue producer binding",
+    table: "queues.producers",
+    names: (c) => (c.queues?.producers ?? []).map((b) => b.binding),
+  },
+  { what: "KV namespace binding", table: "kv_namespaces", names: (c) => (c.kv_namespaces ?? []).map((b) => b.binding) },
+  { what: "service binding", table: "services", names: (c) => (c.services ?? []).map((b) => b.binding) },
+];
+
+/**
  * The problems of an environment's resolved wrangler config (wrangler's `unstable_readConfig`)
  * that would make the deploy fail half-way or leave a Worker nobody can reach.
- * @param {{ name?: string, workers_dev?: boolean, routes?: unknown[], route?: unknown, vars?: Record<string, unknown>, d1_databases?: { binding: string, database_name?: string, database_id?: string }[] }} config
+ * @param {Bindings & { name?: string, workers_dev?: boolean, routes?: unknown[], route?: unknown, vars?: Record<string, unknown> }} config
  * @param {string} env
+ * @param {Bindings} [top] the top-level config (read without an environment): what `npm start` and the tests bind
  * @returns {string[]}
  */
-export function configProblems(config, env) {
+export function configProblems(config, env, top = {}) {
   const problems = [];
+  // Bindings are not inherited by an [env.*] section: one added at the top level only works
+  // under npm start and in the tests, and the deployed Worker then answers every request
+  // 500 config_invalid for the module that declares it.
+  for (const kind of BINDING_KINDS) {
+    const have = new Set(kind.names(config));
+    for (const name of kind.names(top).filter((n) => !have.has(n))) {
+      problems.push(
+        `[env.${env}] has no ${kind.what} ${name}, which the top level binds: bindings are not inherited, so copy its entry into [[env.${env}.${kind.table}]] (docs/operations.md, "Deploys, upgrades, rollback")`,
+      );
+    }
+  }
   for (const db of config.d1_databases ?? []) {
     if (!db.database_id || PLACEHOLDER_D1_ID.test(db.database_id)) {
       problems.push(

@@ -29,9 +29,9 @@ function deploy(args: string[]) {
 }
 
 /** wrangler.toml with its production placeholders replaced, as a user would after `d1 create`. */
-function configuredToml(): string {
+function configuredToml(edit: (toml: string) => string = (toml) => toml): string {
   const dir = mkdtempSync(join(tmpdir(), "plinth-deploy-"));
-  const toml = readFileSync(join(root, "wrangler.toml"), "utf8")
+  const toml = edit(readFileSync(join(root, "wrangler.toml"), "utf8"))
     .replace(
       `database_id = "00000000-0000-4000-8000-000000000002"`,
       `database_id = "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"`,
@@ -60,6 +60,19 @@ describe("npm run deploy", () => {
     expect(out).toContain("database_id is the placeholder");
     expect(out).toContain("npx wrangler d1 create plinth-production");
     expect(out).not.toContain("CLOUDFLARE_API_TOKEN");
+  });
+
+  it("refuses an environment that lacks a Durable Object binding of the top level, before anything remote", () => {
+    // A team adds its actor's binding at the top level: npm start and the tests see it, the deploy would not.
+    const production = '[[env.production.durable_objects.bindings]]\nname = "JOB_RUNNER"\nclass_name = "JobRunner"\n';
+    const config = configuredToml((toml) => {
+      expect(toml).toContain(production);
+      return toml.replace(production, "");
+    });
+    const { code, out } = deploy(["--env", "production", "--config", config]);
+    expect(code).toBe(1);
+    expect(out).toContain("[env.production] has no Durable Object binding JOB_RUNNER");
+    expect(out).not.toContain("could not list the secrets");
   });
 
   it("makes a dry run: the bundle, without the remote migrations", () => {
@@ -96,6 +109,29 @@ describe("configProblems", () => {
 
   it("passes a configured environment", () => {
     expect(configProblems(good, "production")).toEqual([]);
+  });
+
+  it("names each binding the top level has and the environment lacks (bindings are not inherited)", () => {
+    const top = {
+      durable_objects: { bindings: [{ name: "AGGREGATE" }, { name: "REMINDER_CLOCK" }] },
+      r2_buckets: [{ binding: "FILES" }],
+      queues: { producers: [{ binding: "EVENTS" }, { binding: "MAIL" }] },
+      kv_namespaces: [{ binding: "CACHE" }],
+    };
+    const env = {
+      ...good,
+      durable_objects: { bindings: [{ name: "AGGREGATE" }] },
+      queues: { producers: [{ binding: "EVENTS" }] },
+    };
+    const problems = configProblems(env, "production", top);
+    expect(problems).toEqual([
+      expect.stringContaining("[env.production] has no Durable Object binding REMINDER_CLOCK"),
+      expect.stringContaining("[env.production] has no R2 bucket binding FILES"),
+      expect.stringContaining("[env.production] has no queue producer binding MAIL"),
+      expect.stringContaining("[env.production] has no KV namespace binding CACHE"),
+    ]);
+    expect(problems[0]).toContain("[[env.production.durable_objects.bindings]]");
+    expect(configProblems(good, "production", { d1_databases: good.d1_databases })).toEqual([]);
   });
 
   it("names a Worker with no route, and one that would run as development", () => {
