@@ -163,7 +163,8 @@ export const ${n.name}${n.Type}s = sqliteTable(
     created_at: text("created_at").notNull(),
     updated_at: text("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), index("${n.table}_tenant_id").on(t.tenant_id, t.id)],
+  // The primary key already indexes (tenant_id, id), the list's order; this one serves its ?created_by=.
+  (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), index("${n.table}_created_by").on(t.tenant_id, t.created_by, t.id)],
 );
 
 /** A tenant's ${n.plural} in id order after \`cursor\`, optionally by creator. Runs on D1 or libSQL (docs/read-models.md). */

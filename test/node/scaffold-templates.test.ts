@@ -54,6 +54,16 @@ describe("the scaffold's grants", () => {
   });
 });
 
+describe("the scaffold's read model", () => {
+  it("adds no index over the primary key's columns, which SQLite indexes already (each would double a write's rows)", () => {
+    const source = t.readModel(t.namesOf("orders", "order"));
+    const primary = source.match(/primaryKey\(\{ columns: \[([^\]]*)\] \}\)/)?.[1];
+    expect(primary).toBe("t.tenant_id, t.id");
+    const indexed = [...source.matchAll(/index\("[^"]*"\)\.on\(([^)]*)\)/g)].map((m) => m[1]);
+    expect(indexed).not.toContain(primary);
+  });
+});
+
 describe("scaffold templates' wording", () => {
   it("says 'an order' and 'a widget' in what /docs and the tests show", () => {
     const order = t.namesOf("orders", "order");
