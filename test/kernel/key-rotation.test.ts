@@ -3,21 +3,20 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
 import { parseConfig } from "../../src/kernel/config";
 import { base64UrlEncode } from "../../src/kernel/crypto";
 import type { ModuleRuntime } from "../../src/kernel/modules/types";
-import { modules } from "../../src/modules";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { tenantEnvelope } from "../../src/modules/identity/key-material";
 import { directorySealed } from "../../src/modules/identity/sealed";
 import { SSO_SECRET_FIELD } from "../../src/modules/identity/sso/secrets";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { secretField } from "../../src/modules/webhooks/secrets";
-import { testApp, testRuntime } from "../helpers";
-import { callerOf, PASSWORD } from "../identity/helpers";
+import { testRuntime } from "../helpers";
+import { PASSWORD } from "../identity/helpers";
 import { codeAt } from "../identity/two-factor-helpers";
+import { enrolledTotp, type KeyedCall, keyedPlatform, tenantOn } from "./keyed-platform";
 
 type Json = Record<string, unknown>;
 
@@ -34,21 +33,11 @@ const KEYS = {
 };
 
 /** The platform (every registered module) with `encryptionKeys` as ENCRYPTION_KEYS. */
-function platform(encryptionKeys: string | undefined) {
-  const { fetch } = testApp(modules, { ENCRYPTION_KEYS: encryptionKeys }, MIGRATIONS, clock);
-  return callerOf(fetch);
-}
-type Call = ReturnType<typeof platform>;
+const platform = (encryptionKeys: string | undefined) => keyedPlatform(encryptionKeys, clock);
+type Call = KeyedCall;
 const root = String(env.PLATFORM_ROOT_KEY);
 
-async function newTenant(call: Call, prefix: string) {
-  // Ids are time-ordered only across milliseconds: a second apart, tenants list in the order made.
-  clock.advance(1_000);
-  const slug = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-  const res = await call("/api/v1/platform/tenants", { token: root, body: { slug, name: slug } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return { id: String(res.body.id), slug, adminKey: String(res.body.admin_key) };
-}
+const newTenant = (call: Call, prefix: string) => tenantOn(call, clock, prefix);
 
 /** A tenant with one of each sealed value: a webhook endpoint (its actor holding a copy), SSO, a TOTP user. */
 async function sealedTenant(call: Call, prefix: string) {
@@ -85,23 +74,13 @@ async function sealedTenant(call: Call, prefix: string) {
   });
   expect(sso.status, JSON.stringify(sso.body)).toBe(200);
   const email = `ada-${prefix}@example.com`;
-  const totp = await enrolledTotp(call, t.slug, email);
+  const totp = await totpSecret(call, t.slug, email);
   return { ...t, endpoint, email, totp, ssoSecret: `sso-secret-${prefix}` };
 }
 
 /** Registers `email` in the tenant and enrols it in two-factor sign-in; its TOTP secret. */
-async function enrolledTotp(call: Call, slug: string, email: string): Promise<string> {
-  const reg = await call("/api/v1/auth/register", { tenant: slug, body: { email, password: PASSWORD, name: "Ada" } });
-  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-  const session = await call("/api/v1/auth/login", { tenant: slug, body: { email, password: PASSWORD } });
-  const token = String(session.body.access_token);
-  const started = await call("/api/v1/me/two-factor", { token, method: "POST" });
-  expect(started.status, JSON.stringify(started.body)).toBe(201);
-  const totp = String(started.body.secret);
-  const confirmed = await call("/api/v1/me/two-factor/confirm", { token, body: { code: codeAt(totp, clock) } });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return totp;
-}
+const totpSecret = async (call: Call, slug: string, email: string) =>
+  (await enrolledTotp(call, clock, slug, email)).secret;
 
 /** The test runtime with `encryptionKeys` as ENCRYPTION_KEYS, for a module's sealed fields called directly. */
 function runtimeWith(encryptionKeys: string): ModuleRuntime {
@@ -311,7 +290,7 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
   it("walks a directory's sealed values a page at a time: every TOTP user's, past the first page", async () => {
     const sealedUnderV1 = platform(KEYS.v1);
     const t = await sealedTenant(sealedUnderV1, "rot-pages");
-    for (const name of ["bea", "cy"]) await enrolledTotp(sealedUnderV1, t.slug, `${name}-${t.slug}@example.com`);
+    for (const name of ["bea", "cy"]) await totpSecret(sealedUnderV1, t.slug, `${name}-${t.slug}@example.com`);
     // One TOTP secret a page: the SSO secret and the first user on the first, each other user on its own.
     const paged = directorySealed(1);
     const rotated = runtimeWith(KEYS.rotated);

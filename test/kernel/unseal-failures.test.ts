@@ -5,15 +5,14 @@
 import { runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
 import { base64UrlEncode } from "../../src/kernel/crypto";
 import { contentOf, mailEnvelope, toMessage } from "../../src/kernel/notify/message";
-import { modules } from "../../src/modules";
 import { tenantEnvelope } from "../../src/modules/identity/key-material";
-import { testApp, testRuntime } from "../helpers";
-import { callerOf, ORIGIN, PASSWORD } from "../identity/helpers";
+import { testRuntime } from "../helpers";
+import { ORIGIN, PASSWORD } from "../identity/helpers";
 import { codeAt } from "../identity/two-factor-helpers";
+import { enrolledTotp, type KeyedCall, keyedPlatform, tenantOn } from "./keyed-platform";
 
 const clock = manualClock("2046-03-01T00:00:10.000Z");
 const root = String(env.PLATFORM_ROOT_KEY);
@@ -22,30 +21,15 @@ const POOL_KEYS = String(testRuntime().config.encryptionKeys);
 /** A fresh key under `version`: each test its own version, so its series starts at 0 whatever ran before. */
 const keyOf = (version: number) => ({ version, key: base64UrlEncode(crypto.getRandomValues(new Uint8Array(32))) });
 
-const platform = (encryptionKeys: string) =>
-  callerOf(testApp(modules, { ENCRYPTION_KEYS: encryptionKeys }, MIGRATIONS, clock).fetch);
-type Call = ReturnType<typeof platform>;
+const platform = (encryptionKeys: string) => keyedPlatform(encryptionKeys, clock);
+type Call = KeyedCall;
 
-async function newTenant(call: Call, prefix: string) {
-  clock.advance(1_000);
-  const slug = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-  const res = await call("/api/v1/platform/tenants", { token: root, body: { slug, name: slug } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return { id: String(res.body.id), slug, adminKey: String(res.body.admin_key) };
-}
+const newTenant = (call: Call, prefix: string) => tenantOn(call, clock, prefix);
 
 /** Registers a user in the tenant and enrols it in two-factor sign-in; its email, id and TOTP secret. */
 async function totpUser(call: Call, slug: string) {
   const email = `ada-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  const reg = await call("/api/v1/auth/register", { tenant: slug, body: { email, password: PASSWORD, name: "Ada" } });
-  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-  const session = await call("/api/v1/auth/login", { tenant: slug, body: { email, password: PASSWORD } });
-  const token = String(session.body.access_token);
-  const started = await call("/api/v1/me/two-factor", { token, method: "POST" });
-  const secret = String(started.body.secret);
-  const confirmed = await call("/api/v1/me/two-factor/confirm", { token, body: { code: codeAt(secret, clock) } });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return { email, id: String(reg.body.id), secret };
+  return { email, ...(await enrolledTotp(call, clock, slug, email)) };
 }
 
 /** The value of one counter series on /metrics, 0 when absent. */
