@@ -8,6 +8,7 @@ import { deadLetterStore } from "../../src/kernel/events/dead-letters";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
 import { callerOf, newTenant, rootKey } from "../identity/helpers";
+import { infoLines } from "../log-lines";
 
 // At info, where the dismissal's line is (the suite logs warnings only).
 const call = callerOf(testApp(modules, { LOG_LEVEL: "info" }).fetch);
@@ -30,19 +31,7 @@ async function letterOf(tenantId: string): Promise<{ id: string; eventId: string
 }
 
 /** The `dead letter dismissed` lines logged while `run` ran. */
-async function dismissals(run: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const spy = vi.spyOn(console, "log").mockImplementation(() => {});
-  await run();
-  return spy.mock.calls
-    .map(([line]) => {
-      try {
-        return JSON.parse(String(line)) as Record<string, unknown>;
-      } catch {
-        return {};
-      }
-    })
-    .filter((l) => l.msg === "dead letter dismissed");
-}
+const dismissals = (run: () => Promise<void>) => infoLines("dead letter dismissed", run);
 
 describe("dismissing a dead letter", () => {
   afterEach(() => vi.restoreAllMocks());

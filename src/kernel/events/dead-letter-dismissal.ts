@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import { recordDismissal } from "../queues/dismissal";
 import { stringField } from "../queues/message-fields";
 import { deadLetterStore } from "./dead-letters";
 
@@ -13,17 +13,9 @@ import { deadLetterStore } from "./dead-letters";
  */
 export async function dismissDeadLetter(c: Context<AppEnv>, id: string, tenantId?: string): Promise<void> {
   const letter = await deadLetterStore(c.env.DB).dismiss(id, tenantId);
-  if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
-  const principal = c.get("principal");
-  c.get("log").info("dead letter dismissed", {
+  recordDismissal(c, letter, "dead letter", (l) => ({
     event: "events.dead_letter.dismissed",
-    dead_letter_id: letter.id,
-    message_id: letter.message_id,
-    event_id: stringField(letter.event, "id"),
-    event_type: letter.event_type,
-    tenant_id: letter.tenant_id,
-    reason: letter.reason,
-    replayed_at: letter.replayed_at,
-    by: principal ? `${principal.kind}:${principal.id}` : undefined,
-  });
+    event_id: stringField(l.event, "id"),
+    event_type: l.event_type,
+  }));
 }

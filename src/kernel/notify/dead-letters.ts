@@ -97,6 +97,15 @@ export function mailDeadLetterStore(db: D1Database) {
         return { id: r.id, message };
       });
     },
+    /**
+     * Forgets a letter the operator will never send: it no longer waits nor is replayed.
+     * Returns what it was, for the log line that records the dismissal, or null when
+     * there is no such letter.
+     */
+    async dismiss(id: string): Promise<MailDeadLetter | null> {
+      const [row] = await orm.delete(t).where(eq(t.id, id)).returning();
+      return row ? view(row) : null;
+    },
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
       if (ids.length === 0) return;
       await orm

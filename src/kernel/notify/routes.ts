@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
+import { dismissMailDeadLetter } from "./dead-letter-dismissal";
 import { mailDeadLetterStore } from "./dead-letters";
 import { mailboxServes } from "./mailbox";
 
@@ -74,6 +75,18 @@ const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
   responses: { 202: { description: "re-queued" }, 404: problem("no such mail dead letter") },
 });
 
+const dismiss = op.delete("/platform/mail/dead-letters/{id}", {
+  operationId: "dismissMailDeadLetter",
+  summary:
+    "Dismiss a mail dead letter that will never be sent (an address that never accepts it, a tenant since erased): it is deleted and no longer waits",
+  access: "platform",
+  request: { params: IdParam },
+  responses: {
+    204: { description: "dismissed (logged: `mail dead letter dismissed`)" },
+    404: problem("no such mail dead letter"),
+  },
+});
+
 const replayPending = op.post("/platform/mail/replay-dead-letters", {
   operationId: "replayMailDeadLetters",
   summary: "Put up to `limit` mail dead letters not yet replayed back on the mail queue (after an outage is fixed)",
@@ -97,7 +110,7 @@ const replayPending = op.post("/platform/mail/replay-dead-letters", {
 /**
  * The kernel's mail operations, mounted under `/api/v1`: the development
  * mailbox (development on a loopback host, and tests) and the platform
- * operator's view of mail dead letters, with their replay.
+ * operator's view of mail dead letters, with their replay and dismissal.
  */
 export const mailRoutes = createRouter()
   .openapi(mailbox, async (c) => {
@@ -137,6 +150,10 @@ export const mailRoutes = createRouter()
     await c.env.MAIL.send(found.message, { contentType: "json" });
     await store.markReplayed([found.letter.id], c.get("clock").now());
     return c.body(null, 202);
+  })
+  .openapi(dismiss, async (c) => {
+    await dismissMailDeadLetter(c, c.req.valid("param").id);
+    return c.body(null, 204);
   })
   .openapi(replayPending, async (c) => {
     const { limit, tenant_id } = c.req.valid("json");

@@ -224,6 +224,14 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
       headers: admin,
       params: { id: nope },
     },
+    {
+      op: "DELETE /api/v1/platform/mail/dead-letters/{id}",
+      label: "unknown id",
+      expect: 404,
+      code: "not_found",
+      headers: root,
+      params: { id: nope },
+    },
     { op: "GET /api/v1/blog/posts/{id}", label: "unknown id", expect: 404, headers: admin, params: { id: nope } },
     {
       op: "PATCH /api/v1/blog/posts/{id}",

@@ -380,6 +380,13 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     expect: 202,
     params: { id: await plant(tenantId, "mail") },
   });
+  await s.call({
+    ...platformMail,
+    op: "DELETE /api/v1/platform/mail/dead-letters/{id}",
+    label: "a mail dead letter",
+    expect: 204,
+    params: { id: await plant(tenantId, "mail") },
+  });
   await plant(tenantId, "mail");
   await s.call({
     ...platformMail,
