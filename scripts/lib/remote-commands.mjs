@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cryptoCommands } from "./crypto-commands.mjs";
+import { dismissCommand } from "./dismiss-commands.mjs";
 import { root } from "./env.mjs";
 import { CliError, call, connect, EXIT, platformKey, record, rootKeyHint, table, tenantKey, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
@@ -49,20 +50,6 @@ function deadLetterQuery(values) {
   if (values.tenant !== undefined) query.tenant_id = values.tenant;
   if (values.pending) query.pending = "true";
   return query;
-}
-
-/** The --yes of a dismissal: without it nothing is asked of the API, since a dismissed letter is gone for good. */
-const dismissOptions = { yes: { type: "boolean", help: "yes, delete it: without it nothing is done" } };
-
-/** Refuses a dismissal without --yes, saying what it would do and what to consider first. */
-function confirmDismissal(run, id, replayCommand) {
-  if (run.values.yes) return;
-  const lines = [
-    `dismissing deletes dead letter ${id} for good: its event is never replayed and it is no longer counted.`,
-    `If its cause is fixed and it should still apply, replay it instead: ${replayCommand} ${id}`,
-    "Then run again with --yes.",
-  ];
-  throw new CliError(lines.join("\n"), EXIT.usage);
 }
 
 /** Prints a list page as a table (with the next cursor) or as the API's JSON. */
@@ -305,20 +292,14 @@ export const commands = [
       run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
     },
   },
-  {
+  dismissCommand({
     name: "dead-letters dismiss",
-    args: "<id> --yes",
     summary: "delete a dead letter the tenant will never replay (cannot be undone)",
     auth: "tenant",
-    positionals: 1,
-    options: dismissOptions,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      confirmDismissal(run, id, "plinth dead-letters replay");
-      await call(run.url, tenant(run).DELETE("/api/v1/admin/dead-letters/{id}", { params: { path: { id } } }));
-      run.print(run.values.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
-    },
-  },
+    path: "/api/v1/admin/dead-letters/{id}",
+    replayCommand: "plinth dead-letters replay",
+    lost: "its event is never replayed",
+  }),
   {
     name: "event-dead-letters list",
     args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
@@ -360,23 +341,14 @@ export const commands = [
       run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
     },
   },
-  {
+  dismissCommand({
     name: "event-dead-letters dismiss",
-    args: "<id> --yes",
     summary: "delete any tenant's dead letter nobody will replay (its module is gone, it is already applied)",
     auth: "platform",
-    positionals: 1,
-    options: dismissOptions,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      confirmDismissal(run, id, "plinth event-dead-letters replay");
-      await call(
-        run.url,
-        platform(run).DELETE("/api/v1/platform/events/dead-letters/{id}", { params: { path: { id } } }),
-      );
-      run.print(run.values.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
-    },
-  },
+    path: "/api/v1/platform/events/dead-letters/{id}",
+    replayCommand: "plinth event-dead-letters replay",
+    lost: "its event is never replayed",
+  }),
   {
     name: "mail-dead-letters list",
     args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
@@ -436,6 +408,15 @@ export const commands = [
       run.print(run.values.json ? JSON.stringify({ replayed }, null, 2) : `replayed ${replayed}`);
     },
   },
+  dismissCommand({
+    name: "mail-dead-letters dismiss",
+    summary:
+      "delete a mail dead letter never to be sent (an address that never accepts it, a tenant since erased; cannot be undone)",
+    auth: "platform",
+    path: "/api/v1/platform/mail/dead-letters/{id}",
+    replayCommand: "plinth mail-dead-letters replay",
+    lost: "its mail is never sent",
+  }),
   {
     name: "events replay",
     args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--max-events <n>] [--after <cursor>]",

@@ -45,6 +45,7 @@ const ALL = [
   "mail-dead-letters list",
   "mail-dead-letters replay",
   "mail-dead-letters replay-pending",
+  "mail-dead-letters dismiss",
   "events replay",
   "jobs list",
   "jobs run",
@@ -373,6 +374,31 @@ describe("mail-dead-letters", () => {
     expect(missing.stderr).toContain("not_found");
     const usage = await platformRun(["mail-dead-letters", "replay"]);
     expect(usage.status).toBe(2);
+  });
+
+  it("dismisses a mail never to be sent only with --yes; it no longer waits; an unknown id fails", async () => {
+    const tenant = await newTenant();
+    const [id, kept] = [await plantMail(tenant.id), await plantMail(tenant.id)];
+    const pending = async () =>
+      JSON.parse(
+        (await platformRun(["mail-dead-letters", "list", "--tenant", tenant.id, "--pending", "--json"])).stdout,
+      ).items.map((d: { id: string }) => d.id);
+
+    // A dismissed mail is gone for good: without --yes nothing is asked of the API.
+    const refused = await platformRun(["mail-dead-letters", "dismiss", id]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("--yes");
+    expect(refused.stderr).toContain(`plinth mail-dead-letters replay ${id}`);
+    expect((await pending()).sort()).toEqual([id, kept].sort());
+
+    const dismissed = await platformRun(["mail-dead-letters", "dismiss", id, "--yes"]);
+    expect(dismissed.status, dismissed.stderr).toBe(0);
+    expect(dismissed.stdout.trim()).toBe(`dismissed ${id}`);
+    expect(await pending()).toEqual([kept]);
+
+    const missing = await platformRun(["mail-dead-letters", "dismiss", id, "--yes", "--json"]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("not_found");
   });
 });
 
