@@ -411,7 +411,7 @@ export const commands = [
   dismissCommand({
     name: "mail-dead-letters dismiss",
     summary:
-      "delete a mail dead letter never to be sent (an address that never accepts it, a tenant since erased; cannot be undone)",
+      "delete a mail dead letter never to be sent (an address that never accepts it, a token long expired; cannot be undone)",
     auth: "platform",
     path: "/api/v1/platform/mail/dead-letters/{id}",
     replayCommand: "plinth mail-dead-letters replay",

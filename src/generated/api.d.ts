@@ -205,7 +205,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Dismiss a mail dead letter that will never be sent (an address that never accepts it, a tenant since erased): it is deleted and no longer waits */
+        /** Dismiss a mail dead letter that will never be sent (an address that never accepts it, a token long expired): it is deleted and no longer waits */
         delete: operations["dismissMailDeadLetter"];
         options?: never;
         head?: never;

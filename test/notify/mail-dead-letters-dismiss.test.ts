@@ -1,5 +1,5 @@
 // A mail the operator decides never to send (an address that will never accept it, a
-// tenant since erased) is dismissed: deleted, so `?pending=true` and replay-pending stop
+// reset whose token expired long ago) is dismissed: deleted, so `?pending=true` and replay-pending stop
 // counting it, and logged with who dismissed which letter, never the address
 // (docs/notifications.md, "Retries, dead letters, replay").
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";

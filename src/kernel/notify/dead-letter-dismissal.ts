@@ -5,7 +5,7 @@ import { mailDeadLetterStore } from "./dead-letters";
 
 /**
  * Dismisses a mail dead letter the operator will never send (an address that will never
- * accept it, a tenant since erased): it is deleted, so `?pending=true` and replay-pending
+ * accept it, a reset whose token expired long ago): it is deleted, so `?pending=true` and replay-pending
  * stop counting it. The log line is the record, with the fields the consumer's own mail
  * lines carry (mail id, kind, tenant) and never the sealed content or its address.
  */

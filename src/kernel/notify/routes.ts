@@ -78,7 +78,7 @@ const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
 const dismiss = op.delete("/platform/mail/dead-letters/{id}", {
   operationId: "dismissMailDeadLetter",
   summary:
-    "Dismiss a mail dead letter that will never be sent (an address that never accepts it, a tenant since erased): it is deleted and no longer waits",
+    "Dismiss a mail dead letter that will never be sent (an address that never accepts it, a token long expired): it is deleted and no longer waits",
   access: "platform",
   request: { params: IdParam },
   responses: {
