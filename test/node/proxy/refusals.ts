@@ -225,6 +225,22 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
       params: { id: nope },
     },
     {
+      op: "POST /api/v1/platform/events/dead-letters/{id}/replay",
+      label: "unknown id",
+      expect: 404,
+      code: "not_found",
+      headers: root,
+      params: { id: nope },
+    },
+    {
+      op: "DELETE /api/v1/platform/events/dead-letters/{id}",
+      label: "unknown id",
+      expect: 404,
+      code: "not_found",
+      headers: root,
+      params: { id: nope },
+    },
+    {
       op: "DELETE /api/v1/platform/mail/dead-letters/{id}",
       label: "unknown id",
       expect: 404,
