@@ -1,13 +1,14 @@
 // The remote `plinth` commands: each talks to a plinth URL through the typed
 // client, prints a table (or with --json the API's JSON) and exits with one of
 // the codes in EXIT. Options are parsed with Node's util.parseArgs.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { pageOptions, pageQuery, platform, printPage, printRecord, tenant, writeOut } from "./command-kit.mjs";
 import { cryptoCommands } from "./crypto-commands.mjs";
-import { dismissCommand } from "./dismiss-commands.mjs";
+import { deadLetterCommands } from "./dead-letter-commands.mjs";
 import { root } from "./env.mjs";
-import { CliError, call, connect, EXIT, platformKey, record, rootKeyHint, table, tenantKey, urlOf } from "./remote.mjs";
+import { CliError, call, connect, EXIT, rootKeyHint, table, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
 import { offboardingCommands, TENANT_FIELDS } from "./tenant-offboarding.mjs";
 
@@ -19,64 +20,6 @@ import { offboardingCommands, TENANT_FIELDS } from "./tenant-offboarding.mjs";
  *   positionals: number, options?: Record<string, Option & { help: string, arg?: string }>,
  *   run: (run: Run) => Promise<void> }} Command
  */
-
-const pageOptions = {
-  limit: { type: "string", arg: "<n>", help: "items per page, 1 to 100 (default 20)" },
-  cursor: { type: "string", arg: "<cursor>", help: "the page after this cursor (printed under a full page)" },
-};
-
-/** The PageQuery of --limit/--cursor. */
-function pageQuery(values) {
-  const query = {};
-  if (values.limit !== undefined) {
-    const limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new CliError("--limit is 1 to 100", EXIT.usage);
-    query.limit = limit;
-  }
-  if (values.cursor !== undefined) query.cursor = values.cursor;
-  return query;
-}
-
-/** The options of the platform's dead-letter lists (events, mail): a page, one tenant's, not replayed yet. */
-const deadLetterOptions = (tenantHelp) => ({
-  ...pageOptions,
-  tenant: { type: "string", arg: "<id>", help: tenantHelp },
-  pending: { type: "boolean", help: "only those not replayed yet" },
-});
-
-/** The DeadLetterPageQuery of those options. */
-function deadLetterQuery(values) {
-  const query = pageQuery(values);
-  if (values.tenant !== undefined) query.tenant_id = values.tenant;
-  if (values.pending) query.pending = "true";
-  return query;
-}
-
-/** Prints a list page as a table (with the next cursor) or as the API's JSON. */
-function printPage(run, body, columns) {
-  if (run.values.json) return run.print(JSON.stringify(body, null, 2));
-  run.print(body.items.length === 0 ? "(none)" : table(body.items, columns));
-  if (body.next_cursor) run.print(`more: --cursor ${body.next_cursor}`);
-}
-
-/** Prints one object as `field value` lines or as the API's JSON. */
-function printRecord(run, body, fields) {
-  run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, fields));
-}
-
-/** Prints `text` as it is, or with --out writes it to that file and says so. */
-function writeOut(run, text) {
-  if (run.values.out === undefined) return process.stdout.write(text);
-  try {
-    writeFileSync(run.values.out, text);
-  } catch (error) {
-    throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
-  }
-  run.print(`wrote ${run.values.out}`);
-}
-
-const platform = (run) => connect(run.url, platformKey(run.url));
-const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
 
 /** @type {Command[]} */
 export const commands = [
@@ -260,163 +203,7 @@ export const commands = [
       run.print(run.values.json ? JSON.stringify({ revoked: id }) : `revoked ${id}`);
     },
   },
-  {
-    name: "dead-letters list",
-    args: "[--limit <n>] [--cursor <cursor>]",
-    summary: "the tenant's events that exhausted their retries, newest first",
-    auth: "tenant",
-    positionals: 0,
-    options: pageOptions,
-    async run(run) {
-      const query = pageQuery(run.values);
-      const body = await call(run.url, tenant(run).GET("/api/v1/admin/dead-letters", { params: { query } }));
-      printPage(run, body, [
-        ["id", (d) => d.id],
-        ["event type", (d) => d.event_type],
-        ["attempts", (d) => d.attempts],
-        ["received", (d) => d.received_at],
-        ["replayed", (d) => d.replayed_at],
-        ["reason", (d) => d.reason],
-      ]);
-    },
-  },
-  {
-    name: "dead-letters replay",
-    args: "<id>",
-    summary: "send a dead letter's event to the events queue again",
-    auth: "tenant",
-    positionals: 1,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      await call(run.url, tenant(run).POST("/api/v1/admin/dead-letters/{id}/replay", { params: { path: { id } } }));
-      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
-    },
-  },
-  dismissCommand({
-    name: "dead-letters dismiss",
-    summary: "delete a dead letter the tenant will never replay (cannot be undone)",
-    auth: "tenant",
-    path: "/api/v1/admin/dead-letters/{id}",
-    replayCommand: "plinth dead-letters replay",
-    lost: "its event is never replayed",
-  }),
-  {
-    name: "event-dead-letters list",
-    args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
-    summary: "every tenant's events that exhausted their retries, newest first, with whose each is",
-    auth: "platform",
-    positionals: 0,
-    options: deadLetterOptions("only this tenant's letters"),
-    async run(run) {
-      const query = deadLetterQuery(run.values);
-      const body = await call(
-        run.url,
-        platform(run).GET("/api/v1/platform/events/dead-letters", { params: { query } }),
-      );
-      printPage(run, body, [
-        ["id", (d) => d.id],
-        ["tenant", (d) => d.tenant_id],
-        ["event type", (d) => d.event_type],
-        ["attempts", (d) => d.attempts],
-        ["received", (d) => d.received_at],
-        ["replayed", (d) => d.replayed_at],
-        // Its event already applied by every subscription (a catch-up did): replaying it changes nothing.
-        ["applied", (d) => (d.already_applied ? "yes" : "")],
-        ["reason", (d) => d.reason],
-      ]);
-    },
-  },
-  {
-    name: "event-dead-letters replay",
-    args: "<id>",
-    summary: "send any tenant's dead letter's event to the events queue again (once its cause is fixed)",
-    auth: "platform",
-    positionals: 1,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      await call(
-        run.url,
-        platform(run).POST("/api/v1/platform/events/dead-letters/{id}/replay", { params: { path: { id } } }),
-      );
-      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
-    },
-  },
-  dismissCommand({
-    name: "event-dead-letters dismiss",
-    summary: "delete any tenant's dead letter nobody will replay (its module is gone, it is already applied)",
-    auth: "platform",
-    path: "/api/v1/platform/events/dead-letters/{id}",
-    replayCommand: "plinth event-dead-letters replay",
-    lost: "its event is never replayed",
-  }),
-  {
-    name: "mail-dead-letters list",
-    args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
-    summary: "mail the consumer gave up on, newest first (content stays sealed)",
-    auth: "platform",
-    positionals: 0,
-    options: deadLetterOptions("only this tenant's mail"),
-    async run(run) {
-      const query = deadLetterQuery(run.values);
-      const body = await call(run.url, platform(run).GET("/api/v1/platform/mail/dead-letters", { params: { query } }));
-      printPage(run, body, [
-        ["id", (d) => d.id],
-        ["tenant", (d) => d.tenant_id],
-        ["kind", (d) => d.kind],
-        ["attempts", (d) => d.attempts],
-        ["received", (d) => d.received_at],
-        ["replayed", (d) => d.replayed_at],
-        ["reason", (d) => d.reason],
-      ]);
-    },
-  },
-  {
-    name: "mail-dead-letters replay",
-    args: "<id>",
-    summary: "put one mail dead letter back on the mail queue (same mail id: the provider drops a repeat)",
-    auth: "platform",
-    positionals: 1,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      await call(
-        run.url,
-        platform(run).POST("/api/v1/platform/mail/dead-letters/{id}/replay", { params: { path: { id } } }),
-      );
-      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
-    },
-  },
-  {
-    name: "mail-dead-letters replay-pending",
-    args: "[--tenant <id>]",
-    summary: "put every mail dead letter not replayed yet back on the mail queue (after an outage is fixed)",
-    auth: "platform",
-    positionals: 0,
-    options: { tenant: { type: "string", arg: "<id>", help: "only this tenant's mail" } },
-    async run(run) {
-      let replayed = 0;
-      // 100 per call, until the API says none is left.
-      for (;;) {
-        const body = await call(
-          run.url,
-          platform(run).POST("/api/v1/platform/mail/replay-dead-letters", {
-            body: { limit: 100, tenant_id: run.values.tenant },
-          }),
-        );
-        replayed += body.replayed;
-        if (!body.more || body.replayed === 0) break;
-      }
-      run.print(run.values.json ? JSON.stringify({ replayed }, null, 2) : `replayed ${replayed}`);
-    },
-  },
-  dismissCommand({
-    name: "mail-dead-letters dismiss",
-    summary:
-      "delete a mail dead letter never to be sent (an address that never accepts it, a token long expired; cannot be undone)",
-    auth: "platform",
-    path: "/api/v1/platform/mail/dead-letters/{id}",
-    replayCommand: "plinth mail-dead-letters replay",
-    lost: "its mail is never sent",
-  }),
+  ...deadLetterCommands,
   {
     name: "events replay",
     args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--max-events <n>] [--after <cursor>]",

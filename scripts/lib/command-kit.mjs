@@ -1,0 +1,62 @@
+// What the remote commands share: the page options and query, the dead-letter lists'
+// filters, printing a page, a record or a file, and a typed client with either key.
+import { writeFileSync } from "node:fs";
+import { CliError, connect, EXIT, platformKey, record, table, tenantKey } from "./remote.mjs";
+
+export const pageOptions = {
+  limit: { type: "string", arg: "<n>", help: "items per page, 1 to 100 (default 20)" },
+  cursor: { type: "string", arg: "<cursor>", help: "the page after this cursor (printed under a full page)" },
+};
+
+/** The PageQuery of --limit/--cursor. */
+export function pageQuery(values) {
+  const query = {};
+  if (values.limit !== undefined) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new CliError("--limit is 1 to 100", EXIT.usage);
+    query.limit = limit;
+  }
+  if (values.cursor !== undefined) query.cursor = values.cursor;
+  return query;
+}
+
+/** The options of the platform's dead-letter lists (events, mail): a page, one tenant's, not replayed yet. */
+export const deadLetterOptions = (tenantHelp) => ({
+  ...pageOptions,
+  tenant: { type: "string", arg: "<id>", help: tenantHelp },
+  pending: { type: "boolean", help: "only those not replayed yet" },
+});
+
+/** The DeadLetterPageQuery of those options. */
+export function deadLetterQuery(values) {
+  const query = pageQuery(values);
+  if (values.tenant !== undefined) query.tenant_id = values.tenant;
+  if (values.pending) query.pending = "true";
+  return query;
+}
+
+/** Prints a list page as a table (with the next cursor) or as the API's JSON. */
+export function printPage(run, body, columns) {
+  if (run.values.json) return run.print(JSON.stringify(body, null, 2));
+  run.print(body.items.length === 0 ? "(none)" : table(body.items, columns));
+  if (body.next_cursor) run.print(`more: --cursor ${body.next_cursor}`);
+}
+
+/** Prints one object as `field value` lines or as the API's JSON. */
+export function printRecord(run, body, fields) {
+  run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, fields));
+}
+
+/** Prints `text` as it is, or with --out writes it to that file and says so. */
+export function writeOut(run, text) {
+  if (run.values.out === undefined) return process.stdout.write(text);
+  try {
+    writeFileSync(run.values.out, text);
+  } catch (error) {
+    throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
+  }
+  run.print(`wrote ${run.values.out}`);
+}
+
+export const platform = (run) => connect(run.url, platformKey(run.url));
+export const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
