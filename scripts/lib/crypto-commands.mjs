@@ -1,9 +1,9 @@
 // `plinth crypto reencrypt` and `plinth crypto versions`: retiring an ENCRYPTION_KEYS
 // version (docs/operations.md, "Rotating keys"). Both page through the tenants the
 // API visits a page at a time, and add up what each page says.
-import { CliError, call, connect, EXIT, platformKey, table } from "./remote.mjs";
+import { platform } from "./command-kit.mjs";
+import { CliError, call, EXIT, table } from "./remote.mjs";
 
-const platform = (run) => connect(run.url, platformKey(run.url));
 const tenantOption = { tenant: { type: "string", arg: "<id>", help: "only this tenant (default: every tenant)" } };
 
 /** `{ kind: { version: n } }` summed into `into`. */

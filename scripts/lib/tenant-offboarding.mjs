@@ -1,8 +1,7 @@
 // `plinth tenants get` and `plinth tenants delete`: reading one tenant (a deletion's
 // progress among it) and offboarding one (docs/operations.md, "Offboarding a tenant").
-import { CliError, call, connect, EXIT, platformKey, record } from "./remote.mjs";
-
-const platform = (run) => connect(run.url, platformKey(run.url));
+import { platform } from "./command-kit.mjs";
+import { CliError, call, EXIT, record } from "./remote.mjs";
 
 /**
  * What every tenant command prints of a tenant (create adds its admin key): while it is
