@@ -4,6 +4,8 @@ import { NEEDS_EVICTION, pinnedDurableObjects, testBindings, testWranglerConfig 
 
 // The actor base's probe (test/actors/probe-actor.ts): no wrangler.toml entry, never deployed.
 const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
+// An object without `ping` (test/kernel/no-ping-object.ts), for /readyz's derived checks.
+const NO_PING = { className: "NoPingObject", useSQLite: true };
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
 // The entry is the deployed Worker plus test-only Durable Objects (test/worker.ts).
@@ -27,7 +29,7 @@ export default defineConfig(async () => {
           extends: true as const,
           // Every object pinned in memory: workerd 2026-04-26 can crash evicting an idle
           // object while an alarm's request to it starts (vitest.bindings.ts says how).
-          plugins: [workerd(await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR }))],
+          plugins: [workerd(await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING }))],
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],

@@ -2,6 +2,7 @@
 // Generates source files from the repository's own inputs, or with --check
 // fails when a committed one is stale. `npm test` runs the check.
 //   src/generated/migrations.ts   <- migrations/*.sql (what /readyz expects: their names, the tables they make)
+//   src/generated/objects.ts      <- wrangler.toml's Durable Object bindings (the class each names, for /readyz)
 //   src/generated/permissions.ts  <- each module's manifest.ts
 //   src/generated/openapi.json    <- the app's GET /openapi.json (the registered modules)
 //   src/generated/api.d.ts        <- openapi-typescript types of that document (the SDK's)
@@ -191,8 +192,28 @@ async function apiTypes(document) {
 
 // The sources first: the document is built from the app, whose routes import
 // the generated permissions, so a new module's must be written before it loads.
+/**
+ * The class each Durable Object binding of wrangler.toml's top level names: `/readyz` pings
+ * every namespace a module declares and reports it as `do:<class>`, the name its RPC metrics
+ * carry; the Worker cannot read wrangler.toml itself. Read with wrangler's own parser.
+ */
+async function objectClasses() {
+  const { unstable_readConfig } = await import("wrangler");
+  const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
+  const entries = (config.durable_objects?.bindings ?? [])
+    .map((b) => [b.name, b.class_name])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, cls]) => `  ${name}: ${JSON.stringify(cls)},`)
+    .join("\n");
+  return [
+    `${header}\n/** The class each Durable Object binding in wrangler.toml (top level) names, by binding. */`,
+    `export const OBJECT_CLASSES: Readonly<Record<string, string>> = {\n${entries}\n};\n`,
+  ].join("\n");
+}
+
 const sources = [
   ["src/generated/migrations.ts", migrations()],
+  ["src/generated/objects.ts", await objectClasses()],
   ["src/generated/permissions.ts", await permissions()],
 ];
 

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { DeciderRegistry } from "../durable-objects/aggregate";
 import pkg from "../package.json";
+import { OBJECT_CLASSES } from "./generated/objects";
 import { resolveRequest } from "./kernel/auth/resolve";
 import { tenantRegistry } from "./kernel/auth/tenant-registry";
 import { type Clock, systemClock } from "./kernel/clock";
@@ -20,6 +21,7 @@ import {
   wasmCheck,
 } from "./kernel/health/checks";
 import { KERNEL_OBJECTS } from "./kernel/health/contract";
+import { moduleObjectChecks } from "./kernel/health/module-objects";
 import { migrationWatch } from "./kernel/health/pending-migrations";
 import { healthRoutes } from "./kernel/health/routes";
 import { bodyLimit } from "./kernel/http/body-limit";
@@ -34,7 +36,7 @@ import { idempotency } from "./kernel/idempotency/middleware";
 import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
 import { roleGrants } from "./kernel/modules/grants";
-import { publishedTypes, resolveModules } from "./kernel/modules/registry";
+import { ModuleRegistryError, publishedTypes, resolveModules } from "./kernel/modules/registry";
 import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
@@ -54,6 +56,8 @@ export interface AppOptions {
   migration_tables?: Readonly<Record<string, readonly string[]>>;
   /** The platform's clock; the system clock unless a test brings its own. */
   clock?: Clock;
+  /** The class each Durable Object binding names (wrangler.toml, via `npm run generate`): how `/readyz` reports modules' objects. */
+  object_classes?: Readonly<Record<string, string>>;
 }
 
 /** The app plus what the other entry points (queue, scheduled, the Aggregate object) need. */
@@ -163,8 +167,20 @@ export function createPlatform(options: AppOptions): Platform {
     wasmCheck((input) => hash.blake2b(input)),
     sealedValuesCheck,
     ...KERNEL_OBJECTS.map((o) => objectCheck(o.name, o.ping)),
+    // Every object a module binds is pinged without a check of its own: one forgotten was a green /readyz.
+    ...moduleObjectChecks(modules, options.object_classes ?? OBJECT_CLASSES),
   ];
-  for (const m of modules) checks.push(...(m.health ?? []));
+  for (const m of modules) {
+    for (const check of m.health ?? []) {
+      // Two checks of one name would report as one; a module's own ping of an object it binds repeats the kernel's.
+      if (checks.some((c) => c.name === check.name)) {
+        throw new ModuleRegistryError([
+          { module: m.name, problem: `readiness check "${check.name}" is already in /readyz: remove it from health` },
+        ]);
+      }
+      checks.push(check);
+    }
+  }
   app.route("/", healthRoutes(checks));
   app.route("/", metricsRoutes());
   app.route("/api/v1", eventOperations({ modules, deciders, tenants }));

@@ -5,3 +5,4 @@
 export * from "../src/index";
 export { default } from "../src/index";
 export { ProbeActor } from "./actors/probe-actor";
+export { NoPingObject } from "./kernel/no-ping-object";

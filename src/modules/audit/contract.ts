@@ -2,7 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
-import { PingRpc } from "../../kernel/health/contract";
 import type { AuditCheckpoint, AuditEntry } from "./chain";
 
 /** The actor of an entry as recorded (kinds are open: entries outlive enums). */
@@ -96,9 +95,4 @@ export const AuditLogRpc = defineRpc({
 /** The typed client of a tenant's audit log. */
 export function auditLog(env: Env, tenantId: string) {
   return rpcClient(AuditLogRpc, env.AUDIT_LOG.getByName(tenantId), "AuditLog");
-}
-
-/** Readiness: the `readyz` audit log object answers a ping (kernel/health/contract.ts). */
-export function pingAuditLog(env: Env): Promise<unknown> {
-  return rpcClient(PingRpc, env.AUDIT_LOG.getByName("readyz"), "AuditLog").ping({});
 }

@@ -1,6 +1,5 @@
-import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
-import { auditLog, pingAuditLog } from "./contract";
+import { auditLog } from "./contract";
 import { hourlyCheckpoints } from "./jobs";
 import { manifest } from "./manifest";
 import { auditEntries } from "./read-model";
@@ -20,7 +19,6 @@ export const audit = () =>
     events: { subscribes: [recordEvents] },
     jobs: [hourlyCheckpoints],
     bindings: { AUDIT_LOG: "durable_object" },
-    health: [objectCheck("AuditLog", pingAuditLog)],
     // Offboarding empties the tenant's chain: its trail goes with it (export it first: docs/operations.md).
     erasure: {
       erase: async (tenantId, { env }) => void (await auditLog(env, tenantId).eraseAll({ tenant_id: tenantId })),

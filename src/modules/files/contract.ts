@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
-import { PingRpc } from "../../kernel/health/contract";
 import { CtxSchema } from "../identity/directory/types";
 
 /**
@@ -96,6 +95,3 @@ export const FileStoreRpc = defineRpc({
 /** The tenant's file store. */
 export const fileStore = (env: Env, tenantId: string) =>
   rpcClient(FileStoreRpc, env.FILE_STORE.getByName(tenantId), "FileStore");
-
-/** Readiness: the `readyz` object answers a ping (kernel/health/contract.ts). */
-export const pingFileStore = (env: Env) => rpcClient(PingRpc, env.FILE_STORE.getByName("readyz"), "FileStore").ping({});

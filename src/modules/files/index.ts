@@ -1,6 +1,4 @@
-import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
-import { pingFileStore } from "./contract";
 import { filesErasure } from "./erasure";
 import { fileErrors } from "./errors";
 import { FileEventSchema } from "./events";
@@ -24,6 +22,5 @@ export const files = () =>
     events: { publishes: FileEventSchema, subscribes: [fileProjection] },
     bindings: { FILES: "r2", FILE_STORE: "durable_object" },
     variables: FILES_VARIABLES,
-    health: [objectCheck("FileStore", pingFileStore)],
     erasure: filesErasure,
   }) satisfies ModuleDef;

@@ -1,8 +1,6 @@
-import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
 import { apiKeyAuthenticator, jwtAuthenticator } from "./authenticators";
-import { pingDirectory } from "./directory/contract";
 import { DEFAULT_ROLES } from "./directory/schema";
 import { identityErasure } from "./erasure";
 import { identityErrors } from "./errors";
@@ -61,7 +59,6 @@ export const identity = () =>
     tables: { apiKeyIndex },
     events: { publishes: IdentityEventSchema },
     bindings: { TENANT_DIRECTORY: "durable_object" },
-    health: [objectCheck("TenantDirectory", pingDirectory)],
     sealed: identitySealed,
     erasure: identityErasure,
   }) satisfies ModuleDef;

@@ -2,7 +2,6 @@ import { z } from "zod";
 import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { EnvelopeSchema } from "../../kernel/events/envelope";
-import { PingRpc } from "../../kernel/health/contract";
 import { ExpectedVersionSchema } from "../../kernel/http/if-match";
 import { CtxSchema } from "../identity/directory/types";
 import { EventFilter } from "./domain";
@@ -229,9 +228,3 @@ export const registry = (env: Env, tenantId: string) =>
 /** One endpoint's delivery actor. */
 export const endpointActor = (env: Env, tenantId: string, endpointId: string) =>
   rpcClient(EndpointRpc, env.WEBHOOK_ENDPOINT.getByName(`${tenantId}/${endpointId}`), "WebhookEndpoint");
-
-/** Readiness: the `readyz` objects of both classes answer a ping (kernel/health/contract.ts). */
-export const pingRegistry = (env: Env) =>
-  rpcClient(PingRpc, env.WEBHOOK_REGISTRY.getByName("readyz"), "WebhookRegistry").ping({});
-export const pingEndpoint = (env: Env) =>
-  rpcClient(PingRpc, env.WEBHOOK_ENDPOINT.getByName("readyz"), "WebhookEndpoint").ping({});

@@ -1,6 +1,4 @@
-import { objectCheck } from "../../kernel/health/checks";
 import type { ModuleDef } from "../../kernel/modules/types";
-import { pingEndpoint, pingRegistry } from "./contract";
 import { webhooksErasure } from "./erasure";
 import { webhookErrors } from "./errors";
 import { WebhookEventSchema } from "./events";
@@ -23,7 +21,6 @@ export const webhooks = () =>
     events: { publishes: WebhookEventSchema, subscribes: [dispatchEvents, notifyDisabled] },
     bindings: { WEBHOOK_REGISTRY: "durable_object", WEBHOOK_ENDPOINT: "durable_object" },
     variables: WEBHOOK_VARIABLES,
-    health: [objectCheck("WebhookRegistry", pingRegistry), objectCheck("WebhookEndpoint", pingEndpoint)],
     sealed: webhooksSealed,
     erasure: webhooksErasure,
   }) satisfies ModuleDef;

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { EraseRpc } from "../../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
-import { PingRpc } from "../../../kernel/health/contract";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { KEY_PURGE_MAX } from "./credentials";
@@ -365,9 +364,4 @@ export const DirectoryRpc = defineRpc({
 /** The typed client of a tenant's directory: the only way code outside it reaches the Durable Object. */
 export function directory(env: Env, tenantId: string) {
   return rpcClient(DirectoryRpc, env.TENANT_DIRECTORY.getByName(tenantId), "TenantDirectory");
-}
-
-/** Readiness: the `readyz` directory object answers a ping (kernel/health/contract.ts). */
-export function pingDirectory(env: Env): Promise<unknown> {
-  return rpcClient(PingRpc, env.TENANT_DIRECTORY.getByName("readyz"), "TenantDirectory").ping({});
 }

@@ -1,0 +1,66 @@
+import { type RpcStub, rpcClient } from "../durable/rpc";
+import type { ModuleDef } from "../modules/types";
+import { CheckFailed, type HealthCheck, objectCheck } from "./checks";
+import { PingRpc } from "./contract";
+
+/** What the runtime gives for a Durable Object binding, as far as a ping needs it. */
+interface Namespace {
+  getByName(name: string): unknown;
+}
+
+function isNamespace(value: unknown): value is Namespace {
+  return typeof value === "object" && value !== null && typeof Reflect.get(value, "getByName") === "function";
+}
+
+/** A workerd stub answers every method name; only a stand-in can lack `ping` outright. */
+function hasPing(stub: unknown): stub is RpcStub<typeof PingRpc> {
+  return typeof stub === "object" && stub !== null && typeof Reflect.get(stub, "ping") === "function";
+}
+
+/** An object whose class has no `ping`: workerd rejects the call with `The RPC receiver does not implement "ping".` */
+function lacksPing(error: unknown): boolean {
+  return error instanceof TypeError && error.message.includes("does not implement");
+}
+
+/**
+ * The ping of one module's Durable Object binding, reported as `do:<class>` (the class
+ * wrangler.toml names, from `classes`; the binding's name when the generated map does not
+ * know it yet). A class that does not answer `ping` fails with the fix, not a bare error.
+ */
+function bindingCheck(module: string, binding: string, classes: Readonly<Record<string, string>>): HealthCheck {
+  const className = classes[binding] ?? binding;
+  return objectCheck(className, async (env) => {
+    const namespace: unknown = Reflect.get(env, binding);
+    if (!isNamespace(namespace)) {
+      throw new CheckFailed(`the ${binding} binding the ${module} module declares is not a Durable Object namespace`);
+    }
+    const stub = namespace.getByName("readyz");
+    if (!hasPing(stub)) throw new CheckFailed(noPing(className, binding, module));
+    try {
+      return await rpcClient(PingRpc, stub, className).ping({});
+    } catch (error) {
+      if (lacksPing(error)) throw new CheckFailed(noPing(className, binding, module));
+      throw error;
+    }
+  });
+}
+
+function noPing(className: string, binding: string, module: string): string {
+  return `${className} (${binding}, declared by the ${module} module) does not answer ping: add PingRpc to its contract in src/index.ts (traced.object(…, PingRpc)) and implement ping (an actor does)`;
+}
+
+/**
+ * A readiness check for every Durable Object binding the modules declare, so an object a
+ * module adds is in `/readyz` without a check of its own (docs/modules.md, "Durable Objects
+ * of your own").
+ */
+export function moduleObjectChecks(
+  modules: readonly Pick<ModuleDef, "name" | "bindings">[],
+  classes: Readonly<Record<string, string>>,
+): HealthCheck[] {
+  return modules.flatMap((m) =>
+    Object.entries(m.bindings ?? {})
+      .filter(([, kind]) => kind === "durable_object")
+      .map(([binding]) => bindingCheck(m.name, binding, classes)),
+  );
+}
