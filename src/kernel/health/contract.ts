@@ -7,8 +7,8 @@ import { defineRpc, rpcClient } from "../durable/rpc";
  * writing data. `/readyz` calls it on an object named `readyz` of each
  * namespace, which proves the binding, the class and the runtime's routing to
  * it (a class that creates its SQLite schema on start creates it there once;
- * no rows are written). Modules check their own objects the same
- * way, from their manifest's `health` (identity and audit do).
+ * no rows are written). The objects modules bind are pinged the same way,
+ * derived from their `bindings` (module-objects.ts): a module writes no check for them.
  */
 export const PingRpc = defineRpc({
   ping: { args: z.object({}), reply: z.object({ ok: z.literal(true) }) },
