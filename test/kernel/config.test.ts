@@ -35,6 +35,38 @@ describe("configuration", () => {
     ]);
   });
 
+  it("says where to add a missing binding in the log, and tells the client no more than its name", async () => {
+    const { needs } = createPlatform({ modules, migrations: [] });
+    const result = parseConfig({ ...env, FILE_STORE: undefined, FILES: undefined }, needs);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual([
+      {
+        variable: "FILES",
+        message:
+          "missing R2 binding: add it as [[r2_buckets]] in wrangler.toml, at the top level and in every [env.*] section (bindings are not inherited), then run npm run types",
+      },
+      {
+        variable: "FILE_STORE",
+        message:
+          "missing Durable Object namespace binding: add it as [[durable_objects.bindings]] in wrangler.toml, at the top level and in every [env.*] section (bindings are not inherited), then run npm run types",
+      },
+    ]);
+
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    const body = await expectProblem(
+      await testApp(modules, { FILE_STORE: undefined }).fetch("/healthz"),
+      500,
+      "config_invalid",
+    );
+    expect(body.detail).toBe("the server's configuration is invalid: FILE_STORE");
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; issues?: { message: string }[] });
+    expect(logged.find((l) => l.msg === "config invalid")?.issues?.[0]?.message).toContain(
+      "[[durable_objects.bindings]]",
+    );
+  });
+
   it("says what a missing required variable is and how to set it, not only that it was undefined", () => {
     const result = parseConfig({ ...env, ENVIRONMENT: undefined, JWT_SIGNING_KEYS: undefined });
     expect(result.ok).toBe(false);

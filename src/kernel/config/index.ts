@@ -19,6 +19,25 @@ const BINDING_NAMES: Record<BindingKind, string> = {
   service: "service",
 };
 
+/** Where each kind of binding is declared in wrangler.toml, for the fix a missing one's message gives. */
+const BINDING_TABLES: Record<BindingKind, string> = {
+  d1: "[[d1_databases]]",
+  durable_object: "[[durable_objects.bindings]]",
+  queue: "[[queues.producers]]",
+  r2: "[[r2_buckets]]",
+  kv: "[[kv_namespaces]]",
+  service: "[[services]]",
+};
+
+/**
+ * A missing binding and where to add it. Logged, never answered: the client is told the
+ * binding's name only. The usual cause is a binding added at the top level of wrangler.toml
+ * (which `npm start` and the tests read) and not to an `[env.*]` section, which inherits none.
+ */
+function missingBinding(kind: BindingKind): string {
+  return `missing ${BINDING_NAMES[kind]} binding: add it as ${BINDING_TABLES[kind]} in wrangler.toml, at the top level and in every [env.*] section (bindings are not inherited), then run npm run types`;
+}
+
 /**
  * The bindings the kernel itself uses: the read-model database, the events
  * queue, the mail queue, the Aggregate Durable Object that runs modules'
@@ -172,7 +191,7 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
   // A binding is present when the runtime gave us an object for it.
   const issues: ConfigIssue[] = Object.entries(needs.bindings)
     .filter(([name]) => typeof env[name] !== "object" || env[name] === null)
-    .map(([name, kind]) => ({ variable: name, message: `missing ${BINDING_NAMES[kind]} binding` }));
+    .map(([name, kind]) => ({ variable: name, message: missingBinding(kind) }));
   for (const [name, schema] of Object.entries(needs.variables)) {
     const checked = schema.safeParse(env[name]);
     // The module's schema words the message; like the kernel's, it names expectations, not inputs.
