@@ -50,6 +50,12 @@ describe("/readyz and the Durable Objects modules declare", () => {
     const { status, body } = await readyz([system(), reminders("FILE_STORE")], { FILE_STORE: broken });
     expect(status).toBe(503);
     expect(body.checks["do:FileStore"]).toMatchObject({ ok: false, error: "check failed (see logs)" });
+    // Bound, but to something else (an R2 bucket under the object's name): said, not a TypeError.
+    const bucket = await readyz([system(), reminders("FILE_STORE")], { FILE_STORE: env.FILES });
+    expect(bucket.body.checks["do:FileStore"]).toMatchObject({
+      ok: false,
+      error: "the FILE_STORE binding the reminders module declares is not a Durable Object namespace",
+    });
     vi.restoreAllMocks();
   });
 

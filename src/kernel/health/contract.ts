@@ -34,3 +34,22 @@ export const KERNEL_OBJECTS: readonly { name: string; ping: (env: Env) => Promis
   },
   { name: "JobRunner", ping: (env) => rpcClient(PingRpc, env.JOB_RUNNER.getByName("readyz"), "JobRunner").ping({}) },
 ];
+
+/** What the runtime gives for a Durable Object binding, as far as a ping needs it. */
+interface Namespace {
+  getByName(name: string): unknown;
+}
+
+function isNamespace(value: unknown): value is Namespace {
+  return typeof value === "object" && value !== null && typeof Reflect.get(value, "getByName") === "function";
+}
+
+/**
+ * The `readyz` object of the namespace a module binds as `binding` (known by name only, so
+ * not through `Env`'s types), or null when the env holds no namespace there. Its contract is
+ * unknown here: the caller checks it answers `ping` (module-objects.ts).
+ */
+export function readyzObjectOf(env: Env, binding: string): unknown {
+  const namespace: unknown = Reflect.get(env, binding);
+  return isNamespace(namespace) ? namespace.getByName("readyz") : null;
+}

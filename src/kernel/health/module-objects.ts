@@ -1,16 +1,7 @@
 import { type RpcStub, rpcClient } from "../durable/rpc";
 import type { ModuleDef } from "../modules/types";
 import { CheckFailed, type HealthCheck, objectCheck } from "./checks";
-import { PingRpc } from "./contract";
-
-/** What the runtime gives for a Durable Object binding, as far as a ping needs it. */
-interface Namespace {
-  getByName(name: string): unknown;
-}
-
-function isNamespace(value: unknown): value is Namespace {
-  return typeof value === "object" && value !== null && typeof Reflect.get(value, "getByName") === "function";
-}
+import { PingRpc, readyzObjectOf } from "./contract";
 
 /** A workerd stub answers every method name; only a stand-in can lack `ping` outright. */
 function hasPing(stub: unknown): stub is RpcStub<typeof PingRpc> {
@@ -30,11 +21,10 @@ function lacksPing(error: unknown): boolean {
 function bindingCheck(module: string, binding: string, classes: Readonly<Record<string, string>>): HealthCheck {
   const className = classes[binding] ?? binding;
   return objectCheck(className, async (env) => {
-    const namespace: unknown = Reflect.get(env, binding);
-    if (!isNamespace(namespace)) {
+    const stub = readyzObjectOf(env, binding);
+    if (stub === null) {
       throw new CheckFailed(`the ${binding} binding the ${module} module declares is not a Durable Object namespace`);
     }
-    const stub = namespace.getByName("readyz");
     if (!hasPing(stub)) throw new CheckFailed(noPing(className, binding, module));
     try {
       return await rpcClient(PingRpc, stub, className).ping({});
