@@ -125,7 +125,7 @@ const health = await waitForHealthy(90_000);
 if (health !== true) {
   console.error(
     health
-      ? `plinth: ${health}\nplinth: why each is refused is in the "config invalid" log line above (its "issues"); fix them in .dev.vars (docs/configuration.md) and run npm start again`
+      ? `plinth: ${health}\nplinth: why each is refused, and where to fix it, is in the "config invalid" log line above (its "issues": a variable in .dev.vars, a binding in wrangler.toml; docs/configuration.md); then run npm start again`
       : `plinth: the Worker did not answer ${origin}/healthz within 90 s`,
   );
   dev.stop("SIGTERM");
