@@ -65,6 +65,29 @@ export const EnvelopeSchema = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 
+/** Where an event happened: the tenant, and the aggregate (or actor stream) by its type and id. */
+export interface StreamAddress {
+  tenantId: string;
+  type: string;
+  id: string;
+}
+
+/**
+ * Splits an envelope's `stream`, `<tenant>/<type>/<id>`, into its parts: an aggregate's id is
+ * there, not in its events' data. The id is everything after the type, slashes included.
+ * Throws on a stream without an id (no envelope that parsed has one from a plinth writer).
+ *
+ * @example
+ * subscribe("notify.followers", PostEventSchema, ["blog.post.published"], async (event, rt) => {
+ *   const { id } = parseStream(event.stream); // the post's id
+ * });
+ */
+export function parseStream(stream: string): StreamAddress {
+  const [tenantId, type, ...rest] = stream.split("/");
+  if (!tenantId || !type || rest.length === 0) throw new Error(`malformed stream "${stream}"`);
+  return { tenantId, type, id: rest.join("/") };
+}
+
 /** An event as it travels: the envelope with untyped data. */
 export type Envelope = z.infer<typeof EnvelopeSchema>;
 

@@ -4,7 +4,7 @@ import type { Subscription } from "../modules/types";
 import { type ReadModelDb, readModels } from "../read-models";
 import { aggregateOf } from "./aggregate-rpc";
 import type { Decider } from "./decider";
-import { type Event, type EventUnion, eventTypes, type NewEvent, parseEvent } from "./envelope";
+import { type Event, type EventUnion, eventTypes, type NewEvent, parseEvent, parseStream } from "./envelope";
 
 /** An aggregate's place in a read model: its tenant and id. */
 export interface RowKey {
@@ -14,13 +14,6 @@ export interface RowKey {
 
 /** The key of `key` in the map {@link StateRows.load} returns. */
 export const rowKey = ({ tenantId, id }: RowKey): string => `${tenantId}/${id}`;
-
-/** Splits `<tenant>/<type>/<id>`. */
-export function parseStream(stream: string): { tenantId: string; type: string; id: string } {
-  const [tenantId, type, ...rest] = stream.split("/");
-  if (!tenantId || !type || rest.length === 0) throw new Error(`malformed stream "${stream}"`);
-  return { tenantId, type, id: rest.join("/") };
-}
 
 /**
  * Where a state projection keeps each aggregate's state: one row per

@@ -5,9 +5,9 @@ import { readModels } from "../read-models";
 import { aggregateOf } from "./aggregate-rpc";
 import { catalogPage } from "./catalog";
 import { applyRoute, canonicalOrder, type Route, wants } from "./consume";
-import { type Envelope, eventTypes } from "./envelope";
+import { type Envelope, eventTypes, parseStream } from "./envelope";
 import { processedLedger } from "./ledger";
-import { CATCH_UP_PAGE, parseStream } from "./projection";
+import { CATCH_UP_PAGE } from "./projection";
 import { rebuildFromState, type StateRebuildProgress, type TenantWalk } from "./rebuild-state";
 
 /** Events one replay call reads at most, unless the request asks for fewer. */

@@ -2,6 +2,9 @@ import type { z } from "zod";
 import type { ModuleRuntime, Subscription } from "../modules/types";
 import { type Envelope, type Event, type NewEvent, parseEvent } from "./envelope";
 
+// What a subscriber needs beside `subscribe`: its event's aggregate id is in the stream.
+export { parseStream, type StreamAddress } from "./envelope";
+
 /**
  * A subscription to some of a publisher's event types: each delivered event
  * is parsed with the publisher's declared union (so the handler receives
