@@ -25,7 +25,12 @@ const created: PostEvent = {
   type: "blog.post.created",
   data: { id: "p1", title: "Hello", content: "First words", author_id: "u_ada", created_at: T0 },
 };
-const published: PostEvent = { type: "blog.post.published", data: { published_at: T1 } };
+const published: PostEvent = {
+  type: "blog.post.published",
+  data: { published_at: T1, title: "Hello", author_id: "u_ada" },
+};
+/** A `blog.post.published` stored before it carried the title and author: history that must still replay. */
+const publishedThin = { type: "blog.post.published", data: { published_at: T1 } } as const;
 const deleted: PostEvent = { type: "blog.post.deleted", data: {} };
 const create: PostCommand = { type: "create", id: "p1", title: "Hello", content: "First words", author_id: "u_ada" };
 
@@ -86,6 +91,20 @@ describe("publish", () => {
   it("publishes a draft at the context's time", () => {
     const { state } = given(postDecider, [created]).when({ type: "publish" }, at(T1)).then([published]);
     expect(state).toMatchObject({ status: "published", published_at: T1, updated_at: T1 });
+  });
+
+  it("carries the title and author as of publishing, so a subscriber needs no read of the writer", () => {
+    const edited: PostEvent = { type: "blog.post.updated", data: { title: "Hello again", updated_at: T1 } };
+    given(postDecider, [created, edited])
+      .when({ type: "publish" }, at(T2))
+      .then([{ type: "blog.post.published", data: { published_at: T2, title: "Hello again", author_id: "u_ada" } }]);
+  });
+
+  it("still reads a stored published event from before it carried them, to the same state", () => {
+    const old = PostEventSchema.parse(publishedThin);
+    expect(old.data).toEqual({ published_at: T1 });
+    expect(fold(postDecider, [created, old])).toEqual(fold(postDecider, [created, published]));
+    given(postDecider, [created, old]).when({ type: "publish" }).thenError("post_already_published");
   });
 
   it("rejects publishing twice with post_already_published", () => {

@@ -43,7 +43,12 @@ export type PostCommand = z.infer<typeof PostCommandSchema>;
 // command rule later never makes an existing stream unreadable.
 const At = z.iso.datetime({ offset: true });
 
-/** Every Post event: the module's declaration of what it publishes. `updated` carries only what changed. */
+/**
+ * Every Post event: the module's declaration of what it publishes. `updated` carries only what
+ * changed. `published` also carries the title and author as of publishing, which a subscriber
+ * (a "notify followers" module) needs and could otherwise only read as they are now; they are
+ * optional because events stored before they were added lack them, and history must still parse.
+ */
 export const PostEventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("blog.post.created"),
@@ -53,7 +58,10 @@ export const PostEventSchema = z.discriminatedUnion("type", [
     type: z.literal("blog.post.updated"),
     data: z.object({ title: z.string().optional(), content: z.string().optional(), updated_at: At }),
   }),
-  z.object({ type: z.literal("blog.post.published"), data: z.object({ published_at: At }) }),
+  z.object({
+    type: z.literal("blog.post.published"),
+    data: z.object({ published_at: At, title: z.string().optional(), author_id: z.string().optional() }),
+  }),
   z.object({ type: z.literal("blog.post.deleted"), data: z.object({}) }),
 ]);
 export type PostEvent = z.infer<typeof PostEventSchema>;
@@ -113,11 +121,18 @@ function decide(command: PostCommand, state: PostState, ctx: DecideContext): Dec
     }
     case "publish":
       if (state.status === "published") return fail("post_already_published", "the post is already published");
-      return accept({ type: "blog.post.published", data: { published_at: ctx.now } });
+      return accept({
+        type: "blog.post.published",
+        data: { published_at: ctx.now, title: state.title, ...authorOf(state) },
+      });
     case "delete":
       return accept({ type: "blog.post.deleted", data: {} });
   }
 }
+
+// A created post always has its author; the state's null is only the "none" status's.
+const authorOf = (state: PostState): { author_id: string } | Record<never, never> =>
+  state.author_id === null ? {} : { author_id: state.author_id };
 
 /** Folds one event into the state, returning a new object; events are facts, applied as recorded. */
 function evolve(state: PostState, event: PostEvent): PostState {
