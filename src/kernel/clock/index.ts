@@ -48,3 +48,36 @@ export function manualClock(start: Date | string): ManualClock {
     },
   };
 }
+
+/** A {@link ManualClock} that follows another clock until set, and again once released. */
+export interface SettableClock extends ManualClock {
+  /** Follows the base clock again. */
+  release(): void;
+}
+
+/**
+ * A clock on real time until a test sets it: the one a module's Durable Object is built over
+ * in the test Worker (test/worker.ts), so the module's other tests run at real time as
+ * deployed, while a test of its timers sets the time, moves it, and releases it after.
+ * `advance` on a clock not set starts from the base's time.
+ *
+ * @example
+ * remindersClock.set("2030-01-01T08:00:00Z"); // in the future: see docs/actors.md
+ * remindersClock.advance(3_600_000);          // 09:00, at once
+ * remindersClock.release();                   // afterEach
+ */
+export function settableClock(base: Clock = systemClock): SettableClock {
+  let at: number | null = null;
+  return {
+    now: () => (at === null ? base.now() : new Date(at)),
+    set: (to) => {
+      at = new Date(to).getTime();
+    },
+    advance: (ms) => {
+      at = (at ?? base.now().getTime()) + ms;
+    },
+    release: () => {
+      at = null;
+    },
+  };
+}
