@@ -6,6 +6,8 @@ import { NEEDS_EVICTION, pinnedDurableObjects, testBindings, testWranglerConfig 
 const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
 // An object without `ping` (test/kernel/no-ping-object.ts), for /readyz's derived checks.
 const NO_PING = { className: "NoPingObject", useSQLite: true };
+// A module's actor on a settable clock (test/actors/reminders.ts): the same, test-only.
+const REMINDERS = { className: "Reminders", useSQLite: true };
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
 // The entry is the deployed Worker plus test-only Durable Objects (test/worker.ts).
@@ -29,7 +31,7 @@ export default defineConfig(async () => {
           extends: true as const,
           // Every object pinned in memory: workerd 2026-04-26 can crash evicting an idle
           // object while an alarm's request to it starts (vitest.bindings.ts says how).
-          plugins: [workerd(await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING }))],
+          plugins: [workerd(await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING, REMINDERS }))],
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
@@ -44,7 +46,7 @@ export default defineConfig(async () => {
         },
         {
           extends: true as const,
-          plugins: [workerd({ PROBE_ACTOR })],
+          plugins: [workerd({ PROBE_ACTOR, NO_PING, REMINDERS })],
           test: { name: "workerd-isolated", include: NEEDS_EVICTION },
         },
       ],

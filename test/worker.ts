@@ -2,7 +2,14 @@
  * The workerd test suite's entry (vitest.config.ts `main`): the Worker as
  * deployed, plus test-only Durable Object classes.
  */
+import { remindersClock, remindersObject } from "./actors/reminders";
+
 export * from "../src/index";
 export { default } from "../src/index";
 export { ProbeActor } from "./actors/probe-actor";
 export { NoPingObject } from "./kernel/no-ping-object";
+
+// A module's actor on a clock its tests move (docs/actors.md, "Testing an actor"): built as
+// src/index.ts builds it, over a settable clock instead of the platform's. A module's own
+// object exported here under its class name replaces the one `export *` brings, for the tests only.
+export const Reminders = remindersObject({ clock: remindersClock });
