@@ -41,7 +41,7 @@ export interface GivenStep<C extends { type: string }, E extends NewEvent, S> {
  *
  * @example
  * given(postDecider, [created]).when({ type: "publish" }, ctx).then([
- *   { type: "blog.post.published", data: { published_at: ctx.now } },
+ *   { type: "blog.post.published", data: { published_at: ctx.now, title: "Hello", author_id: "u_ada" } },
  * ]);
  * given(postDecider, []).when({ type: "publish" }).thenError("not_found");
  */

@@ -79,7 +79,7 @@ export type StateOf<D> = D extends Decider<{ type: string }, NewEvent, infer S> 
  * Accepts a command with the given events (none for a no-op).
  *
  * @example
- * return accept({ type: "blog.post.published", data: { published_at: ctx.now } });
+ * return accept({ type: "blog.post.published", data: { published_at: ctx.now, title: state.title } });
  */
 export function accept<E extends NewEvent>(...events: E[]): Accepted<E> {
   return { ok: true, events };
