@@ -88,3 +88,26 @@ export async function catalogPage(
     .orderBy(asc(t.stream))
     .limit(query.limit);
 }
+
+/**
+ * `subscription` with the catalog's upserts of its events' streams in each of its
+ * transactions: how the writers' inline passes apply their subscriptions. Otherwise the
+ * queue is the catalog's only source, and a delivery lost after the outbox let the events
+ * go (Miniflare's broker keeps messages in memory, so killing workerd under `npm start`
+ * loses them; deployed, a queue past its retention) leaves a stream no replay can find,
+ * since a replay walks the catalog: the audit log and webhooks could not be given what
+ * they missed. In the pass's own transaction, so it costs no round trip; version-guarded,
+ * so the queue's later delivery of the same streams changes nothing.
+ */
+export function cataloguing(subscription: Subscription): Subscription {
+  const handleBatch = subscription.handleBatch;
+  if (!handleBatch) return subscription;
+  return {
+    ...subscription,
+    async handleBatch(events, runtime, options) {
+      const outcome = await handleBatch.call(subscription, events, runtime, options);
+      const streams = catalogWrites(readModels(runtime.env), events, runtime.clock.now());
+      return { ...outcome, writes: [...outcome.writes, ...streams] };
+    },
+  };
+}

@@ -4,6 +4,7 @@ import { createLogger } from "../log";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { Pacer } from "../resilience/pace";
 import type { Sleeper } from "../resilience/sleep";
+import { cataloguing } from "./catalog";
 import { applyRoute, consumerStats, Deferred, type Route, routesOf, wants } from "./consume";
 import type { Envelope } from "./envelope";
 
@@ -56,7 +57,11 @@ export class InlineProjector {
     options: { paceMs?: number; sleeper?: Sleeper } = {},
   ) {
     this.pacer = new Pacer(options.paceMs ?? 0, platform.clock, options.sleeper);
-    this.routes = routesOf(platform.modules).filter((r) => r.subscription.inline === true);
+    // Each records its events' streams in the catalog too, so that a replay can find them
+    // even if the queue loses its delivery (catalog.ts, `cataloguing`).
+    this.routes = routesOf(platform.modules)
+      .filter((r) => r.subscription.inline === true)
+      .map((r) => ({ ...r, subscription: cataloguing(r.subscription) }));
   }
 
   /**
