@@ -10,7 +10,8 @@ import { processedLedger } from "../../src/kernel/events/ledger";
 import { createLogger } from "../../src/kernel/log";
 import { readModels } from "../../src/kernel/read-models";
 import { modules } from "../../src/modules";
-import { runJobNamed, testApp } from "../helpers";
+import { deadLetterReport, REPORT_CHECKED_MAX } from "../../src/modules/events/jobs";
+import { runJobNamed, testApp, testRuntime } from "../helpers";
 import { callerOf, rootKey } from "../identity/helpers";
 
 const TYPE = "blog.post.created";
@@ -65,5 +66,69 @@ describe("dead letters a catch-up already applied", () => {
       by_type: { [TYPE]: 2 },
       by_tenant: { t_applied: 2 },
     });
+  });
+});
+
+describe("the dead-letter report under a flood of letters", () => {
+  it("checks a bounded number of letters against the ledger and counts the rest as waiting, so its D1 statements stay bounded", async () => {
+    await env.DB.prepare("delete from dead_letters").run();
+    // An outage of a busy platform: far more waiting letters than the report reads one by one.
+    const letters = 12_000;
+    await env.DB.prepare(
+      `with recursive seq(i) as (select 1 union all select i + 1 from seq where i < ?1)
+       insert into dead_letters (id, queue, message_id, event_type, tenant_id, body, attempts, received_at)
+       select printf('dl-flood-%06d', i), 'plinth-events-dlq', printf('m-flood-%06d', i), ?2,
+              case when i % 2 = 0 then 't_flood_a' else 't_flood_b' end,
+              json_object('body', json_object('id', printf('ev-flood-%06d', i), 'type', ?2, 'tenant_id', 't_flood',
+                'stream', 't_flood/blog_post/x', 'version', 1, 'data', json_object())),
+              1, ?3
+       from seq`,
+    )
+      .bind(letters, TYPE, systemClock.now().toISOString())
+      .run();
+
+    let statements = 0;
+    const db = env.DB;
+    const counted = new Proxy(db, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (query: string) => {
+            statements++;
+            return target.prepare(query);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger(
+      "debug",
+      {},
+      (_level, line) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+    );
+    await deadLetterReport.run({
+      ...testRuntime(),
+      env: { ...env, DB: counted },
+      log,
+      scheduledTime: systemClock.now().getTime(),
+      lastSuccess: null,
+      attempt: 1,
+      modules,
+    });
+
+    const line = lines.find((l) => l.msg === "dead letters wait for an operator");
+    expect(line).toMatchObject({
+      waiting: letters,
+      already_applied: 0,
+      by_type: { [TYPE]: letters },
+      by_tenant: { t_flood_a: letters / 2, t_flood_b: letters / 2 },
+    });
+    // A run's D1 queries are limited (1,000 on the paid plan, 50 on the free one): reading every
+    // letter, two statements per page of 500, would need one statement per 250 waiting letters.
+    expect(statements).toBeLessThanOrEqual(30);
+    // The oldest are checked one by one; the rest are counted as waiting.
+    expect(line?.unchecked).toBe(letters - REPORT_CHECKED_MAX);
+    await env.DB.prepare("delete from dead_letters").run();
   });
 });

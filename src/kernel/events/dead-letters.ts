@@ -109,6 +109,18 @@ export function deadLetterStore(db: D1Database) {
         .limit(limit);
       return rows.map((r) => ({ ...view(r), tenant_id: r.tenantId }));
     },
+    /**
+     * Letters not replayed yet with an id after `after`, counted by event type and by tenant:
+     * those the hourly report counts without reading them one by one.
+     */
+    async waitingCountsAfter(after: string): Promise<{ byType: TypeCount[]; byTenant: TenantCount[] }> {
+      const waitingAfter = and(isNull(t.replayedAt), gt(t.id, after));
+      const [byType, byTenant] = await orm.batch([
+        orm.select({ type: t.eventType, count: count() }).from(t).where(waitingAfter).groupBy(t.eventType),
+        orm.select({ tenant: t.tenantId, count: count() }).from(t).where(waitingAfter).groupBy(t.tenantId),
+      ]);
+      return { byType, byTenant };
+    },
     /** A dead letter of any tenant, by id (the platform operator's replay). */
     async find(id: string): Promise<DeadLetter | null> {
       const row = await orm.select().from(t).where(eq(t.id, id)).get();
