@@ -38,8 +38,8 @@ export const manifest = {
   permissions: ["${n.name}.${n.type}.create", "${n.name}.${n.type}.read", "${n.name}.${n.type}.update"],
   // Without a grant no permission of a new module reaches a tenant's members, and a member's
   // first call is 403. Members read ${n.plural}; owners and admins hold every permission already,
-  // viewers every read. Grant more (create, say) as your product decides. Only tenants created
-  // from now on get it; existing ones: docs/modules.md, "Permissions and roles".
+  // viewers every read. Grant more (create, say) as your product decides. Existing tenants get
+  // it from the hourly tenants/apply-grants: docs/modules.md, "Permissions and roles".
   grants: { member: ["${n.name}.${n.type}.read"] },
 } as const;
 `;

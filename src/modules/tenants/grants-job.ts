@@ -11,7 +11,7 @@ import { directory } from "../identity/directory/contract";
  * admin editing the role. Each directory keeps the ledger of what it applied
  * (identity/directory/module-grants.ts), so a grant its admin removed stays removed
  * and a second run changes nothing. An operator runs it right after a deploy
- * (`npx plinth jobs run tenants/apply-grants`) rather than wait for the hour.
+ * (`npx plinth jobs run tenants apply-grants`) rather than wait for the hour.
  */
 export const applyGrants: JobDef = {
   name: "apply-grants",
