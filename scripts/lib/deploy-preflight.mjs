@@ -41,13 +41,17 @@ export function deployArgs(argv) {
 }
 
 /**
- * @typedef {{ durable_objects?: { bindings?: { name: string }[] }, r2_buckets?: { binding: string }[], kv_namespaces?: { binding: string }[], queues?: { producers?: { binding: string }[] }, d1_databases?: { binding: string, database_name?: string, database_id?: string }[], services?: { binding: string }[] }} Bindings
+ * @typedef {{ binding: string }} Named
+ * @typedef {{ durable_objects?: { bindings?: { name: string }[] }, r2_buckets?: Named[], kv_namespaces?: Named[], queues?: { producers?: { binding: string, queue?: string }[], consumers?: { queue: string, dead_letter_queue?: string }[] }, d1_databases?: { binding: string, database_name?: string, database_id?: string }[], services?: Named[], hyperdrive?: Named[], analytics_engine_datasets?: Named[], vectorize?: Named[], workflows?: Named[], dispatch_namespaces?: Named[], mtls_certificates?: Named[], send_email?: { name: string }[], ai?: Named, browser?: Named }} Bindings
  */
 
+/** The bindings of a table of them (`[[<table>]]`), by name. */
+const listed = (entries) => (entries ?? []).map((b) => b.binding);
+
 /**
- * Each kind of binding: what messages call it, its table in wrangler.toml, and the names
- * a resolved config binds.
- * @type {{ what: string, table: string, names: (config: Bindings) => string[] }[]}
+ * Each kind of binding: what messages call it, its table in wrangler.toml (`one`: a single
+ * `[<table>]`, not an array of them), and the names a resolved config binds.
+ * @type {{ what: string, table: string, one?: boolean, names: (config: Bindings) => string[] }[]}
  */
 const BINDING_KINDS = [
   {
@@ -55,16 +59,69 @@ const BINDING_KINDS = [
     table: "durable_objects.bindings",
     names: (c) => (c.durable_objects?.bindings ?? []).map((b) => b.name),
   },
-  { what: "D1 binding", table: "d1_databases", names: (c) => (c.d1_databases ?? []).map((b) => b.binding) },
-  { what: "R2 bucket binding", table: "r2_buckets", names: (c) => (c.r2_buckets ?? []).map((b) => b.binding) },
+  { what: "D1 binding", table: "d1_databases", names: (c) => listed(c.d1_databases) },
+  { what: "R2 bucket binding", table: "r2_buckets", names: (c) => listed(c.r2_buckets) },
+  { what: "queue producer binding", table: "queues.producers", names: (c) => listed(c.queues?.producers) },
+  { what: "KV namespace binding", table: "kv_namespaces", names: (c) => listed(c.kv_namespaces) },
+  { what: "service binding", table: "services", names: (c) => listed(c.services) },
+  { what: "Hyperdrive binding", table: "hyperdrive", names: (c) => listed(c.hyperdrive) },
   {
-    what: "queue producer binding",
-    table: "queues.producers",
-    names: (c) => (c.queues?.producers ?? []).map((b) => b.binding),
+    what: "Analytics Engine dataset binding",
+    table: "analytics_engine_datasets",
+    names: (c) => listed(c.analytics_engine_datasets),
   },
-  { what: "KV namespace binding", table: "kv_namespaces", names: (c) => (c.kv_namespaces ?? []).map((b) => b.binding) },
-  { what: "service binding", table: "services", names: (c) => (c.services ?? []).map((b) => b.binding) },
+  { what: "Vectorize index binding", table: "vectorize", names: (c) => listed(c.vectorize) },
+  { what: "Workflow binding", table: "workflows", names: (c) => listed(c.workflows) },
+  { what: "dispatch namespace binding", table: "dispatch_namespaces", names: (c) => listed(c.dispatch_namespaces) },
+  { what: "mTLS certificate binding", table: "mtls_certificates", names: (c) => listed(c.mtls_certificates) },
+  { what: "send_email binding", table: "send_email", names: (c) => (c.send_email ?? []).map((b) => b.name) },
+  { what: "Workers AI binding", table: "ai", one: true, names: (c) => (c.ai ? [c.ai.binding] : []) },
+  {
+    what: "Browser Rendering binding",
+    table: "browser",
+    one: true,
+    names: (c) => (c.browser ? [c.browser.binding] : []),
+  },
 ];
+
+/**
+ * The queues an environment produces to and does not consume, where the top level consumes
+ * the queue its producer of the same binding sends to (the Worker's own queue, as plinth's
+ * events and mail are), and likewise their dead-letter queues. Consumers are not inherited
+ * either, and a missing one deploys fine: the messages only pile up unread.
+ * @param {Bindings} config
+ * @param {string} env
+ * @param {Bindings} top
+ * @returns {string[]}
+ */
+function consumerProblems(config, env, top) {
+  const problems = [];
+  const topConsumers = new Map((top.queues?.consumers ?? []).map((c) => [c.queue, c]));
+  const consumers = new Map((config.queues?.consumers ?? []).map((c) => [c.queue, c]));
+  const hint = `consumers are not inherited, so copy the top level's into [[env.${env}.queues.consumers]] with this environment's queue names (docs/operations.md, "Deploys, upgrades, rollback")`;
+  for (const producer of top.queues?.producers ?? []) {
+    const own = producer.queue === undefined ? undefined : topConsumers.get(producer.queue);
+    const mine = (config.queues?.producers ?? []).find((p) => p.binding === producer.binding);
+    // Not the Worker's own queue, or no producer here (named above as a missing binding).
+    if (!own || mine?.queue === undefined) continue;
+    const consumer = consumers.get(mine.queue);
+    if (!consumer) {
+      problems.push(
+        `[env.${env}] does not consume queue ${mine.queue} (binding ${producer.binding}), which it produces to and the top level consumes as ${producer.queue}: ${hint}`,
+      );
+      continue;
+    }
+    const dead = consumer.dead_letter_queue;
+    if (own.dead_letter_queue !== undefined && topConsumers.has(own.dead_letter_queue) && dead !== undefined) {
+      if (!consumers.has(dead)) {
+        problems.push(
+          `[env.${env}] does not consume queue ${dead}, the dead-letter queue of ${mine.queue}, as the top level consumes ${own.dead_letter_queue}: ${hint}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
 
 /**
  * The problems of an environment's resolved wrangler config (wrangler's `unstable_readConfig`)
@@ -82,11 +139,13 @@ export function configProblems(config, env, top = {}) {
   for (const kind of BINDING_KINDS) {
     const have = new Set(kind.names(config));
     for (const name of kind.names(top).filter((n) => !have.has(n))) {
+      const table = kind.one ? `[env.${env}.${kind.table}]` : `[[env.${env}.${kind.table}]]`;
       problems.push(
-        `[env.${env}] has no ${kind.what} ${name}, which the top level binds: bindings are not inherited, so copy its entry into [[env.${env}.${kind.table}]] (docs/operations.md, "Deploys, upgrades, rollback")`,
+        `[env.${env}] has no ${kind.what} ${name}, which the top level binds: bindings are not inherited, so copy its entry into ${table} (docs/operations.md, "Deploys, upgrades, rollback")`,
       );
     }
   }
+  problems.push(...consumerProblems(config, env, top));
   for (const db of config.d1_databases ?? []) {
     if (!db.database_id || PLACEHOLDER_D1_ID.test(db.database_id)) {
       problems.push(

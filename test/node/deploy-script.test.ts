@@ -134,6 +134,78 @@ describe("configProblems", () => {
     expect(configProblems(good, "production", { d1_databases: good.d1_databases })).toEqual([]);
   });
 
+  it("names the other kinds of binding too (Hyperdrive, Analytics Engine, Vectorize, Workflows, AI, Browser)", () => {
+    // A module reaching Postgres through Hyperdrive, or writing Analytics Engine points: added at
+    // the top level, they too are missing from every [env.*] that does not repeat them.
+    const top = {
+      hyperdrive: [{ binding: "PG" }],
+      analytics_engine_datasets: [{ binding: "STATS" }],
+      vectorize: [{ binding: "EMBEDDINGS" }],
+      workflows: [{ binding: "ONBOARDING" }],
+      ai: { binding: "AI" },
+      browser: { binding: "BROWSER" },
+    };
+    const problems = configProblems({ ...good, hyperdrive: [{ binding: "PG" }] }, "production", top);
+    expect(problems).toEqual([
+      expect.stringContaining("[env.production] has no Analytics Engine dataset binding STATS"),
+      expect.stringContaining("[env.production] has no Vectorize index binding EMBEDDINGS"),
+      expect.stringContaining("[env.production] has no Workflow binding ONBOARDING"),
+      expect.stringContaining("[env.production] has no Workers AI binding AI"),
+      expect.stringContaining("[env.production] has no Browser Rendering binding BROWSER"),
+    ]);
+    expect(problems[3]).toContain("[env.production.ai]");
+    expect(configProblems({ ...good, ...top }, "production", top)).toEqual([]);
+  });
+
+  it("names a queue the environment produces to and does not consume, where the top level consumes its own", () => {
+    // Consumers are not inherited either: without them the events and mail pile up unread.
+    const top = {
+      queues: {
+        producers: [
+          { binding: "EVENTS", queue: "plinth-events" },
+          { binding: "PARTNER", queue: "partner-inbox" },
+        ],
+        consumers: [{ queue: "plinth-events", dead_letter_queue: "plinth-events-dlq" }, { queue: "plinth-events-dlq" }],
+      },
+    };
+    const producers = [
+      { binding: "EVENTS", queue: "plinth-production-events" },
+      // Another Worker's queue: the top level does not consume it, nor need the environment.
+      { binding: "PARTNER", queue: "partner-inbox" },
+    ];
+    const none = configProblems({ ...good, queues: { producers } }, "production", top);
+    expect(none).toEqual([
+      expect.stringContaining(
+        "[env.production] does not consume queue plinth-production-events (binding EVENTS), which it produces to",
+      ),
+    ]);
+    expect(none[0]).toContain("[[env.production.queues.consumers]]");
+    const noDeadLetters = configProblems(
+      {
+        ...good,
+        queues: {
+          producers,
+          consumers: [{ queue: "plinth-production-events", dead_letter_queue: "plinth-production-events-dlq" }],
+        },
+      },
+      "production",
+      top,
+    );
+    expect(noDeadLetters).toEqual([
+      expect.stringContaining(
+        "[env.production] does not consume queue plinth-production-events-dlq, the dead-letter queue of plinth-production-events",
+      ),
+    ]);
+    const complete = {
+      producers,
+      consumers: [
+        { queue: "plinth-production-events", dead_letter_queue: "plinth-production-events-dlq" },
+        { queue: "plinth-production-events-dlq" },
+      ],
+    };
+    expect(configProblems({ ...good, queues: complete }, "production", top)).toEqual([]);
+  });
+
   it("names a Worker with no route, and one that would run as development", () => {
     const problems = configProblems({ ...good, routes: [], vars: { ENVIRONMENT: "development" } }, "production");
     expect(problems).toHaveLength(2);
