@@ -3,10 +3,12 @@ import { type Clock, systemClock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { RateLimiterRpc } from "../src/kernel/ratelimit/contract";
-import { gcra, refunded, spent, standing } from "../src/kernel/ratelimit/gcra";
+import { gcra, type Rate, refunded, rerated, sameRate, spent, standing } from "../src/kernel/ratelimit/gcra";
 
 type Rpc = typeof RateLimiterRpc;
 const TAT = "tat";
+/** The rate the stored TAT was counted at: a changed setting re-counts it ({@link rerated}). */
+const RATE = "rate";
 
 /**
  * How long after its TAT a key's storage is deleted (ms). Once the TAT is in the past the
@@ -35,26 +37,28 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
   /** When the alarm decides whether the key is idle; tests may set another. */
   clock: Clock = systemClock;
   private tat: number | null = null;
+  /** The rate `tat` was counted at; null for a key never seen (or stored before rates were). */
+  private rate: Rate | null | undefined = undefined;
   /** Whether this object's alarm is set, as far as it knows (not after an eviction: then it sets it again). */
   private armed = false;
 
   check(input: RpcArgs<Rpc, "check">): RpcReply<Rpc, "check"> {
     const { rate, now, cost } = rpcArgs(RateLimiterRpc, "check", input);
-    const verdict = gcra(rate, this.current(), now, cost);
+    const verdict = gcra(rate, this.at(rate, now), now, cost);
     if (verdict.allowed) this.keep(verdict.tat);
     return verdict;
   }
 
   record(input: RpcArgs<Rpc, "record">): RpcReply<Rpc, "record"> {
     const { rate, now, count } = rpcArgs(RateLimiterRpc, "record", input);
-    const tat = spent(rate, this.current(), now, count);
+    const tat = spent(rate, this.at(rate, now), now, count);
     this.keep(tat);
     return { ...gcra(rate, tat, now), tat };
   }
 
   refund(input: RpcArgs<Rpc, "refund">): RpcReply<Rpc, "refund"> {
     const { rate, now, count } = rpcArgs(RateLimiterRpc, "refund", input);
-    const before = this.current();
+    const before = this.at(rate, now);
     const tat = refunded(rate, before, now, count);
     if (tat !== before) this.keep(tat);
     return standing(rate, tat, now);
@@ -66,6 +70,7 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
     const tat = this.current();
     if (tat + FORGET_AFTER_MS <= this.clock.now().getTime()) {
       this.tat = null;
+      this.rate = undefined;
       await this.ctx.storage.deleteAll();
       return;
     }
@@ -77,6 +82,21 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
   private current(): number {
     this.tat ??= this.ctx.storage.kv.get<number>(TAT) ?? 0;
     return this.tat;
+  }
+
+  /**
+   * The key's TAT counted at `rate`: as it is, or re-counted when it was counted at another
+   * rate (the tenant changed its setting), stored at once so memory and storage agree.
+   */
+  private at(rate: Rate, now: number): number {
+    const tat = this.current();
+    this.rate ??= this.ctx.storage.kv.get<Rate>(RATE) ?? null;
+    if (this.rate !== null && sameRate(this.rate, rate)) return tat;
+    const counted = this.rate === null ? tat : rerated(this.rate, rate, tat, now);
+    this.rate = rate;
+    this.ctx.storage.kv.put(RATE, rate);
+    if (counted !== tat) this.keep(counted);
+    return counted;
   }
 
   /** Stores the TAT, and sets the alarm that will forget it unless one is set (not awaited: the output gate holds the reply until both are stored). */

@@ -120,10 +120,41 @@ describe("rate limits", () => {
     };
     expect(await limit(3)).toBe(200);
     expect(await burst()).toEqual([200, 200, 200, 429]);
-    // One more an hour is one more interval of room, which the spent hour does not leave:
+    // Four an hour (burst four) is one more request than the three spent, not a fresh four:
     // before, the bucket was named by its rate, so every change of setting started it full.
     expect(await limit(4)).toBe(200);
+    expect(await burst()).toEqual([200, 429, 429, 429]);
+    // And back to three: the four spent stay spent.
+    expect(await limit(3)).toBe(200);
     expect(await burst()).toEqual([429, 429, 429, 429]);
+  });
+
+  it("counts what a key owes in requests when the limit changes: raising a limit set too low ends its lockout", async () => {
+    const { call, tenant } = gateway({
+      principal: { limit: 1000, period_s: 60, burst: 1000, max_limit: 1000, ...sync },
+    });
+    const t = await tenant();
+    const keyOf = async (name: string) =>
+      String((await call("/api/v1/admin/api-keys", { token: t.adminKey, body: { name, scopes: ["*"] } })).body.key);
+    const script = await keyOf("script");
+    // A second admin key, unspent, to save the fix: the lowered limit holds the first as well.
+    const fixer = await keyOf("fixer");
+    const setLimit = async (limit: number, period_s: number, token = t.adminKey) =>
+      (
+        await call("/api/v1/admin/settings", {
+          method: "PATCH",
+          token,
+          body: { rate_limits: { principal: { limit, period_s } } },
+        })
+      ).status;
+    const me = async () => (await call("/api/v1/me", { token: script })).status;
+    // One a day: the key owes a day after its one request.
+    expect(await setLimit(1, 86_400)).toBe(200);
+    expect([await me(), await me()]).toEqual([200, 429]);
+    // Back to 1,000 a minute: it owes one request, a 60 ms interval, not the day it owed in time.
+    expect(await setLimit(1000, 60, fixer)).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([await me(), await me(), await me()]).toEqual([200, 200, 200]);
   });
 
   it("a policy that is off admits every request without the limiter, and is left out of the headers", async () => {

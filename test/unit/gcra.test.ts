@@ -1,7 +1,7 @@
 // GCRA on its own: the arithmetic, and the bound that makes it a limiter.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gcra, type Rate, refunded, spent, standing } from "../../src/kernel/ratelimit/gcra";
+import { gcra, type Rate, refunded, rerated, spent, standing } from "../../src/kernel/ratelimit/gcra";
 
 const rate: Rate = { limit: 60, periodMs: 60_000, burst: 5 }; // one a second, five at once
 
@@ -100,5 +100,23 @@ describe("GCRA", () => {
     // Five counted at once leave no room; the sixth waits one interval.
     const full = spent(rate, 0, 0, 5);
     expect(gcra(rate, full, 0)).toMatchObject({ allowed: false, retryAfterMs: 1000 });
+  });
+});
+
+describe("rerated", () => {
+  const now = 1_000_000;
+  const hourly = (limit: number) => ({ limit, periodMs: 3_600_000, burst: Math.min(3, limit) });
+  it("keeps what a key owes as requests at the new rate, never more than a full bucket", () => {
+    // Three spent at 3/h (an hour ahead): at 50/h (burst 3) still three, 72 s each.
+    expect(rerated(hourly(3), hourly(50), now + 3_600_000, now)).toBe(now + 3 * 72_000);
+    // And back: three owed at 3/h is the hour again, so switching gains nothing.
+    expect(rerated(hourly(50), hourly(3), now + 3 * 72_000, now)).toBe(now + 3_600_000);
+    // One owed at one a day is one interval at 1,000 a minute.
+    const daily = { limit: 1, periodMs: 86_400_000, burst: 1 };
+    expect(rerated(daily, { limit: 1000, periodMs: 60_000, burst: 1000 }, now + 86_400_000, now)).toBe(now + 60);
+    // Over-admitted past the bucket (async reports) is capped at a full bucket of the new rate.
+    expect(rerated(hourly(50), hourly(3), now + 50 * 72_000, now)).toBe(now + 3_600_000);
+    // A key owing nothing stays as it is.
+    expect(rerated(hourly(3), hourly(50), now - 5, now)).toBe(now - 5);
   });
 });

@@ -100,3 +100,26 @@ export function standing(rate: Rate, tat: number, now: number): Verdict {
     retryAfterMs: 0,
   };
 }
+
+/** Whether two rates are the same policy setting. */
+export function sameRate(a: Rate, b: Rate): boolean {
+  return a.limit === b.limit && a.periodMs === b.periodMs && a.burst === b.burst;
+}
+
+/**
+ * The TAT at rate `to` of a key whose TAT was counted at `from` (its tenant saved another
+ * setting). What the key owes is kept as a number of requests, not as time: a key that spent
+ * its bucket at 3 an hour is still spent at 4 an hour (saving a new value is no fresh
+ * budget), and a key that spent its one request a day owes one 60 ms interval at 1,000 a
+ * minute, not the rest of the day (lowering a limit by mistake is not a lockout that raising
+ * it again cannot end). Never more than a full bucket at the new rate.
+ *
+ * @example
+ * rerated({ limit: 1, periodMs: 86_400_000, burst: 1 }, { limit: 1000, periodMs: 60_000, burst: 1000 }, now + 86_400_000, now);
+ * // now + 60: one request owed, at the new interval
+ */
+export function rerated(from: Rate, to: Rate, tat: number, now: number): number {
+  if (tat <= now) return tat;
+  const owed = (tat - now) / (from.periodMs / from.limit);
+  return now + Math.min(owed, to.burst) * (to.periodMs / to.limit);
+}
