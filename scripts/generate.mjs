@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { newSigningKeySet } from "./jwt-keys.mjs";
+import { journalProblems } from "./lib/migration-journal.mjs";
 import { migrationTables } from "./lib/migration-tables.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,6 +49,9 @@ function migrations() {
     .filter((f) => f.endsWith(".sql"))
     .sort();
   const problems = names.flatMap((n) => unappliableColumns(n, readFileSync(join(root, "migrations", n), "utf8")));
+  // Without a journal drizzle-kit has not written any migration yet: nothing to disagree with.
+  const journal = join(root, "migrations", "meta", "_journal.json");
+  if (existsSync(journal)) problems.push(...journalProblems(names, JSON.parse(readFileSync(journal, "utf8"))));
   if (problems.length > 0) {
     for (const p of problems) console.error(p);
     process.exit(1);

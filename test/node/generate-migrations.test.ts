@@ -35,4 +35,40 @@ describe("npm run generate", () => {
       ),
     ]);
   });
+
+  it("refuses a migration drizzle-kit's journal lacks, naming the one sharing its number and the guide", () => {
+    // What a merge of plinth's updates leaves when plinth and the fork each added a 0001 and the
+    // conflict in migrations/meta/ was resolved by taking plinth's side.
+    cpSync(join(root, "scripts"), join(copy, "scripts"), { recursive: true });
+    const migrations = join(copy, "merged", "migrations");
+    mkdirSync(join(migrations, "meta"), { recursive: true });
+    writeFileSync(join(migrations, "0000_init.sql"), "CREATE TABLE `a` (`id` text PRIMARY KEY NOT NULL);\n");
+    writeFileSync(join(migrations, "0001_orders.sql"), "CREATE TABLE `orders` (`id` text PRIMARY KEY NOT NULL);\n");
+    writeFileSync(join(migrations, "0001_tenant_suspension.sql"), "ALTER TABLE `a` ADD `note` text;\n");
+    const entry = (idx: number, tag: string) => ({
+      idx,
+      version: "6",
+      when: 1_700_000_000_000 + idx,
+      tag,
+      breakpoints: true,
+    });
+    writeFileSync(
+      join(migrations, "meta", "_journal.json"),
+      JSON.stringify({
+        version: "7",
+        dialect: "sqlite",
+        entries: [entry(0, "0000_init"), entry(1, "0001_tenant_suspension")],
+      }),
+    );
+    cpSync(join(copy, "scripts"), join(copy, "merged", "scripts"), { recursive: true });
+    const generate = spawnSync(process.execPath, ["scripts/generate.mjs"], {
+      cwd: join(copy, "merged"),
+      encoding: "utf8",
+    });
+    expect(generate.status).toBe(1);
+    expect(generate.stderr).toContain(
+      "migrations/0001_orders.sql shares its number with 0001_tenant_suspension.sql, and migrations/meta/_journal.json lists only 0001_tenant_suspension.sql",
+    );
+    expect(generate.stderr).toContain(`docs/operations.md, "Taking plinth's updates"`);
+  });
 });
