@@ -5,7 +5,7 @@ export declare function migrateLibsql(target: {
   url: string;
   authToken?: string;
   folder?: string;
-}): Promise<{ before: number; after: number }>;
+}): Promise<{ before: number; after: number; outOfOrder: string[] }>;
 export declare function migrateD1(options?: { remote?: boolean; env?: string; persistTo?: string }): Promise<number>;
 export declare function migrateD1Quietly(options?: {
   remote?: boolean;

@@ -5,12 +5,14 @@
 // (`__drizzle_migrations`), from the same SQL files. Both skip what is applied.
 
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createClient } from "@libsql/client";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { bin, offlineEnv, root, run } from "./env.mjs";
 import { unknownEnvironment } from "./wrangler-envs.mjs";
 
@@ -37,18 +39,61 @@ async function appliedCount(db) {
 }
 
 /**
+ * Applies the journal's migrations that drizzle's migrator would skip: it applies only those whose
+ * journal `when` is later than the last one recorded, so after a merge of plinth's updates,
+ * plinth's new migrations (generated before the fork's own, which this database already has) would
+ * never be applied, and nothing would say so. Applied here, each in one transaction with its record
+ * (the hash and `when` drizzle keeps), like wrangler does for D1, which goes by file name.
+ * @returns {Promise<string[]>} the tags applied
+ */
+async function applyOutOfOrder(client, db, folder) {
+  if ((await appliedCount(db)) === 0) return [];
+  const recorded = (await client.execute("select hash, created_at from __drizzle_migrations")).rows;
+  const hashes = new Set(recorded.map((r) => String(r.hash)));
+  const last = Math.max(...recorded.map((r) => Number(r.created_at)));
+  const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8"));
+  const files = readMigrationFiles({ migrationsFolder: folder });
+  const skipped = files
+    .map((file, i) => ({ ...file, tag: journal.entries[i].tag }))
+    .filter((m) => !hashes.has(m.hash) && m.folderMillis <= last);
+  if (skipped.length === 0) return [];
+  // A recorded hash no file has: an applied migration was edited, so which ones are new is a guess.
+  if (recorded.length + skipped.length > files.length) {
+    throw new Error(
+      `libSQL: ${skipped.map((m) => m.tag).join(", ")} predate the last migration applied, and ${recorded.length + skipped.length - files.length} applied migration(s) match no file (edited after they were applied?): not guessing which to apply`,
+    );
+  }
+  for (const m of skipped) {
+    const statements = m.sql.map((q) => q.trim()).filter((q) => q.length > 0);
+    await client.batch(
+      [
+        ...statements,
+        {
+          sql: 'insert into __drizzle_migrations ("hash", "created_at") values (?, ?)',
+          args: [m.hash, m.folderMillis],
+        },
+      ],
+      "write",
+    );
+  }
+  return skipped.map((m) => m.tag);
+}
+
+/**
  * Applies the pending migrations to the libSQL database at `url` (file:,
- * libsql:, http(s):), each in one transaction.
+ * libsql:, http(s):), each in one transaction; also those older than the last
+ * one applied (a merge brought them: `outOfOrder`), which drizzle's migrator skips.
  * @param {{ url: string, authToken?: string, folder?: string }} target
- * @returns {Promise<{ before: number, after: number }>} migrations recorded before and after
+ * @returns {Promise<{ before: number, after: number, outOfOrder: string[] }>} migrations recorded before and after
  */
 export async function migrateLibsql({ url, authToken, folder = MIGRATIONS_FOLDER }) {
   const client = createClient({ url, authToken });
   try {
     const db = drizzle(client);
     const before = await appliedCount(db);
+    const outOfOrder = await applyOutOfOrder(client, db, folder);
     await migrate(db, { migrationsFolder: folder });
-    return { before, after: await appliedCount(db) };
+    return { before, after: await appliedCount(db), outOfOrder };
   } finally {
     client.close();
   }
@@ -199,8 +244,11 @@ export async function dbMigrateCommand(args, readDevVars) {
   if (libsql) {
     console.log(`plinth: applying libSQL migrations to ${shown(libsql.url)}…`);
     try {
-      const { before, after } = await migrateLibsql(libsql);
+      const { before, after, outOfOrder } = await migrateLibsql(libsql);
       console.log(`libSQL: ${after - before} applied, ${after} in all`);
+      if (outOfOrder.length > 0) {
+        console.log(`libSQL: applied after later ones (a merge brought them): ${outOfOrder.join(", ")}`);
+      }
     } catch (error) {
       const reason = causes(error);
       // The client reports a refused token as SERVER_ERROR, like a server that is down.
