@@ -15,12 +15,16 @@
 //   plinth db migrate [--remote] [--env <name>] [--only d1|libsql]
 //     Applies migrations/ to D1 and, when READ_MODEL_URL is set, to the
 //     libSQL read-model database (scripts/lib/db-migrate.mjs).
+//   plinth db renumbered <new.sql> --from <old.sql>… [--remote] [--env <name>]
+//     Records a fork's migrations regenerated after a merge of plinth's updates
+//     as applied where the files they replace were (scripts/lib/db-renumbered.mjs).
 //   plinth tenants|keys|dead-letters|mail-dead-letters|events|jobs|crypto|openapi ..., plinth audit export|rebuild
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";
 import { importJwks, parseExport, verifyExport } from "./lib/audit-chain.mjs";
 import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
+import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
 import { readDevVars } from "./lib/dev-setup.mjs";
 import { bin, root, run } from "./lib/env.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
@@ -33,6 +37,10 @@ const LOCAL = [
   ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
   ["modules list | validate", "print the module registry, or its problems"],
   ["db migrate [--remote] [--env <name>] [--only d1|libsql]", "apply migrations to D1 and the libSQL read models"],
+  [
+    "db renumbered <new.sql> --from <old.sql>… [--remote] [--env <name>]",
+    "record a fork's regenerated migration where the ones it replaces were applied",
+  ],
 ];
 
 /** Each local command's --help (db migrate has its own, DB_MIGRATE_HELP). */
@@ -333,8 +341,10 @@ if (localHelp && rest.some(isHelp)) {
   await modulesCommand(sub);
 } else if (command === "db" && sub === "migrate") {
   process.exitCode = await dbMigrateCommand(rest, readDevVars);
+} else if (command === "db" && sub === "renumbered") {
+  process.exitCode = await dbRenumberedCommand(rest);
 } else if (command === "db") {
-  (sub === "--help" ? console.log : console.error)(DB_MIGRATE_HELP);
+  (sub === "--help" ? console.log : console.error)(`${DB_MIGRATE_HELP}\n\n${DB_RENUMBERED_HELP}`);
   if (sub !== "--help") process.exitCode = 2;
 } else if (command === "--help" || command === "-h" || command === "help") {
   console.log(USAGE);
