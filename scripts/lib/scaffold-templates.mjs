@@ -208,7 +208,18 @@ import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
 import { aggregateOf } from "../../kernel/events/aggregate-rpc";
 import { loadRow } from "../../kernel/events/projection";
-import { IdPageQuery, IdParam, IfMatchHeader, ifMatch, jsonBody, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
+import {
+  ETAG_HEADER,
+  IdPageQuery,
+  IdParam,
+  IfMatchHeader,
+  ifMatch,
+  jsonBody,
+  jsonResponse,
+  LOCATION_HEADER,
+  listOf,
+  page,
+} from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
@@ -246,7 +257,8 @@ const create = op.post("${n.route || "/"}", {
   summary: "Create ${n.a}",
   access: PERMISSIONS.${n.name}.${n.type}.create,
   request: { body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
-  responses: { 201: jsonResponse("the new ${n.type} (version 1)", ${n.Type}Schema) },
+  // The headers its answers carry (the bus sets ETag), so generated clients see them.
+  responses: { 201: jsonResponse("the new ${n.type} (version 1)", ${n.Type}Schema, { ...ETAG_HEADER, ...LOCATION_HEADER }) },
 });
 const list = op.get("${n.route || "/"}", {
   operationId: "list${n.Type}s",
@@ -260,7 +272,7 @@ const get = op.get("${n.route}/{id}", {
   summary: "One ${n.type}; ?consistency=strong reads the writer",
   access: PERMISSIONS.${n.name}.${n.type}.read,
   request: { params: IdParam, query: z.object({ consistency: z.enum(["eventual", "strong"]).default("eventual") }) },
-  responses: { 200: jsonResponse("the ${n.type}", ${n.Type}Schema), 404: problem("no such ${n.type}") },
+  responses: { 200: jsonResponse("the ${n.type}", ${n.Type}Schema, ETAG_HEADER), 404: problem("no such ${n.type}") },
 });
 const rename = op.patch("${n.route}/{id}", {
   operationId: "rename${n.Type}",
@@ -268,7 +280,7 @@ const rename = op.patch("${n.route}/{id}", {
   access: PERMISSIONS.${n.name}.${n.type}.update,
   request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(z.object({ name: ${n.Type}NameSchema })) },
   responses: {
-    200: jsonResponse("the renamed ${n.type}", ${n.Type}Schema),
+    200: jsonResponse("the renamed ${n.type}", ${n.Type}Schema, ETAG_HEADER),
     404: problem("no such ${n.type}"),
     412: problem("If-Match names another version"),
   },
@@ -287,6 +299,7 @@ export const ${n.name}Routes = createRouter()
     });
     const created = view(state, version);
     if (!created) throw new AppError("internal", { cause: new Error("a created ${n.type} has no view") });
+    c.header("Location", \`${n.url}/\${id}\`);
     return c.json(created, 201);
   })
   .openapi(list, async (c) => {
@@ -436,6 +449,7 @@ describe("${n.name} over HTTP", () => {
       updated_at: expect.any(String),
     });
     const id = created.body.id as string;
+    expect(created.headers.get("location")).toBe(\`\${base}/\${id}\`);
     const strong = await call(\`\${base}/\${id}?consistency=strong\`, { token: t.adminKey });
     expect(strong.status).toBe(200);
     expect(strong.headers.get("etag")).toBe('"1"');

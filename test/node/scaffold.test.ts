@@ -68,6 +68,14 @@ describe("plinth new module", () => {
     expect(readFileSync(join(copy, "src/modules/index.ts"), "utf8")).toMatch(/widgets\(\)/);
     expect(readFileSync(join(copy, "src/generated/permissions.ts"), "utf8")).toContain('"widgets.widget.create"');
     expect(readFileSync(join(copy, "src/generated/migrations.ts"), "utf8")).toMatch(/_widgets\.sql/);
+    // It declares the headers its answers carry, as test/node/openapi.test.ts requires of every
+    // module: the ETag to send back as If-Match, and where a GET reads what a POST created.
+    const doc = JSON.parse(read("src/generated/openapi.json"));
+    const declared = (path: string, method: string, status: string) =>
+      Object.keys(doc.paths[path]?.[method]?.responses?.[status]?.headers ?? {});
+    expect(declared("/api/v1/widgets", "post", "201")).toEqual(expect.arrayContaining(["ETag", "Location"]));
+    expect(declared("/api/v1/widgets/{id}", "get", "200")).toContain("ETag");
+    expect(declared("/api/v1/widgets/{id}", "patch", "200")).toContain("ETag");
 
     const tsc = run(join(root, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"]);
     expect(tsc.status, tsc.stdout).toBe(0);
