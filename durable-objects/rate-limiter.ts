@@ -21,7 +21,8 @@ export const FORGET_AFTER_MS = 60_000;
  * One per limited key (`<policy>:<key>`): the single writer of that key's
  * GCRA state, so concurrent requests from every isolate are decided one at a
  * time and the admitted count never exceeds the policy. The state is one
- * number, kept in memory and in the object's storage (so eviction forgets
+ * number, the TAT, and the rate it was counted at (written when it changes),
+ * kept in memory and in the object's storage (so eviction forgets
  * nothing); the storage write of each admitted request commits before the
  * reply leaves. A key is limited per client (an IP, an API key), so objects
  * are made without end: each deletes its storage once its key is idle again

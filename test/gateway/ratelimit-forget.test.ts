@@ -20,6 +20,7 @@ function limiter() {
       if (clockAt !== undefined) instance.clock = { now: () => new Date(clockAt) };
       return {
         tat: state.storage.kv.get<number>("tat") ?? null,
+        // The TAT and the rate it was counted at.
         keys: [...state.storage.kv.list()].length,
         alarm: await state.storage.getAlarm(),
       };
@@ -33,12 +34,12 @@ describe("RateLimiter storage", () => {
     for (let i = 0; i < 3; i++) expect((await client.check({ rate, now: T })).allowed).toBe(true);
     const tat = T + 300;
     // One alarm for the busy spell, set by its first request.
-    expect(await stored()).toEqual({ tat, keys: 1, alarm: T + 100 + FORGET_AFTER_MS });
+    expect(await stored()).toEqual({ tat, keys: 2, alarm: T + 100 + FORGET_AFTER_MS });
 
     // The alarm fires while the TAT (plus the margin) is still ahead: kept, and looked at again then.
     await stored(T + 100 + FORGET_AFTER_MS);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await stored()).toEqual({ tat, keys: 1, alarm: tat + FORGET_AFTER_MS });
+    expect(await stored()).toEqual({ tat, keys: 2, alarm: tat + FORGET_AFTER_MS });
 
     // Once it has passed: nothing is left, not even an alarm.
     await stored(tat + FORGET_AFTER_MS);
@@ -49,14 +50,14 @@ describe("RateLimiter storage", () => {
     const later = tat + 2 * FORGET_AFTER_MS;
     const verdict = await client.check({ rate, now: later });
     expect(verdict).toMatchObject({ allowed: true, remaining: rate.burst - 1 });
-    expect(await stored()).toEqual({ tat: later + 100, keys: 1, alarm: later + 100 + FORGET_AFTER_MS });
+    expect(await stored()).toEqual({ tat: later + 100, keys: 2, alarm: later + 100 + FORGET_AFTER_MS });
   });
 
   it("counts reported admissions (async policies) the same way: stored, then forgotten once idle", async () => {
     const { stub, client, stored } = limiter();
     const reply = await client.record({ rate, now: T, count: 5 });
     expect(reply.tat).toBe(T + 500);
-    expect(await stored()).toEqual({ tat: T + 500, keys: 1, alarm: T + 500 + FORGET_AFTER_MS });
+    expect(await stored()).toEqual({ tat: T + 500, keys: 2, alarm: T + 500 + FORGET_AFTER_MS });
     await stored(T + 500 + FORGET_AFTER_MS);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stored()).toEqual({ tat: null, keys: 0, alarm: null });
