@@ -47,7 +47,7 @@ export const deadLetterReport: JobDef = {
   retry: { attempts: 2, base_ms: 10_000, max_ms: 60_000 },
   async run({ env, log, scheduledTime, lastSuccess, modules }) {
     const store = deadLetterStore(env.DB);
-    const { received } = await store.countsByType(
+    const received = await store.receivedByType(
       lastSuccess === null ? null : new Date(lastSuccess),
       new Date(scheduledTime),
     );
