@@ -13,6 +13,26 @@ import {
 import { dismissCommand } from "./dismiss-commands.mjs";
 import { call } from "./remote.mjs";
 
+/**
+ * A `… replay <id>` command: POSTs the letter's replay route (`path`, with `{id}`) with the
+ * tenant's or the root key, and says which letter went back on its queue.
+ */
+function replayOne({ name, summary, auth, path }) {
+  return {
+    name,
+    args: "<id>",
+    summary,
+    auth,
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const client = auth === "tenant" ? tenant(run) : platform(run);
+      await call(run.url, client.POST(path, { params: { path: { id } } }));
+      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
+    },
+  };
+}
+
 /** @type {import("./remote-commands.mjs").Command[]} */
 export const deadLetterCommands = [
   {
@@ -35,18 +55,12 @@ export const deadLetterCommands = [
       ]);
     },
   },
-  {
+  replayOne({
     name: "dead-letters replay",
-    args: "<id>",
     summary: "send a dead letter's event to the events queue again",
     auth: "tenant",
-    positionals: 1,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      await call(run.url, tenant(run).POST("/api/v1/admin/dead-letters/{id}/replay", { params: { path: { id } } }));
-      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
-    },
-  },
+    path: "/api/v1/admin/dead-letters/{id}/replay",
+  }),
   dismissCommand({
     name: "dead-letters dismiss",
     summary: "delete a dead letter the tenant will never replay (cannot be undone)",
@@ -81,21 +95,12 @@ export const deadLetterCommands = [
       ]);
     },
   },
-  {
+  replayOne({
     name: "event-dead-letters replay",
-    args: "<id>",
     summary: "send any tenant's dead letter's event to the events queue again (once its cause is fixed)",
     auth: "platform",
-    positionals: 1,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      await call(
-        run.url,
-        platform(run).POST("/api/v1/platform/events/dead-letters/{id}/replay", { params: { path: { id } } }),
-      );
-      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
-    },
-  },
+    path: "/api/v1/platform/events/dead-letters/{id}/replay",
+  }),
   dismissCommand({
     name: "event-dead-letters dismiss",
     summary: "delete any tenant's dead letter nobody will replay (its module is gone, it is already applied)",
@@ -125,21 +130,12 @@ export const deadLetterCommands = [
       ]);
     },
   },
-  {
+  replayOne({
     name: "mail-dead-letters replay",
-    args: "<id>",
     summary: "put one mail dead letter back on the mail queue (same mail id: the provider drops a repeat)",
     auth: "platform",
-    positionals: 1,
-    async run(run) {
-      const [id = ""] = run.positionals;
-      await call(
-        run.url,
-        platform(run).POST("/api/v1/platform/mail/dead-letters/{id}/replay", { params: { path: { id } } }),
-      );
-      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
-    },
-  },
+    path: "/api/v1/platform/mail/dead-letters/{id}/replay",
+  }),
   {
     name: "mail-dead-letters replay-pending",
     args: "[--tenant <id>]",
