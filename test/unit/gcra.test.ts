@@ -106,7 +106,7 @@ describe("GCRA", () => {
 describe("rerated", () => {
   const now = 1_000_000;
   const hourly = (limit: number) => ({ limit, periodMs: 3_600_000, burst: Math.min(3, limit) });
-  it("keeps what a key owes as requests at the new rate, never more than a full bucket", () => {
+  it("keeps what a key owes as requests at the new rate, in full", () => {
     // Three spent at 3/h (an hour ahead): at 50/h (burst 3) still three, 72 s each.
     expect(rerated(hourly(3), hourly(50), now + 3_600_000, now)).toBe(now + 3 * 72_000);
     // And back: three owed at 3/h is the hour again, so switching gains nothing.
@@ -114,8 +114,10 @@ describe("rerated", () => {
     // One owed at one a day is one interval at 1,000 a minute.
     const daily = { limit: 1, periodMs: 86_400_000, burst: 1 };
     expect(rerated(daily, { limit: 1000, periodMs: 60_000, burst: 1000 }, now + 86_400_000, now)).toBe(now + 60);
-    // Over-admitted past the bucket (async reports) is capped at a full bucket of the new rate.
-    expect(rerated(hourly(50), hourly(3), now + 50 * 72_000, now)).toBe(now + 3_600_000);
+    // Owed past the new bucket (a lowered limit, async reports) is kept in full, so raising it
+    // again gives nothing back.
+    expect(rerated(hourly(50), hourly(3), now + 50 * 72_000, now)).toBe(now + 50 * 1_200_000);
+    expect(rerated(hourly(3), hourly(50), now + 50 * 1_200_000, now)).toBe(now + 50 * 72_000);
     // A key owing nothing stays as it is.
     expect(rerated(hourly(3), hourly(50), now - 5, now)).toBe(now - 5);
   });

@@ -112,7 +112,10 @@ export function sameRate(a: Rate, b: Rate): boolean {
  * its bucket at 3 an hour is still spent at 4 an hour (saving a new value is no fresh
  * budget), and a key that spent its one request a day owes one 60 ms interval at 1,000 a
  * minute, not the rest of the day (lowering a limit by mistake is not a lockout that raising
- * it again cannot end). Never more than a full bucket at the new rate.
+ * it again cannot end). Kept in full, even past a bucket of the new rate: a cap would forget what
+ * it cut, so a limit lowered and raised again (or isolates still holding the old setting asking
+ * between those holding the new, for up to 10 s) would give the key back what it spent. A key
+ * that owes more than the lowered rate's bucket waits it out at that rate, or until it is raised.
  *
  * @example
  * rerated({ limit: 1, periodMs: 86_400_000, burst: 1 }, { limit: 1000, periodMs: 60_000, burst: 1000 }, now + 86_400_000, now);
@@ -121,5 +124,5 @@ export function sameRate(a: Rate, b: Rate): boolean {
 export function rerated(from: Rate, to: Rate, tat: number, now: number): number {
   if (tat <= now) return tat;
   const owed = (tat - now) / (from.periodMs / from.limit);
-  return now + Math.min(owed, to.burst) * (to.periodMs / to.limit);
+  return now + owed * (to.periodMs / to.limit);
 }

@@ -189,9 +189,9 @@ async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promis
   }
   const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
   // The rate is not part of the bucket's name: a key keeps what it spent when its tenant changes the
-  // policy's setting. The TAT is a time, so it reads at any rate: a spent hour stays spent, and a raised
-  // limit gives room in proportion, never a fresh burst (a tenant could otherwise refill any budget it
-  // may set, `mail` and `login` among them, by saving a new value).
+  // policy's setting: its object re-counts what the key owes, in requests, at the rate it is asked at
+  // (gcra.ts `rerated`), never a fresh burst (a tenant could otherwise refill any budget it may set,
+  // `mail` and `login` among them, by saving a new value).
   const bucket = `${c.get("tenant")?.id ?? ""}\u0000${key}`;
   const id = bucketIds.get(`${name}\u0000${bucket}`) ?? (await bucketIdOf(name, bucket));
   const now = c.get("clock").now().getTime();
