@@ -112,8 +112,13 @@ function consumerProblems(config, env, top) {
       continue;
     }
     const dead = consumer.dead_letter_queue;
-    if (own.dead_letter_queue !== undefined && topConsumers.has(own.dead_letter_queue) && dead !== undefined) {
-      if (!consumers.has(dead)) {
+    if (own.dead_letter_queue !== undefined && topConsumers.has(own.dead_letter_queue)) {
+      // Without one, a message that fails its retries is deleted: the dead-letter store never sees it.
+      if (dead === undefined) {
+        problems.push(
+          `[env.${env}] consumes queue ${mine.queue} with no dead-letter queue, where the top level's goes to ${own.dead_letter_queue}: messages that fail every retry would be dropped, not stored; ${hint}`,
+        );
+      } else if (!consumers.has(dead)) {
         problems.push(
           `[env.${env}] does not consume queue ${dead}, the dead-letter queue of ${mine.queue}, as the top level consumes ${own.dead_letter_queue}: ${hint}`,
         );

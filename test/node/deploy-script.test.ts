@@ -196,6 +196,17 @@ describe("configProblems", () => {
         "[env.production] does not consume queue plinth-production-events-dlq, the dead-letter queue of plinth-production-events",
       ),
     ]);
+    // A consumer without a dead-letter queue drops what fails its retries: the dead-letter store never sees it.
+    const noDeadLetterQueue = configProblems(
+      { ...good, queues: { producers, consumers: [{ queue: "plinth-production-events" }] } },
+      "production",
+      top,
+    );
+    expect(noDeadLetterQueue).toEqual([
+      expect.stringContaining(
+        "[env.production] consumes queue plinth-production-events with no dead-letter queue, where the top level's goes to plinth-events-dlq",
+      ),
+    ]);
     const complete = {
       producers,
       consumers: [
