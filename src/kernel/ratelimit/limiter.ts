@@ -8,7 +8,7 @@ import { errorFields } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { rateLimiterOf } from "./contract";
-import { gcra, type Rate, type Verdict } from "./gcra";
+import { gcra, type Rate, rerated, sameRate, type Verdict } from "./gcra";
 import { effectivePolicy, type Policy, type PolicyName } from "./policies";
 
 /** One policy's decision on a request, as the RateLimit headers report it. */
@@ -45,7 +45,18 @@ function blockKey(id: string, rate: Rate): string {
  * Object after the response. Staleness bound: the object's answer, one
  * request later.
  */
-const estimates = new TtlCache<string, number>({ ttlMs: 600_000, maxEntries: 100_000 });
+const estimates = new TtlCache<string, { tat: number; rate: Rate }>({ ttlMs: 600_000, maxEntries: 100_000 });
+
+/**
+ * The estimate of `id`'s TAT counted at `rate`: re-counted, as the key's object does, when it was
+ * counted at another (the tenant changed the setting). Kept as time, a limit lowered to one a day
+ * and raised again refused the key here until the estimate expired, without asking the object.
+ */
+function estimateAt(id: string, rate: Rate, now: number): number {
+  const e = estimates.get(id);
+  if (!e) return 0;
+  return sameRate(e.rate, rate) ? e.tat : rerated(e.rate, rate, e.tat, now);
+}
 
 /**
  * Admissions made on the estimate and not yet told to their key's object.
@@ -95,7 +106,7 @@ async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promi
     try {
       limiterStats.asyncReports++;
       const remote = await rateLimiterOf(c.env, id).record({ rate: pending.rate, now, count });
-      estimates.set(id, Math.max(estimates.get(id) ?? 0, remote.tat));
+      estimates.set(id, { tat: Math.max(estimateAt(id, pending.rate, now), remote.tat), rate: pending.rate });
       if (!remote.allowed) {
         limiterStats.asyncOverAdmitted++;
         blockedUntil.set(blockKey(id, pending.rate), now + remote.retryAfterMs, remote.retryAfterMs);
@@ -216,9 +227,9 @@ async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promis
 
   if (policy.mode === "async") {
     limiterStats.asyncDecisions++;
-    const local = gcra(rate, estimates.get(id) ?? 0, now);
+    const local = gcra(rate, estimateAt(id, rate, now), now);
     if (local.allowed) {
-      estimates.set(id, local.tat);
+      estimates.set(id, { tat: local.tat, rate });
       report(c, id, rate);
     }
     block(local);
