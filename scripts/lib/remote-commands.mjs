@@ -124,6 +124,24 @@ export const commands = [
     },
   },
   {
+    name: "tenants reset-limits",
+    args: "<tenant-id>",
+    summary: "clear a tenant's own rate limits, so its plan's apply again (a limit it set too low to undo)",
+    auth: "platform",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      await call(
+        run.url,
+        platform(run).DELETE("/api/v1/platform/tenants/{id}/rate-limits", { params: { path: { id } } }),
+      );
+      // The API answers 204 with nothing: --json says what was done, as JSON.
+      run.print(
+        run.values.json ? JSON.stringify({ rate_limits_cleared: id }) : `cleared the rate limits of tenant ${id}`,
+      );
+    },
+  },
+  {
     name: "tenants recover-key",
     args: "<tenant-id> [--name <name>]",
     summary: "issue a tenant a new admin API key holding every permission (recovery; printed once)",

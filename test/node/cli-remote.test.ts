@@ -33,6 +33,7 @@ const ALL = [
   "tenants update",
   "tenants suspend",
   "tenants resume",
+  "tenants reset-limits",
   "keys create",
   "keys list",
   "keys revoke",

@@ -84,3 +84,31 @@ describe("plinth tenants suspend and resume", () => {
     expect(help.stdout).toContain("PLATFORM_ROOT_KEY");
   });
 });
+
+describe("plinth tenants reset-limits", () => {
+  it("clears the tenant's own rate limits (its settings then have none); an unknown tenant is 1", async () => {
+    const tenant = await newTenant();
+    const settings = (init?: RequestInit) =>
+      fetch(`${served().origin}/api/v1/admin/settings`, {
+        ...init,
+        headers: { authorization: `Bearer ${tenant.key}`, "content-type": "application/json" },
+      }).then((r) => r.json() as Promise<{ rate_limits: Record<string, unknown> }>);
+    const set = await settings({
+      method: "PATCH",
+      body: JSON.stringify({ rate_limits: { principal: { limit: 100, period_s: 60 } } }),
+    });
+    expect(set.rate_limits).toEqual({ principal: { limit: 100, period_s: 60 } });
+
+    const run = await platformRun(["tenants", "reset-limits", tenant.id]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`cleared the rate limits of tenant ${tenant.id}`);
+    expect((await settings()).rate_limits).toEqual({});
+
+    const json = await platformRun(["tenants", "reset-limits", tenant.id, "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual({ rate_limits_cleared: tenant.id });
+    const unknown = await platformRun(["tenants", "reset-limits", "01NOSUCHTENANT0000000000000"]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("404 not_found");
+  });
+});

@@ -7,20 +7,25 @@ import { purgeTokens } from "./jobs";
 import { lifecycleRoutes } from "./lifecycle-routes";
 import { tenantLookup } from "./lookup";
 import { manifest } from "./manifest";
+import { rateLimitsRoutes } from "./rate-limits-routes";
 import { tenants as tenantsTable } from "./read-model";
 import { platformRoutes } from "./routes";
 
 /**
  * The `tenants` module factory: the tenant registry (D1 `tenants`), the
  * request path's tenant lookup, `/api/v1/platform` for operators (create,
- * change, suspend, resume, delete), the hourly purge of every tenant directory's
+ * change, suspend, resume, delete, clear its own rate limits), the hourly purge of every tenant directory's
  * expired tokens, the hourly sync of the modules' grants to existing tenants' roles, and the erasure of deleted tenants. A tenant's own state lives in its identity directory.
  */
 export const tenants = () =>
   ({
     ...manifest,
     tables: { tenants: tenantsTable },
-    routes: createRouter().route("/", platformRoutes).route("/", lifecycleRoutes).route("/", deletionRoutes),
+    routes: createRouter()
+      .route("/", platformRoutes)
+      .route("/", lifecycleRoutes)
+      .route("/", deletionRoutes)
+      .route("/", rateLimitsRoutes),
     auth: { tenants: tenantLookup },
     jobs: [purgeTokens, eraseDeleted, applyGrants],
   }) satisfies ModuleDef;

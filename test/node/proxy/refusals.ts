@@ -56,6 +56,14 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
       params: { id: nope },
     },
     {
+      op: "DELETE /api/v1/platform/tenants/{id}/rate-limits",
+      label: "unknown id",
+      expect: 404,
+      code: "not_found",
+      headers: root,
+      params: { id: nope },
+    },
+    {
       op: "POST /api/v1/platform/tenants/{id}/resume",
       label: "unknown id",
       expect: 404,

@@ -165,6 +165,12 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     json: { reason: "sweep" },
   });
   await s.call({ ...otherOne, op: "POST /api/v1/platform/tenants/{id}/resume", label: "root key", expect: 200 });
+  await s.call({
+    ...otherOne,
+    op: "DELETE /api/v1/platform/tenants/{id}/rate-limits",
+    label: "root key",
+    expect: 204,
+  });
   // A third tenant, deleted: 202, deleting (its erasure is a job's, a minute later); the others go on as they were.
   const gone = await s.need<Json>({
     ...valid,
