@@ -8629,7 +8629,7 @@ export interface operations {
                 };
             };
             /**
-             * @description an invalid field, an unknown policy, or a limit above the platform's maximum, each named
+             * @description an invalid field, an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named
              *
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed

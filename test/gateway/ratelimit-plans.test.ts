@@ -22,6 +22,21 @@ describe("a tenant's own tenant limit and its plan", () => {
     expect(raised.body.errors).toEqual([{ path: "body.rate_limits.tenant.limit", message: "at most 18000 per 60 s" }]);
     // The same rate over a longer period is the same ceiling, scaled.
     expect((await patch(18_000 * 60 + 1, 3600)).status).toBe(400);
+    // Under 60 a minute (scaled to the period) is no limit for a whole tenant but a lockout.
+    const floored = await patch(1, 86_400);
+    expect(floored.status).toBe(400);
+    expect(floored.body.errors).toEqual([
+      { path: "body.rate_limits.tenant.limit", message: "at least 86400 per 86400 s (60 a minute) for a whole tenant" },
+    ]);
+    expect((await patch(59)).status).toBe(400);
+    expect((await patch(60)).status).toBe(200);
+    // A key's own limit has no floor: one a day may be meant for it.
+    const principal = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { rate_limits: { principal: { limit: 1, period_s: 86_400 } } },
+    });
+    expect(principal.status, JSON.stringify(principal.body)).toBe(200);
     const lowered = await patch(1000);
     expect(lowered.status, JSON.stringify(lowered.body)).toBe(200);
     const me = await call("/api/v1/me", { token: t.adminKey });

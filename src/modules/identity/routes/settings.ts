@@ -47,10 +47,22 @@ const patch = op.patch("/admin/settings", {
   request: { headers: IfMatchHeader, body: jsonBody(Patch) },
   responses: {
     200: jsonResponse("the settings after the change", SettingsSchema, ETAG_HEADER),
-    400: problem("an invalid field, an unknown policy, or a limit above the platform's maximum, each named"),
+    400: problem(
+      "an invalid field, an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named",
+    ),
     412: problem("If-Match names another version"),
   },
 });
+
+/**
+ * The lowest `tenant` limit a tenant may set over `period_s`: 60 a minute, scaled. The limit
+ * holds every request of every user and key of the tenant, the PATCH that would raise it
+ * included, so below one a second on average it is a lockout rather than a budget (one
+ * dashboard page is several requests). A key's own `principal` limit has no floor: one a day
+ * may be meant for a key, and another key can still undo it.
+ */
+const TENANT_FLOOR_PER_MINUTE = 60;
+const tenantFloorFor = (period_s: number) => Math.ceil((TENANT_FLOOR_PER_MINUTE * period_s) / 60);
 
 /**
  * A tenant may set its own limits only for policies that allow it, up to the
@@ -75,6 +87,12 @@ function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): F
     const max = maxLimitFor(effectivePolicy(policies, name as PolicyName, plan, undefined), rate.data.period_s);
     if (rate.data.limit > max)
       errors.push({ path: `${path}.limit`, message: `at most ${max} per ${rate.data.period_s} s` });
+    const min = name === "tenant" ? tenantFloorFor(rate.data.period_s) : 1;
+    if (rate.data.limit < min)
+      errors.push({
+        path: `${path}.limit`,
+        message: `at least ${min} per ${rate.data.period_s} s (${TENANT_FLOOR_PER_MINUTE} a minute) for a whole tenant`,
+      });
   }
   return errors;
 }
