@@ -3,7 +3,9 @@
 // make the same tables as the files they replace. wrangler records a migration by its file name,
 // so every database that applied the old files would apply the new one again and fail ("table …
 // already exists"); and the old names, which no build ships any more, would keep /readyz at
-// "applied but not shipped". This records the new name in their place, in one statement.
+// "applied but not shipped". This records the new name in their place: the new name first, then
+// the old ones forgotten, so a run that stops halfway (wrangler need not run the two statements
+// as one transaction) leaves a database a re-run finishes, never one with neither recorded.
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -30,6 +32,9 @@ exit codes: 0 recorded (or nothing to do), 1 refused or wrangler failed, 2 usage
 
 /** A migration file name as wrangler records it: safe to put in SQL as a literal. */
 const NAME = /^\d{4}_[A-Za-z0-9_.-]+\.sql$/;
+
+/** Names checked against {@link NAME}, as a list of SQL literals. */
+const quoted = (names) => names.map((n) => `'${n}'`).join(", ");
 
 /** Runs `wrangler d1 execute DB … --json --command <sql>`; its rows, or the output that failed. */
 function execute(sql, { remote, env, persistTo }) {
@@ -107,8 +112,23 @@ export async function dbRenumberedCommand(args, { folder = MIGRATIONS_FOLDER } =
     return 1;
   }
   const applied = new Set(read.rows.map((r) => String(r.name)));
+  const forget = async (names) => {
+    const write = await execute(`DELETE FROM d1_migrations WHERE name IN (${quoted(names)})`, target);
+    if (!write.ok) {
+      process.stderr.write(write.output);
+      console.error(`plinth db renumbered: could not write d1_migrations of the ${where}; see above`);
+    }
+    return write.ok;
+  };
   if (applied.has(name)) {
-    console.log(`${where}: ${name} is recorded already; nothing to do`);
+    // An earlier run recorded the new name and stopped before forgetting the old ones: finish it.
+    const left = olds.filter((n) => applied.has(n));
+    if (left.length === 0) {
+      console.log(`${where}: ${name} is recorded already; nothing to do`);
+      return 0;
+    }
+    if (!(await forget(left))) return 1;
+    console.log(`${where}: ${name} is recorded already; forgot ${left.join(", ")}, still recorded beside it`);
     return 0;
   }
   const have = olds.filter((n) => applied.has(n));
@@ -123,16 +143,15 @@ export async function dbRenumberedCommand(args, { folder = MIGRATIONS_FOLDER } =
     );
     return 1;
   }
-  const list = olds.map((n) => `'${n}'`).join(", ");
-  const write = await execute(
-    `DELETE FROM d1_migrations WHERE name IN (${list}); INSERT INTO d1_migrations (name) VALUES ('${name}')`,
-    target,
-  );
+  // Two commands, insert first: stopped between them, the database records both, which a re-run
+  // repairs above; deleting first could leave neither, and db migrate would make the tables again.
+  const write = await execute(`INSERT INTO d1_migrations (name) VALUES ('${name}')`, target);
   if (!write.ok) {
     process.stderr.write(write.output);
     console.error(`plinth db renumbered: could not write d1_migrations of the ${where}; see above`);
     return 1;
   }
+  if (!(await forget(olds))) return 1;
   console.log(`${where}: ${name} recorded as applied in place of ${olds.join(", ")}`);
   return 0;
 }

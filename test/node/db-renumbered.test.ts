@@ -86,6 +86,17 @@ describe("npx plinth db renumbered", () => {
     expect((await recorded(persistTo)).filter((n) => n === "0012_orders.sql")).toHaveLength(1);
   }, 120_000);
 
+  it("a re-run forgets the old names a run stopped before forgetting (its new name recorded first)", async () => {
+    // What a run leaves when wrangler wrote the new name and then failed before deleting the old ones.
+    const persistTo = await database("halfway", ["0012_orders.sql", "0009_orders.sql"]);
+
+    expect(await command(persistTo)).toBe(0);
+    const names = await recorded(persistTo);
+    expect(names.filter((n) => n === "0012_orders.sql")).toHaveLength(1);
+    expect(names).not.toContain("0009_orders.sql");
+    expect(names).not.toContain("0010_orders_status.sql");
+  }, 120_000);
+
   it("refuses a database that applied only part of what the new migration makes", async () => {
     const persistTo = await database("partial", ["0009_orders.sql"]);
 
