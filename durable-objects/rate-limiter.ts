@@ -21,7 +21,7 @@ export const FORGET_AFTER_MS = 60_000;
  * One per limited key (`<policy>:<key>`): the single writer of that key's
  * GCRA state, so concurrent requests from every isolate are decided one at a
  * time and the admitted count never exceeds the policy. The state is one
- * number, the TAT, and the rate it was counted at (written when it changes),
+ * number, the TAT, and the rate it was counted at (written with a TAT, when it changes),
  * kept in memory and in the object's storage (so eviction forgets
  * nothing); the storage write of each admitted request commits before the
  * reply leaves. A key is limited per client (an IP, an API key), so objects
@@ -40,6 +40,8 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
   private tat: number | null = null;
   /** The rate `tat` was counted at; null for a key never seen (or stored before rates were). */
   private rate: Rate | null | undefined = undefined;
+  /** Whether `rate` differs from the stored one: written with the next TAT ({@link keep}), never alone. */
+  private rateUnstored = false;
   /** Whether this object's alarm is set, as far as it knows (not after an eviction: then it sets it again). */
   private armed = false;
 
@@ -72,6 +74,7 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
     if (tat + FORGET_AFTER_MS <= this.clock.now().getTime()) {
       this.tat = null;
       this.rate = undefined;
+      this.rateUnstored = false;
       await this.ctx.storage.deleteAll();
       return;
     }
@@ -87,7 +90,10 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
 
   /**
    * The key's TAT counted at `rate`: as it is, or re-counted when it was counted at another
-   * rate (the tenant changed its setting), stored at once so memory and storage agree.
+   * rate (the tenant changed its setting), stored at once so memory and storage agree. The
+   * rate is stored only with a TAT: alone (a refund or a refused check on a key never seen)
+   * it would be a row no alarm deletes. Until then storage holds the TAT at the old rate,
+   * which re-counts to the same TAT, so an eviction in between loses nothing.
    */
   private at(rate: Rate, now: number): number {
     const tat = this.current();
@@ -95,15 +101,19 @@ export class RateLimiter extends DurableObject<Env> implements RpcServer<Rpc>, R
     if (this.rate !== null && sameRate(this.rate, rate)) return tat;
     const counted = this.rate === null ? tat : rerated(this.rate, rate, tat, now);
     this.rate = rate;
-    this.ctx.storage.kv.put(RATE, rate);
+    this.rateUnstored = true;
     if (counted !== tat) this.keep(counted);
     return counted;
   }
 
-  /** Stores the TAT, and sets the alarm that will forget it unless one is set (not awaited: the output gate holds the reply until both are stored). */
+  /** Stores the TAT (and its rate, if new), and sets the alarm that will forget them unless one is set (not awaited: the output gate holds the reply until both are stored). */
   private keep(tat: number): void {
     this.tat = tat;
     this.ctx.storage.kv.put(TAT, tat);
+    if (this.rateUnstored && this.rate) {
+      this.ctx.storage.kv.put(RATE, this.rate);
+      this.rateUnstored = false;
+    }
     if (!this.armed) {
       this.armed = true;
       this.ctx.storage.setAlarm(tat + FORGET_AFTER_MS).catch(() => {

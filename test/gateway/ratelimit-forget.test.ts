@@ -70,4 +70,15 @@ describe("RateLimiter storage", () => {
     expect((await client.check({ rate, now: T })).allowed).toBe(false);
     expect(await stored()).toEqual(before);
   });
+
+  it("a refund or a refused check on a key never seen stores nothing, so nothing is left without an alarm", async () => {
+    const refund = limiter();
+    expect(await refund.client.refund({ rate, now: T, count: 1 })).toMatchObject({ remaining: rate.burst });
+    expect(await refund.stored()).toEqual({ tat: null, keys: 0, alarm: null });
+
+    // More than the bucket holds: refused before anything is admitted.
+    const refused = limiter();
+    expect((await refused.client.check({ rate, now: T, cost: rate.burst + 1 })).allowed).toBe(false);
+    expect(await refused.stored()).toEqual({ tat: null, keys: 0, alarm: null });
+  });
 });
