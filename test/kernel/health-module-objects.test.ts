@@ -4,6 +4,7 @@ import { createPlatform } from "../../src/app";
 import { MIGRATION_TABLES, MIGRATIONS } from "../../src/generated/migrations";
 import { OBJECT_CLASSES } from "../../src/generated/objects";
 import { objectCheck } from "../../src/kernel/health/checks";
+import { PONG } from "../../src/kernel/health/contract";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { system } from "../../src/modules/system";
 import { testApp } from "../helpers";
@@ -70,6 +71,30 @@ describe("/readyz and the Durable Objects modules declare", () => {
     // A stand-in namespace whose stubs lack the method outright is told the same.
     const standIn = await readyz([system(), reminders("NO_PING")], { NO_PING: { getByName: () => ({}) } });
     expect(standIn.body.checks["do:NoPingObject"]?.error).toContain("does not answer ping: add PingRpc");
+  });
+
+  it("pings a binding two modules declare once, and one the kernel pings only as the kernel does", async () => {
+    const pinged: string[] = [];
+    /** A namespace whose readyz object answers and counts the pings it gets. */
+    const counted = (binding: string) => ({
+      getByName: () => ({
+        ping: async () => {
+          pinged.push(binding);
+          return PONG;
+        },
+      }),
+    });
+    const billing = (binding: string) =>
+      ({ name: "billing", version: "1.0.0", bindings: { [binding]: "durable_object" } }) satisfies ModuleDef;
+
+    const shared = await readyz([system(), reminders("FILE_STORE"), billing("FILE_STORE")], {
+      FILE_STORE: counted("FILE_STORE"),
+    });
+    expect(shared.body.checks["do:FileStore"]).toMatchObject({ ok: true });
+    // A module binding the kernel's own object: the kernel's check is the one that stays.
+    const kernels = await readyz([system(), reminders("RATE_LIMITER")], { RATE_LIMITER: counted("RATE_LIMITER") });
+    expect(kernels.body.checks["do:RateLimiter"]).toMatchObject({ ok: true });
+    expect(pinged).toEqual(["FILE_STORE", "RATE_LIMITER"]);
   });
 
   it("refuses a module check that repeats the one derived from its binding", () => {

@@ -1,7 +1,7 @@
 import { type RpcStub, rpcClient } from "../durable/rpc";
 import type { ModuleDef } from "../modules/types";
 import { CheckFailed, type HealthCheck, objectCheck } from "./checks";
-import { PingRpc, readyzObjectOf } from "./contract";
+import { KERNEL_OBJECTS, PingRpc, readyzObjectOf } from "./contract";
 
 /** A workerd stub answers every method name; only a stand-in can lack `ping` outright. */
 function hasPing(stub: unknown): stub is RpcStub<typeof PingRpc> {
@@ -42,15 +42,21 @@ function noPing(className: string, binding: string, module: string): string {
 /**
  * A readiness check for every Durable Object binding the modules declare, so an object a
  * module adds is in `/readyz` without a check of its own (docs/modules.md, "Durable Objects
- * of your own").
+ * of your own"). Each binding once: two modules sharing one, or a module binding an object
+ * the kernel pings already (its check stays), would ping it twice under one name.
  */
 export function moduleObjectChecks(
   modules: readonly Pick<ModuleDef, "name" | "bindings">[],
   classes: Readonly<Record<string, string>>,
 ): HealthCheck[] {
-  return modules.flatMap((m) =>
-    Object.entries(m.bindings ?? {})
-      .filter(([, kind]) => kind === "durable_object")
-      .map(([binding]) => bindingCheck(m.name, binding, classes)),
-  );
+  const kernel = new Set(KERNEL_OBJECTS.map((o) => o.name));
+  const declarer = new Map<string, string>(); // binding → the first module declaring it, named in failures
+  for (const m of modules) {
+    for (const [binding, kind] of Object.entries(m.bindings ?? {})) {
+      if (kind === "durable_object" && !declarer.has(binding) && !kernel.has(classes[binding] ?? binding)) {
+        declarer.set(binding, m.name);
+      }
+    }
+  }
+  return [...declarer].map(([binding, module]) => bindingCheck(module, binding, classes));
 }
