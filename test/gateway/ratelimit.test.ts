@@ -129,33 +129,36 @@ describe("rate limits", () => {
     expect(await burst()).toEqual([429, 429, 429, 429]);
   });
 
-  it("counts what a key owes in requests when the limit changes: raising a limit set too low ends its lockout", async () => {
-    const { call, tenant } = gateway({
-      principal: { limit: 1000, period_s: 60, burst: 1000, max_limit: 1000, ...sync },
+  // Sync: the key's object re-counts; async: the isolate's estimate must too (gcra.ts `rerated`).
+  for (const mode of ["sync", "async"] as const) {
+    it(`counts what a key owes in requests when the limit changes: raising a limit set too low ends its lockout (${mode})`, async () => {
+      const { call, tenant } = gateway({
+        principal: { limit: 1000, period_s: 60, burst: 1000, max_limit: 1000, ...sync, mode },
+      });
+      const t = await tenant();
+      const keyOf = async (name: string) =>
+        String((await call("/api/v1/admin/api-keys", { token: t.adminKey, body: { name, scopes: ["*"] } })).body.key);
+      const script = await keyOf("script");
+      // A second admin key, unspent, to save the fix: the lowered limit holds the first as well.
+      const fixer = await keyOf("fixer");
+      const setLimit = async (limit: number, period_s: number, token = t.adminKey) =>
+        (
+          await call("/api/v1/admin/settings", {
+            method: "PATCH",
+            token,
+            body: { rate_limits: { principal: { limit, period_s } } },
+          })
+        ).status;
+      const me = async () => (await call("/api/v1/me", { token: script })).status;
+      // One a day: the key owes a day after its one request.
+      expect(await setLimit(1, 86_400)).toBe(200);
+      expect([await me(), await me()]).toEqual([200, 429]);
+      // Back to 1,000 a minute: it owes one request, a 60 ms interval, not the day it owed in time.
+      expect(await setLimit(1000, 60, fixer)).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect([await me(), await me(), await me()]).toEqual([200, 200, 200]);
     });
-    const t = await tenant();
-    const keyOf = async (name: string) =>
-      String((await call("/api/v1/admin/api-keys", { token: t.adminKey, body: { name, scopes: ["*"] } })).body.key);
-    const script = await keyOf("script");
-    // A second admin key, unspent, to save the fix: the lowered limit holds the first as well.
-    const fixer = await keyOf("fixer");
-    const setLimit = async (limit: number, period_s: number, token = t.adminKey) =>
-      (
-        await call("/api/v1/admin/settings", {
-          method: "PATCH",
-          token,
-          body: { rate_limits: { principal: { limit, period_s } } },
-        })
-      ).status;
-    const me = async () => (await call("/api/v1/me", { token: script })).status;
-    // One a day: the key owes a day after its one request.
-    expect(await setLimit(1, 86_400)).toBe(200);
-    expect([await me(), await me()]).toEqual([200, 429]);
-    // Back to 1,000 a minute: it owes one request, a 60 ms interval, not the day it owed in time.
-    expect(await setLimit(1000, 60, fixer)).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect([await me(), await me(), await me()]).toEqual([200, 200, 200]);
-  });
+  }
 
   it("a policy that is off admits every request without the limiter, and is left out of the headers", async () => {
     const setup = gateway();
