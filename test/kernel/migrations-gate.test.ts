@@ -69,6 +69,31 @@ describe("API reads while the database lacks a migration this build ships", () =
   });
 });
 
+describe("a settled isolate", () => {
+  it("looks again in the background a minute after its last look, and refuses reads once it finds one pending", async () => {
+    // A D1 restore to before an ADD COLUMN keeps the table: no read fails, SQLite answers the
+    // column's name as text, and an isolate that had found nothing pending never looked again.
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const clock = manualClock("2026-01-01T00:00:00Z");
+    let applied: readonly string[] = [...MIGRATIONS, PENDING];
+    const reads = { n: 0 };
+    const { fetch } = testApp([system()], { DB: migratedTo(() => applied, reads) }, [...MIGRATIONS, PENDING], clock);
+    expect((await fetch("/api/v1/system/info")).status).toBe(200);
+    applied = MIGRATIONS;
+    clock.advance(59_000);
+    expect((await fetch("/api/v1/system/info")).status).toBe(200);
+    expect(reads.n).toBe(1);
+    clock.advance(1_000);
+    // This read is served (the look runs after it); the next ones are refused.
+    expect((await fetch("/api/v1/system/info")).status).toBe(200);
+    for (let i = 0; i < 50 && reads.n < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(reads.n).toBe(2);
+    expect((await fetch("/api/v1/system/info")).status).toBe(503);
+    vi.restoreAllMocks();
+  });
+});
+
 /** A module whose one read meets a table no migration makes: a missing table, as after a restore or a drop. */
 const ghost = () => ({
   name: "ghost",

@@ -5,6 +5,13 @@ import { appliedMigrations } from "./checks";
 /** How long a look that found migrations pending stands before the next one looks again. */
 export const PENDING_RECHECK_MS = 5_000;
 
+/**
+ * How long a look that found nothing pending stands before a read has the isolate look again
+ * in the background (one `d1_migrations` read a minute, off the request's path): a D1 restore
+ * to before an `ADD COLUMN` keeps the table, so no read fails to say the schema went back.
+ */
+export const SETTLED_RECHECK_MS = 60_000;
+
 /** What a look at `d1_migrations` told: the shipped migrations D1 lacks, and whether this call looked. */
 export interface PendingLook {
   pending: readonly string[];
@@ -45,6 +52,8 @@ export interface MigrationWatch {
    * @throws what reading either record threw.
    */
   recheck(env: Env, now: number): Promise<PendingLook | null>;
+  /** Settled, and its last look is {@link SETTLED_RECHECK_MS} old: worth a {@link recheck} after the response. */
+  due(now: number): boolean;
 }
 
 /** A watch over the migrations this build ships, `expected`, in order. */
@@ -92,5 +101,7 @@ export function migrationWatch(expected: readonly string[]): MigrationWatch {
       if (underway || now - triedAt >= PENDING_RECHECK_MS) return lookNow(env, now);
       return lookedAt === Number.NEGATIVE_INFINITY && !settled ? null : { pending, fresh: false };
     },
+    due: (now) =>
+      settled && expected.length > 0 && underway === null && now - Math.max(lookedAt, triedAt) >= SETTLED_RECHECK_MS,
   };
 }

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { type MigrationWatch, PENDING_RECHECK_MS, type PendingLook } from "../health/pending-migrations";
 import { errorFields } from "../log";
+import { background } from "./background";
 import { loggerOf } from "./init";
 
 /**
@@ -14,17 +15,24 @@ import { loggerOf } from "./init";
  *
  * What is pending is `watch`'s (kernel/health/pending-migrations): one look at
  * `d1_migrations` (and libSQL's `__drizzle_migrations`) per isolate once nothing is, at most one every
- * {@link PENDING_RECHECK_MS} while something is; a read that met a missing table looks again
+ * {@link PENDING_RECHECK_MS} while something is, and, once settled, again in the background a
+ * minute after the last look (SETTLED_RECHECK_MS); a read that met a missing table looks again
  * (kernel/http/edge), and un-settles the watch, so this refuses reads again, if one is. Writes pass: a command commits to its
  * Durable Object, and its projection waits in the queue for the migration. A look that
  * fails lets the request through, which meets the same database on its own.
  */
 export function migrationsGate(watch: MigrationWatch): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (watch.settled() || (c.req.method !== "GET" && c.req.method !== "HEAD")) return next();
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") return next();
+    const now = c.get("clock").now().getTime();
+    if (watch.settled()) {
+      // Served now; a look a minute old is taken again after the response (SETTLED_RECHECK_MS).
+      if (watch.due(now)) background(c, watch.recheck(c.env, now));
+      return next();
+    }
     let look: PendingLook;
     try {
-      look = await watch.look(c.env, c.get("clock").now().getTime());
+      look = await watch.look(c.env, now);
     } catch (error) {
       loggerOf(c).warn("migrations gate: applied migrations unreadable; serving", errorFields(error));
       return next();
