@@ -128,7 +128,11 @@ describe("the relay", () => {
       });
       expect(await new OutboxRelay(state.storage).flush(env.EVENTS)).toEqual({ ok: true, sent: 30, remaining: 0 });
     });
-    expect(sendBatch.mock.calls[0]?.[0] && [...sendBatch.mock.calls[0][0]].length).toBe(2);
+    // This relay's send: other objects of the shared workerd may send on EVENTS meanwhile.
+    const mine = sendBatch.mock.calls.filter(([messages]) =>
+      [...messages].some((m) => JSON.stringify(m.body).includes(tenant)),
+    );
+    expect(mine.map(([messages]) => [...messages].length)).toEqual([2]);
     sendBatch.mockRestore();
     const ids = JSON.stringify(events.map((e) => `${e.id}-e2e`));
     let recorded = 0;
