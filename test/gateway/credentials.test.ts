@@ -138,6 +138,19 @@ describe("credential throttling", () => {
     expect((pending.body.items as { email: string }[]).filter((i) => i.email === email)).toHaveLength(1);
   });
 
+  it("keeps an address's own reset mail apart from invitations to it: an admin's invitations cannot lock a member out of a reset", async () => {
+    const { call, tenant } = gateway({ mail: { limit: 2, period_s: 3600, burst: 2, ...tight } });
+    const t = await tenant();
+    const email = "member@example.com";
+    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
+    const invite = () => call("/api/v1/admin/invitations", { token: t.adminKey, body: { email, roles: ["member"] } });
+    const reset = () => call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email } });
+    // Each side spends its own two of the address's budget, whatever the other did in between.
+    const statuses = [];
+    for (const send of [invite, reset, reset, invite, invite, reset]) statuses.push((await send()).status);
+    expect(statuses).toEqual([201, 202, 202, 201, 429, 429]);
+  });
+
   /** Invitation subjects in `email`'s dev mailbox, once at least `want` arrived (or after 10 s). */
   async function invitationsTo(call: ReturnType<typeof gateway>["call"], slug: string, email: string, want: number) {
     let found = 0;

@@ -43,7 +43,8 @@ const hour = 3600;
  * - `login`: wrong passwords per tenant and email (each try is charged before hashing, a right one
  *   refunded: see `refund` in limiter.ts); `login_ip`: every attempt per client IP (also invitations
  *   accepted and password resets confirmed: each hashes a password).
- * - `mail`: verification and reset mail per tenant and email; `mail_ip`: per client IP.
+ * - `mail`: verification and reset mail per tenant and email, and apart from them invitations per
+ *   tenant and email (routes/invitations.ts); `mail_ip`: per client IP.
  * - `register`: registrations per client IP.
  * - `two_factor`: two-factor codes tried per user (login, confirmation, disabling): 5 per
  *   5 minutes, failing closed, since a 6-digit code is all that stands behind a known password.

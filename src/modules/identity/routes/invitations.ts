@@ -118,11 +118,16 @@ const accept = op.post("/auth/accept-invitation", {
  * the address's `mail` budget, as a reset does (one admin cannot flood one mailbox). The
  * tenant's is charged first and given back when the address's refuses, so retrying one
  * over-mailed address does not drain the tenant's budget for everyone else.
+ *
+ * The address's invitations are counted apart from the mail it asks for itself (verification,
+ * reset): one key each, under the same policy. Shared, an admin re-inviting a member would
+ * spend the member's resets for the hour, and a stranger asking resets for an address would
+ * block its invitation. The address still gets at most twice the policy's mail, from two senders.
  */
 async function spendInvitationMail(c: Context<AppEnv>, tenantId: string, email: string): Promise<Charge[]> {
   const perTenant = await enforce(c, "invitations", tenantId);
   try {
-    return [perTenant, await enforce(c, "mail", email)];
+    return [perTenant, await enforce(c, "mail", `invitation:${email}`)];
   } catch (error) {
     await refund(c, perTenant);
     throw error;
