@@ -2,6 +2,7 @@
 // tenant's setting may lower its limit but never raise it past the plan's.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { directory } from "../../src/modules/identity/directory/contract";
 import { gateway, parseList } from "./helpers";
 
 const rootKey = () => String(env.PLATFORM_ROOT_KEY);
@@ -60,5 +61,19 @@ describe("a tenant's own tenant limit and its plan", () => {
     expect(await policyOf()).toEqual({ q: 100_000, w: 60 });
     expect((await plan("free")).status).toBe(200);
     expect(await policyOf()).toEqual({ q: 18_000, w: 60 });
+  });
+
+  it("lifts a limit saved under the floor before the floor existed: the tenant is not locked out", async () => {
+    const { call, tenant } = gateway({ tenant: {} });
+    const t = await tenant("plan-floor");
+    // What a PATCH could save before the floor: one request a minute for the whole tenant.
+    const saved = await directory(env, t.id).updateSettings({
+      ctx: { now: new Date(0).toISOString(), actor: { kind: "system", id: null }, requestId: null },
+      patch: { rate_limits: { tenant: { limit: 1, period_s: 60 } } },
+    });
+    expect(saved.ok).toBe(true);
+    const me = await call("/api/v1/me", { token: t.adminKey });
+    expect(me.status).toBe(200);
+    expect(parseList(me.headers.get("ratelimit-policy")).tenant).toEqual({ q: 60, w: 60 });
   });
 });

@@ -211,11 +211,23 @@ export function effectivePolicy(
     policy = { ...policy, limit: planLimit, max_limit: planLimit };
   }
   if (override && policy.tenant_override) {
-    const limit = Math.max(1, Math.min(override.limit, maxLimitFor(policy, override.period_s)));
+    // The floor applies here too, not only when saved: a value saved before it existed is lifted.
+    const min = name === "tenant" ? tenantFloorFor(override.period_s) : 1;
+    const limit = Math.max(min, Math.min(override.limit, maxLimitFor(policy, override.period_s)));
     policy = { ...policy, limit, period_s: override.period_s, burst: Math.min(policy.burst, limit) };
   }
   return policy;
 }
+
+/**
+ * The lowest `tenant` limit a tenant may set over `period_s`: 60 a minute, scaled. The limit
+ * holds every request of every user and key of the tenant, the PATCH that would raise it
+ * included, so below one a second on average it is a lockout rather than a budget (one
+ * dashboard page is several requests). A key's own `principal` limit has no floor: one a day
+ * may be meant for a key, and another key can still undo it.
+ */
+export const TENANT_FLOOR_PER_MINUTE = 60;
+export const tenantFloorFor = (period_s: number) => Math.ceil((TENANT_FLOOR_PER_MINUTE * period_s) / 60);
 
 /** The highest limit a tenant may set over `period_s`: the policy's `max_limit` as a rate, scaled to that period. */
 export function maxLimitFor(policy: Policy, period_s: number): number {

@@ -7,7 +7,13 @@ import { AppError, type FieldError } from "../../../kernel/errors";
 import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/router";
-import { effectivePolicy, maxLimitFor, type PolicyName } from "../../../kernel/ratelimit/policies";
+import {
+  effectivePolicy,
+  maxLimitFor,
+  type PolicyName,
+  TENANT_FLOOR_PER_MINUTE,
+  tenantFloorFor,
+} from "../../../kernel/ratelimit/policies";
 import { directory } from "../directory/contract";
 import { SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
 import { ctxOf } from "../services";
@@ -53,16 +59,6 @@ const patch = op.patch("/admin/settings", {
     412: problem("If-Match names another version"),
   },
 });
-
-/**
- * The lowest `tenant` limit a tenant may set over `period_s`: 60 a minute, scaled. The limit
- * holds every request of every user and key of the tenant, the PATCH that would raise it
- * included, so below one a second on average it is a lockout rather than a budget (one
- * dashboard page is several requests). A key's own `principal` limit has no floor: one a day
- * may be meant for a key, and another key can still undo it.
- */
-const TENANT_FLOOR_PER_MINUTE = 60;
-const tenantFloorFor = (period_s: number) => Math.ceil((TENANT_FLOOR_PER_MINUTE * period_s) / 60);
 
 /**
  * A tenant may set its own limits only for policies that allow it, up to the
