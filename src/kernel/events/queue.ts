@@ -1,11 +1,11 @@
 import { type Span, SpanKind } from "@opentelemetry/api";
 import { deletedTenants, tenantRegistry } from "../auth/tenant-registry";
-import { loadConfig } from "../config";
 import { countingD1 } from "../db/counting";
-import { createLogger, errorFields, type Logger } from "../log";
+import { errorFields } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
+import { batchConfig } from "../queues/batch-config";
 import { stringField } from "../queues/message-fields";
 import { readModels } from "../read-models";
 import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
@@ -51,20 +51,16 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
   return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
     const batch = rawBatch(traced);
-    const result = loadConfig(env, needs);
-    const log: Logger = createLogger(result.ok ? result.config.logLevel : "info", { queue: batch.queue });
-    if (!result.ok) {
-      log.error("config invalid; retrying batch", { variables: result.issues.map((i) => i.variable) });
-      batch.retryAll({ delaySeconds: 60 });
-      return;
-    }
+    const loaded = batchConfig(batch, env, needs);
+    if (!loaded) return;
+    const { config, log } = loaded;
     const stats = consumerStats.queue;
     stats.batches++;
     stats.messages += batch.messages.length;
     const DB = countingD1(env.DB, () => stats.d1_round_trips++);
     const runtime: ModuleRuntime = {
       env: { ...env, DB },
-      config: result.config,
+      config: config,
       log,
       clock,
       waitUntil: (p) => ctx.waitUntil(p),
@@ -234,7 +230,7 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
     // A message whose every failure a pending migration explains is held for it (migration-hold.ts).
     const wait = await migrationWait(failures, schema, runtime.env, {
       now: clock.now().getTime(),
-      development: result.config.environment === "development",
+      development: config.environment === "development",
       log,
     });
     const waiting = (d: Delivered) =>

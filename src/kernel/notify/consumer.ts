@@ -1,9 +1,9 @@
 import { deletedTenants, tenantRegistry } from "../auth/tenant-registry";
-import { loadConfig } from "../config";
-import { createLogger, errorFields, type Logger } from "../log";
+import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import type { PlatformParts } from "../modules/types";
+import { batchConfig } from "../queues/batch-config";
 import { stringField } from "../queues/message-fields";
 import { backoffDelay, realSleeper, type Sleeper } from "../resilience";
 import { mailDeadLetterStore } from "./dead-letters";
@@ -49,14 +49,9 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
   const sleeper = options.sleeper ?? realSleeper;
   const registry = tenantRegistry(modules);
   return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
-    const result = loadConfig(env, needs);
-    const log: Logger = createLogger(result.ok ? result.config.logLevel : "info", { queue: batch.queue });
-    if (!result.ok) {
-      log.error("config invalid; retrying batch", { variables: result.issues.map((i) => i.variable) });
-      batch.retryAll({ delaySeconds: 60 });
-      return;
-    }
-    const config = result.config;
+    const loaded = batchConfig(batch, env, needs);
+    if (!loaded) return;
+    const { config, log } = loaded;
     const dead = mailDeadLetterStore(env.DB);
     const metrics = isolateMetrics();
     const settled = (outcome: "acked" | "retried" | "dead_lettered") =>

@@ -1,0 +1,44 @@
+// A queue batch under a config the Worker would refuse (a variable broken by a deploy): both
+// consumers put the whole batch back for a minute and consume nothing, so nothing is lost
+// while the operator fixes the variable.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { manualClock } from "../../src/kernel/clock";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
+import { createQueueRouter } from "../../src/kernel/queues";
+import { recordingModule } from "./notes-module";
+
+const clock = manualClock("2026-06-30T12:00:00.000Z");
+
+describe("a queue batch under an invalid config", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  for (const queue of ["plinth-events", "plinth-mail"]) {
+    it(`retries all of ${queue}'s batch in a minute, consumes nothing and logs the variable, not its value`, async () => {
+      const lines: string[] = [];
+      vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+      const { def, seen } = recordingModule(new Set());
+      const router = createQueueRouter({ modules: [def], needs: KERNEL_NEEDS, clock });
+      const batch = createMessageBatch(queue, [
+        { id: "m1", timestamp: new Date(), attempts: 1, body: { any: "thing" } },
+        { id: "m2", timestamp: new Date(), attempts: 1, body: { any: "thing" } },
+      ]);
+      // The test pool's queue result drops delaySeconds, so watch the call itself.
+      const retryAll = vi.spyOn(batch, "retryAll");
+      const ctx = createExecutionContext();
+      await router(batch, { ...env, LOG_LEVEL: "chatty-s3cr3t" }, ctx);
+      const result = await getQueueResult(batch, ctx);
+      expect(retryAll).toHaveBeenCalledWith({ delaySeconds: 60 });
+      expect(result.retryBatch.retry).toBe(true);
+      expect(result.explicitAcks).toEqual([]);
+      expect(seen).toEqual([]);
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged.find((l) => l.msg === "config invalid; retrying batch")).toMatchObject({
+        queue,
+        variables: ["LOG_LEVEL"],
+      });
+      expect(lines.join("\n")).not.toContain("chatty-s3cr3t");
+    });
+  }
+});
