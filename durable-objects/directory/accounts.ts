@@ -1,4 +1,5 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
@@ -280,22 +281,25 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.committed(this.roles.create(ctx, role));
   }
 
+  /** The version is compared after the authority policy (a 403 before a 412) and in the same step as the write. */
   replaceRole(input: In<"replaceRole">): Out<"replaceRole"> {
-    const { ctx, role } = rpcArgs(DirectoryRpc, "replaceRole", input);
+    const { ctx, role, expectedVersion } = rpcArgs(DirectoryRpc, "replaceRole", input);
     const current = this.roles.get(role.name);
     if (!current) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "role.rewrite", role: current, permissions: role.permissions });
     if (refusal) return denied(refusal);
+    if (!versionMatches(expectedVersion, current.version)) return fail("version_conflict");
     return this.committed(ok(this.roles.replace(ctx, role)));
   }
 
   deleteRole(input: In<"deleteRole">): Out<"deleteRole"> {
-    const { ctx, name } = rpcArgs(DirectoryRpc, "deleteRole", input);
+    const { ctx, name, expectedVersion } = rpcArgs(DirectoryRpc, "deleteRole", input);
     const role = this.roles.get(name);
     if (!role) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "role.delete", role });
     if (refusal) return denied(refusal);
-    return this.committed(this.roles.delete(ctx, name));
+    if (!versionMatches(expectedVersion, role.version)) return fail("version_conflict");
+    return this.committed(this.roles.delete(ctx, role));
   }
 
   /** Grants (`grant: true`) or revokes a role binding, if the policy allows it. */

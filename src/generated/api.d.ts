@@ -733,12 +733,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One role */
+        /** One role (ETag: its version) */
         get: operations["getRole"];
-        /** Replace a role's permissions and description */
+        /** Replace a role's permissions and description; honours If-Match */
         put: operations["replaceRole"];
         post?: never;
-        /** Delete a role nobody holds */
+        /** Delete a role nobody holds; honours If-Match */
         delete: operations["deleteRole"];
         options?: never;
         head?: never;
@@ -1820,6 +1820,8 @@ export interface components {
             name: string;
             permissions: string[];
             description: string;
+            /** @description 1 at creation, +1 per change; also the role's `ETag` */
+            version: number;
         };
         TenantSettings: {
             require_verified_email: boolean;
@@ -7642,6 +7644,8 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description the path of the created resource, where a GET reads it */
                     Location: string;
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7815,6 +7819,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7923,7 +7929,10 @@ export interface operations {
     replaceRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
+                "if-match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -7944,6 +7953,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8021,6 +8032,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /**
+             * @description If-Match names another version
+             *
+             *     Also, from the platform:
+             *     `version_conflict`: `If-Match` does not name the current version
+             */
+            412: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -8088,7 +8115,10 @@ export interface operations {
     deleteRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
+                "if-match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -8096,11 +8126,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description deleted; ETag is the deletion's version */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8167,6 +8199,22 @@ export interface operations {
             };
             /** @description owner, or still held */
             409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description If-Match names another version
+             *
+             *     Also, from the platform:
+             *     `version_conflict`: `If-Match` does not name the current version
+             */
+            412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

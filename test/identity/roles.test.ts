@@ -32,6 +32,7 @@ describe("roles (happy)", () => {
       name: "editor",
       permissions: ["blog.post.read", "blog.post.update"],
       description: "Edits",
+      version: 1,
     });
     expect((await call("/api/v1/admin/roles/editor", { token: t.adminKey })).body.name).toBe("editor");
     const replaced = await call("/api/v1/admin/roles/editor", {
@@ -39,7 +40,7 @@ describe("roles (happy)", () => {
       token: t.adminKey,
       body: { permissions: ["blog.post.read"] },
     });
-    expect(replaced.body).toEqual({ name: "editor", permissions: ["blog.post.read"], description: "" });
+    expect(replaced.body).toEqual({ name: "editor", permissions: ["blog.post.read"], description: "", version: 2 });
     expect((await call("/api/v1/admin/roles/editor", { method: "DELETE", token: t.adminKey })).status).toBe(204);
     expect((await call("/api/v1/admin/roles/editor", { token: t.adminKey })).status).toBe(404);
   });

@@ -1,4 +1,10 @@
 /**
+ * Characters a permission (or pattern) has at most: a role's permissions and a key's scopes
+ * are stored and answered with this bound, so the registry refuses a module declaring a longer one.
+ */
+export const MAX_PERMISSION_LENGTH = 128;
+
+/**
  * Permission grants. A role or key scope is a list of patterns: an exact
  * permission (`blog.post.read`), `*` (every permission), `<module>.*`, or
  * `*.<action>` (that action on every resource, e.g. `*.read`).

@@ -15,6 +15,7 @@ import {
   deniableOf,
   deniableResultOf,
   KeyViewSchema,
+  RoleInputSchema,
   RoleViewSchema,
   resultOf,
   SessionViewSchema,
@@ -160,9 +161,19 @@ export const DirectoryRpc = defineRpc({
   touchKey: { args: z.object({ id: Id, now: Iso }), reply: nothing },
   listRoles: { args: nothing, reply: z.array(RoleViewSchema) },
   getRole: { args: RoleName, reply: RoleViewSchema.nullable() },
-  createRole: { args: withCtx({ role: RoleViewSchema }), reply: deniableResultOf(RoleViewSchema, ["exists", "limit"]) },
-  replaceRole: { args: withCtx({ role: RoleViewSchema }), reply: deniableResultOf(RoleViewSchema, ["not_found"]) },
-  deleteRole: { args: withCtx({ name: RoleName }), reply: deniableResultOf(z.null(), ["not_found", "in_use"]) },
+  createRole: {
+    args: withCtx({ role: RoleInputSchema }),
+    reply: deniableResultOf(RoleViewSchema, ["exists", "limit"]),
+  },
+  /** `expectedVersion` (the request's If-Match) is compared with the role's in the step that writes. */
+  replaceRole: {
+    args: withCtx({ role: RoleInputSchema, expectedVersion: ExpectedVersionSchema.optional() }),
+    reply: deniableResultOf(RoleViewSchema, ["not_found", "version_conflict"]),
+  },
+  deleteRole: {
+    args: withCtx({ name: RoleName, expectedVersion: ExpectedVersionSchema.optional() }),
+    reply: deniableResultOf(z.object({ version: z.number().int() }), ["not_found", "in_use", "version_conflict"]),
+  },
   bindRole: {
     args: withCtx({ userId: Id, role: RoleName, grant: z.boolean() }),
     reply: deniableResultOf(z.null(), ["no_user", "no_role"]),

@@ -1,14 +1,30 @@
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result, type RoleView, Strings } from "./types";
+import { type Ctx, fail, ok, type Result, type RoleInput, type RoleView, Strings } from "./types";
+
+/** Roles a tenant may hold, built-in ones included. */
+export const MAX_ROLES = 100;
+
+/** The fields a write sets, as events carry them (without the version a view adds). */
+const roleInput = (role: RoleInput): RoleInput => ({
+  name: role.name,
+  permissions: role.permissions,
+  description: role.description,
+});
+
+/**
+ * The version a role starts at, given the events its name's stream holds (`role/<name>`). A
+ * fresh name starts at 1. A name used before (that role deleted since) starts past every version
+ * the old role had and past its deletion's: the stream counts each of the old role's changes
+ * and its deletion (a built-in role's creation is no event, so the count may be one short of
+ * its deletion's version), so an If-Match meant for the old role never matches the new one.
+ */
+export const firstVersion = (streamEvents: number): number => (streamEvents === 0 ? 1 : streamEvents + 2);
 
 /**
  * Tenant roles and role bindings. Every change and its event commit together.
  * Who may make a change is the authority policy's question (../policy.ts),
  * asked by the TenantDirectory before it calls these.
  */
-/** Roles a tenant may hold, built-in ones included. */
-export const MAX_ROLES = 100;
-
 export class Roles {
   constructor(private readonly store: DirectoryStore) {}
 
@@ -18,14 +34,15 @@ export class Roles {
 
   list(): RoleView[] {
     return this.sql
-      .exec<{ name: string; permissions: string; description: string }>(
-        "select name, permissions, description from roles order by name",
+      .exec<{ name: string; permissions: string; description: string; version: number }>(
+        "select name, permissions, description, version from roles order by name",
       )
       .toArray()
       .map((r) => ({
         name: r.name,
         permissions: Strings.parse(JSON.parse(r.permissions)),
         description: r.description,
+        version: r.version,
       }));
   }
 
@@ -33,34 +50,44 @@ export class Roles {
     return this.list().find((r) => r.name === name) ?? null;
   }
 
-  create(ctx: Ctx, role: RoleView): Result<RoleView, "exists" | "limit"> {
+  create(ctx: Ctx, role: RoleInput): Result<RoleView, "exists" | "limit"> {
     if (this.get(role.name)) return fail("exists");
     // The role list is answered whole (GET /admin/roles is not paged), so a tenant's roles are bounded.
     if (this.sql.exec<{ n: number }>("select count(*) as n from roles").one().n >= MAX_ROLES) return fail("limit");
+    const created: RoleView = {
+      ...roleInput(role),
+      version: firstVersion(this.store.streamVersion(`role/${role.name}`)),
+    };
     this.store.tx(() => {
       this.sql.exec(
-        "insert into roles (name, permissions, description, builtin) values (?, ?, ?, 0)",
-        role.name,
-        JSON.stringify(role.permissions),
-        role.description,
+        "insert into roles (name, permissions, description, builtin, version) values (?, ?, ?, 0, ?)",
+        created.name,
+        JSON.stringify(created.permissions),
+        created.description,
+        created.version,
       );
-      this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.created", data: role });
+      this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.created", data: roleInput(role) });
     });
-    return ok(role);
+    return ok(created);
   }
 
-  /** Replaces an existing role's permissions and description. */
-  replace(ctx: Ctx, role: RoleView): RoleView {
-    this.store.tx(() => {
-      this.sql.exec(
-        "update roles set permissions = ?, description = ? where name = ?",
-        JSON.stringify(role.permissions),
-        role.description,
-        role.name,
-      );
-      this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.updated", data: role });
+  /**
+   * Replaces an existing role's permissions and description, one version up. Every change of a
+   * role goes through here (an admin's PUT, the grants job's sync), so every one bumps it.
+   */
+  replace(ctx: Ctx, role: RoleInput): RoleView {
+    return this.store.tx(() => {
+      const { version } = this.sql
+        .exec<{ version: number }>(
+          "update roles set permissions = ?, description = ?, version = version + 1 where name = ? returning version",
+          JSON.stringify(role.permissions),
+          role.description,
+          role.name,
+        )
+        .one();
+      this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.updated", data: roleInput(role) });
+      return { ...roleInput(role), version };
     });
-    return role;
   }
 
   /** Users holding the role. */
@@ -72,13 +99,14 @@ export class Roles {
   }
 
   /** Deletes an existing role that nobody holds. */
-  delete(ctx: Ctx, name: string): Result<null, "in_use"> {
-    if (this.holders(name).length > 0) return fail("in_use");
+  delete(ctx: Ctx, role: RoleView): Result<{ version: number }, "in_use"> {
+    if (this.holders(role.name).length > 0) return fail("in_use");
     this.store.tx(() => {
-      this.sql.exec("delete from roles where name = ?", name);
-      this.store.emit(ctx, `role/${name}`, { type: "identity.role.deleted", data: { name } });
+      this.sql.exec("delete from roles where name = ?", role.name);
+      this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.deleted", data: { name: role.name } });
     });
-    return ok(null);
+    // The deletion is a change too: its version is the DELETE's ETag, as a blog post's is.
+    return ok({ version: role.version + 1 });
   }
 
   /** Binds an existing role to an existing user; a binding that exists is left as it is. */

@@ -182,6 +182,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
     `create table grant_baseline (id integer primary key check (id = 1))`,
     `insert into grant_baseline (id) select 1 where exists (select 1 from tenant)`,
   ],
+  // Role versions (roles.ts): each role's ETag, bumped by every change, so If-Match can refuse
+  // a write made from a stale read. Roles from before start at 1.
+  [`alter table roles add column version integer not null default 1`],
 ];
 
 /**

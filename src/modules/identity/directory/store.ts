@@ -68,6 +68,15 @@ export class DirectoryStore {
     return this.sql.exec<{ id: string }>("select id from tenant").toArray()[0]?.id ?? null;
   }
 
+  /** How many events stream `<tenant>/<stream>` holds ({@link emit} numbers them), 0 for none. */
+  streamVersion(stream: string): number {
+    const key = `${this.tenantId() ?? "unknown"}/${stream}`;
+    return (
+      this.sql.exec<{ version: number }>("select version from stream_versions where stream = ?", key).toArray()[0]
+        ?.version ?? 0
+    );
+  }
+
   /**
    * Appends an event for this tenant to stream `<tenant>/<stream>`, numbered
    * within that stream (1, 2, 3 …, so a projection over it sees no false

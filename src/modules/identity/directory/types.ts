@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { ActorSchema, IpHashSchema } from "../../../kernel/events/envelope";
 
 /**
@@ -63,12 +64,19 @@ export type SessionView = z.infer<typeof SessionViewSchema>;
 /** Permissions one role holds at most: every reply carrying a role refuses more. */
 export const MAX_ROLE_PERMISSIONS = 500;
 
-/** A role as the contract shows it. */
-export const RoleViewSchema = z.object({
+/** A role as a write gives it: what creating or replacing it sets. */
+export const RoleInputSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
-  permissions: z.array(z.string().min(1).max(128)).max(MAX_ROLE_PERMISSIONS),
+  permissions: z.array(z.string().min(1).max(MAX_PERMISSION_LENGTH)).max(MAX_ROLE_PERMISSIONS),
   description: z.string().max(500),
 });
+export type RoleInput = z.infer<typeof RoleInputSchema>;
+
+/**
+ * A role as the contract shows it. `version` is its ETag: every change bumps it (an admin's,
+ * the grants job's), so a read-modify-write with If-Match cannot undo one made in between.
+ */
+export const RoleViewSchema = RoleInputSchema.extend({ version: z.number().int().min(1) });
 export type RoleView = z.infer<typeof RoleViewSchema>;
 
 /** What authentication needs to know about a user, cached briefly per isolate. */

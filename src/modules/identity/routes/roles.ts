@@ -2,23 +2,37 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
+import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
-import { jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
+import {
+  ETAG_HEADER,
+  IfMatchHeader,
+  ifMatch,
+  jsonBody,
+  jsonResponse,
+  LOCATION_HEADER,
+} from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
 import { MAX_ROLES } from "../directory/roles";
+import { MAX_ROLE_PERMISSIONS } from "../directory/types";
 import { declaredPermissions, identityError, refused } from "../refusals";
 import { ctxOf } from "../services";
 
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "lower-case letters, digits, '-' and '_'");
 const RoleSchema = z
-  .object({ name: z.string(), permissions: z.array(z.string()), description: z.string() })
+  .object({
+    name: z.string(),
+    permissions: z.array(z.string()),
+    description: z.string(),
+    version: z.number().int().openapi({ description: "1 at creation, +1 per change; also the role's `ETag`" }),
+  })
   .openapi("Role");
 const RoleBody = z.object({
-  permissions: z.array(z.string().max(128)).max(500),
+  permissions: z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(MAX_ROLE_PERMISSIONS),
   description: z.string().max(500).default(""),
 });
 const NameParam = z.object({ name: RoleName });
@@ -40,7 +54,7 @@ const create = op.post("/admin/roles", {
   access: write,
   request: { body: jsonBody(RoleBody.extend({ name: RoleName })) },
   responses: {
-    201: jsonResponse("the role", RoleSchema, LOCATION_HEADER),
+    201: jsonResponse("the role", RoleSchema, { ...LOCATION_HEADER, ...ETAG_HEADER }),
     400: problem("an unknown permission, named"),
     403: problem("a permission the caller does not hold"),
     409: problem("the name exists (`role_exists`), or the tenant holds the most roles allowed (`role_limit_reached`)"),
@@ -48,33 +62,35 @@ const create = op.post("/admin/roles", {
 });
 const get = op.get("/admin/roles/{name}", {
   operationId: "getRole",
-  summary: "One role",
+  summary: "One role (ETag: its version)",
   access: read,
   request: { params: NameParam },
-  responses: { 200: jsonResponse("the role", RoleSchema), 404: problem("no such role") },
+  responses: { 200: jsonResponse("the role", RoleSchema, ETAG_HEADER), 404: problem("no such role") },
 });
 const replace = op.put("/admin/roles/{name}", {
   operationId: "replaceRole",
-  summary: "Replace a role's permissions and description",
+  summary: "Replace a role's permissions and description; honours If-Match",
   access: write,
-  request: { params: NameParam, body: jsonBody(RoleBody) },
+  request: { params: NameParam, headers: IfMatchHeader, body: jsonBody(RoleBody) },
   responses: {
-    200: jsonResponse("the role", RoleSchema),
+    200: jsonResponse("the role", RoleSchema, ETAG_HEADER),
     403: problem("an old or new permission the caller does not hold"),
     404: problem("no such role"),
     409: problem("owner is fixed"),
+    412: problem("If-Match names another version"),
   },
 });
 const remove = op.delete("/admin/roles/{name}", {
   operationId: "deleteRole",
-  summary: "Delete a role nobody holds",
+  summary: "Delete a role nobody holds; honours If-Match",
   access: write,
-  request: { params: NameParam },
+  request: { params: NameParam, headers: IfMatchHeader },
   responses: {
-    204: { description: "deleted" },
+    204: { description: "deleted; ETag is the deletion's version", headers: ETAG_HEADER },
     403: problem("a permission of the role the caller does not hold"),
     404: problem("no such role"),
     409: problem("owner, or still held"),
+    412: problem("If-Match names another version"),
   },
 });
 const grant = op.put("/admin/users/{id}/roles/{name}", {
@@ -102,6 +118,8 @@ const revoke = op.delete("/admin/users/{id}/roles/{name}", {
 });
 
 const noRole = () => new AppError("not_found", { detail: "no such role" });
+const roleChanged = () =>
+  new AppError("version_conflict", { detail: "the role changed since the version named; read it again" });
 
 /** After any role change, this isolate forgets the tenant's cached principals: effective at once here, within 10 s elsewhere. */
 function forgetTenantUsers(tenantId: string): void {
@@ -124,11 +142,13 @@ export const roleRoutes = createRouter()
       throw identityError("role_exists", `the role ${body.name} exists`);
     }
     c.header("Location", `/api/v1/admin/roles/${encodeURIComponent(result.value.name)}`);
+    c.header("ETag", `"${result.value.version}"`);
     return c.json(result.value, 201);
   })
   .openapi(get, async (c) => {
     const role = await directory(c.env, tenantOf(c).id).getRole(c.req.valid("param").name);
     if (!role) throw noRole();
+    c.header("ETag", `"${role.version}"`);
     return c.json(role, 200);
   })
   .openapi(replace, async (c) => {
@@ -137,22 +157,34 @@ export const roleRoutes = createRouter()
     const permissions = declaredPermissions(c, body.permissions, "permissions", true);
     const tenant = tenantOf(c);
     const role = { name, permissions, description: body.description };
-    const result = await directory(c.env, tenant.id).replaceRole({ ctx: ctxOf(c), role });
+    const result = await directory(c.env, tenant.id).replaceRole({
+      ctx: ctxOf(c),
+      role,
+      expectedVersion: ifMatch(c),
+    });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
+      if (result.error === "version_conflict") throw roleChanged();
       throw noRole();
     }
     forgetTenantUsers(tenant.id);
+    c.header("ETag", `"${result.value.version}"`);
     return c.json(result.value, 200);
   })
   .openapi(remove, async (c) => {
     const { name } = c.req.valid("param");
-    const result = await directory(c.env, tenantOf(c).id).deleteRole({ ctx: ctxOf(c), name });
+    const result = await directory(c.env, tenantOf(c).id).deleteRole({
+      ctx: ctxOf(c),
+      name,
+      expectedVersion: ifMatch(c),
+    });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
       if (result.error === "not_found") throw noRole();
+      if (result.error === "version_conflict") throw roleChanged();
       throw identityError("role_in_use", "users still hold this role");
     }
+    c.header("ETag", `"${result.value.version}"`);
     return c.body(null, 204);
   })
   .openapi(grant, (c) => bind(c, c.req.valid("param"), true))

@@ -1,0 +1,143 @@
+// Roles carry a version (ETag) and their writes honour If-Match, so a read-modify-write of a
+// role cannot silently undo a change made in between: another admin's, or the grants job's.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { migrateSqlite } from "../../src/kernel/durable/sqlite-schema";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { modules } from "../../src/modules";
+import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
+import { runJobNamed } from "../helpers";
+import { call, newTenant } from "./helpers";
+
+const role = (t: { adminKey: string }, name: string) => call(`/api/v1/admin/roles/${name}`, { token: t.adminKey });
+
+const put = (t: { adminKey: string }, name: string, permissions: string[], ifMatch?: string) =>
+  call(`/api/v1/admin/roles/${name}`, {
+    method: "PUT",
+    token: t.adminKey,
+    body: { permissions },
+    ...(ifMatch === undefined ? {} : { headers: { "if-match": ifMatch } }),
+  });
+
+const remove = (t: { adminKey: string }, name: string, ifMatch: string) =>
+  call(`/api/v1/admin/roles/${name}`, { method: "DELETE", token: t.adminKey, headers: { "if-match": ifMatch } });
+
+describe("role versions (happy)", () => {
+  it("a role starts at version 1, each change bumps it, and GET, PUT and the list show it", async () => {
+    const t = await newTenant();
+    const created = await call("/api/v1/admin/roles", {
+      token: t.adminKey,
+      body: { name: "editor", permissions: ["blog.post.read"] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.version).toBe(1);
+    expect(created.headers.get("etag")).toBe('"1"');
+    const got = await role(t, "editor");
+    expect(got.headers.get("etag")).toBe('"1"');
+    expect(got.body.version).toBe(1);
+
+    const replaced = await put(t, "editor", ["blog.post.read", "blog.post.update"], '"1"');
+    expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
+    expect(replaced.headers.get("etag")).toBe('"2"');
+    expect(replaced.body).toMatchObject({ name: "editor", version: 2 });
+
+    const list = await call("/api/v1/admin/roles", { token: t.adminKey });
+    const items = list.body.items as { name: string; version: number }[];
+    expect(items.find((r) => r.name === "editor")?.version).toBe(2);
+    expect(items.find((r) => r.name === "viewer")?.version).toBe(1);
+
+    // Without If-Match a write applies to whatever version is current, as before.
+    expect((await put(t, "editor", ["blog.post.read"])).body.version).toBe(3);
+    expect((await remove(t, "editor", '"3"')).status).toBe(204);
+  });
+});
+
+describe("role versions (errors)", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("a second admin's PUT or DELETE from the same read is 412, and the first admin's change stays", async () => {
+    const t = await newTenant();
+    await call("/api/v1/admin/roles", { token: t.adminKey, body: { name: "editor", permissions: ["blog.post.read"] } });
+    const etag = (await role(t, "editor")).headers.get("etag") ?? "";
+    expect((await put(t, "editor", ["blog.post.read", "blog.post.update"], etag)).status).toBe(200);
+
+    const stale = await put(t, "editor", ["blog.post.read", "blog.post.publish"], etag);
+    expect(stale.status).toBe(412);
+    expect(stale.body.code).toBe("version_conflict");
+    const gone = await remove(t, "editor", etag);
+    expect(gone.status).toBe(412);
+    expect((await role(t, "editor")).body.permissions).toEqual(["blog.post.read", "blog.post.update"]);
+  });
+
+  it("the grants job's change bumps the version: an admin's edit from an earlier read is 412, not a lost grant", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const t = await newTenant("grants");
+    const before = await role(t, "member");
+    const etag = before.headers.get("etag") ?? "";
+    expect(etag).toBe('"1"');
+
+    const latecomer: ModuleDef = {
+      name: "latecomer",
+      version: "1.0.0",
+      permissions: ["latecomer.thing.read"],
+      grants: { member: ["latecomer.thing.read"] },
+    };
+    const run = await runJobNamed("tenants/apply-grants", { modules: [...modules, latecomer] });
+    expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+
+    // The admin's script edits what it read before the job ran.
+    const edited = [...(before.body.permissions as string[]), "identity.user.read"];
+    const res = await put(t, "member", edited, etag);
+    expect(res.status, JSON.stringify(res.body)).toBe(412);
+    const after = await role(t, "member");
+    expect(after.headers.get("etag")).toBe('"2"');
+    expect(after.body.permissions).toContain("latecomer.thing.read");
+  });
+
+  it("a role deleted and created again does not take an If-Match meant for the old one", async () => {
+    const t = await newTenant();
+    const body = { name: "editor", permissions: ["blog.post.read"] };
+    expect((await call("/api/v1/admin/roles", { token: t.adminKey, body })).status).toBe(201);
+    const deleted = await remove(t, "editor", '"1"');
+    expect(deleted.status).toBe(204);
+    expect(deleted.headers.get("etag")).toBe('"2"');
+    const again = await call("/api/v1/admin/roles", { token: t.adminKey, body });
+    expect(again.status).toBe(201);
+    expect(again.body.version).toBeGreaterThan(2);
+    expect((await put(t, "editor", ["blog.post.update"], '"1", "2"')).status).toBe(412);
+
+    // A built-in role's creation is no event of its stream: deleted and created again, it still starts past both.
+    const member = await role(t, "member");
+    expect((await put(t, "member", member.body.permissions as string[], '"1"')).headers.get("etag")).toBe('"2"');
+    expect((await remove(t, "member", '"2"')).headers.get("etag")).toBe('"3"');
+    const back = await call("/api/v1/admin/roles", { token: t.adminKey, body: { name: "member", permissions: [] } });
+    expect(back.body.version).toBeGreaterThan(3);
+  });
+
+  it("an unknown role is 404 whatever If-Match says; a malformed If-Match is 400", async () => {
+    const t = await newTenant();
+    expect((await put(t, "nobody", ["blog.post.read"], '"1"')).status).toBe(404);
+    expect((await remove(t, "nobody", '"1"')).status).toBe(404);
+    const bad = await put(t, "viewer", ["*.read"], '"1');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe("validation_failed");
+  });
+});
+
+describe("role versions (upgrade)", () => {
+  it("roles of a directory from before versions read as version 1 after the upgrade", async () => {
+    const t = await newTenant();
+    // As the directory was before the version column: the step runs again over the old roles.
+    await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      const sql = state.storage.sql;
+      sql.exec("alter table roles drop column version");
+      sql.exec("delete from _schema where version = ?", DIRECTORY_SCHEMA.length);
+      migrateSqlite(state.storage, DIRECTORY_SCHEMA);
+    });
+    const viewer = await role(t, "viewer");
+    expect(viewer.status).toBe(200);
+    expect(viewer.headers.get("etag")).toBe('"1"');
+    expect((await put(t, "viewer", ["*.read"], '"1"')).headers.get("etag")).toBe('"2"');
+  });
+});
