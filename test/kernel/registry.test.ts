@@ -85,6 +85,20 @@ describe("module registry", () => {
     expect(problemsOf([mod("a", "1.0.0", { a: "*" })])).toEqual(["a: is part of a dependency cycle: a -> a"]);
   });
 
+  it("refuses a permission longer than a role or a key may hold, so granting it cannot break the roles list", () => {
+    // 128 characters is what a role's permissions and a key's scopes take (GET /admin/roles
+    // answered 500 once the grants job had put a longer one in a role).
+    const at = `long.thing.${"r".repeat(128 - "long.thing.".length)}`;
+    const over = `${at}x`;
+    const roles = mod("people", "1.0.0", undefined, { auth: { roles: ["member"] } });
+    const long = (permissions: string[]) =>
+      mod("long", "1.0.0", undefined, { permissions, grants: { member: permissions } });
+    expect(resolveModules([roles, long([at])])).toHaveLength(2);
+    expect(problemsOf([roles, long([at, over])])).toEqual([
+      `long: permission "${over}" is 129 characters; a permission has at most 128`,
+    ]);
+  });
+
   it("refuses malformed names, permissions and a permission declared twice", () => {
     expect(
       problemsOf([

@@ -1,5 +1,6 @@
 import semver from "semver";
 import { KernelEvents } from "../auth/deny";
+import { MAX_PERMISSION_LENGTH } from "../auth/permissions";
 import { KERNEL_BINDINGS, KERNEL_VARIABLES } from "../config";
 import { KERNEL_ERROR_CODES } from "../errors/codes";
 import { eventTypes } from "../events/envelope";
@@ -39,6 +40,12 @@ function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
   }
   for (const permission of def.permissions ?? []) {
     if (!PERMISSION.test(permission)) say(`permission "${permission}" is not of the form <module>.<resource>.<action>`);
+    // Roles and keys hold permissions of at most this length: a longer one granted to a
+    // role (ModuleDef.grants) would make every reply carrying that role fail.
+    else if (permission.length > MAX_PERMISSION_LENGTH)
+      say(
+        `permission "${permission}" is ${permission.length} characters; a permission has at most ${MAX_PERMISSION_LENGTH}`,
+      );
   }
   for (const type of publishedBy(def)) {
     if (!EVENT_TYPE.test(type)) say(`event type "${type}" is not of the form <module>.<entity>.<verb>`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { EraseRpc } from "../../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
@@ -41,7 +42,7 @@ const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 const SealedSecret = z.string().min(1).max(512);
 const Step = z.number().int().min(0);
 /** The registered modules' additions to the default roles (`ModuleDef.grants`), by role. */
-const Grants = z.record(z.string().max(64), z.array(z.string().max(200)).max(500));
+const Grants = z.record(z.string().max(64), z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500));
 const GrantSchema = z.object({ role: z.string(), permission: z.string() });
 
 /**
@@ -145,7 +146,7 @@ export const DirectoryRpc = defineRpc({
         name: z.string().min(1).max(200),
         prefix: z.string().max(64),
         hash: Hash,
-        scopes: z.array(z.string().min(1).max(128)).max(200),
+        scopes: z.array(z.string().min(1).max(MAX_PERMISSION_LENGTH)).max(200),
         expiresAt: Iso.nullable(),
       }),
     }),
@@ -349,7 +350,7 @@ export const DirectoryRpc = defineRpc({
       userId: Id,
       challengeHash: Hash,
       expiresAt: Iso,
-      adminPermissions: z.array(z.string().max(128)).max(500),
+      adminPermissions: z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500),
       rehash: PasswordHash.nullable(),
     }),
     reply: z.enum(["none", "challenge", "enrolment_required"]),

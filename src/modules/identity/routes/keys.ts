@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../../generated/permissions";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
+import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
@@ -27,7 +28,7 @@ const create = op.post("/admin/api-keys", {
     body: jsonBody(
       z.object({
         name: DisplayName,
-        scopes: z.array(z.string().max(128)).min(1).max(100),
+        scopes: z.array(z.string().max(MAX_PERMISSION_LENGTH)).min(1).max(100),
         expires_at: z.iso.datetime({ offset: true }).optional(),
       }),
     ),
