@@ -27,7 +27,9 @@ describe("a queue batch under an invalid config", () => {
       // The test pool's queue result drops delaySeconds, so watch the call itself.
       const retryAll = vi.spyOn(batch, "retryAll");
       const ctx = createExecutionContext();
-      await router(batch, { ...env, LOG_LEVEL: "chatty-s3cr3t" }, ctx);
+      // What a deploy could set: the binding's type knows only the values wrangler.toml holds.
+      const broken: Env = Object.assign(Object.create(null), env, { LOG_LEVEL: "chatty-s3cr3t" });
+      await router(batch, broken, ctx);
       const result = await getQueueResult(batch, ctx);
       expect(retryAll).toHaveBeenCalledWith({ delaySeconds: 60 });
       expect(result.retryBatch.retry).toBe(true);
