@@ -6,6 +6,7 @@
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
+import { replayAfterCrash, trackRun, uncleanStopLines } from "./lib/dev-crash.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
 import { superviseDev, watchDevVars, watchMigrations, watchSources } from "./lib/dev-supervisor.mjs";
@@ -34,6 +35,19 @@ if (!(await portIsFree())) {
 }
 
 const devVars = ensureDevVars();
+
+// The last run's record (lib/dev-crash.mjs): one that did not stop cleanly lost the local
+// queue's undelivered events; say so, and which replays give them back. Another npm start
+// still running on this state keeps its record: this run leaves it alone.
+const tracked = trackRun({ port });
+const replayOnCrash = process.env.PLINTH_REPLAY_AFTER_CRASH !== "0";
+if (tracked.owedSince)
+  console.error(uncleanStopLines({ since: tracked.owedSince, origin, auto: replayOnCrash }).join("\n"));
+if (tracked.previous.state === "running") {
+  console.error(
+    `plinth: another npm start (pid ${tracked.previous.pid}, port ${tracked.previous.port}) runs on this .wrangler/state; this one does not track its own stop`,
+  );
+}
 
 console.log("plinth: applying local D1 migrations…");
 const migrated = await migrateD1Quietly();
@@ -170,6 +184,21 @@ const lines = [
   "",
 ];
 console.log(lines.join("\n"));
+
+// Replaying is idempotent (each subscription applies only what its ledger lacks), so after a
+// crash it is done for the developer rather than left to a message scrolled away.
+// In the background: the local cron and the watchers below start meanwhile.
+if (tracked.owedSince && replayOnCrash) {
+  console.log("plinth: replaying the events the last run's queue lost…");
+  void replayAfterCrash({ origin, rootKey: devVars.PLATFORM_ROOT_KEY }).then((ok) => {
+    if (!ok) {
+      console.error("plinth: a replay failed (see above); run the commands printed at the start once it is fixed");
+      return;
+    }
+    tracked.recovered();
+    console.log("plinth: replays done; the audit log and webhooks have what the crash lost");
+  });
+}
 
 let rootKey = devVars.PLATFORM_ROOT_KEY;
 stopCron = startLocalCron({ origin, rootKey: () => rootKey });

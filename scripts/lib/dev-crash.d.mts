@@ -1,0 +1,33 @@
+// Types of dev-crash.mjs for the TypeScript tests that import it.
+export interface RunRecord {
+  pid?: number;
+  port?: number;
+  started_at?: string;
+  owed_since?: string;
+}
+export type LastRun =
+  | { state: "none" }
+  | { state: "running"; pid: number; port?: number }
+  | { state: "unclean"; since: string };
+export declare const RUN_FILE: string;
+export declare const REPLAYS: readonly { consumer: string; restores: string }[];
+export declare function readRun(file?: string): RunRecord | null;
+export declare function isAlive(pid: number): boolean;
+export declare function lastRun(record: RunRecord | null, alive: (pid: number) => boolean): LastRun;
+export declare function beginRun(record: RunRecord, file?: string): void;
+export declare function endRun(owedSince: string | null, file?: string): void;
+export declare function trackRun(options: {
+  port: number;
+  file?: string;
+  pid?: number;
+  now?: () => string;
+  alive?: (pid: number) => boolean;
+  onExit?: (listener: () => void) => void;
+}): { previous: LastRun; readonly owedSince: string | null; recovered(): void };
+export declare function replayCommand(origin: string, consumer: string): string;
+export declare function uncleanStopLines(options: { since: string; origin: string; auto: boolean }): string[];
+export declare function replayAfterCrash(options: {
+  origin: string;
+  rootKey?: string;
+  run?: (args: string[], env: Record<string, string | undefined>) => Promise<number>;
+}): Promise<boolean>;

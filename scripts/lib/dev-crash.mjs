@@ -1,0 +1,172 @@
+// npm start's record of its own run, so that the next start knows when the last one did not
+// stop cleanly (killed, its terminal closed, the laptop's sleep ending it). Miniflare's queue
+// broker holds accepted messages in memory only, so such a stop loses the events it had not
+// delivered: the audit log and the webhooks miss them until their subscriptions are replayed
+// (docs/operations.md, "What survives a crash"), and nothing else would tell the developer.
+// The file is written when the run begins and removed when it ends through process.exit or a
+// normal exit (Ctrl-C and SIGTERM go through the supervisor's exit): only a stop that ran no
+// code of ours leaves it behind.
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { offlineEnv, root } from "./env.mjs";
+
+/** Next to the local state whose queue messages a crash loses (deleting the state forgets it too). */
+export const RUN_FILE = join(root, ".wrangler", "state", "plinth-run.json");
+
+/** The queue-fed subscriptions a replay gives back their missed events, and what each restores. */
+export const REPLAYS = [
+  { consumer: "audit:log", restores: "appends the missing events to the audit chains" },
+  { consumer: "webhooks:dispatch", restores: "delivers the missed webhooks, same webhook-id" },
+];
+
+/** Writers that keep no event log once an event is sent: a lost message of theirs is gone. */
+const UNREPLAYABLE = "the tenant directory's invitations, keys, roles and settings; the file store; webhook endpoints";
+
+/**
+ * @typedef {{ pid?: number, port?: number, started_at?: string, owed_since?: string }} RunRecord
+ *   `owed_since`: when the earliest run whose lost events were not replayed yet began.
+ * @typedef {{ state: "none" } | { state: "running", pid: number, port?: number } | { state: "unclean", since: string }} LastRun
+ */
+
+/** The record the last run left, or null (none, or unreadable: a half-written file is no run). */
+export function readRun(file = RUN_FILE) {
+  try {
+    const record = JSON.parse(readFileSync(file, "utf8"));
+    return typeof record === "object" && record !== null ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a process with this id runs (EPERM: it does, under another user). */
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
+/**
+ * What the record says of the last run: none to speak of; still running (another npm start on
+ * this state); or stopped uncleanly, or cleanly but with an earlier crash's events not yet
+ * replayed, since the time the first unrecovered run began.
+ * @param {RunRecord | null} record @param {(pid: number) => boolean} alive @returns {LastRun}
+ */
+export function lastRun(record, alive) {
+  if (!record) return { state: "none" };
+  if (typeof record.pid === "number") {
+    if (alive(record.pid)) return { state: "running", pid: record.pid, port: record.port };
+    return { state: "unclean", since: record.owed_since ?? record.started_at ?? "an unknown time" };
+  }
+  return record.owed_since ? { state: "unclean", since: record.owed_since } : { state: "none" };
+}
+
+/** Records this run as begun (with the earlier crash still owed a replay, if any). */
+export function beginRun(/** @type {RunRecord} */ record, file = RUN_FILE) {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(record)}\n`);
+}
+
+/** Records this run as stopped cleanly: no record, or only the crash whose replay is still owed. */
+export function endRun(/** @type {string | null} */ owedSince, file = RUN_FILE) {
+  if (owedSince) writeFileSync(file, `${JSON.stringify({ owed_since: owedSince })}\n`);
+  else rmSync(file, { force: true });
+}
+
+/**
+ * Begins tracking this run in `file`: reads what the last run left (see {@link lastRun}), then,
+ * unless another npm start still runs on this state, records this one and, at this process's
+ * exit, its clean stop. `recovered()` says the owed replays ran, so a later clean stop leaves
+ * nothing owed. Ports injectable for the tests.
+ * @param {{ port: number, file?: string, pid?: number, now?: () => string,
+ *   alive?: (pid: number) => boolean, onExit?: (listener: () => void) => void }} options
+ */
+export function trackRun({
+  port,
+  file = RUN_FILE,
+  pid = process.pid,
+  now = () => new Date().toISOString(),
+  alive = isAlive,
+  onExit = (listener) => process.on("exit", listener),
+}) {
+  const previous = lastRun(readRun(file), alive);
+  const startedAt = now();
+  let owedSince = previous.state === "unclean" ? previous.since : null;
+  const tracking = previous.state !== "running";
+  if (tracking) {
+    beginRun({ pid, port, started_at: startedAt, owed_since: owedSince ?? undefined }, file);
+    onExit(() => endRun(owedSince, file));
+  }
+  return {
+    previous,
+    /** When the earliest run whose lost events are not replayed yet began, or null. */
+    get owedSince() {
+      return owedSince;
+    },
+    recovered() {
+      owedSince = null;
+      if (tracking) beginRun({ pid, port, started_at: startedAt }, file);
+    },
+  };
+}
+
+/** The command that replays one subscription on the plinth at `origin`. */
+export const replayCommand = (origin, consumer) => `PLINTH_URL=${origin} npx plinth events replay ${consumer}`;
+
+/**
+ * What npm start says when the last run did not stop cleanly: what was lost, the commands
+ * that give back what can be given back (on this run's URL), what cannot, and whether it
+ * runs them itself.
+ * @param {{ since: string, origin: string, auto: boolean }} options
+ */
+export function uncleanStopLines({ since, origin, auto }) {
+  const width = Math.max(...REPLAYS.map((r) => replayCommand(origin, r.consumer).length));
+  return [
+    `plinth: the npm start begun at ${since} did not stop cleanly (killed, or its terminal closed);`,
+    "  the events the local queue held then were lost to the audit log and the webhooks",
+    "  (docs/operations.md#what-survives-a-crash). What can be given back, once plinth runs:",
+    ...REPLAYS.map((r) => `    ${replayCommand(origin, r.consumer).padEnd(width)}  # ${r.restores}`),
+    `  What cannot: the events of writers that keep no event log once sent (${UNREPLAYABLE}).`,
+    auto
+      ? "  npm start runs both once plinth is up (each applies only what is missing; PLINTH_REPLAY_AFTER_CRASH=0 leaves it to you)."
+      : "  PLINTH_REPLAY_AFTER_CRASH=0: npm start leaves them to you; this reminder comes back at each start until they ran.",
+  ];
+}
+
+/**
+ * Runs each replay with the CLI against `origin`, one after the other, with its output on
+ * screen; resolves whether all succeeded. `run` is injectable for the tests.
+ * @param {{ origin: string, rootKey?: string, run?: (args: string[], env: Record<string, string | undefined>) => Promise<number> }} options
+ */
+export async function replayAfterCrash({ origin, rootKey, run = runCli }) {
+  for (const { consumer } of REPLAYS) {
+    const env = { ...offlineEnv, PLINTH_URL: origin, ...(rootKey ? { PLATFORM_ROOT_KEY: rootKey } : {}) };
+    const code = await run(["events", "replay", consumer], env);
+    if (code !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * `node scripts/plinth.mjs <args>` with its output on screen, but for the list of event types
+ * no replay can read (printed on every replay, some fifty names): the start's message already
+ * said which writers those are. Resolves the exit code.
+ */
+function runCli(args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, "scripts", "plinth.mjs"), ...args], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "pipe"],
+      env,
+    });
+    createInterface({ input: child.stderr }).on("line", (line) => {
+      if (!/^[\w.:-]+: not replayed, their writers keep no event log/.test(line)) process.stderr.write(`${line}\n`);
+    });
+    child.on("error", () => resolve(1));
+    child.on("exit", (code) => resolve(code ?? 1));
+  });
+}

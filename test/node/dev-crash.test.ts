@@ -1,0 +1,172 @@
+// npm start after a run that did not stop cleanly (scripts/lib/dev-crash.mjs): Miniflare's
+// queue held the undelivered events in memory only, so the audit log and the webhooks miss
+// them until their subscriptions are replayed. The next start says so, names the commands
+// (on its own URL) and what no replay gives back, and runs the replays once it is up.
+// A stop that runs our code (Ctrl-C of the whole process group, SIGTERM) is clean; one that
+// runs none (kill -9, the terminal closed) is not.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  endRun,
+  lastRun,
+  readRun,
+  replayAfterCrash,
+  trackRun,
+  uncleanStopLines,
+} from "../../scripts/lib/dev-crash.mjs";
+
+const dir = mkdtempSync(join(tmpdir(), "plinth-crash-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const freshFile = () => join(dir, `run-${files++}.json`);
+
+// A stand-in for npm start: tracks its run, and supervises a child as start.mjs supervises
+// wrangler dev (SIGINT/SIGTERM stop the child; its exit ends the process).
+const fakeStart = join(dir, "fake-start.mjs");
+const lib = (name: string) => pathToFileURL(join(import.meta.dirname, "..", "..", "scripts", "lib", name)).href;
+writeFileSync(
+  fakeStart,
+  `import { spawn } from "node:child_process";
+import { trackRun } from ${JSON.stringify(lib("dev-crash.mjs"))};
+import { superviseDev } from ${JSON.stringify(lib("dev-supervisor.mjs"))};
+trackRun({ port: 8799, file: process.argv[2] });
+const dev = superviseDev({
+  start: () => spawn("sleep", ["60"], { stdio: "ignore" }),
+  watch: () => () => {},
+  log: () => {},
+  exit: (code) => process.exit(code),
+});
+dev.up();
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.stop(signal));
+console.log("ready");
+`,
+);
+
+/** Starts the stand-in in a process group of its own (as a terminal runs npm start) once ready. */
+async function startFake(file: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [fakeStart, file], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`the stand-in exited (${code}) before it was ready`)));
+  });
+  return child;
+}
+
+/** Signals the stand-in's whole process group, as Ctrl-C or `kill -9 -<pgid>` do, and waits for it. */
+async function signalGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  if (child.pid === undefined) throw new Error("no pid");
+  process.kill(-child.pid, signal);
+  await exited;
+}
+
+const origin = "http://127.0.0.1:8802";
+
+describe("npm start after a run that did not stop cleanly", () => {
+  it("finds nothing to say after Ctrl-C of the process group or a SIGTERM", async () => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      const file = freshFile();
+      await signalGroup(await startFake(file), signal);
+      expect(existsSync(file)).toBe(false);
+      const next = trackRun({ port: 8802, file, onExit: () => {} });
+      expect(next.previous).toEqual({ state: "none" });
+      expect(next.owedSince).toBeNull();
+    }
+  });
+
+  it("notices a run killed with kill -9 or by its terminal closing (SIGHUP), and says since when", async () => {
+    for (const signal of ["SIGKILL", "SIGHUP"] as const) {
+      const file = freshFile();
+      const child = await startFake(file);
+      const began = readRun(file);
+      await signalGroup(child, signal);
+      expect(began?.pid).toBe(child.pid);
+      const next = trackRun({ port: 8802, file, onExit: () => {} });
+      expect(next.previous).toEqual({ state: "unclean", since: began?.started_at });
+      expect(next.owedSince).toBe(began?.started_at);
+    }
+  });
+
+  it("keeps the replay owed across a clean stop until it ran, then forgets it", () => {
+    const file = freshFile();
+    let exit = () => {};
+    const crashed = trackRun({ port: 8787, file, pid: 1, now: () => "T0", onExit: () => {} });
+    expect(crashed.previous.state).toBe("none");
+    // pid 1's run is "dead" for this test: the next start finds it unclean.
+    const dead = () => false;
+    const second = trackRun({ port: 8802, file, pid: 2, now: () => "T1", alive: dead, onExit: (f) => (exit = f) });
+    expect(second.owedSince).toBe("T0");
+    exit(); // stopped cleanly before its replays ran (its Worker never came up, say)
+    expect(readRun(file)).toEqual({ owed_since: "T0" });
+    const third = trackRun({ port: 8802, file, pid: 3, now: () => "T2", alive: dead, onExit: (f) => (exit = f) });
+    expect(third.previous).toEqual({ state: "unclean", since: "T0" });
+    third.recovered();
+    expect(readRun(file)).toEqual({ pid: 3, port: 8802, started_at: "T2" });
+    exit();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("leaves alone the record of another npm start still running on the same state", () => {
+    const file = freshFile();
+    trackRun({ port: 8787, file, pid: 41, now: () => "T0", onExit: () => {} });
+    let exit = () => {};
+    const second = trackRun({ port: 8802, file, pid: 42, alive: (pid) => pid === 41, onExit: (f) => (exit = f) });
+    expect(second.previous).toEqual({ state: "running", pid: 41, port: 8787 });
+    expect(second.owedSince).toBeNull();
+    exit();
+    expect(readRun(file)).toEqual({ pid: 41, port: 8787, started_at: "T0" });
+  });
+
+  it("reads a missing or half-written record as no run", () => {
+    const file = freshFile();
+    expect(lastRun(readRun(file), () => false)).toEqual({ state: "none" });
+    writeFileSync(file, '{"pid":');
+    expect(lastRun(readRun(file), () => false)).toEqual({ state: "none" });
+    endRun(null, file);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("names the replays on this run's URL, what they give back, and what no replay can", () => {
+    const text = uncleanStopLines({ since: "2026-12-05T11:00:00.000Z", origin, auto: false }).join("\n");
+    expect(text).toContain("2026-12-05T11:00:00.000Z did not stop cleanly");
+    expect(text).toContain(`PLINTH_URL=${origin} npx plinth events replay audit:log`);
+    expect(text).toContain(`PLINTH_URL=${origin} npx plinth events replay webhooks:dispatch`);
+    expect(text).toContain("invitations, keys, roles and settings; the file store; webhook endpoints");
+    expect(text).toContain("docs/operations.md#what-survives-a-crash");
+    expect(text).toContain("leaves them to you");
+    expect(uncleanStopLines({ since: "T", origin, auto: true }).join("\n")).toContain("npm start runs both once");
+  });
+
+  it("runs the replays with the CLI against this run, with its root key, and stops at a failure", async () => {
+    const calls: { args: string[]; url?: string; key?: string }[] = [];
+    const ok = await replayAfterCrash({
+      origin,
+      rootKey: "root-key",
+      run: async (args, env) => {
+        calls.push({ args, url: env.PLINTH_URL, key: env.PLATFORM_ROOT_KEY });
+        return 0;
+      },
+    });
+    expect(ok).toBe(true);
+    expect(calls).toEqual([
+      { args: ["events", "replay", "audit:log"], url: origin, key: "root-key" },
+      { args: ["events", "replay", "webhooks:dispatch"], url: origin, key: "root-key" },
+    ]);
+    const tried: string[] = [];
+    const failed = await replayAfterCrash({
+      origin,
+      run: async (args) => {
+        tried.push(args[2] ?? "");
+        return 3;
+      },
+    });
+    expect(failed).toBe(false);
+    expect(tried).toEqual(["audit:log"]);
+  });
+});
