@@ -3,13 +3,14 @@
 // `wrangler dev` on 127.0.0.1, waits until it answers, prints where
 // everything is, then fires the minutely trigger whenever a job is due
 // (lib/local-cron.mjs). Nothing leaves the machine (see lib/env.mjs).
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
 import { replayAfterCrash, trackRun, uncleanStopLines } from "./lib/dev-crash.mjs";
+import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
-import { superviseDev, watchDevVars, watchMigrations, watchSources } from "./lib/dev-supervisor.mjs";
+import { superviseDev, watchDevVars, watchMigrations, watchSources, watchWranglerToml } from "./lib/dev-supervisor.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 
@@ -77,12 +78,18 @@ if (devVars.READ_MODEL_URL) {
   }
 }
 
+// The generated sources the Worker imports, from wrangler.toml, migrations/ (all applied now)
+// and the manifests as they are: a binding added since the last `npm run generate` is in
+// /readyz under its class's name (lib/dev-generated.mjs).
+await refreshGenerated({ root, why: "src/generated/ was behind its inputs", say: (line) => console.error(line) });
+
 // --test-scheduled: lib/local-cron.mjs fires the trigger (and wrangler no longer warns that nothing does).
 const args = ["dev", "--ip", host, "--port", String(port), "--test-scheduled", "--var", `GIT_COMMIT:${gitCommit()}`];
 if (!process.stdin.isTTY) args.push("--show-interactive-dev-session=false");
 let stopCron = () => {};
 let stopDevVarsWatch = () => {};
 let stopMigrationsWatch = () => {};
+let stopWranglerTomlWatch = () => {};
 let starts = 0;
 const dev = superviseDev({
   start: () => {
@@ -106,6 +113,7 @@ const dev = superviseDev({
     stopCron();
     stopDevVarsWatch();
     stopMigrationsWatch();
+    stopWranglerTomlWatch();
     process.exit(code);
   },
 });
@@ -220,17 +228,16 @@ stopMigrationsWatch = watchMigrations(MIGRATIONS_FOLDER, (names) => {
       migrateLibsql: devVars.READ_MODEL_URL
         ? () => migrateLibsql({ url: devVars.READ_MODEL_URL, authToken: devVars.READ_MODEL_AUTH_TOKEN })
         : null,
-      listMigrations: listShippedMigrations,
+      listMigrations: () => generateSources(root),
       say: (line) => console.error(line),
     }),
   );
 });
 
-/** `generate --sources-only`: src/generated/migrations.ts (and permissions.ts) from the files as they are. */
-function listShippedMigrations() {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["scripts/generate.mjs", "--sources-only"], { cwd: root }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}` }),
-    );
-  });
-}
+// A Durable Object binding added to wrangler.toml: objects.ts names its class for /readyz.
+// Queued with the migrations' runs: both write src/generated/.
+stopWranglerTomlWatch = watchWranglerToml(root, () => {
+  migrating = migrating.then(() =>
+    refreshGenerated({ root, why: "wrangler.toml changed", say: (line) => console.error(line) }),
+  );
+});

@@ -17,4 +17,5 @@ export declare function superviseDev(ports: SupervisorPorts): {
 };
 export declare function watchSources(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchDevVars(root: string, onChange: () => void, quietMs?: number): () => void;
+export declare function watchWranglerToml(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchMigrations(dir: string, onNew: (names: string[]) => void, quietMs?: number): () => void;

@@ -134,17 +134,18 @@ export function watchSources(root, onChange, quietMs = 300) {
 }
 
 /**
- * Calls `onChange` once `.dev.vars` under `root` stops changing for `quietMs`: wrangler dev
- * reads it only when it starts, so npm start restarts it (an editor may replace the file, so
- * the directory is watched, for that name). Returns what stops watching.
+ * Calls `onChange` once the file `name` at `root`'s top stops changing for `quietMs` (an
+ * editor may replace the file, so the directory is watched, for that name). Returns what
+ * stops watching.
  * @param {string} root
+ * @param {string} name
  * @param {() => void} onChange
  * @param {number} [quietMs]
  */
-export function watchDevVars(root, onChange, quietMs = 300) {
+function watchTopFile(root, name, onChange, quietMs) {
   let timer;
-  const watcher = watch(root, (_event, name) => {
-    if (name !== ".dev.vars") return;
+  const watcher = watch(root, (_event, changed) => {
+    if (changed !== name) return;
     clearTimeout(timer);
     timer = setTimeout(onChange, quietMs);
   });
@@ -152,6 +153,29 @@ export function watchDevVars(root, onChange, quietMs = 300) {
     clearTimeout(timer);
     watcher.close();
   };
+}
+
+/**
+ * Calls `onChange` once `.dev.vars` under `root` stops changing for `quietMs`: wrangler dev
+ * reads it only when it starts, so npm start restarts it. Returns what stops watching.
+ * @param {string} root
+ * @param {() => void} onChange
+ * @param {number} [quietMs]
+ */
+export function watchDevVars(root, onChange, quietMs = 300) {
+  return watchTopFile(root, ".dev.vars", onChange, quietMs);
+}
+
+/**
+ * Calls `onChange` once `wrangler.toml` under `root` stops changing for `quietMs`: the
+ * generated sources read its Durable Object bindings (lib/dev-generated.mjs). Returns what
+ * stops watching.
+ * @param {string} root
+ * @param {() => void} onChange
+ * @param {number} [quietMs]
+ */
+export function watchWranglerToml(root, onChange, quietMs = 300) {
+  return watchTopFile(root, "wrangler.toml", onChange, quietMs);
 }
 
 /** The migration files in `dir` (drizzle-kit's `0007_x.sql`; its meta/ journal is not one). */

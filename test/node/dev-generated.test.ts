@@ -1,0 +1,76 @@
+// npm start and the generated sources (scripts/lib/dev-generated.mjs): a Durable Object
+// binding added to wrangler.toml reached src/generated/objects.ts only through
+// `npm run generate`, so /readyz named the new object's check after its binding
+// (`do:REMINDER_CLOCK`) until the developer ran it. npm start now regenerates the sources
+// as it begins and when wrangler.toml changes; this runs that on a copy of the checkout.
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateSources, refreshGenerated } from "../../scripts/lib/dev-generated.mjs";
+import { watchWranglerToml } from "../../scripts/lib/dev-supervisor.mjs";
+
+const root = join(import.meta.dirname, "..", "..");
+const copy = mkdtempSync(join(tmpdir(), "plinth-generated-"));
+beforeAll(() => {
+  for (const dir of ["src", "scripts", "migrations"]) cpSync(join(root, dir), join(copy, dir), { recursive: true });
+  cpSync(join(root, "wrangler.toml"), join(copy, "wrangler.toml"));
+  symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
+});
+afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+const BINDING = '\n[[durable_objects.bindings]]\nname = "REMINDER_CLOCK"\nclass_name = "ReminderClock"\n';
+const objects = () => readFileSync(join(copy, "src", "generated", "objects.ts"), "utf8");
+
+describe("npm start's generated sources", () => {
+  it("rewrites nothing when they are up to date, and says nothing", async () => {
+    const said: string[] = [];
+    const written = await refreshGenerated({ root: copy, why: "starting", say: (l) => said.push(l) });
+    expect(written).toEqual([]);
+    expect(said).toEqual([]);
+  });
+
+  it("rewrites objects.ts when wrangler.toml binds a new Durable Object, as the watcher reports the edit", async () => {
+    const said: string[] = [];
+    const edited = new Promise<void>((resolve) => {
+      const stop = watchWranglerToml(
+        copy,
+        () => {
+          stop();
+          resolve();
+        },
+        50,
+      );
+    });
+    appendFileSync(join(copy, "wrangler.toml"), BINDING);
+    await edited;
+    expect(objects()).not.toContain("REMINDER_CLOCK");
+    const written = await refreshGenerated({ root: copy, why: "wrangler.toml changed", say: (l) => said.push(l) });
+    expect(written).toEqual(["src/generated/objects.ts"]);
+    expect(objects()).toContain('REMINDER_CLOCK: "ReminderClock"');
+    expect(said).toEqual([
+      "plinth: wrangler.toml changed: rewrote src/generated/objects.ts (generate --sources-only); commit with your change",
+    ]);
+  });
+
+  it("says why it could not, and that the Worker runs with the files as they were", async () => {
+    const said: string[] = [];
+    const written = await refreshGenerated({
+      root: copy,
+      why: "starting",
+      say: (l) => said.push(l),
+      generate: async () => ({ code: 1, output: "generate: modules x have no manifest.ts\n" }),
+    });
+    expect(written).toBeNull();
+    expect(said[0]).toBe("generate: modules x have no manifest.ts");
+    expect(said[1]).toContain("the Worker runs with it as it was");
+    expect(said[1]).toContain("npm run generate");
+  });
+
+  it("reports a failure of the generator itself with its exit code", async () => {
+    appendFileSync(join(copy, "wrangler.toml"), "\n[[durable_objects.bindings]\n");
+    const run = await generateSources(copy);
+    expect(run.code).not.toBe(0);
+    expect(run.output).toContain("wrangler.toml");
+  });
+});
