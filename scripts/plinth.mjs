@@ -27,6 +27,7 @@ import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
 import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
 import { readDevVars } from "./lib/dev-setup.mjs";
 import { bin, root, run } from "./lib/env.mjs";
+import { boundClasses, objectProblems, workerExports } from "./lib/module-objects.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
 import { defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
@@ -81,7 +82,9 @@ const LOCAL_HELP = {
   "modules validate": [
     "usage: plinth modules validate",
     "",
-    "Checks every module manifest and prints each problem with its module named.",
+    "Checks every module manifest and prints each problem with its module named, and each Durable",
+    "Object binding a module declares: bound in wrangler.toml, its class exported by src/index.ts,",
+    "and answering ping (what /readyz calls).",
     "",
     "Exit: 0 no problems, 1 problems (or the modules do not load).",
   ],
@@ -275,7 +278,24 @@ async function modulesCommand(sub) {
     process.exit(1);
   }
   if (sub === "validate") {
-    console.log(`ok: ${ordered.length} modules, no problems`);
+    // The objects the modules bind, as /readyz will ping them, and wrangler dev will bind them.
+    // Checked only where src/index.ts loads in Node (the Worker's build fails on its own).
+    let problems = [];
+    let unchecked = false;
+    try {
+      problems = objectProblems(ordered, await boundClasses(root), await workerExports(root));
+    } catch (error) {
+      console.error(`plinth: src/index.ts does not load in Node: ${error.message}`);
+      unchecked = true;
+    }
+    for (const p of problems) console.log(`${p.module}: ${p.problem}`);
+    if (problems.length > 0) {
+      console.log(`${problems.length} problem${problems.length === 1 ? "" : "s"}`);
+      process.exit(1);
+    }
+    console.log(
+      `ok: ${ordered.length} modules, no problems${unchecked ? " in their manifests (their Durable Objects not checked: above)" : ""}`,
+    );
     return;
   }
   for (const m of ordered) {
