@@ -42,6 +42,7 @@ const devVars = ensureDevVars();
 // still running on this state keeps its record: this run leaves it alone.
 const tracked = trackRun({ port });
 const replayOnCrash = process.env.PLINTH_REPLAY_AFTER_CRASH !== "0";
+let replaying = Promise.resolve();
 if (tracked.owedSince)
   console.error(uncleanStopLines({ since: tracked.owedSince, origin, auto: replayOnCrash }).join("\n"));
 if (tracked.previous.state === "running") {
@@ -97,9 +98,13 @@ const dev = superviseDev({
     // A restart (after a load error, or a .dev.vars edit): say when it answers again, as the
     // first start's summary did, or why it refuses every request (an invalid .dev.vars).
     if (starts++ > 0) {
+      // The wrangler dev that ended took Miniflare's queue, and the events it held, with it.
+      tracked.owe();
       void waitForHealthy(90_000).then((health) => {
-        if (health === true) console.log(`\n  plinth is running again at ${origin} (keys and URLs as printed above)\n`);
-        else if (health)
+        if (health === true) {
+          console.log(`\n  plinth is running again at ${origin} (keys and URLs as printed above)\n`);
+          replayOwed("the events the stopped wrangler dev's queue held");
+        } else if (health)
           console.error(
             `plinth: ${health}\nplinth: fix .dev.vars (docs/configuration.md); saving it starts wrangler dev again`,
           );
@@ -119,6 +124,27 @@ const dev = superviseDev({
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => dev.stop(signal));
+}
+
+/**
+ * Runs the replays this run owes (lib/dev-crash.mjs), unless PLINTH_REPLAY_AFTER_CRASH=0, after
+ * those already under way. A loss heard of meanwhile stays owed: its own call replays it.
+ * @param {string} what what the replays give back, for the line that says they start
+ */
+function replayOwed(what) {
+  if (!tracked.owedSince || !replayOnCrash) return;
+  const upTo = tracked.debt;
+  replaying = replaying.then(async () => {
+    console.log(`plinth: replaying ${what}…`);
+    if (await replayAfterCrash({ origin, rootKey: devVars.PLATFORM_ROOT_KEY })) {
+      tracked.recovered(upTo);
+      console.log("plinth: replays done; the audit log and webhooks have what the queue lost");
+    } else {
+      console.error(
+        "plinth: a replay failed (see above); once fixed, run: npx plinth events replay audit:log, then webhooks:dispatch",
+      );
+    }
+  });
 }
 
 /**
@@ -194,19 +220,9 @@ const lines = [
 console.log(lines.join("\n"));
 
 // Replaying is idempotent (each subscription applies only what its ledger lacks), so after a
-// crash it is done for the developer rather than left to a message scrolled away.
-// In the background: the local cron and the watchers below start meanwhile.
-if (tracked.owedSince && replayOnCrash) {
-  console.log("plinth: replaying the events the last run's queue lost…");
-  void replayAfterCrash({ origin, rootKey: devVars.PLATFORM_ROOT_KEY }).then((ok) => {
-    if (!ok) {
-      console.error("plinth: a replay failed (see above); run the commands printed at the start once it is fixed");
-      return;
-    }
-    tracked.recovered();
-    console.log("plinth: replays done; the audit log and webhooks have what the crash lost");
-  });
-}
+// crash it is done for the developer rather than left to a message scrolled away. In the
+// background (the local cron and the watchers below start meanwhile), one run at a time.
+replayOwed("the events the last run's queue lost");
 
 let rootKey = devVars.PLATFORM_ROOT_KEY;
 stopCron = startLocalCron({ origin, rootKey: () => rootKey });

@@ -23,7 +23,13 @@ export declare function trackRun(options: {
   now?: () => string;
   alive?: (pid: number) => boolean;
   onExit?: (listener: () => void) => void;
-}): { previous: LastRun; readonly owedSince: string | null; recovered(): void };
+}): {
+  previous: LastRun;
+  readonly owedSince: string | null;
+  readonly debt: number;
+  owe(): void;
+  recovered(upTo: number): void;
+};
 export declare function replayCommand(origin: string, consumer: string): string;
 export declare function uncleanStopLines(options: { since: string; origin: string; auto: boolean }): string[];
 export declare function replayAfterCrash(options: {

@@ -80,8 +80,10 @@ export function endRun(/** @type {string | null} */ owedSince, file = RUN_FILE) 
 /**
  * Begins tracking this run in `file`: reads what the last run left (see {@link lastRun}), then,
  * unless another npm start still runs on this state, records this one and, at this process's
- * exit, its clean stop. `recovered()` says the owed replays ran, so a later clean stop leaves
- * nothing owed. Ports injectable for the tests.
+ * exit, its clean stop. `owe()` says this run lost its queue too (wrangler dev stopped and
+ * started again under it); `recovered(debt)` says the replays begun when `debt` was the count
+ * of losses ran, so a later clean stop leaves nothing owed unless a loss came since. Ports
+ * injectable for the tests.
  * @param {{ port: number, file?: string, pid?: number, now?: () => string,
  *   alive?: (pid: number) => boolean, onExit?: (listener: () => void) => void }} options
  */
@@ -96,9 +98,11 @@ export function trackRun({
   const previous = lastRun(readRun(file), alive);
   const startedAt = now();
   let owedSince = previous.state === "unclean" ? previous.since : null;
+  let debt = owedSince ? 1 : 0;
   const tracking = previous.state !== "running";
+  const record = () => beginRun({ pid, port, started_at: startedAt, owed_since: owedSince ?? undefined }, file);
   if (tracking) {
-    beginRun({ pid, port, started_at: startedAt, owed_since: owedSince ?? undefined }, file);
+    record();
     onExit(() => endRun(owedSince, file));
   }
   return {
@@ -107,9 +111,19 @@ export function trackRun({
     get owedSince() {
       return owedSince;
     },
-    recovered() {
+    /** How many losses this run has heard of: replays begun at this count cover them. */
+    get debt() {
+      return debt;
+    },
+    owe() {
+      debt++;
+      owedSince ??= now();
+      if (tracking) record();
+    },
+    recovered(/** @type {number} */ upTo) {
+      if (upTo !== debt) return;
       owedSince = null;
-      if (tracking) beginRun({ pid, port, started_at: startedAt }, file);
+      if (tracking) record();
     },
   };
 }

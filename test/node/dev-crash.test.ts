@@ -106,8 +106,30 @@ describe("npm start after a run that did not stop cleanly", () => {
     expect(readRun(file)).toEqual({ owed_since: "T0" });
     const third = trackRun({ port: 8802, file, pid: 3, now: () => "T2", alive: dead, onExit: (f) => (exit = f) });
     expect(third.previous).toEqual({ state: "unclean", since: "T0" });
-    third.recovered();
+    third.recovered(third.debt);
     expect(readRun(file)).toEqual({ pid: 3, port: 8802, started_at: "T2" });
+    exit();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("owes a replay when wrangler dev is started again under a run, and not one begun before that", () => {
+    const file = freshFile();
+    let exit = () => {};
+    let clock = 0;
+    const run = trackRun({ port: 8802, file, pid: 5, now: () => `T${clock++}`, onExit: (f) => (exit = f) });
+    expect(run.owedSince).toBeNull();
+    // A replay begun now covers nothing lost later: wrangler dev restarts (a .dev.vars edit).
+    const before = run.debt;
+    run.owe();
+    expect(run.owedSince).toBe("T1");
+    expect(readRun(file)).toEqual({ pid: 5, port: 8802, started_at: "T0", owed_since: "T1" });
+    run.recovered(before);
+    expect(run.owedSince).toBe("T1");
+    // Ctrl-C before the replay for the restart ran: the next start still owes it.
+    exit();
+    expect(readRun(file)).toEqual({ owed_since: "T1" });
+    run.recovered(run.debt);
+    expect(run.owedSince).toBeNull();
     exit();
     expect(existsSync(file)).toBe(false);
   });
