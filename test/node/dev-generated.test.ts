@@ -16,7 +16,7 @@ beforeAll(() => {
   for (const dir of ["src", "scripts", "migrations"]) cpSync(join(root, dir), join(copy, dir), { recursive: true });
   cpSync(join(root, "wrangler.toml"), join(copy, "wrangler.toml"));
   symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
-});
+}, 60_000);
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 const BINDING = '\n[[durable_objects.bindings]]\nname = "REMINDER_CLOCK"\nclass_name = "ReminderClock"\n';
@@ -28,7 +28,7 @@ describe("npm start's generated sources", () => {
     const written = await refreshGenerated({ root: copy, why: "starting", say: (l) => said.push(l) });
     expect(written).toEqual([]);
     expect(said).toEqual([]);
-  });
+  }, 60_000);
 
   it("rewrites objects.ts when wrangler.toml binds a new Durable Object, as the watcher reports the edit", async () => {
     const said: string[] = [];
@@ -51,7 +51,7 @@ describe("npm start's generated sources", () => {
     expect(said).toEqual([
       "plinth: wrangler.toml changed: rewrote src/generated/objects.ts (generate --sources-only); commit with your change",
     ]);
-  });
+  }, 60_000);
 
   it("says why it could not, and that the Worker runs with the files as they were", async () => {
     const said: string[] = [];
@@ -72,5 +72,5 @@ describe("npm start's generated sources", () => {
     const run = await generateSources(copy);
     expect(run.code).not.toBe(0);
     expect(run.output).toContain("wrangler.toml");
-  });
+  }, 60_000);
 });

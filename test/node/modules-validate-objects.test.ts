@@ -18,7 +18,7 @@ beforeAll(() => {
   }
   for (const file of ["wrangler.toml", "package.json"]) cpSync(join(root, file), join(copy, file));
   symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
-});
+}, 60_000);
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 const validate = () =>
@@ -62,7 +62,7 @@ describe("plinth modules validate and the modules' Durable Objects", () => {
     expect(answering.stderr).toBe("");
     expect(answering.stdout).toBe("ok: 8 modules, no problems\n");
     expect(answering.status).toBe(0);
-  });
+  }, 120_000);
 });
 
 describe("the problems of the modules' Durable Object bindings", () => {
