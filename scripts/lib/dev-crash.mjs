@@ -7,7 +7,7 @@
 // normal exit (Ctrl-C and SIGTERM go through the supervisor's exit): only a stop that ran no
 // code of ours leaves it behind.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { offlineEnv, root } from "./env.mjs";
@@ -73,7 +73,9 @@ export function beginRun(/** @type {RunRecord} */ record, file = RUN_FILE) {
 
 /** Records this run as stopped cleanly: no record, or only the crash whose replay is still owed. */
 export function endRun(/** @type {string | null} */ owedSince, file = RUN_FILE) {
-  if (owedSince) writeFileSync(file, `${JSON.stringify({ owed_since: owedSince })}\n`);
+  // A state folder deleted while the run went on (`rm -rf .wrangler/state`) took the events
+  // owed with it: nothing to record, and a throw here would end the exit with a stack trace.
+  if (owedSince && existsSync(dirname(file))) writeFileSync(file, `${JSON.stringify({ owed_since: owedSince })}\n`);
   else rmSync(file, { force: true });
 }
 

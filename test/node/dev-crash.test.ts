@@ -145,6 +145,12 @@ describe("npm start after a run that did not stop cleanly", () => {
     expect(readRun(file)).toEqual({ pid: 41, port: 8787, started_at: "T0" });
   });
 
+  it("stops quietly when .wrangler/state was deleted meanwhile: the events owed went with it", () => {
+    const file = join(dir, "deleted-state", "run.json");
+    expect(() => endRun("T0", file)).not.toThrow();
+    expect(existsSync(file)).toBe(false);
+  });
+
   it("reads a missing or half-written record as no run", () => {
     const file = freshFile();
     expect(lastRun(readRun(file), () => false)).toEqual({ state: "none" });
