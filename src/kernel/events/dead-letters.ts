@@ -51,9 +51,12 @@ export function deadLetterStore(db: D1Database) {
     };
   };
   return {
-    /** Stores a message (once per message id) with why it failed. */
-    async store(queue: string, message: DeadLetterInput, reason: string, now: Date): Promise<void> {
-      await orm
+    /**
+     * Stores a message (once per message id) with why it failed: true when this call stored it,
+     * false when a letter of that message id was there already (a redelivery of the same message).
+     */
+    async store(queue: string, message: DeadLetterInput, reason: string, now: Date): Promise<boolean> {
+      const inserted = await orm
         .insert(t)
         .values({
           id: newId(now.getTime()),
@@ -65,7 +68,9 @@ export function deadLetterStore(db: D1Database) {
           attempts: message.attempts,
           receivedAt: now.toISOString(),
         })
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning({ id: t.id });
+      return inserted.length > 0;
     },
     /** A tenant's dead letters, newest first, after the cursor (an id). */
     async list(tenantId: string, limit: number, cursor: string | undefined): Promise<DeadLetter[]> {
@@ -152,7 +157,8 @@ export function deadLetterStore(db: D1Database) {
     },
     /**
      * Counts by event type (null: the message had none), every tenant's, of the letters
-     * received in `(after, until]`: what the hourly report adds to `plinth_dead_letters_total`.
+     * received in `(after, until]`: the hourly report's `new` (letters dismissed since are not
+     * there; `plinth_dead_letters_total` counts every letter as its consumer stores it).
      * (The waiting ones it reads itself, to tell those a catch-up already applied.)
      */
     async receivedByType(after: Date | null, until: Date): Promise<TypeCount[]> {

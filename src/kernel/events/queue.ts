@@ -4,8 +4,10 @@ import { countingD1 } from "../db/counting";
 import { errorFields } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
+import { publishedTypes } from "../modules/registry";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { batchConfig } from "../queues/batch-config";
+import { countDeadLetter } from "../queues/dead-letter-count";
 import { stringField } from "../queues/message-fields";
 import { readModels } from "../read-models";
 import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
@@ -47,6 +49,8 @@ export { retryDelaySeconds };
 export function createQueueHandler({ modules, needs, clock, schema }: PlatformParts) {
   const routes = routesOf(modules);
   const registry = tenantRegistry(modules);
+  // The `type` label of plinth_dead_letters_total: a published type by name, anything else as `other`.
+  const known = new Set(publishedTypes(modules));
 
   return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
@@ -65,9 +69,17 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       clock,
       waitUntil: (p) => ctx.waitUntil(p),
     };
-    const dead = deadLetterStore(DB);
-    const goneOf = (ids: readonly string[]) => deletedTenants(registry, runtime.env, ids);
+    const letters = deadLetterStore(DB);
     const metrics = isolateMetrics();
+    // Every letter is counted as it is stored, once: not by the report, which misses those dismissed before it runs.
+    const dead: Pick<typeof letters, "store"> = {
+      async store(queue, letter, reason, now) {
+        const fresh = await letters.store(queue, letter, reason, now);
+        if (fresh) countDeadLetter(metrics.recorder, "events", stringField(letter.body, "type"), known);
+        return fresh;
+      },
+    };
+    const goneOf = (ids: readonly string[]) => deletedTenants(registry, runtime.env, ids);
     const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
       metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
     // A message's lines carry the ids of its event when it parsed: the request that caused it, its tenant.

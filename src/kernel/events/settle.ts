@@ -18,7 +18,7 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 /** Whether storing a dead letter worked; if not, the message is retried rather than lost. */
-async function stored(store: () => Promise<void>): Promise<boolean> {
+async function stored(store: () => Promise<unknown>): Promise<boolean> {
   try {
     await store();
     return true;

@@ -156,8 +156,8 @@ export const METRICS = {
   ),
   deadLetters: counter(
     "plinth_dead_letters_total",
-    "Dead letters stored, by event type, as counted by the events module's dead-letter report (the letters since its previous successful run).",
-    ["type"],
+    "Dead letters stored, each once when it is stored (whether later replayed, dismissed or left waiting), by source (events, mail) and type (an event type a module publishes, else other, or unknown when the message named none; a mail's kind).",
+    ["source", "type"],
   ),
   unsealFailures: counter(
     "plinth_unseal_failures_total",

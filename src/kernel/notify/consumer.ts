@@ -4,6 +4,7 @@ import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import type { PlatformParts } from "../modules/types";
 import { batchConfig } from "../queues/batch-config";
+import { countDeadLetter } from "../queues/dead-letter-count";
 import { stringField } from "../queues/message-fields";
 import { backoffDelay, realSleeper, type Sleeper } from "../resilience";
 import { mailDeadLetterStore } from "./dead-letters";
@@ -64,7 +65,9 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
     };
     const deadLetter = async (message: Message<unknown>, reason: string, mlog: Logger) => {
       try {
-        await dead.store(batch.queue, message, reason, clock.now());
+        // Counted as it is stored, once: a letter dismissed or replayed within the hour still counts.
+        if (await dead.store(batch.queue, message, reason, clock.now()))
+          countDeadLetter(metrics.recorder, "mail", stringField(message.body, "kind"));
         mlog.error("mail dead-lettered", { reason });
         message.ack();
         settled("dead_lettered");

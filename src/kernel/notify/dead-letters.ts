@@ -40,9 +40,12 @@ export function mailDeadLetterStore(db: D1Database) {
   const orm = drizzle(db);
   const t = mailDeadLetters;
   return {
-    /** Stores a message (once per queue message id) with why it failed. */
-    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<void> {
-      await orm
+    /**
+     * Stores a message (once per queue message id) with why it failed: true when this call stored
+     * it, false when a letter of that message id was there already (a redelivery).
+     */
+    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<boolean> {
+      const inserted = await orm
         .insert(t)
         .values({
           id: newId(now.getTime()),
@@ -56,7 +59,9 @@ export function mailDeadLetterStore(db: D1Database) {
           attempts: message.attempts,
           receivedAt: now.toISOString(),
         })
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning({ id: t.id });
+      return inserted.length > 0;
     },
     /** Newest first, after the cursor (an id); optionally one tenant's, optionally only those not replayed. */
     async list(

@@ -1,8 +1,6 @@
 import { appliedLetters } from "../../kernel/events/dead-letter-applied";
-import { deadLetterStore, type TypeCount } from "../../kernel/events/dead-letters";
+import { deadLetterStore } from "../../kernel/events/dead-letters";
 import { processedLedger } from "../../kernel/events/ledger";
-import { METRICS } from "../../kernel/metrics/catalog";
-import { isolateRecorder } from "../../kernel/metrics/recorder";
 import type { JobDef } from "../../kernel/modules/types";
 import { readModels } from "../../kernel/read-models";
 
@@ -17,8 +15,6 @@ export const purgeProcessed: JobDef = {
   },
 };
 
-/** Event types labelled on their own in the metric; the rest add up under "other". */
-const LABELLED_TYPES = 20;
 /** Tenants named in the report, those with the most waiting letters. */
 const NAMED_TENANTS = 20;
 /** Waiting letters read (and checked against the ledger) per round trip. */
@@ -36,8 +32,10 @@ const byCount = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1]
 
 /**
  * Hourly: how many dead letters wait for an operator, by event type and (the 20
- * with the most) by tenant, in one log line (a warning while any wait), and the ones stored since the last
- * report added to `plinth_dead_letters_total{type}`, so an alert can watch it. A letter whose
+ * with the most) by tenant, in one log line (a warning while any wait), with how many were stored
+ * since the last report (`new`). It does not count them in `plinth_dead_letters_total`: their
+ * consumers do as they store them, so a letter dismissed before the report ran is counted too,
+ * and a report run again after a failure counts nothing twice. A letter whose
  * event every subscription already applied (a catch-up replay did) does not wait: it is
  * counted apart, as `already_applied` (kernel/events/dead-letter-applied.ts).
  */
@@ -51,10 +49,6 @@ export const deadLetterReport: JobDef = {
       lastSuccess === null ? null : new Date(lastSuccess),
       new Date(scheduledTime),
     );
-    const sorted = (counts: TypeCount[]) => [...counts].sort((a, b) => b.count - a.count);
-    sorted(received).forEach(({ type, count }, i) => {
-      isolateRecorder.inc(METRICS.deadLetters, [i < LABELLED_TYPES ? (type ?? "unknown") : "other"], count);
-    });
     const applied = appliedLetters(modules);
     const byType = new Map<string, number>();
     const byTenant = new Map<string, number>();
