@@ -30,20 +30,18 @@ export interface Denial {
   code?: "forbidden" | "conflict" | { code: string; spec: ErrorCodeSpec };
 }
 
-/** The events the kernel itself publishes: `authz.denied`, one per refused authority decision. */
-export const KernelEvents = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("authz.denied"),
-    data: z.object({
-      permission: z.string().optional(),
-      rule: z.string().optional(),
-      permissions: z.array(z.string()).optional(),
-      method: z.string(),
-      route: z.string(),
-      target: z.string().nullable(),
-    }),
+/** `authz.denied`, one per refused authority decision: one of the kernel's events (events/kernel-events.ts). */
+export const AuthzDeniedEvent = z.object({
+  type: z.literal("authz.denied"),
+  data: z.object({
+    permission: z.string().optional(),
+    rule: z.string().optional(),
+    permissions: z.array(z.string()).optional(),
+    method: z.string(),
+    route: z.string(),
+    target: z.string().nullable(),
   }),
-]);
+});
 
 // Ids the audit log may repeat: what routes accept as ids and names, nothing longer.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { AppError } from "../errors";
 import type { ModuleDef } from "../modules/types";
 import { DeadLetterPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { appliedLetters } from "./dead-letter-applied";
 import { dismissDeadLetter } from "./dead-letter-dismissal";
+import { replayDeadLetter } from "./dead-letter-replay";
 import { deadLetterStore } from "./dead-letters";
 
 /** A dead letter as the tenant's admin reads it (the events module's `/admin/dead-letters`). */
@@ -91,12 +91,7 @@ export const platformDeadLetterRoutes = (platform: { modules: readonly ModuleDef
       );
     })
     .openapi(replay, async (c) => {
-      const store = deadLetterStore(c.env.DB);
-      const letter = await store.find(c.req.valid("param").id);
-      if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
-      // The consumer drops the events of a deleted tenant, so a late replay writes nothing back.
-      await c.env.EVENTS.send(letter.event, { contentType: "json" });
-      await store.markReplayed(letter.id, c.get("clock").now());
+      await replayDeadLetter(c, c.req.valid("param").id);
       return c.body(null, 202);
     })
     .openapi(dismiss, async (c) => {

@@ -126,18 +126,17 @@ export function deadLetterStore(db: D1Database) {
       ]);
       return { byType, byTenant };
     },
-    /** A dead letter of any tenant, by id (the platform operator's replay). */
-    async find(id: string): Promise<DeadLetter | null> {
-      const row = await orm.select().from(t).where(eq(t.id, id)).get();
-      return row ? view(row) : null;
-    },
-    async get(tenantId: string, id: string): Promise<DeadLetter | null> {
+    /**
+     * A dead letter by id, with whose it is: of any tenant (the platform operator's replay and
+     * dismissal), or only of `tenantId` (a tenant admin's).
+     */
+    async find(id: string, tenantId?: string): Promise<(DeadLetter & { tenant_id: string | null }) | null> {
       const row = await orm
         .select()
         .from(t)
-        .where(and(eq(t.tenantId, tenantId), eq(t.id, id)))
+        .where(and(eq(t.id, id), tenantId === undefined ? undefined : eq(t.tenantId, tenantId)))
         .get();
-      return row ? view(row) : null;
+      return row ? { ...view(row), tenant_id: row.tenantId } : null;
     },
     /**
      * Forgets a letter nobody will replay (its module is gone, its event already applied), of one

@@ -1,9 +1,9 @@
 import semver from "semver";
-import { KernelEvents } from "../auth/deny";
 import { MAX_PERMISSION_LENGTH } from "../auth/permissions";
 import { KERNEL_BINDINGS, KERNEL_VARIABLES } from "../config";
 import { KERNEL_ERROR_CODES } from "../errors/codes";
 import { eventTypes } from "../events/envelope";
+import { KernelEvents } from "../events/kernel-events";
 import { cronProblem } from "../jobs/cron";
 import { policyProblems } from "../jobs/policy";
 import { grantProblems } from "./grants";

@@ -1,7 +1,7 @@
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
-import { AppError } from "../../kernel/errors";
 import { dismissDeadLetter } from "../../kernel/events/dead-letter-dismissal";
+import { replayDeadLetter } from "../../kernel/events/dead-letter-replay";
 import { DeadLetterSchema } from "../../kernel/events/dead-letter-routes";
 import { deadLetterStore } from "../../kernel/events/dead-letters";
 import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
@@ -46,11 +46,7 @@ export const deadLetterRoutes = createRouter()
     );
   })
   .openapi(replay, async (c) => {
-    const store = deadLetterStore(c.env.DB);
-    const letter = await store.get(tenantOf(c).id, c.req.valid("param").id);
-    if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
-    await c.env.EVENTS.send(letter.event, { contentType: "json" });
-    await store.markReplayed(letter.id, c.get("clock").now());
+    await replayDeadLetter(c, c.req.valid("param").id, tenantOf(c).id);
     return c.body(null, 202);
   })
   .openapi(dismiss, async (c) => {

@@ -1,0 +1,24 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { deadLetterEvent } from "./dead-letter-audit";
+import { deadLetterStore } from "./dead-letters";
+
+/**
+ * Sends a dead letter's event to the events queue again (the operator's any, a tenant admin's
+ * their tenant's; 404 for one that does not exist or is another tenant's) and marks it replayed.
+ * The event recording the replay in the tenant's audit log goes in the same `sendBatch`, which
+ * the queue takes whole or not at all: there is no replay without its record, nor a record of a
+ * replay the queue refused. The consumer drops the events of a deleted tenant, so a late replay
+ * writes nothing back.
+ */
+export async function replayDeadLetter(c: Context<AppEnv>, id: string, tenantId?: string): Promise<void> {
+  const store = deadLetterStore(c.env.DB);
+  const letter = await store.find(id, tenantId);
+  if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
+  const record = deadLetterEvent(c, "events.dead_letter.replayed", letter);
+  await c.env.EVENTS.sendBatch(
+    [letter.event, ...(record ? [record] : [])].map((body) => ({ body, contentType: "json" as const })),
+  );
+  await store.markReplayed(letter.id, c.get("clock").now());
+}

@@ -1,0 +1,10 @@
+import { z } from "zod";
+import { AuthzDeniedEvent } from "../auth/deny";
+import { DeadLetterEvents } from "./dead-letter-audit";
+
+/**
+ * The events the kernel itself publishes: `authz.denied`, one per refused authority decision,
+ * and `events.dead_letter.dismissed|replayed`, one per dead letter of a tenant acted on. The
+ * registry counts them as published (webhook filters, subscriptions may name them).
+ */
+export const KernelEvents = z.discriminatedUnion("type", [AuthzDeniedEvent, ...DeadLetterEvents]);
