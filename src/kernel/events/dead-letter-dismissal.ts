@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { sendRecords } from "../queues/dead-letter-audit";
 import { recordDismissal } from "../queues/dismissal";
 import { stringField } from "../queues/message-fields";
-import { deadLetterEvent } from "./dead-letter-audit";
-import { deadLetterStore } from "./dead-letters";
+import { deadLetterStore, eventLetter } from "./dead-letters";
 
 /**
  * Dismisses a dead letter (the operator's any, a tenant admin's their tenant's): it is
@@ -19,8 +19,7 @@ import { deadLetterStore } from "./dead-letters";
 export async function dismissDeadLetter(c: Context<AppEnv>, id: string, tenantId?: string): Promise<void> {
   const store = deadLetterStore(c.env.DB);
   const found = await store.find(id, tenantId);
-  const record = found && deadLetterEvent(c, "events.dead_letter.dismissed", found);
-  if (record) await c.env.EVENTS.send(record, { contentType: "json" });
+  if (found) await sendRecords(c, "events.dead_letter.dismissed", [eventLetter(found)]);
   const letter = found && (await store.dismiss(id, tenantId));
   recordDismissal(c, letter, "dead letter", (l) => ({
     event: "events.dead_letter.dismissed",

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { deadLetterEvent } from "./dead-letter-audit";
-import { deadLetterStore } from "./dead-letters";
+import { deadLetterEvent } from "../queues/dead-letter-audit";
+import { deadLetterStore, eventLetter } from "./dead-letters";
 
 /**
  * Sends a dead letter's event to the events queue again (the operator's any, a tenant admin's
@@ -16,7 +16,7 @@ export async function replayDeadLetter(c: Context<AppEnv>, id: string, tenantId?
   const store = deadLetterStore(c.env.DB);
   const letter = await store.find(id, tenantId);
   if (!letter) throw new AppError("not_found", { detail: "no such dead letter" });
-  const record = deadLetterEvent(c, "events.dead_letter.replayed", letter);
+  const record = deadLetterEvent(c, "events.dead_letter.replayed", eventLetter(letter));
   await c.env.EVENTS.sendBatch(
     [letter.event, ...(record ? [record] : [])].map((body) => ({ body, contentType: "json" as const })),
   );

@@ -29,6 +29,13 @@ export interface DeadLetter {
   replayed_at: string | null;
 }
 
+/** An event dead letter as its audit record names it (queues/dead-letter-audit.ts): the letter, and its event. */
+export const eventLetter = (letter: DeadLetter & { tenant_id: string | null }) => ({
+  id: letter.id,
+  tenant_id: letter.tenant_id,
+  facts: { event_id: stringField(letter.event, "id"), event_type: letter.event_type },
+});
+
 /** What is stored of a message: a queue message, or one event of a pack (`<message id>/<index>`). */
 export type DeadLetterInput = Pick<Message<unknown>, "id" | "body" | "attempts">;
 

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { AuthzDeniedEvent } from "../auth/deny";
-import { DeadLetterEvents } from "./dead-letter-audit";
+import { DeadLetterEvents } from "../queues/dead-letter-audit";
 
 /**
  * The events the kernel itself publishes: `authz.denied`, one per refused authority decision,
- * and `events.dead_letter.dismissed|replayed`, one per dead letter of a tenant acted on. The
+ * and `events.dead_letter.dismissed|replayed` and `mail.dead_letter.dismissed|replayed`, one per
+ * dead letter of a tenant acted on. The
  * registry counts them as published (webhook filters, subscriptions may name them).
  */
 export const KernelEvents = z.discriminatedUnion("type", [AuthzDeniedEvent, ...DeadLetterEvents]);

@@ -31,6 +31,13 @@ const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
   replayed_at: r.replayedAt,
 });
 
+/** A mail dead letter as its audit record names it (queues/dead-letter-audit.ts): the letter, its mail and kind. */
+export const mailLetter = (letter: MailDeadLetter) => ({
+  id: letter.id,
+  tenant_id: letter.tenant_id,
+  facts: { mail_id: letter.mail_id, mail_kind: letter.kind },
+});
+
 /**
  * Mail the consumer gave up on, kept in D1 `mail_dead_letters` so nothing is
  * lost: the operator lists them and replays them to the mail queue once the
@@ -90,16 +97,16 @@ export function mailDeadLetterStore(db: D1Database) {
       return { letter: view(row), message };
     },
     /** Up to `limit` dead letters not yet replayed, oldest first, with their queue messages. */
-    async pending(limit: number, tenantId?: string): Promise<{ id: string; message: unknown }[]> {
+    async pending(limit: number, tenantId?: string): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
       const rows = await orm
-        .select({ id: t.id, body: t.body })
+        .select()
         .from(t)
         .where(and(isNull(t.replayedAt), tenantId ? eq(t.tenantId, tenantId) : undefined))
         .orderBy(t.id)
         .limit(limit);
       return rows.map((r) => {
         const message: unknown = JSON.parse(r.body);
-        return { id: r.id, message };
+        return { letter: view(r), message };
       });
     },
     /**

@@ -7,8 +7,9 @@ import { AppError } from "../errors";
 import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
+import { sendRecords } from "../queues/dead-letter-audit";
 import { dismissMailDeadLetter } from "./dead-letter-dismissal";
-import { mailDeadLetterStore } from "./dead-letters";
+import { mailDeadLetterStore, mailLetter } from "./dead-letters";
 import { mailboxServes } from "./mailbox";
 
 const MailSchema = z.object({
@@ -147,6 +148,8 @@ export const mailRoutes = createRouter()
     const store = mailDeadLetterStore(c.env.DB);
     const found = await store.get(c.req.valid("param").id);
     if (!found) throw new AppError("not_found", { detail: "no such mail dead letter" });
+    // The tenant's audit record goes first: a replay is never left unrecorded.
+    await sendRecords(c, "mail.dead_letter.replayed", [mailLetter(found.letter)]);
     await c.env.MAIL.send(found.message, { contentType: "json" });
     await store.markReplayed([found.letter.id], c.get("clock").now());
     return c.body(null, 202);
@@ -160,9 +163,14 @@ export const mailRoutes = createRouter()
     const store = mailDeadLetterStore(c.env.DB);
     const letters = await store.pending(limit + 1, tenant_id);
     const chosen = letters.slice(0, limit);
+    await sendRecords(
+      c,
+      "mail.dead_letter.replayed",
+      chosen.map((l) => mailLetter(l.letter)),
+    );
     for (const part of sendable(chosen.map((l) => l.message))) await c.env.MAIL.sendBatch(part);
     await store.markReplayed(
-      chosen.map((l) => l.id),
+      chosen.map((l) => l.letter.id),
       c.get("clock").now(),
     );
     return c.json({ replayed: chosen.length, more: letters.length > limit }, 200);

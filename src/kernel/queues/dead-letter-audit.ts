@@ -3,15 +3,21 @@ import { z } from "zod";
 import { isoNow } from "../clock";
 import { newId } from "../crypto";
 import type { AppEnv } from "../env";
+import type { AuditFacts, OutgoingEvent } from "../events/envelope";
 import { clientIpHash } from "../http/client-ip";
-import { stringField } from "../queues/message-fields";
-import type { AuditFacts, OutgoingEvent } from "./envelope";
 
-/** What the tenant's audit log says of a dead letter acted on: which letter, and the event it held. */
-const DeadLetterFacts = z.object({
+/** What the tenant's audit log says of an event dead letter acted on: which letter, and the event it held. */
+const EventLetterFacts = z.object({
   dead_letter_id: z.string(),
   event_id: z.string().nullable(),
   event_type: z.string().nullable(),
+});
+
+/** Of a mail dead letter: which letter, and which mail of what kind (never its address or content). */
+const MailLetterFacts = z.object({
+  dead_letter_id: z.string(),
+  mail_id: z.string().nullable(),
+  mail_kind: z.string().nullable(),
 });
 
 /**
@@ -20,19 +26,20 @@ const DeadLetterFacts = z.object({
  * sees who did it and when (the platform's log line is not theirs to read).
  */
 export const DeadLetterEvents = [
-  z.object({ type: z.literal("events.dead_letter.dismissed"), data: DeadLetterFacts }),
-  z.object({ type: z.literal("events.dead_letter.replayed"), data: DeadLetterFacts }),
+  z.object({ type: z.literal("events.dead_letter.dismissed"), data: EventLetterFacts }),
+  z.object({ type: z.literal("events.dead_letter.replayed"), data: EventLetterFacts }),
+  z.object({ type: z.literal("mail.dead_letter.dismissed"), data: MailLetterFacts }),
+  z.object({ type: z.literal("mail.dead_letter.replayed"), data: MailLetterFacts }),
 ] as const;
 
-/** What was done to the letter. */
-export type DeadLetterAction = "events.dead_letter.dismissed" | "events.dead_letter.replayed";
+/** What was done to which kind of letter. */
+export type DeadLetterAction = z.infer<(typeof DeadLetterEvents)[number]>["type"];
 
-/** The letter as the routes read it: whose it is and the event it holds. */
+/** A letter acted on: its id, whose it is (null: the message named no tenant), and its facts. */
 export interface AuditedLetter {
   id: string;
   tenant_id: string | null;
-  event_type: string | null;
-  event: unknown;
+  facts: AuditFacts;
 }
 
 /**
@@ -43,7 +50,7 @@ export interface AuditedLetter {
  * so each event's version 1 is true.
  *
  * @example
- * const event = deadLetterEvent(c, "events.dead_letter.dismissed", letter);
+ * const event = deadLetterEvent(c, "events.dead_letter.dismissed", { id, tenant_id, facts });
  * if (event) await c.env.EVENTS.send(event, { contentType: "json" });
  */
 export function deadLetterEvent(
@@ -53,12 +60,8 @@ export function deadLetterEvent(
 ): OutgoingEvent | null {
   const principal = c.get("principal");
   if (!letter.tenant_id || !principal) return null;
-  const facts: AuditFacts = {
-    dead_letter_id: letter.id,
-    event_id: stringField(letter.event, "id"),
-    event_type: letter.event_type,
-  };
   const id = newId(c.get("clock").now().getTime());
+  const facts = { dead_letter_id: letter.id, ...letter.facts };
   return {
     id,
     type: action,
@@ -72,4 +75,20 @@ export function deadLetterEvent(
     audit: facts,
     data: facts,
   };
+}
+
+/**
+ * Sends the records of `letters` to the events queue (at most 100 per call, as `sendBatch`
+ * takes), before the action they record: a queue that refuses them fails the request with
+ * nothing done.
+ */
+export async function sendRecords(
+  c: Context<AppEnv>,
+  action: DeadLetterAction,
+  letters: readonly AuditedLetter[],
+): Promise<void> {
+  const records = letters.flatMap((l) => deadLetterEvent(c, action, l) ?? []);
+  for (let i = 0; i < records.length; i += 100) {
+    await c.env.EVENTS.sendBatch(records.slice(i, i + 100).map((body) => ({ body, contentType: "json" })));
+  }
 }
