@@ -2608,7 +2608,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description re-sent */
+            /** @description re-sent (recorded in the tenant's audit log: `events.dead_letter.replayed`) */
             202: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -2740,7 +2740,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description dismissed (logged: `dead letter dismissed`) */
+            /** @description dismissed (logged: `dead letter dismissed`; recorded in the tenant's audit log: `events.dead_letter.dismissed`) */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3086,7 +3086,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description re-queued */
+            /** @description re-queued (recorded in the tenant's audit log: `mail.dead_letter.replayed`) */
             202: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3218,7 +3218,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description dismissed (logged: `mail dead letter dismissed`) */
+            /** @description dismissed (logged: `mail dead letter dismissed`; recorded in the tenant's audit log: `mail.dead_letter.dismissed`) */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -12472,7 +12472,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description re-sent */
+            /** @description re-sent (recorded in the audit log: `events.dead_letter.replayed`) */
             202: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -12614,7 +12614,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description dismissed */
+            /** @description dismissed (recorded in the audit log: `events.dead_letter.dismissed`) */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -49,7 +49,10 @@ const replay = op.post("/platform/events/dead-letters/{id}/replay", {
   summary: "Send any tenant's dead letter's event to the events queue again",
   access: "platform",
   request: { params: IdParam },
-  responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter") },
+  responses: {
+    202: { description: "re-sent (recorded in the tenant's audit log: `events.dead_letter.replayed`)" },
+    404: problem("no such dead letter"),
+  },
 });
 
 const dismiss = op.delete("/platform/events/dead-letters/{id}", {
@@ -59,7 +62,10 @@ const dismiss = op.delete("/platform/events/dead-letters/{id}", {
   access: "platform",
   request: { params: IdParam },
   responses: {
-    204: { description: "dismissed (logged: `dead letter dismissed`)" },
+    204: {
+      description:
+        "dismissed (logged: `dead letter dismissed`; recorded in the tenant's audit log: `events.dead_letter.dismissed`)",
+    },
     404: problem("no such dead letter"),
   },
 });

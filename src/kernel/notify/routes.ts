@@ -73,7 +73,10 @@ const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
   summary: "Put a mail dead letter back on the mail queue; it keeps its mail id (the provider's idempotency key)",
   access: "platform",
   request: { params: IdParam },
-  responses: { 202: { description: "re-queued" }, 404: problem("no such mail dead letter") },
+  responses: {
+    202: { description: "re-queued (recorded in the tenant's audit log: `mail.dead_letter.replayed`)" },
+    404: problem("no such mail dead letter"),
+  },
 });
 
 const dismiss = op.delete("/platform/mail/dead-letters/{id}", {
@@ -83,7 +86,10 @@ const dismiss = op.delete("/platform/mail/dead-letters/{id}", {
   access: "platform",
   request: { params: IdParam },
   responses: {
-    204: { description: "dismissed (logged: `mail dead letter dismissed`)" },
+    204: {
+      description:
+        "dismissed (logged: `mail dead letter dismissed`; recorded in the tenant's audit log: `mail.dead_letter.dismissed`)",
+    },
     404: problem("no such mail dead letter"),
   },
 });

@@ -23,7 +23,10 @@ const replay = op.post("/dead-letters/{id}/replay", {
   summary: "Send a dead letter's event to the events queue again",
   access: PERMISSIONS.admin.events.write,
   request: { params: IdParam },
-  responses: { 202: { description: "re-sent" }, 404: problem("no such dead letter in this tenant") },
+  responses: {
+    202: { description: "re-sent (recorded in the audit log: `events.dead_letter.replayed`)" },
+    404: problem("no such dead letter in this tenant"),
+  },
 });
 
 const dismiss = op.delete("/dead-letters/{id}", {
@@ -31,7 +34,10 @@ const dismiss = op.delete("/dead-letters/{id}", {
   summary: "Dismiss a dead letter that will never be replayed: it is deleted and no longer waits",
   access: PERMISSIONS.admin.events.write,
   request: { params: IdParam },
-  responses: { 204: { description: "dismissed" }, 404: problem("no such dead letter in this tenant") },
+  responses: {
+    204: { description: "dismissed (recorded in the audit log: `events.dead_letter.dismissed`)" },
+    404: problem("no such dead letter in this tenant"),
+  },
 });
 
 /** `/api/v1/admin/dead-letters`: a tenant's dead letters, their replay and dismissal. */
