@@ -123,6 +123,36 @@ describe("authority: keys and roles", () => {
   });
 });
 
+describe("authority: replacing a key with a key it minted", () => {
+  it("refuses to revoke a key whose cascade would take the calling key, revokes nothing, and says how", async () => {
+    // The natural rotation of an admin key: mint the replacement with the old key, switch,
+    // revoke the old one with the new. The cascade would revoke the replacement too and lock
+    // the tenant out, behind a 204.
+    const t = await newTenant("rotate");
+    const oldId = await adminKeyId(t.adminKey);
+    const replacement = await newKey(t.adminKey, ["*"], "admin-next");
+    const res = await call(`/api/v1/admin/api-keys/${oldId}`, { method: "DELETE", token: replacement.key });
+    expect(res.status, JSON.stringify(res.body)).toBe(409);
+    expect(res.body.code).toBe("revokes_own_key");
+    expect(res.body.detail).toContain("recover-key");
+    for (const k of [t.adminKey, replacement.key]) expect((await call("/api/v1/me", { token: k })).status).toBe(200);
+    // Two levels down is the same cascade.
+    const grandchild = await newKey(replacement.key, ["*"]);
+    const deep = await call(`/api/v1/admin/api-keys/${oldId}`, { method: "DELETE", token: grandchild.key });
+    expect(deep.status).toBe(409);
+    // A replacement the old key did not mint (the platform's recovery key) revokes it.
+    const recovery = await call(`/api/v1/platform/tenants/${t.id}/admin-keys`, {
+      token: rootKey(),
+      body: { name: "admin-next" },
+    });
+    expect(recovery.status).toBe(201);
+    const key = recovery.body.key as string;
+    expect((await call(`/api/v1/admin/api-keys/${oldId}`, { method: "DELETE", token: key })).status).toBe(204);
+    expect((await call("/api/v1/me", { token: t.adminKey })).status).toBe(401);
+    expect((await call("/api/v1/me", { token: key })).status).toBe(200);
+  });
+});
+
 describe("authority: a deleted user's keys", () => {
   it("go with the user, with the keys they minted, at once and on record; the listing names each key's creator", async () => {
     const t = await newTenant("leaver");

@@ -13,6 +13,8 @@ export const identityErrors = defineErrorCodes({
   role_exists: { status: 409, title: "Role exists" },
   /** The tenant holds the most roles it may (kernel MAX_ROLES, built-in ones included). */
   role_limit_reached: { status: 409, title: "Role limit reached" },
+  /** A key asked to revoke a key that minted it: the cascade would revoke the caller too. */
+  revokes_own_key: { status: 409, title: "Revocation would revoke the calling key" },
   email_not_verified: { status: 403, title: "Email not verified" },
   wrong_password: { status: 403, title: "Wrong password" },
   signup_closed: { status: 403, title: "Signup closed" },

@@ -98,9 +98,33 @@ export class ApiKeys {
    * revocation is its own `identity.key.revoked` event; the cascaded ones name
    * their cause. Returns the ids and hashes of every key revoked.
    */
-  revokeKey(ctx: Ctx, id: string): Result<{ id: string; hash: string }[], "not_found"> {
+  revokeKey(ctx: Ctx, id: string): Result<{ id: string; hash: string }[], "not_found" | "revokes_caller"> {
     if (!this.liveKey(id, ctx.now)) return fail("not_found");
+    // A key revoking the key that minted it (an admin key "rotated" by minting its replacement
+    // with it, then revoking it with the replacement) would take itself down in the cascade and
+    // could lock the tenant out behind a success. Revoking oneself directly stays allowed.
+    const caller = ctx.actor.kind === "api_key" ? ctx.actor.id : null;
+    if (caller !== null && caller !== id && this.mintedBy(caller, id)) {
+      return fail("revokes_caller");
+    }
     return ok(this.store.tx(() => this.revokeTrees(ctx, "id", id, null)));
+  }
+
+  /** Whether key `id` was created by key `ancestor`, directly or through keys it created. */
+  private mintedBy(id: string, ancestor: string): boolean {
+    const rows = this.sql
+      .exec(
+        `with recursive up(id, created_by) as (
+           select id, created_by from api_keys where id = ?
+           union all
+           select k.id, k.created_by from api_keys k join up u on k.id = u.created_by
+         )
+         select 1 from up where created_by = ? limit 1`,
+        id,
+        ancestor,
+      )
+      .toArray();
+    return rows.length > 0;
   }
 
   /**

@@ -156,7 +156,7 @@ export const DirectoryRpc = defineRpc({
   listKeys: { args: Page.extend({ now: Iso }), reply: pageOf(KeyViewSchema) },
   revokeKey: {
     args: withCtx({ id: Id }),
-    reply: deniableResultOf(z.array(z.object({ id: z.string(), hash: z.string() })), ["not_found"]),
+    reply: deniableResultOf(z.array(z.object({ id: z.string(), hash: z.string() })), ["not_found", "revokes_caller"]),
   },
   verifyKey: { args: z.object({ hash: Hash, now: Iso }), reply: KeyViewSchema.nullable() },
   touchKey: { args: z.object({ id: Id, now: Iso }), reply: nothing },

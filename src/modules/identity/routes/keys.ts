@@ -12,7 +12,7 @@ import { evictKey } from "../authenticators";
 import { directory } from "../directory/contract";
 import { keyIndex } from "../key-index";
 import { authorize, boundedExpiry, callerOf } from "../policy";
-import { declaredPermissions, refused } from "../refusals";
+import { declaredPermissions, identityError, refused } from "../refusals";
 import { KeySchema } from "../schemas";
 import { ctxOf, newApiKey } from "../services";
 
@@ -57,6 +57,7 @@ const revoke = op.delete("/admin/api-keys/{id}", {
     204: { description: "revoked, with every key it created" },
     403: problem("the key holds a scope the caller does not"),
     404: problem("no such live key in this tenant"),
+    409: problem("the calling key was created by this key and would be revoked with it (revokes_own_key)"),
   },
 });
 
@@ -109,6 +110,12 @@ export const keyRoutes = createRouter()
     const result = await directory(c.env, tenantOf(c).id).revokeKey({ ctx: ctxOf(c), id });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, id);
+      if (result.error === "revokes_caller") {
+        throw identityError(
+          "revokes_own_key",
+          "this key was created (directly or through keys it created) by the key it would revoke, and would be revoked with it: revoke it with a credential the key did not create (an owner's session, or a key from `plinth tenants recover-key`)",
+        );
+      }
       throw new AppError("not_found", { detail: "no such live API key (unknown, revoked or expired)" });
     }
     for (const key of result.value) evictKey(key.id);
