@@ -5,10 +5,15 @@
 //   node scripts/jwt-keys.mjs                      a new set with one key
 //   node scripts/jwt-keys.mjs --rotate "$OLD"      a new key prepended to $OLD (at most 3 kept)
 //   node scripts/jwt-keys.mjs --rotate - < old.json
+//   node scripts/jwt-keys.mjs --stage - < old.json          a new key appended: published, not signing
+//   node scripts/jwt-keys.mjs --promote <kid> - < cur.json  that key moved first: it signs
+//   node scripts/jwt-keys.mjs --drop <kid> - < cur.json     a (leaked) key removed: its tokens stop verifying
 //
 // Rotation: put the rotated value in the secret, and rotate again no sooner than
 // 15 minutes later (the access-token lifetime), or tokens signed by a dropped key
-// stop verifying before they expire.
+// stop verifying before they expire. --rotate signs with the new key at once, before
+// verifiers holding a cached JWKS (it says max-age=300) know it; --stage, then --promote
+// once their cache has expired, lets them see it first (docs/operations.md).
 //
 // Plain Node (node:crypto), not the TypeScript module, so it runs without a build.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -74,6 +79,19 @@ function checkKeySet(keys) {
  * @returns {{ value: string, added: string, dropped: string[] }}
  */
 export function rotateSigningKeySet(existing) {
+  const keys = parseKeySet(existing);
+  let kid = newKid();
+  while (keys.some((k) => k.kid === kid)) kid = newKid();
+  const next = [newSigningJwk(kid), ...keys];
+  return {
+    value: JSON.stringify(next.slice(0, MAX_ROTATED_KEYS)),
+    added: kid,
+    dropped: next.slice(MAX_ROTATED_KEYS).map((k) => k.kid),
+  };
+}
+
+/** Parses an existing value and checks it the way the Worker will (messages never quote key material). */
+function parseKeySet(existing) {
   let keys;
   try {
     keys = JSON.parse(existing);
@@ -82,19 +100,80 @@ export function rotateSigningKeySet(existing) {
     throw new Error("the existing value is not valid JSON");
   }
   checkKeySet(keys);
+  return keys.map(({ kty, crv, x, d, kid }) => ({ kty, crv, x, d, kid }));
+}
+
+/**
+ * Appends a new key to an existing JWT_SIGNING_KEYS value: published in the JWKS and
+ * verifying, but not signing (the first key signs), so verifiers can fetch it before
+ * any token needs it. Keeps at most {@link MAX_ROTATED_KEYS}, dropping the oldest.
+ * @param {string} existing
+ * @returns {{ value: string, added: string, dropped: string[] }}
+ */
+export function stageSigningKey(existing) {
+  const keys = parseKeySet(existing);
   let kid = newKid();
   while (keys.some((k) => k.kid === kid)) kid = newKid();
-  const next = [newSigningJwk(kid), ...keys.map(({ kty, crv, x, d, kid }) => ({ kty, crv, x, d, kid }))];
+  const kept = keys.slice(0, MAX_ROTATED_KEYS - 1);
   return {
-    value: JSON.stringify(next.slice(0, MAX_ROTATED_KEYS)),
+    value: JSON.stringify([...kept, newSigningJwk(kid)]),
     added: kid,
-    dropped: next.slice(MAX_ROTATED_KEYS).map((k) => k.kid),
+    dropped: keys.slice(MAX_ROTATED_KEYS - 1).map((k) => k.kid),
   };
 }
 
+/**
+ * Moves key `kid` first, so it signs; the others keep verifying.
+ * @param {string} existing
+ * @param {string} kid
+ * @returns {{ value: string }}
+ */
+export function promoteSigningKey(existing, kid) {
+  const keys = parseKeySet(existing);
+  const key = keys.find((k) => k.kid === kid);
+  if (!key) throw new Error(`no key "${kid}" in the existing value`);
+  return { value: JSON.stringify([key, ...keys.filter((k) => k !== key)]) };
+}
+
+/**
+ * Removes key `kid` (a leaked one): tokens it signed stop verifying at once. The set
+ * must keep a key; a dropped first key hands signing to the next.
+ * @param {string} existing
+ * @param {string} kid
+ * @returns {{ value: string, signing: string }}
+ */
+export function dropSigningKey(existing, kid) {
+  const keys = parseKeySet(existing);
+  const rest = keys.filter((k) => k.kid !== kid);
+  if (rest.length === keys.length) throw new Error(`no key "${kid}" in the existing value`);
+  const [signing] = rest;
+  if (!signing) throw new Error("it is the only key: add one first (--rotate), then drop it");
+  return { value: JSON.stringify(rest), signing: signing.kid };
+}
+
+/** Runs one of the commands that read an existing value, writing the value to stdout and a note to stderr. */
+function edit(existingArg, run) {
+  const existing = existingArg === "-" ? readFileSync(0, "utf8").trim() : existingArg;
+  try {
+    const { value, note } = run(existing);
+    process.stdout.write(`${value}\n`);
+    // stderr, so `$(node scripts/jwt-keys.mjs ...)` captures only the value.
+    process.stderr.write(`jwt-keys: ${note}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`jwt-keys: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+const dropNote = (dropped) => (dropped.length ? `, dropped ${dropped.join(", ")}` : "");
+
 const USAGE = `usage: node scripts/jwt-keys.mjs                  print a new JWT_SIGNING_KEYS value
        node scripts/jwt-keys.mjs --rotate '<json>'  prepend a new key to an existing value (keeps ${MAX_ROTATED_KEYS})
-       node scripts/jwt-keys.mjs --rotate -         same, reading the existing value from stdin`;
+       node scripts/jwt-keys.mjs --rotate -         same, reading the existing value from stdin
+       node scripts/jwt-keys.mjs --stage <json|->          append a new key: published in the JWKS, not signing yet
+       node scripts/jwt-keys.mjs --promote <kid> <json|->  move that key first: it signs from the next deploy
+       node scripts/jwt-keys.mjs --drop <kid> <json|->     remove a key (a leaked one): its tokens stop verifying`;
 
 function main(args) {
   if (args.length === 0) {
@@ -102,17 +181,25 @@ function main(args) {
     return 0;
   }
   if (args[0] === "--rotate" && args.length === 2) {
-    const existing = args[1] === "-" ? readFileSync(0, "utf8").trim() : args[1];
-    try {
+    return edit(args[1], (existing) => {
       const { value, added, dropped } = rotateSigningKeySet(existing);
-      process.stdout.write(`${value}\n`);
-      // stderr, so `$(node scripts/jwt-keys.mjs --rotate ...)` captures only the value.
-      process.stderr.write(`jwt-keys: added ${added}${dropped.length ? `, dropped ${dropped.join(", ")}` : ""}\n`);
-      return 0;
-    } catch (error) {
-      process.stderr.write(`jwt-keys: ${error instanceof Error ? error.message : String(error)}\n`);
-      return 1;
-    }
+      return { value, note: `added ${added}${dropNote(dropped)}` };
+    });
+  }
+  if (args[0] === "--stage" && args.length === 2) {
+    return edit(args[1], (existing) => {
+      const { value, added, dropped } = stageSigningKey(existing);
+      return { value, note: `staged ${added} (published, not signing)${dropNote(dropped)}; promote it in 5 minutes` };
+    });
+  }
+  if (args[0] === "--promote" && args.length === 3) {
+    return edit(args[2], (existing) => ({ ...promoteSigningKey(existing, args[1]), note: `${args[1]} signs` }));
+  }
+  if (args[0] === "--drop" && args.length === 3) {
+    return edit(args[2], (existing) => {
+      const { value, signing } = dropSigningKey(existing, args[1]);
+      return { value, note: `dropped ${args[1]}; ${signing} signs` };
+    });
   }
   process.stderr.write(`${USAGE}\n`);
   return args[0] === "--help" || args[0] === "-h" ? 0 : 2;
