@@ -203,6 +203,8 @@ export const commands = [
         ["scopes", (k) => k.scopes],
         ["expires", (k) => k.expires_at],
         ["last used", (k) => k.last_used_at],
+        // When: after a leaked credential, the keys minted since the leak are the ones to revoke.
+        ["created", (k) => k.created_at],
         // Whose departure revokes it: deleting a user revokes the keys they created.
         ["created by", (k) => k.created_by],
       ]);
