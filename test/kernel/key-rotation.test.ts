@@ -2,19 +2,21 @@
 // under v1, v2 put first, the re-encryption run, v1 removed, and everything still opens.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
 import { parseConfig } from "../../src/kernel/config";
 import { base64UrlEncode } from "../../src/kernel/crypto";
 import type { ModuleRuntime } from "../../src/kernel/modules/types";
+import { modules } from "../../src/modules";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { tenantEnvelope } from "../../src/modules/identity/key-material";
 import { directorySealed } from "../../src/modules/identity/sealed";
 import { SSO_SECRET_FIELD } from "../../src/modules/identity/sso/secrets";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { secretField } from "../../src/modules/webhooks/secrets";
-import { testRuntime } from "../helpers";
-import { PASSWORD } from "../identity/helpers";
+import { testApp, testRuntime } from "../helpers";
+import { callerOf, PASSWORD } from "../identity/helpers";
 import { codeAt } from "../identity/two-factor-helpers";
 import { enrolledTotp, type KeyedCall, keyedPlatform, tenantOn } from "./keyed-platform";
 
@@ -206,6 +208,40 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     });
     const bLogin = await totpLogin(v2only, b);
     expect(bLogin.status, JSON.stringify(bLogin.body)).toBe(200);
+  });
+
+  it("records each tenant's re-sealing for its audit log, as the platform's act; a run that changes nothing records nothing", async () => {
+    const t = await sealedTenant(platform(KEYS.v1), "rot-audit");
+    const sent: Json[] = [];
+    // A queue that keeps what is sent: the events go straight to it from the request.
+    const events = {
+      send: async (body: unknown) => {
+        sent.push(body as Json);
+      },
+      sendBatch: async (batch: Iterable<MessageSendRequest>) => {
+        for (const m of batch) sent.push(m.body as Json);
+      },
+    };
+    const rotated = callerOf(
+      testApp(modules, { ENCRYPTION_KEYS: KEYS.rotated, EVENTS: events }, MIGRATIONS, clock).fetch,
+    );
+    const resealed = () => sent.filter((e) => e.type === "crypto.resealed");
+
+    const run = await reencrypt(rotated, { tenant_id: t.id });
+    expect(run.body.tenants).toEqual([{ tenant_id: t.id, resealed: 4, raced: 0, error: null }]);
+    await vi.waitFor(() => expect(resealed()).toHaveLength(1));
+    const facts = { key_version: 2, resealed: 4, raced: 0 };
+    expect(resealed()[0]).toMatchObject({
+      tenant_id: t.id,
+      actor: { kind: "platform", id: "platform" },
+      request_id: run.headers.get("x-request-id"),
+      data: facts,
+      audit: facts,
+    });
+
+    await reencrypt(rotated, { tenant_id: t.id });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(resealed()).toHaveLength(1);
   });
 
   it("keeps a value that changed while it was re-sealed, and an older config cannot bring the old sealing back", async () => {

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { TenantLookup } from "../auth/types";
 import { unknownTenantId } from "../auth/unknown-tenant";
+import { isoNow } from "../clock";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
@@ -11,7 +12,9 @@ import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { parseMasterKeys } from "./envelope";
 import { addCounts, withVersions } from "./key-versions";
+import { resealedEvent } from "./resealed-event";
 import { reencryptTenant, sealedFieldsOf, tenantVersions } from "./tenant-pass";
+import { newId } from "./tokens";
 
 const TenantId = z.string().min(1).max(64);
 const After = TenantId.openapi({ description: "the previous call's `next`, passed back as it is" });
@@ -133,6 +136,33 @@ const runtimeOf = (c: Context<AppEnv>): ModuleRuntime => ({
 });
 
 /**
+ * Sends a `crypto.resealed` event for each tenant whose values were re-sealed, for its audit
+ * log. Best effort, as `authz.denied` is: straight to the queue after the response (the
+ * values were swapped by their own writers, whose outboxes this pass does not reach), so a
+ * queue outage loses the record, never the re-sealing.
+ */
+function recordPasses(
+  c: Context<AppEnv>,
+  keyVersion: number,
+  passes: readonly { tenant_id: string; resealed: number; raced: number }[],
+): void {
+  const clock = c.get("clock");
+  const events = passes.flatMap((p) => {
+    const event = resealedEvent({
+      tenantId: p.tenant_id,
+      keyVersion,
+      resealed: p.resealed,
+      raced: p.raced,
+      id: newId(clock.now().getTime()),
+      occurredAt: isoNow(clock),
+      requestId: c.get("requestId") ?? null,
+    });
+    return event ? [{ body: event, contentType: "json" as const }] : [];
+  });
+  if (events.length > 0) background(c, c.env.EVENTS.sendBatch(events));
+}
+
+/**
  * The kernel's key-rotation operations for the platform operator, mounted under
  * `/api/v1`: re-sealing stale values (`plinth crypto reencrypt`) and the count of
  * ciphertexts per key version (`plinth crypto versions`), over every module that
@@ -150,6 +180,7 @@ export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tena
       const runtime = runtimeOf(c);
       const tenants = [];
       for (const id of ids) tenants.push(await reencryptTenant(fields, id, runtime));
+      recordPasses(c, current, tenants);
       return c.json({ current_version: current, tenants, next }, 200);
     })
     .openapi(versions, async (c) => {
