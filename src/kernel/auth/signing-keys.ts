@@ -153,8 +153,9 @@ const cache = new Map<string, Promise<SigningKeySet>>();
  * Parses the JWT_SIGNING_KEYS secret: a JSON array of {@link PrivateSigningJwk},
  * newest first. The first key signs; every key verifies.
  *
- * Rotation: prepend a new key and keep the old ones until every token they
- * signed has expired (at least 15 minutes plus leeway), then drop them.
+ * Rotation: prepend a new key (or append it first, so verifiers caching the JWKS
+ * learn it before it signs, then move it first) and keep the old ones until every
+ * token they signed has expired (at least 15 minutes plus leeway), then drop them.
  *
  * Throws a {@link SigningKeysError} whose message never contains key material.
  * The imported set is cached per isolate, per secret string.
