@@ -60,7 +60,10 @@ export function deadLetterEvent(
 ): OutgoingEvent | null {
   const principal = c.get("principal");
   if (!letter.tenant_id || !principal) return null;
-  const id = newId(c.get("clock").now().getTime());
+  // A letter is dismissed once: its record's id is the letter's, so a dismissal sent twice (two
+  // admins at the same moment, or a retry after the delete failed) is one entry in the audit log,
+  // which keeps one per event id. A letter may be replayed any number of times: each its own.
+  const id = action.endsWith(".dismissed") ? `${action}:${letter.id}` : newId(c.get("clock").now().getTime());
   const facts = { dead_letter_id: letter.id, ...letter.facts };
   return {
     id,
