@@ -71,6 +71,26 @@ describe("credential throttling", () => {
     );
   });
 
+  it("counts the password that deletes an account (DELETE /me) against the account's login budget", async () => {
+    // As for changing the password: a stolen access token must not buy guesses at the password.
+    const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
+    const t = await tenant();
+    const email = "bye@example.com";
+    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
+    const session = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } });
+    expect(session.status).toBe(200);
+    const guess = (password: string) =>
+      call("/api/v1/me", { method: "DELETE", token: String(session.body.access_token), body: { password } });
+    const wrong = [];
+    for (const g of ["wrong guess one", "wrong guess two", "wrong guess three"]) wrong.push((await guess(g)).status);
+    expect(wrong).toEqual([403, 403, 403]);
+    const blocked = await guess(PASSWORD);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.code).toBe("rate_limited");
+    // Nothing was deleted: the session still works.
+    expect((await call("/api/v1/me", { token: String(session.body.access_token) })).status).toBe(200);
+  });
+
   it("answers an unknown email exactly as a known one: the same statuses, in the same order", async () => {
     const { call, tenant } = gateway({ login: { limit: 2, period_s: 900, burst: 2, ...tight } });
     const t = await tenant();

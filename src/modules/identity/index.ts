@@ -7,6 +7,7 @@ import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
 import { apiKeyIndex } from "./read-model";
+import { accountRoutes } from "./routes/account";
 import { authRoutes } from "./routes/auth";
 import { invitationRoutes } from "./routes/invitations";
 import { jwksRoutes } from "./routes/jwks";
@@ -38,6 +39,7 @@ export const identity = () =>
       .route("/", authRoutes)
       .route("/", passwordRoutes)
       .route("/", userRoutes)
+      .route("/", accountRoutes)
       .route("/", sessionRoutes)
       .route("/", userinfoRoutes)
       .route("/", keyRoutes)

@@ -152,6 +152,14 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
     },
     { op: "DELETE /api/v1/users/{id}", label: "unknown id", expect: 404, headers: admin, params: { id: nope } },
     {
+      op: "DELETE /api/v1/me",
+      label: "API key",
+      expect: 403,
+      code: "forbidden",
+      headers: admin,
+      json: { password: "a-long-enough-password" },
+    },
+    {
       op: "GET /api/v1/admin/invitations/{id}",
       label: "unknown id",
       expect: 404,

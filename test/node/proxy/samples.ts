@@ -26,6 +26,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/auth/password-reset/confirm": { token: "plp_unknown", password: "a-long-enough-password" },
   "POST /api/v1/auth/change-password": { current_password: "wrong", new_password: "a-long-enough-password" },
   "PATCH /api/v1/users/{id}": { name: "Sample" },
+  "DELETE /api/v1/me": { password: "a-long-enough-password" },
   "POST /api/v1/me/two-factor/confirm": { code: "000000" },
   "DELETE /api/v1/me/two-factor": { code: "000000" },
   "POST /api/v1/auth/two-factor": { challenge: "plc_unknown", code: "000000" },

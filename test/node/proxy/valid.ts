@@ -468,6 +468,25 @@ export async function tearDown(s: Sweep, fx: Fixtures): Promise<void> {
   await s.call({ ...admin, op: "DELETE /api/v1/admin/api-keys/{id}", expect: 204, params: { id: fx.readerKeyId } });
   await ssoTearDown(s, admin);
   await s.call({ ...admin, op: "DELETE /api/v1/users/{id}", expect: 204, params: { id: fx.bobId } });
+  // A user deletes their own account with their password.
+  const anon = { intent: "valid" as const, headers: { "x-tenant": fx.slug } };
+  const cy = { email: "cy@example.com", password: PASSWORD, name: "Cy" };
+  await s.need<Json>({ ...anon, op: "POST /api/v1/auth/register", label: "Cy", expect: 201, json: cy });
+  const session = await s.need<Json>({
+    ...anon,
+    op: "POST /api/v1/auth/login",
+    label: "Cy",
+    expect: 200,
+    json: { email: cy.email, password: PASSWORD },
+  });
+  await s.call({
+    intent: "valid",
+    op: "DELETE /api/v1/me",
+    label: "JWT, password",
+    expect: 204,
+    headers: { authorization: `Bearer ${str(session, "access_token")}` },
+    json: { password: PASSWORD },
+  });
   await s.call({
     intent: "valid",
     op: "POST /api/v1/auth/logout",

@@ -3,10 +3,9 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { evictUser } from "../authenticators";
+import { confirmCurrentPassword } from "../current-password";
 import { directory } from "../directory/contract";
-import { identityError } from "../refusals";
 import { NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
 import { ctxOf, hasher } from "../services";
 
@@ -32,19 +31,7 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
   const tenant = tenantOf(c);
   const { current_password, new_password } = c.req.valid("json");
   const dir = directory(c.env, tenant.id);
-  // The current password is a guess like a login's, so it spends the account's login budget (keyed by
-  // email, before any hashing): a stolen access token buys no more tries than the login form gives.
-  const account = await dir.getUser(user.id);
-  const guess = await enforce(c, "login", account?.email ?? user.id);
-  const stored = await dir.passwordHashOf(user.id);
-  const verdict = stored ? await hasher.verify(stored, current_password) : { ok: false };
-  if (!verdict.ok) {
-    // Audited as a login's failure is, so guesses through a stolen access token leave a trace.
-    await dir.loginFailed({ ctx: ctxOf(c), reason: "bad_password" });
-    throw identityError("wrong_password", "the current password is wrong");
-  }
-  // Only wrong guesses count, as at login.
-  await refund(c, guess);
+  await confirmCurrentPassword(c, dir, user.id, current_password);
   await dir.changePassword({
     ctx: ctxOf(c),
     userId: user.id,

@@ -7,13 +7,11 @@ import { AppError } from "../../../kernel/errors";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { evictKey, evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
-import { keyIndex } from "../key-index";
 import { callerOf, maySelfOr } from "../policy";
-import { refused } from "../refusals";
 import { UserSchema } from "../schemas";
 import { ctxOf } from "../services";
+import { removeUser } from "../user-removal";
 
 const op = operations(["users"]);
 
@@ -116,12 +114,6 @@ export const userRoutes = createRouter()
     return c.json(result.value, 200);
   })
   .openapi(remove, async (c) => {
-    const { id } = c.req.valid("param");
-    const tenant = tenantOf(c);
-    const result = await directory(c.env, tenant.id).deleteUser({ ctx: ctxOf(c), id });
-    if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : notFound();
-    evictUser(tenant.id, id);
-    for (const key of result.value.revokedKeys) evictKey(key.id);
-    await keyIndex(c.env.DB).remove(result.value.revokedKeys.map((k) => k.hash));
+    await removeUser(c, c.req.valid("param").id);
     return c.body(null, 204);
   });

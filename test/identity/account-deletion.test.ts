@@ -1,0 +1,62 @@
+// A user deletes their own account (DELETE /api/v1/me), as an app must let them: the `member`
+// role every registered user gets does not hold identity.user.delete, so without this route
+// only an administrator could delete an account.
+import { describe, expect, it } from "vitest";
+import { auditOf, call, login, newKey, newTenant, newUser, PASSWORD } from "./helpers";
+
+const deleteMe = (token: string, password: string) =>
+  call("/api/v1/me", { method: "DELETE", token, body: { password } });
+
+describe("deleting your own account", () => {
+  it("a member deletes their account with their password: signed out everywhere, the email free again", async () => {
+    const t = await newTenant("bye");
+    const u = await newUser(t.slug);
+    const other = await login(t.slug, u.email);
+    const res = await deleteMe(u.access_token, PASSWORD);
+    expect(res.status, JSON.stringify(res.body)).toBe(204);
+    for (const token of [u.access_token, other.access_token]) {
+      expect((await call("/api/v1/me", { token })).status).toBe(401);
+    }
+    const refresh = await call("/api/v1/auth/refresh", {
+      tenant: t.slug,
+      body: { refresh_token: other.refresh_token },
+    });
+    expect(refresh.status).toBe(401);
+    const again = await call("/api/v1/auth/login", { tenant: t.slug, body: { email: u.email, password: PASSWORD } });
+    expect(again.status).toBe(401);
+    expect((await call(`/api/v1/users/${u.id}`, { token: t.adminKey })).status).toBe(404);
+    const deleted = await auditOf(t.adminKey, "identity.user.deleted");
+    expect(deleted.map((e) => [e.actor.kind, e.actor.id])).toEqual([["user", u.id]]);
+    const reRegister = await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: u.email, password: PASSWORD, name: "Ada" },
+    });
+    expect(reRegister.status).toBe(201);
+  });
+
+  it("a wrong password deletes nothing and is audited as a failed login", async () => {
+    const t = await newTenant("bye");
+    const u = await newUser(t.slug);
+    const wrong = await deleteMe(u.access_token, "not my password at all");
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.code).toBe("wrong_password");
+    expect((await call("/api/v1/me", { token: u.access_token })).status).toBe(200);
+    const failed = await auditOf(t.adminKey, "identity.login.failed");
+    expect(failed.map((e) => [e.actor.kind, e.actor.id])).toEqual([["user", u.id]]);
+  });
+
+  it("refuses API keys, and the tenant's last owner", async () => {
+    const t = await newTenant("bye");
+    const key = await newKey(t.adminKey, ["identity.user.read"]);
+    const byKey = await deleteMe(key.key, PASSWORD);
+    expect(byKey.status).toBe(403);
+    expect(byKey.body.code).toBe("forbidden");
+    const owner = await newUser(t.slug);
+    const grant = await call(`/api/v1/admin/users/${owner.id}/roles/owner`, { method: "PUT", token: t.adminKey });
+    expect(grant.status).toBe(204);
+    const last = await deleteMe(owner.access_token, PASSWORD);
+    expect(last.status).toBe(409);
+    expect(last.body.code).toBe("last_owner");
+    expect((await call("/api/v1/me", { token: owner.access_token })).status).toBe(200);
+  });
+});
