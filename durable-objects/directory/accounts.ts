@@ -3,7 +3,7 @@ import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
-import { denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
 
@@ -215,6 +215,11 @@ export class DirectoryAccounts extends DirectoryObject {
   /** Deletes a user the caller may remove (policy: their permissions held, owner rules). */
   deleteUser(input: In<"deleteUser">): Out<"deleteUser"> {
     const { ctx, id } = rpcArgs(DirectoryRpc, "deleteUser", input);
+    return this.removeUser(ctx, id);
+  }
+
+  /** The deletion itself, asked of the policy in the same call: sessions and created keys go with the user. */
+  protected removeUser(ctx: Ctx, id: string): Out<"deleteUser"> {
     const user = this.authority.user(id);
     if (!user) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners() });

@@ -50,6 +50,22 @@ export class DirectoryTwoFactor extends DirectorySessions {
     );
   }
 
+  /**
+   * A user deletes their own account (the Worker checked the password). With two-factor on, a
+   * current code or an unused recovery code is needed as well, checked and spent here (the
+   * Worker's look at the state may be stale): an access token and a phished password must not
+   * erase an account its second factor protects, as they cannot turn that factor off.
+   */
+  deleteOwnAccount(input: In<"deleteOwnAccount">): Out<"deleteOwnAccount"> {
+    const { ctx, userId, proof } = rpcArgs(DirectoryRpc, "deleteOwnAccount", input);
+    if (this.twoFactor.enabled(userId)) {
+      if (!proof) return fail("wrong_proof");
+      const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, userId, proof, "delete_account")));
+      if (!checked.ok) return fail("wrong_proof");
+    }
+    return this.removeUser(ctx, userId);
+  }
+
   /** An admin's reset of another user's two-factor: the caller must hold the user's permissions; only an owner resets an owner. */
   twoFactorReset(input: In<"twoFactorReset">): Out<"twoFactorReset"> {
     const { ctx, userId } = rpcArgs(DirectoryRpc, "twoFactorReset", input);

@@ -512,7 +512,7 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        /** Delete your own account (with your password) */
+        /** Delete your own account (your password, and with two-factor on a code) */
         delete: operations["deleteMe"];
         options?: never;
         head?: never;
@@ -5662,6 +5662,16 @@ export interface operations {
             content: {
                 "application/json": {
                     password: string;
+                    /**
+                     * @description with two-factor on: a current code…
+                     * @example 123456
+                     */
+                    code?: string;
+                    /**
+                     * @description …or an unused recovery code
+                     * @example abcd-efgh-ijkl-mnop
+                     */
+                    recovery_code?: string;
                 };
             };
         };
@@ -5702,7 +5712,7 @@ export interface operations {
                 };
             };
             /**
-             * @description the password is wrong (wrong_password), or the caller is not a user
+             * @description the password is wrong (wrong_password); two-factor is on and the code is missing, wrong or used (wrong_two_factor_code); or the caller is not a user
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
@@ -5763,7 +5773,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            /**
+             * @description too many passwords (policy login) or codes (policy two_factor) tried
+             *
+             *     Also, from the platform:
+             *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry
+             */
             429: {
                 headers: {
                     /** @description seconds to wait before retrying */

@@ -3,6 +3,7 @@
 // only an administrator could delete an account.
 import { describe, expect, it } from "vitest";
 import { auditOf, call, login, newKey, newTenant, newUser, PASSWORD } from "./helpers";
+import { codeAt, platformAt } from "./two-factor-helpers";
 
 const deleteMe = (token: string, password: string) =>
   call("/api/v1/me", { method: "DELETE", token, body: { password } });
@@ -58,5 +59,41 @@ describe("deleting your own account", () => {
     expect(last.status).toBe(409);
     expect(last.body.code).toBe("last_owner");
     expect((await call("/api/v1/me", { token: owner.access_token })).status).toBe(200);
+  });
+
+  it("with two-factor on, needs a current code or a recovery code too, as turning two-factor off does", async () => {
+    // A stolen access token and a phished password cannot turn the second factor off; nor may they erase the account.
+    const { clock, call, tenant, user, enrol, auditOf } = platformAt("2031-02-01T00:00:10.000Z");
+    const t = await tenant("bye-tfa");
+    const ada = await user(t.slug, "ada@example.com");
+    const { secret, recoveryCodes } = await enrol(ada.token);
+    const del = (body: Record<string, unknown>) =>
+      call("/api/v1/me", { method: "DELETE", token: ada.token, body: { password: PASSWORD, ...body } });
+    const refused = [
+      await del({}),
+      await del({ code: codeAt(secret, clock) }), // the code that confirmed the enrolment: spent
+      await del({ recovery_code: "aaaa-bbbb-cccc-dddd" }),
+    ];
+    expect(refused.map((r) => [r.status, r.body.code])).toEqual([
+      [403, "wrong_two_factor_code"],
+      [403, "wrong_two_factor_code"],
+      [403, "wrong_two_factor_code"],
+    ]);
+    expect((await call("/api/v1/me", { token: ada.token })).status).toBe(200);
+    const failed = await auditOf(t.adminKey, "identity.login.two_factor_failed", 2);
+    // The two wrong codes are on record (a missing code is no guess), against the user.
+    expect(failed.map((e) => e.target)).toEqual([`${t.id}/user/${ada.id}`, `${t.id}/user/${ada.id}`]);
+    expect((await del({ code: "123456", recovery_code: recoveryCodes[0] })).status).toBe(400);
+    const bob = await user(t.slug, "bob@example.com");
+    const bobs = await enrol(bob.token);
+    clock.advance(30_000);
+    expect((await del({ code: codeAt(secret, clock) })).status).toBe(204);
+    expect((await call("/api/v1/me", { token: ada.token })).status).toBe(401);
+    const byRecovery = await call("/api/v1/me", {
+      method: "DELETE",
+      token: bob.token,
+      body: { password: PASSWORD, recovery_code: bobs.recoveryCodes[0] },
+    });
+    expect(byRecovery.status).toBe(204);
   });
 });

@@ -93,7 +93,7 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.login.two_factor_challenged", user),
   event("identity.login.two_factor_failed", {
     user_id: z.string(),
-    stage: z.enum(["login", "confirm", "disable"]),
+    stage: z.enum(["login", "confirm", "disable", "delete_account"]),
     method: z.enum(["totp", "recovery_code"]),
     reason: z.string(),
   }),

@@ -5,27 +5,37 @@ import { AppError } from "../../kernel/errors";
 import { evictKey, evictUser } from "./authenticators";
 import { directory } from "./directory/contract";
 import { keyIndex } from "./key-index";
+import type { Refusal } from "./policy";
 import { refused } from "./refusals";
 import { ctxOf } from "./services";
 
+/** A deletion's answer from the directory: the keys revoked with the user, a refusal, or no such user. */
+type Removal =
+  | { ok: true; value: { revokedKeys: { id: string; hash: string }[] } }
+  | { ok: false; error: "denied"; refusal: Refusal }
+  | { ok: false; error: string };
+
 /**
- * Deletes user `id` of the request's tenant as the caller, whoever asks (an administrator, or
- * the user themself): the directory asks the authority policy in the same call as the write
- * (`403`, or `409 last_owner`), revokes the user's sessions and the API keys they created, and
- * this isolate forgets the user and those keys at once; the keys leave the D1 key index.
+ * After the directory deleted user `id` (the policy asked in the same call: `403`, or
+ * `409 last_owner`): this isolate forgets the user and the API keys revoked with them at
+ * once, and those keys leave the D1 key index.
+ */
+export async function settleRemoval(c: Context<AppEnv>, id: string, result: Removal): Promise<void> {
+  if (!result.ok) {
+    throw "refusal" in result ? refused(c, result.refusal, id) : new AppError("not_found", { detail: "no such user" });
+  }
+  evictUser(tenantOf(c).id, id);
+  for (const key of result.value.revokedKeys) evictKey(key.id);
+  await keyIndex(c.env.DB).remove(result.value.revokedKeys.map((k) => k.hash));
+}
+
+/**
+ * Deletes user `id` of the request's tenant as the caller (an administrator's
+ * `DELETE /users/{id}`): sessions and the keys they created go with them.
  *
  * @example
  * await removeUser(c, c.req.valid("param").id);
  */
 export async function removeUser(c: Context<AppEnv>, id: string): Promise<void> {
-  const tenant = tenantOf(c);
-  const result = await directory(c.env, tenant.id).deleteUser({ ctx: ctxOf(c), id });
-  if (!result.ok) {
-    throw result.error === "denied"
-      ? refused(c, result.refusal, id)
-      : new AppError("not_found", { detail: "no such user" });
-  }
-  evictUser(tenant.id, id);
-  for (const key of result.value.revokedKeys) evictKey(key.id);
-  await keyIndex(c.env.DB).remove(result.value.revokedKeys.map((k) => k.hash));
+  await settleRemoval(c, id, await directory(c.env, tenantOf(c).id).deleteUser({ ctx: ctxOf(c), id }));
 }

@@ -36,6 +36,8 @@ const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
 const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
 const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
+/** The API keys a deleted user had created, revoked with them: the Worker forgets them at once. */
+const RevokedKeysSchema = z.object({ revokedKeys: z.array(z.object({ id: z.string(), hash: z.string() })) });
 const nothing = z.void();
 /** The client's `User-Agent`, already truncated by the Worker (directory/sessions.ts clamps it again). */
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
@@ -134,10 +136,15 @@ export const DirectoryRpc = defineRpc({
   },
   deleteUser: {
     args: withCtx({ id: Id }),
-    // The keys the user created, revoked with them: the Worker forgets them at once.
-    reply: deniableResultOf(z.object({ revokedKeys: z.array(z.object({ id: z.string(), hash: z.string() })) }), [
-      "not_found",
-    ]),
+    reply: deniableResultOf(RevokedKeysSchema, ["not_found"]),
+  },
+  /**
+   * A user deletes their own account (the Worker checked the password): with two-factor on,
+   * only with `proof`, checked and spent here; then as `deleteUser`.
+   */
+  deleteOwnAccount: {
+    args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable() }),
+    reply: deniableResultOf(RevokedKeysSchema, ["not_found", "wrong_proof"]),
   },
   createKey: {
     args: withCtx({

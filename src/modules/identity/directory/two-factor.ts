@@ -20,7 +20,7 @@ export const DirectoryProofSchema = z.union([
 export type DirectoryProof = z.infer<typeof DirectoryProofSchema>;
 
 /** Where a proof was checked, for the audit log. */
-export type ProofStage = "login" | "confirm" | "disable";
+export type ProofStage = "login" | "confirm" | "disable" | "delete_account";
 
 /** A user's two-factor state as `GET /me/two-factor` shows it. */
 export const TwoFactorStatusSchema = z.object({

@@ -3,22 +3,40 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
+import { enforce } from "../../../kernel/ratelimit/limiter";
 import { confirmCurrentPassword } from "../current-password";
 import { directory } from "../directory/contract";
+import { identityError } from "../refusals";
 import { PresentedPasswordSchema } from "../schemas";
-import { removeUser } from "../user-removal";
+import { ctxOf } from "../services";
+import { proofFor, RecoveryCodeSchema, TotpCodeSchema } from "../two-factor";
+import { settleRemoval } from "../user-removal";
 
 const op = operations(["users"]);
 
+const DeleteMeSchema = z
+  .object({
+    password: PresentedPasswordSchema,
+    code: TotpCodeSchema.optional().openapi({ description: "with two-factor on: a current code…" }),
+    recovery_code: RecoveryCodeSchema.optional().openapi({ description: "…or an unused recovery code" }),
+  })
+  .refine((b) => b.code === undefined || b.recovery_code === undefined, {
+    message: "give at most one of code and recovery_code",
+    path: ["code"],
+  });
+
 const removeMe = op.delete("/me", {
   operationId: "deleteMe",
-  summary: "Delete your own account (with your password)",
+  summary: "Delete your own account (your password, and with two-factor on a code)",
   access: "principal",
-  request: { body: jsonBody(z.object({ password: PresentedPasswordSchema })) },
+  request: { body: jsonBody(DeleteMeSchema) },
   responses: {
     204: { description: "deleted: every session of yours signed out, the API keys you created revoked" },
-    403: problem("the password is wrong (wrong_password), or the caller is not a user"),
+    403: problem(
+      "the password is wrong (wrong_password); two-factor is on and the code is missing, wrong or used (wrong_two_factor_code); or the caller is not a user",
+    ),
     409: problem("you are the tenant's last owner (last_owner)"),
+    429: problem("too many passwords (policy login) or codes (policy two_factor) tried"),
   },
 });
 
@@ -27,12 +45,28 @@ const removeMe = op.delete("/me", {
  * `member` role every registered user gets does not hold `identity.user.delete`, so
  * `DELETE /users/{id}` is an administrator's. The password is asked again (an access token
  * alone, stolen or left in an unlocked app, must not erase an account), against the account's
- * login budget; the deletion is then the same as an administrator's.
+ * login budget; with two-factor on, a code too, as turning two-factor off needs one. The
+ * deletion is then the same as an administrator's.
  */
 export const accountRoutes = createRouter().openapi(removeMe, async (c) => {
   const user = principalOf(c, "user");
-  const { password } = c.req.valid("json");
-  await confirmCurrentPassword(c, directory(c.env, tenantOf(c).id), user.id, password);
-  await removeUser(c, user.id);
+  const tenant = tenantOf(c);
+  const { password, ...presented } = c.req.valid("json");
+  const dir = directory(c.env, tenant.id);
+  await confirmCurrentPassword(c, dir, user.id, password);
+  const stored = await dir.twoFactorSecret(user.id);
+  let proof = null;
+  if (stored?.enabled) {
+    if (presented.code === undefined && presented.recovery_code === undefined) {
+      throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
+    }
+    await enforce(c, "two_factor", user.id);
+    proof = await proofFor(c, tenant.id, user.id, stored.sealedSecret, presented);
+  }
+  const result = await dir.deleteOwnAccount({ ctx: ctxOf(c), userId: user.id, proof });
+  if (!result.ok && result.error === "wrong_proof") {
+    throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
+  }
+  await settleRemoval(c, user.id, result);
   return c.body(null, 204);
 });
