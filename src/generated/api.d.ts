@@ -1835,6 +1835,11 @@ export interface components {
                     period_s: number;
                 };
             };
+            mail_links: {
+                verify_email: string | null;
+                password_reset: string | null;
+                invitation: string | null;
+            };
             version: number;
         };
         SignupPolicy: {
@@ -1847,6 +1852,14 @@ export interface components {
             mode: "open" | "invite_only" | "domains";
             /** @default [] */
             domains: string[];
+        };
+        MailLinksChange: {
+            /** @default null */
+            verify_email: string | null;
+            /** @default null */
+            password_reset: string | null;
+            /** @default null */
+            invitation: string | null;
         };
         Invitation: {
             id: string;
@@ -8840,6 +8853,7 @@ export interface operations {
                             period_s: number;
                         };
                     };
+                    mail_links?: components["schemas"]["MailLinksChange"];
                 };
             };
         };

@@ -16,6 +16,7 @@ describe("tenant settings", () => {
       require_two_factor_for_admins: false,
       cors_origins: [],
       rate_limits: {},
+      mail_links: { verify_email: null, password_reset: null, invitation: null },
       version: 1,
     });
     expect(first.headers.get("etag")).toBe('"1"');

@@ -32,6 +32,15 @@ describe("renderMail", () => {
     expect(shown(mail.html)).toContain("— Acme");
   });
 
+  it("shows a link as itself in the text part and as an anchor, escaped, in the HTML part", () => {
+    const link = `https://app.example.com/v?a="><script>x</script>#token=${TOKEN}`;
+    const mail = renderMail({ tenantName: "Acme", subject: "Hi", paragraphs: [["Open: ", { link }]] });
+    expect(mail.text).toBe(`Open: ${link}\n\n— Acme\n`);
+    expect(mail.html).toContain(`<a href="${escapeHtml(link)}"`);
+    expect(mail.html).not.toContain("<script>");
+    expect(shown(mail.html)).toContain(`Open: ${link}`);
+  });
+
   it("escapes every interpolated string in the HTML part and keeps the text part as written", () => {
     const mail = renderMail({
       tenantName: HOSTILE,

@@ -14,8 +14,12 @@ export interface MailContent {
   html: string;
 }
 
-/** A run of a paragraph: plain text, or `{ code }` shown verbatim in monospace (a token, a request line). */
-export type Inline = string | { code: string };
+/**
+ * A run of a paragraph: plain text, `{ code }` shown verbatim in monospace (a token, a request
+ * line), or `{ link }`, a URL the reader opens (the text part shows it as is, for mail clients to
+ * make clickable; the HTML part as an anchor).
+ */
+export type Inline = string | { code: string } | { link: string };
 
 /** What a mail says, before rendering. */
 export interface Letter {
@@ -54,15 +58,22 @@ export function headerSafe(text: string): string {
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
-const textOf = (p: readonly Inline[]) => p.map((run) => (typeof run === "string" ? run : run.code)).join("");
+const textOf = (p: readonly Inline[]) =>
+  p.map((run) => (typeof run === "string" ? run : "code" in run ? run.code : run.link)).join("");
 
 const CODE_STYLE =
   "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f6;padding:2px 4px;border-radius:4px;word-break:break-all";
 
+const LINK_STYLE = "color:#1d4ed8;word-break:break-all";
+
 const htmlOf = (p: readonly Inline[]) =>
   p
     .map((run) =>
-      typeof run === "string" ? escapeHtml(run) : `<code style="${CODE_STYLE}">${escapeHtml(run.code)}</code>`,
+      typeof run === "string"
+        ? escapeHtml(run)
+        : "code" in run
+          ? `<code style="${CODE_STYLE}">${escapeHtml(run.code)}</code>`
+          : `<a href="${escapeHtml(run.link)}" style="${LINK_STYLE}">${escapeHtml(run.link)}</a>`,
     )
     .join("");
 

@@ -105,6 +105,7 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
     require_two_factor_for_admins: z.boolean().optional(),
     cors_origins: z.array(z.string()).optional(),
     rate_limits: z.record(z.string(), z.object({ limit: z.number(), period_s: z.number() })).optional(),
+    mail_links: z.record(z.string(), z.string().nullable()).optional(),
     version: z.number().int().optional(),
     fields: z.array(z.string()).optional(),
   }),

@@ -11,36 +11,47 @@ export const RESET_TTL_MINUTES = 60;
  * @example
  * const mail = verificationMail({ tenantName: tenant.name, token: "plv_…" });
  */
-export function verificationMail(input: { tenantName: string; token: string }): MailContent {
+export function verificationMail(input: { tenantName: string; token: string; link?: string | null }): MailContent {
   return renderMail({
     tenantName: input.tenantName,
     subject: `Verify your email address for ${input.tenantName}`,
     paragraphs: [
       [`Welcome to ${input.tenantName}. Please confirm that this address is yours.`],
-      ["Your verification token: ", { code: input.token }],
-      [
-        "Confirm your address with ",
-        { code: "POST /api/v1/auth/verify-email" },
-        ` and this token within ${VERIFY_TTL_HOURS} hours.`,
-      ],
+      ...(input.link
+        ? [[`Confirm it within ${VERIFY_TTL_HOURS} hours by opening this link: `, { link: input.link }]]
+        : [
+            ["Your verification token: ", { code: input.token }],
+            [
+              "Confirm your address with ",
+              { code: "POST /api/v1/auth/verify-email" },
+              ` and this token within ${VERIFY_TTL_HOURS} hours.`,
+            ],
+          ]),
       ["If you did not create an account, ignore this mail: nothing happens without the token."],
     ],
   });
 }
 
 /** The mail sent on a password-reset request for an existing account: the single-use reset token. */
-export function passwordResetMail(input: { tenantName: string; token: string }): MailContent {
+export function passwordResetMail(input: { tenantName: string; token: string; link?: string | null }): MailContent {
   return renderMail({
     tenantName: input.tenantName,
     subject: `Reset your password for ${input.tenantName}`,
     paragraphs: [
       [`Someone asked to reset the password of your account at ${input.tenantName}.`],
-      ["Your reset token: ", { code: input.token }],
-      [
-        "Set a new password with ",
-        { code: "POST /api/v1/auth/password-reset/confirm" },
-        ` and this token within ${RESET_TTL_MINUTES} minutes. Every session of the account is signed out then.`,
-      ],
+      ...(input.link
+        ? [
+            [`Set a new password within ${RESET_TTL_MINUTES} minutes by opening this link: `, { link: input.link }],
+            ["Every session of the account is signed out then."],
+          ]
+        : [
+            ["Your reset token: ", { code: input.token }],
+            [
+              "Set a new password with ",
+              { code: "POST /api/v1/auth/password-reset/confirm" },
+              ` and this token within ${RESET_TTL_MINUTES} minutes. Every session of the account is signed out then.`,
+            ],
+          ]),
       ["If you did not ask for this, ignore this mail: your password stays as it is."],
     ],
   });
@@ -50,18 +61,30 @@ export function passwordResetMail(input: { tenantName: string; token: string }):
 export const INVITATION_TTL_DAYS = 7;
 
 /** The mail inviting someone into a tenant: the single-use invitation token and how to accept it. */
-export function invitationMail(input: { tenantName: string; token: string; roles: readonly string[] }): MailContent {
+export function invitationMail(input: {
+  tenantName: string;
+  token: string;
+  roles: readonly string[];
+  link?: string | null;
+}): MailContent {
   return renderMail({
     tenantName: input.tenantName,
     subject: `You are invited to ${input.tenantName}`,
     paragraphs: [
       [`You have been invited to join ${input.tenantName} as ${input.roles.join(", ")}.`],
-      ["Your invitation token: ", { code: input.token }],
-      [
-        "Accept with ",
-        { code: "POST /api/v1/auth/accept-invitation" },
-        ` and this token, a password and your name, within ${INVITATION_TTL_DAYS} days. If you already have an account there, give its password: the account gains the roles.`,
-      ],
+      ...(input.link
+        ? [
+            [`Accept within ${INVITATION_TTL_DAYS} days by opening this link: `, { link: input.link }],
+            ["If you already have an account there, give its password: the account gains the roles."],
+          ]
+        : [
+            ["Your invitation token: ", { code: input.token }],
+            [
+              "Accept with ",
+              { code: "POST /api/v1/auth/accept-invitation" },
+              ` and this token, a password and your name, within ${INVITATION_TTL_DAYS} days. If you already have an account there, give its password: the account gains the roles.`,
+            ],
+          ]),
       ["If you did not expect this, ignore this mail: nothing happens without the token."],
     ],
   });

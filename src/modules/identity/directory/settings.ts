@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
+import { MailLinksSchema, NO_MAIL_LINKS } from "../mail-links";
 import { OPEN_SIGNUP, SignupPolicySchema } from "../signup";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result } from "./types";
@@ -20,6 +21,8 @@ export const SettingsSchema = z
     require_two_factor_for_admins: z.boolean(),
     cors_origins: z.array(z.string()),
     rate_limits: z.record(z.string(), TenantRateSchema),
+    /** Links into the tenant's app for verification, reset and invitation mail (docs/identity.md#mail). */
+    mail_links: MailLinksSchema,
     version: z.number().int().min(1),
   })
   .openapi("TenantSettings");
@@ -35,6 +38,7 @@ const KEYS = [
   "require_two_factor_for_admins",
   "cors_origins",
   "rate_limits",
+  "mail_links",
 ] as const;
 
 /**
@@ -58,6 +62,7 @@ export class TenantSettings {
       require_two_factor_for_admins: json("require_two_factor_for_admins") ?? false,
       cors_origins: json("cors_origins") ?? [],
       rate_limits: json("rate_limits") ?? {},
+      mail_links: json("mail_links") ?? NO_MAIL_LINKS,
       version: json("settings_version") ?? 1,
     });
   }

@@ -17,6 +17,7 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { identityErrors } from "../errors";
+import { linkFor, type MailLinks } from "../mail-links";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
 import { identityError } from "../refusals";
 import {
@@ -145,7 +146,9 @@ async function mailedOnRequest(
     prefix: string;
     ttlMs: number;
     kind: string;
-    mail: (input: { tenantName: string; token: string }) => MailContent;
+    /** The tenant's link into its app for this mail, if it set one. */
+    link: keyof MailLinks;
+    mail: (input: { tenantName: string; token: string; link: string | null }) => MailContent;
   },
   issue: (stored: { tokenHash: string; expiresAt: string }) => Promise<{ email: string } | null>,
 ): Promise<Response> {
@@ -155,15 +158,18 @@ async function mailedOnRequest(
   const secret = await newSecret(token.prefix);
   const found = await issue({ tokenHash: secret.hash, expiresAt: isoIn(c.get("clock"), token.ttlMs) });
   if (found) {
-    background(
-      c,
-      notifierOf(c).send({
+    // The tenant's links are read after the response too, so an account costs no more time than none.
+    const send = async () => {
+      const links = (await directory(c.env, tenant.id).settings()).mail_links;
+      const link = linkFor(links[token.link], secret.token);
+      await notifierOf(c).send({
         tenantId: tenant.id,
         to: found.email,
         kind: token.kind,
-        ...token.mail({ tenantName: tenant.name, token: secret.token }),
-      }),
-    );
+        ...token.mail({ tenantName: tenant.name, token: secret.token, link }),
+      });
+    };
+    background(c, send());
   }
   return c.body(null, 202);
 }
@@ -191,11 +197,16 @@ export const authRoutes = createRouter()
     }
     if (!result.ok) throw new AppError("conflict", { detail: "this email is already registered in this tenant" });
     // Queued, not sent: the consumer sends it (and retries it) after the response.
+    const links = (await directory(c.env, tenant.id).settings()).mail_links;
     await notifierOf(c).send({
       tenantId: tenant.id,
       to: email,
       kind: "identity.verify-email",
-      ...verificationMail({ tenantName: tenant.name, token: verification.token }),
+      ...verificationMail({
+        tenantName: tenant.name,
+        token: verification.token,
+        link: linkFor(links.verify_email, verification.token),
+      }),
     });
     c.header("Location", `/api/v1/users/${result.value.id}`);
     return c.json(result.value, 201);
@@ -299,7 +310,13 @@ export const authRoutes = createRouter()
     return mailedOnRequest(
       c,
       email,
-      { prefix: "plv", ttlMs: VERIFY_TTL_MS, kind: "identity.verify-email", mail: verificationMail },
+      {
+        prefix: "plv",
+        ttlMs: VERIFY_TTL_MS,
+        kind: "identity.verify-email",
+        link: "verify_email",
+        mail: verificationMail,
+      },
       (token) => directory(c.env, tenantOf(c).id).resendVerification({ ctx: ctxOf(c), email, ...token }),
     );
   })
@@ -308,7 +325,13 @@ export const authRoutes = createRouter()
     return mailedOnRequest(
       c,
       email,
-      { prefix: "plp", ttlMs: RESET_TTL_MS, kind: "identity.password-reset", mail: passwordResetMail },
+      {
+        prefix: "plp",
+        ttlMs: RESET_TTL_MS,
+        kind: "identity.password-reset",
+        link: "password_reset",
+        mail: passwordResetMail,
+      },
       (token) => directory(c.env, tenantOf(c).id).requestPasswordReset({ ctx: ctxOf(c), email, ...token }),
     );
   })

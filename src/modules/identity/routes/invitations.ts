@@ -24,6 +24,7 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { InvitationStatusSchema, InvitationViewSchema } from "../directory/invitations";
 import { clampUserAgent } from "../directory/sessions";
+import { linkFor } from "../mail-links";
 import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
 import { refused } from "../refusals";
 import { EmailSchema, NewPasswordSchema, PresentedPasswordSchema, TokenPairSchema, TokenSchema } from "../schemas";
@@ -171,7 +172,12 @@ export const invitationRoutes = createRouter()
       tenantId: tenant.id,
       to: email,
       kind: "identity.invitation",
-      ...invitationMail({ tenantName: tenant.name, token: secret.token, roles: result.value.roles }),
+      ...invitationMail({
+        tenantName: tenant.name,
+        token: secret.token,
+        roles: result.value.roles,
+        link: linkFor((await directory(c.env, tenant.id).settings()).mail_links.invitation, secret.token),
+      }),
     });
     c.header("Location", `/api/v1/admin/invitations/${result.value.id}`);
     return c.json(result.value, 201);

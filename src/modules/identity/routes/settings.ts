@@ -16,6 +16,7 @@ import {
 } from "../../../kernel/ratelimit/policies";
 import { directory } from "../directory/contract";
 import { SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
+import { MailLinksChangeSchema } from "../mail-links";
 import { ctxOf } from "../services";
 import { forgetSettings } from "../settings";
 import { SignupPolicyChangeSchema } from "../signup";
@@ -36,6 +37,7 @@ const Origin = z
 
 const Patch = SettingsPatchSchema.extend({
   signup: SignupPolicyChangeSchema.optional(),
+  mail_links: MailLinksChangeSchema.optional(),
   cors_origins: z.array(Origin).max(20).optional(),
 }).strict();
 

@@ -1,0 +1,94 @@
+// The mails a tenant's users get link into the tenant's app when it set links (settings
+// `mail_links`): without them the mail tells the reader to make an API call, which means
+// nothing to the users of an app.
+import { describe, expect, it } from "vitest";
+import { call, mailTo, newTenant, PASSWORD, register } from "./helpers";
+
+const LINKS = {
+  verify_email: "https://app.example.com/verify#token={token}",
+  password_reset: "http://127.0.0.1:5173/reset?token={token}",
+  invitation: "https://app.example.com/join#token={token}",
+};
+
+const setLinks = (adminKey: string, mail_links: unknown) =>
+  call("/api/v1/admin/settings", { method: "PATCH", token: adminKey, body: { mail_links } });
+
+describe("mail links into the tenant's app", () => {
+  it("verification, reset and invitation mail carry the tenant's link with the token, and the token works", async () => {
+    const t = await newTenant("links");
+    const set = await setLinks(t.adminKey, LINKS);
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.mail_links).toEqual(LINKS);
+
+    await register(t.slug, "ada@example.com");
+    const verify = await mailTo(t.slug, "ada@example.com", "Verify");
+    const link = /https:\/\/app\.example\.com\/verify#token=(plv_[A-Za-z0-9_-]+)/.exec(verify.body);
+    expect(link, verify.body).not.toBeNull();
+    expect(verify.body).not.toContain("POST /api/v1");
+    expect(verify.html).toContain(`<a href="${link?.[0]}"`);
+    const verified = await call("/api/v1/auth/verify-email", { tenant: t.slug, body: { token: link?.[1] } });
+    expect(verified.status).toBe(204);
+
+    expect(
+      (await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: "ada@example.com" } })).status,
+    ).toBe(202);
+    const reset = await mailTo(t.slug, "ada@example.com", "Reset");
+    const resetToken = /http:\/\/127\.0\.0\.1:5173\/reset\?token=(plp_[A-Za-z0-9_-]+)/.exec(reset.body)?.[1];
+    expect(resetToken, reset.body).toBeDefined();
+    const confirmed = await call("/api/v1/auth/password-reset/confirm", {
+      tenant: t.slug,
+      body: { token: resetToken, password: `${PASSWORD} again` },
+    });
+    expect(confirmed.status).toBe(204);
+
+    const invited = await call("/api/v1/admin/invitations", {
+      token: t.adminKey,
+      body: { email: "bo@example.com", roles: ["viewer"] },
+    });
+    expect(invited.status).toBe(201);
+    const invitation = await mailTo(t.slug, "bo@example.com", "You are invited");
+    expect(invitation.body).toMatch(/https:\/\/app\.example\.com\/join#token=pli_[A-Za-z0-9_-]+/);
+  });
+
+  it("without links the mail names the API call, as before; a change replaces the links whole", async () => {
+    const t = await newTenant("links");
+    const initial = await call("/api/v1/admin/settings", { token: t.adminKey });
+    expect(initial.body.mail_links).toEqual({ verify_email: null, password_reset: null, invitation: null });
+    expect((await setLinks(t.adminKey, LINKS)).status).toBe(200);
+    const changed = await setLinks(t.adminKey, { password_reset: LINKS.password_reset });
+    expect(changed.body.mail_links).toEqual({
+      verify_email: null,
+      password_reset: LINKS.password_reset,
+      invitation: null,
+    });
+    await register(t.slug, "cy@example.com");
+    const verify = await mailTo(t.slug, "cy@example.com", "Verify");
+    expect(verify.body).toContain("POST /api/v1/auth/verify-email");
+    expect(verify.body).not.toContain("https://app.example.com");
+  });
+
+  it("refuses a link that is not https with {token} once, naming each", async () => {
+    const t = await newTenant("links");
+    const bad = await setLinks(t.adminKey, {
+      verify_email: "myapp://verify?token={token}", // any app on a phone may claim a scheme
+      password_reset: "http://app.example.com/reset#{token}", // http only to a loopback host
+      invitation: "https://app.example.com/join", // no {token}
+    });
+    expect(bad.status).toBe(400);
+    const paths = (bad.body.errors as { path: string }[]).map((e) => e.path).sort();
+    expect(paths).toEqual([
+      "body.mail_links.invitation",
+      "body.mail_links.password_reset",
+      "body.mail_links.verify_email",
+    ]);
+    for (const link of [
+      "https://u:p@app.example.com/{token}",
+      "https://app.example.com/{token}/{token}",
+      "javascript:x({token})",
+    ]) {
+      const res = await setLinks(t.adminKey, { verify_email: link });
+      expect(res.status, link).toBe(400);
+    }
+    expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.version).toBe(1);
+  });
+});
