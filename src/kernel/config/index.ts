@@ -113,6 +113,7 @@ const ConfigSchema = z.object({
     .pipe(PolicyOverridesSchema)
     .optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(512).optional(),
+  IP_HASH_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
   METRICS_TENANTS: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,49}$/, "must be up to 50 comma-separated tenant ids")
@@ -159,6 +160,11 @@ export interface Config {
   encryptionKeys: string | undefined;
   /** Secret: the bearer token `GET /metrics` requires; open without one. */
   metricsToken: string | undefined;
+  /**
+   * Secret: the key of `ip_hash` (http/client-ip.ts); PLATFORM_ROOT_KEY when unset. Its own, so
+   * rotating the root key after a leak keeps hashes of one address comparable across it.
+   */
+  ipHashKey: string | undefined;
   /** Tenants whose id labels their requests in /metrics (the rest are "other"), bounding cardinality. */
   metricsTenants: ReadonlySet<string>;
   /** OpenTelemetry export (OTEL_EXPORTER_OTLP_*); undefined when tracing is off. Holds a secret (headers). */
@@ -234,6 +240,7 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
       jwtIssuer: e.JWT_ISSUER ?? (e.PLATFORM_DOMAIN ? `https://${e.PLATFORM_DOMAIN}` : undefined),
       encryptionKeys: e.ENCRYPTION_KEYS,
       metricsToken: e.METRICS_TOKEN,
+      ipHashKey: e.IP_HASH_KEY ?? e.PLATFORM_ROOT_KEY,
       metricsTenants: new Set(e.METRICS_TENANTS ? e.METRICS_TENANTS.split(",") : []),
       tracing: tracingConfig(e),
       mail: mail.mail,
