@@ -53,6 +53,57 @@ describe("role versions (happy)", () => {
   });
 });
 
+describe("role versions (no-op writes)", () => {
+  /** How many events the role's stream holds: each is an audit entry and a webhook delivery. */
+  const roleEvents = (t: { id: string }, name: string) =>
+    runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      const rows = state.storage.sql
+        .exec<{ version: number }>("select version from stream_versions where stream = ?", `${t.id}/role/${name}`)
+        .toArray();
+      return rows[0]?.version ?? 0;
+    });
+
+  it("a PUT that changes nothing answers the role as it is: no new version, no event, and another writer's If-Match still holds", async () => {
+    const t = await newTenant();
+    const created = await call("/api/v1/admin/roles", {
+      token: t.adminKey,
+      body: { name: "editor", permissions: ["blog.post.update", "blog.post.read"], description: "edits" },
+    });
+    expect(created.status).toBe(201);
+    const events = await roleEvents(t, "editor");
+
+    // A script re-applying the same definition (in another order, a permission twice) changes nothing.
+    const same = await call("/api/v1/admin/roles/editor", {
+      method: "PUT",
+      token: t.adminKey,
+      body: { permissions: ["blog.post.read", "blog.post.update", "blog.post.read"], description: "edits" },
+    });
+    expect(same.status, JSON.stringify(same.body)).toBe(200);
+    expect(same.headers.get("etag")).toBe('"1"');
+    expect(same.body).toMatchObject({ name: "editor", version: 1, description: "edits" });
+    expect(await roleEvents(t, "editor")).toBe(events);
+
+    // So the admin who read version 1 still writes.
+    expect((await put(t, "editor", ["blog.post.read"], '"1"')).status).toBe(200);
+    // A description alone is a change.
+    const described = await call("/api/v1/admin/roles/editor", {
+      method: "PUT",
+      token: t.adminKey,
+      body: { permissions: ["blog.post.read"], description: "reads" },
+    });
+    expect(described.body.version).toBe(3);
+
+    // A no-op from a stale read is still 412: the If-Match is checked first, as for settings.
+    const stale = await call("/api/v1/admin/roles/editor", {
+      method: "PUT",
+      token: t.adminKey,
+      body: { permissions: ["blog.post.read"], description: "reads" },
+      headers: { "if-match": '"2"' },
+    });
+    expect(stale.status).toBe(412);
+  });
+});
+
 describe("role versions (errors)", () => {
   afterEach(() => vi.restoreAllMocks());
 

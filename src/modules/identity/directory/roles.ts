@@ -11,6 +11,13 @@ const roleInput = (role: RoleInput): RoleInput => ({
   description: role.description,
 });
 
+/** A role's permissions as a set: their order and repeats mean nothing. */
+const permissionSet = (permissions: readonly string[]): string => JSON.stringify([...new Set(permissions)].sort());
+
+/** Whether writing `next` over `current` would change what the role is (its permissions or description). */
+export const changesRole = (current: RoleInput, next: RoleInput): boolean =>
+  current.description !== next.description || permissionSet(current.permissions) !== permissionSet(next.permissions);
+
 /**
  * The version a role starts at, given the events its name's stream holds (`role/<name>`). A
  * fresh name starts at 1. A name used before (that role deleted since) starts past every version
@@ -73,9 +80,13 @@ export class Roles {
 
   /**
    * Replaces an existing role's permissions and description, one version up. Every change of a
-   * role goes through here (an admin's PUT, the grants job's sync), so every one bumps it.
+   * role goes through here (an admin's PUT, the grants job's sync), so every one bumps it. A write
+   * that changes nothing is no change: the role comes back as it is, with no event, so a script
+   * re-applying a definition does not make another writer's If-Match fail (as settings do).
    */
   replace(ctx: Ctx, role: RoleInput): RoleView {
+    const current = this.get(role.name);
+    if (current && !changesRole(current, role)) return current;
     return this.store.tx(() => {
       const { version } = this.sql
         .exec<{ version: number }>(
