@@ -3,6 +3,7 @@ import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
+import { isUsed, type RoleUses, UNUSED } from "../../src/modules/identity/directory/role-uses";
 import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
@@ -304,7 +305,17 @@ export class DirectoryAccounts extends DirectoryObject {
     const refusal = this.authority.check(ctx, { type: "role.delete", role });
     if (refusal) return denied(refusal);
     if (!versionMatches(expectedVersion, role.version)) return fail("version_conflict");
-    return this.committed(this.roles.delete(ctx, role));
+    const uses = this.roleUses(name, ctx.now);
+    if (isUsed(uses)) return { ok: false, error: "in_use", uses };
+    return this.committed(ok(this.roles.delete(ctx, role)));
+  }
+
+  /**
+   * What names a role at `now`, so deleting it would take rights from someone unnoticed: here
+   * its holders; the layers that keep invitations and the SSO provider add theirs.
+   */
+  protected roleUses(name: string, _now: string): RoleUses {
+    return { ...UNUSED, users: this.roles.holders(name).length };
   }
 
   /** Grants (`grant: true`) or revokes a role binding, if the policy allows it. */

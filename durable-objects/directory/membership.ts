@@ -1,6 +1,7 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { Invitations } from "../../src/modules/identity/directory/invitations";
+import type { RoleUses } from "../../src/modules/identity/directory/role-uses";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { DirectoryAccounts } from "./accounts";
 import type { In, Out } from "./base";
@@ -36,6 +37,11 @@ export class DirectoryMembership extends DirectoryAccounts {
   revokeInvitation(input: In<"revokeInvitation">): Out<"revokeInvitation"> {
     const { ctx, id } = rpcArgs(DirectoryRpc, "revokeInvitation", input);
     return this.committed(this.invitations.revoke(ctx, id));
+  }
+
+  /** A pending invitation promises its roles: deleting one of them would hand the invitee fewer rights. */
+  protected override roleUses(name: string, now: string): RoleUses {
+    return { ...super.roleUses(name, now), invitations: this.invitations.pendingNaming(name, now) };
   }
 
   /**
@@ -76,6 +82,9 @@ export class DirectoryMembership extends DirectoryAccounts {
     const pending = this.invitations.pending(tokenHash, ctx.now);
     if (!pending) return fail("invalid");
     const roles = pending.roles.flatMap((name) => this.roles.get(name) ?? []);
+    // A role gone since the invitation (deleted before deletion checked invitations) voids it, as a
+    // sender's lost authority does: nobody joins with fewer rights than the invitation said.
+    if (roles.length !== pending.roles.length) return fail("invalid");
     if (this.authority.check({ ...ctx, actor: pending.invitedBy }, { type: "invitation.create", roles })) {
       return fail("invalid");
     }

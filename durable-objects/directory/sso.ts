@@ -1,5 +1,6 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import { type RoleUses, ssoFieldsNaming } from "../../src/modules/identity/directory/role-uses";
 import { SsoDirectory } from "../../src/modules/identity/directory/sso";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { mayProvision } from "../../src/modules/identity/sso/mapping";
@@ -35,6 +36,12 @@ export class DirectorySso extends DirectoryMembership {
   deleteSso(input: In<"deleteSso">): Out<"deleteSso"> {
     const { ctx } = rpcArgs(DirectoryRpc, "deleteSso", input);
     return this.committed(this.sso.remove(ctx));
+  }
+
+  /** The provider maps sign-ins to roles: deleting one of them would provision people with fewer rights. */
+  protected override roleUses(name: string, now: string): RoleUses {
+    const provider = this.sso.provider();
+    return { ...super.roleUses(name, now), sso: provider ? ssoFieldsNaming(provider.config, name) : [] };
   }
 
   ssoBegin(input: In<"ssoBegin">): Out<"ssoBegin"> {

@@ -8391,7 +8391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description owner, or still held */
+            /** @description owner (`owner_role_fixed`), or still used (`role_in_use`: held by users, named by pending invitations or the SSO configuration; `used_by` says which) */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -6,6 +6,7 @@ import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { KEY_PURGE_MAX } from "./credentials";
 import { InvitationStatusSchema, InvitationViewSchema } from "./invitations";
+import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
@@ -180,7 +181,11 @@ export const DirectoryRpc = defineRpc({
   },
   deleteRole: {
     args: withCtx({ name: RoleName, expectedVersion: ExpectedVersionSchema.optional() }),
-    reply: deniableResultOf(z.object({ version: z.number().int() }), ["not_found", "in_use", "version_conflict"]),
+    /** `in_use` names what still names the role (users, pending invitations, the SSO configuration). */
+    reply: z.union([
+      deniableResultOf(z.object({ version: z.number().int() }), ["not_found", "version_conflict"]),
+      z.object({ ok: z.literal(false), error: z.literal("in_use"), uses: RoleUsesSchema }),
+    ]),
   },
   bindRole: {
     args: withCtx({ userId: Id, role: RoleName, grant: z.boolean() }),

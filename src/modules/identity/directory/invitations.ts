@@ -178,6 +178,19 @@ export class Invitations {
     });
   }
 
+  /** Ids of the invitations pending at `now` that name `role`, oldest first. */
+  pendingNaming(role: string, now: string): string[] {
+    return this.sql
+      .exec<{ id: string }>(
+        `select id from invitations where ${WHERE.pending}
+         and exists (select 1 from json_each(invitations.roles) where value = ?2) order by id`,
+        now,
+        role,
+      )
+      .toArray()
+      .map((r) => r.id);
+  }
+
   /** The pending invitation of a token, or null when it is unknown, used, revoked or expired. */
   pending(tokenHash: string, now: string): Pending | null {
     const row = this.sql

@@ -109,15 +109,14 @@ export class Roles {
       .map((r) => r.user_id);
   }
 
-  /** Deletes an existing role that nobody holds. */
-  delete(ctx: Ctx, role: RoleView): Result<{ version: number }, "in_use"> {
-    if (this.holders(role.name).length > 0) return fail("in_use");
+  /** Deletes an existing role; the caller has made sure that nothing names it any more (role-uses.ts). */
+  delete(ctx: Ctx, role: RoleView): { version: number } {
     this.store.tx(() => {
       this.sql.exec("delete from roles where name = ?", role.name);
       this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.deleted", data: { name: role.name } });
     });
     // The deletion is a change too: its version is the DELETE's ETag, as a blog post's is.
-    return ok({ version: role.version + 1 });
+    return { version: role.version + 1 };
   }
 
   /** Binds an existing role to an existing user; a binding that exists is left as it is. */

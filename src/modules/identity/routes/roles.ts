@@ -17,8 +17,10 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
+import { describeUses } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
 import { MAX_ROLE_PERMISSIONS } from "../directory/types";
+import { identityErrors } from "../errors";
 import { declaredPermissions, identityError, refused } from "../refusals";
 import { ctxOf } from "../services";
 
@@ -89,7 +91,9 @@ const remove = op.delete("/admin/roles/{name}", {
     204: { description: "deleted; ETag is the deletion's version", headers: ETAG_HEADER },
     403: problem("a permission of the role the caller does not hold"),
     404: problem("no such role"),
-    409: problem("owner, or still held"),
+    409: problem(
+      "owner (`owner_role_fixed`), or still used (`role_in_use`: held by users, named by pending invitations or the SSO configuration; `used_by` says which)",
+    ),
     412: problem("If-Match names another version"),
   },
 });
@@ -181,8 +185,12 @@ export const roleRoutes = createRouter()
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
       if (result.error === "not_found") throw noRole();
-      if (result.error === "version_conflict") throw roleChanged();
-      throw identityError("role_in_use", "users still hold this role");
+      if (!("uses" in result)) throw roleChanged();
+      throw new AppError("role_in_use", {
+        detail: describeUses(name, result.uses),
+        spec: identityErrors.role_in_use,
+        extensions: { used_by: result.uses },
+      });
     }
     c.header("ETag", `"${result.value.version}"`);
     return c.body(null, 204);

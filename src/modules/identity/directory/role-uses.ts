@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/**
+ * What still names a role, so deleting it would take rights from someone unnoticed: the users
+ * holding it, the pending invitations promising it, and the SSO configuration fields mapping
+ * sign-ins to it. A role is deleted only when nothing does (docs/identity.md#roles).
+ */
+export const RoleUsesSchema = z.object({
+  users: z.number().int().min(0),
+  /** Ids of pending invitations that name the role (accepted, revoked or expired ones name nothing). */
+  invitations: z.array(z.string()),
+  /** The fields of the tenant's SSO provider configuration that name the role. */
+  sso: z.array(z.enum(["role_mapping", "default_role"])),
+});
+export type RoleUses = z.infer<typeof RoleUsesSchema>;
+
+/** Nothing names the role. */
+export const UNUSED: RoleUses = { users: 0, invitations: [], sso: [] };
+
+export const isUsed = (uses: RoleUses): boolean => uses.users > 0 || uses.invitations.length > 0 || uses.sso.length > 0;
+
+/**
+ * The SSO configuration fields that name `role`.
+ *
+ * @example
+ * ssoFieldsNaming({ role_mapping: [{ role: "staff" }], default_role: "member" }, "staff"); // ["role_mapping"]
+ */
+export function ssoFieldsNaming(
+  config: { role_mapping: readonly { role: string }[]; default_role: string },
+  role: string,
+): RoleUses["sso"] {
+  const fields: RoleUses["sso"] = [];
+  if (config.role_mapping.some((m) => m.role === role)) fields.push("role_mapping");
+  if (config.default_role === role) fields.push("default_role");
+  return fields;
+}
+
+/** A refusal's detail: each use, and what the administrator does about it. */
+export function describeUses(role: string, uses: RoleUses): string {
+  const parts: string[] = [];
+  if (uses.users > 0) parts.push(`${uses.users} user${uses.users === 1 ? "" : "s"} hold it (revoke it from them)`);
+  if (uses.invitations.length > 0) {
+    parts.push(`pending invitations name it: ${uses.invitations.join(", ")} (revoke them)`);
+  }
+  if (uses.sso.length > 0) parts.push(`the SSO configuration maps to it in ${uses.sso.join(" and ")} (change it)`);
+  return `the role ${role} is still used: ${parts.join("; ")}`;
+}

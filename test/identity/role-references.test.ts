@@ -1,0 +1,116 @@
+// A role that an invitation or the SSO configuration names cannot be deleted from under them:
+// nobody may end up with fewer rights than the invitation or the provider mapping said, unnoticed.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, mailTo, newTenant, tokenIn } from "./helpers";
+
+type Tenant = Awaited<ReturnType<typeof newTenant>>;
+
+const createRole = async (t: Tenant, name: string) => {
+  const res = await call("/api/v1/admin/roles", { token: t.adminKey, body: { name, permissions: ["blog.post.read"] } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+};
+const deleteRole = (t: Tenant, name: string) =>
+  call(`/api/v1/admin/roles/${name}`, { method: "DELETE", token: t.adminKey });
+
+async function invite(t: Tenant, email: string, roles: string[]): Promise<{ id: string; token: string }> {
+  const res = await call("/api/v1/admin/invitations", { token: t.adminKey, body: { email, roles } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { id: res.body.id as string, token: tokenIn(await mailTo(t.slug, email, "You are invited")) };
+}
+
+const accept = (t: Tenant, token: string) =>
+  call("/api/v1/auth/accept-invitation", {
+    tenant: t.slug,
+    body: { token, password: "a brand new passphrase 42", name: "Zed" },
+  });
+
+const sso = (t: Tenant, body: Record<string, unknown>) =>
+  call("/api/v1/admin/sso", {
+    method: "PUT",
+    token: t.adminKey,
+    body: {
+      issuer: "https://login.example.com",
+      client_id: "plinth",
+      client_secret: "s3cret-of-the-provider",
+      allowed_domains: ["example.com"],
+      role_mapping: [],
+      default_role: "member",
+      ...body,
+    },
+  });
+
+describe("deleting a role that pending invitations name", () => {
+  it("is 409 role_in_use naming the invitations; once they are revoked it is deleted", async () => {
+    const t = await newTenant();
+    await createRole(t, "temp");
+    const { id, token } = await invite(t, "zed@example.com", ["temp"]);
+
+    const refused = await deleteRole(t, "temp");
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.body.code).toBe("role_in_use");
+    expect(refused.body.detail).toContain(id);
+    expect(refused.body.used_by).toEqual({ users: 0, invitations: [id], sso: [] });
+    expect((await call("/api/v1/admin/roles/temp", { token: t.adminKey })).status).toBe(200);
+
+    // The invitation still gives what it said.
+    const accepted = await accept(t, token);
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    const me = await call("/api/v1/me", { token: String(accepted.body.access_token) });
+    expect((me.body.user as { roles: string[] }).roles).toEqual(["temp"]);
+
+    // A revoked (or accepted) invitation names the role no more; a holder still does.
+    await createRole(t, "gone");
+    const other = await invite(t, "amy@example.com", ["gone", "viewer"]);
+    expect((await deleteRole(t, "gone")).status).toBe(409);
+    expect((await call(`/api/v1/admin/invitations/${other.id}`, { method: "DELETE", token: t.adminKey })).status).toBe(
+      204,
+    );
+    expect((await deleteRole(t, "gone")).status).toBe(204);
+    const held = await deleteRole(t, "temp");
+    expect(held.body.used_by).toEqual({ users: 1, invitations: [], sso: [] });
+  });
+
+  it("an invitation whose role went missing anyway (from before this check) is void at accept, not accepted with fewer roles", async () => {
+    const t = await newTenant();
+    await createRole(t, "temp");
+    const { token } = await invite(t, "zed@example.com", ["temp", "viewer"]);
+    // As a directory could hold it from before deletion checked invitations.
+    await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec("delete from roles where name = 'temp'");
+    });
+    const res = await accept(t, token);
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: "invalid_token" });
+    const users = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
+      state.storage.sql.exec<{ n: number }>("select count(*) as n from users").one(),
+    );
+    expect(users.n).toBe(0);
+  });
+});
+
+describe("deleting a role that the SSO configuration names", () => {
+  it("is 409 role_in_use naming role_mapping or default_role, built-in roles included, until the configuration changes", async () => {
+    const t = await newTenant("sso");
+    await createRole(t, "staff");
+    const put = await sso(t, { role_mapping: [{ claim: "groups", value: "staff", role: "staff" }] });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+
+    const mapped = await deleteRole(t, "staff");
+    expect(mapped.status, JSON.stringify(mapped.body)).toBe(409);
+    expect(mapped.body.code).toBe("role_in_use");
+    expect(mapped.body.detail).toContain("role_mapping");
+    expect(mapped.body.used_by).toEqual({ users: 0, invitations: [], sso: ["role_mapping"] });
+
+    // member is nobody's yet in a fresh tenant, but new sign-ins get it.
+    const member = await deleteRole(t, "member");
+    expect(member.status).toBe(409);
+    expect(member.body.used_by).toEqual({ users: 0, invitations: [], sso: ["default_role"] });
+
+    expect((await sso(t, { role_mapping: [], default_role: "viewer" })).status).toBe(200);
+    expect((await deleteRole(t, "staff")).status).toBe(204);
+    expect((await deleteRole(t, "member")).status).toBe(204);
+    expect((await call("/api/v1/admin/sso", { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    expect((await deleteRole(t, "viewer")).status).toBe(204);
+  });
+});
