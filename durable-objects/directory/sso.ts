@@ -93,6 +93,10 @@ export class DirectorySso extends DirectoryMembership {
         return this.committed(fail("signup_closed"));
       }
     }
+    // A role deleted before deletion checked the SSO configuration refuses the provisioning rather than
+    // creating the account with fewer roles than the mapping says, as a void invitation is refused.
+    const missing = existing ? [] : roles.filter((r) => this.roles.get(r) === null);
+    if (missing.length > 0) return { ok: false, error: "role_missing", roles: missing };
     const id = existing?.userId ?? userId;
     const provisioned = existing === null;
     this.store.tx(() => {

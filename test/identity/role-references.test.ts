@@ -3,6 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { directory } from "../../src/modules/identity/directory/contract";
 import { call, mailTo, newTenant, tokenIn } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof newTenant>>;
@@ -112,5 +113,37 @@ describe("deleting a role that the SSO configuration names", () => {
     expect((await deleteRole(t, "member")).status).toBe(204);
     expect((await call("/api/v1/admin/sso", { method: "DELETE", token: t.adminKey })).status).toBe(204);
     expect((await deleteRole(t, "viewer")).status).toBe(204);
+  });
+
+  it("a first sign-in mapped to a role that is gone anyway (from before this check) is refused, not provisioned with fewer roles", async () => {
+    const t = await newTenant("sso");
+    await createRole(t, "staff");
+    expect((await sso(t, { default_role: "staff" })).status).toBe(200);
+    // As a directory could hold it from before deletion checked the SSO configuration.
+    await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec("delete from roles where name = 'staff'");
+    });
+    const signIn = (subject: string, roles: string[]) =>
+      directory(env, t.id).ssoLogin({
+        ctx: { now: new Date().toISOString(), actor: { kind: "system", id: "test" }, requestId: null },
+        email: `${subject}@example.com`,
+        name: "Zed",
+        issuer: "https://login.example.com",
+        subject,
+        roles,
+        userId: `u-${subject}`,
+        familyId: `f-${subject}`,
+        tokenHash: "a".repeat(64),
+        userAgent: null,
+      });
+    const refused = await signIn("zed", ["staff", "viewer"]);
+    expect(refused).toEqual({ ok: false, error: "role_missing", roles: ["staff"] });
+    const users = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
+      state.storage.sql.exec<{ n: number }>("select count(*) as n from users").one(),
+    );
+    expect(users.n).toBe(0);
+    // Roles that exist still provision.
+    const ok = await signIn("amy", ["viewer"]);
+    expect(ok.ok && ok.value.principal.roles).toEqual(["viewer"]);
   });
 });

@@ -269,10 +269,14 @@ export const DirectoryRpc = defineRpc({
       tokenHash: Hash,
       userAgent: UserAgent,
     }),
-    reply: resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
-      "signup_closed",
-      "not_configured",
-      "identity_conflict",
+    reply: z.union([
+      resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
+        "signup_closed",
+        "not_configured",
+        "identity_conflict",
+      ]),
+      /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
+      z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),
     ]),
   },
   // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the

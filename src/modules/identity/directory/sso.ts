@@ -125,16 +125,10 @@ export class SsoDirectory {
    * Creates a user for a first sign-in through the provider: no password (the
    * marker below never verifies, so password login fails until a reset sets
    * one), the email verified (the provider said so, at an allowed domain),
-   * the roles that exist among `roles`. Inside the caller's transaction.
+   * `roles`, which the caller has checked all exist. Inside the caller's transaction.
    */
   provision(ctx: Ctx, user: { id: string; email: string; name: string; roles: string[] }): string[] {
-    const existing = new Set(
-      this.sql
-        .exec<{ name: string }>("select name from roles")
-        .toArray()
-        .map((r) => r.name),
-    );
-    const roles = user.roles.filter((r) => existing.has(r));
+    const roles = user.roles;
     this.store.insertUser(ctx, { ...user, passwordHash: NO_PASSWORD, roles, emailVerified: true });
     this.store.emit(ctx, `user/${user.id}`, {
       type: "identity.user.provisioned",

@@ -46,6 +46,7 @@ const start = op.get("/auth/sso/start", {
     302: { description: "to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)" },
     400: problem("redirect_uri is not one the tenant allows, or the provider cannot be used"),
     404: problem("no provider configured (sso_not_configured)"),
+    409: problem("a new user would be provisioned into a role that no longer exists (`conflict`)"),
   },
 });
 
@@ -189,6 +190,12 @@ export const ssoRoutes = createRouter()
     if (!result.ok && result.error === "identity_conflict") {
       throw moduleError(identityErrors, "sso_identity_conflict", {
         detail: "this account is linked to another identity at this provider; ask an administrator",
+      });
+    }
+    if (!result.ok && result.error === "role_missing") {
+      // Only a configuration from before role deletion checked it can name a role that is gone.
+      throw new AppError("conflict", {
+        detail: `the single sign-on configuration maps this sign-in to roles that no longer exist (${result.roles.join(", ")}); ask an administrator to change it`,
       });
     }
     if (!result.ok) throw notConfigured();
