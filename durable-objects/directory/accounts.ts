@@ -4,7 +4,7 @@ import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
 import { isUsed, type RoleUses, UNUSED } from "../../src/modules/identity/directory/role-uses";
-import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { type Ctx, denied, fail, ok, versionConflict } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
 
@@ -294,7 +294,7 @@ export class DirectoryAccounts extends DirectoryObject {
     if (!current) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "role.rewrite", role: current, permissions: role.permissions });
     if (refusal) return denied(refusal);
-    if (!versionMatches(expectedVersion, current.version)) return fail("version_conflict");
+    if (!versionMatches(expectedVersion, current.version)) return versionConflict(current.version);
     return this.committed(ok(this.roles.replace(ctx, role)));
   }
 
@@ -304,7 +304,7 @@ export class DirectoryAccounts extends DirectoryObject {
     if (!role) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "role.delete", role });
     if (refusal) return denied(refusal);
-    if (!versionMatches(expectedVersion, role.version)) return fail("version_conflict");
+    if (!versionMatches(expectedVersion, role.version)) return versionConflict(role.version);
     const uses = this.roleUses(name, ctx.now);
     if (isUsed(uses)) return { ok: false, error: "in_use", uses };
     return this.committed(ok(this.roles.delete(ctx, role)));

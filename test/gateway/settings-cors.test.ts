@@ -33,6 +33,8 @@ describe("tenant settings", () => {
     const stale = await patch({ require_verified_email: true }, '"1"');
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe("version_conflict");
+    // The 412 says which version is current, so a client knows what it lost to.
+    expect(stale.body.current_version).toBe(2);
     const entries = await auditOf(t.adminKey, "identity.settings.updated", 1);
     expect(entries[0]?.detail).toEqual({ fields: ["cors_origins"] });
   });

@@ -116,8 +116,10 @@ describe("role versions (errors)", () => {
     const stale = await put(t, "editor", ["blog.post.read", "blog.post.publish"], etag);
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe("version_conflict");
+    expect(stale.body.current_version).toBe(2);
     const gone = await remove(t, "editor", etag);
     expect(gone.status).toBe(412);
+    expect(gone.body.current_version).toBe(2);
     expect((await role(t, "editor")).body.permissions).toEqual(["blog.post.read", "blog.post.update"]);
   });
 

@@ -40,6 +40,7 @@ describe("SSO provider configuration (/api/v1/admin/sso)", () => {
     expect(again.body.version).toBe(2);
     const stale = await put(t.adminKey, config(), { "if-match": '"1"' });
     expect(stale.status).toBe(412);
+    expect(stale.body.current_version).toBe(2);
   });
 
   it("validates every field: the issuer by the outbound rules, domains, roles, the first secret", async () => {

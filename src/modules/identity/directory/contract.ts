@@ -23,6 +23,7 @@ import {
   SessionViewSchema,
   UserPrincipalSchema,
   UserViewSchema,
+  VersionConflictSchema,
 } from "./types";
 
 // Argument shapes: the Worker is trusted, but a bug on its side must not corrupt a tenant's directory.
@@ -177,13 +178,14 @@ export const DirectoryRpc = defineRpc({
   /** `expectedVersion` (the request's If-Match) is compared with the role's in the step that writes. */
   replaceRole: {
     args: withCtx({ role: RoleInputSchema, expectedVersion: ExpectedVersionSchema.optional() }),
-    reply: deniableResultOf(RoleViewSchema, ["not_found", "version_conflict"]),
+    reply: z.union([deniableResultOf(RoleViewSchema, ["not_found"]), VersionConflictSchema]),
   },
   deleteRole: {
     args: withCtx({ name: RoleName, expectedVersion: ExpectedVersionSchema.optional() }),
     /** `in_use` names what still names the role (users, pending invitations, the SSO configuration). */
     reply: z.union([
-      deniableResultOf(z.object({ version: z.number().int() }), ["not_found", "version_conflict"]),
+      deniableResultOf(z.object({ version: z.number().int() }), ["not_found"]),
+      VersionConflictSchema,
       z.object({ ok: z.literal(false), error: z.literal("in_use"), uses: RoleUsesSchema }),
     ]),
   },
@@ -210,7 +212,7 @@ export const DirectoryRpc = defineRpc({
   settings: { args: nothing, reply: SettingsSchema },
   updateSettings: {
     args: withCtx({ patch: SettingsPatchSchema, expectedVersion: ExpectedVersionSchema.optional() }),
-    reply: resultOf(SettingsSchema, ["version_conflict"]),
+    reply: z.union([z.object({ ok: z.literal(true), value: SettingsSchema }), VersionConflictSchema]),
   },
   purgeExpired: {
     /**
@@ -236,7 +238,7 @@ export const DirectoryRpc = defineRpc({
       sealedSecret: z.string().min(1).max(4096).nullable(),
       expectedVersion: ExpectedVersionSchema.optional(),
     }),
-    reply: deniableResultOf(SsoStoredSchema, ["version_conflict", "secret_required", "no_role"]),
+    reply: z.union([deniableResultOf(SsoStoredSchema, ["secret_required", "no_role"]), VersionConflictSchema]),
   },
   deleteSso: { args: withCtx({}), reply: resultOf(z.null(), ["not_found"]) },
   ssoBegin: {

@@ -3,7 +3,7 @@ import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-ma
 import { MailLinksSchema, NO_MAIL_LINKS } from "../mail-links";
 import { OPEN_SIGNUP, SignupPolicySchema } from "../signup";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result } from "./types";
+import { type Ctx, ok, type VersionConflict, versionConflict } from "./types";
 
 /** A tenant's own limit for one rate-limit policy. */
 export const TenantRateSchema = z.object({
@@ -72,9 +72,9 @@ export class TenantSettings {
     ctx: Ctx,
     patch: SettingsPatch,
     expectedVersion: ExpectedVersion | undefined,
-  ): Result<Settings, "version_conflict"> {
+  ): { ok: true; value: Settings } | VersionConflict {
     const before = this.current();
-    if (!versionMatches(expectedVersion, before.version)) return fail("version_conflict");
+    if (!versionMatches(expectedVersion, before.version)) return versionConflict(before.version);
     const fields = KEYS.filter((k) => patch[k] !== undefined && JSON.stringify(patch[k]) !== JSON.stringify(before[k]));
     if (fields.length === 0) return ok(before);
     const after: Settings = { ...before, ...patch, version: before.version + 1 };

@@ -1,7 +1,7 @@
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { type SsoSettings, type SsoStored, SsoStoredSchema } from "../sso/schemas";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result } from "./types";
+import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict } from "./types";
 
 /** The password hash of a user created by single sign-on: not a PHC string, so no password verifies against it. */
 export const NO_PASSWORD = "!sso";
@@ -50,9 +50,9 @@ export class SsoDirectory {
     config: SsoSettings,
     sealedSecret: string | null,
     expectedVersion: ExpectedVersion | undefined,
-  ): Result<SsoStored, "version_conflict" | "secret_required"> {
+  ): Result<SsoStored, "secret_required"> | VersionConflict {
     const before = this.provider();
-    if (!versionMatches(expectedVersion, before?.version ?? 0)) return fail("version_conflict");
+    if (!versionMatches(expectedVersion, before?.version ?? 0)) return versionConflict(before?.version ?? 0);
     const secret = sealedSecret ?? before?.sealed_secret;
     if (!secret) return fail("secret_required");
     const fields: string[] = FIELDS.filter(

@@ -110,6 +110,20 @@ export type Result<T, E extends string = string> = { ok: true; value: T } | { ok
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 export const fail = <E extends string>(error: E): { ok: false; error: E } => ({ ok: false, error });
 
+/** A conditional write refused: `If-Match` named another version than `current_version` (0: none exists). */
+export const VersionConflictSchema = z.object({
+  ok: z.literal(false),
+  error: z.literal("version_conflict"),
+  current_version: z.number().int().min(0),
+});
+export type VersionConflict = z.infer<typeof VersionConflictSchema>;
+
+export const versionConflict = (current: number): VersionConflict => ({
+  ok: false,
+  error: "version_conflict",
+  current_version: current,
+});
+
 /** An action the authority policy refused, with the rule that refused it. */
 export type Denied = { ok: false; error: "denied"; refusal: z.infer<typeof RefusalSchema> };
 

@@ -21,7 +21,7 @@ import { describeUses } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
 import { MAX_ROLE_PERMISSIONS } from "../directory/types";
 import { identityErrors } from "../errors";
-import { declaredPermissions, identityError, refused } from "../refusals";
+import { declaredPermissions, identityError, refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "lower-case letters, digits, '-' and '_'");
@@ -122,8 +122,6 @@ const revoke = op.delete("/admin/users/{id}/roles/{name}", {
 });
 
 const noRole = () => new AppError("not_found", { detail: "no such role" });
-const roleChanged = () =>
-  new AppError("version_conflict", { detail: "the role changed since the version named; read it again" });
 
 /** After any role change, this isolate forgets the tenant's cached principals: effective at once here, within 10 s elsewhere. */
 function forgetTenantUsers(tenantId: string): void {
@@ -168,7 +166,7 @@ export const roleRoutes = createRouter()
     });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
-      if (result.error === "version_conflict") throw roleChanged();
+      if (result.error === "version_conflict") throw staleVersion("the role", result.current_version);
       throw noRole();
     }
     forgetTenantUsers(tenant.id);
@@ -185,7 +183,7 @@ export const roleRoutes = createRouter()
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
       if (result.error === "not_found") throw noRole();
-      if (!("uses" in result)) throw roleChanged();
+      if (result.error === "version_conflict") throw staleVersion("the role", result.current_version);
       throw new AppError("role_in_use", {
         detail: describeUses(name, result.uses),
         spec: identityErrors.role_in_use,

@@ -17,6 +17,7 @@ import {
 import { directory } from "../directory/contract";
 import { SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
 import { MailLinksChangeSchema } from "../mail-links";
+import { staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 import { forgetSettings } from "../settings";
 import { SignupPolicyChangeSchema } from "../signup";
@@ -115,8 +116,7 @@ export const settingsRoutes = createRouter()
         patch: body,
         expectedVersion: ifMatch(c),
       });
-      if (!result.ok)
-        throw new AppError("version_conflict", { detail: "the settings changed since the version named" });
+      if (!result.ok) throw staleVersion("the settings", result.current_version);
       forgetSettings(tenant.id);
       c.header("ETag", `"${result.value.version}"`);
       return c.json(result.value, 200);

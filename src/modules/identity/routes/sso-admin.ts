@@ -6,7 +6,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
 import { identityErrors } from "../errors";
-import { refused } from "../refusals";
+import { refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 import { forgetProvider } from "../sso/client";
 import { SsoPutSchema, SsoViewSchema, ssoView } from "../sso/schemas";
@@ -79,7 +79,7 @@ export const ssoAdminRoutes = createRouter()
         case "denied":
           throw refused(c, result.refusal);
         case "version_conflict":
-          throw new AppError("version_conflict", { detail: "the provider changed since the version named" });
+          throw staleVersion("the provider", result.current_version);
         case "secret_required":
           throw new AppError("validation_failed", {
             detail: "client_secret is required the first time",
