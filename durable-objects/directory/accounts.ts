@@ -3,7 +3,7 @@ import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
-import { isUsed, type RoleUses, UNUSED } from "../../src/modules/identity/directory/role-uses";
+import { isUsed, REGISTRATION_ROLE, type RoleUses, UNUSED } from "../../src/modules/identity/directory/role-uses";
 import { type Ctx, denied, fail, ok, versionConflict } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
@@ -43,7 +43,7 @@ export class DirectoryAccounts extends DirectoryObject {
     }
     return this.committed(
       this.store.tx(() => {
-        const result = this.store.register(ctx, { ...user, roles: ["member"] });
+        const result = this.store.register(ctx, { ...user, roles: [REGISTRATION_ROLE] });
         if (result.ok) this.creds.issueOneTime("verify_email", user.id, verification.hash, verification.expiresAt);
         return result;
       }),
@@ -315,7 +315,7 @@ export class DirectoryAccounts extends DirectoryObject {
    * its holders; the layers that keep invitations and the SSO provider add theirs.
    */
   protected roleUses(name: string, _now: string): RoleUses {
-    return { ...UNUSED, users: this.roles.holders(name).length };
+    return { ...UNUSED, users: this.roles.holders(name).length, registration: name === REGISTRATION_ROLE };
   }
 
   /** Grants (`grant: true`) or revokes a role binding, if the policy allows it. */

@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { call, mailTo, newTenant, tokenIn } from "./helpers";
+import { call, mailTo, newTenant, register, tokenIn } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof newTenant>>;
 
@@ -52,7 +52,7 @@ describe("deleting a role that pending invitations name", () => {
     expect(refused.status, JSON.stringify(refused.body)).toBe(409);
     expect(refused.body.code).toBe("role_in_use");
     expect(refused.body.detail).toContain(id);
-    expect(refused.body.used_by).toEqual({ users: 0, invitations: [id], sso: [] });
+    expect(refused.body.used_by).toEqual({ users: 0, invitations: [id], sso: [], registration: false });
     expect((await call("/api/v1/admin/roles/temp", { token: t.adminKey })).status).toBe(200);
 
     // The invitation still gives what it said.
@@ -70,7 +70,7 @@ describe("deleting a role that pending invitations name", () => {
     );
     expect((await deleteRole(t, "gone")).status).toBe(204);
     const held = await deleteRole(t, "temp");
-    expect(held.body.used_by).toEqual({ users: 1, invitations: [], sso: [] });
+    expect(held.body.used_by).toEqual({ users: 1, invitations: [], sso: [], registration: false });
   });
 
   it("an invitation whose role went missing anyway (from before this check) is void at accept, not accepted with fewer roles", async () => {
@@ -101,16 +101,17 @@ describe("deleting a role that the SSO configuration names", () => {
     expect(mapped.status, JSON.stringify(mapped.body)).toBe(409);
     expect(mapped.body.code).toBe("role_in_use");
     expect(mapped.body.detail).toContain("role_mapping");
-    expect(mapped.body.used_by).toEqual({ users: 0, invitations: [], sso: ["role_mapping"] });
+    expect(mapped.body.used_by).toEqual({ users: 0, invitations: [], sso: ["role_mapping"], registration: false });
 
-    // member is nobody's yet in a fresh tenant, but new sign-ins get it.
+    // member is nobody's yet in a fresh tenant, but new sign-ins get it (and so do registrations).
     const member = await deleteRole(t, "member");
     expect(member.status).toBe(409);
-    expect(member.body.used_by).toEqual({ users: 0, invitations: [], sso: ["default_role"] });
+    expect(member.body.used_by).toEqual({ users: 0, invitations: [], sso: ["default_role"], registration: true });
 
     expect((await sso(t, { role_mapping: [], default_role: "viewer" })).status).toBe(200);
     expect((await deleteRole(t, "staff")).status).toBe(204);
-    expect((await deleteRole(t, "member")).status).toBe(204);
+    const viewer = await deleteRole(t, "viewer");
+    expect(viewer.body.used_by).toEqual({ users: 0, invitations: [], sso: ["default_role"], registration: false });
     expect((await call("/api/v1/admin/sso", { method: "DELETE", token: t.adminKey })).status).toBe(204);
     expect((await deleteRole(t, "viewer")).status).toBe(204);
   });
@@ -145,5 +146,25 @@ describe("deleting a role that the SSO configuration names", () => {
     // Roles that exist still provision.
     const ok = await signIn("amy", ["viewer"]);
     expect(ok.ok && ok.value.principal.roles).toEqual(["viewer"]);
+  });
+});
+
+describe("deleting member, the role self-registration gives", () => {
+  it("is 409 role_in_use, so registration keeps working (it answered 500 once member was gone)", async () => {
+    const t = await newTenant();
+    const refused = await deleteRole(t, "member");
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.body.code).toBe("role_in_use");
+    expect(refused.body.used_by).toEqual({ users: 0, invitations: [], sso: [], registration: true });
+    expect(refused.body.detail).toContain("registration");
+    const user = await register(t.slug, "amy@example.com");
+    expect(user.roles).toEqual(["member"]);
+    // Emptying it is how a tenant gives new users nothing.
+    const emptied = await call("/api/v1/admin/roles/member", {
+      method: "PUT",
+      token: t.adminKey,
+      body: { permissions: [] },
+    });
+    expect(emptied.status).toBe(200);
   });
 });

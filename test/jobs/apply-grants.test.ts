@@ -72,11 +72,12 @@ describe("tenants/apply-grants", () => {
   it("does not re-create a role the admin deleted, and records the grant as applied", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const t = await newTenant("grants");
-    const del = await call("/api/v1/admin/roles/member", { method: "DELETE", token: t.adminKey });
+    // viewer: member, which registration gives, cannot be deleted.
+    const del = await call("/api/v1/admin/roles/viewer", { method: "DELETE", token: t.adminKey });
     expect(del.status, JSON.stringify(del.body)).toBe(204);
     await sync();
-    expect(await permissionsOf(t, "member")).toBeNull();
-    expect((await ledgerOf(t.id)).applied).toContain("member latecomer.thing.read");
+    expect(await permissionsOf(t, "viewer")).toBeNull();
+    expect((await ledgerOf(t.id)).applied).toContain("viewer latecomer.thing.read");
   });
 
   it("a directory that held a tenant before the ledger only records on its first sync, and adds what comes later", async () => {

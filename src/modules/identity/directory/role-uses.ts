@@ -1,9 +1,13 @@
 import { z } from "zod";
 
+/** The role self-registration gives every new user (docs/identity.md#users-and-passwords). */
+export const REGISTRATION_ROLE = "member";
+
 /**
  * What still names a role, so deleting it would take rights from someone unnoticed: the users
- * holding it, the pending invitations promising it, and the SSO configuration fields mapping
- * sign-ins to it. A role is deleted only when nothing does (docs/identity.md#roles).
+ * holding it, the pending invitations promising it, the SSO configuration fields mapping
+ * sign-ins to it, and self-registration (for {@link REGISTRATION_ROLE}). A role is deleted only
+ * when nothing does (docs/identity.md#roles).
  */
 export const RoleUsesSchema = z.object({
   users: z.number().int().min(0),
@@ -11,13 +15,16 @@ export const RoleUsesSchema = z.object({
   invitations: z.array(z.string()),
   /** The fields of the tenant's SSO provider configuration that name the role. */
   sso: z.array(z.enum(["role_mapping", "default_role"])),
+  /** Self-registration gives it to every new user: a role set to `[]` gives them nothing, a missing one broke registration. */
+  registration: z.boolean(),
 });
 export type RoleUses = z.infer<typeof RoleUsesSchema>;
 
 /** Nothing names the role. */
-export const UNUSED: RoleUses = { users: 0, invitations: [], sso: [] };
+export const UNUSED: RoleUses = { users: 0, invitations: [], sso: [], registration: false };
 
-export const isUsed = (uses: RoleUses): boolean => uses.users > 0 || uses.invitations.length > 0 || uses.sso.length > 0;
+export const isUsed = (uses: RoleUses): boolean =>
+  uses.users > 0 || uses.invitations.length > 0 || uses.sso.length > 0 || uses.registration;
 
 /**
  * The SSO configuration fields that name `role`.
@@ -43,5 +50,6 @@ export function describeUses(role: string, uses: RoleUses): string {
     parts.push(`pending invitations name it: ${uses.invitations.join(", ")} (revoke them)`);
   }
   if (uses.sso.length > 0) parts.push(`the SSO configuration maps to it in ${uses.sso.join(" and ")} (change it)`);
+  if (uses.registration) parts.push("self-registration gives it to every new user (empty its permissions instead)");
   return `the role ${role} is still used: ${parts.join("; ")}`;
 }
