@@ -43,7 +43,10 @@ export class DirectoryAccounts extends DirectoryObject {
     }
     return this.committed(
       this.store.tx(() => {
-        const result = this.store.register(ctx, { ...user, roles: [REGISTRATION_ROLE] });
+        // A directory that deleted member before deleting it was refused has none to give: the
+        // user gets no role (what an emptied member gives), not a 500 from the missing row.
+        const roles = this.roles.get(REGISTRATION_ROLE) ? [REGISTRATION_ROLE] : [];
+        const result = this.store.register(ctx, { ...user, roles });
         if (result.ok) this.creds.issueOneTime("verify_email", user.id, verification.hash, verification.expiresAt);
         return result;
       }),

@@ -167,4 +167,17 @@ describe("deleting member, the role self-registration gives", () => {
     });
     expect(emptied.status).toBe(200);
   });
+
+  it("registers a user with no role where member went missing anyway (deleted before this check), not 500", async () => {
+    const t = await newTenant();
+    await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec("delete from roles where name = 'member'");
+    });
+    const res = await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: "late@example.com", password: "a brand new passphrase 42", name: "Late" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.roles).toEqual([]);
+  });
 });
