@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
 import type { AppEnv } from "../../src/kernel/env";
+import { parseEnvelope } from "../../src/kernel/events/envelope";
 import { type DeadLetterAction, deadLetterEvent } from "../../src/kernel/queues/dead-letter-audit";
 
 /** The ids of the records `action` on one letter gets when it is sent twice, in two requests. */
@@ -16,8 +17,9 @@ async function idsOf(action: DeadLetterAction): Promise<string[]> {
     c.set("clock", manualClock("2026-12-05T12:00:00.000Z"));
     c.set("config", { platformRootKey: undefined } as AppEnv["Variables"]["config"]);
     c.set("principal", { kind: "api_key", id: "key-1" } as AppEnv["Variables"]["principal"]);
-    const event = deadLetterEvent(c, action, { id: "letter-1", tenant_id: "t-1", facts: {} });
-    return c.text(event?.id ?? "none");
+    // As long as a letter's id may be (a planted or older one: dl_<uuid>): the record must still parse.
+    const event = deadLetterEvent(c, action, { id: `dl_${"0".repeat(36)}`, tenant_id: "t-1", facts: {} });
+    return c.text(event ? parseEnvelope(event).id : "none");
   });
   return [await (await app.request("/")).text(), await (await app.request("/")).text()];
 }
@@ -28,7 +30,6 @@ describe("dead-letter audit records", () => {
       const [first, second] = await idsOf(action);
       expect(first).not.toBe("none");
       expect(second).toBe(first);
-      expect(first?.length).toBeLessThanOrEqual(64);
     }
     // Each kind of letter has its own: an event letter and a mail letter may not share a record.
     expect((await idsOf("events.dead_letter.dismissed"))[0]).not.toBe((await idsOf("mail.dead_letter.dismissed"))[0]);

@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { isoNow } from "../clock";
 import { newId } from "../crypto";
+import { hash } from "../crypto/hash";
+import { toHex } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import type { AuditFacts, OutgoingEvent } from "../events/envelope";
 import { clientIpHash } from "../http/client-ip";
@@ -43,6 +45,15 @@ export interface AuditedLetter {
 }
 
 /**
+ * A dismissal's event id: the letter's, hashed with what was done to it (an event letter's and a
+ * mail letter's may share an id), in the envelope's bounds whatever the letter's id is.
+ */
+function dismissalId(action: DeadLetterAction, letterId: string): string {
+  const digest = hash.blake2b(new TextEncoder().encode(`${action}\u0000${letterId}`), { outLen: 16 });
+  return `dismissal-${toHex(digest)}`;
+}
+
+/**
  * The event recording `action` on `letter` by the request's principal, for the letter's
  * tenant's audit log; null for a letter that names no tenant (a malformed message), which has
  * no log to go to. Each is a stream of its own under the letter's (`<tenant>/dead_letter/<letter
@@ -63,7 +74,7 @@ export function deadLetterEvent(
   // A letter is dismissed once: its record's id is the letter's, so a dismissal sent twice (two
   // admins at the same moment, or a retry after the delete failed) is one entry in the audit log,
   // which keeps one per event id. A letter may be replayed any number of times: each its own.
-  const id = action.endsWith(".dismissed") ? `${action}:${letter.id}` : newId(c.get("clock").now().getTime());
+  const id = action.endsWith(".dismissed") ? dismissalId(action, letter.id) : newId(c.get("clock").now().getTime());
   const facts = { dead_letter_id: letter.id, ...letter.facts };
   return {
     id,
