@@ -42,7 +42,7 @@ const removeMe = op.delete("/me", {
 
 /**
  * `DELETE /api/v1/me`: a user deletes their own account, as an app must let its users do. The
- * `member` role every registered user gets does not hold `identity.user.delete`, so
+ * `member` role every registered user gets does not hold the permission to delete users, so
  * `DELETE /users/{id}` is an administrator's. The password is asked again (an access token
  * alone, stolen or left in an unlocked app, must not erase an account), against the account's
  * login budget; with two-factor on, a code too, as turning two-factor off needs one. The
