@@ -131,6 +131,10 @@ describe("plinth events replay", () => {
   it("rebuilds a tenant's audit entries from its chain: plinth audit rebuild, and events replay audit:log --rebuild", async () => {
     if (!worker) throw new Error("no worker");
     const { origin, rootKey } = worker;
+    // The CLI runs through spawnSync, which blocks this thread for seconds while the served Worker
+    // closes idle keep-alive connections: let undici see those closes before it picks a socket
+    // (a fetch at once reused a closed one: "other side closed").
+    await new Promise((r) => setTimeout(r, 100));
     const created = await fetch(`${origin}/api/v1/platform/tenants`, {
       method: "POST",
       headers: { authorization: `Bearer ${rootKey}`, "content-type": "application/json" },
