@@ -2,6 +2,7 @@
 // `mail_links`): without them the mail tells the reader to make an API call, which means
 // nothing to the users of an app.
 import { describe, expect, it } from "vitest";
+import { linkFor } from "../../src/modules/identity/mail-links";
 import { call, mailTo, newTenant, PASSWORD, register } from "./helpers";
 
 const LINKS = {
@@ -90,5 +91,41 @@ describe("mail links into the tenant's app", () => {
       expect(res.status, link).toBe(400);
     }
     expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.version).toBe(1);
+  });
+
+  it("refuses a link the URL parser would rewrite, or with {token} in the host, so the mail carries the link that was checked", async () => {
+    const t = await newTenant("links");
+    for (const link of [
+      // the parser drops CR, LF and tab: the text mail would carry them
+      "https://app.example.com/\r\n{token}",
+      "https://app.example.com/\t{token}",
+      // a space is encoded in the checked URL but a text mail shows two links, the second an
+      // http one to another host (or a custom scheme) that the check never saw
+      "http://127.0.0.1/ http://evil.example/{token}",
+      "https://app.example.com/ myapp://x/{token}",
+      // a backslash is a slash to the parser, the start of userinfo to others
+      "https://app.example.com\\@evil.example/{token}",
+      // the host as mailed is not the host checked: Unicode (shown as punycode), capitals, hex IPs
+      "https://bücher.example/{token}",
+      "HTTPS://APP.example.com/{token}",
+      "http://0x7f000001/{token}",
+      // the token would be sent to a DNS resolver, and the host lowercases it
+      "https://{token}.app.example.com/",
+      "https://{token}/",
+    ]) {
+      const res = await setLinks(t.adminKey, { verify_email: link });
+      expect(res.status, link).toBe(400);
+    }
+    expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.version).toBe(1);
+  });
+
+  it("a stored link the check now refuses is left out of the mail, which names the API call", () => {
+    // A template saved before the check was tightened stays in the settings; it must not be mailed.
+    expect(linkFor("https://{token}.app.example.com/", "plv_abc")).toBeNull();
+    expect(linkFor("http://127.0.0.1/ http://evil.example/{token}", "plv_abc")).toBeNull();
+    expect(linkFor("https://app.example.com/verify#token={token}", "plv_abc")).toBe(
+      "https://app.example.com/verify#token=plv_abc",
+    );
+    expect(linkFor(null, "plv_abc")).toBeNull();
   });
 });

@@ -5,19 +5,30 @@ export const TOKEN_PLACEHOLDER = "{token}";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|[a-z0-9-]+\.localhost|\[::1\])$/;
 
+/** What stands for the token while a template is checked: base64url, as a token is. */
+const SAMPLE_TOKEN = "plx_token";
+
 /**
- * Whether `template` is a link a mail may carry: `{token}` exactly once, and with it filled in an
- * absolute `https` URL without credentials (`http` only to a loopback host, for an app under
- * development). No custom schemes (`myapp://…`): any app on a phone may claim one and receive
- * the token; a mobile app takes the https link as a universal link / app link instead.
+ * Whether `template` is a link a mail may carry: `{token}` exactly once, after the host, and with
+ * it filled in an absolute `https` URL without credentials (`http` only to a loopback host, for
+ * an app under development). No custom schemes (`myapp://…`): any app on a phone may claim one
+ * and receive the token; a mobile app takes the https link as a universal link / app link instead.
+ *
+ * The template must be written as the URL parser writes it back (lowercase scheme and host,
+ * punycode, no default port, no space, tab, CR/LF or backslash). The mail carries the template
+ * as sent, not as parsed, so anything the parser rewrites is a link nobody checked: a text
+ * mail shows `https://a.example/ http://b.example/{token}` as two links, the second to a host
+ * and scheme the check never saw. The token in the host would go to DNS resolvers, lowercased.
  */
 export function isLinkTemplate(template: string): boolean {
   if (template.split(TOKEN_PLACEHOLDER).length !== 2) return false;
+  const filled = template.replace(TOKEN_PLACEHOLDER, SAMPLE_TOKEN);
   try {
-    const url = new URL(template.replace(TOKEN_PLACEHOLDER, "plx_token"));
+    const url = new URL(filled);
     const loopback = LOOPBACK.test(url.hostname);
     const scheme = url.protocol === "https:" || (url.protocol === "http:" && loopback);
-    return scheme && url.username === "" && url.password === "";
+    const afterHost = filled.indexOf(SAMPLE_TOKEN) >= url.origin.length;
+    return scheme && url.href === filled && afterHost && url.username === "" && url.password === "";
   } catch {
     return false;
   }
@@ -28,7 +39,7 @@ const LinkTemplate = z
   .max(2048)
   .refine(
     isLinkTemplate,
-    "must be an https URL with {token} once, as https://app.example.com/verify#token={token} (http only to a loopback host)",
+    "must be an https URL with {token} once after the host, as https://app.example.com/verify#token={token} (http only to a loopback host), written as a URL parser writes it (lowercase host, punycode, no spaces)",
   )
   .nullable();
 
@@ -38,9 +49,11 @@ const LinkTemplate = z
  * nothing to the app's users. Null: the mail names the API call, as for a developer.
  */
 export const MailLinksSchema = z.object({
-  verify_email: LinkTemplate,
-  password_reset: LinkTemplate,
-  invitation: LinkTemplate,
+  // As stored: a template saved under an older, looser check must not make every read of the
+  // settings fail; linkFor leaves such a template out of the mail instead.
+  verify_email: z.string().max(2048).nullable(),
+  password_reset: z.string().max(2048).nullable(),
+  invitation: z.string().max(2048).nullable(),
 });
 export type MailLinks = z.infer<typeof MailLinksSchema>;
 
@@ -61,12 +74,15 @@ export const MailLinksChangeSchema = z
 export const NO_MAIL_LINKS: MailLinks = { verify_email: null, password_reset: null, invitation: null };
 
 /**
- * The link a mail carries for `token`, or null without a template. The token is URL-encoded (it
+ * The link a mail carries for `token`, or null without a template or with one the check now
+ * refuses (saved before the check was tightened): the mail then names the API call. The token is URL-encoded (it
  * is base64url, so this changes nothing today, but a template's place for it may be a query).
  *
  * @example
  * linkFor("https://app.example.com/verify#token={token}", "plv_abc"); // "https://app.example.com/verify#token=plv_abc"
  */
 export function linkFor(template: string | null, token: string): string | null {
-  return template === null ? null : template.replace(TOKEN_PLACEHOLDER, encodeURIComponent(token));
+  return template === null || !isLinkTemplate(template)
+    ? null
+    : template.replace(TOKEN_PLACEHOLDER, encodeURIComponent(token));
 }
