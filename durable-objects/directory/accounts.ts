@@ -222,12 +222,18 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.removeUser(ctx, id);
   }
 
-  /** The deletion itself, asked of the policy in the same call: sessions and created keys go with the user. */
-  protected removeUser(ctx: Ctx, id: string): Out<"deleteUser"> {
+  /** Why deleting user `id` would fail (no such user, or the policy's refusal); null when it may go ahead. */
+  protected deletionRefused(ctx: Ctx, id: string): Exclude<Out<"deleteUser">, { ok: true }> | null {
     const user = this.authority.user(id);
     if (!user) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners() });
-    if (refusal) return denied(refusal);
+    return refusal ? denied(refusal) : null;
+  }
+
+  /** The deletion itself, asked of the policy in the same call: sessions and created keys go with the user. */
+  protected removeUser(ctx: Ctx, id: string): Out<"deleteUser"> {
+    const refused = this.deletionRefused(ctx, id);
+    if (refused) return refused;
     return this.committed(
       this.store.tx(() => {
         this.creds.revokeAllFamilies(ctx, id, "user_deleted");

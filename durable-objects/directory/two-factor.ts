@@ -58,6 +58,10 @@ export class DirectoryTwoFactor extends DirectorySessions {
    */
   deleteOwnAccount(input: In<"deleteOwnAccount">): Out<"deleteOwnAccount"> {
     const { ctx, userId, proof } = rpcArgs(DirectoryRpc, "deleteOwnAccount", input);
+    // The policy first: a deletion it refuses (the last owner) must not spend the code sent with
+    // it, a recovery code above all (there are few, each used once). Nothing awaits in between.
+    const refused = this.deletionRefused(ctx, userId);
+    if (refused) return refused;
     if (this.twoFactor.enabled(userId)) {
       if (!proof) return fail("wrong_proof");
       const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, userId, proof, "delete_account")));

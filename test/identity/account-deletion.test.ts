@@ -96,4 +96,27 @@ describe("deleting your own account", () => {
     });
     expect(byRecovery.status).toBe(204);
   });
+
+  it("a refused deletion (the last owner) spends no recovery code: the code still works once another owner exists", async () => {
+    // Recovery codes are few and single-use: a 409 that changed nothing must not have used one up.
+    const { call, tenant, user, enrol } = platformAt("2031-03-01T00:00:10.000Z");
+    const t = await tenant("bye-owner");
+    const ada = await user(t.slug, "ada@example.com");
+    const { recoveryCodes } = await enrol(ada.token);
+    const makeOwner = (id: string) =>
+      call(`/api/v1/admin/users/${id}/roles/owner`, { method: "PUT", token: t.adminKey });
+    expect((await makeOwner(ada.id)).status).toBe(204);
+    const del = () =>
+      call("/api/v1/me", {
+        method: "DELETE",
+        token: ada.token,
+        body: { password: PASSWORD, recovery_code: recoveryCodes[0] },
+      });
+    const last = await del();
+    expect([last.status, last.body.code]).toEqual([409, "last_owner"]);
+    const bob = await user(t.slug, "bob@example.com");
+    expect((await makeOwner(bob.id)).status).toBe(204);
+    const again = await del();
+    expect(again.status, JSON.stringify(again.body)).toBe(204);
+  });
 });
