@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { call, mailTo, newTenant, register, tokenIn } from "./helpers";
+import { call, mailTo, newKey, newTenant, register, tokenIn } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof newTenant>>;
 
@@ -52,7 +52,13 @@ describe("deleting a role that pending invitations name", () => {
     expect(refused.status, JSON.stringify(refused.body)).toBe(409);
     expect(refused.body.code).toBe("role_in_use");
     expect(refused.body.detail).toContain(id);
-    expect(refused.body.used_by).toEqual({ users: 0, invitations: [id], sso: [], registration: false });
+    expect(refused.body.used_by).toEqual({
+      users: 0,
+      pending_invitations: 1,
+      invitations: [id],
+      sso: [],
+      registration: false,
+    });
     expect((await call("/api/v1/admin/roles/temp", { token: t.adminKey })).status).toBe(200);
 
     // The invitation still gives what it said.
@@ -70,7 +76,13 @@ describe("deleting a role that pending invitations name", () => {
     );
     expect((await deleteRole(t, "gone")).status).toBe(204);
     const held = await deleteRole(t, "temp");
-    expect(held.body.used_by).toEqual({ users: 1, invitations: [], sso: [], registration: false });
+    expect(held.body.used_by).toEqual({
+      users: 1,
+      pending_invitations: 0,
+      invitations: [],
+      sso: [],
+      registration: false,
+    });
   });
 
   it("an invitation whose role went missing anyway (from before this check) is void at accept, not accepted with fewer roles", async () => {
@@ -88,6 +100,27 @@ describe("deleting a role that pending invitations name", () => {
     );
     expect(users.n).toBe(0);
   });
+  it("names the invitations' ids only to a caller who may read invitations; others get their number", async () => {
+    // A key that manages roles but not invitations must not learn invitations it cannot list.
+    const t = await newTenant();
+    await createRole(t, "temp");
+    const { id } = await invite(t, "zed@example.com", ["temp"]);
+    const rolesOnly = await newKey(t.adminKey, ["admin.roles.read", "admin.roles.write", "blog.post.read"]);
+    const refused = await call("/api/v1/admin/roles/temp", { method: "DELETE", token: rolesOnly.key });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.body.code).toBe("role_in_use");
+    expect(refused.body.detail).not.toContain(id);
+    expect(refused.body.detail).toContain("1 pending invitation");
+    expect(refused.body.used_by).toEqual({ users: 0, pending_invitations: 1, sso: [], registration: false });
+    const admin = await deleteRole(t, "temp");
+    expect(admin.body.used_by).toEqual({
+      users: 0,
+      pending_invitations: 1,
+      invitations: [id],
+      sso: [],
+      registration: false,
+    });
+  });
 });
 
 describe("deleting a role that the SSO configuration names", () => {
@@ -101,17 +134,35 @@ describe("deleting a role that the SSO configuration names", () => {
     expect(mapped.status, JSON.stringify(mapped.body)).toBe(409);
     expect(mapped.body.code).toBe("role_in_use");
     expect(mapped.body.detail).toContain("role_mapping");
-    expect(mapped.body.used_by).toEqual({ users: 0, invitations: [], sso: ["role_mapping"], registration: false });
+    expect(mapped.body.used_by).toEqual({
+      users: 0,
+      pending_invitations: 0,
+      invitations: [],
+      sso: ["role_mapping"],
+      registration: false,
+    });
 
     // member is nobody's yet in a fresh tenant, but new sign-ins get it (and so do registrations).
     const member = await deleteRole(t, "member");
     expect(member.status).toBe(409);
-    expect(member.body.used_by).toEqual({ users: 0, invitations: [], sso: ["default_role"], registration: true });
+    expect(member.body.used_by).toEqual({
+      users: 0,
+      pending_invitations: 0,
+      invitations: [],
+      sso: ["default_role"],
+      registration: true,
+    });
 
     expect((await sso(t, { role_mapping: [], default_role: "viewer" })).status).toBe(200);
     expect((await deleteRole(t, "staff")).status).toBe(204);
     const viewer = await deleteRole(t, "viewer");
-    expect(viewer.body.used_by).toEqual({ users: 0, invitations: [], sso: ["default_role"], registration: false });
+    expect(viewer.body.used_by).toEqual({
+      users: 0,
+      pending_invitations: 0,
+      invitations: [],
+      sso: ["default_role"],
+      registration: false,
+    });
     expect((await call("/api/v1/admin/sso", { method: "DELETE", token: t.adminKey })).status).toBe(204);
     expect((await deleteRole(t, "viewer")).status).toBe(204);
   });
@@ -155,7 +206,13 @@ describe("deleting member, the role self-registration gives", () => {
     const refused = await deleteRole(t, "member");
     expect(refused.status, JSON.stringify(refused.body)).toBe(409);
     expect(refused.body.code).toBe("role_in_use");
-    expect(refused.body.used_by).toEqual({ users: 0, invitations: [], sso: [], registration: true });
+    expect(refused.body.used_by).toEqual({
+      users: 0,
+      pending_invitations: 0,
+      invitations: [],
+      sso: [],
+      registration: true,
+    });
     expect(refused.body.detail).toContain("registration");
     const user = await register(t.slug, "amy@example.com");
     expect(user.roles).toEqual(["member"]);

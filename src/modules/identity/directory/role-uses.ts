@@ -42,12 +42,27 @@ export function ssoFieldsNaming(
   return fields;
 }
 
-/** A refusal's detail: each use, and what the administrator does about it. */
-export function describeUses(role: string, uses: RoleUses): string {
+/**
+ * The uses as a `409 role_in_use` shows them to its caller: how many pending invitations name
+ * the role, and their ids only to a caller who may read invitations (`seesInvitations`). Managing
+ * roles does not include reading invitations, so a roles-only key must not learn their ids.
+ */
+export function usesShown(uses: RoleUses, seesInvitations: boolean) {
+  const { invitations, ...rest } = uses;
+  return { ...rest, pending_invitations: invitations.length, ...(seesInvitations ? { invitations } : {}) };
+}
+
+/** A refusal's detail: each use, and what the administrator does about it (invitation ids as {@link usesShown}). */
+export function describeUses(role: string, uses: RoleUses, seesInvitations: boolean): string {
   const parts: string[] = [];
   if (uses.users > 0) parts.push(`${uses.users} user${uses.users === 1 ? "" : "s"} hold it (revoke it from them)`);
-  if (uses.invitations.length > 0) {
+  const pending = uses.invitations.length;
+  if (pending > 0 && seesInvitations) {
     parts.push(`pending invitations name it: ${uses.invitations.join(", ")} (revoke them)`);
+  } else if (pending > 0) {
+    parts.push(
+      `${pending} pending invitation${pending === 1 ? "" : "s"} name it (someone who may manage invitations revokes them)`,
+    );
   }
   if (uses.sso.length > 0) parts.push(`the SSO configuration maps to it in ${uses.sso.join(" and ")} (change it)`);
   if (uses.registration) parts.push("self-registration gives it to every new user (empty its permissions instead)");

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
-import { tenantOf } from "../../../kernel/auth/guards";
+import { can, principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
@@ -17,7 +17,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
-import { describeUses } from "../directory/role-uses";
+import { describeUses, usesShown } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
 import { MAX_ROLE_PERMISSIONS } from "../directory/types";
 import { identityErrors } from "../errors";
@@ -184,10 +184,11 @@ export const roleRoutes = createRouter()
       if (result.error === "denied") throw refused(c, result.refusal, name);
       if (result.error === "not_found") throw noRole();
       if (result.error === "version_conflict") throw staleVersion("the role", result.current_version);
+      const seesInvitations = can(principalOf(c, "user", "api_key"), PERMISSIONS.identity.invitation.read);
       throw new AppError("role_in_use", {
-        detail: describeUses(name, result.uses),
+        detail: describeUses(name, result.uses, seesInvitations),
         spec: identityErrors.role_in_use,
-        extensions: { used_by: result.uses },
+        extensions: { used_by: usesShown(result.uses, seesInvitations) },
       });
     }
     c.header("ETag", `"${result.value.version}"`);
