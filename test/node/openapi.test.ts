@@ -66,6 +66,13 @@ describe("the OpenAPI document of the registered modules", () => {
     expect(problems).toEqual([]);
   });
 
+  it("puts the SSO sign-in's 409 (a mapped role is gone) on the callback, which answers it, not on the start", async () => {
+    // A client generated from the document handles the 409 where it comes: the callback provisions.
+    const { paths } = await document();
+    expect(Object.keys(paths["/api/v1/auth/sso/callback"]?.get?.responses ?? {})).toContain("409");
+    expect(Object.keys(paths["/api/v1/auth/sso/start"]?.get?.responses ?? {})).not.toContain("409");
+  });
+
   it("documents the kernel's common problems on every operation that can answer them", async () => {
     const { paths } = await document();
     const statuses = (path: string, method: string) => Object.keys(paths[path]?.[method]?.responses ?? {});

@@ -46,7 +46,6 @@ const start = op.get("/auth/sso/start", {
     302: { description: "to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)" },
     400: problem("redirect_uri is not one the tenant allows, or the provider cannot be used"),
     404: problem("no provider configured (sso_not_configured)"),
-    409: problem("a new user would be provisioned into a role that no longer exists (`conflict`)"),
   },
 });
 
@@ -69,6 +68,7 @@ const callback = op.get("/auth/sso/callback", {
     400: problem("unknown, used or expired state; the provider's error; an ID token that does not validate"),
     403: problem("email not verified, its domain not allowed, or the signup policy refuses a new user"),
     404: problem("no provider configured (sso_not_configured)"),
+    409: problem("a new user would be provisioned into a role that no longer exists (`conflict`)"),
   },
 });
 
