@@ -370,6 +370,10 @@ export class DirectoryAccounts extends DirectoryObject {
   /** Changes tenant settings at `expectedVersion` (If-Match); records `identity.settings.updated` with what changed. */
   updateSettings(input: In<"updateSettings">): Out<"updateSettings"> {
     const { ctx, patch, expectedVersion } = rpcArgs(DirectoryRpc, "updateSettings", input);
+    if (this.tenantSettings.changes(patch, "mail_links")) {
+      const refusal = this.authority.check(ctx, { type: "mail_links.change" });
+      if (refusal) return denied(refusal);
+    }
     return this.committed(this.tenantSettings.update(ctx, patch, expectedVersion));
   }
 

@@ -8901,7 +8901,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
+             * @description a change of `mail_links` by a caller who is not an owner (they carry owners' reset tokens)
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
              */

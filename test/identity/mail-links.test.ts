@@ -3,7 +3,7 @@
 // nothing to the users of an app.
 import { describe, expect, it } from "vitest";
 import { linkFor } from "../../src/modules/identity/mail-links";
-import { call, mailTo, newTenant, PASSWORD, register } from "./helpers";
+import { call, mailTo, newTenant, newUser, PASSWORD, register } from "./helpers";
 
 const LINKS = {
   verify_email: "https://app.example.com/verify#token={token}",
@@ -117,6 +117,29 @@ describe("mail links into the tenant's app", () => {
       expect(res.status, link).toBe(400);
     }
     expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.version).toBe(1);
+  });
+
+  it("only an owner changes the links: an admin, who cannot touch owners, could send an owner's reset token to a host of theirs", async () => {
+    const t = await newTenant("links");
+    const admin = await newUser(t.slug);
+    const grant = await call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(grant.status).toBe(204);
+    const byAdmin = await setLinks(admin.access_token, {
+      password_reset: "https://collector.example/reset#token={token}",
+    });
+    expect(byAdmin.status, JSON.stringify(byAdmin.body)).toBe(403);
+    expect(byAdmin.body.code).toBe("forbidden");
+    const settings = await call("/api/v1/admin/settings", { token: admin.access_token });
+    expect(settings.body.mail_links).toEqual({ verify_email: null, password_reset: null, invitation: null });
+    expect(settings.body.version).toBe(1);
+    // The rest of the settings stay the admin's, and so does a PATCH that leaves the links as they are.
+    const other = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: admin.access_token,
+      body: { require_verified_email: true, mail_links: {} },
+    });
+    expect(other.status, JSON.stringify(other.body)).toBe(200);
+    expect((await setLinks(t.adminKey, LINKS)).status).toBe(200);
   });
 
   it("a stored link the check now refuses is left out of the mail, which names the API call", () => {

@@ -153,7 +153,9 @@ describe("roles (security)", () => {
     expect((await grant(t.adminKey, admin.id, "admin")).status).toBe(204);
     const res = await grant(admin.access_token, other.id, "owner");
     expect(res.status).toBe(403);
-    expect(res.body.detail).toBe("only an owner grants or revokes the owner role, or removes a user who holds it");
+    expect(res.body.detail).toBe(
+      "only an owner grants or revokes the owner role, removes a user who holds it, or changes the mail links",
+    );
     expect((await grant(admin.access_token, other.id, "viewer")).status).toBe(204);
   });
 });

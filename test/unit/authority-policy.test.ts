@@ -104,6 +104,7 @@ function actions(): AuthorityAction[] {
   for (const u of [...TARGETS, target("u-owner", [OWNER]), target("u-member", ["member"]), target("u-none", [])])
     out.push({ type: "user.sessions.revoke", user: u });
   for (const u of TARGETS) out.push({ type: "two_factor.reset", user: u });
+  out.push({ type: "mail_links.change" });
   return out;
 }
 
@@ -166,6 +167,8 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
     case "two_factor.reset":
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
+    case "mail_links.change":
+      return ownerGate(true, "", null);
   }
 }
 

@@ -59,6 +59,8 @@ export type AuthorityAction =
   | { type: "role.create"; permissions: readonly string[] }
   | { type: "role.rewrite"; role: RoleFacts; permissions: readonly string[] }
   | { type: "role.delete"; role: RoleFacts }
+  /** Changing where account mail links lead (settings `mail_links`): they carry every user's reset token, an owner's too. */
+  | { type: "mail_links.change" }
   | { type: "role.grant"; role: RoleFacts; user: UserFacts }
   | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
   | { type: "user.delete"; user: UserFacts; owners: readonly string[] }
@@ -156,6 +158,10 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
       return needs(caller, action.role.permissions);
     case "role.grant":
       return ownerOnly(caller, action.role.name === OWNER) ?? needs(caller, action.role.permissions);
+    case "mail_links.change":
+      // A reset link to a host of the caller's would hand them an owner's reset token the moment
+      // the owner opens a genuine mail: an admin, who may not touch owners, must not set one.
+      return ownerOnly(caller, true);
     case "role.revoke": {
       const owner = action.role.name === OWNER;
       return (
@@ -209,7 +215,7 @@ export function describeRefusal(refusal: Refusal): string {
     case "not_held":
       return `you do not hold ${refusal.permissions.join(", ")}`;
     case "owner_only":
-      return "only an owner grants or revokes the owner role, or removes a user who holds it";
+      return "only an owner grants or revokes the owner role, removes a user who holds it, or changes the mail links";
     case "last_owner":
       return "the tenant's last owner cannot be removed";
     case "owner_fixed":

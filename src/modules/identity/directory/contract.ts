@@ -14,6 +14,7 @@ import { TenantChangeSchema, TenantStateSchema } from "./tenant-state";
 import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
 import {
   CtxSchema,
+  DeniedSchema,
   deniableOf,
   deniableResultOf,
   KeyViewSchema,
@@ -212,7 +213,7 @@ export const DirectoryRpc = defineRpc({
   settings: { args: nothing, reply: SettingsSchema },
   updateSettings: {
     args: withCtx({ patch: SettingsPatchSchema, expectedVersion: ExpectedVersionSchema.optional() }),
-    reply: z.union([z.object({ ok: z.literal(true), value: SettingsSchema }), VersionConflictSchema]),
+    reply: z.union([z.object({ ok: z.literal(true), value: SettingsSchema }), VersionConflictSchema, DeniedSchema]),
   },
   purgeExpired: {
     /**

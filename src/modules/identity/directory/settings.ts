@@ -67,6 +67,11 @@ export class TenantSettings {
     });
   }
 
+  /** Whether `patch` changes setting `key` (a value equal to the current one changes nothing). */
+  changes(patch: SettingsPatch, key: (typeof KEYS)[number]): boolean {
+    return patch[key] !== undefined && JSON.stringify(patch[key]) !== JSON.stringify(this.current()[key]);
+  }
+
   /** Applies a patch at `expectedVersion` (any when absent); records `identity.settings.updated`. */
   update(
     ctx: Ctx,

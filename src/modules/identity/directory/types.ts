@@ -134,7 +134,7 @@ export function resultOf<T extends z.ZodType, const E extends readonly [string, 
   return z.union([z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), error: z.enum(errors) })]);
 }
 
-const DeniedSchema = z.object({ ok: z.literal(false), error: z.literal("denied"), refusal: RefusalSchema });
+export const DeniedSchema = z.object({ ok: z.literal(false), error: z.literal("denied"), refusal: RefusalSchema });
 
 /** `value`, or the authority policy's refusal. */
 export function deniableOf<T extends z.ZodType>(value: T) {

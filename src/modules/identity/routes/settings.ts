@@ -17,7 +17,7 @@ import {
 import { directory } from "../directory/contract";
 import { SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
 import { MailLinksChangeSchema } from "../mail-links";
-import { staleVersion } from "../refusals";
+import { refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 import { forgetSettings } from "../settings";
 import { SignupPolicyChangeSchema } from "../signup";
@@ -59,6 +59,7 @@ const patch = op.patch("/admin/settings", {
     400: problem(
       "an invalid field, an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named",
     ),
+    403: problem("a change of `mail_links` by a caller who is not an owner (they carry owners' reset tokens)"),
     412: problem("If-Match names another version"),
   },
 });
@@ -116,6 +117,7 @@ export const settingsRoutes = createRouter()
         patch: body,
         expectedVersion: ifMatch(c),
       });
+      if (!result.ok && result.error === "denied") throw refused(c, result.refusal);
       if (!result.ok) throw staleVersion("the settings", result.current_version);
       forgetSettings(tenant.id);
       c.header("ETag", `"${result.value.version}"`);
