@@ -23,6 +23,7 @@ export const ProbeRpc = defineRpc({
   notes: { args: z.object({}), reply: z.array(z.string()) },
   setTime: { args: z.object({ at: z.number() }), reply: z.object({}) },
   nested: { args: z.object({}), reply: z.object({}) },
+  bind: { args: z.object({ tenant_id: z.string() }), reply: z.object({ tenant_id: z.string() }) },
 });
 type Rpc = typeof ProbeRpc;
 
@@ -73,7 +74,43 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
     return { tenantId: "t_probe", stream: "t_probe/probe/1" };
   }
 
-  protected override onTimer(message: Timer): void {
+  protected override onTimer(message: Timer): Promise<void> | void {
+    // A held timer waits (as a delivery awaits its receiver) until the test lets it go.
+    const held = this.hold;
+    if (held) {
+      held.reached = true;
+      return held.gate.then(() => this.write(message));
+    }
+    this.write(message);
+  }
+
+  /** Holds the next timers at their start until {@link releaseTimers}. */
+  holdTimers(): void {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.hold = { gate, release, reached: false };
+  }
+
+  /** Whether a held timer is waiting. */
+  timerHeld(): boolean {
+    return this.hold?.reached === true;
+  }
+
+  releaseTimers(): void {
+    this.hold?.release();
+    this.hold = null;
+  }
+
+  /** Binds the probe to a tenant, as a per-tenant actor's first call does. */
+  bind(input: RpcArgs<Rpc, "bind">) {
+    return this.receive("bind", () => ({ tenant_id: this.bindTenant(rpcArgs(ProbeRpc, "bind", input).tenant_id) }));
+  }
+
+  private hold: { gate: Promise<void>; release: () => void; reached: boolean } | null = null;
+
+  private write(message: Timer): void {
     this.transact(() => {
       this.ctx.storage.sql.exec("insert into notes (value) values (?)", message.note);
     });

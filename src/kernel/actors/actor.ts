@@ -30,6 +30,7 @@ import {
   type TimerRow,
   timerAt,
 } from "./timers";
+import { isErased, markErased, TenantErased } from "./tombstone";
 
 const BASE_TRACK = "_actor_schema";
 /** The relay's wake-up, one of the actor's timers. */
@@ -196,12 +197,15 @@ export abstract class Actor<M> extends DurableObject<Env> {
     // The alarm that fired is spent: whatever ran, the next one is set after.
     this.timerAlarm.fired();
     try {
-      if (!isPaused(this.supervisor.state, this.now())) {
+      if (!this.erased() && !isPaused(this.supervisor.state, this.now())) {
         if (restartDue(this.supervisor.state, this.now())) this.supervisor.restart();
         await this.runDue();
       }
     } finally {
-      await this.afterCommit();
+      // A timer still awaiting when the erasure came (a delivery in flight) writes its outcome
+      // after the wipe: wiped again, and no alarm set.
+      if (this.erased()) await this.wipe();
+      else await this.afterCommit();
     }
   }
 
@@ -213,6 +217,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
    * by eviction knows it before any call names it again.
    */
   protected bindTenant(tenantId: string): string {
+    // After an erasure the binding is gone with the rest: without this, a late call would bind afresh.
+    if (this.erased()) throw new TenantErased(this.options.name);
     return this.binding.bind(tenantId);
   }
 
@@ -221,17 +227,31 @@ export abstract class Actor<M> extends DurableObject<Env> {
     return this.binding.bound();
   }
 
-  /** Offboarding (`...EraseRpc` in a contract): refuses another tenant's id, then wipes storage and memory. */
+  /**
+   * Offboarding (`...EraseRpc` in a contract): refuses another tenant's id, then wipes
+   * storage and memory, leaving a tombstone (tombstone.ts): from then on the object
+   * binds no tenant ({@link bindTenant} throws) and its alarm runs nothing.
+   */
   async eraseAll(input: RpcArgs<typeof EraseRpc, "eraseAll">): Promise<{ erased: true }> {
     const { tenant_id } = rpcArgs(EraseRpc, "eraseAll", input);
     if (![null, tenant_id].includes(this.boundTenant())) throw new WrongTenant(this.options.name);
+    await this.wipe();
+    return { erased: true };
+  }
+
+  /** Whether its tenant's erasure emptied this object: a late caller's data is then ignored or refused. */
+  protected erased(): boolean {
+    return isErased(this.ctx.storage.kv);
+  }
+
+  private async wipe(): Promise<void> {
     await wipeStorage(this.ctx.storage, () => {
       this.started = false;
       this.timerAlarm.forget();
       this.binding.forget();
       this.ready();
+      markErased(this.ctx.storage.kv);
     });
-    return { erased: true };
   }
   /** The supervision state, for tests and status routes. */
   protected supervisionState(): Readonly<SupervisionState> {

@@ -1,0 +1,27 @@
+/**
+ * What an actor keeps once its tenant's erasure emptied it: one key, no data,
+ * so that a caller arriving late (a queue batch that checked the tenant before
+ * its deletion, a timer already running, a peer actor pushing config) cannot
+ * make the object hold the erased tenant's data again. The object is named by
+ * the tenant, so the flag says nothing the name does not.
+ */
+
+const ERASED_KEY = "actor.erased";
+
+/** Marks the (just wiped) storage as erased. */
+export function markErased(kv: SyncKvStorage): void {
+  kv.put(ERASED_KEY, true);
+}
+
+/** Whether an erasure emptied this object. */
+export function isErased(kv: SyncKvStorage): boolean {
+  return kv.get<boolean>(ERASED_KEY) === true;
+}
+
+/** Thrown by an erased actor asked to take its tenant's data again. */
+export class TenantErased extends Error {
+  override name = "TenantErased";
+  constructor(object: string) {
+    super(`${object} refused: its tenant was erased`);
+  }
+}
