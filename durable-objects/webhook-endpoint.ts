@@ -43,6 +43,8 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     enqueue(input: RpcArgs<Rpc, "enqueue">): Promise<RpcReply<Rpc, "enqueue">> {
       return this.receive("enqueue", () => {
         const { config, messages } = rpcArgs(EndpointRpc, "enqueue", input);
+        // Routed before its tenant's erasure reached the registry: dropped, never sent (nor kept).
+        if (this.erased()) return { queued: 0 };
         const current = this.adopt(config);
         const now = this.now();
         let queued = 0;
@@ -58,7 +60,8 @@ export function webhookEndpointObject(platform: { clock: Clock }) {
     configure(input: RpcArgs<Rpc, "configure">): Promise<RpcReply<Rpc, "configure">> {
       return this.receive("configure", () => {
         const { config } = rpcArgs(EndpointRpc, "configure", input);
-        this.adopt(config);
+        // A push that outlived the erasure would bring back the erased tenant's sealed secret.
+        if (!this.erased()) this.adopt(config);
         return {};
       });
     }

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { Actor } from "../src/kernel/actors";
+import { TenantErased } from "../src/kernel/actors/tombstone";
 import type { Clock } from "../src/kernel/clock";
+import { WrongTenant } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { versionMatches } from "../src/kernel/http/if-match";
 import type { Ctx } from "../src/modules/identity/directory/types";
@@ -28,6 +30,8 @@ type Rpc = typeof RegistryRpc;
 
 /** Endpoints one tenant may register. */
 export const MAX_ENDPOINTS = 50;
+/** Set by beginErasure, gone with the rest at eraseAll (whose tombstone then stands for it). */
+const ERASING_KEY = "registry.erasing";
 
 const Timer = z.discriminatedUnion("kind", [
   /** Pushes an endpoint's current config to its actor (after a change), retried until it lands. */
@@ -61,6 +65,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     }
 
     create(input: RpcArgs<Rpc, "create">): Promise<RpcReply<Rpc, "create">> {
+      this.refuseClosed();
       return this.receive("create", () => {
         const { ctx, tenant_id, endpoint } = rpcArgs(RegistryRpc, "create", input);
         const tenantId = this.bindTenant(tenant_id);
@@ -74,6 +79,14 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         });
         return { ok: true as const, endpoint: this.reload(endpoint.id).view };
       });
+    }
+
+    beginErasure(input: RpcArgs<Rpc, "beginErasure">): RpcReply<Rpc, "beginErasure"> {
+      const { tenant_id } = rpcArgs(RegistryRpc, "beginErasure", input);
+      if (![null, tenant_id].includes(this.boundTenant())) throw new WrongTenant("WebhookRegistry");
+      // Written even for a tenant that never bound it: a create racing the erasure must find it.
+      if (!this.erased()) this.ctx.storage.kv.put(ERASING_KEY, true);
+      return {};
     }
 
     list(input: RpcArgs<Rpc, "list">): RpcReply<Rpc, "list"> {
@@ -95,6 +108,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     }
 
     update(input: RpcArgs<Rpc, "update">): Promise<RpcReply<Rpc, "update">> {
+      this.refuseClosed();
       return this.receive("update", () => {
         const { ctx, tenant_id, id, patch, expected_version } = rpcArgs(RegistryRpc, "update", input);
         const tenantId = this.bindTenant(tenant_id);
@@ -117,6 +131,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     }
 
     rotate(input: RpcArgs<Rpc, "rotate">): Promise<RpcReply<Rpc, "rotate">> {
+      this.refuseClosed();
       return this.receive("rotate", () => {
         const { ctx, tenant_id, id, sealed_secret, keep_previous_ms } = rpcArgs(RegistryRpc, "rotate", input);
         const tenantId = this.bindTenant(tenant_id);
@@ -136,6 +151,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     }
 
     remove(input: RpcArgs<Rpc, "remove">): Promise<RpcReply<Rpc, "remove">> {
+      this.refuseClosed();
       return this.receive("remove", () => {
         const { ctx, tenant_id, id } = rpcArgs(RegistryRpc, "remove", input);
         const tenantId = this.bindTenant(tenant_id);
@@ -151,6 +167,8 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
 
     async sendTest(input: RpcArgs<Rpc, "sendTest">): Promise<RpcReply<Rpc, "sendTest">> {
       const { ctx, tenant_id, id, message_id } = rpcArgs(RegistryRpc, "sendTest", input);
+      // Its tenant is being erased: the endpoint is as good as gone.
+      if (this.closed()) return { ok: false, error: "not_found" };
       this.ready();
       const tenantId = this.bindTenant(tenant_id);
       const endpoint = this.all().get(id);
@@ -169,6 +187,8 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       const first = events[0]?.tenant_id;
       // A tenant that never created an endpoint: answered from the key-value store, no tables made.
       if (first === undefined || this.boundTenant() === null) return { routed: 0 };
+      // A batch that checked its tenant before the deletion: routing it would refill erased actors.
+      if (this.closed()) return { routed: 0 };
       this.ready();
       const tenantId = this.bindTenant(first);
       const byEndpoint = fanOut(tenantId, events, [...this.all().values()]);
@@ -191,7 +211,8 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         // From storage, not the field: a restarted registry may hear this report before any call that binds it.
         const tenantId = this.boundTenant();
         // A report about a config that has since changed (re-enabled, a new URL) is stale.
-        if (!current || current.view.version !== args.config_version || !current.view.enabled || tenantId === null) {
+        const stale = !current || current.view.version !== args.config_version || !current.view.enabled;
+        if (stale || tenantId === null || this.closed()) {
           return { ok: false };
         }
         const now = new Date(this.now()).toISOString();
@@ -266,7 +287,8 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         return;
       }
       const endpoint = this.all().get(message.id);
-      if (!endpoint) return;
+      // Being erased: a push would hand an erased (or about to be) actor the sealed secret again.
+      if (!endpoint || this.closed()) return;
       await endpointActor(this.env, tenantId, message.id).configure({
         config: configOf(tenantId, endpoint, this.now()),
       });
@@ -294,6 +316,16 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
 
     private address(tenantId: string, endpointId: string) {
       return { tenantId, stream: `${tenantId}/webhook/${endpointId}` };
+    }
+
+    /** Whether its tenant's erasure has begun (beginErasure) or emptied it (eraseAll). */
+    private closed(): boolean {
+      return this.erased() || this.ctx.storage.kv.get<boolean>(ERASING_KEY) === true;
+    }
+
+    /** Checked before a change's transaction, so a refusal counts as no failure and writes nothing. */
+    private refuseClosed(): void {
+      if (this.closed()) throw new TenantErased("WebhookRegistry");
     }
 
     private all(): Map<string, Endpoint> {

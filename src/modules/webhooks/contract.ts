@@ -78,6 +78,12 @@ export const RegistryRpc = defineRpc({
       z.object({ ok: z.literal(false), error: z.literal("limit_reached"), limit: z.number().int() }),
     ]),
   },
+  /**
+   * Offboarding's first step (erasure.ts): from now on the registry takes no new or changed
+   * endpoint and hands its endpoint actors nothing (no dispatch, test delivery or config push),
+   * so the endpoints it lists are all there is to erase. Kept, across runs, until `eraseAll`.
+   */
+  beginErasure: { args: z.object({ tenant_id: Id }), reply: z.object({}) },
   list: { args: Page, reply: z.object({ items: z.array(EndpointSchema), next: z.string().nullable() }) },
   get: { args: z.object({ id: Id }), reply: EndpointSchema.nullable() },
   update: {
