@@ -5,6 +5,7 @@ import { ed25519Signer } from "../src/kernel/crypto";
 import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { isErased, markErased } from "../src/kernel/durable/tombstone";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { type AuditCheckpoint, checkpointMessage } from "../src/modules/audit/chain";
 import { AUDIT_PAGE, AuditLogRpc } from "../src/modules/audit/contract";
@@ -45,6 +46,9 @@ export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcS
    */
   async append(input: RpcArgs<Rpc, "append">): Promise<RpcReply<Rpc, "append">> {
     const { events, checkpointEvery } = rpcArgs(AuditLogRpc, "append", input);
+    // A batch that checked its tenant before the deletion, arriving after the erasure: nothing is
+    // chained, and no entry comes back for the subscriber to copy into the read model.
+    if (isErased(this.ctx.storage.kv)) return { entries: [], appended: 0, checkpoint: null };
     const result = this.store.append(events);
     const since = this.store.latestCheckpoint()?.seq ?? 0;
     const due = result.appended > 0 && this.store.last().seq - since >= checkpointEvery;
@@ -81,12 +85,18 @@ export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcS
     return this.store.latestCheckpoint();
   }
 
-  /** Offboarding: refuses another tenant's id, then forgets the chain and its checkpoints. */
+  /**
+   * Offboarding: refuses another tenant's id, then forgets the chain and its checkpoints,
+   * leaving a tombstone (kernel/durable/tombstone.ts) so a late append chains nothing.
+   */
   async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
     const { tenant_id } = rpcArgs(AuditLogRpc, "eraseAll", input);
     const own = this.store.tenantId();
     if (own !== null && own !== tenant_id) throw new WrongTenant("AuditLog");
-    await wipeStorage(this.ctx.storage, () => migrateSqlite(this.ctx.storage, AUDIT_LOG_SCHEMA));
+    await wipeStorage(this.ctx.storage, () => {
+      migrateSqlite(this.ctx.storage, AUDIT_LOG_SCHEMA);
+      markErased(this.ctx.storage.kv);
+    });
     return { erased: true };
   }
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { Actor } from "../src/kernel/actors";
-import { TenantErased } from "../src/kernel/actors/tombstone";
 import type { Clock } from "../src/kernel/clock";
 import { WrongTenant } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import { TenantErased } from "../src/kernel/durable/tombstone";
 import { versionMatches } from "../src/kernel/http/if-match";
 import type { Ctx } from "../src/modules/identity/directory/types";
 import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";

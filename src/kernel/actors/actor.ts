@@ -3,6 +3,7 @@ import type { Clock } from "../clock";
 import { EraseRpc, WrongTenant, wipeStorage } from "../durable/erase";
 import { type RpcArgs, type RpcReply, rpcArgs } from "../durable/rpc";
 import { migrateSqlite } from "../durable/sqlite-schema";
+import { isErased, markErased, TenantErased } from "../durable/tombstone";
 import type { OutgoingEvent } from "../events/envelope";
 import { PingRpc, PONG } from "../health/contract";
 import { createLogger, type Logger } from "../log";
@@ -30,7 +31,6 @@ import {
   type TimerRow,
   timerAt,
 } from "./timers";
-import { isErased, markErased, TenantErased } from "./tombstone";
 
 const BASE_TRACK = "_actor_schema";
 /** The relay's wake-up, one of the actor's timers. */

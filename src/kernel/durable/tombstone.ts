@@ -1,5 +1,6 @@
 /**
- * What an actor keeps once its tenant's erasure emptied it: one key, no data,
+ * What a per-tenant object (an actor, the audit log) keeps once its tenant's
+ * erasure emptied it: one key, no data,
  * so that a caller arriving late (a queue batch that checked the tenant before
  * its deletion, a timer already running, a peer actor pushing config) cannot
  * make the object hold the erased tenant's data again. The object is named by
@@ -18,7 +19,7 @@ export function isErased(kv: SyncKvStorage): boolean {
   return kv.get<boolean>(ERASED_KEY) === true;
 }
 
-/** Thrown by an erased actor asked to take its tenant's data again. */
+/** Thrown by an erased object asked to take its tenant's data again. */
 export class TenantErased extends Error {
   override name = "TenantErased";
   constructor(object: string) {
