@@ -1,4 +1,5 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import { isErased } from "../../src/kernel/durable/tombstone";
 import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
@@ -351,6 +352,9 @@ export class DirectoryAccounts extends DirectoryObject {
    */
   keySeed(input: In<"keySeed">): Out<"keySeed"> {
     const { create, now } = rpcArgs(DirectoryRpc, "keySeed", input);
+    // Shredded with its tenant's erasure (eraseAll): a late seal (a request or event still on its
+    // way) must find the key material destroyed, not create a seed the erased tenant never had.
+    if (isErased(this.ctx.storage.kv)) return null;
     const { seed, created } = this.keys.seed(create, now);
     if (created) this.committed(null);
     return seed;

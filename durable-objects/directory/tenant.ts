@@ -1,6 +1,7 @@
 import { WrongTenant, wipeStorage } from "../../src/kernel/durable/erase";
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { migrateSqlite } from "../../src/kernel/durable/sqlite-schema";
+import { markErased } from "../../src/kernel/durable/tombstone";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
@@ -37,7 +38,11 @@ export class DirectoryTenant extends DirectorySealed {
     const { tenant_id } = rpcArgs(DirectoryRpc, "eraseAll", input);
     const own = this.tenantRow.current()?.id;
     if (own !== undefined && own !== tenant_id) throw new WrongTenant("TenantDirectory");
-    await wipeStorage(this.ctx.storage, () => migrateSqlite(this.ctx.storage, DIRECTORY_SCHEMA));
+    await wipeStorage(this.ctx.storage, () => {
+      migrateSqlite(this.ctx.storage, DIRECTORY_SCHEMA);
+      // The key seed went with the rest: the tombstone keeps a late seal from creating a new one.
+      markErased(this.ctx.storage.kv);
+    });
     return { erased: true };
   }
 }
