@@ -117,6 +117,9 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs
       const events: OutgoingEvent[] = [];
       const reply = await this.receive("commit", () => {
         const { ctx, tenant_id, id, size, sha256 } = rpcArgs(FileStoreRpc, "commit", input);
+        // An upload that outlived its tenant's erasure: its reservation went with the rest, so
+        // answered as expired, which has the route delete the object it just stored in R2.
+        if (this.erased()) return { ok: false as const, error: "expired" as const };
         const tenantId = this.bindTenant(tenant_id);
         const row = this.row(id);
         if (row?.status !== "pending") return { ok: false as const, error: "expired" as const };

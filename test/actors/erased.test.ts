@@ -33,6 +33,11 @@ describe("actor erasure", () => {
     expect(await stub.bind({ tenant_id: "t_probe" })).toEqual({ tenant_id: "t_probe" });
     await erase(stub);
     expect((await rejection(stub.bind({ tenant_id: "t_probe" }))).message).toMatch(/erased/);
+    // Refusals are not the actor's failures: past the supervision's limit (3) it is not paused.
+    for (let i = 0; i < 4; i++) {
+      expect((await rejection(stub.bind({ tenant_id: "t_probe" }))).message).toMatch(/erased/);
+    }
+    expect(await stub.notes({})).toEqual([]);
     // Erasing again is still a harmless no-op (a rerun of the erasure).
     expect(await erase(stub)).toEqual({ erased: true });
   });

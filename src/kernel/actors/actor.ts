@@ -139,7 +139,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
     try {
       result = this.tx.run(fn);
     } catch (error) {
-      await this.supervisor.failed(handler, error);
+      // A refusal after the erasure is no fault of the actor's: counted, it would write supervision state.
+      if (!(error instanceof TenantErased)) await this.supervisor.failed(handler, error);
       throw error;
     }
     this.supervisor.succeeded();
