@@ -32,6 +32,8 @@ type Rpc = typeof RegistryRpc;
 export const MAX_ENDPOINTS = 50;
 /** Set by beginErasure, gone with the rest at eraseAll (whose tombstone then stands for it). */
 const ERASING_KEY = "registry.erasing";
+/** The key prefix of a removed endpoint's purge timer. */
+const PURGE = "purge:";
 
 const Timer = z.discriminatedUnion("kind", [
   /** Pushes an endpoint's current config to its actor (after a change), retried until it lands. */
@@ -85,8 +87,11 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
       const { tenant_id } = rpcArgs(RegistryRpc, "beginErasure", input);
       if (![null, tenant_id].includes(this.boundTenant())) throw new WrongTenant("WebhookRegistry");
       // Written even for a tenant that never bound it: a create racing the erasure must find it.
-      if (!this.erased()) this.ctx.storage.kv.put(ERASING_KEY, true);
-      return {};
+      if (this.erased()) return { removed: [] };
+      this.ctx.storage.kv.put(ERASING_KEY, true);
+      // Its timers go with it at eraseAll: a purge still pending would then never run.
+      if (this.boundTenant() === null) return { removed: [] };
+      return { removed: this.pendingTimerKeys(PURGE).map((key) => key.slice(PURGE.length)) };
     }
 
     list(input: RpcArgs<Rpc, "list">): RpcReply<Rpc, "list"> {
@@ -160,7 +165,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         this.endpoints = null;
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.deleted", data: { endpoint_id: id } });
         this.cancel(`push:${id}`);
-        this.schedule({ kind: "purge", id }, this.now(), { key: `purge:${id}` });
+        this.schedule({ kind: "purge", id }, this.now(), { key: `${PURGE}${id}` });
         return { ok: true };
       });
     }

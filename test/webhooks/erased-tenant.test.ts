@@ -2,8 +2,10 @@
 // dispatch (a queue batch that checked the tenant before its DELETE), a test delivery or
 // a config push must not hand an endpoint actor the erased tenant's sealed secret or
 // events again, nor the registry a new endpoint that the erasure would never list.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { WebhookRegistry } from "../../src/index";
 import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
 import { postDecider } from "../../src/modules/blog/domain";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
@@ -95,5 +97,24 @@ describe("webhooks: an erased tenant's objects stay erased", () => {
     await webhooksErasure.erase?.(t.id, testRuntime());
     expect(await held(t.endpoint)).toEqual({ secrets: [], deliveries: [] });
     expect((await registry(env, t.id).list({ limit: 100, cursor: null })).items).toEqual([]);
+  });
+
+  it("erases the actor of an endpoint removed just before, whose purge had not run yet", async () => {
+    const t = await tenantWithEndpoint("lw4");
+    // Removed, its purge still pending (the actor was unreachable, say, and the timer backs off).
+    const stub = env.WEBHOOK_REGISTRY.getByName(t.id);
+    await runInDurableObject(stub, async (instance: InstanceType<typeof WebhookRegistry>, state) => {
+      expect(await instance.remove({ ctx, tenant_id: t.id, id: t.hookId })).toEqual({ ok: true });
+      state.storage.sql.exec(
+        "update actor_timers set at = ? where key = ?",
+        Date.now() + 3_600_000,
+        `purge:${t.hookId}`,
+      );
+    });
+    expect((await t.endpoint.sealedSecrets({})).length).toBe(1);
+
+    await webhooksErasure.erase?.(t.id, testRuntime());
+    // The registry's timers went with it: the erasure itself emptied the removed endpoint's actor.
+    expect(await held(t.endpoint)).toEqual({ secrets: [], deliveries: [] });
   });
 });

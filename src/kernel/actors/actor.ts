@@ -30,6 +30,7 @@ import {
   TIMERS_SCHEMA,
   type TimerRow,
   timerAt,
+  timerKeys,
 } from "./timers";
 
 const BASE_TRACK = "_actor_schema";
@@ -167,6 +168,12 @@ export abstract class Actor<M> extends DurableObject<Env> {
     if (options.key === RELAY_TIMER) throw new Error("reserved timer key");
     this.timerAlarm.changed();
     return putTimer(this.ctx.storage.sql, JSON.stringify(message), at, { ...options, now: this.now() });
+  }
+
+  /** The keys of the pending timers starting with `prefix` (work promised but not yet done). */
+  protected pendingTimerKeys(prefix: string): string[] {
+    this.ready();
+    return timerKeys(this.ctx.storage.sql, prefix);
   }
 
   /** Cancels the pending timer of `key`; whether there was one. */

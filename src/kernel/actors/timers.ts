@@ -71,6 +71,14 @@ export function deleteTimerKey(sql: SqlStorage, key: string): boolean {
   return sql.exec("delete from actor_timers where key = ?", key).rowsWritten > 0;
 }
 
+/** The keys of the pending timers whose key starts with `prefix`. */
+export function timerKeys(sql: SqlStorage, prefix: string): string[] {
+  return sql
+    .exec<{ key: string }>("select key from actor_timers where substr(key, 1, ?) = ?", prefix.length, prefix)
+    .toArray()
+    .map((r) => r.key);
+}
+
 /** Removes one fired timer by id (a rescheduled key has a new id, and stays). */
 export function deleteTimer(sql: SqlStorage, id: string): void {
   sql.exec("delete from actor_timers where id = ?", id);

@@ -83,7 +83,11 @@ export const RegistryRpc = defineRpc({
    * endpoint and hands its endpoint actors nothing (no dispatch, test delivery or config push),
    * so the endpoints it lists are all there is to erase. Kept, across runs, until `eraseAll`.
    */
-  beginErasure: { args: z.object({ tenant_id: Id }), reply: z.object({}) },
+  beginErasure: {
+    args: z.object({ tenant_id: Id }),
+    /** Endpoints removed whose actor's purge has not run yet: the erasure empties those actors too. */
+    reply: z.object({ removed: z.array(Id) }),
+  },
   list: { args: Page, reply: z.object({ items: z.array(EndpointSchema), next: z.string().nullable() }) },
   get: { args: z.object({ id: Id }), reply: EndpointSchema.nullable() },
   update: {

@@ -14,7 +14,9 @@ export const webhooksErasure: TenantErasure = {
     const tenantRegistry = registry(env, tenantId);
     // First, and again on a rerun: from here the registry refuses new endpoints and feeds no actor,
     // so the list below is complete and nothing refills an actor once erased.
-    await tenantRegistry.beginErasure({ tenant_id: tenantId });
+    const { removed } = await tenantRegistry.beginErasure({ tenant_id: tenantId });
+    // Endpoints removed whose actor was not purged yet: the registry lists them no more.
+    for (const id of removed) await endpointActor(env, tenantId, id).eraseAll({ tenant_id: tenantId });
     let cursor: string | null = null;
     do {
       const page = await tenantRegistry.list({ limit: 100, cursor });
