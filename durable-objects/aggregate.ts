@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { isErased, markErased, TenantErased } from "../src/kernel/durable/tombstone";
 import { AggregateRpc, StreamSchema } from "../src/kernel/events/aggregate-rpc";
 import { AGGREGATE_SCHEMA, AggregateStore, type StreamInfo, streamKey } from "../src/kernel/events/aggregate-store";
 import type { AnyDecider, NewEvent } from "../src/kernel/events/decider";
@@ -126,7 +127,10 @@ export function aggregateObject(
       return this.store;
     }
 
-    /** Offboarding: refuses another tenant's id, then forgets everything; the schema comes back with the next write. */
+    /**
+     * Offboarding: refuses another tenant's id, then forgets everything, leaving a tombstone
+     * (kernel/durable/tombstone.ts) after which no command is taken.
+     */
     async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
       const { tenant_id } = rpcArgs(AggregateRpc, "eraseAll", input);
       const sql = this.ctx.storage.sql;
@@ -136,6 +140,7 @@ export function aggregateObject(
       if (own !== null && !own.startsWith(`${tenant_id}/`)) throw new WrongTenant("Aggregate");
       await wipeStorage(this.ctx.storage, () => {
         [this.store, this.key, this.migrated, this.pinned] = [null, null, false, false];
+        markErased(this.ctx.storage.kv);
       });
       return { erased: true };
     }
@@ -143,6 +148,8 @@ export function aggregateObject(
     /** Decides and commits a command; `expectedVersion` makes it conditional (If-Match), `authorizedAt` pins it to the state authorized. */
     handle(input: RpcArgs<Rpc, "handle">): RpcReply<Rpc, "handle"> {
       const args = rpcArgs(AggregateRpc, "handle", input);
+      // A command still in flight when the tenant's erasure came would start the stream again.
+      if (isErased(this.ctx.storage.kv)) throw new TenantErased("Aggregate");
       const store = this.storeFor(args.stream);
       if (!this.pinned) {
         this.exists(true);
