@@ -56,6 +56,12 @@ describe("actor erasure", () => {
 
     await erase(stub);
     await runInDurableObject(stub, (actor: ProbeActor) => actor.releaseTimers());
+    for (let i = 0; i < 200 && !(await runInDurableObject(stub, (a: ProbeActor) => a.timerWrote())); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // While the timer still runs, nothing it tried to write is there to read.
+    expect(await stub.notes({})).toEqual([]);
+    await runInDurableObject(stub, (actor: ProbeActor) => actor.finishTimers());
     await alarm;
 
     expect(await stub.notes({})).toEqual([]);

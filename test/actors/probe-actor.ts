@@ -79,7 +79,15 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
     const held = this.hold;
     if (held) {
       held.reached = true;
-      return held.gate.then(() => this.write(message));
+      return held.gate.then(async () => {
+        try {
+          this.write(message);
+        } finally {
+          held.written = true;
+        }
+        // Still running after its write (a delivery releasing its permit), until finishTimers.
+        await held.after;
+      });
     }
     this.write(message);
   }
@@ -87,10 +95,25 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
   /** Holds the next timers at their start until {@link releaseTimers}. */
   holdTimers(): void {
     let release = () => {};
+    let finish = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    this.hold = { gate, release, reached: false };
+    const after = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    this.hold = { gate, release, after, finish, reached: false, written: false };
+  }
+
+  /** Whether a held timer, let go, has tried its write. */
+  timerWrote(): boolean {
+    return this.hold?.written === true;
+  }
+
+  /** Lets a released timer end. */
+  finishTimers(): void {
+    this.hold?.finish();
+    this.hold = null;
   }
 
   /** Whether a held timer is waiting. */
@@ -100,7 +123,6 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
 
   releaseTimers(): void {
     this.hold?.release();
-    this.hold = null;
   }
 
   /** Binds the probe to a tenant, as a per-tenant actor's first call does. */
@@ -108,7 +130,14 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
     return this.receive("bind", () => ({ tenant_id: this.bindTenant(rpcArgs(ProbeRpc, "bind", input).tenant_id) }));
   }
 
-  private hold: { gate: Promise<void>; release: () => void; reached: boolean } | null = null;
+  private hold: {
+    gate: Promise<void>;
+    release: () => void;
+    after: Promise<void>;
+    finish: () => void;
+    reached: boolean;
+    written: boolean;
+  } | null = null;
 
   private write(message: Timer): void {
     this.transact(() => {

@@ -155,6 +155,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected transact<T>(fn: () => T): T {
     this.ready();
+    // A timer that was awaiting when the erasure came: what it would write now belongs to no one.
+    if (this.erased()) throw new TenantErased(this.options.name);
     return this.tx.run(fn);
   }
 
@@ -270,6 +272,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
   private async runDue(): Promise<void> {
     const sql = this.ctx.storage.sql;
     for (const timer of dueTimers(sql, this.now(), TIMERS_PER_ALARM)) {
+      // Erased by a call that came while a timer awaited: the rest of the list went with it.
+      if (this.erased()) return;
       if (timer.key === RELAY_TIMER) {
         deleteTimer(sql, timer.id);
         await this.relay.onAlarm(this.env.EVENTS);
@@ -294,6 +298,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
     try {
       await this.onTimer(parsed.data, { attempts: timer.attempts, at: timer.at });
     } catch (error) {
+      // Its tenant was erased meanwhile: nothing to retry, no failure of the actor's.
+      if (this.erased()) return true;
       await this.supervisor.failed("timer", error);
       const retryAt = this.now() + backoffDelay(timer.attempts + 1, this.timerRetry(), this.options.random);
       retryTimer(sql, timer.id, Math.max(retryAt, this.supervisor.state.pausedUntil ?? 0));
