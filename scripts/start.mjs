@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
-import { replayAfterCrash, trackRun, uncleanStopLines } from "./lib/dev-crash.mjs";
+import { anotherStartLines, replayAfterCrash, trackRun, uncleanStopLines } from "./lib/dev-crash.mjs";
 import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
@@ -39,17 +39,16 @@ const devVars = ensureDevVars();
 
 // The last run's record (lib/dev-crash.mjs): one that did not stop cleanly lost the local
 // queue's undelivered events; say so, and which replays give them back. Another npm start
-// still running on this state keeps its record: this run leaves it alone.
+// still running on this state would share its databases: this one stops, leaving its record.
 const tracked = trackRun({ port });
+if (tracked.previous.state === "running") {
+  console.error(anotherStartLines(tracked.previous).join("\n"));
+  process.exit(1);
+}
 const replayOnCrash = process.env.PLINTH_REPLAY_AFTER_CRASH !== "0";
 let replaying = Promise.resolve();
 if (tracked.owedSince)
   console.error(uncleanStopLines({ since: tracked.owedSince, origin, auto: replayOnCrash }).join("\n"));
-if (tracked.previous.state === "running") {
-  console.error(
-    `plinth: another npm start (pid ${tracked.previous.pid}, port ${tracked.previous.port}) runs on this .wrangler/state; this one does not track its own stop`,
-  );
-}
 
 console.log("plinth: applying local D1 migrations…");
 const migrated = await migrateD1Quietly();

@@ -13,6 +13,8 @@ export declare const RUN_FILE: string;
 export declare const REPLAYS: readonly { consumer: string; restores: string }[];
 export declare function readRun(file?: string): RunRecord | null;
 export declare function isAlive(pid: number): boolean;
+export declare function isNpmStart(pid: number, command?: (pid: number) => string | null): boolean;
+export declare function anotherStartLines(running: { pid: number; port?: number }): string[];
 export declare function lastRun(record: RunRecord | null, alive: (pid: number) => boolean): LastRun;
 export declare function beginRun(record: RunRecord, file?: string): void;
 export declare function endRun(owedSince: string | null, file?: string): void;

@@ -6,7 +6,7 @@
 // The file is written when the run begins and removed when it ends through process.exit or a
 // normal exit (Ctrl-C and SIGTERM go through the supervisor's exit): only a stop that ran no
 // code of ours leaves it behind.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -48,6 +48,47 @@ export function isAlive(pid) {
   } catch (error) {
     return error.code === "EPERM";
   }
+}
+
+/** The command line of process `pid` as `ps` shows it, or null when ps cannot say. */
+function commandOf(/** @type {number} */ pid) {
+  try {
+    const line = execFileSync("ps", ["-p", String(pid), "-o", "command="], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return line.trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the process with this id is an npm start that still runs. A record a crash left
+ * before a reboot names a pid that may since belong to another program: taken for a live
+ * npm start, it hid the crash and refused every later start. Where `ps` cannot say, a live
+ * process counts. `command` injectable for the tests.
+ * @param {number} pid @param {(pid: number) => string | null} [command]
+ */
+export function isNpmStart(pid, command = commandOf) {
+  if (!isAlive(pid)) return false;
+  const line = command(pid);
+  return line === null || /\bstart\.mjs\b/.test(line);
+}
+
+/**
+ * Why this npm start stops at once: another runs on the same `.wrangler/state`. Two wrangler
+ * dev on one state lock each other's Durable Object and D1 databases (SQLITE_BUSY, answered
+ * as internal errors by both), so a second one cannot work beside the first.
+ * @param {{ pid: number, port?: number }} running
+ */
+export function anotherStartLines({ pid, port }) {
+  const where = port ? ` at http://127.0.0.1:${port}` : "";
+  return [
+    `plinth: another npm start (pid ${pid}) runs on this checkout's .wrangler/state${where};`,
+    "  two wrangler dev on one state lock each other's databases (SQLITE_BUSY, internal errors).",
+    `  Use that one, or stop it (Ctrl-C in its terminal, or: kill ${pid}); a second plinth needs a clone of its own.`,
+  ];
 }
 
 /**
@@ -94,7 +135,7 @@ export function trackRun({
   file = RUN_FILE,
   pid = process.pid,
   now = () => new Date().toISOString(),
-  alive = isAlive,
+  alive = isNpmStart,
   onExit = (listener) => process.on("exit", listener),
 }) {
   const previous = lastRun(readRun(file), alive);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  anotherStartLines,
   endRun,
   lastRun,
   readRun,
@@ -143,6 +144,41 @@ describe("npm start after a run that did not stop cleanly", () => {
     expect(second.owedSince).toBeNull();
     exit();
     expect(readRun(file)).toEqual({ pid: 41, port: 8787, started_at: "T0" });
+  });
+
+  it("takes a live npm start's record for a run, not another program's that reuses the pid", async () => {
+    const file = freshFile();
+    const start = await startFake(file);
+    try {
+      expect(trackRun({ port: 8802, file, onExit: () => {} }).previous).toEqual({
+        state: "running",
+        pid: start.pid,
+        port: 8799,
+      });
+    } finally {
+      await signalGroup(start, "SIGINT");
+    }
+    // A crash before a reboot left the record; its pid is now some other program's.
+    const other = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      const crashed = freshFile();
+      writeFileSync(crashed, JSON.stringify({ pid: other.pid, port: 8787, started_at: "T0" }));
+      expect(trackRun({ port: 8802, file: crashed, onExit: () => {} }).previous).toEqual({
+        state: "unclean",
+        since: "T0",
+      });
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
+
+  it("tells a second npm start on the same state which one runs, and why it cannot run beside it", () => {
+    const lines = anotherStartLines({ pid: 41, port: 8787 }).join("\n");
+    expect(lines).toContain(
+      "another npm start (pid 41) runs on this checkout's .wrangler/state at http://127.0.0.1:8787",
+    );
+    expect(lines).toContain("SQLITE_BUSY");
+    expect(lines).toContain("kill 41");
   });
 
   it("stops quietly when .wrangler/state was deleted meanwhile: the events owed went with it", () => {
