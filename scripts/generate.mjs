@@ -203,7 +203,16 @@ async function apiTypes(document) {
  */
 async function objectClasses() {
   const { unstable_readConfig } = await import("wrangler");
-  const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
+  let config;
+  try {
+    config = unstable_readConfig({ config: join(root, "wrangler.toml") });
+  } catch (error) {
+    // Thrown, wrangler's error printed a stack trace and, for a syntax error, the whole file
+    // (npm start shows this at every save of wrangler.toml): say where, and what, in a line.
+    const at = error.location ? `:${error.location.line}:${error.location.column}` : "";
+    console.error(`generate: wrangler.toml${at}: ${error.text ?? error.message}`);
+    process.exit(1);
+  }
   const entries = (config.durable_objects?.bindings ?? [])
     .map((b) => [b.name, b.class_name])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

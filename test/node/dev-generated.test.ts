@@ -3,7 +3,7 @@
 // `npm run generate`, so /readyz named the new object's check after its binding
 // (`do:REMINDER_CLOCK`) until the developer ran it. npm start now regenerates the sources
 // as it begins and when wrangler.toml changes; this runs that on a copy of the checkout.
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,10 +67,30 @@ describe("npm start's generated sources", () => {
     expect(said[1]).toContain("npm run generate");
   });
 
+  it("says where a wrangler.toml saved with a syntax error is wrong, in a line", async () => {
+    const file = join(copy, "wrangler.toml");
+    const good = readFileSync(file, "utf8");
+    writeFileSync(file, `${good}this is = = broken [\n`);
+    try {
+      const run = await generateSources(copy);
+      expect(run.code).not.toBe(0);
+      // npm start prints this as it is: a stack trace of wrangler's parser carried the whole
+      // wrangler.toml (some 400 lines) with it.
+      const line = good.split("\n").length;
+      expect(run.output.trimEnd()).toBe(
+        `generate: wrangler.toml:${line}:0: Invalid TOML document: only letter, numbers, dashes and underscores are allowed in keys`,
+      );
+    } finally {
+      writeFileSync(file, good);
+    }
+  }, 60_000);
+
   it("reports a failure of the generator itself with its exit code", async () => {
     appendFileSync(join(copy, "wrangler.toml"), "\n[[durable_objects.bindings]\n");
     const run = await generateSources(copy);
     expect(run.code).not.toBe(0);
     expect(run.output).toContain("wrangler.toml");
+    expect(run.output).toContain('binding should have a string "name" field');
+    expect(run.output).not.toMatch(/^\s+at /m);
   }, 60_000);
 });
