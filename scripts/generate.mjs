@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { newSigningKeySet } from "./jwt-keys.mjs";
 import { journalProblems } from "./lib/migration-journal.mjs";
 import { migrationTables } from "./lib/migration-tables.mjs";
+import { wranglerTomlProblem } from "./lib/module-objects.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -209,8 +210,7 @@ async function objectClasses() {
   } catch (error) {
     // Thrown, wrangler's error printed a stack trace and, for a syntax error, the whole file
     // (npm start shows this at every save of wrangler.toml): say where, and what, in a line.
-    const at = error.location ? `:${error.location.line}:${error.location.column}` : "";
-    console.error(`generate: wrangler.toml${at}: ${error.text ?? error.message}`);
+    console.error(`generate: ${wranglerTomlProblem(error)}`);
     process.exit(1);
   }
   const entries = (config.durable_objects?.bindings ?? [])

@@ -27,7 +27,7 @@ import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
 import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
 import { readDevVars } from "./lib/dev-setup.mjs";
 import { bin, root, run } from "./lib/env.mjs";
-import { boundClasses, objectProblems, workerExports } from "./lib/module-objects.mjs";
+import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
 import { defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
@@ -86,7 +86,7 @@ const LOCAL_HELP = {
     "Object binding a module declares: bound in wrangler.toml, its class exported by src/index.ts,",
     "and answering ping (what /readyz calls).",
     "",
-    "Exit: 0 no problems, 1 problems (or the modules do not load).",
+    "Exit: 0 no problems, 1 problems (or the modules do not load, or wrangler.toml does not parse).",
   ],
 };
 
@@ -280,10 +280,19 @@ async function modulesCommand(sub) {
   if (sub === "validate") {
     // The objects the modules bind, as /readyz will ping them, and wrangler dev will bind them.
     // Checked only where src/index.ts loads in Node (the Worker's build fails on its own).
+    // A wrangler.toml that does not parse is a problem of its own: wrangler dev and the
+    // deploy refuse it too, and no binding can be checked against it.
+    let classes;
+    try {
+      classes = await boundClasses(root);
+    } catch (error) {
+      console.error(`plinth: ${wranglerTomlProblem(error)}`);
+      process.exit(1);
+    }
     let problems = [];
     let unchecked = false;
     try {
-      problems = objectProblems(ordered, await boundClasses(root), await workerExports(root));
+      problems = objectProblems(ordered, classes, await workerExports(root));
     } catch (error) {
       console.error(`plinth: src/index.ts does not load in Node: ${error.message}`);
       unchecked = true;

@@ -22,6 +22,17 @@ export async function boundClasses(root) {
 }
 
 /**
+ * What is wrong with wrangler.toml, in a line, from the error its parser threw: where (a
+ * syntax error carries its line and column) and what. The error itself also carries the
+ * whole file, which a stack trace would print.
+ * @param {any} error @returns {string}
+ */
+export function wranglerTomlProblem(error) {
+  const at = error?.location ? `:${error.location.line}:${error.location.column}` : "";
+  return `wrangler.toml${at}: ${error?.text ?? error?.message ?? String(error)}`;
+}
+
+/**
  * What src/index.ts exports, loaded in Node: bundled with esbuild, `cloudflare:workers` given a
  * bare `DurableObject` base and the tracing wrapper its identity (it returns the class as is
  * when tracing is off, as it is here), `.wasm` files empty (no crypto runs at load).

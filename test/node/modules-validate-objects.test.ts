@@ -63,6 +63,23 @@ describe("plinth modules validate and the modules' Durable Objects", () => {
     expect(answering.stdout).toBe("ok: 8 modules, no problems\n");
     expect(answering.status).toBe(0);
   }, 120_000);
+
+  it("fails on a wrangler.toml it cannot read, naming that file, not src/index.ts", () => {
+    // Read as "src/index.ts does not load in Node" and answered "ok" (exit 0): the bindings
+    // went unchecked while wrangler dev and the deploy would refuse the file.
+    const file = join(copy, "wrangler.toml");
+    const good = readFileSync(file, "utf8");
+    writeFileSync(file, `${good}this is = = broken [\n`);
+    try {
+      const run = validate();
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`plinth: wrangler.toml:${good.split("\n").length}:0: Invalid TOML document`);
+      expect(run.stderr).not.toContain("src/index.ts");
+    } finally {
+      writeFileSync(file, good);
+    }
+  }, 60_000);
 });
 
 describe("the problems of the modules' Durable Object bindings", () => {
