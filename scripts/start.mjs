@@ -48,7 +48,14 @@ if (tracked.previous.state === "running") {
 const replayOnCrash = process.env.PLINTH_REPLAY_AFTER_CRASH !== "0";
 let replaying = Promise.resolve();
 if (tracked.owedSince)
-  console.error(uncleanStopLines({ since: tracked.owedSince, origin, auto: replayOnCrash }).join("\n"));
+  console.error(
+    uncleanStopLines({
+      since: tracked.owedSince,
+      origin,
+      auto: replayOnCrash,
+      cleanly: tracked.previous.state === "owed",
+    }).join("\n"),
+  );
 
 console.log("plinth: applying local D1 migrations…");
 const migrated = await migrateD1Quietly();

@@ -8,7 +8,8 @@ export interface RunRecord {
 export type LastRun =
   | { state: "none" }
   | { state: "running"; pid: number; port?: number }
-  | { state: "unclean"; since: string };
+  | { state: "unclean"; since: string }
+  | { state: "owed"; since: string };
 export declare const RUN_FILE: string;
 export declare const REPLAYS: readonly { consumer: string; restores: string }[];
 export declare function readRun(file?: string): RunRecord | null;
@@ -33,7 +34,12 @@ export declare function trackRun(options: {
   recovered(upTo: number): void;
 };
 export declare function replayCommand(origin: string, consumer: string): string;
-export declare function uncleanStopLines(options: { since: string; origin: string; auto: boolean }): string[];
+export declare function uncleanStopLines(options: {
+  since: string;
+  origin: string;
+  auto: boolean;
+  cleanly?: boolean;
+}): string[];
 export declare function replayAfterCrash(options: {
   origin: string;
   rootKey?: string;

@@ -93,8 +93,9 @@ export function anotherStartLines({ pid, port }) {
 
 /**
  * What the record says of the last run: none to speak of; still running (another npm start on
- * this state); or stopped uncleanly, or cleanly but with an earlier crash's events not yet
- * replayed, since the time the first unrecovered run began.
+ * this state); stopped uncleanly; or stopped cleanly with lost events not yet replayed
+ * (`owed`: an earlier crash's, or those of a wrangler dev started again under it), since the
+ * first unrecovered loss. Told apart, so that a clean stop is not reported as a kill.
  * @param {RunRecord | null} record @param {(pid: number) => boolean} alive @returns {LastRun}
  */
 export function lastRun(record, alive) {
@@ -103,7 +104,7 @@ export function lastRun(record, alive) {
     if (alive(record.pid)) return { state: "running", pid: record.pid, port: record.port };
     return { state: "unclean", since: record.owed_since ?? record.started_at ?? "an unknown time" };
   }
-  return record.owed_since ? { state: "unclean", since: record.owed_since } : { state: "none" };
+  return record.owed_since ? { state: "owed", since: record.owed_since } : { state: "none" };
 }
 
 /** Records this run as begun (with the earlier crash still owed a replay, if any). */
@@ -140,7 +141,7 @@ export function trackRun({
 }) {
   const previous = lastRun(readRun(file), alive);
   const startedAt = now();
-  let owedSince = previous.state === "unclean" ? previous.since : null;
+  let owedSince = previous.state === "unclean" || previous.state === "owed" ? previous.since : null;
   let debt = owedSince ? 1 : 0;
   const tracking = previous.state !== "running";
   const record = () => beginRun({ pid, port, started_at: startedAt, owed_since: owedSince ?? undefined }, file);
@@ -175,16 +176,23 @@ export function trackRun({
 export const replayCommand = (origin, consumer) => `PLINTH_URL=${origin} npx plinth events replay ${consumer}`;
 
 /**
- * What npm start says when the last run did not stop cleanly: what was lost, the commands
- * that give back what can be given back (on this run's URL), what cannot, and whether it
- * runs them itself.
- * @param {{ since: string, origin: string, auto: boolean }} options
+ * What npm start says when the last run did not stop cleanly, or stopped cleanly with lost
+ * events not replayed yet (`cleanly`): what was lost, the commands that give back what can be
+ * given back (on this run's URL), what cannot, and whether it runs them itself.
+ * @param {{ since: string, origin: string, auto: boolean, cleanly?: boolean }} options
  */
-export function uncleanStopLines({ since, origin, auto }) {
+export function uncleanStopLines({ since, origin, auto, cleanly = false }) {
   const width = Math.max(...REPLAYS.map((r) => replayCommand(origin, r.consumer).length));
   return [
-    `plinth: the npm start begun at ${since} did not stop cleanly (killed, or its terminal closed);`,
-    "  the events the local queue held then were lost to the audit log and the webhooks",
+    ...(cleanly
+      ? [
+          `plinth: the events the local queue lost since ${since} are not replayed yet (a run killed, or wrangler`,
+          "  dev started again under npm start, and its replays not run): the audit log and the webhooks miss them",
+        ]
+      : [
+          `plinth: the npm start begun at ${since} did not stop cleanly (killed, or its terminal closed);`,
+          "  the events the local queue held then were lost to the audit log and the webhooks",
+        ]),
     "  (docs/operations.md#what-survives-a-crash). What can be given back, once plinth runs:",
     ...REPLAYS.map((r) => `    ${replayCommand(origin, r.consumer).padEnd(width)}  # ${r.restores}`),
     `  What cannot: the events of writers that keep no event log once sent (${UNREPLAYABLE}).`,

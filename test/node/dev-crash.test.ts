@@ -106,7 +106,8 @@ describe("npm start after a run that did not stop cleanly", () => {
     exit(); // stopped cleanly before its replays ran (its Worker never came up, say)
     expect(readRun(file)).toEqual({ owed_since: "T0" });
     const third = trackRun({ port: 8802, file, pid: 3, now: () => "T2", alive: dead, onExit: (f) => (exit = f) });
-    expect(third.previous).toEqual({ state: "unclean", since: "T0" });
+    // It stopped cleanly: what it left is a replay owed, not a crash of its own.
+    expect(third.previous).toEqual({ state: "owed", since: "T0" });
     third.recovered(third.debt);
     expect(readRun(file)).toEqual({ pid: 3, port: 8802, started_at: "T2" });
     exit();
@@ -194,6 +195,24 @@ describe("npm start after a run that did not stop cleanly", () => {
     expect(lastRun(readRun(file), () => false)).toEqual({ state: "none" });
     endRun(null, file);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it("does not call a run that stopped cleanly, with a replay owed, a crash", () => {
+    // wrangler dev started again under a run (a .dev.vars edit) at T1, and Ctrl-C came before
+    // its replays ran, or with PLINTH_REPLAY_AFTER_CRASH=0: no npm start began at T1, and the
+    // one that ran stopped cleanly.
+    const file = freshFile();
+    let exit = () => {};
+    const run = trackRun({ port: 8802, file, pid: 7, now: () => "T1", onExit: (f) => (exit = f) });
+    run.owe();
+    exit();
+    const next = trackRun({ port: 8802, file, pid: 8, now: () => "T2", alive: () => false, onExit: () => {} });
+    expect(next.previous).toEqual({ state: "owed", since: "T1" });
+    expect(next.owedSince).toBe("T1");
+    const text = uncleanStopLines({ since: "T1", origin, auto: true, cleanly: true }).join("\n");
+    expect(text).not.toContain("did not stop cleanly");
+    expect(text).toContain("the events the local queue lost since T1 are not replayed yet");
+    expect(text).toContain(`PLINTH_URL=${origin} npx plinth events replay audit:log`);
   });
 
   it("names the replays on this run's URL, what they give back, and what no replay can", () => {
