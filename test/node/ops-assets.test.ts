@@ -86,10 +86,10 @@ describe("ops/", () => {
       },
     };
     expect(blocks.map((b) => b[2]).sort()).toEqual(Object.keys(firstOf).sort());
-    for (const [, rule, name] of blocks) {
+    for (const [, rule = "", name = ""] of blocks) {
       const indented = rule.replace(/^/gm, "      ");
       writeFileSync(path.join(dir, `${name}.rules.yml`), `groups:\n  - name: docs\n    rules:\n${indented}`);
-      const { series, labels } = firstOf[name];
+      const { series, labels } = firstOf[name] ?? { series: "", labels: {} };
       const test = {
         rule_files: [`${name}.rules.yml`],
         evaluation_interval: "1m",
