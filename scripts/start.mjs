@@ -6,7 +6,13 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
-import { anotherStartLines, replayAfterCrash, trackRun, uncleanStopLines } from "./lib/dev-crash.mjs";
+import {
+  anotherStartLines,
+  replayAfterCrash,
+  replayNotDoneLine,
+  trackRun,
+  uncleanStopLines,
+} from "./lib/dev-crash.mjs";
 import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
@@ -142,13 +148,12 @@ function replayOwed(what) {
   const upTo = tracked.debt;
   replaying = replaying.then(async () => {
     console.log(`plinth: replaying ${what}…`);
-    if (await replayAfterCrash({ origin, rootKey: devVars.PLATFORM_ROOT_KEY })) {
+    const outcome = await replayAfterCrash({ origin, rootKey: devVars.PLATFORM_ROOT_KEY });
+    if (outcome === "done") {
       tracked.recovered(upTo);
       console.log("plinth: replays done; the audit log and webhooks have what the queue lost");
     } else {
-      console.error(
-        "plinth: a replay failed (see above); once fixed, run: npx plinth events replay audit:log, then webhooks:dispatch",
-      );
+      console.error(replayNotDoneLine(outcome, origin));
     }
   });
 }

@@ -43,5 +43,6 @@ export declare function uncleanStopLines(options: {
 export declare function replayAfterCrash(options: {
   origin: string;
   rootKey?: string;
-  run?: (args: string[], env: Record<string, string | undefined>) => Promise<number>;
-}): Promise<boolean>;
+  run?: (args: string[], env: Record<string, string | undefined>) => Promise<number | null>;
+}): Promise<"done" | "failed" | "interrupted">;
+export declare function replayNotDoneLine(outcome: "failed" | "interrupted", origin: string): string;

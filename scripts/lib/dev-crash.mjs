@@ -204,16 +204,32 @@ export function uncleanStopLines({ since, origin, auto, cleanly = false }) {
 
 /**
  * Runs each replay with the CLI against `origin`, one after the other, with its output on
- * screen; resolves whether all succeeded. `run` is injectable for the tests.
- * @param {{ origin: string, rootKey?: string, run?: (args: string[], env: Record<string, string | undefined>) => Promise<number> }} options
+ * screen, and stops at the first that does not succeed: `done`, `failed`, or `interrupted`
+ * when a replay's CLI was ended by a signal (Ctrl-C reaches it with npm start: nothing failed,
+ * and the replay stays owed). `run` resolves the exit code, or null for such an end;
+ * injectable for the tests.
+ * @param {{ origin: string, rootKey?: string, run?: (args: string[], env: Record<string, string | undefined>) => Promise<number | null> }} options
+ * @returns {Promise<"done" | "failed" | "interrupted">}
  */
 export async function replayAfterCrash({ origin, rootKey, run = runCli }) {
   for (const { consumer } of REPLAYS) {
     const env = { ...offlineEnv, PLINTH_URL: origin, ...(rootKey ? { PLATFORM_ROOT_KEY: rootKey } : {}) };
     const code = await run(["events", "replay", consumer], env);
-    if (code !== 0) return false;
+    if (code === null) return "interrupted";
+    if (code !== 0) return "failed";
   }
-  return true;
+  return "done";
+}
+
+/**
+ * What npm start says when its replays did not all run: a failure names the commands on this
+ * run's URL (the CLI's default is port 8787's); an interruption only that they stay owed.
+ * @param {"failed" | "interrupted"} outcome @param {string} origin
+ */
+export function replayNotDoneLine(outcome, origin) {
+  return outcome === "interrupted"
+    ? "plinth: the replays were interrupted by the stop; they stay owed, and the next npm start runs them"
+    : `plinth: a replay failed (see above); once fixed, run: ${replayCommand(origin, REPLAYS[0].consumer)}, then ${REPLAYS[1].consumer} (or start npm start again: it runs them)`;
 }
 
 /**
@@ -232,6 +248,6 @@ function runCli(args, env) {
       if (!/^[\w.:-]+: not replayed, their writers keep no event log/.test(line)) process.stderr.write(`${line}\n`);
     });
     child.on("error", () => resolve(1));
-    child.on("exit", (code) => resolve(code ?? 1));
+    child.on("exit", (code, signal) => resolve(signal ? null : (code ?? 1)));
   });
 }

@@ -16,6 +16,7 @@ import {
   lastRun,
   readRun,
   replayAfterCrash,
+  replayNotDoneLine,
   trackRun,
   uncleanStopLines,
 } from "../../scripts/lib/dev-crash.mjs";
@@ -236,7 +237,7 @@ describe("npm start after a run that did not stop cleanly", () => {
         return 0;
       },
     });
-    expect(ok).toBe(true);
+    expect(ok).toBe("done");
     expect(calls).toEqual([
       { args: ["events", "replay", "audit:log"], url: origin, key: "root-key" },
       { args: ["events", "replay", "webhooks:dispatch"], url: origin, key: "root-key" },
@@ -249,7 +250,28 @@ describe("npm start after a run that did not stop cleanly", () => {
         return 3;
       },
     });
-    expect(failed).toBe(false);
+    expect(failed).toBe("failed");
     expect(tried).toEqual(["audit:log"]);
+    expect(replayNotDoneLine("failed", origin)).toContain(
+      `once fixed, run: PLINTH_URL=${origin} npx plinth events replay audit:log, then webhooks:dispatch`,
+    );
+  });
+
+  it("tells a replay the stop interrupted (Ctrl-C reached the CLI too) from one that failed", async () => {
+    // Said "a replay failed (see above); once fixed, run: …" at every Ctrl-C during the
+    // replays: nothing had failed, and nothing above said so. The replay stays owed.
+    const tried: string[] = [];
+    const outcome = await replayAfterCrash({
+      origin,
+      run: async (args) => {
+        tried.push(args[2] ?? "");
+        return null; // ended by a signal
+      },
+    });
+    expect(outcome).toBe("interrupted");
+    expect(tried).toEqual(["audit:log"]);
+    const line = replayNotDoneLine("interrupted", origin);
+    expect(line).not.toContain("failed");
+    expect(line).toContain("the next npm start runs them");
   });
 });
