@@ -51,6 +51,11 @@ if (tracked.previous.state === "running") {
   console.error(anotherStartLines(tracked.previous).join("\n"));
   process.exit(1);
 }
+if (tracked.unwritable) {
+  console.error(
+    `plinth: this run cannot be recorded in .wrangler/state (${tracked.unwritable}); if it does not stop cleanly, the next start will not know`,
+  );
+}
 const replayOnCrash = process.env.PLINTH_REPLAY_AFTER_CRASH !== "0";
 let replaying = Promise.resolve();
 if (tracked.owedSince)

@@ -28,6 +28,7 @@ export declare function trackRun(options: {
   onExit?: (listener: () => void) => void;
 }): {
   previous: LastRun;
+  readonly unwritable: string | null;
   readonly owedSince: string | null;
   readonly debt: number;
   owe(): void;

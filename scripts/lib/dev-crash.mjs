@@ -144,13 +144,33 @@ export function trackRun({
   let owedSince = previous.state === "unclean" || previous.state === "owed" ? previous.since : null;
   let debt = owedSince ? 1 : 0;
   const tracking = previous.state !== "running";
-  const record = () => beginRun({ pid, port, started_at: startedAt, owed_since: owedSince ?? undefined }, file);
+  // A record that cannot be written (a read-only .wrangler) costs only the next start's
+  // notice: a throw here ended npm start, at its start or later in its callbacks.
+  /** @type {string | null} */
+  let unwritable = null;
+  const record = () => {
+    try {
+      beginRun({ pid, port, started_at: startedAt, owed_since: owedSince ?? undefined }, file);
+    } catch (error) {
+      unwritable ??= error instanceof Error ? error.message : String(error);
+    }
+  };
   if (tracking) {
     record();
-    onExit(() => endRun(owedSince, file));
+    onExit(() => {
+      try {
+        endRun(owedSince, file);
+      } catch {
+        // Said at the start already (unwritable).
+      }
+    });
   }
   return {
     previous,
+    /** Why this run's record could not be written, or null. */
+    get unwritable() {
+      return unwritable;
+    },
     /** When the earliest run whose lost events are not replayed yet began, or null. */
     get owedSince() {
       return owedSince;

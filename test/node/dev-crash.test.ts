@@ -183,6 +183,20 @@ describe("npm start after a run that did not stop cleanly", () => {
     expect(lines).toContain("kill 41");
   });
 
+  it("runs on, saying so, where the record cannot be written (a read-only .wrangler)", () => {
+    // The write threw at start (a stack trace instead of the start), and at a wrangler dev
+    // restart or a replay's end, inside npm start's callbacks, ended it.
+    const blocker = freshFile();
+    writeFileSync(blocker, "not a folder");
+    const file = join(blocker, "run.json");
+    let exit = () => {};
+    const run = trackRun({ port: 8802, file, pid: 9, now: () => "T0", onExit: (f) => (exit = f) });
+    expect(run.unwritable).toMatch(/EEXIST|ENOTDIR/);
+    expect(() => run.owe()).not.toThrow();
+    expect(() => run.recovered(run.debt)).not.toThrow();
+    expect(() => exit()).not.toThrow();
+  });
+
   it("stops quietly when .wrangler/state was deleted meanwhile: the events owed went with it", () => {
     const file = join(dir, "deleted-state", "run.json");
     expect(() => endRun("T0", file)).not.toThrow();
