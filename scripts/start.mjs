@@ -68,6 +68,16 @@ if (tracked.owedSince)
     }).join("\n"),
   );
 
+// The generated sources the Worker imports, from wrangler.toml, migrations/ and the manifests as
+// they are: a binding added since the last `npm run generate` is in /readyz under its class's name
+// (lib/dev-generated.mjs). Begun beside the migrations, which it does not need (it reads the
+// files, not the database): each is a process of its own, seconds long on a cold start.
+const generated = refreshGenerated({
+  root,
+  why: "src/generated/ was behind its inputs",
+  say: (line) => console.error(line),
+});
+
 console.log("plinth: applying local D1 migrations…");
 const migrated = await migrateD1Quietly();
 if (migrated.code !== 0) {
@@ -96,10 +106,7 @@ if (devVars.READ_MODEL_URL) {
   }
 }
 
-// The generated sources the Worker imports, from wrangler.toml, migrations/ (all applied now)
-// and the manifests as they are: a binding added since the last `npm run generate` is in
-// /readyz under its class's name (lib/dev-generated.mjs).
-await refreshGenerated({ root, why: "src/generated/ was behind its inputs", say: (line) => console.error(line) });
+await generated;
 
 // --test-scheduled: lib/local-cron.mjs fires the trigger (and wrangler no longer warns that nothing does).
 const args = ["dev", "--ip", host, "--port", String(port), "--test-scheduled", "--var", `GIT_COMMIT:${gitCommit()}`];
