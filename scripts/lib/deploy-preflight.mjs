@@ -183,6 +183,9 @@ const EXPECTED_SECRETS = {
   METRICS_TOKEN: "GET /metrics answers 401 to every scrape (it is closed in staging and production without it)",
 };
 
+/** Secrets whose value being rotated out may be kept as `<name>_PREVIOUS` meanwhile. */
+const ROTATED_SECRETS = ["PLATFORM_ROOT_KEY", "METRICS_TOKEN"];
+
 /**
  * What the Worker's secret names (`wrangler secret list --format json`) lack.
  * @param {string[]} names
@@ -197,5 +200,18 @@ export function secretProblems(names) {
   const warnings = Object.entries(EXPECTED_SECRETS)
     .filter(([name]) => !have.has(name))
     .map(([name, what]) => `secret ${name} is not set: ${what}`);
+  // A rotation's overlap (docs/operations.md, "Rotating keys"): alone it is config_invalid; with
+  // the current value a reminder, since the old value keeps working until it is deleted.
+  for (const name of ROTATED_SECRETS) {
+    if (!have.has(`${name}_PREVIOUS`)) continue;
+    if (!have.has(name))
+      errors.push(
+        `secret ${name}_PREVIOUS is set without ${name}: every request would answer 500 config_invalid; put ${name} or delete ${name}_PREVIOUS`,
+      );
+    else
+      warnings.push(
+        `secret ${name}_PREVIOUS is still set: the old value keeps working; delete it (npx wrangler secret delete ${name}_PREVIOUS) once plinth_previous_secret_uses_total{variable="${name}_PREVIOUS"} stops growing`,
+      );
+  }
   return { errors, warnings };
 }

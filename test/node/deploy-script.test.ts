@@ -239,4 +239,19 @@ describe("secretProblems", () => {
       warnings: [],
     });
   });
+
+  it("reminds of a previous root key or metrics token still set, and refuses one without its current value", () => {
+    const all = ["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN"];
+    expect(secretProblems([...all, "PLATFORM_ROOT_KEY_PREVIOUS", "METRICS_TOKEN_PREVIOUS"])).toEqual({
+      errors: [],
+      warnings: [
+        expect.stringContaining("PLATFORM_ROOT_KEY_PREVIOUS is still set: the old value keeps working"),
+        expect.stringContaining("METRICS_TOKEN_PREVIOUS is still set: the old value keeps working"),
+      ],
+    });
+    const withoutCurrent = secretProblems([...all.filter((n) => n !== "METRICS_TOKEN"), "METRICS_TOKEN_PREVIOUS"]);
+    expect(withoutCurrent.errors).toEqual([
+      expect.stringContaining("METRICS_TOKEN_PREVIOUS is set without METRICS_TOKEN: every request would answer 500"),
+    ]);
+  });
 });

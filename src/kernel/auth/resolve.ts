@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { refuseUnavailable } from "./guards";
+import { matchRotated, notePreviousSecret } from "./rotated-secret";
 import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
 
 const PLATFORM_PREFIX = "/api/v1/platform";
@@ -78,15 +79,18 @@ export function resolveRequest(deps: {
   return async function resolveRequest(c, next) {
     const token = bearer(c);
     const onPlatform = c.req.path === PLATFORM_PREFIX || c.req.path.startsWith(`${PLATFORM_PREFIX}/`);
-    const rootKey = c.get("config").platformRootKey;
+    const { platformRootKey: rootKey, platformRootKeyPrevious } = c.get("config");
     if (token !== undefined) {
-      if (rootKey !== undefined && isRootKey(token, rootKey)) {
+      // The previous key, during a rotation, is the root key in every way, and in no other.
+      const match = matchRotated(token, rootKey, platformRootKeyPrevious, isRootKey);
+      if (match !== "none") {
         if (!onPlatform)
           throw refused(
             "root_key_off_platform",
             "forbidden",
             "the platform root key is valid only on /api/v1/platform",
           );
+        if (match === "previous") notePreviousSecret(c, "PLATFORM_ROOT_KEY_PREVIOUS");
         c.set("principal", { kind: "platform", id: "platform", grants: [] });
       } else {
         const principal = await authenticate(token, c, deps.authenticators);

@@ -5,6 +5,7 @@ import type { BindingKind, EnvNeeds } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
 import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "../read-models/config";
 import { type MailConfig, MailEnvSchema, mailConfig, providerHalfSet } from "./mail";
+import { previousWithoutCurrent } from "./previous-secrets";
 import { type TracingConfig, TracingEnvSchema, tracingConfig } from "./tracing";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -87,6 +88,8 @@ const ConfigSchema = z.object({
     )
     .optional(),
   PLATFORM_ROOT_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
+  // The value being rotated out, accepted alongside the current one until removed (operations.md).
+  PLATFORM_ROOT_KEY_PREVIOUS: z.string().min(32, "must be at least 32 characters").max(512).optional(),
   // Required: without it no token is signed. Said the way an operator sets it, not "expected string".
   JWT_SIGNING_KEYS: z
     .string({
@@ -113,6 +116,7 @@ const ConfigSchema = z.object({
     .pipe(PolicyOverridesSchema)
     .optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(512).optional(),
+  METRICS_TOKEN_PREVIOUS: z.string().min(16, "must be at least 16 characters").max(512).optional(),
   IP_HASH_KEY: z.string().min(32, "must be at least 32 characters").max(512).optional(),
   METRICS_TENANTS: z
     .string()
@@ -152,6 +156,11 @@ export interface Config {
   ratePolicies: Record<PolicyName, Policy>;
   /** Secret: compared in constant time, never logged. */
   platformRootKey: string | undefined;
+  /**
+   * Secret: the root key being rotated out (PLATFORM_ROOT_KEY_PREVIOUS), accepted where the
+   * current one is until removed; it keys nothing (ip_hash stays on IP_HASH_KEY or the current key).
+   */
+  platformRootKeyPrevious: string | undefined;
   /** Secret: the JSON array of Ed25519 private JWKs, newest first. */
   jwtSigningKeys: string;
   /** `iss` of access tokens; defaults to https://PLATFORM_DOMAIN, else the request's origin (without a tenant label: issuerOf). */
@@ -160,6 +169,8 @@ export interface Config {
   encryptionKeys: string | undefined;
   /** Secret: the bearer token `GET /metrics` requires; open without one. */
   metricsToken: string | undefined;
+  /** Secret: the metrics token being rotated out (METRICS_TOKEN_PREVIOUS), accepted alongside it. */
+  metricsTokenPrevious: string | undefined;
   /**
    * Secret: the key of `ip_hash` (http/client-ip.ts); PLATFORM_ROOT_KEY when unset. Its own, so
    * rotating the root key after a leak keeps hashes of one address comparable across it.
@@ -223,6 +234,7 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
   const readModelEnv = parsed.success ? parsed : ReadModelEnvSchema.safeParse(env);
   const readModels = readModelEnv.success ? readModelTarget(readModelEnv.data) : undefined;
   if (readModels && !readModels.ok) issues.push(...readModels.issues);
+  issues.push(...previousWithoutCurrent(env));
   if (!parsed.success || !mail?.ok || !readModels?.ok || issues.length > 0) return { ok: false, issues };
   const e = parsed.data;
   return {
@@ -236,10 +248,12 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
       tenantDomain: e.PLATFORM_DOMAIN ?? (e.ENVIRONMENT === "development" ? "localhost" : undefined),
       ratePolicies: platformPolicies(e.RATE_LIMITS),
       platformRootKey: e.PLATFORM_ROOT_KEY,
+      platformRootKeyPrevious: e.PLATFORM_ROOT_KEY_PREVIOUS,
       jwtSigningKeys: e.JWT_SIGNING_KEYS,
       jwtIssuer: e.JWT_ISSUER ?? (e.PLATFORM_DOMAIN ? `https://${e.PLATFORM_DOMAIN}` : undefined),
       encryptionKeys: e.ENCRYPTION_KEYS,
       metricsToken: e.METRICS_TOKEN,
+      metricsTokenPrevious: e.METRICS_TOKEN_PREVIOUS,
       ipHashKey: e.IP_HASH_KEY ?? e.PLATFORM_ROOT_KEY,
       metricsTenants: new Set(e.METRICS_TENANTS ? e.METRICS_TENANTS.split(",") : []),
       tracing: tracingConfig(e),

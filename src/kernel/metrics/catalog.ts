@@ -101,6 +101,11 @@ export const METRICS = {
     "Requests refused for their credential or its permissions, by reason.",
     ["reason"],
   ),
+  previousSecretUses: counter(
+    "plinth_previous_secret_uses_total",
+    "Requests let in by a secret's previous value (PLATFORM_ROOT_KEY_PREVIOUS, METRICS_TOKEN_PREVIOUS), by variable: it can go once this stops growing.",
+    ["variable"],
+  ),
   rateLimitDecisions: counter(
     "plinth_rate_limit_decisions_total",
     "Rate-limit decisions, by policy and decision (allowed, limited, unavailable: the limiter failed closed).",

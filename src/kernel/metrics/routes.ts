@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { matchRotated, notePreviousSecret } from "../auth/rotated-secret";
 import { timingSafeEqual } from "../crypto";
 import { AppError } from "../errors";
 import { createRouter, problem } from "../openapi/router";
@@ -41,7 +42,7 @@ async function collect(env: Env): Promise<SeriesPoint[]> {
  */
 export function metricsRoutes() {
   return createRouter().openapi(metrics, async (c) => {
-    const { metricsToken: token, environment } = c.get("config");
+    const { metricsToken: token, metricsTokenPrevious, environment } = c.get("config");
     // Open for a local scrape; a deployment's metrics (tenant ids, routes, error rates) are not
     // for anyone who asks, and each scrape reads every shard.
     if (token === undefined && (environment === "staging" || environment === "production")) {
@@ -53,9 +54,11 @@ export function metricsRoutes() {
       const header = c.req.header("authorization") ?? "";
       // The scheme is case-insensitive (RFC 9110 §11.1), as the API's own credentials are read.
       const presented = /^Bearer +(\S+)$/i.exec(header.trim())?.[1] ?? "";
-      if (!timingSafeEqual(presented, token)) {
+      const match = matchRotated(presented, token, metricsTokenPrevious, timingSafeEqual);
+      if (match === "none") {
         throw new AppError("unauthenticated", { detail: "GET /metrics needs 'Bearer <METRICS_TOKEN>'" });
       }
+      if (match === "previous") notePreviousSecret(c, "METRICS_TOKEN_PREVIOUS");
     }
     await isolateMetrics().flush(c.env, c.get("clock"));
     c.header("Cache-Control", "no-store");
