@@ -42,6 +42,9 @@ if (!(await portIsFree())) {
 }
 
 const devVars = ensureDevVars();
+// The root key the local cron and the replays send: .dev.vars' as it is now, since an edit
+// there (a rotation) restarts wrangler dev with the new one (the watch below updates it).
+let rootKey = devVars.PLATFORM_ROOT_KEY;
 
 // The last run's record (lib/dev-crash.mjs): one that did not stop cleanly lost the local
 // queue's undelivered events; say so, and which replays give them back. Another npm start
@@ -160,7 +163,7 @@ function replayOwed(what) {
   const upTo = tracked.debt;
   replaying = replaying.then(async () => {
     console.log(`plinth: replaying ${what}…`);
-    const outcome = await replayAfterCrash({ origin, rootKey: devVars.PLATFORM_ROOT_KEY });
+    const outcome = await replayAfterCrash({ origin, rootKey: () => rootKey });
     if (outcome === "done") {
       tracked.recovered(upTo);
       console.log("plinth: replays done; the audit log and webhooks have what the queue lost");
@@ -247,7 +250,6 @@ console.log(lines.join("\n"));
 // background (the local cron and the watchers below start meanwhile), one run at a time.
 replayOwed("the events the last run's queue lost");
 
-let rootKey = devVars.PLATFORM_ROOT_KEY;
 stopCron = startLocalCron({ origin, rootKey: () => rootKey });
 // wrangler dev reads .dev.vars only when it starts: an edit restarts it, so the values apply
 // (the local cron's root key among them).

@@ -43,7 +43,7 @@ export declare function uncleanStopLines(options: {
 }): string[];
 export declare function replayAfterCrash(options: {
   origin: string;
-  rootKey?: string;
+  rootKey?: () => string | undefined;
   run?: (args: string[], env: Record<string, string | undefined>) => Promise<number | null>;
 }): Promise<"done" | "failed" | "interrupted">;
 export declare function replayNotDoneLine(outcome: "failed" | "interrupted", origin: string): string;

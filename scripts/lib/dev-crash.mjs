@@ -227,13 +227,16 @@ export function uncleanStopLines({ since, origin, auto, cleanly = false }) {
  * screen, and stops at the first that does not succeed: `done`, `failed`, or `interrupted`
  * when a replay's CLI was ended by a signal (Ctrl-C reaches it with npm start: nothing failed,
  * and the replay stays owed). `run` resolves the exit code, or null for such an end;
- * injectable for the tests.
- * @param {{ origin: string, rootKey?: string, run?: (args: string[], env: Record<string, string | undefined>) => Promise<number | null> }} options
+ * injectable for the tests. The root key is read before each replay, not when npm start
+ * began: a key rotated in .dev.vars since then (docs/operations.md, "Rotating keys") is the
+ * one the restarted plinth takes.
+ * @param {{ origin: string, rootKey?: () => string | undefined, run?: (args: string[], env: Record<string, string | undefined>) => Promise<number | null> }} options
  * @returns {Promise<"done" | "failed" | "interrupted">}
  */
-export async function replayAfterCrash({ origin, rootKey, run = runCli }) {
+export async function replayAfterCrash({ origin, rootKey = () => undefined, run = runCli }) {
   for (const { consumer } of REPLAYS) {
-    const env = { ...offlineEnv, PLINTH_URL: origin, ...(rootKey ? { PLATFORM_ROOT_KEY: rootKey } : {}) };
+    const key = rootKey();
+    const env = { ...offlineEnv, PLINTH_URL: origin, ...(key ? { PLATFORM_ROOT_KEY: key } : {}) };
     const code = await run(["events", "replay", consumer], env);
     if (code === null) return "interrupted";
     if (code !== 0) return "failed";

@@ -245,7 +245,7 @@ describe("npm start after a run that did not stop cleanly", () => {
     const calls: { args: string[]; url?: string; key?: string }[] = [];
     const ok = await replayAfterCrash({
       origin,
-      rootKey: "root-key",
+      rootKey: () => "root-key",
       run: async (args, env) => {
         calls.push({ args, url: env.PLINTH_URL, key: env.PLATFORM_ROOT_KEY });
         return 0;
@@ -287,5 +287,23 @@ describe("npm start after a run that did not stop cleanly", () => {
     const line = replayNotDoneLine("interrupted", origin);
     expect(line).not.toContain("failed");
     expect(line).toContain("the next npm start runs them");
+  });
+
+  it("reads the root key before each replay, not once at npm start, so a key rotated in .dev.vars is the one sent", async () => {
+    // npm start read .dev.vars once at launch; the developer then rotated the root key there,
+    // which restarted wrangler dev with the new key only. Here the rotation lands between replays.
+    let current = "launch-time-key";
+    const sent: (string | undefined)[] = [];
+    const ok = await replayAfterCrash({
+      origin,
+      rootKey: () => current,
+      run: async (_args, env) => {
+        sent.push(env.PLATFORM_ROOT_KEY);
+        current = "rotated-key";
+        return 0;
+      },
+    });
+    expect(ok).toBe("done");
+    expect(sent).toEqual(["launch-time-key", "rotated-key"]);
   });
 });
