@@ -120,7 +120,7 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
         const current = this.all().get(id);
         if (!current) return { ok: false as const, error: "not_found" as const };
         if (!versionMatches(expected_version, current.view.version)) {
-          return { ok: false as const, error: "version_conflict" as const };
+          return { ok: false as const, error: "version_conflict" as const, current_version: current.view.version };
         }
         const next = { ...current.view, ...patch };
         // Enabling again clears the platform's reason for disabling it; the endpoint actor starts afresh.

@@ -83,6 +83,19 @@ describe("If-Match (RFC 9110)", () => {
     }
   });
 
+  it("answers a 412 with the version the resource is at, on every kind, so a client that lost a race knows to what", async () => {
+    for (const r of await resources()) {
+      expect((await r.write("1", 2)).status, r.name).toBe(200);
+      const stale = await r.write('"1"', 3);
+      expect({ status: stale.status, code: stale.body.code }, r.name).toEqual({
+        status: 412,
+        code: "version_conflict",
+      });
+      expect(stale.body.current_version, r.name).toBe(2);
+      expect(await r.version(), r.name).toBe(2);
+    }
+  });
+
   it("`*` matches only a resource that exists: a PUT with it never creates, and an unknown id stays 404", async () => {
     const t = await newTenant();
     const sso = {

@@ -28,15 +28,8 @@ export function refused(c: Context<AppEnv>, refusal: Refusal, target?: string | 
   });
 }
 
-/**
- * The 412 of a conditional write whose If-Match named another version: `current_version` says
- * which one the writer holds (docs/http.md), so a client knows that it lost a race and to what.
- */
-export const staleVersion = (what: string, current: number): AppError =>
-  new AppError("version_conflict", {
-    detail: `${what} changed since the version named: it is at version ${current}; read it again`,
-    extensions: { current_version: current },
-  });
+/** The 412 of a conditional write, with `current_version`: the kernel's, as every versioned resource answers it. */
+export { staleVersion } from "../../kernel/http/stale-version";
 
 /** The AppError for one of the identity module's codes. */
 export const identityError = (code: IdentityErrorCode, detail: string): AppError =>

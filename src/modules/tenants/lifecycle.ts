@@ -2,6 +2,7 @@ import { unknownTenantId } from "../../kernel/auth/unknown-tenant";
 import { isoNow } from "../../kernel/clock";
 import { AppError } from "../../kernel/errors";
 import type { ExpectedVersion } from "../../kernel/http/if-match";
+import { staleVersion } from "../../kernel/http/stale-version";
 import { directory } from "../identity/directory/contract";
 import type { TenantChange } from "../identity/directory/tenant-state";
 import type { TenantRecord } from "./domain";
@@ -59,7 +60,7 @@ export async function changeTenant(
     const current = await dir.tenantState();
     if (current) await store.mirror(current);
     forgetTenant(known);
-    throw new AppError("version_conflict", { detail: "If-Match does not name the tenant's current version" });
+    throw staleVersion("the tenant", result.current_version);
   }
   const state = result.value.tenant;
   await store.mirror(state);

@@ -55,8 +55,14 @@ const Sealed = z.string().min(1).max(1024);
 const Resealed = z.object({ resealed: z.number().int().min(0), raced: z.number().int().min(0) });
 const Changed = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), endpoint: EndpointSchema }),
-  z.object({ ok: z.literal(false), error: z.enum(["not_found", "version_conflict"]) }),
+  z.object({ ok: z.literal(false), error: z.literal("not_found") }),
 ]);
+/** A conditional write refused: If-Match named another version than the endpoint's `current_version`. */
+const Stale = z.object({
+  ok: z.literal(false),
+  error: z.literal("version_conflict"),
+  current_version: z.number().int(),
+});
 
 export const RegistryRpc = defineRpc({
   /** Offboarding: forgets every endpoint and its sealed secrets. */
@@ -103,7 +109,7 @@ export const RegistryRpc = defineRpc({
         enabled: z.boolean().optional(),
       }),
     }),
-    reply: Changed,
+    reply: z.union([Changed, Stale]),
   },
   rotate: {
     args: z.object({

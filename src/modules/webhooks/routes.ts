@@ -5,6 +5,7 @@ import { tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
+import { staleVersion } from "../../kernel/http/stale-version";
 import {
   ETAG_HEADER,
   IdPageQuery,
@@ -277,9 +278,7 @@ export const webhookRoutes = createRouter()
       patch: { ...patch, ...(patch.url === undefined ? {} : { url: allowedUrl(c, patch.url) }) },
     });
     if (!result.ok) {
-      if (result.error === "version_conflict") {
-        throw new AppError("version_conflict", { detail: "the endpoint changed since that version" });
-      }
+      if (result.error === "version_conflict") throw staleVersion("the endpoint", result.current_version);
       throw notFound();
     }
     c.header("ETag", `"${result.endpoint.version}"`);

@@ -80,7 +80,10 @@ export const DirectoryRpc = defineRpc({
   /** An operator's change of the tenant (name, plan, suspension): the state after it, and whether it changed. */
   changeTenant: {
     args: withCtx({ change: TenantChangeSchema, expectedVersion: ExpectedVersionSchema.optional() }),
-    reply: resultOf(z.object({ tenant: TenantStateSchema, changed: z.boolean() }), ["not_found", "version_conflict"]),
+    reply: z.union([
+      resultOf(z.object({ tenant: TenantStateSchema, changed: z.boolean() }), ["not_found"]),
+      VersionConflictSchema,
+    ]),
   },
   register: {
     args: withCtx({

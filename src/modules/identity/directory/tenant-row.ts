@@ -1,7 +1,7 @@
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import type { DirectoryStore } from "./store";
 import { decideTenantChange, type TenantChange, type TenantState } from "./tenant-state";
-import { type Ctx, fail, ok, type Result } from "./types";
+import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict } from "./types";
 
 interface Row extends Record<string, SqlStorageValue> {
   id: string;
@@ -29,17 +29,17 @@ export class TenantRow {
   /**
    * Applies an operator's change in one transaction with its event, when the
    * tenant is at `expectedVersion` (if given): `not_found` when the directory
-   * holds no tenant (never initialised).
+   * holds no tenant (never initialised), a version conflict naming the version it is at.
    */
   change(
     ctx: Ctx,
     change: TenantChange,
     expectedVersion?: ExpectedVersion,
-  ): Result<{ tenant: TenantState; changed: boolean }, "not_found" | "version_conflict"> {
+  ): Result<{ tenant: TenantState; changed: boolean }, "not_found"> | VersionConflict {
     return this.store.tx(() => {
       const current = this.current();
       if (!current) return fail("not_found");
-      if (!versionMatches(expectedVersion, current.version)) return fail("version_conflict");
+      if (!versionMatches(expectedVersion, current.version)) return versionConflict(current.version);
       const { next, event } = decideTenantChange(current, change, ctx.now);
       if (!event) return ok({ tenant: current, changed: false });
       this.store.sql.exec(
