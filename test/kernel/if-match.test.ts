@@ -3,7 +3,7 @@
 // tenant record) and the webhook registry. A weak tag never matches (strong comparison),
 // `*` matches any current version, and a list matches when any member does.
 import { describe, expect, it } from "vitest";
-import { call, newTenant, rootKey } from "../identity/helpers";
+import { call, newTenant, newUser, rootKey } from "../identity/helpers";
 
 type Answer = Awaited<ReturnType<typeof call>>;
 
@@ -128,5 +128,28 @@ describe("If-Match (RFC 9110)", () => {
         });
       }
     }
+  });
+
+  it("is refused (400) on a write to a resource without versions, rather than ignored: the write would not be conditional", async () => {
+    const t = await newTenant();
+    const user = await newUser(t.slug);
+    const path = `/api/v1/users/${user.id}`;
+    for (const ifMatch of ['"1"', "*"]) {
+      const res = await call(path, {
+        method: "PATCH",
+        token: t.adminKey,
+        headers: { "if-match": ifMatch },
+        body: { name: "Grace" },
+      });
+      expect({ status: res.status, code: res.body.code }, ifMatch).toEqual({ status: 400, code: "validation_failed" });
+      expect(String(res.body.detail)).toContain("cannot honour If-Match");
+    }
+    expect((await call(path, { token: t.adminKey })).body.name).not.toBe("Grace");
+    // Who may write is still checked first; without If-Match the write goes through.
+    expect(
+      (await call(path, { method: "PATCH", headers: { "if-match": '"1"' }, body: { name: "Grace" } })).status,
+    ).toBe(401);
+    const plain = await call(path, { method: "PATCH", token: t.adminKey, body: { name: "Grace" } });
+    expect({ status: plain.status, name: plain.body.name }).toEqual({ status: 200, name: "Grace" });
   });
 });

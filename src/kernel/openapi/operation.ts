@@ -4,6 +4,7 @@ import type { Permission } from "../../generated/permissions";
 import { requirePermission, requirePlatform, requirePrincipal, requireTenant } from "../auth/guards";
 import type { AppEnv } from "../env";
 import { streamedBody } from "../http/streamed-body";
+import { declaresIfMatch, refuseIfMatch } from "./unversioned";
 
 /**
  * Who may call an operation: anyone naming a tenant (`tenant`), any tenant
@@ -72,7 +73,12 @@ export function operations(tags: string[]) {
         path,
         tags,
         security: access === "tenant" ? [] : [{ bearer: [] }],
-        middleware: streamsBody ? ([guard(access), streamedBody] as const) : ([guard(access)] as const),
+        middleware: [
+          guard(access),
+          // A write whose resource has no versions must not seem to honour If-Match.
+          ...(method !== "get" && !declaresIfMatch(rest.request?.headers) ? [refuseIfMatch] : []),
+          ...(streamsBody ? [streamedBody] : []),
+        ],
       });
     };
   return {
