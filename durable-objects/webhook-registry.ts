@@ -158,15 +158,19 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     remove(input: RpcArgs<Rpc, "remove">): Promise<RpcReply<Rpc, "remove">> {
       this.refuseClosed();
       return this.receive("remove", () => {
-        const { ctx, tenant_id, id } = rpcArgs(RegistryRpc, "remove", input);
+        const { ctx, tenant_id, id, expected_version } = rpcArgs(RegistryRpc, "remove", input);
         const tenantId = this.bindTenant(tenant_id);
-        if (!this.all().has(id)) return { ok: false };
+        const current = this.all().get(id);
+        if (!current) return { ok: false as const, error: "not_found" as const };
+        if (!versionMatches(expected_version, current.view.version)) {
+          return { ok: false as const, error: "version_conflict" as const, current_version: current.view.version };
+        }
         deleteEndpoint(this.ctx.storage.sql, id);
         this.endpoints = null;
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.deleted", data: { endpoint_id: id } });
         this.cancel(`push:${id}`);
         this.schedule({ kind: "purge", id }, this.now(), { key: `${PURGE}${id}` });
-        return { ok: true };
+        return { ok: true as const, version: current.view.version + 1 };
       });
     }
 

@@ -1248,7 +1248,7 @@ export interface paths {
         get: operations["getWebhookEndpoint"];
         put?: never;
         post?: never;
-        /** Delete an endpoint and its queue and log */
+        /** Delete an endpoint and its queue and log; honours If-Match */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
@@ -14614,7 +14614,10 @@ export interface operations {
     deleteWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -14622,11 +14625,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description deleted; ETag is the deletion's version */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -14679,6 +14684,22 @@ export interface operations {
              *     `tenant_not_found`: the subdomain or `X-Tenant` names no tenant
              */
             404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description If-Match names another version
+             *
+             *     Also, from the platform:
+             *     `version_conflict`: `If-Match` does not name the current version
+             */
+            412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -152,4 +152,25 @@ describe("If-Match (RFC 9110)", () => {
     const plain = await call(path, { method: "PATCH", token: t.adminKey, body: { name: "Grace" } });
     expect({ status: plain.status, name: plain.body.name }).toEqual({ status: 200, name: "Grace" });
   });
+
+  it("guards a webhook endpoint's DELETE as its PATCH: a stale version is a 412 and the endpoint stays", async () => {
+    const t = await newTenant();
+    const hook = await call("/api/v1/admin/webhooks", {
+      token: t.adminKey,
+      body: { url: "https://hooks.example.com/if-match-delete", events: ["blog.post.*"] },
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    const path = `/api/v1/admin/webhooks/${hook.body.id}`;
+    expect((await call(path, { method: "PATCH", token: t.adminKey, body: { description: "v2" } })).status).toBe(200);
+    const stale = await call(path, { method: "DELETE", token: t.adminKey, headers: { "if-match": '"1"' } });
+    expect({ status: stale.status, code: stale.body.code, current: stale.body.current_version }).toEqual({
+      status: 412,
+      code: "version_conflict",
+      current: 2,
+    });
+    expect((await call(path, { token: t.adminKey })).status).toBe(200);
+    const gone = await call(path, { method: "DELETE", token: t.adminKey, headers: { "if-match": '"2"' } });
+    expect({ status: gone.status, etag: gone.headers.get("etag") }).toEqual({ status: 204, etag: '"3"' });
+    expect((await call(path, { token: t.adminKey })).status).toBe(404);
+  });
 });

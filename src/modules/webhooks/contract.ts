@@ -121,7 +121,15 @@ export const RegistryRpc = defineRpc({
     }),
     reply: Changed,
   },
-  remove: { args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id }), reply: z.object({ ok: z.boolean() }) },
+  remove: {
+    args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id, expected_version: ExpectedVersionSchema.optional() }),
+    reply: z.union([
+      /** `version`: the deletion's, one past the endpoint's last (the 204's ETag, as a role's deletion). */
+      z.object({ ok: z.literal(true), version: z.number().int() }),
+      z.object({ ok: z.literal(false), error: z.literal("not_found") }),
+      Stale,
+    ]),
+  },
   /** Sends a `webhooks.test` message to one endpoint, whatever its filters. */
   sendTest: {
     args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id, message_id: Id }),

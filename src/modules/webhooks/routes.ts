@@ -112,10 +112,14 @@ const update = op.patch("/webhooks/{id}", {
 
 const remove = op.delete("/webhooks/{id}", {
   operationId: "deleteWebhookEndpoint",
-  summary: "Delete an endpoint and its queue and log",
+  summary: "Delete an endpoint and its queue and log; honours If-Match",
   access: PERMISSIONS.admin.webhooks.write,
-  request: { params: IdParam },
-  responses: { 204: { description: "deleted" }, 404: problem("no such endpoint") },
+  request: { params: IdParam, headers: IfMatchHeader },
+  responses: {
+    204: { description: "deleted; ETag is the deletion's version", headers: ETAG_HEADER },
+    404: problem("no such endpoint"),
+    412: problem("If-Match names another version"),
+  },
 });
 
 const rotate = op.post("/webhooks/{id}/rotate-secret", {
@@ -287,8 +291,18 @@ export const webhookRoutes = createRouter()
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
-    const result = await registry(c.env, tenant.id).remove({ ctx: ctxOf(c), tenant_id: tenant.id, id });
-    if (!result.ok) throw notFound();
+    const expected = ifMatch(c);
+    const result = await registry(c.env, tenant.id).remove({
+      ctx: ctxOf(c),
+      tenant_id: tenant.id,
+      id,
+      ...(expected === undefined ? {} : { expected_version: expected }),
+    });
+    if (!result.ok) {
+      if (result.error === "version_conflict") throw staleVersion("the endpoint", result.current_version);
+      throw notFound();
+    }
+    c.header("ETag", `"${result.version}"`);
     return c.body(null, 204);
   })
   .openapi(rotate, async (c) => {
