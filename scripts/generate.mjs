@@ -14,6 +14,7 @@ import { newSigningKeySet } from "./jwt-keys.mjs";
 import { journalProblems } from "./lib/migration-journal.mjs";
 import { migrationTables } from "./lib/migration-tables.mjs";
 import { wranglerTomlProblem } from "./lib/module-objects.mjs";
+import { importBundled } from "./lib/node-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -90,7 +91,6 @@ function registeredModules() {
  * generated still generates.
  */
 async function permissions() {
-  const { build } = await import("esbuild");
   const names = registeredModules();
   const missing = names.filter((n) => !existsSync(join(root, "src", "modules", n, "manifest.ts")));
   if (missing.length > 0) {
@@ -99,16 +99,9 @@ async function permissions() {
   }
   const out = join(root, "node_modules", ".cache", "plinth-generate", "manifests.mjs");
   const entry = names.map((n, i) => `export { manifest as m${i} } from "./${n}/manifest.ts";`).join("\n");
-  await build({
-    stdin: { contents: entry, resolveDir: join(root, "src", "modules"), loader: "ts" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    outfile: out,
-    logLevel: "error",
-    packages: "external",
-  });
-  const manifests = Object.values(await import(`${pathToFileURL(out).href}?t=${Date.now()}`));
+  const manifests = Object.values(
+    await importBundled(out, { stdin: { contents: entry, resolveDir: join(root, "src", "modules"), loader: "ts" } }),
+  );
   const all = [...new Set(manifests.flatMap((m) => m.permissions ?? []))].sort();
   const tree = {};
   for (const p of all) {

@@ -4,9 +4,8 @@
 // wrangler dev or the deploy refused to start. The manifests name the bindings; wrangler.toml
 // names each binding's class; src/index.ts exports the classes: with the three, all of that
 // is said before anything runs.
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { importBundled } from "./node-bundle.mjs";
 
 const STEPS = 'docs/modules.md, "Durable Objects of your own"';
 
@@ -39,7 +38,6 @@ export function wranglerTomlProblem(error) {
  * @param {string} root @returns {Promise<Record<string, unknown>>}
  */
 export async function workerExports(root) {
-  const { build } = await import("esbuild");
   const out = join(root, "node_modules", ".cache", "plinth-cli", `worker-${process.pid}.mjs`);
   const stubs = {
     "cloudflare:workers":
@@ -47,37 +45,29 @@ export async function workerExports(root) {
     instrument: "export function tracingFor() { return { handler: (h) => h, object: (c) => c }; }",
   };
   const entry = join(root, "src", "index.ts");
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    outfile: out,
-    logLevel: "error",
-    packages: "external",
-    loader: { ".wasm": "empty" },
-    plugins: [
-      {
-        name: "worker-stubs",
-        setup(b) {
-          b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cloudflare:workers", namespace: "stub" }));
-          // Only the entry's own import: the telemetry library needs the runtime's modules.
-          b.onResolve({ filter: /\/telemetry\/instrument$/ }, (a) =>
-            a.importer === entry ? { path: "instrument", namespace: "stub" } : undefined,
-          );
-          b.onLoad({ filter: /.*/, namespace: "stub" }, (a) => ({
-            contents: stubs[/** @type {keyof typeof stubs} */ (a.path)],
-            loader: "js",
-          }));
+  return importBundled(
+    out,
+    {
+      entryPoints: [entry],
+      plugins: [
+        {
+          name: "worker-stubs",
+          setup(/** @type {any} */ b) {
+            b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cloudflare:workers", namespace: "stub" }));
+            // Only the entry's own import: the telemetry library needs the runtime's modules.
+            b.onResolve({ filter: /\/telemetry\/instrument$/ }, (/** @type {any} */ a) =>
+              a.importer === entry ? { path: "instrument", namespace: "stub" } : undefined,
+            );
+            b.onLoad({ filter: /.*/, namespace: "stub" }, (/** @type {any} */ a) => ({
+              contents: stubs[/** @type {keyof typeof stubs} */ (a.path)],
+              loader: "js",
+            }));
+          },
         },
-      },
-    ],
-  });
-  try {
-    return await import(`${pathToFileURL(out).href}?t=${Date.now()}`);
-  } finally {
-    rmSync(out, { force: true });
-  }
+      ],
+    },
+    { remove: true },
+  );
 }
 
 /**

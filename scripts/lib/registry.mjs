@@ -2,34 +2,27 @@
 // and the kernel's registry, bundled with esbuild (the WASM core is never
 // instantiated here, so .wasm files load as empty).
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { root } from "./env.mjs";
+import { importBundled } from "./node-bundle.mjs";
 
 /**
  * The module list and the registry's functions.
  * @returns {Promise<{ modules: object[], resolveModules: Function, publishedBy: Function, ModuleRegistryError: Function }>}
  */
 export async function loadRegistry() {
-  const { build } = await import("esbuild");
   const out = join(root, "node_modules", ".cache", "plinth-cli", "registry.mjs");
-  await build({
-    stdin: {
-      contents: [
-        'export { modules } from "./src/modules/index.ts";',
-        'export { ModuleRegistryError, publishedBy, resolveModules } from "./src/kernel/modules/registry.ts";',
-      ].join("\n"),
-      resolveDir: root,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    outfile: out,
-    logLevel: "error",
-    packages: "external",
-    loader: { ".wasm": "empty" },
-  });
-  return import(`${pathToFileURL(out).href}?t=${Date.now()}`);
+  return /** @type {any} */ (
+    importBundled(out, {
+      stdin: {
+        contents: [
+          'export { modules } from "./src/modules/index.ts";',
+          'export { ModuleRegistryError, publishedBy, resolveModules } from "./src/kernel/modules/registry.ts";',
+        ].join("\n"),
+        resolveDir: root,
+        loader: "ts",
+      },
+    })
+  );
 }
 
 /** The HTTP operations a module mounts: `METHOD /api/v1/…`, from its Hono router. */
