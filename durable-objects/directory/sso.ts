@@ -1,7 +1,7 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { type RoleUses, ssoFieldsNaming } from "../../src/modules/identity/directory/role-uses";
-import { SsoDirectory } from "../../src/modules/identity/directory/sso";
+import { changesTrust, SsoDirectory } from "../../src/modules/identity/directory/sso";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { mayProvision } from "../../src/modules/identity/sso/mapping";
 import type { In, Out } from "./base";
@@ -20,9 +20,16 @@ export class DirectorySso extends DirectoryMembership {
     return this.sso.provider();
   }
 
-  /** Replaces the provider; the caller must hold every permission of the roles it maps (as if granting them). */
+  /**
+   * Replaces the provider. Only an owner changes who may vouch for whom (issuer, client, domains, app
+   * redirects); the caller must hold every permission of the roles it maps (as if granting them).
+   */
   putSso(input: In<"putSso">): Out<"putSso"> {
     const { ctx, config, sealedSecret, expectedVersion } = rpcArgs(DirectoryRpc, "putSso", input);
+    if (changesTrust(this.sso.provider()?.config ?? null, config)) {
+      const refusal = this.authority.check(ctx, { type: "sso_trust.change" });
+      if (refusal) return denied(refusal);
+    }
     const named = [...new Set([config.default_role, ...config.role_mapping.map((r) => r.role)])];
     for (const name of named) {
       const role = this.roles.get(name);

@@ -10200,7 +10200,7 @@ export interface operations {
                 };
             };
             /**
-             * @description a mapped role carries permissions the caller does not hold
+             * @description a mapped role carries permissions the caller does not hold, or a caller who is not an owner changes the issuer, client_id, allowed_domains or app_redirect_uris (they decide who signs in as whom, owners included)
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs

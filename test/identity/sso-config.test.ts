@@ -90,7 +90,43 @@ describe("SSO provider configuration (/api/v1/admin/sso)", () => {
     );
     expect(owner.status).toBe(403);
     expect(owner.body.code).toBe("forbidden");
-    expect((await put(admin.access_token, config())).status).toBe(200);
+    expect((await put(t.adminKey, config())).status).toBe(200);
+    const mapped = await put(admin.access_token, {
+      ...config({ role_mapping: [{ claim: "groups", value: "x", role: "owner" }] }),
+      client_secret: undefined,
+    });
+    expect(mapped.status).toBe(403);
+    expect((await put(admin.access_token, { ...config({ jit: true }), client_secret: undefined })).status).toBe(200);
+  });
+
+  it("only an owner changes who may vouch for whom: issuer, client, allowed domains, app redirects", async () => {
+    const t = await newTenant("sso");
+    const admin = await newUser(t.slug);
+    const granted = await call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(granted.status).toBe(204);
+    // No provider yet: setting one chooses the issuer.
+    const first = await put(admin.access_token, config());
+    expect(first.status, JSON.stringify(first.body)).toBe(403);
+    expect(first.body.code).toBe("forbidden");
+    expect(first.body.detail).toContain("SSO provider");
+    expect((await put(t.adminKey, config())).status).toBe(200);
+    const changes: Record<string, unknown>[] = [
+      { issuer: "https://idp.attacker.example" },
+      { client_id: "attacker-client" },
+      { allowed_domains: ["example.com", "owner.example"] },
+      { app_redirect_uris: ["https://collector.example/signed-in"] },
+    ];
+    for (const change of changes) {
+      const res = await put(admin.access_token, { ...config(change), client_secret: undefined });
+      expect(res.status, JSON.stringify(change)).toBe(403);
+      expect(res.body.code).toBe("forbidden");
+    }
+    const stored = await call("/api/v1/admin/sso", { token: admin.access_token });
+    expect(stored.body).toMatchObject({ issuer: "https://login.example.com", client_id: "plinth", version: 1 });
+    // The rest stays the admin's: roles they could grant, just-in-time provisioning, a new secret for the same client.
+    const rest = await put(admin.access_token, config({ jit: true, default_role: "viewer" }));
+    expect(rest.status, JSON.stringify(rest.body)).toBe(200);
+    expect(rest.body.version).toBe(2);
   });
 
   it("DELETE removes it; then start and GET answer 404 sso_not_configured", async () => {

@@ -13,7 +13,9 @@ import { browser, startProvider, type TestProvider } from "./support/oidc";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLIENT = { client_id: "plinth-e2e", client_secret: randomBytes(24).toString("base64url") };
-const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app"].map((s) => `${s}-${randomBytes(3).toString("hex")}`);
+const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner"].map(
+  (s) => `${s}-${randomBytes(3).toString("hex")}`,
+);
 
 let worker: ServedWorker | undefined;
 let idp: TestProvider | undefined;
@@ -309,6 +311,56 @@ describe("single sign-on through a real OpenID provider", () => {
     const fragment = new URLSearchParams(location.hash.slice(1));
     const me = await api("GET", "/api/v1/me", { key: fragment.get("access_token") ?? "" });
     expect(me.status).toBe(200);
+  });
+});
+
+describe("an admin cannot take over an owner's account through single sign-on", () => {
+  it("only an owner sets the provider: an admin's provider would assert the owner's email and reach the owner's account", async () => {
+    const t = await newTenant(SLUGS[4] ?? "");
+    const headers = { "x-tenant": t.slug };
+    const password = "a long enough password";
+    const account = async (email: string, role: string) => {
+      const reg = await api("POST", "/api/v1/auth/register", { headers, body: { email, password, name: email } });
+      expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+      const id = String(reg.body.id);
+      const granted = await api("PUT", `/api/v1/admin/users/${id}/roles/${role}`, { key: t.key });
+      expect(granted.status, JSON.stringify(granted.body)).toBe(204);
+      return id;
+    };
+    const ownerId = await account("olga@example.com", "owner");
+    await account("adam@example.com", "admin");
+    const login = await api("POST", "/api/v1/auth/login", {
+      headers,
+      body: { email: "adam@example.com", password },
+    });
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
+    const adminToken = String(login.body.access_token);
+
+    // The provider is the admin's: it asserts whatever email they like, verified.
+    const put = await api("PUT", "/api/v1/admin/sso", { key: adminToken, body: ssoConfig() });
+    provider().loginAs("adam-as-olga", { email: "olga@example.com", email_verified: true });
+    const started = await browser().get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+    let signedInAs: unknown = null;
+    if (started.status === 302) {
+      const { callback, b } = await toCallback(t.slug);
+      const done = await b.get(callback);
+      if (done.status === 200) {
+        const me = await api("GET", "/api/v1/me", { key: String(json(done.body).access_token) });
+        signedInAs = (me.body.user as Json | undefined)?.id;
+      }
+    }
+    expect(signedInAs === ownerId ? "the admin signed in as the owner" : null).toBeNull();
+    expect(put.status, JSON.stringify(put.body)).toBe(403);
+    expect(put.body.code).toBe("forbidden");
+    expect(started.status).toBe(404);
+
+    // Once the owner set the provider, the admin keeps what does not decide who signs in as whom.
+    await configure(t);
+    const keep = await api("PUT", "/api/v1/admin/sso", {
+      key: adminToken,
+      body: { ...ssoConfig({ jit: true, default_role: "viewer" }), client_secret: undefined },
+    });
+    expect(keep.status, JSON.stringify(keep.body)).toBe(200);
   });
 });
 

@@ -105,6 +105,7 @@ function actions(): AuthorityAction[] {
     out.push({ type: "user.sessions.revoke", user: u });
   for (const u of TARGETS) out.push({ type: "two_factor.reset", user: u });
   out.push({ type: "mail_links.change" });
+  out.push({ type: "sso_trust.change" });
   return out;
 }
 
@@ -168,6 +169,7 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
     case "two_factor.reset":
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
     case "mail_links.change":
+    case "sso_trust.change":
       return ownerGate(true, "", null);
   }
 }
@@ -241,6 +243,12 @@ describe("authority policy", () => {
       CALLERS.viewer as Caller,
       { type: "user.sessions.revoke", user: target("t-member", ["member"]) },
       "not_held",
+    ],
+    [
+      "an admin chooses the SSO provider (it would assert an owner's email)",
+      CALLERS.admin as Caller,
+      { type: "sso_trust.change" },
+      "owner_only",
     ],
     [
       "the last owner deletes themself",

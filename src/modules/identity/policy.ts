@@ -61,6 +61,8 @@ export type AuthorityAction =
   | { type: "role.delete"; role: RoleFacts }
   /** Changing where account mail links lead (settings `mail_links`): they carry every user's reset token, an owner's too. */
   | { type: "mail_links.change" }
+  /** Changing whose word the SSO provider's sign-ins take (issuer, client, domains, app redirects): they reach owners too. */
+  | { type: "sso_trust.change" }
   | { type: "role.grant"; role: RoleFacts; user: UserFacts }
   | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
   | { type: "user.delete"; user: UserFacts; owners: readonly string[] }
@@ -162,6 +164,11 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
       // A reset link to a host of the caller's would hand them an owner's reset token the moment
       // the owner opens a genuine mail: an admin, who may not touch owners, must not set one.
       return ownerOnly(caller, true);
+    case "sso_trust.change":
+      // A provider of the caller's asserts any email, an owner's too, and the sign-in links by email: an
+      // admin choosing it would sign in as an owner. So would an app redirect of theirs, receiving the
+      // tokens of an owner who followed a sign-in link they sent.
+      return ownerOnly(caller, true);
     case "role.revoke": {
       const owner = action.role.name === OWNER;
       return (
@@ -215,7 +222,7 @@ export function describeRefusal(refusal: Refusal): string {
     case "not_held":
       return `you do not hold ${refusal.permissions.join(", ")}`;
     case "owner_only":
-      return "only an owner grants or revokes the owner role, removes a user who holds it, or changes the mail links";
+      return "only an owner grants or revokes the owner role, removes a user who holds it, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
     case "last_owner":
       return "the tenant's last owner cannot be removed";
     case "owner_fixed":

@@ -22,6 +22,18 @@ const FIELDS = [
 ] as const;
 
 /**
+ * The settings fields that decide who signs in as whom: the provider (issuer,
+ * and the client, whose claims a provider may rewrite), which emails it may
+ * vouch for, and where the tokens go. Changing one needs an owner.
+ */
+const TRUST_FIELDS = ["issuer", "client_id", "allowed_domains", "app_redirect_uris"] as const;
+
+/** Whether replacing `before` (null: no provider yet) by `after` changes a field that decides who signs in as whom. */
+export function changesTrust(before: SsoSettings | null, after: SsoSettings): boolean {
+  return TRUST_FIELDS.some((k) => !before || JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+}
+
+/**
  * The tenant's single-sign-on state in its directory: the one identity
  * provider (settings plus the sealed client secret) and the sign-ins under
  * way, each spent once.

@@ -35,7 +35,9 @@ const put = op.put("/admin/sso", {
   responses: {
     200: jsonResponse("the provider after the change", SsoViewSchema, ETAG_HEADER),
     400: problem("an invalid field, an issuer the outbound rules refuse, an unknown role, or no client secret"),
-    403: problem("a mapped role carries permissions the caller does not hold"),
+    403: problem(
+      "a mapped role carries permissions the caller does not hold, or a caller who is not an owner changes the issuer, client_id, allowed_domains or app_redirect_uris (they decide who signs in as whom, owners included)",
+    ),
     412: problem("If-Match names another version"),
   },
 });
