@@ -228,7 +228,12 @@ export class DirectoryAccounts extends DirectoryObject {
     const user = this.authority.user(id);
     if (!user) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners() });
-    return refusal ? denied(refusal) : null;
+    if (refusal) return denied(refusal);
+    // The user's keys go with them: a calling key among them would lock itself out behind a 204,
+    // as revoking the key that minted it would (revokes_own_key).
+    const key = ctx.actor.kind === "api_key" ? ctx.actor.id : null;
+    if (key !== null && this.creds.revokedWithUser(key, id)) return fail("revokes_caller");
+    return null;
   }
 
   /** The deletion itself, asked of the policy in the same call: sessions and created keys go with the user. */

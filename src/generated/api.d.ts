@@ -6157,7 +6157,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the tenant's last owner */
+            /** @description the tenant's last owner (last_owner), or the calling key was created by this user or by a key they created and would be revoked with their keys (revokes_own_key) */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -180,6 +180,29 @@ describe("authority: a deleted user's keys", () => {
   });
 });
 
+describe("authority: deleting the user a calling key descends from", () => {
+  it("answers 409 revokes_own_key and deletes nothing: the cascade would revoke the calling key behind a 204", async () => {
+    const t = await newTenant("leaver-own");
+    const permissions = ["identity.user.delete", "admin.keys.write", "blog.post.create", "blog.post.read"];
+    const role = await call("/api/v1/admin/roles", { token: t.adminKey, body: { name: "keeper", permissions } });
+    expect(role.status, JSON.stringify(role.body)).toBe(201);
+    const creator = await newUser(t.slug);
+    expect((await bind(t.adminKey, creator.id, "keeper")).status).toBe(204);
+    const k1 = await newKey(creator.access_token, permissions);
+    const k2 = await newKey(k1.key, permissions);
+    for (const k of [k2, k1]) {
+      const res = await call(`/api/v1/users/${creator.id}`, { method: "DELETE", token: k.key });
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.code).toBe("revokes_own_key");
+    }
+    for (const k of [k1, k2]) expect((await call("/api/v1/me", { token: k.key })).status).toBe(200);
+    expect((await call(`/api/v1/users/${creator.id}`, { token: t.adminKey })).status).toBe(200);
+    // A credential the user's keys did not come from deletes them, and their keys go with them.
+    expect((await call(`/api/v1/users/${creator.id}`, { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    for (const k of [k1, k2]) expect((await call("/api/v1/me", { token: k.key })).status).toBe(401);
+  });
+});
+
 describe("authority: recovery by the platform", () => {
   it("a tenant whose last * key was revoked gets a new one, shown once, audited as the platform's", async () => {
     const t = await newTenant("recover");

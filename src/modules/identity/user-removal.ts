@@ -6,7 +6,7 @@ import { evictKey, evictUser } from "./authenticators";
 import { directory } from "./directory/contract";
 import { keyIndex } from "./key-index";
 import type { Refusal } from "./policy";
-import { refused } from "./refusals";
+import { identityError, refused } from "./refusals";
 import { ctxOf } from "./services";
 
 /** A deletion's answer from the directory: the keys revoked with the user, a refusal, or no such user. */
@@ -17,12 +17,19 @@ type Removal =
 
 /**
  * After the directory deleted user `id` (the policy asked in the same call: `403`, or
- * `409 last_owner`): this isolate forgets the user and the API keys revoked with them at
+ * `409 last_owner`; `409 revokes_own_key` when the calling key would go with the user's keys): this isolate forgets the user and the API keys revoked with them at
  * once, and those keys leave the D1 key index.
  */
 export async function settleRemoval(c: Context<AppEnv>, id: string, result: Removal): Promise<void> {
   if (!result.ok) {
-    throw "refusal" in result ? refused(c, result.refusal, id) : new AppError("not_found", { detail: "no such user" });
+    if ("refusal" in result) throw refused(c, result.refusal, id);
+    if (result.error === "revokes_caller") {
+      throw identityError(
+        "revokes_own_key",
+        "the calling key was created (directly or through keys it created) by this user, and would be revoked with their keys: delete the user with a credential that did not come from them (an owner's session, or another key)",
+      );
+    }
+    throw new AppError("not_found", { detail: "no such user" });
   }
   evictUser(tenantOf(c).id, id);
   for (const key of result.value.revokedKeys) evictKey(key.id);

@@ -110,7 +110,15 @@ export class ApiKeys {
     return ok(this.store.tx(() => this.revokeTrees(ctx, "id", id, null)));
   }
 
-  /** Whether key `id` was created by key `ancestor`, directly or through keys it created. */
+  /**
+   * Whether key `keyId` goes when user `userId` is deleted: it, or a key it was minted from,
+   * was created by the user. Deleting that user with it would revoke the caller in the cascade.
+   */
+  revokedWithUser(keyId: string, userId: string): boolean {
+    return this.mintedBy(keyId, userId);
+  }
+
+  /** Whether key `id` was created by `ancestor` (a key, or a user), directly or through keys it created. */
   private mintedBy(id: string, ancestor: string): boolean {
     const rows = this.sql
       .exec(

@@ -142,7 +142,7 @@ export const DirectoryRpc = defineRpc({
   },
   deleteUser: {
     args: withCtx({ id: Id }),
-    reply: deniableResultOf(RevokedKeysSchema, ["not_found"]),
+    reply: deniableResultOf(RevokedKeysSchema, ["not_found", "revokes_caller"]),
   },
   /**
    * A user deletes their own account (the Worker checked the password): with two-factor on,
@@ -150,7 +150,7 @@ export const DirectoryRpc = defineRpc({
    */
   deleteOwnAccount: {
     args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable() }),
-    reply: deniableResultOf(RevokedKeysSchema, ["not_found", "wrong_proof"]),
+    reply: deniableResultOf(RevokedKeysSchema, ["not_found", "wrong_proof", "revokes_caller"]),
   },
   createKey: {
     args: withCtx({

@@ -69,7 +69,9 @@ const remove = op.delete("/users/{id}", {
     204: { description: "deleted" },
     403: problem("the user holds a permission the caller does not, or owner and the caller is not an owner"),
     404: problem("no such user in this tenant"),
-    409: problem("the tenant's last owner"),
+    409: problem(
+      "the tenant's last owner (last_owner), or the calling key was created by this user or by a key they created and would be revoked with their keys (revokes_own_key)",
+    ),
   },
 });
 
