@@ -3,7 +3,7 @@
 // nothing to the users of an app.
 import { describe, expect, it } from "vitest";
 import { linkFor } from "../../src/modules/identity/mail-links";
-import { call, mailTo, newTenant, newUser, PASSWORD, register } from "./helpers";
+import { auditOf, call, mailTo, newTenant, newUser, PASSWORD, register } from "./helpers";
 
 const LINKS = {
   verify_email: "https://app.example.com/verify#token={token}",
@@ -140,6 +140,29 @@ describe("mail links into the tenant's app", () => {
     });
     expect(other.status, JSON.stringify(other.body)).toBe(200);
     expect((await setLinks(t.adminKey, LINKS)).status).toBe(200);
+  });
+
+  it("the audit entry of a change says where each link now leads, not only that the links changed", async () => {
+    const t = await newTenant("links");
+    expect((await setLinks(t.adminKey, LINKS)).status).toBe(200);
+    const [set] = await auditOf(t.adminKey, "identity.settings.updated", 1);
+    expect(set?.detail).toEqual({
+      fields: ["mail_links"],
+      "mail_links.verify_email": LINKS.verify_email,
+      "mail_links.password_reset": LINKS.password_reset,
+      "mail_links.invitation": LINKS.invitation,
+    });
+    // A link longer than an audit fact is cut, its host first: where the token goes stays readable.
+    const long = `https://reset.example.net/${"a".repeat(300)}#token={token}`;
+    expect((await setLinks(t.adminKey, { password_reset: long })).status).toBe(200);
+    const entries = await auditOf(t.adminKey, "identity.settings.updated", 2);
+    const changed = entries.find((e) => e.detail?.["mail_links.invitation"] === null);
+    expect(changed?.detail).toEqual({
+      fields: ["mail_links"],
+      "mail_links.verify_email": null,
+      "mail_links.password_reset": `${long.slice(0, 255)}…`,
+      "mail_links.invitation": null,
+    });
   });
 
   it("a stored link the check now refuses is left out of the mail, which names the API call", () => {

@@ -86,3 +86,22 @@ export function linkFor(template: string | null, token: string): string | null {
     ? null
     : template.replace(TOKEN_PLACEHOLDER, encodeURIComponent(token));
 }
+
+/** The longest string an audit fact holds (AuditFactsSchema, kernel/events/envelope.ts). */
+const FACT_LENGTH = 256;
+
+/**
+ * The audit facts of a change of the links: each link as set, so an auditor sees where
+ * reset and invitation tokens now go (the links are no secret; the tokens are filled in
+ * later). A link longer than a fact is cut, ending in "…": its scheme and host come first,
+ * so the host receiving the tokens stays on record.
+ */
+export function mailLinksFacts(links: MailLinks): Record<`mail_links.${keyof MailLinks}`, string | null> {
+  const fact = (link: string | null) =>
+    link === null || link.length <= FACT_LENGTH ? link : `${link.slice(0, FACT_LENGTH - 1)}…`;
+  return {
+    "mail_links.verify_email": fact(links.verify_email),
+    "mail_links.password_reset": fact(links.password_reset),
+    "mail_links.invitation": fact(links.invitation),
+  };
+}

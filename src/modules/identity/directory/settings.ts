@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
-import { MailLinksSchema, NO_MAIL_LINKS } from "../mail-links";
+import { MailLinksSchema, mailLinksFacts, NO_MAIL_LINKS } from "../mail-links";
 import { OPEN_SIGNUP, SignupPolicySchema } from "../signup";
 import type { DirectoryStore } from "./store";
 import { type Ctx, ok, type VersionConflict, versionConflict } from "./types";
@@ -86,7 +86,10 @@ export class TenantSettings {
     this.store.tx(() => {
       for (const k of fields) this.store.setSetting(k, JSON.stringify(after[k]));
       this.store.setSetting("settings_version", String(after.version));
-      this.store.emit(ctx, "settings", { type: "identity.settings.updated", data: { ...after, fields } }, { fields });
+      // Where mail links lead is on record, not only that they changed: they decide who receives reset tokens.
+      const links = fields.includes("mail_links") ? mailLinksFacts(after.mail_links) : {};
+      const data = { ...after, fields };
+      this.store.emit(ctx, "settings", { type: "identity.settings.updated", data }, { fields, ...links });
     });
     return ok(after);
   }
