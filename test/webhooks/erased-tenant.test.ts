@@ -104,7 +104,7 @@ describe("webhooks: an erased tenant's objects stay erased", () => {
     // Removed, its purge still pending (the actor was unreachable, say, and the timer backs off).
     const stub = env.WEBHOOK_REGISTRY.getByName(t.id);
     await runInDurableObject(stub, async (instance: InstanceType<typeof WebhookRegistry>, state) => {
-      expect(await instance.remove({ ctx, tenant_id: t.id, id: t.hookId })).toEqual({ ok: true });
+      expect(await instance.remove({ ctx, tenant_id: t.id, id: t.hookId })).toMatchObject({ ok: true });
       state.storage.sql.exec(
         "update actor_timers set at = ? where key = ?",
         Date.now() + 3_600_000,
