@@ -1,5 +1,4 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
-import { isErased } from "../../src/kernel/durable/tombstone";
 import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
@@ -359,7 +358,7 @@ export class DirectoryAccounts extends DirectoryObject {
     const { create, now } = rpcArgs(DirectoryRpc, "keySeed", input);
     // Shredded with its tenant's erasure (eraseAll): a late seal (a request or event still on its
     // way) must find the key material destroyed, not create a seed the erased tenant never had.
-    if (isErased(this.ctx.storage.kv)) return null;
+    if (this.store.erased()) return null;
     const { seed, created } = this.keys.seed(create, now);
     if (created) this.committed(null);
     return seed;

@@ -51,6 +51,11 @@ export class DirectoryMembership extends DirectoryAccounts {
    */
   purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
     const { now, keysExpiredBefore, invitationsEndedBefore } = rpcArgs(DirectoryRpc, "purgeExpired", input);
+    // A job that listed the tenant before its erasure: nothing is left to forget, and the
+    // write refusal (store.tx) must not fail its run for the tenants after this one.
+    if (this.store.erased()) {
+      return { one_time_tokens: 0, families: 0, refresh_tokens: 0, key_hashes: [], invitations: 0 };
+    }
     const purged = this.creds.purgeExpired(now, keysExpiredBefore);
     return { ...purged, invitations: this.invitations.purge(invitationsEndedBefore) };
   }

@@ -1,4 +1,5 @@
 import { newId } from "../../../kernel/crypto";
+import { isErased, TenantErased } from "../../../kernel/durable/tombstone";
 import type { AuditFacts } from "../../../kernel/events/envelope";
 import { METRICS } from "../../../kernel/metrics/catalog";
 import { isolateRecorder } from "../../../kernel/metrics/recorder";
@@ -40,6 +41,11 @@ export class DirectoryStore {
     readonly sql: SqlStorage = storage.sql,
   ) {}
 
+  /** Whether the tenant's erasure emptied this directory (eraseAll leaves the tombstone). */
+  erased(): boolean {
+    return isErased(this.storage.kv);
+  }
+
   private depth = 0;
   /** Events emitted in the transaction under way, counted once it commits. */
   private emitted = 0;
@@ -48,9 +54,12 @@ export class DirectoryStore {
    * Runs `fn` in one SQLite transaction: its state changes and outbox rows
    * commit together or not at all. Re-entrant: an inner call joins the outer
    * transaction, so operations compose into one commit.
+   * Refused once the tenant's erasure emptied the directory (its tombstone): every write
+   * passes here, so a request or job that reached it late cannot make it hold rows again.
    */
   tx<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
+    if (this.erased()) throw new TenantErased("TenantDirectory");
     this.depth++;
     this.emitted = 0;
     try {
