@@ -26,3 +26,13 @@ export class TenantErased extends Error {
     super(`${object} refused: its tenant was erased`);
   }
 }
+
+/**
+ * Whether `error` is an erased object's refusal, as thrown in the object or as it arrives
+ * over RPC: workerd keeps a custom error's message but not its class, so the caller
+ * sees a plain `Error` whose message starts with the name.
+ */
+export function isTenantErased(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === "TenantErased" || error.message.startsWith("TenantErased: ");
+}

@@ -1,5 +1,6 @@
 import { HTTPException } from "hono/http-exception";
 import { MissingKeyVersion } from "../crypto/envelope";
+import { isTenantErased } from "../durable/tombstone";
 import { AppError } from "./app-error";
 
 /** RFC 9457 problem details, as the contract shapes them. */
@@ -110,6 +111,10 @@ export function normaliseError(error: unknown, method = "GET"): { error: AppErro
   // A 5xx AppError thrown with a cause (a failed replay call, a refused platform key) is a
   // failure the operator must read about: its cause goes to the log, never to the client.
   if (error instanceof AppError) return { error, expected: !(error.status >= 500 && error.cause !== undefined) };
+  // A request that passed the tenant lookup just before the erasure reached an object it had
+  // emptied: the tenant is gone, as every other request of it is now told.
+  if (isTenantErased(error))
+    return { error: new AppError("tenant_not_found", { detail: "no such tenant" }), expected: true };
   if (error instanceof HTTPException) {
     switch (error.status) {
       case 400:
