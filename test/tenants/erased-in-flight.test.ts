@@ -7,9 +7,10 @@ import { describe, expect, it } from "vitest";
 import { aggregateByName } from "../../src/kernel/events/aggregate-rpc";
 import { postDecider } from "../../src/modules/blog/domain";
 import { fileStore } from "../../src/modules/files/contract";
+import { directory } from "../../src/modules/identity/directory/contract";
 import { registry } from "../../src/modules/webhooks/contract";
 import { upload } from "../files/helpers";
-import { call, newTenant } from "../identity/helpers";
+import { call, newTenant, newUser } from "../identity/helpers";
 
 describe("a request reaching an object its tenant's erasure emptied", () => {
   it("creating a webhook endpoint answers 404 tenant_not_found", async () => {
@@ -40,6 +41,14 @@ describe("a request reaching an object its tenant's erasure emptied", () => {
       token: t.adminKey,
       body: { title: "Late" },
     });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: "tenant_not_found" });
+  });
+
+  it("a token refresh, which writes to the erased directory, answers 404 tenant_not_found", async () => {
+    const t = await newTenant("eif");
+    const u = await newUser(t.slug);
+    await directory(env, t.id).eraseAll({ tenant_id: t.id });
+    const res = await call("/api/v1/auth/refresh", { tenant: t.slug, body: { refresh_token: u.refresh_token } });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: "tenant_not_found" });
   });
 });
