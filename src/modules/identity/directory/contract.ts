@@ -5,6 +5,7 @@ import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { KEY_PURGE_MAX } from "./credentials";
+import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
 import { InvitationStatusSchema, InvitationViewSchema } from "./invitations";
 import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
@@ -46,9 +47,6 @@ const nothing = z.void();
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 const SealedSecret = z.string().min(1).max(512);
 const Step = z.number().int().min(0);
-/** The registered modules' additions to the default roles (`ModuleDef.grants`), by role. */
-const Grants = z.record(z.string().max(64), z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500));
-const GrantSchema = z.object({ role: z.string(), permission: z.string() });
 
 /**
  * The TenantDirectory's RPC contract: each method's argument and reply,
