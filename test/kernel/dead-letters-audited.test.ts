@@ -2,27 +2,12 @@
 // audit log (GET /api/v1/admin/audit), whether a tenant admin did it or the platform operator:
 // the platform's log line alone left the tenant's auditor blind (docs/events.md, "Dead letters";
 // docs/audit.md, "What is recorded").
-import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { systemClock } from "../../src/kernel/clock";
-import { deadLetterStore } from "../../src/kernel/events/dead-letters";
-import { auditOf, call, newKey, newTenant, rootKey } from "../identity/helpers";
 
-/** Stores a dead letter of `tenantId`'s, as the dead-letter consumer does; its id and its event's. */
-async function letterOf(tenantId: string): Promise<{ id: string; eventId: string }> {
-  const eventId = `ev-audited-${crypto.randomUUID()}`;
-  const event = { id: eventId, type: "gone.thing.happened", tenant_id: tenantId, stream: "s", version: 1, data: {} };
-  const store = deadLetterStore(env.DB);
-  await store.store(
-    "plinth-events-dlq",
-    { id: `m-${eventId}`, body: event, attempts: 1 },
-    "no subscriber",
-    systemClock.now(),
-  );
-  const id = (await store.listAll(100, { tenantId })).find((l) => (l.event as { id: string }).id === eventId)?.id;
-  if (!id) throw new Error("letter not stored");
-  return { id, eventId };
-}
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { auditOf, call, newKey, newTenant, rootKey } from "../identity/helpers";
+import { eventLetterOf } from "./dead-letter-fixtures";
+
+const letterOf = (tenantId: string) => eventLetterOf(tenantId, "audited");
 
 const facts = (letter: { id: string; eventId: string }) => ({
   dead_letter_id: letter.id,

@@ -1,34 +1,18 @@
 // A dead letter nobody will replay (its module was removed, its event already applied) is
 // dismissed: deleted, so it no longer waits in the lists and the hourly report, and logged
 // with who dismissed which letter (docs/events.md, "Dead letters").
-import { env } from "cloudflare:workers";
+
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { systemClock } from "../../src/kernel/clock";
-import { deadLetterStore } from "../../src/kernel/events/dead-letters";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
 import { callerOf, newTenant, rootKey } from "../identity/helpers";
 import { infoLines } from "../log-lines";
+import { eventLetterOf } from "./dead-letter-fixtures";
 
 // At info, where the dismissal's line is (the suite logs warnings only).
 const call = callerOf(testApp(modules, { LOG_LEVEL: "info" }).fetch);
 
-/** Stores a dead letter of `tenantId`'s and returns its id. */
-async function letterOf(tenantId: string): Promise<{ id: string; eventId: string }> {
-  const eventId = `ev-dismiss-${crypto.randomUUID()}`;
-  const event = { id: eventId, type: "gone.thing.happened", tenant_id: tenantId, stream: "s", version: 1, data: {} };
-  const store = deadLetterStore(env.DB);
-  await store.store(
-    "plinth-events-dlq",
-    { id: `m-${eventId}`, body: event, attempts: 1 },
-    "no subscriber",
-    systemClock.now(),
-  );
-  const listed = await store.listAll(100, { tenantId });
-  const id = listed.find((l) => (l.event as { id: string }).id === eventId)?.id;
-  if (!id) throw new Error("letter not stored");
-  return { id, eventId };
-}
+const letterOf = (tenantId: string) => eventLetterOf(tenantId, "dismiss");
 
 /** The `dead letter dismissed` lines logged while `run` ran. */
 const dismissals = (run: () => Promise<void>) => infoLines("dead letter dismissed", run);

@@ -82,3 +82,22 @@ export function testConfig(overrides: Record<string, unknown> = {}) {
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   return parsed.config;
 }
+
+/**
+ * Stores a mail dead letter of `tenantId` to `to` as the dead-letter consumer does, and finds
+ * it in the operator's list (through `call`, the test's own caller); its id and mail id.
+ */
+export async function mailLetterOf(
+  call: (path: string, init: { token: string }) => Promise<{ body: Record<string, unknown> }>,
+  rootKey: string,
+  tenantId: string,
+  to: string,
+): Promise<{ id: string; mailId: string }> {
+  const [message] = await messagesOf([sampleMail(to, tenantId)]);
+  if (!message) throw new Error("no message");
+  await consume([message], { queue: "plinth-mail-dlq", attempts: 31 });
+  const listed = await call(`/api/v1/platform/mail/dead-letters?tenant_id=${tenantId}`, { token: rootKey });
+  const id = (listed.body.items as { id: string; mail_id: string }[]).find((l) => l.mail_id === message.id)?.id;
+  if (!id) throw new Error("letter not stored");
+  return { id, mailId: message.id };
+}

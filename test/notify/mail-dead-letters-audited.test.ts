@@ -3,20 +3,11 @@
 // never its address or content (docs/notifications.md, "Retries, dead letters, replay").
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { auditOf, call, newTenant, rootKey } from "../identity/helpers";
-import { consume, messagesOf, sampleMail } from "./helpers";
+import { mailLetterOf as storedMailLetter } from "./helpers";
 
 const root = () => ({ token: rootKey() });
 
-/** Stores a mail dead letter of `tenantId` as the dead-letter consumer does; its id and mail id. */
-async function mailLetterOf(tenantId: string, to: string): Promise<{ id: string; mailId: string }> {
-  const [message] = await messagesOf([sampleMail(to, tenantId)]);
-  if (!message) throw new Error("no message");
-  await consume([message], { queue: "plinth-mail-dlq", attempts: 31 });
-  const listed = await call(`/api/v1/platform/mail/dead-letters?tenant_id=${tenantId}`, root());
-  const id = (listed.body.items as { id: string; mail_id: string }[]).find((l) => l.mail_id === message.id)?.id;
-  if (!id) throw new Error("letter not stored");
-  return { id, mailId: message.id };
-}
+const mailLetterOf = (tenantId: string, to: string) => storedMailLetter(call, rootKey(), tenantId, to);
 
 const facts = (letter: { id: string; mailId: string }) => ({
   dead_letter_id: letter.id,

@@ -7,23 +7,13 @@ import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
 import { callerOf, newTenant, rootKey } from "../identity/helpers";
 import { infoLines } from "../log-lines";
-import { consume, messagesOf, sampleMail } from "./helpers";
+import { mailLetterOf as storedMailLetter } from "./helpers";
 
 // At info, where the dismissal's line is (the suite logs warnings only).
 const call = callerOf(testApp(modules, { LOG_LEVEL: "info" }).fetch);
 const root = () => ({ token: rootKey() });
 
-/** Stores a mail dead letter of `tenantId` to `to` as the dead-letter consumer does; its id and mail id. */
-async function mailLetterOf(tenantId: string, to: string): Promise<{ id: string; mailId: string }> {
-  const [message] = await messagesOf([sampleMail(to, tenantId)]);
-  if (!message) throw new Error("no message");
-  await consume([message], { queue: "plinth-mail-dlq", attempts: 31 });
-  const listed = await call(`/api/v1/platform/mail/dead-letters?tenant_id=${tenantId}`, root());
-  const items = listed.body.items as { id: string; mail_id: string }[];
-  const id = items.find((l) => l.mail_id === message.id)?.id;
-  if (!id) throw new Error("letter not stored");
-  return { id, mailId: message.id };
-}
+const mailLetterOf = (tenantId: string, to: string) => storedMailLetter(call, rootKey(), tenantId, to);
 
 const pendingOf = async (tenantId: string) =>
   (
