@@ -16,7 +16,14 @@ import {
 import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
-import { superviseDev, watchDevVars, watchMigrations, watchSources, watchWranglerToml } from "./lib/dev-supervisor.mjs";
+import {
+  superviseDev,
+  watchDevVars,
+  watchMigrations,
+  watchSources,
+  watchWranglerToml,
+  wranglerTomlSettled,
+} from "./lib/dev-supervisor.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 
@@ -140,6 +147,8 @@ const dev = superviseDev({
     return child;
   },
   watch: (onChange) => watchSources(root, onChange),
+  // `cp other.toml wrangler.toml` while it runs: wrangler dev may stop at the empty file.
+  settle: (startedAt) => wranglerTomlSettled(root, startedAt),
   log: (line) => console.error(line),
   exit: (code) => {
     stopCron();

@@ -8,6 +8,7 @@ export interface SupervisorPorts {
   watch: (onChange: () => void) => () => void;
   log: (line: string) => void;
   exit: (code: number) => void;
+  settle?: (startedAt: number) => Promise<boolean>;
 }
 export declare function superviseDev(ports: SupervisorPorts): {
   up(): void;
@@ -19,3 +20,14 @@ export declare function watchSources(root: string, onChange: () => void, quietMs
 export declare function watchDevVars(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchWranglerToml(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchMigrations(dir: string, onNew: (names: string[]) => void, quietMs?: number): () => void;
+export declare function settleFile(
+  file: string,
+  options: { quietMs?: number; timeoutMs?: number; complete: (text: string) => boolean | Promise<boolean> },
+): Promise<{ text: string | null; complete: boolean }>;
+export declare function wranglerTomlReadable(file: string): Promise<boolean>;
+export declare function wranglerTomlSettled(
+  root: string,
+  startedAt: number,
+  quietMs?: number,
+  windowMs?: number,
+): Promise<boolean>;

@@ -3,7 +3,7 @@
 // binding): the terminal was left at a shell prompt, and a product team had to notice and
 // run npm start again. Once the Worker has been up, a failed wrangler is started again at
 // the next change to the sources instead, with the error left on screen above.
-import { readdirSync, watch } from "node:fs";
+import { readdirSync, readFileSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -13,7 +13,11 @@ import { join } from "node:path";
  *   watch: (onChange: () => void) => () => void,
  *   log: (line: string) => void,
  *   exit: (code: number) => void,
+ *   settle?: (startedAt: number) => Promise<boolean>,
  * }} Ports
+ *   `settle`: asked at a failure, with when that wrangler dev started (ms since the epoch):
+ *   whether it stopped because wrangler.toml was being written under it, and the file now
+ *   reads whole (see {@link wranglerTomlSettled}); if so, it is started again at once.
  */
 
 /**
@@ -30,9 +34,11 @@ export function superviseDev(ports) {
   let restarting = false;
   let exited = false;
   let unwatch = null;
+  let startedAt = Date.now();
 
   const startAgain = () => {
     exited = false;
+    startedAt = Date.now();
     child = ports.start();
     follow(child);
   };
@@ -50,9 +56,6 @@ export function superviseDev(ports) {
         ports.exit(code ?? (signal ? 0 : 1));
         return;
       }
-      ports.log(
-        `plinth: wrangler dev stopped (exit ${code}); the error is above. Fix it and save: plinth starts it again at the next change in src/, durable-objects/, wasm/ or wrangler.toml. Ctrl-C stops.`,
-      );
       unwatch = ports.watch(() => {
         unwatch?.();
         unwatch = null;
@@ -60,6 +63,37 @@ export function superviseDev(ports) {
         ports.log("plinth: a change; starting wrangler dev again…");
         startAgain();
       });
+      const waiting = unwatch;
+      const stillWaiting = () => !stopping && unwatch === waiting && c === child;
+      const fixIt = () =>
+        ports.log(
+          `plinth: wrangler dev stopped (exit ${code}); the error is above. Fix it and save: plinth starts it again at the next change in src/, durable-objects/, wasm/ or wrangler.toml. Ctrl-C stops.`,
+        );
+      if (!ports.settle) {
+        fixIt();
+        return;
+      }
+      // `cp other.toml wrangler.toml` truncates, then writes: wrangler dev may read the empty
+      // or half-written file and exit once the whole one is there, so no change comes after.
+      // Asked first, so that "fix it" is not said of a file that needs no fixing.
+      ports.settle(startedAt).then(
+        (raced) => {
+          if (!stillWaiting()) return;
+          if (!raced) {
+            fixIt();
+            return;
+          }
+          unwatch?.();
+          unwatch = null;
+          ports.log(
+            "plinth: wrangler dev stopped as wrangler.toml was being written (it read the file empty or half); it now reads whole: starting wrangler dev again…",
+          );
+          startAgain();
+        },
+        () => {
+          if (stillWaiting()) fixIt();
+        },
+      );
     });
   };
   follow(child);
@@ -135,24 +169,107 @@ export function watchSources(root, onChange, quietMs = 300) {
 
 /**
  * Calls `onChange` once the file `name` at `root`'s top stops changing for `quietMs` (an
- * editor may replace the file, so the directory is watched, for that name). Returns what
- * stops watching.
+ * editor may replace the file, so the directory is watched, for that name), and, given
+ * `settle`, once that resolves true (a later change starts the wait anew). Returns what stops
+ * watching.
  * @param {string} root
  * @param {string} name
  * @param {() => void} onChange
- * @param {number} [quietMs]
+ * @param {number} quietMs
+ * @param {() => Promise<boolean>} [settle]
  */
-function watchTopFile(root, name, onChange, quietMs) {
+function watchTopFile(root, name, onChange, quietMs, settle) {
   let timer;
+  let round = 0;
+  let closed = false;
+  const quiet = async () => {
+    const mine = ++round;
+    const go = settle ? await settle() : true;
+    if (go && mine === round && !closed) onChange();
+  };
   const watcher = watch(root, (_event, changed) => {
     if (changed !== name) return;
+    round++;
     clearTimeout(timer);
-    timer = setTimeout(onChange, quietMs);
+    timer = setTimeout(quiet, quietMs);
   });
   return () => {
+    closed = true;
     clearTimeout(timer);
     watcher.close();
   };
+}
+
+/** The file's text, or null when it cannot be read (between an editor's delete and rename). */
+function readText(/** @type {string} */ file) {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads `file` until it is whole: the same text twice, `quietMs` apart, that `complete` takes.
+ * A writer that truncates, then writes (`cp`, a shell's `>`), leaves an empty or half file for
+ * a while; one that stays so for `timeoutMs` is the developer's own (a broken save), and is
+ * given back as it is, with `complete: false`.
+ * @param {string} file
+ * @param {{ quietMs?: number, timeoutMs?: number,
+ *   complete: (text: string) => boolean | Promise<boolean> }} options
+ * @returns {Promise<{ text: string | null, complete: boolean }>}
+ */
+export async function settleFile(file, { quietMs = 300, timeoutMs = 3000, complete }) {
+  const deadline = Date.now() + timeoutMs;
+  let text = readText(file);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, quietMs));
+    const again = readText(file);
+    if (again === text && text !== null && (await complete(text))) return { text, complete: true };
+    if (Date.now() >= deadline) return { text: again, complete: false };
+    text = again;
+  }
+}
+
+/**
+ * Whether wrangler reads the config at `file` as a Worker's: it parses (wrangler's own reader,
+ * loaded once, at the first save of wrangler.toml) and names its `main`. An empty file parses,
+ * but names no Worker: wrangler dev stops at it ("Missing entry-point").
+ * @param {string} file
+ */
+export async function wranglerTomlReadable(file) {
+  try {
+    const { unstable_readConfig } = await import("wrangler");
+    return Boolean(unstable_readConfig({ config: file }).main);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `file`'s text, as wrangler would read it, is whole (see {@link wranglerTomlReadable}). */
+const wranglerTomlWhole = (/** @type {string} */ file) => (/** @type {string} */ text) =>
+  text.trim() !== "" && wranglerTomlReadable(file);
+
+/**
+ * Whether a wrangler dev that stopped with a failure, now, stopped because `wrangler.toml`
+ * under `root` was being written as it read it: the file changed in the last `windowMs` and
+ * since that wrangler dev started (`startedAt`, ms since the epoch), and once it stops
+ * changing it reads whole. A file the developer left broken is not (the error stays on screen
+ * until the next save); one that reads whole but still stops wrangler dev costs one start
+ * more, which it outlives. A failure in src/ long after a save of wrangler.toml is not either.
+ * @param {string} root
+ * @param {number} startedAt
+ * @param {number} [quietMs]
+ * @param {number} [windowMs]
+ */
+export async function wranglerTomlSettled(root, startedAt, quietMs = 300, windowMs = 5000) {
+  const file = join(root, "wrangler.toml");
+  try {
+    if (statSync(file).mtimeMs < Math.max(startedAt, Date.now() - windowMs)) return false;
+  } catch {
+    return false;
+  }
+  return (await settleFile(file, { quietMs, complete: wranglerTomlWhole(file) })).complete;
 }
 
 /**
@@ -167,15 +284,23 @@ export function watchDevVars(root, onChange, quietMs = 300) {
 }
 
 /**
- * Calls `onChange` once `wrangler.toml` under `root` stops changing for `quietMs`: the
- * generated sources read its Durable Object bindings (lib/dev-generated.mjs). Returns what
- * stops watching.
+ * Calls `onChange` once `wrangler.toml` under `root` stops changing for `quietMs` and reads
+ * whole (see {@link settleFile}): the generated sources read its Durable Object bindings
+ * (lib/dev-generated.mjs), and a file written in place (`cp other.toml wrangler.toml`) read
+ * empty gave objects.ts no class, or half, a TOML error, until the write's own event came.
+ * A file left broken is still reported (generate names the error); one left empty is not:
+ * generating from it only emptied objects.ts, a change under src/ that started a wrangler dev
+ * bound to fail again. Returns what stops watching.
  * @param {string} root
  * @param {() => void} onChange
  * @param {number} [quietMs]
  */
 export function watchWranglerToml(root, onChange, quietMs = 300) {
-  return watchTopFile(root, "wrangler.toml", onChange, quietMs);
+  const file = join(root, "wrangler.toml");
+  return watchTopFile(root, "wrangler.toml", onChange, quietMs, async () => {
+    const { text, complete } = await settleFile(file, { quietMs, complete: wranglerTomlWhole(file) });
+    return complete || (text !== null && text.trim() !== "");
+  });
 }
 
 /** The migration files in `dir` (drizzle-kit's `0007_x.sql`; its meta/ journal is not one). */

@@ -2,11 +2,31 @@
 // fails to load after it was up is started again at the next source change, rather than
 // ending npm start; before it was up, and on Ctrl-C, an exit ends everything as before.
 import { EventEmitter } from "node:events";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { superviseDev, watchDevVars, watchMigrations, watchSources } from "../../scripts/lib/dev-supervisor.mjs";
+import {
+  settleFile,
+  superviseDev,
+  watchDevVars,
+  watchMigrations,
+  watchSources,
+  watchWranglerToml,
+  wranglerTomlReadable,
+  wranglerTomlSettled,
+} from "../../scripts/lib/dev-supervisor.mjs";
 
 class FakeChild extends EventEmitter {
   killed: string[] = [];
@@ -19,7 +39,7 @@ class FakeChild extends EventEmitter {
   }
 }
 
-function harness() {
+function harness(settle?: (startedAt: number) => Promise<boolean>) {
   const children: FakeChild[] = [];
   const exits: number[] = [];
   const logs: string[] = [];
@@ -40,6 +60,7 @@ function harness() {
     },
     log: (line) => logs.push(line),
     exit: (code) => exits.push(code),
+    settle,
   });
   return {
     dev,
@@ -123,6 +144,46 @@ describe("npm start's supervision of wrangler dev", () => {
     expect(h.children).toHaveLength(3);
   });
 
+  it("starts wrangler again at once when it stopped as wrangler.toml was being written, once the file settles", async () => {
+    // `cp other.toml wrangler.toml` truncates, then writes: wrangler dev read the empty file
+    // ("Missing entry-point") and exited after the write had landed, so the watch begun at
+    // its exit saw no change, and plinth stayed down until the next save.
+    let settled: (raced: boolean) => void = () => {};
+    const asked: number[] = [];
+    const h = harness((startedAt) => {
+      asked.push(startedAt);
+      return new Promise((resolve) => {
+        settled = resolve;
+      });
+    });
+    h.dev.up();
+    h.children[0]?.die(1);
+    expect(asked).toHaveLength(1);
+    expect(h.watching()).toBe(true);
+    expect(h.logs).toEqual([]); // no "fix it" for a file that may need no fixing
+    settled(true);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(h.children).toHaveLength(2);
+    expect(h.watching()).toBe(false);
+    expect(h.logs.at(-1)).toContain("wrangler.toml was being written");
+    // Not raced (a real error, the file untouched): it waits for the next change, as before.
+    h.children[1]?.die(1);
+    settled(false);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(h.children).toHaveLength(2);
+    expect(h.watching()).toBe(true);
+    expect(h.logs.at(-1)).toContain("Fix it and save");
+    h.change();
+    expect(h.children).toHaveLength(3);
+    // Ctrl-C while it settles ends npm start; the settled file starts nothing after that.
+    h.children[2]?.die(1);
+    h.dev.stop("SIGINT");
+    settled(true);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(h.exits).toEqual([0]);
+    expect(h.children).toHaveLength(3);
+  });
+
   it("a clean exit of wrangler (its own quit) ends npm start, not a restart", () => {
     const h = harness();
     h.dev.up();
@@ -197,5 +258,94 @@ describe("watchSources", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a wrangler.toml written in place (truncated, then written) while npm start runs", () => {
+  const dir = mkdtempSync(join(tmpdir(), "plinth-toml-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const full = readFileSync(join(import.meta.dirname, "..", "..", "wrangler.toml"), "utf8");
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Writes `text` to `file` as `cp` does (truncate, then write), with pauses between the parts. */
+  async function writeInPlace(file: string, parts: string[], pauseMs: number) {
+    const fd = openSync(file, "w");
+    for (const part of parts) {
+      await sleep(pauseMs);
+      writeSync(fd, part);
+    }
+    closeSync(fd);
+  }
+
+  it("reads a file as whole only once it parses and stops changing", async () => {
+    const file = join(dir, "settle.toml");
+    writeFileSync(file, full);
+    const writing = writeInPlace(file, [full.slice(0, 200), full.slice(200)], 250);
+    const settled = await settleFile(file, {
+      quietMs: 100,
+      complete: (text) => text.endsWith("\n") && text.length === full.length,
+    });
+    await writing;
+    expect(settled).toEqual({ text: full, complete: true });
+    // A file that stays broken is the developer's edit: given up on, said as not complete.
+    writeFileSync(file, "name = ");
+    expect(await settleFile(file, { quietMs: 50, complete: () => false, timeoutMs: 300 })).toEqual({
+      text: "name = ",
+      complete: false,
+    });
+  });
+
+  it("wrangler's reader takes the whole file, not an empty or a half-written one", async () => {
+    const file = join(dir, "reader.toml");
+    writeFileSync(file, full);
+    expect(await wranglerTomlReadable(file)).toBe(true);
+    writeFileSync(file, "");
+    expect(await wranglerTomlReadable(file)).toBe(false);
+    writeFileSync(file, full.slice(0, full.indexOf("compatibility_date") + 10));
+    expect(await wranglerTomlReadable(file)).toBe(false);
+  });
+
+  it("regenerates from the whole file once, not from the empty one a slow writer left for a while", async () => {
+    const root = join(dir, "watched");
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "wrangler.toml"), full);
+    const seen: string[] = [];
+    const stop = watchWranglerToml(root, () => seen.push(readFileSync(join(root, "wrangler.toml"), "utf8")), 100);
+    try {
+      await sleep(100);
+      await writeInPlace(join(root, "wrangler.toml"), [full.replace('LOG_LEVEL = "info"', 'LOG_LEVEL = "debug"')], 400);
+      for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(100);
+      await sleep(500);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toContain('LOG_LEVEL = "debug"');
+      // Left empty, it gives nothing to generate from (objects.ts emptied, wrangler dev
+      // started again at that change, to fail again); left broken, generate names the error.
+      writeFileSync(join(root, "wrangler.toml"), "");
+      await sleep(4000);
+      expect(seen).toHaveLength(1);
+      writeFileSync(join(root, "wrangler.toml"), "name = ");
+      for (let i = 0; i < 60 && seen.length === 1; i++) await sleep(100);
+      expect(seen).toEqual([seen[0], "name = "]);
+    } finally {
+      stop();
+    }
+  });
+
+  it("says wrangler dev stopped as the file was being written only if it changed under that run and now reads whole", async () => {
+    const root = join(dir, "raced");
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "wrangler.toml"), full);
+    await sleep(50);
+    // Untouched since this wrangler dev started: a real error (in src/, say), not a race.
+    expect(await wranglerTomlSettled(root, Date.now(), 50)).toBe(false);
+    const startedAt = Date.now();
+    await writeInPlace(join(root, "wrangler.toml"), [full], 30);
+    expect(await wranglerTomlSettled(root, startedAt, 50)).toBe(true);
+    // Saved long before this failure (a Worker that throws at load after a later src/ edit).
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(join(root, "wrangler.toml"), longAgo, longAgo);
+    expect(await wranglerTomlSettled(root, startedAt - 120_000, 50)).toBe(false);
+    // Saved broken (and so left): the developer's error stays on screen until the next save.
+    writeFileSync(join(root, "wrangler.toml"), full.slice(0, full.indexOf("compatibility_date") + 10));
+    expect(await wranglerTomlSettled(root, startedAt, 50)).toBe(false);
   });
 });
