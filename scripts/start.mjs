@@ -6,13 +6,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-migrate.mjs";
-import {
-  anotherStartLines,
-  replayAfterCrash,
-  replayNotDoneLine,
-  trackRun,
-  uncleanStopLines,
-} from "./lib/dev-crash.mjs";
+import { anotherStartLines, endReplays, owedReplays, trackRun, uncleanStopLines } from "./lib/dev-crash.mjs";
 import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
@@ -67,16 +61,26 @@ if (tracked.unwritable) {
   );
 }
 const replayOnCrash = process.env.PLINTH_REPLAY_AFTER_CRASH !== "0";
-let replaying = Promise.resolve();
 if (tracked.owedSince)
   console.error(
     uncleanStopLines({
       since: tracked.owedSince,
+      startedAt: tracked.previous.state === "unclean" ? tracked.previous.startedAt : undefined,
       origin,
       auto: replayOnCrash,
       cleanly: tracked.previous.state === "owed",
     }).join("\n"),
   );
+// Runs the replays this run owes (lib/dev-crash.mjs), one run at a time, or, with
+// PLINTH_REPLAY_AFTER_CRASH=0, names them when wrangler dev restarts under this run.
+const replayOwed = owedReplays({
+  tracked,
+  auto: replayOnCrash,
+  origin,
+  rootKey: () => rootKey,
+  say: (line) => console.log(line),
+  warn: (line) => console.error(line),
+});
 
 // The generated sources the Worker imports, from wrangler.toml, migrations/ and the manifests as
 // they are: a binding added since the last `npm run generate` is in /readyz under its class's name
@@ -137,7 +141,7 @@ const dev = superviseDev({
       void waitForHealthy(90_000).then((health) => {
         if (health === true) {
           console.log(`\n  plinth is running again at ${origin} (keys and URLs as printed above)\n`);
-          replayOwed("the events the stopped wrangler dev's queue held");
+          void replayOwed("the events the stopped wrangler dev's queue held", { restarted: true });
         } else if (health)
           console.error(
             `plinth: ${health}\nplinth: fix .dev.vars (docs/configuration.md); saving it starts wrangler dev again`,
@@ -151,6 +155,8 @@ const dev = superviseDev({
   settle: (startedAt) => wranglerTomlSettled(root, startedAt),
   log: (line) => console.error(line),
   exit: (code) => {
+    // The replays' CLIs too (their exit at ours is lib/dev-crash.mjs's catch-all).
+    endReplays("SIGTERM");
     stopCron();
     stopDevVarsWatch();
     stopMigrationsWatch();
@@ -158,27 +164,12 @@ const dev = superviseDev({
     process.exit(code);
   },
 });
+// A stop reaches the replays under way too: a SIGTERM sent to this process alone (not its
+// group, as Ctrl-C in a terminal is) left their CLI running after npm start had ended.
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => dev.stop(signal));
-}
-
-/**
- * Runs the replays this run owes (lib/dev-crash.mjs), unless PLINTH_REPLAY_AFTER_CRASH=0, after
- * those already under way. A loss heard of meanwhile stays owed: its own call replays it.
- * @param {string} what what the replays give back, for the line that says they start
- */
-function replayOwed(what) {
-  if (!tracked.owedSince || !replayOnCrash) return;
-  const upTo = tracked.debt;
-  replaying = replaying.then(async () => {
-    console.log(`plinth: replaying ${what}…`);
-    const outcome = await replayAfterCrash({ origin, rootKey: () => rootKey });
-    if (outcome === "done") {
-      tracked.recovered(upTo);
-      console.log("plinth: replays done; the audit log and webhooks have what the queue lost");
-    } else {
-      console.error(replayNotDoneLine(outcome, origin));
-    }
+  process.on(signal, () => {
+    endReplays(signal);
+    dev.stop(signal);
   });
 }
 
@@ -257,7 +248,7 @@ console.log(lines.join("\n"));
 // Replaying is idempotent (each subscription applies only what its ledger lacks), so after a
 // crash it is done for the developer rather than left to a message scrolled away. In the
 // background (the local cron and the watchers below start meanwhile), one run at a time.
-replayOwed("the events the last run's queue lost");
+void replayOwed("the events the last run's queue lost");
 
 stopCron = startLocalCron({ origin, rootKey: () => rootKey });
 // wrangler dev reads .dev.vars only when it starts: an edit restarts it, so the values apply

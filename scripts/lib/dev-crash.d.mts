@@ -8,7 +8,7 @@ export interface RunRecord {
 export type LastRun =
   | { state: "none" }
   | { state: "running"; pid: number; port?: number }
-  | { state: "unclean"; since: string }
+  | { state: "unclean"; since: string; startedAt: string }
   | { state: "owed"; since: string };
 export declare const RUN_FILE: string;
 export declare const REPLAYS: readonly { consumer: string; restores: string }[];
@@ -37,6 +37,7 @@ export declare function trackRun(options: {
 export declare function replayCommand(origin: string, consumer: string): string;
 export declare function uncleanStopLines(options: {
   since: string;
+  startedAt?: string;
   origin: string;
   auto: boolean;
   cleanly?: boolean;
@@ -47,3 +48,14 @@ export declare function replayAfterCrash(options: {
   run?: (args: string[], env: Record<string, string | undefined>) => Promise<number | null>;
 }): Promise<"done" | "failed" | "interrupted">;
 export declare function replayNotDoneLine(outcome: "failed" | "interrupted", origin: string): string;
+export declare function restartLossLines(origin: string): string[];
+export declare function owedReplays(options: {
+  tracked: { readonly owedSince: string | null; readonly debt: number; recovered(upTo: number): void };
+  auto: boolean;
+  origin: string;
+  rootKey?: () => string | undefined;
+  say: (line: string) => void;
+  warn?: (line: string) => void;
+  replay?: typeof replayAfterCrash;
+}): (what: string, options?: { restarted?: boolean }) => Promise<void>;
+export declare function endReplays(signal?: NodeJS.Signals): void;

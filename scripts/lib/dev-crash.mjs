@@ -27,7 +27,10 @@ const UNREPLAYABLE = "the tenant directory's invitations, keys, roles and settin
 /**
  * @typedef {{ pid?: number, port?: number, started_at?: string, owed_since?: string }} RunRecord
  *   `owed_since`: when the earliest run whose lost events were not replayed yet began.
- * @typedef {{ state: "none" } | { state: "running", pid: number, port?: number } | { state: "unclean", since: string }} LastRun
+ * @typedef {{ state: "none" } | { state: "running", pid: number, port?: number }
+ *   | { state: "unclean", since: string, startedAt: string } | { state: "owed", since: string }} LastRun
+ *   `since`: since when events are owed a replay; `startedAt`: when the run that did not stop
+ *   cleanly began (earlier than `since` only when an earlier loss was still owed).
  */
 
 /** The record the last run left, or null (none, or unreadable: a half-written file is no run). */
@@ -102,7 +105,8 @@ export function lastRun(record, alive) {
   if (!record) return { state: "none" };
   if (typeof record.pid === "number") {
     if (alive(record.pid)) return { state: "running", pid: record.pid, port: record.port };
-    return { state: "unclean", since: record.owed_since ?? record.started_at ?? "an unknown time" };
+    const startedAt = record.started_at ?? "an unknown time";
+    return { state: "unclean", since: record.owed_since ?? startedAt, startedAt };
   }
   return record.owed_since ? { state: "owed", since: record.owed_since } : { state: "none" };
 }
@@ -195,31 +199,116 @@ export function trackRun({
 /** The command that replays one subscription on the plinth at `origin`. */
 export const replayCommand = (origin, consumer) => `PLINTH_URL=${origin} npx plinth events replay ${consumer}`;
 
+/** The replay commands on `origin`, each with what it gives back, aligned. */
+function replayCommandLines(/** @type {string} */ origin) {
+  const width = Math.max(...REPLAYS.map((r) => replayCommand(origin, r.consumer).length));
+  return REPLAYS.map((r) => `    ${replayCommand(origin, r.consumer).padEnd(width)}  # ${r.restores}`);
+}
+
 /**
  * What npm start says when the last run did not stop cleanly, or stopped cleanly with lost
  * events not replayed yet (`cleanly`): what was lost, the commands that give back what can be
- * given back (on this run's URL), what cannot, and whether it runs them itself.
- * @param {{ since: string, origin: string, auto: boolean, cleanly?: boolean }} options
+ * given back (on this run's URL), what cannot, and whether it runs them itself. `since` is
+ * when the owed events began to be lost; `startedAt` when the run that did not stop cleanly
+ * began: a kill of a run that already owed replays (an earlier kill's, a wrangler dev
+ * restart's) names both, each for what it is.
+ * @param {{ since: string, startedAt?: string, origin: string, auto: boolean, cleanly?: boolean }} options
  */
-export function uncleanStopLines({ since, origin, auto, cleanly = false }) {
-  const width = Math.max(...REPLAYS.map((r) => replayCommand(origin, r.consumer).length));
+export function uncleanStopLines({ since, startedAt = since, origin, auto, cleanly = false }) {
   return [
     ...(cleanly
       ? [
           `plinth: the events the local queue lost since ${since} are not replayed yet (a run killed, or wrangler`,
           "  dev started again under npm start, and its replays not run): the audit log and the webhooks miss them",
         ]
-      : [
-          `plinth: the npm start begun at ${since} did not stop cleanly (killed, or its terminal closed);`,
-          "  the events the local queue held then were lost to the audit log and the webhooks",
-        ]),
+      : startedAt === since
+        ? [
+            `plinth: the npm start begun at ${startedAt} did not stop cleanly (killed, or its terminal closed);`,
+            "  the events the local queue held then were lost to the audit log and the webhooks",
+          ]
+        : [
+            `plinth: the npm start begun at ${startedAt} did not stop cleanly (killed, or its terminal closed);`,
+            "  the events its local queue held were lost to the audit log and the webhooks, as were those",
+            `  lost since ${since} (an earlier kill, or a wrangler dev restart, whose replays had not run yet)`,
+          ]),
     "  (docs/operations.md#what-survives-a-crash). What can be given back, once plinth runs:",
-    ...REPLAYS.map((r) => `    ${replayCommand(origin, r.consumer).padEnd(width)}  # ${r.restores}`),
+    ...replayCommandLines(origin),
     `  What cannot: the events of writers that keep no event log once sent (${UNREPLAYABLE}).`,
     auto
       ? "  npm start runs both once plinth is up (each applies only what is missing; PLINTH_REPLAY_AFTER_CRASH=0 leaves it to you)."
       : "  PLINTH_REPLAY_AFTER_CRASH=0: npm start leaves them to you; this reminder comes back at each start until they ran.",
   ];
+}
+
+/**
+ * What npm start says, with PLINTH_REPLAY_AFTER_CRASH=0, when wrangler dev started again under
+ * it: its queue's events were lost then, not at some earlier kill, and the reminder at the next
+ * start came too late for a developer who is looking at the audit log now.
+ * @param {string} origin
+ */
+export function restartLossLines(origin) {
+  return [
+    "plinth: wrangler dev started again, and the events its local queue held went with it: the audit log and",
+    "  the webhooks miss them (docs/operations.md#what-survives-a-crash). PLINTH_REPLAY_AFTER_CRASH=0 leaves the",
+    "  replays to you; now that plinth answers, they give back what can be given back:",
+    ...replayCommandLines(origin),
+    "  (each applies only what is missing). The next npm start reminds you of them again.",
+  ];
+}
+
+/**
+ * What runs the replays this run owes, after those already under way: with `auto` (unless
+ * PLINTH_REPLAY_AFTER_CRASH=0) it runs them and records them as run; without, it names them
+ * at a wrangler dev restart (`restarted`: the start's own reminder named the earlier ones).
+ * A loss heard of meanwhile stays owed: its own call replays it. Resolves when done.
+ * @param {{ tracked: { readonly owedSince: string | null, readonly debt: number, recovered(upTo: number): void },
+ *   auto: boolean, origin: string, rootKey?: () => string | undefined,
+ *   say: (line: string) => void, warn?: (line: string) => void,
+ *   replay?: typeof replayAfterCrash }} options
+ * @returns {(what: string, options?: { restarted?: boolean }) => Promise<void>}
+ *   `what`: what the replays give back, for the line that says they start
+ */
+export function owedReplays({ tracked, auto, origin, rootKey, say, warn = say, replay = replayAfterCrash }) {
+  let replaying = Promise.resolve();
+  return (what, { restarted = false } = {}) => {
+    if (!tracked.owedSince) return replaying;
+    if (!auto) {
+      if (restarted) warn(restartLossLines(origin).join("\n"));
+      return replaying;
+    }
+    const upTo = tracked.debt;
+    replaying = replaying.then(async () => {
+      say(`plinth: replaying ${what}…`);
+      const outcome = await replay({ origin, rootKey });
+      if (outcome === "done") {
+        tracked.recovered(upTo);
+        say("plinth: replays done; the audit log and webhooks have what the queue lost");
+      } else {
+        warn(replayNotDoneLine(outcome, origin));
+      }
+    });
+    return replaying;
+  };
+}
+
+/** The replay CLIs running now: a stop of npm start ends them (see {@link endReplays}). */
+const replays = new Set();
+
+/**
+ * Sends `signal` to the replay CLIs still running. npm start calls it when a stop signal
+ * reaches it, and it runs at npm start's exit: a SIGTERM sent to npm start alone (not its
+ * process group, as a terminal's Ctrl-C is) left the replay running against a plinth that
+ * was gone, and its output arriving after the shell's prompt. Ended so, a replay stays owed.
+ * @param {NodeJS.Signals} [signal]
+ */
+export function endReplays(signal = "SIGTERM") {
+  for (const child of replays) {
+    try {
+      child.kill(signal);
+    } catch {
+      // Gone already.
+    }
+  }
 }
 
 /**
@@ -255,6 +344,8 @@ export function replayNotDoneLine(outcome, origin) {
     : `plinth: a replay failed (see above); once fixed, run: ${replayCommand(origin, REPLAYS[0].consumer)}, then ${REPLAYS[1].consumer} (or start npm start again: it runs them)`;
 }
 
+let endsAtExit = false;
+
 /**
  * `node scripts/plinth.mjs <args>` with its output on screen, but for the list of event types
  * no replay can read (printed on every replay, some fifty names): the start's message already
@@ -267,6 +358,12 @@ function runCli(args, env) {
       stdio: ["ignore", "inherit", "pipe"],
       env,
     });
+    if (replays.size === 0 && !endsAtExit) {
+      endsAtExit = true;
+      process.on("exit", () => endReplays("SIGTERM"));
+    }
+    replays.add(child);
+    child.on("exit", () => replays.delete(child));
     createInterface({ input: child.stderr }).on("line", (line) => {
       if (!/^[\w.:-]+: not replayed, their writers keep no event log/.test(line)) process.stderr.write(`${line}\n`);
     });

@@ -6,6 +6,7 @@
 // runs none (kill -9, the terminal closed) is not.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -14,6 +15,7 @@ import {
   anotherStartLines,
   endRun,
   lastRun,
+  owedReplays,
   readRun,
   replayAfterCrash,
   replayNotDoneLine,
@@ -48,9 +50,33 @@ console.log("ready");
 `,
 );
 
+// The same, with the replays start.mjs runs after a crash under way, against argv[3].
+const fakeReplayingStart = join(dir, "fake-replaying-start.mjs");
+writeFileSync(
+  fakeReplayingStart,
+  `import { spawn } from "node:child_process";
+import { replayAfterCrash, trackRun } from ${JSON.stringify(lib("dev-crash.mjs"))};
+import { superviseDev } from ${JSON.stringify(lib("dev-supervisor.mjs"))};
+trackRun({ port: 8799, file: process.argv[2] });
+const dev = superviseDev({
+  start: () => spawn("sleep", ["60"], { stdio: "ignore" }),
+  watch: () => () => {},
+  log: () => {},
+  exit: (code) => process.exit(code),
+});
+dev.up();
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.stop(signal));
+void replayAfterCrash({ origin: process.argv[3], rootKey: () => "a-root-key" });
+console.log("ready");
+`,
+);
+
 /** Starts the stand-in in a process group of its own (as a terminal runs npm start) once ready. */
-async function startFake(file: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [fakeStart, file], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+async function startFake(file: string, script = fakeStart, ...args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script, file, ...args], {
+    detached: true,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("ready")) resolve();
@@ -82,6 +108,34 @@ describe("npm start after a run that did not stop cleanly", () => {
     }
   });
 
+  it("ends the replay under way when SIGTERM reaches npm start alone (not its group)", async () => {
+    // The replay's CLI, in npm start's process group, got nothing: npm start exited and left
+    // it running against a plinth that was gone.
+    const requests: Socket[] = [];
+    // Never answers; reads on, so that the replay's end (its socket closed) is seen.
+    const server = createServer((socket) => requests.push(socket.resume()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    try {
+      const file = freshFile();
+      const child = await startFake(file, fakeReplayingStart, `http://127.0.0.1:${address.port}`);
+      for (let i = 0; i < 100 && requests.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(requests).toHaveLength(1);
+      const replay = requests[0] as Socket;
+      const replayEnded = new Promise((resolve) => replay.once("close", () => resolve(true)));
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      if (child.pid === undefined) throw new Error("no pid");
+      process.kill(child.pid, "SIGTERM");
+      await exited;
+      expect(await Promise.race([replayEnded, new Promise((r) => setTimeout(() => r(false), 3000))])).toBe(true);
+      expect(existsSync(file)).toBe(false); // a clean stop, as before
+    } finally {
+      for (const socket of requests) socket.destroy();
+      server.close();
+    }
+  });
+
   it("notices a run killed with kill -9 or by its terminal closing (SIGHUP), and says since when", async () => {
     for (const signal of ["SIGKILL", "SIGHUP"] as const) {
       const file = freshFile();
@@ -90,7 +144,7 @@ describe("npm start after a run that did not stop cleanly", () => {
       await signalGroup(child, signal);
       expect(began?.pid).toBe(child.pid);
       const next = trackRun({ port: 8802, file, onExit: () => {} });
-      expect(next.previous).toEqual({ state: "unclean", since: began?.started_at });
+      expect(next.previous).toEqual({ state: "unclean", since: began?.started_at, startedAt: began?.started_at });
       expect(next.owedSince).toBe(began?.started_at);
     }
   });
@@ -168,6 +222,7 @@ describe("npm start after a run that did not stop cleanly", () => {
       expect(trackRun({ port: 8802, file: crashed, onExit: () => {} }).previous).toEqual({
         state: "unclean",
         since: "T0",
+        startedAt: "T0",
       });
     } finally {
       other.kill("SIGKILL");
@@ -228,6 +283,52 @@ describe("npm start after a run that did not stop cleanly", () => {
     expect(text).not.toContain("did not stop cleanly");
     expect(text).toContain("the events the local queue lost since T1 are not replayed yet");
     expect(text).toContain(`PLINTH_URL=${origin} npx plinth events replay audit:log`);
+  });
+
+  it("after a kill with replays already owed, says when the killed run began and since when events are owed", () => {
+    // It said 'the npm start begun at <owed_since> did not stop cleanly': the time of an
+    // earlier loss (a kill before, a wrangler dev restart), shown as the killed run's start.
+    const file = freshFile();
+    writeFileSync(file, JSON.stringify({ pid: 2_000_000, port: 8787, started_at: "T2", owed_since: "T0" }));
+    const next = trackRun({ port: 8802, file, pid: 12, now: () => "T3", alive: () => false, onExit: () => {} });
+    expect(next.previous).toEqual({ state: "unclean", since: "T0", startedAt: "T2" });
+    expect(next.owedSince).toBe("T0");
+    const text = uncleanStopLines({ since: "T0", startedAt: "T2", origin, auto: true }).join("\n");
+    expect(text).toContain("the npm start begun at T2 did not stop cleanly");
+    expect(text).not.toContain("begun at T0");
+    expect(text).toContain("lost since T0");
+    // With nothing owed before, the two times are one: said once, as before.
+    const alone = uncleanStopLines({ since: "T2", startedAt: "T2", origin, auto: true }).join("\n");
+    expect(alone).toContain("the npm start begun at T2 did not stop cleanly");
+    expect(alone).not.toContain("lost since");
+  });
+
+  it("with PLINTH_REPLAY_AFTER_CRASH=0, names the replays when wrangler dev restarts, not only at the next start", async () => {
+    // A restart's loss was only owed in the record: nothing was said until the next npm start.
+    const said: string[] = [];
+    const ran: string[] = [];
+    const run = trackRun({ port: 8802, file: freshFile(), pid: 13, now: () => "T0", onExit: () => {} });
+    const replay = async () => {
+      ran.push("replay");
+      return "done" as const;
+    };
+    const manual = owedReplays({ tracked: run, auto: false, origin, say: (line) => said.push(line), replay });
+    await manual("the events the last run's queue lost"); // the start's reminder said it already
+    expect(said).toEqual([]);
+    run.owe();
+    await manual("the events the stopped wrangler dev's queue held", { restarted: true });
+    const text = said.join("\n");
+    expect(text).toContain("wrangler dev started again");
+    expect(text).toContain(`PLINTH_URL=${origin} npx plinth events replay audit:log`);
+    expect(text).toContain(`PLINTH_URL=${origin} npx plinth events replay webhooks:dispatch`);
+    expect(text).toContain("PLINTH_REPLAY_AFTER_CRASH=0");
+    expect(ran).toEqual([]);
+    expect(run.owedSince).toBe("T0");
+    // Replays on: the restart's are run, and recorded as run.
+    const auto = owedReplays({ tracked: run, auto: true, origin, say: (line) => said.push(line), replay });
+    await auto("the events the stopped wrangler dev's queue held", { restarted: true });
+    expect(ran).toEqual(["replay"]);
+    expect(run.owedSince).toBeNull();
   });
 
   it("names the replays on this run's URL, what they give back, and what no replay can", () => {
