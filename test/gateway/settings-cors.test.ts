@@ -154,6 +154,8 @@ describe("CORS per tenant", () => {
     expect(exposed).toContain("Location");
     // A download's RFC 9530 digests: without them exposed, a page cannot check what it fetched.
     expect(exposed).toEqual(expect.arrayContaining(["Repr-Digest", "Content-Digest"]));
+    // A rotation's notice that the credential sent is the one being retired (docs/operations.md).
+    expect(exposed).toContain("Plinth-Deprecated-Credential");
     const denied = await call(`${host}/api/v1/users`, { headers: { origin: allowed } });
     expect(denied.status).toBe(401);
     expect(denied.headers.get("access-control-allow-origin")).toBe(allowed);

@@ -15,6 +15,7 @@ const OLD_ROOT = `old-root-${"o".repeat(32)}`;
 const NEW_METRICS = "new-metrics-token-0123456789";
 const OLD_METRICS = "old-metrics-token-0123456789";
 const USES = "plinth_previous_secret_uses_total";
+const DEPRECATED = "plinth-deprecated-credential";
 
 /** The value of one sample line of Prometheus text, or 0 when the series is absent. */
 function sample(text: string, series: string): number {
@@ -85,6 +86,24 @@ describe("PLATFORM_ROOT_KEY_PREVIOUS", () => {
     expect(after - before).toBe(1);
   });
 
+  it("tells the caller too: its responses, errors included, carry Plinth-Deprecated-Credential; the new key's do not", async () => {
+    const listed = await call("/api/v1/platform/tenants", { token: OLD_ROOT });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get(DEPRECATED)).toBe("PLATFORM_ROOT_KEY_PREVIOUS");
+    const slug = `dep-${crypto.randomUUID().slice(0, 8)}`;
+    const made = await call("/api/v1/platform/tenants", { token: OLD_ROOT, body: { slug, name: slug } });
+    expect(made.status).toBe(201);
+    expect(made.headers.get(DEPRECATED)).toBe("PLATFORM_ROOT_KEY_PREVIOUS");
+    // An error is rendered apart from the route's own answer: the caller still learns it.
+    const missing = await call("/api/v1/platform/tenants/no-such-tenant", { token: OLD_ROOT });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get(DEPRECATED)).toBe("PLATFORM_ROOT_KEY_PREVIOUS");
+    const invalid = await call("/api/v1/platform/tenants", { token: OLD_ROOT, body: { slug: "X" } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get(DEPRECATED)).toBe("PLATFORM_ROOT_KEY_PREVIOUS");
+    expect((await call("/api/v1/platform/tenants", { token: NEW_ROOT })).headers.has(DEPRECATED)).toBe(false);
+  });
+
   it("keys nothing: ip_hash stays on the current root key", () => {
     const both = parseConfig({ ...env, PLATFORM_ROOT_KEY: NEW_ROOT, PLATFORM_ROOT_KEY_PREVIOUS: OLD_ROOT });
     const current = parseConfig({ ...env, PLATFORM_ROOT_KEY: NEW_ROOT });
@@ -112,6 +131,13 @@ describe("METRICS_TOKEN_PREVIOUS", () => {
     expect(JSON.stringify(lines)).not.toContain(OLD_METRICS);
     await expectProblem(await scrape(`${OLD_METRICS}x`), 401, "unauthenticated");
     await expectProblem(await rotating.fetch("/metrics"), 401, "unauthenticated");
+  });
+
+  it("tells the scraper in Plinth-Deprecated-Credential; the new token's scrape carries none", async () => {
+    const old = await scrape(OLD_METRICS);
+    expect(old.status).toBe(200);
+    expect(old.headers.get(DEPRECATED)).toBe("METRICS_TOKEN_PREVIOUS");
+    expect((await scrape(NEW_METRICS)).headers.has(DEPRECATED)).toBe(false);
   });
 
   it("is refused once removed", async () => {

@@ -4,7 +4,7 @@ import { AppError } from "../errors";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { refuseUnavailable } from "./guards";
-import { matchRotated, notePreviousSecret } from "./rotated-secret";
+import { DEPRECATED_CREDENTIAL_HEADER, matchRotated, notePreviousSecret, type SecretMatch } from "./rotated-secret";
 import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
 
 const PLATFORM_PREFIX = "/api/v1/platform";
@@ -80,9 +80,10 @@ export function resolveRequest(deps: {
     const token = bearer(c);
     const onPlatform = c.req.path === PLATFORM_PREFIX || c.req.path.startsWith(`${PLATFORM_PREFIX}/`);
     const { platformRootKey: rootKey, platformRootKeyPrevious } = c.get("config");
+    let match: SecretMatch = "none";
     if (token !== undefined) {
       // The previous key, during a rotation, is the root key in every way, and in no other.
-      const match = matchRotated(token, rootKey, platformRootKeyPrevious, isRootKey);
+      match = matchRotated(token, rootKey, platformRootKeyPrevious, isRootKey);
       if (match !== "none") {
         if (!onPlatform)
           throw refused(
@@ -127,6 +128,8 @@ export function resolveRequest(deps: {
     const log = c.get("log");
     if (log && Object.keys(ids).length > 0) c.set("log", log.child(ids));
     await next();
+    // An error's problem response is built apart from `c`, without the header prepared on it.
+    if (match === "previous") c.header(DEPRECATED_CREDENTIAL_HEADER, "PLATFORM_ROOT_KEY_PREVIOUS");
   };
 }
 

@@ -30,13 +30,23 @@ export function matchRotated(
 }
 
 /**
- * Records that a request was let in by the previous value of a secret: a warning line and
- * `plinth_previous_secret_uses_total{variable}`, so the operator sees who still sends it and
- * knows when removing it refuses no one. Names the variable, never the value.
+ * The response header that names the previous secret a request was let in by: the log and the
+ * metric tell the operator, this tells the sender itself (the `plinth` CLI warns on it).
+ */
+export const DEPRECATED_CREDENTIAL_HEADER = "Plinth-Deprecated-Credential";
+
+/**
+ * Records that a request was let in by the previous value of a secret: a warning line,
+ * `plinth_previous_secret_uses_total{variable}` and the response header
+ * {@link DEPRECATED_CREDENTIAL_HEADER}, so the operator sees who still sends it and knows when
+ * removing it refuses no one, and the sender learns it should move. Names the variable, never
+ * the value. The header is prepared on the context, so it reaches a response the route builds
+ * with `c`; a middleware whose route may answer otherwise (an error) sets it again after `next`.
  */
 export function notePreviousSecret(c: Context<AppEnv>, variable: PreviousSecret): void {
   isolateRecorder.inc(METRICS.previousSecretUses, [variable]);
   c.get("log").warn("request authenticated with a previous secret: move its sender to the current one", {
     variable,
   });
+  c.header(DEPRECATED_CREDENTIAL_HEADER, variable);
 }

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { subdomainSlug } from "../auth/resolve";
+import { DEPRECATED_CREDENTIAL_HEADER } from "../auth/rotated-secret";
 import type { TenantLookup, TenantSettingsLookup } from "../auth/types";
 import type { AppEnv } from "../env";
 
@@ -10,9 +11,9 @@ const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
 const ALLOW_HEADERS =
   "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range";
 // And what it answers that a browser app reads: a download's range, length and digests (to check
-// the bytes it fetched) as well, and the Location of what a POST created (an upload's 201).
-const EXPOSE_HEADERS =
-  "ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges, Repr-Digest, Content-Digest, Location";
+// the bytes it fetched) as well, the Location of what a POST created (an upload's 201), and the
+// notice that the credential sent is a secret being rotated out.
+const EXPOSE_HEADERS = `ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges, Repr-Digest, Content-Digest, Location, ${DEPRECATED_CREDENTIAL_HEADER}`;
 const MAX_AGE_S = "600";
 
 /**
