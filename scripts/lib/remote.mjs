@@ -103,7 +103,29 @@ export function tenantKey(/** @type {string | undefined} */ keyFile) {
 }
 
 /**
- * The typed client of plinth's API at `url`, authenticated with `key`.
+ * The header a plinth answers with when the request got in with a secret being rotated out
+ * (its value names the variable, e.g. PLATFORM_ROOT_KEY_PREVIOUS; docs/operations.md).
+ */
+export const DEPRECATED_CREDENTIAL_HEADER = "Plinth-Deprecated-Credential";
+
+// The variables already warned of: a command (one per process) warns once, however many
+// requests and clients it makes.
+const warnedOf = new Set();
+
+/**
+ * The one stderr line for a command let in by `variable`, a secret being rotated out; undefined
+ * for a value no plinth sends (the line must not print whatever a server put in a header).
+ */
+export function deprecatedCredentialWarning(/** @type {string} */ variable, /** @type {string} */ url) {
+  const match = /^([A-Z][A-Z0-9_]{0,63})_PREVIOUS$/.exec(variable);
+  if (!match) return undefined;
+  const current = match[1];
+  return `plinth: warning: ${url} let this command in with ${variable}, the ${current} being rotated out: switch to the new ${current} now (the old one stops working when ${variable} is deleted)`;
+}
+
+/**
+ * The typed client of plinth's API at `url`, authenticated with `key`. An answer that says
+ * the key is one being rotated out prints {@link deprecatedCredentialWarning} on stderr, once.
  *
  * @param {string} url
  * @param {string} [key]
@@ -113,7 +135,17 @@ export function connect(url, key) {
   /** @type {Record<string, string>} */
   const headers = { "user-agent": "plinth-cli" };
   if (key) headers.authorization = `Bearer ${key}`;
-  return createClient({ baseUrl: url, headers });
+  const client = createClient({ baseUrl: url, headers });
+  client.use({
+    onResponse({ response }) {
+      const variable = response.headers.get(DEPRECATED_CREDENTIAL_HEADER);
+      if (variable === null || warnedOf.has(variable)) return;
+      warnedOf.add(variable);
+      const line = deprecatedCredentialWarning(variable, url);
+      if (line) console.error(line);
+    },
+  });
+  return client;
 }
 
 /**

@@ -11,12 +11,15 @@ import { type ServedWorker, serveWorker } from "../proxy/worker";
 
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
 
-/** Serves plinth before the file's tests and stops it after them; returns the served Worker's getter. */
-export function servePlinthForFile(): () => ServedWorker {
+/**
+ * Serves plinth before the file's tests and stops it after them; returns the served Worker's getter.
+ * `vars` are set over the defaults (e.g. a `PLATFORM_ROOT_KEY_PREVIOUS` during a rotation).
+ */
+export function servePlinthForFile(vars: Record<string, string> = {}): () => ServedWorker {
   let worker: ServedWorker | undefined;
   beforeAll(async () => {
     const encryptionKeys = JSON.stringify([{ version: 1, key: randomBytes(32).toString("base64url") }]);
-    worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys } });
+    worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: encryptionKeys, ...vars } });
   }, 120_000);
   afterAll(async () => {
     await worker?.stop();
