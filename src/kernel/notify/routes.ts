@@ -133,6 +133,8 @@ export const mailRoutes = createRouter()
       .where(and(eq(t.tenantId, tenant.id), to ? eq(t.to, to) : undefined))
       .orderBy(desc(t.createdAt), desc(t.id))
       .limit(100);
+    // The mail holds live tokens (verification, reset, invitation links): no cache keeps a copy.
+    c.header("Cache-Control", "no-store");
     return c.json(
       { items: rows.map(({ tenantId: _, createdAt, ...mail }) => ({ ...mail, created_at: createdAt })) },
       200,
