@@ -10548,11 +10548,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the new secret and its otpauth URI, shown once; confirm with a code */
+            /** @description the new secret and its otpauth URI, shown once; confirm with a code. `Location` is this same path, where GET reads the enrolment as pending */
             201: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the path of the created resource, where a GET reads it */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -44,6 +44,18 @@ describe("Location on 201", () => {
     expect(read.body.id).toBe(created.body.id);
   });
 
+  it("starting two-factor names the enrolment, which the user reads as pending", async () => {
+    const t = await newTenant("loc-2fa");
+    const email = "enrolling@example.com";
+    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "Enrolling" } });
+    const token = (await login(t.slug, email)).access_token;
+    const created = await call("/api/v1/me/two-factor", { token, method: "POST" });
+    expect(created.headers.get("location")).toBe("/api/v1/me/two-factor");
+    const read = await follow(created, token);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ enabled: false, pending: true });
+  });
+
   it("creating a tenant names it", async () => {
     const slug = `loc-tenant-${crypto.randomUUID().slice(0, 8)}`;
     const created = await call("/api/v1/platform/tenants", { token: rootKey(), body: { slug, name: slug } });

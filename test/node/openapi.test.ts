@@ -153,8 +153,12 @@ describe("the OpenAPI document of the registered modules", () => {
       expect(missing).toEqual([]);
     });
 
-    // Where a create's resource is read when it is not at `<create path>/{…}`.
-    const READ_ELSEWHERE: Record<string, string> = { "/api/v1/auth/register": "/api/v1/users/{id}" };
+    // Where a create's resource is read when it is not at `<create path>/{…}`: a registered user at
+    // its id, a two-factor enrolment (one per user) at the path that started it.
+    const READ_ELSEWHERE: Record<string, string> = {
+      "/api/v1/auth/register": "/api/v1/users/{id}",
+      "/api/v1/me/two-factor": "/api/v1/me/two-factor",
+    };
     it("Location on a 201 wherever a GET of the created resource exists, and only for a resource with a path", async () => {
       const { doc } = await answers();
       const wrong: string[] = [];

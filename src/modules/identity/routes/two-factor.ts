@@ -4,7 +4,7 @@ import { PERMISSIONS } from "../../../generated/permissions";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
-import { IdParam, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { IdParam, jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce } from "../../../kernel/ratelimit/limiter";
@@ -53,7 +53,11 @@ const begin = op.post("/me/two-factor", {
   summary: "Start enrolling an authenticator app (not active until confirmed)",
   access: "principal",
   responses: {
-    201: jsonResponse("the new secret and its otpauth URI, shown once; confirm with a code", EnrolmentSchema),
+    201: jsonResponse(
+      "the new secret and its otpauth URI, shown once; confirm with a code. `Location` is this same path, where GET reads the enrolment as pending",
+      EnrolmentSchema,
+      LOCATION_HEADER,
+    ),
     403: problem("the caller is not a user"),
     409: problem("two-factor is already on (two_factor_enabled); disable it first"),
   },
@@ -124,6 +128,8 @@ export const twoFactorRoutes = createRouter()
     }
     if (!started.ok) throw new AppError("unauthenticated", { detail: "the user no longer exists" });
     c.header("Cache-Control", "no-store");
+    // One enrolment per user, read (pending, then on) where it was started: its Location is this path.
+    c.header("Location", "/api/v1/me/two-factor");
     const uri = otpauthUri(secret, tenant.name, started.value.email);
     return c.json({ secret, otpauth_uri: uri, ...TOTP_PARAMS }, 201);
   })
