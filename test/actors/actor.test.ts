@@ -2,22 +2,11 @@ import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ProbeActor } from "./probe-actor";
+import { rejection } from "./rejection";
 
 // In the future: an alarm set in the past fires at once on its own, before a test can run it.
 const T0 = Date.parse("2030-01-01T00:00:00Z");
 let n = 0;
-/**
- * The error an RPC call rejected with. An RPC promise is a thenable whose
- * rejection vitest's `.rejects` leaves unhandled, so it is settled here first.
- */
-async function rejection(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  }
-  throw new Error("expected the call to reject");
-}
 /** A fresh actor per test (storage is shared by the file), its clock at `at`. */
 async function probe(at = T0) {
   const stub = env.PROBE_ACTOR.getByName(`probe-${++n}`);

@@ -5,6 +5,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ProbeActor } from "./probe-actor";
+import { rejection } from "./rejection";
 
 const T0 = Date.parse("2030-01-01T00:00:00Z");
 let n = 0;
@@ -12,16 +13,6 @@ async function probe() {
   const stub = env.PROBE_ACTOR.getByName(`erased-probe-${++n}`);
   await stub.setTime({ at: T0 });
   return stub;
-}
-
-/** The error a call rejected with (an RPC promise's rejection is settled here, not left to vitest). */
-async function rejection(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  }
-  throw new Error("expected the call to reject");
 }
 
 const erase = (stub: DurableObjectStub<ProbeActor>) =>
