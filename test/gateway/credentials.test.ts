@@ -2,10 +2,34 @@
 // mailbox, stops after a handful of tries, alike for emails with and without an account.
 import { describe, expect, it } from "vitest";
 import { mailTo, tokenIn } from "../identity/helpers";
-import { gateway } from "./helpers";
+import { type Answer, gateway } from "./helpers";
 
 const PASSWORD = "correct horse battery staple";
 const tight = { mode: "sync", on_failure: "open" } as const;
+
+/** A user of a new tenant whose login budget is three tries, signed in with the right password. */
+async function signedIn(email: string) {
+  const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
+  const t = await tenant();
+  await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
+  const session = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } });
+  expect(session.status).toBe(200);
+  return { call, t, email, token: String(session.body.access_token) };
+}
+
+/**
+ * The correct login gave its try back: three wrong guesses (403) spend the budget of three,
+ * and then even the right password is refused (429); that refusal is returned.
+ */
+async function spendBudget(guess: (password: string) => Promise<Answer>): Promise<Answer> {
+  const wrong = [];
+  for (const g of ["wrong guess one", "wrong guess two", "wrong guess three"]) wrong.push((await guess(g)).status);
+  expect(wrong).toEqual([403, 403, 403]);
+  const blocked = await guess(PASSWORD);
+  expect(blocked.status).toBe(429);
+  expect(blocked.body.code).toBe("rate_limited");
+  return blocked;
+}
 
 describe("credential throttling", () => {
   it("stops login guesses for one account; the right password then waits too; other accounts are not affected", async () => {
@@ -46,24 +70,13 @@ describe("credential throttling", () => {
 
   it("counts a signed-in user's current-password guesses against the account's login budget", async () => {
     // A stolen access token must buy no more password guesses than the login form gives.
-    const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
-    const t = await tenant();
-    const email = "cp@example.com";
-    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
-    const session = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } });
-    expect(session.status).toBe(200);
-    const guess = (current_password: string) =>
+    const { call, t, email, token } = await signedIn("cp@example.com");
+    const blocked = await spendBudget((current_password) =>
       call("/api/v1/auth/change-password", {
-        token: String(session.body.access_token),
+        token,
         body: { current_password, new_password: "a fresh passphrase here" },
-      });
-    // The correct login gave its try back: three wrong guesses spend the budget of three.
-    const wrong = [];
-    for (const g of ["wrong guess one", "wrong guess two", "wrong guess three"]) wrong.push((await guess(g)).status);
-    expect(wrong).toEqual([403, 403, 403]);
-    const blocked = await guess(PASSWORD);
-    expect(blocked.status).toBe(429);
-    expect(blocked.body.code).toBe("rate_limited");
+      }),
+    );
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     // One budget: the login form is spent too.
     expect((await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } })).status).toBe(
@@ -73,22 +86,10 @@ describe("credential throttling", () => {
 
   it("counts the password that deletes an account (DELETE /me) against the account's login budget", async () => {
     // As for changing the password: a stolen access token must not buy guesses at the password.
-    const { call, tenant } = gateway({ login: { limit: 3, period_s: 900, burst: 3, ...tight } });
-    const t = await tenant();
-    const email = "bye@example.com";
-    await call("/api/v1/auth/register", { tenant: t.slug, body: { email, password: PASSWORD, name: "x" } });
-    const session = await call("/api/v1/auth/login", { tenant: t.slug, body: { email, password: PASSWORD } });
-    expect(session.status).toBe(200);
-    const guess = (password: string) =>
-      call("/api/v1/me", { method: "DELETE", token: String(session.body.access_token), body: { password } });
-    const wrong = [];
-    for (const g of ["wrong guess one", "wrong guess two", "wrong guess three"]) wrong.push((await guess(g)).status);
-    expect(wrong).toEqual([403, 403, 403]);
-    const blocked = await guess(PASSWORD);
-    expect(blocked.status).toBe(429);
-    expect(blocked.body.code).toBe("rate_limited");
+    const { call, token } = await signedIn("bye@example.com");
+    await spendBudget((password) => call("/api/v1/me", { method: "DELETE", token, body: { password } }));
     // Nothing was deleted: the session still works.
-    expect((await call("/api/v1/me", { token: String(session.body.access_token) })).status).toBe(200);
+    expect((await call("/api/v1/me", { token })).status).toBe(200);
   });
 
   it("answers an unknown email exactly as a known one: the same statuses, in the same order", async () => {
