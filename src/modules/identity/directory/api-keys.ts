@@ -60,7 +60,8 @@ export class ApiKeys {
         data: { key_id, name, prefix, scopes, expires_at },
       });
     });
-    return this.key(key.id) as KeyView;
+    // Read back what was just written: `one()` throws should it be missing.
+    return keyView(this.sql.exec<KeyRow>("select * from api_keys where id = ?", key.id).one());
   }
 
   key(id: string): KeyView | null {

@@ -202,6 +202,11 @@ export class DirectoryStore {
     return row ? this.view(row) : null;
   }
 
+  /** A user this call has just written, read back: `one()` throws should it be missing. */
+  private written(id: string): UserView {
+    return this.view(this.sql.exec<UserRow>("select * from users where id = ?", id).one());
+  }
+
   principal(userId: string): UserPrincipal | null {
     if (!this.row("id", userId)) return null;
     const roles = this.rolesOf(userId);
@@ -228,7 +233,7 @@ export class DirectoryStore {
         data: { user_id: input.id, roles: [...input.roles] },
       });
     });
-    return ok(this.user(input.id) as UserView);
+    return ok(this.written(input.id));
   }
 
   /**
@@ -292,7 +297,7 @@ export class DirectoryStore {
         data: { user_id: id, fields: Object.keys(patch) },
       });
     });
-    return ok(this.user(id) as UserView);
+    return ok(this.written(id));
   }
 
   /** Deletes a user, their role bindings, token families and one-time tokens. */
