@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../../src/kernel/clock";
 import { nobleAead, wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, KeyMaterialDestroyed, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
 import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
@@ -89,7 +90,7 @@ describe("envelope encryption", () => {
 
   it("crypto-shreds through the tenant directory: destroyed key material makes ciphertexts unreadable", async () => {
     const tenantId = `shred-${Date.now()}`;
-    const envelope = tenantEnvelope(env, JSON.stringify([v1]));
+    const envelope = tenantEnvelope(env, JSON.stringify([v1]), systemClock);
     const stored = await envelope.encrypt(tenantId, "email", "ada@example.com");
     expect(await envelope.decryptText(tenantId, "email", stored)).toBe("ada@example.com");
     await destroyTenantKeys(env, tenantId, {

@@ -1,5 +1,5 @@
 import { TtlCache } from "../../kernel/cache/ttl-cache";
-import { type Clock, isoNow, systemClock } from "../../kernel/clock";
+import { type Clock, isoNow } from "../../kernel/clock";
 import { base64UrlDecode } from "../../kernel/crypto";
 import { wasmAead } from "../../kernel/crypto/aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "../../kernel/crypto/envelope";
@@ -47,9 +47,9 @@ export function forgetTenantSeed(tenantId: string): void {
  * (the message never contains key material).
  *
  * @example
- * const sealed = await tenantEnvelope(c.env, keys).encrypt(tenant.id, "webhook.secret", secret);
+ * const sealed = await tenantEnvelope(c.env, keys, c.get("clock")).encrypt(tenant.id, "webhook.secret", secret);
  */
-export function tenantEnvelope(env: Env, encryptionKeys: string, clock: Clock = systemClock): Envelope {
+export function tenantEnvelope(env: Env, encryptionKeys: string, clock: Clock): Envelope {
   return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), directorySeeds(env, clock));
 }
 
