@@ -225,6 +225,10 @@ function allowedUrl(c: Context<AppEnv>, url: string): string {
 
 const notFound = () => new AppError("not_found", { detail: "no such webhook endpoint" });
 
+/** A conditional write the registry refused: 412 with the endpoint's version, or 404. */
+const writeRefused = (failed: { error: "not_found" } | { error: "version_conflict"; current_version: number }) =>
+  failed.error === "version_conflict" ? staleVersion("the endpoint", failed.current_version) : notFound();
+
 /** The endpoint of this tenant, or 404 (another tenant's id answers the same). */
 async function endpointOf(c: Context<AppEnv>, id: string) {
   const endpoint = await registry(c.env, tenantOf(c).id).get({ id });
@@ -273,35 +277,27 @@ export const webhookRoutes = createRouter()
     const tenant = tenantOf(c);
     const patch = c.req.valid("json");
     if (patch.events) checkFilters(c, patch.events);
-    const expected = ifMatch(c);
     const result = await registry(c.env, tenant.id).update({
       ctx: ctxOf(c),
       tenant_id: tenant.id,
       id,
-      ...(expected === undefined ? {} : { expected_version: expected }),
+      expected_version: ifMatch(c),
       patch: { ...patch, ...(patch.url === undefined ? {} : { url: allowedUrl(c, patch.url) }) },
     });
-    if (!result.ok) {
-      if (result.error === "version_conflict") throw staleVersion("the endpoint", result.current_version);
-      throw notFound();
-    }
+    if (!result.ok) throw writeRefused(result);
     c.header("ETag", `"${result.endpoint.version}"`);
     return c.json(result.endpoint, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
-    const expected = ifMatch(c);
     const result = await registry(c.env, tenant.id).remove({
       ctx: ctxOf(c),
       tenant_id: tenant.id,
       id,
-      ...(expected === undefined ? {} : { expected_version: expected }),
+      expected_version: ifMatch(c),
     });
-    if (!result.ok) {
-      if (result.error === "version_conflict") throw staleVersion("the endpoint", result.current_version);
-      throw notFound();
-    }
+    if (!result.ok) throw writeRefused(result);
     c.header("ETag", `"${result.version}"`);
     return c.body(null, 204);
   })
