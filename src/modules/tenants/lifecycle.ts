@@ -51,7 +51,7 @@ export async function changeTenant(
   const result = await dir.changeTenant({
     ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },
     change,
-    ...(expectedVersion === undefined ? {} : { expectedVersion }),
+    expectedVersion,
   });
   if (!result.ok) {
     if (result.error === "not_found") throw new AppError("not_found", { detail: "no such tenant" });
