@@ -10,6 +10,7 @@ import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/rout
 import {
   effectivePolicy,
   maxLimitFor,
+  type Policy,
   type PolicyName,
   TENANT_FLOOR_PER_MINUTE,
   tenantFloorFor,
@@ -64,6 +65,10 @@ const patch = op.patch("/admin/settings", {
   },
 });
 
+/** Whether `name` is one of the platform's policies (a tenant's body may name any string). */
+const isPolicyName = (policies: Record<PolicyName, Policy>, name: string): name is PolicyName =>
+  Object.hasOwn(policies, name);
+
 /**
  * A tenant may set its own limits only for policies that allow it, up to the
  * platform's maxima (for `tenant`, its plan's limit). Takes the body's `rate_limits` as sent, since it runs
@@ -76,15 +81,14 @@ function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): F
   const errors: FieldError[] = [];
   for (const [name, value] of Object.entries(limits)) {
     const path = `body.rate_limits.${name}`;
-    const policy = Object.hasOwn(policies, name) ? policies[name as PolicyName] : undefined;
-    if (!policy?.tenant_override) {
+    if (!isPolicyName(policies, name) || !policies[name].tenant_override) {
       const allowed = Object.entries(policies).flatMap(([n, p]) => (p.tenant_override ? [n] : []));
       errors.push({ path, message: `not a policy a tenant may set; one of ${allowed.join(", ")}` });
       continue;
     }
     const rate = TenantRateSchema.safeParse(value);
     if (!rate.success) continue;
-    const max = maxLimitFor(effectivePolicy(policies, name as PolicyName, plan, undefined), rate.data.period_s);
+    const max = maxLimitFor(effectivePolicy(policies, name, plan, undefined), rate.data.period_s);
     if (rate.data.limit > max)
       errors.push({ path: `${path}.limit`, message: `at most ${max} per ${rate.data.period_s} s` });
     const min = name === "tenant" ? tenantFloorFor(rate.data.period_s) : 1;
