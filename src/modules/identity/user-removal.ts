@@ -1,19 +1,19 @@
 import type { Context } from "hono";
 import { tenantOf } from "../../kernel/auth/guards";
+import type { RpcReply } from "../../kernel/durable/rpc";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
 import { evictKey, evictUser } from "./authenticators";
-import { directory } from "./directory/contract";
+import { type DirectoryRpc, directory } from "./directory/contract";
 import { keyIndex } from "./key-index";
-import type { Refusal } from "./policy";
 import { identityError, refused } from "./refusals";
 import { ctxOf } from "./services";
 
-/** A deletion's answer from the directory: the keys revoked with the user, a refusal, or no such user. */
-type Removal =
-  | { ok: true; value: { revokedKeys: { id: string; hash: string }[] } }
-  | { ok: false; error: "denied"; refusal: Refusal }
-  | { ok: false; error: string };
+/**
+ * A deletion's answer from the directory, as its contract types it: the keys revoked with the
+ * user, a refusal, or a failure (`deleteOwnAccount`'s, a superset of `deleteUser`'s).
+ */
+type Removal = RpcReply<typeof DirectoryRpc, "deleteOwnAccount">;
 
 /**
  * After the directory deleted user `id` (the policy asked in the same call: `403`, or
@@ -22,7 +22,7 @@ type Removal =
  */
 export async function settleRemoval(c: Context<AppEnv>, id: string, result: Removal): Promise<void> {
   if (!result.ok) {
-    if ("refusal" in result) throw refused(c, result.refusal, id);
+    if (result.error === "denied") throw refused(c, result.refusal, id);
     if (result.error === "revokes_caller") {
       throw identityError(
         "revokes_own_key",
