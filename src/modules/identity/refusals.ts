@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { deny } from "../../kernel/auth/deny";
 import { isPermissionPattern } from "../../kernel/auth/permissions";
 import type { AppEnv } from "../../kernel/env";
-import { AppError } from "../../kernel/errors";
+import { AppError, type AppErrorOptions } from "../../kernel/errors";
 import { type IdentityErrorCode, identityErrors } from "./errors";
 import { describeRefusal, type Refusal } from "./policy";
 
@@ -31,9 +31,12 @@ export function refused(c: Context<AppEnv>, refusal: Refusal, target?: string | 
 /** The 412 of a conditional write, with `current_version`: the kernel's, as every versioned resource answers it. */
 export { staleVersion } from "../../kernel/http/stale-version";
 
-/** The AppError for one of the identity module's codes. */
-export const identityError = (code: IdentityErrorCode, detail: string): AppError =>
-  new AppError(code, { detail, spec: identityErrors[code] });
+/** The AppError for one of the identity module's codes (typed, where `moduleError` takes any string). */
+export const identityError = (
+  code: IdentityErrorCode,
+  detail: string,
+  options: Pick<AppErrorOptions, "extensions"> = {},
+): AppError => new AppError(code, { ...options, detail, spec: identityErrors[code] });
 
 /**
  * Permissions named in a request body, checked against those the registered

@@ -4,7 +4,7 @@ import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
-import { AppError, moduleError } from "../../../kernel/errors";
+import { AppError } from "../../../kernel/errors";
 import { background } from "../../../kernel/http/background";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import type { MailContent } from "../../../kernel/notify/template";
@@ -16,7 +16,6 @@ import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
-import { identityErrors } from "../errors";
 import { linkFor, type MailLinks } from "../mail-links";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
 import { identityError } from "../refusals";
@@ -191,9 +190,10 @@ export const authRoutes = createRouter()
       verification: { hash: verification.hash, expiresAt: isoIn(c.get("clock"), VERIFY_TTL_MS) },
     });
     if (!result.ok && result.error === "signup_closed") {
-      throw moduleError(identityErrors, "signup_closed", {
-        detail: "this tenant does not take registrations from this address; ask an administrator for an invitation",
-      });
+      throw identityError(
+        "signup_closed",
+        "this tenant does not take registrations from this address; ask an administrator for an invitation",
+      );
     }
     if (!result.ok) throw new AppError("conflict", { detail: "this email is already registered in this tenant" });
     // Queued, not sent: the consumer sends it (and retries it) after the response.

@@ -20,7 +20,6 @@ import { directory } from "../directory/contract";
 import { describeUses, usesShown } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
 import { MAX_ROLE_PERMISSIONS } from "../directory/types";
-import { identityErrors } from "../errors";
 import { declaredPermissions, identityError, refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 
@@ -185,9 +184,7 @@ export const roleRoutes = createRouter()
       if (result.error === "not_found") throw noRole();
       if (result.error === "version_conflict") throw staleVersion("the role", result.current_version);
       const seesInvitations = can(principalOf(c, "user", "api_key"), PERMISSIONS.identity.invitation.read);
-      throw new AppError("role_in_use", {
-        detail: describeUses(name, result.uses, seesInvitations),
-        spec: identityErrors.role_in_use,
+      throw identityError("role_in_use", describeUses(name, result.uses, seesInvitations), {
         extensions: { used_by: usesShown(result.uses, seesInvitations) },
       });
     }

@@ -1,12 +1,11 @@
 import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
-import { AppError, type FieldError, moduleError } from "../../../kernel/errors";
+import { AppError, type FieldError } from "../../../kernel/errors";
 import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
-import { identityErrors } from "../errors";
-import { refused, staleVersion } from "../refusals";
+import { identityError, refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 import { forgetProvider } from "../sso/client";
 import { SsoPutSchema, SsoViewSchema, ssoView } from "../sso/schemas";
@@ -14,8 +13,7 @@ import { sealClientSecret, ssoOutboundPolicy, urlRefusal } from "../sso/secrets"
 
 const op = operations(["sso"]);
 
-const notConfigured = () =>
-  moduleError(identityErrors, "sso_not_configured", { detail: "this tenant has no identity provider configured" });
+const notConfigured = () => identityError("sso_not_configured", "this tenant has no identity provider configured");
 
 const get = op.get("/admin/sso", {
   operationId: "getSsoProvider",

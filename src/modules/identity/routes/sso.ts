@@ -3,7 +3,7 @@ import * as oauth from "oauth4webapi";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
-import { AppError, moduleError } from "../../../kernel/errors";
+import { AppError } from "../../../kernel/errors";
 import { DisplayName, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -13,7 +13,7 @@ import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
-import { identityErrors } from "../errors";
+import { identityError } from "../refusals";
 import { TokenPairSchema } from "../schemas";
 import { ctxOf, newSecret, normaliseEmail } from "../services";
 import { authorizationUrl, completeSignIn, type OidcClient, type OidcDeps } from "../sso/client";
@@ -72,11 +72,9 @@ const callback = op.get("/auth/sso/callback", {
   },
 });
 
-const failure = (f: SsoFailure) => new AppError(f.code, { detail: f.detail, spec: identityErrors[f.code] });
-const badState = () =>
-  moduleError(identityErrors, "sso_state_invalid", { detail: "the sign-in state is unknown, used or expired" });
-const notConfigured = () =>
-  moduleError(identityErrors, "sso_not_configured", { detail: "this tenant has no identity provider configured" });
+const failure = (f: SsoFailure) => identityError(f.code, f.detail);
+const badState = () => identityError("sso_state_invalid", "the sign-in state is unknown, used or expired");
+const notConfigured = () => identityError("sso_not_configured", "this tenant has no identity provider configured");
 
 /** The callback URL registered at the provider: this origin, so the tenant's subdomain comes back with the browser. */
 const callbackUrl = (requestUrl: string) => `${new URL(requestUrl).origin}/api/v1/auth/sso/callback`;
@@ -182,15 +180,16 @@ export const ssoRoutes = createRouter()
       userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!result.ok && result.error === "signup_closed") {
-      throw moduleError(identityErrors, "signup_closed", {
-        detail:
-          "this tenant does not create accounts on sign-in for this address; ask an administrator for an invitation",
-      });
+      throw identityError(
+        "signup_closed",
+        "this tenant does not create accounts on sign-in for this address; ask an administrator for an invitation",
+      );
     }
     if (!result.ok && result.error === "identity_conflict") {
-      throw moduleError(identityErrors, "sso_identity_conflict", {
-        detail: "this account is linked to another identity at this provider; ask an administrator",
-      });
+      throw identityError(
+        "sso_identity_conflict",
+        "this account is linked to another identity at this provider; ask an administrator",
+      );
     }
     if (!result.ok && result.error === "role_missing") {
       // Only a configuration from before role deletion checked it can name a role that is gone.
