@@ -52,6 +52,15 @@ export function evictKey(keyId: string): void {
   keyCache.deleteWhere((p) => p.id === keyId);
 }
 
+/**
+ * After the directory revoked `keys`: this isolate forgets them at once, and they leave the
+ * D1 key index (a row left by a failure here routes to a directory that refuses the key).
+ */
+export async function forgetRevokedKeys(db: D1Database, keys: readonly { id: string; hash: string }[]): Promise<void> {
+  for (const key of keys) evictKey(key.id);
+  await keyIndex(db).remove(keys.map((k) => k.hash));
+}
+
 /** Forgets a user's cached principal (on deletion, role change, reset, logout). */
 export function evictUser(tenantId: string, userId: string): void {
   userCache.delete(`${tenantId}/${userId}`);

@@ -3,9 +3,8 @@ import { tenantOf } from "../../kernel/auth/guards";
 import type { RpcReply } from "../../kernel/durable/rpc";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
-import { evictKey, evictUser } from "./authenticators";
+import { evictUser, forgetRevokedKeys } from "./authenticators";
 import { type DirectoryRpc, directory } from "./directory/contract";
-import { keyIndex } from "./key-index";
 import { identityError, refused } from "./refusals";
 import { ctxOf } from "./services";
 
@@ -32,8 +31,7 @@ export async function settleRemoval(c: Context<AppEnv>, id: string, result: Remo
     throw new AppError("not_found", { detail: "no such user" });
   }
   evictUser(tenantOf(c).id, id);
-  for (const key of result.value.revokedKeys) evictKey(key.id);
-  await keyIndex(c.env.DB).remove(result.value.revokedKeys.map((k) => k.hash));
+  await forgetRevokedKeys(c.env.DB, result.value.revokedKeys);
 }
 
 /**

@@ -8,7 +8,7 @@ import { AppError } from "../../../kernel/errors";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { evictKey } from "../authenticators";
+import { forgetRevokedKeys } from "../authenticators";
 import { directory } from "../directory/contract";
 import { keyIndex } from "../key-index";
 import { authorize, boundedExpiry, callerOf } from "../policy";
@@ -118,7 +118,6 @@ export const keyRoutes = createRouter()
       }
       throw new AppError("not_found", { detail: "no such live API key (unknown, revoked or expired)" });
     }
-    for (const key of result.value) evictKey(key.id);
-    await keyIndex(c.env.DB).remove(result.value.map((k) => k.hash));
+    await forgetRevokedKeys(c.env.DB, result.value);
     return c.body(null, 204);
   });
