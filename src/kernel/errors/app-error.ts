@@ -53,10 +53,13 @@ export class AppError extends Error {
   }
 }
 
-/** Builds an AppError for a module-declared code (see `defineErrorCodes`). */
-export function moduleError(
-  codes: Record<string, ErrorCodeSpec>,
-  code: string,
+/**
+ * Builds an AppError for a module-declared code (see `defineErrorCodes`): `code` must be one of
+ * `codes`, so a misspelt one fails the typecheck (and, from untyped callers, throws here).
+ */
+export function moduleError<C extends Record<string, ErrorCodeSpec>>(
+  codes: C,
+  code: Extract<keyof C, string>,
   options: AppErrorOptions = {},
 ): AppError {
   const spec = codes[code];

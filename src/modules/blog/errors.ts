@@ -6,7 +6,7 @@ import { defineErrorCodes } from "../../kernel/errors/codes";
  * existed and other tenants' posts answer alike.
  *
  * @example
- * throw moduleError(blogErrors, decision.error.code, { detail: decision.error.message });
+ * throw moduleError(blogErrors, "post_exists", { detail: `post ${id} already exists` });
  */
 export const blogErrors = defineErrorCodes({
   post_exists: { status: 409, title: "Post already exists" },
