@@ -16,6 +16,7 @@ import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
 import { Sessions } from "../../src/modules/identity/directory/sessions";
 import { TenantSettings } from "../../src/modules/identity/directory/settings";
 import { DirectoryStore } from "../../src/modules/identity/directory/store";
+import { TwoFactor } from "../../src/modules/identity/directory/two-factor";
 
 type Rpc = typeof DirectoryRpc;
 /** A directory RPC method's parsed argument and its reply. */
@@ -43,6 +44,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
   protected readonly tenantSettings: TenantSettings;
   protected readonly sessions: Sessions;
   protected readonly grantLedger: GrantLedger;
+  protected readonly twoFactor: TwoFactor;
   protected readonly relay: OutboxRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -55,6 +57,8 @@ export abstract class DirectoryObject extends DurableObject<Env> {
     this.tenantSettings = new TenantSettings(this.store);
     this.sessions = new Sessions(this.store);
     this.grantLedger = new GrantLedger(this.store, this.roles);
+    // Here rather than in the two-factor layer: single sign-on (below it) asks whether an account has it on.
+    this.twoFactor = new TwoFactor(this.store, this.creds, this.tenantSettings);
     this.relay = new OutboxRelay(ctx.storage, {
       object: "TenantDirectory",
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),

@@ -2,8 +2,9 @@ import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { type RoleUses, ssoFieldsNaming } from "../../src/modules/identity/directory/role-uses";
 import { changesTrust, SsoDirectory } from "../../src/modules/identity/directory/sso";
-import { denied, fail, ok } from "../../src/modules/identity/directory/types";
-import { mayProvision } from "../../src/modules/identity/sso/mapping";
+import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { OWNER } from "../../src/modules/identity/policy";
+import { type LinkFacts, mayLinkByEmail, mayProvision } from "../../src/modules/identity/sso/mapping";
 import type { In, Out } from "./base";
 import { DirectoryMembership } from "./membership";
 
@@ -82,13 +83,12 @@ export class DirectorySso extends DirectoryMembership {
     const linked = this.sso.linkedUser(issuer, subject);
     const byEmail = linked ? null : this.store.credentials(email);
     if (byEmail && this.sso.hasIdentity(issuer, byEmail.userId)) {
-      this.store.tx(() =>
-        this.store.emit(ctx, `user/${byEmail.userId}`, {
-          type: "identity.sso.refused",
-          data: { user_id: byEmail.userId, issuer, reason: "identity_conflict" },
-        }),
-      );
+      this.refuseSignIn(ctx, byEmail.userId, issuer, "identity_conflict");
       return this.committed(fail("identity_conflict"));
+    }
+    if (byEmail && !mayLinkByEmail(this.linkFacts(byEmail.userId))) {
+      this.refuseSignIn(ctx, byEmail.userId, issuer, "link_required");
+      return this.committed(fail("link_required"));
     }
     const existing = linked ? { userId: linked } : byEmail;
     if (!existing) {
@@ -120,6 +120,21 @@ export class DirectorySso extends DirectoryMembership {
     const principal = this.store.principal(id);
     if (!principal) return fail("not_configured");
     return this.committed(ok({ principal, provisioned }));
+  }
+
+  /** What linking by email depends on: whether the account is an owner's, and whether two-factor protects it. */
+  private linkFacts(userId: string): LinkFacts {
+    return { owner: this.store.rolesOf(userId).includes(OWNER), twoFactor: this.twoFactor.enabled(userId) };
+  }
+
+  /** Records a sign-in the provider vouched for but the directory refused, against the account it named. */
+  private refuseSignIn(ctx: Ctx, userId: string, issuer: string, reason: "identity_conflict" | "link_required"): void {
+    this.store.tx(() =>
+      this.store.emit(ctx, `user/${userId}`, {
+        type: "identity.sso.refused",
+        data: { user_id: userId, issuer, reason },
+      }),
+    );
   }
 
   /** Housekeeping also forgets sign-ins that expired or were spent. */

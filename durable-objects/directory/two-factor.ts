@@ -1,6 +1,5 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
-import { TwoFactor } from "../../src/modules/identity/directory/two-factor";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import type { In, Out } from "./base";
 import { DirectorySessions } from "./sessions";
@@ -13,13 +12,6 @@ import { DirectorySessions } from "./sessions";
  * accepted, in the same single-threaded call that records it.
  */
 export class DirectoryTwoFactor extends DirectorySessions {
-  protected readonly twoFactor: TwoFactor;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.twoFactor = new TwoFactor(this.store, this.creds, this.tenantSettings);
-  }
-
   twoFactorStatus(userId: In<"twoFactorStatus">): Out<"twoFactorStatus"> {
     return this.twoFactor.status(rpcArgs(DirectoryRpc, "twoFactorStatus", userId));
   }

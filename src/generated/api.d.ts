@@ -9948,7 +9948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a new user would be provisioned into a role that no longer exists (`conflict`) */
+            /** @description the email's account must be linked explicitly (sso_link_required), or a new user would be provisioned into a role that no longer exists (conflict) */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

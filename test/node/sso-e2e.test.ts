@@ -13,7 +13,7 @@ import { browser, startProvider, type TestProvider } from "./support/oidc";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLIENT = { client_id: "plinth-e2e", client_secret: randomBytes(24).toString("base64url") };
-const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner"].map(
+const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner", "sso-link"].map(
   (s) => `${s}-${randomBytes(3).toString("hex")}`,
 );
 
@@ -361,6 +361,31 @@ describe("an admin cannot take over an owner's account through single sign-on", 
       body: { ...ssoConfig({ jit: true, default_role: "viewer" }), client_secret: undefined },
     });
     expect(keep.status, JSON.stringify(keep.body)).toBe(200);
+  });
+});
+
+describe("an owner's account is never linked by email alone", () => {
+  it("a provider asserting an owner's email gets 409 sso_link_required, naming no role, and signs nobody in", async () => {
+    const t = await newTenant(SLUGS[5] ?? "");
+    const headers = { "x-tenant": t.slug };
+    const password = "a long enough password";
+    const reg = await api("POST", "/api/v1/auth/register", {
+      headers,
+      body: { email: "olivia@example.com", password, name: "Olivia" },
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const ownerId = String(reg.body.id);
+    expect((await api("PUT", `/api/v1/admin/users/${ownerId}/roles/owner`, { key: t.key })).status).toBe(204);
+    await configure(t);
+
+    provider().loginAs("olivia-at-idp", { email: "olivia@example.com", email_verified: true });
+    const { callback, b } = await toCallback(t.slug);
+    const refused = await b.get(callback);
+    expect(refused.status, refused.body).toBe(409);
+    const problem = json(refused.body);
+    expect(problem.code).toBe("sso_link_required");
+    expect(refused.body).not.toMatch(/owner|two-factor/i);
+    expect(refused.body).not.toContain(ownerId);
   });
 });
 

@@ -72,8 +72,15 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.sso.removed", { issuer: z.string() }),
   /** A sign-in through the provider: the user and the session it started (no email, no provider tokens). */
   event("identity.sso.login", { user_id: z.string(), family_id: z.string(), issuer: z.string() }),
-  /** A sign-in refused after the provider vouched for it (e.g. the account is linked to another identity). */
-  event("identity.sso.refused", { user_id: z.string(), issuer: z.string(), reason: z.literal("identity_conflict") }),
+  /**
+   * A sign-in refused after the provider vouched for it: the account is linked to another identity
+   * (`identity_conflict`), or is an owner's or has two-factor on and links only explicitly (`link_required`).
+   */
+  event("identity.sso.refused", {
+    user_id: z.string(),
+    issuer: z.string(),
+    reason: z.enum(["identity_conflict", "link_required"]),
+  }),
   /** A user created just in time by a single sign-on, with the roles the mapping gave. */
   event("identity.user.provisioned", { user_id: z.string(), roles: z.array(z.string()), via: z.literal("sso") }),
   event("identity.keys.created", {}),

@@ -278,6 +278,8 @@ export const DirectoryRpc = defineRpc({
         "signup_closed",
         "not_configured",
         "identity_conflict",
+        /** The email's account is an owner's or has two-factor on: it links only explicitly. */
+        "link_required",
       ]),
       /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
       z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),

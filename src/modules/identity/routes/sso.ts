@@ -68,7 +68,9 @@ const callback = op.get("/auth/sso/callback", {
     400: problem("unknown, used or expired state; the provider's error; an ID token that does not validate"),
     403: problem("email not verified, its domain not allowed, or the signup policy refuses a new user"),
     404: problem("no provider configured (sso_not_configured)"),
-    409: problem("a new user would be provisioned into a role that no longer exists (`conflict`)"),
+    409: problem(
+      "the email's account must be linked explicitly (sso_link_required), or a new user would be provisioned into a role that no longer exists (conflict)",
+    ),
   },
 });
 
@@ -190,6 +192,13 @@ export const ssoRoutes = createRouter()
         "sso_identity_conflict",
         "this account is linked to another identity at this provider; ask an administrator",
       );
+    }
+    if (!result.ok && result.error === "link_required") {
+      // Generic on purpose: the person signing in learns neither the account's roles nor its second factor.
+      throw moduleError(identityErrors, "sso_link_required", {
+        detail:
+          "an account with this email exists but is not linked to this identity provider; sign in with your password and link it from your account first",
+      });
     }
     if (!result.ok && result.error === "role_missing") {
       // Only a configuration from before role deletion checked it can name a role that is gone.

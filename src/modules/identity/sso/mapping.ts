@@ -34,3 +34,16 @@ export const domainAllowed = (config: Pick<SsoSettings, "allowed_domains">, emai
  */
 export const mayProvision = (policy: SignupPolicy, jit: boolean, email: string): boolean =>
   jit || maySelfRegister(policy, email);
+
+/** What the directory knows of the account an unlinked identity's email names. */
+export type LinkFacts = { owner: boolean; twoFactor: boolean };
+
+/**
+ * Whether a first sign-in may link a provider identity to an existing account
+ * by its email alone. Not an owner's, nor one two-factor protects: the
+ * provider vouches for the email, and whoever controls the provider (or a
+ * provider careless with emails) would otherwise sign in as that account
+ * past its password and second factor. Those accounts are linked only
+ * explicitly (docs/identity.md "Linking an account"). Pure.
+ */
+export const mayLinkByEmail = (facts: LinkFacts): boolean => !facts.owner && !facts.twoFactor;

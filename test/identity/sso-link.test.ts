@@ -1,0 +1,101 @@
+// A first single sign-on links an unlinked provider identity to the account of its email. For an
+// owner's account, or one that two-factor protects, that would let whoever controls the provider
+// (or a provider that asserts emails carelessly) sign in past plinth's password and second factor:
+// those accounts are linked only explicitly, never by email alone.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { directory } from "../../src/modules/identity/directory/contract";
+import { platformAt } from "./two-factor-helpers";
+
+const ISSUER = "https://login.example.com";
+const p = platformAt("2026-03-01T10:00:00.000Z");
+
+async function tenantWithSso() {
+  const t = await p.tenant("sso-link");
+  const put = await p.call("/api/v1/admin/sso", {
+    method: "PUT",
+    token: t.adminKey,
+    body: {
+      issuer: ISSUER,
+      client_id: "plinth",
+      client_secret: "s3cret-of-the-provider",
+      allowed_domains: ["example.com"],
+    },
+  });
+  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  return t;
+}
+
+/** A sign-in the Worker has verified, as it reaches the directory. */
+const signIn = (tenantId: string, subject: string, email: string) =>
+  directory(env, tenantId).ssoLogin({
+    ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
+    email,
+    name: "Someone",
+    issuer: ISSUER,
+    subject,
+    roles: ["member"],
+    userId: `u-${subject}`,
+    familyId: `f-${subject}-${crypto.randomUUID()}`,
+    tokenHash: "b".repeat(64),
+    userAgent: null,
+  });
+
+const linksOf = (tenantId: string) =>
+  runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) =>
+    state.storage.sql
+      .exec<{ subject: string; user_id: string }>("select subject, user_id from sso_identities")
+      .toArray(),
+  );
+
+describe("linking an existing account by email on a first single sign-on", () => {
+  it("is refused for an owner's account (link_required): nothing linked, no session, the refusal audited", async () => {
+    const t = await tenantWithSso();
+    const owner = await p.user(t.slug, "olga@example.com");
+    const granted = await p.call(`/api/v1/admin/users/${owner.id}/roles/owner`, { method: "PUT", token: t.adminKey });
+    expect(granted.status, JSON.stringify(granted.body)).toBe(204);
+
+    const res = await signIn(t.id, "olga-at-idp", "olga@example.com");
+    expect(res).toEqual({ ok: false, error: "link_required" });
+    expect(await linksOf(t.id)).toEqual([]);
+    const refused = await p.auditOf(t.adminKey, "identity.sso.refused");
+    expect(refused.map((e) => e.target)).toEqual([`${t.id}/user/${owner.id}`]);
+    const sessions = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
+      state.storage.sql.exec<{ n: number }>("select count(*) as n from token_families where id like 'f-olga%'").one(),
+    );
+    expect(sessions.n).toBe(0);
+  });
+
+  it("is refused for an account with two-factor on; a pending enrolment and a plain account link as before", async () => {
+    const t = await tenantWithSso();
+    const guarded = await p.user(t.slug, "gus@example.com");
+    await p.enrol(guarded.token);
+    const res = await signIn(t.id, "gus-at-idp", "gus@example.com");
+    expect(res).toEqual({ ok: false, error: "link_required" });
+
+    const plain = await p.user(t.slug, "pat@example.com");
+    const pending = await p.call("/api/v1/me/two-factor", { token: plain.token, method: "POST" });
+    expect(pending.status, JSON.stringify(pending.body)).toBe(201);
+    const linked = await signIn(t.id, "pat-at-idp", "pat@example.com");
+    expect(linked.ok && linked.value.principal.id).toBe(plain.id);
+    expect(await linksOf(t.id)).toEqual([{ subject: "pat-at-idp", user_id: plain.id }]);
+  });
+
+  it("an identity linked already (explicitly, or before this rule) still signs its owner in", async () => {
+    const t = await tenantWithSso();
+    const owner = await p.user(t.slug, "ola@example.com");
+    await p.call(`/api/v1/admin/users/${owner.id}/roles/owner`, { method: "PUT", token: t.adminKey });
+    await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec(
+        "insert into sso_identities (issuer, subject, user_id, linked_at) values (?, ?, ?, ?)",
+        ISSUER,
+        "ola-at-idp",
+        owner.id,
+        p.clock.now().toISOString(),
+      );
+    });
+    const res = await signIn(t.id, "ola-at-idp", "ola@example.com");
+    expect(res.ok && res.value.principal.id).toBe(owner.id);
+  });
+});
