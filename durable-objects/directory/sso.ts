@@ -103,7 +103,18 @@ export class DirectorySso extends DirectoryMembership {
     // A role deleted before deletion checked the SSO configuration refuses the provisioning rather than
     // creating the account with fewer roles than the mapping says, as a void invitation is refused.
     const missing = existing ? [] : roles.filter((r) => this.roles.get(r) === null);
-    if (missing.length > 0) return { ok: false, error: "role_missing", roles: missing };
+    if (missing.length > 0) {
+      // For the tenant's administrators (the audit log names the roles); the person signing in is told nothing of them.
+      this.store.tx(() =>
+        this.store.emit(
+          ctx,
+          "sso",
+          { type: "identity.sso.refused", data: { user_id: null, issuer, reason: "role_missing", roles: missing } },
+          { reason: "role_missing", roles: missing },
+        ),
+      );
+      return this.committed({ ok: false, error: "role_missing", roles: missing });
+    }
     const id = existing?.userId ?? userId;
     const provisioned = existing === null;
     this.store.tx(() => {

@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { call, mailTo, newKey, newTenant, register, tokenIn } from "./helpers";
+import { auditOf, call, mailTo, newKey, newTenant, register, tokenIn } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof newTenant>>;
 
@@ -190,6 +190,10 @@ describe("deleting a role that the SSO configuration names", () => {
       });
     const refused = await signIn("zed", ["staff", "viewer"]);
     expect(refused).toEqual({ ok: false, error: "role_missing", roles: ["staff"] });
+    // The tenant's administrators see the refusal, and which roles are missing, in their audit log.
+    const [entry] = await auditOf(t.adminKey, "identity.sso.refused");
+    expect(entry?.target).toBe(`${t.id}/sso`);
+    expect(entry?.detail).toEqual({ reason: "role_missing", roles: ["staff"] });
     const users = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
       state.storage.sql.exec<{ n: number }>("select count(*) as n from users").one(),
     );

@@ -74,12 +74,15 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.sso.login", { user_id: z.string(), family_id: z.string(), issuer: z.string() }),
   /**
    * A sign-in refused after the provider vouched for it: the account is linked to another identity
-   * (`identity_conflict`), or is an owner's or has two-factor on and links only explicitly (`link_required`).
+   * (`identity_conflict`), or is an owner's or has two-factor on and links only explicitly
+   * (`link_required`); or a new user would be provisioned into `roles` that no longer exist
+   * (`role_missing`, no user: on the provider's stream).
    */
   event("identity.sso.refused", {
-    user_id: z.string(),
+    user_id: z.string().nullable(),
     issuer: z.string(),
-    reason: z.enum(["identity_conflict", "link_required"]),
+    reason: z.enum(["identity_conflict", "link_required", "role_missing"]),
+    roles: z.array(z.string()).optional(),
   }),
   /** A user created just in time by a single sign-on, with the roles the mapping gave. */
   event("identity.user.provisioned", { user_id: z.string(), roles: z.array(z.string()), via: z.literal("sso") }),

@@ -3,7 +3,7 @@ import * as oauth from "oauth4webapi";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
-import { AppError } from "../../../kernel/errors";
+import { AppError, moduleError } from "../../../kernel/errors";
 import { DisplayName, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -13,12 +13,13 @@ import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
-import { identityError } from "../refusals";
+import { identityErrors } from "../errors";
 import { TokenPairSchema } from "../schemas";
 import { ctxOf, newSecret, normaliseEmail } from "../services";
 import { authorizationUrl, completeSignIn, type OidcClient, type OidcDeps } from "../sso/client";
 import { SsoFailure } from "../sso/failures";
 import { domainAllowed, rolesFor } from "../sso/mapping";
+import { signInRefusal } from "../sso/refusals";
 import type { SsoStored } from "../sso/schemas";
 import { openClientSecret, ssoOutboundPolicy } from "../sso/secrets";
 import { tokenPair } from "../token-pair";
@@ -74,9 +75,11 @@ const callback = op.get("/auth/sso/callback", {
   },
 });
 
-const failure = (f: SsoFailure) => identityError(f.code, f.detail);
-const badState = () => identityError("sso_state_invalid", "the sign-in state is unknown, used or expired");
-const notConfigured = () => identityError("sso_not_configured", "this tenant has no identity provider configured");
+const failure = (f: SsoFailure) => new AppError(f.code, { detail: f.detail, spec: identityErrors[f.code] });
+const badState = () =>
+  moduleError(identityErrors, "sso_state_invalid", { detail: "the sign-in state is unknown, used or expired" });
+const notConfigured = () =>
+  moduleError(identityErrors, "sso_not_configured", { detail: "this tenant has no identity provider configured" });
 
 /** The callback URL registered at the provider: this origin, so the tenant's subdomain comes back with the browser. */
 const callbackUrl = (requestUrl: string) => `${new URL(requestUrl).origin}/api/v1/auth/sso/callback`;
@@ -181,32 +184,17 @@ export const ssoRoutes = createRouter()
       tokenHash: next.hash,
       userAgent: clampUserAgent(c.req.header("user-agent")),
     });
-    if (!result.ok && result.error === "signup_closed") {
-      throw identityError(
-        "signup_closed",
-        "this tenant does not create accounts on sign-in for this address; ask an administrator for an invitation",
-      );
+    if (!result.ok) {
+      if (result.error === "role_missing") {
+        // The operator's side of the refusal (the person signing in is told no role name).
+        c.get("log").warn("sso sign-in refused: the provider's role mapping names roles that no longer exist", {
+          tenant_id: tenant.id,
+          issuer: stored.config.issuer,
+          missing_roles: result.roles,
+        });
+      }
+      throw signInRefusal(result);
     }
-    if (!result.ok && result.error === "identity_conflict") {
-      throw identityError(
-        "sso_identity_conflict",
-        "this account is linked to another identity at this provider; ask an administrator",
-      );
-    }
-    if (!result.ok && result.error === "link_required") {
-      // Generic on purpose: the person signing in learns neither the account's roles nor its second factor.
-      throw moduleError(identityErrors, "sso_link_required", {
-        detail:
-          "an account with this email exists but is not linked to this identity provider; sign in with your password and link it from your account first",
-      });
-    }
-    if (!result.ok && result.error === "role_missing") {
-      // Only a configuration from before role deletion checked it can name a role that is gone.
-      throw new AppError("conflict", {
-        detail: `the single sign-on configuration maps this sign-in to roles that no longer exist (${result.roles.join(", ")}); ask an administrator to change it`,
-      });
-    }
-    if (!result.ok) throw notConfigured();
     const { principal } = result.value;
     evictUser(tenant.id, principal.id);
     const pair = await tokenPair(c, tenant.id, principal, familyId, next.token);

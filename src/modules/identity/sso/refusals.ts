@@ -1,0 +1,42 @@
+import type { RpcReply } from "../../../kernel/durable/rpc";
+import { AppError, moduleError } from "../../../kernel/errors";
+import type { DirectoryRpc } from "../directory/contract";
+import { identityErrors } from "../errors";
+
+/** A sign-in the directory refused (`ssoLogin`'s failures). */
+export type SignInRefusal = Extract<RpcReply<typeof DirectoryRpc, "ssoLogin">, { ok: false }>;
+
+/**
+ * The answer to the person signing in when the directory refused their sign-in. Written for
+ * them, who may be anyone the provider vouches for: never the tenant's role names, nor
+ * anything about the account an email names (its roles, its second factor).
+ */
+export function signInRefusal(refusal: SignInRefusal): AppError {
+  switch (refusal.error) {
+    case "signup_closed":
+      return moduleError(identityErrors, "signup_closed", {
+        detail:
+          "this tenant does not create accounts on sign-in for this address; ask an administrator for an invitation",
+      });
+    case "identity_conflict":
+      return moduleError(identityErrors, "sso_identity_conflict", {
+        detail: "this account is linked to another identity at this provider; ask an administrator",
+      });
+    case "link_required":
+      return moduleError(identityErrors, "sso_link_required", {
+        detail:
+          "an account with this email exists but is not linked to this identity provider; sign in with your password and link it from your account first",
+      });
+    case "role_missing":
+      // Only a configuration from before role deletion checked it can name a role that is gone. Which
+      // roles goes to the operator's log and the tenant's audit log, not to whoever signs in.
+      return new AppError("conflict", {
+        detail:
+          "the single sign-on configuration cannot create an account for this sign-in; ask an administrator to check it",
+      });
+    case "not_configured":
+      return moduleError(identityErrors, "sso_not_configured", {
+        detail: "this tenant has no identity provider configured",
+      });
+  }
+}
