@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, newTenant, newUser } from "./helpers";
+import { auditOf, call, newTenant, newUser } from "./helpers";
 
 const SECRET = "s3cret-that-must-never-come-back";
 const config = (extra: Record<string, unknown> = {}) => ({
@@ -127,6 +127,32 @@ describe("SSO provider configuration (/api/v1/admin/sso)", () => {
     const rest = await put(admin.access_token, config({ jit: true, default_role: "viewer" }));
     expect(rest.status, JSON.stringify(rest.body)).toBe(200);
     expect(rest.body.version).toBe(2);
+
+    // Each change names who made it and which fields: how an owner finds the providers a non-owner
+    // configured before this rule (docs/identity.md "Providers configured before the owner-only rule").
+    const entries = await auditOf(t.adminKey, "identity.sso.configured", 2);
+    expect(entries.map((e) => [e.actor.kind, e.actor.kind === "user" ? e.actor.id : "key", e.detail])).toEqual([
+      ["user", admin.id, { fields: ["default_role", "jit", "client_secret"] }],
+      [
+        "api_key",
+        "key",
+        {
+          fields: [
+            "issuer",
+            "client_id",
+            "token_endpoint_auth_method",
+            "allowed_domains",
+            "role_mapping",
+            "default_role",
+            "jit",
+            "app_redirect_uris",
+            "client_secret",
+          ],
+        },
+      ],
+    ]);
+    expect(entries[1]?.actor.id).toBeTruthy();
+    expect(JSON.stringify(entries)).not.toContain(SECRET);
   });
 
   it("DELETE removes it; then start and GET answer 404 sso_not_configured", async () => {
