@@ -3,7 +3,6 @@ import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { EraseRpc } from "../../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
-import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { KEY_PURGE_MAX } from "./credentials";
 import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
 import { InvitationStatusSchema, InvitationViewSchema } from "./invitations";
@@ -11,6 +10,7 @@ import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
+import { SsoRpc } from "./sso-contract";
 import { TenantChangeSchema, TenantStateSchema } from "./tenant-state";
 import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
 import {
@@ -231,60 +231,8 @@ export const DirectoryRpc = defineRpc({
       invitations: z.number().int(),
     }),
   },
-  // Single sign-on through OpenID Connect (issue 16): durable-objects/directory/sso.ts.
-  ssoProvider: { args: nothing, reply: SsoStoredSchema.nullable() },
-  putSso: {
-    args: withCtx({
-      config: SsoSettingsSchema,
-      /** Null keeps the stored secret. */
-      sealedSecret: z.string().min(1).max(4096).nullable(),
-      expectedVersion: ExpectedVersionSchema.optional(),
-    }),
-    reply: z.union([deniableResultOf(SsoStoredSchema, ["secret_required", "no_role"]), VersionConflictSchema]),
-  },
-  deleteSso: { args: withCtx({}), reply: resultOf(z.null(), ["not_found"]) },
-  ssoBegin: {
-    args: withCtx({
-      stateHash: Hash,
-      nonce: z.string().min(16).max(128),
-      codeVerifier: z.string().min(43).max(128),
-      appRedirect: z.string().max(2048).nullable(),
-      expiresAt: Iso,
-    }),
-    reply: resultOf(z.null(), ["not_configured"]),
-  },
-  ssoTakeState: {
-    args: withCtx({ stateHash: Hash }),
-    reply: resultOf(z.object({ nonce: z.string(), codeVerifier: z.string(), appRedirect: z.string().nullable() }), [
-      "invalid",
-    ]),
-  },
-  ssoLogin: {
-    args: withCtx({
-      email: Email,
-      name: z.string().min(1).max(200),
-      issuer: z.string().max(2048),
-      /** The ID token's `sub`: the provider's stable id of the person, which the account is linked to. */
-      subject: z.string().min(1).max(255),
-      /** The roles the mapping gives, used only when the user is provisioned now. */
-      roles: z.array(RoleName).min(1).max(50),
-      userId: Id,
-      familyId: Id,
-      tokenHash: Hash,
-      userAgent: UserAgent,
-    }),
-    reply: z.union([
-      resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
-        "signup_closed",
-        "not_configured",
-        "identity_conflict",
-        /** The email's account is an owner's or has two-factor on: it links only explicitly. */
-        "link_required",
-      ]),
-      /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
-      z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),
-    ]),
-  },
+  // Single sign-on through OpenID Connect (issue 16): sso-contract.ts.
+  ...SsoRpc,
   // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the
   // authority policy (only an owner signs out an owner), by an administrator.
   listSessions: {

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { defineRpc } from "../../../kernel/durable/rpc";
+import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
+import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
+import { USER_AGENT_MAX } from "./sessions";
+import { CtxSchema, deniableResultOf, resultOf, UserPrincipalSchema, VersionConflictSchema } from "./types";
+
+// Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
+const Id = z.string().min(1).max(64);
+const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+const Iso = z.iso.datetime();
+const Email = z.string().min(3).max(320);
+const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
+const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
+const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
+const nothing = z.void();
+
+/**
+ * The directory's single sign-on methods (OpenID Connect, issue 16), part of
+ * DirectoryRpc (contract.ts): the provider, sign-ins under way, and the sign-in
+ * itself. Implemented by durable-objects/directory/sso.ts.
+ */
+export const SsoRpc = defineRpc({
+  ssoProvider: { args: nothing, reply: SsoStoredSchema.nullable() },
+  putSso: {
+    args: withCtx({
+      config: SsoSettingsSchema,
+      /** Null keeps the stored secret. */
+      sealedSecret: z.string().min(1).max(4096).nullable(),
+      expectedVersion: ExpectedVersionSchema.optional(),
+    }),
+    reply: z.union([deniableResultOf(SsoStoredSchema, ["secret_required", "no_role"]), VersionConflictSchema]),
+  },
+  deleteSso: { args: withCtx({}), reply: resultOf(z.null(), ["not_found"]) },
+  ssoBegin: {
+    args: withCtx({
+      stateHash: Hash,
+      nonce: z.string().min(16).max(128),
+      codeVerifier: z.string().min(43).max(128),
+      appRedirect: z.string().max(2048).nullable(),
+      expiresAt: Iso,
+    }),
+    reply: resultOf(z.null(), ["not_configured"]),
+  },
+  ssoTakeState: {
+    args: withCtx({ stateHash: Hash }),
+    reply: resultOf(z.object({ nonce: z.string(), codeVerifier: z.string(), appRedirect: z.string().nullable() }), [
+      "invalid",
+    ]),
+  },
+  ssoLogin: {
+    args: withCtx({
+      email: Email,
+      name: z.string().min(1).max(200),
+      issuer: z.string().max(2048),
+      /** The ID token's `sub`: the provider's stable id of the person, which the account is linked to. */
+      subject: z.string().min(1).max(255),
+      /** The roles the mapping gives, used only when the user is provisioned now. */
+      roles: z.array(RoleName).min(1).max(50),
+      userId: Id,
+      familyId: Id,
+      tokenHash: Hash,
+      userAgent: UserAgent,
+    }),
+    reply: z.union([
+      resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
+        "signup_closed",
+        "not_configured",
+        "identity_conflict",
+        /** The email's account is an owner's or has two-factor on: it links only explicitly. */
+        "link_required",
+      ]),
+      /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
+      z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),
+    ]),
+  },
+});
