@@ -52,10 +52,28 @@ export class DirectorySso extends DirectoryMembership {
     return { ...super.roleUses(name, now), sso: provider ? ssoFieldsNaming(provider.config, name) : [] };
   }
 
+  /**
+   * Remembers a sign-in under way. One that a signed-in user begins to link their account
+   * (`link`) needs, with two-factor on, a current code or an unused recovery code, spent here:
+   * an access token alone must not tie a new way in to an account its second factor protects.
+   */
   ssoBegin(input: In<"ssoBegin">): Out<"ssoBegin"> {
-    const { stateHash, nonce, codeVerifier, appRedirect, expiresAt } = rpcArgs(DirectoryRpc, "ssoBegin", input);
+    const { ctx, stateHash, nonce, codeVerifier, appRedirect, expiresAt, link } = rpcArgs(
+      DirectoryRpc,
+      "ssoBegin",
+      input,
+    );
     if (!this.sso.provider()) return fail("not_configured");
-    this.sso.begin(stateHash, { nonce, codeVerifier, appRedirect }, expiresAt);
+    if (link) {
+      if (!this.store.user(link.userId)) return fail("not_found");
+      if (this.twoFactor.enabled(link.userId)) {
+        const proof = link.proof;
+        if (!proof) return fail("wrong_proof");
+        const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, link.userId, proof, "sso_link")));
+        if (!checked.ok) return fail("wrong_proof");
+      }
+    }
+    this.sso.begin(stateHash, { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null }, expiresAt);
     return ok(null);
   }
 
@@ -70,7 +88,7 @@ export class DirectorySso extends DirectoryMembership {
    * then a session, as password login starts one.
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
-    const { ctx, email, name, issuer, subject, roles, userId, familyId, tokenHash, userAgent } = rpcArgs(
+    const { ctx, email, name, issuer, subject, roles, userId, familyId, tokenHash, userAgent, linkUserId } = rpcArgs(
       DirectoryRpc,
       "ssoLogin",
       input,
@@ -81,7 +99,11 @@ export class DirectorySso extends DirectoryMembership {
     // shows now. An unlinked identity links by email, unless that account is linked to another identity
     // (two people of the provider must never reach one account).
     const linked = this.sso.linkedUser(issuer, subject);
-    const byEmail = linked ? null : this.store.credentials(email);
+    if (linkUserId !== null) {
+      const refusal = this.explicitLinkRefusal(ctx, { issuer, email, linked, linkUserId });
+      if (refusal) return this.committed(fail(refusal));
+    }
+    const byEmail = linked || linkUserId ? null : this.store.credentials(email);
     if (byEmail && this.sso.hasIdentity(issuer, byEmail.userId)) {
       this.refuseSignIn(ctx, byEmail.userId, issuer, "identity_conflict");
       return this.committed(fail("identity_conflict"));
@@ -90,7 +112,7 @@ export class DirectorySso extends DirectoryMembership {
       this.refuseSignIn(ctx, byEmail.userId, issuer, "link_required");
       return this.committed(fail("link_required"));
     }
-    const existing = linked ? { userId: linked } : byEmail;
+    const existing = linked ? { userId: linked } : linkUserId ? { userId: linkUserId } : byEmail;
     if (!existing) {
       const { signup } = this.tenantSettings.current();
       if (!mayProvision(signup, provider.config.jit, email)) {
@@ -121,6 +143,9 @@ export class DirectorySso extends DirectoryMembership {
       if (existing) this.store.markEmailVerified(ctx, id);
       else this.sso.provision(ctx, { id, email, name, roles });
       if (!linked) this.sso.link(issuer, subject, id, ctx.now);
+      if (!linked && linkUserId) {
+        this.store.emit(ctx, `user/${id}`, { type: "identity.sso.linked", data: { user_id: id, issuer } });
+      }
       this.creds.startFamily(ctx, id, familyId, tokenHash);
       this.sessions.describe(familyId, ctx, userAgent);
       this.store.emit(ctx, `user/${id}`, {
@@ -133,13 +158,40 @@ export class DirectorySso extends DirectoryMembership {
     return this.committed(ok({ principal, provisioned }));
   }
 
+  /**
+   * Why an explicit link (begun by the account's user, signed in) may not go ahead: the identity
+   * is linked to another account, or the account to another identity of this provider; or the
+   * account is gone or its email is not the one the provider asserts (the user signed in at the
+   * provider as someone else, or was made to). An identity linked to this account already signs in.
+   */
+  private explicitLinkRefusal(
+    ctx: Ctx,
+    a: { issuer: string; email: string; linked: string | null; linkUserId: string },
+  ): "identity_conflict" | "link_mismatch" | null {
+    if (a.linked === a.linkUserId) return null;
+    if (a.linked !== null || this.sso.hasIdentity(a.issuer, a.linkUserId)) {
+      this.refuseSignIn(ctx, a.linkUserId, a.issuer, "identity_conflict");
+      return "identity_conflict";
+    }
+    if (this.store.credentials(a.email)?.userId !== a.linkUserId) {
+      this.refuseSignIn(ctx, a.linkUserId, a.issuer, "link_mismatch");
+      return "link_mismatch";
+    }
+    return null;
+  }
+
   /** What linking by email depends on: whether the account is an owner's, and whether two-factor protects it. */
   private linkFacts(userId: string): LinkFacts {
     return { owner: this.store.rolesOf(userId).includes(OWNER), twoFactor: this.twoFactor.enabled(userId) };
   }
 
   /** Records a sign-in the provider vouched for but the directory refused, against the account it named. */
-  private refuseSignIn(ctx: Ctx, userId: string, issuer: string, reason: "identity_conflict" | "link_required"): void {
+  private refuseSignIn(
+    ctx: Ctx,
+    userId: string,
+    issuer: string,
+    reason: "identity_conflict" | "link_required" | "link_mismatch",
+  ): void {
     this.store.tx(() =>
       this.store.emit(ctx, `user/${userId}`, {
         type: "identity.sso.refused",

@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
+import { PASSWORD } from "./helpers";
 import { platformAt } from "./two-factor-helpers";
 
 const ISSUER = "https://login.example.com";
@@ -27,9 +28,10 @@ async function tenantWithSso() {
   return t;
 }
 
-/** A sign-in the Worker has verified, as it reaches the directory. */
-const signIn = (tenantId: string, subject: string, email: string) =>
+/** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
+const signIn = (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
   directory(env, tenantId).ssoLogin({
+    linkUserId,
     ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
     email,
     name: "Someone",
@@ -38,7 +40,7 @@ const signIn = (tenantId: string, subject: string, email: string) =>
     roles: ["member"],
     userId: `u-${subject}`,
     familyId: `f-${subject}-${crypto.randomUUID()}`,
-    tokenHash: "b".repeat(64),
+    tokenHash: `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", ""),
     userAgent: null,
   });
 
@@ -97,5 +99,83 @@ describe("linking an existing account by email on a first single sign-on", () =>
     });
     const res = await signIn(t.id, "ola-at-idp", "ola@example.com");
     expect(res.ok && res.value.principal.id).toBe(owner.id);
+  });
+});
+
+/** The directory's side of `POST /me/sso/link`: a sign-in under way that links `userId` only. */
+const beginLink = (tenantId: string, userId: string, proof: { step: number | null } | null) =>
+  directory(env, tenantId).ssoBegin({
+    ctx: { now: p.clock.now().toISOString(), actor: { kind: "user", id: userId }, requestId: null },
+    stateHash: crypto.randomUUID().replaceAll("-", "").padEnd(64, "0"),
+    nonce: "n".repeat(32),
+    codeVerifier: "v".repeat(43),
+    appRedirect: null,
+    expiresAt: new Date(p.clock.now().getTime() + 600_000).toISOString(),
+    link: { userId, proof },
+  });
+
+const stepNow = () => Math.floor(p.clock.now().getTime() / 30_000);
+
+describe("linking explicitly (POST /me/sso/link)", () => {
+  it("with two-factor on, begins only with a code the directory has not seen, and spends it", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "tess@example.com");
+    await p.enrol(u.token);
+    expect(await beginLink(t.id, u.id, null)).toEqual({ ok: false, error: "wrong_proof" });
+    // The step enrolment confirmed is spent already: a replay.
+    expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: false, error: "wrong_proof" });
+    p.clock.advance(30_000);
+    expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: true, value: null });
+    expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: false, error: "wrong_proof" });
+    const failed = await p.auditOf(t.adminKey, "identity.login.two_factor_failed", 2);
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("links only the account that began it, by its own email; a linked identity or account is a conflict", async () => {
+    const t = await tenantWithSso();
+    const owner = await p.user(t.slug, "otto@example.com");
+    await p.call(`/api/v1/admin/users/${owner.id}/roles/owner`, { method: "PUT", token: t.adminKey });
+    const other = await p.user(t.slug, "other@example.com");
+
+    // Signed in at the provider as someone else (or made to be): refused, nothing linked.
+    expect(await signIn(t.id, "other-at-idp", "other@example.com", owner.id)).toEqual({
+      ok: false,
+      error: "link_mismatch",
+    });
+    expect(await linksOf(t.id)).toEqual([]);
+
+    const linked = await signIn(t.id, "otto-at-idp", "otto@example.com", owner.id);
+    expect(linked.ok && linked.value.principal.id).toBe(owner.id);
+    expect(await linksOf(t.id)).toEqual([{ subject: "otto-at-idp", user_id: owner.id }]);
+    const entries = await p.auditOf(t.adminKey, "identity.sso.linked");
+    expect(entries.map((e) => e.target)).toEqual([`${t.id}/user/${owner.id}`]);
+
+    // Linking again through the same identity just signs in; another identity, or another account, conflicts.
+    const again = await signIn(t.id, "otto-at-idp", "otto@example.com", owner.id);
+    expect(again.ok).toBe(true);
+    expect(await signIn(t.id, "otto-2-at-idp", "otto@example.com", owner.id)).toEqual({
+      ok: false,
+      error: "identity_conflict",
+    });
+    expect(await signIn(t.id, "otto-at-idp", "other@example.com", other.id)).toEqual({
+      ok: false,
+      error: "identity_conflict",
+    });
+  });
+
+  it("the route asks for the password, and with two-factor on a code, before going to the provider; users only", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "tom@example.com");
+    const link = (token: string, body: Record<string, unknown>) =>
+      p.call("/api/v1/me/sso/link", { tenant: t.slug, token, body });
+    const wrong = await link(u.token, { password: "not my password at all" });
+    expect([wrong.status, wrong.body.code]).toEqual([403, "wrong_password"]);
+    await p.enrol(u.token);
+    const noCode = await link(u.token, { password: PASSWORD });
+    expect([noCode.status, noCode.body.code]).toEqual([403, "wrong_two_factor_code"]);
+    const byKey = await link(t.adminKey, { password: PASSWORD });
+    expect(byKey.status).toBe(403);
+    const bad = await link(u.token, { password: PASSWORD, code: "123456", recovery_code: "abcd-efgh-ijkl" });
+    expect(bad.status).toBe(400);
   });
 });

@@ -4,6 +4,7 @@
 // plinth /auth/sso/callback -> tokens -> /api/v1/me. The tenant travels as the
 // subdomain (<slug>.localhost), as it would in a browser.
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Json, servedApi, until } from "./proxy/served-api";
@@ -91,6 +92,37 @@ async function toCallback(slug: string, query = ""): Promise<{ callback: string;
 }
 
 const json = (body: string): Json => JSON.parse(body) as Json;
+
+/** A POST on the tenant's own origin, as its app makes it (the callback URL comes from the request's origin). */
+function postOnTenant(slug: string, path: string, token: string, body: Json): Promise<{ status: number; body: Json }> {
+  const url = new URL(`${originOf(slug)}${path}`);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: url.port,
+        path: url.pathname,
+        method: "POST",
+        headers: {
+          host: url.host,
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(payload),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? json(text) : {} }));
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
 
 describe("single sign-on through a real OpenID provider", () => {
   it("signs a new user in, provisioned just in time with the mapped role, and the tokens work", async () => {
@@ -365,7 +397,7 @@ describe("an admin cannot take over an owner's account through single sign-on", 
 });
 
 describe("an owner's account is never linked by email alone", () => {
-  it("a provider asserting an owner's email gets 409 sso_link_required, naming no role, and signs nobody in", async () => {
+  it("a provider asserting an owner's email gets 409 sso_link_required, naming no role; the owner links it signed in", async () => {
     const t = await newTenant(SLUGS[5] ?? "");
     const headers = { "x-tenant": t.slug };
     const password = "a long enough password";
@@ -386,6 +418,43 @@ describe("an owner's account is never linked by email alone", () => {
     expect(problem.code).toBe("sso_link_required");
     expect(refused.body).not.toMatch(/owner|two-factor/i);
     expect(refused.body).not.toContain(ownerId);
+
+    // The owner links it themselves, signed in with their password (and their code, had they two-factor on).
+    const login = await api("POST", "/api/v1/auth/login", { headers, body: { email: "olivia@example.com", password } });
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
+    const ownerToken = String(login.body.access_token);
+    const link = (token: string, body: Json) => postOnTenant(t.slug, "/api/v1/me/sso/link", token, body);
+    const wrong = await link(ownerToken, { password: "not the password" });
+    expect(wrong.status, JSON.stringify(wrong.body)).toBe(403);
+    expect(wrong.body.code).toBe("wrong_password");
+    const byKey = await link(t.key, { password });
+    expect(byKey.status, JSON.stringify(byKey.body)).toBe(403);
+
+    const begun = await link(ownerToken, { password });
+    expect(begun.status, JSON.stringify(begun.body)).toBe(200);
+    provider().loginAs("olivia-at-idp", { email: "olivia@example.com", email_verified: true });
+    const linking = browser();
+    const back = await linking.follow(String(begun.body.authorization_url), (next) =>
+      next.startsWith(`${originOf(t.slug)}/api/v1/auth/sso/callback`),
+    );
+    const linked = await linking.get(back.location ?? "");
+    expect(linked.status, linked.body).toBe(200);
+    const me = await api("GET", "/api/v1/me", { key: String(json(linked.body).access_token) });
+    expect((me.body.user as Json).id).toBe(ownerId);
+
+    // From now on that identity signs the owner in like any linked one.
+    provider().loginAs("olivia-at-idp", { email: "olivia@example.com", email_verified: true });
+    const again = await toCallback(t.slug);
+    const signedIn = await again.b.get(again.callback);
+    expect(signedIn.status, signedIn.body).toBe(200);
+    const me2 = await api("GET", "/api/v1/me", { key: String(json(signedIn.body).access_token) });
+    expect((me2.body.user as Json).id).toBe(ownerId);
+    const audit = await until("the link in the audit log", async () => {
+      const res = await api("GET", "/api/v1/admin/audit?action=identity.sso.linked", { key: t.key });
+      const items = (res.body.items as Json[] | undefined) ?? [];
+      return items.length > 0 ? items : undefined;
+    });
+    expect(audit.map((e) => e.target)).toEqual([`${t.id}/user/${ownerId}`]);
   });
 });
 

@@ -28,6 +28,8 @@ export const identityErrors = defineErrorCodes({
   sso_identity_conflict: { status: 403, title: "Account linked to another identity" },
   /** The email's account is an owner's or two-factor protects it: it is linked only by its user, signed in. */
   sso_link_required: { status: 409, title: "Account must be linked explicitly" },
+  /** An explicit link (POST /me/sso/link) came back with an identity whose email is not the account's. */
+  sso_link_mismatch: { status: 403, title: "Identity does not match the account" },
   /** Login refused: the tenant requires two-factor of this user's roles, and they have not enrolled. */
   two_factor_required: { status: 403, title: "Two-factor required" },
   /** A TOTP or recovery code that is wrong, already used, or given where two-factor is not set up. */

@@ -70,18 +70,21 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
     fields: z.array(z.string()),
   }),
   event("identity.sso.removed", { issuer: z.string() }),
+  /** A provider identity linked to its account by the account's user, signed in (`POST /me/sso/link`). */
+  event("identity.sso.linked", { user_id: z.string(), issuer: z.string() }),
   /** A sign-in through the provider: the user and the session it started (no email, no provider tokens). */
   event("identity.sso.login", { user_id: z.string(), family_id: z.string(), issuer: z.string() }),
   /**
    * A sign-in refused after the provider vouched for it: the account is linked to another identity
    * (`identity_conflict`), or is an owner's or has two-factor on and links only explicitly
-   * (`link_required`); or a new user would be provisioned into `roles` that no longer exist
+   * (`link_required`); an explicit link whose account's email is not the one asserted (`link_mismatch`);
+   * or a new user would be provisioned into `roles` that no longer exist
    * (`role_missing`, no user: on the provider's stream).
    */
   event("identity.sso.refused", {
     user_id: z.string().nullable(),
     issuer: z.string(),
-    reason: z.enum(["identity_conflict", "link_required", "role_missing"]),
+    reason: z.enum(["identity_conflict", "link_required", "link_mismatch", "role_missing"]),
     roles: z.array(z.string()).optional(),
   }),
   /** A user created just in time by a single sign-on, with the roles the mapping gave. */
@@ -103,7 +106,7 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.login.two_factor_challenged", user),
   event("identity.login.two_factor_failed", {
     user_id: z.string(),
-    stage: z.enum(["login", "confirm", "disable", "delete_account"]),
+    stage: z.enum(["login", "confirm", "disable", "delete_account", "sso_link"]),
     method: z.enum(["totp", "recovery_code"]),
     reason: z.string(),
   }),

@@ -19,6 +19,7 @@ import { sessionRoutes } from "./routes/sessions";
 import { settingsRoutes } from "./routes/settings";
 import { ssoRoutes } from "./routes/sso";
 import { ssoAdminRoutes } from "./routes/sso-admin";
+import { ssoLinkRoutes } from "./routes/sso-link";
 import { twoFactorRoutes } from "./routes/two-factor";
 import { twoFactorLoginRoutes } from "./routes/two-factor-login";
 import { userRoutes } from "./routes/users";
@@ -48,6 +49,7 @@ export const identity = () =>
       .route("/", invitationRoutes)
       .route("/", ssoRoutes)
       .route("/", ssoAdminRoutes)
+      .route("/", ssoLinkRoutes)
       .route("/", twoFactorRoutes)
       .route("/", twoFactorLoginRoutes),
     root_routes: createRouter().route("/", jwksRoutes).route("/", discoveryRoutes),

@@ -20,10 +20,15 @@ export const SSO_SAMPLE = {
  * Every SSO operation once with a valid request: the tenant's provider set to
  * a local OpenID provider that answers its authorize at once (test/node/support/
  * fake-oidc.ts; the real provider's flow is test/node/sso-e2e.test.ts), read,
- * a sign-in from start (302 to the provider) to callback (the token pair).
+ * a link begun by a signed-in user, a sign-in from start (302 to the provider) to callback (the token pair).
  * The configuration stays for the error requests; {@link ssoTearDown} removes it.
  */
-export async function ssoSweep(s: Sweep, admin: Base, anon: Base): Promise<void> {
+export async function ssoSweep(
+  s: Sweep,
+  admin: Base,
+  anon: Base,
+  user: { jwt: Base; password: string },
+): Promise<void> {
   provider = await startFakeProvider({ client_id: CLIENT.client_id });
   await s.need({
     ...admin,
@@ -43,6 +48,14 @@ export async function ssoSweep(s: Sweep, admin: Base, anon: Base): Promise<void>
   });
   if (!started.location)
     throw new Error(`SSO start answered ${started.status} without a Location: ${JSON.stringify(started.json)}`);
+  // A signed-in user starts linking their account (the URL is not followed: the sign-in below is the flow).
+  await s.call({
+    ...user.jwt,
+    op: "POST /api/v1/me/sso/link",
+    label: "JWT, password",
+    expect: 200,
+    json: { password: user.password },
+  });
   const back = await fetch(started.location, { redirect: "manual" });
   const callback = new URL(back.headers.get("location") ?? "", "http://callback.invalid");
   await s.call({

@@ -270,7 +270,7 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
 
   await s.call({ ...admin, op: "GET /api/v1/admin/settings", label: "admin key", expect: 200 });
   await invitations(s, admin, anon);
-  await ssoSweep(s, admin, anon);
+  await ssoSweep(s, admin, anon, { jwt, password: newPassword });
   await s.call({
     ...admin,
     op: "PATCH /api/v1/admin/settings",

@@ -185,6 +185,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // Role versions (roles.ts): each role's ETag, bumped by every change, so If-Match can refuse
   // a write made from a stale read. Roles from before start at 1.
   [`alter table roles add column version integer not null default 1`],
+  // An explicit SSO link (POST /me/sso/link): the account whose user, signed in with password and
+  // second factor, began this sign-in; its callback links the identity to that account only.
+  [`alter table sso_states add column link_user_id text references users(id) on delete cascade`],
 ];
 
 /**

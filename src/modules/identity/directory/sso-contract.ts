@@ -3,6 +3,7 @@ import { defineRpc } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
 import { USER_AGENT_MAX } from "./sessions";
+import { DirectoryProofSchema } from "./two-factor";
 import { CtxSchema, deniableResultOf, resultOf, UserPrincipalSchema, VersionConflictSchema } from "./types";
 
 // Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
@@ -39,14 +40,25 @@ export const SsoRpc = defineRpc({
       codeVerifier: z.string().min(43).max(128),
       appRedirect: z.string().max(2048).nullable(),
       expiresAt: Iso,
+      /**
+       * A signed-in user linking their account (the Worker checked the password): the callback links
+       * the identity to this account only. With two-factor on, `proof` is checked and spent here.
+       */
+      link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable() }).nullable().default(null),
     }),
-    reply: resultOf(z.null(), ["not_configured"]),
+    reply: resultOf(z.null(), ["not_configured", "not_found", "wrong_proof"]),
   },
   ssoTakeState: {
     args: withCtx({ stateHash: Hash }),
-    reply: resultOf(z.object({ nonce: z.string(), codeVerifier: z.string(), appRedirect: z.string().nullable() }), [
-      "invalid",
-    ]),
+    reply: resultOf(
+      z.object({
+        nonce: z.string(),
+        codeVerifier: z.string(),
+        appRedirect: z.string().nullable(),
+        linkUserId: z.string().nullable(),
+      }),
+      ["invalid"],
+    ),
   },
   ssoLogin: {
     args: withCtx({
@@ -61,6 +73,8 @@ export const SsoRpc = defineRpc({
       familyId: Id,
       tokenHash: Hash,
       userAgent: UserAgent,
+      /** The account a user began an explicit link for (`ssoTakeState`): only it may be reached, by its own email. */
+      linkUserId: Id.nullable().default(null),
     }),
     reply: z.union([
       resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
@@ -69,6 +83,8 @@ export const SsoRpc = defineRpc({
         "identity_conflict",
         /** The email's account is an owner's or has two-factor on: it links only explicitly. */
         "link_required",
+        /** An explicit link whose account is gone, or whose provider identity asserts another email. */
+        "link_mismatch",
       ]),
       /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
       z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),

@@ -6,8 +6,13 @@ import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict 
 /** The password hash of a user created by single sign-on: not a PHC string, so no password verifies against it. */
 export const NO_PASSWORD = "!sso";
 
-/** A sign-in under way, as the callback needs it back. */
-export type PendingSignIn = { nonce: string; codeVerifier: string; appRedirect: string | null };
+/** A sign-in under way, as the callback needs it back; `linkUserId` when a signed-in user began it to link their account. */
+export type PendingSignIn = {
+  nonce: string;
+  codeVerifier: string;
+  appRedirect: string | null;
+  linkUserId: string | null;
+};
 
 /** The settings fields whose change `identity.sso.configured` names. */
 const FIELDS = [
@@ -105,11 +110,12 @@ export class SsoDirectory {
   /** Remembers a sign-in under way by the hash of its `state`. */
   begin(stateHash: string, pending: PendingSignIn, expiresAt: string): void {
     this.sql.exec(
-      "insert into sso_states (state_hash, nonce, code_verifier, app_redirect, expires_at) values (?, ?, ?, ?, ?)",
+      "insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, expires_at) values (?, ?, ?, ?, ?, ?)",
       stateHash,
       pending.nonce,
       pending.codeVerifier,
       pending.appRedirect,
+      pending.linkUserId,
       expiresAt,
     );
   }
@@ -121,16 +127,22 @@ export class SsoDirectory {
         nonce: string;
         code_verifier: string;
         app_redirect: string | null;
+        link_user_id: string | null;
         expires_at: string;
         used_at: string | null;
       }>(
-        "select nonce, code_verifier, app_redirect, expires_at, used_at from sso_states where state_hash = ?",
+        "select nonce, code_verifier, app_redirect, link_user_id, expires_at, used_at from sso_states where state_hash = ?",
         stateHash,
       )
       .toArray()[0];
     if (!row || row.used_at !== null || row.expires_at <= ctx.now) return fail("invalid");
     this.sql.exec("update sso_states set used_at = ? where state_hash = ?", ctx.now, stateHash);
-    return ok({ nonce: row.nonce, codeVerifier: row.code_verifier, appRedirect: row.app_redirect });
+    return ok({
+      nonce: row.nonce,
+      codeVerifier: row.code_verifier,
+      appRedirect: row.app_redirect,
+      linkUserId: row.link_user_id,
+    });
   }
 
   /**

@@ -1,13 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import * as oauth from "oauth4webapi";
+import type * as oauth from "oauth4webapi";
 import { tenantOf } from "../../../kernel/auth/guards";
-import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
-import { AppError, moduleError } from "../../../kernel/errors";
+import { moduleError } from "../../../kernel/errors";
 import { DisplayName, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { dohResolver } from "../../../kernel/outbound";
 import { enforce } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
@@ -16,18 +14,15 @@ import { clampUserAgent } from "../directory/sessions";
 import { identityErrors } from "../errors";
 import { TokenPairSchema } from "../schemas";
 import { ctxOf, newSecret, normaliseEmail } from "../services";
-import { authorizationUrl, completeSignIn, type OidcClient, type OidcDeps } from "../sso/client";
+import { beginSignIn, callbackUrl, clientOf, notConfigured, ssoDeps, ssoFailure } from "../sso/begin";
+import { completeSignIn } from "../sso/client";
 import { SsoFailure } from "../sso/failures";
 import { domainAllowed, rolesFor } from "../sso/mapping";
 import { signInRefusal } from "../sso/refusals";
-import type { SsoStored } from "../sso/schemas";
-import { openClientSecret, ssoOutboundPolicy } from "../sso/secrets";
+import { openClientSecret } from "../sso/secrets";
 import { tokenPair } from "../token-pair";
 
 const op = operations(["auth"]);
-
-/** A sign-in under way is kept this long: enough to log in at the provider, short enough to be useless later. */
-const STATE_TTL_MS = 10 * 60_000;
 
 const tenantHeader = z.object({ "x-tenant": z.string().optional() });
 
@@ -67,7 +62,9 @@ const callback = op.get("/auth/sso/callback", {
     200: jsonResponse("the token pair, as password login answers (no app redirect was asked for)", TokenPairSchema),
     302: { description: "to the app redirect named at the start, with the token pair in the fragment" },
     400: problem("unknown, used or expired state; the provider's error; an ID token that does not validate"),
-    403: problem("email not verified, its domain not allowed, or the signup policy refuses a new user"),
+    403: problem(
+      "email not verified, its domain not allowed, the signup policy refuses a new user, or an explicit link's identity has another email (sso_link_mismatch)",
+    ),
     404: problem("no provider configured (sso_not_configured)"),
     409: problem(
       "the email's account must be linked explicitly (sso_link_required), or a new user would be provisioned into a role that no longer exists (conflict)",
@@ -75,21 +72,8 @@ const callback = op.get("/auth/sso/callback", {
   },
 });
 
-const failure = (f: SsoFailure) => new AppError(f.code, { detail: f.detail, spec: identityErrors[f.code] });
 const badState = () =>
   moduleError(identityErrors, "sso_state_invalid", { detail: "the sign-in state is unknown, used or expired" });
-const notConfigured = () =>
-  moduleError(identityErrors, "sso_not_configured", { detail: "this tenant has no identity provider configured" });
-
-/** The callback URL registered at the provider: this origin, so the tenant's subdomain comes back with the browser. */
-const callbackUrl = (requestUrl: string) => `${new URL(requestUrl).origin}/api/v1/auth/sso/callback`;
-
-const clientOf = (stored: SsoStored, clientSecret: string): OidcClient => ({
-  issuer: stored.config.issuer,
-  clientId: stored.config.client_id,
-  clientSecret,
-  authMethod: stored.config.token_endpoint_auth_method,
-});
 
 /** `/api/v1/auth/sso/*`: single sign-on through the tenant's OpenID Connect provider. */
 export const ssoRoutes = createRouter()
@@ -99,37 +83,11 @@ export const ssoRoutes = createRouter()
     const dir = directory(c.env, tenant.id);
     const stored = await dir.ssoProvider();
     if (!stored) throw notConfigured();
-    const appRedirect = c.req.valid("query").redirect_uri ?? null;
-    if (appRedirect !== null && !stored.config.app_redirect_uris.includes(appRedirect)) {
-      throw new AppError("validation_failed", {
-        detail: "redirect_uri is not one of the tenant's app_redirect_uris",
-        errors: [{ path: "query.redirect_uri", message: "not allowed" }],
-      });
-    }
-    const deps: OidcDeps = { policy: ssoOutboundPolicy(c), resolver: dohResolver(), clock: c.get("clock") };
-    const state = oauth.generateRandomState();
-    const nonce = oauth.generateRandomNonce();
-    const codeVerifier = oauth.generateRandomCodeVerifier();
-    let location: string;
-    try {
-      location = await authorizationUrl(clientOf(stored, ""), deps, {
-        redirectUri: callbackUrl(c.req.url),
-        state,
-        nonce,
-        codeVerifier,
-      });
-    } catch (error) {
-      throw failure(SsoFailure.from(error, "discovery"));
-    }
-    const begun = await dir.ssoBegin({
-      ctx: ctxOf(c),
-      stateHash: await sha256Hex(state),
-      nonce,
-      codeVerifier,
-      appRedirect,
-      expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
+    const location = await beginSignIn(c, dir, stored, {
+      appRedirect: c.req.valid("query").redirect_uri ?? null,
+      redirectPath: "query.redirect_uri",
+      link: null,
     });
-    if (!begun.ok) throw notConfigured();
     c.header("Cache-Control", "no-store");
     c.header("Location", location);
     return c.body(null, 302);
@@ -145,7 +103,7 @@ export const ssoRoutes = createRouter()
     if (!pending.ok) throw badState();
     const stored = await dir.ssoProvider();
     if (!stored) throw notConfigured();
-    const deps: OidcDeps = { policy: ssoOutboundPolicy(c), resolver: dohResolver(), clock: c.get("clock") };
+    const deps = ssoDeps(c);
     const client = clientOf(stored, await openClientSecret(c, tenant.id, stored.sealed_secret));
     let claims: oauth.IDToken;
     try {
@@ -157,14 +115,14 @@ export const ssoRoutes = createRouter()
         codeVerifier: pending.value.codeVerifier,
       });
     } catch (error) {
-      throw failure(SsoFailure.from(error, "id_token"));
+      throw ssoFailure(SsoFailure.from(error, "id_token"));
     }
     const email = typeof claims.email === "string" ? normaliseEmail(claims.email) : "";
     if (!email.includes("@") || claims.email_verified !== true) {
-      throw failure(new SsoFailure("sso_email_unverified", "the provider did not assert a verified email address"));
+      throw ssoFailure(new SsoFailure("sso_email_unverified", "the provider did not assert a verified email address"));
     }
     if (!domainAllowed(stored.config, email)) {
-      throw failure(new SsoFailure("sso_domain_not_allowed", "this email's domain may not sign in to this tenant"));
+      throw ssoFailure(new SsoFailure("sso_domain_not_allowed", "this email's domain may not sign in to this tenant"));
     }
     // The name claim is the user's own at the provider: kept only when it is a name the API itself
     // would take (no control character, line break or bidi override), else the email names them.
@@ -183,6 +141,7 @@ export const ssoRoutes = createRouter()
       familyId,
       tokenHash: next.hash,
       userAgent: clampUserAgent(c.req.header("user-agent")),
+      linkUserId: pending.value.linkUserId,
     });
     if (!result.ok) {
       if (result.error === "role_missing") {

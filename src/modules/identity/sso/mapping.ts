@@ -44,6 +44,6 @@ export type LinkFacts = { owner: boolean; twoFactor: boolean };
  * provider vouches for the email, and whoever controls the provider (or a
  * provider careless with emails) would otherwise sign in as that account
  * past its password and second factor. Those accounts are linked only
- * explicitly (docs/identity.md "Linking an account"). Pure.
+ * explicitly, by their user signed in (`POST /api/v1/me/sso/link`). Pure.
  */
 export const mayLinkByEmail = (facts: LinkFacts): boolean => !facts.owner && !facts.twoFactor;

@@ -27,6 +27,11 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
         detail:
           "an account with this email exists but is not linked to this identity provider; sign in with your password and link it from your account first",
       });
+    case "link_mismatch":
+      return moduleError(identityErrors, "sso_link_mismatch", {
+        detail:
+          "the identity provider signed in someone whose email is not this account's; sign in there as yourself and link again",
+      });
     case "role_missing":
       // Only a configuration from before role deletion checked it can name a role that is gone. Which
       // roles goes to the operator's log and the tenant's audit log, not to whoever signs in.

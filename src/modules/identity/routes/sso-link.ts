@@ -1,0 +1,81 @@
+import { z } from "@hono/zod-openapi";
+import { principalOf, tenantOf } from "../../../kernel/auth/guards";
+import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { enforce } from "../../../kernel/ratelimit/limiter";
+import { confirmCurrentPassword } from "../current-password";
+import { directory } from "../directory/contract";
+import { identityError } from "../refusals";
+import { PresentedPasswordSchema } from "../schemas";
+import { beginSignIn, notConfigured } from "../sso/begin";
+import { proofFor, RecoveryCodeSchema, TotpCodeSchema } from "../two-factor";
+
+const op = operations(["users"]);
+
+const LinkSchema = z
+  .object({
+    password: PresentedPasswordSchema,
+    code: TotpCodeSchema.optional().openapi({ description: "with two-factor on: a current code…" }),
+    recovery_code: RecoveryCodeSchema.optional().openapi({ description: "…or an unused recovery code" }),
+    redirect_uri: z.string().max(2048).optional().openapi({
+      description: "where the callback sends the browser afterwards, one of the provider's app_redirect_uris",
+    }),
+  })
+  .refine((b) => b.code === undefined || b.recovery_code === undefined, {
+    message: "give at most one of code and recovery_code",
+    path: ["code"],
+  });
+
+const link = op.post("/me/sso/link", {
+  operationId: "linkSso",
+  summary: "Link your account to the tenant's identity provider (your password, and with two-factor on a code)",
+  access: "principal",
+  request: { body: jsonBody(LinkSchema) },
+  responses: {
+    200: jsonResponse(
+      "where to send the browser: the provider's authorization endpoint; its callback links the identity to this account",
+      z.object({ authorization_url: z.string() }).openapi("SsoLinkStart"),
+    ),
+    400: problem("redirect_uri is not one the tenant allows, or the provider cannot be used"),
+    403: problem(
+      "the password is wrong (wrong_password); two-factor is on and the code is missing, wrong or used (wrong_two_factor_code); or the caller is not a user",
+    ),
+    404: problem("no provider configured (sso_not_configured)"),
+    429: problem("too many passwords (policy login) or codes (policy two_factor) tried"),
+  },
+});
+
+/**
+ * `POST /api/v1/me/sso/link`: how an owner, or a user with two-factor on, links their account to
+ * the tenant's provider, since a first sign-in never links those by email alone. The user proves
+ * the account is theirs as `DELETE /me` asks (password, and a code with two-factor on); the
+ * provider then proves the identity, whose verified email must be the account's (the callback
+ * refuses another with `403 sso_link_mismatch`). Answers the URL rather than a redirect: the
+ * request carries a bearer token, which a browser's navigation would not.
+ */
+export const ssoLinkRoutes = createRouter().openapi(link, async (c) => {
+  const user = principalOf(c, "user");
+  const tenant = tenantOf(c);
+  const { password, redirect_uri, ...presented } = c.req.valid("json");
+  const dir = directory(c.env, tenant.id);
+  const stored = await dir.ssoProvider();
+  if (!stored) throw notConfigured();
+  await confirmCurrentPassword(c, dir, user.id, password);
+  const secret = await dir.twoFactorSecret(user.id);
+  let proof = null;
+  if (secret?.enabled) {
+    if (presented.code === undefined && presented.recovery_code === undefined) {
+      throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
+    }
+    await enforce(c, "two_factor", user.id);
+    proof = await proofFor(c, tenant.id, user.id, secret.sealedSecret, presented);
+  }
+  const url = await beginSignIn(c, dir, stored, {
+    appRedirect: redirect_uri ?? null,
+    redirectPath: "body.redirect_uri",
+    link: { userId: user.id, proof },
+  });
+  c.header("Cache-Control", "no-store");
+  return c.json({ authorization_url: url }, 200);
+});
