@@ -193,10 +193,13 @@ export class DirectorySso extends DirectoryMembership {
     reason: "identity_conflict" | "link_required" | "link_mismatch",
   ): void {
     this.store.tx(() =>
-      this.store.emit(ctx, `user/${userId}`, {
-        type: "identity.sso.refused",
-        data: { user_id: userId, issuer, reason },
-      }),
+      this.store.emit(
+        ctx,
+        `user/${userId}`,
+        { type: "identity.sso.refused", data: { user_id: userId, issuer, reason } },
+        // The audit entry's detail, so the tenant's administrators see why (the target names the account).
+        { reason },
+      ),
     );
   }
 

@@ -62,7 +62,9 @@ describe("linking an existing account by email on a first single sign-on", () =>
     expect(res).toEqual({ ok: false, error: "link_required" });
     expect(await linksOf(t.id)).toEqual([]);
     const refused = await p.auditOf(t.adminKey, "identity.sso.refused");
-    expect(refused.map((e) => e.target)).toEqual([`${t.id}/user/${owner.id}`]);
+    expect(refused.map((e) => [e.target, e.detail])).toEqual([
+      [`${t.id}/user/${owner.id}`, { reason: "link_required" }],
+    ]);
     const sessions = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
       state.storage.sql.exec<{ n: number }>("select count(*) as n from token_families where id like 'f-olga%'").one(),
     );
