@@ -126,6 +126,16 @@ export abstract class EndpointDelivery extends Actor<Timer> {
         this.transact(() => this.stop(config, "secret_unreadable"));
         return;
       }
+      // The erasure may have landed while this awaited its permit or the secrets, which still open
+      // for up to 30 s where an isolate cached the shredded key seed: the tombstone is the last guard.
+      if (this.erased()) {
+        this.logger.info("webhook delivery dropped: its tenant was erased", {
+          tenant_id: config.tenant_id,
+          endpoint_id: config.endpoint_id,
+          message_id: head.message_id,
+        });
+        return;
+      }
       outcome = await attemptDelivery(config.url, head, secrets, policy, {
         outbound: { development: this.development() },
         resolver: dohResolver(),

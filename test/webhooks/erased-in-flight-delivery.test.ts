@@ -1,0 +1,103 @@
+// A delivery already past its checks (the endpoint's config read, the tenant's bulkhead
+// asked) when its tenant's erasure empties the endpoint actor must not reach the receiver:
+// the signing secret may still open for up to 30 s in an isolate that cached the tenant's
+// key seed before the shred, so the only guard left is the actor's own tombstone, read
+// right before the POST. Nothing of the attempt (a log row, a retry timer) stays behind.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { WebhookEndpoint } from "../../src/index";
+import { registry } from "../../src/modules/webhooks/contract";
+import { call, newTenant } from "../identity/helpers";
+
+type Stub = Pick<ReturnType<typeof registry>, "acquire" | "release" | "disabled">;
+
+/** Every request the Worker's objects send to `path` is recorded and answered 200; anything else goes out as ever. */
+function recordingReceiver(path: string) {
+  const received: string[] = [];
+  const original = globalThis.fetch;
+  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    if (new URL(request.url).pathname !== path) return original(input, init);
+    received.push(await request.text());
+    return new Response("ok");
+  };
+  const restore = () => {
+    globalThis.fetch = original;
+  };
+  return { received, restore };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what}: not reached in 10 s`);
+}
+
+describe("webhooks: a delivery in flight when its tenant is erased", () => {
+  it("sends nothing to the receiver and leaves no log row or retry when the erasure lands before the attempt", async () => {
+    const t = await newTenant("wh-inflight");
+    const path = `/erased-in-flight/${crypto.randomUUID()}`;
+    // Loopback is an allowed target in the test environment; nothing listens there but the recorder.
+    const created = await call("/api/v1/admin/webhooks", {
+      token: t.adminKey,
+      body: { url: `http://127.0.0.1:8810${path}`, events: ["blog.post.*"] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const endpointId = String(created.body.id);
+    const stub = env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${endpointId}`);
+
+    const receiver = recordingReceiver(path);
+    let erasedMidway = false;
+    let released = false;
+    try {
+      // The erasure lands while the delivery awaits its bulkhead permit, past the config check:
+      // the registry is closed, then the endpoint actor emptied, as webhooksErasure does.
+      await runInDurableObject(stub, (instance: InstanceType<typeof WebhookEndpoint>) => {
+        const bulkheadThatWaits = {
+          getByName(name: string): Stub {
+            const real = registry(env, name);
+            return {
+              acquire: async (args) => {
+                if (!erasedMidway) {
+                  await real.beginErasure({ tenant_id: t.id });
+                  await instance.eraseAll({ tenant_id: t.id });
+                  erasedMidway = true;
+                }
+                return real.acquire(args);
+              },
+              release: async (args) => {
+                const reply = await real.release(args);
+                released = true;
+                return reply;
+              },
+              disabled: (args) => real.disabled(args),
+            };
+          },
+        };
+        Object.defineProperty(instance, "env", { value: { ...env, WEBHOOK_REGISTRY: bulkheadThatWaits } });
+      });
+
+      const sent = await call(`/api/v1/admin/webhooks/${endpointId}/test`, { method: "POST", token: t.adminKey });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+      await until(() => erasedMidway && released, "the delivery's permit released");
+      // The alarm ends after the release: wait for it to have nothing left to run.
+      await until(
+        () => runInDurableObject(stub, async (_, state) => (await state.storage.getAlarm()) === null),
+        "the endpoint's alarm cleared",
+      );
+
+      expect(receiver.received).toEqual([]);
+      const left = await runInDurableObject(stub, (_, state) => ({
+        deliveries: state.storage.sql.exec("select count(*) as n from deliveries").one().n,
+        attempts: state.storage.sql.exec("select count(*) as n from attempts").one().n,
+        timers: state.storage.sql.exec("select count(*) as n from actor_timers").one().n,
+      }));
+      expect(left).toEqual({ deliveries: 0, attempts: 0, timers: 0 });
+    } finally {
+      receiver.restore();
+    }
+  });
+});
