@@ -5,7 +5,7 @@ import { ed25519Signer } from "../src/kernel/crypto";
 import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
-import { isErased, markErased } from "../src/kernel/durable/tombstone";
+import { isErased, markErased, TenantErased } from "../src/kernel/durable/tombstone";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { type AuditCheckpoint, checkpointMessage } from "../src/modules/audit/chain";
 import { AUDIT_PAGE, AuditLogRpc } from "../src/modules/audit/contract";
@@ -47,8 +47,8 @@ export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcS
   async append(input: RpcArgs<Rpc, "append">): Promise<RpcReply<Rpc, "append">> {
     const { events, checkpointEvery } = rpcArgs(AuditLogRpc, "append", input);
     // A batch that checked its tenant before the deletion, arriving after the erasure: nothing is
-    // chained, and no entry comes back for the subscriber to copy into the read model.
-    if (isErased(this.ctx.storage.kv)) return { entries: [], appended: 0, checkpoint: null };
+    // chained, and the refusal tells the consumer to drop the events (kernel/events/consume.ts).
+    if (isErased(this.ctx.storage.kv)) throw new TenantErased("AuditLog");
     const result = this.store.append(events);
     const since = this.store.latestCheckpoint()?.seq ?? 0;
     const due = result.appended > 0 && this.store.last().seq - since >= checkpointEvery;

@@ -194,10 +194,12 @@ export function webhookRegistryObject(platform: { clock: Clock }) {
     async dispatch(input: RpcArgs<Rpc, "dispatch">): Promise<RpcReply<Rpc, "dispatch">> {
       const { events } = rpcArgs(RegistryRpc, "dispatch", input);
       const first = events[0]?.tenant_id;
-      // A tenant that never created an endpoint: answered from the key-value store, no tables made.
-      if (first === undefined || this.boundTenant() === null) return { routed: 0 };
+      if (first === undefined) return { routed: 0 };
       // A batch that checked its tenant before the deletion: routing it would refill erased actors.
-      if (this.closed()) return { routed: 0 };
+      // Refused (before the binding, which the erasure forgot), so the consumer drops the events.
+      if (this.closed()) throw new TenantErased("WebhookRegistry");
+      // A tenant that never created an endpoint: answered from the key-value store, no tables made.
+      if (this.boundTenant() === null) return { routed: 0 };
       this.ready();
       const tenantId = this.bindTenant(first);
       const byEndpoint = fanOut(tenantId, events, [...this.all().values()]);

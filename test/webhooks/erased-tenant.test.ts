@@ -59,7 +59,8 @@ describe("webhooks: an erased tenant's objects stay erased", () => {
     const t = await tenantWithEndpoint("lw2");
     await webhooksErasure.erase?.(t.id, testRuntime());
 
-    expect((await registry(env, t.id).dispatch({ events: t.events })).routed).toBe(0);
+    // Refused as erased: the queue consumer drops the events (kernel/events/consume.ts).
+    await expect(registry(env, t.id).dispatch({ events: t.events })).rejects.toThrow(/^TenantErased: /);
     const endpoint = { id: "ep_late", url: "https://hooks.example.com/late", description: "", events: ["*"] };
     await expect(
       registry(env, t.id).create({ ctx, tenant_id: t.id, endpoint: { ...endpoint, sealed_secret: "v1.sealed" } }),
@@ -88,8 +89,8 @@ describe("webhooks: an erased tenant's objects stay erased", () => {
     await expect(
       registry(env, t.id).create({ ctx, tenant_id: t.id, endpoint: { ...endpoint, sealed_secret: "v1.sealed" } }),
     ).rejects.toThrow(/erased/);
-    // A late batch routes nothing, so no actor gets anything the rerun would have to erase again.
-    expect((await registry(env, t.id).dispatch({ events: t.events })).routed).toBe(0);
+    // A late batch is refused, so no actor gets anything the rerun would have to erase again.
+    await expect(registry(env, t.id).dispatch({ events: t.events })).rejects.toThrow(/^TenantErased: /);
     const racing = endpointActor(env, t.id, endpoint.id);
     expect(await held(racing)).toEqual({ secrets: [], deliveries: [] });
 

@@ -5,6 +5,7 @@
  * its ledger marks commit in one transaction of the read-model database; a failing batch is retried
  * one event at a time, so only a poison event fails.
  */
+import { isTenantErased } from "../durable/tombstone";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../modules/types";
@@ -140,7 +141,10 @@ async function applyEvents(
       for (const id of left) failures.set(id, new Deferred(id));
     } catch (error) {
       const [only, ...more] = events;
-      if (only && more.length === 0) failures.set(only.id, error);
+      if (only && more.length === 0) {
+        if (isTenantErased(error)) dropErased(route, only, runtime);
+        else failures.set(only.id, error);
+      }
       // One at a time: only the poison event fails; the others commit on their own.
       else
         for (const e of events)
@@ -154,7 +158,8 @@ async function applyEvents(
       await sub.handle(e, runtime);
       applied.push(e.id);
     } catch (error) {
-      failures.set(e.id, error);
+      if (isTenantErased(error)) dropErased(route, e, runtime);
+      else failures.set(e.id, error);
     }
   }
   try {
@@ -164,6 +169,22 @@ async function applyEvents(
     for (const id of applied) failures.set(id, error);
   }
   return failures;
+}
+
+/**
+ * An event whose tenant's object refused it as erased (`TenantErased`, kernel/durable/tombstone.ts):
+ * a batch that passed the tenant check before the deletion (an isolate's cached "not deleted"),
+ * reaching objects the erasure already emptied. Retrying cannot succeed and its dead letter
+ * would carry the erased tenant's data, so it is dropped: no failure (the message is acked)
+ * and no ledger mark, one info line naming the tenant and the type.
+ */
+function dropErased(route: Route, event: Envelope, runtime: ModuleRuntime): void {
+  runtime.log.info("event of an erased tenant dropped", {
+    subscriber: route.consumer,
+    tenant_id: event.tenant_id,
+    event_id: event.id,
+    event_type: event.type,
+  });
 }
 
 /**

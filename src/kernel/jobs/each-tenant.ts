@@ -1,4 +1,5 @@
 import { tenantRegistry } from "../auth/tenant-registry";
+import { isTenantErased } from "../durable/tombstone";
 import { errorFields } from "../log";
 import type { JobRuntime } from "../modules/types";
 
@@ -9,7 +10,9 @@ const PAGE = 100;
  * expire and their audit logs still grow), in id order, a page at a time: for jobs that visit
  * each tenant's own objects. The registry is the module that provides the kernel's
  * `TenantLookup`, so a job needs no other module's internals; without one there is no tenant
- * to visit. A tenant whose call throws is logged and counted, and the walk goes on.
+ * to visit. A tenant whose call throws is logged and counted, and the walk goes on; one whose
+ * objects refuse it as erased (`isTenantErased`: erased since the page was read) is skipped
+ * with an info line, not counted.
  *
  * @example
  * const { failed } = await forEachTenant(runtime, (id) => auditLog(runtime.env, id).checkpoint());
@@ -30,6 +33,11 @@ export async function forEachTenant(
       try {
         await each(id);
       } catch (error) {
+        // Erased since the page was read (its objects refuse as erased): nothing left to do there.
+        if (isTenantErased(error)) {
+          runtime.log.info("tenant erased under a job; skipped", { tenant_id: id });
+          continue;
+        }
         failed++;
         runtime.log.error("tenant step failed", { tenant_id: id, ...errorFields(error) });
       }

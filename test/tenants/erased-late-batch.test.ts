@@ -1,0 +1,127 @@
+// Queue work that reaches a tenant's objects after its erasure emptied them (a batch that
+// passed the consumer's tenant check while an isolate still cached "not deleted") is
+// acknowledged and dropped, with a line naming the tenant and the event type: never retried
+// towards the dead-letter queue, and never in the way of a live tenant's events in the same
+// batch. Jobs walking the tenants skip one erased under them the same way.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createPlatform } from "../../src/app";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import type { Envelope } from "../../src/kernel/events/envelope";
+import { createQueueHandler } from "../../src/kernel/events/queue";
+import { forEachTenant } from "../../src/kernel/jobs/each-tenant";
+import { createLogger } from "../../src/kernel/log";
+import { modules } from "../../src/modules";
+import { auditLog } from "../../src/modules/audit/contract";
+import { directory } from "../../src/modules/identity/directory/contract";
+import { endpointActor } from "../../src/modules/webhooks/contract";
+import { webhooksErasure } from "../../src/modules/webhooks/erasure";
+import { testRuntime } from "../helpers";
+import { call, newTenant } from "../identity/helpers";
+import { infoLines } from "../log-lines";
+
+const consumer = createQueueHandler(createPlatform({ modules, migrations: MIGRATIONS }));
+const DROPPED = "event of an erased tenant dropped";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+let n = 0;
+const event = (tenant: string): Envelope => ({
+  id: `late-batch-${Date.now()}-${++n}`,
+  type: "identity.user.logged_in",
+  tenant_id: tenant,
+  stream: `${tenant}/user/u1`,
+  version: n,
+  occurred_at: new Date().toISOString(),
+  actor: { kind: "user", id: "u1" },
+  request_id: null,
+  data: {},
+});
+
+/** A tenant with one webhook endpoint for identity events (nothing listens at its URL: deliveries stay queued). */
+async function tenantWithEndpoint(prefix: string) {
+  const t = await newTenant(prefix);
+  const hook = await call("/api/v1/admin/webhooks", {
+    token: t.adminKey,
+    body: { url: "http://127.0.0.1:9/hook", events: ["identity.user.*"] },
+  });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  return { ...t, endpoint: endpointActor(env, t.id, String(hook.body.id)) };
+}
+
+const queued = async (endpoint: ReturnType<typeof endpointActor>) =>
+  (await endpoint.deliveries({ limit: 100, cursor: null })).items.map((d) => d.message_id);
+
+describe("late queue work for an erased tenant", () => {
+  it("is acked and dropped with a line naming the tenant and type, while a live tenant's beside it is done", async () => {
+    const erased = await tenantWithEndpoint("late-batch-erased");
+    const live = await tenantWithEndpoint("late-batch-live");
+    // The audit and webhooks steps of the erasure ran; the registry row is still there, as an
+    // isolate's cached "not deleted" answer would have the consumer believe.
+    await auditLog(env, erased.id).eraseAll({ tenant_id: erased.id });
+    await webhooksErasure.erase?.(erased.id, testRuntime());
+
+    const late = event(erased.id);
+    const fresh = event(live.id);
+    const batch = createMessageBatch("plinth-events", [
+      { id: `m-${late.id}`, timestamp: new Date(), attempts: 1, body: late },
+      { id: `m-${fresh.id}`, timestamp: new Date(), attempts: 1, body: fresh },
+    ]);
+    const ctx = createExecutionContext();
+    const lines = await infoLines(DROPPED, async () => {
+      await consumer(batch, { ...env, LOG_LEVEL: "info" }, ctx);
+    });
+    const result = await getQueueResult(batch, ctx);
+
+    expect({ acked: result.explicitAcks.length, retried: result.retryMessages.length }).toEqual({
+      acked: 2,
+      retried: 0,
+    });
+    // The live tenant's work is done: its audit entry chained and copied, its delivery queued.
+    expect((await auditLog(env, live.id).entries({ fromSeq: 1, limit: 100 })).map((e) => e.action)).toContain(
+      fresh.type,
+    );
+    const row = await env.DB.prepare("select action from audit_entries where tenant_id = ? and target = ?")
+      .bind(live.id, fresh.stream)
+      .first();
+    expect(row).toEqual({ action: fresh.type });
+    expect(await queued(live.endpoint)).toContain(fresh.id);
+    // The erased tenant's objects stay empty, and each refusal is one info line.
+    expect(await auditLog(env, erased.id).entries({ fromSeq: 1, limit: 100 })).toEqual([]);
+    expect(await queued(erased.endpoint)).toEqual([]);
+    const seen = lines.map((l) => ({ tenant_id: l.tenant_id, event_type: l.event_type, subscriber: l.subscriber }));
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        { tenant_id: erased.id, event_type: late.type, subscriber: "audit:log" },
+        { tenant_id: erased.id, event_type: late.type, subscriber: "webhooks:dispatch" },
+      ]),
+    );
+    expect(lines.every((l) => l.tenant_id === erased.id && l.event_id === late.id)).toBe(true);
+  });
+
+  it("a job walking the tenants skips one erased under it, without failing the run for the others", async () => {
+    const erased = await newTenant("late-job-erased");
+    const live = await newTenant("late-job-live");
+    await directory(env, erased.id).eraseAll({ tenant_id: erased.id });
+    const runtime = { ...testRuntime(), modules, log: createLogger("info") };
+    const visited: string[] = [];
+    let outcome = { seen: 0, failed: 0 };
+    const lines = await infoLines("tenant erased under a job; skipped", async () => {
+      outcome = await forEachTenant(runtime, async (id) => {
+        if (id !== erased.id && id !== live.id) return;
+        // A write the erased directory refuses (TenantErased, over RPC as a plain Error).
+        await directory(env, id).updateSettings({
+          ctx: { now: new Date().toISOString(), actor: { kind: "system", id: "test" }, requestId: null },
+          patch: { cors_origins: ["https://late.example.com"] },
+        });
+        visited.push(id);
+      });
+    });
+    expect(visited).toEqual([live.id]);
+    expect(outcome.failed).toBe(0);
+    expect(lines).toEqual([expect.objectContaining({ tenant_id: erased.id })]);
+  });
+});
