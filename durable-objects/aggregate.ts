@@ -191,6 +191,9 @@ export function aggregateObject(
     /** Stored events from `fromVersion`, oldest first: how projections fill gaps. */
     read(input: RpcArgs<Rpc, "read">): RpcReply<Rpc, "read"> {
       const { stream, fromVersion, limit } = rpcArgs(AggregateRpc, "read", input);
+      // A projection filling a gap for a batch that outlived the erasure: refused, so it drops the
+      // event (kernel/events/consume.ts) instead of retrying a gap the writer can never fill.
+      if (isErased(this.ctx.storage.kv)) throw new TenantErased("Aggregate");
       const store = this.storeFor(stream);
       return this.exists(false) ? store.read(fromVersion, limit) : [];
     }

@@ -8,12 +8,14 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
+import { aggregateByName, aggregateOf } from "../../src/kernel/events/aggregate-rpc";
 import type { Envelope } from "../../src/kernel/events/envelope";
 import { createQueueHandler } from "../../src/kernel/events/queue";
 import { forEachTenant } from "../../src/kernel/jobs/each-tenant";
 import { createLogger } from "../../src/kernel/log";
 import { modules } from "../../src/modules";
 import { auditLog } from "../../src/modules/audit/contract";
+import { postDecider } from "../../src/modules/blog/domain";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { endpointActor } from "../../src/modules/webhooks/contract";
 import { webhooksErasure } from "../../src/modules/webhooks/erasure";
@@ -100,6 +102,55 @@ describe("late queue work for an erased tenant", () => {
       ]),
     );
     expect(lines.every((l) => l.tenant_id === erased.id && l.event_id === late.id)).toBe(true);
+  });
+
+  it("a projection's gap fill from an erased writer drops the event instead of retrying it", async () => {
+    /** A tenant with a published post, its row and ledger marks forgotten: its second event alone leaves a gap. */
+    const withPost = async (prefix: string) => {
+      const t = await newTenant(prefix);
+      const created = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "Hi", content: "Body" } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const postId = String(created.body.id);
+      const published = await call(`/api/v1/blog/posts/${postId}/publish`, { method: "POST", token: t.adminKey });
+      expect(published.status, JSON.stringify(published.body)).toBe(200);
+      const events = await aggregateOf(env, postDecider, t.id, postId).read(1, 100);
+      expect(events.map((e) => e.version)).toEqual([1, 2]);
+      return { ...t, second: events[1] as Envelope };
+    };
+    const erased = await withPost("late-gap-erased");
+    const live = await withPost("late-gap-live");
+    await aggregateByName(env, erased.second.stream).eraseAll({ tenant_id: erased.id });
+    for (const t of [erased, live]) {
+      await env.DB.prepare("delete from blog_posts where tenant_id = ?").bind(t.id).run();
+      await env.DB.prepare("delete from processed_events where event_id = ?").bind(t.second.id).run();
+    }
+
+    const batch = createMessageBatch(
+      "plinth-events",
+      [erased.second, live.second].map((body) => ({ id: `m-${body.id}`, timestamp: new Date(), attempts: 1, body })),
+    );
+    const ctx = createExecutionContext();
+    const lines = await infoLines(DROPPED, async () => {
+      await consumer(batch, { ...env, LOG_LEVEL: "info" }, ctx);
+    });
+    const result = await getQueueResult(batch, ctx);
+    expect({ acked: result.explicitAcks.length, retried: result.retryMessages.length }).toEqual({
+      acked: 2,
+      retried: 0,
+    });
+    const row = (t: { id: string }) =>
+      env.DB.prepare("select title, status from blog_posts where tenant_id = ?").bind(t.id).first();
+    expect(await row(live)).toMatchObject({ title: "Hi" });
+    expect(await row(erased)).toBeNull();
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          tenant_id: erased.id,
+          event_type: "blog.post.published",
+          subscriber: "blog:blog.posts",
+        }),
+      ]),
+    );
   });
 
   it("a job walking the tenants skips one erased under it, without failing the run for the others", async () => {

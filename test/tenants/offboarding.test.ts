@@ -176,7 +176,9 @@ describe("platform: delete a tenant", () => {
     expect((await fileStore(env, gone.id).usage({})).used_bytes).toBe(0);
     expect((await registry(env, gone.id).list({ limit: 100, cursor: null })).items).toEqual([]);
     expect(await endpoint.sealedSecrets({})).toEqual([]);
-    expect(await aggregateByName(env, stream.stream).read(post)).toEqual([]);
+    // Erased: its events are gone, and a late read is refused as erased.
+    await expect(aggregateByName(env, stream.stream).read(post)).rejects.toThrow(/^TenantErased: /);
+    expect((await aggregateByName(env, stream.stream).state({ stream: post.stream })).version).toBe(0);
     // Shredded: what it sealed cannot be opened any more.
     await expect(runtimeEnvelope(testRuntime()).decryptText(gone.id, FIELD, gone.sealed)).rejects.toThrow();
     // The registry forgot it: unknown to the platform, its slug free again.
