@@ -129,7 +129,7 @@ export abstract class EndpointDelivery extends Actor<Timer> {
       // The erasure may have landed while this awaited its permit or the secrets, which still open
       // for up to 30 s where an isolate cached the shredded key seed: the tombstone is the last guard.
       if (this.erased()) {
-        this.logger.info("webhook delivery dropped: its tenant was erased", {
+        this.configuredLog().info("webhook delivery dropped: its tenant was erased", {
           tenant_id: config.tenant_id,
           endpoint_id: config.endpoint_id,
           message_id: head.message_id,
@@ -230,6 +230,12 @@ export abstract class EndpointDelivery extends Actor<Timer> {
     if (!kept.enabled) this.cancel(DELIVER);
     else if (this.head()) this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
     return kept;
+  }
+
+  /** A logger at the configured LOG_LEVEL, for the info lines an operator may want (the class logger keeps warnings). */
+  private configuredLog() {
+    const loaded = loadConfig(this.env);
+    return createLogger(loaded.ok ? loaded.config.logLevel : "warn", { component: "webhooks" });
   }
 
   private development(): boolean {

@@ -5,10 +5,15 @@
 // right before the POST. Nothing of the attempt (a log row, a retry timer) stays behind.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WebhookEndpoint } from "../../src/index";
 import { registry } from "../../src/modules/webhooks/contract";
 import { call, newTenant } from "../identity/helpers";
+import { infoLines } from "../log-lines";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 type Stub = Pick<ReturnType<typeof registry>, "acquire" | "release" | "disabled">;
 
@@ -77,17 +82,26 @@ describe("webhooks: a delivery in flight when its tenant is erased", () => {
             };
           },
         };
-        Object.defineProperty(instance, "env", { value: { ...env, WEBHOOK_REGISTRY: bulkheadThatWaits } });
+        Object.defineProperty(instance, "env", {
+          value: { ...env, LOG_LEVEL: "info", WEBHOOK_REGISTRY: bulkheadThatWaits },
+        });
       });
 
-      const sent = await call(`/api/v1/admin/webhooks/${endpointId}/test`, { method: "POST", token: t.adminKey });
-      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
-      await until(() => erasedMidway && released, "the delivery's permit released");
-      // The alarm ends after the release: wait for it to have nothing left to run.
-      await until(
-        () => runInDurableObject(stub, async (_, state) => (await state.storage.getAlarm()) === null),
-        "the endpoint's alarm cleared",
-      );
+      let messageId = "";
+      const lines = await infoLines("webhook delivery dropped: its tenant was erased", async () => {
+        const sent = await call(`/api/v1/admin/webhooks/${endpointId}/test`, { method: "POST", token: t.adminKey });
+        expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+        messageId = String(sent.body.message_id);
+        await until(() => erasedMidway && released, "the delivery's permit released");
+        // The alarm ends after the release: wait for it to have nothing left to run.
+        await until(
+          () => runInDurableObject(stub, async (_, state) => (await state.storage.getAlarm()) === null),
+          "the endpoint's alarm cleared",
+        );
+      });
+      expect(lines).toEqual([
+        expect.objectContaining({ tenant_id: t.id, endpoint_id: endpointId, message_id: messageId }),
+      ]);
 
       expect(receiver.received).toEqual([]);
       const left = await runInDurableObject(stub, (_, state) => ({
