@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
+import { reencryptTenant, tenantVersions } from "../../src/kernel/crypto/tenant-pass";
 import { aggregateByName, aggregateOf } from "../../src/kernel/events/aggregate-rpc";
 import type { Envelope } from "../../src/kernel/events/envelope";
 import { createQueueHandler } from "../../src/kernel/events/queue";
@@ -174,5 +175,35 @@ describe("late queue work for an erased tenant", () => {
     expect(visited).toEqual([live.id]);
     expect(outcome.failed).toBe(0);
     expect(lines).toEqual([expect.objectContaining({ tenant_id: erased.id })]);
+  });
+
+  it("a crypto pass over a tenant erased under it reports nothing left to re-seal, not a failure", async () => {
+    const erased = await newTenant("late-crypto-erased");
+    await directory(env, erased.id).eraseAll({ tenant_id: erased.id });
+    // A module's sealed values whose swap reaches the erased directory (a write it refuses).
+    const refused = {
+      kinds: ["test.sealed"],
+      versions: async () => ({}),
+      async reencrypt(tenantId: string) {
+        await directory(env, tenantId).updateSettings({
+          ctx: { now: new Date().toISOString(), actor: { kind: "system", id: "test" }, requestId: null },
+          patch: { cors_origins: ["https://late.example.com"] },
+        });
+        return { resealed: 1, raced: 0 };
+      },
+    };
+    const runtime = { ...testRuntime(), log: createLogger("info") };
+    let pass: Awaited<ReturnType<typeof reencryptTenant>> | undefined;
+    const lines = await infoLines("crypto tenant pass: tenant erased; nothing left to re-seal", async () => {
+      pass = await reencryptTenant([refused], erased.id, runtime);
+    });
+    expect(pass).toMatchObject({ tenant_id: erased.id, resealed: 0, error: null });
+    expect(lines).toEqual([expect.objectContaining({ tenant_id: erased.id })]);
+    const counted = await tenantVersions(
+      [{ ...refused, versions: () => refused.reencrypt(erased.id).then(() => ({})) }],
+      erased.id,
+      runtime,
+    );
+    expect(counted).toEqual({ tenant_id: erased.id, counts: {}, error: null });
   });
 });

@@ -1,3 +1,4 @@
+import { isTenantErased } from "../durable/tombstone";
 import { errorFields } from "../log";
 import type { ModuleDef, ModuleRuntime, SealedFields } from "../modules/types";
 import { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope";
@@ -37,8 +38,20 @@ export async function reencryptTenant(
     for (const f of fields) outcomes.push(await f.reencrypt(tenantId, runtime));
     return { tenant_id: tenantId, ...addOutcomes(...outcomes), error: null };
   } catch (error) {
+    if (erasedUnder(error, tenantId, runtime)) return { tenant_id: tenantId, ...addOutcomes(...outcomes), error: null };
     return { tenant_id: tenantId, ...addOutcomes(...outcomes), error: failure(error, tenantId, runtime) };
   }
+}
+
+/**
+ * Whether the pass met an object its tenant's erasure emptied (the page of ids was read
+ * before): nothing of the tenant is left to re-seal or count, so the pass over it is done,
+ * not failed (a failure would make the operator's run `incomplete` for good).
+ */
+function erasedUnder(error: unknown, tenantId: string, runtime: ModuleRuntime): boolean {
+  if (!isTenantErased(error)) return false;
+  runtime.log.info("crypto tenant pass: tenant erased; nothing left to re-seal", { tenant_id: tenantId });
+  return true;
 }
 
 /** Counts a tenant's values by kind and key version, over every module. */
@@ -51,6 +64,7 @@ export async function tenantVersions(
     const counts = await Promise.all(fields.map((f) => f.versions(tenantId, runtime)));
     return { tenant_id: tenantId, counts: addCounts(...counts), error: null };
   } catch (error) {
+    if (erasedUnder(error, tenantId, runtime)) return { tenant_id: tenantId, counts: {}, error: null };
     return { tenant_id: tenantId, counts: {}, error: failure(error, tenantId, runtime) };
   }
 }
