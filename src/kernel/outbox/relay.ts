@@ -5,6 +5,7 @@
  * What one drain does is drain.ts's.
  */
 import { type Clock, systemClock } from "../clock";
+import { isErased } from "../durable/tombstone";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
@@ -217,6 +218,9 @@ export class OutboxRelay {
   }
 
   private async failed(error: unknown): Promise<RelayOutcome> {
+    // Its tenant's erasure emptied the object mid-drain (the outbox went with the rest): nothing is
+    // left to send, and a retry count or alarm written now would outlive the erasure.
+    if (isErased(this.storage.kv)) return { ok: true, sent: 0, remaining: 0 };
     isolateRecorder.inc(METRICS.outboxDrainFailures, [this.options.object ?? "unknown"]);
     let attempt = 1;
     let retryInMs = relayBackoffMs(attempt);
