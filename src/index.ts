@@ -5,7 +5,7 @@ import { fileStoreObject } from "../durable-objects/file-store";
 import { IdempotencyStore as IdempotencyObject } from "../durable-objects/idempotency-store";
 import { jobRunnerObject } from "../durable-objects/job-runner";
 import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
-import { RateLimiter as RateLimiterObject } from "../durable-objects/rate-limiter";
+import { rateLimiterObject } from "../durable-objects/rate-limiter";
 import { TenantDirectory as TenantDirectoryObject } from "../durable-objects/tenant-directory";
 import { webhookEndpointObject } from "../durable-objects/webhook-endpoint";
 import { webhookRegistryObject } from "../durable-objects/webhook-registry";
@@ -48,7 +48,7 @@ export const IdempotencyStore = traced.object(IdempotencyObject, "IdempotencySto
 /** The scheduler's actor: one per job (`<module>/<job>`), holding its lease and its runs. */
 export const JobRunner = traced.object(jobRunnerObject(platform), "JobRunner", JobRunnerRpc, PingRpc);
 export const MetricsAggregator = traced.object(MetricsObject, "MetricsAggregator", MetricsRpc, PingRpc);
-export const RateLimiter = traced.object(RateLimiterObject, "RateLimiter", RateLimiterRpc, PingRpc);
+export const RateLimiter = traced.object(rateLimiterObject(platform), "RateLimiter", RateLimiterRpc, PingRpc);
 export const TenantDirectory = traced.object(TenantDirectoryObject, "TenantDirectory", DirectoryRpc, PingRpc);
 /** The webhooks module's actors: one registry per tenant, one delivery actor per endpoint. */
 export const WebhookRegistry = traced.object(webhookRegistryObject(platform), "WebhookRegistry", RegistryRpc, PingRpc);

@@ -2,7 +2,9 @@
  * The workerd test suite's entry (vitest.config.ts `main`): the Worker as
  * deployed, plus test-only Durable Object classes.
  */
+import { rateLimiterObject } from "../durable-objects/rate-limiter";
 import { remindersClock, remindersObject } from "./actors/reminders";
+import { rateLimiterClock } from "./object-clocks";
 
 export * from "../src/index";
 export { default } from "../src/index";
@@ -13,3 +15,7 @@ export { NoPingObject } from "./kernel/no-ping-object";
 // src/index.ts builds it, over a settable clock instead of the platform's. A module's own
 // object exported here under its class name replaces the one `export *` brings, for the tests only.
 export const Reminders = remindersObject({ clock: remindersClock });
+
+// The platform's own objects over clocks their tests move (test/object-clocks.ts), built as
+// src/index.ts builds them over the platform's clock.
+export const RateLimiter = rateLimiterObject({ clock: rateLimiterClock });

@@ -2,13 +2,15 @@
 // delete its storage once its key is idle again, or storage grows with every client ever seen.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { FORGET_AFTER_MS, type RateLimiter } from "../../durable-objects/rate-limiter";
 import { rateLimiterOf } from "../../src/kernel/ratelimit/contract";
+import { rateLimiterClock } from "../object-clocks";
 
 const rate = { limit: 10, periodMs: 1000, burst: 10 };
 // A day ahead of the runtime's clock, so no alarm fires by itself during a test (an alarm due in
-// the past fires at once): each one runs through runDurableObjectAlarm, with the clock it is given.
+// the past fires at once): each one runs through runDurableObjectAlarm, with the object's clock
+// (the test Worker builds RateLimiter over rateLimiterClock) set to the time it is given.
 const T = Date.now() + 86_400_000;
 
 /** The key's object, its typed client, and a look at what it stores, with the alarm's clock set to `at`. */
@@ -16,8 +18,8 @@ function limiter() {
   const key = `forget:${crypto.randomUUID()}`;
   const stub = env.RATE_LIMITER.getByName(key);
   const stored = (clockAt?: number) =>
-    runInDurableObject(stub, async (instance: RateLimiter, state) => {
-      if (clockAt !== undefined) instance.clock = { now: () => new Date(clockAt) };
+    runInDurableObject(stub, async (_: RateLimiter, state) => {
+      if (clockAt !== undefined) rateLimiterClock.set(new Date(clockAt));
       return {
         tat: state.storage.kv.get<number>("tat") ?? null,
         // The TAT and the rate it was counted at.
@@ -29,6 +31,8 @@ function limiter() {
 }
 
 describe("RateLimiter storage", () => {
+  afterEach(() => rateLimiterClock.release());
+
   it("is deleted by the key's alarm once its TAT has passed, and not before; the key then starts afresh", async () => {
     const { stub, client, stored } = limiter();
     for (let i = 0; i < 3; i++) expect((await client.check({ rate, now: T })).allowed).toBe(true);

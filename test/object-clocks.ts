@@ -1,0 +1,10 @@
+import { settableClock } from "../src/kernel/clock";
+
+/**
+ * The clocks the test Worker (test/worker.ts) builds the platform's Durable Objects over,
+ * one per class: real time until a test sets one, so every other test runs as deployed,
+ * while a test of an object's timing sets its clock (in the future, so no alarm fires by
+ * itself), moves it, and releases it after (docs/actors.md, "A module's own actor on a
+ * clock the test moves").
+ */
+export const rateLimiterClock = settableClock();
