@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Clock, systemClock } from "../src/kernel/clock";
+import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
@@ -33,105 +33,112 @@ interface Row extends Record<string, SqlStorageValue> {
  * One per tenant principal: the single writer of its Idempotency-Key
  * records. A first request takes a lease and runs; a repeat with the same
  * body waits for it (then replays its response), and one with another body is
- * refused. Records expire after their TTL; the object's alarm deletes them.
+ * refused. Records expire after their TTL; the object's alarm deletes them, at the
+ * time of the platform's clock (src/index.ts; the test Worker's is one its tests move,
+ * test/object-clocks.ts).
  */
-export class IdempotencyStore extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
-  /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
-  ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
-    rpcArgs(PingRpc, "ping", input);
-    return PONG;
-  }
-
-  /** When the alarm deletes what expired; tests may set another. */
-  clock: Clock = systemClock;
-  /** Repeats waiting for a first request in this object, by key. */
-  private readonly waiting = new Map<string, (() => void)[]>();
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    void ctx.blockConcurrencyWhile(async () => {
-      migrateSqlite(ctx.storage, SCHEMA);
-    });
-  }
-
-  private row(key: string): Row | undefined {
-    return this.ctx.storage.sql.exec<Row>("select * from records where key = ?", key).toArray()[0];
-  }
-
-  async begin(input: RpcArgs<Rpc, "begin">): Promise<RpcReply<Rpc, "begin">> {
-    const { key, fingerprint, now, leaseMs, waitMs } = rpcArgs(IdempotencyRpc, "begin", input);
-    let row = this.row(key);
-    if (row && row.expires_at <= now) {
-      this.ctx.storage.sql.exec("delete from records where key = ?", key);
-      row = undefined;
+export function idempotencyStoreObject(platform: { clock: Clock }) {
+  return class IdempotencyStore extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+    /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
+    ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+      rpcArgs(PingRpc, "ping", input);
+      return PONG;
     }
-    if (row && row.fingerprint !== fingerprint) return { outcome: "mismatch" };
-    if (row?.state === "pending" && row.lease_until > now && waitMs > 0) {
-      // Another request with this key is running: wait for it here (the object stays open to its completion).
-      await this.waitFor(key, waitMs);
-      row = this.row(key);
+
+    /** Repeats waiting for a first request in this object, by key. */
+    private readonly waiting = new Map<string, (() => void)[]>();
+
+    constructor(ctx: DurableObjectState, env: Env) {
+      super(ctx, env);
+      void ctx.blockConcurrencyWhile(async () => {
+        migrateSqlite(ctx.storage, SCHEMA);
+      });
     }
-    if (row?.state === "done" && row.response !== null) {
-      return { outcome: "replay", response: StoredResponseSchema.parse(JSON.parse(row.response)) };
+
+    private row(key: string): Row | undefined {
+      return this.ctx.storage.sql.exec<Row>("select * from records where key = ?", key).toArray()[0];
     }
-    if (row?.state === "pending" && row.lease_until > now + waitMs) return { outcome: "in_progress" };
-    this.ctx.storage.sql.exec(
-      `insert into records (key, fingerprint, state, response, lease_until, expires_at) values (?, ?, 'pending', null, ?, ?)
+
+    async begin(input: RpcArgs<Rpc, "begin">): Promise<RpcReply<Rpc, "begin">> {
+      const { key, fingerprint, now, leaseMs, waitMs } = rpcArgs(IdempotencyRpc, "begin", input);
+      let row = this.row(key);
+      if (row && row.expires_at <= now) {
+        this.ctx.storage.sql.exec("delete from records where key = ?", key);
+        row = undefined;
+      }
+      if (row && row.fingerprint !== fingerprint) return { outcome: "mismatch" };
+      if (row?.state === "pending" && row.lease_until > now && waitMs > 0) {
+        // Another request with this key is running: wait for it here (the object stays open to its completion).
+        await this.waitFor(key, waitMs);
+        row = this.row(key);
+      }
+      if (row?.state === "done" && row.response !== null) {
+        return { outcome: "replay", response: StoredResponseSchema.parse(JSON.parse(row.response)) };
+      }
+      if (row?.state === "pending" && row.lease_until > now + waitMs) return { outcome: "in_progress" };
+      this.ctx.storage.sql.exec(
+        `insert into records (key, fingerprint, state, response, lease_until, expires_at) values (?, ?, 'pending', null, ?, ?)
        on conflict(key) do update set state = 'pending', response = null, lease_until = excluded.lease_until`,
-      key,
-      fingerprint,
-      now + leaseMs,
-      now + leaseMs,
-    );
-    await this.ensureAlarm(now + leaseMs);
-    return { outcome: "proceed" };
-  }
+        key,
+        fingerprint,
+        now + leaseMs,
+        now + leaseMs,
+      );
+      await this.ensureAlarm(now + leaseMs);
+      return { outcome: "proceed" };
+    }
 
-  async complete(input: RpcArgs<Rpc, "complete">): Promise<RpcReply<Rpc, "complete">> {
-    const { key, response, now, ttlMs } = rpcArgs(IdempotencyRpc, "complete", input);
-    const stored: StoredResponse = response.secret ? { ...response, body: "" } : response;
-    this.ctx.storage.sql.exec(
-      "update records set state = 'done', response = ?, expires_at = ? where key = ?",
-      JSON.stringify(stored),
-      now + ttlMs,
-      key,
-    );
-    await this.ensureAlarm(now + ttlMs);
-    this.wake(key);
-  }
+    async complete(input: RpcArgs<Rpc, "complete">): Promise<RpcReply<Rpc, "complete">> {
+      const { key, response, now, ttlMs } = rpcArgs(IdempotencyRpc, "complete", input);
+      const stored: StoredResponse = response.secret ? { ...response, body: "" } : response;
+      this.ctx.storage.sql.exec(
+        "update records set state = 'done', response = ?, expires_at = ? where key = ?",
+        JSON.stringify(stored),
+        now + ttlMs,
+        key,
+      );
+      await this.ensureAlarm(now + ttlMs);
+      this.wake(key);
+    }
 
-  abandon(input: RpcArgs<Rpc, "abandon">): RpcReply<Rpc, "abandon"> {
-    const { key } = rpcArgs(IdempotencyRpc, "abandon", input);
-    this.ctx.storage.sql.exec("delete from records where key = ? and state = 'pending'", key);
-    this.wake(key);
-  }
+    abandon(input: RpcArgs<Rpc, "abandon">): RpcReply<Rpc, "abandon"> {
+      const { key } = rpcArgs(IdempotencyRpc, "abandon", input);
+      this.ctx.storage.sql.exec("delete from records where key = ? and state = 'pending'", key);
+      this.wake(key);
+    }
 
-  /** Deletes expired records; comes back for the next one to expire. */
-  override async alarm(): Promise<void> {
-    const now = this.clock.now().getTime();
-    this.ctx.storage.sql.exec("delete from records where expires_at <= ?", now);
-    const next = this.ctx.storage.sql.exec<{ at: number | null }>("select min(expires_at) as at from records").one().at;
-    if (next !== null) await this.ctx.storage.setAlarm(next);
-  }
+    /** Deletes expired records; comes back for the next one to expire. */
+    override async alarm(): Promise<void> {
+      const now = platform.clock.now().getTime();
+      this.ctx.storage.sql.exec("delete from records where expires_at <= ?", now);
+      const next = this.ctx.storage.sql
+        .exec<{ at: number | null }>("select min(expires_at) as at from records")
+        .one().at;
+      if (next !== null) await this.ctx.storage.setAlarm(next);
+    }
 
-  private async ensureAlarm(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
-  }
+    private async ensureAlarm(at: number): Promise<void> {
+      const current = await this.ctx.storage.getAlarm();
+      if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    }
 
-  private waitFor(key: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiting.set(key, [...(this.waiting.get(key) ?? []), wake]);
-    });
-  }
+    private waitFor(key: string, ms: number): Promise<void> {
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.waiting.set(key, [...(this.waiting.get(key) ?? []), wake]);
+      });
+    }
 
-  private wake(key: string): void {
-    for (const wake of this.waiting.get(key) ?? []) wake();
-    this.waiting.delete(key);
-  }
+    private wake(key: string): void {
+      for (const wake of this.waiting.get(key) ?? []) wake();
+      this.waiting.delete(key);
+    }
+  };
 }
+
+/** An IdempotencyStore object, as the class {@link idempotencyStoreObject} returns. */
+export type IdempotencyStore = InstanceType<ReturnType<typeof idempotencyStoreObject>>;

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { aggregateObject } from "../durable-objects/aggregate";
 import { AuditLog as AuditLogObject } from "../durable-objects/audit-log";
 import { fileStoreObject } from "../durable-objects/file-store";
-import { IdempotencyStore as IdempotencyObject } from "../durable-objects/idempotency-store";
+import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { jobRunnerObject } from "../durable-objects/job-runner";
 import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
@@ -44,7 +44,12 @@ export default traced.handler({
 export const Aggregate = traced.object(aggregateObject(platform), "Aggregate", AggregateRpc, PingRpc);
 export type Aggregate = InstanceType<typeof Aggregate>;
 export const AuditLog = traced.object(AuditLogObject, "AuditLog", AuditLogRpc, PingRpc);
-export const IdempotencyStore = traced.object(IdempotencyObject, "IdempotencyStore", IdempotencyRpc, PingRpc);
+export const IdempotencyStore = traced.object(
+  idempotencyStoreObject(platform),
+  "IdempotencyStore",
+  IdempotencyRpc,
+  PingRpc,
+);
 /** The scheduler's actor: one per job (`<module>/<job>`), holding its lease and its runs. */
 export const JobRunner = traced.object(jobRunnerObject(platform), "JobRunner", JobRunnerRpc, PingRpc);
 export const MetricsAggregator = traced.object(MetricsObject, "MetricsAggregator", MetricsRpc, PingRpc);

@@ -8,3 +8,4 @@ import { settableClock } from "../src/kernel/clock";
  * clock the test moves").
  */
 export const rateLimiterClock = settableClock();
+export const idempotencyClock = settableClock();

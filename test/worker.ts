@@ -2,9 +2,10 @@
  * The workerd test suite's entry (vitest.config.ts `main`): the Worker as
  * deployed, plus test-only Durable Object classes.
  */
+import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
 import { remindersClock, remindersObject } from "./actors/reminders";
-import { rateLimiterClock } from "./object-clocks";
+import { idempotencyClock, rateLimiterClock } from "./object-clocks";
 
 export * from "../src/index";
 export { default } from "../src/index";
@@ -19,3 +20,4 @@ export const Reminders = remindersObject({ clock: remindersClock });
 // The platform's own objects over clocks their tests move (test/object-clocks.ts), built as
 // src/index.ts builds them over the platform's clock.
 export const RateLimiter = rateLimiterObject({ clock: rateLimiterClock });
+export const IdempotencyStore = idempotencyStoreObject({ clock: idempotencyClock });
