@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadSigningKeys } from "../src/kernel/auth/signing-keys";
-import { type Clock, isoNow, systemClock } from "../src/kernel/clock";
+import { type Clock, isoNow } from "../src/kernel/clock";
 import { ed25519Signer } from "../src/kernel/crypto";
 import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
@@ -18,109 +18,113 @@ type Rpc = typeof AuditLogRpc;
  * One per tenant, named by the tenant id: the single writer of the tenant's
  * tamper-evident audit chain. Appends are deduplicated by event id; entries
  * and checkpoints are insert-only. A thin RPC adapter over AuditLogStore and
- * the pure chain functions.
+ * the pure chain functions. Built over the platform's clock (src/index.ts), the time its
+ * checkpoints are signed at; the test Worker's is one its tests move (test/object-clocks.ts).
  */
-export class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
-  /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
-  ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
-    rpcArgs(PingRpc, "ping", input);
-    return PONG;
-  }
+export function auditLogObject(platform: { clock: Clock }) {
+  return class AuditLog extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
+    /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
+    ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
+      rpcArgs(PingRpc, "ping", input);
+      return PONG;
+    }
 
-  private readonly store: AuditLogStore;
-  /** When checkpoints are signed; tests may set another. */
-  clock: Clock = systemClock;
+    private readonly store: AuditLogStore;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.store = new AuditLogStore(ctx.storage);
-    void ctx.blockConcurrencyWhile(async () => {
-      migrateSqlite(ctx.storage, AUDIT_LOG_SCHEMA);
-    });
-  }
+    constructor(ctx: DurableObjectState, env: Env) {
+      super(ctx, env);
+      this.store = new AuditLogStore(ctx.storage);
+      void ctx.blockConcurrencyWhile(async () => {
+        migrateSqlite(ctx.storage, AUDIT_LOG_SCHEMA);
+      });
+    }
 
-  /**
-   * Records events not seen before, in the given order; returns the entries of
-   * all the given events. Signs a checkpoint once `checkpointEvery` entries
-   * passed since the last one.
-   */
-  async append(input: RpcArgs<Rpc, "append">): Promise<RpcReply<Rpc, "append">> {
-    const { events, checkpointEvery } = rpcArgs(AuditLogRpc, "append", input);
-    // A batch that checked its tenant before the deletion, arriving after the erasure: nothing is
-    // chained, and the refusal tells the consumer to drop the events (kernel/events/consume.ts).
-    if (isErased(this.ctx.storage.kv)) throw new TenantErased("AuditLog");
-    const result = this.store.append(events);
-    const since = this.store.latestCheckpoint()?.seq ?? 0;
-    const due = result.appended > 0 && this.store.last().seq - since >= checkpointEvery;
-    return { ...result, checkpoint: due ? await this.checkpoint() : null };
-  }
+    /**
+     * Records events not seen before, in the given order; returns the entries of
+     * all the given events. Signs a checkpoint once `checkpointEvery` entries
+     * passed since the last one.
+     */
+    async append(input: RpcArgs<Rpc, "append">): Promise<RpcReply<Rpc, "append">> {
+      const { events, checkpointEvery } = rpcArgs(AuditLogRpc, "append", input);
+      // A batch that checked its tenant before the deletion, arriving after the erasure: nothing is
+      // chained, and the refusal tells the consumer to drop the events (kernel/events/consume.ts).
+      if (isErased(this.ctx.storage.kv)) throw new TenantErased("AuditLog");
+      const result = this.store.append(events);
+      const since = this.store.latestCheckpoint()?.seq ?? 0;
+      const due = result.appended > 0 && this.store.last().seq - since >= checkpointEvery;
+      return { ...result, checkpoint: due ? await this.checkpoint() : null };
+    }
 
-  /** Entries from `fromSeq`, oldest first. */
-  entries(input: RpcArgs<Rpc, "entries">): RpcReply<Rpc, "entries"> {
-    const { fromSeq, limit } = rpcArgs(AuditLogRpc, "entries", input);
-    return this.store.entries(fromSeq, limit);
-  }
+    /** Entries from `fromSeq`, oldest first. */
+    entries(input: RpcArgs<Rpc, "entries">): RpcReply<Rpc, "entries"> {
+      const { fromSeq, limit } = rpcArgs(AuditLogRpc, "entries", input);
+      return this.store.entries(fromSeq, limit);
+    }
 
-  /**
-   * Signs the latest seq with the platform's current Ed25519 key when the
-   * chain advanced past the last checkpoint; returns the latest checkpoint
-   * (null for an empty log).
-   */
-  async checkpoint(): Promise<RpcReply<Rpc, "checkpoint">> {
-    const tenantId = this.store.tenantId();
-    const last = this.store.last();
-    const previous = this.store.latestCheckpoint();
-    if (!tenantId || last.seq === 0 || (previous && previous.seq >= last.seq)) return previous;
-    const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
-    const message = new TextEncoder().encode(checkpointMessage(tenantId, last.seq, last.hash));
-    const cp: AuditCheckpoint = {
-      seq: last.seq,
-      hash: last.hash,
-      signed_at: isoNow(this.clock),
-      kid: signer.kid,
-      signature: await signer.sign(message),
-    };
-    // A concurrent checkpoint of the same seq is harmless: the first one stays.
-    this.store.addCheckpoint(cp);
-    return this.store.latestCheckpoint();
-  }
+    /**
+     * Signs the latest seq with the platform's current Ed25519 key when the
+     * chain advanced past the last checkpoint; returns the latest checkpoint
+     * (null for an empty log).
+     */
+    async checkpoint(): Promise<RpcReply<Rpc, "checkpoint">> {
+      const tenantId = this.store.tenantId();
+      const last = this.store.last();
+      const previous = this.store.latestCheckpoint();
+      if (!tenantId || last.seq === 0 || (previous && previous.seq >= last.seq)) return previous;
+      const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
+      const message = new TextEncoder().encode(checkpointMessage(tenantId, last.seq, last.hash));
+      const cp: AuditCheckpoint = {
+        seq: last.seq,
+        hash: last.hash,
+        signed_at: isoNow(platform.clock),
+        kid: signer.kid,
+        signature: await signer.sign(message),
+      };
+      // A concurrent checkpoint of the same seq is harmless: the first one stays.
+      this.store.addCheckpoint(cp);
+      return this.store.latestCheckpoint();
+    }
 
-  /**
-   * Offboarding: refuses another tenant's id, then forgets the chain and its checkpoints,
-   * leaving a tombstone (kernel/durable/tombstone.ts) so a late append chains nothing.
-   */
-  async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
-    const { tenant_id } = rpcArgs(AuditLogRpc, "eraseAll", input);
-    const own = this.store.tenantId();
-    if (own !== null && own !== tenant_id) throw new WrongTenant("AuditLog");
-    await wipeStorage(this.ctx.storage, () => {
-      migrateSqlite(this.ctx.storage, AUDIT_LOG_SCHEMA);
-      markErased(this.ctx.storage.kv);
-    });
-    return { erased: true };
-  }
+    /**
+     * Offboarding: refuses another tenant's id, then forgets the chain and its checkpoints,
+     * leaving a tombstone (kernel/durable/tombstone.ts) so a late append chains nothing.
+     */
+    async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
+      const { tenant_id } = rpcArgs(AuditLogRpc, "eraseAll", input);
+      const own = this.store.tenantId();
+      if (own !== null && own !== tenant_id) throw new WrongTenant("AuditLog");
+      await wipeStorage(this.ctx.storage, () => {
+        migrateSqlite(this.ctx.storage, AUDIT_LOG_SCHEMA);
+        markErased(this.ctx.storage.kv);
+      });
+      return { erased: true };
+    }
 
-  /**
-   * Recomputes the whole chain and checks every checkpoint: its hash must be
-   * the chain's at its seq and its signature must verify with a key of the
-   * current JWKS. `broken_seq` is the first seq at fault.
-   */
-  async verify(): Promise<RpcReply<Rpc, "verify">> {
-    const { broken, last } = await verifyChain({
-      tenantId: this.store.tenantId() ?? "",
-      page: (from, limit) => this.store.entries(from, limit),
-      checkpoints: this.store.checkpoints(),
-      signer: ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS)),
-      pageSize: AUDIT_PAGE,
-    });
-    const count = this.store.last().seq;
-    return {
-      ok: broken === null,
-      entries: count,
-      last_seq: last.seq,
-      last_hash: last.hash,
-      checkpoint: this.store.latestCheckpoint(),
-      ...(broken === null ? {} : { broken_seq: broken }),
-    };
-  }
+    /**
+     * Recomputes the whole chain and checks every checkpoint: its hash must be
+     * the chain's at its seq and its signature must verify with a key of the
+     * current JWKS. `broken_seq` is the first seq at fault.
+     */
+    async verify(): Promise<RpcReply<Rpc, "verify">> {
+      const { broken, last } = await verifyChain({
+        tenantId: this.store.tenantId() ?? "",
+        page: (from, limit) => this.store.entries(from, limit),
+        checkpoints: this.store.checkpoints(),
+        signer: ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS)),
+        pageSize: AUDIT_PAGE,
+      });
+      const count = this.store.last().seq;
+      return {
+        ok: broken === null,
+        entries: count,
+        last_seq: last.seq,
+        last_hash: last.hash,
+        checkpoint: this.store.latestCheckpoint(),
+        ...(broken === null ? {} : { broken_seq: broken }),
+      };
+    }
+  };
 }
+
+/** An AuditLog object, as the class {@link auditLogObject} returns. */
+export type AuditLog = InstanceType<ReturnType<typeof auditLogObject>>;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { aggregateObject } from "../durable-objects/aggregate";
-import { AuditLog as AuditLogObject } from "../durable-objects/audit-log";
+import { auditLogObject } from "../durable-objects/audit-log";
 import { fileStoreObject } from "../durable-objects/file-store";
 import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { jobRunnerObject } from "../durable-objects/job-runner";
@@ -43,7 +43,7 @@ export default traced.handler({
 /** The Aggregate object over the deciders the registered modules declare. */
 export const Aggregate = traced.object(aggregateObject(platform), "Aggregate", AggregateRpc, PingRpc);
 export type Aggregate = InstanceType<typeof Aggregate>;
-export const AuditLog = traced.object(AuditLogObject, "AuditLog", AuditLogRpc, PingRpc);
+export const AuditLog = traced.object(auditLogObject(platform), "AuditLog", AuditLogRpc, PingRpc);
 export const IdempotencyStore = traced.object(
   idempotencyStoreObject(platform),
   "IdempotencyStore",

@@ -2,10 +2,11 @@
  * The workerd test suite's entry (vitest.config.ts `main`): the Worker as
  * deployed, plus test-only Durable Object classes.
  */
+import { auditLogObject } from "../durable-objects/audit-log";
 import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
 import { remindersClock, remindersObject } from "./actors/reminders";
-import { idempotencyClock, rateLimiterClock } from "./object-clocks";
+import { auditLogClock, idempotencyClock, rateLimiterClock } from "./object-clocks";
 
 export * from "../src/index";
 export { default } from "../src/index";
@@ -21,3 +22,4 @@ export const Reminders = remindersObject({ clock: remindersClock });
 // src/index.ts builds them over the platform's clock.
 export const RateLimiter = rateLimiterObject({ clock: rateLimiterClock });
 export const IdempotencyStore = idempotencyStoreObject({ clock: idempotencyClock });
+export const AuditLog = auditLogObject({ clock: auditLogClock });

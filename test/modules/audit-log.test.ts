@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditLog } from "../../durable-objects/audit-log";
 import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
@@ -11,6 +11,7 @@ import { auditLog } from "../../src/modules/audit/contract";
 import { recordEvents } from "../../src/modules/audit/subscriber";
 import { deliver, runJobNamed, testRuntime } from "../helpers";
 import { newTenant } from "../identity/helpers";
+import { auditLogClock } from "../object-clocks";
 
 const platform = createPlatform({ modules, migrations: MIGRATIONS });
 const recordEvent = (e: Envelope) => deliver(recordEvents, [e], testRuntime());
@@ -47,6 +48,8 @@ const d1Count = async (tenant: string) =>
   )?.n;
 
 describe("AuditLog durable object", () => {
+  afterEach(() => auditLogClock.release());
+
   it("appends an event once however often it is delivered, in arrival order", async () => {
     const tenant = `dedup-${Date.now()}`;
     const [a, b] = [event(tenant, "identity.keys.created"), event(tenant, "identity.user.logged_in")];
@@ -77,16 +80,23 @@ describe("AuditLog durable object", () => {
     expect(reply.entries.map((e) => e.seq)).toEqual([3]);
   });
 
-  it("signs a checkpoint every N entries and on demand only when the chain advanced", async () => {
+  it("signs a checkpoint every N entries and on demand only when the chain advanced, at the object's time", async () => {
+    // The test Worker builds AuditLog over auditLogClock: a checkpoint is signed at its time.
+    auditLogClock.set("2031-05-01T12:00:00.000Z");
     const tenant = `cp-${Date.now()}`;
     const log = env.AUDIT_LOG.getByName(tenant);
     const first = await log.append({ events: [1, 2, 3, 4].map(() => input(event(tenant))), checkpointEvery: 5 });
     expect(first.checkpoint).toBeNull();
     const fifth = await log.append({ events: [input(event(tenant))], checkpointEvery: 5 });
-    expect(fifth.checkpoint).toMatchObject({ seq: 5, hash: fifth.entries[0]?.hash });
+    expect(fifth.checkpoint).toMatchObject({
+      seq: 5,
+      hash: fifth.entries[0]?.hash,
+      signed_at: "2031-05-01T12:00:00.000Z",
+    });
     expect(await log.checkpoint()).toEqual(fifth.checkpoint);
     await log.append({ events: [input(event(tenant))], checkpointEvery: 5 });
-    expect(await log.checkpoint()).toMatchObject({ seq: 6 });
+    auditLogClock.advance(3_600_000);
+    expect(await log.checkpoint()).toMatchObject({ seq: 6, signed_at: "2031-05-01T13:00:00.000Z" });
   });
 
   it("verify refuses a checkpoint whose signature or hash was altered", async () => {
