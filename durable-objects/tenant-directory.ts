@@ -1,3 +1,4 @@
+import type { Clock } from "../src/kernel/clock";
 import type { RpcServer } from "../src/kernel/durable/rpc";
 import type { PingRpc } from "../src/kernel/health/contract";
 import type { DirectoryRpc } from "../src/modules/identity/directory/contract";
@@ -11,8 +12,20 @@ import { DirectoryTenant } from "./directory/tenant";
  * commit in one SQLite transaction, and an OutboxRelay moves the events to
  * the `EVENTS` queue after the commit (and from `alarm()` on failure). Every
  * change of authority asks the policy (src/modules/identity/policy.ts) first,
- * with the directory's current state, in the same call as the write.
+ * with the directory's current state, in the same call as the write. Built over the
+ * platform's clock (src/index.ts), as the Aggregate is; the test Worker builds it over one
+ * its tests move (test/object-clocks.ts).
  */
-export class TenantDirectory
-  extends DirectoryTenant
-  implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc> {}
+export function tenantDirectoryObject(platform: { clock: Clock }) {
+  return class TenantDirectory
+    extends DirectoryTenant
+    implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc>
+  {
+    constructor(ctx: DurableObjectState, env: Env) {
+      super(ctx, env, platform.clock);
+    }
+  };
+}
+
+/** A TenantDirectory object, as the class {@link tenantDirectoryObject} returns. */
+export type TenantDirectory = InstanceType<ReturnType<typeof tenantDirectoryObject>>;

@@ -6,7 +6,7 @@ import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { jobRunnerObject } from "../durable-objects/job-runner";
 import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
-import { TenantDirectory as TenantDirectoryObject } from "../durable-objects/tenant-directory";
+import { tenantDirectoryObject } from "../durable-objects/tenant-directory";
 import { webhookEndpointObject } from "../durable-objects/webhook-endpoint";
 import { webhookRegistryObject } from "../durable-objects/webhook-registry";
 import { createPlatform } from "./app";
@@ -54,7 +54,7 @@ export const IdempotencyStore = traced.object(
 export const JobRunner = traced.object(jobRunnerObject(platform), "JobRunner", JobRunnerRpc, PingRpc);
 export const MetricsAggregator = traced.object(MetricsObject, "MetricsAggregator", MetricsRpc, PingRpc);
 export const RateLimiter = traced.object(rateLimiterObject(platform), "RateLimiter", RateLimiterRpc, PingRpc);
-export const TenantDirectory = traced.object(TenantDirectoryObject, "TenantDirectory", DirectoryRpc, PingRpc);
+export const TenantDirectory = traced.object(tenantDirectoryObject(platform), "TenantDirectory", DirectoryRpc, PingRpc);
 /** The webhooks module's actors: one registry per tenant, one delivery actor per endpoint. */
 export const WebhookRegistry = traced.object(webhookRegistryObject(platform), "WebhookRegistry", RegistryRpc, PingRpc);
 export const WebhookEndpoint = traced.object(webhookEndpointObject(platform), "WebhookEndpoint", EndpointRpc, PingRpc);

@@ -10,3 +10,4 @@ import { settableClock } from "../src/kernel/clock";
 export const rateLimiterClock = settableClock();
 export const idempotencyClock = settableClock();
 export const auditLogClock = settableClock();
+export const directoryClock = settableClock();

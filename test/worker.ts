@@ -5,8 +5,9 @@
 import { auditLogObject } from "../durable-objects/audit-log";
 import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
+import { tenantDirectoryObject } from "../durable-objects/tenant-directory";
 import { remindersClock, remindersObject } from "./actors/reminders";
-import { auditLogClock, idempotencyClock, rateLimiterClock } from "./object-clocks";
+import { auditLogClock, directoryClock, idempotencyClock, rateLimiterClock } from "./object-clocks";
 
 export * from "../src/index";
 export { default } from "../src/index";
@@ -23,3 +24,4 @@ export const Reminders = remindersObject({ clock: remindersClock });
 export const RateLimiter = rateLimiterObject({ clock: rateLimiterClock });
 export const IdempotencyStore = idempotencyStoreObject({ clock: idempotencyClock });
 export const AuditLog = auditLogObject({ clock: auditLogClock });
+export const TenantDirectory = tenantDirectoryObject({ clock: directoryClock });

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { systemClock } from "../../src/kernel/clock";
+import type { Clock } from "../../src/kernel/clock";
 import { type RpcArgs, type RpcReply, rpcArgs } from "../../src/kernel/durable/rpc";
 import { migrateSqlite } from "../../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../../src/kernel/health/contract";
@@ -27,7 +27,9 @@ export type Out<K extends keyof Rpc> = RpcReply<Rpc, K>;
  * What every layer of the TenantDirectory shares: its parts over one SQLite
  * storage, the schema migration on start, the outbox relay and `committed()`.
  * The RPC methods live in layers by concern (accounts.ts, and those extending
- * it); durable-objects/tenant-directory.ts names the last one as the class.
+ * it); durable-objects/tenant-directory.ts names the last one as the class, over the
+ * platform's clock: the time its relay paces and arms alarms by, and its metrics leave by.
+ * The directory's own rules take the time from their callers (`ctx.now`).
  */
 export abstract class DirectoryObject extends DurableObject<Env> {
   /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
@@ -47,7 +49,12 @@ export abstract class DirectoryObject extends DurableObject<Env> {
   protected readonly twoFactor: TwoFactor;
   protected readonly relay: OutboxRelay;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(
+    ctx: DurableObjectState,
+    env: Env,
+    /** The platform's clock (src/index.ts; the test Worker's is one its tests move). */
+    protected readonly clock: Clock,
+  ) {
     super(ctx, env);
     this.store = new DirectoryStore(ctx.storage);
     this.creds = new Credentials(this.store);
@@ -61,6 +68,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
     this.twoFactor = new TwoFactor(this.store, this.creds, this.tenantSettings);
     this.relay = new OutboxRelay(ctx.storage, {
       object: "TenantDirectory",
+      clock,
       log: createLogger("error", { component: "outbox", durable_object: "TenantDirectory", id: ctx.id.toString() }),
     });
     void ctx.blockConcurrencyWhile(async () => {
@@ -83,6 +91,6 @@ export abstract class DirectoryObject extends DurableObject<Env> {
 
   /** This isolate's metrics (the relay's among them) leave at most about once a second. */
   protected flushMetrics(): void {
-    isolateMetrics().maybeFlush(this.env, systemClock, (p) => this.ctx.waitUntil(p));
+    isolateMetrics().maybeFlush(this.env, this.clock, (p) => this.ctx.waitUntil(p));
   }
 }

@@ -2,9 +2,13 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
+import { systemClock } from "../../src/kernel/clock";
 import { type Envelope, EnvelopeSchema } from "../../src/kernel/events/envelope";
 import { eventsOf } from "../../src/kernel/events/pack";
+import { isolateMetrics } from "../../src/kernel/metrics/flush";
+import { SAFETY_NET_MS } from "../../src/kernel/outbox/relay";
 import { directory } from "../../src/modules/identity/directory/contract";
+import { directoryClock } from "../object-clocks";
 import { call, newTenant, newUser, PASSWORD, spentLongAgo } from "./helpers";
 
 const directoryOf = (tenantId: string) => directory(env, tenantId);
@@ -104,5 +108,25 @@ describe("directory outbox", () => {
       type: "identity.token.family_revoked",
       data: { user_id: u.id, reason: "reuse_detected" },
     });
+  });
+});
+
+describe("directory outbox on the directory's clock", () => {
+  afterEach(async () => {
+    directoryClock.release();
+    // The isolate's metrics flusher last flushed at the clock's (future) time: flushing again on
+    // the runtime's clock lets the other tests' objects flush every second again.
+    await isolateMetrics().flush(env, systemClock);
+  });
+
+  it("its relay arms the safety-net alarm by the clock the directory is built over", async () => {
+    // The test Worker builds TenantDirectory over directoryClock. A day ahead of the runtime's
+    // clock, so the alarm does not fire by itself before it is read.
+    const at = Date.now() + 86_400_000;
+    directoryClock.set(new Date(at));
+    const t = await newTenant();
+    expect((await sentBy(t.id)).map((e) => e.type)).toContain("tenants.tenant.created");
+    const alarm = await runInDurableObject(stubOf(t.id), (_: TenantDirectory, state) => state.storage.getAlarm());
+    expect(alarm).toBe(at + SAFETY_NET_MS);
   });
 });
