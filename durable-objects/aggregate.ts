@@ -3,7 +3,7 @@ import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { isErased, markErased, TenantErased } from "../src/kernel/durable/tombstone";
-import { AggregateRpc, StreamSchema } from "../src/kernel/events/aggregate-rpc";
+import { AggregateRpc } from "../src/kernel/events/aggregate-rpc";
 import { AGGREGATE_SCHEMA, AggregateStore, type StreamInfo, streamKey } from "../src/kernel/events/aggregate-store";
 import type { AnyDecider, NewEvent } from "../src/kernel/events/decider";
 import { InlineProjector } from "../src/kernel/events/inline";
@@ -182,7 +182,7 @@ export function aggregateObject(
 
     /** Current version and state; version 0 means the aggregate does not exist yet. */
     state(input: RpcArgs<Rpc, "state">): RpcReply<Rpc, "state"> {
-      const stream = StreamSchema.parse(input.stream);
+      const { stream } = rpcArgs(AggregateRpc, "state", input);
       const store = this.storeFor(stream);
       if (!this.exists(false)) return { version: 0, state: this.registered(stream.type).decider.initialState };
       return store.current();

@@ -2,6 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ZodError } from "zod";
 import type { Aggregate } from "../../src/index";
 import { newId } from "../../src/kernel/crypto";
 import { aggregateOf } from "../../src/kernel/events/aggregate-rpc";
@@ -80,6 +81,16 @@ describe("Aggregate durable object", () => {
     const after = await post.state();
     expect(after).toEqual(before);
     expect(after.state).toMatchObject({ title: "v53" });
+  });
+
+  it("parses every method's arguments with the contract: state refuses a missing argument as read does", async () => {
+    const { stub } = freshPost();
+    // Called in the object (not over RPC), so the refusal is a plain throw to assert on: the
+    // contract's ZodError, not a TypeError from reading a field of nothing.
+    await runInDurableObject(stub, (instance: Aggregate) => {
+      expect(() => instance.read(undefined as never)).toThrow(ZodError);
+      expect(() => instance.state(undefined as never)).toThrow(ZodError);
+    });
   });
 
   it("stays pinned to its stream: its storage never answers for another aggregate, even after eviction", async () => {
