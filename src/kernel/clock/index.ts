@@ -1,7 +1,8 @@
 /**
  * Wall-clock time, passed in rather than read: routes find it on the context
  * (`c.get("clock")`), jobs and subscribers in their runtime, Durable Objects in
- * their `clock` field, deciders in their `DecideContext.now`. Tests hand in a
+ * the platform's clock their class is built over (`aggregateObject(platform)`), deciders
+ * in their `DecideContext.now`. Tests hand in a
  * {@link manualClock} and move it, instead of waiting.
  *
  * @example
