@@ -51,6 +51,32 @@ describe("queue consumer", () => {
     expect(retry).toHaveBeenCalledWith({ delaySeconds: retryDelaySeconds(3) });
   });
 
+  it("names the subscription that threw on each failed delivery's log line, so an operator finds what to fix", async () => {
+    // A dead letter says only that its retries ran out; these lines are where its cause is
+    // (docs/operations.md, "Queues and dead letters"). Without `subscriber` the operator had
+    // to guess from the stack which of the event's subscriptions failed.
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { def } = recordingModule(new Set(["e-fails"]));
+    const batch = createMessageBatch("plinth-events", [
+      { id: "m-fails", timestamp: new Date(), attempts: 2, body: event("e-fails") },
+    ]);
+    const ctx = createExecutionContext();
+    await consumer([def])(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+    const lines = errors.mock.calls.map(([line]) => {
+      try {
+        return JSON.parse(String(line)) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
+    expect(lines.find((l) => l.msg === "message failed; will retry")).toMatchObject({
+      event_id: "e-fails",
+      subscriber: "notes:record",
+      error_message: "cannot handle e-fails",
+    });
+  });
+
   it("stores a malformed envelope as a dead letter after one delivery instead of retrying it", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const batch = createMessageBatch("plinth-events", [

@@ -133,7 +133,17 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
 
     // The subscriptions' failures by event id, filled in step 2; the settlers read them in step 3.
     const failures = new Map<string, unknown>();
-    const { settleFailed, storedAlone, settlePack } = settlers({ batch, env, dead, clock, failures, logOf, settled });
+    const failedIn = new Map<string, string>();
+    const { settleFailed, storedAlone, settlePack } = settlers({
+      batch,
+      env,
+      dead,
+      clock,
+      failures,
+      failedIn,
+      logOf,
+      settled,
+    });
 
     // 1. Parse; a malformed message is a dead letter at once (or retried if that cannot be stored).
     const delivered: Delivered[] = [];
@@ -235,7 +245,10 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
         "queue",
       );
       stats.applied += mine.length - failed.size;
-      for (const [id, why] of failed) failures.set(id, why);
+      for (const [id, why] of failed) {
+        failures.set(id, why);
+        failedIn.set(id, route.consumer);
+      }
     }
 
     // 3. Each message on its own; a pack's failed events leave it as messages of their own.

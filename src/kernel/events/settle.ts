@@ -35,6 +35,11 @@ export interface SettleDeps {
   clock: Clock;
   /** Each failed event's error by event id, filled as the subscriptions run. */
   failures: ReadonlyMap<string, unknown>;
+  /**
+   * The subscription (`<module>:<name>`) each failed event failed in, by event id: logged
+   * with the error, since a dead letter does not say which of its event's subscriptions threw.
+   */
+  failedIn: ReadonlyMap<string, string>;
   /** The logger of a message's lines (and its event's, when it parsed). */
   logOf: (message: Message<unknown>, event?: Envelope) => Logger;
   /** Counts a message's outcome. */
@@ -42,7 +47,7 @@ export interface SettleDeps {
 }
 
 /** The batch's settlers: a failed or malformed message, a pack's malformed event, a pack with failed events. */
-export function settlers({ batch, env, dead, clock, failures, logOf, settled }: SettleDeps) {
+export function settlers({ batch, env, dead, clock, failures, failedIn, logOf, settled }: SettleDeps) {
   return { settleFailed, storedAlone, settlePack };
 
   async function settleFailed(
@@ -62,7 +67,11 @@ export function settlers({ batch, env, dead, clock, failures, logOf, settled }: 
     }
     const delaySeconds = retryDelaySeconds(message.attempts);
     const level = error instanceof Deferred ? "warn" : "error";
-    mlog[level]("message failed; will retry", { delay_s: delaySeconds, ...errorFields(error) });
+    mlog[level]("message failed; will retry", {
+      delay_s: delaySeconds,
+      subscriber: event ? failedIn.get(event.id) : undefined,
+      ...errorFields(error),
+    });
     message.retry({ delaySeconds });
     settled("retried");
     return "retried";
@@ -110,7 +119,11 @@ export function settlers({ batch, env, dead, clock, failures, logOf, settled }: 
       if (await storedAlone(message, i, body, why)) continue;
       again.push(body);
       const level = why instanceof Deferred ? "warn" : "error";
-      logOf(message, e)[level]("packed event failed; sent on alone", { delay_s: delaySeconds, ...errorFields(why) });
+      logOf(message, e)[level]("packed event failed; sent on alone", {
+        delay_s: delaySeconds,
+        subscriber: failedIn.get(e.id),
+        ...errorFields(why),
+      });
     }
     try {
       if (again.length > 0)
