@@ -33,6 +33,13 @@ function replayOne({ name, summary, auth, path }) {
   };
 }
 
+/**
+ * A letter's event id: what the queue consumer's `message failed; will retry` log lines
+ * carry (`event_id`) with the error that sent it here, so the operator can find the cause
+ * (docs/operations.md, "Queues and dead letters"). A malformed message has none.
+ */
+const eventIdOf = (d) => (d.event && typeof d.event.id === "string" ? d.event.id : null);
+
 /** @type {import("./remote-commands.mjs").Command[]} */
 export const deadLetterCommands = [
   {
@@ -47,6 +54,7 @@ export const deadLetterCommands = [
       const body = await call(run.url, tenant(run).GET("/api/v1/admin/dead-letters", { params: { query } }));
       printPage(run, body, [
         ["id", (d) => d.id],
+        ["event id", eventIdOf],
         ["event type", (d) => d.event_type],
         ["attempts", (d) => d.attempts],
         ["received", (d) => d.received_at],
@@ -85,6 +93,7 @@ export const deadLetterCommands = [
       printPage(run, body, [
         ["id", (d) => d.id],
         ["tenant", (d) => d.tenant_id],
+        ["event id", eventIdOf],
         ["event type", (d) => d.event_type],
         ["attempts", (d) => d.attempts],
         ["received", (d) => d.received_at],

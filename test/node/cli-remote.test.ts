@@ -255,8 +255,14 @@ describe("dead-letters", () => {
 
     const list = await plinth(["dead-letters", "list", ...url], env);
     expect(list.stderr).toBe("");
-    expect(list.stdout.split("\n")[0]).toMatch(/^ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
-    expect(list.stdout).toMatch(new RegExp(`^${id} +cli\\.replayed +5 +\\S+ +- +planted$`, "m"));
+    // The event's id is what the consumer's `message failed; will retry` log lines carry, with
+    // the error that sent it here: without it in the table, finding the cause took --json.
+    const eventId = JSON.parse((await plinth(["dead-letters", "list", "--json", ...url], env)).stdout).items.find(
+      (d: { id: string }) => d.id === id,
+    )?.event?.id;
+    expect(eventId).toBeTruthy();
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID +EVENT ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
+    expect(list.stdout).toMatch(new RegExp(`^${id} +${eventId} +cli\\.replayed +5 +\\S+ +- +planted$`, "m"));
 
     const replayed = await plinth(["dead-letters", "replay", id, ...url], env);
     expect(replayed.status).toBe(0);
@@ -279,10 +285,17 @@ describe("event-dead-letters", () => {
 
     const list = await platformRun(["event-dead-letters", "list", "--tenant", tenant.id, "--pending"]);
     expect(list.stderr).toBe("");
+    // The event id finds the consumer's log lines naming why it failed (docs/operations.md).
+    const eventId = JSON.parse(
+      (await platformRun(["event-dead-letters", "list", "--tenant", tenant.id, "--json"])).stdout,
+    ).items.find((d: { id: string }) => d.id === id)?.event?.id;
+    expect(eventId).toBeTruthy();
     expect(list.stdout.split("\n")[0]).toMatch(
-      /^ID +TENANT +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +APPLIED +REASON$/,
+      /^ID +TENANT +EVENT ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +APPLIED +REASON$/,
     );
-    expect(list.stdout).toMatch(new RegExp(`^${id} +${tenant.id} +cli\\.platform +5 +\\S+ +- +planted$`, "m"));
+    expect(list.stdout).toMatch(
+      new RegExp(`^${id} +${tenant.id} +${eventId} +cli\\.platform +5 +\\S+ +- +planted$`, "m"),
+    );
 
     const replayed = await platformRun(["event-dead-letters", "replay", id]);
     expect(replayed.status).toBe(0);
