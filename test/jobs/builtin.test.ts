@@ -107,7 +107,14 @@ describe("built-in jobs", () => {
     expect(await keyIds()).toEqual(expect.arrayContaining([expiring.id, revoked.id]));
     expect(await indexed()).toBe(3);
     // 30 days after its expiry (its revocation) it is gone, with its index row; the live key stays.
-    await runJobNamed("tenants/purge-tokens", { clock: later(HOUR + 30 * DAY) });
+    const purge = capture();
+    await runJobNamed("tenants/purge-tokens", { clock: later(HOUR + 30 * DAY), log: purge.log });
+    // The log line counts them: a field named like a secret (`api_keys`) was redacted, so an
+    // operator after a key incident could not see that the purge removed any.
+    const purged = purge.lines.find((l) => l.msg === "expired credentials purged");
+    expect(JSON.stringify(purged)).not.toContain("[redacted]");
+    expect(purged?.api_keys_purged).toEqual(expect.any(Number));
+    expect(Number(purged?.api_keys_purged)).toBeGreaterThanOrEqual(2);
     const left = await keyIds();
     expect(left).not.toContain(expiring.id);
     expect(left).not.toContain(revoked.id);

@@ -41,8 +41,9 @@ export const purgeTokens: JobDef = {
     const now = at.toISOString();
     const keysExpiredBefore = new Date(at.getTime() - EXPIRED_KEY_RETENTION_MS).toISOString();
     const invitationsEndedBefore = new Date(at.getTime() - ENDED_INVITATION_RETENTION_MS).toISOString();
-    // Named so the log's redaction (any field naming a token) leaves the counts readable.
-    const purged = { single_use: 0, families: 0, refresh: 0, api_keys: 0, invitations: 0 };
+    // Named so the log's redaction (any field naming a token, or ending in `key`/`keys`:
+    // kernel/log) leaves the counts readable; `api_keys` was printed as "[redacted]".
+    const purged = { single_use: 0, families: 0, refresh: 0, api_keys_purged: 0, invitations: 0 };
     const { seen, failed } = await forEachTenant(runtime, async (id) => {
       const counts = await directory(env, id).purgeExpired({ now, keysExpiredBefore, invitationsEndedBefore });
       // After the directory forgot them: a row left by a failure here routes to a directory
@@ -51,7 +52,7 @@ export const purgeTokens: JobDef = {
       purged.single_use += counts.one_time_tokens;
       purged.families += counts.families;
       purged.refresh += counts.refresh_tokens;
-      purged.api_keys += counts.key_hashes.length;
+      purged.api_keys_purged += counts.key_hashes.length;
       purged.invitations += counts.invitations;
     });
     log.info("expired credentials purged", { tenants: seen, ...purged });
