@@ -250,7 +250,13 @@ console.log(lines.join("\n"));
 // background (the local cron and the watchers below start meanwhile), one run at a time.
 void replayOwed("the events the last run's queue lost");
 
-stopCron = startLocalCron({ origin, rootKey: () => rootKey });
+stopCron = startLocalCron({
+  origin,
+  rootKey: () => rootKey,
+  // A workerd that died under wrangler dev took the queue's events: owed, so that a Ctrl-C now is
+  // not a clean stop with nothing to replay, and the next start says so and replays them.
+  onUnreachable: () => tracked.owe(),
+});
 // wrangler dev reads .dev.vars only when it starts: an edit restarts it, so the values apply
 // (the local cron's root key among them).
 stopDevVarsWatch = watchDevVars(root, () => {

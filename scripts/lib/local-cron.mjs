@@ -21,6 +21,9 @@ class NotReady extends Error {
   }
 }
 
+/** Whether `error` is fetch's own failure to reach the server (refused, reset), not an answer. */
+const unreachable = (error) => error instanceof TypeError && error.message === "fetch failed";
+
 /**
  * Starts the local ticks against `origin`; returns a function that stops them. `rootKey`
  * is the platform root key, or a function answering the current one.
@@ -28,8 +31,11 @@ class NotReady extends Error {
  * sleeps until then, fires that minute's tick with `time=<ms>`, and prints one line per
  * job that ran in it. Failures print one line and the loop goes on; a `503 unavailable` (a
  * migration pending) prints one calm line for the spell and reads again after its Retry-After.
+ * Nothing listening at `origin` (its workerd ended under a running wrangler dev, which stays
+ * up and says nothing) is said once per spell, with what it lost, and `onUnreachable` is
+ * called then, so npm start records the local queue's events as owed.
  */
-export function startLocalCron({ origin, rootKey, print = (line) => console.log(line) }) {
+export function startLocalCron({ origin, rootKey, print = (line) => console.log(line), onUnreachable = () => {} }) {
   // A function when the key can change while running (npm start rereads an edited .dev.vars).
   const keyOf = typeof rootKey === "function" ? rootKey : () => rootKey;
   let stopped = false;
@@ -58,8 +64,23 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
 
   // Said once per spell of 503s, so a migration applied under `npm start` is one calm line, not an error a tick.
   let waiting = false;
+  // Said once per spell of nothing answering: until a read of the jobs succeeds again.
+  let gone = false;
+  function lost() {
+    if (gone || stopped) return;
+    gone = true;
+    print(
+      `plinth: nothing answers at ${origin}: unless wrangler dev is starting again, the Worker's runtime (workerd) has ended under it, and the events its local queue held are lost. ` +
+        'Stop npm start (Ctrl-C) and run npm start again: it replays them to the audit log and webhooks (docs/operations.md, "What survives a crash").',
+    );
+    onUnreachable();
+  }
   /** How long to wait after `error` before reading the jobs again, having said what it needs to. */
   function pause(error, what) {
+    if (unreachable(error)) {
+      lost();
+      return 60_000;
+    }
     if (error instanceof NotReady) {
       if (!waiting && !stopped) print("plinth: the database is being migrated; the jobs wait for it");
       waiting = true;
@@ -74,6 +95,7 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
     const res = await fetch(`${origin}/cdn-cgi/handler/scheduled?cron=${TICK_CRON}&time=${at}`);
     const fired = new Date(at).toISOString();
     const items = await jobs();
+    gone = false;
     const ran = items.filter((j) => j.last_run?.fire_time === fired && j.last_run.trigger === "cron");
     for (const j of ran) {
       const { outcome, duration_ms, attempts, error } = j.last_run;
@@ -92,6 +114,7 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
       try {
         items ??= await jobs();
         waiting = false;
+        gone = false;
       } catch (error) {
         await sleep(pause(error, `plinth: could not read the jobs (${error.message}); trying again in a minute`));
         continue;
@@ -111,7 +134,7 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
       if (stopped) return;
       items = await tick(next).catch((error) => {
         // The tick ran; only the job list read after it was refused: read it again when the migration is in.
-        if (error instanceof NotReady) pause(error);
+        if (error instanceof NotReady || unreachable(error)) pause(error);
         else if (!stopped) print(`plinth: ${hhmm(next)} UTC tick failed (${error.message})`);
         return null;
       });

@@ -75,3 +75,36 @@ describe("the local cron while a migration is pending", () => {
     expect(lines[0]).toContain("could not read the jobs (GET /api/v1/platform/jobs answered 500)");
   });
 });
+
+describe("the local cron when nothing answers any more", () => {
+  it("says the Worker is gone and that its queue's events are owed, once, when a tick finds nothing listening", async () => {
+    // A workerd that died under a running wrangler dev (kill -9) left npm start printing only
+    // "tick failed (fetch failed)": a Ctrl-C then counted as a clean stop, so the next start
+    // neither said that the local queue's events were lost nor replayed them.
+    const p = await platform({
+      [JOBS]: [{ status: 200, body: { items: [job(new Date(Date.now() - 1_000).toISOString())] } }],
+    });
+    server = p.server;
+    // The Worker's port stops answering after the first read of the jobs.
+    p.server.on("request", (req) => {
+      if ((req.url ?? "").startsWith("/cdn-cgi/")) p.server.close();
+    });
+    p.server.prependListener("request", (req, res) => {
+      if ((req.url ?? "").startsWith("/cdn-cgi/")) res.socket?.destroy();
+    });
+    const lines: string[] = [];
+    let unreachable = 0;
+    stop = startLocalCron({
+      origin: p.origin,
+      rootKey: "plk_root",
+      print: (l: string) => lines.push(l),
+      onUnreachable: () => unreachable++,
+    });
+    await until(() => unreachable > 0);
+    expect(unreachable).toBe(1);
+    const said = lines.join("\n");
+    expect(said).toContain(`nothing answers at ${p.origin}`);
+    expect(said).toContain("the events its local queue held are lost");
+    expect(said).toContain("npm start again");
+  });
+});
