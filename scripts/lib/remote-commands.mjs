@@ -218,9 +218,37 @@ export const commands = [
     positionals: 1,
     async run(run) {
       const [id = ""] = run.positionals;
-      await call(run.url, tenant(run).DELETE("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
-      // The API answers 204 with nothing: --json says what was done, as JSON.
-      run.print(run.values.json ? JSON.stringify({ revoked: id }) : `revoked ${id}`);
+      const client = tenant(run);
+      // The keys it created, and theirs, go with it, but the API answers 204 with nothing: read
+      // the live keys first, so the operator answering a leak is told which integrations lost theirs.
+      const live = [];
+      for (let cursor; ; ) {
+        const page = await call(
+          run.url,
+          client.GET("/api/v1/admin/api-keys", { params: { query: { limit: 100, cursor } } }),
+        );
+        live.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+        if (!cursor) break;
+      }
+      await call(run.url, client.DELETE("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
+      const gone = new Set([id]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const k of live)
+          if (!gone.has(k.id) && gone.has(k.created_by)) {
+            gone.add(k.id);
+            grew = true;
+          }
+      }
+      const cascaded = live.filter((k) => k.id !== id && gone.has(k.id));
+      // --json says what was done, as JSON.
+      if (run.values.json) return run.print(JSON.stringify({ revoked: id, with: cascaded.map((k) => k.id) }));
+      run.print(`revoked ${id}`);
+      if (cascaded.length > 0)
+        run.print(
+          `and with it ${cascaded.length} key(s) it created: ${cascaded.map((k) => `${k.id} (${k.name})`).join(", ")}`,
+        );
     },
   },
   ...deadLetterCommands,

@@ -240,9 +240,36 @@ describe("keys", () => {
     )?.[1];
     const revokedJson = await plinth(["keys", "revoke", other ?? "", "--json", ...url], env);
     expect(revokedJson.status, revokedJson.stderr).toBe(0);
-    expect(JSON.parse(revokedJson.stdout)).toEqual({ revoked: other });
+    expect(JSON.parse(revokedJson.stdout)).toEqual({ revoked: other, with: [] });
     const after = JSON.parse((await plinth(["keys", "list", "--json", ...url], env)).stdout);
     expect(after.items.map((k: { id: string }) => k.id)).not.toContain(id);
+  });
+
+  it("keys revoke names the keys that went with the revoked one", async () => {
+    // Revoking a leaked key revokes every key it created (docs/identity.md); the API answers 204
+    // with nothing, and the CLI printed only "revoked <id>": the integrations that lost their
+    // key were found when they failed.
+    const tenant = await newTenant();
+    const env = { PLINTH_KEY: tenant.key };
+    const url = ["--url", served().origin];
+    const idOf = (out: string) => /^id +(\S+)$/m.exec(out)?.[1] ?? "";
+    const keyOf = (out: string) => /^key +(\S+)$/m.exec(out)?.[1] ?? "";
+    const parent = await plinth(
+      ["keys", "create", "leaked", "--scope", "admin.keys.write", "--scope", "blog.post.read", ...url],
+      env,
+    );
+    expect(parent.status, parent.stderr).toBe(0);
+    const child = await plinth(["keys", "create", "ci-child", "--scope", "blog.post.read", ...url], {
+      PLINTH_KEY: keyOf(parent.stdout),
+    });
+    expect(child.status, child.stderr).toBe(0);
+
+    const revoked = await plinth(["keys", "revoke", idOf(parent.stdout), ...url], env);
+    expect(revoked.status, revoked.stderr).toBe(0);
+    expect(revoked.stdout.trim().split("\n")).toEqual([
+      `revoked ${idOf(parent.stdout)}`,
+      `and with it 1 key(s) it created: ${idOf(child.stdout)} (ci-child)`,
+    ]);
   });
 });
 
