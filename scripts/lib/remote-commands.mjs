@@ -221,17 +221,27 @@ export const commands = [
       const client = tenant(run);
       // The keys it created, and theirs, go with it, but the API answers 204 with nothing: read
       // the live keys first, so the operator answering a leak is told which integrations lost theirs.
-      const live = [];
-      for (let cursor; ; ) {
-        const page = await call(
-          run.url,
-          client.GET("/api/v1/admin/api-keys", { params: { query: { limit: 100, cursor } } }),
-        );
-        live.push(...page.items);
-        cursor = page.next_cursor ?? undefined;
-        if (!cursor) break;
+      // A key that may revoke but not read keys (admin.keys.write alone) still revokes: the
+      // list is only for the report, so a refused read leaves it unknown (null).
+      /** @type {{ id: string, name: string, created_by: string }[] | null} */
+      let live = [];
+      for (let cursor; live; ) {
+        // Unreachable: the DELETE below says so, with the CLI's exit code for it.
+        const page = await client
+          .GET("/api/v1/admin/api-keys", { params: { query: { limit: 100, cursor } } })
+          .catch(() => ({ data: undefined }));
+        if (!page.data) live = null;
+        else {
+          live.push(...page.data.items);
+          cursor = page.data.next_cursor ?? undefined;
+          if (!cursor) break;
+        }
       }
       await call(run.url, client.DELETE("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
+      if (live === null) {
+        if (run.values.json) return run.print(JSON.stringify({ revoked: id, with: null }));
+        return run.print(`revoked ${id}, with every key it created (this key may not list them: admin.keys.read)`);
+      }
       const gone = new Set([id]);
       for (let grew = true; grew; ) {
         grew = false;

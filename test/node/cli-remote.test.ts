@@ -270,6 +270,17 @@ describe("keys", () => {
       `revoked ${idOf(parent.stdout)}`,
       `and with it 1 key(s) it created: ${idOf(child.stdout)} (ci-child)`,
     ]);
+
+    // A key that may revoke keys but not read them still revokes; it cannot name the others.
+    const writer = await plinth(["keys", "create", "revoker", "--scope", "admin.keys.write", ...url], env);
+    const target = await plinth(["keys", "create", "target", "--scope", "admin.keys.write", ...url], env);
+    const byWriter = await plinth(["keys", "revoke", idOf(target.stdout), ...url], {
+      PLINTH_KEY: keyOf(writer.stdout),
+    });
+    expect(byWriter.status, byWriter.stderr).toBe(0);
+    expect(byWriter.stdout.trim()).toBe(
+      `revoked ${idOf(target.stdout)}, with every key it created (this key may not list them: admin.keys.read)`,
+    );
   });
 });
 
