@@ -156,6 +156,41 @@ describe("wildcard subscriptions", () => {
   });
 });
 
+describe("a subscription that throws", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('does not keep the event from the others: the "*" ones and the stream catalog get it, once, while it retries', async () => {
+    // A projection broken for one event held back its audit entry, its webhooks and its stream's
+    // catalog row until an operator replayed its dead letter (the on-call drill of 2026-12-05).
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const mirrored: string[] = [];
+    const { def } = recordingModule(new Set(["held-1"]));
+    const all: ModuleDef = {
+      name: "mirror",
+      version: "1.0.0",
+      events: { subscribes: [subscribeAll("all", async (e) => void mirrored.push(e.id))] },
+    };
+    const handler = consumer([def, all]);
+    const body = { ...event("held-1"), stream: "t1/note/held" };
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const batch = createMessageBatch("plinth-events", [
+        { id: `held-${attempt}`, timestamp: new Date(), attempts: attempt, body },
+      ]);
+      const ctx = createExecutionContext();
+      await handler(batch, env, ctx);
+      // The failing subscription still has the message retried (then dead-lettered) for itself.
+      expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([{ msgId: `held-${attempt}` }]);
+    }
+    expect(mirrored).toEqual(["held-1"]);
+    const { results } = await env.DB.prepare(
+      "select consumer from processed_events where event_id = 'held-1' order by consumer",
+    ).all();
+    expect(results).toEqual([{ consumer: "kernel:streams" }, { consumer: "mirror:all" }]);
+    const row = await env.DB.prepare("select version from event_streams where stream = 't1/note/held'").first();
+    expect(row).toEqual({ version: 1 });
+  });
+});
+
 describe("consumer idempotency", () => {
   it("a redelivered event is not handled twice by the same subscriber", async () => {
     const { def, seen } = recordingModule(new Set());

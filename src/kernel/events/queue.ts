@@ -37,7 +37,7 @@ export { retryDelaySeconds };
  * are skipped once recorded in D1 `processed_events`; a crash between a
  * one-at-a-time subscriber's effect and its record repeats the effect once,
  * so such effects must tolerate a repeat. `"*"` subscriptions run after the
- * type's own, and an event one subscription failed on goes no further.
+ * type's own; each gets the event whichever other one failed on it.
  *
  * A message may be a pack of several events (kernel/events/pack.ts); its
  * events join the batch like any others and are settled one by one: a
@@ -234,9 +234,9 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       return;
     }
     for (const route of routes) {
-      const mine = events.filter(
-        (e) => wants(route, e.type) && !failures.has(e.id) && !seen.has(`${route.consumer}\u0000${e.id}`),
-      );
+      // Each subscription on its own: one that throws does not keep the event from the others (the
+      // audit log, webhooks, the stream catalog); its retry is skipped by those that recorded it.
+      const mine = events.filter((e) => wants(route, e.type) && !seen.has(`${route.consumer}\u0000${e.id}`));
       const failed = await applyRoute(
         route,
         mine,
@@ -246,6 +246,8 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       );
       stats.applied += mine.length - failed.size;
       for (const [id, why] of failed) {
+        // The first subscription's failure is the one its dead letter keeps.
+        if (failures.has(id)) continue;
         failures.set(id, why);
         failedIn.set(id, route.consumer);
       }
