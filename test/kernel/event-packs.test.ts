@@ -4,7 +4,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
-import { manualClock } from "../../src/kernel/clock";
+import { manualClock, systemClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
 import type { OutgoingEvent } from "../../src/kernel/events/envelope";
 import { eventsOf, PACK_MAX_EVENTS, packMessages, unpack } from "../../src/kernel/events/pack";
@@ -126,7 +126,11 @@ describe("the relay", () => {
       state.storage.transactionSync(() => {
         for (const e of events) appendOutbox(state.storage.sql, { ...e, id: `${e.id}-e2e` } as OutgoingEvent);
       });
-      expect(await new OutboxRelay(state.storage).flush(env.EVENTS)).toEqual({ ok: true, sent: 30, remaining: 0 });
+      expect(await new OutboxRelay(state.storage, { clock: systemClock }).flush(env.EVENTS)).toEqual({
+        ok: true,
+        sent: 30,
+        remaining: 0,
+      });
     });
     // This relay's send: other objects of the shared workerd may send on EVENTS meanwhile.
     const mine = sendBatch.mock.calls.filter(([messages]) =>

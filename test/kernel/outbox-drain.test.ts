@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
+import { systemClock } from "../../src/kernel/clock";
 import type { Json, OutgoingEvent } from "../../src/kernel/events/envelope";
 import { eventsOf } from "../../src/kernel/events/pack";
 import { appendOutbox, EventTooLargeError, MAX_EVENT_BYTES } from "../../src/kernel/outbox";
@@ -182,7 +183,10 @@ describe("OutboxRelay", () => {
     const stub = freshObject();
     const logged = await runInDurableObject(stub, async (_: TenantDirectory, state) => {
       const lines: { msg: string; fields: unknown }[] = [];
-      const relay = new OutboxRelay(state.storage, { log: { error: (msg, fields) => lines.push({ msg, fields }) } });
+      const relay = new OutboxRelay(state.storage, {
+        clock: systemClock,
+        log: { error: (msg, fields) => lines.push({ msg, fields }) },
+      });
       seed(state.storage, 0, 3, { note: "private-payload" });
       const queue = fakeQueue();
       queue.failing = true;
@@ -215,7 +219,7 @@ describe("OutboxRelay", () => {
     await runInDurableObject(stub, async (_: TenantDirectory, state) => {
       expect(pending(state.storage)).toBe(0);
       expect(await state.storage.getAlarm()).toBeNull();
-      expect(new OutboxRelay(state.storage).attempts()).toBe(0);
+      expect(new OutboxRelay(state.storage, { clock: systemClock }).attempts()).toBe(0);
     });
   });
 
@@ -234,7 +238,7 @@ describe("OutboxRelay", () => {
           };
         },
       });
-      const relay = new OutboxRelay(storage);
+      const relay = new OutboxRelay(storage, { clock: systemClock });
       const waited: Promise<unknown>[] = [];
       const ctx = { waitUntil: (p: Promise<unknown>) => void waited.push(p) };
       seed(state.storage, 0, 2);
@@ -294,7 +298,7 @@ describe("OutboxRelay", () => {
           return typeof value === "function" ? value.bind(target) : value;
         },
       });
-      const relay = new OutboxRelay(storage);
+      const relay = new OutboxRelay(storage, { clock: systemClock });
       const queue = fakeQueue();
       const waited: Promise<unknown>[] = [];
       const ctx = { waitUntil: (p: Promise<unknown>) => void waited.push(p) };
@@ -326,7 +330,7 @@ describe("OutboxRelay", () => {
     const stub = freshObject();
     await runInDurableObject(stub, async (_: TenantDirectory, state) => {
       seed(state.storage, 0, 25);
-      const relay = new OutboxRelay(state.storage, { batchSize: 10, maxBatches: 1 });
+      const relay = new OutboxRelay(state.storage, { clock: systemClock, batchSize: 10, maxBatches: 1 });
       expect(await relay.drain(fakeQueue())).toEqual({ ok: true, sent: 10, remaining: 15 });
       expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now());
     });
@@ -378,7 +382,7 @@ describe("OutboxRelay", () => {
   it("racing drains send each row once, including rows committed while a drain was sending", async () => {
     await runInDurableObject(freshObject(), async (_: TenantDirectory, state) => {
       seed(state.storage, 0, 150);
-      const relay = new OutboxRelay(state.storage);
+      const relay = new OutboxRelay(state.storage, { clock: systemClock });
       let joined: Promise<unknown> | null = null;
       const queue = fakeQueue(async () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -405,7 +409,10 @@ describe("TenantDirectory relay", () => {
     const sendBatch = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValue(new Error("Queue sendBatch failed"));
     const t = await newTenant();
     const stub = env.TENANT_DIRECTORY.getByName(t.id);
-    const attempts = () => runInDurableObject(stub, (_: TenantDirectory, s) => new OutboxRelay(s.storage).attempts());
+    const attempts = () =>
+      runInDurableObject(stub, (_: TenantDirectory, s) =>
+        new OutboxRelay(s.storage, { clock: systemClock }).attempts(),
+      );
     const alarm = () => runInDurableObject(stub, (_: TenantDirectory, s) => s.storage.getAlarm());
     await until(async () => (await attempts()) > 0);
     expect(await attempts()).toBeGreaterThan(0);

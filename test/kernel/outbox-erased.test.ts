@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
+import { systemClock } from "../../src/kernel/clock";
 import { wipeStorage } from "../../src/kernel/durable/erase";
 import { markErased } from "../../src/kernel/durable/tombstone";
 import type { OutgoingEvent } from "../../src/kernel/events/envelope";
@@ -30,7 +31,7 @@ describe("an outbox drain when its object is erased meanwhile", () => {
     const stub = env.TENANT_DIRECTORY.getByName(`outbox-erased-${crypto.randomUUID()}`);
     const seen = await runInDurableObject(stub, async (_: TenantDirectory, state) => {
       const lines: string[] = [];
-      const relay = new OutboxRelay(state.storage, { log: { error: (msg) => lines.push(msg) } });
+      const relay = new OutboxRelay(state.storage, { clock: systemClock, log: { error: (msg) => lines.push(msg) } });
       state.storage.transactionSync(() => {
         for (const i of [1, 2]) appendOutbox(state.storage.sql, event(i));
       });

@@ -4,7 +4,7 @@
  * backoff), so that two drains of one object never send a row twice.
  * What one drain does is drain.ts's.
  */
-import { type Clock, systemClock } from "../clock";
+import type { Clock } from "../clock";
 import { isErased } from "../durable/tombstone";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
@@ -53,8 +53,11 @@ export interface OutboxRelayOptions extends DrainOptions {
   alarm?: AlarmPort;
   /** Where failures go; a JSON line on stderr by default. Never given event payloads. */
   log?: Pick<Logger, "error">;
-  /** When alarms fire; the system clock by default. */
-  clock?: Clock;
+  /**
+   * When alarms fire and how drains are paced. Required: an object passes the clock it
+   * was built with, so a test that moves the object's time moves its relay's too.
+   */
+  clock: Clock;
   /** The writer's class name, the `object` label of the outbox metrics. */
   object?: string;
   /**
@@ -106,10 +109,10 @@ export class OutboxRelay {
 
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly options: OutboxRelayOptions = {},
+    private readonly options: OutboxRelayOptions,
   ) {
     this.log = options.log ?? createLogger("error", { component: "outbox" });
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.alarm = options.alarm ?? storageAlarm(storage);
     this.pacer = new Pacer(options.paceMs ?? 0, this.clock, options.sleeper);
   }
