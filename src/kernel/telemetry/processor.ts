@@ -4,14 +4,26 @@
  * flush), with the per-trace state dropped once it has been exported.
  */
 import { BatchTraceSpanProcessor, type TraceFlushableSpanProcessor } from "@microlabs/otel-cf-workers";
+import { createLogger, errorFields, type Logger } from "../log";
 import type { RedactingExporter } from "./exporter";
 
 type OnStart = TraceFlushableSpanProcessor["onStart"];
 type OnEnd = TraceFlushableSpanProcessor["onEnd"];
 
+/** What the processor uses of a trace's own batch processor (the library's BatchTraceSpanProcessor). */
+export type TraceBatch = Pick<BatchTraceSpanProcessor, "onStart" | "onEnd" | "forceFlush">;
+
+/** Options of a {@link PruningSpanProcessor}. */
+export interface PruningOptions {
+  /** Builds a new trace's own batch processor; the library's, exporting to the exporter, by default. */
+  batch?: () => TraceBatch;
+  /** Where a flush that failed is reported; a JSON line on stderr by default. */
+  log?: Pick<Logger, "warn">;
+}
+
 interface Held {
   /** A processor for this trace alone, so that dropping it frees all it holds. */
-  batch: BatchTraceSpanProcessor;
+  batch: TraceBatch;
   /** Spans started and not yet ended. */
   open: number;
   /** The trace count when `open` last fell to 0 (see sweep). */
@@ -36,7 +48,13 @@ export class PruningSpanProcessor implements TraceFlushableSpanProcessor {
   /** Traces started in this isolate: a clock that needs no time. */
   private started = 0;
 
-  constructor(private readonly exporter: RedactingExporter) {}
+  private readonly newBatch: () => TraceBatch;
+  private readonly log: Pick<Logger, "warn">;
+
+  constructor(exporter: RedactingExporter, options: PruningOptions = {}) {
+    this.newBatch = options.batch ?? (() => new BatchTraceSpanProcessor(exporter));
+    this.log = options.log ?? createLogger("warn", { component: "telemetry" });
+  }
 
   /** Traces held in memory (for the memory test and debugging). */
   get held(): number {
@@ -52,7 +70,7 @@ export class PruningSpanProcessor implements TraceFlushableSpanProcessor {
     const id = span.spanContext().traceId;
     let held = this.traces.get(id);
     if (!held) {
-      held = { batch: new BatchTraceSpanProcessor(this.exporter), open: 0 };
+      held = { batch: this.newBatch(), open: 0 };
       this.traces.set(id, held);
       if (++this.started % SWEEP_EVERY === 0) this.sweep();
     }
@@ -71,9 +89,15 @@ export class PruningSpanProcessor implements TraceFlushableSpanProcessor {
     held.idleSince = this.started;
     // Forget the trace once that export settled, unless a new span of it started meanwhile.
     // Until then a forced flush (the library's waitUntil at the end of an invocation) still finds and awaits it.
-    void held.batch.forceFlush(id).finally(() => {
-      if (held.open === 0 && this.traces.get(id) === held) this.traces.delete(id);
-    });
+    // A flush that rejects (the library awaits its exports settled, but its sampling and
+    // bookkeeping can throw) loses only this trace's spans: it is reported here rather than
+    // left an unhandled rejection in the request that ended the span, and forgotten all the same.
+    void held.batch
+      .forceFlush(id)
+      .catch((error: unknown) => this.log.warn("trace flush failed", { trace_id: id, ...errorFields(error) }))
+      .finally(() => {
+        if (held.open === 0 && this.traces.get(id) === held) this.traces.delete(id);
+      });
   }
 
   /**
