@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/kernel/config";
+import { isolateMetrics } from "../../src/kernel/metrics/flush";
 import { modules } from "../../src/modules";
 import { expectProblem, testApp } from "../helpers";
 import { callerOf } from "../identity/helpers";
@@ -138,6 +139,18 @@ describe("METRICS_TOKEN_PREVIOUS", () => {
     expect(old.status).toBe(200);
     expect(old.headers.get(DEPRECATED)).toBe("METRICS_TOKEN_PREVIOUS");
     expect((await scrape(NEW_METRICS)).headers.has(DEPRECATED)).toBe(false);
+  });
+
+  it("tells it on a failed scrape too: the 500 of a flush that fails carries the header", async () => {
+    vi.spyOn(isolateMetrics(), "flush").mockRejectedValue(new Error("metrics shard unreachable"));
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const old = await scrape(OLD_METRICS);
+    expect(old.headers.get(DEPRECATED)).toBe("METRICS_TOKEN_PREVIOUS");
+    await expectProblem(old, 500, "internal");
+    const current = await scrape(NEW_METRICS);
+    expect(current.headers.has(DEPRECATED)).toBe(false);
+    await expectProblem(current, 500, "internal");
   });
 
   it("is refused once removed", async () => {

@@ -1,12 +1,45 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { matchRotated, notePreviousSecret } from "../auth/rotated-secret";
+import type { MiddlewareHandler } from "hono";
+import { DEPRECATED_CREDENTIAL_HEADER, matchRotated, notePreviousSecret } from "../auth/rotated-secret";
 import { timingSafeEqual } from "../crypto";
+import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { createRouter, problem } from "../openapi/router";
 import { METRICS_SHARDS, metricsShard } from "./contract";
 import { isolateMetrics } from "./flush";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus";
 import { addPoint, type SeriesPoint, seriesKey } from "./recorder";
+
+/**
+ * Who may scrape: `Bearer <METRICS_TOKEN>` (or, during a rotation, `METRICS_TOKEN_PREVIOUS`)
+ * when the token is set. A middleware rather than the handler's first lines so that a scrape
+ * let in by the previous token is told so on every answer: an error's problem response (a
+ * flush or a shard read that fails) is built apart from `c`, without the header prepared on
+ * it, so it is set again once the route has answered.
+ */
+function metricsGate(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { metricsToken: token, metricsTokenPrevious, environment } = c.get("config");
+    // Open for a local scrape; a deployment's metrics (tenant ids, routes, error rates) are not
+    // for anyone who asks, and each scrape reads every shard.
+    if (token === undefined && (environment === "staging" || environment === "production")) {
+      throw new AppError("unauthenticated", {
+        detail: `GET /metrics is closed in ${environment} until METRICS_TOKEN is set; then send 'Bearer <METRICS_TOKEN>'`,
+      });
+    }
+    if (token === undefined) return next();
+    const header = c.req.header("authorization") ?? "";
+    // The scheme is case-insensitive (RFC 9110 §11.1), as the API's own credentials are read.
+    const presented = /^Bearer +(\S+)$/i.exec(header.trim())?.[1] ?? "";
+    const match = matchRotated(presented, token, metricsTokenPrevious, timingSafeEqual);
+    if (match === "none") {
+      throw new AppError("unauthenticated", { detail: "GET /metrics needs 'Bearer <METRICS_TOKEN>'" });
+    }
+    if (match === "previous") notePreviousSecret(c, "METRICS_TOKEN_PREVIOUS");
+    await next();
+    if (match === "previous") c.header(DEPRECATED_CREDENTIAL_HEADER, "METRICS_TOKEN_PREVIOUS");
+  };
+}
 
 const metrics = createRoute({
   method: "get",
@@ -17,6 +50,7 @@ const metrics = createRoute({
     "Text exposition format 0.0.4. Needs `Authorization: Bearer <METRICS_TOKEN>` when `METRICS_TOKEN` is set; without it, open in development and closed (401) in staging and production.",
   tags: ["operations"],
   security: [],
+  middleware: [metricsGate()] as const,
   responses: {
     200: { description: "the metrics", content: { "text/plain": { schema: z.string() } } },
     401: problem("METRICS_TOKEN is set and the request does not carry it, or it is unset in staging or production"),
@@ -42,24 +76,6 @@ async function collect(env: Env): Promise<SeriesPoint[]> {
  */
 export function metricsRoutes() {
   return createRouter().openapi(metrics, async (c) => {
-    const { metricsToken: token, metricsTokenPrevious, environment } = c.get("config");
-    // Open for a local scrape; a deployment's metrics (tenant ids, routes, error rates) are not
-    // for anyone who asks, and each scrape reads every shard.
-    if (token === undefined && (environment === "staging" || environment === "production")) {
-      throw new AppError("unauthenticated", {
-        detail: `GET /metrics is closed in ${environment} until METRICS_TOKEN is set; then send 'Bearer <METRICS_TOKEN>'`,
-      });
-    }
-    if (token !== undefined) {
-      const header = c.req.header("authorization") ?? "";
-      // The scheme is case-insensitive (RFC 9110 §11.1), as the API's own credentials are read.
-      const presented = /^Bearer +(\S+)$/i.exec(header.trim())?.[1] ?? "";
-      const match = matchRotated(presented, token, metricsTokenPrevious, timingSafeEqual);
-      if (match === "none") {
-        throw new AppError("unauthenticated", { detail: "GET /metrics needs 'Bearer <METRICS_TOKEN>'" });
-      }
-      if (match === "previous") notePreviousSecret(c, "METRICS_TOKEN_PREVIOUS");
-    }
     await isolateMetrics().flush(c.env, c.get("clock"));
     c.header("Cache-Control", "no-store");
     // The exposition format's version is part of its content type (c.text's own default would drop it).
