@@ -145,6 +145,8 @@ describe("single sign-on through a real OpenID provider", () => {
     expect(start.searchParams.get("state")).toBeTruthy();
     const done = await b.get(callback);
     expect(done.status, done.body).toBe(200);
+    // The body is a token pair: no cache, the browser's or a proxy's, may keep it.
+    expect(done.headers["cache-control"]).toBe("no-store");
     const pair = json(done.body);
     expect(pair.token_type).toBe("Bearer");
     expect(String(pair.refresh_token)).toMatch(/^plr_/);
@@ -338,6 +340,8 @@ describe("single sign-on through a real OpenID provider", () => {
     const { callback, b: b2 } = await toCallback(t.slug, `?redirect_uri=${encodeURIComponent(app)}`);
     const done = await b2.get(callback);
     expect(done.status, done.body).toBe(302);
+    // The tokens are in the Location: the redirect is not to be cached either.
+    expect(done.headers["cache-control"]).toBe("no-store");
     const location = new URL(done.location ?? "");
     expect(`${location.origin}${location.pathname}`).toBe(app);
     const fragment = new URLSearchParams(location.hash.slice(1));

@@ -81,7 +81,13 @@ export async function startProvider(client: {
 }
 
 /** One response as a browser sees it before following anything. */
-export type Hop = { status: number; location: string | null; body: string; url: string };
+export type Hop = {
+  status: number;
+  location: string | null;
+  body: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+};
 
 /** A browser's cookie jar and GET, one hop at a time (redirects are the caller's to follow). */
 export function browser() {
@@ -121,6 +127,7 @@ export function browser() {
               location: res.headers.location ? new URL(res.headers.location, url).href : null,
               body,
               url,
+              headers: res.headers,
             }),
           );
         },
