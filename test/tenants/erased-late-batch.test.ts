@@ -74,8 +74,11 @@ describe("late queue work for an erased tenant", () => {
       { id: `m-${fresh.id}`, timestamp: new Date(), attempts: 1, body: fresh },
     ]);
     const ctx = createExecutionContext();
+    let skipped: Record<string, unknown>[] = [];
     const lines = await infoLines(DROPPED, async () => {
-      await consumer(batch, { ...env, LOG_LEVEL: "info" }, ctx);
+      skipped = await infoLines("events of an erased tenant skipped", async () => {
+        await consumer(batch, { ...env, LOG_LEVEL: "info" }, ctx);
+      });
     });
     const result = await getQueueResult(batch, ctx);
 
@@ -95,14 +98,16 @@ describe("late queue work for an erased tenant", () => {
     // The erased tenant's objects stay empty, and each refusal is one info line.
     expect(await auditLog(env, erased.id).entries({ fromSeq: 1, limit: 100 })).toEqual([]);
     expect(await queued(erased.endpoint)).toEqual([]);
+    // The audit log's refusal reveals the erasure: the subscriptions after it skip the event.
     const seen = lines.map((l) => ({ tenant_id: l.tenant_id, event_type: l.event_type, subscriber: l.subscriber }));
-    expect(seen).toEqual(
-      expect.arrayContaining([
-        { tenant_id: erased.id, event_type: late.type, subscriber: "audit:log" },
-        { tenant_id: erased.id, event_type: late.type, subscriber: "webhooks:dispatch" },
-      ]),
-    );
+    expect(seen).toEqual([{ tenant_id: erased.id, event_type: late.type, subscriber: "audit:log" }]);
     expect(lines.every((l) => l.tenant_id === erased.id && l.event_id === late.id)).toBe(true);
+    expect(skipped).toEqual([
+      expect.objectContaining({
+        tenant_id: erased.id,
+        subscribers: expect.arrayContaining(["webhooks:dispatch", "kernel:streams"]),
+      }),
+    ]);
   });
 
   it("a projection's gap fill from an erased writer drops the event instead of retrying it", async () => {
@@ -152,6 +157,49 @@ describe("late queue work for an erased tenant", () => {
         }),
       ]),
     );
+  });
+
+  it("an erasure one subscription reveals drops the tenant's events for the rest of the batch and for later batches", async () => {
+    // The tenant's audit log is erased, its registry row still live (as an isolate's cached
+    // "not deleted" would have it): only the audit subscription's refusal says it is gone.
+    const erased = await newTenant("late-reveal-erased");
+    const created = await call("/api/v1/blog/posts", {
+      token: erased.adminKey,
+      body: { title: "Back", content: "Body" },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const [post] = await aggregateOf(env, postDecider, erased.id, String(created.body.id)).read(1, 1);
+    expect(post?.type).toBe("blog.post.created");
+    await auditLog(env, erased.id).eraseAll({ tenant_id: erased.id });
+    // What the erasure's tables step removed (the inline pass had written the post's row).
+    for (const table of ["blog_posts", "event_streams"])
+      await env.DB.prepare(`delete from ${table} where tenant_id = ?`).bind(erased.id).run();
+    await env.DB.prepare("delete from processed_events where event_id = ?")
+      .bind(post?.id ?? "")
+      .run();
+
+    const consume = async (body: Envelope) => {
+      const batch = createMessageBatch("plinth-events", [
+        { id: `m-${body.id}`, timestamp: new Date(), attempts: 1, body },
+      ]);
+      const ctx = createExecutionContext();
+      await consumer(batch, env, ctx);
+      return getQueueResult(batch, ctx);
+    };
+    const rows = async (table: string) =>
+      (await env.DB.prepare(`select count(*) as n from ${table} where tenant_id = ?`).bind(erased.id).first())?.n;
+
+    // Batch 1: the audit log refuses; the stream catalog, which runs after it, writes nothing.
+    const login = await consume(event(erased.id));
+    expect({ acked: login.explicitAcks.length, retried: login.retryMessages.length }).toEqual({ acked: 1, retried: 0 });
+    expect(await rows("event_streams")).toBe(0);
+    // Batch 2: the post's projection, which runs before the audit log, is not given the event.
+    const late = await consume(post as Envelope);
+    expect({ acked: late.explicitAcks.length, retried: late.retryMessages.length }).toEqual({ acked: 1, retried: 0 });
+    expect({ blog_posts: await rows("blog_posts"), event_streams: await rows("event_streams") }).toEqual({
+      blog_posts: 0,
+      event_streams: 0,
+    });
   });
 
   it("a job walking the tenants skips one erased under it, without failing the run for the others", async () => {

@@ -81,4 +81,9 @@ export interface TenantLookup {
    * the erasure's grace allows.
    */
   gone(env: Env, ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * Takes the tenant for gone from now on, in this isolate: one of its objects refused the
+   * consumer as erased, which no cached "not deleted" may outlive (kernel/events/queue.ts).
+   */
+  erasedSeen?(id: string): void;
 }

@@ -76,10 +76,14 @@ function sharedTrace(events: readonly Envelope[]) {
   return traces.size === 1 ? contextOf(events[0]?.trace) : undefined;
 }
 
+/** Told of each event dropped because its tenant's object refused it as erased (`dropErased`). */
+export type OnErased = (event: Envelope) => void;
+
 /**
  * Applies `events` (of the route's types, in canonical order, none recorded
  * for it yet) to one route and records them. Returns the events it could not
- * apply, with why; never throws.
+ * apply, with why; never throws. `onErased` hears of each event an erased
+ * object refused (the queue consumer then drops the tenant's other events).
  */
 export async function applyRoute(
   route: Route,
@@ -87,10 +91,11 @@ export async function applyRoute(
   runtime: ModuleRuntime,
   options: BatchOptions,
   path: ApplyPath,
+  onErased?: OnErased,
 ): Promise<Map<string, unknown>> {
   const failures =
     !tracing() || events.length === 0
-      ? await applyEvents(route, events, runtime, options)
+      ? await applyEvents(route, events, runtime, options, onErased)
       : await inSpan(
           `projection.apply ${route.consumer}`,
           {
@@ -101,7 +106,7 @@ export async function applyRoute(
             "plinth.events": events.length,
           },
           async (span) => {
-            const failed = await applyEvents(route, events, runtime, options);
+            const failed = await applyEvents(route, events, runtime, options, onErased);
             span?.setAttribute("plinth.failed", failed.size);
             return failed;
           },
@@ -125,6 +130,7 @@ async function applyEvents(
   events: readonly Envelope[],
   runtime: ModuleRuntime,
   options: BatchOptions,
+  onErased: OnErased | undefined,
 ): Promise<Map<string, unknown>> {
   const failures = new Map<string, unknown>();
   if (events.length === 0) return failures;
@@ -142,13 +148,13 @@ async function applyEvents(
     } catch (error) {
       const [only, ...more] = events;
       if (only && more.length === 0) {
-        if (isTenantErased(error)) dropErased(route, only, runtime);
+        if (isTenantErased(error)) dropErased(route, only, runtime, onErased);
         else failures.set(only.id, error);
       }
       // One at a time: only the poison event fails; the others commit on their own.
       else
         for (const e of events)
-          for (const [id, why] of await applyEvents(route, [e], runtime, options)) failures.set(id, why);
+          for (const [id, why] of await applyEvents(route, [e], runtime, options, onErased)) failures.set(id, why);
     }
     return failures;
   }
@@ -158,7 +164,7 @@ async function applyEvents(
       await sub.handle(e, runtime);
       applied.push(e.id);
     } catch (error) {
-      if (isTenantErased(error)) dropErased(route, e, runtime);
+      if (isTenantErased(error)) dropErased(route, e, runtime, onErased);
       else failures.set(e.id, error);
     }
   }
@@ -178,7 +184,8 @@ async function applyEvents(
  * would carry the erased tenant's data, so it is dropped: no failure (the message is acked)
  * and no ledger mark, one info line naming the tenant and the type.
  */
-function dropErased(route: Route, event: Envelope, runtime: ModuleRuntime): void {
+function dropErased(route: Route, event: Envelope, runtime: ModuleRuntime, onErased: OnErased | undefined): void {
+  onErased?.(event);
   runtime.log.info("event of an erased tenant dropped", {
     subscriber: route.consumer,
     tenant_id: event.tenant_id,

@@ -233,16 +233,33 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       flushTraces();
       return;
     }
+    // Tenants an object refused as erased during this batch (a cached "not deleted" let their
+    // events through): the subscriptions still to run skip their events, and this isolate takes
+    // them for gone from now on, so a later batch drops their events before any projection
+    // writes a row the erasure removed.
+    const erased = new Set<string>();
+    const skipped = new Map<string, Set<string>>();
+    const onErased = (e: Envelope) => {
+      if (erased.has(e.tenant_id)) return;
+      erased.add(e.tenant_id);
+      registry?.erasedSeen?.(e.tenant_id);
+    };
     for (const route of routes) {
       // Each subscription on its own: one that throws does not keep the event from the others (the
       // audit log, webhooks, the stream catalog); its retry is skipped by those that recorded it.
-      const mine = events.filter((e) => wants(route, e.type) && !seen.has(`${route.consumer}\u0000${e.id}`));
+      const mine = events.filter((e) => {
+        if (!wants(route, e.type) || seen.has(`${route.consumer}\u0000${e.id}`)) return false;
+        if (!erased.has(e.tenant_id)) return true;
+        skipped.set(e.tenant_id, (skipped.get(e.tenant_id) ?? new Set()).add(route.consumer));
+        return false;
+      });
       const failed = await applyRoute(
         route,
         mine,
         { ...runtime, log: log.child({ subscriber: route.consumer }) },
         { fillGaps: true },
         "queue",
+        onErased,
       );
       stats.applied += mine.length - failed.size;
       for (const [id, why] of failed) {
@@ -252,6 +269,9 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
         failedIn.set(id, route.consumer);
       }
     }
+
+    for (const [tenant, subscribers] of skipped)
+      log.info("events of an erased tenant skipped", { tenant_id: tenant, subscribers: [...subscribers] });
 
     // 3. Each message on its own; a pack's failed events leave it as messages of their own.
     // A message whose every failure a pending migration explains is held for it (migration-hold.ts).

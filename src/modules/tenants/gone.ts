@@ -41,3 +41,12 @@ export async function goneTenants(db: D1Database, ids: readonly string[]): Promi
 export function forgetGone(id: string): void {
   cache.delete(id);
 }
+
+/**
+ * Takes the tenant for gone in this isolate from now on: one of its objects refused the
+ * queue consumer as erased (only an erasure marks an object so), which is surer than a
+ * cached "not deleted" the consumer would otherwise keep for up to 30 s.
+ */
+export function erasedSeen(id: string): void {
+  cache.set(id, true, GONE_TTL_MS);
+}

@@ -1,6 +1,6 @@
 import type { Tenant, TenantLookup } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
-import { forgetGone, goneTenants } from "./gone";
+import { erasedSeen, forgetGone, goneTenants } from "./gone";
 import { tenantStore, VISIBLE } from "./store";
 
 /**
@@ -39,4 +39,5 @@ export const tenantLookup: TenantLookup = {
   byId: (id, c) => load(c.env.DB, "id", id),
   ids: async (env, after, limit) => (await tenantStore(env.DB).list(limit, after)).map((t) => t.id),
   gone: (env, ids) => goneTenants(env.DB, ids),
+  erasedSeen,
 };
