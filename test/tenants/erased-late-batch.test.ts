@@ -18,6 +18,8 @@ import { modules } from "../../src/modules";
 import { auditLog } from "../../src/modules/audit/contract";
 import { postDecider } from "../../src/modules/blog/domain";
 import { directory } from "../../src/modules/identity/directory/contract";
+import { erasureStore } from "../../src/modules/tenants/erasure-store";
+import { tenantLookup } from "../../src/modules/tenants/lookup";
 import { endpointActor } from "../../src/modules/webhooks/contract";
 import { webhooksErasure } from "../../src/modules/webhooks/erasure";
 import { testRuntime } from "../helpers";
@@ -200,6 +202,51 @@ describe("late queue work for an erased tenant", () => {
       blog_posts: 0,
       event_streams: 0,
     });
+  });
+
+  it("rows a projection wrote before the revealing refusal are swept once the erasure is past the objects", async () => {
+    /** A deleting tenant, `done` the erasure's steps recorded, with a post whose created event comes late. */
+    const deleting = async (prefix: string, done: string[]) => {
+      const t = await newTenant(prefix);
+      const created = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "Back", content: "Body" } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const [post] = await aggregateOf(env, postDecider, t.id, String(created.body.id)).read(1, 1);
+      // This isolate still takes the tenant for live (its cached "not deleted").
+      expect(await tenantLookup.gone(env, [t.id])).toEqual(new Set());
+      const store = erasureStore(env.DB);
+      expect(await store.markDeleting(t.id, new Date().toISOString())).toBe(true);
+      await store.recordSteps(t.id, done);
+      await auditLog(env, t.id).eraseAll({ tenant_id: t.id });
+      await env.DB.prepare("delete from blog_posts where tenant_id = ?").bind(t.id).run();
+      await env.DB.prepare("delete from processed_events where event_id = ?")
+        .bind(post?.id ?? "")
+        .run();
+      return { ...t, post: post as Envelope };
+    };
+    // Past the aggregates step: its rows may go now (the tables step may have run already).
+    const past = await deleting("late-sweep-past", ["keys", "module:webhooks", "module:audit", "aggregates"]);
+    // Before it: the stream catalog's rows are how that step finds the streams; they stay.
+    const before = await deleting("late-sweep-before", ["keys", "module:webhooks", "module:audit"]);
+
+    const batch = createMessageBatch(
+      "plinth-events",
+      [past.post, before.post].map((body) => ({ id: `m-${body.id}`, timestamp: new Date(), attempts: 1, body })),
+    );
+    const ctx = createExecutionContext();
+    await consumer(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect({ acked: result.explicitAcks.length, retried: result.retryMessages.length }).toEqual({
+      acked: 2,
+      retried: 0,
+    });
+    const rows = async (t: { id: string }) => {
+      const count = async (table: string) =>
+        (await env.DB.prepare(`select count(*) as n from ${table} where tenant_id = ?`).bind(t.id).first())?.n;
+      return { blog_posts: await count("blog_posts"), event_streams: await count("event_streams") };
+    };
+    expect(await rows(past)).toEqual({ blog_posts: 0, event_streams: 0 });
+    // Left to the erasure's tables step, which runs after the aggregates.
+    expect(await rows(before)).toEqual({ blog_posts: 1, event_streams: 1 });
   });
 
   it("a job walking the tenants skips one erased under it, without failing the run for the others", async () => {

@@ -86,4 +86,9 @@ export interface TenantLookup {
    * consumer as erased, which no cached "not deleted" may outlive (kernel/events/queue.ts).
    */
   erasedSeen?(id: string): void;
+  /**
+   * Whether the tenant's erasure is past its objects (its aggregates erased, or all of it
+   * done): its read-model rows may then be deleted at once, since no step left needs them.
+   */
+  pastObjects?(env: Env, id: string): Promise<boolean>;
 }

@@ -14,6 +14,7 @@ import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
 import { applyRoute, canonicalOrder, consumerStats, routesOf, wants } from "./consume";
 import { deadLetterStore } from "./dead-letters";
 import { type Envelope, parseEnvelope } from "./envelope";
+import { sweepErased } from "./erased-sweep";
 import { processedLedger } from "./ledger";
 import { hold, migrationWait } from "./migration-hold";
 import { unpack } from "./pack";
@@ -239,7 +240,11 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
     // writes a row the erasure removed.
     const erased = new Set<string>();
     const skipped = new Map<string, Set<string>>();
+    // Tenants some subscription applied an event of in this batch: rows it may have written back.
+    const wrote = new Set<string>();
+    const refused = new Set<string>();
     const onErased = (e: Envelope) => {
+      refused.add(e.id);
       if (erased.has(e.tenant_id)) return;
       erased.add(e.tenant_id);
       registry?.erasedSeen?.(e.tenant_id);
@@ -262,6 +267,7 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
         onErased,
       );
       stats.applied += mine.length - failed.size;
+      for (const e of mine) if (!failed.has(e.id) && !refused.has(e.id)) wrote.add(e.tenant_id);
       for (const [id, why] of failed) {
         // The first subscription's failure is the one its dead letter keeps.
         if (failures.has(id)) continue;
@@ -272,6 +278,10 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
 
     for (const [tenant, subscribers] of skipped)
       log.info("events of an erased tenant skipped", { tenant_id: tenant, subscribers: [...subscribers] });
+    await sweepErased(
+      [...erased].filter((t) => wrote.has(t)),
+      { registry, modules, env: runtime.env, log },
+    );
 
     // 3. Each message on its own; a pack's failed events leave it as messages of their own.
     // A message whose every failure a pending migration explains is held for it (migration-hold.ts).

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { AGGREGATES_STEP } from "../../kernel/erasure/steps";
 import { erasedTenants, tenants } from "./read-model";
 import { LIVE, parseSteps } from "./store";
 
@@ -54,6 +55,15 @@ export function erasureStore(db: D1Database) {
         .where(eq(erasedTenants.id, id))
         .limit(1);
       return row?.at ?? null;
+    },
+    /**
+     * Whether the tenant's erasure is past its objects: finished (its tombstone), or its
+     * aggregates step recorded done, so that only the tables step is left, or nothing.
+     */
+    async pastObjects(id: string): Promise<boolean> {
+      const [row] = await orm.select({ done: tenants.erasureDone }).from(tenants).where(deleting(id)).limit(1);
+      if (row) return parseSteps(row.done).includes(AGGREGATES_STEP);
+      return (await this.erasedAt(id)) !== null;
     },
     /** Of `ids` (at most 45: each is bound twice), those `deleting` or erased. */
     async goneAmong(ids: readonly string[]): Promise<Set<string>> {

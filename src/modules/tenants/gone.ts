@@ -9,6 +9,8 @@ import { erasureStore } from "./erasure-store";
  * request path's bound. The erasure waits 60 s after a delete (tenants/erasure-job.ts), so by
  * the time it runs no consumer still takes the tenant for live, and an event that arrives
  * later (a queue retry) is dropped rather than writing back a row the erasure removed.
+ * A batch that outlives its check (a long one) is caught by the objects instead: an erased
+ * one refuses, and the consumer then marks the tenant gone here at once (`erasedSeen`).
  */
 const GONE_TTL_MS = 24 * 60 * 60 * 1000;
 const LIVE_TTL_MS = 30_000;

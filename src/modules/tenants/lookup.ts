@@ -1,5 +1,6 @@
 import type { Tenant, TenantLookup } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
+import { erasureStore } from "./erasure-store";
 import { erasedSeen, forgetGone, goneTenants } from "./gone";
 import { tenantStore, VISIBLE } from "./store";
 
@@ -40,4 +41,5 @@ export const tenantLookup: TenantLookup = {
   ids: async (env, after, limit) => (await tenantStore(env.DB).list(limit, after)).map((t) => t.id),
   gone: (env, ids) => goneTenants(env.DB, ids),
   erasedSeen,
+  pastObjects: (env, id) => erasureStore(env.DB).pastObjects(id),
 };
