@@ -11,6 +11,7 @@ import { root } from "./env.mjs";
 import { CliError, call, connect, EXIT, rootKeyHint, table, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
 import { offboardingCommands, TENANT_FIELDS } from "./tenant-offboarding.mjs";
+import { webhookCommands } from "./webhook-commands.mjs";
 
 /**
  * @typedef {{ type: "string" | "boolean", multiple?: boolean, short?: string }} Option
@@ -262,6 +263,7 @@ export const commands = [
     },
   },
   ...deadLetterCommands,
+  ...webhookCommands,
   {
     name: "events replay",
     args: "<module:subscription> [--tenant <id>] [--rebuild] [--limit <n>] [--max-events <n>] [--after <cursor>]",

@@ -1,0 +1,121 @@
+// The tenant admin's webhook commands against a served plinth delivering to a real receiver
+// on 127.0.0.1: after an outage, the deliveries given up are listed and sent again with the
+// CLI (the on-call drill had only curl for it). WEBHOOK_POLICY gives up after one attempt.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Receiver, startReceiver } from "../../bench/lib/webhooks.mjs";
+import { plinth } from "./plinth-cli";
+import { type Json, servedApi, until } from "./proxy/served-api";
+import { newTenantOf, servePlinthForFile } from "./support/served-plinth";
+
+// One failed attempt gives a message up; nothing disables the endpoint or opens its breaker.
+const POLICY = { max_attempts: 1, disable_after_failures: 10_000, breaker_minimum_calls: 1_000 };
+const served = servePlinthForFile({ WEBHOOK_POLICY: JSON.stringify(POLICY) });
+const api = servedApi(() => served());
+
+let receiver: Receiver;
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await receiver?.stop();
+});
+
+/** A tenant with an endpoint whose receiver answers 500, and `n` test messages given up on it. */
+async function outage(n: number) {
+  const tenant = await newTenantOf(served());
+  const target = receiver.path("outage", "fail");
+  const created = await api("POST", "/api/v1/admin/webhooks", {
+    key: tenant.key,
+    body: { url: target.url, events: ["blog.post.created"] },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const id = String(created.body.id);
+  for (let i = 0; i < n; i++) {
+    // One at a time, so their order is known: the receiver must get them again in it.
+    const sent = await api("POST", `/api/v1/admin/webhooks/${id}/test`, { key: tenant.key });
+    expect(sent.status).toBe(202);
+    await until(`message ${i + 1} given up`, async () => {
+      const log = await api("GET", `/api/v1/admin/webhooks/${id}/deliveries?status=failed`, { key: tenant.key });
+      return (log.body.items as Json[]).length === i + 1 ? true : undefined;
+    });
+  }
+  const run = (args: string[]) => plinth([...args, "--url", served().origin], { PLINTH_KEY: tenant.key });
+  return { tenant, id, target, run };
+}
+
+describe("plinth webhooks", () => {
+  it("lists the endpoints and the failed deliveries, and redelivers them in order until none is left", async () => {
+    const { id, target, run } = await outage(2);
+    const failedIds = receiver.on(target.path).map((r) => r.headers["webhook-id"]);
+    expect(failedIds).toHaveLength(2);
+
+    const endpoints = await run(["webhooks", "endpoints"]);
+    expect(endpoints.stderr).toBe("");
+    expect(endpoints.status).toBe(0);
+    expect(endpoints.stdout.split("\n")[0]).toMatch(/^ID +HOST +EVENTS +ENABLED +UPDATED$/);
+    expect(endpoints.stdout).toMatch(
+      new RegExp(`^${id} +127\\.0\\.0\\.1:\\d+ +blog\\.post\\.created +yes +\\S+$`, "m"),
+    );
+    // The receiver's path may carry a token: the table names its host only.
+    expect(endpoints.stdout).not.toContain(target.path);
+
+    const failed = await run(["webhooks", "deliveries", id, "--failed"]);
+    expect(failed.status, failed.stderr).toBe(0);
+    expect(failed.stdout.split("\n")[0]).toMatch(/^ID +EVENT TYPE +STATUS +ATTEMPTS +RESPONSE +UPDATED +LAST ERROR$/);
+    expect(failed.stdout.match(/ webhooks\.test +failed +1 +500 /g)).toHaveLength(2);
+
+    receiver.set(target.path, "ok");
+    const redelivered = await run(["webhooks", "redeliver-failed", id]);
+    expect(redelivered.stderr).toBe("");
+    expect(redelivered.status).toBe(0);
+    expect(redelivered.stdout.trim()).toBe(
+      `requeued 2 failed deliveries of ${id}, oldest first, with their webhook-id unchanged`,
+    );
+    const delivered = await until("both redelivered", () => {
+      const got = receiver.delivered(target.path);
+      return got.length === 2 ? got : undefined;
+    });
+    expect(delivered.map((r) => r.headers["webhook-id"])).toEqual(failedIds);
+
+    // Nothing is left to send: said so, and --json says it as JSON.
+    const again = await run(["webhooks", "redeliver-failed", id]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(`no failed deliveries of ${id}`);
+    const json = await run(["webhooks", "redeliver-failed", id, "--json"]);
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ endpoint_id: id, requeued: 0, remaining: 0 });
+  });
+
+  it("--since sends back only those given up since then", async () => {
+    const { id, run } = await outage(1);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const none = await run(["webhooks", "redeliver-failed", id, "--since", later, "--json"]);
+    expect(none.status, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout)).toEqual({ endpoint_id: id, requeued: 0, remaining: 0 });
+    const earlier = new Date(Date.now() - 3_600_000).toISOString();
+    const one = await run(["webhooks", "redeliver-failed", id, "--since", earlier, "--json"]);
+    expect(one.status, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout)).toEqual({ endpoint_id: id, requeued: 1, remaining: 0 });
+  });
+
+  it("exits 2 for a --since that is no time, 1 for an unknown or disabled endpoint (saying how to enable it)", async () => {
+    const { tenant, id, run } = await outage(1);
+    const usage = await run(["webhooks", "redeliver-failed", id, "--since", "yesterday"]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("--since yesterday is not an RFC 3339 time");
+
+    const unknown = await run(["webhooks", "redeliver-failed", "wh_unknown"]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("404 not_found");
+
+    const off = await api("PATCH", `/api/v1/admin/webhooks/${id}`, { key: tenant.key, body: { enabled: false } });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    const disabled = await run(["webhooks", "redeliver-failed", id]);
+    expect(disabled.status).toBe(1);
+    expect(disabled.stderr).toContain("409 endpoint_disabled");
+    expect(disabled.stderr).toContain(`enable it first (PATCH /api/v1/admin/webhooks/${id} {"enabled": true})`);
+    const asJson = await run(["webhooks", "redeliver-failed", id, "--json"]);
+    expect(asJson.status).toBe(1);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ status: 409, code: "endpoint_disabled" });
+  });
+});
