@@ -87,7 +87,7 @@ describe("plinth --help", () => {
     expect(keys).toContain(
       "platform commands (tenants, event-dead-letters, mail-dead-letters, events, jobs, crypto, audit rebuild) read $PLATFORM_ROOT_KEY",
     );
-    expect(keys).toContain("tenant commands (keys, dead-letters, audit export) read $PLINTH_KEY");
+    expect(keys).toContain("tenant commands (keys, dead-letters, webhooks, audit export) read $PLINTH_KEY");
     expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, 4 authentication/);
   });
 
