@@ -3,7 +3,14 @@ import { Actor } from "../src/kernel/actors";
 import type { Clock } from "../src/kernel/clock";
 import { newId } from "../src/kernel/crypto/tokens";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
-import { AttemptRecord, HISTORY, JobRunnerRpc, LeaseView, type RunRecord } from "../src/kernel/jobs/contract";
+import {
+  AttemptRecord,
+  HISTORY,
+  JobRunnerRpc,
+  JobSummary,
+  LeaseView,
+  type RunRecord,
+} from "../src/kernel/jobs/contract";
 import { decide, type Lease, type LeaseState } from "../src/kernel/jobs/lease";
 import { METRICS } from "../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../src/kernel/metrics/recorder";
@@ -32,6 +39,8 @@ const SCHEMA: readonly string[][] = [
      )`,
     "create index runs_started on runs (started_at)",
   ],
+  // What a run's job returned (JSON), for `plinth jobs run` and the job list.
+  ["alter table runs add column result text"],
 ];
 
 interface JobRow extends Record<string, SqlStorageValue> {
@@ -51,6 +60,7 @@ interface RunRow extends Record<string, SqlStorageValue> {
   outcome: string;
   attempts: string;
   error: string | null;
+  result: string | null;
 }
 
 /** The one timer: a lease's end, to record its run as lost if it never reported. */
@@ -105,7 +115,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
 
     finish(input: RpcArgs<Rpc, "finish">): Promise<RpcReply<Rpc, "finish">> {
       return this.receive("finish", () => {
-        const { lease_id, outcome, duration_ms, attempts, error } = rpcArgs(JobRunnerRpc, "finish", input);
+        const { lease_id, outcome, duration_ms, attempts, error, result } = rpcArgs(JobRunnerRpc, "finish", input);
         const row = this.row();
         const held = row ? this.held(row) : null;
         // The lease: still held, or already recorded (written off as lost: a run that overran it still reports).
@@ -121,6 +131,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
           outcome,
           attempts,
           error,
+          result,
         };
         this.insertRun(run);
         if (outcome === "ok") {
@@ -209,6 +220,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
         outcome: "lost",
         attempts: [],
         error: "the lease ran out before the run reported",
+        result: null,
       });
     }
 
@@ -216,8 +228,8 @@ export function jobRunnerObject(platform: { clock: Clock }) {
     private insertRun(run: RunRecord): void {
       const sql = this.ctx.storage.sql;
       sql.exec(
-        `insert or replace into runs (lease_id, fire, trigger, started_at, finished_at, duration_ms, outcome, attempts, error)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `insert or replace into runs (lease_id, fire, trigger, started_at, finished_at, duration_ms, outcome, attempts, error, result)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         run.lease_id,
         run.fire,
         run.trigger,
@@ -227,6 +239,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
         run.outcome,
         JSON.stringify(run.attempts),
         run.error,
+        run.result === null ? null : JSON.stringify(run.result),
       );
       sql.exec(
         "delete from runs where lease_id not in (select lease_id from runs order by started_at desc, lease_id desc limit ?)",
@@ -237,5 +250,9 @@ export function jobRunnerObject(platform: { clock: Clock }) {
 }
 
 function runOf(row: RunRow): RunRecord {
-  return { ...StoredRun.parse(row), attempts: Attempts.parse(JSON.parse(row.attempts)) };
+  return {
+    ...StoredRun.parse(row),
+    attempts: Attempts.parse(JSON.parse(row.attempts)),
+    result: row.result === null ? null : JobSummary.parse(JSON.parse(row.result)),
+  };
 }

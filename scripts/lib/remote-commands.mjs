@@ -8,7 +8,7 @@ import { pageOptions, pageQuery, platform, printPage, printRecord, tenant, write
 import { cryptoCommands } from "./crypto-commands.mjs";
 import { deadLetterCommands } from "./dead-letter-commands.mjs";
 import { root } from "./env.mjs";
-import { CliError, call, connect, EXIT, rootKeyHint, table, urlOf } from "./remote.mjs";
+import { CliError, call, connect, EXIT, record, rootKeyHint, table, urlOf } from "./remote.mjs";
 import { replay, replayBudget } from "./replay.mjs";
 import { offboardingCommands, TENANT_FIELDS } from "./tenant-offboarding.mjs";
 import { webhookCommands } from "./webhook-commands.mjs";
@@ -328,7 +328,7 @@ export const commands = [
   {
     name: "jobs run",
     args: "<module> <job>",
-    summary: "run a job now and wait for its run (exit 1 when the run failed)",
+    summary: "run a job now, wait for its run and print what it found (exit 1 when the run failed)",
     auth: "platform",
     positionals: 2,
     async run(run) {
@@ -338,6 +338,12 @@ export const commands = [
       });
       const body = await call(run.url, pending);
       printRecord(run, body, ["outcome", "trigger", "fire_time", "started_at", "duration_ms", "error"]);
+      // What the run found (the dead-letter report's counts), which its log line alone said before.
+      if (!run.values.json && body.result) {
+        run.print("result");
+        const fields = Object.keys(body.result);
+        if (fields.length > 0) run.print(record(body.result, fields).replace(/^/gm, "  "));
+      }
       if (body.outcome !== "ok") throw new CliError(`${module}/${job} ${body.outcome}: ${body.error ?? ""}`, EXIT.api);
     },
   },

@@ -1666,6 +1666,10 @@ export interface components {
             attempts: components["schemas"]["JobAttempt"][];
             /** @description the last attempt's error: its class and message */
             error: string | null;
+            /** @description what the job found or did, as it summarised it (e.g. the dead-letter report's counts); null when it says nothing, failed or was lost */
+            result: {
+                [key: string]: unknown;
+            } | null;
         } | null;
         JobAttempt: {
             attempt: number;

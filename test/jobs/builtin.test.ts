@@ -6,6 +6,7 @@ import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock, systemClock } from "../../src/kernel/clock";
 import { deadLetterStore } from "../../src/kernel/events/dead-letters";
 import { processedLedger } from "../../src/kernel/events/ledger";
+import { jobRunner } from "../../src/kernel/jobs/contract";
 import { createScheduledHandler } from "../../src/kernel/jobs/scheduled";
 import { createLogger } from "../../src/kernel/log";
 import { METRICS } from "../../src/kernel/metrics/catalog";
@@ -191,8 +192,21 @@ describe("built-in jobs", () => {
     const counted = vi.spyOn(isolateRecorder, "inc");
 
     const first = capture();
-    await runJobNamed("events/dead-letter-report", { log: first.log });
+    const ran = await runJobNamed("events/dead-letter-report", { log: first.log });
     const report = first.lines.find((l) => l.msg === "dead letters wait for an operator");
+    // What it found is the run's result too, recorded with the run: `plinth jobs run` printed
+    // only "ok", and the operator who ran it had to find the log line to learn what waits.
+    const found = {
+      waiting: 3,
+      new: 3,
+      already_applied: 0,
+      unchecked: 0,
+      by_type: { "blog.post.created": 2, "identity.user.registered": 1 },
+      by_tenant: { t1: 2, t2: 1 },
+    };
+    expect(ran.ran && ran.run.result).toEqual(found);
+    const status = await jobRunner(env, "events/dead-letter-report").status({ limit: 1 });
+    expect(status.runs[0]?.result).toEqual(found);
     expect(report).toMatchObject({
       level: "warn",
       job: "events/dead-letter-report",

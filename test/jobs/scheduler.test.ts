@@ -217,6 +217,34 @@ describe("POST /api/v1/platform/jobs/{module}/{job}/run", () => {
     const run = (await res.json()) as { trigger: string; outcome: string; attempts: unknown[] };
     expect(run).toMatchObject({ trigger: "manual", outcome: "ok", attempts: [{ attempt: 1, outcome: "ok" }] });
     expect(runs).toBe(1);
+    // It returned nothing: the run says nothing of what it did.
+    expect(run).toMatchObject({ result: null });
+  });
+
+  it("answers what the job returned as the run's result, and records it; one too large is noted, not recorded", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const { fetch } = testApp([
+      probe([
+        { name: "counts", cron: "0 0 1 1 *", run: async () => ({ found: 3, by_kind: { a: 2, b: 1 } }) },
+        {
+          name: "verbose",
+          cron: "0 0 1 1 *",
+          run: async () => ({ ids: Array.from({ length: 500 }, (_, i) => `id-${i}`) }),
+        },
+      ]),
+    ]);
+    const counts = await fetch("/api/v1/platform/jobs/probe/counts/run", { method: "POST", headers: root });
+    expect(counts.status).toBe(200);
+    expect(await counts.json()).toMatchObject({ outcome: "ok", result: { found: 3, by_kind: { a: 2, b: 1 } } });
+    const kept = await jobRunner(env, "probe/counts").status({ limit: 1 });
+    expect(kept.runs[0]?.result).toEqual({ found: 3, by_kind: { a: 2, b: 1 } });
+    // A job's mistake does not fail the run whose work is done, nor fill its runner's history.
+    const verbose = await fetch("/api/v1/platform/jobs/probe/verbose/run", { method: "POST", headers: root });
+    expect(await verbose.json()).toMatchObject({
+      outcome: "ok",
+      result: { result_not_recorded: "longer than 4096 characters as JSON" },
+    });
   });
 
   it("is refused without the root key, names no unknown job, and refuses a second run while one runs", async () => {

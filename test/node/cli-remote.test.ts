@@ -473,12 +473,21 @@ describe("events replay", () => {
 });
 
 describe("jobs", () => {
-  it("runs a job now and lists the jobs with its run", async () => {
+  it("runs a job now, printing what it found, and lists the jobs with its run", async () => {
+    const tenant = await newTenant();
+    await plantEventLetter(served().sql, tenant.id, { type: "cli.reported", reason: "planted" });
     const run = await platformRun(["jobs", "run", "events", "dead-letter-report"]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^outcome +ok$/m);
     expect(run.stdout).toMatch(/^trigger +manual$/m);
+    // What the report found, which only its log line said: the operator who ran it had to go
+    // to `wrangler tail` to learn whether any letter waits. (Other tests plant letters too.)
+    expect(run.stdout).toMatch(/^result\n {2}waiting +[1-9]\d*\n {2}new +\d+\n {2}already_applied +\d+\n/m);
+    expect(run.stdout).toMatch(/^ {2}by_type +\{.*"cli\.reported":1.*\}$/m);
+    expect(run.stdout).toMatch(new RegExp(`^ {2}by_tenant +\\{.*"${tenant.id}":1.*\\}$`, "m"));
+    const ranJson = JSON.parse((await platformRun(["jobs", "run", "events", "dead-letter-report", "--json"])).stdout);
+    expect(ranJson.result.by_type["cli.reported"]).toBe(1);
 
     const list = await platformRun(["jobs", "list"]);
     expect(list.status).toBe(0);

@@ -10,6 +10,16 @@ const Trigger = z.enum(["cron", "manual"]);
 /** What an error is recorded as: its class and message, cut. */
 export const ERROR_CHARS = 500;
 
+/** How long a run's result may be, as JSON: a summary of what the job did, not its data. */
+export const RESULT_CHARS = 4_096;
+
+/**
+ * What a job's run found or did, as the job returns it (e.g. the dead-letter report's counts):
+ * kept with the run, so `plinth jobs run` and the job list show it without the logs.
+ */
+export const JobSummary = z.record(z.string(), z.json());
+export type JobSummary = z.infer<typeof JobSummary>;
+
 /** One attempt of a run, as the retry policy made it. */
 export const AttemptRecord = z.object({
   attempt: z.number().int().min(1),
@@ -42,6 +52,8 @@ export const RunRecord = z.object({
   outcome: z.enum(["ok", "failed", "lost"]),
   attempts: z.array(AttemptRecord),
   error: z.string().nullable(),
+  /** What the job returned from its successful attempt; null when it returns nothing, failed or was lost. */
+  result: JobSummary.nullable(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
@@ -69,6 +81,7 @@ export const JobRunnerRpc = defineRpc({
       duration_ms: Ms,
       attempts: z.array(AttemptRecord).min(1).max(MAX_ATTEMPTS),
       error: z.string().max(ERROR_CHARS).nullable(),
+      result: JobSummary.nullable().default(null),
     }),
     reply: z.object({ run: RunRecord.nullable() }),
   },

@@ -34,6 +34,10 @@ const JobRunSchema = z
       .openapi({ description: "`lost`: the run's lease ran out before it reported (its invocation died or overran)" }),
     attempts: z.array(JobAttemptSchema),
     error: z.string().nullable().openapi({ description: "the last attempt's error: its class and message" }),
+    result: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        "what the job found or did, as it summarised it (e.g. the dead-letter report's counts); null when it says nothing, failed or was lost",
+    }),
   })
   .openapi("JobRun");
 
@@ -99,6 +103,7 @@ const runView = (r: RunRecord) => ({
   outcome: r.outcome,
   attempts: r.attempts,
   error: r.error,
+  result: r.result,
 });
 
 const leaseView = (l: Lease) => ({

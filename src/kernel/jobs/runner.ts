@@ -1,10 +1,10 @@
-import { errorFields } from "../log";
+import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { JobDef, ModuleDef, ModuleRuntime } from "../modules/types";
 import { retry } from "../resilience/retry";
 import { realSleeper, type Sleeper } from "../resilience/sleep";
-import { type AttemptRecord, ERROR_CHARS, jobRunner, type RunRecord } from "./contract";
+import { type AttemptRecord, ERROR_CHARS, JobSummary, jobRunner, RESULT_CHARS, type RunRecord } from "./contract";
 import { type CronSchedule, cronSchedule } from "./cron";
 import type { Lease, Refusal, Trigger } from "./lease";
 import { type JobPolicy, jobPolicy } from "./policy";
@@ -77,12 +77,13 @@ export async function runJob(
   const attempts: AttemptRecord[] = [];
   const started = performance.now();
   let error: string | null = null;
+  let result: JobSummary | null = null;
   try {
     await retry(
       async (attempt) => {
         const began = performance.now();
         try {
-          await entry.def.run({
+          const returned = await entry.def.run({
             env,
             config: services.config,
             log: log.child({ attempt }),
@@ -94,6 +95,7 @@ export async function runJob(
             modules: services.modules,
           });
           attempts.push({ attempt, outcome: "ok", duration_ms: elapsed(began), error: null });
+          result = summaryOf(returned, log);
         } catch (failure) {
           attempts.push({ attempt, outcome: "failed", duration_ms: elapsed(began), error: describe(failure) });
           throw failure;
@@ -125,7 +127,7 @@ export async function runJob(
   isolateRecorder.observe(METRICS.jobDuration, [entry.name, outcome], duration / 1000);
   if (outcome === "ok") log.info("job ran", { attempts: attempts.length, duration_ms: duration });
 
-  const report = { lease_id: lease.lease.id, outcome, duration_ms: duration, attempts, error } as const;
+  const report = { lease_id: lease.lease.id, outcome, duration_ms: duration, attempts, error, result } as const;
   const recorded = await runner.finish(report).catch((failure: unknown) => {
     // The lease then runs out and the run is recorded as lost; the job itself did run.
     log.error("job run could not be recorded", errorFields(failure));
@@ -145,6 +147,21 @@ export async function runJob(
 
 function elapsed(since: number): number {
   return Math.max(0, Math.round(performance.now() - since));
+}
+
+/**
+ * A job's returned summary as a run records it: null for nothing, and in place of one that is no
+ * JSON object or longer than RESULT_CHARS as JSON (a job's mistake, which must not fail the run
+ * whose work is done, nor its record) a note saying so, the summary itself logged.
+ */
+function summaryOf(returned: unknown, log: Logger): JobSummary | null {
+  if (returned === undefined || returned === null) return null;
+  const parsed = JobSummary.safeParse(returned);
+  const chars = parsed.success ? JSON.stringify(parsed.data).length : 0;
+  if (parsed.success && chars <= RESULT_CHARS) return parsed.data;
+  const problem = parsed.success ? `longer than ${RESULT_CHARS} characters as JSON` : "not a JSON object";
+  log.warn("job result not recorded", { problem });
+  return { result_not_recorded: problem };
 }
 
 /** An error as a run records it: class and message, cut (no stack). */

@@ -12,6 +12,7 @@ import type { AnyDecider } from "../events/decider";
 import type { Envelope, EventUnion } from "../events/envelope";
 import type { HealthCheck } from "../health/checks";
 import type { MigrationWatch } from "../health/pending-migrations";
+import type { JobSummary } from "../jobs/contract";
 import type { Logger } from "../log";
 
 /** What a queue subscriber or a job receives besides its input. */
@@ -198,7 +199,13 @@ export interface JobDef {
    * for the fire time it missed; a fire time older than that is skipped.
    */
   catch_up_ms?: number;
-  run(runtime: JobRuntime): Promise<void>;
+  /**
+   * Does the job's work. What it resolves to, if anything, is the run's result: a small summary
+   * of what it found or did (counts, not data; at most `RESULT_CHARS` of JSON), recorded with the
+   * run and shown by `plinth jobs run` and the job list, so an operator need not read the logs.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most jobs report nothing, and an `async run() {}` resolves to void.
+  run(runtime: JobRuntime): Promise<JobSummary | void>;
 }
 
 /**

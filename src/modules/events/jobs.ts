@@ -12,6 +12,7 @@ export const purgeProcessed: JobDef = {
   async run({ env, log, clock }) {
     const purged = await processedLedger(readModels(env)).purge(clock.now());
     if (purged > 0) log.info("processed event ids purged", { purged });
+    return { purged };
   },
 };
 
@@ -37,7 +38,8 @@ const byCount = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1]
  * consumers do as they store them, so a letter dismissed before the report ran is counted too,
  * and a report run again after a failure counts nothing twice. A letter whose
  * event every subscription already applied (a catch-up replay did) does not wait: it is
- * counted apart, as `already_applied` (kernel/events/dead-letter-applied.ts).
+ * counted apart, as `already_applied` (kernel/events/dead-letter-applied.ts). The same counts
+ * are the run's result (its JobRunner keeps them with the run).
  */
 export const deadLetterReport: JobDef = {
   name: "dead-letter-report",
@@ -91,5 +93,7 @@ export const deadLetterReport: JobDef = {
     };
     if (total > 0) log.warn("dead letters wait for an operator", fields);
     else log.info("no dead letters waiting", fields);
+    // The run's result too: `plinth jobs run events dead-letter-report` prints it.
+    return fields;
   },
 };
