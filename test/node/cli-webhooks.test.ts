@@ -1,6 +1,7 @@
 // The tenant admin's webhook commands against a served plinth delivering to a real receiver
 // on 127.0.0.1: after an outage, the deliveries given up are listed and sent again with the
 // CLI (the on-call drill had only curl for it). WEBHOOK_POLICY gives up after one attempt.
+import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Receiver, startReceiver } from "../../bench/lib/webhooks.mjs";
 import { plinth } from "./plinth-cli";
@@ -117,5 +118,68 @@ describe("plinth webhooks", () => {
     const asJson = await run(["webhooks", "redeliver-failed", id, "--json"]);
     expect(asJson.status).toBe(1);
     expect(JSON.parse(asJson.stderr)).toMatchObject({ status: 409, code: "endpoint_disabled" });
+  });
+});
+
+/** A plinth stand-in answering each redeliver-failed call with the next of `pages`; the calls' bodies. */
+async function scripted(pages: { requeued: number; remaining: number }[]) {
+  const bodies: unknown[] = [];
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c) => {
+      text += c;
+    });
+    req.on("end", () => {
+      bodies.push(JSON.parse(text || "{}"));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(pages[bodies.length - 1] ?? { requeued: 0, remaining: 0 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  const run = (args: string[]) =>
+    plinth([...args, "--url", `http://127.0.0.1:${address.port}`], { PLINTH_KEY: "plk_dev_scripted" });
+  const stop = () => new Promise((resolve) => server.close(resolve));
+  return { bodies, run, stop };
+}
+
+describe("plinth webhooks redeliver-failed, page by page", () => {
+  it("calls again while some remain, a line per call, and sends --since on each", async () => {
+    const api = await scripted([
+      { requeued: 100, remaining: 37 },
+      { requeued: 37, remaining: 0 },
+    ]);
+    try {
+      const since = "2026-12-05T06:00:00Z";
+      const run = await api.run(["webhooks", "redeliver-failed", "wh_x", "--since", since]);
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      expect(run.stdout.trim().split("\n")).toEqual([
+        "requeued 100, 37 remaining",
+        "requeued 37, 0 remaining",
+        "requeued 137 failed deliveries of wh_x, oldest first, with their webhook-id unchanged",
+      ]);
+      expect(api.bodies).toEqual([{ since }, { since }]);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it("stops, exit 1, when a call sends none back while some remain, rather than calling for ever", async () => {
+    const api = await scripted([
+      { requeued: 100, remaining: 5 },
+      { requeued: 0, remaining: 5 },
+      { requeued: 0, remaining: 5 },
+    ]);
+    try {
+      const run = await api.run(["webhooks", "redeliver-failed", "wh_x", "--json"]);
+      expect(run.status).toBe(1);
+      expect(JSON.parse(run.stdout)).toEqual({ endpoint_id: "wh_x", requeued: 100, remaining: 5 });
+      expect(run.stderr.trim()).toBe("plinth: 5 failed deliveries were not requeued: run the command again");
+      expect(api.bodies).toHaveLength(2);
+    } finally {
+      await api.stop();
+    }
   });
 });
