@@ -88,11 +88,8 @@ export class DirectorySso extends DirectoryMembership {
    * then a session, as password login starts one.
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
-    const { ctx, email, name, issuer, subject, roles, userId, familyId, tokenHash, userAgent, linkUserId } = rpcArgs(
-      DirectoryRpc,
-      "ssoLogin",
-      input,
-    );
+    const args = rpcArgs(DirectoryRpc, "ssoLogin", input);
+    const { ctx, email, name, issuer, subject, roles, userId, familyId, tokenHash, userAgent, linkUserId } = args;
     const provider = this.sso.provider();
     if (!provider || provider.config.issuer !== issuer) return fail("not_configured");
     // The provider's identity decides first: once linked, its account signs in whatever email the provider
@@ -108,7 +105,7 @@ export class DirectorySso extends DirectoryMembership {
       this.refuseSignIn(ctx, byEmail.userId, issuer, "identity_conflict");
       return this.committed(fail("identity_conflict"));
     }
-    if (byEmail && !mayLinkByEmail(this.linkFacts(byEmail.userId))) {
+    if (byEmail && !mayLinkByEmail(this.linkFacts(byEmail.userId, args.adminPermissions))) {
       this.refuseSignIn(ctx, byEmail.userId, issuer, "link_required");
       return this.committed(fail("link_required"));
     }
@@ -180,9 +177,13 @@ export class DirectorySso extends DirectoryMembership {
     return null;
   }
 
-  /** What linking by email depends on: whether the account is an owner's, and whether two-factor protects it. */
-  private linkFacts(userId: string): LinkFacts {
-    return { owner: this.store.rolesOf(userId).includes(OWNER), twoFactor: this.twoFactor.enabled(userId) };
+  /** What linking by email depends on: whether the account is an owner's, and whether two-factor protects it or must. */
+  private linkFacts(userId: string, adminPermissions: readonly string[]): LinkFacts {
+    return {
+      owner: this.store.rolesOf(userId).includes(OWNER),
+      twoFactor: this.twoFactor.enabled(userId),
+      twoFactorRequired: this.twoFactor.required(userId, adminPermissions),
+    };
   }
 
   /** Records a sign-in the provider vouched for but the directory refused, against the account it named. */

@@ -187,6 +187,7 @@ describe("deleting a role that the SSO configuration names", () => {
         familyId: `f-${subject}`,
         tokenHash: "a".repeat(64),
         userAgent: null,
+        adminPermissions: [],
       });
     const refused = await signIn("zed", ["staff", "viewer"]);
     expect(refused).toEqual({ ok: false, error: "role_missing", roles: ["staff"] });

@@ -28,10 +28,14 @@ async function tenantWithSso() {
   return t;
 }
 
+/** The permissions `require_two_factor_for_admins` covers, as the Worker sends them (a sample of the declared `admin.*`). */
+const ADMIN_PERMISSIONS = ["admin.audit.read", "admin.roles.write", "admin.settings.write"];
+
 /** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
 const signIn = (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
   directory(env, tenantId).ssoLogin({
     linkUserId,
+    adminPermissions: ADMIN_PERMISSIONS,
     ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
     email,
     name: "Someone",
@@ -84,6 +88,39 @@ describe("linking an existing account by email on a first single sign-on", () =>
     const linked = await signIn(t.id, "pat-at-idp", "pat@example.com");
     expect(linked.ok && linked.value.principal.id).toBe(plain.id);
     expect(await linksOf(t.id)).toEqual([{ subject: "pat-at-idp", user_id: plain.id }]);
+  });
+
+  it("with require_two_factor_for_admins on, is refused for an admin's account without two-factor, as for an owner's", async () => {
+    const t = await tenantWithSso();
+    const admin = await p.user(t.slug, "ada@example.com");
+    const granted = await p.call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(granted.status, JSON.stringify(granted.body)).toBe(204);
+    const member = await p.user(t.slug, "mo@example.com");
+    const setting = await p.call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { require_two_factor_for_admins: true },
+    });
+    expect(setting.status, JSON.stringify(setting.body)).toBe(200);
+
+    // The provider would otherwise sign the admin in past the second factor the tenant requires of them.
+    expect(await signIn(t.id, "ada-at-idp", "ada@example.com")).toEqual({ ok: false, error: "link_required" });
+    const refused = await p.auditOf(t.adminKey, "identity.sso.refused");
+    expect(refused.map((e) => [e.target, e.detail])).toEqual([
+      [`${t.id}/user/${admin.id}`, { reason: "link_required" }],
+    ]);
+    // A user the setting does not cover links as before.
+    const linked = await signIn(t.id, "mo-at-idp", "mo@example.com");
+    expect(linked.ok && linked.value.principal.id).toBe(member.id);
+    expect(await linksOf(t.id)).toEqual([{ subject: "mo-at-idp", user_id: member.id }]);
+  });
+
+  it("with require_two_factor_for_admins off, an admin's account without two-factor links by email as before", async () => {
+    const t = await tenantWithSso();
+    const admin = await p.user(t.slug, "abe@example.com");
+    await p.call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    const linked = await signIn(t.id, "abe-at-idp", "abe@example.com");
+    expect(linked.ok && linked.value.principal.id).toBe(admin.id);
   });
 
   it("an identity linked already (explicitly, or before this rule) still signs its owner in", async () => {

@@ -16,6 +16,10 @@ import { tenantEnvelope } from "./key-material";
  * the last accepted time step); it never sees a secret or a code.
  */
 
+/** The permissions whose holders a tenant's `require_two_factor_for_admins` covers: the declared `admin.*`. */
+export const adminPermissions = (c: Context<AppEnv>): string[] =>
+  c.get("platform").permissions.filter((p) => p.startsWith("admin."));
+
 /** What every authenticator app assumes by default: SHA-1, 6 digits, 30 s steps. */
 export const TOTP_PARAMS = { algorithm: "SHA1", digits: 6, period: 30 } as const;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { defineRpc } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
@@ -75,13 +76,18 @@ export const SsoRpc = defineRpc({
       userAgent: UserAgent,
       /** The account a user began an explicit link for (`ssoTakeState`): only it may be reached, by its own email. */
       linkUserId: Id.nullable().default(null),
+      /**
+       * The permissions whose holders `require_two_factor_for_admins` covers (the declared `admin.*`):
+       * while it is on, their accounts link only explicitly, as an owner's does.
+       */
+      adminPermissions: z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500),
     }),
     reply: z.union([
       resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
         "signup_closed",
         "not_configured",
         "identity_conflict",
-        /** The email's account is an owner's or has two-factor on: it links only explicitly. */
+        /** The email's account is an owner's, has two-factor on or must have it (admins): it links only explicitly. */
         "link_required",
         /** An explicit link whose account is gone, or whose provider identity asserts another email. */
         "link_mismatch",

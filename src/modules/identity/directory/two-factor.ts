@@ -187,7 +187,15 @@ export class TwoFactor {
    * grant any of `adminPermissions` (the declared `admin.*` permissions).
    */
   mustEnrol(userId: string, adminPermissions: readonly string[]): boolean {
-    if (!this.settings.current().require_two_factor_for_admins || this.enabled(userId)) return false;
+    return !this.enabled(userId) && this.required(userId, adminPermissions);
+  }
+
+  /**
+   * Whether the tenant requires two-factor of this user, enrolled or not:
+   * `require_two_factor_for_admins` is on and their roles grant any of `adminPermissions`.
+   */
+  required(userId: string, adminPermissions: readonly string[]): boolean {
+    if (!this.settings.current().require_two_factor_for_admins) return false;
     const grants = this.store.grantsOf(this.store.rolesOf(userId));
     return adminPermissions.some((p) => covers(grants, p));
   }

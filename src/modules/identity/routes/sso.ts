@@ -21,6 +21,7 @@ import { domainAllowed, rolesFor } from "../sso/mapping";
 import { signInRefusal } from "../sso/refusals";
 import { openClientSecret } from "../sso/secrets";
 import { tokenPair } from "../token-pair";
+import { adminPermissions } from "../two-factor";
 
 const op = operations(["auth"]);
 
@@ -142,6 +143,7 @@ export const ssoRoutes = createRouter()
       tokenHash: next.hash,
       userAgent: clampUserAgent(c.req.header("user-agent")),
       linkUserId: pending.value.linkUserId,
+      adminPermissions: adminPermissions(c),
     });
     if (!result.ok) {
       if (result.error === "role_missing") {

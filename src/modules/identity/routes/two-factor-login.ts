@@ -16,7 +16,7 @@ import { identityError } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
 import { ctxOf, newSecret } from "../services";
 import { tokenPair } from "../token-pair";
-import { CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
+import { adminPermissions, CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
 
 const op = operations(["auth"]);
 
@@ -28,9 +28,6 @@ export const TwoFactorChallengeSchema = z
     expires_in: z.number().int().openapi({ example: CHALLENGE_TTL_S }),
   })
   .openapi("TwoFactorChallenge");
-
-/** The permissions whose holders a tenant's `require_two_factor_for_admins` covers. */
-const adminPermissions = (c: Context<AppEnv>) => c.get("platform").permissions.filter((p) => p.startsWith("admin."));
 
 /**
  * Login's second step, after a correct password: null when the user has no

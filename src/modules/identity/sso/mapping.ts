@@ -35,15 +35,21 @@ export const domainAllowed = (config: Pick<SsoSettings, "allowed_domains">, emai
 export const mayProvision = (policy: SignupPolicy, jit: boolean, email: string): boolean =>
   jit || maySelfRegister(policy, email);
 
-/** What the directory knows of the account an unlinked identity's email names. */
-export type LinkFacts = { owner: boolean; twoFactor: boolean };
+/**
+ * What the directory knows of the account an unlinked identity's email names: an owner's, two-factor
+ * on, and whether the tenant requires two-factor of it (`require_two_factor_for_admins` covers its roles).
+ */
+export type LinkFacts = { owner: boolean; twoFactor: boolean; twoFactorRequired: boolean };
 
 /**
  * Whether a first sign-in may link a provider identity to an existing account
- * by its email alone. Not an owner's, nor one two-factor protects: the
- * provider vouches for the email, and whoever controls the provider (or a
- * provider careless with emails) would otherwise sign in as that account
- * past its password and second factor. Those accounts are linked only
+ * by its email alone. Not an owner's, nor one two-factor protects, nor one the
+ * tenant requires two-factor of (an administrator while
+ * `require_two_factor_for_admins` is on, enrolled or not): the provider vouches
+ * for the email, and whoever controls the provider (or a provider careless
+ * with emails) would otherwise sign in as that account past its password and
+ * the second factor it has or must have. Those accounts are linked only
  * explicitly, by their user signed in (`POST /api/v1/me/sso/link`). Pure.
  */
-export const mayLinkByEmail = (facts: LinkFacts): boolean => !facts.owner && !facts.twoFactor;
+export const mayLinkByEmail = (facts: LinkFacts): boolean =>
+  !facts.owner && !facts.twoFactor && !facts.twoFactorRequired;
