@@ -77,6 +77,35 @@ export class DirectorySso extends DirectoryMembership {
     return ok(null);
   }
 
+  /**
+   * A user unlinks their own identities. With two-factor on, the proof is checked and spent first, as
+   * deleting the account asks: an access token alone must not change how the account signs in.
+   * Nothing linked is `not_found`, before any code is spent.
+   */
+  ssoUnlinkOwn(input: In<"ssoUnlinkOwn">): Out<"ssoUnlinkOwn"> {
+    const { ctx, userId, proof } = rpcArgs(DirectoryRpc, "ssoUnlinkOwn", input);
+    if (!this.store.user(userId) || !this.sso.linked(userId)) return fail("not_found");
+    if (this.twoFactor.enabled(userId)) {
+      if (!proof) return fail("wrong_proof");
+      const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, userId, proof, "sso_unlink")));
+      if (!checked.ok) return fail("wrong_proof");
+    }
+    this.sso.unlink(ctx, userId, "self");
+    return this.committed(ok(null));
+  }
+
+  /** An administrator unlinks a user's identities: the caller must hold the user's permissions; only an owner unlinks an owner. */
+  ssoUnlinkUser(input: In<"ssoUnlinkUser">): Out<"ssoUnlinkUser"> {
+    const { ctx, userId } = rpcArgs(DirectoryRpc, "ssoUnlinkUser", input);
+    const user = this.authority.user(userId);
+    if (!user) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "user.sso.unlink", user });
+    if (refusal) return denied(refusal);
+    if (!this.sso.linked(userId)) return fail("not_found");
+    this.sso.unlink(ctx, userId, "admin");
+    return this.committed(ok(null));
+  }
+
   ssoTakeState(input: In<"ssoTakeState">): Out<"ssoTakeState"> {
     const { ctx, stateHash } = rpcArgs(DirectoryRpc, "ssoTakeState", input);
     return this.sso.take(ctx, stateHash);

@@ -100,9 +100,9 @@ function actions(): AuthorityAction[] {
     out.push({ type: "invitation.create", roles: [a] });
     for (const b of ROLES) out.push({ type: "invitation.create", roles: [a, b] });
   }
-  // Signing out: every target, and each user caller signing themself out.
+  // Signing out and unlinking SSO: every target, and each user caller acting on themself.
   for (const u of [...TARGETS, target("u-owner", [OWNER]), target("u-member", ["member"]), target("u-none", [])])
-    out.push({ type: "user.sessions.revoke", user: u });
+    out.push({ type: "user.sessions.revoke", user: u }, { type: "user.sso.unlink", user: u });
   for (const u of TARGETS) out.push({ type: "two_factor.reset", user: u });
   out.push({ type: "mail_links.change" });
   out.push({ type: "sso_trust.change" });
@@ -164,6 +164,7 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
         ) ?? need(a.roles.flatMap((r) => r.permissions))
       );
     case "user.sessions.revoke":
+    case "user.sso.unlink":
       if (c.kind === "user" && c.id === a.user.id) return null;
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
     case "two_factor.reset":

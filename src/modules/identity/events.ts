@@ -72,6 +72,11 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.sso.removed", { issuer: z.string() }),
   /** A provider identity linked to its account by the account's user, signed in (`POST /me/sso/link`). */
   event("identity.sso.linked", { user_id: z.string(), issuer: z.string() }),
+  /**
+   * A provider identity unlinked from its account: by the account's user (`self`, `DELETE /me/sso`) or an
+   * administrator (`admin`, `DELETE /admin/users/{id}/sso`). One event per identity (one per issuer).
+   */
+  event("identity.sso.unlinked", { user_id: z.string(), issuer: z.string(), by: z.enum(["self", "admin"]) }),
   /** A sign-in through the provider: the user and the session it started (no email, no provider tokens). */
   event("identity.sso.login", { user_id: z.string(), family_id: z.string(), issuer: z.string() }),
   /**
@@ -106,7 +111,7 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.login.two_factor_challenged", user),
   event("identity.login.two_factor_failed", {
     user_id: z.string(),
-    stage: z.enum(["login", "confirm", "disable", "delete_account", "sso_link"]),
+    stage: z.enum(["login", "confirm", "disable", "delete_account", "sso_link", "sso_unlink"]),
     method: z.enum(["totp", "recovery_code"]),
     reason: z.string(),
   }),

@@ -20,6 +20,7 @@ import { settingsRoutes } from "./routes/settings";
 import { ssoRoutes } from "./routes/sso";
 import { ssoAdminRoutes } from "./routes/sso-admin";
 import { ssoLinkRoutes } from "./routes/sso-link";
+import { ssoUnlinkRoutes } from "./routes/sso-unlink";
 import { twoFactorRoutes } from "./routes/two-factor";
 import { twoFactorLoginRoutes } from "./routes/two-factor-login";
 import { userRoutes } from "./routes/users";
@@ -50,6 +51,7 @@ export const identity = () =>
       .route("/", ssoRoutes)
       .route("/", ssoAdminRoutes)
       .route("/", ssoLinkRoutes)
+      .route("/", ssoUnlinkRoutes)
       .route("/", twoFactorRoutes)
       .route("/", twoFactorLoginRoutes),
     root_routes: createRouter().route("/", jwksRoutes).route("/", discoveryRoutes),

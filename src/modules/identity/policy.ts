@@ -69,6 +69,8 @@ export type AuthorityAction =
   | { type: "invitation.create"; roles: readonly RoleFacts[] }
   /** Signing a user out (revoking their sessions): anyone may sign themself out. */
   | { type: "user.sessions.revoke"; user: UserFacts }
+  /** Unlinking a user's provider identity: it takes a way in from them; anyone may unlink their own. */
+  | { type: "user.sso.unlink"; user: UserFacts }
   /** Turning off another user's two-factor (an admin's reset): it weakens their sign-in. */
   | { type: "two_factor.reset"; user: UserFacts };
 
@@ -189,8 +191,10 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
           action.roles.flatMap((r) => r.permissions),
         )
       );
+    case "user.sso.unlink":
     case "user.sessions.revoke": {
-      // Like deleting the user, less the last-owner rule: an owner signed out can sign in again.
+      // Like deleting the user, less the last-owner rule: an owner signed out (or unlinked from the
+      // provider, which is one way in fewer) can sign in again.
       if (caller.kind === "user" && caller.id === action.user.id) return null;
       return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
     }

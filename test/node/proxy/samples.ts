@@ -38,6 +38,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/auth/accept-invitation": { token: "pli_unknown", password: "a-long-enough-password", name: "Nobody" },
   "PUT /api/v1/admin/sso": SSO_SAMPLE,
   "POST /api/v1/me/sso/link": { password: "a-long-enough-password" },
+  "DELETE /api/v1/me/sso": { password: "a-long-enough-password" },
   "POST /api/v1/blog/posts": { title: "Sample", content: "" },
   "PATCH /api/v1/blog/posts/{id}": { title: "Sample" },
 };

@@ -20,7 +20,9 @@ export const SSO_SAMPLE = {
  * Every SSO operation once with a valid request: the tenant's provider set to
  * a local OpenID provider that answers its authorize at once (test/node/support/
  * fake-oidc.ts; the real provider's flow is test/node/sso-e2e.test.ts), read,
- * a link begun by a signed-in user, a sign-in from start (302 to the provider) to callback (the token pair).
+ * a link begun by a signed-in user, a sign-in from start (302 to the provider) to callback (the token pair),
+ * which links the account of the provider's email (registered first, with a password, so its user
+ * can unlink it: `DELETE /me/sso`), and a second sign-in that links it again for an administrator to unlink.
  * The configuration stays for the error requests; {@link ssoTearDown} removes it.
  */
 export async function ssoSweep(
@@ -38,6 +40,46 @@ export async function ssoSweep(
     json: { ...SSO_SAMPLE, issuer: provider.issuer, jit: true },
   });
   await s.call({ ...admin, op: "GET /api/v1/admin/sso", label: "admin key", expect: 200 });
+  // A signed-in user starts linking their account (the URL is not followed: the sign-in below is the flow).
+  await s.call({
+    ...user.jwt,
+    op: "POST /api/v1/me/sso/link",
+    label: "JWT, password",
+    expect: 200,
+    json: { password: user.password },
+  });
+  const linked = await s.need<{ id: string }>({
+    ...anon,
+    op: "POST /api/v1/auth/register",
+    label: "the provider's email",
+    expect: 201,
+    json: { email: FAKE_EMAIL, password: LINKED_PASSWORD, name: "Linked" },
+  });
+  const pair = await signIn(s, anon);
+  await s.call({
+    ...anon,
+    headers: { ...anon.headers, authorization: `Bearer ${pair.access_token}` },
+    op: "DELETE /api/v1/me/sso",
+    label: "JWT, password",
+    expect: 204,
+    json: { password: LINKED_PASSWORD },
+  });
+  await signIn(s, anon);
+  await s.call({
+    ...admin,
+    op: "DELETE /api/v1/admin/users/{id}/sso",
+    label: "admin key",
+    expect: 204,
+    params: { id: linked.id },
+  });
+}
+
+/** The email the local provider asserts for every sign-in (test/node/support/fake-oidc.ts). */
+const FAKE_EMAIL = "tampered@example.com";
+const LINKED_PASSWORD = "linked-account-password-0123";
+
+/** A sign-in through the local provider, start (302) to callback (200): the token pair. */
+async function signIn(s: Sweep, anon: Base): Promise<{ access_token: string }> {
   // Straight to the Worker: Prism's forwarding follows redirects, and would answer for the whole sign-in.
   const started = await s.call({
     ...anon,
@@ -48,17 +90,9 @@ export async function ssoSweep(
   });
   if (!started.location)
     throw new Error(`SSO start answered ${started.status} without a Location: ${JSON.stringify(started.json)}`);
-  // A signed-in user starts linking their account (the URL is not followed: the sign-in below is the flow).
-  await s.call({
-    ...user.jwt,
-    op: "POST /api/v1/me/sso/link",
-    label: "JWT, password",
-    expect: 200,
-    json: { password: user.password },
-  });
   const back = await fetch(started.location, { redirect: "manual" });
   const callback = new URL(back.headers.get("location") ?? "", "http://callback.invalid");
-  await s.call({
+  return s.need<{ access_token: string }>({
     ...anon,
     op: "GET /api/v1/auth/sso/callback",
     label: "provider's code and state",

@@ -49,6 +49,19 @@ export const SsoRpc = defineRpc({
     }),
     reply: resultOf(z.null(), ["not_configured", "not_found", "wrong_proof"]),
   },
+  /**
+   * A user unlinks their own identity (the Worker checked the password); with two-factor on,
+   * `proof` is checked and spent here, as for deleting the account.
+   */
+  ssoUnlinkOwn: {
+    args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable() }),
+    reply: resultOf(z.null(), ["not_found", "wrong_proof"]),
+  },
+  /** An administrator unlinks a user's identity: allowed as signing them out is (policy `user.sso.unlink`). */
+  ssoUnlinkUser: {
+    args: withCtx({ userId: Id }),
+    reply: deniableResultOf(z.null(), ["not_found"]),
+  },
   ssoTakeState: {
     args: withCtx({ stateHash: Hash }),
     reply: resultOf(

@@ -182,6 +182,11 @@ export class SsoDirectory {
     );
   }
 
+  /** Whether an account is linked to an identity of any provider (one replaced or deleted included). */
+  linked(userId: string): boolean {
+    return this.sql.exec("select 1 from sso_identities where user_id = ?", userId).toArray().length > 0;
+  }
+
   /** Links a provider identity to an account; call inside the sign-in's transaction. */
   link(issuer: string, subject: string, userId: string, now: string): void {
     this.sql.exec(
@@ -191,6 +196,29 @@ export class SsoDirectory {
       userId,
       now,
     );
+  }
+
+  /**
+   * Unlinks every identity linked to the account (one per issuer; a provider replaced or deleted
+   * leaves its links), each recorded as `identity.sso.unlinked`; returns how many.
+   */
+  unlink(ctx: Ctx, userId: string, by: "self" | "admin"): number {
+    return this.store.tx(() => {
+      const issuers = this.sql
+        .exec<{ issuer: string }>("delete from sso_identities where user_id = ? returning issuer", userId)
+        .toArray()
+        .map((r) => r.issuer)
+        .sort();
+      for (const issuer of issuers) {
+        this.store.emit(
+          ctx,
+          `user/${userId}`,
+          { type: "identity.sso.unlinked", data: { user_id: userId, issuer, by } },
+          { issuer, by },
+        );
+      }
+      return issuers.length;
+    });
   }
 
   /** Forgets sign-ins that expired or were spent (housekeeping); returns how many. */

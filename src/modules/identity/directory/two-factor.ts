@@ -20,7 +20,7 @@ export const DirectoryProofSchema = z.union([
 export type DirectoryProof = z.infer<typeof DirectoryProofSchema>;
 
 /** Where a proof was checked, for the audit log. */
-export type ProofStage = "login" | "confirm" | "disable" | "delete_account" | "sso_link";
+export type ProofStage = "login" | "confirm" | "disable" | "delete_account" | "sso_link" | "sso_unlink";
 
 /** A user's two-factor state as `GET /me/two-factor` shows it. */
 export const TwoFactorStatusSchema = z.object({

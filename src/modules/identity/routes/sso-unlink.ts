@@ -1,0 +1,98 @@
+import { z } from "@hono/zod-openapi";
+import { PERMISSIONS } from "../../../generated/permissions";
+import { principalOf, tenantOf } from "../../../kernel/auth/guards";
+import { AppError } from "../../../kernel/errors";
+import { IdParam, jsonBody } from "../../../kernel/openapi/blocks";
+import { operations } from "../../../kernel/openapi/operation";
+import { createRouter, problem } from "../../../kernel/openapi/router";
+import { enforce } from "../../../kernel/ratelimit/limiter";
+import { confirmCurrentPassword } from "../current-password";
+import { directory } from "../directory/contract";
+import { identityError, refused } from "../refusals";
+import { PresentedPasswordSchema } from "../schemas";
+import { ctxOf } from "../services";
+import { proofFor, RecoveryCodeSchema, TotpCodeSchema } from "../two-factor";
+
+const op = operations(["users"]);
+
+const UnlinkSchema = z
+  .object({
+    password: PresentedPasswordSchema,
+    code: TotpCodeSchema.optional().openapi({ description: "with two-factor on: a current code…" }),
+    recovery_code: RecoveryCodeSchema.optional().openapi({ description: "…or an unused recovery code" }),
+  })
+  .refine((b) => b.code === undefined || b.recovery_code === undefined, {
+    message: "give at most one of code and recovery_code",
+    path: ["code"],
+  });
+
+const unlinkMine = op.delete("/me/sso", {
+  operationId: "unlinkSso",
+  summary: "Unlink your account from the identity provider (your password, and with two-factor on a code)",
+  access: "principal",
+  request: { body: jsonBody(UnlinkSchema) },
+  responses: {
+    204: { description: "unlinked: the provider's identity no longer signs you in (sessions it started stay)" },
+    403: problem(
+      "the password is wrong (wrong_password); two-factor is on and the code is missing, wrong or used (wrong_two_factor_code); or the caller is not a user",
+    ),
+    404: problem("no identity is linked to your account (not_found)"),
+    429: problem("too many passwords (policy login) or codes (policy two_factor) tried"),
+  },
+});
+
+const unlinkTheirs = op.delete("/admin/users/{id}/sso", {
+  operationId: "unlinkUserSso",
+  summary: "Unlink a user's account from the identity provider (identity.user.update)",
+  access: PERMISSIONS.identity.user.update,
+  request: { params: IdParam },
+  responses: {
+    204: { description: "unlinked: the provider's identity no longer signs the user in (sessions it started stay)" },
+    403: problem("the user holds a permission the caller does not, or is an owner and the caller is not an owner"),
+    404: problem("no such user, or no identity linked to their account (not_found)"),
+  },
+});
+
+const nothingLinked = () =>
+  new AppError("not_found", { detail: "no identity of a provider is linked to this account" });
+
+/**
+ * `DELETE /api/v1/me/sso` and `DELETE /api/v1/admin/users/{id}/sso`: unlinking a provider
+ * identity from an account, so it no longer signs that account in. The user proves the account
+ * is theirs as `DELETE /me` asks (password, and a code with two-factor on): an access token
+ * alone must not change how the account signs in. An administrator may unlink a user they may
+ * sign out (who-may-change-authority): taking a way in away is no takeover, unlike linking,
+ * which stays the user's own.
+ */
+export const ssoUnlinkRoutes = createRouter()
+  .openapi(unlinkMine, async (c) => {
+    const user = principalOf(c, "user");
+    const tenant = tenantOf(c);
+    const { password, ...presented } = c.req.valid("json");
+    const dir = directory(c.env, tenant.id);
+    await confirmCurrentPassword(c, dir, user.id, password);
+    const secret = await dir.twoFactorSecret(user.id);
+    let proof = null;
+    if (secret?.enabled) {
+      if (presented.code === undefined && presented.recovery_code === undefined) {
+        throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
+      }
+      await enforce(c, "two_factor", user.id);
+      proof = await proofFor(c, tenant.id, user.id, secret.sealedSecret, presented);
+    }
+    const result = await dir.ssoUnlinkOwn({ ctx: ctxOf(c), userId: user.id, proof });
+    if (!result.ok) {
+      if (result.error === "wrong_proof") {
+        throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
+      }
+      throw nothingLinked();
+    }
+    return c.body(null, 204);
+  })
+  .openapi(unlinkTheirs, async (c) => {
+    const tenant = tenantOf(c);
+    const { id } = c.req.valid("param");
+    const result = await directory(c.env, tenant.id).ssoUnlinkUser({ ctx: ctxOf(c), userId: id });
+    if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : nothingLinked();
+    return c.body(null, 204);
+  });

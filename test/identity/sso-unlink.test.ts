@@ -1,0 +1,152 @@
+// Unlinking a provider identity from an account: by its user (`DELETE /me/sso`, proving it is
+// theirs as `DELETE /me` asks) or by an administrator who may act on that user
+// (`DELETE /admin/users/{id}/sso`). Either way the identity stops reaching the account, and the
+// audit log says who did it.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { directory } from "../../src/modules/identity/directory/contract";
+import { PASSWORD } from "./helpers";
+import { codeAt, platformAt } from "./two-factor-helpers";
+
+const ISSUER = "https://login.example.com";
+const p = platformAt("2026-04-01T10:00:00.000Z");
+
+async function tenantWithSso() {
+  const t = await p.tenant("sso-unlink");
+  const put = await p.call("/api/v1/admin/sso", {
+    method: "PUT",
+    token: t.adminKey,
+    body: {
+      issuer: ISSUER,
+      client_id: "plinth",
+      client_secret: "s3cret-of-the-provider",
+      allowed_domains: ["example.com"],
+    },
+  });
+  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  return t;
+}
+
+/** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
+const signIn = (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
+  directory(env, tenantId).ssoLogin({
+    linkUserId,
+    adminPermissions: [],
+    ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
+    email,
+    name: "Someone",
+    issuer: ISSUER,
+    subject,
+    roles: ["member"],
+    userId: `u-${subject}`,
+    familyId: `f-${subject}-${crypto.randomUUID()}`,
+    tokenHash: `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", ""),
+    userAgent: null,
+  });
+
+const linksOf = (tenantId: string) =>
+  runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) =>
+    state.storage.sql
+      .exec<{ subject: string; user_id: string }>("select subject, user_id from sso_identities order by subject")
+      .toArray(),
+  );
+
+const unlinkMine = (slug: string, token: string, body: Record<string, unknown>) =>
+  p.call("/api/v1/me/sso", { tenant: slug, token, method: "DELETE", body });
+
+describe("DELETE /me/sso", () => {
+  it("unlinks the caller's identity after their password; 404 when none is linked; audited", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "una@example.com");
+    const other = await p.user(t.slug, "otis@example.com");
+    expect((await signIn(t.id, "una-at-idp", "una@example.com")).ok).toBe(true);
+    expect((await signIn(t.id, "otis-at-idp", "otis@example.com")).ok).toBe(true);
+
+    const wrong = await unlinkMine(t.slug, u.token, { password: "not my password at all" });
+    expect([wrong.status, wrong.body.code]).toEqual([403, "wrong_password"]);
+    expect(await linksOf(t.id)).toHaveLength(2);
+
+    const done = await unlinkMine(t.slug, u.token, { password: PASSWORD });
+    expect(done.status, JSON.stringify(done.body)).toBe(204);
+    // Only the caller's identity goes.
+    expect(await linksOf(t.id)).toEqual([{ subject: "otis-at-idp", user_id: other.id }]);
+    const entries = await p.auditOf(t.adminKey, "identity.sso.unlinked");
+    expect(entries.map((e) => [e.target, e.detail])).toEqual([
+      [`${t.id}/user/${u.id}`, { issuer: ISSUER, by: "self" }],
+    ]);
+
+    const again = await unlinkMine(t.slug, u.token, { password: PASSWORD });
+    expect([again.status, again.body.code]).toEqual([404, "not_found"]);
+  });
+
+  it("with two-factor on, needs a current code too, and spends it", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "tia@example.com");
+    const { secret } = await p.enrol(u.token);
+    expect((await signIn(t.id, "tia-at-idp", "tia@example.com", u.id)).ok).toBe(true);
+
+    const noCode = await unlinkMine(t.slug, u.token, { password: PASSWORD });
+    expect([noCode.status, noCode.body.code]).toEqual([403, "wrong_two_factor_code"]);
+    // The step enrolment confirmed is spent already: a replay.
+    const replayed = await unlinkMine(t.slug, u.token, { password: PASSWORD, code: codeAt(secret, p.clock) });
+    expect([replayed.status, replayed.body.code]).toEqual([403, "wrong_two_factor_code"]);
+    expect(await linksOf(t.id)).toHaveLength(1);
+
+    p.clock.advance(30_000);
+    const done = await unlinkMine(t.slug, u.token, { password: PASSWORD, code: codeAt(secret, p.clock) });
+    expect(done.status, JSON.stringify(done.body)).toBe(204);
+    expect(await linksOf(t.id)).toEqual([]);
+  });
+
+  it("is a user's: an API key gets 403; a malformed body 400", async () => {
+    const t = await tenantWithSso();
+    const byKey = await unlinkMine(t.slug, t.adminKey, { password: PASSWORD });
+    expect(byKey.status).toBe(403);
+    const u = await p.user(t.slug, "ulf@example.com");
+    const bad = await unlinkMine(t.slug, u.token, {
+      password: PASSWORD,
+      code: "123456",
+      recovery_code: "abcd-efgh-ijkl",
+    });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe("DELETE /admin/users/{id}/sso", () => {
+  it("an administrator unlinks a user they may act on; not an owner's; 404 for nothing linked or no user", async () => {
+    const t = await tenantWithSso();
+    const admin = await p.user(t.slug, "ava@example.com");
+    const granted = await p.call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(granted.status, JSON.stringify(granted.body)).toBe(204);
+    const adminToken = String((await p.login(t.slug, "ava@example.com")).body.access_token);
+    const member = await p.user(t.slug, "mel@example.com");
+    const owner = await p.user(t.slug, "oona@example.com");
+    await p.call(`/api/v1/admin/users/${owner.id}/roles/owner`, { method: "PUT", token: t.adminKey });
+    expect((await signIn(t.id, "mel-at-idp", "mel@example.com")).ok).toBe(true);
+    expect((await signIn(t.id, "oona-at-idp", "oona@example.com", owner.id)).ok).toBe(true);
+    const unlink = (id: string, token: string) =>
+      p.call(`/api/v1/admin/users/${id}/sso`, { tenant: t.slug, token, method: "DELETE" });
+
+    // A member may not unlink anyone, themself included, through the admin route.
+    const byMember = await unlink(member.id, member.token);
+    expect(byMember.status).toBe(403);
+    // Only an owner unlinks an owner.
+    const ownerRefused = await unlink(owner.id, adminToken);
+    expect([ownerRefused.status, ownerRefused.body.code]).toEqual([403, "forbidden"]);
+
+    const done = await unlink(member.id, adminToken);
+    expect(done.status, JSON.stringify(done.body)).toBe(204);
+    expect(await linksOf(t.id)).toEqual([{ subject: "oona-at-idp", user_id: owner.id }]);
+    const entries = await p.auditOf(t.adminKey, "identity.sso.unlinked");
+    expect(entries.map((e) => [e.target, e.detail, e.actor?.id])).toEqual([
+      [`${t.id}/user/${member.id}`, { issuer: ISSUER, by: "admin" }, admin.id],
+    ]);
+
+    expect((await unlink(member.id, adminToken)).status).toBe(404);
+    expect((await unlink("01NOSUCHUSER", adminToken)).status).toBe(404);
+    // The owner key unlinks the owner.
+    expect((await unlink(owner.id, t.adminKey)).status).toBe(204);
+    expect(await linksOf(t.id)).toEqual([]);
+  });
+});
