@@ -14,7 +14,7 @@ import { browser, startProvider, type TestProvider } from "./support/oidc";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLIENT = { client_id: "plinth-e2e", client_secret: randomBytes(24).toString("base64url") };
-const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner", "sso-link"].map(
+const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner", "sso-link", "sso-admin2fa"].map(
   (s) => `${s}-${randomBytes(3).toString("hex")}`,
 );
 
@@ -459,6 +459,54 @@ describe("an owner's account is never linked by email alone", () => {
       return items.length > 0 ? items : undefined;
     });
     expect(audit.map((e) => e.target)).toEqual([`${t.id}/user/${ownerId}`]);
+  });
+});
+
+describe("an administrator's account under require_two_factor_for_admins", () => {
+  it("is not linked by email while the setting is on; once linked, its user unlinks it and it reaches the account no more", async () => {
+    const t = await newTenant(SLUGS[6] ?? "");
+    const headers = { "x-tenant": t.slug };
+    const password = "a long enough password";
+    const reg = await api("POST", "/api/v1/auth/register", {
+      headers,
+      body: { email: "adam@example.com", password, name: "Adam" },
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const adminId = String(reg.body.id);
+    expect((await api("PUT", `/api/v1/admin/users/${adminId}/roles/admin`, { key: t.key })).status).toBe(204);
+    const requireTwoFactor = async (on: boolean) => {
+      const res = await api("PATCH", "/api/v1/admin/settings", {
+        key: t.key,
+        body: { require_two_factor_for_admins: on },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    };
+    await requireTwoFactor(true);
+    await configure(t);
+    const signIn = async () => {
+      provider().loginAs("adam-at-idp", { email: "adam@example.com", email_verified: true });
+      const { callback, b } = await toCallback(t.slug);
+      return b.get(callback);
+    };
+
+    // The Worker tells the directory which permissions the setting covers: the admin role's are among them.
+    const refused = await signIn();
+    expect(refused.status, refused.body).toBe(409);
+    expect(json(refused.body).code).toBe("sso_link_required");
+
+    await requireTwoFactor(false);
+    const linked = await signIn();
+    expect(linked.status, linked.body).toBe(200);
+    const token = String(json(linked.body).access_token);
+    const me = await api("GET", "/api/v1/me", { key: token });
+    expect((me.body.user as Json).id).toBe(adminId);
+
+    const unlinked = await api("DELETE", "/api/v1/me/sso", { key: token, body: { password } });
+    expect(unlinked.status, JSON.stringify(unlinked.body)).toBe(204);
+    // A first sign-in again: with the setting back on, refused as before.
+    await requireTwoFactor(true);
+    const again = await signIn();
+    expect(again.status, again.body).toBe(409);
   });
 });
 
