@@ -1,29 +1,16 @@
-import { z } from "@hono/zod-openapi";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
-import { confirmCurrentPassword } from "../current-password";
+import { accountProofBody, proveAccount } from "../account-proof";
 import { directory } from "../directory/contract";
 import { identityError } from "../refusals";
-import { PresentedPasswordSchema } from "../schemas";
 import { ctxOf } from "../services";
-import { proofFor, RecoveryCodeSchema, TotpCodeSchema } from "../two-factor";
 import { settleRemoval } from "../user-removal";
 
 const op = operations(["users"]);
 
-const DeleteMeSchema = z
-  .object({
-    password: PresentedPasswordSchema,
-    code: TotpCodeSchema.optional().openapi({ description: "with two-factor on: a current code…" }),
-    recovery_code: RecoveryCodeSchema.optional().openapi({ description: "…or an unused recovery code" }),
-  })
-  .refine((b) => b.code === undefined || b.recovery_code === undefined, {
-    message: "give at most one of code and recovery_code",
-    path: ["code"],
-  });
+const DeleteMeSchema = accountProofBody({});
 
 const removeMe = op.delete("/me", {
   operationId: "deleteMe",
@@ -51,18 +38,8 @@ const removeMe = op.delete("/me", {
 export const accountRoutes = createRouter().openapi(removeMe, async (c) => {
   const user = principalOf(c, "user");
   const tenant = tenantOf(c);
-  const { password, ...presented } = c.req.valid("json");
   const dir = directory(c.env, tenant.id);
-  await confirmCurrentPassword(c, dir, user.id, password);
-  const stored = await dir.twoFactorSecret(user.id);
-  let proof = null;
-  if (stored?.enabled) {
-    if (presented.code === undefined && presented.recovery_code === undefined) {
-      throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
-    }
-    await enforce(c, "two_factor", user.id);
-    proof = await proofFor(c, tenant.id, user.id, stored.sealedSecret, presented);
-  }
+  const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
   const result = await dir.deleteOwnAccount({ ctx: ctxOf(c), userId: user.id, proof });
   if (!result.ok && result.error === "wrong_proof") {
     throw identityError("wrong_two_factor_code", "the code is wrong or was already used");

@@ -3,29 +3,17 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
-import { confirmCurrentPassword } from "../current-password";
+import { accountProofBody, proveAccount } from "../account-proof";
 import { directory } from "../directory/contract";
-import { identityError } from "../refusals";
-import { PresentedPasswordSchema } from "../schemas";
 import { beginSignIn, notConfigured } from "../sso/begin";
-import { proofFor, RecoveryCodeSchema, TotpCodeSchema } from "../two-factor";
 
 const op = operations(["users"]);
 
-const LinkSchema = z
-  .object({
-    password: PresentedPasswordSchema,
-    code: TotpCodeSchema.optional().openapi({ description: "with two-factor on: a current code…" }),
-    recovery_code: RecoveryCodeSchema.optional().openapi({ description: "…or an unused recovery code" }),
-    redirect_uri: z.string().max(2048).optional().openapi({
-      description: "where the callback sends the browser afterwards, one of the provider's app_redirect_uris",
-    }),
-  })
-  .refine((b) => b.code === undefined || b.recovery_code === undefined, {
-    message: "give at most one of code and recovery_code",
-    path: ["code"],
-  });
+const LinkSchema = accountProofBody({
+  redirect_uri: z.string().max(2048).optional().openapi({
+    description: "where the callback sends the browser afterwards, one of the provider's app_redirect_uris",
+  }),
+});
 
 const link = op.post("/me/sso/link", {
   operationId: "linkSso",
@@ -57,22 +45,13 @@ const link = op.post("/me/sso/link", {
 export const ssoLinkRoutes = createRouter().openapi(link, async (c) => {
   const user = principalOf(c, "user");
   const tenant = tenantOf(c);
-  const { password, redirect_uri, ...presented } = c.req.valid("json");
+  const body = c.req.valid("json");
   const dir = directory(c.env, tenant.id);
   const stored = await dir.ssoProvider();
   if (!stored) throw notConfigured();
-  await confirmCurrentPassword(c, dir, user.id, password);
-  const secret = await dir.twoFactorSecret(user.id);
-  let proof = null;
-  if (secret?.enabled) {
-    if (presented.code === undefined && presented.recovery_code === undefined) {
-      throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
-    }
-    await enforce(c, "two_factor", user.id);
-    proof = await proofFor(c, tenant.id, user.id, secret.sealedSecret, presented);
-  }
+  const proof = await proveAccount(c, dir, user.id, body);
   const url = await beginSignIn(c, dir, stored, {
-    appRedirect: redirect_uri ?? null,
+    appRedirect: body.redirect_uri ?? null,
     redirectPath: "body.redirect_uri",
     link: { userId: user.id, proof },
   });

@@ -1,30 +1,17 @@
-import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../../generated/permissions";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { AppError } from "../../../kernel/errors";
 import { IdParam, jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
-import { confirmCurrentPassword } from "../current-password";
+import { accountProofBody, proveAccount } from "../account-proof";
 import { directory } from "../directory/contract";
 import { identityError, refused } from "../refusals";
-import { PresentedPasswordSchema } from "../schemas";
 import { ctxOf } from "../services";
-import { proofFor, RecoveryCodeSchema, TotpCodeSchema } from "../two-factor";
 
 const op = operations(["users"]);
 
-const UnlinkSchema = z
-  .object({
-    password: PresentedPasswordSchema,
-    code: TotpCodeSchema.optional().openapi({ description: "with two-factor on: a current code…" }),
-    recovery_code: RecoveryCodeSchema.optional().openapi({ description: "…or an unused recovery code" }),
-  })
-  .refine((b) => b.code === undefined || b.recovery_code === undefined, {
-    message: "give at most one of code and recovery_code",
-    path: ["code"],
-  });
+const UnlinkSchema = accountProofBody({});
 
 const unlinkMine = op.delete("/me/sso", {
   operationId: "unlinkSso",
@@ -68,18 +55,8 @@ export const ssoUnlinkRoutes = createRouter()
   .openapi(unlinkMine, async (c) => {
     const user = principalOf(c, "user");
     const tenant = tenantOf(c);
-    const { password, ...presented } = c.req.valid("json");
     const dir = directory(c.env, tenant.id);
-    await confirmCurrentPassword(c, dir, user.id, password);
-    const secret = await dir.twoFactorSecret(user.id);
-    let proof = null;
-    if (secret?.enabled) {
-      if (presented.code === undefined && presented.recovery_code === undefined) {
-        throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
-      }
-      await enforce(c, "two_factor", user.id);
-      proof = await proofFor(c, tenant.id, user.id, secret.sealedSecret, presented);
-    }
+    const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
     const result = await dir.ssoUnlinkOwn({ ctx: ctxOf(c), userId: user.id, proof });
     if (!result.ok) {
       if (result.error === "wrong_proof") {
