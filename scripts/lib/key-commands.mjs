@@ -1,0 +1,108 @@
+// The API key commands of a tenant admin (tenant key): creating a key (its secret printed
+// once), listing the live ones, and revoking one with every key it created.
+import { pageOptions, pageQuery, printPage, printRecord, tenant } from "./command-kit.mjs";
+import { CliError, call, EXIT } from "./remote.mjs";
+
+/** @type {import("./remote-commands.mjs").Command[]} */
+export const keyCommands = [
+  {
+    name: "keys create",
+    args: "<name> --scope <permission>... [--expires-at <iso>]",
+    summary: "create an API key of the tenant (its secret printed once)",
+    auth: "tenant",
+    positionals: 1,
+    options: {
+      scope: {
+        type: "string",
+        multiple: true,
+        arg: "<permission>",
+        help: "a permission it holds (repeat; one at least)",
+      },
+      "expires-at": { type: "string", arg: "<iso>", help: "when it expires (ISO 8601 with offset)" },
+    },
+    async run(run) {
+      const scopes = run.values.scope ?? [];
+      if (scopes.length === 0)
+        throw new CliError("name one --scope at least (e.g. --scope blog.post.read)", EXIT.usage);
+      const body = { name: run.positionals[0] ?? "", scopes, expires_at: run.values["expires-at"] };
+      const created = await call(run.url, tenant(run).POST("/api/v1/admin/api-keys", { body }));
+      printRecord(run, created, ["id", "name", "prefix", "scopes", "expires_at", "created_at", "key"]);
+      if (!run.values.json) run.print("the key is shown once: store it now");
+    },
+  },
+  {
+    name: "keys list",
+    args: "[--limit <n>] [--cursor <cursor>]",
+    summary: "list the tenant's live API keys (without secrets)",
+    auth: "tenant",
+    positionals: 0,
+    options: pageOptions,
+    async run(run) {
+      const query = pageQuery(run.values);
+      const body = await call(run.url, tenant(run).GET("/api/v1/admin/api-keys", { params: { query } }));
+      printPage(run, body, [
+        ["id", (k) => k.id],
+        ["name", (k) => k.name],
+        ["prefix", (k) => k.prefix],
+        ["scopes", (k) => k.scopes],
+        ["expires", (k) => k.expires_at],
+        ["last used", (k) => k.last_used_at],
+        // When: after a leaked credential, the keys minted since the leak are the ones to revoke.
+        ["created", (k) => k.created_at],
+        // Whose departure revokes it: deleting a user revokes the keys they created.
+        ["created by", (k) => k.created_by],
+      ]);
+    },
+  },
+  {
+    name: "keys revoke",
+    args: "<id>",
+    summary: "revoke an API key, with every key it created",
+    auth: "tenant",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const client = tenant(run);
+      // The keys it created, and theirs, go with it, but the API answers 204 with nothing: read
+      // the live keys first, so the operator answering a leak is told which integrations lost theirs.
+      // A key that may revoke but not read keys (admin.keys.write alone) still revokes: the
+      // list is only for the report, so a refused read leaves it unknown (null).
+      /** @type {{ id: string, name: string, created_by: string }[] | null} */
+      let live = [];
+      for (let cursor; live; ) {
+        // Unreachable: the DELETE below says so, with the CLI's exit code for it.
+        const page = await client
+          .GET("/api/v1/admin/api-keys", { params: { query: { limit: 100, cursor } } })
+          .catch(() => ({ data: undefined }));
+        if (!page.data) live = null;
+        else {
+          live.push(...page.data.items);
+          cursor = page.data.next_cursor ?? undefined;
+          if (!cursor) break;
+        }
+      }
+      await call(run.url, client.DELETE("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
+      if (live === null) {
+        if (run.values.json) return run.print(JSON.stringify({ revoked: id, with: null }));
+        return run.print(`revoked ${id}, with every key it created (this key may not list them: admin.keys.read)`);
+      }
+      const gone = new Set([id]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const k of live)
+          if (!gone.has(k.id) && gone.has(k.created_by)) {
+            gone.add(k.id);
+            grew = true;
+          }
+      }
+      const cascaded = live.filter((k) => k.id !== id && gone.has(k.id));
+      // --json says what was done, as JSON.
+      if (run.values.json) return run.print(JSON.stringify({ revoked: id, with: cascaded.map((k) => k.id) }));
+      run.print(`revoked ${id}`);
+      if (cascaded.length > 0)
+        run.print(
+          `and with it ${cascaded.length} key(s) it created: ${cascaded.map((k) => `${k.id} (${k.name})`).join(", ")}`,
+        );
+    },
+  },
+];
