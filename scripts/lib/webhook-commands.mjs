@@ -1,6 +1,6 @@
 // The webhook commands of a tenant admin (tenant key): its endpoints, an endpoint's delivery
-// log, and the redelivery of what was given up during a receiver's outage, page by page
-// (docs/operations.md, "Webhook deliveries given up").
+// log, the redelivery of what was given up during a receiver's outage, page by page
+// (docs/operations.md, "Webhook deliveries given up"), and enabling or disabling an endpoint.
 import { pageOptions, pageQuery, printPage, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 
@@ -19,8 +19,71 @@ function hostOf(/** @type {string} */ url) {
 /** A 409 endpoint_disabled, with the one step that unblocks it. */
 function disabledHint(error, id) {
   if (error instanceof CliError && error.problem?.code === "endpoint_disabled")
-    error.message += `\nenable it first (PATCH /api/v1/admin/webhooks/${id} {"enabled": true}), which sends what it kept queued`;
+    error.message += `\nenable it first (plinth webhooks enable ${id}), which sends what it kept queued`;
   return error;
+}
+
+/** What each state change tells the operator once written. */
+const TOLD = {
+  enable: (id) => [
+    `enabled ${id}: it sends what it kept queued, in order, then new events`,
+    `(deliveries it gave up before: plinth webhooks redeliver-failed ${id})`,
+  ],
+  disable: (id) => [
+    `disabled ${id}: it sends nothing, and events from now on are not queued for it`,
+    `(to resume: plinth webhooks enable ${id})`,
+  ],
+};
+
+/**
+ * `webhooks enable|disable <id>`: PATCH {enabled} with If-Match the version a GET just read, so
+ * an admin's change in between is a 412 to look at, not overwritten. An endpoint already in
+ * that state is left as it is (no write, no new version, no audit entry).
+ *
+ * @param {"enable" | "disable"} verb
+ * @returns {import("./remote-commands.mjs").Command}
+ */
+function toggle(verb) {
+  const enabled = verb === "enable";
+  return {
+    name: `webhooks ${verb}`,
+    args: "<endpoint-id>",
+    summary: enabled
+      ? "enable an endpoint again (disabled by an admin or for failing): it sends what it kept queued"
+      : "disable an endpoint: it sends nothing, and events are not queued for it, until enabled again",
+    auth: "tenant",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const client = tenant(run);
+      const params = { path: { id } };
+      let etag = null;
+      const read = await call(
+        run.url,
+        client.GET("/api/v1/admin/webhooks/{id}", { params }).then((result) => {
+          etag = result.response.headers.get("etag");
+          return result;
+        }),
+      );
+      if (read.enabled === enabled) {
+        if (run.values.json) return run.print(JSON.stringify(read, null, 2));
+        return run.print(`${id} is already ${verb}d`);
+      }
+      const written = await call(
+        run.url,
+        client.PATCH("/api/v1/admin/webhooks/{id}", {
+          params: { ...params, header: { "if-match": etag ?? `"${read.version}"` } },
+          body: { enabled },
+        }),
+      ).catch((error) => {
+        if (error instanceof CliError && error.problem?.status === 412)
+          error.message += `\nthe endpoint changed since it was read (version ${read.version}): look at it again (plinth webhooks endpoints) before running the command again`;
+        throw error;
+      });
+      if (run.values.json) return run.print(JSON.stringify(written, null, 2));
+      for (const line of TOLD[verb](id)) run.print(line);
+    },
+  };
 }
 
 /** @type {import("./remote-commands.mjs").Command[]} */
@@ -120,4 +183,6 @@ export const webhookCommands = [
         throw new CliError(`${remaining} failed deliveries were not requeued: run the command again`, EXIT.api);
     },
   },
+  toggle("enable"),
+  toggle("disable"),
 ];

@@ -114,10 +114,123 @@ describe("plinth webhooks", () => {
     const disabled = await run(["webhooks", "redeliver-failed", id]);
     expect(disabled.status).toBe(1);
     expect(disabled.stderr).toContain("409 endpoint_disabled");
-    expect(disabled.stderr).toContain(`enable it first (PATCH /api/v1/admin/webhooks/${id} {"enabled": true})`);
+    expect(disabled.stderr).toContain(`enable it first (plinth webhooks enable ${id})`);
     const asJson = await run(["webhooks", "redeliver-failed", id, "--json"]);
     expect(asJson.status).toBe(1);
     expect(JSON.parse(asJson.stderr)).toMatchObject({ status: 409, code: "endpoint_disabled" });
+  });
+});
+
+/** A tenant with one endpoint (enabled), the CLI as its admin, and the endpoint as the API reads it. */
+async function endpointOfNewTenant(urlOf = () => served().origin) {
+  const tenant = await newTenantOf(served());
+  const created = await api("POST", "/api/v1/admin/webhooks", {
+    key: tenant.key,
+    body: { url: receiver.path("toggle", "ok").url, events: ["blog.post.created"] },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const id = String(created.body.id);
+  const run = (args: string[]) => plinth([...args, "--url", urlOf()], { PLINTH_KEY: tenant.key });
+  const read = async () => (await api("GET", `/api/v1/admin/webhooks/${id}`, { key: tenant.key })).body;
+  return { tenant, id, run, read };
+}
+
+describe("plinth webhooks enable / disable", () => {
+  it("disables and enables an endpoint, says when it already is, and --json prints the endpoint", async () => {
+    const { id, run, read } = await endpointOfNewTenant();
+    const off = await run(["webhooks", "disable", id]);
+    expect(off.stderr).toBe("");
+    expect(off.status).toBe(0);
+    expect(off.stdout).toContain(`disabled ${id}`);
+    expect(off.stdout).toContain(`plinth webhooks enable ${id}`);
+    const disabled = await read();
+    expect(disabled).toMatchObject({ enabled: false, disabled_reason: null, version: 2 });
+
+    // Nothing to change writes nothing: the version stays.
+    const again = await run(["webhooks", "disable", id]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(`${id} is already disabled`);
+    expect((await read()).version).toBe(2);
+
+    // The refusal that made an operator look for this command now names it.
+    const refused = await run(["webhooks", "redeliver-failed", id]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`enable it first (plinth webhooks enable ${id})`);
+
+    const on = await run(["webhooks", "enable", id, "--json"]);
+    expect(on.stderr).toBe("");
+    expect(on.status).toBe(0);
+    expect(JSON.parse(on.stdout)).toMatchObject({ id, enabled: true, disabled_reason: null, version: 3 });
+    expect(await read()).toMatchObject({ enabled: true, version: 3 });
+    const already = await run(["webhooks", "enable", id, "--json"]);
+    expect(already.status, already.stderr).toBe(0);
+    expect(JSON.parse(already.stdout)).toMatchObject({ id, enabled: true, version: 3 });
+  });
+
+  it("exits 2 without an endpoint, 1 for an unknown one", async () => {
+    const { run } = await endpointOfNewTenant();
+    const usage = await run(["webhooks", "enable"]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("webhooks enable takes 1 argument");
+    const unknown = await run(["webhooks", "disable", "wh_unknown"]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("404 not_found");
+  });
+
+  it("writes only over the version it read: a change between its read and its write is a 412, not overwritten", async () => {
+    // A stand-in in front of the plinth: it answers the command's read of the endpoint, then
+    // lets an admin change the endpoint (disabling it, with a new description) before the
+    // command's write arrives.
+    let changed = false;
+    const proxy = createServer((req, res) => {
+      let text = "";
+      req.on("data", (c) => {
+        text += c;
+      });
+      req.on("end", async () => {
+        const headers: Record<string, string> = {};
+        for (const name of ["authorization", "content-type", "if-match"]) {
+          const value = req.headers[name];
+          if (typeof value === "string") headers[name] = value;
+        }
+        const res2 = await fetch(`${served().origin}${req.url}`, {
+          method: req.method,
+          headers,
+          ...(text ? { body: text } : {}),
+        });
+        const body = await res2.text();
+        if (req.method === "GET" && !changed) {
+          changed = true;
+          const concurrent = await api("PATCH", `${req.url}`, {
+            key: String(headers.authorization).replace("Bearer ", ""),
+            body: { enabled: false, description: "paused by the on-call" },
+          });
+          expect(concurrent.status).toBe(200);
+        }
+        // The body is sent decoded: only the headers the command reads go with it.
+        const answer: Record<string, string> = {};
+        for (const name of ["content-type", "etag"]) {
+          const value = res2.headers.get(name);
+          if (value !== null) answer[name] = value;
+        }
+        res.writeHead(res2.status, answer);
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = proxy.address();
+      if (address === null || typeof address === "string") throw new Error("no port");
+      const { id, run, read } = await endpointOfNewTenant(() => `http://127.0.0.1:${address.port}`);
+      // Read as enabled, so the command means to disable it: the admin's change came first.
+      const raced = await run(["webhooks", "disable", id]);
+      expect(raced.status).toBe(1);
+      expect(raced.stderr).toContain("412 version_conflict");
+      expect(raced.stderr).toContain(`changed since it was read`);
+      expect(await read()).toMatchObject({ enabled: false, description: "paused by the on-call", version: 2 });
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
 
