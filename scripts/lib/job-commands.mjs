@@ -3,12 +3,22 @@
 import { platform, printRecord } from "./command-kit.mjs";
 import { CliError, call, EXIT, record, table } from "./remote.mjs";
 
+/** The widest a RESULT cell gets: a glance at the summary (`jobs run` or --json print it whole). */
+const RESULT_WIDTH = 48;
+
+/** A run's summary as its JSON, cut to RESULT_WIDTH with an ellipsis; none as null ("-"). */
+function summaryCell(/** @type {Record<string, unknown> | null | undefined} */ result) {
+  if (!result) return null;
+  const json = JSON.stringify(result);
+  return json.length <= RESULT_WIDTH ? json : `${json.slice(0, RESULT_WIDTH - 1)}…`;
+}
+
 /** @type {import("./remote-commands.mjs").Command[]} */
 export const jobCommands = [
   {
     name: "jobs list",
     args: "",
-    summary: "every registered job: cron, next due time, running, last run",
+    summary: "every registered job: cron, next due time, running, last run and what it found",
     auth: "platform",
     positionals: 0,
     async run(run) {
@@ -22,6 +32,8 @@ export const jobCommands = [
           ["running", (j) => (j.running ? `since ${j.running.started_at}` : null)],
           ["last run", (j) => (j.last_run ? `${j.last_run.outcome} ${j.last_run.finished_at}` : null)],
           ["last success", (j) => j.last_success],
+          // What the last run found, which only --json had: enough to see whether it found anything.
+          ["result", (j) => summaryCell(j.last_run?.result)],
         ]),
       );
     },

@@ -491,12 +491,21 @@ describe("jobs", () => {
 
     const list = await platformRun(["jobs", "list"]);
     expect(list.status).toBe(0);
-    expect(list.stdout.split("\n")[0]).toMatch(/^JOB +CRON +NEXT DUE +RUNNING +LAST RUN +LAST SUCCESS$/);
-    expect(list.stdout).toMatch(/^events\/dead-letter-report +45 \* \* \* \* +\S+ +- +ok \S+ +\S+$/m);
+    expect(list.stdout.split("\n")[0]).toMatch(/^JOB +CRON +NEXT DUE +RUNNING +LAST RUN +LAST SUCCESS +RESULT$/);
+    // The last run's result, which only --json had: its JSON, cut to a column's width.
+    const row = list.stdout.match(/^events\/dead-letter-report +45 \* \* \* \* +\S+ +- +ok \S+ +\S+ +(\S+)$/m);
+    expect(row, list.stdout).not.toBeNull();
+    const result = String(row?.[1]);
+    expect(result).toMatch(/^\{"waiting":[1-9]\d*,"new":\d+,"already_applied":\d+,.*…$/);
+    expect(result).toHaveLength(48);
 
     const json = JSON.parse((await platformRun(["jobs", "list", "--json"])).stdout);
     const job = json.items.find((j: { job: string }) => j.job === "dead-letter-report");
     expect(job.last_run.outcome).toBe("ok");
+    // A job that has not run (or whose run said nothing) shows none.
+    const quiet = json.items.find((j: { last_run: { result: unknown } | null }) => !j.last_run?.result);
+    expect(quiet).toBeDefined();
+    expect(list.stdout).toMatch(new RegExp(`^${quiet.module}/${quiet.job} .* -$`, "m"));
   });
 });
 
