@@ -43,6 +43,8 @@ const ALL = [
   "webhooks endpoints",
   "webhooks deliveries",
   "webhooks redeliver-failed",
+  "webhooks enable",
+  "webhooks disable",
   "event-dead-letters list",
   "event-dead-letters replay",
   "event-dead-letters dismiss",
