@@ -7,53 +7,15 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { PASSWORD } from "./helpers";
+import { ISSUER, ssoKit } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
-const ISSUER = "https://login.example.com";
 const p = platformAt("2026-03-01T10:00:00.000Z");
-
-async function tenantWithSso() {
-  const t = await p.tenant("sso-link");
-  const put = await p.call("/api/v1/admin/sso", {
-    method: "PUT",
-    token: t.adminKey,
-    body: {
-      issuer: ISSUER,
-      client_id: "plinth",
-      client_secret: "s3cret-of-the-provider",
-      allowed_domains: ["example.com"],
-    },
-  });
-  expect(put.status, JSON.stringify(put.body)).toBe(200);
-  return t;
-}
 
 /** The permissions `require_two_factor_for_admins` covers, as the Worker sends them (a sample of the declared `admin.*`). */
 const ADMIN_PERMISSIONS = ["admin.audit.read", "admin.roles.write", "admin.settings.write"];
 
-/** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
-const signIn = (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
-  directory(env, tenantId).ssoLogin({
-    linkUserId,
-    adminPermissions: ADMIN_PERMISSIONS,
-    ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
-    email,
-    name: "Someone",
-    issuer: ISSUER,
-    subject,
-    roles: ["member"],
-    userId: `u-${subject}`,
-    familyId: `f-${subject}-${crypto.randomUUID()}`,
-    tokenHash: `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", ""),
-    userAgent: null,
-  });
-
-const linksOf = (tenantId: string) =>
-  runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) =>
-    state.storage.sql
-      .exec<{ subject: string; user_id: string }>("select subject, user_id from sso_identities")
-      .toArray(),
-  );
+const { tenantWithSso, signIn, linksOf } = ssoKit(p, "sso-link", ADMIN_PERMISSIONS);
 
 describe("linking an existing account by email on a first single sign-on", () => {
   it("is refused for an owner's account (link_required): nothing linked, no session, the refusal audited", async () => {

@@ -1,56 +1,11 @@
-// Unlinking a provider identity from an account: by its user (`DELETE /me/sso`, proving it is
-// theirs as `DELETE /me` asks) or by an administrator who may act on that user
-// (`DELETE /admin/users/{id}/sso`). Either way the identity stops reaching the account, and the
-// audit log says who did it.
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { directory } from "../../src/modules/identity/directory/contract";
 import { PASSWORD } from "./helpers";
+import { ISSUER, ssoKit } from "./sso-helpers";
 import { codeAt, platformAt } from "./two-factor-helpers";
 
-const ISSUER = "https://login.example.com";
 const p = platformAt("2026-04-01T10:00:00.000Z");
 
-async function tenantWithSso() {
-  const t = await p.tenant("sso-unlink");
-  const put = await p.call("/api/v1/admin/sso", {
-    method: "PUT",
-    token: t.adminKey,
-    body: {
-      issuer: ISSUER,
-      client_id: "plinth",
-      client_secret: "s3cret-of-the-provider",
-      allowed_domains: ["example.com"],
-    },
-  });
-  expect(put.status, JSON.stringify(put.body)).toBe(200);
-  return t;
-}
-
-/** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
-const signIn = (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
-  directory(env, tenantId).ssoLogin({
-    linkUserId,
-    adminPermissions: [],
-    ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
-    email,
-    name: "Someone",
-    issuer: ISSUER,
-    subject,
-    roles: ["member"],
-    userId: `u-${subject}`,
-    familyId: `f-${subject}-${crypto.randomUUID()}`,
-    tokenHash: `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", ""),
-    userAgent: null,
-  });
-
-const linksOf = (tenantId: string) =>
-  runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) =>
-    state.storage.sql
-      .exec<{ subject: string; user_id: string }>("select subject, user_id from sso_identities order by subject")
-      .toArray(),
-  );
+const { tenantWithSso, signIn, linksOf } = ssoKit(p, "sso-unlink");
 
 const unlinkMine = (slug: string, token: string, body: Record<string, unknown>) =>
   p.call("/api/v1/me/sso", { tenant: slug, token, method: "DELETE", body });

@@ -1,0 +1,61 @@
+// A tenant with a single sign-on provider, and sign-ins as the Worker hands them to the
+// directory once it verified the provider's answer: what the SSO link and unlink tests share.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { directory } from "../../src/modules/identity/directory/contract";
+import type { platformAt } from "./two-factor-helpers";
+
+export const ISSUER = "https://login.example.com";
+
+/**
+ * The helpers over one test platform. `adminPermissions` is what the Worker sends as the
+ * permissions `require_two_factor_for_admins` covers.
+ *
+ * @example
+ * const { tenantWithSso, signIn } = ssoKit(p, "sso-link", ["admin.audit.read"]);
+ */
+export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPermissions: string[] = []) {
+  async function tenantWithSso() {
+    const t = await p.tenant(prefix);
+    const put = await p.call("/api/v1/admin/sso", {
+      method: "PUT",
+      token: t.adminKey,
+      body: {
+        issuer: ISSUER,
+        client_id: "plinth",
+        client_secret: "s3cret-of-the-provider",
+        allowed_domains: ["example.com"],
+      },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    return t;
+  }
+
+  /** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
+  const signIn = (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
+    directory(env, tenantId).ssoLogin({
+      linkUserId,
+      adminPermissions,
+      ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
+      email,
+      name: "Someone",
+      issuer: ISSUER,
+      subject,
+      roles: ["member"],
+      userId: `u-${subject}`,
+      familyId: `f-${subject}-${crypto.randomUUID()}`,
+      tokenHash: `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", ""),
+      userAgent: null,
+    });
+
+  /** The directory's linked identities, by subject. */
+  const linksOf = (tenantId: string) =>
+    runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) =>
+      state.storage.sql
+        .exec<{ subject: string; user_id: string }>("select subject, user_id from sso_identities order by subject")
+        .toArray(),
+    );
+
+  return { tenantWithSso, signIn, linksOf };
+}
