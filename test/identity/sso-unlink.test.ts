@@ -104,4 +104,24 @@ describe("DELETE /admin/users/{id}/sso", () => {
     expect((await unlink(owner.id, t.adminKey)).status).toBe(204);
     expect(await linksOf(t.id)).toEqual([]);
   });
+
+  it("refuses the caller's own account: the admin route would unlink it without the password and code DELETE /me/sso asks", async () => {
+    const t = await tenantWithSso();
+    const admin = await p.user(t.slug, "ada@example.com");
+    const granted = await p.call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(granted.status, JSON.stringify(granted.body)).toBe(204);
+    const adminToken = String((await p.login(t.slug, "ada@example.com")).body.access_token);
+    await p.enrol(adminToken);
+    expect((await signIn(t.id, "ada-at-idp", "ada@example.com", admin.id)).ok).toBe(true);
+
+    // An access token alone (stolen, say): no password, no code.
+    const own = await p.call(`/api/v1/admin/users/${admin.id}/sso`, {
+      tenant: t.slug,
+      token: adminToken,
+      method: "DELETE",
+    });
+    expect([own.status, own.body.code]).toEqual([403, "forbidden"]);
+    expect(String(own.body.detail)).toContain("DELETE /api/v1/me/sso");
+    expect(await linksOf(t.id)).toEqual([{ subject: "ada-at-idp", user_id: admin.id }]);
+  });
 });

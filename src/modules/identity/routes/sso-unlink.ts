@@ -35,7 +35,9 @@ const unlinkTheirs = op.delete("/admin/users/{id}/sso", {
   request: { params: IdParam },
   responses: {
     204: { description: "unlinked: the provider's identity no longer signs the user in (sessions it started stay)" },
-    403: problem("the user holds a permission the caller does not, or is an owner and the caller is not an owner"),
+    403: problem(
+      "the user holds a permission the caller does not, or is an owner and the caller is not an owner; or the user is the caller (DELETE /api/v1/me/sso)",
+    ),
     404: problem("no such user, or no identity linked to their account (not_found)"),
   },
 });
@@ -49,7 +51,7 @@ const nothingLinked = () =>
  * is theirs as `DELETE /me` asks (password, and a code with two-factor on): an access token
  * alone must not change how the account signs in. An administrator may unlink a user they may
  * sign out (who-may-change-authority): taking a way in away is no takeover, unlike linking,
- * which stays the user's own.
+ * which stays the user's own. Not their own account through the admin route, which asks no proof.
  */
 export const ssoUnlinkRoutes = createRouter()
   .openapi(unlinkMine, async (c) => {
@@ -69,6 +71,14 @@ export const ssoUnlinkRoutes = createRouter()
   .openapi(unlinkTheirs, async (c) => {
     const tenant = tenantOf(c);
     const { id } = c.req.valid("param");
+    // One's own identity is unlinked with one's password (and code): here an access token alone
+    // would do it, the very thing DELETE /me/sso asks proof against.
+    const caller = c.get("principal");
+    if (caller?.kind === "user" && caller.id === id) {
+      throw new AppError("forbidden", {
+        detail: "unlink your own identity with DELETE /api/v1/me/sso, which asks your password (and a code)",
+      });
+    }
     const result = await directory(c.env, tenant.id).ssoUnlinkUser({ ctx: ctxOf(c), userId: id });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : nothingLinked();
     return c.body(null, 204);
