@@ -113,6 +113,20 @@ describe("an admin's reset of another user's two-factor (DELETE /api/v1/users/{i
     const denied = await p.auditOf(t.adminKey, "authz.denied");
     expect(denied.some((e) => e.detail?.rule === "owner_only")).toBe(true);
   });
+  it("refuses the caller's own: DELETE /me/two-factor asks a code, an access token alone must not turn it off", async () => {
+    const p = platformAt("2033-01-03T00:00:20.000Z");
+    const t = await p.tenant("tfa-reset-self");
+    // An owner holds every permission, so the policy alone lets them reset anyone, themself included.
+    const owner = await p.user(t.slug, "owner@example.com");
+    await grant(p, t.adminKey, owner.id, "owner");
+    const token = String((await p.login(t.slug, owner.email)).body.access_token);
+    await p.enrol(token);
+
+    const own = await p.call(`/api/v1/users/${owner.id}/two-factor`, { token, method: "DELETE" });
+    expect([own.status, own.body.code]).toEqual([403, "forbidden"]);
+    expect(String(own.body.detail)).toContain("DELETE /api/v1/me/two-factor");
+    expect((await p.call("/api/v1/me/two-factor", { token })).body.enabled).toBe(true);
+  });
 });
 
 describe("two-factor events", () => {

@@ -94,7 +94,9 @@ const reset = op.delete("/users/{id}/two-factor", {
   request: { params: IdParam },
   responses: {
     204: { description: "off; the user enrols again after their next login" },
-    403: problem("the user holds a permission the caller does not, or owner and the caller is not an owner"),
+    403: problem(
+      "the user holds a permission the caller does not, or owner and the caller is not an owner; or the user is the caller (DELETE /api/v1/me/two-factor)",
+    ),
     404: problem("no such user, or their two-factor is off"),
   },
 });
@@ -158,6 +160,14 @@ export const twoFactorRoutes = createRouter()
   })
   .openapi(reset, async (c) => {
     const { id } = c.req.valid("param");
+    // One's own two-factor is turned off with a code (DELETE /me/two-factor): here an access token
+    // alone would do it, and an owner, holding every permission, passes the policy for anyone.
+    const caller = c.get("principal");
+    if (caller?.kind === "user" && caller.id === id) {
+      throw new AppError("forbidden", {
+        detail: "turn your own two-factor off with DELETE /api/v1/me/two-factor, which asks a code",
+      });
+    }
     const result = await directory(c.env, tenantOf(c).id).twoFactorReset({ ctx: ctxOf(c), userId: id });
     if (!result.ok && result.error === "denied") throw refused(c, result.refusal, id);
     if (!result.ok) throw new AppError("not_found", { detail: "no such user, or their two-factor is off" });
