@@ -6182,7 +6182,7 @@ export interface operations {
                 };
             };
             /**
-             * @description the user holds a permission the caller does not, or owner and the caller is not an owner
+             * @description the user holds a permission the caller does not, or owner and the caller is not an owner; or the user is the caller (DELETE /api/v1/me)
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs

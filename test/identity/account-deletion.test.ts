@@ -61,6 +61,24 @@ describe("deleting your own account", () => {
     expect((await call("/api/v1/me", { token: owner.access_token })).status).toBe(200);
   });
 
+  it("is not done through the administrators' DELETE /users/{id} on one's own account, which asks no password", async () => {
+    // An owner holds identity.user.delete and the policy lets a user act on themself: a stolen
+    // access token alone deleted the account DELETE /me guards with the password (and a code).
+    const t = await newTenant("bye-admin-route");
+    const [first, second] = [await newUser(t.slug), await newUser(t.slug)];
+    for (const u of [first, second]) {
+      const grant = await call(`/api/v1/admin/users/${u.id}/roles/owner`, { method: "PUT", token: t.adminKey });
+      expect(grant.status).toBe(204);
+    }
+    const own = await call(`/api/v1/users/${first.id}`, { method: "DELETE", token: first.access_token });
+    expect([own.status, own.body.code]).toEqual([403, "forbidden"]);
+    expect(own.body.detail).toContain("DELETE /api/v1/me");
+    expect((await call("/api/v1/me", { token: first.access_token })).status).toBe(200);
+    // Another owner still deletes it.
+    const other = await call(`/api/v1/users/${first.id}`, { method: "DELETE", token: second.access_token });
+    expect(other.status).toBe(204);
+  });
+
   it("with two-factor on, needs a current code or a recovery code too, as turning two-factor off does", async () => {
     // A stolen access token and a phished password cannot turn the second factor off; nor may they erase the account.
     const { clock, call, tenant, user, enrol, auditOf } = platformAt("2031-02-01T00:00:10.000Z");

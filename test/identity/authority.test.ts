@@ -1,7 +1,7 @@
 // The authority rules over HTTP: each hole an attack found on the earlier rules,
 // the owner invariants, key cascades and the platform's recovery route.
 import { describe, expect, it } from "vitest";
-import { auditOf, call, newKey, newTenant, newUser, rootKey } from "./helpers";
+import { auditOf, call, newKey, newTenant, newUser, PASSWORD, rootKey } from "./helpers";
 
 const bind = (token: string, userId: string, role: string, method: "PUT" | "DELETE" = "PUT") =>
   call(`/api/v1/admin/users/${userId}/roles/${role}`, { method, token });
@@ -40,12 +40,15 @@ describe("authority: owners", () => {
     expect(revoke.status).toBe(409);
     expect(revoke.body.detail).toBe("the tenant's last owner cannot be removed");
     expect((await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: t.adminKey })).status).toBe(409);
-    const self = await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: owner.access_token });
+    // Self-deletion is DELETE /me, with the password (the administrators' route refuses one's own account).
+    const deleteMe = () =>
+      call("/api/v1/me", { method: "DELETE", token: owner.access_token, body: { password: PASSWORD } });
+    const self = await deleteMe();
     expect(self.status).toBe(409);
     // With a second owner, the first may go.
     const second = await newUser(t.slug);
     expect((await bind(owner.access_token, second.id, "owner")).status).toBe(204);
-    expect((await call(`/api/v1/users/${owner.id}`, { method: "DELETE", token: owner.access_token })).status).toBe(204);
+    expect((await deleteMe()).status).toBe(204);
   });
 });
 

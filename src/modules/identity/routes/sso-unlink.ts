@@ -6,7 +6,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { accountProofBody, proveAccount } from "../account-proof";
 import { directory } from "../directory/contract";
-import { identityError, refused } from "../refusals";
+import { identityError, refused, refuseOwnAccount } from "../refusals";
 import { ctxOf } from "../services";
 
 const op = operations(["users"]);
@@ -71,14 +71,11 @@ export const ssoUnlinkRoutes = createRouter()
   .openapi(unlinkTheirs, async (c) => {
     const tenant = tenantOf(c);
     const { id } = c.req.valid("param");
-    // One's own identity is unlinked with one's password (and code): here an access token alone
-    // would do it, the very thing DELETE /me/sso asks proof against.
-    const caller = c.get("principal");
-    if (caller?.kind === "user" && caller.id === id) {
-      throw new AppError("forbidden", {
-        detail: "unlink your own identity with DELETE /api/v1/me/sso, which asks your password (and a code)",
-      });
-    }
+    refuseOwnAccount(
+      c,
+      id,
+      "unlink your own identity with DELETE /api/v1/me/sso, which asks your password (and a code)",
+    );
     const result = await directory(c.env, tenant.id).ssoUnlinkUser({ ctx: ctxOf(c), userId: id });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : nothingLinked();
     return c.body(null, 204);

@@ -9,6 +9,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
 import { callerOf, maySelfOr } from "../policy";
+import { refuseOwnAccount } from "../refusals";
 import { UserSchema } from "../schemas";
 import { ctxOf } from "../services";
 import { removeUser } from "../user-removal";
@@ -67,7 +68,9 @@ const remove = op.delete("/users/{id}", {
   request: { params: IdParam },
   responses: {
     204: { description: "deleted" },
-    403: problem("the user holds a permission the caller does not, or owner and the caller is not an owner"),
+    403: problem(
+      "the user holds a permission the caller does not, or owner and the caller is not an owner; or the user is the caller (DELETE /api/v1/me)",
+    ),
     404: problem("no such user in this tenant"),
     409: problem(
       "the tenant's last owner (last_owner), or the calling key was created by this user or by a key they created and would be revoked with their keys (revokes_own_key)",
@@ -116,6 +119,8 @@ export const userRoutes = createRouter()
     return c.json(result.value, 200);
   })
   .openapi(remove, async (c) => {
-    await removeUser(c, c.req.valid("param").id);
+    const { id } = c.req.valid("param");
+    refuseOwnAccount(c, id, "delete your own account with DELETE /api/v1/me, which asks your password (and a code)");
+    await removeUser(c, id);
     return c.body(null, 204);
   });
