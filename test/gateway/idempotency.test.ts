@@ -1,9 +1,12 @@
 // Idempotency-Key: a repeat gets the first response without running the
 // handler again, concurrent repeats wait for the first, another body is 422,
 // a secret is never replayed, and keys expire after 24 h.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
+import { hash, sha256Hex } from "../../src/kernel/crypto";
+import { requestFingerprint } from "../../src/kernel/idempotency/fingerprint";
 import { gateway } from "./helpers";
 
 const post = { title: "Once", content: "only once" };
@@ -29,6 +32,30 @@ describe("Idempotency-Key", () => {
     // One post: the writer holds version 1 and nothing else was created under that key.
     const strong = await call(`/api/v1/blog/posts/${String(first.body.id)}?consistency=strong`, { token: t.adminKey });
     expect(strong.body).toMatchObject({ title: "Once", version: 1 });
+  });
+
+  it("keeps a keyed fingerprint of the body, not a plain hash a reader of the store could try passwords against", async () => {
+    // Some bodies kept under a key hold a password (POST /me/sso/link, change-password).
+    const { call, tenant } = gateway();
+    const t = await tenant();
+    const me = await call("/api/v1/me", { token: t.adminKey });
+    const body = { title: "Keyed", content: "a body" };
+    const res = await call("/api/v1/blog/posts", {
+      token: t.adminKey,
+      body,
+      headers: { "idempotency-key": "keyed-1" },
+    });
+    expect(res.status).toBe(201);
+    const scope = `${t.id}:api_key:${String((me.body.key as { id: string }).id)}`;
+    const stored = await runInDurableObject(env.IDEMPOTENCY.getByName(scope), (_, state) =>
+      state.storage.sql.exec<{ fingerprint: string }>("select fingerprint from records").toArray(),
+    );
+    const bodySha256 = await hash.sha256(new TextEncoder().encode(JSON.stringify(body)));
+    const plain = await sha256Hex(`POST\n/api/v1/blog/posts\n${await sha256Hex(JSON.stringify(body))}`);
+    expect(stored.map((r) => r.fingerprint)).not.toContain(plain);
+    expect(stored).toEqual([
+      { fingerprint: requestFingerprint(env.PLATFORM_ROOT_KEY, "POST", "/api/v1/blog/posts", bodySha256) },
+    ]);
   });
 
   it("keeps no error: a rejected body, fixed, runs under the same key", async () => {

@@ -1,10 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { hash, sha256Hex, toHex } from "../crypto";
+import { hash } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { declaredSha256, streamsBody } from "../http/streamed-body";
 import { errorFields } from "../log";
 import { idempotencyOf, type StoredResponse } from "./contract";
+import { requestFingerprint } from "./fingerprint";
 
 /** How long a key is remembered: 24 h, as the contract says. */
 export const IDEMPOTENCY_TTL_MS = 86_400_000;
@@ -55,8 +56,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
         errors: [{ path: "header.idempotency-key", message: "1-255 visible ASCII characters" }],
       });
     }
-    const bodyHash = toHex(await bodyDigest(c));
-    const fingerprint = await sha256Hex(`${c.req.method}\n${c.req.path}\n${bodyHash}`);
+    const fingerprint = requestFingerprint(c.get("config").ipHashKey, c.req.method, c.req.path, await bodyDigest(c));
     const key = `${c.req.method} ${c.req.path} ${header}`;
     const store = idempotencyOf(c.env, scope);
     const now = () => c.get("clock").now().getTime();

@@ -1,0 +1,37 @@
+import { hash } from "../crypto/hash";
+import { toHex } from "../crypto/tokens";
+
+const encoder = new TextEncoder();
+
+// Per-isolate cache of the fingerprint key, keyed by the secret it is derived from.
+let derived: { secret: string; key: Uint8Array } | undefined;
+
+function fingerprintKey(secret: string): Uint8Array {
+  if (derived?.secret !== secret) {
+    derived = {
+      secret,
+      key: hash.blake2b(encoder.encode(secret), { key: encoder.encode("plinth idempotency fingerprint"), outLen: 32 }),
+    };
+  }
+  return derived.key;
+}
+
+/**
+ * What an idempotency record keeps of its request, to tell a repeat from another body under the
+ * same key: hex BLAKE2b-256 of method, path and the body's SHA-256, keyed by a key derived from
+ * `secret` (`IP_HASH_KEY`, else `PLATFORM_ROOT_KEY`). Keyed, because some bodies hold a password
+ * (`POST /me/sso/link`, change-password): a plain hash kept 24 h in the store would let whoever
+ * read the store try passwords against it offline. Without a secret (a test Worker), unkeyed.
+ *
+ * @example
+ * const fingerprint = requestFingerprint(config.ipHashKey, "POST", "/api/v1/blog/posts", bodySha256);
+ */
+export function requestFingerprint(
+  secret: string | undefined,
+  method: string,
+  path: string,
+  bodySha256: Uint8Array,
+): string {
+  const message = encoder.encode(`${method}\n${path}\n${toHex(bodySha256)}`);
+  return toHex(hash.blake2b(message, { outLen: 32, ...(secret ? { key: fingerprintKey(secret) } : {}) }));
+}
