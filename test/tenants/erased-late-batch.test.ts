@@ -47,6 +47,23 @@ const event = (tenant: string): Envelope => ({
 });
 
 /** A tenant with one webhook endpoint for identity events (nothing listens at its URL: deliveries stay queued). */
+/**
+ * Waits for the writer's inline pass to have applied `eventId` to the blog's read model (its
+ * ledger mark): the pass runs after the command's response, paced with every other commit of
+ * the isolate, so under a full run's load it can land after a test's deletions and write the
+ * row back where no erasure would ever run after it.
+ */
+async function inlineApplied(eventId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const mark = await env.DB.prepare("select 1 from processed_events where consumer = ? and event_id = ?")
+      .bind("blog:blog.posts", eventId)
+      .first();
+    if (mark) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`the inline pass never applied ${eventId}`);
+}
+
 async function tenantWithEndpoint(prefix: string) {
   const t = await newTenant(prefix);
   const hook = await call("/api/v1/admin/webhooks", {
@@ -172,6 +189,7 @@ describe("late queue work for an erased tenant", () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const [post] = await aggregateOf(env, postDecider, erased.id, String(created.body.id)).read(1, 1);
     expect(post?.type).toBe("blog.post.created");
+    await inlineApplied(post?.id ?? "");
     await auditLog(env, erased.id).eraseAll({ tenant_id: erased.id });
     // What the erasure's tables step removed (the inline pass had written the post's row).
     for (const table of ["blog_posts", "event_streams"])
@@ -211,12 +229,12 @@ describe("late queue work for an erased tenant", () => {
       const created = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "Back", content: "Body" } });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const [post] = await aggregateOf(env, postDecider, t.id, String(created.body.id)).read(1, 1);
+      await inlineApplied(post?.id ?? "");
       // This isolate still takes the tenant for live (its cached "not deleted").
       expect(await tenantLookup.gone(env, [t.id])).toEqual(new Set());
       const store = erasureStore(env.DB);
       // Deleted "a day from now": other files' tests run tenants/erase-deleted with clocks past the
-      // grace over the same D1, and would otherwise erase this tenant under the test (seen once in a
-      // full run: the post's rows stayed).
+      // grace over the same D1, and would otherwise erase this tenant under the test.
       expect(await store.markDeleting(t.id, new Date(Date.now() + 86_400_000).toISOString())).toBe(true);
       await store.recordSteps(t.id, done);
       await auditLog(env, t.id).eraseAll({ tenant_id: t.id });
