@@ -29,13 +29,14 @@ let files = 0;
 const freshFile = () => join(dir, `run-${files++}.json`);
 
 // A stand-in for npm start: tracks its run, and supervises a child as start.mjs supervises
-// wrangler dev (SIGINT/SIGTERM stop the child; its exit ends the process).
-const fakeStart = join(dir, "fake-start.mjs");
+// wrangler dev (SIGINT/SIGTERM stop the child; its exit ends the process). `after` runs once it is up.
 const lib = (name: string) => pathToFileURL(join(import.meta.dirname, "..", "..", "scripts", "lib", name)).href;
-writeFileSync(
-  fakeStart,
-  `import { spawn } from "node:child_process";
-import { trackRun } from ${JSON.stringify(lib("dev-crash.mjs"))};
+const standIn = (file: string, imports: string, after = "") => {
+  const path = join(dir, file);
+  writeFileSync(
+    path,
+    `import { spawn } from "node:child_process";
+import { ${imports} } from ${JSON.stringify(lib("dev-crash.mjs"))};
 import { superviseDev } from ${JSON.stringify(lib("dev-supervisor.mjs"))};
 trackRun({ port: 8799, file: process.argv[2] });
 const dev = superviseDev({
@@ -46,29 +47,17 @@ const dev = superviseDev({
 });
 dev.up();
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.stop(signal));
-console.log("ready");
+${after}console.log("ready");
 `,
-);
-
+  );
+  return path;
+};
+const fakeStart = standIn("fake-start.mjs", "trackRun");
 // The same, with the replays start.mjs runs after a crash under way, against argv[3].
-const fakeReplayingStart = join(dir, "fake-replaying-start.mjs");
-writeFileSync(
-  fakeReplayingStart,
-  `import { spawn } from "node:child_process";
-import { replayAfterCrash, trackRun } from ${JSON.stringify(lib("dev-crash.mjs"))};
-import { superviseDev } from ${JSON.stringify(lib("dev-supervisor.mjs"))};
-trackRun({ port: 8799, file: process.argv[2] });
-const dev = superviseDev({
-  start: () => spawn("sleep", ["60"], { stdio: "ignore" }),
-  watch: () => () => {},
-  log: () => {},
-  exit: (code) => process.exit(code),
-});
-dev.up();
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.stop(signal));
-void replayAfterCrash({ origin: process.argv[3], rootKey: () => "a-root-key" });
-console.log("ready");
-`,
+const fakeReplayingStart = standIn(
+  "fake-replaying-start.mjs",
+  "replayAfterCrash, trackRun",
+  `void replayAfterCrash({ origin: process.argv[3], rootKey: () => "a-root-key" });\n`,
 );
 
 /** Starts the stand-in in a process group of its own (as a terminal runs npm start) once ready. */
