@@ -1918,6 +1918,7 @@ export interface components {
         };
         Invitation: {
             id: string;
+            /** @description the invitee's address; once the invitation is accepted, revoked or expired, masked (j***@example.com) for a caller who may read invitations but not create and revoke them */
             email: string;
             roles: string[];
             /** @enum {string} */
@@ -9081,7 +9082,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description a page of invitations of that status */
+            /** @description a page of invitations of that status; an ended one's email is masked (j***@example.com) unless the caller may also create and revoke invitations */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -9387,7 +9388,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the invitation (never its token): pending, or accepted, revoked or expired, and since when */
+            /** @description the invitation (never its token): pending, or accepted, revoked or expired, and since when; an ended one's email is masked (j***@example.com) unless the caller may also create and revoke invitations */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -11,7 +11,11 @@ export type InvitationStatus = z.infer<typeof InvitationStatusSchema>;
 export const InvitationViewSchema = z
   .object({
     id: z.string(),
-    email: z.string(),
+    /** The invitee's address; once the invitation ended, masked for a caller who may not manage invitations (invitation-privacy.ts). */
+    email: z.string().openapi({
+      description:
+        "the invitee's address; once the invitation is accepted, revoked or expired, masked (j***@example.com) for a caller who may read invitations but not create and revoke them",
+    }),
     roles: z.array(z.string()),
     status: InvitationStatusSchema,
     /** When it left `pending`: accepted or revoked then, or its `expires_at`; null while pending. */

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
-import { principalOf, tenantOf } from "../../../kernel/auth/guards";
+import { can, principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
@@ -24,6 +24,7 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { InvitationStatusSchema, InvitationViewSchema } from "../directory/invitations";
 import { clampUserAgent } from "../directory/sessions";
+import { invitationShown } from "../invitation-privacy";
 import { linkFor } from "../mail-links";
 import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
 import { refused } from "../refusals";
@@ -59,7 +60,12 @@ const list = op.get("/admin/invitations", {
   summary: "Invitations of one status (pending unless ?status= says otherwise), newest first",
   access: PERMISSIONS.identity.invitation.read,
   request: { query: IdPageQuery.extend({ status: InvitationStatusSchema.default("pending") }) },
-  responses: { 200: jsonResponse("a page of invitations of that status", listOf(InvitationViewSchema)) },
+  responses: {
+    200: jsonResponse(
+      "a page of invitations of that status; an ended one's email is masked (j***@example.com) unless the caller may also create and revoke invitations",
+      listOf(InvitationViewSchema),
+    ),
+  },
 });
 
 const get = op.get("/admin/invitations/{id}", {
@@ -69,7 +75,7 @@ const get = op.get("/admin/invitations/{id}", {
   request: { params: IdParam },
   responses: {
     200: jsonResponse(
-      "the invitation (never its token): pending, or accepted, revoked or expired, and since when",
+      "the invitation (never its token): pending, or accepted, revoked or expired, and since when; an ended one's email is masked (j***@example.com) unless the caller may also create and revoke invitations",
       InvitationViewSchema,
     ),
     404: problem("no such invitation, or one that ended more than 30 days ago"),
@@ -135,6 +141,10 @@ async function spendInvitationMail(c: Context<AppEnv>, tenantId: string, email: 
   }
 }
 
+/** Whether the caller may create and revoke invitations, and so sees ended ones' addresses whole. */
+const managesInvitations = (c: Context<AppEnv>): boolean =>
+  can(principalOf(c, "user", "api_key"), PERMISSIONS.identity.invitation.write);
+
 const invalidToken = () =>
   new AppError("invalid_token", { detail: "the invitation is unknown, used, revoked or expired" });
 
@@ -190,13 +200,14 @@ export const invitationRoutes = createRouter()
       cursor: cursor ?? null,
       now: isoNow(c.get("clock")),
     });
-    return c.json({ items: page.items, next_cursor: page.next }, 200);
+    const manages = managesInvitations(c);
+    return c.json({ items: page.items.map((i) => invitationShown(i, manages)), next_cursor: page.next }, 200);
   })
   .openapi(get, async (c) => {
     const { id } = c.req.valid("param");
     const found = await directory(c.env, tenantOf(c).id).getInvitation({ id, now: isoNow(c.get("clock")) });
     if (!found) throw new AppError("not_found", { detail: "no such invitation" });
-    return c.json(found, 200);
+    return c.json(invitationShown(found, managesInvitations(c)), 200);
   })
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
