@@ -1879,6 +1879,25 @@ export interface components {
             /** @description 1 at creation, +1 per change; also the role's `ETag` */
             version: number;
         };
+        TenantSettingsView: components["schemas"]["TenantSettings"] & {
+            /** @description present only when a stored value works no longer or not as it should (a mail link saved before a check a PATCH now makes): each names the field and what to do */
+            warnings?: components["schemas"]["SettingsWarning"][];
+        };
+        SignupPolicy: {
+            /** @enum {string} */
+            mode: "open" | "invite_only" | "domains";
+            domains: string[];
+        };
+        /**
+         * @example {
+         *       "field": "mail_links.password_reset",
+         *       "message": "…"
+         *     }
+         */
+        SettingsWarning: {
+            field: string;
+            message: string;
+        };
         TenantSettings: {
             require_verified_email: boolean;
             signup: components["schemas"]["SignupPolicy"];
@@ -1896,11 +1915,6 @@ export interface components {
                 invitation: string | null;
             };
             version: number;
-        };
-        SignupPolicy: {
-            /** @enum {string} */
-            mode: "open" | "invite_only" | "domains";
-            domains: string[];
         };
         SignupPolicyChange: {
             /** @enum {string} */
@@ -8795,7 +8809,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TenantSettings"];
+                    "application/json": components["schemas"]["TenantSettingsView"];
                 };
             };
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
@@ -8927,11 +8941,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TenantSettings"];
+                    "application/json": components["schemas"]["TenantSettingsView"];
                 };
             };
             /**
-             * @description an invalid field, an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named
+             * @description an invalid field (a mail link with its token outside the fragment among them), an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named
              *
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed

@@ -1,13 +1,15 @@
 // The mails a tenant's users get link into the tenant's app when it set links (settings
 // `mail_links`): without them the mail tells the reader to make an API call, which means
 // nothing to the users of an app.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { directory } from "../../src/modules/identity/directory/contract";
 import { linkFor } from "../../src/modules/identity/mail-links";
 import { auditOf, call, mailTo, newTenant, newUser, PASSWORD, register } from "./helpers";
 
 const LINKS = {
   verify_email: "https://app.example.com/verify#token={token}",
-  password_reset: "http://127.0.0.1:5173/reset?token={token}",
+  password_reset: "http://127.0.0.1:5173/reset#token={token}",
   invitation: "https://app.example.com/join#token={token}",
 };
 
@@ -34,7 +36,7 @@ describe("mail links into the tenant's app", () => {
       (await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: "ada@example.com" } })).status,
     ).toBe(202);
     const reset = await mailTo(t.slug, "ada@example.com", "Reset");
-    const resetToken = /http:\/\/127\.0\.0\.1:5173\/reset\?token=(plp_[A-Za-z0-9_-]+)/.exec(reset.body)?.[1];
+    const resetToken = /http:\/\/127\.0\.0\.1:5173\/reset#token=(plp_[A-Za-z0-9_-]+)/.exec(reset.body)?.[1];
     expect(resetToken, reset.body).toBeDefined();
     const confirmed = await call("/api/v1/auth/password-reset/confirm", {
       tenant: t.slug,
@@ -91,6 +93,54 @@ describe("mail links into the tenant's app", () => {
       expect(res.status, link).toBe(400);
     }
     expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.version).toBe(1);
+  });
+
+  it("refuses a link with the token in its path or query string, naming the field and why; a fragment after a route is fine", async () => {
+    const t = await newTenant("links");
+    const bad = await setLinks(t.adminKey, {
+      verify_email: "https://app.example.com/verify?token={token}",
+      password_reset: "https://app.example.com/reset/{token}",
+      invitation: "https://app.example.com/join#token={token}",
+    });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(400);
+    const errors = bad.body.errors as { path: string; message: string }[];
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      "body.mail_links.password_reset",
+      "body.mail_links.verify_email",
+    ]);
+    for (const e of errors) expect(e.message).toMatch(/fragment.*Referer/);
+    expect((await call("/api/v1/admin/settings", { token: t.adminKey })).body.version).toBe(1);
+    // A single-page app that routes on the fragment keeps its route: the token is still after the #.
+    const spa = await setLinks(t.adminKey, { invitation: "https://app.example.com/#/join?token={token}" });
+    expect(spa.status, JSON.stringify(spa.body)).toBe(200);
+    expect(spa.body).not.toHaveProperty("warnings");
+  });
+
+  it("a link stored before the fragment rule keeps being mailed, and the settings warn about it until it is changed", async () => {
+    const t = await newTenant("links");
+    const legacy = "https://app.example.com/verify?token={token}";
+    // As a PATCH accepted it before the rule: the directory stores what the route let through.
+    const stored = await directory(env, t.id).updateSettings({
+      ctx: { now: new Date().toISOString(), actor: { kind: "platform", id: null }, requestId: null },
+      patch: { mail_links: { verify_email: legacy, password_reset: null, invitation: null } },
+    });
+    expect(stored.ok).toBe(true);
+    const read = await call("/api/v1/admin/settings", { token: t.adminKey });
+    expect(read.status).toBe(200);
+    expect(read.body.mail_links).toMatchObject({ verify_email: legacy });
+    const warnings = read.body.warnings as { field: string; message: string }[];
+    expect(warnings.map((w) => w.field)).toEqual(["mail_links.verify_email"]);
+    expect(warnings[0]?.message).toMatch(/fragment/);
+    // Still mailed: an app that reads the token from the query keeps working until it moves.
+    await register(t.slug, "legacy@example.com");
+    expect((await mailTo(t.slug, "legacy@example.com", "Verify")).body).toMatch(
+      /https:\/\/app\.example\.com\/verify\?token=plv_/,
+    );
+    // Setting it again as it is is refused like any new one; moved to the fragment, the warning goes.
+    expect((await setLinks(t.adminKey, { verify_email: legacy })).status).toBe(400);
+    const moved = await setLinks(t.adminKey, { verify_email: "https://app.example.com/verify#token={token}" });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body).not.toHaveProperty("warnings");
   });
 
   it("refuses a link the URL parser would rewrite, or with {token} in the host, so the mail carries the link that was checked", async () => {

@@ -34,13 +34,35 @@ export function isLinkTemplate(template: string): boolean {
   }
 }
 
+/**
+ * Whether `template` puts `{token}` in the fragment (after the first `#`, where a URL parser
+ * starts it). The browser keeps the fragment to itself: a token in the path or the query
+ * string reaches the app's server and its access logs, and, through `Referer` and the page's
+ * own scripts, the third parties the page loads (analytics, fonts, a CDN). A single-page app
+ * routing on the fragment keeps its route: `https://app.example.com/#/join?token={token}`.
+ *
+ * @example
+ * tokenInFragment("https://app.example.com/verify#token={token}"); // true
+ * tokenInFragment("https://app.example.com/verify?token={token}"); // false
+ */
+export function tokenInFragment(template: string): boolean {
+  const hash = template.indexOf("#");
+  return hash >= 0 && template.indexOf(TOKEN_PLACEHOLDER) > hash;
+}
+
+const NOT_A_LINK =
+  "must be an https URL with {token} once after the host, as https://app.example.com/verify#token={token} (http only to a loopback host), written as a URL parser writes it (lowercase host, punycode, no spaces)";
+const NOT_IN_FRAGMENT =
+  "must put {token} in the fragment, after #, as https://app.example.com/verify#token={token}: in the path or query string the token reaches the app's server logs, and through Referer the third parties its page loads";
+
+// One message a link: the first rule it breaks.
 const LinkTemplate = z
   .string()
   .max(2048)
-  .refine(
-    isLinkTemplate,
-    "must be an https URL with {token} once after the host, as https://app.example.com/verify#token={token} (http only to a loopback host), written as a URL parser writes it (lowercase host, punycode, no spaces)",
-  )
+  .superRefine((template, ctx) => {
+    if (!isLinkTemplate(template)) ctx.addIssue({ code: "custom", message: NOT_A_LINK });
+    else if (!tokenInFragment(template)) ctx.addIssue({ code: "custom", message: NOT_IN_FRAGMENT });
+  })
   .nullable();
 
 /**
@@ -85,6 +107,34 @@ export function linkFor(template: string | null, token: string): string | null {
   return template === null || !isLinkTemplate(template)
     ? null
     : template.replace(TOKEN_PLACEHOLDER, encodeURIComponent(token));
+}
+
+/** Something about the stored settings their owner should change, though they still work (or are left out of use). */
+export const SettingsWarningSchema = z
+  .object({ field: z.string(), message: z.string() })
+  .openapi("SettingsWarning", { example: { field: "mail_links.password_reset", message: "…" } });
+export type SettingsWarning = z.infer<typeof SettingsWarningSchema>;
+
+/**
+ * What is wrong with stored links that no PATCH accepts today: saved before a check, they are
+ * kept (a read of the settings must not fail on them) and either left out of the mail (a link
+ * {@link isLinkTemplate} refuses) or still mailed with the token outside the fragment (an app
+ * reading it from the query keeps working until it moves): the settings name each, so the
+ * owner learns of it.
+ */
+export function mailLinkWarnings(links: MailLinks): SettingsWarning[] {
+  const warnings: SettingsWarning[] = [];
+  for (const key of ["verify_email", "password_reset", "invitation"] as const) {
+    const link = links[key];
+    if (link === null) continue;
+    const field = `mail_links.${key}`;
+    if (!isLinkTemplate(link)) {
+      warnings.push({ field, message: `left out of the mail, which names the API call instead: it ${NOT_A_LINK}` });
+    } else if (!tokenInFragment(link)) {
+      warnings.push({ field, message: `still mailed, but it ${NOT_IN_FRAGMENT}; set it again with the token there` });
+    }
+  }
+  return warnings;
 }
 
 /** The longest string an audit fact holds (AuditFactsSchema, kernel/events/envelope.ts). */

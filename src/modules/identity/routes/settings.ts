@@ -16,8 +16,8 @@ import {
   tenantFloorFor,
 } from "../../../kernel/ratelimit/policies";
 import { directory } from "../directory/contract";
-import { SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
-import { MailLinksChangeSchema } from "../mail-links";
+import { type Settings, SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
+import { MailLinksChangeSchema, mailLinkWarnings, SettingsWarningSchema } from "../mail-links";
 import { refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 import { forgetSettings } from "../settings";
@@ -43,11 +43,25 @@ const Patch = SettingsPatchSchema.extend({
   cors_origins: z.array(Origin).max(20).optional(),
 }).strict();
 
+/** The settings as the routes answer them: with `warnings` when a stored value needs its owner's attention. */
+const SettingsViewSchema = SettingsSchema.extend({
+  warnings: z.array(SettingsWarningSchema).optional().openapi({
+    description:
+      "present only when a stored value works no longer or not as it should (a mail link saved before a check a PATCH now makes): each names the field and what to do",
+  }),
+}).openapi("TenantSettingsView");
+
+/** The settings with their warnings, if any (absent when none, as a passing readiness check's `warning`). */
+function viewOf(settings: Settings) {
+  const warnings = mailLinkWarnings(settings.mail_links);
+  return warnings.length > 0 ? { ...settings, warnings } : settings;
+}
+
 const get = op.get("/admin/settings", {
   operationId: "getSettings",
   summary: "The tenant's settings (ETag: their version)",
   access: PERMISSIONS.admin.settings.read,
-  responses: { 200: jsonResponse("the settings", SettingsSchema, ETAG_HEADER) },
+  responses: { 200: jsonResponse("the settings", SettingsViewSchema, ETAG_HEADER) },
 });
 
 const patch = op.patch("/admin/settings", {
@@ -56,9 +70,9 @@ const patch = op.patch("/admin/settings", {
   access: PERMISSIONS.admin.settings.write,
   request: { headers: IfMatchHeader, body: jsonBody(Patch) },
   responses: {
-    200: jsonResponse("the settings after the change", SettingsSchema, ETAG_HEADER),
+    200: jsonResponse("the settings after the change", SettingsViewSchema, ETAG_HEADER),
     400: problem(
-      "an invalid field, an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named",
+      "an invalid field (a mail link with its token outside the fragment among them), an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named",
     ),
     403: problem("a change of `mail_links` by a caller who is not an owner (they carry owners' reset tokens)"),
     412: problem("If-Match names another version"),
@@ -109,7 +123,7 @@ export const settingsRoutes = createRouter()
   .openapi(get, async (c) => {
     const settings = await directory(c.env, tenantOf(c).id).settings();
     c.header("ETag", `"${settings.version}"`);
-    return c.json(settings, 200);
+    return c.json(viewOf(settings), 200);
   })
   .openapi(
     patch,
@@ -125,7 +139,7 @@ export const settingsRoutes = createRouter()
       if (!result.ok) throw staleVersion("the settings", result.current_version);
       forgetSettings(tenant.id);
       c.header("ETag", `"${result.value.version}"`);
-      return c.json(result.value, 200);
+      return c.json(viewOf(result.value), 200);
     },
     // The policy checks need the request's config, so they cannot be in the schema; they run
     // here, beside zod's, so that one 400 names every problem of the body, not one kind a time.
