@@ -383,10 +383,17 @@ if (localHelp && rest.some(isHelp)) {
   // The group alone, `--help`, or a sub-command it does not have: list what it has.
   const help = isHelp(sub);
   const lines = groupOf(command).map(([c, summary]) => `  plinth ${c}\n      ${summary}`);
-  if (sub && !help) console.error(`plinth: unknown command ${command} ${sub}`);
-  (help ? console.log : console.error)(
-    `plinth ${command}:\n${lines.join("\n")}\n(plinth ${command} <sub> --help for one)`,
-  );
+  if (sub && !help && rest.includes("--json")) {
+    // A script's --json reads stderr as JSON: the refusal, and what the group has, as one line.
+    const group = groupOf(command).map(([c]) => `plinth ${c}`);
+    const detail = `unknown command ${command} ${sub}`;
+    console.error(JSON.stringify({ error: "usage", exit_code: 2, detail, commands: group }));
+  } else {
+    if (sub && !help) console.error(`plinth: unknown command ${command} ${sub}`);
+    (help ? console.log : console.error)(
+      `plinth ${command}:\n${lines.join("\n")}\n(plinth ${command} <sub> --help for one)`,
+    );
+  }
   if (!help) process.exitCode = 2;
 } else {
   usage(command ? `unknown command ${[command, sub].filter(Boolean).join(" ")}` : undefined);

@@ -58,5 +58,5 @@ export function writeOut(run, text) {
   run.print(`wrote ${run.values.out}`);
 }
 
-export const platform = (run) => connect(run.url, platformKey(run.url));
-export const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]));
+export const platform = (run) => connect(run.url, platformKey(run.url), run.stderr.warn);
+export const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]), run.stderr.warn);

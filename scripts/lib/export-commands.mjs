@@ -38,7 +38,10 @@ export const openapiExport = {
     if (run.values.local) {
       text = readFileSync(join(root, "src", "generated", "openapi.json"), "utf8");
     } else {
-      const doc = await call(run.url, connect(run.url).GET("/openapi.json", { parseAs: "text" }));
+      const doc = await call(
+        run.url,
+        connect(run.url, undefined, run.stderr.warn).GET("/openapi.json", { parseAs: "text" }),
+      );
       text = `${doc}`.endsWith("\n") ? `${doc}` : `${doc}\n`;
     }
     writeOut(run, text);

@@ -4,6 +4,7 @@
 // The commands themselves live by job in the *-commands.mjs files beside this one; this
 // file lists them in the order `plinth --help` shows, and parses, documents and runs them.
 import { parseArgs } from "node:util";
+import { stderrOf } from "./cli-stderr.mjs";
 import { cryptoCommands } from "./crypto-commands.mjs";
 import { deadLetterCommands } from "./dead-letter-commands.mjs";
 import { auditExport, openapiExport } from "./export-commands.mjs";
@@ -17,7 +18,7 @@ import { webhookCommands } from "./webhook-commands.mjs";
 /**
  * @typedef {{ type: "string" | "boolean", multiple?: boolean, short?: string }} Option
  * @typedef {{ values: Record<string, any>, positionals: string[], url: string,
- *   print: (line: string) => void }} Run
+ *   print: (line: string) => void, stderr: import("./cli-stderr.mjs").Stderr }} Run
  * @typedef {{ name: string, args: string, summary: string, auth: "platform" | "tenant" | "none",
  *   positionals: number, options?: Record<string, Option & { help: string, arg?: string }>,
  *   run: (run: Run) => Promise<void> }} Command
@@ -88,35 +89,36 @@ export const findCommand = (group, sub) => commands.find((c) => c.name === `${gr
  * @param {{ print?: (line: string) => void, error?: (line: string) => void }} [io]
  */
 export async function runCommand(command, args, { print = console.log, error = console.error } = {}) {
+  const usageLine = `plinth ${command.name} ${command.args} (plinth ${command.name} --help)`;
   let parsed;
   try {
     parsed = parseArgs({ args, options: optionsOf(command), allowPositionals: true, strict: true });
   } catch (e) {
-    error(`plinth: ${e.message}`);
-    error(`usage: plinth ${command.name} ${command.args} (plinth ${command.name} --help)`);
+    // The arguments did not parse, so neither did --json: look for it as a word.
+    stderrOf(args.includes("--json"), error).usage(e.message, usageLine);
     return EXIT.usage;
   }
+  const stderr = stderrOf(parsed.values.json === true, error);
   if (parsed.values.help) {
     print(helpOf(command));
     return EXIT.ok;
   }
   if (parsed.positionals.length !== command.positionals) {
-    error(
-      `plinth: ${command.name} takes ${command.positionals || "no"} argument${command.positionals === 1 ? "" : "s"}`,
-    );
-    error(`usage: plinth ${command.name} ${command.args} (plinth ${command.name} --help)`);
+    const count = `${command.positionals || "no"} argument${command.positionals === 1 ? "" : "s"}`;
+    stderr.usage(`${command.name} takes ${count}`, usageLine);
     return EXIT.usage;
   }
   try {
     const url = urlOf(parsed.values.url);
-    await command.run({ values: parsed.values, positionals: parsed.positionals, url, print });
+    await command.run({ values: parsed.values, positionals: parsed.positionals, url, print, stderr });
     return EXIT.ok;
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
     // With --json a script reads the API's refusal as JSON too (problem+json, on stderr).
-    error(parsed.values.json && e.problem ? JSON.stringify(e.problem) : `plinth: ${e.message}`);
+    if (parsed.values.json && e.problem) error(JSON.stringify({ ...e.problem, ...e.fields }));
+    else stderr.fail(e.exitCode, e.message, e.fields);
     if (command.auth === "platform" && e.problem?.status === 401)
-      error(`plinth: ${rootKeyHint(urlOf(parsed.values.url))}`);
+      stderr.hint("root_key_mismatch", rootKeyHint(urlOf(parsed.values.url)));
     return e.exitCode;
   }
 }

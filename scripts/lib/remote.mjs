@@ -16,11 +16,13 @@ export class CliError extends Error {
   /**
    * @param {string} message @param {number} exitCode
    * @param {Record<string, unknown>} [problem] the API's problem+json, when the API refused
+   * @param {Record<string, unknown>} [fields] what --json adds to the failure's line (e.g. `resume_after`)
    */
-  constructor(message, exitCode, problem) {
+  constructor(message, exitCode, problem, fields = {}) {
     super(message);
     this.exitCode = exitCode;
     this.problem = problem;
+    this.fields = fields;
   }
 }
 
@@ -113,25 +115,39 @@ export const DEPRECATED_CREDENTIAL_HEADER = "Plinth-Deprecated-Credential";
 const warnedOf = new Set();
 
 /**
- * The one stderr line for a command let in by `variable`, a secret being rotated out; undefined
- * for a value no plinth sends (the line must not print whatever a server put in a header).
+ * The warning for a command let in by `variable`, a secret being rotated out; undefined for a
+ * value no plinth sends (the warning must not print whatever a server put in a header).
+ *
+ * @returns {import("./cli-stderr.mjs").Warning | undefined}
  */
 export function deprecatedCredentialWarning(/** @type {string} */ variable, /** @type {string} */ url) {
   const match = /^([A-Z][A-Z0-9_]{0,63})_PREVIOUS$/.exec(variable);
   if (!match) return undefined;
   const current = match[1];
-  return `plinth: warning: ${url} let this command in with ${variable}, the ${current} being rotated out: switch to the new ${current} now (the old one stops working when ${variable} is deleted)`;
+  return {
+    warning: "deprecated_credential",
+    variable,
+    current,
+    url,
+    detail: `${url} let this command in with ${variable}, the ${current} being rotated out: switch to the new ${current} now (the old one stops working when ${variable} is deleted)`,
+  };
 }
+
+/** A warning as the one human stderr line, for a caller without a command's stderr (the bench). */
+const warnOnStderr = (/** @type {import("./cli-stderr.mjs").Warning} */ warning) =>
+  console.error(`plinth: warning: ${warning.detail}`);
 
 /**
  * The typed client of plinth's API at `url`, authenticated with `key`. An answer that says
- * the key is one being rotated out prints {@link deprecatedCredentialWarning} on stderr, once.
+ * the key is one being rotated out hands {@link deprecatedCredentialWarning} to `warn`, once
+ * (a command's stderr, which prints it as a line or, under --json, as JSON).
  *
  * @param {string} url
  * @param {string} [key]
+ * @param {(warning: import("./cli-stderr.mjs").Warning) => void} [warn]
  * @returns {import("openapi-fetch").Client<import("../../src/generated/api").paths>}
  */
-export function connect(url, key) {
+export function connect(url, key, warn = warnOnStderr) {
   /** @type {Record<string, string>} */
   const headers = { "user-agent": "plinth-cli" };
   if (key) headers.authorization = `Bearer ${key}`;
@@ -141,8 +157,8 @@ export function connect(url, key) {
       const variable = response.headers.get(DEPRECATED_CREDENTIAL_HEADER);
       if (variable === null || warnedOf.has(variable)) return;
       warnedOf.add(variable);
-      const line = deprecatedCredentialWarning(variable, url);
-      if (line) console.error(line);
+      const warning = deprecatedCredentialWarning(variable, url);
+      if (warning) warn(warning);
     },
   });
   return client;

@@ -40,6 +40,7 @@ export const eventsReplay = {
       maxEvents,
       after: run.values.after,
       print: run.values.json ? () => {} : run.print,
+      warn: (line, warning) => run.stderr.warn(warning, line),
     });
     if (run.values.json) run.print(JSON.stringify(total, null, 2));
   },
@@ -76,6 +77,7 @@ export const auditRebuild = {
       maxEvents,
       after: run.values.after,
       print: run.values.json ? () => {} : run.print,
+      warn: (line, warning) => run.stderr.warn(warning, line),
     });
     if (run.values.json) run.print(JSON.stringify(total, null, 2));
   },

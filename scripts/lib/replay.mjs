@@ -42,10 +42,12 @@ function tally(total, body) {
 /**
  * @param {{ client: import("openapi-fetch").Client<import("../../src/generated/api").paths>, url: string,
  *   consumer: string, tenant?: string, rebuild: boolean, limit: number, maxEvents?: number, after?: string,
- *   print?: (line: string) => void, warn?: (line: string) => void,
+ *   print?: (line: string) => void,
+ *   warn?: (line: string, warning: import("./cli-stderr.mjs").Warning) => void,
  *   onCall?: (answer: { streams?: number, events?: number, applied?: number }) => void }} options
  *   `onCall` hears each call's answer (the bench keeps the most events one call read); `warn`
- *   hears, once, the event types the replay cannot read (stderr by default).
+ *   hears, once, the event types the replay cannot read, as a line and as a warning (a
+ *   command's --json prints the latter; stderr, the line, by default).
  * @returns {Promise<Record<string, number | string>>} the totals: `calls`, `source`, and its counts
  */
 export async function replay({
@@ -58,7 +60,7 @@ export async function replay({
   maxEvents,
   after: from,
   print = console.log,
-  warn = console.error,
+  warn = (line) => console.error(line),
   onCall,
 }) {
   /** @type {Record<string, any>} */
@@ -82,14 +84,22 @@ export async function replay({
       if (!(error instanceof CliError) || after === undefined) throw error;
       const refused = typeof error.problem?.status === "number" && error.problem.status < 500;
       if (total.calls === 0 && refused) throw error;
-      throw new CliError(`${error.message}\nresume with --after ${JSON.stringify(after)}`, error.exitCode);
+      throw new CliError(
+        `${error.message}\nresume with --after ${JSON.stringify(after)}`,
+        error.exitCode,
+        error.problem,
+        {
+          resume_after: after,
+        },
+      );
     }
     onCall?.(body);
     if (total.calls === 0 && body.source !== "state" && body.unreadable?.length > 0) {
       // Said once, before the counts, so nobody reads "done" as "everything".
       // Where the objects hold the read model whole, say what brings all of it back.
       const whole = body.rebuild_from_state ? `; --rebuild copies ${consumer} whole from its objects' state` : "";
-      warn(`${consumer}: not replayed, their writers keep no event log: ${body.unreadable.join(", ")}${whole}`);
+      const line = `${consumer}: not replayed, their writers keep no event log: ${body.unreadable.join(", ")}${whole}`;
+      warn(line, { warning: "not_replayed", consumer, event_types: body.unreadable, detail: line });
     }
     total = tally(total, body);
     print(progressLine(consumer, total, (performance.now() - started) / 1000, body.next));

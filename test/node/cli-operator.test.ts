@@ -68,6 +68,58 @@ describe("--url and PLINTH_URL", () => {
   });
 });
 
+describe("--json on stderr", () => {
+  /** Each stderr line as JSON; a line that is not JSON fails the test, naming it. */
+  const jsonLines = (stderr: string) =>
+    stderr
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          throw new Error(`a --json run printed a stderr line that is not JSON: ${line}`);
+        }
+      });
+
+  it("a failure that is not the API's refusal is a JSON line too, with its exit code's name", async () => {
+    const url = await deadUrl();
+    const unreachable = await plinth(["tenants", "list", "--json", "--url", url], {
+      PLATFORM_ROOT_KEY: "k".repeat(40),
+    });
+    expect(unreachable.status).toBe(3);
+    const [network, ...more] = jsonLines(unreachable.stderr);
+    expect(more).toEqual([]);
+    expect(network).toMatchObject({ error: "network", exit_code: 3 });
+    expect(network?.detail).toContain(`cannot reach ${url}: ECONNREFUSED`);
+
+    const noKey = await plinth(["keys", "list", "--json", "--url", url]);
+    expect(noKey.status).toBe(2);
+    expect(jsonLines(noKey.stderr)).toEqual([
+      { error: "usage", exit_code: 2, detail: "set PLINTH_KEY (an API key of the tenant) or pass --key-file <path>" },
+    ]);
+  });
+
+  it("a usage error of a remote command under --json is JSON, its usage line included", async () => {
+    for (const args of [
+      ["keys", "list", "--bogus", "--json"],
+      ["keys", "revoke", "--json"],
+    ]) {
+      const run = await plinth(args);
+      expect(run.status, args.join(" ")).toBe(2);
+      const lines = jsonLines(run.stderr);
+      expect(lines[0], args.join(" ")).toMatchObject({ error: "usage", exit_code: 2 });
+      expect(String(lines[0]?.usage)).toMatch(/^plinth keys (list|revoke)/);
+    }
+    const unknown = await plinth(["keys", "rotate", "--json"]);
+    expect(unknown.status).toBe(2);
+    const [line, ...more] = jsonLines(unknown.stderr);
+    expect(more).toEqual([]);
+    expect(line).toMatchObject({ error: "usage", detail: "unknown command keys rotate" });
+    expect(line?.commands).toContain("plinth keys revoke <id>");
+  });
+});
+
 describe("openapi export --out", () => {
   it("a file it cannot write is a usage error naming it, not a stack trace", async () => {
     const out = path.join(scratch, "no-such-dir", "openapi.json");

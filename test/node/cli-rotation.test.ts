@@ -12,6 +12,20 @@ const served = servePlinthForFile({ PLATFORM_ROOT_KEY_PREVIOUS: OLD_ROOT });
 const withRootKey = (key: string, args: string[]) =>
   plinth([...args, "--url", served().origin], { PLATFORM_ROOT_KEY: key });
 const WARNING = /^plinth: warning: .*PLATFORM_ROOT_KEY_PREVIOUS.*$/gm;
+/** Each stderr line of a --json run, parsed: a line that is not JSON fails the test here. */
+const jsonLines = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`a --json run printed a stderr line that is not JSON: ${line}`);
+      }
+    });
+const isRotationWarning = (line: Record<string, unknown>) =>
+  line.warning === "deprecated_credential" && line.variable === "PLATFORM_ROOT_KEY_PREVIOUS";
 
 describe("plinth with the root key being rotated out", () => {
   it("warns once on stderr, naming the variable and what to do, and still does the command", async () => {
@@ -32,7 +46,27 @@ describe("plinth with the root key being rotated out", () => {
     const run = await withRootKey(OLD_ROOT, ["audit", "rebuild", "--limit", "1", "--json"]);
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).calls).toBeGreaterThan(1);
-    expect(run.stderr.match(WARNING)).toHaveLength(1);
+    expect(jsonLines(run.stderr).filter(isRotationWarning)).toHaveLength(1);
+  });
+
+  it("with --json, the warning is a JSON line naming the variable, and a refusal the next JSON line", async () => {
+    // A script reading stderr as JSON during a rotation: a plain text line there broke it.
+    const tenant = await newTenantOf(served());
+    const done = await withRootKey(OLD_ROOT, ["tenants", "get", tenant.id, "--json"]);
+    expect(done.status, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout).id).toBe(tenant.id);
+    const [warning, ...rest] = jsonLines(done.stderr);
+    expect(rest).toEqual([]);
+    expect(warning).toMatchObject({ warning: "deprecated_credential", variable: "PLATFORM_ROOT_KEY_PREVIOUS" });
+    expect(warning?.detail).toContain("switch to the new PLATFORM_ROOT_KEY");
+    expect(done.stderr).not.toContain(OLD_ROOT);
+
+    const refused = await withRootKey(OLD_ROOT, ["tenants", "get", "01NOSUCHTENANT0000000000000", "--json"]);
+    expect(refused.status).toBe(1);
+    const lines = jsonLines(refused.stderr);
+    expect(lines).toHaveLength(2);
+    expect(isRotationWarning(lines[0] ?? {})).toBe(true);
+    expect(lines[1]).toMatchObject({ status: 404, code: "not_found" });
   });
 
   it("warns on a refused command too, beside the refusal", async () => {
