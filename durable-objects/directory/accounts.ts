@@ -10,7 +10,7 @@ import { DirectoryObject, type In, type Out } from "./base";
 
 /**
  * The directory's accounts: tenant initialisation, registration, login and
- * refresh, one-time tokens, users, API keys, roles and their bindings, key
+ * refresh, one-time tokens, users, roles and their bindings, key
  * material, settings and housekeeping.
  */
 export class DirectoryAccounts extends DirectoryObject {
@@ -247,43 +247,6 @@ export class DirectoryAccounts extends DirectoryObject {
         return deleted.ok ? ok({ revokedKeys: keys }) : deleted;
       }),
     );
-  }
-
-  /** Creates a key whose scopes (and expiry, for a key made by a key) the caller may give. */
-  createKey(input: In<"createKey">): Out<"createKey"> {
-    const { ctx, key } = rpcArgs(DirectoryRpc, "createKey", input);
-    const refusal = this.authority.check(ctx, { type: "key.create", scopes: key.scopes, expiresAt: key.expiresAt });
-    if (refusal) return denied(refusal);
-    return this.committed(ok(this.creds.createKey(ctx, key)));
-  }
-
-  listKeys(input: In<"listKeys">): Out<"listKeys"> {
-    const { now, limit, cursor } = rpcArgs(DirectoryRpc, "listKeys", input);
-    return this.creds.listKeys(now, limit, cursor);
-  }
-
-  /**
-   * Revokes a live key and the keys it created (cascade), if the caller holds the key's scopes.
-   * An expired key is not_found: it authenticates nothing, and every key it created expired with it.
-   */
-  revokeKey(input: In<"revokeKey">): Out<"revokeKey"> {
-    const { ctx, id } = rpcArgs(DirectoryRpc, "revokeKey", input);
-    const key = this.creds.liveKey(id, ctx.now);
-    if (!key) return fail("not_found");
-    const refusal = this.authority.check(ctx, { type: "key.revoke", key });
-    if (refusal) return denied(refusal);
-    return this.committed(this.creds.revokeKey(ctx, id));
-  }
-
-  verifyKey(input: In<"verifyKey">): Out<"verifyKey"> {
-    const { hash, now } = rpcArgs(DirectoryRpc, "verifyKey", input);
-    return this.creds.verifyKey(hash, now);
-  }
-
-  touchKey(input: In<"touchKey">): Out<"touchKey"> {
-    const { id, now } = rpcArgs(DirectoryRpc, "touchKey", input);
-    this.creds.touchKey(id, now);
-    this.committed(null);
   }
 
   listRoles(): Out<"listRoles"> {

@@ -3,8 +3,8 @@ import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { Invitations } from "../../src/modules/identity/directory/invitations";
 import type { RoleUses } from "../../src/modules/identity/directory/role-uses";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
-import { DirectoryAccounts } from "./accounts";
 import type { In, Out } from "./base";
+import { DirectoryKeys } from "./keys";
 
 /**
  * The directory's membership: invitations into the tenant with roles, by an
@@ -12,7 +12,7 @@ import type { In, Out } from "./base";
  * mailed token (a new account with a verified email, or an existing one that
  * gains the roles).
  */
-export class DirectoryMembership extends DirectoryAccounts {
+export class DirectoryMembership extends DirectoryKeys {
   private readonly invitations = new Invitations(this.store);
 
   createInvitation(input: In<"createInvitation">): Out<"createInvitation"> {

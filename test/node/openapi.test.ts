@@ -154,10 +154,12 @@ describe("the OpenAPI document of the registered modules", () => {
     });
 
     // Where a create's resource is read when it is not at `<create path>/{…}`: a registered user at
-    // its id, a two-factor enrolment (one per user) at the path that started it.
+    // its id, a two-factor enrolment (one per user) at the path that started it, a tenant's
+    // recovery key where the tenant's other keys are read (with the key itself: the root key lists none).
     const READ_ELSEWHERE: Record<string, string> = {
       "/api/v1/auth/register": "/api/v1/users/{id}",
       "/api/v1/me/two-factor": "/api/v1/me/two-factor",
+      "/api/v1/platform/tenants/{id}/admin-keys": "/api/v1/admin/api-keys/{id}",
     };
     it("Location on a 201 wherever a GET of the created resource exists, and only for a resource with a path", async () => {
       const { doc } = await answers();

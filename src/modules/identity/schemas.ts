@@ -38,3 +38,6 @@ export const TokenPairSchema = z
 
 /** An API key without its secret (the directory's own view). */
 export const KeySchema = KeyViewSchema.openapi("ApiKey");
+
+/** Where GET reads one key: the Location of each POST that creates one (the platform's too). */
+export const keyPath = (id: string) => `/api/v1/admin/api-keys/${id}`;

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import {
   DisplayName,
   ETAG_HEADER,
+  type HeaderSpec,
   IdPageQuery,
   IdParam,
   jsonBody,
@@ -13,7 +14,7 @@ import {
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { PLANS } from "../../kernel/ratelimit/policies";
-import { KeySchema } from "../identity/schemas";
+import { KeySchema, keyPath } from "../identity/schemas";
 import { SlugSchema, TenantSchema } from "./domain";
 import { unknownTenant } from "./lifecycle";
 import { callOf } from "./platform-call";
@@ -54,6 +55,20 @@ const get = op.get("/tenants/{id}", {
   request: { params: IdParam },
   responses: { 200: jsonResponse("the tenant", TenantSchema, ETAG_HEADER), 404: problem("no such tenant") },
 });
+/**
+ * The issued key's path, `/api/v1/admin/api-keys/{id}`: a tenant route, so the root key cannot
+ * read it there (the platform lists no tenant's keys); the key itself, or another of the
+ * tenant's credentials holding the list's permission, can.
+ */
+const KEY_LOCATION: Record<"Location", HeaderSpec> = {
+  Location: {
+    description:
+      "the key's path, /api/v1/admin/api-keys/{id}, where a GET with a credential of the tenant (the key itself) reads it",
+    required: true,
+    schema: { type: "string" },
+  },
+};
+
 const adminKey = op.post("/tenants/{id}/admin-keys", {
   operationId: "issueTenantAdminKey",
   summary: "Issue a new key holding every permission for a tenant (recovery; shown once)",
@@ -63,6 +78,7 @@ const adminKey = op.post("/tenants/{id}/admin-keys", {
     201: jsonResponse(
       "the key, with its secret",
       KeySchema.omit({ last_used_at: true }).extend({ key: z.string() }).openapi("TenantAdminKey"),
+      KEY_LOCATION,
     ),
     404: problem("no such tenant"),
   },
@@ -109,5 +125,6 @@ export const platformRoutes = createRouter()
       callOf(c),
     );
     c.header("Cache-Control", "no-store");
+    c.header("Location", keyPath(key.id));
     return c.json(key, 201);
   });

@@ -267,6 +267,13 @@ export async function setUp(s: Sweep, rootKey: string, plant: PlantDeadLetter): 
     json: { name: "reader", scopes: ["blog.post.read"] },
   });
   await s.call({ ...admin, op: "GET /api/v1/admin/api-keys", label: "admin key", expect: 200 });
+  await s.call({
+    ...admin,
+    op: "GET /api/v1/admin/api-keys/{id}",
+    label: "admin key",
+    expect: 200,
+    params: { id: str(reader, "id") },
+  });
 
   await s.call({ ...admin, op: "GET /api/v1/admin/settings", label: "admin key", expect: 200 });
   await invitations(s, admin, anon);

@@ -165,6 +165,8 @@ export const DirectoryRpc = defineRpc({
   },
   /** The keys live at `now`: an expired one is no more listed than a revoked one. */
   listKeys: { args: Page.extend({ now: Iso }), reply: pageOf(KeyViewSchema) },
+  /** One key live at `now`, as listKeys shows it; null when revoked, expired or unknown. */
+  getKey: { args: z.object({ id: Id, now: Iso }), reply: KeyViewSchema.nullable() },
   revokeKey: {
     args: withCtx({ id: Id }),
     reply: deniableResultOf(z.array(z.object({ id: z.string(), hash: z.string() })), ["not_found", "revokes_caller"]),

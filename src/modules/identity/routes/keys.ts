@@ -5,7 +5,15 @@ import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
-import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
+import {
+  DisplayName,
+  IdPageQuery,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  LOCATION_HEADER,
+  listOf,
+} from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { forgetRevokedKeys } from "../authenticators";
@@ -13,7 +21,7 @@ import { directory } from "../directory/contract";
 import { keyIndex } from "../key-index";
 import { authorize, boundedExpiry, callerOf } from "../policy";
 import { declaredPermissions, identityError, refused } from "../refusals";
-import { KeySchema } from "../schemas";
+import { KeySchema, keyPath } from "../schemas";
 import { ctxOf, newApiKey } from "../services";
 
 const op = operations(["api keys"]);
@@ -34,7 +42,7 @@ const create = op.post("/admin/api-keys", {
     ),
   },
   responses: {
-    201: jsonResponse("the key, with its secret", CreatedKeySchema),
+    201: jsonResponse("the key, with its secret", CreatedKeySchema, LOCATION_HEADER),
     400: problem("invalid fields or unknown permissions"),
     403: problem("a scope the caller does not hold, or an expiry past the creating key's"),
   },
@@ -46,6 +54,17 @@ const list = op.get("/admin/api-keys", {
   access: PERMISSIONS.admin.keys.read,
   request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of keys", listOf(KeySchema)) },
+});
+
+const get = op.get("/admin/api-keys/{id}", {
+  operationId: "getApiKey",
+  summary: "One live API key (without its secret)",
+  access: PERMISSIONS.admin.keys.read,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse("the key, as the list shows it", KeySchema),
+    404: problem("no such live key in this tenant"),
+  },
 });
 
 const revoke = op.delete("/admin/api-keys/{id}", {
@@ -94,6 +113,7 @@ export const keyRoutes = createRouter()
       throw refused(c, result.refusal);
     }
     c.header("Cache-Control", "no-store");
+    c.header("Location", keyPath(result.value.id));
     return c.json({ ...result.value, key: secret.key }, 201);
   })
   .openapi(list, async (c) => {
@@ -104,6 +124,13 @@ export const keyRoutes = createRouter()
       now: isoNow(c.get("clock")),
     });
     return c.json({ items: page.items, next_cursor: page.next }, 200);
+  })
+  .openapi(get, async (c) => {
+    const { id } = c.req.valid("param");
+    // The directory of the credential's tenant: another tenant's key id is simply unknown there.
+    const key = await directory(c.env, tenantOf(c).id).getKey({ id, now: isoNow(c.get("clock")) });
+    if (!key) throw new AppError("not_found", { detail: "no such live API key (unknown, revoked or expired)" });
+    return c.json(key, 200);
   })
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
