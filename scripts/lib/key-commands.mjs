@@ -1,5 +1,5 @@
 // The API key commands of a tenant admin (tenant key): creating a key (its secret printed
-// once), listing the live ones, and revoking one with every key it created.
+// once), listing the live ones or showing one, and revoking one with every key it created.
 import { pageOptions, pageQuery, printPage, printRecord, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 
@@ -51,6 +51,27 @@ export const keyCommands = [
         ["created", (k) => k.created_at],
         // Whose departure revokes it: deleting a user revokes the keys they created.
         ["created by", (k) => k.created_by],
+      ]);
+    },
+  },
+  {
+    name: "keys show",
+    args: "<id>",
+    summary: "show one live API key of the tenant (without its secret)",
+    auth: "tenant",
+    positionals: 1,
+    async run(run) {
+      const [id = ""] = run.positionals;
+      const key = await call(run.url, tenant(run).GET("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
+      printRecord(run, key, [
+        "id",
+        "name",
+        "prefix",
+        "scopes",
+        "expires_at",
+        "last_used_at",
+        "created_at",
+        "created_by",
       ]);
     },
   },

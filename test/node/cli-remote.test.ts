@@ -36,6 +36,7 @@ const ALL = [
   "tenants reset-limits",
   "keys create",
   "keys list",
+  "keys show",
   "keys revoke",
   "dead-letters list",
   "dead-letters replay",
@@ -248,6 +249,31 @@ describe("keys", () => {
     expect(JSON.parse(revokedJson.stdout)).toEqual({ revoked: other, with: [] });
     const after = JSON.parse((await plinth(["keys", "list", "--json", ...url], env)).stdout);
     expect(after.items.map((k: { id: string }) => k.id)).not.toContain(id);
+  });
+
+  it("keys show prints one key without its secret (--json: the API's), and exits 1 for an unknown id", async () => {
+    // After a create, where a script reads the key back by its id (the create's Location).
+    const tenant = await newTenant();
+    const env = { PLINTH_KEY: tenant.key };
+    const url = ["--url", served().origin];
+    const created = await plinth(["keys", "create", "ci", "--scope", "blog.post.read", "--json", ...url], env);
+    expect(created.status, created.stderr).toBe(0);
+    const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
+
+    const shown = await plinth(["keys", "show", id, ...url], env);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^id +${id}$`, "m"));
+    expect(shown.stdout).toMatch(/^scopes +blog\.post\.read$/m);
+    expect(shown.stdout).toMatch(/^created_by +[0-9A-Z]{26}$/m);
+    expect(shown.stdout).not.toContain(key);
+    const json = await plinth(["keys", "show", id, "--json", ...url], env);
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, name: "ci", scopes: ["blog.post.read"], last_used_at: null });
+    expect(json.stdout).not.toContain(key);
+
+    const missing = await plinth(["keys", "show", "01NOSUCHKEY0000000000000000", ...url], env);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("404 not_found");
   });
 
   it("keys revoke names the keys that went with the revoked one", async () => {
