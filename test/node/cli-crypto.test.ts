@@ -234,6 +234,17 @@ describe("plinth crypto", () => {
       `the platform root key sent (PLATFORM_ROOT_KEY in the environment) must equal the PLATFORM_ROOT_KEY of the plinth at ${origin}`,
     );
     expect(run.stderr).not.toContain(wrong);
+    // With --json, the refusal and the hint are each a JSON line a script parses.
+    const json = await plinth(["crypto", "versions", "--json", "--url", origin], { PLATFORM_ROOT_KEY: wrong });
+    expect(json.status).toBe(4);
+    const lines = json.stderr
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ status: 401, code: "unauthenticated" });
+    expect(lines[1]).toMatchObject({ hint: "root_key_mismatch" });
+    expect(lines[1].detail).toContain(`must equal the PLATFORM_ROOT_KEY of the plinth at ${origin}`);
   });
 
   it("refuses to run without the platform root key, before any request", async () => {

@@ -229,6 +229,22 @@ describe("events replay's resume line", () => {
     } finally {
       await api.close();
     }
+    // With --json: the problem, as one JSON line, with the cursor to resume from.
+    const again = await stub([[200, { ...page, next: "t1/post/p1" }], failed]);
+    try {
+      const run = await plinth(["events", "replay", "blog:blog.posts", "--json", "--url", again.url], {
+        PLATFORM_ROOT_KEY: "k".repeat(40),
+      });
+      expect(run.status).toBe(1);
+      expect(
+        run.stderr
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line)),
+      ).toEqual([{ status: 500, code: "internal", detail: "boom", resume_after: "t1/post/p1" }]);
+    } finally {
+      await again.close();
+    }
   });
 });
 

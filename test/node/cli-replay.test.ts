@@ -122,6 +122,21 @@ describe("plinth events replay", () => {
     expect(audit.stderr).toMatch(/; --rebuild copies audit:log whole from its objects' state\n$/);
     expect(audit.stderr.trim().split("\n")).toHaveLength(1);
     expect(audit.stdout.trim().split("\n").at(-1)).toMatch(/^audit:log: 3 streams, .*, done$/);
+    // With --json the same warning is a JSON line, naming the types a script can act on.
+    const auditJson = asRoot("events", "replay", "audit:log", "--tenant", tenantId, "--json");
+    expect(auditJson.status).toBe(0);
+    expect(
+      auditJson.stderr
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      expect.objectContaining({
+        warning: "not_replayed",
+        consumer: "audit:log",
+        event_types: expect.arrayContaining(["files.file.uploaded"]),
+      }),
+    ]);
     // ... and a replay that could read nothing is refused (a --rebuild of it copies the file stores instead).
     const files = asRoot("events", "replay", "files:files.files");
     expect(files.status).toBe(1);
