@@ -37,7 +37,7 @@ export function stderrOf(json, error) {
         `plinth: ${message}`,
       ),
     usage(message, usage) {
-      if (json) return line({ error: "usage", exit_code: EXIT.usage, detail: message, usage }, "");
+      if (json) return error(JSON.stringify({ error: "usage", exit_code: EXIT.usage, detail: message, usage }));
       error(`plinth: ${message}`);
       error(`usage: ${usage}`);
     },
