@@ -174,6 +174,7 @@ export class DirectorySso extends DirectoryMembership {
       }
       this.creds.startFamily(ctx, id, familyId, tokenHash);
       this.sessions.describe(familyId, ctx, userAgent);
+      this.sso.signedIn(familyId, issuer, subject);
       this.store.emit(ctx, `user/${id}`, {
         type: "identity.sso.login",
         data: { user_id: id, family_id: familyId, issuer },

@@ -10841,7 +10841,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description unlinked: the provider's identity no longer signs you in (sessions it started stay) */
+            /** @description unlinked: the provider's identity no longer signs you in, and the sessions it signed in are ended */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10990,7 +10990,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description unlinked: the provider's identity no longer signs the user in (sessions it started stay) */
+            /** @description unlinked: the provider's identity no longer signs the user in, and the sessions it signed in are ended */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

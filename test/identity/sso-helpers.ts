@@ -3,6 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { sha256Hex } from "../../src/kernel/crypto";
 import { directory } from "../../src/modules/identity/directory/contract";
 import type { platformAt } from "./two-factor-helpers";
 
@@ -32,9 +33,18 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
     return t;
   }
 
-  /** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
-  const signIn = (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
-    directory(env, tenantId).ssoLogin({
+  /**
+   * A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's
+   * account), with the refresh token of the session it starts, as the callback hands it out.
+   */
+  const signInWithToken = async (
+    tenantId: string,
+    subject: string,
+    email: string,
+    linkUserId: string | null = null,
+  ) => {
+    const refreshToken = `plr_${crypto.randomUUID()}`;
+    const result = await directory(env, tenantId).ssoLogin({
       linkUserId,
       adminPermissions,
       ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
@@ -44,10 +54,16 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
       subject,
       roles: ["member"],
       userId: `u-${subject}`,
-      familyId: `f-${subject}-${crypto.randomUUID()}`,
-      tokenHash: `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", ""),
+      familyId: `f-${crypto.randomUUID()}`,
+      tokenHash: await sha256Hex(refreshToken),
       userAgent: null,
     });
+    return { result, refreshToken };
+  };
+
+  /** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */
+  const signIn = async (tenantId: string, subject: string, email: string, linkUserId: string | null = null) =>
+    (await signInWithToken(tenantId, subject, email, linkUserId)).result;
 
   /** The directory's linked identities, by subject. */
   const linksOf = (tenantId: string) =>
@@ -57,5 +73,5 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
         .toArray(),
     );
 
-  return { tenantWithSso, signIn, linksOf };
+  return { tenantWithSso, signIn, signInWithToken, linksOf };
 }

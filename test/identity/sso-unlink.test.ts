@@ -5,10 +5,32 @@ import { codeAt, platformAt } from "./two-factor-helpers";
 
 const p = platformAt("2026-04-01T10:00:00.000Z");
 
-const { tenantWithSso, signIn, linksOf } = ssoKit(p, "sso-unlink");
+const { tenantWithSso, signIn, signInWithToken, linksOf } = ssoKit(p, "sso-unlink");
 
 const unlinkMine = (slug: string, token: string, body: Record<string, unknown>) =>
   p.call("/api/v1/me/sso", { tenant: slug, token, method: "DELETE", body });
+
+/** Whether a session still refreshes: its status, and the next refresh token when it did. */
+const refresh = async (slug: string, refreshToken: string) => {
+  const res = await p.call("/api/v1/auth/refresh", { tenant: slug, body: { refresh_token: refreshToken } });
+  return { status: res.status, next: String(res.body.refresh_token) };
+};
+
+/**
+ * A user with a password session, an SSO session of their identity (refreshed once, so the
+ * family and not just its first token must end), and another user's SSO session.
+ */
+async function sessionsOfTwo(slug: string, tenantId: string, email: string) {
+  const u = await p.user(slug, email);
+  const byPassword = String((await p.login(slug, email)).body.refresh_token);
+  const first = await signInWithToken(tenantId, `${u.id}-at-idp`, email);
+  expect(first.result.ok, JSON.stringify(first.result)).toBe(true);
+  const bySso = await refresh(slug, first.refreshToken);
+  expect(bySso.status).toBe(200);
+  const other = await signInWithToken(tenantId, "bystander-at-idp", `bystander-${u.id}@example.com`);
+  expect(other.result.ok, JSON.stringify(other.result)).toBe(true);
+  return { u, byPassword, bySso: bySso.next, bystander: other.refreshToken };
+}
 
 describe("DELETE /me/sso", () => {
   it("unlinks the caller's identity after their password; 404 when none is linked; audited", async () => {
@@ -28,7 +50,7 @@ describe("DELETE /me/sso", () => {
     expect(await linksOf(t.id)).toEqual([{ subject: "otis-at-idp", user_id: other.id }]);
     const entries = await p.auditOf(t.adminKey, "identity.sso.unlinked");
     expect(entries.map((e) => [e.target, e.detail])).toEqual([
-      [`${t.id}/user/${u.id}`, { issuer: ISSUER, by: "self" }],
+      [`${t.id}/user/${u.id}`, { issuer: ISSUER, by: "self", sessions_ended: 1 }],
     ]);
 
     const again = await unlinkMine(t.slug, u.token, { password: PASSWORD });
@@ -52,6 +74,19 @@ describe("DELETE /me/sso", () => {
     const done = await unlinkMine(t.slug, u.token, { password: PASSWORD, code: codeAt(secret, p.clock) });
     expect(done.status, JSON.stringify(done.body)).toBe(204);
     expect(await linksOf(t.id)).toEqual([]);
+  });
+
+  it("ends the sessions the identity signed in, not the password's nor another user's", async () => {
+    const t = await tenantWithSso();
+    const { u, byPassword, bySso, bystander } = await sessionsOfTwo(t.slug, t.id, "sid@example.com");
+
+    const done = await unlinkMine(t.slug, u.token, { password: PASSWORD });
+    expect(done.status, JSON.stringify(done.body)).toBe(204);
+    expect((await refresh(t.slug, bySso)).status).toBe(401);
+    expect((await refresh(t.slug, byPassword)).status).toBe(200);
+    expect((await refresh(t.slug, bystander)).status).toBe(200);
+    const entries = await p.auditOf(t.adminKey, "identity.sso.unlinked");
+    expect(entries.map((e) => e.detail)).toEqual([{ issuer: ISSUER, by: "self", sessions_ended: 1 }]);
   });
 
   it("is a user's: an API key gets 403; a malformed body 400", async () => {
@@ -95,7 +130,7 @@ describe("DELETE /admin/users/{id}/sso", () => {
     expect(await linksOf(t.id)).toEqual([{ subject: "oona-at-idp", user_id: owner.id }]);
     const entries = await p.auditOf(t.adminKey, "identity.sso.unlinked");
     expect(entries.map((e) => [e.target, e.detail, e.actor?.id])).toEqual([
-      [`${t.id}/user/${member.id}`, { issuer: ISSUER, by: "admin" }, admin.id],
+      [`${t.id}/user/${member.id}`, { issuer: ISSUER, by: "admin", sessions_ended: 1 }, admin.id],
     ]);
 
     expect((await unlink(member.id, adminToken)).status).toBe(404);
@@ -103,6 +138,23 @@ describe("DELETE /admin/users/{id}/sso", () => {
     // The owner key unlinks the owner.
     expect((await unlink(owner.id, t.adminKey)).status).toBe(204);
     expect(await linksOf(t.id)).toEqual([]);
+  });
+
+  it("ends the sessions the identity signed in, not the password's nor another user's", async () => {
+    const t = await tenantWithSso();
+    const { u, byPassword, bySso, bystander } = await sessionsOfTwo(t.slug, t.id, "sam@example.com");
+
+    const done = await p.call(`/api/v1/admin/users/${u.id}/sso`, {
+      tenant: t.slug,
+      token: t.adminKey,
+      method: "DELETE",
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(204);
+    expect((await refresh(t.slug, bySso)).status).toBe(401);
+    expect((await refresh(t.slug, byPassword)).status).toBe(200);
+    expect((await refresh(t.slug, bystander)).status).toBe(200);
+    const entries = await p.auditOf(t.adminKey, "identity.sso.unlinked");
+    expect(entries.map((e) => e.detail)).toEqual([{ issuer: ISSUER, by: "admin", sessions_ended: 1 }]);
   });
 
   it("refuses the caller's own account: the admin route would unlink it without the password and code DELETE /me/sso asks", async () => {

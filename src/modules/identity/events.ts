@@ -75,8 +75,15 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   /**
    * A provider identity unlinked from its account: by the account's user (`self`, `DELETE /me/sso`) or an
    * administrator (`admin`, `DELETE /admin/users/{id}/sso`). One event per identity (one per issuer).
+   * `sessions_ended`: the live sessions that identity had signed in, revoked with it (absent from
+   * events recorded before unlinking ended them).
    */
-  event("identity.sso.unlinked", { user_id: z.string(), issuer: z.string(), by: z.enum(["self", "admin"]) }),
+  event("identity.sso.unlinked", {
+    user_id: z.string(),
+    issuer: z.string(),
+    by: z.enum(["self", "admin"]),
+    sessions_ended: z.number().int().min(0).optional(),
+  }),
   /** A sign-in through the provider: the user and the session it started (no email, no provider tokens). */
   event("identity.sso.login", { user_id: z.string(), family_id: z.string(), issuer: z.string() }),
   /**

@@ -188,6 +188,10 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // An explicit SSO link (POST /me/sso/link): the account whose user, signed in with password and
   // second factor, began this sign-in; its callback links the identity to that account only.
   [`alter table sso_states add column link_user_id text references users(id) on delete cascade`],
+  // Which provider identity (issuer, `sub`) signed a session in, so unlinking that identity ends the
+  // sessions it started (sso.ts). Null for a password login, and for every family from before this
+  // step: those are not known to be the provider's, so an unlink leaves them open.
+  [`alter table token_families add column sso_issuer text`, `alter table token_families add column sso_subject text`],
 ];
 
 /**

@@ -29,8 +29,11 @@ const view = (r: SessionRow): SessionView => ({
 /** How a session came to be revoked, as its `identity.session.revoked` event says. */
 export type SessionRevocation = "self" | "admin";
 
-// A session is live while its family is not revoked and holds a refresh token that is neither spent nor expired.
-const LIVE = `f.revoked_at is null and exists (
+/**
+ * A session is live while its family (`f`) is not revoked and holds a refresh token that is neither
+ * spent nor expired (the one parameter: now).
+ */
+export const LIVE = `f.revoked_at is null and exists (
   select 1 from refresh_tokens t where t.family_id = f.id and t.spent_at is null and t.expires_at > ?)`;
 
 /**

@@ -1,5 +1,6 @@
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { type SsoSettings, type SsoStored, SsoStoredSchema } from "../sso/schemas";
+import { LIVE } from "./sessions";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict } from "./types";
 
@@ -198,27 +199,61 @@ export class SsoDirectory {
     );
   }
 
+  /** Records that a new family (a session) was signed in by this provider identity; inside the sign-in's transaction. */
+  signedIn(familyId: string, issuer: string, subject: string): void {
+    this.sql.exec("update token_families set sso_issuer = ?, sso_subject = ? where id = ?", issuer, subject, familyId);
+  }
+
   /**
    * Unlinks every identity linked to the account (one per issuer; a provider replaced or deleted
-   * leaves its links), each recorded as `identity.sso.unlinked`; returns how many.
+   * leaves its links) and ends the live sessions each signed in: a user unlinking a provider
+   * account they no longer trust (taken over, say) expects what it opened to close. Each unlink
+   * is recorded as `identity.sso.unlinked` with how many sessions it ended, each session as
+   * `identity.token.family_revoked`. Sessions from before their origin was recorded (schema.ts)
+   * are not known to be the provider's and stay. Returns how many identities were unlinked.
    */
   unlink(ctx: Ctx, userId: string, by: "self" | "admin"): number {
     return this.store.tx(() => {
-      const issuers = this.sql
-        .exec<{ issuer: string }>("delete from sso_identities where user_id = ? returning issuer", userId)
+      const identities = this.sql
+        .exec<{ issuer: string; subject: string }>(
+          "delete from sso_identities where user_id = ? returning issuer, subject",
+          userId,
+        )
         .toArray()
-        .map((r) => r.issuer)
-        .sort();
-      for (const issuer of issuers) {
+        .sort((a, b) => (a.issuer < b.issuer ? -1 : a.issuer > b.issuer ? 1 : 0));
+      for (const { issuer, subject } of identities) {
+        const sessions_ended = this.endSessions(ctx, userId, issuer, subject);
         this.store.emit(
           ctx,
           `user/${userId}`,
-          { type: "identity.sso.unlinked", data: { user_id: userId, issuer, by } },
-          { issuer, by },
+          { type: "identity.sso.unlinked", data: { user_id: userId, issuer, by, sessions_ended } },
+          { issuer, by, sessions_ended },
         );
       }
-      return issuers.length;
+      return identities.length;
     });
+  }
+
+  /** Revokes the user's live sessions that identity signed in; returns how many. Inside the unlink's transaction. */
+  private endSessions(ctx: Ctx, userId: string, issuer: string, subject: string): number {
+    const families = this.sql
+      .exec<{ id: string }>(
+        `select f.id from token_families f
+          where f.user_id = ? and f.sso_issuer = ? and f.sso_subject = ? and ${LIVE}`,
+        userId,
+        issuer,
+        subject,
+        ctx.now,
+      )
+      .toArray();
+    for (const { id } of families) {
+      this.sql.exec("update token_families set revoked_at = ? where id = ?", ctx.now, id);
+      this.store.emit(ctx, `user/${userId}`, {
+        type: "identity.token.family_revoked",
+        data: { user_id: userId, family_id: id, reason: "sso_unlinked" },
+      });
+    }
+    return families.length;
   }
 
   /** Forgets sign-ins that expired or were spent (housekeeping); returns how many. */

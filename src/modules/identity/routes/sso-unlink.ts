@@ -5,6 +5,7 @@ import { IdParam, jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { accountProofBody, proveAccount } from "../account-proof";
+import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { identityError, refused, refuseOwnAccount } from "../refusals";
 import { ctxOf } from "../services";
@@ -19,7 +20,9 @@ const unlinkMine = op.delete("/me/sso", {
   access: "principal",
   request: { body: jsonBody(UnlinkSchema) },
   responses: {
-    204: { description: "unlinked: the provider's identity no longer signs you in (sessions it started stay)" },
+    204: {
+      description: "unlinked: the provider's identity no longer signs you in, and the sessions it signed in are ended",
+    },
     403: problem(
       "the password is wrong (wrong_password); two-factor is on and the code is missing, wrong or used (wrong_two_factor_code); or the caller is not a user",
     ),
@@ -34,7 +37,10 @@ const unlinkTheirs = op.delete("/admin/users/{id}/sso", {
   access: PERMISSIONS.identity.user.update,
   request: { params: IdParam },
   responses: {
-    204: { description: "unlinked: the provider's identity no longer signs the user in (sessions it started stay)" },
+    204: {
+      description:
+        "unlinked: the provider's identity no longer signs the user in, and the sessions it signed in are ended",
+    },
     403: problem(
       "the user holds a permission the caller does not, or is an owner and the caller is not an owner; or the user is the caller (DELETE /api/v1/me/sso)",
     ),
@@ -52,6 +58,7 @@ const nothingLinked = () =>
  * alone must not change how the account signs in. An administrator may unlink a user they may
  * sign out (who-may-change-authority): taking a way in away is no takeover, unlike linking,
  * which stays the user's own. Not their own account through the admin route, which asks no proof.
+ * Either ends the sessions the unlinked identity signed in (directory/sso.ts `unlink`).
  */
 export const ssoUnlinkRoutes = createRouter()
   .openapi(unlinkMine, async (c) => {
@@ -66,6 +73,8 @@ export const ssoUnlinkRoutes = createRouter()
       }
       throw nothingLinked();
     }
+    // The sessions the identity signed in were revoked: this isolate refuses their access tokens now.
+    evictUser(tenant.id, user.id);
     return c.body(null, 204);
   })
   .openapi(unlinkTheirs, async (c) => {
@@ -78,5 +87,6 @@ export const ssoUnlinkRoutes = createRouter()
     );
     const result = await directory(c.env, tenant.id).ssoUnlinkUser({ ctx: ctxOf(c), userId: id });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : nothingLinked();
+    evictUser(tenant.id, id);
     return c.body(null, 204);
   });
