@@ -216,17 +216,23 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.committed(this.store.updateUser(ctx, id, patch));
   }
 
-  /** Deletes a user the caller may remove (policy: their permissions held, owner rules). */
+  /**
+   * Deletes a user the caller may remove (policy: their permissions held, owner rules), an
+   * administrator's deletion: never the caller's own account, which `DELETE /me` deletes with proof.
+   */
   deleteUser(input: In<"deleteUser">): Out<"deleteUser"> {
     const { ctx, id } = rpcArgs(DirectoryRpc, "deleteUser", input);
-    return this.removeUser(ctx, id);
+    return this.removeUser(ctx, id, false);
   }
 
-  /** Why deleting user `id` would fail (no such user, or the policy's refusal); null when it may go ahead. */
-  protected deletionRefused(ctx: Ctx, id: string): Exclude<Out<"deleteUser">, { ok: true }> | null {
+  /**
+   * Why deleting user `id` would fail (no such user, or the policy's refusal); null when it may go
+   * ahead. `proven`: the caller proved the account is theirs (`deleteOwnAccount`).
+   */
+  protected deletionRefused(ctx: Ctx, id: string, proven: boolean): Exclude<Out<"deleteUser">, { ok: true }> | null {
     const user = this.authority.user(id);
     if (!user) return fail("not_found");
-    const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners() });
+    const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners(), proven });
     if (refusal) return denied(refusal);
     // The user's keys go with them: a calling key among them would lock itself out behind a 204,
     // as revoking the key that minted it would (revokes_own_key).
@@ -236,8 +242,8 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   /** The deletion itself, asked of the policy in the same call: sessions and created keys go with the user. */
-  protected removeUser(ctx: Ctx, id: string): Out<"deleteUser"> {
-    const refused = this.deletionRefused(ctx, id);
+  protected removeUser(ctx: Ctx, id: string, proven: boolean): Out<"deleteUser"> {
+    const refused = this.deletionRefused(ctx, id, proven);
     if (refused) return refused;
     return this.committed(
       this.store.tx(() => {

@@ -52,14 +52,15 @@ export class DirectoryTwoFactor extends DirectorySessions {
     const { ctx, userId, proof } = rpcArgs(DirectoryRpc, "deleteOwnAccount", input);
     // The policy first: a deletion it refuses (the last owner) must not spend the code sent with
     // it, a recovery code above all (there are few, each used once). Nothing awaits in between.
-    const refused = this.deletionRefused(ctx, userId);
+    // The Worker checked the password and the proof is checked below: the account is proven the caller's.
+    const refused = this.deletionRefused(ctx, userId, true);
     if (refused) return refused;
     if (this.twoFactor.enabled(userId)) {
       if (!proof) return fail("wrong_proof");
       const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, userId, proof, "delete_account")));
       if (!checked.ok) return fail("wrong_proof");
     }
-    return this.removeUser(ctx, userId);
+    return this.removeUser(ctx, userId, true);
   }
 
   /** An admin's reset of another user's two-factor: the caller must hold the user's permissions; only an owner resets an owner. */

@@ -175,5 +175,8 @@ describe("DELETE /admin/users/{id}/sso", () => {
     expect([own.status, own.body.code]).toEqual([403, "forbidden"]);
     expect(String(own.body.detail)).toContain("DELETE /api/v1/me/sso");
     expect(await linksOf(t.id)).toEqual([{ subject: "ada-at-idp", user_id: admin.id }]);
+    // The policy's refusal, on record as every other.
+    const denied = await p.auditOf(t.adminKey, "authz.denied");
+    expect(denied.map((e) => e.detail?.rule)).toContain("own_account");
   });
 });

@@ -10,6 +10,7 @@ import {
   authorize,
   boundedExpiry,
   type Caller,
+  describeRefusal,
   OWNER,
   type Refusal,
   type RoleFacts,
@@ -74,6 +75,8 @@ const TARGETS: UserFacts[] = [
   target("t-viewer", ["viewer"]),
   target("t-none", []),
 ];
+/** Users that are callers too (CALLERS), so the sweep sees each acting on their own account. */
+const SELVES: UserFacts[] = [target("u-owner", [OWNER]), target("u-member", ["member"]), target("u-none", [])];
 /** Owner bindings the tenant has besides, or not: alone, or with another owner. */
 const OWNER_SETS = (u: UserFacts) =>
   u.roles.includes(OWNER) ? [[u.id], [u.id, "t-other-owner"]] : [["t-other-owner"]];
@@ -95,15 +98,22 @@ function actions(): AuthorityAction[] {
       for (const owners of OWNER_SETS(u)) out.push({ type: "role.revoke", role, user: u, owners });
     }
   }
-  for (const u of TARGETS) for (const owners of OWNER_SETS(u)) out.push({ type: "user.delete", user: u, owners });
+  // Deleting, unlinking SSO and resetting two-factor: every target and each user caller's own account;
+  // a deletion by an administrator's route or with the account proven the caller's (DELETE /me).
+  for (const u of [...TARGETS, ...SELVES])
+    for (const owners of OWNER_SETS(u))
+      for (const proven of [false, true]) out.push({ type: "user.delete", user: u, owners, proven });
   for (const a of ROLES) {
     out.push({ type: "invitation.create", roles: [a] });
     for (const b of ROLES) out.push({ type: "invitation.create", roles: [a, b] });
   }
-  // Signing out and unlinking SSO: every target, and each user caller acting on themself.
-  for (const u of [...TARGETS, target("u-owner", [OWNER]), target("u-member", ["member"]), target("u-none", [])])
-    out.push({ type: "user.sessions.revoke", user: u }, { type: "user.sso.unlink", user: u });
-  for (const u of TARGETS) out.push({ type: "two_factor.reset", user: u });
+  // Signing out, unlinking SSO, resetting two-factor: every target, and each user caller acting on themself.
+  for (const u of [...TARGETS, ...SELVES])
+    out.push(
+      { type: "user.sessions.revoke", user: u },
+      { type: "user.sso.unlink", user: u },
+      { type: "two_factor.reset", user: u },
+    );
   out.push({ type: "mail_links.change" });
   out.push({ type: "sso_trust.change" });
   return out;
@@ -133,6 +143,9 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
     if (owners && owners.length === 1 && owners[0] === userId) return { rule: "last_owner" };
     return null;
   };
+  // An administrator's action on one's own account goes through the /me route, which asks proof.
+  const mine = (userId: string, action: "user.delete" | "user.sso.unlink" | "two_factor.reset"): Refusal | null =>
+    c.kind === "user" && c.id === userId ? { rule: "own_account", action } : null;
   switch (a.type) {
     case "key.create": {
       const r = need(a.scopes);
@@ -154,7 +167,11 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
     case "role.revoke":
       return ownerGate(a.role.name === OWNER, a.user.id, a.owners) ?? need(a.role.permissions);
     case "user.delete":
-      return ownerGate(a.user.roles.includes(OWNER), a.user.id, a.owners) ?? need(a.user.grants);
+      return (
+        (a.proven ? null : mine(a.user.id, a.type)) ??
+        ownerGate(a.user.roles.includes(OWNER), a.user.id, a.owners) ??
+        need(a.user.grants)
+      );
     case "invitation.create":
       return (
         ownerGate(
@@ -164,11 +181,11 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
         ) ?? need(a.roles.flatMap((r) => r.permissions))
       );
     case "user.sessions.revoke":
-    case "user.sso.unlink":
       if (c.kind === "user" && c.id === a.user.id) return null;
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
+    case "user.sso.unlink":
     case "two_factor.reset":
-      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
+      return mine(a.user.id, a.type) ?? ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
     case "mail_links.change":
     case "sso_trust.change":
       return ownerGate(true, "", null);
@@ -191,7 +208,14 @@ describe("authority policy", () => {
     }
     expect(compared).toBe(Object.keys(CALLERS).length * all.length);
     // The sweep exercises every rule and lets every delegating caller do something.
-    expect([...refusedBy].sort()).toEqual(["last_owner", "not_held", "outlives_creator", "owner_fixed", "owner_only"]);
+    expect([...refusedBy].sort()).toEqual([
+      "last_owner",
+      "not_held",
+      "outlives_creator",
+      "own_account",
+      "owner_fixed",
+      "owner_only",
+    ]);
     expect(allowed.has("admin") && allowed.has("key admin.roles.*") && allowed.has("platform")).toBe(true);
   });
 
@@ -200,13 +224,13 @@ describe("authority policy", () => {
     [
       "an admin deletes the owner",
       CALLERS.admin as Caller,
-      { type: "user.delete", user: target("t-owner", [OWNER]), owners: ["t-owner", "x"] },
+      { type: "user.delete", user: target("t-owner", [OWNER]), owners: ["t-owner", "x"], proven: false },
       "owner_only",
     ],
     [
       "a user.delete key deletes the owner",
       CALLERS["key identity.user.delete"] as Caller,
-      { type: "user.delete", user: target("t-owner", [OWNER]), owners: ["t-owner", "x"] },
+      { type: "user.delete", user: target("t-owner", [OWNER]), owners: ["t-owner", "x"], proven: false },
       "owner_only",
     ],
     [
@@ -254,7 +278,7 @@ describe("authority policy", () => {
     [
       "the last owner deletes themself",
       CALLERS.owner as Caller,
-      { type: "user.delete", user: target("u-owner", [OWNER]), owners: ["u-owner"] },
+      { type: "user.delete", user: target("u-owner", [OWNER]), owners: ["u-owner"], proven: true },
       "last_owner",
     ],
   ];
@@ -266,7 +290,9 @@ describe("authority policy", () => {
     const admin = CALLERS.admin as Caller;
     expect(authorize(admin, { type: "role.grant", role: roleNamed("viewer"), user: target("t-none", []) })).toBeNull();
     expect(authorize(admin, { type: "role.create", permissions: ["*.read", "blog.*"] })).toBeNull();
-    expect(authorize(admin, { type: "user.delete", user: target("t-member", ["member"]), owners: ["o"] })).toBeNull();
+    expect(
+      authorize(admin, { type: "user.delete", user: target("t-member", ["member"]), owners: ["o"], proven: false }),
+    ).toBeNull();
     expect(authorize(admin, { type: "user.sessions.revoke", user: target("t-member", ["member"]) })).toBeNull();
   });
 
@@ -277,6 +303,38 @@ describe("authority policy", () => {
     expect(
       authorize(CALLERS.roleless as Caller, { type: "user.sessions.revoke", user: target("u-none", []) }),
     ).toBeNull();
+  });
+
+  it("refuses an administrator's action on the caller's own account, naming the /me route that asks proof", () => {
+    const owner = CALLERS.owner as Caller;
+    const self = target("u-owner", [OWNER]);
+    const own: [AuthorityAction, string][] = [
+      [
+        { type: "user.delete", user: self, owners: ["u-owner", "x"], proven: false },
+        "delete your own account with DELETE /api/v1/me, which asks your password (and a code)",
+      ],
+      [
+        { type: "user.sso.unlink", user: self },
+        "unlink your own identity with DELETE /api/v1/me/sso, which asks your password (and a code)",
+      ],
+      [
+        { type: "two_factor.reset", user: self },
+        "turn your own two-factor off with DELETE /api/v1/me/two-factor, which asks a code",
+      ],
+    ];
+    for (const [action, detail] of own) {
+      const refusal = authorize(owner, action);
+      expect(refusal?.rule, action.type).toBe("own_account");
+      expect(refusal && describeRefusal(refusal)).toBe(detail);
+    }
+    // DELETE /me proved the account is the caller's: only the other rules decide (the last owner).
+    expect(authorize(owner, { type: "user.delete", user: self, owners: ["u-owner", "x"], proven: true })).toBeNull();
+    expect(authorize(owner, { type: "user.delete", user: self, owners: ["u-owner"], proven: true })?.rule).toBe(
+      "last_owner",
+    );
+    // The owner's key acting on the owner is not the caller's own account; neither is another user.
+    expect(authorize(CALLERS["key *"] as Caller, { type: "two_factor.reset", user: self })).toBeNull();
+    expect(authorize(owner, { type: "user.sso.unlink", user: target("t-member", ["member"]) })).toBeNull();
   });
 
   it("bounds a key's expiry by the key creating it", () => {

@@ -65,14 +65,26 @@ export type AuthorityAction =
   | { type: "sso_trust.change" }
   | { type: "role.grant"; role: RoleFacts; user: UserFacts }
   | { type: "role.revoke"; role: RoleFacts; user: UserFacts; owners: readonly string[] }
-  | { type: "user.delete"; user: UserFacts; owners: readonly string[] }
+  /**
+   * Deleting a user. `proven`: the caller proved in this request that the account is theirs (`DELETE
+   * /me`: the password, and a code with two-factor on); an administrator's route passes false, and
+   * is refused on the caller's own account.
+   */
+  | { type: "user.delete"; user: UserFacts; owners: readonly string[]; proven: boolean }
   | { type: "invitation.create"; roles: readonly RoleFacts[] }
   /** Signing a user out (revoking their sessions): anyone may sign themself out. */
   | { type: "user.sessions.revoke"; user: UserFacts }
-  /** Unlinking a user's provider identity: it takes a way in from them; anyone may unlink their own. */
+  /** An administrator unlinking a user's provider identity: it takes a way in from them; never the caller's own. */
   | { type: "user.sso.unlink"; user: UserFacts }
-  /** Turning off another user's two-factor (an admin's reset): it weakens their sign-in. */
+  /** Turning off another user's two-factor (an admin's reset): it weakens their sign-in; never the caller's own. */
   | { type: "two_factor.reset"; user: UserFacts };
+
+/** The actions whose own-account form has a `/me` route that asks proof, and that route. */
+const OWN_ACCOUNT_ROUTES = {
+  "user.delete": "delete your own account with DELETE /api/v1/me, which asks your password (and a code)",
+  "user.sso.unlink": "unlink your own identity with DELETE /api/v1/me/sso, which asks your password (and a code)",
+  "two_factor.reset": "turn your own two-factor off with DELETE /api/v1/me/two-factor, which asks a code",
+} as const;
 
 /** Why an action was refused: the rule, and what it names (schema in directory/types.ts). */
 export type Refusal = z.infer<typeof RefusalSchema>;
@@ -123,6 +135,16 @@ const needs = (caller: Caller, patterns: readonly string[]): Refusal | null => {
 
 const ownerOnly = (caller: Caller, touchesOwner: boolean): Refusal | null =>
   touchesOwner && !isOwner(caller) ? { rule: "owner_only" } : null;
+
+/**
+ * An administrator's action on the caller's own account. The rest of the policy lets a user act on
+ * themself (they hold their own permissions; an owner acts on anyone), but the `/me` route for the
+ * same change asks proof an access token alone does not give: through the administrator's route, a
+ * stolen token would delete the account, unlink it or turn its two-factor off. Decided here, so an
+ * administrator's route added later gets the refusal without remembering it.
+ */
+const ownAccount = (caller: Caller, userId: string, action: keyof typeof OWN_ACCOUNT_ROUTES): Refusal | null =>
+  caller.kind === "user" && caller.id === userId ? { rule: "own_account", action } : null;
 
 /** Whether removing `userId`'s owner binding would leave the tenant without an owner. */
 const lastOwner = (owners: readonly string[], userId: string): Refusal | null =>
@@ -191,23 +213,33 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
           action.roles.flatMap((r) => r.permissions),
         )
       );
-    case "user.sso.unlink":
-    case "user.sessions.revoke": {
-      // Like deleting the user, less the last-owner rule: an owner signed out (or unlinked from the
-      // provider, which is one way in fewer) can sign in again.
+    case "user.sessions.revoke":
+      // Like deleting the user, less the last-owner rule: an owner signed out can sign in again.
+      // Anyone signs themself out: it takes nothing an access token could not end by logging out.
       if (caller.kind === "user" && caller.id === action.user.id) return null;
       return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
-    }
+    case "user.sso.unlink":
+      // As signing out (one way in fewer, the owner can sign in again), but not the caller's own.
+      return (
+        ownAccount(caller, action.user.id, action.type) ??
+        ownerOnly(caller, action.user.roles.includes(OWNER)) ??
+        needs(caller, action.user.grants)
+      );
     case "user.delete": {
       const owner = action.user.roles.includes(OWNER);
       return (
+        (action.proven ? null : ownAccount(caller, action.user.id, action.type)) ??
         ownerOnly(caller, owner) ??
         (owner ? lastOwner(action.owners, action.user.id) : null) ??
         needs(caller, action.user.grants)
       );
     }
     case "two_factor.reset":
-      return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
+      return (
+        ownAccount(caller, action.user.id, action.type) ??
+        ownerOnly(caller, action.user.roles.includes(OWNER)) ??
+        needs(caller, action.user.grants)
+      );
   }
 }
 
@@ -233,5 +265,7 @@ export function describeRefusal(refusal: Refusal): string {
       return "the owner role always holds every permission; it cannot be changed or deleted";
     case "outlives_creator":
       return `a key cannot outlive the key that creates it (expires_at after ${refusal.limit})`;
+    case "own_account":
+      return OWN_ACCOUNT_ROUTES[refusal.action];
   }
 }

@@ -29,20 +29,6 @@ export function refused(c: Context<AppEnv>, refusal: Refusal, target?: string | 
 }
 
 /** The 412 of a conditional write, with `current_version`: the kernel's, as every versioned resource answers it. */
-/**
- * Refuses an administrator's route on the caller's own account (403 `forbidden`, naming
- * `instead`): the `/me` route for the same change asks proof (the password, with two-factor on a
- * code) that an access token alone does not give, and the authority policy lets a user act on
- * themself, as an owner on anyone.
- *
- * @example
- * refuseOwnAccount(c, id, "turn your own two-factor off with DELETE /api/v1/me/two-factor, which asks a code");
- */
-export function refuseOwnAccount(c: Context<AppEnv>, id: string, instead: string): void {
-  const caller = c.get("principal");
-  if (caller?.kind === "user" && caller.id === id) throw new AppError("forbidden", { detail: instead });
-}
-
 export { staleVersion } from "../../kernel/http/stale-version";
 
 /** The AppError for one of the identity module's codes (typed, where `moduleError` takes any string). */

@@ -102,6 +102,11 @@ export const RefusalSchema = z.discriminatedUnion("rule", [
   z.object({ rule: z.literal("owner_fixed") }),
   /** A key cannot create a key that outlives it. */
   z.object({ rule: z.literal("outlives_creator"), limit: z.string() }),
+  /**
+   * An administrator's action on the caller's own account: the `/me` route for the same change asks
+   * proof (the password, with two-factor on a code) that an access token alone does not give.
+   */
+  z.object({ rule: z.literal("own_account"), action: z.enum(["user.delete", "user.sso.unlink", "two_factor.reset"]) }),
 ]);
 
 /** Expected failures cross the RPC boundary as values. */

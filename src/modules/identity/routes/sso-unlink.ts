@@ -7,7 +7,7 @@ import { createRouter, problem } from "../../../kernel/openapi/router";
 import { accountProofBody, proveAccount } from "../account-proof";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
-import { identityError, refused, refuseOwnAccount } from "../refusals";
+import { identityError, refused } from "../refusals";
 import { ctxOf } from "../services";
 
 const op = operations(["users"]);
@@ -80,11 +80,6 @@ export const ssoUnlinkRoutes = createRouter()
   .openapi(unlinkTheirs, async (c) => {
     const tenant = tenantOf(c);
     const { id } = c.req.valid("param");
-    refuseOwnAccount(
-      c,
-      id,
-      "unlink your own identity with DELETE /api/v1/me/sso, which asks your password (and a code)",
-    );
     const result = await directory(c.env, tenant.id).ssoUnlinkUser({ ctx: ctxOf(c), userId: id });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : nothingLinked();
     evictUser(tenant.id, id);

@@ -10,7 +10,7 @@ import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce } from "../../../kernel/ratelimit/limiter";
 import { directory } from "../directory/contract";
 import { TwoFactorStatusSchema } from "../directory/two-factor";
-import { identityError, refused, refuseOwnAccount } from "../refusals";
+import { identityError, refused } from "../refusals";
 import { ctxOf } from "../services";
 import {
   newRecoveryCodes,
@@ -160,7 +160,6 @@ export const twoFactorRoutes = createRouter()
   })
   .openapi(reset, async (c) => {
     const { id } = c.req.valid("param");
-    refuseOwnAccount(c, id, "turn your own two-factor off with DELETE /api/v1/me/two-factor, which asks a code");
     const result = await directory(c.env, tenantOf(c).id).twoFactorReset({ ctx: ctxOf(c), userId: id });
     if (!result.ok && result.error === "denied") throw refused(c, result.refusal, id);
     if (!result.ok) throw new AppError("not_found", { detail: "no such user, or their two-factor is off" });

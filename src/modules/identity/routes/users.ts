@@ -9,7 +9,6 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
 import { callerOf, maySelfOr } from "../policy";
-import { refuseOwnAccount } from "../refusals";
 import { UserSchema } from "../schemas";
 import { ctxOf } from "../services";
 import { removeUser } from "../user-removal";
@@ -120,7 +119,6 @@ export const userRoutes = createRouter()
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    refuseOwnAccount(c, id, "delete your own account with DELETE /api/v1/me, which asks your password (and a code)");
     await removeUser(c, id);
     return c.body(null, 204);
   });
