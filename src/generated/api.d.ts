@@ -10004,7 +10004,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            /**
+             * @description too many requests from this address, or 10,000 sign-ins under way for this tenant (rate_limited; Retry-After: until the oldest expires)
+             *
+             *     Also, from the platform:
+             *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry
+             */
             429: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -10770,7 +10775,7 @@ export interface operations {
                 };
             };
             /**
-             * @description too many passwords (policy login) or codes (policy two_factor) tried
+             * @description too many passwords (policy login) or codes (policy two_factor) tried, or 10,000 sign-ins under way for this tenant (Retry-After: until the oldest expires)
              *
              *     Also, from the platform:
              *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry

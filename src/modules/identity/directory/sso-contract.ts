@@ -47,7 +47,11 @@ export const SsoRpc = defineRpc({
        */
       link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable() }).nullable().default(null),
     }),
-    reply: resultOf(z.null(), ["not_configured", "not_found", "wrong_proof"]),
+    reply: z.union([
+      resultOf(z.null(), ["not_configured", "not_found", "wrong_proof"]),
+      /** MAX_OPEN_STATES sign-ins are under way (sso.ts): none begins before `retryAt`, when the oldest expires. */
+      z.object({ ok: z.literal(false), error: z.literal("too_many"), retryAt: Iso }),
+    ]),
   },
   /**
    * A user unlinks their own identity (the Worker checked the password); with two-factor on,

@@ -7,6 +7,17 @@ import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict 
 /** The password hash of a user created by single sign-on: not a PHC string, so no password verifies against it. */
 export const NO_PASSWORD = "!sso";
 
+/**
+ * The most sign-ins under way (`sso_states` rows, spent and expired ones swept) one tenant's
+ * directory keeps. `/auth/sso/start` is anonymous and limited per IP only, and each start keeps a
+ * row for 10 minutes: without a bound, many addresses could grow a directory without end. 10,000
+ * open at once is ~17 starts a second sustained over the 10 minutes, far past any tenant's real
+ * sign-ins (a workforce signing in at 9:00 spreads over minutes), and at most ~2.3 KB a row (an app
+ * redirect is at most 2 KiB) it bounds the table near 23 MB, a small share of a Durable Object's
+ * storage. Past it a start is refused until the oldest open one expires (429 with Retry-After).
+ */
+export const MAX_OPEN_STATES = 10_000;
+
 /** A sign-in under way, as the callback needs it back; `linkUserId` when a signed-in user began it to link their account. */
 export type PendingSignIn = {
   nonce: string;
@@ -108,7 +119,20 @@ export class SsoDirectory {
     return ok(null);
   }
 
-  /** Remembers a sign-in under way by the hash of its `state`. */
+  /**
+   * Whether another sign-in may begin now: spent and expired ones are forgotten first (no answer
+   * changes: an unknown state is refused as a spent one is), then null while fewer than
+   * {@link MAX_OPEN_STATES} are open, else when the oldest open one expires, freeing a place.
+   */
+  roomFor(now: string): string | null {
+    this.purge(now);
+    const open = this.sql
+      .exec<{ n: number; oldest: string | null }>("select count(*) as n, min(expires_at) as oldest from sso_states")
+      .one();
+    return open.n < MAX_OPEN_STATES ? null : (open.oldest ?? now);
+  }
+
+  /** Remembers a sign-in under way by the hash of its `state`; the caller asked {@link roomFor} first. */
   begin(stateHash: string, pending: PendingSignIn, expiresAt: string): void {
     this.sql.exec(
       "insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, expires_at) values (?, ?, ?, ?, ?, ?)",
