@@ -61,6 +61,19 @@ describe("deleting your own account", () => {
     expect((await call("/api/v1/me", { token: owner.access_token })).status).toBe(200);
   });
 
+  it("an administrator (role admin, which grants *) deletes their own account too", async () => {
+    // The policy lets an administrator act on a user only if they hold every permission that user
+    // holds, and `*` only an owner holds: asked about their own account, an admin was refused
+    // "you do not hold *", so the one member who could not leave was the admin.
+    const t = await newTenant("bye-admin");
+    const admin = await newUser(t.slug);
+    const grant = await call(`/api/v1/admin/users/${admin.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(grant.status).toBe(204);
+    const res = await deleteMe(admin.access_token, PASSWORD);
+    expect(res.status, JSON.stringify(res.body)).toBe(204);
+    expect((await call(`/api/v1/users/${admin.id}`, { token: t.adminKey })).status).toBe(404);
+  });
+
   it("is not done through the administrators' DELETE /users/{id} on one's own account, which asks no password", async () => {
     // An owner holds identity.user.delete and the policy lets a user act on themself: a stolen
     // access token alone deleted the account DELETE /me guards with the password (and a code).

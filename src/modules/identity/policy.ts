@@ -136,6 +136,9 @@ const needs = (caller: Caller, patterns: readonly string[]): Refusal | null => {
 const ownerOnly = (caller: Caller, touchesOwner: boolean): Refusal | null =>
   touchesOwner && !isOwner(caller) ? { rule: "owner_only" } : null;
 
+/** Whether the caller is the user `userId` (signed in as them). */
+const isSelf = (caller: Caller, userId: string): boolean => caller.kind === "user" && caller.id === userId;
+
 /**
  * An administrator's action on the caller's own account. The rest of the policy lets a user act on
  * themself (they hold their own permissions; an owner acts on anyone), but the `/me` route for the
@@ -144,7 +147,7 @@ const ownerOnly = (caller: Caller, touchesOwner: boolean): Refusal | null =>
  * administrator's route added later gets the refusal without remembering it.
  */
 const ownAccount = (caller: Caller, userId: string, action: keyof typeof OWN_ACCOUNT_ROUTES): Refusal | null =>
-  caller.kind === "user" && caller.id === userId ? { rule: "own_account", action } : null;
+  isSelf(caller, userId) ? { rule: "own_account", action } : null;
 
 /** Whether removing `userId`'s owner binding would leave the tenant without an owner. */
 const lastOwner = (owners: readonly string[], userId: string): Refusal | null =>
@@ -216,7 +219,7 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
     case "user.sessions.revoke":
       // Like deleting the user, less the last-owner rule: an owner signed out can sign in again.
       // Anyone signs themself out: it takes nothing an access token could not end by logging out.
-      if (caller.kind === "user" && caller.id === action.user.id) return null;
+      if (isSelf(caller, action.user.id)) return null;
       return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
     case "user.sso.unlink":
       // As signing out (one way in fewer, the owner can sign in again), but not the caller's own.
@@ -231,7 +234,9 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
         (action.proven ? null : ownAccount(caller, action.user.id, action.type)) ??
         ownerOnly(caller, owner) ??
         (owner ? lastOwner(action.owners, action.user.id) : null) ??
-        needs(caller, action.user.grants)
+        // Giving up one's own account takes nothing from anyone else: an admin, whose role grants
+        // `*` that only an owner "holds", was refused their own deletion by this rule.
+        (isSelf(caller, action.user.id) ? null : needs(caller, action.user.grants))
       );
     }
     case "two_factor.reset":
