@@ -64,10 +64,14 @@ export const domain = (n) => `/**
  */
 import { z } from "zod";
 import { accept, type DecideContext, type Decider, type Decision, reject } from "../../kernel/events/decider";
+import { showable, UNSHOWABLE_MESSAGE } from "../../kernel/text/showable";
 import type { ${n.Type}ErrorCode } from "./errors";
 
-/** ${n.A}'s name: trimmed, 1–200 characters. Reused by the route bodies. */
-export const ${n.Type}NameSchema = z.string().trim().min(1).max(200);
+/**
+ * ${n.A}'s name: trimmed, 1–200 characters, one line people can read as written (no control
+ * characters or bidirectional overrides, as blog titles and user names). Reused by the route bodies.
+ */
+export const ${n.Type}NameSchema = z.string().trim().min(1).max(200).refine(showable, UNSHOWABLE_MESSAGE);
 const Id = z.string().min(1).max(200);
 
 /** Every ${n.Type} command, discriminated by \`type\`. */

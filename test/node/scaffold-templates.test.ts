@@ -3,7 +3,7 @@
 // checks that a scaffold typechecks, lints and passes its own tests as generated; this file
 // checks what it does once a team makes it theirs.
 import { join } from "node:path";
-import { transform } from "esbuild";
+import { build, transform } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { problemsOf } from "../../scripts/lib/scaffold.mjs";
 import * as t from "../../scripts/lib/scaffold-templates.mjs";
@@ -51,6 +51,35 @@ describe("the scaffold's grants", () => {
     // As the registry checks them: its own permission, no admin.*, a default role identity names.
     const identity = { name: "identity", version: "1.0.0", auth: { roles: ["owner", "admin", "member", "viewer"] } };
     expect(grantProblems([identity, manifest])).toEqual([]);
+  });
+});
+
+/** The generated domain.ts, bundled as if written to src/modules/<name>/ (a sibling's folder: the same imports resolve) and imported. */
+async function domainOf(name: string, type: string) {
+  const n = t.namesOf(name, type);
+  const root = join(import.meta.dirname, "..", "..");
+  const out = await build({
+    stdin: { contents: t.domain(n), loader: "ts", resolveDir: join(root, "src/modules/blog") },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = out.outputFiles[0]?.text ?? "";
+  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as Record<
+    string,
+    { safeParse(value: unknown): { success: boolean } }
+  >;
+}
+
+describe("the scaffold's name", () => {
+  it("refuses what a reader cannot see as written (a bidirectional override, a control character), as blog titles do", async () => {
+    const { OrderNameSchema: name } = await domainOf("orders", "order");
+    expect(name?.safeParse("Spring order").success).toBe(true);
+    // Shown to other users (lists, the audit log's readers, a webhook receiver's UI), this reads "invoice.exe" reversed.
+    expect(name?.safeParse("evil\u202Eexe.txt").success).toBe(false);
+    expect(name?.safeParse("two\nlines").success).toBe(false);
   });
 });
 
