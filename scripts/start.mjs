@@ -267,19 +267,27 @@ stopDevVarsWatch = watchDevVars(root, () => {
 // A migration generated while plinth runs (`npx drizzle-kit generate`) is applied at once:
 // the reloaded Worker's reads expect its columns, and until it is applied a read model
 // answers 503 (a column SQLite cannot find would read as its own name). One run at a time.
+// A migration rewritten under its name goes the same way, so npm start says when the local D1
+// had applied that name already (and applies one that had failed).
 let migrating = Promise.resolve();
-stopMigrationsWatch = watchMigrations(MIGRATIONS_FOLDER, (names) => {
-  migrating = migrating.then(() =>
-    applyNewMigrations(names, {
-      migrateD1: migrateD1Quietly,
-      migrateLibsql: devVars.READ_MODEL_URL
-        ? () => migrateLibsql({ url: devVars.READ_MODEL_URL, authToken: devVars.READ_MODEL_AUTH_TOKEN })
-        : null,
-      listMigrations: () => generateSources(root),
-      say: (line) => console.error(line),
-    }),
-  );
-});
+const migrationSteps = {
+  migrateD1: migrateD1Quietly,
+  migrateLibsql: devVars.READ_MODEL_URL
+    ? () => migrateLibsql({ url: devVars.READ_MODEL_URL, authToken: devVars.READ_MODEL_AUTH_TOKEN })
+    : null,
+  listMigrations: () => generateSources(root),
+  say: (line) => console.error(line),
+};
+stopMigrationsWatch = watchMigrations(
+  MIGRATIONS_FOLDER,
+  (names) => {
+    migrating = migrating.then(() => applyNewMigrations(names, migrationSteps));
+  },
+  undefined,
+  (names) => {
+    migrating = migrating.then(() => applyNewMigrations(names, migrationSteps, { rewritten: true }));
+  },
+);
 
 // A Durable Object binding added to wrangler.toml: objects.ts names its class for /readyz.
 // Queued with the migrations' runs: both write src/generated/.

@@ -5,4 +5,8 @@ export interface NewMigrationSteps {
   listMigrations: () => Promise<{ code: number; output: string }>;
   say: (line: string) => void;
 }
-export declare function applyNewMigrations(names: string[], steps: NewMigrationSteps): Promise<boolean>;
+export declare function applyNewMigrations(
+  names: string[],
+  steps: NewMigrationSteps,
+  options?: { rewritten?: boolean },
+): Promise<boolean>;

@@ -16,12 +16,22 @@
  * before its migration applied looked like a bug. Writing the list reloads the Worker, after
  * the migration is in, so no read is refused. A failed migration lists nothing: the list would
  * claim a migration the database lacks, and every read would answer 503.
- * @param {string[]} names the new migration files
+ *
+ * A file the local D1 records as applied already (one rewritten under its name, as redoing an
+ * unshipped module's migration does) is not applied again: wrangler applies a name once. That
+ * is said, with the way out, since the table keeps the old file's shape and its projection
+ * waits in the queue for a column that never comes.
+ * @param {string[]} names the new (or, with `rewritten`, changed) migration files
  * @param {NewMigrationSteps} steps
+ * @param {{ rewritten?: boolean }} [options] `rewritten`: files whose content changed, not new ones
  * @returns {Promise<boolean>} whether it was applied and listed
  */
-export async function applyNewMigrations(names, steps) {
-  steps.say(`plinth: new migration ${names.join(", ")}; applying it to the local D1…`);
+export async function applyNewMigrations(names, steps, { rewritten = false } = {}) {
+  steps.say(
+    rewritten
+      ? `plinth: migration ${names.join(", ")} changed; applying what is pending to the local D1…`
+      : `plinth: new migration ${names.join(", ")}; applying it to the local D1…`,
+  );
   const result = await steps.migrateD1();
   if (result.code !== 0) {
     steps.say(result.output.trimEnd());
@@ -33,6 +43,15 @@ export async function applyNewMigrations(names, steps) {
       ? "plinth: local D1 already up to date"
       : `plinth: local D1 migrated (${result.applied.join(", ")})`,
   );
+  const before = names.filter((name) => !result.applied.includes(name));
+  if (before.length > 0)
+    steps.say(
+      `plinth: the local D1 applied ${before.join(", ")} before, under that name, and applies a name once: ` +
+        (rewritten ? "what the file says now" : "whatever the file says that the applied one did not") +
+        " is not in the local database, and a projection that needs it waits in the queue. " +
+        "Stop npm start, rm -rf .wrangler/state and start again (a new demo tenant and key), or put the change in " +
+        'a migration of its own (docs/modules.md, "Migrations").',
+    );
   if (steps.migrateLibsql) {
     try {
       const { before, after } = await steps.migrateLibsql();

@@ -19,7 +19,12 @@ export declare function superviseDev(ports: SupervisorPorts): {
 export declare function watchSources(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchDevVars(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchWranglerToml(root: string, onChange: () => void, quietMs?: number): () => void;
-export declare function watchMigrations(dir: string, onNew: (names: string[]) => void, quietMs?: number): () => void;
+export declare function watchMigrations(
+  dir: string,
+  onNew: (names: string[]) => void,
+  quietMs?: number,
+  onRewritten?: (names: string[]) => void,
+): () => void;
 export declare function settleFile(
   file: string,
   options: { quietMs?: number; timeoutMs?: number; complete: (text: string) => boolean | Promise<boolean> },

@@ -317,19 +317,30 @@ function migrationFiles(dir) {
  * called (or since watching began), once the folder stops changing for `quietMs`:
  * `npx drizzle-kit generate` while npm start runs writes one, and a reloaded Worker would
  * read its table without it (a column not there reads as its own name in SQLite). A file
- * edited or removed is not new: wrangler applies a migration once, by name. Returns what
- * stops watching.
+ * whose content changed (edited, or removed and generated again under its name) is not new:
+ * wrangler applies a migration once, by name. It goes to `onRewritten(names)` instead, so
+ * npm start can say the local D1 may not have it (the silence let a reshaped scaffold's
+ * table stay as first applied, its projection waiting for a column). Returns what stops watching.
  * @param {string} dir
  * @param {(names: string[]) => void} onNew
  * @param {number} [quietMs]
+ * @param {(names: string[]) => void} [onRewritten]
  */
-export function watchMigrations(dir, onNew, quietMs = 300) {
-  const known = new Set(migrationFiles(dir));
+export function watchMigrations(dir, onNew, quietMs = 300, onRewritten = () => {}) {
+  /** @type {Map<string, string | null>} each file's content as last seen */
+  const known = new Map(migrationFiles(dir).map((name) => [name, contentOf(dir, name)]));
   let timer;
   const settle = () => {
-    const added = migrationFiles(dir).filter((name) => !known.has(name));
-    for (const name of added) known.add(name);
+    const added = [];
+    const rewritten = [];
+    for (const name of migrationFiles(dir)) {
+      const content = contentOf(dir, name);
+      if (!known.has(name)) added.push(name);
+      else if (content !== known.get(name)) rewritten.push(name);
+      known.set(name, content);
+    }
     if (added.length > 0) onNew(added.sort());
+    if (rewritten.length > 0) onRewritten(rewritten.sort());
   };
   let watcher;
   try {
@@ -344,4 +355,13 @@ export function watchMigrations(dir, onNew, quietMs = 300) {
     clearTimeout(timer);
     watcher?.close();
   };
+}
+
+/** A migration file's text, or null when it is gone (removed between the listing and the read). */
+function contentOf(dir, name) {
+  try {
+    return readFileSync(join(dir, name), "utf8");
+  } catch {
+    return null;
+  }
 }

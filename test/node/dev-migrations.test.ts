@@ -58,6 +58,32 @@ describe("a migration generated under npm start", () => {
     expect(said.at(-1)).toContain("npx plinth db migrate");
   });
 
+  it("says so when the local D1 had applied the file's name already: it applies a name once, so the new content is not in it", async () => {
+    // The module drill: the scaffold's migration, applied at once by npm start, deleted and
+    // generated again under the same name for the reshaped table. D1 applied nothing, npm start
+    // said nothing, and the projection waited in the queue for a column that would never come.
+    const { ports, calls, said } = steps({
+      migrateD1: async () => {
+        calls.push("d1");
+        return { code: 0, output: "", applied: [] };
+      },
+    });
+    expect(await applyNewMigrations(["0012_notes.sql"], ports, { rewritten: true })).toBe(true);
+    expect(calls).toEqual(["d1", "list"]);
+    const text = said.join("\n");
+    expect(said[0]).toBe("plinth: migration 0012_notes.sql changed; applying what is pending to the local D1…");
+    expect(text).toContain("the local D1 applied 0012_notes.sql before, under that name");
+    expect(text).toContain("rm -rf .wrangler/state");
+    expect(text).toContain("a migration of its own");
+  });
+
+  it("applies a changed migration that the local D1 had not applied (one that failed), and warns of nothing", async () => {
+    const { ports, said } = steps();
+    expect(await applyNewMigrations(["0012_orders.sql"], ports, { rewritten: true })).toBe(true);
+    expect(said.join("\n")).toContain("local D1 migrated (0012_orders.sql)");
+    expect(said.join("\n")).not.toContain("rm -rf");
+  });
+
   it("says what to run when the list could not be written", async () => {
     const { ports, said } = steps({
       listMigrations: async () => ({

@@ -235,18 +235,31 @@ describe("watchSources", () => {
     }
   });
 
-  it("reports each migration file that appears in migrations/, once, and not an edit or drizzle-kit's journal", async () => {
+  it("reports each migration file that appears in migrations/, once, and an edit apart (not drizzle-kit's journal)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "plinth-migrations-"));
     try {
       writeFileSync(join(dir, "0001_init.sql"), "create table a (id text);\n");
       const seen: string[][] = [];
-      const stop = watchMigrations(dir, (names) => seen.push(names), 100);
+      const rewritten: string[][] = [];
+      const stop = watchMigrations(
+        dir,
+        (names) => seen.push(names),
+        100,
+        (names) => rewritten.push(names),
+      );
       await new Promise((r) => setTimeout(r, 100));
+      // Deleted and generated again under its name (a scaffold's table reshaped): not new, but changed.
+      rmSync(join(dir, "0001_init.sql"));
       writeFileSync(join(dir, "0001_init.sql"), "create table a (id text, b text);\n");
       mkdirSync(join(dir, "meta"), { recursive: true });
       writeFileSync(join(dir, "meta", "_journal.json"), "{}");
       await new Promise((r) => setTimeout(r, 300));
       expect(seen).toEqual([]);
+      expect(rewritten).toEqual([["0001_init.sql"]]);
+      // Written again as it is now: nothing changed, nothing reported.
+      writeFileSync(join(dir, "0001_init.sql"), "create table a (id text, b text);\n");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rewritten).toEqual([["0001_init.sql"]]);
       writeFileSync(join(dir, "0002_orders_amount.sql"), "alter table a add b text;\n");
       writeFileSync(join(dir, "meta", "_journal.json"), "{ }");
       await new Promise((r) => setTimeout(r, 400));
