@@ -60,7 +60,9 @@ export async function migrationWait(
     hint:
       pending.length > 0
         ? "apply it: npx plinth db migrate (--remote for a deployed database)"
-        : "generate its migration: npx drizzle-kit generate --name <what> (npm start applies it)",
+        : "generate its migration: npx drizzle-kit generate --name <what> (npm start applies it); if it is in " +
+          "migrations/ already, the local D1 applied an older file under its name: stop npm start, " +
+          "rm -rf .wrangler/state, start again (or put the change in a migration of its own)",
   });
   return { missing, pending, explains: (error) => missingSchema(error) !== null };
 }
