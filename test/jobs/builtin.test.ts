@@ -256,6 +256,7 @@ describe("built-in jobs", () => {
       "tenants/apply-grants 20 * * * *",
       "tenants/erase-deleted * * * * *",
       "tenants/purge-tokens 30 * * * *",
+      "tenants/sweep-erased 50 * * * *",
     ]);
     const report = items.find((j) => j.job === "dead-letter-report");
     expect(report?.last_run).toMatchObject({ fire_time: "2031-05-05T10:45:00.000Z", trigger: "cron" });

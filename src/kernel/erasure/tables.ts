@@ -4,7 +4,7 @@ import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { deadLetters, devMailbox, eventStreams, mailDeadLetters } from "../db/schema";
 import { aggregateByName } from "../events/aggregate-rpc";
 import type { ModuleDef } from "../modules/types";
-import { type ReadModelDb, readModels, rowsChanged, targetOf } from "../read-models";
+import { jsonList, type ReadModelDb, readModels, rowsChanged, targetOf } from "../read-models";
 
 /** The kernel's own tables that name a tenant: the stream catalog, the mail sink, the dead letters. */
 const KERNEL_TABLES: readonly Table[] = [eventStreams, devMailbox, deadLetters, mailDeadLetters];
@@ -25,6 +25,41 @@ function tenantScoped(modules: readonly ModuleDef[]) {
   });
 }
 
+/** The databases a tenant's rows can be in: D1, and libSQL when read models live there (both carry the same schema). */
+function databasesOf(env: Env): ReadModelDb[] {
+  const databases: ReadModelDb[] = [drizzle(env.DB)];
+  if (targetOf(env).kind !== "d1") databases.push(readModels(env));
+  return databases;
+}
+
+/**
+ * Of `tenantIds`, those with a row left in some declared table with a `tenant_id` column: one
+ * batch of reads per database however many tenants and tables, so a sweep that finds nothing
+ * (the usual case) costs a round trip or two, where {@link eraseTenantRows} would make a
+ * statement per table and tenant.
+ */
+export async function tenantsWithRows(
+  env: Env,
+  modules: readonly ModuleDef[],
+  tenantIds: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  const tables = tenantScoped(modules);
+  if (tenantIds.length === 0 || tables.length === 0) return found;
+  const ids = jsonList([...new Set(tenantIds)]);
+  for (const db of databasesOf(env)) {
+    const [first, ...rest] = tables.map(({ table, column }) =>
+      db
+        .selectDistinct({ tenantId: sql<string>`${column}` })
+        .from(table)
+        .where(sql`${column} in ${ids}`),
+    );
+    if (!first) continue;
+    for (const rows of await db.batch([first, ...rest])) for (const row of rows) found.add(row.tenantId);
+  }
+  return found;
+}
+
 /**
  * Deletes the tenant's rows from every declared table with a `tenant_id` column, on D1
  * and, when read models live on libSQL, there too (both carry the same schema, each
@@ -36,10 +71,8 @@ export async function eraseTenantRows(
   modules: readonly ModuleDef[],
   tenantId: string,
 ): Promise<Record<string, number>> {
-  const databases: ReadModelDb[] = [drizzle(env.DB)];
-  if (targetOf(env).kind !== "d1") databases.push(readModels(env));
   const counts: Record<string, number> = {};
-  for (const db of databases) {
+  for (const db of databasesOf(env)) {
     for (const { name, table, column } of tenantScoped(modules)) {
       // A page of rows per statement, so a tenant with millions of rows stays within a query's time limit.
       for (;;) {

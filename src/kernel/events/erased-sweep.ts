@@ -26,7 +26,8 @@ export async function sweepErased(
       log.info("rows written for an erased tenant swept", { tenant_id: tenantId, rows });
     } catch (error) {
       // The batch is not retried for it: its events are dropped either way, and a retry would
-      // find the tenant gone and sweep nothing. The line names the tenant for an operator.
+      // find the tenant gone and sweep nothing. The registry's module sweeps an erased tenant's
+      // tables again for days after its erasure (docs/events.md), which deletes what this left.
       log.error("rows written for an erased tenant not swept", { tenant_id: tenantId, ...errorFields(error) });
     }
   }

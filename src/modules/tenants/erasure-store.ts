@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lte, notExists, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { AGGREGATES_STEP } from "../../kernel/erasure/steps";
 import { erasedTenants, tenants } from "./read-model";
@@ -55,6 +55,28 @@ export function erasureStore(db: D1Database) {
         .where(eq(erasedTenants.id, id))
         .limit(1);
       return row?.at ?? null;
+    },
+    /**
+     * The tenants whose erasure finished at or after `since` (their tombstones), in id order
+     * after `after`, at most `limit`: what the sweep of late rows walks. An id the registry holds
+     * again is left out, though none can be (ids are never reused): the sweep touches only
+     * tenants that are erased.
+     */
+    async erasedSince(since: string, after: string, limit: number): Promise<string[]> {
+      const rows = await orm
+        .select({ id: erasedTenants.id })
+        .from(erasedTenants)
+        .where(
+          and(
+            gte(erasedTenants.erasedAt, since),
+            gt(erasedTenants.id, after),
+            // By the registry's primary key, a lookup per tombstone, not a read of every tenant.
+            notExists(orm.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, erasedTenants.id))),
+          ),
+        )
+        .orderBy(asc(erasedTenants.id))
+        .limit(limit);
+      return rows.map((r) => r.id);
     },
     /**
      * Whether the tenant's erasure is past its objects: finished (its tombstone), or its
