@@ -320,6 +320,25 @@ describe("events replay", () => {
     }
   });
 
+  it("writes nothing for a tenant being deleted: what it would write, the erasure's tables step has deleted or is to delete", async () => {
+    // A replay call in flight across the erasure would write the tenant's rows after its tables
+    // step, where only the later sweep of erased tenants would find them.
+    const t = await newTenant();
+    const events = await posts(t, 2);
+    const deleted = await call(`/api/v1/platform/tenants/${t.id}`, { method: "DELETE", token: rootKey() });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(202);
+    // Deleted "a day from now": other files' tests run tenants/erase-deleted over the same D1.
+    await env.DB.prepare("update tenants set deleted_at = ? where id = ?")
+      .bind(new Date(Date.now() + 86_400_000).toISOString(), t.id)
+      .run();
+    await env.DB.prepare("delete from blog_posts where tenant_id = ?").bind(t.id).run();
+
+    const pages = await replayAll({ consumer: "blog:blog.posts", tenant_id: t.id, rebuild: true });
+    expect(pages.reduce((n, p) => n + Number(p.events), 0)).toBe(events.length);
+    expect(pages.reduce((n, p) => n + Number(p.applied), 0)).toBe(0);
+    expect(await rows(t.id)).toEqual([]);
+  });
+
   it("a tenant_id no tenant has is 404, not an empty replay reported as done", async () => {
     // `plinth events replay … --tenant <typo>` printed "0 streams … done" and exited 0.
     const unknown = await replay({ consumer: "blog:blog.posts", tenant_id: "01NOSUCHTENANT0000000000000" });

@@ -156,6 +156,13 @@ export async function replayPage(
     routes: readonly Route[];
     deciders: DeciderRegistry;
     tenants?: TenantWalk;
+    /**
+     * Of these tenants, those deleted (being erased, or erased): the registry's answer
+     * (`TenantLookup.gone`). Their events are read but not applied, as the queue consumer
+     * drops them: a call in flight across an erasure would write back rows its tables step
+     * deleted. Without it (no registry) every event is applied.
+     */
+    gone?: (tenantIds: readonly string[]) => Promise<ReadonlySet<string>>;
   },
   runtime: ModuleRuntime,
   request: ReplayRequest,
@@ -200,13 +207,22 @@ export async function replayPage(
     budget: request.maxEvents ?? REPLAY_EVENTS_PER_CALL,
     pageFull: streams.length === request.limit,
   });
+  const gone = (await platform.gone?.(events.map((e) => e.tenant_id))) ?? new Set<string>();
+  const live = events.filter((e) => !gone.has(e.tenant_id));
+  if (gone.size > 0) {
+    runtime.log.info("replay skipped events of deleted tenants", {
+      consumer: route.consumer,
+      events: events.length - live.length,
+      tenant_ids: [...gone],
+    });
+  }
   const seen = request.rebuild
     ? new Set<string>()
     : await processedLedger(readModels(runtime.env)).seenMany(
         [route.consumer],
-        events.map((e) => e.id),
+        live.map((e) => e.id),
       );
-  const todo = canonicalOrder(events.filter((e) => !seen.has(`${route.consumer}\u0000${e.id}`)));
+  const todo = canonicalOrder(live.filter((e) => !seen.has(`${route.consumer}\u0000${e.id}`)));
   const failures = await applyRoute(route, todo, runtime, { fillGaps: true }, "replay");
   if (failures.size > 0) {
     const [[id, why] = ["", null]] = failures;

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
+import { deletedTenants } from "../auth/tenant-registry";
 import type { TenantLookup } from "../auth/types";
 import { unknownTenantId } from "../auth/unknown-tenant";
 import type { AppEnv } from "../env";
@@ -147,7 +148,13 @@ export function eventOperations(platform: {
         throw await unknownTenantId(body.tenant_id, (slug) => tenants.bySlug(slug, c), "tenant_id");
       }
       const progress = await replayPage(
-        { modules: platform.modules, routes, deciders: platform.deciders, tenants: tenantWalk(platform.tenants, c) },
+        {
+          modules: platform.modules,
+          routes,
+          deciders: platform.deciders,
+          tenants: tenantWalk(platform.tenants, c),
+          gone: (ids) => deletedTenants(platform.tenants, c.env, ids),
+        },
         {
           env: c.env,
           config: c.get("config"),
