@@ -8,17 +8,19 @@
 import { and, eq, sql } from "drizzle-orm";
 import { blob, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { beforeEach, describe, expect, it } from "vitest";
+import { tenantsWithRowsIn } from "../../src/kernel/erasure/tables";
 import { catalogPage, catalogWrites } from "../../src/kernel/events/catalog";
 import type { Envelope } from "../../src/kernel/events/envelope";
 import { PROCESSED_RETENTION_DAYS, processedLedger, seenQuery } from "../../src/kernel/events/ledger";
 import { rowKey } from "../../src/kernel/events/projection";
 import { tableRows } from "../../src/kernel/events/table-rows";
+import type { ModuleDef } from "../../src/kernel/modules/types";
 import { commit, type ReadModelDb } from "../../src/kernel/read-models";
 import type { AuditEntry } from "../../src/modules/audit/chain";
 import { auditEntries, entryWrites, listEntries } from "../../src/modules/audit/read-model";
 import type { PostState } from "../../src/modules/blog/domain";
 import { postRows } from "../../src/modules/blog/projection";
-import { listPosts } from "../../src/modules/blog/read-model";
+import { blogPosts, listPosts } from "../../src/modules/blog/read-model";
 import { fileWrites } from "../../src/modules/files/projection";
 import { listFiles } from "../../src/modules/files/read-model";
 import { rowWrites, uploadedRow } from "../../src/modules/files/rows";
@@ -631,6 +633,31 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       expect(await names({ cursor: "f3" })).toEqual(["f1.txt"]);
       const row = (await listFiles(db, { tenantId, limit: 10 }))[0];
       expect(row).toMatchObject({ tenant_id: tenantId, key: `${tenantId}/f3`, size: 3, deleted: false, version: 1 });
+    });
+  });
+
+  describe(`read models on ${kind}: an erased tenant's rows left (tenantsWithRowsIn)`, () => {
+    it("names, of the tenants asked about, those with a row in any declared tenant table, in one batch", async () => {
+      const [left, clean, other] = [fresh("te"), fresh("tc"), fresh("to")];
+      const blog: ModuleDef = { name: "blog", version: "1.0.0", tables: { posts: blogPosts } };
+      await commit(
+        db,
+        postRows.write(db, [
+          { key: { tenantId: left, id: "p1" }, version: 1, state: post() },
+          { key: { tenantId: other, id: "p1" }, version: 1, state: post() },
+        ]),
+      );
+      // The kernel's tables (the stream catalog among them) are asked too.
+      await commit(
+        db,
+        catalogWrites(
+          db,
+          [envelope({ type: "blog.post.created", tenant_id: clean, stream: `${clean}/post/p1`, version: 1 })],
+          new Date(),
+        ),
+      );
+      expect(await tenantsWithRowsIn(db, [blog], [left, clean, fresh("tn")])).toEqual(new Set([left, clean]));
+      expect(await tenantsWithRowsIn(db, [blog], [])).toEqual(new Set());
     });
   });
 

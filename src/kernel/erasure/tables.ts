@@ -44,19 +44,27 @@ export async function tenantsWithRows(
   tenantIds: readonly string[],
 ): Promise<Set<string>> {
   const found = new Set<string>();
-  const tables = tenantScoped(modules);
-  if (tenantIds.length === 0 || tables.length === 0) return found;
+  if (tenantIds.length === 0) return found;
+  for (const db of databasesOf(env)) for (const id of await tenantsWithRowsIn(db, modules, tenantIds)) found.add(id);
+  return found;
+}
+
+/** {@link tenantsWithRows} in one database: a read per table, all in one batch. */
+export async function tenantsWithRowsIn(
+  db: ReadModelDb,
+  modules: readonly ModuleDef[],
+  tenantIds: readonly string[],
+): Promise<Set<string>> {
   const ids = jsonList([...new Set(tenantIds)]);
-  for (const db of databasesOf(env)) {
-    const [first, ...rest] = tables.map(({ table, column }) =>
-      db
-        .selectDistinct({ tenantId: sql<string>`${column}` })
-        .from(table)
-        .where(sql`${column} in ${ids}`),
-    );
-    if (!first) continue;
-    for (const rows of await db.batch([first, ...rest])) for (const row of rows) found.add(row.tenantId);
-  }
+  const [first, ...rest] = tenantScoped(modules).map(({ table, column }) =>
+    db
+      .selectDistinct({ tenantId: sql<string>`${column}` })
+      .from(table)
+      .where(sql`${column} in ${ids}`),
+  );
+  const found = new Set<string>();
+  if (!first || tenantIds.length === 0) return found;
+  for (const rows of await db.batch([first, ...rest])) for (const row of rows) found.add(row.tenantId);
   return found;
 }
 
