@@ -16,8 +16,8 @@ import { postProjection } from "../../src/modules/blog/projection";
 import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
 import { erasureStore } from "../../src/modules/tenants/erasure-store";
 import { tenantLookup } from "../../src/modules/tenants/lookup";
-import { ERASED_SWEEP_DAYS } from "../../src/modules/tenants/sweep-job";
-import { deliver, runJobNamed } from "../helpers";
+import { ERASED_SWEEP_DAYS, sweepErased } from "../../src/modules/tenants/sweep-job";
+import { deliver, runJobNamed, testRuntime } from "../helpers";
 import { auditOf, call, newTenant, rootKey } from "../identity/helpers";
 
 afterEach(() => {
@@ -132,6 +132,46 @@ describe("the sweep of rows written for an erased tenant after its erasure", () 
 
     const run = await sweep();
     expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+    expect(await postRows(gone.id)).toBe(0);
+  });
+
+  it("says nothing of a tenant whose rows a sweep of the queue consumer deleted after its probe", async () => {
+    const gone = await withPost("sweep-raced");
+    await erase(gone.id);
+    await deliver(postProjection, gone.events);
+    // The probe (D1's one batch) finds the row; the consumer's sweep deletes it right after.
+    const racing = {
+      ...env,
+      DB: new Proxy(env.DB, {
+        get(target, name) {
+          if (name !== "batch") {
+            const value = Reflect.get(target, name);
+            return typeof value === "function" ? value.bind(target) : value;
+          }
+          return async (statements: D1PreparedStatement[]) => {
+            const answer = await target.batch(statements);
+            await target.prepare("delete from blog_posts where tenant_id = ?").bind(gone.id).run();
+            return answer;
+          };
+        },
+      }),
+    };
+    const clock = later();
+    const runtime = {
+      ...testRuntime(clock),
+      modules,
+      env: racing,
+      log: createLogger("info"),
+      scheduledTime: clock.now().getTime(),
+      lastSuccess: null,
+      attempt: 1,
+    };
+    let summary: unknown;
+    const lines = await warnLines("rows of an erased tenant swept after its erasure", async () => {
+      summary = await sweepErased.run(runtime);
+    });
+    expect(lines.filter((l) => l.tenant_id === gone.id)).toEqual([]);
+    expect(summary).toMatchObject({ swept: 0, rows: {} });
     expect(await postRows(gone.id)).toBe(0);
   });
 

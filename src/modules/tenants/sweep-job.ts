@@ -50,6 +50,8 @@ export const sweepErased: JobDef = {
       for (const tenantId of await tenantsWithRows(env, modules, page)) {
         try {
           const counts = Object.entries(await eraseTenantRows(env, modules, tenantId)).filter(([, n]) => n > 0);
+          // Nothing when a sweep of the queue consumer deleted them between the probe and here.
+          if (counts.length === 0) continue;
           for (const [table, n] of counts) rows[table] = (rows[table] ?? 0) + n;
           swept++;
           // A warning: every such row is a write that outlived the erasure, worth knowing the source of.
