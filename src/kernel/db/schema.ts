@@ -19,17 +19,22 @@ export const processedEvents = sqliteTable(
  * Messages that exhausted their retries on the events queue, kept so that
  * nothing is lost: inspectable and replayable by operators.
  */
-export const deadLetters = sqliteTable("dead_letters", {
-  id: text("id").primaryKey(),
-  queue: text("queue").notNull(),
-  messageId: text("message_id").notNull().unique(),
-  eventType: text("event_type"),
-  tenantId: text("tenant_id"),
-  body: text("body").notNull(),
-  attempts: integer("attempts").notNull(),
-  receivedAt: text("received_at").notNull(),
-  replayedAt: text("replayed_at"),
-});
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull().unique(),
+    eventType: text("event_type"),
+    tenantId: text("tenant_id"),
+    body: text("body").notNull(),
+    attempts: integer("attempts").notNull(),
+    receivedAt: text("received_at").notNull(),
+    replayedAt: text("replayed_at"),
+  },
+  // Erasure and the sweep of erased tenants find a tenant's letters without scanning them all.
+  (t) => [index("dead_letters_tenant").on(t.tenantId)],
+);
 
 /**
  * Every event stream the queue consumer has seen, with the newest version it
@@ -58,17 +63,22 @@ export const eventStreams = sqliteTable(
  * docs/notifications.md), read at `GET /api/v1/dev/mailbox`. The id is the
  * mail's own id, so a message delivered twice by the queue is stored once.
  */
-export const devMailbox = sqliteTable("dev_mailbox", {
-  id: text("id").primaryKey(),
-  tenantId: text("tenant_id").notNull(),
-  to: text("to_address").notNull(),
-  subject: text("subject").notNull(),
-  /** The plain-text part. */
-  body: text("body").notNull(),
-  /** The HTML part (null for mail stored before it had one). */
-  html: text("html"),
-  createdAt: text("created_at").notNull(),
-});
+export const devMailbox = sqliteTable(
+  "dev_mailbox",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    to: text("to_address").notNull(),
+    subject: text("subject").notNull(),
+    /** The plain-text part. */
+    body: text("body").notNull(),
+    /** The HTML part (null for mail stored before it had one). */
+    html: text("html"),
+    createdAt: text("created_at").notNull(),
+  },
+  // The mailbox lists one tenant's mail, and erasure deletes it: by tenant, not by a scan.
+  (t) => [index("dev_mailbox_tenant").on(t.tenantId)],
+);
 
 /**
  * Mail messages the consumer gave up on (retries spent, or a message no retry

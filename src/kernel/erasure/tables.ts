@@ -55,17 +55,23 @@ export async function tenantsWithRowsIn(
   modules: readonly ModuleDef[],
   tenantIds: readonly string[],
 ): Promise<Set<string>> {
-  const ids = jsonList([...new Set(tenantIds)]);
-  const [first, ...rest] = tenantScoped(modules).map(({ table, column }) =>
-    db
-      .selectDistinct({ tenantId: sql<string>`${column}` })
-      .from(table)
-      .where(sql`${column} in ${ids}`),
-  );
+  const [first, ...rest] = tenantRowProbes(db, modules, tenantIds).map((probe) => probe.query);
   const found = new Set<string>();
   if (!first || tenantIds.length === 0) return found;
   for (const rows of await db.batch([first, ...rest])) for (const row of rows) found.add(row.tenantId);
   return found;
+}
+
+/** {@link tenantsWithRowsIn}'s read of each table, named by the table (the indexes test reads their plans). */
+export function tenantRowProbes(db: ReadModelDb, modules: readonly ModuleDef[], tenantIds: readonly string[]) {
+  const ids = jsonList([...new Set(tenantIds)]);
+  return tenantScoped(modules).map(({ name, table, column }) => ({
+    name,
+    query: db
+      .selectDistinct({ tenantId: sql<string>`${column}` })
+      .from(table)
+      .where(sql`${column} in ${ids}`),
+  }));
 }
 
 /**
