@@ -9,6 +9,7 @@ import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { Authority } from "../../src/modules/identity/directory/authority";
 import type { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { Credentials } from "../../src/modules/identity/directory/credentials";
+import { Invitations } from "../../src/modules/identity/directory/invitations";
 import { KeyMaterial } from "../../src/modules/identity/directory/key-material";
 import { GrantLedger } from "../../src/modules/identity/directory/module-grants";
 import { Roles } from "../../src/modules/identity/directory/roles";
@@ -47,6 +48,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
   protected readonly sessions: Sessions;
   protected readonly grantLedger: GrantLedger;
   protected readonly twoFactor: TwoFactor;
+  protected readonly invitations: Invitations;
   protected readonly relay: OutboxRelay;
 
   constructor(
@@ -66,6 +68,9 @@ export abstract class DirectoryObject extends DurableObject<Env> {
     this.grantLedger = new GrantLedger(this.store, this.roles);
     // Here rather than in the two-factor layer: single sign-on (below it) asks whether an account has it on.
     this.twoFactor = new TwoFactor(this.store, this.creds, this.tenantSettings);
+    // Here rather than in the membership layer: deleting an account (accounts, below it) forgets
+    // the invitations that name its person.
+    this.invitations = new Invitations(this.store);
     this.relay = new OutboxRelay(ctx.storage, {
       object: "TenantDirectory",
       clock,

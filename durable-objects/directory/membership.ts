@@ -1,6 +1,5 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
-import { Invitations } from "../../src/modules/identity/directory/invitations";
 import type { RoleUses } from "../../src/modules/identity/directory/role-uses";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import type { In, Out } from "./base";
@@ -13,8 +12,6 @@ import { DirectoryKeys } from "./keys";
  * gains the roles).
  */
 export class DirectoryMembership extends DirectoryKeys {
-  private readonly invitations = new Invitations(this.store);
-
   createInvitation(input: In<"createInvitation">): Out<"createInvitation"> {
     const { ctx, invitation } = rpcArgs(DirectoryRpc, "createInvitation", input);
     const roles = invitation.roles.map((name) => this.roles.get(name));

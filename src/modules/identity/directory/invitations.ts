@@ -174,12 +174,38 @@ export class Invitations {
       .toArray().length;
   }
 
-  private revokeRow(ctx: Ctx, id: string, reason: "revoked" | "replaced"): void {
+  /**
+   * Forgets every invitation that names a person whose account is being deleted, inside the
+   * deletion's transaction: the one they accepted (`accepted_by`), those to their address that
+   * ended (revoked, expired: the purge would keep them 30 days), and a pending one, which the
+   * email's uniqueness makes an invitation to this very account. That one is revoked first
+   * (`reason: "invitee_deleted"`), so the audit log tells the administrator why it went; the
+   * mailed token is refused from then on. Returns how many rows went.
+   */
+  forgetInvitee(ctx: Ctx, user: { id: string; email: string }): number {
+    for (const open of this.sql
+      .exec<{ id: string }>(`select id from invitations where ${WHERE.pending} and email = ?2`, ctx.now, user.email)
+      .toArray()) {
+      this.revokeRow(ctx, open.id, "invitee_deleted", { reason: "invitee_deleted", user_id: user.id });
+    }
+    return this.sql
+      .exec("delete from invitations where accepted_by = ? or email = ? returning 1", user.id, user.email)
+      .toArray().length;
+  }
+
+  private revokeRow(
+    ctx: Ctx,
+    id: string,
+    reason: "revoked" | "replaced" | "invitee_deleted",
+    audit?: { reason: "invitee_deleted"; user_id: string },
+  ): void {
     this.sql.exec("update invitations set revoked_at = ? where id = ?", ctx.now, id);
-    this.store.emit(ctx, `invitation/${id}`, {
-      type: "identity.invitation.revoked",
-      data: { invitation_id: id, reason },
-    });
+    this.store.emit(
+      ctx,
+      `invitation/${id}`,
+      { type: "identity.invitation.revoked", data: { invitation_id: id, reason } },
+      audit,
+    );
   }
 
   /** Ids of the invitations pending at `now` that name `role`, oldest first. */

@@ -300,7 +300,12 @@ export class DirectoryStore {
     return ok(this.written(id));
   }
 
-  /** Deletes a user, their role bindings, token families and one-time tokens. */
+  /**
+   * Deletes a user, their role bindings, token families and one-time tokens (reset, verification,
+   * two-factor challenges); their two-factor secret, recovery codes and single sign-on links go
+   * by the schema's `on delete cascade`. The invitations that name them go in the same
+   * transaction, from the caller (Invitations.forgetInvitee).
+   */
   deleteUser(ctx: Ctx, id: string): Result<null, "not_found"> {
     if (!this.row("id", id)) return fail("not_found");
     this.tx(() => {
