@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { mailTo, PASSWORD, tokenIn } from "./helpers";
+import { ssoKit } from "./sso-helpers";
 import { codeAt, platformAt } from "./two-factor-helpers";
 
 type Platform = ReturnType<typeof platformAt>;
@@ -138,5 +139,20 @@ describe("deleting an account leaves no row of the directory naming its person",
     // The id stays only where events are counted and sent: ids, never the email (docs/identity.md).
     const left = Object.keys(await rowsNaming(t.id, person.userId));
     expect(left.filter((table) => table !== "stream_versions" && table !== "outbox")).toEqual([]);
+  });
+
+  it("an identity of the single sign-on provider linked to the account goes with it; another account's stays", async () => {
+    // A link kept would name a deleted account (and sign the provider's identity in to nothing).
+    const p = platformAt("2032-01-13T00:00:00.000Z");
+    const { tenantWithSso, signIn, linksOf } = ssoKit(p, "forget-sso");
+    const t = await tenantWithSso();
+    const gone = await p.user(t.slug, "sso.gone@example.com");
+    const kept = await p.user(t.slug, "sso.kept@example.com");
+    expect((await signIn(t.id, "gone-at-idp", gone.email)).ok).toBe(true);
+    expect((await signIn(t.id, "kept-at-idp", kept.email)).ok).toBe(true);
+    const del = await p.call(`/api/v1/users/${gone.id}`, { method: "DELETE", token: t.adminKey });
+    expect(del.status, JSON.stringify(del.body)).toBe(204);
+    expect(await linksOf(t.id)).toEqual([{ subject: "kept-at-idp", user_id: kept.id }]);
+    expect(await rowsNaming(t.id, gone.email)).toEqual({});
   });
 });
