@@ -241,22 +241,18 @@ export class DirectoryAccounts extends DirectoryObject {
     return null;
   }
 
-  /**
-   * The deletion itself, asked of the policy in the same call: sessions and created keys go with
-   * the user, and the invitations that hold their email, in the same transaction (what stays:
-   * docs/identity.md, "What deleting an account removes").
-   */
+  /** The deletion, asked of the policy in the same call: sessions, created keys, invitations naming them (docs/identity.md). */
   protected removeUser(ctx: Ctx, id: string, proven: boolean): Out<"deleteUser"> {
     const refused = this.deletionRefused(ctx, id, proven);
-    if (refused) return refused;
     const email = this.store.user(id)?.email;
+    if (refused || email === undefined) return refused ?? fail("not_found");
     return this.committed(
       this.store.tx(() => {
         this.creds.revokeAllFamilies(ctx, id, "user_deleted");
         const keys = this.creds.revokeKeysOf(ctx, id);
-        if (email !== undefined) this.invitations.forgetInvitee(ctx, { id, email });
+        this.invitations.forgetInvitee(ctx, { id, email });
         const deleted = this.store.deleteUser(ctx, id);
-        return deleted.ok ? ok({ revokedKeys: keys }) : deleted;
+        return deleted.ok ? ok({ revokedKeys: keys, email }) : deleted;
       }),
     );
   }

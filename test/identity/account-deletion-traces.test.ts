@@ -5,7 +5,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { mailTo, PASSWORD, tokenIn } from "./helpers";
+import { mailLetterOf } from "../notify/helpers";
+import { auditOf, call, mailTo, newTenant, newUser, PASSWORD, rootKey, tokenIn } from "./helpers";
 import { ssoKit } from "./sso-helpers";
 import { codeAt, platformAt } from "./two-factor-helpers";
 
@@ -154,5 +155,26 @@ describe("deleting an account leaves no row of the directory naming its person",
     expect(del.status, JSON.stringify(del.body)).toBe(204);
     expect(await linksOf(t.id)).toEqual([{ subject: "kept-at-idp", user_id: kept.id }]);
     expect(await rowsNaming(t.id, gone.email)).toEqual({});
+  });
+});
+
+describe("deleting an account dismisses the mail dead letters to its address", () => {
+  it("a replay would mail the deleted person: their letters go (audited as dismissed by the deleter), others' stay", async () => {
+    const t = await newTenant("forget-mail");
+    const person = await newUser(t.slug);
+    const theirs = await mailLetterOf(call, rootKey(), t.id, person.email.toUpperCase());
+    const other = await mailLetterOf(call, rootKey(), t.id, "someone.else@example.com");
+    const del = await call("/api/v1/me", {
+      method: "DELETE",
+      token: person.access_token,
+      body: { password: PASSWORD },
+    });
+    expect(del.status, JSON.stringify(del.body)).toBe(204);
+    const left = await call(`/api/v1/platform/mail/dead-letters?tenant_id=${t.id}`, { token: rootKey() });
+    expect((left.body.items as { id: string }[]).map((l) => l.id)).toEqual([other.id]);
+    const dismissed = await auditOf(t.adminKey, "mail.dead_letter.dismissed");
+    expect(dismissed.map((e) => [e.actor.kind, e.actor.id, e.detail?.dead_letter_id])).toEqual([
+      ["user", person.id, theirs.id],
+    ]);
   });
 });

@@ -118,6 +118,18 @@ export function mailDeadLetterStore(db: D1Database) {
       const [row] = await orm.delete(t).where(eq(t.id, id)).returning();
       return row ? view(row) : null;
     },
+    /**
+     * Up to `limit` of one tenant's dead letters, replayed ones included (they keep their
+     * message), oldest first, with their queue messages: to find those addressed to an account
+     * being deleted (recipient-dismissal.ts).
+     */
+    async ofTenant(tenantId: string, limit: number): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
+      const rows = await orm.select().from(t).where(eq(t.tenantId, tenantId)).orderBy(t.id).limit(limit);
+      return rows.map((r) => {
+        const message: unknown = JSON.parse(r.body);
+        return { letter: view(r), message };
+      });
+    },
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
       if (ids.length === 0) return;
       await orm

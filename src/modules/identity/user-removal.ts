@@ -3,6 +3,7 @@ import { tenantOf } from "../../kernel/auth/guards";
 import type { RpcReply } from "../../kernel/durable/rpc";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
+import { dismissMailTo } from "../../kernel/notify/recipient-dismissal";
 import { evictUser, forgetRevokedKeys } from "./authenticators";
 import { type DirectoryRpc, directory } from "./directory/contract";
 import { identityError, refused } from "./refusals";
@@ -17,7 +18,8 @@ type Removal = RpcReply<typeof DirectoryRpc, "deleteOwnAccount">;
 /**
  * After the directory deleted user `id` (the policy asked in the same call: `403`, or
  * `409 last_owner`; `409 revokes_own_key` when the calling key would go with the user's keys): this isolate forgets the user and the API keys revoked with them at
- * once, and those keys leave the D1 key index.
+ * once, those keys leave the D1 key index, and the tenant's mail dead letters to the user's
+ * address are dismissed (docs/identity.md, "What deleting an account removes").
  */
 export async function settleRemoval(c: Context<AppEnv>, id: string, result: Removal): Promise<void> {
   if (!result.ok) {
@@ -32,6 +34,7 @@ export async function settleRemoval(c: Context<AppEnv>, id: string, result: Remo
   }
   evictUser(tenantOf(c).id, id);
   await forgetRevokedKeys(c.env.DB, result.value.revokedKeys);
+  await dismissMailTo(c, tenantOf(c).id, result.value.email);
 }
 
 /**

@@ -41,7 +41,14 @@ const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.strin
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
 const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
 /** The API keys a deleted user had created, revoked with them: the Worker forgets them at once. */
-const RevokedKeysSchema = z.object({ revokedKeys: z.array(z.object({ id: z.string(), hash: z.string() })) });
+/**
+ * A deleted user's loose ends, for the Worker to settle after the directory's commit: the keys
+ * revoked with them (out of the D1 key index) and their email (their mail dead letters go).
+ */
+const RemovedUserSchema = z.object({
+  revokedKeys: z.array(z.object({ id: z.string(), hash: z.string() })),
+  email: z.string(),
+});
 const nothing = z.void();
 /** The client's `User-Agent`, already truncated by the Worker (directory/sessions.ts clamps it again). */
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
@@ -140,7 +147,7 @@ export const DirectoryRpc = defineRpc({
   },
   deleteUser: {
     args: withCtx({ id: Id }),
-    reply: deniableResultOf(RevokedKeysSchema, ["not_found", "revokes_caller"]),
+    reply: deniableResultOf(RemovedUserSchema, ["not_found", "revokes_caller"]),
   },
   /**
    * A user deletes their own account (the Worker checked the password): with two-factor on,
@@ -148,7 +155,7 @@ export const DirectoryRpc = defineRpc({
    */
   deleteOwnAccount: {
     args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable() }),
-    reply: deniableResultOf(RevokedKeysSchema, ["not_found", "wrong_proof", "revokes_caller"]),
+    reply: deniableResultOf(RemovedUserSchema, ["not_found", "wrong_proof", "revokes_caller"]),
   },
   createKey: {
     args: withCtx({
