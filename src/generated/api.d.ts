@@ -5763,7 +5763,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description deleted: every session of yours signed out, the API keys you created revoked */
+            /** @description deleted: every session of yours signed out, the API keys you created revoked, the invitations and mail dead letters that hold your email gone */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -6162,7 +6162,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description deleted, with the invitations and mail dead letters that hold their email (docs/identity.md, what deleting an account removes) */
             204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

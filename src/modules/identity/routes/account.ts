@@ -18,7 +18,10 @@ const removeMe = op.delete("/me", {
   access: "principal",
   request: { body: jsonBody(DeleteMeSchema) },
   responses: {
-    204: { description: "deleted: every session of yours signed out, the API keys you created revoked" },
+    204: {
+      description:
+        "deleted: every session of yours signed out, the API keys you created revoked, the invitations and mail dead letters that hold your email gone",
+    },
     403: problem(
       "the password is wrong (wrong_password); two-factor is on and the code is missing, wrong or used (wrong_two_factor_code); or the caller is not a user",
     ),

@@ -66,7 +66,10 @@ const remove = op.delete("/users/{id}", {
   access: PERMISSIONS.identity.user.delete,
   request: { params: IdParam },
   responses: {
-    204: { description: "deleted" },
+    204: {
+      description:
+        "deleted, with the invitations and mail dead letters that hold their email (docs/identity.md, what deleting an account removes)",
+    },
     403: problem(
       "the user holds a permission the caller does not, or owner and the caller is not an owner; or the user is the caller (DELETE /api/v1/me)",
     ),
