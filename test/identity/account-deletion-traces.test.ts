@@ -114,6 +114,29 @@ describe("deleting an account forgets the invitations that name its person", () 
     expect((await p.call(`/api/v1/admin/invitations/${person.invitation}`, { token: t.adminKey })).status).toBe(404);
     expect(await rowsNaming(t.id, email)).toEqual({});
   });
+
+  it("an invitation the deleted person sent stays as it was, but hands out nothing: its token is refused", async () => {
+    // The invitee's address is the invitee's, not the deleted person's; the sender's authority is asked again at acceptance.
+    const p = platformAt("2032-01-14T00:00:00.000Z");
+    const t = await p.tenant("forget-sender");
+    const sender = await p.user(t.slug, "sender@example.com");
+    const grant = await p.call(`/api/v1/admin/users/${sender.id}/roles/admin`, { method: "PUT", token: t.adminKey });
+    expect(grant.status).toBe(204);
+    const sent = await p.call("/api/v1/admin/invitations", {
+      token: sender.token,
+      body: { email: "their.guest@example.com", roles: ["viewer"] },
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const token = tokenIn(await mailTo(t.slug, "their.guest@example.com", "You are invited"));
+    const del = await p.call(`/api/v1/users/${sender.id}`, { method: "DELETE", token: t.adminKey });
+    expect(del.status, JSON.stringify(del.body)).toBe(204);
+    expect(await listed(p, t, "pending")).toEqual([{ id: String(sent.body.id), email: "their.guest@example.com" }]);
+    const accept = await p.call("/api/v1/auth/accept-invitation", {
+      tenant: t.slug,
+      body: { token, password: PASSWORD, name: "Guest" },
+    });
+    expect([accept.status, accept.body.code]).toEqual([400, "invalid_token"]);
+  });
 });
 
 describe("deleting an account leaves no row of the directory naming its person", () => {
