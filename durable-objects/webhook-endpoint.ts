@@ -1,5 +1,6 @@
 import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import type { Resolver } from "../src/kernel/outbound";
 import { breakerStatus } from "../src/kernel/resilience/breaker";
 import { EndpointRpc } from "../src/modules/webhooks/contract";
 import {
@@ -29,8 +30,10 @@ type Rpc = typeof EndpointRpc;
  * Webhooks signatures, the delivery policy's backoff, a circuit breaker, the
  * tenant's bulkhead, and a log. See docs/webhooks.md.
  */
-export function webhookEndpointObject(platform: { clock: Clock }) {
+export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolver }) {
   return class WebhookEndpoint extends EndpointDelivery implements RpcServer<Rpc> {
+    protected readonly resolver = platform.resolver;
+
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {
         name: "WebhookEndpoint",

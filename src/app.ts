@@ -41,6 +41,7 @@ import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types"
 import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
+import { dohResolver, type Resolver } from "./kernel/outbound";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
 import { readModelsCheck } from "./kernel/read-models";
 import { annotate, stage, tracing } from "./kernel/telemetry";
@@ -56,6 +57,12 @@ export interface AppOptions {
   migration_tables?: Readonly<Record<string, readonly string[]>>;
   /** The platform's clock; the system clock unless a test brings its own. */
   clock?: Clock;
+  /**
+   * The DNS the outbound guard asks before fetching a host a tenant named (webhook receivers,
+   * identity providers); DNS over HTTPS unless a test brings its own, so a test suite sends
+   * no query to the internet (test/worker.ts).
+   */
+  resolver?: Resolver;
   /** The class each Durable Object binding names (wrangler.toml, via `npm run generate`): how `/readyz` reports modules' objects. */
   object_classes?: Readonly<Record<string, string>>;
 }
@@ -66,6 +73,8 @@ export interface Platform extends PlatformParts {
   modules: ModuleDef[];
   /** Every aggregate type the modules declare, for the Aggregate Durable Object. */
   deciders: DeciderRegistry;
+  /** The DNS of outbound requests to tenant-named hosts: the app's, and the webhook endpoint actor's. */
+  resolver: Resolver;
 }
 
 /**
@@ -97,6 +106,7 @@ function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string
 export function createPlatform(options: AppOptions): Platform {
   const modules = resolveModules(options.modules);
   const clock = options.clock ?? systemClock;
+  const resolver = options.resolver ?? dohResolver();
   const needs: EnvNeeds = {
     bindings: Object.assign({ ...KERNEL_BINDINGS }, ...modules.map((m) => m.bindings ?? {})),
     variables: Object.assign({}, ...modules.map((m) => m.variables ?? {})),
@@ -139,6 +149,7 @@ export function createPlatform(options: AppOptions): Platform {
         },
         needs,
         clock,
+        resolver,
         ...(tenants ? { tenants } : {}),
       }),
     ),
@@ -197,5 +208,5 @@ export function createPlatform(options: AppOptions): Platform {
   mountOpenApi(app, pkg.version);
   app.notFound(notFound(methodIndex(app.routes)));
   app.onError(errorHandler(schema));
-  return { app, modules, needs, clock, deciders, schema };
+  return { app, modules, needs, clock, resolver, deciders, schema };
 }

@@ -1,5 +1,20 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { afterAll, beforeAll } from "vitest";
+import { internetDnsQueries, watchInternetDns } from "./internet-dns-guard";
 
 // Idempotent: applies what is not yet applied in this test file's storage.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+
+// No test file may ask a public DNS resolver anything (test/internet-dns-guard.ts says why).
+beforeAll(() => {
+  watchInternetDns();
+});
+afterAll(() => {
+  const asked = internetDnsQueries();
+  if (asked.length > 0) {
+    throw new Error(
+      `this test file sent ${asked.length} DNS queries to the internet (${[...new Set(asked)].slice(0, 5).join("; ")}): the test Worker's resolver must answer them (test/worker.ts)`,
+    );
+  }
+});

@@ -6,11 +6,34 @@ import { auditLogObject } from "../durable-objects/audit-log";
 import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
 import { tenantDirectoryObject } from "../durable-objects/tenant-directory";
+import { webhookEndpointObject } from "../durable-objects/webhook-endpoint";
+import { createPlatform } from "../src/app";
+import { MIGRATION_TABLES, MIGRATIONS } from "../src/generated/migrations";
+import { createScheduledHandler } from "../src/kernel/jobs/scheduled";
+import { createQueueRouter } from "../src/kernel/queues";
+import { modules } from "../src/modules";
 import { remindersClock, remindersObject } from "./actors/reminders";
 import { auditLogClock, directoryClock, idempotencyClock, rateLimiterClock } from "./object-clocks";
+import { testResolver } from "./test-resolver";
 
 export * from "../src/index";
-export { default } from "../src/index";
+
+// The Worker as src/index.ts composes it, over the suite's own DNS (test/test-resolver.ts): the
+// hosts tests name (webhook receivers, identity providers) never go to a public resolver, which
+// test/setup.ts checks. Its fetch, queue and scheduled handlers, and the object that delivers
+// webhooks, are those of this platform.
+const platform = createPlatform({
+  modules,
+  migrations: MIGRATIONS,
+  migration_tables: MIGRATION_TABLES,
+  resolver: testResolver,
+});
+export default {
+  fetch: platform.app.fetch,
+  queue: createQueueRouter(platform),
+  scheduled: createScheduledHandler(platform),
+} satisfies ExportedHandler<Env>;
+export const WebhookEndpoint = webhookEndpointObject(platform);
 export { ProbeActor } from "./actors/probe-actor";
 export { NoPingObject } from "./kernel/no-ping-object";
 

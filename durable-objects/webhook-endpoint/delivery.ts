@@ -5,7 +5,7 @@ import { KeyMaterialDestroyed } from "../../src/kernel/crypto/envelope";
 import { createLogger } from "../../src/kernel/log";
 import { METRICS } from "../../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../../src/kernel/metrics/recorder";
-import { dohResolver } from "../../src/kernel/outbound";
+import type { Resolver } from "../../src/kernel/outbound";
 import { breakerAllow, breakerRecord } from "../../src/kernel/resilience/breaker";
 import { attemptDelivery } from "../../src/modules/webhooks/attempt";
 import { type EndpointConfig, registry } from "../../src/modules/webhooks/contract";
@@ -68,6 +68,8 @@ export const PRUNE_EVERY_MS = 3_600_000;
  */
 export abstract class EndpointDelivery extends Actor<Timer> {
   private readonly logger = createLogger("warn", { component: "webhooks" });
+  /** The DNS a receiver's host is checked with before each attempt: the platform's (a test's own in tests). */
+  protected abstract readonly resolver: Resolver;
 
   protected override async onTimer(message: Timer): Promise<void> {
     if (message.kind === "deliver") return this.deliverHead();
@@ -138,7 +140,7 @@ export abstract class EndpointDelivery extends Actor<Timer> {
       }
       outcome = await attemptDelivery(config.url, head, secrets, policy, {
         outbound: { development: this.development() },
-        resolver: dohResolver(),
+        resolver: this.resolver,
         now: () => this.now(),
       });
     } finally {

@@ -3,6 +3,7 @@ import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
 import type { RoleGrants } from "./modules/grants";
+import type { Resolver } from "./outbound/resolve";
 import type { LimitDecision } from "./ratelimit/limiter";
 
 /** What the platform knows about itself, for `/api/v1/system/info` and logs. */
@@ -25,6 +26,11 @@ export interface AppVariables {
   log: Logger;
   /** The platform's clock: every time a handler records or compares comes from it. */
   clock: Clock;
+  /**
+   * The DNS the outbound guard asks before it fetches a host a tenant named (an identity
+   * provider): the platform's, DNS over HTTPS unless a test brings its own.
+   */
+  resolver: Resolver;
   platform: PlatformInfo;
   /**
    * The tenant registry (the module that provides it), for a route that learns its tenant

@@ -6,6 +6,7 @@ import type { AppEnv, PlatformInfo } from "../env";
 import { AppError } from "../errors";
 import { createLogger, type Logger } from "../log";
 import type { EnvNeeds } from "../modules/types";
+import type { Resolver } from "../outbound/resolve";
 
 /** Logger used before the config is known (and when it is broken). */
 const bootLogger: Logger = createLogger("info");
@@ -16,17 +17,19 @@ export interface InitOptions {
   /** The bindings and module variables the config check requires. */
   needs: EnvNeeds;
   clock: Clock;
+  /** The DNS outbound requests to tenant-named hosts ask (kernel/outbound). */
+  resolver: Resolver;
   /** The tenant registry a module provides, if one does. */
   tenants?: TenantLookup;
 }
 
 /**
  * The one place that builds per-request services: parses the config (once per
- * isolate), and puts config, clock, logger, platform info and the tenant registry on the context.
+ * isolate), and puts config, clock, resolver, logger, platform info and the tenant registry on the context.
  * A bad config fails the request with `config_invalid`, naming the variables
  * (never their values) in the response and in the log.
  */
-export const init = ({ build, needs, clock, tenants }: InitOptions): MiddlewareHandler<AppEnv> =>
+export const init = ({ build, needs, clock, resolver, tenants }: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
     const result = loadConfig(c.env, needs);
     if (!result.ok) {
@@ -42,6 +45,7 @@ export const init = ({ build, needs, clock, tenants }: InitOptions): MiddlewareH
     }
     c.set("config", result.config);
     c.set("clock", clock);
+    c.set("resolver", resolver);
     if (tenants) c.set("tenantLookup", tenants);
     c.set("platform", { ...build, commit: result.config.gitCommit });
     c.set("log", createLogger(result.config.logLevel, { request_id: c.get("requestId") }));

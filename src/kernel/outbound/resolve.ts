@@ -40,7 +40,9 @@ type DnsRecord = NonNullable<z.infer<typeof DnsJson>["Answer"]>[number];
  * await resolver.resolve("example.com");
  */
 export function dohResolver(
-  fetcher: typeof fetch = fetch,
+  // Looked up on each query, not bound once: a test suite that watches `globalThis.fetch`
+  // for queries to the internet sees these (test/internet-dns-guard.ts).
+  fetcher: typeof fetch = (input, init) => globalThis.fetch(input, init),
   endpoint = "https://cloudflare-dns.com/dns-query",
 ): Resolver {
   async function query(name: string, type: number): Promise<DnsRecord[]> {

@@ -4,7 +4,6 @@ import { isoIn } from "../../../kernel/clock";
 import { sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError, moduleError } from "../../../kernel/errors";
-import { dohResolver } from "../../../kernel/outbound";
 import type { directory } from "../directory/contract";
 import type { DirectoryProof } from "../directory/two-factor";
 import { identityErrors } from "../errors";
@@ -30,7 +29,7 @@ export const clientOf = (stored: SsoStored, clientSecret: string): OidcClient =>
 
 export const ssoDeps = (c: Context<AppEnv>): OidcDeps => ({
   policy: ssoOutboundPolicy(c),
-  resolver: dohResolver(),
+  resolver: c.get("resolver"),
   clock: c.get("clock"),
 });
 
