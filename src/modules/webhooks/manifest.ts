@@ -3,7 +3,8 @@ export const manifest = {
   name: "webhooks",
   version: "1.0.0",
   description: "Signed webhooks (Standard Webhooks) with per-endpoint ordered delivery, retries, breaker and log.",
-  base_path: "/admin",
+  // Routes under /admin (the tenant's) and /platform (the operators', by tenant): see index.ts.
+  base_path: "",
   depends_on: { identity: "^1.0.0", tenants: "^1.0.0" },
   permissions: ["admin.webhooks.read", "admin.webhooks.write"],
 } as const;

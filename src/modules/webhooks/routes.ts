@@ -5,7 +5,6 @@ import { tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
-import { staleVersion } from "../../kernel/http/stale-version";
 import {
   ETAG_HEADER,
   IdPageQuery,
@@ -16,35 +15,42 @@ import {
   jsonResponse,
   LOCATION_HEADER,
   listOf,
-  PositionPageQuery,
 } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { checkUrl } from "../../kernel/outbound";
 import { ctxOf } from "../identity/services";
-import {
-  AttemptSchema,
-  DeliverySchema,
-  DeliveryStatus,
-  EndpointRpc,
-  EndpointSchema,
-  endpointActor,
-  registry,
-} from "./contract";
+import { AttemptSchema, DeliverySchema, EndpointRpc, EndpointSchema, endpointActor, registry } from "./contract";
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
 import { checkFilters } from "./filters";
+import {
+  DeliveriesQuery,
+  Delivery,
+  Endpoint,
+  REDELIVER_FAILED_SUMMARY,
+  REDELIVERY_BATCH_ANSWER,
+  RedeliverFailedBody,
+  RedeliveryBatch,
+} from "./schemas";
 import { ROTATION_OVERLAP_MS, sealSecret } from "./secrets";
+import {
+  deliveryPage,
+  disabled,
+  endpointOf as endpointOfTenant,
+  endpointPage,
+  notFound,
+  redeliverFailed as requeueGivenUp,
+  writeRefused,
+} from "./service";
 import { newSigningSecret } from "./signing";
 
 const op = operations(["webhooks"]);
 
-const Endpoint = EndpointSchema.openapi("WebhookEndpoint");
 const EndpointWithSecret = EndpointSchema.extend({
   secret: z.string().openapi({ description: "The signing secret (`whsec_…`): shown here once, never again" }),
 }).openapi("WebhookEndpointWithSecret");
 const EndpointDetail = EndpointSchema.extend({ delivery: EndpointRpc.health.reply }).openapi("WebhookEndpointDetail");
-const Delivery = DeliverySchema.openapi("WebhookDelivery");
 const DeliveryDetail = DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).openapi("WebhookDeliveryDetail");
 
 const Url = z.string().trim().min(1).max(2048);
@@ -151,8 +157,7 @@ const deliveries = op.get("/webhooks/{id}/deliveries", {
   access: PERMISSIONS.admin.webhooks.read,
   request: {
     params: IdParam,
-    // A delivery's position in its endpoint's log, as next_cursor gives it.
-    query: PositionPageQuery.extend({ status: DeliveryStatus.optional() }),
+    query: DeliveriesQuery,
   },
   responses: { 200: jsonResponse("a page of deliveries", listOf(Delivery)), 404: problem("no such endpoint") },
 });
@@ -179,36 +184,15 @@ const redeliver = op.post("/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
 
 const redeliverFailed = op.post("/webhooks/{id}/redeliver-failed", {
   operationId: "redeliverFailedWebhooks",
-  summary:
-    "After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first)",
+  summary: REDELIVER_FAILED_SUMMARY,
   access: PERMISSIONS.admin.webhooks.write,
-  request: {
-    params: IdParam,
-    body: jsonBody(
-      z.object({
-        since: z.iso
-          .datetime({ offset: true })
-          .optional()
-          .openapi({ description: "only deliveries given up at or after this time (RFC 3339)" }),
-        limit: z.number().int().min(1).max(100).default(100),
-      }),
-    ),
-  },
+  request: { params: IdParam, body: jsonBody(RedeliverFailedBody) },
   responses: {
-    200: jsonResponse(
-      "how many went back in the queue; call again while `remaining` is above 0",
-      z.object({ requeued: z.number().int(), remaining: z.number().int() }).openapi("WebhookRedeliveryBatch"),
-    ),
+    200: jsonResponse(REDELIVERY_BATCH_ANSWER, RedeliveryBatch),
     404: problem("no such endpoint"),
     409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
   },
 });
-
-/** Refuses to queue a message that would wait, unsent, until someone enabled the endpoint again. */
-const disabled = () =>
-  moduleError(webhookErrors, "endpoint_disabled", {
-    detail: "the message would wait unsent until the endpoint is enabled (PATCH it with enabled: true)",
-  });
 
 /** Refuses a URL no webhook may target, with the reason for the admin who typed it. */
 function allowedUrl(c: Context<AppEnv>, url: string): string {
@@ -223,25 +207,13 @@ function allowedUrl(c: Context<AppEnv>, url: string): string {
   return check.url.href;
 }
 
-const notFound = () => new AppError("not_found", { detail: "no such webhook endpoint" });
-
-/** A conditional write the registry refused: 412 with the endpoint's version, or 404. */
-const writeRefused = (failed: { error: "not_found" } | { error: "version_conflict"; current_version: number }) =>
-  failed.error === "version_conflict" ? staleVersion("the endpoint", failed.current_version) : notFound();
-
-/** The endpoint of this tenant, or 404 (another tenant's id answers the same). */
-async function endpointOf(c: Context<AppEnv>, id: string) {
-  const endpoint = await registry(c.env, tenantOf(c).id).get({ id });
-  if (!endpoint) throw notFound();
-  return endpoint;
-}
+/** The endpoint of the request's tenant, or 404 (another tenant's id answers the same). */
+const endpointOf = (c: Context<AppEnv>, id: string) => endpointOfTenant(c.env, tenantOf(c).id, id);
 
 /** `/api/v1/admin/webhooks`: endpoints, their secrets, test messages, and the delivery log. */
 export const webhookRoutes = createRouter()
   .openapi(list, async (c) => {
-    const { limit, cursor } = c.req.valid("query");
-    const page = await registry(c.env, tenantOf(c).id).list({ limit, cursor: cursor ?? null });
-    return c.json({ items: page.items, next_cursor: page.next }, 200);
+    return c.json(await endpointPage(c.env, tenantOf(c).id, c.req.valid("query")), 200);
   })
   .openapi(create, async (c) => {
     const tenant = tenantOf(c);
@@ -334,14 +306,7 @@ export const webhookRoutes = createRouter()
   })
   .openapi(deliveries, async (c) => {
     const { id } = c.req.valid("param");
-    const { limit, cursor, status } = c.req.valid("query");
-    await endpointOf(c, id);
-    const page = await endpointActor(c.env, tenantOf(c).id, id).deliveries({
-      limit,
-      cursor: cursor ?? null,
-      ...(status ? { status } : {}),
-    });
-    return c.json({ items: page.items, next_cursor: page.next }, 200);
+    return c.json(await deliveryPage(c.env, tenantOf(c).id, id, c.req.valid("query")), 200);
   })
   .openapi(delivery, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
@@ -359,9 +324,5 @@ export const webhookRoutes = createRouter()
   })
   .openapi(redeliverFailed, async (c) => {
     const { id } = c.req.valid("param");
-    const { since, limit } = c.req.valid("json");
-    if (!(await endpointOf(c, id)).enabled) throw disabled();
-    const sinceMs = since === undefined ? null : Date.parse(since);
-    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliverFailed({ since: sinceMs, limit });
-    return c.json(result, 200);
+    return c.json(await requeueGivenUp(c.env, tenantOf(c).id, id, c.req.valid("json")), 200);
   });

@@ -1,0 +1,122 @@
+import { z } from "@hono/zod-openapi";
+import {
+  ETAG_HEADER,
+  IdPageQuery,
+  IfMatchHeader,
+  ifMatch,
+  jsonBody,
+  jsonResponse,
+  listOf,
+} from "../../kernel/openapi/blocks";
+import { operations } from "../../kernel/openapi/operation";
+import { createRouter, problem } from "../../kernel/openapi/router";
+import { ctxOf } from "../identity/services";
+import { unknownTenant } from "../tenants/lifecycle";
+import { tenantStore } from "../tenants/store";
+import {
+  DeliveriesQuery,
+  Delivery,
+  Endpoint,
+  REDELIVER_FAILED_SUMMARY,
+  REDELIVERY_BATCH_ANSWER,
+  RedeliverFailedBody,
+  RedeliveryBatch,
+} from "./schemas";
+import { deliveryPage, enableEndpoint, endpointPage, redeliverFailed } from "./service";
+
+const op = operations(["platform"]);
+
+const Id = z.string().min(1).max(64);
+const TenantParam = z.object({ tenant_id: Id });
+const EndpointParams = TenantParam.extend({ id: Id });
+const NO_TENANT = "no such tenant (deleted ones included)";
+const NO_ENDPOINT = "no such tenant, or no such endpoint of it";
+
+const list = op.get("/tenants/{tenant_id}/webhooks", {
+  operationId: "listTenantWebhookEndpoints",
+  summary: "A tenant's webhook endpoints, newest first (never their secrets): for an operator handling an incident",
+  access: "platform",
+  request: { params: TenantParam, query: IdPageQuery },
+  responses: { 200: jsonResponse("a page of endpoints", listOf(Endpoint)), 404: problem(NO_TENANT) },
+});
+
+const deliveries = op.get("/tenants/{tenant_id}/webhooks/{id}/deliveries", {
+  operationId: "listTenantWebhookDeliveries",
+  summary: "A tenant's endpoint's delivery log, latest queued first (`?status=failed`: those given up)",
+  access: "platform",
+  request: { params: EndpointParams, query: DeliveriesQuery },
+  responses: { 200: jsonResponse("a page of deliveries", listOf(Delivery)), 404: problem(NO_ENDPOINT) },
+});
+
+const redeliver = op.post("/tenants/{tenant_id}/webhooks/{id}/redeliver-failed", {
+  operationId: "redeliverTenantFailedWebhooks",
+  summary: `${REDELIVER_FAILED_SUMMARY}: the tenant's own route, taken by the platform`,
+  access: "platform",
+  request: { params: EndpointParams, body: jsonBody(RedeliverFailedBody) },
+  responses: {
+    200: jsonResponse(REDELIVERY_BATCH_ANSWER, RedeliveryBatch),
+    404: problem(NO_ENDPOINT),
+    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
+  },
+});
+
+const enable = op.post("/tenants/{tenant_id}/webhooks/{id}/enable", {
+  operationId: "enableTenantWebhookEndpoint",
+  summary:
+    "Enable a tenant's endpoint (disabled for failing or by an admin): it sends what it kept queued; recorded in the tenant's audit log as the platform's",
+  access: "platform",
+  request: { params: EndpointParams, headers: IfMatchHeader },
+  responses: {
+    200: jsonResponse("the endpoint, enabled (one already enabled is left as it is)", Endpoint, ETAG_HEADER),
+    404: problem(NO_ENDPOINT),
+    412: problem("If-Match names another version"),
+  },
+});
+
+/**
+ * The tenant the path names, if it is live: suspended ones included (an operator still mends
+ * those), deleted ones (being erased, or erased) answered 404 as the tenants routes answer
+ * them. Checked before any object is reached, so an unknown id creates none.
+ */
+async function liveTenant(db: D1Database, id: string): Promise<string> {
+  if (!(await tenantStore(db).find("id", id))) throw await unknownTenant(db, id);
+  return id;
+}
+
+/**
+ * `/api/v1/platform/tenants/{tenant_id}/webhooks`: what the runbook "Webhook deliveries given
+ * up" (docs/operations.md) needs, behind the root key, so an operator needs no key of the
+ * tenant. The same service as the tenant's admin routes (service.ts); an endpoint of another
+ * tenant is 404, as under the tenant's own key.
+ */
+export const platformWebhookRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const tenantId = await liveTenant(c.env.DB, c.req.valid("param").tenant_id);
+    return c.json(await endpointPage(c.env, tenantId, c.req.valid("query")), 200);
+  })
+  .openapi(deliveries, async (c) => {
+    const { tenant_id, id } = c.req.valid("param");
+    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    return c.json(await deliveryPage(c.env, tenantId, id, c.req.valid("query")), 200);
+  })
+  .openapi(redeliver, async (c) => {
+    const { tenant_id, id } = c.req.valid("param");
+    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    const result = await redeliverFailed(c.env, tenantId, id, c.req.valid("json"));
+    // The tenant's admins see the deliveries go out again; the platform's own record is this line.
+    c.get("log").info("webhook deliveries requeued by the platform", {
+      event: "webhooks.platform.redeliver_failed",
+      tenant_id: tenantId,
+      endpoint_id: id,
+      requeued: result.requeued,
+      remaining: result.remaining,
+    });
+    return c.json(result, 200);
+  })
+  .openapi(enable, async (c) => {
+    const { tenant_id, id } = c.req.valid("param");
+    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    const endpoint = await enableEndpoint(c.env, tenantId, id, ctxOf(c), ifMatch(c));
+    c.header("ETag", `"${endpoint.version}"`);
+    return c.json(endpoint, 200);
+  });

@@ -1,0 +1,31 @@
+import { z } from "@hono/zod-openapi";
+import { PositionPageQuery } from "../../kernel/openapi/blocks";
+import { DeliverySchema, DeliveryStatus, EndpointSchema } from "./contract";
+
+/**
+ * The request and response shapes the tenant's admin routes (routes.ts) and the platform's
+ * (platform-routes.ts) share, so an operator's call takes the same body, with the same
+ * limits, as the tenant's own.
+ */
+export const Endpoint = EndpointSchema.openapi("WebhookEndpoint");
+export const Delivery = DeliverySchema.openapi("WebhookDelivery");
+
+/** `?limit&cursor&status`: a delivery's position in its endpoint's log, as next_cursor gives it. */
+export const DeliveriesQuery = PositionPageQuery.extend({ status: DeliveryStatus.optional() });
+
+/** `POST …/redeliver-failed`: the outage's start, and how many to send back in this call. */
+export const RedeliverFailedBody = z.object({
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: "only deliveries given up at or after this time (RFC 3339)" }),
+  limit: z.number().int().min(1).max(100).default(100),
+});
+
+export const RedeliveryBatch = z
+  .object({ requeued: z.number().int(), remaining: z.number().int() })
+  .openapi("WebhookRedeliveryBatch");
+
+export const REDELIVER_FAILED_SUMMARY =
+  "After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first)";
+export const REDELIVERY_BATCH_ANSWER = "how many went back in the queue; call again while `remaining` is above 0";

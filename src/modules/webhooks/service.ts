@@ -1,0 +1,96 @@
+import { AppError, moduleError } from "../../kernel/errors";
+import { type ExpectedVersion, versionMatches } from "../../kernel/http/if-match";
+import { staleVersion } from "../../kernel/http/stale-version";
+import type { Ctx } from "../identity/directory/types";
+import { type EndpointView, endpointActor, registry } from "./contract";
+import { webhookErrors } from "./errors";
+
+/**
+ * What the tenant's admin routes (routes.ts) and the platform's (platform-routes.ts) do to a
+ * tenant's endpoints, given the tenant: one copy, whichever key asked. The callers establish
+ * the tenant first (the request's, or a live one the platform named).
+ */
+
+export const notFound = () => new AppError("not_found", { detail: "no such webhook endpoint" });
+
+/** Refuses to queue a message that would wait, unsent, until someone enabled the endpoint again. */
+export const disabled = () =>
+  moduleError(webhookErrors, "endpoint_disabled", {
+    detail: "the message would wait unsent until the endpoint is enabled (PATCH it with enabled: true)",
+  });
+
+/** A conditional write the registry refused: 412 with the endpoint's version, or 404. */
+export const writeRefused = (
+  failed: { error: "not_found" } | { error: "version_conflict"; current_version: number },
+) => (failed.error === "version_conflict" ? staleVersion("the endpoint", failed.current_version) : notFound());
+
+/** The tenant's endpoint, or 404 (another tenant's id answers the same). */
+export async function endpointOf(env: Env, tenantId: string, id: string) {
+  const endpoint = await registry(env, tenantId).get({ id });
+  if (!endpoint) throw notFound();
+  return endpoint;
+}
+
+/** A page of the tenant's endpoints, newest first (never their secrets). */
+export async function endpointPage(env: Env, tenantId: string, query: { limit: number; cursor?: string | undefined }) {
+  const page = await registry(env, tenantId).list({ limit: query.limit, cursor: query.cursor ?? null });
+  return { items: page.items, next_cursor: page.next };
+}
+
+/** A page of an endpoint's delivery log, latest queued first; 404 for an endpoint not the tenant's. */
+export async function deliveryPage(
+  env: Env,
+  tenantId: string,
+  id: string,
+  query: { limit: number; cursor?: string | undefined; status?: "pending" | "delivered" | "failed" | undefined },
+) {
+  await endpointOf(env, tenantId, id);
+  const page = await endpointActor(env, tenantId, id).deliveries({
+    limit: query.limit,
+    cursor: query.cursor ?? null,
+    ...(query.status ? { status: query.status } : {}),
+  });
+  return { items: page.items, next_cursor: page.next };
+}
+
+/**
+ * Puts up to `limit` of the endpoint's given-up deliveries (since `since`, RFC 3339) back in
+ * its queue, oldest first. 404 for an endpoint not the tenant's; 409 for a disabled one, where
+ * they would wait unsent.
+ */
+export async function redeliverFailed(
+  env: Env,
+  tenantId: string,
+  id: string,
+  body: { since?: string | undefined; limit: number },
+) {
+  if (!(await endpointOf(env, tenantId, id)).enabled) throw disabled();
+  const since = body.since === undefined ? null : Date.parse(body.since);
+  return endpointActor(env, tenantId, id).redeliverFailed({ since, limit: body.limit });
+}
+
+/**
+ * Enables the endpoint (it sends what it kept queued, then new events), over the version
+ * `expected` names, else over the one just read, so a change in between is a 412 rather than
+ * overwritten. One already enabled is answered as it is: no write, no new version, no audit entry.
+ */
+export async function enableEndpoint(
+  env: Env,
+  tenantId: string,
+  id: string,
+  ctx: Ctx,
+  expected: ExpectedVersion | undefined,
+): Promise<EndpointView> {
+  const endpoint = await endpointOf(env, tenantId, id);
+  if (!versionMatches(expected, endpoint.version)) throw staleVersion("the endpoint", endpoint.version);
+  if (endpoint.enabled) return endpoint;
+  const result = await registry(env, tenantId).update({
+    ctx,
+    tenant_id: tenantId,
+    id,
+    expected_version: expected ?? endpoint.version,
+    patch: { enabled: true },
+  });
+  if (!result.ok) throw writeRefused(result);
+  return result.endpoint;
+}

@@ -1,0 +1,127 @@
+// /api/v1/platform/tenants/{tenant_id}/webhooks: the runbook "Webhook deliveries given up"
+// (docs/operations.md) with the root key, so an operator needs no key of the tenant: its
+// endpoints, an endpoint's failed deliveries, redelivering them, enabling the endpoint.
+import { describe, expect, it } from "vitest";
+import { auditOf, call, newTenant, rootKey } from "../identity/helpers";
+import { endpointWithFailures } from "./failures";
+
+const base = (tenantId: string) => `/api/v1/platform/tenants/${tenantId}/webhooks`;
+const asRoot = (path: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+  call(path, { token: rootKey(), ...options });
+
+describe("platform webhook routes (happy)", () => {
+  it("lists a tenant's endpoints and its failed deliveries, and redelivers them, with the root key", async () => {
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z", "2026-06-01T00:00:00.000Z"]);
+    const listed = await asRoot(base(e.t.id));
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body).toMatchObject({ items: [{ id: e.id, url: "http://127.0.0.1:9/hook", enabled: true }] });
+    expect(JSON.stringify(listed.body)).not.toContain("whsec_");
+
+    const failed = await asRoot(`${base(e.t.id)}/${e.id}/deliveries?status=failed`);
+    expect(failed.status, JSON.stringify(failed.body)).toBe(200);
+    expect((failed.body.items as { message_id: string }[]).map((d) => d.message_id).sort()).toEqual(
+      [...e.messages].sort(),
+    );
+
+    // Same body and limits as the tenant's route.
+    const bad = await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: { limit: 101 } });
+    expect(bad.status).toBe(400);
+    const since = await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, {
+      body: { since: "2026-03-01T00:00:00Z" },
+    });
+    expect(since.status, JSON.stringify(since.body)).toBe(200);
+    expect(since.body).toEqual({ requeued: 1, remaining: 0 });
+    expect((await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: {} })).body).toEqual({
+      requeued: 1,
+      remaining: 0,
+    });
+    expect(Object.values(await e.statusOf())).toEqual(["pending", "pending"]);
+  });
+
+  it("enables a disabled endpoint over the version it read, recorded as the platform's in the tenant's audit log", async () => {
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    const off = await call(`/api/v1/admin/webhooks/${e.id}`, {
+      method: "PATCH",
+      token: e.t.adminKey,
+      body: { enabled: false },
+    });
+    expect(off.status).toBe(200);
+    const refused = await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: {} });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe("endpoint_disabled");
+
+    const stale = await asRoot(`${base(e.t.id)}/${e.id}/enable`, { method: "POST", headers: { "if-match": '"1"' } });
+    expect(stale.status).toBe(412);
+    const on = await asRoot(`${base(e.t.id)}/${e.id}/enable`, { method: "POST" });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    expect(on.body).toMatchObject({ id: e.id, enabled: true, disabled_reason: null, version: 3 });
+    expect(on.headers.get("etag")).toBe('"3"');
+    // Already enabled: answered as it is, no new version.
+    const again = await asRoot(`${base(e.t.id)}/${e.id}/enable`, { method: "POST" });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ enabled: true, version: 3 });
+
+    const entries = await auditOf(e.t.adminKey, "webhooks.endpoint.updated", 2);
+    // Newest first: the platform's enabling, after the admin's disabling.
+    expect(entries.map((x) => x.actor), JSON.stringify(entries)).toEqual([
+      { kind: "platform", id: "platform" },
+      expect.objectContaining({ kind: "api_key" }),
+    ]);
+    expect((await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: {} })).body).toEqual({
+      requeued: 1,
+      remaining: 0,
+    });
+  });
+
+  it("reaches a suspended tenant's endpoints (an operator still mends them)", async () => {
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    const suspended = await asRoot(`/api/v1/platform/tenants/${e.t.id}/suspend`, { method: "POST" });
+    expect(suspended.status, JSON.stringify(suspended.body)).toBe(200);
+    const listed = await asRoot(base(e.t.id));
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect((await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: {} })).body).toEqual({
+      requeued: 1,
+      remaining: 0,
+    });
+  });
+});
+
+describe("platform webhook routes (security)", () => {
+  it("answers 404 for an endpoint of another tenant through this tenant's path, as for an unknown one", async () => {
+    const a = await newTenant("wh-plat-a");
+    const b = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    for (const [method, suffix, body] of [
+      ["GET", "/deliveries", undefined],
+      ["POST", "/redeliver-failed", {}],
+      ["POST", "/enable", undefined],
+    ] as const) {
+      const foreign = await asRoot(`${base(a.id)}/${b.id}${suffix}`, { method, ...(body ? { body } : {}) });
+      expect(foreign.status, `${method} ${suffix}: ${JSON.stringify(foreign.body)}`).toBe(404);
+      expect(foreign.body.code).toBe("not_found");
+    }
+    // Tenant A's list does not show B's endpoint; B's failed delivery is still failed.
+    expect((await asRoot(base(a.id))).body).toEqual({ items: [], next_cursor: null });
+    expect(Object.values(await b.statusOf())).toEqual(["failed"]);
+  });
+
+  it("answers 404 for an unknown tenant, and for a deleted one, as the tenants routes do", async () => {
+    const unknown = await asRoot(base("01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+    expect(unknown.status).toBe(404);
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    const deleted = await asRoot(`/api/v1/platform/tenants/${e.t.id}`, { method: "DELETE" });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBeLessThan(300);
+    for (const path of [base(e.t.id), `${base(e.t.id)}/${e.id}/deliveries`]) {
+      const gone = await asRoot(path);
+      expect(gone.status, `${path}: ${JSON.stringify(gone.body)}`).toBe(404);
+    }
+  });
+
+  it("refuses a tenant's key, even its own admin key", async () => {
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    const listed = await call(base(e.t.id), { token: e.t.adminKey });
+    expect(listed.status).toBe(403);
+    const redeliver = await call(`${base(e.t.id)}/${e.id}/redeliver-failed`, { token: e.t.adminKey, body: {} });
+    expect(redeliver.status).toBe(403);
+    expect(Object.values(await e.statusOf())).toEqual(["failed"]);
+  });
+});
