@@ -97,15 +97,16 @@ const line = (command, summary) =>
 /**
  * The remote commands that take one kind of key, as `plinth --help` names them: a whole group
  * when each of its commands takes that key, else the command itself (`audit export`, whose
- * group's `audit verify` takes none). Derived, so a new command cannot be left out.
+ * group's `audit verify` takes none). Derived, so a new command cannot be left out. A command
+ * of `either` key takes a tenant's, or with --tenant <id> the root key.
  */
-function keyedBy(/** @type {"platform" | "tenant"} */ auth) {
+function keyedBy(/** @type {("platform" | "tenant" | "either")[]} */ ...auths) {
   const names = [];
-  for (const command of commands.filter((c) => c.auth === auth)) {
+  for (const command of commands.filter((c) => auths.includes(c.auth))) {
     const group = command.name.split(" ")[0];
     const inGroup = (name) => name.startsWith(`${group} `);
     const whole =
-      commands.every((c) => !inGroup(c.name) || c.auth === auth) && !LOCAL.some(([usage]) => inGroup(usage));
+      commands.every((c) => !inGroup(c.name) || auths.includes(c.auth)) && !LOCAL.some(([usage]) => inGroup(usage));
     const name = whole ? group : command.name;
     if (!names.includes(name)) names.push(name);
   }
@@ -123,7 +124,8 @@ const USAGE = [
   "",
   "Keys never go in a flag's value (shell history, ps): platform commands",
   `(${keyedBy("platform")}) read $PLATFORM_ROOT_KEY (for a local plinth, .dev.vars);`,
-  `tenant commands (${keyedBy("tenant")}) read $PLINTH_KEY or --key-file <path>.`,
+  `tenant commands (${keyedBy("tenant", "either")}) read $PLINTH_KEY or --key-file <path>;`,
+  `with --tenant <id>, ${keyedBy("either")} act for that tenant with $PLATFORM_ROOT_KEY instead.`,
   EXIT_HELP,
 ].join("\n");
 /** Exits 2 after `message` and the usage of `command` (a local one), or of every command. */

@@ -19,7 +19,7 @@ import { webhookCommands } from "./webhook-commands.mjs";
  * @typedef {{ type: "string" | "boolean", multiple?: boolean, short?: string }} Option
  * @typedef {{ values: Record<string, any>, positionals: string[], url: string,
  *   print: (line: string) => void, stderr: import("./cli-stderr.mjs").Stderr }} Run
- * @typedef {{ name: string, args: string, summary: string, auth: "platform" | "tenant" | "none",
+ * @typedef {{ name: string, args: string, summary: string, auth: "platform" | "tenant" | "either" | "none",
  *   positionals: number, options?: Record<string, Option & { help: string, arg?: string }>,
  *   run: (run: Run) => Promise<void> }} Command
  */
@@ -48,7 +48,12 @@ const keyFile = {
   "key-file": { type: "string", arg: "<path>", help: "read the tenant's API key from this file (else $PLINTH_KEY)" },
 };
 
-const optionsOf = (command) => ({ ...command.options, ...(command.auth === "tenant" ? keyFile : {}), ...common });
+// "either": a tenant's key, or with --tenant <id> the platform root key (the webhook commands).
+const optionsOf = (command) => ({
+  ...command.options,
+  ...(command.auth === "tenant" || command.auth === "either" ? keyFile : {}),
+  ...common,
+});
 
 /** The --help text of one command. */
 export function helpOf(command) {
@@ -60,6 +65,8 @@ export function helpOf(command) {
   const auth = {
     platform: "Key: the platform root key from $PLATFORM_ROOT_KEY (for a local plinth, .dev.vars).",
     tenant: "Key: a tenant API key from $PLINTH_KEY or --key-file; never as a flag value (shell history, ps).",
+    either:
+      "Key: a tenant API key from $PLINTH_KEY or --key-file (never as a flag value: shell history, ps); with --tenant <id>, the platform root key from $PLATFORM_ROOT_KEY (for a local plinth, .dev.vars) instead.",
     none: "Key: none.",
   }[command.auth];
   return [
@@ -117,8 +124,8 @@ export async function runCommand(command, args, { print = console.log, error = c
     // With --json a script reads the API's refusal as JSON too (problem+json, on stderr).
     if (parsed.values.json && e.problem) error(JSON.stringify({ ...e.problem, ...e.fields }));
     else stderr.fail(e.exitCode, e.message, e.fields);
-    if (command.auth === "platform" && e.problem?.status === 401)
-      stderr.hint("root_key_mismatch", rootKeyHint(urlOf(parsed.values.url)));
+    const asPlatform = command.auth === "platform" || (command.auth === "either" && parsed.values.tenant !== undefined);
+    if (asPlatform && e.problem?.status === 401) stderr.hint("root_key_mismatch", rootKeyHint(urlOf(parsed.values.url)));
     return e.exitCode;
   }
 }

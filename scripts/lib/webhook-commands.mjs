@@ -1,7 +1,9 @@
 // The webhook commands of a tenant admin (tenant key): its endpoints, an endpoint's delivery
 // log, the redelivery of what was given up during a receiver's outage, page by page
 // (docs/operations.md, "Webhook deliveries given up"), and enabling or disabling an endpoint.
-import { pageOptions, pageQuery, printPage, tenant } from "./command-kit.mjs";
+// With --tenant <id> an operator runs the same (but disable) with the platform root key,
+// through /api/v1/platform/tenants/<id>/webhooks: no key of the tenant is needed.
+import { pageOptions, pageQuery, platform, printPage, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 
 /** RFC 3339 with an offset, as the route's `since` takes it: refused here before any request. */
@@ -17,23 +19,63 @@ function hostOf(/** @type {string} */ url) {
 }
 
 /** A 409 endpoint_disabled, with the one step that unblocks it. */
-function disabledHint(error, id) {
+function disabledHint(error, id, tenantId) {
   if (error instanceof CliError && error.problem?.code === "endpoint_disabled")
-    error.message += `\nenable it first (plinth webhooks enable ${id}), which sends what it kept queued`;
+    error.message += `\nenable it first (plinth webhooks enable ${id}${asTenant(tenantId)}), which sends what it kept queued`;
   return error;
 }
 
+/** `--tenant <id>`: the commands an operator runs for a tenant with the root key. */
+const tenantOption = {
+  tenant: {
+    type: "string",
+    arg: "<id>",
+    help: "that tenant's endpoints, as the platform operator: with the root key, no key of the tenant",
+  },
+};
+
+/**
+ * Where a command's calls go: the tenant's own routes with its key, or, with --tenant, the
+ * platform's routes for that tenant with the root key. `path` holds the tenant's id for the latter.
+ */
+function routesOf(run) {
+  const tenantId = run.values.tenant;
+  if (tenantId === undefined) return { client: tenant(run), base: "/api/v1/admin/webhooks", path: {} };
+  if (run.values["key-file"] !== undefined)
+    throw new CliError("--tenant acts with the platform root key: leave out --key-file", EXIT.usage);
+  return {
+    client: platform(run),
+    base: "/api/v1/platform/tenants/{tenant_id}/webhooks",
+    path: { tenant_id: tenantId },
+  };
+}
+
+/** ` --tenant <id>` when the command ran for a tenant as the platform, so a suggested command does too. */
+const asTenant = (tenantId) => (tenantId === undefined ? "" : ` --tenant ${tenantId}`);
+
 /** What each state change tells the operator once written. */
 const TOLD = {
-  enable: (id) => [
+  enable: (id, tenantId) => [
     `enabled ${id}: it sends what it kept queued, in order, then new events`,
-    `(deliveries it gave up before: plinth webhooks redeliver-failed ${id})`,
+    `(deliveries it gave up before: plinth webhooks redeliver-failed ${id}${asTenant(tenantId)})`,
   ],
   disable: (id) => [
     `disabled ${id}: it sends nothing, and events from now on are not queued for it`,
     `(to resume: plinth webhooks enable ${id})`,
   ],
 };
+
+/**
+ * `webhooks enable <id> --tenant <tenant-id>`: the platform's route reads the endpoint and
+ * writes over the version it read (a change in between is a 412), and answers one already
+ * enabled as it is.
+ */
+async function enableAsPlatform(run, id) {
+  const { client, base, path } = routesOf(run);
+  const written = await call(run.url, client.POST(`${base}/{id}/enable`, { params: { path: { ...path, id } } }));
+  if (run.values.json) return run.print(JSON.stringify(written, null, 2));
+  for (const line of TOLD.enable(id, run.values.tenant)) run.print(line);
+}
 
 /**
  * `webhooks enable|disable <id>`: PATCH {enabled} with If-Match the version a GET just read, so
@@ -51,10 +93,13 @@ function toggle(verb) {
     summary: enabled
       ? "enable an endpoint again (disabled by an admin or for failing): it sends what it kept queued"
       : "disable an endpoint: it sends nothing, and events are not queued for it, until enabled again",
-    auth: "tenant",
+    auth: enabled ? "either" : "tenant",
     positionals: 1,
+    // An operator enables (the runbook's step); disabling stays the tenant's own decision.
+    ...(enabled ? { options: tenantOption } : {}),
     async run(run) {
       const [id = ""] = run.positionals;
+      if (run.values.tenant !== undefined) return enableAsPlatform(run, id);
       const client = tenant(run);
       const params = { path: { id } };
       let etag = null;
@@ -92,12 +137,13 @@ export const webhookCommands = [
     name: "webhooks endpoints",
     args: "[--limit <n>] [--cursor <cursor>]",
     summary: "the tenant's webhook endpoints (the receiver's host; --json for the URL)",
-    auth: "tenant",
+    auth: "either",
     positionals: 0,
-    options: pageOptions,
+    options: { ...pageOptions, ...tenantOption },
     async run(run) {
       const query = pageQuery(run.values);
-      const body = await call(run.url, tenant(run).GET("/api/v1/admin/webhooks", { params: { query } }));
+      const { client, base, path } = routesOf(run);
+      const body = await call(run.url, client.GET(base, { params: { path, query } }));
       printPage(run, body, [
         ["id", (e) => e.id],
         ["host", (e) => hostOf(e.url)],
@@ -111,18 +157,20 @@ export const webhookCommands = [
     name: "webhooks deliveries",
     args: "<endpoint-id> [--failed] [--limit <n>] [--cursor <cursor>]",
     summary: "an endpoint's delivery log, latest queued first",
-    auth: "tenant",
+    auth: "either",
     positionals: 1,
     options: {
       failed: { type: "boolean", help: "only the deliveries given up (what redeliver-failed sends again)" },
       ...pageOptions,
+      ...tenantOption,
     },
     async run(run) {
       const [id = ""] = run.positionals;
       const query = { ...pageQuery(run.values), ...(run.values.failed ? { status: "failed" } : {}) };
+      const { client, base, path } = routesOf(run);
       const body = await call(
         run.url,
-        tenant(run).GET("/api/v1/admin/webhooks/{id}/deliveries", { params: { path: { id }, query } }),
+        client.GET(`${base}/{id}/deliveries`, { params: { path: { ...path, id }, query } }),
       );
       printPage(run, body, [
         ["id", (d) => d.id],
@@ -139,7 +187,7 @@ export const webhookCommands = [
     name: "webhooks redeliver-failed",
     args: "<endpoint-id> [--since <time>]",
     summary: "send an endpoint's given-up deliveries again, oldest first, until none is left",
-    auth: "tenant",
+    auth: "either",
     positionals: 1,
     options: {
       since: {
@@ -147,13 +195,14 @@ export const webhookCommands = [
         arg: "<time>",
         help: "only those given up at or after this time (RFC 3339, e.g. 2026-12-05T06:00:00Z: the outage's start)",
       },
+      ...tenantOption,
     },
     async run(run) {
       const [id = ""] = run.positionals;
       const { since } = run.values;
       if (since !== undefined && (!RFC3339.test(since) || Number.isNaN(Date.parse(since))))
         throw new CliError(`--since ${since} is not an RFC 3339 time (e.g. 2026-12-05T06:00:00Z)`, EXIT.usage);
-      const client = tenant(run);
+      const { client, base, path } = routesOf(run);
       const body = since === undefined ? {} : { since };
       let requeued = 0;
       let remaining = 0;
@@ -162,9 +211,9 @@ export const webhookCommands = [
       for (;;) {
         const page = await call(
           run.url,
-          client.POST("/api/v1/admin/webhooks/{id}/redeliver-failed", { params: { path: { id } }, body }),
+          client.POST(`${base}/{id}/redeliver-failed`, { params: { path: { ...path, id } }, body }),
         ).catch((error) => {
-          throw disabledHint(error, id);
+          throw disabledHint(error, id, run.values.tenant);
         });
         requeued += page.requeued;
         remaining = page.remaining;

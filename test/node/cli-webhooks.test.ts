@@ -121,6 +121,51 @@ describe("plinth webhooks", () => {
   });
 });
 
+describe("plinth webhooks --tenant (the platform operator, with the root key)", () => {
+  it("runs the runbook for a tenant with no key of the tenant: endpoints, failed deliveries, enable, redeliver", async () => {
+    const { tenant, id, target } = await outage(1);
+    // The operator holds the root key only: the tenant's key is not in the environment.
+    const operator = (args: string[]) =>
+      plinth([...args, "--tenant", tenant.id, "--url", served().origin], { PLATFORM_ROOT_KEY: served().rootKey });
+
+    const endpoints = await operator(["webhooks", "endpoints"]);
+    expect(endpoints.stderr).toBe("");
+    expect(endpoints.status).toBe(0);
+    expect(endpoints.stdout).toMatch(
+      new RegExp(`^${id} +127\\.0\\.0\\.1:\\d+ +blog\\.post\\.created +yes +\\S+$`, "m"),
+    );
+    const failed = await operator(["webhooks", "deliveries", id, "--failed"]);
+    expect(failed.status, failed.stderr).toBe(0);
+    expect(failed.stdout.match(/ webhooks\.test +failed +1 +500 /g)).toHaveLength(1);
+
+    const off = await api("PATCH", `/api/v1/admin/webhooks/${id}`, { key: tenant.key, body: { enabled: false } });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    const refused = await operator(["webhooks", "redeliver-failed", id]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`enable it first (plinth webhooks enable ${id} --tenant ${tenant.id})`);
+    const on = await operator(["webhooks", "enable", id]);
+    expect(on.stderr).toBe("");
+    expect(on.status).toBe(0);
+    expect(on.stdout).toContain(`plinth webhooks redeliver-failed ${id} --tenant ${tenant.id}`);
+
+    receiver.set(target.path, "ok");
+    const redelivered = await operator(["webhooks", "redeliver-failed", id, "--json"]);
+    expect(redelivered.status, redelivered.stderr).toBe(0);
+    expect(JSON.parse(redelivered.stdout)).toEqual({ endpoint_id: id, requeued: 1, remaining: 0 });
+    await until("redelivered", () => (receiver.delivered(target.path).length === 1 ? true : undefined));
+
+    // Disabling stays the tenant's; another tenant's id finds none of this tenant's endpoints.
+    const disable = await operator(["webhooks", "disable", id]);
+    expect(disable.status).toBe(2);
+    const other = await newTenantOf(served());
+    const foreign = await plinth(["webhooks", "deliveries", id, "--tenant", other.id, "--url", served().origin], {
+      PLATFORM_ROOT_KEY: served().rootKey,
+    });
+    expect(foreign.status).toBe(1);
+    expect(foreign.stderr).toContain("404 not_found");
+  });
+});
+
 /** A tenant with one endpoint (enabled), the CLI as its admin, and the endpoint as the API reads it. */
 async function endpointOfNewTenant(urlOf = () => served().origin) {
   const tenant = await newTenantOf(served());
@@ -237,7 +282,9 @@ describe("plinth webhooks enable / disable", () => {
 /** A plinth stand-in answering each redeliver-failed call with the next of `pages`; the calls' bodies. */
 async function scripted(pages: { requeued: number; remaining: number }[]) {
   const bodies: unknown[] = [];
+  const calls: { method?: string; url?: string; authorization?: string }[] = [];
   const server = createServer((req, res) => {
+    calls.push({ method: req.method, url: req.url, authorization: req.headers.authorization });
     let text = "";
     req.on("data", (c) => {
       text += c;
@@ -253,8 +300,10 @@ async function scripted(pages: { requeued: number; remaining: number }[]) {
   if (address === null || typeof address === "string") throw new Error("no port");
   const run = (args: string[]) =>
     plinth([...args, "--url", `http://127.0.0.1:${address.port}`], { PLINTH_KEY: "plk_dev_scripted" });
+  const runAsPlatform = (args: string[]) =>
+    plinth([...args, "--url", `http://127.0.0.1:${address.port}`], { PLATFORM_ROOT_KEY: "root_scripted" });
   const stop = () => new Promise((resolve) => server.close(resolve));
-  return { bodies, run, stop };
+  return { bodies, calls, run, runAsPlatform, stop };
 }
 
 describe("plinth webhooks redeliver-failed, page by page", () => {
@@ -291,6 +340,27 @@ describe("plinth webhooks redeliver-failed, page by page", () => {
       expect(JSON.parse(run.stdout)).toEqual({ endpoint_id: "wh_x", requeued: 100, remaining: 5 });
       expect(run.stderr.trim()).toBe("plinth: 5 failed deliveries were not requeued: run the command again");
       expect(api.bodies).toHaveLength(2);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it("with --tenant, calls the platform's route for that tenant with the root key, never the tenant's", async () => {
+    const api = await scripted([{ requeued: 3, remaining: 0 }]);
+    try {
+      const run = await api.runAsPlatform(["webhooks", "redeliver-failed", "wh_x", "--tenant", "t_1"]);
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      expect(api.calls).toEqual([
+        {
+          method: "POST",
+          url: "/api/v1/platform/tenants/t_1/webhooks/wh_x/redeliver-failed",
+          authorization: "Bearer root_scripted",
+        },
+      ]);
+      const withKeyFile = await api.runAsPlatform(["webhooks", "endpoints", "--tenant", "t_1", "--key-file", "k"]);
+      expect(withKeyFile.status).toBe(2);
+      expect(withKeyFile.stderr).toContain("--tenant acts with the platform root key");
     } finally {
       await api.stop();
     }
