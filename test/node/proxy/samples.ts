@@ -53,6 +53,8 @@ export const READER_MAY: ReadonlySet<string> = new Set([
 /** A path parameter value the document accepts, for requests about something else. */
 export function validParam(path: string, name: string, ids: Readonly<Record<string, string>>): string {
   if (name === "name") return "member";
+  // The platform's routes about a tenant's things: the sweep's own tenant.
+  if (name === "tenant_id") return ids["/api/v1/platform/tenants/"] ?? "x1";
   if (name !== "id") return "x1";
   const prefix = Object.keys(ids)
     .filter((p) => path.startsWith(p))

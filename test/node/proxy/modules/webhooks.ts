@@ -1,13 +1,19 @@
 import type { ModuleSweep } from "../modules";
 
 const WEBHOOKS = "/api/v1/admin/webhooks";
+/** The same endpoints, by tenant, for the platform operator (root key). */
+const PLATFORM = "/api/v1/platform/tenants/{tenant_id}/webhooks";
 
-/** The webhooks module's operations: an endpoint's whole life, its test message, its log and redeliveries. */
+/**
+ * The webhooks module's operations: an endpoint's whole life, its test message, its log and
+ * redeliveries, and the platform operator's listing, log, redelivery and enabling of them.
+ */
 export const sweep: ModuleSweep = {
   samples: {
     [`POST ${WEBHOOKS}`]: { url: "https://hooks.example.com/plinth", events: ["blog.post.*"] },
     [`PATCH ${WEBHOOKS}/{id}`]: { description: "orders" },
     [`POST ${WEBHOOKS}/{id}/redeliver-failed`]: { since: "2026-01-01T00:00:00Z", limit: 50 },
+    [`POST ${PLATFORM}/{id}/redeliver-failed`]: { since: "2026-01-01T00:00:00Z", limit: 50 },
   },
   async valid(s, fx) {
     const admin = { intent: "valid" as const, label: "admin key", headers: { authorization: `Bearer ${fx.adminKey}` } };
@@ -38,6 +44,18 @@ export const sweep: ModuleSweep = {
       expect: 200,
       json: { since: "2026-01-01T00:00:00Z", limit: 50 },
     });
+    const root = { intent: "valid" as const, label: "root key", headers: { authorization: `Bearer ${fx.rootKey}` } };
+    const operated = { ...root, params: { tenant_id: fx.tenantId, id: created.id } };
+    fx.ids[`${PLATFORM}/`] = created.id;
+    await s.call({ ...root, op: `GET ${PLATFORM}`, expect: 200, params: { tenant_id: fx.tenantId } });
+    await s.call({ ...operated, op: `GET ${PLATFORM}/{id}/deliveries`, expect: 200 });
+    await s.call({
+      ...operated,
+      op: `POST ${PLATFORM}/{id}/redeliver-failed`,
+      expect: 200,
+      json: { since: "2026-01-01T00:00:00Z", limit: 50 },
+    });
+    await s.call({ ...operated, op: `POST ${PLATFORM}/{id}/enable`, expect: 200 });
     // A second endpoint to delete: the error requests derived later still need the first one.
     const doomed = await s.need<{ id: string }>({
       ...admin,
