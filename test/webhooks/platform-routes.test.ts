@@ -63,10 +63,10 @@ describe("platform webhook routes (happy)", () => {
 
     const entries = await auditOf(e.t.adminKey, "webhooks.endpoint.updated", 2);
     // Newest first: the platform's enabling, after the admin's disabling.
-    expect(entries.map((x) => x.actor), JSON.stringify(entries)).toEqual([
-      { kind: "platform", id: "platform" },
-      expect.objectContaining({ kind: "api_key" }),
-    ]);
+    expect(
+      entries.map((x) => x.actor),
+      JSON.stringify(entries),
+    ).toEqual([{ kind: "platform", id: "platform" }, expect.objectContaining({ kind: "api_key" })]);
     expect((await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: {} })).body).toEqual({
       requeued: 1,
       remaining: 0,
