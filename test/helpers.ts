@@ -13,6 +13,7 @@ import { type JobResult, jobsOf, runJob } from "../src/kernel/jobs/runner";
 import { createLogger, type Logger } from "../src/kernel/log";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../src/kernel/modules/types";
 import { modules as registered } from "../src/modules";
+import { testResolver } from "./test-resolver";
 
 /** A platform over the given modules, served in-process with the test env. */
 export function testApp(
@@ -22,7 +23,14 @@ export function testApp(
   clock: Clock = systemClock,
   migrationTables: Readonly<Record<string, readonly string[]>> = MIGRATION_TABLES,
 ) {
-  const { app } = createPlatform({ modules, migrations, clock, migration_tables: migrationTables });
+  // The suite's DNS, as the test Worker's (test/worker.ts): no host a test names goes to a public resolver.
+  const { app } = createPlatform({
+    modules,
+    migrations,
+    clock,
+    migration_tables: migrationTables,
+    resolver: testResolver,
+  });
   const testEnv = { ...env, ...overrides } as Env;
   return {
     app: app as OpenAPIHono<AppEnv>,
