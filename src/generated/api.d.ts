@@ -1940,6 +1940,8 @@ export interface components {
             created_at: string;
             created_by: string | null;
             last_used_at: string | null;
+            /** @description Those of `scopes` that no module of this deployment declares (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
+            unknown_scopes?: string[];
         };
         Role: {
             name: string;
@@ -1947,6 +1949,8 @@ export interface components {
             description: string;
             /** @description 1 at creation, +1 per change; also the role's `ETag` */
             version: number;
+            /** @description Those of `permissions` that no module of this deployment declares (their module was removed): they grant nothing. A PUT may send them back while the role holds them; present only when there are some */
+            unknown_permissions?: string[];
         };
         TenantSettingsView: components["schemas"]["TenantSettings"] & {
             /** @description present only when a stored value works no longer or not as it should (a mail link saved before a check a PATCH now makes): each names the field and what to do */
@@ -2088,6 +2092,8 @@ export interface components {
             expires_at: string | null;
             created_at: string;
             created_by: string | null;
+            /** @description Those of `scopes` that no module of this deployment declares (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
+            unknown_scopes?: string[];
             key: string;
         };
         Post: {
@@ -8421,7 +8427,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description an unknown permission the role does not hold already, named
+             *
+             *     Also, from the platform:
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {

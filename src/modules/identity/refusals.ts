@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import { deny } from "../../kernel/auth/deny";
-import { isPermissionPattern } from "../../kernel/auth/permissions";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, type AppErrorOptions } from "../../kernel/errors";
 import { type IdentityErrorCode, identityErrors } from "./errors";
 import { describeRefusal, type Refusal } from "./policy";
+import { isKnownPermission } from "./undeclared";
 
 /** The owner invariants are state conflicts (409), each with its own code. */
 const CONFLICTS: Partial<Record<Refusal["rule"], IdentityErrorCode>> = {
@@ -41,17 +41,21 @@ export const identityError = (
 /**
  * Permissions named in a request body, checked against those the registered
  * modules declare (and the patterns `*`, `<module>.*`, `*.<action>` where
- * `allowPatterns`); sorted and unique. Unknown ones are a 400 naming each.
+ * `allowPatterns`); sorted and unique. Unknown ones are a 400 naming each, but
+ * for those in `held`: a role's own permissions that no module declares any
+ * more (its module was removed), which a write sending the role back as read
+ * keeps (./undeclared.ts). A new one is refused as a typo would be.
  */
 export function declaredPermissions(
   c: Context<AppEnv>,
   values: readonly string[],
   field: string,
   allowPatterns: boolean,
+  held: readonly string[] = [],
 ): string[] {
   const declared = new Set(c.get("platform").permissions);
-  const known = (p: string) => declared.has(p) || (allowPatterns && p.includes("*") && isPermissionPattern(p));
-  const unknown = values.filter((p) => !known(p));
+  const kept = new Set(held);
+  const unknown = values.filter((p) => !isKnownPermission(declared, p, allowPatterns) && !kept.has(p));
   if (unknown.length > 0) {
     throw new AppError("validation_failed", {
       detail: `unknown permission${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,

@@ -37,7 +37,12 @@ export const TokenPairSchema = z
   .openapi("TokenPair");
 
 /** An API key without its secret (the directory's own view). */
-export const KeySchema = KeyViewSchema.openapi("ApiKey");
+export const KeySchema = KeyViewSchema.extend({
+  unknown_scopes: z.array(z.string()).optional().openapi({
+    description:
+      "Those of `scopes` that no module of this deployment declares (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some",
+  }),
+}).openapi("ApiKey");
 
 /** Where GET reads one key: the Location of each POST that creates one (the platform's too). */
 export const keyPath = (id: string) => `/api/v1/admin/api-keys/${id}`;

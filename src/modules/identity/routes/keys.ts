@@ -23,6 +23,7 @@ import { authorize, boundedExpiry, callerOf } from "../policy";
 import { declaredPermissions, identityError, refused } from "../refusals";
 import { KeySchema, keyPath } from "../schemas";
 import { ctxOf, newApiKey } from "../services";
+import { flagKey } from "../undeclared";
 
 const op = operations(["api keys"]);
 
@@ -123,14 +124,15 @@ export const keyRoutes = createRouter()
       cursor: cursor ?? null,
       now: isoNow(c.get("clock")),
     });
-    return c.json({ items: page.items, next_cursor: page.next }, 200);
+    const declared = new Set(c.get("platform").permissions);
+    return c.json({ items: page.items.map((k) => flagKey(declared, k)), next_cursor: page.next }, 200);
   })
   .openapi(get, async (c) => {
     const { id } = c.req.valid("param");
     // The directory of the credential's tenant: another tenant's key id is simply unknown there.
     const key = await directory(c.env, tenantOf(c).id).getKey({ id, now: isoNow(c.get("clock")) });
     if (!key) throw new AppError("not_found", { detail: "no such live API key (unknown, revoked or expired)" });
-    return c.json(key, 200);
+    return c.json(flagKey(new Set(c.get("platform").permissions), key), 200);
   })
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");

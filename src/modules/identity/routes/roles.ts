@@ -5,6 +5,7 @@ import { can, principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { versionMatches } from "../../../kernel/http/if-match";
 import {
   ETAG_HEADER,
   IfMatchHeader,
@@ -22,6 +23,7 @@ import { MAX_ROLES } from "../directory/roles";
 import { MAX_ROLE_PERMISSIONS } from "../directory/types";
 import { declaredPermissions, identityError, refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
+import { flagRole, undeclared } from "../undeclared";
 
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "lower-case letters, digits, '-' and '_'");
 const RoleSchema = z
@@ -30,6 +32,10 @@ const RoleSchema = z
     permissions: z.array(z.string()),
     description: z.string(),
     version: z.number().int().openapi({ description: "1 at creation, +1 per change; also the role's `ETag`" }),
+    unknown_permissions: z.array(z.string()).optional().openapi({
+      description:
+        "Those of `permissions` that no module of this deployment declares (their module was removed): they grant nothing. A PUT may send them back while the role holds them; present only when there are some",
+    }),
   })
   .openapi("Role");
 const RoleBody = z.object({
@@ -75,6 +81,7 @@ const replace = op.put("/admin/roles/{name}", {
   request: { params: NameParam, headers: IfMatchHeader, body: jsonBody(RoleBody) },
   responses: {
     200: jsonResponse("the role", RoleSchema, ETAG_HEADER),
+    400: problem("an unknown permission the role does not hold already, named"),
     403: problem("an old or new permission the caller does not hold"),
     404: problem("no such role"),
     409: problem("owner is fixed"),
@@ -122,6 +129,10 @@ const revoke = op.delete("/admin/users/{id}/roles/{name}", {
 
 const noRole = () => new AppError("not_found", { detail: "no such role" });
 
+/** A role as answered: flagged with the permissions no registered module declares. */
+const shown = <R extends { permissions: readonly string[] }>(c: Context<AppEnv>, role: R) =>
+  flagRole(new Set(c.get("platform").permissions), role);
+
 /** After any role change, this isolate forgets the tenant's cached principals: effective at once here, within 10 s elsewhere. */
 function forgetTenantUsers(tenantId: string): void {
   userCache.deleteWhere((_, key) => key.startsWith(`${tenantId}/`));
@@ -129,7 +140,10 @@ function forgetTenantUsers(tenantId: string): void {
 
 /** `/api/v1/admin/roles` and `/api/v1/admin/users/{id}/roles/{name}`. */
 export const roleRoutes = createRouter()
-  .openapi(list, async (c) => c.json({ items: await directory(c.env, tenantOf(c).id).listRoles() }, 200))
+  .openapi(list, async (c) => {
+    const roles = await directory(c.env, tenantOf(c).id).listRoles();
+    return c.json({ items: roles.map((r) => shown(c, r)) }, 200);
+  })
   .openapi(create, async (c) => {
     const body = c.req.valid("json");
     const permissions = declaredPermissions(c, body.permissions, "permissions", true);
@@ -144,25 +158,32 @@ export const roleRoutes = createRouter()
     }
     c.header("Location", `/api/v1/admin/roles/${encodeURIComponent(result.value.name)}`);
     c.header("ETag", `"${result.value.version}"`);
-    return c.json(result.value, 201);
+    return c.json(shown(c, result.value), 201);
   })
   .openapi(get, async (c) => {
     const role = await directory(c.env, tenantOf(c).id).getRole(c.req.valid("param").name);
     if (!role) throw noRole();
     c.header("ETag", `"${role.version}"`);
-    return c.json(role, 200);
+    return c.json(shown(c, role), 200);
   })
   .openapi(replace, async (c) => {
     const { name } = c.req.valid("param");
     const body = c.req.valid("json");
-    const permissions = declaredPermissions(c, body.permissions, "permissions", true);
     const tenant = tenantOf(c);
+    const roles = directory(c.env, tenant.id);
+    let expectedVersion = ifMatch(c);
+    let held: readonly string[] = [];
+    if (undeclared(new Set(c.get("platform").permissions), body.permissions).length > 0) {
+      // Permissions no module declares are kept only where the role holds them now: the write is
+      // pinned to the version read, so a role changed meanwhile (one dropping them) is a 412.
+      const current = await roles.getRole(name);
+      if (!current) throw noRole();
+      held = current.permissions;
+      if (versionMatches(expectedVersion, current.version)) expectedVersion = current.version;
+    }
+    const permissions = declaredPermissions(c, body.permissions, "permissions", true, held);
     const role = { name, permissions, description: body.description };
-    const result = await directory(c.env, tenant.id).replaceRole({
-      ctx: ctxOf(c),
-      role,
-      expectedVersion: ifMatch(c),
-    });
+    const result = await roles.replaceRole({ ctx: ctxOf(c), role, expectedVersion });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
       if (result.error === "version_conflict") throw staleVersion("the role", result.current_version);
@@ -170,7 +191,7 @@ export const roleRoutes = createRouter()
     }
     forgetTenantUsers(tenant.id);
     c.header("ETag", `"${result.value.version}"`);
-    return c.json(result.value, 200);
+    return c.json(shown(c, result.value), 200);
   })
   .openapi(remove, async (c) => {
     const { name } = c.req.valid("param");
