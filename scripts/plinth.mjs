@@ -128,8 +128,23 @@ const USAGE = [
   `with --tenant <id>, ${keyedBy("either")} act for that tenant with $PLATFORM_ROOT_KEY instead.`,
   EXIT_HELP,
 ].join("\n");
-/** Exits 2 after `message` and the usage of `command` (a local one), or of every command. */
+/** Every command's usage, as `plinth --help` lists them: what a --json usage error names. */
+const ALL_COMMANDS = [
+  ...LOCAL.map(([c]) => `plinth ${c}`),
+  ...commands.map((c) => `plinth ${c.name} ${c.args}`.trimEnd()),
+];
+
+/**
+ * Exits 2 after `message` and the usage of `command` (a local one), or of every command. With
+ * --json anywhere on the line, one JSON line instead (a script parses each stderr line), naming
+ * every command where it would print them all.
+ */
 function usage(message, command) {
+  if (process.argv.includes("--json")) {
+    const fields = command ? { usage: LOCAL_HELP[command][0].replace(/^usage: /, "") } : { commands: ALL_COMMANDS };
+    console.error(JSON.stringify({ error: "usage", exit_code: 2, detail: message ?? "name a command", ...fields }));
+    process.exit(2);
+  }
   if (message) console.error(`plinth: ${message}`);
   console.error(command ? `${LOCAL_HELP[command][0]}   (plinth ${command} --help)` : USAGE);
   process.exit(2);
@@ -398,5 +413,7 @@ if (localHelp && rest.some(isHelp)) {
   }
   if (!help) process.exitCode = 2;
 } else {
-  usage(command ? `unknown command ${[command, sub].filter(Boolean).join(" ")}` : undefined);
+  // `--json` is no part of the command's name (`plinth --json` names none).
+  const words = [command, sub].filter((w) => w && w !== "--json");
+  usage(words.length > 0 ? `unknown command ${words.join(" ")}` : undefined);
 }

@@ -14,6 +14,7 @@ const EXIT_NAMES = new Map(Object.entries(EXIT).map(([name, code]) => [code, nam
  *   fail: (exitCode: number, message: string, fields?: Record<string, unknown>) => void,
  *   usage: (message: string, usage: string) => void,
  *   hint: (hint: string, detail: string) => void,
+ *   internal: (error: unknown) => number,
  * }} Stderr
  */
 
@@ -42,5 +43,23 @@ export function stderrOf(json, error) {
       error(`usage: ${usage}`);
     },
     hint: (hint, detail) => line({ hint, detail }, `plinth: ${detail}`),
+    internal: (error) => internalError(error, line),
   };
+}
+
+/**
+ * Reports an error the CLI did not expect (a bug: a thrown TypeError, say) and answers its exit
+ * code, `EXIT.internal`. A person reads the sentence and the stack, for the bug report; with
+ * --json, one `{"error":"internal","exit_code","detail"}` line, where a stack trace would be the
+ * one stderr text a script cannot parse. PLINTH_DEBUG=1 adds the stack to that line.
+ */
+function internalError(error, line) {
+  const detail = error instanceof Error ? error.message : String(error);
+  const stack = error instanceof Error ? error.stack : undefined;
+  const debug = process.env.PLINTH_DEBUG === "1" && stack !== undefined ? { stack } : {};
+  line(
+    { error: "internal", exit_code: EXIT.internal, detail, ...debug },
+    `plinth: internal error (a bug in plinth): ${stack ?? detail}`,
+  );
+  return EXIT.internal;
 }

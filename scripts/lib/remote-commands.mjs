@@ -83,7 +83,7 @@ export function helpOf(command) {
 }
 
 export const EXIT_HELP =
-  "Exit: 0 ok, 1 the API refused (4xx) or failed (5xx), 2 usage, 3 cannot reach the URL, 4 authentication refused (401/403).";
+  "Exit: 0 ok, 1 the API refused (4xx) or failed (5xx), 2 usage, 3 cannot reach the URL, 4 authentication refused (401/403), 5 a bug in plinth (PLINTH_DEBUG=1: with --json, its stack too).";
 
 /** The command named by `group sub`, if remote. */
 export const findCommand = (group, sub) => commands.find((c) => c.name === `${group} ${sub}`);
@@ -120,7 +120,8 @@ export async function runCommand(command, args, { print = console.log, error = c
     await command.run({ values: parsed.values, positionals: parsed.positionals, url, print, stderr });
     return EXIT.ok;
   } catch (e) {
-    if (!(e instanceof CliError)) throw e;
+    // A bug, not a refusal the CLI expects: under --json still one JSON line, never a stack trace.
+    if (!(e instanceof CliError)) return stderr.internal(e);
     // With --json a script reads the API's refusal as JSON too (problem+json, on stderr).
     if (parsed.values.json && e.problem) error(JSON.stringify({ ...e.problem, ...e.fields }));
     else stderr.fail(e.exitCode, e.message, e.fields);

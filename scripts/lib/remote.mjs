@@ -9,7 +9,7 @@ import createClient from "openapi-fetch";
 import { readDevVars } from "./dev-setup.mjs";
 
 /** Exit codes scripts can rely on (README, `plinth --help`). */
-export const EXIT = Object.freeze({ ok: 0, api: 1, usage: 2, network: 3, auth: 4 });
+export const EXIT = Object.freeze({ ok: 0, api: 1, usage: 2, network: 3, auth: 4, internal: 5 });
 
 /** A failure that ends the command with `exitCode`, printing `message` to stderr. */
 export class CliError extends Error {

@@ -118,6 +118,50 @@ describe("--json on stderr", () => {
     expect(line).toMatchObject({ error: "usage", detail: "unknown command keys rotate" });
     expect(line?.commands).toContain("plinth keys revoke <id>");
   });
+
+  it("an unknown command under --json is one JSON line naming it, with every command", async () => {
+    const run = await plinth(["nosuch", "--json"]);
+    expect(run.status).toBe(2);
+    const [line, ...more] = jsonLines(run.stderr);
+    expect(more).toEqual([]);
+    expect(line).toMatchObject({ error: "usage", exit_code: 2, detail: "unknown command nosuch" });
+    expect(line?.commands).toContain("plinth keys revoke <id>");
+    expect(line?.commands).toContain("plinth audit verify <file.ndjson> [--jwks <url-or-file>]");
+  });
+
+  it("a bug of the CLI (here: an answer it did not expect) is one JSON line, not a stack trace", async () => {
+    // A plinth answering `null` where the CLI reads an object: `crypto versions` reads `body.next`.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("null");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const url = `http://127.0.0.1:${address.port}`;
+    const env = { PLATFORM_ROOT_KEY: "k".repeat(40) };
+    try {
+      const json = await plinth(["crypto", "versions", "--json", "--url", url], env);
+      expect(json.status).toBe(5);
+      const [line, ...more] = jsonLines(json.stderr);
+      expect(more).toEqual([]);
+      expect(line).toMatchObject({ error: "internal", exit_code: 5 });
+      expect(String(line?.detail)).toContain("null");
+      expect(line?.stack).toBeUndefined();
+      // PLINTH_DEBUG=1 adds the stack to the line, for the bug report.
+      const debug = await plinth(["crypto", "versions", "--json", "--url", url], { ...env, PLINTH_DEBUG: "1" });
+      expect(debug.status).toBe(5);
+      expect(String(jsonLines(debug.stderr)[0]?.stack)).toContain("crypto-commands.mjs");
+      // A person gets the sentence and the stack, and the same exit code.
+      const text = await plinth(["crypto", "versions", "--url", url], env);
+      expect(text.status).toBe(5);
+      expect(text.stderr).toMatch(/^plinth: internal error \(a bug in plinth\): /);
+      expect(text.stderr).toContain("crypto-commands.mjs");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
 
 describe("openapi export --out", () => {
