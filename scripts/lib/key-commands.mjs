@@ -3,6 +3,15 @@
 import { pageOptions, pageQuery, printPage, printRecord, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 
+/**
+ * A key's scopes for the table, those no module of the deployment declares (their module was
+ * removed: they grant nothing, `unknown_scopes`) marked `(unknown)`.
+ */
+const scopesMarked = (key) => {
+  const unknown = new Set(key.unknown_scopes ?? []);
+  return key.scopes.map((s) => (unknown.has(s) ? `${s}(unknown)` : s));
+};
+
 /** @type {import("./remote-commands.mjs").Command[]} */
 export const keyCommands = [
   {
@@ -44,7 +53,7 @@ export const keyCommands = [
         ["id", (k) => k.id],
         ["name", (k) => k.name],
         ["prefix", (k) => k.prefix],
-        ["scopes", (k) => k.scopes],
+        ["scopes", (k) => scopesMarked(k)],
         ["expires", (k) => k.expires_at],
         ["last used", (k) => k.last_used_at],
         // When: after a leaked credential, the keys minted since the leak are the ones to revoke.
@@ -63,11 +72,18 @@ export const keyCommands = [
     async run(run) {
       const [id = ""] = run.positionals;
       const key = await call(run.url, tenant(run).GET("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
-      printRecord(run, key, [
+      const unknown = key.unknown_scopes ?? [];
+      // Only a key holding some has the line: the API leaves the field out otherwise.
+      const shown =
+        unknown.length > 0 && !run.values.json
+          ? { ...key, unknown_scopes: `${unknown.join(",")} (no module declares them: they grant nothing)` }
+          : key;
+      printRecord(run, shown, [
         "id",
         "name",
         "prefix",
         "scopes",
+        ...(unknown.length > 0 ? ["unknown_scopes"] : []),
         "expires_at",
         "last_used_at",
         "created_at",
