@@ -126,7 +126,8 @@ export async function runCommand(command, args, { print = console.log, error = c
     if (parsed.values.json && e.problem) error(JSON.stringify({ ...e.problem, ...e.fields }));
     else stderr.fail(e.exitCode, e.message, e.fields);
     const asPlatform = command.auth === "platform" || (command.auth === "either" && parsed.values.tenant !== undefined);
-    if (asPlatform && e.problem?.status === 401) stderr.hint("root_key_mismatch", rootKeyHint(urlOf(parsed.values.url)));
+    if (asPlatform && e.problem?.status === 401)
+      stderr.hint("root_key_mismatch", rootKeyHint(urlOf(parsed.values.url)));
     return e.exitCode;
   }
 }
