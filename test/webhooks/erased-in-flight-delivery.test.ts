@@ -42,6 +42,28 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 }
 
 describe("webhooks: a delivery in flight when its tenant is erased", () => {
+  it("the recorder sees a live tenant's delivery (so its empty list below means nothing was sent)", async () => {
+    const t = await newTenant("wh-inflight-live");
+    const path = `/erased-in-flight/${crypto.randomUUID()}`;
+    const created = await call("/api/v1/admin/webhooks", {
+      token: t.adminKey,
+      body: { url: `http://127.0.0.1:8810${path}`, events: ["blog.post.*"] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const receiver = recordingReceiver(path);
+    try {
+      const sent = await call(`/api/v1/admin/webhooks/${String(created.body.id)}/test`, {
+        method: "POST",
+        token: t.adminKey,
+      });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+      await until(() => receiver.received.length > 0, "the live tenant's delivery recorded");
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      receiver.restore();
+    }
+  });
+
   it("sends nothing to the receiver and leaves no log row or retry when the erasure lands before the attempt", async () => {
     const t = await newTenant("wh-inflight");
     const path = `/erased-in-flight/${crypto.randomUUID()}`;
