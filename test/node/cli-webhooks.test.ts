@@ -338,7 +338,12 @@ describe("plinth webhooks redeliver-failed, page by page", () => {
       const run = await api.run(["webhooks", "redeliver-failed", "wh_x", "--json"]);
       expect(run.status).toBe(1);
       expect(JSON.parse(run.stdout)).toEqual({ endpoint_id: "wh_x", requeued: 100, remaining: 5 });
-      expect(run.stderr.trim()).toBe("plinth: 5 failed deliveries were not requeued: run the command again");
+      // Under --json, stderr is JSON too (scripts/lib/cli-stderr.mjs).
+      expect(JSON.parse(run.stderr)).toEqual({
+        error: "api",
+        exit_code: 1,
+        detail: "5 failed deliveries were not requeued: run the command again",
+      });
       expect(api.bodies).toHaveLength(2);
     } finally {
       await api.stop();
