@@ -5,6 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { RECIPIENT_SCAN_LIMIT } from "../../src/kernel/notify/recipient-dismissal";
 import { mailLetterOf } from "../notify/helpers";
 import { auditOf, call, mailTo, newTenant, newUser, PASSWORD, rootKey, tokenIn } from "./helpers";
 import { ssoKit } from "./sso-helpers";
@@ -199,5 +200,37 @@ describe("deleting an account dismisses the mail dead letters to its address", (
     expect(dismissed.map((e) => [e.actor.kind, e.actor.id, e.detail?.dead_letter_id])).toEqual([
       ["user", person.id, theirs.id],
     ]);
+  });
+
+  it("a letter still waiting to be sent is found behind more than the scan's worth of replayed ones", async () => {
+    // Replayed letters keep their message and stay until dismissed: a tenant through a few outages
+    // holds more of them than one deletion opens (RECIPIENT_SCAN_LIMIT). Read oldest first whatever
+    // their state, they filled the scan, and the pending letter to the deleted person, the one a
+    // replay would still mail, was never looked at.
+    const t = await newTenant("forget-mail-behind");
+    const person = await newUser(t.slug);
+    await env.DB.prepare(
+      `insert into mail_dead_letters
+         (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at, replayed_at)
+       with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
+       select printf('00000replayed%05d', i), 'plinth-mail-dlq', printf('replayed-%s-%05d', ?2, i), null, ?2,
+              'verify_email', 'provider outage', '{}', 31, '2020-01-01T00:00:00.000Z', '2020-01-02T00:00:00.000Z'
+         from n`,
+    )
+      .bind(RECIPIENT_SCAN_LIMIT, t.id)
+      .run();
+    const theirs = await mailLetterOf(call, rootKey(), t.id, person.email);
+    const del = await call("/api/v1/me", {
+      method: "DELETE",
+      token: person.access_token,
+      body: { password: PASSWORD },
+    });
+    expect(del.status, JSON.stringify(del.body)).toBe(204);
+    const pending = await call(`/api/v1/platform/mail/dead-letters?tenant_id=${t.id}&pending=true`, {
+      token: rootKey(),
+    });
+    expect(pending.body.items).toEqual([]);
+    const dismissed = await auditOf(t.adminKey, "mail.dead_letter.dismissed");
+    expect(dismissed.map((e) => e.detail?.dead_letter_id)).toEqual([theirs.id]);
   });
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { mailDeadLetters } from "../db/schema";
@@ -120,11 +120,18 @@ export function mailDeadLetterStore(db: D1Database) {
     },
     /**
      * Up to `limit` of one tenant's dead letters, replayed ones included (they keep their
-     * message), oldest first, with their queue messages: to find those addressed to an account
-     * being deleted (recipient-dismissal.ts).
+     * message), with their queue messages: to find those addressed to an account being deleted
+     * (recipient-dismissal.ts). Those not yet replayed come first, oldest first, then the
+     * replayed ones: a replay would still send the former, and the latter, kept until someone
+     * dismisses them, can outnumber `limit` and would otherwise hide them.
      */
     async ofTenant(tenantId: string, limit: number): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
-      const rows = await orm.select().from(t).where(eq(t.tenantId, tenantId)).orderBy(t.id).limit(limit);
+      const rows = await orm
+        .select()
+        .from(t)
+        .where(eq(t.tenantId, tenantId))
+        .orderBy(sql`${t.replayedAt} is not null`, t.id)
+        .limit(limit);
       return rows.map((r) => {
         const message: unknown = JSON.parse(r.body);
         return { letter: view(r), message };
