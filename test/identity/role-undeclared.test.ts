@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
@@ -106,6 +107,52 @@ describe("permissions of a removed module, in roles", () => {
       body: { permissions: ["gone.thing.read"] },
     });
     expect(again.status).toBe(400);
+  });
+
+  it("one dropped while the write was under way is not given back, whatever version If-Match names", async () => {
+    // The route reads the role to learn which undeclared permissions it holds; the write must be
+    // pinned to that read. An If-Match naming another version (here the one the drop is about to
+    // make) left the write pinned to it instead: the drop landing between the read and the write
+    // made that version current, and the permission it dropped came back with the PUT.
+    const t = await tenantOfRemovedModule();
+    const read = await call("/api/v1/admin/roles/member", { token: t.adminKey });
+    const version = read.body.version as number;
+    const drop: { answer?: { status: number; body: Record<string, unknown> } } = {};
+    const racing = new Proxy(env.TENANT_DIRECTORY, {
+      get(namespace, prop) {
+        if (prop !== "getByName") return Reflect.get(namespace, prop);
+        return (name: string) => {
+          const stub = namespace.getByName(name);
+          return new Proxy(stub, {
+            get(target, method) {
+              // An RPC stub's members are remote, `bind` too: each call goes through the stub itself.
+              if (method !== "getRole") return (...args: unknown[]) => Reflect.get(target, method)(...args);
+              return async (...args: unknown[]) => {
+                const role = await target.getRole(...(args as [string]));
+                // Another administrator drops the removed module's permissions right after the read.
+                drop.answer ??= await call("/api/v1/admin/roles/member", {
+                  method: "PUT",
+                  token: t.adminKey,
+                  body: { permissions: ["blog.post.create", "blog.post.read"] },
+                });
+                return role;
+              };
+            },
+          });
+        };
+      },
+    });
+    const during = callerOf((path, init) => testApp(modules, { TENANT_DIRECTORY: racing }).fetch(path, init));
+    const put = await during("/api/v1/admin/roles/member", {
+      method: "PUT",
+      token: t.adminKey,
+      headers: { "if-match": `"${version + 1}"` },
+      body: { permissions: ["blog.post.create", "blog.post.read", "gone.thing.read"] },
+    });
+    expect(drop.answer?.status, JSON.stringify(drop.answer?.body)).toBe(200);
+    expect(put.status, JSON.stringify(put.body)).toBe(412);
+    const after = await call("/api/v1/admin/roles/member", { token: t.adminKey });
+    expect(after.body.permissions).toEqual(["blog.post.create", "blog.post.read"]);
   });
 
   it("grant nothing: a member's permissions name none of them", async () => {

@@ -175,11 +175,14 @@ export const roleRoutes = createRouter()
     let held: readonly string[] = [];
     if (undeclared(new Set(c.get("platform").permissions), body.permissions).length > 0) {
       // Permissions no module declares are kept only where the role holds them now: the write is
-      // pinned to the version read, so a role changed meanwhile (one dropping them) is a 412.
+      // pinned to the version read, so a role changed meanwhile (one dropping them) is a 412. An
+      // If-Match naming another version is a 412 here, not a pin to that version: a change landing
+      // between this read and the write could make it current, without what the read held.
       const current = await roles.getRole(name);
       if (!current) throw noRole();
+      if (!versionMatches(expectedVersion, current.version)) throw staleVersion("the role", current.version);
       held = current.permissions;
-      if (versionMatches(expectedVersion, current.version)) expectedVersion = current.version;
+      expectedVersion = current.version;
     }
     const permissions = declaredPermissions(c, body.permissions, "permissions", true, held);
     const role = { name, permissions, description: body.description };
