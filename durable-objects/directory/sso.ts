@@ -53,7 +53,7 @@ export class DirectorySso extends DirectoryMembership {
   }
 
   /**
-   * Remembers a sign-in under way, while fewer than MAX_OPEN_STATES are (sso.ts). One that a signed-in user begins to link their account
+   * Remembers a sign-in under way (past MAX_OPEN_STATES, the oldest is forgotten: sso.ts). One that a signed-in user begins to link their account
    * (`link`) needs, with two-factor on, a current code or an unused recovery code, spent here:
    * an access token alone must not tie a new way in to an account its second factor protects.
    */
@@ -64,9 +64,6 @@ export class DirectorySso extends DirectoryMembership {
       input,
     );
     if (!this.sso.provider()) return fail("not_configured");
-    // Before any code is spent: a start refused for room must not cost a link its code.
-    const retryAt = this.sso.roomFor(ctx.now);
-    if (retryAt !== null) return { ok: false, error: "too_many", retryAt };
     if (link) {
       if (!this.store.user(link.userId)) return fail("not_found");
       if (this.twoFactor.enabled(link.userId)) {
@@ -76,8 +73,13 @@ export class DirectorySso extends DirectoryMembership {
         if (!checked.ok) return fail("wrong_proof");
       }
     }
-    this.sso.begin(stateHash, { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null }, expiresAt);
-    return ok(null);
+    const evicted = this.sso.begin(
+      ctx.now,
+      stateHash,
+      { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null },
+      expiresAt,
+    );
+    return ok({ evicted });
   }
 
   /**

@@ -10082,7 +10082,7 @@ export interface operations {
                 };
             };
             /**
-             * @description too many requests from this address, or 10,000 sign-ins under way for this tenant (rate_limited; Retry-After: until the oldest expires)
+             * @description too many requests from this address (rate_limited; Retry-After)
              *
              *     Also, from the platform:
              *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry
@@ -10852,7 +10852,7 @@ export interface operations {
                 };
             };
             /**
-             * @description too many passwords (policy login) or codes (policy two_factor) tried, or 10,000 sign-ins under way for this tenant (Retry-After: until the oldest expires)
+             * @description too many passwords (policy login) or codes (policy two_factor) tried
              *
              *     Also, from the platform:
              *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry

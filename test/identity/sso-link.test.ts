@@ -126,7 +126,7 @@ describe("linking explicitly (POST /me/sso/link)", () => {
     // The step enrolment confirmed is spent already: a replay.
     expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: false, error: "wrong_proof" });
     p.clock.advance(30_000);
-    expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: true, value: null });
+    expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: true, value: { evicted: 0 } });
     expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: false, error: "wrong_proof" });
     const failed = await p.auditOf(t.adminKey, "identity.login.two_factor_failed", 2);
     expect(failed.length).toBeGreaterThanOrEqual(2);

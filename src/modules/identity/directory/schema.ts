@@ -192,6 +192,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // sessions it started (sso.ts). Null for a password login, and for every family from before this
   // step: those are not known to be the provider's, so an unlink leaves them open.
   [`alter table token_families add column sso_issuer text`, `alter table token_families add column sso_subject text`],
+  // Every sign-in start sweeps expired states and, past MAX_OPEN_STATES, forgets the ones expiring
+  // first (sso.ts): by this index, not a walk of up to 10,000 rows per start.
+  [`create index sso_states_expires_at on sso_states (expires_at)`],
 ];
 
 /**

@@ -47,10 +47,11 @@ export const SsoRpc = defineRpc({
        */
       link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable() }).nullable().default(null),
     }),
-    reply: z.union([
-      resultOf(z.null(), ["not_configured", "not_found", "wrong_proof"]),
-      /** MAX_OPEN_STATES sign-ins are under way (sso.ts): none begins before `retryAt`, when the oldest expires. */
-      z.object({ ok: z.literal(false), error: z.literal("too_many"), retryAt: Iso }),
+    /** `evicted`: open sign-ins forgotten to stay within MAX_OPEN_STATES (sso.ts), for the operator's log. */
+    reply: resultOf(z.object({ evicted: z.number().int().nonnegative() }), [
+      "not_configured",
+      "not_found",
+      "wrong_proof",
     ]),
   },
   /**

@@ -14,7 +14,10 @@ export const NO_PASSWORD = "!sso";
  * open at once is ~17 starts a second sustained over the 10 minutes, far past any tenant's real
  * sign-ins (a workforce signing in at 9:00 spreads over minutes), and at most ~2.3 KB a row (an app
  * redirect is at most 2 KiB) it bounds the table near 23 MB, a small share of a Durable Object's
- * storage. Past it a start is refused until the oldest open one expires (429 with Retry-After).
+ * storage. Past it a start forgets the oldest open one instead of being refused: refusing let
+ * ~17 addresses keep every sign-in of the tenant out (429) for as long as they kept starting, while
+ * forgetting costs a real user their sign-in only when an attacker starts 10,000 others within the
+ * minute or so that user spends at the provider (then a new start works).
  */
 export const MAX_OPEN_STATES = 10_000;
 
@@ -120,20 +123,22 @@ export class SsoDirectory {
   }
 
   /**
-   * Whether another sign-in may begin now: spent and expired ones are forgotten first (no answer
-   * changes: an unknown state is refused as a spent one is), then null while fewer than
-   * {@link MAX_OPEN_STATES} are open, else when the oldest open one expires, freeing a place.
+   * Remembers a sign-in under way by the hash of its `state`. Spent and expired ones are forgotten
+   * first (no answer changes: an unknown state is refused as a spent one is), then, while
+   * {@link MAX_OPEN_STATES} are open, the ones expiring first. Answers how many open ones it forgot.
    */
-  roomFor(now: string): string | null {
+  begin(now: string, stateHash: string, pending: PendingSignIn, expiresAt: string): number {
     this.purge(now);
-    const open = this.sql
-      .exec<{ n: number; oldest: string | null }>("select count(*) as n, min(expires_at) as oldest from sso_states")
-      .one();
-    return open.n < MAX_OPEN_STATES ? null : (open.oldest ?? now);
-  }
-
-  /** Remembers a sign-in under way by the hash of its `state`; the caller asked {@link roomFor} first. */
-  begin(stateHash: string, pending: PendingSignIn, expiresAt: string): void {
+    const open = this.sql.exec<{ n: number }>("select count(*) as n from sso_states").one().n;
+    const evicted =
+      open < MAX_OPEN_STATES
+        ? 0
+        : this.sql
+            .exec(
+              "delete from sso_states where state_hash in (select state_hash from sso_states order by expires_at limit ?) returning 1",
+              open - MAX_OPEN_STATES + 1,
+            )
+            .toArray().length;
     this.sql.exec(
       "insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, expires_at) values (?, ?, ?, ?, ?, ?)",
       stateHash,
@@ -143,9 +148,14 @@ export class SsoDirectory {
       pending.linkUserId,
       expiresAt,
     );
+    return evicted;
   }
 
-  /** Spends a sign-in's state: unknown, already used or expired -> invalid. */
+  /**
+   * Spends a sign-in's state: unknown, already used or expired -> invalid. A spent state is
+   * forgotten at once (an unknown state is refused as a spent one is), so the sweeps go by expiry
+   * alone, along its index; `used_at` is set only on rows from before that, swept when they expire.
+   */
   take(ctx: Ctx, stateHash: string): Result<PendingSignIn, "invalid"> {
     const row = this.sql
       .exec<{
@@ -161,7 +171,7 @@ export class SsoDirectory {
       )
       .toArray()[0];
     if (!row || row.used_at !== null || row.expires_at <= ctx.now) return fail("invalid");
-    this.sql.exec("update sso_states set used_at = ? where state_hash = ?", ctx.now, stateHash);
+    this.sql.exec("delete from sso_states where state_hash = ?", stateHash);
     return ok({
       nonce: row.nonce,
       codeVerifier: row.code_verifier,
@@ -280,10 +290,8 @@ export class SsoDirectory {
     return families.length;
   }
 
-  /** Forgets sign-ins that expired or were spent (housekeeping); returns how many. */
+  /** Forgets sign-ins that expired (housekeeping; spent ones are gone already); returns how many. */
   purge(now: string): number {
-    return this.sql
-      .exec("delete from sso_states where expires_at <= ? or used_at is not null returning 1", now)
-      .toArray().length;
+    return this.sql.exec("delete from sso_states where expires_at <= ? returning 1", now).toArray().length;
   }
 }

@@ -30,9 +30,7 @@ const link = op.post("/me/sso/link", {
       "the password is wrong (wrong_password); two-factor is on and the code is missing, wrong or used (wrong_two_factor_code); or the caller is not a user",
     ),
     404: problem("no provider configured (sso_not_configured)"),
-    429: problem(
-      "too many passwords (policy login) or codes (policy two_factor) tried, or 10,000 sign-ins under way for this tenant (Retry-After: until the oldest expires)",
-    ),
+    429: problem("too many passwords (policy login) or codes (policy two_factor) tried"),
   },
 });
 

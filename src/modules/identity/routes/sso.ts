@@ -43,9 +43,7 @@ const start = op.get("/auth/sso/start", {
     302: { description: "to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)" },
     400: problem("redirect_uri is not one the tenant allows, or the provider cannot be used"),
     404: problem("no provider configured (sso_not_configured)"),
-    429: problem(
-      "too many requests from this address, or 10,000 sign-ins under way for this tenant (rate_limited; Retry-After: until the oldest expires)",
-    ),
+    429: problem("too many requests from this address (rate_limited; Retry-After)"),
   },
 });
 

@@ -39,17 +39,6 @@ export const notConfigured = () =>
   moduleError(identityErrors, "sso_not_configured", { detail: "this tenant has no identity provider configured" });
 
 /**
- * The `Retry-After` of a start refused because the tenant has the most sign-ins under way: the
- * seconds until the oldest of them expires (`retryAt`), rounded up, at least 1.
- *
- * @example
- * retryAfterSeconds("2026-04-02T10:01:00.000Z", new Date("2026-04-02T10:00:00.000Z")); // 60
- */
-export function retryAfterSeconds(retryAt: string, now: Date): number {
-  return Math.max(1, Math.ceil((Date.parse(retryAt) - now.getTime()) / 1000));
-}
-
-/**
  * Starts a sign-in at the tenant's provider: checks the app redirect against the
  * provider's list, builds the authorization URL (code flow, PKCE S256, state,
  * nonce) and has the directory remember the sign-in under way, with the account
@@ -95,15 +84,15 @@ export async function beginSignIn(
     expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
     link: options.link,
   });
-  if (!begun.ok && begun.error === "too_many") {
-    throw new AppError("rate_limited", {
-      detail: "too many sign-ins are under way for this tenant; retry when Retry-After says",
-      headers: { "Retry-After": String(retryAfterSeconds(begun.retryAt, c.get("clock").now())) },
-    });
-  }
   if (!begun.ok && begun.error === "wrong_proof") {
     throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
   }
   if (!begun.ok) throw notConfigured();
+  if (begun.value.evicted > 0) {
+    // Real sign-ins never fill the table (MAX_OPEN_STATES): someone is starting sign-ins in bulk.
+    c.get("log").warn("sign-ins under way past the tenant's bound: the oldest forgotten", {
+      evicted: begun.value.evicted,
+    });
+  }
   return location;
 }
