@@ -1940,7 +1940,7 @@ export interface components {
             created_at: string;
             created_by: string | null;
             last_used_at: string | null;
-            /** @description Those of `scopes` that no module of this deployment declares (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
+            /** @description Those of `scopes` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
             unknown_scopes?: string[];
         };
         Role: {
@@ -1949,7 +1949,7 @@ export interface components {
             description: string;
             /** @description 1 at creation, +1 per change; also the role's `ETag` */
             version: number;
-            /** @description Those of `permissions` that no module of this deployment declares (their module was removed): they grant nothing. A PUT may send them back while the role holds them; present only when there are some */
+            /** @description Those of `permissions` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing. A PUT may send them back while the role holds them; present only when there are some */
             unknown_permissions?: string[];
         };
         TenantSettingsView: components["schemas"]["TenantSettings"] & {
@@ -2092,7 +2092,7 @@ export interface components {
             expires_at: string | null;
             created_at: string;
             created_by: string | null;
-            /** @description Those of `scopes` that no module of this deployment declares (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
+            /** @description Those of `scopes` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
             unknown_scopes?: string[];
             key: string;
         };

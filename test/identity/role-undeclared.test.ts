@@ -155,6 +155,41 @@ describe("permissions of a removed module, in roles", () => {
     expect(after.body.permissions).toEqual(["blog.post.create", "blog.post.read"]);
   });
 
+  it("a pattern that covered only its permissions is flagged, kept when written back, refused anywhere new", async () => {
+    const t = await tenantOfRemovedModule();
+    const made = await before("/api/v1/admin/roles", {
+      token: t.adminKey,
+      body: { name: "gone-admin", permissions: ["blog.post.read", "gone.*"] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const read = await call("/api/v1/admin/roles/gone-admin", { token: t.adminKey });
+    expect(read.body.permissions).toEqual(["blog.post.read", "gone.*"]);
+    expect(read.body.unknown_permissions).toEqual(["gone.*"]);
+    const put = await call("/api/v1/admin/roles/gone-admin", {
+      method: "PUT",
+      token: t.adminKey,
+      headers: { "if-match": read.headers.get("etag") ?? "" },
+      body: { permissions: [...(read.body.permissions as string[]), "blog.post.update"], description: "" },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.permissions).toEqual(["blog.post.read", "blog.post.update", "gone.*"]);
+    expect(put.body.unknown_permissions).toEqual(["gone.*"]);
+    // The role that does not hold it, a new role and a new key: as a typo.
+    const viewer = await call("/api/v1/admin/roles/viewer", {
+      method: "PUT",
+      token: t.adminKey,
+      body: { permissions: ["*.read", "gone.*"] },
+    });
+    expect([viewer.status, viewer.body.detail]).toEqual([400, "unknown permission: gone.*"]);
+    const copy = await call("/api/v1/admin/roles", {
+      token: t.adminKey,
+      body: { name: "copy", permissions: ["gone.*"] },
+    });
+    expect(copy.status).toBe(400);
+    const key = await call("/api/v1/admin/api-keys", { token: t.adminKey, body: { name: "new", scopes: ["gone.*"] } });
+    expect(key.status).toBe(400);
+  });
+
   it("grant nothing: a member's permissions name none of them", async () => {
     const t = await tenantOfRemovedModule();
     const u = await newUser(t.slug);

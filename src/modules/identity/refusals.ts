@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import { deny } from "../../kernel/auth/deny";
+import { isPermissionPattern } from "../../kernel/auth/permissions";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, type AppErrorOptions } from "../../kernel/errors";
 import { type IdentityErrorCode, identityErrors } from "./errors";
+import { nearestPermission } from "./permission-hint";
 import { describeRefusal, type Refusal } from "./policy";
 import { isKnownPermission } from "./undeclared";
 
@@ -38,10 +40,20 @@ export const identityError = (
   options: Pick<AppErrorOptions, "extensions"> = {},
 ): AppError => new AppError(code, { ...options, detail, spec: identityErrors[code] });
 
+/** Why `value` is refused, with the nearest declared permission or pattern when one is a typo away. */
+function unknownMessage(declared: ReadonlySet<string>, value: string): string {
+  const hint = nearestPermission([...declared], value);
+  const why =
+    isPermissionPattern(value) && value.includes("*")
+      ? `${value} covers no declared permission`
+      : `unknown permission ${value}`;
+  return hint === null ? why : `${why} (did you mean ${hint}?)`;
+}
+
 /**
  * Permissions named in a request body, checked against those the registered
- * modules declare (and the patterns `*`, `<module>.*`, `*.<action>` where
- * `allowPatterns`); sorted and unique. Unknown ones are a 400 naming each, but
+ * modules declare (and, where `allowPatterns`, `*` and the patterns `<module>.*`, `*.<action>`
+ * covering one of them); sorted and unique. Unknown ones are a 400 naming each, but
  * for those in `held`: a role's own permissions that no module declares any
  * more (its module was removed), which a write sending the role back as read
  * keeps (./undeclared.ts). A new one is refused as a typo would be.
@@ -59,7 +71,10 @@ export function declaredPermissions(
   if (unknown.length > 0) {
     throw new AppError("validation_failed", {
       detail: `unknown permission${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
-      errors: unknown.map((p) => ({ path: `body.${field}.${values.indexOf(p)}`, message: `unknown permission ${p}` })),
+      errors: unknown.map((p) => ({
+        path: `body.${field}.${values.indexOf(p)}`,
+        message: unknownMessage(declared, p),
+      })),
     });
   }
   return [...new Set(values)].sort();

@@ -40,7 +40,7 @@ export const TokenPairSchema = z
 export const KeySchema = KeyViewSchema.extend({
   unknown_scopes: z.array(z.string()).optional().openapi({
     description:
-      "Those of `scopes` that no module of this deployment declares (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some",
+      "Those of `scopes` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some",
   }),
 }).openapi("ApiKey");
 

@@ -1,4 +1,4 @@
-import { isPermissionPattern } from "../../kernel/auth/permissions";
+import { grants, isPermissionPattern } from "../../kernel/auth/permissions";
 
 /**
  * Permissions no registered module declares. A role or key keeps what it was given when a
@@ -9,13 +9,20 @@ import { isPermissionPattern } from "../../kernel/auth/permissions";
 
 /**
  * Whether `permission` is one a request may name: declared by a module, or (where
- * `allowPatterns`) a well-formed pattern `*`, `<module>.*`, `*.<action>`.
+ * `allowPatterns`) `*` or a well-formed pattern `<module>.*`, `*.<action>` covering at least one
+ * declared permission. A pattern covering none grants nothing: a typo (`blgo.*`, `*.raed`), or
+ * the pattern of a removed module, which is unknown as that module's exact permissions are.
+ * `*` stays known whatever is declared: it is the owner's, and grants every future permission.
  */
 export function isKnownPermission(declared: ReadonlySet<string>, permission: string, allowPatterns: boolean): boolean {
-  return declared.has(permission) || (allowPatterns && permission.includes("*") && isPermissionPattern(permission));
+  if (declared.has(permission)) return true;
+  if (!allowPatterns || !permission.includes("*") || !isPermissionPattern(permission)) return false;
+  if (permission === "*") return true;
+  for (const p of declared) if (grants([permission], p)) return true;
+  return false;
 }
 
-/** The entries of `values` no module declares (patterns count as known), sorted and unique. */
+/** The entries of `values` no module declares (nor any pattern among them covers), sorted and unique. */
 export function undeclared(declared: ReadonlySet<string>, values: readonly string[]): string[] {
   return [...new Set(values.filter((p) => !isKnownPermission(declared, p, true)))].sort();
 }

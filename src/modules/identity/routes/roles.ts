@@ -34,7 +34,7 @@ const RoleSchema = z
     version: z.number().int().openapi({ description: "1 at creation, +1 per change; also the role's `ETag`" }),
     unknown_permissions: z.array(z.string()).optional().openapi({
       description:
-        "Those of `permissions` that no module of this deployment declares (their module was removed): they grant nothing. A PUT may send them back while the role holds them; present only when there are some",
+        "Those of `permissions` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing. A PUT may send them back while the role holds them; present only when there are some",
     }),
   })
   .openapi("Role");
