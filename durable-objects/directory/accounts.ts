@@ -241,7 +241,7 @@ export class DirectoryAccounts extends DirectoryObject {
     return null;
   }
 
-  /** The deletion, asked of the policy in the same call: sessions, created keys, invitations naming them (docs/identity.md). */
+  /** The deletion, asked of the policy in the same call: sessions, created keys, invitations naming or sent by them (docs/identity.md). */
   protected removeUser(ctx: Ctx, id: string, proven: boolean): Out<"deleteUser"> {
     const refused = this.deletionRefused(ctx, id, proven);
     const email = this.store.user(id)?.email;
@@ -251,6 +251,11 @@ export class DirectoryAccounts extends DirectoryObject {
         this.creds.revokeAllFamilies(ctx, id, "user_deleted");
         const keys = this.creds.revokeKeysOf(ctx, id);
         this.invitations.forgetInvitee(ctx, { id, email });
+        this.invitations.revokeSentBy(
+          ctx,
+          { id },
+          keys.map((k) => k.id),
+        );
         const deleted = this.store.deleteUser(ctx, id);
         return deleted.ok ? ok({ revokedKeys: keys, email }) : deleted;
       }),

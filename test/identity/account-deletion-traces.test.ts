@@ -116,8 +116,8 @@ describe("deleting an account forgets the invitations that name its person", () 
     expect(await rowsNaming(t.id, email)).toEqual({});
   });
 
-  it("an invitation the deleted person sent stays as it was, but hands out nothing: its token is refused", async () => {
-    // The invitee's address is the invitee's, not the deleted person's; the sender's authority is asked again at acceptance.
+  it("an invitation the deleted person sent is revoked, not forgotten: its token is refused", async () => {
+    // The invitee's address is the invitee's, not the deleted person's: the row stays, ended (inviter-deleted.test.ts).
     const p = platformAt("2032-01-14T00:00:00.000Z");
     const t = await p.tenant("forget-sender");
     const sender = await p.user(t.slug, "sender@example.com");
@@ -131,7 +131,8 @@ describe("deleting an account forgets the invitations that name its person", () 
     const token = tokenIn(await mailTo(t.slug, "their.guest@example.com", "You are invited"));
     const del = await p.call(`/api/v1/users/${sender.id}`, { method: "DELETE", token: t.adminKey });
     expect(del.status, JSON.stringify(del.body)).toBe(204);
-    expect(await listed(p, t, "pending")).toEqual([{ id: String(sent.body.id), email: "their.guest@example.com" }]);
+    expect(await listed(p, t, "pending")).toEqual([]);
+    expect(await listed(p, t, "revoked")).toEqual([{ id: String(sent.body.id), email: "their.guest@example.com" }]);
     const accept = await p.call("/api/v1/auth/accept-invitation", {
       tenant: t.slug,
       body: { token, password: PASSWORD, name: "Guest" },

@@ -3,6 +3,9 @@ import { type Actor, ActorSchema } from "../../../kernel/events/envelope";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result, Strings } from "./types";
 
+/** Why an invitation was revoked: by `DELETE`, by a newer invitation to the address, or with an account deleted. */
+type RevocationReason = "revoked" | "replaced" | "invitee_deleted" | "inviter_deleted";
+
 /** Where an invitation stands: waiting for its invitee, or ended one of three ways. */
 export const InvitationStatusSchema = z.enum(["pending", "accepted", "revoked", "expired"]);
 export type InvitationStatus = z.infer<typeof InvitationStatusSchema>;
@@ -193,11 +196,38 @@ export class Invitations {
       .toArray().length;
   }
 
+  /**
+   * Revokes the invitations pending from a person whose account is being deleted, inside the
+   * deletion's transaction: those they sent, and those sent by `keyIds`, the keys revoked with
+   * them (theirs and the keys minted from those). Acceptance would refuse most of them anyway
+   * (a deleted sender holds nothing), but the list would still say `pending`; and one whose roles
+   * grant no permission asks nothing of its sender, so it would still hand out an account. The
+   * rows stay (the address is the invitee's), ended as `reason: "inviter_deleted"`. Returns how many.
+   */
+  revokeSentBy(ctx: Ctx, user: { id: string }, keyIds: readonly string[]): number {
+    const sent = this.sql
+      .exec<{ id: string }>(
+        `select id from invitations where ${WHERE.pending} and (
+           (json_extract(invited_by, '$.kind') = 'user' and json_extract(invited_by, '$.id') = ?2)
+           or (json_extract(invited_by, '$.kind') = 'api_key'
+               and json_extract(invited_by, '$.id') in (select value from json_each(?3))))
+         order by id`,
+        ctx.now,
+        user.id,
+        JSON.stringify(keyIds),
+      )
+      .toArray();
+    for (const { id } of sent) {
+      this.revokeRow(ctx, id, "inviter_deleted", { reason: "inviter_deleted", user_id: user.id });
+    }
+    return sent.length;
+  }
+
   private revokeRow(
     ctx: Ctx,
     id: string,
-    reason: "revoked" | "replaced" | "invitee_deleted",
-    audit?: { reason: "invitee_deleted"; user_id: string },
+    reason: RevocationReason,
+    audit?: { reason: "invitee_deleted" | "inviter_deleted"; user_id: string },
   ): void {
     this.sql.exec("update invitations set revoked_at = ? where id = ?", ctx.now, id);
     this.store.emit(
