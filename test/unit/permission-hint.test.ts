@@ -1,0 +1,45 @@
+// The hint of a refused permission: only a near name of the same shape, never a wrong guess.
+import { describe, expect, it } from "vitest";
+import { ALL_PERMISSIONS } from "../../src/generated/permissions";
+import { nearestPermission } from "../../src/modules/identity/permission-hint";
+import { isKnownPermission, undeclared } from "../../src/modules/identity/undeclared";
+
+const declared = [...ALL_PERMISSIONS];
+
+describe("nearestPermission", () => {
+  it("names the declared permission or pattern a typo or two away, of the value's shape", () => {
+    expect(nearestPermission(declared, "blog.post.updaet")).toBe("blog.post.update"); // a swap is one edit
+    expect(nearestPermission(declared, "blog.post.pubilsh")).toBe("blog.post.publish");
+    expect(nearestPermission(declared, "admni.*")).toBe("admin.*");
+    expect(nearestPermission(declared, "*.raed")).toBe("*.read");
+    expect(nearestPermission(declared, "*.wirte")).toBe("*.write");
+  });
+
+  it("names nothing past two edits: no hint rather than a wrong one", () => {
+    expect(nearestPermission(declared, "*.fly")).toBeNull();
+    expect(nearestPermission(declared, "orders.order.create")).toBeNull();
+    expect(nearestPermission(declared, "blog.post.x")).toBeNull();
+  });
+
+  it("offers only names of the value's shape", () => {
+    // `files.*` is one edit from `filed.*`, and `files.file.read` is not a hint for a pattern.
+    expect(nearestPermission(["files.file.read"], "filed.*")).toBe("files.*");
+    expect(nearestPermission(["files.file.read"], "*.reed")).toBe("*.read");
+    expect(nearestPermission(["files.file.read"], "files.file.reed")).toBe("files.file.read");
+  });
+});
+
+describe("isKnownPermission", () => {
+  const set = new Set(declared);
+  it("takes `*` and patterns that cover a declared permission, refuses those covering none", () => {
+    for (const p of ["*", "blog.*", "*.read", "*.publish", "blog.post.read"])
+      expect(isKnownPermission(set, p, true)).toBe(true);
+    for (const p of ["blgo.*", "*.fly", "gone.*", "blog.post.fly"]) expect(isKnownPermission(set, p, true)).toBe(false);
+    expect(isKnownPermission(set, "blog.*", false)).toBe(false);
+    expect(isKnownPermission(new Set(), "*", true)).toBe(true);
+  });
+
+  it("flags a held pattern that covers nothing among a role's permissions", () => {
+    expect(undeclared(set, ["gone.*", "blog.*", "gone.thing.read", "gone.*"])).toEqual(["gone.*", "gone.thing.read"]);
+  });
+});
