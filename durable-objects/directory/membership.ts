@@ -71,8 +71,8 @@ export class DirectoryMembership extends DirectoryKeys {
   /**
    * Spends the token: creates the account (email verified, the invited roles)
    * or gives an existing one the roles, and starts a session, in one
-   * transaction. The invitation is void when its sender no longer holds what
-   * it hands out, and `changed` when the account appeared or went since the lookup.
+   * transaction. The invitation is void when its sender no longer exists or no longer
+   * holds what it hands out, and `changed` when the account appeared or went since the lookup.
    */
   acceptInvitation(input: In<"acceptInvitation">): Out<"acceptInvitation"> {
     const { ctx, tokenHash, newUser, existingUserId, session, userAgent } = rpcArgs(
@@ -87,6 +87,9 @@ export class DirectoryMembership extends DirectoryKeys {
     // A role gone since the invitation (deleted before deletion checked invitations) voids it, as a
     // sender's lost authority does: nobody joins with fewer rights than the invitation said.
     if (roles.length !== pending.roles.length) return fail("invalid");
+    // A sender that no longer exists (a deleted user, a revoked or expired key) voids it too: the
+    // policy's check alone passes such a sender when the roles grant nothing, as nothing is asked.
+    if (this.authority.caller(pending.invitedBy, ctx.now).kind === "nobody") return fail("invalid");
     if (this.authority.check({ ...ctx, actor: pending.invitedBy }, { type: "invitation.create", roles })) {
       return fail("invalid");
     }

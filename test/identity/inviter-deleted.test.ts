@@ -77,4 +77,23 @@ describe("deleting an account revokes the invitations it sent", () => {
     const res = await accept(p, t, sent.token);
     expect([res.status, res.body.code], JSON.stringify(res.body)).toEqual([400, "invalid_token"]);
   });
+
+  it("one sent by a key revoked since, into a role granting no permission, is void at acceptance", async () => {
+    // No account was deleted, so nothing revoked the invitation; its sender no longer exists all the
+    // same, and an invitation asking nothing of its sender must not outlive it.
+    const p = platformAt("2032-02-03T00:00:00.000Z");
+    const t = await p.tenant("inviter-key-gone");
+    const role = await p.call("/api/v1/admin/roles", { token: t.adminKey, body: { name: "guest", permissions: [] } });
+    expect(role.status, JSON.stringify(role.body)).toBe(201);
+    const key = await p.call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "inviter", scopes: ["identity.invitation.write"] },
+    });
+    expect(key.status, JSON.stringify(key.body)).toBe(201);
+    const sent = await inviteAs(p, t, String(key.body.key), "key.guest@example.com", ["guest"]);
+    const revoked = await p.call(`/api/v1/admin/api-keys/${key.body.id}`, { method: "DELETE", token: t.adminKey });
+    expect(revoked.status).toBe(204);
+    const res = await accept(p, t, sent.token);
+    expect([res.status, res.body.code], JSON.stringify(res.body)).toEqual([400, "invalid_token"]);
+  });
 });
