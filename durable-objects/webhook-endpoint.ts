@@ -19,6 +19,7 @@ import {
 import { clearEndpointState, putConfig } from "../src/modules/webhooks/endpoint-state";
 import { swapSealed } from "../src/modules/webhooks/endpoints-table";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
+import { redeliveredEvent, redeliveryAddress } from "../src/modules/webhooks/redelivery";
 import { DELIVER, EndpointDelivery, PRUNE_EVERY_MS, Timer } from "./webhook-endpoint/delivery";
 
 type Rpc = typeof EndpointRpc;
@@ -109,11 +110,23 @@ export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolv
 
     redeliverFailed(input: RpcArgs<Rpc, "redeliverFailed">): Promise<RpcReply<Rpc, "redeliverFailed">> {
       return this.receive("redeliverFailed", () => {
-        const { since, limit } = rpcArgs(EndpointRpc, "redeliverFailed", input);
+        const { ctx, since, limit } = rpcArgs(EndpointRpc, "redeliverFailed", input);
         const sql = this.ctx.storage.sql;
         const result = requeueFailed(sql, { since, limit, now: this.now() }, () => this.nextPosition());
-        if (result.requeued > 0 && this.config()?.enabled) {
+        const config = this.config();
+        if (result.requeued > 0 && config?.enabled) {
           this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
+        }
+        // In the requeue's transaction, so payloads resent are never missing from the audit log.
+        if (result.requeued > 0 && config) {
+          const redelivery = {
+            tenantId: config.tenant_id,
+            endpointId: config.endpoint_id,
+            since: isoOrNull(since),
+            limit,
+            ...result,
+          };
+          this.emit(redeliveryAddress(redelivery), redeliveredEvent(ctx, redelivery));
         }
         return result;
       });

@@ -1402,7 +1402,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first) */
+        /** After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first); recorded in the tenant's audit log (`webhooks.deliveries.redelivered`) */
         post: operations["redeliverFailedWebhooks"];
         delete?: never;
         options?: never;
@@ -1453,7 +1453,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first): the tenant's own route, taken by the platform */
+        /** After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first); recorded in the tenant's audit log (`webhooks.deliveries.redelivered`): the tenant's own route, taken by the platform (recorded as the platform's) */
         post: operations["redeliverTenantFailedWebhooks"];
         delete?: never;
         options?: never;

@@ -36,6 +36,24 @@ describe("platform webhook routes (happy)", () => {
       remaining: 0,
     });
     expect(Object.values(await e.statusOf())).toEqual(["pending", "pending"]);
+
+    // In the tenant's audit log as the platform's, as an enabling is (in the order the queue brought them).
+    const entries = await auditOf(e.t.adminKey, "webhooks.deliveries.redelivered", 2);
+    expect(entries, JSON.stringify(entries)).toHaveLength(2);
+    expect(entries.map((x) => [x.actor, x.target, x.detail])).toEqual(
+      expect.arrayContaining([
+        [
+          { kind: "platform", id: "platform" },
+          `${e.t.id}/webhook/${e.id}/deliveries`,
+          { endpoint_id: e.id, requeued: 1, remaining: 0, since: null, limit: 100 },
+        ],
+        [
+          { kind: "platform", id: "platform" },
+          `${e.t.id}/webhook/${e.id}/deliveries`,
+          { endpoint_id: e.id, requeued: 1, remaining: 0, since: "2026-03-01T00:00:00.000Z", limit: 100 },
+        ],
+      ]),
+    );
   });
 
   it("enables a disabled endpoint over the version it read, recorded as the platform's in the tenant's audit log", async () => {

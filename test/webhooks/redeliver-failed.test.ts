@@ -2,7 +2,7 @@
 // went back one `…/deliveries/{delivery_id}/redeliver` at a time. One call now requeues them,
 // a bounded number per call, saying how many remain.
 import { describe, expect, it } from "vitest";
-import { call, newTenant } from "../identity/helpers";
+import { auditOf, call, newTenant } from "../identity/helpers";
 import { endpointWithFailures } from "./failures";
 
 describe("redelivering an endpoint's failed deliveries at once", () => {
@@ -23,6 +23,23 @@ describe("redelivering an endpoint's failed deliveries at once", () => {
     expect((await e.redeliverFailed()).body).toEqual({ requeued: 1, remaining: 0 });
     expect(Object.values(await e.statusOf())).toEqual(["pending", "pending", "pending"]);
     expect((await e.redeliverFailed()).body).toEqual({ requeued: 0, remaining: 0 });
+  });
+
+  it("records who redelivered which endpoint's deliveries, how many and since when in the tenant's audit log", async () => {
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z", "2026-06-01T00:00:00.000Z"]);
+    // Nothing given up since then: nothing resent, nothing recorded.
+    expect((await e.redeliverFailed({ since: "2026-07-01T00:00:00Z" })).body).toEqual({ requeued: 0, remaining: 0 });
+    const done = await e.redeliverFailed({ since: "2026-03-01T00:00:00+02:00", limit: 5 });
+    expect(done.body).toEqual({ requeued: 1, remaining: 0 });
+
+    const entries = await auditOf(e.t.adminKey, "webhooks.deliveries.redelivered");
+    expect(entries, JSON.stringify(entries)).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      actor: { kind: "api_key" },
+      target: `${e.t.id}/webhook/${e.id}/deliveries`,
+      request_id: done.headers.get("x-request-id"),
+      detail: { endpoint_id: e.id, requeued: 1, remaining: 0, since: "2026-02-28T22:00:00.000Z", limit: 5 },
+    });
   });
 
   it("refuses a disabled endpoint (the messages would wait unsent), another tenant's, and a bad since", async () => {

@@ -1,5 +1,5 @@
 import { newId } from "../crypto/tokens";
-import type { Actor as EventActor, Json, OutgoingEvent } from "../events/envelope";
+import type { AuditFacts, Actor as EventActor, Json, OutgoingEvent } from "../events/envelope";
 import { appendOutbox } from "../outbox";
 import type { ActorAddress } from "./options";
 
@@ -13,6 +13,8 @@ export interface ActorEvent {
   actor?: EventActor;
   requestId?: string | null;
   ipHash?: string | null;
+  /** What the tenant's audit log records beyond actor and target (its entry's `detail`). */
+  audit?: AuditFacts;
 }
 
 /**
@@ -45,6 +47,7 @@ export function appendActorEvent(
     actor: event.actor ?? { kind: "system", id: actorName },
     request_id: event.requestId ?? null,
     ...(event.ipHash ? { ip_hash: event.ipHash } : {}),
+    ...(event.audit ? { audit: event.audit } : {}),
     data: event.data,
   };
   appendOutbox(sql, outgoing);

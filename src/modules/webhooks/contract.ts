@@ -223,9 +223,12 @@ export const EndpointRpc = defineRpc({
     reply: DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).nullable(),
   },
   redeliver: { args: z.object({ id: Id }), reply: z.object({ ok: z.boolean() }) },
-  /** After an outage: up to `limit` failed deliveries (given up since `since`, epoch ms) back in the queue. */
+  /**
+   * After an outage: up to `limit` failed deliveries (given up since `since`, epoch ms) back in
+   * the queue; recorded for the tenant's audit log as `ctx`'s when it requeued any.
+   */
   redeliverFailed: {
-    args: z.object({ since: z.number().int().nullable(), limit: z.number().int().min(1).max(100) }),
+    args: z.object({ ctx: CtxSchema, since: z.number().int().nullable(), limit: z.number().int().min(1).max(100) }),
     reply: z.object({ requeued: z.number().int(), remaining: z.number().int() }),
   },
   health: {

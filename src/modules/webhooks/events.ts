@@ -18,6 +18,17 @@ export const WebhookEventSchema = z.discriminatedUnion("type", [
     data: z.object({ endpoint_id: Id, host: Host, events: z.array(z.string()), enabled: z.boolean() }),
   }),
   z.object({ type: z.literal("webhooks.endpoint.deleted"), data: z.object({ endpoint_id: Id }) }),
+  /** Deliveries given up, put back in the endpoint's queue at once (`redeliver-failed`); `since` as asked, or null. */
+  z.object({
+    type: z.literal("webhooks.deliveries.redelivered"),
+    data: z.object({
+      endpoint_id: Id,
+      requeued: z.number().int(),
+      remaining: z.number().int(),
+      since: z.string().nullable(),
+      limit: z.number().int(),
+    }),
+  }),
   z.object({ type: z.literal("webhooks.endpoint.secret_rotated"), data: z.object({ endpoint_id: Id }) }),
   z.object({
     type: z.literal("webhooks.endpoint.disabled"),

@@ -50,7 +50,7 @@ const deliveries = op.get("/tenants/{tenant_id}/webhooks/{id}/deliveries", {
 
 const redeliver = op.post("/tenants/{tenant_id}/webhooks/{id}/redeliver-failed", {
   operationId: "redeliverTenantFailedWebhooks",
-  summary: `${REDELIVER_FAILED_SUMMARY}: the tenant's own route, taken by the platform`,
+  summary: `${REDELIVER_FAILED_SUMMARY}: the tenant's own route, taken by the platform (recorded as the platform's)`,
   access: "platform",
   request: { params: EndpointParams, body: jsonBody(RedeliverFailedBody) },
   responses: {
@@ -102,8 +102,8 @@ export const platformWebhookRoutes = createRouter()
   .openapi(redeliver, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
     const tenantId = await liveTenant(c.env.DB, tenant_id);
-    const result = await redeliverFailed(c.env, tenantId, id, c.req.valid("json"));
-    // The tenant's admins see the deliveries go out again; the platform's own record is this line.
+    const result = await redeliverFailed(c.env, tenantId, id, ctxOf(c), c.req.valid("json"));
+    // The tenant's audit log records it as the platform's; the platform's own record is this line.
     c.get("log").info("webhook deliveries requeued by the platform", {
       event: "webhooks.platform.redeliver_failed",
       tenant_id: tenantId,

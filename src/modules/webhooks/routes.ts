@@ -324,5 +324,5 @@ export const webhookRoutes = createRouter()
   })
   .openapi(redeliverFailed, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await requeueGivenUp(c.env, tenantOf(c).id, id, c.req.valid("json")), 200);
+    return c.json(await requeueGivenUp(c.env, tenantOf(c).id, id, ctxOf(c), c.req.valid("json")), 200);
   });

@@ -27,5 +27,5 @@ export const RedeliveryBatch = z
   .openapi("WebhookRedeliveryBatch");
 
 export const REDELIVER_FAILED_SUMMARY =
-  "After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first)";
+  "After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first); recorded in the tenant's audit log (`webhooks.deliveries.redelivered`)";
 export const REDELIVERY_BATCH_ANSWER = "how many went back in the queue; call again while `remaining` is above 0";

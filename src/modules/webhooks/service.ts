@@ -55,18 +55,20 @@ export async function deliveryPage(
 
 /**
  * Puts up to `limit` of the endpoint's given-up deliveries (since `since`, RFC 3339) back in
- * its queue, oldest first. 404 for an endpoint not the tenant's; 409 for a disabled one, where
+ * its queue, oldest first, recorded in the tenant's audit log as `ctx`'s
+ * (`webhooks.deliveries.redelivered`) when any went back. 404 for an endpoint not the tenant's; 409 for a disabled one, where
  * they would wait unsent.
  */
 export async function redeliverFailed(
   env: Env,
   tenantId: string,
   id: string,
+  ctx: Ctx,
   body: { since?: string | undefined; limit: number },
 ) {
   if (!(await endpointOf(env, tenantId, id)).enabled) throw disabled();
   const since = body.since === undefined ? null : Date.parse(body.since);
-  return endpointActor(env, tenantId, id).redeliverFailed({ since, limit: body.limit });
+  return endpointActor(env, tenantId, id).redeliverFailed({ ctx, since, limit: body.limit });
 }
 
 /**
