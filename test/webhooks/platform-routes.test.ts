@@ -67,6 +67,9 @@ describe("platform webhook routes (happy)", () => {
     const refused = await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: {} });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe("endpoint_disabled");
+    // The way to enable it that the caller can take: the platform's route, not the tenant's PATCH.
+    expect(refused.body.detail).toContain(`POST /api/v1/platform/tenants/${e.t.id}/webhooks/${e.id}/enable`);
+    expect(refused.body.detail).not.toContain("PATCH");
 
     const stale = await asRoot(`${base(e.t.id)}/${e.id}/enable`, { method: "POST", headers: { "if-match": '"1"' } });
     expect(stale.status).toBe(412);

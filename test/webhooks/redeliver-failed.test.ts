@@ -60,6 +60,7 @@ describe("redelivering an endpoint's failed deliveries at once", () => {
     const refused = await e.redeliverFailed();
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ code: "endpoint_disabled" });
+    expect(refused.body.detail).toContain(`PATCH /api/v1/admin/webhooks/${e.id} with enabled: true`);
     expect(Object.values(await e.statusOf())).toEqual(["failed"]);
   });
 });

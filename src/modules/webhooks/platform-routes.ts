@@ -102,7 +102,8 @@ export const platformWebhookRoutes = createRouter()
   .openapi(redeliver, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
     const tenantId = await liveTenant(c.env.DB, tenant_id);
-    const result = await redeliverFailed(c.env, tenantId, id, ctxOf(c), c.req.valid("json"));
+    const caller = { ctx: ctxOf(c), way: "platform" as const };
+    const result = await redeliverFailed(c.env, caller, tenantId, id, c.req.valid("json"));
     // The tenant's audit log records it as the platform's; the platform's own record is this line.
     c.get("log").info("webhook deliveries requeued by the platform", {
       event: "webhooks.platform.redeliver_failed",

@@ -300,7 +300,7 @@ export const webhookRoutes = createRouter()
       id,
       message_id: messageId,
     });
-    if (!result.ok && result.error === "disabled") throw disabled();
+    if (!result.ok && result.error === "disabled") throw disabled("tenant", tenant.id, id);
     if (!result.ok) throw notFound();
     return c.json({ message_id: messageId }, 202);
   })
@@ -317,12 +317,13 @@ export const webhookRoutes = createRouter()
   })
   .openapi(redeliver, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
-    if (!(await endpointOf(c, id)).enabled) throw disabled();
+    if (!(await endpointOf(c, id)).enabled) throw disabled("tenant", tenantOf(c).id, id);
     const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ id: delivery_id });
     if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json({ id: delivery_id }, 202);
   })
   .openapi(redeliverFailed, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await requeueGivenUp(c.env, tenantOf(c).id, id, ctxOf(c), c.req.valid("json")), 200);
+    const caller = { ctx: ctxOf(c), way: "tenant" as const };
+    return c.json(await requeueGivenUp(c.env, caller, tenantOf(c).id, id, c.req.valid("json")), 200);
   });

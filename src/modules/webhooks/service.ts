@@ -13,10 +13,23 @@ import { webhookErrors } from "./errors";
 
 export const notFound = () => new AppError("not_found", { detail: "no such webhook endpoint" });
 
-/** Refuses to queue a message that would wait, unsent, until someone enabled the endpoint again. */
-export const disabled = () =>
+/**
+ * How the caller enables an endpoint again, by the routes it came through: a tenant's admin
+ * PATCHes it; the platform (whose key the tenant's routes refuse) POSTs to its enable route.
+ */
+export const enableWay = {
+  tenant: (_tenantId: string, id: string) => `PATCH /api/v1/admin/webhooks/${id} with enabled: true`,
+  platform: (tenantId: string, id: string) => `POST /api/v1/platform/tenants/${tenantId}/webhooks/${id}/enable`,
+} as const;
+export type EnableWay = keyof typeof enableWay;
+
+/**
+ * Refuses to queue a message that would wait, unsent, until someone enabled the endpoint again,
+ * naming the way to enable it that the caller can take.
+ */
+export const disabled = (way: EnableWay, tenantId: string, id: string) =>
   moduleError(webhookErrors, "endpoint_disabled", {
-    detail: "the message would wait unsent until the endpoint is enabled (PATCH it with enabled: true)",
+    detail: `the message would wait unsent until the endpoint is enabled (${enableWay[way](tenantId, id)})`,
   });
 
 /** A conditional write the registry refused: 412 with the endpoint's version, or 404. */
@@ -55,18 +68,20 @@ export async function deliveryPage(
 
 /**
  * Puts up to `limit` of the endpoint's given-up deliveries (since `since`, RFC 3339) back in
- * its queue, oldest first, recorded in the tenant's audit log as `ctx`'s
- * (`webhooks.deliveries.redelivered`) when any went back. 404 for an endpoint not the tenant's; 409 for a disabled one, where
- * they would wait unsent.
+ * its queue, oldest first, recorded in the tenant's audit log as the caller's
+ * (`webhooks.deliveries.redelivered`) when any went back. 404 for an endpoint not the
+ * tenant's; 409 for a disabled one, where they would wait unsent (naming the `way` the
+ * caller enables it).
  */
 export async function redeliverFailed(
   env: Env,
+  caller: { ctx: Ctx; way: EnableWay },
   tenantId: string,
   id: string,
-  ctx: Ctx,
   body: { since?: string | undefined; limit: number },
 ) {
-  if (!(await endpointOf(env, tenantId, id)).enabled) throw disabled();
+  const { ctx, way } = caller;
+  if (!(await endpointOf(env, tenantId, id)).enabled) throw disabled(way, tenantId, id);
   const since = body.since === undefined ? null : Date.parse(body.since);
   return endpointActor(env, tenantId, id).redeliverFailed({ ctx, since, limit: body.limit });
 }
