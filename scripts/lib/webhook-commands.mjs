@@ -65,15 +65,34 @@ const TOLD = {
   ],
 };
 
+/** The endpoint `id` as the tenant's list shows it (the platform has no route for one), or null. */
+async function listed(run, id) {
+  const { client, base, path } = routesOf(run);
+  let cursor;
+  do {
+    const page = await call(
+      run.url,
+      client.GET(base, { params: { path, query: { limit: 100, ...(cursor ? { cursor } : {}) } } }),
+    );
+    const found = page.items.find((e) => e.id === id);
+    if (found) return found;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return null;
+}
+
 /**
  * `webhooks enable <id> --tenant <tenant-id>`: the platform's route reads the endpoint and
  * writes over the version it read (a change in between is a 412), and answers one already
- * enabled as it is.
+ * enabled as it is, which it answers alike: so the endpoint is read first, and one that was
+ * enabled and kept its version is told as already enabled (nothing was written).
  */
 async function enableAsPlatform(run, id) {
   const { client, base, path } = routesOf(run);
+  const before = await listed(run, id);
   const written = await call(run.url, client.POST(`${base}/{id}/enable`, { params: { path: { ...path, id } } }));
   if (run.values.json) return run.print(JSON.stringify(written, null, 2));
+  if (before?.enabled && before.version === written.version) return run.print(`${id} is already enabled`);
   for (const line of TOLD.enable(id, run.values.tenant)) run.print(line);
 }
 

@@ -147,6 +147,10 @@ describe("plinth webhooks --tenant (the platform operator, with the root key)", 
     expect(on.stderr).toBe("");
     expect(on.status).toBe(0);
     expect(on.stdout).toContain(`plinth webhooks redeliver-failed ${id} --tenant ${tenant.id}`);
+    // Nothing changed the second time: said so, as without --tenant.
+    const again = await operator(["webhooks", "enable", id]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(`${id} is already enabled`);
 
     receiver.set(target.path, "ok");
     const redelivered = await operator(["webhooks", "redeliver-failed", id, "--json"]);
