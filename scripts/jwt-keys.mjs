@@ -153,7 +153,16 @@ export function dropSigningKey(existing, kid) {
 
 /** Runs one of the commands that read an existing value, writing the value to stdout and a note to stderr. */
 function edit(existingArg, run) {
-  const existing = existingArg === "-" ? readFileSync(0, "utf8").trim() : existingArg;
+  let existing = existingArg;
+  if (existingArg === "-") {
+    try {
+      existing = readFileSync(0, "utf8").trim();
+    } catch (error) {
+      // A closed or unreadable stdin (a directory, a cron job's): one line, as a bad value's.
+      process.stderr.write(`jwt-keys: cannot read the existing value from stdin: ${error.code ?? error.message}\n`);
+      return 1;
+    }
+  }
   try {
     const { value, note } = run(existing);
     process.stdout.write(`${value}\n`);
@@ -214,5 +223,13 @@ function isEntryPoint() {
   }
 }
 if (isEntryPoint()) {
-  process.exitCode = main(process.argv.slice(2));
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    // A bug: exit 5 and one line, as plinth's (scripts/lib/cli-stderr.mjs); the stack only with PLINTH_DEBUG=1.
+    const detail = error instanceof Error ? error.message : String(error);
+    const stack = process.env.PLINTH_DEBUG === "1" && error instanceof Error ? `\n${error.stack}` : "";
+    process.stderr.write(`jwt-keys: internal error (a bug): ${detail}${stack}\n`);
+    process.exitCode = 5;
+  }
 }

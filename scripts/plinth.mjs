@@ -23,6 +23,7 @@
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";
 import { importJwks, parseExport, verifyExport } from "./lib/audit-chain.mjs";
+import { stderrOf } from "./lib/cli-stderr.mjs";
 import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
 import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
 import { readDevVars } from "./lib/dev-setup.mjs";
@@ -149,6 +150,26 @@ function usage(message, command) {
   console.error(command ? `${LOCAL_HELP[command][0]}   (plinth ${command} --help)` : USAGE);
   process.exit(2);
 }
+
+/**
+ * A usage error of a local command whose usage is not in LOCAL_HELP (modules list|validate take
+ * no arguments; db's commands have their own help): under --json one JSON line, as usage() writes.
+ */
+function jsonUsage(message, usageLine) {
+  console.error(JSON.stringify({ error: "usage", exit_code: 2, detail: message, usage: usageLine }));
+  process.exitCode = 2;
+}
+
+/**
+ * An error no local command expected (a bug): exit 5 and one line, a JSON one under --json, as a
+ * remote command's (scripts/lib/cli-stderr.mjs), never Node's stack trace; the stack only with
+ * PLINTH_DEBUG=1. Remote commands report their own inside runCommand.
+ */
+function localBug(error) {
+  process.exitCode = stderrOf(process.argv.includes("--json"), console.error).internal(error, { personStack: false });
+}
+process.on("uncaughtException", localBug);
+process.on("unhandledRejection", localBug);
 
 async function loadJwks(source) {
   if (/^https?:\/\//.test(source)) {
@@ -373,47 +394,60 @@ const groupOf = (name) => [
   ...LOCAL.filter(([c]) => c.startsWith(`${name} `)).map(([c, summary]) => [c, summary]),
   ...commands.filter((c) => c.name.startsWith(`${name} `)).map((c) => [`${c.name} ${c.args}`.trimEnd(), c.summary]),
 ];
-if (localHelp && rest.some(isHelp)) {
-  console.log(localHelp.join("\n"));
-} else if (command === "modules" && (sub === "list" || sub === "validate") && rest.length > 0) {
-  console.error(`plinth: modules ${sub} takes no arguments or options (got ${rest.join(" ")})`);
-  console.error(localHelp[0]);
-  process.exitCode = 2;
-} else if (command === "audit" && sub === "verify") {
-  await auditVerify(rest);
-} else if (command === "new" && sub === "module") {
-  await newModule(rest);
-} else if (command === "modules" && (sub === "list" || sub === "validate")) {
-  await modulesCommand(sub);
-} else if (command === "db" && sub === "migrate") {
-  process.exitCode = await dbMigrateCommand(rest, readDevVars);
-} else if (command === "db" && sub === "renumbered") {
-  process.exitCode = await dbRenumberedCommand(rest);
-} else if (command === "db") {
-  (sub === "--help" ? console.log : console.error)(`${DB_MIGRATE_HELP}\n\n${DB_RENUMBERED_HELP}`);
-  if (sub !== "--help") process.exitCode = 2;
-} else if (command === "--help" || command === "-h" || command === "help") {
-  console.log(USAGE);
-} else if (command && sub && findCommand(command, sub)) {
-  process.exitCode = await runCommand(findCommand(command, sub), rest);
-} else if (command && command !== "db" && groupOf(command).length > 0) {
-  // The group alone, `--help`, or a sub-command it does not have: list what it has.
-  const help = isHelp(sub);
-  const lines = groupOf(command).map(([c, summary]) => `  plinth ${c}\n      ${summary}`);
-  if (sub && !help && rest.includes("--json")) {
-    // A script's --json reads stderr as JSON: the refusal, and what the group has, as one line.
-    const group = groupOf(command).map(([c]) => `plinth ${c}`);
-    const detail = `unknown command ${command} ${sub}`;
-    console.error(JSON.stringify({ error: "usage", exit_code: 2, detail, commands: group }));
+try {
+  if (localHelp && rest.some(isHelp)) {
+    console.log(localHelp.join("\n"));
+  } else if (command === "modules" && (sub === "list" || sub === "validate") && rest.length > 0) {
+    const message = `modules ${sub} takes no arguments or options (got ${rest.join(" ")})`;
+    if (rest.includes("--json")) jsonUsage(message, `plinth modules ${sub}`);
+    else {
+      console.error(`plinth: ${message}`);
+      console.error(localHelp[0]);
+      process.exitCode = 2;
+    }
+  } else if (command === "db" && process.argv.includes("--json")) {
+    // db's commands print wrangler's output and their own lines, never JSON: refused as a script reads it.
+    const help = { migrate: DB_MIGRATE_HELP, renumbered: DB_RENUMBERED_HELP }[sub];
+    const usageLine = help ? help.split("\n")[0].replace(/^usage: /, "") : "plinth db migrate|renumbered …";
+    jsonUsage(`${help ? `db ${sub}` : "db"} takes no --json`, usageLine);
+  } else if (command === "audit" && sub === "verify") {
+    await auditVerify(rest);
+  } else if (command === "new" && sub === "module") {
+    await newModule(rest);
+  } else if (command === "modules" && (sub === "list" || sub === "validate")) {
+    await modulesCommand(sub);
+  } else if (command === "db" && sub === "migrate") {
+    process.exitCode = await dbMigrateCommand(rest, readDevVars);
+  } else if (command === "db" && sub === "renumbered") {
+    process.exitCode = await dbRenumberedCommand(rest);
+  } else if (command === "db") {
+    (sub === "--help" ? console.log : console.error)(`${DB_MIGRATE_HELP}\n\n${DB_RENUMBERED_HELP}`);
+    if (sub !== "--help") process.exitCode = 2;
+  } else if (command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+  } else if (command && sub && findCommand(command, sub)) {
+    process.exitCode = await runCommand(findCommand(command, sub), rest);
+  } else if (command && command !== "db" && groupOf(command).length > 0) {
+    // The group alone, `--help`, or a sub-command it does not have: list what it has.
+    const help = isHelp(sub);
+    const lines = groupOf(command).map(([c, summary]) => `  plinth ${c}\n      ${summary}`);
+    if (sub && !help && rest.includes("--json")) {
+      // A script's --json reads stderr as JSON: the refusal, and what the group has, as one line.
+      const group = groupOf(command).map(([c]) => `plinth ${c}`);
+      const detail = `unknown command ${command} ${sub}`;
+      console.error(JSON.stringify({ error: "usage", exit_code: 2, detail, commands: group }));
+    } else {
+      if (sub && !help) console.error(`plinth: unknown command ${command} ${sub}`);
+      (help ? console.log : console.error)(
+        `plinth ${command}:\n${lines.join("\n")}\n(plinth ${command} <sub> --help for one)`,
+      );
+    }
+    if (!help) process.exitCode = 2;
   } else {
-    if (sub && !help) console.error(`plinth: unknown command ${command} ${sub}`);
-    (help ? console.log : console.error)(
-      `plinth ${command}:\n${lines.join("\n")}\n(plinth ${command} <sub> --help for one)`,
-    );
+    // `--json` is no part of the command's name (`plinth --json` names none).
+    const words = [command, sub].filter((w) => w && w !== "--json");
+    usage(words.length > 0 ? `unknown command ${words.join(" ")}` : undefined);
   }
-  if (!help) process.exitCode = 2;
-} else {
-  // `--json` is no part of the command's name (`plinth --json` names none).
-  const words = [command, sub].filter((w) => w && w !== "--json");
-  usage(words.length > 0 ? `unknown command ${words.join(" ")}` : undefined);
+} catch (error) {
+  localBug(error);
 }

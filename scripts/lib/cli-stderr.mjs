@@ -14,7 +14,7 @@ const EXIT_NAMES = new Map(Object.entries(EXIT).map(([name, code]) => [code, nam
  *   fail: (exitCode: number, message: string, fields?: Record<string, unknown>) => void,
  *   usage: (message: string, usage: string) => void,
  *   hint: (hint: string, detail: string) => void,
- *   internal: (error: unknown) => number,
+ *   internal: (error: unknown, options?: { personStack?: boolean }) => number,
  * }} Stderr
  */
 
@@ -43,7 +43,7 @@ export function stderrOf(json, error) {
       error(`usage: ${usage}`);
     },
     hint: (hint, detail) => line({ hint, detail }, `plinth: ${detail}`),
-    internal: (error) => internalError(error, line),
+    internal: (error, { personStack = true } = {}) => internalError(error, line, personStack),
   };
 }
 
@@ -52,14 +52,18 @@ export function stderrOf(json, error) {
  * code, `EXIT.internal`. A person reads the sentence and the stack, for the bug report; with
  * --json, one `{"error":"internal","exit_code","detail"}` line, where a stack trace would be the
  * one stderr text a script cannot parse. PLINTH_DEBUG=1 adds the stack to that line.
+ * `personStack: false` (the local commands) keeps a person's form to the one sentence too,
+ * the stack after it only with PLINTH_DEBUG=1.
  */
-function internalError(error, line) {
+function internalError(error, line, personStack) {
   const detail = error instanceof Error ? error.message : String(error);
   const stack = error instanceof Error ? error.stack : undefined;
-  const debug = process.env.PLINTH_DEBUG === "1" && stack !== undefined ? { stack } : {};
+  const debugging = process.env.PLINTH_DEBUG === "1" && stack !== undefined;
+  // A person's one line is the same with PLINTH_DEBUG=1; the stack follows it.
+  const shown = personStack ? (stack ?? detail) : debugging ? `${detail}\n${stack}` : detail;
   line(
-    { error: "internal", exit_code: EXIT.internal, detail, ...debug },
-    `plinth: internal error (a bug in plinth): ${stack ?? detail}`,
+    { error: "internal", exit_code: EXIT.internal, detail, ...(debugging ? { stack } : {}) },
+    `plinth: internal error (a bug in plinth): ${shown}`,
   );
   return EXIT.internal;
 }
