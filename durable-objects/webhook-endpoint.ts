@@ -19,7 +19,7 @@ import {
 import { clearEndpointState, putConfig } from "../src/modules/webhooks/endpoint-state";
 import { swapSealed } from "../src/modules/webhooks/endpoints-table";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
-import { redeliveredEvent, redeliveryAddress } from "../src/modules/webhooks/redelivery";
+import { redeliveredEvent, redeliveredOneEvent, redeliveryAddress } from "../src/modules/webhooks/redelivery";
 import { DELIVER, EndpointDelivery, PRUNE_EVERY_MS, Timer } from "./webhook-endpoint/delivery";
 
 type Rpc = typeof EndpointRpc;
@@ -98,11 +98,22 @@ export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolv
 
     redeliver(input: RpcArgs<Rpc, "redeliver">): Promise<RpcReply<Rpc, "redeliver">> {
       return this.receive("redeliver", () => {
-        const { id } = rpcArgs(EndpointRpc, "redeliver", input);
+        const { ctx, id } = rpcArgs(EndpointRpc, "redeliver", input);
         const row = readDelivery(this.ctx.storage.sql, id);
         if (!row) return { ok: false };
         // Sent again as the same message (same webhook-id), at the back of the queue, with a fresh schedule.
-        if (row.status !== "pending") requeueDelivery(this.ctx.storage.sql, id, this.nextPosition(), this.now());
+        if (row.status !== "pending") {
+          requeueDelivery(this.ctx.storage.sql, id, this.nextPosition(), this.now());
+          const config = this.config();
+          // In the requeue's transaction, as redeliverFailed records its batch.
+          if (config) {
+            const one = { endpointId: config.endpoint_id, deliveryId: id, messageId: row.message_id };
+            this.emit(
+              redeliveryAddress({ tenantId: config.tenant_id, endpointId: config.endpoint_id }),
+              redeliveredOneEvent(ctx, one),
+            );
+          }
+        }
         if (this.config()?.enabled) this.schedule({ kind: "deliver" }, this.now(), { key: DELIVER, mode: "earliest" });
         return { ok: true };
       });

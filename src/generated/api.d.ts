@@ -1385,7 +1385,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a message again (same webhook-id), at the back of the endpoint's queue */
+        /** Send a message again (same webhook-id), at the back of the endpoint's queue; recorded in the tenant's audit log (`webhooks.delivery.redelivered`) */
         post: operations["redeliverWebhook"];
         delete?: never;
         options?: never;

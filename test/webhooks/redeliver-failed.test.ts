@@ -42,6 +42,26 @@ describe("redelivering an endpoint's failed deliveries at once", () => {
     });
   });
 
+  it("records a single delivery sent again (`…/deliveries/{delivery_id}/redeliver`) in the audit log too", async () => {
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    const page = await call(`/api/v1/admin/webhooks/${e.id}/deliveries?status=failed`, { token: e.t.adminKey });
+    const [failed] = page.body.items as { id: string; message_id: string }[];
+    const again = await call(`/api/v1/admin/webhooks/${e.id}/deliveries/${failed?.id}/redeliver`, {
+      method: "POST",
+      token: e.t.adminKey,
+    });
+    expect(again.status, JSON.stringify(again.body)).toBe(202);
+
+    const entries = await auditOf(e.t.adminKey, "webhooks.delivery.redelivered");
+    expect(entries, JSON.stringify(entries)).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      actor: { kind: "api_key" },
+      target: `${e.t.id}/webhook/${e.id}/deliveries`,
+      request_id: again.headers.get("x-request-id"),
+      detail: { endpoint_id: e.id, delivery_id: failed?.id, message_id: failed?.message_id },
+    });
+  });
+
   it("refuses a disabled endpoint (the messages would wait unsent), another tenant's, and a bad since", async () => {
     const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
     const other = await newTenant();

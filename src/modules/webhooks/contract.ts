@@ -222,7 +222,8 @@ export const EndpointRpc = defineRpc({
     args: z.object({ id: Id }),
     reply: DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).nullable(),
   },
-  redeliver: { args: z.object({ id: Id }), reply: z.object({ ok: z.boolean() }) },
+  /** One delivery sent again; recorded for the tenant's audit log as `ctx`'s when it was not still pending. */
+  redeliver: { args: z.object({ ctx: CtxSchema, id: Id }), reply: z.object({ ok: z.boolean() }) },
   /**
    * After an outage: up to `limit` failed deliveries (given up since `since`, epoch ms) back in
    * the queue; recorded for the tenant's audit log as `ctx`'s when it requeued any.

@@ -18,6 +18,11 @@ export const WebhookEventSchema = z.discriminatedUnion("type", [
     data: z.object({ endpoint_id: Id, host: Host, events: z.array(z.string()), enabled: z.boolean() }),
   }),
   z.object({ type: z.literal("webhooks.endpoint.deleted"), data: z.object({ endpoint_id: Id }) }),
+  /** One delivery sent again (`…/deliveries/{delivery_id}/redeliver`), at the back of the endpoint's queue. */
+  z.object({
+    type: z.literal("webhooks.delivery.redelivered"),
+    data: z.object({ endpoint_id: Id, delivery_id: Id, message_id: Id }),
+  }),
   /** Deliveries given up, put back in the endpoint's queue at once (`redeliver-failed`); `since` as asked, or null. */
   z.object({
     type: z.literal("webhooks.deliveries.redelivered"),

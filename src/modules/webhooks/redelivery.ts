@@ -1,6 +1,8 @@
 import type { ActorAddress, ActorEvent } from "../../kernel/actors";
 import type { Ctx } from "../identity/directory/types";
 
+// The audit events of deliveries sent again: a `redeliver-failed` batch, or one delivery.
+
 /** One `redeliver-failed` call as its endpoint actor ran it: what it asked, what went back in the queue. */
 export interface Redelivery {
   tenantId: string;
@@ -37,6 +39,22 @@ export function redeliveredEvent(ctx: Ctx, r: Redelivery): ActorEvent {
   };
   return {
     type: "webhooks.deliveries.redelivered",
+    data: facts,
+    audit: facts,
+    actor: ctx.actor,
+    requestId: ctx.requestId,
+    ipHash: ctx.ipHash ?? null,
+  };
+}
+
+/** `webhooks.delivery.redelivered`: one delivery's payload sent again, by `ctx`'s caller. */
+export function redeliveredOneEvent(
+  ctx: Ctx,
+  r: Pick<Redelivery, "endpointId"> & { deliveryId: string; messageId: string },
+): ActorEvent {
+  const facts = { endpoint_id: r.endpointId, delivery_id: r.deliveryId, message_id: r.messageId };
+  return {
+    type: "webhooks.delivery.redelivered",
     data: facts,
     audit: facts,
     actor: ctx.actor,

@@ -172,7 +172,8 @@ const delivery = op.get("/webhooks/{id}/deliveries/{delivery_id}", {
 
 const redeliver = op.post("/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
   operationId: "redeliverWebhook",
-  summary: "Send a message again (same webhook-id), at the back of the endpoint's queue",
+  summary:
+    "Send a message again (same webhook-id), at the back of the endpoint's queue; recorded in the tenant's audit log (`webhooks.delivery.redelivered`)",
   access: PERMISSIONS.admin.webhooks.write,
   request: { params: DeliveryParams },
   responses: {
@@ -318,7 +319,7 @@ export const webhookRoutes = createRouter()
   .openapi(redeliver, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
     if (!(await endpointOf(c, id)).enabled) throw disabled("tenant", tenantOf(c).id, id);
-    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ id: delivery_id });
+    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ ctx: ctxOf(c), id: delivery_id });
     if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json({ id: delivery_id }, 202);
   })
