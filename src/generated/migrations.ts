@@ -15,6 +15,7 @@ export const MIGRATIONS: readonly string[] = [
   "0010_tenant_deletion.sql",
   "0011_erased_tenants.sql",
   "0012_tenant_indexes.sql",
+  "0013_erased_tenants_by_time.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -32,4 +33,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0010_tenant_deletion.sql": [],
   "0011_erased_tenants.sql": ["erased_tenants"],
   "0012_tenant_indexes.sql": [],
+  "0013_erased_tenants_by_time.sql": [],
 };

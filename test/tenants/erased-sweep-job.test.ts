@@ -14,7 +14,7 @@ import { modules } from "../../src/modules";
 import { postDecider } from "../../src/modules/blog/domain";
 import { postProjection } from "../../src/modules/blog/projection";
 import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
-import { erasureStore } from "../../src/modules/tenants/erasure-store";
+import { type ErasedCursor, erasedFrom, erasureStore } from "../../src/modules/tenants/erasure-store";
 import { tenantLookup } from "../../src/modules/tenants/lookup";
 import { ERASED_SWEEP_DAYS, sweepErased } from "../../src/modules/tenants/sweep-job";
 import { deliver, runJobNamed, testRuntime } from "../helpers";
@@ -193,5 +193,69 @@ describe("the sweep of rows written for an erased tenant after its erasure", () 
     // Cleaned up here, within the window, so no other test meets it.
     await sweep();
     expect(await postRows(old.id)).toBe(0);
+  });
+});
+
+/**
+ * Tombstones of tenants that never existed, `count` of them, named `${prefix}-<n>`: their times
+ * `at(n)` are not in id order, and many are equal, so a page ends inside a run of equal times.
+ */
+async function tombstones(prefix: string, count: number, at: (n: number) => string): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, n) => `${prefix}-${String(n).padStart(5, "0")}`);
+  const insert = env.DB.prepare("insert into erased_tenants (id, erased_at) values (?, ?)");
+  for (let i = 0; i < ids.length; i += 200) {
+    await env.DB.batch(ids.slice(i, i + 200).map((id, k) => insert.bind(id, at(i + k))));
+  }
+  return ids;
+}
+
+const dropTombstones = (prefix: string) =>
+  env.DB.prepare("delete from erased_tenants where id like ?").bind(`${prefix}-%`).run();
+
+describe("the sweep's walk of the tombstones", () => {
+  it("reads each tombstone of the window once, in (erased_at, id) order, and none older", async () => {
+    const base = Date.parse("2031-03-01T00:00:00.000Z");
+    const time = (n: number) => new Date(base + ((n * 7) % 5) * 1000).toISOString();
+    const ids = await tombstones("walk", 40, time);
+    try {
+      const since = time(1); // 2 s past base: the tombstones at 0 s and 1 s are before the window.
+      const inWindow = ids.filter((_, n) => time(n) >= since);
+      expect(inWindow.length).toBeGreaterThan(10);
+      const store = erasureStore(env.DB);
+      const seen: ErasedCursor[] = [];
+      for (let after = erasedFrom(since); ; ) {
+        const page = await store.erasedAfter(after, 3);
+        seen.push(...page);
+        const last = page.at(-1);
+        if (page.length < 3 || last === undefined) break;
+        after = last;
+      }
+      const ours = seen.filter((t) => t.id.startsWith("walk-"));
+      const byTime = [...ours].sort((a, b) =>
+        a.erasedAt === b.erasedAt ? (a.id < b.id ? -1 : 1) : a.erasedAt < b.erasedAt ? -1 : 1,
+      );
+      expect(ours).toEqual(byTime);
+      expect(ours.map((t) => t.id).sort()).toEqual([...inWindow].sort());
+    } finally {
+      await dropTombstones("walk");
+    }
+  });
+
+  it("reaches a tombstone past its first pages: a late row behind 1,100 others is swept", async () => {
+    const gone = await withPost("sweep-paged");
+    // Tombstones erased before it (now, within the window), so it sorts after them all.
+    const now = new Date(Date.now()).toISOString();
+    await tombstones("paged", 1100, () => now);
+    try {
+      await erase(gone.id);
+      await deliver(postProjection, gone.events);
+      expect(await postRows(gone.id)).toBe(1);
+      const run = await sweep();
+      expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+      expect(await postRows(gone.id)).toBe(0);
+      expect(Number(run.ran ? run.run.result?.erased_tenants : 0)).toBeGreaterThanOrEqual(1101);
+    } finally {
+      await dropTombstones("paged");
+    }
   });
 });

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, gte, inArray, lte, notExists, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
+import { and, asc, eq, inArray, lte, notExists, sql } from "drizzle-orm";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { AGGREGATES_STEP } from "../../kernel/erasure/steps";
 import { erasedTenants, tenants } from "./read-model";
 import { LIVE, parseSteps } from "./store";
@@ -9,6 +9,38 @@ export interface DueErasure {
   id: string;
   slug: string;
   done: string[];
+}
+
+/** Where a walk of the tombstones stands: the last one read (its time, then its id). */
+export interface ErasedCursor {
+  erasedAt: string;
+  id: string;
+}
+
+/** The start of a walk of the tombstones written at or after `since` (ids are never empty). */
+export const erasedFrom = (since: string): ErasedCursor => ({ erasedAt: since, id: "" });
+
+/**
+ * The tombstones after `after` in (erased_at, id) order, at most `limit`: the index
+ * erased_tenants_by_time holds them in that order, so a page is a range of it, however many
+ * tombstones older than the window the table keeps (one per tenant ever erased). An id the
+ * registry holds again is left out, though none can be (ids are never reused): the sweep
+ * touches only tenants that are erased.
+ */
+export function erasedSinceQuery(orm: DrizzleD1Database, after: ErasedCursor, limit: number) {
+  return orm
+    .select({ id: erasedTenants.id, erasedAt: erasedTenants.erasedAt })
+    .from(erasedTenants)
+    .where(
+      and(
+        // A row value, which SQLite searches the index by; `erased_at >= ? and id > ?` would not page.
+        sql`(${erasedTenants.erasedAt}, ${erasedTenants.id}) > (${after.erasedAt}, ${after.id})`,
+        // By the registry's primary key, a lookup per tombstone, not a read of every tenant.
+        notExists(orm.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, erasedTenants.id))),
+      ),
+    )
+    .orderBy(asc(erasedTenants.erasedAt), asc(erasedTenants.id))
+    .limit(limit);
 }
 
 /**
@@ -56,27 +88,9 @@ export function erasureStore(db: D1Database) {
         .limit(1);
       return row?.at ?? null;
     },
-    /**
-     * The tenants whose erasure finished at or after `since` (their tombstones), in id order
-     * after `after`, at most `limit`: what the sweep of late rows walks. An id the registry holds
-     * again is left out, though none can be (ids are never reused): the sweep touches only
-     * tenants that are erased.
-     */
-    async erasedSince(since: string, after: string, limit: number): Promise<string[]> {
-      const rows = await orm
-        .select({ id: erasedTenants.id })
-        .from(erasedTenants)
-        .where(
-          and(
-            gte(erasedTenants.erasedAt, since),
-            gt(erasedTenants.id, after),
-            // By the registry's primary key, a lookup per tombstone, not a read of every tenant.
-            notExists(orm.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, erasedTenants.id))),
-          ),
-        )
-        .orderBy(asc(erasedTenants.id))
-        .limit(limit);
-      return rows.map((r) => r.id);
+    /** A page of tombstones after `after` ({@link erasedSinceQuery}): what the sweep of late rows walks. */
+    async erasedAfter(after: ErasedCursor, limit: number): Promise<ErasedCursor[]> {
+      return await erasedSinceQuery(orm, after, limit);
     },
     /**
      * Whether the tenant's erasure is past its objects: finished (its tombstone), or its

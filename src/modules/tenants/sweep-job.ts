@@ -3,7 +3,7 @@ import { eraseTenantRows, tenantsWithRows } from "../../kernel/erasure/tables";
 import { PROCESSED_RETENTION_DAYS } from "../../kernel/events/ledger";
 import { errorFields } from "../../kernel/log";
 import type { JobDef } from "../../kernel/modules/types";
-import { erasureStore } from "./erasure-store";
+import { erasedFrom, erasureStore } from "./erasure-store";
 
 /**
  * How long after a tenant's erasure its tables are swept again: 15 days, the consumers' ledger
@@ -44,10 +44,12 @@ export const sweepErased: JobDef = {
     let swept = 0;
     let failed = 0;
     const rows: Record<string, number> = {};
-    for (let after = ""; ; ) {
-      const page = await store.erasedSince(since, after, PAGE);
+    // By (erased_at, id) from the window's start: a page reads the window's tombstones only.
+    for (let after = erasedFrom(since); ; ) {
+      const page = await store.erasedAfter(after, PAGE);
       checked += page.length;
-      for (const tenantId of await tenantsWithRows(env, modules, page)) {
+      const ids = page.map((tombstone) => tombstone.id);
+      for (const tenantId of await tenantsWithRows(env, modules, ids)) {
         try {
           const counts = Object.entries(await eraseTenantRows(env, modules, tenantId)).filter(([, n]) => n > 0);
           // Nothing when a sweep of the queue consumer deleted them between the probe and here.

@@ -1,0 +1,1 @@
+CREATE INDEX `erased_tenants_by_time` ON `erased_tenants` (`erased_at`,`id`);
