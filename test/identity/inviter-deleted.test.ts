@@ -4,32 +4,8 @@
 // still said `pending`, and one whose roles grant nothing passed that check (a deleted sender holds
 // no permission, and nothing was asked of it), so anyone with the mailed token joined.
 import { describe, expect, it } from "vitest";
-import { mailTo, PASSWORD, tokenIn } from "./helpers";
+import { accept, anAdmin, inviteAs, statusOf } from "./inviter-helpers";
 import { platformAt } from "./two-factor-helpers";
-
-type Platform = ReturnType<typeof platformAt>;
-type Tenant = Awaited<ReturnType<Platform["tenant"]>>;
-
-/** A user of `t` holding the built-in `admin` role, with an access token. */
-async function anAdmin(p: Platform, t: Tenant, email: string) {
-  const user = await p.user(t.slug, email);
-  const grant = await p.call(`/api/v1/admin/users/${user.id}/roles/admin`, { method: "PUT", token: t.adminKey });
-  expect(grant.status).toBe(204);
-  return user;
-}
-
-/** Invites `email` into `roles` with `token`; the invitation's id and the mailed token. */
-async function inviteAs(p: Platform, t: Tenant, token: string, email: string, roles: string[]) {
-  const sent = await p.call("/api/v1/admin/invitations", { token, body: { email, roles } });
-  expect(sent.status, JSON.stringify(sent.body)).toBe(201);
-  return { id: String(sent.body.id), token: tokenIn(await mailTo(t.slug, email, "You are invited")) };
-}
-
-const accept = (p: Platform, t: Tenant, token: string) =>
-  p.call("/api/v1/auth/accept-invitation", { tenant: t.slug, body: { token, password: PASSWORD, name: "Guest" } });
-
-const statusOf = async (p: Platform, t: Tenant, id: string) =>
-  (await p.call(`/api/v1/admin/invitations/${id}`, { token: t.adminKey })).body.status;
 
 describe("deleting an account revokes the invitations it sent", () => {
   it("its own and its keys': listed revoked, audited with reason inviter_deleted, the tokens refused", async () => {
