@@ -30,7 +30,9 @@ export class DirectoryKeys extends DirectoryAccounts {
   }
 
   /**
-   * Revokes a live key and the keys it created (cascade), if the caller holds the key's scopes.
+   * Revokes a live key and the keys it created (cascade), if the caller holds the key's scopes,
+   * and, in the same transaction, the invitations those keys left pending: acceptance refuses an
+   * invitation whose sender no longer exists, so listing it as `pending` would be untrue.
    * An expired key is not_found: it authenticates nothing, and every key it created expired with it.
    */
   revokeKey(input: In<"revokeKey">): Out<"revokeKey"> {
@@ -39,7 +41,17 @@ export class DirectoryKeys extends DirectoryAccounts {
     if (!key) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "key.revoke", key });
     if (refusal) return denied(refusal);
-    return this.committed(this.creds.revokeKey(ctx, id));
+    const revoked = this.store.tx(() => {
+      const result = this.creds.revokeKey(ctx, id);
+      if (result.ok) {
+        this.invitations.revokeSentByKeys(
+          ctx,
+          result.value.map((k) => k.id),
+        );
+      }
+      return result;
+    });
+    return this.committed(revoked);
   }
 
   verifyKey(input: In<"verifyKey">): Out<"verifyKey"> {

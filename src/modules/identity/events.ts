@@ -36,7 +36,7 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.invitation.created", { invitation_id: z.string(), roles: z.array(z.string()) }),
   event("identity.invitation.revoked", {
     invitation_id: z.string(),
-    reason: z.enum(["revoked", "replaced", "invitee_deleted", "inviter_deleted"]),
+    reason: z.enum(["revoked", "replaced", "invitee_deleted", "inviter_deleted", "inviter_revoked"]),
   }),
   event("identity.invitation.accepted", { invitation_id: z.string(), user_id: z.string() }),
   /** Registration refused by the signup policy (no email: a refusal says nothing of who tried). */

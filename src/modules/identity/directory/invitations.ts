@@ -3,8 +3,13 @@ import { type Actor, ActorSchema } from "../../../kernel/events/envelope";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result, Strings } from "./types";
 
-/** Why an invitation was revoked: by `DELETE`, by a newer invitation to the address, or with an account deleted. */
-type RevocationReason = "revoked" | "replaced" | "invitee_deleted" | "inviter_deleted";
+/** Why an invitation was revoked: by `DELETE`, by a newer invitation to the address, with an account deleted, or with the key that sent it. */
+type RevocationReason = "revoked" | "replaced" | "invitee_deleted" | "inviter_deleted" | "inviter_revoked";
+
+/** What the audit entry of a revocation the administrator did not ask for records of its cause. */
+type RevocationFacts =
+  | { reason: "invitee_deleted" | "inviter_deleted"; user_id: string }
+  | { reason: "inviter_revoked"; key_id: string };
 
 /** Where an invitation stands: waiting for its invitee, or ended one of three ways. */
 export const InvitationStatusSchema = z.enum(["pending", "accepted", "revoked", "expired"]);
@@ -205,30 +210,44 @@ export class Invitations {
    * rows stay (the address is the invitee's), ended as `reason: "inviter_deleted"`. Returns how many.
    */
   revokeSentBy(ctx: Ctx, user: { id: string }, keyIds: readonly string[]): number {
-    const sent = this.sql
-      .exec<{ id: string }>(
-        `select id from invitations where ${WHERE.pending} and (
-           (json_extract(invited_by, '$.kind') = 'user' and json_extract(invited_by, '$.id') = ?2)
-           or (json_extract(invited_by, '$.kind') = 'api_key'
-               and json_extract(invited_by, '$.id') in (select value from json_each(?3))))
-         order by id`,
-        ctx.now,
-        user.id,
-        JSON.stringify(keyIds),
-      )
-      .toArray();
+    const sent = this.pendingFrom(ctx.now, user.id, keyIds);
     for (const { id } of sent) {
       this.revokeRow(ctx, id, "inviter_deleted", { reason: "inviter_deleted", user_id: user.id });
     }
     return sent.length;
   }
 
-  private revokeRow(
-    ctx: Ctx,
-    id: string,
-    reason: RevocationReason,
-    audit?: { reason: "invitee_deleted" | "inviter_deleted"; user_id: string },
-  ): void {
+  /**
+   * Revokes the invitations pending from `keyIds`, keys being revoked (`DELETE` of a key and the
+   * keys minted from it), inside the revocation's transaction: acceptance refuses them from then on
+   * (their sender no longer exists), so the list must not say `pending`. Each is ended as
+   * `reason: "inviter_revoked"`, its audit naming the key that sent it. Returns how many.
+   */
+  revokeSentByKeys(ctx: Ctx, keyIds: readonly string[]): number {
+    const sent = this.pendingFrom(ctx.now, null, keyIds);
+    for (const { id, sender } of sent) {
+      this.revokeRow(ctx, id, "inviter_revoked", { reason: "inviter_revoked", key_id: sender });
+    }
+    return sent.length;
+  }
+
+  /** The invitations pending at `now` sent by user `userId` (when not null) or by one of `keyIds`, by id. */
+  private pendingFrom(now: string, userId: string | null, keyIds: readonly string[]): { id: string; sender: string }[] {
+    return this.sql
+      .exec<{ id: string; sender: string }>(
+        `select id, json_extract(invited_by, '$.id') as sender from invitations where ${WHERE.pending} and (
+           (json_extract(invited_by, '$.kind') = 'user' and json_extract(invited_by, '$.id') = ?2)
+           or (json_extract(invited_by, '$.kind') = 'api_key'
+               and json_extract(invited_by, '$.id') in (select value from json_each(?3))))
+         order by id`,
+        now,
+        userId,
+        JSON.stringify(keyIds),
+      )
+      .toArray();
+  }
+
+  private revokeRow(ctx: Ctx, id: string, reason: RevocationReason, audit?: RevocationFacts): void {
     this.sql.exec("update invitations set revoked_at = ? where id = ?", ctx.now, id);
     this.store.emit(
       ctx,
