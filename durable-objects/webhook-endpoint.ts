@@ -19,7 +19,7 @@ import {
 import { clearEndpointState, putConfig } from "../src/modules/webhooks/endpoint-state";
 import { swapSealed } from "../src/modules/webhooks/endpoints-table";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
-import { redeliveredEvent, redeliveredOneEvent, redeliveryAddress } from "../src/modules/webhooks/redelivery";
+import { endpointActorAddress, redeliveredEvent, redeliveredOneEvent } from "../src/modules/webhooks/redelivery";
 import { DELIVER, EndpointDelivery, PRUNE_EVERY_MS, Timer } from "./webhook-endpoint/delivery";
 
 type Rpc = typeof EndpointRpc;
@@ -109,7 +109,7 @@ export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolv
           if (config) {
             const one = { endpointId: config.endpoint_id, deliveryId: id, messageId: row.message_id };
             this.emit(
-              redeliveryAddress({ tenantId: config.tenant_id, endpointId: config.endpoint_id }),
+              endpointActorAddress({ tenantId: config.tenant_id, endpointId: config.endpoint_id }),
               redeliveredOneEvent(ctx, one),
             );
           }
@@ -137,7 +137,7 @@ export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolv
             limit,
             ...result,
           };
-          this.emit(redeliveryAddress(redelivery), redeliveredEvent(ctx, redelivery));
+          this.emit(endpointActorAddress(redelivery), redeliveredEvent(ctx, redelivery));
         }
         return result;
       });

@@ -34,6 +34,7 @@ import {
   takePosition,
 } from "../../src/modules/webhooks/endpoint-state";
 import { deliveryPolicy } from "../../src/modules/webhooks/policy";
+import { endpointActorAddress } from "../../src/modules/webhooks/redelivery";
 import { openSecrets } from "../../src/modules/webhooks/secrets";
 
 /** The endpoint actor's timer messages. */
@@ -87,7 +88,8 @@ export abstract class EndpointDelivery extends Actor<Timer> {
 
   protected override escalationAddress() {
     const config = this.config();
-    return config ? { tenantId: config.tenant_id, stream: `${config.tenant_id}/webhook/${config.endpoint_id}` } : null;
+    // Not the registry's `<tenant>/webhook/<id>`: the registry numbers that stream's versions.
+    return config ? endpointActorAddress({ tenantId: config.tenant_id, endpointId: config.endpoint_id }) : null;
   }
 
   /** Tries the oldest pending message once, then schedules what comes next. */

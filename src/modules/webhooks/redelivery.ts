@@ -15,11 +15,11 @@ export interface Redelivery {
 }
 
 /**
- * Where an endpoint's redeliveries are recorded: a stream of its own beside the registry's
- * `<tenant>/webhook/<id>`, since each writer numbers its streams' versions, and two writers
- * counting one stream would read as duplicates to a projection.
+ * Where an endpoint's actor records its own events (redeliveries, its escalations): a stream of
+ * its own beside the registry's `<tenant>/webhook/<id>`, since each writer numbers its streams'
+ * versions, and two writers counting one stream would read as duplicates to a projection.
  */
-export const redeliveryAddress = (r: Pick<Redelivery, "tenantId" | "endpointId">): ActorAddress => ({
+export const endpointActorAddress = (r: Pick<Redelivery, "tenantId" | "endpointId">): ActorAddress => ({
   tenantId: r.tenantId,
   stream: `${r.tenantId}/webhook/${r.endpointId}/deliveries`,
 });
