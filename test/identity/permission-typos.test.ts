@@ -54,6 +54,33 @@ describe("a pattern that covers no declared permission is a typo", () => {
     expect((res.body.errors as FieldError[]).map((e) => e.path)).toEqual(["body.scopes.0"]);
   });
 
+  it("a wildcard in a shape no pattern has (`blog.post.*`) says which shapes there are and what it would have matched", async () => {
+    // Webhook filters take `blog.post.*`, so an admin writes it in a role too; "unknown
+    // permission blog.post.*" left them guessing whether blog.post was misspelt.
+    const t = await newTenant();
+    const res = await call("/api/v1/admin/roles", {
+      token: t.adminKey,
+      body: { name: "posts", permissions: ["blog.post.*", "blog.*.read"] },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.detail).toBe("unknown permissions: blog.post.*, blog.*.read");
+    const errors = res.body.errors as FieldError[];
+    expect(errors[0]?.message).toBe(
+      "blog.post.* is not a pattern (a pattern is *, <module>.* or *.<action>): name the permissions it meant one by one: blog.post.create, blog.post.delete, blog.post.publish, blog.post.read, blog.post.update",
+    );
+    expect(errors[1]?.message).toBe(
+      "blog.*.read is not a pattern (a pattern is *, <module>.* or *.<action>): name the permissions it meant one by one: blog.post.read",
+    );
+    const key = await call("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "posts", scopes: ["nothing.here.*"] },
+    });
+    expect(key.status, JSON.stringify(key.body)).toBe(400);
+    expect((key.body.errors as FieldError[])[0]?.message).toBe(
+      "nothing.here.* is not a pattern (a pattern is *, <module>.* or *.<action>)",
+    );
+  });
+
   it("patterns covering at least one declared permission, and `*`, stay valid", async () => {
     const t = await newTenant();
     const patterns = ["*", "*.publish", "*.read", "blog.*", "identity.*"];

@@ -1,7 +1,7 @@
 // The hint of a refused permission: only a near name of the same shape, never a wrong guess.
 import { describe, expect, it } from "vitest";
 import { ALL_PERMISSIONS } from "../../src/generated/permissions";
-import { nearestPermission } from "../../src/modules/identity/permission-hint";
+import { misshapenPatternMessage, nearestPermission } from "../../src/modules/identity/permission-hint";
 import { isKnownPermission, undeclared } from "../../src/modules/identity/undeclared";
 
 const declared = [...ALL_PERMISSIONS];
@@ -41,5 +41,20 @@ describe("isKnownPermission", () => {
 
   it("flags a held pattern that covers nothing among a role's permissions", () => {
     expect(undeclared(set, ["gone.*", "blog.*", "gone.thing.read", "gone.*"])).toEqual(["gone.*", "gone.thing.read"]);
+  });
+});
+
+describe("misshapenPatternMessage", () => {
+  it("names at most eight matches of a wide glob, then how many more", () => {
+    const message = misshapenPatternMessage(declared, "*.*");
+    const more = declared.length - 8;
+    expect(message).toMatch(new RegExp(`one by one: ([a-z_]+\\.[a-z_]+\\.[a-z_]+, ){7}[a-z_.]+ and ${more} more$`));
+  });
+
+  it("a glob of many stars still ends at once (no backtracking blow-up) and matches nothing", () => {
+    const value = `${"*a".repeat(200)}!`;
+    expect(misshapenPatternMessage(declared, value)).toBe(
+      `${value} is not a pattern (a pattern is *, <module>.* or *.<action>)`,
+    );
   });
 });

@@ -6,6 +6,51 @@
  * no hint is better than a wrong one.
  */
 
+/** How many permissions a misshapen pattern's message names before it says how many more. */
+const MAX_LISTED = 8;
+
+/**
+ * The declared permissions a wildcard in a shape no pattern has (`blog.post.*`, `blog.*.read`)
+ * would have matched as a glob, for the 400 that refuses it: webhook filters take
+ * `blog.post.*`, so an admin writes it in a role too, and "unknown permission blog.post.*"
+ * left them guessing whether `blog.post` was misspelt. Naming the permissions one by one is
+ * the way to grant them; a wider pattern (`blog.*`) is not suggested, as it grants more.
+ */
+export function misshapenPatternMessage(declared: readonly string[], value: string): string {
+  const matched = [...new Set(declared)].filter((p) => globMatches(value, p)).sort();
+  const why = `${value} is not a pattern (a pattern is *, <module>.* or *.<action>)`;
+  if (matched.length === 0) return why;
+  const listed = matched.slice(0, MAX_LISTED).join(", ");
+  const more = matched.length > MAX_LISTED ? ` and ${matched.length - MAX_LISTED} more` : "";
+  return `${why}: name the permissions it meant one by one: ${listed}${more}`;
+}
+
+/**
+ * Whether `name` matches `glob`, whose `*` stands for any run of characters: the two-pointer
+ * walk that goes back only to the last `*`, linear-ish in the lengths, where a RegExp built
+ * from a body's `*.*.*.*…` could backtrack for long.
+ */
+function globMatches(glob: string, name: string): boolean {
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (g < glob.length && glob[g] !== "*" && glob[g] === name[n]) {
+      g++;
+      n++;
+    } else if (g < glob.length && glob[g] === "*") {
+      star = g++;
+      resume = n;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else return false;
+  }
+  while (g < glob.length && glob[g] === "*") g++;
+  return g === glob.length;
+}
+
 /** Edits (insert, delete, substitute, swap two neighbours) past which a name is not a typo of another. */
 const MAX_DISTANCE = 2;
 

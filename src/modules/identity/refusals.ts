@@ -4,7 +4,7 @@ import { isPermissionPattern } from "../../kernel/auth/permissions";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, type AppErrorOptions } from "../../kernel/errors";
 import { type IdentityErrorCode, identityErrors } from "./errors";
-import { nearestPermission } from "./permission-hint";
+import { misshapenPatternMessage, nearestPermission } from "./permission-hint";
 import { describeRefusal, type Refusal } from "./policy";
 import { isKnownPermission } from "./undeclared";
 
@@ -40,8 +40,12 @@ export const identityError = (
   options: Pick<AppErrorOptions, "extensions"> = {},
 ): AppError => new AppError(code, { ...options, detail, spec: identityErrors[code] });
 
-/** Why `value` is refused, with the nearest declared permission or pattern when one is a typo away. */
+/**
+ * Why `value` is refused, with the nearest declared permission or pattern when one is a typo
+ * away; a wildcard in a shape no pattern has, with the shapes there are and what it meant.
+ */
 function unknownMessage(declared: ReadonlySet<string>, value: string): string {
+  if (value.includes("*") && !isPermissionPattern(value)) return misshapenPatternMessage([...declared], value);
   const hint = nearestPermission([...declared], value);
   const why =
     isPermissionPattern(value) && value.includes("*")
