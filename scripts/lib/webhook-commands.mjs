@@ -108,7 +108,8 @@ function toggle(verb) {
   const enabled = verb === "enable";
   return {
     name: `webhooks ${verb}`,
-    args: "<endpoint-id>",
+    // --tenant in the usage line and the lists too: the runbook runs it so (docs/operations.md).
+    args: enabled ? "<endpoint-id> [--tenant <id>]" : "<endpoint-id>",
     summary: enabled
       ? "enable an endpoint again (disabled by an admin or for failing): it sends what it kept queued"
       : "disable an endpoint: it sends nothing, and events are not queued for it, until enabled again",
@@ -154,7 +155,7 @@ function toggle(verb) {
 export const webhookCommands = [
   {
     name: "webhooks endpoints",
-    args: "[--limit <n>] [--cursor <cursor>]",
+    args: "[--tenant <id>] [--limit <n>] [--cursor <cursor>]",
     summary: "the tenant's webhook endpoints (the receiver's host; --json for the URL)",
     auth: "either",
     positionals: 0,
@@ -174,7 +175,7 @@ export const webhookCommands = [
   },
   {
     name: "webhooks deliveries",
-    args: "<endpoint-id> [--failed] [--limit <n>] [--cursor <cursor>]",
+    args: "<endpoint-id> [--failed] [--tenant <id>] [--limit <n>] [--cursor <cursor>]",
     summary: "an endpoint's delivery log, latest queued first",
     auth: "either",
     positionals: 1,
@@ -204,7 +205,7 @@ export const webhookCommands = [
   },
   {
     name: "webhooks redeliver-failed",
-    args: "<endpoint-id> [--since <time>]",
+    args: "<endpoint-id> [--since <time>] [--tenant <id>]",
     summary: "send an endpoint's given-up deliveries again, oldest first, until none is left",
     auth: "either",
     positionals: 1,

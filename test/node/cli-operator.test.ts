@@ -210,6 +210,24 @@ describe("--help of the local commands", () => {
     expect(run.stderr).toContain("modules validate takes no arguments or options (got --bogus)");
   });
 
+  it("the webhook commands an operator runs with --tenant show it in their usage line and in the command lists", async () => {
+    // The runbook (docs/operations.md) runs them with --tenant <id>; their usage line, the
+    // group's list and plinth --help left it out, so it was found only under options.
+    const either = ["webhooks endpoints", "webhooks deliveries", "webhooks redeliver-failed", "webhooks enable"];
+    const all = await plinth(["--help"]);
+    const group = await plinth(["webhooks", "--help"]);
+    for (const command of either) {
+      const help = await plinth([...command.split(" "), "--help"]);
+      expect(help.stdout.split("\n")[0], command).toMatch(
+        new RegExp(`^usage: plinth ${command} .*\\[--tenant <id>\\]`),
+      );
+      expect(all.stdout, command).toMatch(new RegExp(`${command} [^\n]*\\[--tenant <id>\\]`));
+      expect(group.stdout, command).toMatch(new RegExp(`${command} [^\n]*\\[--tenant <id>\\]`));
+    }
+    // Disabling stays the tenant's own: no --tenant there.
+    expect((await plinth(["webhooks", "disable", "--help"])).stdout).not.toContain("--tenant");
+  });
+
   it("a sub-command a group lacks lists the group's commands", async () => {
     const run = await plinth(["keys", "rotate"]);
     expect(run.status).toBe(2);
