@@ -130,6 +130,9 @@ let stopDevVarsWatch = () => {};
 let stopMigrationsWatch = () => {};
 let stopWranglerTomlWatch = () => {};
 let starts = 0;
+// From npm start's own restart of wrangler dev (a .dev.vars edit, a load error fixed) until it
+// answers again: the local cron then says nothing of a Worker gone (lib/local-cron.mjs).
+let restarting = false;
 const dev = superviseDev({
   start: () => {
     const child = spawn(bin("wrangler"), args, { cwd: root, stdio: "inherit", env: offlineEnv });
@@ -138,7 +141,9 @@ const dev = superviseDev({
     if (starts++ > 0) {
       // The wrangler dev that ended took Miniflare's queue, and the events it held, with it.
       tracked.owe();
+      restarting = true;
       void waitForHealthy(90_000).then((health) => {
+        restarting = false;
         if (health === true) {
           console.log(`\n  plinth is running again at ${origin} (keys and URLs as printed above)\n`);
           void replayOwed("the events the stopped wrangler dev's queue held", { restarted: true });
@@ -256,11 +261,13 @@ stopCron = startLocalCron({
   // A workerd that died under wrangler dev took the queue's events: owed, so that a Ctrl-C now is
   // not a clean stop with nothing to replay, and the next start says so and replays them.
   onUnreachable: () => tracked.owe(),
+  restarting: () => restarting,
 });
 // wrangler dev reads .dev.vars only when it starts: an edit restarts it, so the values apply
 // (the local cron's root key among them).
 stopDevVarsWatch = watchDevVars(root, () => {
   console.error("plinth: .dev.vars changed; starting wrangler dev again so the new values apply…");
+  restarting = true;
   rootKey = readDevVars().PLATFORM_ROOT_KEY ?? rootKey;
   dev.restart();
 });

@@ -33,9 +33,18 @@ const unreachable = (error) => error instanceof TypeError && error.message === "
  * migration pending) prints one calm line for the spell and reads again after its Retry-After.
  * Nothing listening at `origin` (its workerd ended under a running wrangler dev, which stays
  * up and says nothing) is said once per spell, with what it lost, and `onUnreachable` is
- * called then, so npm start records the local queue's events as owed.
+ * called then, so npm start records the local queue's events as owed. While `restarting()`
+ * (npm start stopped wrangler dev itself, for a .dev.vars edit, and starts it again) the gap is
+ * npm start's own: it says nothing, as npm start says the restart, when it answers again, and
+ * replays the queue's events by itself (telling a user to stop and start again was wrong then).
  */
-export function startLocalCron({ origin, rootKey, print = (line) => console.log(line), onUnreachable = () => {} }) {
+export function startLocalCron({
+  origin,
+  rootKey,
+  print = (line) => console.log(line),
+  onUnreachable = () => {},
+  restarting = () => false,
+}) {
   // A function when the key can change while running (npm start rereads an edited .dev.vars).
   const keyOf = typeof rootKey === "function" ? rootKey : () => rootKey;
   let stopped = false;
@@ -69,6 +78,7 @@ export function startLocalCron({ origin, rootKey, print = (line) => console.log(
   function lost() {
     if (gone || stopped) return;
     gone = true;
+    if (restarting()) return onUnreachable();
     print(
       `plinth: nothing answers at ${origin}: unless wrangler dev is starting again, the Worker's runtime (workerd) has ended under it, and the events its local queue held are lost. ` +
         'Stop npm start (Ctrl-C) and run npm start again: it replays them to the audit log and webhooks (docs/operations.md, "What survives a crash").',

@@ -107,4 +107,32 @@ describe("the local cron when nothing answers any more", () => {
     expect(said).toContain("the events its local queue held are lost");
     expect(said).toContain("npm start again");
   });
+
+  it("says nothing while npm start itself is restarting wrangler dev, but still owes the queue's events", async () => {
+    // Saving .dev.vars (WEBHOOK_POLICY, in the webhooks drill) restarts wrangler dev; a tick in
+    // that gap printed "Stop npm start (Ctrl-C) and run npm start again", while npm start was
+    // already starting it again and replayed the queue's events by itself once it answered.
+    const p = await platform({
+      [JOBS]: [{ status: 200, body: { items: [job(new Date(Date.now() - 1_000).toISOString())] } }],
+    });
+    server = p.server;
+    p.server.on("request", (req) => {
+      if ((req.url ?? "").startsWith("/cdn-cgi/")) p.server.close();
+    });
+    p.server.prependListener("request", (req, res) => {
+      if ((req.url ?? "").startsWith("/cdn-cgi/")) res.socket?.destroy();
+    });
+    const lines: string[] = [];
+    let unreachable = 0;
+    stop = startLocalCron({
+      origin: p.origin,
+      rootKey: "plk_root",
+      print: (l: string) => lines.push(l),
+      onUnreachable: () => unreachable++,
+      restarting: () => true,
+    });
+    await until(() => unreachable > 0);
+    expect(unreachable).toBe(1);
+    expect(lines.join("\n")).not.toContain("nothing answers");
+  });
 });
