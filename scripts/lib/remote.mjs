@@ -138,6 +138,32 @@ const warnOnStderr = (/** @type {import("./cli-stderr.mjs").Warning} */ warning)
   console.error(`plinth: warning: ${warning.detail}`);
 
 /**
+ * Throws a network CliError (exit 3) when a success the CLI reads as JSON is not JSON: what
+ * answers at `url` is no plinth (a wrong port, a receiver, a proxy's page). The parse failure
+ * of openapi-fetch said "cannot reach <url>: Unexpected token …", sending its user after a
+ * network fault. Only an answer whose type does not say JSON is read twice (plinth's never).
+ *
+ * @param {string} url
+ * @param {Response} response
+ * @param {string} parseAs
+ */
+async function refuseNotPlinth(url, response, parseAs) {
+  const type = response.headers.get("content-type") ?? "";
+  if (!response.ok || response.status === 204 || parseAs !== "json" || type.includes("json")) return;
+  const text = await response.clone().text();
+  if (text === "") return;
+  try {
+    JSON.parse(text);
+  } catch {
+    const hint = "pass --url or set PLINTH_URL to the plinth's address";
+    throw new CliError(
+      `${url} answered ${response.status} with ${type.split(";")[0] || "no content type"}, not plinth's JSON: is a plinth there? ${hint}`,
+      EXIT.network,
+    );
+  }
+}
+
+/**
  * The typed client of plinth's API at `url`, authenticated with `key`. An answer that says
  * the key is one being rotated out hands {@link deprecatedCredentialWarning} to `warn`, once
  * (a command's stderr, which prints it as a line or, under --json, as JSON).
@@ -153,7 +179,8 @@ export function connect(url, key, warn = warnOnStderr) {
   if (key) headers.authorization = `Bearer ${key}`;
   const client = createClient({ baseUrl: url, headers });
   client.use({
-    onResponse({ response }) {
+    async onResponse({ response, options }) {
+      await refuseNotPlinth(url, response, options.parseAs);
       const variable = response.headers.get(DEPRECATED_CREDENTIAL_HEADER);
       if (variable === null || warnedOf.has(variable)) return;
       warnedOf.add(variable);
@@ -178,6 +205,7 @@ export async function call(url, pending) {
   try {
     result = await pending;
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const cause = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(error);
     // `PORT=8788 npm start` serves elsewhere than the default URL the CLI tries.
     const hint =

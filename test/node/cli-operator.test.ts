@@ -66,6 +66,29 @@ describe("--url and PLINTH_URL", () => {
     expect(run.stderr).toContain(`cannot reach ${url}: ECONNREFUSED`);
     expect(run.stderr).toContain("pass --url or set PLINTH_URL");
   });
+
+  it("something that is not a plinth at the URL: exit 3, saying it answered, not that it could not be reached", async () => {
+    // In the drill, --url pointed at a webhook receiver answering "ok": the CLI said "cannot
+    // reach …: Unexpected token 'o'", sending its user after a network fault that was a wrong port.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const url = `http://127.0.0.1:${address.port}`;
+    try {
+      const run = await plinth(["tenants", "list", "--url", url], { PLATFORM_ROOT_KEY: "k".repeat(40) });
+      expect(run.status).toBe(3);
+      expect(run.stderr).not.toContain("cannot reach");
+      expect(run.stderr).toContain(`${url} answered 200 with text/plain, not plinth's JSON: is a plinth there?`);
+      expect(run.stderr).toContain("pass --url or set PLINTH_URL");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
 
 describe("--json on stderr", () => {
