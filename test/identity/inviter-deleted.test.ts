@@ -4,7 +4,7 @@
 // still said `pending`, and one whose roles grant nothing passed that check (a deleted sender holds
 // no permission, and nothing was asked of it), so anyone with the mailed token joined.
 import { describe, expect, it } from "vitest";
-import { accept, anAdmin, inviteAs, statusOf } from "./inviter-helpers";
+import { accept, anAdmin, inviteAs, keyInviteIntoEmptyRole, statusOf } from "./inviter-helpers";
 import { platformAt } from "./two-factor-helpers";
 
 describe("deleting an account revokes the invitations it sent", () => {
@@ -59,15 +59,8 @@ describe("deleting an account revokes the invitations it sent", () => {
     // same, and an invitation asking nothing of its sender must not outlive it.
     const p = platformAt("2032-02-03T00:00:00.000Z");
     const t = await p.tenant("inviter-key-gone");
-    const role = await p.call("/api/v1/admin/roles", { token: t.adminKey, body: { name: "guest", permissions: [] } });
-    expect(role.status, JSON.stringify(role.body)).toBe(201);
-    const key = await p.call("/api/v1/admin/api-keys", {
-      token: t.adminKey,
-      body: { name: "inviter", scopes: ["identity.invitation.write"] },
-    });
-    expect(key.status, JSON.stringify(key.body)).toBe(201);
-    const sent = await inviteAs(p, t, String(key.body.key), "key.guest@example.com", ["guest"]);
-    const revoked = await p.call(`/api/v1/admin/api-keys/${key.body.id}`, { method: "DELETE", token: t.adminKey });
+    const { keyId, sent } = await keyInviteIntoEmptyRole(p, t, "key.guest@example.com");
+    const revoked = await p.call(`/api/v1/admin/api-keys/${keyId}`, { method: "DELETE", token: t.adminKey });
     expect(revoked.status).toBe(204);
     const res = await accept(p, t, sent.token);
     expect([res.status, res.body.code], JSON.stringify(res.body)).toEqual([400, "invalid_token"]);

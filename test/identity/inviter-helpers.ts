@@ -21,6 +21,21 @@ export async function inviteAs(p: Platform, t: Tenant, token: string, email: str
   return { id: String(sent.body.id), token: tokenIn(await mailTo(t.slug, email, "You are invited")) };
 }
 
+/**
+ * An invitation of `email` into a role granting nothing (`guest`), sent by a new key holding only
+ * `identity.invitation.write`: what a revoked sender leaves that asks nothing of its sender.
+ */
+export async function keyInviteIntoEmptyRole(p: Platform, t: Tenant, email: string) {
+  const role = await p.call("/api/v1/admin/roles", { token: t.adminKey, body: { name: "guest", permissions: [] } });
+  expect(role.status, JSON.stringify(role.body)).toBe(201);
+  const key = await p.call("/api/v1/admin/api-keys", {
+    token: t.adminKey,
+    body: { name: "inviter", scopes: ["identity.invitation.write"] },
+  });
+  expect(key.status, JSON.stringify(key.body)).toBe(201);
+  return { keyId: String(key.body.id), sent: await inviteAs(p, t, String(key.body.key), email, ["guest"]) };
+}
+
 export const accept = (p: Platform, t: Tenant, token: string) =>
   p.call("/api/v1/auth/accept-invitation", { tenant: t.slug, body: { token, password: PASSWORD, name: "Guest" } });
 

@@ -3,7 +3,7 @@
 // invitations it left pending in the same transaction, so the admin's list does not go on showing
 // as `pending` an invitation nobody can accept.
 import { describe, expect, it } from "vitest";
-import { accept, inviteAs, statusOf } from "./inviter-helpers";
+import { accept, inviteAs, keyInviteIntoEmptyRole, statusOf } from "./inviter-helpers";
 import { platformAt } from "./two-factor-helpers";
 
 describe("revoking an API key revokes the invitations it sent", () => {
@@ -45,15 +45,8 @@ describe("revoking an API key revokes the invitations it sent", () => {
   it("one into a role granting no permission is listed revoked, not pending", async () => {
     const p = platformAt("2032-03-02T00:00:00.000Z");
     const t = await p.tenant("inviter-key-revoked-empty");
-    const role = await p.call("/api/v1/admin/roles", { token: t.adminKey, body: { name: "guest", permissions: [] } });
-    expect(role.status, JSON.stringify(role.body)).toBe(201);
-    const key = await p.call("/api/v1/admin/api-keys", {
-      token: t.adminKey,
-      body: { name: "inviter", scopes: ["identity.invitation.write"] },
-    });
-    expect(key.status, JSON.stringify(key.body)).toBe(201);
-    const sent = await inviteAs(p, t, String(key.body.key), "empty.key.guest@example.com", ["guest"]);
-    const del = await p.call(`/api/v1/admin/api-keys/${key.body.id}`, { method: "DELETE", token: t.adminKey });
+    const { keyId, sent } = await keyInviteIntoEmptyRole(p, t, "empty.key.guest@example.com");
+    const del = await p.call(`/api/v1/admin/api-keys/${keyId}`, { method: "DELETE", token: t.adminKey });
     expect(del.status).toBe(204);
     expect(await statusOf(p, t, sent.id)).toBe("revoked");
     const res = await accept(p, t, sent.token);

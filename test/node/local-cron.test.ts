@@ -76,22 +76,27 @@ describe("the local cron while a migration is pending", () => {
   });
 });
 
+/** A platform with one job due whose Worker's port stops answering after the first read of the jobs. */
+async function dyingPlatform() {
+  const p = await platform({
+    [JOBS]: [{ status: 200, body: { items: [job(new Date(Date.now() - 1_000).toISOString())] } }],
+  });
+  server = p.server;
+  p.server.on("request", (req) => {
+    if ((req.url ?? "").startsWith("/cdn-cgi/")) p.server.close();
+  });
+  p.server.prependListener("request", (req, res) => {
+    if ((req.url ?? "").startsWith("/cdn-cgi/")) res.socket?.destroy();
+  });
+  return p;
+}
+
 describe("the local cron when nothing answers any more", () => {
   it("says the Worker is gone and that its queue's events are owed, once, when a tick finds nothing listening", async () => {
     // A workerd that died under a running wrangler dev (kill -9) left npm start printing only
     // "tick failed (fetch failed)": a Ctrl-C then counted as a clean stop, so the next start
     // neither said that the local queue's events were lost nor replayed them.
-    const p = await platform({
-      [JOBS]: [{ status: 200, body: { items: [job(new Date(Date.now() - 1_000).toISOString())] } }],
-    });
-    server = p.server;
-    // The Worker's port stops answering after the first read of the jobs.
-    p.server.on("request", (req) => {
-      if ((req.url ?? "").startsWith("/cdn-cgi/")) p.server.close();
-    });
-    p.server.prependListener("request", (req, res) => {
-      if ((req.url ?? "").startsWith("/cdn-cgi/")) res.socket?.destroy();
-    });
+    const p = await dyingPlatform();
     const lines: string[] = [];
     let unreachable = 0;
     stop = startLocalCron({
@@ -112,16 +117,7 @@ describe("the local cron when nothing answers any more", () => {
     // Saving .dev.vars (WEBHOOK_POLICY, in the webhooks drill) restarts wrangler dev; a tick in
     // that gap printed "Stop npm start (Ctrl-C) and run npm start again", while npm start was
     // already starting it again and replayed the queue's events by itself once it answered.
-    const p = await platform({
-      [JOBS]: [{ status: 200, body: { items: [job(new Date(Date.now() - 1_000).toISOString())] } }],
-    });
-    server = p.server;
-    p.server.on("request", (req) => {
-      if ((req.url ?? "").startsWith("/cdn-cgi/")) p.server.close();
-    });
-    p.server.prependListener("request", (req, res) => {
-      if ((req.url ?? "").startsWith("/cdn-cgi/")) res.socket?.destroy();
-    });
+    const p = await dyingPlatform();
     const lines: string[] = [];
     let unreachable = 0;
     stop = startLocalCron({
