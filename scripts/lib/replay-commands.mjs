@@ -3,6 +3,31 @@
 import { platform } from "./command-kit.mjs";
 import { replay, replayBudget } from "./replay.mjs";
 
+/**
+ * Runs a replay (or a rebuild) for a command: progress lines for a person, the total as JSON
+ * with --json, warnings through the run's stderr (one JSON line each under --json).
+ *
+ * @param {import("./remote-commands.mjs").Run} run
+ * @param {string} consumer
+ * @param {boolean} rebuild
+ * @param {{ limit: number, maxEvents: number }} budget
+ */
+async function replayRun(run, consumer, rebuild, { limit, maxEvents }) {
+  const total = await replay({
+    client: platform(run),
+    url: run.url,
+    consumer,
+    tenant: run.values.tenant,
+    rebuild,
+    limit,
+    maxEvents,
+    after: run.values.after,
+    print: run.values.json ? () => {} : run.print,
+    warn: (line, warning) => run.stderr.warn(warning, line),
+  });
+  if (run.values.json) run.print(JSON.stringify(total, null, 2));
+}
+
 /** @type {import("./remote-commands.mjs").Command} */
 export const eventsReplay = {
   name: "events replay",
@@ -29,20 +54,7 @@ export const eventsReplay = {
     after: { type: "string", arg: "<cursor>", help: "go on from where an earlier run stopped (its last `after`)" },
   },
   async run(run) {
-    const { limit, maxEvents } = replayBudget(run.values);
-    const total = await replay({
-      client: platform(run),
-      url: run.url,
-      consumer: run.positionals[0] ?? "",
-      tenant: run.values.tenant,
-      rebuild: run.values.rebuild ?? false,
-      limit,
-      maxEvents,
-      after: run.values.after,
-      print: run.values.json ? () => {} : run.print,
-      warn: (line, warning) => run.stderr.warn(warning, line),
-    });
-    if (run.values.json) run.print(JSON.stringify(total, null, 2));
+    await replayRun(run, run.positionals[0] ?? "", run.values.rebuild ?? false, replayBudget(run.values));
   },
 };
 
@@ -66,19 +78,6 @@ export const auditRebuild = {
   },
   // `events replay audit:log --rebuild` under the name an auditor looks for.
   async run(run) {
-    const { limit, maxEvents } = replayBudget(run.values, "max-entries");
-    const total = await replay({
-      client: platform(run),
-      url: run.url,
-      consumer: "audit:log",
-      tenant: run.values.tenant,
-      rebuild: true,
-      limit,
-      maxEvents,
-      after: run.values.after,
-      print: run.values.json ? () => {} : run.print,
-      warn: (line, warning) => run.stderr.warn(warning, line),
-    });
-    if (run.values.json) run.print(JSON.stringify(total, null, 2));
+    await replayRun(run, "audit:log", true, replayBudget(run.values, "max-entries"));
   },
 };
