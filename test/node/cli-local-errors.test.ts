@@ -6,17 +6,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { jsonLines, plinth } from "./plinth-cli";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const INJECTED = path.join(import.meta.dirname, "support", "injected-bug.mjs");
-
-/** Each stderr line parsed as JSON (a line that is not JSON fails the test). */
-const jsonLines = (stderr: string) =>
-  stderr
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe("a bug in a local command", () => {
   it("exits 5 with one line, the stack only with PLINTH_DEBUG=1", async () => {

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { jsonLines, plinth } from "./plinth-cli";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "plinth-cli-operator-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -92,19 +92,6 @@ describe("--url and PLINTH_URL", () => {
 });
 
 describe("--json on stderr", () => {
-  /** Each stderr line as JSON; a line that is not JSON fails the test, naming it. */
-  const jsonLines = (stderr: string) =>
-    stderr
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => {
-        try {
-          return JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          throw new Error(`a --json run printed a stderr line that is not JSON: ${line}`);
-        }
-      });
-
   it("a failure that is not the API's refusal is a JSON line too, with its exit code's name", async () => {
     const url = await deadUrl();
     const unreachable = await plinth(["tenants", "list", "--json", "--url", url], {

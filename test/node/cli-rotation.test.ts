@@ -3,7 +3,7 @@
 // warning line on stderr, however many requests it made; the new key and a tenant's key, none.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { jsonLines, plinth } from "./plinth-cli";
 import { newTenantOf, servePlinthForFile } from "./support/served-plinth";
 
 const OLD_ROOT = randomBytes(32).toString("base64url");
@@ -12,18 +12,6 @@ const served = servePlinthForFile({ PLATFORM_ROOT_KEY_PREVIOUS: OLD_ROOT });
 const withRootKey = (key: string, args: string[]) =>
   plinth([...args, "--url", served().origin], { PLATFORM_ROOT_KEY: key });
 const WARNING = /^plinth: warning: .*PLATFORM_ROOT_KEY_PREVIOUS.*$/gm;
-/** Each stderr line of a --json run, parsed: a line that is not JSON fails the test here. */
-const jsonLines = (stderr: string) =>
-  stderr
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw new Error(`a --json run printed a stderr line that is not JSON: ${line}`);
-      }
-    });
 const isRotationWarning = (line: Record<string, unknown>) =>
   line.warning === "deprecated_credential" && line.variable === "PLATFORM_ROOT_KEY_PREVIOUS";
 

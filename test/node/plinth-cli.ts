@@ -35,3 +35,19 @@ export function plinth(args: string[], env: Record<string, string> = {}): Promis
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/**
+ * Each stderr line of a `--json` run, parsed: a line that is not JSON fails the test, naming it
+ * (under --json everything on stderr is one JSON object a line, scripts/lib/cli-stderr.mjs).
+ */
+export const jsonLines = (stderr: string): Record<string, unknown>[] =>
+  stderr
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`a --json run printed a stderr line that is not JSON: ${line}`);
+      }
+    });
