@@ -91,22 +91,29 @@ async function dyingPlatform() {
   return p;
 }
 
+/** The local cron over {@link dyingPlatform}: what it printed, and how often it found nothing listening. */
+async function cronOfDyingWorker(extra: { restarting?: () => boolean } = {}) {
+  const p = await dyingPlatform();
+  const lines: string[] = [];
+  let unreachable = 0;
+  stop = startLocalCron({
+    origin: p.origin,
+    rootKey: "plk_root",
+    print: (l: string) => lines.push(l),
+    onUnreachable: () => unreachable++,
+    ...extra,
+  });
+  return { p, lines, unreachable: () => unreachable };
+}
+
 describe("the local cron when nothing answers any more", () => {
   it("says the Worker is gone and that its queue's events are owed, once, when a tick finds nothing listening", async () => {
     // A workerd that died under a running wrangler dev (kill -9) left npm start printing only
     // "tick failed (fetch failed)": a Ctrl-C then counted as a clean stop, so the next start
     // neither said that the local queue's events were lost nor replayed them.
-    const p = await dyingPlatform();
-    const lines: string[] = [];
-    let unreachable = 0;
-    stop = startLocalCron({
-      origin: p.origin,
-      rootKey: "plk_root",
-      print: (l: string) => lines.push(l),
-      onUnreachable: () => unreachable++,
-    });
-    await until(() => unreachable > 0);
-    expect(unreachable).toBe(1);
+    const { p, lines, unreachable } = await cronOfDyingWorker();
+    await until(() => unreachable() > 0);
+    expect(unreachable()).toBe(1);
     const said = lines.join("\n");
     expect(said).toContain(`nothing answers at ${p.origin}`);
     expect(said).toContain("the events its local queue held are lost");
@@ -117,18 +124,9 @@ describe("the local cron when nothing answers any more", () => {
     // Saving .dev.vars (WEBHOOK_POLICY, in the webhooks drill) restarts wrangler dev; a tick in
     // that gap printed "Stop npm start (Ctrl-C) and run npm start again", while npm start was
     // already starting it again and replayed the queue's events by itself once it answered.
-    const p = await dyingPlatform();
-    const lines: string[] = [];
-    let unreachable = 0;
-    stop = startLocalCron({
-      origin: p.origin,
-      rootKey: "plk_root",
-      print: (l: string) => lines.push(l),
-      onUnreachable: () => unreachable++,
-      restarting: () => true,
-    });
-    await until(() => unreachable > 0);
-    expect(unreachable).toBe(1);
+    const { lines, unreachable } = await cronOfDyingWorker({ restarting: () => true });
+    await until(() => unreachable() > 0);
+    expect(unreachable()).toBe(1);
     expect(lines.join("\n")).not.toContain("nothing answers");
   });
 });
