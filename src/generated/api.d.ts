@@ -2151,6 +2151,8 @@ export interface components {
             version: number;
             created_at: string;
             updated_at: string;
+            /** @description Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none */
+            unknown_events?: string[];
         };
         WebhookEndpointWithSecret: {
             id: string;
@@ -2163,6 +2165,8 @@ export interface components {
             version: number;
             created_at: string;
             updated_at: string;
+            /** @description Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none */
+            unknown_events?: string[];
             /** @description The signing secret (`whsec_…`): shown here once, never again */
             secret: string;
         };
@@ -2177,6 +2181,8 @@ export interface components {
             version: number;
             created_at: string;
             updated_at: string;
+            /** @description Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none */
+            unknown_events?: string[];
             delivery: {
                 /** @enum {string} */
                 breaker: "closed" | "open" | "half_open";

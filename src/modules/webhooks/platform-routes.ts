@@ -13,6 +13,7 @@ import { createRouter, problem } from "../../kernel/openapi/router";
 import { ctxOf } from "../identity/services";
 import { unknownTenant } from "../tenants/lifecycle";
 import { tenantStore } from "../tenants/store";
+import { flagEndpoint, flagPage } from "./filters";
 import {
   DeliveriesQuery,
   Delivery,
@@ -92,7 +93,7 @@ async function liveTenant(db: D1Database, id: string): Promise<string> {
 export const platformWebhookRoutes = createRouter()
   .openapi(list, async (c) => {
     const tenantId = await liveTenant(c.env.DB, c.req.valid("param").tenant_id);
-    return c.json(await endpointPage(c.env, tenantId, c.req.valid("query")), 200);
+    return c.json(flagPage(c, await endpointPage(c.env, tenantId, c.req.valid("query"))), 200);
   })
   .openapi(deliveries, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
@@ -119,5 +120,5 @@ export const platformWebhookRoutes = createRouter()
     const tenantId = await liveTenant(c.env.DB, tenant_id);
     const endpoint = await enableEndpoint(c.env, tenantId, id, ctxOf(c), ifMatch(c));
     c.header("ETag", `"${endpoint.version}"`);
-    return c.json(endpoint, 200);
+    return c.json(flagEndpoint(c, endpoint), 200);
   });

@@ -20,14 +20,15 @@ import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { checkUrl } from "../../kernel/outbound";
 import { ctxOf } from "../identity/services";
-import { AttemptSchema, DeliverySchema, EndpointRpc, EndpointSchema, endpointActor, registry } from "./contract";
+import { AttemptSchema, DeliverySchema, EndpointRpc, endpointActor, registry } from "./contract";
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
-import { checkFilters } from "./filters";
+import { checkFilters, flagEndpoint, flagPage } from "./filters";
 import {
   DeliveriesQuery,
   Delivery,
   Endpoint,
+  EndpointAnswer,
   REDELIVER_FAILED_SUMMARY,
   REDELIVERY_BATCH_ANSWER,
   RedeliverFailedBody,
@@ -47,10 +48,10 @@ import { newSigningSecret } from "./signing";
 
 const op = operations(["webhooks"]);
 
-const EndpointWithSecret = EndpointSchema.extend({
+const EndpointWithSecret = EndpointAnswer.extend({
   secret: z.string().openapi({ description: "The signing secret (`whsec_…`): shown here once, never again" }),
 }).openapi("WebhookEndpointWithSecret");
-const EndpointDetail = EndpointSchema.extend({ delivery: EndpointRpc.health.reply }).openapi("WebhookEndpointDetail");
+const EndpointDetail = EndpointAnswer.extend({ delivery: EndpointRpc.health.reply }).openapi("WebhookEndpointDetail");
 const DeliveryDetail = DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).openapi("WebhookDeliveryDetail");
 
 const Url = z.string().trim().min(1).max(2048);
@@ -214,7 +215,7 @@ const endpointOf = (c: Context<AppEnv>, id: string) => endpointOfTenant(c.env, t
 /** `/api/v1/admin/webhooks`: endpoints, their secrets, test messages, and the delivery log. */
 export const webhookRoutes = createRouter()
   .openapi(list, async (c) => {
-    return c.json(await endpointPage(c.env, tenantOf(c).id, c.req.valid("query")), 200);
+    return c.json(flagPage(c, await endpointPage(c.env, tenantOf(c).id, c.req.valid("query"))), 200);
   })
   .openapi(create, async (c) => {
     const tenant = tenantOf(c);
@@ -243,13 +244,15 @@ export const webhookRoutes = createRouter()
     const endpoint = await endpointOf(c, id);
     const health = await endpointActor(c.env, tenantOf(c).id, id).health({});
     c.header("ETag", `"${endpoint.version}"`);
-    return c.json({ ...endpoint, delivery: health }, 200);
+    return c.json({ ...flagEndpoint(c, endpoint), delivery: health }, 200);
   })
   .openapi(update, async (c) => {
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
     const patch = c.req.valid("json");
-    if (patch.events) checkFilters(c, patch.events);
+    // The filters held before the write may be sent back as read (filters.ts); an endpoint changed
+    // meanwhile keeps at most what it held a moment earlier.
+    if (patch.events) checkFilters(c, patch.events, (await endpointOf(c, id)).events);
     const result = await registry(c.env, tenant.id).update({
       ctx: ctxOf(c),
       tenant_id: tenant.id,
@@ -259,7 +262,7 @@ export const webhookRoutes = createRouter()
     });
     if (!result.ok) throw writeRefused(result);
     c.header("ETag", `"${result.endpoint.version}"`);
-    return c.json(result.endpoint, 200);
+    return c.json(flagEndpoint(c, result.endpoint), 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
@@ -289,7 +292,7 @@ export const webhookRoutes = createRouter()
     });
     if (!result.ok) throw notFound();
     c.header("Cache-Control", "no-store");
-    return c.json({ ...result.endpoint, secret }, 200);
+    return c.json({ ...flagEndpoint(c, result.endpoint), secret }, 200);
   })
   .openapi(sendTest, async (c) => {
     const { id } = c.req.valid("param");

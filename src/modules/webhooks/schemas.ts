@@ -7,7 +7,17 @@ import { DeliverySchema, DeliveryStatus, EndpointSchema } from "./contract";
  * (platform-routes.ts) share, so an operator's call takes the same body, with the same
  * limits, as the tenant's own.
  */
-export const Endpoint = EndpointSchema.openapi("WebhookEndpoint");
+/**
+ * An endpoint as the routes answer it: the registry's view, with `unknown_events` when some of its
+ * filters match no event type published here (filters.ts, `flagEndpoint`).
+ */
+export const EndpointAnswer = EndpointSchema.extend({
+  unknown_events: z.array(z.string()).optional().openapi({
+    description:
+      "Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none",
+  }),
+});
+export const Endpoint = EndpointAnswer.openapi("WebhookEndpoint");
 export const Delivery = DeliverySchema.openapi("WebhookDelivery");
 
 /** `?limit&cursor&status`: a delivery's position in its endpoint's log, as next_cursor gives it. */
