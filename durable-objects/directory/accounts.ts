@@ -221,8 +221,13 @@ export class DirectoryAccounts extends DirectoryObject {
    * administrator's deletion: never the caller's own account, which `DELETE /me` deletes with proof.
    */
   deleteUser(input: In<"deleteUser">): Out<"deleteUser"> {
-    const { ctx, id } = rpcArgs(DirectoryRpc, "deleteUser", input);
-    return this.removeUser(ctx, id, false);
+    const { ctx, id, recipient } = rpcArgs(DirectoryRpc, "deleteUser", input);
+    return this.removeUser(ctx, id, false, recipient ?? null);
+  }
+
+  /** The request (or the purge job) dismissed a deleted account's mail dead letters in D1. */
+  mailDismissed(input: In<"mailDismissed">): Out<"mailDismissed"> {
+    this.mailDismissals.done(rpcArgs(DirectoryRpc, "mailDismissed", input).digests);
   }
 
   /**
@@ -242,7 +247,7 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   /** The deletion, asked of the policy in the same call: sessions, created keys, invitations naming or sent by them (docs/identity.md). */
-  protected removeUser(ctx: Ctx, id: string, proven: boolean): Out<"deleteUser"> {
+  protected removeUser(ctx: Ctx, id: string, proven: boolean, recipient: string | null): Out<"deleteUser"> {
     const refused = this.deletionRefused(ctx, id, proven);
     const email = this.store.user(id)?.email;
     if (refused || email === undefined) return refused ?? fail("not_found");
@@ -256,6 +261,8 @@ export class DirectoryAccounts extends DirectoryObject {
           { id },
           keys.map((k) => k.id),
         );
+        // Their mail dead letters are D1's: recorded here, so a dismissal that fails is retried.
+        if (recipient !== null) this.mailDismissals.remember(recipient, ctx.now);
         const deleted = this.store.deleteUser(ctx, id);
         return deleted.ok ? ok({ revokedKeys: keys, email }) : deleted;
       }),

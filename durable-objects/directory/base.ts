@@ -11,6 +11,7 @@ import type { DirectoryRpc } from "../../src/modules/identity/directory/contract
 import { Credentials } from "../../src/modules/identity/directory/credentials";
 import { Invitations } from "../../src/modules/identity/directory/invitations";
 import { KeyMaterial } from "../../src/modules/identity/directory/key-material";
+import { MailDismissals } from "../../src/modules/identity/directory/mail-dismissals";
 import { GrantLedger } from "../../src/modules/identity/directory/module-grants";
 import { Roles } from "../../src/modules/identity/directory/roles";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
@@ -49,6 +50,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
   protected readonly grantLedger: GrantLedger;
   protected readonly twoFactor: TwoFactor;
   protected readonly invitations: Invitations;
+  protected readonly mailDismissals: MailDismissals;
   protected readonly relay: OutboxRelay;
 
   constructor(
@@ -71,6 +73,7 @@ export abstract class DirectoryObject extends DurableObject<Env> {
     // Here rather than in the membership layer: deleting an account (accounts, below it) forgets
     // the invitations that name its person.
     this.invitations = new Invitations(this.store);
+    this.mailDismissals = new MailDismissals(this.store);
     this.relay = new OutboxRelay(ctx.storage, {
       object: "TenantDirectory",
       clock,

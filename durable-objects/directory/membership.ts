@@ -51,10 +51,21 @@ export class DirectoryMembership extends DirectoryKeys {
     // A job that listed the tenant before its erasure: nothing is left to forget, and the
     // write refusal (store.tx) must not fail its run for the tenants after this one.
     if (this.store.erased()) {
-      return { one_time_tokens: 0, families: 0, refresh_tokens: 0, key_hashes: [], invitations: 0 };
+      return {
+        one_time_tokens: 0,
+        families: 0,
+        refresh_tokens: 0,
+        key_hashes: [],
+        invitations: 0,
+        mail_dismissals: [],
+      };
     }
     const purged = this.creds.purgeExpired(now, keysExpiredBefore);
-    return { ...purged, invitations: this.invitations.purge(invitationsEndedBefore) };
+    return {
+      ...purged,
+      invitations: this.invitations.purge(invitationsEndedBefore),
+      mail_dismissals: this.mailDismissals.pending(),
+    };
   }
 
   invitationLookup(input: In<"invitationLookup">): Out<"invitationLookup"> {

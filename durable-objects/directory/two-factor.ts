@@ -49,7 +49,7 @@ export class DirectoryTwoFactor extends DirectorySessions {
    * erase an account its second factor protects, as they cannot turn that factor off.
    */
   deleteOwnAccount(input: In<"deleteOwnAccount">): Out<"deleteOwnAccount"> {
-    const { ctx, userId, proof } = rpcArgs(DirectoryRpc, "deleteOwnAccount", input);
+    const { ctx, userId, proof, recipient } = rpcArgs(DirectoryRpc, "deleteOwnAccount", input);
     // The policy first: a deletion it refuses (the last owner) must not spend the code sent with
     // it, a recovery code above all (there are few, each used once). Nothing awaits in between.
     // The Worker checked the password and the proof is checked below: the account is proven the caller's.
@@ -60,7 +60,7 @@ export class DirectoryTwoFactor extends DirectorySessions {
       const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, userId, proof, "delete_account")));
       if (!checked.ok) return fail("wrong_proof");
     }
-    return this.removeUser(ctx, userId, true);
+    return this.removeUser(ctx, userId, true, recipient ?? null);
   }
 
   /** An admin's reset of another user's two-factor: the caller must hold the user's permissions; only an owner resets an owner. */

@@ -16,6 +16,7 @@ export const MIGRATIONS: readonly string[] = [
   "0011_erased_tenants.sql",
   "0012_tenant_indexes.sql",
   "0013_erased_tenants_by_time.sql",
+  "0014_mail_recipient_digest.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -34,4 +35,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0011_erased_tenants.sql": ["erased_tenants"],
   "0012_tenant_indexes.sql": [],
   "0013_erased_tenants_by_time.sql": [],
+  "0014_mail_recipient_digest.sql": [],
 };

@@ -47,6 +47,7 @@ describe("the TenantDirectory after its tenant's erasure", () => {
       refresh_tokens: 0,
       key_hashes: [],
       invitations: 0,
+      mail_dismissals: [],
     });
     // A request in flight: refused.
     await expect(dir.updateSettings({ ctx, patch: { require_verified_email: true } })).rejects.toThrow(/erased/);

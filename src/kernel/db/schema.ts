@@ -102,6 +102,15 @@ export const mailDeadLetters = sqliteTable(
     attempts: integer("attempts").notNull(),
     receivedAt: text("received_at").notNull(),
     replayedAt: text("replayed_at"),
+    /**
+     * Keyed digest of the tenant and the recipient's address (notify/recipient-digest.ts), so
+     * an account's deletion finds its letters without opening every one; null when the content
+     * did not open, no key was configured, or the letter predates the column.
+     */
+    recipientDigest: text("recipient_digest"),
   },
-  (t) => [index("mail_dead_letters_tenant").on(t.tenantId, t.id)],
+  (t) => [
+    index("mail_dead_letters_tenant").on(t.tenantId, t.id),
+    index("mail_dead_letters_recipient").on(t.tenantId, t.recipientDigest),
+  ],
 );

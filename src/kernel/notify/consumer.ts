@@ -1,4 +1,5 @@
 import { deletedTenants, tenantRegistry } from "../auth/tenant-registry";
+import type { Config } from "../config";
 import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
@@ -9,6 +10,7 @@ import { stringField } from "../queues/message-fields";
 import { backoffDelay, realSleeper, type Sleeper } from "../resilience";
 import { mailDeadLetterStore } from "./dead-letters";
 import { contentOf, MailMessageSchema, UnreadableMail } from "./message";
+import { recipientDigest } from "./recipient-digest";
 import { MailRejected, type MailTransport, transportFor } from "./transport";
 
 /** Whether a queue is a mail queue (`…-mail`), told by name: the queue() entry routes on it. */
@@ -16,6 +18,18 @@ export const isMailQueue = (queue: string) => /-mail(-dlq)?$/.test(queue);
 
 /** After this many failed sends in a row, the rest of the batch is retried without calling the provider. */
 export const GIVE_UP_AFTER = 3;
+
+/**
+ * The recipient digest of a message about to become a dead letter (recipient-digest.ts), so a
+ * deleted account's letters are found without opening each; null for one that is not a mail or
+ * does not open (a deletion then opens it again, as it opened every letter before the digest).
+ */
+async function recipientOf(body: unknown, config: Config): Promise<string | null> {
+  const mail = MailMessageSchema.safeParse(body);
+  if (!mail.success) return null;
+  const content = await contentOf(mail.data, config.encryptionKeys);
+  return recipientDigest(config.ipHashKey, mail.data.tenant_id, content.to);
+}
 
 /** What the consumer may be given instead of the real thing (tests). */
 export interface MailConsumerOptions {
@@ -66,7 +80,8 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
     const deadLetter = async (message: Message<unknown>, reason: string, mlog: Logger) => {
       try {
         // Counted as it is stored, once: a letter dismissed or replayed within the hour still counts.
-        if (await dead.store(batch.queue, message, reason, clock.now()))
+        const digest = await recipientOf(message.body, config).catch(() => null);
+        if (await dead.store(batch.queue, message, reason, clock.now(), digest))
           countDeadLetter(metrics.recorder, "mail", stringField(message.body, "kind"));
         mlog.error("mail dead-lettered", { reason });
         message.ack();

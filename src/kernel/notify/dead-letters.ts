@@ -51,7 +51,13 @@ export function mailDeadLetterStore(db: D1Database) {
      * Stores a message (once per queue message id) with why it failed: true when this call stored
      * it, false when a letter of that message id was there already (a redelivery).
      */
-    async store(queue: string, message: Message<unknown>, reason: string, now: Date): Promise<boolean> {
+    async store(
+      queue: string,
+      message: Message<unknown>,
+      reason: string,
+      now: Date,
+      recipientDigest: string | null = null,
+    ): Promise<boolean> {
       const inserted = await orm
         .insert(t)
         .values({
@@ -65,6 +71,7 @@ export function mailDeadLetterStore(db: D1Database) {
           body: JSON.stringify(message.body),
           attempts: message.attempts,
           receivedAt: now.toISOString(),
+          recipientDigest,
         })
         .onConflictDoNothing()
         .returning({ id: t.id });
@@ -118,18 +125,28 @@ export function mailDeadLetterStore(db: D1Database) {
       const [row] = await orm.delete(t).where(eq(t.id, id)).returning();
       return row ? view(row) : null;
     },
-    /**
-     * Up to `limit` of one tenant's dead letters, replayed ones included (they keep their
-     * message), with their queue messages: to find those addressed to an account being deleted
-     * (recipient-dismissal.ts). Those not yet replayed come first, oldest first, then the
-     * replayed ones: a replay would still send the former, and the latter, kept until someone
-     * dismisses them, can outnumber `limit` and would otherwise hide them.
-     */
-    async ofTenant(tenantId: string, limit: number): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
+    /** One tenant's dead letters to the recipient of `digest` (recipient-digest.ts), replayed ones included. */
+    async toRecipient(tenantId: string, digest: string): Promise<MailDeadLetter[]> {
       const rows = await orm
         .select()
         .from(t)
-        .where(eq(t.tenantId, tenantId))
+        .where(and(eq(t.tenantId, tenantId), eq(t.recipientDigest, digest)))
+        .orderBy(t.id);
+      return rows.map(view);
+    },
+    /**
+     * Up to `limit` of one tenant's dead letters without a recipient digest (stored before the
+     * column, or whose content did not open then), replayed ones included (they keep their
+     * message), with their queue messages: to open them and find those addressed to an account
+     * being deleted (recipient-dismissal.ts). Those not yet replayed come first, oldest first,
+     * then the replayed ones: a replay would still send the former, and the latter, kept until
+     * someone dismisses them, can outnumber `limit` and would otherwise hide them.
+     */
+    async undigested(tenantId: string, limit: number): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
+      const rows = await orm
+        .select()
+        .from(t)
+        .where(and(eq(t.tenantId, tenantId), isNull(t.recipientDigest)))
         .orderBy(sql`${t.replayedAt} is not null`, t.id)
         .limit(limit);
       return rows.map((r) => {

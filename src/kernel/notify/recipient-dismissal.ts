@@ -1,50 +1,101 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { sendRecords } from "../queues/dead-letter-audit";
-import { recordDismissal } from "../queues/dismissal";
+import type { Logger } from "../log";
+import type { ModuleRuntime } from "../modules/types";
+import { type LetterActor, requestActor, sendRecordsBy } from "../queues/dead-letter-audit";
 import { type MailDeadLetter, mailDeadLetterStore, mailLetter } from "./dead-letters";
 import { contentOf, MailMessageSchema } from "./message";
+import { recipientDigest } from "./recipient-digest";
 
 /**
- * How many of a tenant's mail dead letters one deletion looks through. Letters are the
- * operator's backlog of a provider outage, dismissed or replayed within days: far fewer than
- * this for one tenant. Past it the rest stay, as the operator's to dismiss.
+ * How many of a tenant's undigested mail dead letters (from before recipient digests, or whose
+ * content did not open when stored) one deletion opens. Letters are the operator's backlog of a
+ * provider outage, dismissed or replayed within days: far fewer than this for one tenant. Past
+ * it the rest stay, as the operator's to dismiss.
  */
 export const RECIPIENT_SCAN_LIMIT = 1_000;
 
 /**
  * Dismisses tenant `tenantId`'s mail dead letters addressed to `to` (compared without case):
  * an account being deleted must not be mailed by a later replay, and its address must not wait
- * in the operator's store. Each letter's sealed content is opened to read its recipient (the
- * address is never in the clear); one that does not open is left for the operator. Recorded as
- * the operator's own dismissal is (`mail.dead_letter.dismissed` in the tenant's audit log, by the
- * request's principal, then the log line), so the letter's end is on record. Returns how many.
+ * in the operator's store. Letters are found by their recipient digest (recipient-digest.ts);
+ * those without one are opened to read their recipient (the address is never in the clear), and
+ * one that does not open is left for the operator. Recorded as the operator's own dismissal is
+ * (`mail.dead_letter.dismissed` in the tenant's audit log, by the request's principal, then the
+ * log line), so the letter's end is on record. Returns how many. Throws when D1 or the events
+ * queue fails; what was not dismissed then is found again by its digest
+ * ({@link dismissMailToDigest}).
  *
  * @example
  * await dismissMailTo(c, tenant.id, "ada@example.com"); // 1
  */
 export async function dismissMailTo(c: Context<AppEnv>, tenantId: string, to: string): Promise<number> {
+  const { encryptionKeys, ipHashKey } = c.get("config");
   const store = mailDeadLetterStore(c.env.DB);
   const address = to.toLowerCase();
-  const addressed: MailDeadLetter[] = [];
-  for (const { letter, message } of await store.ofTenant(tenantId, RECIPIENT_SCAN_LIMIT)) {
+  const digest = recipientDigest(ipHashKey, tenantId, address);
+  const addressed = digest ? await store.toRecipient(tenantId, digest) : [];
+  for (const { letter, message } of await store.undigested(tenantId, RECIPIENT_SCAN_LIMIT)) {
     const mail = MailMessageSchema.safeParse(message);
     if (!mail.success) continue;
-    const content = await contentOf(mail.data, c.get("config").encryptionKeys).catch(() => null);
+    const content = await contentOf(mail.data, encryptionKeys).catch(() => null);
     if (content?.to.toLowerCase() === address) addressed.push(letter);
   }
-  if (addressed.length === 0) return 0;
-  await sendRecords(c, "mail.dead_letter.dismissed", addressed.map(mailLetter));
-  for (const letter of addressed) {
+  const by = requestActor(c) ?? {
+    actor: { kind: "system", id: null },
+    requestId: null,
+    ipHash: null,
+    now: c.get("clock").now(),
+  };
+  return dismiss(c.env, c.get("log"), by, addressed);
+}
+
+/**
+ * Dismisses tenant `tenantId`'s mail dead letters to the recipient of `digest`, by the `system`
+ * actor `by`: the retry of a deletion whose own dismissal failed (the hourly
+ * `tenants/purge-tokens`), when the account and its email are gone and only the digest its
+ * directory kept is left. Letters without a digest are not found this way. Returns how many.
+ *
+ * @example
+ * await dismissMailToDigest(runtime, tenantId, digest, "tenants/purge-tokens");
+ */
+export async function dismissMailToDigest(
+  runtime: Pick<ModuleRuntime, "env" | "log" | "clock">,
+  tenantId: string,
+  digest: string,
+  by: string,
+): Promise<number> {
+  const letters = await mailDeadLetterStore(runtime.env.DB).toRecipient(tenantId, digest);
+  const actor: LetterActor = {
+    actor: { kind: "system", id: by },
+    requestId: null,
+    ipHash: null,
+    now: runtime.clock.now(),
+  };
+  return dismiss(runtime.env, runtime.log, actor, letters);
+}
+
+/** Records, then deletes, `letters`; logs each as the operator's dismissal is. */
+async function dismiss(env: Env, log: Logger, by: LetterActor, letters: readonly MailDeadLetter[]): Promise<number> {
+  if (letters.length === 0) return 0;
+  await sendRecordsBy(env.EVENTS, by, "mail.dead_letter.dismissed", letters.map(mailLetter));
+  const store = mailDeadLetterStore(env.DB);
+  for (const letter of letters) {
     const dismissed = await store.dismiss(letter.id);
-    // Gone since the scan (the operator dismissed it meanwhile): nothing left to do.
+    // Gone since it was found (the operator dismissed it meanwhile): nothing left to do.
     if (dismissed)
-      recordDismissal(c, dismissed, "mail dead letter", (l) => ({
+      log.info("mail dead letter dismissed", {
         event: "mail.dead_letter.dismissed",
-        mail_id: l.mail_id,
-        mail_kind: l.kind,
+        mail_id: dismissed.mail_id,
+        mail_kind: dismissed.kind,
         cause: "recipient_deleted",
-      }));
+        dead_letter_id: dismissed.id,
+        message_id: dismissed.message_id,
+        tenant_id: dismissed.tenant_id,
+        reason: dismissed.reason,
+        replayed_at: dismissed.replayed_at,
+        by: `${by.actor.kind}:${by.actor.id}`,
+      });
   }
-  return addressed.length;
+  return letters.length;
 }

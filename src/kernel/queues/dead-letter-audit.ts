@@ -1,11 +1,10 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { isoNow } from "../clock";
 import { newId } from "../crypto";
 import { hash } from "../crypto/hash";
 import { toHex } from "../crypto/tokens";
 import type { AppEnv } from "../env";
-import type { AuditFacts, OutgoingEvent } from "../events/envelope";
+import type { Actor, AuditFacts, OutgoingEvent } from "../events/envelope";
 import { clientIpHash } from "../http/client-ip";
 
 /** What the tenant's audit log says of an event dead letter acted on: which letter, and the event it held. */
@@ -53,6 +52,26 @@ function dismissalId(action: DeadLetterAction, letterId: string): string {
   return `dismissal-${toHex(digest)}`;
 }
 
+/** Who acts on letters, and when: a request's principal, or a job (`system`). */
+export interface LetterActor {
+  actor: Actor;
+  requestId: string | null;
+  ipHash: string | null;
+  now: Date;
+}
+
+/** The request's principal as the one acting on letters; null without a principal. */
+export function requestActor(c: Context<AppEnv>): LetterActor | null {
+  const principal = c.get("principal");
+  if (!principal) return null;
+  return {
+    actor: { kind: principal.kind, id: principal.id },
+    requestId: c.get("requestId") ?? null,
+    ipHash: clientIpHash(c),
+    now: c.get("clock").now(),
+  };
+}
+
 /**
  * The event recording `action` on `letter` by the request's principal, for the letter's
  * tenant's audit log; null for a letter that names no tenant (a malformed message), which has
@@ -69,12 +88,17 @@ export function deadLetterEvent(
   action: DeadLetterAction,
   letter: AuditedLetter,
 ): OutgoingEvent | null {
-  const principal = c.get("principal");
-  if (!letter.tenant_id || !principal) return null;
+  const by = requestActor(c);
+  return by ? letterEvent(by, action, letter) : null;
+}
+
+/** {@link deadLetterEvent} by whoever `by` names (a job's `system` actor too). */
+export function letterEvent(by: LetterActor, action: DeadLetterAction, letter: AuditedLetter): OutgoingEvent | null {
+  if (!letter.tenant_id) return null;
   // A letter is dismissed once: its record's id is the letter's, so a dismissal sent twice (two
   // admins at the same moment, or a retry after the delete failed) is one entry in the audit log,
   // which keeps one per event id. A letter may be replayed any number of times: each its own.
-  const id = action.endsWith(".dismissed") ? dismissalId(action, letter.id) : newId(c.get("clock").now().getTime());
+  const id = action.endsWith(".dismissed") ? dismissalId(action, letter.id) : newId(by.now.getTime());
   const facts = { dead_letter_id: letter.id, ...letter.facts };
   return {
     id,
@@ -82,10 +106,10 @@ export function deadLetterEvent(
     tenant_id: letter.tenant_id,
     stream: `${letter.tenant_id}/dead_letter/${letter.id}/${id}`,
     version: 1,
-    occurred_at: isoNow(c.get("clock")),
-    actor: { kind: principal.kind, id: principal.id },
-    request_id: c.get("requestId") ?? null,
-    ip_hash: clientIpHash(c),
+    occurred_at: by.now.toISOString(),
+    actor: by.actor,
+    request_id: by.requestId,
+    ip_hash: by.ipHash,
     audit: facts,
     data: facts,
   };
@@ -101,8 +125,19 @@ export async function sendRecords(
   action: DeadLetterAction,
   letters: readonly AuditedLetter[],
 ): Promise<void> {
-  const records = letters.flatMap((l) => deadLetterEvent(c, action, l) ?? []);
+  const by = requestActor(c);
+  if (by) await sendRecordsBy(c.env.EVENTS, by, action, letters);
+}
+
+/** {@link sendRecords} by whoever `by` names, to `queue`: for a job, which has no request. */
+export async function sendRecordsBy(
+  queue: Queue,
+  by: LetterActor,
+  action: DeadLetterAction,
+  letters: readonly AuditedLetter[],
+): Promise<void> {
+  const records = letters.flatMap((l) => letterEvent(by, action, l) ?? []);
   for (let i = 0; i < records.length; i += 100) {
-    await c.env.EVENTS.sendBatch(records.slice(i, i + 100).map((body) => ({ body, contentType: "json" })));
+    await queue.sendBatch(records.slice(i, i + 100).map((body) => ({ body, contentType: "json" })));
   }
 }

@@ -3,6 +3,8 @@ import { tenantOf } from "../../kernel/auth/guards";
 import type { RpcReply } from "../../kernel/durable/rpc";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
+import { errorFields } from "../../kernel/log";
+import { recipientDigest } from "../../kernel/notify/recipient-digest";
 import { dismissMailTo } from "../../kernel/notify/recipient-dismissal";
 import { evictUser, forgetRevokedKeys } from "./authenticators";
 import { type DirectoryRpc, directory } from "./directory/contract";
@@ -16,12 +18,37 @@ import { ctxOf } from "./services";
 type Removal = RpcReply<typeof DirectoryRpc, "deleteOwnAccount">;
 
 /**
+ * The recipient digest of user `id`'s email (kernel/notify/recipient-digest.ts), for the
+ * directory to keep in the deletion's transaction: their mail dead letters are found by it
+ * again if the dismissal after the commit fails. Null for an unknown user (the deletion answers
+ * 404) or without a digest key. Emails never change, so the one read here is the one deleted.
+ *
+ * @example
+ * const recipient = await recipientOf(c, id);
+ */
+export async function recipientOf(c: Context<AppEnv>, id: string): Promise<string | null> {
+  const tenantId = tenantOf(c).id;
+  const user = await directory(c.env, tenantId).getUser(id);
+  return user ? recipientDigest(c.get("config").ipHashKey, tenantId, user.email) : null;
+}
+
+/**
  * After the directory deleted user `id` (the policy asked in the same call: `403`, or
  * `409 last_owner`; `409 revokes_own_key` when the calling key would go with the user's keys): this isolate forgets the user and the API keys revoked with them at
  * once, those keys leave the D1 key index, and the tenant's mail dead letters to the user's
  * address are dismissed (docs/identity.md, "What deleting an account removes").
+ *
+ * The account is gone once the directory committed, so nothing after that fails the answer: a
+ * key-index row left behind routes to a directory that refuses the key (and goes when the
+ * purge forgets the key), and letters left behind are dismissed by the hourly
+ * `tenants/purge-tokens` from the `recipient` digest the directory kept. Each failure is logged.
  */
-export async function settleRemoval(c: Context<AppEnv>, id: string, result: Removal): Promise<void> {
+export async function settleRemoval(
+  c: Context<AppEnv>,
+  id: string,
+  result: Removal,
+  recipient: string | null,
+): Promise<void> {
   if (!result.ok) {
     if (result.error === "denied") throw refused(c, result.refusal, id);
     if (result.error === "revokes_caller") {
@@ -32,9 +59,20 @@ export async function settleRemoval(c: Context<AppEnv>, id: string, result: Remo
     }
     throw new AppError("not_found", { detail: "no such user" });
   }
-  evictUser(tenantOf(c).id, id);
-  await forgetRevokedKeys(c.env.DB, result.value.revokedKeys);
-  await dismissMailTo(c, tenantOf(c).id, result.value.email);
+  const tenantId = tenantOf(c).id;
+  const log = c.get("log").child({ user_id: id });
+  evictUser(tenantId, id);
+  try {
+    await forgetRevokedKeys(c.env.DB, result.value.revokedKeys);
+  } catch (error) {
+    log.error("revoked keys of a deleted user left in the key index", errorFields(error));
+  }
+  try {
+    await dismissMailTo(c, tenantId, result.value.email);
+    if (recipient !== null) await directory(c.env, tenantId).mailDismissed({ digests: [recipient] });
+  } catch (error) {
+    log.error("mail dead letters of a deleted user not dismissed; tenants/purge-tokens retries", errorFields(error));
+  }
 }
 
 /**
@@ -45,5 +83,7 @@ export async function settleRemoval(c: Context<AppEnv>, id: string, result: Remo
  * await removeUser(c, c.req.valid("param").id);
  */
 export async function removeUser(c: Context<AppEnv>, id: string): Promise<void> {
-  await settleRemoval(c, id, await directory(c.env, tenantOf(c).id).deleteUser({ ctx: ctxOf(c), id }));
+  const recipient = await recipientOf(c, id);
+  const result = await directory(c.env, tenantOf(c).id).deleteUser({ ctx: ctxOf(c), id, recipient });
+  await settleRemoval(c, id, result, recipient);
 }

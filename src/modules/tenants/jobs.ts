@@ -1,5 +1,6 @@
 import { forEachTenant } from "../../kernel/jobs/each-tenant";
 import type { JobDef } from "../../kernel/modules/types";
+import { dismissMailToDigest } from "../../kernel/notify/recipient-dismissal";
 import { directory } from "../identity/directory/contract";
 import { keyIndex } from "../identity/key-index";
 
@@ -28,8 +29,9 @@ export const ENDED_INVITATION_RETENTION_MS = 30 * 24 * 3_600_000;
  * verification and reset tokens, refresh-token families that are revoked
  * or wholly expired, API keys expired for {@link EXPIRED_KEY_RETENTION_MS}
  * (each directory in one transaction), whose rows in the D1 key index are then
- * removed, and invitations ended for {@link ENDED_INVITATION_RETENTION_MS}. Here rather than in identity, which knows no tenant list: the tenants
- * module keeps it.
+ * removed, and invitations ended for {@link ENDED_INVITATION_RETENTION_MS}; the mail dead letters
+ * of accounts deleted while D1 failed are dismissed (user-removal.ts). Here rather than in
+ * identity, which knows no tenant list: the tenants module keeps it.
  */
 export const purgeTokens: JobDef = {
   name: "purge-tokens",
@@ -43,7 +45,7 @@ export const purgeTokens: JobDef = {
     const invitationsEndedBefore = new Date(at.getTime() - ENDED_INVITATION_RETENTION_MS).toISOString();
     // Named so the log's redaction (any field naming a token, or ending in `key`/`keys`:
     // kernel/log) leaves the counts readable; `api_keys` was printed as "[redacted]".
-    const purged = { single_use: 0, families: 0, refresh: 0, api_keys_purged: 0, invitations: 0 };
+    const purged = { single_use: 0, families: 0, refresh: 0, api_keys_purged: 0, invitations: 0, mail_dead_letters: 0 };
     const { seen, failed } = await forEachTenant(runtime, async (id) => {
       const counts = await directory(env, id).purgeExpired({ now, keysExpiredBefore, invitationsEndedBefore });
       // After the directory forgot them: a row left by a failure here routes to a directory
@@ -54,6 +56,14 @@ export const purgeTokens: JobDef = {
       purged.refresh += counts.refresh_tokens;
       purged.api_keys_purged += counts.key_hashes.length;
       purged.invitations += counts.invitations;
+      // Deleted accounts' mail dead letters whose dismissal failed after the deletion's commit:
+      // found again by the digest the directory kept, which it forgets once D1 is done.
+      if (counts.mail_dismissals.length > 0) {
+        for (const digest of counts.mail_dismissals) {
+          purged.mail_dead_letters += await dismissMailToDigest(runtime, id, digest, "tenants/purge-tokens");
+        }
+        await directory(env, id).mailDismissed({ digests: counts.mail_dismissals });
+      }
     });
     log.info("expired credentials purged", { tenants: seen, ...purged });
     if (failed > 0) throw new Error(`${failed} of ${seen} tenant directories failed to purge`);

@@ -3,9 +3,11 @@ import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { EraseRpc } from "../../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
+import { RECIPIENT_DIGEST } from "../../../kernel/notify/recipient-digest";
 import { KEY_PURGE_MAX } from "./credentials";
 import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
 import { InvitationStatusSchema, InvitationViewSchema } from "./invitations";
+import { MAIL_DISMISSALS_MAX } from "./mail-dismissals";
 import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
@@ -31,6 +33,8 @@ import {
 // Argument shapes: the Worker is trusted, but a bug on its side must not corrupt a tenant's directory.
 const Id = z.string().min(1).max(64);
 const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+/** A recipient digest (kernel/notify/recipient-digest.ts): the deleted account's mail dead letters, found again later. */
+const Digest = z.string().regex(RECIPIENT_DIGEST);
 const Iso = z.iso.datetime();
 const Email = z.string().min(3).max(320);
 const PasswordHash = z.string().max(512);
@@ -145,8 +149,12 @@ export const DirectoryRpc = defineRpc({
     args: withCtx({ id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),
     reply: resultOf(UserViewSchema, ["not_found"]),
   },
+  /**
+   * `recipient`: the digest of the user's email (the Worker holds the key), kept in the deletion's
+   * transaction until `mailDismissed` says D1 dismissed their mail dead letters.
+   */
   deleteUser: {
-    args: withCtx({ id: Id }),
+    args: withCtx({ id: Id, recipient: Digest.nullish() }),
     reply: deniableResultOf(RemovedUserSchema, ["not_found", "revokes_caller"]),
   },
   /**
@@ -154,7 +162,7 @@ export const DirectoryRpc = defineRpc({
    * only with `proof`, checked and spent here; then as `deleteUser`.
    */
   deleteOwnAccount: {
-    args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable() }),
+    args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable(), recipient: Digest.nullish() }),
     reply: deniableResultOf(RemovedUserSchema, ["not_found", "wrong_proof", "revokes_caller"]),
   },
   createKey: {
@@ -238,7 +246,14 @@ export const DirectoryRpc = defineRpc({
       /** The forgotten keys' hashes, to remove from the D1 key index. */
       key_hashes: z.array(Hash).max(KEY_PURGE_MAX),
       invitations: z.number().int(),
+      /** Deleted accounts' mail dead letters still to dismiss, by recipient digest: the job retries them. */
+      mail_dismissals: z.array(Digest).max(MAIL_DISMISSALS_MAX),
     }),
+  },
+  /** D1 dismissed the mail dead letters to these recipient digests: the directory forgets them. */
+  mailDismissed: {
+    args: z.object({ digests: z.array(Digest).max(MAIL_DISMISSALS_MAX) }),
+    reply: nothing,
   },
   // Single sign-on through OpenID Connect (issue 16): sso-contract.ts.
   ...SsoRpc,

@@ -195,6 +195,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // Every sign-in start sweeps expired states and, past MAX_OPEN_STATES, forgets the ones expiring
   // first (sso.ts): by this index, not a walk of up to 10,000 rows per start.
   [`create index sso_states_expires_at on sso_states (expires_at)`],
+  // Mail dead letters of deleted accounts still to dismiss (mail-dismissals.ts), by recipient digest,
+  // never the address: written in the deletion's transaction, removed once D1 dismissed them.
+  [`create table mail_dismissals (digest text primary key, requested_at text not null)`],
 ];
 
 /**

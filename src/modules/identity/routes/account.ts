@@ -6,7 +6,7 @@ import { accountProofBody, proveAccount } from "../account-proof";
 import { directory } from "../directory/contract";
 import { identityError } from "../refusals";
 import { ctxOf } from "../services";
-import { settleRemoval } from "../user-removal";
+import { recipientOf, settleRemoval } from "../user-removal";
 
 const op = operations(["users"]);
 
@@ -43,10 +43,11 @@ export const accountRoutes = createRouter().openapi(removeMe, async (c) => {
   const tenant = tenantOf(c);
   const dir = directory(c.env, tenant.id);
   const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
-  const result = await dir.deleteOwnAccount({ ctx: ctxOf(c), userId: user.id, proof });
+  const recipient = await recipientOf(c, user.id);
+  const result = await dir.deleteOwnAccount({ ctx: ctxOf(c), userId: user.id, proof, recipient });
   if (!result.ok && result.error === "wrong_proof") {
     throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
   }
-  await settleRemoval(c, user.id, result);
+  await settleRemoval(c, user.id, result, recipient);
   return c.body(null, 204);
 });
