@@ -1,5 +1,11 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import type { Actor } from "../../src/kernel/events/envelope";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
+import {
+  type InvitationView,
+  invitationExpiry,
+  type VoidReason,
+} from "../../src/modules/identity/directory/invitations";
 import type { RoleUses } from "../../src/modules/identity/directory/role-uses";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import type { In, Out } from "./base";
@@ -18,17 +24,46 @@ export class DirectoryMembership extends DirectoryKeys {
     if (roles.some((r) => r === null)) return fail("no_role");
     const refusal = this.authority.check(ctx, { type: "invitation.create", roles: roles.flatMap((r) => r ?? []) });
     if (refusal) return denied(refusal);
-    return this.committed(ok(this.invitations.create(ctx, invitation)));
+    // A key's invitation does not outlive the key: acceptance would refuse it from then on.
+    const expiresAt = invitationExpiry(this.authority.caller(ctx.actor, ctx.now), invitation.expiresAt);
+    return this.committed(ok(this.invitations.create(ctx, { ...invitation, expiresAt })));
   }
 
   listInvitations(input: In<"listInvitations">): Out<"listInvitations"> {
     const { now, status, limit, cursor } = rpcArgs(DirectoryRpc, "listInvitations", input);
-    return this.invitations.list(now, status, limit, cursor);
+    const page = this.invitations.list(now, status, limit, cursor);
+    return { ...page, items: page.items.map((i) => this.withVoidReason(i, now)) };
   }
 
   getInvitation(input: In<"getInvitation">): Out<"getInvitation"> {
     const { id, now } = rpcArgs(DirectoryRpc, "getInvitation", input);
-    return this.invitations.get(id, now);
+    const found = this.invitations.get(id, now);
+    return found ? this.withVoidReason(found, now) : null;
+  }
+
+  /**
+   * Why acceptance would refuse pending invitation `invitation`, sent by `sender`, at `now`; null
+   * when it would not. The checks of acceptance, in its order, so the list says what the token will.
+   */
+  protected voidReason(invitation: { roles: readonly string[] }, sender: Actor, now: string): VoidReason | null {
+    const roles = invitation.roles.flatMap((name) => this.roles.get(name) ?? []);
+    // A role gone since the invitation (deleted before deletion checked invitations): nobody joins
+    // with fewer rights than the invitation said.
+    if (roles.length !== invitation.roles.length) return "role_deleted";
+    // A sender that no longer exists (a deleted user, a revoked or expired key): the policy's check
+    // alone passes such a sender when the roles grant nothing, as nothing is asked.
+    if (this.authority.caller(sender, now).kind === "nobody") return "sender_gone";
+    const ctx = { now, actor: sender, requestId: null };
+    if (this.authority.check(ctx, { type: "invitation.create", roles })) return "sender_lacks_authority";
+    return null;
+  }
+
+  /** A pending invitation as listed: with `void_reason` when acceptance would refuse it now. */
+  private withVoidReason(invitation: InvitationView, now: string): InvitationView {
+    if (invitation.status !== "pending") return invitation;
+    const sender = this.invitations.sender(invitation.id);
+    const reason = sender ? this.voidReason(invitation, sender, now) : "sender_gone";
+    return reason ? { ...invitation, void_reason: reason } : invitation;
   }
 
   revokeInvitation(input: In<"revokeInvitation">): Out<"revokeInvitation"> {
@@ -94,16 +129,9 @@ export class DirectoryMembership extends DirectoryKeys {
     if ((newUser === null) === (existingUserId === null)) return fail("invalid");
     const pending = this.invitations.pending(tokenHash, ctx.now);
     if (!pending) return fail("invalid");
+    // Void (a role gone, a sender gone or no longer holding what it hands out): refused as unknown.
+    if (this.voidReason(pending, pending.invitedBy, ctx.now)) return fail("invalid");
     const roles = pending.roles.flatMap((name) => this.roles.get(name) ?? []);
-    // A role gone since the invitation (deleted before deletion checked invitations) voids it, as a
-    // sender's lost authority does: nobody joins with fewer rights than the invitation said.
-    if (roles.length !== pending.roles.length) return fail("invalid");
-    // A sender that no longer exists (a deleted user, a revoked or expired key) voids it too: the
-    // policy's check alone passes such a sender when the roles grant nothing, as nothing is asked.
-    if (this.authority.caller(pending.invitedBy, ctx.now).kind === "nobody") return fail("invalid");
-    if (this.authority.check({ ...ctx, actor: pending.invitedBy }, { type: "invitation.create", roles })) {
-      return fail("invalid");
-    }
     const found = this.store.credentials(pending.email);
     if ((found?.userId ?? null) !== existingUserId) return fail("changed");
     const userId = this.store.tx(() => {

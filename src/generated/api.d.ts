@@ -2010,6 +2010,11 @@ export interface components {
             roles: string[];
             /** @enum {string} */
             status: "pending" | "accepted" | "revoked" | "expired";
+            /**
+             * @description present only on a pending invitation that acceptance would refuse now (its token answers invalid_token): role_deleted, sender_gone (the account or key that sent it no longer exists) or sender_lacks_authority (its sender no longer holds what the roles grant); revoke it and invite again
+             * @enum {string}
+             */
+            void_reason?: "role_deleted" | "sender_gone" | "sender_lacks_authority";
             status_changed_at: string | null;
             user_id: string | null;
             expires_at: string;

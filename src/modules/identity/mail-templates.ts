@@ -66,7 +66,13 @@ export function invitationMail(input: {
   token: string;
   roles: readonly string[];
   link?: string | null;
+  /** When the invitation ends sooner than {@link INVITATION_TTL_DAYS} (its sending key expires first): that time. */
+  deadline?: string | null;
 }): MailContent {
+  // "2026-12-08T14:05:00.000Z" → "2026-12-08 14:05 UTC": the mail names the end, not a lifetime it no longer has.
+  const within = input.deadline
+    ? `before ${input.deadline.slice(0, 10)} ${input.deadline.slice(11, 16)} UTC`
+    : `within ${INVITATION_TTL_DAYS} days`;
   return renderMail({
     tenantName: input.tenantName,
     subject: `You are invited to ${input.tenantName}`,
@@ -74,7 +80,7 @@ export function invitationMail(input: {
       [`You have been invited to join ${input.tenantName} as ${input.roles.join(", ")}.`],
       ...(input.link
         ? [
-            [`Accept within ${INVITATION_TTL_DAYS} days by opening this link: `, { link: input.link }],
+            [`Accept ${within} by opening this link: `, { link: input.link }],
             ["If you already have an account there, give its password: the account gains the roles."],
           ]
         : [
@@ -82,7 +88,7 @@ export function invitationMail(input: {
             [
               "Accept with ",
               { code: "POST /api/v1/auth/accept-invitation" },
-              ` and this token, a password and your name, within ${INVITATION_TTL_DAYS} days. If you already have an account there, give its password: the account gains the roles.`,
+              ` and this token, a password and your name, ${within}. If you already have an account there, give its password: the account gains the roles.`,
             ],
           ]),
       ["If you did not expect this, ignore this mail: nothing happens without the token."],

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type Actor, ActorSchema } from "../../../kernel/events/envelope";
+import type { Caller } from "../policy";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result, Strings } from "./types";
 
@@ -10,6 +11,30 @@ type RevocationReason = "revoked" | "replaced" | "invitee_deleted" | "inviter_de
 type RevocationFacts =
   | { reason: "invitee_deleted" | "inviter_deleted"; user_id: string }
   | { reason: "inviter_revoked"; key_id: string };
+
+/**
+ * Why a pending invitation would be refused if accepted now (membership.ts, `voidReason`): a role
+ * it names is gone (`role_deleted`), its sender no longer exists (`sender_gone`: a deleted
+ * account, a revoked or expired key), or its sender no longer holds what it hands out
+ * (`sender_lacks_authority`). Shown beside `status: "pending"`, which it does not change: the
+ * invitation is still revocable, and a sender whose role comes back makes it good again.
+ */
+export const VoidReasonSchema = z.enum(["role_deleted", "sender_gone", "sender_lacks_authority"]);
+export type VoidReason = z.infer<typeof VoidReasonSchema>;
+
+/**
+ * The expiry of an invitation `sender` makes when `requested` is its usual lifetime: never past
+ * the sending key's own expiry. Acceptance asks the sender again and refuses a key that expired,
+ * so a later expiry would only keep listed as `pending` an invitation nobody can accept.
+ *
+ * @example
+ * invitationExpiry({ kind: "api_key", id, scopes, expiresAt: "2026-01-02T00:00:00.000Z" }, "2026-01-08T00:00:00.000Z");
+ * // "2026-01-02T00:00:00.000Z"
+ */
+export function invitationExpiry(sender: Caller, requested: string): string {
+  if (sender.kind !== "api_key" || sender.expiresAt === null) return requested;
+  return Date.parse(sender.expiresAt) < Date.parse(requested) ? sender.expiresAt : requested;
+}
 
 /** Where an invitation stands: waiting for its invitee, or ended one of three ways. */
 export const InvitationStatusSchema = z.enum(["pending", "accepted", "revoked", "expired"]);
@@ -26,6 +51,11 @@ export const InvitationViewSchema = z
     }),
     roles: z.array(z.string()),
     status: InvitationStatusSchema,
+    /** Only on a pending invitation that acceptance would refuse now: why ({@link VoidReasonSchema}). */
+    void_reason: VoidReasonSchema.optional().openapi({
+      description:
+        "present only on a pending invitation that acceptance would refuse now (its token answers invalid_token): role_deleted, sender_gone (the account or key that sent it no longer exists) or sender_lacks_authority (its sender no longer holds what the roles grant); revoke it and invite again",
+    }),
     /** When it left `pending`: accepted or revoked then, or its `expires_at`; null while pending. */
     status_changed_at: z.string().nullable(),
     /** The account that accepted it; null unless accepted. */
@@ -154,6 +184,14 @@ export class Invitations {
       .toArray();
     const items = rows.slice(0, limit).map((r) => view(r, now));
     return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  /** Who sent invitation `id`, or null when unknown. */
+  sender(id: string): Actor | null {
+    const row = this.sql
+      .exec<{ invited_by: string }>("select invited_by from invitations where id = ?", id)
+      .toArray()[0];
+    return row ? ActorSchema.parse(JSON.parse(row.invited_by)) : null;
   }
 
   /** One invitation by id, whatever its status, until the purge forgets it ({@link purge}); null when unknown. */

@@ -158,16 +158,12 @@ export const invitationRoutes = createRouter()
     const spent = await spendInvitationMail(c, tenant.id, email);
     const secret = await newSecret("pli");
     const ctx = ctxOf(c);
+    // From the same instant as created_at: the token lives exactly INVITATION_TTL_DAYS, or until
+    // the sending key expires when that is sooner (the directory caps it).
+    const expiresAt = new Date(Date.parse(ctx.now) + INVITATION_TTL_MS).toISOString();
     const result = await directory(c.env, tenant.id).createInvitation({
       ctx,
-      // From the same instant as created_at: the token lives exactly INVITATION_TTL_DAYS.
-      invitation: {
-        id: newId(),
-        email,
-        roles: [...new Set(roles)],
-        tokenHash: secret.hash,
-        expiresAt: new Date(Date.parse(ctx.now) + INVITATION_TTL_MS).toISOString(),
-      },
+      invitation: { id: newId(), email, roles: [...new Set(roles)], tokenHash: secret.hash, expiresAt },
     });
     if (!result.ok) {
       // Nothing is mailed: the budgets are given back, so a typo in a role costs the tenant nothing.
@@ -186,6 +182,7 @@ export const invitationRoutes = createRouter()
         tenantName: tenant.name,
         token: secret.token,
         roles: result.value.roles,
+        deadline: result.value.expires_at < expiresAt ? result.value.expires_at : null,
         link: linkFor((await directory(c.env, tenant.id).settings()).mail_links.invitation, secret.token),
       }),
     });
