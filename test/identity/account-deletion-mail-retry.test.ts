@@ -115,6 +115,21 @@ describe("deleting an account while D1 fails after the directory's commit", () =
     expect(await pendingDismissals(t.id)).toBe(0);
   });
 
+  it("a letter stored before recipient digests is still opened and dismissed by the request itself", async () => {
+    const t = await newTenant("mail-retry-legacy");
+    const person = await newUser(t.slug);
+    const theirs = await mailLetterOf(call, rootKey(), t.id, person.email);
+    const other = await mailLetterOf(call, rootKey(), t.id, "kept@example.com");
+    const stored = await env.DB.prepare("select recipient_digest from mail_dead_letters where id = ?")
+      .bind(theirs.id)
+      .first<{ recipient_digest: string | null }>();
+    expect(stored?.recipient_digest).toMatch(/^[0-9a-f]{32}$/);
+    await env.DB.prepare("update mail_dead_letters set recipient_digest = null where tenant_id = ?").bind(t.id).run();
+    const del = await call(`/api/v1/users/${person.id}`, { method: "DELETE", token: t.adminKey });
+    expect(del.status, JSON.stringify(del.body)).toBe(204);
+    expect(await lettersOf(t.id)).toEqual([other.id]);
+  });
+
   it("a deletion whose dismissal succeeds leaves nothing for the purge to retry", async () => {
     const t = await newTenant("mail-retry-none");
     const person = await newUser(t.slug);
