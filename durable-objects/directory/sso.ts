@@ -2,6 +2,7 @@ import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { type RoleUses, ssoFieldsNaming } from "../../src/modules/identity/directory/role-uses";
 import { changesTrust, SsoDirectory } from "../../src/modules/identity/directory/sso";
+import type { SsoOrigin } from "../../src/modules/identity/directory/two-factor";
 import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { OWNER } from "../../src/modules/identity/policy";
 import { type LinkFacts, mayLinkByEmail, mayProvision } from "../../src/modules/identity/sso/mapping";
@@ -55,10 +56,12 @@ export class DirectorySso extends DirectoryMembership {
   /**
    * Remembers a sign-in under way (past MAX_OPEN_STATES, the oldest is forgotten: sso.ts). One that a signed-in user begins to link their account
    * (`link`) needs, with two-factor on, a current code or an unused recovery code, spent here:
-   * an access token alone must not tie a new way in to an account its second factor protects.
+   * an access token alone must not tie a new way in to an account its second factor protects. An
+   * account the tenant requires two-factor of and that has not enrolled is refused
+   * (`two_factor_required`): the callback would refuse its sign-in as login does.
    */
   ssoBegin(input: In<"ssoBegin">): Out<"ssoBegin"> {
-    const { ctx, stateHash, nonce, codeVerifier, appRedirect, expiresAt, link } = rpcArgs(
+    const { ctx, stateHash, nonce, codeVerifier, appRedirect, expiresAt, link, adminPermissions } = rpcArgs(
       DirectoryRpc,
       "ssoBegin",
       input,
@@ -71,6 +74,8 @@ export class DirectorySso extends DirectoryMembership {
         if (!proof) return fail("wrong_proof");
         const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, link.userId, proof, "sso_link")));
         if (!checked.ok) return fail("wrong_proof");
+      } else if (this.twoFactor.mustEnrol(link.userId, adminPermissions)) {
+        return fail("two_factor_required");
       }
     }
     const evicted = this.sso.begin(
@@ -119,7 +124,8 @@ export class DirectorySso extends DirectoryMembership {
   /**
    * A sign-in the Worker has verified (ID token, verified email, allowed
    * domain): the user of that email, or a new one when `mayProvision` allows;
-   * then a session, as password login starts one.
+   * then a session, as password login starts one, or the second step password
+   * login asks of the account (`secondStep`).
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
     const args = rpcArgs(DirectoryRpc, "ssoLogin", input);
@@ -170,6 +176,12 @@ export class DirectorySso extends DirectoryMembership {
     }
     const id = existing?.userId ?? userId;
     const provisioned = existing === null;
+    // The second step's events name the person signing in: the account's, as after a correct password.
+    const as: Ctx = { ...ctx, actor: { kind: "user", id } };
+    if (existing) {
+      const step = this.secondStep(as, id, args, { issuer, subject });
+      if (step) return this.committed(step);
+    }
     this.store.tx(() => {
       if (existing) this.store.markEmailVerified(ctx, id);
       else this.sso.provision(ctx, { id, email, name, roles });
@@ -188,6 +200,30 @@ export class DirectorySso extends DirectoryMembership {
     const principal = this.store.principal(id);
     if (!principal) return fail("not_configured");
     return this.committed(ok({ principal, provisioned }));
+  }
+
+  /**
+   * What an existing account still needs before a sign-in through the provider starts a session, as
+   * password login asks it (plinth's second factor is the account's, whichever first factor was
+   * used): with two-factor on, a challenge for `POST /auth/two-factor`, which remembers the identity;
+   * when the tenant requires it of the account and it has not enrolled, a refusal. An explicit link
+   * gave its proof at the request (ssoBegin), so only the requirement is checked again. Null: none.
+   */
+  private secondStep(
+    as: Ctx,
+    userId: string,
+    args: { linkUserId: string | null; adminPermissions: string[]; challengeHash: string; challengeExpiresAt: string },
+    identity: SsoOrigin,
+  ): { ok: false; error: "two_factor_challenge" | "two_factor_required" } | null {
+    if (args.linkUserId === null && this.twoFactor.enabled(userId)) {
+      this.twoFactor.issueChallenge(as, userId, args.challengeHash, args.challengeExpiresAt, identity);
+      return fail("two_factor_challenge");
+    }
+    if (!this.twoFactor.mustEnrol(userId, args.adminPermissions)) return null;
+    this.store.tx(() =>
+      this.store.emit(as, `user/${userId}`, { type: "identity.login.two_factor_refused", data: { user_id: userId } }),
+    );
+    return fail("two_factor_required");
   }
 
   /**

@@ -102,7 +102,8 @@ export class DirectoryTwoFactor extends DirectorySessions {
 
   twoFactorChallenge(input: In<"twoFactorChallenge">): Out<"twoFactorChallenge"> {
     const { challengeHash, now } = rpcArgs(DirectoryRpc, "twoFactorChallenge", input);
-    return this.twoFactor.challenge(challengeHash, now);
+    const live = this.twoFactor.challenge(challengeHash, now);
+    return live && { userId: live.userId, sealedSecret: live.sealedSecret };
   }
 
   twoFactorComplete(input: In<"twoFactorComplete">): Out<"twoFactorComplete"> {
@@ -122,6 +123,16 @@ export class DirectoryTwoFactor extends DirectorySessions {
         this.twoFactor.spendChallenge(ctx, challengeHash);
         this.creds.startFamily(ctx, userId, familyId, tokenHash);
         this.sessions.describe(familyId, ctx, userAgent);
+        if (live.sso) {
+          // The second step of a single sign-on: the session is the provider identity's, as one the
+          // callback starts at once is (unlinking it ends the session), and recorded as its sign-in.
+          const { issuer, subject } = live.sso;
+          this.sso.signedIn(familyId, issuer, subject);
+          this.store.emit(ctx, `user/${userId}`, {
+            type: "identity.sso.login",
+            data: { user_id: userId, family_id: familyId, issuer },
+          });
+        }
         return ok({ ...principal, families: [...principal.families, familyId] });
       }),
     );

@@ -10155,7 +10155,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the token pair, as password login answers (no app redirect was asked for) */
+            /** @description the token pair, as password login answers (no app redirect was asked for); for an account with two-factor on, a challenge for POST /auth/two-factor instead */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10163,10 +10163,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["TokenPair"] | components["schemas"]["TwoFactorChallenge"];
                 };
             };
-            /** @description to the app redirect named at the start, with the token pair in the fragment */
+            /** @description to the app redirect named at the start, with the token pair (or the two-factor challenge) in the fragment */
             302: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10205,7 +10205,7 @@ export interface operations {
                 };
             };
             /**
-             * @description email not verified, its domain not allowed, the signup policy refuses a new user, or an explicit link's identity has another email (sso_link_mismatch)
+             * @description email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)

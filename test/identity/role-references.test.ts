@@ -188,6 +188,8 @@ describe("deleting a role that the SSO configuration names", () => {
         tokenHash: "a".repeat(64),
         userAgent: null,
         adminPermissions: [],
+        challengeHash: "c".repeat(64),
+        challengeExpiresAt: new Date(Date.now() + 300_000).toISOString(),
       });
     const refused = await signIn("zed", ["staff", "viewer"]);
     expect(refused).toEqual({ ok: false, error: "role_missing", roles: ["staff"] });

@@ -35,7 +35,8 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
 
   /**
    * A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's
-   * account), with the refresh token of the session it starts, as the callback hands it out.
+   * account), with the refresh token of the session it starts and the two-factor challenge it may
+   * answer instead, as the callback hands them out.
    */
   const signInWithToken = async (
     tenantId: string,
@@ -44,9 +45,12 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
     linkUserId: string | null = null,
   ) => {
     const refreshToken = `plr_${crypto.randomUUID()}`;
+    const challenge = `plc_${crypto.randomUUID()}`;
     const result = await directory(env, tenantId).ssoLogin({
       linkUserId,
       adminPermissions,
+      challengeHash: await sha256Hex(challenge),
+      challengeExpiresAt: new Date(p.clock.now().getTime() + 300_000).toISOString(),
       ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
       email,
       name: "Someone",
@@ -58,7 +62,7 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
       tokenHash: await sha256Hex(refreshToken),
       userAgent: null,
     });
-    return { result, refreshToken };
+    return { result, refreshToken, challenge };
   };
 
   /** A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's account). */

@@ -41,6 +41,17 @@ export const identityError = (
 ): AppError => new AppError(code, { ...options, detail, spec: identityErrors[code] });
 
 /**
+ * A sign-in (password or single sign-on) of an account the tenant requires two-factor of
+ * (`require_two_factor_for_admins`) that has not enrolled: how to get out of it, since the
+ * account has no session to enrol from otherwise.
+ */
+export const enrolmentRequired = (): AppError =>
+  identityError(
+    "two_factor_required",
+    "this tenant requires two-factor authentication for administrators: enrol at POST /api/v1/me/two-factor from a session you still have, or ask an administrator to turn require_two_factor_for_admins off while you enrol",
+  );
+
+/**
  * Why `value` is refused, with the nearest declared permission or pattern when one is a typo
  * away; a wildcard in a shape no pattern has, with the shapes there are and what it meant.
  */

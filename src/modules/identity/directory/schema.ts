@@ -198,6 +198,13 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // Mail dead letters of deleted accounts still to dismiss (mail-dismissals.ts), by recipient digest,
   // never the address: written in the deletion's transaction, removed once D1 dismissed them.
   [`create table mail_dismissals (digest text primary key, requested_at text not null)`],
+  [
+    // A sign-in through the provider into an account that must present plinth's second factor gets a
+    // login challenge (two-factor.ts): it remembers the identity, so the session it completes is that
+    // identity's (unlinking ends it) as a session the callback starts at once is.
+    `alter table one_time_tokens add column sso_issuer text`,
+    `alter table one_time_tokens add column sso_subject text`,
+  ],
 ];
 
 /**

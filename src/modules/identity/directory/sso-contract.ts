@@ -14,6 +14,7 @@ const Iso = z.iso.datetime();
 const Email = z.string().min(3).max(320);
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
+const AdminPermissions = z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500);
 const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
 const nothing = z.void();
 
@@ -46,12 +47,15 @@ export const SsoRpc = defineRpc({
        * the identity to this account only. With two-factor on, `proof` is checked and spent here.
        */
       link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable() }).nullable().default(null),
+      /** As for ssoLogin: a link of an account the tenant requires two-factor of, not enrolled, is refused. */
+      adminPermissions: AdminPermissions.default([]),
     }),
     /** `evicted`: open sign-ins forgotten to stay within MAX_OPEN_STATES (sso.ts), for the operator's log. */
     reply: resultOf(z.object({ evicted: z.number().int().nonnegative() }), [
       "not_configured",
       "not_found",
       "wrong_proof",
+      "two_factor_required",
     ]),
   },
   /**
@@ -96,9 +100,13 @@ export const SsoRpc = defineRpc({
       linkUserId: Id.nullable().default(null),
       /**
        * The permissions whose holders `require_two_factor_for_admins` covers (the declared `admin.*`):
-       * while it is on, their accounts link only explicitly, as an owner's does.
+       * while it is on, their accounts link only explicitly, as an owner's does, and sign in only
+       * enrolled, with the second step.
        */
-      adminPermissions: z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500),
+      adminPermissions: AdminPermissions,
+      /** The challenge (its hash) answered when the account must present plinth's second factor. */
+      challengeHash: Hash,
+      challengeExpiresAt: Iso,
     }),
     reply: z.union([
       resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
@@ -109,9 +117,13 @@ export const SsoRpc = defineRpc({
         "link_required",
         /** An explicit link whose account is gone, or whose provider identity asserts another email. */
         "link_mismatch",
+        /** The tenant requires two-factor of the account (administrators) and it has not enrolled. */
+        "two_factor_required",
       ]),
       /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
       z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),
+      /** No session yet: the account has two-factor on, and the challenge (`challengeHash`) awaits its code. */
+      z.object({ ok: z.literal(false), error: z.literal("two_factor_challenge") }),
     ]),
   },
 });

@@ -19,6 +19,9 @@ export const DirectoryProofSchema = z.union([
 ]);
 export type DirectoryProof = z.infer<typeof DirectoryProofSchema>;
 
+/** The provider identity (issuer, `sub`) whose sign-in a login challenge continues. */
+export type SsoOrigin = { issuer: string; subject: string };
+
 /** Where a proof was checked, for the audit log. */
 export type ProofStage = "login" | "confirm" | "disable" | "delete_account" | "sso_link" | "sso_unlink";
 
@@ -200,15 +203,26 @@ export class TwoFactor {
     return adminPermissions.some((p) => covers(grants, p));
   }
 
-  /** Stores a login's challenge (its hash), single use, until `expiresAt`. */
-  issueChallenge(ctx: Ctx, userId: string, challengeHash: string, expiresAt: string): void {
+  /**
+   * Stores a login's challenge (its hash), single use, until `expiresAt`; `sso`, the provider identity
+   * that signed in when the first step was a single sign-on, so the session it completes is that identity's.
+   */
+  issueChallenge(
+    ctx: Ctx,
+    userId: string,
+    challengeHash: string,
+    expiresAt: string,
+    sso: SsoOrigin | null = null,
+  ): void {
     this.store.tx(() => {
       this.sql.exec(
-        "insert into one_time_tokens (token_hash, kind, user_id, expires_at) values (?, ?, ?, ?)",
+        "insert into one_time_tokens (token_hash, kind, user_id, expires_at, sso_issuer, sso_subject) values (?, ?, ?, ?, ?, ?)",
         challengeHash,
         CHALLENGE,
         userId,
         expiresAt,
+        sso?.issuer ?? null,
+        sso?.subject ?? null,
       );
       this.store.emit(ctx, `user/${userId}`, {
         type: "identity.login.two_factor_challenged",
@@ -217,18 +231,27 @@ export class TwoFactor {
     });
   }
 
-  /** A live challenge's user and their sealed secret, without spending it; null when unknown, used or expired. */
-  challenge(challengeHash: string, now: string): { userId: string; sealedSecret: string } | null {
+  /**
+   * A live challenge's user and their sealed secret, and the provider identity whose sign-in it
+   * continues (null after a password), without spending it; null when unknown, used or expired.
+   */
+  challenge(
+    challengeHash: string,
+    now: string,
+  ): { userId: string; sealedSecret: string; sso: SsoOrigin | null } | null {
     const row = this.sql
-      .exec<{ user_id: string }>(
-        "select user_id from one_time_tokens where token_hash = ? and kind = ? and used_at is null and expires_at > ?",
+      .exec<{ user_id: string; sso_issuer: string | null; sso_subject: string | null }>(
+        `select user_id, sso_issuer, sso_subject from one_time_tokens
+          where token_hash = ? and kind = ? and used_at is null and expires_at > ?`,
         challengeHash,
         CHALLENGE,
         now,
       )
       .toArray()[0];
     const secret = row ? this.secret(row.user_id) : null;
-    return row && secret?.enabled ? { userId: row.user_id, sealedSecret: secret.sealedSecret } : null;
+    if (!row || !secret?.enabled) return null;
+    const sso = row.sso_issuer && row.sso_subject ? { issuer: row.sso_issuer, subject: row.sso_subject } : null;
+    return { userId: row.user_id, sealedSecret: secret.sealedSecret, sso };
   }
 
   /** Spends a live challenge; its user, or invalid. */

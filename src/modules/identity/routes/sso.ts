@@ -1,7 +1,10 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type * as oauth from "oauth4webapi";
 import { tenantOf } from "../../../kernel/auth/guards";
+import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
+import type { AppEnv } from "../../../kernel/env";
 import { moduleError } from "../../../kernel/errors";
 import { DisplayName, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
@@ -21,7 +24,8 @@ import { domainAllowed, rolesFor } from "../sso/mapping";
 import { signInRefusal } from "../sso/refusals";
 import { openClientSecret } from "../sso/secrets";
 import { tokenPair } from "../token-pair";
-import { adminPermissions } from "../two-factor";
+import { adminPermissions, CHALLENGE_TTL_S } from "../two-factor";
+import { TwoFactorChallengeSchema } from "./two-factor-login";
 
 const op = operations(["auth"]);
 
@@ -61,11 +65,17 @@ const callback = op.get("/auth/sso/callback", {
     }),
   },
   responses: {
-    200: jsonResponse("the token pair, as password login answers (no app redirect was asked for)", TokenPairSchema),
-    302: { description: "to the app redirect named at the start, with the token pair in the fragment" },
+    200: jsonResponse(
+      "the token pair, as password login answers (no app redirect was asked for); for an account with two-factor on, a challenge for POST /auth/two-factor instead",
+      z.union([TokenPairSchema, TwoFactorChallengeSchema]),
+    ),
+    302: {
+      description:
+        "to the app redirect named at the start, with the token pair (or the two-factor challenge) in the fragment",
+    },
     400: problem("unknown, used or expired state; the provider's error; an ID token that does not validate"),
     403: problem(
-      "email not verified, its domain not allowed, the signup policy refuses a new user, or an explicit link's identity has another email (sso_link_mismatch)",
+      "email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)",
     ),
     404: problem("no provider configured (sso_not_configured)"),
     409: problem(
@@ -131,6 +141,7 @@ export const ssoRoutes = createRouter()
     const named = DisplayName.safeParse(typeof claims.name === "string" ? claims.name.trim().slice(0, 200) : "");
     const name = named.success ? named.data : email;
     const next = await newSecret("plr");
+    const challenge = await newSecret("plc");
     const familyId = newId();
     const result = await dir.ssoLogin({
       ctx: ctxOf(c),
@@ -145,7 +156,15 @@ export const ssoRoutes = createRouter()
       userAgent: clampUserAgent(c.req.header("user-agent")),
       linkUserId: pending.value.linkUserId,
       adminPermissions: adminPermissions(c),
+      challengeHash: challenge.hash,
+      challengeExpiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
     });
+    c.header("Cache-Control", "no-store");
+    if (!result.ok && result.error === "two_factor_challenge") {
+      // The account has plinth's second factor on: the same second step as after a correct password.
+      const answer = { two_factor_required: true as const, challenge: challenge.token, expires_in: CHALLENGE_TTL_S };
+      return handBack(c, pending.value.appRedirect, answer);
+    }
     if (!result.ok) {
       if (result.error === "role_missing") {
         // The operator's side of the refusal (the person signing in is told no role name).
@@ -159,17 +178,20 @@ export const ssoRoutes = createRouter()
     }
     const { principal } = result.value;
     evictUser(tenant.id, principal.id);
-    const pair = await tokenPair(c, tenant.id, principal, familyId, next.token);
-    c.header("Cache-Control", "no-store");
-    if (pending.value.appRedirect) {
-      const fragment = new URLSearchParams({
-        access_token: pair.access_token,
-        refresh_token: pair.refresh_token,
-        token_type: pair.token_type,
-        expires_in: String(pair.expires_in),
-      });
-      c.header("Location", `${pending.value.appRedirect}#${fragment}`);
-      return c.body(null, 302);
-    }
-    return c.json(pair, 200);
+    return handBack(c, pending.value.appRedirect, await tokenPair(c, tenant.id, principal, familyId, next.token));
   });
+
+/**
+ * The callback's answer (a token pair, or a two-factor challenge): JSON, or with an app redirect a
+ * `302` carrying it in the fragment, which never reaches a server nor a `Referer`.
+ */
+function handBack(
+  c: Context<AppEnv>,
+  appRedirect: string | null,
+  answer: z.infer<typeof TokenPairSchema> | z.infer<typeof TwoFactorChallengeSchema>,
+) {
+  if (!appRedirect) return c.json(answer, 200);
+  const fragment = new URLSearchParams(Object.entries(answer).map(([k, v]): [string, string] => [k, String(v)]));
+  c.header("Location", `${appRedirect}#${fragment}`);
+  return c.body(null, 302);
+}

@@ -12,7 +12,7 @@ import { enforce } from "../../../kernel/ratelimit/limiter";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
-import { identityError } from "../refusals";
+import { enrolmentRequired } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
 import { ctxOf, newSecret } from "../services";
 import { tokenPair } from "../token-pair";
@@ -51,12 +51,7 @@ export async function secondFactor(
     rehash,
   });
   if (verdict === "none") return null;
-  if (verdict === "enrolment_required") {
-    throw identityError(
-      "two_factor_required",
-      "this tenant requires two-factor authentication for administrators: enrol at POST /api/v1/me/two-factor from a session you still have, or ask an administrator to turn require_two_factor_for_admins off while you enrol",
-    );
-  }
+  if (verdict === "enrolment_required") throw enrolmentRequired();
   return { two_factor_required: true, challenge: challenge.token, expires_in: CHALLENGE_TTL_S };
 }
 

@@ -7,8 +7,9 @@ import { AppError, moduleError } from "../../../kernel/errors";
 import type { directory } from "../directory/contract";
 import type { DirectoryProof } from "../directory/two-factor";
 import { identityErrors } from "../errors";
-import { identityError } from "../refusals";
+import { enrolmentRequired, identityError } from "../refusals";
 import { ctxOf } from "../services";
+import { adminPermissions } from "../two-factor";
 import { authorizationUrl, type OidcClient, type OidcDeps } from "./client";
 import { SsoFailure } from "./failures";
 import type { SsoStored } from "./schemas";
@@ -83,10 +84,12 @@ export async function beginSignIn(
     appRedirect,
     expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
     link: options.link,
+    adminPermissions: adminPermissions(c),
   });
   if (!begun.ok && begun.error === "wrong_proof") {
     throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
   }
+  if (!begun.ok && begun.error === "two_factor_required") throw enrolmentRequired();
   if (!begun.ok) throw notConfigured();
   if (begun.value.evicted > 0) {
     // Real sign-ins never fill the table (MAX_OPEN_STATES): someone is starting sign-ins in bulk.

@@ -2,9 +2,13 @@ import type { RpcReply } from "../../../kernel/durable/rpc";
 import { AppError, moduleError } from "../../../kernel/errors";
 import type { DirectoryRpc } from "../directory/contract";
 import { identityErrors } from "../errors";
+import { enrolmentRequired } from "../refusals";
 
-/** A sign-in the directory refused (`ssoLogin`'s failures). */
-export type SignInRefusal = Extract<RpcReply<typeof DirectoryRpc, "ssoLogin">, { ok: false }>;
+/** A sign-in the directory refused (`ssoLogin`'s failures; a challenge is no refusal, the callback answers it). */
+export type SignInRefusal = Exclude<
+  Extract<RpcReply<typeof DirectoryRpc, "ssoLogin">, { ok: false }>,
+  { error: "two_factor_challenge" }
+>;
 
 /**
  * The answer to the person signing in when the directory refused their sign-in. Written for
@@ -39,6 +43,9 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
         detail:
           "the single sign-on configuration cannot create an account for this sign-in; ask an administrator to check it",
       });
+    case "two_factor_required":
+      // The identity is linked to this account: its person is the account's, and learns what login tells them.
+      return enrolmentRequired();
     case "not_configured":
       return moduleError(identityErrors, "sso_not_configured", {
         detail: "this tenant has no identity provider configured",
