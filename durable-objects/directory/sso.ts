@@ -176,23 +176,24 @@ export class DirectorySso extends DirectoryMembership {
     }
     const id = existing?.userId ?? userId;
     const provisioned = existing === null;
-    // The second step's events name the person signing in: the account's, as after a correct password.
+    // From here the person signing in is the account's (the provider vouched for its identity, as a
+    // correct password does): they act in what is recorded, as in password login's.
     const as: Ctx = { ...ctx, actor: { kind: "user", id } };
     if (existing) {
       const step = this.secondStep(as, id, args, { issuer, subject });
       if (step) return this.committed(step);
     }
     this.store.tx(() => {
-      if (existing) this.store.markEmailVerified(ctx, id);
+      if (existing) this.store.markEmailVerified(as, id);
       else this.sso.provision(ctx, { id, email, name, roles });
       if (!linked) this.sso.link(issuer, subject, id, ctx.now);
       if (!linked && linkUserId) {
-        this.store.emit(ctx, `user/${id}`, { type: "identity.sso.linked", data: { user_id: id, issuer } });
+        this.store.emit(as, `user/${id}`, { type: "identity.sso.linked", data: { user_id: id, issuer } });
       }
-      this.creds.startFamily(ctx, id, familyId, tokenHash);
-      this.sessions.describe(familyId, ctx, userAgent);
+      this.creds.startFamily(as, id, familyId, tokenHash);
+      this.sessions.describe(familyId, as, userAgent);
       this.sso.signedIn(familyId, issuer, subject);
-      this.store.emit(ctx, `user/${id}`, {
+      this.store.emit(as, `user/${id}`, {
         type: "identity.sso.login",
         data: { user_id: id, family_id: familyId, issuer },
       });

@@ -148,8 +148,13 @@ describe("linking explicitly (POST /me/sso/link)", () => {
     const linked = await signIn(t.id, "otto-at-idp", "otto@example.com", owner.id);
     expect(linked.ok && linked.value.principal.id).toBe(owner.id);
     expect(await linksOf(t.id)).toEqual([{ subject: "otto-at-idp", user_id: owner.id }]);
+    // The user who linked is named (the callback's request carries no credential).
     const entries = await p.auditOf(t.adminKey, "identity.sso.linked");
-    expect(entries.map((e) => e.target)).toEqual([`${t.id}/user/${owner.id}`]);
+    expect(entries.map((e) => [e.target, e.actor])).toEqual([
+      [`${t.id}/user/${owner.id}`, { kind: "user", id: owner.id }],
+    ]);
+    const logins = await p.auditOf(t.adminKey, "identity.sso.login");
+    expect(logins.map((e) => e.actor)).toEqual([{ kind: "user", id: owner.id }]);
 
     // Linking again through the same identity just signs in; another identity, or another account, conflicts.
     const again = await signIn(t.id, "otto-at-idp", "otto@example.com", owner.id);
