@@ -55,10 +55,12 @@ export class DirectorySso extends DirectoryMembership {
 
   /**
    * Remembers a sign-in under way (past MAX_OPEN_STATES, the oldest is forgotten: sso.ts). One that a signed-in user begins to link their account
-   * (`link`) needs, with two-factor on, a current code or an unused recovery code, spent here:
-   * an access token alone must not tie a new way in to an account its second factor protects. An
-   * account the tenant requires two-factor of and that has not enrolled is refused
-   * (`two_factor_required`): the callback would refuse its sign-in as login does.
+   * (`link`) needs, with two-factor on, a current code or an unused recovery code: an access token alone
+   * must not tie a new way in to an account its second factor protects. A code is spent here (a new one
+   * comes every 30 s); a recovery code is only checked, and spent by the callback that links (ssoLogin),
+   * so a refused or abandoned callback does not cost one of the few the user has. An account the tenant
+   * requires two-factor of and that has not enrolled is refused (`two_factor_required`): the callback
+   * would refuse its sign-in as login does.
    */
   ssoBegin(input: In<"ssoBegin">): Out<"ssoBegin"> {
     const { ctx, stateHash, nonce, codeVerifier, appRedirect, expiresAt, link, adminPermissions } = rpcArgs(
@@ -67,13 +69,21 @@ export class DirectorySso extends DirectoryMembership {
       input,
     );
     if (!this.sso.provider()) return fail("not_configured");
+    let linkRecoveryHash: string | null = null;
     if (link) {
       if (!this.store.user(link.userId)) return fail("not_found");
       if (this.twoFactor.enabled(link.userId)) {
         const proof = link.proof;
         if (!proof) return fail("wrong_proof");
-        const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, link.userId, proof, "sso_link")));
-        if (!checked.ok) return fail("wrong_proof");
+        const checked = this.committed(
+          this.store.tx(() =>
+            "recoveryHash" in proof
+              ? this.twoFactor.recoveryUsable(ctx, link.userId, proof.recoveryHash, "sso_link")
+              : this.twoFactor.verify(ctx, link.userId, proof, "sso_link").ok,
+          ),
+        );
+        if (!checked) return fail("wrong_proof");
+        linkRecoveryHash = "recoveryHash" in proof ? proof.recoveryHash : null;
       } else if (this.twoFactor.mustEnrol(link.userId, adminPermissions)) {
         return fail("two_factor_required");
       }
@@ -81,7 +91,7 @@ export class DirectorySso extends DirectoryMembership {
     const evicted = this.sso.begin(
       ctx.now,
       stateHash,
-      { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null },
+      { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null, linkRecoveryHash },
       expiresAt,
     );
     return ok({ evicted });
@@ -183,7 +193,10 @@ export class DirectorySso extends DirectoryMembership {
       const step = this.secondStep(as, id, args, { issuer, subject });
       if (step) return this.committed(step);
     }
-    this.store.tx(() => {
+    const done = this.store.tx(() => {
+      // An explicit link begun with a recovery code spends it now that the link happens, not at the request.
+      const recovery = linkUserId ? args.linkRecoveryHash : null;
+      if (recovery && !this.twoFactor.verify(as, id, { recoveryHash: recovery }, "sso_link").ok) return false;
       if (existing) this.store.markEmailVerified(as, id);
       else this.sso.provision(ctx, { id, email, name, roles });
       if (!linked) this.sso.link(issuer, subject, id, ctx.now);
@@ -197,7 +210,10 @@ export class DirectorySso extends DirectoryMembership {
         type: "identity.sso.login",
         data: { user_id: id, family_id: familyId, issuer },
       });
+      return true;
     });
+    // The recovery code was used since the request (a login, another link): the failure is recorded.
+    if (!done) return this.committed(fail("wrong_proof"));
     const principal = this.store.principal(id);
     if (!principal) return fail("not_configured");
     return this.committed(ok({ principal, provisioned }));

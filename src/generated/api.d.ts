@@ -10205,7 +10205,7 @@ export interface operations {
                 };
             };
             /**
-             * @description email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)
+             * @description email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch) or its recovery code was used since (wrong_two_factor_code), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)

@@ -35,19 +35,21 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
 
   /**
    * A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's
-   * account), with the refresh token of the session it starts and the two-factor challenge it may
-   * answer instead, as the callback hands them out.
+   * account, `linkRecoveryHash` the recovery code it was begun with), with the refresh token of the
+   * session it starts and the two-factor challenge it may answer instead, as the callback hands them out.
    */
   const signInWithToken = async (
     tenantId: string,
     subject: string,
     email: string,
     linkUserId: string | null = null,
+    linkRecoveryHash: string | null = null,
   ) => {
     const refreshToken = `plr_${crypto.randomUUID()}`;
     const challenge = `plc_${crypto.randomUUID()}`;
     const result = await directory(env, tenantId).ssoLogin({
       linkUserId,
+      linkRecoveryHash,
       adminPermissions,
       challengeHash: await sha256Hex(challenge),
       challengeExpiresAt: new Date(p.clock.now().getTime() + 300_000).toISOString(),

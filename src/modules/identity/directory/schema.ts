@@ -205,6 +205,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
     `alter table one_time_tokens add column sso_issuer text`,
     `alter table one_time_tokens add column sso_subject text`,
   ],
+  // An explicit link begun with a recovery code: its hash, checked at the request and spent only when
+  // the callback links, so a refused or abandoned callback does not cost the user one of their codes.
+  [`alter table sso_states add column link_recovery_hash text`],
 ];
 
 /**

@@ -79,6 +79,7 @@ export const SsoRpc = defineRpc({
         codeVerifier: z.string(),
         appRedirect: z.string().nullable(),
         linkUserId: z.string().nullable(),
+        linkRecoveryHash: Hash.nullable(),
       }),
       ["invalid"],
     ),
@@ -98,6 +99,8 @@ export const SsoRpc = defineRpc({
       userAgent: UserAgent,
       /** The account a user began an explicit link for (`ssoTakeState`): only it may be reached, by its own email. */
       linkUserId: Id.nullable().default(null),
+      /** The recovery code an explicit link was begun with (`ssoTakeState`): spent only if the link happens. */
+      linkRecoveryHash: Hash.nullable().default(null),
       /**
        * The permissions whose holders `require_two_factor_for_admins` covers (the declared `admin.*`):
        * while it is on, their accounts link only explicitly, as an owner's does, and sign in only
@@ -119,6 +122,8 @@ export const SsoRpc = defineRpc({
         "link_mismatch",
         /** The tenant requires two-factor of the account (administrators) and it has not enrolled. */
         "two_factor_required",
+        /** An explicit link's recovery code was used since the request. */
+        "wrong_proof",
       ]),
       /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
       z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),

@@ -21,12 +21,17 @@ export const NO_PASSWORD = "!sso";
  */
 export const MAX_OPEN_STATES = 10_000;
 
-/** A sign-in under way, as the callback needs it back; `linkUserId` when a signed-in user began it to link their account. */
+/**
+ * A sign-in under way, as the callback needs it back; `linkUserId` when a signed-in user began it to
+ * link their account, and `linkRecoveryHash` when they proved it with a recovery code, which the
+ * callback spends only if it links.
+ */
 export type PendingSignIn = {
   nonce: string;
   codeVerifier: string;
   appRedirect: string | null;
   linkUserId: string | null;
+  linkRecoveryHash: string | null;
 };
 
 /** The settings fields whose change `identity.sso.configured` names. */
@@ -140,12 +145,14 @@ export class SsoDirectory {
             )
             .toArray().length;
     this.sql.exec(
-      "insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, expires_at) values (?, ?, ?, ?, ?, ?)",
+      `insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, expires_at)
+       values (?, ?, ?, ?, ?, ?, ?)`,
       stateHash,
       pending.nonce,
       pending.codeVerifier,
       pending.appRedirect,
       pending.linkUserId,
+      pending.linkRecoveryHash,
       expiresAt,
     );
     return evicted;
@@ -163,10 +170,12 @@ export class SsoDirectory {
         code_verifier: string;
         app_redirect: string | null;
         link_user_id: string | null;
+        link_recovery_hash: string | null;
         expires_at: string;
         used_at: string | null;
       }>(
-        "select nonce, code_verifier, app_redirect, link_user_id, expires_at, used_at from sso_states where state_hash = ?",
+        `select nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, expires_at, used_at
+           from sso_states where state_hash = ?`,
         stateHash,
       )
       .toArray()[0];
@@ -177,6 +186,7 @@ export class SsoDirectory {
       codeVerifier: row.code_verifier,
       appRedirect: row.app_redirect,
       linkUserId: row.link_user_id,
+      linkRecoveryHash: row.link_recovery_hash,
     });
   }
 

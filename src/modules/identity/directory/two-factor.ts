@@ -143,19 +143,44 @@ export class TwoFactor {
   }
 
   private spendRecovery(ctx: Ctx, userId: string, hash: string): string | null {
+    const { match, unused } = this.unusedRecovery(userId, hash);
+    if (match === null) return "wrong_recovery_code";
+    this.sql.exec("update recovery_codes set used_at = ? where user_id = ? and code_hash = ?", ctx.now, userId, match);
+    this.store.emit(ctx, `user/${userId}`, {
+      type: "identity.two_factor.recovery_code_used",
+      data: { user_id: userId, remaining: unused - 1 },
+    });
+    return null;
+  }
+
+  /** The unused recovery code of the user that `hash` is (null: none), and how many are unused. */
+  private unusedRecovery(userId: string, hash: string): { match: string | null; unused: number } {
     const unused = this.sql
       .exec<{ code_hash: string }>("select code_hash from recovery_codes where user_id = ? and used_at is null", userId)
       .toArray();
     // Every unused code compared in constant time, none skipped: the time says nothing of which matched.
     let match: string | null = null;
     for (const r of unused) if (timingSafeEqual(r.code_hash, hash)) match = r.code_hash;
-    if (match === null) return "wrong_recovery_code";
-    this.sql.exec("update recovery_codes set used_at = ? where user_id = ? and code_hash = ?", ctx.now, userId, match);
+    return { match, unused: unused.length };
+  }
+
+  /**
+   * Whether `hash` is an unused recovery code of a user with two-factor on, without spending it: for a
+   * change that completes later (an SSO link, at its callback), which spends it then with `verify`.
+   * A failure is recorded as `verify` records it. Inside the caller's transaction.
+   */
+  recoveryUsable(ctx: Ctx, userId: string, hash: string, stage: ProofStage): boolean {
+    const reason = !this.enabled(userId)
+      ? "not_enrolled"
+      : this.unusedRecovery(userId, hash).match === null
+        ? "wrong_recovery_code"
+        : null;
+    if (reason === null) return true;
     this.store.emit(ctx, `user/${userId}`, {
-      type: "identity.two_factor.recovery_code_used",
-      data: { user_id: userId, remaining: unused.length - 1 },
+      type: "identity.login.two_factor_failed",
+      data: { user_id: userId, stage, method: "recovery_code", reason },
     });
-    return null;
+    return false;
   }
 
   /** Confirms a pending enrolment with its first code: two-factor is on, with these recovery codes. */

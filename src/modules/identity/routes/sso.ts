@@ -75,7 +75,7 @@ const callback = op.get("/auth/sso/callback", {
     },
     400: problem("unknown, used or expired state; the provider's error; an ID token that does not validate"),
     403: problem(
-      "email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)",
+      "email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch) or its recovery code was used since (wrong_two_factor_code), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)",
     ),
     404: problem("no provider configured (sso_not_configured)"),
     409: problem(
@@ -155,6 +155,7 @@ export const ssoRoutes = createRouter()
       tokenHash: next.hash,
       userAgent: clampUserAgent(c.req.header("user-agent")),
       linkUserId: pending.value.linkUserId,
+      linkRecoveryHash: pending.value.linkRecoveryHash,
       adminPermissions: adminPermissions(c),
       challengeHash: challenge.hash,
       challengeExpiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),

@@ -46,6 +46,10 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
     case "two_factor_required":
       // The identity is linked to this account: its person is the account's, and learns what login tells them.
       return enrolmentRequired();
+    case "wrong_proof":
+      return moduleError(identityErrors, "wrong_two_factor_code", {
+        detail: "the recovery code given when linking was used since; ask for the link again",
+      });
     case "not_configured":
       return moduleError(identityErrors, "sso_not_configured", {
         detail: "this tenant has no identity provider configured",

@@ -1,0 +1,112 @@
+// An explicit link (POST /me/sso/link) of an account with two-factor on asks for a code or a recovery
+// code at the request. A recovery code is one of ten, each working once: it is checked at the request
+// and spent only by the callback that links, so a refused or abandoned callback does not cost the user
+// one; and it still completes one change only.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/kernel/crypto";
+import { directory } from "../../src/modules/identity/directory/contract";
+import { recoveryHash } from "../../src/modules/identity/two-factor";
+import { ssoKit } from "./sso-helpers";
+import { platformAt } from "./two-factor-helpers";
+
+const p = platformAt("2026-06-01T10:00:00.000Z");
+
+const { tenantWithSso, signInWithToken, linksOf } = ssoKit(p, "sso-link-proof");
+
+/**
+ * The directory's side of `POST /me/sso/link` with a recovery code, then of its callback's first
+ * step (the state taken back): what the callback hands to the sign-in.
+ */
+async function beginWithRecovery(tenantId: string, userId: string, code: string) {
+  const dir = directory(env, tenantId);
+  const state = crypto.randomUUID();
+  const stateHash = await sha256Hex(state);
+  const ctx = { now: p.clock.now().toISOString(), actor: { kind: "user" as const, id: userId }, requestId: null };
+  const begun = await dir.ssoBegin({
+    ctx,
+    stateHash,
+    nonce: "n".repeat(32),
+    codeVerifier: "v".repeat(43),
+    appRedirect: null,
+    expiresAt: new Date(p.clock.now().getTime() + 600_000).toISOString(),
+    link: { userId, proof: { recoveryHash: await recoveryHash(code) } },
+  });
+  const take = async () => {
+    const pending = await dir.ssoTakeState({ ctx, stateHash });
+    if (!pending.ok) throw new Error("the state was not taken");
+    return pending.value.linkRecoveryHash;
+  };
+  return { begun, take };
+}
+
+const remaining = async (token: string) => {
+  const res = await p.call("/api/v1/me/two-factor", { token });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.recovery_codes_remaining;
+};
+
+describe("an explicit link begun with a recovery code", () => {
+  it("keeps the code through a refused callback, spends it when the link happens, and takes it once", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "rae@example.com");
+    await p.user(t.slug, "rex@example.com");
+    const { recoveryCodes } = await p.enrol(u.token);
+    const code = recoveryCodes[0] ?? "";
+
+    const first = await beginWithRecovery(t.id, u.id, code);
+    expect(first.begun).toEqual({ ok: true, value: { evicted: 0 } });
+    expect(await remaining(u.token)).toBe(10);
+    // Signed in at the provider as someone else: refused, and the code is still the user's.
+    const mismatch = await signInWithToken(t.id, "rex-at-idp", "rex@example.com", u.id, await first.take());
+    expect(mismatch.result).toEqual({ ok: false, error: "link_mismatch" });
+    expect(await remaining(u.token)).toBe(10);
+
+    const second = await beginWithRecovery(t.id, u.id, code);
+    expect(second.begun).toEqual({ ok: true, value: { evicted: 0 } });
+    const linked = await signInWithToken(t.id, "rae-at-idp", "rae@example.com", u.id, await second.take());
+    expect(linked.result.ok && linked.result.value.principal.id).toBe(u.id);
+    expect(await linksOf(t.id)).toEqual([{ subject: "rae-at-idp", user_id: u.id }]);
+    expect(await remaining(u.token)).toBe(9);
+    const used = await p.auditOf(t.adminKey, "identity.two_factor.recovery_code_used");
+    expect(used.map((e) => e.target)).toEqual([`${t.id}/user/${u.id}`]);
+
+    // Spent: it begins nothing more.
+    expect((await beginWithRecovery(t.id, u.id, code)).begun).toEqual({ ok: false, error: "wrong_proof" });
+  });
+
+  it("two links begun with one code: the first to link spends it, the other's callback is refused and links nothing", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "ray@example.com");
+    const { recoveryCodes } = await p.enrol(u.token);
+    const code = recoveryCodes[1] ?? "";
+    const one = await beginWithRecovery(t.id, u.id, code);
+    const two = await beginWithRecovery(t.id, u.id, code);
+    expect([one.begun.ok, two.begun.ok]).toEqual([true, true]);
+    // The code is used for a login meanwhile.
+    const login = await p.login(t.slug, "ray@example.com");
+    const done = await p.call("/api/v1/auth/two-factor", {
+      tenant: t.slug,
+      body: { challenge: login.body.challenge, recovery_code: code },
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+
+    const refused = await signInWithToken(t.id, "ray-at-idp", "ray@example.com", u.id, await one.take());
+    expect(refused.result).toEqual({ ok: false, error: "wrong_proof" });
+    expect(await linksOf(t.id)).toEqual([]);
+    const failed = await p.auditOf(t.adminKey, "identity.login.two_factor_failed");
+    expect(failed.map((e) => e.target)).toContain(`${t.id}/user/${u.id}`);
+    expect(await remaining(u.token)).toBe(9);
+  });
+
+  it("a wrong recovery code begins nothing, and is recorded", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "roy@example.com");
+    await p.enrol(u.token);
+    const { begun } = await beginWithRecovery(t.id, u.id, "abcd-efgh-ijkl-mnop");
+    expect(begun).toEqual({ ok: false, error: "wrong_proof" });
+    const failed = await p.auditOf(t.adminKey, "identity.login.two_factor_failed");
+    expect(failed).toHaveLength(1);
+    expect(await remaining(u.token)).toBe(10);
+  });
+});
