@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import path from "node:path";
+import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Json, servedApi, until } from "./proxy/served-api";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
@@ -14,7 +15,7 @@ import { browser, startProvider, type TestProvider } from "./support/oidc";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLIENT = { client_id: "plinth-e2e", client_secret: randomBytes(24).toString("base64url") };
-const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner", "sso-link", "sso-admin2fa"].map(
+const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner", "sso-link", "sso-admin2fa", "sso-2fa"].map(
   (s) => `${s}-${randomBytes(3).toString("hex")}`,
 );
 
@@ -507,6 +508,82 @@ describe("an administrator's account under require_two_factor_for_admins", () =>
     await requireTwoFactor(true);
     const again = await signIn();
     expect(again.status, again.body).toBe(409);
+  });
+});
+
+describe("plinth's second factor on a sign-in through the provider", () => {
+  it("an admin linked before require_two_factor_for_admins: refused until enrolled, then the challenge, in JSON or the app's fragment", async () => {
+    const t = await newTenant(SLUGS[7] ?? "");
+    const headers = { "x-tenant": t.slug };
+    const reg = await api("POST", "/api/v1/auth/register", {
+      headers,
+      body: { email: "erin@example.com", password: "a long enough password", name: "Erin" },
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const adminId = String(reg.body.id);
+    expect((await api("PUT", `/api/v1/admin/users/${adminId}/roles/admin`, { key: t.key })).status).toBe(204);
+    const app = "http://127.0.0.1:9/app/signed-in";
+    await configure(t, { app_redirect_uris: [app] });
+    const signIn = async (query = "") => {
+      provider().loginAs("erin-at-idp", { email: "erin@example.com", email_verified: true });
+      const { callback, b } = await toCallback(t.slug, query);
+      return b.get(callback);
+    };
+    // Linked by email while the setting is off.
+    const linked = await signIn();
+    expect(linked.status, linked.body).toBe(200);
+    const token = String(json(linked.body).access_token);
+
+    const setting = await api("PATCH", "/api/v1/admin/settings", {
+      key: t.key,
+      body: { require_two_factor_for_admins: true },
+    });
+    expect(setting.status, JSON.stringify(setting.body)).toBe(200);
+    const refused = await signIn();
+    expect(refused.status, refused.body).toBe(403);
+    expect(json(refused.body).code).toBe("two_factor_required");
+
+    // Enrolled from the session they still hold, the sign-in asks the code as password login does.
+    const started = await api("POST", "/api/v1/me/two-factor", { key: token });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const totp = new TOTP({
+      algorithm: "SHA1",
+      digits: 6,
+      period: 30,
+      secret: Secret.fromBase32(String(started.body.secret)),
+    });
+    const confirmed = await api("POST", "/api/v1/me/two-factor/confirm", {
+      key: token,
+      body: { code: totp.generate() },
+    });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+    const [first, second] = confirmed.body.recovery_codes as string[];
+
+    const challenged = await signIn();
+    expect(challenged.status, challenged.body).toBe(200);
+    expect(challenged.headers["cache-control"]).toBe("no-store");
+    const challenge = json(challenged.body);
+    expect(challenge).toMatchObject({ two_factor_required: true, expires_in: 300 });
+    expect(challenge).not.toHaveProperty("access_token");
+    const done = await api("POST", "/api/v1/auth/two-factor", {
+      headers,
+      body: { challenge: challenge.challenge, recovery_code: first },
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    const me = await api("GET", "/api/v1/me", { key: String(done.body.access_token) });
+    expect((me.body.user as Json).id).toBe(adminId);
+
+    // With an app redirect, the challenge travels in the fragment as the tokens would.
+    const redirected = await signIn(`?redirect_uri=${encodeURIComponent(app)}`);
+    expect(redirected.status, redirected.body).toBe(302);
+    const fragment = new URLSearchParams(new URL(redirected.location ?? "").hash.slice(1));
+    expect(fragment.get("two_factor_required")).toBe("true");
+    expect(fragment.get("access_token")).toBeNull();
+    const viaApp = await api("POST", "/api/v1/auth/two-factor", {
+      headers,
+      body: { challenge: fragment.get("challenge"), recovery_code: second },
+    });
+    expect(viaApp.status, JSON.stringify(viaApp.body)).toBe(200);
   });
 });
 
