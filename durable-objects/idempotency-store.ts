@@ -4,6 +4,7 @@ import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/ker
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { IdempotencyRpc, type StoredResponse, StoredResponseSchema } from "../src/kernel/idempotency/contract";
+import { realSleeper, type Sleeper } from "../src/kernel/resilience/sleep";
 
 type Rpc = typeof IdempotencyRpc;
 
@@ -35,9 +36,11 @@ interface Row extends Record<string, SqlStorageValue> {
  * body waits for it (then replays its response), and one with another body is
  * refused. Records expire after their TTL; the object's alarm deletes them, at the
  * time of the platform's clock (src/index.ts; the test Worker's is one its tests move,
- * test/object-clocks.ts).
+ * test/object-clocks.ts). A repeat waits on the platform's sleeper (the runtime's timers
+ * unless one is passed; the test Worker's is one its tests move).
  */
-export function idempotencyStoreObject(platform: { clock: Clock }) {
+export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleeper }) {
+  const sleeper = platform.sleeper ?? realSleeper;
   return class IdempotencyStore extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
     /** Readiness (kernel/health/contract.ts): answers without reading or writing data. */
     ping(input: RpcArgs<typeof PingRpc, "ping">): RpcReply<typeof PingRpc, "ping"> {
@@ -122,15 +125,22 @@ export function idempotencyStoreObject(platform: { clock: Clock }) {
       if (current === null || current > at) await this.ctx.storage.setAlarm(at);
     }
 
-    private waitFor(key: string, ms: number): Promise<void> {
-      return new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        this.waiting.set(key, [...(this.waiting.get(key) ?? []), wake]);
-      });
+    /** Waits up to `ms` for `key`'s first request to end; {@link wake} ends the wait sooner. */
+    private async waitFor(key: string, ms: number): Promise<void> {
+      const woken = new AbortController();
+      const wake = () => woken.abort();
+      this.waiting.set(key, [...(this.waiting.get(key) ?? []), wake]);
+      try {
+        await sleeper.sleep(ms, woken.signal);
+      } catch (error) {
+        // Woken by the first request's end: the wait is over, not failed.
+        if (!woken.signal.aborted) throw error;
+      } finally {
+        // A wait that ran out leaves no waker behind for a key that may never complete.
+        const rest = (this.waiting.get(key) ?? []).filter((w) => w !== wake);
+        if (rest.length > 0) this.waiting.set(key, rest);
+        else this.waiting.delete(key);
+      }
     }
 
     private wake(key: string): void {

@@ -1,4 +1,5 @@
 import { settableClock } from "../src/kernel/clock";
+import { settableSleeper } from "../src/kernel/resilience";
 
 /**
  * The clocks the test Worker (test/worker.ts) builds the platform's Durable Objects over,
@@ -11,3 +12,10 @@ export const rateLimiterClock = settableClock();
 export const idempotencyClock = settableClock();
 export const auditLogClock = settableClock();
 export const directoryClock = settableClock();
+
+/**
+ * The sleeper the test Worker builds the IdempotencyStore over: real waits until a test hands
+ * it a `manualTime`'s sleeper, so a repeat's wait for its first request ends when the test
+ * moves time (test/kernel/idempotency-wait.test.ts).
+ */
+export const idempotencySleeper = settableSleeper();

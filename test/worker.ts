@@ -13,7 +13,7 @@ import { createScheduledHandler } from "../src/kernel/jobs/scheduled";
 import { createQueueRouter } from "../src/kernel/queues";
 import { modules } from "../src/modules";
 import { remindersClock, remindersObject } from "./actors/reminders";
-import { auditLogClock, directoryClock, idempotencyClock, rateLimiterClock } from "./object-clocks";
+import { auditLogClock, directoryClock, idempotencyClock, idempotencySleeper, rateLimiterClock } from "./object-clocks";
 import { testResolver } from "./test-resolver";
 
 export * from "../src/index";
@@ -42,9 +42,9 @@ export { NoPingObject } from "./kernel/no-ping-object";
 // object exported here under its class name replaces the one `export *` brings, for the tests only.
 export const Reminders = remindersObject({ clock: remindersClock });
 
-// The platform's own objects over clocks their tests move (test/object-clocks.ts), built as
-// src/index.ts builds them over the platform's clock.
+// The platform's own objects over clocks (and the store's sleeper) their tests move
+// (test/object-clocks.ts), built as src/index.ts builds them over the platform's clock.
 export const RateLimiter = rateLimiterObject({ clock: rateLimiterClock });
-export const IdempotencyStore = idempotencyStoreObject({ clock: idempotencyClock });
+export const IdempotencyStore = idempotencyStoreObject({ clock: idempotencyClock, sleeper: idempotencySleeper });
 export const AuditLog = auditLogObject({ clock: auditLogClock });
 export const TenantDirectory = tenantDirectoryObject({ clock: directoryClock });

@@ -1,6 +1,6 @@
 // Sleepers: the fake time every resilience test runs on, and the real one production waits on.
 import { describe, expect, it } from "vitest";
-import { manualTime, realSleeper } from "../../src/kernel/resilience/sleep";
+import { manualTime, realSleeper, settableSleeper } from "../../src/kernel/resilience/sleep";
 
 const START = "2026-01-01T00:00:00Z";
 const T0 = Date.parse(START);
@@ -106,5 +106,25 @@ describe("realSleeper", () => {
       await quick;
     }
     await expect(realSleeper.sleep(10, AbortSignal.abort("already"))).rejects.toBe("already");
+  });
+});
+
+describe("settableSleeper", () => {
+  it("waits on its base until a test hands it a sleeper, and on the base again once released", async () => {
+    const base = manualTime(START);
+    const held = manualTime(START);
+    const sleeper = settableSleeper(base.sleeper);
+    const before = track(sleeper.sleep(1_000));
+    sleeper.use(held.sleeper);
+    const during = track(sleeper.sleep(1_000));
+    sleeper.release();
+    const after = track(sleeper.sleep(1_000));
+    expect([base.pending(), held.pending()]).toEqual([2, 1]);
+
+    // Each sleep ends by the time it began on: the one begun while held by the held time alone.
+    await held.advance(1_000);
+    expect([before.settled, during.settled, after.settled]).toEqual([false, true, false]);
+    await base.advance(1_000);
+    expect([before.settled, after.settled]).toEqual([true, true]);
   });
 });

@@ -49,4 +49,11 @@ export {
 export { Bulkhead, BulkheadFullError, type BulkheadPolicy, BulkheadTimeoutError } from "./bulkhead";
 export { Pacer } from "./pace";
 export { isRetryable, RetryableError, type RetryOptions, retry, TimeoutError, withTimeout } from "./retry";
-export { type ManualTime, manualTime, realSleeper, type Sleeper } from "./sleep";
+export {
+  type ManualTime,
+  manualTime,
+  realSleeper,
+  type SettableSleeper,
+  type Sleeper,
+  settableSleeper,
+} from "./sleep";

@@ -55,6 +55,39 @@ export const realSleeper: Sleeper = {
   },
 };
 
+/** A {@link Sleeper} on another until a test hands it its own, and again once released. */
+export interface SettableSleeper extends Sleeper {
+  /** Sleeps begun from now on go to `sleeper` (a {@link manualTime}'s) until {@link release}. */
+  use(sleeper: Sleeper): void;
+  /** Sleeps begun from now on go to the base again; those begun before end as their sleeper ends them. */
+  release(): void;
+}
+
+/**
+ * The sleeper's counterpart of `settableClock` (src/kernel/clock): real waits until a test
+ * hands it a {@link manualTime}'s sleeper, so an object the test Worker builds over it runs
+ * at real time in every other test, while a test of its waits moves time instead of waiting
+ * (test/object-clocks.ts).
+ *
+ * @example
+ * const time = manualTime("2030-01-01T08:00:00Z");
+ * idempotencySleeper.use(time.sleeper);
+ * await time.advance(20_000); // a 20 s wait in the object ends, at once
+ * idempotencySleeper.release(); // afterEach
+ */
+export function settableSleeper(base: Sleeper = realSleeper): SettableSleeper {
+  let held: Sleeper | null = null;
+  return {
+    sleep: (ms, signal) => (held ?? base).sleep(ms, signal),
+    use: (sleeper) => {
+      held = sleeper;
+    },
+    release: () => {
+      held = null;
+    },
+  };
+}
+
 /** A clock and a sleeper that stand still until {@link ManualTime.advance} moves them. */
 export interface ManualTime {
   /** The time; read it, but move it with `advance` so sleeps wake. */
