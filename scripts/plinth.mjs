@@ -57,8 +57,8 @@ const LOCAL_HELP = {
     "  --jwks <url-or-file>  the JWKS of the plinth that exported the file (its /.well-known/jwks.json)",
     "  --help, -h            this help",
     "",
-    "Exit: 0 intact (or an empty export), 1 changed, removed, reordered or cut short (the first",
-    "broken seq is printed), 2 usage or a file that cannot be read.",
+    "Exit: 0 intact, 1 changed, removed, reordered or cut short (the first broken seq is",
+    "printed), or proving nothing (an empty file: unverifiable), 2 usage or a file that cannot be read.",
   ],
   "new module": [
     "usage: plinth new module <name> [--aggregate <type>]",
@@ -219,10 +219,12 @@ async function auditVerify(args) {
     }
   }
   const result = await verifyExport(parsed, keys);
-  if (result.ok && result.entries === 0) {
-    // An empty log exports an empty body; such a file vouches for nothing, so say so.
-    console.log("ok: empty export (no entries, no checkpoint): an empty log's export; nothing to verify");
-    process.exit(0);
+  if (result.problem === "empty_export") {
+    // An empty log exports an empty body, and so does a file cut to nothing: exit 0 would vouch for either.
+    console.log(
+      "unverifiable: empty export (no entries, no checkpoint): nothing in it is signed, so it proves nothing, not even that the log is empty; GET /api/v1/admin/audit/verify tells how many entries the log holds",
+    );
+    process.exit(1);
   }
   if (result.ok) {
     const sig = { valid: "signature valid", unchecked: "signature not checked (no --jwks)" };
@@ -232,6 +234,10 @@ async function auditVerify(args) {
   if (result.problem === "no_checkpoint") {
     console.log(
       `broken: no checkpoint line after the ${result.entries} entries; every export ends with one, so this file was cut short or the line removed`,
+    );
+  } else if (result.problem === "malformed_checkpoint") {
+    console.log(
+      "broken: the checkpoint line holds no checkpoint (an export's holds the seq, hash, kid and signature of its last entry)",
     );
   } else if (result.problem === "extra_checkpoint") {
     console.log("broken: more than one checkpoint line; an export ends with exactly one");

@@ -18,12 +18,15 @@ export interface ExportVerification {
   last_hash: string;
   broken_seq?: number;
   /**
-   * Why a chain that recomputes cleanly still fails: no closing checkpoint, lines past it,
-   * a second checkpoint line, or entries the checkpoint covers missing from the file's end;
-   * with keys, the checkpoint's signature failing, or signed by a kid no key has.
+   * Why a chain that recomputes cleanly still fails: nothing in the file (no entry, no
+   * checkpoint: it proves nothing), no closing checkpoint, a checkpoint line with no checkpoint
+   * in it, lines past it, a second checkpoint line, or entries the checkpoint covers missing
+   * from the file's end; with keys, the checkpoint's signature failing, or signed by a kid no key has.
    */
   problem?:
+    | "empty_export"
     | "no_checkpoint"
+    | "malformed_checkpoint"
     | "after_checkpoint"
     | "extra_checkpoint"
     | "missing_entries"

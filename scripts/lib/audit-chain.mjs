@@ -48,6 +48,19 @@ export function parseExport(text) {
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
+ * A checkpoint as the export route writes it: the seq and hash of an entry, and the kid and
+ * signature that vouch for them. A checkpoint line holding anything else (`null`, `{}`) covers
+ * nothing, and a hollow one matched the chain at no seq, so entries before it passed.
+ */
+const isCheckpoint = (v) =>
+  isObject(v) &&
+  Number.isInteger(v.seq) &&
+  v.seq >= 1 &&
+  typeof v.hash === "string" &&
+  typeof v.kid === "string" &&
+  typeof v.signature === "string";
+
+/**
  * Recomputes the chain from seq 1. Returns the first broken seq, or null.
  * A checkpoint must match the chain at its seq (so a truncated export is
  * caught); with `keys` (kid -> public CryptoKey) its signature is checked too.
@@ -55,10 +68,13 @@ const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v)
  * last line, so entries without one, or past it, are not what was signed:
  * `problem` says which; so do a second checkpoint line (an export has one) and a checkpoint
  * past the file's last entry (`missing_entries`: `broken_seq` is the first one missing, up
- * to `covered_seq`). Only an empty export (an empty log's) has none. With `keys`, a
+ * to `covered_seq`), a checkpoint line without a checkpoint in it (`malformed_checkpoint`:
+ * `null`, or no seq, hash, kid or signature), and a file with no entry and no checkpoint
+ * (`empty_export`: an empty log's export, or a file cut to nothing; it proves neither, so it
+ * is not `ok`). With `keys`, a
  * checkpoint whose signature fails is `signature_invalid`, or `unknown_kid` when no key
  * has its kid (`broken_seq` is the checkpoint's seq): the entries themselves recompute.
- * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, covered_seq?: number, problem?: "no_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries" | "signature_invalid" | "unknown_kid", signature: "valid" | "invalid" | "unchecked" | "none" }>}
+ * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, covered_seq?: number, problem?: "empty_export" | "no_checkpoint" | "malformed_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries" | "signature_invalid" | "unknown_kid", signature: "valid" | "invalid" | "unchecked" | "none" }>}
  */
 export async function verifyExport({ entries, checkpoint, tenantId, checkpoints = checkpoint ? 1 : 0 }, keys = null) {
   let prev = GENESIS_HASH;
@@ -90,8 +106,12 @@ export async function verifyExport({ entries, checkpoint, tenantId, checkpoints 
   let covered = null;
   if (broken === null && checkpoints > 1) {
     problem = "extra_checkpoint";
+  } else if (broken === null && checkpoints === 1 && !isCheckpoint(checkpoint)) {
+    problem = "malformed_checkpoint";
   } else if (broken === null && !checkpoint && entries.length > 0) {
     problem = "no_checkpoint";
+  } else if (broken === null && !checkpoint) {
+    problem = "empty_export";
   } else if (
     broken === null &&
     isObject(checkpoint) &&

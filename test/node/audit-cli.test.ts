@@ -96,6 +96,21 @@ describe("offline audit verification (scripts/lib/audit-chain.mjs)", () => {
       broken_seq: 3,
     });
   });
+
+  it("vouches for no empty export and no checkpoint line without a checkpoint in it", async () => {
+    expect(await verifyExport(parseExport(""))).toMatchObject({ ok: false, entries: 0, problem: "empty_export" });
+    for (const line of ['{"checkpoint":null}', '{"checkpoint":{}}', '{"checkpoint":7}', '{"checkpoint":{"seq":0}}']) {
+      expect(await verifyExport(parseExport(`${line}\n`)), line).toMatchObject({
+        ok: false,
+        problem: "malformed_checkpoint",
+      });
+    }
+    const entries = buildChain(3);
+    expect(await verifyExport(parseExport(toNdjson(entries, {} as ExportCheckpoint)))).toMatchObject({
+      ok: false,
+      problem: "malformed_checkpoint",
+    });
+  });
 });
 
 describe("plinth audit verify (CLI)", () => {
@@ -175,13 +190,6 @@ describe("plinth audit verify (CLI)", () => {
     expect(past.code).toBe(1);
     expect(past.stdout.trim()).toBe("broken at seq 19: entries after the checkpoint, which does not cover them");
 
-    // An empty log exports an empty body, with no checkpoint to close it.
-    const empty = join(dir, "empty.ndjson");
-    writeFileSync(empty, "");
-    const none = await cli("audit", "verify", empty);
-    expect(none.code).toBe(0);
-    expect(none.stdout).toContain("ok: empty export");
-
     // A checkpoint signature that fails is not an entry changed: say which it is.
     const otherJwks = join(dir, "other-jwks.json");
     writeFileSync(otherJwks, JSON.stringify((await signer()).jwks));
@@ -206,5 +214,35 @@ describe("plinth audit verify (CLI)", () => {
     expect((await cli("audit", "verify")).code).toBe(2);
     expect((await cli("audit", "verify", join(dir, "missing.ndjson"))).code).toBe(2);
     expect((await cli("nope")).code).toBe(2);
+  });
+
+  it("passes nothing that proves nothing: an empty file is unverifiable, a checkpoint line with no checkpoint broken", async () => {
+    // An empty log exports an empty body; so does a file cut to nothing. Neither proves a thing.
+    const empty = join(dir, "empty.ndjson");
+    writeFileSync(empty, "");
+    const none = await cli("audit", "verify", empty);
+    expect(none.code).toBe(1);
+    expect(none.stdout.trim()).toBe(
+      "unverifiable: empty export (no entries, no checkpoint): nothing in it is signed, so it proves nothing, not even that the log is empty; GET /api/v1/admin/audit/verify tells how many entries the log holds",
+    );
+
+    // Cut down to a checkpoint line holding no checkpoint: plinth never writes one.
+    const nullLine = join(dir, "null-checkpoint.ndjson");
+    writeFileSync(nullLine, '{"checkpoint":null}\n');
+    const nothing = await cli("audit", "verify", nullLine);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stdout.trim()).toBe(
+      "broken: the checkpoint line holds no checkpoint (an export's holds the seq, hash, kid and signature of its last entry)",
+    );
+
+    // Entries closed by a checkpoint with no seq or hash: it covers nothing, so they are not what was signed.
+    const entries = buildChain(3);
+    const hollow = join(dir, "hollow-checkpoint.ndjson");
+    writeFileSync(hollow, toNdjson(entries, {} as ExportCheckpoint));
+    const covered = await cli("audit", "verify", hollow);
+    expect(covered.code).toBe(1);
+    expect(covered.stdout.trim()).toBe(
+      "broken: the checkpoint line holds no checkpoint (an export's holds the seq, hash, kid and signature of its last entry)",
+    );
   });
 });
