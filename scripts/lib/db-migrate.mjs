@@ -6,7 +6,7 @@
 
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { createClient } from "@libsql/client";
 import { sql } from "drizzle-orm";
@@ -14,6 +14,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { bin, offlineEnv, root, run } from "./env.mjs";
+import { unreadableJournal } from "./migration-journal.mjs";
 import { unknownEnvironment } from "./wrangler-envs.mjs";
 
 export const MIGRATIONS_FOLDER = join(root, "migrations");
@@ -162,7 +163,9 @@ for a local run; a token is never taken from a flag.
   --only d1|libsql    one of the two
 
 exit codes: 0 applied (or nothing pending), 1 a migration failed,
-2 usage, 3 the libSQL server could not be reached, 4 it refused the token`;
+2 usage, or a project file it cannot read (wrangler.toml with --env,
+migrations/meta/_journal.json with libSQL), before anything is applied,
+3 the libSQL server could not be reached, 4 it refused the token`;
 
 /** The libSQL target of this run, or undefined: the environment first, then .dev.vars when local. */
 function libsqlTarget(remote, devVars) {
@@ -228,6 +231,16 @@ export async function dbMigrateCommand(args, readDevVars) {
     if (!LIBSQL_SCHEMES.includes(protocol)) {
       console.error(
         `plinth db migrate: READ_MODEL_URL must be a libsql:, https:, wss:, http:, ws: or file: URL, not ${protocol}`,
+      );
+      return 2;
+    }
+  }
+  if (libsql) {
+    const unreadable = unreadableJournal(MIGRATIONS_FOLDER);
+    if (unreadable) {
+      const journal = relative(root, join(MIGRATIONS_FOLDER, "meta", "_journal.json"));
+      console.error(
+        `plinth db migrate: cannot read ${journal} (drizzle-kit's record of the migrations, which libSQL is migrated from): ${unreadable}; nothing applied. Restore it (git checkout migrations/meta) or, after a merge, see docs/operations.md, "Taking plinth's updates"`,
       );
       return 2;
     }

@@ -28,7 +28,8 @@ one that applied only some is refused.
   --env <name>        the wrangler environment (staging, production)
   --persist-to <dir>  where the local D1 lives (wrangler's --persist-to)
 
-exit codes: 0 recorded (or nothing to do), 1 refused or wrangler failed, 2 usage`;
+exit codes: 0 recorded (or nothing to do), 1 refused or wrangler failed,
+2 usage, or a wrangler.toml it cannot read with --env`;
 
 /** A migration file name as wrangler records it: safe to put in SQL as a literal. */
 const NAME = /^\d{4}_[A-Za-z0-9_.-]+\.sql$/;

@@ -7,7 +7,38 @@
 // conflict in meta/ was resolved by taking one side: the next `drizzle-kit generate` would make
 // the other side's tables again, and `npm test` only said the schemas "changed".
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 const GUIDE = `docs/operations.md, "Taking plinth's updates"`;
+
+/**
+ * Why `<folder>/meta/_journal.json` cannot be read as drizzle-kit's journal (its read error's
+ * code, not JSON, no list of entries with a tag and a time), or null when it can. The libSQL
+ * migrator applies from it; read first, a journal a merge left broken is named before anything
+ * is applied rather than failing the libSQL step after D1 was migrated.
+ * @param {string} folder the migrations folder
+ * @returns {string | null}
+ */
+export function unreadableJournal(folder) {
+  let text;
+  try {
+    text = readFileSync(join(folder, "meta", "_journal.json"), "utf8");
+  } catch (error) {
+    return error.code ?? error.message;
+  }
+  let journal;
+  try {
+    journal = JSON.parse(text);
+  } catch (error) {
+    return `not JSON (${error.message})`;
+  }
+  const entries = journal?.entries;
+  if (!Array.isArray(entries) || !entries.every((e) => typeof e?.tag === "string" && Number.isInteger(e?.when))) {
+    return 'no "entries" list of { tag, when }';
+  }
+  return null;
+}
 
 /**
  * What is wrong between the migration files and the journal, one line each (none when they agree).
