@@ -4,7 +4,7 @@
 import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../../src/kernel/clock";
+import { type Clock, manualClock, systemClock } from "../../src/kernel/clock";
 import { METRICS, type MetricDef } from "../../src/kernel/metrics/catalog";
 import { METRICS_SHARDS, metricsShard } from "../../src/kernel/metrics/contract";
 import { MetricsFlusher, type MetricsSink } from "../../src/kernel/metrics/flush";
@@ -72,6 +72,42 @@ describe("renderPrometheus", () => {
       value: 2,
     });
     expect(recorder.take()).toBeNull();
+  });
+});
+
+describe("the isolate's flusher", () => {
+  it("flushes at most once a second by its caller's clock, and a clock set ahead holds no other caller's flushes", async () => {
+    // One flusher per isolate, called with the clock of each caller: the Worker's requests with
+    // the platform's, an object with the one it is built over (in the test Worker, one a test sets
+    // a day ahead). Behind the last flush's time is another clock, or one moved back: it flushes.
+    const sent: string[] = [];
+    const sink: MetricsSink = async (_e, _shard, flush) => {
+      sent.push(new Date(flush.now).toISOString());
+    };
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: () => {} }, 0);
+    const runtime = manualClock("2030-01-01T00:00:00Z");
+    const objectsClock = manualClock("2030-01-02T00:00:00Z");
+    const after = async (clock: Clock) => {
+      flusher.recorder.inc(METRICS.httpRequests, ["/flusher", "GET", "2xx", "none"]);
+      const started: Promise<unknown>[] = [];
+      flusher.maybeFlush(env, clock, (p) => started.push(p));
+      await Promise.all(started);
+    };
+
+    await after(runtime);
+    await after(runtime); // the same second: the second request's count waits for the next flush
+    await after(objectsClock);
+    await after(runtime);
+    runtime.advance(999);
+    await after(runtime);
+    runtime.advance(1);
+    await after(runtime);
+    expect(sent).toEqual([
+      "2030-01-01T00:00:00.000Z",
+      "2030-01-02T00:00:00.000Z",
+      "2030-01-01T00:00:00.000Z",
+      "2030-01-01T00:00:01.000Z",
+    ]);
   });
 });
 

@@ -41,12 +41,22 @@ export class MetricsFlusher {
 
   /**
    * Starts a flush in `waitUntil` when the last one began a second or more
-   * before `clock`'s now and none is under way; otherwise nothing.
+   * before `clock`'s now, or after it, and none is under way; otherwise nothing.
+   *
+   * `clock` is the caller's injected clock: the platform's for the Worker's requests, the one
+   * an object is built over for its commits. In a deployment they are one clock; in the test
+   * Worker an object's is one a test sets ahead, and a module may build its actor over its own.
+   * The flusher is the isolate's, so it cannot hold one clock of its own without picking one of
+   * theirs; a clock behind the last flush's time is taken for another one (or one moved back),
+   * which flushes, rather than holding every flush of the isolate until it catches up (a day,
+   * for a test's). One comparison, no more on the request's path; while clocks that disagree
+   * alternate, each call may flush, one at a time.
    */
   maybeFlush(env: Env | undefined, clock: Clock, waitUntil: (p: Promise<unknown>) => void): void {
     // No aggregator binding (a test's bare env, a misconfigured deploy that init reports): nothing to flush to.
     if (typeof env?.METRICS?.getByName !== "function" || this.inFlight) return;
-    if (clock.now().getTime() - this.last < FLUSH_INTERVAL_MS) return;
+    const since = clock.now().getTime() - this.last;
+    if (since >= 0 && since < FLUSH_INTERVAL_MS) return;
     waitUntil(this.flush(env, clock));
   }
 
