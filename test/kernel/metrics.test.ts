@@ -87,21 +87,21 @@ describe("the isolate's flusher", () => {
     const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: () => {} }, 0);
     const runtime = manualClock("2030-01-01T00:00:00Z");
     const objectsClock = manualClock("2030-01-02T00:00:00Z");
-    const after = async (clock: Clock) => {
+    const callWith = async (clock: Clock) => {
       flusher.recorder.inc(METRICS.httpRequests, ["/flusher", "GET", "2xx", "none"]);
       const started: Promise<unknown>[] = [];
       flusher.maybeFlush(env, clock, (p) => started.push(p));
       await Promise.all(started);
     };
 
-    await after(runtime);
-    await after(runtime); // the same second: the second request's count waits for the next flush
-    await after(objectsClock);
-    await after(runtime);
+    await callWith(runtime);
+    await callWith(runtime); // the same second: the second request's count waits for the next flush
+    await callWith(objectsClock);
+    await callWith(runtime);
     runtime.advance(999);
-    await after(runtime);
+    await callWith(runtime);
     runtime.advance(1);
-    await after(runtime);
+    await callWith(runtime);
     expect(sent).toEqual([
       "2030-01-01T00:00:00.000Z",
       "2030-01-02T00:00:00.000Z",

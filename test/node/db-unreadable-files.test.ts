@@ -53,7 +53,13 @@ describe("plinth db on a wrangler.toml it cannot read", () => {
     ];
     for (const [broken, reason] of [
       [() => writeFileSync(toml, 'name = "plinth\n[[d1_databases'), /Invalid TOML document/],
-      [() => (rmSync(toml), mkdirSync(toml)), /Could not read file/],
+      [
+        () => {
+          rmSync(toml);
+          mkdirSync(toml);
+        },
+        /Could not read file/,
+      ],
     ] as const) {
       broken();
       for (const args of runs) {
@@ -82,7 +88,13 @@ describe("plinth db migrate on a migrations journal it cannot read", () => {
     for (const [broken, reason] of [
       [() => writeFileSync(journal, '{"version":"7","entries":['), /not JSON/],
       [() => writeFileSync(journal, '{"version":"7"}'), /no "entries" list/],
-      [() => (rmSync(journal), mkdirSync(journal)), /EISDIR/],
+      [
+        () => {
+          rmSync(journal);
+          mkdirSync(journal);
+        },
+        /EISDIR/,
+      ],
       [() => rmSync(journal, { recursive: true }), /ENOENT/],
     ] as const) {
       broken();
