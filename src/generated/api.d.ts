@@ -17288,7 +17288,7 @@ export interface operations {
     uploadFile: {
         parameters: {
             query?: {
-                /** @description the file's name; sanitised (path, controls) */
+                /** @description the file's name; sanitised (path, controls), and ending in an extension of its type (added if not) */
                 name?: string;
             };
             header?: {

@@ -149,7 +149,8 @@ describe("files (happy)", () => {
     const digest = btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))));
     const res = await upload(t.adminKey, bytes, { headers: { "content-digest": `sha-256=:${digest}:` } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.name).toBe(res.body.id);
+    // No name: the id, with its type's extension (a name without one is saved as whatever its bytes look like).
+    expect(res.body.name).toBe(`${res.body.id}.txt`);
   });
 
   for (const field of ["content-digest", "repr-digest"]) {

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { expectProblem } from "../helpers";
 import { call, newKey, newTenant, newUser, ORIGIN, rootKey } from "../identity/helpers";
@@ -118,12 +119,54 @@ describe("files (security)", () => {
   it("a downloaded file cannot run as a page: attachment, nosniff, a sandboxing CSP, a safe name", async () => {
     const t = await newTenant();
     const file = await uploaded(t.adminKey, bytesOf(16), 'evil\u202Egnp.exe"; x=<script>', "text/plain");
-    expect(file.name).toBe("evilgnp.exe_; x=_script_");
+    // Its "extension" (`exe_; x=_script_`) is none text/plain is saved under: .txt is added.
+    expect(file.name).toBe("evilgnp.exe_; x=_script_.txt");
     const { res } = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey);
     expect(res.headers.get("content-disposition")).toBe(
-      `attachment; filename="evilgnp.exe_; x=_script_"; filename*=UTF-8''evilgnp.exe_%3B%20x%3D_script_`,
+      `attachment; filename="evilgnp.exe_; x=_script_.txt"; filename*=UTF-8''evilgnp.exe_%3B%20x%3D_script_.txt`,
     );
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; sandbox; frame-ancestors 'none'");
+  });
+
+  it("a file is saved under an extension of its type: a page, an image or a program named otherwise gets the type's", async () => {
+    // A browser saves a download under the name offered, whatever its Content-Type, and the desktop
+    // opens the saved file by its extension: invoice.html uploaded as text/plain would run as a page.
+    const t = await newTenant();
+    const html = new TextEncoder().encode("<script>alert(document.domain)</script>");
+    const cases: [name: string, type: string, saved: string][] = [
+      ["invoice.html", "text/plain", "invoice.html.txt"],
+      ["pic.svg", "image/png", "pic.svg.png"],
+      ["invoice.pdf.exe", "application/pdf", "invoice.pdf.exe.pdf"],
+      ["setup.HTA", "application/json; charset=utf-8", "setup.HTA.json"],
+      ["run.js", "text/plain; charset=utf-8", "run.js.txt"],
+      // An extension the type lists, in any case, is kept; a name without one gets the type's.
+      ["Photo.JPEG", "image/jpeg", "Photo.JPEG"],
+      ["report.txt", "text/plain", "report.txt"],
+      ["README", "text/markdown", "README.md"],
+    ];
+    for (const [name, type, saved] of cases) {
+      const file = await uploaded(t.adminKey, html, name, type);
+      const { res } = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey);
+      const disposition = res.headers.get("content-disposition") ?? "";
+      expect({ name, stored: file.name, disposition }).toEqual({
+        name,
+        stored: saved,
+        disposition: `attachment; filename="${saved}"; filename*=UTF-8''${encodeURIComponent(saved)}`,
+      });
+    }
+    // The longest name stays within 255 characters, the type's extension last.
+    const long = await uploaded(t.adminKey, html, `${"a".repeat(250)}.html`, "text/plain");
+    expect(long.name).toBe(`${"a".repeat(250)}.txt`);
+    // A file stored before names were checked (the object's own name) is offered under its type's extension too.
+    const id = "01JZZZZZZZZZZZZZZZZZZZZZZY";
+    await env.FILES.put(`${t.id}/${id}`, html, {
+      httpMetadata: { contentType: "text/plain" },
+      customMetadata: { name: "old.html" },
+    });
+    const { res } = await fetchBytes(`/api/v1/files/${id}`, t.adminKey);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="old.html.txt"; filename*=UTF-8''old.html.txt`,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { declaredSha256 } from "../../src/kernel/http/streamed-body";
-import { askedRange, attachment, fileLimits, safeName, storedType } from "../../src/modules/files/policy";
+import { askedRange, attachment, fileLimits, safeName, storedType, typedName } from "../../src/modules/files/policy";
 import { signDownload, verifyDownload } from "../../src/modules/files/signing";
 
 describe("askedRange (RFC 9110 single byte ranges)", () => {
@@ -45,6 +45,25 @@ describe("names and types", () => {
   });
   it("caps a name at 255 characters", () => {
     expect(Array.from(safeName("é".repeat(300), "f"))).toHaveLength(255);
+  });
+  it.each([
+    ["invoice.html", "text/plain; charset=utf-8", "invoice.html.txt"],
+    ["logo.svg", "image/png", "logo.svg.png"],
+    ["tar.tgz", "application/gzip", "tar.tgz"],
+    ["deck.PPTX", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "deck.PPTX"],
+    ["notes", "text/plain", "notes.txt"],
+    ["café.exe", "application/pdf", "café.exe.pdf"],
+    // A type the platform does not store (an object put by other means) keeps its name.
+    ["raw.bin", "application/octet-stream", "raw.bin"],
+  ])("typedName(%j, %j)", (name, type, expected) => {
+    expect(typedName(name, type)).toBe(expected);
+    // Applied again (as a download does) it changes nothing.
+    expect(typedName(expected, type)).toBe(expected);
+  });
+  it("keeps a typed name within 255 characters, its extension whole", () => {
+    const typed = typedName(`${"é".repeat(251)}.html`, "text/plain");
+    expect(Array.from(typed)).toHaveLength(255);
+    expect(typed.endsWith("é.txt")).toBe(true);
   });
   it("offers the exact name beside an ASCII one", () => {
     expect(attachment("résumé (1).pdf")).toBe(

@@ -89,6 +89,34 @@ export const ALLOWED_TYPES = [
 const ALLOWED: ReadonlySet<string> = new Set(ALLOWED_TYPES);
 
 /**
+ * The file-name extensions each type is saved under, its usual one first. A browser saves a
+ * download under the name it is offered, whatever its `Content-Type`, and the desktop then
+ * opens the saved file by that extension: `invoice.html` uploaded as `text/plain` would run as
+ * a page, `setup.hta` as an HTML Application, `x.exe` as a program. A type added to
+ * {@link ALLOWED_TYPES} needs its extensions here (the compiler asks for them).
+ */
+const EXTENSIONS: Record<(typeof ALLOWED_TYPES)[number], readonly [string, ...string[]]> = {
+  "image/png": ["png"],
+  "image/jpeg": ["jpg", "jpeg", "jpe", "jfif"],
+  "image/gif": ["gif"],
+  "image/webp": ["webp"],
+  "image/avif": ["avif"],
+  "application/pdf": ["pdf"],
+  "text/plain": ["txt", "text", "log"],
+  "text/csv": ["csv"],
+  "text/markdown": ["md", "markdown"],
+  "application/json": ["json"],
+  "application/zip": ["zip"],
+  "application/gzip": ["gz", "tgz"],
+  "audio/mpeg": ["mp3"],
+  "video/mp4": ["mp4"],
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ["docx"],
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ["xlsx"],
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation": ["pptx"],
+};
+const EXTENSIONS_OF: ReadonlyMap<string, readonly [string, ...string[]]> = new Map(Object.entries(EXTENSIONS));
+
+/**
  * The media type a file is stored and served with, from the upload's
  * `Content-Type`: its essence, lower-cased, when the allow-list has it (a text
  * type keeps a well-formed `charset`); null otherwise.
@@ -132,6 +160,30 @@ export function safeName(raw: string | undefined, fallback: string): string {
     .replace(/^[\s.]+|[\s.]+$/g, "");
   const cut = Array.from(cleaned).slice(0, MAX_NAME).join("");
   return cut === "" ? fallback : cut;
+}
+
+/**
+ * `name` as a file of `contentType` is saved under: kept when its extension (after the last
+ * dot, in any case) is one the type is saved under; else the type's usual extension is added,
+ * the name cut to stay within 255 characters. A name without an extension gets one too: a
+ * desktop guesses the type of such a file from its bytes (an HTML page opens in the browser).
+ * So the type the upload was checked against is also what the saved file opens as.
+ * Idempotent, so the download applies it again to names stored before the rule.
+ *
+ * @example
+ * typedName("invoice.html", "text/plain; charset=utf-8"); // "invoice.html.txt"
+ * typedName("Photo.JPEG", "image/jpeg"); // "Photo.JPEG"
+ */
+export function typedName(name: string, contentType: string): string {
+  const extensions = EXTENSIONS_OF.get(contentType.split(";")[0]?.trim().toLowerCase() ?? "");
+  const dot = name.lastIndexOf(".");
+  if (!extensions || (dot > 0 && extensions.includes(name.slice(dot + 1).toLowerCase()))) return name;
+  const suffix = `.${extensions[0]}`;
+  const base = Array.from(name)
+    .slice(0, MAX_NAME - suffix.length)
+    .join("")
+    .replace(/[\s.]+$/, "");
+  return `${base}${suffix}`;
 }
 
 /**

@@ -22,7 +22,7 @@ import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchDetail, mismatchedDigest } from "./digests";
 import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
 import { fileErrors } from "./errors";
-import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName } from "./policy";
+import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, typedName } from "./policy";
 import { listFiles } from "./read-model";
 import { fileNotFound, serveFile } from "./serve";
 import { DEFAULT_URL_SECONDS, MAX_URL_SECONDS, SignedQuery, signedTenant, signingKeys } from "./signed-url";
@@ -41,7 +41,10 @@ const upload = op.post("/files", {
   streamsBody: true,
   request: {
     query: z.object({
-      name: z.string().max(1024).optional().openapi({ description: "the file's name; sanitised (path, controls)" }),
+      name: z.string().max(1024).optional().openapi({
+        description:
+          "the file's name; sanitised (path, controls), and ending in an extension of its type (added if not)",
+      }),
     }),
     headers: z.object({
       "content-digest": z.string().max(512).optional().openapi({
@@ -184,7 +187,8 @@ export const fileRoutes = createRouter()
     ];
     const now = c.get("clock").now();
     const id = newId(now.getTime());
-    const name = safeName(c.req.valid("query").name, id);
+    // Saved under an extension of its type: the desktop opens a download by its name, not its Content-Type.
+    const name = typedName(safeName(c.req.valid("query").name, id), contentType);
     const store = fileStore(c.env, tenant.id);
     const reserved = await store.reserve({
       tenant_id: tenant.id,

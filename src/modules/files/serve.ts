@@ -5,7 +5,7 @@ import { errorFields } from "../../kernel/log";
 import { readModels } from "../../kernel/read-models";
 import { askedDigests, digestHeaders } from "./digests";
 import { fileErrors } from "./errors";
-import { askedRange, attachment, isFileId, objectKey, type RangeAsk } from "./policy";
+import { askedRange, attachment, isFileId, objectKey, type RangeAsk, typedName } from "./policy";
 import { recordedSha256 } from "./read-model";
 
 /** A download may not run as a page, whatever its type: no scripts, no plugins, no framing. */
@@ -82,9 +82,11 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
     ask.kind === "partial" ? { range: { offset: ask.offset, length: ask.length } } : {},
   );
   if (!object) throw fileNotFound();
+  const contentType = object.httpMetadata?.contentType ?? "application/octet-stream";
   const headers = new Headers({
-    "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
-    "Content-Disposition": attachment(object.customMetadata?.name ?? id),
+    "Content-Type": contentType,
+    // Stored typed since uploads are (policy.ts typedName); applied again for a name stored before.
+    "Content-Disposition": attachment(typedName(object.customMetadata?.name ?? id, contentType)),
     "Content-Security-Policy": DOWNLOAD_CSP,
     // no-transform: an intermediary that compressed the bytes (Cloudflare does for text types) would make the digests lie.
     "Cache-Control": "private, no-store, no-transform",
