@@ -74,6 +74,22 @@ describe("escapeHtml and headerSafe", () => {
     expect(headerSafe("a\r\nb\tc\u0000d\u2028e\u0085f")).toBe("a b c d e f");
     expect(headerSafe("x".repeat(500))).toHaveLength(200);
   });
+
+  it("cap the length in characters, never splitting one written with two UTF-16 units", () => {
+    // A tenant named with emoji: the subject passes 200 characters, and a cut by UTF-16 length lands
+    // inside a surrogate pair, which a sealed queue message turns into U+FFFD and a strict JSON
+    // parser at the provider refuses outright (a dead letter).
+    const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    // 198 UTF-16 units, within DisplayName's 200; the subject passes 200 characters.
+    const tenantName = "x".repeat(168) + "🎉".repeat(15);
+    const { subject } = verificationMail({ tenantName, token: TOKEN });
+    // Booleans only: a lone surrogate in a failure message cannot cross the test runner's UTF-8 socket.
+    expect(loneSurrogate.test(subject), "a lone surrogate in the subject").toBe(false);
+    expect(Array.from(subject).length).toBe(200);
+    expect(subject.endsWith("🎉…"), "ends in a whole emoji, then the ellipsis").toBe(true);
+    const cut = headerSafe(`${"x".repeat(198)}🎉🎉🎉`);
+    expect(cut === `${"x".repeat(198)}🎉…`, "cut after the whole emoji").toBe(true);
+  });
 });
 
 describe("identity's mail", () => {

@@ -50,12 +50,18 @@ export function escapeHtml(text: string): string {
 /** C0 controls (CR and LF among them), DEL, C1 controls, and the Unicode line and paragraph separators. */
 const isControl = (code: number) => code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
 
-/** One line of at most 200 characters with no control characters: a header value that cannot start another header. */
+/**
+ * One line of at most 200 characters with no control characters: a header value that cannot
+ * start another header. Counted and cut in code points: a cut between the two UTF-16 units of
+ * an emoji would leave a lone surrogate, which sealing turns into U+FFFD and a strict JSON
+ * parser at the provider refuses.
+ */
 export function headerSafe(text: string): string {
   let spaced = "";
   for (const ch of text) spaced += isControl(ch.codePointAt(0) ?? 0) ? " " : ch;
   const line = spaced.replace(/\s+/g, " ").trim();
-  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+  const chars = Array.from(line);
+  return chars.length > 200 ? `${chars.slice(0, 199).join("")}…` : line;
 }
 
 const textOf = (p: readonly Inline[]) =>
