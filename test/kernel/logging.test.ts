@@ -65,6 +65,21 @@ describe("structured logging", () => {
     expect(out[0]).not.toContain("abc.def.ghi");
   });
 
+  it("logs a failed query's statement without the values bound to it, in the message, the causes and the stack", () => {
+    const sql = 'insert into "users" ("email", "name") values (?, ?)';
+    const failed = (cause?: unknown) =>
+      Object.assign(new Error(`Failed query: ${sql}\nparams: ada@example.com,Ada Lovelace`, { cause }), {
+        query: sql,
+        params: ["ada@example.com", "Ada Lovelace"],
+      });
+    const fields = errorFields(new Error("the signup failed", { cause: failed(new Error("D1_ERROR: UNIQUE")) }));
+    expect(fields.error_cause).toBe(`Error: Failed query: ${sql}\nparams: [2 left out] <- Error: D1_ERROR: UNIQUE`);
+    const direct = errorFields(failed());
+    expect(direct.error_message).toBe(`Failed query: ${sql}\nparams: [2 left out]`);
+    expect(String(direct.stack)).toContain("params: [2 left out]");
+    expect(JSON.stringify([fields, direct])).not.toMatch(/ada@example\.com|Lovelace/);
+  });
+
   it("child loggers bind fields and keep the level", () => {
     const out: string[] = [];
     const log = createLogger("info", { service: "plinth" }, (_level, line) => out.push(line)).child({

@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mailDeadLetters } from "../../src/kernel/db/schema";
 import { GIVE_UP_AFTER } from "../../src/kernel/notify/consumer";
+import { devMailboxTransport } from "../../src/kernel/notify/mailbox";
 import { contentOf, UnreadableMail } from "../../src/kernel/notify/message";
 import { MailNotSent, MailRejected } from "../../src/kernel/notify/transport";
 import { backoffCeiling } from "../../src/kernel/resilience";
@@ -166,6 +167,24 @@ describe("the mail consumer", () => {
     expect(logs).toContain("mail not sent; will retry");
     expect(logs).toContain(messages[0]?.id);
     for (const secret of ["quiet@example.com", "plv_", "Verify your email", "Mail Test Co"]) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+
+  it("logs no recipient, subject or body when the dev mailbox cannot store a mail, only why", async () => {
+    // drizzle wraps a driver's error as "Failed query: <sql>\nparams: <every value bound>": here the
+    // mail's address, subject and both parts.
+    const messages = await messagesOf([sampleMail("stored-nowhere@example.com")]);
+    const refused = async () => {
+      throw new Error("D1_ERROR: no such table: dev_mailbox: SQLITE_ERROR");
+    };
+    const statement = { bind: () => statement, run: refused, all: refused, raw: refused, first: refused };
+    const db = { prepare: () => statement } as unknown as D1Database;
+    const logs = await consoleOf(() => consume(messages, { transport: () => devMailboxTransport(db) }));
+    expect(logs).toContain("mail not sent; will retry");
+    expect(logs).toContain("no such table: dev_mailbox");
+    expect(logs).toContain("insert into");
+    for (const secret of ["stored-nowhere@example.com", "Verify your email", "Mail Test Co", "plv_"]) {
       expect(logs).not.toContain(secret);
     }
   });

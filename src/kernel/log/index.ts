@@ -25,20 +25,36 @@ const consoleSink: LogSink = (level, line) => {
   else console.log(line);
 };
 
-/** Turns an Error into loggable fields, keeping the stack for operators. */
+/**
+ * A failed query's message without the values bound to it. drizzle's wrapper reads
+ * `Failed query: <sql>\nparams: <every value>`, and the values are rows' data (an address, a
+ * name, a mail's subject and parts with their tokens), which no shape-based redaction can
+ * recognise: the statement and the count are kept, the values left out, in the stack too.
+ */
+function withoutParams(error: Error): { message: string; stack: string | undefined } {
+  const query: unknown = Reflect.get(error, "query");
+  const params: unknown = Reflect.get(error, "params");
+  if (typeof query !== "string" || !Array.isArray(params)) return { message: error.message, stack: error.stack };
+  const message = `Failed query: ${query}\nparams: [${params.length} left out]`;
+  const stack = error.stack?.includes(error.message) ? error.stack.replace(error.message, () => message) : undefined;
+  return { message, stack };
+}
+
+/** Turns an Error into loggable fields, keeping the stack for operators (a failed query's values left out). */
 export function errorFields(error: unknown): LogFields {
   if (error instanceof Error) {
     // Drivers' errors arrive wrapped (drizzle's "Failed query: …"); the causes say what actually went wrong.
     const causes: string[] = [];
     for (let e: unknown = error.cause; e !== undefined && e !== null && causes.length < 3; ) {
-      causes.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      causes.push(e instanceof Error ? `${e.name}: ${withoutParams(e).message}` : String(e));
       e = e instanceof Error ? e.cause : undefined;
     }
+    const { message, stack } = withoutParams(error);
     return {
       error_name: error.name,
-      error_message: error.message,
+      error_message: message,
       ...(causes.length > 0 ? { error_cause: causes.join(" <- ") } : {}),
-      stack: error.stack,
+      stack,
     };
   }
   return { error_message: String(error) };
