@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { ALL_PERMISSIONS } from "../../src/generated/permissions";
 import { grants } from "../../src/kernel/auth/permissions";
+import type { KeyCap } from "../../src/modules/identity/key-reach";
 import {
   type AuthorityAction,
   authorize,
@@ -29,12 +30,15 @@ const user = (id: string, roles: string[], grantsOf: string[]): Caller => ({
   roles,
   grants: grantsOf,
 });
-const key = (id: string, scopes: string[], expiresAt: string | null = null): Caller => ({
+const key = (id: string, scopes: string[], expiresAt: string | null = null, caps: KeyCap[] = []): Caller => ({
   kind: "api_key",
   id,
   scopes,
+  caps,
   expiresAt,
 });
+/** What a user with these roles' grants puts on the keys they created (key-reach.ts). */
+const capOf = (roles: string[], grantsOf: string[]): KeyCap => ({ grants: grantsOf, owner: roles.includes(OWNER) });
 
 const CALLERS: Record<string, Caller> = {
   platform: { kind: "platform" },
@@ -52,6 +56,19 @@ const CALLERS: Record<string, Caller> = {
   "key blog.*": key("k-blog", ["blog.*"]),
   "key *.read": key("k-read", ["*.read"]),
   "key expiring": key("k-exp", ["admin.keys.write", "blog.post.read"], EXP),
+  // Keys whose creator chain holds less now than when they were made: each holds only what both do.
+  "key * by an owner": key("k-all-owner", ["*"], null, [capOf([OWNER], ["*"])]),
+  "key * by a demoted owner": key("k-all-admin", ["*"], null, [capOf(["admin"], ["*"])]),
+  "key * by a viewer": key("k-all-viewer", ["*"], null, [capOf(["viewer"], ["*.read"])]),
+  "key blog.* by a viewer": key("k-blog-viewer", ["blog.*"], null, [capOf(["viewer"], ["*.read"])]),
+  "key admin.keys.* by a member": key("k-keys-member", ["admin.keys.read", "admin.keys.write"], null, [
+    capOf(["member"], ["blog.post.create", "blog.post.read"]),
+  ]),
+  "key *.read minted by a blog.* key": key("k-read-blog", ["*.read"], null, [
+    { grants: ["blog.*"], owner: false },
+    capOf([OWNER], ["*"]),
+  ]),
+  "key * by a deleted user": key("k-all-gone", ["*"], null, [{ grants: [], owner: false }]),
 };
 
 const ROLES: RoleFacts[] = [
@@ -124,13 +141,16 @@ function isOwnerOracle(c: Caller): boolean {
   return (
     c.kind === "platform" ||
     (c.kind === "user" && c.roles.includes(OWNER)) ||
-    (c.kind === "api_key" && c.scopes.includes("*"))
+    (c.kind === "api_key" && c.scopes.includes("*") && c.caps.every((cap) => cap.owner))
   );
 }
 function heldOracle(c: Caller, p: string): boolean {
   if (p === "*") return isOwnerOracle(c);
   const mine = c.kind === "platform" ? ["*"] : c.kind === "user" ? c.grants : c.kind === "api_key" ? c.scopes : [];
-  return subset(ext([p]), ext(mine));
+  // A key's permissions are those its scopes and every cap of its creator chain have in common.
+  const caps = c.kind === "api_key" ? c.caps.map((cap) => ext(cap.grants)) : [];
+  const held = new Set([...ext(mine)].filter((x) => caps.every((cap) => cap.has(x))));
+  return subset(ext([p]), held);
 }
 function oracle(c: Caller, a: AuthorityAction): Refusal | null {
   const need = (ps: readonly string[]): Refusal | null => {

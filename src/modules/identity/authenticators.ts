@@ -9,14 +9,24 @@ import { background } from "../../kernel/http/background";
 import { directory } from "./directory/contract";
 import type { UserPrincipal } from "./directory/types";
 import { keyIndex } from "./key-index";
+import { effectiveGrants } from "./key-reach";
+
+/** How long an isolate trusts a verified key (live, and what its creator chain holds) without asking the directory. */
+export const KEY_CACHE_TTL_MS = 10_000;
+
+type KeyPrincipal = Extract<Principal, { kind: "api_key" }>;
 
 /**
  * Verified API keys by {@link isolateDigest} of the key (synchronous; the SHA-256
- * that finds a key in the index is computed only on a miss). Staleness bound: a key revoked elsewhere is
- * refused within 10 s; the isolate that revokes it evicts it at once.
+ * that finds a key in the index is computed only on a miss), with the request
+ * clock's time they were verified. Staleness bound: a key revoked elsewhere is
+ * refused within 10 s, and so is what its creator no longer holds (a role lost,
+ * rewritten or revoked); the isolate that revokes a key, or changes a role,
+ * forgets at once. Aged by the request's clock as well as the system's, as the
+ * user cache is.
  */
-export const keyCache = new TtlCache<string, Extract<Principal, { kind: "api_key" }>>({
-  ttlMs: 10_000,
+export const keyCache = new TtlCache<string, { principal: KeyPrincipal; at: number }>({
+  ttlMs: KEY_CACHE_TTL_MS,
   maxEntries: 10_000,
 });
 
@@ -49,7 +59,12 @@ const touched = new TtlCache<string, true>({ ttlMs: 60_000, maxEntries: 10_000 }
 
 /** Forgets everything cached about a key (on revocation, in the revoking isolate). */
 export function evictKey(keyId: string): void {
-  keyCache.deleteWhere((p) => p.id === keyId);
+  keyCache.deleteWhere((k) => k.principal.id === keyId);
+}
+
+/** Forgets every cached key of a tenant (on a role change: what their creators hold may have changed). */
+export function evictTenantKeys(tenantId: string): void {
+  keyCache.deleteWhere((k) => k.principal.tenantId === tenantId);
 }
 
 /**
@@ -72,7 +87,9 @@ export const apiKeyAuthenticator: Authenticator = {
   async authenticate(token, c) {
     if (token.length > 200) return null;
     const cacheKey = isolateDigest(token);
-    let principal = keyCache.get(cacheKey);
+    const now = c.get("clock").now().getTime();
+    const cached = keyCache.get(cacheKey);
+    let principal = cached && now - cached.at < KEY_CACHE_TTL_MS && now >= cached.at ? cached.principal : undefined;
     if (!principal) {
       const hash = await sha256Hex(token);
       const tenantId = await keyIndex(c.env.DB).tenantOf(hash);
@@ -86,10 +103,11 @@ export const apiKeyAuthenticator: Authenticator = {
         name: key.name,
         prefix: key.prefix,
         scopes: key.scopes,
-        grants: key.scopes,
+        // What the key may do: its scopes as far as its creator chain holds them now (key-reach.ts).
+        grants: effectiveGrants(key.scopes, key.caps, c.get("platform").permissions),
         expiresAt: key.expires_at,
       };
-      keyCache.set(cacheKey, principal);
+      keyCache.set(cacheKey, { principal, at: now });
     }
     // Checked on every request, cached or not: an expiring key never works past its expiry.
     if (principal.expiresAt !== null && principal.expiresAt <= isoNow(c.get("clock"))) return null;

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { covers } from "../../kernel/auth/permissions";
 import type { Principal } from "../../kernel/auth/types";
 import type { RefusalSchema } from "./directory/types";
+import { capHolds, type KeyCap } from "./key-reach";
 
 /**
  * The tenant's authority rules, as pure functions: who may give, change or
@@ -21,12 +22,18 @@ export type Caller =
   /** Anyone else (the system, an anonymous request, a principal that no longer exists): holds nothing. */
   | { kind: "nobody" }
   | { kind: "user"; id: string; roles: readonly string[]; grants: readonly string[] }
-  | { kind: "api_key"; id: string; scopes: readonly string[]; expiresAt: string | null };
+  /**
+   * A key: its scopes, and what each link of its creator chain holds now (key-reach.ts). It
+   * holds a permission only where its scopes and every cap do.
+   */
+  | { kind: "api_key"; id: string; scopes: readonly string[]; caps: readonly KeyCap[]; expiresAt: string | null };
 
 /**
- * The caller as a request's principal describes it (roles and scopes as the
+ * The caller as a request's principal describes it (roles and grants as the
  * isolate resolved them, at most 10 s old): for refusing early, before any
- * work; the directory decides again with its current state.
+ * work; the directory decides again with its current state. A key's grants are
+ * its scopes already capped by its creator chain, so they stand for its scopes
+ * here; whether its creator is still an owner only the directory knows.
  */
 export function callerOf(principal: Principal): Caller {
   switch (principal.kind) {
@@ -35,7 +42,7 @@ export function callerOf(principal: Principal): Caller {
     case "user":
       return { kind: "user", id: principal.id, roles: principal.roles, grants: principal.grants };
     case "api_key":
-      return { kind: "api_key", id: principal.id, scopes: principal.scopes, expiresAt: principal.expiresAt };
+      return { kind: "api_key", id: principal.id, scopes: principal.grants, caps: [], expiresAt: principal.expiresAt };
   }
 }
 
@@ -91,12 +98,12 @@ export type Refusal = z.infer<typeof RefusalSchema>;
 
 /**
  * Whether the caller is an owner: a user holding `owner`, a key holding `*`
- * (the tenant's admin key), or the platform.
+ * (the tenant's admin key) whose creator chain is owners all the way up, or the platform.
  */
 export function isOwner(caller: Caller): boolean {
   if (caller.kind === "platform") return true;
   if (caller.kind === "user") return caller.roles.includes(OWNER);
-  return caller.kind === "api_key" && caller.scopes.includes("*");
+  return caller.kind === "api_key" && caller.scopes.includes("*") && caller.caps.every((cap) => cap.owner);
 }
 
 /** The permission patterns the caller may delegate. */
@@ -120,6 +127,8 @@ function patternsOf(caller: Caller): readonly string[] {
  */
 export function holds(caller: Caller, pattern: string): boolean {
   if (pattern === "*") return isOwner(caller);
+  // A key holds no more than its creator chain holds now, whatever its scopes say.
+  if (caller.kind === "api_key" && !caller.caps.every((cap) => capHolds(cap, pattern))) return false;
   return covers(patternsOf(caller), pattern);
 }
 

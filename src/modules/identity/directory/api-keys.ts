@@ -3,8 +3,10 @@
  * revoked with every key minted from them. Credentials (credentials.ts)
  * extends it with the tenant's refresh-token families and one-time tokens.
  */
+import type { KeyCap } from "../key-reach";
+import { keyCaps } from "./key-chain";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, type KeyView, ok, type Result, Strings } from "./types";
+import { type Ctx, fail, type KeyView, ok, type Result, Strings, type VerifiedKey } from "./types";
 
 interface KeyRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -85,6 +87,11 @@ export class ApiKeys {
       .toArray();
     const page = rows.slice(0, limit);
     return { items: page.map(keyView), next: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  /** What each link of key `id`'s creator chain holds at `now`, nearest first (key-chain.ts). */
+  capsOf(id: string, now: string): KeyCap[] {
+    return keyCaps(this.store, id, now);
   }
 
   /** A key that is neither revoked nor expired at `now`, by id. */
@@ -172,13 +179,14 @@ export class ApiKeys {
     return tree.map((k) => ({ id: k.id, hash: k.key_hash }));
   }
 
-  /** The live key with this hash: not revoked, not expired. */
-  verifyKey(hash: string, now: string): KeyView | null {
+  /** The live key with this hash (not revoked, not expired), with the caps its creator chain puts on it now. */
+  verifyKey(hash: string, now: string): VerifiedKey | null {
     const row = this.sql
       .exec<KeyRow>("select * from api_keys where key_hash = ? and revoked_at is null", hash)
       .toArray()[0];
     if (!row || (row.expires_at !== null && row.expires_at <= now)) return null;
-    return keyView(row);
+    const caps = this.capsOf(row.id, now).map((cap) => ({ grants: [...cap.grants], owner: cap.owner }));
+    return { ...keyView(row), caps };
   }
 
   touchKey(id: string, now: string): void {

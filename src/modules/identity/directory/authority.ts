@@ -19,8 +19,10 @@ export class Authority {
 
   /**
    * The caller as the directory knows it now: a user's current roles, a key's
-   * scopes while it is live. A principal that no longer exists holds nothing,
-   * whatever an isolate's cache still says.
+   * scopes while it is live, capped by what its creator chain holds now (a key
+   * never holds more than the user who created it, or the key that minted it).
+   * A principal that no longer exists holds nothing, whatever an isolate's cache
+   * still says.
    */
   caller(actor: Actor, now: string): Caller {
     if (actor.kind === "platform") return { kind: "platform" };
@@ -31,7 +33,9 @@ export class Authority {
     }
     if (actor.kind === "api_key") {
       const key = this.creds.liveKey(actor.id, now);
-      return key ? { kind: "api_key", id: key.id, scopes: key.scopes, expiresAt: key.expires_at } : { kind: "nobody" };
+      if (!key) return { kind: "nobody" };
+      const caps = this.creds.capsOf(key.id, now);
+      return { kind: "api_key", id: key.id, scopes: key.scopes, caps, expiresAt: key.expires_at };
     }
     return { kind: "nobody" };
   }

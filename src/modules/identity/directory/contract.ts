@@ -27,6 +27,7 @@ import {
   SessionViewSchema,
   UserPrincipalSchema,
   UserViewSchema,
+  VerifiedKeySchema,
   VersionConflictSchema,
 } from "./types";
 
@@ -186,7 +187,8 @@ export const DirectoryRpc = defineRpc({
     args: withCtx({ id: Id }),
     reply: deniableResultOf(z.array(z.object({ id: z.string(), hash: z.string() })), ["not_found", "revokes_caller"]),
   },
-  verifyKey: { args: z.object({ hash: Hash, now: Iso }), reply: KeyViewSchema.nullable() },
+  /** The live key with this hash, with what its creator chain holds now (one call on a cache miss). */
+  verifyKey: { args: z.object({ hash: Hash, now: Iso }), reply: VerifiedKeySchema.nullable() },
   touchKey: { args: z.object({ id: Id, now: Iso }), reply: nothing },
   listRoles: { args: nothing, reply: z.array(RoleViewSchema) },
   getRole: { args: RoleName, reply: RoleViewSchema.nullable() },

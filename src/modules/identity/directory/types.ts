@@ -49,6 +49,13 @@ export const KeyViewSchema = z.object({
 });
 export type KeyView = z.infer<typeof KeyViewSchema>;
 
+/** One link of a key's creator chain as it holds now (key-reach.ts). */
+export const KeyCapSchema = z.object({ grants: z.array(z.string()), owner: z.boolean() });
+
+/** A key as verification answers it: the key, and the caps its creator chain puts on it now, nearest first. */
+export const VerifiedKeySchema = KeyViewSchema.extend({ caps: z.array(KeyCapSchema) });
+export type VerifiedKey = z.infer<typeof VerifiedKeySchema>;
+
 /** A session (a refresh-token family) as its user sees it; `current` is added by the route that knows the caller. */
 export const SessionViewSchema = z.object({
   id: z.string(),

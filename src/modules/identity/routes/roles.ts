@@ -16,7 +16,7 @@ import {
 } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { evictUser, userCache } from "../authenticators";
+import { evictTenantKeys, evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
 import { describeUses, usesShown } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
@@ -133,9 +133,13 @@ const noRole = () => new AppError("not_found", { detail: "no such role" });
 const shown = <R extends { permissions: readonly string[] }>(c: Context<AppEnv>, role: R) =>
   flagRole(new Set(c.get("platform").permissions), role);
 
-/** After any role change, this isolate forgets the tenant's cached principals: effective at once here, within 10 s elsewhere. */
+/**
+ * After any role change, this isolate forgets the tenant's cached principals, its keys too (a key
+ * holds no more than its creator does): effective at once here, within 10 s elsewhere.
+ */
 function forgetTenantUsers(tenantId: string): void {
   userCache.deleteWhere((_, key) => key.startsWith(`${tenantId}/`));
+  evictTenantKeys(tenantId);
 }
 
 /** `/api/v1/admin/roles` and `/api/v1/admin/users/{id}/roles/{name}`. */
@@ -227,5 +231,7 @@ async function bind(c: Context<AppEnv>, { id, name }: { id: string; name: string
     throw new AppError("not_found", { detail: result.error === "no_user" ? "no such user" : "no such role" });
   }
   evictUser(tenant.id, id);
+  // The keys the user created (and those minted from them) hold no more than the user now does.
+  evictTenantKeys(tenant.id);
   return c.body(null, 204);
 }
