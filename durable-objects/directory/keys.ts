@@ -26,7 +26,8 @@ export class DirectoryKeys extends DirectoryAccounts {
   /** One key live at `now`, as the list shows it: null for a revoked, expired or unknown id. */
   getKey(input: In<"getKey">): Out<"getKey"> {
     const { id, now } = rpcArgs(DirectoryRpc, "getKey", input);
-    return this.creds.liveKey(id, now);
+    const key = this.creds.liveKey(id, now);
+    return key && this.creds.shown(key, now);
   }
 
   /**

@@ -1908,6 +1908,8 @@ export interface components {
                 name: string;
                 prefix: string;
                 scopes: string[];
+                /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some */
+                withheld_scopes?: string[];
             };
             permissions: string[];
         };
@@ -1940,6 +1942,8 @@ export interface components {
             created_at: string;
             created_by: string | null;
             last_used_at: string | null;
+            /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some */
+            withheld_scopes?: string[];
             /** @description Those of `scopes` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
             unknown_scopes?: string[];
         };
@@ -2097,6 +2101,8 @@ export interface components {
             expires_at: string | null;
             created_at: string;
             created_by: string | null;
+            /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some */
+            withheld_scopes?: string[];
             /** @description Those of `scopes` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
             unknown_scopes?: string[];
             key: string;

@@ -98,6 +98,14 @@ describe("a key is capped by what its creator holds now", () => {
     // Its scopes stay as they were given; what it may do now is what both allow.
     expect((me.body.key as { scopes: string[] }).scopes).toEqual(["admin.keys.read", "identity.user.read"]);
     expect(me.body.permissions).toEqual(["identity.user.read"]);
+    expect((me.body.key as { withheld_scopes?: string[] }).withheld_scopes).toEqual(["admin.keys.read"]);
+    // An admin reading the key sees the same, in the list and one by one.
+    const listed = await p.call("/api/v1/admin/api-keys?limit=100", { token: t.adminKey });
+    const row = (listed.body.items as { id: string; withheld_scopes?: string[] }[]).find((k) => k.id === key.id);
+    expect(row?.withheld_scopes).toEqual(["admin.keys.read"]);
+    const one = await p.call(`/api/v1/admin/api-keys/${key.id}`, { token: t.adminKey });
+    expect(one.body.withheld_scopes).toEqual(["admin.keys.read"]);
+    expect(one.body.scopes).toEqual(["admin.keys.read", "identity.user.read"]);
   });
 
   it("an owner's key and the tenant's bootstrap key are untouched when the admin role loses what they use", async () => {

@@ -3,7 +3,7 @@
  * revoked with every key minted from them. Credentials (credentials.ts)
  * extends it with the tenant's refresh-token families and one-time tokens.
  */
-import type { KeyCap } from "../key-reach";
+import { type KeyCap, withheldScopes } from "../key-reach";
 import { keyCaps } from "./key-chain";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, type KeyView, ok, type Result, Strings, type VerifiedKey } from "./types";
@@ -86,12 +86,21 @@ export class ApiKeys {
       )
       .toArray();
     const page = rows.slice(0, limit);
-    return { items: page.map(keyView), next: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+    return {
+      items: page.map((r) => this.shown(keyView(r), now)),
+      next: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+    };
   }
 
   /** What each link of key `id`'s creator chain holds at `now`, nearest first (key-chain.ts). */
   capsOf(id: string, now: string): KeyCap[] {
     return keyCaps(this.store, id, now);
+  }
+
+  /** `key` as reads answer it: with `withheld_scopes` when its creator chain no longer holds some of its scopes. */
+  shown(key: KeyView, now: string): KeyView {
+    const withheld = withheldScopes(key.scopes, this.capsOf(key.id, now));
+    return withheld.length > 0 ? { ...key, withheld_scopes: withheld } : key;
   }
 
   /** A key that is neither revoked nor expired at `now`, by id. */

@@ -46,6 +46,14 @@ export const KeyViewSchema = z.object({
   /** The id of the user or API key that created it; `platform` for a tenant's first key and a recovery key. */
   created_by: z.string().nullable(),
   last_used_at: z.string().nullable(),
+  /**
+   * Those of `scopes` its creator chain no longer holds (the user who created it, or a key it was
+   * minted from, lost them): the key keeps them but cannot use them until they are held again.
+   */
+  withheld_scopes: z.array(z.string()).optional().openapi({
+    description:
+      "Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some",
+  }),
 });
 export type KeyView = z.infer<typeof KeyViewSchema>;
 
