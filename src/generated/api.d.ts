@@ -1908,8 +1908,6 @@ export interface components {
                 name: string;
                 prefix: string;
                 scopes: string[];
-                /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some */
-                withheld_scopes?: string[];
             };
             permissions: string[];
         };

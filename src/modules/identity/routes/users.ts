@@ -3,13 +3,11 @@ import { PERMISSIONS, type Permission } from "../../../generated/permissions";
 import { deny } from "../../../kernel/auth/deny";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
-import { isoNow } from "../../../kernel/clock";
 import { AppError } from "../../../kernel/errors";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
-import { KeyViewSchema } from "../directory/types";
 import { callerOf, maySelfOr } from "../policy";
 import { UserSchema } from "../schemas";
 import { ctxOf } from "../services";
@@ -22,13 +20,7 @@ const MeSchema = z
     z.object({ kind: z.literal("user"), user: UserSchema, permissions: z.array(z.string()) }),
     z.object({
       kind: z.literal("api_key"),
-      key: z.object({
-        id: z.string(),
-        name: z.string(),
-        prefix: z.string(),
-        scopes: z.array(z.string()),
-        withheld_scopes: KeyViewSchema.shape.withheld_scopes,
-      }),
+      key: z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()) }),
       permissions: z.array(z.string()),
     }),
   ])
@@ -103,12 +95,7 @@ export const userRoutes = createRouter()
     const permissions = expand(principal.grants, c.get("platform").permissions);
     if (principal.kind === "api_key") {
       const { id, name, prefix, scopes } = principal;
-      // Read now, as the key list is: which scopes its creator chain no longer holds.
-      const now = isoNow(c.get("clock"));
-      const key = await directory(c.env, principal.tenantId).getKey({ id, now });
-      if (!key) throw new AppError("unauthenticated", { detail: "the key is no longer live" });
-      const withheld = key.withheld_scopes ? { withheld_scopes: key.withheld_scopes } : {};
-      return c.json({ kind: "api_key" as const, key: { id, name, prefix, scopes, ...withheld }, permissions }, 200);
+      return c.json({ kind: "api_key" as const, key: { id, name, prefix, scopes }, permissions }, 200);
     }
     const user = await directory(c.env, principal.tenantId).getUser(principal.id);
     if (!user) throw new AppError("unauthenticated", { detail: "the user no longer exists" });
