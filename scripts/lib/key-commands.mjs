@@ -5,11 +5,22 @@ import { CliError, call, EXIT } from "./remote.mjs";
 
 /**
  * A key's scopes for the table, those no module of the deployment declares (their module was
- * removed: they grant nothing, `unknown_scopes`) marked `(unknown)`.
+ * removed: they grant nothing, `unknown_scopes`) marked `(unknown)`, and those its creator no
+ * longer holds (they grant nothing until it does again, `withheld_scopes`) marked `(withheld)`.
  */
 const scopesMarked = (key) => {
   const unknown = new Set(key.unknown_scopes ?? []);
-  return key.scopes.map((s) => (unknown.has(s) ? `${s}(unknown)` : s));
+  const withheld = new Set(key.withheld_scopes ?? []);
+  return key.scopes.map((s) => {
+    const marks = [unknown.has(s) ? "unknown" : null, withheld.has(s) ? "withheld" : null].filter(Boolean);
+    return marks.length > 0 ? `${s}(${marks.join(",")})` : s;
+  });
+};
+
+/** The text lines `keys show` adds for a key's flagged scopes, by field (the API leaves each out when empty). */
+const FLAGGED_SCOPES = {
+  unknown_scopes: "no module declares them: they grant nothing",
+  withheld_scopes: "its creator no longer holds them: they grant nothing until it does",
 };
 
 /** @type {import("./remote-commands.mjs").Command[]} */
@@ -72,18 +83,20 @@ export const keyCommands = [
     async run(run) {
       const [id = ""] = run.positionals;
       const key = await call(run.url, tenant(run).GET("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
-      const unknown = key.unknown_scopes ?? [];
       // Only a key holding some has the line: the API leaves the field out otherwise.
-      const shown =
-        unknown.length > 0 && !run.values.json
-          ? { ...key, unknown_scopes: `${unknown.join(",")} (no module declares them: they grant nothing)` }
-          : key;
+      const flagged = Object.keys(FLAGGED_SCOPES).filter((field) => (key[field] ?? []).length > 0);
+      const shown = run.values.json
+        ? key
+        : {
+            ...key,
+            ...Object.fromEntries(flagged.map((f) => [f, `${key[f].join(",")} (${FLAGGED_SCOPES[f]})`])),
+          };
       printRecord(run, shown, [
         "id",
         "name",
         "prefix",
         "scopes",
-        ...(unknown.length > 0 ? ["unknown_scopes"] : []),
+        ...flagged,
         "expires_at",
         "last_used_at",
         "created_at",
