@@ -44,6 +44,9 @@ describe("a key is capped by what its creator holds now", () => {
     const refused = await p.call("/api/v1/admin/api-keys", { token: parent.key });
     expect([refused.status, refused.body.code]).toEqual([403, "forbidden"]);
     expect(await listing(p, child.key)).toBe(403);
+    // Paused, not revoked: the key still authenticates, holding nothing its creator does not.
+    const me = await p.call("/api/v1/me", { token: parent.key });
+    expect([me.status, me.body.permissions]).toEqual([200, []]);
 
     await bind(p, t, admin.id, "admin", "PUT");
     p.clock.advance(PAST_THE_BOUND);
