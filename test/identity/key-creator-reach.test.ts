@@ -2,6 +2,7 @@
 // who created it holds (their roles' permissions), or by what the key that minted it holds,
 // all the way up (docs/identity.md, "What a key holds"). Isolates cache a verified key for at
 // most 10 s, so each test moves the manual clock past that bound instead of waiting.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
@@ -166,5 +167,40 @@ describe("a key is capped by what its creator holds now", () => {
     await bind(p, t, admin.id, "admin", "DELETE");
     const res = await accept(p, t, sent.token);
     expect([res.status, res.body.code], JSON.stringify(res.body)).toEqual([400, "invalid_token"]);
+  });
+});
+
+describe("a key whose creator chain is broken holds nothing (rows from before the cascades)", () => {
+  /** Runs `sql` in the tenant's directory, as a row left by an older version would be. */
+  const rewrite = (tenantId: string, sql: string, ...params: string[]) =>
+    runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) => {
+      state.storage.sql.exec(sql, ...params);
+    });
+
+  it("when its creator is no longer in the directory", async () => {
+    const p = platformAt("2033-01-07T00:00:00.000Z");
+    const t = await p.tenant("reach-gone");
+    const admin = await anAdmin(p, t, "gone.admin@example.com");
+    const key = await keyOf(p, admin.token, ["admin.keys.read"]);
+    expect(await listing(p, key.key)).toBe(200);
+    // A user deleted before deletion revoked their keys: the key names someone who is not there.
+    await rewrite(t.id, "update api_keys set created_by = ? where id = ?", "01USERDELETEDLONGAGO0000000", key.id);
+    p.clock.advance(PAST_THE_BOUND);
+    expect(await listing(p, key.key)).toBe(403);
+    const listed = await p.call("/api/v1/admin/api-keys?limit=100", { token: t.adminKey });
+    const row = (listed.body.items as { id: string; withheld_scopes?: string[] }[]).find((k) => k.id === key.id);
+    expect(row?.withheld_scopes).toEqual(["admin.keys.read"]);
+  });
+
+  it("when a key it was minted from is revoked", async () => {
+    const p = platformAt("2033-01-08T00:00:00.000Z");
+    const t = await p.tenant("reach-orphan");
+    const parent = await keyOf(p, t.adminKey, ["admin.keys.read", "admin.keys.write"], "parent");
+    const child = await keyOf(p, parent.key, ["admin.keys.read"], "child");
+    expect(await listing(p, child.key)).toBe(200);
+    // The parent revoked without the cascade that now revokes what it minted.
+    await rewrite(t.id, "update api_keys set revoked_at = ? where id = ?", p.clock.now().toISOString(), parent.id);
+    p.clock.advance(PAST_THE_BOUND);
+    expect(await listing(p, child.key)).toBe(403);
   });
 });
