@@ -44,6 +44,7 @@ import { mountOpenApi } from "./kernel/openapi/routes";
 import { dohResolver, type Resolver } from "./kernel/outbound";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
 import { readModelsCheck } from "./kernel/read-models";
+import { realSleeper, type Sleeper } from "./kernel/resilience/sleep";
 import { annotate, stage, tracing } from "./kernel/telemetry";
 
 export interface AppOptions {
@@ -57,6 +58,12 @@ export interface AppOptions {
   migration_tables?: Readonly<Record<string, readonly string[]>>;
   /** The platform's clock; the system clock unless a test brings its own. */
   clock?: Clock;
+  /**
+   * What the platform's waits and timeouts sleep on (the limiter's pause between reports, a
+   * readiness check's timeout, an outbound request's): the runtime's timers unless a test brings
+   * a `manualTime`'s sleeper, which ends them when the test moves time.
+   */
+  sleeper?: Sleeper;
   /**
    * The DNS the outbound guard asks before fetching a host a tenant named (webhook receivers,
    * identity providers); DNS over HTTPS unless a test brings its own, so a test suite sends
@@ -75,6 +82,8 @@ export interface Platform extends PlatformParts {
   deciders: DeciderRegistry;
   /** The DNS of outbound requests to tenant-named hosts: the app's, and the webhook endpoint actor's. */
   resolver: Resolver;
+  /** What the app's waits and timeouts sleep on; the jobs the scheduled handler runs sleep on it too. */
+  sleeper: Sleeper;
 }
 
 /**
@@ -106,6 +115,7 @@ function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string
 export function createPlatform(options: AppOptions): Platform {
   const modules = resolveModules(options.modules);
   const clock = options.clock ?? systemClock;
+  const sleeper = options.sleeper ?? realSleeper;
   const resolver = options.resolver ?? dohResolver();
   const needs: EnvNeeds = {
     bindings: Object.assign({ ...KERNEL_BINDINGS }, ...modules.map((m) => m.bindings ?? {})),
@@ -149,6 +159,7 @@ export function createPlatform(options: AppOptions): Platform {
         },
         needs,
         clock,
+        sleeper,
         resolver,
         ...(tenants ? { tenants } : {}),
       }),
@@ -208,5 +219,5 @@ export function createPlatform(options: AppOptions): Platform {
   mountOpenApi(app, pkg.version);
   app.notFound(notFound(methodIndex(app.routes)));
   app.onError(errorHandler(schema));
-  return { app, modules, needs, clock, resolver, deciders, schema };
+  return { app, modules, needs, clock, sleeper, resolver, deciders, schema };
 }

@@ -12,6 +12,7 @@ import type { Envelope } from "../src/kernel/events/envelope";
 import { type JobResult, jobsOf, runJob } from "../src/kernel/jobs/runner";
 import { createLogger, type Logger } from "../src/kernel/log";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../src/kernel/modules/types";
+import { realSleeper, type Sleeper } from "../src/kernel/resilience/sleep";
 import { modules as registered } from "../src/modules";
 import { testResolver } from "./test-resolver";
 
@@ -22,12 +23,14 @@ export function testApp(
   migrations: readonly string[] = MIGRATIONS,
   clock: Clock = systemClock,
   migrationTables: Readonly<Record<string, readonly string[]>> = MIGRATION_TABLES,
+  sleeper: Sleeper = realSleeper,
 ) {
   // The suite's DNS, as the test Worker's (test/worker.ts): no host a test names goes to a public resolver.
   const { app } = createPlatform({
     modules,
     migrations,
     clock,
+    sleeper,
     migration_tables: migrationTables,
     resolver: testResolver,
   });

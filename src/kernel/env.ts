@@ -5,6 +5,7 @@ import type { Logger } from "./log";
 import type { RoleGrants } from "./modules/grants";
 import type { Resolver } from "./outbound/resolve";
 import type { LimitDecision } from "./ratelimit/limiter";
+import type { Sleeper } from "./resilience/sleep";
 
 /** What the platform knows about itself, for `/api/v1/system/info` and logs. */
 export interface PlatformInfo {
@@ -26,6 +27,11 @@ export interface AppVariables {
   log: Logger;
   /** The platform's clock: every time a handler records or compares comes from it. */
   clock: Clock;
+  /**
+   * The platform's waits and timeouts (kernel/resilience/sleep): the real timers unless a test
+   * brings a `manualTime`'s, so a pause or a timeout ends when the test moves time.
+   */
+  sleeper: Sleeper;
   /**
    * The DNS the outbound guard asks before it fetches a host a tenant named (an identity
    * provider): the platform's, DNS over HTTPS unless a test brings its own.

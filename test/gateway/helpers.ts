@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { MIGRATIONS } from "../../src/generated/migrations";
+import { MIGRATION_TABLES, MIGRATIONS } from "../../src/generated/migrations";
 import { type Clock, systemClock } from "../../src/kernel/clock";
 import type { Policy, PolicyName } from "../../src/kernel/ratelimit/policies";
+import { realSleeper, type Sleeper } from "../../src/kernel/resilience/sleep";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
 
@@ -23,11 +24,19 @@ export function gateway(
   limits: Partial<Record<PolicyName, Partial<Policy>>> = {},
   overrides: Record<string, unknown> = {},
   clock: Clock = systemClock,
+  sleeper: Sleeper = realSleeper,
 ) {
   // A named policy starts from its default (the suite's are off), so it limits in its default mode unless the test says.
   const current = JSON.parse(String(env.RATE_LIMITS)) as Record<string, Partial<Policy>>;
   const merged = { ...current, ...limits };
-  const app = testApp(modules, { RATE_LIMITS: JSON.stringify(merged), ...overrides }, MIGRATIONS, clock);
+  const app = testApp(
+    modules,
+    { RATE_LIMITS: JSON.stringify(merged), ...overrides },
+    MIGRATIONS,
+    clock,
+    MIGRATION_TABLES,
+    sleeper,
+  );
   const suite = { call: (path: string, init: Parameters<typeof call>[1]) => call(path, init, testApp(modules)) };
 
   async function call(

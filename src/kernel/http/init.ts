@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import { createLogger, type Logger } from "../log";
 import type { EnvNeeds } from "../modules/types";
 import type { Resolver } from "../outbound/resolve";
+import type { Sleeper } from "../resilience/sleep";
 
 /** Logger used before the config is known (and when it is broken). */
 const bootLogger: Logger = createLogger("info");
@@ -17,6 +18,8 @@ export interface InitOptions {
   /** The bindings and module variables the config check requires. */
   needs: EnvNeeds;
   clock: Clock;
+  /** What the platform's waits and timeouts sleep on (kernel/resilience/sleep). */
+  sleeper: Sleeper;
   /** The DNS outbound requests to tenant-named hosts ask (kernel/outbound). */
   resolver: Resolver;
   /** The tenant registry a module provides, if one does. */
@@ -25,11 +28,11 @@ export interface InitOptions {
 
 /**
  * The one place that builds per-request services: parses the config (once per
- * isolate), and puts config, clock, resolver, logger, platform info and the tenant registry on the context.
+ * isolate), and puts config, clock, sleeper, resolver, logger, platform info and the tenant registry on the context.
  * A bad config fails the request with `config_invalid`, naming the variables
  * (never their values) in the response and in the log.
  */
-export const init = ({ build, needs, clock, resolver, tenants }: InitOptions): MiddlewareHandler<AppEnv> =>
+export const init = ({ build, needs, clock, sleeper, resolver, tenants }: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
     const result = loadConfig(c.env, needs);
     if (!result.ok) {
@@ -45,6 +48,8 @@ export const init = ({ build, needs, clock, resolver, tenants }: InitOptions): M
     }
     c.set("config", result.config);
     c.set("clock", clock);
+    // The same object on every request, as the clock: one more entry on the context, nothing built.
+    c.set("sleeper", sleeper);
     c.set("resolver", resolver);
     if (tenants) c.set("tenantLookup", tenants);
     c.set("platform", { ...build, commit: result.config.gitCommit });
