@@ -2,6 +2,7 @@ import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import type { Resolver } from "../src/kernel/outbound";
 import { breakerStatus } from "../src/kernel/resilience/breaker";
+import { realSleeper, type Sleeper } from "../src/kernel/resilience/sleep";
 import { EndpointRpc } from "../src/modules/webhooks/contract";
 import {
   attemptLog,
@@ -31,9 +32,10 @@ type Rpc = typeof EndpointRpc;
  * Webhooks signatures, the delivery policy's backoff, a circuit breaker, the
  * tenant's bulkhead, and a log. See docs/webhooks.md.
  */
-export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolver }) {
+export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolver; sleeper?: Sleeper }) {
   return class WebhookEndpoint extends EndpointDelivery implements RpcServer<Rpc> {
     protected readonly resolver = platform.resolver;
+    protected readonly sleeper = platform.sleeper ?? realSleeper;
 
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {

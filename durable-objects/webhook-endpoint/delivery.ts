@@ -7,6 +7,7 @@ import { METRICS } from "../../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../../src/kernel/metrics/recorder";
 import type { Resolver } from "../../src/kernel/outbound";
 import { breakerAllow, breakerRecord } from "../../src/kernel/resilience/breaker";
+import type { Sleeper } from "../../src/kernel/resilience/sleep";
 import { attemptDelivery } from "../../src/modules/webhooks/attempt";
 import { type EndpointConfig, registry } from "../../src/modules/webhooks/contract";
 import {
@@ -71,6 +72,8 @@ export abstract class EndpointDelivery extends Actor<Timer> {
   private readonly logger = createLogger("warn", { component: "webhooks" });
   /** The DNS a receiver's host is checked with before each attempt: the platform's (a test's own in tests). */
   protected abstract readonly resolver: Resolver;
+  /** What an attempt's timeout is counted on: the platform's sleeper. */
+  protected abstract readonly sleeper: Sleeper;
 
   protected override async onTimer(message: Timer): Promise<void> {
     if (message.kind === "deliver") return this.deliverHead();
@@ -144,6 +147,7 @@ export abstract class EndpointDelivery extends Actor<Timer> {
         outbound: { development: this.development() },
         resolver: this.resolver,
         now: () => this.now(),
+        sleeper: this.sleeper,
       });
     } finally {
       await tenant.release({ lease: permit.lease });

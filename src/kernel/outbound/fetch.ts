@@ -1,4 +1,5 @@
 import { systemClock } from "../clock";
+import { realSleeper, type Sleeper } from "../resilience/sleep";
 import { OutboundFailed, OutboundRefused } from "./errors";
 import { addressVerdict, checkUrl, hostOf, isIpLiteral, type OutboundPolicy } from "./policy";
 import { ResolveError, type Resolver } from "./resolve";
@@ -34,6 +35,8 @@ export type SafeFetchDeps = {
   fetch?: typeof fetch;
   /** Milliseconds, for `durationMs`; the system clock (kernel/clock) unless given. */
   now?: () => number;
+  /** What `timeoutMs` is counted on: the runtime's timers (realSleeper) unless given; a test's ends it by moving time. */
+  sleeper?: Sleeper;
 };
 
 const TIMED_OUT = Symbol("timed out");
@@ -74,7 +77,12 @@ export async function safeFetch(raw: string, init: SafeFetchInit, deps: SafeFetc
   const host = hostOf(url);
 
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(TIMED_OUT), init.timeoutMs);
+  // The timeout is a sleep on the injected sleeper, ended (aborted) in `finally` once the exchange is over.
+  const timer = new AbortController();
+  (deps.sleeper ?? realSleeper).sleep(init.timeoutMs, timer.signal).then(
+    () => controller.abort(TIMED_OUT),
+    () => undefined,
+  );
   const onCallerAbort = () => controller.abort(init.signal?.reason);
   if (init.signal?.aborted) onCallerAbort();
   else init.signal?.addEventListener("abort", onCallerAbort, { once: true });
@@ -119,7 +127,7 @@ export async function safeFetch(raw: string, init: SafeFetchInit, deps: SafeFetc
     const message = phase === "read" ? "response body could not be read" : "request failed (network error)";
     throw new OutboundFailed(`${host}: ${message}`, { cause: error });
   } finally {
-    clearTimeout(timer);
+    timer.abort();
     init.signal?.removeEventListener("abort", onCallerAbort);
   }
 }

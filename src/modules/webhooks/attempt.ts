@@ -1,4 +1,5 @@
 import { OutboundFailed, type OutboundPolicy, OutboundRefused, type Resolver, safeFetch } from "../../kernel/outbound";
+import type { Sleeper } from "../../kernel/resilience/sleep";
 import { type AttemptOutcome, type DeliveryPolicy, retryAfterMs } from "./domain";
 import { webhookHeaders } from "./signing";
 
@@ -8,6 +9,8 @@ export interface AttemptDeps {
   resolver: Resolver;
   now: () => number;
   fetch?: typeof fetch;
+  /** What the attempt's timeout is counted on (safeFetch's default, the real timers, unless given). */
+  sleeper?: Sleeper;
 }
 
 /** The start of a receiver's answer kept in the delivery log (never logged). */
@@ -42,7 +45,13 @@ export async function attemptDelivery(
         timeoutMs: policy.attemptTimeoutMs,
         maxResponseBytes: policy.maxResponseBytes,
       },
-      { policy: deps.outbound, resolver: deps.resolver, now: deps.now, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
+      {
+        policy: deps.outbound,
+        resolver: deps.resolver,
+        now: deps.now,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        ...(deps.sleeper ? { sleeper: deps.sleeper } : {}),
+      },
     );
     const kept = response.body.slice(0, KEPT_RESPONSE_CHARS);
     const latencyMs = Math.round(response.durationMs);

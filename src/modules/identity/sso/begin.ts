@@ -32,6 +32,7 @@ export const ssoDeps = (c: Context<AppEnv>): OidcDeps => ({
   policy: ssoOutboundPolicy(c),
   resolver: c.get("resolver"),
   clock: c.get("clock"),
+  sleeper: c.get("sleeper"),
 });
 
 /** A refused sign-in step, as problem+json: our own words, never the provider's. */

@@ -2,10 +2,12 @@ import * as oauth from "oauth4webapi";
 import { TtlCache } from "../../../kernel/cache/ttl-cache";
 import { type Clock, systemClock } from "../../../kernel/clock";
 import { type OutboundPolicy, type Resolver, safeFetch } from "../../../kernel/outbound";
+import type { Sleeper } from "../../../kernel/resilience/sleep";
 import { SsoFailure } from "./failures";
 
 /** What the OIDC client needs from its caller: the outbound rules, DNS, and the injected clock. */
-export type OidcDeps = { policy: OutboundPolicy; resolver: Resolver; clock: Clock };
+/** `sleeper` counts each request's timeout (the platform's; safeFetch's real timers unless given). */
+export type OidcDeps = { policy: OutboundPolicy; resolver: Resolver; clock: Clock; sleeper?: Sleeper };
 
 /** The provider as plinth uses it: discovered metadata and its JWKS cache (per isolate). */
 type Discovered = { as: oauth.AuthorizationServer; jwks: oauth.JWKSCacheInput };
@@ -41,7 +43,7 @@ function outboundFetch(deps: OidcDeps) {
         maxResponseBytes: MAX_RESPONSE_BYTES,
         signal: options.signal ?? undefined,
       },
-      { policy: deps.policy, resolver: deps.resolver },
+      { policy: deps.policy, resolver: deps.resolver, ...(deps.sleeper ? { sleeper: deps.sleeper } : {}) },
     );
     if (res.truncated) throw new SsoFailure("sso_provider_error", "the identity provider's response is too large");
     const empty = res.body === "" || [204, 205, 304].includes(res.status);
