@@ -1,4 +1,5 @@
 import { missingVersionsSeen } from "../crypto/unseal-failures";
+import { realSleeper, type Sleeper } from "../resilience/sleep";
 import { absentTables, missingTablesProblem, tablesOfApplied } from "./migration-tables";
 
 /**
@@ -27,15 +28,16 @@ export class CheckFailed extends Error {
 
 const TIMEOUT_MS = 3000;
 
-async function runOne(check: HealthCheck, env: Env): Promise<CheckResult> {
+async function runOne(check: HealthCheck, env: Env, sleeper: Sleeper): Promise<CheckResult> {
   // Latency is a duration: the monotonic clock, not the time of day.
   const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The timeout is a sleep on the injected sleeper, ended (aborted) in `finally` once the check settled.
+  const timer = new AbortController();
   try {
     await Promise.race([
       check.run(env),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new CheckFailed(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      sleeper.sleep(TIMEOUT_MS, timer.signal).then(() => {
+        throw new CheckFailed(`timed out after ${TIMEOUT_MS} ms`);
       }),
     ]);
     const latency_ms = Math.round(performance.now() - started);
@@ -46,15 +48,19 @@ async function runOne(check: HealthCheck, env: Env): Promise<CheckResult> {
     const message = error instanceof CheckFailed ? error.message : "check failed (see logs)";
     return { ok: false, latency_ms: Math.round(performance.now() - started), error: message };
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    timer.abort();
   }
 }
 
-/** Runs every check concurrently; each is bounded by a timeout. */
+/**
+ * Runs every check concurrently; each is bounded by a timeout counted on `sleeper` (the
+ * platform's: the real timers unless a test brings a `manualTime`'s).
+ */
 export async function runChecks(
   checks: readonly HealthCheck[],
   env: Env,
   onFailure: (name: string, error: unknown) => void = () => {},
+  sleeper: Sleeper = realSleeper,
 ): Promise<{ ok: boolean; checks: Record<string, CheckResult> }> {
   const results = await Promise.all(
     checks.map(async (check) => {
@@ -69,6 +75,7 @@ export async function runChecks(
             }),
         },
         env,
+        sleeper,
       );
       return [check.name, result] as const;
     }),

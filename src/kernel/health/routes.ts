@@ -52,8 +52,11 @@ export function healthRoutes(checks: readonly HealthCheck[]): OpenAPIHono<AppEnv
   return createRouter()
     .openapi(healthz, (c) => c.json({ status: "ok" as const }, 200))
     .openapi(readyz, async (c) => {
-      const result = await runChecks(checks, c.env, (name, error) =>
-        c.get("log").warn("readiness check failed", { check: name, ...errorFields(error) }),
+      const result = await runChecks(
+        checks,
+        c.env,
+        (name, error) => c.get("log").warn("readiness check failed", { check: name, ...errorFields(error) }),
+        c.get("sleeper"),
       );
       c.header("Cache-Control", "no-store");
       if (result.ok) return c.json({ status: "ok" as const, checks: result.checks }, 200);
