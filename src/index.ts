@@ -4,7 +4,7 @@ import { auditLogObject } from "../durable-objects/audit-log";
 import { fileStoreObject } from "../durable-objects/file-store";
 import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
 import { jobRunnerObject } from "../durable-objects/job-runner";
-import { MetricsAggregator as MetricsObject } from "../durable-objects/metrics-aggregator";
+import { metricsAggregatorObject } from "../durable-objects/metrics-aggregator";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
 import { tenantDirectoryObject } from "../durable-objects/tenant-directory";
 import { webhookEndpointObject } from "../durable-objects/webhook-endpoint";
@@ -52,7 +52,12 @@ export const IdempotencyStore = traced.object(
 );
 /** The scheduler's actor: one per job (`<module>/<job>`), holding its lease and its runs. */
 export const JobRunner = traced.object(jobRunnerObject(platform), "JobRunner", JobRunnerRpc, PingRpc);
-export const MetricsAggregator = traced.object(MetricsObject, "MetricsAggregator", MetricsRpc, PingRpc);
+export const MetricsAggregator = traced.object(
+  metricsAggregatorObject(platform),
+  "MetricsAggregator",
+  MetricsRpc,
+  PingRpc,
+);
 export const RateLimiter = traced.object(rateLimiterObject(platform), "RateLimiter", RateLimiterRpc, PingRpc);
 export const TenantDirectory = traced.object(tenantDirectoryObject(platform), "TenantDirectory", DirectoryRpc, PingRpc);
 /** The webhooks module's actors: one registry per tenant, one delivery actor per endpoint. */

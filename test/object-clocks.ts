@@ -12,6 +12,7 @@ export const rateLimiterClock = settableClock();
 export const idempotencyClock = settableClock();
 export const auditLogClock = settableClock();
 export const directoryClock = settableClock();
+export const metricsClock = settableClock();
 
 /**
  * The sleeper the test Worker builds the IdempotencyStore over: real waits until a test hands

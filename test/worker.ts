@@ -4,6 +4,7 @@
  */
 import { auditLogObject } from "../durable-objects/audit-log";
 import { idempotencyStoreObject } from "../durable-objects/idempotency-store";
+import { metricsAggregatorObject } from "../durable-objects/metrics-aggregator";
 import { rateLimiterObject } from "../durable-objects/rate-limiter";
 import { tenantDirectoryObject } from "../durable-objects/tenant-directory";
 import { webhookEndpointObject } from "../durable-objects/webhook-endpoint";
@@ -13,7 +14,14 @@ import { createScheduledHandler } from "../src/kernel/jobs/scheduled";
 import { createQueueRouter } from "../src/kernel/queues";
 import { modules } from "../src/modules";
 import { remindersClock, remindersObject } from "./actors/reminders";
-import { auditLogClock, directoryClock, idempotencyClock, idempotencySleeper, rateLimiterClock } from "./object-clocks";
+import {
+  auditLogClock,
+  directoryClock,
+  idempotencyClock,
+  idempotencySleeper,
+  metricsClock,
+  rateLimiterClock,
+} from "./object-clocks";
 import { testResolver } from "./test-resolver";
 
 export * from "../src/index";
@@ -48,3 +56,4 @@ export const RateLimiter = rateLimiterObject({ clock: rateLimiterClock });
 export const IdempotencyStore = idempotencyStoreObject({ clock: idempotencyClock, sleeper: idempotencySleeper });
 export const AuditLog = auditLogObject({ clock: auditLogClock });
 export const TenantDirectory = tenantDirectoryObject({ clock: directoryClock });
+export const MetricsAggregator = metricsAggregatorObject({ clock: metricsClock });
