@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { newSigningKeySet } from "./jwt-keys.mjs";
-import { journalProblems } from "./lib/migration-journal.mjs";
+import { journalProblems, unreadableJournal } from "./lib/migration-journal.mjs";
 import { migrationTables } from "./lib/migration-tables.mjs";
 import { wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { importBundled } from "./lib/node-bundle.mjs";
@@ -53,7 +53,18 @@ function migrations() {
   const problems = names.flatMap((n) => unappliableColumns(n, readFileSync(join(root, "migrations", n), "utf8")));
   // Without a journal drizzle-kit has not written any migration yet: nothing to disagree with.
   const journal = join(root, "migrations", "meta", "_journal.json");
-  if (existsSync(journal)) problems.push(...journalProblems(names, JSON.parse(readFileSync(journal, "utf8"))));
+  if (existsSync(journal)) {
+    // Read as `plinth db migrate` reads it: one a merge left broken is named in a line, exit 2
+    // (a bad input, as there), before anything is written; JSON.parse threw a stack trace.
+    const unreadable = unreadableJournal(join(root, "migrations"));
+    if (unreadable) {
+      console.error(
+        `generate: cannot read migrations/meta/_journal.json (drizzle-kit's record of the migrations): ${unreadable}; nothing generated. Restore it (git checkout migrations/meta) or, after a merge, see docs/operations.md, "Taking plinth's updates"`,
+      );
+      process.exit(2);
+    }
+    problems.push(...journalProblems(names, JSON.parse(readFileSync(journal, "utf8"))));
+  }
   if (problems.length > 0) {
     for (const p of problems) console.error(p);
     process.exit(1);
