@@ -17986,10 +17986,10 @@ export interface operations {
             query: {
                 /** @description the tenant the URL was signed for */
                 tenant: string;
-                /** @description expiry, unix seconds */
-                exp?: number | null;
-                /** @description the signing key's version */
-                kv: number;
+                /** @description expiry, unix seconds (digits, no leading zero) */
+                exp: string;
+                /** @description the signing key's version (digits, no leading zero) */
+                kv: string;
                 /** @description HMAC-SHA256, base64url */
                 sig: string;
             };

@@ -170,3 +170,40 @@ describe("files (security)", () => {
     );
   });
 });
+
+describe("files (security): a signed URL has one spelling", () => {
+  it("verifies only as signed: another spelling of the same exp or kv is 400, the URL itself still serves", async () => {
+    const t = await newTenant("fc");
+    const file = await uploaded(t.adminKey, bytesOf(16));
+    const url = new URL(
+      (await call(`/api/v1/files/${file.id}/url`, { token: t.adminKey, body: {} })).body.url as string,
+    );
+    const exp = String(url.searchParams.get("exp"));
+    const kv = String(url.searchParams.get("kv"));
+    const spelled = (name: string, value: string) => {
+      const u = new URL(url);
+      u.searchParams.set(name, value);
+      return `${ORIGIN}${u.pathname}${u.search}`;
+    };
+    // Each reads as the same number, so each verified under the one signature: one URL, many.
+    const others: [string, string][] = [
+      ["exp", `0${exp}`],
+      ["exp", `${exp}e0`],
+      ["exp", `${exp}.0`],
+      ["exp", `+${exp}`],
+      ["exp", ` ${exp}`],
+      ["exp", `0x${Number(exp).toString(16)}`],
+      ["kv", `0${kv}`],
+      ["kv", `${kv}.0`],
+      ["kv", `${kv}e0`],
+    ];
+    for (const [name, value] of others) {
+      const problem = await expectProblem((await fetchBytes(spelled(name, value))).res, 400, "validation_failed");
+      expect(JSON.stringify(problem), `${name}=${value}`).toContain(name);
+    }
+    // The same value twice is not a spelling either.
+    const twice = `${ORIGIN}${url.pathname}${url.search}&exp=${exp}`;
+    await expectProblem((await fetchBytes(twice)).res, 400, "validation_failed");
+    expect((await fetchBytes(`${ORIGIN}${url.pathname}${url.search}`)).res.status).toBe(200);
+  });
+});

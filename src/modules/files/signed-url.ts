@@ -14,16 +14,24 @@ import { AppError } from "../../kernel/errors";
 export const MAX_URL_SECONDS = 7 * 86_400;
 export const DEFAULT_URL_SECONDS = 900;
 
-/** A signed URL's query: its tenant, expiry, key version and signature. */
+/**
+ * A whole number as a signed URL spells it: decimal digits without a leading zero, what
+ * `String(n)` writes when the URL is made. The signature covers the number, not its
+ * spelling, so a lenient parse (`Number`: `01`, `1e3`, `1.0`, `+1`, ` 1`, `0x1`) would let one
+ * URL verify under many; only the one it was signed in passes.
+ */
+const canonicalInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^(0|[1-9][0-9]*)$/, "decimal digits without a leading zero, as the URL was signed")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** A signed URL's query: its tenant, expiry, key version and signature, each in the one spelling it is signed in. */
 export const SignedQuery = z.object({
   tenant: z.string().min(1).max(64).openapi({ description: "the tenant the URL was signed for" }),
-  exp: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 40)
-    .openapi({ description: "expiry, unix seconds" }),
-  kv: z.coerce.number().int().min(1).max(1_000_000).openapi({ description: "the signing key's version" }),
+  exp: canonicalInt(0, 2 ** 40).openapi({ description: "expiry, unix seconds (digits, no leading zero)" }),
+  kv: canonicalInt(1, 1_000_000).openapi({ description: "the signing key's version (digits, no leading zero)" }),
   sig: z.string().min(1).max(128).openapi({ description: "HMAC-SHA256, base64url" }),
 });
 
