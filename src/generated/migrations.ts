@@ -17,6 +17,7 @@ export const MIGRATIONS: readonly string[] = [
   "0012_tenant_indexes.sql",
   "0013_erased_tenants_by_time.sql",
   "0014_mail_recipient_digest.sql",
+  "0015_mail_suppressions.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -36,4 +37,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0012_tenant_indexes.sql": [],
   "0013_erased_tenants_by_time.sql": [],
   "0014_mail_recipient_digest.sql": [],
+  "0015_mail_suppressions.sql": ["mail_suppressions"],
 };

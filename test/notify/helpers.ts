@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { manualClock } from "../../src/kernel/clock";
+import { type Clock, manualClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS, parseConfig } from "../../src/kernel/config";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { createMailConsumer, type MailConsumerOptions } from "../../src/kernel/notify/consumer";
@@ -54,7 +54,13 @@ let ids = 0;
 /** Runs the mail consumer on a batch of `bodies` from `queue`; returns the queue's verdict and each message's retry calls. */
 export async function consume(
   bodies: unknown[],
-  options: MailConsumerOptions & { queue?: string; attempts?: number; env?: Env; modules?: readonly ModuleDef[] } = {},
+  options: MailConsumerOptions & {
+    queue?: string;
+    attempts?: number;
+    env?: Env;
+    modules?: readonly ModuleDef[];
+    clock?: Clock;
+  } = {},
 ) {
   const batch = createMessageBatch(
     options.queue ?? "plinth-mail",
@@ -71,7 +77,8 @@ export async function consume(
   }
   const ctx = createExecutionContext();
   const modules = options.modules ?? [];
-  await createMailConsumer({ modules, needs: KERNEL_NEEDS, clock }, options)(batch, options.env ?? env, ctx);
+  const parts = { modules, needs: KERNEL_NEEDS, clock: options.clock ?? clock };
+  await createMailConsumer(parts, options)(batch, options.env ?? env, ctx);
   const result = await getQueueResult(batch, ctx);
   return { batch, result, retries, ids: batch.messages.map((m) => m.id) };
 }

@@ -114,3 +114,20 @@ export const mailDeadLetters = sqliteTable(
     index("mail_dead_letters_recipient").on(t.tenantId, t.recipientDigest),
   ],
 );
+
+/**
+ * Recipients of a tenant whose account was deleted, by keyed digest (notify/recipient-digest.ts),
+ * never the address: mail to them that was still on the queue at the deletion and fails later is
+ * refused as a dead letter, in the statement that would store it, until `until` (the deletion plus
+ * the mail queue's longest life, notify/late-mail.ts). Forgotten after `until` by the hourly
+ * `tenants/purge-tokens`, and with the tenant's erasure.
+ */
+export const mailSuppressions = sqliteTable(
+  "mail_suppressions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    digest: text("digest").notNull(),
+    until: text("until").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.digest] }), index("mail_suppressions_until").on(t.until)],
+);

@@ -1,13 +1,13 @@
 import { and, asc, eq, gt, inArray, is, sql, type Table } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { deadLetters, devMailbox, eventStreams, mailDeadLetters } from "../db/schema";
+import { deadLetters, devMailbox, eventStreams, mailDeadLetters, mailSuppressions } from "../db/schema";
 import { aggregateByName } from "../events/aggregate-rpc";
 import type { ModuleDef } from "../modules/types";
 import { jsonList, type ReadModelDb, readModels, rowsChanged, targetOf } from "../read-models";
 
-/** The kernel's own tables that name a tenant: the stream catalog, the mail sink, the dead letters. */
-const KERNEL_TABLES: readonly Table[] = [eventStreams, devMailbox, deadLetters, mailDeadLetters];
+/** The kernel's own tables that name a tenant: the stream catalog, the mail sink, the dead letters and their suppressed recipients. */
+const KERNEL_TABLES: readonly Table[] = [eventStreams, devMailbox, deadLetters, mailDeadLetters, mailSuppressions];
 
 /** Rows deleted per statement. */
 const ROW_PAGE = 1_000;

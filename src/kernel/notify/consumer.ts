@@ -53,7 +53,9 @@ export interface MailConsumerOptions {
  * - a message no retry can send (malformed, content that does not open, a
  *   provider's 400/413/422) → stored as a dead letter at once;
  * - a batch of `…-mail-dlq` → stored in D1 `mail_dead_letters`, for the
- *   operator to list and replay (`/api/v1/platform/mail/dead-letters`).
+ *   operator to list and replay (`/api/v1/platform/mail/dead-letters`);
+ * - a dead letter to an account deleted since (suppressions.ts) → never stored:
+ *   acked and logged (`cause: "recipient_deleted"`), so no replay can mail them.
  *
  * A message sent but not acked (the invocation died in between) is delivered
  * again: the dev mailbox stores it once (its row id is the mail id) and the
@@ -81,10 +83,22 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
       try {
         // Counted as it is stored, once: a letter dismissed or replayed within the hour still counts.
         const digest = await recipientOf(message.body, config).catch(() => null);
-        if (await dead.store(batch.queue, message, reason, clock.now(), digest))
-          countDeadLetter(metrics.recorder, "mail", stringField(message.body, "kind"));
-        mlog.error("mail dead-lettered", { reason });
+        const stored = await dead.store(batch.queue, message, reason, clock.now(), digest);
         message.ack();
+        // Its recipient's account was deleted after it was queued: kept, a replay would mail them.
+        if (stored === "suppressed") {
+          settled("acked");
+          mlog.info("mail to a deleted recipient dropped", {
+            mail_id: stringField(message.body, "id"),
+            mail_kind: stringField(message.body, "kind"),
+            tenant_id: stringField(message.body, "tenant_id"),
+            reason,
+            cause: "recipient_deleted",
+          });
+          return;
+        }
+        if (stored === "stored") countDeadLetter(metrics.recorder, "mail", stringField(message.body, "kind"));
+        mlog.error("mail dead-lettered", { reason });
         settled("dead_lettered");
       } catch (error) {
         mlog.error("mail dead letter not stored; will retry", errorFields(error));

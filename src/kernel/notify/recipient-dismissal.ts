@@ -3,9 +3,12 @@ import type { AppEnv } from "../env";
 import type { Logger } from "../log";
 import type { ModuleRuntime } from "../modules/types";
 import { type LetterActor, requestActor, sendRecordsBy } from "../queues/dead-letter-audit";
+import type { BackoffPolicy } from "../resilience";
 import { type MailDeadLetter, mailDeadLetterStore, mailLetter } from "./dead-letters";
+import { lateMailWindowMs } from "./late-mail";
 import { contentOf, MailMessageSchema } from "./message";
 import { recipientDigest } from "./recipient-digest";
+import { mailSuppressionStore } from "./suppressions";
 
 /**
  * How many of a tenant's undigested mail dead letters (from before recipient digests, or whose
@@ -22,18 +25,21 @@ export const RECIPIENT_SCAN_LIMIT = 1_000;
  * those without one are opened to read their recipient (the address is never in the clear), and
  * one that does not open is left for the operator. Recorded as the operator's own dismissal is
  * (`mail.dead_letter.dismissed` in the tenant's audit log, by the request's principal, then the
- * log line), so the letter's end is on record. Returns how many. Throws when D1 or the events
- * queue fails; what was not dismissed then is found again by its digest
- * ({@link dismissMailToDigest}).
+ * log line), so the letter's end is on record. First it holds the digest (suppressions.ts) until
+ * mail still on the queue can no longer fail into the store, which then refuses it: those letters
+ * are never stored. Returns how many. Throws when D1 or the events queue fails; what was not
+ * dismissed then is found again by its digest ({@link dismissMailToDigest}), which holds it too.
  *
  * @example
  * await dismissMailTo(c, tenant.id, "ada@example.com"); // 1
  */
 export async function dismissMailTo(c: Context<AppEnv>, tenantId: string, to: string): Promise<number> {
-  const { encryptionKeys, ipHashKey } = c.get("config");
+  const { encryptionKeys, ipHashKey, mail } = c.get("config");
   const store = mailDeadLetterStore(c.env.DB);
   const address = to.toLowerCase();
   const digest = recipientDigest(ipHashKey, tenantId, address);
+  // First, so a letter that fails after this search is refused rather than stored unseen.
+  if (digest) await holdLateMail(c.env.DB, tenantId, digest, c.get("clock").now(), mail.retry);
   const addressed = digest ? await store.toRecipient(tenantId, digest) : [];
   for (const { letter, message } of await store.undigested(tenantId, RECIPIENT_SCAN_LIMIT)) {
     const mail = MailMessageSchema.safeParse(message);
@@ -60,11 +66,13 @@ export async function dismissMailTo(c: Context<AppEnv>, tenantId: string, to: st
  * await dismissMailToDigest(runtime, tenantId, digest, "tenants/purge-tokens");
  */
 export async function dismissMailToDigest(
-  runtime: Pick<ModuleRuntime, "env" | "log" | "clock">,
+  runtime: Pick<ModuleRuntime, "env" | "config" | "log" | "clock">,
   tenantId: string,
   digest: string,
   by: string,
 ): Promise<number> {
+  // From this run, not the deletion (its time is not kept): later, so never shorter.
+  await holdLateMail(runtime.env.DB, tenantId, digest, runtime.clock.now(), runtime.config.mail.retry);
   const letters = await mailDeadLetterStore(runtime.env.DB).toRecipient(tenantId, digest);
   const actor: LetterActor = {
     actor: { kind: "system", id: by },
@@ -73,6 +81,15 @@ export async function dismissMailToDigest(
     now: runtime.clock.now(),
   };
   return dismiss(runtime.env, runtime.log, actor, letters);
+}
+
+/**
+ * Refuses dead letters to the recipient of `digest` from `now` until mail queued before it can
+ * no longer fail into the store (late-mail.ts): the deletion's search finds those stored before.
+ */
+async function holdLateMail(db: D1Database, tenantId: string, digest: string, now: Date, retry: BackoffPolicy) {
+  const until = new Date(now.getTime() + lateMailWindowMs(retry)).toISOString();
+  await mailSuppressionStore(db).hold(tenantId, digest, until);
 }
 
 /** Records, then deletes, `letters`; logs each as the operator's dismissal is. */

@@ -1,6 +1,7 @@
 import { forEachTenant } from "../../kernel/jobs/each-tenant";
 import type { JobDef } from "../../kernel/modules/types";
 import { dismissMailToDigest } from "../../kernel/notify/recipient-dismissal";
+import { mailSuppressionStore } from "../../kernel/notify/suppressions";
 import { directory } from "../identity/directory/contract";
 import { keyIndex } from "../identity/key-index";
 
@@ -30,7 +31,8 @@ export const ENDED_INVITATION_RETENTION_MS = 30 * 24 * 3_600_000;
  * or wholly expired, API keys expired for {@link EXPIRED_KEY_RETENTION_MS}
  * (each directory in one transaction), whose rows in the D1 key index are then
  * removed, and invitations ended for {@link ENDED_INVITATION_RETENTION_MS}; the mail dead letters
- * of accounts deleted while D1 failed are dismissed (user-removal.ts). Here rather than in
+ * of accounts deleted while D1 failed are dismissed (user-removal.ts), and the digests of deleted
+ * recipients whose late mail can no longer arrive are forgotten (kernel/notify/suppressions.ts). Here rather than in
  * identity, which knows no tenant list: the tenants module keeps it.
  */
 export const purgeTokens: JobDef = {
@@ -65,7 +67,10 @@ export const purgeTokens: JobDef = {
         await directory(env, id).mailDismissed({ digests: counts.mail_dismissals });
       }
     });
-    log.info("expired credentials purged", { tenants: seen, ...purged });
+    // Deleted recipients whose late mail can no longer fail into the dead letters: their digests
+    // go, as docs/notifications.md promises (a platform-wide table, so once per run).
+    const recipientsReleased = await mailSuppressionStore(env.DB).forgetEnded(now);
+    log.info("expired credentials purged", { tenants: seen, ...purged, mail_recipients_released: recipientsReleased });
     if (failed > 0) throw new Error(`${failed} of ${seen} tenant directories failed to purge`);
   },
 };
