@@ -70,6 +70,7 @@ export class DirectorySso extends DirectoryMembership {
     );
     if (!this.sso.provider()) return fail("not_configured");
     let linkRecoveryHash: string | null = null;
+    let linkSecondFactor = false;
     if (link) {
       if (!this.store.user(link.userId)) return fail("not_found");
       if (this.twoFactor.enabled(link.userId)) {
@@ -84,6 +85,7 @@ export class DirectorySso extends DirectoryMembership {
         );
         if (!checked) return fail("wrong_proof");
         linkRecoveryHash = "recoveryHash" in proof ? proof.recoveryHash : null;
+        linkSecondFactor = true;
       } else if (this.twoFactor.mustEnrol(link.userId, adminPermissions)) {
         return fail("two_factor_required");
       }
@@ -91,7 +93,7 @@ export class DirectorySso extends DirectoryMembership {
     const evicted = this.sso.begin(
       ctx.now,
       stateHash,
-      { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null, linkRecoveryHash },
+      { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null, linkRecoveryHash, linkSecondFactor },
       expiresAt,
     );
     return ok({ evicted });
@@ -224,15 +226,24 @@ export class DirectorySso extends DirectoryMembership {
    * password login asks it (plinth's second factor is the account's, whichever first factor was
    * used): with two-factor on, a challenge for `POST /auth/two-factor`, which remembers the identity;
    * when the tenant requires it of the account and it has not enrolled, a refusal. An explicit link
-   * gave its proof at the request (ssoBegin), so only the requirement is checked again. Null: none.
+   * whose request proved a second factor (ssoBegin) is not asked again; one begun while the account
+   * had no two-factor, which has turned it on since, is (then nothing is linked: the challenge
+   * completes a sign-in only, and the user links again with their code). Null: none.
    */
   private secondStep(
     as: Ctx,
     userId: string,
-    args: { linkUserId: string | null; adminPermissions: string[]; challengeHash: string; challengeExpiresAt: string },
+    args: {
+      linkUserId: string | null;
+      linkSecondFactor: boolean;
+      adminPermissions: string[];
+      challengeHash: string;
+      challengeExpiresAt: string;
+    },
     identity: SsoOrigin,
   ): { ok: false; error: "two_factor_challenge" | "two_factor_required" } | null {
-    if (args.linkUserId === null && this.twoFactor.enabled(userId)) {
+    const proven = args.linkUserId !== null && args.linkSecondFactor;
+    if (!proven && this.twoFactor.enabled(userId)) {
       this.twoFactor.issueChallenge(as, userId, args.challengeHash, args.challengeExpiresAt, identity);
       return fail("two_factor_challenge");
     }

@@ -35,7 +35,8 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
 
   /**
    * A sign-in the Worker has verified, as it reaches the directory (`linkUserId`: an explicit link's
-   * account, `linkRecoveryHash` the recovery code it was begun with), with the refresh token of the
+   * account, `linkRecoveryHash` the recovery code it was begun with, `linkSecondFactor` whether its
+   * request proved a second factor: by default a link's did), with the refresh token of the
    * session it starts and the two-factor challenge it may answer instead, as the callback hands them out.
    */
   const signInWithToken = async (
@@ -44,12 +45,14 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
     email: string,
     linkUserId: string | null = null,
     linkRecoveryHash: string | null = null,
+    linkSecondFactor = linkUserId !== null,
   ) => {
     const refreshToken = `plr_${crypto.randomUUID()}`;
     const challenge = `plc_${crypto.randomUUID()}`;
     const result = await directory(env, tenantId).ssoLogin({
       linkUserId,
       linkRecoveryHash,
+      linkSecondFactor,
       adminPermissions,
       challengeHash: await sha256Hex(challenge),
       challengeExpiresAt: new Date(p.clock.now().getTime() + 300_000).toISOString(),

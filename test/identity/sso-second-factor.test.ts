@@ -147,6 +147,45 @@ describe("a sign-in through the provider into an account that must present plint
     expect(await signIn(t.id, "lea-at-idp", "lea@example.com")).toEqual({ ok: false, error: "two_factor_challenge" });
   });
 
+  it("an explicit link begun before its user enrolled: the callback asks the second step the request never proved", async () => {
+    // The link's request gave a password only (no two-factor then); two-factor turned on before the
+    // callback must not be skipped because the link "gave its proof at the request".
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "liv@example.com");
+    const dir = directory(env, t.id);
+    const ctx = { now: p.clock.now().toISOString(), actor: { kind: "user" as const, id: u.id }, requestId: null };
+    const stateHash = await sha256Hex(crypto.randomUUID());
+    const begun = await dir.ssoBegin({
+      ctx,
+      stateHash,
+      nonce: "n".repeat(32),
+      codeVerifier: "v".repeat(43),
+      appRedirect: null,
+      expiresAt: new Date(p.clock.now().getTime() + 600_000).toISOString(),
+      link: { userId: u.id, proof: null },
+      adminPermissions: ADMIN_PERMISSIONS,
+    });
+    expect(begun.ok, JSON.stringify(begun)).toBe(true);
+    const { secret } = await p.enrol(u.token);
+    const pending = await dir.ssoTakeState({ ctx, stateHash });
+    if (!pending.ok) throw new Error("the state was not taken");
+
+    const { linkUserId, linkRecoveryHash, linkSecondFactor } = pending.value;
+    const started = await signInWithToken(
+      t.id,
+      "liv-at-idp",
+      "liv@example.com",
+      linkUserId,
+      linkRecoveryHash,
+      linkSecondFactor,
+    );
+    expect(started.result).toEqual({ ok: false, error: "two_factor_challenge" });
+    expect(await sessionsOf(t.id, u.id)).toEqual([null]);
+    p.clock.advance(30_000);
+    const done = await completeLogin(t.slug, { challenge: started.challenge, code: codeAt(secret, p.clock) });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+  });
+
   it("an explicit link of an administrator the tenant requires two-factor of, not enrolled: refused at the request and at the callback", async () => {
     const t = await tenantWithSso();
     const admin = await adminOf(t, "ari@example.com");

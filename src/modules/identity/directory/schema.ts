@@ -208,6 +208,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // An explicit link begun with a recovery code: its hash, checked at the request and spent only when
   // the callback links, so a refused or abandoned callback does not cost the user one of their codes.
   [`alter table sso_states add column link_recovery_hash text`],
+  // Whether an explicit link's request proved a second factor (two-factor was on then): a link begun
+  // without one, whose account turned two-factor on before the callback, gets the second step there.
+  [`alter table sso_states add column link_second_factor integer not null default 0`],
 ];
 
 /**

@@ -80,6 +80,7 @@ export const SsoRpc = defineRpc({
         appRedirect: z.string().nullable(),
         linkUserId: z.string().nullable(),
         linkRecoveryHash: Hash.nullable(),
+        linkSecondFactor: z.boolean(),
       }),
       ["invalid"],
     ),
@@ -101,6 +102,11 @@ export const SsoRpc = defineRpc({
       linkUserId: Id.nullable().default(null),
       /** The recovery code an explicit link was begun with (`ssoTakeState`): spent only if the link happens. */
       linkRecoveryHash: Hash.nullable().default(null),
+      /**
+       * Whether the explicit link's request proved a second factor (`ssoTakeState`). Without one, an
+       * account that has two-factor on now gets the challenge, as any sign-in does.
+       */
+      linkSecondFactor: z.boolean().default(false),
       /**
        * The permissions whose holders `require_two_factor_for_admins` covers (the declared `admin.*`):
        * while it is on, their accounts link only explicitly, as an owner's does, and sign in only

@@ -24,7 +24,8 @@ export const MAX_OPEN_STATES = 10_000;
 /**
  * A sign-in under way, as the callback needs it back; `linkUserId` when a signed-in user began it to
  * link their account, and `linkRecoveryHash` when they proved it with a recovery code, which the
- * callback spends only if it links.
+ * callback spends only if it links; `linkSecondFactor` whether that request proved a second factor
+ * (without one, the callback asks plinth's second step if the account has turned two-factor on since).
  */
 export type PendingSignIn = {
   nonce: string;
@@ -32,6 +33,7 @@ export type PendingSignIn = {
   appRedirect: string | null;
   linkUserId: string | null;
   linkRecoveryHash: string | null;
+  linkSecondFactor: boolean;
 };
 
 /** The settings fields whose change `identity.sso.configured` names. */
@@ -145,14 +147,15 @@ export class SsoDirectory {
             )
             .toArray().length;
     this.sql.exec(
-      `insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, expires_at)
-       values (?, ?, ?, ?, ?, ?, ?)`,
+      `insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, link_second_factor, expires_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?)`,
       stateHash,
       pending.nonce,
       pending.codeVerifier,
       pending.appRedirect,
       pending.linkUserId,
       pending.linkRecoveryHash,
+      pending.linkSecondFactor ? 1 : 0,
       expiresAt,
     );
     return evicted;
@@ -171,10 +174,11 @@ export class SsoDirectory {
         app_redirect: string | null;
         link_user_id: string | null;
         link_recovery_hash: string | null;
+        link_second_factor: number;
         expires_at: string;
         used_at: string | null;
       }>(
-        `select nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, expires_at, used_at
+        `select nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, link_second_factor, expires_at, used_at
            from sso_states where state_hash = ?`,
         stateHash,
       )
@@ -187,6 +191,7 @@ export class SsoDirectory {
       appRedirect: row.app_redirect,
       linkUserId: row.link_user_id,
       linkRecoveryHash: row.link_recovery_hash,
+      linkSecondFactor: row.link_second_factor === 1,
     });
   }
 

@@ -156,6 +156,7 @@ export const ssoRoutes = createRouter()
       userAgent: clampUserAgent(c.req.header("user-agent")),
       linkUserId: pending.value.linkUserId,
       linkRecoveryHash: pending.value.linkRecoveryHash,
+      linkSecondFactor: pending.value.linkSecondFactor,
       adminPermissions: adminPermissions(c),
       challengeHash: challenge.hash,
       challengeExpiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
