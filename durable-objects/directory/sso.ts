@@ -11,7 +11,8 @@ import { DirectoryMembership } from "./membership";
 
 /**
  * The directory's single sign-on (OpenID Connect): the tenant's identity
- * provider, sign-ins under way (state, nonce, PKCE verifier; single use),
+ * provider, the states callbacks spent (a sign-in under way is sealed into its
+ * `state`, not stored: sso/state.ts),
  * and the sign-in itself: an existing user by email, or one provisioned just
  * in time when the provider or the signup policy allows it.
  */
@@ -54,49 +55,34 @@ export class DirectorySso extends DirectoryMembership {
   }
 
   /**
-   * Remembers a sign-in under way (past MAX_OPEN_STATES, the oldest is forgotten: sso.ts). One that a signed-in user begins to link their account
-   * (`link`) needs, with two-factor on, a current code or an unused recovery code: an access token alone
-   * must not tie a new way in to an account its second factor protects. A code is spent here (a new one
-   * comes every 30 s); a recovery code is only checked, and spent by the callback that links (ssoLogin),
-   * so a refused or abandoned callback does not cost one of the few the user has. An account the tenant
-   * requires two-factor of and that has not enrolled is refused (`two_factor_required`): the callback
-   * would refuse its sign-in as login does.
+   * The directory's side of an explicit link's start: nothing is stored (the sign-in under way is sealed
+   * into its `state`, sso/state.ts). The account (`link`) needs, with two-factor on, a current code or an
+   * unused recovery code: an access token alone must not tie a new way in to an account its second
+   * factor protects. A code is spent here (a new one comes every 30 s); a recovery code is only checked,
+   * and spent by the callback that links (ssoLogin), so a refused or abandoned callback does not cost one
+   * of the few the user has. An account the tenant requires two-factor of and that has not enrolled is
+   * refused (`two_factor_required`): the callback would refuse its sign-in as login does. Answers what
+   * the state carries to the callback: whether a second factor was proven, and the recovery code's hash.
    */
   ssoBegin(input: In<"ssoBegin">): Out<"ssoBegin"> {
-    const { ctx, stateHash, nonce, codeVerifier, appRedirect, expiresAt, link, adminPermissions } = rpcArgs(
-      DirectoryRpc,
-      "ssoBegin",
-      input,
-    );
+    const { ctx, link, adminPermissions } = rpcArgs(DirectoryRpc, "ssoBegin", input);
     if (!this.sso.provider()) return fail("not_configured");
-    let linkRecoveryHash: string | null = null;
-    let linkSecondFactor = false;
-    if (link) {
-      if (!this.store.user(link.userId)) return fail("not_found");
-      if (this.twoFactor.enabled(link.userId)) {
-        const proof = link.proof;
-        if (!proof) return fail("wrong_proof");
-        const checked = this.committed(
-          this.store.tx(() =>
-            "recoveryHash" in proof
-              ? this.twoFactor.recoveryUsable(ctx, link.userId, proof.recoveryHash, "sso_link")
-              : this.twoFactor.verify(ctx, link.userId, proof, "sso_link").ok,
-          ),
-        );
-        if (!checked) return fail("wrong_proof");
-        linkRecoveryHash = "recoveryHash" in proof ? proof.recoveryHash : null;
-        linkSecondFactor = true;
-      } else if (this.twoFactor.mustEnrol(link.userId, adminPermissions)) {
-        return fail("two_factor_required");
-      }
+    if (!this.store.user(link.userId)) return fail("not_found");
+    if (!this.twoFactor.enabled(link.userId)) {
+      if (this.twoFactor.mustEnrol(link.userId, adminPermissions)) return fail("two_factor_required");
+      return ok({ secondFactor: false, recoveryHash: null });
     }
-    const evicted = this.sso.begin(
-      ctx.now,
-      stateHash,
-      { nonce, codeVerifier, appRedirect, linkUserId: link?.userId ?? null, linkRecoveryHash, linkSecondFactor },
-      expiresAt,
+    const proof = link.proof;
+    if (!proof) return fail("wrong_proof");
+    const checked = this.committed(
+      this.store.tx(() =>
+        "recoveryHash" in proof
+          ? this.twoFactor.recoveryUsable(ctx, link.userId, proof.recoveryHash, "sso_link")
+          : this.twoFactor.verify(ctx, link.userId, proof, "sso_link").ok,
+      ),
     );
-    return ok({ evicted });
+    if (!checked) return fail("wrong_proof");
+    return ok({ secondFactor: true, recoveryHash: "recoveryHash" in proof ? proof.recoveryHash : null });
   }
 
   /**
@@ -128,9 +114,14 @@ export class DirectorySso extends DirectoryMembership {
     return this.committed(ok(null));
   }
 
-  ssoTakeState(input: In<"ssoTakeState">): Out<"ssoTakeState"> {
-    const { ctx, stateHash } = rpcArgs(DirectoryRpc, "ssoTakeState", input);
-    return this.sso.take(ctx, stateHash);
+  ssoStateSpent(input: In<"ssoStateSpent">): Out<"ssoStateSpent"> {
+    return this.sso.spent(rpcArgs(DirectoryRpc, "ssoStateSpent", input).stateHash);
+  }
+
+  /** A callback whose code the provider accepted spends its state (single use: a replay is refused). */
+  ssoSpendState(input: In<"ssoSpendState">): Out<"ssoSpendState"> {
+    const { ctx, stateHash, expiresAt } = rpcArgs(DirectoryRpc, "ssoSpendState", input);
+    return this.committed(this.sso.spend(ctx.now, stateHash, expiresAt));
   }
 
   /**
@@ -303,7 +294,7 @@ export class DirectorySso extends DirectoryMembership {
     );
   }
 
-  /** Housekeeping also forgets sign-ins that expired or were spent. */
+  /** Housekeeping also forgets spent states that expired. */
   override purgeExpired(input: In<"purgeExpired">): Out<"purgeExpired"> {
     const purged = super.purgeExpired(input);
     this.sso.purge(rpcArgs(DirectoryRpc, "purgeExpired", input).now);

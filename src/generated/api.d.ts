@@ -882,7 +882,7 @@ export interface paths {
         /** Configure the tenant's identity provider (OpenID Connect); honours If-Match */
         put: operations["putSsoProvider"];
         post?: never;
-        /** Remove the tenant's identity provider; sign-ins under way are forgotten */
+        /** Remove the tenant's identity provider; sign-ins under way no longer complete */
         delete: operations["deleteSsoProvider"];
         options?: never;
         head?: never;

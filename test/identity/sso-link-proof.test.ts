@@ -4,7 +4,6 @@
 // one; and it still completes one change only.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/kernel/crypto";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { recoveryHash } from "../../src/modules/identity/two-factor";
 import { ssoKit } from "./sso-helpers";
@@ -15,27 +14,18 @@ const p = platformAt("2026-06-01T10:00:00.000Z");
 const { tenantWithSso, signInWithToken, linksOf } = ssoKit(p, "sso-link-proof");
 
 /**
- * The directory's side of `POST /me/sso/link` with a recovery code, then of its callback's first
- * step (the state taken back): what the callback hands to the sign-in.
+ * The directory's side of `POST /me/sso/link` with a recovery code, and what the link's sealed state
+ * carries to its callback (sso/state.ts): what the callback hands to the sign-in.
  */
 async function beginWithRecovery(tenantId: string, userId: string, code: string) {
-  const dir = directory(env, tenantId);
-  const state = crypto.randomUUID();
-  const stateHash = await sha256Hex(state);
   const ctx = { now: p.clock.now().toISOString(), actor: { kind: "user" as const, id: userId }, requestId: null };
-  const begun = await dir.ssoBegin({
+  const begun = await directory(env, tenantId).ssoBegin({
     ctx,
-    stateHash,
-    nonce: "n".repeat(32),
-    codeVerifier: "v".repeat(43),
-    appRedirect: null,
-    expiresAt: new Date(p.clock.now().getTime() + 600_000).toISOString(),
     link: { userId, proof: { recoveryHash: await recoveryHash(code) } },
   });
   const take = async () => {
-    const pending = await dir.ssoTakeState({ ctx, stateHash });
-    if (!pending.ok) throw new Error("the state was not taken");
-    return pending.value.linkRecoveryHash;
+    if (!begun.ok) throw new Error("the link did not begin");
+    return begun.value.recoveryHash;
   };
   return { begun, take };
 }
@@ -55,7 +45,8 @@ describe("an explicit link begun with a recovery code", () => {
     const code = recoveryCodes[0] ?? "";
 
     const first = await beginWithRecovery(t.id, u.id, code);
-    expect(first.begun).toEqual({ ok: true, value: { evicted: 0 } });
+    const carried = { secondFactor: true, recoveryHash: await recoveryHash(code) };
+    expect(first.begun).toEqual({ ok: true, value: carried });
     expect(await remaining(u.token)).toBe(10);
     // Signed in at the provider as someone else: refused, and the code is still the user's.
     const mismatch = await signInWithToken(t.id, "rex-at-idp", "rex@example.com", u.id, await first.take());
@@ -63,7 +54,7 @@ describe("an explicit link begun with a recovery code", () => {
     expect(await remaining(u.token)).toBe(10);
 
     const second = await beginWithRecovery(t.id, u.id, code);
-    expect(second.begun).toEqual({ ok: true, value: { evicted: 0 } });
+    expect(second.begun).toEqual({ ok: true, value: carried });
     const linked = await signInWithToken(t.id, "rae-at-idp", "rae@example.com", u.id, await second.take());
     expect(linked.result.ok && linked.result.value.principal.id).toBe(u.id);
     expect(await linksOf(t.id)).toEqual([{ subject: "rae-at-idp", user_id: u.id }]);

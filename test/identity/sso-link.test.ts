@@ -103,15 +103,10 @@ describe("linking an existing account by email on a first single sign-on", () =>
   });
 });
 
-/** The directory's side of `POST /me/sso/link`: a sign-in under way that links `userId` only. */
+/** The directory's side of `POST /me/sso/link`: the proof checked for a sign-in that links `userId` only. */
 const beginLink = (tenantId: string, userId: string, proof: { step: number | null } | null) =>
   directory(env, tenantId).ssoBegin({
     ctx: { now: p.clock.now().toISOString(), actor: { kind: "user", id: userId }, requestId: null },
-    stateHash: crypto.randomUUID().replaceAll("-", "").padEnd(64, "0"),
-    nonce: "n".repeat(32),
-    codeVerifier: "v".repeat(43),
-    appRedirect: null,
-    expiresAt: new Date(p.clock.now().getTime() + 600_000).toISOString(),
     link: { userId, proof },
   });
 
@@ -126,7 +121,10 @@ describe("linking explicitly (POST /me/sso/link)", () => {
     // The step enrolment confirmed is spent already: a replay.
     expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: false, error: "wrong_proof" });
     p.clock.advance(30_000);
-    expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: true, value: { evicted: 0 } });
+    expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({
+      ok: true,
+      value: { secondFactor: true, recoveryHash: null },
+    });
     expect(await beginLink(t.id, u.id, { step: stepNow() })).toEqual({ ok: false, error: "wrong_proof" });
     const failed = await p.auditOf(t.adminKey, "identity.login.two_factor_failed", 2);
     expect(failed.length).toBeGreaterThanOrEqual(2);

@@ -6,7 +6,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/kernel/crypto";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { ssoKit } from "./sso-helpers";
 import { codeAt, platformAt } from "./two-factor-helpers";
@@ -47,15 +46,10 @@ async function adminOf(t: { slug: string; adminKey: string }, email: string) {
   return u;
 }
 
-/** The directory's side of `POST /me/sso/link`: a sign-in under way that links `userId` only. */
+/** The directory's side of `POST /me/sso/link`: the proof checked for a sign-in that links `userId` only. */
 const beginLink = async (tenantId: string, userId: string, proof: { step: number } | null) =>
   directory(env, tenantId).ssoBegin({
     ctx: { now: p.clock.now().toISOString(), actor: { kind: "user", id: userId }, requestId: null },
-    stateHash: await sha256Hex(crypto.randomUUID()),
-    nonce: "n".repeat(32),
-    codeVerifier: "v".repeat(43),
-    appRedirect: null,
-    expiresAt: new Date(p.clock.now().getTime() + 600_000).toISOString(),
     link: { userId, proof },
     adminPermissions: ADMIN_PERMISSIONS,
   });
@@ -140,7 +134,7 @@ describe("a sign-in through the provider into an account that must present plint
     p.clock.advance(30_000);
     const step = Math.floor(p.clock.now().getTime() / 30_000);
     const begun = await beginLink(t.id, u.id, { step });
-    expect(begun).toEqual({ ok: true, value: { evicted: 0 } });
+    expect(begun).toEqual({ ok: true, value: { secondFactor: true, recoveryHash: null } });
     const linked = await signIn(t.id, "lea-at-idp", "lea@example.com", u.id);
     expect(linked.ok && linked.value.principal.id).toBe(u.id);
     expect(await linksOf(t.id)).toEqual([{ subject: "lea-at-idp", user_id: u.id }]);
@@ -152,33 +146,14 @@ describe("a sign-in through the provider into an account that must present plint
     // callback must not be skipped because the link "gave its proof at the request".
     const t = await tenantWithSso();
     const u = await p.user(t.slug, "liv@example.com");
-    const dir = directory(env, t.id);
-    const ctx = { now: p.clock.now().toISOString(), actor: { kind: "user" as const, id: u.id }, requestId: null };
-    const stateHash = await sha256Hex(crypto.randomUUID());
-    const begun = await dir.ssoBegin({
-      ctx,
-      stateHash,
-      nonce: "n".repeat(32),
-      codeVerifier: "v".repeat(43),
-      appRedirect: null,
-      expiresAt: new Date(p.clock.now().getTime() + 600_000).toISOString(),
-      link: { userId: u.id, proof: null },
-      adminPermissions: ADMIN_PERMISSIONS,
-    });
-    expect(begun.ok, JSON.stringify(begun)).toBe(true);
+    // What the link's state carries to its callback (sealed: sso/state.ts).
+    const begun = await beginLink(t.id, u.id, null);
+    if (!begun.ok) throw new Error(JSON.stringify(begun));
+    expect(begun.value).toEqual({ secondFactor: false, recoveryHash: null });
     const { secret } = await p.enrol(u.token);
-    const pending = await dir.ssoTakeState({ ctx, stateHash });
-    if (!pending.ok) throw new Error("the state was not taken");
 
-    const { linkUserId, linkRecoveryHash, linkSecondFactor } = pending.value;
-    const started = await signInWithToken(
-      t.id,
-      "liv-at-idp",
-      "liv@example.com",
-      linkUserId,
-      linkRecoveryHash,
-      linkSecondFactor,
-    );
+    const { recoveryHash, secondFactor } = begun.value;
+    const started = await signInWithToken(t.id, "liv-at-idp", "liv@example.com", u.id, recoveryHash, secondFactor);
     expect(started.result).toEqual({ ok: false, error: "two_factor_challenge" });
     expect(await sessionsOf(t.id, u.id)).toEqual([null]);
     p.clock.advance(30_000);

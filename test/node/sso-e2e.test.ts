@@ -238,6 +238,21 @@ describe("single sign-on through a real OpenID provider", () => {
     expect(replay.body).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
+  it("a callback the provider refuses spends nothing: the real one, with the same state, still signs in", async () => {
+    // The state is spent only once the provider accepted its code, so someone holding a user's state
+    // (or many states from anonymous starts) cannot spend it, or fill the directory, with made-up codes.
+    const slug = SLUGS[0] ?? "";
+    provider().loginAs("carol-1", { email: "carol@example.com", email_verified: true });
+    const { callback, b } = await toCallback(slug);
+    const forged = new URL(callback);
+    forged.searchParams.set("code", "not-a-code-the-provider-issued");
+    const refused = await b.get(forged.href);
+    expect(refused.status, refused.body).toBe(400);
+    expect(json(refused.body).code).toBe("sso_provider_error");
+    const real = await b.get(callback);
+    expect(real.status, real.body).toBe(200);
+  });
+
   it("links each provider identity (sub) to one account: a second identity with that email is refused, a changed email still reaches it", async () => {
     const slug = SLUGS[0] ?? "";
     const signIn = async (sub: string, email: string) => {

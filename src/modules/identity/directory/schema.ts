@@ -192,8 +192,8 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // sessions it started (sso.ts). Null for a password login, and for every family from before this
   // step: those are not known to be the provider's, so an unlink leaves them open.
   [`alter table token_families add column sso_issuer text`, `alter table token_families add column sso_subject text`],
-  // Every sign-in start sweeps expired states and, past MAX_OPEN_STATES, forgets the ones expiring
-  // first (sso.ts): by this index, not a walk of up to 10,000 rows per start.
+  // Every sign-in start swept expired states and, past its bound of 10,000, forgot the ones expiring
+  // first: by this index, not a walk of the table (sso_states is dropped by a later step).
   [`create index sso_states_expires_at on sso_states (expires_at)`],
   // Mail dead letters of deleted accounts still to dismiss (mail-dismissals.ts), by recipient digest,
   // never the address: written in the deletion's transaction, removed once D1 dismissed them.
@@ -211,6 +211,15 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // Whether an explicit link's request proved a second factor (two-factor was on then): a link begun
   // without one, whose account turned two-factor on before the callback, gets the second step there.
   [`alter table sso_states add column link_second_factor integer not null default 0`],
+  [
+    // A sign-in under way is sealed into its `state` (sso/state.ts) instead of stored: anonymous
+    // starts from many addresses filled sso_states and pushed real users' sign-ins out of it. Only
+    // the states a callback spent (the provider accepted its code) are kept, until they expire.
+    // Sign-ins begun before this step answer sso_state_invalid at their callback; starting again works.
+    `create table sso_spent_states (state_hash text primary key, expires_at text not null) without rowid`,
+    `create index sso_spent_states_expires_at on sso_spent_states (expires_at)`,
+    `drop table sso_states`,
+  ],
 ];
 
 /**

@@ -20,7 +20,7 @@ const nothing = z.void();
 
 /**
  * The directory's single sign-on methods (OpenID Connect, issue 16), part of
- * DirectoryRpc (contract.ts): the provider, sign-ins under way, and the sign-in
+ * DirectoryRpc (contract.ts): the provider, an explicit link's proof, spent states, and the sign-in
  * itself. Implemented by durable-objects/directory/sso.ts.
  */
 export const SsoRpc = defineRpc({
@@ -35,23 +35,23 @@ export const SsoRpc = defineRpc({
     reply: z.union([deniableResultOf(SsoStoredSchema, ["secret_required", "no_role"]), VersionConflictSchema]),
   },
   deleteSso: { args: withCtx({}), reply: resultOf(z.null(), ["not_found"]) },
+  /**
+   * The directory's side of an explicit link's start (`POST /me/sso/link`): nothing is stored (the
+   * sign-in under way is sealed into its `state`, sso/state.ts); the account's proof is checked. A
+   * signed-in user linking their account (the Worker checked the password): with two-factor on,
+   * `proof` is checked (a code spent here, a recovery code only checked: the callback spends it).
+   */
   ssoBegin: {
     args: withCtx({
-      stateHash: Hash,
-      nonce: z.string().min(16).max(128),
-      codeVerifier: z.string().min(43).max(128),
-      appRedirect: z.string().max(2048).nullable(),
-      expiresAt: Iso,
-      /**
-       * A signed-in user linking their account (the Worker checked the password): the callback links
-       * the identity to this account only. With two-factor on, `proof` is checked and spent here.
-       */
-      link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable() }).nullable().default(null),
+      link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable() }),
       /** As for ssoLogin: a link of an account the tenant requires two-factor of, not enrolled, is refused. */
       adminPermissions: AdminPermissions.default([]),
     }),
-    /** `evicted`: open sign-ins forgotten to stay within MAX_OPEN_STATES (sso.ts), for the operator's log. */
-    reply: resultOf(z.object({ evicted: z.number().int().nonnegative() }), [
+    /**
+     * What the state carries to the callback: whether a second factor was proven, and the recovery
+     * code's hash when that proof was one (spent only if the callback links).
+     */
+    reply: resultOf(z.object({ secondFactor: z.boolean(), recoveryHash: Hash.nullable() }), [
       "not_configured",
       "not_found",
       "wrong_proof",
@@ -71,19 +71,16 @@ export const SsoRpc = defineRpc({
     args: withCtx({ userId: Id }),
     reply: deniableResultOf(z.null(), ["not_found"]),
   },
-  ssoTakeState: {
-    args: withCtx({ stateHash: Hash }),
-    reply: resultOf(
-      z.object({
-        nonce: z.string(),
-        codeVerifier: z.string(),
-        appRedirect: z.string().nullable(),
-        linkUserId: z.string().nullable(),
-        linkRecoveryHash: Hash.nullable(),
-        linkSecondFactor: z.boolean(),
-      }),
-      ["invalid"],
-    ),
+  /** Whether a callback the provider answered has spent this state already (a replay): read only. */
+  ssoStateSpent: { args: z.object({ stateHash: Hash }), reply: z.boolean() },
+  /**
+   * Spends a state, once the provider answered its code: kept until the state's expiry so a replay
+   * is refused. `spent` when it was spent already; `evicted`, spent states forgotten to stay within
+   * MAX_SPENT_STATES (sso.ts), for the operator's log.
+   */
+  ssoSpendState: {
+    args: withCtx({ stateHash: Hash, expiresAt: Iso }),
+    reply: resultOf(z.object({ evicted: z.number().int().nonnegative() }), ["spent"]),
   },
   ssoLogin: {
     args: withCtx({
@@ -98,12 +95,12 @@ export const SsoRpc = defineRpc({
       familyId: Id,
       tokenHash: Hash,
       userAgent: UserAgent,
-      /** The account a user began an explicit link for (`ssoTakeState`): only it may be reached, by its own email. */
+      /** The account a user began an explicit link for (sealed in the state): only it may be reached, by its own email. */
       linkUserId: Id.nullable().default(null),
-      /** The recovery code an explicit link was begun with (`ssoTakeState`): spent only if the link happens. */
+      /** The recovery code an explicit link was begun with (sealed in the state): spent only if the link happens. */
       linkRecoveryHash: Hash.nullable().default(null),
       /**
-       * Whether the explicit link's request proved a second factor (`ssoTakeState`). Without one, an
+       * Whether the explicit link's request proved a second factor (sealed in the state). Without one, an
        * account that has two-factor on now gets the challenge, as any sign-in does.
        */
       linkSecondFactor: z.boolean().default(false),

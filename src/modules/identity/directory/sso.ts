@@ -8,33 +8,14 @@ import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict 
 export const NO_PASSWORD = "!sso";
 
 /**
- * The most sign-ins under way (`sso_states` rows, spent and expired ones swept) one tenant's
- * directory keeps. `/auth/sso/start` is anonymous and limited per IP only, and each start keeps a
- * row for 10 minutes: without a bound, many addresses could grow a directory without end. 10,000
- * open at once is ~17 starts a second sustained over the 10 minutes, far past any tenant's real
- * sign-ins (a workforce signing in at 9:00 spreads over minutes), and at most ~2.3 KB a row (an app
- * redirect is at most 2 KiB) it bounds the table near 23 MB, a small share of a Durable Object's
- * storage. Past it a start forgets the oldest open one instead of being refused: refusing let
- * ~17 addresses keep every sign-in of the tenant out (429) for as long as they kept starting, while
- * forgetting costs a real user their sign-in only when an attacker starts 10,000 others within the
- * minute or so that user spends at the provider (then a new start works).
+ * The most spent states (`sso_spent_states`, expired ones swept) one tenant's directory keeps. A
+ * sign-in under way is stored nowhere (sso/state.ts); a state is written here only by a callback whose
+ * code the provider accepted, so filling it takes that many completed sign-ins at the tenant's own
+ * provider within a state's 10 minutes, not anonymous starts. Past it the spent states expiring first
+ * are forgotten (never a sign-in refused): a replay of a forgotten one still needs a code the provider
+ * has not redeemed yet, and it redeems each once. At ~100 bytes a row it bounds the table near 1 MB.
  */
-export const MAX_OPEN_STATES = 10_000;
-
-/**
- * A sign-in under way, as the callback needs it back; `linkUserId` when a signed-in user began it to
- * link their account, and `linkRecoveryHash` when they proved it with a recovery code, which the
- * callback spends only if it links; `linkSecondFactor` whether that request proved a second factor
- * (without one, the callback asks plinth's second step if the account has turned two-factor on since).
- */
-export type PendingSignIn = {
-  nonce: string;
-  codeVerifier: string;
-  appRedirect: string | null;
-  linkUserId: string | null;
-  linkRecoveryHash: string | null;
-  linkSecondFactor: boolean;
-};
+export const MAX_SPENT_STATES = 10_000;
 
 /** The settings fields whose change `identity.sso.configured` names. */
 const FIELDS = [
@@ -62,8 +43,8 @@ export function changesTrust(before: SsoSettings | null, after: SsoSettings): bo
 
 /**
  * The tenant's single-sign-on state in its directory: the one identity
- * provider (settings plus the sealed client secret) and the sign-ins under
- * way, each spent once.
+ * provider (settings plus the sealed client secret), the states its callbacks
+ * spent (each sign-in works once), and the identities linked to accounts.
  */
 export class SsoDirectory {
   constructor(private readonly store: DirectoryStore) {}
@@ -122,76 +103,41 @@ export class SsoDirectory {
     const before = this.provider();
     if (!before) return fail("not_found");
     this.store.tx(() => {
+      // Sign-ins under way are sealed for this provider (issuer and client: sso/state.ts), so none
+      // opens for another one configured later; spent states stay until they expire.
       this.sql.exec("delete from sso_provider");
-      this.sql.exec("delete from sso_states");
       this.store.emit(ctx, "sso", { type: "identity.sso.removed", data: { issuer: before.config.issuer } });
     });
     return ok(null);
   }
 
-  /**
-   * Remembers a sign-in under way by the hash of its `state`. Spent and expired ones are forgotten
-   * first (no answer changes: an unknown state is refused as a spent one is), then, while
-   * {@link MAX_OPEN_STATES} are open, the ones expiring first. Answers how many open ones it forgot.
-   */
-  begin(now: string, stateHash: string, pending: PendingSignIn, expiresAt: string): number {
-    this.purge(now);
-    const open = this.sql.exec<{ n: number }>("select count(*) as n from sso_states").one().n;
-    const evicted =
-      open < MAX_OPEN_STATES
-        ? 0
-        : this.sql
-            .exec(
-              "delete from sso_states where state_hash in (select state_hash from sso_states order by expires_at limit ?) returning 1",
-              open - MAX_OPEN_STATES + 1,
-            )
-            .toArray().length;
-    this.sql.exec(
-      `insert into sso_states (state_hash, nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, link_second_factor, expires_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?)`,
-      stateHash,
-      pending.nonce,
-      pending.codeVerifier,
-      pending.appRedirect,
-      pending.linkUserId,
-      pending.linkRecoveryHash,
-      pending.linkSecondFactor ? 1 : 0,
-      expiresAt,
-    );
-    return evicted;
+  /** Whether a callback the provider answered spent this state (by the hash of its `state`) already. */
+  spent(stateHash: string): boolean {
+    return this.sql.exec("select 1 from sso_spent_states where state_hash = ?", stateHash).toArray().length > 0;
   }
 
   /**
-   * Spends a sign-in's state: unknown, already used or expired -> invalid. A spent state is
-   * forgotten at once (an unknown state is refused as a spent one is), so the sweeps go by expiry
-   * alone, along its index; `used_at` is set only on rows from before that, swept when they expire.
+   * Spends a state until its expiry (after which the sealed state no longer opens anyway): `spent`
+   * when it was already (two callbacks raced, or a replay). Expired ones are swept first, then, while
+   * {@link MAX_SPENT_STATES} are kept, the ones expiring first. Answers how many unexpired it forgot.
    */
-  take(ctx: Ctx, stateHash: string): Result<PendingSignIn, "invalid"> {
-    const row = this.sql
-      .exec<{
-        nonce: string;
-        code_verifier: string;
-        app_redirect: string | null;
-        link_user_id: string | null;
-        link_recovery_hash: string | null;
-        link_second_factor: number;
-        expires_at: string;
-        used_at: string | null;
-      }>(
-        `select nonce, code_verifier, app_redirect, link_user_id, link_recovery_hash, link_second_factor, expires_at, used_at
-           from sso_states where state_hash = ?`,
-        stateHash,
-      )
-      .toArray()[0];
-    if (!row || row.used_at !== null || row.expires_at <= ctx.now) return fail("invalid");
-    this.sql.exec("delete from sso_states where state_hash = ?", stateHash);
-    return ok({
-      nonce: row.nonce,
-      codeVerifier: row.code_verifier,
-      appRedirect: row.app_redirect,
-      linkUserId: row.link_user_id,
-      linkRecoveryHash: row.link_recovery_hash,
-      linkSecondFactor: row.link_second_factor === 1,
+  spend(now: string, stateHash: string, expiresAt: string): Result<{ evicted: number }, "spent"> {
+    return this.store.tx(() => {
+      this.purge(now);
+      if (this.spent(stateHash)) return fail("spent");
+      const kept = this.sql.exec<{ n: number }>("select count(*) as n from sso_spent_states").one().n;
+      const evicted =
+        kept < MAX_SPENT_STATES
+          ? 0
+          : this.sql
+              .exec(
+                `delete from sso_spent_states where state_hash in
+                   (select state_hash from sso_spent_states order by expires_at limit ?) returning 1`,
+                kept - MAX_SPENT_STATES + 1,
+              )
+              .toArray().length;
+      this.sql.exec("insert into sso_spent_states (state_hash, expires_at) values (?, ?)", stateHash, expiresAt);
+      return ok({ evicted });
     });
   }
 
@@ -305,8 +251,8 @@ export class SsoDirectory {
     return families.length;
   }
 
-  /** Forgets sign-ins that expired (housekeeping; spent ones are gone already); returns how many. */
+  /** Forgets spent states that expired (their sealed states no longer open); returns how many. */
   purge(now: string): number {
-    return this.sql.exec("delete from sso_states where expires_at <= ? returning 1", now).toArray().length;
+    return this.sql.exec("delete from sso_spent_states where expires_at <= ? returning 1", now).toArray().length;
   }
 }

@@ -42,7 +42,7 @@ const put = op.put("/admin/sso", {
 
 const remove = op.delete("/admin/sso", {
   operationId: "deleteSsoProvider",
-  summary: "Remove the tenant's identity provider; sign-ins under way are forgotten",
+  summary: "Remove the tenant's identity provider; sign-ins under way no longer complete",
   access: PERMISSIONS.admin.sso.write,
   responses: { 204: { description: "removed" }, 404: problem("no provider configured (sso_not_configured)") },
 });

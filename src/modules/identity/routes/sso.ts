@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type * as oauth from "oauth4webapi";
 import { tenantOf } from "../../../kernel/auth/guards";
-import { isoIn } from "../../../kernel/clock";
+import { isoIn, isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { moduleError } from "../../../kernel/errors";
@@ -22,7 +22,8 @@ import { completeSignIn } from "../sso/client";
 import { SsoFailure } from "../sso/failures";
 import { domainAllowed, rolesFor } from "../sso/mapping";
 import { signInRefusal } from "../sso/refusals";
-import { openClientSecret } from "../sso/secrets";
+import { openClientSecret, ssoEnvelope } from "../sso/secrets";
+import { codeVerifierOf, nonceOf, openState, providerTag } from "../sso/state";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S } from "../two-factor";
 import { TwoFactorChallengeSchema } from "./two-factor-login";
@@ -110,11 +111,17 @@ export const ssoRoutes = createRouter()
     const { state } = c.req.valid("query");
     if (!state) throw badState();
     const dir = directory(c.env, tenant.id);
-    // Spent before anything else: a state works once, whatever happens next.
-    const pending = await dir.ssoTakeState({ ctx: ctxOf(c), stateHash: await sha256Hex(state) });
-    if (!pending.ok) throw badState();
+    // A state is sealed for the provider it began at: with none configured now, none opens.
     const stored = await dir.ssoProvider();
-    if (!stored) throw notConfigured();
+    if (!stored) throw badState();
+    const opened = await openState(ssoEnvelope(c), tenant.id, state, {
+      provider: await providerTag(stored.config.issuer, stored.config.client_id),
+      now: isoNow(c.get("clock")),
+      appRedirects: stored.config.app_redirect_uris,
+    });
+    const stateHash = await sha256Hex(state);
+    // Refused before the provider is asked: forged, altered, expired, or spent by an earlier callback.
+    if (!opened || (await dir.ssoStateSpent({ stateHash }))) throw badState();
     const deps = ssoDeps(c);
     const client = clientOf(stored, await openClientSecret(c, tenant.id, stored.sealed_secret));
     let claims: oauth.IDToken;
@@ -123,8 +130,10 @@ export const ssoRoutes = createRouter()
         url: new URL(c.req.url),
         state,
         redirectUri: callbackUrl(c.req.url),
-        nonce: pending.value.nonce,
-        codeVerifier: pending.value.codeVerifier,
+        nonce: await nonceOf(opened.seed),
+        codeVerifier: codeVerifierOf(opened.seed),
+        // The provider accepted the code: the state is spent from here, whatever the ID token says.
+        answered: () => spendState(c, dir, stateHash, opened.expiresAt),
       });
     } catch (error) {
       throw ssoFailure(SsoFailure.from(error, "id_token"));
@@ -154,9 +163,9 @@ export const ssoRoutes = createRouter()
       familyId,
       tokenHash: next.hash,
       userAgent: clampUserAgent(c.req.header("user-agent")),
-      linkUserId: pending.value.linkUserId,
-      linkRecoveryHash: pending.value.linkRecoveryHash,
-      linkSecondFactor: pending.value.linkSecondFactor,
+      linkUserId: opened.linkUserId,
+      linkRecoveryHash: opened.linkRecoveryHash,
+      linkSecondFactor: opened.linkSecondFactor,
       adminPermissions: adminPermissions(c),
       challengeHash: challenge.hash,
       challengeExpiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
@@ -165,7 +174,7 @@ export const ssoRoutes = createRouter()
     if (!result.ok && result.error === "two_factor_challenge") {
       // The account has plinth's second factor on: the same second step as after a correct password.
       const answer = { two_factor_required: true as const, challenge: challenge.token, expires_in: CHALLENGE_TTL_S };
-      return handBack(c, pending.value.appRedirect, answer);
+      return handBack(c, opened.appRedirect, answer);
     }
     if (!result.ok) {
       if (result.error === "role_missing") {
@@ -180,8 +189,23 @@ export const ssoRoutes = createRouter()
     }
     const { principal } = result.value;
     evictUser(tenant.id, principal.id);
-    return handBack(c, pending.value.appRedirect, await tokenPair(c, tenant.id, principal, familyId, next.token));
+    return handBack(c, opened.appRedirect, await tokenPair(c, tenant.id, principal, familyId, next.token));
   });
+
+/**
+ * Spends a state the provider answered (single use), or refuses a callback that lost a race with
+ * another for it. Spent states past the directory's bound forget the ones expiring first: logged.
+ */
+async function spendState(c: Context<AppEnv>, dir: ReturnType<typeof directory>, stateHash: string, expiresAt: string) {
+  const spent = await dir.ssoSpendState({ ctx: ctxOf(c), stateHash, expiresAt });
+  if (!spent.ok) throw badState();
+  if (spent.value.evicted > 0) {
+    // Only callbacks the provider answered spend states: this many means sign-ins completed in bulk.
+    c.get("log").warn("spent sign-in states past the tenant's bound: the earliest-expiring forgotten", {
+      evicted: spent.value.evicted,
+    });
+  }
+}
 
 /**
  * The callback's answer (a token pair, or a two-factor challenge): JSON, or with an app redirect a

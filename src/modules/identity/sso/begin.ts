@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import * as oauth from "oauth4webapi";
+import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
-import { sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError, moduleError } from "../../../kernel/errors";
 import type { directory } from "../directory/contract";
@@ -13,7 +13,8 @@ import { adminPermissions } from "../two-factor";
 import { authorizationUrl, type OidcClient, type OidcDeps } from "./client";
 import { SsoFailure } from "./failures";
 import type { SsoStored } from "./schemas";
-import { ssoOutboundPolicy } from "./secrets";
+import { ssoEnvelope, ssoOutboundPolicy } from "./secrets";
+import { codeVerifierOf, nonceOf, providerTag, sealState } from "./state";
 
 /** A sign-in under way is kept this long: enough to log in at the provider, short enough to be useless later. */
 const STATE_TTL_MS = 10 * 60_000;
@@ -41,10 +42,11 @@ export const notConfigured = () =>
   moduleError(identityErrors, "sso_not_configured", { detail: "this tenant has no identity provider configured" });
 
 /**
- * Starts a sign-in at the tenant's provider: checks the app redirect against the
- * provider's list, builds the authorization URL (code flow, PKCE S256, state,
- * nonce) and has the directory remember the sign-in under way, with the account
- * to link when a signed-in user began it. Returns the URL to send the browser to.
+ * Starts a sign-in at the tenant's provider: checks the app redirect against the provider's list,
+ * has the directory check an explicit link's proof (a signed-in user linking their account), seals
+ * the sign-in under way into `state` (state.ts: nothing is stored until a callback the provider
+ * answered spends it) and builds the authorization URL (code flow, PKCE S256, state, nonce).
+ * Returns the URL to send the browser to.
  */
 export async function beginSignIn(
   c: Context<AppEnv>,
@@ -56,47 +58,46 @@ export async function beginSignIn(
     link: { userId: string; proof: DirectoryProof | null } | null;
   },
 ): Promise<string> {
-  const { appRedirect } = options;
+  const { appRedirect, link } = options;
   if (appRedirect !== null && !stored.config.app_redirect_uris.includes(appRedirect)) {
     throw new AppError("validation_failed", {
       detail: "redirect_uri is not one of the tenant's app_redirect_uris",
       errors: [{ path: options.redirectPath, message: "not allowed" }],
     });
   }
-  const state = oauth.generateRandomState();
-  const nonce = oauth.generateRandomNonce();
-  const codeVerifier = oauth.generateRandomCodeVerifier();
-  let location: string;
+  let proven: { secondFactor: boolean; recoveryHash: string | null } = { secondFactor: false, recoveryHash: null };
+  if (link) {
+    const begun = await dir.ssoBegin({ ctx: ctxOf(c), link, adminPermissions: adminPermissions(c) });
+    if (!begun.ok && begun.error === "wrong_proof") {
+      throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
+    }
+    if (!begun.ok && begun.error === "two_factor_required") throw enrolmentRequired();
+    if (!begun.ok) throw notConfigured();
+    proven = begun.value;
+  }
+  const seed = oauth.generateRandomCodeVerifier();
+  const tenantId = tenantOf(c).id;
+  const state = await sealState(
+    ssoEnvelope(c),
+    tenantId,
+    await providerTag(stored.config.issuer, stored.config.client_id),
+    {
+      seed,
+      expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
+      appRedirect,
+      linkUserId: link?.userId ?? null,
+      linkRecoveryHash: proven.recoveryHash,
+      linkSecondFactor: proven.secondFactor,
+    },
+  );
   try {
-    location = await authorizationUrl(clientOf(stored, ""), ssoDeps(c), {
+    return await authorizationUrl(clientOf(stored, ""), ssoDeps(c), {
       redirectUri: callbackUrl(c.req.url),
       state,
-      nonce,
-      codeVerifier,
+      nonce: await nonceOf(seed),
+      codeVerifier: codeVerifierOf(seed),
     });
   } catch (error) {
     throw ssoFailure(SsoFailure.from(error, "discovery"));
   }
-  const begun = await dir.ssoBegin({
-    ctx: ctxOf(c),
-    stateHash: await sha256Hex(state),
-    nonce,
-    codeVerifier,
-    appRedirect,
-    expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
-    link: options.link,
-    adminPermissions: adminPermissions(c),
-  });
-  if (!begun.ok && begun.error === "wrong_proof") {
-    throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
-  }
-  if (!begun.ok && begun.error === "two_factor_required") throw enrolmentRequired();
-  if (!begun.ok) throw notConfigured();
-  if (begun.value.evicted > 0) {
-    // Real sign-ins never fill the table (MAX_OPEN_STATES): someone is starting sign-ins in bulk.
-    c.get("log").warn("sign-ins under way past the tenant's bound: the oldest forgotten", {
-      evicted: begun.value.evicted,
-    });
-  }
-  return location;
 }

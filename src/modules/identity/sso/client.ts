@@ -119,12 +119,21 @@ export async function authorizationUrl(
  * `iss` when the provider sends it), exchanges the code at the token
  * endpoint, and validates the ID token: signature from the provider's JWKS,
  * issuer, audience (the client id), nonce, and expiry against the injected
- * clock. Returns its claims.
+ * clock. Returns its claims. `answered` runs once the token endpoint accepted
+ * the code (a 2xx), before the ID token is looked at: the caller spends the
+ * state there, so only a sign-in the provider took part in can spend one.
  */
 export async function completeSignIn(
   client: OidcClient,
   deps: OidcDeps,
-  callback: { url: URL; state: string; redirectUri: string; nonce: string; codeVerifier: string },
+  callback: {
+    url: URL;
+    state: string;
+    redirectUri: string;
+    nonce: string;
+    codeVerifier: string;
+    answered: () => Promise<void>;
+  },
 ): Promise<oauth.IDToken> {
   const { as, jwks } = await discover(client.issuer, deps);
   const c: oauth.Client = { client_id: client.clientId, [oauth.clockSkew]: skewSeconds(deps.clock) };
@@ -152,6 +161,7 @@ export async function completeSignIn(
   } catch (error) {
     throw SsoFailure.from(error, "token");
   }
+  if (response.ok) await callback.answered();
   try {
     const result = await oauth.processAuthorizationCodeResponse(as, c, response, {
       expectedNonce: callback.nonce,

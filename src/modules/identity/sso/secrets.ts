@@ -7,12 +7,13 @@ import { tenantEnvelope } from "../key-material";
 /** The envelope field the client secret is sealed under: a ciphertext copied elsewhere does not open. */
 export const SSO_SECRET_FIELD = "identity.sso.client_secret";
 
-function envelope(c: Context<AppEnv>) {
+/** The tenant envelope, which seals the client secret and each sign-in under way (state.ts). */
+export function ssoEnvelope(c: Context<AppEnv>) {
   const keys = c.get("config").encryptionKeys;
   if (!keys) {
     throw new AppError("unavailable", {
       detail:
-        "single sign-on needs ENCRYPTION_KEYS (the master keys that seal client secrets); see docs/configuration.md",
+        "single sign-on needs ENCRYPTION_KEYS (the master keys that seal client secrets and sign-ins under way); see docs/configuration.md",
     });
   }
   return tenantEnvelope(c.env, keys, c.get("clock"));
@@ -20,11 +21,11 @@ function envelope(c: Context<AppEnv>) {
 
 /** Seals the provider's client secret with the tenant's envelope key. */
 export const sealClientSecret = (c: Context<AppEnv>, tenantId: string, secret: string): Promise<string> =>
-  envelope(c).encrypt(tenantId, SSO_SECRET_FIELD, secret);
+  ssoEnvelope(c).encrypt(tenantId, SSO_SECRET_FIELD, secret);
 
 /** Opens the sealed client secret (only for the token request). */
 export const openClientSecret = (c: Context<AppEnv>, tenantId: string, sealed: string): Promise<string> =>
-  envelope(c).decryptText(tenantId, SSO_SECRET_FIELD, sealed);
+  ssoEnvelope(c).decryptText(tenantId, SSO_SECRET_FIELD, sealed);
 
 /** The outbound rules for provider URLs: loopback http only in development and test, as webhooks have it. */
 export function ssoOutboundPolicy(c: Context<AppEnv>): OutboundPolicy {
