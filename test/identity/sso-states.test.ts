@@ -5,6 +5,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { wasmAead } from "../../src/kernel/crypto/aead";
+import { Envelope, parseMasterKeys } from "../../src/kernel/crypto/envelope";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { MAX_SPENT_STATES } from "../../src/modules/identity/directory/sso";
 import { tenantEnvelope } from "../../src/modules/identity/key-material";
@@ -58,6 +60,20 @@ describe("a sign-in under way, sealed into its state", () => {
     expect(await openState(envelope(), "tenant-a", state, { ...expect_, provider: other })).toBeNull();
     expect(await openState(envelope(), "tenant-a", state, { ...expect_, appRedirects: [] })).toBeNull();
     expect(await openState(envelope(), "tenant-a", state, { ...expect_, now: isoIn(600_000) })).toBeNull();
+  });
+
+  it("a tenant whose key material is gone refuses the state; a directory that does not answer is an outage, not a bad state", async () => {
+    const provider = await providerTag("https://login.example.com", "plinth");
+    const state = await sealState(envelope(), "tenant-c", provider, pending());
+    const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [APP] };
+    const shredded = new Envelope(wasmAead, parseMasterKeys(KEYS), { seed: async () => null });
+    expect(await openState(shredded, "tenant-c", state, expect_)).toBeNull();
+    const down = new Envelope(wasmAead, parseMasterKeys(KEYS), {
+      seed: async () => {
+        throw new Error("the directory did not answer");
+      },
+    });
+    await expect(openState(down, "tenant-c", state, expect_)).rejects.toThrow("the directory did not answer");
   });
 
   it("carries one secret: the PKCE verifier, from which the nonce is derived", async () => {

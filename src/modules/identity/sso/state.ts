@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { base64UrlEncode } from "../../../kernel/crypto";
-import type { Envelope } from "../../../kernel/crypto/envelope";
+import { type Envelope, sealedVersion } from "../../../kernel/crypto/envelope";
+import { unsealFailureReason } from "../../../kernel/crypto/unseal-failures";
 
 /**
  * A sign-in under way, carried by the `state` parameter itself rather than stored: sealed with the
@@ -83,7 +84,8 @@ export async function sealState(
 }
 
 /**
- * Opens a `state` sealed for `tenantId`: null when it is not one (forged, altered, another tenant's),
+ * Opens a `state` sealed for `tenantId`: null when it is not one (forged, altered, another tenant's,
+ * sealed under a key version or key material that is gone),
  * was begun for another provider, has expired at `now`, or names an app redirect the provider no
  * longer lists (`appRedirects`: an owner who removed one does not want tokens sent there).
  */
@@ -93,11 +95,15 @@ export async function openState(
   state: string,
   expect: { provider: string; now: string; appRedirects: readonly string[] },
 ): Promise<PendingSignIn | null> {
+  if (sealedVersion(state) === null) return null;
   let json: unknown;
   try {
     json = JSON.parse(await envelope.decryptText(tenantId, SSO_STATE_FIELD, state));
-  } catch {
-    return null;
+  } catch (error) {
+    // A state that does not open is refused; a directory that did not answer (the tenant's seed) is
+    // an outage, not a bad state, and stays one.
+    if (error instanceof SyntaxError || unsealFailureReason(error) !== null) return null;
+    throw error;
   }
   const parsed = Sealed.safeParse(json);
   if (!parsed.success) return null;
