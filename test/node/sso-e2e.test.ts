@@ -476,6 +476,56 @@ describe("an owner's account is never linked by email alone", () => {
     });
     expect(audit.map((e) => e.target)).toEqual([`${t.id}/user/${ownerId}`]);
   });
+
+  it("a link begun before its user turned two-factor on: the callback asks the code the request never gave", async () => {
+    // Same tenant as above (its callback is registered at the provider); Lane is a member.
+    const slug = SLUGS[5] ?? "";
+    const headers = { "x-tenant": slug };
+    const password = "a long enough password";
+    const reg = await api("POST", "/api/v1/auth/register", {
+      headers,
+      body: { email: "lane@example.com", password, name: "Lane" },
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const login = await api("POST", "/api/v1/auth/login", { headers, body: { email: "lane@example.com", password } });
+    const token = String(login.body.access_token);
+    // No two-factor yet: the password is all the request can prove.
+    const begun = await postOnTenant(slug, "/api/v1/me/sso/link", token, { password });
+    expect(begun.status, JSON.stringify(begun.body)).toBe(200);
+
+    const started = await api("POST", "/api/v1/me/two-factor", { key: token });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const totp = new TOTP({
+      algorithm: "SHA1",
+      digits: 6,
+      period: 30,
+      secret: Secret.fromBase32(String(started.body.secret)),
+    });
+    const confirmed = await api("POST", "/api/v1/me/two-factor/confirm", {
+      key: token,
+      body: { code: totp.generate() },
+    });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+    const [recovery] = confirmed.body.recovery_codes as string[];
+
+    provider().loginAs("lane-at-idp", { email: "lane@example.com", email_verified: true });
+    const linking = browser();
+    const back = await linking.follow(String(begun.body.authorization_url), (next) =>
+      next.startsWith(`${originOf(slug)}/api/v1/auth/sso/callback`),
+    );
+    const answered = await linking.get(back.location ?? "");
+    expect(answered.status, answered.body).toBe(200);
+    const challenge = json(answered.body);
+    expect(challenge).toMatchObject({ two_factor_required: true, expires_in: 300 });
+    expect(challenge).not.toHaveProperty("access_token");
+    const done = await api("POST", "/api/v1/auth/two-factor", {
+      headers,
+      body: { challenge: challenge.challenge, recovery_code: recovery },
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    const me = await api("GET", "/api/v1/me", { key: String(done.body.access_token) });
+    expect((me.body.user as Json).id).toBe(reg.body.id);
+  });
 });
 
 describe("an administrator's account under require_two_factor_for_admins", () => {
