@@ -47,21 +47,28 @@ const event = (tenant: string): Envelope => ({
 });
 
 /** A tenant with one webhook endpoint for identity events (nothing listens at its URL: deliveries stay queued). */
-/**
- * Waits for the writer's inline pass to have applied `eventId` to the blog's read model (its
- * ledger mark): the pass runs after the command's response, paced with every other commit of
- * the isolate, so under a full run's load it can land after a test's deletions and write the
- * row back where no erasure would ever run after it.
- */
-async function inlineApplied(eventId: string): Promise<void> {
+/** Waits until `consumer` has recorded `eventId` in the ledger (its mark), or fails after ~5 s. */
+async function marked(consumer: string, eventId: string, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const mark = await env.DB.prepare("select 1 from processed_events where consumer = ? and event_id = ?")
-      .bind("blog:blog.posts", eventId)
+      .bind(consumer, eventId)
       .first();
     if (mark) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error(`the inline pass never applied ${eventId}`);
+  throw new Error(`${what} never applied ${eventId}`);
+}
+
+/**
+ * Waits until both deliveries of a post's event are done: the writer's inline pass (the
+ * blog's read model) and the queue's (its last subscription, the stream catalog). Either
+ * may land late under a full run's load; one landing after a test's deletions would write
+ * the row back (the queue's copy also sweeps it, but only once its batch ends, racing the
+ * test's own batch and its checks).
+ */
+async function inlineApplied(eventId: string): Promise<void> {
+  await marked("blog:blog.posts", eventId, "the inline pass");
+  await marked("kernel:streams", eventId, "the queue");
 }
 
 async function tenantWithEndpoint(prefix: string) {
@@ -249,6 +256,14 @@ describe("late queue work for an erased tenant", () => {
     // Before it: the stream catalog's rows are how that step finds the streams; they stay.
     const before = await deleting("late-sweep-before", ["keys", "module:webhooks", "module:audit"]);
 
+    const rows = async (t: { id: string }) => {
+      const count = async (table: string) =>
+        (await env.DB.prepare(`select count(*) as n from ${table} where tenant_id = ?`).bind(t.id).first())?.n;
+      return { blog_posts: await count("blog_posts"), event_streams: await count("event_streams") };
+    };
+    // The stream catalog holds each tenant's streams (its creation's too) once the queue delivered them.
+    const catalogued = (await rows(before)).event_streams;
+    expect(catalogued).toBeGreaterThan(0);
     const batch = createMessageBatch(
       "plinth-events",
       [past.post, before.post].map((body) => ({ id: `m-${body.id}`, timestamp: new Date(), attempts: 1, body })),
@@ -260,14 +275,9 @@ describe("late queue work for an erased tenant", () => {
       acked: 2,
       retried: 0,
     });
-    const rows = async (t: { id: string }) => {
-      const count = async (table: string) =>
-        (await env.DB.prepare(`select count(*) as n from ${table} where tenant_id = ?`).bind(t.id).first())?.n;
-      return { blog_posts: await count("blog_posts"), event_streams: await count("event_streams") };
-    };
     expect(await rows(past)).toEqual({ blog_posts: 0, event_streams: 0 });
     // Left to the erasure's tables step, which runs after the aggregates.
-    expect(await rows(before)).toEqual({ blog_posts: 1, event_streams: 1 });
+    expect(await rows(before)).toEqual({ blog_posts: 1, event_streams: catalogued });
   });
 
   it("a job walking the tenants skips one erased under it, without failing the run for the others", async () => {
