@@ -9,6 +9,7 @@ import { countDeadLetter } from "../queues/dead-letter-count";
 import { stringField } from "../queues/message-fields";
 import { backoffDelay, realSleeper, type Sleeper } from "../resilience";
 import { mailDeadLetterStore } from "./dead-letters";
+import { droppedFields, type OpenedMail, openHeld } from "./held-recipients";
 import { contentOf, MailMessageSchema, UnreadableMail } from "./message";
 import { recipientDigest } from "./recipient-digest";
 import { MailRejected, type MailTransport, transportFor } from "./transport";
@@ -54,8 +55,10 @@ export interface MailConsumerOptions {
  *   provider's 400/413/422) → stored as a dead letter at once;
  * - a batch of `…-mail-dlq` → stored in D1 `mail_dead_letters`, for the
  *   operator to list and replay (`/api/v1/platform/mail/dead-letters`);
- * - a dead letter to an account deleted since (suppressions.ts) → never stored:
- *   acked and logged (`cause: "recipient_deleted"`), so no replay can mail them.
+ * - mail to an account deleted since it was queued (suppressions.ts) → neither
+ *   sent (looked up once per batch, before the sends) nor stored as a dead
+ *   letter: acked and logged (`cause: "recipient_deleted"`), so neither the
+ *   provider's recovery nor a replay mails them.
  *
  * A message sent but not acked (the invocation died in between) is delivered
  * again: the dev mailbox stores it once (its row id is the mail id) and the
@@ -88,13 +91,7 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
         // Its recipient's account was deleted after it was queued: kept, a replay would mail them.
         if (stored === "suppressed") {
           settled("acked");
-          mlog.info("mail to a deleted recipient dropped", {
-            mail_id: stringField(message.body, "id"),
-            mail_kind: stringField(message.body, "kind"),
-            tenant_id: stringField(message.body, "tenant_id"),
-            reason,
-            cause: "recipient_deleted",
-          });
+          mlog.info("mail to a deleted recipient dropped", droppedFields(message.body, reason));
           return;
         }
         if (stored === "stored") countDeadLetter(metrics.recorder, "mail", stringField(message.body, "kind"));
@@ -140,12 +137,29 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
       return;
     }
 
+    // Checked once for the batch, before any send: mail to an account deleted since it was queued
+    // is not sent (held-recipients.ts). Unchecked, it is not sent either: the batch is retried.
+    let opened: Map<Message<unknown>, OpenedMail>;
+    try {
+      opened = await openHeld(batch.messages, config, env.DB, clock.now());
+    } catch (error) {
+      log.error("deleted recipients unreadable; retrying batch", errorFields(error));
+      for (const message of batch.messages) retry(message);
+      return;
+    }
     const transport = options.transport?.(env) ?? transportFor(env, config, sleeper);
     let failedInARow = 0;
     let skipped = 0;
     for (const message of batch.messages) {
       let mlog = log.child({ message_id: message.id, attempts: message.attempts });
       if (dropped(message)) continue;
+      const open = opened.get(message);
+      if (open?.held) {
+        message.ack();
+        settled("acked");
+        mlog.info("mail to a deleted recipient dropped", droppedFields(message.body));
+        continue;
+      }
       if (failedInARow >= GIVE_UP_AFTER) {
         retry(message);
         skipped++;
@@ -159,7 +173,7 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
       const mail = parsed.data;
       mlog = mlog.child({ mail_id: mail.id, mail_kind: mail.kind, tenant_id: mail.tenant_id });
       try {
-        const content = await contentOf(mail, config.encryptionKeys);
+        const content = open?.content ?? (await contentOf(mail, config.encryptionKeys));
         await transport.deliver({
           id: mail.id,
           tenantId: mail.tenant_id,
