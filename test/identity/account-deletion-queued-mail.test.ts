@@ -4,9 +4,16 @@
 // the deletion holds (D1 `mail_suppressions`), in one read, and drops a held one unsent.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { manualClock } from "../../src/kernel/clock";
+import { lateMailWindowMs } from "../../src/kernel/notify/late-mail";
 import { MailNotSent } from "../../src/kernel/notify/transport";
-import { consume, messagesOf, recordingTransport, sampleMail } from "../notify/helpers";
-import { call, newTenant, newUser } from "./helpers";
+import { audit } from "../../src/modules/audit";
+import { identity } from "../../src/modules/identity";
+import { system } from "../../src/modules/system";
+import { tenants } from "../../src/modules/tenants";
+import { testApp } from "../helpers";
+import { consume, messagesOf, recordingTransport, sampleMail, testConfig } from "../notify/helpers";
+import { call, callerOf, newTenant, newUser } from "./helpers";
 
 /**
  * The test env with its D1 wrapped: `prepared` lists each statement the consumer prepares on it, and
@@ -92,6 +99,30 @@ describe("mail to a deleted account still on the queue", () => {
     const up = recordingTransport();
     await consume([await queued(a.id, email), await queued(b.id, email)], { transport: () => up.transport });
     expect(up.calls.map((c) => c.tenantId)).toEqual([b.id]);
+  });
+
+  it("is held only for the queue's longest life: past it the address is mailed again (injected clock)", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const t = await newTenant("queued-window");
+    const person = await newUser(t.slug, `qwindow.${crypto.randomUUID().slice(0, 8)}@example.com`);
+    const deletedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const p = callerOf(
+      testApp([system(), tenants(), identity(), audit()], {}, undefined, manualClock(deletedAt)).fetch,
+    );
+    const del = await p(`/api/v1/users/${person.id}`, { method: "DELETE", token: t.adminKey });
+    expect(del.status, JSON.stringify(del.body)).toBe(204);
+    const window = lateMailWindowMs(testConfig().mail.retry);
+
+    const before = recordingTransport();
+    const lastMoment = manualClock(new Date(deletedAt.getTime() + window - 1_000));
+    await consume([await queued(t.id, person.email)], { transport: () => before.transport, clock: lastMoment });
+    expect(before.calls).toEqual([]);
+
+    // The purge has not run yet: the row is there, but its time has passed.
+    const after = recordingTransport();
+    const past = manualClock(new Date(deletedAt.getTime() + window));
+    await consume([await queued(t.id, person.email)], { transport: () => after.transport, clock: past });
+    expect(after.calls.map((c) => c.to)).toEqual([person.email]);
   });
 
   it("reads the held digests once per batch, not once per message", async () => {
