@@ -6,7 +6,8 @@ import { CliError, call, EXIT } from "./remote.mjs";
 /**
  * A key's scopes for the table, those no module of the deployment declares (their module was
  * removed: they grant nothing, `unknown_scopes`) marked `(unknown)`, and those its creator no
- * longer holds (they grant nothing until it does again, `withheld_scopes`) marked `(withheld)`.
+ * longer holds whole (`withheld_scopes`: of them the key grants only what the creator still
+ * holds, so a `*` or `blog.*` may still grant much) marked `(withheld)`.
  */
 const scopesMarked = (key) => {
   const unknown = new Set(key.unknown_scopes ?? []);
@@ -20,7 +21,7 @@ const scopesMarked = (key) => {
 /** The text lines `keys show` adds for a key's flagged scopes, by field (the API leaves each out when empty). */
 const FLAGGED_SCOPES = {
   unknown_scopes: "no module declares them: they grant nothing",
-  withheld_scopes: "its creator no longer holds them: they grant nothing until it does",
+  withheld_scopes: "its creator no longer holds them whole: of these the key grants only what its creator still holds",
 };
 
 /** @type {import("./remote-commands.mjs").Command[]} */

@@ -1940,7 +1940,7 @@ export interface components {
             created_at: string;
             created_by: string | null;
             last_used_at: string | null;
-            /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some */
+            /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds whole: kept, and granting of them only what the creator chain still holds (a blog.* scope of a creator who is now a viewer still grants blog reads; GET /api/v1/me with the key lists what it may do), all of them again once the creator holds them; present only when there are some */
             withheld_scopes?: string[];
             /** @description Those of `scopes` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
             unknown_scopes?: string[];
@@ -2099,7 +2099,7 @@ export interface components {
             expires_at: string | null;
             created_at: string;
             created_by: string | null;
-            /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some */
+            /** @description Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds whole: kept, and granting of them only what the creator chain still holds (a blog.* scope of a creator who is now a viewer still grants blog reads; GET /api/v1/me with the key lists what it may do), all of them again once the creator holds them; present only when there are some */
             withheld_scopes?: string[];
             /** @description Those of `scopes` that no module of this deployment declares, patterns covering none it declares included (their module was removed): they grant nothing, and a new key cannot be given them; present only when there are some */
             unknown_scopes?: string[];

@@ -47,12 +47,13 @@ export const KeyViewSchema = z.object({
   created_by: z.string().nullable(),
   last_used_at: z.string().nullable(),
   /**
-   * Those of `scopes` its creator chain no longer holds (the user who created it, or a key it was
-   * minted from, lost them): the key keeps them but cannot use them until they are held again.
+   * Those of `scopes` its creator chain no longer holds whole (the user who created it, or a key it
+   * was minted from, lost them): the key keeps them, and grants of them only what the chain still
+   * holds (a `blog.*` of a creator now a viewer still reads the blog: key-reach.ts).
    */
   withheld_scopes: z.array(z.string()).optional().openapi({
     description:
-      "Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds: kept, but granting nothing until the creator holds them again; present only when there are some",
+      "Those of `scopes` that the key's creator (the user who created it, or the key it was minted from, up the chain) no longer holds whole: kept, and granting of them only what the creator chain still holds (a blog.* scope of a creator who is now a viewer still grants blog reads; GET /api/v1/me with the key lists what it may do), all of them again once the creator holds them; present only when there are some",
   }),
 });
 export type KeyView = z.infer<typeof KeyViewSchema>;
