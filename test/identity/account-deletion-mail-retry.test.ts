@@ -89,7 +89,9 @@ describe("deleting an account while D1 fails after the directory's commit", () =
     // D1 is back: the next purge dismisses theirs, by the digest alone, and the directory forgets it.
     p.outage.down = false;
     const run = await runJobNamed("tenants/purge-tokens");
-    expect(run.ran).toBe(true);
+    if (!run.ran) throw new Error("the purge did not run");
+    // The run's result counts them, as `plinth jobs run tenants purge-tokens` prints it (docs/identity.md).
+    expect(run.run.result?.mail_dead_letters).toBeGreaterThanOrEqual(1);
     expect(await lettersOf(t.id)).toEqual([other.id]);
     expect(await pendingDismissals(t.id)).toBe(0);
     const dismissed = await auditOf(t.adminKey, "mail.dead_letter.dismissed");
