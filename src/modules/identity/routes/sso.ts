@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type * as oauth from "oauth4webapi";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn, isoNow } from "../../../kernel/clock";
-import { newId, sha256Hex } from "../../../kernel/crypto";
+import { newId } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { moduleError } from "../../../kernel/errors";
 import { DisplayName, jsonResponse } from "../../../kernel/openapi/blocks";
@@ -23,7 +23,7 @@ import { SsoFailure } from "../sso/failures";
 import { domainAllowed, rolesFor } from "../sso/mapping";
 import { signInRefusal } from "../sso/refusals";
 import { openClientSecret, ssoEnvelope } from "../sso/secrets";
-import { codeVerifierOf, nonceOf, openState, providerTag } from "../sso/state";
+import { codeVerifierOf, nonceOf, openState, providerTag, spentIdOf } from "../sso/state";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S } from "../two-factor";
 import { TwoFactorChallengeSchema } from "./two-factor-login";
@@ -119,9 +119,11 @@ export const ssoRoutes = createRouter()
       now: isoNow(c.get("clock")),
       appRedirects: stored.config.app_redirect_uris,
     });
-    const stateHash = await sha256Hex(state);
-    // Refused before the provider is asked: forged, altered, expired, or spent by an earlier callback.
-    if (!opened || (await dir.ssoStateSpent({ stateHash }))) throw badState();
+    // Refused before the provider is asked: forged, altered, expired, or spent by an earlier callback
+    // (spent by its seed, which every spelling of the same sealed state opens to: state.ts).
+    if (!opened) throw badState();
+    const stateHash = await spentIdOf(opened.seed);
+    if (await dir.ssoStateSpent({ stateHash })) throw badState();
     const deps = ssoDeps(c);
     const client = clientOf(stored, await openClientSecret(c, tenant.id, stored.sealed_secret));
     let claims: oauth.IDToken;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { base64UrlEncode } from "../../../kernel/crypto";
+import { base64UrlEncode, sha256Hex } from "../../../kernel/crypto";
 import { type Envelope, sealedVersion } from "../../../kernel/crypto/envelope";
 import { unsealFailureReason } from "../../../kernel/crypto/unseal-failures";
 
@@ -58,6 +58,14 @@ export const providerTag = (issuer: string, clientId: string) => tag("provider",
 
 /** The PKCE verifier: the seed itself (43 base64url characters, 256 random bits, as RFC 7636 asks). */
 export const codeVerifierOf = (seed: string): string => seed;
+
+/**
+ * What the directory's table of spent states is keyed by: a digest of the seed, which one sealing
+ * made and the AEAD authenticates. Not the `state` string: the envelope opens other spellings of
+ * the same ciphertext (its key version with leading zeros, `v01.` for `v1.`), and a respelt copy
+ * of a spent state would hash to a key never spent, and sign in again.
+ */
+export const spentIdOf = (seed: string): Promise<string> => sha256Hex(`plinth sso spent\u0000${seed}`);
 
 /** The nonce, derived from the seed (one-way), so the state carries one secret rather than two. */
 export const nonceOf = (seed: string): Promise<string> => tag("nonce", seed).then((t) => `n${t}`);
