@@ -2,7 +2,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../../src/kernel/clock";
 import { nobleAead, wasmAead } from "../../src/kernel/crypto/aead";
-import { Envelope, KeyMaterialDestroyed, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
+import {
+  Envelope,
+  KeyMaterialDestroyed,
+  parseMasterKeys,
+  sealedVersion,
+  type TenantSeeds,
+} from "../../src/kernel/crypto/envelope";
 import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
 import { destroyTenantKeys, tenantEnvelope } from "../../src/modules/identity/key-material";
 
@@ -58,6 +64,18 @@ describe("envelope encryption", () => {
       "decryption failed",
     );
     await expect(envelope.decrypt("t1", "token", "v1.garbage")).rejects.toThrow("not an envelope ciphertext");
+  });
+
+  it("opens a ciphertext in the one spelling it was sealed in: no leading zero on its key version", async () => {
+    // A ciphertext used as a name (the SSO state, spent by value) must not have a second spelling
+    // that opens to the same plaintext: `v01.` read as version 1 was one.
+    const envelope = new Envelope(wasmAead, masters, memorySeeds());
+    const stored = await envelope.encrypt("t1", "token", "secret");
+    const respelt = stored.replace(/^v1\./, "v01.");
+    expect(respelt).not.toBe(stored);
+    expect(sealedVersion(respelt)).toBeNull();
+    await expect(envelope.decrypt("t1", "token", respelt)).rejects.toThrow("not an envelope ciphertext");
+    expect(sealedVersion(stored)).toBe(1);
   });
 
   it("rotates: new writes use the new version, old ones still decrypt and re-encrypt to it", async () => {

@@ -64,7 +64,7 @@ export interface TenantSeeds {
 
 export { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
 
-const FORMAT = /^v(\d{1,7})\.([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22,})$/;
+const FORMAT = /^v([1-9]\d{0,6})\.([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22,})$/;
 const encoder = new TextEncoder();
 
 /**
