@@ -25,7 +25,15 @@ import { fileErrors } from "./errors";
 import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, typedName } from "./policy";
 import { listFiles } from "./read-model";
 import { fileNotFound, serveFile } from "./serve";
-import { DEFAULT_URL_SECONDS, MAX_URL_SECONDS, SignedQuery, signedTenant, signingKeys } from "./signed-url";
+import {
+  DEFAULT_URL_SECONDS,
+  MAX_URL_SECONDS,
+  requireMintedForm,
+  SignedQuery,
+  signedPath,
+  signedTenant,
+  signingKeys,
+} from "./signed-url";
 import { signDownload, verifyDownload } from "./signing";
 import { BodyLengthError, type Stored, streamToR2 } from "./upload";
 import { admit } from "./upload-checks";
@@ -254,12 +262,11 @@ export const fileRoutes = createRouter()
     const now = Math.floor(c.get("clock").now().getTime() / 1000);
     const exp = now + (c.req.valid("json").expires_in ?? DEFAULT_URL_SECONDS);
     const q = await signDownload(keys, tenant.id, id, exp);
-    const query = new URLSearchParams({ tenant: q.tenant, exp: String(q.exp), kv: String(q.kv), sig: q.sig });
     // A bearer capability: not cached, not kept by the idempotency store.
     c.header("Cache-Control", "no-store");
     return c.json(
       {
-        url: new URL(`/api/v1/files/${id}/download?${query}`, c.req.url).href,
+        url: new URL(signedPath(id, q), c.req.url).href,
         expires_at: new Date(exp * 1000).toISOString(),
       },
       200,
@@ -268,6 +275,8 @@ export const fileRoutes = createRouter()
   .openapi(signedDownload, async (c) => {
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
+    // Only the URL as minted: a decoded, reordered or extended copy of it is refused before the signature.
+    requireMintedForm(c.req.url, id, query);
     const now = Math.floor(c.get("clock").now().getTime() / 1000);
     const verdict = await verifyDownload(signingKeys(c), id, query, now);
     if (verdict === "invalid") {

@@ -60,3 +60,28 @@ export function signingKeys(c: Context<AppEnv>): string {
   }
   return keys;
 }
+
+/** A signed URL's values, once parsed. */
+type SignedValues = { tenant: string; exp: number; kv: number; sig: string };
+
+/** The path and query of a signed download URL, as the URL is minted: the one form a download accepts. */
+export function signedPath(fileId: string, q: SignedValues): string {
+  const query = new URLSearchParams({ tenant: q.tenant, exp: String(q.exp), kv: String(q.kv), sig: q.sig });
+  return `/api/v1/files/${fileId}/download?${query}`;
+}
+
+/**
+ * Refuses (400 `validation_failed`) a signed download whose URL is not, character for
+ * character, the one minted for its values. Parsing decodes percent-escapes (`exp=%31…`,
+ * `t%65nant=`, an escaped file id in the path), ignores parameter order and drops parameters
+ * it does not know (`&download=1`), so each of those verified under the one signature: one
+ * signed URL was many, and a cache key, a log line or a deny-list entry for one missed the others.
+ */
+export function requireMintedForm(requestUrl: string, fileId: string, q: SignedValues): void {
+  const url = new URL(requestUrl);
+  if (`${url.pathname}${url.search}` === signedPath(fileId, q)) return;
+  throw new AppError("validation_failed", {
+    detail: "the signed URL is not in the form it was minted in: use it exactly as POST /files/{id}/url answered it",
+    errors: [{ path: "query", message: "must be tenant, exp, kv and sig, in that order, unescaped, and nothing else" }],
+  });
+}
