@@ -54,6 +54,10 @@ describe("the module contract, over src/ and durable-objects/", () => {
       "src/kernel/health/checks.ts",
       "src/kernel/health/migration-tables.ts",
       "src/kernel/db/counting.ts",
+      // The mail dead-letter store's insert refused for a held recipient in the same statement
+      // (`insert … select … where not exists`): drizzle's insert-select must name every column of
+      // the table, defaults included, so this one statement is written out (notify/dead-letters.ts).
+      "src/kernel/notify/dead-letters.ts",
     ]);
     expect(offenders(/\.prepare\(/, (f) => allowed.has(f))).toEqual([]);
   });
@@ -64,6 +68,8 @@ describe("the module contract, over src/ and durable-objects/", () => {
       "src/kernel/read-models/db.ts",
       "src/kernel/events/dead-letters.ts",
       "src/kernel/notify/dead-letters.ts",
+      // Deleted recipients held beside the mail dead letters they refuse (same database).
+      "src/kernel/notify/suppressions.ts",
       "src/kernel/notify/mailbox.ts",
       "src/kernel/notify/routes.ts",
       "src/modules/identity/key-index.ts",
