@@ -24,8 +24,8 @@ export const RECIPIENT_SCAN_LIMIT = 1_000;
  * in the operator's store. Letters are found by their recipient digest (recipient-digest.ts);
  * those without one are opened to read their recipient (the address is never in the clear), and
  * one that does not open is left for the operator. Recorded as the operator's own dismissal is
- * (`mail.dead_letter.dismissed` in the tenant's audit log, by the request's principal, then the
- * log line), so the letter's end is on record. First it holds the digest (suppressions.ts) until
+ * (`mail.dead_letter.dismissed` in the tenant's audit log, by the request's principal, and the
+ * log line), once the letter is dismissed, so the letter's end is on record. First it holds the digest (suppressions.ts) until
  * mail still on the queue can no longer fail into the store, which then refuses it: those letters
  * are never stored. Returns how many. Throws when D1 or the events queue fails; what was not
  * dismissed then is found again by its digest ({@link dismissMailToDigest}), which holds it too.
@@ -92,27 +92,32 @@ async function holdLateMail(db: D1Database, tenantId: string, digest: string, no
   await mailSuppressionStore(db).hold(tenantId, digest, until);
 }
 
-/** Records, then deletes, `letters`; logs each as the operator's dismissal is. */
+/** Dismisses `letters`, then records those dismissed; logs each as the operator's dismissal is. */
 async function dismiss(env: Env, log: Logger, by: LetterActor, letters: readonly MailDeadLetter[]): Promise<number> {
   if (letters.length === 0) return 0;
-  await sendRecordsBy(env.EVENTS, by, "mail.dead_letter.dismissed", letters.map(mailLetter));
   const store = mailDeadLetterStore(env.DB);
+  const done: MailDeadLetter[] = [];
   for (const letter of letters) {
     const dismissed = await store.dismiss(letter.id);
     // Gone since it was found (the operator dismissed it meanwhile): nothing left to do.
-    if (dismissed)
-      log.info("mail dead letter dismissed", {
-        event: "mail.dead_letter.dismissed",
-        mail_id: dismissed.mail_id,
-        mail_kind: dismissed.kind,
-        cause: "recipient_deleted",
-        dead_letter_id: dismissed.id,
-        message_id: dismissed.message_id,
-        tenant_id: dismissed.tenant_id,
-        reason: dismissed.reason,
-        replayed_at: dismissed.replayed_at,
-        by: `${by.actor.kind}:${by.actor.id}`,
-      });
+    if (!dismissed) continue;
+    done.push(letter);
+    log.info("mail dead letter dismissed", {
+      event: "mail.dead_letter.dismissed",
+      mail_id: dismissed.mail_id,
+      mail_kind: dismissed.kind,
+      cause: "recipient_deleted",
+      dead_letter_id: dismissed.id,
+      message_id: dismissed.message_id,
+      tenant_id: dismissed.tenant_id,
+      reason: dismissed.reason,
+      replayed_at: dismissed.replayed_at,
+      by: `${by.actor.kind}:${by.actor.id}`,
+    });
   }
+  // Recorded once dismissed, not before: a dismissal's record is keyed by its letter (the first
+  // record wins), so one sent ahead of a write that then failed would name this attempt's actor
+  // for the hourly retry's dismissal. A record that cannot be sent leaves the log line above.
+  await sendRecordsBy(env.EVENTS, by, "mail.dead_letter.dismissed", done.map(mailLetter));
   return letters.length;
 }
