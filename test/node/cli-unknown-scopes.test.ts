@@ -1,8 +1,7 @@
 // A key holding a scope of a module since removed from the deployment: the API flags it in
 // `unknown_scopes` (docs/identity.md, API keys), and `plinth keys list|show` say so in text.
-import { createServer } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { describe, expect, it } from "vitest";
+import { keyRoutesServing, plinth } from "./plinth-cli";
 
 const key = {
   id: "01KEYWITHANOLDSCOPE00000000",
@@ -17,37 +16,24 @@ const key = {
 };
 
 /** A plinth answering the key's routes with `key`, as a deployment without the module would. */
-const server = createServer((req, res) => {
-  req.resume();
-  const body = req.url?.startsWith("/api/v1/admin/api-keys/") ? key : { items: [key], next_cursor: null };
-  res.writeHead(200, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-});
-let url = "";
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  url = `http://127.0.0.1:${address.port}`;
-});
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+const served = keyRoutesServing(key);
 
 const env = { PLINTH_KEY: `plk_dev_${"a".repeat(43)}` };
 
 describe("a key's scopes no module declares", () => {
   it("keys show names them on a line of their own; --json is the API's answer", async () => {
-    const shown = await plinth(["keys", "show", key.id, "--url", url], env);
+    const shown = await plinth(["keys", "show", key.id, "--url", served.url()], env);
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/^scopes +blog\.post\.read,gone\.thing\.read$/m);
     expect(shown.stdout).toMatch(
       /^unknown_scopes +gone\.thing\.read \(no module declares them: they grant nothing\)$/m,
     );
-    const json = await plinth(["keys", "show", key.id, "--json", "--url", url], env);
+    const json = await plinth(["keys", "show", key.id, "--json", "--url", served.url()], env);
     expect(JSON.parse(json.stdout)).toEqual(key);
   });
 
   it("keys list marks them in the scopes column", async () => {
-    const listed = await plinth(["keys", "list", "--url", url], env);
+    const listed = await plinth(["keys", "list", "--url", served.url()], env);
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).toContain("blog.post.read,gone.thing.read(unknown)");
   });

@@ -1,9 +1,8 @@
 // A key whose creator no longer holds some of its scopes: the API names them in
 // `withheld_scopes` (docs/identity.md, What a key holds), and `plinth keys list|show` say so
 // in text, as they do for `unknown_scopes`.
-import { createServer } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { describe, expect, it } from "vitest";
+import { keyRoutesServing, plinth } from "./plinth-cli";
 
 const key = {
   id: "01KEYOFADEMOTEDADMIN0000000",
@@ -18,39 +17,24 @@ const key = {
 };
 
 /** A plinth answering the key's routes with `key`, as a tenant whose admin was demoted would. */
-const server = createServer((req, res) => {
-  req.resume();
-  const body = req.url?.startsWith("/api/v1/admin/api-keys/") ? key : { items: [key], next_cursor: null };
-  res.writeHead(200, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-});
-// A port of the system's choosing, as the other CLI tests take: a fixed one collides with another
-// checkout's run of this file.
-let url = "";
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  url = `http://127.0.0.1:${address.port}`;
-});
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+const served = keyRoutesServing(key);
 
 const env = { PLINTH_KEY: `plk_dev_${"a".repeat(43)}` };
 
 describe("a key's scopes its creator no longer holds", () => {
   it("keys show names them on a line of their own; --json is the API's answer", async () => {
-    const shown = await plinth(["keys", "show", key.id, "--url", url], env);
+    const shown = await plinth(["keys", "show", key.id, "--url", served.url()], env);
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/^scopes +admin\.keys\.read,identity\.user\.read$/m);
     expect(shown.stdout).toMatch(
       /^withheld_scopes +admin\.keys\.read \(its creator no longer holds them whole: of these the key grants only what its creator still holds\)$/m,
     );
-    const json = await plinth(["keys", "show", key.id, "--json", "--url", url], env);
+    const json = await plinth(["keys", "show", key.id, "--json", "--url", served.url()], env);
     expect(JSON.parse(json.stdout)).toEqual(key);
   });
 
   it("keys list marks them in the scopes column", async () => {
-    const listed = await plinth(["keys", "list", "--url", url], env);
+    const listed = await plinth(["keys", "list", "--url", served.url()], env);
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).toContain("admin.keys.read(withheld),identity.user.read");
   });

@@ -1,6 +1,8 @@
 // Runs the `plinth` CLI as an operator's shell would, for the Node tests of its commands.
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -51,3 +53,26 @@ export const jsonLines = (stderr: string): Record<string, unknown>[] =>
         throw new Error(`a --json run printed a stderr line that is not JSON: ${line}`);
       }
     });
+
+/**
+ * A plinth answering the API-key routes with `key` (one key read, or a page of it), on a port of
+ * the system's choosing, for a file's tests of how `plinth keys list|show` print it: started
+ * before the file's tests and closed after them. `url()` is its origin once started.
+ */
+export function keyRoutesServing(key: Record<string, unknown>): { url: () => string } {
+  const server = createServer((req, res) => {
+    req.resume();
+    const body = req.url?.startsWith("/api/v1/admin/api-keys/") ? key : { items: [key], next_cursor: null };
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  });
+  let url = "";
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    url = `http://127.0.0.1:${address.port}`;
+  });
+  afterAll(() => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))));
+  return { url: () => url };
+}
