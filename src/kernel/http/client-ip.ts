@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { derivedKey } from "../crypto/derived-key";
 import { hash } from "../crypto/hash";
 import { toHex } from "../crypto/tokens";
 import type { AppEnv } from "../env";
@@ -6,18 +7,7 @@ import type { AppEnv } from "../env";
 const encoder = new TextEncoder();
 const HASH_BYTES = 16;
 
-// Per-isolate cache of the hashing key, keyed by the secret it is derived from.
-let derived: { secret: string; key: Uint8Array } | undefined;
-
-function ipKey(secret: string): Uint8Array {
-  if (derived?.secret !== secret) {
-    derived = {
-      secret,
-      key: hash.blake2b(encoder.encode(secret), { key: encoder.encode("plinth ip hash"), outLen: 32 }),
-    };
-  }
-  return derived.key;
-}
+const ipKey = derivedKey("plinth ip hash");
 
 /**
  * The audit log's `ip_hash` of the request's client: hex BLAKE2b-128 of

@@ -1,20 +1,10 @@
+import { derivedKey } from "../crypto/derived-key";
 import { hash } from "../crypto/hash";
 import { toHex } from "../crypto/tokens";
 
 const encoder = new TextEncoder();
 
-// Per-isolate cache of the fingerprint key, keyed by the secret it is derived from.
-let derived: { secret: string; key: Uint8Array } | undefined;
-
-function fingerprintKey(secret: string): Uint8Array {
-  if (derived?.secret !== secret) {
-    derived = {
-      secret,
-      key: hash.blake2b(encoder.encode(secret), { key: encoder.encode("plinth idempotency fingerprint"), outLen: 32 }),
-    };
-  }
-  return derived.key;
-}
+const fingerprintKey = derivedKey("plinth idempotency fingerprint");
 
 /**
  * What an idempotency record keeps of its request, to tell a repeat from another body under the

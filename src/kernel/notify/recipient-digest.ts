@@ -1,3 +1,4 @@
+import { derivedKey } from "../crypto/derived-key";
 import { hash } from "../crypto/hash";
 import { toHex } from "../crypto/tokens";
 
@@ -7,18 +8,7 @@ const DIGEST_BYTES = 16;
 /** A recipient digest: what {@link recipientDigest} answers, 32 hex characters. */
 export const RECIPIENT_DIGEST = /^[0-9a-f]{32}$/;
 
-// Per-isolate cache of the digest key, keyed by the secret it is derived from.
-let derived: { secret: string; key: Uint8Array } | undefined;
-
-function digestKey(secret: string): Uint8Array {
-  if (derived?.secret !== secret) {
-    derived = {
-      secret,
-      key: hash.blake2b(encoder.encode(secret), { key: encoder.encode("plinth mail recipient"), outLen: 32 }),
-    };
-  }
-  return derived.key;
-}
+const digestKey = derivedKey("plinth mail recipient");
 
 /**
  * Who a mail dead letter is addressed to, without the address: hex BLAKE2b-128 of `<tenant
