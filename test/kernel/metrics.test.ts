@@ -7,9 +7,10 @@ import { describe, expect, it } from "vitest";
 import { type Clock, manualClock, systemClock } from "../../src/kernel/clock";
 import { METRICS, type MetricDef } from "../../src/kernel/metrics/catalog";
 import { METRICS_SHARDS, metricsShard } from "../../src/kernel/metrics/contract";
-import { MetricsFlusher, type MetricsSink } from "../../src/kernel/metrics/flush";
+import { FLUSH_STUCK_MS, MetricsFlusher, type MetricsSink } from "../../src/kernel/metrics/flush";
 import { renderPrometheus } from "../../src/kernel/metrics/prometheus";
 import { MetricsRecorder } from "../../src/kernel/metrics/recorder";
+import { manualTime } from "../../src/kernel/resilience/sleep";
 import { modules } from "../../src/modules";
 import { expectProblem, testApp } from "../helpers";
 import { call, newTenant } from "../identity/helpers";
@@ -108,6 +109,69 @@ describe("the isolate's flusher", () => {
       "2030-01-01T00:00:00.000Z",
       "2030-01-01T00:00:01.000Z",
     ]);
+  });
+});
+
+describe("a flush that never settles", () => {
+  it("is given up after FLUSH_STUCK_MS: the next flush sends its batch again, under the same id, then flushes on", async () => {
+    // Its request's context was torn down under it (a time limit, a test file ending): the call to
+    // the aggregator never settles. Waiting on it for ever held every later flush and GET /metrics.
+    const sent: { id: string; n: number }[] = [];
+    let calls = 0;
+    const sink: MetricsSink = (_e, _shard, flush) => {
+      calls++;
+      if (calls === 1) return new Promise<never>(() => {});
+      sent.push({ id: flush.id, n: flush.series.length });
+      return Promise.resolve();
+    };
+    const time = manualTime("2030-01-01T00:00:00Z");
+    const warned: string[] = [];
+    const flusher = new MetricsFlusher(
+      new MetricsRecorder(),
+      sink,
+      { warn: (msg) => void warned.push(msg) },
+      0,
+      time.sleeper,
+    );
+    flusher.recorder.inc(METRICS.httpRequests, ["/stuck", "GET", "2xx", "none"]);
+    void flusher.flush(env, time.clock); // never settles
+    let second = false;
+    const next = flusher.flush(env, time.clock).then(() => {
+      second = true;
+    });
+    await time.advance(FLUSH_STUCK_MS - 1);
+    expect(second).toBe(false);
+    await time.advance(1);
+    await next;
+    expect(warned).toEqual(["metrics flush never settled; sending its batch again"]);
+    expect(sent).toHaveLength(1);
+    const [again] = sent;
+    flusher.recorder.inc(METRICS.httpRequests, ["/after", "GET", "2xx", "none"]);
+    await flusher.flush(env, time.clock);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.id).not.toBe(again?.id);
+    expect(time.pending()).toBe(0);
+  });
+
+  it("a flush under way that settles is waited for, and nothing is sent twice", async () => {
+    const ids: string[] = [];
+    let release = () => {};
+    const sink: MetricsSink = (_e, _shard, flush) => {
+      ids.push(flush.id);
+      return ids.length === 1 ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+    };
+    const time = manualTime("2030-01-01T00:00:00Z");
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: () => {} }, 0, time.sleeper);
+    flusher.recorder.inc(METRICS.httpRequests, ["/slow", "GET", "2xx", "none"]);
+    const first = flusher.flush(env, time.clock);
+    flusher.recorder.inc(METRICS.httpRequests, ["/since", "GET", "2xx", "none"]);
+    const second = flusher.flush(env, time.clock);
+    await time.advance(1000);
+    release();
+    await Promise.all([first, second]);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(time.pending()).toBe(0);
   });
 });
 

@@ -1,11 +1,20 @@
 import type { Clock } from "../clock";
 import { newId } from "../crypto";
 import { createLogger, errorFields, type Logger } from "../log";
+import { realSleeper, type Sleeper } from "../resilience/sleep";
 import { METRICS_SHARDS, metricsShard } from "./contract";
 import { isolateRecorder, type MetricsRecorder, type SeriesPoint } from "./recorder";
 
 /** Least time between two flushes of one isolate. */
 export const FLUSH_INTERVAL_MS = 1000;
+
+/**
+ * How long a flush is waited for before it is taken for lost. A flush runs in the `waitUntil` of
+ * whichever request or object started it; if that context is torn down first (its time limit, a
+ * test file ending), its call to the aggregator never settles, and a flusher waiting on it would
+ * never flush again and hold every `GET /metrics` of the isolate.
+ */
+export const FLUSH_STUCK_MS = 5_000;
 
 /** Where a flush goes: the aggregator shard's `add`, or a fake in tests. */
 export type MetricsSink = (
@@ -25,7 +34,7 @@ const aggregatorSink: MetricsSink = (env, shard, flush) => metricsShard(env, sha
  * counted twice.
  */
 export class MetricsFlusher {
-  private inFlight: Promise<void> | null = null;
+  private inFlight: { done: Promise<void>; startedAt: number } | null = null;
   private unsent: { id: string; series: SeriesPoint[] } | null = null;
   private last = Number.NEGATIVE_INFINITY;
   readonly shard: number;
@@ -35,6 +44,7 @@ export class MetricsFlusher {
     private readonly sink: MetricsSink = aggregatorSink,
     private readonly log: Pick<Logger, "warn"> = createLogger("warn", { component: "metrics" }),
     shard = Math.floor(Math.random() * METRICS_SHARDS),
+    private readonly sleeper: Sleeper = realSleeper,
   ) {
     this.shard = shard;
   }
@@ -50,24 +60,47 @@ export class MetricsFlusher {
    * theirs; a clock behind the last flush's time is taken for another one (or one moved back),
    * which flushes, rather than holding every flush of the isolate until it catches up (a day,
    * for a test's). One comparison, no more on the request's path; while clocks that disagree
-   * alternate, each call may flush, one at a time.
+   * alternate, each call may flush, one at a time. A flush under way for {@link FLUSH_STUCK_MS}
+   * or more is taken for lost.
    */
   maybeFlush(env: Env | undefined, clock: Clock, waitUntil: (p: Promise<unknown>) => void): void {
     // No aggregator binding (a test's bare env, a misconfigured deploy that init reports): nothing to flush to.
-    if (typeof env?.METRICS?.getByName !== "function" || this.inFlight) return;
-    const since = clock.now().getTime() - this.last;
-    if (since >= 0 && since < FLUSH_INTERVAL_MS) return;
+    if (typeof env?.METRICS?.getByName !== "function") return;
+    const now = clock.now().getTime();
+    if (this.inFlight && Math.abs(now - this.inFlight.startedAt) < FLUSH_STUCK_MS) return;
+    const since = now - this.last;
+    if (!this.inFlight && since >= 0 && since < FLUSH_INTERVAL_MS) return;
     waitUntil(this.flush(env, clock));
   }
 
-  /** Flushes now (joining a flush under way, then flushing what came since). Never rejects. */
+  /**
+   * Flushes now (after a flush under way, waited for at most {@link FLUSH_STUCK_MS}, then what
+   * came since). Never rejects. A flush given up on keeps its batch: the next one sends it again
+   * under the same id, which the aggregator adds once.
+   */
   async flush(env: Env, clock: Clock): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    this.inFlight = this.send(env, clock);
+    const under = this.inFlight;
+    if (under) {
+      const stop = new AbortController();
+      const settled = await Promise.race([
+        under.done.then(() => true),
+        this.sleeper.sleep(FLUSH_STUCK_MS, stop.signal).then(
+          () => false,
+          () => true,
+        ),
+      ]);
+      stop.abort();
+      if (!settled && this.inFlight === under) {
+        this.log.warn("metrics flush never settled; sending its batch again", { waited_ms: FLUSH_STUCK_MS });
+        this.inFlight = null;
+      }
+    }
+    const flight = { done: this.send(env, clock), startedAt: clock.now().getTime() };
+    this.inFlight = flight;
     try {
-      await this.inFlight;
+      await flight.done;
     } finally {
-      this.inFlight = null;
+      if (this.inFlight === flight) this.inFlight = null;
     }
   }
 
@@ -80,11 +113,13 @@ export class MetricsFlusher {
       if (!series) return;
       this.unsent = { id: newId(now), series };
     }
+    const batch = this.unsent;
     try {
-      await this.sink(env, this.shard, { ...this.unsent, now });
-      this.unsent = null;
+      await this.sink(env, this.shard, { ...batch, now });
+      // A flush given up on that settles after all must not clear a newer batch.
+      if (this.unsent === batch) this.unsent = null;
     } catch (error) {
-      this.log.warn("metrics flush failed; will retry", { series: this.unsent?.series.length, ...errorFields(error) });
+      this.log.warn("metrics flush failed; will retry", { series: batch.series.length, ...errorFields(error) });
     }
   }
 }
