@@ -167,7 +167,8 @@ export const webhookCommands = [
       printPage(run, body, [
         ["id", (e) => e.id],
         ["host", (e) => hostOf(e.url)],
-        ["events", (e) => e.events],
+        // Filters matching no event type published here (a module removed since) receive nothing.
+        ["events", (e) => e.events.map((f) => ((e.unknown_events ?? []).includes(f) ? `${f}(unknown)` : f))],
         ["enabled", (e) => (e.enabled ? "yes" : `no (${e.disabled_reason ?? "by an admin"})`)],
         ["updated", (e) => e.updated_at],
       ]);

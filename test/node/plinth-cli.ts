@@ -55,16 +55,15 @@ export const jsonLines = (stderr: string): Record<string, unknown>[] =>
     });
 
 /**
- * A plinth answering the API-key routes with `key` (one key read, or a page of it), on a port of
- * the system's choosing, for a file's tests of how `plinth keys list|show` print it: started
- * before the file's tests and closed after them. `url()` is its origin once started.
+ * A stand-in plinth answering every request with `answer(path)` as JSON (200), on a port of the
+ * system's choosing, for a file's tests of how the CLI prints an answer: started before the
+ * file's tests and closed after them. `url()` is its origin once started.
  */
-export function keyRoutesServing(key: Record<string, unknown>): { url: () => string } {
+export function jsonServing(answer: (path: string) => unknown): { url: () => string } {
   const server = createServer((req, res) => {
     req.resume();
-    const body = req.url?.startsWith("/api/v1/admin/api-keys/") ? key : { items: [key], next_cursor: null };
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
+    res.end(JSON.stringify(answer(req.url ?? "/")));
   });
   let url = "";
   beforeAll(async () => {
@@ -76,3 +75,7 @@ export function keyRoutesServing(key: Record<string, unknown>): { url: () => str
   afterAll(() => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))));
   return { url: () => url };
 }
+
+/** A plinth answering the API-key routes with `key`: one key read, or a page of it. */
+export const keyRoutesServing = (key: Record<string, unknown>) =>
+  jsonServing((path) => (path.startsWith("/api/v1/admin/api-keys/") ? key : { items: [key], next_cursor: null }));
