@@ -169,8 +169,11 @@ export async function verifyExport({ entries, checkpoint, tenantId, checkpoints 
 
 /** Imports the Ed25519 keys of a JWKS document: kid -> CryptoKey. */
 export async function importJwks(jwks) {
+  // A page that is not a key set (the wrong URL, `/healthz`) is a mistake to name, not an empty
+  // set under which every checkpoint would read "unverified".
+  if (!Array.isArray(jwks?.keys)) throw new Error('not a JWKS: no "keys" array');
   const keys = new Map();
-  for (const jwk of jwks?.keys ?? []) {
+  for (const jwk of jwks.keys) {
     if (jwk?.kty !== "OKP" || jwk?.crv !== "Ed25519" || typeof jwk.kid !== "string") continue;
     const { kty, crv, x } = jwk;
     keys.set(jwk.kid, await webcrypto.subtle.importKey("jwk", { kty, crv, x }, { name: "Ed25519" }, false, ["verify"]));

@@ -211,6 +211,13 @@ describe("plinth audit verify (CLI)", () => {
       /^unverified at seq 20: the checkpoint is signed with key "k-test", which the JWKS does not hold/,
     );
 
+    // A JSON page that is not a key set (a wrong --jwks URL): misuse, named, not "unverified".
+    const notJwks = join(dir, "not-jwks.json");
+    writeFileSync(notJwks, JSON.stringify({ status: "ok" }));
+    const wrong = await cli("audit", "verify", intact, "--jwks", notJwks);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('cannot load the JWKS: not a JWKS: no "keys" array');
+
     expect((await cli("audit", "verify")).code).toBe(2);
     expect((await cli("audit", "verify", join(dir, "missing.ndjson"))).code).toBe(2);
     expect((await cli("nope")).code).toBe(2);
