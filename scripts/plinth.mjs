@@ -12,7 +12,7 @@
 //   plinth modules list | validate
 //     Prints the registry (name, version, dependencies, permissions, events,
 //     routes), or every manifest problem with its module named (exit 1).
-//   plinth db migrate [--remote] [--env <name>] [--only d1|libsql]
+//   plinth db migrate [--remote] [--env <name>] [--persist-to <dir>] [--only d1|libsql]
 //     Applies migrations/ to D1 and, when READ_MODEL_URL is set, to the
 //     libSQL read-model database (scripts/lib/db-migrate.mjs).
 //   plinth db renumbered <new.sql> --from <old.sql>… [--remote] [--env <name>]
@@ -38,7 +38,8 @@ const LOCAL = [
   ["audit verify <file.ndjson> [--jwks <url-or-file>]", "verify an audit export offline"],
   ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
   ["modules list | validate", "print the module registry, or its problems"],
-  ["db migrate [--remote] [--env <name>] [--only d1|libsql]", "apply migrations to D1 and the libSQL read models"],
+  // The usage line of db migrate's own --help, so the two cannot drift apart.
+  [DB_MIGRATE_HELP.split("\n")[0].replace(/^usage: plinth /, ""), "apply migrations to D1 and the libSQL read models"],
   [
     "db renumbered <new.sql> --from <old.sql>… [--remote] [--env <name>]",
     "record a fork's regenerated migration where the ones it replaces were applied",
