@@ -5,6 +5,7 @@ import { WrongTenant } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { TenantErased } from "../src/kernel/durable/tombstone";
 import { versionMatches } from "../src/kernel/http/if-match";
+import type { Sleeper } from "../src/kernel/resilience/sleep";
 import type { Ctx } from "../src/modules/identity/directory/types";
 import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";
 import { endpointActor, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
@@ -48,10 +49,10 @@ type Timer = z.infer<typeof Timer>;
  * tenant's endpoints, the fan-out of its events, and its delivery bulkhead.
  * See src/modules/webhooks/contract.ts and docs/webhooks.md.
  */
-export function webhookRegistryObject(platform: { clock: Clock }) {
+export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleeper }) {
   return class WebhookRegistry extends Actor<Timer> implements RpcServer<Rpc> {
     private endpoints: Map<string, Endpoint> | null = null;
-    private readonly bulkhead = new BulkheadLeases();
+    private readonly bulkhead = new BulkheadLeases(platform.sleeper);
 
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {

@@ -6,7 +6,7 @@
  * attempts in flight, which an eviction ends anyway.
  */
 import { Bulkhead, BulkheadFullError, BulkheadTimeoutError } from "../../kernel/resilience/bulkhead";
-import { realSleeper } from "../../kernel/resilience/sleep";
+import { realSleeper, type Sleeper } from "../../kernel/resilience/sleep";
 import type { DeliveryPolicy } from "./domain";
 
 /** How long a bulkhead permit lives if its holder never releases it (an actor evicted mid-attempt). */
@@ -20,11 +20,14 @@ export class BulkheadLeases {
   private bulkhead: Bulkhead | null = null;
   private readonly leases = new Map<string, () => void>();
 
+  /** `sleeper`: what the queue's timeout and a lease's lapse wait on (the registry's platform's). */
+  constructor(private readonly sleeper: Sleeper = realSleeper) {}
+
   /** A permit to deliver, sized by `policy` when first asked; `waitUntil` keeps the lease's lapse alive. */
   async acquire(policy: DeliveryPolicy, waitUntil: (p: Promise<unknown>) => void): Promise<Permit> {
     this.bulkhead ??= new Bulkhead(
       { maxConcurrent: policy.tenantConcurrency, maxQueued: policy.tenantConcurrency * 4, queueTimeoutMs: 2_000 },
-      realSleeper,
+      this.sleeper,
     );
     try {
       const release = await this.bulkhead.acquire();
@@ -38,7 +41,7 @@ export class BulkheadLeases {
       };
       this.leases.set(lease, done);
       // A holder that never releases (evicted mid-attempt) cannot keep the permit for ever.
-      waitUntil(realSleeper.sleep(policy.attemptTimeoutMs + LEASE_SLACK_MS).then(done));
+      waitUntil(this.sleeper.sleep(policy.attemptTimeoutMs + LEASE_SLACK_MS).then(done));
       return { granted: true, lease };
     } catch (error) {
       if (error instanceof BulkheadFullError || error instanceof BulkheadTimeoutError) {
