@@ -94,6 +94,21 @@ async function toCallback(slug: string, query = ""): Promise<{ callback: string;
 
 const json = (body: string): Json => JSON.parse(body) as Json;
 
+/** Enrols the signed-in user (access `token`) in plinth's two-factor with an authenticator app; their recovery codes. */
+async function enrolTwoFactor(token: string): Promise<string[]> {
+  const started = await api("POST", "/api/v1/me/two-factor", { key: token });
+  expect(started.status, JSON.stringify(started.body)).toBe(201);
+  const totp = new TOTP({
+    algorithm: "SHA1",
+    digits: 6,
+    period: 30,
+    secret: Secret.fromBase32(String(started.body.secret)),
+  });
+  const confirmed = await api("POST", "/api/v1/me/two-factor/confirm", { key: token, body: { code: totp.generate() } });
+  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+  return confirmed.body.recovery_codes as string[];
+}
+
 /** A POST on the tenant's own origin, as its app makes it (the callback URL comes from the request's origin). */
 function postOnTenant(slug: string, path: string, token: string, body: Json): Promise<{ status: number; body: Json }> {
   const url = new URL(`${originOf(slug)}${path}`);
@@ -493,20 +508,7 @@ describe("an owner's account is never linked by email alone", () => {
     const begun = await postOnTenant(slug, "/api/v1/me/sso/link", token, { password });
     expect(begun.status, JSON.stringify(begun.body)).toBe(200);
 
-    const started = await api("POST", "/api/v1/me/two-factor", { key: token });
-    expect(started.status, JSON.stringify(started.body)).toBe(201);
-    const totp = new TOTP({
-      algorithm: "SHA1",
-      digits: 6,
-      period: 30,
-      secret: Secret.fromBase32(String(started.body.secret)),
-    });
-    const confirmed = await api("POST", "/api/v1/me/two-factor/confirm", {
-      key: token,
-      body: { code: totp.generate() },
-    });
-    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-    const [recovery] = confirmed.body.recovery_codes as string[];
+    const [recovery] = await enrolTwoFactor(token);
 
     provider().loginAs("lane-at-idp", { email: "lane@example.com", email_verified: true });
     const linking = browser();
@@ -609,20 +611,7 @@ describe("plinth's second factor on a sign-in through the provider", () => {
     expect(json(refused.body).code).toBe("two_factor_required");
 
     // Enrolled from the session they still hold, the sign-in asks the code as password login does.
-    const started = await api("POST", "/api/v1/me/two-factor", { key: token });
-    expect(started.status, JSON.stringify(started.body)).toBe(201);
-    const totp = new TOTP({
-      algorithm: "SHA1",
-      digits: 6,
-      period: 30,
-      secret: Secret.fromBase32(String(started.body.secret)),
-    });
-    const confirmed = await api("POST", "/api/v1/me/two-factor/confirm", {
-      key: token,
-      body: { code: totp.generate() },
-    });
-    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-    const [first, second] = confirmed.body.recovery_codes as string[];
+    const [first, second] = await enrolTwoFactor(token);
 
     const challenged = await signIn();
     expect(challenged.status, challenged.body).toBe(200);
