@@ -86,3 +86,26 @@ export function parseList(header: string | null): Record<string, Record<string, 
   }
   return out;
 }
+
+type LimiterStub = ReturnType<Env["RATE_LIMITER"]["getByName"]>;
+type RecordArgs = Parameters<LimiterStub["record"]>[0];
+
+/**
+ * The real RateLimiter objects, each `record` on a principal's object passed through
+ * `onPrincipalRecord` (to count, or to fail one) before it reaches the object; every other call,
+ * and records on other objects, go straight through.
+ */
+export function principalRecordsThrough(onPrincipalRecord: (args: RecordArgs) => void) {
+  return {
+    getByName: (name: string) => {
+      const stub = env.RATE_LIMITER.getByName(name);
+      return {
+        check: (args: Parameters<LimiterStub["check"]>[0]) => stub.check(args),
+        record: async (args: RecordArgs) => {
+          if (name.startsWith("principal:")) onPrincipalRecord(args);
+          return stub.record(args);
+        },
+      };
+    },
+  };
+}

@@ -1,27 +1,11 @@
-// The async limiter's pause between a busy key's reports runs on the platform's sleeper: a
-// test moves time to end it, instead of waiting, and sees what each report carried.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { manualTime } from "../../src/kernel/resilience/sleep";
-import { gateway } from "./helpers";
+import { gateway, principalRecordsThrough } from "./helpers";
 
 /** The real RateLimiter objects, with what each `record` on a principal's object carried. */
 function counting() {
   const counts: number[] = [];
-  const binding = {
-    getByName: (name: string) => {
-      const stub = env.RATE_LIMITER.getByName(name);
-      return {
-        check: (args: Parameters<typeof stub.check>[0]) => stub.check(args),
-        record: async (args: Parameters<typeof stub.record>[0]) => {
-          const verdict = await stub.record(args);
-          if (name.startsWith("principal:")) counts.push(args.count);
-          return verdict;
-        },
-      };
-    },
-  };
-  return { counts, binding };
+  return { counts, binding: principalRecordsThrough((args) => counts.push(args.count)) };
 }
 
 /** Waits for `done` on real time (the object's answer is real I/O); fails after 5 s. */

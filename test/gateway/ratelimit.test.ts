@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { limiterStats } from "../../src/kernel/ratelimit/limiter";
-import { type Answer, gateway, parseList } from "./helpers";
+import { type Answer, gateway, parseList, principalRecordsThrough } from "./helpers";
 
 const sync = { mode: "sync", on_failure: "open" } as const;
 
@@ -355,23 +355,13 @@ describe("async policies", () => {
   it("keep the count of a report that failed and send it with the key's next one", async () => {
     let failNext = true;
     const counted: number[] = [];
-    const flaky = {
-      getByName: (name: string) => {
-        const stub = env.RATE_LIMITER.getByName(name);
-        return {
-          check: (args: Parameters<typeof stub.check>[0]) => stub.check(args),
-          record: async (args: Parameters<typeof stub.record>[0]) => {
-            if (!name.startsWith("principal:")) return stub.record(args);
-            if (failNext) {
-              failNext = false;
-              throw new Error("limiter down");
-            }
-            counted.push(args.count);
-            return stub.record(args);
-          },
-        };
-      },
-    };
+    const flaky = principalRecordsThrough((args) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error("limiter down");
+      }
+      counted.push(args.count);
+    });
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const { call, tenant } = gateway(
       { principal: { limit: 100, period_s: 3600, burst: 100, mode: "async" } },
