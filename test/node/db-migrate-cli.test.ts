@@ -1,7 +1,3 @@
-// `npx plinth db migrate`: D1 through wrangler (a scratch --persist-to), the
-// libSQL read-model database through drizzle's migrator (a file database), both
-// idempotent; usage and network failures with their exit codes.
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,6 +5,7 @@ import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
 import { migrateD1Quietly } from "../../scripts/lib/db-migrate.mjs";
 import { MIGRATIONS } from "../../src/generated/migrations";
+import { dbCli } from "./db-cli";
 import { startHranaServer } from "./support/hrana-server";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -16,22 +13,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "plinth-db-migrate-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the CLI; its exit code and output. */
-function plinth(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const clean = { ...process.env };
-    delete clean.READ_MODEL_URL;
-    delete clean.READ_MODEL_AUTH_TOKEN;
-    execFile(
-      process.execPath,
-      ["scripts/plinth.mjs", ...args],
-      { cwd: ROOT, env: { ...clean, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const plinth = (args: string[], env: Record<string, string> = {}) => dbCli(ROOT, args, env);
 
 async function tables(url: string): Promise<string[]> {
   const client = createClient({ url });

@@ -1,13 +1,8 @@
-// `plinth db migrate` and `db renumbered` on a project whose wrangler.toml or migrations journal
-// cannot be read (a merge's conflict markers, a half-written file, a directory in its place): a
-// problem of the project's files, found before anything is applied, so exit 2 naming the file,
-// not exit 5 "internal error (a bug in plinth)" nor a libSQL "migration failed" after D1 was
-// migrated. Each run is in a scratch copy of the project, whose files a test may break.
-import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { dbCli } from "./db-cli";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "plinth-db-unreadable-"));
@@ -25,22 +20,7 @@ function project(name: string): string {
 }
 
 /** Runs the CLI of the project at `root`; its exit code and output. */
-function plinth(root: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const clean = { ...process.env };
-    delete clean.READ_MODEL_URL;
-    delete clean.READ_MODEL_AUTH_TOKEN;
-    execFile(
-      process.execPath,
-      [path.join(root, "scripts", "plinth.mjs"), ...args],
-      { cwd: root, env: { ...clean, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const plinth = (root: string, args: string[], env: Record<string, string> = {}) => dbCli(root, args, env);
 
 describe("plinth db on a wrangler.toml it cannot read", () => {
   it("refuses --env with exit 2 naming the file, for migrate and renumbered, whether bad TOML or no file", async () => {
