@@ -3,9 +3,9 @@
 //   plinth audit verify <file.ndjson> [--jwks <url-or-file>]
 //     Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS
 //     + SHA-256), checks the closing checkpoint against the chain and, with
-//     --jwks, its Ed25519 signature. Exit 0 intact (or empty, as an empty log
-//     exports), 1 broken (prints the first broken seq) or missing the closing
-//     checkpoint, 2 usage or input errors.
+//     --jwks, its Ed25519 signature. Exit 0 intact (an empty log's export too: its
+//     checkpoint signs seq 0), 1 broken (prints the first broken seq), missing the
+//     closing checkpoint or an empty file (unverifiable), 2 usage or input errors.
 //   plinth new module <name> [--aggregate <type>]
 //     Writes a module with plinth's module anatomy, its tests and migration,
 //     and registers it (docs/modules.md).
@@ -221,9 +221,10 @@ async function auditVerify(args) {
   }
   const result = await verifyExport(parsed, keys);
   if (result.problem === "empty_export") {
-    // An empty log exports an empty body, and so does a file cut to nothing: exit 0 would vouch for either.
+    // A file cut to nothing, or an empty log's export from before those closed with a checkpoint at
+    // seq 0 (an empty body): nothing in it is signed, so exit 0 would vouch for either.
     console.log(
-      "unverifiable: empty export (no entries, no checkpoint): nothing in it is signed, so it proves nothing, not even that the log is empty; GET /api/v1/admin/audit/verify tells how many entries the log holds",
+      "unverifiable: empty export (no entries, no checkpoint): nothing in it is signed, so it proves nothing, not even that the log is empty; an empty log's export holds a checkpoint at seq 0 (export it again), and GET /api/v1/admin/audit/verify tells how many entries the log holds",
     );
     process.exit(1);
   }

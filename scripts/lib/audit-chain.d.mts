@@ -8,7 +8,7 @@ export interface ParsedExport {
   entries: unknown[];
   checkpoint: ExportCheckpoint | null;
   tenantId: string | null;
-  /** Checkpoint lines in the file (an export has one, none when empty); 1 when left out with a checkpoint. */
+  /** Checkpoint lines in the file (an export has one; an empty log's, from before seq 0 was signed, none); 1 when left out with a checkpoint. */
   checkpoints?: number;
 }
 export interface ExportVerification {
@@ -19,7 +19,7 @@ export interface ExportVerification {
   broken_seq?: number;
   /**
    * Why a chain that recomputes cleanly still fails: nothing in the file (no entry, no
-   * checkpoint: it proves nothing), no closing checkpoint, a checkpoint line with no checkpoint
+   * checkpoint, not even an empty log's at seq 0: it proves nothing), no closing checkpoint, a checkpoint line with no checkpoint
    * in it, lines past it, a second checkpoint line, or entries the checkpoint covers missing
    * from the file's end; with keys, the checkpoint's signature failing, or signed by a kid no key has.
    */

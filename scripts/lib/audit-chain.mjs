@@ -48,14 +48,15 @@ export function parseExport(text) {
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
- * A checkpoint as the export route writes it: the seq and hash of an entry, and the kid and
- * signature that vouch for them. A checkpoint line holding anything else (`null`, `{}`) covers
- * nothing, and a hollow one matched the chain at no seq, so entries before it passed.
+ * A checkpoint as the export route writes it: the seq and hash of an entry (seq 0 and the
+ * genesis hash for an empty log's), and the kid and signature that vouch for them. A checkpoint
+ * line holding anything else (`null`, `{}`) covers nothing, and a hollow one matched the chain
+ * at no seq, so entries before it passed.
  */
 const isCheckpoint = (v) =>
   isObject(v) &&
   Number.isInteger(v.seq) &&
-  v.seq >= 1 &&
+  v.seq >= 0 &&
   typeof v.hash === "string" &&
   typeof v.kid === "string" &&
   typeof v.signature === "string";
@@ -64,14 +65,15 @@ const isCheckpoint = (v) =>
  * Recomputes the chain from seq 1. Returns the first broken seq, or null.
  * A checkpoint must match the chain at its seq (so a truncated export is
  * caught); with `keys` (kid -> public CryptoKey) its signature is checked too.
- * The export route closes every non-empty export with a checkpoint of its
- * last line, so entries without one, or past it, are not what was signed:
+ * The export route closes every export with a checkpoint of its last line (an
+ * empty log's: seq 0, the genesis hash, so "the log is empty" is signed too), so
+ * entries without one, or past it, are not what was signed:
  * `problem` says which; so do a second checkpoint line (an export has one) and a checkpoint
  * past the file's last entry (`missing_entries`: `broken_seq` is the first one missing, up
  * to `covered_seq`), a checkpoint line without a checkpoint in it (`malformed_checkpoint`:
  * `null`, or no seq, hash, kid or signature), and a file with no entry and no checkpoint
- * (`empty_export`: an empty log's export, or a file cut to nothing; it proves neither, so it
- * is not `ok`). With `keys`, a
+ * (`empty_export`: a file cut to nothing, or an empty log's export from before its
+ * checkpoint at seq 0 existed; it proves nothing, so it is not `ok`). With `keys`, a
  * checkpoint whose signature fails is `signature_invalid`, or `unknown_kid` when no key
  * has its kid (`broken_seq` is the checkpoint's seq): the entries themselves recompute.
  * @returns {Promise<{ ok: boolean, entries: number, last_seq: number, last_hash: string, broken_seq?: number, covered_seq?: number, problem?: "empty_export" | "no_checkpoint" | "malformed_checkpoint" | "after_checkpoint" | "extra_checkpoint" | "missing_entries" | "signature_invalid" | "unknown_kid", signature: "valid" | "invalid" | "unchecked" | "none" }>}
@@ -79,7 +81,8 @@ const isCheckpoint = (v) =>
 export async function verifyExport({ entries, checkpoint, tenantId, checkpoints = checkpoint ? 1 : 0 }, keys = null) {
   let prev = GENESIS_HASH;
   let broken = null;
-  const hashAt = new Map();
+  // The chain's head before its first entry: what an empty log's checkpoint signs.
+  const hashAt = new Map([[0, GENESIS_HASH]]);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     const seq = i + 1;

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { sign as edSign, generateKeyPairSync } from "node:crypto";
+import { createPublicKey, sign as edSign, verify as edVerify, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   entryHash as cliEntryHash,
   type ExportCheckpoint,
+  GENESIS_HASH,
+  importJwks,
   parseExport,
   verifyExport,
 } from "../../scripts/lib/audit-chain.mjs";
@@ -84,7 +86,6 @@ describe("offline audit verification (scripts/lib/audit-chain.mjs)", () => {
     const entries = buildChain(3);
     const { jwks, sign } = await signer();
     const good = await sign(3, (entries.at(-1) as AuditEntry).hash);
-    const { importJwks } = await import("../../scripts/lib/audit-chain.mjs");
     const keys = await importJwks(jwks);
     expect(await verifyExport(parseExport(toNdjson(entries, good)), keys)).toMatchObject({
       ok: true,
@@ -99,7 +100,9 @@ describe("offline audit verification (scripts/lib/audit-chain.mjs)", () => {
 
   it("vouches for no empty export and no checkpoint line without a checkpoint in it", async () => {
     expect(await verifyExport(parseExport(""))).toMatchObject({ ok: false, entries: 0, problem: "empty_export" });
-    for (const line of ['{"checkpoint":null}', '{"checkpoint":{}}', '{"checkpoint":7}', '{"checkpoint":{"seq":0}}']) {
+    const hollow = ['{"checkpoint":null}', '{"checkpoint":{}}', '{"checkpoint":7}', '{"checkpoint":{"seq":0}}'];
+    const negative = { seq: -1, hash: GENESIS_HASH, kid: "k-test", signature: "AA" };
+    for (const line of [...hollow, JSON.stringify({ checkpoint: negative, tenant_id: TENANT })]) {
       expect(await verifyExport(parseExport(`${line}\n`)), line).toMatchObject({
         ok: false,
         problem: "malformed_checkpoint",
@@ -224,13 +227,13 @@ describe("plinth audit verify (CLI)", () => {
   });
 
   it("passes nothing that proves nothing: an empty file is unverifiable, a checkpoint line with no checkpoint broken", async () => {
-    // An empty log exports an empty body; so does a file cut to nothing. Neither proves a thing.
+    // A file cut to nothing (or an empty log's export from before it held a checkpoint at seq 0) proves nothing.
     const empty = join(dir, "empty.ndjson");
     writeFileSync(empty, "");
     const none = await cli("audit", "verify", empty);
     expect(none.code).toBe(1);
     expect(none.stdout.trim()).toBe(
-      "unverifiable: empty export (no entries, no checkpoint): nothing in it is signed, so it proves nothing, not even that the log is empty; GET /api/v1/admin/audit/verify tells how many entries the log holds",
+      "unverifiable: empty export (no entries, no checkpoint): nothing in it is signed, so it proves nothing, not even that the log is empty; an empty log's export holds a checkpoint at seq 0 (export it again), and GET /api/v1/admin/audit/verify tells how many entries the log holds",
     );
 
     // Cut down to a checkpoint line holding no checkpoint: plinth never writes one.
@@ -251,5 +254,72 @@ describe("plinth audit verify (CLI)", () => {
     expect(covered.stdout.trim()).toBe(
       "broken: the checkpoint line holds no checkpoint (an export's holds the seq, hash, kid and signature of its last entry)",
     );
+  });
+
+  it("verifies an empty log's export, a checkpoint at seq 0 over the genesis hash, and still catches a cut", async () => {
+    const { jwks, sign } = await signer();
+    const jwksFile = join(dir, "empty-log-jwks.json");
+    writeFileSync(jwksFile, JSON.stringify(jwks));
+    const genesis = await sign(0, GENESIS_HASH);
+    // The signature checked apart from the CLI, with node:crypto and the JWKS's public key.
+    const [jwk] = jwks.keys;
+    const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk?.x }, format: "jwk" });
+    const signed = (tenant: string) => Buffer.from(`${tenant}:0:${GENESIS_HASH}`, "utf8");
+    expect(edVerify(null, signed(TENANT), publicKey, Buffer.from(genesis.signature, "base64url"))).toBe(true);
+    expect(edVerify(null, signed("tenant-2"), publicKey, Buffer.from(genesis.signature, "base64url"))).toBe(false);
+
+    const emptyLog = join(dir, "empty-log.ndjson");
+    writeFileSync(emptyLog, toNdjson([], genesis));
+    const proved = await cli("audit", "verify", emptyLog, "--jwks", jwksFile);
+    expect(proved.stderr).toBe("");
+    expect(proved.code).toBe(0);
+    expect(proved.stdout.trim()).toBe("ok: 0 entries, last seq 0, signature valid");
+    // Without --jwks, as for any export: the chain checks, the signature is not looked at.
+    const unchecked = await cli("audit", "verify", emptyLog);
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.stdout.trim()).toBe("ok: 0 entries, last seq 0, signature not checked (no --jwks)");
+
+    const verdict = async (name: string, text: string, ...args: string[]) => {
+      const file = join(dir, `${name}.ndjson`);
+      writeFileSync(file, text);
+      const out = await cli("audit", "verify", file, ...args);
+      return { code: out.code, line: out.stdout.trim() };
+    };
+    // Signed for another tenant (its tenant_id changed), or a signature of something else.
+    const otherTenant = `${JSON.stringify({ checkpoint: genesis, tenant_id: "tenant-2" })}\n`;
+    expect(await verdict("empty-other-tenant", otherTenant, "--jwks", jwksFile)).toEqual({
+      code: 1,
+      line: 'broken at seq 0: the entries recompute, but the checkpoint\'s signature does not verify with key "k-test" (the checkpoint line or its tenant_id was changed)',
+    });
+    const forged = { ...genesis, signature: (await sign(1, GENESIS_HASH)).signature };
+    expect((await verdict("empty-forged", toNdjson([], forged), "--jwks", jwksFile)).code).toBe(1);
+    // A head at seq 0 that is not the genesis hash is no empty chain's, even if signed.
+    const notGenesis = await sign(0, "f".repeat(64));
+    expect(await verdict("empty-not-genesis", toNdjson([], notGenesis), "--jwks", jwksFile)).toEqual({
+      code: 1,
+      line: "broken at seq 0",
+    });
+    // A key the JWKS lacks: unverified, as for any checkpoint.
+    const strangerJwks = join(dir, "empty-log-stranger-jwks.json");
+    writeFileSync(strangerJwks, JSON.stringify({ keys: [] }));
+    const stranger = await verdict("empty-stranger", toNdjson([], genesis), "--jwks", strangerJwks);
+    expect(stranger.code).toBe(1);
+    expect(stranger.line).toMatch(/^unverified at seq 0: the checkpoint is signed with key "k-test"/);
+
+    // Entries put before an empty log's checkpoint are vouched for by nothing.
+    const entries = buildChain(20);
+    expect(await verdict("entries-before-genesis", toNdjson(entries, genesis), "--jwks", jwksFile)).toEqual({
+      code: 1,
+      line: "broken at seq 1: entries after the checkpoint, which does not cover them",
+    });
+    // A non-empty export with every entry removed is no empty log's: its checkpoint covers seq 20.
+    const checkpoint = await sign(20, (entries.at(-1) as AuditEntry).hash);
+    expect(await verdict("all-entries-removed", toNdjson([], checkpoint), "--jwks", jwksFile)).toEqual({
+      code: 1,
+      line: "broken at seq 1: the file ends at seq 0, the checkpoint covers up to seq 20",
+    });
+    // The checkpoint line removed too, or the last lines cut: still not ok.
+    expect((await verdict("cut-to-nothing", "", "--jwks", jwksFile)).line).toMatch(/^unverifiable: empty export/);
+    expect((await verdict("tail-cut", toNdjson(entries.slice(0, 18), null), "--jwks", jwksFile)).code).toBe(1);
   });
 });
