@@ -71,11 +71,38 @@ export function auditLogObject(platform: { clock: Clock }) {
       const last = this.store.last();
       const previous = this.store.latestCheckpoint();
       if (!tenantId || last.seq === 0 || (previous && previous.seq >= last.seq)) return previous;
+      return this.sign(tenantId, last);
+    }
+
+    /**
+     * What an export closes with: the latest checkpoint, signed now if the chain advanced.
+     * A log with no entry signs its head, seq 0 and the genesis hash, for `tenant_id` (the
+     * object's name, which it learns from its first append otherwise), so that an empty
+     * export proves the log empty instead of being an empty body a cut file reads the same
+     * as. An erased log signs nothing: its tenant is gone, and "empty" would hide that.
+     */
+    async exportCheckpoint(input: RpcArgs<Rpc, "exportCheckpoint">): Promise<RpcReply<Rpc, "exportCheckpoint">> {
+      const { tenant_id } = rpcArgs(AuditLogRpc, "exportCheckpoint", input);
+      const own = this.store.tenantId();
+      if (own !== null && own !== tenant_id)
+        throw new Error("AuditLog refused to export: it belongs to another tenant");
+      const last = this.store.last();
+      if (last.seq > 0) return this.checkpoint();
+      if (isErased(this.ctx.storage.kv)) return null;
+      const previous = this.store.latestCheckpoint();
+      if (previous) return previous;
+      // The object's verify checks the seq-0 checkpoint under the tenant's id, as any other.
+      this.store.recordTenant(tenant_id);
+      return this.sign(tenant_id, last);
+    }
+
+    /** Signs `head` with the platform's current Ed25519 key and stores it; returns the latest checkpoint. */
+    private async sign(tenantId: string, head: { seq: number; hash: string }): Promise<AuditCheckpoint | null> {
       const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
-      const message = new TextEncoder().encode(checkpointMessage(tenantId, last.seq, last.hash));
+      const message = new TextEncoder().encode(checkpointMessage(tenantId, head.seq, head.hash));
       const cp: AuditCheckpoint = {
-        seq: last.seq,
-        hash: last.hash,
+        seq: head.seq,
+        hash: head.hash,
         signed_at: isoNow(platform.clock),
         kid: signer.kid,
         signature: await signer.sign(message),

@@ -14752,7 +14752,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description one JSON entry per line */
+            /** @description one JSON entry per line, then the checkpoint line (alone in an empty log's export: seq 0, the genesis hash) */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -24,7 +24,8 @@ export const AuditEntrySchema = z.object({
 });
 
 export const AuditCheckpointSchema = z.object({
-  seq: z.number().int(),
+  /** 0 for an empty log's head (its hash the genesis hash), signed by its export. */
+  seq: z.number().int().min(0),
   hash: z.string(),
   signed_at: z.string(),
   kid: z.string(),
@@ -79,6 +80,15 @@ export const AuditLogRpc = defineRpc({
     reply: z.array(AuditEntrySchema),
   },
   checkpoint: { args: z.void(), reply: AuditCheckpointSchema.nullable() },
+  /**
+   * The checkpoint an export closes with: `checkpoint`'s, and for a log with no entry its
+   * head at seq 0 (the genesis hash), signed for `tenant_id`, the object's name. Null only
+   * for an erased log.
+   */
+  exportCheckpoint: {
+    args: z.object({ tenant_id: z.string().min(1).max(200) }),
+    reply: AuditCheckpointSchema.nullable(),
+  },
   verify: {
     args: z.void(),
     reply: z.object({

@@ -76,6 +76,14 @@ export class AuditLogStore {
     );
   }
 
+  /**
+   * Records whose log this is, as the first append does; for an empty log's export, whose
+   * checkpoint at seq 0 the object's verify must check under the tenant's id.
+   */
+  recordTenant(tenantId: string): void {
+    this.sql.exec("insert into meta (key, value) values ('tenant_id', ?) on conflict do nothing", tenantId);
+  }
+
   last(): { seq: number; hash: string } {
     const row = this.sql
       .exec<{ seq: number; hash: string }>("select seq, hash from entries order by seq desc limit 1")

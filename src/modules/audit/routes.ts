@@ -36,7 +36,11 @@ const exportRoute = op.get("/audit/export", {
   summary: "The whole chain as NDJSON, oldest first, ending with its signed checkpoint",
   access: PERMISSIONS.admin.audit.read,
   responses: {
-    200: { description: "one JSON entry per line", content: { "application/x-ndjson": { schema: z.string() } } },
+    200: {
+      description:
+        "one JSON entry per line, then the checkpoint line (alone in an empty log's export: seq 0, the genesis hash)",
+      content: { "application/x-ndjson": { schema: z.string() } },
+    },
   },
 });
 
@@ -79,8 +83,9 @@ export const auditRoutes = createRouter()
   .openapi(exportRoute, async (c) => {
     const tenantId = tenantOf(c).id;
     const log = auditLog(c.env, tenantId);
-    // Sign what is there now, so the export ends with a checkpoint covering every line: a truncated file is then detectable.
-    const checkpoint = await log.checkpoint();
+    // Sign what is there now, so the export ends with a checkpoint covering every line: a truncated file is then
+    // detectable. An empty log's is its head at seq 0, so its export proves it empty rather than being an empty body.
+    const checkpoint = await log.exportCheckpoint({ tenant_id: tenantId });
     const last = checkpoint?.seq ?? 0;
     const encoder = new TextEncoder();
     let from = 1;

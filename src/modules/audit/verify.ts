@@ -27,7 +27,8 @@ export async function verifyChain(input: {
 }): Promise<ChainReport> {
   const pageSize = input.pageSize ?? 500;
   const wanted = new Set(input.checkpoints.map((c) => c.seq));
-  const hashAt = new Map<number, string>();
+  // Seq 0 is the head before entry 1: what an empty log's export signed.
+  const hashAt = new Map<number, string>([[0, GENESIS_HASH]]);
   let last = { seq: 0, hash: GENESIS_HASH };
   let broken: number | null = null;
   for (let from = 1; broken === null; from += pageSize) {

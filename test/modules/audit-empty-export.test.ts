@@ -1,0 +1,154 @@
+// The export of a tenant whose audit log holds no entry: it must still close with a signed
+// checkpoint (seq 0, the genesis hash), so that "the log is empty" is something the export
+// proves, and a file cut to nothing (no checkpoint line) stays unverifiable.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import * as ed from "@noble/ed25519";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AuditLog } from "../../durable-objects/audit-log";
+import { importJwks, parseExport, verifyExport } from "../../scripts/lib/audit-chain.mjs";
+import { audit } from "../../src/modules/audit";
+import { type AuditCheckpoint, GENESIS_HASH } from "../../src/modules/audit/chain";
+import { type AuditInput, auditLog } from "../../src/modules/audit/contract";
+import { identity } from "../../src/modules/identity";
+import { system } from "../../src/modules/system";
+import { tenants } from "../../src/modules/tenants";
+import { testApp } from "../helpers";
+import { callerOf, newTenant } from "../identity/helpers";
+import { auditLogClock } from "../object-clocks";
+
+/**
+ * The platform in-process, its AUDIT_LOG objects named apart from the Worker's: a tenant's
+ * `tenants.tenant.created` reaches the Worker's object through the queue a moment after its
+ * creation, so only an object of its own is certain to stay empty while the test exports it.
+ */
+function emptyLogPlatform(suffix: string) {
+  const namespace = { getByName: (name: string) => env.AUDIT_LOG.getByName(`${name}#${suffix}`) };
+  const { fetch } = testApp([system(), tenants(), identity(), audit()], { AUDIT_LOG: namespace });
+  return { fetch, call: callerOf(fetch) };
+}
+
+const b64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0));
+
+describe("audit export of an empty log", () => {
+  it("is one checkpoint line, seq 0 over the genesis hash, signed for the tenant with a key of the JWKS", async () => {
+    const t = await newTenant("auditempty");
+    const p = emptyLogPlatform(crypto.randomUUID());
+    const res = await p.fetch("/api/v1/admin/audit/export", { headers: { authorization: `Bearer ${t.adminKey}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("application/x-ndjson");
+    const text = await res.text();
+    const lines = text.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0] ?? "") as { checkpoint: AuditCheckpoint; tenant_id: string };
+    expect(line.tenant_id).toBe(t.id);
+    expect(line.checkpoint).toMatchObject({ seq: 0, hash: GENESIS_HASH });
+
+    // Checked independently of the Worker's signer, with @noble/ed25519 against the served JWKS.
+    const jwks = (await p.call("/.well-known/jwks.json")).body as { keys: { kid: string; x: string }[] };
+    const jwk = jwks.keys.find((k) => k.kid === line.checkpoint.kid);
+    expect(jwk).toBeDefined();
+    const signature = b64(line.checkpoint.signature);
+    const signed = (tenant: string) => new TextEncoder().encode(`${tenant}:0:${GENESIS_HASH}`);
+    expect(await ed.verifyAsync(signature, signed(t.id), b64(jwk?.x ?? ""))).toBe(true);
+    // Bound to the tenant: it says nothing of another tenant's log.
+    expect(await ed.verifyAsync(signature, signed("another-tenant"), b64(jwk?.x ?? ""))).toBe(false);
+
+    // The CLI's verifier accepts the body as exported, against the same JWKS.
+    expect(await verifyExport(parseExport(text), await importJwks(jwks))).toMatchObject({
+      ok: true,
+      entries: 0,
+      last_seq: 0,
+      signature: "valid",
+    });
+
+    // Signed once, like any checkpoint: a second export closes with the same one, and the
+    // object's own verification checks it.
+    const again = await p.fetch("/api/v1/admin/audit/export", { headers: { authorization: `Bearer ${t.adminKey}` } });
+    expect(await again.text()).toBe(text);
+    const verified = await p.call("/api/v1/admin/audit/verify", { token: t.adminKey });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toEqual({
+      ok: true,
+      entries: 0,
+      last_seq: 0,
+      last_hash: GENESIS_HASH,
+      checkpoint: line.checkpoint,
+    });
+  });
+});
+
+let n = 0;
+const input = (tenant: string): AuditInput => {
+  n++;
+  return {
+    event_id: `empty-export-ev-${n}`,
+    tenant_id: tenant,
+    at: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+    actor: { kind: "user", id: "u1" },
+    action: "identity.user.logged_in",
+    target: `${tenant}/user/u1`,
+    request_id: null,
+    ip_hash: null,
+    detail: null,
+  };
+};
+
+describe("AuditLog.exportCheckpoint", () => {
+  afterEach(() => auditLogClock.release());
+
+  it("signs an empty log's head once, which verify checks, and the chain's latest seq once it has entries", async () => {
+    auditLogClock.set("2031-06-01T12:00:00.000Z");
+    const tenant = `empty-cp-${crypto.randomUUID()}`;
+    const log = auditLog(env, tenant);
+    // Nothing advanced: the hourly job's checkpoint leaves an empty log alone.
+    expect(await log.checkpoint()).toBeNull();
+    const genesis = await log.exportCheckpoint({ tenant_id: tenant });
+    expect(genesis).toMatchObject({ seq: 0, hash: GENESIS_HASH, signed_at: "2031-06-01T12:00:00.000Z" });
+    auditLogClock.advance(3_600_000);
+    expect(await log.exportCheckpoint({ tenant_id: tenant })).toEqual(genesis);
+    expect(await log.verify()).toEqual({
+      ok: true,
+      entries: 0,
+      last_seq: 0,
+      last_hash: GENESIS_HASH,
+      checkpoint: genesis,
+    });
+
+    // Entries after it: the seq-0 checkpoint stays true of the chain, and the export signs its end.
+    await log.append({ events: [input(tenant), input(tenant), input(tenant)] });
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 3, checkpoint: genesis });
+    const third = await log.exportCheckpoint({ tenant_id: tenant });
+    expect(third).toMatchObject({ seq: 3, signed_at: "2031-06-01T13:00:00.000Z" });
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 3, checkpoint: third });
+
+    // A seq-0 checkpoint altered in storage is caught at seq 0, as any other at its seq.
+    const stub = env.AUDIT_LOG.getByName(tenant) as unknown as DurableObjectStub<AuditLog>;
+    const verdict = await runInDurableObject(stub, async (instance: AuditLog, state) => {
+      state.storage.sql.exec("update checkpoints set hash = 'f' || substr(hash, 2) where seq = 0");
+      const result = await instance.verify();
+      state.storage.sql.exec("update checkpoints set hash = ? where seq = 0", GENESIS_HASH);
+      return result;
+    });
+    expect(verdict).toMatchObject({ ok: false, broken_seq: 0 });
+    expect(await log.verify()).toMatchObject({ ok: true });
+  });
+
+  it("refuses another tenant's id, and signs nothing for an erased log", async () => {
+    const tenant = `empty-cp-own-${crypto.randomUUID()}`;
+    const log = auditLog(env, tenant);
+    await log.exportCheckpoint({ tenant_id: tenant });
+    // The empty log's export recorded whose log it is: another id is refused, as after an append.
+    await expect(log.exportCheckpoint({ tenant_id: "someone-else" })).rejects.toThrow(/another tenant/);
+    const used = `empty-cp-used-${crypto.randomUUID()}`;
+    await auditLog(env, used).append({ events: [input(used)] });
+    await expect(auditLog(env, used).exportCheckpoint({ tenant_id: "someone-else" })).rejects.toThrow(/another tenant/);
+
+    const erased = `empty-cp-erased-${crypto.randomUUID()}`;
+    const gone = auditLog(env, erased);
+    await gone.append({ events: [input(erased)] });
+    await gone.eraseAll({ tenant_id: erased });
+    expect(await gone.exportCheckpoint({ tenant_id: erased })).toBeNull();
+    expect(await gone.verify()).toMatchObject({ entries: 0, checkpoint: null });
+  });
+});
