@@ -58,8 +58,9 @@ const LOCAL_HELP = {
     "  --jwks <url-or-file>  the JWKS of the plinth that exported the file (its /.well-known/jwks.json)",
     "  --help, -h            this help",
     "",
-    "Exit: 0 intact, 1 changed, removed, reordered or cut short (the first broken seq is",
-    "printed), or proving nothing (an empty file: unverifiable), 2 usage or a file that cannot be read.",
+    "Exit: 0 intact (an empty log's export too: its one checkpoint line signs seq 0), 1 changed,",
+    "removed, reordered or cut short (the first broken seq is printed), or proving nothing (an",
+    "empty file: unverifiable), 2 usage or a file that cannot be read.",
   ],
   "new module": [
     "usage: plinth new module <name> [--aggregate <type>]",
