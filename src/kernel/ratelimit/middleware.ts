@@ -74,18 +74,25 @@ export const rateLimitHeadersMiddleware = (): MiddlewareHandler<AppEnv> =>
  * tenant's plan and its own overrides. A refusal is 429 `rate_limited` with
  * Retry-After (503 when the limiter cannot be reached and the policy fails
  * closed).
+ *
+ * The caller's own bucket is asked first, and the tenant's only once it admits: the
+ * `tenant` budget is shared by everyone naming the tenant, anonymous clients included,
+ * so a request its caller's bucket refuses must not spend it. Asked together, one
+ * address far over its own limit (refused nearly every time) kept charging a tenant it
+ * holds no credential for, until every user and key of that tenant was answered 429.
  */
 export const rateLimitMiddleware = (settings: TenantSettingsLookup | undefined): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
     const tenant = c.get("tenant");
     const principal = c.get("principal");
     if (tenant && settings) c.set("tenantGateway", await settings.get(tenant.id, c));
-    const checks: Promise<LimitDecision>[] = [
-      principal ? decide(c, "principal", `${principal.kind}:${principal.id}`) : decide(c, "anonymous", clientIp(c)),
-    ];
-    if (tenant) checks.push(decide(c, "tenant", tenant.id));
-    const refused = (await Promise.all(checks)).filter((d) => !d.allowed);
-    const worst = refused.sort((a, b) => b.retryAfterS - a.retryAfterS)[0];
-    if (worst) throw refusal(worst);
+    const own = await (principal
+      ? decide(c, "principal", `${principal.kind}:${principal.id}`)
+      : decide(c, "anonymous", clientIp(c)));
+    if (!own.allowed) throw refusal(own);
+    if (tenant) {
+      const shared = await decide(c, "tenant", tenant.id);
+      if (!shared.allowed) throw refusal(shared);
+    }
     await next();
   };
