@@ -2,6 +2,7 @@
 // erasure job erases every store it had (D1 rows, R2 objects, Durable Objects,
 // key material), a neighbour is untouched, and an erasure that stops half way
 // resumes where it stopped.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
@@ -52,6 +53,37 @@ async function rowsOf(tenantId: string): Promise<Record<string, unknown[]>> {
   return out;
 }
 
+/**
+ * Waits until every event the tenant's directory emitted on `stream` is in D1: an audit entry
+ * for each, and the stream catalog at the newest version. Both are written by the event
+ * queue's consumer (the catalog after the audit log, in its own transaction) up to a batch
+ * later than the request that emitted them, so a snapshot taken at the answer can see the
+ * tenant's rows move on afterwards, with nobody touching it.
+ */
+async function landed(tenantId: string, stream: string): Promise<void> {
+  const key = `${tenantId}/${stream}`;
+  const emitted = await runInDurableObject(
+    env.TENANT_DIRECTORY.getByName(tenantId),
+    (_, state) =>
+      state.storage.sql.exec<{ version: number }>("select version from stream_versions where stream = ?", key).one()
+        .version,
+  );
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const audited = await env.DB.prepare("select count(*) as n from audit_entries where tenant_id = ? and target = ?")
+      .bind(tenantId, key)
+      .first<number>("n");
+    const catalogued = await env.DB.prepare("select version from event_streams where stream = ?")
+      .bind(key)
+      .first<number>("version");
+    if (audited === emitted && catalogued === emitted) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${key}: ${emitted} events emitted, ${audited} audited, catalogued at ${catalogued}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const r2Keys = async (tenantId: string) =>
   (await env.FILES.list({ prefix: `${tenantId}/` })).objects.map((o) => o.key).sort();
 
@@ -78,6 +110,9 @@ async function populated(prefix: string) {
   const leaver = await newUser(t.slug);
   await mailsTo(t.slug, leaver.email);
   expect((await call(`/api/v1/users/${leaver.id}`, { method: "DELETE", token: t.adminKey })).status).toBe(204);
+  // Its last events (the leaver's token family revoked, the account deleted) are still on the
+  // queue: wait for them, or the neighbour's snapshot below would miss them.
+  await landed(t.id, `user/${leaver.id}`);
   const signedUrl = new URL(url);
   return {
     ...t,
