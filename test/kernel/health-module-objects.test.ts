@@ -61,6 +61,11 @@ describe("/readyz and the Durable Objects modules declare", () => {
   });
 
   it("says how to fix an object whose class does not answer ping", async () => {
+    // The run prints `uncaught exception; … The RPC receiver does not implement "ping".` here:
+    // workerd's line for the object's rejected reply, written though module-objects.ts awaits
+    // the call in a try and turns it into the fix below. A rejection nobody handled would
+    // fail the run as Vitest's "Unhandled Rejection" (docs/modules.md, "Lines the runtime
+    // suite prints that are not failures").
     const { status, body } = await readyz([system(), reminders("NO_PING")]);
     expect(status).toBe(503);
     expect(body.checks["do:NoPingObject"]).toMatchObject({
