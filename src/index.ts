@@ -58,6 +58,8 @@ export const MetricsAggregator = traced.object(
   MetricsRpc,
   PingRpc,
 );
+// The type worker-env.d.ts names for METRICS: without it that name is a value, and the binding's stubs were untyped.
+export type MetricsAggregator = InstanceType<typeof MetricsAggregator>;
 export const RateLimiter = traced.object(rateLimiterObject(platform), "RateLimiter", RateLimiterRpc, PingRpc);
 export const TenantDirectory = traced.object(tenantDirectoryObject(platform), "TenantDirectory", DirectoryRpc, PingRpc);
 /** The webhooks module's actors: one registry per tenant, one delivery actor per endpoint. */

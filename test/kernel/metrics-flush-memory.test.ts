@@ -3,7 +3,7 @@
 // count twice.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { METRICS } from "../../src/kernel/metrics/catalog";
 import { metricsClock } from "../object-clocks";
 
@@ -22,9 +22,14 @@ describe("a MetricsAggregator's memory of flushes", () => {
     // The first flush retried (its answer was lost): counted once.
     expect(await shard.add({ id: "isolate-a-1", now, series: [point(3)] })).toEqual({ applied: false, dropped: 0 });
     const series = await shard.series({});
-    expect(series.find((s: { name: string; value: number }) => s.name === METRICS.rateLimitDecisions.name)?.value).toBe(
-      8,
-    );
+    expect(series.find((s) => s.name === METRICS.rateLimitDecisions.name)?.value).toBe(8);
+  });
+
+  it("is reached through a binding typed by its class (tsc checks this one)", () => {
+    const shard = env.METRICS.getByName("typed");
+    expectTypeOf(shard.add).toBeCallableWith({ id: "typed", now: 0, series: [point(1)] });
+    // @ts-expect-error a flush's `now` is epoch milliseconds: a METRICS typed as DurableObjectNamespace<any> took this
+    expectTypeOf(shard.add).toBeCallableWith({ id: "typed", now: "soon", series: [] });
   });
 });
 
