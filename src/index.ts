@@ -39,17 +39,21 @@ export default traced.handler({
   scheduled: createScheduledHandler(platform),
 } satisfies ExportedHandler<Env>);
 
-// Durable Object classes: every class wrangler.toml binds is exported here.
+// Durable Object classes: every class wrangler.toml binds is exported here, with its instance
+// type under the same name: worker-env.d.ts types each binding by that name, and where it is only
+// a value the binding's stubs are any (JobRunner's stub type is too deep for tsc to check, so far).
 /** The Aggregate object over the deciders the registered modules declare. */
 export const Aggregate = traced.object(aggregateObject(platform), "Aggregate", AggregateRpc, PingRpc);
 export type Aggregate = InstanceType<typeof Aggregate>;
 export const AuditLog = traced.object(auditLogObject(platform), "AuditLog", AuditLogRpc, PingRpc);
+export type AuditLog = InstanceType<typeof AuditLog>;
 export const IdempotencyStore = traced.object(
   idempotencyStoreObject(platform),
   "IdempotencyStore",
   IdempotencyRpc,
   PingRpc,
 );
+export type IdempotencyStore = InstanceType<typeof IdempotencyStore>;
 /** The scheduler's actor: one per job (`<module>/<job>`), holding its lease and its runs. */
 export const JobRunner = traced.object(jobRunnerObject(platform), "JobRunner", JobRunnerRpc, PingRpc);
 export const MetricsAggregator = traced.object(
@@ -58,12 +62,16 @@ export const MetricsAggregator = traced.object(
   MetricsRpc,
   PingRpc,
 );
-// The type worker-env.d.ts names for METRICS: without it that name is a value, and the binding's stubs were untyped.
 export type MetricsAggregator = InstanceType<typeof MetricsAggregator>;
 export const RateLimiter = traced.object(rateLimiterObject(platform), "RateLimiter", RateLimiterRpc, PingRpc);
+export type RateLimiter = InstanceType<typeof RateLimiter>;
 export const TenantDirectory = traced.object(tenantDirectoryObject(platform), "TenantDirectory", DirectoryRpc, PingRpc);
+export type TenantDirectory = InstanceType<typeof TenantDirectory>;
 /** The webhooks module's actors: one registry per tenant, one delivery actor per endpoint. */
 export const WebhookRegistry = traced.object(webhookRegistryObject(platform), "WebhookRegistry", RegistryRpc, PingRpc);
+export type WebhookRegistry = InstanceType<typeof WebhookRegistry>;
 export const WebhookEndpoint = traced.object(webhookEndpointObject(platform), "WebhookEndpoint", EndpointRpc, PingRpc);
+export type WebhookEndpoint = InstanceType<typeof WebhookEndpoint>;
 /** The files module's actor: one FileStore per tenant (metadata, usage, quota). */
 export const FileStore = traced.object(fileStoreObject(platform), "FileStore", FileStoreRpc, PingRpc);
+export type FileStore = InstanceType<typeof FileStore>;
