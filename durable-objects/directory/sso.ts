@@ -183,7 +183,8 @@ export class DirectorySso extends DirectoryMembership {
     // correct password does): they act in what is recorded, as in password login's.
     const as: Ctx = { ...ctx, actor: { kind: "user", id } };
     if (existing) {
-      const step = this.secondStep(as, id, args, { issuer, subject });
+      // An explicit link not linked yet waits on the second step with the session: its challenge carries it.
+      const step = this.secondStep(as, id, args, { issuer, subject, link: !linked && linkUserId !== null });
       if (step) return this.committed(step);
     }
     const done = this.store.tx(() => {
@@ -218,8 +219,8 @@ export class DirectorySso extends DirectoryMembership {
    * used): with two-factor on, a challenge for `POST /auth/two-factor`, which remembers the identity;
    * when the tenant requires it of the account and it has not enrolled, a refusal. An explicit link
    * whose request proved a second factor (ssoBegin) is not asked again; one begun while the account
-   * had no two-factor, which has turned it on since, is (then nothing is linked: the challenge
-   * completes a sign-in only, and the user links again with their code). Null: none.
+   * had no two-factor, which has turned it on since, is: its challenge carries the link
+   * (`identity.link`), which completing it performs (two-factor.ts). Null: none.
    */
   private secondStep(
     as: Ctx,
@@ -277,7 +278,7 @@ export class DirectorySso extends DirectoryMembership {
   }
 
   /** Records a sign-in the provider vouched for but the directory refused, against the account it named. */
-  private refuseSignIn(
+  protected refuseSignIn(
     ctx: Ctx,
     userId: string,
     issuer: string,

@@ -1,6 +1,7 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
-import { denied, fail, ok } from "../../src/modules/identity/directory/types";
+import type { SsoOrigin } from "../../src/modules/identity/directory/two-factor";
+import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
 import type { In, Out } from "./base";
 import { DirectorySessions } from "./sessions";
 
@@ -121,6 +122,9 @@ export class DirectoryTwoFactor extends DirectorySessions {
       this.store.tx(() => {
         if (!this.twoFactor.verify(ctx, userId, proof, "login").ok) return fail("wrong_proof");
         this.twoFactor.spendChallenge(ctx, challengeHash);
+        if (live.sso?.link && this.linkWaiting(ctx, userId, live.sso) === "identity_conflict") {
+          return fail("identity_conflict");
+        }
         this.creds.startFamily(ctx, userId, familyId, tokenHash);
         this.sessions.describe(familyId, ctx, userAgent);
         if (live.sso) {
@@ -136,5 +140,26 @@ export class DirectoryTwoFactor extends DirectorySessions {
         return ok({ ...principal, families: [...principal.families, familyId] });
       }),
     );
+  }
+
+  /**
+   * Performs the explicit link a challenge carries (its user began it signed in, and has now given the
+   * second factor the callback asked): the identity to this account, recorded as `identity.sso.linked`.
+   * The callback checked the link; it is checked again for what may have changed in the challenge's
+   * minutes: the identity linked to another account, or the account to another identity of the
+   * provider, is a conflict (recorded, nothing linked, no session). Linked to this account already:
+   * nothing to do. Inside the completion's transaction.
+   */
+  private linkWaiting(ctx: Ctx, userId: string, identity: SsoOrigin): "linked" | "identity_conflict" {
+    const { issuer, subject } = identity;
+    const linked = this.sso.linkedUser(issuer, subject);
+    if (linked === userId) return "linked";
+    if (linked !== null || this.sso.hasIdentity(issuer, userId)) {
+      this.refuseSignIn(ctx, userId, issuer, "identity_conflict");
+      return "identity_conflict";
+    }
+    this.sso.link(issuer, subject, userId, ctx.now);
+    this.store.emit(ctx, `user/${userId}`, { type: "identity.sso.linked", data: { user_id: userId, issuer } });
+    return "linked";
   }
 }

@@ -156,9 +156,40 @@ describe("a sign-in through the provider into an account that must present plint
     const started = await signInWithToken(t.id, "liv-at-idp", "liv@example.com", u.id, recoveryHash, secondFactor);
     expect(started.result).toEqual({ ok: false, error: "two_factor_challenge" });
     expect(await sessionsOf(t.id, u.id)).toEqual([null]);
+    // Nothing linked yet: the link waits on the second step, as the session does.
+    expect(await linksOf(t.id)).toEqual([]);
     p.clock.advance(30_000);
     const done = await completeLogin(t.slug, { challenge: started.challenge, code: codeAt(secret, p.clock) });
     expect(done.status, JSON.stringify(done.body)).toBe(200);
+    // Completing the challenge performs the link the user began (it used to sign in and link nothing,
+    // leaving the user to begin the link again): the identity is theirs and the session is its own.
+    expect(await linksOf(t.id)).toEqual([{ subject: "liv-at-idp", user_id: u.id }]);
+    expect(await sessionsOf(t.id, u.id)).toEqual([null, "liv-at-idp"]);
+    const linkedEntries = await p.auditOf(t.adminKey, "identity.sso.linked");
+    expect(linkedEntries.map((e) => e.actor)).toEqual([{ kind: "user", id: u.id }]);
+    // The identity now signs its user in like any linked one, with plinth's second step.
+    expect(await signIn(t.id, "liv-at-idp", "liv@example.com")).toEqual({ ok: false, error: "two_factor_challenge" });
+  });
+
+  it("a link waiting on the second step links nothing if the account was linked to another identity meanwhile", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "noa@example.com");
+    const begun = await beginLink(t.id, u.id, null);
+    if (!begun.ok) throw new Error(JSON.stringify(begun));
+    const { secret } = await p.enrol(u.token);
+    const started = await signInWithToken(t.id, "noa-at-idp", "noa@example.com", u.id, null, false);
+    expect(started.result).toEqual({ ok: false, error: "two_factor_challenge" });
+    // Meanwhile another link, proven with a code, ties another identity of the provider to the account.
+    const other = await signIn(t.id, "noa-elsewhere", "noa@example.com", u.id);
+    expect(other.ok).toBe(true);
+
+    p.clock.advance(30_000);
+    const done = await completeLogin(t.slug, { challenge: started.challenge, code: codeAt(secret, p.clock) });
+    expect(done.status, JSON.stringify(done.body)).toBe(403);
+    expect(done.body.code).toBe("sso_identity_conflict");
+    expect(await linksOf(t.id)).toEqual([{ subject: "noa-elsewhere", user_id: u.id }]);
+    const refused = await p.auditOf(t.adminKey, "identity.sso.refused");
+    expect(refused[0]?.detail).toEqual({ reason: "identity_conflict" });
   });
 
   it("an explicit link of an administrator the tenant requires two-factor of, not enrolled: refused at the request and at the callback", async () => {

@@ -365,7 +365,7 @@ export const DirectoryRpc = defineRpc({
       tokenHash: Hash,
       userAgent: UserAgent,
     }),
-    reply: resultOf(UserPrincipalSchema, ["invalid", "wrong_proof"]),
+    reply: resultOf(UserPrincipalSchema, ["invalid", "wrong_proof", "identity_conflict"]),
   },
 });
 

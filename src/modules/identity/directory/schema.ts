@@ -220,6 +220,10 @@ export const DIRECTORY_SCHEMA: string[][] = [
     `create index sso_spent_states_expires_at on sso_spent_states (expires_at)`,
     `drop table sso_states`,
   ],
+  // An explicit link whose callback asked the second step (begun before the account turned two-factor
+  // on): its challenge carries the link, so completing it at POST /auth/two-factor links the identity
+  // (it used to sign in and link nothing). Challenges from before this step link nothing, as then.
+  [`alter table one_time_tokens add column sso_link integer not null default 0`],
 ];
 
 /**

@@ -19,8 +19,12 @@ export const DirectoryProofSchema = z.union([
 ]);
 export type DirectoryProof = z.infer<typeof DirectoryProofSchema>;
 
-/** The provider identity (issuer, `sub`) whose sign-in a login challenge continues. */
-export type SsoOrigin = { issuer: string; subject: string };
+/**
+ * The provider identity (issuer, `sub`) whose sign-in a login challenge continues; `link`, whether
+ * completing it also links that identity to the account (an explicit link begun before the account
+ * turned two-factor on, whose callback asked the second step its request never proved).
+ */
+export type SsoOrigin = { issuer: string; subject: string; link: boolean };
 
 /** Where a proof was checked, for the audit log. */
 export type ProofStage = "login" | "confirm" | "disable" | "delete_account" | "sso_link" | "sso_unlink";
@@ -241,13 +245,15 @@ export class TwoFactor {
   ): void {
     this.store.tx(() => {
       this.sql.exec(
-        "insert into one_time_tokens (token_hash, kind, user_id, expires_at, sso_issuer, sso_subject) values (?, ?, ?, ?, ?, ?)",
+        `insert into one_time_tokens (token_hash, kind, user_id, expires_at, sso_issuer, sso_subject, sso_link)
+         values (?, ?, ?, ?, ?, ?, ?)`,
         challengeHash,
         CHALLENGE,
         userId,
         expiresAt,
         sso?.issuer ?? null,
         sso?.subject ?? null,
+        sso?.link ? 1 : 0,
       );
       this.store.emit(ctx, `user/${userId}`, {
         type: "identity.login.two_factor_challenged",
@@ -265,8 +271,8 @@ export class TwoFactor {
     now: string,
   ): { userId: string; sealedSecret: string; sso: SsoOrigin | null } | null {
     const row = this.sql
-      .exec<{ user_id: string; sso_issuer: string | null; sso_subject: string | null }>(
-        `select user_id, sso_issuer, sso_subject from one_time_tokens
+      .exec<{ user_id: string; sso_issuer: string | null; sso_subject: string | null; sso_link: number }>(
+        `select user_id, sso_issuer, sso_subject, sso_link from one_time_tokens
           where token_hash = ? and kind = ? and used_at is null and expires_at > ?`,
         challengeHash,
         CHALLENGE,
@@ -275,7 +281,10 @@ export class TwoFactor {
       .toArray()[0];
     const secret = row ? this.secret(row.user_id) : null;
     if (!row || !secret?.enabled) return null;
-    const sso = row.sso_issuer && row.sso_subject ? { issuer: row.sso_issuer, subject: row.sso_subject } : null;
+    const sso =
+      row.sso_issuer && row.sso_subject
+        ? { issuer: row.sso_issuer, subject: row.sso_subject, link: row.sso_link === 1 }
+        : null;
     return { userId: row.user_id, sealedSecret: secret.sealedSecret, sso };
   }
 

@@ -14,6 +14,7 @@ import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { enrolmentRequired } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
+import { signInRefusal } from "../sso/refusals";
 import { ctxOf, newSecret } from "../services";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
@@ -66,6 +67,9 @@ const complete = op.post("/auth/two-factor", {
   responses: {
     200: jsonResponse("an access and a refresh token", TokenPairSchema),
     401: problem("unknown, used or expired challenge, or a wrong, reused or used code"),
+    403: problem(
+      "an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict)",
+    ),
     429: problem("too many codes tried (policy two_factor, per user)"),
   },
 });
@@ -97,6 +101,8 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   if (!done.ok && done.error === "wrong_proof") {
     throw new AppError("unauthenticated", { detail: "the code is wrong or was already used" });
   }
+  // The explicit link this challenge carried found the identity or the account linked elsewhere meanwhile.
+  if (!done.ok && done.error === "identity_conflict") throw signInRefusal({ ok: false, error: "identity_conflict" });
   if (!done.ok) throw badChallenge();
   evictUser(tenant.id, live.userId);
   c.header("Cache-Control", "no-store");
