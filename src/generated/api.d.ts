@@ -11977,7 +11977,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
+             * @description an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict)
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
