@@ -14,8 +14,8 @@ import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { enrolmentRequired } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
-import { signInRefusal } from "../sso/refusals";
 import { ctxOf, newSecret } from "../services";
+import { signInRefusal } from "../sso/refusals";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
 
