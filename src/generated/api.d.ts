@@ -10032,6 +10032,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `__Host-plinth-sso`: the nonce that binds the sign-in to this browser (Secure, HttpOnly, SameSite=Lax, Path=/, Max-Age=600); its callback is refused without it (sso_browser_mismatch) */
+                    "Set-Cookie": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10155,7 +10157,10 @@ export interface operations {
                 "x-tenant"?: string;
             };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description set by /auth/sso/start in the browser that began the sign-in; a state begun there is refused without it (sso_browser_mismatch) */
+                "__Host-plinth-sso"?: string;
+            };
         };
         requestBody?: never;
         responses: {
@@ -10180,7 +10185,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description unknown, used or expired state; the provider's error; an ID token that does not validate
+             * @description unknown, used or expired state; a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate
              *
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed

@@ -32,7 +32,10 @@ const hashOf = () => `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("
 
 const APP = "https://app.example.com/signed-in";
 
-/** The longest sign-in under way: an explicit link begun with a recovery code, with an app redirect. */
+/**
+ * Longer than any sign-in under way: an explicit link begun with a recovery code, with an app
+ * redirect, and bound to a browser besides (a link is never: its start is a fetch).
+ */
 const pending = (): PendingSignIn => ({
   seed: "s".repeat(43),
   expiresAt: isoIn(600_000),
@@ -40,6 +43,7 @@ const pending = (): PendingSignIn => ({
   linkUserId: "u".repeat(64),
   linkRecoveryHash: "a".repeat(64),
   linkSecondFactor: true,
+  browser: "b".repeat(22),
 });
 
 describe("a sign-in under way, sealed into its state", () => {

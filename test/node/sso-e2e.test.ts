@@ -247,6 +247,8 @@ describe("single sign-on through a real OpenID provider", () => {
     const { callback, b } = await toCallback(slug);
     const first = await b.get(callback);
     expect(first.status, first.body).toBe(200);
+    // The sign-in is over: its browser binding is cleared with the answer.
+    expect(first.headers["set-cookie"]?.[0]).toMatch(/^__Host-plinth-sso=; Max-Age=0; /);
     const replay = await b.get(callback);
     expect(replay.status).toBe(400);
     expect(json(replay.body).code).toBe("sso_state_invalid");
@@ -264,6 +266,8 @@ describe("single sign-on through a real OpenID provider", () => {
     const refused = await b.get(forged.href);
     expect(refused.status, refused.body).toBe(400);
     expect(json(refused.body).code).toBe("sso_provider_error");
+    // Nor does it clear the browser's binding: the real callback still comes from this browser.
+    expect(refused.headers["set-cookie"]).toBeUndefined();
     const real = await b.get(callback);
     expect(real.status, real.body).toBe(200);
   });

@@ -21,6 +21,8 @@ export const identityErrors = defineErrorCodes({
   // Single sign-on (OpenID Connect), docs/identity.md#single-sign-on
   sso_not_configured: { status: 404, title: "Single sign-on not configured" },
   sso_state_invalid: { status: 400, title: "Sign-in state unknown, used or expired" },
+  /** A sign-in begun by a browser's navigation came back in a browser without its cookie (login CSRF, or another browser). */
+  sso_browser_mismatch: { status: 400, title: "Sign-in begun in another browser" },
   sso_provider_error: { status: 400, title: "Identity provider error" },
   sso_id_token_invalid: { status: 400, title: "ID token invalid" },
   sso_email_unverified: { status: 403, title: "Email not verified by the identity provider" },

@@ -94,6 +94,8 @@ async function signIn(s: Sweep, anon: Base): Promise<{ access_token: string }> {
   const callback = new URL(back.headers.get("location") ?? "", "http://callback.invalid");
   return s.need<{ access_token: string }>({
     ...anon,
+    // The start bound the sign-in to the cookie it set, as a browser keeps it.
+    headers: { ...anon.headers, cookie: started.cookies.join("; ") },
     op: "GET /api/v1/auth/sso/callback",
     label: "provider's code and state",
     expect: 200,

@@ -129,8 +129,8 @@ export class Sweep {
     }
   }
 
-  /** Sends one call; resolves to its status, parsed JSON body (undefined when not JSON) and any Location. */
-  async call(call: Call): Promise<{ status: number; json: unknown; location: string | undefined }> {
+  /** Sends one call; resolves to its status, parsed JSON body (undefined when not JSON), any Location and cookies set. */
+  async call(call: Call): Promise<{ status: number; json: unknown; location: string | undefined; cookies: string[] }> {
     const [method = "GET", template = "/"] = call.op.split(" ");
     const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(call.params?.[name] ?? ""));
     const query = call.query ? `?${new URLSearchParams(call.query)}` : "";
@@ -160,7 +160,14 @@ export class Sweep {
       body: answer.text.slice(0, 300),
     });
     const location = answer.headers.location;
-    return { status: answer.status, json, location: Array.isArray(location) ? location[0] : location };
+    // Each Set-Cookie's name=value, as a browser would send it back.
+    const cookies = (answer.headers["set-cookie"] ?? []).map((line) => line.split(";")[0] ?? "");
+    return {
+      status: answer.status,
+      json,
+      location: Array.isArray(location) ? location[0] : location,
+      cookies,
+    };
   }
 
   /** Like {@link call}, for a request whose answer later steps build on: throws unless it got `expect`. */

@@ -54,6 +54,9 @@ export const ssoLinkRoutes = createRouter().openapi(link, async (c) => {
     appRedirect: body.redirect_uri ?? null,
     redirectPath: "body.redirect_uri",
     link: { userId: user.id, proof },
+    // Not bound to a browser: this is an app's fetch, whose answer can set no cookie in the browser
+    // the app sends to the provider (docs/identity.md, "Linking an account", says what that leaves).
+    browser: null,
   });
   c.header("Cache-Control", "no-store");
   return c.json({ authorization_url: url }, 200);

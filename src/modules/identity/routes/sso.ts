@@ -17,13 +17,22 @@ import { clampUserAgent } from "../directory/sessions";
 import { identityErrors } from "../errors";
 import { TokenPairSchema } from "../schemas";
 import { ctxOf, newSecret, normaliseEmail } from "../services";
-import { beginSignIn, callbackUrl, clientOf, notConfigured, ssoDeps, ssoFailure } from "../sso/begin";
+import { beginSignIn, callbackUrl, clientOf, notConfigured, STATE_TTL_MS, ssoDeps, ssoFailure } from "../sso/begin";
+import {
+  bindingCookie,
+  browserMatches,
+  clearedBindingCookie,
+  newBrowserBinding,
+  SSO_BROWSER_COOKIE,
+  withBindingCleared,
+} from "../sso/browser-binding";
 import { completeSignIn } from "../sso/client";
 import { SsoFailure } from "../sso/failures";
 import { domainAllowed, rolesFor } from "../sso/mapping";
 import { signInRefusal } from "../sso/refusals";
+import type { SsoStored } from "../sso/schemas";
 import { openClientSecret, ssoEnvelope } from "../sso/secrets";
-import { codeVerifierOf, nonceOf, openState, providerTag, spentIdOf } from "../sso/state";
+import { codeVerifierOf, nonceOf, openState, type PendingSignIn, providerTag, spentIdOf } from "../sso/state";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S } from "../two-factor";
 import { TwoFactorChallengeSchema } from "./two-factor-login";
@@ -45,7 +54,17 @@ const start = op.get("/auth/sso/start", {
     }),
   },
   responses: {
-    302: { description: "to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)" },
+    302: {
+      description: "to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)",
+      headers: {
+        "Set-Cookie": {
+          description:
+            "`__Host-plinth-sso`: the nonce that binds the sign-in to this browser (Secure, HttpOnly, SameSite=Lax, Path=/, Max-Age=600); its callback is refused without it (sso_browser_mismatch)",
+          required: true,
+          schema: { type: "string" },
+        },
+      },
+    },
     400: problem("redirect_uri is not one the tenant allows, or the provider cannot be used"),
     404: problem("no provider configured (sso_not_configured)"),
     429: problem("too many requests from this address (rate_limited; Retry-After)"),
@@ -58,6 +77,12 @@ const callback = op.get("/auth/sso/callback", {
   access: "tenant",
   request: {
     headers: tenantHeader,
+    cookies: z.object({
+      [SSO_BROWSER_COOKIE]: z.string().max(512).optional().openapi({
+        description:
+          "set by /auth/sso/start in the browser that began the sign-in; a state begun there is refused without it (sso_browser_mismatch)",
+      }),
+    }),
     query: z.object({
       state: z.string().max(512).optional(),
       code: z.string().max(4096).optional(),
@@ -74,7 +99,9 @@ const callback = op.get("/auth/sso/callback", {
       description:
         "to the app redirect named at the start, with the token pair (or the two-factor challenge) in the fragment",
     },
-    400: problem("unknown, used or expired state; the provider's error; an ID token that does not validate"),
+    400: problem(
+      "unknown, used or expired state; a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate",
+    ),
     403: problem(
       "email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch) or its recovery code was used since (wrong_two_factor_code), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)",
     ),
@@ -96,12 +123,16 @@ export const ssoRoutes = createRouter()
     const dir = directory(c.env, tenant.id);
     const stored = await dir.ssoProvider();
     if (!stored) throw notConfigured();
+    // A navigation's start: bound to this browser by a cookie, so only it completes the sign-in.
+    const binding = await newBrowserBinding();
     const location = await beginSignIn(c, dir, stored, {
       appRedirect: c.req.valid("query").redirect_uri ?? null,
       redirectPath: "query.redirect_uri",
       link: null,
+      browser: binding.tag,
     });
     c.header("Cache-Control", "no-store");
+    c.header("Set-Cookie", bindingCookie(binding.nonce, STATE_TTL_MS / 1000));
     c.header("Location", location);
     return c.body(null, 302);
   })
@@ -124,75 +155,113 @@ export const ssoRoutes = createRouter()
     if (!opened) throw badState();
     const stateHash = await spentIdOf(opened.seed);
     if (await dir.ssoStateSpent({ stateHash })) throw badState();
-    const deps = ssoDeps(c);
-    const client = clientOf(stored, await openClientSecret(c, tenant.id, stored.sealed_secret));
-    let claims: oauth.IDToken;
-    try {
-      claims = await completeSignIn(client, deps, {
-        url: new URL(c.req.url),
-        state,
-        redirectUri: callbackUrl(c.req.url),
-        nonce: await nonceOf(opened.seed),
-        codeVerifier: codeVerifierOf(opened.seed),
-        // The provider accepted the code: the state is spent from here, whatever the ID token says.
-        answered: () => spendState(c, dir, stateHash, opened.expiresAt),
+    const spent = { now: false };
+    if (opened.browser === null) return signInWith(c, dir, stored, { state, opened, stateHash, spent });
+    // Begun by a navigation: only the browser holding its cookie completes it. Another browser sent
+    // someone's callback URL (login CSRF: their code, their account) is refused before the provider is
+    // asked, so the state stays unspent, and the cookie of a sign-in of its own stays too.
+    if (!(await browserMatches(opened.browser, c.req.valid("cookie")[SSO_BROWSER_COOKIE]))) {
+      c.get("log").info("sso callback refused: the sign-in was begun in another browser", { tenant_id: tenant.id });
+      throw moduleError(identityErrors, "sso_browser_mismatch", {
+        detail:
+          "this sign-in was started in another browser (or this browser's cookies are blocked); start it again here",
       });
+    }
+    // This browser's sign-in ends with an answer, or with a refusal once its state is spent: both clear
+    // the cookie. A callback the provider refused spends nothing (a made-up code): the real one, in this
+    // browser, still needs the cookie, so that refusal leaves it.
+    c.header("Set-Cookie", clearedBindingCookie());
+    try {
+      return await signInWith(c, dir, stored, { state, opened, stateHash, spent });
     } catch (error) {
-      throw ssoFailure(SsoFailure.from(error, "id_token"));
+      throw spent.now ? withBindingCleared(error) : error;
     }
-    const email = typeof claims.email === "string" ? normaliseEmail(claims.email) : "";
-    if (!email.includes("@") || claims.email_verified !== true) {
-      throw ssoFailure(new SsoFailure("sso_email_unverified", "the provider did not assert a verified email address"));
-    }
-    if (!domainAllowed(stored.config, email)) {
-      throw ssoFailure(new SsoFailure("sso_domain_not_allowed", "this email's domain may not sign in to this tenant"));
-    }
-    // The name claim is the user's own at the provider: kept only when it is a name the API itself
-    // would take (no control character, line break or bidi override), else the email names them.
-    const named = DisplayName.safeParse(typeof claims.name === "string" ? claims.name.trim().slice(0, 200) : "");
-    const name = named.success ? named.data : email;
-    const next = await newSecret("plr");
-    const challenge = await newSecret("plc");
-    const familyId = newId();
-    const result = await dir.ssoLogin({
-      ctx: ctxOf(c),
-      email,
-      name,
-      issuer: stored.config.issuer,
-      subject: claims.sub,
-      roles: rolesFor(stored.config, claims),
-      userId: newId(),
-      familyId,
-      tokenHash: next.hash,
-      userAgent: clampUserAgent(c.req.header("user-agent")),
-      linkUserId: opened.linkUserId,
-      linkRecoveryHash: opened.linkRecoveryHash,
-      linkSecondFactor: opened.linkSecondFactor,
-      adminPermissions: adminPermissions(c),
-      challengeHash: challenge.hash,
-      challengeExpiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
-    });
-    c.header("Cache-Control", "no-store");
-    if (!result.ok && result.error === "two_factor_challenge") {
-      // The account has plinth's second factor on: the same second step as after a correct password.
-      const answer = { two_factor_required: true as const, challenge: challenge.token, expires_in: CHALLENGE_TTL_S };
-      return handBack(c, opened.appRedirect, answer);
-    }
-    if (!result.ok) {
-      if (result.error === "role_missing") {
-        // The operator's side of the refusal (the person signing in is told no role name).
-        c.get("log").warn("sso sign-in refused: the provider's role mapping names roles that no longer exist", {
-          tenant_id: tenant.id,
-          issuer: stored.config.issuer,
-          missing_roles: result.roles,
-        });
-      }
-      throw signInRefusal(result);
-    }
-    const { principal } = result.value;
-    evictUser(tenant.id, principal.id);
-    return handBack(c, opened.appRedirect, await tokenPair(c, tenant.id, principal, familyId, next.token));
   });
+
+/**
+ * The callback past its state: spends it once the provider accepts the code, validates the ID token
+ * and the email, and has the directory sign the person in (or answer the second step).
+ */
+async function signInWith(
+  c: Context<AppEnv>,
+  dir: ReturnType<typeof directory>,
+  stored: SsoStored,
+  callback: { state: string; opened: PendingSignIn; stateHash: string; spent: { now: boolean } },
+) {
+  const { state, opened, stateHash, spent } = callback;
+  const tenant = tenantOf(c);
+  const deps = ssoDeps(c);
+  const client = clientOf(stored, await openClientSecret(c, tenant.id, stored.sealed_secret));
+  let claims: oauth.IDToken;
+  try {
+    claims = await completeSignIn(client, deps, {
+      url: new URL(c.req.url),
+      state,
+      redirectUri: callbackUrl(c.req.url),
+      nonce: await nonceOf(opened.seed),
+      codeVerifier: codeVerifierOf(opened.seed),
+      // The provider accepted the code: the state is spent from here, whatever the ID token says.
+      answered: async () => {
+        await spendState(c, dir, stateHash, opened.expiresAt);
+        spent.now = true;
+      },
+    });
+  } catch (error) {
+    throw ssoFailure(SsoFailure.from(error, "id_token"));
+  }
+  const email = typeof claims.email === "string" ? normaliseEmail(claims.email) : "";
+  if (!email.includes("@") || claims.email_verified !== true) {
+    throw ssoFailure(new SsoFailure("sso_email_unverified", "the provider did not assert a verified email address"));
+  }
+  if (!domainAllowed(stored.config, email)) {
+    throw ssoFailure(new SsoFailure("sso_domain_not_allowed", "this email's domain may not sign in to this tenant"));
+  }
+  // The name claim is the user's own at the provider: kept only when it is a name the API itself
+  // would take (no control character, line break or bidi override), else the email names them.
+  const named = DisplayName.safeParse(typeof claims.name === "string" ? claims.name.trim().slice(0, 200) : "");
+  const name = named.success ? named.data : email;
+  const next = await newSecret("plr");
+  const challenge = await newSecret("plc");
+  const familyId = newId();
+  const result = await dir.ssoLogin({
+    ctx: ctxOf(c),
+    email,
+    name,
+    issuer: stored.config.issuer,
+    subject: claims.sub,
+    roles: rolesFor(stored.config, claims),
+    userId: newId(),
+    familyId,
+    tokenHash: next.hash,
+    userAgent: clampUserAgent(c.req.header("user-agent")),
+    linkUserId: opened.linkUserId,
+    linkRecoveryHash: opened.linkRecoveryHash,
+    linkSecondFactor: opened.linkSecondFactor,
+    adminPermissions: adminPermissions(c),
+    challengeHash: challenge.hash,
+    challengeExpiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
+  });
+  c.header("Cache-Control", "no-store");
+  if (!result.ok && result.error === "two_factor_challenge") {
+    // The account has plinth's second factor on: the same second step as after a correct password.
+    const answer = { two_factor_required: true as const, challenge: challenge.token, expires_in: CHALLENGE_TTL_S };
+    return handBack(c, opened.appRedirect, answer);
+  }
+  if (!result.ok) {
+    if (result.error === "role_missing") {
+      // The operator's side of the refusal (the person signing in is told no role name).
+      c.get("log").warn("sso sign-in refused: the provider's role mapping names roles that no longer exist", {
+        tenant_id: tenant.id,
+        issuer: stored.config.issuer,
+        missing_roles: result.roles,
+      });
+    }
+    throw signInRefusal(result);
+  }
+  const { principal } = result.value;
+  evictUser(tenant.id, principal.id);
+  return handBack(c, opened.appRedirect, await tokenPair(c, tenant.id, principal, familyId, next.token));
+}
 
 /**
  * Spends a state the provider answered (single use), or refuses a callback that lost a race with

@@ -17,7 +17,7 @@ import { ssoEnvelope, ssoOutboundPolicy } from "./secrets";
 import { codeVerifierOf, nonceOf, providerTag, sealState } from "./state";
 
 /** A sign-in under way is kept this long: enough to log in at the provider, short enough to be useless later. */
-const STATE_TTL_MS = 10 * 60_000;
+export const STATE_TTL_MS = 10 * 60_000;
 
 /** The callback URL registered at the provider: this origin, so the tenant's subdomain comes back with the browser. */
 export const callbackUrl = (requestUrl: string) => `${new URL(requestUrl).origin}/api/v1/auth/sso/callback`;
@@ -45,7 +45,8 @@ export const notConfigured = () =>
  * Starts a sign-in at the tenant's provider: checks the app redirect against the provider's list,
  * has the directory check an explicit link's proof (a signed-in user linking their account), seals
  * the sign-in under way into `state` (state.ts: nothing is stored until a callback the provider
- * answered spends it) and builds the authorization URL (code flow, PKCE S256, state, nonce).
+ * answered spends it; bound to the starting browser when `browser` is given) and builds the
+ * authorization URL (code flow, PKCE S256, state, nonce).
  * Returns the URL to send the browser to.
  */
 export async function beginSignIn(
@@ -56,6 +57,8 @@ export async function beginSignIn(
     appRedirect: string | null;
     redirectPath: string;
     link: { userId: string; proof: DirectoryProof | null } | null;
+    /** The digest of the nonce set in the starting browser's cookie (browser-binding.ts), or null. */
+    browser: string | null;
   },
 ): Promise<string> {
   const { appRedirect, link } = options;
@@ -88,6 +91,7 @@ export async function beginSignIn(
       linkUserId: link?.userId ?? null,
       linkRecoveryHash: proven.recoveryHash,
       linkSecondFactor: proven.secondFactor,
+      browser: options.browser,
     },
   );
   try {

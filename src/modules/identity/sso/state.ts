@@ -29,6 +29,12 @@ export type PendingSignIn = {
   linkRecoveryHash: string | null;
   /** Whether that link's request proved a second factor (else the callback asks the second step). */
   linkSecondFactor: boolean;
+  /**
+   * The digest of the nonce in the cookie of the browser that began it (browser-binding.ts): a start
+   * by navigation is bound, and its callback refuses a browser without that cookie. Null for an
+   * explicit link, begun by an app's fetch that can set no cookie in the user's browser.
+   */
+  browser: string | null;
 };
 
 // Short keys: the sealed state travels in two URLs, and providers keep `state` as they got it.
@@ -43,6 +49,11 @@ const Sealed = z.object({
     .regex(/^[0-9a-f]{64}$/)
     .nullable(),
   f: z.boolean(),
+  // Required: a state sealed before browsers were bound does not open (a start by navigation must be bound).
+  b: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{22}$/)
+    .nullable(),
 });
 
 const encoder = new TextEncoder();
@@ -85,6 +96,7 @@ export async function sealState(
     u: pending.linkUserId,
     h: pending.linkRecoveryHash,
     f: pending.linkSecondFactor,
+    b: pending.browser,
   };
   const state = await envelope.encrypt(tenantId, SSO_STATE_FIELD, JSON.stringify(payload));
   if (state.length > MAX_STATE_LENGTH) throw new Error(`a sealed sign-in state of ${state.length} characters`);
@@ -130,5 +142,6 @@ export async function openState(
     linkUserId: sealed.u,
     linkRecoveryHash: sealed.h,
     linkSecondFactor: sealed.f,
+    browser: sealed.b,
   };
 }
