@@ -17,6 +17,7 @@ import {
   openState,
   type PendingSignIn,
   providerTag,
+  SSO_STATE_FIELD,
   sealState,
 } from "../../src/modules/identity/sso/state";
 import { ssoKit } from "./sso-helpers";
@@ -80,6 +81,17 @@ describe("a sign-in under way, sealed into its state", () => {
       },
     });
     await expect(openState(down, "tenant-c", state, expect_)).rejects.toThrow("the directory did not answer");
+  });
+
+  it("a state sealed before sign-ins were bound to browsers (no binding field) does not open", async () => {
+    // Else a start by navigation sealed by the earlier code would complete in any browser (login CSRF).
+    const provider = await providerTag("https://login.example.com", "plinth");
+    const unbound = { s: "s".repeat(43), e: isoIn(600_000), p: provider, r: null, u: null, h: null, f: false };
+    const state = await envelope().encrypt("tenant-d", SSO_STATE_FIELD, JSON.stringify(unbound));
+    const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [] };
+    expect(await openState(envelope(), "tenant-d", state, expect_)).toBeNull();
+    const bound = await envelope().encrypt("tenant-d", SSO_STATE_FIELD, JSON.stringify({ ...unbound, b: null }));
+    expect(await openState(envelope(), "tenant-d", bound, expect_)).toMatchObject({ browser: null });
   });
 
   it("carries one secret: the PKCE verifier, from which the nonce is derived", async () => {
