@@ -531,6 +531,13 @@ describe("an owner's account is never linked by email alone", () => {
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     const me = await api("GET", "/api/v1/me", { key: String(done.body.access_token) });
     expect((me.body.user as Json).id).toBe(reg.body.id);
+
+    // Completing the challenge linked the identity: its next sign-in reaches Lane's account (with the
+    // second step), where an identity never linked to an account with two-factor on is sso_link_required.
+    const again = await toCallback(slug);
+    const next = await again.b.get(again.callback);
+    expect(next.status, next.body).toBe(200);
+    expect(json(next.body)).toMatchObject({ two_factor_required: true });
   });
 });
 
