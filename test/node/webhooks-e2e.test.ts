@@ -66,7 +66,11 @@ async function newTenant(): Promise<{ id: string; slug: string; key: string }> {
   return { id: String(res.body.id), slug, key: String(res.body.admin_key) };
 }
 
-/** Registers a user in the tenant, optionally granting a role with the admin key. */
+/**
+ * Registers a user in the tenant and verifies their email with the mailed token (operational
+ * mail, the disabled-endpoint notice among it, goes only to verified addresses); optionally
+ * grants a role with the admin key.
+ */
 async function newUser(t: { slug: string; key: string }, name: string, role?: string): Promise<string> {
   const email = `${name}-${t.slug}@example.com`;
   const res = await api("POST", "/api/v1/auth/register", {
@@ -74,6 +78,18 @@ async function newUser(t: { slug: string; key: string }, name: string, role?: st
     body: { email, password: "correct horse battery staple", name },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const token = await until("the verification mail", async () => {
+    const box = await api("GET", `/api/v1/dev/mailbox?to=${encodeURIComponent(email)}`, {
+      headers: { "x-tenant": t.slug },
+    });
+    const mail = (box.body.items as { body: string }[]).find((m) => /\bplv_/.test(m.body));
+    return mail ? /\bplv_[A-Za-z0-9_-]+/.exec(mail.body)?.[0] : undefined;
+  });
+  const verified = await api("POST", "/api/v1/auth/verify-email", {
+    headers: { "x-tenant": t.slug },
+    body: { token },
+  });
+  expect(verified.status, JSON.stringify(verified.body)).toBe(204);
   if (role) {
     const granted = await api("PUT", `/api/v1/admin/users/${res.body.id}/roles/${role}`, { key: t.key });
     expect(granted.status, JSON.stringify(granted.body)).toBe(204);

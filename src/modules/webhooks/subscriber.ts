@@ -41,11 +41,21 @@ const TOLD_ROLES = new Set(["owner", "admin"]);
 const MAX_TOLD = 20;
 
 /**
- * Tells a tenant's owners and admins by mail that one of its endpoints was
- * disabled, and why. (The event itself is in the audit log, and endpoints
- * subscribed to `webhooks.*` receive it too.) Each mail's id is derived from
- * the event and the recipient, so a retried event queues mail that is
- * delivered once.
+ * Whether a user is told: an owner or admin whose email is verified. An unverified address may
+ * not be theirs (anyone may register with an address they do not own, and a role is granted to
+ * the account, not the mailbox), and this mail names the tenant, the receiver's host and how its
+ * webhooks fail: as login under `require_verified_email` and a verification resend, it trusts
+ * only an address that proved it reaches the person.
+ */
+const told = (user: { roles: readonly string[]; email_verified: boolean }) =>
+  user.email_verified && user.roles.some((r) => TOLD_ROLES.has(r));
+
+/**
+ * Tells a tenant's owners and admins whose email is verified, by mail, that one
+ * of its endpoints was disabled, and why. (The event itself is in the audit log,
+ * and endpoints subscribed to `webhooks.*` receive it too; with nobody to tell,
+ * a warning says so.) Each mail's id is derived from the event and the
+ * recipient, so a retried event queues mail that is delivered once.
  */
 export const notifyDisabled = subscribe(
   "notify-disabled",
@@ -58,11 +68,17 @@ export const notifyDisabled = subscribe(
     do {
       const page = await dir.listUsers({ limit: 100, cursor });
       for (const user of page.items) {
-        if (user.roles.some((r) => TOLD_ROLES.has(r)) && recipients.length < MAX_TOLD) recipients.push(user.email);
+        if (told(user) && recipients.length < MAX_TOLD) recipients.push(user.email);
       }
       cursor = page.next;
     } while (cursor !== null && recipients.length < MAX_TOLD);
-    if (recipients.length === 0) return;
+    if (recipients.length === 0) {
+      runtime.log.warn("no verified owner or admin to tell of a disabled webhook endpoint", {
+        tenant_id: event.tenant_id,
+        endpoint_id: event.data.endpoint_id,
+      });
+      return;
+    }
     const tenant = await tenantStore(runtime.env.DB).find("id", event.tenant_id);
     const content = endpointDisabledMail({
       tenantName: tenant?.name ?? event.tenant_id,
