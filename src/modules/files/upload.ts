@@ -13,6 +13,24 @@ export class BodyLengthError extends Error {
 }
 
 /**
+ * Whether a body declared empty carries a byte. Read up to its first non-empty chunk and then
+ * cancelled: a body that says 0 bytes and sends more (where framing is not HTTP's) is not read
+ * into memory to find out by how much.
+ */
+async function carriesBytes(body: ReadableStream<Uint8Array>): Promise<boolean> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      if (value.byteLength > 0) return true;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/**
  * Streams a request body of `length` bytes (its `Content-Length`) into R2 at
  * `key`, hashing it with SHA-256 as it passes: no byte is held longer than
  * its chunk. WebCrypto has no incremental SHA-256, so @noble/hashes' is fed
@@ -36,7 +54,7 @@ export async function streamToR2(
   };
   if (body === null && length > 0) throw new BodyLengthError("the body is empty; its Content-Length is not");
   if (body === null || length === 0) {
-    if (body !== null && (await new Response(body).arrayBuffer()).byteLength > 0) {
+    if (body !== null && (await carriesBytes(body))) {
       throw new BodyLengthError("the body is longer than its Content-Length");
     }
     await bucket.put(key, new Uint8Array(0), options);
