@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
+import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { mailDeadLetters, mailSuppressions } from "../db/schema";
 import { stringField } from "../queues/message-fields";
 
@@ -179,12 +180,15 @@ export function mailDeadLetterStore(db: D1Database) {
         return { letter: view(r), message };
       });
     },
+    /**
+     * Marks letters replayed. In statements of at most D1's bound parameters (the time is one):
+     * a page of 100 letters, the replay's default, is 101 parameters in one statement, which D1
+     * refuses after the letters were sent, leaving them pending to be sent again.
+     */
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
-      if (ids.length === 0) return;
-      await orm
-        .update(t)
-        .set({ replayedAt: now.toISOString() })
-        .where(inArray(t.id, [...ids]));
+      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
+        await orm.update(t).set({ replayedAt: now.toISOString() }).where(inArray(t.id, run));
+      }
     },
   };
 }
