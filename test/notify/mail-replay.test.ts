@@ -2,7 +2,7 @@
 // replay-pending, which calls it until `more` is false): each letter is sent once, and a letter
 // sent is no longer pending, or the next call sends it again.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { mailDeadLetterStore } from "../../src/kernel/notify/dead-letters";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
@@ -57,5 +57,24 @@ describe("replaying pending mail dead letters", () => {
     const again = await replayOver(healthy.queue, t.id);
     expect(again.body).toEqual({ replayed: 0, more: false });
     expect([...healthy.taken].sort()).toEqual([...letters].sort());
+  });
+
+  it("a queue that refuses a later group leaves the groups it took replayed: the next call sends only the rest", async () => {
+    const t = await newTenant("replay");
+    const letters = await lettersOf(t.id, 100);
+    const flaky = mailQueue((call) => call === 2);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const first = await replayOver(flaky.queue, t.id);
+    vi.restoreAllMocks();
+    expect(first.status).toBe(500);
+    expect(flaky.taken.length).toBeGreaterThan(0);
+    expect(flaky.taken.length).toBeLessThan(100);
+
+    const healthy = mailQueue(() => false);
+    const second = await replayOver(healthy.queue, t.id);
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    // Every letter sent once in all: none twice, none left out.
+    expect([...flaky.taken, ...healthy.taken].sort()).toEqual([...letters].sort());
+    expect(second.body).toEqual({ replayed: 100 - flaky.taken.length, more: false });
   });
 });

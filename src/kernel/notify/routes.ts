@@ -176,27 +176,31 @@ export const mailRoutes = createRouter()
       "mail.dead_letter.replayed",
       chosen.map((l) => mailLetter(l.letter)),
     );
-    for (const part of sendable(chosen.map((l) => l.message))) await c.env.MAIL.sendBatch(part);
-    await store.markReplayed(
-      chosen.map((l) => l.letter.id),
-      c.get("clock").now(),
-    );
+    // Each group is marked replayed as soon as the queue took it: should a later group be refused
+    // (the request then fails), the next call sends only what was not sent, never a group twice.
+    for (const group of sendable(chosen)) {
+      await c.env.MAIL.sendBatch(group.map((l) => ({ body: l.message, contentType: "json" })));
+      await store.markReplayed(
+        group.map((l) => l.letter.id),
+        c.get("clock").now(),
+      );
+    }
     return c.json({ replayed: chosen.length, more: letters.length > limit }, 200);
   });
 
-/** Queues takes at most 100 messages and 256 KB per sendBatch: groups that stay under both. */
-function sendable(messages: readonly unknown[]): MessageSendRequest[][] {
-  const groups: MessageSendRequest[][] = [];
-  let group: MessageSendRequest[] = [];
+/** Queues takes at most 100 messages and 256 KB per sendBatch: groups of letters whose messages stay under both. */
+function sendable<L extends { message: unknown }>(letters: readonly L[]): L[][] {
+  const groups: L[][] = [];
+  let group: L[] = [];
   let bytes = 0;
-  for (const body of messages) {
-    const size = JSON.stringify(body).length + 100;
+  for (const letter of letters) {
+    const size = JSON.stringify(letter.message).length + 100;
     if (group.length > 0 && (group.length === 100 || bytes + size > 200_000)) {
       groups.push(group);
       group = [];
       bytes = 0;
     }
-    group.push({ body, contentType: "json" });
+    group.push(letter);
     bytes += size;
   }
   if (group.length > 0) groups.push(group);
