@@ -108,3 +108,19 @@ export async function mailLetterOf(
   if (!id) throw new Error("letter not stored");
   return { id, mailId: message.id };
 }
+
+/** The test env with a D1 that refuses every statement (an outage), and `overrides`. */
+export function d1Down(overrides: Partial<Env> = {}): Env {
+  const DB = new Proxy(env.DB, {
+    get(target, name) {
+      if (name === "prepare" || name === "batch" || name === "exec") {
+        return () => {
+          throw new Error("D1_ERROR: database unavailable");
+        };
+      }
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ...env, DB, ...overrides };
+}

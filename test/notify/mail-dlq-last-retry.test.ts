@@ -1,0 +1,66 @@
+// The mail dead-letter queue has no queue behind it: a message it retries past its last retry
+// (max_retries, wrangler.toml) is deleted by Queues, mail and all. A D1 outage longer than those
+// retries would so lose every mail that ran out of sends during it. On its last delivery a
+// letter that cannot be stored goes back to the mail queue instead, to be sent (the provider may
+// be back) or to come back here with its retries anew.
+import { describe, expect, it, vi } from "vitest";
+import { MAIL_DLQ_MAX_RETRIES } from "../../src/kernel/notify/late-mail";
+import { consume, d1Down, messagesOf, sampleMail } from "./helpers";
+
+/** A MAIL producer that records what it takes, or refuses everything. */
+function mailQueue({ refuse = false } = {}) {
+  const taken: unknown[] = [];
+  const queue = {
+    send: async (body: unknown) => {
+      if (refuse) throw new Error("Queue send failed: service unavailable");
+      taken.push(body);
+    },
+    sendBatch: async () => {},
+  } as unknown as Queue;
+  return { queue, taken };
+}
+
+describe("a mail dead letter D1 cannot store", () => {
+  it("is retried on the dead-letter queue while it has retries left", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const messages = await messagesOf([sampleMail("early@example.com")]);
+    const mail = mailQueue();
+    const { result, ids } = await consume(messages, {
+      queue: "plinth-mail-dlq",
+      attempts: 1,
+      env: d1Down({ MAIL: mail.queue }),
+    });
+    expect(result.retryMessages).toEqual([{ msgId: ids[0] }]);
+    expect(mail.taken).toEqual([]);
+  });
+
+  it("goes back to the mail queue on its last delivery, as it was, instead of being dropped by Queues", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const messages = await messagesOf([sampleMail("last@example.com")]);
+    const mail = mailQueue();
+    const { result, ids } = await consume(messages, {
+      queue: "plinth-mail-dlq",
+      attempts: MAIL_DLQ_MAX_RETRIES + 1,
+      env: d1Down({ MAIL: mail.queue }),
+    });
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(mail.taken).toEqual(messages);
+    const lines = errors.mock.calls.map((args) => String(args[0])).join("\n");
+    expect(lines).toContain("sent back to the mail queue");
+    expect(lines).not.toContain("last@example.com");
+  });
+
+  it("is retried, and says it will be lost, when the mail queue refuses it too", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const messages = await messagesOf([sampleMail("nowhere@example.com")]);
+    const mail = mailQueue({ refuse: true });
+    const { result, ids } = await consume(messages, {
+      queue: "plinth-mail-dlq",
+      attempts: MAIL_DLQ_MAX_RETRIES + 1,
+      env: d1Down({ MAIL: mail.queue }),
+    });
+    expect(result.retryMessages).toEqual([{ msgId: ids[0] }]);
+    expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain("nor sent back");
+  });
+});
