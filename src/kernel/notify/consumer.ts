@@ -10,9 +10,9 @@ import { stringField } from "../queues/message-fields";
 import { backoffDelay, realSleeper, type Sleeper } from "../resilience";
 import { mailDeadLetterStore } from "./dead-letters";
 import { droppedFields, type OpenedMail, openHeld } from "./held-recipients";
-import { MAIL_DLQ_MAX_RETRIES } from "./late-mail";
 import { contentOf, MailMessageSchema, UnreadableMail } from "./message";
 import { recipientDigest } from "./recipient-digest";
+import { lastDeadLetterDelivery, sendBack } from "./send-back";
 import { MailRejected, type MailTransport, transportFor } from "./transport";
 
 /** Whether a queue is a mail queue (`…-mail`), told by name: the queue() entry routes on it. */
@@ -99,31 +99,25 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
         mlog.error("mail dead-lettered", { reason });
         settled("dead_lettered");
       } catch (error) {
-        if (lastDelivery(message)) return sendBack(message, mlog, error);
+        if (lastDeadLetterDelivery(batch.queue, message)) return sentBack(message, mlog, error);
         mlog.error("mail dead letter not stored; will retry", errorFields(error));
         retry(message);
       }
     };
-    // The dead-letter queue has no queue behind it: Queues deletes a message retried past its
-    // `max_retries`, mail and all. On its last delivery there (or the one before: whether Queues
-    // counts the delivery that moved it is not ours to rely on) a letter D1 did not store goes back
-    // to the mail queue as it was, to be sent (its recipient looked up again) or to come back here
-    // with its retries anew; a D1 outage longer than them then loses nothing.
-    const lastDelivery = (message: Message<unknown>) =>
-      batch.queue.endsWith("-dlq") && message.attempts >= MAIL_DLQ_MAX_RETRIES;
-    const sendBack = async (message: Message<unknown>, mlog: Logger, cause: unknown) => {
-      try {
-        await env.MAIL.send(message.body, { contentType: "json" });
-        message.ack();
+    // On its last delivery of the dead-letter queue a letter D1 did not store goes back to the mail
+    // queue (send-back.ts): retried, Queues would delete it.
+    const sentBack = async (message: Message<unknown>, mlog: Logger, cause: unknown) => {
+      const refused = await sendBack(env, message);
+      if (refused === null) {
         settled("retried");
         mlog.error("mail dead letter not stored after its last retry; sent back to the mail queue", errorFields(cause));
-      } catch (error) {
-        mlog.error("mail dead letter neither stored nor sent back; lost if this was its last retry", {
-          ...errorFields(error),
-          cause: errorFields(cause),
-        });
-        retry(message);
+        return;
       }
+      mlog.error("mail dead letter neither stored nor sent back; lost if this was its last retry", {
+        ...errorFields(refused),
+        cause: errorFields(cause),
+      });
+      retry(message);
     };
 
     // Settles the batch, each message acked or retried on its own. Every way out of it, an outage's
