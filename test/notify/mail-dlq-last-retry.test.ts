@@ -3,6 +3,8 @@
 // retries would so lose every mail that ran out of sends during it. On its last delivery a
 // letter that cannot be stored goes back to the mail queue instead, to be sent (the provider may
 // be back) or to come back here with its retries anew.
+
+import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { MAIL_DLQ_MAX_RETRIES } from "../../src/kernel/notify/late-mail";
 import { consume, d1Down, messagesOf, sampleMail } from "./helpers";
@@ -62,5 +64,30 @@ describe("a mail dead letter D1 cannot store", () => {
     });
     expect(result.retryMessages).toEqual([{ msgId: ids[0] }]);
     expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain("nor sent back");
+  });
+});
+
+describe("a mail dead letter under an invalid config (a variable broken by a deploy)", () => {
+  // What a deploy could set: the binding's type knows only the values wrangler.toml holds.
+  const broken = (MAIL: Queue): Env => Object.assign(Object.create(null), env, { LOG_LEVEL: "chatty", MAIL });
+
+  it("goes back to the mail queue on its last delivery; the rest of the batch waits for the fix", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const [last, early] = await messagesOf([sampleMail("cfg-last@example.com"), sampleMail("cfg-early@example.com")]);
+    const mail = mailQueue();
+    const lastRun = await consume([last], {
+      queue: "plinth-mail-dlq",
+      attempts: MAIL_DLQ_MAX_RETRIES + 1,
+      env: broken(mail.queue),
+    });
+    expect(lastRun.result.explicitAcks).toEqual(lastRun.ids);
+    expect(lastRun.result.retryBatch.retry).toBe(false);
+    expect(mail.taken).toEqual([last]);
+    expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain("sent back to the mail queue");
+
+    const earlyRun = await consume([early], { queue: "plinth-mail-dlq", attempts: 1, env: broken(mail.queue) });
+    expect(earlyRun.result.explicitAcks).toEqual([]);
+    expect(earlyRun.result.retryBatch.retry).toBe(true);
+    expect(mail.taken).toEqual([last]);
   });
 });

@@ -12,7 +12,13 @@ import { mailDeadLetterStore } from "./dead-letters";
 import { droppedFields, type OpenedMail, openHeld } from "./held-recipients";
 import { contentOf, MailMessageSchema, UnreadableMail } from "./message";
 import { recipientDigest } from "./recipient-digest";
-import { lastDeadLetterDelivery, sendBack } from "./send-back";
+import {
+  lastDeadLetterDelivery,
+  retryUnconfigured,
+  sendBack,
+  sendBackUnconfigured,
+  type Unconfigured,
+} from "./send-back";
 import { MailRejected, type MailTransport, transportFor } from "./transport";
 
 /** Whether a queue is a mail queue (`…-mail`), told by name: the queue() entry routes on it. */
@@ -70,8 +76,11 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
   const sleeper = options.sleeper ?? realSleeper;
   const registry = tenantRegistry(modules);
   return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
-    const loaded = batchConfig(batch, env, needs);
-    if (!loaded) return;
+    // Under an invalid config the batch waits for the operator's fix, but for the dead-letter
+    // queue's last deliveries, which a retry would lose: they go back to the mail queue.
+    const unconfigured: Unconfigured = { last: [] };
+    const loaded = batchConfig(batch, env, needs, (b, log) => retryUnconfigured(b, log, unconfigured));
+    if (!loaded) return sendBackUnconfigured(env, unconfigured);
     const { config, log } = loaded;
     const dead = mailDeadLetterStore(env.DB);
     const metrics = isolateMetrics();

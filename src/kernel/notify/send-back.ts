@@ -1,3 +1,5 @@
+import { errorFields, type Logger } from "../log";
+import { INVALID_CONFIG_RETRY_S } from "../queues/batch-config";
 import { MAIL_DLQ_MAX_RETRIES } from "./late-mail";
 
 /**
@@ -23,4 +25,43 @@ export async function sendBack(env: Env, message: Message<unknown>): Promise<unk
   }
   message.ack();
   return null;
+}
+
+/** A mail batch under an invalid config: its logger, and the messages to send back rather than retry. */
+export interface Unconfigured {
+  log?: Logger;
+  last: Message<unknown>[];
+}
+
+/**
+ * The retry of a mail batch under an invalid config (queues/batch-config.ts): the whole batch in a
+ * minute, as every consumer's, but for the dead-letter queue's last deliveries, which it leaves
+ * (in `into`) for {@link sendBackUnconfigured}: a config broken for longer than the dead-letter
+ * queue's retries (ten minutes) would otherwise lose every mail dead letter that waited in it.
+ */
+export function retryUnconfigured(batch: MessageBatch<unknown>, log: Logger, into: Unconfigured): void {
+  into.log = log;
+  into.last = batch.messages.filter((m) => lastDeadLetterDelivery(batch.queue, m));
+  if (into.last.length === 0) {
+    batch.retryAll({ delaySeconds: INVALID_CONFIG_RETRY_S });
+    return;
+  }
+  for (const m of batch.messages) if (!into.last.includes(m)) m.retry({ delaySeconds: INVALID_CONFIG_RETRY_S });
+}
+
+/** Sends back what {@link retryUnconfigured} left; one the mail queue refuses is retried, and said lost if that was its last. */
+export async function sendBackUnconfigured(env: Env, { log, last }: Unconfigured): Promise<void> {
+  for (const message of last) {
+    const refused = await sendBack(env, message);
+    const fields = { message_id: message.id, attempts: message.attempts, cause: "config_invalid" };
+    if (refused === null) {
+      log?.error("mail dead letter not stored after its last retry; sent back to the mail queue", fields);
+      continue;
+    }
+    log?.error("mail dead letter neither stored nor sent back; lost if this was its last retry", {
+      ...fields,
+      ...errorFields(refused),
+    });
+    message.retry({ delaySeconds: INVALID_CONFIG_RETRY_S });
+  }
 }
