@@ -61,7 +61,9 @@ export interface MailConsumerOptions {
  * - a message no retry can send (malformed, content that does not open, a
  *   provider's 400/413/422) → stored as a dead letter at once;
  * - a batch of `…-mail-dlq` → stored in D1 `mail_dead_letters`, for the
- *   operator to list and replay (`/api/v1/platform/mail/dead-letters`);
+ *   operator to list and replay (`/api/v1/platform/mail/dead-letters`); one
+ *   that D1 (or the config) refuses on its last delivery there goes back to
+ *   `…-mail` instead, since Queues would delete it (send-back.ts);
  * - mail to an account deleted since it was queued (suppressions.ts) → neither
  *   sent (looked up once per batch, before the sends) nor stored as a dead
  *   letter: acked and logged (`cause: "recipient_deleted"`), so neither the
