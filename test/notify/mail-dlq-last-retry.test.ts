@@ -4,10 +4,13 @@
 // letter that cannot be stored goes back to the mail queue instead, to be sent (the provider may
 // be back) or to come back here with its retries anew.
 
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
+import { createMailConsumer } from "../../src/kernel/notify/consumer";
 import { MAIL_DLQ_MAX_RETRIES } from "../../src/kernel/notify/late-mail";
-import { consume, d1Down, messagesOf, sampleMail } from "./helpers";
+import { clock, consume, d1Down, messagesOf, sampleMail } from "./helpers";
 
 /** A MAIL producer that records what it takes, or refuses everything. */
 function mailQueue({ refuse = false } = {}) {
@@ -88,6 +91,23 @@ describe("a mail dead letter under an invalid config (a variable broken by a dep
     const earlyRun = await consume([early], { queue: "plinth-mail-dlq", attempts: 1, env: broken(mail.queue) });
     expect(earlyRun.result.explicitAcks).toEqual([]);
     expect(earlyRun.result.retryBatch.retry).toBe(true);
+    expect(mail.taken).toEqual([last]);
+  });
+
+  it("in a batch of both, sends back only the last delivery and retries the other on its own", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const [last, early] = await messagesOf([sampleMail("mix-last@example.com"), sampleMail("mix-early@example.com")]);
+    const mail = mailQueue();
+    const batch = createMessageBatch("plinth-mail-dlq", [
+      { id: "mix-last", timestamp: new Date(), attempts: MAIL_DLQ_MAX_RETRIES + 1, body: last },
+      { id: "mix-early", timestamp: new Date(), attempts: 1, body: early },
+    ]);
+    const ctx = createExecutionContext();
+    await createMailConsumer({ modules: [], needs: KERNEL_NEEDS, clock })(batch, broken(mail.queue), ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["mix-last"]);
+    expect(result.retryMessages).toEqual([{ msgId: "mix-early" }]);
+    expect(result.retryBatch.retry).toBe(false);
     expect(mail.taken).toEqual([last]);
   });
 });
