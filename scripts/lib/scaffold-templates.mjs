@@ -577,6 +577,9 @@ export const sweep: ModuleSweep = {
     const valid = { intent: "valid" as const, label: "admin key", headers: admin };
     const created = await s.need<{ id: string }>({ ...valid, op: \`POST \${base}\`, expect: 201, json: { name: "Swept" } });
     const params = { id: created.id };
+    // The live id the error requests derived from the document use (test/node/proxy/errors.ts):
+    // without it a stale If-Match is sent to ${n.a} that does not exist, a 404 instead of a 412.
+    fx.ids[\`\${base}/\`] = created.id;
     await s.call({ ...valid, op: \`GET \${base}\`, expect: 200 });
     await s.call({ ...valid, op: \`GET \${base}/{id}\`, expect: 200, params, query: { consistency: "strong" } });
     await s.call({ ...valid, op: \`PATCH \${base}/{id}\`, expect: 200, params, json: { name: "Renamed" } });

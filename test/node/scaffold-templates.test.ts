@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { problemsOf } from "../../scripts/lib/scaffold.mjs";
 import * as t from "../../scripts/lib/scaffold-templates.mjs";
 import { grantProblems } from "../../src/kernel/modules/grants";
+import { validParam } from "./proxy/samples";
 
 /** The generated routes' `view` function, compiled, over a schema that keeps what it is given. */
 async function viewOf(name: string, type: string) {
@@ -99,6 +100,7 @@ describe("scaffold templates' wording", () => {
     expect(t.routes(order)).toContain('summary: "Create an order"');
     expect(t.routes(order)).toContain('summary: "Rename an order; honours If-Match"');
     expect(t.domainTest(order)).toContain('it("creates an order at');
+    expect(t.sweep(order)).toContain("sent to an order that does not exist");
     expect(t.routes(order)).not.toMatch(/\ba order\b/i);
     expect(t.domain(order)).not.toMatch(/\ba order\b/i);
     expect(t.routes(t.namesOf("widgets", "widget"))).toContain('summary: "Create a widget"');
@@ -132,5 +134,29 @@ describe("plinth new module's name checks", () => {
       'the path /api/v1/users is already served (GET /api/v1/users, GET /api/v1/users/{id}, …): a module named "users" would mount its routes among them, and those answer first any request both match; pick another name',
     ]);
     expect(problemsOf(root, "invoices", "invoice")).toEqual([]);
+  });
+});
+
+/** The generated Prism sweep file, compiled, with its `import type` dropped. */
+async function sweepOf(name: string, type: string) {
+  const { code } = await transform(t.sweep(t.namesOf(name, type)).replace(/^import type .*$/m, ""), { loader: "ts" });
+  return new Function(`${code.replace("export const sweep", "const sweep")}\nreturn sweep;`)() as {
+    valid(s: unknown, fx: { adminKey: string; ids: Record<string, string> }): Promise<void>;
+  };
+}
+
+describe("the scaffold's Prism sweep", () => {
+  it("names its live resource for the derived error requests, so a stale If-Match meets a 412, not a 404", async () => {
+    for (const [name, type, path] of [
+      ["orders", "order", "/api/v1/orders/{id}"],
+      ["shop", "order", "/api/v1/shop/orders/{id}"],
+    ] as const) {
+      const sweep = await sweepOf(name, type);
+      const fx = { adminKey: "plk_x", ids: {} as Record<string, string> };
+      const s = { need: async () => ({ id: "live-1" }), call: async () => ({}) };
+      await sweep.valid(s, fx);
+      // errors.ts sends the stale If-Match request of PATCH …/{id} to this id: one that exists.
+      expect(validParam(path, "id", fx.ids)).toBe("live-1");
+    }
   });
 });
