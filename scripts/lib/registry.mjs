@@ -28,7 +28,11 @@ export async function loadRegistry() {
 /** The HTTP operations a module mounts: `METHOD /api/v1/…`, from its Hono router. */
 export function routesOf(m) {
   const base = `/api/v1${m.base_path ?? `/${m.name}`}`;
-  const own = (m.routes?.routes ?? []).filter((r) => r.method !== "ALL").map((r) => `${r.method} ${base}${r.path}`);
+  // As Hono mounts a sub-app's "/" (the scaffold's root routes): at the base itself, since
+  // the base with a trailing slash answers 404.
+  const own = (m.routes?.routes ?? [])
+    .filter((r) => r.method !== "ALL")
+    .map((r) => `${r.method} ${r.path === "/" ? base : `${base}${r.path}`}`);
   const root = (m.root_routes?.routes ?? []).filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`);
   return [...new Set([...own, ...root])];
 }
