@@ -213,6 +213,33 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       });
     });
 
+    it("refuses a row field its table has no column for, naming both, rather than drop it unseen", async () => {
+      // A field added to the state (a decider's completed_at, say) but not to read-model.ts: dropped,
+      // the row would read back without it and fail its state schema far from here (a list's 500).
+      type Coloured = PostState & { colour: string; due_at?: string };
+      const coloured = tableRows(blogPosts, {
+        state: (row): Coloured => ({ ...row, colour: "" }),
+        row: (state: Coloured, key) => ({
+          ...state,
+          id: key.id,
+          author_id: state.author_id ?? "",
+          created_at: state.created_at ?? "",
+          updated_at: state.updated_at ?? "",
+        }),
+      });
+      const k = { tenantId: fresh("t"), id: "p1" };
+      expect(() => coloured.write(db, [{ key: k, version: 1, state: { ...post(), colour: "red" } }])).toThrow(
+        "blog_posts has no column for the row's colour: add it to the table (read-model.ts, then a migration) or leave it out of row()",
+      );
+      // A field the row leaves undefined stores nothing, as before.
+      const { colour: _colour, ...plain } = { ...post(), colour: "red" };
+      await commit(
+        db,
+        postRows.write(db, [{ key: k, version: 1, state: { ...plain, due_at: undefined } as PostState }]),
+      );
+      expect((await postRows.load(db, [k])).get(rowKey(k))?.version).toBe(1);
+    });
+
     it("stores every column type as drizzle itself binds it (booleans, timestamps, JSON, reals, defaults, nulls)", async () => {
       const [viaRows, viaDrizzle] = [typedTable("typed_rows_a"), typedTable("typed_rows_b")];
       for (const name of ["typed_rows_a", "typed_rows_b"]) await db.run(sql.raw(typedDdl(name)));

@@ -1,8 +1,18 @@
-import { and, eq, getTableColumns, lt, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, getTableName, lt, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { jsonInsert, jsonList, newerOnly } from "../read-models";
 import { type RowKey, rowKey, type StateRows } from "./projection";
+
+/** A row field its table has no column for: a programming error of the module, named for its author. */
+export class UnknownColumn extends Error {
+  constructor(table: SQLiteTable, field: string) {
+    super(
+      `${getTableName(table)} has no column for the row's ${field}: add it to the table (read-model.ts, then a migration) or leave it out of row()`,
+    );
+    this.name = "UnknownColumn";
+  }
+}
 
 /** A read-model table with one row per aggregate: `tenant_id`, `id` (its primary key) and `version`. */
 type StateTable = SQLiteTable & Record<"tenant_id" | "id" | "version", SQLiteColumn>;
@@ -72,11 +82,14 @@ export function tableRows<T extends StateTable, S>(
       for (const { key, version: at, state } of states) {
         const values = map.row(state, key);
         if (!values) continue;
-        const stored = Object.fromEntries(
-          Object.entries({ ...values, tenant_id: key.tenantId, id: key.id, version: at }).filter(
-            ([k, v]) => k in columns && v !== undefined,
-          ),
+        const given = Object.entries({ ...values, tenant_id: key.tenantId, id: key.id, version: at }).filter(
+          ([, v]) => v !== undefined,
         );
+        // A field with no column (one added to the state, not to read-model.ts) would be dropped, and the
+        // row read back without it: a state schema's error in a list far from the cause. Named here instead.
+        const unknown = given.find(([k]) => !(k in columns));
+        if (unknown) throw new UnknownColumn(table, unknown[0]);
+        const stored = Object.fromEntries(given);
         const signature = Object.keys(stored).sort().join(",");
         const group = bySignature.get(signature);
         if (group) group.push(stored);
