@@ -13,6 +13,7 @@ import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mj
 import {
   superviseDev,
   watchDevVars,
+  watchManifests,
   watchMigrations,
   watchSources,
   watchWranglerToml,
@@ -129,6 +130,7 @@ let stopCron = () => {};
 let stopDevVarsWatch = () => {};
 let stopMigrationsWatch = () => {};
 let stopWranglerTomlWatch = () => {};
+let stopManifestsWatch = () => {};
 let starts = 0;
 // From npm start's own restart of wrangler dev (a .dev.vars edit, a load error fixed) until it
 // answers again: the local cron then says nothing of a Worker gone (lib/local-cron.mjs).
@@ -166,6 +168,7 @@ const dev = superviseDev({
     stopDevVarsWatch();
     stopMigrationsWatch();
     stopWranglerTomlWatch();
+    stopManifestsWatch();
     process.exit(code);
   },
 });
@@ -302,4 +305,17 @@ stopWranglerTomlWatch = watchWranglerToml(root, () => {
   migrating = migrating.then(() =>
     refreshGenerated({ root, why: "wrangler.toml changed", say: (line) => console.error(line) }),
   );
+});
+// A permission declared in a manifest: permissions.ts gets its PERMISSIONS constant, so a route
+// using it loads (a Worker that stopped at it starts again, as permissions.ts is a change in src/).
+stopManifestsWatch = watchManifests(root, () => {
+  migrating = migrating.then(async () => {
+    const written = await refreshGenerated({
+      root,
+      why: "a module's manifest changed",
+      say: (line) => console.error(line),
+    });
+    // The save restarted a failed wrangler dev, which may be building with the old file.
+    if (written && written.length > 0) dev.rewrote();
+  });
 });

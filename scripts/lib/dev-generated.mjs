@@ -4,7 +4,8 @@
 // objects.ts, so /readyz named its check after the binding (`do:REMINDER_CLOCK`, not
 // `do:ReminderClock`) until the developer thought of running it, and `npm test` then failed
 // on a stale file. `generate --sources-only` is cheap (about a second) and writes only what
-// changed, so it runs as npm start begins and whenever wrangler.toml changes.
+// changed, so it runs as npm start begins and whenever wrangler.toml or a module's manifest
+// changes (a permission declared there is a PERMISSIONS constant once permissions.ts has it).
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 

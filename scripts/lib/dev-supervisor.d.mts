@@ -14,11 +14,13 @@ export declare function superviseDev(ports: SupervisorPorts): {
   up(): void;
   readonly exited: boolean;
   restart(): void;
+  rewrote(): void;
   stop(signal: string): void;
 };
 export declare function watchSources(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchDevVars(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchWranglerToml(root: string, onChange: () => void, quietMs?: number): () => void;
+export declare function watchManifests(root: string, onChange: () => void, quietMs?: number): () => void;
 export declare function watchMigrations(
   dir: string,
   onNew: (names: string[]) => void,

@@ -35,9 +35,13 @@ export function superviseDev(ports) {
   let exited = false;
   let unwatch = null;
   let startedAt = Date.now();
+  // npm start rewrote a file the Worker imports while this child ran or started (permissions.ts
+  // after a manifest's save): a failure may be of the files as they were, so it is tried once more.
+  let rewrittenUnder = false;
 
   const startAgain = () => {
     exited = false;
+    rewrittenUnder = false;
     startedAt = Date.now();
     child = ports.start();
     follow(child);
@@ -54,6 +58,11 @@ export function superviseDev(ports) {
       const failed = code !== 0 && code !== null;
       if (stopping || !wasUp || !failed) {
         ports.exit(code ?? (signal ? 0 : 1));
+        return;
+      }
+      if (rewrittenUnder) {
+        ports.log("plinth: wrangler dev stopped as src/generated/ was rewritten under it; starting it again…");
+        startAgain();
         return;
       }
       unwatch = ports.watch(() => {
@@ -123,6 +132,14 @@ export function superviseDev(ports) {
       restarting = true;
       child.kill("SIGINT");
     },
+    /**
+     * npm start rewrote a generated source the Worker imports: if the running (or starting)
+     * wrangler dev then fails, it may have built with the old file, and is started again at
+     * once. While waiting after a failure, the rewrite is a change the watch reports itself.
+     */
+    rewrote() {
+      if (!exited) rewrittenUnder = true;
+    },
     /** Stops the child with `signal` and ends with its exit; ends at once when no child runs. */
     stop(signal) {
       stopping = true;
@@ -164,6 +181,65 @@ export function watchSources(root, onChange, quietMs = 300) {
   return () => {
     clearTimeout(timer);
     for (const w of watchers) w.close();
+  };
+}
+
+/**
+ * Calls `onChange` once the modules' manifests (`src/modules/<name>/manifest.ts`) stop changing
+ * for `quietMs`. A permission is a `PERMISSIONS` constant only once `src/generated/permissions.ts`
+ * has it, and a route using one that does not exist yet stops the Worker as it loads: npm start
+ * regenerates the file at each save of a manifest, so declaring the permission is the whole step.
+ * Other saves under src/modules are wrangler dev's alone. Returns what stops watching.
+ * @param {string} root
+ * @param {() => void} onChange
+ * @param {number} [quietMs]
+ */
+export function watchManifests(root, onChange, quietMs = 300) {
+  let timer;
+  let closed = false;
+  const modules = join(root, "src", "modules");
+  /** @type {Map<string, import("node:fs").FSWatcher>} a watcher per folder, by path */
+  const watchers = new Map();
+  const changed = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, quietMs);
+  };
+  // Each folder is watched for the name, not the file: an editor (or sed -i) that saves by
+  // replacing the file leaves a watch on the file, and Node's recursive watch on Linux,
+  // watching the replaced file, silent from then on.
+  const watchFolder = (dir, onName) => {
+    if (closed || watchers.has(dir)) return;
+    try {
+      watchers.set(
+        dir,
+        watch(dir, (_event, name) => onName(name ? String(name) : null)),
+      );
+    } catch {
+      // Gone already (a folder removed as it appeared): nothing to watch.
+    }
+  };
+  const watchModule = (name) =>
+    watchFolder(join(modules, name), (file) => {
+      if (file === "manifest.ts") changed();
+    });
+  const folders = () => {
+    try {
+      return readdirSync(modules, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+  // A module added meanwhile (plinth new module) is watched from its folder's appearance.
+  watchFolder(modules, () => {
+    for (const name of folders()) watchModule(name);
+  });
+  for (const name of folders()) watchModule(name);
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+    for (const w of watchers.values()) w.close();
   };
 }
 

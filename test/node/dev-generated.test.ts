@@ -3,12 +3,21 @@
 // `npm run generate`, so /readyz named the new object's check after its binding
 // (`do:REMINDER_CLOCK`) until the developer ran it. npm start now regenerates the sources
 // as it begins and when wrangler.toml changes; this runs that on a copy of the checkout.
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSources, refreshGenerated } from "../../scripts/lib/dev-generated.mjs";
-import { watchWranglerToml } from "../../scripts/lib/dev-supervisor.mjs";
+import { watchManifests, watchWranglerToml } from "../../scripts/lib/dev-supervisor.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const copy = mkdtempSync(join(tmpdir(), "plinth-generated-"));
@@ -51,6 +60,44 @@ describe("npm start's generated sources", () => {
     expect(said).toEqual([
       "plinth: wrangler.toml changed: rewrote src/generated/objects.ts (generate --sources-only); commit with your change",
     ]);
+  }, 60_000);
+
+  it("rewrites permissions.ts when a module's manifest declares a permission, as the watcher reports the save", async () => {
+    // A permission added to a manifest while npm start runs: a route using its PERMISSIONS
+    // constant stopped the Worker ("access is undefined … run npm run generate") until the
+    // developer ran it. The watcher reports manifest saves only: a route's save is wrangler's.
+    const seen: string[] = [];
+    const stop = watchManifests(copy, () => seen.push("manifest"), 50);
+    try {
+      const routes = join(copy, "src", "modules", "blog", "routes.ts");
+      appendFileSync(routes, "\n");
+      await new Promise((r) => setTimeout(r, 400));
+      expect(seen).toEqual([]);
+      const manifest = join(copy, "src", "modules", "blog", "manifest.ts");
+      writeFileSync(
+        manifest,
+        readFileSync(manifest, "utf8").replace('"blog.post.read",', '"blog.post.read", "blog.post.archive",'),
+      );
+      for (let i = 0; i < 40 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(seen).toEqual(["manifest"]);
+      // Saved again by replacing the file (as sed -i and some editors do), twice: each is seen.
+      for (const round of [1, 2]) {
+        writeFileSync(`${manifest}.tmp`, `${readFileSync(manifest, "utf8")}\n`);
+        renameSync(`${manifest}.tmp`, manifest);
+        for (let i = 0; i < 40 && seen.length === round; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(seen.length).toBe(round + 1);
+      }
+    } finally {
+      stop();
+    }
+    const said: string[] = [];
+    const written = await refreshGenerated({
+      root: copy,
+      why: "a module's manifest changed",
+      say: (l) => said.push(l),
+    });
+    expect(written).toEqual(["src/generated/permissions.ts"]);
+    expect(readFileSync(join(copy, "src", "generated", "permissions.ts"), "utf8")).toContain('"blog.post.archive"');
   }, 60_000);
 
   it("says why it could not, and that the Worker runs with the files as they were", async () => {

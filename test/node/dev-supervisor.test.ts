@@ -99,6 +99,28 @@ describe("npm start's supervision of wrangler dev", () => {
     expect(h.exits).toEqual([]);
   });
 
+  it("a wrangler that fails after npm start rewrote src/generated/ under it starts again at once, once", () => {
+    // A permission saved in a manifest: the save restarts a failed wrangler, which builds with the
+    // old permissions.ts while npm start rewrites it; the rewrite lands before the failure, so no
+    // change comes after it, and wrangler stayed down though the cause was gone.
+    const h = harness();
+    h.dev.up();
+    h.dev.rewrote();
+    h.children[0]?.die(1);
+    expect(h.children).toHaveLength(2);
+    expect(h.logs.at(-1)).toBe(
+      "plinth: wrangler dev stopped as src/generated/ was rewritten under it; starting it again…",
+    );
+    // The new one read the files whole: its own failure is the developer's to fix.
+    h.children[1]?.die(1);
+    expect(h.children).toHaveLength(2);
+    expect(h.watching()).toBe(true);
+    expect(h.logs.at(-1)).toContain("starts it again at the next change");
+    // While waiting after a failure, a rewrite is a change like any other (the watch sees it).
+    h.dev.rewrote();
+    expect(h.children).toHaveLength(2);
+  });
+
   it("Ctrl-C stops the running wrangler and ends with its exit; while waiting, it ends at once", () => {
     const running = harness();
     running.dev.up();
