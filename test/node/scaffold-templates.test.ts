@@ -32,6 +32,27 @@ describe("scaffold templates", () => {
   });
 });
 
+/** The generated routes' API schema, compiled over the real zod the routes import. */
+async function apiSchemaOf(name: string, type: string) {
+  const n = t.namesOf(name, type);
+  const source = t.routes(n).match(new RegExp(`^const ${n.Type}Schema = z[\\s\\S]*?;$`, "m"))?.[0];
+  if (!source) throw new Error("the generated routes.ts has no API schema");
+  const { code } = await transform(source, { loader: "ts" });
+  const { z } = await import("@hono/zod-openapi");
+  return new Function("z", `${code}\nreturn ${n.Type}Schema;`)(z) as { parse(value: unknown): unknown };
+}
+
+describe("the scaffold's API schema", () => {
+  it("shows an order's status, so a client tells a status a team adds (paid) from an active one", async () => {
+    // view() parses the state through this schema, which keeps only what it declares.
+    const schema = await apiSchemaOf("orders", "order");
+    const at = "2026-03-01T09:00:00.000Z";
+    const order = { id: "o1", name: "n", created_by: "u1", created_at: at, updated_at: at, version: 2 };
+    expect(schema.parse({ status: "active", ...order })).toMatchObject({ status: "active" });
+    expect(schema.parse({ status: "paid", ...order })).toMatchObject({ status: "paid" });
+  });
+});
+
 /** The generated manifest, compiled and evaluated. */
 async function manifestOf(name: string, type: string) {
   const { code } = await transform(t.manifest(t.namesOf(name, type)).replace("export const", "const"), {
