@@ -88,10 +88,11 @@ describe("plinth new module", () => {
     expect(lint.status, lint.stdout + lint.stderr).toBe(0);
     expect(kernelSnapshot(copy)).toBe(kernelBefore);
     // The module's own tests pass as written: among them, that its answers hold exactly the
-    // declared fields and that a list refuses a cursor that is no id.
+    // declared fields, that a list refuses a cursor that is no id, and that the projection fills
+    // a gap from the writer.
     const tests = run(join(root, "node_modules/.bin/vitest"), ["run", "test/modules/widgets"]);
     expect(tests.status, tests.stdout + tests.stderr).toBe(0);
-    expect(stripVTControlCharacters(tests.stdout)).toMatch(/Tests {2}8 passed \(8\)/);
+    expect(stripVTControlCharacters(tests.stdout)).toMatch(/Tests {2}9 passed \(9\)/);
 
     const again = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "widgets"]);
     expect(again.status).toBe(2);
