@@ -301,7 +301,7 @@ async function newModule(args) {
   console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under ${namesOf(name, type).url}.`);
   console.log(
     "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +
-      "\nthen read docs/modules.md to make it yours.",
+      '\nthen make it yours (a command, a status, a field): docs/modules.md, "Making the scaffold yours".',
   );
 }
 

@@ -64,6 +64,10 @@ describe("plinth new module", () => {
       { cwd: copy, encoding: "utf8" },
     ).finally(() => clearInterval(watch));
     expect(scaffolded.stdout).toContain("module widgets (aggregate widget) is registered");
+    // Where a team goes next: the guide's section for a first real change, by its heading.
+    const guide = readFileSync(join(root, "docs", "modules.md"), "utf8");
+    expect(guide).toContain("\n## Making the scaffold yours\n");
+    expect(scaffolded.stdout).toContain('docs/modules.md, "Making the scaffold yours"');
     expect(registeredEarly.slice(0, 1)).toEqual([]);
     expect(readFileSync(join(copy, "src/modules/index.ts"), "utf8")).toMatch(/widgets\(\)/);
     expect(readFileSync(join(copy, "src/generated/permissions.ts"), "utf8")).toContain('"widgets.widget.create"');
