@@ -20,6 +20,7 @@ export const POLICY_NAMES = [
   "principal",
   "tenant",
   "anonymous",
+  "tenant_anonymous",
   "login",
   "login_ip",
   "mail",

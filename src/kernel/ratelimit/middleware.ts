@@ -75,11 +75,17 @@ export const rateLimitHeadersMiddleware = (): MiddlewareHandler<AppEnv> =>
  * Retry-After (503 when the limiter cannot be reached and the policy fails
  * closed).
  *
- * The caller's own bucket is asked first, and the tenant's only once it admits: the
- * `tenant` budget is shared by everyone naming the tenant, anonymous clients included,
- * so a request its caller's bucket refuses must not spend it. Asked together, one
- * address far over its own limit (refused nearly every time) kept charging a tenant it
- * holds no credential for, until every user and key of that tenant was answered 429.
+ * The tenant's budget a request draws from depends on its caller: `tenant`, shared by the
+ * tenant's users and keys, or `tenant_anonymous` for a request without a credential that
+ * names the tenant (its subdomain, `X-Tenant`). One budget for both let some thirty
+ * addresses, each inside its own `anonymous` allowance, use up a free tenant's minute, and
+ * one anonymous client lock out a tenant at the 60-a-minute floor: every signed-in user and
+ * key answered 429 by traffic none of them sent.
+ *
+ * The caller's own bucket is asked first, and the tenant's only once it admits: a request
+ * its caller's bucket refuses must not spend the tenant's. Asked together, one address far
+ * over its own limit (refused nearly every time) kept charging a tenant it holds no
+ * credential for.
  */
 export const rateLimitMiddleware = (settings: TenantSettingsLookup | undefined): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
@@ -91,7 +97,7 @@ export const rateLimitMiddleware = (settings: TenantSettingsLookup | undefined):
       : decide(c, "anonymous", clientIp(c)));
     if (!own.allowed) throw refusal(own);
     if (tenant) {
-      const shared = await decide(c, "tenant", tenant.id);
+      const shared = await decide(c, principal ? "tenant" : "tenant_anonymous", tenant.id);
       if (!shared.allowed) throw refusal(shared);
     }
     await next();

@@ -38,8 +38,12 @@ const hour = 3600;
  * their own.
  *
  * - `principal`: every `/api/v1` request of a user, key or the platform, per principal.
- * - `tenant`: every request of a tenant, all principals together (by plan, see {@link PLAN_TENANT_LIMITS}).
+ * - `tenant`: every request of a tenant's users and keys, together (by plan, see {@link PLAN_TENANT_LIMITS}).
  * - `anonymous`: every `/api/v1` request without a credential, per client IP.
+ * - `tenant_anonymous`: every request without a credential that names a tenant, per tenant (by plan, a
+ *   third of its `tenant` limit, see {@link PLAN_TENANT_ANONYMOUS_LIMITS}). Kept apart from `tenant`, so
+ *   an anonymous crowd (each address within its own `anonymous` allowance) cannot answer the
+ *   tenant's signed-in users and keys 429.
  * - `login`: wrong passwords per tenant and email (each try is charged before hashing, a right one
  *   refunded: see `refund` in limiter.ts); `login_ip`: every attempt per client IP (also invitations
  *   accepted and password resets confirmed: each hashes a password).
@@ -82,6 +86,15 @@ export const DEFAULT_POLICIES = {
     on_failure: "open",
     tenant_override: false,
     max_limit: 600,
+  },
+  tenant_anonymous: {
+    limit: 6000,
+    period_s: minute,
+    burst: 200,
+    mode: "async",
+    on_failure: "open",
+    tenant_override: true,
+    max_limit: 60_000,
   },
   login: {
     limit: 10,
@@ -160,6 +173,23 @@ export const PLAN_TENANT_LIMITS = {
 export type Plan = keyof typeof PLAN_TENANT_LIMITS;
 
 /**
+ * The `tenant_anonymous` policy's limit per minute by plan: a third of the plan's `tenant` limit.
+ * Anonymous requests (logins, registrations, public reads naming the tenant) get a budget of their
+ * own, sized so that a plan's total is its `tenant` limit plus a third more at most.
+ */
+export const PLAN_TENANT_ANONYMOUS_LIMITS = {
+  free: 6000,
+  pro: 20_000,
+  enterprise: 60_000,
+} as const satisfies Record<Plan, number>;
+
+/** The policies a plan sets the limit of, with their limits by plan. */
+const PLAN_LIMITS: Partial<Record<PolicyName, Record<Plan, number>>> = {
+  tenant: PLAN_TENANT_LIMITS,
+  tenant_anonymous: PLAN_TENANT_ANONYMOUS_LIMITS,
+};
+
+/**
  * The plans a tenant may be created with: those with a limit above, where a plan is added.
  * A misspelt one ("Pro", "gold") is refused rather than given free's limits.
  */
@@ -189,9 +219,9 @@ export interface TenantRate {
 
 /**
  * The policy a tenant gets: the platform's, with the tenant's plan (for
- * `tenant`) and its own override where the policy allows one. An override
+ * `tenant` and `tenant_anonymous`) and its own override where the policy allows one. An override
  * above `max_limit` was refused when it was saved; it is clamped here too.
- * For `tenant` the plan's limit is that ceiling: the plan is the operator's
+ * For those two the plan's limit is that ceiling: the plan is the operator's
  * word, so a tenant's own setting may lower it but never buy a bigger plan's.
  * Called without an override, it is the ceiling a tenant's setting is checked
  * against when saved.
@@ -203,16 +233,17 @@ export function effectivePolicy(
   override: TenantRate | undefined,
 ): Policy {
   let policy = policies[name];
-  if (name === "tenant" && plan !== undefined) {
+  const byPlan = PLAN_LIMITS[name];
+  if (byPlan && plan !== undefined) {
     // Tenants stored before plans were checked may hold another name: they get free's.
-    const limit = Object.hasOwn(PLAN_TENANT_LIMITS, plan) ? PLAN_TENANT_LIMITS[plan as Plan] : PLAN_TENANT_LIMITS.free;
+    const limit = Object.hasOwn(byPlan, plan) ? byPlan[plan as Plan] : byPlan.free;
     const planLimit = Math.min(limit, policy.max_limit);
     // Clamped again here, not only when saved: a limit saved under a bigger plan outlives a downgrade.
     policy = { ...policy, limit: planLimit, max_limit: planLimit };
   }
   if (override && policy.tenant_override) {
     // The floor applies here too, not only when saved: a value saved before it existed is lifted.
-    const min = name === "tenant" ? tenantFloorFor(override.period_s) : 1;
+    const min = floorFor(name, override.period_s);
     const limit = Math.max(min, Math.min(override.limit, maxLimitFor(policy, override.period_s)));
     policy = { ...policy, limit, period_s: override.period_s, burst: Math.min(policy.burst, limit) };
   }
@@ -228,6 +259,14 @@ export function effectivePolicy(
  */
 export const TENANT_FLOOR_PER_MINUTE = 60;
 export const tenantFloorFor = (period_s: number) => Math.ceil((TENANT_FLOOR_PER_MINUTE * period_s) / 60);
+
+/**
+ * The lowest limit a tenant may set for policy `name` over `period_s`: the whole-tenant floor for
+ * `tenant` and for `tenant_anonymous` (which every login and registration of the tenant passes,
+ * so under one a second it locks out every user whose session ends), 1 for the others.
+ */
+export const floorFor = (name: PolicyName, period_s: number): number =>
+  name === "tenant" || name === "tenant_anonymous" ? tenantFloorFor(period_s) : 1;
 
 /** The highest limit a tenant may set over `period_s`: the policy's `max_limit` as a rate, scaled to that period. */
 export function maxLimitFor(policy: Policy, period_s: number): number {

@@ -9,11 +9,11 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/router";
 import {
   effectivePolicy,
+  floorFor,
   maxLimitFor,
   type Policy,
   type PolicyName,
   TENANT_FLOOR_PER_MINUTE,
-  tenantFloorFor,
 } from "../../../kernel/ratelimit/policies";
 import { directory } from "../directory/contract";
 import { type Settings, SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
@@ -85,7 +85,7 @@ const isPolicyName = (policies: Record<PolicyName, Policy>, name: string): name 
 
 /**
  * A tenant may set its own limits only for policies that allow it, up to the
- * platform's maxima (for `tenant`, its plan's limit). Takes the body's `rate_limits` as sent, since it runs
+ * platform's maxima (for `tenant` and `tenant_anonymous`, the plan's limit). Takes the body's `rate_limits` as sent, since it runs
  * whether or not the rest of the body is valid; an entry of the wrong shape
  * is left to zod, which names it.
  */
@@ -105,7 +105,7 @@ function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): F
     const max = maxLimitFor(effectivePolicy(policies, name, plan, undefined), rate.data.period_s);
     if (rate.data.limit > max)
       errors.push({ path: `${path}.limit`, message: `at most ${max} per ${rate.data.period_s} s` });
-    const min = name === "tenant" ? tenantFloorFor(rate.data.period_s) : 1;
+    const min = floorFor(name, rate.data.period_s);
     if (rate.data.limit < min)
       errors.push({
         path: `${path}.limit`,
