@@ -42,6 +42,7 @@ import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
 import { dohResolver, type Resolver } from "./kernel/outbound";
+import { guardFailures } from "./kernel/ratelimit/failures";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
 import { readModelsCheck } from "./kernel/read-models";
 import { realSleeper, type Sleeper } from "./kernel/resilience/sleep";
@@ -174,7 +175,12 @@ export function createPlatform(options: AppOptions): Platform {
   app.use("*", stage("body-limit", bodyLimit()));
   app.use(
     "/api/v1/*",
-    stage("auth", resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants })),
+    stage(
+      "auth",
+      // Inside the guard, so an address spent on refused credentials and tenant names is answered
+      // 429 before its next lookup (kernel/ratelimit/failures.ts).
+      guardFailures(resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants })),
+    ),
   );
   app.use("/api/v1/*", stage("rate-limit", rateLimitMiddleware(settings)), stage("idempotency", idempotency()));
   // After authentication, so only a client the API would answer learns that it is being migrated.

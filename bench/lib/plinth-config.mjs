@@ -21,6 +21,7 @@ export const POLICY_NAMES = [
   "tenant",
   "anonymous",
   "tenant_anonymous",
+  "auth_failures",
   "login",
   "login_ip",
   "mail",

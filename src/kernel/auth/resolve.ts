@@ -64,6 +64,12 @@ export function subdomainSlug(c: Context<AppEnv>): string | undefined {
   return label.includes(".") ? undefined : label;
 }
 
+/** The tenant slugs the request names (its subdomain of PLATFORM_DOMAIN, `X-Tenant`), each once. */
+export function namedSlugs(c: Context<AppEnv>): Set<string> {
+  const named = [subdomainSlug(c), c.req.header("x-tenant")?.trim().toLowerCase()];
+  return new Set(named.filter((s): s is string => s !== undefined && s !== ""));
+}
+
 /**
  * Resolves the caller and the tenant of every `/api/v1` request, before any
  * route runs. Credentials: the platform root key (valid only under
@@ -139,11 +145,8 @@ async function resolveTenant(
   principal: Principal | undefined,
 ): Promise<Tenant | undefined> {
   const credentialTenantId = principal && principal.kind !== "platform" ? principal.tenantId : undefined;
-  const named = [subdomainSlug(c), c.req.header("x-tenant")?.trim().toLowerCase()].filter(
-    (s): s is string => s !== undefined && s !== "",
-  );
   const found: Tenant[] = [];
-  for (const slug of new Set(named)) {
+  for (const slug of namedSlugs(c)) {
     const tenant = /^[a-z0-9-]{1,63}$/.test(slug) ? await lookup.bySlug(slug, c) : null;
     if (!tenant) {
       if (credentialTenantId)

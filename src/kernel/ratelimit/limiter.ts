@@ -179,35 +179,53 @@ export interface Charge {
   bucket: { id: string; rate: Rate } | null;
 }
 
+/** How a decision is made beyond the policy's own settings. */
+export interface DecideOptions {
+  /**
+   * Block the key in this isolate as soon as a request leaves its bucket empty, not only once one
+   * is refused: for a bucket charged after the fact (`auth_failures`), whose next request must be
+   * refused before the work it limits. Not for a bucket with refunds (`login`): a refund made in
+   * another isolate would not lift the block here.
+   */
+  blockWhenSpent?: boolean;
+}
+
 /**
  * Decides one request against policy `name` for `key` (an account, a client,
  * a principal: hashed before it names a Durable Object, so no email or
  * address leaves in an object's name), with the tenant's plan and override.
  * Records the decision for the RateLimit headers; does not throw.
  */
-export async function decide(c: Context<AppEnv>, name: PolicyName, key: string): Promise<LimitDecision> {
-  return (await charge(c, name, key)).decision;
+export async function decide(
+  c: Context<AppEnv>,
+  name: PolicyName,
+  key: string,
+  options: DecideOptions = {},
+): Promise<LimitDecision> {
+  return (await charge(c, name, key, options)).decision;
 }
 
-async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promise<Charge> {
-  const uncounted = (decision: LimitDecision): Charge => ({ decision, bucket: null });
+/** Policy `name` as it applies to this request: the tenant's plan and override, and its rate. */
+function policyOf(c: Context<AppEnv>, name: PolicyName): { policy: Policy; rate: Rate } {
   const override = c.get("tenantGateway")?.rateLimits[name];
   const policy = effectivePolicy(c.get("config").ratePolicies, name, c.get("tenant")?.plan, override);
-  // Off: admitted without state, and not recorded, so no RateLimit header names it.
-  if (policy.mode === "off") {
-    return uncounted(
-      decisionOf(name, policy, { allowed: true, tat: 0, remaining: policy.burst, resetMs: 0, retryAfterMs: 0 }),
-    );
-  }
-  const rate: Rate = { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst };
-  // The rate is not part of the bucket's name: a key keeps what it spent when its tenant changes the
-  // policy's setting: its object re-counts what the key owes, in requests, at the rate it is asked at
-  // (gcra.ts `rerated`), never a fresh burst (a tenant could otherwise refill any budget it may set,
-  // `mail` and `login` among them, by saving a new value).
+  return { policy, rate: { limit: policy.limit, periodMs: policy.period_s * 1000, burst: policy.burst } };
+}
+
+/**
+ * The name of the object that counts `key` under policy `name` for this request's tenant. The rate
+ * is not part of it: a key keeps what it spent when its tenant changes the policy's setting: its
+ * object re-counts what the key owes, in requests, at the rate it is asked at (gcra.ts `rerated`),
+ * never a fresh burst (a tenant could otherwise refill any budget it may set, `mail` and `login`
+ * among them, by saving a new value).
+ */
+async function objectOf(c: Context<AppEnv>, name: PolicyName, key: string): Promise<string> {
   const bucket = `${c.get("tenant")?.id ?? ""}\u0000${key}`;
-  const id = bucketIds.get(`${name}\u0000${bucket}`) ?? (await bucketIdOf(name, bucket));
-  const now = c.get("clock").now().getTime();
-  const record = (d: LimitDecision) => {
+  return bucketIds.get(`${name}\u0000${bucket}`) ?? (await bucketIdOf(name, bucket));
+}
+
+function recordOf(c: Context<AppEnv>, name: PolicyName) {
+  return (d: LimitDecision) => {
     c.set("rateLimits", [...(c.get("rateLimits") ?? []), d]);
     isolateRecorder.inc(METRICS.rateLimitDecisions, [
       name,
@@ -215,6 +233,41 @@ async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promis
     ]);
     return d;
   };
+}
+
+/**
+ * The refusal of `key` under policy `name` when this isolate already knows the key is over its
+ * limit (its blocked-until cache), recorded for the headers; undefined otherwise. Asks no Durable
+ * Object and spends nothing: what may run before work that a refusal should spare, on every
+ * request, without a limiter round trip.
+ */
+export async function knownRefusal(
+  c: Context<AppEnv>,
+  name: PolicyName,
+  key: string,
+): Promise<LimitDecision | undefined> {
+  const { policy, rate } = policyOf(c, name);
+  if (policy.mode === "off") return undefined;
+  const id = await objectOf(c, name, key);
+  const until = blockedUntil.get(blockKey(id, rate));
+  const now = c.get("clock").now().getTime();
+  if (until === undefined || until <= now) return undefined;
+  limiterStats.blockedHits++;
+  return recordOf(c, name)(refusedFor(name, policy, until - now));
+}
+
+async function charge(c: Context<AppEnv>, name: PolicyName, key: string, options: DecideOptions = {}): Promise<Charge> {
+  const uncounted = (decision: LimitDecision): Charge => ({ decision, bucket: null });
+  const { policy, rate } = policyOf(c, name);
+  // Off: admitted without state, and not recorded, so no RateLimit header names it.
+  if (policy.mode === "off") {
+    return uncounted(
+      decisionOf(name, policy, { allowed: true, tat: 0, remaining: policy.burst, resetMs: 0, retryAfterMs: 0 }),
+    );
+  }
+  const id = await objectOf(c, name, key);
+  const now = c.get("clock").now().getTime();
+  const record = recordOf(c, name);
 
   const blocked = blockKey(id, rate);
   const until = blockedUntil.get(blocked);
@@ -223,7 +276,10 @@ async function charge(c: Context<AppEnv>, name: PolicyName, key: string): Promis
     return uncounted(record(refusedFor(name, policy, until - now)));
   }
   const block = (verdict: Verdict) => {
-    if (!verdict.allowed) blockedUntil.set(blocked, now + verdict.retryAfterMs, verdict.retryAfterMs);
+    // An admitted request that left nothing: the next is refused until the TAT allows it (gcra.ts).
+    const after =
+      verdict.allowed && verdict.remaining === 0 && options.blockWhenSpent ? gcra(rate, verdict.tat, now) : verdict;
+    if (!after.allowed) blockedUntil.set(blocked, now + after.retryAfterMs, after.retryAfterMs);
   };
 
   if (policy.mode === "async") {

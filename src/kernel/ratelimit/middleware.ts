@@ -52,9 +52,10 @@ export function rateLimitHeaders(decisions: readonly LimitDecision[]): { policy:
 /**
  * Outermost on `/api/v1`: after the request, puts the RateLimit headers of
  * its decisions on the response, errors included. A request refused before
- * the limiter ran (a body over the limit, a bad credential, an unknown
- * tenant) is counted against its client's `anonymous` bucket here, so
- * guessing credentials is limited too.
+ * any policy decided on it (a body over the limit; a bad credential or an
+ * unknown tenant while `auth_failures` is off) is counted against its
+ * client's `anonymous` bucket here. Guessing is refused by `auth_failures`
+ * (failures.ts), which charges its own bucket and so is not counted twice.
  */
 export const rateLimitHeadersMiddleware = (): MiddlewareHandler<AppEnv> =>
   async function rateLimitHeadersOnResponse(c, next) {

@@ -44,6 +44,9 @@ const hour = 3600;
  *   third of its `tenant` limit, see {@link PLAN_TENANT_ANONYMOUS_LIMITS}). Kept apart from `tenant`, so
  *   an anonymous crowd (each address within its own `anonymous` allowance) cannot answer the
  *   tenant's signed-in users and keys 429.
+ * - `auth_failures`: credentials and tenant names refused by the request path, per client IP. Charged
+ *   only on a refusal, and consulted before the next lookup only through what the isolate knows
+ *   (kernel/ratelimit/failures.ts), so a good request pays no limiter call for it.
  * - `login`: wrong passwords per tenant and email (each try is charged before hashing, a right one
  *   refunded: see `refund` in limiter.ts); `login_ip`: every attempt per client IP (also invitations
  *   accepted and password resets confirmed: each hashes a password).
@@ -95,6 +98,15 @@ export const DEFAULT_POLICIES = {
     on_failure: "open",
     tenant_override: true,
     max_limit: 60_000,
+  },
+  auth_failures: {
+    limit: 60,
+    period_s: minute,
+    burst: 30,
+    mode: "async",
+    on_failure: "open",
+    tenant_override: false,
+    max_limit: 60,
   },
   login: {
     limit: 10,

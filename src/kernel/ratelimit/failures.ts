@@ -1,0 +1,77 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { namedSlugs } from "../auth/resolve";
+import { TtlCache } from "../cache/ttl-cache";
+import { isolateDigest } from "../crypto";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { decide, knownRefusal, refusal } from "./limiter";
+import { clientIp } from "./middleware";
+
+/**
+ * What a client is refused for when it guesses: an unknown, malformed or misplaced credential, a
+ * tenant name that is no tenant's, a tenant its credential does not belong to. A suspended tenant
+ * (403 `tenant_suspended`) is no guess: it is a known tenant, cached, and costs no lookup.
+ */
+const GUESSES = new Set(["unauthenticated", "forbidden", "tenant_not_found", "tenant_mismatch"]);
+
+/**
+ * Credentials (by {@link isolateDigest} of the Authorization header) and tenant slugs this isolate
+ * has seen resolve, so that an address over its `auth_failures` allowance is refused only what
+ * would cost a lookup of something unknown: a good key or token behind a NAT'ed office's address
+ * keeps working while a neighbour's script with a typo is refused. Only what succeeded gets in, so
+ * a guesser cannot fill it; what fails (a key revoked since, a tenant deleted) leaves at once.
+ * Staleness bound: none needed, an entry spares only the pre-check, and the credential or tenant
+ * is still verified as on any request; an entry not seen again for 15 minutes goes.
+ */
+const knownGood = new TtlCache<string, true>({ ttlMs: 15 * 60_000, maxEntries: 10_000 });
+
+/** The request's lookups this isolate has not seen succeed: its credential's and its tenant names'. */
+function unknownLookups(c: Context<AppEnv>, credential: string | undefined): string[] {
+  const keys = [...[...namedSlugs(c)].map((slug) => `t:${slug}`), ...(credential ? [`k:${credential}`] : [])];
+  return keys.filter((key) => knownGood.get(key) === undefined);
+}
+
+/**
+ * Wraps the request path's authentication and tenant resolution (`resolveRequest`) with the
+ * `auth_failures` policy, per client address:
+ *
+ * - a refusal there (see {@link GUESSES}) is charged to the address's bucket, which blocks the
+ *   address in this isolate as soon as it is spent (not one refusal later);
+ * - before the next request is resolved, an address this isolate knows to be blocked is answered
+ *   429 `rate_limited` with Retry-After, without the credential or tenant lookup, unless the
+ *   request names nothing this isolate has not seen succeed.
+ *
+ * Before, such refusals were counted against the address's `anonymous` bucket after the response
+ * and never refused anything: one address sending invalid keys, bad tokens or random tenant
+ * names got 401 and 404 forever, each one a D1 lookup. A good request pays no limiter call here,
+ * only a digest of its Authorization header; the pre-check asks no Durable Object.
+ *
+ * @example
+ * app.use("/api/v1/*", guardFailures(resolveRequest({ authenticators, tenants })));
+ */
+export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  return async function guardFailures(c, next) {
+    const header = c.req.header("authorization");
+    const credential = header === undefined ? undefined : isolateDigest(header.trim());
+    if (unknownLookups(c, credential).length > 0) {
+      const known = await knownRefusal(c, "auth_failures", clientIp(c));
+      if (known) throw refusal(known);
+    }
+    let resolved = false;
+    try {
+      await resolve(c, async () => {
+        resolved = true;
+        if (credential && c.get("principal")) knownGood.set(`k:${credential}`, true);
+        if (c.get("tenant")) for (const slug of namedSlugs(c)) knownGood.set(`t:${slug}`, true);
+        await next();
+      });
+    } catch (error) {
+      if (!resolved && error instanceof AppError && GUESSES.has(error.code)) {
+        if (credential && error.code === "unauthenticated") knownGood.delete(`k:${credential}`);
+        if (error.code === "tenant_not_found") for (const slug of namedSlugs(c)) knownGood.delete(`t:${slug}`);
+        await decide(c, "auth_failures", clientIp(c), { blockWhenSpent: true });
+      }
+      throw error;
+    }
+  };
+}
