@@ -65,6 +65,21 @@ describe("guessing credentials and tenant names", () => {
       expect(other.status).toBe(401);
     });
 
+    it(`holds concurrent guesses to the burst: no more lookups under way at once than the allowance (${mode})`, async () => {
+      const { seen, db } = countingDb("api_key_index");
+      const { call } = gateway(failures, { DB: db });
+      const ip = freshIp();
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          call("/api/v1/me", { token: randomKey(), headers: { "cf-connecting-ip": ip } }),
+        ),
+      );
+      // Each guess is charged only once its refusal is known; those under way meanwhile count too.
+      expect(seen.reads).toBeLessThanOrEqual(3);
+      expect(answers.filter((a) => a.status === 401).length).toBeLessThanOrEqual(3);
+      expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(17);
+    });
+
     it(`does the same for unknown tenant names and bad access tokens (${mode})`, async () => {
       const { call } = gateway(failures);
       const names = freshIp();

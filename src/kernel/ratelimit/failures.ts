@@ -25,6 +25,28 @@ const GUESSES = new Set(["unauthenticated", "forbidden", "tenant_not_found", "te
  */
 const knownGood = new TtlCache<string, true>({ ttlMs: 15 * 60_000, maxEntries: 10_000 });
 
+/**
+ * Requests per client address now resolving something this isolate has not seen succeed: each is
+ * charged only when its refusal is known, so without this count a client sending its guesses
+ * at once had every one of them looked up before the first was charged. Entries leave when their
+ * count returns to zero, so it holds only addresses with requests under way.
+ */
+const underWay = new Map<string, number>();
+
+/** Counts one more request of `ip` under way; answers how many were under way before it. */
+function reserve(ip: string): number {
+  const ahead = underWay.get(ip) ?? 0;
+  underWay.set(ip, ahead + 1);
+  return ahead;
+}
+
+/** Counts one request of `ip` no longer under way. */
+function free(ip: string): void {
+  const left = (underWay.get(ip) ?? 1) - 1;
+  if (left > 0) underWay.set(ip, left);
+  else underWay.delete(ip);
+}
+
 /** The request's lookups this isolate has not seen succeed: its credential's and its tenant names'. */
 function unknownLookups(c: Context<AppEnv>, credential: string | undefined): string[] {
   const keys = [...[...namedSlugs(c)].map((slug) => `t:${slug}`), ...(credential ? [`k:${credential}`] : [])];
@@ -37,9 +59,10 @@ function unknownLookups(c: Context<AppEnv>, credential: string | undefined): str
  *
  * - a refusal there (see {@link GUESSES}) is charged to the address's bucket, which blocks the
  *   address in this isolate as soon as it is spent (not one refusal later);
- * - before the next request is resolved, an address this isolate knows to be blocked is answered
- *   429 `rate_limited` with Retry-After, without the credential or tenant lookup, unless the
- *   request names nothing this isolate has not seen succeed.
+ * - before the next request is resolved, an address this isolate knows to be blocked, or that has
+ *   as many lookups under way as its bucket holds, is answered 429 `rate_limited` with
+ *   Retry-After, without the credential or tenant lookup, unless the request names nothing this
+ *   isolate has not seen succeed.
  *
  * Before, such refusals were counted against the address's `anonymous` bucket after the response
  * and never refused anything: one address sending invalid keys, bad tokens or random tenant
@@ -53,14 +76,22 @@ export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHan
   return async function guardFailures(c, next) {
     const header = c.req.header("authorization");
     const credential = header === undefined ? undefined : isolateDigest(header.trim());
-    if (unknownLookups(c, credential).length > 0) {
-      const known = await knownRefusal(c, "auth_failures", clientIp(c));
-      if (known) throw refusal(known);
-    }
+    const ip = clientIp(c);
+    const gated = unknownLookups(c, credential).length > 0;
+    // Counted before the check awaits anything, so requests arriving together see each other.
+    const ahead = gated ? reserve(ip) : 0;
+    let held = gated;
+    const release = (): void => {
+      if (held) free(ip);
+      held = false;
+    };
     let resolved = false;
     try {
+      const known = gated ? await knownRefusal(c, "auth_failures", ip, ahead) : undefined;
+      if (known) throw refusal(known);
       await resolve(c, async () => {
         resolved = true;
+        release();
         if (credential && c.get("principal")) knownGood.set(`k:${credential}`, true);
         if (c.get("tenant")) for (const slug of namedSlugs(c)) knownGood.set(`t:${slug}`, true);
         await next();
@@ -69,9 +100,12 @@ export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHan
       if (!resolved && error instanceof AppError && GUESSES.has(error.code)) {
         if (credential && error.code === "unauthenticated") knownGood.delete(`k:${credential}`);
         if (error.code === "tenant_not_found") for (const slug of namedSlugs(c)) knownGood.delete(`t:${slug}`);
-        await decide(c, "auth_failures", clientIp(c), { blockWhenSpent: true });
+        await decide(c, "auth_failures", ip, { blockWhenSpent: true });
       }
       throw error;
+    } finally {
+      // After the charge: a slot is free again only once what it spent is counted.
+      release();
     }
   };
 }

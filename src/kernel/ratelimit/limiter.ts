@@ -8,7 +8,7 @@ import { errorFields } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { rateLimiterOf } from "./contract";
-import { gcra, type Rate, rerated, sameRate, type Verdict } from "./gcra";
+import { gcra, type Rate, rerated, sameRate, standing, type Verdict } from "./gcra";
 import { effectivePolicy, type Policy, type PolicyName } from "./policies";
 
 /** One policy's decision on a request, as the RateLimit headers report it. */
@@ -237,23 +237,30 @@ function recordOf(c: Context<AppEnv>, name: PolicyName) {
 
 /**
  * The refusal of `key` under policy `name` when this isolate already knows the key is over its
- * limit (its blocked-until cache), recorded for the headers; undefined otherwise. Asks no Durable
- * Object and spends nothing: what may run before work that a refusal should spare, on every
- * request, without a limiter round trip.
+ * limit, recorded for the headers; undefined otherwise. It knows from its blocked-until cache,
+ * and from `underWay`: requests of the key the caller let through and will charge once they end,
+ * of which no more may be under way at once than the bucket is known to hold (the isolate's
+ * estimate for an async policy, a burst for a sync one). Asks no Durable Object and spends
+ * nothing: what may run before work that a refusal should spare, without a limiter round trip.
  */
 export async function knownRefusal(
   c: Context<AppEnv>,
   name: PolicyName,
   key: string,
+  underWay = 0,
 ): Promise<LimitDecision | undefined> {
   const { policy, rate } = policyOf(c, name);
   if (policy.mode === "off") return undefined;
   const id = await objectOf(c, name, key);
-  const until = blockedUntil.get(blockKey(id, rate));
   const now = c.get("clock").now().getTime();
-  if (until === undefined || until <= now) return undefined;
-  limiterStats.blockedHits++;
-  return recordOf(c, name)(refusedFor(name, policy, until - now));
+  const until = blockedUntil.get(blockKey(id, rate));
+  if (until !== undefined && until > now) {
+    limiterStats.blockedHits++;
+    return recordOf(c, name)(refusedFor(name, policy, until - now));
+  }
+  const room = policy.mode === "async" ? standing(rate, estimateAt(id, rate, now), now).remaining : rate.burst;
+  if (underWay < room) return undefined;
+  return recordOf(c, name)(refusedFor(name, policy, Math.ceil(rate.periodMs / rate.limit)));
 }
 
 async function charge(c: Context<AppEnv>, name: PolicyName, key: string, options: DecideOptions = {}): Promise<Charge> {
