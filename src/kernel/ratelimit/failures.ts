@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { namedSlugs } from "../auth/resolve";
 import { TtlCache } from "../cache/ttl-cache";
 import { isolateDigest } from "../crypto";
@@ -48,8 +48,8 @@ function free(ip: string): void {
 }
 
 /** The request's lookups this isolate has not seen succeed: its credential's and its tenant names'. */
-function unknownLookups(c: Context<AppEnv>, credential: string | undefined): string[] {
-  const keys = [...[...namedSlugs(c)].map((slug) => `t:${slug}`), ...(credential ? [`k:${credential}`] : [])];
+function unknownLookups(slugs: ReadonlySet<string>, credential: string | undefined): string[] {
+  const keys = [...[...slugs].map((slug) => `t:${slug}`), ...(credential ? [`k:${credential}`] : [])];
   return keys.filter((key) => knownGood.get(key) === undefined);
 }
 
@@ -77,7 +77,8 @@ export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHan
     const header = c.req.header("authorization");
     const credential = header === undefined ? undefined : isolateDigest(header.trim());
     const ip = clientIp(c);
-    const gated = unknownLookups(c, credential).length > 0;
+    const slugs = namedSlugs(c);
+    const gated = unknownLookups(slugs, credential).length > 0;
     // Counted before the check awaits anything, so requests arriving together see each other.
     const ahead = gated ? reserve(ip) : 0;
     let held = gated;
@@ -93,13 +94,13 @@ export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHan
         resolved = true;
         release();
         if (credential && c.get("principal")) knownGood.set(`k:${credential}`, true);
-        if (c.get("tenant")) for (const slug of namedSlugs(c)) knownGood.set(`t:${slug}`, true);
+        if (c.get("tenant")) for (const slug of slugs) knownGood.set(`t:${slug}`, true);
         await next();
       });
     } catch (error) {
       if (!resolved && error instanceof AppError && GUESSES.has(error.code)) {
         if (credential && error.code === "unauthenticated") knownGood.delete(`k:${credential}`);
-        if (error.code === "tenant_not_found") for (const slug of namedSlugs(c)) knownGood.delete(`t:${slug}`);
+        if (error.code === "tenant_not_found") for (const slug of slugs) knownGood.delete(`t:${slug}`);
         await decide(c, "auth_failures", ip, { blockWhenSpent: true });
       }
       throw error;
