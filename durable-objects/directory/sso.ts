@@ -128,7 +128,8 @@ export class DirectorySso extends DirectoryMembership {
    * A sign-in the Worker has verified (ID token, verified email, allowed
    * domain): the user of that email, or a new one when `mayProvision` allows;
    * then a session, as password login starts one, or the second step password
-   * login asks of the account (`secondStep`).
+   * login asks of the account (`secondStep`). An explicit link (`linkUserId`) links and starts no
+   * session (`session: false`).
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
     const args = rpcArgs(DirectoryRpc, "ssoLogin", input);
@@ -197,6 +198,10 @@ export class DirectorySso extends DirectoryMembership {
       if (!linked && linkUserId) {
         this.store.emit(as, `user/${id}`, { type: "identity.sso.linked", data: { user_id: id, issuer } });
       }
+      // An explicit link starts no session: its user is signed in already, in the app that began it, and
+      // its state is bound to no browser, so the callback may be opened in anyone's (a member's link URL
+      // sent to a victim would sign the victim's browser into the member's account: login CSRF).
+      if (linkUserId) return true;
       this.creds.startFamily(as, id, familyId, tokenHash);
       this.sessions.describe(familyId, as, userAgent);
       this.sso.signedIn(familyId, issuer, subject);
@@ -210,7 +215,7 @@ export class DirectorySso extends DirectoryMembership {
     if (!done) return this.committed(fail("wrong_proof"));
     const principal = this.store.principal(id);
     if (!principal) return fail("not_configured");
-    return this.committed(ok({ principal, provisioned }));
+    return this.committed(ok({ principal, provisioned, session: linkUserId === null }));
   }
 
   /**

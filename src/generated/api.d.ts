@@ -860,7 +860,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Where the identity provider sends the browser back: verifies the sign-in and issues tokens */
+        /** Where the identity provider sends the browser back: verifies the sign-in and issues tokens (an explicit link's: links, no tokens) */
         get: operations["ssoCallback"];
         put?: never;
         post?: never;
@@ -2021,6 +2021,12 @@ export interface components {
             user_id: string | null;
             expires_at: string;
             created_at: string;
+        };
+        SsoLinked: {
+            /** @enum {boolean} */
+            linked: true;
+            /** @description the provider whose identity is now linked to the account */
+            issuer: string;
         };
         SsoProvider: {
             issuer: string;
@@ -10164,7 +10170,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the token pair, as password login answers (no app redirect was asked for); for an account with two-factor on, a challenge for POST /auth/two-factor instead */
+            /** @description the token pair, as password login answers (no app redirect was asked for); for an account with two-factor on, a challenge for POST /auth/two-factor instead; for an explicit link (POST /me/sso/link), { linked: true, issuer } and no tokens */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10172,10 +10178,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"] | components["schemas"]["TwoFactorChallenge"];
+                    "application/json": components["schemas"]["TokenPair"] | components["schemas"]["TwoFactorChallenge"] | components["schemas"]["SsoLinked"];
                 };
             };
-            /** @description to the app redirect named at the start, with the token pair (or the two-factor challenge) in the fragment */
+            /** @description to the app redirect named at the start, with the token pair (or the two-factor challenge; for an explicit link, linked=true&issuer=… and no tokens) in the fragment */
             302: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -110,6 +110,14 @@ const beginLink = (tenantId: string, userId: string, proof: { step: number | nul
     link: { userId, proof },
   });
 
+/** The sessions a sign-in through the provider started, by the identity's subject. */
+const ssoSessions = (tenantId: string) =>
+  runInDurableObject(env.TENANT_DIRECTORY.getByName(tenantId), (_, state) =>
+    state.storage.sql
+      .exec<{ sso_subject: string }>("select sso_subject from token_families where sso_subject is not null")
+      .toArray(),
+  );
+
 const stepNow = () => Math.floor(p.clock.now().getTime() / 30_000);
 
 describe("linking explicitly (POST /me/sso/link)", () => {
@@ -144,19 +152,24 @@ describe("linking explicitly (POST /me/sso/link)", () => {
     expect(await linksOf(t.id)).toEqual([]);
 
     const linked = await signIn(t.id, "otto-at-idp", "otto@example.com", owner.id);
-    expect(linked.ok && linked.value.principal.id).toBe(owner.id);
+    expect(linked).toMatchObject({ ok: true, value: { session: false, principal: { id: owner.id } } });
     expect(await linksOf(t.id)).toEqual([{ subject: "otto-at-idp", user_id: owner.id }]);
     // The user who linked is named (the callback's request carries no credential).
     const entries = await p.auditOf(t.adminKey, "identity.sso.linked");
     expect(entries.map((e) => [e.target, e.actor])).toEqual([
       [`${t.id}/user/${owner.id}`, { kind: "user", id: owner.id }],
     ]);
-    const logins = await p.auditOf(t.adminKey, "identity.sso.login");
-    expect(logins.map((e) => e.actor)).toEqual([{ kind: "user", id: owner.id }]);
+    // A link starts no session (its state is bound to no browser: tokens would sign in whoever opened
+    // its callback URL), so nothing signed in through the provider: no sso.login, no session of it.
+    expect(await p.auditOf(t.adminKey, "identity.sso.login", 0)).toEqual([]);
+    expect(await ssoSessions(t.id)).toEqual([]);
 
-    // Linking again through the same identity just signs in; another identity, or another account, conflicts.
+    // Linking again through the same identity links nothing new and starts no session either; another
+    // identity, or another account, conflicts.
     const again = await signIn(t.id, "otto-at-idp", "otto@example.com", owner.id);
-    expect(again.ok).toBe(true);
+    expect(again).toMatchObject({ ok: true, value: { session: false } });
+    expect(await ssoSessions(t.id)).toEqual([]);
+    expect(await p.auditOf(t.adminKey, "identity.sso.linked")).toHaveLength(1);
     expect(await signIn(t.id, "otto-2-at-idp", "otto@example.com", owner.id)).toEqual({
       ok: false,
       error: "identity_conflict",

@@ -127,7 +127,7 @@ describe("a sign-in through the provider into an account that must present plint
     expect(await sessionsOf(t.id, u.id)).toEqual([null, "mia-at-idp", "mia-at-idp"]);
   });
 
-  it("an explicit link gave the code at its request: its callback starts the session; the next sign-in asks again", async () => {
+  it("an explicit link gave the code at its request: its callback links without asking again (no session); the next sign-in asks", async () => {
     const t = await tenantWithSso();
     const u = await p.user(t.slug, "lea@example.com");
     await p.enrol(u.token);
@@ -136,8 +136,10 @@ describe("a sign-in through the provider into an account that must present plint
     const begun = await beginLink(t.id, u.id, { step });
     expect(begun).toEqual({ ok: true, value: { secondFactor: true, recoveryHash: null } });
     const linked = await signIn(t.id, "lea-at-idp", "lea@example.com", u.id);
-    expect(linked.ok && linked.value.principal.id).toBe(u.id);
+    expect(linked).toMatchObject({ ok: true, value: { session: false, principal: { id: u.id } } });
     expect(await linksOf(t.id)).toEqual([{ subject: "lea-at-idp", user_id: u.id }]);
+    // The user is signed in already (the password session p.user made): the link started none.
+    expect(await sessionsOf(t.id, u.id)).toEqual([null]);
     expect(await signIn(t.id, "lea-at-idp", "lea@example.com")).toEqual({ ok: false, error: "two_factor_challenge" });
   });
 

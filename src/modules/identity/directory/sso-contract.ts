@@ -92,6 +92,7 @@ export const SsoRpc = defineRpc({
       /** The roles the mapping gives, used only when the user is provisioned now. */
       roles: z.array(RoleName).min(1).max(50),
       userId: Id,
+      /** The session a sign-in starts; unused by an explicit link, which starts none. */
       familyId: Id,
       tokenHash: Hash,
       userAgent: UserAgent,
@@ -115,19 +116,30 @@ export const SsoRpc = defineRpc({
       challengeExpiresAt: Iso,
     }),
     reply: z.union([
-      resultOf(z.object({ principal: UserPrincipalSchema, provisioned: z.boolean() }), [
-        "signup_closed",
-        "not_configured",
-        "identity_conflict",
-        /** The email's account is an owner's, has two-factor on or must have it (admins): it links only explicitly. */
-        "link_required",
-        /** An explicit link whose account is gone, or whose provider identity asserts another email. */
-        "link_mismatch",
-        /** The tenant requires two-factor of the account (administrators) and it has not enrolled. */
-        "two_factor_required",
-        /** An explicit link's recovery code was used since the request. */
-        "wrong_proof",
-      ]),
+      resultOf(
+        z.object({
+          principal: UserPrincipalSchema,
+          provisioned: z.boolean(),
+          /**
+           * Whether a session started (`familyId`, `tokenHash`): not for an explicit link, whose user is
+           * signed in already and whose callback, bound to no browser, hands out no tokens.
+           */
+          session: z.boolean(),
+        }),
+        [
+          "signup_closed",
+          "not_configured",
+          "identity_conflict",
+          /** The email's account is an owner's, has two-factor on or must have it (admins): it links only explicitly. */
+          "link_required",
+          /** An explicit link whose account is gone, or whose provider identity asserts another email. */
+          "link_mismatch",
+          /** The tenant requires two-factor of the account (administrators) and it has not enrolled. */
+          "two_factor_required",
+          /** An explicit link's recovery code was used since the request. */
+          "wrong_proof",
+        ],
+      ),
       /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */
       z.object({ ok: z.literal(false), error: z.literal("role_missing"), roles: z.array(z.string()) }),
       /** No session yet: the account has two-factor on, and the challenge (`challengeHash`) awaits its code. */

@@ -71,9 +71,22 @@ const start = op.get("/auth/sso/start", {
   },
 });
 
+/**
+ * An explicit link's callback answer: the identity is linked, and no session is handed out. Its user is
+ * signed in already, in the app that began the link; and its state is bound to no browser, so tokens
+ * here would sign whoever opened the URL into the account (login CSRF: docs/identity.md).
+ */
+const SsoLinkedSchema = z
+  .object({
+    linked: z.literal(true),
+    issuer: z.string().openapi({ description: "the provider whose identity is now linked to the account" }),
+  })
+  .openapi("SsoLinked");
+
 const callback = op.get("/auth/sso/callback", {
   operationId: "ssoCallback",
-  summary: "Where the identity provider sends the browser back: verifies the sign-in and issues tokens",
+  summary:
+    "Where the identity provider sends the browser back: verifies the sign-in and issues tokens (an explicit link's: links, no tokens)",
   access: "tenant",
   request: {
     headers: tenantHeader,
@@ -92,12 +105,12 @@ const callback = op.get("/auth/sso/callback", {
   },
   responses: {
     200: jsonResponse(
-      "the token pair, as password login answers (no app redirect was asked for); for an account with two-factor on, a challenge for POST /auth/two-factor instead",
-      z.union([TokenPairSchema, TwoFactorChallengeSchema]),
+      "the token pair, as password login answers (no app redirect was asked for); for an account with two-factor on, a challenge for POST /auth/two-factor instead; for an explicit link (POST /me/sso/link), { linked: true, issuer } and no tokens",
+      z.union([TokenPairSchema, TwoFactorChallengeSchema, SsoLinkedSchema]),
     ),
     302: {
       description:
-        "to the app redirect named at the start, with the token pair (or the two-factor challenge) in the fragment",
+        "to the app redirect named at the start, with the token pair (or the two-factor challenge; for an explicit link, linked=true&issuer=… and no tokens) in the fragment",
     },
     400: problem(
       "unknown, used or expired state; a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate",
@@ -258,8 +271,10 @@ async function signInWith(
     }
     throw signInRefusal(result);
   }
-  const { principal } = result.value;
+  const { principal, session } = result.value;
   evictUser(tenant.id, principal.id);
+  // An explicit link hands out no session: its user is signed in already, in the app that began it.
+  if (!session) return handBack(c, opened.appRedirect, { linked: true, issuer: stored.config.issuer });
   return handBack(c, opened.appRedirect, await tokenPair(c, tenant.id, principal, familyId, next.token));
 }
 
@@ -279,13 +294,13 @@ async function spendState(c: Context<AppEnv>, dir: ReturnType<typeof directory>,
 }
 
 /**
- * The callback's answer (a token pair, or a two-factor challenge): JSON, or with an app redirect a
+ * The callback's answer (a token pair, a two-factor challenge, or a link made): JSON, or with an app redirect a
  * `302` carrying it in the fragment, which never reaches a server nor a `Referer`.
  */
 function handBack(
   c: Context<AppEnv>,
   appRedirect: string | null,
-  answer: z.infer<typeof TokenPairSchema> | z.infer<typeof TwoFactorChallengeSchema>,
+  answer: z.infer<typeof TokenPairSchema> | z.infer<typeof TwoFactorChallengeSchema> | z.infer<typeof SsoLinkedSchema>,
 ) {
   if (!appRedirect) return c.json(answer, 200);
   const fragment = new URLSearchParams(Object.entries(answer).map(([k, v]): [string, string] => [k, String(v)]));
