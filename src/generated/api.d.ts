@@ -10757,7 +10757,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description where to send the browser: the provider's authorization endpoint; its callback links the identity to this account */
+            /** @description where to send the browser: the provider's authorization endpoint; its callback links the identity to this account and answers { linked: true, issuer } (no tokens: the user is signed in already) */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

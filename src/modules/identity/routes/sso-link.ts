@@ -22,7 +22,7 @@ const link = op.post("/me/sso/link", {
   request: { body: jsonBody(LinkSchema) },
   responses: {
     200: jsonResponse(
-      "where to send the browser: the provider's authorization endpoint; its callback links the identity to this account",
+      "where to send the browser: the provider's authorization endpoint; its callback links the identity to this account and answers { linked: true, issuer } (no tokens: the user is signed in already)",
       z.object({ authorization_url: z.string() }).openapi("SsoLinkStart"),
     ),
     400: problem("redirect_uri is not one the tenant allows, or the provider cannot be used"),
@@ -40,7 +40,9 @@ const link = op.post("/me/sso/link", {
  * the account is theirs as `DELETE /me` asks (password, and a code with two-factor on); the
  * provider then proves the identity, whose verified email must be the account's (the callback
  * refuses another with `403 sso_link_mismatch`). Answers the URL rather than a redirect: the
- * request carries a bearer token, which a browser's navigation would not.
+ * request carries a bearer token, which a browser's navigation would not. The callback links and
+ * hands out no session (routes/sso.ts): its state is bound to no browser, so tokens there would sign
+ * in whoever the callback URL was sent to.
  */
 export const ssoLinkRoutes = createRouter().openapi(link, async (c) => {
   const user = principalOf(c, "user");
