@@ -4,6 +4,7 @@ import { countingD1 } from "../db/counting";
 import { errorFields } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
+import type { MetricsRecorder } from "../metrics/recorder";
 import { publishedTypes } from "../modules/registry";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { batchConfig } from "../queues/batch-config";
@@ -56,6 +57,18 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
   return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
     const batch = rawBatch(traced);
+    const metrics = isolateMetrics();
+    // Every way out of the batch, an outage's early one included, is followed by the flush: what the
+    // batch counted (its retries above all) reaches /metrics whichever isolate served it.
+    try {
+      await consume(batch, env, ctx, metrics.recorder);
+    } finally {
+      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
+    }
+  };
+
+  /** Consumes `batch`, each message acked or retried on its own, and counts how each settled in `recorder`. */
+  async function consume(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, recorder: MetricsRecorder) {
     const loaded = batchConfig(batch, env, needs);
     if (!loaded) return;
     const { config, log } = loaded;
@@ -71,18 +84,17 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       waitUntil: (p) => ctx.waitUntil(p),
     };
     const letters = deadLetterStore(DB);
-    const metrics = isolateMetrics();
     // Every letter is counted as it is stored, once: not by the report, which misses those dismissed before it runs.
     const dead: Pick<typeof letters, "store"> = {
       async store(queue, letter, reason, now) {
         const fresh = await letters.store(queue, letter, reason, now);
-        if (fresh) countDeadLetter(metrics.recorder, "events", stringField(letter.body, "type"), known);
+        if (fresh) countDeadLetter(recorder, "events", stringField(letter.body, "type"), known);
         return fresh;
       },
     };
     const goneOf = (ids: readonly string[]) => deletedTenants(registry, runtime.env, ids);
     const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
-      metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
+      recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
     // A message's lines carry the ids of its event when it parsed: the request that caused it, its tenant.
     const logOf = (message: Message<unknown>, event?: Envelope) =>
       log.child({
@@ -102,7 +114,10 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
         );
       } catch (error) {
         log.error("tenant registry unreadable; retrying dead letters", errorFields(error));
-        batch.retryAll({ delaySeconds: retryDelaySeconds(1) });
+        for (const message of batch.messages) {
+          message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+          settled("retried");
+        }
         return;
       }
       for (const message of batch.messages) {
@@ -128,7 +143,6 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
           settled("retried");
         }
       }
-      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
       return;
     }
 
@@ -229,6 +243,7 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       log.error("tenant registry or processed ledger unreadable; retrying batch", errorFields(error));
       for (const { message } of delivered) {
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+        settled("retried");
         settle(message, "retried");
       }
       flushTraces();
@@ -315,6 +330,5 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       else settle(message, await settleFailed(message, failures.get(carried[0]?.id ?? ""), carried[0]));
     }
     flushTraces();
-    metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
-  };
+  }
 }
