@@ -10,16 +10,18 @@ import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { batchConfig } from "../queues/batch-config";
 import { countDeadLetter } from "../queues/dead-letter-count";
 import { stringField } from "../queues/message-fields";
+import { retryUnconfigured, sendBackUnconfigured, type Unconfigured } from "../queues/send-back";
 import { readModels } from "../read-models";
 import { contextOf, flushTrace, rawBatch, startSpan } from "../telemetry";
 import { applyRoute, canonicalOrder, consumerStats, routesOf, wants } from "./consume";
+import { lastDelivery, SEND_BACK_LINES, storeDeadLetters } from "./dead-letter-queue";
 import { deadLetterStore } from "./dead-letters";
 import { type Envelope, parseEnvelope } from "./envelope";
 import { sweepErased } from "./erased-sweep";
 import { processedLedger } from "./ledger";
 import { hold, migrationWait } from "./migration-hold";
 import { unpack } from "./pack";
-import { type Delivered, heldBody, lettersOf, type Pack, retryDelaySeconds, settlers } from "./settle";
+import { type Delivered, heldBody, type Pack, retryDelaySeconds, settlers } from "./settle";
 
 // The backoff moved with the settlers; its callers (and tests) still import it from the consumer.
 export { retryDelaySeconds };
@@ -35,7 +37,9 @@ export { retryDelaySeconds };
  * dead-letter queue), while the rest of the batch is acked; a malformed
  * envelope, or data its publisher's schema refuses → stored as a dead letter
  * at once, since retrying cannot fix it. Batches from a `*-dlq` queue are
- * stored in D1 `dead_letters`, so nothing is dropped. A subscription's events
+ * stored in D1 `dead_letters`, so nothing is dropped: one D1 (or the config)
+ * refuses on its last delivery there goes back to the events queue instead,
+ * since Queues would delete it (dead-letter-queue.ts). A subscription's events
  * are skipped once recorded in D1 `processed_events`; a crash between a
  * one-at-a-time subscriber's effect and its record repeats the effect once,
  * so such effects must tolerate a repeat. `"*"` subscriptions run after the
@@ -69,8 +73,13 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
 
   /** Consumes `batch`, each message acked or retried on its own, and counts how each settled in `recorder`. */
   async function consume(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, recorder: MetricsRecorder) {
-    const loaded = batchConfig(batch, env, needs);
-    if (!loaded) return;
+    // Under an invalid config the batch waits for the operator's fix, but for the dead-letter
+    // queue's last deliveries, which a retry would lose: they go back to the events queue.
+    const unconfigured: Unconfigured = { last: [] };
+    const loaded = batchConfig(batch, env, needs, (b, log) =>
+      retryUnconfigured(b, log, unconfigured, (m) => lastDelivery(b.queue, m)),
+    );
+    if (!loaded) return sendBackUnconfigured(env.EVENTS, unconfigured, SEND_BACK_LINES);
     const { config, log } = loaded;
     const stats = consumerStats.queue;
     stats.batches++;
@@ -106,43 +115,7 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       });
 
     if (batch.queue.endsWith("-dlq")) {
-      // A deleted tenant's letters are not kept: they carry its events, which its erasure removed.
-      let gone: ReadonlySet<string>;
-      try {
-        gone = await goneOf(
-          batch.messages.flatMap((m) => lettersOf(m).map((l) => stringField(l.body, "tenant_id") ?? "")),
-        );
-      } catch (error) {
-        log.error("tenant registry unreadable; retrying dead letters", errorFields(error));
-        for (const message of batch.messages) {
-          message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-          settled("retried");
-        }
-        return;
-      }
-      for (const message of batch.messages) {
-        try {
-          // A pack's events are stored one per letter: operators list, read and replay events.
-          for (const letter of lettersOf(message)) {
-            if (gone.has(stringField(letter.body, "tenant_id") ?? "")) continue;
-            await dead.store(batch.queue, letter, "retries exhausted", clock.now());
-            // A line per letter, naming its event and tenant as every line of a queue message does.
-            logOf(message).warn("dead letter stored", {
-              ...(letter.id === message.id ? {} : { letter_id: letter.id }),
-              event_id: stringField(letter.body, "id"),
-              event_type: stringField(letter.body, "type"),
-              tenant_id: stringField(letter.body, "tenant_id"),
-              request_id: stringField(letter.body, "request_id"),
-            });
-          }
-          message.ack();
-          settled("dead_lettered");
-        } catch (error) {
-          logOf(message).error("dead letter not stored; will retry", errorFields(error));
-          message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-          settled("retried");
-        }
-      }
+      await storeDeadLetters({ batch, env, log, clock, dead, goneOf, logOf, settled });
       return;
     }
 
