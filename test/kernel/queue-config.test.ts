@@ -1,11 +1,12 @@
 // A queue batch under a config the Worker would refuse (a variable broken by a deploy): both
 // consumers put the whole batch back for a minute and consume nothing, so nothing is lost
-// while the operator fixes the variable.
+// while the operator fixes the variable; the batch is counted, for an alert, and flushed.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
+import { isolateMetrics } from "../../src/kernel/metrics/flush";
 import { createQueueRouter } from "../../src/kernel/queues";
 import { recordingModule } from "./notes-module";
 
@@ -41,6 +42,28 @@ describe("a queue batch under an invalid config", () => {
         variables: ["LOG_LEVEL"],
       });
       expect(lines.join("\n")).not.toContain("chatty-s3cr3t");
+    });
+
+    it(`counts ${queue}'s batch put back for the config, and its messages as retried, and flushes them`, async () => {
+      // A config broken by a deploy stops every consumer; without a count of its own an operator's
+      // alerts saw nothing until the backlog showed somewhere else.
+      vi.spyOn(console, "error").mockImplementation(() => {});
+      const metrics = isolateMetrics();
+      const flushes = vi.spyOn(metrics, "maybeFlush");
+      const counted = vi.spyOn(metrics.recorder, "inc");
+      const router = createQueueRouter({ modules: [], needs: KERNEL_NEEDS, clock });
+      const batch = createMessageBatch(queue, [
+        { id: "c1", timestamp: new Date(), attempts: 1, body: { any: "thing" } },
+        { id: "c2", timestamp: new Date(), attempts: 1, body: { any: "thing" } },
+      ]);
+      const broken: Env = Object.assign(Object.create(null), env, { LOG_LEVEL: "chatty" });
+      await router(batch, broken, createExecutionContext());
+      const calls = counted.mock.calls.map(([def, labels, by]) => [def.name, [...labels], by ?? 1]);
+      expect(calls).toEqual([
+        ["plinth_queue_batches_config_invalid_total", [queue], 1],
+        ["plinth_queue_messages_total", [queue, "retried"], 2],
+      ]);
+      expect(flushes).toHaveBeenCalledTimes(1);
     });
   }
 });

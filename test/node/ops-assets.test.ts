@@ -80,6 +80,10 @@ describe("ops/", () => {
         series: 'plinth_dead_letters_total{source="mail",type="identity.verify-email"}',
         labels: { source: "mail", type: "identity.verify-email" },
       },
+      PlinthQueueConfigInvalid: {
+        series: 'plinth_queue_batches_config_invalid_total{queue="plinth-events"}',
+        labels: { queue: "plinth-events" },
+      },
       PlinthSealedValuesUnreadable: {
         series: 'plinth_unseal_failures_total{reason="unknown_key_version",kind="mail",version="3"}',
         labels: { kind: "mail", version: "3" },

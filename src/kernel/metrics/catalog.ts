@@ -90,6 +90,11 @@ export const METRICS = {
     "Queue messages the consumer settled, by queue and outcome (acked, retried, dead_lettered).",
     ["queue", "outcome"],
   ),
+  queueBatchesConfigInvalid: counter(
+    "plinth_queue_batches_config_invalid_total",
+    "Queue batches put back because the Worker's config is invalid (a variable missing or wrong), by queue: none of their messages is consumed until it is fixed (each counts as retried in plinth_queue_messages_total).",
+    ["queue"],
+  ),
   projectionLag: histogram(
     "plinth_projection_lag_seconds",
     "Time from an event's occurrence to its application by a subscription, by subscription and path (inline, queue, replay).",

@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
+import type { MetricsRecorder } from "../metrics/recorder";
 import type { PlatformParts } from "../modules/types";
 import { batchConfig } from "../queues/batch-config";
 import { countDeadLetter } from "../queues/dead-letter-count";
@@ -78,6 +79,18 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
   const sleeper = options.sleeper ?? realSleeper;
   const registry = tenantRegistry(modules);
   return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
+    const metrics = isolateMetrics();
+    // Every way out of the batch, an outage's early one and an invalid config's included, is
+    // followed by the flush: what the batch counted reaches /metrics whichever isolate served it.
+    try {
+      await consume(batch, env, metrics.recorder);
+    } finally {
+      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
+    }
+  };
+
+  /** Consumes `batch`, each message acked or retried on its own, and counts how each settled in `recorder`. */
+  async function consume(batch: MessageBatch<unknown>, env: Env, recorder: MetricsRecorder): Promise<void> {
     // Under an invalid config the batch waits for the operator's fix, but for the dead-letter
     // queue's last deliveries, which a retry would lose: they go back to the mail queue.
     const unconfigured: Unconfigured = { last: [] };
@@ -85,9 +98,8 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
     if (!loaded) return sendBackUnconfigured(env, unconfigured);
     const { config, log } = loaded;
     const dead = mailDeadLetterStore(env.DB);
-    const metrics = isolateMetrics();
     const settled = (outcome: "acked" | "retried" | "dead_lettered") =>
-      metrics.recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
+      recorder.inc(METRICS.queueMessages, [batch.queue, outcome]);
     const delaySeconds = (attempts: number) =>
       Math.ceil(backoffDelay(Math.max(attempts, 1), config.mail.retry, options.random) / 1000);
     const retry = (message: Message<unknown>) => {
@@ -106,7 +118,7 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
           mlog.info("mail to a deleted recipient dropped", droppedFields(message.body, reason));
           return;
         }
-        if (stored === "stored") countDeadLetter(metrics.recorder, "mail", stringField(message.body, "kind"));
+        if (stored === "stored") countDeadLetter(recorder, "mail", stringField(message.body, "kind"));
         mlog.error("mail dead-lettered", { reason });
         settled("dead_lettered");
       } catch (error) {
@@ -131,8 +143,7 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
       retry(message);
     };
 
-    // Settles the batch, each message acked or retried on its own. Every way out of it, an outage's
-    // early one included, is followed by the flush below: what the batch counted reaches /metrics.
+    // Settles the batch, each message acked or retried on its own.
     const settle = async (): Promise<void> => {
       // A deleted tenant's mail is neither sent nor kept: its erasure removed its users.
       let gone: ReadonlySet<string>;
@@ -230,10 +241,6 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
       if (skipped > 0) log.warn("mail provider failing; rest of the batch retried without a call", { skipped });
     };
 
-    try {
-      await settle();
-    } finally {
-      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
-    }
-  };
+    await settle();
+  }
 }
