@@ -9,27 +9,12 @@ import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { createQueueHandler } from "../../src/kernel/events/queue";
 import { isolateMetrics } from "../../src/kernel/metrics/flush";
 import type { ModuleDef } from "../../src/kernel/modules/types";
-import { tenantLookup } from "../../src/modules/tenants/lookup";
-import { d1Down } from "../notify/helpers";
+import { d1Down, unreadableRegistry } from "../notify/helpers";
 import { recordingModule } from "./notes-module";
 
 afterEach(() => vi.restoreAllMocks());
 
 const clock = manualClock("2026-06-30T12:00:00.000Z");
-
-/** A deployment whose tenant registry does not answer (D1 down under it). */
-const unreadableRegistry: ModuleDef = {
-  name: "registry",
-  version: "1.0.0",
-  auth: {
-    tenants: {
-      ...tenantLookup,
-      gone: async () => {
-        throw new Error("D1_ERROR: tenants unavailable");
-      },
-    },
-  },
-};
 
 let n = 0;
 /** An event of tenant t1 as writers send it. */

@@ -12,8 +12,7 @@ import { EVENTS_DLQ_MAX_RETRIES } from "../../src/kernel/events/dlq-retries";
 import { createQueueHandler } from "../../src/kernel/events/queue";
 import { subscribe } from "../../src/kernel/events/subscribe";
 import type { ModuleDef } from "../../src/kernel/modules/types";
-import { tenantLookup } from "../../src/modules/tenants/lookup";
-import { d1Down } from "../notify/helpers";
+import { d1Down, recordingQueue, unreadableRegistry } from "../notify/helpers";
 import { Notes } from "./notes-module";
 
 afterEach(() => vi.restoreAllMocks());
@@ -33,33 +32,6 @@ const event = (n: number) => ({
   request_id: null,
   data: { title: `t${n}` },
 });
-
-/** An EVENTS producer that records what it takes, or refuses everything. */
-function eventsQueue({ refuse = false } = {}) {
-  const taken: unknown[] = [];
-  const queue = {
-    send: async (body: unknown) => {
-      if (refuse) throw new Error("Queue send failed: service unavailable");
-      taken.push(body);
-    },
-    sendBatch: async () => {},
-  } as unknown as Queue;
-  return { queue, taken };
-}
-
-/** A deployment whose tenant registry does not answer (D1 down under it). */
-const unreadableRegistry: ModuleDef = {
-  name: "registry",
-  version: "1.0.0",
-  auth: {
-    tenants: {
-      ...tenantLookup,
-      gone: async () => {
-        throw new Error("D1_ERROR: tenants unavailable");
-      },
-    },
-  },
-};
 
 let ids = 0;
 /** Runs the events consumer of `modules` on `bodies` from `queue`; the queue's verdict and the messages' ids. */
@@ -82,7 +54,7 @@ const linesOf = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.map((a
 describe("an events dead letter D1 cannot store", () => {
   it("is retried on the dead-letter queue while it has retries left", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const events = eventsQueue();
+    const events = recordingQueue();
     const { result, ids } = await consume([event(1)], { batchEnv: d1Down({ EVENTS: events.queue }) });
     expect(result.retryMessages).toEqual([{ msgId: ids[0] }]);
     expect(events.taken).toEqual([]);
@@ -90,7 +62,7 @@ describe("an events dead letter D1 cannot store", () => {
 
   it("goes back to the events queue on its last delivery, as it was, instead of being dropped by Queues", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const events = eventsQueue();
+    const events = recordingQueue();
     const body = { events: [event(2), event(3)] };
     const { result, ids } = await consume([body], {
       attempts: EVENTS_DLQ_MAX_RETRIES,
@@ -104,7 +76,7 @@ describe("an events dead letter D1 cannot store", () => {
 
   it("is retried, and says it will be lost, when the events queue refuses it too", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const events = eventsQueue({ refuse: true });
+    const events = recordingQueue({ refuse: true });
     const { result, ids } = await consume([event(4)], {
       attempts: EVENTS_DLQ_MAX_RETRIES + 1,
       batchEnv: d1Down({ EVENTS: events.queue }),
@@ -115,7 +87,7 @@ describe("an events dead letter D1 cannot store", () => {
 
   it("goes back on its last delivery when the tenant registry cannot be read either", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const events = eventsQueue();
+    const events = recordingQueue();
     const [last, early] = [event(5), event(6)];
     const batch = createMessageBatch("plinth-events-dlq", [
       { id: `dlq-last-${run}-reg-last`, timestamp: new Date(), attempts: EVENTS_DLQ_MAX_RETRIES, body: last },
@@ -133,7 +105,7 @@ describe("an events dead letter D1 cannot store", () => {
   it("of a pack, sends back only the events not stored, so none becomes a dead letter twice", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     vi.spyOn(console, "warn").mockImplementation(() => {});
-    const events = eventsQueue();
+    const events = recordingQueue();
     const [stored, refused] = [event(7), event(8)];
     // D1 refuses only the statement that would store the pack's second event (`<message id>/1`).
     const DB = new Proxy(env.DB, {
@@ -191,7 +163,7 @@ describe("an events dead letter D1 cannot store", () => {
     const first = await consume([body], { queue: "plinth-events", modules: [def] });
     expect(first.result.retryMessages).toHaveLength(1);
     // Its retries ran out, then the dead-letter queue's, through a D1 outage: it goes back.
-    const events = eventsQueue();
+    const events = recordingQueue();
     await consume([body], { attempts: EVENTS_DLQ_MAX_RETRIES, batchEnv: d1Down({ EVENTS: events.queue }) });
     expect(events.taken).toEqual([body]);
     failing.clear();
@@ -209,7 +181,7 @@ describe("an events dead letter under an invalid config (a variable broken by a 
 
   it("goes back to the events queue on its last delivery; the rest of the batch waits for the fix", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const events = eventsQueue();
+    const events = recordingQueue();
     const [last, early] = [event(10), event(11)];
     const batch = createMessageBatch("plinth-events-dlq", [
       { id: `dlq-last-${run}-cfg-last`, timestamp: new Date(), attempts: EVENTS_DLQ_MAX_RETRIES, body: last },

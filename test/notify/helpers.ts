@@ -8,6 +8,7 @@ import { type MailMessage, MailMessageSchema } from "../../src/kernel/notify/mes
 import { type Mail, queueNotifier } from "../../src/kernel/notify/notifier";
 import type { MailTransport, OutgoingMail } from "../../src/kernel/notify/transport";
 import { verificationMail } from "../../src/modules/identity/mail-templates";
+import { tenantLookup } from "../../src/modules/tenants/lookup";
 
 export const clock = manualClock("2026-07-01T08:00:00.000Z");
 
@@ -123,4 +124,31 @@ export function d1Down(overrides: Partial<Env> = {}): Env {
     },
   });
   return { ...env, DB, ...overrides };
+}
+
+/** A deployment whose tenant registry does not answer (D1 down under it). */
+export const unreadableRegistry: ModuleDef = {
+  name: "registry",
+  version: "1.0.0",
+  auth: {
+    tenants: {
+      ...tenantLookup,
+      gone: async () => {
+        throw new Error("D1_ERROR: tenants unavailable");
+      },
+    },
+  },
+};
+
+/** A queue producer (MAIL, EVENTS) that records what `send` takes, or refuses everything. */
+export function recordingQueue({ refuse = false } = {}) {
+  const taken: unknown[] = [];
+  const queue = {
+    send: async (body: unknown) => {
+      if (refuse) throw new Error("Queue send failed: service unavailable");
+      taken.push(body);
+    },
+    sendBatch: async () => {},
+  } as unknown as Queue;
+  return { queue, taken };
 }

@@ -1,24 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { isolateMetrics } from "../../src/kernel/metrics/flush";
-import type { ModuleDef } from "../../src/kernel/modules/types";
-import { tenantLookup } from "../../src/modules/tenants/lookup";
-import { consume, d1Down, messagesOf, recordingTransport, sampleMail } from "./helpers";
+import { consume, d1Down, messagesOf, recordingTransport, sampleMail, unreadableRegistry } from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
-
-/** A deployment whose tenant registry does not answer (D1 down under it). */
-const unreadableRegistry: ModuleDef = {
-  name: "registry",
-  version: "1.0.0",
-  auth: {
-    tenants: {
-      ...tenantLookup,
-      gone: async () => {
-        throw new Error("D1_ERROR: tenants unavailable");
-      },
-    },
-  },
-};
 
 /** Runs `fn` and answers how often the isolate's metrics were offered a flush, and what was counted meanwhile. */
 async function flushesDuring(fn: () => Promise<unknown>) {

@@ -10,26 +10,13 @@ import { describe, expect, it, vi } from "vitest";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { createMailConsumer } from "../../src/kernel/notify/consumer";
 import { MAIL_DLQ_MAX_RETRIES } from "../../src/kernel/notify/late-mail";
-import { clock, consume, d1Down, messagesOf, sampleMail } from "./helpers";
-
-/** A MAIL producer that records what it takes, or refuses everything. */
-function mailQueue({ refuse = false } = {}) {
-  const taken: unknown[] = [];
-  const queue = {
-    send: async (body: unknown) => {
-      if (refuse) throw new Error("Queue send failed: service unavailable");
-      taken.push(body);
-    },
-    sendBatch: async () => {},
-  } as unknown as Queue;
-  return { queue, taken };
-}
+import { clock, consume, d1Down, messagesOf, recordingQueue, sampleMail } from "./helpers";
 
 describe("a mail dead letter D1 cannot store", () => {
   it("is retried on the dead-letter queue while it has retries left", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const messages = await messagesOf([sampleMail("early@example.com")]);
-    const mail = mailQueue();
+    const mail = recordingQueue();
     const { result, ids } = await consume(messages, {
       queue: "plinth-mail-dlq",
       attempts: 1,
@@ -42,7 +29,7 @@ describe("a mail dead letter D1 cannot store", () => {
   it("goes back to the mail queue on its last delivery, as it was, instead of being dropped by Queues", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const messages = await messagesOf([sampleMail("last@example.com")]);
-    const mail = mailQueue();
+    const mail = recordingQueue();
     const { result, ids } = await consume(messages, {
       queue: "plinth-mail-dlq",
       attempts: MAIL_DLQ_MAX_RETRIES + 1,
@@ -59,7 +46,7 @@ describe("a mail dead letter D1 cannot store", () => {
   it("is retried, and says it will be lost, when the mail queue refuses it too", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const messages = await messagesOf([sampleMail("nowhere@example.com")]);
-    const mail = mailQueue({ refuse: true });
+    const mail = recordingQueue({ refuse: true });
     const { result, ids } = await consume(messages, {
       queue: "plinth-mail-dlq",
       attempts: MAIL_DLQ_MAX_RETRIES + 1,
@@ -77,7 +64,7 @@ describe("a mail dead letter under an invalid config (a variable broken by a dep
   it("goes back to the mail queue on its last delivery; the rest of the batch waits for the fix", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const [last, early] = await messagesOf([sampleMail("cfg-last@example.com"), sampleMail("cfg-early@example.com")]);
-    const mail = mailQueue();
+    const mail = recordingQueue();
     const lastRun = await consume([last], {
       queue: "plinth-mail-dlq",
       attempts: MAIL_DLQ_MAX_RETRIES + 1,
@@ -97,7 +84,7 @@ describe("a mail dead letter under an invalid config (a variable broken by a dep
   it("in a batch of both, sends back only the last delivery and retries the other on its own", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const [last, early] = await messagesOf([sampleMail("mix-last@example.com"), sampleMail("mix-early@example.com")]);
-    const mail = mailQueue();
+    const mail = recordingQueue();
     const batch = createMessageBatch("plinth-mail-dlq", [
       { id: "mix-last", timestamp: new Date(), attempts: MAIL_DLQ_MAX_RETRIES + 1, body: last },
       { id: "mix-early", timestamp: new Date(), attempts: 1, body: early },
