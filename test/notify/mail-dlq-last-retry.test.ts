@@ -10,7 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { createMailConsumer } from "../../src/kernel/notify/consumer";
 import { MAIL_DLQ_MAX_RETRIES } from "../../src/kernel/notify/late-mail";
-import { clock, consume, d1Down, messagesOf, recordingQueue, sampleMail } from "./helpers";
+import { clock, consume, d1Down, messagesOf, recordingQueue, sampleMail, unreadableRegistry } from "./helpers";
 
 describe("a mail dead letter D1 cannot store", () => {
   it("is retried on the dead-letter queue while it has retries left", async () => {
@@ -54,6 +54,26 @@ describe("a mail dead letter D1 cannot store", () => {
     });
     expect(result.retryMessages).toEqual([{ msgId: ids[0] }]);
     expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain("nor sent back");
+  });
+});
+
+describe("a mail dead letter whose tenant registry cannot be read (D1 down under it)", () => {
+  it("goes back to the mail queue on its last delivery; an early one is retried", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const [last, early] = await messagesOf([sampleMail("reg-last@example.com"), sampleMail("reg-early@example.com")]);
+    const mail = recordingQueue();
+    const batch = createMessageBatch("plinth-mail-dlq", [
+      { id: "reg-last", timestamp: new Date(), attempts: MAIL_DLQ_MAX_RETRIES + 1, body: last },
+      { id: "reg-early", timestamp: new Date(), attempts: 1, body: early },
+    ]);
+    const ctx = createExecutionContext();
+    const consumer = createMailConsumer({ modules: [unreadableRegistry], needs: KERNEL_NEEDS, clock });
+    await consumer(batch, { ...env, MAIL: mail.queue }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["reg-last"]);
+    expect(result.retryMessages).toEqual([{ msgId: "reg-early" }]);
+    expect(mail.taken).toEqual([last]);
+    expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain("sent back to the mail queue");
   });
 });
 

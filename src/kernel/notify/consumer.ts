@@ -155,7 +155,12 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
         );
       } catch (error) {
         log.error("tenant registry unreadable; retrying batch", errorFields(error));
-        for (const message of batch.messages) retry(message);
+        // The dead-letter queue's last deliveries go back to the mail queue: retried, Queues would delete them.
+        for (const message of batch.messages) {
+          const mlog = log.child({ message_id: message.id, attempts: message.attempts });
+          if (lastDeadLetterDelivery(batch.queue, message)) await sentBack(message, mlog, error);
+          else retry(message);
+        }
         return;
       }
       const dropped = (message: Message<unknown>) => {
