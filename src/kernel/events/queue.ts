@@ -3,7 +3,7 @@ import { deletedTenants, tenantRegistry } from "../auth/tenant-registry";
 import { countingD1 } from "../db/counting";
 import { errorFields } from "../log";
 import { METRICS } from "../metrics/catalog";
-import { isolateMetrics } from "../metrics/flush";
+import { flushedAfter } from "../metrics/flush";
 import type { MetricsRecorder } from "../metrics/recorder";
 import { publishedTypes } from "../modules/registry";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
@@ -61,14 +61,13 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
   return async (traced: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
     // With tracing on, `traced` is the library's Proxy, whose retry()/retryAll() drop `delaySeconds` (see rawBatch).
     const batch = rawBatch(traced);
-    const metrics = isolateMetrics();
-    // Every way out of the batch, an outage's early one included, is followed by the flush: what the
-    // batch counted (its retries above all) reaches /metrics whichever isolate served it.
-    try {
-      await consume(batch, env, ctx, metrics.recorder);
-    } finally {
-      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
-    }
+    // Every way out of the batch, an outage's early one included, is followed by the flush.
+    await flushedAfter(
+      env,
+      clock,
+      (p) => ctx.waitUntil(p),
+      (recorder) => consume(batch, env, ctx, recorder),
+    );
   };
 
   /** Consumes `batch`, each message acked or retried on its own, and counts how each settled in `recorder`. */

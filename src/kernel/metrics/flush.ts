@@ -136,3 +136,22 @@ export function isolateMetrics(): MetricsFlusher {
   shared ??= new MetricsFlusher(isolateRecorder);
   return shared;
 }
+
+/**
+ * Runs `work` with this isolate's recorder, then offers a flush however it ends: its early
+ * returns (an outage's retries, an invalid config) and its throws included, so what a queue
+ * batch counted reaches /metrics whichever isolate served it.
+ */
+export async function flushedAfter(
+  env: Env,
+  clock: Clock,
+  waitUntil: (p: Promise<unknown>) => void,
+  work: (recorder: MetricsRecorder) => Promise<void>,
+): Promise<void> {
+  const metrics = isolateMetrics();
+  try {
+    await work(metrics.recorder);
+  } finally {
+    metrics.maybeFlush(env, clock, waitUntil);
+  }
+}

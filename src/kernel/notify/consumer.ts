@@ -2,7 +2,7 @@ import { deletedTenants, tenantRegistry } from "../auth/tenant-registry";
 import type { Config } from "../config";
 import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
-import { isolateMetrics } from "../metrics/flush";
+import { flushedAfter } from "../metrics/flush";
 import type { MetricsRecorder } from "../metrics/recorder";
 import type { PlatformParts } from "../modules/types";
 import { batchConfig } from "../queues/batch-config";
@@ -79,14 +79,13 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
   const sleeper = options.sleeper ?? realSleeper;
   const registry = tenantRegistry(modules);
   return async (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> => {
-    const metrics = isolateMetrics();
-    // Every way out of the batch, an outage's early one and an invalid config's included, is
-    // followed by the flush: what the batch counted reaches /metrics whichever isolate served it.
-    try {
-      await consume(batch, env, metrics.recorder);
-    } finally {
-      metrics.maybeFlush(env, clock, (p) => ctx.waitUntil(p));
-    }
+    // Every way out of the batch, an outage's early one and an invalid config's included, is followed by the flush.
+    await flushedAfter(
+      env,
+      clock,
+      (p) => ctx.waitUntil(p),
+      (recorder) => consume(batch, env, recorder),
+    );
   };
 
   /** Consumes `batch`, each message acked or retried on its own, and counts how each settled in `recorder`. */
