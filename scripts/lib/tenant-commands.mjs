@@ -49,7 +49,7 @@ export const tenantCommands = [
   {
     name: "tenants update",
     args: "<tenant-id> [--name <name>] [--plan <plan>]",
-    summary: "change a tenant's name or plan (a new plan's rate limit applies within 30 s)",
+    summary: "change a tenant's name or plan (a new plan's rate limits apply within 30 s)",
     auth: "platform",
     positionals: 1,
     options: {
