@@ -6,7 +6,7 @@ export declare function loadRegistry(): Promise<{
   publishedBy: (...args: unknown[]) => unknown;
   ModuleRegistryError: new (...args: unknown[]) => Error;
 }>;
-/** The HTTP operations a module mounts: `METHOD /api/v1/…`, as a client calls them. */
+/** The HTTP operations a module mounts: `METHOD /api/v1/…/{id}`, as a client calls them and the OpenAPI document names them. */
 export declare function routesOf(m: {
   name: string;
   base_path?: string;

@@ -25,14 +25,22 @@ export async function loadRegistry() {
   );
 }
 
-/** The HTTP operations a module mounts: `METHOD /api/v1/…`, from its Hono router. */
+/** The HTTP operations a module mounts, from its Hono router: `METHOD /api/v1/…/{id}`. */
 export function routesOf(m) {
   const base = `/api/v1${m.base_path ?? `/${m.name}`}`;
   // As Hono mounts a sub-app's "/" (the scaffold's root routes): at the base itself, since
   // the base with a trailing slash answers 404.
   const own = (m.routes?.routes ?? [])
     .filter((r) => r.method !== "ALL")
-    .map((r) => `${r.method} ${r.path === "/" ? base : `${base}${r.path}`}`);
-  const root = (m.root_routes?.routes ?? []).filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`);
+    .map((r) => `${r.method} ${openApiPath(r.path === "/" ? base : `${base}${r.path}`)}`);
+  const root = (m.root_routes?.routes ?? [])
+    .filter((r) => r.method !== "ALL")
+    .map((r) => `${r.method} ${openApiPath(r.path)}`);
   return [...new Set([...own, ...root])];
+}
+
+// Hono's router spells a path parameter `:id`; the docs and the OpenAPI document a client
+// reads spell it `{id}`. The same rewrite @hono/zod-openapi applies when it writes that document.
+function openApiPath(path) {
+  return path.replaceAll(/:([^/]+)/g, "{$1}");
 }
