@@ -27,7 +27,7 @@ import { stderrOf } from "./lib/cli-stderr.mjs";
 import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
 import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
 import { readDevVars } from "./lib/dev-setup.mjs";
-import { bin, root, run } from "./lib/env.mjs";
+import { bin, root, run, runQuietly } from "./lib/env.mjs";
 import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
@@ -281,8 +281,14 @@ async function newModule(args) {
   }
   const written = scaffold(root, name, type);
   for (const file of written) console.log(`  wrote ${file}`);
-  const step = async (command, commandArgs) => {
-    const code = await run(command, commandArgs);
+  const step = async (command, commandArgs, { quietly = false } = {}) => {
+    let code;
+    if (quietly) {
+      const result = await runQuietly(command, commandArgs);
+      code = result.code;
+      // What it said is the reason it failed: shown then, and only then.
+      if (code !== 0) process.stderr.write(result.output);
+    } else code = await run(command, commandArgs);
     if (code !== 0) {
       console.error(`plinth: ${command} ${commandArgs.join(" ")} failed (exit ${code})`);
       process.exit(1);
@@ -296,8 +302,9 @@ async function newModule(args) {
   written.push(register(root, name));
   console.log(`  registered ${name} in src/modules/index.ts`);
   await step(process.execPath, ["scripts/generate.mjs"]);
-  // Formatted and imports ordered as the repository's own lint wants them.
-  await step(bin("biome"), ["check", "--write", ...written]);
+  // Formatted and imports ordered as the repository's own lint wants them; Biome's count of
+  // the files it fixed is no news to the team, its complaints are (shown if it fails).
+  await step(bin("biome"), ["check", "--write", ...written], { quietly: true });
   console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under ${namesOf(name, type).url}.`);
   console.log(
     "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +

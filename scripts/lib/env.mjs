@@ -45,3 +45,23 @@ export function run(command, args, options = {}) {
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
+
+/**
+ * Runs a command to completion with its stdout and stderr captured, not shown: for a step
+ * whose report is no news when it succeeds (a formatter's "Checked 12 files").
+ * @returns {Promise<{ code: number, output: string }>} the exit code and what it printed
+ */
+export function runQuietly(command, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: offlineEnv, ...options });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.on("error", (error) => resolve({ code: 127, output: `${command}: ${error.message}\n` }));
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output }));
+  });
+}
