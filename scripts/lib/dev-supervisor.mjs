@@ -4,7 +4,8 @@
 // run npm start again. Once the Worker has been up, a failed wrangler is started again at
 // the next change to the sources instead, with the error left on screen above.
 import { readdirSync, readFileSync, statSync, watch } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { watchFolders } from "./watch-folders.mjs";
 
 /**
  * @typedef {{ on(event: "exit", listener: (code: number | null, signal: string | null) => void): unknown, kill(signal?: string): unknown }} Child
@@ -154,8 +155,8 @@ export function superviseDev(ports) {
   };
 }
 
-/** What wrangler dev rebuilds from: a change here may fix a Worker that failed to load. */
-const WATCHED = ["src", "durable-objects", "wasm", "wrangler.toml"];
+/** The folders wrangler dev rebuilds from, beside wrangler.toml: a change may fix a Worker that failed to load. */
+const SOURCE_FOLDERS = ["src", "durable-objects", "wasm"];
 
 /**
  * Calls `onChange` once the files under `root`'s sources stop changing for `quietMs`
@@ -170,17 +171,20 @@ export function watchSources(root, onChange, quietMs = 300) {
     clearTimeout(timer);
     timer = setTimeout(onChange, quietMs);
   };
-  const watchers = [];
-  for (const name of WATCHED) {
-    try {
-      watchers.push(watch(join(root, name), { recursive: true }, changed));
-    } catch {
-      // A checkout without one of them (wasm/ is optional to a product): nothing to watch there.
-    }
-  }
+  // Folder by folder (see watch-folders.mjs): a file saved by replacing it is heard every time.
+  // At the top, only wrangler.toml and the source folders (wasm/ is optional to a product, and
+  // may appear later); below them, everything.
+  const atTop = (path) => dirname(path) === root;
+  const stop = watchFolders(
+    root,
+    (folder, name) => {
+      if (folder !== root || name === "wrangler.toml" || SOURCE_FOLDERS.includes(name ?? "")) changed();
+    },
+    { descend: (path) => !atTop(path) || SOURCE_FOLDERS.includes(basename(path)) },
+  );
   return () => {
     clearTimeout(timer);
-    for (const w of watchers) w.close();
+    stop();
   };
 }
 
@@ -196,50 +200,23 @@ export function watchSources(root, onChange, quietMs = 300) {
  */
 export function watchManifests(root, onChange, quietMs = 300) {
   let timer;
-  let closed = false;
   const modules = join(root, "src", "modules");
-  /** @type {Map<string, import("node:fs").FSWatcher>} a watcher per folder, by path */
-  const watchers = new Map();
   const changed = () => {
     clearTimeout(timer);
     timer = setTimeout(onChange, quietMs);
   };
-  // Each folder is watched for the name, not the file: an editor (or sed -i) that saves by
-  // replacing the file leaves a watch on the file, and Node's recursive watch on Linux,
-  // watching the replaced file, silent from then on.
-  const watchFolder = (dir, onName) => {
-    if (closed || watchers.has(dir)) return;
-    try {
-      watchers.set(
-        dir,
-        watch(dir, (_event, name) => onName(name ? String(name) : null)),
-      );
-    } catch {
-      // Gone already (a folder removed as it appeared): nothing to watch.
-    }
-  };
-  const watchModule = (name) =>
-    watchFolder(join(modules, name), (file) => {
-      if (file === "manifest.ts") changed();
-    });
-  const folders = () => {
-    try {
-      return readdirSync(modules, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name);
-    } catch {
-      return [];
-    }
-  };
-  // A module added meanwhile (plinth new module) is watched from its folder's appearance.
-  watchFolder(modules, () => {
-    for (const name of folders()) watchModule(name);
-  });
-  for (const name of folders()) watchModule(name);
+  // Each module's folder (see watch-folders.mjs: a manifest saved by replacing it is heard
+  // every time), a module added meanwhile (plinth new module) from its folder's appearance.
+  const stop = watchFolders(
+    modules,
+    (folder, name) => {
+      if (folder !== modules && name === "manifest.ts") changed();
+    },
+    { descend: (path) => dirname(path) === modules },
+  );
   return () => {
-    closed = true;
     clearTimeout(timer);
-    for (const w of watchers.values()) w.close();
+    stop();
   };
 }
 

@@ -234,6 +234,49 @@ describe("watchSources", () => {
     expect(calls).toBe(1);
   });
 
+  it("reports each save of a file replaced by rename (sed -i, some editors), under src/ and wrangler.toml", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "plinth-watch-rename-"));
+    const calls: string[] = [];
+    let stop = () => {};
+    try {
+      mkdirSync(join(dir, "src", "modules", "x"), { recursive: true });
+      const file = join(dir, "src", "modules", "x", "routes.ts");
+      writeFileSync(file, "// 0\n");
+      writeFileSync(join(dir, "wrangler.toml"), "");
+      stop = watchSources(dir, () => calls.push("restart"), 50);
+      await new Promise((r) => setTimeout(r, 100));
+      const seenAfter = async (count: number) => {
+        for (let i = 0; i < 40 && calls.length < count; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(calls.length).toBe(count);
+      };
+      // Twice each: Node's recursive watch on Linux hears the first replacement, then nothing.
+      for (const round of [1, 2]) {
+        writeFileSync(`${file}.tmp`, `// ${round}\n`);
+        renameSync(`${file}.tmp`, file);
+        await seenAfter(2 * round - 1);
+        writeFileSync(join(dir, "wrangler.toml.tmp"), `# ${round}\n`);
+        renameSync(join(dir, "wrangler.toml.tmp"), join(dir, "wrangler.toml"));
+        await seenAfter(2 * round);
+      }
+      // A folder made after the watch began (a new module) is watched too, its files replaced alike.
+      mkdirSync(join(dir, "src", "modules", "y", "routes"), { recursive: true });
+      await seenAfter(5);
+      const later = join(dir, "src", "modules", "y", "routes", "a.ts");
+      writeFileSync(later, "// a\n");
+      await seenAfter(6);
+      writeFileSync(`${later}.tmp`, "// b\n");
+      renameSync(`${later}.tmp`, later);
+      await seenAfter(7);
+      // What is beside the sources is not theirs.
+      writeFileSync(join(dir, "package.json"), "{}");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(calls.length).toBe(7);
+    } finally {
+      stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reports an edit of .dev.vars (written in place or replaced, as editors do) and nothing else", async () => {
     const dir = mkdtempSync(join(tmpdir(), "plinth-devvars-"));
     try {
