@@ -189,8 +189,9 @@ export class DirectorySso extends DirectoryMembership {
       if (step) return this.committed(step);
     }
     const done = this.store.tx(() => {
-      // An explicit link begun with a recovery code spends it now that the link happens, not at the request.
-      const recovery = linkUserId ? args.linkRecoveryHash : null;
+      // An explicit link begun with a recovery code spends it now that the link happens, not at the request;
+      // a repeat link of the identity this account has already links nothing, and costs the user no code.
+      const recovery = linkUserId && !linked ? args.linkRecoveryHash : null;
       if (recovery && !this.twoFactor.verify(as, id, { recoveryHash: recovery }, "sso_link").ok) return false;
       if (existing) this.store.markEmailVerified(as, id);
       else this.sso.provision(ctx, { id, email, name, roles });

@@ -66,6 +66,26 @@ describe("an explicit link begun with a recovery code", () => {
     expect((await beginWithRecovery(t.id, u.id, code)).begun).toEqual({ ok: false, error: "wrong_proof" });
   });
 
+  it("a repeat link of the identity already linked to the account links nothing and keeps the code", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "roy@example.com");
+    const { recoveryCodes } = await p.enrol(u.token);
+    const first = await beginWithRecovery(t.id, u.id, recoveryCodes[2] ?? "");
+    await signInWithToken(t.id, "roy-at-idp", "roy@example.com", u.id, await first.take());
+    expect(await remaining(u.token)).toBe(9);
+
+    const again = await beginWithRecovery(t.id, u.id, recoveryCodes[3] ?? "");
+    expect(again.begun.ok).toBe(true);
+    const repeat = await signInWithToken(t.id, "roy-at-idp", "roy@example.com", u.id, await again.take());
+    expect(repeat.result.ok && repeat.result.value).toMatchObject({ session: false, provisioned: false });
+    expect(await linksOf(t.id)).toEqual([{ subject: "roy-at-idp", user_id: u.id }]);
+    // Nothing new was linked: the code is still one of the user's, and no second use is recorded.
+    expect(await remaining(u.token)).toBe(9);
+    const used = await p.auditOf(t.adminKey, "identity.two_factor.recovery_code_used");
+    expect(used).toHaveLength(1);
+    expect((await beginWithRecovery(t.id, u.id, recoveryCodes[3] ?? "")).begun.ok).toBe(true);
+  });
+
   it("two links begun with one code: the first to link spends it, the other's callback is refused and links nothing", async () => {
     const t = await tenantWithSso();
     const u = await p.user(t.slug, "ray@example.com");
