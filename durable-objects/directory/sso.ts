@@ -133,7 +133,7 @@ export class DirectorySso extends DirectoryMembership {
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
     const args = rpcArgs(DirectoryRpc, "ssoLogin", input);
-    const { ctx, email, name, issuer, subject, roles, userId, familyId, tokenHash, userAgent, linkUserId } = args;
+    const { ctx, email, name, issuer, subject, roles, userId, session, userAgent, linkUserId } = args;
     const provider = this.sso.provider();
     if (!provider || provider.config.issuer !== issuer) return fail("not_configured");
     // The provider's identity decides first: once linked, its account signs in whatever email the provider
@@ -202,13 +202,14 @@ export class DirectorySso extends DirectoryMembership {
       // An explicit link starts no session: its user is signed in already, in the app that began it, and
       // its state is bound to no browser, so the callback may be opened in anyone's (a member's link URL
       // sent to a victim would sign the victim's browser into the member's account: login CSRF).
-      if (linkUserId) return true;
-      this.creds.startFamily(as, id, familyId, tokenHash);
-      this.sessions.describe(familyId, as, userAgent);
-      this.sso.signedIn(familyId, issuer, subject);
+      // (The contract has a sign-in carry its session, and an explicit link none.)
+      if (linkUserId || !session) return true;
+      this.creds.startFamily(as, id, session.familyId, session.tokenHash);
+      this.sessions.describe(session.familyId, as, userAgent);
+      this.sso.signedIn(session.familyId, issuer, subject);
       this.store.emit(as, `user/${id}`, {
         type: "identity.sso.login",
-        data: { user_id: id, family_id: familyId, issuer },
+        data: { user_id: id, family_id: session.familyId, issuer },
       });
       return true;
     });

@@ -63,8 +63,9 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
       subject,
       roles: ["member"],
       userId: `u-${subject}`,
-      familyId: `f-${crypto.randomUUID()}`,
-      tokenHash: await sha256Hex(refreshToken),
+      // A sign-in carries the session it starts; an explicit link none.
+      session:
+        linkUserId === null ? { familyId: `f-${crypto.randomUUID()}`, tokenHash: await sha256Hex(refreshToken) } : null,
       userAgent: null,
     });
     return { result, refreshToken, challenge };

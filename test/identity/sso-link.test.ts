@@ -180,6 +180,36 @@ describe("linking explicitly (POST /me/sso/link)", () => {
     });
   });
 
+  it("the directory takes a session with a sign-in only: none is minted for a link, none is missing from a sign-in", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "sol@example.com");
+    const callback = (linkUserId: string | null, session: { familyId: string; tokenHash: string } | null) =>
+      directory(env, t.id).ssoLogin({
+        ctx: { now: p.clock.now().toISOString(), actor: { kind: "anonymous", id: null }, requestId: null },
+        email: "sol@example.com",
+        name: "Sol",
+        issuer: ISSUER,
+        subject: "sol-at-idp",
+        roles: ["member"],
+        userId: "u-sol",
+        session,
+        userAgent: null,
+        linkUserId,
+        linkSecondFactor: true,
+        adminPermissions: ADMIN_PERMISSIONS,
+        challengeHash: "c".repeat(64),
+        challengeExpiresAt: new Date(p.clock.now().getTime() + 300_000).toISOString(),
+      });
+    const session = { familyId: "f-sol", tokenHash: "a".repeat(64) };
+    // Refused by the contract (sso-contract.ts), before the directory reads anything.
+    await expect(callback(u.id, session)).rejects.toThrow(/ZodError/);
+    await expect(callback(null, null)).rejects.toThrow(/ZodError/);
+    expect(await linksOf(t.id)).toEqual([]);
+    const linked = await callback(u.id, null);
+    expect(linked.ok && linked.value.session).toBe(false);
+    expect(await linksOf(t.id)).toEqual([{ subject: "sol-at-idp", user_id: u.id }]);
+  });
+
   it("the route asks for the password, and with two-factor on a code, before going to the provider; users only", async () => {
     const t = await tenantWithSso();
     const u = await p.user(t.slug, "tom@example.com");

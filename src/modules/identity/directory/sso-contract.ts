@@ -92,9 +92,11 @@ export const SsoRpc = defineRpc({
       /** The roles the mapping gives, used only when the user is provisioned now. */
       roles: z.array(RoleName).min(1).max(50),
       userId: Id,
-      /** The session a sign-in starts; unused by an explicit link, which starts none. */
-      familyId: Id,
-      tokenHash: Hash,
+      /**
+       * The session a sign-in starts (its family, its refresh token's hash); null for an explicit link,
+       * which starts none, so the Worker mints no secret that nothing would use.
+       */
+      session: z.object({ familyId: Id, tokenHash: Hash }).nullable(),
       userAgent: UserAgent,
       /** The account a user began an explicit link for (sealed in the state): only it may be reached, by its own email. */
       linkUserId: Id.nullable().default(null),
@@ -114,6 +116,8 @@ export const SsoRpc = defineRpc({
       /** The challenge (its hash) answered when the account must present plinth's second factor. */
       challengeHash: Hash,
       challengeExpiresAt: Iso,
+    }).refine((a) => (a.linkUserId === null) === (a.session !== null), {
+      message: "a sign-in carries the session it starts, an explicit link none",
     }),
     reply: z.union([
       resultOf(
@@ -121,7 +125,7 @@ export const SsoRpc = defineRpc({
           principal: UserPrincipalSchema,
           provisioned: z.boolean(),
           /**
-           * Whether a session started (`familyId`, `tokenHash`): not for an explicit link, whose user is
+           * Whether the sign-in's `session` started: not for an explicit link, whose user is
            * signed in already and whose callback, bound to no browser, hands out no tokens.
            */
           session: z.boolean(),

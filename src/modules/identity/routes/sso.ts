@@ -233,9 +233,9 @@ async function signInWith(
   // would take (no control character, line break or bidi override), else the email names them.
   const named = DisplayName.safeParse(typeof claims.name === "string" ? claims.name.trim().slice(0, 200) : "");
   const name = named.success ? named.data : email;
-  const next = await newSecret("plr");
+  // A sign-in's session, minted here; an explicit link starts none (its user is signed in already).
+  const started = opened.linkUserId === null ? { familyId: newId(), refresh: await newSecret("plr") } : null;
   const challenge = await newSecret("plc");
-  const familyId = newId();
   const result = await dir.ssoLogin({
     ctx: ctxOf(c),
     email,
@@ -244,8 +244,7 @@ async function signInWith(
     subject: claims.sub,
     roles: rolesFor(stored.config, claims),
     userId: newId(),
-    familyId,
-    tokenHash: next.hash,
+    session: started && { familyId: started.familyId, tokenHash: started.refresh.hash },
     userAgent: clampUserAgent(c.req.header("user-agent")),
     linkUserId: opened.linkUserId,
     linkRecoveryHash: opened.linkRecoveryHash,
@@ -274,8 +273,12 @@ async function signInWith(
   const { principal, session } = result.value;
   evictUser(tenant.id, principal.id);
   // An explicit link hands out no session: its user is signed in already, in the app that began it.
-  if (!session) return handBack(c, opened.appRedirect, { linked: true, issuer: stored.config.issuer });
-  return handBack(c, opened.appRedirect, await tokenPair(c, tenant.id, principal, familyId, next.token));
+  if (!session || !started) return handBack(c, opened.appRedirect, { linked: true, issuer: stored.config.issuer });
+  return handBack(
+    c,
+    opened.appRedirect,
+    await tokenPair(c, tenant.id, principal, started.familyId, started.refresh.token),
+  );
 }
 
 /**
