@@ -142,109 +142,104 @@ export function createMailConsumer({ modules, needs, clock }: PlatformParts, opt
       retry(message);
     };
 
-    // Settles the batch, each message acked or retried on its own.
-    const settle = async (): Promise<void> => {
-      // A deleted tenant's mail is neither sent nor kept: its erasure removed its users.
-      let gone: ReadonlySet<string>;
-      try {
-        gone = await deletedTenants(
-          registry,
-          env,
-          batch.messages.map((m) => stringField(m.body, "tenant_id") ?? ""),
-        );
-      } catch (error) {
-        log.error("tenant registry unreadable; retrying batch", errorFields(error));
-        // The dead-letter queue's last deliveries go back to the mail queue: retried, Queues would delete them.
-        for (const message of batch.messages) {
-          const mlog = log.child({ message_id: message.id, attempts: message.attempts });
-          if (lastDeadLetterDelivery(batch.queue, message)) await sentBack(message, mlog, error);
-          else retry(message);
-        }
-        return;
-      }
-      const dropped = (message: Message<unknown>) => {
-        if (!gone.has(stringField(message.body, "tenant_id") ?? "")) return false;
-        message.ack();
-        settled("acked");
-        log.info("mail of a deleted tenant dropped", { message_id: message.id });
-        return true;
-      };
-
-      if (batch.queue.endsWith("-dlq")) {
-        for (const message of batch.messages) {
-          if (dropped(message)) continue;
-          await deadLetter(
-            message,
-            "retries exhausted",
-            log.child({ message_id: message.id, attempts: message.attempts }),
-          );
-        }
-        return;
-      }
-
-      // Checked once for the batch, before any send: mail to an account deleted since it was queued
-      // is not sent (held-recipients.ts). Unchecked, it is not sent either: the batch is retried.
-      let opened: Map<Message<unknown>, OpenedMail>;
-      try {
-        opened = await openHeld(batch.messages, config, env.DB, clock.now());
-      } catch (error) {
-        log.error("deleted recipients unreadable; retrying batch", errorFields(error));
-        for (const message of batch.messages) retry(message);
-        return;
-      }
-      const transport = options.transport?.(env) ?? transportFor(env, config, sleeper);
-      let failedInARow = 0;
-      let skipped = 0;
+    // A deleted tenant's mail is neither sent nor kept: its erasure removed its users.
+    let gone: ReadonlySet<string>;
+    try {
+      gone = await deletedTenants(
+        registry,
+        env,
+        batch.messages.map((m) => stringField(m.body, "tenant_id") ?? ""),
+      );
+    } catch (error) {
+      log.error("tenant registry unreadable; retrying batch", errorFields(error));
+      // The dead-letter queue's last deliveries go back to the mail queue: retried, Queues would delete them.
       for (const message of batch.messages) {
-        let mlog = log.child({ message_id: message.id, attempts: message.attempts });
-        if (dropped(message)) continue;
-        const open = opened.get(message);
-        if (open?.held) {
-          message.ack();
-          settled("acked");
-          mlog.info("mail to a deleted recipient dropped", droppedFields(message.body));
-          continue;
-        }
-        if (failedInARow >= GIVE_UP_AFTER) {
-          retry(message);
-          skipped++;
-          continue;
-        }
-        const parsed = MailMessageSchema.safeParse(message.body);
-        if (!parsed.success) {
-          await deadLetter(message, "not a mail message", mlog);
-          continue;
-        }
-        const mail = parsed.data;
-        mlog = mlog.child({ mail_id: mail.id, mail_kind: mail.kind, tenant_id: mail.tenant_id });
-        try {
-          const content = open?.content ?? (await contentOf(mail, config.encryptionKeys));
-          await transport.deliver({
-            id: mail.id,
-            tenantId: mail.tenant_id,
-            kind: mail.kind,
-            queuedAt: mail.created_at,
-            ...content,
-          });
-          message.ack();
-          settled("acked");
-          failedInARow = 0;
-          mlog.info("mail sent", { transport: transport.name });
-        } catch (error) {
-          if (error instanceof UnreadableMail || error instanceof MailRejected) {
-            await deadLetter(message, error.message, mlog);
-            continue;
-          }
-          failedInARow++;
-          const delay = delaySeconds(message.attempts);
-          mlog.error("mail not sent; will retry", { transport: transport.name, delay_s: delay, ...errorFields(error) });
-          message.retry({ delaySeconds: delay });
-          settled("retried");
-        }
+        const mlog = log.child({ message_id: message.id, attempts: message.attempts });
+        if (lastDeadLetterDelivery(batch.queue, message)) await sentBack(message, mlog, error);
+        else retry(message);
       }
-      if (skipped > 0) log.warn("mail provider failing; rest of the batch retried without a call", { skipped });
+      return;
+    }
+    const dropped = (message: Message<unknown>) => {
+      if (!gone.has(stringField(message.body, "tenant_id") ?? "")) return false;
+      message.ack();
+      settled("acked");
+      log.info("mail of a deleted tenant dropped", { message_id: message.id });
+      return true;
     };
 
-    await settle();
+    if (batch.queue.endsWith("-dlq")) {
+      for (const message of batch.messages) {
+        if (dropped(message)) continue;
+        await deadLetter(
+          message,
+          "retries exhausted",
+          log.child({ message_id: message.id, attempts: message.attempts }),
+        );
+      }
+      return;
+    }
+
+    // Checked once for the batch, before any send: mail to an account deleted since it was queued
+    // is not sent (held-recipients.ts). Unchecked, it is not sent either: the batch is retried.
+    let opened: Map<Message<unknown>, OpenedMail>;
+    try {
+      opened = await openHeld(batch.messages, config, env.DB, clock.now());
+    } catch (error) {
+      log.error("deleted recipients unreadable; retrying batch", errorFields(error));
+      for (const message of batch.messages) retry(message);
+      return;
+    }
+    const transport = options.transport?.(env) ?? transportFor(env, config, sleeper);
+    let failedInARow = 0;
+    let skipped = 0;
+    for (const message of batch.messages) {
+      let mlog = log.child({ message_id: message.id, attempts: message.attempts });
+      if (dropped(message)) continue;
+      const open = opened.get(message);
+      if (open?.held) {
+        message.ack();
+        settled("acked");
+        mlog.info("mail to a deleted recipient dropped", droppedFields(message.body));
+        continue;
+      }
+      if (failedInARow >= GIVE_UP_AFTER) {
+        retry(message);
+        skipped++;
+        continue;
+      }
+      const parsed = MailMessageSchema.safeParse(message.body);
+      if (!parsed.success) {
+        await deadLetter(message, "not a mail message", mlog);
+        continue;
+      }
+      const mail = parsed.data;
+      mlog = mlog.child({ mail_id: mail.id, mail_kind: mail.kind, tenant_id: mail.tenant_id });
+      try {
+        const content = open?.content ?? (await contentOf(mail, config.encryptionKeys));
+        await transport.deliver({
+          id: mail.id,
+          tenantId: mail.tenant_id,
+          kind: mail.kind,
+          queuedAt: mail.created_at,
+          ...content,
+        });
+        message.ack();
+        settled("acked");
+        failedInARow = 0;
+        mlog.info("mail sent", { transport: transport.name });
+      } catch (error) {
+        if (error instanceof UnreadableMail || error instanceof MailRejected) {
+          await deadLetter(message, error.message, mlog);
+          continue;
+        }
+        failedInARow++;
+        const delay = delaySeconds(message.attempts);
+        mlog.error("mail not sent; will retry", { transport: transport.name, delay_s: delay, ...errorFields(error) });
+        message.retry({ delaySeconds: delay });
+        settled("retried");
+      }
+    }
+    if (skipped > 0) log.warn("mail provider failing; rest of the batch retried without a call", { skipped });
   }
 }
