@@ -124,5 +124,21 @@ describe("guessing credentials and tenant names", () => {
       expect(created.status).toBe(201);
       expectRefused(await call("/api/v1/me", { token: String(created.body.key), headers: office }));
     });
+
+    it(`keys a known credential by its token, so respelling its header takes no other place (${mode})`, async () => {
+      const { call, tenant } = gateway(failures);
+      const t = await tenant("spelt");
+      const office = { "cf-connecting-ip": freshIp() };
+      expect((await call("/api/v1/me", { token: t.adminKey, headers: office })).status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        expect((await call("/api/v1/me", { token: randomKey(), headers: office })).status).toBe(401);
+      }
+      expectRefused(await call("/api/v1/me", { token: randomKey(), headers: office }));
+      // The same key, its scheme in another case and more spaces: the same credential, known already.
+      // Keyed by the header as spelt, each spelling was a new entry of the bounded known-good set, so
+      // one valid key sent in 10 000 spellings pushed every neighbour's out of it.
+      const respelt = await call("/api/v1/me", { headers: { ...office, authorization: `bEARER   ${t.adminKey}` } });
+      expect(respelt.status, JSON.stringify(respelt.body)).toBe(200);
+    });
   }
 });

@@ -35,14 +35,22 @@ function isRootKey(token: string, rootKey: string): boolean {
   return diff === 0;
 }
 
+/**
+ * The token of an Authorization header (`Bearer <token>`, the scheme in any case, any spaces before
+ * the token), or null when it is malformed. The one parse: what a credential is keyed by elsewhere
+ * (failures.ts) must be what it is verified as here.
+ */
+export function bearerToken(header: string): string | null {
+  return /^Bearer[ ]+([\x21-\x7e]{1,4096})$/i.exec(header.trim())?.[1] ?? null;
+}
+
 /** The bearer token of the request; undefined when there is no Authorization header. */
 function bearer(c: Context<AppEnv>): string | undefined {
   const header = c.req.header("authorization");
   if (header === undefined) return undefined;
-  const match = /^Bearer[ ]+([\x21-\x7e]{1,4096})$/i.exec(header.trim());
-  if (!match?.[1])
-    throw refused("malformed_header", "unauthenticated", "the Authorization header must be 'Bearer <token>'");
-  return match[1];
+  const token = bearerToken(header);
+  if (!token) throw refused("malformed_header", "unauthenticated", "the Authorization header must be 'Bearer <token>'");
+  return token;
 }
 
 async function authenticate(

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { namedSlugs } from "../auth/resolve";
+import { bearerToken, namedSlugs } from "../auth/resolve";
 import { TtlCache } from "../cache/ttl-cache";
 import { isolateDigest } from "../crypto";
 import type { AppEnv } from "../env";
@@ -15,7 +15,7 @@ import { clientIp } from "./middleware";
 const GUESSES = new Set(["unauthenticated", "forbidden", "tenant_not_found", "tenant_mismatch"]);
 
 /**
- * Credentials (by {@link isolateDigest} of the Authorization header) and tenant slugs this isolate
+ * Credentials (by {@link isolateDigest} of their token: {@link credentialKey}) and tenant slugs this isolate
  * has seen resolve, so that an address over its `auth_failures` allowance is refused only what
  * would cost a lookup of something unknown: a good key or token behind a NAT'ed office's address
  * keeps working while a neighbour's script with a typo is refused. Only what succeeded gets in, so
@@ -47,6 +47,18 @@ function free(ip: string): void {
   else underWay.delete(ip);
 }
 
+/**
+ * What the known-good set keys a request's credential by: a digest of its token, as resolve.ts reads
+ * it, not of the header as spelt. Keyed by the header, one valid key sent with its scheme in every
+ * case and any number of spaces took a new entry each time, and pushed every neighbour's credential
+ * out of the bounded set (then held up behind their address's failures). A malformed header (never
+ * known-good) is keyed as it is, so it is gated and charged like any guess.
+ */
+function credentialKey(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return isolateDigest(bearerToken(header) ?? `malformed\u0000${header.trim()}`);
+}
+
 /** The request's lookups this isolate has not seen succeed: its credential's and its tenant names'. */
 function unknownLookups(slugs: ReadonlySet<string>, credential: string | undefined): string[] {
   const keys = [...[...slugs].map((slug) => `t:${slug}`), ...(credential ? [`k:${credential}`] : [])];
@@ -74,8 +86,7 @@ function unknownLookups(slugs: ReadonlySet<string>, credential: string | undefin
  */
 export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
   return async function guardFailures(c, next) {
-    const header = c.req.header("authorization");
-    const credential = header === undefined ? undefined : isolateDigest(header.trim());
+    const credential = credentialKey(c.req.header("authorization"));
     const ip = clientIp(c);
     const slugs = namedSlugs(c);
     const gated = unknownLookups(slugs, credential).length > 0;
