@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `plinth` CLI.
-//   plinth audit verify <file.ndjson> [--jwks <url-or-file>]
+//   plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>]
 //     Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS
 //     + SHA-256), checks the closing checkpoint against the chain and, with
 //     --jwks, its Ed25519 signature. Exit 0 intact (an empty log's export too: its
@@ -35,7 +35,7 @@ import { defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs"
 import { namesOf } from "./lib/scaffold-templates.mjs";
 
 const LOCAL = [
-  ["audit verify <file.ndjson> [--jwks <url-or-file>]", "verify an audit export offline"],
+  ["audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>]", "verify an audit export offline"],
   ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
   ["modules list | validate", "print the module registry, or its problems"],
   // The usage line of db migrate's own --help, so the two cannot drift apart.
@@ -49,13 +49,15 @@ const LOCAL = [
 /** Each local command's --help (db migrate has its own, DB_MIGRATE_HELP). */
 const LOCAL_HELP = {
   "audit verify": [
-    "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>]",
+    "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>]",
     "",
     "Verifies an audit export (GET /api/v1/admin/audit/export) offline: recomputes the hash",
     "chain and checks the closing checkpoint against it and, with --jwks, its Ed25519 signature.",
     "",
     "options:",
     "  --jwks <url-or-file>  the JWKS of the plinth that exported the file (its /.well-known/jwks.json)",
+    "  --tenant <id>         the tenant whose log the file must be (its export names it): another",
+    "                        tenant's export, signed as well for its own log, exits 1",
     "  --help, -h            this help",
     "",
     "Exit: 0 intact (an empty log's export too: its one checkpoint line signs seq 0), 1 changed,",
@@ -185,10 +187,13 @@ async function loadJwks(source) {
 async function auditVerify(args) {
   let file = null;
   let jwksSource = null;
+  let tenant = null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--jwks") {
       jwksSource = args[++i] ?? usage("--jwks needs a URL or a file", "audit verify");
+    } else if (arg === "--tenant") {
+      tenant = args[++i] ?? usage("--tenant needs the tenant's id", "audit verify");
     } else if (arg.startsWith("--")) {
       usage(`unknown option ${arg}`, "audit verify");
     } else if (file === null) {
@@ -229,9 +234,21 @@ async function auditVerify(args) {
     );
     process.exit(1);
   }
+  // A checkpoint vouches for its tenant's log only, and every tenant's empty log exports a signed seq 0:
+  // another tenant's file verifies as well as the right one's, so the verdict names whose log it is,
+  // and --tenant refuses any other (a log of thousands of entries passed off as an empty one's).
+  if (result.ok && tenant !== null && parsed.tenantId !== tenant) {
+    console.log(
+      parsed.tenantId === null
+        ? `broken: this export names no tenant, and --tenant asks for ${JSON.stringify(tenant)}'s log`
+        : `broken: this is the export of tenant ${JSON.stringify(parsed.tenantId)}, not of tenant ${JSON.stringify(tenant)} (--tenant); its signature vouches for ${parsed.tenantId}'s log only`,
+    );
+    process.exit(1);
+  }
   if (result.ok) {
     const sig = { valid: "signature valid", unchecked: "signature not checked (no --jwks)" };
-    console.log(`ok: ${result.entries} entries, last seq ${result.last_seq}, ${sig[result.signature]}`);
+    const whose = parsed.tenantId === null ? "no tenant named" : `tenant ${JSON.stringify(parsed.tenantId)}`;
+    console.log(`ok: ${whose}, ${result.entries} entries, last seq ${result.last_seq}, ${sig[result.signature]}`);
     process.exit(0);
   }
   if (result.problem === "no_checkpoint") {

@@ -27,8 +27,8 @@ async function signer() {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const { x } = publicKey.export({ format: "jwk" });
   const jwks = { keys: [{ kty: "OKP", crv: "Ed25519", x, kid: "k-test", alg: "EdDSA", use: "sig" }] };
-  const sign = async (seq: number, hash: string): Promise<ExportCheckpoint> => {
-    const sig = edSign(null, Buffer.from(`${TENANT}:${seq}:${hash}`, "utf8"), privateKey);
+  const sign = async (seq: number, hash: string, tenant = TENANT): Promise<ExportCheckpoint> => {
+    const sig = edSign(null, Buffer.from(`${tenant}:${seq}:${hash}`, "utf8"), privateKey);
     return { seq, hash, signed_at: "2026-01-02T00:00:00.000Z", kid: "k-test", signature: sig.toString("base64url") };
   };
   return { jwks, sign };
@@ -146,7 +146,7 @@ describe("plinth audit verify (CLI)", () => {
 
     const ok = await cli("audit", "verify", intact, "--jwks", jwksFile);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain("ok: 20 entries, last seq 20, signature valid");
+    expect(ok.stdout).toContain('ok: tenant "tenant-1", 20 entries, last seq 20, signature valid');
 
     const bad = await cli("audit", "verify", broken);
     expect(bad.code).toBe(1);
@@ -273,11 +273,13 @@ describe("plinth audit verify (CLI)", () => {
     const proved = await cli("audit", "verify", emptyLog, "--jwks", jwksFile);
     expect(proved.stderr).toBe("");
     expect(proved.code).toBe(0);
-    expect(proved.stdout.trim()).toBe("ok: 0 entries, last seq 0, signature valid");
+    expect(proved.stdout.trim()).toBe('ok: tenant "tenant-1", 0 entries, last seq 0, signature valid');
     // Without --jwks, as for any export: the chain checks, the signature is not looked at.
     const unchecked = await cli("audit", "verify", emptyLog);
     expect(unchecked.code).toBe(0);
-    expect(unchecked.stdout.trim()).toBe("ok: 0 entries, last seq 0, signature not checked (no --jwks)");
+    expect(unchecked.stdout.trim()).toBe(
+      'ok: tenant "tenant-1", 0 entries, last seq 0, signature not checked (no --jwks)',
+    );
 
     const verdict = async (name: string, text: string, ...args: string[]) => {
       const file = join(dir, `${name}.ndjson`);
@@ -321,5 +323,32 @@ describe("plinth audit verify (CLI)", () => {
     // The checkpoint line removed too, or the last lines cut: still not ok.
     expect((await verdict("cut-to-nothing", "", "--jwks", jwksFile)).line).toMatch(/^unverifiable: empty export/);
     expect((await verdict("tail-cut", toNdjson(entries.slice(0, 18), null), "--jwks", jwksFile)).code).toBe(1);
+  });
+
+  it("names whose log it verified, and with --tenant refuses another tenant's export, an empty one's above all", async () => {
+    // Any tenant's empty log exports a signed seq 0 (a tenant made for it, a minute old, has one): handed
+    // over as tenant-1's export, it verified "ok: 0 entries, ... signature valid" and named nobody, so a
+    // tenant-1 log of thousands of entries passed for empty. Its signature is good: it is tenant-2's.
+    const { jwks, sign } = await signer();
+    const jwksFile = join(dir, "whose-jwks.json");
+    writeFileSync(jwksFile, JSON.stringify(jwks));
+    const file = join(dir, "another-tenants-empty-log.ndjson");
+    const othersEmpty = await sign(0, GENESIS_HASH, "tenant-2");
+    writeFileSync(file, `${JSON.stringify({ checkpoint: othersEmpty, tenant_id: "tenant-2" })}\n`);
+    const named = await cli("audit", "verify", file, "--jwks", jwksFile);
+    expect(named.code).toBe(0);
+    expect(named.stdout.trim()).toBe('ok: tenant "tenant-2", 0 entries, last seq 0, signature valid');
+    const refused = await cli("audit", "verify", file, "--jwks", jwksFile, "--tenant", "tenant-1");
+    expect(refused.code).toBe(1);
+    expect(refused.stdout.trim()).toBe(
+      'broken: this is the export of tenant "tenant-2", not of tenant "tenant-1" (--tenant); its signature vouches for tenant-2\'s log only',
+    );
+    expect((await cli("audit", "verify", file, "--jwks", jwksFile, "--tenant", "tenant-2")).code).toBe(0);
+    // A file naming no tenant (its checkpoint line removed) is not tenant-1's either.
+    const entries = buildChain(3);
+    const noLine = join(dir, "no-tenant.ndjson");
+    writeFileSync(noLine, toNdjson(entries, null));
+    expect((await cli("audit", "verify", noLine, "--tenant", "tenant-1")).code).toBe(1);
+    expect((await cli("audit", "verify", file, "--tenant")).code).toBe(2);
   });
 });
