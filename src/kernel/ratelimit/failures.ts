@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import { bearerToken, namedSlugs } from "../auth/resolve";
-import { TtlCache } from "../cache/ttl-cache";
 import { isolateDigest } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { knownGoodSet } from "./known-good";
 import { decide, knownRefusal, refusal } from "./limiter";
 import { clientIp } from "./middleware";
 
@@ -23,7 +23,7 @@ const GUESSES = new Set(["unauthenticated", "forbidden", "tenant_not_found", "te
  * Staleness bound: none needed, an entry spares only the pre-check, and the credential or tenant
  * is still verified as on any request; an entry not seen again for 15 minutes goes.
  */
-const knownGood = new TtlCache<string, true>({ ttlMs: 15 * 60_000, maxEntries: 10_000 });
+const knownGood = knownGoodSet({ ttlMs: 15 * 60_000, maxEntries: 10_000 });
 
 /**
  * Requests per client address now resolving something this isolate has not seen succeed: each is
@@ -62,7 +62,7 @@ function credentialKey(header: string | undefined): string | undefined {
 /** The request's lookups this isolate has not seen succeed: its credential's and its tenant names'. */
 function unknownLookups(slugs: ReadonlySet<string>, credential: string | undefined): string[] {
   const keys = [...[...slugs].map((slug) => `t:${slug}`), ...(credential ? [`k:${credential}`] : [])];
-  return keys.filter((key) => knownGood.get(key) === undefined);
+  return keys.filter((key) => !knownGood.has(key));
 }
 
 /**
@@ -104,14 +104,14 @@ export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHan
       await resolve(c, async () => {
         resolved = true;
         release();
-        if (credential && c.get("principal")) knownGood.set(`k:${credential}`, true);
-        if (c.get("tenant")) for (const slug of slugs) knownGood.set(`t:${slug}`, true);
+        if (credential && c.get("principal")) knownGood.remember(`k:${credential}`);
+        if (c.get("tenant")) for (const slug of slugs) knownGood.remember(`t:${slug}`);
         await next();
       });
     } catch (error) {
       if (!resolved && error instanceof AppError && GUESSES.has(error.code)) {
-        if (credential && error.code === "unauthenticated") knownGood.delete(`k:${credential}`);
-        if (error.code === "tenant_not_found") for (const slug of slugs) knownGood.delete(`t:${slug}`);
+        if (credential && error.code === "unauthenticated") knownGood.forget(`k:${credential}`);
+        if (error.code === "tenant_not_found") for (const slug of slugs) knownGood.forget(`t:${slug}`);
         await decide(c, "auth_failures", ip, { blockWhenSpent: true });
       }
       throw error;
