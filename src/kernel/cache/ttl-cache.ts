@@ -39,6 +39,24 @@ export class TtlCache<K, V> {
     this.entries.set(key, { value, expires: this.now() + Math.min(ttlMs, this.ttlMs) });
   }
 
+  /**
+   * Like {@link set}, but a full cache keeps its live entries: the expired ones at the front (the
+   * oldest set) make room, and when none has expired the new entry is not kept (answers false).
+   * For a cache whose entries strangers can add, where pushing out the oldest would let one
+   * flood of new keys evict every other user's. A key held already is always refreshed.
+   */
+  setIfRoom(key: K, value: V, ttlMs: number = this.ttlMs): boolean {
+    this.entries.delete(key);
+    const now = this.now();
+    for (const [oldest, entry] of this.entries) {
+      if (this.entries.size < this.maxEntries || entry.expires > now) break;
+      this.entries.delete(oldest);
+    }
+    if (this.entries.size >= this.maxEntries) return false;
+    this.entries.set(key, { value, expires: now + Math.min(ttlMs, this.ttlMs) });
+    return true;
+  }
+
   delete(key: K): void {
     this.entries.delete(key);
   }
