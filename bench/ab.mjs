@@ -1,6 +1,7 @@
 /**
- * `npm run bench:ab -- <dir A> <dir B> [one,hundred] [rounds] [seconds]`: the write
- * scenarios of two checkouts of plinth, A/B. Builds each (a git worktree of the commit to
+ * `npm run bench:ab -- <dir A> <dir B> [one,hundred,me] [rounds] [seconds]`: the write
+ * scenarios (and, with `me`, the API-key read `GET /api/v1/me`, the gateway's hot path) of two
+ * checkouts of plinth, A/B. Builds each (a git worktree of the commit to
  * compare with is the usual A), serves both as the bench does (Miniflare, in-memory storage),
  * then alternates their loads, `rounds` times each (3), for `seconds` (6), flipping the order
  * every round so drift hits both alike, and prints each side's req/s and the median ratio,
@@ -25,11 +26,12 @@ import { applyMigrations, startWorker, stopAll } from "./lib/serve.mjs";
 
 const [dirA, dirB, list = "one,hundred", roundsArg = "3", secondsArg = "6"] = process.argv.slice(2);
 if (!dirA || !dirB) {
-  console.error("usage: node bench/ab.mjs <dir A> <dir B> [one,hundred] [rounds] [seconds]");
+  console.error("usage: node bench/ab.mjs <dir A> <dir B> [one,hundred,me] [rounds] [seconds]");
   process.exit(2);
 }
 const sides = { A: path.resolve(dirA), B: path.resolve(dirB) };
-const which = list.split(",").filter((w) => w === "one" || w === "hundred");
+const NAMES = { one: "one aggregate", hundred: "100 aggregates", me: "GET /api/v1/me (API key)" };
+const which = list.split(",").filter((w) => w in NAMES);
 const rounds = Math.max(1, Number(roundsArg));
 const seconds = Math.max(1, Number(secondsArg));
 const connections = Math.max(1, Number(process.env.AB_CONNECTIONS ?? 10));
@@ -55,6 +57,13 @@ async function main() {
     logsOf.set(side, logs);
     await applyMigrations(mf, "DB", path.join(root, "migrations"));
     for (const w of which) {
+      if (w === "me") {
+        const { headers } = await fixtures.apiKeyAuth(url.origin);
+        const request = { url: new URL("/api/v1/me", url.origin).href, headers, connections, duration: seconds };
+        requests.set(`${side}:${w}`, request);
+        await load({ ...request, duration: 2 }); // warm-up
+        continue;
+      }
       const p = await fixtures.writes(`${side}-${w}`, w === "one" ? 1 : 100)(url.origin);
       const request = {
         url: new URL(p.paths[0] ?? "/", url.origin).href,
@@ -85,7 +94,7 @@ async function main() {
     const b = rps.get(`B:${w}`) ?? [];
     const show = (/** @type {number[]} */ xs) => xs.map((x) => x.toFixed(0)).join(", ");
     console.log(
-      `${w === "one" ? "one aggregate" : "100 aggregates"}: A ${show(a)} (median ${median(a).toFixed(0)}) | B ${show(b)} (median ${median(b).toFixed(0)}) | B/A ${(median(b) / median(a)).toFixed(2)}`,
+      `${NAMES[/** @type {keyof typeof NAMES} */ (w)]}: A ${show(a)} (median ${median(a).toFixed(0)}) | B ${show(b)} (median ${median(b).toFixed(0)}) | B/A ${(median(b) / median(a)).toFixed(2)}`,
     );
   }
   const refused = (/** @type {string} */ side) => drainFailures(logsOf.get(side))?.count ?? 0;
