@@ -231,6 +231,21 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       expect(() => coloured.write(db, [{ key: k, version: 1, state: { ...post(), colour: "red" } }])).toThrow(
         "blog_posts has no column for the row's colour: add it to the table (read-model.ts, then a migration) or leave it out of row()",
       );
+      // A field named as an Object prototype member is no column either (`in` saw one: constructor, toString).
+      const named = tableRows(blogPosts, {
+        state: (row) => row,
+        row: (state: PostState, key) => ({
+          ...state,
+          id: key.id,
+          author_id: state.author_id ?? "",
+          created_at: state.created_at ?? "",
+          updated_at: state.updated_at ?? "",
+          constructor: "x",
+        }),
+      });
+      expect(() => named.write(db, [{ key: k, version: 1, state: post() }])).toThrow(
+        "blog_posts has no column for the row's constructor",
+      );
       // A field the row leaves undefined stores nothing, as before.
       const { colour: _colour, ...plain } = { ...post(), colour: "red" };
       await commit(

@@ -87,7 +87,7 @@ export function tableRows<T extends StateTable, S>(
         );
         // A field with no column (one added to the state, not to read-model.ts) would be dropped, and the
         // row read back without it: a state schema's error in a list far from the cause. Named here instead.
-        const unknown = given.find(([k]) => !(k in columns));
+        const unknown = given.find(([k]) => !Object.hasOwn(columns, k));
         if (unknown) throw new UnknownColumn(table, unknown[0]);
         const stored = Object.fromEntries(given);
         const signature = Object.keys(stored).sort().join(",");
