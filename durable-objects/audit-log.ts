@@ -79,7 +79,10 @@ export function auditLogObject(platform: { clock: Clock }) {
      * A log with no entry signs its head, seq 0 and the genesis hash, for `tenant_id` (the
      * object's name, which it learns from its first append otherwise), so that an empty
      * export proves the log empty instead of being an empty body a cut file reads the same
-     * as. An erased log signs nothing: its tenant is gone, and "empty" would hide that.
+     * as. That one is signed afresh at each export, over its `signed_at` too, and not stored:
+     * "empty" is only true as of a time, and a stored one would vouch for it after the first
+     * entry (checkpointMessage in modules/audit/chain.ts). An erased log signs nothing: its
+     * tenant is gone, and "empty" would hide that.
      */
     async exportCheckpoint(input: RpcArgs<Rpc, "exportCheckpoint">): Promise<RpcReply<Rpc, "exportCheckpoint">> {
       const { tenant_id } = rpcArgs(AuditLogRpc, "exportCheckpoint", input);
@@ -89,27 +92,24 @@ export function auditLogObject(platform: { clock: Clock }) {
       const last = this.store.last();
       if (last.seq > 0) return this.checkpoint();
       if (isErased(this.ctx.storage.kv)) return null;
-      const previous = this.store.latestCheckpoint();
-      if (previous) return previous;
-      // The object's verify checks the seq-0 checkpoint under the tenant's id, as any other.
+      // Whose log this is, so that another tenant's id is refused from now on, as after an append.
       this.store.recordTenant(tenant_id);
-      return this.sign(tenant_id, last);
+      return this.signed(tenant_id, last);
     }
 
     /** Signs `head` with the platform's current Ed25519 key and stores it; returns the latest checkpoint. */
     private async sign(tenantId: string, head: { seq: number; hash: string }): Promise<AuditCheckpoint | null> {
-      const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
-      const message = new TextEncoder().encode(checkpointMessage(tenantId, head.seq, head.hash));
-      const cp: AuditCheckpoint = {
-        seq: head.seq,
-        hash: head.hash,
-        signed_at: isoNow(platform.clock),
-        kid: signer.kid,
-        signature: await signer.sign(message),
-      };
       // A concurrent checkpoint of the same seq is harmless: the first one stays.
-      this.store.addCheckpoint(cp);
+      this.store.addCheckpoint(await this.signed(tenantId, head));
       return this.store.latestCheckpoint();
+    }
+
+    /** A checkpoint of `head` signed now with the platform's current Ed25519 key. */
+    private async signed(tenantId: string, head: { seq: number; hash: string }): Promise<AuditCheckpoint> {
+      const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
+      const signedAt = isoNow(platform.clock);
+      const message = new TextEncoder().encode(checkpointMessage(tenantId, { ...head, signed_at: signedAt }));
+      return { ...head, signed_at: signedAt, kid: signer.kid, signature: await signer.sign(message) };
     }
 
     /**

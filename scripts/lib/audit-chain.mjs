@@ -49,7 +49,8 @@ const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v)
 
 /**
  * A checkpoint as the export route writes it: the seq and hash of an entry (seq 0 and the
- * genesis hash for an empty log's), and the kid and signature that vouch for them. A checkpoint
+ * genesis hash for an empty log's, with the signed_at its signature covers), and the kid and
+ * signature that vouch for them. A checkpoint
  * line holding anything else (`null`, `{}`) covers nothing, and a hollow one matched the chain
  * at no seq, so entries before it passed.
  */
@@ -59,7 +60,9 @@ const isCheckpoint = (v) =>
   v.seq >= 0 &&
   typeof v.hash === "string" &&
   typeof v.kid === "string" &&
-  typeof v.signature === "string";
+  typeof v.signature === "string" &&
+  // Seq 0 says when the log was empty: its signed time is part of what it signs.
+  (v.seq > 0 || typeof v.signed_at === "string");
 
 /**
  * Recomputes the chain from seq 1. Returns the first broken seq, or null.
@@ -136,7 +139,13 @@ export async function verifyExport({ entries, checkpoint, tenantId, checkpoints 
       const key = keys.get(checkpoint.kid);
       let valid = false;
       if (key && tenantId !== null) {
-        const message = new TextEncoder().encode(`${tenantId}:${checkpoint.seq}:${checkpoint.hash}`);
+        // As src/modules/audit/chain.ts checkpointMessage: seq 0 (an empty log's, signed at each
+        // export) covers its signed_at too, so its "empty as of" cannot be moved.
+        const message = new TextEncoder().encode(
+          checkpoint.seq === 0
+            ? `${tenantId}:0:${checkpoint.hash}:${checkpoint.signed_at}`
+            : `${tenantId}:${checkpoint.seq}:${checkpoint.hash}`,
+        );
         try {
           valid = await webcrypto.subtle.verify(
             { name: "Ed25519" },

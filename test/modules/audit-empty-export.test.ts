@@ -1,6 +1,7 @@
 // The export of a tenant whose audit log holds no entry: it must still close with a signed
 // checkpoint (seq 0, the genesis hash), so that "the log is empty" is something the export
-// proves, and a file cut to nothing (no checkpoint line) stays unverifiable.
+// proves, and a file cut to nothing (no checkpoint line) stays unverifiable. The checkpoint is
+// signed afresh at each export over its signed_at too, so it says when the log was empty.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import * as ed from "@noble/ed25519";
@@ -49,10 +50,14 @@ describe("audit export of an empty log", () => {
     const jwk = jwks.keys.find((k) => k.kid === line.checkpoint.kid);
     expect(jwk).toBeDefined();
     const signature = b64(line.checkpoint.signature);
-    const signed = (tenant: string) => new TextEncoder().encode(`${tenant}:0:${GENESIS_HASH}`);
-    expect(await ed.verifyAsync(signature, signed(t.id), b64(jwk?.x ?? ""))).toBe(true);
+    const signed = (tenant: string, at: string) => new TextEncoder().encode(`${tenant}:0:${GENESIS_HASH}:${at}`);
+    const at = line.checkpoint.signed_at;
+    expect(await ed.verifyAsync(signature, signed(t.id, at), b64(jwk?.x ?? ""))).toBe(true);
     // Bound to the tenant: it says nothing of another tenant's log.
-    expect(await ed.verifyAsync(signature, signed("another-tenant"), b64(jwk?.x ?? ""))).toBe(false);
+    expect(await ed.verifyAsync(signature, signed("another-tenant", at), b64(jwk?.x ?? ""))).toBe(false);
+    // And to its time: "empty as of" an earlier date is not what was signed.
+    const earlier = "2020-01-01T00:00:00.000Z";
+    expect(await ed.verifyAsync(signature, signed(t.id, earlier), b64(jwk?.x ?? ""))).toBe(false);
 
     // The CLI's verifier accepts the body as exported, against the same JWKS.
     expect(await verifyExport(parseExport(text), await importJwks(jwks))).toMatchObject({
@@ -62,19 +67,18 @@ describe("audit export of an empty log", () => {
       signature: "valid",
     });
 
-    // Signed once, like any checkpoint: a second export closes with the same one, and the
-    // object's own verification checks it.
-    const again = await p.fetch("/api/v1/admin/audit/export", { headers: { authorization: `Bearer ${t.adminKey}` } });
-    expect(await again.text()).toBe(text);
+    // An edited date breaks it: the signature covers signed_at, so an old "empty" cannot pass for a new one.
+    const edited = text.replace(at, earlier);
+    expect(edited).not.toBe(text);
+    expect(await verifyExport(parseExport(edited), await importJwks(jwks))).toMatchObject({
+      ok: false,
+      problem: "signature_invalid",
+    });
+
+    // Nothing stored: the object's own verification has no checkpoint to check for an empty log.
     const verified = await p.call("/api/v1/admin/audit/verify", { token: t.adminKey });
     expect(verified.status).toBe(200);
-    expect(verified.body).toEqual({
-      ok: true,
-      entries: 0,
-      last_seq: 0,
-      last_hash: GENESIS_HASH,
-      checkpoint: line.checkpoint,
-    });
+    expect(verified.body).toEqual({ ok: true, entries: 0, last_seq: 0, last_hash: GENESIS_HASH, checkpoint: null });
   });
 });
 
@@ -97,40 +101,51 @@ const input = (tenant: string): AuditInput => {
 describe("AuditLog.exportCheckpoint", () => {
   afterEach(() => auditLogClock.release());
 
-  it("signs an empty log's head once, which verify checks, and the chain's latest seq once it has entries", async () => {
+  it("signs an empty log's head afresh at each export, stores none of them, and the chain's latest seq once it has entries", async () => {
     auditLogClock.set("2031-06-01T12:00:00.000Z");
     const tenant = `empty-cp-${crypto.randomUUID()}`;
     const log = auditLog(env, tenant);
     // Nothing advanced: the hourly job's checkpoint leaves an empty log alone.
     expect(await log.checkpoint()).toBeNull();
-    const genesis = await log.exportCheckpoint({ tenant_id: tenant });
-    expect(genesis).toMatchObject({ seq: 0, hash: GENESIS_HASH, signed_at: "2031-06-01T12:00:00.000Z" });
+    const first = await log.exportCheckpoint({ tenant_id: tenant });
+    expect(first).toMatchObject({ seq: 0, hash: GENESIS_HASH, signed_at: "2031-06-01T12:00:00.000Z" });
+    // An hour later the log is still empty, and the export says so as of then, not as of the first one.
     auditLogClock.advance(3_600_000);
-    expect(await log.exportCheckpoint({ tenant_id: tenant })).toEqual(genesis);
+    const second = await log.exportCheckpoint({ tenant_id: tenant });
+    expect(second).toMatchObject({ seq: 0, hash: GENESIS_HASH, signed_at: "2031-06-01T13:00:00.000Z" });
+    expect(second?.signature).not.toBe(first?.signature);
+    const keys = await importJwks((await emptyLogPlatform("jwks").call("/.well-known/jwks.json")).body);
+    const exported = (cp: AuditCheckpoint | null) =>
+      parseExport(`${JSON.stringify({ checkpoint: cp, tenant_id: tenant })}\n`);
+    for (const cp of [first, second])
+      expect(await verifyExport(exported(cp), keys)).toMatchObject({ ok: true, signature: "valid" });
+    // Each signature covers its own time: the first's with the second's date is broken.
+    const swapped = { ...first, signed_at: second?.signed_at } as AuditCheckpoint;
+    expect(await verifyExport(exported(swapped), keys)).toMatchObject({ ok: false, problem: "signature_invalid" });
     expect(await log.verify()).toEqual({
       ok: true,
       entries: 0,
       last_seq: 0,
       last_hash: GENESIS_HASH,
-      checkpoint: genesis,
+      checkpoint: null,
     });
 
-    // Entries after it: the seq-0 checkpoint stays true of the chain, and the export signs its end.
+    // Entries after it: the export signs the chain's end, and that one is stored.
     await log.append({ events: [input(tenant), input(tenant), input(tenant)] });
-    expect(await log.verify()).toMatchObject({ ok: true, entries: 3, checkpoint: genesis });
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 3, checkpoint: null });
     const third = await log.exportCheckpoint({ tenant_id: tenant });
     expect(third).toMatchObject({ seq: 3, signed_at: "2031-06-01T13:00:00.000Z" });
     expect(await log.verify()).toMatchObject({ ok: true, entries: 3, checkpoint: third });
 
-    // A seq-0 checkpoint altered in storage is caught at seq 0, as any other at its seq.
+    // A stored checkpoint altered in storage is caught at its seq.
     const stub = env.AUDIT_LOG.getByName(tenant) as unknown as DurableObjectStub<AuditLog>;
     const verdict = await runInDurableObject(stub, async (instance: AuditLog, state) => {
-      state.storage.sql.exec("update checkpoints set hash = 'f' || substr(hash, 2) where seq = 0");
+      state.storage.sql.exec("update checkpoints set hash = ? where seq = 3", GENESIS_HASH);
       const result = await instance.verify();
-      state.storage.sql.exec("update checkpoints set hash = ? where seq = 0", GENESIS_HASH);
+      state.storage.sql.exec("update checkpoints set hash = ? where seq = 3", third?.hash ?? "");
       return result;
     });
-    expect(verdict).toMatchObject({ ok: false, broken_seq: 0 });
+    expect(verdict).toMatchObject({ ok: false, broken_seq: 3 });
     expect(await log.verify()).toMatchObject({ ok: true });
   });
 

@@ -16,14 +16,9 @@ async function signedAt(entries: readonly AuditEntry[], seqs: number[]) {
   const checkpoints: AuditCheckpoint[] = [];
   for (const seq of seqs) {
     const hash = entries[seq - 1]?.hash ?? "";
-    const message = new TextEncoder().encode(checkpointMessage(TENANT, seq, hash));
-    checkpoints.push({
-      seq,
-      hash,
-      signed_at: "2026-01-02T00:00:00.000Z",
-      kid: signer.kid,
-      signature: await signer.sign(message),
-    });
+    const signed_at = "2026-01-02T00:00:00.000Z";
+    const message = new TextEncoder().encode(checkpointMessage(TENANT, { seq, hash, signed_at }));
+    checkpoints.push({ seq, hash, signed_at, kid: signer.kid, signature: await signer.sign(message) });
   }
   return { signer, checkpoints };
 }

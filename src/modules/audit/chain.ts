@@ -45,8 +45,15 @@ export function entryHash(entry: Omit<AuditEntry, "hash"> & { hash?: string }): 
   return bytesToHex(sha256(new TextEncoder().encode(canonicalize(rest))));
 }
 
-/** The UTF-8 string a checkpoint signs. */
-export const checkpointMessage = (tenantId: string, seq: number, hash: string) => `${tenantId}:${seq}:${hash}`;
+/**
+ * The UTF-8 string a checkpoint signs: `<tenant_id>:<seq>:<hash>`, and for seq 0 (an empty
+ * log's, signed afresh at each export) `<tenant_id>:0:<genesis>:<signed_at>`. "Empty" is true
+ * only as of a time: without it, a seq-0 checkpoint signed before the first entry would vouch
+ * for an empty log for ever, and a grown log's export could be handed over as that one line.
+ * Seq > 0 keeps its format: such checkpoints exist, and a later one supersedes nothing they say.
+ */
+export const checkpointMessage = (tenantId: string, cp: Pick<AuditCheckpoint, "seq" | "hash" | "signed_at">) =>
+  cp.seq === 0 ? `${tenantId}:0:${cp.hash}:${cp.signed_at}` : `${tenantId}:${cp.seq}:${cp.hash}`;
 
 /**
  * Walks a chain from `start` (default: before seq 1): each entry must have the next seq, link to the

@@ -77,8 +77,8 @@ export class AuditLogStore {
   }
 
   /**
-   * Records whose log this is, as the first append does; for an empty log's export, whose
-   * checkpoint at seq 0 the object's verify must check under the tenant's id.
+   * Records whose log this is, as the first append does; for an empty log's export, so that
+   * the object refuses another tenant's id from then on.
    */
   recordTenant(tenantId: string): void {
     this.sql.exec("insert into meta (key, value) values ('tenant_id', ?) on conflict do nothing", tenantId);

@@ -41,7 +41,7 @@ export async function verifyChain(input: {
   }
   for (const cp of input.checkpoints) {
     if (broken !== null && cp.seq >= broken) break;
-    const message = new TextEncoder().encode(checkpointMessage(input.tenantId, cp.seq, cp.hash));
+    const message = new TextEncoder().encode(checkpointMessage(input.tenantId, cp));
     const valid = hashAt.get(cp.seq) === cp.hash && (await input.signer.verify(cp.kid, message, cp.signature));
     if (!valid) {
       broken = cp.seq;
