@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The `plinth` CLI.
-//   plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>]
+//   plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]
 //     Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS
 //     + SHA-256), checks the closing checkpoint against the chain and, with
 //     --jwks, its Ed25519 signature. Exit 0 intact (an empty log's export too: its
-//     checkpoint signs seq 0), 1 broken (prints the first broken seq), missing the
-//     closing checkpoint or an empty file (unverifiable), 2 usage or input errors.
+//     checkpoint signs seq 0 and the time it was empty, which --max-age bounds), 1 broken
+//     (prints the first broken seq), missing the closing checkpoint, an empty file
+//     (unverifiable) or older than --max-age (stale), 2 usage or input errors.
 //   plinth new module <name> [--aggregate <type>]
 //     Writes a module with plinth's module anatomy, its tests and migration,
 //     and registers it (docs/modules.md).
@@ -35,7 +36,10 @@ import { defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs"
 import { namesOf } from "./lib/scaffold-templates.mjs";
 
 const LOCAL = [
-  ["audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>]", "verify an audit export offline"],
+  [
+    "audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]",
+    "verify an audit export offline",
+  ],
   ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
   ["modules list | validate", "print the module registry, or its problems"],
   // The usage line of db migrate's own --help, so the two cannot drift apart.
@@ -49,7 +53,7 @@ const LOCAL = [
 /** Each local command's --help (db migrate has its own, DB_MIGRATE_HELP). */
 const LOCAL_HELP = {
   "audit verify": [
-    "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>]",
+    "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]",
     "",
     "Verifies an audit export (GET /api/v1/admin/audit/export) offline: recomputes the hash",
     "chain and checks the closing checkpoint against it and, with --jwks, its Ed25519 signature.",
@@ -58,11 +62,17 @@ const LOCAL_HELP = {
     "  --jwks <url-or-file>  the JWKS of the plinth that exported the file (its /.well-known/jwks.json)",
     "  --tenant <id>         the tenant whose log the file must be (its export names it): another",
     "                        tenant's export, signed as well for its own log, exits 1",
+    "  --max-age <duration>  (with --jwks) an empty log's export signed longer ago than this",
+    "                        (30s, 15m, 24h, 7d) exits 1, stale: demand a fresh one. A log with",
+    "                        entries exits 1, unverifiable: its checkpoint does not sign its time",
     "  --help, -h            this help",
     "",
-    "Exit: 0 intact (an empty log's export too: its one checkpoint line signs seq 0), 1 changed,",
-    "removed, reordered or cut short (the first broken seq is printed), or proving nothing (an",
-    "empty file: unverifiable), 2 usage or a file that cannot be read.",
+    "An empty log's export is one checkpoint line at seq 0, signed at the export over its time:",
+    'ok: tenant "<id>", empty as of <signed_at>, ...',
+    "",
+    "Exit: 0 intact (an empty log's export too), 1 changed, removed, reordered or cut short (the",
+    "first broken seq is printed), proving nothing (an empty file: unverifiable) or older than",
+    "--max-age (stale), 2 usage or a file that cannot be read.",
   ],
   "new module": [
     "usage: plinth new module <name> [--aggregate <type>]",
@@ -184,13 +194,28 @@ async function loadJwks(source) {
   return JSON.parse(readFileSync(source, "utf8"));
 }
 
+/** `30s`, `15m`, `24h`, `7d` in milliseconds; null for anything else (a bare number, zero, a week). */
+function durationMs(text) {
+  const match = /^([1-9][0-9]*)([smhd])$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]];
+}
+
 async function auditVerify(args) {
   let file = null;
   let jwksSource = null;
   let tenant = null;
+  let maxAge = null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--jwks") {
+    if (arg === "--max-age") {
+      const spelled = args[++i] ?? usage("--max-age needs a duration (e.g. 15m, 24h, 7d)", "audit verify");
+      maxAge = {
+        spelled,
+        ms:
+          durationMs(spelled) ?? usage(`--max-age ${spelled}: not a duration like 30s, 15m, 24h or 7d`, "audit verify"),
+      };
+    } else if (arg === "--jwks") {
       jwksSource = args[++i] ?? usage("--jwks needs a URL or a file", "audit verify");
     } else if (arg === "--tenant") {
       tenant = args[++i] ?? usage("--tenant needs the tenant's id", "audit verify");
@@ -203,6 +228,9 @@ async function auditVerify(args) {
     }
   }
   if (file === null) usage("name the export file", "audit verify");
+  // The time is only as good as the signature over it: without the keys, an edited date would pass.
+  if (maxAge !== null && jwksSource === null)
+    usage("--max-age needs --jwks: only a checked signature vouches for when", "audit verify");
   let text;
   try {
     text = readFileSync(file, "utf8");
@@ -245,10 +273,30 @@ async function auditVerify(args) {
     );
     process.exit(1);
   }
+  const whose = parsed.tenantId === null ? "no tenant named" : `tenant ${JSON.stringify(parsed.tenantId)}`;
+  // An empty log's checkpoint (seq 0) signs its signed_at: "empty" is true as of then, and no later,
+  // so the verdict says when, and --max-age refuses one older than the operator accepts.
+  const emptyAsOf = result.ok && parsed.checkpoint.seq === 0 ? parsed.checkpoint.signed_at : null;
+  if (result.ok && maxAge !== null && emptyAsOf === null) {
+    console.log(
+      `unverifiable: --max-age: the checkpoint at seq ${parsed.checkpoint.seq} does not sign its signed_at (a log with entries keeps the format its checkpoints have in production), so nothing here says how fresh the export is; the chain and its signature verify without --max-age`,
+    );
+    process.exit(1);
+  }
+  if (result.ok && maxAge !== null) {
+    const signedAt = Date.parse(emptyAsOf);
+    if (!(Date.now() - signedAt <= maxAge.ms)) {
+      console.log(
+        `stale: ${whose}'s log was empty as of ${emptyAsOf}, more than ${maxAge.spelled} ago (--max-age); it may have entries since: export it again`,
+      );
+      process.exit(1);
+    }
+  }
   if (result.ok) {
     const sig = { valid: "signature valid", unchecked: "signature not checked (no --jwks)" };
-    const whose = parsed.tenantId === null ? "no tenant named" : `tenant ${JSON.stringify(parsed.tenantId)}`;
-    console.log(`ok: ${whose}, ${result.entries} entries, last seq ${result.last_seq}, ${sig[result.signature]}`);
+    const what =
+      emptyAsOf !== null ? `empty as of ${emptyAsOf}` : `${result.entries} entries, last seq ${result.last_seq}`;
+    console.log(`ok: ${whose}, ${what}, ${sig[result.signature]}`);
     process.exit(0);
   }
   if (result.problem === "no_checkpoint") {

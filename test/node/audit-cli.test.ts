@@ -27,9 +27,16 @@ async function signer() {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const { x } = publicKey.export({ format: "jwk" });
   const jwks = { keys: [{ kty: "OKP", crv: "Ed25519", x, kid: "k-test", alg: "EdDSA", use: "sig" }] };
-  const sign = async (seq: number, hash: string, tenant = TENANT): Promise<ExportCheckpoint> => {
-    const sig = edSign(null, Buffer.from(`${tenant}:${seq}:${hash}`, "utf8"), privateKey);
-    return { seq, hash, signed_at: "2026-01-02T00:00:00.000Z", kid: "k-test", signature: sig.toString("base64url") };
+  // As the AuditLog signs: seq 0 (an empty log's, signed at each export) covers its signed_at too.
+  const sign = async (
+    seq: number,
+    hash: string,
+    tenant = TENANT,
+    signed_at = "2026-01-02T00:00:00.000Z",
+  ): Promise<ExportCheckpoint> => {
+    const message = seq === 0 ? `${tenant}:0:${hash}:${signed_at}` : `${tenant}:${seq}:${hash}`;
+    const sig = edSign(null, Buffer.from(message, "utf8"), privateKey);
+    return { seq, hash, signed_at, kid: "k-test", signature: sig.toString("base64url") };
   };
   return { jwks, sign };
 }
@@ -264,7 +271,7 @@ describe("plinth audit verify (CLI)", () => {
     // The signature checked apart from the CLI, with node:crypto and the JWKS's public key.
     const [jwk] = jwks.keys;
     const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk?.x }, format: "jwk" });
-    const signed = (tenant: string) => Buffer.from(`${tenant}:0:${GENESIS_HASH}`, "utf8");
+    const signed = (tenant: string) => Buffer.from(`${tenant}:0:${GENESIS_HASH}:${genesis.signed_at}`, "utf8");
     expect(edVerify(null, signed(TENANT), publicKey, Buffer.from(genesis.signature, "base64url"))).toBe(true);
     expect(edVerify(null, signed("tenant-2"), publicKey, Buffer.from(genesis.signature, "base64url"))).toBe(false);
 
@@ -273,12 +280,12 @@ describe("plinth audit verify (CLI)", () => {
     const proved = await cli("audit", "verify", emptyLog, "--jwks", jwksFile);
     expect(proved.stderr).toBe("");
     expect(proved.code).toBe(0);
-    expect(proved.stdout.trim()).toBe('ok: tenant "tenant-1", 0 entries, last seq 0, signature valid');
+    expect(proved.stdout.trim()).toBe('ok: tenant "tenant-1", empty as of 2026-01-02T00:00:00.000Z, signature valid');
     // Without --jwks, as for any export: the chain checks, the signature is not looked at.
     const unchecked = await cli("audit", "verify", emptyLog);
     expect(unchecked.code).toBe(0);
     expect(unchecked.stdout.trim()).toBe(
-      'ok: tenant "tenant-1", 0 entries, last seq 0, signature not checked (no --jwks)',
+      'ok: tenant "tenant-1", empty as of 2026-01-02T00:00:00.000Z, signature not checked (no --jwks)',
     );
 
     const verdict = async (name: string, text: string, ...args: string[]) => {
@@ -337,7 +344,7 @@ describe("plinth audit verify (CLI)", () => {
     writeFileSync(file, `${JSON.stringify({ checkpoint: othersEmpty, tenant_id: "tenant-2" })}\n`);
     const named = await cli("audit", "verify", file, "--jwks", jwksFile);
     expect(named.code).toBe(0);
-    expect(named.stdout.trim()).toBe('ok: tenant "tenant-2", 0 entries, last seq 0, signature valid');
+    expect(named.stdout.trim()).toBe('ok: tenant "tenant-2", empty as of 2026-01-02T00:00:00.000Z, signature valid');
     const refused = await cli("audit", "verify", file, "--jwks", jwksFile, "--tenant", "tenant-1");
     expect(refused.code).toBe(1);
     expect(refused.stdout.trim()).toBe(
@@ -350,5 +357,69 @@ describe("plinth audit verify (CLI)", () => {
     writeFileSync(noLine, toNdjson(entries, null));
     expect((await cli("audit", "verify", noLine, "--tenant", "tenant-1")).code).toBe(1);
     expect((await cli("audit", "verify", file, "--tenant")).code).toBe(2);
+  });
+
+  it("says when an empty log was empty, by a signature over that time, and with --max-age demands a fresh one", async () => {
+    // A seq-0 checkpoint signed once, before the first entry, verified for ever, and its signed_at was not
+    // signed: a grown log's export was handed over as that one line, its date edited to today.
+    const { jwks, sign } = await signer();
+    const jwksFile = join(dir, "max-age-jwks.json");
+    writeFileSync(jwksFile, JSON.stringify(jwks));
+    const verdict = async (name: string, checkpoint: ExportCheckpoint, ...args: string[]) => {
+      const file = join(dir, `${name}.ndjson`);
+      writeFileSync(file, toNdjson([], checkpoint));
+      const out = await cli("audit", "verify", file, ...args);
+      return { code: out.code, line: out.stdout.trim(), stderr: out.stderr };
+    };
+    const old = await sign(0, GENESIS_HASH, TENANT, "2026-01-02T00:00:00.000Z");
+    // The signature checked apart from the CLI, with node:crypto and the JWKS's public key: it covers the time.
+    const [jwk] = jwks.keys;
+    const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk?.x }, format: "jwk" });
+    const message = (at: string) => Buffer.from(`${TENANT}:0:${GENESIS_HASH}:${at}`, "utf8");
+    const signature = Buffer.from(old.signature, "base64url");
+    expect(edVerify(null, message(old.signed_at), publicKey, signature)).toBe(true);
+    const today = new Date().toISOString();
+    expect(edVerify(null, message(today), publicKey, signature)).toBe(false);
+
+    // The date edited: broken, exit 1.
+    expect(await verdict("empty-date-edited", { ...old, signed_at: today }, "--jwks", jwksFile)).toEqual({
+      code: 1,
+      line: 'broken at seq 0: the entries recompute, but the checkpoint\'s signature does not verify with key "k-test" (the checkpoint line or its tenant_id was changed)',
+      stderr: "",
+    });
+    // A seq-0 checkpoint without a time says nothing of when: no checkpoint.
+    const { signed_at: _at, ...timeless } = old;
+    expect((await verdict("empty-no-date", timeless as ExportCheckpoint, "--jwks", jwksFile)).code).toBe(1);
+
+    // Older than --max-age: exit 1, naming when it was signed; a fresh one passes.
+    expect(await verdict("empty-too-old", old, "--jwks", jwksFile, "--max-age", "1h")).toMatchObject({
+      code: 1,
+      line: expect.stringMatching(
+        /^stale: tenant "tenant-1"'s log was empty as of 2026-01-02T00:00:00.000Z, more than 1h ago \(--max-age\)/,
+      ),
+    });
+    const fresh = await sign(0, GENESIS_HASH, TENANT, new Date(Date.now() - 60_000).toISOString());
+    const ok = await verdict("empty-fresh", fresh, "--jwks", jwksFile, "--max-age", "1h");
+    expect(ok).toEqual({
+      code: 0,
+      line: `ok: tenant "tenant-1", empty as of ${fresh.signed_at}, signature valid`,
+      stderr: "",
+    });
+    expect((await verdict("empty-fresh-days", old, "--jwks", jwksFile, "--max-age", "100000d")).code).toBe(0);
+
+    // Only a signed time says how fresh: without --jwks, or a bad duration, it is misuse (exit 2) ...
+    expect((await verdict("empty-no-jwks", fresh, "--max-age", "1h")).code).toBe(2);
+    for (const bad of ["", "1", "1w", "-1h", "0h", "h"])
+      expect((await verdict("empty-bad-age", fresh, "--jwks", jwksFile, "--max-age", bad)).code).toBe(2);
+    // ... and a log with entries, whose checkpoint does not sign its time, cannot show it: exit 1.
+    const entries = buildChain(3);
+    const grown = join(dir, "grown-max-age.ndjson");
+    writeFileSync(grown, toNdjson(entries, await sign(3, (entries.at(-1) as AuditEntry).hash)));
+    const unsigned = await cli("audit", "verify", grown, "--jwks", jwksFile, "--max-age", "1h");
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stdout.trim()).toMatch(
+      /^unverifiable: --max-age: the checkpoint at seq 3 does not sign its signed_at/,
+    );
+    expect((await cli("audit", "verify", grown, "--jwks", jwksFile)).code).toBe(0);
   });
 });

@@ -136,7 +136,9 @@ describe("--json on stderr", () => {
     expect(more).toEqual([]);
     expect(line).toMatchObject({ error: "usage", exit_code: 2, detail: "unknown command nosuch" });
     expect(line?.commands).toContain("plinth keys revoke <id>");
-    expect(line?.commands).toContain("plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>]");
+    expect(line?.commands).toContain(
+      "plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]",
+    );
   });
 
   it("a bug of the CLI (here: an answer it did not expect) is one JSON line, not a stack trace", async () => {
