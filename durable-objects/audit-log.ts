@@ -104,10 +104,12 @@ export function auditLogObject(platform: { clock: Clock }) {
       return this.store.latestCheckpoint();
     }
 
-    /** A checkpoint of `head` signed now with the platform's current Ed25519 key. */
+    /** A checkpoint of `head` signed with the platform's current Ed25519 key, dated when `head` was read. */
     private async signed(tenantId: string, head: { seq: number; hash: string }): Promise<AuditCheckpoint> {
-      const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
+      // Read before the first await, in the same turn as `head`: an append may run while the key
+      // loads, and an empty log's checkpoint says "empty as of signed_at", true only up to the read.
       const signedAt = isoNow(platform.clock);
+      const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
       const message = new TextEncoder().encode(checkpointMessage(tenantId, { ...head, signed_at: signedAt }));
       return { ...head, signed_at: signedAt, kid: signer.kid, signature: await signer.sign(message) };
     }

@@ -149,6 +149,21 @@ describe("AuditLog.exportCheckpoint", () => {
     expect(await log.verify()).toMatchObject({ ok: true });
   });
 
+  it("dates an empty log's checkpoint when it read the log empty, not after an append that came in meanwhile", async () => {
+    auditLogClock.set("2031-07-01T12:00:00.000Z");
+    const tenant = `empty-cp-race-${crypto.randomUUID()}`;
+    const stub = env.AUDIT_LOG.getByName(tenant) as unknown as DurableObjectStub<AuditLog>;
+    const exported = await runInDurableObject(stub, async (instance: AuditLog) => {
+      // The export reads the head, then awaits the signing key: an append may run in that gap.
+      const pending = instance.exportCheckpoint({ tenant_id: tenant });
+      auditLogClock.advance(3_600_000);
+      await instance.append({ events: [input(tenant)], checkpointEvery: 100 });
+      return pending;
+    });
+    // Seq 0 as read; "empty as of" the read, when it was, not an hour later when it held an entry.
+    expect(exported).toMatchObject({ seq: 0, signed_at: "2031-07-01T12:00:00.000Z" });
+  });
+
   it("refuses another tenant's id, and signs nothing for an erased log", async () => {
     const tenant = `empty-cp-own-${crypto.randomUUID()}`;
     const log = auditLog(env, tenant);
