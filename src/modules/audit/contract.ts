@@ -82,8 +82,9 @@ export const AuditLogRpc = defineRpc({
   checkpoint: { args: z.void(), reply: AuditCheckpointSchema.nullable() },
   /**
    * The checkpoint an export closes with: `checkpoint`'s, and for a log with no entry its
-   * head at seq 0 (the genesis hash), signed for `tenant_id`, the object's name. Null only
-   * for an erased log.
+   * head at seq 0 (the genesis hash), signed for `tenant_id`, the object's name, afresh at each
+   * call over its `signed_at` and not stored (chain.ts checkpointMessage). Null only for an
+   * erased log.
    */
   exportCheckpoint: {
     args: z.object({ tenant_id: z.string().min(1).max(200) }),
