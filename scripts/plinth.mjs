@@ -359,14 +359,16 @@ async function newModule(args) {
       process.exit(1);
     }
   };
-  await step(bin("drizzle-kit"), ["generate", "--name", name]);
+  // drizzle-kit's table count and the generator's "wrote" lines are no news to the team: plinth
+  // says what it wrote; each one's own output is shown if it fails.
+  await step(bin("drizzle-kit"), ["generate", "--name", name], { quietly: true });
   // Its permissions before it is registered: a running `npm start` rebuilds the Worker once
   // src/modules/index.ts imports the module, and routes reading PERMISSIONS.<name> before that
   // exists stop the Worker from starting, which ends `wrangler dev`.
-  await step(process.execPath, ["scripts/generate.mjs", "--sources-only", "--with", name]);
+  await step(process.execPath, ["scripts/generate.mjs", "--sources-only", "--with", name], { quietly: true });
   written.push(register(root, name));
   console.log(`  registered ${name} in src/modules/index.ts`);
-  await step(process.execPath, ["scripts/generate.mjs"]);
+  await step(process.execPath, ["scripts/generate.mjs"], { quietly: true });
   // Formatted and imports ordered as the repository's own lint wants them; Biome's count of
   // the files it fixed is no news to the team, its complaints are (shown if it fails).
   await step(bin("biome"), ["check", "--write", ...written], { quietly: true });

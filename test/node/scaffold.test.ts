@@ -67,6 +67,12 @@ describe("plinth new module", () => {
     // Only plinth's own lines: the formatting pass it runs on what it wrote is no news to the
     // team ("Checked 12 files… Fixed 5 files." on stderr read as a warning).
     expect(scaffolded.stderr).toBe("");
+    // Nor drizzle-kit's and the generator's progress on stdout ("Reading config file…",
+    // "generate: wrote …"): what plinth wrote, registered, and where to go next, and only that.
+    const foreign = scaffolded.stdout
+      .split("\n")
+      .filter((line) => line !== "" && !/^( {2}wrote | {2}registered |module |next: |then )/.test(line));
+    expect(foreign).toEqual([]);
     // Where a team goes next: the guide's section for a first real change, by its heading.
     const guide = readFileSync(join(root, "docs", "modules.md"), "utf8");
     expect(guide).toContain("\n## Making the scaffold yours\n");
