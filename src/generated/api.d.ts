@@ -1978,6 +1978,7 @@ export interface components {
             signup: components["schemas"]["SignupPolicy"];
             require_two_factor_for_admins: boolean;
             cors_origins: string[];
+            /** @description The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: `principal`, `tenant`, `tenant_anonymous`, `login`, `mail`; any other name is refused with 400, whose message lists the ones this deployment allows. */
             rate_limits: {
                 [key: string]: {
                     limit: number;
@@ -9142,6 +9143,7 @@ export interface operations {
                     signup?: components["schemas"]["SignupPolicyChange"];
                     require_two_factor_for_admins?: boolean;
                     cors_origins?: string[];
+                    /** @description The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: `principal`, `tenant`, `tenant_anonymous`, `login`, `mail`; any other name is refused with 400, whose message lists the ones this deployment allows. */
                     rate_limits?: {
                         [key: string]: {
                             limit: number;

@@ -223,6 +223,13 @@ export function platformPolicies(overrides: PolicyOverrides = {}): Record<Policy
   return out;
 }
 
+/**
+ * The policies among `policies` a tenant may set its own limit for (`tenant_override`), in their
+ * order: the list a refused setting's 400 names, and (of the defaults) the settings schema's.
+ */
+export const tenantSettable = (policies: Record<PolicyName, Policy>): PolicyName[] =>
+  (Object.keys(policies) as PolicyName[]).filter((name) => policies[name].tenant_override);
+
 /** A tenant's own limit for a policy, from its settings. */
 export interface TenantRate {
   limit: number;

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
+import { DEFAULT_POLICIES, tenantSettable } from "../../../kernel/ratelimit/policies";
 import { MailLinksSchema, mailLinksFacts, NO_MAIL_LINKS } from "../mail-links";
 import { OPEN_SIGNUP, SignupPolicySchema } from "../signup";
 import type { DirectoryStore } from "./store";
@@ -11,6 +12,17 @@ export const TenantRateSchema = z.object({
   period_s: z.number().int().min(1).max(86_400),
 });
 
+/**
+ * What `rate_limits` holds and which keys it takes, from the same list the 400 for any other key
+ * names: a client reading the schema need not learn them by being refused. A deployment's
+ * `RATE_LIMITS` can change which policies allow it, hence "by default".
+ */
+const RATE_LIMITS_DESCRIPTION = `The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: ${tenantSettable(
+  DEFAULT_POLICIES,
+)
+  .map((name) => `\`${name}\``)
+  .join(", ")}; any other name is refused with 400, whose message lists the ones this deployment allows.`;
+
 /** A tenant's settings as the contract shows them; `version` counts changes from 1. */
 export const SettingsSchema = z
   .object({
@@ -20,7 +32,7 @@ export const SettingsSchema = z
     /** Users whose roles grant any `admin.*` permission must have two-factor on to log in (docs/identity.md#two-factor-authentication). */
     require_two_factor_for_admins: z.boolean(),
     cors_origins: z.array(z.string()),
-    rate_limits: z.record(z.string(), TenantRateSchema),
+    rate_limits: z.record(z.string(), TenantRateSchema).openapi({ description: RATE_LIMITS_DESCRIPTION }),
     /** Links into the tenant's app for verification, reset and invitation mail (docs/identity.md#mail). */
     mail_links: MailLinksSchema,
     version: z.number().int().min(1),

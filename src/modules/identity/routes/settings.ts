@@ -14,6 +14,7 @@ import {
   type Policy,
   type PolicyName,
   TENANT_FLOOR_PER_MINUTE,
+  tenantSettable,
 } from "../../../kernel/ratelimit/policies";
 import { directory } from "../directory/contract";
 import { type Settings, SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
@@ -96,8 +97,7 @@ function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): F
   for (const [name, value] of Object.entries(limits)) {
     const path = `body.rate_limits.${name}`;
     if (!isPolicyName(policies, name) || !policies[name].tenant_override) {
-      const allowed = Object.entries(policies).flatMap(([n, p]) => (p.tenant_override ? [n] : []));
-      errors.push({ path, message: `not a policy a tenant may set; one of ${allowed.join(", ")}` });
+      errors.push({ path, message: `not a policy a tenant may set; one of ${tenantSettable(policies).join(", ")}` });
       continue;
     }
     const rate = TenantRateSchema.safeParse(value);
