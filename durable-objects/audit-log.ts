@@ -7,7 +7,7 @@ import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/ker
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { isErased, markErased, TenantErased } from "../src/kernel/durable/tombstone";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
-import { type AuditCheckpoint, checkpointMessage } from "../src/modules/audit/chain";
+import { type AuditCheckpoint, CHECKPOINT_V2, checkpointMessage } from "../src/modules/audit/chain";
 import { AUDIT_PAGE, AuditLogRpc } from "../src/modules/audit/contract";
 import { AUDIT_LOG_SCHEMA, AuditLogStore } from "../src/modules/audit/log-store";
 import { verifyChain } from "../src/modules/audit/verify";
@@ -79,7 +79,7 @@ export function auditLogObject(platform: { clock: Clock }) {
      * A log with no entry signs its head, seq 0 and the genesis hash, for `tenant_id` (the
      * object's name, which it learns from its first append otherwise), so that an empty
      * export proves the log empty instead of being an empty body a cut file reads the same
-     * as. That one is signed afresh at each export, over its `signed_at` too, and not stored:
+     * as. That one is signed afresh at each export (version 2, like every new one) and not stored:
      * "empty" is only true as of a time, and a stored one would vouch for it after the first
      * entry (checkpointMessage in modules/audit/chain.ts). An erased log signs nothing: its
      * tenant is gone, and "empty" would hide that.
@@ -104,14 +104,19 @@ export function auditLogObject(platform: { clock: Clock }) {
       return this.store.latestCheckpoint();
     }
 
-    /** A checkpoint of `head` signed with the platform's current Ed25519 key, dated when `head` was read. */
+    /**
+     * A version 2 checkpoint of `head` (its signature covers its time; chain.ts checkpointMessage)
+     * signed with the platform's current Ed25519 key, dated when `head` was read.
+     */
     private async signed(tenantId: string, head: { seq: number; hash: string }): Promise<AuditCheckpoint> {
       // Read before the first await, in the same turn as `head`: an append may run while the key
       // loads, and an empty log's checkpoint says "empty as of signed_at", true only up to the read.
       const signedAt = isoNow(platform.clock);
       const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
-      const message = new TextEncoder().encode(checkpointMessage(tenantId, { ...head, signed_at: signedAt }));
-      return { ...head, signed_at: signedAt, kid: signer.kid, signature: await signer.sign(message) };
+      // Version 2 at every seq: the signature covers signed_at, so an export says how fresh it is.
+      const unsigned = { v: CHECKPOINT_V2, ...head, signed_at: signedAt };
+      const message = new TextEncoder().encode(checkpointMessage(tenantId, unsigned));
+      return { ...unsigned, kid: signer.kid, signature: await signer.sign(message) };
     }
 
     /**

@@ -4,7 +4,7 @@
 //     Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS
 //     + SHA-256), checks the closing checkpoint against the chain and, with
 //     --jwks, its Ed25519 signature. Exit 0 intact (an empty log's export too: its
-//     checkpoint signs seq 0 and the time it was empty, which --max-age bounds), 1 broken
+//     checkpoint signs seq 0; a version 2 checkpoint signs its time, which --max-age bounds), 1 broken
 //     (prints the first broken seq), missing the closing checkpoint, an empty file
 //     (unverifiable) or older than --max-age (stale), 2 usage or input errors.
 //   plinth new module <name> [--aggregate <type>]
@@ -23,7 +23,7 @@
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";
-import { importJwks, parseExport, verifyExport } from "./lib/audit-chain.mjs";
+import { importJwks, parseExport, signsItsTime, verifyExport } from "./lib/audit-chain.mjs";
 import { stderrOf } from "./lib/cli-stderr.mjs";
 import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
 import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
@@ -62,12 +62,15 @@ const LOCAL_HELP = {
     "  --jwks <url-or-file>  the JWKS of the plinth that exported the file (its /.well-known/jwks.json)",
     "  --tenant <id>         the tenant whose log the file must be (its export names it): another",
     "                        tenant's export, signed as well for its own log, exits 1",
-    "  --max-age <duration>  (with --jwks) an empty log's export signed longer ago than this",
-    "                        (30s, 15m, 24h, 7d) exits 1, stale: demand a fresh one. A log with",
-    "                        entries exits 1, unverifiable: its checkpoint does not sign its time",
+    "  --max-age <duration>  (with --jwks) an export whose checkpoint was signed longer ago than",
+    "                        this (30s, 15m, 24h, 7d) exits 1, stale: demand a fresh one. A version 1",
+    '                        checkpoint (no "v": 2, stored before versions) exits 1, unverifiable:',
+    "                        its signature does not cover its time",
     "  --help, -h            this help",
     "",
-    "An empty log's export is one checkpoint line at seq 0, signed at the export over its time:",
+    'Every checkpoint signed now is version 2 ("v": 2): its signature covers its signed_at, and the',
+    'verdict says when: ok: tenant "<id>", N entries, last seq N, as of <signed_at>, ...',
+    "An empty log's export is one checkpoint line at seq 0, signed at the export:",
     'ok: tenant "<id>", empty as of <signed_at>, ...',
     "",
     "Exit: 0 intact (an empty log's export too), 1 changed, removed, reordered or cut short (the",
@@ -274,28 +277,31 @@ async function auditVerify(args) {
     process.exit(1);
   }
   const whose = parsed.tenantId === null ? "no tenant named" : `tenant ${JSON.stringify(parsed.tenantId)}`;
-  // An empty log's checkpoint (seq 0) signs its signed_at: "empty" is true as of then, and no later,
-  // so the verdict says when, and --max-age refuses one older than the operator accepts.
-  const emptyAsOf = result.ok && parsed.checkpoint.seq === 0 ? parsed.checkpoint.signed_at : null;
-  if (result.ok && maxAge !== null && emptyAsOf === null) {
+  // A version 2 checkpoint signs its signed_at: the chain was where it says as of then, and no later
+  // is vouched for, so the verdict says when, and --max-age refuses one older than the operator
+  // accepts. A version 1 checkpoint (stored before versions) does not sign its time: --max-age
+  // cannot bound it.
+  const signedAt = result.ok && signsItsTime(parsed.checkpoint) ? parsed.checkpoint.signed_at : null;
+  const empty = result.ok && parsed.checkpoint.seq === 0;
+  if (result.ok && maxAge !== null && signedAt === null) {
     console.log(
-      `unverifiable: --max-age: the checkpoint at seq ${parsed.checkpoint.seq} does not sign its signed_at (a log with entries keeps the format its checkpoints have in production), so nothing here says how fresh the export is; the chain and its signature verify without --max-age`,
+      `unverifiable: --max-age: the checkpoint at seq ${parsed.checkpoint.seq} is a version 1 checkpoint (no "v": 2), whose signature does not cover its signed_at, so nothing here says how fresh the export is; export the log again for a version 2 checkpoint; the chain and its signature verify without --max-age`,
     );
     process.exit(1);
   }
-  if (result.ok && maxAge !== null) {
-    const signedAt = Date.parse(emptyAsOf);
-    if (!(Date.now() - signedAt <= maxAge.ms)) {
-      console.log(
-        `stale: ${whose}'s log was empty as of ${emptyAsOf}, more than ${maxAge.spelled} ago (--max-age); it may have entries since: export it again`,
-      );
-      process.exit(1);
-    }
+  if (result.ok && maxAge !== null && !(Date.now() - Date.parse(signedAt) <= maxAge.ms)) {
+    console.log(
+      empty
+        ? `stale: ${whose}'s log was empty as of ${signedAt}, more than ${maxAge.spelled} ago (--max-age); it may have entries since: export it again`
+        : `stale: ${whose}'s log reached seq ${parsed.checkpoint.seq} as of ${signedAt}, more than ${maxAge.spelled} ago (--max-age); it may have entries since: export it again`,
+    );
+    process.exit(1);
   }
   if (result.ok) {
     const sig = { valid: "signature valid", unchecked: "signature not checked (no --jwks)" };
-    const what =
-      emptyAsOf !== null ? `empty as of ${emptyAsOf}` : `${result.entries} entries, last seq ${result.last_seq}`;
+    const what = empty
+      ? `empty as of ${signedAt}`
+      : `${result.entries} entries, last seq ${result.last_seq}${signedAt === null ? "" : `, as of ${signedAt}`}`;
     console.log(`ok: ${whose}, ${what}, ${sig[result.signature]}`);
     process.exit(0);
   }

@@ -37,6 +37,15 @@ export interface ExportVerification {
   signature: "valid" | "invalid" | "unchecked" | "none";
 }
 export const GENESIS_HASH: string;
+/** What a version 2 checkpoint's message starts with. */
+export const CHECKPOINT_V2_PREFIX: string;
+/** The UTF-8 string a checkpoint signs, by its version (src/modules/audit/chain.ts). */
+export function checkpointMessage(
+  tenantId: string,
+  cp: Pick<ExportCheckpoint, "v" | "seq" | "hash" | "signed_at">,
+): string;
+/** Whether the checkpoint's signature covers its signed_at (version 2). */
+export function signsItsTime(cp: unknown): boolean;
 export function entryHash(entry: Omit<ExportEntry, "hash"> & { hash?: string }): string;
 export function parseExport(text: string): ParsedExport;
 export function verifyExport(parsed: ParsedExport, keys?: Map<string, CryptoKey> | null): Promise<ExportVerification>;

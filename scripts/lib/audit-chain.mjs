@@ -47,12 +47,29 @@ export function parseExport(text) {
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/** As src/modules/audit/chain.ts: what a version 2 checkpoint's message starts with. */
+export const CHECKPOINT_V2_PREFIX = "plinth-audit-checkpoint/v2:";
+
+/**
+ * As src/modules/audit/chain.ts checkpointMessage: version 2 (`v: 2`, every checkpoint signed now)
+ * signs the tenant, seq, hash and signed_at behind its prefix; version 1 (no `v`, stored before)
+ * only `<tenant_id>:<seq>:<hash>`. Neither version's message can be the other's.
+ */
+export const checkpointMessage = (tenantId, cp) =>
+  cp.v === 2
+    ? `${CHECKPOINT_V2_PREFIX}${tenantId}:${cp.seq}:${cp.hash}:${cp.signed_at}`
+    : `${tenantId}:${cp.seq}:${cp.hash}`;
+
+/** Whether the checkpoint's signature covers its signed_at: version 2 only. */
+export const signsItsTime = (cp) => isObject(cp) && cp.v === 2;
+
 /**
  * A checkpoint as the export route writes it: the seq and hash of an entry (seq 0 and the
- * genesis hash for an empty log's, with the signed_at its signature covers), and the kid and
- * signature that vouch for them. A checkpoint
- * line holding anything else (`null`, `{}`) covers nothing, and a hollow one matched the chain
- * at no seq, so entries before it passed.
+ * genesis hash for an empty log's), and the kid and signature that vouch for them; version 2
+ * (`v: 2`) with the signed_at its signature covers, or version 1 (no `v`, at seq > 0: a
+ * checkpoint stored before versions; an empty log's has always signed its time). A checkpoint
+ * line holding anything else (`null`, `{}`, another `v`) covers nothing, and a hollow one matched
+ * the chain at no seq, so entries before it passed.
  */
 const isCheckpoint = (v) =>
   isObject(v) &&
@@ -61,8 +78,7 @@ const isCheckpoint = (v) =>
   typeof v.hash === "string" &&
   typeof v.kid === "string" &&
   typeof v.signature === "string" &&
-  // Seq 0 says when the log was empty: its signed time is part of what it signs.
-  (v.seq > 0 || typeof v.signed_at === "string");
+  (v.v === 2 ? typeof v.signed_at === "string" : v.v === undefined && v.seq > 0);
 
 /**
  * Recomputes the chain from seq 1. Returns the first broken seq, or null.
@@ -139,13 +155,8 @@ export async function verifyExport({ entries, checkpoint, tenantId, checkpoints 
       const key = keys.get(checkpoint.kid);
       let valid = false;
       if (key && tenantId !== null) {
-        // As src/modules/audit/chain.ts checkpointMessage: seq 0 (an empty log's, signed at each
-        // export) covers its signed_at too, so its "empty as of" cannot be moved.
-        const message = new TextEncoder().encode(
-          checkpoint.seq === 0
-            ? `${tenantId}:0:${checkpoint.hash}:${checkpoint.signed_at}`
-            : `${tenantId}:${checkpoint.seq}:${checkpoint.hash}`,
-        );
+        // Version 2 covers signed_at too, so its "as of" cannot be moved; version 1 does not.
+        const message = new TextEncoder().encode(checkpointMessage(tenantId, checkpoint));
         try {
           valid = await webcrypto.subtle.verify(
             { name: "Ed25519" },

@@ -2150,6 +2150,11 @@ export interface components {
             broken_seq?: number;
         };
         AuditCheckpoint: {
+            /**
+             * @description 2: signed over plinth-audit-checkpoint/v2:<tenant_id>:<seq>:<hash>:<signed_at>; absent: a version 1 checkpoint, signed over <tenant_id>:<seq>:<hash> (its signed_at not signed)
+             * @enum {number}
+             */
+            v?: 2;
             seq: number;
             hash: string;
             signed_at: string;

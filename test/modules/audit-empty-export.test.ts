@@ -50,7 +50,9 @@ describe("audit export of an empty log", () => {
     const jwk = jwks.keys.find((k) => k.kid === line.checkpoint.kid);
     expect(jwk).toBeDefined();
     const signature = b64(line.checkpoint.signature);
-    const signed = (tenant: string, at: string) => new TextEncoder().encode(`${tenant}:0:${GENESIS_HASH}:${at}`);
+    expect(line.checkpoint.v).toBe(2);
+    const signed = (tenant: string, at: string) =>
+      new TextEncoder().encode(`plinth-audit-checkpoint/v2:${tenant}:0:${GENESIS_HASH}:${at}`);
     const at = line.checkpoint.signed_at;
     expect(await ed.verifyAsync(signature, signed(t.id, at), b64(jwk?.x ?? ""))).toBe(true);
     // Bound to the tenant: it says nothing of another tenant's log.

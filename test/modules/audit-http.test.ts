@@ -119,15 +119,14 @@ describe("audit log over HTTP", () => {
     const jwk = jwks.keys.find((k) => k.kid === last.checkpoint.kid);
     expect(jwk).toBeDefined();
     const b64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0));
-    const message = new TextEncoder().encode(`${t.id}:${last.checkpoint.seq}:${last.checkpoint.hash}`);
-    expect(await ed.verifyAsync(b64(last.checkpoint.signature), message, b64(jwk?.x ?? ""))).toBe(true);
-    expect(
-      await ed.verifyAsync(
-        b64(last.checkpoint.signature),
-        new TextEncoder().encode(`other:${last.checkpoint.seq}:${last.checkpoint.hash}`),
-        b64(jwk?.x ?? ""),
-      ),
-    ).toBe(false);
+    // Version 2: over the tenant, seq, hash and signed_at, behind its prefix.
+    expect(last.checkpoint.v).toBe(2);
+    const signed = (tenant: string) =>
+      new TextEncoder().encode(
+        `plinth-audit-checkpoint/v2:${tenant}:${last.checkpoint.seq}:${last.checkpoint.hash}:${last.checkpoint.signed_at}`,
+      );
+    expect(await ed.verifyAsync(b64(last.checkpoint.signature), signed(t.id), b64(jwk?.x ?? ""))).toBe(true);
+    expect(await ed.verifyAsync(b64(last.checkpoint.signature), signed("other"), b64(jwk?.x ?? ""))).toBe(false);
 
     const verified = await call("/api/v1/admin/audit/verify", { token: admin });
     expect(verified.status).toBe(200);

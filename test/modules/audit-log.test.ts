@@ -118,7 +118,8 @@ describe("AuditLog durable object", () => {
         state.storage.sql.exec("delete from checkpoints");
         if (saved) {
           state.storage.sql.exec(
-            "insert into checkpoints (seq, hash, signed_at, kid, signature) values (?, ?, ?, ?, ?)",
+            "insert into checkpoints (v, seq, hash, signed_at, kid, signature) values (?, ?, ?, ?, ?, ?)",
+            saved.v,
             saved.seq,
             saved.hash,
             saved.signed_at,

@@ -27,16 +27,22 @@ async function signer() {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const { x } = publicKey.export({ format: "jwk" });
   const jwks = { keys: [{ kty: "OKP", crv: "Ed25519", x, kid: "k-test", alg: "EdDSA", use: "sig" }] };
-  // As the AuditLog signs: seq 0 (an empty log's, signed at each export) covers its signed_at too.
+  // As the AuditLog signs now: version 2, over its signed_at too (an empty log's seq 0 always). Version 1
+  // (the default at seq > 0 here) as checkpoints stored before versions were signed: tenant, seq, hash.
   const sign = async (
     seq: number,
     hash: string,
     tenant = TENANT,
     signed_at = "2026-01-02T00:00:00.000Z",
+    version: 1 | 2 = seq === 0 ? 2 : 1,
   ): Promise<ExportCheckpoint> => {
-    const message = seq === 0 ? `${tenant}:0:${hash}:${signed_at}` : `${tenant}:${seq}:${hash}`;
+    const message =
+      version === 2 ? `plinth-audit-checkpoint/v2:${tenant}:${seq}:${hash}:${signed_at}` : `${tenant}:${seq}:${hash}`;
     const sig = edSign(null, Buffer.from(message, "utf8"), privateKey);
-    return { seq, hash, signed_at, kid: "k-test", signature: sig.toString("base64url") };
+    const signature = sig.toString("base64url");
+    return version === 2
+      ? { v: 2, seq, hash, signed_at, kid: "k-test", signature }
+      : { seq, hash, signed_at, kid: "k-test", signature };
   };
   return { jwks, sign };
 }
@@ -271,7 +277,8 @@ describe("plinth audit verify (CLI)", () => {
     // The signature checked apart from the CLI, with node:crypto and the JWKS's public key.
     const [jwk] = jwks.keys;
     const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk?.x }, format: "jwk" });
-    const signed = (tenant: string) => Buffer.from(`${tenant}:0:${GENESIS_HASH}:${genesis.signed_at}`, "utf8");
+    const signed = (tenant: string) =>
+      Buffer.from(`plinth-audit-checkpoint/v2:${tenant}:0:${GENESIS_HASH}:${genesis.signed_at}`, "utf8");
     expect(edVerify(null, signed(TENANT), publicKey, Buffer.from(genesis.signature, "base64url"))).toBe(true);
     expect(edVerify(null, signed("tenant-2"), publicKey, Buffer.from(genesis.signature, "base64url"))).toBe(false);
 
@@ -375,7 +382,7 @@ describe("plinth audit verify (CLI)", () => {
     // The signature checked apart from the CLI, with node:crypto and the JWKS's public key: it covers the time.
     const [jwk] = jwks.keys;
     const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk?.x }, format: "jwk" });
-    const message = (at: string) => Buffer.from(`${TENANT}:0:${GENESIS_HASH}:${at}`, "utf8");
+    const message = (at: string) => Buffer.from(`plinth-audit-checkpoint/v2:${TENANT}:0:${GENESIS_HASH}:${at}`, "utf8");
     const signature = Buffer.from(old.signature, "base64url");
     expect(edVerify(null, message(old.signed_at), publicKey, signature)).toBe(true);
     const today = new Date().toISOString();
@@ -411,15 +418,93 @@ describe("plinth audit verify (CLI)", () => {
     expect((await verdict("empty-no-jwks", fresh, "--max-age", "1h")).code).toBe(2);
     for (const bad of ["", "1", "1w", "-1h", "0h", "h"])
       expect((await verdict("empty-bad-age", fresh, "--jwks", jwksFile, "--max-age", bad)).code).toBe(2);
-    // ... and a log with entries, whose checkpoint does not sign its time, cannot show it: exit 1.
+    // ... and a log with entries whose version 1 checkpoint does not sign its time cannot show it: exit 1.
     const entries = buildChain(3);
     const grown = join(dir, "grown-max-age.ndjson");
     writeFileSync(grown, toNdjson(entries, await sign(3, (entries.at(-1) as AuditEntry).hash)));
     const unsigned = await cli("audit", "verify", grown, "--jwks", jwksFile, "--max-age", "1h");
     expect(unsigned.code).toBe(1);
     expect(unsigned.stdout.trim()).toMatch(
-      /^unverifiable: --max-age: the checkpoint at seq 3 does not sign its signed_at/,
+      /^unverifiable: --max-age: the checkpoint at seq 3 is a version 1 checkpoint \(no "v": 2\), whose signature does not cover its signed_at/,
     );
     expect((await cli("audit", "verify", grown, "--jwks", jwksFile)).code).toBe(0);
+  });
+
+  it("a version 2 checkpoint at any seq signs its time, so --max-age bounds it; a version 1 one still verifies", async () => {
+    // Checkpoints at seq > 0 signed `<tenant>:<seq>:<hash>`: their signed_at could be edited to today, and
+    // --max-age could not vouch for any export with entries. Every new checkpoint is version 2.
+    const { jwks, sign } = await signer();
+    const jwksFile = join(dir, "v2-jwks.json");
+    writeFileSync(jwksFile, JSON.stringify(jwks));
+    const entries = buildChain(5);
+    const head = (entries.at(-1) as AuditEntry).hash;
+    const verdict = async (name: string, checkpoint: unknown, ...args: string[]) => {
+      const file = join(dir, `${name}.ndjson`);
+      writeFileSync(file, toNdjson(entries, checkpoint as ExportCheckpoint));
+      const out = await cli("audit", "verify", file, ...args);
+      return { code: out.code, line: out.stdout.trim(), stderr: out.stderr };
+    };
+    const freshAt = new Date(Date.now() - 60_000).toISOString();
+    const fresh = await sign(5, head, TENANT, freshAt, 2);
+    const old = await sign(5, head, TENANT, "2026-01-02T00:00:00.000Z", 2);
+
+    // The signature checked apart from the CLI, with node:crypto and the JWKS's public key: it covers
+    // the prefixed version 2 message with the time, and is no version 1 signature of the same head.
+    const [jwk] = jwks.keys;
+    const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk?.x }, format: "jwk" });
+    const signature = Buffer.from(fresh.signature, "base64url");
+    const utf8 = (text: string) => Buffer.from(text, "utf8");
+    expect(
+      edVerify(null, utf8(`plinth-audit-checkpoint/v2:${TENANT}:5:${head}:${freshAt}`), publicKey, signature),
+    ).toBe(true);
+    expect(edVerify(null, utf8(`${TENANT}:5:${head}`), publicKey, signature)).toBe(false);
+    expect(
+      edVerify(null, utf8(`plinth-audit-checkpoint/v2:${TENANT}:5:${head}:${old.signed_at}`), publicKey, signature),
+    ).toBe(false);
+
+    // Fresh enough: exit 0, saying as of when; older than --max-age: stale, exit 1.
+    expect(await verdict("v2-fresh", fresh, "--jwks", jwksFile, "--max-age", "1h")).toEqual({
+      code: 0,
+      line: `ok: tenant "tenant-1", 5 entries, last seq 5, as of ${freshAt}, signature valid`,
+      stderr: "",
+    });
+    expect(await verdict("v2-old", old, "--jwks", jwksFile, "--max-age", "1h")).toEqual({
+      code: 1,
+      line: 'stale: tenant "tenant-1"\'s log reached seq 5 as of 2026-01-02T00:00:00.000Z, more than 1h ago (--max-age); it may have entries since: export it again',
+      stderr: "",
+    });
+    expect((await verdict("v2-old-lenient", old, "--jwks", jwksFile, "--max-age", "100000d")).code).toBe(0);
+    // Its date edited to today: the signature covers it, so broken.
+    const sigFails =
+      'broken at seq 5: the entries recompute, but the checkpoint\'s signature does not verify with key "k-test" (the checkpoint line or its tenant_id was changed)';
+    expect(
+      await verdict("v2-date-edited", { ...old, signed_at: freshAt }, "--jwks", jwksFile, "--max-age", "1h"),
+    ).toEqual({ code: 1, line: sigFails, stderr: "" });
+    // Presented as the other version: a version 2 signature is no version 1 one, and the reverse.
+    const { v: _v, ...asV1 } = fresh;
+    expect(await verdict("v2-as-v1", asV1, "--jwks", jwksFile)).toEqual({ code: 1, line: sigFails, stderr: "" });
+    const v1 = await sign(5, head, TENANT, freshAt, 1);
+    expect(await verdict("v1-as-v2", { ...v1, v: 2 }, "--jwks", jwksFile)).toEqual({
+      code: 1,
+      line: sigFails,
+      stderr: "",
+    });
+    // A version 1 export (stored before versions) verifies as before, but --max-age cannot bound it.
+    expect(await verdict("v1", v1, "--jwks", jwksFile)).toEqual({
+      code: 0,
+      line: 'ok: tenant "tenant-1", 5 entries, last seq 5, signature valid',
+      stderr: "",
+    });
+    const v1Aged = await verdict("v1-max-age", v1, "--jwks", jwksFile, "--max-age", "1h");
+    expect(v1Aged.code).toBe(1);
+    expect(v1Aged.line).toMatch(/^unverifiable: --max-age: the checkpoint at seq 5 is a version 1 checkpoint/);
+    // No other version exists, and an empty log's seq 0 has none but 2: no checkpoint.
+    const hollow =
+      "broken: the checkpoint line holds no checkpoint (an export's holds the seq, hash, kid and signature of its last entry)";
+    expect(await verdict("v3", { ...fresh, v: 3 }, "--jwks", jwksFile)).toEqual({ code: 1, line: hollow, stderr: "" });
+    const { v: _v0, ...unversionedEmpty } = await sign(0, GENESIS_HASH);
+    const file = join(dir, "unversioned-empty.ndjson");
+    writeFileSync(file, toNdjson([], unversionedEmpty as ExportCheckpoint));
+    expect((await cli("audit", "verify", file, "--jwks", jwksFile)).stdout.trim()).toBe(hollow);
   });
 });

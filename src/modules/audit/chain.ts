@@ -23,14 +23,30 @@ export interface AuditEntry {
   hash: string;
 }
 
-/** A signed statement that the chain reached `hash` at `seq`. */
+/**
+ * A signed statement that the chain reached `hash` at `seq`, as of `signed_at`. `v: 2` (every
+ * checkpoint signed now) signs all four; without `v` it is a version 1 checkpoint, stored before
+ * versions existed, whose signature covers the seq and hash but not `signed_at`.
+ */
 export interface AuditCheckpoint {
+  v?: typeof CHECKPOINT_V2;
   seq: number;
   hash: string;
   signed_at: string;
   kid: string;
   signature: string;
 }
+
+/** The version every new checkpoint is signed in. */
+export const CHECKPOINT_V2 = 2 as const;
+
+/**
+ * What a version 2 message starts with (domain separation). A version 1 message that was signed
+ * starts with a tenant id (a ULID, `newId`: no `/`) and ends with a 64-hex chain hash; a version 2
+ * one starts with this prefix and ends with an ISO time (`…Z`). So no signed message of one version
+ * is a message of the other, and a signature never verifies under the other version.
+ */
+export const CHECKPOINT_V2_PREFIX = "plinth-audit-checkpoint/v2:";
 
 /** The `prev_hash` of entry 1. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -46,14 +62,17 @@ export function entryHash(entry: Omit<AuditEntry, "hash"> & { hash?: string }): 
 }
 
 /**
- * The UTF-8 string a checkpoint signs: `<tenant_id>:<seq>:<hash>`, and for seq 0 (an empty
- * log's, signed afresh at each export) `<tenant_id>:0:<genesis>:<signed_at>`. "Empty" is true
- * only as of a time: without it, a seq-0 checkpoint signed before the first entry would vouch
- * for an empty log for ever, and a grown log's export could be handed over as that one line.
- * Seq > 0 keeps its format: such checkpoints exist, and a later one supersedes nothing they say.
+ * The UTF-8 string a checkpoint signs. Version 2 (`v: 2`, every checkpoint signed now, seq 0 an
+ * empty log's included): `plinth-audit-checkpoint/v2:<tenant_id>:<seq>:<hash>:<signed_at>`, so its
+ * time is vouched for and an auditor can bound how fresh an export is. Version 1 (no `v`, rows
+ * stored before versions existed): `<tenant_id>:<seq>:<hash>`, which they keep so they still verify;
+ * their `signed_at` is not signed. Presenting a checkpoint as the other version (adding or removing
+ * `v`) changes the message, so its signature no longer verifies.
  */
-export const checkpointMessage = (tenantId: string, cp: Pick<AuditCheckpoint, "seq" | "hash" | "signed_at">) =>
-  cp.seq === 0 ? `${tenantId}:0:${cp.hash}:${cp.signed_at}` : `${tenantId}:${cp.seq}:${cp.hash}`;
+export const checkpointMessage = (tenantId: string, cp: Pick<AuditCheckpoint, "v" | "seq" | "hash" | "signed_at">) =>
+  cp.v === CHECKPOINT_V2
+    ? `${CHECKPOINT_V2_PREFIX}${tenantId}:${cp.seq}:${cp.hash}:${cp.signed_at}`
+    : `${tenantId}:${cp.seq}:${cp.hash}`;
 
 /**
  * Walks a chain from `start` (default: before seq 1): each entry must have the next seq, link to the

@@ -24,6 +24,11 @@ export const AuditEntrySchema = z.object({
 });
 
 export const AuditCheckpointSchema = z.object({
+  /** 2: the signature covers the tenant, seq, hash and signed_at. Absent: version 1, stored before, over tenant, seq and hash only. */
+  v: z.literal(2).optional().openapi({
+    description:
+      "2: signed over plinth-audit-checkpoint/v2:<tenant_id>:<seq>:<hash>:<signed_at>; absent: a version 1 checkpoint, signed over <tenant_id>:<seq>:<hash> (its signed_at not signed)",
+  }),
   /** 0 for an empty log's head (its hash the genesis hash), signed by its export. */
   seq: z.number().int().min(0),
   hash: z.string(),

@@ -1,5 +1,5 @@
 import { AuditFactsSchema } from "../../kernel/events/envelope";
-import { type AuditCheckpoint, type AuditEntry, entryHash, GENESIS_HASH } from "./chain";
+import { type AuditCheckpoint, type AuditEntry, CHECKPOINT_V2, entryHash, GENESIS_HASH } from "./chain";
 import type { AuditInput } from "./contract";
 
 /** The AuditLog's SQLite schema, one entry per version; append, never edit. */
@@ -29,7 +29,15 @@ export const AUDIT_LOG_SCHEMA: string[][] = [
   ],
   // The writer's chosen facts of an event (JSON), null when it gave none.
   ["alter table entries add column detail text"],
+  // A checkpoint's version: 2 signs its signed_at too; null for version 1 rows, stored before.
+  ["alter table checkpoints add column v integer"],
 ];
+
+type CheckpointRow = { v: number | null; seq: number; hash: string; signed_at: string; kid: string; signature: string };
+
+/** A version 1 row keeps its shape (no `v`), so it exports exactly as it did. */
+const toCheckpoint = ({ v, ...rest }: CheckpointRow): AuditCheckpoint =>
+  v === CHECKPOINT_V2 ? { v: CHECKPOINT_V2, ...rest } : rest;
 
 type EntryRow = {
   seq: number;
@@ -164,26 +172,23 @@ export class AuditLogStore {
   }
 
   latestCheckpoint(): AuditCheckpoint | null {
-    return (
-      this.sql
-        .exec<{ seq: number; hash: string; signed_at: string; kid: string; signature: string }>(
-          "select seq, hash, signed_at, kid, signature from checkpoints order by seq desc limit 1",
-        )
-        .toArray()[0] ?? null
-    );
+    const row = this.sql
+      .exec<CheckpointRow>("select v, seq, hash, signed_at, kid, signature from checkpoints order by seq desc limit 1")
+      .toArray()[0];
+    return row ? toCheckpoint(row) : null;
   }
 
   checkpoints(): AuditCheckpoint[] {
     return this.sql
-      .exec<{ seq: number; hash: string; signed_at: string; kid: string; signature: string }>(
-        "select seq, hash, signed_at, kid, signature from checkpoints order by seq",
-      )
-      .toArray();
+      .exec<CheckpointRow>("select v, seq, hash, signed_at, kid, signature from checkpoints order by seq")
+      .toArray()
+      .map(toCheckpoint);
   }
 
   addCheckpoint(cp: AuditCheckpoint): void {
     this.sql.exec(
-      "insert into checkpoints (seq, hash, signed_at, kid, signature) values (?, ?, ?, ?, ?) on conflict do nothing",
+      "insert into checkpoints (v, seq, hash, signed_at, kid, signature) values (?, ?, ?, ?, ?, ?) on conflict do nothing",
+      cp.v ?? null,
       cp.seq,
       cp.hash,
       cp.signed_at,
