@@ -5,20 +5,22 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadSigningKeys } from "../../src/kernel/auth/signing-keys";
 import { base64UrlDecode, base64UrlEncode, ed25519Signer } from "../../src/kernel/crypto";
-import { type AuditCheckpoint, type AuditEntry, checkpointMessage } from "../../src/modules/audit/chain";
+import { type AuditCheckpoint, type AuditEntry, CHECKPOINT_V2, checkpointMessage } from "../../src/modules/audit/chain";
 import { verifyChain } from "../../src/modules/audit/verify";
 import { buildChain, FIELDS, mutants } from "../audit-mutations";
 
 const TENANT = "tenant-verify";
 
-async function signedAt(entries: readonly AuditEntry[], seqs: number[]) {
+/** Checkpoints at `seqs`, version 1 (no `v`, as stored before versions) unless `v` is 2. */
+async function signedAt(entries: readonly AuditEntry[], seqs: number[], v?: typeof CHECKPOINT_V2) {
   const signer = ed25519Signer(await loadSigningKeys(env.JWT_SIGNING_KEYS as string));
   const checkpoints: AuditCheckpoint[] = [];
   for (const seq of seqs) {
     const hash = entries[seq - 1]?.hash ?? "";
     const signed_at = "2026-01-02T00:00:00.000Z";
-    const message = new TextEncoder().encode(checkpointMessage(TENANT, { seq, hash, signed_at }));
-    checkpoints.push({ seq, hash, signed_at, kid: signer.kid, signature: await signer.sign(message) });
+    const unsigned = { ...(v ? { v } : {}), seq, hash, signed_at };
+    const message = new TextEncoder().encode(checkpointMessage(TENANT, unsigned));
+    checkpoints.push({ ...unsigned, kid: signer.kid, signature: await signer.sign(message) });
   }
   return { signer, checkpoints };
 }
@@ -62,5 +64,25 @@ describe("audit chain verification", () => {
     expect((await verifyChain({ tenantId: TENANT, page: pages(entries), checkpoints: forged, signer })).broken).toBe(
       30,
     );
+  });
+
+  it("a version 2 checkpoint covers its signed_at, a version 1 one does not, and neither verifies as the other", async () => {
+    const entries = buildChain(10);
+    const verify = (checkpoints: AuditCheckpoint[], signer: Parameters<typeof verifyChain>[0]["signer"]) =>
+      verifyChain({ tenantId: TENANT, page: pages(entries), checkpoints, signer });
+    const v2 = await signedAt(entries, [4, 10], CHECKPOINT_V2);
+    const v1 = await signedAt(entries, [4, 10]);
+    expect((await verify(v2.checkpoints, v2.signer)).broken).toBeNull();
+    expect((await verify(v1.checkpoints, v1.signer)).broken).toBeNull();
+    const redated = (cps: AuditCheckpoint[]) =>
+      cps.map((c) => (c.seq === 4 ? { ...c, signed_at: "2031-01-01T00:00:00.000Z" } : c));
+    // Version 2 signs its time: redated, seq 4 is at fault. Version 1 never did (the limit it keeps).
+    expect((await verify(redated(v2.checkpoints), v2.signer)).broken).toBe(4);
+    expect((await verify(redated(v1.checkpoints), v1.signer)).broken).toBeNull();
+    // Domain separation: a version 2 signature read as version 1, and the reverse, is no signature.
+    const asV1 = v2.checkpoints.map(({ v: _v, ...c }) => c);
+    expect((await verify(asV1, v2.signer)).broken).toBe(4);
+    const asV2 = v1.checkpoints.map((c) => ({ ...c, v: CHECKPOINT_V2 }));
+    expect((await verify(asV2, v1.signer)).broken).toBe(4);
   });
 });
