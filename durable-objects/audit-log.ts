@@ -75,7 +75,8 @@ export function auditLogObject(platform: { clock: Clock }) {
     }
 
     /**
-     * What an export closes with: the latest checkpoint, signed now if the chain advanced.
+     * What an export closes with: the chain's head signed now (version 2), after storing a
+     * checkpoint if the chain advanced.
      * A log with no entry signs its head, seq 0 and the genesis hash, for `tenant_id` (the
      * object's name, which it learns from its first append otherwise), so that an empty
      * export proves the log empty instead of being an empty body a cut file reads the same
@@ -90,7 +91,14 @@ export function auditLogObject(platform: { clock: Clock }) {
       if (own !== null && own !== tenant_id)
         throw new Error("AuditLog refused to export: it belongs to another tenant");
       const last = this.store.last();
-      if (last.seq > 0) return this.checkpoint();
+      if (last.seq > 0) {
+        // Stored when the chain advanced, as always. The export itself ends with its head signed
+        // as of now, unstored: the stored one of an idle log (or a version 1 one) says where the
+        // log was when it was signed, and --max-age would refuse an export made today for it.
+        await this.checkpoint();
+        // Re-read after the await, in the same turn as signed() dates it: an append may have run.
+        return this.signed(tenant_id, this.store.last());
+      }
       if (isErased(this.ctx.storage.kv)) return null;
       // Whose log this is, so that another tenant's id is refused from now on, as after an append.
       this.store.recordTenant(tenant_id);

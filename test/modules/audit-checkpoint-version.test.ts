@@ -94,9 +94,9 @@ describe("AuditLog checkpoint versions", () => {
     const v1 = { seq: 2, hash: head?.hash, signed_at: "2026-01-02T00:00:00.000Z", kid: signer.kid, signature };
     const verified = await log.verify();
     expect(verified).toMatchObject({ ok: true, entries: 2, checkpoint: v1 });
-    // It exports as it always did: no `v`.
+    // It reads as it was stored: no `v`. An export of the log ends with its head signed as version 2.
     expect(verified.checkpoint).not.toHaveProperty("v");
-    expect(await log.exportCheckpoint({ tenant_id: tenant })).toEqual(verified.checkpoint);
+    expect(await log.exportCheckpoint({ tenant_id: tenant })).toMatchObject({ v: 2, seq: 2, hash: head?.hash });
     expect(await verifyWith(tenant, "update checkpoints set v = 2 where seq = 2")).toMatchObject({
       ok: false,
       broken_seq: 2,
@@ -106,5 +106,27 @@ describe("AuditLog checkpoint versions", () => {
     await log.append({ events: [input(tenant)], checkpointEvery: 100 });
     expect(await log.checkpoint()).toMatchObject({ v: 2, seq: 3 });
     expect(await log.verify()).toMatchObject({ ok: true, entries: 3, checkpoint: { v: 2, seq: 3 } });
+  });
+});
+
+describe("AuditLog export of a log that did not advance", () => {
+  afterEach(() => auditLogClock.release());
+
+  it("signs its head afresh as of the export, so --max-age can accept an idle log exported again", async () => {
+    auditLogClock.set("2031-10-01T12:00:00.000Z");
+    const tenant = `cp-idle-${crypto.randomUUID()}`;
+    const log = auditLog(env, tenant);
+    await log.append({ events: [input(tenant), input(tenant)], checkpointEvery: 2 });
+    const stored = await log.checkpoint();
+    expect(stored).toMatchObject({ v: 2, seq: 2, signed_at: "2031-10-01T12:00:00.000Z" });
+    // A day later, nothing appended: the export says where the log is as of now, not as of yesterday.
+    auditLogClock.advance(86_400_000);
+    expect(await log.exportCheckpoint({ tenant_id: tenant })).toMatchObject({
+      v: 2,
+      seq: 2,
+      signed_at: "2031-10-02T12:00:00.000Z",
+    });
+    // Not stored: the object's checkpoints stay as they were, and verify.
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 2, checkpoint: stored });
   });
 });
