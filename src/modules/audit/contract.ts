@@ -86,10 +86,10 @@ export const AuditLogRpc = defineRpc({
   },
   checkpoint: { args: z.void(), reply: AuditCheckpointSchema.nullable() },
   /**
-   * The checkpoint an export closes with: `checkpoint`'s, and for a log with no entry its
-   * head at seq 0 (the genesis hash), signed for `tenant_id`, the object's name, afresh at each
-   * call over its `signed_at` and not stored (chain.ts checkpointMessage). Null only for an
-   * erased log.
+   * The checkpoint an export closes with: the chain's head (for a log with no entry seq 0 and
+   * the genesis hash), signed for `tenant_id`, the object's name, afresh at each call as version
+   * 2, over its `signed_at`, and not stored (chain.ts checkpointMessage); `checkpoint`'s is stored
+   * first when the chain advanced. Null only for an erased log.
    */
   exportCheckpoint: {
     args: z.object({ tenant_id: z.string().min(1).max(200) }),
