@@ -6,25 +6,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AuditLog } from "../../durable-objects/audit-log";
 import { loadSigningKeys } from "../../src/kernel/auth/signing-keys";
 import { ed25519Signer } from "../../src/kernel/crypto";
-import type { AuditInput } from "../../src/modules/audit/contract";
 import { auditLog } from "../../src/modules/audit/contract";
 import { auditLogClock } from "../object-clocks";
+import { auditInputs } from "./audit-inputs";
 
-let n = 0;
-const input = (tenant: string): AuditInput => {
-  n++;
-  return {
-    event_id: `cp-version-ev-${n}`,
-    tenant_id: tenant,
-    at: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
-    actor: { kind: "user", id: "u1" },
-    action: "identity.user.logged_in",
-    target: `${tenant}/user/u1`,
-    request_id: null,
-    ip_hash: null,
-    detail: null,
-  };
-};
+const input = auditInputs("cp-version-ev");
 
 const stubOf = (tenant: string) => env.AUDIT_LOG.getByName(tenant) as unknown as DurableObjectStub<AuditLog>;
 

@@ -10,13 +10,14 @@ import type { AuditLog } from "../../durable-objects/audit-log";
 import { importJwks, parseExport, verifyExport } from "../../scripts/lib/audit-chain.mjs";
 import { audit } from "../../src/modules/audit";
 import { type AuditCheckpoint, GENESIS_HASH } from "../../src/modules/audit/chain";
-import { type AuditInput, auditLog } from "../../src/modules/audit/contract";
+import { auditLog } from "../../src/modules/audit/contract";
 import { identity } from "../../src/modules/identity";
 import { system } from "../../src/modules/system";
 import { tenants } from "../../src/modules/tenants";
 import { testApp } from "../helpers";
 import { callerOf, newTenant } from "../identity/helpers";
 import { auditLogClock } from "../object-clocks";
+import { auditInputs } from "./audit-inputs";
 
 /**
  * The platform in-process, its AUDIT_LOG objects named apart from the Worker's: a tenant's
@@ -84,21 +85,7 @@ describe("audit export of an empty log", () => {
   });
 });
 
-let n = 0;
-const input = (tenant: string): AuditInput => {
-  n++;
-  return {
-    event_id: `empty-export-ev-${n}`,
-    tenant_id: tenant,
-    at: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
-    actor: { kind: "user", id: "u1" },
-    action: "identity.user.logged_in",
-    target: `${tenant}/user/u1`,
-    request_id: null,
-    ip_hash: null,
-    detail: null,
-  };
-};
+const input = auditInputs("empty-export-ev");
 
 describe("AuditLog.exportCheckpoint", () => {
   afterEach(() => auditLogClock.release());
