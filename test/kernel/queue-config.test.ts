@@ -58,12 +58,18 @@ describe("a queue batch under an invalid config", () => {
       ]);
       const broken: Env = Object.assign(Object.create(null), env, { LOG_LEVEL: "chatty" });
       await router(batch, broken, createExecutionContext());
-      const calls = counted.mock.calls.map(([def, labels, by]) => [def.name, [...labels], by ?? 1]);
+      // This batch's counts only: a delivery elsewhere in the isolate may count meanwhile (applied, sent).
+      const calls = counted.mock.calls
+        .map(([def, labels, by]) => [def.name, [...labels], by ?? 1])
+        .filter(
+          ([name, labels]) =>
+            name === "plinth_queue_batches_config_invalid_total" || String(labels).endsWith(",retried"),
+        );
       expect(calls).toEqual([
         ["plinth_queue_batches_config_invalid_total", [queue], 1],
         ["plinth_queue_messages_total", [queue, "retried"], 2],
       ]);
-      expect(flushes).toHaveBeenCalledTimes(1);
+      expect(flushes.mock.calls.filter(([offered]) => offered === broken)).toHaveLength(1);
     });
   }
 });
