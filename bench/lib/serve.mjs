@@ -188,7 +188,9 @@ export async function startWorker(opts) {
   };
   const shared = {
     host: "127.0.0.1",
-    port: await freePort(),
+    // 0: workerd binds a free port itself (mf.ready answers it); a port picked here first and bound
+    // later could be taken meanwhile by another process (ERR_ADDRESS_IN_USE, seen in CI).
+    port: 0,
     // Persist nothing: all storage lives in a temporary directory removed on dispose().
     d1Persist: false,
     r2Persist: false,
