@@ -4,6 +4,22 @@ import type { AppEnv } from "../env";
 import { decide, type LimitDecision, refusal } from "./limiter";
 
 /**
+ * The eight groups of an IPv6 address, lowercase and without leading zeros, `::` expanded;
+ * fewer when the text is not a full address (the caller decides what that means).
+ *
+ * @example
+ * ipv6Groups("2001:DB8::0001"); // ["2001", "db8", "0", "0", "0", "0", "0", "1"]
+ */
+function ipv6Groups(ip: string): string[] {
+  const [head = "", tail] = ip.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups =
+    tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return groups.map((g) => g.replace(/^0+(?=.)/, ""));
+}
+
+/**
  * The client as a rate limit counts it: the address the edge reports, an IPv6
  * one cut to its /64 (a single host is routinely given a whole /64, so per
  * address it could take a fresh bucket for every try), or `unknown` (one
@@ -19,16 +35,9 @@ export function addressBucket(address: string | undefined): string {
   if (!ip.includes(":")) return ip;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(ip);
   if (mapped?.[1]) return mapped[1];
-  const [head = "", tail] = ip.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups =
-    tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  const groups = ipv6Groups(ip);
   if (groups.length < 4) return ip;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ""))
-    .join(":")}::/64`;
+  return `${groups.slice(0, 4).join(":")}::/64`;
 }
 
 /** The client's rate-limit bucket from `CF-Connecting-IP` ({@link addressBucket}). */
