@@ -133,9 +133,10 @@ export class DirectorySso extends DirectoryMembership {
    */
   ssoLogin(input: In<"ssoLogin">): Out<"ssoLogin"> {
     const args = rpcArgs(DirectoryRpc, "ssoLogin", input);
-    const { ctx, email, name, issuer, subject, roles, userId, session, userAgent, linkUserId } = args;
+    const { ctx, email, name, issuer, clientId, subject, roles, userId, session, userAgent, linkUserId } = args;
     const provider = this.sso.provider();
-    if (!provider || provider.config.issuer !== issuer) return fail("not_configured");
+    // The provider the Worker verified the ID token against, replaced or deleted while it did: none now.
+    if (!provider || !this.sso.isCurrent(issuer, clientId)) return fail("not_configured");
     // The provider's identity decides first: once linked, its account signs in whatever email the provider
     // shows now. An unlinked identity links by email, unless that account is linked to another identity
     // (two people of the provider must never reach one account).
@@ -185,7 +186,7 @@ export class DirectorySso extends DirectoryMembership {
     const as: Ctx = { ...ctx, actor: { kind: "user", id } };
     if (existing) {
       // An explicit link not linked yet waits on the second step with the session: its challenge carries it.
-      const step = this.secondStep(as, id, args, { issuer, subject, link: !linked && linkUserId !== null });
+      const step = this.secondStep(as, id, args, { issuer, clientId, subject, link: !linked && linkUserId !== null });
       if (step) return this.committed(step);
     }
     const done = this.store.tx(() => {

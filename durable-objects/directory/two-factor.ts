@@ -118,6 +118,12 @@ export class DirectoryTwoFactor extends DirectorySessions {
     if (!live || live.userId !== userId) return fail("invalid");
     const principal = this.store.principal(userId);
     if (!principal) return fail("invalid");
+    // A single sign-on's challenge is good only while the provider its ID token was verified against
+    // (issuer and client) is the tenant's: replaced or deleted in the challenge's minutes, the old
+    // issuer's identity neither signs in nor is linked, as its callback's sealed state no longer opens.
+    // Refused before the code is checked, so nothing is spent and the challenge stays, as that state does
+    // (the same provider configured again within its minutes accepts both).
+    if (live.sso && !this.sso.isCurrent(live.sso.issuer, live.sso.clientId)) return fail("provider_replaced");
     return this.committed(
       this.store.tx(() => {
         if (!this.twoFactor.verify(ctx, userId, proof, "login").ok) return fail("wrong_proof");

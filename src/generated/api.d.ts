@@ -11964,7 +11964,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description the challenge of a single sign-on whose provider the tenant has replaced or deleted since (sso_state_invalid, as its callback now gets)
+             *
+             *     Also, from the platform:
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {

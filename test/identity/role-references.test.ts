@@ -181,6 +181,7 @@ describe("deleting a role that the SSO configuration names", () => {
         email: `${subject}@example.com`,
         name: "Zed",
         issuer: "https://login.example.com",
+        clientId: "plinth",
         subject,
         roles,
         userId: `u-${subject}`,

@@ -8,6 +8,7 @@ import { directory } from "../../src/modules/identity/directory/contract";
 import type { platformAt } from "./two-factor-helpers";
 
 export const ISSUER = "https://login.example.com";
+export const CLIENT_ID = "plinth";
 
 /**
  * The helpers over one test platform. `adminPermissions` is what the Worker sends as the
@@ -24,7 +25,7 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
       token: t.adminKey,
       body: {
         issuer: ISSUER,
-        client_id: "plinth",
+        client_id: CLIENT_ID,
         client_secret: "s3cret-of-the-provider",
         allowed_domains: ["example.com"],
       },
@@ -60,6 +61,7 @@ export function ssoKit(p: ReturnType<typeof platformAt>, prefix: string, adminPe
       email,
       name: "Someone",
       issuer: ISSUER,
+      clientId: CLIENT_ID,
       subject,
       roles: ["member"],
       userId: `u-${subject}`,

@@ -189,6 +189,7 @@ describe("linking explicitly (POST /me/sso/link)", () => {
         email: "sol@example.com",
         name: "Sol",
         issuer: ISSUER,
+        clientId: "plinth",
         subject: "sol-at-idp",
         roles: ["member"],
         userId: "u-sol",

@@ -365,7 +365,8 @@ export const DirectoryRpc = defineRpc({
       tokenHash: Hash,
       userAgent: UserAgent,
     }),
-    reply: resultOf(UserPrincipalSchema, ["invalid", "wrong_proof", "identity_conflict"]),
+    /** `provider_replaced`: a single sign-on's challenge whose provider (issuer, client) is no longer the tenant's. */
+    reply: resultOf(UserPrincipalSchema, ["invalid", "wrong_proof", "identity_conflict", "provider_replaced"]),
   },
 });
 

@@ -224,6 +224,10 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // on): its challenge carries the link, so completing it at POST /auth/two-factor links the identity
   // (it used to sign in and link nothing). Challenges from before this step link nothing, as then.
   [`alter table one_time_tokens add column sso_link integer not null default 0`],
+  // The client (with sso_issuer, the provider) a sign-in's challenge was verified against: completing it
+  // is refused once the tenant's provider is another, as the callback refuses a state sealed for another
+  // (two-factor.ts). Challenges from before this step name none and are refused so; their user signs in again.
+  [`alter table one_time_tokens add column sso_client_id text`],
 ];
 
 /**

@@ -87,6 +87,11 @@ export const SsoRpc = defineRpc({
       email: Email,
       name: z.string().min(1).max(200),
       issuer: z.string().max(2048),
+      /**
+       * The client the ID token was verified for (its `aud`): with `issuer`, the provider the sign-in is
+       * good for; refused when the tenant's is another by now, and recorded with a challenge (two-factor.ts).
+       */
+      clientId: z.string().min(1).max(255),
       /** The ID token's `sub`: the provider's stable id of the person, which the account is linked to. */
       subject: z.string().min(1).max(255),
       /** The roles the mapping gives, used only when the user is provisioned now. */

@@ -64,6 +64,16 @@ export class SsoDirectory {
     return SsoStoredSchema.parse({ ...row, config });
   }
 
+  /**
+   * Whether the tenant's provider is still the one a sign-in was verified against, by its issuer and
+   * client: replaced (either changed) or deleted since, it is not, as a state sealed for it no longer
+   * opens (sso/state.ts). A client of null (a challenge from before it was recorded) is none.
+   */
+  isCurrent(issuer: string, clientId: string | null): boolean {
+    const config = this.provider()?.config;
+    return config !== undefined && config.issuer === issuer && config.client_id === clientId;
+  }
+
   /** Replaces the provider (a sealed secret of null keeps the stored one); records what changed. */
   put(
     ctx: Ctx,

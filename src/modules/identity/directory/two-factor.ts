@@ -20,11 +20,13 @@ export const DirectoryProofSchema = z.union([
 export type DirectoryProof = z.infer<typeof DirectoryProofSchema>;
 
 /**
- * The provider identity (issuer, `sub`) whose sign-in a login challenge continues; `link`, whether
- * completing it also links that identity to the account (an explicit link begun before the account
- * turned two-factor on, whose callback asked the second step its request never proved).
+ * The provider identity (issuer, `sub`) whose sign-in a login challenge continues, and the client
+ * (`clientId`) its ID token was verified for: with the issuer, the provider the challenge is good for
+ * (null for a challenge from before it was recorded, good for none). `link`, whether completing it
+ * also links that identity to the account (an explicit link begun before the account turned
+ * two-factor on, whose callback asked the second step its request never proved).
  */
-export type SsoOrigin = { issuer: string; subject: string; link: boolean };
+export type SsoOrigin = { issuer: string; clientId: string | null; subject: string; link: boolean };
 
 /** Where a proof was checked, for the audit log. */
 export type ProofStage = "login" | "confirm" | "disable" | "delete_account" | "sso_link" | "sso_unlink";
@@ -245,13 +247,15 @@ export class TwoFactor {
   ): void {
     this.store.tx(() => {
       this.sql.exec(
-        `insert into one_time_tokens (token_hash, kind, user_id, expires_at, sso_issuer, sso_subject, sso_link)
-         values (?, ?, ?, ?, ?, ?, ?)`,
+        `insert into one_time_tokens
+           (token_hash, kind, user_id, expires_at, sso_issuer, sso_client_id, sso_subject, sso_link)
+         values (?, ?, ?, ?, ?, ?, ?, ?)`,
         challengeHash,
         CHALLENGE,
         userId,
         expiresAt,
         sso?.issuer ?? null,
+        sso?.clientId ?? null,
         sso?.subject ?? null,
         sso?.link ? 1 : 0,
       );
@@ -271,8 +275,14 @@ export class TwoFactor {
     now: string,
   ): { userId: string; sealedSecret: string; sso: SsoOrigin | null } | null {
     const row = this.sql
-      .exec<{ user_id: string; sso_issuer: string | null; sso_subject: string | null; sso_link: number }>(
-        `select user_id, sso_issuer, sso_subject, sso_link from one_time_tokens
+      .exec<{
+        user_id: string;
+        sso_issuer: string | null;
+        sso_client_id: string | null;
+        sso_subject: string | null;
+        sso_link: number;
+      }>(
+        `select user_id, sso_issuer, sso_client_id, sso_subject, sso_link from one_time_tokens
           where token_hash = ? and kind = ? and used_at is null and expires_at > ?`,
         challengeHash,
         CHALLENGE,
@@ -283,7 +293,12 @@ export class TwoFactor {
     if (!row || !secret?.enabled) return null;
     const sso =
       row.sso_issuer && row.sso_subject
-        ? { issuer: row.sso_issuer, subject: row.sso_subject, link: row.sso_link === 1 }
+        ? {
+            issuer: row.sso_issuer,
+            clientId: row.sso_client_id,
+            subject: row.sso_subject,
+            link: row.sso_link === 1,
+          }
         : null;
     return { userId: row.user_id, sealedSecret: secret.sealedSecret, sso };
   }

@@ -241,6 +241,7 @@ async function signInWith(
     email,
     name,
     issuer: stored.config.issuer,
+    clientId: stored.config.client_id,
     subject: claims.sub,
     roles: rolesFor(stored.config, claims),
     userId: newId(),

@@ -15,7 +15,7 @@ import { clampUserAgent } from "../directory/sessions";
 import { enrolmentRequired } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
 import { ctxOf, newSecret } from "../services";
-import { signInRefusal } from "../sso/refusals";
+import { providerReplaced, signInRefusal } from "../sso/refusals";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
 
@@ -66,6 +66,9 @@ const complete = op.post("/auth/two-factor", {
   },
   responses: {
     200: jsonResponse("an access and a refresh token", TokenPairSchema),
+    400: problem(
+      "the challenge of a single sign-on whose provider the tenant has replaced or deleted since (sso_state_invalid, as its callback now gets)",
+    ),
     401: problem("unknown, used or expired challenge, or a wrong, reused or used code"),
     403: problem(
       "an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict)",
@@ -103,6 +106,8 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   }
   // The explicit link this challenge carried found the identity or the account linked elsewhere meanwhile.
   if (!done.ok && done.error === "identity_conflict") throw signInRefusal({ ok: false, error: "identity_conflict" });
+  // Begun at a provider the tenant no longer uses: the old issuer's identity signs in (or links) no more.
+  if (!done.ok && done.error === "provider_replaced") throw providerReplaced();
   if (!done.ok) throw badChallenge();
   evictUser(tenant.id, live.userId);
   c.header("Cache-Control", "no-store");

@@ -56,3 +56,13 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
       });
   }
 }
+
+/**
+ * A two-factor challenge answered by a sign-in through a provider that the tenant has replaced (another
+ * issuer or client) or deleted since: refused as that sign-in's callback is refused now, whose state was
+ * sealed for the old provider (`400 sso_state_invalid`). The person signs in again, at the provider in use.
+ */
+export const providerReplaced = (): AppError =>
+  moduleError(identityErrors, "sso_state_invalid", {
+    detail: "this sign-in was begun at an identity provider the tenant no longer uses; sign in again",
+  });
