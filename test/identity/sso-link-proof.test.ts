@@ -86,6 +86,30 @@ describe("an explicit link begun with a recovery code", () => {
     expect((await beginWithRecovery(t.id, u.id, recoveryCodes[3] ?? "")).begun.ok).toBe(true);
   });
 
+  it("a repeat link whose code was used since changes nothing, so it is not refused: nothing is checked or spent", async () => {
+    const t = await tenantWithSso();
+    const u = await p.user(t.slug, "rio@example.com");
+    const { recoveryCodes } = await p.enrol(u.token);
+    const first = await beginWithRecovery(t.id, u.id, recoveryCodes[4] ?? "");
+    await signInWithToken(t.id, "rio-at-idp", "rio@example.com", u.id, await first.take());
+    const code = recoveryCodes[5] ?? "";
+    const again = await beginWithRecovery(t.id, u.id, code);
+    expect(again.begun.ok).toBe(true);
+    // The code is used for a login meanwhile, as in the race below.
+    const login = await p.login(t.slug, "rio@example.com");
+    const done = await p.call("/api/v1/auth/two-factor", {
+      tenant: t.slug,
+      body: { challenge: login.body.challenge, recovery_code: code },
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+
+    const repeat = await signInWithToken(t.id, "rio-at-idp", "rio@example.com", u.id, await again.take());
+    expect(repeat.result.ok && repeat.result.value).toMatchObject({ session: false, provisioned: false });
+    expect(await linksOf(t.id)).toEqual([{ subject: "rio-at-idp", user_id: u.id }]);
+    // Two codes used in all: the first link's, and the login's.
+    expect(await remaining(u.token)).toBe(8);
+  });
+
   it("two links begun with one code: the first to link spends it, the other's callback is refused and links nothing", async () => {
     const t = await tenantWithSso();
     const u = await p.user(t.slug, "ray@example.com");
