@@ -2,14 +2,15 @@ import { z } from "zod";
 import { Actor } from "../src/kernel/actors";
 import type { Clock } from "../src/kernel/clock";
 import { newId } from "../src/kernel/crypto/tokens";
-import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import { type RpcArgs, type RpcReplySent, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import {
   AttemptRecord,
   HISTORY,
   JobRunnerRpc,
   JobSummary,
+  JobSummaryJson,
   LeaseView,
-  type RunRecord,
+  type RunSent,
 } from "../src/kernel/jobs/contract";
 import { decide, type Lease, type LeaseState } from "../src/kernel/jobs/lease";
 import { METRICS } from "../src/kernel/metrics/catalog";
@@ -95,7 +96,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
       super(ctx, env, { name: "JobRunner", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
     }
 
-    acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReply<Rpc, "acquire">> {
+    acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReplySent<Rpc, "acquire">> {
       return this.receive("acquire", () => {
         const { job, fire, trigger, lease_ms } = rpcArgs(JobRunnerRpc, "acquire", input);
         const row = this.row() ?? this.create(job);
@@ -113,7 +114,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
       });
     }
 
-    finish(input: RpcArgs<Rpc, "finish">): Promise<RpcReply<Rpc, "finish">> {
+    finish(input: RpcArgs<Rpc, "finish">): Promise<RpcReplySent<Rpc, "finish">> {
       return this.receive("finish", () => {
         const { lease_id, outcome, duration_ms, attempts, error, result } = rpcArgs(JobRunnerRpc, "finish", input);
         const row = this.row();
@@ -121,7 +122,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
         // The lease: still held, or already recorded (written off as lost: a run that overran it still reports).
         const lease = held?.id === lease_id ? held : this.recorded(lease_id);
         if (!row || !lease) return { run: null };
-        const run: RunRecord = {
+        const run: RunSent = {
           lease_id,
           fire: lease.fire,
           trigger: lease.trigger,
@@ -131,7 +132,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
           outcome,
           attempts,
           error,
-          result,
+          result: result === null ? null : JobSummaryJson.encode(result),
         };
         this.insertRun(run);
         if (outcome === "ok") {
@@ -149,7 +150,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
     }
 
     /** A read: answered even while supervision pauses the actor's messages. */
-    status(input: RpcArgs<Rpc, "status">): RpcReply<Rpc, "status"> {
+    status(input: RpcArgs<Rpc, "status">): RpcReplySent<Rpc, "status"> {
       const { limit } = rpcArgs(JobRunnerRpc, "status", input);
       this.ready();
       const row = this.row();
@@ -225,7 +226,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
     }
 
     /** Writes a run (replacing a lost record of the same lease) and forgets all but the newest runs. */
-    private insertRun(run: RunRecord): void {
+    private insertRun(run: RunSent): void {
       const sql = this.ctx.storage.sql;
       sql.exec(
         `insert or replace into runs (lease_id, fire, trigger, started_at, finished_at, duration_ms, outcome, attempts, error, result)
@@ -239,7 +240,8 @@ export function jobRunnerObject(platform: { clock: Clock }) {
         run.outcome,
         JSON.stringify(run.attempts),
         run.error,
-        run.result === null ? null : JSON.stringify(run.result),
+        // Stored as it is sent: the summary's JSON text.
+        run.result,
       );
       sql.exec(
         "delete from runs where lease_id not in (select lease_id from runs order by started_at desc, lease_id desc limit ?)",
@@ -249,10 +251,11 @@ export function jobRunnerObject(platform: { clock: Clock }) {
   };
 }
 
-function runOf(row: RunRow): RunRecord {
+/** A stored run as the object sends it; its result checked as a summary here, so a bad row fails in the object. */
+function runOf(row: RunRow): RunSent {
   return {
     ...StoredRun.parse(row),
     attempts: Attempts.parse(JSON.parse(row.attempts)),
-    result: row.result === null ? null : JobSummary.parse(JSON.parse(row.result)),
+    result: row.result === null ? null : JobSummaryJson.encode(JobSummary.parse(JSON.parse(row.result))),
   };
 }

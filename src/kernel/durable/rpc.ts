@@ -30,10 +30,16 @@ export const defineRpc = <C extends RpcContract>(contract: C): C => contract;
 export type RpcArgs<C extends RpcContract, K extends keyof C> = z.input<C[K]["args"]>;
 /** The reply type of a contract's method. */
 export type RpcReply<C extends RpcContract, K extends keyof C> = z.output<C[K]["reply"]>;
+/**
+ * A method's reply as the object sends it: what the client's parse takes. The
+ * reply itself, unless the contract's reply schema is a codec for the wire
+ * (e.g. jobs/contract.ts's JobSummaryJson: JSON text the client decodes).
+ */
+export type RpcReplySent<C extends RpcContract, K extends keyof C> = z.input<C[K]["reply"]>;
 
-/** What a Durable Object class implements for its contract. */
+/** What a Durable Object class implements for its contract: each reply as the client's parse takes it. */
 export type RpcServer<C extends RpcContract> = {
-  [K in keyof C]: (args: RpcArgs<C, K>) => RpcReply<C, K> | Promise<RpcReply<C, K>>;
+  [K in keyof C]: (args: RpcArgs<C, K>) => RpcReplySent<C, K> | Promise<RpcReplySent<C, K>>;
 };
 
 /** The typed client of a contract: every reply parsed. */

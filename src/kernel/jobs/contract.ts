@@ -57,6 +57,38 @@ export const RunRecord = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
+/**
+ * A JobSummary as it crosses the RPC boundary: its JSON text, which the JobRunner
+ * object makes with `JobSummaryJson.encode(summary)` and jobRunner()'s parse of the
+ * reply turns back into the summary (validated), so callers see a RunRecord as ever.
+ *
+ * Why not the summary itself: workers-types type a stub's reply through
+ * `Rpc.Result<R>`, which asks `R extends Rpc.Serializable<R>`, and that check does
+ * not terminate on z.json()'s recursive JSONType (TS2589, "excessively deep", at
+ * jobRunner()). A reply holding only this (finite) string type keeps JOB_RUNNER
+ * typed by its class like every other binding. Not `unknown` instead: that fails the
+ * same check, and workers-types then type the whole reply `never`, silently
+ * (test/unit/env-bindings.test.ts pins the reply's type). Arguments are not checked
+ * that way (`finish` takes the summary itself). The brand (on the input side only)
+ * makes `encode` the one way the object can fill the field.
+ */
+export const JobSummaryJson = z.codec(z.string().brand<"JobSummaryJson", "in">(), JobSummary, {
+  decode: (text, payload) => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      payload.issues.push({ code: "invalid_format", format: "json", input: text, message: "not JSON" });
+      return z.NEVER;
+    }
+  },
+  encode: (summary) => JSON.stringify(summary),
+});
+
+/** A RunRecord in a JobRunner's reply: its result as JobSummaryJson. */
+export const RunReply = RunRecord.extend({ result: JobSummaryJson.nullable() });
+/** A RunRecord as the JobRunner object sends it. */
+export type RunSent = z.input<typeof RunReply>;
+
 /** Runs a JobRunner keeps, newest first. */
 export const HISTORY = 50;
 
@@ -83,12 +115,12 @@ export const JobRunnerRpc = defineRpc({
       error: z.string().max(ERROR_CHARS).nullable(),
       result: JobSummary.nullable().default(null),
     }),
-    reply: z.object({ run: RunRecord.nullable() }),
+    reply: z.object({ run: RunReply.nullable() }),
   },
   /** The run holding the lease, the fire time of the last success, and the newest runs. */
   status: {
     args: z.object({ limit: z.number().int().min(1).max(HISTORY) }),
-    reply: z.object({ running: LeaseView.nullable(), last_success: Ms.nullable(), runs: z.array(RunRecord) }),
+    reply: z.object({ running: LeaseView.nullable(), last_success: Ms.nullable(), runs: z.array(RunReply) }),
   },
 });
 

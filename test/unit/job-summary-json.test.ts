@@ -1,0 +1,42 @@
+// A job run's result crosses the JobRunner's RPC boundary as JSON text (JobSummaryJson in
+// src/kernel/jobs/contract.ts): the object encodes it, jobRunner()'s parse of the reply decodes it.
+import { describe, expect, it } from "vitest";
+import { ZodError } from "zod";
+import { JobRunnerRpc, JobSummaryJson } from "../../src/kernel/jobs/contract";
+
+const run = {
+  lease_id: "l1",
+  fire: 60_000,
+  trigger: "cron",
+  started_at: 60_000,
+  finished_at: 60_010,
+  duration_ms: 10,
+  outcome: "ok",
+  attempts: [{ attempt: 1, outcome: "ok", duration_ms: 10, error: null }],
+  error: null,
+} as const;
+
+describe("a run's result across the JobRunner's RPC boundary", () => {
+  it("is sent as JSON text and reaches the caller as the summary the job returned", () => {
+    const summary = { found: 3, by_kind: { a: 2, b: 1 }, ids: ["x", null], ok: true };
+    const text = JobSummaryJson.encode(summary);
+    expect(typeof text).toBe("string");
+    expect(JSON.parse(text)).toEqual(summary);
+    const reply = JobRunnerRpc.status.reply.parse({
+      running: null,
+      last_success: 60_000,
+      runs: [{ ...run, result: text }],
+    });
+    expect(reply.runs[0]?.result).toEqual(summary);
+    expect(JobRunnerRpc.finish.reply.parse({ run: { ...run, result: null } }).run?.result).toBeNull();
+  });
+
+  it("fails the reply's parse with the field named when the text is not JSON, or no JSON object", () => {
+    for (const text of ["{", "", "[1,2]", "42"]) {
+      const parsed = JobRunnerRpc.finish.reply.safeParse({ run: { ...run, result: text } });
+      expect(parsed.success, text).toBe(false);
+      expect(parsed.error).toBeInstanceOf(ZodError);
+      expect(parsed.error?.issues[0]?.path).toEqual(["run", "result"]);
+    }
+  });
+});
