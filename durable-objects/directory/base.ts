@@ -90,9 +90,12 @@ export abstract class DirectoryObject extends DurableObject<Env> {
     this.flushMetrics();
   }
 
-  /** Passes a mutation's result through, starting the outbox drain now that it committed. */
+  /**
+   * Passes a mutation's result through, starting the outbox drain now that it committed. The
+   * relay is told how many events were committed since (none: it does not look at the outbox).
+   */
   protected committed<T>(result: T): T {
-    this.relay.afterCommit(this.ctx, this.env.EVENTS);
+    this.relay.afterCommit(this.ctx, this.env.EVENTS, this.store.takeUnsent());
     this.flushMetrics();
     return result;
   }

@@ -39,6 +39,8 @@ export class DirectoryTenant extends DirectorySealed {
     const own = this.tenantRow.current()?.id;
     if (own !== undefined && own !== tenant_id) throw new WrongTenant("TenantDirectory");
     await wipeStorage(this.ctx.storage, () => {
+      // The outbox goes with the rest: nothing it held is left to send.
+      this.store.takeUnsent();
       migrateSqlite(this.ctx.storage, DIRECTORY_SCHEMA);
       // The key seed went with the rest: the tombstone keeps a late seal from creating a new one.
       markErased(this.ctx.storage.kv);

@@ -258,6 +258,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
     await wipeStorage(this.ctx.storage, () => {
       this.started = false;
       this.timerAlarm.forget();
+      // The outbox went with the rest: nothing it held is left to send.
+      this.tx.takeUnsent();
       this.binding.forget();
       this.ready();
       markErased(this.ctx.storage.kv);
@@ -334,7 +336,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
   /** After a commit: the alarm follows the earliest timer, new outbox rows leave, metrics flush now and then. */
   private async afterCommit(): Promise<void> {
     await this.timerAlarm.follow(this.supervisor.state.pausedUntil);
-    this.relay.afterCommit(this.ctx, this.env.EVENTS);
+    // What the commits since the last call appended: none, and the relay does not look.
+    this.relay.afterCommit(this.ctx, this.env.EVENTS, this.tx.takeUnsent());
     isolateMetrics().maybeFlush(this.env, this.clock, (p) => this.ctx.waitUntil(p));
   }
 }

@@ -101,6 +101,13 @@ export class OutboxRelay {
   private armed: number | null | undefined = undefined;
   /** {@link ATTEMPTS_KEY}'s value, once read. */
   private failures: number | undefined = undefined;
+  /**
+   * Whether every row in the outbox has a drain or an alarm coming, as far as the relay
+   * knows: false until it first looks in an object lifetime (the last one may have ended
+   * between a commit and its alarm) and again when a failed drain's retry could not be
+   * scheduled. While true, a commit that says it appended nothing costs no query.
+   */
+  private covered = false;
   private readonly log: Pick<Logger, "error">;
   private readonly clock: Clock;
   private readonly alarm: AlarmPort;
@@ -120,16 +127,25 @@ export class OutboxRelay {
   /**
    * After a commit: joins the drain under way (which then runs once more), or
    * starts one in `ctx.waitUntil` when the outbox has rows; a no-op otherwise.
-   * `appended` is how many rows the commit put in the outbox, when the caller
-   * knows: above zero, the relay drains without first asking SQLite whether
-   * there is anything to send (one query less per command on a busy writer).
+   * `appended` is how many rows the commit (or the commits since the writer last
+   * said) put in the outbox, when the writer knows: above zero, the relay drains
+   * without first asking SQLite whether there is anything to send; zero, it does
+   * nothing, without asking either, once it has looked in this object lifetime
+   * (rows an earlier commit left, a failed drain's among them, wait for their alarm).
+   * One query less per command on a busy writer. Without it, the relay asks.
    */
   afterCommit(ctx: Pick<DurableObjectState, "waitUntil">, queue: OutboxQueue, appended?: number): void {
+    if (appended !== undefined && appended <= 0 && this.covered) return;
     if (this.running) {
       this.rerun = true;
       return;
     }
-    if ((appended ?? 0) <= 0 && !this.hasRows()) return;
+    if ((appended ?? 0) <= 0 && !this.hasRows()) {
+      this.covered = true;
+      return;
+    }
+    // From here a drain runs, and its failures schedule their retry (or say they could not).
+    this.covered = true;
     ctx.waitUntil(this.flush(queue));
   }
 
@@ -234,6 +250,8 @@ export class OutboxRelay {
       this.failures = attempt;
       await this.setAlarm(this.at(retryInMs));
     } catch (storageError) {
+      // Its rows have no alarm coming: the next commit looks for them, whatever it appended.
+      this.covered = false;
       this.log.error("outbox retry could not be scheduled", errorFields(storageError));
     }
     this.log.error("outbox drain failed", {

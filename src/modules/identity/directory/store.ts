@@ -49,6 +49,15 @@ export class DirectoryStore {
   private depth = 0;
   /** Events emitted in the transaction under way, counted once it commits. */
   private emitted = 0;
+  /** Events committed since the last {@link takeUnsent}: what the outbox relay is told. */
+  private unsent = 0;
+
+  /** The events committed since the last call, for the relay's `afterCommit`; counting starts again at 0. */
+  takeUnsent(): number {
+    const unsent = this.unsent;
+    this.unsent = 0;
+    return unsent;
+  }
 
   /**
    * Runs `fn` in one SQLite transaction: its state changes and outbox rows
@@ -66,6 +75,7 @@ export class DirectoryStore {
       const result = this.storage.transactionSync(fn);
       // Committed: the events it emitted wait in the outbox (plinth_outbox_appended_total minus _sent_total).
       if (this.emitted > 0) isolateRecorder.inc(METRICS.outboxAppended, ["TenantDirectory"], this.emitted);
+      this.unsent += this.emitted;
       return result;
     } finally {
       this.depth--;
@@ -102,7 +112,9 @@ export class DirectoryStore {
         key,
       )
       .one().version;
-    this.emitted++;
+    // Outside a transaction (not how it is called) the row commits as written.
+    if (this.depth > 0) this.emitted++;
+    else this.unsent++;
     appendOutbox(this.sql, {
       id: newId(Date.parse(ctx.now)),
       type: event.type,
