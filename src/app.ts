@@ -35,6 +35,7 @@ import { securityHeaders } from "./kernel/http/security-headers";
 import { idempotency } from "./kernel/idempotency/middleware";
 import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
+import { eventReadRules } from "./kernel/modules/event-read";
 import { roleGrants } from "./kernel/modules/grants";
 import { ModuleRegistryError, publishedTypes, resolveModules } from "./kernel/modules/registry";
 import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
@@ -157,6 +158,7 @@ export function createPlatform(options: AppOptions): Platform {
           permissions: modules.flatMap((m) => m.permissions ?? []).sort(),
           events: publishedTypes(modules),
           grants: roleGrants(modules),
+          event_read: eventReadRules(modules),
         },
         needs,
         clock,

@@ -2,6 +2,7 @@ import type { Principal, Tenant, TenantGateway, TenantLookup } from "./auth/type
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
+import type { EventReadRules } from "./modules/event-read";
 import type { RoleGrants } from "./modules/grants";
 import type { Resolver } from "./outbound/resolve";
 import type { LimitDecision } from "./ratelimit/limiter";
@@ -18,6 +19,8 @@ export interface PlatformInfo {
   events: string[];
   /** The permissions modules add to the default roles of a new tenant (`ModuleDef.grants`), by role. */
   grants: RoleGrants;
+  /** Who may follow which events: every module's `event_read`, merged (modules/event-read.ts). */
+  event_read: EventReadRules;
 }
 
 /** Variables every handler finds on the Hono context. */

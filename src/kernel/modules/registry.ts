@@ -6,6 +6,7 @@ import { eventTypes } from "../events/envelope";
 import { KernelEvents } from "../events/kernel-events";
 import { cronProblem } from "../jobs/cron";
 import { policyProblems } from "../jobs/policy";
+import { eventReadProblems } from "./event-read";
 import { grantProblems } from "./grants";
 import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
@@ -242,7 +243,8 @@ function findCycle(unplaced: ModuleDef[], byName: Map<string, ModuleDef>): strin
  * Validates the registered modules and returns them in dependency order.
  * Refuses duplicate names, malformed names and versions, missing or
  * unsatisfied dependencies, dependency cycles, a permission declared by
- * two modules, and a route served twice or never reached; every problem names the module.
+ * two modules, a route served twice or never reached, and an `event_read` rule for
+ * another's events or permission; every problem names the module.
  *
  * @throws {ModuleRegistryError} listing every problem found.
  */
@@ -272,6 +274,11 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   checkEnvNames([...byName.values()], problems);
   problems.push(...routeProblems([...byName.values()]));
   problems.push(...grantProblems([...byName.values()]));
+  const publishers = [
+    ...eventTypes(KernelEvents).map((type) => ({ type, module: "kernel" })),
+    ...[...byName.values()].flatMap((def) => publishedBy(def).map((type) => ({ type, module: def.name }))),
+  ];
+  problems.push(...eventReadProblems([...byName.values()], publishers));
   for (const [what, provides] of [
     ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],

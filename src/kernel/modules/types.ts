@@ -324,6 +324,16 @@ export interface ModuleDef {
    * exists already keeps its roles as they are (its admin changes them with the roles API).
    */
   grants?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Who may follow its events (a webhook endpoint's filters), by event-type pattern (an exact
+   * type, a prefix ending in `.*`, or `*`): the permission of its own that reads those facts
+   * through the API, `{ "orders.*": "orders.order.read" }`. An endpoint's filters may match
+   * only types whose most specific pattern (over every module) names a permission the caller
+   * holds; a type no pattern matches needs none. A pattern other than `*` matches only the
+   * module's own types; `*` is the rule for every type no other pattern covers (the audit log,
+   * which shows every event). See docs/modules.md, "Events, subscriptions and projections".
+   */
+  event_read?: Readonly<Record<string, string>>;
   /** The module's own error codes (code → status and title), distinct per case; part of the public contract. */
   errors?: Readonly<Record<string, ErrorCodeSpec>>;
   /** The drizzle tables of its D1 read models (migrations are generated from `read-model.ts`). */

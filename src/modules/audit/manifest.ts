@@ -6,4 +6,7 @@ export const manifest = {
   base_path: "/admin",
   depends_on: { identity: "^1.0.0", tenants: "^1.0.0" },
   permissions: ["admin.audit.read"],
+  // The audit log shows every event: the rule for each type no module's own rule covers (the
+  // kernel's `authz.denied`, a sign-in that failed), and for a module added that declares none.
+  event_read: { "*": "admin.audit.read" },
 } as const;

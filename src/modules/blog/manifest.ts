@@ -7,4 +7,6 @@ export const manifest = {
   permissions: ["blog.post.create", "blog.post.read", "blog.post.update", "blog.post.publish", "blog.post.delete"],
   // Every new tenant's members write and read posts (and, as authors, edit their own).
   grants: { member: ["blog.post.create", "blog.post.read"] },
+  // A webhook following posts needs what reads them through the API.
+  event_read: { "blog.*": "blog.post.read" },
 } as const;

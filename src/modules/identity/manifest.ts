@@ -19,4 +19,18 @@ export const manifest = {
     "admin.sso.read",
     "admin.sso.write",
   ],
+  // A webhook following these facts needs the permission that reads them through the API. Its
+  // other events (sign-ins that failed, tokens, passwords, two-factor, the tenant's own) are
+  // shown by the audit log alone, whose `*` rule covers them.
+  event_read: {
+    "identity.user.*": "identity.user.read",
+    // Sessions are listed by /admin/users/{id}/sessions, which needs identity.user.update.
+    "identity.user.logged_in": "identity.user.update",
+    "identity.invitation.*": "identity.invitation.read",
+    "identity.key.*": "admin.keys.read",
+    "identity.role.*": "admin.roles.read",
+    "identity.settings.*": "admin.settings.read",
+    "identity.sso.configured": "admin.sso.read",
+    "identity.sso.removed": "admin.sso.read",
+  },
 } as const;

@@ -7,4 +7,6 @@ export const manifest = {
   base_path: "",
   depends_on: { identity: "^1.0.0", tenants: "^1.0.0" },
   permissions: ["admin.webhooks.read", "admin.webhooks.write"],
+  // Endpoints' URLs and hosts, as their list shows them.
+  event_read: { "webhooks.*": "admin.webhooks.read" },
 } as const;
