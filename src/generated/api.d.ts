@@ -15175,7 +15175,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
+             * @description `forbidden`: a filter matches events whose read permission (the modules' `event_read`) the caller does not hold; `errors` names each such filter and what it lacks
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
              */
@@ -15621,7 +15624,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
+             * @description `forbidden`: a filter matches events whose read permission (the modules' `event_read`) the caller does not hold; `errors` names each such filter and what it lacks; a new URL counts every filter of the endpoint as new
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
              */

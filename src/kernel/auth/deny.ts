@@ -4,7 +4,7 @@ import { z } from "zod";
 import { isoNow } from "../clock";
 import { newId } from "../crypto";
 import type { AppEnv } from "../env";
-import { AppError, type ErrorCodeSpec } from "../errors";
+import { AppError, type ErrorCodeSpec, type FieldError } from "../errors";
 import type { AuditFacts, OutgoingEvent } from "../events/envelope";
 import { background } from "../http/background";
 import { clientIpHash } from "../http/client-ip";
@@ -23,6 +23,8 @@ export interface Denial {
   target?: string | null;
   /** The sentence for the client. */
   detail: string;
+  /** The request's fields the refusal is about, each with why (as `validation_failed` lists them). */
+  errors?: FieldError[];
   /**
    * How the refusal is answered: `forbidden` (403) by default, `conflict` (409)
    * for a state conflict such as "the last owner", or a module's own code.
@@ -96,7 +98,6 @@ export function deny(c: Context<AppEnv>, denial: Denial): AppError {
   }
   const code = denial.code ?? "forbidden";
   isolateRecorder.inc(METRICS.authFailures, [denial.rule ? "deny_rule" : "missing_permission"]);
-  return typeof code === "string"
-    ? new AppError(code, { detail: denial.detail })
-    : new AppError(code.code, { detail: denial.detail, spec: code.spec });
+  const told = { detail: denial.detail, ...(denial.errors ? { errors: denial.errors } : {}) };
+  return typeof code === "string" ? new AppError(code, told) : new AppError(code.code, { ...told, spec: code.spec });
 }

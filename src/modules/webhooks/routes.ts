@@ -24,6 +24,7 @@ import { AttemptSchema, DeliverySchema, EndpointRpc, endpointActor, registry } f
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
 import { checkFilters, flagEndpoint, flagPage } from "./filters";
+import { checkReadable } from "./readable";
 import {
   DeliveriesQuery,
   Delivery,
@@ -58,6 +59,8 @@ const Url = z.string().trim().min(1).max(2048);
 const Filters = z.array(EventFilter).min(1).max(50);
 const Description = z.string().trim().max(500);
 const DeliveryParams = IdParam.extend({ delivery_id: z.string().min(1).max(64) });
+const UNREADABLE =
+  "`forbidden`: a filter matches events whose read permission (the modules' `event_read`) the caller does not hold; `errors` names each such filter and what it lacks";
 
 const list = op.get("/webhooks", {
   operationId: "listWebhookEndpoints",
@@ -83,6 +86,7 @@ const create = op.post("/webhooks", {
   responses: {
     201: jsonResponse("the endpoint, with its secret", EndpointWithSecret, LOCATION_HEADER),
     400: problem("invalid fields, or a refused URL (`webhook_url_refused`)"),
+    403: problem(UNREADABLE),
     409: problem("the tenant has the most endpoints allowed (`endpoint_limit_reached`)"),
   },
 });
@@ -112,6 +116,7 @@ const update = op.patch("/webhooks/{id}", {
   responses: {
     200: jsonResponse("the endpoint", Endpoint, ETAG_HEADER),
     400: problem("invalid fields, or a refused URL"),
+    403: problem(`${UNREADABLE}; a new URL counts every filter of the endpoint as new`),
     404: problem("no such endpoint"),
     412: problem("If-Match names another version"),
   },
@@ -221,6 +226,7 @@ export const webhookRoutes = createRouter()
     const tenant = tenantOf(c);
     const body = c.req.valid("json");
     checkFilters(c, body.events);
+    checkReadable(c, body.events);
     const url = allowedUrl(c, body.url);
     const id = newId(c.get("clock").now().getTime());
     const secret = newSigningSecret();
@@ -250,15 +256,22 @@ export const webhookRoutes = createRouter()
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
     const patch = c.req.valid("json");
-    // The filters held before the write may be sent back as read (filters.ts); an endpoint changed
-    // meanwhile keeps at most what it held a moment earlier.
-    if (patch.events) checkFilters(c, patch.events, (await endpointOf(c, id)).events);
+    const url = patch.url === undefined ? undefined : allowedUrl(c, patch.url);
+    const held = patch.events || url !== undefined ? await endpointOf(c, id) : null;
+    if (held) {
+      // The filters held before the write may be sent back as read (filters.ts, readable.ts); an
+      // endpoint changed meanwhile keeps at most what it held a moment earlier. A new URL is a new
+      // receiver of every event the endpoint follows: each of its filters must be readable anew.
+      const moved = url !== undefined && url !== held.url;
+      if (patch.events) checkFilters(c, patch.events, held.events);
+      checkReadable(c, patch.events ?? held.events, moved ? [] : held.events);
+    }
     const result = await registry(c.env, tenant.id).update({
       ctx: ctxOf(c),
       tenant_id: tenant.id,
       id,
       expected_version: ifMatch(c),
-      patch: { ...patch, ...(patch.url === undefined ? {} : { url: allowedUrl(c, patch.url) }) },
+      patch: { ...patch, ...(url === undefined ? {} : { url }) },
     });
     if (!result.ok) throw writeRefused(result);
     c.header("ETag", `"${result.endpoint.version}"`);

@@ -1,0 +1,56 @@
+import type { Context } from "hono";
+import { deny } from "../../kernel/auth/deny";
+import { can, principalOf } from "../../kernel/auth/guards";
+import type { AppEnv } from "../../kernel/env";
+import { readPermission } from "../../kernel/modules/event-read";
+import { wants } from "./domain";
+
+/** One filter the caller may not hold: where it is in the body, and the permissions it lacks. */
+interface Unreadable {
+  filter: string;
+  i: number;
+  missing: string[];
+}
+
+/**
+ * The permissions the events `filter` matches are read with (each published type's most
+ * specific `event_read` rule, `*` and prefixes expanded against the published types), sorted.
+ */
+function permissionsFor(c: Context<AppEnv>, filter: string): string[] {
+  const { events, event_read } = c.get("platform");
+  const needed = events.filter((type) => wants([filter], type)).map((type) => readPermission(event_read, type));
+  return [...new Set(needed.filter((p) => p !== null))].sort();
+}
+
+/**
+ * Refuses filters that would send the caller's endpoint events it may not read through the
+ * API: `admin.webhooks.write` alone would otherwise follow `*` and receive every key created,
+ * role changed and sign-in failed of the tenant. Each filter must match only event types whose
+ * read permission (modules' `event_read`) the caller holds; else 403 `forbidden` naming, per
+ * filter, the permissions missing, recorded as `authz.denied` (rule `event_read`) as every refusal.
+ *
+ * `held` are the endpoint's filters before the write, which may be sent back unchanged, so an
+ * integrator's read-modify-write keeps working (as `checkFilters` keeps a removed module's).
+ * A write that points the endpoint at another URL passes none (routes.ts): a new receiver of
+ * its events is following them anew. The test message's type is no module's: it needs nothing.
+ */
+export function checkReadable(c: Context<AppEnv>, filters: readonly string[], held: readonly string[] = []): void {
+  const principal = principalOf(c, "user", "api_key");
+  const refused: Unreadable[] = filters.flatMap((filter, i) => {
+    if (held.includes(filter)) return [];
+    const missing = permissionsFor(c, filter).filter((p) => !can(principal, p));
+    return missing.length > 0 ? [{ filter, i, missing }] : [];
+  });
+  if (refused.length === 0) return;
+  const missing = [...new Set(refused.flatMap((r) => r.missing))].sort();
+  const names = [...new Set(refused.map((r) => r.filter))].join(", ");
+  throw deny(c, {
+    rule: "event_read",
+    permissions: missing,
+    detail: `you do not hold ${missing.join(", ")}, which read the events that ${names} match`,
+    errors: refused.map((r) => ({
+      path: `body.events.${r.i}`,
+      message: `${r.filter} matches events read with ${r.missing.join(", ")}, which you do not hold`,
+    })),
+  });
+}
