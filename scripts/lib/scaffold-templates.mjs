@@ -41,6 +41,9 @@ export const manifest = {
   // viewers every read. Grant more (create, say) as your product decides. Existing tenants get
   // it from the hourly tenants/apply-grants: docs/modules.md, "Permissions and roles".
   grants: { member: ["${n.name}.${n.type}.read"] },
+  // A webhook following these events needs what reads ${n.plural} through the API (without a rule
+  // they fall to the audit log's admin.audit.read): docs/modules.md, "Who may follow your events".
+  event_read: { "${n.name}.*": "${n.name}.${n.type}.read" },
 } as const;
 `;
 

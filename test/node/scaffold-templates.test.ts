@@ -7,6 +7,8 @@ import { build, transform } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { problemsOf } from "../../scripts/lib/scaffold.mjs";
 import * as t from "../../scripts/lib/scaffold-templates.mjs";
+import { type EventUnion, eventTypes } from "../../src/kernel/events/envelope";
+import { eventReadProblems } from "../../src/kernel/modules/event-read";
 import { grantProblems } from "../../src/kernel/modules/grants";
 import { validParam } from "./proxy/samples";
 
@@ -63,6 +65,7 @@ async function manifestOf(name: string, type: string) {
     version: string;
     permissions: readonly string[];
     grants?: Readonly<Record<string, readonly string[]>>;
+    event_read?: Readonly<Record<string, string>>;
   };
 }
 
@@ -73,6 +76,20 @@ describe("the scaffold's grants", () => {
     // As the registry checks them: its own permission, no admin.*, a default role identity names.
     const identity = { name: "identity", version: "1.0.0", auth: { roles: ["owner", "admin", "member", "viewer"] } };
     expect(grantProblems([identity, manifest])).toEqual([]);
+  });
+});
+
+describe("the scaffold's event_read", () => {
+  it("makes a webhook following the module's events need its read permission, a rule the registry takes", async () => {
+    const manifest = await manifestOf("orders", "order");
+    // Without a rule the events fell to the audit log's: an admin who reads orders could not follow them.
+    expect(manifest.event_read).toEqual({ "orders.*": "orders.order.read" });
+    const domain = (await domainOf("orders", "order")) as unknown as Record<string, EventUnion>;
+    const schema = domain.OrderEventSchema;
+    if (!schema) throw new Error("the generated domain.ts exports no OrderEventSchema");
+    const published = eventTypes(schema).map((type) => ({ type, module: "orders" }));
+    expect(published.map((p) => p.type)).toContain("orders.order.created");
+    expect(eventReadProblems([manifest], published)).toEqual([]);
   });
 });
 
