@@ -93,7 +93,8 @@ const LOCAL_HELP = {
     "usage: plinth modules list",
     "",
     "Prints the module registry in dependency order: each module's version, dependencies,",
-    "permissions, events, aggregates, jobs, sealed field kinds, bindings, variables, errors and routes.",
+    "permissions (with grants, and the event read rules webhooks need), events, aggregates, jobs,",
+    "sealed field kinds, bindings, variables, errors and routes.",
     "",
     "Exit: 0 listed, 1 the modules do not load or have problems (as modules validate prints).",
   ],
@@ -447,6 +448,11 @@ async function modulesCommand(sub) {
     line(
       "grants",
       Object.entries(m.grants ?? {}).map(([role, permissions]) => `${role}: ${permissions.join(" ")}`),
+    );
+    // Who may follow the module's events by webhook (docs/modules.md, "Who may follow your events").
+    line(
+      "event read",
+      Object.entries(m.event_read ?? {}).map(([pattern, permission]) => `${pattern}: ${permission}`),
     );
     line("publishes", publishedBy(m));
     line(
