@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Idempotency ledger of queue consumers: a consumer records each event id it
@@ -31,9 +31,18 @@ export const deadLetters = sqliteTable(
     attempts: integer("attempts").notNull(),
     receivedAt: text("received_at").notNull(),
     replayedAt: text("replayed_at"),
+    /**
+     * What the letter holds, by its own identity (queues/letter-key.ts): the tenant and event id,
+     * which a redelivery and a send-back (a new message id) keep, so one event is one letter.
+     * Null for letters stored before the column whose event had no id.
+     */
+    letterKey: text("letter_key"),
   },
-  // Erasure and the sweep of erased tenants find a tenant's letters without scanning them all.
-  (t) => [index("dead_letters_tenant").on(t.tenantId)],
+  (t) => [
+    // Erasure and the sweep of erased tenants find a tenant's letters without scanning them all.
+    index("dead_letters_tenant").on(t.tenantId),
+    uniqueIndex("dead_letters_letter_key").on(t.letterKey),
+  ],
 );
 
 /**
@@ -84,9 +93,9 @@ export const devMailbox = sqliteTable(
  * Mail messages the consumer gave up on (retries spent, or a message no retry
  * can send), kept so that nothing is lost: listed and replayed by the platform
  * operator (`/api/v1/platform/mail/dead-letters`). `body` is the queue message
- * as it was, its content still sealed; `message_id` is the queue delivery's id
- * (unique, so a redelivered dead letter is stored once), `mail_id` the mail's,
- * which a replay keeps (the provider's idempotency key).
+ * as it was, its content still sealed; `message_id` is the queue delivery's id,
+ * `mail_id` the mail's, which a replay and a send-back keep (the provider's
+ * idempotency key), and with the tenant the letter's identity (`letter_key`).
  */
 export const mailDeadLetters = sqliteTable(
   "mail_dead_letters",
@@ -108,10 +117,17 @@ export const mailDeadLetters = sqliteTable(
      * did not open, no key was configured, or the letter predates the column.
      */
     recipientDigest: text("recipient_digest"),
+    /**
+     * The tenant and mail id (queues/letter-key.ts), which a send-back to the mail queue keeps
+     * under a new message id: one mail is one letter. Null for letters stored before the column
+     * that were not a mail message.
+     */
+    letterKey: text("letter_key"),
   },
   (t) => [
     index("mail_dead_letters_tenant").on(t.tenantId, t.id),
     index("mail_dead_letters_recipient").on(t.tenantId, t.recipientDigest),
+    uniqueIndex("mail_dead_letters_letter_key").on(t.letterKey),
   ],
 );
 

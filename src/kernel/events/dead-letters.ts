@@ -2,6 +2,7 @@ import { and, count, desc, eq, gt, isNull, lt, lte } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { deadLetters } from "../db/schema";
+import { letterKey } from "../queues/letter-key";
 import { stringField } from "../queues/message-fields";
 
 /** How many dead letters have an event type (null: none could be read). */
@@ -59,25 +60,36 @@ export function deadLetterStore(db: D1Database) {
   };
   return {
     /**
-     * Stores a message (once per message id) with why it failed: true when this call stored it,
-     * false when a letter of that message id was there already (a redelivery of the same message).
+     * Stores a message with why it failed, once per event (queues/letter-key.ts): true when this
+     * call stored it, false when a letter of that event was there already (the same message
+     * delivered again, or sent back and returned under a new message id). A letter already
+     * replayed whose event comes back under another message id (the replay failed again) waits
+     * again, as this delivery: the same letter, pending, so nothing is lost and nothing doubled.
      */
     async store(queue: string, message: DeadLetterInput, reason: string, now: Date): Promise<boolean> {
-      const inserted = await orm
-        .insert(t)
-        .values({
-          id: newId(now.getTime()),
+      // Quoted as drizzle writes it: tests that fail this table's writes match the statement.
+      const inserted = await db
+        .prepare(
+          `insert into "dead_letters" (id, queue, message_id, event_type, tenant_id, body, attempts, received_at, letter_key)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           on conflict (letter_key) do update set queue = excluded.queue, message_id = excluded.message_id,
+             body = excluded.body, attempts = excluded.attempts, received_at = excluded.received_at, replayed_at = null
+             where dead_letters.replayed_at is not null and dead_letters.message_id <> excluded.message_id
+           on conflict do nothing returning id`,
+        )
+        .bind(
+          newId(now.getTime()),
           queue,
-          messageId: message.id,
-          eventType: stringField(message.body, "type"),
-          tenantId: stringField(message.body, "tenant_id"),
-          body: JSON.stringify({ reason, body: message.body }),
-          attempts: message.attempts,
-          receivedAt: now.toISOString(),
-        })
-        .onConflictDoNothing()
-        .returning({ id: t.id });
-      return inserted.length > 0;
+          message.id,
+          stringField(message.body, "type"),
+          stringField(message.body, "tenant_id"),
+          JSON.stringify({ reason, body: message.body }),
+          message.attempts,
+          now.toISOString(),
+          await letterKey("event", message.body),
+        )
+        .all();
+      return inserted.results.length > 0;
     },
     /** A tenant's dead letters, newest first, after the cursor (an id). */
     async list(tenantId: string, limit: number, cursor: string | undefined): Promise<DeadLetter[]> {

@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { mailDeadLetters, mailSuppressions } from "../db/schema";
+import { letterKey } from "../queues/letter-key";
 import { stringField } from "../queues/message-fields";
 
 /** A stored mail dead letter as the operator sees it: never the content (it stays sealed in `message`). */
@@ -49,8 +50,11 @@ export function mailDeadLetterStore(db: D1Database) {
   const t = mailDeadLetters;
   return {
     /**
-     * Stores a message (once per queue message id) with why it failed: `stored` when this call
-     * stored it, `duplicate` when a letter of that message id was there already (a redelivery),
+     * Stores a message with why it failed, once per mail (its tenant and mail id,
+     * queues/letter-key.ts): `stored` when this call stored it, `duplicate` when a letter of that
+     * mail was there already (the same message delivered again, or sent back to the mail queue and
+     * returned under a new message id); a letter already replayed whose mail comes back under
+     * another message id (the replay failed again) waits again, as this delivery (`stored`);
      * `suppressed` when its recipient's account was deleted (suppressions.ts): refused in the same
      * statement that would store it, so no deletion can slip between a check and the insert.
      */
@@ -66,9 +70,13 @@ export function mailDeadLetterStore(db: D1Database) {
       // Quoted as drizzle writes it: tests that fail this table's writes match the statement.
       const inserted = await db
         .prepare(
-          `insert into "mail_dead_letters" (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at, recipient_digest)
-           select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+          `insert into "mail_dead_letters" (id, queue, message_id, mail_id, tenant_id, kind, reason, body, attempts, received_at, recipient_digest, letter_key)
+           select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
            where not exists (select 1 from mail_suppressions where tenant_id = ? and digest = ? and until > ?)
+           on conflict (letter_key) do update set queue = excluded.queue, message_id = excluded.message_id,
+             reason = excluded.reason, body = excluded.body, attempts = excluded.attempts,
+             received_at = excluded.received_at, recipient_digest = excluded.recipient_digest, replayed_at = null
+             where mail_dead_letters.replayed_at is not null and mail_dead_letters.message_id <> excluded.message_id
            on conflict do nothing returning id`,
         )
         .bind(
@@ -83,6 +91,7 @@ export function mailDeadLetterStore(db: D1Database) {
           message.attempts,
           at,
           recipientDigest,
+          await letterKey("mail", message.body),
           tenantId,
           recipientDigest,
           at,
