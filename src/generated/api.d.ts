@@ -3332,7 +3332,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            /**
+             * @description `conflict`: another replay of the letter is under way, or died (or could not mark it replayed) less than 10 minutes ago; it is pending again after that
+             *
+             *     Also, from the platform:
+             *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)
+             */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

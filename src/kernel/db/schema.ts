@@ -123,6 +123,12 @@ export const mailDeadLetters = sqliteTable(
      * that were not a mail message.
      */
     letterKey: text("letter_key"),
+    /**
+     * When a replay claimed the letter (notify/replay.ts): set before its message is sent,
+     * cleared as it is marked replayed. A claim older than the claim's lifetime is a replay that
+     * died mid-way, and the letter is pending again.
+     */
+    claimedAt: text("claimed_at"),
   },
   (t) => [
     index("mail_dead_letters_tenant").on(t.tenantId, t.id),

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
@@ -32,6 +32,29 @@ const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
   received_at: r.receivedAt,
   replayed_at: r.replayedAt,
 });
+
+/**
+ * How long a replay's claim on a letter lives (replay.ts): a replay claims its letters, sends
+ * them, then marks them replayed, in well under a minute. A claim older than this is a replay
+ * that died (or could not mark) after the claim, perhaps after the send: its letter is pending
+ * again, and may be sent once more, rather than lost.
+ */
+export const REPLAY_CLAIM_MS = 10 * 60_000;
+
+/** Under no live claim at `now`: never claimed, released, or claimed longer than {@link REPLAY_CLAIM_MS} ago. */
+const unclaimed = (now: Date) =>
+  or(
+    isNull(mailDeadLetters.claimedAt),
+    lte(mailDeadLetters.claimedAt, new Date(now.getTime() - REPLAY_CLAIM_MS).toISOString()),
+  );
+
+/** Pending at `now` (of `tenantId`): not replayed, and under no live claim. */
+const pendingAt = (now: Date, tenantId?: string) =>
+  and(
+    isNull(mailDeadLetters.replayedAt),
+    unclaimed(now),
+    tenantId ? eq(mailDeadLetters.tenantId, tenantId) : undefined,
+  );
 
 /** A mail dead letter as its audit record names it (queues/dead-letter-audit.ts): the letter, its mail and kind. */
 export const mailLetter = (letter: MailDeadLetter) => ({
@@ -75,7 +98,8 @@ export function mailDeadLetterStore(db: D1Database) {
            where not exists (select 1 from mail_suppressions where tenant_id = ? and digest = ? and until > ?)
            on conflict (letter_key) do update set queue = excluded.queue, message_id = excluded.message_id,
              reason = excluded.reason, body = excluded.body, attempts = excluded.attempts,
-             received_at = excluded.received_at, recipient_digest = excluded.recipient_digest, replayed_at = null
+             received_at = excluded.received_at, recipient_digest = excluded.recipient_digest,
+             replayed_at = null, claimed_at = null
              where mail_dead_letters.replayed_at is not null and mail_dead_letters.message_id <> excluded.message_id
            on conflict do nothing returning id`,
         )
@@ -138,18 +162,55 @@ export function mailDeadLetterStore(db: D1Database) {
       const message: unknown = JSON.parse(row.body);
       return { letter: view(row), message };
     },
-    /** Up to `limit` dead letters not yet replayed, oldest first, with their queue messages. */
-    async pending(limit: number, tenantId?: string): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
+    /**
+     * Claims letter `id` for a replay at `now` ({@link REPLAY_CLAIM_MS}), replayed or not, unless
+     * another replay holds a live claim on it: in one conditional UPDATE, so of two replays at
+     * once one claims it. The letter and its queue message, or null when it is claimed (or gone).
+     */
+    async claim(id: string, now: Date): Promise<{ letter: MailDeadLetter; message: unknown } | null> {
+      const [row] = await orm
+        .update(t)
+        .set({ claimedAt: now.toISOString() })
+        .where(and(eq(t.id, id), unclaimed(now)))
+        .returning();
+      return row ? { letter: view(row), message: JSON.parse(row.body) } : null;
+    },
+    /**
+     * Claims up to `limit` pending letters (not replayed, under no live claim), oldest first, for
+     * a replay at `now`, with their queue messages: in one UPDATE, so two replays at once claim
+     * none of the same letters.
+     */
+    async claimPending(
+      limit: number,
+      now: Date,
+      tenantId?: string,
+    ): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
+      const oldest = orm.select({ id: t.id }).from(t).where(pendingAt(now, tenantId)).orderBy(t.id).limit(limit);
       const rows = await orm
-        .select()
-        .from(t)
-        .where(and(isNull(t.replayedAt), tenantId ? eq(t.tenantId, tenantId) : undefined))
-        .orderBy(t.id)
-        .limit(limit);
-      return rows.map((r) => {
-        const message: unknown = JSON.parse(r.body);
-        return { letter: view(r), message };
-      });
+        .update(t)
+        .set({ claimedAt: now.toISOString() })
+        .where(and(inArray(t.id, oldest), pendingAt(now, tenantId)))
+        .returning();
+      return rows
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((r) => ({ letter: view(r), message: JSON.parse(r.body) as unknown }));
+    },
+    /** Whether a letter (of `tenantId`) is pending at `now`: not replayed, under no live claim. */
+    async hasPending(now: Date, tenantId?: string): Promise<boolean> {
+      const row = await orm.select({ id: t.id }).from(t).where(pendingAt(now, tenantId)).limit(1).get();
+      return row !== undefined;
+    },
+    /**
+     * Gives up the claims a replay took at `claimedAt` on letters it did not send (the queue
+     * refused them), so they are pending at once rather than after the claim's lifetime.
+     */
+    async release(ids: readonly string[], claimedAt: Date): Promise<void> {
+      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
+        await orm
+          .update(t)
+          .set({ claimedAt: null })
+          .where(and(inArray(t.id, run), eq(t.claimedAt, claimedAt.toISOString())));
+      }
     },
     /**
      * Forgets a letter the operator will never send: it no longer waits nor is replayed.
@@ -190,13 +251,13 @@ export function mailDeadLetterStore(db: D1Database) {
       });
     },
     /**
-     * Marks letters replayed. In statements of at most D1's bound parameters (the time is one):
+     * Marks letters replayed, their claims done. In statements of at most D1's bound parameters (the time is one):
      * a page of 100 letters, the replay's default, is 101 parameters in one statement, which D1
      * refuses after the letters were sent, leaving them pending to be sent again.
      */
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
       for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
-        await orm.update(t).set({ replayedAt: now.toISOString() }).where(inArray(t.id, run));
+        await orm.update(t).set({ replayedAt: now.toISOString(), claimedAt: null }).where(inArray(t.id, run));
       }
     },
   };

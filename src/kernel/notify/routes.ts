@@ -7,10 +7,10 @@ import { AppError } from "../errors";
 import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
-import { sendRecords } from "../queues/dead-letter-audit";
 import { dismissMailDeadLetter } from "./dead-letter-dismissal";
-import { mailDeadLetterStore, mailLetter } from "./dead-letters";
+import { mailDeadLetterStore } from "./dead-letters";
 import { mailboxServes } from "./mailbox";
+import { REPLAY_CLAIM_MS, replayMailDeadLetter, replayPendingMail } from "./replay";
 
 const MailSchema = z.object({
   id: z.string(),
@@ -76,6 +76,9 @@ const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
   responses: {
     202: { description: "re-queued (recorded in the tenant's audit log: `mail.dead_letter.replayed`)" },
     404: problem("no such mail dead letter"),
+    409: problem(
+      `\`conflict\`: another replay of the letter is under way, or died (or could not mark it replayed) less than ${REPLAY_CLAIM_MS / 60_000} minutes ago; it is pending again after that`,
+    ),
   },
 });
 
@@ -153,13 +156,7 @@ export const mailRoutes = createRouter()
     );
   })
   .openapi(replayOne, async (c) => {
-    const store = mailDeadLetterStore(c.env.DB);
-    const found = await store.get(c.req.valid("param").id);
-    if (!found) throw new AppError("not_found", { detail: "no such mail dead letter" });
-    // The tenant's audit record goes first: a replay is never left unrecorded.
-    await sendRecords(c, "mail.dead_letter.replayed", [mailLetter(found.letter)]);
-    await c.env.MAIL.send(found.message, { contentType: "json" });
-    await store.markReplayed([found.letter.id], c.get("clock").now());
+    await replayMailDeadLetter(c, c.req.valid("param").id);
     return c.body(null, 202);
   })
   .openapi(dismiss, async (c) => {
@@ -168,41 +165,5 @@ export const mailRoutes = createRouter()
   })
   .openapi(replayPending, async (c) => {
     const { limit, tenant_id } = c.req.valid("json");
-    const store = mailDeadLetterStore(c.env.DB);
-    const letters = await store.pending(limit + 1, tenant_id);
-    const chosen = letters.slice(0, limit);
-    await sendRecords(
-      c,
-      "mail.dead_letter.replayed",
-      chosen.map((l) => mailLetter(l.letter)),
-    );
-    // Each group is marked replayed as soon as the queue took it: should a later group be refused
-    // (the request then fails), the next call sends only what was not sent, never a group twice.
-    for (const group of sendable(chosen)) {
-      await c.env.MAIL.sendBatch(group.map((l) => ({ body: l.message, contentType: "json" })));
-      await store.markReplayed(
-        group.map((l) => l.letter.id),
-        c.get("clock").now(),
-      );
-    }
-    return c.json({ replayed: chosen.length, more: letters.length > limit }, 200);
+    return c.json(await replayPendingMail(c, limit, tenant_id), 200);
   });
-
-/** Queues takes at most 100 messages and 256 KB per sendBatch: groups of letters whose messages stay under both. */
-function sendable<L extends { message: unknown }>(letters: readonly L[]): L[][] {
-  const groups: L[][] = [];
-  let group: L[] = [];
-  let bytes = 0;
-  for (const letter of letters) {
-    const size = JSON.stringify(letter.message).length + 100;
-    if (group.length > 0 && (group.length === 100 || bytes + size > 200_000)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(letter);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
-}

@@ -1,0 +1,1 @@
+ALTER TABLE `mail_dead_letters` ADD `claimed_at` text;

@@ -1,0 +1,149 @@
+// Replaying a mail dead letter sends it, then marks it replayed. When the mark failed (D1, for a
+// moment) the letter stayed pending, and the next replay or `replay-pending` sent the mail again.
+// A replay now claims its letters first (one conditional UPDATE), sends, then marks: a letter
+// under a live claim is sent by no other replay, and one whose claim outlived its lifetime (the
+// replay died mid-way) is pending again, sent at most once more (docs/notifications.md).
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MIGRATIONS } from "../../src/generated/migrations";
+import { manualClock } from "../../src/kernel/clock";
+import { mailDeadLetterStore } from "../../src/kernel/notify/dead-letters";
+import { REPLAY_CLAIM_MS } from "../../src/kernel/notify/replay";
+import { modules } from "../../src/modules";
+import { testApp } from "../helpers";
+import { callerOf, newTenant, rootKey } from "../identity/helpers";
+
+beforeEach(() => vi.spyOn(console, "error").mockImplementation(() => {}));
+afterEach(() => vi.restoreAllMocks());
+
+/** A platform whose D1 refuses the statement that marks mail letters replayed while `down.mark`, and whose MAIL queue keeps the mail ids it takes (refusing all while `down.queue`). */
+function platform() {
+  const down = { mark: false, queue: false };
+  const taken: string[] = [];
+  const DB = new Proxy(env.DB, {
+    get(target, name) {
+      if (name === "prepare") {
+        return (query: string) => {
+          if (down.mark && /^update "mail_dead_letters" set "replayed_at"/.test(query)) {
+            throw new Error("D1_ERROR: mail_dead_letters unavailable");
+          }
+          return target.prepare(query);
+        };
+      }
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const refuse = () => {
+    if (down.queue) throw new Error("Queue send failed: service unavailable");
+  };
+  const MAIL = {
+    send: async (body: { id: string }) => {
+      refuse();
+      taken.push(body.id);
+    },
+    sendBatch: async (messages: readonly MessageSendRequest<{ id: string }>[]) => {
+      refuse();
+      taken.push(...messages.map((m) => m.body.id));
+    },
+  } as unknown as Queue;
+  const clock = manualClock("2026-07-03T10:00:00.000Z");
+  const call = callerOf(testApp(modules, { DB, MAIL }, MIGRATIONS, clock).fetch);
+  const replay = (id: string) =>
+    call(`/api/v1/platform/mail/dead-letters/${id}/replay`, { token: rootKey(), method: "POST" });
+  const replayPending = (tenantId: string) =>
+    call("/api/v1/platform/mail/replay-dead-letters", { token: rootKey(), body: { tenant_id: tenantId } });
+  return { down, taken, clock, replay, replayPending };
+}
+
+/** `n` mail dead letters of tenant `tenantId`: their letter ids and mail ids. */
+async function lettersOf(tenantId: string, n: number) {
+  const store = mailDeadLetterStore(env.DB);
+  const mailIds: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `claim-${tenantId}-${i}`;
+    const message = {
+      id: `msg-${id}`,
+      attempts: 31,
+      body: { v: 1, id, tenant_id: tenantId, kind: "identity.verify-email" },
+    } as unknown as Message<unknown>;
+    await store.store("plinth-mail-dlq", message, "retries exhausted", new Date());
+    mailIds.push(id);
+  }
+  const ids = (await store.list(100, { tenantId })).map((l) => l.id);
+  return { ids, mailIds };
+}
+
+describe("a mail dead letter whose replay could not be marked", () => {
+  it("is not sent again by a second replay, nor by replay-pending, while its claim lives", async () => {
+    const t = await newTenant("claim");
+    const { ids, mailIds } = await lettersOf(t.id, 1);
+    const p = platform();
+
+    p.down.mark = true;
+    expect((await p.replay(ids[0] ?? "")).status).toBe(500);
+    p.down.mark = false;
+    expect(p.taken).toEqual(mailIds);
+
+    const again = await p.replay(ids[0] ?? "");
+    expect(again.status, JSON.stringify(again.body)).toBe(409);
+    expect(again.body.code).toBe("conflict");
+    const pending = await p.replayPending(t.id);
+    expect(pending.body).toEqual({ replayed: 0, more: false });
+    expect(p.taken).toEqual(mailIds);
+  });
+
+  it("is pending again once its claim outlived the claim's lifetime (a replay that died), and sent once more", async () => {
+    const t = await newTenant("claim");
+    const { ids, mailIds } = await lettersOf(t.id, 1);
+    const p = platform();
+    p.down.mark = true;
+    expect((await p.replay(ids[0] ?? "")).status).toBe(500);
+    p.down.mark = false;
+
+    p.clock.advance(REPLAY_CLAIM_MS - 1_000);
+    expect((await p.replayPending(t.id)).body).toEqual({ replayed: 0, more: false });
+    p.clock.advance(2_000);
+    expect((await p.replayPending(t.id)).body).toEqual({ replayed: 1, more: false });
+    expect((await p.replayPending(t.id)).body).toEqual({ replayed: 0, more: false });
+    expect(p.taken).toEqual([...mailIds, ...mailIds]);
+  });
+
+  it("by replay-pending is not sent again by the next replay-pending", async () => {
+    const t = await newTenant("claim");
+    const { mailIds } = await lettersOf(t.id, 3);
+    const p = platform();
+    p.down.mark = true;
+    expect((await p.replayPending(t.id)).status).toBe(500);
+    p.down.mark = false;
+    expect([...p.taken].sort()).toEqual([...mailIds].sort());
+
+    expect((await p.replayPending(t.id)).body).toEqual({ replayed: 0, more: false });
+    expect([...p.taken].sort()).toEqual([...mailIds].sort());
+  });
+});
+
+describe("claims", () => {
+  it("two replays of one letter at once send it once", async () => {
+    const t = await newTenant("claim");
+    const { ids, mailIds } = await lettersOf(t.id, 1);
+    const p = platform();
+    const statuses = (await Promise.all([p.replay(ids[0] ?? ""), p.replay(ids[0] ?? "")])).map((r) => r.status);
+    expect(statuses.sort()).toEqual([202, 409]);
+    expect(p.taken).toEqual(mailIds);
+  });
+
+  it("a replay the mail queue refused leaves its letter pending at once, not after the claim's lifetime", async () => {
+    const t = await newTenant("claim");
+    const { ids, mailIds } = await lettersOf(t.id, 2);
+    const p = platform();
+    p.down.queue = true;
+    expect((await p.replay(ids[0] ?? "")).status).toBe(500);
+    expect((await p.replayPending(t.id)).status).toBe(500);
+    p.down.queue = false;
+    expect(p.taken).toEqual([]);
+
+    expect((await p.replayPending(t.id)).body).toEqual({ replayed: 2, more: false });
+    expect([...p.taken].sort()).toEqual([...mailIds].sort());
+  });
+});
