@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { createQueueHandler } from "../../src/kernel/events/queue";
+import { letterKey } from "../../src/kernel/queues/letter-key";
 import { testApp } from "../helpers";
 import { callerOf, rootKey } from "../identity/helpers";
 
@@ -107,5 +108,18 @@ describe("an event reaching the dead-letter queue more than once", () => {
     const waiting = await lettersOf(tenant, true);
     expect(waiting.map((l) => [l.id, l.message_id, l.replayed_at])).toEqual([[letter.id, `ident-${run}-m6`, null]]);
     expect(await replayAll([letter.id])).toEqual([e.id]);
+  });
+});
+
+describe("a letter's key", () => {
+  it("is what migration 0016 gave the letters stored before it (SQLite's json_array), so they match later copies", async () => {
+    for (const [tenant, id] of [
+      ["t_01", "01KWH0WWM0F246B7S47YMJ67W5"],
+      [null, "évènement/1"],
+      ['t "quoted"', "a\\b"],
+    ] as const) {
+      const row = await env.DB.prepare("select json_array('event', ?, ?) as k").bind(tenant, id).first<{ k: string }>();
+      expect(await letterKey("event", { id, tenant_id: tenant ?? undefined })).toBe(row?.k);
+    }
   });
 });
