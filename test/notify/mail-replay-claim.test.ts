@@ -124,6 +124,30 @@ describe("a mail dead letter whose replay could not be marked", () => {
 });
 
 describe("claims", () => {
+  it("a page of 100 small letters, sent in one group, is marked replayed and its claims ended, within D1's bound parameters", async () => {
+    const t = await newTenant("claim");
+    const { mailIds } = await lettersOf(t.id, 100);
+    const p = platform();
+    const first = await p.replayPending(t.id);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toEqual({ replayed: 100, more: false });
+    // Were any left claimed but not marked, they would be sent again once the claims lapsed.
+    p.clock.advance(REPLAY_CLAIM_MS + 1_000);
+    expect((await p.replayPending(t.id)).body).toEqual({ replayed: 0, more: false });
+    expect([...p.taken].sort()).toEqual([...mailIds].sort());
+  });
+
+  it("a page of 100 the queue refused is pending again at once, all of it", async () => {
+    const t = await newTenant("claim");
+    const { mailIds } = await lettersOf(t.id, 100);
+    const p = platform();
+    p.down.queue = true;
+    expect((await p.replayPending(t.id)).status).toBe(500);
+    p.down.queue = false;
+    expect((await p.replayPending(t.id)).body).toEqual({ replayed: 100, more: false });
+    expect([...p.taken].sort()).toEqual([...mailIds].sort());
+  });
+
   it("two replays of one letter at once send it once", async () => {
     const t = await newTenant("claim");
     const { ids, mailIds } = await lettersOf(t.id, 1);

@@ -205,7 +205,8 @@ export function mailDeadLetterStore(db: D1Database) {
      * refused them), so they are pending at once rather than after the claim's lifetime.
      */
     async release(ids: readonly string[], claimedAt: Date): Promise<void> {
-      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
+      // Two parameters besides the ids: the bound null and the claim's time.
+      for (const run of chunked(ids, D1_MAX_PARAMS - 2)) {
         await orm
           .update(t)
           .set({ claimedAt: null })
@@ -251,12 +252,13 @@ export function mailDeadLetterStore(db: D1Database) {
       });
     },
     /**
-     * Marks letters replayed, their claims done. In statements of at most D1's bound parameters (the time is one):
-     * a page of 100 letters, the replay's default, is 101 parameters in one statement, which D1
-     * refuses after the letters were sent, leaving them pending to be sent again.
+     * Marks letters replayed, their claims done. In statements of at most D1's bound parameters
+     * (the time and the claim's null are two; drizzle binds a null too): a page of 100 letters,
+     * the replay's default, is 102 parameters in one statement, which D1 refuses after the
+     * letters were sent, leaving them claimed, to be sent again once the claims lapse.
      */
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
-      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
+      for (const run of chunked(ids, D1_MAX_PARAMS - 2)) {
         await orm.update(t).set({ replayedAt: now.toISOString(), claimedAt: null }).where(inArray(t.id, run));
       }
     },
