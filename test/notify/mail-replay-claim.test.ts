@@ -13,7 +13,9 @@ import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
 import { callerOf, newTenant, rootKey } from "../identity/helpers";
 
-beforeEach(() => vi.spyOn(console, "error").mockImplementation(() => {}));
+beforeEach(() => {
+  vi.spyOn(console, "error").mockImplementation(() => {});
+});
 afterEach(() => vi.restoreAllMocks());
 
 /** A platform whose D1 refuses the statement that marks mail letters replayed while `down.mark`, and whose MAIL queue keeps the mail ids it takes (refusing all while `down.queue`). */
@@ -81,9 +83,12 @@ describe("a mail dead letter whose replay could not be marked", () => {
     const p = platform();
 
     p.down.mark = true;
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     expect((await p.replay(ids[0] ?? "")).status).toBe(500);
     p.down.mark = false;
     expect(p.taken).toEqual(mailIds);
+    // The 500 does not hide that the mail went.
+    expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain("replayed but not marked");
 
     const again = await p.replay(ids[0] ?? "");
     expect(again.status, JSON.stringify(again.body)).toBe(409);

@@ -36,7 +36,7 @@ export async function replayMailDeadLetter(c: Context<AppEnv>, id: string): Prom
     await release(c, store, [id], now);
     throw error;
   }
-  await store.markReplayed([id], now);
+  await marked(c, store, [id], now);
 }
 
 /**
@@ -64,7 +64,9 @@ export async function replayPendingMail(
     for (const group of sendable(chosen)) {
       await c.env.MAIL.sendBatch(group.map((l) => ({ body: l.message, contentType: "json" })));
       unsent = unsent.slice(group.length);
-      await store.markReplayed(
+      await marked(
+        c,
+        store,
         group.map((l) => l.letter.id),
         now,
       );
@@ -79,6 +81,23 @@ export async function replayPendingMail(
     throw error;
   }
   return { replayed: chosen.length, more: await store.hasPending(now, tenantId) };
+}
+
+/** Marks letters sent replayed; when D1 refuses, says they went (the request fails) and keep their claims. */
+async function marked(c: Context<AppEnv>, store: Store, ids: readonly string[], now: Date): Promise<void> {
+  try {
+    await store.markReplayed(ids, now);
+  } catch (error) {
+    c.get("log").error(
+      "mail dead letters replayed but not marked; their claims hold them, then they are pending again",
+      {
+        letters: ids.length,
+        claim_lapses_at: new Date(now.getTime() + REPLAY_CLAIM_MS).toISOString(),
+        ...errorFields(error),
+      },
+    );
+    throw error;
+  }
 }
 
 /** Gives up the claims on letters not sent; when D1 refuses, they wait out the claim's lifetime instead. */
