@@ -23,7 +23,7 @@ import { load } from "./lib/load.mjs";
 import { startOtlpSink } from "./lib/otlp-sink.mjs";
 import { PLINTH_CONFIG, plinthTraced, ROOT_KEY } from "./lib/plinth-config.mjs";
 import { consumerFigures } from "./lib/projection.mjs";
-import { applyMigrations, freePort, startWorker, stopAll } from "./lib/serve.mjs";
+import { applyMigrations, startWorker, stopAll } from "./lib/serve.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const scenario = process.argv[2] ?? "patch-one";
@@ -164,13 +164,14 @@ async function main() {
     main: path.join(ROOT, "src", "index.ts"),
     outdir: path.join(ROOT, "bench", ".tmp", "profile"),
   });
-  const inspectorPort = await freePort();
   const sink = TRACING === undefined ? undefined : await startOtlpSink();
   const config = sink ? plinthTraced(sink.url, Number(TRACING)) : PLINTH_CONFIG;
-  const { mf, url } = await startWorker({ ...config, scriptPath, inspectorPort });
+  const { mf, url } = await startWorker({ ...config, scriptPath, inspector: true });
   await applyMigrations(mf, "DB", path.join(ROOT, "migrations"));
   const origin = url.origin;
   const prepared = await make(origin);
+  // The port workerd bound for its inspector (ws://127.0.0.1:port); its target list is served over HTTP there.
+  const inspectorPort = (await mf.getInspectorURL()).port;
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   const target = targets.find((/** @type {{ title: string }} */ t) => !t.title.startsWith("core:")) ?? targets[0];
   const client = cdp(target.webSocketDebuggerUrl);

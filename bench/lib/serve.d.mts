@@ -27,8 +27,8 @@ export interface WorkerServeOptions {
   r2Buckets?: Record<string, string>;
   /** Binding -> Durable Object class exported by the bundle. */
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
-  /** Opens workerd's V8 inspector on this port (profile.mjs); none by default. */
-  inspectorPort?: number;
+  /** Opens workerd's V8 inspector on a port workerd picks (profile.mjs; `mf.getInspectorURL()` answers it); none by default. */
+  inspector?: boolean;
   /** A D1 binding to serve the SQL probe for (probeSql): tests read D1 without the synchronous proxy. */
   sqlProbe?: string;
 }
@@ -41,8 +41,6 @@ export interface Logs {
 
 /** The directory Miniflare's storage goes to (tmpfs when there is one), or null for the system's temporary directory. */
 export function storageDir(): string | null;
-/** A currently free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number>;
 /** Starts a Worker bundle on its own 127.0.0.1 port with in-memory storage. */
 export function startWorker(opts: WorkerServeOptions): Promise<{ mf: Miniflare; url: URL; logs: Logs }>;
 /** Stops one instance. */

@@ -2,7 +2,6 @@
  * Serving: one Miniflare instance per bundle, each on its own 127.0.0.1 port, in-memory storage.
  */
 import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { buildWorker } from "./build.mjs";
@@ -37,19 +36,6 @@ export function storageDir() {
 /** @type {Set<Miniflare>} every instance still running, so all can be stopped on exit. */
 const running = new Set();
 
-/** @returns {Promise<number>} a currently free TCP port on 127.0.0.1 */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = /** @type {net.AddressInfo} */ (srv.address());
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * @typedef {object} WorkerServeOptions
  * @property {string} scriptPath bundled entry module
@@ -63,7 +49,8 @@ export function freePort() {
  * @property {Record<string, string>} [r2Buckets] binding -> bucket name
  * @property {Record<string, { className: string, useSQLite?: boolean }>} [durableObjects]
  *   binding -> Durable Object class exported by the bundle
- * @property {number} [inspectorPort] opens workerd's V8 inspector on this port (profile.mjs)
+ * @property {boolean} [inspector] opens workerd's V8 inspector on a port workerd picks
+ *   (profile.mjs; `mf.getInspectorURL()` answers it)
  * @property {string} [sqlProbe] a D1 binding to serve the SQL probe for ({@link probeSql})
  */
 
@@ -198,7 +185,8 @@ export async function startWorker(opts) {
     cachePersist: false,
     durableObjectsPersist: false,
     cf: false, // do not fetch cf.json from the network
-    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
+    // 0 as for `port`: workerd binds the inspector's port itself, so no probe's port can be taken meanwhile.
+    ...(opts.inspector ? { inspectorPort: 0 } : {}),
     logRequests: false,
     log: new CountingLog(logs),
     handleStructuredLogs: (/** @type {{ level: string, message: string }} */ { level, message }) =>

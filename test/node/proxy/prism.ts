@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { freePort } from "../../../bench/lib/serve.mjs";
 
 /** A running Stoplight Prism validating proxy. */
 export interface Prism {
@@ -14,6 +13,15 @@ export interface Prism {
 }
 
 const START_TIMEOUT_MS = 60_000;
+
+/**
+ * The origin a line of Prism's output says it listens on (`… Prism is listening on
+ * http://127.0.0.1:41234`), or undefined for any other line. Only whole lines are read: a
+ * chunk can end inside the port's digits.
+ */
+export function listeningOrigin(line: string): string | undefined {
+  return /Prism is listening on (https?:\/\/[^\s/]+)\s*$/.exec(line)?.[1];
+}
 
 /** Ends the child and waits for it, with SIGKILL if SIGTERM is not enough. */
 function end(child: ChildProcess): Promise<void> {
@@ -29,15 +37,17 @@ function end(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts `prism proxy <document> <upstream>` on a free 127.0.0.1 port with
+ * Starts `prism proxy <document> <upstream>` on 127.0.0.1 with `--port 0`, so Prism binds a
+ * free port itself and the origin is read back from its output. A port picked free here first
+ * (a probe socket closed, then Prism started) could be taken by another suite's server in the
+ * seconds Prism takes to load the document, and Prism then exited with EADDRINUSE. With
  * `--errors=false`: every request is forwarded as it is, and each request or
  * response the document does not describe is logged as `Violation: …` and
  * listed in the response's `sl-violations` header.
  */
 export async function startPrism(root: string, documentPath: string, upstream: string): Promise<Prism> {
-  const port = await freePort();
   const cli = path.join(root, "node_modules/@stoplight/prism-cli/dist/index.js");
-  const args = [cli, "proxy", documentPath, upstream, "--host", "127.0.0.1", "--port", String(port), "--errors=false"];
+  const args = [cli, "proxy", documentPath, upstream, "--host", "127.0.0.1", "--port", "0", "--errors=false"];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", SCARF_ANALYTICS: "false" },
@@ -48,7 +58,7 @@ export async function startPrism(root: string, documentPath: string, upstream: s
   process.once("exit", orphanGuard);
   let log = "";
   const violations: string[] = [];
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`Prism did not start within ${START_TIMEOUT_MS} ms:\n${log}`)),
       START_TIMEOUT_MS,
@@ -64,10 +74,11 @@ export async function startPrism(root: string, documentPath: string, upstream: s
         for (const line of lines) {
           const at = line.indexOf("Violation:");
           if (at >= 0) violations.push(line.slice(at).trim());
-        }
-        if (log.includes("Prism is listening on")) {
-          clearTimeout(timer);
-          resolve();
+          const origin = listeningOrigin(line);
+          if (origin) {
+            clearTimeout(timer);
+            resolve(origin);
+          }
         }
       };
     };
@@ -82,11 +93,12 @@ export async function startPrism(root: string, documentPath: string, upstream: s
     process.off("exit", orphanGuard);
     await end(child);
   };
+  let origin: string;
   try {
-    await ready;
+    origin = await ready;
   } catch (error) {
     await stop();
     throw error;
   }
-  return { origin: `http://127.0.0.1:${port}`, violations, output: () => log, stop };
+  return { origin, violations, output: () => log, stop };
 }
