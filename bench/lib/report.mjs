@@ -125,7 +125,8 @@ export function rowsOf(scenarios, results, skipped) {
 }
 
 /**
- * Notes worth reading after a run: non-2xx status codes per scenario, and Worker log lines.
+ * Notes worth reading after a run: non-2xx status codes and connection errors per scenario,
+ * workerd's idle-timeout sweeps ({@link import("./load.mjs").idleSweeps}), and Worker log lines.
  * @param {{ name: string }[]} scenarios
  * @param {Map<string, import("./load.mjs").LoadResult[]>} results
  * @param {Map<string, { logs: import("./serve.mjs").Logs }>} servers
@@ -143,6 +144,13 @@ export function runNotes(scenarios, results, servers) {
     }
     const list = Object.entries(kinds).map(([k, n]) => `${n}× ${k}`);
     if (list.length) notes.push(`${s.name}: connection errors: ${list.join(", ")}`);
+    const sweeps = (results.get(s.name) ?? []).flatMap((r) => r.sweeps ?? []);
+    if (sweeps.length) {
+      const at = sweeps.map((w) => `${w.count} at ${(w.atMs / 1000).toFixed(1)} s`).join(", ");
+      notes.push(
+        `${s.name}: workerd closed its idle keep-alive connections at once ${sweeps.length} time(s) (${at} into a measurement): resets of requests it never read, left out of the errors (bench/README.md, "Connection errors")`,
+      );
+    }
   }
   for (const [name, { logs }] of servers) {
     if (logs.count === 0) continue;

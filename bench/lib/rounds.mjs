@@ -132,8 +132,9 @@ export async function measure({ scenarios, origins, method, notes, skipped }) {
       );
       results.get(s.name)?.push(r);
       const bad = r.non2xx + r.errors > 0 ? `  non-2xx ${r.non2xx} errors ${r.errors}` : "";
+      const swept = r.swept > 0 ? `  (${r.swept} reset(s) of workerd's idle sweep, not counted)` : "";
       console.log(
-        `bench: round ${round + 1}/${method.rounds} ${s.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${bad}`,
+        `bench: round ${round + 1}/${method.rounds} ${s.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${bad}${swept}`,
       );
     }
   }
