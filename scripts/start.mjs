@@ -9,16 +9,10 @@ import { MIGRATIONS_FOLDER, migrateD1Quietly, migrateLibsql } from "./lib/db-mig
 import { anotherStartLines, endReplays, owedReplays, trackRun, uncleanStopLines } from "./lib/dev-crash.mjs";
 import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
+import { wranglerTomlSettled } from "./lib/dev-settle.mjs";
 import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
-import {
-  superviseDev,
-  watchDevVars,
-  watchManifests,
-  watchMigrations,
-  watchSources,
-  watchWranglerToml,
-  wranglerTomlSettled,
-} from "./lib/dev-supervisor.mjs";
+import { superviseDev } from "./lib/dev-supervisor.mjs";
+import { watchDevVars, watchManifests, watchMigrations, watchSources, watchWranglerToml } from "./lib/dev-watch.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 

@@ -17,24 +17,3 @@ export declare function superviseDev(ports: SupervisorPorts): {
   rewrote(): void;
   stop(signal: string): void;
 };
-export declare function watchSources(root: string, onChange: () => void, quietMs?: number): () => void;
-export declare function watchDevVars(root: string, onChange: () => void, quietMs?: number): () => void;
-export declare function watchWranglerToml(root: string, onChange: () => void, quietMs?: number): () => void;
-export declare function watchManifests(root: string, onChange: () => void, quietMs?: number): () => void;
-export declare function watchMigrations(
-  dir: string,
-  onNew: (names: string[]) => void,
-  quietMs?: number,
-  onRewritten?: (names: string[]) => void,
-): () => void;
-export declare function settleFile(
-  file: string,
-  options: { quietMs?: number; timeoutMs?: number; complete: (text: string) => boolean | Promise<boolean> },
-): Promise<{ text: string | null; complete: boolean }>;
-export declare function wranglerTomlReadable(file: string): Promise<boolean>;
-export declare function wranglerTomlSettled(
-  root: string,
-  startedAt: number,
-  quietMs?: number,
-  windowMs?: number,
-): Promise<boolean>;

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSources, refreshGenerated } from "../../scripts/lib/dev-generated.mjs";
-import { watchManifests, watchWranglerToml } from "../../scripts/lib/dev-supervisor.mjs";
+import { watchManifests, watchWranglerToml } from "../../scripts/lib/dev-watch.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const copy = mkdtempSync(join(tmpdir(), "plinth-generated-"));

@@ -1,6 +1,7 @@
-// npm start's supervision of wrangler dev (scripts/lib/dev-supervisor.mjs): a Worker that
-// fails to load after it was up is started again at the next source change, rather than
-// ending npm start; before it was up, and on Ctrl-C, an exit ends everything as before.
+// npm start's supervision of wrangler dev (scripts/lib/dev-supervisor.mjs; its watches in
+// dev-watch.mjs, wrangler.toml's settling in dev-settle.mjs): a Worker that fails to load
+// after it was up is started again at the next source change, rather than ending npm start;
+// before it was up, and on Ctrl-C, an exit ends everything as before.
 import { EventEmitter } from "node:events";
 import {
   closeSync,
@@ -17,16 +18,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  settleFile,
-  superviseDev,
-  watchDevVars,
-  watchMigrations,
-  watchSources,
-  watchWranglerToml,
-  wranglerTomlReadable,
-  wranglerTomlSettled,
-} from "../../scripts/lib/dev-supervisor.mjs";
+import { settleFile, wranglerTomlReadable, wranglerTomlSettled } from "../../scripts/lib/dev-settle.mjs";
+import { superviseDev } from "../../scripts/lib/dev-supervisor.mjs";
+import { watchDevVars, watchMigrations, watchSources, watchWranglerToml } from "../../scripts/lib/dev-watch.mjs";
 
 class FakeChild extends EventEmitter {
   killed: string[] = [];
