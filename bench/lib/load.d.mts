@@ -26,7 +26,10 @@ export interface LoadResult {
 }
 
 /** The resets of a measurement's errors that workerd's idle-timeout sweeps explain (see load.mjs). */
-export function idleSweeps(errors: { code: string; atMs: number }[]): { swept: number; sweeps: Sweep[] };
+export function idleSweeps(
+  errors: { code: string; atMs: number }[],
+  lastResponseAtMs: number,
+): { swept: number; sweeps: Sweep[] };
 
 /** Drives `url` with a fixed number of connections for `duration` seconds (autocannon). */
 export function load(opts: {
