@@ -9,8 +9,8 @@ import autocannon from "autocannon";
  */
 export const IDLE_TIMEOUT_MS = 5_000;
 /**
- * The longest pause between two resets of one sweep: seen, 34–44 connections within 15 ms, and on
- * a loaded machine 40 in clusters over 260 ms, 50–90 ms apart.
+ * The longest pause between two resets of one sweep: seen, 34–44 connections within 15 ms,
+ * and on a loaded machine 40 in clusters over 260 ms, 50–90 ms apart.
  */
 const SWEEP_GAP_MS = 100;
 /**
@@ -37,10 +37,11 @@ const SERVED_ON_MS = 250;
  * never read, so they are not plinth's answer.
  *
  * A sweep is two or more ECONNRESETs, each within SWEEP_GAP_MS of the one before, the first
- * at least IDLE_TIMEOUT_MS after the start (no connection can have idled that long before), with responses still coming
- * SERVED_ON_MS after it (the server went on serving: a Worker or workerd that died resets its
- * connections too, and is then answered by refusals or nothing). Anything else counts as before: a lone reset, resets
- * spread out, earlier ones, a burst nothing answered after, timeouts and any other error.
+ * at least IDLE_TIMEOUT_MS after the start (no connection can have idled that long before),
+ * with responses still coming SERVED_ON_MS after it (the server went on serving: a Worker or
+ * workerd that died resets its connections too, and is then answered by refusals or
+ * nothing). Anything else counts as before: a lone reset, resets spread out, earlier ones, a
+ * burst nothing answered after, timeouts and any other error.
  * @param {{ code: string, atMs: number }[]} errors every error of the measurement
  * @param {number} lastResponseAtMs when the last response came, ms after the start
  * @returns {{ swept: number, sweeps: Sweep[] }}
