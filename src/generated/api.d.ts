@@ -15663,7 +15663,7 @@ export interface operations {
                 };
             };
             /**
-             * @description If-Match names another version
+             * @description If-Match names another version; or, for a change of `url` or `events`, the endpoint changed after this request read it to check them
              *
              *     Also, from the platform:
              *     `version_conflict`: `If-Match` does not name the current version

@@ -5,6 +5,8 @@ import { tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
+import { type ExpectedVersion, versionMatches } from "../../kernel/http/if-match";
+import { staleVersion } from "../../kernel/http/stale-version";
 import {
   ETAG_HEADER,
   IdPageQuery,
@@ -118,7 +120,9 @@ const update = op.patch("/webhooks/{id}", {
     400: problem("invalid fields, or a refused URL"),
     403: problem(`${UNREADABLE}; a new URL counts every filter of the endpoint as new`),
     404: problem("no such endpoint"),
-    412: problem("If-Match names another version"),
+    412: problem(
+      "If-Match names another version; or, for a change of `url` or `events`, the endpoint changed after this request read it to check them",
+    ),
   },
 });
 
@@ -214,6 +218,21 @@ function allowedUrl(c: Context<AppEnv>, url: string): string {
   return check.url.href;
 }
 
+/**
+ * The version a PATCH writes over. One that changes the URL or the filters was checked against
+ * `held`, the endpoint as read (which filters it kept, which count as new): it writes over that
+ * version only, so a change landing in between (another admin widening the filters to `*`) is a
+ * 412 rather than sent to the new URL, or overwritten, unchecked. If-Match, when sent, must name
+ * that version too (`*` and a list naming it are met by it). Any other PATCH writes over what
+ * If-Match names, or blind.
+ */
+function checkedVersion(c: Context<AppEnv>, held: { version: number } | null): ExpectedVersion | undefined {
+  const expected = ifMatch(c);
+  if (!held) return expected;
+  if (!versionMatches(expected, held.version)) throw staleVersion("the endpoint", held.version);
+  return held.version;
+}
+
 /** The endpoint of the request's tenant, or 404 (another tenant's id answers the same). */
 const endpointOf = (c: Context<AppEnv>, id: string) => endpointOfTenant(c.env, tenantOf(c).id, id);
 
@@ -258,6 +277,9 @@ export const webhookRoutes = createRouter()
     const patch = c.req.valid("json");
     const url = patch.url === undefined ? undefined : allowedUrl(c, patch.url);
     const held = patch.events || url !== undefined ? await endpointOf(c, id) : null;
+    // Before the checks: a caller whose If-Match names another version gets its 412, not a 403
+    // about filters it never saw.
+    const expected = checkedVersion(c, held);
     if (held) {
       // The filters held before the write may be sent back as read (filters.ts, readable.ts); an
       // endpoint changed meanwhile keeps at most what it held a moment earlier. A new URL is a new
@@ -270,7 +292,7 @@ export const webhookRoutes = createRouter()
       ctx: ctxOf(c),
       tenant_id: tenant.id,
       id,
-      expected_version: ifMatch(c),
+      expected_version: expected,
       patch: { ...patch, ...(url === undefined ? {} : { url }) },
     });
     if (!result.ok) throw writeRefused(result);
