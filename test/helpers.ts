@@ -102,3 +102,22 @@ export async function runJobNamed(
   const runtime = { ...testRuntime(clock), modules, ...(options.log ? { log: options.log } : {}) };
   return runJob(entry, runtime, clock.now().getTime(), "manual");
 }
+
+/**
+ * The suite's D1, refusing each statement `refuses` picks (as D1 does for a moment) at the
+ * time it is prepared, as a failed write would: e.g. the mark of a dead-letter replay.
+ */
+export function d1Refusing(refuses: (query: string) => boolean): D1Database {
+  return new Proxy(env.DB, {
+    get(target, name) {
+      if (name === "prepare") {
+        return (query: string) => {
+          if (refuses(query)) throw new Error("D1_ERROR: table unavailable");
+          return target.prepare(query);
+        };
+      }
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

@@ -10,7 +10,7 @@ import { manualClock } from "../../src/kernel/clock";
 import { mailDeadLetterStore } from "../../src/kernel/notify/dead-letters";
 import { REPLAY_CLAIM_MS } from "../../src/kernel/notify/replay";
 import { modules } from "../../src/modules";
-import { testApp } from "../helpers";
+import { d1Refusing, testApp } from "../helpers";
 import { callerOf, newTenant, rootKey } from "../identity/helpers";
 
 beforeEach(() => {
@@ -22,20 +22,7 @@ afterEach(() => vi.restoreAllMocks());
 function platform() {
   const down = { mark: false, queue: false };
   const taken: string[] = [];
-  const DB = new Proxy(env.DB, {
-    get(target, name) {
-      if (name === "prepare") {
-        return (query: string) => {
-          if (down.mark && /^update "mail_dead_letters" set "replayed_at"/.test(query)) {
-            throw new Error("D1_ERROR: mail_dead_letters unavailable");
-          }
-          return target.prepare(query);
-        };
-      }
-      const value = Reflect.get(target, name);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const DB = d1Refusing((query) => down.mark && /^update "mail_dead_letters" set "replayed_at"/.test(query));
   const refuse = () => {
     if (down.queue) throw new Error("Queue send failed: service unavailable");
   };

@@ -1,10 +1,10 @@
-import { and, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
-import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { mailDeadLetters, mailSuppressions } from "../db/schema";
 import { letterKey } from "../queues/letter-key";
 import { stringField } from "../queues/message-fields";
+import { unclaimed } from "../queues/replay-claim";
 
 /** A stored mail dead letter as the operator sees it: never the content (it stays sealed in `message`). */
 export interface MailDeadLetter {
@@ -33,26 +33,11 @@ const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
   replayed_at: r.replayedAt,
 });
 
-/**
- * How long a replay's claim on a letter lives (replay.ts): a replay claims its letters, sends
- * them, then marks them replayed, in well under a minute. A claim older than this is a replay
- * that died (or could not mark) after the claim, perhaps after the send: its letter is pending
- * again, and may be sent once more, rather than lost.
- */
-export const REPLAY_CLAIM_MS = 10 * 60_000;
-
-/** Under no live claim at `now`: never claimed, released, or claimed longer than {@link REPLAY_CLAIM_MS} ago. */
-const unclaimed = (now: Date) =>
-  or(
-    isNull(mailDeadLetters.claimedAt),
-    lte(mailDeadLetters.claimedAt, new Date(now.getTime() - REPLAY_CLAIM_MS).toISOString()),
-  );
-
 /** Pending at `now` (of `tenantId`): not replayed, and under no live claim. */
 const pendingAt = (now: Date, tenantId?: string) =>
   and(
     isNull(mailDeadLetters.replayedAt),
-    unclaimed(now),
+    unclaimed(mailDeadLetters.claimedAt, now),
     tenantId ? eq(mailDeadLetters.tenantId, tenantId) : undefined,
   );
 
@@ -163,19 +148,6 @@ export function mailDeadLetterStore(db: D1Database) {
       return { letter: view(row), message };
     },
     /**
-     * Claims letter `id` for a replay at `now` ({@link REPLAY_CLAIM_MS}), replayed or not, unless
-     * another replay holds a live claim on it: in one conditional UPDATE, so of two replays at
-     * once one claims it. The letter and its queue message, or null when it is claimed (or gone).
-     */
-    async claim(id: string, now: Date): Promise<{ letter: MailDeadLetter; message: unknown } | null> {
-      const [row] = await orm
-        .update(t)
-        .set({ claimedAt: now.toISOString() })
-        .where(and(eq(t.id, id), unclaimed(now)))
-        .returning();
-      return row ? { letter: view(row), message: JSON.parse(row.body) } : null;
-    },
-    /**
      * Claims up to `limit` pending letters (not replayed, under no live claim), oldest first, for
      * a replay at `now`, with their queue messages: in one UPDATE, so two replays at once claim
      * none of the same letters.
@@ -199,19 +171,6 @@ export function mailDeadLetterStore(db: D1Database) {
     async hasPending(now: Date, tenantId?: string): Promise<boolean> {
       const row = await orm.select({ id: t.id }).from(t).where(pendingAt(now, tenantId)).limit(1).get();
       return row !== undefined;
-    },
-    /**
-     * Gives up the claims a replay took at `claimedAt` on letters it did not send (the queue
-     * refused them), so they are pending at once rather than after the claim's lifetime.
-     */
-    async release(ids: readonly string[], claimedAt: Date): Promise<void> {
-      // Two parameters besides the ids: the bound null and the claim's time.
-      for (const run of chunked(ids, D1_MAX_PARAMS - 2)) {
-        await orm
-          .update(t)
-          .set({ claimedAt: null })
-          .where(and(inArray(t.id, run), eq(t.claimedAt, claimedAt.toISOString())));
-      }
     },
     /**
      * Forgets a letter the operator will never send: it no longer waits nor is replayed.
@@ -250,17 +209,6 @@ export function mailDeadLetterStore(db: D1Database) {
         const message: unknown = JSON.parse(r.body);
         return { letter: view(r), message };
       });
-    },
-    /**
-     * Marks letters replayed, their claims done. In statements of at most D1's bound parameters
-     * (the time and the claim's null are two; drizzle binds a null too): a page of 100 letters,
-     * the replay's default, is 102 parameters in one statement, which D1 refuses after the
-     * letters were sent, leaving them claimed, to be sent again once the claims lapse.
-     */
-    async markReplayed(ids: readonly string[], now: Date): Promise<void> {
-      for (const run of chunked(ids, D1_MAX_PARAMS - 2)) {
-        await orm.update(t).set({ replayedAt: now.toISOString(), claimedAt: null }).where(inArray(t.id, run));
-      }
     },
   };
 }

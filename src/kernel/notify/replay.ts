@@ -1,13 +1,11 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { errorFields } from "../log";
 import { sendRecords } from "../queues/dead-letter-audit";
-import { mailDeadLetterStore, mailLetter, REPLAY_CLAIM_MS } from "./dead-letters";
+import { marked, REPLAY_CLAIM_MS, released, replayUnderClaim } from "../queues/replay-claim";
+import { mailDeadLetterStore, mailLetter } from "./dead-letters";
 
 export { REPLAY_CLAIM_MS };
-
-type Store = ReturnType<typeof mailDeadLetterStore>;
 
 /**
  * Replays one mail dead letter (any, replayed or not): its message goes back on `MAIL` as it
@@ -19,24 +17,13 @@ type Store = ReturnType<typeof mailDeadLetterStore>;
  * another replay holds it.
  */
 export async function replayMailDeadLetter(c: Context<AppEnv>, id: string): Promise<void> {
-  const store = mailDeadLetterStore(c.env.DB);
-  const now = c.get("clock").now();
-  if (!(await store.get(id))) throw new AppError("not_found", { detail: "no such mail dead letter" });
-  const claimed = await store.claim(id, now);
-  if (!claimed) {
-    throw new AppError("conflict", {
-      detail: `another replay of this mail dead letter is under way (or died, or could not mark it replayed); it is pending again ${REPLAY_CLAIM_MS / 60_000} minutes after that replay began`,
-    });
-  }
-  try {
+  const found = await mailDeadLetterStore(c.env.DB).get(id);
+  if (!found) throw new AppError("not_found", { detail: "no such mail dead letter" });
+  await replayUnderClaim(c, "mail_dead_letters", id, c.get("clock").now(), async () => {
     // The tenant's audit record goes first: a replay is never left unrecorded.
-    await sendRecords(c, "mail.dead_letter.replayed", [mailLetter(claimed.letter)]);
-    await c.env.MAIL.send(claimed.message, { contentType: "json" });
-  } catch (error) {
-    await release(c, store, [id], now);
-    throw error;
-  }
-  await marked(c, store, [id], now);
+    await sendRecords(c, "mail.dead_letter.replayed", [mailLetter(found.letter)]);
+    await c.env.MAIL.send(found.message, { contentType: "json" });
+  });
 }
 
 /**
@@ -66,51 +53,21 @@ export async function replayPendingMail(
       unsent = unsent.slice(group.length);
       await marked(
         c,
-        store,
+        "mail_dead_letters",
         group.map((l) => l.letter.id),
         now,
       );
     }
   } catch (error) {
-    await release(
+    await released(
       c,
-      store,
+      "mail_dead_letters",
       unsent.map((l) => l.letter.id),
       now,
     );
     throw error;
   }
   return { replayed: chosen.length, more: await store.hasPending(now, tenantId) };
-}
-
-/** Marks letters sent replayed; when D1 refuses, says they went (the request fails) and keep their claims. */
-async function marked(c: Context<AppEnv>, store: Store, ids: readonly string[], now: Date): Promise<void> {
-  try {
-    await store.markReplayed(ids, now);
-  } catch (error) {
-    c.get("log").error(
-      "mail dead letters replayed but not marked; their claims hold them, then they are pending again",
-      {
-        letters: ids.length,
-        claim_lapses_at: new Date(now.getTime() + REPLAY_CLAIM_MS).toISOString(),
-        ...errorFields(error),
-      },
-    );
-    throw error;
-  }
-}
-
-/** Gives up the claims on letters not sent; when D1 refuses, they wait out the claim's lifetime instead. */
-async function release(c: Context<AppEnv>, store: Store, ids: readonly string[], claimedAt: Date): Promise<void> {
-  if (ids.length === 0) return;
-  try {
-    await store.release(ids, claimedAt);
-  } catch (error) {
-    c.get("log").error("mail dead letter claims not given up; pending again when they lapse", {
-      letters: ids.length,
-      ...errorFields(error),
-    });
-  }
 }
 
 /** Queues takes at most 100 messages and 256 KB per sendBatch: groups of letters whose messages stay under both. */

@@ -7,10 +7,11 @@ import { AppError } from "../errors";
 import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
+import { CLAIMED_ELSEWHERE } from "../queues/replay-claim";
 import { dismissMailDeadLetter } from "./dead-letter-dismissal";
 import { mailDeadLetterStore } from "./dead-letters";
 import { mailboxServes } from "./mailbox";
-import { REPLAY_CLAIM_MS, replayMailDeadLetter, replayPendingMail } from "./replay";
+import { replayMailDeadLetter, replayPendingMail } from "./replay";
 
 const MailSchema = z.object({
   id: z.string(),
@@ -76,9 +77,7 @@ const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
   responses: {
     202: { description: "re-queued (recorded in the tenant's audit log: `mail.dead_letter.replayed`)" },
     404: problem("no such mail dead letter"),
-    409: problem(
-      `\`conflict\`: another replay of the letter is under way, or died (or could not mark it replayed) less than ${REPLAY_CLAIM_MS / 60_000} minutes ago; it is pending again after that`,
-    ),
+    409: problem(CLAIMED_ELSEWHERE),
   },
 });
 

@@ -1,0 +1,140 @@
+import { isNull, lte, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { Context } from "hono";
+import { chunked, D1_MAX_PARAMS } from "../db/params";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { errorFields } from "../log";
+
+/**
+ * How long a replay's claim on a dead letter lives: a replay claims its letters, sends them,
+ * then marks them replayed, in well under a minute. A claim older than this is a replay that
+ * died (or could not mark) after the claim, perhaps after the send: its letter is pending
+ * again, and may be sent once more, rather than lost.
+ */
+export const REPLAY_CLAIM_MS = 10 * 60_000;
+
+/** Under no live claim at `now`: never claimed, released, or claimed longer than {@link REPLAY_CLAIM_MS} ago. */
+export const unclaimed = (claimedAt: SQLiteColumn, now: Date): SQL | undefined =>
+  or(isNull(claimedAt), lte(claimedAt, new Date(now.getTime() - REPLAY_CLAIM_MS).toISOString()));
+
+/** The dead-letter tables whose replays claim their letters (each has `id`, `replayed_at`, `claimed_at`). */
+export type ClaimedTable = "dead_letters" | "mail_dead_letters";
+
+/** Which letters, as the log and a 409 name them. */
+const LETTERS: Record<ClaimedTable, string> = { dead_letters: "event", mail_dead_letters: "mail" };
+
+/**
+ * The claim statements of a dead-letter table, one copy for event and mail letters. Written
+ * as SQL (quoted as drizzle writes it: tests that fail a table's writes match the statement),
+ * each within D1's bound parameters: the claim's time is one, the ids the rest.
+ */
+export function replayClaims(db: D1Database, table: ClaimedTable) {
+  const inList = (ids: readonly string[]) => ids.map(() => "?").join(", ");
+  return {
+    /**
+     * Claims letter `id` for a replay at `now`, replayed or not, unless another replay holds a
+     * live claim on it: in one conditional UPDATE, so of two replays at once one claims it.
+     * False when it is claimed (or gone).
+     */
+    async claim(id: string, now: Date): Promise<boolean> {
+      const lapsed = new Date(now.getTime() - REPLAY_CLAIM_MS).toISOString();
+      const claimed = await db
+        .prepare(
+          `update "${table}" set "claimed_at" = ? where "id" = ? and ("claimed_at" is null or "claimed_at" <= ?) returning "id"`,
+        )
+        .bind(now.toISOString(), id, lapsed)
+        .all();
+      return claimed.results.length > 0;
+    },
+    /**
+     * Gives up the claims a replay took at `claimedAt` on letters it did not send (the queue
+     * refused them), so they are pending at once rather than after the claim's lifetime.
+     */
+    async release(ids: readonly string[], claimedAt: Date): Promise<void> {
+      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
+        await db
+          .prepare(`update "${table}" set "claimed_at" = null where "id" in (${inList(run)}) and "claimed_at" = ?`)
+          .bind(...run, claimedAt.toISOString())
+          .run();
+      }
+    },
+    /**
+     * Marks letters replayed, their claims done, in statements of at most D1's bound parameters:
+     * a page of 100 letters in one statement would be refused after they were sent, leaving them
+     * claimed, to be sent again once the claims lapse.
+     */
+    async markReplayed(ids: readonly string[], now: Date): Promise<void> {
+      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
+        await db
+          .prepare(`update "${table}" set "replayed_at" = ?, "claimed_at" = null where "id" in (${inList(run)})`)
+          .bind(now.toISOString(), ...run)
+          .run();
+      }
+    },
+  };
+}
+
+/** A replay route's 409, as its OpenAPI response describes it. */
+export const CLAIMED_ELSEWHERE = `\`conflict\`: another replay of the letter is under way, or died (or could not mark it replayed) less than ${REPLAY_CLAIM_MS / 60_000} minutes ago; it is pending again after that`;
+
+/** The 409 of a replay of a letter another replay holds. */
+export const claimedElsewhere = (table: ClaimedTable) =>
+  new AppError("conflict", {
+    detail: `another replay of this ${LETTERS[table]} dead letter is under way (or died, or could not mark it replayed); it is pending again ${REPLAY_CLAIM_MS / 60_000} minutes after that replay began`,
+  });
+
+/**
+ * Replays letter `id` of `table` at `now` under a claim: claims it (409 while another replay
+ * holds it), runs `send` (its audit record and its message), and marks it replayed. A send
+ * that fails gives the claim up, so the letter can be replayed at once; a mark that fails
+ * keeps it, so no replay sends it again while the claim lives (the request fails, saying the
+ * letter went).
+ */
+export async function replayUnderClaim(
+  c: Context<AppEnv>,
+  table: ClaimedTable,
+  id: string,
+  now: Date,
+  send: () => Promise<void>,
+): Promise<void> {
+  const claims = replayClaims(c.env.DB, table);
+  if (!(await claims.claim(id, now))) throw claimedElsewhere(table);
+  try {
+    await send();
+  } catch (error) {
+    await released(c, table, [id], now);
+    throw error;
+  }
+  await marked(c, table, [id], now);
+}
+
+/** Marks letters sent replayed; when D1 refuses, says they went (the request fails) and they keep their claims. */
+export async function marked(c: Context<AppEnv>, table: ClaimedTable, ids: readonly string[], now: Date) {
+  try {
+    await replayClaims(c.env.DB, table).markReplayed(ids, now);
+  } catch (error) {
+    c.get("log").error(
+      `${LETTERS[table]} dead letters replayed but not marked; their claims hold them, then they are pending again`,
+      {
+        letters: ids.length,
+        claim_lapses_at: new Date(now.getTime() + REPLAY_CLAIM_MS).toISOString(),
+        ...errorFields(error),
+      },
+    );
+    throw error;
+  }
+}
+
+/** Gives up the claims on letters not sent; when D1 refuses, they wait out the claim's lifetime instead. */
+export async function released(c: Context<AppEnv>, table: ClaimedTable, ids: readonly string[], claimedAt: Date) {
+  if (ids.length === 0) return;
+  try {
+    await replayClaims(c.env.DB, table).release(ids, claimedAt);
+  } catch (error) {
+    c.get("log").error(`${LETTERS[table]} dead letter claims not given up; pending again when they lapse`, {
+      letters: ids.length,
+      ...errorFields(error),
+    });
+  }
+}
