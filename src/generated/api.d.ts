@@ -2854,7 +2854,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            /**
+             * @description `conflict`: another replay of the letter is under way, or died (or could not mark it replayed) less than 10 minutes ago; it is pending again after that
+             *
+             *     Also, from the platform:
+             *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)
+             */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -13557,7 +13562,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            /**
+             * @description `conflict`: another replay of the letter is under way, or died (or could not mark it replayed) less than 10 minutes ago; it is pending again after that
+             *
+             *     Also, from the platform:
+             *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)
+             */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -20,6 +20,7 @@ export const MIGRATIONS: readonly string[] = [
   "0015_mail_suppressions.sql",
   "0016_dead_letter_identity.sql",
   "0017_mail_replay_claim.sql",
+  "0018_event_replay_claim.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -42,4 +43,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0015_mail_suppressions.sql": ["mail_suppressions"],
   "0016_dead_letter_identity.sql": [],
   "0017_mail_replay_claim.sql": [],
+  "0018_event_replay_claim.sql": [],
 };

@@ -37,6 +37,8 @@ export const deadLetters = sqliteTable(
      * Null for letters stored before the column whose event had no id.
      */
     letterKey: text("letter_key"),
+    /** When a replay claimed the letter (queues/replay-claim.ts): no other replay sends it while the claim lives. */
+    claimedAt: text("claimed_at"),
   },
   (t) => [
     // Erasure and the sweep of erased tenants find a tenant's letters without scanning them all.
@@ -124,7 +126,7 @@ export const mailDeadLetters = sqliteTable(
      */
     letterKey: text("letter_key"),
     /**
-     * When a replay claimed the letter (notify/replay.ts): set before its message is sent,
+     * When a replay claimed the letter (queues/replay-claim.ts): set before its message is sent,
      * cleared as it is marked replayed. A claim older than the claim's lifetime is a replay that
      * died mid-way, and the letter is pending again.
      */

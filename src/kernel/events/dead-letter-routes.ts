@@ -3,6 +3,7 @@ import type { ModuleDef } from "../modules/types";
 import { DeadLetterPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
+import { CLAIMED_ELSEWHERE } from "../queues/replay-claim";
 import { appliedLetters } from "./dead-letter-applied";
 import { dismissDeadLetter } from "./dead-letter-dismissal";
 import { replayDeadLetter } from "./dead-letter-replay";
@@ -52,6 +53,7 @@ const replay = op.post("/platform/events/dead-letters/{id}/replay", {
   responses: {
     202: { description: "re-sent (recorded in the tenant's audit log: `events.dead_letter.replayed`)" },
     404: problem("no such dead letter"),
+    409: problem(CLAIMED_ELSEWHERE),
   },
 });
 

@@ -73,7 +73,8 @@ export function deadLetterStore(db: D1Database) {
           `insert into "dead_letters" (id, queue, message_id, event_type, tenant_id, body, attempts, received_at, letter_key)
            values (?, ?, ?, ?, ?, ?, ?, ?, ?)
            on conflict (letter_key) do update set queue = excluded.queue, message_id = excluded.message_id,
-             body = excluded.body, attempts = excluded.attempts, received_at = excluded.received_at, replayed_at = null
+             body = excluded.body, attempts = excluded.attempts, received_at = excluded.received_at, replayed_at = null,
+             claimed_at = null
              where dead_letters.replayed_at is not null and dead_letters.message_id <> excluded.message_id
            on conflict do nothing returning id`,
         )
@@ -169,9 +170,6 @@ export function deadLetterStore(db: D1Database) {
         .returning();
       const row = rows[0];
       return row ? { ...view(row), tenant_id: row.tenantId } : null;
-    },
-    async markReplayed(id: string, now: Date): Promise<void> {
-      await orm.update(t).set({ replayedAt: now.toISOString() }).where(eq(t.id, id));
     },
     /**
      * Counts by event type (null: the message had none), every tenant's, of the letters

@@ -7,6 +7,7 @@ import { deadLetterStore } from "../../kernel/events/dead-letters";
 import { IdPageQuery, IdParam, jsonResponse, listOf, page } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
+import { CLAIMED_ELSEWHERE } from "../../kernel/queues/replay-claim";
 
 const op = operations(["events"]);
 
@@ -26,6 +27,7 @@ const replay = op.post("/dead-letters/{id}/replay", {
   responses: {
     202: { description: "re-sent (recorded in the audit log: `events.dead_letter.replayed`)" },
     404: problem("no such dead letter in this tenant"),
+    409: problem(CLAIMED_ELSEWHERE),
   },
 });
 
