@@ -51,56 +51,52 @@ async function setup(events: string[]) {
   return { id, key, owner, read };
 }
 
+/**
+ * The key's PATCH of an endpoint the owner made with `events`, through an app where the owner
+ * changes the filters to `theirs` right after the handler read the endpoint: its answer, and the
+ * endpoint after it.
+ */
+async function racedPatch(
+  events: string[],
+  theirs: string[],
+  patch: { body: Record<string, unknown>; headers?: Record<string, string> },
+) {
+  const { id, key, owner, read } = await setup(events);
+  const app = racedApp();
+  app.race.between = async () => {
+    expect((await owner({ events: theirs })).status).toBe(200);
+  };
+  const res = await app.call(`/api/v1/admin/webhooks/${id}`, { method: "PATCH", token: key, ...patch });
+  return { res, after: await read() };
+}
+
 describe("a PATCH of an endpoint's URL or filters is pinned to the version it was checked against", () => {
   it("a URL-only PATCH without If-Match is a 412 when the filters were widened after the check", async () => {
-    const { id, key, owner, read } = await setup(["webhooks.*"]);
-    const app = racedApp();
-    app.race.between = async () => {
-      expect((await owner({ events: ["*"] })).status).toBe(200);
-    };
-    const moved = await app.call(`/api/v1/admin/webhooks/${id}`, {
-      method: "PATCH",
-      token: key,
-      body: { url: ELSEWHERE },
-    });
-    expect(moved.status, JSON.stringify(moved.body)).toBe(412);
-    expect(moved.headers.get("content-type")).toBe("application/problem+json");
-    expect(moved.body).toMatchObject({ code: "version_conflict", status: 412, current_version: 2 });
+    const { res, after } = await racedPatch(["webhooks.*"], ["*"], { body: { url: ELSEWHERE } });
+    expect(res.status, JSON.stringify(res.body)).toBe(412);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ code: "version_conflict", status: 412, current_version: 2 });
     // The key, which does not read `*`, did not send every event to its URL.
-    expect(await read()).toMatchObject({ url: HERE, events: ["*"], version: 2 });
+    expect(after).toMatchObject({ url: HERE, events: ["*"], version: 2 });
   });
 
   it("If-Match: * does not stand in for the version checked", async () => {
-    const { id, key, owner, read } = await setup(["webhooks.*"]);
-    const app = racedApp();
-    app.race.between = async () => {
-      expect((await owner({ events: ["*"] })).status).toBe(200);
-    };
-    const moved = await app.call(`/api/v1/admin/webhooks/${id}`, {
-      method: "PATCH",
-      token: key,
+    const { res, after } = await racedPatch(["webhooks.*"], ["*"], {
       headers: { "if-match": "*" },
       body: { url: ELSEWHERE },
     });
-    expect(moved.status, JSON.stringify(moved.body)).toBe(412);
-    expect(await read()).toMatchObject({ url: HERE, events: ["*"] });
+    expect(res.status, JSON.stringify(res.body)).toBe(412);
+    expect(after).toMatchObject({ url: HERE, events: ["*"] });
   });
 
   it("filters kept as read are a 412 when the endpoint was narrowed after the check", async () => {
-    const { id, key, owner, read } = await setup(["*"]);
-    const app = racedApp();
-    app.race.between = async () => {
-      expect((await owner({ events: ["webhooks.*"] })).status).toBe(200);
-    };
     // The key sends back the `*` it read, with a change of its own: allowed as kept, only over `*`.
-    const kept = await app.call(`/api/v1/admin/webhooks/${id}`, {
-      method: "PATCH",
-      token: key,
+    const { res, after } = await racedPatch(["*"], ["webhooks.*"], {
       body: { events: ["*", "webhooks.endpoint.created"] },
     });
-    expect(kept.status, JSON.stringify(kept.body)).toBe(412);
-    expect(kept.body).toMatchObject({ code: "version_conflict", current_version: 2 });
-    expect(await read()).toMatchObject({ events: ["webhooks.*"], version: 2 });
+    expect(res.status, JSON.stringify(res.body)).toBe(412);
+    expect(res.body).toMatchObject({ code: "version_conflict", current_version: 2 });
+    expect(after).toMatchObject({ events: ["webhooks.*"], version: 2 });
   });
 
   it("If-Match naming another version than the one checked is a 412 before any write", async () => {
