@@ -58,6 +58,10 @@ describe("the module contract, over src/ and durable-objects/", () => {
       // (`insert … select … where not exists`): drizzle's insert-select must name every column of
       // the table, defaults included, so this one statement is written out (notify/dead-letters.ts).
       "src/kernel/notify/dead-letters.ts",
+      // The event dead-letter store's insert takes back a replayed letter of the same event and
+      // ignores any other conflict: two `on conflict` clauses, the first conditional, written out as
+      // reviewed (a drizzle spelling of it failed test/kernel/event-packs.test.ts; not chased).
+      "src/kernel/events/dead-letters.ts",
     ]);
     expect(offenders(/\.prepare\(/, (f) => allowed.has(f))).toEqual([]);
   });
@@ -68,6 +72,8 @@ describe("the module contract, over src/ and durable-objects/", () => {
       "src/kernel/read-models/db.ts",
       "src/kernel/events/dead-letters.ts",
       "src/kernel/notify/dead-letters.ts",
+      // The replay claims on both dead-letter tables above.
+      "src/kernel/queues/replay-claim.ts",
       // Deleted recipients held beside the mail dead letters they refuse (same database).
       "src/kernel/notify/suppressions.ts",
       "src/kernel/notify/mailbox.ts",

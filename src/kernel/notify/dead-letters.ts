@@ -163,9 +163,7 @@ export function mailDeadLetterStore(db: D1Database) {
         .set({ claimedAt: now.toISOString() })
         .where(and(inArray(t.id, oldest), pendingAt(now, tenantId)))
         .returning();
-      return rows
-        .sort((a, b) => (a.id < b.id ? -1 : 1))
-        .map((r) => ({ letter: view(r), message: JSON.parse(r.body) as unknown }));
+      return rows.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => ({ letter: view(r), message: JSON.parse(r.body) }));
     },
     /** Whether a letter (of `tenantId`) is pending at `now`: not replayed, under no live claim. */
     async hasPending(now: Date, tenantId?: string): Promise<boolean> {

@@ -1,7 +1,9 @@
-import { isNull, lte, or, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, or, type SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Context } from "hono";
 import { chunked, D1_MAX_PARAMS } from "../db/params";
+import { deadLetters, mailDeadLetters } from "../db/schema";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { errorFields } from "../log";
@@ -24,13 +26,16 @@ export type ClaimedTable = "dead_letters" | "mail_dead_letters";
 /** Which letters, as the log and a 409 name them. */
 const LETTERS: Record<ClaimedTable, string> = { dead_letters: "event", mail_dead_letters: "mail" };
 
+/** The drizzle tables behind {@link ClaimedTable}. */
+const TABLES = { dead_letters: deadLetters, mail_dead_letters: mailDeadLetters } as const;
+
 /**
- * The claim statements of a dead-letter table, one copy for event and mail letters. Written
- * as SQL (quoted as drizzle writes it: tests that fail a table's writes match the statement),
- * each within D1's bound parameters: the claim's time is one, the ids the rest.
+ * The claim statements of a dead-letter table, one copy for event and mail letters, each within
+ * D1's bound parameters: the claim's time and the cleared claim are bound too, the ids the rest.
  */
 export function replayClaims(db: D1Database, table: ClaimedTable) {
-  const inList = (ids: readonly string[]) => ids.map(() => "?").join(", ");
+  const orm = drizzle(db);
+  const t = TABLES[table];
   return {
     /**
      * Claims letter `id` for a replay at `now`, replayed or not, unless another replay holds a
@@ -38,24 +43,23 @@ export function replayClaims(db: D1Database, table: ClaimedTable) {
      * False when it is claimed (or gone).
      */
     async claim(id: string, now: Date): Promise<boolean> {
-      const lapsed = new Date(now.getTime() - REPLAY_CLAIM_MS).toISOString();
-      const claimed = await db
-        .prepare(
-          `update "${table}" set "claimed_at" = ? where "id" = ? and ("claimed_at" is null or "claimed_at" <= ?) returning "id"`,
-        )
-        .bind(now.toISOString(), id, lapsed)
-        .all();
-      return claimed.results.length > 0;
+      const claimed = await orm
+        .update(t)
+        .set({ claimedAt: now.toISOString() })
+        .where(and(eq(t.id, id), unclaimed(t.claimedAt, now)))
+        .returning({ id: t.id });
+      return claimed.length > 0;
     },
     /**
      * Gives up the claims a replay took at `claimedAt` on letters it did not send (the queue
      * refused them), so they are pending at once rather than after the claim's lifetime.
      */
     async release(ids: readonly string[], claimedAt: Date): Promise<void> {
-      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
-        await db
-          .prepare(`update "${table}" set "claimed_at" = null where "id" in (${inList(run)}) and "claimed_at" = ?`)
-          .bind(...run, claimedAt.toISOString())
+      for (const run of chunked(ids, D1_MAX_PARAMS - 2)) {
+        await orm
+          .update(t)
+          .set({ claimedAt: null })
+          .where(and(inArray(t.id, run), eq(t.claimedAt, claimedAt.toISOString())))
           .run();
       }
     },
@@ -65,11 +69,8 @@ export function replayClaims(db: D1Database, table: ClaimedTable) {
      * claimed, to be sent again once the claims lapse.
      */
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
-      for (const run of chunked(ids, D1_MAX_PARAMS - 1)) {
-        await db
-          .prepare(`update "${table}" set "replayed_at" = ?, "claimed_at" = null where "id" in (${inList(run)})`)
-          .bind(now.toISOString(), ...run)
-          .run();
+      for (const run of chunked(ids, D1_MAX_PARAMS - 2)) {
+        await orm.update(t).set({ replayedAt: now.toISOString(), claimedAt: null }).where(inArray(t.id, run)).run();
       }
     },
   };
