@@ -62,7 +62,9 @@ export function mailDeadLetterStore(db: D1Database) {
      * queues/letter-key.ts): `stored` when this call stored it, `duplicate` when a letter of that
      * mail was there already (the same message delivered again, or sent back to the mail queue and
      * returned under a new message id); a letter already replayed whose mail comes back under
-     * another message id (the replay failed again) waits again, as this delivery (`stored`);
+     * another message id (the replay failed again) waits again, as this delivery (`stored`), and
+     * so does one a replay has claimed but not marked yet: its mail can fail again (a provider's 422)
+     * before the replay marks it, and that mark, which ends only its own claim, then leaves it;
      * `suppressed` when its recipient's account was deleted (suppressions.ts): refused in the same
      * statement that would store it, so no deletion can slip between a check and the insert.
      */
@@ -85,7 +87,8 @@ export function mailDeadLetterStore(db: D1Database) {
              reason = excluded.reason, body = excluded.body, attempts = excluded.attempts,
              received_at = excluded.received_at, recipient_digest = excluded.recipient_digest,
              replayed_at = null, claimed_at = null
-             where mail_dead_letters.replayed_at is not null and mail_dead_letters.message_id <> excluded.message_id
+             where (mail_dead_letters.replayed_at is not null or mail_dead_letters.claimed_at is not null)
+               and mail_dead_letters.message_id <> excluded.message_id
            on conflict do nothing returning id`,
         )
         .bind(

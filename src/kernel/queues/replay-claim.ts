@@ -64,13 +64,21 @@ export function replayClaims(db: D1Database, table: ClaimedTable) {
       }
     },
     /**
-     * Marks letters replayed, their claims done, in statements of at most D1's bound parameters:
-     * a page of 100 letters in one statement would be refused after they were sent, leaving them
-     * claimed, to be sent again once the claims lapse.
+     * Marks letters replayed, their claims (taken at `now`) done: only those the claim still holds,
+     * so a letter whose replayed message already failed again and came back as pending (the
+     * store takes it back) stays pending rather than said sent. In statements of at most D1's
+     * bound parameters (the time, the cleared claim and the claim's time are three): a page of 100
+     * letters in one statement would be refused after they were sent, leaving them claimed, to be
+     * sent again once the claims lapse.
      */
     async markReplayed(ids: readonly string[], now: Date): Promise<void> {
-      for (const run of chunked(ids, D1_MAX_PARAMS - 2)) {
-        await orm.update(t).set({ replayedAt: now.toISOString(), claimedAt: null }).where(inArray(t.id, run)).run();
+      const at = now.toISOString();
+      for (const run of chunked(ids, D1_MAX_PARAMS - 3)) {
+        await orm
+          .update(t)
+          .set({ replayedAt: at, claimedAt: null })
+          .where(and(inArray(t.id, run), eq(t.claimedAt, at)))
+          .run();
       }
     },
   };
