@@ -11,6 +11,7 @@ import {
   deliveryView,
   insertDelivery,
   isoOrNull,
+  keptTypes,
   pageDeliveries,
   pendingCount,
   readDelivery,
@@ -19,6 +20,7 @@ import {
 } from "../src/modules/webhooks/deliveries-table";
 import { clearEndpointState, putConfig } from "../src/modules/webhooks/endpoint-state";
 import { swapSealed } from "../src/modules/webhooks/endpoints-table";
+import { TEST_MESSAGE_TYPE } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { endpointActorAddress, redeliveredEvent, redeliveredOneEvent } from "../src/modules/webhooks/redelivery";
 import { DELIVER, EndpointDelivery, PRUNE_EVERY_MS, Timer } from "./webhook-endpoint/delivery";
@@ -156,6 +158,14 @@ export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolv
           failures: streak.failures,
           pending,
         };
+      });
+    }
+
+    keptTypes(input: RpcArgs<Rpc, "keptTypes">): Promise<RpcReply<Rpc, "keptTypes">> {
+      return this.receive("keptTypes", () => {
+        rpcArgs(EndpointRpc, "keptTypes", input);
+        // A test message carries no tenant data: its receiver may be anyone's.
+        return keptTypes(this.ctx.storage.sql, TEST_MESSAGE_TYPE);
       });
     }
 

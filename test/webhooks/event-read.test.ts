@@ -1,3 +1,5 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { ModuleDef } from "../../src/kernel/modules/types";
@@ -153,8 +155,65 @@ describe("webhook filters and what the caller may read", () => {
     expect(moved.body.errors).toEqual([expect.objectContaining({ path: "body.events.0" })]);
     const after = await call(`/api/v1/admin/webhooks/${id}`, { token: key });
     expect(after.body).toMatchObject({ url: "https://hooks.example.com/in", events: ["*"] });
-    // Narrowing to what the key reads is its to do.
-    expect((await patch({ events: ["webhooks.*"], url: "https://elsewhere.example.com/in" })).status).toBe(200);
+    // Narrowing to what the key reads is its to do (in place: a move is checked against what the
+    // endpoint follows and keeps, below).
+    expect((await patch({ events: ["webhooks.*"] })).status).toBe(200);
+  });
+
+  it("counts a new URL as the receiver of what the endpoint follows now and of every delivery it keeps", async () => {
+    const t = await newTenant();
+    const made = await call("/api/v1/admin/webhooks", { token: t.adminKey, body: endpoint(["*"]) });
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    const patchAs = (token: string, body: Record<string, unknown>) =>
+      call(`/api/v1/admin/webhooks/${id}`, { method: "PATCH", token, body });
+    const taker = "https://taker.example.com/in";
+    const blog = await newKey(t.adminKey, [WRITE, "blog.post.read"]);
+
+    // Narrowed to what the key reads and moved at once: what `*` routed to the endpoint until
+    // then (its queue) would leave for the new URL.
+    const narrowed = await patchAs(blog.key, { url: taker, events: ["blog.*"] });
+    expect(narrowed.status, JSON.stringify(narrowed.body)).toBe(403);
+    expect(narrowed.body.errors).toEqual([expect.objectContaining({ path: "body.url" })]);
+
+    // Narrowed by the admin first, the endpoint keeps in its log (queued, or delivered and kept
+    // for a redelivery, which goes to the endpoint's URL of the time) what `*` brought it: a key
+    // created, here. Moved, a redelivery would send it to the new URL.
+    const narrowing = await patchAs(t.adminKey, { events: ["blog.*"] });
+    expect(narrowing.status).toBe(200);
+    const test = await call(`/api/v1/admin/webhooks/${id}/test`, { method: "POST", token: t.adminKey });
+    expect(test.status).toBe(202);
+    const messageId = test.body.message_id as string;
+    await runInDurableObject(env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${id}`), (_, state) => {
+      state.storage.sql.exec(
+        "update deliveries set event_type = 'identity.key.created' where message_id = ?",
+        messageId,
+      );
+    });
+    const moved = await patchAs(blog.key, { url: taker });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(403);
+    expect(moved.body.errors).toEqual([
+      {
+        path: "body.url",
+        message: expect.stringContaining("identity.key.created, read with admin.keys.read"),
+      },
+    ]);
+    const after = await call(`/api/v1/admin/webhooks/${id}`, { token: t.adminKey });
+    expect(after.body).toMatchObject({ url: "https://hooks.example.com/in", events: ["blog.*"] });
+
+    // A key that reads it moves the endpoint; a move that keeps the URL is none. (What `*` routed to
+    // the endpoint meanwhile, if the queue has done so by now: the keys created, the refusals
+    // above, the endpoint's own changes.)
+    const keys = await newKey(t.adminKey, [
+      WRITE,
+      "blog.post.read",
+      "admin.keys.read",
+      "admin.audit.read",
+      "admin.webhooks.read",
+    ]);
+    expect((await patchAs(blog.key, { url: "https://hooks.example.com/in", events: ["blog.*"] })).status).toBe(200);
+    const allowed = await patchAs(keys.key, { url: taker });
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
   });
 });
 

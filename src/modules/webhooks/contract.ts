@@ -241,6 +241,11 @@ export const EndpointRpc = defineRpc({
       pending: z.number().int(),
     }),
   },
+  /**
+   * The event types of the deliveries it keeps, queued or in its log (a redelivery sends one to the
+   * endpoint's URL of the time), test messages aside: what a new URL would receive (readable.ts).
+   */
+  keptTypes: { args: z.object({}), reply: z.array(z.string()) },
   /** Re-encryption: the sealed secrets of the config this actor keeps (a copy of the registry's). */
   sealedSecrets: { args: z.object({}), reply: z.array(z.string()) },
   resealSecrets: {

@@ -231,6 +231,14 @@ export function pruneLog(sql: SqlStorage, keep: number): number {
   return sql.exec<{ n: number }>("select count(*) as n from deliveries").one().n;
 }
 
+/** The event types of the deliveries kept (queued or in the log), but `except`'s, sorted. */
+export function keptTypes(sql: SqlStorage, except: string): string[] {
+  return sql
+    .exec<{ t: string }>("select distinct event_type as t from deliveries where event_type != ? order by t", except)
+    .toArray()
+    .map((r) => r.t);
+}
+
 /** Forgets every delivery and attempt (a deleted endpoint). */
 export function clearDeliveries(sql: SqlStorage): void {
   sql.exec("delete from deliveries");

@@ -54,3 +54,39 @@ export function checkReadable(c: Context<AppEnv>, filters: readonly string[], he
     })),
   });
 }
+
+/**
+ * Refuses a new URL for an endpoint unless the caller may read everything it would receive there:
+ * the events of the filters it holds until the write lands (`held`, which route its queue till
+ * then, whatever the write's own filters), and every delivery it keeps (`kept`, their types:
+ * queued, or in its log, where a redelivery sends one to the endpoint's URL of the time). Else
+ * narrowing an admin's `*` endpoint to `blog.*` while pointing it elsewhere would send its queue
+ * there, and a redelivery its log's keys created and roles changed. 403 as {@link checkReadable},
+ * one `errors` entry on `body.url`.
+ */
+export function checkMove(c: Context<AppEnv>, held: readonly string[], kept: readonly string[]): void {
+  const principal = principalOf(c, "user", "api_key");
+  const { event_read } = c.get("platform");
+  const needs = [
+    ...held.map((filter) => ({ what: filter, permissions: permissionsFor(c, filter) })),
+    ...kept.map((type) => ({ what: type, permissions: [readPermission(event_read, type)].filter((p) => p !== null) })),
+  ];
+  const refused = needs.flatMap(({ what, permissions }) => {
+    const missing = permissions.filter((p) => !can(principal, p));
+    return missing.length > 0 ? [{ what, missing }] : [];
+  });
+  if (refused.length === 0) return;
+  const missing = [...new Set(refused.flatMap((r) => r.missing))].sort();
+  const parts = [...new Map(refused.map((r) => [r.what, `${r.what}, read with ${r.missing.join(", ")}`])).values()];
+  throw deny(c, {
+    rule: "event_read",
+    permissions: missing,
+    detail: `you do not hold ${missing.join(", ")}, which read what the endpoint follows or keeps: a new URL would receive it`,
+    errors: [
+      {
+        path: "body.url",
+        message: `a new URL receives what the endpoint follows and the deliveries it keeps: ${parts.join("; ")}; you do not hold it`,
+      },
+    ],
+  });
+}

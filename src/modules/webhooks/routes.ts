@@ -26,7 +26,7 @@ import { AttemptSchema, DeliverySchema, EndpointRpc, endpointActor, registry } f
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
 import { checkFilters, flagEndpoint, flagPage } from "./filters";
-import { checkReadable } from "./readable";
+import { checkMove, checkReadable } from "./readable";
 import {
   DeliveriesQuery,
   Delivery,
@@ -287,6 +287,8 @@ export const webhookRoutes = createRouter()
       const moved = url !== undefined && url !== held.url;
       if (patch.events) checkFilters(c, patch.events, held.events);
       checkReadable(c, patch.events ?? held.events, moved ? [] : held.events);
+      // What it follows until this write lands, and the deliveries it keeps, go to the new URL too.
+      if (moved) checkMove(c, held.events, await endpointActor(c.env, tenant.id, id).keptTypes({}));
     }
     const result = await registry(c.env, tenant.id).update({
       ctx: ctxOf(c),
