@@ -65,6 +65,9 @@ export function deadLetterStore(db: D1Database) {
      * delivered again, or sent back and returned under a new message id). A letter already
      * replayed whose event comes back under another message id (the replay failed again) waits
      * again, as this delivery: the same letter, pending, so nothing is lost and nothing doubled.
+     * So does one a replay has claimed but not marked yet: its event can fail again at once (a
+     * malformed one is a dead letter on its first delivery, settle.ts) before the replay marks
+     * it, and that mark, which ends only its own claim (queues/replay-claim.ts), then leaves it.
      */
     async store(queue: string, message: DeadLetterInput, reason: string, now: Date): Promise<boolean> {
       // Quoted as drizzle writes it: tests that fail this table's writes match the statement.
@@ -75,7 +78,8 @@ export function deadLetterStore(db: D1Database) {
            on conflict (letter_key) do update set queue = excluded.queue, message_id = excluded.message_id,
              body = excluded.body, attempts = excluded.attempts, received_at = excluded.received_at, replayed_at = null,
              claimed_at = null
-             where dead_letters.replayed_at is not null and dead_letters.message_id <> excluded.message_id
+             where (dead_letters.replayed_at is not null or dead_letters.claimed_at is not null)
+               and dead_letters.message_id <> excluded.message_id
            on conflict do nothing returning id`,
         )
         .bind(
