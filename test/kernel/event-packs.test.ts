@@ -208,7 +208,8 @@ describe("the consumer, given packs", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const { def, seen } = recordingModule(new Set());
     const sendBatch = vi.spyOn(env.EVENTS, "sendBatch");
-    const broken = { type: "x.y.z" };
+    // Without an id, a malformed event is its letter by its bytes: this test's own, not the next test's.
+    const broken = { type: "x.y.z", test: `bad-${run}` };
     const refused = event(32, { title: 42 });
     const id = `bad-${run}`;
     const { acked, retried } = await consume(consumer([def]), id, [pack(event(31), broken, refused, event(33))]);
@@ -233,7 +234,7 @@ describe("the consumer, given packs", () => {
       return prepare(query);
     });
     const id = `held-${run}`;
-    const bodies = [pack(event(51), { type: "x.y.z" }, event(52))];
+    const bodies = [pack(event(51), { type: "x.y.z", test: `held-${run}` }, event(52))];
     const first = await consume(handler, id, bodies);
     expect(first).toMatchObject({ acked: [], retried: [`${id}-0`] });
     expect(first.retry[0]).toHaveBeenCalledWith({ delaySeconds: retryDelaySeconds(2) });
