@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, isNull, lt, lte } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { deadLetters } from "../db/schema";
@@ -70,31 +70,40 @@ export function deadLetterStore(db: D1Database) {
      * it, and that mark, which ends only its own claim (queues/replay-claim.ts), then leaves it.
      */
     async store(queue: string, message: DeadLetterInput, reason: string, now: Date): Promise<boolean> {
-      // Quoted as drizzle writes it: tests that fail this table's writes match the statement.
-      const inserted = await db
-        .prepare(
-          `insert into "dead_letters" (id, queue, message_id, event_type, tenant_id, body, attempts, received_at, letter_key)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-           on conflict (letter_key) do update set queue = excluded.queue, message_id = excluded.message_id,
-             body = excluded.body, attempts = excluded.attempts, received_at = excluded.received_at, replayed_at = null,
-             claimed_at = null
-             where (dead_letters.replayed_at is not null or dead_letters.claimed_at is not null)
-               and dead_letters.message_id <> excluded.message_id
-           on conflict do nothing returning id`,
-        )
-        .bind(
-          newId(now.getTime()),
+      // A letter of this event already there is taken back, as this delivery, only when a replay
+      // sent or claimed it and the event came back under another message id; any other (the same
+      // message delivered again, a letter still pending) stays. The second clause ignores a
+      // conflict on the message id's own index.
+      const excluded = (column: string) => sql.raw(`excluded."${column}"`);
+      const inserted = await orm
+        .insert(t)
+        .values({
+          id: newId(now.getTime()),
           queue,
-          message.id,
-          stringField(message.body, "type"),
-          stringField(message.body, "tenant_id"),
-          JSON.stringify({ reason, body: message.body }),
-          message.attempts,
-          now.toISOString(),
-          await letterKey("event", message.body),
-        )
-        .all();
-      return inserted.results.length > 0;
+          messageId: message.id,
+          eventType: stringField(message.body, "type"),
+          tenantId: stringField(message.body, "tenant_id"),
+          body: JSON.stringify({ reason, body: message.body }),
+          attempts: message.attempts,
+          receivedAt: now.toISOString(),
+          letterKey: await letterKey("event", message.body),
+        })
+        .onConflictDoUpdate({
+          target: t.letterKey,
+          set: {
+            queue: excluded("queue"),
+            messageId: excluded("message_id"),
+            body: excluded("body"),
+            attempts: excluded("attempts"),
+            receivedAt: excluded("received_at"),
+            replayedAt: null,
+            claimedAt: null,
+          },
+          setWhere: and(or(isNotNull(t.replayedAt), isNotNull(t.claimedAt)), ne(t.messageId, excluded("message_id"))),
+        })
+        .onConflictDoNothing()
+        .returning({ id: t.id });
+      return inserted.length > 0;
     },
     /** A tenant's dead letters, newest first, after the cursor (an id). */
     async list(tenantId: string, limit: number, cursor: string | undefined): Promise<DeadLetter[]> {
