@@ -6,6 +6,7 @@ import { declaredSha256, streamsBody } from "../http/streamed-body";
 import { errorFields } from "../log";
 import { idempotencyOf, type StoredResponse } from "./contract";
 import { requestFingerprint } from "./fingerprint";
+import { idempotencyRecordKey } from "./record-key";
 
 /** How long a key is remembered: 24 h, as the contract says. */
 export const IDEMPOTENCY_TTL_MS = 86_400_000;
@@ -57,7 +58,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
       });
     }
     const fingerprint = requestFingerprint(c.get("config").ipHashKey, c.req.method, c.req.path, await bodyDigest(c));
-    const key = `${c.req.method} ${c.req.path} ${header}`;
+    const key = idempotencyRecordKey(c.req.method, c.req.path, header);
     const store = idempotencyOf(c.env, scope);
     const now = () => c.get("clock").now().getTime();
     const begun = await store.begin({ key, fingerprint, now: now(), leaseMs: LEASE_MS, waitMs: WAIT_MS });
