@@ -192,21 +192,38 @@ const misfit = fc.oneof(
   fc.integer({ min: 10, max: 2000 }).map((n) => JSON.parse(`${"[".repeat(n)}${"]".repeat(n)}`) as unknown),
 );
 
+type Container = Record<string, unknown> | unknown[];
+
+/** Every object and array inside `value` (itself included), each with its keys: the places a misfit can go. */
+function containers(value: unknown, out: Container[] = []): Container[] {
+  if (typeof value !== "object" || value === null) return out;
+  out.push(value as Container);
+  for (const v of Object.values(value)) containers(v, out);
+  return out;
+}
+
 /**
- * JSON bodies for `schema` with one thing wrong: a field's value swapped for a misfit, a
- * required field dropped, a stray field added, or (two times in seven) nothing wrong.
+ * JSON bodies for `schema` with one thing wrong, at any depth: a value swapped for a misfit, a
+ * field dropped, a stray field added, or (two times in seven) nothing wrong.
  */
 export function nearlyValidBody(schema: Schema, schemas: Schemas): fc.Arbitrary<string> {
   return fc
-    .tuple(validFor(schema, schemas), fc.nat(), misfit, fc.integer({ min: 0, max: 6 }))
-    .map(([valid, pick, odd, how]) => {
-      if (typeof valid !== "object" || valid === null || Array.isArray(valid)) return JSON.stringify(valid);
-      const body = { ...(valid as Record<string, unknown>) };
-      const keys = Object.keys(body);
-      const key = keys.length > 0 ? keys[pick % keys.length] : undefined;
-      if (how === 0 && key !== undefined) delete body[key];
-      else if (how === 1) body[`stray_${pick % 7}`] = odd;
-      else if (how <= 3 && key !== undefined) body[key] = odd;
+    .tuple(validFor(schema, schemas), fc.nat(), fc.nat(), misfit, fc.integer({ min: 0, max: 6 }))
+    .map(([valid, where, pick, odd, how]) => {
+      // A fresh copy: the valid value may be shared with fast-check's shrinker.
+      const body: unknown = JSON.parse(JSON.stringify(valid ?? null));
+      const places = containers(body);
+      const place = places[where % Math.max(1, places.length)];
+      if (place === undefined || how >= 4) return JSON.stringify(body);
+      const keys = Object.keys(place);
+      const key = keys[pick % Math.max(1, keys.length)];
+      if (Array.isArray(place)) {
+        if (how === 0 && key !== undefined) place.splice(Number(key), 1);
+        else if (how === 1) place.push(odd);
+        else if (key !== undefined) place[Number(key)] = odd;
+      } else if (how === 0 && key !== undefined) delete place[key];
+      else if (how === 1) place[`stray_${pick % 7}`] = odd;
+      else if (key !== undefined) place[key] = odd;
       return JSON.stringify(body);
     });
 }
