@@ -27,6 +27,29 @@ const TENANT_ID_WITHHELD: Record<string, string> = {
   suspendTenant: "suspends the seeded tenant: every later tenant request would be a 403",
 };
 
+// Operations that act on every tenant when their body names none: a request whose JSON body names
+// no tenant is not sent (the walk shares storage with the other test files of its workerd, whose
+// dead letters a platform-wide replay would send and whose sealed values it would re-encrypt).
+const EVERY_TENANT_UNLESS_NAMED: Record<string, string> = {
+  replayMailDeadLetters: "replays every tenant's pending mail dead letters",
+  reencryptSealedValues: "re-encrypts every tenant's sealed values",
+};
+
+/** Whether `req` would act on every tenant: no body, or a JSON object body with no `tenant_id`, to such an operation. */
+function everyTenant(op: Operation, req: FuzzRequest): boolean {
+  if (!(op.operationId in EVERY_TENANT_UNLESS_NAMED)) return false;
+  // Bytes as the Worker reads them: a leading byte-order mark dropped. No body names no tenant.
+  const text =
+    typeof req.body === "string" || req.body === undefined ? (req.body ?? "") : new TextDecoder().decode(req.body);
+  if (text.trim() === "") return true;
+  try {
+    const body: unknown = JSON.parse(text);
+    return typeof body === "object" && body !== null && !Array.isArray(body) && !("tenant_id" in body);
+  } catch {
+    return false;
+  }
+}
+
 const doc = (await (await SELF.fetch("http://plinth.test/openapi.json")).json()) as Parameters<typeof operationsOf>[0];
 const operations = operationsOf(doc);
 
@@ -134,7 +157,11 @@ describe("garbage input to every operation", () => {
 
   it("walks every operation the document serves", () => {
     expect(operations.length).toBeGreaterThan(50);
-    for (const id of [...Object.keys(EXCLUDED), ...Object.keys(TENANT_ID_WITHHELD)]) {
+    for (const id of [
+      ...Object.keys(EXCLUDED),
+      ...Object.keys(TENANT_ID_WITHHELD),
+      ...Object.keys(EVERY_TENANT_UNLESS_NAMED),
+    ]) {
       expect(operations.map((o) => o.operationId)).toContain(id);
     }
   });
@@ -150,6 +177,7 @@ describe("garbage input to every operation", () => {
     let pastAuth = 0;
     await fc.assert(
       fc.asyncProperty(requestsFor(op, creds, realIdsFor(op)), async (req) => {
+        fc.pre(!everyTenant(op, req));
         const { res, text } = await send(req);
         if (res.status !== 401 && res.status !== 403) pastAuth++;
         const wrong = violations(req, res, text);
