@@ -182,7 +182,8 @@ describe("built-in jobs", () => {
     const letter = (id: string, type: string, tenant = "t1") =>
       store.store(
         "plinth-events",
-        { id, body: { type, tenant_id: tenant }, attempts: 6 },
+        // Each its own event: letters are kept once per event (a body without an id, by its content).
+        { id, body: { id: `ev-${id}`, type, tenant_id: tenant }, attempts: 6 },
         "handler failed",
         systemClock.now(),
       );
