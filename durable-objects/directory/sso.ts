@@ -135,8 +135,10 @@ export class DirectorySso extends DirectoryMembership {
     const args = rpcArgs(DirectoryRpc, "ssoLogin", input);
     const { ctx, email, name, issuer, clientId, subject, roles, userId, session, userAgent, linkUserId } = args;
     const provider = this.sso.provider();
-    // The provider the Worker verified the ID token against, replaced or deleted while it did: none now.
-    if (!provider || !this.sso.isCurrent(issuer, clientId)) return fail("not_configured");
+    // The provider the Worker verified the ID token against, replaced or deleted while it was at the token
+    // endpoint: its state was valid, for a provider that is gone, so the sign-in starts again (answered as
+    // a callback of a replaced provider is at its state and at its challenge: 400 sso_state_invalid).
+    if (!provider || !this.sso.isCurrent(issuer, clientId)) return fail("provider_replaced");
     // The provider's identity decides first: once linked, its account signs in whatever email the provider
     // shows now. An unlinked identity links by email, unless that account is linked to another identity
     // (two people of the provider must never reach one account).

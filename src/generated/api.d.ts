@@ -10208,7 +10208,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description unknown, used or expired state; a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate
+             * @description unknown, used or expired state, or one whose provider the tenant replaced or deleted, even while the provider answered (sso_state_invalid: start again); a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate
              *
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed

@@ -160,7 +160,18 @@ describe("a callback whose provider was replaced while it was at the provider", 
     // client before the directory signed the person in.
     await putProvider(t.adminKey, { client_id: "plinth-2" });
     const { result } = await signInWithToken(t.id, "ola-at-idp", "ola@example.com");
-    expect(result).toEqual({ ok: false, error: "not_configured" });
+    // The state was valid for a provider that is gone: the sign-in starts again (400 sso_state_invalid,
+    // as a callback of a replaced provider gets at its state and at its challenge), not "none configured".
+    expect(result).toEqual({ ok: false, error: "provider_replaced" });
+    expect(await linksOf(t.id)).toEqual([]);
+  });
+
+  it("is refused as replaced when the provider was deleted while the Worker was at the token endpoint", async () => {
+    const t = await tenantWithSso();
+    await p.user(t.slug, "oda@example.com");
+    expect((await p.call("/api/v1/admin/sso", { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    const { result } = await signInWithToken(t.id, "oda-at-idp", "oda@example.com");
+    expect(result).toEqual({ ok: false, error: "provider_replaced" });
     expect(await linksOf(t.id)).toEqual([]);
   });
 });

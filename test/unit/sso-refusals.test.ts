@@ -18,6 +18,12 @@ describe("signInRefusal", () => {
     expect(error.detail).not.toMatch(/owner|two-factor|role/i);
   });
 
+  it("answers a provider replaced or deleted during the callback as its state's callback would: 400 sso_state_invalid", () => {
+    const error = signInRefusal({ ok: false, error: "provider_replaced" });
+    expect([error.code, error.status]).toEqual(["sso_state_invalid", 400]);
+    expect(error.detail).toMatch(/sign in again/);
+  });
+
   it("keeps one code per refusal", () => {
     const codes = (["signup_closed", "identity_conflict", "not_configured"] as const).map(
       (e) => signInRefusal({ ok: false, error: e }).code,

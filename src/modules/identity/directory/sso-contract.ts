@@ -138,6 +138,8 @@ export const SsoRpc = defineRpc({
         [
           "signup_closed",
           "not_configured",
+          /** The provider (issuer, client) the Worker verified the ID token for was replaced or deleted meanwhile. */
+          "provider_replaced",
           "identity_conflict",
           /** The email's account is an owner's, has two-factor on or must have it (admins): it links only explicitly. */
           "link_required",

@@ -113,7 +113,7 @@ const callback = op.get("/auth/sso/callback", {
         "to the app redirect named at the start, with the token pair (or the two-factor challenge; for an explicit link, linked=true&issuer=… and no tokens) in the fragment",
     },
     400: problem(
-      "unknown, used or expired state; a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate",
+      "unknown, used or expired state, or one whose provider the tenant replaced or deleted, even while the provider answered (sso_state_invalid: start again); a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate",
     ),
     403: problem(
       "email not verified, its domain not allowed, the signup policy refuses a new user, an explicit link's identity has another email (sso_link_mismatch) or its recovery code was used since (wrong_two_factor_code), or the tenant requires two-factor of the account and it has not enrolled (two_factor_required)",

@@ -50,6 +50,8 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
       return moduleError(identityErrors, "wrong_two_factor_code", {
         detail: "the recovery code given when linking was used since; ask for the link again",
       });
+    case "provider_replaced":
+      return providerReplaced();
     case "not_configured":
       return moduleError(identityErrors, "sso_not_configured", {
         detail: "this tenant has no identity provider configured",
@@ -58,11 +60,13 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
 }
 
 /**
- * A two-factor challenge answered by a sign-in through a provider that the tenant has replaced (another
- * issuer or client) or deleted since: refused as that sign-in's callback is refused now, whose state was
- * sealed for the old provider (`400 sso_state_invalid`). The person signs in again, at the provider in use.
+ * A sign-in through a provider that the tenant has replaced (another issuer or client) or deleted since:
+ * its two-factor challenge, or its callback when the replacement came while the Worker was at the token
+ * endpoint. Refused as a callback whose state was sealed for the old provider is (`400 sso_state_invalid`).
+ * The person signs in again, at the provider in use.
  */
-export const providerReplaced = (): AppError =>
-  moduleError(identityErrors, "sso_state_invalid", {
+export function providerReplaced(): AppError {
+  return moduleError(identityErrors, "sso_state_invalid", {
     detail: "this sign-in was begun at an identity provider the tenant no longer uses; sign in again",
   });
+}
