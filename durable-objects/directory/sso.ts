@@ -5,6 +5,7 @@ import { changesTrust, SsoDirectory } from "../../src/modules/identity/directory
 import type { SsoOrigin } from "../../src/modules/identity/directory/two-factor";
 import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { OWNER } from "../../src/modules/identity/policy";
+import { emailDomain } from "../../src/modules/identity/signup";
 import { type LinkFacts, mayLinkByEmail, mayProvision } from "../../src/modules/identity/sso/mapping";
 import type { In, Out } from "./base";
 import { DirectoryMembership } from "./membership";
@@ -139,6 +140,10 @@ export class DirectorySso extends DirectoryMembership {
     // endpoint: its state was valid, for a provider that is gone, so the sign-in starts again (answered as
     // a callback of a replaced provider is at its state and at its challenge: 400 sso_state_invalid).
     if (!provider || !this.sso.isCurrent(issuer, clientId)) return fail("provider_replaced");
+    // The Worker checked the email's domain against the provider as it read it before the token endpoint:
+    // allowed_domains narrowed since refuses it here, as the callback would now.
+    const domain = emailDomain(email);
+    if (!this.sso.allowsDomain(domain)) return fail("domain_not_allowed");
     // The provider's identity decides first: once linked, its account signs in whatever email the provider
     // shows now. An unlinked identity links by email, unless that account is linked to another identity
     // (two people of the provider must never reach one account).
@@ -188,7 +193,8 @@ export class DirectorySso extends DirectoryMembership {
     const as: Ctx = { ...ctx, actor: { kind: "user", id } };
     if (existing) {
       // An explicit link not linked yet waits on the second step with the session: its challenge carries it.
-      const step = this.secondStep(as, id, args, { issuer, clientId, subject, link: !linked && linkUserId !== null });
+      const link = !linked && linkUserId !== null;
+      const step = this.secondStep(as, id, args, { issuer, clientId, subject, emailDomain: domain, link });
       if (step) return this.committed(step);
     }
     const done = this.store.tx(() => {

@@ -124,6 +124,12 @@ export class DirectoryTwoFactor extends DirectorySessions {
     // Refused before the code is checked, so nothing is spent and the challenge stays, as that state does
     // (the same provider configured again within its minutes accepts both).
     if (live.sso && !this.sso.isCurrent(live.sso.issuer, live.sso.clientId)) return fail("provider_replaced");
+    // Nor once the provider's allowed_domains no longer lists the domain of the email it asserted: that
+    // narrows who may sign in without replacing the provider, and the callback would now refuse the
+    // domain. Before the code is checked too (allowed again within the minutes, it completes). A
+    // challenge from before the domain was recorded names none: unknown, as a spent one; sign in again.
+    if (live.sso?.emailDomain === null) return fail("invalid");
+    if (live.sso && !this.sso.allowsDomain(live.sso.emailDomain)) return fail("domain_not_allowed");
     return this.committed(
       this.store.tx(() => {
         if (!this.twoFactor.verify(ctx, userId, proof, "login").ok) return fail("wrong_proof");

@@ -12008,7 +12008,7 @@ export interface operations {
                 };
             };
             /**
-             * @description an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict)
+             * @description an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict); a single sign-on's challenge whose email domain the provider's allowed_domains no longer lists (sso_domain_not_allowed, as its callback now gets)
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)

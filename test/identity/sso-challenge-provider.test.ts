@@ -175,3 +175,44 @@ describe("a callback whose provider was replaced while it was at the provider", 
     expect(await linksOf(t.id)).toEqual([]);
   });
 });
+
+describe("completing the challenge of a sign-in once allowed_domains no longer has the email's domain", () => {
+  it("is refused as the callback refuses that domain (403 sso_domain_not_allowed); nothing is spent", async () => {
+    const { t, u, secret, recoveryCodes, challenge } = await challenged("ivo-at-idp", "ivo@example.com");
+    // Only the domains are narrowed: the same issuer and client, so the provider is no new one.
+    await putProvider(t.adminKey, { allowed_domains: ["example.org"] });
+
+    const refused = await complete(t.slug, { challenge, code: codeAt(secret, p.clock) });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+    expect(refused.body.code).toBe("sso_domain_not_allowed");
+    expect(refused.body).not.toHaveProperty("access_token");
+    expect(await sessionsOf(t.id, u.id)).toEqual([null, "ivo-at-idp"]);
+    // Refused before the code is checked: a recovery code is still the user's.
+    const byRecovery = await complete(t.slug, { challenge, recovery_code: recoveryCodes[0] });
+    expect([byRecovery.status, byRecovery.body.code]).toEqual([403, "sso_domain_not_allowed"]);
+    expect(await remaining(u.token)).toBe(10);
+
+    // The domain allowed again within the challenge's minutes: it completes, as its callback would.
+    await putProvider(t.adminKey, { allowed_domains: ["example.org", "example.com"] });
+    const done = await complete(t.slug, { challenge, code: codeAt(secret, p.clock) });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+  });
+
+  it("a challenge from before the email's domain was recorded is no longer good: its user signs in again", async () => {
+    const { t, secret, challenge } = await challenged("ian-at-idp", "ian@example.com");
+    await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec("update one_time_tokens set sso_email_domain = null where sso_issuer is not null");
+    });
+    const refused = await complete(t.slug, { challenge, code: codeAt(secret, p.clock) });
+    expect([refused.status, refused.body.code]).toEqual([401, "unauthenticated"]);
+  });
+
+  it("the directory refuses a callback whose domain was removed while the Worker was at the token endpoint", async () => {
+    const t = await tenantWithSso();
+    await p.user(t.slug, "oki@example.com");
+    await putProvider(t.adminKey, { allowed_domains: ["example.org"] });
+    const { result } = await signInWithToken(t.id, "oki-at-idp", "oki@example.com");
+    expect(result).toEqual({ ok: false, error: "domain_not_allowed" });
+    expect(await linksOf(t.id)).toEqual([]);
+  });
+});

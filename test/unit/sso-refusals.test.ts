@@ -24,6 +24,11 @@ describe("signInRefusal", () => {
     expect(error.detail).toMatch(/sign in again/);
   });
 
+  it("answers a domain allowed_domains dropped during the callback as the callback answers it: 403 sso_domain_not_allowed", () => {
+    const error = signInRefusal({ ok: false, error: "domain_not_allowed" });
+    expect([error.code, error.status]).toEqual(["sso_domain_not_allowed", 403]);
+  });
+
   it("keeps one code per refusal", () => {
     const codes = (["signup_closed", "identity_conflict", "not_configured"] as const).map(
       (e) => signInRefusal({ ok: false, error: e }).code,

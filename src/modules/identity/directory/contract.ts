@@ -365,8 +365,17 @@ export const DirectoryRpc = defineRpc({
       tokenHash: Hash,
       userAgent: UserAgent,
     }),
-    /** `provider_replaced`: a single sign-on's challenge whose provider (issuer, client) is no longer the tenant's. */
-    reply: resultOf(UserPrincipalSchema, ["invalid", "wrong_proof", "identity_conflict", "provider_replaced"]),
+    /**
+     * `provider_replaced`: a single sign-on's challenge whose provider (issuer, client) is no longer the tenant's;
+     * `domain_not_allowed`: one whose email's domain the provider's allowed_domains no longer lists.
+     */
+    reply: resultOf(UserPrincipalSchema, [
+      "invalid",
+      "wrong_proof",
+      "identity_conflict",
+      "provider_replaced",
+      "domain_not_allowed",
+    ]),
   },
 });
 

@@ -228,6 +228,11 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // is refused once the tenant's provider is another, as the callback refuses a state sealed for another
   // (two-factor.ts). Challenges from before this step name none and are refused so; their user signs in again.
   [`alter table one_time_tokens add column sso_client_id text`],
+  // The domain of the email the provider asserted for a sign-in's challenge: completing it is refused once
+  // the provider's allowed_domains no longer has it, as the callback refuses that domain (two-factor.ts).
+  // Narrowing only the domains replaces no provider, so sso_client_id alone let such a challenge complete.
+  // Challenges from before this step name no domain and are refused as unknown; their user signs in again.
+  [`alter table one_time_tokens add column sso_email_domain text`],
 ];
 
 /**

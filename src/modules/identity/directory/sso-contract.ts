@@ -140,6 +140,8 @@ export const SsoRpc = defineRpc({
           "not_configured",
           /** The provider (issuer, client) the Worker verified the ID token for was replaced or deleted meanwhile. */
           "provider_replaced",
+          /** The email's domain is no longer in allowed_domains (narrowed while the Worker was at the token endpoint). */
+          "domain_not_allowed",
           "identity_conflict",
           /** The email's account is an owner's, has two-factor on or must have it (admins): it links only explicitly. */
           "link_required",

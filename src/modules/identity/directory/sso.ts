@@ -74,6 +74,14 @@ export class SsoDirectory {
     return config !== undefined && config.issuer === issuer && config.client_id === clientId;
   }
 
+  /**
+   * Whether the tenant's provider lets an email of `domain` (lower case) sign in now: `allowed_domains`
+   * lists it (the provider's domains are kept lower case).
+   */
+  allowsDomain(domain: string): boolean {
+    return this.provider()?.config.allowed_domains.includes(domain) ?? false;
+  }
+
   /** Replaces the provider (a sealed secret of null keeps the stored one); records what changed. */
   put(
     ctx: Ctx,

@@ -22,11 +22,19 @@ export type DirectoryProof = z.infer<typeof DirectoryProofSchema>;
 /**
  * The provider identity (issuer, `sub`) whose sign-in a login challenge continues, and the client
  * (`clientId`) its ID token was verified for: with the issuer, the provider the challenge is good for
- * (null for a challenge from before it was recorded, good for none). `link`, whether completing it
- * also links that identity to the account (an explicit link begun before the account turned
- * two-factor on, whose callback asked the second step its request never proved).
+ * (null for a challenge from before it was recorded, good for none). `emailDomain`, the domain of the
+ * email the provider asserted (lower case), which the provider's `allowed_domains` must still list
+ * when the challenge completes (null for a challenge from before it was recorded, good for none).
+ * `link`, whether completing it also links that identity to the account (an explicit link begun
+ * before the account turned two-factor on, whose callback asked the second step its request never proved).
  */
-export type SsoOrigin = { issuer: string; clientId: string | null; subject: string; link: boolean };
+export type SsoOrigin = {
+  issuer: string;
+  clientId: string | null;
+  subject: string;
+  emailDomain: string | null;
+  link: boolean;
+};
 
 /** Where a proof was checked, for the audit log. */
 export type ProofStage = "login" | "confirm" | "disable" | "delete_account" | "sso_link" | "sso_unlink";
@@ -248,8 +256,8 @@ export class TwoFactor {
     this.store.tx(() => {
       this.sql.exec(
         `insert into one_time_tokens
-           (token_hash, kind, user_id, expires_at, sso_issuer, sso_client_id, sso_subject, sso_link)
-         values (?, ?, ?, ?, ?, ?, ?, ?)`,
+           (token_hash, kind, user_id, expires_at, sso_issuer, sso_client_id, sso_subject, sso_email_domain, sso_link)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         challengeHash,
         CHALLENGE,
         userId,
@@ -257,6 +265,7 @@ export class TwoFactor {
         sso?.issuer ?? null,
         sso?.clientId ?? null,
         sso?.subject ?? null,
+        sso?.emailDomain ?? null,
         sso?.link ? 1 : 0,
       );
       this.store.emit(ctx, `user/${userId}`, {
@@ -280,9 +289,10 @@ export class TwoFactor {
         sso_issuer: string | null;
         sso_client_id: string | null;
         sso_subject: string | null;
+        sso_email_domain: string | null;
         sso_link: number;
       }>(
-        `select user_id, sso_issuer, sso_client_id, sso_subject, sso_link from one_time_tokens
+        `select user_id, sso_issuer, sso_client_id, sso_subject, sso_email_domain, sso_link from one_time_tokens
           where token_hash = ? and kind = ? and used_at is null and expires_at > ?`,
         challengeHash,
         CHALLENGE,
@@ -297,6 +307,7 @@ export class TwoFactor {
             issuer: row.sso_issuer,
             clientId: row.sso_client_id,
             subject: row.sso_subject,
+            emailDomain: row.sso_email_domain,
             link: row.sso_link === 1,
           }
         : null;

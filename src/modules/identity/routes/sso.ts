@@ -29,7 +29,7 @@ import {
 import { completeSignIn } from "../sso/client";
 import { SsoFailure } from "../sso/failures";
 import { domainAllowed, rolesFor } from "../sso/mapping";
-import { signInRefusal } from "../sso/refusals";
+import { domainNotAllowed, signInRefusal } from "../sso/refusals";
 import type { SsoStored } from "../sso/schemas";
 import { openClientSecret, ssoEnvelope } from "../sso/secrets";
 import { codeVerifierOf, nonceOf, openState, type PendingSignIn, providerTag, spentIdOf } from "../sso/state";
@@ -227,7 +227,7 @@ async function signInWith(
     throw ssoFailure(new SsoFailure("sso_email_unverified", "the provider did not assert a verified email address"));
   }
   if (!domainAllowed(stored.config, email)) {
-    throw ssoFailure(new SsoFailure("sso_domain_not_allowed", "this email's domain may not sign in to this tenant"));
+    throw domainNotAllowed();
   }
   // The name claim is the user's own at the provider: kept only when it is a name the API itself
   // would take (no control character, line break or bidi override), else the email names them.

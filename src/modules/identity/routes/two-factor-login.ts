@@ -15,7 +15,7 @@ import { clampUserAgent } from "../directory/sessions";
 import { enrolmentRequired } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
 import { ctxOf, newSecret } from "../services";
-import { providerReplaced, signInRefusal } from "../sso/refusals";
+import { domainNotAllowed, providerReplaced, signInRefusal } from "../sso/refusals";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
 
@@ -71,7 +71,7 @@ const complete = op.post("/auth/two-factor", {
     ),
     401: problem("unknown, used or expired challenge, or a wrong, reused or used code"),
     403: problem(
-      "an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict)",
+      "an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict); a single sign-on's challenge whose email domain the provider's allowed_domains no longer lists (sso_domain_not_allowed, as its callback now gets)",
     ),
     429: problem("too many codes tried (policy two_factor, per user)"),
   },
@@ -108,6 +108,8 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   if (!done.ok && done.error === "identity_conflict") throw signInRefusal({ ok: false, error: "identity_conflict" });
   // Begun at a provider the tenant no longer uses: the old issuer's identity signs in (or links) no more.
   if (!done.ok && done.error === "provider_replaced") throw providerReplaced();
+  // The provider's allowed_domains no longer lists the domain of the email it asserted: as the callback would refuse it.
+  if (!done.ok && done.error === "domain_not_allowed") throw domainNotAllowed();
   if (!done.ok) throw badChallenge();
   evictUser(tenant.id, live.userId);
   c.header("Cache-Control", "no-store");

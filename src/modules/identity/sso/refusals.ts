@@ -52,6 +52,8 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
       });
     case "provider_replaced":
       return providerReplaced();
+    case "domain_not_allowed":
+      return domainNotAllowed();
     case "not_configured":
       return moduleError(identityErrors, "sso_not_configured", {
         detail: "this tenant has no identity provider configured",
@@ -68,5 +70,16 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
 export function providerReplaced(): AppError {
   return moduleError(identityErrors, "sso_state_invalid", {
     detail: "this sign-in was begun at an identity provider the tenant no longer uses; sign in again",
+  });
+}
+
+/**
+ * An email whose domain the provider's `allowed_domains` does not list: at the callback, at the directory
+ * (narrowed while the Worker was at the token endpoint) and at the sign-in's two-factor challenge
+ * (narrowed in its minutes), one answer: `403 sso_domain_not_allowed`.
+ */
+export function domainNotAllowed(): AppError {
+  return moduleError(identityErrors, "sso_domain_not_allowed", {
+    detail: "this email's domain may not sign in to this tenant",
   });
 }
