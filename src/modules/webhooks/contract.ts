@@ -18,7 +18,9 @@ import { EventFilter } from "./domain";
  */
 
 const Id = z.string().min(1).max(64);
-const Url = z.string().max(2048);
+/** The longest endpoint URL kept, as the WHATWG parser writes it out (the route checks it after normalising). */
+export const WEBHOOK_URL_MAX = 2048;
+const Url = z.string().max(WEBHOOK_URL_MAX);
 const Filters = z.array(EventFilter).min(1).max(50);
 
 /** A signing secret as stored: sealed with the tenant's envelope key; the previous one expires. */

@@ -22,7 +22,7 @@ import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { checkUrl } from "../../kernel/outbound";
 import { ctxOf } from "../identity/services";
-import { AttemptSchema, DeliverySchema, EndpointRpc, endpointActor, registry } from "./contract";
+import { AttemptSchema, DeliverySchema, EndpointRpc, endpointActor, registry, WEBHOOK_URL_MAX } from "./contract";
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
 import { checkFilters, flagEndpoint, flagPage } from "./filters";
@@ -57,7 +57,7 @@ const EndpointWithSecret = EndpointAnswer.extend({
 const EndpointDetail = EndpointAnswer.extend({ delivery: EndpointRpc.health.reply }).openapi("WebhookEndpointDetail");
 const DeliveryDetail = DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).openapi("WebhookDeliveryDetail");
 
-const Url = z.string().trim().min(1).max(2048);
+const Url = z.string().trim().min(1).max(WEBHOOK_URL_MAX);
 const Filters = z.array(EventFilter).min(1).max(50);
 const Description = z.string().trim().max(500);
 const DeliveryParams = IdParam.extend({ delivery_id: z.string().min(1).max(64) });
@@ -215,7 +215,17 @@ function allowedUrl(c: Context<AppEnv>, url: string): string {
       errors: [{ path: "body.url", message: check.reason }],
     });
   }
-  return check.url.href;
+  // The URL is kept as written out, and percent-encoding can grow it ("é" is "%C3%A9"): a URL
+  // within the body's bound could outgrow what the registry takes, and its refusal was a 500.
+  const href = check.url.href;
+  if (href.length > WEBHOOK_URL_MAX) {
+    const reason = `longer than ${WEBHOOK_URL_MAX} characters once percent-encoded (${href.length})`;
+    throw moduleError(webhookErrors, "webhook_url_refused", {
+      detail: reason,
+      errors: [{ path: "body.url", message: reason }],
+    });
+  }
+  return href;
 }
 
 /**
