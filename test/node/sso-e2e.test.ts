@@ -679,6 +679,29 @@ describe("ID tokens that must not sign anyone in (a provider that spoils them on
     expect(res.body).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
+  // Valid tokens with claims longer than the directory's contract takes: the object refused the
+  // sign-in, and the person got 500 internal instead of a refusal naming the claim.
+  it.each([
+    ["long_email", "email"],
+    ["long_sub", "sub"],
+  ] as [Tamper, string][])(
+    "refuses an ID token whose %s is too long to keep (400 sso_id_token_invalid)",
+    async (mode, claim) => {
+      if (!fake) throw new Error("no fake provider");
+      const t = await newTenant(`sso-fake-${mode.replace("_", "-")}-${randomBytes(3).toString("hex")}`);
+      await configure(t, { issuer: fake.issuer });
+      fake.tamper(mode);
+      const b = browser();
+      const started = await b.get(`${originOf(t.slug)}/api/v1/auth/sso/start`);
+      const back = await b.get(started.location ?? "");
+      const res = await b.get(back.location ?? "");
+      expect(res.status, res.body).toBe(400);
+      const problem = json(res.body);
+      expect(problem.code).toBe("sso_id_token_invalid");
+      expect(String(problem.detail)).toContain(claim);
+    },
+  );
+
   it("the same provider, unspoiled, signs in (the refusals above are the tampering, not the setup)", async () => {
     if (!fake) throw new Error("no fake provider");
     const t = await newTenant(`sso-fake-ok-${randomBytes(3).toString("hex")}`);

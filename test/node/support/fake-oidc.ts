@@ -6,8 +6,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
-/** How the next ID token is spoiled. */
-export type Tamper = "none" | "nonce" | "iss" | "aud" | "exp" | "sig";
+/**
+ * How the next ID token is spoiled: a wrong claim or signature, or (`long_email`, `long_sub`) an
+ * email or `sub` longer than plinth's directory keeps (OpenID Connect caps `sub` at 255).
+ */
+export type Tamper = "none" | "nonce" | "iss" | "aud" | "exp" | "sig" | "long_email" | "long_sub";
 
 export interface FakeProvider {
   issuer: string;
@@ -67,14 +70,14 @@ export async function startFakeProvider(client: { client_id: string }): Promise<
         const now = Math.floor(Date.now() / 1000);
         const iat = mode === "exp" ? now - 7200 : now;
         void new SignJWT({
-          email: "tampered@example.com",
+          email: mode === "long_email" ? `${"e".repeat(320)}@example.com` : "tampered@example.com",
           email_verified: true,
           nonce: mode === "nonce" ? "another-nonce" : nonce,
         })
           .setProtectedHeader({ alg: "RS256", kid: "fake-1" })
           .setIssuer(mode === "iss" ? "http://127.0.0.1:1" : issuer)
           .setAudience(mode === "aud" ? "someone-else" : client.client_id)
-          .setSubject("fake-user")
+          .setSubject(mode === "long_sub" ? "s".repeat(256) : "fake-user")
           .setIssuedAt(iat)
           .setExpirationTime(iat + 300)
           .sign(mode === "sig" ? rogue.privateKey : good.privateKey)

@@ -11,7 +11,11 @@ import { CtxSchema, deniableResultOf, resultOf, UserPrincipalSchema, VersionConf
 const Id = z.string().min(1).max(64);
 const Hash = z.string().regex(/^[0-9a-f]{64}$/);
 const Iso = z.iso.datetime();
-const Email = z.string().min(3).max(320);
+/** The longest email the directory keeps (as the API's own EmailSchema takes). */
+export const SSO_EMAIL_MAX = 320;
+/** The longest `sub` an ID token may carry (OpenID Connect Core 1.0, 2: 255 ASCII characters). */
+export const SSO_SUBJECT_MAX = 255;
+const Email = z.string().min(3).max(SSO_EMAIL_MAX);
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 const AdminPermissions = z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500);
@@ -93,7 +97,7 @@ export const SsoRpc = defineRpc({
        */
       clientId: z.string().min(1).max(255),
       /** The ID token's `sub`: the provider's stable id of the person, which the account is linked to. */
-      subject: z.string().min(1).max(255),
+      subject: z.string().min(1).max(SSO_SUBJECT_MAX),
       /** The roles the mapping gives, used only when the user is provisioned now. */
       roles: z.array(RoleName).min(1).max(50),
       userId: Id,

@@ -14,6 +14,7 @@ import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
+import { SSO_EMAIL_MAX, SSO_SUBJECT_MAX } from "../directory/sso-contract";
 import { identityErrors } from "../errors";
 import { TokenPairSchema } from "../schemas";
 import { ctxOf, newSecret, normaliseEmail } from "../services";
@@ -225,6 +226,15 @@ async function signInWith(
   const email = typeof claims.email === "string" ? normaliseEmail(claims.email) : "";
   if (!email.includes("@") || claims.email_verified !== true) {
     throw ssoFailure(new SsoFailure("sso_email_unverified", "the provider did not assert a verified email address"));
+  }
+  // A provider's token is verified, not trusted to fit: an email or sub longer than the directory
+  // keeps made it refuse the sign-in, a 500 for the person signing in (OIDC caps sub at 255 anyway).
+  const tooLong = email.length > SSO_EMAIL_MAX ? "email" : claims.sub.length > SSO_SUBJECT_MAX ? "sub" : null;
+  if (tooLong) {
+    const max = tooLong === "email" ? SSO_EMAIL_MAX : SSO_SUBJECT_MAX;
+    throw ssoFailure(
+      new SsoFailure("sso_id_token_invalid", `the ID token's ${tooLong} is longer than ${max} characters`),
+    );
   }
   if (!domainAllowed(stored.config, email)) {
     throw domainNotAllowed();
