@@ -10474,6 +10474,7 @@ export interface operations {
                     jit?: boolean;
                     /** @default [] */
                     app_redirect_uris?: string[];
+                    /** @description at most 1024 bytes as UTF-8 */
                     client_secret?: string;
                 };
             };

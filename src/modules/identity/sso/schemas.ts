@@ -50,9 +50,21 @@ export const SsoViewSchema = SsoSettingsSchema.extend({
   updated_at: z.string(),
 }).openapi("SsoProvider");
 
+/** The largest client secret taken, in UTF-8 bytes: sealed, it stays well inside the 4096 characters the directory keeps. */
+export const SSO_SECRET_MAX_BYTES = 1024;
+const utf8 = new TextEncoder();
+
 /** The body of `PUT /admin/sso`: the client secret may be left out to keep the stored one. */
 export const SsoPutSchema = SsoSettingsSchema.extend({
-  client_secret: z.string().min(1).max(1024).optional(),
+  // Bytes, not characters: the sealed size follows the bytes, and 1024 three-byte characters
+  // sealed past what the directory's contract takes (a 500 instead of this 400).
+  client_secret: z
+    .string()
+    .min(1)
+    .max(SSO_SECRET_MAX_BYTES)
+    .refine((s) => utf8.encode(s).byteLength <= SSO_SECRET_MAX_BYTES, `at most ${SSO_SECRET_MAX_BYTES} bytes as UTF-8`)
+    .optional()
+    .openapi({ description: `at most ${SSO_SECRET_MAX_BYTES} bytes as UTF-8` }),
 })
   .strict()
   .openapi("SsoProviderInput");
