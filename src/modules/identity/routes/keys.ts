@@ -90,6 +90,14 @@ export const keyRoutes = createRouter()
     const scopes = declaredPermissions(c, body.scopes, "scopes", true);
     const now = isoNow(c.get("clock"));
     const requested = body.expires_at ? new Date(body.expires_at).toISOString() : null;
+    // An offset can carry "9999-12-31T23:59:59-23:59" into the year 10000, spelt "+010000-…":
+    // no ISO date-time the directory keeps, and it sorted as "in the past" below.
+    if (requested?.startsWith("+")) {
+      throw new AppError("validation_failed", {
+        detail: "expires_at is after the year 9999",
+        errors: [{ path: "body.expires_at", message: "must be no later than 9999-12-31T23:59:59.999Z" }],
+      });
+    }
     if (requested !== null && requested <= now) {
       throw new AppError("validation_failed", {
         detail: "expires_at is in the past",
