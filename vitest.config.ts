@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { NEEDS_EVICTION, pinnedDurableObjects, testBindings, testWranglerConfig } from "./vitest.bindings";
+import { NEEDS_EVICTION, OWN_WORKERD, pinnedDurableObjects, testBindings, testWranglerConfig } from "./vitest.bindings";
 
 // The actor base's probe (test/actors/probe-actor.ts): no wrangler.toml entry, never deployed.
 const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
@@ -36,7 +36,7 @@ export default defineConfig(async () => {
             name: "workerd",
             include: ["test/**/*.test.ts"],
             // test/otel runs with tracing on (vitest.otel.config.ts): tracing is decided once per isolate.
-            exclude: ["test/node/**", "test/otel/**", ...NEEDS_EVICTION],
+            exclude: ["test/node/**", "test/otel/**", ...NEEDS_EVICTION, ...OWN_WORKERD],
             // One workerd per test worker, not per file: starting workerd and importing the
             // Worker for each of ~95 files was two thirds of the suite's time. Files share
             // storage and module state, so tests do not assume an empty database
@@ -47,7 +47,7 @@ export default defineConfig(async () => {
         {
           extends: true as const,
           plugins: [workerd({ PROBE_ACTOR, NO_PING, REMINDERS })],
-          test: { name: "workerd-isolated", include: NEEDS_EVICTION },
+          test: { name: "workerd-isolated", include: [...NEEDS_EVICTION, ...OWN_WORKERD] },
         },
       ],
     },
