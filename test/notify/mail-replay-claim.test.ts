@@ -1,17 +1,11 @@
-// Replaying a mail dead letter sends it, then marks it replayed. When the mark failed (D1, for a
-// moment) the letter stayed pending, and the next replay or `replay-pending` sent the mail again.
-// A replay now claims its letters first (one conditional UPDATE), sends, then marks: a letter
-// under a live claim is sent by no other replay, and one whose claim outlived its lifetime (the
-// replay died mid-way) is pending again, sent at most once more (docs/notifications.md).
-import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
-import { mailDeadLetterStore } from "../../src/kernel/notify/dead-letters";
 import { REPLAY_CLAIM_MS } from "../../src/kernel/notify/replay";
 import { modules } from "../../src/modules";
 import { d1Refusing, testApp } from "../helpers";
 import { callerOf, newTenant, rootKey } from "../identity/helpers";
+import { storeMailLetters } from "./mail-letters";
 
 beforeEach(() => {
   vi.spyOn(console, "error").mockImplementation(() => {});
@@ -46,22 +40,7 @@ function platform() {
 }
 
 /** `n` mail dead letters of tenant `tenantId`: their letter ids and mail ids. */
-async function lettersOf(tenantId: string, n: number) {
-  const store = mailDeadLetterStore(env.DB);
-  const mailIds: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = `claim-${tenantId}-${i}`;
-    const message = {
-      id: `msg-${id}`,
-      attempts: 31,
-      body: { v: 1, id, tenant_id: tenantId, kind: "identity.verify-email" },
-    } as unknown as Message<unknown>;
-    await store.store("plinth-mail-dlq", message, "retries exhausted", new Date());
-    mailIds.push(id);
-  }
-  const ids = (await store.list(100, { tenantId })).map((l) => l.id);
-  return { ids, mailIds };
-}
+const lettersOf = (tenantId: string, n: number) => storeMailLetters("claim", tenantId, n);
 
 describe("a mail dead letter whose replay could not be marked", () => {
   it("is not sent again by a second replay, nor by replay-pending, while its claim lives", async () => {

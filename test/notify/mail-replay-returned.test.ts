@@ -12,6 +12,7 @@ import { mailDeadLetterStore } from "../../src/kernel/notify/dead-letters";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
 import { callerOf, newTenant, rootKey } from "../identity/helpers";
+import { storeMailLetters } from "./mail-letters";
 
 beforeEach(() => {
   vi.spyOn(console, "error").mockImplementation(() => {});
@@ -45,19 +46,8 @@ function platform() {
 }
 
 /** `n` mail dead letters of tenant `tenantId`: their letter ids. */
-async function lettersOf(tenantId: string, n: number): Promise<string[]> {
-  const store = mailDeadLetterStore(env.DB);
-  for (let i = 0; i < n; i++) {
-    const id = `returned-${tenantId}-${i}`;
-    const message = {
-      id: `msg-${id}`,
-      attempts: 31,
-      body: { v: 1, id, tenant_id: tenantId, kind: "identity.verify-email" },
-    } as unknown as Message<unknown>;
-    await store.store("plinth-mail-dlq", message, "retries exhausted", new Date());
-  }
-  return (await store.list(100, { tenantId })).map((l) => l.id);
-}
+const lettersOf = async (tenantId: string, n: number): Promise<string[]> =>
+  (await storeMailLetters("returned", tenantId, n)).ids;
 
 describe("a replayed mail that fails again before its replay is marked", () => {
   it("leaves its letter pending, as the new failure (replay by id)", async () => {
