@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCheck } from "./lib/bounded-run.mjs";
 import { bin, offlineEnv, root } from "./lib/env.mjs";
+import { failedTestLines } from "./lib/failed-tests.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "plinth-check-"));
 const vitestJson = join(tmp, "vitest.json");
@@ -97,12 +98,14 @@ for (const step of steps) {
 }
 
 let tests = { passed: 0, failed: 0, skipped: 0 };
+const failedTests = [];
 for (const file of [vitestJson, otelJson, nodeJson]) {
   try {
     const report = JSON.parse(readFileSync(file, "utf8"));
     tests.passed += report.numPassedTests;
     tests.failed += report.numFailedTests;
     tests.skipped += report.numPendingTests ?? 0;
+    failedTests.push(...failedTestLines(report, root));
   } catch {
     // That vitest run did not get far enough to write its report; its step failed above.
     tests = null;
@@ -117,6 +120,13 @@ for (const r of results) {
   console.log(`  ${r.ok ? "ok  " : "FAIL"}  ${r.name} (${r.seconds.toFixed(1)} s${note})`);
 }
 const failedSteps = results.filter((r) => !r.ok).length;
+// Last, so that a CI page showing only the tail of the run still names what failed.
+const SHOWN = 10;
+if (failedTests.length > 0) {
+  console.log("failed tests:");
+  for (const line of failedTests.slice(0, SHOWN)) console.log(`  ${line}`);
+  if (failedTests.length > SHOWN) console.log(`  … and ${failedTests.length - SHOWN} more (above)`);
+}
 if (tests) console.log(`tests: ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped`);
 console.log(`checks: ${results.length - failedSteps} passed, ${failedSteps} failed`);
 process.exit(failedSteps === 0 && tests !== null ? 0 : 1);

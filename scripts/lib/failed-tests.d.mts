@@ -1,0 +1,9 @@
+export interface VitestJsonReport {
+  testResults?: {
+    name?: string;
+    status?: string;
+    message?: string;
+    assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[];
+  }[];
+}
+export function failedTestLines(report: VitestJsonReport, root: string): string[];
