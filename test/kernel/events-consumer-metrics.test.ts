@@ -17,12 +17,14 @@ afterEach(() => vi.restoreAllMocks());
 const clock = manualClock("2026-06-30T12:00:00.000Z");
 
 let n = 0;
-/** An event of tenant t1 as writers send it. */
+// Files share one D1 (vitest.config.ts): this file's tenant is its own.
+const TENANT = `t-metrics-${crypto.randomUUID().slice(0, 8)}`;
+/** An event of this file's tenant as writers send it. */
 const event = () => ({
   id: `metrics-e-${++n}`,
   type: "notes.note.created",
-  tenant_id: "t1",
-  stream: "t1/note/n1",
+  tenant_id: TENANT,
+  stream: `${TENANT}/note/n1`,
   version: 1,
   occurred_at: "2026-06-01T00:00:00.000Z",
   actor: { kind: "system", id: null },

@@ -29,11 +29,16 @@ const rows: ModuleDef = {
   },
 };
 
+// Files share one D1 (vitest.config.ts) and a dead letter is kept once per event, or per body
+// when it has no id: this file's tenant and malformed body are its own.
+const run = crypto.randomUUID().slice(0, 8);
+const TENANT = `t-hold-${run}`;
+
 const event = (id: string) => ({
   id,
   type: "notes.note.created",
-  tenant_id: "t1",
-  stream: `t1/note/${id}`,
+  tenant_id: TENANT,
+  stream: `${TENANT}/note/${id}`,
   version: 1,
   occurred_at: "2026-06-01T00:00:00.000Z",
   actor: { kind: "system", id: null },
@@ -159,7 +164,7 @@ describe("a projection write while a migration is pending", () => {
       clock,
       schema: migrationWatch([...MIGRATIONS, PENDING]),
     });
-    const broken = { type: "x.y.z" };
+    const broken = { type: "x.y.z", test: `held-${run}` };
     const first = await deliver(handler, testEnv, "pk1", { events: [broken, event("p1"), event("p2")] });
     expect(first.result.explicitAcks).toEqual(["pk1"]);
     expect(await letters("pk1/0")).toBe(1);

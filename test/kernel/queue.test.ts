@@ -10,12 +10,18 @@ import type { ModuleDef } from "../../src/kernel/modules/types";
 import { readModels } from "../../src/kernel/read-models";
 import { Notes, recordingModule } from "./notes-module";
 
+// Files share one D1 (vitest.config.ts), and a dead letter is kept once per event, or per body
+// when it has no id: this file's tenant and malformed bodies are its own, so another file's
+// letter of the same event or bytes is never the one these tests look up.
+const run = crypto.randomUUID().slice(0, 8);
+const TENANT = `t-queue-${run}`;
+
 /** An envelope as writers send it; `data` as given. */
 const event = (id: string, type = "notes.note.created", data: Record<string, unknown> = { title: "t" }) => ({
   id,
   type,
-  tenant_id: "t1",
-  stream: "t1/note/n1",
+  tenant_id: TENANT,
+  stream: `${TENANT}/note/n1`,
   version: 1,
   occurred_at: "2026-06-01T00:00:00.000Z",
   actor: { kind: "system", id: null },
@@ -79,8 +85,9 @@ describe("queue consumer", () => {
 
   it("stores a malformed envelope as a dead letter after one delivery instead of retrying it", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
+    const malformed = { type: "x.y.z", test: `bad-${run}` };
     const batch = createMessageBatch("plinth-events", [
-      { id: "bad-1", timestamp: new Date(), attempts: 1, body: { type: "x.y.z" } },
+      { id: "bad-1", timestamp: new Date(), attempts: 1, body: malformed },
     ]);
     const ctx = createExecutionContext();
     await consumer([])(batch, env, ctx);
@@ -89,7 +96,7 @@ describe("queue consumer", () => {
     expect(result.retryMessages).toEqual([]);
     const row = await env.DB.prepare("select * from dead_letters where message_id = ?").bind("bad-1").first();
     expect(row).toMatchObject({ queue: "plinth-events", event_type: "x.y.z", attempts: 1 });
-    expect(JSON.parse(String(row?.body))).toEqual({ reason: "malformed event envelope", body: { type: "x.y.z" } });
+    expect(JSON.parse(String(row?.body))).toEqual({ reason: "malformed event envelope", body: malformed });
   });
 
   it("stores an event whose data its publisher's schema refuses as a dead letter after one delivery", async () => {
@@ -120,7 +127,7 @@ describe("queue consumer", () => {
     }
     const { results } = await env.DB.prepare("select * from dead_letters where message_id = 'dead-1'").all();
     expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({ event_type: "notes.note.created", tenant_id: "t1", attempts: 6 });
+    expect(results[0]).toMatchObject({ event_type: "notes.note.created", tenant_id: TENANT, attempts: 6 });
   });
 
   it("backs off exponentially up to 5 minutes", () => {
@@ -171,7 +178,7 @@ describe("a subscription that throws", () => {
       events: { subscribes: [subscribeAll("all", async (e) => void mirrored.push(e.id))] },
     };
     const handler = consumer([def, all]);
-    const body = { ...event("held-1"), stream: "t1/note/held" };
+    const body = { ...event("held-1"), stream: `${TENANT}/note/held` };
     for (let attempt = 1; attempt <= 2; attempt++) {
       const batch = createMessageBatch("plinth-events", [
         { id: `held-${attempt}`, timestamp: new Date(), attempts: attempt, body },
@@ -186,7 +193,9 @@ describe("a subscription that throws", () => {
       "select consumer from processed_events where event_id = 'held-1' order by consumer",
     ).all();
     expect(results).toEqual([{ consumer: "kernel:streams" }, { consumer: "mirror:all" }]);
-    const row = await env.DB.prepare("select version from event_streams where stream = 't1/note/held'").first();
+    const row = await env.DB.prepare("select version from event_streams where stream = ?")
+      .bind(`${TENANT}/note/held`)
+      .first();
     expect(row).toEqual({ version: 1 });
   });
 });
