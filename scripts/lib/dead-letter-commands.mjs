@@ -59,6 +59,7 @@ export const deadLetterCommands = [
         ["attempts", (d) => d.attempts],
         ["received", (d) => d.received_at],
         ["replayed", (d) => d.replayed_at],
+        ["claim lapses", (d) => d.replay_claim_lapses_at],
         ["reason", (d) => d.reason],
       ]);
     },
@@ -98,6 +99,7 @@ export const deadLetterCommands = [
         ["attempts", (d) => d.attempts],
         ["received", (d) => d.received_at],
         ["replayed", (d) => d.replayed_at],
+        ["claim lapses", (d) => d.replay_claim_lapses_at],
         // Its event already applied by every subscription (a catch-up did): replaying it changes nothing.
         ["applied", (d) => (d.already_applied ? "yes" : "")],
         ["reason", (d) => d.reason],
@@ -135,6 +137,7 @@ export const deadLetterCommands = [
         ["attempts", (d) => d.attempts],
         ["received", (d) => d.received_at],
         ["replayed", (d) => d.replayed_at],
+        ["claim lapses", (d) => d.replay_claim_lapses_at],
         ["reason", (d) => d.reason],
       ]);
     },

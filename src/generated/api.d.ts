@@ -1667,6 +1667,8 @@ export interface components {
             attempts: number;
             received_at: string;
             replayed_at: string | null;
+            /** @description set while a replay holds a claim on the letter (or held one that ran out): replaying it answers 409 until this time, after which it is pending again; null when no replay holds it */
+            replay_claim_lapses_at: string | null;
         };
         MailDeadLetter: {
             id: string;
@@ -1679,6 +1681,8 @@ export interface components {
             attempts: number;
             received_at: string;
             replayed_at: string | null;
+            /** @description set while a replay holds a claim on the letter (or held one that ran out): replaying it answers 409 until this time, after which it is pending again; null when no replay holds it */
+            replay_claim_lapses_at: string | null;
         };
         MailReplay: {
             replayed: number;

@@ -34,7 +34,16 @@ function platform() {
     call(`/api/v1/platform/events/dead-letters/${id}/replay`, { token: rootKey(), method: "POST" });
   const replayAs = (token: string, id: string) =>
     call(`/api/v1/admin/dead-letters/${id}/replay`, { token, method: "POST" });
-  return { down, taken, clock, replay, replayAs };
+  /** The letter as the operator's list and the tenant admin's list show it. */
+  const listed = async (tenantId: string, adminKey: string, id: string) => {
+    const lists = [
+      await call(`/api/v1/platform/events/dead-letters?tenant_id=${tenantId}&pending=true`, { token: rootKey() }),
+      await call("/api/v1/admin/dead-letters", { token: adminKey }),
+    ];
+    type Listed = { id: string; replayed_at: string | null; replay_claim_lapses_at: string | null };
+    return lists.map((r) => (r.body.items as Listed[]).find((d) => d.id === id));
+  };
+  return { down, taken, clock, replay, replayAs, listed };
 }
 
 /** What one replay sends: the event, and its record for the audit log. */
@@ -78,6 +87,30 @@ describe("an event dead letter whose replay could not be marked", () => {
     p.clock.advance(2_000);
     expect((await p.replay(letter.id)).status).toBe(202);
     expect(p.taken).toEqual([...ONCE, ...ONCE]);
+  });
+
+  it("is listed, pending, with when its claim lapses, which a replay that marks it clears", async () => {
+    const t = await newTenant("claim");
+    const letter = await eventLetterOf(t.id, "claim");
+    const p = platform();
+    const free = await p.listed(t.id, t.adminKey, letter.id);
+    expect(free.map((l) => l?.replay_claim_lapses_at)).toEqual([null, null]);
+
+    p.down.mark = true;
+    const claimedAt = p.clock.now().getTime();
+    expect((await p.replay(letter.id)).status).toBe(500);
+    p.down.mark = false;
+    // Still pending (not replayed), and the lists say why a replay of it answers 409 until when.
+    const held = await p.listed(t.id, t.adminKey, letter.id);
+    expect(held.map((l) => [l?.replayed_at, l?.replay_claim_lapses_at])).toEqual([
+      [null, new Date(claimedAt + REPLAY_CLAIM_MS).toISOString()],
+      [null, new Date(claimedAt + REPLAY_CLAIM_MS).toISOString()],
+    ]);
+
+    p.clock.advance(REPLAY_CLAIM_MS + 1_000);
+    expect((await p.replay(letter.id)).status).toBe(202);
+    const [, marked] = await p.listed(t.id, t.adminKey, letter.id);
+    expect(marked).toMatchObject({ replayed_at: p.clock.now().toISOString(), replay_claim_lapses_at: null });
   });
 });
 

@@ -330,8 +330,10 @@ describe("dead-letters", () => {
       (d: { id: string }) => d.id === id,
     )?.event?.id;
     expect(eventId).toBeTruthy();
-    expect(list.stdout.split("\n")[0]).toMatch(/^ID +EVENT ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
-    expect(list.stdout).toMatch(new RegExp(`^${id} +${eventId} +cli\\.replayed +5 +\\S+ +- +planted$`, "m"));
+    expect(list.stdout.split("\n")[0]).toMatch(
+      /^ID +EVENT ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +CLAIM LAPSES +REASON$/,
+    );
+    expect(list.stdout).toMatch(new RegExp(`^${id} +${eventId} +cli\\.replayed +5 +\\S+ +- +- +planted$`, "m"));
 
     const replayed = await plinth(["dead-letters", "replay", id, ...url], env);
     expect(replayed.status).toBe(0);
@@ -360,10 +362,10 @@ describe("event-dead-letters", () => {
     ).items.find((d: { id: string }) => d.id === id)?.event?.id;
     expect(eventId).toBeTruthy();
     expect(list.stdout.split("\n")[0]).toMatch(
-      /^ID +TENANT +EVENT ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +APPLIED +REASON$/,
+      /^ID +TENANT +EVENT ID +EVENT TYPE +ATTEMPTS +RECEIVED +REPLAYED +CLAIM LAPSES +APPLIED +REASON$/,
     );
     expect(list.stdout).toMatch(
-      new RegExp(`^${id} +${tenant.id} +${eventId} +cli\\.platform +5 +\\S+ +- +planted$`, "m"),
+      new RegExp(`^${id} +${tenant.id} +${eventId} +cli\\.platform +5 +\\S+ +- +- +planted$`, "m"),
     );
 
     const replayed = await platformRun(["event-dead-letters", "replay", id]);
@@ -436,8 +438,12 @@ describe("mail-dead-letters", () => {
 
     const list = await platformRun(["mail-dead-letters", "list", "--tenant", tenant.id]);
     expect(list.stderr).toBe("");
-    expect(list.stdout.split("\n")[0]).toMatch(/^ID +TENANT +KIND +ATTEMPTS +RECEIVED +REPLAYED +REASON$/);
-    expect(list.stdout).toMatch(new RegExp(`^${first} +${tenant.id} +cli\\.planted +31 +\\S+ +- +provider down$`, "m"));
+    expect(list.stdout.split("\n")[0]).toMatch(
+      /^ID +TENANT +KIND +ATTEMPTS +RECEIVED +REPLAYED +CLAIM LAPSES +REASON$/,
+    );
+    expect(list.stdout).toMatch(
+      new RegExp(`^${first} +${tenant.id} +cli\\.planted +31 +\\S+ +- +- +provider down$`, "m"),
+    );
 
     const one = await platformRun(["mail-dead-letters", "replay", first]);
     expect(one.status).toBe(0);

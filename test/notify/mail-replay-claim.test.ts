@@ -36,7 +36,12 @@ function platform() {
     call(`/api/v1/platform/mail/dead-letters/${id}/replay`, { token: rootKey(), method: "POST" });
   const replayPending = (tenantId: string) =>
     call("/api/v1/platform/mail/replay-dead-letters", { token: rootKey(), body: { tenant_id: tenantId } });
-  return { down, taken, clock, replay, replayPending };
+  /** The letter as the operator's list of the tenant's pending mail letters shows it. */
+  const listed = async (tenantId: string, id: string) => {
+    const r = await call(`/api/v1/platform/mail/dead-letters?tenant_id=${tenantId}&pending=true`, { token: rootKey() });
+    return (r.body.items as { id: string }[]).find((l) => l.id === id);
+  };
+  return { down, taken, clock, replay, replayPending, listed };
 }
 
 /** `n` mail dead letters of tenant `tenantId`: their letter ids and mail ids. */
@@ -62,6 +67,9 @@ describe("a mail dead letter whose replay could not be marked", () => {
     const pending = await p.replayPending(t.id);
     expect(pending.body).toEqual({ replayed: 0, more: false });
     expect(p.taken).toEqual(mailIds);
+    // Listed as pending, with when the claim that holds it off lapses.
+    const lapses = new Date(p.clock.now().getTime() + REPLAY_CLAIM_MS).toISOString();
+    expect(await p.listed(t.id, ids[0] ?? "")).toMatchObject({ replayed_at: null, replay_claim_lapses_at: lapses });
   });
 
   it("is pending again once its claim outlived the claim's lifetime (a replay that died), and sent once more", async () => {

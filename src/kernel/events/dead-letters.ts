@@ -4,6 +4,7 @@ import { newId } from "../crypto";
 import { deadLetters } from "../db/schema";
 import { letterKey } from "../queues/letter-key";
 import { stringField } from "../queues/message-fields";
+import { claimLapsesAt } from "../queues/replay-claim";
 
 /** How many dead letters have an event type (null: none could be read). */
 export interface TypeCount {
@@ -28,6 +29,8 @@ export interface DeadLetter {
   attempts: number;
   received_at: string;
   replayed_at: string | null;
+  /** While (and after) a replay claims the letter: when its claim lapses (queues/replay-claim.ts). */
+  replay_claim_lapses_at: string | null;
 }
 
 /** An event dead letter as its audit record names it (queues/dead-letter-audit.ts): the letter, and its event. */
@@ -56,6 +59,7 @@ export function deadLetterStore(db: D1Database) {
       attempts: r.attempts,
       received_at: r.receivedAt,
       replayed_at: r.replayedAt,
+      replay_claim_lapses_at: claimLapsesAt(r.claimedAt),
     };
   };
   return {

@@ -4,7 +4,7 @@ import { newId } from "../crypto";
 import { mailDeadLetters, mailSuppressions } from "../db/schema";
 import { letterKey } from "../queues/letter-key";
 import { stringField } from "../queues/message-fields";
-import { unclaimed } from "../queues/replay-claim";
+import { claimLapsesAt, unclaimed } from "../queues/replay-claim";
 
 /** A stored mail dead letter as the operator sees it: never the content (it stays sealed in `message`). */
 export interface MailDeadLetter {
@@ -18,6 +18,8 @@ export interface MailDeadLetter {
   attempts: number;
   received_at: string;
   replayed_at: string | null;
+  /** While (and after) a replay claims the letter: when its claim lapses (queues/replay-claim.ts). */
+  replay_claim_lapses_at: string | null;
 }
 
 const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
@@ -31,6 +33,7 @@ const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
   attempts: r.attempts,
   received_at: r.receivedAt,
   replayed_at: r.replayedAt,
+  replay_claim_lapses_at: claimLapsesAt(r.claimedAt),
 });
 
 /** Pending at `now` (of `tenantId`): not replayed, and under no live claim. */

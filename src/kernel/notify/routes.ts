@@ -54,6 +54,10 @@ const MailDeadLetterSchema = z
     attempts: z.number().int(),
     received_at: z.string(),
     replayed_at: z.string().nullable(),
+    replay_claim_lapses_at: z.string().nullable().openapi({
+      description:
+        "set while a replay holds a claim on the letter (or held one that ran out): replaying it answers 409 until this time, after which it is pending again; null when no replay holds it",
+    }),
   })
   .openapi("MailDeadLetter");
 

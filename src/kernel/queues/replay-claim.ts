@@ -20,6 +20,15 @@ export const REPLAY_CLAIM_MS = 10 * 60_000;
 export const unclaimed = (claimedAt: SQLiteColumn, now: Date): SQL | undefined =>
   or(isNull(claimedAt), lte(claimedAt, new Date(now.getTime() - REPLAY_CLAIM_MS).toISOString()));
 
+/**
+ * When a letter's replay claim (taken at `claimedAt`) lapses, as the lists show it: null for a
+ * letter no replay holds. A time still ahead is a replay under way (or one that died or could
+ * not mark it): replaying the letter answers 409 until then. A time past is such a replay's
+ * claim run out: the letter is pending again.
+ */
+export const claimLapsesAt = (claimedAt: string | null): string | null =>
+  claimedAt === null ? null : new Date(Date.parse(claimedAt) + REPLAY_CLAIM_MS).toISOString();
+
 /** The dead-letter tables whose replays claim their letters (each has `id`, `replayed_at`, `claimed_at`). */
 export type ClaimedTable = "dead_letters" | "mail_dead_letters";
 
