@@ -17,7 +17,7 @@ afterEach(() => vi.restoreAllMocks());
 const clock = manualClock("2026-06-30T12:00:00.000Z");
 
 let n = 0;
-// Files share one D1 (vitest.config.ts): this file's tenant is its own.
+// The files a test worker runs share one D1 (vitest.config.ts): this file's tenant is its own.
 const TENANT = `t-metrics-${crypto.randomUUID().slice(0, 8)}`;
 /** An event of this file's tenant as writers send it. */
 const event = () => ({

@@ -29,7 +29,7 @@ const rows: ModuleDef = {
   },
 };
 
-// Files share one D1 (vitest.config.ts) and a dead letter is kept once per event, or per body
+// The files a test worker runs share one D1 (vitest.config.ts) and a dead letter is kept once per event, or per body
 // when it has no id: this file's tenant and malformed body are its own.
 const run = crypto.randomUUID().slice(0, 8);
 const TENANT = `t-hold-${run}`;

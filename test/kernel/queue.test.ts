@@ -10,7 +10,7 @@ import type { ModuleDef } from "../../src/kernel/modules/types";
 import { readModels } from "../../src/kernel/read-models";
 import { Notes, recordingModule } from "./notes-module";
 
-// Files share one D1 (vitest.config.ts), and a dead letter is kept once per event, or per body
+// The files a test worker runs share one D1 (vitest.config.ts), and a dead letter is kept once per event, or per body
 // when it has no id: this file's tenant and malformed bodies are its own, so another file's
 // letter of the same event or bytes is never the one these tests look up.
 const run = crypto.randomUUID().slice(0, 8);
