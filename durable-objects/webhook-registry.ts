@@ -5,6 +5,7 @@ import { WrongTenant } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { TenantErased } from "../src/kernel/durable/tombstone";
 import { versionMatches } from "../src/kernel/http/if-match";
+import type { ModuleDef } from "../src/kernel/modules/types";
 import type { Sleeper } from "../src/kernel/resilience/sleep";
 import type { Ctx } from "../src/modules/identity/directory/types";
 import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";
@@ -20,12 +21,14 @@ import {
   readEndpoint,
   readEndpoints,
   rotateSecrets,
+  storeReads,
   storeResealed,
   swapSealed,
   updateEndpoint,
 } from "../src/modules/webhooks/endpoints-table";
-import { fanOut, testMessage } from "../src/modules/webhooks/message";
+import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
+import { filterReads, readRulesOf, readsAfterWrite } from "../src/modules/webhooks/reads";
 
 type Rpc = typeof RegistryRpc;
 
@@ -47,9 +50,12 @@ type Timer = z.infer<typeof Timer>;
 /**
  * The WebhookRegistry actor class, one per tenant: the single writer of the
  * tenant's endpoints, the fan-out of its events, and its delivery bulkhead.
+ * `modules` are the deploy's: who may follow which of their events decides what
+ * each endpoint is sent (src/modules/webhooks/reads.ts).
  * See src/modules/webhooks/contract.ts and docs/webhooks.md.
  */
-export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleeper }) {
+export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleeper; modules: readonly ModuleDef[] }) {
+  const reading = readRulesOf(platform.modules);
   return class WebhookRegistry extends Actor<Timer> implements RpcServer<Rpc> {
     private endpoints: Map<string, Endpoint> | null = null;
     private readonly bulkhead = new BulkheadLeases(platform.sleeper);
@@ -123,10 +129,14 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         if (!versionMatches(expected_version, current.view.version)) {
           return { ok: false as const, error: "version_conflict" as const, current_version: current.view.version };
         }
-        const next = { ...current.view, ...patch };
+        const { reads, ...change } = patch;
+        const next = { ...current.view, ...change };
         // Enabling again clears the platform's reason for disabling it; the endpoint actor starts afresh.
         const reason = patch.enabled === true ? null : current.view.disabled_reason;
-        updateEndpoint(this.ctx.storage.sql, id, next, reason, ctx.now);
+        const checked = reads
+          ? readsAfterWrite(reads.needed, reads.granted, current.reads ?? filterReads(current.view.events, reading))
+          : current.reads;
+        updateEndpoint(this.ctx.storage.sql, id, { ...next, reads: checked }, reason, ctx.now);
         this.record(ctx, tenantId, id, {
           type: "webhooks.endpoint.updated",
           data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled },
@@ -195,15 +205,15 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
     async dispatch(input: RpcArgs<Rpc, "dispatch">): Promise<RpcReply<Rpc, "dispatch">> {
       const { events } = rpcArgs(RegistryRpc, "dispatch", input);
       const first = events[0]?.tenant_id;
-      if (first === undefined) return { routed: 0 };
+      if (first === undefined) return { routed: 0, held_back: 0 };
       // A batch that checked its tenant before the deletion: routing it would refill erased actors.
       // Refused (before the binding, which the erasure forgot), so the consumer drops the events.
       if (this.closed()) throw new TenantErased("WebhookRegistry");
       // A tenant that never created an endpoint: answered from the key-value store, no tables made.
-      if (this.boundTenant() === null) return { routed: 0 };
+      if (this.boundTenant() === null) return { routed: 0, held_back: 0 };
       this.ready();
       const tenantId = this.bindTenant(first);
-      const byEndpoint = fanOut(tenantId, events, [...this.all().values()]);
+      const { byEndpoint, heldBack } = fanOut(tenantId, events, this.checked(), reading.rules);
       // Each endpoint's messages in one call; a failure retries the whole batch, which the endpoints dedupe by id.
       await Promise.all(
         [...byEndpoint.values()].map(({ endpoint, messages }) =>
@@ -213,7 +223,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
           }),
         ),
       );
-      return { routed: [...byEndpoint.values()].reduce((n, e) => n + e.messages.length, 0) };
+      return { routed: [...byEndpoint.values()].reduce((n, e) => n + e.messages.length, 0), held_back: heldBack };
     }
 
     disabled(input: RpcArgs<Rpc, "disabled">): Promise<RpcReply<Rpc, "disabled">> {
@@ -344,6 +354,22 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       if (this.endpoints) return this.endpoints;
       this.endpoints = new Map(readEndpoints(this.ctx.storage.sql).map((e) => [e.view.id, e]));
       return this.endpoints;
+    }
+
+    /**
+     * Every endpoint with what its filters were checked for. One written before that was recorded
+     * is taken as checked for what its filters need under this deploy's rules, recorded now, at its
+     * first dispatch: what it received until this deploy keeps coming, and a type a later deploy
+     * rules with another permission does not (docs/webhooks.md, "Who may follow which events").
+     */
+    private checked(): CheckedEndpoint[] {
+      return [...this.all().values()].map((endpoint) => {
+        if (endpoint.reads !== null) return { ...endpoint, reads: endpoint.reads };
+        const recorded = { ...endpoint, reads: filterReads(endpoint.view.events, reading) };
+        storeReads(this.ctx.storage.sql, endpoint.view.id, recorded.reads);
+        this.all().set(endpoint.view.id, recorded);
+        return recorded;
+      });
     }
 
     private reload(id: string): Endpoint {

@@ -61,7 +61,13 @@ describe("webhooks: an erased tenant's objects stay erased", () => {
 
     // Refused as erased: the queue consumer drops the events (kernel/events/consume.ts).
     await expect(registry(env, t.id).dispatch({ events: t.events })).rejects.toThrow(/^TenantErased: /);
-    const endpoint = { id: "ep_late", url: "https://hooks.example.com/late", description: "", events: ["*"] };
+    const endpoint = {
+      id: "ep_late",
+      url: "https://hooks.example.com/late",
+      description: "",
+      events: ["*"],
+      reads: [],
+    };
     await expect(
       registry(env, t.id).create({ ctx, tenant_id: t.id, endpoint: { ...endpoint, sealed_secret: "v1.sealed" } }),
     ).rejects.toThrow(/erased/);
@@ -85,7 +91,13 @@ describe("webhooks: an erased tenant's objects stay erased", () => {
 
     // An admin request already in flight when the tenant was deleted creates an endpoint: refused,
     // as the rerun's list would miss it only if it were created after that list.
-    const endpoint = { id: "ep_racing", url: "https://hooks.example.com/race", description: "", events: ["*"] };
+    const endpoint = {
+      id: "ep_racing",
+      url: "https://hooks.example.com/race",
+      description: "",
+      events: ["*"],
+      reads: [],
+    };
     await expect(
       registry(env, t.id).create({ ctx, tenant_id: t.id, endpoint: { ...endpoint, sealed_secret: "v1.sealed" } }),
     ).rejects.toThrow(/erased/);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_PERMISSION_LENGTH } from "../../kernel/auth/permissions";
 import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { EnvelopeSchema } from "../../kernel/events/envelope";
@@ -22,6 +23,8 @@ const Id = z.string().min(1).max(64);
 export const WEBHOOK_URL_MAX = 2048;
 const Url = z.string().max(WEBHOOK_URL_MAX);
 const Filters = z.array(EventFilter).min(1).max(50);
+/** Read permissions (modules' `event_read`): what an endpoint's filters were checked for (reads.ts). */
+const Reads = z.array(z.string().min(1).max(MAX_PERMISSION_LENGTH)).max(500);
 
 /** A signing secret as stored: sealed with the tenant's envelope key; the previous one expires. */
 export const SealedSecret = z.object({ sealed: z.string().max(1024), expires_at: z.number().int().nullable() });
@@ -79,6 +82,8 @@ export const RegistryRpc = defineRpc({
         description: z.string().max(500),
         events: Filters,
         sealed_secret: z.string().max(1024),
+        /** The permissions its filters need, each of which the route checked the caller holds. */
+        reads: Reads,
       }),
     }),
     reply: z.discriminatedUnion("ok", [
@@ -109,6 +114,12 @@ export const RegistryRpc = defineRpc({
         description: z.string().max(500).optional(),
         events: Filters.optional(),
         enabled: z.boolean().optional(),
+        /**
+         * With a change of `events` or `url`: the permissions the endpoint's filters need now, and
+         * those of them the caller holds; the registry keeps those held or checked for before
+         * (reads.ts, `readsAfterWrite`).
+         */
+        reads: z.object({ needed: Reads, granted: Reads }).optional(),
       }),
     }),
     reply: z.union([Changed, Stale]),
@@ -140,8 +151,15 @@ export const RegistryRpc = defineRpc({
       z.object({ ok: z.literal(false), error: z.enum(["not_found", "disabled"]) }),
     ]),
   },
-  /** Routes a batch of the tenant's events to the endpoints that want them. */
-  dispatch: { args: z.object({ events: z.array(EnvelopeSchema).max(500) }), reply: z.object({ routed: z.number() }) },
+  /**
+   * Routes a batch of the tenant's events to the endpoints that want them and were checked for
+   * them: `routed` messages queued, `held_back` matched by a filter but read with a permission
+   * the endpoint was not checked for (reads.ts).
+   */
+  dispatch: {
+    args: z.object({ events: z.array(EnvelopeSchema).max(500) }),
+    reply: z.object({ routed: z.number(), held_back: z.number() }),
+  },
   /** From an endpoint actor: it stopped delivering. */
   disabled: {
     args: z.object({

@@ -24,12 +24,20 @@ export const ENDPOINTS_SCHEMA: readonly string[][] = [
        updated_at text not null
      )`,
   ],
+  // What each endpoint's filters were checked for when written (reads.ts); null for one written
+  // before this column, recorded at its first dispatch (the registry's `dispatch`).
+  ["alter table endpoints add column reads text"],
 ];
 
-/** An endpoint as the registry holds it in memory: what admins see, and its sealed secrets. */
+/**
+ * An endpoint as the registry holds it in memory: what admins see, its sealed secrets, and the
+ * read permissions its filters were checked for when last written (null: written before they
+ * were recorded, and not dispatched to since).
+ */
 export interface Endpoint {
   view: EndpointView;
   secrets: z.infer<typeof SealedSecret>[];
+  reads: string[] | null;
 }
 
 interface Row extends Record<string, SqlStorageValue> {
@@ -43,10 +51,12 @@ interface Row extends Record<string, SqlStorageValue> {
   version: number;
   created_at: string;
   updated_at: string;
+  reads: string | null;
 }
 
 const Secrets = z.array(SealedSecret);
 const Filters = z.array(z.string());
+const Reads = z.array(z.string());
 const Reason = EndpointSchema.shape.disabled_reason;
 
 function toEndpoint(r: Row): Endpoint {
@@ -63,22 +73,23 @@ function toEndpoint(r: Row): Endpoint {
       updated_at: r.updated_at,
     },
     secrets: Secrets.parse(JSON.parse(r.secrets)),
+    reads: r.reads === null ? null : Reads.parse(JSON.parse(r.reads)),
   };
 }
 
 /** The secrets column, parsed. */
 type Secrets = z.infer<typeof Secrets>;
 
-/** Stores a new endpoint: enabled, at version 1, with its secrets. */
+/** Stores a new endpoint: enabled, at version 1, with its secrets and what its filters were checked for. */
 export function insertEndpoint(
   sql: SqlStorage,
-  endpoint: Pick<EndpointView, "id" | "url" | "description" | "events">,
+  endpoint: Pick<EndpointView, "id" | "url" | "description" | "events"> & { reads: readonly string[] },
   secrets: Secrets,
   now: string,
 ): void {
   sql.exec(
-    `insert into endpoints (id, url, description, events, secrets, enabled, disabled_reason, version, created_at, updated_at)
-     values (?, ?, ?, ?, ?, 1, null, 1, ?, ?)`,
+    `insert into endpoints (id, url, description, events, secrets, enabled, disabled_reason, version, created_at, updated_at, reads)
+     values (?, ?, ?, ?, ?, 1, null, 1, ?, ?, ?)`,
     endpoint.id,
     endpoint.url,
     endpoint.description,
@@ -86,28 +97,38 @@ export function insertEndpoint(
     JSON.stringify(secrets),
     now,
     now,
+    JSON.stringify(endpoint.reads),
   );
 }
 
-/** Writes an admin's change of an endpoint, one version up. */
+/** Writes an admin's change of an endpoint, one version up; `reads` as {@link Endpoint}'s. */
 export function updateEndpoint(
   sql: SqlStorage,
   id: string,
-  next: Pick<EndpointView, "url" | "description" | "events" | "enabled">,
+  next: Pick<EndpointView, "url" | "description" | "events" | "enabled"> & Pick<Endpoint, "reads">,
   reason: EndpointView["disabled_reason"],
   now: string,
 ): void {
   sql.exec(
     `update endpoints set url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
-       version = version + 1, updated_at = ? where id = ?`,
+       version = version + 1, updated_at = ?, reads = ? where id = ?`,
     next.url,
     next.description,
     JSON.stringify(next.events),
     next.enabled ? 1 : 0,
     reason,
     now,
+    next.reads === null ? null : JSON.stringify(next.reads),
     id,
   );
+}
+
+/**
+ * Records what an endpoint written before reads were kept is taken as checked for (the registry's
+ * `dispatch`): no new version, no event, since neither its filters nor what it receives changed.
+ */
+export function storeReads(sql: SqlStorage, id: string, reads: readonly string[]): void {
+  sql.exec("update endpoints set reads = ? where id = ?", JSON.stringify(reads), id);
 }
 
 /** Stores an endpoint's rotated secrets, one version up. */

@@ -1,7 +1,9 @@
 import type { Envelope } from "../../kernel/events/envelope";
+import type { EventReadRules } from "../../kernel/modules/event-read";
 import type { Ctx } from "../identity/directory/types";
 import type { OutgoingMessage } from "./contract";
 import { type Endpoint, receives } from "./endpoints-table";
+import { checkedFor } from "./reads";
 
 /**
  * The JSON body a receiver gets for an event: the envelope as subscribers
@@ -37,20 +39,32 @@ export function testMessage(tenantId: string, messageId: string, ctx: Ctx): Outg
   return { message_id: messageId, type: event.type, occurred_at: ctx.now, body: messageBody(event) };
 }
 
+/** An endpoint whose filters' reads are known: recorded when written, or at its first dispatch since. */
+export type CheckedEndpoint = Endpoint & { reads: string[] };
+
 /**
- * A batch of one tenant's events as messages, by the endpoint that receives each
- * (enabled, wanting its type, created before it occurred); throws on another tenant's event.
+ * A batch of one tenant's events as messages, by the endpoint that receives each (enabled,
+ * wanting its type, created before it occurred, and checked for the permission that reads the
+ * type under `rules`, the deploy's of now), and how many a filter matched but were held back
+ * for want of that check; throws on another tenant's event.
  */
 export function fanOut(
   tenantId: string,
   events: readonly Envelope[],
-  endpoints: readonly Endpoint[],
-): Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }> {
+  endpoints: readonly CheckedEndpoint[],
+  rules: EventReadRules,
+): { byEndpoint: Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }>; heldBack: number } {
   const byEndpoint = new Map<string, { endpoint: Endpoint; messages: OutgoingMessage[] }>();
+  let heldBack = 0;
   for (const event of events) {
     if (event.tenant_id !== tenantId) throw new Error("dispatch: a batch holds one tenant's events");
     for (const endpoint of endpoints) {
       if (!receives(endpoint.view, event)) continue;
+      // Not queued, not an error: a type its filters came to match after they were checked.
+      if (!checkedFor(endpoint.reads, rules, event.type)) {
+        heldBack++;
+        continue;
+      }
       const entry = byEndpoint.get(endpoint.view.id) ?? { endpoint, messages: [] };
       entry.messages.push({
         message_id: event.id,
@@ -61,5 +75,5 @@ export function fanOut(
       byEndpoint.set(endpoint.view.id, entry);
     }
   }
-  return byEndpoint;
+  return { byEndpoint, heldBack };
 }

@@ -3,7 +3,7 @@ import { deny } from "../../kernel/auth/deny";
 import { can, principalOf } from "../../kernel/auth/guards";
 import type { AppEnv } from "../../kernel/env";
 import { readPermission } from "../../kernel/modules/event-read";
-import { wants } from "./domain";
+import { filterReads } from "./reads";
 
 /** One filter the caller may not hold: where it is in the body, and the permissions it lacks. */
 interface Unreadable {
@@ -18,8 +18,19 @@ interface Unreadable {
  */
 function permissionsFor(c: Context<AppEnv>, filter: string): string[] {
   const { events, event_read } = c.get("platform");
-  const needed = events.filter((type) => wants([filter], type)).map((type) => readPermission(event_read, type));
-  return [...new Set(needed.filter((p) => p !== null))].sort();
+  return filterReads([filter], { types: events, rules: event_read });
+}
+
+/**
+ * What a write of `filters` is checked for, to be kept with the endpoint (reads.ts): the
+ * permissions their events are read with under the rules of now (`needed`), and those of them
+ * the caller holds (`granted`: all, for every filter {@link checkReadable} checked).
+ */
+export function readsOf(c: Context<AppEnv>, filters: readonly string[]): { needed: string[]; granted: string[] } {
+  const principal = principalOf(c, "user", "api_key");
+  const { events, event_read } = c.get("platform");
+  const needed = filterReads(filters, { types: events, rules: event_read });
+  return { needed, granted: needed.filter((p) => can(principal, p)) };
 }
 
 /**

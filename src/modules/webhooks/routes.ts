@@ -26,7 +26,7 @@ import { AttemptSchema, DeliverySchema, EndpointRpc, endpointActor, registry, WE
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
 import { checkFilters, flagEndpoint, flagPage } from "./filters";
-import { checkMove, checkReadable } from "./readable";
+import { checkMove, checkReadable, readsOf } from "./readable";
 import {
   DeliveriesQuery,
   Delivery,
@@ -263,7 +263,15 @@ export const webhookRoutes = createRouter()
     const result = await registry(c.env, tenant.id).create({
       ctx: ctxOf(c),
       tenant_id: tenant.id,
-      endpoint: { id, url, description: body.description ?? "", events: body.events, sealed_secret: sealed },
+      endpoint: {
+        id,
+        url,
+        description: body.description ?? "",
+        events: body.events,
+        sealed_secret: sealed,
+        // What the filters were checked for: dispatch holds back a type a later deploy rules otherwise.
+        reads: readsOf(c, body.events).needed,
+      },
     });
     if (!result.ok) {
       throw moduleError(webhookErrors, "endpoint_limit_reached", {
@@ -305,7 +313,12 @@ export const webhookRoutes = createRouter()
       tenant_id: tenant.id,
       id,
       expected_version: expected,
-      patch: { ...patch, ...(url === undefined ? {} : { url }) },
+      patch: {
+        ...patch,
+        ...(url === undefined ? {} : { url }),
+        // A change of filters or URL records what it was checked for (reads.ts).
+        ...(held ? { reads: readsOf(c, patch.events ?? held.events) } : {}),
+      },
     });
     if (!result.ok) throw writeRefused(result);
     c.header("ETag", `"${result.endpoint.version}"`);
