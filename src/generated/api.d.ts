@@ -2219,7 +2219,8 @@ export interface components {
         WebhookDelivery: {
             id: string;
             message_id: string;
-            event_type: string;
+            /** @description The event's type; absent when the caller does not hold the permission that reads events of that type (the modules' `event_read`) */
+            event_type?: string;
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             attempts: number;
@@ -2233,7 +2234,8 @@ export interface components {
         WebhookDeliveryDetail: {
             id: string;
             message_id: string;
-            event_type: string;
+            /** @description The event's type; absent when the caller does not hold the permission that reads events of that type (the modules' `event_read`) */
+            event_type?: string;
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             attempts: number;

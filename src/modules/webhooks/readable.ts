@@ -101,3 +101,20 @@ export function checkMove(c: Context<AppEnv>, held: readonly string[], kept: rea
     ],
   });
 }
+
+/**
+ * A delivery as the tenant's caller may see it: without its `event_type` unless the caller holds
+ * the permission that reads events of that type (as {@link checkReadable} asks of a filter), so
+ * `admin.webhooks.read` watches every endpoint's deliveries, their state and failures, without
+ * learning when keys were created or sign-ins failed. Kept in the list (its place, status and
+ * attempts are the webhooks' own); the test message's type reads with `admin.webhooks.read`.
+ */
+export function visibleDelivery<D extends { event_type: string }>(
+  c: Context<AppEnv>,
+  delivery: D,
+): Omit<D, "event_type"> & { event_type?: string } {
+  const permission = readPermission(c.get("platform").event_read, delivery.event_type);
+  if (permission === null || can(principalOf(c, "user", "api_key"), permission)) return delivery;
+  const { event_type: _hidden, ...rest } = delivery;
+  return rest;
+}

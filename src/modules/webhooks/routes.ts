@@ -22,14 +22,15 @@ import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { checkUrl } from "../../kernel/outbound";
 import { ctxOf } from "../identity/services";
-import { AttemptSchema, DeliverySchema, EndpointRpc, endpointActor, registry, WEBHOOK_URL_MAX } from "./contract";
+import { EndpointRpc, endpointActor, registry, WEBHOOK_URL_MAX } from "./contract";
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
 import { checkFilters, flagEndpoint, flagPage } from "./filters";
-import { checkMove, checkReadable, readsOf } from "./readable";
+import { checkMove, checkReadable, readsOf, visibleDelivery } from "./readable";
 import {
   DeliveriesQuery,
   Delivery,
+  DeliveryDetail,
   Endpoint,
   EndpointAnswer,
   REDELIVER_FAILED_SUMMARY,
@@ -55,7 +56,6 @@ const EndpointWithSecret = EndpointAnswer.extend({
   secret: z.string().openapi({ description: "The signing secret (`whsec_…`): shown here once, never again" }),
 }).openapi("WebhookEndpointWithSecret");
 const EndpointDetail = EndpointAnswer.extend({ delivery: EndpointRpc.health.reply }).openapi("WebhookEndpointDetail");
-const DeliveryDetail = DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).openapi("WebhookDeliveryDetail");
 
 const Url = z.string().trim().min(1).max(WEBHOOK_URL_MAX);
 const Filters = z.array(EventFilter).min(1).max(50);
@@ -370,14 +370,15 @@ export const webhookRoutes = createRouter()
   })
   .openapi(deliveries, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await deliveryPage(c.env, tenantOf(c).id, id, c.req.valid("query")), 200);
+    const page = await deliveryPage(c.env, tenantOf(c).id, id, c.req.valid("query"));
+    return c.json({ ...page, items: page.items.map((d) => visibleDelivery(c, d)) }, 200);
   })
   .openapi(delivery, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
     await endpointOf(c, id);
     const found = await endpointActor(c.env, tenantOf(c).id, id).delivery({ id: delivery_id });
     if (!found) throw new AppError("not_found", { detail: "no such delivery" });
-    return c.json(found, 200);
+    return c.json(visibleDelivery(c, found), 200);
   })
   .openapi(redeliver, async (c) => {
     const { id, delivery_id } = c.req.valid("param");

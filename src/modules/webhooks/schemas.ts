@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PositionPageQuery } from "../../kernel/openapi/blocks";
-import { DeliverySchema, DeliveryStatus, EndpointSchema } from "./contract";
+import { AttemptSchema, DeliverySchema, DeliveryStatus, EndpointSchema } from "./contract";
 
 /**
  * The request and response shapes the tenant's admin routes (routes.ts) and the platform's
@@ -18,7 +18,20 @@ export const EndpointAnswer = EndpointSchema.extend({
   }),
 });
 export const Endpoint = EndpointAnswer.openapi("WebhookEndpoint");
-export const Delivery = DeliverySchema.openapi("WebhookDelivery");
+/**
+ * A delivery as the routes answer it: without `event_type` for a tenant's caller who does not hold
+ * the permission that reads the type (readable.ts, `visibleDelivery`).
+ */
+const DeliveryAnswer = DeliverySchema.extend({
+  event_type: z.string().optional().openapi({
+    description:
+      "The event's type; absent when the caller does not hold the permission that reads events of that type (the modules' `event_read`)",
+  }),
+});
+export const Delivery = DeliveryAnswer.openapi("WebhookDelivery");
+export const DeliveryDetail = DeliveryAnswer.extend({ attempt_log: z.array(AttemptSchema) }).openapi(
+  "WebhookDeliveryDetail",
+);
 
 /** `?limit&cursor&status`: a delivery's position in its endpoint's log, as next_cursor gives it. */
 export const DeliveriesQuery = PositionPageQuery.extend({ status: DeliveryStatus.optional() });
