@@ -10,7 +10,7 @@ import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { type AuditCheckpoint, CHECKPOINT_V2, checkpointMessage } from "../src/modules/audit/chain";
 import { AUDIT_PAGE, AuditLogRpc } from "../src/modules/audit/contract";
 import { AUDIT_LOG_SCHEMA, AuditLogStore } from "../src/modules/audit/log-store";
-import { verifyChain } from "../src/modules/audit/verify";
+import { verifyStep } from "../src/modules/audit/verify";
 
 type Rpc = typeof AuditLogRpc;
 
@@ -143,27 +143,28 @@ export function auditLogObject(platform: { clock: Clock }) {
     }
 
     /**
-     * Recomputes the whole chain and checks every checkpoint: its hash must be
-     * the chain's at its seq and its signature must verify with a key of the
-     * current JWKS. `broken_seq` is the first seq at fault.
+     * One step of the chain's verification (modules/audit/verify.ts verifyStep): entries from
+     * `fromSeq` (default 1), at most `limit` (default and cap AUDIT_VERIFY_MAX), recomputed against
+     * the stored hash of the entry before, and the checkpoints in that range: each one's hash must
+     * be the chain's at its seq and its signature must verify with a key of the current JWKS.
+     * Bounded because the walk is synchronous (SQLite reads and hashing, no await between pages):
+     * the object serves nothing else while it runs, and a request has 30 s of CPU.
      */
-    async verify(): Promise<RpcReply<Rpc, "verify">> {
-      const { broken, last } = await verifyChain({
+    async verify(input?: RpcArgs<Rpc, "verify">): Promise<RpcReply<Rpc, "verify">> {
+      const { fromSeq, limit } = rpcArgs(AuditLogRpc, "verify", input);
+      const signer = ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS));
+      // From here to the signature checks, one synchronous stretch: head, entries and checkpoints agree.
+      const step = await verifyStep({
         tenantId: this.store.tenantId() ?? "",
-        page: (from, limit) => this.store.entries(from, limit),
-        checkpoints: this.store.checkpoints(),
-        signer: ed25519Signer(await loadSigningKeys(this.env.JWT_SIGNING_KEYS)),
+        fromSeq,
+        limit,
+        head: this.store.last(),
+        page: (from, n) => this.store.entries(from, n),
+        checkpoints: (from, through) => this.store.checkpoints(from, through),
+        signer,
         pageSize: AUDIT_PAGE,
       });
-      const count = this.store.last().seq;
-      return {
-        ok: broken === null,
-        entries: count,
-        last_seq: last.seq,
-        last_hash: last.hash,
-        checkpoint: this.store.latestCheckpoint(),
-        ...(broken === null ? {} : { broken_seq: broken }),
-      };
+      return { ...step, checkpoint: this.store.latestCheckpoint() };
     }
   };
 }

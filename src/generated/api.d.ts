@@ -1261,7 +1261,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recompute the chain and check the checkpoint signatures */
+        /**
+         * Recompute the chain in bounded steps and check the checkpoint signatures
+         * @description Recomputes entries from_seq to from_seq + limit - 1 (at most 10000) against the stored hash of entry from_seq - 1, and checks the checkpoints in that range. Without parameters, from seq 1; a longer log answers next_from_seq, to pass as from_seq until it is null.
+         */
         get: operations["verifyAuditLog"];
         put?: never;
         post?: never;
@@ -2147,10 +2150,14 @@ export interface components {
         };
         AuditVerification: {
             ok: boolean;
+            /** @description how many seqs this step covers (0 past the end) */
             entries: number;
+            from_seq: number;
             last_seq: number;
             last_hash: string;
             checkpoint: components["schemas"]["AuditCheckpoint"];
+            /** @description the from_seq of the next step; null once the end (or a fault) is reached */
+            next_from_seq: number | null;
             broken_seq?: number;
         };
         AuditCheckpoint: {
@@ -14902,14 +14909,17 @@ export interface operations {
     };
     verifyAuditLog: {
         parameters: {
-            query?: never;
+            query?: {
+                from_seq?: number;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description the verification */
+            /** @description the verification of one step */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -14920,7 +14930,10 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerification"];
                 };
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

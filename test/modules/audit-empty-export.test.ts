@@ -81,7 +81,15 @@ describe("audit export of an empty log", () => {
     // Nothing stored: the object's own verification has no checkpoint to check for an empty log.
     const verified = await p.call("/api/v1/admin/audit/verify", { token: t.adminKey });
     expect(verified.status).toBe(200);
-    expect(verified.body).toEqual({ ok: true, entries: 0, last_seq: 0, last_hash: GENESIS_HASH, checkpoint: null });
+    expect(verified.body).toEqual({
+      ok: true,
+      entries: 0,
+      from_seq: 1,
+      last_seq: 0,
+      last_hash: GENESIS_HASH,
+      checkpoint: null,
+      next_from_seq: null,
+    });
   });
 });
 
@@ -114,6 +122,8 @@ describe("AuditLog.exportCheckpoint", () => {
     expect(await log.verify()).toEqual({
       ok: true,
       entries: 0,
+      from_seq: 1,
+      next_from_seq: null,
       last_seq: 0,
       last_hash: GENESIS_HASH,
       checkpoint: null,

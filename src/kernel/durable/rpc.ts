@@ -42,9 +42,14 @@ export type RpcServer<C extends RpcContract> = {
   [K in keyof C]: (args: RpcArgs<C, K>) => RpcReplySent<C, K> | Promise<RpcReplySent<C, K>>;
 };
 
-/** The typed client of a contract: every reply parsed. */
+/**
+ * The typed client of a contract: every reply parsed. A method whose argument may be left out
+ * (`z.void()`, or a schema with a default for undefined) is called without one.
+ */
 export type RpcClient<C extends RpcContract> = {
-  [K in keyof C]: (args: RpcArgs<C, K>) => Promise<RpcReply<C, K>>;
+  [K in keyof C]: undefined extends RpcArgs<C, K>
+    ? (args?: RpcArgs<C, K>) => Promise<RpcReply<C, K>>
+    : (args: RpcArgs<C, K>) => Promise<RpcReply<C, K>>;
 };
 
 /** A stub as the runtime gives it (`env.X.getByName(name)`), seen through the contract. */

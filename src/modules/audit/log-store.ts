@@ -178,9 +178,14 @@ export class AuditLogStore {
     return row ? toCheckpoint(row) : null;
   }
 
-  checkpoints(): AuditCheckpoint[] {
+  /** The checkpoints from `fromSeq` to `throughSeq` (default: all), oldest first. */
+  checkpoints(fromSeq = 0, throughSeq = Number.MAX_SAFE_INTEGER): AuditCheckpoint[] {
     return this.sql
-      .exec<CheckpointRow>("select v, seq, hash, signed_at, kid, signature from checkpoints order by seq")
+      .exec<CheckpointRow>(
+        "select v, seq, hash, signed_at, kid, signature from checkpoints where seq between ? and ? order by seq",
+        fromSeq,
+        throughSeq,
+      )
       .toArray()
       .map(toCheckpoint);
   }

@@ -2,11 +2,11 @@ import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
-import { jsonResponse, listOf, PositionPageQuery } from "../../kernel/openapi/blocks";
+import { jsonResponse, limitParam, listOf, PositionPageQuery } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
-import { AuditEntrySchema, AuditLogRpc, auditLog } from "./contract";
+import { AUDIT_VERIFY_MAX, AuditEntrySchema, AuditLogRpc, auditLog } from "./contract";
 import { listEntries } from "./read-model";
 
 const op = operations(["audit"]);
@@ -44,11 +44,28 @@ const exportRoute = op.get("/audit/export", {
   },
 });
 
+/**
+ * `?from_seq=`: the first seq a verification step recomputes, a plain decimal integer from 1 (as
+ * limitParam reads a limit: `1e3`, `0x10` or `1.0` are a 400, not a seq). Past the end is valid.
+ */
+const FROM_SEQ_ERROR = "must be a whole number of 1 or more, in plain decimal digits";
+const FromSeqParam = z
+  .preprocess(
+    (raw) => (typeof raw === "string" && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : raw),
+    z.number({ error: FROM_SEQ_ERROR }).int({ error: FROM_SEQ_ERROR }).min(1, { error: FROM_SEQ_ERROR }),
+  )
+  .default(1)
+  .openapi({ type: "integer", minimum: 1, default: 1 });
+
 const verify = op.get("/audit/verify", {
   operationId: "verifyAuditLog",
-  summary: "Recompute the chain and check the checkpoint signatures",
+  summary: "Recompute the chain in bounded steps and check the checkpoint signatures",
+  description: `Recomputes entries from_seq to from_seq + limit - 1 (at most ${AUDIT_VERIFY_MAX}) against the stored hash of entry from_seq - 1, and checks the checkpoints in that range. Without parameters, from seq 1; a longer log answers next_from_seq, to pass as from_seq until it is null.`,
   access: PERMISSIONS.admin.audit.read,
-  responses: { 200: jsonResponse("the verification", VerificationSchema) },
+  request: {
+    query: z.object({ from_seq: FromSeqParam, limit: limitParam(AUDIT_VERIFY_MAX, AUDIT_VERIFY_MAX) }),
+  },
+  responses: { 200: jsonResponse("the verification of one step", VerificationSchema) },
 });
 
 /** `/api/v1/admin/audit`, `/export` and `/verify`. */
@@ -112,6 +129,7 @@ export const auditRoutes = createRouter()
     return res as never;
   })
   .openapi(verify, async (c) => {
-    const result = await auditLog(c.env, tenantOf(c).id).verify();
+    const { from_seq, limit } = c.req.valid("query");
+    const result = await auditLog(c.env, tenantOf(c).id).verify({ fromSeq: from_seq, limit });
     return c.json(result, 200);
   });
