@@ -62,10 +62,11 @@ export const AUDIT_APPEND_MAX = 500;
 /** Entries per page of `entries` and of the verifier's walk. */
 export const AUDIT_PAGE = 500;
 /**
- * Entries one `verify` step recomputes at most, and by default. A whole chain in one request cost
- * ~60 µs an entry (test workerd): a million-entry log was a minute of CPU, past a Durable Object
- * request's 30 s, and the walk is synchronous, so every append of the tenant waited for it. A step
- * of this many is well under a second; longer logs are verified in steps (docs/audit.md).
+ * Entries one `verify` step recomputes at most, and by default. The walk costs ~14 µs an entry in
+ * workerd under Miniflare (50–80 µs in the vitest pool's): a million-entry log in one request was
+ * 14 s to a minute of CPU, against a Durable Object request's 30 s, and the walk is synchronous,
+ * so every append of the tenant waited for it. A step of this many is ~0.15 s there (0.5 s in
+ * the pool's); longer logs are verified in steps (docs/audit.md).
  */
 export const AUDIT_VERIFY_MAX = 10_000;
 
