@@ -1263,7 +1263,7 @@ export interface paths {
         };
         /**
          * Recompute the chain in bounded steps and check the checkpoint signatures
-         * @description Recomputes entries from_seq to from_seq + limit - 1 (at most 10000) against the stored hash of entry from_seq - 1, and checks the checkpoints in that range. Without parameters, from seq 1; a longer log answers next_from_seq, to pass as from_seq until it is null.
+         * @description Without parameters, the whole chain: recomputed in steps of 10000 entries, one Durable Object request each, so ok says whether every entry and checkpoint verifies. With from_seq or limit, one step: entries from_seq (default 1) to from_seq + limit - 1 (at most 10000, the default) against the stored hash of entry from_seq - 1, and the checkpoints in that range; pass next_from_seq back as from_seq until it is null.
          */
         get: operations["verifyAuditLog"];
         put?: never;
@@ -14919,7 +14919,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the verification of one step */
+            /** @description the verification of the whole chain, or of one step */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -10,6 +10,7 @@ import type { AuditLog } from "../../durable-objects/audit-log";
 import type { RpcReply } from "../../src/kernel/durable/rpc";
 import { audit } from "../../src/modules/audit";
 import { AUDIT_VERIFY_MAX, type AuditLogRpc } from "../../src/modules/audit/contract";
+import { verifyWhole } from "../../src/modules/audit/verify-whole";
 import { identity } from "../../src/modules/identity";
 import { system } from "../../src/modules/system";
 import { tenants } from "../../src/modules/tenants";
@@ -127,6 +128,17 @@ describe("audit verify in steps", () => {
     expect(cut).toMatchObject({ ok: false, entries: 20, broken_seq: 2500, next_from_seq: null });
   });
 
+  it("steps walked to the end answer as one whole verification: ok for the whole chain, or the first fault", async () => {
+    const log = await filled(`steps-whole-${crypto.randomUUID()}`, 2500);
+    const inSteps = (instance: AuditLog) => verifyWhole((fromSeq) => instance.verify({ fromSeq, limit: 1000 }));
+    const fine = await tampered(log, "select 1", inSteps);
+    expect(fine).toMatchObject({ ok: true, entries: 2500, from_seq: 1, last_seq: 2500, next_from_seq: null });
+    expect(fine.broken_seq).toBeUndefined();
+    // A fault in the third step: the first two verified, the walk stops at it.
+    const broken = await tampered(log, "update entries set action = action || 'x' where seq = 2200", inSteps);
+    expect(broken).toMatchObject({ ok: false, broken_seq: 2200, from_seq: 1, next_from_seq: null });
+  });
+
   it("a step that begins past the end verifies nothing and says so; a missing start entry is at fault", async () => {
     const log = await filled(`steps-end-${crypto.randomUUID()}`, 600);
     for (const fromSeq of [601, 5000])
@@ -154,19 +166,22 @@ function ownLogPlatform(suffix: string) {
 }
 
 describe("GET /api/v1/admin/audit/verify with from_seq and limit", () => {
-  it("verifies up to the cap without parameters and names the next step; steps by its parameters", async () => {
+  it("verifies the whole chain without parameters, a step at a time; one step by its parameters", async () => {
     const t = await newTenant("auditsteps");
     const p = ownLogPlatform(crypto.randomUUID());
     await filled(p.name(t.id), AUDIT_VERIFY_MAX + 1);
-    const first = await p.call("/api/v1/admin/audit/verify", { token: t.adminKey });
-    expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({
+    // Longer than one step: `ok` still speaks for every entry, as it did before steps.
+    const whole = await p.call("/api/v1/admin/audit/verify", { token: t.adminKey });
+    expect(whole.status).toBe(200);
+    expect(whole.body).toMatchObject({
       ok: true,
-      entries: AUDIT_VERIFY_MAX,
+      entries: AUDIT_VERIFY_MAX + 1,
       from_seq: 1,
-      last_seq: AUDIT_VERIFY_MAX,
-      next_from_seq: AUDIT_VERIFY_MAX + 1,
+      last_seq: AUDIT_VERIFY_MAX + 1,
+      next_from_seq: null,
     });
+    const first = await p.call("/api/v1/admin/audit/verify?from_seq=1", { token: t.adminKey });
+    expect(first.body).toMatchObject({ ok: true, entries: AUDIT_VERIFY_MAX, next_from_seq: AUDIT_VERIFY_MAX + 1 });
     const rest = await p.call(`/api/v1/admin/audit/verify?from_seq=${AUDIT_VERIFY_MAX + 1}`, { token: t.adminKey });
     expect(rest.body).toMatchObject({ ok: true, entries: 1, last_seq: AUDIT_VERIFY_MAX + 1, next_from_seq: null });
     const small = await p.call("/api/v1/admin/audit/verify?from_seq=101&limit=50", { token: t.adminKey });
