@@ -137,6 +137,8 @@ export function migrateD1Quietly(options = {}) {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
     child.on("error", (error) => resolve({ code: 127, applied: [], output: `wrangler: ${error.message}\n` }));

@@ -46,6 +46,9 @@ function execute(sql, { remote, env, persistTo }) {
     const child = spawn(bin("wrangler"), args, { cwd: root, env: offlineEnv, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
+    // Decoded across reads: a non-ASCII character of a row split by two reads stays whole.
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (err += c));
     child.on("error", (error) => resolve({ ok: false, output: error.message }));

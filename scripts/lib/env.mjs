@@ -55,6 +55,9 @@ export function runQuietly(command, args, options = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: offlineEnv, ...options });
     let output = "";
+    // Decoded as UTF-8 across reads: a character split by two reads of the pipe stays whole.
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     child.stdout.on("data", (chunk) => {
       output += chunk;
     });

@@ -47,6 +47,7 @@ function pageOf(tenant: string | undefined, after: string | undefined) {
 
 async function bodyOf(req: IncomingMessage): Promise<unknown> {
   let text = "";
+  req.setEncoding("utf8");
   for await (const chunk of req) text += chunk;
   return text ? JSON.parse(text) : null;
 }

@@ -233,6 +233,7 @@ describe("plinth webhooks enable / disable", () => {
     let changed = false;
     const proxy = createServer((req, res) => {
       let text = "";
+      req.setEncoding("utf8");
       req.on("data", (c) => {
         text += c;
       });
@@ -290,6 +291,7 @@ async function scripted(pages: { requeued: number; remaining: number }[]) {
   const server = createServer((req, res) => {
     calls.push({ method: req.method, url: req.url, authorization: req.headers.authorization });
     let text = "";
+    req.setEncoding("utf8");
     req.on("data", (c) => {
       text += c;
     });

@@ -27,6 +27,9 @@ export function plinth(args: string[], env: Record<string, string> = {}): Promis
     });
     let stdout = "";
     let stderr = "";
+    // Decoded across reads: the OpenAPI document's en dashes were split by a 64 KiB read once.
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     child.stdout.on("data", (d) => {
       stdout += d;
     });

@@ -23,6 +23,15 @@ describe("runQuietly", () => {
     expect(result.output.split(/(?<=\.) /).sort()).toEqual(["Checked 12 files.", "Fixed 5 files."]);
   });
 
+  it("keeps a character whose bytes two reads of the pipe split (a pipe is read 64 KiB at a time)", async () => {
+    // An en dash (3 bytes in UTF-8) across every 64 KiB boundary of a megabyte of output.
+    const script = `const dash = "a".repeat(65535) + "\u2013"; process.stdout.write(dash.repeat(16));`;
+    const result = await runQuietly(process.execPath, ["-e", script]);
+    expect(result.code).toBe(0);
+    expect(result.output).not.toContain("\ufffd");
+    expect(result.output.split("\u2013")).toHaveLength(17);
+  });
+
   it("answers 127 for a command that is not there, naming it", async () => {
     const result = await runQuietly("/nonexistent/biome", ["check"]);
     expect(result.code).toBe(127);

@@ -198,8 +198,9 @@ function onTenant(
       { host: "127.0.0.1", port: url.port, path: `${url.pathname}${url.search}`, method, headers },
       (res) => {
         let text = "";
-        res.on("data", (chunk: Buffer) => {
-          text += chunk.toString();
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
         });
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} }));
       },

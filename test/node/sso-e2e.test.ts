@@ -129,8 +129,9 @@ function postOnTenant(slug: string, path: string, token: string, body: Json): Pr
       },
       (res) => {
         let text = "";
-        res.on("data", (chunk: Buffer) => {
-          text += chunk.toString();
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
         });
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? json(text) : {} }));
       },

@@ -61,8 +61,9 @@ export async function startFakeProvider(client: { client_id: string }): Promise<
     }
     if (url.pathname === "/token" && req.method === "POST") {
       let raw = "";
-      req.on("data", (chunk: Buffer) => {
-        raw += chunk.toString();
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => {
+        raw += chunk;
       });
       req.on("end", () => {
         const nonce = codes.get(new URLSearchParams(raw).get("code") ?? "");
