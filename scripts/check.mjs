@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // `npm test`: every check the repository has, in order of cost. Runs them all
 // (so one run shows every failure), prints a summary, exits non-zero if any failed.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCheck } from "./lib/bounded-run.mjs";
 import { bin, offlineEnv, root } from "./lib/env.mjs";
-import { failedTestLines } from "./lib/failed-tests.mjs";
+import { summarizeReports } from "./lib/failed-tests.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "plinth-check-"));
 const vitestJson = join(tmp, "vitest.json");
@@ -97,21 +97,7 @@ for (const step of steps) {
   results.push({ name: step.name, ok: code === 0, seconds: (Date.now() - started) / 1000, note: notes.join(", ") });
 }
 
-let tests = { passed: 0, failed: 0, skipped: 0 };
-const failedTests = [];
-for (const file of [vitestJson, otelJson, nodeJson]) {
-  try {
-    const report = JSON.parse(readFileSync(file, "utf8"));
-    tests.passed += report.numPassedTests;
-    tests.failed += report.numFailedTests;
-    tests.skipped += report.numPendingTests ?? 0;
-    failedTests.push(...failedTestLines(report, root));
-  } catch {
-    // That vitest run did not get far enough to write its report; its step failed above.
-    tests = null;
-    break;
-  }
-}
+const { tests, failedTests } = summarizeReports([vitestJson, otelJson, nodeJson], root);
 rmSync(tmp, { recursive: true, force: true });
 
 console.log("\nplinth checks:");

@@ -7,3 +7,7 @@ export interface VitestJsonReport {
   }[];
 }
 export function failedTestLines(report: VitestJsonReport, root: string): string[];
+export function summarizeReports(
+  files: readonly string[],
+  root: string,
+): { tests: { passed: number; failed: number; skipped: number } | null; failedTests: string[] };

@@ -1,6 +1,7 @@
 // The failed tests of a vitest JSON report, a line each, for npm test's summary: CI shows only
 // the tail of a run's output, and "1 failed" without its name leaves a flaky test to be found
 // again by running the whole suite until it fails.
+import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 
 const MESSAGE_CHARS = 240;
@@ -19,6 +20,30 @@ export function failedTestLines(report, root) {
     if (failed.length === 0 && file.status === "failed") lines.push(`${where}: ${firstLine(file.message)}`);
   }
   return lines;
+}
+
+/**
+ * npm test's summary of its vitest runs, from the JSON reports they wrote to `files`: the tests
+ * counted over them all (null when a run did not get far enough to write its report; its step
+ * failed), and {@link failedTestLines} of each report read.
+ */
+export function summarizeReports(files, root) {
+  let tests = { passed: 0, failed: 0, skipped: 0 };
+  const failedTests = [];
+  for (const file of files) {
+    try {
+      const report = JSON.parse(readFileSync(file, "utf8"));
+      tests.passed += report.numPassedTests;
+      tests.failed += report.numFailedTests;
+      tests.skipped += report.numPendingTests ?? 0;
+      failedTests.push(...failedTestLines(report, root));
+    } catch {
+      // That vitest run did not get far enough to write its report; its step failed above.
+      tests = null;
+      break;
+    }
+  }
+  return { tests, failedTests };
 }
 
 function firstLine(message) {
