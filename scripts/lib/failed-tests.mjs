@@ -25,23 +25,27 @@ export function failedTestLines(report, root) {
 /**
  * npm test's summary of its vitest runs, from the JSON reports they wrote to `files`: the tests
  * counted over them all (null when a run did not get far enough to write its report; its step
- * failed), and {@link failedTestLines} of each report read.
+ * failed), and {@link failedTestLines} of every report read, those after a missing one included:
+ * a workerd run that hung twice must not hide which Node tests failed.
  */
 export function summarizeReports(files, root) {
   let tests = { passed: 0, failed: 0, skipped: 0 };
   const failedTests = [];
   for (const file of files) {
+    let report;
     try {
-      const report = JSON.parse(readFileSync(file, "utf8"));
-      tests.passed += report.numPassedTests;
-      tests.failed += report.numFailedTests;
-      tests.skipped += report.numPendingTests ?? 0;
-      failedTests.push(...failedTestLines(report, root));
+      report = JSON.parse(readFileSync(file, "utf8"));
     } catch {
       // That vitest run did not get far enough to write its report; its step failed above.
       tests = null;
-      break;
+      continue;
     }
+    if (tests) {
+      tests.passed += report.numPassedTests;
+      tests.failed += report.numFailedTests;
+      tests.skipped += report.numPendingTests ?? 0;
+    }
+    failedTests.push(...failedTestLines(report, root));
   }
   return { tests, failedTests };
 }

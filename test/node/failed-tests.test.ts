@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { failedTestLines } from "../../scripts/lib/failed-tests.mjs";
+import { failedTestLines, summarizeReports } from "../../scripts/lib/failed-tests.mjs";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "plinth-failed-tests-"));
@@ -56,5 +56,17 @@ describe("the failed tests in npm test's summary", () => {
     });
     expect(report.numPassedTests).toBe(2);
     expect(failedTestLines(report, dir)).toEqual([]);
+  });
+
+  it("names the failed tests of every report written, when an earlier run wrote none", () => {
+    const report = vitestReport({
+      "a.test.mjs": 'test("fails", () => expect(1).toBe(2));\n',
+    });
+    const written = join(dir, "written.json");
+    writeFileSync(written, JSON.stringify(report));
+    // The workerd run hung twice (or crashed) before its report: the Node run's failure is still named.
+    const summary = summarizeReports([join(dir, "never-written.json"), written], dir);
+    expect(summary.tests).toBeNull();
+    expect(summary.failedTests).toEqual([expect.stringMatching(/^a\.test\.mjs > fails: AssertionError/)]);
   });
 });
