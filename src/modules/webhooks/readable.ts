@@ -78,9 +78,14 @@ export function checkReadable(c: Context<AppEnv>, filters: readonly string[], he
 export function checkMove(c: Context<AppEnv>, held: readonly string[], kept: readonly string[]): void {
   const principal = principalOf(c, "user", "api_key");
   const { event_read } = c.get("platform");
+  // A kept delivery's type is not named: the delivery log hides it from a caller who may not
+  // read it (visibleDelivery), and a refusal would tell them which types wait there.
   const needs = [
     ...held.map((filter) => ({ what: filter, permissions: permissionsFor(c, filter) })),
-    ...kept.map((type) => ({ what: type, permissions: [readPermission(event_read, type)].filter((p) => p !== null) })),
+    ...kept.map((type) => ({
+      what: "the deliveries it keeps",
+      permissions: [readPermission(event_read, type)].filter((p) => p !== null),
+    })),
   ];
   const refused = needs.flatMap(({ what, permissions }) => {
     const missing = permissions.filter((p) => !can(principal, p));
@@ -88,7 +93,10 @@ export function checkMove(c: Context<AppEnv>, held: readonly string[], kept: rea
   });
   if (refused.length === 0) return;
   const missing = [...new Set(refused.flatMap((r) => r.missing))].sort();
-  const parts = [...new Map(refused.map((r) => [r.what, `${r.what}, read with ${r.missing.join(", ")}`])).values()];
+  const missingOf = new Map<string, Set<string>>();
+  for (const r of refused)
+    for (const p of r.missing) missingOf.set(r.what, (missingOf.get(r.what) ?? new Set()).add(p));
+  const parts = [...missingOf].map(([what, perms]) => `${what}, read with ${[...perms].sort().join(", ")}`);
   throw deny(c, {
     rule: "event_read",
     permissions: missing,
