@@ -3,6 +3,7 @@
 // isolate's blocked-until cache.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { manualClock, systemClock } from "../../src/kernel/clock";
 import { limiterStats } from "../../src/kernel/ratelimit/limiter";
 import { type Answer, gateway, parseList, principalRecordsThrough } from "./helpers";
 
@@ -10,12 +11,18 @@ const sync = { mode: "sync", on_failure: "open" } as const;
 
 describe("rate limits", () => {
   it("puts RateLimit-Policy and RateLimit on every /api/v1 response, errors included", async () => {
-    // The tenant's and anonymous clients' policies at their defaults (the suite's are off).
-    const { call, tenant } = gateway({
-      principal: { limit: 100, period_s: 60, burst: 10, ...sync },
-      tenant: {},
-      anonymous: {},
-    });
+    // The tenant's and anonymous clients' policies at their defaults (the suite's are off). On a
+    // clock that stands still: on the wall clock the bucket gains a token every 0.6 s, so a slow
+    // second request would find as many left as the first.
+    const { call, tenant } = gateway(
+      {
+        principal: { limit: 100, period_s: 60, burst: 10, ...sync },
+        tenant: {},
+        anonymous: {},
+      },
+      {},
+      manualClock(systemClock.now().toISOString()),
+    );
     const t = await tenant();
     const first = await call("/api/v1/me", { token: t.adminKey });
     expect(first.status).toBe(200);
