@@ -261,8 +261,12 @@ describe("events replay", () => {
       expect(JSON.stringify(res.body)).toContain("body.after");
     }
     const t = await newTenant();
+    // Scoped to the test's tenant: unscoped, the call walks every stream after the cursor in the
+    // files' shared catalog, and another file's may not replay (aggregate.test.ts leaves a post
+    // whose stored event its schema no longer reads: a 500 here in a run where it came first).
     for (const after of [`${t.id}/post/01ABC`, `3@${t.id}/post/01ABC`]) {
-      expect((await replay({ consumer: "blog:blog.posts", after })).status, after).toBe(200);
+      const res = await replay({ consumer: "blog:blog.posts", tenant_id: t.id, after });
+      expect(res.status, `${after}: ${JSON.stringify(res.body)}`).toBe(200);
     }
     // A rebuild from state answers tenant cursors, a replay of events stream ones: neither takes the other's.
     for (const after of [t.id, `3@${t.id}`]) {
