@@ -25,7 +25,6 @@ import {
   storeResealed,
   swapSealed,
   updateEndpoint,
-  viewOf,
 } from "../src/modules/webhooks/endpoints-table";
 import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
@@ -87,7 +86,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
           type: "webhooks.endpoint.created",
           data: { endpoint_id: endpoint.id, host: hostOf(endpoint.url), events: endpoint.events },
         });
-        return { ok: true as const, endpoint: viewOf(this.reload(endpoint.id)) };
+        return { ok: true as const, endpoint: this.reload(endpoint.id).view };
       });
     }
 
@@ -106,7 +105,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       const { limit, cursor } = rpcArgs(RegistryRpc, "list", input);
       this.ready();
       const rows = [...this.all().values()]
-        .map(viewOf)
+        .map((e) => e.view)
         .filter((v) => cursor === null || v.id < cursor)
         .sort((a, b) => (a.id < b.id ? 1 : -1))
         .slice(0, limit + 1);
@@ -117,8 +116,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
     get(input: RpcArgs<Rpc, "get">): RpcReply<Rpc, "get"> {
       const { id } = rpcArgs(RegistryRpc, "get", input);
       this.ready();
-      const endpoint = this.all().get(id);
-      return endpoint ? viewOf(endpoint) : null;
+      return this.all().get(id)?.view ?? null;
     }
 
     update(input: RpcArgs<Rpc, "update">): Promise<RpcReply<Rpc, "update">> {
@@ -144,7 +142,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
           data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled },
         });
         this.schedule({ kind: "push", id }, this.now(), { key: `push:${id}` });
-        return { ok: true as const, endpoint: viewOf(this.reload(id)) };
+        return { ok: true as const, endpoint: this.reload(id).view };
       });
     }
 
@@ -164,7 +162,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         rotateSecrets(this.ctx.storage.sql, id, secrets, ctx.now);
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.secret_rotated", data: { endpoint_id: id } });
         this.schedule({ kind: "push", id }, now, { key: `push:${id}` });
-        return { ok: true as const, endpoint: viewOf(this.reload(id)) };
+        return { ok: true as const, endpoint: this.reload(id).view };
       });
     }
 

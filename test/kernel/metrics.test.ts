@@ -112,38 +112,6 @@ describe("the isolate's flusher", () => {
   });
 });
 
-describe("a flush after one that failed", () => {
-  it("sends the failed batch again, under its id, then what was recorded since: a scrape right after a request sees it", async () => {
-    // GET /metrics flushes before it reads so that a request just served is counted. With a
-    // failed batch waiting, that flush sent the old batch alone and left the newer recordings
-    // for a flush about a second later: a scrape missed them (in the suite, after a test file's
-    // flush was torn down as the file ended, the next file's scrape read 0 for its dead letters).
-    const sent: { id: string; routes: string[] }[] = [];
-    let failedId = "";
-    const sink: MetricsSink = async (_e, _shard, flush) => {
-      if (!failedId) {
-        failedId = flush.id;
-        throw new Error("the aggregator is unreachable");
-      }
-      sent.push({ id: flush.id, routes: flush.series.map((p) => p.labels[0] ?? "") });
-    };
-    const warned: string[] = [];
-    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: (msg) => void warned.push(msg) }, 0);
-    const clock = manualClock("2030-01-01T00:00:00Z");
-    flusher.recorder.inc(METRICS.httpRequests, ["/failed", "GET", "2xx", "none"]);
-    await flusher.flush(env, clock);
-    expect(warned).toEqual(["metrics flush failed; will retry"]);
-    flusher.recorder.inc(METRICS.httpRequests, ["/since", "GET", "2xx", "none"]);
-    await flusher.flush(env, clock);
-    expect(sent.map((s) => s.routes)).toEqual([["/failed"], ["/since"]]);
-    expect(sent[0]?.id).toBe(failedId);
-    expect(sent[1]?.id).not.toBe(failedId);
-    // Nothing is left over for a later flush.
-    await flusher.flush(env, clock);
-    expect(sent).toHaveLength(2);
-  });
-});
-
 describe("a flush that never settles", () => {
   it("is given up after FLUSH_STUCK_MS: the next flush sends its batch again, under the same id, then flushes on", async () => {
     // Its request's context was torn down under it (a time limit, a test file ending): the call to

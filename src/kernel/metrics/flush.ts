@@ -107,19 +107,10 @@ export class MetricsFlusher {
   private async send(env: Env, clock: Clock): Promise<void> {
     const now = clock.now().getTime();
     this.last = now;
-    // What failed last time goes first, as it was (its id is what keeps it from counting twice),
-    // then what was recorded since, as a batch of its own: a flush that stopped after the old
-    // batch left a scrape right after a request (GET /metrics flushes first) without it.
-    const retried = this.unsent !== null;
-    if (!(await this.sendOne(env, now))) return;
-    if (retried) await this.sendOne(env, now);
-  }
-
-  /** Sends the unsent batch, or what was recorded since the last take; false when that failed. */
-  private async sendOne(env: Env, now: number): Promise<boolean> {
+    // What failed last time goes first, as it was; what was recorded since waits for the next flush.
     if (!this.unsent) {
       const series = this.recorder.take();
-      if (!series) return true;
+      if (!series) return;
       this.unsent = { id: newId(now), series };
     }
     const batch = this.unsent;
@@ -127,10 +118,8 @@ export class MetricsFlusher {
       await this.sink(env, this.shard, { ...batch, now });
       // A flush given up on that settles after all must not clear a newer batch.
       if (this.unsent === batch) this.unsent = null;
-      return true;
     } catch (error) {
       this.log.warn("metrics flush failed; will retry", { series: batch.series.length, ...errorFields(error) });
-      return false;
     }
   }
 }
