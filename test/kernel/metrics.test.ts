@@ -10,7 +10,6 @@ import { METRICS_SHARDS, metricsShard } from "../../src/kernel/metrics/contract"
 import { FLUSH_STUCK_MS, MetricsFlusher, type MetricsSink } from "../../src/kernel/metrics/flush";
 import { renderPrometheus } from "../../src/kernel/metrics/prometheus";
 import { MetricsRecorder } from "../../src/kernel/metrics/recorder";
-import { manualTime } from "../../src/kernel/resilience/sleep";
 import { modules } from "../../src/modules";
 import { expectProblem, testApp } from "../helpers";
 import { call, newTenant } from "../identity/helpers";
@@ -113,7 +112,7 @@ describe("the isolate's flusher", () => {
 });
 
 describe("a flush that never settles", () => {
-  it("is given up after FLUSH_STUCK_MS: the next flush sends its batch again, under the same id, then flushes on", async () => {
+  it("leaves its batch, and what came since, to it for FLUSH_STUCK_MS; then the next flush sends it again, under the same id", async () => {
     // Its request's context was torn down under it (a time limit, a test file ending): the call to
     // the aggregator never settles. Waiting on it for ever held every later flush and GET /metrics.
     const sent: { id: string; n: number }[] = [];
@@ -124,54 +123,79 @@ describe("a flush that never settles", () => {
       sent.push({ id: flush.id, n: flush.series.length });
       return Promise.resolve();
     };
-    const time = manualTime("2030-01-01T00:00:00Z");
+    const clock = manualClock("2030-01-01T00:00:00Z");
     const warned: string[] = [];
-    const flusher = new MetricsFlusher(
-      new MetricsRecorder(),
-      sink,
-      { warn: (msg) => void warned.push(msg) },
-      0,
-      time.sleeper,
-    );
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: (msg) => void warned.push(msg) }, 0);
+    const due = async () => {
+      const started: Promise<unknown>[] = [];
+      flusher.maybeFlush(env, clock, (p) => started.push(p));
+      await Promise.all(started);
+    };
     flusher.recorder.inc(METRICS.httpRequests, ["/stuck", "GET", "2xx", "none"]);
-    void flusher.flush(env, time.clock); // never settles
-    let second = false;
-    const next = flusher.flush(env, time.clock).then(() => {
-      second = true;
-    });
-    await time.advance(FLUSH_STUCK_MS - 1);
-    expect(second).toBe(false);
-    await time.advance(1);
-    await next;
+    void flusher.maybeFlush(env, clock, () => {}); // its call never settles
+    flusher.recorder.inc(METRICS.httpRequests, ["/since", "GET", "2xx", "none"]);
+    flusher.recorder.inc(METRICS.httpRequests, ["/since", "GET", "2xx", "none"]);
+    clock.advance(1000); // due again, but the batch is under way: it and what came since wait
+    await due();
+    clock.advance(FLUSH_STUCK_MS - 1001);
+    await due();
+    expect(sent).toEqual([]);
+    clock.advance(1001); // the flush that runs after FLUSH_STUCK_MS takes the first for lost
+    await due();
     expect(warned).toEqual(["metrics flush never settled; sending its batch again"]);
-    expect(sent).toHaveLength(1);
-    const [again] = sent;
-    flusher.recorder.inc(METRICS.httpRequests, ["/after", "GET", "2xx", "none"]);
-    await flusher.flush(env, time.clock);
+    expect(calls).toBe(3);
     expect(sent).toHaveLength(2);
-    expect(sent[1]?.id).not.toBe(again?.id);
-    expect(time.pending()).toBe(0);
+    expect(sent[1]?.id).not.toBe(sent[0]?.id);
+    expect(sent.map((s) => s.n)).toEqual([1, 1]);
   });
 
-  it("a flush under way that settles is waited for, and nothing is sent twice", async () => {
-    const ids: string[] = [];
-    let release = () => {};
-    const sink: MetricsSink = (_e, _shard, flush) => {
-      ids.push(flush.id);
-      return ids.length === 1 ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+  it("is not waited for by a scrape's flush: it sends that batch again under its id, then what came since, each counted once", async () => {
+    // The first flush's call reached the aggregator, but its context is gone and the call never
+    // settles for it. A scrape right after must still read both requests, without waiting.
+    const label = `unsettled-${crypto.randomUUID()}`;
+    const real: MetricsSink = (e, shard, flush) => metricsShard(e, shard).add(flush);
+    let calls = 0;
+    const sink: MetricsSink = async (e, shard, flush) => {
+      calls++;
+      await real(e, shard, flush);
+      if (calls === 1) await new Promise<never>(() => {});
     };
-    const time = manualTime("2030-01-01T00:00:00Z");
-    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: () => {} }, 0, time.sleeper);
-    flusher.recorder.inc(METRICS.httpRequests, ["/slow", "GET", "2xx", "none"]);
-    const first = flusher.flush(env, time.clock);
-    flusher.recorder.inc(METRICS.httpRequests, ["/since", "GET", "2xx", "none"]);
-    const second = flusher.flush(env, time.clock);
-    await time.advance(1000);
-    release();
-    await Promise.all([first, second]);
-    expect(ids).toHaveLength(2);
-    expect(ids[0]).not.toBe(ids[1]);
-    expect(time.pending()).toBe(0);
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: () => {} }, 0);
+    flusher.recorder.inc(METRICS.httpRequests, [label, "GET", "2xx", "none"]);
+    void flusher.flush(env, systemClock);
+    flusher.recorder.inc(METRICS.httpRequests, [label, "GET", "2xx", "none"]);
+    await flusher.flush(env, systemClock);
+    expect(calls).toBe(3);
+    const text = await scrape();
+    expect(sample(text, `plinth_http_requests_total{route="${label}",method="GET",status="2xx",tenant="none"}`)).toBe(
+      2,
+    );
+  });
+});
+
+describe("a flush that failed", () => {
+  it("is sent again, under its id, by the next flush, and then what was recorded since in the same flush", async () => {
+    // A scrape flushes first so that the requests just served are counted: after a failed flush,
+    // it once sent the old batch alone, and the newer counts waited for a flush a second later.
+    const sent: { id: string; routes: string[] }[] = [];
+    let fail = true;
+    const sink: MetricsSink = async (_e, _shard, flush) => {
+      if (fail) {
+        fail = false;
+        throw new Error("aggregator unreachable");
+      }
+      sent.push({ id: flush.id, routes: flush.series.map((p) => String(p.labels[0])) });
+    };
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: () => {} }, 0);
+    flusher.recorder.inc(METRICS.httpRequests, ["/before", "GET", "2xx", "none"]);
+    await flusher.flush(env, systemClock);
+    expect(sent).toEqual([]);
+    flusher.recorder.inc(METRICS.httpRequests, ["/after", "GET", "2xx", "none"]);
+    await flusher.flush(env, systemClock);
+    expect(sent.map((s) => s.routes)).toEqual([["/before"], ["/after"]]);
+    expect(sent[0]?.id).not.toBe(sent[1]?.id);
+    await flusher.flush(env, systemClock);
+    expect(sent).toHaveLength(2);
   });
 });
 

@@ -1,7 +1,6 @@
 import type { Clock } from "../clock";
 import { newId } from "../crypto";
 import { createLogger, errorFields, type Logger } from "../log";
-import { realSleeper, type Sleeper } from "../resilience/sleep";
 import { METRICS_SHARDS, metricsShard } from "./contract";
 import { isolateRecorder, type MetricsRecorder, type SeriesPoint } from "./recorder";
 
@@ -9,10 +8,9 @@ import { isolateRecorder, type MetricsRecorder, type SeriesPoint } from "./recor
 export const FLUSH_INTERVAL_MS = 1000;
 
 /**
- * How long a flush is waited for before it is taken for lost. A flush runs in the `waitUntil` of
- * whichever request or object started it; if that context is torn down first (its time limit, a
- * test file ending), its call to the aggregator never settles, and a flusher waiting on it would
- * never flush again and hold every `GET /metrics` of the isolate.
+ * How long a batch may be under way before another flush takes it for lost and sends it again. A
+ * flush runs in the `waitUntil` of whichever request or object started it; if that context is torn
+ * down first (its time limit, a test file ending), its call to the aggregator never settles.
  */
 export const FLUSH_STUCK_MS = 5_000;
 
@@ -25,17 +23,29 @@ export type MetricsSink = (
 
 const aggregatorSink: MetricsSink = (env, shard, flush) => metricsShard(env, shard).add(flush);
 
+/** Recordings taken from the recorder under an id, held until the aggregator has them. */
+interface Batch {
+  readonly id: string;
+  readonly series: SeriesPoint[];
+  /** When a flush began sending it (by that flush's caller's clock); null while nobody is. */
+  sendingSince: number | null;
+}
+
 /**
- * Sends an isolate's recorded metrics to its aggregator shard: at most about
- * once a second (`maybeFlush` after a request, in `waitUntil`), or at once
- * (`flush`, before `GET /metrics` reads). One flush at a time; a flush that
- * failed is sent again, under the same id, before anything newer — the
- * aggregator ignores an id it already added, so nothing is lost and nothing
- * counted twice.
+ * Sends an isolate's recorded metrics to its aggregator shard: at most about once a second
+ * (`maybeFlush` after a request, in `waitUntil`), or at once (`flush`, before `GET /metrics`
+ * reads). Recordings leave the recorder as a batch with an id and stay held until the aggregator
+ * has it; a batch that failed is sent again, under the same id, before anything newer — the
+ * aggregator adds an id once, so nothing is lost and nothing counted twice.
+ *
+ * The flusher is the isolate's, shared by every request and object the isolate runs, and each
+ * flush runs in the context that started it. So what flushes share is plain data (the held
+ * batches), never a promise: the runtime ties a promise's I/O to the context that made it, and a
+ * flush that awaited another context's call failed ("Cannot perform I/O on behalf of a different
+ * Durable Object") or, when that context was torn down, waited for a call that never settles.
  */
 export class MetricsFlusher {
-  private inFlight: { done: Promise<void>; startedAt: number } | null = null;
-  private unsent: { id: string; series: SeriesPoint[] } | null = null;
+  private held: Batch[] = [];
   private last = Number.NEGATIVE_INFINITY;
   readonly shard: number;
 
@@ -44,14 +54,13 @@ export class MetricsFlusher {
     private readonly sink: MetricsSink = aggregatorSink,
     private readonly log: Pick<Logger, "warn"> = createLogger("warn", { component: "metrics" }),
     shard = Math.floor(Math.random() * METRICS_SHARDS),
-    private readonly sleeper: Sleeper = realSleeper,
   ) {
     this.shard = shard;
   }
 
   /**
-   * Starts a flush in `waitUntil` when the last one began a second or more
-   * before `clock`'s now, or after it, and none is under way; otherwise nothing.
+   * Starts a flush in `waitUntil` when the last one began a second or more before `clock`'s now,
+   * or after it; otherwise nothing.
    *
    * `clock` is the caller's injected clock: the platform's for the Worker's requests, the one
    * an object is built over for its commits. In a deployment they are one clock; in the test
@@ -59,67 +68,62 @@ export class MetricsFlusher {
    * The flusher is the isolate's, so it cannot hold one clock of its own without picking one of
    * theirs; a clock behind the last flush's time is taken for another one (or one moved back),
    * which flushes, rather than holding every flush of the isolate until it catches up (a day,
-   * for a test's). One comparison, no more on the request's path; while clocks that disagree
-   * alternate, each call may flush, one at a time. A flush under way for {@link FLUSH_STUCK_MS}
-   * or more is taken for lost.
+   * for a test's). One comparison, no more on the request's path.
    */
   maybeFlush(env: Env | undefined, clock: Clock, waitUntil: (p: Promise<unknown>) => void): void {
     // No aggregator binding (a test's bare env, a misconfigured deploy that init reports): nothing to flush to.
     if (typeof env?.METRICS?.getByName !== "function") return;
-    const now = clock.now().getTime();
-    if (this.inFlight && Math.abs(now - this.inFlight.startedAt) < FLUSH_STUCK_MS) return;
-    const since = now - this.last;
-    if (!this.inFlight && since >= 0 && since < FLUSH_INTERVAL_MS) return;
-    waitUntil(this.flush(env, clock));
+    const since = clock.now().getTime() - this.last;
+    if (since >= 0 && since < FLUSH_INTERVAL_MS) return;
+    waitUntil(this.send(env, clock, false));
   }
 
   /**
-   * Flushes now (after a flush under way, waited for at most {@link FLUSH_STUCK_MS}, then what
-   * came since). Never rejects. A flush given up on keeps its batch: the next one sends it again
-   * under the same id, which the aggregator adds once.
+   * Flushes now, for a reader that must see everything recorded so far: every held batch,
+   * including one another flush is still sending (sent again under its id, which the aggregator
+   * adds once), then what was recorded since. Never rejects.
    */
-  async flush(env: Env, clock: Clock): Promise<void> {
-    const under = this.inFlight;
-    if (under) {
-      const stop = new AbortController();
-      const settled = await Promise.race([
-        under.done.then(() => true),
-        this.sleeper.sleep(FLUSH_STUCK_MS, stop.signal).then(
-          () => false,
-          () => true,
-        ),
-      ]);
-      stop.abort();
-      if (!settled && this.inFlight === under) {
-        this.log.warn("metrics flush never settled; sending its batch again", { waited_ms: FLUSH_STUCK_MS });
-        this.inFlight = null;
-      }
-    }
-    const flight = { done: this.send(env, clock), startedAt: clock.now().getTime() };
-    this.inFlight = flight;
-    try {
-      await flight.done;
-    } finally {
-      if (this.inFlight === flight) this.inFlight = null;
-    }
+  flush(env: Env, clock: Clock): Promise<void> {
+    return this.send(env, clock, true);
   }
 
-  private async send(env: Env, clock: Clock): Promise<void> {
+  /**
+   * Sends the held batches in order, then takes what was recorded since as a new batch and sends
+   * it; stops at the first that fails (the aggregator is unreachable: the rest would fail too, and
+   * what the recorder holds keeps adding up until the next flush). A batch another flush began
+   * sending under {@link FLUSH_STUCK_MS} ago is left to it unless `all`, and so is everything newer.
+   */
+  private async send(env: Env, clock: Clock, all: boolean): Promise<void> {
     const now = clock.now().getTime();
     this.last = now;
-    // What failed last time goes first, as it was; what was recorded since waits for the next flush.
-    if (!this.unsent) {
-      const series = this.recorder.take();
-      if (!series) return;
-      this.unsent = { id: newId(now), series };
+    for (const batch of [...this.held]) {
+      if (!this.held.includes(batch)) continue; // another flush got it there meanwhile
+      const underWay = batch.sendingSince !== null && Math.abs(now - batch.sendingSince) < FLUSH_STUCK_MS;
+      if (underWay && !all) return;
+      if (batch.sendingSince !== null && !underWay) {
+        this.log.warn("metrics flush never settled; sending its batch again", { waited_ms: now - batch.sendingSince });
+      }
+      if (!(await this.sendBatch(env, batch, now))) return;
     }
-    const batch = this.unsent;
+    const series = this.recorder.take();
+    if (!series) return;
+    const batch: Batch = { id: newId(now), series, sendingSince: null };
+    this.held.push(batch);
+    await this.sendBatch(env, batch, now);
+  }
+
+  /** Sends one held batch; true once the aggregator has it (and it is no longer held). */
+  private async sendBatch(env: Env, batch: Batch, now: number): Promise<boolean> {
+    batch.sendingSince = now;
     try {
-      await this.sink(env, this.shard, { ...batch, now });
-      // A flush given up on that settles after all must not clear a newer batch.
-      if (this.unsent === batch) this.unsent = null;
+      await this.sink(env, this.shard, { id: batch.id, series: batch.series, now });
+      this.held = this.held.filter((b) => b !== batch);
+      return true;
     } catch (error) {
+      // Another flush may have begun sending it again meanwhile; only this flush's claim is released.
+      if (batch.sendingSince === now) batch.sendingSince = null;
       this.log.warn("metrics flush failed; will retry", { series: batch.series.length, ...errorFields(error) });
+      return false;
     }
   }
 }
