@@ -25,6 +25,7 @@ import {
   storeResealed,
   swapSealed,
   updateEndpoint,
+  viewOf,
 } from "../src/modules/webhooks/endpoints-table";
 import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
@@ -86,7 +87,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
           type: "webhooks.endpoint.created",
           data: { endpoint_id: endpoint.id, host: hostOf(endpoint.url), events: endpoint.events },
         });
-        return { ok: true as const, endpoint: this.reload(endpoint.id).view };
+        return { ok: true as const, endpoint: viewOf(this.reload(endpoint.id)) };
       });
     }
 
@@ -105,7 +106,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       const { limit, cursor } = rpcArgs(RegistryRpc, "list", input);
       this.ready();
       const rows = [...this.all().values()]
-        .map((e) => e.view)
+        .map(viewOf)
         .filter((v) => cursor === null || v.id < cursor)
         .sort((a, b) => (a.id < b.id ? 1 : -1))
         .slice(0, limit + 1);
@@ -116,7 +117,8 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
     get(input: RpcArgs<Rpc, "get">): RpcReply<Rpc, "get"> {
       const { id } = rpcArgs(RegistryRpc, "get", input);
       this.ready();
-      return this.all().get(id)?.view ?? null;
+      const endpoint = this.all().get(id);
+      return endpoint ? viewOf(endpoint) : null;
     }
 
     update(input: RpcArgs<Rpc, "update">): Promise<RpcReply<Rpc, "update">> {
@@ -142,7 +144,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
           data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled },
         });
         this.schedule({ kind: "push", id }, this.now(), { key: `push:${id}` });
-        return { ok: true as const, endpoint: this.reload(id).view };
+        return { ok: true as const, endpoint: viewOf(this.reload(id)) };
       });
     }
 
@@ -162,7 +164,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         rotateSecrets(this.ctx.storage.sql, id, secrets, ctx.now);
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.secret_rotated", data: { endpoint_id: id } });
         this.schedule({ kind: "push", id }, now, { key: `push:${id}` });
-        return { ok: true as const, endpoint: this.reload(id).view };
+        return { ok: true as const, endpoint: viewOf(this.reload(id)) };
       });
     }
 

@@ -2183,8 +2183,12 @@ export interface components {
             version: number;
             created_at: string;
             updated_at: string;
+            /** @description The read permissions (the modules' `event_read`) its filters were checked for when last written: an event whose type is read with another is not sent to it. null for an endpoint written before they were recorded and not dispatched to since (its first dispatch records what its filters need then) */
+            checked_reads: string[] | null;
             /** @description Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none */
             unknown_events?: string[];
+            /** @description Event types published now that its filters match but that are read with a permission not among `checked_reads` (a later deploy ruled them so): they are not sent to it until its filters are written again by someone who holds that permission */
+            held_back_types: string[];
         };
         WebhookEndpointWithSecret: {
             id: string;
@@ -2197,8 +2201,12 @@ export interface components {
             version: number;
             created_at: string;
             updated_at: string;
+            /** @description The read permissions (the modules' `event_read`) its filters were checked for when last written: an event whose type is read with another is not sent to it. null for an endpoint written before they were recorded and not dispatched to since (its first dispatch records what its filters need then) */
+            checked_reads: string[] | null;
             /** @description Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none */
             unknown_events?: string[];
+            /** @description Event types published now that its filters match but that are read with a permission not among `checked_reads` (a later deploy ruled them so): they are not sent to it until its filters are written again by someone who holds that permission */
+            held_back_types: string[];
             /** @description The signing secret (`whsec_…`): shown here once, never again */
             secret: string;
         };
@@ -2213,8 +2221,12 @@ export interface components {
             version: number;
             created_at: string;
             updated_at: string;
+            /** @description The read permissions (the modules' `event_read`) its filters were checked for when last written: an event whose type is read with another is not sent to it. null for an endpoint written before they were recorded and not dispatched to since (its first dispatch records what its filters need then) */
+            checked_reads: string[] | null;
             /** @description Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none */
             unknown_events?: string[];
+            /** @description Event types published now that its filters match but that are read with a permission not among `checked_reads` (a later deploy ruled them so): they are not sent to it until its filters are written again by someone who holds that permission */
+            held_back_types: string[];
             delivery: {
                 /** @enum {string} */
                 breaker: "closed" | "open" | "half_open";

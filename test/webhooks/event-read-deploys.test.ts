@@ -9,6 +9,7 @@ import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { PostEventSchema } from "../../src/modules/blog/domain";
 import { endpointActor } from "../../src/modules/webhooks/contract";
+import { heldBackTypes, readRulesOf } from "../../src/modules/webhooks/reads";
 import { testApp } from "../helpers";
 import { call, callerOf, newKey, newTenant } from "../identity/helpers";
 
@@ -152,6 +153,65 @@ describe("webhook endpoints receive only the event types their filters were chec
     });
     expect(await received(t.id, wide)).toEqual(["blog.comment.created"]);
     expect(await received(t.id, narrow)).toEqual(["blog.comment.created"]);
+  });
+
+  it("shows admins what each endpoint was checked for, and the types it is held back under the deploy answering", async () => {
+    const t = await newTenant("deploys-shown");
+    const posts = await newKey(t.adminKey, [WRITE, POSTS]);
+    const both = await later("/api/v1/admin/api-keys", {
+      token: t.adminKey,
+      body: { name: "both", scopes: [WRITE, POSTS, COMMENTS] },
+    });
+    expect(both.status).toBe(201);
+    // Written before the comments' deploy by a key that reads posts: the create answers what it was checked for.
+    const created = await call("/api/v1/admin/webhooks", {
+      token: posts.key,
+      body: { url: "https://hooks.example.com/in", events: ["blog.*"] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ checked_reads: [POSTS], held_back_types: [] });
+    const narrow = created.body.id as string;
+    const wide = await blogEndpoint(later, both.body.key as string);
+
+    // Under the later deploy the comments are published: the posts-only endpoint is held back them.
+    const one = (id: string) => later(`/api/v1/admin/webhooks/${id}`, { token: t.adminKey });
+    expect((await one(narrow)).body).toMatchObject({
+      checked_reads: [POSTS],
+      held_back_types: ["blog.comment.created"],
+    });
+    expect((await one(wide)).body).toMatchObject({ checked_reads: [COMMENTS, POSTS], held_back_types: [] });
+    const list = await later("/api/v1/admin/webhooks", { token: t.adminKey });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toEqual([
+      expect.objectContaining({ id: wide, checked_reads: [COMMENTS, POSTS], held_back_types: [] }),
+      expect.objectContaining({ id: narrow, checked_reads: [POSTS], held_back_types: ["blog.comment.created"] }),
+    ]);
+
+    // A PATCH that leaves the filters answers what they were checked for, unchanged; one by the
+    // key reading both records the comments, and nothing is held back any more.
+    const described = await later(`/api/v1/admin/webhooks/${narrow}`, {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { description: "posts" },
+    });
+    expect(described.body).toMatchObject({ checked_reads: [POSTS], held_back_types: ["blog.comment.created"] });
+    const widened = await later(`/api/v1/admin/webhooks/${narrow}`, {
+      method: "PATCH",
+      token: both.body.key as string,
+      body: { events: ["blog.*"] },
+    });
+    expect(widened.status, JSON.stringify(widened.body)).toBe(200);
+    expect(widened.body).toMatchObject({ checked_reads: [COMMENTS, POSTS], held_back_types: [] });
+
+    // One stored before reads were recorded, and not dispatched to since, has no record: it is
+    // taken as checked for what its filters need at its first dispatch, so nothing is held back.
+    // (Read by a registry of its own in the same turn: the tenant's events dispatched meanwhile would record it.)
+    const unrecorded = await runInDurableObject(env.WEBHOOK_REGISTRY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec("update endpoints set reads = null where id = ?", wide);
+      return new Later(state, env).get({ id: wide });
+    });
+    expect(unrecorded).toMatchObject({ id: wide, checked_reads: null });
+    expect(heldBackTypes(["blog.*"], null, readRulesOf(laterModules))).toEqual([]);
   });
 
   it("records an endpoint written before reads were recorded at its first dispatch, under the rules of then", async () => {

@@ -41,6 +41,8 @@ export const EndpointSchema = z.object({
   version: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
+  /** What its filters were checked for when last written (reads.ts); null before that was recorded. */
+  checked_reads: Reads.nullable(),
 });
 export type EndpointView = z.infer<typeof EndpointSchema>;
 

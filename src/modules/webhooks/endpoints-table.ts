@@ -30,15 +30,18 @@ export const ENDPOINTS_SCHEMA: readonly string[][] = [
 ];
 
 /**
- * An endpoint as the registry holds it in memory: what admins see, its sealed secrets, and the
- * read permissions its filters were checked for when last written (null: written before they
- * were recorded, and not dispatched to since).
+ * An endpoint as the registry holds it in memory: what admins see (but what it was checked for),
+ * its sealed secrets, and the read permissions its filters were checked for when last written
+ * (null: written before they were recorded, and not dispatched to since).
  */
 export interface Endpoint {
-  view: EndpointView;
+  view: Omit<EndpointView, "checked_reads">;
   secrets: z.infer<typeof SealedSecret>[];
   reads: string[] | null;
 }
+
+/** What admins see of an endpoint: its view, with what it was checked for (kept once, in `reads`). */
+export const viewOf = (endpoint: Endpoint): EndpointView => ({ ...endpoint.view, checked_reads: endpoint.reads });
 
 interface Row extends Record<string, SqlStorageValue> {
   id: string;
@@ -174,7 +177,7 @@ export const readEndpoint = (sql: SqlStorage, id: string): Endpoint =>
   toEndpoint(sql.exec<Row>("select * from endpoints where id = ?", id).one());
 
 /** Whether an endpoint receives an event: enabled, wanting its type, and created before it occurred. */
-export function receives(view: EndpointView, event: Envelope): boolean {
+export function receives(view: Endpoint["view"], event: Envelope): boolean {
   return view.enabled && wants(view.events, event.type) && view.created_at <= event.occurred_at;
 }
 

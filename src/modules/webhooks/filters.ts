@@ -3,6 +3,7 @@ import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
 import { wants } from "./domain";
 import { TEST_MESSAGE_TYPE } from "./message";
+import { heldBackTypes } from "./reads";
 
 /** The entries of `filters` no event type published here matches (the test message's counts), sorted and unique. */
 function unpublished(c: Context<AppEnv>, filters: readonly string[]): string[] {
@@ -32,23 +33,34 @@ export function checkFilters(c: Context<AppEnv>, filters: readonly string[], hel
   });
 }
 
+/** What {@link flagEndpoint} needs of an endpoint: its filters, and what they were checked for. */
+interface Flaggable {
+  events: readonly string[];
+  checked_reads: readonly string[] | null;
+}
+/** What {@link flagEndpoint} adds. */
+interface Flags {
+  unknown_events?: string[];
+  held_back_types: string[];
+}
+
 /**
  * An endpoint as the API answers it: with `unknown_events` listing its filters no published
  * event type matches, when there are any (it receives nothing through them), as roles flag
- * the permissions of a removed module.
+ * the permissions of a removed module; and `held_back_types`, the published types its filters
+ * match that dispatch holds back from it, read with a permission it was not checked for (reads.ts).
  */
-export function flagEndpoint<E extends { events: readonly string[] }>(
-  c: Context<AppEnv>,
-  endpoint: E,
-): E & { unknown_events?: string[] } {
+export function flagEndpoint<E extends Flaggable>(c: Context<AppEnv>, endpoint: E): E & Flags {
+  const { events, event_read } = c.get("platform");
+  const held = heldBackTypes(endpoint.events, endpoint.checked_reads, { types: events, rules: event_read });
   const unknown = unpublished(c, endpoint.events);
-  return unknown.length > 0 ? { ...endpoint, unknown_events: unknown } : endpoint;
+  return { ...endpoint, ...(unknown.length > 0 ? { unknown_events: unknown } : {}), held_back_types: held };
 }
 
 /** A page of endpoints, each flagged as {@link flagEndpoint} does. */
-export function flagPage<E extends { events: readonly string[] }, P extends { items: readonly E[] }>(
+export function flagPage<P extends { items: readonly Flaggable[] }>(
   c: Context<AppEnv>,
   page: P,
-): P & { items: (E & { unknown_events?: string[] })[] } {
+): Omit<P, "items"> & { items: (P["items"][number] & Flags)[] } {
   return { ...page, items: page.items.map((endpoint) => flagEndpoint(c, endpoint)) };
 }

@@ -59,3 +59,14 @@ export function readsAfterWrite(
 ): string[] {
   return [...new Set(needed.filter((p) => granted.includes(p) || before.includes(p)))].sort();
 }
+
+/**
+ * What an endpoint checked for `reads` is held back under `rules` (docs/webhooks.md): the types
+ * published now that its filters match but whose read permission it was not checked for, sorted,
+ * so an admin sees why a type a later deploy ruled otherwise never arrives. None for an endpoint
+ * with no record (null): its first dispatch takes it as checked for what its filters need then.
+ */
+export function heldBackTypes(filters: readonly string[], reads: readonly string[] | null, rules: ReadRules): string[] {
+  if (reads === null) return [];
+  return rules.types.filter((type) => wants(filters, type) && !checkedFor(reads, rules.rules, type)).sort();
+}

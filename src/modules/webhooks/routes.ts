@@ -280,7 +280,7 @@ export const webhookRoutes = createRouter()
     }
     c.header("Cache-Control", "no-store");
     c.header("Location", `/api/v1/admin/webhooks/${id}`);
-    return c.json({ ...result.endpoint, secret }, 201);
+    return c.json({ ...flagEndpoint(c, result.endpoint), secret }, 201);
   })
   .openapi(get, async (c) => {
     const { id } = c.req.valid("param");

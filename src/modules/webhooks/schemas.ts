@@ -9,12 +9,20 @@ import { AttemptSchema, DeliverySchema, DeliveryStatus, EndpointSchema } from ".
  */
 /**
  * An endpoint as the routes answer it: the registry's view, with `unknown_events` when some of its
- * filters match no event type published here (filters.ts, `flagEndpoint`).
+ * filters match no event type published here, and `held_back_types` (filters.ts, `flagEndpoint`).
  */
 export const EndpointAnswer = EndpointSchema.extend({
   unknown_events: z.array(z.string()).optional().openapi({
     description:
       "Filters matching no event type any registered module publishes (a module removed from the deployment): they receive nothing; the field is absent when there are none",
+  }),
+  checked_reads: EndpointSchema.shape.checked_reads.openapi({
+    description:
+      "The read permissions (the modules' `event_read`) its filters were checked for when last written: an event whose type is read with another is not sent to it. null for an endpoint written before they were recorded and not dispatched to since (its first dispatch records what its filters need then)",
+  }),
+  held_back_types: z.array(z.string()).openapi({
+    description:
+      "Event types published now that its filters match but that are read with a permission not among `checked_reads` (a later deploy ruled them so): they are not sent to it until its filters are written again by someone who holds that permission",
   }),
 });
 export const Endpoint = EndpointAnswer.openapi("WebhookEndpoint");
