@@ -169,6 +169,8 @@ export const webhookCommands = [
         ["host", (e) => hostOf(e.url)],
         // Filters matching no event type published here (a module removed since) receive nothing.
         ["events", (e) => e.events.map((f) => ((e.unknown_events ?? []).includes(f) ? `${f}(unknown)` : f))],
+        // Types its filters match but read with a permission it was not checked for: not sent to it.
+        ["held back", (e) => e.held_back_types ?? []],
         ["enabled", (e) => (e.enabled ? "yes" : `no (${e.disabled_reason ?? "by an admin"})`)],
         ["updated", (e) => e.updated_at],
       ]);

@@ -53,9 +53,9 @@ describe("plinth webhooks", () => {
     const endpoints = await run(["webhooks", "endpoints"]);
     expect(endpoints.stderr).toBe("");
     expect(endpoints.status).toBe(0);
-    expect(endpoints.stdout.split("\n")[0]).toMatch(/^ID +HOST +EVENTS +ENABLED +UPDATED$/);
+    expect(endpoints.stdout.split("\n")[0]).toMatch(/^ID +HOST +EVENTS +HELD BACK +ENABLED +UPDATED$/);
     expect(endpoints.stdout).toMatch(
-      new RegExp(`^${id} +127\\.0\\.0\\.1:\\d+ +blog\\.post\\.created +yes +\\S+$`, "m"),
+      new RegExp(`^${id} +127\\.0\\.0\\.1:\\d+ +blog\\.post\\.created +- +yes +\\S+$`, "m"),
     );
     // The receiver's path may carry a token: the table names its host only.
     expect(endpoints.stdout).not.toContain(target.path);
@@ -132,7 +132,7 @@ describe("plinth webhooks --tenant (the platform operator, with the root key)", 
     expect(endpoints.stderr).toBe("");
     expect(endpoints.status).toBe(0);
     expect(endpoints.stdout).toMatch(
-      new RegExp(`^${id} +127\\.0\\.0\\.1:\\d+ +blog\\.post\\.created +yes +\\S+$`, "m"),
+      new RegExp(`^${id} +127\\.0\\.0\\.1:\\d+ +blog\\.post\\.created +- +yes +\\S+$`, "m"),
     );
     const failed = await operator(["webhooks", "deliveries", id, "--failed"]);
     expect(failed.status, failed.stderr).toBe(0);
