@@ -3,7 +3,7 @@ import type { ModuleDef } from "../modules/types";
 import { DeadLetterPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
-import { CLAIMED_ELSEWHERE } from "../queues/replay-claim";
+import { CLAIMED_ELSEWHERE, ReplayClaimLapsesAt } from "../queues/replay-claim";
 import { appliedLetters } from "./dead-letter-applied";
 import { dismissDeadLetter } from "./dead-letter-dismissal";
 import { replayDeadLetter } from "./dead-letter-replay";
@@ -21,10 +21,7 @@ export const DeadLetterSchema = z
     attempts: z.number().int(),
     received_at: z.string(),
     replayed_at: z.string().nullable(),
-    replay_claim_lapses_at: z.string().nullable().openapi({
-      description:
-        "set while a replay holds a claim on the letter (or held one that ran out): replaying it answers 409 until this time, after which it is pending again; null when no replay holds it",
-    }),
+    replay_claim_lapses_at: ReplayClaimLapsesAt,
   })
   .openapi("DeadLetter");
 

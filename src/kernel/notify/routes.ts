@@ -7,7 +7,7 @@ import { AppError } from "../errors";
 import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
-import { CLAIMED_ELSEWHERE } from "../queues/replay-claim";
+import { CLAIMED_ELSEWHERE, ReplayClaimLapsesAt } from "../queues/replay-claim";
 import { dismissMailDeadLetter } from "./dead-letter-dismissal";
 import { mailDeadLetterStore } from "./dead-letters";
 import { mailboxServes } from "./mailbox";
@@ -54,10 +54,7 @@ const MailDeadLetterSchema = z
     attempts: z.number().int(),
     received_at: z.string(),
     replayed_at: z.string().nullable(),
-    replay_claim_lapses_at: z.string().nullable().openapi({
-      description:
-        "set while a replay holds a claim on the letter (or held one that ran out): replaying it answers 409 until this time, after which it is pending again; null when no replay holds it",
-    }),
+    replay_claim_lapses_at: ReplayClaimLapsesAt,
   })
   .openapi("MailDeadLetter");
 

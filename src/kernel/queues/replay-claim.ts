@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import { and, eq, inArray, isNull, lte, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
@@ -28,6 +29,12 @@ export const unclaimed = (claimedAt: SQLiteColumn, now: Date): SQL | undefined =
  */
 export const claimLapsesAt = (claimedAt: string | null): string | null =>
   claimedAt === null ? null : new Date(Date.parse(claimedAt) + REPLAY_CLAIM_MS).toISOString();
+
+/** `replay_claim_lapses_at` of the event and mail dead-letter lists: {@link claimLapsesAt}'s value, as the API describes it. */
+export const ReplayClaimLapsesAt = z.string().nullable().openapi({
+  description:
+    "set while a replay holds a claim on the letter (or held one that ran out): replaying it answers 409 until this time, after which it is pending again; null when no replay holds it",
+});
 
 /** The dead-letter tables whose replays claim their letters (each has `id`, `replayed_at`, `claimed_at`). */
 export type ClaimedTable = "dead_letters" | "mail_dead_letters";
