@@ -244,4 +244,40 @@ describe("webhook endpoints receive only the event types their filters were chec
     expect(await received(t.id, oldest)).toEqual(["blog.post.created", "blog.comment.created"]);
     expect(await storedReads(t.id, oldest)).toEqual({ reads: JSON.stringify([COMMENTS, POSTS]) });
   });
+
+  it("records an endpoint written before reads were recorded, rewritten before its first dispatch, under the rules of the rewriting deploy", async () => {
+    const t = await newTenant("deploys-rewritten");
+    const posts = await newKey(t.adminKey, [WRITE, POSTS]);
+    const old = await blogEndpoint(call, posts.key);
+    const recorded = await blogEndpoint(call, posts.key);
+    // `old`'s row as stored before reads were recorded; `recorded` was checked for posts only.
+    await runInDurableObject(env.WEBHOOK_REGISTRY.getByName(t.id), (_, state) => {
+      state.storage.sql.exec("update endpoints set reads = null where id = ?", old);
+    });
+    // Under the comments' deploy, the posts-only key rewrites both filters, sending `blog.*` back as it
+    // was: the route asks the registry (of the same deploy, here built as it) to keep what the key
+    // holds or the endpoint was checked for before.
+    const rewrite = (id: string) =>
+      runInDurableObject(env.WEBHOOK_REGISTRY.getByName(t.id), (_, state) =>
+        new Later(state, env).update({
+          ctx: { now: new Date().toISOString(), actor: { kind: "system", id: null }, requestId: null },
+          tenant_id: t.id,
+          id,
+          patch: { events: ["blog.*", "blog.post.created"], reads: { needed: [COMMENTS, POSTS], granted: [POSTS] } },
+        }),
+      );
+    expect(await rewrite(old)).toMatchObject({ ok: true });
+    expect(await rewrite(recorded)).toMatchObject({ ok: true });
+
+    // With no record, the endpoint is taken as checked for what its filters matched under the
+    // rewriting deploy's rules, as its first dispatch would have taken it: its comments keep coming.
+    expect(await storedReads(t.id, old)).toEqual({ reads: JSON.stringify([COMMENTS, POSTS]) });
+    expect(await storedReads(t.id, recorded)).toEqual({ reads: JSON.stringify([POSTS]) });
+    expect(await dispatchAs(Later, t.id, [event(t.id, "blog.comment.created")])).toEqual({
+      routed: 1,
+      held_back: 1,
+    });
+    expect(await received(t.id, old)).toEqual(["blog.comment.created"]);
+    expect(await received(t.id, recorded)).toEqual([]);
+  });
 });
