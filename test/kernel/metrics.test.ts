@@ -125,7 +125,8 @@ describe("a flush that never settles", () => {
     };
     const clock = manualClock("2030-01-01T00:00:00Z");
     const warned: string[] = [];
-    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: (msg) => void warned.push(msg) }, 0);
+    // The same clock for the callers and the flusher's own, as in a deployment.
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: (msg) => void warned.push(msg) }, 0, clock);
     const due = async () => {
       const started: Promise<unknown>[] = [];
       flusher.maybeFlush(env, clock, (p) => started.push(p));
@@ -147,6 +148,31 @@ describe("a flush that never settles", () => {
     expect(sent).toHaveLength(2);
     expect(sent[1]?.id).not.toBe(sent[0]?.id);
     expect(sent.map((s) => s.n)).toEqual([1, 1]);
+  });
+
+  it("is left to its flush by callers whose clocks are set apart: how long it has been under way is the flusher's own time", async () => {
+    // In the test Worker an object's clock may be a day (or years) ahead of the Worker's: measured
+    // by callers' clocks, every batch another caller was sending looked lost, and was resent with a warning.
+    let calls = 0;
+    const sink: MetricsSink = () => {
+      calls++;
+      return new Promise<never>(() => {});
+    };
+    const own = manualClock("2030-01-01T00:00:00Z");
+    const warned: string[] = [];
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: (m) => void warned.push(m) }, 0, own);
+    flusher.recorder.inc(METRICS.httpRequests, ["/apart", "GET", "2xx", "none"]);
+    flusher.maybeFlush(env, manualClock("2030-01-01T00:00:00Z"), () => {});
+    flusher.maybeFlush(env, manualClock("2030-01-02T00:00:00Z"), () => {});
+    flusher.maybeFlush(env, manualClock("2029-12-31T00:00:00Z"), () => {});
+    await Promise.resolve();
+    expect(calls).toBe(1);
+    expect(warned).toEqual([]);
+    own.advance(FLUSH_STUCK_MS);
+    flusher.maybeFlush(env, manualClock("2030-01-03T00:00:00Z"), () => {});
+    await Promise.resolve();
+    expect(calls).toBe(2);
+    expect(warned).toEqual(["metrics flush never settled; sending its batch again"]);
   });
 
   it("is not waited for by a scrape's flush: it sends that batch again under its id, then what came since, each counted once", async () => {

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock";
+import { type Clock, systemClock } from "../clock";
 import { newId } from "../crypto";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS_SHARDS, metricsShard } from "./contract";
@@ -27,7 +27,7 @@ const aggregatorSink: MetricsSink = (env, shard, flush) => metricsShard(env, sha
 interface Batch {
   readonly id: string;
   readonly series: SeriesPoint[];
-  /** When a flush began sending it (by that flush's caller's clock); null while nobody is. */
+  /** When a flush began sending it, by the flusher's own clock; null while nobody is. */
   sendingSince: number | null;
 }
 
@@ -54,6 +54,12 @@ export class MetricsFlusher {
     private readonly sink: MetricsSink = aggregatorSink,
     private readonly log: Pick<Logger, "warn"> = createLogger("warn", { component: "metrics" }),
     shard = Math.floor(Math.random() * METRICS_SHARDS),
+    /**
+     * Measures how long a batch has been under way. Not a caller's clock: those a test sets apart
+     * (years, for some) would make every batch another caller is sending look lost, each flush
+     * resent it and warned (hundreds of warnings a test run). A deployment has one clock anyway.
+     */
+    private readonly clock: Clock = systemClock,
   ) {
     this.shard = shard;
   }
@@ -98,10 +104,11 @@ export class MetricsFlusher {
     this.last = now;
     for (const batch of [...this.held]) {
       if (!this.held.includes(batch)) continue; // another flush got it there meanwhile
-      const underWay = batch.sendingSince !== null && Math.abs(now - batch.sendingSince) < FLUSH_STUCK_MS;
+      const since = batch.sendingSince === null ? null : this.clock.now().getTime() - batch.sendingSince;
+      const underWay = since !== null && since < FLUSH_STUCK_MS;
       if (underWay && !all) return;
-      if (batch.sendingSince !== null && !underWay) {
-        this.log.warn("metrics flush never settled; sending its batch again", { waited_ms: now - batch.sendingSince });
+      if (since !== null && !underWay) {
+        this.log.warn("metrics flush never settled; sending its batch again", { waited_ms: since });
       }
       if (!(await this.sendBatch(env, batch, now))) return;
     }
@@ -114,14 +121,15 @@ export class MetricsFlusher {
 
   /** Sends one held batch; true once the aggregator has it (and it is no longer held). */
   private async sendBatch(env: Env, batch: Batch, now: number): Promise<boolean> {
-    batch.sendingSince = now;
+    const claim = this.clock.now().getTime();
+    batch.sendingSince = claim;
     try {
       await this.sink(env, this.shard, { id: batch.id, series: batch.series, now });
       this.held = this.held.filter((b) => b !== batch);
       return true;
     } catch (error) {
       // Another flush may have begun sending it again meanwhile; only this flush's claim is released.
-      if (batch.sendingSince === now) batch.sendingSince = null;
+      if (batch.sendingSince === claim) batch.sendingSince = null;
       this.log.warn("metrics flush failed; will retry", { series: batch.series.length, ...errorFields(error) });
       return false;
     }
