@@ -42,10 +42,13 @@ describe("the delivery log and the event types the caller may read", () => {
 
     const watcher = await newKey(t.adminKey, ["admin.webhooks.read"]);
     const seen = await log(watcher.key);
-    // Both deliveries, with their state; the key's creation without its type.
-    expect(Object.keys(seen).sort()).toEqual([t.key, t.test].sort());
+    // Both deliveries, with their state; the key's creation without its type. The `*` endpoint may
+    // also have been sent the real creation of `watcher` by now (the queue's pace): hidden alike.
+    expect(Object.keys(seen)).toEqual(expect.arrayContaining([t.key, t.test]));
     expect(seen[t.test]).toMatchObject({ event_type: "webhooks.test" });
-    expect(seen[t.key]).not.toHaveProperty("event_type");
+    for (const [messageId, delivery] of Object.entries(seen)) {
+      if (messageId !== t.test) expect(delivery).not.toHaveProperty("event_type");
+    }
     expect(seen[t.key]).toMatchObject({ status: expect.any(String) });
 
     const one = await call(`/api/v1/admin/webhooks/${t.id}/deliveries/${seen[t.key]?.id}`, { token: watcher.key });
