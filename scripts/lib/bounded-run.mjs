@@ -11,32 +11,41 @@ import { execFileSync, spawn } from "node:child_process";
  * @typedef {object} BoundedResult
  * @property {number} code the command's exit code (124 when it was ended for its time limit)
  * @property {boolean} timedOut whether the time limit ended it
- * @property {string[]} leftovers `pid command` of each process still in its group when it ended
+ * @property {string[]} leftovers `pid (state wait-channel) command` of each process still in its group when it ended
  */
 
+// `ps` columns: with the kernel wait channel where `ps` has it (procps: Linux), else without.
+// A hung check's listing then says whether a process was blocked in a system call (futex,
+// pipe_write, ep_poll: a Node main thread whose event loop is stuck, as a vitest that ignored
+// SIGTERM was) or running (`-`). It is the main thread's channel, the one running the event loop.
+const PS_FORMATS = ["pid=,pgid=,stat=,wchan:32=,args=", "pid=,pgid=,stat=,args="];
+
 /**
- * `pid command` of every live process in process group `pgid` (empty where `ps` cannot tell).
- * Zombies are left out: they run nothing and hold no output open (vitest's esbuild leaves one
- * here, where the container's init does not reap).
+ * `pid (state wait-channel) command` of every live process in process group `pgid` (empty
+ * where `ps` cannot tell; `?` for the wait channel where `ps` has none). Zombies are left out:
+ * they run nothing and hold no output open (vitest's esbuild leaves one here, where the
+ * container's init does not reap).
  */
 export function processesInGroup(pgid) {
-  let out;
-  try {
-    out = execFileSync("ps", ["-eo", "pid=,pgid=,stat=,args="], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-  } catch {
-    return [];
-  }
-  const found = [];
-  for (const line of out.split("\n")) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-    if (match && Number(match[2]) === pgid && !match[3].startsWith("Z")) {
-      found.push(`${match[1]} ${match[4].slice(0, 160)}`);
+  for (const format of PS_FORMATS) {
+    let out;
+    try {
+      out = execFileSync("ps", ["-eo", format], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      continue;
     }
+    const withWchan = format.includes("wchan");
+    const pattern = withWchan ? /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$/ : /^\s*(\d+)\s+(\d+)\s+(\S+)\s+()(.*)$/;
+    const found = [];
+    for (const line of out.split("\n")) {
+      const match = pattern.exec(line);
+      if (match && Number(match[2]) === pgid && !match[3].startsWith("Z")) {
+        found.push(`${match[1]} (${match[3]} ${match[4] || "?"}) ${match[5].slice(0, 160)}`);
+      }
+    }
+    return found;
   }
-  return found;
+  return [];
 }
 
 function killGroup(pgid) {
@@ -114,7 +123,9 @@ export async function runCheck(step, { runAgainIfHung = false, ...options }) {
       ...options,
       onTimeout: (tree) => {
         const minutes = Math.round((options.limitSeconds / 60) * 10) / 10;
-        console.error(`\n✗ ${step.name}: still running after ${minutes} min; stopping it. Its processes were:`);
+        console.error(
+          `\n✗ ${step.name}: still running after ${minutes} min; stopping it. Its processes (pid (state wait-channel) command) were:`,
+        );
         for (const line of tree) console.error(`    ${line}`);
       },
     });

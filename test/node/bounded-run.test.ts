@@ -41,7 +41,8 @@ describe("npm test's bounded run of one check", () => {
     const result = await runBounded("sh", ["-c", "sleep 300 & sleep 0.3; exit 0"], { limitSeconds: 30 });
     expect(result.code).toBe(0);
     expect(result.leftovers).toHaveLength(1);
-    expect(result.leftovers[0]).toMatch(/^\d+ sleep 300$/);
+    // pid, then (state wait-channel): a sleeping process, and the kernel call it waits in.
+    expect(result.leftovers[0]).toMatch(/^\d+ \(S\S* \S+\) sleep 300$/);
     const pid = Number(result.leftovers[0]?.split(" ")[0]);
     expect(pid).toBeGreaterThan(0);
     expect(await stillRunning([pid])).toEqual([]);
@@ -62,6 +63,8 @@ describe("npm test's bounded run of one check", () => {
     const tree = seen[0] ?? [];
     expect(tree.some((line) => / sleep 300$/.test(line))).toBe(true);
     expect(tree.some((line) => / sleep 301$/.test(line))).toBe(true);
+    // Each with its state and the kernel call it waits in (a hung main loop shows where it blocks).
+    for (const line of tree) expect(line).toMatch(/^\d+ \(\S+ \S+\) /);
     expect(await stillRunning(tree.map((line) => Number(line.split(" ")[0])))).toEqual([]);
   });
 
@@ -75,7 +78,9 @@ describe("npm test's bounded run of one check", () => {
         .split("\n")
         .filter((line) => Number(line.trim().split(/\s+/)[0]) === pgid);
       expect(states.some((line) => / Z/.test(line))).toBe(true);
-      expect(processesInGroup(pgid)).toEqual([`${pgid} sleep 300`]);
+      const live = processesInGroup(pgid);
+      expect(live).toHaveLength(1);
+      expect(live[0]).toMatch(new RegExp(`^${pgid} \\(S\\S* \\S+\\) sleep 300$`));
     } finally {
       leader.kill("SIGKILL");
     }
