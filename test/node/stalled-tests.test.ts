@@ -1,0 +1,109 @@
+// What npm test says about a hung vitest run (scripts/lib/stalled-tests.mjs), read from the
+// progress file its progress reporter wrote: in CI's hangs vitest's main process was blocked
+// and said nothing when stopped, so this file is all there is to say where it hung.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runBounded } from "../../scripts/lib/bounded-run.mjs";
+import { describeStalled, progressLine, stalledTests } from "../../scripts/lib/stalled-tests.mjs";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+describe("the tests a hung vitest run was in, from its progress file", () => {
+  it("names the hung test and the file hung while loading, from a real vitest run stopped at its limit", async () => {
+    // A suite of its own inside the repository (so `vitest` resolves), with files the Node
+    // suite does not take (.mjs): a test that hangs after one that passes, a file that hangs
+    // while loading, and a file that passes. Workers enough to run all three at once.
+    const dir = mkdtempSync(join(ROOT, "test", "node", ".hang-"));
+    try {
+      mkdirSync(join(dir, "cases"));
+      writeFileSync(
+        join(dir, "vitest.config.mjs"),
+        'export default { test: { include: ["cases/*.test.mjs"], maxWorkers: 3 } };\n',
+      );
+      writeFileSync(
+        join(dir, "cases", "hangs.test.mjs"),
+        [
+          'import { describe, it } from "vitest";',
+          'describe("suite", () => {',
+          '  it("passes first", () => {});',
+          '  it("hangs", () => new Promise(() => setInterval(() => {}, 1000)), 600_000);',
+          '  it("never reached", () => {});',
+          "});",
+          "",
+        ].join("\n"),
+      );
+      writeFileSync(
+        join(dir, "cases", "loading.test.mjs"),
+        'import { it } from "vitest";\nawait new Promise(() => setInterval(() => {}, 1000));\nit("never", () => {});\n',
+      );
+      writeFileSync(join(dir, "cases", "passes.test.mjs"), 'import { it } from "vitest";\nit("passes", () => {});\n');
+      const progress = join(dir, "progress.jsonl");
+      const reporters = ["running-files-reporter.mjs", "progress-reporter.mjs"]
+        .map((name) => `--reporter="${join(ROOT, "scripts", "lib", name)}"`)
+        .join(" ");
+      const vitest = join(ROOT, "node_modules", ".bin", "vitest");
+      const started = Date.now();
+      const result = await runBounded(
+        "sh",
+        ["-c", `exec "${vitest}" run --root "${dir}" --reporter=default ${reporters} 2> "${join(dir, "stderr.txt")}"`],
+        { limitSeconds: 10, graceSeconds: 10, cwd: dir, env: { ...process.env, PLINTH_VITEST_PROGRESS: progress } },
+      );
+      expect(result.timedOut).toBe(true);
+
+      const text = readFileSync(progress, "utf8");
+      const { lastEventAt, files } = stalledTests(text);
+      expect(lastEventAt).toBeGreaterThanOrEqual(started);
+      expect(lastEventAt).toBeLessThanOrEqual(Date.now());
+      const summary = files
+        .map((f) => ({ file: f.file, loaded: f.loaded, tests: f.tests.map((t) => t.test) }))
+        .sort((a, b) => a.file.localeCompare(b.file));
+      expect(summary).toEqual([
+        { file: "cases/hangs.test.mjs", loaded: true, tests: ["suite > hangs"] },
+        { file: "cases/loading.test.mjs", loaded: false, tests: [] },
+      ]);
+
+      const lines = describeStalled(text, Date.now());
+      expect(lines[0]).toMatch(/^vitest's last event: \d+ s ago$/);
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^test file still running: cases\/hangs\.test\.mjs \(started \d+ s ago\)$/),
+      );
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^ {2}test still running: suite > hangs \(started \d+ s ago\)$/),
+      );
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^test file still running: cases\/loading\.test\.mjs \(started \d+ s ago, still loading\)$/,
+        ),
+      );
+      expect(lines.join("\n")).not.toMatch(/passes/);
+      // The reporter's SIGTERM line still comes where the main process is free to say it.
+      expect(readFileSync(join(dir, "stderr.txt"), "utf8")).toMatch(/vitest stopped; test files still running: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
+
+  it("says a file hung in a hook, skips a line cut short, and when vitest last said anything", () => {
+    const t0 = 1_000_000;
+    const text = [
+      progressLine(t0, "run-start"),
+      progressLine(t0 + 1000, "file-start", { file: "test/a.test.ts" }),
+      progressLine(t0 + 2000, "file-loaded", { file: "test/a.test.ts" }),
+      progressLine(t0 + 3000, "test-start", { file: "test/a.test.ts", id: "1", test: "a > one" }),
+      progressLine(t0 + 4000, "test-end", { file: "test/a.test.ts", id: "1", test: "a > one", state: "passed" }),
+      // Killed while writing this line:
+      '{"at":1005000,"event":"test-st',
+    ].join("");
+    expect(describeStalled(text, t0 + 4000 + 125_000)).toEqual([
+      "vitest's last event: 2 min 5 s ago",
+      "test file still running: test/a.test.ts (started 2 min 8 s ago)",
+      "  no test running (in a beforeAll/afterAll hook, or between tests)",
+    ]);
+    expect(describeStalled(progressLine(t0, "run-start"), t0 + 5000)).toEqual([
+      "vitest's last event: 5 s ago",
+      "no test file was running (hung before or after the files)",
+    ]);
+    expect(describeStalled(null, t0)).toEqual(["vitest wrote no progress (it hung before its reporters started)"]);
+  });
+});
