@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: every check the repository has, in order of cost. Runs them all
 // (so one run shows every failure), prints a summary, exits non-zero if any failed.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCheck } from "./lib/bounded-run.mjs";
 import { bin, offlineEnv, root } from "./lib/env.mjs";
 import { summarizeReports } from "./lib/failed-tests.mjs";
+import { describeStalled } from "./lib/stalled-tests.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "plinth-check-"));
 const vitestJson = join(tmp, "vitest.json");
@@ -26,7 +27,11 @@ const MINUTES = { quick: 5, tests: 10, install: 15 };
 const limitOf = (step) => 60 * (Number(process.env.PLINTH_CHECK_MINUTES) || MINUTES[step.size ?? "quick"]);
 
 // Names the test files still running when a hung suite is stopped (vitest says nothing then).
+// The progress reporter appends each file's and test's start and end to the step's `progress`
+// file (PLINTH_VITEST_PROGRESS), read when the step hangs: in CI's hangs vitest's main process
+// was blocked and never said anything at SIGTERM, so only what is already on disk tells where.
 const RUNNING = "--reporter=./scripts/lib/running-files-reporter.mjs";
+const PROGRESS = "--reporter=./scripts/lib/progress-reporter.mjs";
 
 const steps = [
   { name: "generated files up to date", cmd: process.execPath, args: ["scripts/generate.mjs", "--check"] },
@@ -45,7 +50,8 @@ const steps = [
     name: "tests in workerd (vitest)",
     size: "tests",
     cmd: bin("vitest"),
-    args: ["run", "--reporter=default", RUNNING, "--reporter=json", `--outputFile.json=${vitestJson}`],
+    args: ["run", "--reporter=default", RUNNING, PROGRESS, "--reporter=json", `--outputFile.json=${vitestJson}`],
+    progress: join(tmp, "vitest-progress.jsonl"),
   },
   // Tracing is decided once per isolate, so the traced suite is its own run: an in-process
   // OTLP receiver, and the span tree of a blog create (vitest.otel.config.ts).
@@ -59,9 +65,11 @@ const steps = [
       "vitest.otel.config.ts",
       "--reporter=default",
       RUNNING,
+      PROGRESS,
       "--reporter=json",
       `--outputFile.json=${otelJson}`,
     ],
+    progress: join(tmp, "vitest-otel-progress.jsonl"),
   },
   {
     name: "tests in Node (vitest)",
@@ -73,9 +81,11 @@ const steps = [
       "vitest.node.config.ts",
       "--reporter=default",
       RUNNING,
+      PROGRESS,
       "--reporter=json",
       `--outputFile.json=${nodeJson}`,
     ],
+    progress: join(tmp, "vitest-node-progress.jsonl"),
   },
   {
     name: "bundle (wrangler deploy --dry-run)",
@@ -90,11 +100,20 @@ for (const step of steps) {
   const started = Date.now();
   const { code, notes } = await runCheck(step, {
     cwd: root,
-    env: offlineEnv,
+    env: step.progress ? { ...offlineEnv, PLINTH_VITEST_PROGRESS: step.progress } : offlineEnv,
     limitSeconds: limitOf(step),
     runAgainIfHung: step.size === "tests" && step.cmd === bin("vitest"),
+    describeHang: step.progress ? () => describeStalled(readIfThere(step.progress), Date.now()) : undefined,
   });
   results.push({ name: step.name, ok: code === 0, seconds: (Date.now() - started) / 1000, note: notes.join(", ") });
+}
+
+function readIfThere(path) {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
 }
 
 const { tests, failedTests } = summarizeReports([vitestJson, otelJson, nodeJson], root);

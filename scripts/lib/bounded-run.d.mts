@@ -24,5 +24,6 @@ export declare function runCheck(
     cwd?: string;
     env?: NodeJS.ProcessEnv;
     runAgainIfHung?: boolean;
+    describeHang?: () => string[];
   },
 ): Promise<{ code: number; notes: string[] }>;

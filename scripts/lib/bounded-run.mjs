@@ -111,21 +111,23 @@ export function runBounded(command, args, { limitSeconds, graceSeconds = 15, cwd
 
 /**
  * One check of `npm test` by name: run bounded, with a hang and anything left running reported
- * on stderr; with `runAgainIfHung`, a run that hung is run once more. `notes` says what happened
- * beyond the verdict, for the summary.
+ * on stderr; with `runAgainIfHung`, a run that hung is run once more. `describeHang`, asked when
+ * a run is stopped for its limit, gives lines printed before its processes (what the check
+ * itself recorded of where it was: a hung process may be unable to say). `notes` says what
+ * happened beyond the verdict, for the summary.
  * @param {{ name: string, cmd: string, args: string[] }} step
- * @param {{ limitSeconds: number, graceSeconds?: number, cwd?: string, env?: NodeJS.ProcessEnv, runAgainIfHung?: boolean }} options
+ * @param {{ limitSeconds: number, graceSeconds?: number, cwd?: string, env?: NodeJS.ProcessEnv, runAgainIfHung?: boolean, describeHang?: () => string[] }} options
  * @returns {Promise<{ code: number, notes: string[] }>}
  */
-export async function runCheck(step, { runAgainIfHung = false, ...options }) {
+export async function runCheck(step, { runAgainIfHung = false, describeHang, ...options }) {
   const once = async () => {
     const result = await runBounded(step.cmd, step.args, {
       ...options,
       onTimeout: (tree) => {
         const minutes = Math.round((options.limitSeconds / 60) * 10) / 10;
-        console.error(
-          `\n✗ ${step.name}: still running after ${minutes} min; stopping it. Its processes (pid (state wait-channel) command) were:`,
-        );
+        console.error(`\n✗ ${step.name}: still running after ${minutes} min; stopping it.`);
+        for (const line of describeHang?.() ?? []) console.error(`    ${line}`);
+        console.error("  Its processes (pid (state wait-channel) command) were:");
         for (const line of tree) console.error(`    ${line}`);
       },
     });

@@ -1,6 +1,8 @@
 // A Vitest reporter for `npm test`: when the run is stopped (SIGTERM, as npm test's time limit
 // does to a hung suite, scripts/lib/bounded-run.mjs), it names the test files still running
 // and for how long, so a hang points at its file. Vitest itself exits on SIGTERM saying nothing.
+// It can only speak if vitest's main event loop is free: in CI's hangs it was blocked and this
+// said nothing, which is why npm test also reads progress-reporter.mjs's file from outside.
 import { relative } from "node:path";
 
 export default class RunningFilesReporter {

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { processesInGroup, runBounded, runCheck } from "../../scripts/lib/bounded-run.mjs";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -124,6 +124,29 @@ describe("npm test's bounded run of one check", () => {
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("prints what the check says about its hang before its processes, on each hung run", async () => {
+    const printed: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => void printed.push(line));
+    try {
+      let asked = 0;
+      const hangs = { name: "hangs", cmd: "sh", args: ["-c", "trap '' TERM; sleep 300"] };
+      const result = await runCheck(hangs, {
+        limitSeconds: 1,
+        graceSeconds: 1,
+        runAgainIfHung: true,
+        describeHang: () => [`stuck in test ${++asked}`],
+      });
+      expect(result.code).toBe(124);
+      const said = printed.join("\n");
+      expect(said).toMatch(
+        /✗ hangs: still running after 0 min; stopping it\.\n {4}stuck in test 1\n {2}Its processes \(pid \(state wait-channel\) command\) were:\n( {4}\d+ \(\S+ \S+\) .*\n)*? {4}\d+ \(\S+ \S+\) sleep 300\n/,
+      );
+      expect(said).toMatch(/stuck in test 2\n {2}Its processes/);
+    } finally {
+      spy.mockRestore();
     }
   });
 
