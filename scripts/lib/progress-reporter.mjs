@@ -43,6 +43,11 @@ export default class ProgressReporter {
     this.write("test-end", { ...fields, state: testCase.result().state });
   }
 
+  /** @param {unknown} _modules @param {unknown} _errors @param {string} reason */
+  onTestRunEnd(_modules, _errors, reason) {
+    this.write("run-end", { state: reason });
+  }
+
   write(event, fields, writeTo = appendFileSync) {
     if (!this.path) return;
     try {

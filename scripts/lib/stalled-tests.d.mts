@@ -10,5 +10,10 @@ export declare function progressLine(
   event: string,
   fields?: { file?: string; id?: string; test?: string; state?: string },
 ): string;
-export declare function stalledTests(text: string): { lastEventAt: number | null; files: StalledFile[] };
+export declare function stalledTests(text: string): {
+  lastEventAt: number | null;
+  runEndedAt: number | null;
+  anyFileStarted: boolean;
+  files: StalledFile[];
+};
 export declare function describeStalled(text: string | null, now: number): string[];

@@ -8,7 +8,9 @@
 //
 // The file holds one JSON object a line: { at (ms since the epoch), event, file?, id?, test?,
 // state? }, with events run-start, file-start (a worker took the file), file-loaded (its
-// tests are collected), file-end, test-start (before its beforeEach hooks), test-end.
+// tests are collected), file-end, test-start (before its beforeEach hooks), test-end, run-end
+// (every file done; what follows is teardown). `at` is when vitest's main process heard of the
+// event: workers send their tests' progress in batches, a fraction of a second apart.
 
 /**
  * One progress line for `event`, newline included.
@@ -30,15 +32,18 @@ export function progressLine(at, event, fields = {}) {
 
 /**
  * The test files of a progress file's `text` started and not ended, each with its tests started
- * and not ended, and when the last event of any kind was (null when there was none). A line cut
- * short (the run was killed while writing it) or not JSON is skipped.
+ * and not ended; when the last event of any kind was and when the run ended (null when there was
+ * none); whether any file started. A line cut short (the run was killed while writing it) or
+ * not JSON is skipped.
  * @param {string} text
- * @returns {{ lastEventAt: number | null, files: StalledFile[] }}
+ * @returns {{ lastEventAt: number | null, runEndedAt: number | null, anyFileStarted: boolean, files: StalledFile[] }}
  */
 export function stalledTests(text) {
   /** @type {Map<string, { file: string, startedAt: number, loaded: boolean, tests: Map<string, { test: string, startedAt: number }> }>} */
   const files = new Map();
   let lastEventAt = null;
+  let runEndedAt = null;
+  let anyFileStarted = false;
   for (const line of text.split("\n")) {
     const event = parse(line);
     if (!event) continue;
@@ -47,6 +52,7 @@ export function stalledTests(text) {
     switch (event.event) {
       case "file-start":
         if (typeof event.file !== "string") break;
+        anyFileStarted = true;
         files.set(event.file, { file: event.file, startedAt: event.at, loaded: false, tests: new Map() });
         break;
       case "file-loaded":
@@ -61,10 +67,15 @@ export function stalledTests(text) {
       case "test-end":
         file?.tests.delete(event.id ?? event.test);
         break;
+      case "run-end":
+        runEndedAt = event.at;
+        break;
     }
   }
   return {
     lastEventAt,
+    runEndedAt,
+    anyFileStarted,
     files: [...files.values()].map((f) => ({ ...f, tests: [...f.tests.values()] })),
   };
 }
@@ -79,10 +90,16 @@ export function stalledTests(text) {
  */
 export function describeStalled(text, now) {
   if (text === null) return ["vitest wrote no progress (it hung before its reporters started)"];
-  const { lastEventAt, files } = stalledTests(text);
+  const { lastEventAt, runEndedAt, anyFileStarted, files } = stalledTests(text);
   const ago = (at) => `${duration(now - at)} ago`;
   const lines = [`vitest's last event: ${lastEventAt === null ? "none" : ago(lastEventAt)}`];
-  if (files.length === 0) lines.push("no test file was running (hung before or after the files)");
+  if (runEndedAt !== null && files.length === 0) {
+    lines.push(
+      `every test file ended and the run with them, ${ago(runEndedAt)}: hung after it (teardown: global setup, pools, Miniflare)`,
+    );
+  } else if (!anyFileStarted) lines.push("no test file has started");
+  else if (files.length === 0)
+    lines.push("no test file was running (between files, or after the last before the run ended)");
   for (const f of files) {
     const where = f.loaded ? "" : ", still loading";
     lines.push(`test file still running: ${f.file} (started ${ago(f.startedAt)}${where})`);

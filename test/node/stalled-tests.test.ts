@@ -9,79 +9,96 @@ import { describeStalled, progressLine, stalledTests } from "../../scripts/lib/s
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
+/**
+ * Runs vitest with npm test's reporters on a suite of its own made of `files` (inside the
+ * repository, so `vitest` resolves; its tests are .mjs, which the Node suite does not take),
+ * stops it at its limit, and returns its progress file and its stderr.
+ */
+async function runHungSuite(files: Record<string, string>) {
+  const dir = mkdtempSync(join(ROOT, "test", "node", ".hang-"));
+  try {
+    mkdirSync(join(dir, "cases"));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const progress = join(dir, "progress.jsonl");
+    const reporters = ["running-files-reporter.mjs", "progress-reporter.mjs"]
+      .map((name) => `--reporter="${join(ROOT, "scripts", "lib", name)}"`)
+      .join(" ");
+    const vitest = join(ROOT, "node_modules", ".bin", "vitest");
+    const result = await runBounded(
+      "sh",
+      ["-c", `exec "${vitest}" run --root "${dir}" --reporter=default ${reporters} 2> "${join(dir, "stderr.txt")}"`],
+      { limitSeconds: 10, graceSeconds: 10, cwd: dir, env: { ...process.env, PLINTH_VITEST_PROGRESS: progress } },
+    );
+    expect(result.timedOut).toBe(true);
+    return { text: readFileSync(progress, "utf8"), stderr: readFileSync(join(dir, "stderr.txt"), "utf8") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const HANG = "new Promise(() => setInterval(() => {}, 1000))";
+
 describe("the tests a hung vitest run was in, from its progress file", () => {
   it("names the hung test and the file hung while loading, from a real vitest run stopped at its limit", async () => {
-    // A suite of its own inside the repository (so `vitest` resolves), with files the Node
-    // suite does not take (.mjs): a test that hangs after one that passes, a file that hangs
-    // while loading, and a file that passes. Workers enough to run all three at once.
-    const dir = mkdtempSync(join(ROOT, "test", "node", ".hang-"));
-    try {
-      mkdirSync(join(dir, "cases"));
-      writeFileSync(
-        join(dir, "vitest.config.mjs"),
-        'export default { test: { include: ["cases/*.test.mjs"], maxWorkers: 3 } };\n',
-      );
-      writeFileSync(
-        join(dir, "cases", "hangs.test.mjs"),
-        [
-          'import { describe, it } from "vitest";',
-          'describe("suite", () => {',
-          '  it("passes first", () => {});',
-          '  it("hangs", () => new Promise(() => setInterval(() => {}, 1000)), 600_000);',
-          '  it("never reached", () => {});',
-          "});",
-          "",
-        ].join("\n"),
-      );
-      writeFileSync(
-        join(dir, "cases", "loading.test.mjs"),
-        'import { it } from "vitest";\nawait new Promise(() => setInterval(() => {}, 1000));\nit("never", () => {});\n',
-      );
-      writeFileSync(join(dir, "cases", "passes.test.mjs"), 'import { it } from "vitest";\nit("passes", () => {});\n');
-      const progress = join(dir, "progress.jsonl");
-      const reporters = ["running-files-reporter.mjs", "progress-reporter.mjs"]
-        .map((name) => `--reporter="${join(ROOT, "scripts", "lib", name)}"`)
-        .join(" ");
-      const vitest = join(ROOT, "node_modules", ".bin", "vitest");
-      const started = Date.now();
-      const result = await runBounded(
-        "sh",
-        ["-c", `exec "${vitest}" run --root "${dir}" --reporter=default ${reporters} 2> "${join(dir, "stderr.txt")}"`],
-        { limitSeconds: 10, graceSeconds: 10, cwd: dir, env: { ...process.env, PLINTH_VITEST_PROGRESS: progress } },
-      );
-      expect(result.timedOut).toBe(true);
+    // A test that hangs after one that passes, a file that hangs while loading, and a file
+    // that passes; workers enough to run all three at once.
+    const started = Date.now();
+    const { text, stderr } = await runHungSuite({
+      "vitest.config.mjs": 'export default { test: { include: ["cases/*.test.mjs"], maxWorkers: 3 } };\n',
+      "cases/hangs.test.mjs": [
+        'import { describe, it } from "vitest";',
+        'describe("suite", () => {',
+        '  it("passes first", () => {});',
+        `  it("hangs", () => ${HANG}, 600_000);`,
+        '  it("never reached", () => {});',
+        "});",
+        "",
+      ].join("\n"),
+      "cases/loading.test.mjs": `import { it } from "vitest";\nawait ${HANG};\nit("never", () => {});\n`,
+      "cases/passes.test.mjs": 'import { it } from "vitest";\nit("passes", () => {});\n',
+    });
 
-      const text = readFileSync(progress, "utf8");
-      const { lastEventAt, files } = stalledTests(text);
-      expect(lastEventAt).toBeGreaterThanOrEqual(started);
-      expect(lastEventAt).toBeLessThanOrEqual(Date.now());
-      const summary = files
-        .map((f) => ({ file: f.file, loaded: f.loaded, tests: f.tests.map((t) => t.test) }))
-        .sort((a, b) => a.file.localeCompare(b.file));
-      expect(summary).toEqual([
-        { file: "cases/hangs.test.mjs", loaded: true, tests: ["suite > hangs"] },
-        { file: "cases/loading.test.mjs", loaded: false, tests: [] },
-      ]);
+    const { lastEventAt, files } = stalledTests(text);
+    expect(lastEventAt).toBeGreaterThanOrEqual(started);
+    expect(lastEventAt).toBeLessThanOrEqual(Date.now());
+    const summary = files
+      .map((f) => ({ file: f.file, loaded: f.loaded, tests: f.tests.map((t) => t.test) }))
+      .sort((a, b) => a.file.localeCompare(b.file));
+    expect(summary).toEqual([
+      { file: "cases/hangs.test.mjs", loaded: true, tests: ["suite > hangs"] },
+      { file: "cases/loading.test.mjs", loaded: false, tests: [] },
+    ]);
 
-      const lines = describeStalled(text, Date.now());
-      expect(lines[0]).toMatch(/^vitest's last event: \d+ s ago$/);
-      expect(lines).toContainEqual(
-        expect.stringMatching(/^test file still running: cases\/hangs\.test\.mjs \(started \d+ s ago\)$/),
-      );
-      expect(lines).toContainEqual(
-        expect.stringMatching(/^ {2}test still running: suite > hangs \(started \d+ s ago\)$/),
-      );
-      expect(lines).toContainEqual(
-        expect.stringMatching(
-          /^test file still running: cases\/loading\.test\.mjs \(started \d+ s ago, still loading\)$/,
-        ),
-      );
-      expect(lines.join("\n")).not.toMatch(/passes/);
-      // The reporter's SIGTERM line still comes where the main process is free to say it.
-      expect(readFileSync(join(dir, "stderr.txt"), "utf8")).toMatch(/vitest stopped; test files still running: /);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const lines = describeStalled(text, Date.now());
+    expect(lines[0]).toMatch(/^vitest's last event: \d+ s ago$/);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^test file still running: cases\/hangs\.test\.mjs \(started \d+ s ago\)$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}test still running: suite > hangs \(started \d+ s ago\)$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^test file still running: cases\/loading\.test\.mjs \(started \d+ s ago, still loading\)$/,
+      ),
+    );
+    expect(lines.join("\n")).not.toMatch(/passes/);
+    // The reporter's SIGTERM line still comes where the main process is free to say it.
+    expect(stderr).toMatch(/vitest stopped; test files still running: /);
+  }, 40_000);
+
+  it("says a run hung after every file ended, in teardown, from a real vitest run stopped at its limit", async () => {
+    // A global setup whose teardown never ends, as Miniflare's dispose has not (workerd#6763).
+    const { text } = await runHungSuite({
+      "vitest.config.mjs":
+        'export default { test: { include: ["cases/*.test.mjs"], globalSetup: ["./setup.mjs"] } };\n',
+      "setup.mjs": `export default () => () => ${HANG};\n`,
+      "cases/passes.test.mjs": 'import { it } from "vitest";\nit("passes", () => {});\n',
+    });
+    expect(stalledTests(text).files).toEqual([]);
+    const lines = describeStalled(text, Date.now());
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^every test file ended and the run with them, \d+ s ago: hung after it \(teardown/);
   }, 40_000);
 
   it("says a file hung in a hook, skips a line cut short, and when vitest last said anything", () => {
@@ -102,7 +119,20 @@ describe("the tests a hung vitest run was in, from its progress file", () => {
     ]);
     expect(describeStalled(progressLine(t0, "run-start"), t0 + 5000)).toEqual([
       "vitest's last event: 5 s ago",
-      "no test file was running (hung before or after the files)",
+      "no test file has started",
+    ]);
+    const ended = [
+      progressLine(t0, "run-start"),
+      progressLine(t0 + 1000, "file-start", { file: "test/a.test.ts" }),
+      progressLine(t0 + 2000, "file-end", { file: "test/a.test.ts" }),
+    ];
+    expect(describeStalled(ended.join(""), t0 + 7000)).toEqual([
+      "vitest's last event: 5 s ago",
+      "no test file was running (between files, or after the last before the run ended)",
+    ]);
+    expect(describeStalled([...ended, progressLine(t0 + 3000, "run-end")].join(""), t0 + 7000)).toEqual([
+      "vitest's last event: 4 s ago",
+      "every test file ended and the run with them, 4 s ago: hung after it (teardown: global setup, pools, Miniflare)",
     ]);
     expect(describeStalled(null, t0)).toEqual(["vitest wrote no progress (it hung before its reporters started)"]);
   });
