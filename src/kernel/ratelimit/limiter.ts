@@ -3,12 +3,13 @@ import { TtlCache } from "../cache/ttl-cache";
 import { sha256Hex } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { background } from "../http/background";
 import { errorFields } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
+import { report } from "./async-reports";
 import { rateLimiterOf } from "./contract";
-import { gcra, type Rate, rerated, sameRate, standing, type Verdict } from "./gcra";
+import { gcra, type Rate, standing, type Verdict } from "./gcra";
+import { blockedUntil, blockKey, estimateAt, estimates, limiterStats } from "./isolate-state";
 import { effectivePolicy, type Policy, type PolicyName } from "./policies";
 
 /** One policy's decision on a request, as the RateLimit headers report it. */
@@ -25,107 +26,6 @@ export interface LimitDecision {
 }
 
 /**
- * Keys known to be over their limit, by `<policy>:<key hash>` and rate ({@link blockKey}):
- * answered in this isolate without a Durable Object call until they may pass again.
- * Staleness bound: none needed, an entry ends when its key would be admitted.
- */
-const blockedUntil = new TtlCache<string, number>({ ttlMs: 86_400_000, maxEntries: 100_000 });
-
-/**
- * A blocked key is named with its rate: a refusal's end was worked out at that rate, and a
- * tenant that raises its limit makes room sooner, which the key's object (asked again) knows.
- */
-function blockKey(id: string, rate: Rate): string {
-  return `${id}\u0000${rate.limit}/${rate.periodMs}/${rate.burst}`;
-}
-
-/**
- * The isolate's estimate of each key's GCRA state, for `async` policies: a
- * decision is made from it at once and reconciled with the key's Durable
- * Object after the response. Staleness bound: the object's answer, one
- * request later.
- */
-const estimates = new TtlCache<string, { tat: number; rate: Rate }>({ ttlMs: 600_000, maxEntries: 100_000 });
-
-/**
- * The estimate of `id`'s TAT counted at `rate`: re-counted, as the key's object does, when it was
- * counted at another (the tenant changed the setting). Kept as time, a limit lowered to one a day
- * and raised again refused the key here until the estimate expired, without asking the object.
- */
-function estimateAt(id: string, rate: Rate, now: number): number {
-  const e = estimates.get(id);
-  if (!e) return 0;
-  return sameRate(e.rate, rate) ? e.tat : rerated(e.rate, rate, e.tat, now);
-}
-
-/**
- * Admissions made on the estimate and not yet told to their key's object.
- * At most one report per key is in flight; what is admitted meanwhile goes
- * in the next one. Entries leave when their count is reported.
- */
-interface Unreported {
-  rate: Rate;
-  count: number;
-  flight: Promise<void> | null;
-}
-const unreported = new Map<string, Unreported>();
-
-/** The pause between a flight's reports, and how many it makes at most (about 4 s; see `flush`). */
-const REPORT_GAP_MS = 100;
-const FLIGHT_REPORTS = 40;
-
-/** Counts one admitted request of bucket `id` towards its object, after the response. */
-function report(c: Context<AppEnv>, id: string, rate: Rate): void {
-  let pending = unreported.get(id);
-  if (!pending) {
-    pending = { rate, count: 0, flight: null };
-    unreported.set(id, pending);
-  }
-  pending.count++;
-  if (pending.flight) return; // the flight under way carries this count too
-  const entry = pending;
-  // Started on the next microtask, so `flight` is set before `flush` can clear it. The waitUntil of
-  // the request that starts it keeps it alive to its end.
-  entry.flight = Promise.resolve().then(() => flush(c, id, entry));
-  background(c, entry.flight);
-}
-
-/**
- * Reports `pending`'s count, waits REPORT_GAP_MS while more arrive, and
- * reports again, until a gap passes with nothing new. A quiet key is reported
- * at once; a busy one costs its object a few calls a second, whatever its
- * request rate. The flight lives in the waitUntil of the request that started
- * it, so it stops after FLIGHT_REPORTS and leaves any rest to the key's next
- * request rather than outlive the runtime's limit on that.
- */
-async function flush(c: Context<AppEnv>, id: string, pending: Unreported): Promise<void> {
-  for (let reports = 0; pending.count > 0 && reports < FLIGHT_REPORTS; reports++) {
-    const count = pending.count;
-    pending.count = 0;
-    const now = c.get("clock").now().getTime();
-    try {
-      limiterStats.asyncReports++;
-      const remote = await rateLimiterOf(c.env, id).record({ rate: pending.rate, now, count });
-      estimates.set(id, { tat: Math.max(estimateAt(id, pending.rate, now), remote.tat), rate: pending.rate });
-      if (!remote.allowed) {
-        limiterStats.asyncOverAdmitted++;
-        blockedUntil.set(blockKey(id, pending.rate), now + remote.retryAfterMs, remote.retryAfterMs);
-      }
-    } catch (error) {
-      // Nothing is lost: the counts go back and the key's next admitted request reports them.
-      pending.count += count;
-      limiterStats.failures++;
-      c.get("log").warn("rate limiter unreachable; async counts kept for the next report", errorFields(error));
-      break;
-    }
-    // On the platform's sleeper, as every wait: a test ends the gap by moving time.
-    await c.get("sleeper").sleep(REPORT_GAP_MS);
-  }
-  pending.flight = null;
-  if (pending.count === 0) unreported.delete(id);
-}
-
-/**
  * Object names by policy and bucket, so a busy key is hashed once per isolate rather
  * than on every request. Staleness: none, the name is a pure function of the
  * bucket.
@@ -138,19 +38,7 @@ async function bucketIdOf(name: PolicyName, bucket: string): Promise<string> {
   return id;
 }
 
-/** How this isolate's limiter has done, for the bench and for metrics. */
-export const limiterStats = {
-  /** Decisions made from the isolate's estimate (async policies). */
-  asyncDecisions: 0,
-  /** Calls that reported async admissions to their objects (many admissions each under load). */
-  asyncReports: 0,
-  /** Reports after which the object said the key is over its limit (this isolate then blocks it). */
-  asyncOverAdmitted: 0,
-  /** Requests answered from the blocked-until cache, without a Durable Object call. */
-  blockedHits: 0,
-  /** Decisions the limiter could not make (object unreachable). */
-  failures: 0,
-};
+export { limiterStats } from "./isolate-state";
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
