@@ -2,6 +2,12 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { manualClock } from "../../src/kernel/clock";
+import {
+  LOOK_STUCK_MS,
+  migrationWatch,
+  PENDING_RECHECK_MS,
+  SETTLED_RECHECK_MS,
+} from "../../src/kernel/health/pending-migrations";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { system } from "../../src/modules/system";
 import { expectProblem, testApp } from "../helpers";
@@ -150,5 +156,72 @@ describe("a read that meets a missing table looks at the migrations again", () =
     clock.advance(1_000);
     expect((await fetch("/api/v1/ghost/raw")).status).toBe(503);
     expect(reads.n).toBe(3);
+  });
+});
+
+describe("the isolate's migration watch, when a look never settles", () => {
+  // The watch is the isolate's, shared by every request; a look runs in the context of the request
+  // that made it. If that context is torn down, its read of d1_migrations never settles, and a call
+  // that waited on it held its request for ever (and every later GET, which would have joined it).
+  const shipped = [...MIGRATIONS, PENDING];
+  /** An env whose d1_migrations reads follow `answers` in turn: a list to answer, or "never". */
+  function envAnswering(answers: (readonly string[] | "never")[]) {
+    const reads = { n: 0 };
+    const DB = {
+      prepare: () => ({
+        all: () => {
+          const answer = answers[reads.n++] ?? shipped;
+          if (answer === "never") return new Promise<never>(() => {});
+          return Promise.resolve({ results: answer.map((name) => ({ name })) });
+        },
+      }),
+    };
+    return { env: { DB } as unknown as Env, reads };
+  }
+  /** `p`'s answer, or "waited" when it has none within 200 ms. */
+  const within = <T>(p: Promise<T>) =>
+    Promise.race([p, new Promise<"waited">((r) => setTimeout(() => r("waited"), 200))]);
+
+  it("a look while another is under way answers from the last look, without waiting on it", async () => {
+    const { env, reads } = envAnswering([MIGRATIONS, "never"]);
+    const watch = migrationWatch(shipped);
+    expect(await watch.look(env, 0)).toEqual({ pending: [PENDING], fresh: true });
+    void watch.look(env, PENDING_RECHECK_MS); // its read never settles
+    expect(await within(watch.look(env, PENDING_RECHECK_MS + 1))).toEqual({ pending: [PENDING], fresh: false });
+    expect(await within(watch.recheck(env, PENDING_RECHECK_MS + 1))).toEqual({ pending: [PENDING], fresh: false });
+    expect(reads.n).toBe(2);
+  });
+
+  it("a first look while another is under way looks on its own", async () => {
+    const { env, reads } = envAnswering(["never", MIGRATIONS]);
+    const watch = migrationWatch(shipped);
+    void watch.look(env, 0);
+    expect(await within(watch.look(env, 1))).toEqual({ pending: [PENDING], fresh: true });
+    expect(reads.n).toBe(2);
+  });
+
+  it("a look under way for LOOK_STUCK_MS is taken for lost: the next recheck looks again, and a settled watch is due again", async () => {
+    const { env, reads } = envAnswering([shipped, "never", MIGRATIONS, "never", MIGRATIONS]);
+    const watch = migrationWatch(shipped);
+    expect(await watch.look(env, 0)).toEqual({ pending: [], fresh: true });
+    // The background recheck a minute on; its read never settles.
+    const first = SETTLED_RECHECK_MS;
+    void watch.recheck(env, first);
+    expect(await within(watch.recheck(env, first + LOOK_STUCK_MS - 1))).toEqual({ pending: [], fresh: false });
+    expect(await within(watch.recheck(env, first + LOOK_STUCK_MS))).toEqual({ pending: [PENDING], fresh: true });
+    expect(watch.settled()).toBe(false);
+    expect(reads.n).toBe(3);
+
+    // Settled again, the next background recheck is lost too: it is tried again a minute after it began.
+    const again = migrationWatch(shipped);
+    const other = envAnswering([shipped, "never", MIGRATIONS]);
+    await again.look(other.env, 0);
+    void again.recheck(other.env, first);
+    expect(again.due(first + SETTLED_RECHECK_MS - 1)).toBe(false);
+    expect(again.due(first + SETTLED_RECHECK_MS)).toBe(true);
+    expect(await within(again.recheck(other.env, first + SETTLED_RECHECK_MS))).toEqual({
+      pending: [PENDING],
+      fresh: true,
+    });
   });
 });

@@ -36,7 +36,8 @@ export interface MigrationWatch {
    * so those past its count). Looks once per isolate once nothing is pending (migrations are
    * only ever added), and while something is, at most every {@link PENDING_RECHECK_MS}.
    * Migrations applied but not shipped (the deploy order, migrations before code) are not
-   * pending. Calls made while a look is under way share it.
+   * pending. A call made while a look is under way answers from the last look, never waiting
+   * on another caller's (see {@link migrationWatch}).
    *
    * @throws what reading either record threw; the next call looks again.
    */
@@ -56,15 +57,38 @@ export interface MigrationWatch {
   due(now: number): boolean;
 }
 
-/** A watch over the migrations this build ships, `expected`, in order. */
+/**
+ * How long a look may be under way before another call takes it for lost and looks on its own.
+ * A look runs in the context of the request (or batch) that made it; if that context is torn
+ * down first (its time limit, a test file ending), its read never settles.
+ */
+export const LOOK_STUCK_MS = 5_000;
+
+/**
+ * A watch over the migrations this build ships, `expected`, in order.
+ *
+ * The watch is the isolate's, shared by every request, queue batch and object it runs, and each
+ * look runs in the context of its caller: so calls share what looks found (plain data) and a
+ * claim on the look under way with when it began, never its promise. A call that awaited
+ * another context's look failed when that call settled in the other context, or, when that
+ * context was torn down, waited for ever, and so did every later read (they joined it). While a
+ * look is under way, others answer from the last look; before any look has answered, a call
+ * looks on its own (the first reads of a new isolate may each read `d1_migrations` once).
+ */
 export function migrationWatch(expected: readonly string[]): MigrationWatch {
   let settled = expected.length === 0;
-  /** When the last look that succeeded was taken (ms); what it found is `pending`. */
+  /** When the look that found `pending` was taken (ms); none has answered yet while -Infinity. */
   let lookedAt = Number.NEGATIVE_INFINITY;
   /** When the last look began, succeeded or not: what paces {@link MigrationWatch.recheck}. */
   let triedAt = Number.NEGATIVE_INFINITY;
   let pending: readonly string[] = [];
-  let underway: Promise<readonly string[]> | null = null;
+  /** The look under way: when it began, by its caller's clock. */
+  let looking: { since: number } | null = null;
+
+  /** A look is under way and not yet taken for lost (a clock behind its start is another one: lost). */
+  const underWay = (now: number): boolean => looking !== null && Math.abs(now - looking.since) < LOOK_STUCK_MS;
+  /** The last look's answer, for a call made while another looks: null when none has answered yet. */
+  const last = (): PendingLook | null => (lookedAt === Number.NEGATIVE_INFINITY ? null : { pending, fresh: false });
 
   async function read(env: Env): Promise<readonly string[]> {
     const applied = new Set((await appliedMigrations(env.DB)) ?? []);
@@ -76,17 +100,22 @@ export function migrationWatch(expected: readonly string[]): MigrationWatch {
   }
 
   async function lookNow(env: Env, now: number): Promise<PendingLook> {
-    if (underway) return { pending: await underway, fresh: false };
+    const claim = { since: now };
+    looking = claim;
     triedAt = now;
-    underway = read(env);
+    let found: readonly string[];
     try {
-      pending = await underway;
+      found = await read(env);
     } finally {
-      underway = null;
+      if (looking === claim) looking = null;
     }
-    lookedAt = now;
-    settled = pending.length === 0;
-    return { pending, fresh: true };
+    // A look that began before the one whose answer is held (it was taken for lost) changes nothing.
+    if (now >= lookedAt) {
+      pending = found;
+      lookedAt = now;
+      settled = pending.length === 0;
+    }
+    return { pending: found, fresh: true };
   }
 
   return {
@@ -94,14 +123,15 @@ export function migrationWatch(expected: readonly string[]): MigrationWatch {
     async look(env, now) {
       if (settled) return { pending: [], fresh: false };
       if (now - lookedAt < PENDING_RECHECK_MS) return { pending, fresh: false };
-      return lookNow(env, now);
+      return (underWay(now) && last()) || lookNow(env, now);
     },
     async recheck(env, now) {
       if (expected.length === 0) return { pending: [], fresh: false };
-      if (underway || now - triedAt >= PENDING_RECHECK_MS) return lookNow(env, now);
+      if (underWay(now)) return last();
+      if (now - triedAt >= PENDING_RECHECK_MS || looking !== null) return lookNow(env, now);
       return lookedAt === Number.NEGATIVE_INFINITY && !settled ? null : { pending, fresh: false };
     },
     due: (now) =>
-      settled && expected.length > 0 && underway === null && now - Math.max(lookedAt, triedAt) >= SETTLED_RECHECK_MS,
+      settled && expected.length > 0 && !underWay(now) && now - Math.max(lookedAt, triedAt) >= SETTLED_RECHECK_MS,
   };
 }
