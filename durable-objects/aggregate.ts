@@ -55,7 +55,8 @@ export function aggregateObject(
    * commits of different aggregates that arrive within a pass's pace go to D1 in one batch,
    * as one aggregate's do. A pass uses only the D1 binding and plain data, so the object
    * whose commit starts it can carry the others' events; the queue still applies whatever a
-   * pass misses.
+   * pass misses. The pass runs in that object's context, so only that object waits on it
+   * (`push` names the writer): another's promise is never awaited across objects.
    */
   let inline: InlineProjector | undefined;
   return class Aggregate extends DurableObject<Env> implements RpcServer<Rpc>, RpcServer<typeof PingRpc> {
@@ -169,7 +170,7 @@ export function aggregateObject(
         if (!result.ok) return result;
         // Committed: project inline and send the new outbox rows now; the alarm retries if the queue refuses.
         const after = { stream: streamKey(args.stream), version: result.version, state: result.state };
-        this.ctx.waitUntil(this.inline.push(result.events, after));
+        this.ctx.waitUntil(this.inline.push(result.events, after, this.ctx.id.toString()));
         this.relay.afterCommit(this.ctx, this.env.EVENTS, result.events.length);
         this.flushMetrics();
         return { ok: true, version: result.version, state: result.state, events: result.events.length };

@@ -135,3 +135,31 @@ describe("the inline pass, stalled", () => {
     expect(applied).toEqual([`a-${suffix}`, `b-${suffix}`, `c-${suffix}`]);
   });
 });
+
+describe("the inline pass, shared by writers (the Aggregate objects of an isolate)", () => {
+  it("hands a writer only a pass it started: one that joins another writer's does not wait on it", async () => {
+    // A pass runs in the context of the object whose commit started it. Another object that
+    // waited on it (its waitUntil) waited on a promise of a context not its own: for ever, once
+    // that object was reset mid-pass, as here.
+    const applied: string[] = [];
+    const time = manualTime("2026-06-01T00:00:00Z");
+    const inline = new InlineProjector(
+      { modules: [stallingModule(applied)], needs: KERNEL_NEEDS, clock: time.clock },
+      env,
+      { sleeper: time.sleeper },
+    );
+    const suffix = crypto.randomUUID();
+    const first = inline.push([event(`s1-${suffix}`, 1)], undefined, "writer-a");
+    await new Promise((r) => setTimeout(r, 20));
+    // The same writer's next commit joins its own pass, as before.
+    expect(inline.push([event(`s2-${suffix}`, 2)], undefined, "writer-a")).toBe(first);
+    // Another writer's commit rides the pass under way, but is not handed it.
+    const joined = inline.push([event(`s3-${suffix}`, 3)], undefined, "writer-b");
+    expect(joined).not.toBe(first);
+    const answer = await Promise.race([
+      joined.then(() => "settled"),
+      new Promise((r) => setTimeout(() => r("waited"), 200)),
+    ]);
+    expect(answer).toBe("settled");
+  });
+});

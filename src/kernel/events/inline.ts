@@ -44,6 +44,8 @@ export class InlineProjector {
   /** The writer's state of each stream after its latest pushed commit. */
   private states = new Map<string, { version: number; state: unknown }>();
   private running: Promise<void> | null = null;
+  /** The writer whose commit started the pass under way: the only one it is handed to. */
+  private runningFor: string | undefined;
   /** Which pass is the current one; a pass given up for stalling stops touching shared state. */
   private generation = 0;
   /** When the current pass last moved (ms on the platform's clock). */
@@ -68,17 +70,35 @@ export class InlineProjector {
    * Queues a commit's events, with the writer's state of its stream after
    * them (a state projection of that aggregate stores it as it is); returns
    * the pass that applies them, for the object's `waitUntil`. Never rejects.
+   *
+   * `writer` names the object pushing, when several share the projector: a pass runs in the
+   * context of the object whose commit started it, so it is handed to that writer only. Another
+   * writer's events ride it, and that writer gets a settled promise: a promise of another
+   * object's context, awaited, fails where the awaiting object's own I/O is foreign, or waits for
+   * ever once that object is reset mid-pass (the queue applies what a pass misses either way).
    */
-  push(events: readonly Envelope[], after?: { stream: string; version: number; state: unknown }): Promise<void> {
+  push(
+    events: readonly Envelope[],
+    after?: { stream: string; version: number; state: unknown },
+    writer?: string,
+  ): Promise<void> {
     const wanted = events.filter((e) => this.routes.some((r) => wants(r, e.type)));
-    if (wanted.length === 0) return this.running ?? Promise.resolve();
+    if (wanted.length === 0) return this.passOf(writer);
     this.pending.push(...wanted);
     if (after && (this.states.get(after.stream)?.version ?? 0) < after.version) {
       this.states.set(after.stream, { version: after.version, state: after.state });
     }
     if (this.running && this.now() - this.movedAt > INLINE_STALL_MS) this.giveUp();
-    this.running ??= this.run(++this.generation);
-    return this.running;
+    if (!this.running) {
+      this.runningFor = writer;
+      this.running = this.run(++this.generation);
+    }
+    return this.passOf(writer);
+  }
+
+  /** The pass under way when `writer` started it; a settled promise otherwise. */
+  private passOf(writer: string | undefined): Promise<void> {
+    return this.running && this.runningFor === writer ? this.running : Promise.resolve();
   }
 
   private now(): number {
