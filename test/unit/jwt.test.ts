@@ -323,6 +323,22 @@ describe("signing keys: loading the secret", () => {
     expect(second.publicJwks).toEqual(first.publicJwks);
   });
 
+  it("hands no caller a promise another made: concurrent first loads each import, and the set is cached once loaded", async () => {
+    // The cache is the isolate's, shared by every request and object: a promise cached in it is
+    // awaited by contexts other than the one that made it (see src/kernel/metrics/flush.ts).
+    const secret = JSON.stringify([await generateSigningJwk()]);
+    const a = loadSigningKeys(secret);
+    const b = loadSigningKeys(secret);
+    expect(b).not.toBe(a);
+    const [first, second] = await Promise.all([a, b]);
+    expect(second.publicJwks).toEqual(first.publicJwks);
+    // Once loaded, every caller gets the one cached set (the verified-token cache compares it by identity).
+    const later = loadSigningKeys(secret);
+    expect(later).not.toBe(a);
+    expect(await later).toBe(first);
+    expect(await loadSigningKeys(secret)).toBe(first);
+  });
+
   it("generates keys with date-based kids, or the kid asked for, and refuses a kid the loader would refuse", async () => {
     const jwk = await generateSigningJwk();
     expect(jwk).toStrictEqual({

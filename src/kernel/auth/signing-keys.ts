@@ -145,9 +145,13 @@ async function importKeySet(secret: string): Promise<SigningKeySet> {
 
 // Per-isolate cache, keyed by the secret's text: importing and checking keys
 // costs a few crypto calls, and the secret only changes with a deploy. Bounded
-// because tests load many sets in one isolate.
+// because tests load many sets in one isolate. It holds loaded sets, never a
+// load under way: the cache is shared by every request and object of the
+// isolate, and a promise made in one context must not be awaited in another
+// (src/kernel/metrics/flush.ts). WebCrypto settles within its caller's turn
+// today, so a shared load was never seen to hang; nothing here relies on it.
 const MAX_CACHED_SETS = 8;
-const cache = new Map<string, Promise<SigningKeySet>>();
+const cache = new Map<string, SigningKeySet>();
 
 /**
  * Parses the JWT_SIGNING_KEYS secret: a JSON array of {@link PrivateSigningJwk},
@@ -164,20 +168,21 @@ const cache = new Map<string, Promise<SigningKeySet>>();
  * const keys = await loadSigningKeys(c.get("config").jwtSigningKeys);
  * const token = await signAccessToken(keys, { sub, tid, roles }, { issuer });
  */
-export function loadSigningKeys(secret: string): Promise<SigningKeySet> {
+export async function loadSigningKeys(secret: string): Promise<SigningKeySet> {
   const hit = cache.get(secret);
   if (hit) return hit;
-  const loading = importKeySet(secret);
   // A failed load is not kept: the next request retries and reports it again.
-  void loading.catch(() => {
-    if (cache.get(secret) === loading) cache.delete(secret);
-  });
+  const loaded = await importKeySet(secret);
+  // Concurrent first loads each import; the first to finish is kept and the others answer it,
+  // so every caller holds the one set (the verified-token cache compares sets by identity).
+  const kept = cache.get(secret);
+  if (kept) return kept;
   if (cache.size >= MAX_CACHED_SETS) {
     const oldest = cache.keys().next();
     if (!oldest.done) cache.delete(oldest.value);
   }
-  cache.set(secret, loading);
-  return loading;
+  cache.set(secret, loaded);
+  return loaded;
 }
 
 /** The JWKS document for `/.well-known/jwks.json`: the public keys only, never a `d`. */
