@@ -21,10 +21,6 @@ import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "./con
  */
 export type ReadModelDb = BaseSQLiteDatabase<"async", unknown> & Pick<DrizzleD1Database, "batch">;
 
-// One libSQL client per URL and token in an isolate: the web client holds no
-// socket (each call is an HTTP request), so sharing it across requests is safe.
-const clients = new Map<string, ReadModelDb>();
-
 /** Where `env` puts read models: READ_MODEL_URL (a variable, not a binding) read without the full config parse. */
 export function targetOf(env: Env): ReadModelTarget {
   const given = {
@@ -47,18 +43,19 @@ function stringVar(env: Env, name: string): string | undefined {
 /**
  * The read-model database of `env`. With D1 it wraps `env.DB` as given (so a
  * counting wrapper, kernel/db/counting.ts, sees every round trip); with libSQL
- * it is the isolate's client for the configured server.
+ * it is a new client of the configured server, for the caller's context.
+ *
+ * Never one libSQL client for the isolate: the web client holds no socket, but it
+ * holds calls. Its concurrency limit (20) queues a call behind others, and starts it
+ * when one of those ends, in that call's context (a request, a queue batch, an
+ * object); a call whose context was torn down never ends, and once 20 had, every
+ * query of the isolate waited for ever. A client costs a few objects, no round
+ * trip (protocol v2 needs no version probe), so each caller makes its own.
  */
 export function readModels(env: Env): ReadModelDb {
   const target = targetOf(env);
   if (target.kind === "d1") return drizzleD1(env.DB);
-  const key = `${target.url}\u0000${target.authToken ?? ""}`;
-  let db = clients.get(key);
-  if (!db) {
-    db = drizzleLibsql(createClient({ url: target.url, authToken: target.authToken }));
-    clients.set(key, db);
-  }
-  return db;
+  return drizzleLibsql(createClient({ url: target.url, authToken: target.authToken }));
 }
 
 /**
