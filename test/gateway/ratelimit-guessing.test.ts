@@ -5,6 +5,8 @@
 // is not held up by a neighbour's failures behind the same address.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { manualClock } from "../../src/kernel/clock";
+import { LOOKUP_STALE_MS } from "../../src/kernel/ratelimit/failures";
 import { type Answer, gateway, parseList } from "./helpers";
 
 const sync = { mode: "sync", on_failure: "open" } as const;
@@ -141,4 +143,42 @@ describe("guessing credentials and tenant names", () => {
       expect(respelt.status, JSON.stringify(respelt.body)).toBe(200);
     });
   }
+});
+
+describe("lookups under way, when a request never ends", () => {
+  it("are counted for LOOKUP_STALE_MS at most: an address is not refused for ever after requests torn down mid-lookup", async () => {
+    // A request whose context is torn down mid-lookup (the client went away, a time limit) never
+    // resumes, so it never gives its place back. Counted for ever, three of them held every later
+    // guess of the address at 429 in this isolate, a known credential excepted.
+    let hung = 0;
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (sql: string) => {
+            if (!sql.includes('"api_key_index"') || hung >= 3) return target.prepare(sql);
+            hung++;
+            const never = () => new Promise<never>(() => {});
+            const statement = { bind: () => statement, first: never, all: never, run: never, raw: never };
+            return statement;
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const clock = manualClock("2030-01-01T00:00:00Z");
+    const failures = { auth_failures: { limit: 3, period_s: 3600, burst: 3, ...sync } };
+    const { call } = gateway(failures, { DB: db }, clock);
+    const ip = freshIp();
+    const guess = () => call("/api/v1/me", { token: randomKey(), headers: { "cf-connecting-ip": ip } });
+    for (let i = 0; i < 3; i++) void guess(); // each never ends
+    for (let i = 0; i < 50 && hung < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hung).toBe(3);
+    // While they may still end, they count: the burst is under way.
+    clock.advance(LOOKUP_STALE_MS - 1);
+    expectRefused(await guess());
+    // Past the bound they are taken for lost, and the address's next guess is looked up.
+    clock.advance(1);
+    expect((await guess()).status).toBe(401);
+  });
 });

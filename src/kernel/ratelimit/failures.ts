@@ -28,23 +28,38 @@ const knownGood = knownGoodSet({ ttlMs: 15 * 60_000, maxEntries: 10_000 });
 /**
  * Requests per client address now resolving something this isolate has not seen succeed: each is
  * charged only when its refusal is known, so without this count a client sending its guesses
- * at once had every one of them looked up before the first was charged. Entries leave when their
- * count returns to zero, so it holds only addresses with requests under way.
+ * at once had every one of them looked up before the first was charged. Each request holds a
+ * place with the time it took it (its request's clock), and gives it back when resolved.
+ * Entries leave when an address has no place left, so it holds only addresses with requests
+ * under way.
+ *
+ * The map is the isolate's; a request torn down mid-lookup (the client went away, a time limit)
+ * never resumes and so never gives its place back. A place held for {@link LOOKUP_STALE_MS} is
+ * taken for lost: counted for ever, a few of them held every later guess of the address at 429
+ * in this isolate.
  */
-const underWay = new Map<string, number>();
+const underWay = new Map<string, Set<{ since: number }>>();
 
-/** Counts one more request of `ip` under way; answers how many were under way before it. */
-function reserve(ip: string): number {
-  const ahead = underWay.get(ip) ?? 0;
-  underWay.set(ip, ahead + 1);
-  return ahead;
+/** How long a request's place counts as under way at most: far past any lookup's time. */
+export const LOOKUP_STALE_MS = 30_000;
+
+/** Takes a place for one more request of `ip`; answers how many were under way before it. */
+function reserve(ip: string, now: number): { ahead: number; place: { since: number } } {
+  const places = underWay.get(ip) ?? new Set<{ since: number }>();
+  for (const held of places) if (Math.abs(now - held.since) >= LOOKUP_STALE_MS) places.delete(held);
+  const ahead = places.size;
+  const place = { since: now };
+  places.add(place);
+  underWay.set(ip, places);
+  return { ahead, place };
 }
 
-/** Counts one request of `ip` no longer under way. */
-function free(ip: string): void {
-  const left = (underWay.get(ip) ?? 1) - 1;
-  if (left > 0) underWay.set(ip, left);
-  else underWay.delete(ip);
+/** Gives back a request's place. */
+function free(ip: string, place: { since: number }): void {
+  const places = underWay.get(ip);
+  if (!places) return;
+  places.delete(place);
+  if (places.size === 0) underWay.delete(ip);
 }
 
 /**
@@ -91,10 +106,11 @@ export function guardFailures(resolve: MiddlewareHandler<AppEnv>): MiddlewareHan
     const slugs = namedSlugs(c);
     const gated = unknownLookups(slugs, credential).length > 0;
     // Counted before the check awaits anything, so requests arriving together see each other.
-    const ahead = gated ? reserve(ip) : 0;
-    let held = gated;
+    const reserved = gated ? reserve(ip, c.get("clock").now().getTime()) : null;
+    const ahead = reserved?.ahead ?? 0;
+    let held = reserved !== null;
     const release = (): void => {
-      if (held) free(ip);
+      if (held && reserved) free(ip, reserved.place);
       held = false;
     };
     let resolved = false;
