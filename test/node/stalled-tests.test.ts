@@ -1,10 +1,10 @@
 // What npm test says about a hung vitest run (scripts/lib/stalled-tests.mjs), read from the
 // progress file its progress reporter wrote: in CI's hangs vitest's main process was blocked
 // and said nothing when stopped, so this file is all there is to say where it hung.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runBounded } from "../../scripts/lib/bounded-run.mjs";
 import { describeStalled, progressLine, stalledTests } from "../../scripts/lib/stalled-tests.mjs";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -12,25 +12,51 @@ const ROOT = join(import.meta.dirname, "..", "..");
 /**
  * Runs vitest with npm test's reporters on a suite of its own made of `files` (inside the
  * repository, so `vitest` resolves; its tests are .mjs, which the Node suite does not take),
- * stops it at its limit, and returns its progress file and its stderr.
+ * stops it (SIGTERM, as npm test's limit does) once its progress file satisfies `hung`, and
+ * returns that file and its stderr. Waiting for the state rather than for a fixed time: on a
+ * loaded CI machine vitest took most of a 10 s limit to start, and the run was stopped before
+ * its hung test had begun.
  */
-async function runHungSuite(files: Record<string, string>) {
+async function runHungSuite(files: Record<string, string>, hung: (progress: string) => boolean) {
   const dir = mkdtempSync(join(ROOT, "test", "node", ".hang-"));
   try {
     mkdirSync(join(dir, "cases"));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     const progress = join(dir, "progress.jsonl");
-    const reporters = ["running-files-reporter.mjs", "progress-reporter.mjs"]
-      .map((name) => `--reporter="${join(ROOT, "scripts", "lib", name)}"`)
-      .join(" ");
-    const vitest = join(ROOT, "node_modules", ".bin", "vitest");
-    const result = await runBounded(
-      "sh",
-      ["-c", `exec "${vitest}" run --root "${dir}" --reporter=default ${reporters} 2> "${join(dir, "stderr.txt")}"`],
-      { limitSeconds: 10, graceSeconds: 10, cwd: dir, env: { ...process.env, PLINTH_VITEST_PROGRESS: progress } },
+    const reporters = ["running-files-reporter.mjs", "progress-reporter.mjs"].map(
+      (name) => `--reporter=${join(ROOT, "scripts", "lib", name)}`,
     );
-    expect(result.timedOut).toBe(true);
-    return { text: readFileSync(progress, "utf8"), stderr: readFileSync(join(dir, "stderr.txt"), "utf8") };
+    const vitest = join(ROOT, "node_modules", ".bin", "vitest");
+    const child = spawn(vitest, ["run", "--root", dir, "--reporter=default", ...reporters], {
+      cwd: dir,
+      env: { ...process.env, PLINTH_VITEST_PROGRESS: progress },
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const read = () => (existsSync(progress) ? readFileSync(progress, "utf8") : "");
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!hung(read())) {
+        if (Date.now() > deadline) throw new Error(`the suite never reached the state awaited:\n${read()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    } finally {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // The group is already gone.
+      }
+    }
+    await exited;
+    return { text: read(), stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -39,24 +65,36 @@ async function runHungSuite(files: Record<string, string>) {
 const HANG = "new Promise(() => setInterval(() => {}, 1000))";
 
 describe("the tests a hung vitest run was in, from its progress file", () => {
-  it("names the hung test and the file hung while loading, from a real vitest run stopped at its limit", async () => {
+  it("names the hung test and the file hung while loading, from a real vitest run stopped while hung", async () => {
     // A test that hangs after one that passes, a file that hangs while loading, and a file
     // that passes; workers enough to run all three at once.
     const started = Date.now();
-    const { text, stderr } = await runHungSuite({
-      "vitest.config.mjs": 'export default { test: { include: ["cases/*.test.mjs"], maxWorkers: 3 } };\n',
-      "cases/hangs.test.mjs": [
-        'import { describe, it } from "vitest";',
-        'describe("suite", () => {',
-        '  it("passes first", () => {});',
-        `  it("hangs", () => ${HANG}, 600_000);`,
-        '  it("never reached", () => {});',
-        "});",
-        "",
-      ].join("\n"),
-      "cases/loading.test.mjs": `import { it } from "vitest";\nawait ${HANG};\nit("never", () => {});\n`,
-      "cases/passes.test.mjs": 'import { it } from "vitest";\nit("passes", () => {});\n',
-    });
+    const { text, stderr } = await runHungSuite(
+      {
+        "vitest.config.mjs": 'export default { test: { include: ["cases/*.test.mjs"], maxWorkers: 3 } };\n',
+        "cases/hangs.test.mjs": [
+          'import { describe, it } from "vitest";',
+          'describe("suite", () => {',
+          '  it("passes first", () => {});',
+          `  it("hangs", () => ${HANG}, 600_000);`,
+          '  it("never reached", () => {});',
+          "});",
+          "",
+        ].join("\n"),
+        "cases/loading.test.mjs": `import { it } from "vitest";\nawait ${HANG};\nit("never", () => {});\n`,
+        "cases/passes.test.mjs": 'import { it } from "vitest";\nit("passes", () => {});\n',
+      },
+      (progress) => {
+        // Stopped once the hung test has begun, the loading file has started and the passing one ended.
+        const { files: open } = stalledTests(progress);
+        return (
+          open.some((f) => f.tests.some((t) => t.test === "suite > hangs")) &&
+          open.some((f) => f.file === "cases/loading.test.mjs") &&
+          progress.includes("cases/passes.test.mjs") &&
+          !open.some((f) => f.file === "cases/passes.test.mjs")
+        );
+      },
+    );
 
     const { lastEventAt, files } = stalledTests(text);
     expect(lastEventAt).toBeGreaterThanOrEqual(started);
@@ -85,21 +123,24 @@ describe("the tests a hung vitest run was in, from its progress file", () => {
     expect(lines.join("\n")).not.toMatch(/passes/);
     // The reporter's SIGTERM line still comes where the main process is free to say it.
     expect(stderr).toMatch(/vitest stopped; test files still running: /);
-  }, 40_000);
+  }, 90_000);
 
-  it("says a run hung after every file ended, in teardown, from a real vitest run stopped at its limit", async () => {
+  it("says a run hung after every file ended, in teardown, from a real vitest run stopped while hung", async () => {
     // A global setup whose teardown never ends, as Miniflare's dispose has not (workerd#6763).
-    const { text } = await runHungSuite({
-      "vitest.config.mjs":
-        'export default { test: { include: ["cases/*.test.mjs"], globalSetup: ["./setup.mjs"] } };\n',
-      "setup.mjs": `export default () => () => ${HANG};\n`,
-      "cases/passes.test.mjs": 'import { it } from "vitest";\nit("passes", () => {});\n',
-    });
+    const { text } = await runHungSuite(
+      {
+        "vitest.config.mjs":
+          'export default { test: { include: ["cases/*.test.mjs"], globalSetup: ["./setup.mjs"] } };\n',
+        "setup.mjs": `export default () => () => ${HANG};\n`,
+        "cases/passes.test.mjs": 'import { it } from "vitest";\nit("passes", () => {});\n',
+      },
+      (progress) => progress.includes('"event":"run-end"'),
+    );
     expect(stalledTests(text).files).toEqual([]);
     const lines = describeStalled(text, Date.now());
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/^every test file ended and the run with them, \d+ s ago: hung after it \(teardown/);
-  }, 40_000);
+  }, 90_000);
 
   it("says a file hung in a hook, skips a line cut short, and when vitest last said anything", () => {
     const t0 = 1_000_000;
