@@ -44,15 +44,21 @@ function stallingModule(applied: string[]): ModuleDef {
   };
 }
 
+/** A projector over {@link stallingModule}, on a manual clock and sleeper. */
+function stallingProjector(applied: string[]) {
+  const time = manualTime("2026-06-01T00:00:00Z");
+  const inline = new InlineProjector(
+    { modules: [stallingModule(applied)], needs: KERNEL_NEEDS, clock: time.clock },
+    env,
+    { sleeper: time.sleeper },
+  );
+  return { time, inline };
+}
+
 describe("the inline pass, stalled", () => {
   it("is joined while it may still move, and given up after INLINE_STALL_MS: the next commit starts a pass of its own", async () => {
     const applied: string[] = [];
-    const time = manualTime("2026-06-01T00:00:00Z");
-    const inline = new InlineProjector(
-      { modules: [stallingModule(applied)], needs: KERNEL_NEEDS, clock: time.clock },
-      env,
-      { sleeper: time.sleeper },
-    );
+    const { time, inline } = stallingProjector(applied);
     const suffix = crypto.randomUUID();
     const [e1, e2, e3] = [event(`e1-${suffix}`, 1), event(`e2-${suffix}`, 2), event(`e3-${suffix}`, 3)];
     const stalledBefore = consumerStats.inline.stalled;
@@ -142,12 +148,7 @@ describe("the inline pass, shared by writers (the Aggregate objects of an isolat
     // waited on it (its waitUntil) waited on a promise of a context not its own: for ever, once
     // that object was reset mid-pass, as here.
     const applied: string[] = [];
-    const time = manualTime("2026-06-01T00:00:00Z");
-    const inline = new InlineProjector(
-      { modules: [stallingModule(applied)], needs: KERNEL_NEEDS, clock: time.clock },
-      env,
-      { sleeper: time.sleeper },
-    );
+    const { inline } = stallingProjector(applied);
     const suffix = crypto.randomUUID();
     const first = inline.push([event(`s1-${suffix}`, 1)], undefined, "writer-a");
     await new Promise((r) => setTimeout(r, 20));
