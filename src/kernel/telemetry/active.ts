@@ -38,7 +38,7 @@ export function setFlusher(flush: (traceId: string) => Promise<void>): void {
   flusher = flush;
 }
 
-/** Exports the spans of `traceId` held by the isolate's span processor (nothing when off). */
+/** Exports the spans of `traceId` the calling invocation recorded, held by the isolate's span processor (nothing when off). */
 export async function flushTraceNow(traceId: string): Promise<void> {
   // The library's own exportSpans() waits 1 ms first, so that spans ended in the same tick are included.
   await scheduler.wait(1);

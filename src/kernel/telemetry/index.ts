@@ -149,7 +149,11 @@ export function startSpan(
   return open(name, attributes, options.kind ?? SpanKind.INTERNAL, options.parent ?? context.active(), links);
 }
 
-/** Exports the spans of `traceId` (a trace other than the invocation's own is not flushed at the invocation's end by @microlabs/otel-cf-workers 1.0.0-rc.52). */
+/**
+ * Exports the spans of `traceId` this invocation recorded (a trace other than the invocation's own
+ * is not flushed at the invocation's end by @microlabs/otel-cf-workers 1.0.0-rc.52). Call it where
+ * the spans were started: the processor flushes only the calling invocation's (./processor.ts).
+ */
 export function flushTrace(traceId: string | undefined, waitUntil: (p: Promise<unknown>) => void): void {
   if (tracing() && traceId) waitUntil(flushTraceNow(traceId));
 }

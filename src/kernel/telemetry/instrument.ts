@@ -6,7 +6,8 @@
  *
  * The library's defects worked around (each where it is handled): the first
  * exporter wins (./exporter.ts), postProcessor is never called
- * (./exporter.ts), per-trace state is never freed (./processor.ts), queue
+ * (./exporter.ts), per-trace state is never freed and a flush awaits every
+ * context's exports of its trace (./processor.ts), queue
  * retry options are dropped (rawBatch in ./index.ts), DO RPC is not traced and
  * breaks under vitest-pool-workers (`object` below), an incoming traceparent
  * is trusted (`acceptTraceContext` below), `fn.bind` on an instrumented
@@ -36,10 +37,10 @@ import { PruningSpanProcessor } from "./processor";
 /** The isolate's processor (one, like the exporter: the library keeps the first config's). */
 let processor: PruningSpanProcessor | undefined;
 
-/** How many traces the isolate's span processor holds in memory (0 when off); see ./processor.ts. */
+/** How many entries (local roots) the isolate's span processor holds in memory (0 when off); see ./processor.ts. */
 export const tracesHeld = (): number => processor?.held ?? 0;
 
-/** How many traces the isolate's span processor has started recording (0 when off). */
+/** How many entries (local roots) the isolate's span processor has started recording (0 when off). */
 export const tracesRecorded = (): number => processor?.recorded ?? 0;
 
 /**
@@ -218,9 +219,9 @@ function tracedRpcServer(proto: object, object: string, methods: readonly string
           inSpan(
             `${object}.${method}`,
             { "rpc.system": "cloudflare_do", "rpc.service": object, "rpc.method": method },
-            // No forced flush here: exportSpans(traceId) ends every open span of the trace in this
-            // isolate (the inline pass and the outbox drain still run). The processor exports a
-            // trace when its last span ends.
+            // No forced flush here: a flush ends every open span of this call's entry (the inline
+            // pass and the outbox drain still run). The processor exports the entry (this SERVER
+            // span and its children) when its last span ends.
             () => Reflect.apply(original, raw ?? this, [input]),
             { kind: SpanKind.SERVER, parent: contextOf(isCarrier(carrier) ? carrier : undefined) },
           );
