@@ -1,5 +1,6 @@
 import type { ModuleDef } from "../../kernel/modules/types";
 import { createRouter } from "../../kernel/openapi/router";
+import { webhookDeliveryRoutes } from "./delivery-routes";
 import { webhooksErasure } from "./erasure";
 import { webhookErrors } from "./errors";
 import { WebhookEventSchema } from "./events";
@@ -20,7 +21,10 @@ export const webhooks = () =>
   ({
     ...manifest,
     errors: webhookErrors,
-    routes: createRouter().route("/admin", webhookRoutes).route("/platform", platformWebhookRoutes),
+    routes: createRouter()
+      .route("/admin", webhookRoutes)
+      .route("/admin", webhookDeliveryRoutes)
+      .route("/platform", platformWebhookRoutes),
     events: { publishes: WebhookEventSchema, subscribes: [dispatchEvents, notifyDisabled] },
     bindings: { WEBHOOK_REGISTRY: "durable_object", WEBHOOK_ENDPOINT: "durable_object" },
     variables: WEBHOOK_VARIABLES,

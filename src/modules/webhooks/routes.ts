@@ -4,7 +4,7 @@ import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
-import { AppError, moduleError } from "../../kernel/errors";
+import { moduleError } from "../../kernel/errors";
 import { type ExpectedVersion, versionMatches } from "../../kernel/http/if-match";
 import { staleVersion } from "../../kernel/http/stale-version";
 import {
@@ -26,28 +26,10 @@ import { EndpointRpc, endpointActor, registry, WEBHOOK_URL_MAX } from "./contrac
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
 import { checkFilters, flagEndpoint, flagPage } from "./filters";
-import { checkMove, checkReadable, readsOf, visibleDelivery } from "./readable";
-import {
-  DeliveriesQuery,
-  Delivery,
-  DeliveryDetail,
-  Endpoint,
-  EndpointAnswer,
-  REDELIVER_FAILED_SUMMARY,
-  REDELIVERY_BATCH_ANSWER,
-  RedeliverFailedBody,
-  RedeliveryBatch,
-} from "./schemas";
+import { checkMove, checkReadable, readsOf } from "./readable";
+import { Endpoint, EndpointAnswer } from "./schemas";
 import { ROTATION_OVERLAP_MS, sealSecret } from "./secrets";
-import {
-  deliveryPage,
-  disabled,
-  endpointOf as endpointOfTenant,
-  endpointPage,
-  notFound,
-  redeliverFailed as requeueGivenUp,
-  writeRefused,
-} from "./service";
+import { endpointOf as endpointOfTenant, endpointPage, notFound, writeRefused } from "./service";
 import { newSigningSecret } from "./signing";
 
 const op = operations(["webhooks"]);
@@ -60,7 +42,6 @@ const EndpointDetail = EndpointAnswer.extend({ delivery: EndpointRpc.health.repl
 const Url = z.string().trim().min(1).max(WEBHOOK_URL_MAX);
 const Filters = z.array(EventFilter).min(1).max(50);
 const Description = z.string().trim().max(500);
-const DeliveryParams = IdParam.extend({ delivery_id: z.string().min(1).max(64) });
 const UNREADABLE =
   "`forbidden`: a filter matches events whose read permission (the modules' `event_read`) the caller does not hold; `errors` names each such filter and what it lacks";
 
@@ -149,62 +130,6 @@ const rotate = op.post("/webhooks/{id}/rotate-secret", {
   },
 });
 
-const sendTest = op.post("/webhooks/{id}/test", {
-  operationId: "sendWebhookTest",
-  summary: "Queue a `webhooks.test` message to this endpoint, whatever its filters",
-  access: PERMISSIONS.admin.webhooks.write,
-  request: { params: IdParam },
-  responses: {
-    202: jsonResponse("queued", z.object({ message_id: z.string() })),
-    404: problem("no such endpoint"),
-    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
-  },
-});
-
-const deliveries = op.get("/webhooks/{id}/deliveries", {
-  operationId: "listWebhookDeliveries",
-  summary: "The endpoint's delivery log, latest queued first (a redelivered delivery moves to the top)",
-  access: PERMISSIONS.admin.webhooks.read,
-  request: {
-    params: IdParam,
-    query: DeliveriesQuery,
-  },
-  responses: { 200: jsonResponse("a page of deliveries", listOf(Delivery)), 404: problem("no such endpoint") },
-});
-
-const delivery = op.get("/webhooks/{id}/deliveries/{delivery_id}", {
-  operationId: "getWebhookDelivery",
-  summary: "One delivery with each of its attempts",
-  access: PERMISSIONS.admin.webhooks.read,
-  request: { params: DeliveryParams },
-  responses: { 200: jsonResponse("the delivery", DeliveryDetail), 404: problem("no such delivery") },
-});
-
-const redeliver = op.post("/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
-  operationId: "redeliverWebhook",
-  summary:
-    "Send a message again (same webhook-id), at the back of the endpoint's queue; recorded in the tenant's audit log (`webhooks.delivery.redelivered`)",
-  access: PERMISSIONS.admin.webhooks.write,
-  request: { params: DeliveryParams },
-  responses: {
-    202: jsonResponse("queued again", z.object({ id: z.string() })),
-    404: problem("no such delivery"),
-    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
-  },
-});
-
-const redeliverFailed = op.post("/webhooks/{id}/redeliver-failed", {
-  operationId: "redeliverFailedWebhooks",
-  summary: REDELIVER_FAILED_SUMMARY,
-  access: PERMISSIONS.admin.webhooks.write,
-  request: { params: IdParam, body: jsonBody(RedeliverFailedBody) },
-  responses: {
-    200: jsonResponse(REDELIVERY_BATCH_ANSWER, RedeliveryBatch),
-    404: problem("no such endpoint"),
-    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
-  },
-});
-
 /** Refuses a URL no webhook may target, with the reason for the admin who typed it. */
 function allowedUrl(c: Context<AppEnv>, url: string): string {
   const environment = c.get("config").environment;
@@ -244,9 +169,9 @@ function checkedVersion(c: Context<AppEnv>, held: { version: number } | null): E
 }
 
 /** The endpoint of the request's tenant, or 404 (another tenant's id answers the same). */
-const endpointOf = (c: Context<AppEnv>, id: string) => endpointOfTenant(c.env, tenantOf(c).id, id);
+export const endpointOf = (c: Context<AppEnv>, id: string) => endpointOfTenant(c.env, tenantOf(c).id, id);
 
-/** `/api/v1/admin/webhooks`: endpoints, their secrets, test messages, and the delivery log. */
+/** `/api/v1/admin/webhooks`: endpoints and their secrets (test messages and the delivery log: delivery-routes.ts). */
 export const webhookRoutes = createRouter()
   .openapi(list, async (c) => {
     return c.json(flagPage(c, await endpointPage(c.env, tenantOf(c).id, c.req.valid("query"))), 200);
@@ -353,42 +278,4 @@ export const webhookRoutes = createRouter()
     if (!result.ok) throw notFound();
     c.header("Cache-Control", "no-store");
     return c.json({ ...flagEndpoint(c, result.endpoint), secret }, 200);
-  })
-  .openapi(sendTest, async (c) => {
-    const { id } = c.req.valid("param");
-    const tenant = tenantOf(c);
-    const messageId = newId(c.get("clock").now().getTime());
-    const result = await registry(c.env, tenant.id).sendTest({
-      ctx: ctxOf(c),
-      tenant_id: tenant.id,
-      id,
-      message_id: messageId,
-    });
-    if (!result.ok && result.error === "disabled") throw disabled("tenant", tenant.id, id);
-    if (!result.ok) throw notFound();
-    return c.json({ message_id: messageId }, 202);
-  })
-  .openapi(deliveries, async (c) => {
-    const { id } = c.req.valid("param");
-    const page = await deliveryPage(c.env, tenantOf(c).id, id, c.req.valid("query"));
-    return c.json({ ...page, items: page.items.map((d) => visibleDelivery(c, d)) }, 200);
-  })
-  .openapi(delivery, async (c) => {
-    const { id, delivery_id } = c.req.valid("param");
-    await endpointOf(c, id);
-    const found = await endpointActor(c.env, tenantOf(c).id, id).delivery({ id: delivery_id });
-    if (!found) throw new AppError("not_found", { detail: "no such delivery" });
-    return c.json(visibleDelivery(c, found), 200);
-  })
-  .openapi(redeliver, async (c) => {
-    const { id, delivery_id } = c.req.valid("param");
-    if (!(await endpointOf(c, id)).enabled) throw disabled("tenant", tenantOf(c).id, id);
-    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ ctx: ctxOf(c), id: delivery_id });
-    if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
-    return c.json({ id: delivery_id }, 202);
-  })
-  .openapi(redeliverFailed, async (c) => {
-    const { id } = c.req.valid("param");
-    const caller = { ctx: ctxOf(c), way: "tenant" as const };
-    return c.json(await requeueGivenUp(c.env, caller, tenantOf(c).id, id, c.req.valid("json")), 200);
   });
