@@ -2,6 +2,7 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll } from "vitest";
 import { internetDnsQueries, watchInternetDns } from "./internet-dns-guard";
+import { rejectedObjectWaitUntils, watchObjectWaitUntil } from "./wait-until-guard";
 
 // Idempotent: applies what is not yet applied in this test file's storage.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
@@ -15,6 +16,19 @@ afterAll(() => {
   if (asked.length > 0) {
     throw new Error(
       `this test file sent ${asked.length} DNS queries to the internet (${[...new Set(asked)].slice(0, 5).join("; ")}): the test Worker's resolver must answer them (test/worker.ts)`,
+    );
+  }
+});
+
+// No object's `ctx.waitUntil` work may reject: workerd only prints a line (test/wait-until-guard.ts says why).
+beforeAll(async () => {
+  await watchObjectWaitUntil();
+});
+afterAll(async () => {
+  const rejected = await rejectedObjectWaitUntils();
+  if (rejected.length > 0) {
+    throw new Error(
+      `${rejected.length} Durable Object waitUntil promises rejected while this test file ran (an earlier file's object may have started one): ${rejected.slice(0, 5).join("; ")}. Work handed to waitUntil must catch and log its own failures`,
     );
   }
 });
