@@ -1,6 +1,6 @@
 // The writers' inline pass when a pass never ends: later commits must not wait on it forever.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { consumerStats } from "../../src/kernel/events/consume";
 import type { Envelope } from "../../src/kernel/events/envelope";
@@ -162,5 +162,68 @@ describe("the inline pass, shared by writers (the Aggregate objects of an isolat
       new Promise((r) => setTimeout(() => r("waited"), 200)),
     ]);
     expect(answer).toBe("settled");
+  });
+});
+
+describe("the inline pass, failing outside its subscribers", () => {
+  it("settles, logs why, and leaves the next commit a pass of its own", async () => {
+    // A throw outside a subscriber's own failures (here the pacer's wait) rejected the pass: the
+    // writer's waitUntil got a rejection that only workerd printed, and nothing of plinth's said so.
+    const gates: (() => void)[] = [];
+    const applied: string[] = [];
+    const gated: ModuleDef = {
+      name: "gated",
+      version: "1.0.0",
+      events: {
+        subscribes: [
+          {
+            name: "things",
+            types: ["stall.thing.happened"],
+            inline: true,
+            handleBatch(batch) {
+              return new Promise((resolve) => {
+                gates.push(() => {
+                  applied.push(...batch.map((e) => e.id));
+                  resolve({ writes: [] });
+                });
+              });
+            },
+          },
+        ],
+      },
+    };
+    const clock = manualTime("2026-06-01T00:00:00Z").clock;
+    let failures = 1;
+    const failing = {
+      sleep: () => (failures-- > 0 ? Promise.reject(new Error("sleeper gone")) : Promise.resolve()),
+    };
+    const inline = new InlineProjector({ modules: [gated], needs: KERNEL_NEEDS, clock }, env, {
+      paceMs: 1000,
+      sleeper: failing,
+    });
+    const suffix = crypto.randomUUID();
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line) => void logged.push(String(line)));
+    try {
+      const failedBefore = consumerStats.inline.failed;
+      const first = inline.push([event(`f1-${suffix}`, 1)]);
+      await new Promise((r) => setTimeout(r, 20));
+      // A commit while the first batch is applied: the pass's next turn waits on the pacer, which fails.
+      void inline.push([event(`f2-${suffix}`, 2)]);
+      gates[0]?.();
+      await expect(first).resolves.toBeUndefined();
+      expect(consumerStats.inline.failed).toBe(failedBefore + 1);
+      expect(logged.some((l) => l.includes("inline pass failed") && l.includes("sleeper gone"))).toBe(true);
+      expect(applied).toEqual([`f1-${suffix}`]);
+      // The failed pass is over: the next commit starts one of its own.
+      const next = inline.push([event(`f3-${suffix}`, 3)]);
+      expect(next).not.toBe(first);
+      await new Promise((r) => setTimeout(r, 20));
+      gates[1]?.();
+      await next;
+      expect(applied).toEqual([`f1-${suffix}`, `f3-${suffix}`]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { loadConfig } from "../config";
 import { countingD1 } from "../db/counting";
-import { createLogger } from "../log";
+import { createLogger, errorFields } from "../log";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
 import { Pacer } from "../resilience/pace";
 import type { Sleeper } from "../resilience/sleep";
@@ -147,6 +147,17 @@ export class InlineProjector {
           }
         }
       }
+    } catch (error) {
+      // Anything outside a subscriber's own failures (its runtime, the pacer's wait): the pass ends,
+      // the queue applies what it held, and the writer's waitUntil is not handed a rejection that
+      // only the runtime would have printed.
+      // A pass given up before it failed holds nothing: what waits belongs to its replacement.
+      const held = current() ? this.pending.length : 0;
+      consumerStats.inline.failed += held;
+      this.runtime?.log.error("inline pass failed; the queue applies what it held", {
+        events: held,
+        ...errorFields(error),
+      });
     } finally {
       // In the same step as the loop's last check: a later push starts a new pass. A pass given up
       // leaves alone what belongs to the one that replaced it.
