@@ -20,28 +20,40 @@ const event = (id: string, version: number): Envelope => ({
   data: {},
 });
 
+type HandleBatch = (batch: readonly Envelope[]) => Promise<{ writes: [] }>;
+
+/** A module `name` with one inline subscription to the test's event type, applying batches with `handleBatch`. */
+function inlineModule(name: string, handleBatch: HandleBatch): ModuleDef {
+  return {
+    name,
+    version: "1.0.0",
+    events: { subscribes: [{ name: "things", types: ["stall.thing.happened"], inline: true, handleBatch }] },
+  };
+}
+
 /** A module whose inline subscription hangs on its first batch (an object reset mid-pass) and records the rest. */
 function stallingModule(applied: string[]): ModuleDef {
   let calls = 0;
-  return {
-    name: "stall",
-    version: "1.0.0",
-    events: {
-      subscribes: [
-        {
-          name: "things",
-          types: ["stall.thing.happened"],
-          inline: true,
-          handleBatch(batch) {
-            calls++;
-            if (calls === 1) return new Promise(() => {});
-            applied.push(...batch.map((e) => e.id));
-            return Promise.resolve({ writes: [] });
-          },
-        },
-      ],
-    },
-  };
+  return inlineModule("stall", (batch) => {
+    calls++;
+    if (calls === 1) return new Promise(() => {});
+    applied.push(...batch.map((e) => e.id));
+    return Promise.resolve({ writes: [] });
+  });
+}
+
+/** A module whose inline subscription applies each batch only when the test opens its gate (`gates[i]()`). */
+function gatedModule(name: string, gates: (() => void)[], applied: string[]): ModuleDef {
+  return inlineModule(
+    name,
+    (batch) =>
+      new Promise((resolve) => {
+        gates.push(() => {
+          applied.push(...batch.map((e) => e.id));
+          resolve({ writes: [] });
+        });
+      }),
+  );
 }
 
 /** A projector over {@link stallingModule}, on a manual clock and sleeper. */
@@ -95,27 +107,7 @@ describe("the inline pass, stalled", () => {
   it("leaves the pass that replaced it alone when the stalled one ends after all", async () => {
     const gates: (() => void)[] = [];
     const applied: string[] = [];
-    const gated: ModuleDef = {
-      name: "stall",
-      version: "1.0.0",
-      events: {
-        subscribes: [
-          {
-            name: "things",
-            types: ["stall.thing.happened"],
-            inline: true,
-            handleBatch(batch) {
-              return new Promise((resolve) => {
-                gates.push(() => {
-                  applied.push(...batch.map((e) => e.id));
-                  resolve({ writes: [] });
-                });
-              });
-            },
-          },
-        ],
-      },
-    };
+    const gated = gatedModule("stall", gates, applied);
     const time = manualTime("2026-06-01T00:00:00Z");
     const inline = new InlineProjector({ modules: [gated], needs: KERNEL_NEEDS, clock: time.clock }, env, {
       sleeper: time.sleeper,
@@ -171,27 +163,7 @@ describe("the inline pass, failing outside its subscribers", () => {
     // writer's waitUntil got a rejection that only workerd printed, and nothing of plinth's said so.
     const gates: (() => void)[] = [];
     const applied: string[] = [];
-    const gated: ModuleDef = {
-      name: "gated",
-      version: "1.0.0",
-      events: {
-        subscribes: [
-          {
-            name: "things",
-            types: ["stall.thing.happened"],
-            inline: true,
-            handleBatch(batch) {
-              return new Promise((resolve) => {
-                gates.push(() => {
-                  applied.push(...batch.map((e) => e.id));
-                  resolve({ writes: [] });
-                });
-              });
-            },
-          },
-        ],
-      },
-    };
+    const gated = gatedModule("gated", gates, applied);
     const clock = manualTime("2026-06-01T00:00:00Z").clock;
     let failures = 1;
     const failing = {

@@ -80,6 +80,19 @@ describe("PruningSpanProcessor: a flush is its own invocation's", () => {
     };
   }
 
+  /** {@link tracedBy} an exporter that records the names of the spans it is given, at once. */
+  function recordingTraced() {
+    const exported: string[] = [];
+    const traced = tracedBy({
+      export(spans, done) {
+        exported.push(...spans.map((s) => s.name));
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    });
+    return { exported, ...traced };
+  }
+
   /** The context another invocation's span carries across RPC or in an event envelope. */
   const carried = (span: Span) => trace.setSpanContext(ROOT_CONTEXT, { ...span.spanContext(), isRemote: true });
 
@@ -127,14 +140,7 @@ describe("PruningSpanProcessor: a flush is its own invocation's", () => {
   });
 
   it("neither ends nor exports a span another invocation still has open; that one exports it when it ends", async () => {
-    const exported: string[] = [];
-    const { processor, tracer, at } = tracedBy({
-      export(spans, done) {
-        exported.push(...spans.map((s) => s.name));
-        done({ code: ExportResultCode.SUCCESS });
-      },
-      shutdown: async () => {},
-    });
+    const { exported, processor, tracer, at } = recordingTraced();
 
     const a = tracer.startSpan("a", {}, ROOT_CONTEXT);
     at(undefined);
@@ -152,14 +158,7 @@ describe("PruningSpanProcessor: a flush is its own invocation's", () => {
   });
 
   it("flushes a span with a carried parent started in its invocation (a queue message), and no other invocation does", async () => {
-    const exported: string[] = [];
-    const { processor, tracer, at } = tracedBy({
-      export(spans, done) {
-        exported.push(...spans.map((s) => s.name));
-        done({ code: ExportResultCode.SUCCESS });
-      },
-      shutdown: async () => {},
-    });
+    const { exported, processor, tracer, at } = recordingTraced();
 
     // The request that wrote the event, still running; the queue batch's own span (its own trace).
     const request = tracer.startSpan("request", {}, ROOT_CONTEXT);
