@@ -19,6 +19,7 @@ import {
   DeliveriesQuery,
   Delivery,
   DeliveryDetail,
+  ENDPOINT_DISABLED_409,
   REDELIVER_FAILED_SUMMARY,
   REDELIVERY_BATCH_ANSWER,
   RedeliverFailedBody,
@@ -38,7 +39,7 @@ const sendTest = op.post("/webhooks/{id}/test", {
   responses: {
     202: jsonResponse("queued", z.object({ message_id: z.string() })),
     404: problem("no such endpoint"),
-    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
+    409: problem(ENDPOINT_DISABLED_409),
   },
 });
 
@@ -70,7 +71,7 @@ const redeliver = op.post("/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
   responses: {
     202: jsonResponse("queued again", z.object({ id: z.string() })),
     404: problem("no such delivery"),
-    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
+    409: problem(ENDPOINT_DISABLED_409),
   },
 });
 
@@ -82,7 +83,7 @@ const redeliverFailed = op.post("/webhooks/{id}/redeliver-failed", {
   responses: {
     200: jsonResponse(REDELIVERY_BATCH_ANSWER, RedeliveryBatch),
     404: problem("no such endpoint"),
-    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
+    409: problem(ENDPOINT_DISABLED_409),
   },
 });
 

@@ -17,6 +17,7 @@ import { flagEndpoint, flagPage } from "./filters";
 import {
   DeliveriesQuery,
   Delivery,
+  ENDPOINT_DISABLED_409,
   Endpoint,
   REDELIVER_FAILED_SUMMARY,
   REDELIVERY_BATCH_ANSWER,
@@ -57,7 +58,7 @@ const redeliver = op.post("/tenants/{tenant_id}/webhooks/{id}/redeliver-failed",
   responses: {
     200: jsonResponse(REDELIVERY_BATCH_ANSWER, RedeliveryBatch),
     404: problem(NO_ENDPOINT),
-    409: problem("the endpoint is disabled (endpoint_disabled): enable it first"),
+    409: problem(ENDPOINT_DISABLED_409),
   },
 });
 

@@ -59,4 +59,6 @@ export const RedeliveryBatch = z
 
 export const REDELIVER_FAILED_SUMMARY =
   "After an outage: send again up to `limit` deliveries given up (each as the same message, at the back of the queue, oldest first); recorded in the tenant's audit log (`webhooks.deliveries.redelivered`)";
+/** The 409 of a route that sends to an endpoint (a test, a redelivery) while it is disabled. */
+export const ENDPOINT_DISABLED_409 = "the endpoint is disabled (endpoint_disabled): enable it first";
 export const REDELIVERY_BATCH_ANSWER = "how many went back in the queue; call again while `remaining` is above 0";
