@@ -64,8 +64,32 @@ export const NEEDS_EVICTION = ["test/webhooks/endpoints.test.ts"];
  * Durable Object, and in the shared run every object stays pinned in memory to its end. A
  * clean-clone CI run after the walk joined the shared run failed later files with SQLite's
  * `out of memory: SQLITE_NOMEM` and hung (its rerun passed).
+ * (That was the SQLite heap cap TEST_WORKERD_AUTOGATES now raises; the walk stays apart, as its
+ * objects would still count against the worker's open files.)
  */
 export const OWN_WORKERD = ["test/gateway/input-fuzz.test.ts"];
+
+/**
+ * The workerd autogates every test run's workerd starts with (scripts/patch-deps.mjs passes
+ * PLINTH_WORKERD_AUTOGATES into the config Miniflare builds). One:
+ *
+ * `increase-sqlite-hard-heap-limit`: the pinned workerd caps SQLite's heap for its whole process
+ * at 512 MiB, and each open SQLite object holds ~160 KB of it (measured here: a fresh workerd
+ * opened 3,364 bare objects, or 2,986 AuditLogs, before every SQLite call failed with
+ * `SQLITE_NOMEM`). Objects stay open to the run's end (pinnedDurableObjects, below), so the cap
+ * bounded the files one test worker can run: the whole shared project in one worker failed past
+ * ~190 of its ~245 files, and the OpenAPI walk was moved to a workerd of its own for it. With the
+ * gate the cap is 8 GiB and the next bound is the process's open files (three per object: 6,637
+ * bare objects under this machine's 20,000); in a full run here each of the two workers ended
+ * with ~1,250 objects open (~3,700 open files, ~125 files run). workerd from v1.20260625 builds
+ * local objects' databases with no cap (a41f54f76: the server passes none); drop this then.
+ */
+export const TEST_WORKERD_AUTOGATES = ["workerd-autogate-increase-sqlite-hard-heap-limit"];
+
+/** Sets TEST_WORKERD_AUTOGATES for the workerd processes this vitest process starts. */
+export function useTestWorkerdAutogates(): void {
+  process.env.PLINTH_WORKERD_AUTOGATES = TEST_WORKERD_AUTOGATES.join(",");
+}
 
 /** A Durable Object binding as Miniflare takes it, with the one option added here. */
 type PinnedObject = { className: string; unsafePreventEviction: true } & Record<string, unknown>;

@@ -1,6 +1,13 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { NEEDS_EVICTION, OWN_WORKERD, pinnedDurableObjects, testBindings, testWranglerConfig } from "./vitest.bindings";
+import {
+  NEEDS_EVICTION,
+  OWN_WORKERD,
+  pinnedDurableObjects,
+  testBindings,
+  testWranglerConfig,
+  useTestWorkerdAutogates,
+} from "./vitest.bindings";
 
 // The actor base's probe (test/actors/probe-actor.ts): no wrangler.toml entry, never deployed.
 const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
@@ -12,6 +19,7 @@ const REMINDERS = { className: "Reminders", useSQLite: true };
 // Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
 // The entry is the deployed Worker plus test-only Durable Objects (test/worker.ts).
 export default defineConfig(async () => {
+  useTestWorkerdAutogates();
   const bindings = await testBindings();
   const workerd = (durableObjects: Record<string, { className: string }>) =>
     cloudflareTest({

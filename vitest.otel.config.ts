@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { pinnedDurableObjects, testBindings, testWranglerConfig } from "./vitest.bindings";
+import { pinnedDurableObjects, testBindings, testWranglerConfig, useTestWorkerdAutogates } from "./vitest.bindings";
 
 /**
  * An in-process OTLP/HTTP (JSON) receiver: POST /v1/traces stores each export
@@ -35,6 +35,7 @@ async function otlpReceiver(): Promise<string> {
 
 // The workerd suite with tracing on, exporting to the receiver: only test/otel/**.
 export default defineConfig(async () => {
+  useTestWorkerdAutogates();
   const receiver = await otlpReceiver();
   return {
     plugins: [

@@ -46,6 +46,29 @@ export const FIXES = [
 		prototypeProxied = true;
 		return Reflect.construct(superClass, args, Class);`,
   },
+  {
+    // Not a bug fix: a way in for a setting Miniflare cannot pass. workerd (as pinned, v1.20260426)
+    // caps SQLite's heap for the whole process at 512 MiB unless its config enables the autogate
+    // `increase-sqlite-hard-heap-limit` (8 GiB); releases from v1.20260625 take the cap as a setting
+    // that local workerd leaves unlimited (workerd a41f54f76). Each open SQLite Durable Object holds
+    // ~160 KB of that heap (a bare object: ~3,360 open, then every SQLite call fails with
+    // SQLITE_NOMEM). Production spreads objects over processes and evicts idle ones; the test run
+    // keeps every object of a worker's files open to its end (vitest.bindings.ts says why), so the
+    // cap, not the machine, bounded how many files one test worker could run. Miniflare builds
+    // workerd's config without an `autogates` field; this adds the gates named in
+    // PLINTH_WORKERD_AUTOGATES (comma-separated), set only by the vitest configs. Unset (`npm start`,
+    // the bench, wrangler), the config is as shipped.
+    name: "miniflare: workerd autogates from PLINTH_WORKERD_AUTOGATES (the test run's SQLite heap cap)",
+    file: "node_modules/miniflare/dist/src/index.js",
+    before: `      extensions,
+      structuredLogging: this.#structuredWorkerdLogs
+    };`,
+    after: `      extensions,
+      structuredLogging: this.#structuredWorkerdLogs,
+      // plinth scripts/patch-deps.mjs: workerd autogates for the test run
+      ...(process.env.PLINTH_WORKERD_AUTOGATES ? { autogates: process.env.PLINTH_WORKERD_AUTOGATES.split(",") } : {})
+    };`,
+  },
 ];
 
 /** Applies every fix; returns what happened to each. */

@@ -4,9 +4,16 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { Miniflare } from "miniflare";
 import { describe, expect, it } from "vitest";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { NEEDS_EVICTION, pinnedDurableObjects, testWranglerConfig } from "../../vitest.bindings";
+import {
+  NEEDS_EVICTION,
+  pinnedDurableObjects,
+  TEST_WORKERD_AUTOGATES,
+  testWranglerConfig,
+  useTestWorkerdAutogates,
+} from "../../vitest.bindings";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 // What cloudflare:test offers that restarts (or deletes) Durable Objects.
@@ -43,6 +50,43 @@ describe("the workerd suite's configuration", () => {
     const pinned = await pinnedDurableObjects(join(ROOT, "wrangler.toml"), { EXTRA: { className: "Extra" } });
     expect(Object.keys(pinned).sort()).toEqual([...declared, "EXTRA"].sort());
     for (const object of Object.values(pinned)) expect(object.unsafePreventEviction).toBe(true);
+  });
+
+  it("starts the test run's workerd with its autogates, and everyone else's with the config as shipped", async () => {
+    // Miniflare writes the config it hands workerd to this file (its own debugging switch).
+    const dir = mkdtempSync(join(tmpdir(), "plinth-autogates-"));
+    const saved = { gates: process.env.PLINTH_WORKERD_AUTOGATES, debug: process.env.MINIFLARE_WORKERD_CONFIG_DEBUG };
+    /** Starts a Miniflare as the pool does, and answers the autogates workerd was given and the Worker's reply. */
+    const started = async (run: number): Promise<{ autogates: unknown; reply: string }> => {
+      const configFile = join(dir, `config-${run}.json`);
+      process.env.MINIFLARE_WORKERD_CONFIG_DEBUG = configFile;
+      const mf = new Miniflare({
+        modules: true,
+        script: 'export default { fetch() { return new Response("served"); } };',
+      });
+      try {
+        const reply = await (await mf.dispatchFetch("http://localhost/")).text();
+        return { autogates: JSON.parse(readFileSync(configFile, "utf8")).autogates, reply };
+      } finally {
+        await mf.dispose();
+      }
+    };
+    try {
+      useTestWorkerdAutogates();
+      // workerd started from the config with the gate, and serves.
+      expect(await started(1)).toEqual({ autogates: TEST_WORKERD_AUTOGATES, reply: "served" });
+      delete process.env.PLINTH_WORKERD_AUTOGATES;
+      expect(await started(2)).toEqual({ autogates: undefined, reply: "served" });
+    } finally {
+      for (const [name, value] of [
+        ["PLINTH_WORKERD_AUTOGATES", saved.gates],
+        ["MINIFLARE_WORKERD_CONFIG_DEBUG", saved.debug],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("gives the pool a wrangler.toml that wrangler finds no .dev.vars beside, with the same vars and paths", () => {
