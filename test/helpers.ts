@@ -93,13 +93,23 @@ export async function deliver(
  */
 export async function runJobNamed(
   name: string,
-  options: { modules?: readonly ModuleDef[]; clock?: Clock; log?: Logger } = {},
+  options: {
+    modules?: readonly ModuleDef[];
+    clock?: Clock;
+    log?: Logger;
+    waitUntil?: (promise: Promise<unknown>) => void;
+  } = {},
 ): Promise<JobResult> {
   const entry = jobsOf(options.modules ?? registered).find((j) => j.name === name);
   if (!entry) throw new Error(`no job named ${name}`);
   const clock = options.clock ?? systemClock;
   const modules = options.modules ?? registered;
-  const runtime = { ...testRuntime(clock), modules, ...(options.log ? { log: options.log } : {}) };
+  const runtime = {
+    ...testRuntime(clock),
+    modules,
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
+  };
   return runJob(entry, runtime, clock.now().getTime(), "manual");
 }
 

@@ -7,6 +7,7 @@ import { flushedAfter } from "../metrics/flush";
 import type { MetricsRecorder } from "../metrics/recorder";
 import { publishedTypes } from "../modules/registry";
 import type { ModuleRuntime, PlatformParts } from "../modules/types";
+import { loggedWaitUntil } from "../modules/wait-until";
 import { batchConfig } from "../queues/batch-config";
 import { countDeadLetter } from "../queues/dead-letter-count";
 import { stringField } from "../queues/message-fields";
@@ -89,7 +90,8 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       config: config,
       log,
       clock,
-      waitUntil: (p) => ctx.waitUntil(p),
+      // A subscriber's work past the batch: its failure logged, not only the runtime's line.
+      waitUntil: loggedWaitUntil((p) => ctx.waitUntil(p), log),
     };
     const letters = deadLetterStore(DB);
     // Every letter is counted as it is stored, once: not by the report, which misses those dismissed before it runs.

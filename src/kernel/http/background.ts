@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { errorFields } from "../log";
+import { loggedWaitUntil } from "../modules/wait-until";
 
 /**
  * Runs work after the response without losing it: `waitUntil` when the
@@ -8,10 +8,13 @@ import { errorFields } from "../log";
  * by nobody. Failures are logged, never thrown at the client.
  */
 export function background(c: Context<AppEnv>, work: Promise<unknown>): void {
-  const guarded = work.catch((error: unknown) => c.get("log").warn("background work failed", errorFields(error)));
+  let waitUntil: (p: Promise<unknown>) => void;
   try {
-    c.executionCtx.waitUntil(guarded);
+    const ctx = c.executionCtx;
+    waitUntil = (p) => ctx.waitUntil(p);
   } catch {
-    // No execution context (app.request in tests): the promise still runs.
+    // No execution context (app.request in tests): the promise still runs, its failure still logged.
+    waitUntil = () => {};
   }
+  loggedWaitUntil(waitUntil, c.get("log"))(work);
 }

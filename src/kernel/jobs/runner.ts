@@ -2,6 +2,7 @@ import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { JobDef, ModuleDef, ModuleRuntime } from "../modules/types";
+import { loggedWaitUntil } from "../modules/wait-until";
 import { retry } from "../resilience/retry";
 import { realSleeper, type Sleeper } from "../resilience/sleep";
 import { type AttemptRecord, ERROR_CHARS, JobSummary, jobRunner, RESULT_CHARS, type RunRecord } from "./contract";
@@ -88,7 +89,8 @@ export async function runJob(
             config: services.config,
             log: log.child({ attempt }),
             clock,
-            waitUntil: services.waitUntil,
+            // The job's work past its run: a failure logged with the job's fields.
+            waitUntil: loggedWaitUntil(services.waitUntil, log.child({ attempt })),
             scheduledTime: fire,
             lastSuccess: lease.last_success,
             attempt,

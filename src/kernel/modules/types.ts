@@ -21,7 +21,10 @@ export interface ModuleRuntime {
   config: Config;
   log: Logger;
   clock: Clock;
-  /** Extends the invocation past the response, as `ctx.waitUntil`. */
+  /**
+   * Extends the invocation past the response, as `ctx.waitUntil`; a rejection is logged
+   * (`background work failed`, with the invocation's fields), never handed to the runtime.
+   */
   waitUntil(promise: Promise<unknown>): void;
 }
 
