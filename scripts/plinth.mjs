@@ -19,7 +19,7 @@
 //   plinth db renumbered <new.sql> --from <old.sql>… [--remote] [--env <name>]
 //     Records a fork's migrations regenerated after a merge of plinth's updates
 //     as applied where the files they replace were (scripts/lib/db-renumbered.mjs).
-//   plinth tenants|keys|dead-letters|mail-dead-letters|webhooks|events|jobs|crypto|openapi ..., plinth audit export|rebuild
+//   plinth tenants|keys|dead-letters|mail-dead-letters|webhooks|events|jobs|crypto|openapi ..., plinth audit export|check|rebuild
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
 import { readFileSync } from "node:fs";

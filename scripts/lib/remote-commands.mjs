@@ -4,6 +4,7 @@
 // The commands themselves live by job in the *-commands.mjs files beside this one; this
 // file lists them in the order `plinth --help` shows, and parses, documents and runs them.
 import { parseArgs } from "node:util";
+import { auditCheck } from "./audit-check-command.mjs";
 import { stderrOf } from "./cli-stderr.mjs";
 import { cryptoCommands } from "./crypto-commands.mjs";
 import { deadLetterCommands } from "./dead-letter-commands.mjs";
@@ -34,6 +35,7 @@ export const commands = [
   ...jobCommands,
   ...cryptoCommands,
   auditExport,
+  auditCheck,
   auditRebuild,
   openapiExport,
 ];

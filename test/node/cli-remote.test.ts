@@ -59,6 +59,7 @@ const ALL = [
   "crypto reencrypt",
   "crypto versions",
   "audit export",
+  "audit check",
   "audit rebuild",
   "openapi export",
   "audit verify",
@@ -90,7 +91,9 @@ describe("plinth --help", () => {
     expect(keys).toContain(
       "platform commands (tenants, event-dead-letters, mail-dead-letters, events, jobs, crypto, audit rebuild) read $PLATFORM_ROOT_KEY",
     );
-    expect(keys).toContain("tenant commands (keys, dead-letters, webhooks, audit export) read $PLINTH_KEY");
+    expect(keys).toContain(
+      "tenant commands (keys, dead-letters, webhooks, audit export, audit check) read $PLINTH_KEY",
+    );
     expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, 4 authentication/);
   });
 
@@ -205,6 +208,48 @@ describe("audit export", () => {
     expect(verified.stderr).toBe("");
     expect(verified.status).toBe(0);
     expect(verified.stdout).toMatch(/^ok: /);
+  }, 60_000);
+});
+
+describe("audit check", () => {
+  it("has the served plinth recompute the tenant's chain a step at a time, from the start or from a seq", async () => {
+    const tenant = await newTenant();
+    const env = { PLINTH_KEY: tenant.key };
+    const url = ["--url", served().origin];
+    // Two audited events; their entries land once the queue delivered them.
+    for (const name of ["ci-1", "ci-2"]) {
+      expect((await plinth(["keys", "create", name, "--scope", "blog.post.read", ...url], env)).status).toBe(0);
+    }
+    let summary: Record<string, unknown> = {};
+    for (let i = 0; i < 60 && !(Number(summary.entries) >= 2); i++) {
+      const checked = await plinth(["audit", "check", "--json", ...url], env);
+      expect(checked.status, checked.stderr).toBe(0);
+      summary = JSON.parse(checked.stdout);
+      if (!(Number(summary.entries) >= 2)) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(summary).toMatchObject({
+      ok: true,
+      from_seq: 1,
+      steps: 1,
+      last_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const last = Number(summary.entries);
+    expect(summary.last_seq).toBe(last);
+
+    // One entry a step: a line for each, then the verdict over them all.
+    const stepped = await plinth(["audit", "check", "--step", "1", ...url], env);
+    expect(stepped.stderr).toBe("");
+    expect(stepped.status).toBe(0);
+    const lines = stepped.stdout.trim().split("\n");
+    expect(lines.slice(0, last)).toEqual(Array.from({ length: last }, (_, i) => `seq ${i + 1}–${i + 1}: ok`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^ok: ${last} entries from seq 1 through ${last} recomputed`));
+
+    // From a later seq (the stored hash before it anchors the step), and from past the end.
+    const later = await plinth(["audit", "check", "--from-seq", "2", ...url], env);
+    expect(later.stdout).toMatch(new RegExp(`^seq 2–${last}: ok\nok: ${last - 1} entries from seq 2 through ${last} `));
+    const past = await plinth(["audit", "check", "--from-seq", String(last + 5), ...url], env);
+    expect(past.status).toBe(0);
+    expect(past.stdout).toContain(`seq ${last + 5}: nothing there (the chain ends at seq ${last})`);
   }, 60_000);
 });
 
