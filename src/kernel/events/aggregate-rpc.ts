@@ -12,6 +12,13 @@ export const StreamSchema = z.object({
   id: z.string().min(1).max(64),
 });
 
+/**
+ * The first version `read` returns: 1 or more, a safe integer (what zod's `int()` takes). Exported
+ * so the replay route refuses a cursor whose next read would fall outside it (routes.ts) with a
+ * 400 instead of the object refusing the call with a 500.
+ */
+export const FromVersionSchema = z.number().int().min(1);
+
 const HandleErrorSchema = z.union([
   z.object({
     code: z.literal("validation_failed"),
@@ -52,7 +59,7 @@ export const AggregateRpc = defineRpc({
   read: {
     args: z.object({
       stream: StreamSchema,
-      fromVersion: z.number().int().min(1).default(1),
+      fromVersion: FromVersionSchema.default(1),
       limit: z.number().int().min(1).max(1000).default(1000),
     }),
     reply: z.array(EnvelopeSchema),

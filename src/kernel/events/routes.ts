@@ -10,6 +10,7 @@ import type { ModuleDef } from "../modules/types";
 import { jsonBody, jsonResponse } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
+import { FromVersionSchema } from "./aggregate-rpc";
 import { consumerStats, routesOf } from "./consume";
 import type { TenantWalk } from "./rebuild-state";
 import { REPLAY_EVENTS_PER_CALL, replayPage } from "./replay";
@@ -31,6 +32,17 @@ const ConsumerStatsSchema = z
   })
   .openapi("ConsumerStats");
 
+/**
+ * Whether the place a cursor names (`<n>@…`) can be read on from: the next read starts at `n + 1`
+ * (a stream's version, an audit seq), which the objects take only as a safe integer
+ * (Aggregate.read's `fromVersion`; a RebuildSource reads its positions the same way). A longer run
+ * of digits made the object refuse the call, a 500; no `next` a replay answers is that far.
+ */
+function resumable(after: string): boolean {
+  const position = /^(\d+)@/.exec(after)?.[1];
+  return position === undefined || FromVersionSchema.safeParse(Number(position) + 1).success;
+}
+
 const ReplayRequestSchema = z
   .object({
     consumer: z
@@ -44,6 +56,7 @@ const ReplayRequestSchema = z
       .max(420)
       // A stream (`<tenant>/<type>/<id>`) or a tenant, or a place inside one (`<n>@…`): what `next` holds.
       .regex(/^(\d+@)?[^/@]+(\/[^/]+\/.+)?$/, "must be a `next` value a replay answered, passed back as it is")
+      .refine(resumable, "its position (before @) is past any a replay answers: pass `next` back as it is")
       .optional()
       .openapi({ description: "the previous call's `next`, passed back as it is" }),
     limit: z

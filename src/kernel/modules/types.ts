@@ -98,7 +98,8 @@ export interface RebuildSource {
    * Reads at most `limit` of the tenant's records after position `after` (0: from the
    * first) and returns the read-model writes that copy them. They must be repeat-safe,
    * as the live subscription's own are: the kernel commits each page in one
-   * transaction, and a rebuild may run twice or race the live path.
+   * transaction, and a rebuild may run twice or race the live path. `after + 1` is always a safe
+   * integer: the replay route refuses a cursor past that (kernel/events/routes.ts).
    */
   page(runtime: ModuleRuntime, tenantId: string, after: number, limit: number): Promise<RebuildPage>;
 }

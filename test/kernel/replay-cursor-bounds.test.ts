@@ -1,0 +1,60 @@
+// A replay's `after` may name a place inside a stream (`<version>@<stream>`) or inside a tenant
+// (`<position>@<tenant>`, a rebuild from state). The route took any run of digits there, but the
+// objects read from it (Aggregate.read's fromVersion, AuditLog.entries' fromSeq) take only safe
+// integers: a position past them made the object refuse the call, and the operator got a 500
+// instead of a 400 naming body.after.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, newTenant, rootKey } from "../identity/helpers";
+
+const replay = (body: Record<string, unknown>) => call("/api/v1/platform/events/replay", { token: rootKey(), body });
+
+/** A post of the tenant, once the stream catalog lists it: its stream. */
+async function postStream(tenant: { id: string; adminKey: string }): Promise<string> {
+  const created = await call("/api/v1/blog/posts", { token: tenant.adminKey, body: { title: "t", content: "" } });
+  expect(created.status).toBe(201);
+  const stream = `${tenant.id}/post/${String(created.body.id)}`;
+  for (let i = 0; i < 400; i++) {
+    const row = await env.DB.prepare("select 1 as n from event_streams where stream = ?").bind(stream).first();
+    if (row) return stream;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the stream catalog did not list the post in 10 s");
+}
+
+function expectAfterRefused(res: { status: number; body: Record<string, unknown> }) {
+  expect(res.status, JSON.stringify(res.body)).toBe(400);
+  expect(res.body.code).toBe("validation_failed");
+  expect(JSON.stringify(res.body.errors)).toContain("body.after");
+}
+
+describe("replay cursor positions past what the objects read", () => {
+  it("refuses a version inside a stream past the safe integers with 400 naming body.after", async () => {
+    const t = await newTenant("replay-bound");
+    const stream = await postStream(t);
+    expectAfterRefused(
+      await replay({ consumer: "blog:blog.posts", tenant_id: t.id, after: `99999999999999999999@${stream}` }),
+    );
+    // The last version whose successor is still a safe integer: read, past the stream's end.
+    expectAfterRefused(
+      await replay({ consumer: "blog:blog.posts", tenant_id: t.id, after: `${Number.MAX_SAFE_INTEGER}@${stream}` }),
+    );
+    const edge = await replay({
+      consumer: "blog:blog.posts",
+      tenant_id: t.id,
+      after: `${Number.MAX_SAFE_INTEGER - 1}@${stream}`,
+    });
+    expect(edge.status, JSON.stringify(edge.body)).toBe(200);
+    expect(edge.body.events).toBe(0);
+  });
+
+  it("refuses a position inside a tenant past the safe integers in a rebuild from state", async () => {
+    const t = await newTenant("replay-bound");
+    const body = { consumer: "audit:log", rebuild: true, tenant_id: t.id };
+    expectAfterRefused(await replay({ ...body, after: `99999999999999999999@${t.id}` }));
+    expectAfterRefused(await replay({ ...body, after: `${Number.MAX_SAFE_INTEGER}@${t.id}` }));
+    const edge = await replay({ ...body, after: `${Number.MAX_SAFE_INTEGER - 1}@${t.id}` });
+    expect(edge.status, JSON.stringify(edge.body)).toBe(200);
+    expect(edge.body.records).toBe(0);
+  });
+});
