@@ -21,6 +21,8 @@ import {
   deniableOf,
   deniableResultOf,
   KeyViewSchema,
+  MAX_INVITATION_ROLES,
+  ROLE_NAME_PATTERN,
   RoleInputSchema,
   RoleViewSchema,
   resultOf,
@@ -41,7 +43,7 @@ const Email = z.string().min(3).max(320);
 const PasswordHash = z.string().max(512);
 /** A refresh token's successor sealed for the grace: base64url of a nonce and a ciphertext (~120 chars). */
 const SealedSuccessor = z.string().regex(/^[A-Za-z0-9_-]{1,256}$/);
-const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
+const RoleName = z.string().regex(ROLE_NAME_PATTERN);
 const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
 const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
@@ -281,7 +283,7 @@ export const DirectoryRpc = defineRpc({
       invitation: z.object({
         id: Id,
         email: Email,
-        roles: z.array(RoleName).min(1).max(20),
+        roles: z.array(RoleName).min(1).max(MAX_INVITATION_ROLES),
         tokenHash: Hash,
         expiresAt: Iso,
       }),

@@ -80,9 +80,18 @@ export type SessionView = z.infer<typeof SessionViewSchema>;
 /** Permissions one role holds at most: every reply carrying a role refuses more. */
 export const MAX_ROLE_PERMISSIONS = 500;
 
+/**
+ * A role's name: what every route, contract and SSO mapping that names a role checks, from this
+ * one pattern, so a route never admits a name its object refuses (a 500 instead of a 400).
+ */
+export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/** Roles one invitation may give at most; its route and the directory's contract share it. */
+export const MAX_INVITATION_ROLES = 20;
+
 /** A role as a write gives it: what creating or replacing it sets. */
 export const RoleInputSchema = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
+  name: z.string().regex(ROLE_NAME_PATTERN),
   permissions: z.array(z.string().min(1).max(MAX_PERMISSION_LENGTH)).max(MAX_ROLE_PERMISSIONS),
   description: z.string().max(500),
 });

@@ -24,6 +24,7 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { InvitationStatusSchema, InvitationViewSchema } from "../directory/invitations";
 import { clampUserAgent } from "../directory/sessions";
+import { MAX_INVITATION_ROLES, ROLE_NAME_PATTERN } from "../directory/types";
 import { invitationShown } from "../invitation-privacy";
 import { linkFor } from "../mail-links";
 import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
@@ -36,14 +37,14 @@ import { secondFactor, TwoFactorChallengeSchema } from "./two-factor-login";
 const op = operations(["invitations"]);
 
 const INVITATION_TTL_MS = INVITATION_TTL_DAYS * 86_400_000;
-const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
+const RoleName = z.string().regex(ROLE_NAME_PATTERN);
 
 const create = op.post("/admin/invitations", {
   operationId: "createInvitation",
   summary: "Invite someone into the tenant with roles (a single-use token is mailed)",
   access: PERMISSIONS.identity.invitation.write,
   request: {
-    body: jsonBody(z.object({ email: EmailSchema, roles: z.array(RoleName).min(1).max(20) })),
+    body: jsonBody(z.object({ email: EmailSchema, roles: z.array(RoleName).min(1).max(MAX_INVITATION_ROLES) })),
   },
   responses: {
     201: jsonResponse("the invitation (its token went by mail)", InvitationViewSchema, LOCATION_HEADER),

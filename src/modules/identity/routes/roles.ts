@@ -20,12 +20,12 @@ import { evictTenantKeys, evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
 import { describeUses, usesShown } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
-import { MAX_ROLE_PERMISSIONS } from "../directory/types";
+import { MAX_ROLE_PERMISSIONS, ROLE_NAME_PATTERN } from "../directory/types";
 import { declaredPermissions, identityError, refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 import { flagRole, undeclared } from "../undeclared";
 
-const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "lower-case letters, digits, '-' and '_'");
+const RoleName = z.string().regex(ROLE_NAME_PATTERN, "lower-case letters, digits, '-' and '_'");
 const RoleSchema = z
   .object({
     name: z.string(),

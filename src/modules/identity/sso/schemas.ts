@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import { ROLE_NAME_PATTERN } from "../directory/types";
 import { DomainSchema } from "../signup";
 
-const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be a role name");
+const RoleName = z.string().regex(ROLE_NAME_PATTERN, "must be a role name");
 
 /** One rule of the role mapping: a user whose ID token carries `claim` equal to (or, for a list, containing) `value` gets `role`. */
 export const RoleMappingSchema = z
