@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { defineRpc, rpcClient } from "../durable/rpc";
+import { NAME_PART } from "../modules/name";
 import { MAX_ATTEMPTS } from "./policy";
 
 /** `<module>/<job>`: the name of a job's JobRunner object, and how logs and metrics name the job. */
-export const JobName = z.string().regex(/^[a-z][a-z0-9-]{0,62}\/[a-z][a-z0-9-]{0,62}$/);
+export const JobName = z.string().regex(new RegExp(`^${NAME_PART}/${NAME_PART}$`));
 
 const Ms = z.number().int().min(0);
 const Trigger = z.enum(["cron", "manual"]);

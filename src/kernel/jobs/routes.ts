@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../errors";
 import { background } from "../http/background";
+import { NAME_PART } from "../modules/name";
 import type { ModuleDef } from "../modules/types";
 import { jsonResponse } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
@@ -63,11 +64,11 @@ const JobSchema = z
 const JobPathParams = z.object({
   module: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{0,62}$/)
+    .regex(new RegExp(`^${NAME_PART}$`))
     .openapi({ param: { name: "module", in: "path" }, example: "events" }),
   job: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{0,62}$/)
+    .regex(new RegExp(`^${NAME_PART}$`))
     .openapi({ param: { name: "job", in: "path" }, example: "dead-letter-report" }),
 });
 

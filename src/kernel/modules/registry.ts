@@ -8,10 +8,11 @@ import { cronProblem } from "../jobs/cron";
 import { policyProblems } from "../jobs/policy";
 import { eventReadProblems } from "./event-read";
 import { grantProblems } from "./grants";
+import { NAME_PART } from "./name";
 import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
 
-const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const MODULE_NAME = new RegExp(`^${NAME_PART}$`);
 const PERMISSION = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$/;
 const SEALED_KIND = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_]*)+$/;
