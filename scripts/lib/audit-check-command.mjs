@@ -95,7 +95,9 @@ export const auditCheck = {
         if (run.values.json) run.print(JSON.stringify(summary, null, 2));
         else {
           run.print(
-            `ok: ${entries} entries from seq ${from} through ${report.last_seq} recomputed, and the checkpoints among them verified (head ${report.last_hash})`,
+            entries === 0
+              ? `ok: nothing to recompute from seq ${from} (the chain ends at seq ${report.last_seq})`
+              : `ok: ${entries} entries from seq ${from} through ${report.last_seq} recomputed, and the checkpoints among them verified (head ${report.last_hash})`,
           );
         }
         return;
