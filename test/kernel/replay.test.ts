@@ -2,6 +2,8 @@
 // new (or emptied) read model lacks, a catch-up applies only what is not
 // recorded, a rebuild applies everything again; all through the batched path.
 import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it, vi } from "vitest";
 import { createPlatform } from "../../src/app";
 import { MIGRATIONS } from "../../src/generated/migrations";
@@ -319,6 +321,52 @@ describe("events replay", () => {
       expect(logged.map((l) => [l.msg, l.table])).toEqual([
         ["read-model table missing although its migrations are applied", "replay_ghost_rows"],
       ]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it("a call whose subscription's query fails logs the statement, never the values bound to it", async () => {
+    // The wrapper's message quoted the first failure as String(error): drizzle's "Failed query: …\nparams: <every
+    // value>", so a read-model row's data (an address, a URL with its token) reached the log past errorFields.
+    const t = await newTenant();
+    await posts(t, 1);
+    const bound = `replay-secret-${crypto.randomUUID()}`;
+    const failing: ModuleDef = {
+      name: "failing",
+      version: "1.0.0",
+      events: {
+        subscribes: [
+          {
+            name: "rows",
+            types: ["blog.post.created"],
+            async handleBatch() {
+              // Not JSON: SQLite refuses it, a failure of the query itself (not a missing table).
+              await drizzle(env.DB).run(sql`select json(${bound}) as j`);
+              return { writes: [] };
+            },
+          },
+        ],
+      },
+    };
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const { app } = createPlatform({ modules: [...registered, failing], migrations: MIGRATIONS });
+      const res = await app.request(
+        "/api/v1/platform/events/replay",
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${rootKey()}`, "content-type": "application/json" },
+          body: JSON.stringify({ consumer: "failing:rows", tenant_id: t.id }),
+        },
+        env,
+      );
+      expect(res.status).toBe(500);
+      const logged = lines.join("\n");
+      expect(logged).toContain("unhandled error");
+      expect(logged).toContain("select json(?) as j");
+      expect(logged).not.toContain(bound);
     } finally {
       vi.restoreAllMocks();
     }

@@ -1,5 +1,6 @@
 import type { DeciderRegistry } from "../../../durable-objects/aggregate";
 import { AppError } from "../errors";
+import { errorText } from "../log";
 import type { ModuleDef, ModuleRuntime } from "../modules/types";
 import { readModels } from "../read-models";
 import { aggregateOf } from "./aggregate-rpc";
@@ -226,12 +227,13 @@ export async function replayPage(
   const failures = await applyRoute(route, todo, runtime, { fillGaps: true }, "replay");
   if (failures.size > 0) {
     const [[id, why] = ["", null]] = failures;
+    // Its text here without a failed query's values: errorFields leaves them out of the causes it
+    // walks, but not out of a message that quotes one.
+    const first = `replay of ${request.consumer}: ${failures.size} events failed, first ${id}: ${errorText(why)}`;
     throw new AppError("internal", {
       // The first failure stays the cause's cause, so the log walks down to what the driver said
       // (a read-model table missing names the table and the migration to apply).
-      cause: new Error(`replay of ${request.consumer}: ${failures.size} events failed, first ${id}: ${String(why)}`, {
-        cause: why,
-      }),
+      cause: new Error(first, { cause: why }),
     });
   }
   return {

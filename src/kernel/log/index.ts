@@ -40,13 +40,25 @@ function withoutParams(error: Error): { message: string; stack: string | undefin
   return { message, stack };
 }
 
+/**
+ * An error as one line, `Name: message` as `String(error)` writes it, a failed query's values
+ * left out: for a message that quotes an error (a wrapper's), which errorFields cannot clean once
+ * it is baked into another error's text.
+ *
+ * @example
+ * new Error(`replay failed: ${errorText(first)}`, { cause: first });
+ */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${withoutParams(error).message}` : String(error);
+}
+
 /** Turns an Error into loggable fields, keeping the stack for operators (a failed query's values left out). */
 export function errorFields(error: unknown): LogFields {
   if (error instanceof Error) {
     // Drivers' errors arrive wrapped (drizzle's "Failed query: …"); the causes say what actually went wrong.
     const causes: string[] = [];
     for (let e: unknown = error.cause; e !== undefined && e !== null && causes.length < 3; ) {
-      causes.push(e instanceof Error ? `${e.name}: ${withoutParams(e).message}` : String(e));
+      causes.push(errorText(e));
       e = e instanceof Error ? e.cause : undefined;
     }
     const { message, stack } = withoutParams(error);
