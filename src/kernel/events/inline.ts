@@ -141,7 +141,8 @@ export class InlineProjector {
               runtime.log.warn("inline projection failed; the queue will apply it", {
                 subscriber: route.consumer,
                 event_id: id,
-                error_message: why instanceof Error ? why.message : String(why),
+                // Through errorFields: a failed query's message would carry every value bound to it.
+                error_message: errorFields(why).error_message,
               });
             }
           }
