@@ -5,6 +5,8 @@ import {
   runInDurableObject,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
@@ -178,6 +180,28 @@ describe("the scheduler", () => {
       attempts: [{ outcome: "failed" }, { outcome: "failed" }, { outcome: "ok" }],
       error: null,
     });
+  });
+
+  it("records a failed query's statement in the run, never the values bound to it", async () => {
+    // The run's error was `${name}: ${message}`: for drizzle "Failed query: …\nparams: <every value>", so
+    // the rows a job was touching were stored in its JobRunner and answered by GET /platform/jobs.
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const bound = `job-secret-${crypto.randomUUID()}`;
+    const failing: JobDef = {
+      name: `query-${crypto.randomUUID().slice(0, 8)}`,
+      cron: "0 0 * * *",
+      retry: { attempts: 1, base_ms: 1, max_ms: 1 },
+      run: async () => {
+        // Not JSON: SQLite refuses it, a failure of the query itself.
+        await drizzle(env.DB).run(sql`select json(${bound}) as j`);
+      },
+    };
+    await expect(tick(handlerOf([failing]), "2030-01-04T00:00:00.000Z")).rejects.toThrow("1 of 1 due jobs failed");
+    const [view] = await jobsOf(probe([failing]));
+    expect(view?.last_run?.outcome).toBe("failed");
+    expect(view?.last_run?.attempts[0]?.error).toContain("select json(?) as j");
+    expect(JSON.stringify(view)).not.toContain(bound);
   });
 
   it("gives a job the fire time of its last successful run", async () => {

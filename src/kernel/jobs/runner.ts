@@ -1,4 +1,4 @@
-import { errorFields, type Logger } from "../log";
+import { errorFields, errorText, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { JobDef, ModuleDef, ModuleRuntime } from "../modules/types";
@@ -166,8 +166,11 @@ function summaryOf(returned: unknown, log: Logger): JobSummary | null {
   return { result_not_recorded: problem };
 }
 
-/** An error as a run records it: class and message, cut (no stack). */
+/**
+ * An error as a run records it: class and message, cut (no stack), a failed query's values left
+ * out (the run is kept in its JobRunner and answered by `GET /api/v1/platform/jobs`).
+ */
 function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const text = errorText(error);
   return text.length > ERROR_CHARS ? `${text.slice(0, ERROR_CHARS - 1)}…` : text;
 }
