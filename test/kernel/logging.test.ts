@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger, errorFields, REDACTED } from "../../src/kernel/log";
 import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
+import { newSigningSecret } from "../../src/modules/webhooks/signing";
 import { notesModule } from "../fixtures";
 import { testApp } from "../helpers";
 import { newTenant } from "../identity/helpers";
@@ -130,6 +131,15 @@ describe("structured logging", () => {
     expect(line.note).toBe(`the client sent plk_${REDACTED} and then Bearer ${REDACTED}`);
     expect(line.stack).toContain(`refused plk_${REDACTED}`);
     expect(typeof line.ts).toBe("string");
+  });
+
+  it("masks a webhook signing secret by its shape, wherever a message quotes one", () => {
+    const out: string[] = [];
+    const log = createLogger("debug", {}, (_level, line) => out.push(line));
+    const secret = newSigningSecret();
+    log.warn("delivery failed", { reason: `receiver said: bad signature for ${secret}` });
+    expect(out.join("\n")).not.toContain(secret.slice("whsec_".length));
+    expect(JSON.parse(out[0] ?? "{}").reason).toBe(`receiver said: bad signature for whsec_${REDACTED}`);
   });
 
   it("every line of a request carries its request, tenant and key ids, and parses as JSON", async () => {

@@ -88,10 +88,11 @@ const SECRET_KEY =
 /**
  * Secrets recognisable by their shape wherever they appear, including in
  * messages and stacks: plinth's API keys and one-time tokens (`plk_…`, `plr_…`,
- * `plv_…`, `plp_…`), JWTs, and `Bearer` credentials.
+ * `plv_…`, `plp_…`), webhook signing secrets (`whsec_…`), JWTs, and `Bearer` credentials.
  */
 const SECRET_VALUES: [RegExp, string][] = [
   [/\b(pl[a-z])_[A-Za-z0-9_-]{16,}/g, `$1_${REDACTED}`],
+  [/\bwhsec_[A-Za-z0-9+/=_-]{16,}/g, `whsec_${REDACTED}`],
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
 ];
