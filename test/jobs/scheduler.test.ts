@@ -204,6 +204,25 @@ describe("the scheduler", () => {
     expect(JSON.stringify(view)).not.toContain(bound);
   });
 
+  it("records a failed run's error with the secrets in it masked, as its log line is", async () => {
+    // A job's error message may quote what it was handling: a key it found, a token it refreshed.
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const key = `plk_live_${crypto.randomUUID().replaceAll("-", "")}`;
+    const failing: JobDef = {
+      name: `quoting-${crypto.randomUUID().slice(0, 8)}`,
+      cron: "0 0 * * *",
+      retry: { attempts: 1, base_ms: 1, max_ms: 1 },
+      run: async () => {
+        throw new Error(`the provider refused ${key}`);
+      },
+    };
+    await expect(tick(handlerOf([failing]), "2030-01-05T00:00:00.000Z")).rejects.toThrow("1 of 1 due jobs failed");
+    const [view] = await jobsOf(probe([failing]));
+    expect(view?.last_run?.attempts[0]?.error).toBe("Error: the provider refused plk_[redacted]");
+    expect(JSON.stringify(view)).not.toContain(key.slice(4));
+  });
+
   it("gives a job the fire time of its last successful run", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     vi.spyOn(console, "error").mockImplementation(() => {});

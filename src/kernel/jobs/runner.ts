@@ -1,4 +1,4 @@
-import { errorFields, errorText, type Logger } from "../log";
+import { errorFields, errorText, type Logger, redact } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { JobDef, ModuleDef, ModuleRuntime } from "../modules/types";
@@ -168,9 +168,10 @@ function summaryOf(returned: unknown, log: Logger): JobSummary | null {
 
 /**
  * An error as a run records it: class and message, cut (no stack), a failed query's values left
- * out (the run is kept in its JobRunner and answered by `GET /api/v1/platform/jobs`).
+ * out and secret-shaped strings masked as a log line masks them (the run is kept in its
+ * JobRunner and answered by `GET /api/v1/platform/jobs`, where no log redaction reaches).
  */
 function describe(error: unknown): string {
-  const text = errorText(error);
+  const text = String(redact(errorText(error)));
   return text.length > ERROR_CHARS ? `${text.slice(0, ERROR_CHARS - 1)}…` : text;
 }
