@@ -133,6 +133,27 @@ describe("structured logging", () => {
     expect(typeof line.ts).toBe("string");
   });
 
+  it("masks fields named as signatures, nonces and one-time codes, which no secret shape covers", () => {
+    const out: string[] = [];
+    const log = createLogger("debug", {}, (_level, line) => out.push(line));
+    log.warn("check failed", {
+      signature: "v1,c2lnbmF0dXJl",
+      webhook_sig: "deadbeef",
+      nonce: "n-0123456789",
+      totp: "123456",
+      otp_code: "654321",
+      key_id: "k_1",
+    });
+    expect(JSON.parse(out[0] ?? "{}")).toMatchObject({
+      signature: REDACTED,
+      webhook_sig: REDACTED,
+      nonce: REDACTED,
+      totp: REDACTED,
+      otp_code: REDACTED,
+      key_id: "k_1",
+    });
+  });
+
   it("masks a webhook signing secret by its shape, wherever a message quotes one", () => {
     const out: string[] = [];
     const log = createLogger("debug", {}, (_level, line) => out.push(line));

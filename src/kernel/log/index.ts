@@ -77,13 +77,13 @@ export const REDACTED = "[redacted]";
 
 /**
  * Field names whose values are secrets whatever they hold: passwords, tokens,
- * keys, credentials, cookies. Case-insensitive, so `new_password`,
- * `refresh_token`, `admin_key`, `platform_root_key`, `signing_keys` and
- * `Authorization` all are; names that mention a key by id (`key_id`,
- * `key_prefix`) are not.
+ * keys, credentials, cookies, signatures, nonces and one-time codes. Case-insensitive,
+ * so `new_password`, `refresh_token`, `admin_key`, `platform_root_key`, `signing_keys`,
+ * `Authorization`, `webhook_sig` and `totp` all are; names that mention a key by id
+ * (`key_id`, `key_prefix`) are not. (`code` is not: it names error codes.)
  */
 const SECRET_KEY =
-  /pass(word|wd|phrase)|secret|token|authori[sz]ation|cookie|apikey|credential|(^|_)keys?$|(^|_)otp($|_)|recovery_?codes?/i;
+  /pass(word|wd|phrase)|secret|token|authori[sz]ation|cookie|apikey|credential|(^|_)keys?$|(^|_)t?otp($|_)|recovery_?codes?|signature|(^|_)sig$|nonce/i;
 
 /**
  * Secrets recognisable by their shape wherever they appear, including in
