@@ -80,6 +80,30 @@ const replay = (body: Record<string, unknown>, token = rootKey()) =>
   call("/api/v1/platform/events/replay", { token, body });
 
 /** Follows `next` to the end; returns every page's answer. */
+/**
+ * Replays `consumer` of a platform built with `module` besides the registered ones, for one
+ * tenant, through the route; answers the status and the error lines logged meanwhile.
+ */
+async function replayWith(module: ModuleDef, consumer: string, tenantId: string) {
+  const lines: string[] = [];
+  vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+  try {
+    const { app } = createPlatform({ modules: [...registered, module], migrations: MIGRATIONS });
+    const res = await app.request(
+      "/api/v1/platform/events/replay",
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${rootKey()}`, "content-type": "application/json" },
+        body: JSON.stringify({ consumer, tenant_id: tenantId }),
+      },
+      env,
+    );
+    return { status: res.status, lines };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
 async function replayAll(body: Record<string, unknown>) {
   const pages: Row[] = [];
   let after: string | undefined;
@@ -302,28 +326,13 @@ describe("events replay", () => {
         ],
       },
     };
-    const lines: string[] = [];
-    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
-    try {
-      const { app } = createPlatform({ modules: [...registered, ghost], migrations: MIGRATIONS });
-      const res = await app.request(
-        "/api/v1/platform/events/replay",
-        {
-          method: "POST",
-          headers: { authorization: `Bearer ${rootKey()}`, "content-type": "application/json" },
-          body: JSON.stringify({ consumer: "ghost:rows", tenant_id: t.id }),
-        },
-        env,
-      );
-      // Every shipped migration is applied, so the table is the operator's to restore (edge.ts).
-      expect(res.status).toBe(503);
-      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg !== "request");
-      expect(logged.map((l) => [l.msg, l.table])).toEqual([
-        ["read-model table missing although its migrations are applied", "replay_ghost_rows"],
-      ]);
-    } finally {
-      vi.restoreAllMocks();
-    }
+    const { status, lines } = await replayWith(ghost, "ghost:rows", t.id);
+    // Every shipped migration is applied, so the table is the operator's to restore (edge.ts).
+    expect(status).toBe(503);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg !== "request");
+    expect(logged.map((l) => [l.msg, l.table])).toEqual([
+      ["read-model table missing although its migrations are applied", "replay_ghost_rows"],
+    ]);
   });
 
   it("a call whose subscription's query fails logs the statement, never the values bound to it", async () => {
@@ -349,27 +358,12 @@ describe("events replay", () => {
         ],
       },
     };
-    const lines: string[] = [];
-    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
-    try {
-      const { app } = createPlatform({ modules: [...registered, failing], migrations: MIGRATIONS });
-      const res = await app.request(
-        "/api/v1/platform/events/replay",
-        {
-          method: "POST",
-          headers: { authorization: `Bearer ${rootKey()}`, "content-type": "application/json" },
-          body: JSON.stringify({ consumer: "failing:rows", tenant_id: t.id }),
-        },
-        env,
-      );
-      expect(res.status).toBe(500);
-      const logged = lines.join("\n");
-      expect(logged).toContain("unhandled error");
-      expect(logged).toContain("select json(?) as j");
-      expect(logged).not.toContain(bound);
-    } finally {
-      vi.restoreAllMocks();
-    }
+    const { status, lines } = await replayWith(failing, "failing:rows", t.id);
+    expect(status).toBe(500);
+    const logged = lines.join("\n");
+    expect(logged).toContain("unhandled error");
+    expect(logged).toContain("select json(?) as j");
+    expect(logged).not.toContain(bound);
   });
 
   it("writes nothing for a tenant being deleted: what it would write, the erasure's tables step has deleted or is to delete", async () => {
