@@ -75,7 +75,17 @@ function stringFor(s: Schema): fc.Arbitrary<string> {
   const max = Math.min(s.maxLength ?? 40, Math.max(min, 40));
   if (!s.pattern) parts.push(fc.string({ unit: alnum, minLength: min, maxLength: max }));
   parts.push(fc.string({ unit: "grapheme", minLength: min, maxLength: max }));
+  // The bound itself, which random lengths rarely reach: a route that admits its maxLength must not
+  // hand an object a value its contract refuses (a 500), counted in characters or, for "é", bytes.
+  if (!s.pattern && s.maxLength !== undefined && s.maxLength >= min && s.maxLength <= 8192) {
+    parts.push(fc.constantFrom("a".repeat(s.maxLength), "é".repeat(s.maxLength)));
+  }
   return fc.oneof(...parts);
+}
+
+/** An integer within [min, max], the bounds themselves among the draws (random ones rarely are). */
+function integerWithin(min: number, max: number): fc.Arbitrary<number> {
+  return fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max));
 }
 
 /**
@@ -127,14 +137,19 @@ function ofType(type: string, s: Schema, schemas: Schemas, depth: number): fc.Ar
     case "boolean":
       return fc.boolean();
     case "integer":
-      return fc.integer({ min: s.minimum ?? -1000, max: s.maximum ?? 1_000_000 });
+      return integerWithin(s.minimum ?? -1000, s.maximum ?? 1_000_000);
     case "number":
       return fc.double({ min: s.minimum ?? -1e6, max: s.maximum ?? 1e6, noNaN: true });
-    case "array":
-      return fc.array(validFor(s.items ?? {}, schemas, depth + 1), {
+    case "array": {
+      const items = validFor(s.items ?? {}, schemas, depth + 1);
+      const few = fc.array(items, {
         minLength: s.minItems ?? 0,
         maxLength: Math.max(s.minItems ?? 0, Math.min(s.maxItems ?? 3, 3)),
       });
+      // As many items as the route admits (when that is few enough to send), not only a few.
+      if (s.maxItems === undefined || s.maxItems <= 3 || s.maxItems > 100) return few;
+      return fc.oneof(few, fc.array(items, { minLength: s.maxItems, maxLength: s.maxItems }));
+    }
     case "object": {
       const props = s.properties ?? {};
       const required = new Set(s.required ?? []);
