@@ -89,11 +89,14 @@ export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 /** Roles one invitation may give at most; its route and the directory's contract share it. */
 export const MAX_INVITATION_ROLES = 20;
 
+/** A role's description, in characters at most: its routes and the directory's contract share it. */
+export const MAX_ROLE_DESCRIPTION = 500;
+
 /** A role as a write gives it: what creating or replacing it sets. */
 export const RoleInputSchema = z.object({
   name: z.string().regex(ROLE_NAME_PATTERN),
   permissions: z.array(z.string().min(1).max(MAX_PERMISSION_LENGTH)).max(MAX_ROLE_PERMISSIONS),
-  description: z.string().max(500),
+  description: z.string().max(MAX_ROLE_DESCRIPTION),
 });
 export type RoleInput = z.infer<typeof RoleInputSchema>;
 

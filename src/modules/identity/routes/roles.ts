@@ -20,7 +20,7 @@ import { evictTenantKeys, evictUser, userCache } from "../authenticators";
 import { directory } from "../directory/contract";
 import { describeUses, usesShown } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
-import { MAX_ROLE_PERMISSIONS, ROLE_NAME_PATTERN } from "../directory/types";
+import { MAX_ROLE_DESCRIPTION, MAX_ROLE_PERMISSIONS, ROLE_NAME_PATTERN } from "../directory/types";
 import { declaredPermissions, identityError, refused, staleVersion } from "../refusals";
 import { ctxOf } from "../services";
 import { flagRole, undeclared } from "../undeclared";
@@ -40,7 +40,7 @@ const RoleSchema = z
   .openapi("Role");
 const RoleBody = z.object({
   permissions: z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(MAX_ROLE_PERMISSIONS),
-  description: z.string().max(500).default(""),
+  description: z.string().max(MAX_ROLE_DESCRIPTION).default(""),
 });
 const NameParam = z.object({ name: RoleName });
 const BindingParam = z.object({ id: z.string().min(1).max(64), name: RoleName });
