@@ -1,5 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { isolateDigest } from "../../src/kernel/crypto";
+import { verifiedTokens } from "../../src/modules/identity/authenticators";
 import { call, login, mailTo, newTenant, newUser, ORIGIN, PASSWORD, register, tokenIn } from "./helpers";
 
 describe("auth (happy)", () => {
@@ -51,6 +53,15 @@ describe("auth (happy)", () => {
     expect(me.body).toMatchObject({ kind: "user", user: { id: u.id, email: u.email, roles: ["member"] } });
     // member: blog.post.create and blog.post.read (and, as author, the author rule).
     expect(me.body.permissions).toEqual(["blog.post.create", "blog.post.read"]);
+  });
+
+  it("caches a verified access token under the isolate's digest of it, never the token itself", async () => {
+    // As verified API keys are: what an isolate's memory holds is no credential anywhere else.
+    const t = await newTenant();
+    const u = await newUser(t.slug);
+    expect((await call("/api/v1/me", { token: u.access_token })).status).toBe(200);
+    expect(verifiedTokens.get(u.access_token)).toBeUndefined();
+    expect(verifiedTokens.get(isolateDigest(u.access_token))?.claims.sub).toBe(u.id);
   });
 
   it("refresh rotates: the new pair works, the old refresh token is spent", async () => {

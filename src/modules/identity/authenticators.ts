@@ -45,11 +45,12 @@ export const userCache = new TtlCache<string, { user: UserPrincipal | null; at: 
 });
 
 /**
- * Access tokens whose signature and claims verified, by token. Safe to reuse
- * until the token's own `exp`: revocation is not decided here but by the
- * user cache below, checked on every request.
+ * Access tokens whose signature and claims verified, by {@link isolateDigest} of
+ * the token (as verified API keys are: the isolate's memory then holds no usable
+ * credential). Safe to reuse until the token's own `exp`: revocation is not
+ * decided here but by the user cache below, checked on every request.
  */
-const verifiedTokens = new TtlCache<string, { claims: AccessClaims; keys: SigningKeySet }>({
+export const verifiedTokens = new TtlCache<string, { claims: AccessClaims; keys: SigningKeySet }>({
   ttlMs: 60_000,
   maxEntries: 10_000,
 });
@@ -151,14 +152,15 @@ export const jwtAuthenticator: Authenticator = {
   async authenticate(token, c) {
     const issuer = issuerOf(c);
     const keys = await loadSigningKeys(c.get("config").jwtSigningKeys);
-    const cached = verifiedTokens.get(token);
+    const tokenKey = isolateDigest(token);
+    const cached = verifiedTokens.get(tokenKey);
     // Reused only under the same key set and issuer: removing a compromised key takes effect at once.
     let claims = cached && cached.keys === keys && cached.claims.iss === issuer ? cached.claims : undefined;
     if (!claims) {
       const verified = await verifyAccessToken(keys, token, { issuer });
       if (!verified.ok) return null;
       claims = verified.claims;
-      verifiedTokens.set(token, { claims, keys }, claims.exp * 1000 - c.get("clock").now().getTime());
+      verifiedTokens.set(tokenKey, { claims, keys }, claims.exp * 1000 - c.get("clock").now().getTime());
     }
     const { sub, tid, sid } = claims;
     const cacheKey = `${tid}/${sub}`;
