@@ -1,4 +1,5 @@
 import { newId } from "../crypto";
+import { storedJson } from "../db/stored-json";
 import { describeExpected, type ExpectedVersion, versionMatches } from "../http/if-match";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
@@ -88,7 +89,9 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
     if (this.loaded) return this.loaded;
     const snap = this.sql.exec<{ version: number; state: string }>("select version, state from snapshot").toArray()[0];
     let version = snap?.version ?? 0;
-    let state = snap ? this.decider.stateSchema.parse(JSON.parse(snap.state)) : this.decider.initialState;
+    let state = snap
+      ? this.decider.stateSchema.parse(storedJson(snap.state, `${streamKey(this.stream)} snapshot`))
+      : this.decider.initialState;
     for (const envelope of this.read(version + 1, Number.MAX_SAFE_INTEGER)) {
       state = this.decider.evolve(state, parseStoredEvent(this.decider.eventSchema, envelope));
       version = envelope.version;
@@ -100,13 +103,13 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
   /** Events with version >= fromVersion, oldest first, as stored. */
   read(fromVersion: number, limit: number): Envelope[] {
     return this.sql
-      .exec<{ event: string }>(
-        "select event from events where version >= ? order by version limit ?",
+      .exec<{ version: number; event: string }>(
+        "select version, event from events where version >= ? order by version limit ?",
         fromVersion,
         limit,
       )
       .toArray()
-      .map((r) => parseEnvelope(JSON.parse(r.event)));
+      .map((r) => parseEnvelope(storedJson(r.event, `${streamKey(this.stream)} event version ${r.version}`)));
   }
 
   /** Validates, decides, and commits the events with their outbox rows atomically. */

@@ -2,6 +2,7 @@ import { and, count, desc, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql } fro
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { deadLetters } from "../db/schema";
+import { storedJson } from "../db/stored-json";
 import { letterKey } from "../queues/letter-key";
 import { stringField } from "../queues/message-fields";
 import { claimLapsesAt } from "../queues/replay-claim";
@@ -48,7 +49,7 @@ export function deadLetterStore(db: D1Database) {
   const orm = drizzle(db);
   const t = deadLetters;
   const view = (r: typeof t.$inferSelect): DeadLetter => {
-    const stored: unknown = JSON.parse(r.body);
+    const stored = storedJson(r.body, `dead letter ${r.id} body`);
     return {
       id: r.id,
       queue: r.queue,

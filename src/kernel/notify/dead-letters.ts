@@ -2,6 +2,7 @@ import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { mailDeadLetters, mailSuppressions } from "../db/schema";
+import { storedJson } from "../db/stored-json";
 import { letterKey } from "../queues/letter-key";
 import { stringField } from "../queues/message-fields";
 import { claimLapsesAt, unclaimed } from "../queues/replay-claim";
@@ -150,7 +151,7 @@ export function mailDeadLetterStore(db: D1Database) {
     async get(id: string): Promise<{ letter: MailDeadLetter; message: unknown } | null> {
       const row = await orm.select().from(t).where(eq(t.id, id)).get();
       if (!row) return null;
-      const message: unknown = JSON.parse(row.body);
+      const message = storedJson(row.body, `mail dead letter ${row.id} body`);
       return { letter: view(row), message };
     },
     /**
@@ -169,7 +170,9 @@ export function mailDeadLetterStore(db: D1Database) {
         .set({ claimedAt: now.toISOString() })
         .where(and(inArray(t.id, oldest), pendingAt(now, tenantId)))
         .returning();
-      return rows.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => ({ letter: view(r), message: JSON.parse(r.body) }));
+      return rows
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((r) => ({ letter: view(r), message: storedJson(r.body, `mail dead letter ${r.id} body`) }));
     },
     /** Whether a letter (of `tenantId`) is pending at `now`: not replayed, under no live claim. */
     async hasPending(now: Date, tenantId?: string): Promise<boolean> {
@@ -210,7 +213,7 @@ export function mailDeadLetterStore(db: D1Database) {
         .orderBy(sql`${t.replayedAt} is not null`, t.id)
         .limit(limit);
       return rows.map((r) => {
-        const message: unknown = JSON.parse(r.body);
+        const message = storedJson(r.body, `mail dead letter ${r.id} body`);
         return { letter: view(r), message };
       });
     },

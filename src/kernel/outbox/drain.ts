@@ -3,6 +3,8 @@
  * Queues' limits and packed several events to a message, sent and then
  * deleted. The relay (relay.ts) decides when a drain runs and retries it.
  */
+
+import { storedJson } from "../db/stored-json";
 import { packMessages } from "../events/pack";
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, messageBytes } from "./limits";
 
@@ -48,13 +50,7 @@ function nextBatch(
     }
     if (bytes + size > MAX_BATCH_BYTES) return { batch, full: true };
     // Sent as stored: the writer built it from the envelope schema, and consumers parse it again.
-    let body: unknown;
-    try {
-      body = JSON.parse(row.event);
-    } catch {
-      // JSON.parse's own message quotes the input; the payload must not reach the logs.
-      throw new Error(`outbox row seq ${row.seq} (${row.type}) is not valid JSON`);
-    }
+    const body = storedJson(row.event, `outbox row seq ${row.seq} (${row.type})`);
     batch.push({ seq: row.seq, body, bytes: size, createdAt: row.created_at });
     bytes += size;
   }

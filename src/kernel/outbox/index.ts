@@ -4,6 +4,8 @@
  * commit has both or neither. The drain to the EVENTS queue reads them in
  * `seq` order and deletes what the queue accepted.
  */
+
+import { storedJson } from "../db/stored-json";
 import { type Envelope, EnvelopeSchema, type OutgoingEvent } from "../events/envelope";
 import { assertEventFits } from "./limits";
 
@@ -42,7 +44,7 @@ export function appendOutbox(sql: SqlStorage, event: OutgoingEvent, json = JSON.
 /** The oldest pending events, for the drain and for tests. */
 export function pendingOutbox(sql: SqlStorage, limit = 100): Envelope[] {
   return sql
-    .exec<{ event: string }>("select event from outbox order by seq limit ?", limit)
+    .exec<{ seq: number; event: string }>("select seq, event from outbox order by seq limit ?", limit)
     .toArray()
-    .map((r) => EnvelopeSchema.parse(JSON.parse(r.event)));
+    .map((r) => EnvelopeSchema.parse(storedJson(r.event, `outbox row seq ${r.seq}`)));
 }
