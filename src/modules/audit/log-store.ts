@@ -1,3 +1,4 @@
+import { storedJson } from "../../kernel/db/stored-json";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
 import { type AuditCheckpoint, type AuditEntry, CHECKPOINT_V2, entryHash, GENESIS_HASH } from "./chain";
 import type { AuditInput } from "./contract";
@@ -62,7 +63,9 @@ const toEntry = (r: EntryRow): AuditEntry => ({
   target: r.target,
   request_id: r.request_id,
   ip_hash: r.ip_hash,
-  ...(r.detail === null ? {} : { detail: AuditFactsSchema.parse(JSON.parse(r.detail)) }),
+  ...(r.detail === null
+    ? {}
+    : { detail: AuditFactsSchema.parse(storedJson(r.detail, `audit entry seq ${r.seq} detail`)) }),
   prev_hash: r.prev_hash,
   hash: r.hash,
 });

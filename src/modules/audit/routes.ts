@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
+import { storedJson } from "../../kernel/db/stored-json";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
 import { jsonResponse, limitParam, listOf, PositionPageQuery } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
@@ -91,7 +92,9 @@ export const auditRoutes = createRouter()
       target: r.target,
       request_id: r.requestId,
       ip_hash: r.ipHash,
-      ...(r.detail === null ? {} : { detail: AuditFactsSchema.parse(JSON.parse(r.detail)) }),
+      ...(r.detail === null
+        ? {}
+        : { detail: AuditFactsSchema.parse(storedJson(r.detail, `audit entry seq ${r.seq} detail`)) }),
       prev_hash: r.prevHash,
       hash: r.hash,
     }));

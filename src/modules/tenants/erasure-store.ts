@@ -70,7 +70,7 @@ export function erasureStore(db: D1Database) {
         .where(and(eq(tenants.status, "deleting"), lte(tenants.deletedAt, before)))
         .orderBy(asc(tenants.deletedAt), asc(tenants.id))
         .limit(limit);
-      return rows.map((r) => ({ id: r.id, slug: r.slug, done: parseSteps(r.done) }));
+      return rows.map((r) => ({ id: r.id, slug: r.slug, done: parseSteps(r.done, r.id) }));
     },
     /** Records the steps done so far, so the next run resumes after them. */
     async recordSteps(id: string, done: readonly string[]): Promise<void> {
@@ -98,7 +98,7 @@ export function erasureStore(db: D1Database) {
      */
     async pastObjects(id: string): Promise<boolean> {
       const [row] = await orm.select({ done: tenants.erasureDone }).from(tenants).where(deleting(id)).limit(1);
-      if (row) return parseSteps(row.done).includes(AGGREGATES_STEP);
+      if (row) return parseSteps(row.done, id).includes(AGGREGATES_STEP);
       return (await this.erasedAt(id)) !== null;
     },
     /** Of `ids` (at most 45: each is bound twice), those `deleting` or erased. */

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { storedJson } from "../../kernel/db/stored-json";
 import type { TenantState } from "../identity/directory/tenant-state";
 import type { TenantRecord } from "./domain";
 import { tenants } from "./read-model";
@@ -29,13 +30,13 @@ const record = (row: Row): TenantRecord => ({
   ...row,
   // Reads filter by status, so a row read here has one of these.
   status: isVisible(row.status) ? row.status : "active",
-  erasure_done: parseSteps(row.erasure_done),
+  erasure_done: parseSteps(row.erasure_done, row.id),
 });
 
-/** The erasure's recorded steps: a JSON array of names, or none. */
-export function parseSteps(raw: string | null): string[] {
+/** The erasure's recorded steps of tenant `id`: a JSON array of names, or none. */
+export function parseSteps(raw: string | null, id: string): string[] {
   if (raw === null) return [];
-  const parsed: unknown = JSON.parse(raw);
+  const parsed = storedJson(raw, `tenant ${id} erasure_done`);
   return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === "string") : [];
 }
 

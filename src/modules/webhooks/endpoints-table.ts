@@ -3,7 +3,9 @@
  * and reads back (every JSON column parsed, never cast), and what an endpoint
  * actor is told of an endpoint. Pure functions over the object's SQL handle.
  */
+
 import { z } from "zod";
+import { storedJson } from "../../kernel/db/stored-json";
 import type { Envelope } from "../../kernel/events/envelope";
 import { type EndpointConfig, EndpointSchema, type EndpointView, SealedSecret } from "./contract";
 import { wants } from "./domain";
@@ -68,15 +70,15 @@ function toEndpoint(r: Row): Endpoint {
       id: r.id,
       url: r.url,
       description: r.description,
-      events: Filters.parse(JSON.parse(r.events)),
+      events: Filters.parse(storedJson(r.events, `webhook endpoint ${r.id} events`)),
       enabled: r.enabled === 1,
       disabled_reason: Reason.parse(r.disabled_reason),
       version: r.version,
       created_at: r.created_at,
       updated_at: r.updated_at,
     },
-    secrets: Secrets.parse(JSON.parse(r.secrets)),
-    reads: r.reads === null ? null : Reads.parse(JSON.parse(r.reads)),
+    secrets: Secrets.parse(storedJson(r.secrets, `webhook endpoint ${r.id} secrets`)),
+    reads: r.reads === null ? null : Reads.parse(storedJson(r.reads, `webhook endpoint ${r.id} reads`)),
   };
 }
 

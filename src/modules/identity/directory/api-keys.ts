@@ -3,6 +3,7 @@
  * revoked with every key minted from them. Credentials (credentials.ts)
  * extends it with the tenant's refresh-token families and one-time tokens.
  */
+import { storedJson } from "../../../kernel/db/stored-json";
 import { type KeyCap, withheldScopes } from "../key-reach";
 import { keyCaps } from "./key-chain";
 import type { DirectoryStore } from "./store";
@@ -24,7 +25,7 @@ const keyView = (r: KeyRow): KeyView => ({
   id: r.id,
   name: r.name,
   prefix: r.prefix,
-  scopes: Strings.parse(JSON.parse(r.scopes)),
+  scopes: Strings.parse(storedJson(r.scopes, `api key ${r.id} scopes`)),
   expires_at: r.expires_at,
   created_at: r.created_at,
   created_by: r.created_by,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { storedJson } from "../../../kernel/db/stored-json";
 import { type Actor, ActorSchema } from "../../../kernel/events/envelope";
 import type { Caller } from "../policy";
 import type { DirectoryStore } from "./store";
@@ -91,7 +92,7 @@ const view = (r: Row, now: string): InvitationView => {
   return {
     id: r.id,
     email: r.email,
-    roles: Strings.parse(JSON.parse(r.roles)),
+    roles: Strings.parse(storedJson(r.roles, `invitation ${r.id} roles`)),
     status,
     status_changed_at: at,
     user_id: status === "accepted" ? r.accepted_by : null,
@@ -191,7 +192,7 @@ export class Invitations {
     const row = this.sql
       .exec<{ invited_by: string }>("select invited_by from invitations where id = ?", id)
       .toArray()[0];
-    return row ? ActorSchema.parse(JSON.parse(row.invited_by)) : null;
+    return row ? ActorSchema.parse(storedJson(row.invited_by, `invitation ${id} invited_by`)) : null;
   }
 
   /** One invitation by id, whatever its status, until the purge forgets it ({@link purge}); null when unknown. */
@@ -313,7 +314,12 @@ export class Invitations {
     const row = this.sql
       .exec<Row>(`select * from invitations where ${WHERE.pending} and token_hash = ?2`, now, tokenHash)
       .toArray()[0];
-    return row ? { ...view(row, now), invitedBy: ActorSchema.parse(JSON.parse(row.invited_by)) } : null;
+    return row
+      ? {
+          ...view(row, now),
+          invitedBy: ActorSchema.parse(storedJson(row.invited_by, `invitation ${row.id} invited_by`)),
+        }
+      : null;
   }
 
   /** Spends an invitation for `userId`; call inside the transaction that gives the user its roles. */

@@ -3,6 +3,7 @@
  * first, and the user (or the platform) at the root, each turned into the cap it puts on the
  * key (key-reach.ts). Read in the call that needs it, so a role lost a moment ago counts.
  */
+import { storedJson } from "../../../kernel/db/stored-json";
 import { type KeyCap, NOTHING } from "../key-reach";
 import { OWNER } from "../policy";
 import type { DirectoryStore } from "./store";
@@ -51,7 +52,7 @@ export function keyCaps(store: DirectoryStore, id: string, now: string): KeyCap[
     // A key revoked or expired holds nothing, so neither does what it minted (a cascade
     // revokes those anyway; this covers rows from before it did).
     if (key.revoked_at !== null || (key.expires_at !== null && key.expires_at <= now)) return [NOTHING];
-    const scopes = Strings.parse(JSON.parse(key.scopes));
+    const scopes = Strings.parse(storedJson(key.scopes, `api key ${key.id} scopes`));
     caps.push({ grants: scopes, owner: scopes.includes("*") });
   }
   const root = (ancestors.at(-1) ?? self).created_by;

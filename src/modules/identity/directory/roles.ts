@@ -1,3 +1,4 @@
+import { storedJson } from "../../../kernel/db/stored-json";
 import type { DirectoryStore } from "./store";
 import { type Ctx, fail, ok, type Result, type RoleInput, type RoleView, Strings } from "./types";
 
@@ -47,7 +48,7 @@ export class Roles {
       .toArray()
       .map((r) => ({
         name: r.name,
-        permissions: Strings.parse(JSON.parse(r.permissions)),
+        permissions: Strings.parse(storedJson(r.permissions, `role ${r.name} permissions`)),
         description: r.description,
         version: r.version,
       }));

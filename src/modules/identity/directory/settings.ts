@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { storedJson } from "../../../kernel/db/stored-json";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { DEFAULT_POLICIES, tenantSettable } from "../../../kernel/ratelimit/policies";
 import { MailLinksSchema, mailLinksFacts, NO_MAIL_LINKS } from "../mail-links";
@@ -65,8 +66,7 @@ export class TenantSettings {
     const json = (key: string) => {
       const v = this.store.setting(key);
       if (v === null) return undefined;
-      const parsed: unknown = JSON.parse(v);
-      return parsed;
+      return storedJson(v, `setting ${key}`);
     };
     return SettingsSchema.parse({
       require_verified_email: json("require_verified_email") ?? false,

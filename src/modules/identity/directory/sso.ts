@@ -1,3 +1,4 @@
+import { storedJson } from "../../../kernel/db/stored-json";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { type SsoSettings, type SsoStored, SsoStoredSchema } from "../sso/schemas";
 import { LIVE } from "./sessions";
@@ -60,7 +61,7 @@ export class SsoDirectory {
       )
       .toArray()[0];
     if (!row) return null;
-    const config: unknown = JSON.parse(row.config);
+    const config = storedJson(row.config, "sso provider config");
     return SsoStoredSchema.parse({ ...row, config });
   }
 

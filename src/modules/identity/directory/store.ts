@@ -1,4 +1,5 @@
 import { newId } from "../../../kernel/crypto";
+import { storedJson } from "../../../kernel/db/stored-json";
 import { isErased, TenantErased } from "../../../kernel/durable/tombstone";
 import type { AuditFacts } from "../../../kernel/events/envelope";
 import { METRICS } from "../../../kernel/metrics/catalog";
@@ -188,7 +189,7 @@ export class DirectoryStore {
       const row = this.sql
         .exec<{ permissions: string }>("select permissions from roles where name = ?", role)
         .toArray()[0];
-      for (const p of row ? Strings.parse(JSON.parse(row.permissions)) : []) out.add(p);
+      for (const p of row ? Strings.parse(storedJson(row.permissions, `role ${role} permissions`)) : []) out.add(p);
     }
     return [...out].sort();
   }
