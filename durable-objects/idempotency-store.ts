@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Clock } from "../src/kernel/clock";
+import { storedJson } from "../src/kernel/db/stored-json";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
@@ -76,7 +77,10 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
         row = this.row(key);
       }
       if (row?.state === "done" && row.response !== null) {
-        return { outcome: "replay", response: StoredResponseSchema.parse(JSON.parse(row.response)) };
+        return {
+          outcome: "replay",
+          response: StoredResponseSchema.parse(storedJson(row.response, "idempotency record response")),
+        };
       }
       if (row?.state === "pending" && row.lease_until > now + waitMs) return { outcome: "in_progress" };
       this.ctx.storage.sql.exec(

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Actor } from "../src/kernel/actors";
 import type { Clock } from "../src/kernel/clock";
 import { newId } from "../src/kernel/crypto/tokens";
+import { storedJson } from "../src/kernel/db/stored-json";
 import { type RpcArgs, type RpcReplySent, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import {
   AttemptRecord,
@@ -186,7 +187,7 @@ export function jobRunnerObject(platform: { clock: Clock }) {
     }
 
     private held(row: JobRow): Lease | null {
-      return row.lease === null ? null : LeaseView.parse(JSON.parse(row.lease));
+      return row.lease === null ? null : LeaseView.parse(storedJson(row.lease, `job ${row.name} lease`));
     }
 
     private save(state: LeaseState): void {
@@ -255,7 +256,10 @@ export function jobRunnerObject(platform: { clock: Clock }) {
 function runOf(row: RunRow): RunSent {
   return {
     ...StoredRun.parse(row),
-    attempts: Attempts.parse(JSON.parse(row.attempts)),
-    result: row.result === null ? null : JobSummaryJson.encode(JobSummary.parse(JSON.parse(row.result))),
+    attempts: Attempts.parse(storedJson(row.attempts, `job run ${row.lease_id} attempts`)),
+    result:
+      row.result === null
+        ? null
+        : JobSummaryJson.encode(JobSummary.parse(storedJson(row.result, `job run ${row.lease_id} result`))),
   };
 }

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Clock } from "../src/kernel/clock";
+import { storedJson } from "../src/kernel/db/stored-json";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
@@ -144,10 +145,12 @@ export function metricsAggregatorObject(platform: { clock: Clock }) {
           r.key,
           {
             name: r.name,
-            labels: Strings.parse(JSON.parse(r.labels)),
+            labels: Strings.parse(storedJson(r.labels, `metrics series ${r.name} labels`)),
             value: r.value,
             ...(r.sum !== null ? { sum: r.sum } : {}),
-            ...(r.buckets !== null ? { buckets: Counts.parse(JSON.parse(r.buckets)) } : {}),
+            ...(r.buckets !== null
+              ? { buckets: Counts.parse(storedJson(r.buckets, `metrics series ${r.name} buckets`)) }
+              : {}),
           },
         ]),
       );
