@@ -6,16 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseSteps } from "../../src/modules/tenants/store";
 import { readEndpoint } from "../../src/modules/webhooks/endpoints-table";
 import { call, newTenant } from "../identity/helpers";
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error("did not throw");
-}
+import { thrown } from "../thrown";
 
 describe("corrupt JSON columns of modules' rows", () => {
   it("a webhook endpoint's secrets: the error names the endpoint, not a sealed secret", async () => {

@@ -1,16 +1,7 @@
 // A corrupt JSON column: the error names the row, and never quotes what the row holds.
 import { describe, expect, it } from "vitest";
 import { storedJson } from "../../src/kernel/db/stored-json";
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error("did not throw");
-}
+import { thrown } from "../thrown";
 
 describe("storedJson", () => {
   it("returns what JSON.parse returns for stored JSON", () => {
