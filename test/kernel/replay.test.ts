@@ -81,10 +81,27 @@ const replay = (body: Record<string, unknown>, token = rootKey()) =>
 
 /** Follows `next` to the end; returns every page's answer. */
 /**
- * Replays `consumer` of a platform built with `module` besides the registered ones, for one
- * tenant, through the route; answers the status and the error lines logged meanwhile.
+ * Replays, through the route, the subscription `rows` of a module `name` added to the registered
+ * ones, for one tenant's blog posts, its batches running `query` (meant to fail); answers the
+ * status and the error lines logged meanwhile.
  */
-async function replayWith(module: ModuleDef, consumer: string, tenantId: string) {
+async function replayWithFailing(name: string, query: () => Promise<unknown>, tenantId: string) {
+  const module: ModuleDef = {
+    name,
+    version: "1.0.0",
+    events: {
+      subscribes: [
+        {
+          name: "rows",
+          types: ["blog.post.created"],
+          async handleBatch() {
+            await query();
+            return { writes: [] };
+          },
+        },
+      ],
+    },
+  };
   const lines: string[] = [];
   vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
   try {
@@ -94,7 +111,7 @@ async function replayWith(module: ModuleDef, consumer: string, tenantId: string)
       {
         method: "POST",
         headers: { authorization: `Bearer ${rootKey()}`, "content-type": "application/json" },
-        body: JSON.stringify({ consumer, tenant_id: tenantId }),
+        body: JSON.stringify({ consumer: `${name}:rows`, tenant_id: tenantId }),
       },
       env,
     );
@@ -310,23 +327,11 @@ describe("events replay", () => {
     // error was flattened into a string, so the edge could not tell a missing table (apply the migrations).
     const t = await newTenant();
     await posts(t, 1);
-    const ghost: ModuleDef = {
-      name: "ghost",
-      version: "1.0.0",
-      events: {
-        subscribes: [
-          {
-            name: "rows",
-            types: ["blog.post.created"],
-            async handleBatch() {
-              await env.DB.prepare("select id from replay_ghost_rows").all();
-              return { writes: [] };
-            },
-          },
-        ],
-      },
-    };
-    const { status, lines } = await replayWith(ghost, "ghost:rows", t.id);
+    const { status, lines } = await replayWithFailing(
+      "ghost",
+      () => env.DB.prepare("select id from replay_ghost_rows").all(),
+      t.id,
+    );
     // Every shipped migration is applied, so the table is the operator's to restore (edge.ts).
     expect(status).toBe(503);
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg !== "request");
@@ -341,24 +346,12 @@ describe("events replay", () => {
     const t = await newTenant();
     await posts(t, 1);
     const bound = `replay-secret-${crypto.randomUUID()}`;
-    const failing: ModuleDef = {
-      name: "failing",
-      version: "1.0.0",
-      events: {
-        subscribes: [
-          {
-            name: "rows",
-            types: ["blog.post.created"],
-            async handleBatch() {
-              // Not JSON: SQLite refuses it, a failure of the query itself (not a missing table).
-              await drizzle(env.DB).run(sql`select json(${bound}) as j`);
-              return { writes: [] };
-            },
-          },
-        ],
-      },
-    };
-    const { status, lines } = await replayWith(failing, "failing:rows", t.id);
+    // Not JSON: SQLite refuses it, a failure of the query itself (not a missing table).
+    const { status, lines } = await replayWithFailing(
+      "failing",
+      () => drizzle(env.DB).run(sql`select json(${bound}) as j`),
+      t.id,
+    );
     expect(status).toBe(500);
     const logged = lines.join("\n");
     expect(logged).toContain("unhandled error");
