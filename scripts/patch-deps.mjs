@@ -77,8 +77,8 @@ export const FIXES = [
     // that send), the call it makes is throttled again, finds the spent timer and schedules none:
     // the updates wait for the next one, and a test that then hangs is never reported as begun.
     // So npm test's account of a hang (scripts/lib/stalled-tests.mjs) could miss the very test it
-    // hung in, and test/node/stalled-tests.test.ts failed about one run in five on a loaded
-    // machine, waiting for a begun test vitest never heard of. The timer now forgets itself first.
+    // hung in, and test/node/stalled-tests.test.ts failed (once in a CI run, once in 23 runs on a
+    // loaded machine), waiting for a begun test vitest never heard of. The timer now forgets itself first.
     name: "@vitest/runner: the task-update throttle's trailing timer forgets itself (lost updates)",
     file: "node_modules/@vitest/runner/dist/chunk-artifact.js",
     before: `		// Make sure fn is still called even if there are no further calls
