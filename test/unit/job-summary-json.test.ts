@@ -3,6 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { JobRunnerRpc, JobSummaryJson } from "../../src/kernel/jobs/contract";
+import { errorFields, errorText } from "../../src/kernel/log";
+import { thrown } from "../thrown";
 
 const run = {
   lease_id: "l1",
@@ -39,4 +41,23 @@ describe("a run's result across the JobRunner's RPC boundary", () => {
       expect(parsed.error?.issues[0]?.path).toEqual(["run", "result"]);
     }
   });
+});
+
+// The reply's text may hold a job's result. zod 4 drops an issue's `input` from a thrown
+// ZodError unless a parse asks for it (`reportInput`, which rpcClient never passes), so the
+// text reaches neither the error's message (a JSON of its issues, which errorFields logs)
+// nor a 500's body (`internal`, no detail). This pins that: a zod that kept `input` fails here.
+describe("a reply whose result is not a summary", () => {
+  const MARK = "job-result-MARK";
+  for (const text of [`{"note": "${MARK}"`, `["${MARK}"]`, `"${MARK}"`]) {
+    it(`fails without quoting the text (${text})`, () => {
+      const error = thrown(() => JobRunnerRpc.finish.reply.parse({ run: { ...run, result: text } }));
+      expect(error).toBeInstanceOf(ZodError);
+      expect(error.message).toContain('"result"');
+      expect(error.message).not.toContain(MARK);
+      expect(JSON.stringify(error instanceof ZodError ? error.issues : null)).not.toContain(MARK);
+      expect(JSON.stringify(errorFields(error))).not.toContain(MARK);
+      expect(errorText(error)).not.toContain(MARK);
+    });
+  }
 });
