@@ -209,3 +209,42 @@ describe("actor supervision", () => {
     expect(await stub.notes({})).toEqual(["waits"]);
   });
 });
+
+describe("a stored timer whose message no longer parses", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("is dropped and logged once, by id and key, without its content; the others still run", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: unknown) => void lines.push(String(line)));
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
+    const stub = await probe();
+    await stub.later({ note: "corrupt", at: T0 + 1_000, key: "k-corrupt" });
+    await stub.later({ note: "reshaped", at: T0 + 1_000, key: "k-reshaped" });
+    await stub.later({ note: "fine", at: T0 + 2_000 });
+    // Not JSON (its SyntaxError would quote it), and JSON of another shape (its ZodError path).
+    const ids = await runInDurableObject(stub, (_: ProbeActor, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`update actor_timers set message = '{"note": "timer-MARK' where key = 'k-corrupt'`);
+      sql.exec(`update actor_timers set message = '{"other": "timer-MARK"}' where key = 'k-reshaped'`);
+      return sql.exec<{ id: string; key: string }>("select id, key from actor_timers where key like 'k-%'").toArray();
+    });
+    expect(ids).toHaveLength(2);
+
+    await stub.setTime({ at: T0 + 2_000 });
+    await runDurableObjectAlarm(stub);
+    expect(await stub.notes({})).toEqual(["fine"]);
+    expect(await timerOf(stub, "k-corrupt")).toBeNull();
+    expect(await timerOf(stub, "k-reshaped")).toBeNull();
+
+    const dropped = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => /unreadable/.test(String(l.msg)));
+    expect(dropped.map(({ level, timer_id, timer_name }) => ({ level, timer_id, timer_name }))).toEqual(
+      expect.arrayContaining(ids.map(({ id, key }) => ({ level: "error", timer_id: id, timer_name: key }))),
+    );
+    expect(dropped).toHaveLength(2);
+    for (const line of lines) expect(line).not.toContain("MARK");
+    // Dropped, not failed: retrying cannot make it parse, so supervision does not count it.
+    expect(await runInDurableObject(stub, (actor: ProbeActor) => actor.supervisionNow().restarts)).toBe(0);
+  });
+});

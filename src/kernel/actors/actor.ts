@@ -292,9 +292,10 @@ export abstract class Actor<M> extends DurableObject<Env> {
     const parsed = this.options.timerMessage.safeParse(safeJson(timer.message));
     if (!parsed.success) {
       // Retrying cannot make it parse: dropped, counted and logged (without the message, which may hold data).
+      // The key goes out as `timer_name`: a field named `key` is a secret's name to the logger, which masked it.
       deleteTimer(sql, timer.id);
       isolateRecorder.inc(METRICS.actorFailures, [this.options.name, "timer"]);
-      this.log.error("timer message unreadable; dropped", { timer_id: timer.id, key: timer.key });
+      this.log.error("timer message unreadable; dropped", { timer_id: timer.id, timer_name: timer.key });
       return true;
     }
     try {
@@ -342,6 +343,11 @@ export abstract class Actor<M> extends DurableObject<Env> {
   }
 }
 
+/**
+ * A stored timer's message as JSON, or undefined when it is none, which an object `timerMessage` refuses:
+ * `fire` then drops the timer and logs it by id. Not storedJson: there is nothing to throw to, and
+ * V8's SyntaxError, which quotes the text, is dropped here rather than carried anywhere.
+ */
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
