@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { nobleAead } from "../../src/kernel/crypto/aead";
+import { Envelope, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
+import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
 import { createLogger, errorFields, REDACTED } from "../../src/kernel/log";
 import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
@@ -152,6 +155,49 @@ describe("structured logging", () => {
       otp_code: REDACTED,
       key_id: "k_1",
     });
+  });
+
+  it("masks seeds, login challenges and PKCE verifiers by name; `code` and `state` name error codes and breaker states", () => {
+    const out: string[] = [];
+    const log = createLogger("debug", {}, (_level, line) => out.push(line));
+    // A sign-in's seed (its PKCE verifier, 43 base64url characters) and a tenant's key seed have no shape.
+    const seed = "q3Vb9cT0xLr7mZk2WJd8sHf1nPa6yEu4oIg5tRw0AbC";
+    log.warn("sign-in failed", {
+      pending: { seed, expiresAt: "2030-01-01T00:00:00Z" },
+      key_seed: seed,
+      seeds: [seed],
+      challenge: "plc-shaped-or-not-0123456789",
+      code_verifier: seed,
+      code: "sso_state_invalid",
+      state: "half_open",
+      error_code: "not_found",
+    });
+    expect(out.join("\n")).not.toContain(seed);
+    expect(JSON.parse(out[0] ?? "{}")).toMatchObject({
+      pending: { seed: REDACTED, expiresAt: "2030-01-01T00:00:00Z" },
+      key_seed: REDACTED,
+      seeds: REDACTED,
+      challenge: REDACTED,
+      code_verifier: REDACTED,
+      code: "sso_state_invalid",
+      state: "half_open",
+      error_code: "not_found",
+    });
+  });
+
+  it("masks a sealed value (an SSO sign-in's state, any envelope ciphertext) by its shape, keeping its key version", async () => {
+    const out: string[] = [];
+    const log = createLogger("debug", {}, (_level, line) => out.push(line));
+    const masters = parseMasterKeys(JSON.stringify([{ version: 3, key: base64UrlEncode(new Uint8Array(32).fill(7)) }]));
+    const seeds: TenantSeeds = { seed: async () => new Uint8Array(32).fill(1) };
+    const envelope = new Envelope(nobleAead, masters, seeds);
+    const state = await envelope.encrypt("t1", "identity.sso.state", JSON.stringify({ s: "x".repeat(43) }));
+    const sealed = state.slice("v3.".length);
+    log.warn("callback failed", { url: `https://t.example/api/v1/auth/sso/callback?state=${state}&code=abc` });
+    expect(out.join("\n")).not.toContain(sealed.slice(0, 32));
+    expect(JSON.parse(out[0] ?? "{}").url).toBe(
+      `https://t.example/api/v1/auth/sso/callback?state=v3.${REDACTED}&code=abc`,
+    );
   });
 
   it("masks a webhook signing secret by its shape, wherever a message quotes one", () => {

@@ -77,20 +77,31 @@ export const REDACTED = "[redacted]";
 
 /**
  * Field names whose values are secrets whatever they hold: passwords, tokens,
- * keys, credentials, cookies, signatures, nonces and one-time codes. Case-insensitive,
- * so `new_password`, `refresh_token`, `admin_key`, `platform_root_key`, `signing_keys`,
- * `Authorization`, `webhook_sig` and `totp` all are; names that mention a key by id
- * (`key_id`, `key_prefix`) are not. (`code` is not: it names error codes.)
+ * keys, credentials, cookies, signatures, nonces, one-time codes, seeds (a tenant's key
+ * seed, a sign-in's seed, which is its PKCE verifier), a login's two-factor challenge and
+ * a PKCE verifier. Case-insensitive, so `new_password`, `refresh_token`, `admin_key`,
+ * `platform_root_key`, `signing_keys`, `Authorization`, `webhook_sig`, `totp`, `key_seed`
+ * and `code_verifier` all are; names that mention a key by id (`key_id`, `key_prefix`) are
+ * not. `code` and `state` are not either: they are the usual names of error codes and of a
+ * breaker's or a post's state. An SSO `state` is masked by its shape instead (a sealed
+ * value, below); a provider's authorization code has none, and no line carries one (the
+ * request line names the route, not the URL with its query).
  */
 const SECRET_KEY =
-  /pass(word|wd|phrase)|secret|token|authori[sz]ation|cookie|apikey|credential|(^|_)keys?$|(^|_)t?otp($|_)|recovery_?codes?|signature|(^|_)sig$|nonce/i;
+  /pass(word|wd|phrase)|secret|token|authori[sz]ation|cookie|apikey|credential|(^|_)keys?$|(^|_)t?otp($|_)|recovery_?codes?|signature|(^|_)sig$|nonce|(^|_)(seeds?|challenge|verifier)$/i;
 
 /**
  * Secrets recognisable by their shape wherever they appear, including in
  * messages and stacks: plinth's API keys and one-time tokens (`plk_…`, `plr_…`,
- * `plv_…`, `plp_…`), webhook signing secrets (`whsec_…`), JWTs, and `Bearer` credentials.
+ * `plv_…`, `plp_…`, `plc_…`), webhook signing secrets (`whsec_…`), JWTs, `Bearer`
+ * credentials, and sealed values (`v<version>.<nonce>.<ciphertext>`, crypto/envelope.ts):
+ * an SSO sign-in's `state` is one, carried in URLs as it is, and no sealed value is worth a
+ * log line's room. Its key version is kept: it says which key an operator is looking at.
  */
 const SECRET_VALUES: [RegExp, string][] = [
+  // First: a ciphertext's base64url may hold what reads as another shape (`…-plk_…`), and masking
+  // that part first would leave the rest unrecognised.
+  [/\b(v\d{1,7})\.[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{22,}/g, `$1.${REDACTED}`],
   [/\b(pl[a-z])_[A-Za-z0-9_-]{16,}/g, `$1_${REDACTED}`],
   [/\bwhsec_[A-Za-z0-9+/=_-]{16,}/g, `whsec_${REDACTED}`],
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED],
