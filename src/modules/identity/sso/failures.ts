@@ -45,6 +45,14 @@ export class SsoFailure extends Error {
     if (error instanceof oauth.AuthorizationResponseError) {
       return new SsoFailure("sso_provider_error", `the identity provider refused the sign-in (${short(error.error)})`);
     }
+    if (error instanceof oauth.WWWAuthenticateChallengeError) {
+      // The usual answer to a client secret the provider does not take (401 with a challenge).
+      // Its challenges may carry the provider's description: only the status is said.
+      return new SsoFailure(
+        "sso_provider_error",
+        `the identity provider refused the client's credentials (HTTP ${error.status}); check client_id and client_secret`,
+      );
+    }
     if (error instanceof oauth.ResponseBodyError) {
       return new SsoFailure("sso_provider_error", `the token endpoint refused the code (${short(error.error)})`);
     }
