@@ -1263,7 +1263,7 @@ export interface paths {
         };
         /**
          * Recompute the chain in bounded steps and check the checkpoint signatures
-         * @description Without parameters, the whole chain: recomputed in steps of 10000 entries, one Durable Object request each, so ok says whether every entry and checkpoint verifies. With from_seq or limit, one step: entries from_seq (default 1) to from_seq + limit - 1 (at most 10000, the default) against the stored hash of entry from_seq - 1, and the checkpoints in that range; pass next_from_seq back as from_seq until it is null.
+         * @description Without parameters, the whole chain: recomputed in steps of 10000 entries, one Durable Object request (a subrequest) each, so ok says whether every entry and checkpoint verifies. A log too long for the subrequests one request may make (50 on Workers Free) is answered 422 audit_verify_too_long, with how far the walk got, all ok (entries_verified), and next_from_seq to go on from in steps. With from_seq or limit, one step: entries from_seq (default 1) to from_seq + limit - 1 (at most 10000, the default) against the stored hash of entry from_seq - 1, and the checkpoints in that range; pass next_from_seq back as from_seq until it is null.
          */
         get: operations["verifyAuditLog"];
         put?: never;
@@ -2172,6 +2172,12 @@ export interface components {
             kid: string;
             signature: string;
         } | null;
+        AuditVerifyTooLong: components["schemas"]["Problem"] & {
+            /** @description entries verified from seq 1, all ok (0: none) */
+            entries_verified: number;
+            /** @description the from_seq to verify the rest from, in steps */
+            next_from_seq: number;
+        };
         WebhookEndpoint: {
             id: string;
             url: string;
@@ -14992,6 +14998,17 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `audit_verify_too_long`: the whole chain was asked for, and the request ran out of subrequests before the walk reached the end; entries 1 to `entries_verified` verified, all ok, and `next_from_seq` is where to go on in steps (`?from_seq=`, or `plinth audit check --from-seq`). A fault found before is answered 200 with `ok: false` */
+            422: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["AuditVerifyTooLong"];
                 };
             };
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */

@@ -133,7 +133,7 @@ describe("audit verify in steps", () => {
     const inSteps = (instance: AuditLog) => verifyWhole((fromSeq) => instance.verify({ fromSeq, limit: 1000 }));
     const fine = await tampered(log, "select 1", inSteps);
     expect(fine).toMatchObject({ ok: true, entries: 2500, from_seq: 1, last_seq: 2500, next_from_seq: null });
-    expect(fine.broken_seq).toBeUndefined();
+    expect(fine).not.toHaveProperty("broken_seq");
     // A fault in the third step: the first two verified, the walk stops at it.
     const broken = await tampered(log, "update entries set action = action || 'x' where seq = 2200", inSteps);
     expect(broken).toMatchObject({ ok: false, broken_seq: 2200, from_seq: 1, next_from_seq: null });

@@ -1,5 +1,6 @@
 import type { ModuleDef } from "../../kernel/modules/types";
 import { auditLog } from "./contract";
+import { auditErrors } from "./errors";
 import { hourlyCheckpoints } from "./jobs";
 import { manifest } from "./manifest";
 import { auditEntries } from "./read-model";
@@ -16,6 +17,7 @@ export const audit = () =>
     ...manifest,
     tables: { auditEntries },
     routes: auditRoutes,
+    errors: auditErrors,
     events: { subscribes: [recordEvents] },
     jobs: [hourlyCheckpoints],
     bindings: { AUDIT_LOG: "durable_object" },

@@ -2,14 +2,16 @@ import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { storedJson } from "../../kernel/db/stored-json";
+import { moduleError } from "../../kernel/errors";
 import { AuditFactsSchema } from "../../kernel/events/envelope";
 import { jsonResponse, limitParam, listOf, PositionPageQuery } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
-import { createRouter } from "../../kernel/openapi/router";
+import { createRouter, ProblemSchema } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
 import { AUDIT_VERIFY_MAX, AuditEntrySchema, AuditLogRpc, auditLog } from "./contract";
+import { auditErrors } from "./errors";
 import { listEntries } from "./read-model";
-import { verifyWhole } from "./verify-whole";
+import { verifyWhole, type WalkCutShort } from "./verify-whole";
 
 const op = operations(["audit"]);
 
@@ -59,16 +61,40 @@ const FromSeqParam = z
   .optional()
   .openapi({ type: "integer", minimum: 1 });
 
+/** The 422 of a whole walk cut short: the problem, and where to go on from. */
+const TooLongSchema = ProblemSchema.extend({
+  entries_verified: z.number().int().openapi({ description: "entries verified from seq 1, all ok (0: none)" }),
+  next_from_seq: z.number().int().openapi({ description: "the from_seq to verify the rest from, in steps" }),
+}).openapi("AuditVerifyTooLong");
+
 const verify = op.get("/audit/verify", {
   operationId: "verifyAuditLog",
   summary: "Recompute the chain in bounded steps and check the checkpoint signatures",
-  description: `Without parameters, the whole chain: recomputed in steps of ${AUDIT_VERIFY_MAX} entries, one Durable Object request each, so ok says whether every entry and checkpoint verifies. With from_seq or limit, one step: entries from_seq (default 1) to from_seq + limit - 1 (at most ${AUDIT_VERIFY_MAX}, the default) against the stored hash of entry from_seq - 1, and the checkpoints in that range; pass next_from_seq back as from_seq until it is null.`,
+  description: `Without parameters, the whole chain: recomputed in steps of ${AUDIT_VERIFY_MAX} entries, one Durable Object request (a subrequest) each, so ok says whether every entry and checkpoint verifies. A log too long for the subrequests one request may make (50 on Workers Free) is answered 422 audit_verify_too_long, with how far the walk got, all ok (entries_verified), and next_from_seq to go on from in steps. With from_seq or limit, one step: entries from_seq (default 1) to from_seq + limit - 1 (at most ${AUDIT_VERIFY_MAX}, the default) against the stored hash of entry from_seq - 1, and the checkpoints in that range; pass next_from_seq back as from_seq until it is null.`,
   access: PERMISSIONS.admin.audit.read,
   request: {
     query: z.object({ from_seq: FromSeqParam, limit: limitParam(AUDIT_VERIFY_MAX, AUDIT_VERIFY_MAX) }),
   },
-  responses: { 200: jsonResponse("the verification of the whole chain, or of one step", VerificationSchema) },
+  responses: {
+    200: jsonResponse("the verification of the whole chain, or of one step", VerificationSchema),
+    422: {
+      description:
+        "`audit_verify_too_long`: the whole chain was asked for, and the request ran out of subrequests before the walk reached the end; entries 1 to `entries_verified` verified, all ok, and `next_from_seq` is where to go on in steps (`?from_seq=`, or `plinth audit check --from-seq`). A fault found before is answered 200 with `ok: false`",
+      content: { "application/problem+json": { schema: TooLongSchema } },
+    },
+  },
 });
+
+/** The answer to a whole walk the request's subrequests could not finish: where to go on from, in steps. */
+function tooLong(cut: WalkCutShort) {
+  const done =
+    cut.verified === 0 ? "no entry was verified" : `entries from seq 1 through ${cut.verified} verified, all ok so far`;
+  return moduleError(auditErrors, "audit_verify_too_long", {
+    detail: `${done}, but this request ran out of the subrequests the platform allows one request (one a step of ${AUDIT_VERIFY_MAX} entries) before reaching the end of the chain. Verify the rest in steps, each its own request, from seq ${cut.next_from_seq}: GET /api/v1/admin/audit/verify?from_seq=${cut.next_from_seq}, then each answer's next_from_seq until it is null, or plinth audit check --from-seq ${cut.next_from_seq}`,
+    extensions: { entries_verified: cut.verified, next_from_seq: cut.next_from_seq },
+    cause: cut.cause,
+  });
+}
 
 /** `/api/v1/admin/audit`, `/export` and `/verify`. */
 export const auditRoutes = createRouter()
@@ -140,5 +166,6 @@ export const auditRoutes = createRouter()
     const result = whole
       ? await verifyWhole((fromSeq) => log.verify({ fromSeq }))
       : await log.verify({ fromSeq: from_seq ?? 1, limit });
+    if ("cut_short" in result) throw tooLong(result);
     return c.json(result, 200);
   });
