@@ -90,7 +90,7 @@ function tooLong(cut: WalkCutShort) {
   const done =
     cut.verified === 0 ? "no entry was verified" : `entries from seq 1 through ${cut.verified} verified, all ok so far`;
   return moduleError(auditErrors, "audit_verify_too_long", {
-    detail: `${done}, but this request ran out of the subrequests the platform allows one request (one a step of ${AUDIT_VERIFY_MAX} entries) before reaching the end of the chain. Verify the rest in steps, each its own request, from seq ${cut.next_from_seq}: GET /api/v1/admin/audit/verify?from_seq=${cut.next_from_seq}, then each answer's next_from_seq until it is null, or plinth audit check --from-seq ${cut.next_from_seq}`,
+    detail: `${done}, but this request ran out of subrequests before reaching the end of the chain (the platform allows a request only so many, and each step of ${AUDIT_VERIFY_MAX} entries is one). Verify the rest in steps, each its own request, from seq ${cut.next_from_seq}: GET /api/v1/admin/audit/verify?from_seq=${cut.next_from_seq}, then each answer's next_from_seq until it is null, or plinth audit check --from-seq ${cut.next_from_seq}`,
     extensions: { entries_verified: cut.verified, next_from_seq: cut.next_from_seq },
     cause: cut.cause,
   });
