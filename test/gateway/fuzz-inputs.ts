@@ -3,16 +3,42 @@
 // are wrong in the ways clients get them wrong, or attackers make them wrong on purpose.
 import fc from "fast-check";
 import type { FuzzRequest, Operation } from "./fuzz-operations";
-import { type Schema as BodySchema, nearlyValidBody, TENANT_PLACEHOLDER } from "./fuzz-schema";
+import { type Schema as BodySchema, nearlyValidBody, TENANT_PLACEHOLDER, validFor } from "./fuzz-schema";
 import { encodeSegment, oddHeader, oddText, pathSegment, queryValue } from "./fuzz-values";
+
+/** A parameter's value as its schema draws it (fuzz-schema.ts: its bounds and its pattern's edges among them), as URL text. */
+function paramValue(op: Operation, schema: BodySchema): fc.Arbitrary<string> {
+  return validFor(schema, op.schemas).map((v) => (typeof v === "string" ? v : JSON.stringify(v)));
+}
+
+/** The declared query parameters with a schema, some of them, each with a value it admits. */
+function schemaQuery(op: Operation): fc.Arbitrary<(readonly [string, string])[]> {
+  const declared = op.queryParams.filter((name) => op.paramSchemas[`query:${name}`] !== undefined);
+  if (declared.length === 0) return fc.constant([]);
+  const each = declared.map((name) =>
+    fc.option(
+      paramValue(op, op.paramSchemas[`query:${name}`] ?? {}).map((v) => [name, v] as const),
+      { nil: undefined },
+    ),
+  );
+  return fc.tuple(...each).map((pairs) => pairs.filter((p) => p !== undefined));
+}
 
 function queryOf(op: Operation) {
   const key = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...op.queryParams, "limit", "cursor") }, oddText);
-  return fc.array(fc.tuple(key, queryValue), { maxLength: 5 }).map((pairs) => {
-    // Repeated keys are kept: `?limit=1&limit=x` is one of the cases.
-    const qs = pairs.map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v)}`).join("&");
-    return qs ? `?${qs}` : "";
-  });
+  const garbage = fc.array(fc.tuple(key, queryValue), { maxLength: 5 });
+  // Parameters as their schemas take them, with at most one garbage pair: like a nearly valid body,
+  // a query right but for one value reaches the handler with it.
+  const nearly = fc
+    .tuple(schemaQuery(op), fc.array(fc.tuple(key, queryValue), { maxLength: 1 }))
+    .map(([valid, odd]) => [...valid, ...odd]);
+  return fc.oneof(garbage, nearly).map(queryString);
+}
+
+function queryString(pairs: (readonly [string, string])[]): string {
+  // Repeated keys are kept: `?limit=1&limit=x` is one of the cases.
+  const qs = pairs.map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v)}`).join("&");
+  return qs ? `?${qs}` : "";
 }
 
 const JSON_TYPES = [
@@ -266,15 +292,29 @@ export function requestsFor(op: Operation, creds: Credentials, realIds: string[]
     realIds.length > 0
       ? fc.oneof({ weight: 3, arbitrary: pathSegment }, { weight: 2, arbitrary: fc.constantFrom(...realIds) })
       : pathSegment;
-  const segments = fc.tuple(...op.pathParams.map(() => segment));
+  // A parameter with a pattern (a role's name, a job's module) also takes what the pattern admits,
+  // its edges among them: the real ids cover the others.
+  const patterned = (name: string) => {
+    const schema = op.paramSchemas[`path:${name}`];
+    return schema?.pattern ? paramValue(op, schema).map(encodeSegment) : undefined;
+  };
+  const withPattern = (name: string, other: fc.Arbitrary<string>) => {
+    const own = patterned(name);
+    return own ? fc.oneof({ weight: 2, arbitrary: other }, own) : other;
+  };
+  const segments = fc.tuple(...op.pathParams.map((name) => withPattern(name, segment)));
   const tokens = credentialsFor(op, creds);
   // What a well-formed request would carry instead of each garbage part.
   const clean = {
-    segments: fc.tuple(...op.pathParams.map(() => (realIds.length > 0 ? fc.constantFrom(...realIds) : segment))),
+    segments: fc.tuple(
+      ...op.pathParams.map((name) => withPattern(name, realIds.length > 0 ? fc.constantFrom(...realIds) : segment)),
+    ),
     headers: (tokens.length > 0 ? fc.constantFrom(...tokens) : fc.constant(undefined)).map((t) => ({
       ...(t === undefined ? {} : { authorization: `Bearer ${t}` }),
       "x-tenant": creds.slug,
     })),
+    // The declared parameters as their schemas take them (or none), not garbage.
+    query: schemaQuery(op).map(queryString),
     body: op.bodySchema ? nearlyBodies(op, op.bodySchema, creds.tenantId) : fc.constant<Body>({}),
   };
   return fc
@@ -286,6 +326,7 @@ export function requestsFor(op: Operation, creds: Credentials, realIds: string[]
       segments: op.pathParams.length > 0 ? segments : fc.constant([] as string[]),
       cleanSegments: clean.segments,
       query: queryOf(op),
+      cleanQuery: clean.query,
       headers: headersOf(op, creds),
       cleanHeaders: clean.headers,
       body: bodyOf(op, creds.tenantId),
@@ -294,7 +335,7 @@ export function requestsFor(op: Operation, creds: Credentials, realIds: string[]
     .map((r) => {
       const every = r.focus === "all";
       const segments = every || r.focus === "path" ? r.segments : r.cleanSegments;
-      const query = every || r.focus === "query" ? r.query : "";
+      const query = every || r.focus === "query" ? r.query : r.cleanQuery;
       const headers = every || r.focus === "headers" ? r.headers : r.cleanHeaders;
       const body = every || r.focus === "body" ? r.body : r.cleanBody;
       let path = op.path;

@@ -8,6 +8,8 @@ export interface Operation {
   operationId: string;
   pathParams: string[];
   queryParams: string[];
+  /** Each path and query parameter's schema, by name (`path:id`, `query:cursor`), where it declares one. */
+  paramSchemas: Record<string, BodySchema>;
   /** Header and cookie parameters the operation declares, beyond those every walk request varies. */
   headerParams: string[];
   cookieParams: string[];
@@ -53,7 +55,7 @@ export function operationsOf(doc: Doc): Operation[] {
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, raw] of Object.entries(item)) {
       if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
-      const params = (raw.parameters ?? []) as { name: string; in: string }[];
+      const params = (raw.parameters ?? []) as { name: string; in: string; schema?: BodySchema }[];
       const content = ((raw.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content ??
         {}) as Record<string, { schema?: Schema }>;
       ops.push({
@@ -62,6 +64,9 @@ export function operationsOf(doc: Doc): Operation[] {
         operationId: String(raw.operationId),
         pathParams: params.filter((p) => p.in === "path").map((p) => p.name),
         queryParams: params.filter((p) => p.in === "query").map((p) => p.name),
+        paramSchemas: Object.fromEntries(
+          params.filter((p) => p.schema !== undefined).map((p) => [`${p.in}:${p.name}`, p.schema as BodySchema]),
+        ),
         headerParams: params
           .filter((p) => p.in === "header" && !COMMON_HEADERS.includes(p.name.toLowerCase()))
           .map((p) => p.name.toLowerCase()),
