@@ -2,14 +2,17 @@
 // its pattern and its schema's lengths, and the bounds a route and its object may disagree on are
 // among them, for every pattern the served document uses.
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { patternEdges } from "../gateway/fuzz-pattern";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
 
 type Schema = { pattern?: string; minLength?: number; maxLength?: number };
 
 /** Every schema with a pattern in the generated OpenAPI document (what the Worker serves). */
 function patterned(): Schema[] {
-  const doc: unknown = JSON.parse(readFileSync(new URL("../../src/generated/openapi.json", import.meta.url), "utf8"));
+  const doc: unknown = JSON.parse(readFileSync(path.join(ROOT, "src", "generated", "openapi.json"), "utf8"));
   const out: Schema[] = [];
   const walk = (node: unknown) => {
     if (typeof node !== "object" || node === null) return;
