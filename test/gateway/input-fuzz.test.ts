@@ -1,7 +1,8 @@
 // Input-validation fuzzing of the whole HTTP API: every operation of the OpenAPI document the
 // Worker serves is sent fast-check garbage (wrong types and stray fields, broken and non-JSON
 // bodies, huge strings and deep nesting under the body limit, odd path segments, query values
-// and headers), authenticated as the seeded tenant's admin (its admin key or its owner's access
+// and headers; bodies and parameters as their schemas take them but for one value, at their bounds
+// and their patterns' edges), authenticated as the seeded tenant's admin (its admin key or its owner's access
 // token; the root key on platform routes) so that validation, not authentication, answers. Whatever comes in, no answer is a 5xx, every
 // 4xx is the contract's problem+json, and no body shows a stack trace or a source path.
 import { SELF } from "cloudflare:test";
