@@ -3,7 +3,13 @@
 // are wrong in the ways clients get them wrong, or attackers make them wrong on purpose.
 import fc from "fast-check";
 import type { FuzzRequest, Operation } from "./fuzz-operations";
-import { type Schema as BodySchema, nearlyValidBody, TENANT_PLACEHOLDER, validFor } from "./fuzz-schema";
+import {
+  type Schema as BodySchema,
+  nearlyValidBody,
+  STREAM_PLACEHOLDER,
+  TENANT_PLACEHOLDER,
+  validFor,
+} from "./fuzz-schema";
 import { encodeSegment, oddHeader, oddText, pathSegment, queryValue } from "./fuzz-values";
 
 /** A parameter's value as its schema draws it (fuzz-schema.ts: its bounds and its pattern's edges among them), as URL text. */
@@ -169,15 +175,15 @@ const invalidUtf8 = fc.constantFrom(
 
 type Body = { body?: string | Uint8Array; type?: string };
 
-/** JSON bodies with one thing wrong (fuzz-schema.ts), `tenant_id`s naming the seeded tenant. */
-function nearlyBodies(op: Operation, schema: BodySchema, tenantId: string): fc.Arbitrary<Body> {
+/** JSON bodies with one thing wrong (fuzz-schema.ts), `tenant_id`s and streams naming the seeded tenant's. */
+function nearlyBodies(op: Operation, schema: BodySchema, creds: Credentials): fc.Arbitrary<Body> {
   return nearlyValidBody(schema, op.schemas).map((body) => ({
-    body: body.replaceAll(TENANT_PLACEHOLDER, tenantId),
+    body: body.replaceAll(STREAM_PLACEHOLDER, creds.stream).replaceAll(TENANT_PLACEHOLDER, creds.tenantId),
     type: "application/json",
   }));
 }
 
-function bodyOf(op: Operation, tenantId: string): fc.Arbitrary<Body> {
+function bodyOf(op: Operation, creds: Credentials): fc.Arbitrary<Body> {
   const takesJson = op.bodyTypes.includes("application/json");
   const json = (text: fc.Arbitrary<string | Uint8Array>) =>
     fc.tuple(text, fc.constantFrom(...JSON_TYPES)).map(([body, type]) => ({ body, type: type as string | undefined }));
@@ -193,7 +199,7 @@ function bodyOf(op: Operation, tenantId: string): fc.Arbitrary<Body> {
   ];
   if (takesJson || op.bodyTypes.length > 0) variants.push(json(hugeBody(op)), json(deepBody), json(oversizeBody));
   if (op.bodySchema) {
-    const nearly = nearlyBodies(op, op.bodySchema, tenantId);
+    const nearly = nearlyBodies(op, op.bodySchema, creds);
     // As likely as all the other kinds together: these are the bodies that reach the handler.
     variants.push(...variants.map(() => nearly));
   }
@@ -210,6 +216,8 @@ export interface Credentials {
   ownerToken: string;
   rootKey: string;
   slug: string;
+  /** The stream of the seeded tenant's post, `<tenant>/post/<id>`. */
+  stream: string;
 }
 
 /** The credentials that reach an operation's validation: the root key on platform routes. */
@@ -315,7 +323,7 @@ export function requestsFor(op: Operation, creds: Credentials, realIds: string[]
     })),
     // The declared parameters as their schemas take them (or none), not garbage.
     query: schemaQuery(op).map(queryString),
-    body: op.bodySchema ? nearlyBodies(op, op.bodySchema, creds.tenantId) : fc.constant<Body>({}),
+    body: op.bodySchema ? nearlyBodies(op, op.bodySchema, creds) : fc.constant<Body>({}),
   };
   return fc
     .record({
@@ -329,7 +337,7 @@ export function requestsFor(op: Operation, creds: Credentials, realIds: string[]
       cleanQuery: clean.query,
       headers: headersOf(op, creds),
       cleanHeaders: clean.headers,
-      body: bodyOf(op, creds.tenantId),
+      body: bodyOf(op, creds),
       cleanBody: clean.body,
     })
     .map((r) => {

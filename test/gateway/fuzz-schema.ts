@@ -100,6 +100,9 @@ function integerWithin(min: number, max: number): fc.Arbitrary<number> {
  */
 export const TENANT_PLACEHOLDER = "__seeded_tenant__";
 
+/** Stands for the stream of the seeded tenant's post (`<tenant>/post/<id>`), where a body names a stream. */
+export const STREAM_PLACEHOLDER = "__seeded_stream__";
+
 const permissions = fc.constantFrom("blog.post.read", "blog.post.create", "admin.keys.read", "identity.user.read");
 // What the schema cannot say: the values the platform knows by name, for the fields that take them.
 const HINTS: Record<string, fc.Arbitrary<unknown>> = {
@@ -117,6 +120,14 @@ const HINTS: Record<string, fc.Arbitrary<unknown>> = {
   cors_origins: fc.array(fc.constantFrom("https://app.example.com", "http://localhost:3000", "null"), { maxLength: 2 }),
   tenant_id: fc.constant(TENANT_PLACEHOLDER),
   consumer: fc.constantFrom("blog:blog.posts", "audit:audit.entries"),
+  // A replay cursor on a stream that exists, so the position reaches its Aggregate: past the safe
+  // integers (the 500 a route once let through to the object), at the last one, and at 0.
+  after: fc.constantFrom(
+    `99999999999999999999@${STREAM_PLACEHOLDER}`,
+    `${Number.MAX_SAFE_INTEGER}@${STREAM_PLACEHOLDER}`,
+    `0@${STREAM_PLACEHOLDER}`,
+    TENANT_PLACEHOLDER,
+  ),
 };
 
 /** Values valid (or nearly) for `schema`. */

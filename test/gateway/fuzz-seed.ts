@@ -25,9 +25,16 @@ export async function seededTenant(): Promise<{ creds: Credentials; ids: string[
   const grant = await call(`/api/v1/admin/users/${String(owner.id)}/roles/owner`, { method: "PUT", token: t.adminKey });
   expect(grant.status, JSON.stringify(grant.body)).toBe(204);
   const { access_token } = await login(t.slug, `owner-${t.slug}@example.com`);
-  const creds = { tenantId: t.id, adminKey: t.adminKey, ownerToken: access_token, rootKey: rootKey(), slug: t.slug };
   const member = await register(t.slug, `member-${t.slug}@example.com`);
   const post = await created("/api/v1/blog/posts", t.adminKey, { title: "seed", content: "seed" });
+  const creds = {
+    tenantId: t.id,
+    adminKey: t.adminKey,
+    ownerToken: access_token,
+    rootKey: rootKey(),
+    slug: t.slug,
+    stream: `${t.id}/post/${String(post.id)}`,
+  };
   const hook = await created("/api/v1/admin/webhooks", t.adminKey, {
     url: "https://hooks.example.com/in",
     events: ["blog.post.*"],

@@ -29,6 +29,7 @@ describe("the walk's printed requests", () => {
       ownerToken: `eyJ${"Ot7".repeat(170)}`,
       rootKey: `plr_${"Rk5".repeat(14)}`,
       slug: "acme",
+      stream: "t1/post/p1",
     };
     const shown = fc
       .sample(requestsFor(op, creds, ["member"]), { numRuns: 200, seed: 1 })
