@@ -2,7 +2,7 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll } from "vitest";
 import { internetDnsQueries, watchInternetDns } from "./internet-dns-guard";
-import { rejectedObjectWaitUntils, watchObjectWaitUntil } from "./wait-until-guard";
+import { rejectedObjectWaitUntils, rejectedWorkerWaitUntils, watchWaitUntil } from "./wait-until-guard";
 
 // Idempotent: applies what is not yet applied in this test file's storage.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
@@ -20,15 +20,21 @@ afterAll(() => {
   }
 });
 
-// No object's `ctx.waitUntil` work may reject: workerd only prints a line (test/wait-until-guard.ts says why).
+// No `ctx.waitUntil` work may reject, an object's or the Worker's: workerd only prints a line
+// (test/wait-until-guard.ts says why).
 beforeAll(async () => {
-  await watchObjectWaitUntil();
+  await watchWaitUntil();
 });
 afterAll(async () => {
-  const rejected = await rejectedObjectWaitUntils();
-  if (rejected.length > 0) {
+  const objects = await rejectedObjectWaitUntils();
+  const worker = rejectedWorkerWaitUntils();
+  const seen = [
+    ...(objects.length > 0 ? [`${objects.length} Durable Object waitUntil promises`] : []),
+    ...(worker.length > 0 ? [`${worker.length} Worker (request, queue batch, cron) waitUntil promises`] : []),
+  ];
+  if (seen.length > 0) {
     throw new Error(
-      `${rejected.length} Durable Object waitUntil promises rejected while this test file ran (an earlier file's object may have started one): ${rejected.slice(0, 5).join("; ")}. Work handed to waitUntil must catch and log its own failures`,
+      `${seen.join(" and ")} rejected while this test file ran (an earlier file's work may have started one): ${[...objects, ...worker].slice(0, 5).join("; ")}. Work handed to waitUntil must catch and log its own failures`,
     );
   }
 });

@@ -23,6 +23,7 @@ import {
   rateLimiterClock,
 } from "./object-clocks";
 import { testResolver } from "./test-resolver";
+import { watchedContext } from "./wait-until-guard";
 
 export * from "../src/index";
 
@@ -36,10 +37,14 @@ const platform = createPlatform({
   migration_tables: MIGRATION_TABLES,
   resolver: testResolver,
 });
+// Each handler's context has its `waitUntil` watched (test/wait-until-guard.ts): work a request,
+// a batch or a cron hands it that rejects fails the test file that saw it.
+const queue = createQueueRouter(platform);
+const scheduled = createScheduledHandler(platform);
 export default {
-  fetch: platform.app.fetch,
-  queue: createQueueRouter(platform),
-  scheduled: createScheduledHandler(platform),
+  fetch: (request, env, ctx) => platform.app.fetch(request, env, watchedContext(ctx)),
+  queue: (batch, env, ctx) => queue(batch, env, watchedContext(ctx)),
+  scheduled: (controller, env, ctx) => scheduled(controller, env, watchedContext(ctx)),
 } satisfies ExportedHandler<Env>;
 export const WebhookEndpoint = webhookEndpointObject(platform);
 export { ProbeActor } from "./actors/probe-actor";
