@@ -1,4 +1,9 @@
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { rejectedObjectWaitUntils, rejectedWorkerWaitUntils } from "../wait-until-guard";
@@ -87,6 +92,15 @@ describe("the suite's guard on the Worker's waitUntil work", () => {
     expect(seen[0]).toMatch(/^TypeError: late audit write failed \(waitUntil at .*wait-until-guard\.test\.ts:\d+/);
     const last = handed.at(-1);
     await expect(last).rejects.toThrow("late audit write failed");
+  });
+
+  it("watches the context the test Worker's queue handler is handed", async () => {
+    const { ctx } = runtimeContext();
+    await worker.queue(createMessageBatch("plinth-events", []), env, ctx);
+    const work = Promise.reject(new Error("late projection failed"));
+    ctx.waitUntil(work);
+    const seen = await recordedAfter(work, rejectedWorkerWaitUntils);
+    expect(seen).toEqual([expect.stringMatching(/^Error: late projection failed \(waitUntil at /)]);
   });
 
   it("records nothing for Worker work that settles", async () => {
