@@ -29,7 +29,7 @@
  */
 export function isSubrequestLimit(error: unknown): boolean {
   if (!(error instanceof Error) || error.name !== "Error") return false;
-  if ((error as { remote?: unknown }).remote === true) return false;
+  if (Reflect.get(error, "remote") === true) return false;
   return error.message.startsWith(SUBREQUEST_LIMIT_PREFIX);
 }
 
