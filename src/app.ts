@@ -169,7 +169,8 @@ export function createPlatform(options: AppOptions): Platform {
     ),
   );
   const settings = modules.find((m) => m.auth?.settings)?.auth?.settings;
-  app.use("/api/v1/*", stage("cors", cors({ tenants, settings })));
+  const urlTenants = modules.flatMap((m) => m.auth?.url_tenants ?? []);
+  app.use("/api/v1/*", stage("cors", cors({ tenants, settings, urlTenants })));
   // The headers outside the body limit, so a 413 carries them too; the limit before
   // authentication, so an oversized body is refused before any work on its credential
   // (and is counted against its client's address, as every refusal before the limiter).

@@ -63,6 +63,15 @@ export interface TenantSettingsLookup {
   get(tenantId: string, c: Context<AppEnv>): Promise<TenantGateway>;
 }
 
+/**
+ * Names the tenant a request's URL itself proves, with no credential and no tenant host: a
+ * signed download URL, whose signature covers its tenant. A CORS preflight carries the URL
+ * but no credential, so on a host that names no tenant this is the only tenant it has
+ * (kernel/http/cors.ts). Undefined when the URL is not one of the module's, or does not
+ * verify (or has expired): the preflight then gets no CORS, as the request itself would.
+ */
+export type UrlTenantProof = (c: Context<AppEnv>) => Promise<string | undefined>;
+
 /** Finds tenants, active or suspended; provided by the module that owns the tenant registry. */
 export interface TenantLookup {
   bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;

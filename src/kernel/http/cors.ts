@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { subdomainSlug } from "../auth/resolve";
 import { DEPRECATED_CREDENTIAL_HEADER } from "../auth/rotated-secret";
-import type { TenantLookup, TenantSettingsLookup } from "../auth/types";
+import type { TenantLookup, TenantSettingsLookup, UrlTenantProof } from "../auth/types";
 import type { AppEnv } from "../env";
 
 const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
@@ -24,17 +24,33 @@ const MAX_AGE_S = "600";
  * responses to that origin (errors too) say it may read them and which
  * headers. Any other origin gets no CORS headers, so the browser refuses.
  * A route with no credential that proves its tenant itself (a signed download
- * URL) sets `tenantId`, so its answer gets that tenant's CORS on any host.
+ * URL) sets `tenantId`, so its answer gets that tenant's CORS on any host; its
+ * preflight, which never reaches the route, asks the modules' `auth.url_tenants`
+ * on a host that names no tenant, so a page's GET with a `Range` or
+ * `If-None-Match` (not CORS-safelisted) is let through there too.
  */
-export function cors(deps: { tenants?: TenantLookup; settings?: TenantSettingsLookup }): MiddlewareHandler<AppEnv> {
-  async function allowed(c: Context<AppEnv>, origin: string): Promise<boolean> {
+export function cors(deps: {
+  tenants?: TenantLookup;
+  settings?: TenantSettingsLookup;
+  urlTenants?: readonly UrlTenantProof[];
+}): MiddlewareHandler<AppEnv> {
+  /** The first tenant a module's URL proof names, for a preflight on a host without one. */
+  async function provenByUrl(c: Context<AppEnv>): Promise<string | undefined> {
+    for (const proof of deps.urlTenants ?? []) {
+      const id = await proof(c);
+      if (id !== undefined) return id;
+    }
+    return undefined;
+  }
+
+  async function allowed(c: Context<AppEnv>, origin: string, preflight: boolean): Promise<boolean> {
     if (!deps.settings) return false;
     // The resolved tenant; else one a route proved after the request path (a signed URL's `tenantId`).
     let tenantId = c.get("tenant")?.id ?? c.get("tenantId");
-    if (!tenantId) {
-      const slug = subdomainSlug(c);
-      tenantId = slug && deps.tenants ? (await deps.tenants.bySlug(slug, c))?.id : undefined;
-    }
+    const slug = tenantId ? undefined : subdomainSlug(c);
+    if (!tenantId && slug) tenantId = deps.tenants ? (await deps.tenants.bySlug(slug, c))?.id : undefined;
+    // Only where the host names no tenant: a tenant's host keeps deciding its own preflights.
+    else if (!tenantId && preflight) tenantId = await provenByUrl(c);
     if (!tenantId) return false;
     const gateway = c.get("tenantGateway") ?? (await deps.settings.get(tenantId, c));
     return gateway.corsOrigins.includes(origin);
@@ -47,7 +63,7 @@ export function cors(deps: { tenants?: TenantLookup; settings?: TenantSettingsLo
     if (preflight) {
       const res = c.body(null, 204);
       res.headers.set("Vary", "Origin");
-      if (await allowed(c, origin)) {
+      if (await allowed(c, origin, true)) {
         res.headers.set("Access-Control-Allow-Origin", origin);
         res.headers.set("Access-Control-Allow-Methods", ALLOW_METHODS);
         res.headers.set("Access-Control-Allow-Headers", ALLOW_HEADERS);
@@ -57,7 +73,7 @@ export function cors(deps: { tenants?: TenantLookup; settings?: TenantSettingsLo
     }
     await next();
     c.res.headers.append("Vary", "Origin");
-    if (await allowed(c, origin).catch(() => false)) {
+    if (await allowed(c, origin, false).catch(() => false)) {
       c.res.headers.set("Access-Control-Allow-Origin", origin);
       c.res.headers.set("Access-Control-Expose-Headers", EXPOSE_HEADERS);
     }

@@ -2,7 +2,7 @@ import type { Table } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Hono, Schema } from "hono";
 import type { ZodType } from "zod";
-import type { Authenticator, TenantLookup, TenantSettingsLookup } from "../auth/types";
+import type { Authenticator, TenantLookup, TenantSettingsLookup, UrlTenantProof } from "../auth/types";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { ResealOutcome, VersionCounts } from "../crypto/key-versions";
@@ -359,6 +359,11 @@ export interface ModuleDef {
     tenants?: TenantLookup;
     /** At most one module provides tenant settings (CORS origins, rate-limit overrides). */
     settings?: TenantSettingsLookup;
+    /**
+     * Tenants its URLs prove without a credential (a signed download URL), for a CORS
+     * preflight on a host that names no tenant: see `UrlTenantProof`.
+     */
+    url_tenants?: readonly UrlTenantProof[];
     /** At most one module provides the default roles every tenant starts with, by name: what `grants` may name. */
     roles?: readonly string[];
   };

@@ -7,6 +7,7 @@ import { FILES_VARIABLES } from "./policy";
 import { fileProjection } from "./projection";
 import { files as filesTable } from "./read-model";
 import { fileRoutes } from "./routes";
+import { signedUrlTenant } from "./url-tenant";
 
 /**
  * The `files` module factory: files on R2 under each tenant's prefix, their
@@ -23,4 +24,6 @@ export const files = () =>
     bindings: { FILES: "r2", FILE_STORE: "durable_object" },
     variables: FILES_VARIABLES,
     erasure: filesErasure,
+    // A signed URL proves its tenant to a CORS preflight on the main host (docs/files.md, "Signed URLs").
+    auth: { url_tenants: [signedUrlTenant] },
   }) satisfies ModuleDef;
