@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, newTenant, ORIGIN } from "../identity/helpers";
+import { gateway } from "../gateway/helpers";
+import { call, newTenant, ORIGIN, rootKey } from "../identity/helpers";
 import { bytesOf, uploaded } from "./helpers";
 
 const APP = "https://app.example.com";
@@ -67,5 +68,30 @@ describe("files: a signed URL's preflight on the main host", () => {
     // Wait for the wall clock to pass exp (the test Worker runs on the real clock).
     while (Math.floor(Date.now() / 1000) <= exp) await new Promise((r) => setTimeout(r, 200));
     expect((await preflight(url, APP)).headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("answers a deleted tenant's preflights without CORS, on its URL and on its host, as one that never existed", async () => {
+    const gw = gateway({}, { PLATFORM_DOMAIN: "plinth.test" });
+    const t = await gw.tenant("fr");
+    await gw.call("/api/v1/admin/settings", { method: "PATCH", token: t.adminKey, body: { cors_origins: [APP] } });
+    const file = await uploaded(t.adminKey, bytesOf(16));
+    const signed = await gw.call(`/api/v1/files/${file.id}/url`, { token: t.adminKey, body: { expires_in: 600 } });
+    const url = signed.body.url as string;
+    const host = `http://${t.slug}.plinth.test/api/v1/me`;
+    const ask = async (at: string, headers: string) => {
+      const res = await gw.call(at, {
+        method: "OPTIONS",
+        headers: { origin: APP, "access-control-request-method": "GET", "access-control-request-headers": headers },
+      });
+      return res.headers.get("access-control-allow-origin");
+    };
+    expect(await ask(url, "range")).toBe(APP);
+    expect(await ask(host, "authorization")).toBe(APP);
+    const deleted = await gw.call(`/api/v1/platform/tenants/${t.id}`, { method: "DELETE", token: rootKey() });
+    expect(deleted.status).toBe(202);
+    // Its GET is 404 tenant_not_found, an unknown slug's preflight gets no CORS: nor may its.
+    expect((await gw.call(url, { headers: { origin: APP } })).status).toBe(404);
+    expect(await ask(url, "range")).toBeNull();
+    expect(await ask(host, "authorization")).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { subdomainSlug } from "../auth/resolve";
 import { DEPRECATED_CREDENTIAL_HEADER } from "../auth/rotated-secret";
-import type { TenantLookup, TenantSettingsLookup, UrlTenantProof } from "../auth/types";
+import type { Tenant, TenantLookup, TenantSettingsLookup, UrlTenantProof } from "../auth/types";
 import type { AppEnv } from "../env";
 
 const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
@@ -34,11 +34,18 @@ export function cors(deps: {
   settings?: TenantSettingsLookup;
   urlTenants?: readonly UrlTenantProof[];
 }): MiddlewareHandler<AppEnv> {
+  /**
+   * A tenant that may still have CORS: a deleted one (being erased) answers every request
+   * `404 tenant_not_found` as if it never existed, so its preflights get none either, as an
+   * unknown slug's do.
+   */
+  const live = (tenant: Tenant | null | undefined) => (tenant && tenant.status !== "deleting" ? tenant.id : undefined);
+
   /** The first tenant a module's URL proof names, for a preflight on a host without one. */
   async function provenByUrl(c: Context<AppEnv>): Promise<string | undefined> {
     for (const proof of deps.urlTenants ?? []) {
       const id = await proof(c);
-      if (id !== undefined) return id;
+      if (id !== undefined) return live(await deps.tenants?.byId(id, c));
     }
     return undefined;
   }
@@ -48,7 +55,7 @@ export function cors(deps: {
     // The resolved tenant; else one a route proved after the request path (a signed URL's `tenantId`).
     let tenantId = c.get("tenant")?.id ?? c.get("tenantId");
     const slug = tenantId ? undefined : subdomainSlug(c);
-    if (!tenantId && slug) tenantId = deps.tenants ? (await deps.tenants.bySlug(slug, c))?.id : undefined;
+    if (!tenantId && slug) tenantId = live(await deps.tenants?.bySlug(slug, c));
     // Only where the host names no tenant: a tenant's host keeps deciding its own preflights.
     else if (!tenantId && preflight) tenantId = await provenByUrl(c);
     if (!tenantId) return false;
