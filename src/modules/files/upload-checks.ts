@@ -1,7 +1,7 @@
 /**
  * What an upload must show before any byte is read or any quota held: a
- * `Content-Length` within the largest file allowed, and a media type the
- * platform stores. Each refusal is the problem the client reads.
+ * `Content-Length` within the largest file allowed, a media type the
+ * platform stores, and no content coding. Each refusal is the problem the client reads.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../../kernel/env";
@@ -38,5 +38,25 @@ export function admit(c: Context<AppEnv>): { length: number; contentType: string
       headers: acceptedTypes("POST", ALLOWED_TYPES),
     });
   }
+  refuseContentCoding(c.req.header("content-encoding"));
   return { length, contentType };
+}
+
+/**
+ * Refuses a body sent with a content coding (`Content-Encoding: gzip`) with 415 and
+ * `Accept-Encoding: identity` (RFC 9110 §15.5.16): the Worker does not decode a request body,
+ * so the coded bytes would be stored as the file under its declared type, counted, digested
+ * and served back without the coding, and a `Repr-Digest` of the decoded bytes would not
+ * match them. `identity` (or an empty value) is no coding.
+ */
+function refuseContentCoding(header: string | undefined): void {
+  const codings = (header ?? "")
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== "" && coding !== "identity");
+  if (codings.length === 0) return;
+  throw new AppError("unsupported_media_type", {
+    detail: `files are uploaded as they are, without a content coding (Content-Encoding: ${codings.join(", ")})`,
+    headers: { "Accept-Encoding": "identity" },
+  });
 }
