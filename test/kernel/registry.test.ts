@@ -99,6 +99,17 @@ describe("module registry", () => {
     ]);
   });
 
+  it("refuses the name kernel, which the kernel's own event types, consumers and bindings go by", () => {
+    // Named "kernel", a module publishing the kernel's own event types met the kernel's claim as its own.
+    const kernelEvent = z.discriminatedUnion("type", [
+      z.object({ type: z.literal("events.dead_letter.replayed"), data: z.object({}) }),
+    ]);
+    expect(problemsOf([mod("kernel", "1.0.0", undefined, { events: { publishes: kernelEvent } })])).toEqual([
+      'kernel: name "kernel" is reserved: the kernel\'s own events, bindings, queue consumers and log lines go by it',
+      'kernel: event type "events.dead_letter.replayed" is the kernel\'s',
+    ]);
+  });
+
   it("refuses malformed names, permissions and a permission declared twice", () => {
     expect(
       problemsOf([

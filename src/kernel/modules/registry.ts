@@ -13,6 +13,10 @@ import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
 
 const MODULE_NAME = new RegExp(`^${NAME_PART}$`);
+// The kernel's own name where modules go by theirs (its event types' owner below, its queue
+// consumer `kernel:streams`, its bindings, the `module` of its log lines and metrics): a module
+// of that name would pass as the kernel in each.
+const KERNEL = "kernel";
 const PERMISSION = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$/;
 const SEALED_KIND = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_]*)+$/;
@@ -36,6 +40,8 @@ export class ModuleRegistryError extends Error {
 function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
   const say = (problem: string) => problems.push({ module: def.name, problem });
   if (!MODULE_NAME.test(def.name)) say("name must be 1-63 chars of a-z, 0-9 and '-', starting with a letter");
+  if (def.name === KERNEL)
+    say(`name "${KERNEL}" is reserved: the kernel's own events, bindings, queue consumers and log lines go by it`);
   if (!semver.valid(def.version)) say(`version "${def.version}" is not a semantic version`);
   if (def.base_path !== undefined && def.base_path !== "" && !/^(\/[a-z0-9][a-z0-9._-]*)+$/.test(def.base_path)) {
     say(`base_path "${def.base_path}" must be "" or start with "/" and contain lower-case path segments`);
@@ -97,14 +103,19 @@ export function publishedTypes(defs: readonly ModuleDef[]): string[] {
  * Cross-module rules: an event type, an aggregate type and an error code
  * belong to one module; a subscription names only published types.
  */
+const KernelEventTypes = new Set(eventTypes(KernelEvents));
+
 function checkOwnership(defs: readonly ModuleDef[], problems: RegistryProblem[]): void {
   const owners = {
-    event: new Map<string, string>(eventTypes(KernelEvents).map((t) => [t, "kernel"])),
+    event: new Map<string, string>(eventTypes(KernelEvents).map((t) => [t, KERNEL])),
     aggregate: new Map<string, string>(),
   };
   const claim = (what: "event" | "aggregate", key: string, module: string) => {
     const owner = owners[what].get(key);
-    if (owner !== undefined && owner !== module) {
+    // The kernel's, whatever the module is called (a module named "kernel" is refused above).
+    if (what === "event" && owner === KERNEL && KernelEventTypes.has(key)) {
+      problems.push({ module, problem: `event type "${key}" is the kernel's` });
+    } else if (owner !== undefined && owner !== module) {
       problems.push({ module, problem: `${what} type "${key}" is already declared by module "${owner}"` });
     } else owners[what].set(key, module);
   };
@@ -143,7 +154,7 @@ const VARIABLE_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
  */
 function checkEnvNames(defs: readonly ModuleDef[], problems: RegistryProblem[]): void {
   const bindingOwner = new Map<string, { module: string; kind: string }>(
-    Object.entries(KERNEL_BINDINGS).map(([name, kind]) => [name, { module: "kernel", kind }]),
+    Object.entries(KERNEL_BINDINGS).map(([name, kind]) => [name, { module: KERNEL, kind }]),
   );
   for (const def of defs) {
     for (const [name, kind] of Object.entries(def.bindings ?? {})) {
@@ -152,7 +163,7 @@ function checkEnvNames(defs: readonly ModuleDef[], problems: RegistryProblem[]):
         problems.push({ module: def.name, problem: `binding "${name}" is the name of a kernel variable` });
       } else if (owner === undefined) bindingOwner.set(name, { module: def.name, kind });
       else if (owner.kind !== kind) {
-        const by = owner.module === "kernel" ? "the kernel" : `module "${owner.module}"`;
+        const by = owner.module === KERNEL ? "the kernel" : `module "${owner.module}"`;
         problems.push({
           module: def.name,
           problem: `binding "${name}" is a ${owner.kind} binding of ${by}, not ${kind}`,
@@ -276,7 +287,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   problems.push(...routeProblems([...byName.values()]));
   problems.push(...grantProblems([...byName.values()]));
   const publishers = [
-    ...eventTypes(KernelEvents).map((type) => ({ type, module: "kernel" })),
+    ...eventTypes(KernelEvents).map((type) => ({ type, module: KERNEL })),
     ...[...byName.values()].flatMap((def) => publishedBy(def).map((type) => ({ type, module: def.name }))),
   ];
   problems.push(...eventReadProblems([...byName.values()], publishers));
