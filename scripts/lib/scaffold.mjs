@@ -5,9 +5,14 @@
 // src/kernel/ changes.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { migrationTables } from "./migration-tables.mjs";
 import * as t from "./scaffold-templates.mjs";
 
 const NAME = /^[a-z][a-z0-9]{1,29}$/;
+// The kernel goes by this name where modules go by theirs (its events' owner, its queue consumer
+// `kernel:streams`, its bindings, the `module` of its log lines and metrics); the registry refuses
+// it too (src/kernel/modules/registry.ts), but only once every file is written.
+const RESERVED = new Set(["kernel"]);
 
 /** The aggregate type a module gets when none is named: its name without a plural `s`, else `item`. */
 export function defaultType(name) {
@@ -26,7 +31,14 @@ export function problemsOf(root, name, type) {
   ]) {
     if (!NAME.test(value)) problems.push(`the ${what} "${value}" must be 2-30 of a-z and 0-9, starting with a letter`);
   }
+  if (RESERVED.has(name)) {
+    problems.push(
+      `the module name "${name}" is reserved: the kernel's own events, bindings, queue consumers and log lines are named "${name}"`,
+    );
+  }
   if (name === type) problems.push("the module and its aggregate need different names (e.g. orders and order)");
+  const table = tableProblem(root, t.namesOf(name, type).table);
+  if (table) problems.push(table);
   if (existsSync(join(root, "src", "modules", name))) problems.push(`src/modules/${name} already exists`);
   else {
     const served = servedUnder(root, `/api/v1/${name}`);
@@ -62,6 +74,40 @@ function servedUnder(root, prefix) {
   return Object.entries(paths)
     .filter(([path]) => path === prefix || path.startsWith(`${prefix}/`))
     .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+}
+
+/**
+ * Why the module's table `<name>_<type>s` cannot be made, or null. drizzle-kit reads every schema
+ * as one: a second table of a name already declared (the kernel's dead_letters for `dead` with
+ * `letter`) is taken for a change of the first, so it asks whether columns were renamed, and
+ * without a terminal writes no migration at all, and exits 0.
+ */
+function tableProblem(root, table) {
+  const named = `the table "${table}" (<module>_<aggregate>s)`;
+  if (table.startsWith("sqlite_")) return `${named} is a name SQLite keeps for itself (sqlite_*): pick another name`;
+  if (table === "d1_migrations")
+    return `${named} is D1's record of applied migrations: pick another name or --aggregate`;
+  const owner = tableOwner(root, table);
+  return owner ? `${named} is already declared (${owner}): pick another name or --aggregate` : null;
+}
+
+/** The schema file under src declaring table `table`, else the migration that made it, or null. */
+function tableOwner(root, table) {
+  const declares = new RegExp(`sqliteTable\\(\\s*["'\`]${table}["'\`]`);
+  for (const dir of ["src/kernel", "src/modules"]) {
+    for (const entry of readdirSync(join(root, dir), { recursive: true })) {
+      const file = String(entry);
+      if (file.endsWith(".ts") && declares.test(readFileSync(join(root, dir, file), "utf8"))) return `${dir}/${file}`;
+    }
+  }
+  const folder = join(root, "migrations");
+  if (!existsSync(folder)) return null;
+  const migrations = readdirSync(folder)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .map((f) => ({ name: f, sql: readFileSync(join(folder, f), "utf8") }));
+  const made = Object.entries(migrationTables(migrations)).find(([, tables]) => tables.includes(table));
+  return made ? `migrations/${made[0]}` : null;
 }
 
 /** The file under src/modules declaring a decider of aggregate type `type` (`type: "<type>"` beside `evolve`), or null. */

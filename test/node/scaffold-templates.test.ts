@@ -173,6 +173,31 @@ describe("plinth new module's name checks", () => {
     ]);
     expect(problemsOf(root, "invoices", "invoice")).toEqual([]);
   });
+
+  it("refuses a name whose table exists already: drizzle-kit merges the two and writes no migration", () => {
+    // `dead` with `letter` is dead_letters, the kernel's dead letters: the scaffold wrote no
+    // migration and said it was done, and the module's routes would read the kernel's rows.
+    expect(problemsOf(root, "dead", "letter")).toEqual([
+      'the table "dead_letters" (<module>_<aggregate>s) is already declared (src/kernel/db/schema.ts): pick another name or --aggregate',
+    ]);
+    expect(problemsOf(root, "erased", "tenant")).toEqual([
+      'the table "erased_tenants" (<module>_<aggregate>s) is already declared (src/modules/tenants/read-model.ts): pick another name or --aggregate',
+    ]);
+    // D1 records applied migrations in d1_migrations, and SQLite keeps sqlite_* names for itself:
+    // the migration would fail to apply, or take the place of the migrations' own record.
+    expect(problemsOf(root, "d1", "migration")).toEqual([
+      'the table "d1_migrations" (<module>_<aggregate>s) is D1\'s record of applied migrations: pick another name or --aggregate',
+    ]);
+    expect(problemsOf(root, "sqlite", "stat")).toEqual([
+      'the table "sqlite_stats" (<module>_<aggregate>s) is a name SQLite keeps for itself (sqlite_*): pick another name',
+    ]);
+  });
+
+  it("refuses the name kernel: the kernel's events, consumers and log lines go by it", () => {
+    expect(problemsOf(root, "kernel", "widget")).toEqual([
+      'the module name "kernel" is reserved: the kernel\'s own events, bindings, queue consumers and log lines are named "kernel"',
+    ]);
+  });
 });
 
 /** The generated Prism sweep file, compiled, with its `import type` dropped. */
