@@ -22,7 +22,8 @@
 //   plinth tenants|keys|dead-letters|mail-dead-letters|webhooks|events|jobs|crypto|openapi ..., plinth audit export|check|rebuild
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { importJwks, parseExport, signsItsTime, verifyExport } from "./lib/audit-chain.mjs";
 import { stderrOf } from "./lib/cli-stderr.mjs";
 import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
@@ -368,7 +369,7 @@ async function newModule(args) {
   };
   // drizzle-kit's table count and the generator's "wrote" lines are no news to the team: plinth
   // says what it wrote; each one's own output is shown if it fails.
-  await step(bin("drizzle-kit"), ["generate", "--name", name], { quietly: true });
+  await migrationOf(name, written);
   // Its permissions before it is registered: a running `npm start` rebuilds the Worker once
   // src/modules/index.ts imports the module, and routes reading PERMISSIONS.<name> before that
   // exists stop the Worker from starting, which ends `wrangler dev`.
@@ -384,6 +385,28 @@ async function newModule(args) {
     "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +
       '\nthen make it yours (a command, a status, a field): docs/modules.md, "Making the scaffold yours".',
   );
+}
+
+/**
+ * Runs drizzle-kit for the new module and checks that it wrote the module's migration. drizzle-kit
+ * exits 0 when it stops at a question it cannot ask without a terminal (is a changed column of
+ * another read model a rename?), having written nothing. Then, or when it fails, the files the
+ * scaffold wrote are removed (nothing is registered yet) and its output is shown.
+ */
+async function migrationOf(name, written) {
+  const folder = join(root, "migrations");
+  const before = new Set(readdirSync(folder));
+  const result = await runQuietly(bin("drizzle-kit"), ["generate", "--name", name]);
+  const made = readdirSync(folder).filter((f) => !before.has(f) && f.endsWith(`_${name}.sql`));
+  if (result.code === 0 && made.length > 0) return;
+  process.stderr.write(result.output);
+  for (const file of written) rmSync(join(root, file), { force: true });
+  rmSync(join(root, "src", "modules", name), { recursive: true, force: true });
+  console.error(
+    `plinth: drizzle-kit wrote no migration for ${name} (exit ${result.code}; its output above); removed what was written, nothing is registered.` +
+      "\nIf it asked whether a column was renamed, another read model has changes not generated yet: run `npx drizzle-kit generate --name <what>` in a terminal first, then this again.",
+  );
+  process.exit(1);
 }
 
 async function modulesCommand(sub) {
