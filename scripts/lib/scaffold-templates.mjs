@@ -117,8 +117,8 @@ const fail = (code: ${n.Type}ErrorCode, message: string) => reject(code, message
 function decide(command: ${n.Type}Command, state: ${n.Type}State, ctx: DecideContext): Decision<${n.Type}Event> {
   if (command.type === "create") {
     if (state.status !== "none") return fail("${n.type}_exists", \`${n.type} \${command.id} already exists\`);
-    const { type: _type, ...${n.type} } = command;
-    return accept({ type: "${n.name}.${n.type}.created", data: { ...${n.type}, created_at: ctx.now } });
+    const { type: _type, ...fields } = command;
+    return accept({ type: "${n.name}.${n.type}.created", data: { ...fields, created_at: ctx.now } });
   }
   if (state.status === "none") return fail("not_found", "the ${n.type} does not exist");
   // Renaming to the same name changes nothing: accepted, with no event and no new version.

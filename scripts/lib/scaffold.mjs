@@ -13,6 +13,17 @@ const NAME = /^[a-z][a-z0-9]{1,29}$/;
 // `kernel:streams`, its bindings, the `module` of its log lines and metrics); the registry refuses
 // it too (src/kernel/modules/registry.ts), but only once every file is written.
 const RESERVED = new Set(["kernel"]);
+// A module's factory is a function of its name (`export const orders = () => …`), imported by
+// src/modules/index.ts: a reserved word of JavaScript's strict mode (modules are strict) does
+// not parse there, and a name those files already bind clashes with it.
+const RESERVED_WORDS = new Set(
+  (
+    "await break case catch class const continue debugger default delete do else enum export extends false " +
+    "finally for function if implements import in instanceof interface let new null package private protected " +
+    "public return static super switch this throw true try typeof var void while with yield"
+  ).split(" "),
+);
+const BOUND = new Set(["modules", "manifest"]);
 
 /** The aggregate type a module gets when none is named: its name without a plural `s`, else `item`. */
 export function defaultType(name) {
@@ -30,6 +41,16 @@ export function problemsOf(root, name, type) {
     ["aggregate type", type],
   ]) {
     if (!NAME.test(value)) problems.push(`the ${what} "${value}" must be 2-30 of a-z and 0-9, starting with a letter`);
+  }
+  if (RESERVED_WORDS.has(name)) {
+    problems.push(
+      `the module name "${name}" is a reserved word in JavaScript, and the module's factory is a function of its name (export const ${name} = …): pick another name`,
+    );
+  }
+  if (BOUND.has(name)) {
+    problems.push(
+      `the module name "${name}" is already a name in src/modules/index.ts or the module's own index.ts, where its factory is declared: pick another name`,
+    );
   }
   if (RESERVED.has(name)) {
     problems.push(

@@ -193,6 +193,29 @@ describe("plinth new module's name checks", () => {
     ]);
   });
 
+  it("refuses a module name its factory cannot be called: a reserved word, or a name its index files use", () => {
+    // `package` wrote `export const package = …`, which does not parse, then failed in the
+    // generator with a stack trace, the module written and registered.
+    expect(problemsOf(root, "package", "parcel")).toEqual([
+      'the module name "package" is a reserved word in JavaScript, and the module\'s factory is a function of its name (export const package = …): pick another name',
+    ]);
+    for (const name of ["modules", "manifest"]) {
+      expect(problemsOf(root, name, "item")).toEqual([
+        `the module name "${name}" is already a name in src/modules/index.ts or the module's own index.ts, where its factory is declared: pick another name`,
+      ]);
+    }
+  });
+
+  it("writes a domain that parses whatever the aggregate type is called (news makes a `new`)", async () => {
+    for (const [name, type] of [
+      ["news", "new"],
+      ["shop", "command"],
+      ["shelf", "class"],
+    ] as const) {
+      await expect(transform(t.domain(t.namesOf(name, type)), { loader: "ts" })).resolves.toBeDefined();
+    }
+  });
+
   it("refuses the name kernel: the kernel's events, consumers and log lines go by it", () => {
     expect(problemsOf(root, "kernel", "widget")).toEqual([
       'the module name "kernel" is reserved: the kernel\'s own events, bindings, queue consumers and log lines are named "kernel"',
