@@ -22,18 +22,18 @@
 //   plinth tenants|keys|dead-letters|mail-dead-letters|webhooks|events|jobs|crypto|openapi ..., plinth audit export|check|rebuild
 //     Remote commands against a plinth URL through the typed client
 //     (scripts/lib/remote-commands.mjs); `plinth --help` lists them.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importJwks, parseExport, signsItsTime, verifyExport } from "./lib/audit-chain.mjs";
 import { stderrOf } from "./lib/cli-stderr.mjs";
 import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
 import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
 import { readDevVars } from "./lib/dev-setup.mjs";
-import { bin, root, run, runQuietly } from "./lib/env.mjs";
+import { bin, root, runQuietly } from "./lib/env.mjs";
 import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
-import { defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
+import { checkpoint, defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
 import { namesOf } from "./lib/scaffold-templates.mjs";
 
 const LOCAL = [
@@ -352,34 +352,37 @@ async function newModule(args) {
     for (const p of problems) console.error(`plinth: ${p}`);
     process.exit(2);
   }
+  // Taken before a file is written: a step that fails puts the tree back as it was, rather than
+  // leave a module written (and perhaps registered) that the next try refuses as existing.
+  const restore = checkpoint(root, name);
   const written = scaffold(root, name, type);
   for (const file of written) console.log(`  wrote ${file}`);
-  const step = async (command, commandArgs, { quietly = false } = {}) => {
-    let code;
-    if (quietly) {
-      const result = await runQuietly(command, commandArgs);
-      code = result.code;
-      // What it said is the reason it failed: shown then, and only then.
-      if (code !== 0) process.stderr.write(result.output);
-    } else code = await run(command, commandArgs);
+  const undo = (why) => {
+    restore(written);
+    console.error(`plinth: ${why}; removed what was written, nothing is registered`);
+    process.exit(1);
+  };
+  const step = async (command, commandArgs) => {
+    const { code, output } = await runQuietly(command, commandArgs);
+    // What it said is the reason it failed: shown then, and only then.
     if (code !== 0) {
-      console.error(`plinth: ${command} ${commandArgs.join(" ")} failed (exit ${code})`);
-      process.exit(1);
+      process.stderr.write(output);
+      undo(`${command} ${commandArgs.join(" ")} failed (exit ${code})`);
     }
   };
   // drizzle-kit's table count and the generator's "wrote" lines are no news to the team: plinth
   // says what it wrote; each one's own output is shown if it fails.
-  await migrationOf(name, written);
+  await migrationOf(name, undo);
   // Its permissions before it is registered: a running `npm start` rebuilds the Worker once
   // src/modules/index.ts imports the module, and routes reading PERMISSIONS.<name> before that
   // exists stop the Worker from starting, which ends `wrangler dev`.
-  await step(process.execPath, ["scripts/generate.mjs", "--sources-only", "--with", name], { quietly: true });
+  await step(process.execPath, ["scripts/generate.mjs", "--sources-only", "--with", name]);
   written.push(register(root, name));
   console.log(`  registered ${name} in src/modules/index.ts`);
-  await step(process.execPath, ["scripts/generate.mjs"], { quietly: true });
+  await step(process.execPath, ["scripts/generate.mjs"]);
   // Formatted and imports ordered as the repository's own lint wants them; Biome's count of
   // the files it fixed is no news to the team, its complaints are (shown if it fails).
-  await step(bin("biome"), ["check", "--write", ...written], { quietly: true });
+  await step(bin("biome"), ["check", "--write", ...written]);
   console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under ${namesOf(name, type).url}.`);
   console.log(
     "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +
@@ -390,23 +393,19 @@ async function newModule(args) {
 /**
  * Runs drizzle-kit for the new module and checks that it wrote the module's migration. drizzle-kit
  * exits 0 when it stops at a question it cannot ask without a terminal (is a changed column of
- * another read model a rename?), having written nothing. Then, or when it fails, the files the
- * scaffold wrote are removed (nothing is registered yet) and its output is shown.
+ * another read model a rename?), having written nothing: that is a failure too.
  */
-async function migrationOf(name, written) {
+async function migrationOf(name, undo) {
   const folder = join(root, "migrations");
   const before = new Set(readdirSync(folder));
-  const result = await runQuietly(bin("drizzle-kit"), ["generate", "--name", name]);
+  const { code, output } = await runQuietly(bin("drizzle-kit"), ["generate", "--name", name]);
   const made = readdirSync(folder).filter((f) => !before.has(f) && f.endsWith(`_${name}.sql`));
-  if (result.code === 0 && made.length > 0) return;
-  process.stderr.write(result.output);
-  for (const file of written) rmSync(join(root, file), { force: true });
-  rmSync(join(root, "src", "modules", name), { recursive: true, force: true });
+  if (code === 0 && made.length > 0) return;
+  process.stderr.write(output);
   console.error(
-    `plinth: drizzle-kit wrote no migration for ${name} (exit ${result.code}; its output above); removed what was written, nothing is registered.` +
-      "\nIf it asked whether a column was renamed, another read model has changes not generated yet: run `npx drizzle-kit generate --name <what>` in a terminal first, then this again.",
+    "plinth: if drizzle-kit asked whether a column was renamed, another read model has changes not generated yet: run `npx drizzle-kit generate --name <what>` in a terminal first, then this again.",
   );
-  process.exit(1);
+  undo(`drizzle-kit wrote no migration for ${name} (exit ${code}; its output above)`);
 }
 
 async function modulesCommand(sub) {

@@ -4,3 +4,5 @@ export declare function defaultType(name: string): string;
 export declare function problemsOf(root: string, name: string, type: string): string[];
 export declare function register(root: string, name: string): string;
 export declare function scaffold(root: string, name: string, type: string): string[];
+/** Saves what the scaffold's steps change; the function it returns puts it back and removes the files written. */
+export declare function checkpoint(root: string, name: string): (written: readonly string[]) => void;

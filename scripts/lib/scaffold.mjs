@@ -3,7 +3,7 @@
 // model, projection, index), its tests and its Prism sweep entry, registers
 // it, generates its D1 migration and the typed permissions. Nothing under
 // src/kernel/ changes.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { migrationTables } from "./migration-tables.mjs";
 import * as t from "./scaffold-templates.mjs";
@@ -142,6 +142,41 @@ function deciderOf(root, type) {
     if (declares.test(text) && /\bevolve\b/.test(text)) return `src/modules/${file}`;
   }
   return null;
+}
+
+/** Folders whose files the scaffold's steps add or rewrite (drizzle-kit, the generator), and the list it edits. */
+const TOUCHED_FOLDERS = ["migrations", join("migrations", "meta"), join("src", "generated")];
+const TOUCHED_FILES = [join("src", "modules", "index.ts")];
+
+/**
+ * What the scaffold and its steps change, as it is before they run; returns the function that
+ * puts it back: removes the files written (relative to `root`) and the module's folder, deletes
+ * what the steps added to the touched folders and rewrites what they changed there.
+ * @param {string} root @param {string} name
+ * @returns {(written: readonly string[]) => void}
+ */
+export function checkpoint(root, name) {
+  const saved = new Map();
+  const listed = new Map();
+  for (const folder of TOUCHED_FOLDERS) {
+    const dir = join(root, folder);
+    const files = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()) : [];
+    listed.set(folder, new Set(files.map((e) => e.name)));
+    for (const e of files) saved.set(join(folder, e.name), readFileSync(join(dir, e.name)));
+  }
+  for (const file of TOUCHED_FILES) saved.set(file, readFileSync(join(root, file)));
+  return (written) => {
+    for (const file of written) rmSync(join(root, file), { force: true });
+    rmSync(join(root, "src", "modules", name), { recursive: true, force: true });
+    for (const [folder, before] of listed) {
+      const dir = join(root, folder);
+      if (!existsSync(dir)) continue;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isFile() && !before.has(e.name)) rmSync(join(dir, e.name));
+      }
+    }
+    for (const [file, content] of saved) writeFileSync(join(root, file), content);
+  };
 }
 
 /**
