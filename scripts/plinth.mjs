@@ -372,7 +372,7 @@ async function newModule(args) {
   };
   // drizzle-kit's table count and the generator's "wrote" lines are no news to the team: plinth
   // says what it wrote; each one's own output is shown if it fails.
-  await migrationOf(name, undo);
+  console.log(`  wrote ${await migrationOf(name, undo)}`);
   // Its permissions before it is registered: a running `npm start` rebuilds the Worker once
   // src/modules/index.ts imports the module, and routes reading PERMISSIONS.<name> before that
   // exists stop the Worker from starting, which ends `wrangler dev`.
@@ -393,14 +393,15 @@ async function newModule(args) {
 /**
  * Runs drizzle-kit for the new module and checks that it wrote the module's migration. drizzle-kit
  * exits 0 when it stops at a question it cannot ask without a terminal (is a changed column of
- * another read model a rename?), having written nothing: that is a failure too.
+ * another read model a rename?), having written nothing: that is a failure too. Returns the
+ * migration's path.
  */
 async function migrationOf(name, undo) {
   const folder = join(root, "migrations");
   const before = new Set(readdirSync(folder));
   const { code, output } = await runQuietly(bin("drizzle-kit"), ["generate", "--name", name]);
   const made = readdirSync(folder).filter((f) => !before.has(f) && f.endsWith(`_${name}.sql`));
-  if (code === 0 && made.length > 0) return;
+  if (code === 0 && made[0]) return `migrations/${made[0]}`;
   process.stderr.write(output);
   console.error(
     "plinth: if drizzle-kit asked whether a column was renamed, another read model has changes not generated yet: run `npx drizzle-kit generate --name <what>` in a terminal first, then this again.",

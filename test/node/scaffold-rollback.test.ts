@@ -102,6 +102,8 @@ describe("plinth new module when a step fails", () => {
     // And the next try, with the file fixed, is not refused as existing.
     const again = scaffold();
     expect(again.status, again.stdout + again.stderr).toBe(0);
+    // What it wrote includes the migration a running npm start applies at once.
+    expect(again.stdout).toMatch(/^ {2}wrote migrations\/\d{4}_widgets\.sql$/m);
     expect(existsSync(join(copy, "src/modules/widgets/index.ts"))).toBe(true);
   }, 120_000);
 });
