@@ -330,8 +330,9 @@ describe("module registry", () => {
         mod("directory", "1.0.0", undefined, { base_path: "", routes: directory }),
       ]),
     ).toEqual([
-      'orders: route "GET /api/v1/orders/orders/search" is never reached: "GET /api/v1/orders/orders/:id" of module "orders", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
-      'users: route "GET /api/v1/users/members" is never reached: "GET /api/v1/users/:id" of module "directory", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
+      // Paths as a client and /openapi.json spell them ({id}), not Hono's :id.
+      'orders: route "GET /api/v1/orders/orders/search" is never reached: "GET /api/v1/orders/orders/{id}" of module "orders", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
+      'users: route "GET /api/v1/users/members" is never reached: "GET /api/v1/users/{id}" of module "directory", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
     ]);
   });
 

@@ -13,6 +13,11 @@ function keyOf(method: string, path: string): string {
   return `${method.toUpperCase()} ${path.replace(/\{[^}/]+\}|:[^/]+/g, ":")}`;
 }
 
+/** A path as clients and `/openapi.json` spell it: Hono's `:id` (with any pattern) as `{id}`. */
+function shown(path: string): string {
+  return path.replace(/:([^/{]+)(\{[^}]*\})?/g, "{$1}");
+}
+
 /** Where a router is mounted joined to one of its paths, as the app mounts it (`/` adds nothing). */
 function join(prefix: string, path: string): string {
   return `${prefix}${path === "/" ? "" : path}` || "/";
@@ -129,7 +134,7 @@ export function shadowProblems(ordered: readonly ModuleDef[]): RegistryProblem[]
         problems.push({
           module: def.name,
           problem:
-            `route "${route.method} ${route.path}" is never reached: "${first.method} ${first.path}" of module ` +
+            `route "${route.method} ${shown(route.path)}" is never reached: "${first.method} ${shown(first.path)}" of module ` +
             `"${first.module}", mounted before it, answers every request it would (declare the more specific route first, or use another path)`,
         });
       }
