@@ -22,9 +22,11 @@ describe("askedRange (RFC 9110 single byte ranges)", () => {
   ])("%s of 1000 bytes", (header, expected) => {
     expect(askedRange(header, size)).toEqual(expected);
   });
-  it("finds nothing to serve in an empty file", () => {
+  it("finds no byte range in an empty file, but serves a non-empty suffix of it whole", () => {
     expect(askedRange("bytes=0-", 0)).toEqual({ kind: "unsatisfiable" });
-    expect(askedRange("bytes=-1", 0)).toEqual({ kind: "unsatisfiable" });
+    expect(askedRange("bytes=-0", 0)).toEqual({ kind: "unsatisfiable" });
+    // RFC 9110 §14.1.2: satisfiable, and all of it; a 206 cannot say "zero bytes".
+    expect(askedRange("bytes=-1", 0)).toEqual({ kind: "full" });
     expect(askedRange(undefined, 0)).toEqual({ kind: "full" });
   });
 });

@@ -213,7 +213,9 @@ export type RangeAsk =
  * one `bytes=` range, from-to, from-, or a suffix `-n`. No header, another
  * unit, several ranges or a malformed one ask for the whole file (a server
  * may ignore `Range`); a range starting at or past the end, or an empty
- * suffix, is unsatisfiable.
+ * suffix, is unsatisfiable. A non-empty suffix of an empty file is
+ * satisfiable (RFC 9110 §14.1.2: the only range that is), but no 206 can
+ * describe zero bytes, so it asks for the whole, empty, file.
  *
  * @example
  * askedRange("bytes=0-99", 1000); // { kind: "partial", offset: 0, length: 100 }
@@ -228,7 +230,8 @@ export function askedRange(header: string | undefined, size: number): RangeAsk {
   if (from === "" && to === "") return { kind: "full" };
   if (from === "") {
     const suffix = Number(to);
-    if (suffix === 0 || size === 0) return { kind: "unsatisfiable" };
+    if (suffix === 0) return { kind: "unsatisfiable" };
+    if (size === 0) return { kind: "full" };
     const length = Math.min(suffix, size);
     return { kind: "partial", offset: size - length, length };
   }
