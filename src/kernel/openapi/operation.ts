@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Permission } from "../../generated/permissions";
 import { requirePermission, requirePlatform, requirePrincipal, requireTenant } from "../auth/guards";
 import type { AppEnv } from "../env";
+import { utf8JsonOnly } from "../http/json-charset";
 import { streamedBody } from "../http/streamed-body";
 import { declaresIfMatch, refuseIfMatch } from "./unversioned";
 
@@ -78,6 +79,8 @@ export function operations(tags: string[]) {
           // A write whose resource has no versions must not seem to honour If-Match.
           ...(method !== "get" && !declaresIfMatch(rest.request?.headers) ? [refuseIfMatch] : []),
           ...(streamsBody ? [streamedBody] : []),
+          // A JSON body is read as UTF-8: one declared in another charset is refused, not misread.
+          ...(!streamsBody && rest.request?.body?.content?.["application/json"] ? [utf8JsonOnly] : []),
         ],
       });
     };

@@ -1,0 +1,58 @@
+import type { MiddlewareHandler } from "hono";
+import { AppError, acceptedTypes } from "../errors";
+
+/** The Encoding Standard's labels of UTF-8 (encoding.spec.whatwg.org), compared without case. */
+const UTF8_LABELS = new Set([
+  "unicode-1-1-utf-8",
+  "unicode11utf8",
+  "unicode20utf8",
+  "utf-8",
+  "utf8",
+  "x-unicode20utf8",
+]);
+
+/** `application/json` or a `+json` type: the bodies the operations' validators read as JSON. */
+const JSON_ESSENCE = /^application\/(?:[a-z0-9.+-]+\+)?json$/i;
+
+/**
+ * Whether a `Content-Type` declares a JSON body in a charset other than UTF-8. The Worker reads
+ * every JSON body as UTF-8 (`Request.text()`), whatever it says, and RFC 8259 §8.1 has JSON
+ * exchanged between systems in UTF-8 only: a body really in Latin-1 would have its accented
+ * letters stored as U+FFFD, one in UTF-16 would fail as malformed. No charset, or UTF-8 under
+ * any of its labels (quoted or not), is fine; so is any type that is not JSON (the validator's
+ * own 415 answers that).
+ *
+ * @example
+ * declaresForeignJsonCharset("application/json; charset=utf-8"); // false
+ * declaresForeignJsonCharset("application/json; charset=iso-8859-1"); // true
+ */
+export function declaresForeignJsonCharset(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const [essence = "", ...params] = contentType.split(";");
+  if (!JSON_ESSENCE.test(essence.trim())) return false;
+  return params.some((param) => {
+    const [name = "", value = ""] = param.split(/=(.*)/s, 2).map((p) => p.trim());
+    if (name.toLowerCase() !== "charset") return false;
+    const label = value
+      .replace(/^"(.*)"$/s, "$1")
+      .trim()
+      .toLowerCase();
+    return !UTF8_LABELS.has(label);
+  });
+}
+
+/**
+ * Route middleware of an operation that takes a JSON body (added by `operations()`): refuses a
+ * body declared in another charset with 415 `unsupported_media_type`, and `Accept-Post` or
+ * `Accept-Patch: application/json` as the media type gate's 415 does, before it is read. A
+ * streamed body (a file upload) is the file's own bytes and keeps its charset: not added there.
+ */
+export const utf8JsonOnly: MiddlewareHandler = async function utf8JsonOnly(c, next) {
+  if (declaresForeignJsonCharset(c.req.header("content-type"))) {
+    throw new AppError("unsupported_media_type", {
+      detail: "JSON bodies must be UTF-8 (RFC 8259 §8.1): send them with charset=utf-8 or no charset",
+      headers: acceptedTypes(c.req.method, ["application/json"]),
+    });
+  }
+  await next();
+};

@@ -1,0 +1,67 @@
+// JSON exchanged between systems is UTF-8 (RFC 8259 §8.1), and the Worker reads every JSON
+// body as UTF-8 whatever charset its Content-Type names. A body declared in another charset
+// was parsed as UTF-8 all the same: Latin-1 "Café" was stored as "Caf\uFFFD" with 201, UTF-16
+// failed as malformed JSON (400). A JSON route now refuses such a declaration with 415 and says
+// what it accepts; UTF-8 under any of its labels, or no charset, is read as before.
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { upload } from "../files/helpers";
+import { expectProblem } from "../helpers";
+import { newTenant, ORIGIN } from "../identity/helpers";
+
+/** A new post whose JSON is `bytes`, sent as `type`. */
+const post = (token: string, type: string, bytes: Uint8Array) =>
+  SELF.fetch(`${ORIGIN}/api/v1/blog/posts`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": type },
+    body: bytes,
+  });
+
+const JSON_TEXT = JSON.stringify({ title: "Café", content: "crème brûlée" });
+/** ISO-8859-1: one byte per character (all of these are below U+0100). */
+const latin1 = (text: string) => Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+const utf16le = (text: string) => new Uint8Array(Uint16Array.from(text, (ch) => ch.charCodeAt(0)).buffer);
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+describe("JSON request bodies are UTF-8", () => {
+  it("refuses a JSON body declared in another charset with 415 naming what is accepted, and stores nothing", async () => {
+    const t = await newTenant("cs");
+    for (const [type, bytes] of [
+      ["application/json; charset=iso-8859-1", latin1(JSON_TEXT)],
+      ["application/json;charset=windows-1252", latin1(JSON_TEXT)],
+      ['application/json; charset="latin1"', latin1(JSON_TEXT)],
+      ["application/json; charset=utf-16le", utf16le(JSON_TEXT)],
+      ["application/json; charset=us-ascii", latin1(JSON_TEXT)],
+    ] as const) {
+      const res = await post(t.adminKey, type, bytes);
+      expect(res.headers.get("accept-post"), type).toBe("application/json");
+      const problem = await expectProblem(res, 415, "unsupported_media_type");
+      expect(problem.detail).toContain("UTF-8");
+    }
+    const list = await SELF.fetch(`${ORIGIN}/api/v1/blog/posts`, {
+      headers: { authorization: `Bearer ${t.adminKey}` },
+    });
+    expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(0);
+  });
+
+  it("reads UTF-8 under its labels, or with no charset, with every character intact", async () => {
+    const t = await newTenant("cs");
+    for (const type of [
+      "application/json",
+      "application/json; charset=utf-8",
+      "application/json; charset=UTF-8",
+      'application/json; charset="utf-8"',
+      "application/json;charset=utf8",
+    ]) {
+      const res = await post(t.adminKey, type, utf8(JSON_TEXT));
+      expect(res.status, type).toBe(201);
+      expect(await res.json()).toMatchObject({ title: "Café", content: "crème brûlée" });
+    }
+  });
+
+  it("leaves a file upload's charset to the file: it is the file's type, not a JSON body to read", async () => {
+    const t = await newTenant("cs");
+    const res = await upload(t.adminKey, latin1(JSON_TEXT), { type: "application/json; charset=iso-8859-1" });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  });
+});
