@@ -2,7 +2,8 @@
 // body as UTF-8 whatever charset its Content-Type names. A body declared in another charset
 // was parsed as UTF-8 all the same: Latin-1 "Café" was stored as "Caf\uFFFD" with 201, UTF-16
 // failed as malformed JSON (400). A JSON route now refuses such a declaration with 415 and says
-// what it accepts; UTF-8 under any of its labels, or no charset, is read as before.
+// what it accepts; UTF-8 under any of its labels, or no charset, is read as before. Bytes
+// sent as UTF-8 that are not (Latin-1 sent without a charset) were stored with U+FFFD too: 400.
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { upload } from "../files/helpers";
@@ -57,6 +58,28 @@ describe("JSON request bodies are UTF-8", () => {
       expect(res.status, type).toBe(201);
       expect(await res.json()).toMatchObject({ title: "Café", content: "crème brûlée" });
     }
+  });
+
+  it("refuses a UTF-8 JSON body that is not valid UTF-8 with 400, and stores nothing", async () => {
+    const t = await newTenant("cs");
+    // Latin-1 bytes sent as UTF-8 (no charset, or charset=utf-8): 0xE9 starts no UTF-8 sequence here.
+    for (const type of ["application/json", "application/json; charset=utf-8"]) {
+      const res = await post(t.adminKey, type, latin1(JSON_TEXT));
+      const problem = await expectProblem(res, 400, "validation_failed");
+      expect(problem.errors, type).toEqual([{ path: "body", message: expect.stringContaining("UTF-8") }]);
+    }
+    // An overlong encoding of "/" (C0 AF) and a lone surrogate (ED A0 80) are not UTF-8 either.
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+    ]) {
+      const bytes = Uint8Array.from([...utf8('{"title":"a'), ...bad, ...utf8('","content":"b"}')]);
+      await expectProblem(await post(t.adminKey, "application/json", bytes), 400, "validation_failed");
+    }
+    const list = await SELF.fetch(`${ORIGIN}/api/v1/blog/posts`, {
+      headers: { authorization: `Bearer ${t.adminKey}` },
+    });
+    expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(0);
   });
 
   it("leaves a file upload's charset to the file: it is the file's type, not a JSON body to read", async () => {

@@ -41,18 +41,42 @@ export function declaresForeignJsonCharset(contentType: string | undefined): boo
   });
 }
 
+/** Whether `bytes` are well-formed UTF-8 (no overlong form, no surrogate, nothing cut short). */
+export function isUtf8(bytes: ArrayBuffer | Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Route middleware of an operation that takes a JSON body (added by `operations()`): refuses a
  * body declared in another charset with 415 `unsupported_media_type`, and `Accept-Post` or
- * `Accept-Patch: application/json` as the media type gate's 415 does, before it is read. A
- * streamed body (a file upload) is the file's own bytes and keeps its charset: not added there.
+ * `Accept-Patch: application/json` as the media type gate's 415 does, before it is read; and a
+ * JSON body whose bytes are not UTF-8 with 400 `validation_failed` naming `body`, which the
+ * validator's `Request.text()` would have read with U+FFFD in place of each bad sequence (the
+ * characters a client sent, lost without a word). The bytes are read through Hono's body cache
+ * (the idempotency fingerprint reads the same `arrayBuffer`), so the validator parses them from
+ * there. A streamed body (a file upload) is the file's own bytes and keeps its charset: not
+ * added there.
  */
 export const utf8JsonOnly: MiddlewareHandler = async function utf8JsonOnly(c, next) {
-  if (declaresForeignJsonCharset(c.req.header("content-type"))) {
+  const type = c.req.header("content-type");
+  if (declaresForeignJsonCharset(type)) {
     throw new AppError("unsupported_media_type", {
       detail: "JSON bodies must be UTF-8 (RFC 8259 §8.1): send them with charset=utf-8 or no charset",
       headers: acceptedTypes(c.req.method, ["application/json"]),
     });
+  }
+  if (type !== undefined && JSON_ESSENCE.test(type.split(";")[0]?.trim() ?? "") && c.req.raw.body) {
+    if (!isUtf8(await c.req.arrayBuffer())) {
+      throw new AppError("validation_failed", {
+        detail: "the JSON body is not valid UTF-8 (RFC 8259 §8.1)",
+        errors: [{ path: "body", message: "not valid UTF-8" }],
+      });
+    }
   }
   await next();
 };
