@@ -11,6 +11,14 @@ const UTF8_LABELS = new Set([
   "x-unicode20utf8",
 ]);
 
+/**
+ * US-ASCII's IANA name and alias. Its text is UTF-8 byte for byte, so a client that says so (some
+ * HTTP libraries add it to every text body) is read, not refused; a byte past 0x7F is then not
+ * ASCII and is held to UTF-8 like any other (`isUtf8` below). The Encoding Standard maps these
+ * labels to windows-1252 for decoding web content, which is not how a client means them here.
+ */
+const ASCII_LABELS = new Set(["us-ascii", "ascii"]);
+
 /** `application/json` or a `+json` type: the bodies the operations' validators read as JSON. */
 const JSON_ESSENCE = /^application\/(?:[a-z0-9.+-]+\+)?json$/i;
 
@@ -18,8 +26,8 @@ const JSON_ESSENCE = /^application\/(?:[a-z0-9.+-]+\+)?json$/i;
  * Whether a `Content-Type` declares a JSON body in a charset other than UTF-8. The Worker reads
  * every JSON body as UTF-8 (`Request.text()`), whatever it says, and RFC 8259 §8.1 has JSON
  * exchanged between systems in UTF-8 only: a body really in Latin-1 would have its accented
- * letters stored as U+FFFD, one in UTF-16 would fail as malformed. No charset, or UTF-8 under
- * any of its labels (quoted or not), is fine; so is any type that is not JSON (the validator's
+ * letters stored as U+FFFD, one in UTF-16 would fail as malformed. No charset, UTF-8 under
+ * any of its labels (quoted or not), or US-ASCII (UTF-8's first 128 characters) is fine; so is any type that is not JSON (the validator's
  * own 415 answers that).
  *
  * @example
@@ -37,7 +45,7 @@ export function declaresForeignJsonCharset(contentType: string | undefined): boo
       .replace(/^"(.*)"$/s, "$1")
       .trim()
       .toLowerCase();
-    return !UTF8_LABELS.has(label);
+    return !UTF8_LABELS.has(label) && !ASCII_LABELS.has(label);
   });
 }
 
