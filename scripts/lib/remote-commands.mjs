@@ -85,7 +85,7 @@ export function helpOf(command) {
 }
 
 export const EXIT_HELP =
-  "Exit: 0 ok, 1 the API refused (4xx) or failed (5xx), 2 usage, 3 cannot reach the URL, 4 authentication refused (401/403), 5 a bug in plinth (PLINTH_DEBUG=1: with --json, its stack too).";
+  "Exit: 0 ok, 1 the API refused (4xx) or failed (5xx), 2 usage, 3 cannot reach the URL or no plinth answers there, 4 authentication refused (401/403), 5 a bug in plinth (PLINTH_DEBUG=1: with --json, its stack too).";
 
 /** The command named by `group sub`, if remote. */
 export const findCommand = (group, sub) => commands.find((c) => c.name === `${group} ${sub}`);

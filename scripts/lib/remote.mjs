@@ -138,10 +138,20 @@ const warnOnStderr = (/** @type {import("./cli-stderr.mjs").Warning} */ warning)
   console.error(`plinth: warning: ${warning.detail}`);
 
 /**
- * Throws a network CliError (exit 3) when a success the CLI reads as JSON is not JSON: what
- * answers at `url` is no plinth (a wrong port, a receiver, a proxy's page). The parse failure
- * of openapi-fetch said "cannot reach <url>: Unexpected token …", sending its user after a
- * network fault. Only an answer whose type does not say JSON is read twice (plinth's never).
+ * The header every plinth answer carries (src/kernel/http/request-id.ts puts it on each, the
+ * errors and the health checks included): an answer without it came from something else.
+ */
+const REQUEST_ID_HEADER = "X-Request-Id";
+
+/**
+ * Throws a network CliError (exit 3) when what answers at `url` is no plinth (a wrong port, a
+ * receiver, another service, a proxy's page): a success the CLI reads as JSON that is not JSON
+ * (openapi-fetch's parse failure said "cannot reach <url>: Unexpected token …", sending its user
+ * after a network fault), or any answer but a 5xx without the request id every plinth answer
+ * carries. Another service's JSON was printed as a record of dashes, exit 0 (`keys create`
+ * adding "store it now" under an empty key), and its HTML 404 read as plinth refusing, exit 1.
+ * A 5xx without one stays the failure it is (exit 1): a proxy's or the platform's error page in
+ * front of a plinth that failed. Only an answer whose type does not say JSON is read twice.
  *
  * @param {string} url
  * @param {Response} response
@@ -149,17 +159,20 @@ const warnOnStderr = (/** @type {import("./cli-stderr.mjs").Warning} */ warning)
  */
 async function refuseNotPlinth(url, response, parseAs) {
   const type = response.headers.get("content-type") ?? "";
-  if (!response.ok || response.status === 204 || parseAs !== "json" || type.includes("json")) return;
-  const text = await response.clone().text();
-  if (text === "") return;
-  try {
-    JSON.parse(text);
-  } catch {
-    const hint = "pass --url or set PLINTH_URL to the plinth's address";
-    throw new CliError(
-      `${url} answered ${response.status} with ${type.split(";")[0] || "no content type"}, not plinth's JSON: is a plinth there? ${hint}`,
-      EXIT.network,
-    );
+  const what = `${url} answered ${response.status} with ${type.split(";")[0] || "no content type"}`;
+  const hint = "is a plinth there? pass --url or set PLINTH_URL to the plinth's address";
+  if (response.ok && response.status !== 204 && parseAs === "json" && !type.includes("json")) {
+    const text = await response.clone().text();
+    if (text !== "") {
+      try {
+        JSON.parse(text);
+      } catch {
+        throw new CliError(`${what}, not plinth's JSON: ${hint}`, EXIT.network);
+      }
+    }
+  }
+  if (response.status < 500 && !response.headers.has(REQUEST_ID_HEADER)) {
+    throw new CliError(`${what}, without the ${REQUEST_ID_HEADER} every plinth answer carries: ${hint}`, EXIT.network);
   }
 }
 

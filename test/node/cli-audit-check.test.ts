@@ -3,7 +3,7 @@
 // cli-remote.test.ts, "audit check").
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { plinth, STAND_IN_HEADERS } from "./plinth-cli";
 
 type Answer = { status: number; body: Record<string, unknown> };
 
@@ -19,13 +19,15 @@ async function verifier(answer: (from: number, limit: number) => Answer) {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname !== "/api/v1/admin/audit/verify" || req.headers.authorization !== "Bearer plk_test_key") {
-      res.writeHead(404, { "content-type": "application/problem+json" }).end(JSON.stringify({ code: "not_found" }));
+      res
+        .writeHead(404, { "content-type": "application/problem+json", ...STAND_IN_HEADERS })
+        .end(JSON.stringify({ code: "not_found" }));
       return;
     }
     asked.push(url.search);
     const { status, body } = answer(Number(url.searchParams.get("from_seq")), Number(url.searchParams.get("limit")));
     const type = status === 200 ? "application/json" : "application/problem+json";
-    res.writeHead(status, { "content-type": type }).end(JSON.stringify(body));
+    res.writeHead(status, { "content-type": type, ...STAND_IN_HEADERS }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
   const address = server.address();

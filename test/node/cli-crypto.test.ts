@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { plinth, STAND_IN_HEADERS } from "./plinth-cli";
 
 const ROOT_KEY = "r".repeat(43);
 const KINDS = ["identity.totp", "webhooks.secret"];
@@ -57,7 +57,7 @@ const server = createServer(async (req, res) => {
   requests.push({ method: req.method ?? "", url: req.url ?? "", auth: req.headers.authorization, body });
   const url = new URL(req.url ?? "/", "http://x");
   const reply = (status: number, json: unknown) => {
-    res.writeHead(status, { "content-type": "application/json" });
+    res.writeHead(status, { "content-type": "application/json", ...STAND_IN_HEADERS });
     res.end(JSON.stringify(json));
   };
   if (req.headers.authorization !== `Bearer ${ROOT_KEY}`) {

@@ -1,13 +1,13 @@
 // What a platform operator meets before any request reaches a plinth: keys and URLs
 // the CLI refuses (without echoing a key), the hint when nothing listens at a local
 // URL, files it cannot write, and --help for every command, local ones included.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { jsonLines, plinth } from "./plinth-cli";
+import { jsonLines, plinth, STAND_IN_HEADERS } from "./plinth-cli";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "plinth-cli-operator-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -91,6 +91,56 @@ describe("--url and PLINTH_URL", () => {
   });
 });
 
+describe("a server that is no plinth but answers JSON", () => {
+  it("exit 3 naming what answered, never a create's empty key, an empty record or a document that is not plinth's", async () => {
+    // In the walk, --url pointed at another service's port: `keys create` exited 0, printing
+    // "key  -" and "the key is shown once: store it now"; `tenants get` a record of dashes;
+    // `openapi export` wrote that server's {"hello":"world"} as the OpenAPI document; and its
+    // HTML 404 was "404 http_404: Not Found", exit 1, as if plinth had refused. Every plinth
+    // answer carries X-Request-Id (src/kernel/http/request-id.ts); theirs did not.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      if (req.url?.startsWith("/api/v1/platform/tenants/")) {
+        res.writeHead(404, { "content-type": "text/html" });
+        res.end("<html>Not Found</html>");
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"hello":"world"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const url = `http://127.0.0.1:${address.port}`;
+    const out = path.join(scratch, "not-plinth-openapi.json");
+    const env = { PLATFORM_ROOT_KEY: "k".repeat(40), PLINTH_KEY: "plk_dev_0123456789abcdef" };
+    try {
+      const cases: [string[], number][] = [
+        [["keys", "create", "ci", "--scope", "blog.post.read", "--url", url], 200],
+        [["tenants", "create", "acme", "--url", url], 200],
+        [["keys", "list", "--url", url], 200],
+        [["openapi", "export", "--out", out, "--url", url], 200],
+        [["tenants", "get", "01M96QRHBZKB8A0WXKWNAAYTNA", "--url", url], 404],
+      ];
+      for (const [args, status] of cases) {
+        const run = await plinth(args, env);
+        const what = args.slice(0, 2).join(" ");
+        expect(run.status, `${what}: ${run.stderr}`).toBe(3);
+        expect(run.stdout, what).toBe("");
+        expect(run.stderr, what).toContain(`${url} answered ${status} with`);
+        expect(run.stderr, what).toContain("is a plinth there?");
+        expect(run.stderr, what).not.toContain("internal error");
+      }
+      expect(existsSync(out)).toBe(false);
+      const json = await plinth(["tenants", "get", "x", "--json", "--url", url], env);
+      expect(json.status).toBe(3);
+      expect(jsonLines(json.stderr)).toEqual([expect.objectContaining({ error: "network", exit_code: 3 })]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe("--json on stderr", () => {
   it("a failure that is not the API's refusal is a JSON line too, with its exit code's name", async () => {
     const url = await deadUrl();
@@ -145,7 +195,7 @@ describe("--json on stderr", () => {
     // A plinth answering `null` where the CLI reads an object: `crypto versions` reads `body.next`.
     const server = createHttpServer((req, res) => {
       req.resume();
-      res.writeHead(200, { "content-type": "application/json" });
+      res.writeHead(200, { "content-type": "application/json", ...STAND_IN_HEADERS });
       res.end("null");
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -256,7 +306,10 @@ describe("events replay's resume line", () => {
     const server = createHttpServer((req, res) => {
       const [status, body] = answers[Math.min(calls++, answers.length - 1)] ?? [500, {}];
       req.resume();
-      res.writeHead(status, { "content-type": status < 300 ? "application/json" : "application/problem+json" });
+      res.writeHead(status, {
+        "content-type": status < 300 ? "application/json" : "application/problem+json",
+        ...STAND_IN_HEADERS,
+      });
       res.end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -327,7 +380,7 @@ describe("a server failure on stderr", () => {
     // A 500 printed "500 internal: Internal server error" alone: the operator had nothing to look up.
     const server = createHttpServer((req, res) => {
       req.resume();
-      res.writeHead(500, { "content-type": "application/problem+json" });
+      res.writeHead(500, { "content-type": "application/problem+json", ...STAND_IN_HEADERS });
       res.end(JSON.stringify({ status: 500, code: "internal", detail: "Internal server error", request_id: "rq-42" }));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -352,7 +405,7 @@ describe("a problem's fields on stderr", () => {
     const detail = "a rebuild of audit:log would leave out 48 event types";
     const server = createHttpServer((req, res) => {
       req.resume();
-      res.writeHead(400, { "content-type": "application/problem+json" });
+      res.writeHead(400, { "content-type": "application/problem+json", ...STAND_IN_HEADERS });
       res.end(
         JSON.stringify({
           status: 400,

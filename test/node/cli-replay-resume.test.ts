@@ -3,7 +3,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { plinth } from "./plinth-cli";
+import { plinth, STAND_IN_HEADERS } from "./plinth-cli";
 
 const ROOT_KEY = "r".repeat(43);
 /** How the stand-in answers the next replay call. */
@@ -12,7 +12,7 @@ let answer: { status: number; body: unknown } = { status: 200, body: {} };
 const server = createServer((req, res) => {
   req.resume();
   req.on("end", () => {
-    res.writeHead(answer.status, { "content-type": "application/json" });
+    res.writeHead(answer.status, { "content-type": "application/json", ...STAND_IN_HEADERS });
     res.end(JSON.stringify(answer.body));
   });
 });

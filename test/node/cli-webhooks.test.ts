@@ -4,7 +4,7 @@
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Receiver, startReceiver } from "../../bench/lib/webhooks.mjs";
-import { plinth } from "./plinth-cli";
+import { plinth, STAND_IN_HEADERS } from "./plinth-cli";
 import { type Json, servedApi, until } from "./proxy/served-api";
 import { newTenantOf, servePlinthForFile } from "./support/served-plinth";
 
@@ -259,7 +259,7 @@ describe("plinth webhooks enable / disable", () => {
         }
         // The body is sent decoded: only the headers the command reads go with it.
         const answer: Record<string, string> = {};
-        for (const name of ["content-type", "etag"]) {
+        for (const name of ["content-type", "etag", "x-request-id"]) {
           const value = res2.headers.get(name);
           if (value !== null) answer[name] = value;
         }
@@ -297,7 +297,7 @@ async function scripted(pages: { requeued: number; remaining: number }[]) {
     });
     req.on("end", () => {
       bodies.push(JSON.parse(text || "{}"));
-      res.writeHead(200, { "content-type": "application/json" });
+      res.writeHead(200, { "content-type": "application/json", ...STAND_IN_HEADERS });
       res.end(JSON.stringify(pages[bodies.length - 1] ?? { requeued: 0, remaining: 0 }));
     });
   });

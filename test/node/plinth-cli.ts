@@ -58,6 +58,12 @@ export const jsonLines = (stderr: string): Record<string, unknown>[] =>
     });
 
 /**
+ * The header every plinth answer carries (its request id), which a stand-in plinth sends too:
+ * the CLI takes an answer without it for another server at the URL (exit 3).
+ */
+export const STAND_IN_HEADERS = { "x-request-id": "stand-in-plinth" } as const;
+
+/**
  * A stand-in plinth answering every request with `answer(path)` as JSON (200), on a port of the
  * system's choosing, for a file's tests of how the CLI prints an answer: started before the
  * file's tests and closed after them. `url()` is its origin once started.
@@ -65,7 +71,7 @@ export const jsonLines = (stderr: string): Record<string, unknown>[] =>
 export function jsonServing(answer: (path: string) => unknown): { url: () => string } {
   const server = createServer((req, res) => {
     req.resume();
-    res.writeHead(200, { "content-type": "application/json" });
+    res.writeHead(200, { "content-type": "application/json", ...STAND_IN_HEADERS });
     res.end(JSON.stringify(answer(req.url ?? "/")));
   });
   let url = "";
