@@ -368,7 +368,7 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     });
   });
 
-  it("refuses an unknown tenant, and a run without ENCRYPTION_KEYS, as problems", async () => {
+  it("refuses an unknown tenant, a cursor naming none, and a run without ENCRYPTION_KEYS, as problems", async () => {
     const rotated = platform(KEYS.rotated);
     const unknown = await reencrypt(rotated, { tenant_id: "no-such-tenant" });
     expect({ status: unknown.status, code: unknown.body.code }).toEqual({ status: 404, code: "not_found" });
@@ -378,6 +378,19 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     expect({ status: bySlug.status, detail: bySlug.body.detail }).toEqual({
       status: 404,
       detail: `no tenant has id "${named.slug}": that is the slug of tenant ${named.id}; tenant_id takes the id`,
+    });
+    // A cursor naming no tenant (mistyped, or another command's) is refused: it walked on from
+    // wherever it sorted, "done: 0 tenant(s)" for one past every id, exit 0, nothing re-sealed.
+    const cursor = await reencrypt(rotated, { after: "no-such-tenant" });
+    expect({ status: cursor.status, code: cursor.body.code, errors: cursor.body.errors }).toEqual({
+      status: 400,
+      code: "validation_failed",
+      errors: [{ path: "body.after", message: expect.stringContaining("no tenant no-such-tenant") }],
+    });
+    const versions = await rotated("/api/v1/platform/crypto/versions?after=no-such-tenant", { token: root });
+    expect({ status: versions.status, errors: versions.body.errors }).toEqual({
+      status: 400,
+      errors: [{ path: "query.after", message: expect.stringContaining("no tenant no-such-tenant") }],
     });
     const none = await reencrypt(platform(undefined), {});
     expect({ status: none.status, code: none.body.code }).toEqual({ status: 503, code: "unavailable" });

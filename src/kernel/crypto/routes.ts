@@ -106,11 +106,17 @@ const versions = op.get("/platform/crypto/versions", {
   },
 });
 
-/** The tenants a call covers: the one named, or a page of every tenant after `after`. */
+/**
+ * The tenants a call covers: the one named, or a page of every tenant after `after`. An `after`
+ * naming no tenant is refused (400 at `where`), as a rebuild's is: walked on from wherever it
+ * sorted, a mistyped cursor answered no tenants, `next` null, and `plinth crypto reencrypt` said
+ * "done" having re-sealed nothing. Deleting tenants still count, so a run can go on past one.
+ */
 async function tenantsOf(
   c: Context<AppEnv>,
   lookup: TenantLookup | undefined,
   query: { tenant_id?: string; after?: string; limit: number },
+  where: "body.after" | "query.after",
 ): Promise<{ ids: string[]; next: string | null }> {
   if (query.tenant_id !== undefined) {
     const tenant = lookup ? await lookup.byId(query.tenant_id, c) : null;
@@ -123,6 +129,10 @@ async function tenantsOf(
     return { ids: [tenant.id], next: null };
   }
   if (!lookup) return { ids: [], next: null };
+  if (query.after !== undefined && !(await lookup.byId(query.after, c))) {
+    const message = `no tenant ${query.after}: the cursor must be a \`next\` an answer named`;
+    throw new AppError("validation_failed", { detail: message, errors: [{ path: where, message }] });
+  }
   const ids = await lookup.ids(c.env, query.after, query.limit);
   return { ids, next: ids.length === query.limit ? (ids.at(-1) ?? null) : null };
 }
@@ -176,7 +186,7 @@ export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tena
       const keys = c.get("config").encryptionKeys;
       if (!keys) throw new AppError("unavailable", { detail: "ENCRYPTION_KEYS is not configured: nothing is sealed" });
       const current = parseMasterKeys(keys).current;
-      const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("json"));
+      const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("json"), "body.after");
       const runtime = runtimeOf(c);
       const tenants = [];
       for (const id of ids) tenants.push(await reencryptTenant(fields, id, runtime));
@@ -186,7 +196,7 @@ export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tena
     .openapi(versions, async (c) => {
       const keys = c.get("config").encryptionKeys;
       const masters = keys ? parseMasterKeys(keys) : null;
-      const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("query"));
+      const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("query"), "query.after");
       const runtime = runtimeOf(c);
       const configured = masters ? [...masters.keys.keys()] : [];
       const tenants = [];
