@@ -215,8 +215,8 @@ export function createPlatform(options: AppOptions): Platform {
   app.route("/", healthRoutes(checks));
   app.route("/", metricsRoutes());
   app.route("/api/v1", eventOperations({ modules, deciders, tenants }));
-  app.route("/api/v1", platformDeadLetterRoutes({ modules }));
-  app.route("/api/v1", mailRoutes);
+  app.route("/api/v1", platformDeadLetterRoutes({ modules, tenants }));
+  app.route("/api/v1", mailRoutes({ tenants }));
   app.route("/api/v1", jobOperations({ modules }));
   app.route("/api/v1", cryptoOperations({ modules, tenants }));
 

@@ -1,4 +1,7 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import type { TenantLookup } from "./types";
 
 /**
  * The 404 for a tenant id that no tenant has, on a platform route or operation. Operators
@@ -18,4 +21,19 @@ export async function unknownTenantId(
     ? `no tenant has id ${shown}: that is the slug of tenant ${found.id}; ${takes} takes the id`
     : `no tenant has id ${shown}`;
   return new AppError("not_found", { detail });
+}
+
+/**
+ * Refuses a platform route's `tenant_id` filter naming no tenant with {@link unknownTenantId}'s
+ * 404, as events replay does: a filter of nobody answered an empty page or "replayed 0", and an
+ * operator who gave the slug (`--tenant acme`) took that for "nothing waits". Deleting tenants
+ * pass (their letters are there until the erasure removes them). No lookup, no check.
+ */
+export async function refuseUnknownTenantFilter(
+  lookup: TenantLookup | undefined,
+  tenantId: string | undefined,
+  c: Context<AppEnv>,
+): Promise<void> {
+  if (tenantId === undefined || !lookup || (await lookup.byId(tenantId, c))) return;
+  throw await unknownTenantId(tenantId, (slug) => lookup.bySlug(slug, c), "tenant_id");
 }

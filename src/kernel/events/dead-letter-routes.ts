@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import type { TenantLookup } from "../auth/types";
+import { refuseUnknownTenantFilter } from "../auth/unknown-tenant";
 import type { ModuleDef } from "../modules/types";
 import { DeadLetterPageQuery, IdParam, jsonResponse, listOf, page } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
@@ -43,7 +45,10 @@ const list = op.get("/platform/events/dead-letters", {
   request: {
     query: DeadLetterPageQuery,
   },
-  responses: { 200: jsonResponse("a page of dead letters", listOf(PlatformDeadLetterSchema)) },
+  responses: {
+    200: jsonResponse("a page of dead letters", listOf(PlatformDeadLetterSchema)),
+    404: problem("`tenant_id` names no tenant (a slug is told its tenant's id)"),
+  },
 });
 
 const replay = op.post("/platform/events/dead-letters/{id}/replay", {
@@ -79,11 +84,16 @@ const dismiss = op.delete("/platform/events/dead-letters/{id}", {
  * the root key, where the tenant routes (`/admin/dead-letters`) need each tenant's own key;
  * and dismiss those nobody will replay.
  */
-export const platformDeadLetterRoutes = (platform: { modules: readonly ModuleDef[] }) => {
+export const platformDeadLetterRoutes = (platform: {
+  modules: readonly ModuleDef[];
+  /** Resolves `tenant_id`, so a filter naming no tenant is refused, not answered with an empty page. */
+  tenants?: TenantLookup;
+}) => {
   const applied = appliedLetters(platform.modules);
   return createRouter()
     .openapi(list, async (c) => {
       const { limit, cursor, tenant_id, pending } = c.req.valid("query");
+      await refuseUnknownTenantFilter(platform.tenants, tenant_id, c);
       const rows = await deadLetterStore(c.env.DB).listAll(limit + 1, {
         cursor,
         tenantId: tenant_id,

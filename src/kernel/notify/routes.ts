@@ -2,6 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { tenantOf } from "../auth/guards";
+import type { TenantLookup } from "../auth/types";
+import { refuseUnknownTenantFilter } from "../auth/unknown-tenant";
 import { devMailbox } from "../db/schema";
 import { AppError } from "../errors";
 import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } from "../openapi/blocks";
@@ -59,6 +61,7 @@ const MailDeadLetterSchema = z
   .openapi("MailDeadLetter");
 
 const op = operations(["platform"]);
+const UNKNOWN_TENANT = "`tenant_id` names no tenant (a slug is told its tenant's id)";
 
 const list = op.get("/platform/mail/dead-letters", {
   operationId: "listMailDeadLetters",
@@ -67,7 +70,10 @@ const list = op.get("/platform/mail/dead-letters", {
   request: {
     query: DeadLetterPageQuery,
   },
-  responses: { 200: jsonResponse("a page of mail dead letters", listOf(MailDeadLetterSchema)) },
+  responses: {
+    200: jsonResponse("a page of mail dead letters", listOf(MailDeadLetterSchema)),
+    404: problem(UNKNOWN_TENANT),
+  },
 });
 
 const replayOne = op.post("/platform/mail/dead-letters/{id}/replay", {
@@ -114,6 +120,7 @@ const replayPending = op.post("/platform/mail/replay-dead-letters", {
       "how many were re-queued; call again while `more` is true",
       z.object({ replayed: z.number().int(), more: z.boolean() }).openapi("MailReplay"),
     ),
+    404: problem(UNKNOWN_TENANT),
   },
 });
 
@@ -121,49 +128,53 @@ const replayPending = op.post("/platform/mail/replay-dead-letters", {
  * The kernel's mail operations, mounted under `/api/v1`: the development
  * mailbox (development on a loopback host, and tests) and the platform
  * operator's view of mail dead letters, with their replay and dismissal.
+ * `tenants` resolves a `tenant_id` filter, so one naming no tenant is refused.
  */
-export const mailRoutes = createRouter()
-  .openapi(mailbox, async (c) => {
-    if (!mailboxServes(c.get("config").environment, new URL(c.req.url))) {
-      throw new AppError("not_found", { detail: "no such route" });
-    }
-    const tenant = tenantOf(c);
-    const to = c.req.valid("query").to?.trim().toLowerCase();
-    const t = devMailbox;
-    const rows = await drizzle(c.env.DB)
-      .select()
-      .from(t)
-      .where(and(eq(t.tenantId, tenant.id), to ? eq(t.to, to) : undefined))
-      .orderBy(desc(t.createdAt), desc(t.id))
-      .limit(100);
-    // The mail holds live tokens (verification, reset, invitation links): no cache keeps a copy.
-    c.header("Cache-Control", "no-store");
-    return c.json(
-      { items: rows.map(({ tenantId: _, createdAt, ...mail }) => ({ ...mail, created_at: createdAt })) },
-      200,
-    );
-  })
-  .openapi(list, async (c) => {
-    const { limit, cursor, tenant_id, pending } = c.req.valid("query");
-    const rows = await mailDeadLetterStore(c.env.DB).list(limit + 1, {
-      cursor,
-      tenantId: tenant_id,
-      pending: pending === "true",
+export const mailRoutes = (platform: { tenants?: TenantLookup }) =>
+  createRouter()
+    .openapi(mailbox, async (c) => {
+      if (!mailboxServes(c.get("config").environment, new URL(c.req.url))) {
+        throw new AppError("not_found", { detail: "no such route" });
+      }
+      const tenant = tenantOf(c);
+      const to = c.req.valid("query").to?.trim().toLowerCase();
+      const t = devMailbox;
+      const rows = await drizzle(c.env.DB)
+        .select()
+        .from(t)
+        .where(and(eq(t.tenantId, tenant.id), to ? eq(t.to, to) : undefined))
+        .orderBy(desc(t.createdAt), desc(t.id))
+        .limit(100);
+      // The mail holds live tokens (verification, reset, invitation links): no cache keeps a copy.
+      c.header("Cache-Control", "no-store");
+      return c.json(
+        { items: rows.map(({ tenantId: _, createdAt, ...mail }) => ({ ...mail, created_at: createdAt })) },
+        200,
+      );
+    })
+    .openapi(list, async (c) => {
+      const { limit, cursor, tenant_id, pending } = c.req.valid("query");
+      await refuseUnknownTenantFilter(platform.tenants, tenant_id, c);
+      const rows = await mailDeadLetterStore(c.env.DB).list(limit + 1, {
+        cursor,
+        tenantId: tenant_id,
+        pending: pending === "true",
+      });
+      return c.json(
+        page(rows, limit, (d) => d.id),
+        200,
+      );
+    })
+    .openapi(replayOne, async (c) => {
+      await replayMailDeadLetter(c, c.req.valid("param").id);
+      return c.body(null, 202);
+    })
+    .openapi(dismiss, async (c) => {
+      await dismissMailDeadLetter(c, c.req.valid("param").id);
+      return c.body(null, 204);
+    })
+    .openapi(replayPending, async (c) => {
+      const { limit, tenant_id } = c.req.valid("json");
+      await refuseUnknownTenantFilter(platform.tenants, tenant_id, c);
+      return c.json(await replayPendingMail(c, limit, tenant_id), 200);
     });
-    return c.json(
-      page(rows, limit, (d) => d.id),
-      200,
-    );
-  })
-  .openapi(replayOne, async (c) => {
-    await replayMailDeadLetter(c, c.req.valid("param").id);
-    return c.body(null, 202);
-  })
-  .openapi(dismiss, async (c) => {
-    await dismissMailDeadLetter(c, c.req.valid("param").id);
-    return c.body(null, 204);
-  })
-  .openapi(replayPending, async (c) => {
-    const { limit, tenant_id } = c.req.valid("json");
-    return c.json(await replayPendingMail(c, limit, tenant_id), 200);
-  });
