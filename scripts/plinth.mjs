@@ -192,9 +192,24 @@ process.on("unhandledRejection", localBug);
 
 async function loadJwks(source) {
   if (/^https?:\/\//.test(source)) {
-    const res = await fetch(source);
+    let res;
+    try {
+      res = await fetch(source);
+    } catch (error) {
+      // fetch says only "fetch failed"; its cause says why (ECONNREFUSED: a wrong port, say).
+      throw new Error(`cannot reach ${source}: ${error?.cause?.code ?? error?.cause?.message ?? error.message}`);
+    }
     if (!res.ok) throw new Error(`GET ${source} answered ${res.status}`);
-    return res.json();
+    const text = await res.text();
+    try {
+      return JSON.parse(text);
+    } catch {
+      // JSON.parse would say "Unexpected token '<'": the page it got names the mistake better.
+      const type = (res.headers.get("content-type") ?? "").split(";")[0] || "no content type";
+      throw new Error(
+        `${source} answered ${res.status} with ${type}, not JSON: is it a plinth's /.well-known/jwks.json?`,
+      );
+    }
   }
   return JSON.parse(readFileSync(source, "utf8"));
 }

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { createPublicKey, sign as edSign, verify as edVerify, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -233,6 +234,28 @@ describe("plinth audit verify (CLI)", () => {
     const wrong = await cli("audit", "verify", intact, "--jwks", notJwks);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('cannot load the JWKS: not a JWKS: no "keys" array');
+
+    // A --jwks URL nothing answers at, or a page that is not JSON (a wrong port): the URL and
+    // why, not fetch's bare "fetch failed" or JSON.parse's "Unexpected token '<'".
+    const page = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/html" }).end("<html>not a key set</html>");
+    });
+    await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
+    const address = page.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const pageUrl = `http://127.0.0.1:${address.port}/.well-known/jwks.json`;
+    try {
+      const html = await cli("audit", "verify", intact, "--jwks", pageUrl);
+      expect(html.code).toBe(2);
+      expect(html.stderr).toContain(`cannot load the JWKS: ${pageUrl} answered 200 with text/html, not JSON`);
+    } finally {
+      await new Promise((resolve) => page.close(resolve));
+    }
+    // The port is free now: nothing listens there.
+    const dead = await cli("audit", "verify", intact, "--jwks", pageUrl);
+    expect(dead.code).toBe(2);
+    expect(dead.stderr).toContain(`cannot load the JWKS: cannot reach ${pageUrl}: ECONNREFUSED`);
 
     expect((await cli("audit", "verify")).code).toBe(2);
     expect((await cli("audit", "verify", join(dir, "missing.ndjson"))).code).toBe(2);
