@@ -47,7 +47,10 @@ export function printRecord(run, body, fields) {
   run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, fields));
 }
 
-/** Prints `text` as it is, or with --out writes it to that file and says so. */
+/**
+ * Prints `text` as it is, or with --out writes it to that file and says so: under --json as
+ * JSON (`{"wrote", "bytes"}`), since a script reading --json output parses stdout.
+ */
 export function writeOut(run, text) {
   if (run.values.out === undefined) return process.stdout.write(text);
   try {
@@ -55,7 +58,8 @@ export function writeOut(run, text) {
   } catch (error) {
     throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
   }
-  run.print(`wrote ${run.values.out}`);
+  if (run.values.json) run.print(JSON.stringify({ wrote: run.values.out, bytes: Buffer.byteLength(text) }));
+  else run.print(`wrote ${run.values.out}`);
 }
 
 export const platform = (run) => connect(run.url, platformKey(run.url), run.stderr.warn);

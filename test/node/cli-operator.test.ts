@@ -1,7 +1,7 @@
 // What a platform operator meets before any request reaches a plinth: keys and URLs
 // the CLI refuses (without echoing a key), the hint when nothing listens at a local
 // URL, files it cannot write, and --help for every command, local ones included.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -232,6 +232,16 @@ describe("openapi export --out", () => {
     const run = await plinth(["openapi", "export", "--local", "--out", out]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toBe(`plinth: cannot write --out ${out}: ENOENT`);
+  });
+
+  it("with --json, says what it wrote as JSON, so a script that parses stdout gets JSON", async () => {
+    // It printed "wrote <file>" under --json too: `plinth audit export --json --out f | jq` failed.
+    const out = path.join(scratch, "openapi-json.json");
+    const run = await plinth(["openapi", "export", "--local", "--out", out, "--json"]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ wrote: out, bytes: statSync(out).size });
+    const text = await plinth(["openapi", "export", "--local", "--out", out]);
+    expect(text.stdout).toBe(`wrote ${out}\n`);
   });
 });
 
