@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import createClient from "openapi-fetch";
 import { readDevVars } from "./dev-setup.mjs";
+import { displayWidth, padToWidth } from "./text-width.mjs";
 
 /** Exit codes scripts can rely on (README, `plinth --help`). */
 export const EXIT = Object.freeze({ ok: 0, api: 1, usage: 2, network: 3, auth: 4, internal: 5 });
@@ -270,8 +271,9 @@ function cell(value) {
  */
 export function table(rows, columns) {
   const lines = [columns.map(([h]) => h.toUpperCase()), ...rows.map((r) => columns.map(([, pick]) => cell(pick(r))))];
-  const widths = columns.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n");
+  // In terminal columns, not code units: a tenant named in Japanese or with an emoji lines up too.
+  const widths = columns.map((_, i) => Math.max(...lines.map((l) => displayWidth(l[i]))));
+  return lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : padToWidth(c, widths[i]))).join("  ")).join("\n");
 }
 
 /** One record as aligned `field  value` lines. */
