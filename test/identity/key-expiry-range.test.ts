@@ -31,3 +31,17 @@ describe("an API key's expiry at the end of the calendar", () => {
     expect(String(past.body.detail)).toContain("past");
   });
 });
+
+describe("an expires_at that is no date-time", () => {
+  it("says what it takes, with an example: a date alone was answered only 'Invalid ISO datetime'", async () => {
+    // `plinth keys create ci --scope blog.post.read --expires-at 2027-01-01` (a date, no time).
+    const t = await newTenant("key-expiry");
+    for (const value of ["2027-01-01", "tomorrow", "2027-01-01 00:00:00"]) {
+      const res = await create(t.adminKey, value);
+      expect(res.status, value).toBe(400);
+      expect(res.body.errors, value).toEqual([
+        { path: "body.expires_at", message: "must be an RFC 3339 date-time, e.g. 2027-01-01T00:00:00Z" },
+      ]);
+    }
+  });
+});

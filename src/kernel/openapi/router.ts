@@ -11,12 +11,20 @@ const TARGET_PREFIX: Record<string, string> = {
   cookie: "cookie",
 };
 
+/**
+ * zod's own message for a value that is no ISO date-time, and the one a client is given: it named
+ * neither the form nor an example, so `plinth keys create … --expires-at 2027-01-01` (a date
+ * alone) could not tell what was wanted. A schema's own message is left as it is.
+ */
+const ZOD_DATETIME_MESSAGE = "Invalid ISO datetime";
+const DATETIME_MESSAGE = "must be an RFC 3339 date-time, e.g. 2027-01-01T00:00:00Z";
+
 /** Turns zod issues into the contract's `errors` list: every bad field, once. */
 export function fieldErrors(target: string, error: z.ZodError): FieldError[] {
   const prefix = TARGET_PREFIX[target] ?? target;
   return error.issues.map((issue) => ({
     path: [prefix, ...issue.path.map(String)].join("."),
-    message: issue.message,
+    message: issue.message === ZOD_DATETIME_MESSAGE ? DATETIME_MESSAGE : issue.message,
   }));
 }
 
