@@ -94,7 +94,9 @@ describe("plinth --help", () => {
     expect(keys).toContain(
       "tenant commands (keys, dead-letters, webhooks, audit export, audit check) read $PLINTH_KEY",
     );
-    expect(run.stdout).toMatch(/Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL or no plinth answers there, 4 authentication/);
+    expect(run.stdout).toMatch(
+      /Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL or no plinth answers there, 4 authentication/,
+    );
   });
 
   it("modules list --help names what it prints, variables included", async () => {
