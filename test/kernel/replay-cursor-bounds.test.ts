@@ -58,3 +58,21 @@ describe("replay cursor positions past what the objects read", () => {
     expect(edge.body.records).toBe(0);
   });
 });
+
+describe("a replay of one tenant's events given another tenant's stream cursor", () => {
+  it("is refused at body.after, as a rebuild from state refuses another tenant's cursor, not done with nothing", async () => {
+    // `plinth events replay blog:blog.posts --tenant A --after <B's stream>` said "done" after 0
+    // events, exit 0: the walk went on from B's stream, inside no stream of A's.
+    const a = await newTenant("replay-other");
+    const b = await newTenant("replay-other");
+    const stream = await postStream(b);
+    for (const after of [stream, `1@${stream}`]) {
+      const res = await replay({ consumer: "blog:blog.posts", tenant_id: a.id, after });
+      expectAfterRefused(res);
+      expect(String(res.body.detail)).toContain("another tenant's");
+    }
+    // B's own cursor, with B named, still goes on.
+    const own = await replay({ consumer: "blog:blog.posts", tenant_id: b.id, after: `1@${stream}` });
+    expect(own.status, JSON.stringify(own.body)).toBe(200);
+  });
+});

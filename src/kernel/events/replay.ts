@@ -193,6 +193,12 @@ export async function replayPage(
   refusals(request.consumer, route, scope, request.rebuild);
   const types = scope.aggregateTypes;
   const cursor = request.after === undefined ? undefined : parseCursor(request.after);
+  // A stream begins with its tenant's id: walked on from another tenant's, a one-tenant replay
+  // visited none of its own and said done, as a rebuild from state refuses to.
+  if (cursor && request.tenantId !== undefined && !cursor.stream.startsWith(`${request.tenantId}/`)) {
+    const message = "the cursor is another tenant's stream: pass back the `next` of this tenant's replay";
+    throw new AppError("validation_failed", { detail: message, errors: [{ path: "body.after", message }] });
+  }
   const streams = types.length
     ? await catalogPage(readModels(runtime.env), {
         types,
