@@ -77,6 +77,16 @@ export async function forgetRevokedKeys(db: D1Database, keys: readonly { id: str
   await keyIndex(db).remove(keys.map((k) => k.hash));
 }
 
+/**
+ * After a role's permissions changed (an admin's PUT, or the `tenants/apply-grants` job adding a
+ * module's grant), this isolate forgets the tenant's cached users and keys (a key holds no more
+ * than its creator does): effective at once here, within 10 s elsewhere.
+ */
+export function forgetTenantPrincipals(tenantId: string): void {
+  userCache.deleteWhere((_, key) => key.startsWith(`${tenantId}/`));
+  evictTenantKeys(tenantId);
+}
+
 /** Forgets a user's cached principal (on deletion, role change, reset, logout). */
 export function evictUser(tenantId: string, userId: string): void {
   userCache.delete(`${tenantId}/${userId}`);

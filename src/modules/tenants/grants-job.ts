@@ -2,6 +2,7 @@ import { isoNow } from "../../kernel/clock";
 import { forEachTenant } from "../../kernel/jobs/each-tenant";
 import { roleGrants } from "../../kernel/modules/grants";
 import type { JobDef } from "../../kernel/modules/types";
+import { forgetTenantPrincipals } from "../identity/authenticators";
 import { directory } from "../identity/directory/contract";
 
 /**
@@ -28,7 +29,11 @@ export const applyGrants: JobDef = {
       const sync = await directory(env, id).applyGrants({ ctx, grants });
       added += sync.added.length;
       if (sync.baseline) baselined++;
-      if (sync.added.length > 0) log.info("module grants applied", { tenant_id: id, grants: sync.added });
+      if (sync.added.length > 0) {
+        // As after an admin's role change: this isolate's next request of a member sees the grant.
+        forgetTenantPrincipals(id);
+        log.info("module grants applied", { tenant_id: id, grants: sync.added });
+      }
     });
     log.info("module grants synced", { tenants: seen, added, baselined });
     if (failed > 0) throw new Error(`${failed} of ${seen} tenant directories failed to apply module grants`);

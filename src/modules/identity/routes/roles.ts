@@ -16,7 +16,7 @@ import {
 } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { evictTenantKeys, evictUser, userCache } from "../authenticators";
+import { evictTenantKeys, evictUser, forgetTenantPrincipals } from "../authenticators";
 import { directory } from "../directory/contract";
 import { describeUses, usesShown } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
@@ -133,15 +133,6 @@ const noRole = () => new AppError("not_found", { detail: "no such role" });
 const shown = <R extends { permissions: readonly string[] }>(c: Context<AppEnv>, role: R) =>
   flagRole(new Set(c.get("platform").permissions), role);
 
-/**
- * After any role change, this isolate forgets the tenant's cached principals, its keys too (a key
- * holds no more than its creator does): effective at once here, within 10 s elsewhere.
- */
-function forgetTenantUsers(tenantId: string): void {
-  userCache.deleteWhere((_, key) => key.startsWith(`${tenantId}/`));
-  evictTenantKeys(tenantId);
-}
-
 /** `/api/v1/admin/roles` and `/api/v1/admin/users/{id}/roles/{name}`. */
 export const roleRoutes = createRouter()
   .openapi(list, async (c) => {
@@ -196,7 +187,7 @@ export const roleRoutes = createRouter()
       if (result.error === "version_conflict") throw staleVersion("the role", result.current_version);
       throw noRole();
     }
-    forgetTenantUsers(tenant.id);
+    forgetTenantPrincipals(tenant.id);
     c.header("ETag", `"${result.value.version}"`);
     return c.json(shown(c, result.value), 200);
   })
