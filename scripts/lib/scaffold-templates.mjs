@@ -120,7 +120,8 @@ function decide(command: ${n.Type}Command, state: ${n.Type}State, ctx: DecideCon
     const { type: _type, ...fields } = command;
     return accept({ type: "${n.name}.${n.type}.created", data: { ...fields, created_at: ctx.now } });
   }
-  if (state.status === "none") return fail("not_found", "the ${n.type} does not exist");
+  // The wording of the routes' 404: one answer for an unknown id, read or commanded.
+  if (state.status === "none") return fail("not_found", "no such ${n.type}");
   // Renaming to the same name changes nothing: accepted, with no event and no new version.
   if (command.name === state.name) return accept();
   return accept({ type: "${n.name}.${n.type}.renamed", data: { name: command.name, renamed_at: ctx.now } });

@@ -146,6 +146,31 @@ describe("blog over HTTP", () => {
     expect(ids).toEqual([id]);
   });
 
+  it("says the same of an unknown post whether it is read or sent a command", async () => {
+    const t = await newTenant();
+    const deleted = (await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "A", content: "" } })).body;
+    const gone = `/api/v1/blog/posts/${String(deleted.id)}`;
+    expect((await call(gone, { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    for (const path of ["/api/v1/blog/posts/nope", gone]) {
+      for (const [method, suffix, body] of [
+        ["GET", "?consistency=strong", undefined],
+        ["PATCH", "", { title: "B" }],
+        ["POST", "/publish", undefined],
+        ["DELETE", "", undefined],
+      ] as const) {
+        const res = await call(`${path}${suffix}`, { method, token: t.adminKey, body });
+        expect(
+          { status: res.status, code: res.body.code, detail: res.body.detail },
+          `${method} ${path}${suffix}`,
+        ).toEqual({
+          status: 404,
+          code: "not_found",
+          detail: "no such post",
+        });
+      }
+    }
+  });
+
   it("validates bodies and If-Match, and 404s unknown and foreign posts", async () => {
     const a = await newTenant();
     const b = await newTenant();

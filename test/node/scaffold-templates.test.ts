@@ -132,6 +132,24 @@ describe("the scaffold's read model", () => {
   });
 });
 
+describe("the scaffold's unknown id", () => {
+  it("is answered in one wording, read or commanded, the blog's (no such post)", async () => {
+    const n = t.namesOf("orders", "order");
+    const read = t
+      .routes(n)
+      .match(/const notFound = \(\) => new AppError\("not_found", \{ detail: "([^"]*)" \}\)/)?.[1];
+    expect(read).toBe("no such order");
+    type Decide = (command: unknown, state: unknown, ctx: unknown) => { ok: boolean; error?: unknown };
+    const { orderDecider } = (await domainOf("orders", "order")) as unknown as Record<
+      string,
+      { decide: Decide; initialState: unknown }
+    >;
+    const ctx = { now: "2026-03-01T09:00:00.000Z", actor: { kind: "user", id: "u1" } };
+    const renamed = orderDecider?.decide({ type: "rename", name: "Ghost" }, orderDecider.initialState, ctx);
+    expect(renamed).toEqual({ ok: false, error: { code: "not_found", message: read } });
+  });
+});
+
 describe("scaffold templates' wording", () => {
   it("says 'an order' and 'a widget' in what /docs and the tests show", () => {
     const order = t.namesOf("orders", "order");

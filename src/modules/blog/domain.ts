@@ -91,7 +91,8 @@ const initialState: PostState = Object.freeze({
 });
 
 const fail = (code: BlogErrorCode, message: string) => reject(code, message);
-const notFound = () => fail("not_found", "the post does not exist");
+// The wording of the routes' 404 (routes.ts): one answer for an unknown post, read or commanded.
+const notFound = () => fail("not_found", "no such post");
 
 /**
  * Rules, in order: a deleted post rejects everything (`not_found`); `create`
