@@ -4417,6 +4417,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4455,6 +4457,7 @@ export interface operations {
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -4507,7 +4510,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the email is taken in this tenant */
+            /**
+             * @description the email is taken in this tenant
+             *
+             *     Also, from the platform:
+             *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored)
+             */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -4533,6 +4541,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -4588,6 +4607,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4619,6 +4640,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -4676,6 +4698,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -4691,6 +4724,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -4746,6 +4790,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4772,6 +4818,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -4826,6 +4873,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -4841,6 +4899,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -4896,6 +4965,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4920,6 +4991,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -4969,6 +5041,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -4984,6 +5067,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -5039,6 +5133,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5066,6 +5162,7 @@ export interface operations {
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -5115,6 +5212,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -5130,6 +5238,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -5185,6 +5304,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5213,6 +5334,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -5262,6 +5384,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -5277,6 +5410,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -5332,6 +5476,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5360,6 +5506,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -5409,6 +5556,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -5424,6 +5582,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -5479,6 +5648,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5508,6 +5679,7 @@ export interface operations {
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -5557,6 +5729,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -5572,6 +5755,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -9950,6 +10144,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -9981,6 +10177,7 @@ export interface operations {
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -10035,6 +10232,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -10050,6 +10258,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -12010,6 +12229,8 @@ export interface operations {
             query?: never;
             header?: {
                 "x-tenant"?: string;
+                /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422. Applies only when the request carries a credential all the same; without one the key is ignored */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -12044,6 +12265,7 @@ export interface operations {
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
             400: {
                 headers: {
@@ -12101,6 +12323,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) (only when the request carries a credential all the same; without one the key is ignored) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
             413: {
                 headers: {
@@ -12116,6 +12349,17 @@ export interface operations {
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this `Idempotency-Key` was used with another body (only when the request carries a credential all the same; without one the key is ignored) */
+            422: {
+                headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;

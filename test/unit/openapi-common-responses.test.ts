@@ -142,5 +142,18 @@ describe("traitsOf", () => {
     expect(platform.paths?.["/api/v1/platform/tenants"]?.post?.parameters).toEqual([
       expect.objectContaining({ name: "Idempotency-Key", in: "header" }),
     ]);
+    // A POST that needs no credential (login) still takes one, and then the key applies:
+    // documented, saying it applies only then.
+    const open: DocumentLike = withCommonResponses({
+      paths: { "/api/v1/auth/login": { post: { security: [], requestBody: body, responses: ok } } },
+    });
+    const login = open.paths?.["/api/v1/auth/login"]?.post;
+    expect(login?.parameters).toEqual([
+      expect.objectContaining({
+        name: "Idempotency-Key",
+        description: expect.stringMatching(/only when .*credential/),
+      }),
+    ]);
+    expect(JSON.stringify(login?.responses?.["422"])).toMatch(/idempotency_key_reused.*only when .*credential/);
   });
 });

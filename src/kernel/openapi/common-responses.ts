@@ -56,7 +56,11 @@ export interface OperationTraits {
   ifMatch: boolean;
   /** The `If-Match` header is declared required (`ifMatch(c, { required: true })`). */
   ifMatchRequired: boolean;
-  /** A POST of a tenant principal or the platform root key: `Idempotency-Key` applies (kernel/idempotency). */
+  /**
+   * A POST under `/api/v1`: `Idempotency-Key` applies whenever the request carries a credential
+   * (kernel/idempotency), whether the POST creates or not; on an operation that needs none
+   * (`secured` false: login, logout, ...) only when one is sent all the same.
+   */
   idempotent: boolean;
 }
 
@@ -98,11 +102,11 @@ export function traitsOf(path: string, op: OperationLike, doc: DocumentLike, met
     ifMatchRequired: params.some(
       (p) => p.in === "header" && p.name.toLowerCase() === "if-match" && p.required === true,
     ),
-    idempotent: method === "post" && api && security.some((r) => Object.keys(r).length > 0),
+    idempotent: method === "post" && api,
   };
 }
 
-/** The `Idempotency-Key` header every POST of a tenant principal or the platform root key accepts. */
+/** The `Idempotency-Key` header every POST with a credential (a tenant principal's, the platform root key's) accepts. */
 const IDEMPOTENCY_KEY = {
   name: "Idempotency-Key",
   in: "header",
@@ -111,6 +115,15 @@ const IDEMPOTENCY_KEY = {
     "Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422",
   schema: { type: "string", minLength: 1, maxLength: 255 },
 };
+
+/** What an operation that needs no credential adds: the key is scoped to a principal, so without one there is none. */
+const WITHOUT_CREDENTIAL = "only when the request carries a credential all the same; without one the key is ignored";
+
+/** The header as declared on an operation with these traits. */
+const idempotencyKey = (t: OperationTraits) =>
+  t.secured
+    ? IDEMPOTENCY_KEY
+    : { ...IDEMPOTENCY_KEY, description: `${IDEMPOTENCY_KEY.description}. Applies ${WITHOUT_CREDENTIAL}` };
 
 /** One reason a common problem is given: its `code` and when. */
 type Reason = readonly [code: string, when: string];
@@ -160,12 +173,13 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
   if (t.ifMatch) add(412, ["version_conflict", "`If-Match` does not name the current version"]);
   if (t.ifMatchRequired) add(428, ["precondition_required", "the write needs `If-Match` with the current version"]);
   if (t.idempotent) {
-    add(400, ["validation_failed", "`Idempotency-Key` is not 1–255 visible ASCII characters"]);
+    const only = t.secured ? "" : ` (${WITHOUT_CREDENTIAL})`;
+    add(400, ["validation_failed", `\`Idempotency-Key\` is not 1–255 visible ASCII characters${only}`]);
     add(409, [
       "conflict",
-      "a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)",
+      `a request with this \`Idempotency-Key\` is still running, or succeeded with a secret shown once (not replayed)${only}`,
     ]);
-    add(422, ["idempotency_key_reused", "this `Idempotency-Key` was used with another body"]);
+    add(422, ["idempotency_key_reused", `this \`Idempotency-Key\` was used with another body${only}`]);
   }
   if (t.takesBody) {
     add(413, ["payload_too_large", "the body is larger than the configured limit (1 MiB by default)"]);
@@ -303,7 +317,7 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
       for (const status of Object.keys(responses)) {
         responses[status] = withKernelHeaders(responses[status], status, traits, method);
       }
-      const parameters = traits.idempotent ? [...(op.parameters ?? []), IDEMPOTENCY_KEY] : op.parameters;
+      const parameters = traits.idempotent ? [...(op.parameters ?? []), idempotencyKey(traits)] : op.parameters;
       next[method] = { ...op, ...(parameters ? { parameters } : {}), responses };
     }
     paths[path] = next;
