@@ -80,10 +80,12 @@ describe("plinth_dead_letters_total", () => {
   it("counts a mail dead letter once when stored, though the operator dismisses it before the hourly report", async () => {
     // A kind of this test's own: its series moves only with this test's letters.
     const kind = `test.counted-${crypto.randomUUID().slice(0, 8)}`;
-    const mail = (n: number) => ({ id: `mail-counted-${n}-${kind}`, tenant_id: "t-mail", kind });
+    // A real tenant: the platform list refuses a tenant_id filter naming none (404).
+    const t = await newTenant("counted");
+    const mail = (n: number) => ({ id: `mail-counted-${n}-${kind}`, tenant_id: t.id, kind });
     const { ids } = await consume([mail(1), mail(2)], { queue: "plinth-mail-dlq", attempts: 31 });
     const root = { token: rootKey() };
-    const listed = await call("/api/v1/platform/mail/dead-letters?tenant_id=t-mail&limit=100", root);
+    const listed = await call(`/api/v1/platform/mail/dead-letters?tenant_id=${t.id}&limit=100`, root);
     const letters = (listed.body.items as { id: string; message_id: string }[]).filter((l) =>
       ids.includes(l.message_id),
     );
