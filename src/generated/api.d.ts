@@ -2576,7 +2576,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -2645,7 +2645,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -2738,7 +2738,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -2849,7 +2849,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -2985,7 +2985,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3106,7 +3106,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -3232,7 +3232,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3343,7 +3343,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -3479,7 +3479,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3598,7 +3598,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -3667,7 +3667,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -3846,7 +3846,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -4000,7 +4000,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -4069,7 +4069,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -4161,7 +4161,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyVersions"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -4455,7 +4455,7 @@ export interface operations {
              * @description invalid fields, or no tenant named
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -4537,7 +4537,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -4638,7 +4638,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -4720,7 +4720,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -4816,7 +4816,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -4895,7 +4895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -4989,7 +4989,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -5063,7 +5063,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -5160,7 +5160,7 @@ export interface operations {
              * @description bad, used or expired token
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -5234,7 +5234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -5332,7 +5332,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -5406,7 +5406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -5504,7 +5504,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -5578,7 +5578,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -5677,7 +5677,7 @@ export interface operations {
              * @description bad, used or expired token
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -5751,7 +5751,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -5849,7 +5849,7 @@ export interface operations {
              * @description the new password does not meet the policy
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -5926,7 +5926,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -6142,7 +6142,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -6218,7 +6218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -6303,7 +6303,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -6422,7 +6422,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -6541,7 +6541,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -6682,7 +6682,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -6749,7 +6749,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Patch": components["headers"]["Accept-Patch"];
@@ -6830,7 +6830,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -6947,7 +6947,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -7219,7 +7219,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -7339,7 +7339,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -7466,7 +7466,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -7736,7 +7736,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -7867,7 +7867,7 @@ export interface operations {
              * @description invalid fields or unknown permissions
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -7944,7 +7944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -8032,7 +8032,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -8151,7 +8151,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -8416,7 +8416,7 @@ export interface operations {
              * @description an unknown permission, named
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -8498,7 +8498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -8588,7 +8588,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -8725,7 +8725,7 @@ export interface operations {
              * @description an unknown permission the role does not hold already, named
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -8822,7 +8822,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -8901,7 +8901,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -9051,7 +9051,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -9174,7 +9174,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -9445,7 +9445,7 @@ export interface operations {
              * @description an invalid field (a mail link with its token outside the fragment among them), an unknown policy, a limit above the platform's maximum, or a tenant limit under 60 a minute, each named
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -9526,7 +9526,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Patch": components["headers"]["Accept-Patch"];
@@ -9608,7 +9608,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -9741,7 +9741,7 @@ export interface operations {
              * @description invalid fields, or a role that does not exist
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -9818,7 +9818,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -9911,7 +9911,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -10030,7 +10030,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -10175,7 +10175,7 @@ export interface operations {
              * @description the token is unknown, used, revoked or expired (invalid_token), or the password too weak
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -10254,7 +10254,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -10348,7 +10348,7 @@ export interface operations {
              * @description redirect_uri is not one the tenant allows, or the provider cannot be used
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -10494,7 +10494,7 @@ export interface operations {
              * @description unknown, used or expired state, or one whose provider the tenant replaced or deleted, even while the provider answered (sso_state_invalid: start again); a state begun in another browser (sso_browser_mismatch); the provider's error; an ID token that does not validate
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -10780,7 +10780,7 @@ export interface operations {
              * @description an invalid field, an issuer the outbound rules refuse, an unknown role, or no client secret
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -10861,7 +10861,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -11073,7 +11073,7 @@ export interface operations {
              * @description redirect_uri is not one the tenant allows, or the provider cannot be used
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -11155,7 +11155,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -11260,7 +11260,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -11330,7 +11330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -11409,7 +11409,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -11801,7 +11801,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -11866,7 +11866,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -11955,7 +11955,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -12032,7 +12032,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -12123,7 +12123,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -12263,7 +12263,7 @@ export interface operations {
              * @description the challenge of a single sign-on whose provider the tenant has replaced or deleted since (sso_state_invalid, as its callback now gets)
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters (only when the request carries a credential all the same; without one the key is ignored)
              */
@@ -12345,7 +12345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -12441,7 +12441,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -12558,7 +12558,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -12621,7 +12621,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -12710,7 +12710,7 @@ export interface operations {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -12819,7 +12819,7 @@ export interface operations {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -12941,7 +12941,7 @@ export interface operations {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -13008,7 +13008,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Patch": components["headers"]["Accept-Patch"];
@@ -13096,7 +13096,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -13165,7 +13165,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -13266,7 +13266,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -13346,7 +13346,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -13441,7 +13441,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -13583,7 +13583,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -13697,7 +13697,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -13814,7 +13814,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -13961,7 +13961,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -14088,7 +14088,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -14216,7 +14216,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -14293,7 +14293,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -14385,7 +14385,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -14509,7 +14509,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -14658,7 +14658,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -14741,7 +14741,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Patch": components["headers"]["Accept-Patch"];
@@ -14825,7 +14825,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -14998,7 +14998,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -15226,7 +15226,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -15357,7 +15357,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -15489,7 +15489,7 @@ export interface operations {
              * @description invalid fields, or a refused URL (`webhook_url_refused`)
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -15571,7 +15571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -15661,7 +15661,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -15785,7 +15785,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -15939,7 +15939,7 @@ export interface operations {
              * @description invalid fields, or a refused URL
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -16025,7 +16025,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Patch": components["headers"]["Accept-Patch"];
@@ -16105,7 +16105,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -16254,7 +16254,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -16410,7 +16410,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -16532,7 +16532,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -16659,7 +16659,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -16823,7 +16823,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -16907,7 +16907,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -17000,7 +17000,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -17117,7 +17117,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed */
+            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -17243,7 +17243,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -17317,7 +17317,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -17413,7 +17413,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
             400: {
@@ -17567,7 +17567,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -17717,7 +17717,7 @@ export interface operations {
              * @description a body shorter or longer than its Content-Length, a `Content-Digest` or `Repr-Digest` without sha-256, or a `digest_mismatch`
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -17816,7 +17816,7 @@ export interface operations {
              * @description a media type the platform does not store (`unsupported_media_type`)
              *
              *     Also, from the platform:
-             *     `unsupported_media_type`: the body's `Content-Type` is not one the operation declares
+             *     `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8
              */
             415: {
                 headers: {
@@ -17942,7 +17942,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -18072,7 +18072,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -18203,7 +18203,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              *     `validation_failed`: `Idempotency-Key` is not 1–255 visible ASCII characters
              */
@@ -18282,7 +18282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     "Accept-Post": components["headers"]["Accept-Post"];
@@ -18421,7 +18421,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -18679,7 +18679,7 @@ export interface operations {
              * @description a quota above the platform's
              *
              *     Also, from the platform:
-             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed
+             *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
              */
             400: {
@@ -18741,7 +18741,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares */
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
             415: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -41,6 +41,9 @@ describe("common problem responses: given an operation's traits, the kernel docu
     expect(description(400)).not.toContain("tenant_required");
     expect(description(403)).toContain("`forbidden`");
     expect(description(403)).not.toContain("tenant_mismatch");
+    // The JSON body's charset and bytes (kernel/http/json-charset.ts) are among the reasons.
+    expect(description(400)).toContain("not valid UTF-8");
+    expect(description(415)).toContain("charset other than UTF-8");
   });
 
   it("a tenant route with If-Match: tenant problems and 412, and 400 also for a missing tenant", () => {

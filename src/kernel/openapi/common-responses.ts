@@ -143,7 +143,7 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
   if (t.validatesInput) {
     add(400, [
       "validation_failed",
-      "a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed",
+      "a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8",
     ]);
   }
   if (t.tenantScoped) add(400, ["tenant_required", "no tenant is named by a credential, the subdomain or `X-Tenant`"]);
@@ -183,7 +183,10 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
   }
   if (t.takesBody) {
     add(413, ["payload_too_large", "the body is larger than the configured limit (1 MiB by default)"]);
-    add(415, ["unsupported_media_type", "the body's `Content-Type` is not one the operation declares"]);
+    add(415, [
+      "unsupported_media_type",
+      "the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8",
+    ]);
   }
   // The contract promises a rate limit on every /api/v1 route.
   if (t.api) add(429, ["rate_limited", "too many requests; `Retry-After` says after how many seconds to retry"]);
