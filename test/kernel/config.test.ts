@@ -198,6 +198,40 @@ describe("ENCRYPTION_KEYS", () => {
     expect(bad.issues.map((i) => i.variable)).toEqual(["ENCRYPTION_KEYS"]);
     expect(JSON.stringify(bad.issues)).not.toContain("s3cret");
   });
+
+  it("says what is wrong with it (a repeated version, which entry's key), never quoting a key", () => {
+    // An operator adding a version by hand saw the same "must be a JSON array of { version, key }
+    // with 32-byte base64url keys" for a repeated version as for a bad key: the log said nothing
+    // of which entry to fix, though the value was a JSON array of 32-byte keys.
+    const k1 = "A".repeat(42) + "E";
+    const k2 = "B".repeat(42) + "E";
+    const message = (value: string) => {
+      const result = parseConfig({ ...env, ENCRYPTION_KEYS: value });
+      expect(result.ok, value).toBe(false);
+      if (result.ok) return "";
+      expect(result.issues.map((i) => i.variable)).toEqual(["ENCRYPTION_KEYS"]);
+      const text = result.issues.map((i) => i.message).join("\n");
+      for (const key of [k1, k2, "tooshort-s3cret"]) expect(text).not.toContain(key);
+      return text;
+    };
+    const twice = message(
+      JSON.stringify([
+        { version: 1, key: k2 },
+        { version: 1, key: k1 },
+      ]),
+    );
+    expect(twice).toContain("version 1 is listed twice");
+    const short = message(
+      JSON.stringify([
+        { version: 2, key: "tooshort-s3cret" },
+        { version: 1, key: k1 },
+      ]),
+    );
+    expect(short).toContain("[0].key");
+    expect(short).toContain("32 bytes");
+    expect(message("[{version: 2}]")).toContain("not JSON");
+    expect(message("[]")).toContain("at least one version");
+  });
 });
 
 describe("OTEL_* (tracing)", () => {

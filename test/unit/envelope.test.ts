@@ -102,7 +102,7 @@ describe("envelope encryption", () => {
     } catch (error) {
       expect(String(error)).not.toContain("short-secret-value");
     }
-    expect(() => parseMasterKeys(JSON.stringify([v1, v1]))).toThrow(/unique/);
+    expect(() => parseMasterKeys(JSON.stringify([v1, v1]))).toThrow(/version 1 is listed twice/);
     expect(() => parseMasterKeys("[]")).toThrow();
   });
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { signingKeysProblem } from "../auth/signing-keys";
-import { parseMasterKeys } from "../crypto/envelope";
+import { masterKeysProblem } from "../crypto/envelope";
 import type { BindingKind, EnvNeeds } from "../modules/types";
 import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
 import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "../read-models/config";
@@ -122,16 +122,13 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,49}$/, "must be up to 50 comma-separated tenant ids")
     .optional(),
+  // Says which entry is wrong (a repeated version, a short key), never quoting the value.
   ENCRYPTION_KEYS: z
     .string()
-    .refine((v) => {
-      try {
-        parseMasterKeys(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, "must be a JSON array of { version, key } with 32-byte base64url keys, newest first")
+    .superRefine((secret, ctx) => {
+      const problem = masterKeysProblem(secret);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
     .optional(),
   ...TracingEnvSchema.shape,
   ...MailEnvSchema.shape,

@@ -27,9 +27,16 @@ const MasterKeysSchema = z
       key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url"),
     }),
   )
-  .min(1)
+  .min(1, "must hold at least one version (the current one)")
   .max(20)
-  .refine((keys) => new Set(keys.map((k) => k.version)).size === keys.length, "versions must be unique");
+  .superRefine((keys, ctx) => {
+    // Named, so an operator who added a version by hand knows which one to renumber.
+    const seen = new Set<number>();
+    for (const { version } of keys) {
+      if (seen.has(version)) ctx.addIssue({ code: "custom", message: `version ${version} is listed twice` });
+      seen.add(version);
+    }
+  });
 
 /** Parsed master keys. */
 export interface MasterKeys {
@@ -37,23 +44,35 @@ export interface MasterKeys {
   keys: Map<number, Uint8Array>;
 }
 
-/** Parses ENCRYPTION_KEYS; the error never contains key material. */
-export function parseMasterKeys(secret: string): MasterKeys {
+/**
+ * What is wrong with an ENCRYPTION_KEYS value (not JSON, which entry's version or key, a
+ * version listed twice), or undefined: the config check logs it, so it never quotes the
+ * value or a key.
+ */
+export function masterKeysProblem(secret: string): string | undefined {
   let json: unknown;
   try {
     json = JSON.parse(secret);
   } catch {
-    throw new Error("ENCRYPTION_KEYS is not JSON (expected [{ version, key }], newest first)");
+    return "is not JSON (expected [{ version, key }], newest first)";
   }
   const parsed = MasterKeysSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(
-      `ENCRYPTION_KEYS is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
-    );
-  }
-  const first = parsed.data[0];
+  if (parsed.success) return undefined;
+  const issues = parsed.error.issues.slice(0, 5).map((i) => {
+    const where = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+    return where === "" ? i.message : `${where} ${i.message}`;
+  });
+  return `is invalid: ${issues.join("; ")} (expected [{ version, key }], newest first, each key 32 random bytes in base64url)`;
+}
+
+/** Parses ENCRYPTION_KEYS; the error never contains key material. */
+export function parseMasterKeys(secret: string): MasterKeys {
+  const problem = masterKeysProblem(secret);
+  if (problem !== undefined) throw new Error(`ENCRYPTION_KEYS ${problem}`);
+  const data = MasterKeysSchema.parse(JSON.parse(secret));
+  const first = data[0];
   if (!first) throw new Error("ENCRYPTION_KEYS is empty");
-  return { current: first.version, keys: new Map(parsed.data.map((k) => [k.version, base64UrlDecode(k.key)])) };
+  return { current: first.version, keys: new Map(data.map((k) => [k.version, base64UrlDecode(k.key)])) };
 }
 
 /** Where tenant seeds live: `null` means the tenant's key material was destroyed. */
