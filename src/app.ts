@@ -18,6 +18,7 @@ import {
   objectCheck,
   queueCheck,
   sealedValuesCheck,
+  signingKeysCheck,
   wasmCheck,
 } from "./kernel/health/checks";
 import { KERNEL_OBJECTS } from "./kernel/health/contract";
@@ -197,6 +198,7 @@ export function createPlatform(options: AppOptions): Platform {
     mailCheck,
     wasmCheck((input) => hash.blake2b(input)),
     sealedValuesCheck,
+    signingKeysCheck,
     ...KERNEL_OBJECTS.map((o) => objectCheck(o.name, o.ping)),
     // Every object a module binds is pinged without a check of its own: one forgotten was a green /readyz.
     ...moduleObjectChecks(modules, options.object_classes ?? OBJECT_CLASSES),

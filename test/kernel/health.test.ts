@@ -39,6 +39,7 @@ describe("health", () => {
       "queue",
       "read_models",
       "sealed_values",
+      "signing_keys",
       "wasm",
     ]);
     for (const check of Object.values(body.checks)) {

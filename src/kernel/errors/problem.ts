@@ -1,4 +1,5 @@
 import { HTTPException } from "hono/http-exception";
+import { SigningKeysError } from "../auth/signing-keys";
 import { MissingKeyVersion } from "../crypto/envelope";
 import { isTenantErased } from "../durable/tombstone";
 import { AppError } from "./app-error";
@@ -148,6 +149,12 @@ export function normaliseError(error: unknown, method = "GET"): { error: AppErro
   if (error instanceof MissingKeyVersion) {
     // A deployment that dropped a key version its data still uses: the operator's to put back.
     const detail = `ENCRYPTION_KEYS lacks key version ${error.version}, which stored data is sealed with: put it back (docs/operations.md, "Rotating keys")`;
+    return { error: new AppError("config_invalid", { detail, cause: error }), expected: false };
+  }
+  if (error instanceof SigningKeysError) {
+    // A key set of the right shape whose pair does not load (x not d's): the config check
+    // cannot see it, so the first use reports it, as config_invalid names any bad variable.
+    const detail = "the server's configuration is invalid: JWT_SIGNING_KEYS";
     return { error: new AppError("config_invalid", { detail, cause: error }), expected: false };
   }
   if (missingTable(error) !== null) {

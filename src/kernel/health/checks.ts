@@ -1,3 +1,4 @@
+import { loadSigningKeys, SigningKeysError } from "../auth/signing-keys";
 import { missingVersionsSeen } from "../crypto/unseal-failures";
 import { realSleeper, type Sleeper } from "../resilience/sleep";
 import { absentTables, missingTablesProblem, tablesOfApplied } from "./migration-tables";
@@ -178,6 +179,25 @@ export function wasmCheck(blake2b: (input: Uint8Array) => Uint8Array): HealthChe
     },
   };
 }
+
+/**
+ * JWT_SIGNING_KEYS loads: each key a usable Ed25519 pair whose x is d's public key. The
+ * config check sees only the shape; a pair that does not load fails every login, refresh
+ * and token check, so the deployment is not ready. Loaded once per isolate (cached), so
+ * later probes cost a map lookup.
+ */
+export const signingKeysCheck: HealthCheck = {
+  name: "signing_keys",
+  async run(env) {
+    try {
+      await loadSigningKeys(env.JWT_SIGNING_KEYS);
+    } catch (error) {
+      // Its message names the key and the fault, never key material.
+      if (error instanceof SigningKeysError) throw new CheckFailed(error.message);
+      throw error;
+    }
+  },
+};
 
 /**
  * The ENCRYPTION_KEYS versions this isolate needed and lacked (values sealed under a
