@@ -178,5 +178,18 @@ describe("a value sealed under a key version ENCRYPTION_KEYS lacks", () => {
     });
     expect(await unsealFailures("not_authentic", "webhooks.secret", 35)).toBe(1);
     expect(await unsealFailures("unknown_key_version", "webhooks.secret", 35)).toBe(0);
+
+    // /readyz says it too, as it says a missing version: an operator who put a new key under
+    // the current version number saw /readyz ok, `crypto versions` content and `reencrypt`
+    // re-seal nothing, while two-factor sign-ins answered 500 and webhooks stopped.
+    const ready = await platform(POOL_KEYS)("/readyz");
+    expect(ready.status).toBe(200);
+    const check = (ready.body.checks as Record<string, { ok: boolean; warning?: string }>).sealed_values;
+    expect(check?.ok).toBe(true);
+    expect(check?.warning).toMatch(
+      /do not open under the key ENCRYPTION_KEYS gives version 35 .*1 webhooks\.secret under v35/,
+    );
+    expect(check?.warning).toContain("a new key takes a new version");
+    expect(check?.warning).not.toContain("s3");
   });
 });

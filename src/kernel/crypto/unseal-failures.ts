@@ -34,7 +34,11 @@ export class NotAuthentic extends Error {
   override name = "NotAuthentic";
 }
 
-/** A missing key version this isolate needed, by the kind of value sealed under it: what `/readyz` reports. */
+/**
+ * A key version this isolate could not open values with, by the kind of value sealed under
+ * it: missing from ENCRYPTION_KEYS, or (not authentic) listed with a key that does not open
+ * them. What `/readyz` reports.
+ */
 export interface MissingVersionSeen {
   version: number;
   kind: string;
@@ -45,7 +49,18 @@ export interface MissingVersionSeen {
 // isolates start with an empty record, so nothing here outlives the configuration it
 // describes. Bounded: versions and kinds are few.
 const missingSeen = new Map<string, MissingVersionSeen>();
+const notAuthenticSeen = new Map<string, MissingVersionSeen>();
 const MAX_REMEMBERED = 100;
+
+function remember(record: Map<string, MissingVersionSeen>, version: number, kind: string): void {
+  const key = `${version}\u0000${kind}`;
+  const seen = record.get(key);
+  if (seen) seen.failures++;
+  else if (record.size < MAX_REMEMBERED) record.set(key, { version, kind, failures: 1 });
+}
+
+const listed = (record: Map<string, MissingVersionSeen>): MissingVersionSeen[] =>
+  [...record.values()].map((s) => ({ ...s })).sort((a, b) => b.failures - a.failures);
 
 const log = createLogger("warn", { component: "crypto" });
 
@@ -60,15 +75,15 @@ export function noteUnsealFailure(tenantId: string, field: string, version: numb
   isolateRecorder.inc(METRICS.unsealFailures, [reason, kind, String(version)]);
   const fields = { reason, key_version: version, kind, field, tenant_id: tenantId };
   if (reason === "unknown_key_version") {
-    const key = `${version}\u0000${kind}`;
-    const seen = missingSeen.get(key);
-    if (seen) seen.failures++;
-    else if (missingSeen.size < MAX_REMEMBERED) missingSeen.set(key, { version, kind, failures: 1 });
+    remember(missingSeen, version, kind);
     log.error(
       `a sealed value cannot be opened: ENCRYPTION_KEYS lacks key version ${version}; put it back, then run plinth crypto reencrypt`,
       fields,
     );
   } else if (reason === "not_authentic") {
+    // Remembered for /readyz: a new key put under a listed version number looks like this,
+    // and nothing else (versions, reencrypt) can tell, as neither opens a current value.
+    remember(notAuthenticSeen, version, kind);
     log.error("a sealed value does not open under its key version (altered, or that version's key changed)", fields);
   } else {
     log.warn("a sealed value of a tenant whose key material was destroyed cannot be opened", fields);
@@ -77,5 +92,10 @@ export function noteUnsealFailure(tenantId: string, field: string, version: numb
 
 /** The key versions this isolate found missing since it started, most failures first. */
 export function missingVersionsSeen(): MissingVersionSeen[] {
-  return [...missingSeen.values()].map((s) => ({ ...s })).sort((a, b) => b.failures - a.failures);
+  return listed(missingSeen);
+}
+
+/** The listed key versions whose key refused values sealed under them, most failures first. */
+export function notAuthenticVersionsSeen(): MissingVersionSeen[] {
+  return listed(notAuthenticSeen);
 }

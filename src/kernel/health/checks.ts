@@ -1,5 +1,5 @@
 import { loadSigningKeys, SigningKeysError } from "../auth/signing-keys";
-import { missingVersionsSeen } from "../crypto/unseal-failures";
+import { type MissingVersionSeen, missingVersionsSeen, notAuthenticVersionsSeen } from "../crypto/unseal-failures";
 import { realSleeper, type Sleeper } from "../resilience/sleep";
 import { absentTables, missingTablesProblem, tablesOfApplied } from "./migration-tables";
 
@@ -201,7 +201,8 @@ export const signingKeysCheck: HealthCheck = {
 
 /**
  * The ENCRYPTION_KEYS versions this isolate needed and lacked (values sealed under a
- * version removed too early), reported as a warning: it reads what the envelope recorded
+ * version removed too early), or whose listed key refused values sealed under it (a new
+ * key put under an old version number), reported as a warning: it reads what the envelope recorded
  * when such a value failed to open, so it costs nothing. It does not fail readiness: every
  * isolate has the same keys, so taking one out of rotation helps nothing, and the platform
  * serves everything else (docs/operations.md, "Rotating keys"). Alert on
@@ -211,10 +212,22 @@ export const sealedValuesCheck: HealthCheck = {
   name: "sealed_values",
   run: async () => {},
   warning() {
-    const seen = missingVersionsSeen();
-    if (seen.length === 0) return null;
-    const versions = [...new Set(seen.map((s) => s.version))].sort((a, b) => a - b);
-    const what = seen.map((s) => `${s.failures} ${s.kind} under v${s.version}`).join(", ");
-    return `ENCRYPTION_KEYS lacks key version ${versions.join(", ")}, which stored values are sealed under (failed to open here: ${what}): put it back, then run plinth crypto reencrypt`;
+    const notes: string[] = [];
+    const missing = missingVersionsSeen();
+    if (missing.length > 0)
+      notes.push(
+        `ENCRYPTION_KEYS lacks key version ${versionsOf(missing)}, which stored values are sealed under (failed to open here: ${failuresOf(missing)}): put it back, then run plinth crypto reencrypt`,
+      );
+    const refused = notAuthenticVersionsSeen();
+    if (refused.length > 0)
+      notes.push(
+        `stored values do not open under the key ENCRYPTION_KEYS gives version ${versionsOf(refused)} (failed to open here: ${failuresOf(refused)}): if that version's key was changed, put its old key back (a new key takes a new version number); else the values were altered`,
+      );
+    return notes.length === 0 ? null : notes.join("; ");
   },
 };
+
+const versionsOf = (seen: readonly MissingVersionSeen[]) =>
+  [...new Set(seen.map((s) => s.version))].sort((a, b) => a - b).join(", ");
+const failuresOf = (seen: readonly MissingVersionSeen[]) =>
+  seen.map((s) => `${s.failures} ${s.kind} under v${s.version}`).join(", ");
