@@ -99,6 +99,10 @@ function verdicts(report, totals, tenant) {
   const lines = report.configured_versions.map((version) => {
     const n = totals[String(version)] ?? 0;
     if (version === report.current_version) return `v${version}: ${n} value(s), the current version`;
+    // Appended rather than prepended (a hand edit, or staged on purpose): only the first listed
+    // seals, so calling it removable, as a retired version, would mislead.
+    if (version > report.current_version && n === 0)
+      return `v${version}: 0 values: newer than the current v${report.current_version} but listed after it, so nothing seals under it yet (the first listed seals): to make it current, put it first`;
     // A tenant that could not be counted may hold values under any version: no verdict on a partial count.
     if (n === 0 && report.failed.length > 0) return `v${version}: 0 value(s) counted, but not every tenant was`;
     if (n === 0 && tenant !== undefined)

@@ -212,6 +212,20 @@ describe("plinth crypto", () => {
     expect(all.stdout).toContain("v1: 2 value(s) still sealed under it");
   });
 
+  it("says of a newer version listed after the current one that nothing seals under it yet", async () => {
+    // An operator who appended the new version (as jwt-keys --stage appends a key) was told
+    // "v3: 0 values: no ciphertext needs it, it can be removed", as of a retired version,
+    // while the old one went on sealing every new write.
+    state.configured = [2, 1, 3];
+    const run = await asOperator("versions");
+    state.configured = [2, 1];
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      "v3: 0 values: newer than the current v2 but listed after it, so nothing seals under it yet (the first listed seals): to make it current, put it first",
+    );
+    expect(run.stdout).not.toMatch(/v3: .*it can be removed/);
+  });
+
   it("names values sealed under a version ENCRYPTION_KEYS no longer has (removed too early)", async () => {
     state.v1.set("t1", 2);
     state.configured = [2];
