@@ -203,8 +203,8 @@ describe("ENCRYPTION_KEYS", () => {
     // An operator adding a version by hand saw the same "must be a JSON array of { version, key }
     // with 32-byte base64url keys" for a repeated version as for a bad key: the log said nothing
     // of which entry to fix, though the value was a JSON array of 32-byte keys.
-    const k1 = "A".repeat(42) + "E";
-    const k2 = "B".repeat(42) + "E";
+    const k1 = `${"A".repeat(42)}E`;
+    const k2 = `${"B".repeat(42)}E`;
     const message = (value: string) => {
       const result = parseConfig({ ...env, ENCRYPTION_KEYS: value });
       expect(result.ok, value).toBe(false);
