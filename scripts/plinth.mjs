@@ -29,6 +29,7 @@ import { stderrOf } from "./lib/cli-stderr.mjs";
 import { DB_MIGRATE_HELP, dbMigrateCommand } from "./lib/db-migrate.mjs";
 import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs";
 import { readDevVars } from "./lib/dev-setup.mjs";
+import { durationMs } from "./lib/duration.mjs";
 import { bin, root, runQuietly } from "./lib/env.mjs";
 import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
@@ -212,13 +213,6 @@ async function loadJwks(source) {
     }
   }
   return JSON.parse(readFileSync(source, "utf8"));
-}
-
-/** `30s`, `15m`, `24h`, `7d` in milliseconds; null for anything else (a bare number, zero, a week). */
-function durationMs(text) {
-  const match = /^([1-9][0-9]*)([smhd])$/.exec(text);
-  if (!match) return null;
-  return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]];
 }
 
 async function auditVerify(args) {

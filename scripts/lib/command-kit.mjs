@@ -62,5 +62,5 @@ export function writeOut(run, text) {
   else run.print(`wrote ${run.values.out}`);
 }
 
-export const platform = (run) => connect(run.url, platformKey(run.url), run.stderr.warn);
-export const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]), run.stderr.warn);
+export const platform = (run) => connect(run.url, platformKey(run.url), run.stderr.warn, run.bounds);
+export const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]), run.stderr.warn, run.bounds);

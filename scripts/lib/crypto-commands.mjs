@@ -128,6 +128,7 @@ export const cryptoCommands = [
     summary: "re-seal every value sealed under an older ENCRYPTION_KEYS version (safe to re-run)",
     auth: "platform",
     positionals: 0,
+    long: true,
     options: {
       ...tenantOption,
       after: { type: "string", arg: "<cursor>", help: "go on after this tenant (a run cut short prints it)" },
@@ -169,6 +170,7 @@ export const cryptoCommands = [
     summary: "how many stored ciphertexts each ENCRYPTION_KEYS version still seals, by field kind",
     auth: "platform",
     positionals: 0,
+    long: true,
     options: tenantOption,
     async run(run) {
       const client = platform(run);

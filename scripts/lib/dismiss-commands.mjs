@@ -36,7 +36,10 @@ export function dismissCommand({ name, summary, auth, path, replayCommand, lost 
       const [id = ""] = run.positionals;
       confirmDismissal(run, id, { replayCommand, lost });
       const key = auth === "platform" ? platformKey(run.url) : tenantKey(run.values["key-file"]);
-      await call(run.url, connect(run.url, key, run.stderr.warn).DELETE(path, { params: { path: { id } } }));
+      await call(
+        run.url,
+        connect(run.url, key, run.stderr.warn, run.bounds).DELETE(path, { params: { path: { id } } }),
+      );
       run.print(run.values.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
     },
   };

@@ -13,6 +13,7 @@ export const auditExport = {
   summary: "the tenant's whole audit chain as NDJSON with its signed checkpoint, for audit verify",
   auth: "tenant",
   positionals: 0,
+  long: true,
   options: {
     out: { type: "string", arg: "<file>", help: "write it to this file instead of printing it" },
   },
@@ -40,7 +41,7 @@ export const openapiExport = {
     } else {
       const doc = await call(
         run.url,
-        connect(run.url, undefined, run.stderr.warn).GET("/openapi.json", { parseAs: "text" }),
+        connect(run.url, undefined, run.stderr.warn, run.bounds).GET("/openapi.json", { parseAs: "text" }),
       );
       text = `${doc}`.endsWith("\n") ? `${doc}` : `${doc}\n`;
     }

@@ -44,6 +44,8 @@ export const jobCommands = [
     summary: "run a job now, wait for its run and print what it found (exit 1 when the run failed)",
     auth: "platform",
     positionals: 2,
+    // The request answers when the run ends.
+    long: true,
     async run(run) {
       const [module = "", job = ""] = run.positionals;
       const pending = platform(run).POST("/api/v1/platform/jobs/{module}/{job}/run", {

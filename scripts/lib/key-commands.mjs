@@ -32,6 +32,7 @@ export const keyCommands = [
     summary: "create an API key of the tenant (its secret printed once)",
     auth: "tenant",
     positionals: 1,
+    inBody: true,
     options: {
       scope: {
         type: "string",

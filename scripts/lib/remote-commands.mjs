@@ -8,10 +8,20 @@ import { auditCheck } from "./audit-check-command.mjs";
 import { stderrOf } from "./cli-stderr.mjs";
 import { cryptoCommands } from "./crypto-commands.mjs";
 import { deadLetterCommands } from "./dead-letter-commands.mjs";
+import { durationMs } from "./duration.mjs";
 import { auditExport, openapiExport } from "./export-commands.mjs";
 import { jobCommands } from "./job-commands.mjs";
 import { keyCommands } from "./key-commands.mjs";
-import { CliError, EXIT, rootKeyHint, urlOf } from "./remote.mjs";
+import {
+  CliError,
+  DEFAULT_TIMEOUT,
+  EXIT,
+  isPathSegment,
+  LONG_TIMEOUT,
+  notSegmentMessage,
+  rootKeyHint,
+  urlOf,
+} from "./remote.mjs";
 import { auditRebuild, eventsReplay } from "./replay-commands.mjs";
 import { tenantCommands } from "./tenant-commands.mjs";
 import { webhookCommands } from "./webhook-commands.mjs";
@@ -19,10 +29,13 @@ import { webhookCommands } from "./webhook-commands.mjs";
 /**
  * @typedef {{ type: "string" | "boolean", multiple?: boolean, short?: string }} Option
  * @typedef {{ values: Record<string, any>, positionals: string[], url: string,
- *   print: (line: string) => void, stderr: import("./cli-stderr.mjs").Stderr }} Run
+ *   print: (line: string) => void, stderr: import("./cli-stderr.mjs").Stderr,
+ *   bounds: Parameters<typeof import("./remote.mjs").connect>[3] }} Run
  * @typedef {{ name: string, args: string, summary: string, auth: "platform" | "tenant" | "either" | "none",
  *   positionals: number, options?: Record<string, Option & { help: string, arg?: string }>,
- *   run: (run: Run) => Promise<void> }} Command
+ *   long?: boolean, inBody?: boolean, run: (run: Run) => Promise<void> }} Command
+ *   `long`: one of its requests does a run's worth of work, so each may take LONG_TIMEOUT.
+ *   `inBody`: its positional arguments go in the request's body, not its path (a new tenant's slug).
  */
 
 /** @type {Command[]} */
@@ -40,12 +53,38 @@ export const commands = [
   openapiExport,
 ];
 
-/** `--url` and `--json`, which every remote command takes. */
-const common = {
+/** `--url`, `--timeout` and `--json`, which every remote command takes. */
+const commonOf = (command) => ({
   url: { type: "string", arg: "<url>", help: "the plinth (default $PLINTH_URL, else http://127.0.0.1:8787)" },
+  timeout: {
+    type: "string",
+    arg: "<duration>",
+    help: `give up on a request not answered within this (30s, 5m, 1h; default ${timeoutOf(command)}): exit 3`,
+  },
   json: { type: "boolean", help: "print the API's JSON instead of a table" },
   help: { type: "boolean", short: "h", help: "this help" },
-};
+});
+
+/** A command's default bound on each of its requests. */
+const timeoutOf = (command) => (command.long ? LONG_TIMEOUT : DEFAULT_TIMEOUT);
+
+/** The `<name>` of each positional argument, as the command's usage spells them. */
+const positionalNames = (command) => command.args.split(/ \[| --/)[0].match(/<[^>]+>/g) ?? [];
+
+/**
+ * What names the argument that held `value` (`<tenant-id>`, `--tenant`), for a refused path
+ * segment: the positional arguments and string options that hold it, else undefined.
+ */
+function argumentOfIn(command, values, positionals) {
+  const names = positionalNames(command);
+  return (/** @type {string} */ value) => {
+    const held = [
+      ...positionals.map((p, i) => [names[i] ?? `argument ${i + 1}`, p]),
+      ...Object.entries(values).map(([name, v]) => [`--${name}`, v]),
+    ].filter(([, v]) => v === value);
+    return held.length > 0 ? held.map(([name]) => name).join(" or ") : undefined;
+  };
+}
 const keyFile = {
   "key-file": { type: "string", arg: "<path>", help: "read the tenant's API key from this file (else $PLINTH_KEY)" },
 };
@@ -54,7 +93,7 @@ const keyFile = {
 const optionsOf = (command) => ({
   ...command.options,
   ...(command.auth === "tenant" || command.auth === "either" ? keyFile : {}),
-  ...common,
+  ...commonOf(command),
 });
 
 /** The --help text of one command. */
@@ -72,7 +111,7 @@ export function helpOf(command) {
     none: "Key: none.",
   }[command.auth];
   return [
-    `usage: plinth ${command.name}${command.args ? ` ${command.args}` : ""} [--url <url>] [--json]`,
+    `usage: plinth ${command.name}${command.args ? ` ${command.args}` : ""} [--url <url>] [--timeout <duration>] [--json]`,
     "",
     `${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.`,
     "",
@@ -117,9 +156,22 @@ export async function runCommand(command, args, { print = console.log, error = c
     stderr.usage(`${command.name} takes ${count}`, usageLine);
     return EXIT.usage;
   }
+  // Checked before any request: `keys revoke ..` lists the keys before it revokes one.
+  const argumentOf = argumentOfIn(command, parsed.values, parsed.positionals);
+  const notSegment = command.inBody ? undefined : parsed.positionals.find((p) => !isPathSegment(p));
+  if (notSegment !== undefined) {
+    stderr.usage(notSegmentMessage(`${argumentOf(notSegment)}`, notSegment), usageLine);
+    return EXIT.usage;
+  }
   try {
     const url = urlOf(parsed.values.url);
-    await command.run({ values: parsed.values, positionals: parsed.positionals, url, print, stderr });
+    const spelled = parsed.values.timeout ?? timeoutOf(command);
+    const ms = durationMs(spelled);
+    if (ms === null) throw new CliError(`--timeout ${spelled}: not a duration like 30s, 5m or 1h`, EXIT.usage);
+    const timeout = { ms, spelled, flag: parsed.values.timeout !== undefined };
+    const bounds = { timeout, argumentOf };
+    const { values, positionals } = parsed;
+    await command.run({ values, positionals, url, print, stderr, bounds });
     return EXIT.ok;
   } catch (e) {
     // A bug, not a refusal the CLI expects: under --json still one JSON line, never a stack trace.

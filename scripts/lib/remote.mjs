@@ -5,7 +5,7 @@
 // platform commands read PLATFORM_ROOT_KEY (or .dev.vars for a local plinth),
 // tenant-admin commands read PLINTH_KEY or the file named by --key-file.
 import { readFileSync } from "node:fs";
-import createClient from "openapi-fetch";
+import createClient, { defaultPathSerializer } from "openapi-fetch";
 import { readDevVars } from "./dev-setup.mjs";
 import { displayWidth, padToWidth } from "./text-width.mjs";
 
@@ -178,6 +178,75 @@ async function refuseNotPlinth(url, response, parseAs) {
 }
 
 /**
+ * How long one request of a remote command may take, its answer's body included: what a plinth
+ * answers in milliseconds, with room for a slow link. Without a bound, a server that took the
+ * connection and never answered held the command for Node's 300 s, with no word of why.
+ */
+export const DEFAULT_TIMEOUT = "1m";
+
+/**
+ * The bound of a command whose one request does a run's worth of work: `jobs run` waits for the
+ * job's run, a replay, rebuild or reencrypt page and an `audit check` step each go through
+ * thousands of records, an `audit export` returns the whole chain.
+ */
+export const LONG_TIMEOUT = "15m";
+
+/** The statuses whose answer has no body (a Response refuses one). */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * A fetch that gives up on a request after `timeout`, the answer's body read included (a server
+ * can send its headers and then nothing): exit 3 (nothing answered), naming the URL and the bound.
+ *
+ * @param {string} url
+ * @param {{ ms: number, spelled: string, flag: boolean }} timeout
+ * @returns {typeof fetch}
+ */
+function boundedFetch(url, timeout) {
+  return async (request, init) => {
+    const signal = AbortSignal.timeout(timeout.ms);
+    try {
+      const response = await fetch(request, { ...init, signal });
+      const body = NO_BODY.has(response.status) ? null : await response.arrayBuffer();
+      return new Response(body, response);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      const which = timeout.flag
+        ? `--timeout ${timeout.spelled}`
+        : `the default; --timeout <duration>, e.g. 5m, waits longer`;
+      throw new CliError(`no answer from ${url} within ${timeout.spelled} (${which})`, EXIT.network);
+    }
+  };
+}
+
+/** Whether `value` can be one path segment: "" is none, and URL parsing takes "." and ".." for folders. */
+export const isPathSegment = (/** @type {string} */ value) => value !== "" && value !== "." && value !== "..";
+
+/** The usage error of `value`, no path segment, given as `what` (`<tenant-id>`, `--tenant`). */
+export const notSegmentMessage = (/** @type {string} */ what, /** @type {string} */ value) =>
+  `${what} is ${value === "" ? "empty" : `"${value}"`}: name one (it goes in the URL's path, where "", "." and ".." address another resource)`;
+
+/**
+ * openapi-fetch's path serializer (each value through encodeURIComponent), refusing a value
+ * that is no path segment: `tenants get ..` asked for GET /api/v1/platform/ (".." climbs a
+ * folder once the URL is parsed) and `tenants get ""` for /tenants/, and printed the API's
+ * "no route" as if plinth had refused the tenant. A usage error naming the argument instead;
+ * `argumentOf` names it (a command's `<tenant-id>`, `--tenant`), else the path's parameter.
+ *
+ * @param {((value: string) => string | undefined) | undefined} argumentOf
+ * @returns {typeof defaultPathSerializer}
+ */
+function segmentsOnly(argumentOf) {
+  return (pathname, params) => {
+    for (const [name, value] of Object.entries(params ?? {})) {
+      if (!pathname.includes(`{${name}}`) || isPathSegment(String(value))) continue;
+      throw new CliError(notSegmentMessage(argumentOf?.(String(value)) ?? `{${name}}`, String(value)), EXIT.usage);
+    }
+    return defaultPathSerializer(pathname, params);
+  };
+}
+
+/**
  * The typed client of plinth's API at `url`, authenticated with `key`. An answer that says
  * the key is one being rotated out hands {@link deprecatedCredentialWarning} to `warn`, once
  * (a command's stderr, which prints it as a line or, under --json, as JSON).
@@ -185,13 +254,21 @@ async function refuseNotPlinth(url, response, parseAs) {
  * @param {string} url
  * @param {string} [key]
  * @param {(warning: import("./cli-stderr.mjs").Warning) => void} [warn]
+ * @param {{ timeout?: { ms: number, spelled: string, flag: boolean },
+ *   argumentOf?: (value: string) => string | undefined }} [bounds] each request's timeout (none
+ *   without it: the bench's replays), and the command's argument a path segment came from
  * @returns {import("openapi-fetch").Client<import("../../src/generated/api").paths>}
  */
-export function connect(url, key, warn = warnOnStderr) {
+export function connect(url, key, warn = warnOnStderr, { timeout, argumentOf } = {}) {
   /** @type {Record<string, string>} */
   const headers = { "user-agent": "plinth-cli" };
   if (key) headers.authorization = `Bearer ${key}`;
-  const client = createClient({ baseUrl: url, headers });
+  const client = createClient({
+    baseUrl: url,
+    headers,
+    pathSerializer: segmentsOnly(argumentOf),
+    ...(timeout ? { fetch: boundedFetch(url, timeout) } : {}),
+  });
   client.use({
     async onResponse({ response, options }) {
       await refuseNotPlinth(url, response, options.parseAs);

@@ -35,6 +35,8 @@ export const eventsReplay = {
   summary: "replay the writers' events to one subscription, page by page, with progress",
   auth: "platform",
   positionals: 1,
+  inBody: true,
+  long: true,
   options: {
     tenant: { type: "string", arg: "<id>", help: "only this tenant's streams" },
     rebuild: {
@@ -66,6 +68,7 @@ export const auditRebuild = {
     "copy the tenants' audit chains into the read model (audit_entries) where rows are missing or differ, page by page, with progress",
   auth: "platform",
   positionals: 0,
+  long: true,
   options: {
     tenant: { type: "string", arg: "<id>", help: "only this tenant (default: every tenant, suspended ones too)" },
     limit: { type: "string", arg: "<n>", help: "tenants per call, 1 to 500 (default 50)" },

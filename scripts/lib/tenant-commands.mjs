@@ -13,6 +13,7 @@ export const tenantCommands = [
     summary: "create a tenant and its first admin API key (printed once)",
     auth: "platform",
     positionals: 1,
+    inBody: true,
     options: {
       name: { type: "string", arg: "<name>", help: "the tenant's display name (default: the slug)" },
       plan: { type: "string", arg: "<plan>", help: "its plan (default free)" },
