@@ -4,7 +4,7 @@
 // parameters does the whole chain in one, making one object request per 10,000 entries: past the
 // plan's subrequest limit (50 on Workers Free, ~450,000 entries) only steps can. `audit verify`
 // checks an export offline instead, trusting nothing the server says.
-import { tenant } from "./command-kit.mjs";
+import { asJson, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 
 /** Entries one step recomputes at most: the API's own bound (AUDIT_VERIFY_MAX). */
@@ -93,7 +93,7 @@ export const auditCheck = {
           steps,
           seconds: Math.round((Date.now() - started) / 100) / 10,
         };
-        if (run.values.json) run.print(JSON.stringify(summary, null, 2));
+        if (run.values.json) run.print(asJson(summary));
         else {
           run.print(
             entries === 0

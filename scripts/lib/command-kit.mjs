@@ -35,16 +35,24 @@ export function deadLetterQuery(values) {
   return query;
 }
 
+/**
+ * A value as --json prints it on stdout: indented, as the API's own answers print, so every
+ * command's output reads (and diffs) alike; `keys revoke`, `tenants reset-limits` and
+ * `webhooks redeliver-failed` printed one compact line before. (stderr's lines stay compact:
+ * a script parses each line.)
+ */
+export const asJson = (/** @type {unknown} */ value) => JSON.stringify(value, null, 2);
+
 /** Prints a list page as a table (with the next cursor) or as the API's JSON. */
 export function printPage(run, body, columns) {
-  if (run.values.json) return run.print(JSON.stringify(body, null, 2));
+  if (run.values.json) return run.print(asJson(body));
   run.print(body.items.length === 0 ? "(none)" : table(body.items, columns));
   if (body.next_cursor) run.print(`more: --cursor ${body.next_cursor}`);
 }
 
 /** Prints one object as `field value` lines or as the API's JSON. */
 export function printRecord(run, body, fields) {
-  run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, fields));
+  run.print(run.values.json ? asJson(body) : record(body, fields));
 }
 
 /**
@@ -58,7 +66,7 @@ export function writeOut(run, text) {
   } catch (error) {
     throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
   }
-  if (run.values.json) run.print(JSON.stringify({ wrote: run.values.out, bytes: Buffer.byteLength(text) }));
+  if (run.values.json) run.print(asJson({ wrote: run.values.out, bytes: Buffer.byteLength(text) }));
   else run.print(`wrote ${run.values.out}`);
 }
 

@@ -1,7 +1,7 @@
 // `plinth crypto reencrypt` and `plinth crypto versions`: retiring an ENCRYPTION_KEYS
 // version (docs/operations.md, "Rotating keys"). Both page through the tenants the
 // API visits a page at a time, and add up what each page says.
-import { platform } from "./command-kit.mjs";
+import { asJson, platform } from "./command-kit.mjs";
 import { CliError, call, EXIT, table } from "./remote.mjs";
 
 const tenantOption = { tenant: { type: "string", arg: "<id>", help: "only this tenant (default: every tenant)" } };
@@ -156,7 +156,7 @@ export const cryptoCommands = [
         raced: tenants.reduce((n, t) => n + t.raced, 0),
         failed: tenants.filter((t) => t.error !== null).map((t) => ({ tenant_id: t.tenant_id, error: t.error })),
       };
-      if (quiet) run.print(JSON.stringify(total, null, 2));
+      if (quiet) run.print(asJson(total));
       else {
         run.print(summary(total));
         if (total.raced > 0) run.print(`${total.raced} value(s) changed meanwhile and were left: run it again`);
@@ -188,7 +188,7 @@ export const cryptoCommands = [
         counts,
         failed: tenants.filter((t) => t.error !== null).map((t) => ({ tenant_id: t.tenant_id, error: t.error })),
       };
-      if (run.values.json) run.print(JSON.stringify(report, null, 2));
+      if (run.values.json) run.print(asJson(report));
       else {
         const versions = [...new Set(Object.values(counts).flatMap((byVersion) => Object.keys(byVersion)))].sort(
           (a, b) => Number(b) - Number(a),

@@ -2,6 +2,7 @@
 // and mail (root key): list, replay, dismiss.
 
 import {
+  asJson,
   deadLetterOptions,
   deadLetterQuery,
   pageOptions,
@@ -28,7 +29,7 @@ function replayOne({ name, summary, auth, path }) {
       const [id = ""] = run.positionals;
       const client = auth === "tenant" ? tenant(run) : platform(run);
       await call(run.url, client.POST(path, { params: { path: { id } } }));
-      run.print(run.values.json ? JSON.stringify({ replayed: id }) : `replayed ${id}`);
+      run.print(run.values.json ? asJson({ replayed: id }) : `replayed ${id}`);
     },
   };
 }
@@ -168,7 +169,7 @@ export const deadLetterCommands = [
         replayed += body.replayed;
         if (!body.more || body.replayed === 0) break;
       }
-      run.print(run.values.json ? JSON.stringify({ replayed }, null, 2) : `replayed ${replayed}`);
+      run.print(run.values.json ? asJson({ replayed }) : `replayed ${replayed}`);
     },
   },
   dismissCommand({

@@ -1,6 +1,7 @@
 // The `… dismiss <id> --yes` commands of every kind of dead letter (a tenant's events,
 // the platform's events, the platform's mail): each deletes one letter for good, so each
 // asks nothing of the API without --yes and points at the replay instead.
+import { asJson } from "./command-kit.mjs";
 import { CliError, call, connect, EXIT, platformKey, tenantKey } from "./remote.mjs";
 
 /** The --yes of a dismissal: without it nothing is asked of the API, since a dismissed letter is gone for good. */
@@ -40,7 +41,7 @@ export function dismissCommand({ name, summary, auth, path, replayCommand, lost 
         run.url,
         connect(run.url, key, run.stderr.warn, run.bounds).DELETE(path, { params: { path: { id } } }),
       );
-      run.print(run.values.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
+      run.print(run.values.json ? asJson({ dismissed: id }) : `dismissed ${id}`);
     },
   };
 }

@@ -1,6 +1,6 @@
 // The platform's job commands (root key): every registered job with its schedule and last
 // run, and running one now to print what it found.
-import { platform, printRecord } from "./command-kit.mjs";
+import { asJson, platform, printRecord } from "./command-kit.mjs";
 import { CliError, call, EXIT, record, table } from "./remote.mjs";
 
 /** The widest a RESULT cell gets: a glance at the summary (`jobs run` or --json print it whole). */
@@ -23,7 +23,7 @@ export const jobCommands = [
     positionals: 0,
     async run(run) {
       const body = await call(run.url, platform(run).GET("/api/v1/platform/jobs"));
-      if (run.values.json) return run.print(JSON.stringify(body, null, 2));
+      if (run.values.json) return run.print(asJson(body));
       run.print(
         table(body.items, [
           ["job", (j) => `${j.module}/${j.job}`],

@@ -1,6 +1,6 @@
 // The API key commands of a tenant admin (tenant key): creating a key (its secret printed
 // once), listing the live ones or showing one, and revoking one with every key it created.
-import { pageOptions, pageQuery, printPage, printRecord, tenant } from "./command-kit.mjs";
+import { asJson, pageOptions, pageQuery, printPage, printRecord, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 
 /**
@@ -135,7 +135,7 @@ export const keyCommands = [
       }
       await call(run.url, client.DELETE("/api/v1/admin/api-keys/{id}", { params: { path: { id } } }));
       if (live === null) {
-        if (run.values.json) return run.print(JSON.stringify({ revoked: id, with: null }));
+        if (run.values.json) return run.print(asJson({ revoked: id, with: null }));
         return run.print(`revoked ${id}, with every key it created (this key may not list them: admin.keys.read)`);
       }
       const gone = new Set([id]);
@@ -149,7 +149,7 @@ export const keyCommands = [
       }
       const cascaded = live.filter((k) => k.id !== id && gone.has(k.id));
       // --json says what was done, as JSON.
-      if (run.values.json) return run.print(JSON.stringify({ revoked: id, with: cascaded.map((k) => k.id) }));
+      if (run.values.json) return run.print(asJson({ revoked: id, with: cascaded.map((k) => k.id) }));
       run.print(`revoked ${id}`);
       if (cascaded.length > 0)
         run.print(

@@ -1,6 +1,6 @@
 // The replay commands (root key), page by page with progress through replay.mjs: the
 // writers' events to one subscription, and the audit chains into their read model.
-import { platform } from "./command-kit.mjs";
+import { asJson, platform } from "./command-kit.mjs";
 import { replay, replayBudget } from "./replay.mjs";
 
 /**
@@ -25,7 +25,7 @@ async function replayRun(run, consumer, rebuild, { limit, maxEvents }) {
     print: run.values.json ? () => {} : run.print,
     warn: (line, warning) => run.stderr.warn(warning, line),
   });
-  if (run.values.json) run.print(JSON.stringify(total, null, 2));
+  if (run.values.json) run.print(asJson(total));
 }
 
 /** @type {import("./remote-commands.mjs").Command} */

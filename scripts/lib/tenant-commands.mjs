@@ -1,7 +1,7 @@
 // The tenant commands of the platform operator (root key): creating, listing, changing,
 // suspending and resuming tenants, clearing their own rate limits and recovering their admin
 // key (reading and offboarding one: tenant-offboarding.mjs).
-import { pageOptions, pageQuery, platform, printPage, printRecord } from "./command-kit.mjs";
+import { asJson, pageOptions, pageQuery, platform, printPage, printRecord } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 import { offboardingCommands, TENANT_FIELDS } from "./tenant-offboarding.mjs";
 
@@ -121,9 +121,7 @@ export const tenantCommands = [
         platform(run).DELETE("/api/v1/platform/tenants/{id}/rate-limits", { params: { path: { id } } }),
       );
       // The API answers 204 with nothing: --json says what was done, as JSON.
-      run.print(
-        run.values.json ? JSON.stringify({ rate_limits_cleared: id }) : `cleared the rate limits of tenant ${id}`,
-      );
+      run.print(run.values.json ? asJson({ rate_limits_cleared: id }) : `cleared the rate limits of tenant ${id}`);
     },
   },
   {

@@ -1,6 +1,6 @@
 // `plinth tenants get` and `plinth tenants delete`: reading one tenant (a deletion's
 // progress among it) and offboarding one (docs/operations.md, "Offboarding a tenant").
-import { platform } from "./command-kit.mjs";
+import { asJson, platform } from "./command-kit.mjs";
 import { CliError, call, EXIT, record } from "./remote.mjs";
 
 /**
@@ -29,8 +29,7 @@ const DESTROYS = [
   "its audit log and its rows in every read model",
 ];
 
-const printTenant = (run, body) =>
-  run.print(run.values.json ? JSON.stringify(body, null, 2) : record(body, TENANT_FIELDS));
+const printTenant = (run, body) => run.print(run.values.json ? asJson(body) : record(body, TENANT_FIELDS));
 
 /** @type {import("./remote-commands.mjs").Command[]} */
 export const offboardingCommands = [

@@ -3,7 +3,7 @@
 // (docs/operations.md, "Webhook deliveries given up"), and enabling or disabling an endpoint.
 // With --tenant <id> an operator runs the same (but disable) with the platform root key,
 // through /api/v1/platform/tenants/<id>/webhooks: no key of the tenant is needed.
-import { pageOptions, pageQuery, platform, printPage, tenant } from "./command-kit.mjs";
+import { asJson, pageOptions, pageQuery, platform, printPage, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
 
 /** RFC 3339 with an offset, as the route's `since` takes it: refused here before any request. */
@@ -91,7 +91,7 @@ async function enableAsPlatform(run, id) {
   const { client, base, path } = routesOf(run);
   const before = await listed(run, id);
   const written = await call(run.url, client.POST(`${base}/{id}/enable`, { params: { path: { ...path, id } } }));
-  if (run.values.json) return run.print(JSON.stringify(written, null, 2));
+  if (run.values.json) return run.print(asJson(written));
   if (before?.enabled && before.version === written.version) return run.print(`${id} is already enabled`);
   for (const line of TOLD.enable(id, run.values.tenant)) run.print(line);
 }
@@ -131,7 +131,7 @@ function toggle(verb) {
         }),
       );
       if (read.enabled === enabled) {
-        if (run.values.json) return run.print(JSON.stringify(read, null, 2));
+        if (run.values.json) return run.print(asJson(read));
         return run.print(`${id} is already ${verb}d`);
       }
       const written = await call(
@@ -145,7 +145,7 @@ function toggle(verb) {
           error.message += `\nthe endpoint changed since it was read (version ${read.version}): look at it again (plinth webhooks endpoints) before running the command again`;
         throw error;
       });
-      if (run.values.json) return run.print(JSON.stringify(written, null, 2));
+      if (run.values.json) return run.print(asJson(written));
       for (const line of TOLD[verb](id)) run.print(line);
     },
   };
@@ -244,7 +244,7 @@ export const webhookCommands = [
           run.print(`requeued ${page.requeued}, ${page.remaining} remaining`);
         if (page.remaining === 0 || page.requeued === 0) break;
       }
-      if (run.values.json) run.print(JSON.stringify({ endpoint_id: id, requeued, remaining }));
+      if (run.values.json) run.print(asJson({ endpoint_id: id, requeued, remaining }));
       else
         run.print(
           requeued === 0 && remaining === 0
