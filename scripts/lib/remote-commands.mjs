@@ -65,6 +65,9 @@ const commonOf = (command) => ({
   help: { type: "boolean", short: "h", help: "this help" },
 });
 
+/** The longest --timeout: a day, far past any request a plinth serves. */
+const MAX_TIMEOUT_MS = 86_400_000;
+
 /** A command's default bound on each of its requests. */
 const timeoutOf = (command) => (command.long ? LONG_TIMEOUT : DEFAULT_TIMEOUT);
 
@@ -124,7 +127,7 @@ export function helpOf(command) {
 }
 
 export const EXIT_HELP =
-  "Exit: 0 ok, 1 the API refused (4xx) or failed (5xx), 2 usage, 3 cannot reach the URL or no plinth answers there, 4 authentication refused (401/403), 5 a bug in plinth (PLINTH_DEBUG=1: with --json, its stack too).";
+  "Exit: 0 ok, 1 the API refused (4xx) or failed (5xx), 2 usage, 3 cannot reach the URL, no answer within --timeout, or no plinth answers there, 4 authentication refused (401/403), 5 a bug in plinth (PLINTH_DEBUG=1: with --json, its stack too).";
 
 /** The command named by `group sub`, if remote. */
 export const findCommand = (group, sub) => commands.find((c) => c.name === `${group} ${sub}`);
@@ -168,6 +171,8 @@ export async function runCommand(command, args, { print = console.log, error = c
     const spelled = parsed.values.timeout ?? timeoutOf(command);
     const ms = durationMs(spelled);
     if (ms === null) throw new CliError(`--timeout ${spelled}: not a duration like 30s, 5m or 1h`, EXIT.usage);
+    // Node's timers hold 24.8 days at most, and fire at once past that (30d waited 1 ms).
+    if (ms > MAX_TIMEOUT_MS) throw new CliError(`--timeout ${spelled}: at most 24h`, EXIT.usage);
     const timeout = { ms, spelled, flag: parsed.values.timeout !== undefined };
     const bounds = { timeout, argumentOf };
     const { values, positionals } = parsed;

@@ -95,7 +95,7 @@ describe("plinth --help", () => {
       "tenant commands (keys, dead-letters, webhooks, audit export, audit check) read $PLINTH_KEY",
     );
     expect(run.stdout).toMatch(
-      /Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL or no plinth answers there, 4 authentication/,
+      /Exit: 0 ok, 1 .* 2 usage, 3 cannot reach the URL, no answer within --timeout, or no plinth answers there, 4 authentication/,
     );
   });
 

@@ -50,11 +50,17 @@ describe("a server that takes the request and never answers", () => {
     const bad = await plinth(["tenants", "list", "--url", "http://127.0.0.1:1", "--timeout", "1000"], ROOT);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--timeout 1000: not a duration like 30s, 5m or 1h");
+    // Past Node's timer range a bound fired at once: 30d gave up after 1 ms.
+    const long = await plinth(["tenants", "list", "--url", "http://127.0.0.1:1", "--timeout", "30d"], ROOT);
+    expect(long.status).toBe(2);
+    expect(long.stderr).toContain("--timeout 30d: at most 24h");
     const list = await plinth(["tenants", "list", "--help"]);
     expect(list.stdout).toContain("default 1m");
     // `jobs run` waits for the job's run in one request: a longer bound.
     const jobs = await plinth(["jobs", "run", "--help"]);
     expect(jobs.stdout).toContain("default 15m");
+    // The exit codes every help lists name it under 3.
+    expect(jobs.stdout).toContain("3 cannot reach the URL, no answer within --timeout, or no plinth answers there");
   });
 });
 
