@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `plinth` CLI.
-//   plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]
+//   plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>] [--timeout <duration>]
 //     Verifies an audit export offline: recomputes the hash chain (RFC 8785 JCS
 //     + SHA-256), checks the closing checkpoint against the chain and, with
 //     --jwks, its Ed25519 signature. Exit 0 intact (an empty log's export too: its
@@ -39,7 +39,7 @@ import { namesOf } from "./lib/scaffold-templates.mjs";
 
 const LOCAL = [
   [
-    "audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]",
+    "audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>] [--timeout <duration>]",
     "verify an audit export offline",
   ],
   ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
@@ -55,7 +55,7 @@ const LOCAL = [
 /** Each local command's --help (db migrate has its own, DB_MIGRATE_HELP). */
 const LOCAL_HELP = {
   "audit verify": [
-    "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]",
+    "usage: plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>] [--timeout <duration>]",
     "",
     "Verifies an audit export (GET /api/v1/admin/audit/export) offline: recomputes the hash",
     "chain and checks the closing checkpoint against it and, with --jwks, its Ed25519 signature.",
@@ -68,6 +68,8 @@ const LOCAL_HELP = {
     "                        this (30s, 15m, 24h, 7d) exits 1, stale: demand a fresh one. A version 1",
     '                        checkpoint (no "v": 2, stored before versions) exits 1, unverifiable:',
     "                        its signature does not cover its time",
+    "  --timeout <duration>  how long a --jwks URL has to answer, body included (default 30s, at",
+    "                        most 24h); past it, exit 2 naming the URL",
     "  --help, -h            this help",
     "",
     'Every checkpoint signed now is version 2 ("v": 2): its signature covers its signed_at, and the',
@@ -191,17 +193,34 @@ function localBug(error) {
 process.on("uncaughtException", localBug);
 process.on("unhandledRejection", localBug);
 
-async function loadJwks(source) {
+/** How long `audit verify` waits for a --jwks URL to answer, body included, unless --timeout says. */
+const JWKS_TIMEOUT_MS = 30_000;
+
+/**
+ * The JWKS at `source` (a URL or a file). A URL gets `timeout.ms` to answer, its body included:
+ * a server that takes the connection and never answers (or stalls mid-body) would otherwise hold
+ * the command for Node's 300 s, and an auditor's script with it.
+ */
+async function loadJwks(source, timeout) {
   if (/^https?:\/\//.test(source)) {
+    const signal = AbortSignal.timeout(timeout.ms);
+    const late = () => new Error(`no answer from ${source} within ${timeout.spelled} (--timeout)`);
     let res;
+    let text;
     try {
-      res = await fetch(source);
+      res = await fetch(source, { signal });
     } catch (error) {
+      if (signal.aborted) throw late();
       // fetch says only "fetch failed"; its cause says why (ECONNREFUSED: a wrong port, say).
       throw new Error(`cannot reach ${source}: ${error?.cause?.code ?? error?.cause?.message ?? error.message}`);
     }
     if (!res.ok) throw new Error(`GET ${source} answered ${res.status}`);
-    const text = await res.text();
+    try {
+      text = await res.text();
+    } catch (error) {
+      if (signal.aborted) throw late();
+      throw error;
+    }
     try {
       return JSON.parse(text);
     } catch {
@@ -220,6 +239,7 @@ async function auditVerify(args) {
   let jwksSource = null;
   let tenant = null;
   let maxAge = null;
+  let timeout = { spelled: "30s", ms: JWKS_TIMEOUT_MS };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--max-age") {
@@ -229,6 +249,13 @@ async function auditVerify(args) {
         ms:
           durationMs(spelled) ?? usage(`--max-age ${spelled}: not a duration like 30s, 15m, 24h or 7d`, "audit verify"),
       };
+    } else if (arg === "--timeout") {
+      const spelled = args[++i] ?? usage("--timeout needs a duration (e.g. 10s, 1m)", "audit verify");
+      const ms = durationMs(spelled);
+      if (ms === null) usage(`--timeout ${spelled}: not a duration like 30s, 15m, 24h or 7d`, "audit verify");
+      // Node fires a timer of more than ~24.8 days at once; a day is more than any JWKS needs.
+      if (ms > 86_400_000) usage(`--timeout ${spelled}: at most 24h`, "audit verify");
+      timeout = { spelled, ms };
     } else if (arg === "--jwks") {
       jwksSource = args[++i] ?? usage("--jwks needs a URL or a file", "audit verify");
     } else if (arg === "--tenant") {
@@ -262,7 +289,7 @@ async function auditVerify(args) {
   let keys = null;
   if (jwksSource !== null) {
     try {
-      keys = await importJwks(await loadJwks(jwksSource));
+      keys = await importJwks(await loadJwks(jwksSource, timeout));
     } catch (error) {
       usage(`cannot load the JWKS: ${error.message}`, "audit verify");
     }

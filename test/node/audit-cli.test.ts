@@ -257,6 +257,34 @@ describe("plinth audit verify (CLI)", () => {
     expect(dead.code).toBe(2);
     expect(dead.stderr).toContain(`cannot load the JWKS: cannot reach ${pageUrl}: ECONNREFUSED`);
 
+    // A --jwks URL that takes the connection and never answers, or sends its headers and then
+    // nothing: named after --timeout, not held for Node's 300 s.
+    const silent = createServer(() => undefined);
+    const stalled = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"keys": [');
+    });
+    const urlOf = async (server: typeof page) => {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const bound = server.address();
+      if (bound === null || typeof bound === "string") throw new Error("no port");
+      return `http://127.0.0.1:${bound.port}/.well-known/jwks.json`;
+    };
+    try {
+      for (const url of [await urlOf(silent), await urlOf(stalled)]) {
+        const late = await cli("audit", "verify", intact, "--jwks", url, "--timeout", "1s");
+        expect(late.code, url).toBe(2);
+        expect(late.stderr).toContain(`cannot load the JWKS: no answer from ${url} within 1s (--timeout)`);
+      }
+    } finally {
+      silent.closeAllConnections();
+      stalled.closeAllConnections();
+      await Promise.all([silent, stalled].map((s) => new Promise((resolve) => s.close(resolve))));
+    }
+    expect((await cli("audit", "verify", intact, "--jwks", pageUrl, "--timeout", "soon")).code).toBe(2);
+    expect((await cli("audit", "verify", intact, "--jwks", pageUrl, "--timeout", "2d")).code).toBe(2);
+
     expect((await cli("audit", "verify")).code).toBe(2);
     expect((await cli("audit", "verify", join(dir, "missing.ndjson"))).code).toBe(2);
     expect((await cli("nope")).code).toBe(2);
