@@ -187,7 +187,7 @@ describe("--json on stderr", () => {
     expect(line).toMatchObject({ error: "usage", exit_code: 2, detail: "unknown command nosuch" });
     expect(line?.commands).toContain("plinth keys revoke <id>");
     expect(line?.commands).toContain(
-      "plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>]",
+      "plinth audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>] [--timeout <duration>]",
     );
   });
 
