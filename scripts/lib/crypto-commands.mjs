@@ -36,6 +36,32 @@ function failures(tenants) {
 }
 
 /**
+ * `[version, n]` of each version values are sealed under that ENCRYPTION_KEYS no longer
+ * lists, newest first: nothing opens those values until the version is put back.
+ */
+function unlistedVersions(report, totals) {
+  return Object.entries(totals)
+    .filter(([version, n]) => n > 0 && !report.configured_versions.includes(Number(version)))
+    .sort(([a], [b]) => Number(b) - Number(a));
+}
+
+/**
+ * Exit 1 when some value is sealed under an unlisted version: a script that checks with
+ * `crypto versions` before removing a version reads the exit code, and a 0 there said
+ * everything counted was readable.
+ */
+function unreadable(unlisted) {
+  if (unlisted.length === 0) return;
+  const lines = unlisted.map(([version, n]) => `  v${version}: ${n} value(s)`);
+  const message = [
+    "values are sealed under version(s) ENCRYPTION_KEYS no longer lists, so nothing opens them:",
+    ...lines,
+    "put each version back in ENCRYPTION_KEYS, then run plinth crypto reencrypt",
+  ].join("\n");
+  throw new CliError(message, EXIT.api, undefined, { unlisted_versions: Object.fromEntries(unlisted) });
+}
+
+/**
  * The last stdout line of a reencrypt pass: `done` only when every tenant was re-sealed, since an
  * operator who reads "done" retires the old version.
  */
@@ -110,10 +136,7 @@ function verdicts(report, totals, tenant) {
     if (n === 0) return `v${version}: 0 values: no ciphertext needs it, it can be removed from ENCRYPTION_KEYS`;
     return `v${version}: ${n} value(s) still sealed under it: run plinth crypto reencrypt first`;
   });
-  const missing = Object.entries(totals)
-    .filter(([version, n]) => n > 0 && !report.configured_versions.includes(Number(version)))
-    .sort(([a], [b]) => Number(b) - Number(a));
-  for (const [version, n] of missing)
+  for (const [version, n] of unlistedVersions(report, totals))
     lines.push(
       `v${version}: ${n} value(s) sealed under it, but ENCRYPTION_KEYS lacks it: nothing can open them until it is put back (then run plinth crypto reencrypt)`,
     );
@@ -188,6 +211,9 @@ export const cryptoCommands = [
         counts,
         failed: tenants.filter((t) => t.error !== null).map((t) => ({ tenant_id: t.tenant_id, error: t.error })),
       };
+      const byVersion = {};
+      for (const counted of Object.values(counts)) addCounts(byVersion, { all: counted });
+      const totals = byVersion.all ?? {};
       if (run.values.json) run.print(asJson(report));
       else {
         const versions = [...new Set(Object.values(counts).flatMap((byVersion) => Object.keys(byVersion)))].sort(
@@ -197,11 +223,10 @@ export const cryptoCommands = [
         run.print(
           table(rows, [["field kind", (r) => r.kind], ...versions.map((v) => [`v${v}`, (r) => r.byVersion[v] ?? 0])]),
         );
-        const totals = {};
-        for (const byVersion of Object.values(counts)) addCounts(totals, { all: byVersion });
-        for (const line of verdicts(report, totals.all ?? {}, run.values.tenant)) run.print(line);
+        for (const line of verdicts(report, totals, run.values.tenant)) run.print(line);
       }
       failures(tenants);
+      unreadable(unlistedVersions(report, totals));
     },
   },
 ];

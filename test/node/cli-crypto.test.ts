@@ -230,12 +230,25 @@ describe("plinth crypto", () => {
     state.v1.set("t1", 2);
     state.configured = [2];
     const run = await asOperator("versions");
+    const json = await asOperator("versions", "--json");
     state.configured = [2, 1];
-    expect(run.status, run.stderr).toBe(0);
+    // It exited 0 here, so a script checking before removing a version read "all readable".
+    expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/identity\.totp +\d+ +2\n/);
     expect(run.stdout).toContain(
       "v1: 2 value(s) sealed under it, but ENCRYPTION_KEYS lacks it: nothing can open them until it is put back",
     );
+    expect(run.stderr).toContain("ENCRYPTION_KEYS no longer lists, so nothing opens them:\n  v1: 2 value(s)\n");
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      configured_versions: [2],
+      counts: { "identity.totp": { "1": 2 } },
+    });
+    expect(JSON.parse(json.stderr.trim())).toMatchObject({
+      error: "api",
+      exit_code: 1,
+      unlisted_versions: { "1": 2 },
+    });
   });
 
   it("on a 401 says the root key it sent, and from where, must equal the server's PLATFORM_ROOT_KEY", async () => {
