@@ -61,6 +61,7 @@ describe("a value sealed under a key version ENCRYPTION_KEYS lacks", () => {
     const user = await totpUser(sealing, t.slug);
     const current = platform(POOL_KEYS);
 
+    let refusedBody: Record<string, unknown> = {};
     const lines = await logsOf(async () => {
       const first = await current("/api/v1/auth/login", {
         tenant: t.slug,
@@ -73,6 +74,7 @@ describe("a value sealed under a key version ENCRYPTION_KEYS lacks", () => {
       });
       expect(refused.status).toBe(500);
       expect(refused.body.code).toBe("config_invalid");
+      refusedBody = refused.body;
     });
 
     expect(await unsealFailures("unknown_key_version", "identity.totp", 31)).toBe(1);
@@ -89,6 +91,10 @@ describe("a value sealed under a key version ENCRYPTION_KEYS lacks", () => {
       tenant_id: t.id,
     });
     expect(JSON.stringify(lines)).not.toContain(user.secret);
+    // Logged once, where it was met: the edge added "unhandled error" with a stack, as for a bug.
+    expect(lines.filter((l) => l.kind === "identity.totp")).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === "unhandled error")).toEqual([]);
+    expect(refusedBody).not.toHaveProperty("stack");
 
     // Readiness still passes (every isolate has the same keys; the rest serves), and says why.
     const ready = await current("/readyz");

@@ -1,4 +1,6 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { SigningKeysError } from "../auth/signing-keys";
+import { MissingKeyVersion } from "../crypto/envelope-errors";
 import type { AppEnv } from "../env";
 import { AppError, missingTable, normaliseError, problemResponse } from "../errors";
 import type { MigrationWatch } from "../health/pending-migrations";
@@ -69,9 +71,32 @@ export function errorHandler(watch: MigrationWatch): ErrorHandler<AppEnv> {
     const table = missingTable(err);
     if (table !== null) return missingTableResponse(c, err, table, watch);
     const { error, expected } = normaliseError(err, c.req.method);
-    if (!expected) loggerOf(c).error("unhandled error", errorFields(err));
+    if (!expected) logUnexpected(c, err, error);
     return problemResponse(error, c.get("requestId"));
   };
+}
+
+/**
+ * Logs, once, a failure the client is told about as a 5xx. A known configuration error is the
+ * operator's to fix in a variable, so it gets no stack (which points at the code that met it, as
+ * for a bug, and was logged besides the clear line): a MissingKeyVersion was logged already where
+ * it was met, with the holder of the value (Envelope.decrypt, its one thrower: a write seals under
+ * the current version, which ENCRYPTION_KEYS always lists; unseal-failures.ts), and a bad
+ * JWT_SIGNING_KEYS gets one line naming what is wrong with it (its message never holds a key).
+ * Anything else is a bug: "unhandled error" with its stack.
+ */
+function logUnexpected(c: Context<AppEnv>, err: unknown, error: AppError): void {
+  if (err instanceof MissingKeyVersion) return;
+  if (err instanceof SigningKeysError) {
+    loggerOf(c).error("JWT_SIGNING_KEYS is invalid: sign-in and token checks fail until it is fixed", {
+      code: error.code,
+      variable: "JWT_SIGNING_KEYS",
+      error_name: err.name,
+      error_message: err.message,
+    });
+    return;
+  }
+  loggerOf(c).error("unhandled error", errorFields(err));
 }
 
 /**
