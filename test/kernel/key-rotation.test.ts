@@ -142,12 +142,14 @@ const ALL_V1 = {
   "identity.totp": { "1": 1, "2": 0 },
   "webhooks.secret": { "1": 1, "2": 0 },
   "webhooks.secret.delivery_copy": { "1": 1, "2": 0 },
+  "mail.dead_letter": { "1": 0, "2": 0 },
 };
 const ALL_V2 = {
   "identity.sso.client_secret": { "1": 0, "2": 1 },
   "identity.totp": { "1": 0, "2": 1 },
   "webhooks.secret": { "1": 0, "2": 1 },
   "webhooks.secret.delivery_copy": { "1": 0, "2": 1 },
+  "mail.dead_letter": { "1": 0, "2": 0 },
 };
 
 describe("retiring an ENCRYPTION_KEYS version", () => {
@@ -224,6 +226,7 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
       "identity.totp": { "1": 0, "2": 2 },
       "webhooks.secret": { "1": 0, "2": 2 },
       "webhooks.secret.delivery_copy": { "1": 0, "2": 2 },
+      "mail.dead_letter": { "1": 0, "2": 0 },
     });
     const bLogin = await totpLogin(v2only, b);
     expect(bLogin.status, JSON.stringify(bLogin.body)).toBe(200);

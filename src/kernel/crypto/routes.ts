@@ -7,6 +7,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
 import type { ModuleDef, ModuleRuntime } from "../modules/types";
+import { mailLettersSealed } from "../notify/sealed-letters";
 import { jsonBody, jsonResponse, limitParam } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
@@ -180,7 +181,8 @@ function recordPasses(
  * are per tenant, and a page stays well inside a request's time.
  */
 export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tenants?: TenantLookup }) {
-  const fields = sealedFieldsOf(platform.modules);
+  // The kernel's own sealed values, after the modules': mail dead letters (notify/sealed-letters.ts).
+  const fields = [...sealedFieldsOf(platform.modules), mailLettersSealed];
   return createRouter()
     .openapi(reencrypt, async (c) => {
       const keys = c.get("config").encryptionKeys;

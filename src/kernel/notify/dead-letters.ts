@@ -217,5 +217,23 @@ export function mailDeadLetterStore(db: D1Database) {
         return { letter: view(r), message };
       });
     },
+
+    /** A tenant's letters not yet replayed, each with its body as stored (key rotation: sealed-letters.ts). */
+    async unreplayedBodies(tenantId: string): Promise<{ id: string; body: string }[]> {
+      return orm
+        .select({ id: t.id, body: t.body })
+        .from(t)
+        .where(and(eq(t.tenantId, tenantId), isNull(t.replayedAt)));
+    },
+
+    /** Replaces a letter's body where it still holds `from` and was not replayed meanwhile; whether it did. */
+    async replaceBody(id: string, from: string, to: string): Promise<boolean> {
+      const done = await orm
+        .update(t)
+        .set({ body: to })
+        .where(and(eq(t.id, id), eq(t.body, from), isNull(t.replayedAt)))
+        .returning({ id: t.id });
+      return done.length > 0;
+    },
   };
 }

@@ -44,7 +44,7 @@ const MAIL_SALT = new TextEncoder().encode("plinth mail salt v1");
 const mailSeeds: TenantSeeds = { seed: async () => MAIL_SALT };
 
 /** The envelope field a mail's content is sealed under: bound to the mail, so a ciphertext moved to another message does not open. */
-const field = (mailId: string) => `mail/${mailId}`;
+export const mailField = (mailId: string) => `mail/${mailId}`;
 
 /**
  * The envelope that seals mail content on the queue: master keys from
@@ -68,7 +68,7 @@ export async function toMessage(
     kind: mail.kind,
     created_at: mail.createdAt,
     content: envelope
-      ? { sealed: await envelope.encrypt(mail.tenantId, field(mail.id), JSON.stringify(content)) }
+      ? { sealed: await envelope.encrypt(mail.tenantId, mailField(mail.id), JSON.stringify(content)) }
       : { plain: content },
   };
 }
@@ -86,7 +86,7 @@ export async function contentOf(message: MailMessage, encryptionKeys: string | u
   try {
     const text = await mailEnvelope(encryptionKeys).decryptText(
       message.tenant_id,
-      field(message.id),
+      mailField(message.id),
       message.content.sealed,
     );
     json = JSON.parse(text);
