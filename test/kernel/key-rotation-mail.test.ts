@@ -86,4 +86,33 @@ describe("mail dead letters sealed under a version being retired", () => {
     });
     expect(again.body.tenants).toEqual([{ tenant_id: t.id, resealed: 0, raced: 0, error: null }]);
   });
+
+  it("a letter under a version removed too early is counted under it and fails its tenant's pass by name, until it is back", async () => {
+    const underV1 = keyedPlatform(KEYS.v1, clock);
+    const t = await tenantOn(underV1, clock, "rot-mail-early");
+    const mailId = await letterUnder(KEYS.v1, t.id, "bea@example.com");
+
+    const v2only = keyedPlatform(KEYS.v2only, clock);
+    const counted = await v2only(`/api/v1/platform/crypto/versions?tenant_id=${t.id}`, { token: root });
+    expect(counted.body.configured_versions).toEqual([2]);
+    expect((counted.body.counts as Record<string, unknown>)["mail.dead_letter"]).toEqual({ "1": 1, "2": 0 });
+    const failed = await v2only("/api/v1/platform/crypto/reencrypt", {
+      token: root,
+      body: { tenant_id: t.id },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    expect(failed.body.tenants).toEqual([
+      { tenant_id: t.id, resealed: 0, raced: 0, error: expect.stringContaining("no master key of version 1") },
+    ]);
+
+    // v1 put back (after v2): the run re-seals it, and it opens without v1 again.
+    const back = keyedPlatform(KEYS.rotated, clock);
+    const run = await back("/api/v1/platform/crypto/reencrypt", {
+      token: root,
+      body: { tenant_id: t.id },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    expect(run.body.tenants).toEqual([{ tenant_id: t.id, resealed: 1, raced: 0, error: null }]);
+    expect(await contentOf(await storedBody(mailId), KEYS.v2only)).toMatchObject({ to: "bea@example.com" });
+  });
 });
