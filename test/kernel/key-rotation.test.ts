@@ -395,6 +395,20 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
       status: 400,
       errors: [{ path: "query.after", message: expect.stringContaining("no tenant no-such-tenant") }],
     });
+    // But an erased tenant's id (its row removed, its tombstone kept) is a cursor a run may hold:
+    // the erasure can finish between two pages, and the run goes on past it.
+    // Sorted past every tenant's id (ULIDs begin 0–7), so the page re-seals no other file's tenant.
+    const erased = `ZZERASED${crypto.randomUUID().replaceAll("-", "").slice(0, 18).toUpperCase()}`;
+    const tombstone = env.DB.prepare("insert into erased_tenants (id, erased_at) values (?, ?)");
+    await tombstone.bind(erased, "2026-12-01T00:00:00.000Z").run();
+    try {
+      const past = await reencrypt(rotated, { after: erased, limit: 1 });
+      expect(past.status, JSON.stringify(past.body)).toBe(200);
+      const counted = await rotated(`/api/v1/platform/crypto/versions?after=${erased}&limit=1`, { token: root });
+      expect(counted.status, JSON.stringify(counted.body)).toBe(200);
+    } finally {
+      await env.DB.prepare("delete from erased_tenants where id = ?").bind(erased).run();
+    }
     const none = await reencrypt(platform(undefined), {});
     expect({ status: none.status, code: none.body.code }).toEqual({ status: 503, code: "unavailable" });
     expect(JSON.stringify(none.body)).not.toContain(v2.key);

@@ -107,11 +107,17 @@ const versions = op.get("/platform/crypto/versions", {
   },
 });
 
+/** Whether `id` is a tenant's, live, deleting or erased. */
+async function knownTenant(lookup: TenantLookup, id: string, c: Context<AppEnv>): Promise<boolean> {
+  if (await lookup.byId(id, c)) return true;
+  return (await lookup.gone(c.env, [id])).has(id);
+}
+
 /**
  * The tenants a call covers: the one named, or a page of every tenant after `after`. An `after`
  * naming no tenant is refused (400 at `where`), as a rebuild's is: walked on from wherever it
  * sorted, a mistyped cursor answered no tenants, `next` null, and `plinth crypto reencrypt` said
- * "done" having re-sealed nothing. Deleting tenants still count, so a run can go on past one.
+ * "done" having re-sealed nothing. Deleting and erased tenants still count, so a run can go on past one.
  */
 async function tenantsOf(
   c: Context<AppEnv>,
@@ -130,7 +136,9 @@ async function tenantsOf(
     return { ids: [tenant.id], next: null };
   }
   if (!lookup) return { ids: [], next: null };
-  if (query.after !== undefined && !(await lookup.byId(query.after, c))) {
+  // An erased tenant (row removed, tombstone kept) is a cursor a run may hold: its erasure can
+  // finish between two pages of the same `reencrypt`, which must go on past it.
+  if (query.after !== undefined && !(await knownTenant(lookup, query.after, c))) {
     const message = `no tenant ${query.after}: the cursor must be a \`next\` an answer named`;
     throw new AppError("validation_failed", { detail: message, errors: [{ path: where, message }] });
   }
