@@ -8,7 +8,7 @@ import { auditCheck } from "./audit-check-command.mjs";
 import { stderrOf } from "./cli-stderr.mjs";
 import { cryptoCommands } from "./crypto-commands.mjs";
 import { deadLetterCommands } from "./dead-letter-commands.mjs";
-import { durationMs } from "./duration.mjs";
+import { timeoutMs } from "./duration.mjs";
 import { auditExport, openapiExport } from "./export-commands.mjs";
 import { jobCommands } from "./job-commands.mjs";
 import { keyCommands } from "./key-commands.mjs";
@@ -64,9 +64,6 @@ const commonOf = (command) => ({
   json: { type: "boolean", help: "print the API's JSON instead of a table" },
   help: { type: "boolean", short: "h", help: "this help" },
 });
-
-/** The longest --timeout: a day, far past any request a plinth serves. */
-const MAX_TIMEOUT_MS = 86_400_000;
 
 /** A command's default bound on each of its requests. */
 const timeoutOf = (command) => (command.long ? LONG_TIMEOUT : DEFAULT_TIMEOUT);
@@ -169,11 +166,9 @@ export async function runCommand(command, args, { print = console.log, error = c
   try {
     const url = urlOf(parsed.values.url);
     const spelled = parsed.values.timeout ?? timeoutOf(command);
-    const ms = durationMs(spelled);
-    if (ms === null) throw new CliError(`--timeout ${spelled}: not a duration like 30s, 5m or 1h`, EXIT.usage);
-    // Node's timers hold 24.8 days at most, and fire at once past that (30d waited 1 ms).
-    if (ms > MAX_TIMEOUT_MS) throw new CliError(`--timeout ${spelled}: at most 24h`, EXIT.usage);
-    const timeout = { ms, spelled, flag: parsed.values.timeout !== undefined };
+    const bound = timeoutMs(spelled);
+    if ("error" in bound) throw new CliError(bound.error, EXIT.usage);
+    const timeout = { ms: bound.ms, spelled, flag: parsed.values.timeout !== undefined };
     const bounds = { timeout, argumentOf };
     const { values, positionals } = parsed;
     await command.run({ values, positionals, url, print, stderr, bounds });
