@@ -79,7 +79,7 @@ describe("the inline pass, stalled", () => {
     // Let the pass reach the subscription, where it hangs.
     await new Promise((r) => setTimeout(r, 20));
     // Within the bound, a commit joins the pass under way (and waits behind it).
-    time.clock.advance(INLINE_STALL_MS);
+    time.clock.advance(INLINE_STALL_MS - 1);
     expect(inline.push([e2])).toBe(first);
     expect(consumerStats.inline.stalled).toBe(stalledBefore);
 
@@ -102,6 +102,23 @@ describe("the inline pass, stalled", () => {
     // The new pass is the current one: a later commit after a quiet spell starts and finishes its own.
     await inline.push([event(`e4-${suffix}`, 4)]);
     expect(applied).toHaveLength(3);
+  });
+
+  it("is given up when the clock is set back INLINE_STALL_MS: how long the pass has been held cannot be told", async () => {
+    // Measured as "now minus when it last moved", a clock set back made a stalled pass look alive
+    // until the clock caught up again, and every commit meanwhile joined it and waited.
+    const applied: string[] = [];
+    const { time, inline } = stallingProjector(applied);
+    const suffix = crypto.randomUUID();
+    const first = inline.push([event(`b1-${suffix}`, 1)]);
+    await new Promise((r) => setTimeout(r, 20));
+    time.clock.advance(-(INLINE_STALL_MS - 1));
+    expect(inline.push([event(`b2-${suffix}`, 2)])).toBe(first);
+    time.clock.advance(-1);
+    const second = inline.push([event(`b3-${suffix}`, 3)]);
+    expect(second).not.toBe(first);
+    await second;
+    expect(applied).toEqual([`b2-${suffix}`, `b3-${suffix}`]);
   });
 
   it("leaves the pass that replaced it alone when the stalled one ends after all", async () => {

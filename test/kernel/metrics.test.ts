@@ -175,6 +175,31 @@ describe("a flush that never settles", () => {
     expect(warned).toEqual(["metrics flush never settled; sending its batch again"]);
   });
 
+  it("is taken for lost when the flusher's own clock is set back FLUSH_STUCK_MS: how long it was held cannot be told", async () => {
+    // Measured as "now minus when it began", a clock set back made the batch look under way until
+    // the clock caught up again: every flush left it, and what came after it, unsent meanwhile.
+    let calls = 0;
+    const sink: MetricsSink = () => {
+      calls++;
+      return calls === 1 ? new Promise<never>(() => {}) : Promise.resolve();
+    };
+    const own = manualClock("2030-01-01T00:00:00Z");
+    const warned: string[] = [];
+    const flusher = new MetricsFlusher(new MetricsRecorder(), sink, { warn: (m) => void warned.push(m) }, 0, own);
+    flusher.recorder.inc(METRICS.httpRequests, ["/back", "GET", "2xx", "none"]);
+    flusher.maybeFlush(env, own, () => {});
+    await Promise.resolve();
+    own.advance(-(FLUSH_STUCK_MS - 1));
+    flusher.maybeFlush(env, own, () => {});
+    await Promise.resolve();
+    expect(calls).toBe(1);
+    own.advance(-1);
+    flusher.maybeFlush(env, own, () => {});
+    await Promise.resolve();
+    expect(calls).toBe(2);
+    expect(warned).toEqual(["metrics flush never settled; sending its batch again"]);
+  });
+
   it("is not waited for by a scrape's flush: it sends that batch again under its id, then what came since, each counted once", async () => {
     // The first flush's call reached the aggregator, but its context is gone and the call never
     // settles for it. A scrape right after must still read both requests, without waiting.

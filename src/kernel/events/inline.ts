@@ -1,3 +1,4 @@
+import { lapsed } from "../clock/lapsed";
 import { loadConfig } from "../config";
 import { countingD1 } from "../db/counting";
 import { createLogger, errorFields } from "../log";
@@ -88,7 +89,7 @@ export class InlineProjector {
     if (after && (this.states.get(after.stream)?.version ?? 0) < after.version) {
       this.states.set(after.stream, { version: after.version, state: after.state });
     }
-    if (this.running && this.now() - this.movedAt > INLINE_STALL_MS) this.giveUp();
+    if (this.running && lapsed(this.movedAt, this.now(), INLINE_STALL_MS)) this.giveUp();
     if (!this.running) {
       this.runningFor = writer;
       this.running = this.run(++this.generation);

@@ -1,3 +1,4 @@
+import { lapsed } from "../clock/lapsed";
 import { targetOf } from "../read-models/db";
 import { libsqlAppliedCount } from "../read-models/health";
 import { appliedMigrations } from "./checks";
@@ -86,7 +87,7 @@ export function migrationWatch(expected: readonly string[]): MigrationWatch {
   let looking: { since: number } | null = null;
 
   /** A look is under way and not yet taken for lost (a clock behind its start is another one: lost). */
-  const underWay = (now: number): boolean => looking !== null && Math.abs(now - looking.since) < LOOK_STUCK_MS;
+  const underWay = (now: number): boolean => looking !== null && !lapsed(looking.since, now, LOOK_STUCK_MS);
   /** The last look's answer, for a call made while another looks: null when none has answered yet. */
   const last = (): PendingLook | null => (lookedAt === Number.NEGATIVE_INFINITY ? null : { pending, fresh: false });
 

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "../clock";
+import { lapsed } from "../clock/lapsed";
 import { newId } from "../crypto";
 import { createLogger, errorFields, type Logger } from "../log";
 import { METRICS_SHARDS, metricsShard } from "./contract";
@@ -104,11 +105,11 @@ export class MetricsFlusher {
     this.last = now;
     for (const batch of [...this.held]) {
       if (!this.held.includes(batch)) continue; // another flush got it there meanwhile
-      const since = batch.sendingSince === null ? null : this.clock.now().getTime() - batch.sendingSince;
-      const underWay = since !== null && since < FLUSH_STUCK_MS;
+      const own = this.clock.now().getTime();
+      const underWay = batch.sendingSince !== null && !lapsed(batch.sendingSince, own, FLUSH_STUCK_MS);
       if (underWay && !all) return;
-      if (since !== null && !underWay) {
-        this.log.warn("metrics flush never settled; sending its batch again", { waited_ms: since });
+      if (batch.sendingSince !== null && !underWay) {
+        this.log.warn("metrics flush never settled; sending its batch again", { waited_ms: own - batch.sendingSince });
       }
       if (!(await this.sendBatch(env, batch, now))) return;
     }

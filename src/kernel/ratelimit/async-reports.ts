@@ -1,5 +1,6 @@
 /** Async policies' admissions, told to their keys' objects after the response (docs/gateway.md). */
 import type { Context } from "hono";
+import { lapsed } from "../clock/lapsed";
 import type { AppEnv } from "../env";
 import { background } from "../http/background";
 import { errorFields } from "../log";
@@ -50,7 +51,7 @@ export function report(c: Context<AppEnv>, id: string, rate: Rate): void {
   pending.count++;
   const now = c.get("clock").now().getTime();
   // The flight under way carries this count too, unless it is lost (or its clock is another one, moved back).
-  if (pending.flight && Math.abs(now - pending.flight.movedAt) < FLIGHT_STUCK_MS) return;
+  if (pending.flight && !lapsed(pending.flight.movedAt, now, FLIGHT_STUCK_MS)) return;
   if (pending.flight) {
     c.get("log").warn("rate limiter report never settled; the key's next flight takes over", {
       stalled_ms: now - pending.flight.movedAt,

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bearerToken, namedSlugs } from "../auth/resolve";
+import { lapsed } from "../clock/lapsed";
 import { isolateDigest } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
@@ -46,7 +47,7 @@ export const LOOKUP_STALE_MS = 30_000;
 /** Takes a place for one more request of `ip`; answers how many were under way before it. */
 function reserve(ip: string, now: number): { ahead: number; place: { since: number } } {
   const places = underWay.get(ip) ?? new Set<{ since: number }>();
-  for (const held of places) if (Math.abs(now - held.since) >= LOOKUP_STALE_MS) places.delete(held);
+  for (const held of places) if (lapsed(held.since, now, LOOKUP_STALE_MS)) places.delete(held);
   const ahead = places.size;
   const place = { since: now };
   places.add(place);
