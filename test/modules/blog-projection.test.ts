@@ -256,8 +256,12 @@ describe("dead letters", () => {
     expect((await call(`/api/v1/platform/events/dead-letters/${id}/replay`, { ...root, method: "POST" })).status).toBe(
       202,
     );
+    // The replayed letter is pending no more. Its event is still poison: once the queue delivers the
+    // replay, it fails again into a letter of its own (found under load in a shuffled run), which is pending.
     const pending = await call(`/api/v1/platform/events/dead-letters?tenant_id=${a.id}&pending=true`, root);
-    expect(pending.body.items).toEqual([]);
+    const still = pending.body.items as { id: string; event: unknown }[];
+    expect(still.map((d) => d.id)).not.toContain(id);
+    for (const letter of still) expect(letter.event).toEqual(poison(a.id, 1));
     const missing = await call("/api/v1/platform/events/dead-letters/01NOSUCHLETTER000000000000/replay", {
       ...root,
       method: "POST",
