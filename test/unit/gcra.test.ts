@@ -1,7 +1,15 @@
 // GCRA on its own: the arithmetic, and the bound that makes it a limiter.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gcra, type Rate, refunded, rerated, spent, standing } from "../../src/kernel/ratelimit/gcra";
+import {
+  gcra,
+  type Rate,
+  refunded,
+  rerated,
+  resetAfterRefusal,
+  spent,
+  standing,
+} from "../../src/kernel/ratelimit/gcra";
 
 const rate: Rate = { limit: 60, periodMs: 60_000, burst: 5 }; // one a second, five at once
 
@@ -120,5 +128,26 @@ describe("rerated", () => {
     expect(rerated(hourly(3), hourly(50), now + 50 * 1_200_000, now)).toBe(now + 50 * 72_000);
     // A key owing nothing stays as it is.
     expect(rerated(hourly(3), hourly(50), now - 5, now)).toBe(now - 5);
+  });
+
+  it("gives from a refusal's wait alone the time to full that the refusal itself gives", () => {
+    // What the isolate's blocked-until cache keeps is the wait; its 429 must say the object's t.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1_000, max: 86_400_000 }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 0, max: 1_000 }),
+        (limit, periodMs, burst, extra) => {
+          const r = { limit, periodMs, burst };
+          const now = 5_000_000_000;
+          const tat = now + (periodMs / limit) * (burst + extra); // past the burst: the next is refused
+          const v = gcra(r, tat, now);
+          expect(v.allowed).toBe(false);
+          // Within the millisecond the wait was rounded up to (and float error).
+          expect(Math.abs(resetAfterRefusal(r, v.retryAfterMs) - v.resetMs)).toBeLessThan(1.001);
+        },
+      ),
+    );
   });
 });

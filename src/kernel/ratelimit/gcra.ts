@@ -101,6 +101,19 @@ export function standing(rate: Rate, tat: number, now: number): Verdict {
   };
 }
 
+/**
+ * Milliseconds until the bucket is full, for a key refused with `retryAfterMs` still to wait:
+ * a refusal keeps the TAT, and `gcra` then puts it `burst - 1` intervals past the moment the
+ * next request passes. What the isolate's blocked-until cache, which keeps only that moment,
+ * answers the RateLimit header's `t` with, so it says what the key's object said.
+ *
+ * @example
+ * resetAfterRefusal({ limit: 2, periodMs: 3_600_000, burst: 2 }, 1_800_000); // 3_600_000
+ */
+export function resetAfterRefusal(rate: Rate, retryAfterMs: number): number {
+  return retryAfterMs + (rate.periodMs / rate.limit) * (rate.burst - 1);
+}
+
 /** Whether two rates are the same policy setting. */
 export function sameRate(a: Rate, b: Rate): boolean {
   return a.limit === b.limit && a.periodMs === b.periodMs && a.burst === b.burst;

@@ -8,7 +8,7 @@ import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { report } from "./async-reports";
 import { rateLimiterOf } from "./contract";
-import { gcra, type Rate, standing, type Verdict } from "./gcra";
+import { gcra, type Rate, resetAfterRefusal, standing, type Verdict } from "./gcra";
 import { blockedUntil, blockKey, estimateAt, estimates, limiterStats } from "./isolate-state";
 import { effectivePolicy, type Policy, type PolicyName } from "./policies";
 
@@ -54,8 +54,13 @@ function decisionOf(name: PolicyName, policy: Policy, verdict: Verdict): LimitDe
   };
 }
 
-function refusedFor(name: PolicyName, policy: Policy, retryAfterMs: number): LimitDecision {
-  return decisionOf(name, policy, { allowed: false, tat: 0, remaining: 0, resetMs: retryAfterMs, retryAfterMs });
+function refusedFor(name: PolicyName, policy: Policy, retryAfterMs: number, resetMs = retryAfterMs): LimitDecision {
+  return decisionOf(name, policy, { allowed: false, tat: 0, remaining: 0, resetMs, retryAfterMs });
+}
+
+/** The refusal of a key the isolate holds blocked until `until`: `t` as the key's object would give it. */
+function blockedFor(name: PolicyName, policy: Policy, rate: Rate, until: number, now: number): LimitDecision {
+  return refusedFor(name, policy, until - now, resetAfterRefusal(rate, until - now));
 }
 
 /**
@@ -144,7 +149,7 @@ export async function knownRefusal(
   const until = blockedUntil.get(blockKey(id, rate));
   if (until !== undefined && until > now) {
     limiterStats.blockedHits++;
-    return recordOf(c, name)(refusedFor(name, policy, until - now));
+    return recordOf(c, name)(blockedFor(name, policy, rate, until, now));
   }
   const room = policy.mode === "async" ? standing(rate, estimateAt(id, rate, now), now).remaining : rate.burst;
   if (underWay < room) return undefined;
@@ -168,7 +173,7 @@ async function charge(c: Context<AppEnv>, name: PolicyName, key: string, options
   const until = blockedUntil.get(blocked);
   if (until !== undefined && until > now) {
     limiterStats.blockedHits++;
-    return uncounted(record(refusedFor(name, policy, until - now)));
+    return uncounted(record(blockedFor(name, policy, rate, until, now)));
   }
   const block = (verdict: Verdict) => {
     // An admitted request that left nothing: the next is refused until the TAT allows it (gcra.ts).
