@@ -2390,7 +2390,7 @@ export interface operations {
             /** @description a check failed */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2488,7 +2488,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2515,7 +2515,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2671,7 +2671,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2698,7 +2698,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2786,7 +2786,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2813,7 +2813,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2926,7 +2926,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2953,7 +2953,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3033,7 +3033,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3060,7 +3060,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3165,7 +3165,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3192,7 +3192,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3280,7 +3280,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3307,7 +3307,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3420,7 +3420,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3447,7 +3447,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3527,7 +3527,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3554,7 +3554,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3693,7 +3693,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3720,7 +3720,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3780,7 +3780,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3807,7 +3807,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3923,7 +3923,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3950,7 +3950,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4095,7 +4095,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4122,7 +4122,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4209,7 +4209,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4236,7 +4236,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4309,7 +4309,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4336,7 +4336,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4563,7 +4563,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4590,7 +4590,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4746,7 +4746,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4773,7 +4773,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4921,7 +4921,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4948,7 +4948,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5089,7 +5089,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5116,7 +5116,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5260,7 +5260,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5287,7 +5287,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5432,7 +5432,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5459,7 +5459,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5604,7 +5604,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5631,7 +5631,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5777,7 +5777,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5804,7 +5804,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5952,7 +5952,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5979,7 +5979,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6068,7 +6068,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6095,7 +6095,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6237,7 +6237,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6264,7 +6264,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6360,7 +6360,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6387,7 +6387,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6481,7 +6481,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6508,7 +6508,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6614,7 +6614,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6641,7 +6641,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6764,7 +6764,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6791,7 +6791,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6887,7 +6887,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6914,7 +6914,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7009,7 +7009,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7036,7 +7036,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7151,7 +7151,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7178,7 +7178,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7278,7 +7278,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7305,7 +7305,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7401,7 +7401,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7428,7 +7428,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7551,7 +7551,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7578,7 +7578,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7670,7 +7670,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7697,7 +7697,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7790,7 +7790,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7817,7 +7817,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7970,7 +7970,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7997,7 +7997,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8091,7 +8091,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8118,7 +8118,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8224,7 +8224,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8251,7 +8251,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8337,7 +8337,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8364,7 +8364,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8524,7 +8524,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8551,7 +8551,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8647,7 +8647,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8674,7 +8674,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8836,7 +8836,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8863,7 +8863,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8990,7 +8990,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9017,7 +9017,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9113,7 +9113,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9140,7 +9140,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9247,7 +9247,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9274,7 +9274,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9360,7 +9360,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9387,7 +9387,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9541,7 +9541,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9568,7 +9568,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9662,7 +9662,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9689,7 +9689,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9849,7 +9849,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9876,7 +9876,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9970,7 +9970,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9997,7 +9997,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10100,7 +10100,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10127,7 +10127,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10280,7 +10280,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10307,7 +10307,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10412,7 +10412,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10439,7 +10439,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10567,7 +10567,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10594,7 +10594,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10685,7 +10685,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10712,7 +10712,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10875,7 +10875,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10902,7 +10902,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10989,7 +10989,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11016,7 +11016,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11186,7 +11186,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11213,7 +11213,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11349,7 +11349,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11376,7 +11376,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11471,7 +11471,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11498,7 +11498,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11585,7 +11585,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11612,7 +11612,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11734,7 +11734,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11761,7 +11761,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11885,7 +11885,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -11912,7 +11912,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12063,7 +12063,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12090,7 +12090,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12185,7 +12185,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12212,7 +12212,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12376,7 +12376,7 @@ export interface operations {
              */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12403,7 +12403,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12478,7 +12478,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12505,7 +12505,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12647,7 +12647,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12674,7 +12674,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12758,7 +12758,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12785,7 +12785,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12867,7 +12867,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -12894,7 +12894,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13023,7 +13023,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13050,7 +13050,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13191,7 +13191,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13218,7 +13218,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13372,7 +13372,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13399,7 +13399,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13524,7 +13524,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13551,7 +13551,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13631,7 +13631,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13658,7 +13658,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13751,7 +13751,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13778,7 +13778,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13901,7 +13901,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -13928,7 +13928,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14020,7 +14020,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14047,7 +14047,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14142,7 +14142,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14169,7 +14169,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14319,7 +14319,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14346,7 +14346,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14444,7 +14444,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14471,7 +14471,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14584,7 +14584,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14611,7 +14611,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14756,7 +14756,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14783,7 +14783,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14928,7 +14928,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -14955,7 +14955,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15052,7 +15052,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15079,7 +15079,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15163,7 +15163,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15190,7 +15190,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15291,7 +15291,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15318,7 +15318,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15411,7 +15411,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15438,7 +15438,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15597,7 +15597,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15624,7 +15624,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15720,7 +15720,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15747,7 +15747,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15860,7 +15860,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -15887,7 +15887,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16040,7 +16040,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16067,7 +16067,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16187,7 +16187,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16214,7 +16214,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16341,7 +16341,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16368,7 +16368,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16469,7 +16469,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16496,7 +16496,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16591,7 +16591,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16618,7 +16618,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16746,7 +16746,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16773,7 +16773,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16933,7 +16933,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -16960,7 +16960,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17048,7 +17048,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17075,7 +17075,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17165,7 +17165,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17192,7 +17192,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17343,7 +17343,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17370,7 +17370,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17501,7 +17501,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17528,7 +17528,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17621,7 +17621,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17648,7 +17648,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17843,7 +17843,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -17870,7 +17870,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18012,7 +18012,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18039,7 +18039,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18131,7 +18131,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18158,7 +18158,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18308,7 +18308,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18340,7 +18340,7 @@ export interface operations {
              */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18494,7 +18494,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18526,7 +18526,7 @@ export interface operations {
              */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18610,7 +18610,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18637,7 +18637,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18755,7 +18755,7 @@ export interface operations {
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
             429: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18782,7 +18782,7 @@ export interface operations {
             /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
+                    /** @description seconds to wait before retrying (never 0) */
                     "Retry-After"?: number;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -132,6 +132,13 @@ describe("the OpenAPI document of the registered modules", () => {
           : []),
       ]);
       expect(missing).toEqual([]);
+      // Never 0: the limiter rounds a wait up to at least a second and the 503s say 5 or 30, and a
+      // client generated from a schema that allows 0 may retry at once, in a loop.
+      const retryAfter = all.flatMap(({ headers }) => {
+        const h = headers["Retry-After"] as { schema?: { minimum?: number } } | undefined;
+        return h ? [h.schema?.minimum] : [];
+      });
+      expect(new Set(retryAfter)).toEqual(new Set([1]));
     });
 
     it("ETag on every success of a write that takes If-Match, and on the GET of its resource", async () => {

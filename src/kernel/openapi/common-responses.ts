@@ -205,7 +205,7 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
 }
 
 const RETRY_AFTER = {
-  "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
+  "Retry-After": { description: "seconds to wait before retrying (never 0)", schema: { type: "integer", minimum: 1 } },
 };
 
 /**
