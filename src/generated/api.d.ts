@@ -526,7 +526,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the tenant's users */
+        /** List the tenant's users, oldest first */
         get: operations["listUsers"];
         put?: never;
         post?: never;
@@ -681,7 +681,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List live API keys (without secrets) */
+        /** List live API keys (without secrets), oldest first */
         get: operations["listApiKeys"];
         put?: never;
         /** Create an API key (its secret is shown once) */
@@ -1017,7 +1017,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tenants */
+        /** List tenants, oldest first */
         get: operations["listTenants"];
         put?: never;
         /** Create a tenant and its first admin API key (shown once) */

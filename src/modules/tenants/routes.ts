@@ -43,7 +43,7 @@ const create = op.post("/tenants", {
 });
 const list = op.get("/tenants", {
   operationId: "listTenants",
-  summary: "List tenants",
+  summary: "List tenants, oldest first",
   access: "platform",
   request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of tenants", listOf(TenantSchema)) },

@@ -51,7 +51,7 @@ const create = op.post("/admin/api-keys", {
 
 const list = op.get("/admin/api-keys", {
   operationId: "listApiKeys",
-  summary: "List live API keys (without secrets)",
+  summary: "List live API keys (without secrets), oldest first",
   access: PERMISSIONS.admin.keys.read,
   request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of keys", listOf(KeySchema)) },

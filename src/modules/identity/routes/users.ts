@@ -35,7 +35,7 @@ const me = op.get("/me", {
 
 const list = op.get("/users", {
   operationId: "listUsers",
-  summary: "List the tenant's users",
+  summary: "List the tenant's users, oldest first",
   access: PERMISSIONS.identity.user.read,
   request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of users", listOf(UserSchema)), 403: problem("missing permission") },
