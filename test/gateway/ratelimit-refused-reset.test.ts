@@ -34,4 +34,30 @@ describe("a refused request's RateLimit header", () => {
       expect(parseList(later.headers.get("ratelimit")).principal).toEqual({ r: 0, t: 3000 });
     },
   );
+
+  it.each(["sync", "async"] as const)(
+    "gives the same t on every 429 of concurrent guesses from one address (%s)",
+    async (mode) => {
+      // Three an hour, three at once. Six guesses at once: three are looked up (401), the other three
+      // are refused while those are under way, which used to say t=1200 (one interval: the wait)
+      // where the 429s once the three were charged said 3600.
+      const clock = manualClock(systemClock.now().toISOString());
+      const { call } = gateway(
+        { auth_failures: { limit: 3, period_s: 3600, burst: 3, mode, on_failure: "open" } },
+        {},
+        clock,
+      );
+      const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.7`;
+      const guess = () =>
+        call("/api/v1/me", {
+          token: `plk_test_${crypto.randomUUID().replaceAll("-", "")}`,
+          headers: { "cf-connecting-ip": ip },
+        });
+      const answers = await Promise.all(Array.from({ length: 6 }, guess));
+      answers.push(await guess(), await guess());
+      const refused = answers.filter((a) => a.status === 429);
+      expect(refused.length).toBeGreaterThanOrEqual(3);
+      for (const a of refused) expect(parseList(a.headers.get("ratelimit")).auth_failures).toEqual({ r: 0, t: 3600 });
+    },
+  );
 });

@@ -153,7 +153,10 @@ export async function knownRefusal(
   }
   const room = policy.mode === "async" ? standing(rate, estimateAt(id, rate, now), now).remaining : rate.burst;
   if (underWay < room) return undefined;
-  return recordOf(c, name)(refusedFor(name, policy, Math.ceil(rate.periodMs / rate.limit)));
+  // Once those under way are charged the bucket is spent: the next passes an interval on, and
+  // the bucket is full a whole burst on, as the 429s after them will say.
+  const interval = Math.ceil(rate.periodMs / rate.limit);
+  return recordOf(c, name)(refusedFor(name, policy, interval, resetAfterRefusal(rate, interval)));
 }
 
 async function charge(c: Context<AppEnv>, name: PolicyName, key: string, options: DecideOptions = {}): Promise<Charge> {
