@@ -6,24 +6,15 @@
 // the /docs page sends a request with its try-it form and shows the answer.
 // Needs Debian's Chromium (`apt-get install chromium`; .ci/run installs it).
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import puppeteer, { type Browser } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, page, resultFrom as resultIn } from "./browser-page";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const CHROMIUM = "/usr/bin/chromium"; // scripts/lib/debian-tools.mjs installs it
-
-/** A page that runs `run` (the source of an async function) and writes what it returned, or threw, into #out. */
-const page = (run: string) => `<!doctype html><meta charset="utf-8"><title>client</title>
-<pre id="out">pending</pre>
-<script>
-  const out = (value) => { document.getElementById("out").textContent = JSON.stringify(value); };
-  (${run})().then(out, (e) => out({ error: String(e) }));
-</script>`;
 
 /** Calls the API once with the key and reads the JSON body and the RateLimit header. */
 const mePage = (api: string, key: string) =>
@@ -86,7 +77,6 @@ let signedUrl = "";
 const UPLOADED = "uploaded by a page, é and all";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   // Signed URLs derive their keys from ENCRYPTION_KEYS (docs/files.md); the served Worker has none by default.
   const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)).toString("base64url");
   worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: JSON.stringify([{ version: 1, key }]) } });
@@ -136,10 +126,7 @@ beforeAll(async () => {
   });
   expect(set.status).toBe(200);
 
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -164,18 +151,7 @@ async function listedNames(): Promise<string[]> {
   return ((await res.json()) as { items: { name: string }[] }).items.map((f) => f.name);
 }
 
-async function resultFrom(url: string): Promise<Record<string, unknown>> {
-  const tab = await (browser as Browser).newPage();
-  try {
-    await tab.goto(url);
-    // Evaluated in the page, as source text: this file is compiled without the DOM's types.
-    await tab.waitForFunction('document.getElementById("out").textContent !== "pending"', { timeout: 20_000 });
-    const text = await tab.evaluate('document.getElementById("out").textContent');
-    return JSON.parse(String(text)) as Record<string, unknown>;
-  } finally {
-    await tab.close();
-  }
-}
+const resultFrom = (url: string) => resultIn(browser as Browser, url);
 
 describe("a browser on a tenant's allowed origin", () => {
   it("calls the API with fetch and reads the JSON body and the RateLimit header", async () => {
