@@ -160,4 +160,31 @@ describe("CORS per tenant", () => {
     expect(denied.status).toBe(401);
     expect(denied.headers.get("access-control-allow-origin")).toBe(allowed);
   });
+
+  it("exposes the header each error names its remedy in: WWW-Authenticate, Allow, Accept-Post, Accept-Patch", async () => {
+    const { call, host, t } = await setUp();
+    const asPage = { origin: allowed };
+    // What a page gets back for a missing credential, a method the path lacks, and a body of the wrong type.
+    const answers = {
+      "WWW-Authenticate": await call(`${host}/api/v1/me`, { headers: asPage }),
+      Allow: await call(`${host}/api/v1/me`, { method: "PUT", token: t.adminKey, headers: asPage }),
+      "Accept-Post": await call(`${host}/api/v1/blog/posts`, {
+        method: "POST",
+        token: t.adminKey,
+        headers: { ...asPage, "content-type": "text/plain" },
+      }),
+      "Accept-Patch": await call(`${host}/api/v1/blog/posts/any`, {
+        method: "PATCH",
+        token: t.adminKey,
+        headers: { ...asPage, "content-type": "text/plain" },
+      }),
+    };
+    for (const [header, res] of Object.entries(answers)) {
+      // The answer carries it (else this test would check nothing) ...
+      expect(res.headers.get(header), `${header} on ${res.status}`).not.toBeNull();
+      // ... and names it to the browser, which otherwise hands the page null for it.
+      const exposed = (res.headers.get("access-control-expose-headers") ?? "").split(", ");
+      expect(exposed, `${header} on ${res.status}`).toContain(header);
+    }
+  });
 });

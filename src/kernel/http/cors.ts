@@ -11,9 +11,11 @@ const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
 const ALLOW_HEADERS =
   "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range";
 // And what it answers that a browser app reads: a download's range, length and digests (to check
-// the bytes it fetched) as well, the Location of what a POST created (an upload's 201), and the
-// notice that the credential sent is a secret being rotated out.
-const EXPOSE_HEADERS = `ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges, Repr-Digest, Content-Digest, Location, ${DEPRECATED_CREDENTIAL_HEADER}`;
+// the bytes it fetched) as well, the Location of what a POST created (an upload's 201), the
+// notice that the credential sent is a secret being rotated out, and the header in which an
+// error names its remedy (a 401's scheme, a 405's methods, a 415's media types): the OpenAPI
+// document declares them, so a generated client reads them, and unexposed it reads null.
+const EXPOSE_HEADERS = `ETag, X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed, Content-Range, Content-Disposition, Accept-Ranges, Repr-Digest, Content-Digest, Location, ${DEPRECATED_CREDENTIAL_HEADER}, WWW-Authenticate, Allow, Accept-Post, Accept-Patch`;
 const MAX_AGE_S = "600";
 
 /**
