@@ -1,6 +1,10 @@
 // Tenant settings (validated, versioned with If-Match, audited) and the
 // per-tenant CORS they drive.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { modules } from "../../src/modules";
+import { notesModule } from "../fixtures";
+import { testApp } from "../helpers";
 import { auditOf, call as suiteCall } from "../identity/helpers";
 import { gateway } from "./helpers";
 
@@ -186,5 +190,31 @@ describe("CORS per tenant", () => {
       const exposed = (res.headers.get("access-control-expose-headers") ?? "").split(", ");
       expect(exposed, `${header} on ${res.status}`).toContain(header);
     }
+  });
+
+  it("lets the allowed origin read a 500's problem+json, which names no more than its request id", async () => {
+    // The platform with a module whose route throws (test/fixtures.ts), on tenant hosts.
+    const app = testApp([...modules, notesModule()], { PLATFORM_DOMAIN: "plinth.test" });
+    const json = { "content-type": "application/json" };
+    const slug = `boom-${crypto.randomUUID().slice(0, 8)}`;
+    const created = await app.fetch("http://plinth.test/api/v1/platform/tenants", {
+      method: "POST",
+      headers: { ...json, authorization: `Bearer ${String(env.PLATFORM_ROOT_KEY)}` },
+      body: JSON.stringify({ slug, name: slug }),
+    });
+    const { admin_key } = (await created.json()) as { admin_key: string };
+    const set = await app.fetch(`http://${slug}.plinth.test/api/v1/admin/settings`, {
+      method: "PATCH",
+      headers: { ...json, authorization: `Bearer ${admin_key}` },
+      body: JSON.stringify({ cors_origins: [allowed] }),
+    });
+    expect(set.status).toBe(200);
+    const res = await app.fetch(`http://${slug}.plinth.test/api/v1/notes/boom`, { headers: { origin: allowed } });
+    expect(res.status).toBe(500);
+    expect(res.headers.get("access-control-allow-origin")).toBe(allowed);
+    expect(res.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ code: "internal", request_id: res.headers.get("x-request-id") });
+    expect(JSON.stringify(body)).not.toContain("secret");
   });
 });
