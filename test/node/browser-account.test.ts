@@ -73,7 +73,8 @@ const accountPage = (api: string, email: string) =>
       if (!step.body.two_factor_required) return step;
       return call("POST", "/api/v1/auth/two-factor", { body: { challenge: step.body.challenge, recovery_code: recovery } });
     };
-    access = (await relogin(password)).body.access_token;
+    const other = (await relogin(password)).body;
+    access = other.access_token;
     seen.enrol = await call("POST", "/api/v1/me/two-factor", { token: access });
     seen.confirm = await call("POST", "/api/v1/me/two-factor/confirm", { token: access, body: { code: await authenticator(seen.enrol.body.secret) } });
     const codes = seen.confirm.body.recovery_codes;
@@ -83,6 +84,9 @@ const accountPage = (api: string, email: string) =>
     access = seen.secondFactor.body.access_token;
     seen.changePassword = await call("POST", "/api/v1/auth/change-password", { token: access, body: { current_password: password, new_password: newPassword } });
     seen.oldPassword = await call("POST", "/api/v1/auth/login", { body: { email, password } });
+    // The change signs out the user's other sessions (the one that enrolled), not this one.
+    seen.otherSession = await call("POST", "/api/v1/auth/refresh", { body: { refresh_token: other.refresh_token } });
+    seen.thisSession = await call("POST", "/api/v1/auth/refresh", { body: { refresh_token: seen.secondFactor.body.refresh_token } });
     const session = await relogin(newPassword, codes[1]);
     seen.logout = await call("POST", "/api/v1/auth/logout", { token: session.body.access_token, body: { refresh_token: session.body.refresh_token } });
     seen.refreshAfterLogout = await call("POST", "/api/v1/auth/refresh", { body: { refresh_token: session.body.refresh_token } });
@@ -209,6 +213,8 @@ describe("an end user's account, from a page on an origin the tenant allows", ()
     expect(seen.secondFactor).toMatchObject({ status: 200, body: { token_type: "Bearer" } });
     expect(seen.changePassword?.status).toBe(204);
     expect(seen.oldPassword?.status).toBe(401);
+    expect(seen.otherSession?.status).toBe(401);
+    expect(seen.thisSession?.status).toBe(200);
     expect(seen.logout?.status).toBe(204);
     expect(seen.refreshAfterLogout?.status).toBe(401);
     expect(seen.deleteWithoutCode).toMatchObject({ status: 403, body: { code: "wrong_two_factor_code" } });
