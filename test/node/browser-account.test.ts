@@ -3,7 +3,8 @@
 // the dev mailbox, log in, read /me, write a post with Idempotency-Key and If-Match, refresh
 // and have a reused refresh token refused, two-factor, change the password, log out, delete
 // the account), and reads every answer, errors (problem+json) and the headers they name their
-// remedy in included. The authenticator app is the test, handed to the page as a function.
+// remedy in included; and it cannot act on another tenant. The authenticator app is the test,
+// handed to the page as a function.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -19,14 +20,15 @@ const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "another horse, another staple";
 
 /**
- * In the page: `call(method, path, { token, body, headers, raw })` answers `{ status, headers, body }`,
+ * In the page: `call(method, path, { token, body, headers, raw, api })` answers `{ status, headers, body }`
+ * (`api` a host other than the page's `API`),
  * `headers` being only what the browser lets the page read (CORS-safelisted or exposed).
  */
 const CALL = `const call = async (method, path, o = {}) => {
   const headers = { ...(o.headers || {}) };
   if (o.token) headers.Authorization = "Bearer " + o.token;
   if (o.body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(API + path, { method, headers, body: o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body)) });
+  const res = await fetch((o.api ?? API) + path, { method, headers, body: o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body)) });
   const read = {}; res.headers.forEach((v, k) => { read[k] = v; });
   const text = await res.text();
   return { status: res.status, headers: read, body: text ? JSON.parse(text) : null };
@@ -114,11 +116,22 @@ const errorsPage = (api: string, key: string, email: string) =>
     return seen;
   }`);
 
+/** From tenant A's allowed origin: tenant B's host, and A's host with B's key. */
+const isolationPage = (apiA: string, apiB: string, keyB: string) =>
+  page(`async () => {
+    const API = ${JSON.stringify(apiA)};
+    ${CALL}
+    const asB = (api) => call("GET", "/api/v1/me", { api, token: ${JSON.stringify(keyB)} }).catch((e) => ({ error: String(e) }));
+    return { bHost: await asB(${JSON.stringify(apiB)}), aHost: await asB(API) };
+  }`);
+
 let worker: ServedWorker | undefined;
 let pages: Server | undefined;
 let browser: Browser | undefined;
 let slug = "";
 let adminKey = "";
+let slugB = "";
+let keyB = "";
 
 beforeAll(async () => {
   // Login as every deployment has it (a burst of 5 wrong passwords), so a page meets its 429.
@@ -138,11 +151,33 @@ beforeAll(async () => {
   expect(created.status).toBe(201);
   adminKey = String(((await created.json()) as { admin_key: string }).admin_key);
 
+  // Tenant B, which allows only an origin of its own.
+  slugB = `${slug}-b`;
+  const createdB = await fetch(`${worker.origin}/api/v1/platform/tenants`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${worker.rootKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ slug: slugB, name: "Other" }),
+  });
+  expect(createdB.status).toBe(201);
+  keyB = String(((await createdB.json()) as { admin_key: string }).admin_key);
+  const setB = await fetch(`${worker.origin}/api/v1/admin/settings`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${keyB}`, "content-type": "application/json" },
+    body: JSON.stringify({ cors_origins: ["http://b-app.localhost:1"] }),
+  });
+  expect(setB.status).toBe(200);
+
   pages = createServer((req, res) => {
     const at = new URL(req.url ?? "/", "http://pages");
     const email = at.searchParams.get("email") ?? "";
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-    res.end(at.pathname === "/errors" ? errorsPage(api(), adminKey, email) : accountPage(api(), email));
+    const html =
+      at.pathname === "/errors"
+        ? errorsPage(api(), adminKey, email)
+        : at.pathname === "/isolation"
+          ? isolationPage(api(), api(slugB), keyB)
+          : accountPage(api(), email);
+    res.end(html);
   });
   await new Promise<void>((resolve) => pages?.listen(0, "127.0.0.1", resolve));
   const set = await fetch(`${worker.origin}/api/v1/admin/settings`, {
@@ -160,8 +195,8 @@ afterAll(async () => {
   await worker?.stop();
 }, 30_000);
 
-/** The tenant's own host on the served Worker (development: `<slug>.localhost`). */
-const api = () => `http://${slug}.localhost:${new URL(worker?.origin ?? "http://x:0").port}`;
+/** A tenant's own host on the served Worker (development: `<slug>.localhost`); the first tenant's by default. */
+const api = (of = slug) => `http://${of}.localhost:${new URL(worker?.origin ?? "http://x:0").port}`;
 /** The app's origin, which the tenant allows (`http://app.localhost:<port>`), with `at` after it. */
 const pagesAt = (at: string) => {
   if (!pages) throw new Error("the page server is not running");
@@ -241,5 +276,16 @@ describe("an end user's account, from a page on an origin the tenant allows", ()
     expect(seen.invalid?.body?.errors).toHaveLength(2);
     expect(seen.limited).toMatchObject(problem(429, "rate_limited"));
     expect(Number(seen.limited?.headers["retry-after"])).toBeGreaterThan(0);
+  });
+
+  it("cannot act on another tenant: its host refuses the preflight, and its key is refused on this one", async () => {
+    const seen = (await resultFrom(browser as Browser, pagesAt("/isolation"))) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    // Tenant B does not list this origin: the browser refuses before the request is sent.
+    expect(String(seen.bHost?.error)).toContain("TypeError");
+    // On tenant A's host, B's key is a credential of another tenant, and the page reads why.
+    expect(seen.aHost).toMatchObject({ status: 403, body: { code: "tenant_mismatch" } });
   });
 });
