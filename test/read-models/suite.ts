@@ -403,6 +403,24 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
       expect(await ledger.seen(consumer, "e1")).toBe(true);
     });
 
+    it("commits a batch's writes only with claims of events not recorded: one recorded since leaves neither", async () => {
+      const tenantId = fresh("t");
+      const consumer = fresh("test:");
+      const ledger = processedLedger(db);
+      const now = new Date("2026-03-01T00:00:00Z");
+      const [write] = postRows.write(db, [{ key: { tenantId, id: "p1" }, version: 1, state: post() }]);
+      if (!write) throw new Error("no write");
+      // Another path recorded e2 after this one read the ledger.
+      await commit(db, ledger.marks(consumer, ["e2"], now));
+      await expect(commit(db, [write, ...ledger.claims(consumer, ["e1", "e2"], now)])).rejects.toThrow();
+      expect((await postRows.load(db, [{ tenantId, id: "p1" }])).size).toBe(0);
+      expect(await ledger.seen(consumer, "e1")).toBe(false);
+      // A batch that names an event twice claims it once.
+      await commit(db, [write, ...ledger.claims(consumer, ["e1", "e1"], now)]);
+      expect((await postRows.load(db, [{ tenantId, id: "p1" }])).size).toBe(1);
+      expect(await ledger.seen(consumer, "e1")).toBe(true);
+    });
+
     it("does nothing for an empty batch, and says it changed nothing", async () => {
       await expect(commit(db, [])).resolves.toBe(0);
     });

@@ -143,9 +143,15 @@ async function applyEvents(
       const { writes, deferred = [] } = await sub.handleBatch(events, runtime, options);
       const left = new Set(deferred);
       const applied = events.filter((e) => !left.has(e.id)).map((e) => e.id);
-      await commit(db, [...writes, ...ledger.marks(route.consumer, applied, now)]);
+      // A rebuild applies recorded events again on purpose; otherwise the marks claim the events,
+      // so a path that lost a race to another (both read the ledger first) commits nothing.
+      const marks = options.reapply ? ledger.marks : ledger.claims;
+      await commit(db, [...writes, ...marks(route.consumer, applied, now)]);
       for (const id of left) failures.set(id, new Deferred(id));
     } catch (error) {
+      const rest = options.reapply ? events : await unrecorded(ledger, route.consumer, events);
+      // Another path applied some of them since the caller's ledger read: they are done; the rest go again.
+      if (rest.length < events.length) return applyEvents(route, rest, runtime, options, onErased);
       const [only, ...more] = events;
       if (only && more.length === 0) {
         if (isTenantErased(error)) dropErased(route, only, runtime, onErased);
@@ -175,6 +181,23 @@ async function applyEvents(
     for (const id of applied) failures.set(id, error);
   }
   return failures;
+}
+
+/** The events `consumer` has not recorded; all of them when the ledger cannot be read (the caller's failure stands). */
+async function unrecorded(
+  ledger: ReturnType<typeof processedLedger>,
+  consumer: string,
+  events: readonly Envelope[],
+): Promise<readonly Envelope[]> {
+  try {
+    const seen = await ledger.seenMany(
+      [consumer],
+      events.map((e) => e.id),
+    );
+    return events.filter((e) => !seen.has(`${consumer}\u0000${e.id}`));
+  } catch {
+    return events;
+  }
 }
 
 /**

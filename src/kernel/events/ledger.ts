@@ -69,6 +69,19 @@ export function processedLedger(orm: ReadModelDb) {
           .onConflictDoNothing(),
       );
     },
+    /**
+     * The marks of a batch subscription's writes, which claim the events: unlike {@link marks} an id
+     * already recorded fails the statement, and with it the transaction that holds the writes. Two
+     * paths that each read the ledger before either committed (a replay and the queue, an inline
+     * pass and the queue) would otherwise both apply the event, and a projection that adds (a count)
+     * would count it twice.
+     */
+    claims(consumer: string, eventIds: readonly string[], now: Date): BatchItem<"sqlite">[] {
+      const at = now.toISOString();
+      return chunked([...new Set(eventIds)], IDS_PER_STATEMENT).map((ids) =>
+        orm.insert(t).select(sql`select ${consumer}, value, ${at} from json_each(${JSON.stringify(ids)})`),
+      );
+    },
     async seen(consumer: string, eventId: string): Promise<boolean> {
       const row = await orm
         .select({ consumer: t.consumer })

@@ -230,7 +230,7 @@ export async function replayPage(
         live.map((e) => e.id),
       );
   const todo = canonicalOrder(live.filter((e) => !seen.has(`${route.consumer}\u0000${e.id}`)));
-  const failures = await applyRoute(route, todo, runtime, { fillGaps: true }, "replay");
+  const failures = await applyRoute(route, todo, runtime, { fillGaps: true, reapply: request.rebuild }, "replay");
   if (failures.size > 0) {
     const [[id, why] = ["", null]] = failures;
     // Its text here without a failed query's values: errorFields leaves them out of the causes it

@@ -130,6 +130,12 @@ export interface BatchOptions {
    * same whoever computed it).
    */
   writerStates?: ReadonlyMap<string, { version: number; state: unknown }>;
+  /**
+   * A rebuild (`events replay --rebuild`): the events may be recorded already and are applied
+   * again. Otherwise the kernel commits the writes only with marks that claim the events, so
+   * two paths applying one event at once (a replay and the queue) commit it once.
+   */
+  reapply?: boolean;
 }
 
 /** What a batch handler did. */
