@@ -13,19 +13,57 @@ import { replay, replayBudget } from "./replay.mjs";
  * @param {{ limit: number, maxEvents: number }} budget
  */
 async function replayRun(run, consumer, rebuild, { limit, maxEvents }) {
-  const total = await replay({
-    client: platform(run),
-    url: run.url,
-    consumer,
-    tenant: run.values.tenant,
-    rebuild,
-    limit,
-    maxEvents,
-    after: run.values.after,
-    print: run.values.json ? () => {} : run.print,
-    warn: (line, warning) => run.stderr.warn(warning, line),
+  /** Where the run goes on from: the last answer's `next`, else the `--after` it was given. */
+  let after = run.values.after;
+  const stopped = stopLine(run, () => after);
+  try {
+    const total = await replay({
+      client: platform(run),
+      url: run.url,
+      consumer,
+      tenant: run.values.tenant,
+      rebuild,
+      limit,
+      maxEvents,
+      after,
+      print: run.values.json ? () => {} : run.print,
+      warn: (line, warning) => run.stderr.warn(warning, line),
+      onCall: (answer) => {
+        after = answer.next ?? after;
+      },
+    });
+    if (run.values.json) run.print(asJson(total));
+  } finally {
+    stopped.off();
+  }
+}
+
+/** Exit codes of a run stopped by a signal, as a shell reports them (128 + the signal's number). */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * While a replay runs, a stop (Ctrl-C, a kill) says where to go on from, as a failed call does:
+ * the calls answered are applied and recorded, and the one under way may be too (a run from
+ * the same cursor finds its events recorded and skips them).
+ *
+ * @param {import("./remote-commands.mjs").Run} run
+ * @param {() => string | undefined} cursor
+ */
+function stopLine(run, cursor) {
+  const handlers = Object.entries(SIGNAL_EXIT).map(([signal, code]) => {
+    const handler = () => {
+      const after = cursor();
+      const resume =
+        after === undefined
+          ? "run it again: what it applied is recorded"
+          : `resume with --after ${JSON.stringify(after)}`;
+      run.stderr.fail(code, `stopped by ${signal}\n${resume}`, after === undefined ? {} : { resume_after: after });
+      process.exit(code);
+    };
+    process.once(signal, handler);
+    return /** @type {const} */ ([signal, handler]);
   });
-  if (run.values.json) run.print(asJson(total));
+  return { off: () => handlers.forEach(([signal, handler]) => process.off(signal, handler)) };
 }
 
 /** @type {import("./remote-commands.mjs").Command} */
