@@ -38,7 +38,23 @@ function compile(source: string): string {
   }
 }
 
+/** The ```ts block of a docs page whose first line is `first`. */
+function snippetStarting(page: string, first: string): string {
+  const blocks = [...readFileSync(join(root, "docs", page), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)];
+  const block = blocks.map((b) => b[1] ?? "").find((b) => b.startsWith(first));
+  if (block === undefined) throw new Error(`docs/${page} has no ts block starting ${first}`);
+  return block;
+}
+
 describe("docs snippets", () => {
+  it("docs/modules.md: the repeat-safe projection of the blog's events compiles as written", () => {
+    // Written as a file of src/modules/authorstats/; compiled one folder below the root.
+    const source = snippetStarting("modules.md", "// src/modules/authorstats/")
+      .replaceAll('"../../', '"../src/')
+      .replaceAll('"../blog/', '"../src/modules/blog/');
+    expect(compile(source)).toBe("");
+  }, 120_000);
+
   it("docs/actors.md: the Reminders actor compiles as written (its clock, its contract, its imports)", () => {
     expect(compile(snippet("actors.md"))).toBe("");
   }, 120_000);
