@@ -63,7 +63,11 @@ function stopLine(run, cursor) {
     process.once(signal, handler);
     return /** @type {const} */ ([signal, handler]);
   });
-  return { off: () => handlers.forEach(([signal, handler]) => process.off(signal, handler)) };
+  return {
+    off: () => {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+    },
+  };
 }
 
 /** @type {import("./remote-commands.mjs").Command} */
