@@ -17663,7 +17663,7 @@ export interface operations {
     uploadFile: {
         parameters: {
             query?: {
-                /** @description the file's name; sanitised (path, controls), and ending in an extension of its type (added if not) */
+                /** @description the file's name; sanitised (its last path segment, NFC, no controls), at most 255 bytes of UTF-8 once sanitised (longer is 400), and ending in an extension of its type (added if not, the name cut to keep it within 255 bytes) */
                 name?: string;
             };
             header?: {

@@ -45,8 +45,9 @@ describe("names and types", () => {
   ])("safeName(%j)", (raw, expected) => {
     expect(safeName(raw, "fallback")).toBe(expected);
   });
-  it("caps a name at 255 characters", () => {
-    expect(Array.from(safeName("é".repeat(300), "f"))).toHaveLength(255);
+  it("caps a name at 255 bytes of UTF-8, by whole characters", () => {
+    expect(safeName("é".repeat(300), "f")).toBe("é".repeat(127));
+    expect(safeName("😀".repeat(100), "f")).toBe("😀".repeat(63));
   });
   it.each([
     ["invoice.html", "text/plain; charset=utf-8", "invoice.html.txt"],
@@ -62,10 +63,14 @@ describe("names and types", () => {
     // Applied again (as a download does) it changes nothing.
     expect(typedName(expected, type)).toBe(expected);
   });
-  it("keeps a typed name within 255 characters, its extension whole", () => {
-    const typed = typedName(`${"é".repeat(251)}.html`, "text/plain");
-    expect(Array.from(typed)).toHaveLength(255);
-    expect(typed.endsWith("é.txt")).toBe(true);
+  it("keeps a typed name within 255 bytes of UTF-8, its extension whole", () => {
+    // 125 é are 250 bytes: with ".txt" 254, and a 126th (2 bytes) would pass 255.
+    expect(typedName(`${"é".repeat(200)}.html`, "text/plain")).toBe(`${"é".repeat(125)}.txt`);
+    // A longer name that already ends in its type's extension keeps it (a name stored before the rule).
+    expect(typedName(`${"😀".repeat(100)}.pdf`, "application/pdf")).toBe(`${"😀".repeat(62)}.pdf`);
+    // A type the platform does not store: its own extension kept, or the name cut whole.
+    expect(typedName(`${"a".repeat(300)}.bin`, "application/octet-stream")).toBe(`${"a".repeat(251)}.bin`);
+    expect(typedName(`a.${"b".repeat(300)}`, "application/octet-stream")).toBe(`a.${"b".repeat(253)}`);
   });
   it("offers the exact name beside an ASCII one", () => {
     expect(attachment("résumé (1).pdf")).toBe(

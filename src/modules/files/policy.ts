@@ -138,37 +138,70 @@ export function storedType(header: string | undefined): string | null {
 const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
 /** Characters no common file system takes in a name. */
 const RESERVED = /[<>:"/\\|?*]/g;
-const MAX_NAME = 255;
+/**
+ * The longest name, in bytes of UTF-8: what ext4 and most Unix file systems keep (255 bytes),
+ * and within NTFS's and APFS's 255 UTF-16 units, since no character takes more UTF-16 units
+ * than UTF-8 bytes. Counted in characters, 255 emoji were a 1,020-byte name no disk saves whole.
+ */
+export const MAX_NAME_BYTES = 255;
+
+const encoder = new TextEncoder();
+
+/** The length of `s` in bytes of UTF-8. */
+export const utf8Length = (s: string) => encoder.encode(s).length;
+
+/** The longest prefix of `s` of whole characters within `max` bytes of UTF-8. */
+function cutToBytes(s: string, max: number): string {
+  let used = 0;
+  let out = "";
+  for (const ch of s) {
+    used += utf8Length(ch);
+    if (used > max) break;
+    out += ch;
+  }
+  return out;
+}
 
 /**
- * A file name safe to store and to offer for saving: the last path segment,
- * NFC-normalised, without control or invisible format characters, reserved
- * characters replaced by `_`, blank runs collapsed, no leading or trailing
- * dots or blanks, at most 255 characters; `fallback` when nothing is left.
+ * A name as it would be stored, before its length is checked: the last path segment,
+ * NFC-normalised, without control or invisible format characters, reserved characters
+ * replaced by `_`, blank runs collapsed, no leading or trailing dots or blanks.
+ *
+ * @example
+ * cleanName("../a\u202Eb.txt"); // "ab.txt"
+ */
+export function cleanName(raw: string): string {
+  const last = raw.split(/[/\\]/).at(-1) ?? "";
+  return last
+    .normalize("NFC")
+    .replace(INVISIBLE, "")
+    .replace(RESERVED, "_")
+    .replace(/\s+/g, " ")
+    .replace(/^[\s.]+|[\s.]+$/g, "");
+}
+
+/**
+ * A file name safe to store and to offer for saving: {@link cleanName}, at most
+ * {@link MAX_NAME_BYTES} bytes of UTF-8 (the upload refuses a longer one, so the cut here only
+ * guards); `fallback` when nothing is left.
  *
  * @example
  * safeName("../../etc/passwd", "file"); // "passwd"
  * safeName("  ..  ", "file"); // "file"
  */
 export function safeName(raw: string | undefined, fallback: string): string {
-  const last = (raw ?? "").split(/[/\\]/).at(-1) ?? "";
-  const cleaned = last
-    .normalize("NFC")
-    .replace(INVISIBLE, "")
-    .replace(RESERVED, "_")
-    .replace(/\s+/g, " ")
-    .replace(/^[\s.]+|[\s.]+$/g, "");
-  const cut = Array.from(cleaned).slice(0, MAX_NAME).join("");
+  const cut = cutToBytes(cleanName(raw ?? ""), MAX_NAME_BYTES);
   return cut === "" ? fallback : cut;
 }
 
 /**
  * `name` as a file of `contentType` is saved under: kept when its extension (after the last
- * dot, in any case) is one the type is saved under; else the type's usual extension is added,
- * the name cut to stay within 255 characters. A name without an extension gets one too: a
- * desktop guesses the type of such a file from its bytes (an HTML page opens in the browser).
- * So the type the upload was checked against is also what the saved file opens as.
- * Idempotent, so the download applies it again to names stored before the rule.
+ * dot, in any case) is one the type is saved under; else the type's usual extension is added.
+ * A name without an extension gets one too: a desktop guesses the type of such a file from
+ * its bytes (an HTML page opens in the browser). So the type the upload was checked against
+ * is also what the saved file opens as. The result is at most {@link MAX_NAME_BYTES} bytes of
+ * UTF-8, the name before the extension cut by whole characters to fit it (a name stored before
+ * the limit was in bytes is offered so too). Idempotent, so the download applies it again.
  *
  * @example
  * typedName("invoice.html", "text/plain; charset=utf-8"); // "invoice.html.txt"
@@ -177,12 +210,14 @@ export function safeName(raw: string | undefined, fallback: string): string {
 export function typedName(name: string, contentType: string): string {
   const extensions = EXTENSIONS_OF.get(contentType.split(";")[0]?.trim().toLowerCase() ?? "");
   const dot = name.lastIndexOf(".");
-  if (!extensions || (dot > 0 && extensions.includes(name.slice(dot + 1).toLowerCase()))) return name;
-  const suffix = `.${extensions[0]}`;
-  const base = Array.from(name)
-    .slice(0, MAX_NAME - suffix.length)
-    .join("")
-    .replace(/[\s.]+$/, "");
+  // Its own extension when the type lists it (or the type is none the platform stores), else the type's usual one.
+  const kept = dot > 0 && (!extensions || extensions.includes(name.slice(dot + 1).toLowerCase()));
+  if (kept && utf8Length(name) <= MAX_NAME_BYTES) return name;
+  const suffix = kept ? name.slice(dot) : extensions ? `.${extensions[0]}` : "";
+  // Only a name put by other means under an unstored type has a suffix that leaves no room.
+  if (utf8Length(suffix) >= MAX_NAME_BYTES) return cutToBytes(name, MAX_NAME_BYTES);
+  const stem = kept ? name.slice(0, dot) : name;
+  const base = cutToBytes(stem, MAX_NAME_BYTES - utf8Length(suffix)).replace(/[\s.]+$/, "");
   return `${base}${suffix}`;
 }
 

@@ -22,7 +22,17 @@ import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchDetail, mismatchedDigest } from "./digests";
 import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
 import { fileErrors } from "./errors";
-import { ALLOWED_TYPES, fileLimits, isFileId, objectKey, safeName, typedName } from "./policy";
+import {
+  ALLOWED_TYPES,
+  cleanName,
+  fileLimits,
+  isFileId,
+  MAX_NAME_BYTES,
+  objectKey,
+  safeName,
+  typedName,
+  utf8Length,
+} from "./policy";
 import { listFiles } from "./read-model";
 import { fileNotFound, serveFile } from "./serve";
 import {
@@ -49,10 +59,16 @@ const upload = op.post("/files", {
   streamsBody: true,
   request: {
     query: z.object({
-      name: z.string().max(1024).optional().openapi({
-        description:
-          "the file's name; sanitised (path, controls), and ending in an extension of its type (added if not)",
-      }),
+      name: z
+        .string()
+        .max(1024)
+        .refine((raw) => utf8Length(cleanName(raw)) <= MAX_NAME_BYTES, {
+          message: `at most ${MAX_NAME_BYTES} bytes of UTF-8 (its last path segment, NFC, without controls)`,
+        })
+        .optional()
+        .openapi({
+          description: `the file's name; sanitised (its last path segment, NFC, no controls), at most ${MAX_NAME_BYTES} bytes of UTF-8 once sanitised (longer is 400), and ending in an extension of its type (added if not, the name cut to keep it within ${MAX_NAME_BYTES} bytes)`,
+        }),
     }),
     headers: z.object({
       "content-digest": z.string().max(512).optional().openapi({
