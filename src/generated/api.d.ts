@@ -17890,6 +17890,18 @@ export interface operations {
                 "want-repr-digest"?: string;
                 /** @description e.g. `sha-256=5`: asks for `Content-Digest` on a 200 (never on a 206 or a HEAD) */
                 "want-content-digest"?: string;
+                /** @description one `bytes=` range (206); several, another unit or a malformed one get the whole file; GET only */
+                range?: string;
+                /** @description the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict` */
+                "if-match"?: string;
+                /** @description an HTTP-date; 412 `version_conflict` when the file was stored after it (ignored with `If-Match`) */
+                "if-unmodified-since"?: string;
+                /** @description the file's `ETag` (weakly compared) or `*`: 304 with no body */
+                "if-none-match"?: string;
+                /** @description an HTTP-date: 304 when the file was stored no later (ignored with `If-None-Match`) */
+                "if-modified-since"?: string;
+                /** @description the file's `ETag` or `Last-Modified`: the `Range` applies only then, else the whole file */
+                "if-range"?: string;
             };
             path: {
                 id: string;
@@ -17903,8 +17915,10 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    /** @description the file's entity tag: send it in `If-None-Match` (304), `If-Match` or `If-Range` */
                     ETag: string;
+                    /** @description when the file was stored (it never changes): for `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` */
+                    "Last-Modified": string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530), the same as `Repr-Digest`: only when `Want-Content-Digest` asks for sha-256 */
@@ -17920,8 +17934,10 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    /** @description the file's entity tag: send it in `If-None-Match` (304), `If-Match` or `If-Range` */
                     ETag: string;
+                    /** @description when the file was stored (it never changes): for `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` */
+                    "Last-Modified": string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     [name: string]: unknown;
@@ -17930,13 +17946,15 @@ export interface operations {
                     "*/*": string;
                 };
             };
-            /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
+            /** @description not modified: `If-None-Match` names the file's `ETag`, or `If-Modified-Since` is no earlier than it was stored (no body) */
             304: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    /** @description the file's entity tag: send it in `If-None-Match` (304), `If-Match` or `If-Range` */
                     ETag: string;
+                    /** @description when the file was stored (it never changes): for `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` */
+                    "Last-Modified": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -17989,6 +18007,22 @@ export interface operations {
              *     `tenant_not_found`: the subdomain or `X-Tenant` names no tenant
              */
             404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`)
+             *
+             *     Also, from the platform:
+             *     `version_conflict`: `If-Match` does not name the current version
+             */
+            412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -18369,6 +18403,18 @@ export interface operations {
                 "want-repr-digest"?: string;
                 /** @description e.g. `sha-256=5`: asks for `Content-Digest` on a 200 (never on a 206 or a HEAD) */
                 "want-content-digest"?: string;
+                /** @description one `bytes=` range (206); several, another unit or a malformed one get the whole file; GET only */
+                range?: string;
+                /** @description the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict` */
+                "if-match"?: string;
+                /** @description an HTTP-date; 412 `version_conflict` when the file was stored after it (ignored with `If-Match`) */
+                "if-unmodified-since"?: string;
+                /** @description the file's `ETag` (weakly compared) or `*`: 304 with no body */
+                "if-none-match"?: string;
+                /** @description an HTTP-date: 304 when the file was stored no later (ignored with `If-None-Match`) */
+                "if-modified-since"?: string;
+                /** @description the file's `ETag` or `Last-Modified`: the `Range` applies only then, else the whole file */
+                "if-range"?: string;
             };
             path: {
                 id: string;
@@ -18382,8 +18428,10 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    /** @description the file's entity tag: send it in `If-None-Match` (304), `If-Match` or `If-Range` */
                     ETag: string;
+                    /** @description when the file was stored (it never changes): for `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` */
+                    "Last-Modified": string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     /** @description `sha-256=:<base64>:` (RFC 9530), the same as `Repr-Digest`: only when `Want-Content-Digest` asks for sha-256 */
@@ -18399,8 +18447,10 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    /** @description the file's entity tag: send it in `If-None-Match` (304), `If-Match` or `If-Range` */
                     ETag: string;
+                    /** @description when the file was stored (it never changes): for `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` */
+                    "Last-Modified": string;
                     /** @description `sha-256=:<base64>:` (RFC 9530): the whole file's SHA-256, on a 206 too; absent for a file with none recorded, or when `Want-Repr-Digest` excludes sha-256 */
                     "Repr-Digest"?: string;
                     [name: string]: unknown;
@@ -18409,13 +18459,15 @@ export interface operations {
                     "*/*": string;
                 };
             };
-            /** @description not modified: `If-None-Match` names the file's `ETag` (no body) */
+            /** @description not modified: `If-None-Match` names the file's `ETag`, or `If-Modified-Since` is no earlier than it was stored (no body) */
             304: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description the file's entity tag: send it in `If-None-Match` (304) or `If-Range` */
+                    /** @description the file's entity tag: send it in `If-None-Match` (304), `If-Match` or `If-Range` */
                     ETag: string;
+                    /** @description when the file was stored (it never changes): for `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` */
+                    "Last-Modified": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -18471,6 +18523,22 @@ export interface operations {
              *     `tenant_not_found`: the subdomain or `X-Tenant` names no tenant
              */
             404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`)
+             *
+             *     Also, from the platform:
+             *     `version_conflict`: `If-Match` does not name the current version
+             */
+            412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -30,10 +30,32 @@ export const WantDigestHeaders = z.object({
   }),
 });
 
-/** The stored object's entity tag, on every download answer: what `If-None-Match` and `If-Range` compare. */
+/**
+ * The conditional fields a download honours (RFC 9110 §13, `conditions.ts`), and `Range`:
+ * declared so `/openapi.json` says what each does; the handler reads them as they came.
+ */
+const described = (description: string) => z.string().optional().openapi({ description });
+export const DownloadHeaders = WantDigestHeaders.extend({
+  range: described("one `bytes=` range (206); several, another unit or a malformed one get the whole file; GET only"),
+  "if-match": described("the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict`"),
+  "if-unmodified-since": described(
+    "an HTTP-date; 412 `version_conflict` when the file was stored after it (ignored with `If-Match`)",
+  ),
+  "if-none-match": described("the file's `ETag` (weakly compared) or `*`: 304 with no body"),
+  "if-modified-since": described("an HTTP-date: 304 when the file was stored no later (ignored with `If-None-Match`)"),
+  "if-range": described("the file's `ETag` or `Last-Modified`: the `Range` applies only then, else the whole file"),
+});
+
+/** The stored object's validators, on every download answer: what the conditional fields compare. */
 const FILE_ETAG = {
   ETag: {
-    description: "the file's entity tag: send it in `If-None-Match` (304) or `If-Range`",
+    description: "the file's entity tag: send it in `If-None-Match` (304), `If-Match` or `If-Range`",
+    required: true,
+    schema: { type: "string" as const },
+  },
+  "Last-Modified": {
+    description:
+      "when the file was stored (it never changes): for `If-Modified-Since`, `If-Unmodified-Since`, `If-Range`",
     required: true,
     schema: { type: "string" as const },
   },
@@ -51,5 +73,9 @@ export const DOWNLOAD_RESPONSES = {
     headers: { ...FILE_ETAG, "Repr-Digest": reprDigest },
     content: { "*/*": { schema: BINARY } },
   },
-  304: { description: "not modified: `If-None-Match` names the file's `ETag` (no body)", headers: FILE_ETAG },
+  304: {
+    description:
+      "not modified: `If-None-Match` names the file's `ETag`, or `If-Modified-Since` is no earlier than it was stored (no body)",
+    headers: FILE_ETAG,
+  },
 } as const;

@@ -20,7 +20,7 @@ import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchDetail, mismatchedDigest } from "./digests";
-import { BINARY, DOWNLOAD_RESPONSES, WantDigestHeaders } from "./download-spec";
+import { BINARY, DOWNLOAD_RESPONSES, DownloadHeaders } from "./download-spec";
 import { fileErrors } from "./errors";
 import {
   ALLOWED_TYPES,
@@ -110,10 +110,11 @@ const download = op.get("/files/{id}", {
   operationId: "downloadFile",
   summary: "Download a file through the Worker; honours one `Range` (206)",
   access: PERMISSIONS.files.file.read,
-  request: { params: IdParam, headers: WantDigestHeaders },
+  request: { params: IdParam, headers: DownloadHeaders },
   responses: {
     ...DOWNLOAD_RESPONSES,
     404: problem("no such file"),
+    412: problem("`If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`)"),
     416: problem("the range names no byte of the file (`range_not_satisfiable`)"),
   },
 });
@@ -188,11 +189,12 @@ const signedDownload = createRoute({
   tags: ["files"],
   security: [],
   middleware: [signedTenant] as const,
-  request: { params: IdParam, query: SignedQuery, headers: WantDigestHeaders },
+  request: { params: IdParam, query: SignedQuery, headers: DownloadHeaders },
   responses: {
     ...DOWNLOAD_RESPONSES,
     403: problem("an altered signature (`url_signature_invalid`), or an expired URL (`url_expired`)"),
     404: problem("no such file (deleted since the URL was signed)"),
+    412: problem("`If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`)"),
     416: problem("the range names no byte of the file (`range_not_satisfiable`)"),
     503: problem("no ENCRYPTION_KEYS to verify with (`unavailable`)"),
   },

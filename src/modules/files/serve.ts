@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../kernel/env";
 import { AppError, moduleError } from "../../kernel/errors";
+import { formatHttpDate } from "../../kernel/http/http-date";
 import { errorFields } from "../../kernel/log";
 import { readModels } from "../../kernel/read-models";
+import { preconditions, rangeApplies } from "./conditions";
 import { askedDigests, digestHeaders } from "./digests";
 import { fileErrors } from "./errors";
 import { askedRange, attachment, isFileId, objectKey, type RangeAsk, typedName } from "./policy";
@@ -29,16 +31,6 @@ async function recordedDigest(c: Context<AppEnv>, tenantId: string, id: string):
   }
 }
 
-/** Whether `If-Range` (absent, or naming the current ETag) lets a `Range` apply; a stale one asks for the whole file. */
-const rangeApplies = (ifRange: string | undefined, etag: string) => ifRange === undefined || ifRange.trim() === etag;
-
-/** Whether `If-None-Match` is `*` or names `etag` (the weak comparison RFC 9110 asks for here). */
-function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
-  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || opaque(tag) === opaque(etag));
-}
-
 /**
  * Streams a tenant's file from R2 through the Worker: the whole file (200)
  * or one byte range (206 with `Content-Range`; 416 `range_not_satisfiable`
@@ -52,24 +44,41 @@ function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
 export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string): Promise<Response> {
   if (!isFileId(id)) throw fileNotFound();
   const key = objectKey(tenantId, id);
-  const range = c.req.header("range");
-  const ifNoneMatch = c.req.header("if-none-match");
+  // Ranges are defined for GET only (RFC 9110 §14.2): a HEAD answers the whole file's length.
+  const range = c.req.method === "GET" ? c.req.header("range") : undefined;
+  const conditions = {
+    ifMatch: c.req.header("if-match"),
+    ifUnmodifiedSince: c.req.header("if-unmodified-since"),
+    ifNoneMatch: c.req.header("if-none-match"),
+    ifModifiedSince: c.req.header("if-modified-since"),
+  };
   const digests = askedDigests(c.req.header("want-repr-digest"), c.req.header("want-content-digest"), c.req.method);
   // Read beside R2's answer, not after it; never when no digest would be sent.
   const sha256 = digests.repr || digests.content ? recordedDigest(c, tenantId, id) : Promise.resolve(null);
   let ask: RangeAsk = { kind: "full" };
-  if (range !== undefined || ifNoneMatch !== undefined) {
-    // The ETag and the size decide what the conditions and a range mean: the metadata first.
+  if (range !== undefined || Object.values(conditions).some((v) => v !== undefined)) {
+    // The ETag, the date and the size decide what the conditions and a range mean: the metadata first.
     const head = await c.env.FILES.head(key);
     if (!head) throw fileNotFound();
-    if (unchanged(ifNoneMatch, head.httpEtag)) {
-      return new Response(null, {
-        status: 304,
-        headers: { ETag: head.httpEtag, "Cache-Control": "private, no-store" },
+    const validators = { etag: head.httpEtag, lastModified: head.uploaded.getTime() };
+    const verdict = preconditions(conditions, validators);
+    if (verdict.kind === "failed") {
+      throw new AppError("version_conflict", {
+        detail: `${verdict.field} is false: the file's ETag is ${head.httpEtag}, stored ${formatHttpDate(validators.lastModified)}`,
+        headers: { ETag: head.httpEtag, "Last-Modified": formatHttpDate(validators.lastModified) },
       });
     }
-    if (range !== undefined && rangeApplies(c.req.header("if-range"), head.httpEtag))
-      ask = askedRange(range, head.size);
+    if (verdict.kind === "not_modified") {
+      return new Response(null, {
+        status: 304,
+        headers: {
+          ETag: head.httpEtag,
+          "Last-Modified": formatHttpDate(validators.lastModified),
+          "Cache-Control": "private, no-store",
+        },
+      });
+    }
+    if (range !== undefined && rangeApplies(c.req.header("if-range"), validators)) ask = askedRange(range, head.size);
     if (ask.kind === "unsatisfiable") {
       throw moduleError(fileErrors, "range_not_satisfiable", {
         detail: `the file has ${head.size} bytes`,
@@ -92,6 +101,7 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
     "Cache-Control": "private, no-store, no-transform",
     "Accept-Ranges": "bytes",
     ETag: object.httpEtag,
+    "Last-Modified": formatHttpDate(object.uploaded.getTime()),
     ...digestHeaders(digests, await sha256, ask.kind === "partial"),
   });
   if (ask.kind === "partial") {
