@@ -36,6 +36,10 @@ describe("files: a signed URL's preflight on the main host", () => {
     expect(ok.headers.get("access-control-allow-origin")).toBe(APP);
     expect(ok.headers.get("access-control-allow-headers")).toMatch(/\bRange\b/);
     expect(ok.headers.get("access-control-allow-headers")).toMatch(/\bIf-None-Match\b/);
+    // The download's other conditional fields (a page checking "still that file?"): not safelisted either.
+    for (const field of ["If-Match", "If-Modified-Since", "If-Unmodified-Since"]) {
+      expect(ok.headers.get("access-control-allow-headers")).toMatch(new RegExp(`\\b${field}\\b`));
+    }
 
     // The GET the browser then sends is served with the same CORS.
     const get = await SELF.fetch(url, { headers: { origin: APP, range: "bytes=-8", "if-none-match": '"x"' } });

@@ -7,9 +7,9 @@ import type { AppEnv } from "../env";
 const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
 // What plinth's operations read, so a browser app can send it: an upload's Content-Digest (an
 // idempotent upload requires it) and Repr-Digest, a file download's digest preferences
-// (RFC 9530 Want-*) and its conditional and range headers.
+// (RFC 9530 Want-*) and its conditional (RFC 9110 §13: tags and dates) and range headers.
 const ALLOW_HEADERS =
-  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range";
+  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range, If-Modified-Since, If-Unmodified-Since";
 // And what it answers that a browser app reads: a download's range, length and digests (to check
 // the bytes it fetched) as well, the Location of what a POST created (an upload's 201), the
 // notice that the credential sent is a secret being rotated out, and the header in which an
