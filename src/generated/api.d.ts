@@ -18088,7 +18088,12 @@ export interface operations {
     deleteFile: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict`, nothing deleted */
+                "if-match"?: string;
+                /** @description an HTTP-date; 412 `version_conflict` when the file was stored after it */
+                "if-unmodified-since"?: string;
+            };
             path: {
                 id: string;
             };
@@ -18153,6 +18158,22 @@ export interface operations {
              *     `tenant_not_found`: the subdomain or `X-Tenant` names no tenant
              */
             404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`); nothing deleted
+             *
+             *     Also, from the platform:
+             *     `version_conflict`: `If-Match` does not name the current version
+             */
+            412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -141,6 +141,9 @@ describe("the OpenAPI document of the registered modules", () => {
       expect(new Set(retryAfter)).toEqual(new Set([1]));
     });
 
+    // A write whose If-Match compares a tag that is not a version: a file's ETag is R2's, of bytes that
+    // never change, so its DELETE takes If-Match (the file the client saw) but leaves no next tag to send.
+    const ETAG_NOT_A_VERSION = new Set(["DELETE /api/v1/files/{id} 204"]);
     it("ETag on every success of a write that takes If-Match, and on the GET of its resource", async () => {
       const { doc } = await answers();
       const missing: string[] = [];
@@ -152,8 +155,9 @@ describe("the OpenAPI document of the registered modules", () => {
         const read = item.get ? [["get", item.get] as const] : [];
         for (const [method, op] of [...conditional, ...read]) {
           for (const [status, r] of Object.entries(op.responses ?? {})) {
-            if (status.startsWith("2") && !r.headers?.ETag?.required)
-              missing.push(`${method.toUpperCase()} ${path} ${status}`);
+            const answer = `${method.toUpperCase()} ${path} ${status}`;
+            if (status.startsWith("2") && !r.headers?.ETag?.required && !ETAG_NOT_A_VERSION.has(answer))
+              missing.push(answer);
           }
         }
       }

@@ -46,6 +46,14 @@ export const DownloadHeaders = WantDigestHeaders.extend({
   "if-range": described("the file's `ETag` or `Last-Modified`: the `Range` applies only then, else the whole file"),
 });
 
+/** What a DELETE may be made conditional on: the file a client saw (`serve.ts` requireWritePreconditions). */
+export const WriteConditionHeaders = z.object({
+  "if-match": described(
+    "the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict`, nothing deleted",
+  ),
+  "if-unmodified-since": described("an HTTP-date; 412 `version_conflict` when the file was stored after it"),
+});
+
 /** The stored object's validators, on every download answer: what the conditional fields compare. */
 const FILE_ETAG = {
   ETag: {

@@ -20,7 +20,7 @@ import { readModels } from "../../kernel/read-models";
 import { ctxOf } from "../identity/services";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchDetail, mismatchedDigest } from "./digests";
-import { BINARY, DOWNLOAD_RESPONSES, DownloadHeaders } from "./download-spec";
+import { BINARY, DOWNLOAD_RESPONSES, DownloadHeaders, WriteConditionHeaders } from "./download-spec";
 import { fileErrors } from "./errors";
 import {
   ALLOWED_TYPES,
@@ -34,7 +34,7 @@ import {
   utf8Length,
 } from "./policy";
 import { listFiles } from "./read-model";
-import { fileNotFound, serveFile } from "./serve";
+import { fileNotFound, requireWritePreconditions, serveFile } from "./serve";
 import {
   DEFAULT_URL_SECONDS,
   MAX_URL_SECONDS,
@@ -156,8 +156,14 @@ const remove = op.delete("/files/{id}", {
   operationId: "deleteFile",
   summary: "Delete a file; its signed URLs stop working",
   access: PERMISSIONS.files.file.delete,
-  request: { params: IdParam },
-  responses: { 204: { description: "deleted" }, 404: problem("no such file") },
+  request: { params: IdParam, headers: WriteConditionHeaders },
+  responses: {
+    204: { description: "deleted" },
+    404: problem("no such file"),
+    412: problem(
+      "`If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`); nothing deleted",
+    ),
+  },
 });
 
 const getQuota = op.get("/admin/files/quota", {
@@ -315,6 +321,7 @@ export const fileRoutes = createRouter()
     const tenant = tenantOf(c);
     const { id } = c.req.valid("param");
     if (!isFileId(id)) throw fileNotFound();
+    await requireWritePreconditions(c, tenant.id, id);
     const { ok } = await fileStore(c.env, tenant.id).remove({ ctx: ctxOf(c), tenant_id: tenant.id, id });
     if (!ok) throw fileNotFound();
     // Gone before the answer, so a download right after is 404; the store's timer deletes it too, should this fail.

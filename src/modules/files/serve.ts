@@ -31,6 +31,33 @@ async function recordedDigest(c: Context<AppEnv>, tenantId: string, id: string):
   }
 }
 
+/** 412 for a false `If-Match` or `If-Unmodified-Since`, with the validators the client can try again with. */
+function preconditionFailed(field: string, head: R2Object): AppError {
+  const stored = formatHttpDate(head.uploaded.getTime());
+  return new AppError("version_conflict", {
+    detail: `${field} is false: the file's ETag is ${head.httpEtag}, stored ${stored}`,
+    headers: { ETag: head.httpEtag, "Last-Modified": stored },
+  });
+}
+
+/**
+ * A write's `If-Match` and `If-Unmodified-Since` (RFC 9110 §13.2.2, steps 1 and 2) against
+ * the stored object: 412 when false, 404 when there is no object; nothing read without them.
+ * A file never changes, so only its deletion can come between this check and the write.
+ */
+export async function requireWritePreconditions(c: Context<AppEnv>, tenantId: string, id: string): Promise<void> {
+  const ifMatch = c.req.header("if-match");
+  const ifUnmodifiedSince = c.req.header("if-unmodified-since");
+  if (ifMatch === undefined && ifUnmodifiedSince === undefined) return;
+  const head = await c.env.FILES.head(objectKey(tenantId, id));
+  if (!head) throw fileNotFound();
+  const verdict = preconditions(
+    { ifMatch, ifUnmodifiedSince },
+    { etag: head.httpEtag, lastModified: head.uploaded.getTime() },
+  );
+  if (verdict.kind === "failed") throw preconditionFailed(verdict.field, head);
+}
+
 /**
  * Streams a tenant's file from R2 through the Worker: the whole file (200)
  * or one byte range (206 with `Content-Range`; 416 `range_not_satisfiable`
@@ -62,12 +89,7 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
     if (!head) throw fileNotFound();
     const validators = { etag: head.httpEtag, lastModified: head.uploaded.getTime() };
     const verdict = preconditions(conditions, validators);
-    if (verdict.kind === "failed") {
-      throw new AppError("version_conflict", {
-        detail: `${verdict.field} is false: the file's ETag is ${head.httpEtag}, stored ${formatHttpDate(validators.lastModified)}`,
-        headers: { ETag: head.httpEtag, "Last-Modified": formatHttpDate(validators.lastModified) },
-      });
-    }
+    if (verdict.kind === "failed") throw preconditionFailed(verdict.field, head);
     if (verdict.kind === "not_modified") {
       return new Response(null, {
         status: 304,

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { expectProblem } from "../helpers";
+import { call, newTenant } from "../identity/helpers";
+import { bytesOf, fetchBytes, uploaded } from "./helpers";
+
+// A file sends an ETag, so a DELETE may be made conditional on it (RFC 9110 §13.1.1): a client
+// removing "the file I saw" under an id it kept. It answered 400 "this resource has no
+// versions (it sends no ETag)", which the download's ETag contradicts.
+describe("files: a conditional DELETE", () => {
+  it("deletes when If-Match names the file, answers 412 and keeps it when not", async () => {
+    const t = await newTenant("dp");
+    const file = await uploaded(t.adminKey, bytesOf(10), "x.txt");
+    const url = `/api/v1/files/${file.id}`;
+    const { res } = await fetchBytes(url, t.adminKey);
+    const etag = res.headers.get("etag") ?? "";
+
+    for (const headers of <Record<string, string>[]>[
+      { "if-match": '"other"' },
+      { "if-match": `W/${etag}` },
+      { "if-unmodified-since": "Sun, 06 Nov 1994 08:49:37 GMT" },
+    ]) {
+      const refused = await call(url, { method: "DELETE", token: t.adminKey, headers });
+      expect(refused.status, JSON.stringify(headers)).toBe(412);
+      expect(refused.body.code).toBe("version_conflict");
+      expect(refused.headers.get("etag")).toBe(etag);
+    }
+    expect((await fetchBytes(url, t.adminKey)).res.status).toBe(200);
+
+    const removed = await call(url, { method: "DELETE", token: t.adminKey, headers: { "if-match": etag } });
+    expect(removed.status).toBe(204);
+    expect((await fetchBytes(url, t.adminKey)).res.status).toBe(404);
+    // Gone: 404 whatever the condition.
+    const again = await fetchBytes(url, t.adminKey);
+    await expectProblem(again.res, 404, "not_found");
+    expect((await call(url, { method: "DELETE", token: t.adminKey, headers: { "if-match": "*" } })).status).toBe(404);
+  });
+});
