@@ -24,6 +24,14 @@ describe("files: a conditional DELETE", () => {
       expect(refused.body.code).toBe("version_conflict");
       expect(refused.headers.get("etag")).toBe(etag);
     }
+    // Not entity-tags: 400 naming the header, as every If-Match of the API (docs/http.md), on the download too.
+    for (const value of ["soon", '"unterminated', '*, "x"']) {
+      const bad = await call(url, { method: "DELETE", token: t.adminKey, headers: { "if-match": value } });
+      expect(bad.status, value).toBe(400);
+      expect(bad.body.errors).toEqual([expect.objectContaining({ path: "header.if-match" })]);
+      const read = await fetchBytes(url, t.adminKey, { "if-match": value });
+      expect((await expectProblem(read.res, 400, "validation_failed")).errors?.[0]?.path).toBe("header.if-match");
+    }
     expect((await fetchBytes(url, t.adminKey)).res.status).toBe(200);
 
     const removed = await call(url, { method: "DELETE", token: t.adminKey, headers: { "if-match": etag } });

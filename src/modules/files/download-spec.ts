@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { parseIfMatch } from "../../kernel/http/if-match";
 
 /**
  * What `/openapi.json` says of a file download, shared by the credentialed
@@ -35,9 +36,16 @@ export const WantDigestHeaders = z.object({
  * declared so `/openapi.json` says what each does; the handler reads them as they came.
  */
 const described = (description: string) => z.string().optional().openapi({ description });
+/** `If-Match` in the API's one grammar (kernel/http/if-match.ts): `*` or entity-tags, else 400 naming it. */
+const ifMatch = (description: string) =>
+  z
+    .string()
+    .refine((v) => parseIfMatch(v).kind !== "invalid", { message: 'entity-tags ("…", W/"…") or *' })
+    .optional()
+    .openapi({ description });
 export const DownloadHeaders = WantDigestHeaders.extend({
   range: described("one `bytes=` range (206); several, another unit or a malformed one get the whole file; GET only"),
-  "if-match": described("the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict`"),
+  "if-match": ifMatch("the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict`"),
   "if-unmodified-since": described(
     "an HTTP-date; 412 `version_conflict` when the file was stored after it (ignored with `If-Match`)",
   ),
@@ -48,7 +56,7 @@ export const DownloadHeaders = WantDigestHeaders.extend({
 
 /** What a DELETE may be made conditional on: the file a client saw (`serve.ts` requireWritePreconditions). */
 export const WriteConditionHeaders = z.object({
-  "if-match": described(
+  "if-match": ifMatch(
     "the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict`, nothing deleted",
   ),
   "if-unmodified-since": described("an HTTP-date; 412 `version_conflict` when the file was stored after it"),
