@@ -186,7 +186,10 @@ function inputCalls(s: Shape): Call[] {
       },
     );
   }
-  if (declared.some((p) => p.in === "header" && p.name.toLowerCase() === "if-match")) {
+  // Not where a required query holds the credential (a signed file URL): the sweep has no valid one to
+  // send, so validation answers first; test/files/preconditions.test.ts weighs If-Match there.
+  const queryRequired = declared.some((p) => p.in === "query" && p.required);
+  if (!queryRequired && declared.some((p) => p.in === "header" && p.name.toLowerCase() === "if-match")) {
     // The resource must exist for If-Match to be weighed: the path's live id (validParam).
     const onLive = { ...base, json: s.body, params: s.params };
     calls.push(
