@@ -33,8 +33,13 @@ export function admit(c: Context<AppEnv>): { length: number; contentType: string
   }
   const contentType = storedType(c.req.header("content-type"));
   if (!contentType) {
+    // A form (curl -F, a browser's FormData) is how uploads go elsewhere: say what this route takes instead.
+    const form = /^\s*multipart\//i.test(c.req.header("content-type") ?? "");
+    const hint = form
+      ? "; the body is the file's bytes with their own Content-Type, not a multipart form (curl --data-binary @file -H 'Content-Type: …')"
+      : "";
     throw new AppError("unsupported_media_type", {
-      detail: `a file's Content-Type is one of ${ALLOWED_TYPES.join(", ")}`,
+      detail: `a file's Content-Type is one of ${ALLOWED_TYPES.join(", ")}${hint}`,
       headers: acceptedTypes("POST", ALLOWED_TYPES),
     });
   }
