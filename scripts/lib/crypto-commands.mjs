@@ -27,14 +27,6 @@ async function allPages(page, start = undefined) {
   }
 }
 
-/** The tenants whose pass failed, as `tenant: why` lines on stderr, and the exit they call for. */
-function failures(tenants) {
-  const failed = tenants.filter((t) => t.error !== null);
-  if (failed.length === 0) return;
-  const lines = failed.map((t) => `  ${t.tenant_id}: ${t.error}`).join("\n");
-  throw new CliError(`${failed.length} tenant(s) failed; run again once the cause is fixed:\n${lines}`, EXIT.api);
-}
-
 /**
  * `[version, n]` of each version values are sealed under that ENCRYPTION_KEYS no longer
  * lists, newest first: nothing opens those values until the version is put back.
@@ -46,19 +38,31 @@ function unlistedVersions(report, totals) {
 }
 
 /**
- * Exit 1 when some value is sealed under an unlisted version: a script that checks with
- * `crypto versions` before removing a version reads the exit code, and a 0 there said
- * everything counted was readable.
+ * Exit 1 when a tenant could not be counted, or some value is sealed under an unlisted version
+ * (a script that checks with `crypto versions` before removing a version reads the exit code, and
+ * a 0 there said everything counted was readable). Both in one message when both: the failed
+ * tenants alone were named before, the values nothing opens left to stdout's verdicts.
  */
-function unreadable(unlisted) {
-  if (unlisted.length === 0) return;
-  const lines = unlisted.map(([version, n]) => `  v${version}: ${n} value(s)`);
-  const message = [
-    "values are sealed under version(s) ENCRYPTION_KEYS no longer lists, so nothing opens them:",
-    ...lines,
-    "put each version back in ENCRYPTION_KEYS, then run plinth crypto reencrypt",
-  ].join("\n");
-  throw new CliError(message, EXIT.api, undefined, { unlisted_versions: Object.fromEntries(unlisted) });
+function versionProblems(tenants, unlisted) {
+  const failed = tenants.filter((t) => t.error !== null);
+  const parts = [];
+  const fields = {};
+  if (failed.length > 0) {
+    parts.push(
+      `${failed.length} tenant(s) failed; run again once the cause is fixed:`,
+      ...failed.map((t) => `  ${t.tenant_id}: ${t.error}`),
+    );
+    fields.failed = failed.map((t) => ({ tenant_id: t.tenant_id, error: t.error }));
+  }
+  if (unlisted.length > 0) {
+    parts.push(
+      "values are sealed under version(s) ENCRYPTION_KEYS no longer lists, so nothing opens them:",
+      ...unlisted.map(([version, n]) => `  v${version}: ${n} value(s)`),
+      "put each version back in ENCRYPTION_KEYS, then run plinth crypto reencrypt",
+    );
+    fields.unlisted_versions = Object.fromEntries(unlisted);
+  }
+  if (parts.length > 0) throw new CliError(parts.join("\n"), EXIT.api, undefined, fields);
 }
 
 /**
@@ -225,8 +229,7 @@ export const cryptoCommands = [
         );
         for (const line of verdicts(report, totals, run.values.tenant)) run.print(line);
       }
-      failures(tenants);
-      unreadable(unlistedVersions(report, totals));
+      versionProblems(tenants, unlistedVersions(report, totals));
     },
   },
 ];

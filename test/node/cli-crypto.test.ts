@@ -72,7 +72,12 @@ const server = createServer(async (req, res) => {
       url.searchParams.get("tenant_id") ?? undefined,
       url.searchParams.get("after") ?? undefined,
     );
-    const tenants = ids.map((id) => ({ tenant_id: id, counts: countsOf(id), error: null }));
+    // A tenant that could not be counted answers no counts and its error, as the API does.
+    const tenants = ids.map((id) =>
+      id === state.failing
+        ? { tenant_id: id, counts: {}, error: "no master key of version 1" }
+        : { tenant_id: id, counts: countsOf(id), error: null },
+    );
     const counts = Object.fromEntries(
       KINDS.map((kind) => [
         kind,
@@ -248,6 +253,28 @@ describe("plinth crypto", () => {
       error: "api",
       exit_code: 1,
       unlisted_versions: { "1": 2 },
+    });
+  });
+
+  it("names both the tenants it could not count and the unlisted versions, in one failure", async () => {
+    // With both, stderr named only the failed tenants (the first error thrown): the values no
+    // key opens were on stdout's verdicts alone, and --json's stderr line lacked unlisted_versions.
+    state.v1.set("t1", 2);
+    state.configured = [2];
+    state.failing = "t3";
+    const run = await asOperator("versions");
+    const json = await asOperator("versions", "--json");
+    state.configured = [2, 1];
+    state.failing = null;
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("1 tenant(s) failed; run again once the cause is fixed:\n  t3: no master key of version 1");
+    expect(run.stderr).toContain("ENCRYPTION_KEYS no longer lists, so nothing opens them:\n  v1: 2 value(s)\n");
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stderr.trim())).toMatchObject({
+      error: "api",
+      exit_code: 1,
+      unlisted_versions: { "1": 2 },
+      failed: [{ tenant_id: "t3", error: "no master key of version 1" }],
     });
   });
 
