@@ -76,3 +76,41 @@ describe("a replay of one tenant's events given another tenant's stream cursor",
     expect(own.status, JSON.stringify(own.body)).toBe(200);
   });
 });
+
+describe("a replay cursor naming a stream the catalog does not hold", () => {
+  it("is refused at body.after naming the cursor, not walked on from where it sorts and reported done", async () => {
+    // `plinth events replay blog:blog.posts --tenant T --after T/post/NOSUCH` (a mistyped stream
+    // id) said "0 streams … done", exit 0; `T/post/0` replayed every stream of T instead.
+    const t = await newTenant("replay-nosuch");
+    const stream = await postStream(t);
+    for (const after of [`${t.id}/post/NOSUCH`, `3@${t.id}/post/NOSUCH`, `${t.id}/post/0`]) {
+      const res = await replay({ consumer: "blog:blog.posts", tenant_id: t.id, after });
+      expectAfterRefused(res);
+      expect(String(res.body.detail)).toContain(after.replace(/^\d+@/, ""));
+    }
+    // Unscoped, the same: refused before any stream is read.
+    expectAfterRefused(await replay({ consumer: "blog:blog.posts", after: `${t.id}/post/NOSUCH` }));
+    // The stream a replay answered goes on from it.
+    for (const after of [stream, `1@${stream}`]) {
+      const res = await replay({ consumer: "blog:blog.posts", tenant_id: t.id, after });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+  });
+
+  it("takes the stream of a tenant being deleted, whose catalog rows its erasure removes between two calls", async () => {
+    const t = await newTenant("replay-gone");
+    const stream = await postStream(t);
+    const deleted = await call(`/api/v1/platform/tenants/${t.id}`, { method: "DELETE", token: rootKey() });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(202);
+    // Deleted "a day from now": other files' tests run tenants/erase-deleted over the same D1.
+    await env.DB.prepare("update tenants set deleted_at = ? where id = ?")
+      .bind(new Date(Date.now() + 86_400_000).toISOString(), t.id)
+      .run();
+    // What the erasure's tables step does to the catalog.
+    await env.DB.prepare("delete from event_streams where tenant_id = ?").bind(t.id).run();
+    // Unscoped, as a run over every tenant holds it: the walk goes on after it (what follows is
+    // other files' streams, so only the refusal is asserted absent).
+    const res = await replay({ consumer: "blog:blog.posts", after: stream, limit: 1, max_events: 1 });
+    expect(JSON.stringify(res.body)).not.toContain("body.after");
+  });
+});

@@ -307,10 +307,14 @@ describe("events replay", () => {
     // Scoped to the test's tenant: unscoped, the call walks every stream after the cursor in the
     // files' shared catalog, and another file's may not replay (aggregate.test.ts leaves a post
     // whose stored event its schema no longer reads: a 500 here in a run where it came first).
-    for (const after of [`${t.id}/post/01ABC`, `3@${t.id}/post/01ABC`]) {
+    const [event] = await posts(t, 1);
+    for (const after of [event?.stream, `1@${event?.stream}`]) {
       const res = await replay({ consumer: "blog:blog.posts", tenant_id: t.id, after });
       expect(res.status, `${after}: ${JSON.stringify(res.body)}`).toBe(200);
     }
+    // Well formed, but no stream the catalog holds (replay-cursor-bounds.test.ts): refused too.
+    const unknown = await replay({ consumer: "blog:blog.posts", tenant_id: t.id, after: `${t.id}/post/01ABC` });
+    expect(unknown.status).toBe(400);
     // A rebuild from state answers tenant cursors, a replay of events stream ones: neither takes the other's.
     for (const after of [t.id, `3@${t.id}`]) {
       const res = await replay({ consumer: "blog:blog.posts", after });

@@ -69,6 +69,17 @@ export interface CatalogStream {
   version: number;
 }
 
+/** Whether the catalog lists `stream` as one of these writer types': a replay cursor names one it answered. */
+export async function catalogHolds(db: ReadModelDb, types: readonly string[], stream: string): Promise<boolean> {
+  const t = eventStreams;
+  const rows = await db
+    .select({ stream: t.stream })
+    .from(t)
+    .where(and(eq(t.stream, stream), inArray(t.type, [...types])))
+    .limit(1);
+  return rows.length > 0;
+}
+
 /** The catalog's streams of these writer types (and tenant), in stream order after `after` (or from it, `inclusive`). */
 export async function catalogPage(
   db: ReadModelDb,

@@ -4,7 +4,7 @@ import { errorText } from "../log";
 import type { ModuleDef, ModuleRuntime } from "../modules/types";
 import { readModels } from "../read-models";
 import { aggregateOf } from "./aggregate-rpc";
-import { catalogPage } from "./catalog";
+import { catalogHolds, catalogPage } from "./catalog";
 import { applyRoute, canonicalOrder, type Route, wants } from "./consume";
 import { type Envelope, eventTypes, parseStream } from "./envelope";
 import { processedLedger } from "./ledger";
@@ -117,6 +117,24 @@ function refuseCursor(consumer: string): never {
 }
 
 /**
+ * Whether a cursor's stream is one a replay of these writer types can have answered: the catalog
+ * lists it, or its tenant is being deleted or erased (the erasure removes the tenant's catalog
+ * rows, and can do so between two calls of one run, which must go on past it). A stream nobody
+ * wrote (a mistyped id) was walked on from where it sorted: "done" after nothing, or every stream
+ * again.
+ */
+async function cursorStreamKnown(
+  platform: { gone?: (tenantIds: readonly string[]) => Promise<ReadonlySet<string>> },
+  runtime: ModuleRuntime,
+  types: readonly string[],
+  stream: string,
+): Promise<boolean> {
+  if (types.length > 0 && (await catalogHolds(readModels(runtime.env), types, stream))) return true;
+  const tenantId = stream.split("/")[0] ?? "";
+  return (await platform.gone?.([tenantId]))?.has(tenantId) ?? false;
+}
+
+/**
  * Where a replay goes on. A call ends after a whole stream (`next` is that
  * stream, and the next call starts after it), or, when its event budget runs
  * out inside a stream, at a version of it: `next` is then
@@ -197,6 +215,10 @@ export async function replayPage(
   // visited none of its own and said done, as a rebuild from state refuses to.
   if (cursor && request.tenantId !== undefined && !cursor.stream.startsWith(`${request.tenantId}/`)) {
     const message = "the cursor is another tenant's stream: pass back the `next` of this tenant's replay";
+    throw new AppError("validation_failed", { detail: message, errors: [{ path: "body.after", message }] });
+  }
+  if (cursor && !(await cursorStreamKnown(platform, runtime, types, cursor.stream))) {
+    const message = `no stream ${cursor.stream} of ${request.consumer}'s writers: pass back a \`next\` its replay answered (a mistyped cursor would walk on from where it sorts)`;
     throw new AppError("validation_failed", { detail: message, errors: [{ path: "body.after", message }] });
   }
   const streams = types.length
