@@ -80,7 +80,7 @@ export const tenantCommands = [
       reason: {
         type: "string",
         arg: "<reason>",
-        help: "why, for the tenant's administrators (their audit log keeps it; its users never see it)",
+        help: "why, for the tenant's administrators (their audit log keeps it; its users never see it); a tenant suspended already keeps its reason, and another is refused (exit 1): resume it, then suspend it again",
       },
     },
     async run(run) {

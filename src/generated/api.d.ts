@@ -13252,7 +13252,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the suspended tenant */
+            /** @description the suspended tenant (one suspended already: as it is, its first time and reason kept) */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -13313,7 +13313,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed) */
+            /**
+             * @description already suspended for another reason, which is kept: resume it, then suspend it again
+             *
+             *     Also, from the platform:
+             *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)
+             */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

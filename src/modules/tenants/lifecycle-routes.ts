@@ -47,7 +47,15 @@ const suspend = op.post("/tenants/{id}/suspend", {
       required: false,
     },
   },
-  responses: { 200: jsonResponse("the suspended tenant", TenantSchema, ETAG_HEADER), 404: problem("no such tenant") },
+  responses: {
+    200: jsonResponse(
+      "the suspended tenant (one suspended already: as it is, its first time and reason kept)",
+      TenantSchema,
+      ETAG_HEADER,
+    ),
+    404: problem("no such tenant"),
+    409: problem("already suspended for another reason, which is kept: resume it, then suspend it again"),
+  },
 });
 const resume = op.post("/tenants/{id}/resume", {
   operationId: "resumeTenant",

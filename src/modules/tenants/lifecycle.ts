@@ -4,7 +4,7 @@ import { AppError } from "../../kernel/errors";
 import type { ExpectedVersion } from "../../kernel/http/if-match";
 import { staleVersion } from "../../kernel/http/stale-version";
 import { directory } from "../identity/directory/contract";
-import type { TenantChange } from "../identity/directory/tenant-state";
+import type { TenantChange, TenantState } from "../identity/directory/tenant-state";
 import type { TenantRecord } from "./domain";
 import { erasureStore } from "./erasure-store";
 import { forgetTenant } from "./lookup";
@@ -25,6 +25,24 @@ export async function unknownTenant(db: D1Database, id: string): Promise<AppErro
     });
   }
   return unknownTenantId(id, (slug) => tenantStore(db).find("slug", slug), "the platform route");
+}
+
+/**
+ * Why a suspension the directory did not apply is refused: the tenant was suspended already, for
+ * another reason than the one asked. The directory keeps the first suspension's time and reason
+ * (a repeat changes nothing, so a retry is harmless), and answering 200 with the first reason
+ * dropped the new one without a word. A retry with the same reason, or with none, is no conflict.
+ * null: nothing to refuse.
+ */
+export function keptSuspension(
+  change: TenantChange,
+  outcome: { tenant: TenantState; changed: boolean },
+): string | null {
+  const { tenant, changed } = outcome;
+  if (change.kind !== "suspend" || changed || change.reason === null) return null;
+  if (tenant.status !== "suspended" || tenant.suspended_reason === change.reason) return null;
+  const held = tenant.suspended_reason === null ? "with no reason" : `for ${JSON.stringify(tenant.suspended_reason)}`;
+  return `tenant ${tenant.id} is already suspended, since ${tenant.suspended_at}, ${held}: the reason ${JSON.stringify(change.reason)} is not recorded; to change it, resume the tenant and suspend it again`;
 }
 
 /**
@@ -65,6 +83,8 @@ export async function changeTenant(
   const state = result.value.tenant;
   await store.mirror(state);
   forgetTenant(known);
+  const kept = keptSuspension(change, result.value);
+  if (kept) throw new AppError("conflict", { detail: kept });
   return {
     ...known,
     name: state.name,
