@@ -31,6 +31,7 @@ import { DB_RENUMBERED_HELP, dbRenumberedCommand } from "./lib/db-renumbered.mjs
 import { readDevVars } from "./lib/dev-setup.mjs";
 import { durationMs, timeoutMs } from "./lib/duration.mjs";
 import { bin, root, runQuietly } from "./lib/env.mjs";
+import { fetchWithin, NoAnswer } from "./lib/fetch-within.mjs";
 import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
@@ -203,24 +204,16 @@ const JWKS_TIMEOUT_MS = 30_000;
  */
 async function loadJwks(source, timeout) {
   if (/^https?:\/\//.test(source)) {
-    const signal = AbortSignal.timeout(timeout.ms);
-    const late = () => new Error(`no answer from ${source} within ${timeout.spelled} (--timeout)`);
     let res;
-    let text;
     try {
-      res = await fetch(source, { signal });
+      res = await fetchWithin(source, undefined, timeout);
     } catch (error) {
-      if (signal.aborted) throw late();
+      if (error instanceof NoAnswer) throw new Error(`${error.message} (--timeout)`);
       // fetch says only "fetch failed"; its cause says why (ECONNREFUSED: a wrong port, say).
       throw new Error(`cannot reach ${source}: ${error?.cause?.code ?? error?.cause?.message ?? error.message}`);
     }
     if (!res.ok) throw new Error(`GET ${source} answered ${res.status}`);
-    try {
-      text = await res.text();
-    } catch (error) {
-      if (signal.aborted) throw late();
-      throw error;
-    }
+    const text = await res.text();
     try {
       return JSON.parse(text);
     } catch {

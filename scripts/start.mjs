@@ -10,10 +10,11 @@ import { anotherStartLines, endReplays, owedReplays, trackRun, uncleanStopLines 
 import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { wranglerTomlSettled } from "./lib/dev-settle.mjs";
-import { ensureDemoTenant, ensureDevVars, readDevVars } from "./lib/dev-setup.mjs";
+import { ensureDemoTenant, ensureDevVars, readDevVars, SETUP_TIMEOUT } from "./lib/dev-setup.mjs";
 import { superviseDev } from "./lib/dev-supervisor.mjs";
 import { watchDevVars, watchManifests, watchMigrations, watchSources, watchWranglerToml } from "./lib/dev-watch.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
+import { fetchWithin, within } from "./lib/fetch-within.mjs";
 import { startLocalCron } from "./lib/local-cron.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -175,6 +176,9 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
+/** How long one look at /healthz may take: a workerd that took the request and hung held npm start for ever. */
+const HEALTH_LOOK = within("5s");
+
 /**
  * Polls until the Worker answers /healthz, for at most `ms`: true when healthy, else the
  * `config_invalid` detail of a Worker whose configuration is invalid (it answers every
@@ -185,7 +189,7 @@ async function waitForHealthy(ms) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && !dev.exited) {
     try {
-      const res = await fetch(`${origin}/healthz`);
+      const res = await fetchWithin(`${origin}/healthz`, {}, HEALTH_LOOK);
       if (res.ok) return true;
       const problem = await res.json().catch(() => null);
       if (problem?.code === "config_invalid") return String(problem.detail);
@@ -209,7 +213,7 @@ if (health !== true) {
 }
 dev.up();
 
-const ready = await fetch(`${origin}/readyz`)
+const ready = await fetchWithin(`${origin}/readyz`, {}, within(SETUP_TIMEOUT))
   .then((r) => r.json())
   .catch(() => ({ status: "unknown" }));
 

@@ -10,4 +10,7 @@ export declare function ensureDemoTenant(
   origin: string,
   rootKey: string,
   path?: string,
+  options?: { timeout?: string },
 ): Promise<DemoTenant | { error: string }>;
+/** How long each setup call to the local Worker may take (`30s`). */
+export declare const SETUP_TIMEOUT: string;

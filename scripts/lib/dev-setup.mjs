@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { newSigningKeySet } from "../jwt-keys.mjs";
 import { root } from "./env.mjs";
+import { fetchWithin, within } from "./fetch-within.mjs";
 
 const devVarsPath = join(root, ".dev.vars");
 const demoPath = join(root, ".wrangler", "state", "plinth-demo.json");
@@ -57,20 +58,27 @@ export function ensureDevVars() {
   return vars;
 }
 
-async function call(origin, path, { token, method = "GET", body } = {}) {
-  const res = await fetch(`${origin}${path}`, {
+/**
+ * How long each setup call to the local Worker may take, its answer included: it answers in
+ * milliseconds, and a hung workerd held `npm start` before its banner for ever.
+ */
+export const SETUP_TIMEOUT = "30s";
+
+async function callWorker(origin, path, { token, method = "GET", body, timeout = SETUP_TIMEOUT } = {}) {
+  const init = {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
-  });
+  };
+  const res = await fetchWithin(`${origin}${path}`, init, within(timeout));
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 /** The tenant whose slug is `slug`, paging through the platform's list; null when none. */
-async function tenantBySlug(origin, rootKey, slug) {
+async function tenantBySlug(call, rootKey, slug) {
   let cursor = "";
   for (;;) {
-    const page = await call(origin, `/api/v1/platform/tenants?limit=100${cursor ? `&cursor=${cursor}` : ""}`, {
+    const page = await call(`/api/v1/platform/tenants?limit=100${cursor ? `&cursor=${cursor}` : ""}`, {
       token: rootKey,
     });
     if (page.status !== 200) return null;
@@ -88,15 +96,16 @@ async function tenantBySlug(origin, rootKey, slug) {
  * deleted), the platform mints it a new admin key (the recovery route,
  * docs/identity.md), so nothing local has to be thrown away.
  */
-export async function ensureDemoTenant(origin, rootKey, path = demoPath) {
+export async function ensureDemoTenant(origin, rootKey, path = demoPath, { timeout = SETUP_TIMEOUT } = {}) {
+  const call = (where, options = {}) => callWorker(origin, where, { ...options, timeout });
   if (existsSync(path)) {
     const saved = JSON.parse(readFileSync(path, "utf8"));
-    const me = await call(origin, "/api/v1/me", { token: saved.admin_key });
+    const me = await call("/api/v1/me", { token: saved.admin_key });
     // Only a refusal of the key (401: revoked, or another plinth's) calls for a new one; an
     // error answer says nothing of it, and minting then would leave unrevoked keys behind.
     if (me.status !== 401) return saved;
   }
-  const created = await call(origin, "/api/v1/platform/tenants", {
+  const created = await call("/api/v1/platform/tenants", {
     token: rootKey,
     method: "POST",
     body: { slug: "demo", name: "Demo tenant", plan: "free" },
@@ -105,9 +114,9 @@ export async function ensureDemoTenant(origin, rootKey, path = demoPath) {
   if (created.status === 201) {
     demo = { tenant_id: created.body.id, slug: created.body.slug, admin_key: created.body.admin_key };
   } else if (created.status === 409) {
-    const tenant = await tenantBySlug(origin, rootKey, "demo");
+    const tenant = await tenantBySlug(call, rootKey, "demo");
     const minted = tenant
-      ? await call(origin, `/api/v1/platform/tenants/${tenant.id}/admin-keys`, {
+      ? await call(`/api/v1/platform/tenants/${tenant.id}/admin-keys`, {
           token: rootKey,
           method: "POST",
           body: { name: "demo (npm start)" },

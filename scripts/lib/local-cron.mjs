@@ -1,10 +1,18 @@
 // The minutely trigger, locally: `wrangler dev` fires no cron by itself, so `npm start`
 // fires the Worker's scheduled() handler (wrangler's /cdn-cgi/handler/scheduled) at each
 // minute a job is due, as Cloudflare's `* * * * *` trigger would, and prints what ran.
+import { fetchWithin, within } from "./fetch-within.mjs";
 
 /** Longest wait between two looks at the job list: a job added while running is found within it. */
 const MAX_WAIT_MS = 10 * 60_000;
 const TICK_CRON = "*+*+*+*+*";
+
+/**
+ * How long a read of the job list may take (the Worker answers it in milliseconds), and a tick
+ * (it runs the due jobs: at most the 15 minutes Cloudflare gives a cron invocation). Without a
+ * bound, a hung workerd stopped the local cron for ever, silently.
+ */
+export const CRON_TIMEOUTS = Object.freeze({ read: "30s", tick: "15m" });
 
 const hhmm = (ms) => new Date(ms).toISOString().slice(11, 16);
 
@@ -37,6 +45,8 @@ const unreachable = (error) => error instanceof TypeError && error.message === "
  * (npm start stopped wrangler dev itself, for a .dev.vars edit, and starts it again) the gap is
  * npm start's own: it says nothing, as npm start says the restart, when it answers again, and
  * replays the queue's events by itself (telling a user to stop and start again was wrong then).
+ * Each request is bounded by `timeouts` ({@link CRON_TIMEOUTS}): one not answered within it is a
+ * failure as any other (the line names the URL and the bound), and the loop goes on.
  */
 export function startLocalCron({
   origin,
@@ -44,7 +54,9 @@ export function startLocalCron({
   print = (line) => console.log(line),
   onUnreachable = () => {},
   restarting = () => false,
+  timeouts = CRON_TIMEOUTS,
 }) {
+  const bounds = { read: within(timeouts.read), tick: within(timeouts.tick) };
   // A function when the key can change while running (npm start rereads an edited .dev.vars).
   const keyOf = typeof rootKey === "function" ? rootKey : () => rootKey;
   let stopped = false;
@@ -62,7 +74,11 @@ export function startLocalCron({
     });
 
   async function jobs() {
-    const res = await fetch(`${origin}/api/v1/platform/jobs`, { headers: { authorization: `Bearer ${keyOf()}` } });
+    const res = await fetchWithin(
+      `${origin}/api/v1/platform/jobs`,
+      { headers: { authorization: `Bearer ${keyOf()}` } },
+      bounds.read,
+    );
     if (res.status === 503) {
       const problem = await res.json().catch(() => null);
       if (problem?.code === "unavailable") throw new NotReady(res.headers.get("retry-after"));
@@ -102,7 +118,7 @@ export function startLocalCron({
 
   /** Fires the tick of minute `at`, prints what ran in it; resolves to the job list read after it. */
   async function tick(at) {
-    const res = await fetch(`${origin}/cdn-cgi/handler/scheduled?cron=${TICK_CRON}&time=${at}`);
+    const res = await fetchWithin(`${origin}/cdn-cgi/handler/scheduled?cron=${TICK_CRON}&time=${at}`, {}, bounds.tick);
     const fired = new Date(at).toISOString();
     const items = await jobs();
     gone = false;

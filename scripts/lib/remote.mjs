@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import createClient, { defaultPathSerializer } from "openapi-fetch";
 import { readDevVars } from "./dev-setup.mjs";
+import { fetchWithin, NoAnswer } from "./fetch-within.mjs";
 import { displayWidth, padToWidth } from "./text-width.mjs";
 
 /** Exit codes scripts can rely on (README, `plinth --help`). */
@@ -191,9 +192,6 @@ export const DEFAULT_TIMEOUT = "1m";
  */
 export const LONG_TIMEOUT = "15m";
 
-/** The statuses whose answer has no body (a Response refuses one). */
-const NO_BODY = new Set([101, 204, 205, 304]);
-
 /**
  * A fetch that gives up on a request after `timeout`, the answer's body read included (a server
  * can send its headers and then nothing): exit 3 (nothing answered), naming the URL and the bound.
@@ -204,13 +202,10 @@ const NO_BODY = new Set([101, 204, 205, 304]);
  */
 function boundedFetch(url, timeout) {
   return async (request, init) => {
-    const signal = AbortSignal.timeout(timeout.ms);
     try {
-      const response = await fetch(request, { ...init, signal });
-      const body = NO_BODY.has(response.status) ? null : await response.arrayBuffer();
-      return new Response(body, response);
+      return await fetchWithin(request, init, timeout);
     } catch (error) {
-      if (!signal.aborted) throw error;
+      if (!(error instanceof NoAnswer)) throw error;
       const which = timeout.flag
         ? `--timeout ${timeout.spelled}`
         : `the default; --timeout <duration>, e.g. 5m, waits longer`;

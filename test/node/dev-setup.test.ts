@@ -62,6 +62,23 @@ describe("the demo tenant of npm start", () => {
     expect(await status("/api/v1/me", again.admin_key)).toBe(200);
   });
 
+  it("gives up on a Worker that takes the request and never answers, naming the call and the bound", async () => {
+    // A hung workerd held npm start before its banner for ever: fetch had no time bound.
+    const server = createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const origin = `http://127.0.0.1:${port}`;
+      const started = Date.now();
+      const ran = ensureDemoTenant(origin, "root", path.join(dir, "hung", "demo.json"), { timeout: "1s" });
+      await expect(ran).rejects.toThrow(`no answer from ${origin}/api/v1/platform/tenants within 1s`);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("keeps the saved key when the Worker answers /me with an error that is no refusal of the key", async () => {
     // A Worker mid-restart or misconfigured answers 5xx: that says nothing of the key, and
     // minting on it would leave one more unrevoked admin key per start.
