@@ -28,6 +28,7 @@ export const auditCheck = {
     "have the server recompute the tenant's audit chain and check its signatures, a step per request, with progress (exit 1 names the first seq that does not verify)",
   auth: "tenant",
   positionals: 0,
+  pages: true,
   long: true,
   options: {
     "from-seq": {

@@ -155,6 +155,7 @@ export const cryptoCommands = [
     summary: "re-seal every value sealed under an older ENCRYPTION_KEYS version (safe to re-run)",
     auth: "platform",
     positionals: 0,
+    pages: true,
     long: true,
     options: {
       ...tenantOption,
@@ -197,6 +198,7 @@ export const cryptoCommands = [
     summary: "how many stored ciphertexts each ENCRYPTION_KEYS version still seals, by field kind",
     auth: "platform",
     positionals: 0,
+    pages: true,
     long: true,
     options: tenantOption,
     async run(run) {

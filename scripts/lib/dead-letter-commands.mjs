@@ -155,6 +155,7 @@ export const deadLetterCommands = [
     summary: "put every mail dead letter not replayed yet back on the mail queue (after an outage is fixed)",
     auth: "platform",
     positionals: 0,
+    pages: true,
     options: { tenant: { type: "string", arg: "<id>", help: "only this tenant's mail" } },
     async run(run) {
       let replayed = 0;

@@ -33,8 +33,10 @@ import { webhookCommands } from "./webhook-commands.mjs";
  *   bounds: Parameters<typeof import("./remote.mjs").connect>[3] }} Run
  * @typedef {{ name: string, args: string, summary: string, auth: "platform" | "tenant" | "either" | "none",
  *   positionals: number, options?: Record<string, Option & { help: string, arg?: string }>,
- *   long?: boolean, inBody?: boolean, run: (run: Run) => Promise<void> }} Command
+ *   long?: boolean, pages?: boolean, inBody?: boolean, run: (run: Run) => Promise<void> }} Command
  *   `long`: one of its requests does a run's worth of work, so each may take LONG_TIMEOUT.
+ *   `pages`: it calls the API again until the work is done (a page, a step per call): --timeout
+ *   bounds each call, not the run, and its help says so (an operator read it as the run's bound).
  *   `inBody`: its positional arguments go in the request's body, not its path (a new tenant's slug).
  */
 
@@ -59,7 +61,7 @@ const commonOf = (command) => ({
   timeout: {
     type: "string",
     arg: "<duration>",
-    help: `give up on a request not answered within this (30s, 5m, 1h; default ${timeoutOf(command)}): exit 3`,
+    help: `give up on a request not answered within this (30s, 5m, 1h; default ${timeoutOf(command)}): exit 3${command.pages ? " (each request, not the run: below)" : ""}`,
   },
   json: { type: "boolean", help: "print the API's JSON instead of a table" },
   help: { type: "boolean", short: "h", help: "this help" },
@@ -118,6 +120,13 @@ export function helpOf(command) {
     "options:",
     ...options.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),
     "",
+    ...(command.pages
+      ? [
+          "It calls the API once per page until the work is done: --timeout bounds each of those calls,",
+          "not the whole run, which goes on as long as each call answers in time (Ctrl-C stops it).",
+          "",
+        ]
+      : []),
     auth,
     EXIT_HELP,
   ].join("\n");

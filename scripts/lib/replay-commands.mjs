@@ -77,6 +77,7 @@ export const eventsReplay = {
   summary: "replay the writers' events to one subscription, page by page, with progress",
   auth: "platform",
   positionals: 1,
+  pages: true,
   inBody: true,
   long: true,
   options: {
@@ -110,6 +111,7 @@ export const auditRebuild = {
     "copy the tenants' audit chains into the read model (audit_entries) where rows are missing or differ, page by page, with progress",
   auth: "platform",
   positionals: 0,
+  pages: true,
   long: true,
   options: {
     tenant: { type: "string", arg: "<id>", help: "only this tenant (default: every tenant, suspended ones too)" },

@@ -212,6 +212,7 @@ export const webhookCommands = [
     summary: "send an endpoint's given-up deliveries again, oldest first, until none is left",
     auth: "either",
     positionals: 1,
+    pages: true,
     options: {
       since: {
         type: "string",

@@ -59,6 +59,22 @@ describe("a server that takes the request and never answers", () => {
     // `jobs run` waits for the job's run in one request: a longer bound.
     const jobs = await plinth(["jobs", "run", "--help"]);
     expect(jobs.stdout).toContain("default 15m");
+    // A command that calls once per page bounds each call, not its run: `--timeout 5m` on a
+    // replay of millions of events read as "stop after 5 minutes" and was no such thing.
+    const paging = [
+      ["events", "replay"],
+      ["audit", "rebuild"],
+      ["audit", "check"],
+      ["crypto", "reencrypt"],
+      ["crypto", "versions"],
+      ["mail-dead-letters", "replay-pending"],
+      ["webhooks", "redeliver-failed"],
+    ];
+    for (const command of paging) {
+      const help = await plinth([...command, "--help"]);
+      expect(help.stdout, command.join(" ")).toContain("--timeout bounds each of those calls,\nnot the whole run");
+    }
+    expect(list.stdout).not.toContain("not the whole run");
     // The exit codes every help lists name it under 3.
     expect(jobs.stdout).toContain("3 cannot reach the URL, no answer within --timeout, or no plinth answers there");
   });
