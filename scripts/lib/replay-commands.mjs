@@ -96,7 +96,11 @@ export const eventsReplay = {
       arg: "<n>",
       help: "events per call at most, 1 to 5000 (default 5000; a longer stream goes on in the next call)",
     },
-    after: { type: "string", arg: "<cursor>", help: "go on from where an earlier run stopped (its last `after`)" },
+    after: {
+      type: "string",
+      arg: "<cursor>",
+      help: "go on from where an earlier run stopped (its last `after`, or its `resume with --after`); a cursor naming no stream of the subscription's writers (mistyped) is refused, exit 1",
+    },
   },
   async run(run) {
     await replayRun(run, run.positionals[0] ?? "", run.values.rebuild ?? false, replayBudget(run.values));

@@ -109,6 +109,14 @@ describe("plinth events replay", () => {
     expect(failed.status).toBe(1);
     expect(failed.stderr).toContain("body.tenant_id");
     expect(failed.stderr).not.toContain("resume with");
+    // A mistyped stream id said "0 streams … done", exit 0: now refused, naming the cursor, no
+    // resume line (the same --after would be refused again).
+    const mistyped = `${tenantId}/post/NOSUCH`;
+    const unknown = replay("--tenant", tenantId, "--after", mistyped);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toContain(`400 validation_failed: no stream ${mistyped} of blog:blog.posts's writers`);
+    expect(unknown.stderr).not.toContain("resume with");
     const badBudget = replay("--max-events", "0");
     expect(badBudget.status).toBe(2);
     expect(badBudget.stderr).toContain("--max-events is 1 to 5000");
