@@ -155,6 +155,7 @@ export const cryptoCommands = [
     summary: "re-seal every value sealed under an older ENCRYPTION_KEYS version (safe to re-run)",
     auth: "platform",
     positionals: 0,
+    alsoExit1: "a tenant's values could not be re-sealed (named on stderr, with how to resume); never `done` then",
     pages: true,
     long: true,
     options: {
@@ -198,6 +199,8 @@ export const cryptoCommands = [
     summary: "how many stored ciphertexts each ENCRYPTION_KEYS version still seals, by field kind",
     auth: "platform",
     positionals: 0,
+    alsoExit1:
+      "a tenant could not be counted, or values are sealed under a version ENCRYPTION_KEYS no longer lists (each named on stderr)",
     pages: true,
     long: true,
     options: tenantOption,

@@ -33,10 +33,11 @@ import { webhookCommands } from "./webhook-commands.mjs";
  *   bounds: Parameters<typeof import("./remote.mjs").connect>[3] }} Run
  * @typedef {{ name: string, args: string, summary: string, auth: "platform" | "tenant" | "either" | "none",
  *   positionals: number, options?: Record<string, Option & { help: string, arg?: string }>,
- *   long?: boolean, pages?: boolean, inBody?: boolean, run: (run: Run) => Promise<void> }} Command
+ *   long?: boolean, pages?: boolean, inBody?: boolean, alsoExit1?: string, run: (run: Run) => Promise<void> }} Command
  *   `long`: one of its requests does a run's worth of work, so each may take LONG_TIMEOUT.
  *   `pages`: it calls the API again until the work is done (a page, a step per call): --timeout
  *   bounds each call, not the run, and its help says so (an operator read it as the run's bound).
+ *   `alsoExit1`: when it exits 1 although the API answered 200 (its --help adds the line).
  *   `inBody`: its positional arguments go in the request's body, not its path (a new tenant's slug).
  */
 
@@ -129,6 +130,7 @@ export function helpOf(command) {
       : []),
     auth,
     EXIT_HELP,
+    ...(command.alsoExit1 ? [`Exit 1 too: ${command.alsoExit1}.`] : []),
   ].join("\n");
 }
 

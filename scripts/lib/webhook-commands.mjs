@@ -212,6 +212,7 @@ export const webhookCommands = [
     summary: "send an endpoint's given-up deliveries again, oldest first, until none is left",
     auth: "either",
     positionals: 1,
+    alsoExit1: "failed deliveries remain that were not requeued (run it again)",
     pages: true,
     options: {
       since: {

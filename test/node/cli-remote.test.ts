@@ -115,6 +115,21 @@ describe("plinth --help", () => {
     expect(run.stdout).toContain("never as a flag value");
     expect(run.stdout).toContain("Exit: 0 ok");
   });
+
+  it("names the exit 1 of a command whose API call succeeded but whose work did not", async () => {
+    // Their --help listed only "1 the API refused (4xx) or failed (5xx)", while each exits 1 after
+    // a 200: a script writer read crypto versions' exit 1 as the server refusing.
+    const cases: [string[], string][] = [
+      [["crypto", "versions"], "Exit 1 too: a tenant could not be counted, or values are sealed under a version"],
+      [["crypto", "reencrypt"], "Exit 1 too: a tenant's values could not be re-sealed"],
+      [["webhooks", "redeliver-failed"], "Exit 1 too: failed deliveries remain that were not requeued"],
+    ];
+    for (const [command, line] of cases) {
+      const run = await plinth([...command, "--help"]);
+      expect(run.stdout, command.join(" ")).toContain(line);
+    }
+    expect((await plinth(["tenants", "list", "--help"])).stdout).not.toContain("Exit 1 too");
+  });
 });
 
 describe("the TypeScript SDK", () => {
