@@ -75,7 +75,7 @@ const server = createServer(async (req, res) => {
     // A tenant that could not be counted answers no counts and its error, as the API does.
     const tenants = ids.map((id) =>
       id === state.failing
-        ? { tenant_id: id, counts: {}, error: "no master key of version 1" }
+        ? { tenant_id: id, counts: {} as ReturnType<typeof countsOf>, error: "no master key of version 1" }
         : { tenant_id: id, counts: countsOf(id), error: null },
     );
     const counts = Object.fromEntries(
@@ -267,7 +267,9 @@ describe("plinth crypto", () => {
     state.configured = [2, 1];
     state.failing = null;
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("1 tenant(s) failed; run again once the cause is fixed:\n  t3: no master key of version 1");
+    expect(run.stderr).toContain(
+      "1 tenant(s) failed; run again once the cause is fixed:\n  t3: no master key of version 1",
+    );
     expect(run.stderr).toContain("ENCRYPTION_KEYS no longer lists, so nothing opens them:\n  v1: 2 value(s)\n");
     expect(json.status).toBe(1);
     expect(JSON.parse(json.stderr.trim())).toMatchObject({
