@@ -77,6 +77,29 @@ describe("plinth tenants suspend and resume", () => {
     expect(stray.status).toBe(2);
   });
 
+  it("suspending a suspended tenant with another reason exits 1 naming the reason kept; a retry exits 0", async () => {
+    // It printed the tenant with the first reason, exit 0, the new reason dropped without a word.
+    const tenant = await newTenant();
+    const first = await platformRun(["tenants", "suspend", tenant.id, "--reason", "invoice unpaid"]);
+    expect(first.status).toBe(0);
+    const retry = await platformRun(["tenants", "suspend", tenant.id, "--reason", "invoice unpaid"]);
+    expect(retry.status).toBe(0);
+    expect(retry.stdout).toBe(first.stdout);
+    const other = await platformRun(["tenants", "suspend", tenant.id, "--reason", "abuse report"]);
+    expect(other.status).toBe(1);
+    expect(other.stdout).toBe("");
+    expect(other.stderr).toMatch(
+      new RegExp(
+        `^plinth: 409 conflict: tenant ${tenant.id} is already suspended, since \\S+, for "invoice unpaid": the reason "abuse report" is not recorded; to change it, resume the tenant and suspend it again\n$`,
+      ),
+    );
+    // The way the message names works: resume, then suspend with the new reason.
+    expect((await platformRun(["tenants", "resume", tenant.id])).status).toBe(0);
+    const again = await platformRun(["tenants", "suspend", tenant.id, "--reason", "abuse report"]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/^suspended_reason +abuse report$/m);
+  });
+
   it("--help names the options", async () => {
     const help = await plinth(["tenants", "suspend", "--help"]);
     expect(help.status).toBe(0);
