@@ -16,7 +16,7 @@ export const tenantCommands = [
     inBody: true,
     options: {
       name: { type: "string", arg: "<name>", help: "the tenant's display name (default: the slug)" },
-      plan: { type: "string", arg: "<plan>", help: "its plan (default free)" },
+      plan: { type: "string", arg: "<plan>", help: "its plan: free, pro or enterprise (default free)" },
     },
     async run(run) {
       const [slug] = run.positionals;

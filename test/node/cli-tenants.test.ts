@@ -1,6 +1,7 @@
 // `plinth tenants update|suspend|resume` against a served plinth: their record and
 // --json output, what the tenant's own key then gets, and the exit codes scripts rely on.
 import { describe, expect, it } from "vitest";
+import { PLANS } from "../../src/kernel/ratelimit/policies";
 import { plinth } from "./plinth-cli";
 import { asPlatform, newTenantOf, servePlinthForFile } from "./support/served-plinth";
 
@@ -98,6 +99,15 @@ describe("plinth tenants suspend and resume", () => {
     const again = await platformRun(["tenants", "suspend", tenant.id, "--reason", "abuse report"]);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/^suspended_reason +abuse report$/m);
+  });
+
+  it("create's and update's --help name every plan the API takes", async () => {
+    // create's said only "its plan (default free)": the plans were found by a refused request.
+    for (const command of ["create", "update"]) {
+      const help = (await plinth(["tenants", command, "--help"])).stdout;
+      const line = help.split("\n").find((l) => l.trimStart().startsWith("--plan")) ?? "";
+      for (const plan of PLANS) expect(line, `${command}: ${plan}`).toMatch(new RegExp(`\\b${plan}\\b`));
+    }
   });
 
   it("--help names the options", async () => {
