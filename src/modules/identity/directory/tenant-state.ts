@@ -44,7 +44,8 @@ export interface TenantDecision {
  * change that changes nothing (the same plan again, suspending a suspended
  * tenant) records nothing and keeps the state as it is, so an operator's
  * retry after a failure part-way is harmless and a second suspension keeps
- * the first one's time and reason.
+ * the first one's time and reason (one asking another reason is then refused,
+ * 409, by the platform route: tenants/lifecycle.ts `keptSuspension`).
  */
 export function decideTenantChange(current: TenantState, change: TenantChange, now: string): TenantDecision {
   const unchanged = { next: current, event: null };
