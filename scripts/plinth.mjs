@@ -143,7 +143,7 @@ const USAGE = [
   "local commands:",
   ...LOCAL.map(([c, s]) => line(c, s)),
   "",
-  "remote commands (--url <url> or $PLINTH_URL, default http://127.0.0.1:8787; --json for the API's JSON):",
+  "remote commands (--url <url> or $PLINTH_URL, default http://127.0.0.1:8787; --json for JSON output, each command's --help says what):",
   ...commands.map((c) => line(`${c.name} ${c.args}`.trimEnd(), c.summary)),
   "",
   "Keys never go in a flag's value (shell history, ps): platform commands",

@@ -64,9 +64,22 @@ const commonOf = (command) => ({
     arg: "<duration>",
     help: `give up on a request not answered within this (30s, 5m, 1h; default ${timeoutOf(command)}): exit 3${command.pages ? " (each request, not the run: below)" : ""}`,
   },
-  json: { type: "boolean", help: "print the API's JSON instead of a table" },
+  json: { type: "boolean", help: jsonHelpOf(command) },
   help: { type: "boolean", short: "h", help: "this help" },
 });
+
+/**
+ * What --json does to a command's output: "the API's JSON instead of a table" was said of every
+ * command, the exports (whose NDJSON or document prints as it is) and the paging commands (which
+ * print their run's totals) included.
+ */
+function jsonHelpOf(command) {
+  const failure = "and a failure as one JSON line on stderr";
+  if (command.options?.out)
+    return `with --out, what was written as JSON (the export itself prints as it is), ${failure}`;
+  if (command.pages) return `print the run's totals as JSON instead of progress lines, ${failure}`;
+  return `print the API's JSON instead of a table, ${failure}`;
+}
 
 /** A command's default bound on each of its requests. */
 const timeoutOf = (command) => (command.long ? LONG_TIMEOUT : DEFAULT_TIMEOUT);

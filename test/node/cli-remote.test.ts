@@ -116,6 +116,24 @@ describe("plinth --help", () => {
     expect(run.stdout).toContain("Exit: 0 ok");
   });
 
+  it("says what --json prints for each kind of command", async () => {
+    // Every --help said "print the API's JSON instead of a table": audit export prints its NDJSON
+    // either way, and a replay prints its run's totals, neither the API's answer.
+    const jsonLine = async (command: string[]) =>
+      (await plinth([...command, "--help"])).stdout.split("\n").find((l) => l.trimStart().startsWith("--json")) ?? "";
+    for (const command of [
+      ["audit", "export"],
+      ["openapi", "export"],
+    ]) {
+      expect(await jsonLine(command)).toContain(
+        "with --out, what was written as JSON (the export itself prints as it is)",
+      );
+    }
+    expect(await jsonLine(["events", "replay"])).toContain("print the run's totals as JSON instead of progress lines");
+    expect(await jsonLine(["tenants", "list"])).toContain("print the API's JSON instead of a table");
+    expect(await jsonLine(["tenants", "list"])).toContain("a failure as one JSON line on stderr");
+  });
+
   it("names the exit 1 of a command whose API call succeeded but whose work did not", async () => {
     // Their --help listed only "1 the API refused (4xx) or failed (5xx)", while each exits 1 after
     // a 200: a script writer read crypto versions' exit 1 as the server refusing.
