@@ -77,7 +77,7 @@ function jsonHelpOf(command) {
   const failure = "and a failure as one JSON line on stderr";
   if (command.options?.out)
     return `with --out, what was written as JSON (the export itself prints as it is), ${failure}`;
-  if (command.pages) return `print the run's totals as JSON instead of progress lines, ${failure}`;
+  if (command.pages) return `print the run's totals as JSON instead of its text lines, ${failure}`;
   return `print the API's JSON instead of a table, ${failure}`;
 }
 

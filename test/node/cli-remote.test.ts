@@ -129,7 +129,7 @@ describe("plinth --help", () => {
         "with --out, what was written as JSON (the export itself prints as it is)",
       );
     }
-    expect(await jsonLine(["events", "replay"])).toContain("print the run's totals as JSON instead of progress lines");
+    expect(await jsonLine(["events", "replay"])).toContain("print the run's totals as JSON instead of its text lines");
     expect(await jsonLine(["tenants", "list"])).toContain("print the API's JSON instead of a table");
     expect(await jsonLine(["tenants", "list"])).toContain("a failure as one JSON line on stderr");
   });
