@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { Actor } from "../../src/kernel/actors";
 import { type ManualClock, manualClock } from "../../src/kernel/clock";
+import { loadConfig } from "../../src/kernel/config";
+import { wasmAead } from "../../src/kernel/crypto/aead";
+import { Envelope, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
 
 /**
@@ -24,8 +27,14 @@ export const ProbeRpc = defineRpc({
   setTime: { args: z.object({ at: z.number() }), reply: z.object({}) },
   nested: { args: z.object({}), reply: z.object({}) },
   bind: { args: z.object({ tenant_id: z.string() }), reply: z.object({ tenant_id: z.string() }) },
+  unseal: { args: z.object({ sealed: z.string() }), reply: z.object({ opened: z.string() }) },
 });
 type Rpc = typeof ProbeRpc;
+
+/** The one tenant seed the probe opens values with (a test seals with the same). */
+export const PROBE_SEEDS: TenantSeeds = { seed: async () => new Uint8Array(32).fill(7) };
+/** Whose value, and which field, the probe's `unseal` opens. */
+export const PROBE_SEALED = { tenantId: "t_probe", field: "probe.sealed" };
 
 /** Every probe shares one clock per isolate, so a test can move time for an actor that was evicted and rebuilt. */
 export const probeClock: ManualClock = manualClock("2030-01-01T00:00:00Z");
@@ -123,6 +132,19 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
 
   releaseTimers(): void {
     this.hold?.release();
+  }
+
+  /**
+   * Opens a value of PROBE_SEALED's tenant and field with the object's own ENCRYPTION_KEYS, as an
+   * object that unseals in an RPC method would: a value sealed under a version those keys lack
+   * throws MissingKeyVersion here, in the object.
+   */
+  async unseal(input: RpcArgs<Rpc, "unseal">) {
+    const { sealed } = rpcArgs(ProbeRpc, "unseal", input);
+    const loaded = loadConfig(this.env);
+    if (!loaded.ok || !loaded.config.encryptionKeys) throw new Error("the probe's env has no ENCRYPTION_KEYS");
+    const envelope = new Envelope(wasmAead, parseMasterKeys(loaded.config.encryptionKeys), PROBE_SEEDS);
+    return { opened: await envelope.decryptText(PROBE_SEALED.tenantId, PROBE_SEALED.field, sealed) };
   }
 
   /** Binds the probe to a tenant, as a per-tenant actor's first call does. */

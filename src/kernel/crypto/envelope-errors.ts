@@ -9,6 +9,12 @@ export class MissingKeyVersion extends Error {
   constructor(readonly version: number) {
     super(`no master key of version ${version} (it was removed from ENCRYPTION_KEYS)`);
   }
+
+  /** The error whose message is `message` (as it crosses Durable Object RPC: durable/remote-errors.ts); null for another message. */
+  static fromMessage(message: string): MissingKeyVersion | null {
+    const version = /^no master key of version (\d+) /.exec(message)?.[1];
+    return version === undefined ? null : new MissingKeyVersion(Number(version));
+  }
 }
 
 /** Thrown when a tenant's key material is gone: its ciphertexts are unreadable by design. */

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { inSpan, type TraceCarrier, traceCarrier } from "../telemetry";
+import { reviveRemoteError } from "./remote-errors";
 
 /**
  * A Durable Object's RPC surface, written once as schemas: for each method
@@ -76,7 +77,9 @@ function specOf<C extends RpcContract, K extends keyof C & string>(contract: C, 
 /**
  * A client over `stub` whose every reply is parsed with the contract. Each
  * call's duration, as the caller saw it, is recorded in
- * `plinth_do_rpc_duration_seconds` under `object` (the class name).
+ * `plinth_do_rpc_duration_seconds` under `object` (the class name). An error the
+ * object threw of a kind durable/remote-errors.ts lists reaches the caller as that
+ * class again, not as the plain Error workerd hands over.
  */
 export function rpcClient<C extends RpcContract>(contract: C, stub: RpcStub<C>, object: string): RpcClient<C> {
   const client: Partial<RpcClient<C>> = {};
@@ -93,7 +96,10 @@ export function rpcClient<C extends RpcContract>(contract: C, stub: RpcStub<C>, 
             return trace ? stub[name](args, trace) : stub[name](args);
           },
           { kind: SpanKind.CLIENT },
-        );
+        ).catch((error: unknown) => {
+          // The object's typed errors come back as plain Errors: rebuilt, the caller tells them apart as if thrown here.
+          throw reviveRemoteError(error);
+        });
         const reply = specOf(contract, name).reply.parse(raw) as RpcReply<C, K>;
         outcome = "ok";
         return reply;

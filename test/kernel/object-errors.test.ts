@@ -1,0 +1,99 @@
+// A typed error thrown inside a Durable Object reaches the Worker over RPC as a plain `Error`
+// (workerd keeps the message, prefixed with the class's name, and drops the class and its own
+// properties). The contract client revives the kinds the edge and the callers tell apart, so a
+// client is told what an error thrown in the Worker would have told it, and the log says it once.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AuditLog } from "../../durable-objects/audit-log";
+import { generateSigningJwk } from "../../src/kernel/auth/jwt";
+import { base64UrlEncode } from "../../src/kernel/crypto";
+import { wasmAead } from "../../src/kernel/crypto/aead";
+import { Envelope, MissingKeyVersion, parseMasterKeys } from "../../src/kernel/crypto/envelope";
+import { rpcClient } from "../../src/kernel/durable/rpc";
+import { normaliseError } from "../../src/kernel/errors";
+import { PROBE_SEALED, PROBE_SEEDS, ProbeRpc } from "../actors/probe-actor";
+import { call, newTenant } from "../identity/helpers";
+
+/** The JSON lines logged at error while `run` ran, besides the access line every 5xx gets. */
+async function errorLines(run: () => Promise<void>): Promise<Record<string, unknown>[]> {
+  const lines: Record<string, unknown>[] = [];
+  vi.spyOn(console, "error").mockImplementation((line: unknown) => {
+    lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+  });
+  await run();
+  vi.restoreAllMocks();
+  return lines.filter((l) => l.msg !== "request");
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("JWT_SIGNING_KEYS whose x is not d's, met inside the tenant's AuditLog", () => {
+  // The shape is right, so the config check passes it; the AuditLog loads the pair when it signs
+  // a checkpoint or verifies one, and throws SigningKeysError there, in the object.
+  async function brokenLog() {
+    const a = await generateSigningJwk("k-a");
+    const b = await generateSigningJwk("k-b");
+    const broken = JSON.stringify([{ ...a, x: b.x }]);
+    const t = await newTenant("obj-err");
+    const stub = env.AUDIT_LOG.getByName(t.id) as unknown as DurableObjectStub<AuditLog>;
+    // The object's env, as a deployment with that secret gives it (the Worker's own keys stay good:
+    // an admin key needs none, so nothing but the object meets the bad pair).
+    const swap = (keys: unknown) =>
+      runInDurableObject(stub, (instance: AuditLog) => {
+        Object.assign(instance, { env: { ...env, JWT_SIGNING_KEYS: keys } });
+      });
+    await swap(broken);
+    return { t, d: a.d, restore: () => swap(env.JWT_SIGNING_KEYS) };
+  }
+
+  for (const path of ["/api/v1/admin/audit/verify", "/api/v1/admin/audit/export"]) {
+    it(`GET ${path}: 500 config_invalid naming the variable, logged once without a stack`, async () => {
+      const { t, d, restore } = await brokenLog();
+      try {
+        let res = { status: 0, body: {} as Record<string, unknown> };
+        const lines = await errorLines(async () => {
+          res = await call(path, { token: t.adminKey });
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(500);
+        expect(res.body.code).toBe("config_invalid");
+        expect(String(res.body.detail)).toContain("JWT_SIGNING_KEYS");
+        expect(JSON.stringify(res.body)).not.toContain(d);
+        // It was "unhandled error" with a stack, as for a bug, and the client was told `internal`.
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatchObject({ level: "error", code: "config_invalid", variable: "JWT_SIGNING_KEYS" });
+        expect(String(lines[0]?.error_message)).toContain('key "k-a": x is not the public key of d');
+        expect(lines[0]).not.toHaveProperty("stack");
+        expect(JSON.stringify(lines)).not.toContain(d);
+      } finally {
+        await restore();
+      }
+    });
+  }
+});
+
+describe("a value sealed under a key version the object's ENCRYPTION_KEYS lacks, opened in an RPC method", () => {
+  it("reaches the contract client as MissingKeyVersion with its version: config_invalid, logged once, in the object", async () => {
+    // Sealed under version 41, which the objects' env (the pool's version 1 only) does not list.
+    const key = { version: 41, key: base64UrlEncode(crypto.getRandomValues(new Uint8Array(32))) };
+    const sealing = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([key])), PROBE_SEEDS);
+    const sealed = await sealing.encrypt(PROBE_SEALED.tenantId, PROBE_SEALED.field, "a secret");
+    const probe = rpcClient(ProbeRpc, env.PROBE_ACTOR.getByName(`unseal-${crypto.randomUUID()}`), "ProbeActor");
+    let caught: unknown;
+    const lines = await errorLines(async () => {
+      caught = await probe.unseal({ sealed }).catch((error: unknown) => error);
+    });
+    // A plain Error named "Error" before: the edge could not tell it from a bug.
+    expect(caught).toBeInstanceOf(MissingKeyVersion);
+    expect((caught as MissingKeyVersion).version).toBe(41);
+    const { error, expected } = normaliseError(caught);
+    expect({ code: error.code, status: error.status, expected }).toEqual({
+      code: "config_invalid",
+      status: 500,
+      expected: false,
+    });
+    expect(error.detail).toContain("ENCRYPTION_KEYS lacks key version 41");
+    // The object logged it where it met it, with what holds the value.
+    expect(lines.filter((l) => l.key_version === 41 && l.field === PROBE_SEALED.field)).toHaveLength(1);
+  });
+});
