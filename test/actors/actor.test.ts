@@ -148,6 +148,23 @@ describe("actor supervision", () => {
     for (const line of failures) expect(line).toMatchObject({ tenant_id: "t_probe", stream: "t_probe/probe/1" });
   });
 
+  it("adds no line with a stack to a ConfigError logged where it was met: one backoff line names the variable", async () => {
+    // A retired key version met at each delivery was logged twice, the second time as
+    // "actor handler failed" with the stack of the code that met it, as for a bug.
+    const lines: Record<string, unknown>[] = [];
+    const keep = (line: unknown) => void lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+    vi.spyOn(console, "warn").mockImplementation(keep);
+    vi.spyOn(console, "error").mockImplementation(keep);
+    const stub = await probe();
+    for (let i = 0; i < 3; i++) await rejection(stub.note({ value: `unopened${i}`, fail: "config" }));
+    vi.restoreAllMocks();
+    expect(lines.filter((l) => l.msg === "actor handler failed")).toEqual([]);
+    const backoff = lines.filter((l) => String(l.msg).startsWith("actor failed too often"));
+    expect(backoff).toHaveLength(1);
+    expect(backoff[0]).toMatchObject({ variable: "ENCRYPTION_KEYS", error_name: "MissingKeyVersion" });
+    expect(backoff[0]).not.toHaveProperty("stack");
+  });
+
   it("backs off after too many failures in the window, escalates, then restarts from storage", async () => {
     const stub = await probe();
     await stub.note({ value: "kept" });

@@ -3,7 +3,7 @@ import { Actor } from "../../src/kernel/actors";
 import { type ManualClock, manualClock } from "../../src/kernel/clock";
 import { loadConfig } from "../../src/kernel/config";
 import { wasmAead } from "../../src/kernel/crypto/aead";
-import { Envelope, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
+import { Envelope, MissingKeyVersion, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
 
 /**
@@ -16,7 +16,8 @@ type Timer = z.infer<typeof Timer>;
 
 export const ProbeRpc = defineRpc({
   note: {
-    args: z.object({ value: z.string(), fail: z.boolean().default(false) }),
+    // `config`: fail as a retired key version would (a ConfigError logged where it was met).
+    args: z.object({ value: z.string(), fail: z.union([z.boolean(), z.literal("config")]).default(false) }),
     reply: z.object({ id: z.number() }),
   },
   later: {
@@ -180,6 +181,7 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
         .one();
       this.schedule({ note: `after:${value}`, fail: false }, this.now() + 60_000, { key: `after:${value}` });
       this.emit({ tenantId: "t_probe", stream: "t_probe/probe/1" }, { type: "probe.note.added", data: { value } });
+      if (fail === "config") throw new MissingKeyVersion(98);
       if (fail) throw new Error("handler fails after writing");
       return { id: row.id };
     });

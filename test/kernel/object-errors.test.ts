@@ -2,18 +2,21 @@
 // (workerd keeps the message, prefixed with the class's name, and drops the class and its own
 // properties). The contract client revives the kinds the edge and the callers tell apart, so a
 // client is told what an error thrown in the Worker would have told it, and the log says it once.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditLog } from "../../durable-objects/audit-log";
 import { generateSigningJwk } from "../../src/kernel/auth/jwt";
+import { manualClock } from "../../src/kernel/clock";
 import { base64UrlEncode } from "../../src/kernel/crypto";
 import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, MissingKeyVersion, parseMasterKeys } from "../../src/kernel/crypto/envelope";
 import { rpcClient } from "../../src/kernel/durable/rpc";
 import { normaliseError } from "../../src/kernel/errors";
+import { endpointActor } from "../../src/modules/webhooks/contract";
 import { PROBE_SEALED, PROBE_SEEDS, ProbeRpc } from "../actors/probe-actor";
 import { call, newTenant } from "../identity/helpers";
+import { keyedPlatform, tenantOn } from "./keyed-platform";
 
 /** The JSON lines logged at error while `run` ran, besides the access line every 5xx gets. */
 async function errorLines(run: () => Promise<void>): Promise<Record<string, unknown>[]> {
@@ -95,5 +98,44 @@ describe("a value sealed under a key version the object's ENCRYPTION_KEYS lacks,
     expect(error.detail).toContain("ENCRYPTION_KEYS lacks key version 41");
     // The object logged it where it met it, with what holds the value.
     expect(lines.filter((l) => l.key_version === 41 && l.field === PROBE_SEALED.field)).toHaveLength(1);
+  });
+});
+
+describe("an actor meeting MissingKeyVersion in its timer (a webhook endpoint signing a delivery)", () => {
+  it("logs the key version line at each attempt, and no 'actor handler failed' with a stack beside it", async () => {
+    const clock = manualClock("2046-04-01T00:00:00.000Z");
+    const key = { version: 43, key: base64UrlEncode(crypto.getRandomValues(new Uint8Array(32))) };
+    const sealing = keyedPlatform(JSON.stringify([key]), clock);
+    const t = await tenantOn(sealing, clock, "obj-err-hook");
+    const hook = await sealing("/api/v1/admin/webhooks", {
+      token: t.adminKey,
+      body: { url: "http://127.0.0.1:9/hook", events: ["blog.post.*"] },
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    const id = String(hook.body.id);
+    // The actor's env holds the pool's keys only (version 1): it cannot open the secret sealed under 43.
+    const sent = await call(`/api/v1/admin/webhooks/${id}/test`, { method: "POST", token: t.adminKey });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    const stub = env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${id}`);
+    const lines: Record<string, unknown>[] = [];
+    const keep = (line: unknown) => void lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+    vi.spyOn(console, "warn").mockImplementation(keep);
+    vi.spyOn(console, "error").mockImplementation(keep);
+    const keyLines = () => lines.filter((l) => l.key_version === 43 && l.kind === "webhooks.secret");
+    try {
+      // Two attempts: the first, and its retry a second later (the actor's timer retry).
+      for (let i = 0; keyLines().length < 2; i++) {
+        if (i > 200) throw new Error(`the actor tried ${keyLines().length} times`);
+        await runDurableObjectAlarm(stub);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      vi.restoreAllMocks();
+      await endpointActor(env, t.id, id).purge({});
+    }
+    // Each attempt said it twice before: the clear line, then the handler's failure with the stack of
+    // the code that met it, as for a bug.
+    expect(lines.filter((l) => l.msg === "actor handler failed")).toEqual([]);
+    expect(lines.filter((l) => "stack" in l)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
  * each success and failure counted, a failure one too many logged, counted
  * and escalated. The Actor base (actor.ts) owns one.
  */
+import { ConfigError, configErrorFields } from "../errors/config-error";
 import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
@@ -88,6 +89,10 @@ export class Supervisor {
       const address = this.actor.escalationAddress();
       // Which of a class's many objects failed (a tenant's endpoint among dozens): its tenant and stream.
       const where = address ? { tenant_id: address.tenantId, stream: address.stream } : {};
+      // A variable to fix is no bug of the actor's: no stack, and no line of its own at each
+      // failure when it was logged where it was met (a key version's line names the value's holder).
+      const config = error instanceof ConfigError ? error : null;
+      const fields = config ? configErrorFields(config) : errorFields(error);
       if (restart) {
         isolateRecorder.inc(METRICS.actorRestarts, [name]);
         this.actor.log.error("actor failed too often; backing off before a restart", {
@@ -95,11 +100,11 @@ export class Supervisor {
           handler,
           restarts: restart.restarts,
           backoff_ms: restart.backoffMs,
-          ...errorFields(error),
+          ...fields,
         });
         await this.actor.paused(address ? { address, event: escalationEvent(name, handler, restart, error) } : null);
-      } else {
-        this.actor.log.warn("actor handler failed", { ...where, handler, ...errorFields(error) });
+      } else if (!config?.logged) {
+        this.actor.log.warn("actor handler failed", { ...where, handler, ...fields });
       }
     } catch (storageError) {
       this.actor.log.error("actor failure could not be recorded", errorFields(storageError));

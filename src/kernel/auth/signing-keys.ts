@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { systemClock } from "../clock";
+import { ConfigError } from "../errors/config-error";
 
 /** One Ed25519 signing key as stored in the JWT_SIGNING_KEYS secret: a private OKP JWK with a kid. */
 export interface PrivateSigningJwk {
@@ -65,9 +66,15 @@ const KeySetSchema = z
     });
   });
 
-/** Thrown for a bad JWT_SIGNING_KEYS; its message names what is wrong, never a key. */
-export class SigningKeysError extends Error {
+/**
+ * Thrown for a bad JWT_SIGNING_KEYS; its message names what is wrong, never a key. One of the
+ * right shape whose pair does not load (x not d's) passes the config check, so the first use
+ * reports it, as config_invalid names any bad variable.
+ */
+export class SigningKeysError extends ConfigError {
   override name = "SigningKeysError";
+  readonly variable = "JWT_SIGNING_KEYS";
+  readonly detail = "the server's configuration is invalid: JWT_SIGNING_KEYS";
 }
 
 function fail(detail: string): never {

@@ -1,5 +1,6 @@
 export { AppError, type AppErrorOptions, type FieldError, moduleError } from "./app-error";
 export { defineErrorCodes, type ErrorCodeSpec, KERNEL_ERROR_CODES, type KernelErrorCode } from "./codes";
+export { ConfigError, configErrorFields } from "./config-error";
 export {
   acceptedTypes,
   missingSchema,

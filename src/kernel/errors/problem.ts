@@ -1,8 +1,7 @@
 import { HTTPException } from "hono/http-exception";
-import { SigningKeysError } from "../auth/signing-keys";
-import { MissingKeyVersion } from "../crypto/envelope";
 import { isTenantErased } from "../durable/tombstone";
 import { AppError } from "./app-error";
+import { ConfigError } from "./config-error";
 
 /** RFC 9457 problem details, as the contract shapes them. */
 export interface Problem {
@@ -146,17 +145,9 @@ export function normaliseError(error: unknown, method = "GET"): { error: AppErro
         break;
     }
   }
-  if (error instanceof MissingKeyVersion) {
-    // A deployment that dropped a key version its data still uses: the operator's to put back.
-    const detail = `ENCRYPTION_KEYS lacks key version ${error.version}, which stored data is sealed with: put it back (docs/operations.md, "Rotating keys")`;
-    return { error: new AppError("config_invalid", { detail, cause: error }), expected: false };
-  }
-  if (error instanceof SigningKeysError) {
-    // A key set of the right shape whose pair does not load (x not d's): the config check
-    // cannot see it, so the first use reports it, as config_invalid names any bad variable.
-    const detail = "the server's configuration is invalid: JWT_SIGNING_KEYS";
-    return { error: new AppError("config_invalid", { detail, cause: error }), expected: false };
-  }
+  // A variable's value to fix (a retired key version, a signing key pair that does not load).
+  if (error instanceof ConfigError)
+    return { error: new AppError("config_invalid", { detail: error.detail, cause: error }), expected: false };
   if (missingTable(error) !== null) {
     const detail = "the service's database is being brought up to date; try again shortly";
     return {

@@ -1,8 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
-import { SigningKeysError } from "../auth/signing-keys";
-import { MissingKeyVersion } from "../crypto/envelope-errors";
 import type { AppEnv } from "../env";
 import { AppError, missingTable, normaliseError, problemResponse } from "../errors";
+import { ConfigError, configErrorFields } from "../errors/config-error";
 import type { MigrationWatch } from "../health/pending-migrations";
 import { errorFields } from "../log";
 import { loggerOf } from "./init";
@@ -77,23 +76,19 @@ export function errorHandler(watch: MigrationWatch): ErrorHandler<AppEnv> {
 }
 
 /**
- * Logs, once, a failure the client is told about as a 5xx. A known configuration error is the
- * operator's to fix in a variable, so it gets no stack (which points at the code that met it, as
- * for a bug, and was logged besides the clear line): a MissingKeyVersion was logged already where
- * it was met, with the holder of the value (Envelope.decrypt, its one thrower: a write seals under
- * the current version, which ENCRYPTION_KEYS always lists; unseal-failures.ts), and a bad
- * JWT_SIGNING_KEYS gets one line naming what is wrong with it (its message never holds a key).
- * Anything else is a bug: "unhandled error" with its stack.
+ * Logs, once, a failure the client is told about as a 5xx. A ConfigError (errors/config-error.ts)
+ * is the operator's to fix in a variable, so it gets no stack (which points at the code that met
+ * it, as for a bug): one line naming the variable and what is wrong with it (its message never
+ * holds a value), or none when it was logged already where it was met (in this Worker or in the
+ * object that threw it: rpcClient rebuilds it). Anything else is a bug: "unhandled error" with its stack.
  */
 function logUnexpected(c: Context<AppEnv>, err: unknown, error: AppError): void {
-  if (err instanceof MissingKeyVersion) return;
-  if (err instanceof SigningKeysError) {
-    loggerOf(c).error("JWT_SIGNING_KEYS is invalid: sign-in and token checks fail until it is fixed", {
-      code: error.code,
-      variable: "JWT_SIGNING_KEYS",
-      error_name: err.name,
-      error_message: err.message,
-    });
+  if (err instanceof ConfigError) {
+    if (!err.logged)
+      loggerOf(c).error(`${err.variable} is invalid: what needs it fails until it is fixed`, {
+        code: error.code,
+        ...configErrorFields(err),
+      });
     return;
   }
   loggerOf(c).error("unhandled error", errorFields(err));
