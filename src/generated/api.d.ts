@@ -2512,7 +2512,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -2695,7 +2695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -2810,7 +2810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -2950,7 +2950,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3057,7 +3057,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3189,7 +3189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3304,7 +3304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3444,7 +3444,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3551,7 +3551,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3717,7 +3717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3804,7 +3804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -3947,7 +3947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -4119,7 +4119,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -4233,7 +4233,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -4333,7 +4333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -4587,7 +4587,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -4770,7 +4770,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -4945,7 +4945,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -5113,7 +5113,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -5284,7 +5284,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -5456,7 +5456,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -5628,7 +5628,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -5801,7 +5801,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -5976,7 +5976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -6092,7 +6092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -6261,7 +6261,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -6384,7 +6384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -6505,7 +6505,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -6638,7 +6638,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -6788,7 +6788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -6911,7 +6911,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7033,7 +7033,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7175,7 +7175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7302,7 +7302,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7425,7 +7425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7575,7 +7575,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7694,7 +7694,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7814,7 +7814,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -7994,7 +7994,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -8115,7 +8115,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -8248,7 +8248,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -8361,7 +8361,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -8548,7 +8548,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -8671,7 +8671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -8860,7 +8860,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9014,7 +9014,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9137,7 +9137,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9271,7 +9271,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9384,7 +9384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9565,7 +9565,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9686,7 +9686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9873,7 +9873,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -9994,7 +9994,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -10124,7 +10124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -10304,7 +10304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -10436,7 +10436,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -10591,7 +10591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -10709,7 +10709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -10899,7 +10899,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -11013,7 +11013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -11210,7 +11210,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -11373,7 +11373,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -11495,7 +11495,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -11609,7 +11609,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -11758,7 +11758,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -11909,7 +11909,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -12087,7 +12087,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -12209,7 +12209,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -12400,7 +12400,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -12502,7 +12502,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -12671,7 +12671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -12782,7 +12782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -12891,7 +12891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -13047,7 +13047,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -13215,7 +13215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -13401,7 +13401,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -13553,7 +13553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -13660,7 +13660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -13780,7 +13780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -13930,7 +13930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -14049,7 +14049,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -14171,7 +14171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -14348,7 +14348,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -14473,7 +14473,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -14613,7 +14613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -14785,7 +14785,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -14957,7 +14957,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -15081,7 +15081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -15192,7 +15192,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -15320,7 +15320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -15440,7 +15440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -15626,7 +15626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -15749,7 +15749,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -15889,7 +15889,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -16069,7 +16069,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -16216,7 +16216,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -16370,7 +16370,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -16498,7 +16498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -16620,7 +16620,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -16775,7 +16775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -16962,7 +16962,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -17077,7 +17077,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -17194,7 +17194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -17372,7 +17372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -17530,7 +17530,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -17650,7 +17650,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -17872,7 +17872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -18075,7 +18075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -18215,7 +18215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -18396,7 +18396,7 @@ export interface operations {
              * @description no ENCRYPTION_KEYS to sign with (`unavailable`)
              *
              *     Also, from the platform:
-             *     `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry
+             *     `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry
              */
             503: {
                 headers: {
@@ -18616,7 +18616,7 @@ export interface operations {
              * @description no ENCRYPTION_KEYS to verify with (`unavailable`)
              *
              *     Also, from the platform:
-             *     `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry
+             *     `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry
              */
             503: {
                 headers: {
@@ -18728,7 +18728,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */
@@ -18873,7 +18873,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry */
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */

@@ -7,14 +7,17 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditLog } from "../../durable-objects/audit-log";
 import { generateSigningJwk } from "../../src/kernel/auth/jwt";
-import { manualClock } from "../../src/kernel/clock";
+import { manualClock, systemClock } from "../../src/kernel/clock";
 import { base64UrlEncode } from "../../src/kernel/crypto";
 import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, MissingKeyVersion, parseMasterKeys } from "../../src/kernel/crypto/envelope";
 import { rpcClient } from "../../src/kernel/durable/rpc";
 import { normaliseError } from "../../src/kernel/errors";
+import { createRouter } from "../../src/kernel/openapi/router";
 import { endpointActor } from "../../src/modules/webhooks/contract";
 import { PROBE_SEALED, PROBE_SEEDS, ProbeRpc } from "../actors/probe-actor";
+import { rejection } from "../actors/rejection";
+import { expectProblem, testApp } from "../helpers";
 import { call, newTenant } from "../identity/helpers";
 import { keyedPlatform, tenantOn } from "./keyed-platform";
 
@@ -137,5 +140,33 @@ describe("an actor meeting MissingKeyVersion in its timer (a webhook endpoint si
     // the code that met it, as for a bug.
     expect(lines.filter((l) => l.msg === "actor handler failed")).toEqual([]);
     expect(lines.filter((l) => "stack" in l)).toEqual([]);
+  });
+});
+
+describe("an actor paused by its supervision, called in a request", () => {
+  it("answers 503 unavailable with Retry-After until the pause ends, not 500 internal with a stack", async () => {
+    const name = `paused-${crypto.randomUUID()}`;
+    const stub = env.PROBE_ACTOR.getByName(name);
+    await stub.setTime({ at: systemClock.now().getTime() });
+    // Three failures in its window pause the probe for 1 s (its supervision policy); it logs that itself.
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    await errorLines(async () => {
+      for (let i = 0; i < 3; i++) await rejection(stub.note({ value: `bad${i}`, fail: true }));
+    });
+    // A module's route that reads the actor through its contract client, as the webhook routes read an endpoint's.
+    const routes = createRouter().get("/notes/:name", async (c) => {
+      const probe = rpcClient(ProbeRpc, c.env.PROBE_ACTOR.getByName(c.req.param("name")), "ProbeActor");
+      return c.json(await probe.notes({}));
+    });
+    const { fetch } = testApp([{ name: "paused", version: "1.0.0", routes }]);
+    let res = new Response();
+    const lines = await errorLines(async () => {
+      res = await fetch(`/api/v1/paused/notes/${name}`);
+    });
+    // ActorBackingOff crossed as a plain Error: 500 internal, and "unhandled error" with a stack.
+    await expectProblem(res, 503, "unavailable");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(res.headers.get("retry-after"))).toBeLessThanOrEqual(2);
+    expect(lines).toEqual([]);
   });
 });

@@ -36,6 +36,13 @@ export class ActorBackingOff extends Error {
   constructor(readonly retryAt: number) {
     super(`actor is backing off after repeated failures until ${new Date(retryAt).toISOString()}`);
   }
+
+  /** The error whose message is `message` (as it crosses Durable Object RPC: durable/remote-errors.ts); null for another message. */
+  static fromMessage(message: string): ActorBackingOff | null {
+    const until = /^actor is backing off after repeated failures until (\S+)$/.exec(message)?.[1];
+    const retryAt = until === undefined ? Number.NaN : Date.parse(until);
+    return Number.isNaN(retryAt) ? null : new ActorBackingOff(retryAt);
+  }
 }
 
 /** How a failing timer is retried when the actor names no policy: 1 s, doubling, at most a minute. */

@@ -1,3 +1,4 @@
+import { ActorBackingOff } from "../actors/options";
 import { SigningKeysError } from "../auth/signing-keys";
 import { MissingKeyVersion } from "../crypto/envelope-errors";
 
@@ -17,6 +18,7 @@ type Reviver = (message: string) => Error | null;
 const REVIVERS = new Map<string, Reviver>([
   ["SigningKeysError", (message) => new SigningKeysError(message)],
   ["MissingKeyVersion", (message) => MissingKeyVersion.fromMessage(message)],
+  ["ActorBackingOff", (message) => ActorBackingOff.fromMessage(message)],
 ]);
 
 /** `error` as thrown in the object when it is a listed kind that crossed RPC; otherwise `error` itself. */

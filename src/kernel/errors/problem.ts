@@ -1,4 +1,5 @@
 import { HTTPException } from "hono/http-exception";
+import { ActorBackingOff } from "../actors/options";
 import { isTenantErased } from "../durable/tombstone";
 import { AppError } from "./app-error";
 import { ConfigError } from "./config-error";
@@ -105,9 +106,10 @@ export function missingSchema(error: unknown): string | null {
  * the migrations have not made yet is `unavailable` (503, Retry-After), since
  * it heals once they are applied; anything else is a bug and becomes
  * `internal`. Both return `expected: false` so the caller logs them, as does an
- * AppError of a 5xx status that carries a cause.
+ * AppError of a 5xx status that carries a cause. An actor paused by its supervision is
+ * `unavailable` with Retry-After counted from `now` (the request's clock) to the pause's end.
  */
-export function normaliseError(error: unknown, method = "GET"): { error: AppError; expected: boolean } {
+export function normaliseError(error: unknown, method = "GET", now?: number): { error: AppError; expected: boolean } {
   // A 5xx AppError thrown with a cause (a failed replay call, a refused platform key) is a
   // failure the operator must read about: its cause goes to the log, never to the client.
   if (error instanceof AppError) return { error, expected: !(error.status >= 500 && error.cause !== undefined) };
@@ -144,6 +146,16 @@ export function normaliseError(error: unknown, method = "GET"): { error: AppErro
       default:
         break;
     }
+  }
+  // An actor paused by its supervision after repeated failures (which it logged as it paused):
+  // it takes messages again when the pause ends, so the client is told when to come back.
+  if (error instanceof ActorBackingOff) {
+    const seconds = now === undefined ? 1 : Math.max(1, Math.ceil((error.retryAt - now) / 1000));
+    const detail = "this resource is paused after repeated failures; try again later";
+    return {
+      error: new AppError("unavailable", { detail, headers: { "Retry-After": String(seconds) }, cause: error }),
+      expected: true,
+    };
   }
   // A variable's value to fix (a retired key version, a signing key pair that does not load).
   if (error instanceof ConfigError)

@@ -1,4 +1,5 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { Clock } from "../clock";
 import type { AppEnv } from "../env";
 import { AppError, missingTable, normaliseError, problemResponse } from "../errors";
 import { ConfigError, configErrorFields } from "../errors/config-error";
@@ -69,7 +70,9 @@ export function errorHandler(watch: MigrationWatch): ErrorHandler<AppEnv> {
   return async (err, c) => {
     const table = missingTable(err);
     if (table !== null) return missingTableResponse(c, err, table, watch);
-    const { error, expected } = normaliseError(err, c.req.method);
+    // No clock before `init` ran (its own config_invalid): nothing thrown that early needs the time.
+    const now = (c.get("clock") as Clock | undefined)?.now().getTime();
+    const { error, expected } = normaliseError(err, c.req.method, now);
     if (!expected) logUnexpected(c, err, error);
     return problemResponse(error, c.get("requestId"));
   };

@@ -195,11 +195,12 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
     ["internal", "an unexpected error; the problem carries only the request id"],
     ["config_invalid", "the server's configuration is invalid"],
   );
-  // onError: a query on a table the deployed migrations have not made yet heals once they are applied.
+  // onError: a query on a table the deployed migrations have not made yet heals once they are applied,
+  // and an actor paused by its supervision takes messages again when its pause ends.
   if (t.api)
     add(503, [
       "unavailable",
-      "a dependency is not available for now: the database is not up to date with this version (pending migrations), or a rate limiter that fails closed (mail, two-factor) is unreachable; `Retry-After` says when to retry",
+      "a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry",
     ]);
   return problems;
 }
