@@ -2,10 +2,12 @@
 // (workerd keeps the message, prefixed with the class's name, and drops the class and its own
 // properties). The contract client revives the kinds the edge and the callers tell apart, so a
 // client is told what an error thrown in the Worker would have told it, and the log says it once.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditLog } from "../../durable-objects/audit-log";
+import { createPlatform } from "../../src/app";
+import { MIGRATIONS } from "../../src/generated/migrations";
 import { generateSigningJwk } from "../../src/kernel/auth/jwt";
 import { manualClock, systemClock } from "../../src/kernel/clock";
 import { base64UrlEncode } from "../../src/kernel/crypto";
@@ -13,12 +15,15 @@ import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, MissingKeyVersion, parseMasterKeys } from "../../src/kernel/crypto/envelope";
 import { rpcClient } from "../../src/kernel/durable/rpc";
 import { normaliseError } from "../../src/kernel/errors";
+import { createQueueHandler } from "../../src/kernel/events/queue";
 import { createRouter } from "../../src/kernel/openapi/router";
+import { modules } from "../../src/modules";
 import { endpointActor } from "../../src/modules/webhooks/contract";
 import { PROBE_SEALED, PROBE_SEEDS, ProbeRpc } from "../actors/probe-actor";
 import { rejection } from "../actors/rejection";
 import { expectProblem, testApp } from "../helpers";
 import { call, newTenant } from "../identity/helpers";
+import { auditInputs } from "../modules/audit-inputs";
 import { keyedPlatform, tenantOn } from "./keyed-platform";
 
 /** The JSON lines logged at error while `run` ran, besides the access line every 5xx gets. */
@@ -52,6 +57,43 @@ describe("JWT_SIGNING_KEYS whose x is not d's, met inside the tenant's AuditLog"
     await swap(broken);
     return { t, d: a.d, restore: () => swap(env.JWT_SIGNING_KEYS) };
   }
+
+  it("the events consumer appending the entry a checkpoint is due at: its retry line names the variable, no stack", async () => {
+    const { t, restore } = await brokenLog();
+    try {
+      // 120 entries and no checkpoint yet: the consumer's next append (every 100) signs one.
+      const input = auditInputs(`obj-err-${t.id}`);
+      await env.AUDIT_LOG.getByName(t.id).append({
+        events: Array.from({ length: 120 }, () => input(t.id)),
+        checkpointEvery: 100_000,
+      });
+      const event = {
+        id: `obj-err-ev-${crypto.randomUUID()}`,
+        type: "identity.user.logged_in",
+        tenant_id: t.id,
+        stream: `${t.id}/user/u1`,
+        version: 1,
+        occurred_at: "2026-06-01T00:00:00.000Z",
+        actor: { kind: "user", id: "u1" },
+        request_id: null,
+        data: { user_id: "u1" },
+      };
+      const batch = createMessageBatch("plinth-events", [
+        { id: "m-1", timestamp: new Date(), attempts: 1, body: event },
+      ]);
+      const handler = createQueueHandler(createPlatform({ modules, migrations: MIGRATIONS }));
+      const lines = await errorLines(async () => {
+        await handler(batch, env, createExecutionContext());
+      });
+      const retry = lines.filter((l) => l.msg === "message failed; will retry");
+      expect(retry).toHaveLength(1);
+      expect(retry[0]).toMatchObject({ variable: "JWT_SIGNING_KEYS", error_name: "SigningKeysError" });
+      // A stack points at the code that met it, as for a bug; the fix is the variable's value.
+      expect(retry[0]).not.toHaveProperty("stack");
+    } finally {
+      await restore();
+    }
+  });
 
   for (const path of ["/api/v1/admin/audit/verify", "/api/v1/admin/audit/export"]) {
     it(`GET ${path}: 500 config_invalid naming the variable, logged once without a stack`, async () => {

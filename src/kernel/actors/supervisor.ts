@@ -5,7 +5,7 @@
  * each success and failure counted, a failure one too many logged, counted
  * and escalated. The Actor base (actor.ts) owns one.
  */
-import { ConfigError, configErrorFields } from "../errors/config-error";
+import { ConfigError } from "../errors/config-error";
 import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
@@ -89,10 +89,10 @@ export class Supervisor {
       const address = this.actor.escalationAddress();
       // Which of a class's many objects failed (a tenant's endpoint among dozens): its tenant and stream.
       const where = address ? { tenant_id: address.tenantId, stream: address.stream } : {};
-      // A variable to fix is no bug of the actor's: no stack, and no line of its own at each
-      // failure when it was logged where it was met (a key version's line names the value's holder).
-      const config = error instanceof ConfigError ? error : null;
-      const fields = config ? configErrorFields(config) : errorFields(error);
+      // A variable to fix is no bug of the actor's (errorFields gives it no stack), and gets no line
+      // at each failure when it was logged where it was met (a key version's line names the value's holder).
+      const logged = error instanceof ConfigError && error.logged;
+      const fields = errorFields(error);
       if (restart) {
         isolateRecorder.inc(METRICS.actorRestarts, [name]);
         this.actor.log.error("actor failed too often; backing off before a restart", {
@@ -103,7 +103,7 @@ export class Supervisor {
           ...fields,
         });
         await this.actor.paused(address ? { address, event: escalationEvent(name, handler, restart, error) } : null);
-      } else if (!config?.logged) {
+      } else if (!logged) {
         this.actor.log.warn("actor handler failed", { ...where, handler, ...fields });
       }
     } catch (storageError) {

@@ -2,7 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import type { Clock } from "../clock";
 import type { AppEnv } from "../env";
 import { AppError, missingTable, normaliseError, problemResponse } from "../errors";
-import { ConfigError, configErrorFields } from "../errors/config-error";
+import { ConfigError } from "../errors/config-error";
 import type { MigrationWatch } from "../health/pending-migrations";
 import { errorFields } from "../log";
 import { loggerOf } from "./init";
@@ -90,7 +90,7 @@ function logUnexpected(c: Context<AppEnv>, err: unknown, error: AppError): void 
     if (!err.logged)
       loggerOf(c).error(`${err.variable} is invalid: what needs it fails until it is fixed`, {
         code: error.code,
-        ...configErrorFields(err),
+        ...errorFields(err),
       });
     return;
   }

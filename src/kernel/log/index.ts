@@ -1,5 +1,6 @@
 import { isoNow, systemClock } from "../clock";
 import type { LogLevel } from "../config";
+import { ConfigError, configErrorFields } from "../errors/config-error";
 import { traceFields } from "../telemetry/active";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -52,8 +53,14 @@ export function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${withoutParams(error).message}` : String(error);
 }
 
-/** Turns an Error into loggable fields, keeping the stack for operators (a failed query's values left out). */
+/**
+ * Turns an Error into loggable fields, keeping the stack for operators (a failed query's values
+ * left out). A ConfigError (a variable to fix) gets its variable instead of a stack, which
+ * would point at the code that met it as for a bug: on every line that logs one (a request's,
+ * a queue message's retry, a job's, an actor's).
+ */
 export function errorFields(error: unknown): LogFields {
+  if (error instanceof ConfigError) return configErrorFields(error);
   if (error instanceof Error) {
     // Drivers' errors arrive wrapped (drizzle's "Failed query: …"); the causes say what actually went wrong.
     const causes: string[] = [];
