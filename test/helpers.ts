@@ -98,6 +98,8 @@ export async function runJobNamed(
     clock?: Clock;
     log?: Logger;
     waitUntil?: (promise: Promise<unknown>) => void;
+    /** Waits between a failing run's attempts (the runtime's timers unless given). */
+    sleeper?: Sleeper;
   } = {},
 ): Promise<JobResult> {
   const entry = jobsOf(options.modules ?? registered).find((j) => j.name === name);
@@ -109,6 +111,7 @@ export async function runJobNamed(
     modules,
     ...(options.log ? { log: options.log } : {}),
     ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
+    ...(options.sleeper ? { sleeper: options.sleeper } : {}),
   };
   return runJob(entry, runtime, clock.now().getTime(), "manual");
 }

@@ -21,6 +21,7 @@ export const MIGRATIONS: readonly string[] = [
   "0016_dead_letter_identity.sql",
   "0017_mail_replay_claim.sql",
   "0018_event_replay_claim.sql",
+  "0019_erasure_tried_at.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -44,4 +45,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0016_dead_letter_identity.sql": [],
   "0017_mail_replay_claim.sql": [],
   "0018_event_replay_claim.sql": [],
+  "0019_erasure_tried_at.sql": [],
 };

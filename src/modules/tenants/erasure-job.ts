@@ -11,16 +11,19 @@ import { TENANT_CACHE_TTL_MS } from "./lookup";
  * its data, behind an erasure that has passed.
  */
 export const ERASURE_GRACE_MS = 2 * TENANT_CACHE_TTL_MS;
-/** Tenants erased per run; the next minute's run takes the rest. */
-const PER_RUN = 5;
+/** Tenants taken per run (the least recently tried first); the next minute's run takes the rest. */
+export const ERASURES_PER_RUN = 5;
 
 /**
  * Every minute: erases the tenants deleted at least {@link ERASURE_GRACE_MS} ago,
  * through every module's declared erasure (kernel/erasure), recording each step
  * done in the registry row, so a run that dies half way (or an attempt that
- * throws) resumes where it stopped. When every step is done the row gives way to a
- * tombstone (id and time: consumers drop a late event of the tenant) and a log
- * line, the platform's record, says so with the rows deleted.
+ * throws) resumes where it stopped. A run takes the tenants least recently tried
+ * (`erasureStore(...).due`), marking each as tried before its try: an erasure that
+ * keeps failing is retried in its turn and holds no place a tenant deleted after it
+ * needs. When every step is done the row gives way to a tombstone (id and time:
+ * consumers drop a late event of the tenant) and a log line, the platform's record,
+ * says so with the rows deleted.
  */
 export const eraseDeleted: JobDef = {
   name: "erase-deleted",
@@ -31,13 +34,14 @@ export const eraseDeleted: JobDef = {
     const store = erasureStore(env.DB);
     const before = isoIn(clock, -ERASURE_GRACE_MS);
     let failed = 0;
-    for (const tenant of await store.due(before, PER_RUN)) {
+    for (const tenant of await store.due(before, ERASURES_PER_RUN)) {
       const done = [...tenant.done];
       const record = async (step: string) => {
         done.push(step);
         await store.recordSteps(tenant.id, done);
       };
       try {
+        await store.markTried(tenant.id, isoNow(clock));
         const report = await eraseTenant(runtime.modules, tenant.id, runtime, { done: tenant.done, record });
         await store.removeErased(tenant.id, isoNow(clock));
         log.info("tenant erased", {
@@ -51,6 +55,7 @@ export const eraseDeleted: JobDef = {
         failed++;
         log.error("tenant erasure stopped; the next run resumes it", {
           tenant_id: tenant.id,
+          deleted_at: tenant.deletedAt,
           steps_done: done,
           ...errorFields(error),
         });

@@ -4,10 +4,11 @@ import { AGGREGATES_STEP } from "../../kernel/erasure/steps";
 import { erasedTenants, tenants } from "./read-model";
 import { LIVE, parseSteps } from "./store";
 
-/** A tenant whose erasure is due: who, and the steps earlier runs recorded done. */
+/** A tenant whose erasure is due: who, when it was deleted, and the steps earlier runs recorded done. */
 export interface DueErasure {
   id: string;
   slug: string;
+  deletedAt: string | null;
   done: string[];
 }
 
@@ -57,20 +58,33 @@ export function erasureStore(db: D1Database) {
     async markDeleting(id: string, now: string): Promise<boolean> {
       const result = await orm
         .update(tenants)
-        .set({ status: "deleting", deletedAt: now, erasureDone: "[]" })
+        .set({ status: "deleting", deletedAt: now, erasureDone: "[]", erasureTriedAt: null })
         .where(and(eq(tenants.id, id), inArray(tenants.status, [...LIVE])))
         .run();
       return result.meta.changes === 1;
     },
-    /** Tenants deleted at or before `before` (the caches' grace past), oldest first. */
+    /**
+     * Tenants deleted at or before `before` (the caches' grace past), at most `limit`: those
+     * never tried first (SQLite sorts nulls first), then the least recently tried, each group
+     * oldest deletion first. So tenants whose erasure fails on every try take their turn behind
+     * the others rather than every run's places, and each of `n` due tenants is taken within
+     * ⌈n / limit⌉ runs.
+     */
     async due(before: string, limit: number): Promise<DueErasure[]> {
       const rows = await orm
-        .select({ id: tenants.id, slug: tenants.slug, done: tenants.erasureDone })
+        .select({ id: tenants.id, slug: tenants.slug, deletedAt: tenants.deletedAt, done: tenants.erasureDone })
         .from(tenants)
         .where(and(eq(tenants.status, "deleting"), lte(tenants.deletedAt, before)))
-        .orderBy(asc(tenants.deletedAt), asc(tenants.id))
+        .orderBy(asc(tenants.erasureTriedAt), asc(tenants.deletedAt), asc(tenants.id))
         .limit(limit);
-      return rows.map((r) => ({ id: r.id, slug: r.slug, done: parseSteps(r.done, r.id) }));
+      return rows.map((r) => ({ ...r, done: parseSteps(r.done, r.id) }));
+    },
+    /**
+     * Records that a run takes up the tenant's erasure now, before it starts: a try that
+     * fails, or whose run dies half way, puts the tenant behind those not tried since.
+     */
+    async markTried(id: string, now: string): Promise<void> {
+      await orm.update(tenants).set({ erasureTriedAt: now }).where(deleting(id));
     },
     /** Records the steps done so far, so the next run resumes after them. */
     async recordSteps(id: string, done: readonly string[]): Promise<void> {

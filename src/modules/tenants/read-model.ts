@@ -26,6 +26,12 @@ export const tenants = sqliteTable("tenants", {
   deletedAt: text("deleted_at"),
   /** The erasure's steps done so far, a JSON array of names (null unless `deleting`): a run resumes after them. */
   erasureDone: text("erasure_done"),
+  /**
+   * When the erasure job last took up the tenant (null until its first try): the job takes
+   * the least recently tried first, so tenants whose erasure keeps failing go behind the
+   * others instead of holding every run's places.
+   */
+  erasureTriedAt: text("erasure_tried_at"),
 });
 
 /**

@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `erasure_tried_at` text;
