@@ -13,10 +13,12 @@ import { createQueueHandler } from "../../src/kernel/events/queue";
 import { modules } from "../../src/modules";
 import { postDecider } from "../../src/modules/blog/domain";
 import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
+import { erasureStore } from "../../src/modules/tenants/erasure-store";
 import { tenantLookup } from "../../src/modules/tenants/lookup";
 import { runJobNamed } from "../helpers";
 import { call, newTenant, rootKey } from "../identity/helpers";
 import { consume as consumeMail, messagesOf, recordingTransport, sampleMail } from "../notify/helpers";
+import { eraseUntil } from "./helpers";
 
 const consumer = createQueueHandler(createPlatform({ modules, migrations: MIGRATIONS }));
 
@@ -56,6 +58,10 @@ async function consume(events: readonly Envelope[], queue = "plinth-events") {
   return { acked: result.explicitAcks.length, retried: result.retryMessages.length };
 }
 
+// Each run of the job needs a later fire time than the last (its lease refuses an older one).
+let minutes = 0;
+const nextMinute = () => manualClock(new Date(Date.now() + ERASURE_GRACE_MS + ++minutes * 60_000));
+
 const deleteTenant = async (id: string) =>
   expect((await call(`/api/v1/platform/tenants/${id}`, { method: "DELETE", token: rootKey() })).status).toBe(202);
 
@@ -66,10 +72,8 @@ describe("a late event of a deleted tenant", () => {
     const live = await tenantWithPost("late-live");
 
     await deleteTenant(erased.id);
-    const run = await runJobNamed("tenants/erase-deleted", {
-      clock: manualClock(new Date(Date.now() + ERASURE_GRACE_MS + 60_000)),
-    });
-    expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+    // Runs until its own erasure is done: other files' deleted tenants of the shared D1 may come first.
+    await eraseUntil(async () => (await erasureStore(env.DB).erasedAt(erased.id)) !== null, nextMinute);
     expect(await postRow(erased.id, erased.postId)).toBeNull();
     const tombstone = await env.DB.prepare("select id from erased_tenants where id = ?").bind(erased.id).first();
     expect(tombstone).toEqual({ id: erased.id });
@@ -129,10 +133,9 @@ describe("a late event of a deleted tenant", () => {
 
   it("gives a tombstone only to a tenant whose erasure finished, never to a live one", async () => {
     const live = await tenantWithPost("late-tomb");
-    const run = await runJobNamed("tenants/erase-deleted", {
-      clock: manualClock(new Date(Date.now() + ERASURE_GRACE_MS + 120_000)),
-    });
-    expect(run.ran && run.run.outcome, JSON.stringify(run)).toBe("ok");
+    // A run that erases what is due (other files' deleted tenants, whose outcome is theirs) past it.
+    const run = await runJobNamed("tenants/erase-deleted", { clock: nextMinute() });
+    expect(run.ran, JSON.stringify(run)).toBe(true);
     expect(await env.DB.prepare("select id from erased_tenants where id = ?").bind(live.id).first()).toBeNull();
     await undelivered(live);
     expect(await consume(live.events)).toEqual({ acked: live.events.length, retried: 0 });
