@@ -124,7 +124,7 @@ describe("CORS per tenant", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe(allowed);
     expect(res.headers.get("access-control-allow-methods")).toContain("PATCH");
     expect(res.headers.get("access-control-allow-headers")).toBe(
-      "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range, If-Modified-Since, If-Unmodified-Since",
+      "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range, If-Modified-Since, If-Unmodified-Since, Cache-Control, Pragma, traceparent, tracestate",
     );
     expect(Number(res.headers.get("access-control-max-age"))).toBeGreaterThan(0);
     expect(res.headers.get("vary")).toContain("Origin");

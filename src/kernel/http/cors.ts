@@ -8,8 +8,12 @@ const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE";
 // What plinth's operations read, so a browser app can send it: an upload's Content-Digest (an
 // idempotent upload requires it) and Repr-Digest, a file download's digest preferences
 // (RFC 9530 Want-*) and its conditional (RFC 9110 §13: tags and dates) and range headers.
+// And what a page's libraries add on their own, which plinth ignores but a preflight without
+// them refuses, so the page gets nothing: `Cache-Control` and `Pragma` (HTTP clients asked not
+// to cache) and W3C Trace Context's `traceparent` / `tracestate` (OpenTelemetry web). None
+// carries a credential or changes what plinth does.
 const ALLOW_HEADERS =
-  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range, If-Modified-Since, If-Unmodified-Since";
+  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Tenant, X-Request-Id, Content-Digest, Repr-Digest, Want-Content-Digest, Want-Repr-Digest, If-None-Match, If-Range, Range, If-Modified-Since, If-Unmodified-Since, Cache-Control, Pragma, traceparent, tracestate";
 // And what it answers that a browser app reads: a download's range, length and digests (to check
 // the bytes it fetched) as well, the Location of what a POST created (an upload's 201), the
 // notice that the credential sent is a secret being rotated out, and the header in which an
