@@ -31,6 +31,7 @@ import { errorHandler, methodIndex, notFound } from "./kernel/http/edge";
 import { init } from "./kernel/http/init";
 import { migrationsGate } from "./kernel/http/migrations-gate";
 import { observe } from "./kernel/http/observe";
+import { originGate } from "./kernel/http/origin-gate";
 import { requestId } from "./kernel/http/request-id";
 import { securityHeaders } from "./kernel/http/security-headers";
 import { idempotency } from "./kernel/idempotency/middleware";
@@ -186,7 +187,14 @@ export function createPlatform(options: AppOptions): Platform {
       guardFailures(resolveRequest({ authenticators: modules.flatMap((m) => m.auth?.authenticators ?? []), tenants })),
     ),
   );
-  app.use("/api/v1/*", stage("rate-limit", rateLimitMiddleware(settings)), stage("idempotency", idempotency()));
+  // The origin refused after the limiter (which reads the tenant's settings) and before an
+  // Idempotency-Key records anything.
+  app.use(
+    "/api/v1/*",
+    stage("rate-limit", rateLimitMiddleware(settings)),
+    stage("origin", originGate(settings)),
+    stage("idempotency", idempotency()),
+  );
   // After authentication, so only a client the API would answer learns that it is being migrated.
   app.use("/api/v1/*", stage("migrations", migrationsGate(schema)));
 

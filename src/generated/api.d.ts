@@ -3135,6 +3135,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -4284,6 +4285,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -4488,6 +4490,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -4676,6 +4679,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -4851,6 +4855,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -5019,6 +5024,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -5190,6 +5196,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -5362,6 +5369,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -5534,6 +5542,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -5707,6 +5716,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -5882,6 +5892,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6043,6 +6054,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6174,6 +6186,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6335,6 +6348,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6451,6 +6465,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6573,6 +6588,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6711,6 +6727,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6862,6 +6879,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -6979,6 +6997,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -7104,6 +7123,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -7248,6 +7268,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -7371,6 +7392,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -7499,6 +7521,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -7645,6 +7668,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -7765,6 +7789,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -7900,6 +7925,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -8061,6 +8087,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -8183,6 +8210,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -8312,6 +8340,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -8449,6 +8478,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -8617,6 +8647,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -8757,6 +8788,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -8933,6 +8965,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -9083,6 +9116,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -9206,6 +9240,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -9335,6 +9370,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -9477,6 +9513,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -9637,6 +9674,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -9774,6 +9812,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -9940,6 +9979,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -10059,6 +10099,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -10210,6 +10251,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -10377,6 +10419,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -10526,6 +10569,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -10655,6 +10699,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -10812,6 +10857,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -10959,6 +11005,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -11106,6 +11153,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -11292,6 +11340,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -11441,6 +11490,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -11560,6 +11610,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -11682,6 +11733,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -11833,6 +11885,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -11988,6 +12041,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -12155,6 +12209,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -12301,6 +12356,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -13731,6 +13787,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -13849,6 +13906,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -13995,6 +14053,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -14122,6 +14181,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -14254,6 +14314,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -14419,6 +14480,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -14543,6 +14605,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -14692,6 +14755,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -14860,6 +14924,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15032,6 +15097,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15143,6 +15209,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15260,6 +15327,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15391,6 +15459,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15527,6 +15596,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15695,6 +15765,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15819,6 +15890,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -15976,6 +16048,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -16140,6 +16213,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -16289,6 +16363,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -16444,6 +16519,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -16566,6 +16642,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -16694,6 +16771,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -16858,6 +16936,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -17601,6 +17680,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -17752,6 +17832,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -17994,6 +18075,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -18145,6 +18227,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -18293,6 +18376,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -18531,6 +18615,7 @@ export interface operations {
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -18679,6 +18764,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {
@@ -18802,6 +18888,7 @@ export interface operations {
              * @description `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
              */
             403: {
                 headers: {

@@ -11,6 +11,7 @@ export const KERNEL_ERROR_CODES = {
   forbidden: { status: 403, title: "Forbidden" },
   tenant_mismatch: { status: 403, title: "Tenant mismatch" },
   tenant_suspended: { status: 403, title: "Tenant suspended" },
+  origin_not_allowed: { status: 403, title: "Origin not allowed" },
   not_found: { status: 404, title: "Not found" },
   tenant_not_found: { status: 404, title: "Tenant not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },

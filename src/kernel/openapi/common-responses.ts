@@ -168,6 +168,10 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
   if (t.resolvesTenant) {
     add(403, ["tenant_mismatch", "the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant"]);
     add(403, ["tenant_suspended", "the tenant is suspended by the platform operator"]);
+    add(403, [
+      "origin_not_allowed",
+      "the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`",
+    ]);
     add(404, ["tenant_not_found", "the subdomain or `X-Tenant` names no tenant"]);
   }
   if (t.ifMatch) add(412, ["version_conflict", "`If-Match` does not name the current version"]);
