@@ -2307,7 +2307,7 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike) */
+        /** @description the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike). When a token was sent and refused it says why (RFC 6750 §3.1): `Bearer error="invalid_token", error_description="…"` (unknown, expired, revoked, or its user or tenant gone: get a new one), or `error="invalid_request"` for an `Authorization` header that is not `Bearer <token>`; with no token sent, plain `Bearer` */
         "WWW-Authenticate": string;
         /** @description what is left of each limit that applied, per policy: `"principal";r=199;t=1` (r remaining, t seconds to its reset) */
         RateLimit: string;

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
+import { tokenRefused } from "./challenge";
 import { refuseUnavailable } from "./guards";
 import { DEPRECATED_CREDENTIAL_HEADER, matchRotated, notePreviousSecret, type SecretMatch } from "./rotated-secret";
 import type { Authenticator, Principal, Tenant, TenantLookup } from "./types";
@@ -19,6 +20,9 @@ type AuthFailure =
 
 function refused(reason: AuthFailure, code: "unauthenticated" | "forbidden", detail: string): AppError {
   isolateRecorder.inc(METRICS.authFailures, [reason]);
+  // Every 401 here is to a token that was sent: its challenge says why (RFC 6750 §3.1).
+  if (code === "unauthenticated")
+    return tokenRefused(detail, reason === "malformed_header" ? "invalid_request" : "invalid_token");
   return new AppError(code, { detail });
 }
 
@@ -168,7 +172,7 @@ async function resolveTenant(
       throw new AppError("tenant_mismatch", { detail: "the credential belongs to another tenant" });
     }
     const own = found[0] ?? (await lookup.byId(credentialTenantId, c));
-    if (!own) throw new AppError("unauthenticated", { detail: "the credential's tenant no longer exists" });
+    if (!own) throw tokenRefused("the credential's tenant no longer exists");
     return own;
   }
   const first = found[0];

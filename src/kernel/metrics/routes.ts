@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { tokenRefused } from "../auth/challenge";
 import { DEPRECATED_CREDENTIAL_HEADER, matchRotated, notePreviousSecret } from "../auth/rotated-secret";
 import { timingSafeEqual } from "../crypto";
 import type { AppEnv } from "../env";
@@ -33,7 +34,9 @@ function metricsGate(): MiddlewareHandler<AppEnv> {
     const presented = /^Bearer +(\S+)$/i.exec(header.trim())?.[1] ?? "";
     const match = matchRotated(presented, token, metricsTokenPrevious, timingSafeEqual);
     if (match === "none") {
-      throw new AppError("unauthenticated", { detail: "GET /metrics needs 'Bearer <METRICS_TOKEN>'" });
+      const detail = "GET /metrics needs 'Bearer <METRICS_TOKEN>'";
+      // A token sent and refused says so (RFC 6750 §3.1); none sent, the plain challenge.
+      throw header === "" ? new AppError("unauthenticated", { detail }) : tokenRefused(detail);
     }
     if (match === "previous") notePreviousSecret(c, "METRICS_TOKEN_PREVIOUS");
     await next();

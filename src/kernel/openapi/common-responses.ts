@@ -220,7 +220,8 @@ const RETRY_AFTER = {
 export const KERNEL_HEADERS = {
   // kernel/errors/problem.ts names the scheme on every 401 (RFC 9110 §15.5.2).
   "WWW-Authenticate": {
-    description: "the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike)",
+    description:
+      'the scheme the credential must use: `Bearer` (API keys, access tokens and the metrics token alike). When a token was sent and refused it says why (RFC 6750 §3.1): `Bearer error="invalid_token", error_description="…"` (unknown, expired, revoked, or its user or tenant gone: get a new one), or `error="invalid_request"` for an `Authorization` header that is not `Bearer <token>`; with no token sent, plain `Bearer`',
     required: true,
     schema: { type: "string" },
   },

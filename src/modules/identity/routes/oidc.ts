@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { tokenRefused } from "../../../kernel/auth/challenge";
 import { principalOf } from "../../../kernel/auth/guards";
-import { AppError } from "../../../kernel/errors";
 import { jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -96,7 +96,7 @@ const userinfo = operations(["auth"]).get("/auth/userinfo", {
 export const userinfoRoutes = createRouter().openapi(userinfo, async (c) => {
   const user = principalOf(c, "user");
   const found = await directory(c.env, user.tenantId).getUser(user.id);
-  if (!found) throw new AppError("unauthenticated", { detail: "the user no longer exists" });
+  if (!found) throw tokenRefused("the user no longer exists");
   c.header("Cache-Control", "no-store");
   return c.json({ sub: found.id, email: found.email, email_verified: found.email_verified, name: found.name }, 200);
 });

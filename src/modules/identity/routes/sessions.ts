@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
+import { tokenRefused } from "../../../kernel/auth/challenge";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import type { AppEnv } from "../../../kernel/env";
@@ -128,7 +129,7 @@ export const sessionRoutes = createRouter()
   .openapi(mine, async (c) => {
     const user = principalOf(c, "user");
     const page = await sessionsPage(c, user.id, c.req.valid("query"));
-    if (!page) throw new AppError("unauthenticated", { detail: "the user no longer exists" });
+    if (!page) throw tokenRefused("the user no longer exists");
     return c.json(page, 200);
   })
   .openapi(revokeMine, async (c) => {

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
+import { tokenRefused } from "../../../kernel/auth/challenge";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
@@ -128,7 +129,7 @@ export const twoFactorRoutes = createRouter()
     if (!started.ok && started.error === "enabled") {
       throw identityError("two_factor_enabled", "two-factor is already on; disable it before enrolling again");
     }
-    if (!started.ok) throw new AppError("unauthenticated", { detail: "the user no longer exists" });
+    if (!started.ok) throw tokenRefused("the user no longer exists");
     c.header("Cache-Control", "no-store");
     // One enrolment per user, read (pending, then on) where it was started: its Location is this path.
     c.header("Location", "/api/v1/me/two-factor");

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PERMISSIONS, type Permission } from "../../../generated/permissions";
+import { tokenRefused } from "../../../kernel/auth/challenge";
 import { deny } from "../../../kernel/auth/deny";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
@@ -98,7 +99,7 @@ export const userRoutes = createRouter()
       return c.json({ kind: "api_key" as const, key: { id, name, prefix, scopes }, permissions }, 200);
     }
     const user = await directory(c.env, principal.tenantId).getUser(principal.id);
-    if (!user) throw new AppError("unauthenticated", { detail: "the user no longer exists" });
+    if (!user) throw tokenRefused("the user no longer exists");
     return c.json({ kind: "user" as const, user, permissions }, 200);
   })
   .openapi(list, async (c) => {
