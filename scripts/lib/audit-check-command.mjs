@@ -34,7 +34,7 @@ export const auditCheck = {
     "from-seq": {
       type: "string",
       arg: "<n>",
-      help: "start at this entry, trusting the stored hash of the one before (default 1, the whole chain; an interrupted check says where to go on)",
+      help: "start at this entry, trusting the stored hash of the one before (default 1, the whole chain; an interrupted check says where to go on); exit 1 if it lies past the seq after the chain's last",
     },
     step: {
       type: "string",
@@ -69,6 +69,18 @@ export const auditCheck = {
       }
       steps++;
       entries += report.entries;
+      // The API answers a step past the end ok with nothing read; a check that began there
+      // verified nothing, and exit 0 would tell a script otherwise. One past the last entry
+      // stays ok: that is where a check that reached the head goes on, and nothing is new yet.
+      if (next === from && from > report.last_seq + 1) {
+        throw new CliError(
+          `--from-seq ${from} is past the end of the chain, which has ${report.last_seq} entries` +
+            `${report.last_seq > 0 ? ` (seq 1–${report.last_seq})` : ""}: nothing was verified`,
+          EXIT.api,
+          undefined,
+          { from_seq: from, last_seq: report.last_seq },
+        );
+      }
       if (!report.ok) {
         throw new CliError(
           `broken at seq ${report.broken_seq}: the chain or a checkpoint there does not verify (checked from seq ${from})`,
@@ -98,7 +110,7 @@ export const auditCheck = {
         else {
           run.print(
             entries === 0
-              ? `ok: nothing to recompute from seq ${from} (the chain ends at seq ${report.last_seq})`
+              ? `ok: nothing new from seq ${from} (the chain ends at seq ${report.last_seq})`
               : `ok: ${entries} entries from seq ${from} through ${report.last_seq} recomputed, and the checkpoints among them verified (head ${report.last_hash})`,
           );
         }

@@ -81,6 +81,34 @@ describe("plinth audit check", () => {
     expect(JSON.parse(json.stderr.trim().split("\n").at(-1) ?? "{}")).toMatchObject({ resume_from_seq: 6 });
   });
 
+  it("fails a start past the chain's end, naming its length: a script must not take it as verified", async () => {
+    // A 4-entry chain, answered as the API does: a step past the end reads nothing and is ok.
+    const { origin } = await verifier((from) => ({
+      status: 200,
+      body: { ...step(from, 0, null), last_seq: 4 },
+    }));
+    const past = await run(origin, ["--from-seq", "999"]);
+    expect(past.status).toBe(1);
+    expect(past.stdout).toBe("");
+    expect(past.stderr).toContain("--from-seq 999 is past the end of the chain, which has 4 entries (seq 1–4)");
+    const json = await run(origin, ["--from-seq", "999", "--json"]);
+    expect(json.status).toBe(1);
+    expect(json.stdout).toBe("");
+    expect(JSON.parse(json.stderr.trim().split("\n").at(-1) ?? "{}")).toMatchObject({ from_seq: 999, last_seq: 4 });
+
+    // One past the last entry is where a check that verified seq 1–4 goes on: nothing new yet, ok.
+    const next = await run(origin, ["--from-seq", "5"]);
+    expect(next.status).toBe(0);
+    expect(next.stdout).toBe("seq 5: nothing there (the chain ends at seq 4)\nok: nothing new from seq 5 (the chain ends at seq 4)\n");
+  });
+
+  it("finds an empty chain verified from seq 1", async () => {
+    const { origin } = await verifier((from) => ({ status: 200, body: { ...step(from, 0, null), last_seq: 0 } }));
+    const ran = await run(origin, ["--json"]);
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ ok: true, entries: 0, last_seq: 0 });
+  });
+
   it("refuses a step or a start that is not a whole number in range, before any request", async () => {
     const { origin, asked } = await verifier(() => ({ status: 200, body: step(1, 0, null) }));
     for (const args of [
