@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tenant, writeOut } from "./command-kit.mjs";
 import { root } from "./env.mjs";
-import { call, connect } from "./remote.mjs";
+import { CliError, call, connect, EXIT } from "./remote.mjs";
 
 /** @type {import("./remote-commands.mjs").Command} */
 export const auditExport = {
@@ -32,11 +32,22 @@ export const openapiExport = {
   positionals: 0,
   options: {
     out: { type: "string", arg: "<file>", help: "write it to this file instead of printing it" },
-    local: { type: "boolean", help: "src/generated/openapi.json of this checkout (npm run generate), no request" },
+    local: {
+      type: "boolean",
+      help: "src/generated/openapi.json of this checkout (npm run generate), no request: not with --url or --timeout",
+    },
   },
   async run(run) {
     let text;
     if (run.values.local) {
+      // Accepted and ignored, `--local --url <prod>` exported this checkout's document as if it were prod's.
+      for (const flag of ["url", "timeout"]) {
+        if (run.values[flag] !== undefined)
+          throw new CliError(
+            `--local reads src/generated/openapi.json of this checkout: --${flag} has no use there (leave out one or the other)`,
+            EXIT.usage,
+          );
+      }
       text = readFileSync(join(root, "src", "generated", "openapi.json"), "utf8");
     } else {
       const doc = await call(

@@ -99,7 +99,9 @@ describe("plinth audit check", () => {
     // One past the last entry is where a check that verified seq 1–4 goes on: nothing new yet, ok.
     const next = await run(origin, ["--from-seq", "5"]);
     expect(next.status).toBe(0);
-    expect(next.stdout).toBe("seq 5: nothing there (the chain ends at seq 4)\nok: nothing new from seq 5 (the chain ends at seq 4)\n");
+    expect(next.stdout).toBe(
+      "seq 5: nothing there (the chain ends at seq 4)\nok: nothing new from seq 5 (the chain ends at seq 4)\n",
+    );
   });
 
   it("finds an empty chain verified from seq 1", async () => {

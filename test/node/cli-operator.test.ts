@@ -245,6 +245,25 @@ describe("openapi export --out", () => {
   });
 });
 
+describe("openapi export --local", () => {
+  it("refuses --url and --timeout, which a local export never uses, as a usage error before reading anything", async () => {
+    // They were accepted and ignored: `--local --url https://prod…` exported the checkout's document, exit 0.
+    for (const extra of [
+      ["--url", "http://127.0.0.1:1"],
+      ["--timeout", "5s"],
+    ]) {
+      const run = await plinth(["openapi", "export", "--local", ...extra]);
+      expect(run.status, extra.join(" ")).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(
+        `plinth: --local reads src/generated/openapi.json of this checkout: ${extra[0]} has no use there`,
+      );
+    }
+    // The help says so beside --local.
+    expect((await plinth(["openapi", "export", "--help"])).stdout).toMatch(/--local .*not with --url or --timeout/);
+  });
+});
+
 describe("--help of the local commands", () => {
   it("describes audit verify, new module and modules list|validate, on stdout, exit 0", async () => {
     for (const command of ["audit verify", "new module", "modules list", "modules validate"]) {
