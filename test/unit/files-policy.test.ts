@@ -124,19 +124,22 @@ describe("signed download URLs", () => {
   it("verify for their tenant, file and expiry only, with any listed key version", async () => {
     const q = await signDownload(masters, "t1", "F1", 2_000);
     expect(q.kv).toBe(2);
-    expect(await verifyDownload(masters, "F1", q, 1_000)).toBe("ok");
-    expect(await verifyDownload(masters, "F1", q, 2_000)).toBe("ok");
-    expect(await verifyDownload(masters, "F1", q, 2_001)).toBe("expired");
-    expect(await verifyDownload(masters, "F2", q, 1_000)).toBe("invalid");
-    expect(await verifyDownload(masters, "F1", { ...q, tenant: "t2" }, 1_000)).toBe("invalid");
-    expect(await verifyDownload(masters, "F1", { ...q, exp: 3_000 }, 1_000)).toBe("invalid");
-    expect(await verifyDownload(masters, "F1", { ...q, kv: 1 }, 1_000)).toBe("invalid");
-    expect(await verifyDownload(masters, "F1", { ...q, kv: 9 }, 1_000)).toBe("invalid");
+    // Until the instant exp names, to the millisecond; from it on, expired.
+    const at = (s: number) => new Date(s * 1000);
+    expect(await verifyDownload(masters, "F1", q, at(1_000))).toBe("ok");
+    expect(await verifyDownload(masters, "F1", q, at(1_999.999))).toBe("ok");
+    expect(await verifyDownload(masters, "F1", q, at(2_000))).toBe("expired");
+    expect(await verifyDownload(masters, "F1", q, at(2_000.5))).toBe("expired");
+    expect(await verifyDownload(masters, "F2", q, at(1_000))).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, tenant: "t2" }, at(1_000))).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, exp: 3_000 }, at(1_000))).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, kv: 1 }, at(1_000))).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, kv: 9 }, at(1_000))).toBe("invalid");
     // An expired and altered URL says only that it is invalid.
-    expect(await verifyDownload(masters, "F1", { ...q, exp: 1 }, 1_000)).toBe("invalid");
+    expect(await verifyDownload(masters, "F1", { ...q, exp: 1 }, at(1_000))).toBe("invalid");
     // After a rotation (a new key first), the old URL still verifies while its key is listed.
     const rotated = JSON.stringify([key(3), key(2)]);
-    expect(await verifyDownload(rotated, "F1", q, 1_000)).toBe("ok");
-    expect(await verifyDownload(JSON.stringify([key(3)]), "F1", q, 1_000)).toBe("invalid");
+    expect(await verifyDownload(rotated, "F1", q, at(1_000))).toBe("ok");
+    expect(await verifyDownload(JSON.stringify([key(3)]), "F1", q, at(1_000))).toBe("invalid");
   });
 });

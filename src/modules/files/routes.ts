@@ -37,6 +37,7 @@ import { listFiles } from "./read-model";
 import { fileNotFound, requireWritePreconditions, serveFile } from "./serve";
 import {
   DEFAULT_URL_SECONDS,
+  expiryOf,
   MAX_URL_SECONDS,
   requireMintedForm,
   SignedQuery,
@@ -283,8 +284,7 @@ export const fileRoutes = createRouter()
     const { id } = c.req.valid("param");
     const keys = signingKeys(c);
     if (!isFileId(id) || !(await c.env.FILES.head(objectKey(tenant.id, id)))) throw fileNotFound();
-    const now = Math.floor(c.get("clock").now().getTime() / 1000);
-    const exp = now + (c.req.valid("json").expires_in ?? DEFAULT_URL_SECONDS);
+    const exp = expiryOf(c.get("clock").now(), c.req.valid("json").expires_in ?? DEFAULT_URL_SECONDS);
     const q = await signDownload(keys, tenant.id, id, exp);
     // A bearer capability: not cached, not kept by the idempotency store.
     c.header("Cache-Control", "no-store");
@@ -301,8 +301,7 @@ export const fileRoutes = createRouter()
     const query = c.req.valid("query");
     // Only the URL as minted: a decoded, reordered or extended copy of it is refused before the signature.
     requireMintedForm(c.req.url, id, query);
-    const now = Math.floor(c.get("clock").now().getTime() / 1000);
-    const verdict = await verifyDownload(signingKeys(c), id, query, now);
+    const verdict = await verifyDownload(signingKeys(c), id, query, c.get("clock").now());
     if (verdict === "invalid") {
       throw moduleError(fileErrors, "url_signature_invalid", { detail: "the URL's signature does not verify" });
     }

@@ -15,6 +15,17 @@ export const MAX_URL_SECONDS = 7 * 86_400;
 export const DEFAULT_URL_SECONDS = 900;
 
 /**
+ * A signed URL's `exp` (unix seconds) for one asked to live `seconds` from `now`: the
+ * second boundary at or after `now + seconds`, so it lives at least what was asked (less than
+ * a second more) and `expires_at`, `exp` as a time, is the instant it stops working.
+ * Rounding `now` down made `expires_in: 1` a URL that lived as little as a millisecond.
+ *
+ * @example
+ * expiryOf(new Date("2026-01-01T00:00:10.400Z"), 1); // 1767225612 (…:12.000Z)
+ */
+export const expiryOf = (now: Date, seconds: number): number => Math.ceil(now.getTime() / 1000) + seconds;
+
+/**
  * A whole number as a signed URL spells it: decimal digits without a leading zero, what
  * `String(n)` writes when the URL is made. The signature covers the number, not its
  * spelling, so a lenient parse (`Number`: `01`, `1e3`, `1.0`, `+1`, ` 1`, `0x1`) would let one

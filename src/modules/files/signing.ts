@@ -60,16 +60,18 @@ export async function signDownload(
 }
 
 /**
- * Whether a signed URL's query lets its holder download `fileId` at `now`
- * (unix seconds): `invalid` unless the MAC verifies (compared in constant
- * time by WebCrypto), else `expired` once `exp` has passed, else `ok`. The
- * signature is checked first, so an altered URL never learns about expiry.
+ * Whether a signed URL's query lets its holder download `fileId` at `now`:
+ * `invalid` unless the MAC verifies (compared in constant time by WebCrypto),
+ * else `expired` from the instant `exp` names on (to the millisecond: compared
+ * in whole seconds, a URL lived up to a second past the `expires_at` the API
+ * had answered), else `ok`. The signature is checked first, so an altered URL
+ * never learns about expiry.
  */
 export async function verifyDownload(
   masterKeys: string,
   fileId: string,
   query: SignedQuery,
-  now: number,
+  now: Date,
 ): Promise<"ok" | "invalid" | "expired"> {
   const master = parseMasterKeys(masterKeys).keys.get(query.kv);
   if (!master) return "invalid";
@@ -83,5 +85,5 @@ export async function verifyDownload(
   const key = await urlKey(master, query.tenant);
   const valid = await crypto.subtle.verify("HMAC", key, mac, signed(query.tenant, fileId, query.exp));
   if (!valid) return "invalid";
-  return query.exp < now ? "expired" : "ok";
+  return now.getTime() >= query.exp * 1000 ? "expired" : "ok";
 }

@@ -25,8 +25,9 @@ export async function signedUrlTenant(c: Context<AppEnv>): Promise<string | unde
     requireMintedForm(c.req.url, id, parsed.data);
     const keys = c.get("config").encryptionKeys;
     if (!keys) return undefined;
-    const now = Math.floor(c.get("clock").now().getTime() / 1000);
-    return (await verifyDownload(keys, id, parsed.data, now)) === "ok" ? parsed.data.tenant : undefined;
+    return (await verifyDownload(keys, id, parsed.data, c.get("clock").now())) === "ok"
+      ? parsed.data.tenant
+      : undefined;
   } catch {
     return undefined;
   }
