@@ -45,6 +45,37 @@ describe("names and types", () => {
   ])("safeName(%j)", (raw, expected) => {
     expect(safeName(raw, "fallback")).toBe(expected);
   });
+  it.each([
+    // Emoji sequences hold together: ZWJ (family, ❤️‍🔥), variation selectors, a flag's tags.
+    ["👨\u200D👩\u200D👧.png", "👨\u200D👩\u200D👧.png"],
+    ["❤\uFE0F\u200D🔥 notes.txt", "❤\uFE0F\u200D🔥 notes.txt"],
+    [
+      "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} team.pdf",
+      "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} team.pdf",
+    ],
+    // Scripts that join with them: Persian (ZWNJ), Devanagari (ZWJ after a virama).
+    ["می\u200Cخواهم.txt", "می\u200Cخواهم.txt"],
+    ["क्\u200Dष.txt", "क्\u200Dष.txt"],
+    // Joining nothing, they go: at the edges, beside a blank or a dot, doubled (one joins), lone selectors.
+    ["\u200Da\u200D b\u200C.txt", "a b.txt"],
+    ["a\u200D\u200Db.txt", "a\u200Db.txt"],
+    ["a\u200D.\u200Ctxt", "a.txt"],
+    ["\uFE0Fa \uFE0Fb.txt", "a b.txt"],
+    // Tag characters only as a flag's whole tag sequence: alone, or unterminated, they go.
+    ["a\u{E0061}\u{E007F}b.txt", "ab.txt"],
+    ["🏴\u{E0067}\u{E0062}.txt", "🏴.txt"],
+    // Bidi controls (overrides, embeddings, isolates, marks) and other format characters still go.
+    ["evil\u202E\u200Dgnp.exe", "evil\u200Dgnp.exe"],
+    ["a\u2066b\u2069\u200E\u200F\u061C\u2060\u00ADc.txt", "abc.txt"],
+  ])("safeName(%j) keeps what joins visible characters", (raw, expected) => {
+    expect(safeName(raw, "fallback")).toBe(expected);
+  });
+  it("cuts a name to make room for its extension by whole emoji sequences, never inside one", () => {
+    const family = "👨\u200D👩\u200D👧"; // 18 bytes: 14 are 252, and ".txt" needs 4
+    expect(typedName(family.repeat(14), "text/plain")).toBe(`${family.repeat(13)}.txt`);
+    const scotland = "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"; // 28 bytes: 9 are 252
+    expect(typedName(scotland.repeat(9), "text/plain")).toBe(`${scotland.repeat(8)}.txt`);
+  });
   it("caps a name at 255 bytes of UTF-8, by whole characters", () => {
     expect(safeName("é".repeat(300), "f")).toBe("é".repeat(127));
     expect(safeName("😀".repeat(100), "f")).toBe("😀".repeat(63));

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isNewId } from "../../kernel/crypto";
+import { withoutInvisible } from "./name-chars";
 
 /**
  * What the files module allows: sizes, media types, names, byte ranges. Pure
@@ -134,8 +135,6 @@ export function storedType(header: string | undefined): string | null {
   return charset ? `${essence}; charset=${charset}` : essence;
 }
 
-/** Control characters, and format characters (bidirectional overrides, zero-width ones) that make a name read as something else ("evil\u202Egnp.exe"). */
-const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
 /** Characters no common file system takes in a name. */
 const RESERVED = /[<>:"/\\|?*]/g;
 /**
@@ -150,11 +149,18 @@ const encoder = new TextEncoder();
 /** The length of `s` in bytes of UTF-8. */
 export const utf8Length = (s: string) => encoder.encode(s).length;
 
-/** The longest prefix of `s` of whole characters within `max` bytes of UTF-8. */
+/** Grapheme clusters: what a reader sees as one character (an emoji ZWJ sequence, a flag, é as e + ́). */
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/**
+ * The longest prefix of `s` of whole characters within `max` bytes of UTF-8: whole grapheme
+ * clusters, so a cut never leaves half an emoji sequence (a family cut after a joiner, a
+ * flag's tags without their end).
+ */
 function cutToBytes(s: string, max: number): string {
   let used = 0;
   let out = "";
-  for (const ch of s) {
+  for (const { segment: ch } of graphemes.segment(s)) {
     used += utf8Length(ch);
     if (used > max) break;
     out += ch;
@@ -164,7 +170,8 @@ function cutToBytes(s: string, max: number): string {
 
 /**
  * A name as it would be stored, before its length is checked: the last path segment,
- * NFC-normalised, without control or invisible format characters, reserved characters
+ * NFC-normalised, without control or invisible format characters (but for those that join
+ * visible ones: emoji sequences, Persian and Indic joiners; name-chars.ts), reserved characters
  * replaced by `_`, blank runs collapsed, no leading or trailing dots or blanks.
  *
  * @example
@@ -172,12 +179,14 @@ function cutToBytes(s: string, max: number): string {
  */
 export function cleanName(raw: string): string {
   const last = raw.split(/[/\\]/).at(-1) ?? "";
-  return last
-    .normalize("NFC")
-    .replace(INVISIBLE, "")
-    .replace(RESERVED, "_")
-    .replace(/\s+/g, " ")
-    .replace(/^[\s.]+|[\s.]+$/g, "");
+  return (
+    withoutInvisible(last.normalize("NFC"))
+      .replace(RESERVED, "_")
+      .replace(/\s+/g, " ")
+      // Leading dots go, so no download is saved as a hidden file (docs/files.md, "leading dots");
+      // a joiner or selector left at an edge by the cut joins nothing.
+      .replace(/^[\s.\p{Join_Control}\p{Variation_Selector}]+|[\s.\p{Join_Control}]+$/gu, "")
+  );
 }
 
 /**
