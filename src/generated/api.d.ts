@@ -18180,6 +18180,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description an HTTP-date; 412 `version_conflict` when the file was stored after it */
                 "if-unmodified-since"?: string;
+                /** @description entity-tags or `*`: 412 `version_conflict` when one names the file (weakly compared), nothing deleted */
+                "if-none-match"?: string;
             };
             path: {
                 id: string;
@@ -18256,7 +18258,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`); nothing deleted
+             * @description `If-Match`, `If-Unmodified-Since` or `If-None-Match` is false (`version_conflict`, with the file's `ETag`); nothing deleted
              *
              *     Also, from the platform:
              *     `version_conflict`: `If-Match` does not name the current version

@@ -42,4 +42,28 @@ describe("files: a conditional DELETE", () => {
     await expectProblem(again.res, 404, "not_found");
     expect((await call(url, { method: "DELETE", token: t.adminKey, headers: { "if-match": "*" } })).status).toBe(404);
   });
+
+  it("answers 412 and keeps the file when If-None-Match names it (RFC 9110 §13.1.2), deletes when not", async () => {
+    // It ignored If-None-Match: "delete unless it is the copy I have" deleted that very copy.
+    const t = await newTenant("dn");
+    const file = await uploaded(t.adminKey, bytesOf(10), "y.txt");
+    const url = `/api/v1/files/${file.id}`;
+    const etag = (await fetchBytes(url, t.adminKey)).res.headers.get("etag") ?? "";
+    for (const value of [etag, `W/${etag}`, "*", `"other", ${etag}`]) {
+      const refused = await call(url, { method: "DELETE", token: t.adminKey, headers: { "if-none-match": value } });
+      expect(refused.status, value).toBe(412);
+      expect(refused.body.code).toBe("version_conflict");
+      expect(refused.body.detail).toContain("If-None-Match");
+      expect(refused.headers.get("etag")).toBe(etag);
+    }
+    expect((await fetchBytes(url, t.adminKey)).res.status).toBe(200);
+    // If-Modified-Since is for GET and HEAD only: a DELETE ignores it (§13.1.3).
+    const removed = await call(url, {
+      method: "DELETE",
+      token: t.adminKey,
+      headers: { "if-none-match": '"other"', "if-modified-since": "Sun, 06 Nov 2094 08:49:37 GMT" },
+    });
+    expect(removed.status).toBe(204);
+    expect((await fetchBytes(url, t.adminKey)).res.status).toBe(404);
+  });
 });

@@ -60,6 +60,9 @@ export const WriteConditionHeaders = z.object({
     "the file's `ETag` (strongly compared) or `*`; otherwise 412 `version_conflict`, nothing deleted",
   ),
   "if-unmodified-since": described("an HTTP-date; 412 `version_conflict` when the file was stored after it"),
+  "if-none-match": described(
+    "entity-tags or `*`: 412 `version_conflict` when one names the file (weakly compared), nothing deleted",
+  ),
 });
 
 /** The stored object's validators, on every download answer: what the conditional fields compare. */

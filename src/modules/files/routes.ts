@@ -162,7 +162,7 @@ const remove = op.delete("/files/{id}", {
     204: { description: "deleted" },
     404: problem("no such file"),
     412: problem(
-      "`If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`); nothing deleted",
+      "`If-Match`, `If-Unmodified-Since` or `If-None-Match` is false (`version_conflict`, with the file's `ETag`); nothing deleted",
     ),
   },
 });

@@ -41,21 +41,30 @@ function preconditionFailed(field: string, head: R2Object): AppError {
 }
 
 /**
- * A write's `If-Match` and `If-Unmodified-Since` (RFC 9110 §13.2.2, steps 1 and 2) against
- * the stored object: 412 when false, 404 when there is no object; nothing read without them.
- * A file never changes, so only its deletion can come between this check and the write.
+ * A write's `If-Match`, `If-Unmodified-Since` and `If-None-Match` (RFC 9110 §13.2.2, steps 1
+ * to 3) against the stored object: 412 when false, 404 when there is no object (but for an
+ * `If-None-Match` alone, true then: nothing matches); nothing read without them.
+ * `If-None-Match` naming the file is false, which a GET answers 304 and a write 412
+ * (§13.1.2): it was ignored, and "delete unless it is the copy I have" deleted that copy.
+ * `If-Modified-Since` is for GET and HEAD only (§13.1.3). A file never changes, so only its
+ * deletion can come between this check and the write.
  */
 export async function requireWritePreconditions(c: Context<AppEnv>, tenantId: string, id: string): Promise<void> {
   const ifMatch = c.req.header("if-match");
   const ifUnmodifiedSince = c.req.header("if-unmodified-since");
-  if (ifMatch === undefined && ifUnmodifiedSince === undefined) return;
+  const ifNoneMatch = c.req.header("if-none-match");
+  if (ifMatch === undefined && ifUnmodifiedSince === undefined && ifNoneMatch === undefined) return;
   const head = await c.env.FILES.head(objectKey(tenantId, id));
-  if (!head) throw fileNotFound();
+  if (!head) {
+    if (ifMatch === undefined && ifUnmodifiedSince === undefined) return;
+    throw fileNotFound();
+  }
   const verdict = preconditions(
-    { ifMatch, ifUnmodifiedSince },
+    { ifMatch, ifUnmodifiedSince, ifNoneMatch },
     { etag: head.httpEtag, lastModified: head.uploaded.getTime() },
   );
   if (verdict.kind === "failed") throw preconditionFailed(verdict.field, head);
+  if (verdict.kind === "not_modified") throw preconditionFailed("If-None-Match", head);
 }
 
 /**
