@@ -1,7 +1,7 @@
 // The webhook commands of a tenant admin (tenant key): its endpoints, an endpoint's delivery
 // log, the redelivery of what was given up during a receiver's outage, page by page
 // (docs/operations.md, "Webhook deliveries given up"), and enabling or disabling an endpoint.
-// With --tenant <id> an operator runs the same (but disable) with the platform root key,
+// With --tenant <id> an operator runs the same with the platform root key,
 // through /api/v1/platform/tenants/<id>/webhooks: no key of the tenant is needed.
 import { asJson, pageOptions, pageQuery, platform, printPage, tenant } from "./command-kit.mjs";
 import { CliError, call, EXIT } from "./remote.mjs";
@@ -59,9 +59,9 @@ const TOLD = {
     `enabled ${id}: it sends what it kept queued, in order, then new events`,
     `(deliveries it gave up before: plinth webhooks redeliver-failed ${id}${asTenant(tenantId)})`,
   ],
-  disable: (id) => [
+  disable: (id, tenantId) => [
     `disabled ${id}: it sends nothing, and events from now on are not queued for it`,
-    `(to resume: plinth webhooks enable ${id})`,
+    `(to resume: plinth webhooks enable ${id}${asTenant(tenantId)})`,
   ],
 };
 
@@ -82,18 +82,21 @@ async function listed(run, id) {
 }
 
 /**
- * `webhooks enable <id> --tenant <tenant-id>`: the platform's route reads the endpoint and
- * writes over the version it read (a change in between is a 412), and answers one already
- * enabled as it is, which it answers alike: so the endpoint is read first, and one that was
- * enabled and kept its version is told as already enabled (nothing was written).
+ * `webhooks enable|disable <id> --tenant <tenant-id>`: the platform's route reads the endpoint
+ * and writes over the version it read (a change in between is a 412), and answers one already
+ * in that state as it is, which it answers alike: so the endpoint is read first, and one that
+ * was in that state and kept its version is told as such (nothing was written).
+ *
+ * @param {"enable" | "disable"} verb
  */
-async function enableAsPlatform(run, id) {
+async function toggleAsPlatform(run, id, verb) {
   const { client, base, path } = routesOf(run);
   const before = await listed(run, id);
-  const written = await call(run.url, client.POST(`${base}/{id}/enable`, { params: { path: { ...path, id } } }));
+  const written = await call(run.url, client.POST(`${base}/{id}/${verb}`, { params: { path: { ...path, id } } }));
   if (run.values.json) return run.print(asJson(written));
-  if (before?.enabled && before.version === written.version) return run.print(`${id} is already enabled`);
-  for (const line of TOLD.enable(id, run.values.tenant)) run.print(line);
+  if (before?.enabled === written.enabled && before?.version === written.version)
+    return run.print(`${id} is already ${verb}d`);
+  for (const line of TOLD[verb](id, run.values.tenant)) run.print(line);
 }
 
 /**
@@ -109,17 +112,18 @@ function toggle(verb) {
   return {
     name: `webhooks ${verb}`,
     // --tenant in the usage line and the lists too: the runbook runs it so (docs/operations.md).
-    args: enabled ? "<endpoint-id> [--tenant <id>]" : "<endpoint-id>",
+    args: "<endpoint-id> [--tenant <id>]",
     summary: enabled
       ? "enable an endpoint again (disabled by an admin or for failing): it sends what it kept queued"
       : "disable an endpoint: it sends nothing, and events are not queued for it, until enabled again",
-    auth: enabled ? "either" : "tenant",
+    auth: "either",
     positionals: 1,
-    // An operator enables (the runbook's step); disabling stays the tenant's own decision.
-    ...(enabled ? { options: tenantOption } : {}),
+    // An operator enables (the runbook's step), and disables an endpoint whose traffic must stop
+    // (a receiver flooded or abused) without suspending the tenant or minting a key of it.
+    options: tenantOption,
     async run(run) {
       const [id = ""] = run.positionals;
-      if (run.values.tenant !== undefined) return enableAsPlatform(run, id);
+      if (run.values.tenant !== undefined) return toggleAsPlatform(run, id, verb);
       const client = tenant(run);
       const params = { path: { id } };
       let etag = null;

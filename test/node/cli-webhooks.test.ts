@@ -122,7 +122,7 @@ describe("plinth webhooks", () => {
 });
 
 describe("plinth webhooks --tenant (the platform operator, with the root key)", () => {
-  it("runs the runbook for a tenant with no key of the tenant: endpoints, failed deliveries, enable, redeliver", async () => {
+  it("runs the runbook for a tenant with no key of the tenant: endpoints, failed deliveries, enable, redeliver, disable", async () => {
     const { tenant, id, target } = await outage(1);
     // The operator holds the root key only: the tenant's key is not in the environment.
     const operator = (args: string[]) =>
@@ -158,9 +158,18 @@ describe("plinth webhooks --tenant (the platform operator, with the root key)", 
     expect(JSON.parse(redelivered.stdout)).toEqual({ endpoint_id: id, requeued: 1, remaining: 0 });
     await until("redelivered", () => (receiver.delivered(target.path).length === 1 ? true : undefined));
 
-    // Disabling stays the tenant's; another tenant's id finds none of this tenant's endpoints.
+    // Disabling too (a receiver whose traffic must stop): it was the tenant's only, exit 2.
     const disable = await operator(["webhooks", "disable", id]);
-    expect(disable.status).toBe(2);
+    expect(disable.stderr).toBe("");
+    expect(disable.status).toBe(0);
+    expect(disable.stdout).toContain(`disabled ${id}`);
+    expect(disable.stdout).toContain(`(to resume: plinth webhooks enable ${id} --tenant ${tenant.id})`);
+    const read = await api("GET", `/api/v1/admin/webhooks/${id}`, { key: tenant.key });
+    expect(read.body).toMatchObject({ enabled: false });
+    const still = await operator(["webhooks", "disable", id]);
+    expect(still.status, still.stderr).toBe(0);
+    expect(still.stdout.trim()).toBe(`${id} is already disabled`);
+    // Another tenant's id finds none of this tenant's endpoints.
     const other = await newTenantOf(served());
     const foreign = await plinth(["webhooks", "deliveries", id, "--tenant", other.id, "--url", served().origin], {
       PLATFORM_ROOT_KEY: served().rootKey,

@@ -94,6 +94,27 @@ describe("platform webhook routes (happy)", () => {
     });
   });
 
+  it("disables an endpoint over the version it read, recorded as the platform's: an operator stops a receiver's traffic with no key of the tenant", async () => {
+    // Only the tenant could: an operator asked to stop a tenant's webhooks flooding a third party
+    // had to suspend the whole tenant, or mint an admin key of it, to turn off one endpoint.
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    const stale = await asRoot(`${base(e.t.id)}/${e.id}/disable`, { method: "POST", headers: { "if-match": '"9"' } });
+    expect(stale.status, JSON.stringify(stale.body)).toBe(412);
+    const off = await asRoot(`${base(e.t.id)}/${e.id}/disable`, { method: "POST" });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    expect(off.body).toMatchObject({ id: e.id, enabled: false, disabled_reason: null, version: 2 });
+    expect(off.headers.get("etag")).toBe('"2"');
+    // Already disabled: answered as it is, no new version.
+    const again = await asRoot(`${base(e.t.id)}/${e.id}/disable`, { method: "POST" });
+    expect(again.body).toMatchObject({ enabled: false, version: 2 });
+    // The tenant sees it disabled, and nothing is redelivered to it.
+    const read = await call(`/api/v1/admin/webhooks/${e.id}`, { token: e.t.adminKey });
+    expect(read.body).toMatchObject({ enabled: false, version: 2 });
+    expect((await asRoot(`${base(e.t.id)}/${e.id}/redeliver-failed`, { body: {} })).status).toBe(409);
+    const entries = await auditOf(e.t.adminKey, "webhooks.endpoint.updated", 1);
+    expect(entries.map((x) => x.actor)).toEqual([{ kind: "platform", id: "platform" }]);
+  });
+
   it("reaches a suspended tenant's endpoints (an operator still mends them)", async () => {
     const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
     const suspended = await asRoot(`/api/v1/platform/tenants/${e.t.id}/suspend`, { method: "POST" });
@@ -115,6 +136,7 @@ describe("platform webhook routes (security)", () => {
       ["GET", "/deliveries", undefined],
       ["POST", "/redeliver-failed", {}],
       ["POST", "/enable", undefined],
+      ["POST", "/disable", undefined],
     ] as const) {
       const foreign = await asRoot(`${base(a.id)}/${b.id}${suffix}`, { method, ...(body ? { body } : {}) });
       expect(foreign.status, `${method} ${suffix}: ${JSON.stringify(foreign.body)}`).toBe(404);

@@ -24,7 +24,7 @@ import {
   RedeliverFailedBody,
   RedeliveryBatch,
 } from "./schemas";
-import { deliveryPage, enableEndpoint, endpointPage, redeliverFailed } from "./service";
+import { deliveryPage, endpointPage, redeliverFailed, setEndpointEnabled } from "./service";
 
 const op = operations(["platform"]);
 
@@ -75,6 +75,19 @@ const enable = op.post("/tenants/{tenant_id}/webhooks/{id}/enable", {
   },
 });
 
+const disable = op.post("/tenants/{tenant_id}/webhooks/{id}/disable", {
+  operationId: "disableTenantWebhookEndpoint",
+  summary:
+    "Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until enabled; recorded in the tenant's audit log as the platform's",
+  access: "platform",
+  request: { params: EndpointParams, headers: IfMatchHeader },
+  responses: {
+    200: jsonResponse("the endpoint, disabled (one already disabled is left as it is)", Endpoint, ETAG_HEADER),
+    404: problem(NO_ENDPOINT),
+    412: problem("If-Match names another version"),
+  },
+});
+
 /**
  * The tenant the path names, if it is live: suspended ones included (an operator still mends
  * those), deleted ones (being erased, or erased) answered 404 as the tenants routes answer
@@ -87,8 +100,8 @@ async function liveTenant(db: D1Database, id: string): Promise<string> {
 
 /**
  * `/api/v1/platform/tenants/{tenant_id}/webhooks`: what the runbook "Webhook deliveries given
- * up" (docs/operations.md) needs, behind the root key, so an operator needs no key of the
- * tenant. The same service as the tenant's admin routes (service.ts); an endpoint of another
+ * up" (docs/operations.md) needs, and disabling an endpoint whose traffic must stop, behind the
+ * root key, so an operator needs no key of the tenant. The same service as the tenant's admin routes (service.ts); an endpoint of another
  * tenant is 404, as under the tenant's own key.
  */
 export const platformWebhookRoutes = createRouter()
@@ -119,7 +132,14 @@ export const platformWebhookRoutes = createRouter()
   .openapi(enable, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
     const tenantId = await liveTenant(c.env.DB, tenant_id);
-    const endpoint = await enableEndpoint(c.env, tenantId, id, ctxOf(c), ifMatch(c));
+    const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), true);
+    c.header("ETag", `"${endpoint.version}"`);
+    return c.json(flagEndpoint(c, endpoint), 200);
+  })
+  .openapi(disable, async (c) => {
+    const { tenant_id, id } = c.req.valid("param");
+    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), false);
     c.header("ETag", `"${endpoint.version}"`);
     return c.json(flagEndpoint(c, endpoint), 200);
   });

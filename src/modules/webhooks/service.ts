@@ -87,26 +87,28 @@ export async function redeliverFailed(
 }
 
 /**
- * Enables the endpoint (it sends what it kept queued, then new events), over the version
- * `expected` names, else over the one just read, so a change in between is a 412 rather than
- * overwritten. One already enabled is answered as it is: no write, no new version, no audit entry.
+ * Enables the endpoint (it sends what it kept queued, then new events), or disables it (it
+ * sends nothing, and events are not queued for it), over the version `expected` names, else
+ * over the one just read, so a change in between is a 412 rather than overwritten. One already
+ * in that state is answered as it is: no write, no new version, no audit entry.
  */
-export async function enableEndpoint(
+export async function setEndpointEnabled(
   env: Env,
   tenantId: string,
   id: string,
   ctx: Ctx,
   expected: ExpectedVersion | undefined,
+  enabled: boolean,
 ): Promise<EndpointView> {
   const endpoint = await endpointOf(env, tenantId, id);
   if (!versionMatches(expected, endpoint.version)) throw staleVersion("the endpoint", endpoint.version);
-  if (endpoint.enabled) return endpoint;
+  if (endpoint.enabled === enabled) return endpoint;
   const result = await registry(env, tenantId).update({
     ctx,
     tenant_id: tenantId,
     id,
     expected_version: expected ?? endpoint.version,
-    patch: { enabled: true },
+    patch: { enabled },
   });
   if (!result.ok) throw writeRefused(result);
   return result.endpoint;

@@ -6,7 +6,7 @@ const PLATFORM = "/api/v1/platform/tenants/{tenant_id}/webhooks";
 
 /**
  * The webhooks module's operations: an endpoint's whole life, its test message, its log and
- * redeliveries, and the platform operator's listing, log, redelivery and enabling of them.
+ * redeliveries, and the platform operator's listing, log, redelivery, disabling and enabling of them.
  */
 export const sweep: ModuleSweep = {
   samples: {
@@ -55,6 +55,8 @@ export const sweep: ModuleSweep = {
       expect: 200,
       json: { since: "2026-01-01T00:00:00Z", limit: 50 },
     });
+    // Disabled, then enabled again: the error requests derived later need it enabled.
+    await s.call({ ...operated, op: `POST ${PLATFORM}/{id}/disable`, expect: 200 });
     await s.call({ ...operated, op: `POST ${PLATFORM}/{id}/enable`, expect: 200 });
     // A second endpoint to delete: the error requests derived later still need the first one.
     const doomed = await s.need<{ id: string }>({
