@@ -118,10 +118,19 @@ export async function pinnedDurableObjects(
 ): Promise<Record<string, PinnedObject>> {
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
-  const declared: [string, unknown][] = [
-    ...Object.entries(workerOptions.durableObjects ?? {}),
-    ...Object.entries(extra),
-  ];
+  const bound = Object.entries(workerOptions.durableObjects ?? {});
+  // A test-only object sharing a module's binding or class would stand in for it in every test
+  // (test/worker.ts's export replaces the class src/index.ts exports under that name).
+  const boundClasses = new Set(bound.map(([, d]) => (typeof d === "string" ? d : isObject(d) ? d.className : d)));
+  for (const [binding, { className }] of Object.entries(extra)) {
+    if (bound.some(([name]) => name === binding))
+      throw new Error(`test-only Durable Object binding ${binding} is also bound in wrangler.toml: rename the test's`);
+    if (boundClasses.has(className))
+      throw new Error(
+        `test-only Durable Object class ${className} (${binding}) is also bound in wrangler.toml: rename the test's`,
+      );
+  }
+  const declared: [string, unknown][] = [...bound, ...Object.entries(extra)];
   const pinned: Record<string, PinnedObject> = {};
   for (const [binding, designator] of declared) {
     if (typeof designator === "string") pinned[binding] = { className: designator, unsafePreventEviction: true };

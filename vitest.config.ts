@@ -13,8 +13,8 @@ import {
 const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
 // An object without `ping` (test/kernel/no-ping-object.ts), for /readyz's derived checks.
 const NO_PING = { className: "NoPingObject", useSQLite: true };
-// A module's actor on a settable clock (test/actors/reminders.ts): the same, test-only.
-const REMINDERS = { className: "Reminders", useSQLite: true };
+// A module's actor on a settable clock (test/actors/clock-probe.ts): the same, test-only.
+const CLOCK_PROBE = { className: "ClockProbe", useSQLite: true };
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
 // The entry is the deployed Worker plus test-only Durable Objects (test/worker.ts).
@@ -39,7 +39,7 @@ export default defineConfig(async () => {
           extends: true as const,
           // Every object pinned in memory: workerd 2026-04-26 can crash evicting an idle
           // object while an alarm's request to it starts (vitest.bindings.ts says how).
-          plugins: [workerd(await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING, REMINDERS }))],
+          plugins: [workerd(await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING, CLOCK_PROBE }))],
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
@@ -54,7 +54,7 @@ export default defineConfig(async () => {
         },
         {
           extends: true as const,
-          plugins: [workerd({ PROBE_ACTOR, NO_PING, REMINDERS })],
+          plugins: [workerd({ PROBE_ACTOR, NO_PING, CLOCK_PROBE })],
           test: { name: "workerd-isolated", include: [...NEEDS_EVICTION, ...OWN_WORKERD] },
         },
       ],

@@ -1,26 +1,26 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { remindersClock } from "./reminders";
+import { clockProbeClock } from "./clock-probe";
 
-// A module's actor tested on a clock the test moves: test/worker.ts builds it over remindersClock.
+// A module's actor tested on a clock the test moves: test/worker.ts builds it over clockProbeClock.
 let n = 0;
-const reminders = () => env.REMINDERS.getByName(`reminders-${++n}`);
+const reminders = () => env.CLOCK_PROBE.getByName(`reminders-${++n}`);
 
-afterEach(() => remindersClock.release());
+afterEach(() => clockProbeClock.release());
 
 describe("a module's actor on a settable clock", () => {
   it("fires the reminder at 09:00, not before, when the test moves the clock there", async () => {
     // In the future: an alarm set in the past fires by itself in the test runtime, before the test runs it.
-    remindersClock.set("2030-01-01T08:00:00Z");
+    clockProbeClock.set("2030-01-01T08:00:00Z");
     const stub = reminders();
     await stub.add({ text: "stand-up", at: "2030-01-01T09:00:00Z" });
 
-    remindersClock.set("2030-01-01T08:59:59Z");
+    clockProbeClock.set("2030-01-01T08:59:59Z");
     await runDurableObjectAlarm(stub);
     expect(await stub.fired({})).toEqual([]);
 
-    remindersClock.advance(1_000);
+    clockProbeClock.advance(1_000);
     await runDurableObjectAlarm(stub);
     expect(await stub.fired({})).toEqual(["stand-up"]);
   });

@@ -52,6 +52,22 @@ describe("the workerd suite's configuration", () => {
     for (const object of Object.values(pinned)) expect(object.unsafePreventEviction).toBe(true);
   });
 
+  it("refuses a test-only object whose binding or class a module's wrangler.toml entry also takes", async () => {
+    // A team naming its actor as docs/actors.md's example does (Reminders, bound as REMINDERS) met the
+    // suite's fixture of that name: its tests reached the fixture's class, and tsc failed on the fixture's test.
+    const { durableObjects = {} } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml")).workerOptions;
+    const [binding, designator] = Object.entries(durableObjects)[0] ?? [];
+    const className = typeof designator === "string" ? designator : (designator as { className: string }).className;
+    const byBinding = pinnedDurableObjects(join(ROOT, "wrangler.toml"), { [String(binding)]: { className: "Extra" } });
+    await expect(byBinding).rejects.toThrow(
+      `test-only Durable Object binding ${binding} is also bound in wrangler.toml`,
+    );
+    const byClass = pinnedDurableObjects(join(ROOT, "wrangler.toml"), { EXTRA: { className } });
+    await expect(byClass).rejects.toThrow(
+      `test-only Durable Object class ${className} (EXTRA) is also bound in wrangler.toml`,
+    );
+  });
+
   it("starts the test run's workerd with its autogates, and everyone else's with the config as shipped", async () => {
     // Miniflare writes the config it hands workerd to this file (its own debugging switch).
     const dir = mkdtempSync(join(tmpdir(), "plinth-autogates-"));

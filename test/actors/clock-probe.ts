@@ -5,26 +5,28 @@ import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kern
 
 /**
  * A module's actor as a product team writes one (docs/actors.md's example): a factory over the
- * platform's clock. test/worker.ts builds it over {@link remindersClock} and vitest.config.ts
- * binds it as REMINDERS; a module's own actor would be bound in wrangler.toml, and its line in
- * test/worker.ts would replace the class src/index.ts exports under the same name.
+ * platform's clock. test/worker.ts builds it over {@link clockProbeClock} and vitest.config.ts
+ * binds it as CLOCK_PROBE; a module's own actor would be bound in wrangler.toml, and its line in
+ * test/worker.ts would replace the class src/index.ts exports under the same name. Not named
+ * `Reminders` as in the docs, so a team that names its actor so meets no fixture of that name
+ * (vitest.bindings.ts refuses a test-only object a wrangler.toml entry also takes).
  */
-export const RemindersRpc = defineRpc({
+export const ClockProbeRpc = defineRpc({
   add: { args: z.object({ text: z.string().max(500), at: z.iso.datetime() }), reply: z.object({}) },
   fired: { args: z.object({}), reply: z.array(z.string()) },
 });
-type Rpc = typeof RemindersRpc;
+type Rpc = typeof ClockProbeRpc;
 
 const Timer = z.object({ kind: z.literal("remind"), text: z.string() });
 
-/** The clock the test Worker's Reminders run on: real time until a test sets it. */
-export const remindersClock = settableClock();
+/** The clock the test Worker's ClockProbe runs on: real time until a test sets it. */
+export const clockProbeClock = settableClock();
 
-export function remindersObject(platform: { clock: Clock }) {
-  return class Reminders extends Actor<z.infer<typeof Timer>> implements RpcServer<Rpc> {
+export function clockProbeObject(platform: { clock: Clock }) {
+  return class ClockProbe extends Actor<z.infer<typeof Timer>> implements RpcServer<Rpc> {
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {
-        name: "Reminders",
+        name: "ClockProbe",
         schema: [["create table fired (id integer primary key autoincrement, text text not null)"]],
         timerMessage: Timer,
         clock: platform.clock,
@@ -33,14 +35,14 @@ export function remindersObject(platform: { clock: Clock }) {
 
     add(input: RpcArgs<Rpc, "add">) {
       return this.receive("add", () => {
-        const { text, at } = rpcArgs(RemindersRpc, "add", input);
+        const { text, at } = rpcArgs(ClockProbeRpc, "add", input);
         this.schedule({ kind: "remind", text }, Date.parse(at));
         return {};
       });
     }
 
     fired(input: RpcArgs<Rpc, "fired">) {
-      rpcArgs(RemindersRpc, "fired", input);
+      rpcArgs(ClockProbeRpc, "fired", input);
       return this.receive("fired", () =>
         this.ctx.storage.sql
           .exec<{ text: string }>("select text from fired order by id")
