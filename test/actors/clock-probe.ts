@@ -2,6 +2,8 @@ import { z } from "zod";
 import { Actor } from "../../src/kernel/actors";
 import { type Clock, settableClock } from "../../src/kernel/clock";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
+import { objectNotifier } from "../../src/kernel/notify/notifier";
+import { renderMail } from "../../src/kernel/notify/template";
 
 /**
  * A module's actor as a product team writes one (docs/actors.md's example): a factory over the
@@ -11,13 +13,19 @@ import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kern
  * `Reminders` as in the docs, so a team that names its actor so meets no fixture of that name
  * (vitest.bindings.ts refuses a test-only object a wrangler.toml entry also takes).
  */
+/** Whom to mail when the reminder fires (test/actors/actor-mail.test.ts). */
+const Mail = z.object({ tenant_id: z.string(), to: z.email() });
+
 export const ClockProbeRpc = defineRpc({
-  add: { args: z.object({ text: z.string().max(500), at: z.iso.datetime() }), reply: z.object({}) },
+  add: {
+    args: z.object({ text: z.string().max(500), at: z.iso.datetime(), mail: Mail.optional() }),
+    reply: z.object({}),
+  },
   fired: { args: z.object({}), reply: z.array(z.string()) },
 });
 type Rpc = typeof ClockProbeRpc;
 
-const Timer = z.object({ kind: z.literal("remind"), text: z.string() });
+const Timer = z.object({ kind: z.literal("remind"), text: z.string(), mail: Mail.optional() });
 
 /** The clock the test Worker's ClockProbe runs on: real time until a test sets it. */
 export const clockProbeClock = settableClock();
@@ -35,8 +43,8 @@ export function clockProbeObject(platform: { clock: Clock }) {
 
     add(input: RpcArgs<Rpc, "add">) {
       return this.receive("add", () => {
-        const { text, at } = rpcArgs(ClockProbeRpc, "add", input);
-        this.schedule({ kind: "remind", text }, Date.parse(at));
+        const { text, at, mail } = rpcArgs(ClockProbeRpc, "add", input);
+        this.schedule({ kind: "remind", text, ...(mail ? { mail } : {}) }, Date.parse(at));
         return {};
       });
     }
@@ -51,7 +59,16 @@ export function clockProbeObject(platform: { clock: Clock }) {
       );
     }
 
-    protected override onTimer(message: z.infer<typeof Timer>) {
+    protected override async onTimer(message: z.infer<typeof Timer>) {
+      if (message.mail) {
+        await objectNotifier(this.env, this.clock).send({
+          id: `clock-probe.${message.text}`,
+          tenantId: message.mail.tenant_id,
+          to: message.mail.to,
+          kind: "test.reminder",
+          ...renderMail({ tenantName: "Probe", subject: `Reminder: ${message.text}`, paragraphs: [[message.text]] }),
+        });
+      }
       this.transact(() => {
         this.ctx.storage.sql.exec("insert into fired (text) values (?)", message.text);
       });

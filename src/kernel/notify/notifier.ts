@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import type { Clock } from "../clock";
-import type { Config } from "../config";
+import { type Config, type ConfigIssue, loadConfig } from "../config";
 import { newId } from "../crypto";
 import type { AppEnv } from "../env";
+import { ConfigError } from "../errors/config-error";
 import { MailMessageSchema, mailEnvelope, toMessage } from "./message";
 import type { MailContent } from "./template";
 
@@ -65,4 +66,41 @@ export function notifierOf(c: Context<AppEnv>): Notifier {
 /** {@link notifierOf} off the request path: a queue subscriber, a job (`runtimeNotifier(runtime)`). */
 export function runtimeNotifier(runtime: { env: Env; config: Pick<Config, "encryptionKeys">; clock: Clock }): Notifier {
   return queueNotifier(runtime.env.MAIL, runtime.config, runtime.clock);
+}
+
+/**
+ * The configuration a Durable Object's mail needs does not parse: what to fix is a variable,
+ * named (never its value). An actor's supervision logs it without a stack and retries the timer.
+ */
+export class MailConfigInvalid extends ConfigError {
+  readonly variable: string;
+  readonly detail: string;
+  constructor(issues: readonly ConfigIssue[]) {
+    const names = [...new Set(issues.map((i) => i.variable))].join(", ");
+    super(`the configuration is invalid (${names}): mail cannot be queued`);
+    this.name = "MailConfigInvalid";
+    this.variable = names;
+    this.detail = `the configuration is invalid: ${names}`;
+  }
+}
+
+/**
+ * {@link notifierOf} inside a Durable Object (an actor's timer or message), where no request,
+ * subscriber or job hands one over: the object's `env` (its MAIL queue, its ENCRYPTION_KEYS,
+ * parsed once per isolate) and the clock its class is built over. Throws {@link MailConfigInvalid}
+ * when the env does not parse, so the timer is retried once an operator fixes it.
+ *
+ * @example
+ * protected override async onTimer(m: Timer) {
+ *   await objectNotifier(this.env, this.clock).send({ id: `reminder.${m.id}`, tenantId, to, kind: "reminders.due", ...reminderMail(…) });
+ * }
+ */
+export function objectNotifier(env: Env, clock: Clock): Notifier {
+  return {
+    async send(mail) {
+      const loaded = loadConfig(env);
+      if (!loaded.ok) throw new MailConfigInvalid(loaded.issues);
+      await queueNotifier(env.MAIL, loaded.config, clock).send(mail);
+    },
+  };
 }
