@@ -13,7 +13,9 @@ declare global {
       /** The actor base's test-only probe (test/actors/probe-actor.ts, vitest.config.ts). */
       PROBE_ACTOR: DurableObjectNamespace<import("./actors/probe-actor").ProbeActor>;
       /** A module-style actor on a settable clock (test/actors/clock-probe.ts, test/worker.ts). */
-      CLOCK_PROBE: DurableObjectNamespace<InstanceType<ReturnType<typeof import("./actors/clock-probe").clockProbeObject>>>;
+      CLOCK_PROBE: DurableObjectNamespace<
+        InstanceType<ReturnType<typeof import("./actors/clock-probe").clockProbeObject>>
+      >;
     }
   }
 }
