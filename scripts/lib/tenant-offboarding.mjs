@@ -26,6 +26,8 @@ const DESTROYS = [
   "its users, API keys, sessions, roles, settings and single sign-on",
   "its key material, so every value sealed for it (webhook and SSO secrets, TOTP seeds) is unreadable",
   "its blog posts, files (R2 objects too), webhook endpoints and pending deliveries",
+  // The CLI knows no module's name but plinth's own: a module a team added is erased by its manifest too.
+  "the data of every other registered module (plinth modules list): its Durable Objects, tables and aggregates",
   "its audit log and its rows in every read model",
 ];
 

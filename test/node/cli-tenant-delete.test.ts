@@ -17,6 +17,8 @@ describe("plinth tenants delete", () => {
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toContain(`erases tenant ${tenant.id} for good`);
     expect(refused.stderr).toContain("audit log");
+    // Not only the modules plinth ships: a module a team added is erased too, and the operator is told so.
+    expect(refused.stderr).toContain("the data of every other registered module (plinth modules list)");
     expect(refused.stderr).toContain("plinth audit export");
     expect(refused.stderr).toContain("--yes");
     const got = await platformRun(["tenants", "get", tenant.id]);
