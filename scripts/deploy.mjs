@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { unstable_readConfig } from "wrangler";
 import { migrateLibsql } from "./lib/db-migrate.mjs";
-import { configProblems, deployArgs, secretProblems } from "./lib/deploy-preflight.mjs";
+import { configProblems, configWarnings, deployArgs, secretProblems } from "./lib/deploy-preflight.mjs";
 import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
 import { unknownEnvironment } from "./lib/wrangler-envs.mjs";
 
@@ -33,11 +33,28 @@ try {
   process.exit(1);
 }
 const problems = configProblems(resolved, env, top);
-for (const problem of problems) console.error(`deploy: ${problem}`);
+const warnings = configWarnings(resolved, env);
+const report = () => {
+  for (const warning of warnings) console.warn(`deploy: warning: ${warning}`);
+  for (const problem of problems) console.error(`deploy: ${problem}`);
+};
+// A dry run says it after wrangler's bundle report, which is long: last, where it is read.
+if (!dryRun) report();
 
 const deploy = ["deploy", "--var", `GIT_COMMIT:${gitCommit()}`, ...target, ...rest];
 if (dryRun) {
   const bundled = await run(bin("wrangler"), [...deploy, "--dry-run"]);
+  report();
+  if (problems.length > 0) {
+    const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+    console.error(
+      `deploy: --dry-run: ${count} above; \`npm run deploy -- --env ${env}\` refuses until ${problems.length === 1 ? "it is" : "they are"} fixed`,
+    );
+  } else if (bundled === 0) {
+    console.error(
+      `deploy: --dry-run: wrangler.toml [env.${env}] passes; the deploy itself checks the secrets (a dry run uses no account)`,
+    );
+  }
   process.exit(bundled !== 0 ? bundled : problems.length > 0 ? 1 : 0);
 }
 if (problems.length > 0) process.exit(1);
@@ -58,7 +75,7 @@ try {
   );
   process.exit(1);
 }
-const secrets = secretProblems(names);
+const secrets = secretProblems(names, resolved.vars);
 for (const warning of secrets.warnings) console.warn(`deploy: warning: ${warning}`);
 for (const error of secrets.errors) console.error(`deploy: ${error}`);
 if (secrets.errors.length > 0) process.exit(1);

@@ -8,7 +8,7 @@ export function deployArgs(argv: string[]): {
 };
 /** The bindings of a resolved wrangler config, as configProblems compares them. */
 export interface Bindings {
-  durable_objects?: { bindings?: { name: string }[] };
+  durable_objects?: { bindings?: { name: string; class_name?: string; script_name?: string }[] };
   r2_buckets?: { binding: string }[];
   kv_namespaces?: { binding: string }[];
   queues?: {
@@ -34,8 +34,24 @@ export function configProblems(
     routes?: unknown[];
     route?: unknown;
     vars?: Record<string, unknown>;
+    triggers?: { crons?: string[] };
+    migrations?: {
+      tag: string;
+      new_classes?: string[];
+      new_sqlite_classes?: string[];
+      renamed_classes?: { from: string; to: string }[];
+      deleted_classes?: string[];
+      transferred_classes?: { from: string; from_script?: string; to: string }[];
+    }[];
   },
   env: string,
   top?: Bindings,
 ): string[];
-export function secretProblems(names: string[]): { errors: string[]; warnings: string[] };
+export function configWarnings(
+  config: { workers_dev?: boolean; routes?: unknown[]; route?: unknown; vars?: Record<string, unknown> },
+  env: string,
+): string[];
+export function secretProblems(
+  names: string[],
+  vars?: Record<string, unknown>,
+): { errors: string[]; warnings: string[] };

@@ -3,6 +3,9 @@
 // uploaded (a placeholder D1 id, an environment without a route, a Worker without its
 // signing keys, which then answers every request with 500 config_invalid).
 
+import { domainChecks } from "./deploy-domain.mjs";
+import { objectProblems } from "./deploy-objects.mjs";
+
 /** wrangler.toml's placeholder D1 ids (`00000000-0000-4000-8000-00000000000N`): not a database. */
 const PLACEHOLDER_D1_ID = /^00000000-0000-4000-8000-0000000000\d\d$/;
 
@@ -164,6 +167,27 @@ export function configProblems(config, env, top = {}) {
       `[env.${env}] vars.ENVIRONMENT is ${JSON.stringify(environment)}: a deployed Worker must be "staging" or "production" (development turns on the dev mailbox and loopback URLs)`,
     );
   }
+  problems.push(...objectProblems(config, env));
+  // A value in [vars] is committed with wrangler.toml and shown in the dashboard: named, never quoted.
+  for (const name of SECRET_NAMES.filter((n) => config.vars?.[n] !== undefined)) {
+    problems.push(
+      `${name} is in [env.${env}.vars]: a secret there is committed with wrangler.toml and shown in the dashboard; remove it, rotate it (it has leaked), and set it with \`npx wrangler secret put ${name} --env ${env}\` (docs/configuration.md, "Secrets")`,
+    );
+  }
+  // The kernel runs each job at its own cron from a one-minute tick (src/kernel/jobs/scheduled.ts).
+  if (!(config.triggers?.crons ?? []).includes(EVERY_MINUTE)) {
+    problems.push(
+      `[env.${env}] triggers.crons lacks "${EVERY_MINUTE}": the jobs (erasure, outbox, audit checkpoints…) run from a one-minute tick, each at its own cron, so without it they miss their runs; set crons = ["${EVERY_MINUTE}"] (docs/operations.md, "Jobs (cron)")`,
+    );
+  }
+  const [url, from] = [config.vars?.MAIL_API_URL, config.vars?.MAIL_FROM];
+  if ((url === undefined) !== (from === undefined)) {
+    const [set, unset] = url === undefined ? ["MAIL_FROM", "MAIL_API_URL"] : ["MAIL_API_URL", "MAIL_FROM"];
+    problems.push(
+      `[env.${env}.vars] sets ${set} without ${unset}: the mail provider's variables go together (with the secret MAIL_API_KEY), else every request answers 500 config_invalid (docs/notifications.md)`,
+    );
+  }
+  problems.push(...domainChecks(config, env).problems);
   const routed = (config.routes?.length ?? 0) > 0 || config.route !== undefined;
   if (config.workers_dev === false && !routed) {
     problems.push(
@@ -173,6 +197,34 @@ export function configProblems(config, env, top = {}) {
   return problems;
 }
 
+/**
+ * What an environment's resolved config deploys but should not go unnoticed: none of these
+ * stop the deploy.
+ * @param {{ routes?: unknown[], route?: unknown, vars?: Record<string, unknown> }} config
+ * @param {string} env
+ * @returns {string[]}
+ */
+export function configWarnings(config, env) {
+  return domainChecks(config, env).warnings;
+}
+
+/** The one cron trigger the scheduler needs. */
+const EVERY_MINUTE = "* * * * *";
+
+/** Every secret plinth reads (docs/configuration.md, "Secrets"): none belongs in [vars]. */
+const SECRET_NAMES = [
+  "PLATFORM_ROOT_KEY",
+  "PLATFORM_ROOT_KEY_PREVIOUS",
+  "JWT_SIGNING_KEYS",
+  "ENCRYPTION_KEYS",
+  "MAIL_API_KEY",
+  "READ_MODEL_AUTH_TOKEN",
+  "METRICS_TOKEN",
+  "METRICS_TOKEN_PREVIOUS",
+  "IP_HASH_KEY",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+];
+
 /** Secrets without which every request answers 500 config_invalid. */
 const REQUIRED_SECRETS = ["JWT_SIGNING_KEYS"];
 
@@ -181,18 +233,28 @@ const EXPECTED_SECRETS = {
   PLATFORM_ROOT_KEY: "/api/v1/platform (creating tenants) refuses every request",
   ENCRYPTION_KEYS: "webhooks and signed file URLs answer 503, and /readyz fails its mail check",
   METRICS_TOKEN: "GET /metrics answers 401 to every scrape (it is closed in staging and production without it)",
+  IP_HASH_KEY:
+    'ip_hash (audit, sessions), idempotency fingerprints and mail recipient digests are keyed by PLATFORM_ROOT_KEY, so rotating the root key changes them all (an account deletion then misses the mail dead letters stored before), and the root key\'s holder can reverse the ip_hash values; set it now, since setting it later changes every hash once (docs/operations.md, "Rotating keys")',
 };
+
+/** The mail provider's variables: all three or none, else config_invalid (MAIL_API_KEY is the secret). */
+const MAIL_PROVIDER = ["MAIL_API_URL", "MAIL_API_KEY", "MAIL_FROM"];
 
 /** Secrets whose value being rotated out may be kept as `<name>_PREVIOUS` meanwhile. */
 const ROTATED_SECRETS = ["PLATFORM_ROOT_KEY", "METRICS_TOKEN"];
 
 /**
- * What the Worker's secret names (`wrangler secret list --format json`) lack.
+ * What the Worker's secret names (`wrangler secret list --format json`) lack, with the
+ * environment's [vars] for the variables that go with a secret (a value may be either).
  * @param {string[]} names
+ * @param {Record<string, unknown>} [vars] the environment's resolved [vars]
  * @returns {{ errors: string[], warnings: string[] }}
  */
-export function secretProblems(names) {
-  const have = new Set(names);
+export function secretProblems(names, vars = {}) {
+  const have = new Set([
+    ...names,
+    ...Object.keys(vars).filter((name) => vars[name] !== undefined && vars[name] !== ""),
+  ]);
   const errors = REQUIRED_SECRETS.filter((name) => !have.has(name)).map(
     (name) =>
       `secret ${name} is not set: every request would answer 500 config_invalid (docs/configuration.md, "Secrets")`,
@@ -212,6 +274,22 @@ export function secretProblems(names) {
       warnings.push(
         `secret ${name}_PREVIOUS is still set: the old value keeps working; delete it (npx wrangler secret delete ${name}_PREVIOUS) once plinth_previous_secret_uses_total{variable="${name}_PREVIOUS"} stops growing`,
       );
+  }
+  const mailSet = MAIL_PROVIDER.filter((name) => have.has(name));
+  if (mailSet.length === 0) {
+    warnings.push(
+      "no mail provider (MAIL_API_URL, MAIL_API_KEY, MAIL_FROM): mail is never sent (sign-up, password resets, invitations wait, then are dead-lettered) and /readyz answers 503 on its mail check (docs/notifications.md)",
+    );
+  } else if (mailSet.length < MAIL_PROVIDER.length) {
+    const missing = MAIL_PROVIDER.filter((name) => !have.has(name));
+    errors.push(
+      `${mailSet.join(", ")} ${mailSet.length === 1 ? "is" : "are"} set without ${missing.join(", ")}: every request would answer 500 config_invalid; the mail provider's three go together (MAIL_API_KEY a secret, the others in [vars]; docs/notifications.md)`,
+    );
+  }
+  if (have.has("READ_MODEL_AUTH_TOKEN") && !have.has("READ_MODEL_URL")) {
+    errors.push(
+      "READ_MODEL_AUTH_TOKEN is set without READ_MODEL_URL: every request would answer 500 config_invalid; set READ_MODEL_URL in [vars] or delete the secret (docs/read-models.md)",
+    );
   }
   return { errors, warnings };
 }

@@ -75,11 +75,29 @@ describe("npm run deploy", () => {
     expect(out).not.toContain("could not list the secrets");
   });
 
+  it("refuses, after the dry run's bundle report, a Durable Object class no migration creates", () => {
+    // wrangler bundles this without a word; Cloudflare refuses the upload, after D1 was migrated.
+    const migration = '[[migrations]]\ntag = "v8"\nnew_sqlite_classes = ["JobRunner"]\n';
+    const config = configuredToml((toml) => {
+      expect(toml).toContain(migration);
+      return toml.replace(migration, "");
+    });
+    const { code, out } = deploy(["--env", "production", "--config", config, "--dry-run"]);
+    expect(code).toBe(1);
+    const problem = out.indexOf("Durable Object binding JOB_RUNNER: no [[migrations]] entry creates class JobRunner");
+    expect(problem).toBeGreaterThan(out.indexOf("--dry-run: exiting now."));
+    expect(out).toContain('tag = "v8"');
+    expect(out).toContain("--dry-run: 1 problem above; `npm run deploy -- --env production` refuses until it is fixed");
+  });
+
   it("makes a dry run: the bundle, without the remote migrations", () => {
     const config = configuredToml();
     const { code, out } = deploy(["--env", "production", "--config", config, "--dry-run", "--minify"]);
     expect(out).not.toContain("Unknown arguments");
     expect(out).toContain("--dry-run: exiting now.");
+    expect(out).toContain("wrangler.toml [env.production] passes; the deploy itself checks the secrets");
+    // Its route names no PLATFORM_DOMAIN: deployable, but tenants' hosts name no tenant.
+    expect(out).toContain("deploy: warning: [env.production] has routes but no PLATFORM_DOMAIN");
     expect(code).toBe(0);
   });
 });
@@ -102,6 +120,7 @@ describe("configProblems", () => {
     workers_dev: false,
     routes: [{ pattern: "*.example.com/*", zone_name: "example.com" }],
     vars: { ENVIRONMENT: "production" },
+    triggers: { crons: ["* * * * *"] },
     d1_databases: [
       { binding: "DB", database_name: "plinth-production", database_id: "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b" },
     ],
@@ -227,21 +246,21 @@ describe("configProblems", () => {
 
 describe("secretProblems", () => {
   it("refuses a Worker without signing keys, and warns of the root, encryption and metrics keys", () => {
-    expect(secretProblems(["PLATFORM_ROOT_KEY"])).toEqual({
+    const mail = { MAIL_API_URL: "https://mail.example.net/send", MAIL_FROM: "noreply@example.com" };
+    expect(secretProblems(["PLATFORM_ROOT_KEY", "IP_HASH_KEY", "MAIL_API_KEY"], mail)).toEqual({
       errors: [expect.stringContaining("JWT_SIGNING_KEYS is not set")],
       warnings: [
         expect.stringContaining("ENCRYPTION_KEYS is not set"),
         expect.stringContaining("METRICS_TOKEN is not set: GET /metrics answers 401"),
       ],
     });
-    expect(secretProblems(["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN"])).toEqual({
-      errors: [],
-      warnings: [],
-    });
+    const all = ["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN", "IP_HASH_KEY"];
+    expect(secretProblems([...all, "MAIL_API_KEY"], mail)).toEqual({ errors: [], warnings: [] });
   });
 
   it("reminds of a previous root key or metrics token still set, and refuses one without its current value", () => {
-    const all = ["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN"];
+    const all = ["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN", "IP_HASH_KEY"];
+    all.push("MAIL_API_KEY", "MAIL_API_URL", "MAIL_FROM");
     expect(secretProblems([...all, "PLATFORM_ROOT_KEY_PREVIOUS", "METRICS_TOKEN_PREVIOUS"])).toEqual({
       errors: [],
       warnings: [
