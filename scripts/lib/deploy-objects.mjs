@@ -47,7 +47,7 @@ function nextTag(migrations) {
  * @param {string} env
  * @returns {string[]}
  */
-export function objectProblems(config, env) {
+export function migrationProblems(config, env) {
   const migrations = config.migrations ?? [];
   const { live, deleted } = classesOf(migrations);
   const problems = [];

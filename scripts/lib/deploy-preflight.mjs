@@ -4,7 +4,7 @@
 // signing keys, which then answers every request with 500 config_invalid).
 
 import { domainChecks } from "./deploy-domain.mjs";
-import { objectProblems } from "./deploy-objects.mjs";
+import { migrationProblems } from "./deploy-objects.mjs";
 
 /** wrangler.toml's placeholder D1 ids (`00000000-0000-4000-8000-00000000000N`): not a database. */
 const PLACEHOLDER_D1_ID = /^00000000-0000-4000-8000-0000000000\d\d$/;
@@ -167,7 +167,7 @@ export function configProblems(config, env, top = {}) {
       `[env.${env}] vars.ENVIRONMENT is ${JSON.stringify(environment)}: a deployed Worker must be "staging" or "production" (development turns on the dev mailbox and loopback URLs)`,
     );
   }
-  problems.push(...objectProblems(config, env));
+  problems.push(...migrationProblems(config, env));
   // A value in [vars] is committed with wrangler.toml and shown in the dashboard: named, never quoted.
   for (const name of SECRET_NAMES.filter((n) => config.vars?.[n] !== undefined)) {
     problems.push(
