@@ -1,8 +1,10 @@
 // `npm run deploy` (scripts/deploy.mjs): what it refuses before it touches Cloudflare, and
 // which arguments reach which wrangler command. Nothing here needs an account: every case
 // stops before the first remote call, or is a dry run.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,6 +28,44 @@ function deploy(args: string[]) {
     timeout: 120_000,
   });
   return { code: run.status, out: `${run.stdout}\n${run.stderr}` };
+}
+
+/**
+ * Runs the deploy script against a stand-in for Cloudflare's API (CLOUDFLARE_API_BASE_URL) that
+ * lists `secrets` as the Worker's and answers anything else 404; resolves with what it asked.
+ */
+async function deployAgainst(secrets: string[], args: string[]) {
+  const asked: string[] = [];
+  const api = createServer((req, res) => {
+    asked.push(`${req.method} ${req.url}`);
+    res.setHeader("content-type", "application/json");
+    const listed = req.url?.endsWith("/workers/scripts/plinth-production/secrets");
+    res.statusCode = listed ? 200 : 404;
+    const result = listed ? secrets.map((name) => ({ name, type: "secret_text" })) : null;
+    res.end(
+      JSON.stringify({ success: listed, errors: listed ? [] : [{ code: 1, message: "no" }], messages: [], result }),
+    );
+  });
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  const { port } = api.address() as AddressInfo;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_API_BASE_URL: `http://127.0.0.1:${port}/client/v4`,
+    CLOUDFLARE_API_TOKEN: "not-a-real-token",
+    CLOUDFLARE_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
+  };
+  try {
+    const child = spawn(process.execPath, ["scripts/deploy.mjs", ...args], { cwd: root, env, stdio: "pipe" });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (out += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    return { code, out, asked };
+  } finally {
+    api.close();
+  }
 }
 
 /** wrangler.toml with its production placeholders replaced, as a user would after `d1 create`. */
@@ -89,6 +129,33 @@ describe("npm run deploy", () => {
     expect(out).toContain('tag = "v8"');
     expect(out).toContain("--dry-run: 1 problem above; `npm run deploy -- --env production` refuses until it is fixed");
   });
+
+  it("refuses MAIL_API_KEY among the secrets without MAIL_API_URL and MAIL_FROM in [vars], before migrating D1", async () => {
+    // README step 3 puts MAIL_API_KEY; with the two [vars] forgotten, every request answered 500 config_invalid.
+    const { code, out, asked } = await deployAgainst(
+      ["JWT_SIGNING_KEYS", "MAIL_API_KEY"],
+      ["--env", "production", "--config", configuredToml()],
+    );
+    expect(out).toContain(
+      "deploy: MAIL_API_KEY is set without MAIL_API_URL, MAIL_FROM: every request would answer 500 config_invalid",
+    );
+    expect(code).toBe(1);
+    expect(asked).toEqual([
+      "GET /client/v4/accounts/0123456789abcdef0123456789abcdef/workers/scripts/plinth-production/secrets",
+    ]);
+    // The other way round: the provider in [vars], its key never put.
+    const withVars = configuredToml((toml) =>
+      toml.replace(
+        '# MAIL_API_URL = "https://api.example-mail.com/v1/send"\n# MAIL_FROM = "Example <noreply@example.com>"',
+        'MAIL_API_URL = "https://api.example-mail.com/v1/send"\nMAIL_FROM = "Example <noreply@example.com>"',
+      ),
+    );
+    expect(readFileSync(withVars, "utf8")).toContain('\nMAIL_FROM = "Example');
+    const keyless = await deployAgainst(["JWT_SIGNING_KEYS"], ["--env", "production", "--config", withVars]);
+    expect(keyless.out).toContain("deploy: MAIL_API_URL, MAIL_FROM are set without MAIL_API_KEY");
+    expect(keyless.code).toBe(1);
+    expect(keyless.asked).toHaveLength(1);
+  }, 120_000);
 
   it("makes a dry run: the bundle, without the remote migrations", () => {
     const config = configuredToml();
