@@ -231,7 +231,8 @@ const REQUIRED_SECRETS = ["JWT_SIGNING_KEYS"];
 /** Secrets a production deploy should have, and what goes missing without each. */
 const EXPECTED_SECRETS = {
   PLATFORM_ROOT_KEY: "/api/v1/platform (creating tenants) refuses every request",
-  ENCRYPTION_KEYS: "webhooks and signed file URLs answer 503, and /readyz fails its mail check",
+  ENCRYPTION_KEYS:
+    "webhooks, two-factor authentication, single sign-on and signed file URLs answer 503 unavailable, and /readyz fails its mail check",
   METRICS_TOKEN: "GET /metrics answers 401 to every scrape (it is closed in staging and production without it)",
   IP_HASH_KEY:
     'ip_hash (audit, sessions), idempotency fingerprints and mail recipient digests are keyed by PLATFORM_ROOT_KEY, so rotating the root key changes them all (an account deletion then misses the mail dead letters stored before), and the root key\'s holder can reverse the ip_hash values; set it now, since setting it later changes every hash once (docs/operations.md, "Rotating keys")',

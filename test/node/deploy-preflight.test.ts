@@ -144,6 +144,19 @@ describe("secretProblems with the environment's [vars]", () => {
     expect(secretProblems([...all, "MAIL_API_KEY", "READ_MODEL_AUTH_TOKEN"], withUrl).errors).toEqual([]);
   });
 
+  it("says what goes without ENCRYPTION_KEYS: webhooks, two-factor, single sign-on, signed file URLs", () => {
+    const [warning] = secretProblems(
+      all.filter((n) => n !== "ENCRYPTION_KEYS"),
+      {
+        ...mailVars,
+        MAIL_API_KEY: "set",
+      },
+    ).warnings;
+    for (const feature of ["webhooks", "two-factor authentication", "single sign-on", "signed file URLs"]) {
+      expect(warning).toContain(feature);
+    }
+  });
+
   it("warns of no mail provider and of no IP_HASH_KEY", () => {
     const { errors, warnings } = secretProblems(
       ["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN"],
