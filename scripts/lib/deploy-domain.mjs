@@ -4,6 +4,12 @@
 // of the paths, deploys fine and leaves them answering nothing.
 
 /**
+ * A lower-case DNS name: the kernel's PLATFORM_DOMAIN rule (src/kernel/config/index.ts; a test
+ * holds the two the same). Anything else answers every request 500 config_invalid.
+ */
+export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
  * A route's host, and whether it takes every path of it. A Custom Domain is a host, whole.
  * @param {unknown} route a `routes` entry: a pattern, or `{ pattern, zone_name | zone_id | custom_domain }`
  * @returns {{ host: string, allPaths: boolean } | null}
@@ -41,6 +47,10 @@ export function domainChecks(config, env) {
           ]
         : [];
     return { problems: [], warnings };
+  }
+  if (!DNS_NAME.test(domain)) {
+    const problem = `[env.${env}.vars] PLATFORM_DOMAIN ${JSON.stringify(domain)} is not a lower-case DNS name (such as example.com, without scheme, path or final dot): every request would answer 500 config_invalid`;
+    return { problems: [problem], warnings: [] };
   }
   const served = (host) => routes.some((r) => matches(r.host, host));
   const problems = [];

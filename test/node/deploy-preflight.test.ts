@@ -3,7 +3,10 @@
 // request 500: a Durable Object class no migration creates, a secret written into [vars], a
 // PLATFORM_DOMAIN no route serves, a cron trigger that skips the jobs' minutes, a mail provider
 // half set between [vars] and the secrets.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DNS_NAME } from "../../scripts/lib/deploy-domain.mjs";
 import { configProblems, configWarnings, secretProblems } from "../../scripts/lib/deploy-preflight.mjs";
 
 const good = {
@@ -95,6 +98,22 @@ describe("configProblems: secrets, routes, cron", () => {
     expect(configProblems({ ...good, routes: partial }, "production")).toEqual([
       expect.stringContaining("no route serves PLATFORM_DOMAIN example.com"),
     ]);
+  });
+
+  it("refuses a PLATFORM_DOMAIN the Worker would reject (a URL, upper case), instead of looking for its routes", () => {
+    for (const domain of ["https://example.com", "Example.com", "example.com."]) {
+      const problems = configProblems({ ...good, vars: { ...good.vars, PLATFORM_DOMAIN: domain } }, "production");
+      expect(problems).toEqual([
+        expect.stringContaining(
+          `[env.production.vars] PLATFORM_DOMAIN ${JSON.stringify(domain)} is not a lower-case DNS name (such as example.com,`,
+        ),
+      ]);
+    }
+  });
+
+  it("checks PLATFORM_DOMAIN with the kernel's own rule", () => {
+    const kernel = readFileSync(join(import.meta.dirname, "../../src/kernel/config/index.ts"), "utf8");
+    expect(kernel).toContain(`PLATFORM_DOMAIN: z\n    .string()\n    .regex(\n      /${DNS_NAME.source}/,`);
   });
 
   it("warns of routes without PLATFORM_DOMAIN: tenants' subdomains name no tenant", () => {
