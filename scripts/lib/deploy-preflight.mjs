@@ -238,6 +238,10 @@ const EXPECTED_SECRETS = {
     'ip_hash (audit, sessions), idempotency fingerprints and mail recipient digests are keyed by PLATFORM_ROOT_KEY, so rotating the root key changes them all (an account deletion then misses the mail dead letters stored before), and the root key\'s holder can reverse the ip_hash values; set it now, since setting it later changes every hash once (docs/operations.md, "Rotating keys")',
 };
 
+/** What IP_HASH_KEY's absence means when PLATFORM_ROOT_KEY, its stand-in, is missing too. */
+const UNKEYED =
+  "nor PLATFORM_ROOT_KEY: no ip_hash is recorded, idempotency fingerprints are unkeyed (a stored body's password can be tried against them offline), and a deleted account's late mail is not held back (docs/notifications.md)";
+
 /** The mail provider's variables: all three or none, else config_invalid (MAIL_API_KEY is the secret). */
 const MAIL_PROVIDER = ["MAIL_API_URL", "MAIL_API_KEY", "MAIL_FROM"];
 
@@ -262,7 +266,11 @@ export function secretProblems(names, vars = {}) {
   );
   const warnings = Object.entries(EXPECTED_SECRETS)
     .filter(([name]) => !have.has(name))
-    .map(([name, what]) => `secret ${name} is not set: ${what}`);
+    .map(([name, what]) =>
+      name === "IP_HASH_KEY" && !have.has("PLATFORM_ROOT_KEY")
+        ? `secret ${name} is not set, ${UNKEYED}`
+        : `secret ${name} is not set: ${what}`,
+    );
   // A rotation's overlap (docs/operations.md, "Rotating keys"): alone it is config_invalid; with
   // the current value a reminder, since the old value keeps working until it is deleted.
   for (const name of ROTATED_SECRETS) {

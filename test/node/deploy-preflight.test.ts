@@ -176,6 +176,16 @@ describe("secretProblems with the environment's [vars]", () => {
     }
   });
 
+  it("says what goes unkeyed when neither IP_HASH_KEY nor PLATFORM_ROOT_KEY is set", () => {
+    const { warnings } = secretProblems(
+      ["JWT_SIGNING_KEYS", "ENCRYPTION_KEYS", "METRICS_TOKEN", "MAIL_API_KEY"],
+      mailVars,
+    );
+    const ipHash = warnings.find((w) => w.startsWith("secret IP_HASH_KEY"));
+    expect(ipHash).toContain("nor PLATFORM_ROOT_KEY: no ip_hash is recorded, idempotency fingerprints are unkeyed");
+    expect(ipHash).not.toContain("keyed by PLATFORM_ROOT_KEY");
+  });
+
   it("warns of no mail provider and of no IP_HASH_KEY", () => {
     const { errors, warnings } = secretProblems(
       ["JWT_SIGNING_KEYS", "PLATFORM_ROOT_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN"],
