@@ -12,7 +12,7 @@ import * as OTPAuth from "otpauth";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rateLimits } from "../../bench/lib/plinth-config.mjs";
-import { launchChromium, page, resultFrom } from "./browser-page";
+import { allowOrigins, launchChromium, page, resultFrom, servedTenant } from "./browser-page";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -143,29 +143,12 @@ beforeAll(async () => {
     },
   });
   slug = `acct-${Date.now().toString(36)}`;
-  const created = await fetch(`${worker.origin}/api/v1/platform/tenants`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${worker.rootKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ slug, name: "Accounts" }),
-  });
-  expect(created.status).toBe(201);
-  adminKey = String(((await created.json()) as { admin_key: string }).admin_key);
+  adminKey = await servedTenant(worker, slug, "Accounts");
 
   // Tenant B, which allows only an origin of its own.
   slugB = `${slug}-b`;
-  const createdB = await fetch(`${worker.origin}/api/v1/platform/tenants`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${worker.rootKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ slug: slugB, name: "Other" }),
-  });
-  expect(createdB.status).toBe(201);
-  keyB = String(((await createdB.json()) as { admin_key: string }).admin_key);
-  const setB = await fetch(`${worker.origin}/api/v1/admin/settings`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${keyB}`, "content-type": "application/json" },
-    body: JSON.stringify({ cors_origins: ["http://b-app.localhost:1"] }),
-  });
-  expect(setB.status).toBe(200);
+  keyB = await servedTenant(worker, slugB, "Other");
+  await allowOrigins(worker, keyB, ["http://b-app.localhost:1"]);
 
   pages = createServer((req, res) => {
     const at = new URL(req.url ?? "/", "http://pages");
@@ -180,12 +163,7 @@ beforeAll(async () => {
     res.end(html);
   });
   await new Promise<void>((resolve) => pages?.listen(0, "127.0.0.1", resolve));
-  const set = await fetch(`${worker.origin}/api/v1/admin/settings`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ cors_origins: [pagesAt("/")] }),
-  });
-  expect(set.status).toBe(200);
+  await allowOrigins(worker, adminKey, [pagesAt("/")]);
   browser = await launchChromium();
 }, 120_000);
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, page, resultFrom } from "./browser-page";
+import { allowOrigins, launchChromium, page, resultFrom, servedTenant } from "./browser-page";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -51,12 +51,8 @@ const writePage = (title: string) =>
 
 /** Sets the tenant's cors_origins, as its administrator would with curl (no Origin). */
 async function setOrigins(origins: string[]) {
-  const res = await fetch(`${worker?.origin}/api/v1/admin/settings`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ cors_origins: origins }),
-  });
-  expect(res.status).toBe(200);
+  if (!worker) throw new Error("no served Worker");
+  await allowOrigins(worker, adminKey, origins);
 }
 
 async function title(): Promise<string> {
@@ -69,13 +65,7 @@ async function title(): Promise<string> {
 beforeAll(async () => {
   worker = await serveWorker(ROOT);
   slug = `cors-${Date.now().toString(36)}`;
-  const created = await fetch(`${worker.origin}/api/v1/platform/tenants`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${worker.rootKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ slug, name: "CORS" }),
-  });
-  expect(created.status).toBe(201);
-  adminKey = String(((await created.json()) as { admin_key: string }).admin_key);
+  adminKey = await servedTenant(worker, slug, "CORS");
   const post = await fetch(`${worker.origin}/api/v1/blog/posts`, {
     method: "POST",
     headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },

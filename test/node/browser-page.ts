@@ -3,6 +3,7 @@
 // Needs Debian's Chromium (`apt-get install chromium`; .ci/run installs it).
 import { existsSync } from "node:fs";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { expect } from "vitest";
 
 const CHROMIUM = "/usr/bin/chromium"; // scripts/lib/debian-tools.mjs installs it
 
@@ -44,4 +45,31 @@ export async function resultFrom(
   } finally {
     await tab.close();
   }
+}
+
+/** A served Worker as the browser tests reach it: its origin and root key (test/node/proxy/worker.ts). */
+interface Served {
+  origin: string;
+  rootKey: string;
+}
+
+/** Creates a tenant on the served Worker with the root key, as an operator would; answers its admin key. */
+export async function servedTenant(worker: Served, slug: string, name: string): Promise<string> {
+  const created = await fetch(`${worker.origin}/api/v1/platform/tenants`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${worker.rootKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ slug, name }),
+  });
+  expect(created.status).toBe(201);
+  return String(((await created.json()) as { admin_key: string }).admin_key);
+}
+
+/** Sets a tenant's `cors_origins` with its admin key, as its administrator would with curl (no Origin). */
+export async function allowOrigins(worker: Served, adminKey: string, origins: string[]): Promise<void> {
+  const set = await fetch(`${worker.origin}/api/v1/admin/settings`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ cors_origins: origins }),
+  });
+  expect(set.status).toBe(200);
 }

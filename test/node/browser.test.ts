@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, page, resultFrom as resultIn } from "./browser-page";
+import { allowOrigins, launchChromium, page, resultFrom as resultIn, servedTenant } from "./browser-page";
 import { type ServedWorker, serveWorker } from "./proxy/worker";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -81,13 +81,7 @@ beforeAll(async () => {
   const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)).toString("base64url");
   worker = await serveWorker(ROOT, { vars: { ENCRYPTION_KEYS: JSON.stringify([{ version: 1, key }]) } });
   slug = `web-${Date.now().toString(36)}`;
-  const created = await fetch(`${worker.origin}/api/v1/platform/tenants`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${worker.rootKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ slug, name: "Web" }),
-  });
-  expect(created.status).toBe(201);
-  adminKey = String(((await created.json()) as { admin_key: string }).admin_key);
+  adminKey = await servedTenant(worker, slug, "Web");
 
   // The app's backend stores a file and mints its URL on the main host with its key, then hands the URL to its page.
   const stored = await fetch(`${worker.origin}/api/v1/files?name=bytes.txt`, {
@@ -119,12 +113,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages?.listen(0, "127.0.0.1", resolve));
   const allowed = `http://allowed.localhost:${(pages.address() as AddressInfo).port}`;
-  const set = await fetch(`${worker.origin}/api/v1/admin/settings`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ cors_origins: [allowed] }),
-  });
-  expect(set.status).toBe(200);
+  await allowOrigins(worker, adminKey, [allowed]);
 
   browser = await launchChromium();
 }, 120_000);
