@@ -1,14 +1,11 @@
 // `plinth events replay` stopped by a signal (Ctrl-C, a kill) while a call is under way: like a
 // failed call, it must say where to go on from. It said nothing, and the cursor was only in the
 // last progress line (walked on `npm start`: a backfill killed midway).
-import { spawn } from "node:child_process";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STAND_IN_HEADERS } from "./plinth-cli";
+import { plinth, type Ran, STAND_IN_HEADERS } from "./plinth-cli";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const ROOT_KEY = "r".repeat(43);
 const FIRST = { source: "events", streams: 1, events: 2, applied: 2, unreadable: [], rebuild_from_state: false };
 /** Calls the stand-in holds unanswered: the one a signal interrupts. */
@@ -42,25 +39,13 @@ afterAll(async () => {
 });
 
 /** Runs a replay, sends `signal` while its second call is under way, and answers what it left. */
-function interrupted(signal: NodeJS.Signals, ...args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [path.join(ROOT, "scripts", "plinth.mjs"), "events", "replay", "blog:blog.posts", ...args, "--url", origin],
-    { cwd: ROOT, env: { ...process.env, PLATFORM_ROOT_KEY: ROOT_KEY, PLINTH_URL: "" } },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  onHeld = () => child.kill(signal);
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  return new Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (status, killed) => resolve({ status, signal: killed, stdout, stderr })),
+function interrupted(signal: NodeJS.Signals, ...args: string[]): Promise<Ran> {
+  return plinth(
+    ["events", "replay", "blog:blog.posts", ...args, "--url", origin],
+    { PLATFORM_ROOT_KEY: ROOT_KEY },
+    (child) => {
+      onHeld = () => child.kill(signal);
+    },
   );
 }
 

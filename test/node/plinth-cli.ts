@@ -1,5 +1,5 @@
 // Runs the `plinth` CLI as an operator's shell would, for the Node tests of its commands.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
@@ -16,8 +16,13 @@ export interface Ran {
 /**
  * Runs `plinth args` from the repository root with only the keys and URL given in `env`:
  * PLATFORM_ROOT_KEY, PLINTH_KEY and PLINTH_URL of the test's own environment are not inherited.
+ * `started` is handed the process once spawned (to signal it midway, as Ctrl-C would).
  */
-export function plinth(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+export function plinth(
+  args: string[],
+  env: Record<string, string> = {},
+  started?: (child: ChildProcess) => void,
+): Promise<Ran> {
   const base = { ...process.env };
   for (const name of ["PLATFORM_ROOT_KEY", "PLINTH_KEY", "PLINTH_URL"]) delete base[name];
   return new Promise((resolve, reject) => {
@@ -36,6 +41,7 @@ export function plinth(args: string[], env: Record<string, string> = {}): Promis
     child.stderr.on("data", (d) => {
       stderr += d;
     });
+    started?.(child);
     child.on("error", reject);
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
