@@ -77,9 +77,8 @@ describe("the local cron while a migration is pending", () => {
 });
 
 describe("the local cron when the Worker takes a request and never answers", () => {
-  it("gives up on the job list within its bound and says so, naming the URL and the bound", async () => {
-    // A hung workerd held the read for ever: no line, no tick, nothing to tell why jobs stopped.
-    const hung = createServer(() => {});
+  /** Starts the cron against `hung` with 1 s bounds and answers what it printed once it printed something. */
+  async function firstLineFrom(hung: Server): Promise<{ origin: string; lines: string[] }> {
     await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
     server = hung;
     const origin = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
@@ -92,6 +91,12 @@ describe("the local cron when the Worker takes a request and never answers", () 
     });
     for (let i = 0; i < 300 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     hung.closeAllConnections();
+    return { origin, lines };
+  }
+
+  it("gives up on the job list within its bound and says so, naming the URL and the bound", async () => {
+    // A hung workerd held the read for ever: no line, no tick, nothing to tell why jobs stopped.
+    const { origin, lines } = await firstLineFrom(createServer(() => {}));
     expect(lines).toEqual([
       `plinth: could not read the jobs (no answer from ${origin}${JOBS} within 1s); trying again in a minute`,
     ]);
@@ -100,22 +105,12 @@ describe("the local cron when the Worker takes a request and never answers", () 
   it("gives up on a tick within its bound and says which minute failed", async () => {
     // The job list answers; the tick's request is taken and never answered.
     const due = { items: [job(new Date(Date.now() - 1_000).toISOString())] };
-    const hung = createServer((req, res) => {
-      if ((req.url ?? "").startsWith("/cdn-cgi/")) return;
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(due));
-    });
-    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
-    server = hung;
-    const origin = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
-    const lines: string[] = [];
-    stop = startLocalCron({
-      origin,
-      rootKey: "plk_root",
-      print: (l: string) => lines.push(l),
-      timeouts: { read: "1s", tick: "1s" },
-    });
-    for (let i = 0; i < 300 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    hung.closeAllConnections();
+    const { lines } = await firstLineFrom(
+      createServer((req, res) => {
+        if ((req.url ?? "").startsWith("/cdn-cgi/")) return;
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(due));
+      }),
+    );
     expect(lines[0]).toMatch(
       /^plinth: \d\d:\d\d UTC tick failed \(no answer from http:\/\/127\.0\.0\.1:\d+\/cdn-cgi\/handler\/scheduled\?cron=\*\+\*\+\*\+\*\+\*&time=\d+ within 1s\)$/,
     );
