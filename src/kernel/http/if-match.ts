@@ -27,23 +27,25 @@ const MEMBER = /[ \t]*(?:(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"|(\d{1,9}))[ \t]*(?:
 const EMPTY = /[ \t]*,/y;
 const DIGITS = /^\d{1,9}$/;
 
+/** One member of an entity-tag list: its opaque tag (without quotes) and whether it was weak. */
+export interface EntityTag {
+  weak: boolean;
+  opaque: string;
+}
+
 /**
- * Reads an `If-Match` value (RFC 9110 13.1.1). `*` alone is any version. Otherwise a
- * comma-separated list of entity-tags, compared strongly: a weak tag (`W/"3"`) never
- * matches, and a strong tag that is not a version (`"abc"`, `"a,b"`) is a tag no resource
- * here has. plinth's versions are its ETags (`"3"`); a bare `3` is taken as `"3"` too (the
- * contract's leniency). Anything else — `*` inside a list, an unterminated quote, no member
- * at all — is invalid.
+ * Reads a list of entity-tags (RFC 9110 8.8.3, as `If-Match` and `If-None-Match` carry them):
+ * `*` alone is `"any"`; otherwise each member once parsed, a bare `3` taken as `"3"` (the
+ * contract's leniency for versions). `*` inside a list, an unterminated quote, more than
+ * {@link IF_MATCH_MAX_TAGS} members or none at all is `"invalid"`.
  *
  * @example
- * parseIfMatch('"1", W/"2", "3"'); // { kind: "versions", versions: [1, 3] }
- * parseIfMatch('W/"1"');           // { kind: "versions", versions: [] }: never matches
+ * entityTags('"a,b", W/"2"'); // [{ weak: false, opaque: "a,b" }, { weak: true, opaque: "2" }]
  */
-export function parseIfMatch(header: string): IfMatch {
+export function entityTags(header: string): EntityTag[] | "any" | "invalid" {
   const value = header.trim();
-  if (value === "*") return { kind: "any" };
-  const versions: number[] = [];
-  let members = 0;
+  if (value === "*") return "any";
+  const tags: EntityTag[] = [];
   let at = 0;
   while (at < value.length) {
     EMPTY.lastIndex = at;
@@ -53,13 +55,30 @@ export function parseIfMatch(header: string): IfMatch {
     }
     MEMBER.lastIndex = at;
     const member = MEMBER.exec(value);
-    if (!member || ++members > IF_MATCH_MAX_TAGS) return { kind: "invalid" };
+    if (!member || tags.length >= IF_MATCH_MAX_TAGS) return "invalid";
     at = MEMBER.lastIndex;
     const [, weak, opaque, bare] = member;
-    if (bare !== undefined) versions.push(Number(bare));
-    else if (!weak && opaque !== undefined && DIGITS.test(opaque)) versions.push(Number(opaque));
+    tags.push({ weak: weak !== undefined, opaque: bare ?? opaque ?? "" });
   }
-  return members === 0 ? { kind: "invalid" } : { kind: "versions", versions };
+  return tags.length === 0 ? "invalid" : tags;
+}
+
+/**
+ * Reads an `If-Match` value (RFC 9110 13.1.1) over plinth's versions. `*` alone is any
+ * version. Otherwise the list's entity-tags ({@link entityTags}), compared strongly: a weak tag
+ * (`W/"3"`) never matches, and a strong tag that is not a version (`"abc"`, `"a,b"`) is a tag
+ * no resource here has. plinth's versions are its ETags (`"3"`); a bare `3` is taken as `"3"`.
+ *
+ * @example
+ * parseIfMatch('"1", W/"2", "3"'); // { kind: "versions", versions: [1, 3] }
+ * parseIfMatch('W/"1"');           // { kind: "versions", versions: [] }: never matches
+ */
+export function parseIfMatch(header: string): IfMatch {
+  const tags = entityTags(header);
+  if (tags === "any") return { kind: "any" };
+  if (tags === "invalid") return { kind: "invalid" };
+  const versions = tags.filter((t) => !t.weak && DIGITS.test(t.opaque)).map((t) => Number(t.opaque));
+  return { kind: "versions", versions };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { parseHttpDate } from "../../kernel/http/http-date";
+import { entityTags } from "../../kernel/http/if-match";
 
 /**
  * A download's conditional request (RFC 9110 §13), decided over the stored object's
@@ -26,22 +27,18 @@ export type Verdict =
   | { kind: "not_modified" }
   | { kind: "failed"; field: "If-Match" | "If-Unmodified-Since" };
 
-const members = (header: string) =>
-  header
-    .split(",")
-    .map((tag) => tag.trim())
-    .filter((tag) => tag !== "");
-
 /** `If-Match`: `*`, or a strong tag equal to `etag` (a weak one never matches, §8.8.3.2). */
 function strongMatch(ifMatch: string, etag: string): boolean {
-  if (ifMatch.trim() === "*") return true;
-  return members(ifMatch).some((tag) => !tag.startsWith("W/") && tag === etag);
+  const tags = entityTags(ifMatch);
+  if (tags === "any") return true;
+  return tags !== "invalid" && tags.some((tag) => !tag.weak && `"${tag.opaque}"` === etag);
 }
 
 /** `If-None-Match`: `*`, or a tag equal to `etag` once both are stripped of `W/` (weak comparison). */
 function weakMatch(ifNoneMatch: string, etag: string): boolean {
-  const opaque = (tag: string) => tag.replace(/^W\//, "");
-  return members(ifNoneMatch).some((tag) => tag === "*" || opaque(tag) === opaque(etag));
+  const tags = entityTags(ifNoneMatch);
+  if (tags === "any") return true;
+  return tags !== "invalid" && tags.some((tag) => `"${tag.opaque}"` === etag.replace(/^W\//, ""));
 }
 
 /** Last-Modified as sent, to the whole second: what a client's date is compared with. */
