@@ -45,6 +45,10 @@ export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolv
         schema: DELIVERIES_SCHEMA,
         timerMessage: Timer,
         clock: platform.clock,
+        // Its failures are its deliveries' (timers): paused, it still keeps what the registry routes
+        // to it (refused, the tenant's whole dispatch failed until its events were dead-lettered),
+        // answers its delivery log, and takes an operator's re-sealed secrets (`crypto reencrypt`).
+        whilePaused: "accept",
       });
     }
 

@@ -84,6 +84,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
       storage: ctx.storage,
       log: this.log,
       policy: options.supervision,
+      whilePaused: options.whilePaused,
       now: () => this.now(),
       restarted: () => this.onStart(),
       escalationAddress: () => this.escalationAddress(),
@@ -125,7 +126,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
   }
 
   /**
-   * Runs one message: refuses while the actor is paused, runs `fn` in one
+   * Runs one message: refuses while the actor is paused (unless its options'
+   * `whilePaused` is "accept"), runs `fn` in one
    * storage transaction (rolled back if it throws), counts a throw for
    * supervision, then re-arms the alarm and sends new outbox rows.
    *
@@ -135,7 +137,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected async receive<T>(handler: string, fn: () => T): Promise<T> {
     this.ready();
-    this.supervisor.admit();
+    const whilePaused = this.supervisor.admit();
     let result: T;
     try {
       result = this.tx.run(fn);
@@ -144,7 +146,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
       if (!(error instanceof TenantErased)) await this.supervisor.failed(handler, error);
       throw error;
     }
-    this.supervisor.succeeded();
+    if (!whilePaused) this.supervisor.succeeded();
     await this.afterCommit();
     return result;
   }

@@ -4,7 +4,7 @@
  */
 export { Actor } from "./actor";
 export type { ActorEvent } from "./events";
-export { type ActorAddress, ActorBackingOff, type ActorOptions } from "./options";
+export { type ActorAddress, ActorBackingOff, type ActorOptions, type WhilePaused } from "./options";
 export {
   DEFAULT_SUPERVISION,
   type SupervisionPolicy,

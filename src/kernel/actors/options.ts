@@ -3,6 +3,9 @@ import type { Clock } from "../clock";
 import type { BackoffPolicy } from "../resilience/backoff";
 import type { SupervisionPolicy } from "./supervision";
 
+/** What a message meets while its actor is paused: refused, or run (see ActorOptions.whilePaused). */
+export type WhilePaused = "refuse" | "accept";
+
 /** How an actor class is set up. */
 export interface ActorOptions<M> {
   /** The class name: the `actor` label of its metrics, its log lines, its escalation events. */
@@ -17,6 +20,14 @@ export interface ActorOptions<M> {
   timerMessage: z.ZodType<M>;
   clock: Clock;
   supervision?: SupervisionPolicy;
+  /**
+   * What a message (an RPC method run by `receive`) meets while the actor is paused by its
+   * supervision: refused with {@link ActorBackingOff} (the default), or run (`"accept"`) by
+   * an actor whose work, and so whose failures, are its timers', and whose messages only
+   * store work for them or read: the timers stay paused until the pause ends. (A webhook
+   * endpoint that refused its deliveries failed its tenant's whole event dispatch.)
+   */
+  whilePaused?: WhilePaused;
   /** Backoff (full jitter) before a timer whose handler threw fires again. */
   timerRetry?: BackoffPolicy;
   /** Randomness of the timer retry jitter; tests pin it. */

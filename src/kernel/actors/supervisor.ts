@@ -10,7 +10,7 @@ import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { ActorEvent } from "./events";
-import { type ActorAddress, ActorBackingOff } from "./options";
+import { type ActorAddress, ActorBackingOff, type WhilePaused } from "./options";
 import {
   DEFAULT_SUPERVISION,
   escalationEvent,
@@ -32,6 +32,8 @@ export interface Supervised {
   storage: DurableObjectStorage;
   log: Logger;
   policy: SupervisionPolicy | undefined;
+  /** What its messages meet while it is paused (ActorOptions.whilePaused). */
+  whilePaused: WhilePaused | undefined;
   now(): number;
   /** Rebuilds the actor's memory from storage (its onStart) as a pause ends. */
   restarted(): void;
@@ -56,11 +58,19 @@ export class Supervisor {
     this.state = this.actor.storage.kv.get<SupervisionState>(SUPERVISION_KEY) ?? initialSupervision();
   }
 
-  /** Refuses a message while paused; restarts first when the pause has ended. */
-  admit(): void {
+  /**
+   * Refuses a message while paused, unless the actor takes them then (true: taken while
+   * paused, so its success says nothing of the timers that failed, and is not recorded);
+   * restarts first when the pause has ended.
+   */
+  admit(): boolean {
     const now = this.actor.now();
-    if (isPaused(this.state, now)) throw new ActorBackingOff(this.state.pausedUntil ?? now);
+    if (isPaused(this.state, now)) {
+      if (this.actor.whilePaused === "accept") return true;
+      throw new ActorBackingOff(this.state.pausedUntil ?? now);
+    }
     if (restartDue(this.state, now)) this.restart();
+    return false;
   }
 
   /** Ends a pause: clears it and rebuilds the subclass's memory from storage. */
