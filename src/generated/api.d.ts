@@ -8740,6 +8740,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path: {
                 name: string;
@@ -8848,7 +8850,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -8930,6 +8932,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path: {
                 name: string;
@@ -9025,7 +9029,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -9458,6 +9462,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -9557,7 +9563,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -10792,6 +10798,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -10901,7 +10909,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -12985,6 +12993,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path: {
                 id: string;
@@ -13059,7 +13069,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `version_conflict`: `If-Match` does not name the current version */
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
             412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -13309,6 +13319,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -13402,7 +13414,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `version_conflict`: `If-Match` does not name the current version */
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
             412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -13495,6 +13507,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -13577,7 +13591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `version_conflict`: `If-Match` does not name the current version */
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
             412: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -14573,6 +14587,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path: {
                 id: string;
@@ -14654,7 +14670,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -14714,6 +14730,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path: {
                 id: string;
@@ -14804,7 +14822,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -14887,6 +14905,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -14989,7 +15009,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -15858,6 +15878,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path: {
                 id: string;
@@ -15939,7 +15961,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -15999,6 +16021,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
             };
             path: {
                 id: string;
@@ -16097,7 +16121,7 @@ export interface operations {
              * @description If-Match names another version; or, for a change of `url` or `events`, the endpoint changed after this request read it to check them
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -17489,6 +17513,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -17576,7 +17602,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -17647,6 +17673,8 @@ export interface operations {
             header?: {
                 /** @description The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict */
                 "if-match"?: string;
+                /** @description Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict */
+                "if-none-match"?: string;
                 /** @description Makes the POST safe to retry for 24 h: a repeat with the same key and body gets the first response again (`Idempotent-Replayed: true`); another body is 422 */
                 "Idempotency-Key"?: string;
             };
@@ -17734,7 +17762,7 @@ export interface operations {
              * @description If-Match names another version
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -18282,7 +18310,7 @@ export interface operations {
              * @description `If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`)
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -18436,7 +18464,7 @@ export interface operations {
              * @description `If-Match`, `If-Unmodified-Since` or `If-None-Match` is false (`version_conflict`, with the file's `ETag`); nothing deleted
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {
@@ -18824,7 +18852,7 @@ export interface operations {
              * @description `If-Match` or `If-Unmodified-Since` is false (`version_conflict`, with the file's `ETag`)
              *
              *     Also, from the platform:
-             *     `version_conflict`: `If-Match` does not name the current version
+             *     `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists
              */
             412: {
                 headers: {

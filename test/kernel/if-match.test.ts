@@ -1,65 +1,15 @@
-// If-Match as RFC 9110 (13.1.1) reads it, on every kind of versioned resource: the
-// aggregate (blog posts, through the command bus), the tenant directory (settings, the
-// tenant record) and the webhook registry. A weak tag never matches (strong comparison),
+// If-Match as RFC 9110 (13.1.1) reads it, on every kind of versioned resource
+// (versioned-resources.ts). A weak tag never matches (strong comparison),
 // `*` matches any current version, and a list matches when any member does.
 import { describe, expect, it } from "vitest";
-import { call, newTenant, newUser, rootKey } from "../identity/helpers";
-
-type Answer = Awaited<ReturnType<typeof call>>;
-
-/** A versioned resource at version 1, and a write to it that changes something each time. */
-interface Resource {
-  name: string;
-  write: (ifMatch: string, n: number) => Promise<Answer>;
-  version: () => Promise<number>;
-}
-
-async function resources(): Promise<Resource[]> {
-  const t = await newTenant();
-  const token = t.adminKey;
-  const post = await call("/api/v1/blog/posts", { token, body: { title: "v1", content: "x" } });
-  expect(post.status).toBe(201);
-  const hook = await call("/api/v1/admin/webhooks", {
-    token,
-    body: { url: "https://hooks.example.com/if-match", events: ["blog.post.*"] },
-  });
-  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
-  const etag = async (path: string, auth = token) => {
-    const res = await call(`${path}${path.includes("/blog/") ? "?consistency=strong" : ""}`, { token: auth });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return Number(/^"(\d+)"$/.exec(res.headers.get("etag") ?? "")?.[1]);
-  };
-  const patch = (path: string, body: unknown, ifMatch: string, auth = token) =>
-    call(path, { method: "PATCH", token: auth, headers: { "if-match": ifMatch }, body });
-  return [
-    {
-      name: "blog post",
-      write: (m, n) => patch(`/api/v1/blog/posts/${post.body.id}`, { title: `v${n}` }, m),
-      version: () => etag(`/api/v1/blog/posts/${post.body.id}`),
-    },
-    {
-      name: "settings",
-      write: (m, n) => patch("/api/v1/admin/settings", { cors_origins: [`https://a${n}.example.com`] }, m),
-      version: () => etag("/api/v1/admin/settings"),
-    },
-    {
-      name: "webhook endpoint",
-      write: (m, n) => patch(`/api/v1/admin/webhooks/${hook.body.id}`, { description: `d${n}` }, m),
-      version: () => etag(`/api/v1/admin/webhooks/${hook.body.id}`),
-    },
-    {
-      name: "tenant",
-      write: (m, n) => patch(`/api/v1/platform/tenants/${t.id}`, { name: `Tenant ${n}` }, m, rootKey()),
-      version: () => etag(`/api/v1/platform/tenants/${t.id}`, rootKey()),
-    },
-  ];
-}
+import { call, newTenant, newUser } from "../identity/helpers";
+import { versionedResources } from "./versioned-resources";
 
 describe("If-Match (RFC 9110)", () => {
   it("never matches a weak tag, matches * and any member of a list, and refuses what is not an entity-tag", async () => {
-    for (const r of await resources()) {
+    for (const r of await versionedResources()) {
       const outcome = async (ifMatch: string, n: number) => {
-        const res = await r.write(ifMatch, n);
+        const res = await r.write({ "if-match": ifMatch }, n);
         return `${res.status}${res.status >= 400 ? ` ${res.body.code}` : ""}`;
       };
       expect(await r.version(), r.name).toBe(1);
@@ -84,9 +34,9 @@ describe("If-Match (RFC 9110)", () => {
   });
 
   it("answers a 412 with the version the resource is at, on every kind, so a client that lost a race knows to what", async () => {
-    for (const r of await resources()) {
-      expect((await r.write("1", 2)).status, r.name).toBe(200);
-      const stale = await r.write('"1"', 3);
+    for (const r of await versionedResources()) {
+      expect((await r.write({ "if-match": "1" }, 2)).status, r.name).toBe(200);
+      const stale = await r.write({ "if-match": '"1"' }, 3);
       expect({ status: stale.status, code: stale.body.code }, r.name).toEqual({
         status: 412,
         code: "version_conflict",

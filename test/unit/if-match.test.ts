@@ -1,6 +1,6 @@
 // If-Match read as RFC 9110 13.1.1 reads it: `*`, or a list of entity-tags compared strongly.
 import { describe, expect, it } from "vitest";
-import { describeExpected, parseIfMatch, versionMatches } from "../../src/kernel/http/if-match";
+import { describeExpected, parseIfMatch, parseIfNoneMatch, versionMatches } from "../../src/kernel/http/if-match";
 
 describe("parseIfMatch", () => {
   it("reads * alone as any version", () => {
@@ -56,5 +56,35 @@ describe("versionMatches", () => {
       "3 or 4",
       "none (only weak or unknown tags)",
     ]);
+  });
+});
+
+describe("If-None-Match on a write (RFC 9110 13.1.2)", () => {
+  it("names every version tag, weak or strong, drops tags that are no version, and reads * alone", () => {
+    expect(parseIfNoneMatch('W/"1", "abc", "3"')).toEqual([1, 3]);
+    expect(parseIfNoneMatch('"abc"')).toEqual([]);
+    expect(parseIfNoneMatch(" * ")).toBe("*");
+    for (const bad of ["abc", '"1', '*, "3"', ","]) expect(parseIfNoneMatch(bad), bad).toBe("invalid");
+  });
+
+  it("is met by a version it does not name, and `*` only where there is no resource yet", () => {
+    expect(versionMatches({ not: [1, 3] }, 2)).toBe(true);
+    expect(versionMatches({ not: [1, 3] }, 3)).toBe(false);
+    expect(versionMatches({ not: [] }, 3)).toBe(true);
+    expect(versionMatches({ not: "*" }, 0)).toBe(true);
+    expect(versionMatches({ not: "*" }, 1)).toBe(false);
+  });
+
+  it("holds together with If-Match: both must be met", () => {
+    expect(versionMatches({ match: 2, not: [9] }, 2)).toBe(true);
+    expect(versionMatches({ match: 2, not: [2] }, 2)).toBe(false);
+    expect(versionMatches({ match: [1, 2], not: [9] }, 3)).toBe(false);
+    expect(versionMatches({ match: "*", not: "*" }, 1)).toBe(false);
+  });
+
+  it("says what it asked in a conflict's detail", () => {
+    expect(describeExpected({ not: [1, 3] })).toBe("not 1 nor 3");
+    expect(describeExpected({ not: "*" })).toBe("none (If-None-Match: *)");
+    expect(describeExpected({ match: 2, not: [2] })).toBe("2, not 2");
   });
 });

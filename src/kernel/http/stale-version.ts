@@ -1,7 +1,8 @@
 import { AppError } from "../errors";
 
 /**
- * The 412 of a conditional write whose If-Match named another version: `current_version` says
+ * The 412 of a conditional write whose If-Match named another version, or whose If-None-Match
+ * named this one (or `*` of a resource that exists): `current_version` says
  * which one the writer holds (docs/http.md, "Conditional writes"), so a client knows that it
  * lost a race and to what, without reading the resource again first. Every versioned resource
  * answers its 412 so.
@@ -11,6 +12,6 @@ import { AppError } from "../errors";
  */
 export const staleVersion = (what: string, current: number): AppError =>
   new AppError("version_conflict", {
-    detail: `${what} changed since the version named: it is at version ${current}; read it again`,
+    detail: `${what} is at version ${current}, which the request's If-Match or If-None-Match does not accept; read it again`,
     extensions: { current_version: current },
   });

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { NEW_ID_PATTERN } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { type ExpectedVersion, parseIfMatch } from "../http/if-match";
+import { type ExpectedVersion, type MatchedVersions, parseIfMatch, parseIfNoneMatch } from "../http/if-match";
 import { showable, UNSHOWABLE_MESSAGE } from "../text/showable";
 
 /** `{id}` of a path: an opaque id, 1–64 characters. */
@@ -154,13 +154,23 @@ export function jsonResponse<T extends z.ZodType>(
   return { description, content: { "application/json": { schema } }, ...(headers ? { headers } : {}) };
 }
 
-/** The `If-Match` header of a conditional write, for `createRoute({ request: { headers } })`. */
+/** The preconditions of a conditional write, `If-Match` and `If-None-Match`, for `createRoute({ request: { headers } })`. */
 export const IfMatchHeader = z.object({
   "if-match": z.string().optional().openapi({
     description:
       'The version the write expects, as its ETag `"3"` (or `3`), a list (`"3", "4"`: any of them), or `*` (any); a weak tag (`W/"3"`) never matches. Else 412 version_conflict',
   }),
+  "if-none-match": z.string().optional().openapi({
+    description:
+      'Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict',
+  }),
 });
+
+const refusedTags = (header: "if-match" | "if-none-match", name: string) =>
+  new AppError("validation_failed", {
+    detail: `${name} must be *, or entity-tags naming versions like "3"`,
+    errors: [{ path: `header.${header}`, message: 'must be * or a list of entity-tags like "3" (or 3)' }],
+  });
 
 /**
  * The versions `If-Match` accepts (RFC 9110 13.1.1, see `parseIfMatch`): undefined
@@ -170,23 +180,28 @@ export const IfMatchHeader = z.object({
  * weak tag is a 412. 400 when it is not a list of entity-tags. With `required`, a
  * missing header or `*` is 428 `precondition_required` (the resource is too
  * contended or too important to write blind, and `*` names no version).
+ *
+ * An `If-None-Match` (13.1.2) joins it as `{ match, not }`: the versions it names (weakly),
+ * or `*`, which the same writer then refuses with the same 412. Read here, once, so every
+ * write that takes If-Match honours If-None-Match too, without its route knowing.
  */
 export function ifMatch(c: Context<AppEnv>, options: { required?: boolean } = {}): ExpectedVersion | undefined {
   const header = c.req.header("if-match");
   const parsed = header === undefined ? undefined : parseIfMatch(header);
-  if (parsed?.kind === "invalid") {
-    throw new AppError("validation_failed", {
-      detail: 'If-Match must be *, or entity-tags naming versions like "3"',
-      errors: [{ path: "header.if-match", message: 'must be * or a list of entity-tags like "3" (or 3)' }],
-    });
-  }
+  if (parsed?.kind === "invalid") throw refusedTags("if-match", "If-Match");
+  const noneHeader = c.req.header("if-none-match");
+  const not = noneHeader === undefined ? undefined : parseIfNoneMatch(noneHeader);
+  if (not === "invalid") throw refusedTags("if-none-match", "If-None-Match");
+  let match: MatchedVersions | undefined;
   if (parsed === undefined || parsed.kind === "any") {
     if (options.required) {
       throw new AppError("precondition_required", { detail: "this write needs If-Match with the current version" });
     }
-    return parsed && "*";
+    match = parsed && "*";
+  } else {
+    // One version (the usual `"3"`) stays a number, as writers and their messages have always taken it.
+    const [only, ...more] = parsed.versions;
+    match = only !== undefined && more.length === 0 ? only : parsed.versions;
   }
-  // One version (the usual `"3"`) stays a number, as writers and their messages have always taken it.
-  const [only, ...more] = parsed.versions;
-  return only !== undefined && more.length === 0 ? only : parsed.versions;
+  return not === undefined ? match : { match, not };
 }

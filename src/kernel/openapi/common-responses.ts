@@ -174,7 +174,12 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
     ]);
     add(404, ["tenant_not_found", "the subdomain or `X-Tenant` names no tenant"]);
   }
-  if (t.ifMatch) add(412, ["version_conflict", "`If-Match` does not name the current version"]);
+  if (t.ifMatch) {
+    add(412, [
+      "version_conflict",
+      "`If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists",
+    ]);
+  }
   if (t.ifMatchRequired) add(428, ["precondition_required", "the write needs `If-Match` with the current version"]);
   if (t.idempotent) {
     const only = t.secured ? "" : ` (${WITHOUT_CREDENTIAL})`;

@@ -16,14 +16,20 @@ export function declaresIfMatch(headers: unknown): boolean {
 /**
  * A write to a resource without versions refuses `If-Match` (400), whatever it names: nothing
  * would compare it, and a client that sent one would believe its write conditional while it
- * overwrote whatever was there (docs/http.md, "Conditional writes"). 400 rather than 412: it
- * is the request that is wrong, checked before the resource is looked up, as a bad field is.
+ * overwrote whatever was there (docs/http.md, "Conditional writes"). `If-None-Match` likewise: a
+ * client sending `*` to a create-by-PUT believes it cannot overwrite, and nothing here would
+ * check. 400 rather than 412: it is the request that is wrong, checked before the resource is
+ * looked up, as a bad field is.
  */
 export const refuseIfMatch: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.req.header("if-match") !== undefined) {
+  for (const [header, name] of [
+    ["if-match", "If-Match"],
+    ["if-none-match", "If-None-Match"],
+  ] as const) {
+    if (c.req.header(header) === undefined) continue;
     throw new AppError("validation_failed", {
-      detail: "this resource has no versions (it sends no ETag), so its writes cannot honour If-Match: send none",
-      errors: [{ path: "header.if-match", message: "not taken here: the resource has no versions" }],
+      detail: `this resource has no versions (it sends no ETag), so its writes cannot honour ${name}: send none`,
+      errors: [{ path: `header.${header}`, message: "not taken here: the resource has no versions" }],
     });
   }
   await next();

@@ -1,0 +1,64 @@
+// Versioned resources of every kind a conditional write meets, each at version 1: the aggregate
+// (blog posts, through the command bus), the tenant directory (settings, a role, the tenant
+// record) and the webhook registry. Shared by the If-Match and If-None-Match tests.
+import { expect } from "vitest";
+import { call, newTenant, rootKey } from "../identity/helpers";
+
+export type Answer = Awaited<ReturnType<typeof call>>;
+
+/** A versioned resource at version 1, and a write to it that changes something each time. */
+export interface Resource {
+  name: string;
+  write: (headers: Record<string, string>, n: number) => Promise<Answer>;
+  version: () => Promise<number>;
+}
+
+/** One of each, in a new tenant. */
+export async function versionedResources(): Promise<Resource[]> {
+  const t = await newTenant();
+  const token = t.adminKey;
+  const post = await call("/api/v1/blog/posts", { token, body: { title: "v1", content: "x" } });
+  expect(post.status).toBe(201);
+  const hook = await call("/api/v1/admin/webhooks", {
+    token,
+    body: { url: "https://hooks.example.com/if-match", events: ["blog.post.*"] },
+  });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  const role = await call("/api/v1/admin/roles", { token, body: { name: "editor", permissions: ["blog.post.read"] } });
+  expect(role.status, JSON.stringify(role.body)).toBe(201);
+  const etag = async (path: string, auth = token) => {
+    const res = await call(`${path}${path.includes("/blog/") ? "?consistency=strong" : ""}`, { token: auth });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return Number(/^"(\d+)"$/.exec(res.headers.get("etag") ?? "")?.[1]);
+  };
+  const write = (method: string, path: string, body: unknown, headers: Record<string, string>, auth = token) =>
+    call(path, { method, token: auth, headers, body });
+  return [
+    {
+      name: "blog post",
+      write: (h, n) => write("PATCH", `/api/v1/blog/posts/${post.body.id}`, { title: `v${n}` }, h),
+      version: () => etag(`/api/v1/blog/posts/${post.body.id}`),
+    },
+    {
+      name: "settings",
+      write: (h, n) => write("PATCH", "/api/v1/admin/settings", { cors_origins: [`https://a${n}.example.com`] }, h),
+      version: () => etag("/api/v1/admin/settings"),
+    },
+    {
+      name: "webhook endpoint",
+      write: (h, n) => write("PATCH", `/api/v1/admin/webhooks/${hook.body.id}`, { description: `d${n}` }, h),
+      version: () => etag(`/api/v1/admin/webhooks/${hook.body.id}`),
+    },
+    {
+      name: "role",
+      write: (h, n) =>
+        write("PUT", "/api/v1/admin/roles/editor", { permissions: ["blog.post.read"], description: `d${n}` }, h),
+      version: () => etag("/api/v1/admin/roles/editor"),
+    },
+    {
+      name: "tenant",
+      write: (h, n) => write("PATCH", `/api/v1/platform/tenants/${t.id}`, { name: `Tenant ${n}` }, h, rootKey()),
+      version: () => etag(`/api/v1/platform/tenants/${t.id}`, rootKey()),
+    },
+  ];
+}
