@@ -55,6 +55,8 @@ const hour = 3600;
  * - `register`: registrations per client IP.
  * - `two_factor`: two-factor codes tried per user (login, confirmation, disabling): 5 per
  *   5 minutes, failing closed, since a 6-digit code is all that stands behind a known password.
+ *   Charged before the check; a code the directory accepts is refunded (as `login` refunds a right
+ *   password), so it counts wrong codes, which a right one cannot make room for.
  * - `invitations`: invitation mail per tenant, whatever the addresses. `mail` bounds what one
  *   address receives; this bounds what one tenant sends to strangers from the platform's sender,
  *   whose reputation every tenant shares, so a tenant cannot raise it (an operator can, with

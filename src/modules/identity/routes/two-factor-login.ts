@@ -8,7 +8,7 @@ import { AppError } from "../../../kernel/errors";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
+import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
@@ -88,7 +88,7 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   const live = await dir.twoFactorChallenge({ challengeHash, now: isoNow(c.get("clock")) });
   if (!live) throw badChallenge();
   // Per user, whatever challenge carries the attempt: a new login does not buy new tries.
-  await enforce(c, "two_factor", live.userId);
+  const tried = await enforce(c, "two_factor", live.userId);
   const proof = await proofFor(c, tenant.id, live.userId, live.sealedSecret, presented);
   const next = await newSecret("plr");
   const familyId = newId();
@@ -111,6 +111,10 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   // The provider's allowed_domains no longer lists the domain of the email it asserted: as the callback would refuse it.
   if (!done.ok && done.error === "domain_not_allowed") throw domainNotAllowed();
   if (!done.ok) throw badChallenge();
+  // A code the directory accepted (not replayed) gives its try back, as a right password does:
+  // the limit counts wrong codes, so signing in often never locks a user out, and a guesser,
+  // who sends no right code, gets no more than before.
+  await refund(c, tried);
   evictUser(tenant.id, live.userId);
   c.header("Cache-Control", "no-store");
   return c.json(await tokenPair(c, tenant.id, done.value, familyId, next.token), 200);

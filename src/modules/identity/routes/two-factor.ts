@@ -8,7 +8,7 @@ import { AppError } from "../../../kernel/errors";
 import { IdParam, jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce } from "../../../kernel/ratelimit/limiter";
+import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { directory } from "../directory/contract";
 import { TwoFactorStatusSchema } from "../directory/two-factor";
 import { identityError, refused } from "../refusals";
@@ -138,7 +138,7 @@ export const twoFactorRoutes = createRouter()
   })
   .openapi(confirm, async (c) => {
     const { user, tenant, dir } = me(c);
-    await enforce(c, "two_factor", user.id);
+    const tried = await enforce(c, "two_factor", user.id);
     const stored = await dir.twoFactorSecret(user.id);
     if (!stored || stored.enabled) throw wrongCode();
     const proof = await proofFor(c, tenant.id, user.id, stored.sealedSecret, { code: c.req.valid("json").code });
@@ -146,17 +146,19 @@ export const twoFactorRoutes = createRouter()
     const step = "step" in proof ? proof.step : null;
     const result = await dir.twoFactorConfirm({ ctx: ctxOf(c), userId: user.id, step, recoveryHashes: hashes });
     if (!result.ok) throw wrongCode();
+    await refund(c, tried); // a right code's try is given back (docs/identity.md, "Throttling")
     c.header("Cache-Control", "no-store");
     return c.json({ enabled: true as const, recovery_codes: codes }, 200);
   })
   .openapi(disable, async (c) => {
     const { user, tenant, dir } = me(c);
-    await enforce(c, "two_factor", user.id);
+    const tried = await enforce(c, "two_factor", user.id);
     const stored = await dir.twoFactorSecret(user.id);
     if (!stored?.enabled) throw wrongCode();
     const proof = await proofFor(c, tenant.id, user.id, stored.sealedSecret, c.req.valid("json"));
     const result = await dir.twoFactorDisable({ ctx: ctxOf(c), userId: user.id, proof });
     if (!result.ok) throw wrongCode();
+    await refund(c, tried);
     return c.body(null, 204);
   })
   .openapi(reset, async (c) => {
