@@ -12,6 +12,6 @@ import { AppError } from "../errors";
  */
 export const staleVersion = (what: string, current: number): AppError =>
   new AppError("version_conflict", {
-    detail: `${what} is at version ${current}, which the request's If-Match or If-None-Match does not accept; read it again`,
+    detail: `${what}: at version ${current}, which the request's If-Match or If-None-Match does not accept; read it again`,
     extensions: { current_version: current },
   });
