@@ -157,8 +157,8 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   /**
-   * Spends a reset token: sets the password, voids the user's other reset tokens, ends every
-   * session, and marks the email verified: the token reached its owner through that mailbox,
+   * Spends a reset token: sets the password, voids the user's other reset tokens and the two-factor
+   * challenges the old password bought, ends every session, and marks the email verified: the token reached its owner through that mailbox,
    * which is all a verification token proves (a user whose verification mail expired is not
    * left locked out by a tenant that requires it).
    */
@@ -172,6 +172,7 @@ export class DirectoryAccounts extends DirectoryObject {
         this.store.markEmailVerified(ctx, spent.value);
         this.creds.voidOneTime(ctx, "password_reset", spent.value);
         this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
+        this.twoFactor.voidChallenges(ctx, spent.value);
         this.store.emit(ctx, `user/${spent.value}`, {
           type: "identity.password.reset",
           data: { user_id: spent.value },
@@ -186,13 +187,14 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.store.passwordHashOf(rpcArgs(DirectoryRpc, "passwordHashOf", userId));
   }
 
-  /** Sets a new password hash, voids outstanding reset tokens and revokes every other session of the user. */
+  /** Sets a new password hash, voids outstanding reset tokens and two-factor challenges, and revokes every other session of the user. */
   changePassword(input: In<"changePassword">): Out<"changePassword"> {
     const { ctx, userId, passwordHash, keepFamily } = rpcArgs(DirectoryRpc, "changePassword", input);
     this.store.tx(() => {
       this.store.setPasswordHash(userId, passwordHash, ctx.now);
       this.creds.voidOneTime(ctx, "password_reset", userId);
       this.creds.revokeAllFamilies(ctx, userId, "password_changed", keepFamily);
+      this.twoFactor.voidChallenges(ctx, userId);
       this.store.emit(ctx, `user/${userId}`, { type: "identity.password.changed", data: { user_id: userId } });
     });
     this.committed(null);

@@ -314,6 +314,19 @@ export class TwoFactor {
     return { userId: row.user_id, sealedSecret: secret.sealedSecret, sso };
   }
 
+  /**
+   * Voids the user's live challenges (inside the caller's tx): each was bought by the password a
+   * reset or change just replaced, and completed after it would start a session the change ended.
+   */
+  voidChallenges(ctx: Ctx, userId: string): void {
+    this.sql.exec(
+      "update one_time_tokens set used_at = ? where user_id = ? and kind = ? and used_at is null",
+      ctx.now,
+      userId,
+      CHALLENGE,
+    );
+  }
+
   /** Spends a live challenge; its user, or invalid. */
   spendChallenge(ctx: Ctx, challengeHash: string): Result<string, "invalid"> {
     return this.creds.spendOneTime(ctx, CHALLENGE, challengeHash);
