@@ -138,10 +138,12 @@ export class Credentials extends ApiKeys {
   private revokeFamily(ctx: Ctx, familyId: string, userId: string, reason: string): void {
     this.store.tx(() => {
       this.sql.exec("update token_families set revoked_at = ? where id = ? and revoked_at is null", ctx.now, familyId);
-      this.store.emit(ctx, `user/${userId}`, {
-        type: "identity.token.family_revoked",
-        data: { user_id: userId, family_id: familyId, reason },
-      });
+      this.store.emit(
+        ctx,
+        `user/${userId}`,
+        { type: "identity.token.family_revoked", data: { user_id: userId, family_id: familyId, reason } },
+        { session_id: familyId, reason },
+      );
     });
   }
 
@@ -156,10 +158,12 @@ export class Credentials extends ApiKeys {
       .filter((f) => f.id !== keep);
     for (const f of families) {
       this.sql.exec("update token_families set revoked_at = ? where id = ?", ctx.now, f.id);
-      this.store.emit(ctx, `user/${userId}`, {
-        type: "identity.token.family_revoked",
-        data: { user_id: userId, family_id: f.id, reason },
-      });
+      this.store.emit(
+        ctx,
+        `user/${userId}`,
+        { type: "identity.token.family_revoked", data: { user_id: userId, family_id: f.id, reason } },
+        { session_id: f.id, reason },
+      );
     }
   }
 

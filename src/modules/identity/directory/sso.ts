@@ -262,10 +262,12 @@ export class SsoDirectory {
       .toArray();
     for (const { id } of families) {
       this.sql.exec("update token_families set revoked_at = ? where id = ?", ctx.now, id);
-      this.store.emit(ctx, `user/${userId}`, {
-        type: "identity.token.family_revoked",
-        data: { user_id: userId, family_id: id, reason: "sso_unlinked" },
-      });
+      this.store.emit(
+        ctx,
+        `user/${userId}`,
+        { type: "identity.token.family_revoked", data: { user_id: userId, family_id: id, reason: "sso_unlinked" } },
+        { session_id: id, reason: "sso_unlinked" },
+      );
     }
     return families.length;
   }
