@@ -141,10 +141,7 @@ export class TwoFactor {
         ? this.acceptStep(userId, row, proof.step)
         : this.spendRecovery(ctx, userId, proof.recoveryHash);
     if (reason === null) return ok(null);
-    this.store.emit(ctx, `user/${userId}`, {
-      type: "identity.login.two_factor_failed",
-      data: { user_id: userId, stage, method: "step" in proof ? "totp" : "recovery_code", reason },
-    });
+    this.failed(ctx, userId, { stage, method: "step" in proof ? "totp" : "recovery_code", reason });
     return fail("invalid");
   }
 
@@ -160,10 +157,13 @@ export class TwoFactor {
     const { match, unused } = this.unusedRecovery(userId, hash);
     if (match === null) return "wrong_recovery_code";
     this.sql.exec("update recovery_codes set used_at = ? where user_id = ? and code_hash = ?", ctx.now, userId, match);
-    this.store.emit(ctx, `user/${userId}`, {
-      type: "identity.two_factor.recovery_code_used",
-      data: { user_id: userId, remaining: unused - 1 },
-    });
+    // The count goes in the audit log too: an administrator sees a user's codes running out.
+    this.store.emit(
+      ctx,
+      `user/${userId}`,
+      { type: "identity.two_factor.recovery_code_used", data: { user_id: userId, remaining: unused - 1 } },
+      { remaining: unused - 1 },
+    );
     return null;
   }
 
@@ -190,11 +190,22 @@ export class TwoFactor {
         ? "wrong_recovery_code"
         : null;
     if (reason === null) return true;
-    this.store.emit(ctx, `user/${userId}`, {
-      type: "identity.login.two_factor_failed",
-      data: { user_id: userId, stage, method: "recovery_code", reason },
-    });
+    this.failed(ctx, userId, { stage, method: "recovery_code", reason });
     return false;
+  }
+
+  /** A proof refused, in the audit log with its stage, method and reason (never the code). */
+  private failed(
+    ctx: Ctx,
+    userId: string,
+    facts: { stage: ProofStage; method: "totp" | "recovery_code"; reason: string },
+  ): void {
+    this.store.emit(
+      ctx,
+      `user/${userId}`,
+      { type: "identity.login.two_factor_failed", data: { user_id: userId, ...facts } },
+      facts,
+    );
   }
 
   /** Confirms a pending enrolment with its first code: two-factor is on, with these recovery codes. */
@@ -216,10 +227,12 @@ export class TwoFactor {
     this.store.tx(() => {
       this.sql.exec("delete from recovery_codes where user_id = ?", userId);
       this.sql.exec("delete from two_factor where user_id = ?", userId);
-      this.store.emit(ctx, `user/${userId}`, {
-        type: "identity.two_factor.disabled",
-        data: { user_id: userId, reason },
-      });
+      this.store.emit(
+        ctx,
+        `user/${userId}`,
+        { type: "identity.two_factor.disabled", data: { user_id: userId, reason } },
+        { reason },
+      );
     });
   }
 
