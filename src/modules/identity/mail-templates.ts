@@ -57,6 +57,30 @@ export function passwordResetMail(input: { tenantName: string; token: string; li
   });
 }
 
+/**
+ * The notice that an account's password changed, to its address: no token, nothing to click; what to
+ * do when it was not its owner (a reset takes back an account whose password someone else set).
+ */
+export function passwordChangedMail(input: { tenantName: string; how: "reset" | "change" }): MailContent {
+  return renderMail({
+    tenantName: input.tenantName,
+    subject: `Your password for ${input.tenantName} was changed`,
+    paragraphs: [
+      [
+        `The password of your account at ${input.tenantName} was just changed `,
+        input.how === "reset"
+          ? "with a reset token mailed to this address. Every session of the account was signed out."
+          : "from a signed-in session. Every other session of the account was signed out.",
+      ],
+      [
+        "If this was not you, set a new password now with ",
+        { code: "POST /api/v1/auth/password-reset" },
+        " and tell your administrator. If it was you, there is nothing to do.",
+      ],
+    ],
+  });
+}
+
 /** How long an invitation's token works. */
 export const INVITATION_TTL_DAYS = 7;
 

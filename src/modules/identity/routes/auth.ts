@@ -17,6 +17,7 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { linkFor, type MailLinks } from "../mail-links";
+import { noticePasswordChanged } from "../password-notice";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
 import { identityError } from "../refusals";
 import {
@@ -349,5 +350,6 @@ export const authRoutes = createRouter()
     });
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
     evictUser(tenant.id, result.value);
+    noticePasswordChanged(c, result.value, "reset");
     return c.body(null, 204);
   });

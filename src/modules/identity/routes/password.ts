@@ -6,6 +6,7 @@ import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictUser } from "../authenticators";
 import { confirmCurrentPassword } from "../current-password";
 import { directory } from "../directory/contract";
+import { noticePasswordChanged } from "../password-notice";
 import { NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
 import { ctxOf, hasher } from "../services";
 
@@ -39,5 +40,6 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
     keepFamily: user.sessionId ?? null,
   });
   evictUser(tenant.id, user.id);
+  noticePasswordChanged(c, user.id, "change");
   return c.body(null, 204);
 });
