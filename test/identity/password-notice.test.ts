@@ -35,9 +35,9 @@ describe("a changed password is told to the account's address", () => {
     });
     expect(bad.status).toBe(400);
     await mailSettled(t.slug);
-    expect((await call(`/api/v1/dev/mailbox?to=${encodeURIComponent(u.email)}`, { tenant: t.slug })).body.items).toEqual(
-      [expect.objectContaining({ subject: expect.stringContaining("Verify") })],
-    );
+    expect(
+      (await call(`/api/v1/dev/mailbox?to=${encodeURIComponent(u.email)}`, { tenant: t.slug })).body.items,
+    ).toEqual([expect.objectContaining({ subject: expect.stringContaining("Verify") })]);
 
     const changed = await call("/api/v1/auth/change-password", {
       token: u.access_token,

@@ -15,7 +15,10 @@ describe("identity.token.family_revoked in the audit log", () => {
     const ids = (sessions.body.items as { id: string }[]).map((s) => s.id);
     expect(ids).toHaveLength(3);
 
-    const out = await call("/api/v1/auth/logout", { tenant: t.slug, body: { refresh_token: first.body.refresh_token } });
+    const out = await call("/api/v1/auth/logout", {
+      tenant: t.slug,
+      body: { refresh_token: first.body.refresh_token },
+    });
     expect(out.status).toBe(204);
     const [loggedOut] = await auditOf(t.adminKey, "identity.token.family_revoked");
     expect(loggedOut?.detail).toEqual({ session_id: expect.any(String), reason: "logout" });

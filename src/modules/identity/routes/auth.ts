@@ -17,8 +17,8 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { linkFor, type MailLinks } from "../mail-links";
-import { noticePasswordChanged } from "../password-notice";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
+import { noticePasswordChanged } from "../password-notice";
 import { identityError } from "../refusals";
 import {
   EmailSchema,
