@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { escapeHtml, headerSafe, renderMail } from "../../src/kernel/notify/template";
-import { passwordResetMail, verificationMail } from "../../src/modules/identity/mail-templates";
+import { passwordChangedMail, passwordResetMail, verificationMail } from "../../src/modules/identity/mail-templates";
 import { endpointDisabledMail } from "../../src/modules/webhooks/mail-templates";
 
 const HOSTILE = `Evil <script>alert("x")</script> & 'Co'\r\nBcc: victim@example.com`;
@@ -157,5 +157,17 @@ describe("webhooks' mail", () => {
     const mail = endpointDisabledMail({ ...base, tenantName: HOSTILE, reason: "gone" });
     expect(mail.html).not.toContain("<script>");
     expect(mail.subject).not.toMatch(/[\r\n]/);
+  });
+});
+
+describe("passwordChangedMail", () => {
+  it("names the API call to reset with, or, for a tenant that mails links into its app, the app", () => {
+    const api = passwordChangedMail({ tenantName: "Acme", how: "change", viaApp: false });
+    expect(api.text).toContain("POST /api/v1/auth/password-reset");
+    // An app's users reset where they sign in: an API route means nothing to them.
+    const app = passwordChangedMail({ tenantName: "Acme", how: "reset", viaApp: true });
+    expect(app.text).not.toContain("/api/v1");
+    expect(app.text).toContain("sign in");
+    expect(app.text).not.toMatch(/pl[a-z]_/);
   });
 });

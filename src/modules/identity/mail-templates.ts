@@ -61,7 +61,12 @@ export function passwordResetMail(input: { tenantName: string; token: string; li
  * The notice that an account's password changed, to its address: no token, nothing to click; what to
  * do when it was not its owner (a reset takes back an account whose password someone else set).
  */
-export function passwordChangedMail(input: { tenantName: string; how: "reset" | "change" }): MailContent {
+export function passwordChangedMail(input: {
+  tenantName: string;
+  how: "reset" | "change";
+  /** The tenant mails reset links into its app (`mail_links.password_reset`): its users reset there. */
+  viaApp: boolean;
+}): MailContent {
   return renderMail({
     tenantName: input.tenantName,
     subject: `Your password for ${input.tenantName} was changed`,
@@ -72,11 +77,16 @@ export function passwordChangedMail(input: { tenantName: string; how: "reset" | 
           ? "with a reset token mailed to this address. Every session of the account was signed out."
           : "from a signed-in session. Every other session of the account was signed out.",
       ],
-      [
-        "If this was not you, set a new password now with ",
-        { code: "POST /api/v1/auth/password-reset" },
-        " and tell your administrator. If it was you, there is nothing to do.",
-      ],
+      input.viaApp
+        ? [
+            "If this was not you, ask for a password reset now where you sign in, and tell your administrator. ",
+            "If it was you, there is nothing to do.",
+          ]
+        : [
+            "If this was not you, set a new password now with ",
+            { code: "POST /api/v1/auth/password-reset" },
+            " and tell your administrator. If it was you, there is nothing to do.",
+          ],
     ],
   });
 }

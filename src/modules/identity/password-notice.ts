@@ -4,6 +4,7 @@ import type { AppEnv } from "../../kernel/env";
 import { background } from "../../kernel/http/background";
 import { notifierOf } from "../../kernel/notify/notifier";
 import { directory } from "./directory/contract";
+import { isLinkTemplate } from "./mail-links";
 import { passwordChangedMail } from "./mail-templates";
 
 /**
@@ -14,14 +15,18 @@ import { passwordChangedMail } from "./mail-templates";
 export function noticePasswordChanged(c: Context<AppEnv>, userId: string, how: "reset" | "change"): void {
   const tenant = tenantOf(c);
   const send = async () => {
-    const user = await directory(c.env, tenant.id).getUser(userId);
+    const dir = directory(c.env, tenant.id);
+    const user = await dir.getUser(userId);
     // Deleted in between: nobody to tell, and its address is gone.
     if (!user) return;
+    // Where the tenant's reset mail sends its users (its app, or the API call), this one points too.
+    const link = (await dir.settings()).mail_links.password_reset;
+    const viaApp = link !== null && isLinkTemplate(link);
     await notifierOf(c).send({
       tenantId: tenant.id,
       to: user.email,
       kind: "identity.password-changed",
-      ...passwordChangedMail({ tenantName: tenant.name, how }),
+      ...passwordChangedMail({ tenantName: tenant.name, how, viaApp }),
     });
   };
   background(c, send());
