@@ -91,6 +91,26 @@ export function passwordChangedMail(input: {
   });
 }
 
+/** The notice that an account's two-factor sign-in was turned off, to its address: by whom, what to do. */
+export function twoFactorOffMail(input: { tenantName: string; by: "user" | "admin" }): MailContent {
+  return renderMail({
+    tenantName: input.tenantName,
+    subject: `Two-factor sign-in was turned off for ${input.tenantName}`,
+    paragraphs: [
+      [
+        `Two-factor sign-in of your account at ${input.tenantName} was just turned off `,
+        input.by === "admin"
+          ? "by an administrator. Signing in now asks your password only."
+          : "from a signed-in session, with a code. Signing in now asks your password only.",
+      ],
+      [
+        "If this was not you or your request, change your password, turn two-factor on again and tell your administrator. ",
+        "If it was, turn it on again when you can.",
+      ],
+    ],
+  });
+}
+
 /** How long an invitation's token works. */
 export const INVITATION_TTL_DAYS = 7;
 

@@ -13,12 +13,12 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
+import { noticeAccountChange } from "../account-notice";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { linkFor, type MailLinks } from "../mail-links";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
-import { noticePasswordChanged } from "../password-notice";
 import { identityError } from "../refusals";
 import {
   EmailSchema,
@@ -350,6 +350,6 @@ export const authRoutes = createRouter()
     });
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
     evictUser(tenant.id, result.value);
-    noticePasswordChanged(c, result.value, "reset");
+    noticeAccountChange(c, result.value, "password_reset");
     return c.body(null, 204);
   });

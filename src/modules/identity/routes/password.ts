@@ -3,10 +3,10 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
+import { noticeAccountChange } from "../account-notice";
 import { evictUser } from "../authenticators";
 import { confirmCurrentPassword } from "../current-password";
 import { directory } from "../directory/contract";
-import { noticePasswordChanged } from "../password-notice";
 import { NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
 import { ctxOf, hasher } from "../services";
 
@@ -40,6 +40,6 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
     keepFamily: user.sessionId ?? null,
   });
   evictUser(tenant.id, user.id);
-  noticePasswordChanged(c, user.id, "change");
+  noticeAccountChange(c, user.id, "password_change");
   return c.body(null, 204);
 });

@@ -9,6 +9,7 @@ import { IdParam, jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kerne
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce, refund } from "../../../kernel/ratelimit/limiter";
+import { noticeAccountChange } from "../account-notice";
 import { directory } from "../directory/contract";
 import { TwoFactorStatusSchema } from "../directory/two-factor";
 import { identityError, refused } from "../refusals";
@@ -159,6 +160,7 @@ export const twoFactorRoutes = createRouter()
     const result = await dir.twoFactorDisable({ ctx: ctxOf(c), userId: user.id, proof });
     if (!result.ok) throw wrongCode();
     await refund(c, tried);
+    noticeAccountChange(c, user.id, "two_factor_off");
     return c.body(null, 204);
   })
   .openapi(reset, async (c) => {
@@ -166,5 +168,6 @@ export const twoFactorRoutes = createRouter()
     const result = await directory(c.env, tenantOf(c).id).twoFactorReset({ ctx: ctxOf(c), userId: id });
     if (!result.ok && result.error === "denied") throw refused(c, result.refusal, id);
     if (!result.ok) throw new AppError("not_found", { detail: "no such user, or their two-factor is off" });
+    noticeAccountChange(c, id, "two_factor_reset");
     return c.body(null, 204);
   });
