@@ -99,11 +99,34 @@ describe("If-None-Match on writes (RFC 9110 13.1.2)", () => {
       const gone = await call(path, { method: "DELETE", token: t.adminKey, headers: { "if-none-match": '"5"' } });
       expect(gone.status, path).toBe(204);
     }
-    // Gone: `*` holds of an endpoint that is not there, and the id answers its 404 as without it.
-    // (A deleted post's stream keeps its version, so there it is a 412: docs/http.md says so.)
-    const hookPath = `/api/v1/admin/webhooks/${hook.body.id}`;
-    const again = await call(hookPath, { method: "DELETE", token: t.adminKey, headers: { "if-none-match": "*" } });
-    expect(outcome(again)).toBe("404 not_found");
+    // Gone: `*` holds of what is not there, and the id answers its 404 as without it; so does a
+    // deleted post, whose stream keeps its events (its version counts the deletion).
+    for (const path of [`/api/v1/blog/posts/${post.body.id}`, `/api/v1/admin/webhooks/${hook.body.id}`]) {
+      const again = await call(path, { method: "DELETE", token: t.adminKey, headers: { "if-none-match": "*" } });
+      expect(outcome(again), path).toBe("404 not_found");
+    }
+  });
+
+  it("answers a deleted post 404 whatever If-Match or If-None-Match name, as without them", async () => {
+    // Its version (2 after the deletion) made a stale If-Match, or If-None-Match naming it, a 412
+    // with current_version: a precondition judged on a resource the client is told does not exist.
+    const t = await newTenant();
+    const post = await call("/api/v1/blog/posts", { token: t.adminKey, body: { title: "Gone", content: "Soon" } });
+    const path = `/api/v1/blog/posts/${post.body.id}`;
+    expect((await call(path, { method: "DELETE", token: t.adminKey })).status).toBe(204);
+    const tries: Record<string, string>[] = [
+      {},
+      { "if-match": '"1"' },
+      { "if-match": '"2"' },
+      { "if-none-match": '"2"' },
+      { "if-none-match": "*" },
+    ];
+    for (const headers of tries) {
+      const patch = await call(path, { method: "PATCH", token: t.adminKey, headers, body: { title: "Back" } });
+      expect(outcome(patch), JSON.stringify(headers)).toBe("404 not_found");
+      const del = await call(path, { method: "DELETE", token: t.adminKey, headers });
+      expect(outcome(del), JSON.stringify(headers)).toBe("404 not_found");
+    }
   });
 
   it("is refused (400) on a write to a resource without versions, as If-Match is: nothing would compare it", async () => {

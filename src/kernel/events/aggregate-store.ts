@@ -130,10 +130,13 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
     }
     const { version, state } = this.current();
     if (options.expectedVersion !== undefined && !versionMatches(options.expectedVersion, version)) {
-      // A stream with no events is no resource: the decider's own refusal (its not_found) is the
-      // answer, as it would be without If-Match (RFC 9110 13.2.1); only a command it would take is 412.
-      const refused = version === 0 ? this.decider.decide(parsed.data, state, options.ctx) : null;
-      if (refused && !refused.ok) return { ok: false, error: refused.error };
+      // No resource, no precondition (RFC 9110 13.2.1: a 404 comes before a 412): a stream with no
+      // events answers the decider's own refusal, and so does one whose decider says the resource is
+      // gone (`not_found`: a deleted post keeps its events, and its version counts the deletion).
+      // Any other refusal comes from the command's content, after the precondition: 412.
+      const refused = this.decider.decide(parsed.data, state, options.ctx);
+      if (!refused.ok && (version === 0 || refused.error.code === "not_found"))
+        return { ok: false, error: refused.error };
       return {
         ok: false,
         error: {
