@@ -72,17 +72,27 @@ export interface TenantSettingsLookup {
  */
 export type UrlTenantProof = (c: Context<AppEnv>) => Promise<string | undefined>;
 
+/**
+ * Which live tenants a walk over the registry takes: all of them (active and suspended, the
+ * default), or with `only: "active"` the active ones, the suspended left out by the registry's
+ * own query. Deleted tenants (being erased, or erased) are never walked.
+ */
+export interface TenantFilter {
+  only?: "active";
+}
+
 /** Finds tenants, active or suspended; provided by the module that owns the tenant registry. */
 export interface TenantLookup {
   bySlug(slug: string, c: Context<AppEnv>): Promise<Tenant | null>;
   byId(id: string, c: Context<AppEnv>): Promise<Tenant | null>;
   /**
-   * The registry's tenant ids (suspended ones too) in id order, after `after`, at most `limit`: what an operation over
-   * every tenant walks (a read model's rebuild, kernel/events/rebuild-state.ts; re-sealing,
-   * kernel/crypto/routes.ts). Takes the env, not a request, since it answers for no tenant
-   * of its own; uncached, so a walk sees them all.
+   * The registry's tenant ids (suspended ones too, unless `filter` says `only: "active"`) in id
+   * order, after `after`, at most `limit`: what an operation over every tenant walks (a read
+   * model's rebuild, kernel/events/rebuild-state.ts; re-sealing, kernel/crypto/routes.ts; a
+   * job, kernel/jobs/each-tenant.ts). Takes the env, not a request, since it answers for no
+   * tenant of its own; uncached, so a walk sees them all.
    */
-  ids(env: Env, after: string | undefined, limit: number): Promise<string[]>;
+  ids(env: Env, after: string | undefined, limit: number, filter?: TenantFilter): Promise<string[]>;
   /**
    * Of `ids`, the tenants that are deleted (being erased, or erased). The queue consumer drops
    * their events, so a delivery that outlives an erasure (a queue retry) cannot write back

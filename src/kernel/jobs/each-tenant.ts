@@ -1,4 +1,5 @@
 import { tenantRegistry } from "../auth/tenant-registry";
+import type { TenantFilter } from "../auth/types";
 import { isTenantErased } from "../durable/tombstone";
 import { errorFields } from "../log";
 import type { JobRuntime } from "../modules/types";
@@ -6,20 +7,25 @@ import type { JobRuntime } from "../modules/types";
 const PAGE = 100;
 
 /**
- * Calls `each` for every tenant of the registry (active and suspended: their tokens still
+ * Calls `each` for every live tenant of the registry (active and suspended: their tokens still
  * expire and their audit logs still grow), in id order, a page at a time: for jobs that visit
- * each tenant's own objects. The registry is the module that provides the kernel's
- * `TenantLookup`, so a job needs no other module's internals; without one there is no tenant
- * to visit. A tenant whose call throws is logged and counted, and the walk goes on; one whose
- * objects refuse it as erased (`isTenantErased`: erased since the page was read) is skipped
- * with an info line, not counted.
+ * each tenant's own objects. `{ only: "active" }` leaves suspended tenants out in the page's
+ * own query, for a job whose work a suspended tenant must not get (mail, a bill); deleted ones
+ * (being erased, or erased) are never walked. The registry is the module that provides the
+ * kernel's `TenantLookup`, so a job needs no other module's internals; without one there is no
+ * tenant to visit. A tenant whose call throws is logged and counted, and the walk goes on; one
+ * whose objects refuse it as erased (`isTenantErased`: erased since the page was read) is
+ * skipped with an info line, not counted. A tenant suspended after its page was read is still
+ * visited by that walk.
  *
  * @example
  * const { failed } = await forEachTenant(runtime, (id) => auditLog(runtime.env, id).checkpoint());
+ * await forEachTenant(runtime, (id) => sendInvoice(runtime, id), { only: "active" });
  */
 export async function forEachTenant(
   runtime: Pick<JobRuntime, "env" | "log" | "modules">,
   each: (tenantId: string) => Promise<unknown>,
+  filter: TenantFilter = {},
 ): Promise<{ seen: number; failed: number }> {
   const registry = tenantRegistry(runtime.modules);
   let seen = 0;
@@ -27,7 +33,7 @@ export async function forEachTenant(
   if (!registry) return { seen, failed };
   let cursor: string | undefined;
   for (;;) {
-    const page = await registry.ids(runtime.env, cursor, PAGE);
+    const page = await registry.ids(runtime.env, cursor, PAGE, filter);
     for (const id of page) {
       seen++;
       try {

@@ -12,6 +12,7 @@ export const hourlyCheckpoints: JobDef = {
   cron: "0 * * * *",
   retry: { attempts: 3, base_ms: 10_000, max_ms: 60_000 },
   async run(runtime) {
+    // Suspended tenants too: their logs still grow (the suspension and the platform's actions).
     const { seen, failed } = await forEachTenant(runtime, async (id) => {
       await auditLog(runtime.env, id).checkpoint();
     });

@@ -25,6 +25,7 @@ export const applyGrants: JobDef = {
     const ctx = { now: isoNow(clock), actor: { kind: "system" as const, id: "tenants/apply-grants" }, requestId: null };
     let added = 0;
     let baselined = 0;
+    // Suspended tenants too, so one resumed has its members' grants at once, not an hour later.
     const { seen, failed } = await forEachTenant(runtime, async (id) => {
       const sync = await directory(env, id).applyGrants({ ctx, grants });
       added += sync.added.length;

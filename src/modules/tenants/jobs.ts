@@ -48,6 +48,7 @@ export const purgeTokens: JobDef = {
     // Named so the log's redaction (any field naming a token, or ending in `key`/`keys`:
     // kernel/log) leaves the counts readable; `api_keys` was printed as "[redacted]".
     const purged = { single_use: 0, families: 0, refresh: 0, api_keys_purged: 0, invitations: 0, mail_dead_letters: 0 };
+    // Suspended tenants too: their expired credentials still leave on the retention's schedule.
     const { seen, failed } = await forEachTenant(runtime, async (id) => {
       const counts = await directory(env, id).purgeExpired({ now, keysExpiredBefore, invitationsEndedBefore });
       // After the directory forgot them: a row left by a failure here routes to a directory

@@ -2,7 +2,7 @@ import type { Tenant, TenantLookup } from "../../kernel/auth/types";
 import { TtlCache } from "../../kernel/cache/ttl-cache";
 import { erasureStore } from "./erasure-store";
 import { erasedSeen, forgetGone, goneTenants } from "./gone";
-import { tenantStore, VISIBLE } from "./store";
+import { ACTIVE, LIVE, tenantStore, VISIBLE } from "./store";
 
 /**
  * Tenants (active or suspended) by slug and by id. Staleness bound: 30 s for
@@ -38,7 +38,8 @@ export function forgetTenant(tenant: { id: string; slug: string }): void {
 export const tenantLookup: TenantLookup = {
   bySlug: (slug, c) => load(c.env.DB, "slug", slug),
   byId: (id, c) => load(c.env.DB, "id", id),
-  ids: async (env, after, limit) => (await tenantStore(env.DB).list(limit, after)).map((t) => t.id),
+  ids: async (env, after, limit, filter) =>
+    (await tenantStore(env.DB).list(limit, after, filter?.only === "active" ? ACTIVE : LIVE)).map((t) => t.id),
   gone: (env, ids) => goneTenants(env.DB, ids),
   erasedSeen,
   pastObjects: (env, id) => erasureStore(env.DB).pastObjects(id),

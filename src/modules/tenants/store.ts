@@ -21,6 +21,8 @@ const columns = {
 
 /** Past provisioning and not deleted: the tenants operators change and jobs visit. */
 export const LIVE: readonly TenantRecord["status"][] = ["active", "suspended"];
+/** Live and not suspended: the tenants a job that mails or bills visits (`forEachTenant`'s `only: "active"`). */
+export const ACTIVE: readonly TenantRecord["status"][] = ["active"];
 /** What the platform's get and list show, and the request path finds (to refuse it): live ones and those being erased. */
 export const VISIBLE: readonly TenantRecord["status"][] = [...LIVE, "deleting"];
 
