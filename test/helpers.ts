@@ -121,7 +121,9 @@ export async function runJobNamed(
  * job run over them (`runJobNamed(name, { modules: walkingOnly([t.id]) })`) visits the test's own
  * tenants only. Over the registry as it is, it visits every tenant the files before made (some
  * thousands late in a run, each an object call), which took a job with three runs past the
- * test's 30 s under load. Everything else the registry answers is the real one's.
+ * test's 30 s under load. Of those, it walks the ones the registry would (deleted ones never,
+ * suspended ones unless the job asks for `only: "active"`). Everything else the registry
+ * answers is the real one's.
  */
 export function walkingOnly(tenantIds: readonly string[], modules: readonly ModuleDef[] = registered): ModuleDef[] {
   const only = [...tenantIds].sort();
@@ -129,7 +131,16 @@ export function walkingOnly(tenantIds: readonly string[], modules: readonly Modu
     const tenants = m.auth?.tenants;
     if (!m.auth || !tenants) return m;
     const narrowed: typeof tenants = Object.create(tenants);
-    narrowed.ids = async (_env, after, limit) => only.filter((id) => after === undefined || id > after).slice(0, limit);
+    // As the registry's own walk: live tenants only, and active ones only when the job asks.
+    narrowed.ids = async (env, after, limit, filter) => {
+      const walked: string[] = [];
+      for (const id of only.filter((id) => after === undefined || id > after)) {
+        const tenant = await tenants.find(env, id);
+        if (tenant && (filter?.only !== "active" || tenant.status === "active")) walked.push(id);
+        if (walked.length === limit) break;
+      }
+      return walked;
+    };
     return { ...m, auth: { ...m.auth, tenants: narrowed } };
   });
 }

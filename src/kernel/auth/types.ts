@@ -39,6 +39,9 @@ export interface Tenant {
   created_at: string;
 }
 
+/** A tenant that is not deleted: what a job or an actor reads with `findTenant` (kernel/auth/tenant-registry.ts). */
+export type LiveTenant = Tenant & { status: "active" | "suspended" };
+
 /**
  * Verifies one kind of bearer credential. A module provides it (identity
  * provides API keys and JWTs); the kernel asks each in turn.
@@ -93,6 +96,13 @@ export interface TenantLookup {
    * tenant of its own; uncached, so a walk sees them all.
    */
   ids(env: Env, after: string | undefined, limit: number, filter?: TenantFilter): Promise<string[]>;
+  /**
+   * The tenant of id `id`, active or suspended, read now (uncached: a job deciding whether to
+   * mail or bill it sees a suspension at once); null when no tenant has that id or it is
+   * deleted (being erased, or erased). Takes the env, not a request, for the callers that have
+   * none: jobs and Durable Objects.
+   */
+  find(env: Env, id: string): Promise<LiveTenant | null>;
   /**
    * Of `ids`, the tenants that are deleted (being erased, or erased). The queue consumer drops
    * their events, so a delivery that outlives an erasure (a queue retry) cannot write back

@@ -16,7 +16,7 @@ const PAGE = 100;
  * tenant to visit. A tenant whose call throws is logged and counted, and the walk goes on; one
  * whose objects refuse it as erased (`isTenantErased`: erased since the page was read) is
  * skipped with an info line, not counted. A tenant suspended after its page was read is still
- * visited by that walk.
+ * visited by that walk; a job that must not act for it reads it again (`findTenant`).
  *
  * @example
  * const { failed } = await forEachTenant(runtime, (id) => auditLog(runtime.env, id).checkpoint());

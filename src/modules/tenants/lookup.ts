@@ -34,12 +34,19 @@ export function forgetTenant(tenant: { id: string; slug: string }): void {
   forgetGone(tenant.id);
 }
 
-/** The tenant lookup the kernel's request path uses. */
+/** The tenant lookup the kernel uses: its request path (cached), and its jobs and objects (`ids`, `find`: uncached). */
 export const tenantLookup: TenantLookup = {
   bySlug: (slug, c) => load(c.env.DB, "slug", slug),
   byId: (id, c) => load(c.env.DB, "id", id),
   ids: async (env, after, limit, filter) =>
     (await tenantStore(env.DB).list(limit, after, filter?.only === "active" ? ACTIVE : LIVE)).map((t) => t.id),
+  find: async (env, id) => {
+    const found = await tenantStore(env.DB).find("id", id, LIVE);
+    if (!found) return null;
+    const { slug, name, plan, created_at } = found;
+    // Live ones only were read; the kernel's record has no room for the registry's own fields.
+    return { id, slug, name, plan, status: found.status === "suspended" ? "suspended" : "active", created_at };
+  },
   gone: (env, ids) => goneTenants(env.DB, ids),
   erasedSeen,
   pastObjects: (env, id) => erasureStore(env.DB).pastObjects(id),
