@@ -7,7 +7,7 @@
 //     checkpoint signs seq 0; a version 2 checkpoint signs its time, which --max-age bounds), 1 broken
 //     (prints the first broken seq), missing the closing checkpoint, an empty file
 //     (unverifiable) or older than --max-age (stale), 2 usage or input errors.
-//   plinth new module <name> [--aggregate <type>]
+//   plinth new module <name> [--aggregate <type>] [--actor]
 //     Writes a module with plinth's module anatomy, its tests and migration,
 //     and registers it (docs/modules.md).
 //   plinth modules list | validate
@@ -36,6 +36,7 @@ import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
 import { checkpoint, defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
+import { actorNamesOf, actorProblems, bindActor, exportActor } from "./lib/scaffold-actor.mjs";
 import { namesOf } from "./lib/scaffold-templates.mjs";
 
 const LOCAL = [
@@ -43,7 +44,7 @@ const LOCAL = [
     "audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>] [--timeout <duration>]",
     "verify an audit export offline",
   ],
-  ["new module <name> [--aggregate <type>]", "write a module with its tests and migration"],
+  ["new module <name> [--aggregate <type>] [--actor]", "write a module with its tests and migration"],
   ["modules list | validate", "print the module registry, or its problems"],
   // The usage line of db migrate's own --help, so the two cannot drift apart.
   [DB_MIGRATE_HELP.split("\n")[0].replace(/^usage: plinth /, ""), "apply migrations to D1 and the libSQL read models"],
@@ -83,13 +84,16 @@ const LOCAL_HELP = {
     "--max-age (stale), 2 usage or a file that cannot be read.",
   ],
   "new module": [
-    "usage: plinth new module <name> [--aggregate <type>]",
+    "usage: plinth new module <name> [--aggregate <type>] [--actor]",
     "",
     "Writes a module with plinth's module anatomy (manifest, decider, routes, read model,",
     "projection), its tests and migration, and registers it (docs/modules.md).",
     "",
     "options:",
     "  --aggregate <type>  the aggregate type (default: the name without a trailing s)",
+    "  --actor             also a per-tenant actor, <Name>Actor bound as <NAME>_ACTOR: its contract,",
+    "                      class and test, exported from src/index.ts, bound in wrangler.toml (every",
+    "                      environment, the next migration tag) and erased with its tenant",
     "  --help, -h          this help",
     "",
     "Exit: 0 written, 1 a generation step failed, 2 usage or a name that is taken.",
@@ -368,13 +372,17 @@ async function auditVerify(args) {
 async function newModule(args) {
   const [name, ...options] = args;
   if (!name || name.startsWith("--"))
-    usage("name the module: plinth new module <name> [--aggregate <type>]", "new module");
+    usage("name the module: plinth new module <name> [--aggregate <type>] [--actor]", "new module");
   let type = defaultType(name);
+  let actor;
   for (let i = 0; i < options.length; i++) {
     if (options[i] === "--aggregate") type = options[++i] ?? usage("--aggregate needs a type", "new module");
+    else if (options[i] === "--actor") actor = actorNamesOf(name);
     else usage(`unknown option ${options[i]}`, "new module");
   }
   const problems = problemsOf(root, name, type);
+  // Its names come from the module's: a name that is not one leaves nothing to check.
+  if (actor && problems.length === 0) problems.push(...actorProblems(root, actor));
   if (problems.length > 0) {
     for (const p of problems) console.error(`plinth: ${p}`);
     process.exit(2);
@@ -382,7 +390,7 @@ async function newModule(args) {
   // Taken before a file is written: a step that fails puts the tree back as it was, rather than
   // leave a module written (and perhaps registered) that the next try refuses as existing.
   const restore = checkpoint(root, name);
-  const written = scaffold(root, name, type);
+  const written = scaffold(root, name, type, actor);
   for (const file of written) console.log(`  wrote ${file}`);
   const undo = (why) => {
     restore(written);
@@ -406,11 +414,23 @@ async function newModule(args) {
   await step(process.execPath, ["scripts/generate.mjs", "--sources-only", "--with", name]);
   written.push(register(root, name));
   console.log(`  registered ${name} in src/modules/index.ts`);
+  if (actor) {
+    // The class exported and bound, then Env regenerated from wrangler.toml (its binding's type
+    // names the export), before the generator writes the binding's /readyz check name.
+    written.push(exportActor(root, actor), bindActor(root, actor));
+    console.log(`  registered ${actor.Class} in src/index.ts and wrangler.toml, bound as ${actor.binding}`);
+    await step(bin("wrangler"), ["types", "--include-runtime=false", join("src", "worker-env.d.ts")]);
+    console.log("  wrote src/worker-env.d.ts");
+  }
   await step(process.execPath, ["scripts/generate.mjs"]);
   // Formatted and imports ordered as the repository's own lint wants them; Biome's count of
   // the files it fixed is no news to the team, its complaints are (shown if it fails).
-  await step(bin("biome"), ["check", "--write", ...written]);
-  console.log(`\nmodule ${name} (aggregate ${type}) is registered; its routes are under ${namesOf(name, type).url}.`);
+  // Not wrangler.toml, which is no file of Biome's.
+  await step(bin("biome"), ["check", "--write", ...written.filter((file) => file !== "wrangler.toml")]);
+  const its = actor ? `, actor ${actor.Class}` : "";
+  console.log(
+    `\nmodule ${name} (aggregate ${type}${its}) is registered; its routes are under ${namesOf(name, type).url}.`,
+  );
   console.log(
     "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +
       '\nthen make it yours (a command, a status, a field): docs/modules.md, "Making the scaffold yours".',

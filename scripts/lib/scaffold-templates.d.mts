@@ -22,7 +22,7 @@ export declare const domain: Template;
 export declare const readModel: Template;
 export declare const projection: Template;
 export declare const routes: Template;
-export declare const index: Template;
+export declare const index: (n: Names, actor?: import("./scaffold-actor.mjs").ActorNames) => string;
 export declare const domainTest: Template;
 export declare const httpTest: Template;
 export declare const projectionTest: Template;

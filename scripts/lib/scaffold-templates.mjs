@@ -358,9 +358,9 @@ export const ${n.name}Routes = createRouter()
   });
 `;
 
-/** @param {Names} n */
-export const index = (n) => `import type { ModuleDef } from "../../kernel/modules/types";
-import { ${n.Type}EventSchema, ${n.type}Decider } from "./domain";
+/** @param {Names} n @param {import("./scaffold-actor.mjs").ActorNames} [actor] the module's actor, if it has one */
+export const index = (n, actor) => `import type { ModuleDef } from "../../kernel/modules/types";
+${actor ? `import { ${actor.client} } from "./actor";\n` : ""}import { ${n.Type}EventSchema, ${n.type}Decider } from "./domain";
 import { ${n.name}Errors } from "./errors";
 import { manifest } from "./manifest";
 import { ${n.type}Projection } from "./projection";
@@ -370,7 +370,13 @@ import { ${n.name}Routes } from "./routes";
 /**
  * The \`${n.name}\` module factory: the ${n.Type} aggregate (a pure decider the
  * kernel's Aggregate Durable Object runs), its routes under \`${n.url}\`,
- * and the projection that keeps \`${n.table}\` in the read-model database (D1 or libSQL).
+ * and the projection that keeps \`${n.table}\` in the read-model database (D1 or libSQL).${
+   actor
+     ? `
+ * Its per-tenant actor, ${actor.Class} (./actor.ts), is bound as ${actor.binding} and erased with
+ * its tenant.`
+     : ""
+ }
  */
 export const ${n.name} = () =>
   ({
@@ -379,7 +385,17 @@ export const ${n.name} = () =>
     tables: { ${n.name}${n.Type}s },
     routes: ${n.name}Routes,
     aggregates: [{ decider: ${n.type}Decider }],
-    events: { publishes: ${n.Type}EventSchema, subscribes: [${n.type}Projection] },
+    events: { publishes: ${n.Type}EventSchema, subscribes: [${n.type}Projection] },${
+      actor
+        ? `
+    bindings: { ${actor.binding}: "durable_object" },
+    erasure: {
+      async erase(tenantId, runtime) {
+        await ${actor.client}(runtime.env, tenantId).eraseAll({ tenant_id: tenantId });
+      },
+    },`
+        : ""
+    }
   }) satisfies ModuleDef;
 `;
 

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { migrationTables } from "./migration-tables.mjs";
+import * as a from "./scaffold-actor.mjs";
 import * as t from "./scaffold-templates.mjs";
 
 const NAME = /^[a-z][a-z0-9]{1,29}$/;
@@ -146,7 +147,13 @@ function deciderOf(root, type) {
 
 /** Folders whose files the scaffold's steps add or rewrite (drizzle-kit, the generator), and the list it edits. */
 const TOUCHED_FOLDERS = ["migrations", join("migrations", "meta"), join("src", "generated")];
-const TOUCHED_FILES = [join("src", "modules", "index.ts")];
+// With --actor also the Worker's exports, its bindings and the Env type generated from them.
+const TOUCHED_FILES = [
+  join("src", "modules", "index.ts"),
+  join("src", "index.ts"),
+  "wrangler.toml",
+  join("src", "worker-env.d.ts"),
+];
 
 /**
  * What the scaffold and its steps change, as it is before they run; returns the function that
@@ -210,9 +217,12 @@ export function register(root, name) {
 /**
  * Writes the module, unregistered (nothing imports it yet, so a running `wrangler dev` does not
  * rebuild), and returns the files it wrote (relative to `root`); `register` adds it to the list.
+ * With `actor`, also its per-tenant actor's contract, class and test (scaffold-actor.mjs), which
+ * `exportActor` and `bindActor` then wire.
  * @param {string} root @param {string} name @param {string} type
+ * @param {import("./scaffold-actor.mjs").ActorNames} [actor]
  */
-export function scaffold(root, name, type) {
+export function scaffold(root, name, type, actor) {
   const n = t.namesOf(name, type);
   const dir = join(root, "src", "modules", name);
   const files = {
@@ -222,11 +232,18 @@ export function scaffold(root, name, type) {
     [join(dir, "read-model.ts")]: t.readModel(n),
     [join(dir, "projection.ts")]: t.projection(n),
     [join(dir, "routes.ts")]: t.routes(n),
-    [join(dir, "index.ts")]: t.index(n),
+    [join(dir, "index.ts")]: t.index(n, actor),
     [join(root, "test", "modules", `${name}-domain.test.ts`)]: t.domainTest(n),
     [join(root, "test", "modules", `${name}-http.test.ts`)]: t.httpTest(n),
     [join(root, "test", "modules", `${name}-projection.test.ts`)]: t.projectionTest(n),
     [join(root, "test", "node", "proxy", "modules", `${name}.ts`)]: t.sweep(n),
+    ...(actor
+      ? {
+          [join(root, actor.contractFile)]: a.contract(actor),
+          [join(root, actor.classFile)]: a.actorClass(actor),
+          [join(root, actor.testFile)]: a.actorTest(actor),
+        }
+      : {}),
   };
   for (const path of Object.keys(files)) {
     if (existsSync(path)) throw new Error(`${relative(root, path)} already exists`);
