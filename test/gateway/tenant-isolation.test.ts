@@ -89,7 +89,7 @@ describe("tenant isolation on every operation of the document", () => {
 
   const leaks = (what: string, res: Response, text: string) => {
     const seen = exposed(res, text);
-    const found = markers.filter((m) => seen.includes(m));
+    const found = [...new Set(markers.filter((m) => seen.includes(m)))];
     if (found.length > 0) problems.push(`${what}: shows A's ${found.join(", ")} — ${res.status} ${text.slice(0, 200)}`);
     if (res.status >= 500) problems.push(`${what}: ${res.status} ${text.slice(0, 200)}`);
   };
