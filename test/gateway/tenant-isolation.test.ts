@@ -81,9 +81,12 @@ const tenantOpen = operations.filter((op) => !op.secured && takesTenant(op));
 const platform = operations.filter(isPlatform);
 const tenantless = operations.filter((op) => !op.secured && !takesTenant(op) && !isPlatform(op));
 
-async function send(req: WalkRequest, origin = "http://plinth.test"): Promise<{ res: Response; text: string }> {
-  const init = { method: req.method, headers: req.headers, body: req.body };
-  const res = await SELF.fetch(`${origin}${req.url}`, init);
+async function send(req: WalkRequest): Promise<{ res: Response; text: string }> {
+  const res = await SELF.fetch(`http://plinth.test${req.url}`, {
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+  });
   return { res, text: await res.text() };
 }
 
@@ -130,7 +133,6 @@ describe("tenant isolation on every operation of the document", () => {
     expect(missing).toEqual([]);
   });
 
-  /** Every tenant GET as A itself reads it, keyed by operation: what B's requests must leave as it is. */
   /** A cursor of each of A's lists that has one at one item a page. */
   const cursorsOfA = async (): Promise<Record<string, string>> => {
     const cursors: Record<string, string> = {};
@@ -144,6 +146,7 @@ describe("tenant isolation on every operation of the document", () => {
     return cursors;
   };
 
+  /** Every tenant GET as A itself reads it, keyed by operation: what B's requests must leave as it is. */
   const snapshotOfA = async (): Promise<Record<string, string>> => {
     const seen: Record<string, string> = {};
     for (const op of tenantSecured.filter((o) => o.method === "GET")) {
