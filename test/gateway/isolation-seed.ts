@@ -4,12 +4,13 @@
 // its values elsewhere is a leak, found by a plain substring search.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { Secret, TOTP } from "otpauth";
 import { expect, vi } from "vitest";
 import { systemClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { createQueueHandler } from "../../src/kernel/events/queue";
 import { eventually, uploaded } from "../files/helpers";
-import { call, login, newTenant, register } from "../identity/helpers";
+import { call, login, newTenant, PASSWORD, register } from "../identity/helpers";
 
 type Json = Record<string, unknown>;
 
@@ -24,6 +25,8 @@ export interface Twin {
   ownerRefresh: string;
   ownerEmail: string;
   memberEmail: string;
+  /** The member has two-factor on: the recovery codes its next sign-ins spend. */
+  recoveryCodes: string[];
   /**
    * A path value naming this tenant's resource, by the path segment before the parameter
    * (`/users/{id}` → `users`): what an operation's path parameters are filled with.
@@ -70,40 +73,50 @@ async function deadLetter(tenantId: string, adminKey: string): Promise<string> {
 }
 
 /**
+ * Signs the member in: with two-factor on, its challenge answered with one of `recoveryCodes`
+ * (spent), as a TOTP code may be refused a second time within its 30 s.
+ */
+async function signInMember(slug: string, email: string, recoveryCodes: string[]): Promise<void> {
+  const res = await call("/api/v1/auth/login", { tenant: slug, body: { email, password: PASSWORD } });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  if (res.body.two_factor_required !== true) return;
+  const done = await call("/api/v1/auth/two-factor", {
+    tenant: slug,
+    body: { challenge: res.body.challenge, recovery_code: recoveryCodes.shift() },
+  });
+  expect(done.status, JSON.stringify(done.body)).toBe(200);
+}
+
+/** The member's two-factor turned on (a user of A's with it on, for B to try to reset); its recovery codes. */
+async function twoFactorOn(slug: string, email: string): Promise<{ secret: string; recoveryCodes: string[] }> {
+  const { access_token } = await login(slug, email);
+  const begun = await call("/api/v1/me/two-factor", { token: access_token, method: "POST" });
+  expect(begun.status, JSON.stringify(begun.body)).toBe(201);
+  const secret = String(begun.body.secret);
+  const code = new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate();
+  const confirmed = await call("/api/v1/me/two-factor/confirm", { token: access_token, body: { code } });
+  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+  return { secret, recoveryCodes: confirmed.body.recovery_codes as string[] };
+}
+
+/**
  * A new session of the member (`sessions`) and a new one of the owner besides the one its token
  * belongs to (`me/sessions`): sessions the walk's requests may revoke.
  */
-async function newSessions(
-  slug: string,
-  adminKey: string,
-  ownerEmail: string,
-  ownerToken: string,
-  memberEmail: string,
-  memberId: string,
-): Promise<Record<string, string>> {
-  const memberPair = await login(slug, memberEmail);
-  const ofMember = await call(`/api/v1/admin/users/${memberId}/sessions`, { token: adminKey });
+async function newSessions(twin: Omit<Twin, "ids" | "signedUrl" | "markers">, memberId: string) {
+  await signInMember(twin.slug, twin.memberEmail, twin.recoveryCodes);
+  const ofMember = await call(`/api/v1/admin/users/${memberId}/sessions`, { token: twin.adminKey });
   const session = (ofMember.body.items as { id: string }[])[0]?.id;
-  const ownerPair = await login(slug, ownerEmail);
-  const mine = await call("/api/v1/me/sessions", { token: ownerToken });
+  await login(twin.slug, twin.ownerEmail);
+  const mine = await call("/api/v1/me/sessions", { token: twin.ownerToken });
   const mySession = (mine.body.items as { id: string; current: boolean }[]).find((s) => !s.current)?.id;
-  expect([session, mySession, memberPair.access_token, ownerPair.access_token]).not.toContain(undefined);
+  expect([session, mySession]).not.toContain(undefined);
   return { sessions: String(session), "me/sessions": String(mySession) };
 }
 
 /** New sessions for `twin` to revoke, in place of those a walk revoked (newSessions). */
 export async function renewSessions(twin: Twin): Promise<void> {
-  Object.assign(
-    twin.ids,
-    await newSessions(
-      twin.slug,
-      twin.adminKey,
-      twin.ownerEmail,
-      twin.ownerToken,
-      twin.memberEmail,
-      twin.ids.users ?? "",
-    ),
-  );
+  Object.assign(twin.ids, await newSessions(twin, twin.ids.users ?? ""));
 }
 
 /** A fresh tenant holding one of each resource, every name of it carrying `label`'s own marker. */
@@ -125,14 +138,18 @@ export async function twinTenant(label: string): Promise<Twin> {
   expect(coGrant.status, JSON.stringify(coGrant.body)).toBe(204);
   const memberEmail = `member-${mark}@example.com`;
   const member = await register(t.slug, memberEmail, `Member ${mark}`);
-  const sessions = await newSessions(
-    t.slug,
-    t.adminKey,
+  const twoFactor = await twoFactorOn(t.slug, memberEmail);
+  const holder = {
+    id: t.id,
+    slug: t.slug,
+    adminKey: t.adminKey,
+    ownerToken: ownerPair.access_token,
+    ownerRefresh: ownerPair.refresh_token,
     ownerEmail,
-    ownerPair.access_token,
     memberEmail,
-    String(member.id),
-  );
+    recoveryCodes: twoFactor.recoveryCodes,
+  };
+  const sessions = await newSessions(holder, String(member.id));
   const post = await created("/api/v1/blog/posts", t.adminKey, { title: `Post ${mark}`, content: `Body ${mark}` });
   const hook = await created("/api/v1/admin/webhooks", t.adminKey, {
     url: `https://hooks.example.com/${mark}`,
@@ -197,18 +214,9 @@ export async function twinTenant(label: string): Promise<Twin> {
     String(coOwner.id),
     String(key.prefix),
     String(hook.secret),
+    twoFactor.secret,
+    ...twoFactor.recoveryCodes,
     ...Object.values(ids),
   ];
-  return {
-    id: t.id,
-    slug: t.slug,
-    adminKey: t.adminKey,
-    ownerToken: ownerPair.access_token,
-    ownerRefresh: ownerPair.refresh_token,
-    ownerEmail,
-    memberEmail,
-    ids,
-    signedUrl: `${signed.pathname}${signed.search}`,
-    markers,
-  };
+  return { ...holder, ids, signedUrl: `${signed.pathname}${signed.search}`, markers };
 }

@@ -36,7 +36,6 @@ const BODIES: Record<string, unknown> = {
 const CANNOT_DRIVE: Record<string, string> = {
   confirmTwoFactor: "needs a current TOTP code of the secret beginTwoFactor returned, which the walk does not compute",
   disableTwoFactor: "needs two-factor on (confirmTwoFactor) and a current code",
-  resetTwoFactor: "needs the user's two-factor on, which needs confirmTwoFactor",
   linkSso: "reads the identity provider's discovery document, which no host of the test pool serves",
   unlinkSso: "needs an identity linked through a sign-in at the identity provider, which the test pool has none of",
   unlinkUserSso: "needs an identity linked through a sign-in at the identity provider, which the test pool has none of",
