@@ -105,7 +105,9 @@ async function permissions() {
   const names = registeredModules();
   const missing = names.filter((n) => !existsSync(join(root, "src", "modules", n, "manifest.ts")));
   if (missing.length > 0) {
-    console.error(`generate: module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} have no manifest.ts`);
+    console.error(
+      `generate: module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "have" : "has"} no manifest.ts`,
+    );
     process.exit(1);
   }
   const out = join(root, "node_modules", ".cache", "plinth-generate", "manifests.mjs");
