@@ -31,14 +31,26 @@ const DESTROYS = [
   "its audit log and its rows in every read model",
 ];
 
-const printTenant = (run, body) => run.print(run.values.json ? asJson(body) : record(body, TENANT_FIELDS));
+/**
+ * What `tenants get` adds of a tenant being erased: when the job last tried it and, of tries
+ * that failed, how many, at which step and why (an erasure missing its deadline shows here).
+ */
+export const ERASURE_FIELDS = ["erasure_tried_at", "erasure_failures", "erasure_failed_step", "erasure_error"];
+
+const printTenant = (run, body) =>
+  run.print(
+    run.values.json
+      ? asJson(body)
+      : record(body, body.status === "deleting" ? [...TENANT_FIELDS, ...ERASURE_FIELDS] : TENANT_FIELDS),
+  );
 
 /** @type {import("./remote-commands.mjs").Command[]} */
 export const offboardingCommands = [
   {
     name: "tenants get",
     args: "<tenant-id>",
-    summary: "one tenant; while it is being deleted, its erasure's progress (erasure_done)",
+    summary:
+      "one tenant; while it is being deleted, its erasure's progress (erasure_done) and when it was last tried, with its failed tries' count, step and error",
     auth: "platform",
     positionals: 1,
     async run(run) {

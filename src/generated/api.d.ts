@@ -2121,6 +2121,10 @@ export interface components {
             version: number;
             deleted_at: string | null;
             erasure_done: string[];
+            erasure_tried_at: string | null;
+            erasure_failures: number;
+            erasure_failed_step: string | null;
+            erasure_error: string | null;
         };
         TenantAdminKey: {
             id: string;

@@ -22,6 +22,7 @@ export const MIGRATIONS: readonly string[] = [
   "0017_mail_replay_claim.sql",
   "0018_event_replay_claim.sql",
   "0019_erasure_tried_at.sql",
+  "0020_erasure_failures.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -46,4 +47,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0017_mail_replay_claim.sql": [],
   "0018_event_replay_claim.sql": [],
   "0019_erasure_tried_at.sql": [],
+  "0020_erasure_failures.sql": [],
 };

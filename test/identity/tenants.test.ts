@@ -26,6 +26,10 @@ describe("platform: tenants (happy)", () => {
       version: 1,
       deleted_at: null,
       erasure_done: [],
+      erasure_tried_at: null,
+      erasure_failures: 0,
+      erasure_failed_step: null,
+      erasure_error: null,
     });
     // The whole list, page by page: test files share storage, so other tenants come first.
     const slugs: unknown[] = [];

@@ -35,6 +35,20 @@ export const TenantSchema = z
     deleted_at: z.string().nullable(),
     /** The erasure's steps done so far (`keys` first, then each module's, `aggregates`, `tables`); empty unless `deleting`. */
     erasure_done: z.array(z.string()),
+    /**
+     * When the erasure job last took it up (null until its first try, and unless `deleting`):
+     * long past, or not moving, while it stays `deleting` is an erasure that no longer runs.
+     */
+    erasure_tried_at: z.string().nullable(),
+    /** Tries of the erasure that failed since the delete, in a row (a try that ends erases the tenant); 0 unless one failed. */
+    erasure_failures: z.number().int(),
+    /** The step the last failed try stopped at (`keys`, `module:<name>`, `aggregates`, `tables`), or null. */
+    erasure_failed_step: z.string().nullable(),
+    /**
+     * The last failed try's error as the job's log line names it, `Name: message`, a failed
+     * query's bound values left out, at most 300 characters (the stack stays in the log); or null.
+     */
+    erasure_error: z.string().nullable(),
   })
   .openapi("Tenant");
 export type TenantRecord = z.infer<typeof TenantSchema>;

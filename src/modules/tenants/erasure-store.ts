@@ -58,7 +58,15 @@ export function erasureStore(db: D1Database) {
     async markDeleting(id: string, now: string): Promise<boolean> {
       const result = await orm
         .update(tenants)
-        .set({ status: "deleting", deletedAt: now, erasureDone: "[]", erasureTriedAt: null })
+        .set({
+          status: "deleting",
+          deletedAt: now,
+          erasureDone: "[]",
+          erasureTriedAt: null,
+          erasureFailures: 0,
+          erasureFailedStep: null,
+          erasureError: null,
+        })
         .where(and(eq(tenants.id, id), inArray(tenants.status, [...LIVE])))
         .run();
       return result.meta.changes === 1;
@@ -85,6 +93,16 @@ export function erasureStore(db: D1Database) {
      */
     async markTried(id: string, now: string): Promise<void> {
       await orm.update(tenants).set({ erasureTriedAt: now }).where(deleting(id));
+    },
+    /**
+     * Records a try that failed at `step` (null: past every step, or before the first) with
+     * `error` (already cleaned: erasureErrorText), one more in the row, for the platform's view.
+     */
+    async recordFailure(id: string, step: string | null, error: string): Promise<void> {
+      await orm
+        .update(tenants)
+        .set({ erasureFailures: sql`${tenants.erasureFailures} + 1`, erasureFailedStep: step, erasureError: error })
+        .where(deleting(id));
     },
     /** Records the steps done so far, so the next run resumes after them. */
     async recordSteps(id: string, done: readonly string[]): Promise<void> {

@@ -32,6 +32,16 @@ export const tenants = sqliteTable("tenants", {
    * others instead of holding every run's places.
    */
   erasureTriedAt: text("erasure_tried_at"),
+  /**
+   * Tries of the erasure that failed since the delete (each try that ends erases the tenant, so
+   * these are the tries in a row that failed), with the last one's step and error: what an
+   * operator chasing a missed erasure deadline reads in the platform's view of the tenant.
+   */
+  erasureFailures: integer("erasure_failures").notNull().default(0),
+  /** The step the last failed try stopped at (`module:<name>`, `aggregates`…), or null. */
+  erasureFailedStep: text("erasure_failed_step"),
+  /** The last failed try's error, `Name: message`, a failed query's values left out and cut short (erasureErrorText). */
+  erasureError: text("erasure_error"),
 });
 
 /**

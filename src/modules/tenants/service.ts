@@ -61,6 +61,10 @@ export async function createTenant(
     version: 1,
     deleted_at: null,
     erasure_done: [],
+    erasure_tried_at: null,
+    erasure_failures: 0,
+    erasure_failed_step: null,
+    erasure_error: null,
     admin_key: key.key,
   };
 }

@@ -17,6 +17,10 @@ const columns = {
   version: tenants.version,
   deleted_at: tenants.deletedAt,
   erasure_done: tenants.erasureDone,
+  erasure_tried_at: tenants.erasureTriedAt,
+  erasure_failures: tenants.erasureFailures,
+  erasure_failed_step: tenants.erasureFailedStep,
+  erasure_error: tenants.erasureError,
 };
 
 /** Past provisioning and not deleted: the tenants operators change and jobs visit. */
