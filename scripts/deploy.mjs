@@ -3,11 +3,13 @@
 // environment's config and the Worker's secrets (lib/deploy-preflight.mjs), applies
 // pending D1 migrations to the remote database (and, when READ_MODEL_URL is set in this
 // shell, to the libSQL read-model database), then deploys with the git commit injected.
-// `--dry-run` checks the config and bundles, touching nothing remote.
+// `--dry-run` checks the config and bundles, touching nothing remote. The config checks
+// include the Worker's own over [vars] (lib/deploy-vars.mjs).
 import { spawnSync } from "node:child_process";
 import { unstable_readConfig } from "wrangler";
 import { migrateLibsql } from "./lib/db-migrate.mjs";
 import { configProblems, configWarnings, deployArgs, secretProblems } from "./lib/deploy-preflight.mjs";
+import { loadConfigCheck, varsProblems } from "./lib/deploy-vars.mjs";
 import { bin, gitCommit, offlineEnv, root, run } from "./lib/env.mjs";
 import { unknownEnvironment } from "./lib/wrangler-envs.mjs";
 
@@ -32,7 +34,23 @@ try {
   console.error(`deploy: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
-const problems = configProblems(resolved, env, top);
+const commit = gitCommit();
+// The Worker's own config check over [vars] (with the commit the deploy injects): a value it
+// refuses would deploy, then answer every request 500 config_invalid.
+let check;
+try {
+  check = await loadConfigCheck();
+} catch (error) {
+  // The sources do not bundle: the deploy's own bundle would fail the same way, later.
+  console.error(
+    `deploy: cannot load the Worker's config check (src/kernel/config): ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+}
+const problems = [
+  ...configProblems(resolved, env, top),
+  ...varsProblems(check, resolved.vars ?? {}, env, { GIT_COMMIT: commit }),
+];
 const warnings = configWarnings(resolved, env);
 const report = () => {
   for (const warning of warnings) console.warn(`deploy: warning: ${warning}`);
@@ -41,7 +59,7 @@ const report = () => {
 // A dry run says it after wrangler's bundle report, which is long: last, where it is read.
 if (!dryRun) report();
 
-const deploy = ["deploy", "--var", `GIT_COMMIT:${gitCommit()}`, ...target, ...rest];
+const deploy = ["deploy", "--var", `GIT_COMMIT:${commit}`, ...target, ...rest];
 if (dryRun) {
   const bundled = await run(bin("wrangler"), [...deploy, "--dry-run"]);
   report();

@@ -157,6 +157,22 @@ describe("npm run deploy", () => {
     expect(keyless.asked).toHaveLength(1);
   }, 120_000);
 
+  it("refuses a [vars] value the Worker's own config check rejects, naming the variable, before anything remote", () => {
+    // wrangler deploys it without a word; then every request answered 500 config_invalid.
+    const production =
+      '[env.production.vars]\nENVIRONMENT = "production"\nLOG_LEVEL = "info"\nMAX_BODY_BYTES = "1048576"';
+    const config = configuredToml((toml) => {
+      expect(toml).toContain(production);
+      return toml.replace(production, production.replace('"info"', '"verbose"').replace('"1048576"', '"1 MiB"'));
+    });
+    const { code, out } = deploy(["--env", "production", "--config", config]);
+    expect(code).toBe(1);
+    expect(out).toContain("deploy: [env.production.vars] LOG_LEVEL: ");
+    expect(out).toContain("deploy: [env.production.vars] MAX_BODY_BYTES: ");
+    expect(out).not.toContain('"verbose"');
+    expect(out).not.toContain("could not list the secrets");
+  });
+
   it("makes a dry run: the bundle, without the remote migrations", () => {
     const config = configuredToml();
     const { code, out } = deploy(["--env", "production", "--config", config, "--dry-run", "--minify"]);
