@@ -10,7 +10,7 @@ import type { Sleeper } from "../src/kernel/resilience/sleep";
 import type { Ctx } from "../src/modules/identity/directory/types";
 import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";
 import { endpointActor, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
-import { hostOf } from "../src/modules/webhooks/domain";
+import { disabledAfter, hostOf } from "../src/modules/webhooks/domain";
 import {
   configOf,
   deleteEndpoint,
@@ -124,7 +124,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
     update(input: RpcArgs<Rpc, "update">): Promise<RpcReply<Rpc, "update">> {
       this.refuseClosed();
       return this.receive("update", () => {
-        const { ctx, tenant_id, id, patch, expected_version } = rpcArgs(RegistryRpc, "update", input);
+        const { ctx, tenant_id, id, patch, expected_version, platform_disable } = rpcArgs(RegistryRpc, "update", input);
         const tenantId = this.bindTenant(tenant_id);
         const current = this.all().get(id);
         if (!current) return { ok: false as const, error: "not_found" as const };
@@ -133,12 +133,11 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         }
         const { reads, ...change } = patch;
         const next = { ...current.view, ...change };
-        // Enabling again clears the platform's reason for disabling it; the endpoint actor starts afresh.
-        const reason = patch.enabled === true ? null : current.view.disabled_reason;
+        const disabled = disabledAfter(current.view, patch.enabled, platform_disable);
         const checked = reads
           ? readsAfterWrite(reads.needed, reads.granted, current.reads ?? filterReads(current.view.events, reading))
           : current.reads;
-        updateEndpoint(this.ctx.storage.sql, id, { ...next, reads: checked }, reason, ctx.now);
+        updateEndpoint(this.ctx.storage.sql, id, { ...next, reads: checked }, disabled, ctx.now);
         this.record(ctx, tenantId, id, {
           type: "webhooks.endpoint.updated",
           data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled },

@@ -34,6 +34,22 @@ const tenantOption = {
   },
 };
 
+/** `--reason <why>` of the platform's disabling: shown to the tenant's admins with the endpoint. */
+const reasonOption = {
+  reason: {
+    type: "string",
+    arg: "<why>",
+    help: "with --tenant: why, for the tenant's admins (the endpoint's disabled_note, 1-200 characters): what to fix, whom to ask; no secrets",
+  },
+};
+
+/** An endpoint's state in a table: who or what disabled it, and the platform's reason. */
+function enabledCell(e) {
+  if (e.enabled) return "yes";
+  if (e.disabled_reason === "platform") return `no (by the platform${e.disabled_note ? `: ${e.disabled_note}` : ""})`;
+  return `no (${e.disabled_reason ?? "by an admin"})`;
+}
+
 /**
  * Where a command's calls go: the tenant's own routes with its key, or, with --tenant, the
  * platform's routes for that tenant with the root key. `path` holds the tenant's id for the latter.
@@ -92,7 +108,13 @@ async function listed(run, id) {
 async function toggleAsPlatform(run, id, verb) {
   const { client, base, path } = routesOf(run);
   const before = await listed(run, id);
-  const written = await call(run.url, client.POST(`${base}/{id}/${verb}`, { params: { path: { ...path, id } } }));
+  // The operator's reason goes to the endpoint (its `disabled_note`), for the tenant's admins.
+  const reason = run.values.reason;
+  const body = verb === "disable" && reason !== undefined ? { body: { reason } } : {};
+  const written = await call(
+    run.url,
+    client.POST(`${base}/{id}/${verb}`, { params: { path: { ...path, id } }, ...body }),
+  );
   if (run.values.json) return run.print(asJson(written));
   if (before?.enabled === written.enabled && before?.version === written.version)
     return run.print(`${id} is already ${verb}d`);
@@ -112,18 +134,24 @@ function toggle(verb) {
   return {
     name: `webhooks ${verb}`,
     // --tenant in the usage line and the lists too: the runbook runs it so (docs/operations.md).
-    args: "<endpoint-id> [--tenant <id>]",
+    args: enabled ? "<endpoint-id> [--tenant <id>]" : "<endpoint-id> [--tenant <id> [--reason <why>]]",
     summary: enabled
-      ? "enable an endpoint again (disabled by an admin or for failing): it sends what it kept queued"
+      ? "enable an endpoint again (disabled by an admin, by the platform or for failing): it sends what it kept queued"
       : "disable an endpoint: it sends nothing, and events are not queued for it, until enabled again",
     auth: "either",
     positionals: 1,
     // An operator enables (the runbook's step), and disables an endpoint whose traffic must stop
     // (a receiver flooded or abused) without suspending the tenant or minting a key of it.
-    options: tenantOption,
+    options: enabled ? tenantOption : { ...tenantOption, ...reasonOption },
     async run(run) {
       const [id = ""] = run.positionals;
       if (run.values.tenant !== undefined) return toggleAsPlatform(run, id, verb);
+      // The tenant's own PATCH keeps no reason: its admins see who disabled it in their audit log.
+      if (run.values.reason !== undefined)
+        throw new CliError(
+          "--reason is the platform's, for the tenant's admins: give it with --tenant <id>",
+          EXIT.usage,
+        );
       const client = tenant(run);
       const params = { path: { id } };
       let etag = null;
@@ -175,7 +203,7 @@ export const webhookCommands = [
         ["events", (e) => e.events.map((f) => ((e.unknown_events ?? []).includes(f) ? `${f}(unknown)` : f))],
         // Types its filters match but read with a permission it was not checked for: not sent to it.
         ["held back", (e) => e.held_back_types ?? []],
-        ["enabled", (e) => (e.enabled ? "yes" : `no (${e.disabled_reason ?? "by an admin"})`)],
+        ["enabled", enabledCell],
         ["updated", (e) => e.updated_at],
       ]);
     },

@@ -1490,7 +1490,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until enabled; recorded in the tenant's audit log as the platform's */
+        /** Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until enabled; the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`); recorded in the tenant's audit log as the platform's */
         post: operations["disableTenantWebhookEndpoint"];
         delete?: never;
         options?: never;
@@ -2206,7 +2206,8 @@ export interface components {
             events: string[];
             enabled: boolean;
             /** @enum {string|null} */
-            disabled_reason: "failing" | "gone" | "secret_unreadable" | null;
+            disabled_reason: "failing" | "gone" | "secret_unreadable" | "platform" | null;
+            disabled_note: string | null;
             version: number;
             created_at: string;
             updated_at: string;
@@ -2224,7 +2225,8 @@ export interface components {
             events: string[];
             enabled: boolean;
             /** @enum {string|null} */
-            disabled_reason: "failing" | "gone" | "secret_unreadable" | null;
+            disabled_reason: "failing" | "gone" | "secret_unreadable" | "platform" | null;
+            disabled_note: string | null;
             version: number;
             created_at: string;
             updated_at: string;
@@ -2244,7 +2246,8 @@ export interface components {
             events: string[];
             enabled: boolean;
             /** @enum {string|null} */
-            disabled_reason: "failing" | "gone" | "secret_unreadable" | null;
+            disabled_reason: "failing" | "gone" | "secret_unreadable" | "platform" | null;
+            disabled_note: string | null;
             version: number;
             created_at: string;
             updated_at: string;
@@ -17688,7 +17691,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description why, for the tenant's admins (the endpoint's `disabled_note`): what to fix and whom to ask; no secrets, no operator names */
+                    reason?: string;
+                };
+            };
+        };
         responses: {
             /** @description the endpoint, disabled (one already disabled is left as it is) */
             200: {
@@ -17770,6 +17780,29 @@ export interface operations {
              */
             412: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than the configured limit (1 MiB by default) */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body's `Content-Type` is not one the operation declares, or it names a JSON body in a charset other than UTF-8 */
+            415: {
+                headers: {
+                    "Accept-Post": components["headers"]["Accept-Post"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;

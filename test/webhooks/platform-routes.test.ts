@@ -102,7 +102,13 @@ describe("platform webhook routes (happy)", () => {
     expect(stale.status, JSON.stringify(stale.body)).toBe(412);
     const off = await asRoot(`${base(e.t.id)}/${e.id}/disable`, { method: "POST" });
     expect(off.status, JSON.stringify(off.body)).toBe(200);
-    expect(off.body).toMatchObject({ id: e.id, enabled: false, disabled_reason: null, version: 2 });
+    expect(off.body).toMatchObject({
+      id: e.id,
+      enabled: false,
+      disabled_reason: "platform",
+      disabled_note: null,
+      version: 2,
+    });
     expect(off.headers.get("etag")).toBe('"2"');
     // Already disabled: answered as it is, no new version.
     const again = await asRoot(`${base(e.t.id)}/${e.id}/disable`, { method: "POST" });

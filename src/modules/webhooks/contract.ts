@@ -36,8 +36,14 @@ export const EndpointSchema = z.object({
   description: z.string().max(500),
   events: z.array(z.string()),
   enabled: z.boolean(),
-  /** Why delivery stopped, when the platform disabled it. */
-  disabled_reason: z.enum(["failing", "gone", "secret_unreadable"]).nullable(),
+  /**
+   * Why delivery stopped, when not one of the tenant's admins stopped it (null then, and while
+   * enabled): `failing`, `gone`, `secret_unreadable` (the delivery's own verdicts), or `platform`
+   * (a platform operator disabled it, for `disabled_note`).
+   */
+  disabled_reason: z.enum(["failing", "gone", "secret_unreadable", "platform"]).nullable(),
+  /** The operator's reason when the platform disabled it (null without one, and otherwise): shown to the tenant's admins. */
+  disabled_note: z.string().max(200).nullable(),
   version: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -123,6 +129,11 @@ export const RegistryRpc = defineRpc({
          */
         reads: z.object({ needed: Reads, granted: Reads }).optional(),
       }),
+      /**
+       * A platform operator's disabling (with `patch.enabled: false`): recorded as `platform`, with
+       * the operator's reason (null: none given), for the tenant's admins to read.
+       */
+      platform_disable: z.object({ note: z.string().max(200).nullable() }).optional(),
     }),
     reply: z.union([Changed, Stale]),
   },

@@ -203,3 +203,29 @@ export function hostOf(url: string): string {
     return "invalid";
   }
 }
+
+/** Why an endpoint is disabled, as its view says it (contract.ts `EndpointSchema`). */
+export interface DisabledState {
+  disabled_reason: "failing" | "gone" | "secret_unreadable" | "platform" | null;
+  disabled_note: string | null;
+}
+
+/**
+ * Why an endpoint is disabled after a change of `enabled` (undefined: not changed): enabling
+ * clears it (the endpoint actor starts afresh); disabling an enabled one records `platform` and
+ * the operator's note when the platform did it, for the tenant's admins, and nothing when an
+ * admin did (their audit log says who); any other change (a disabled one's URL) keeps what was.
+ */
+export function disabledAfter(
+  current: DisabledState & { enabled: boolean },
+  enabled: boolean | undefined,
+  platform: { note: string | null } | undefined,
+): DisabledState {
+  if (enabled === true) return { disabled_reason: null, disabled_note: null };
+  if (enabled === false && current.enabled) {
+    return platform
+      ? { disabled_reason: "platform", disabled_note: platform.note }
+      : { disabled_reason: null, disabled_note: null };
+  }
+  return { disabled_reason: current.disabled_reason, disabled_note: current.disabled_note };
+}

@@ -29,6 +29,8 @@ export const ENDPOINTS_SCHEMA: readonly string[][] = [
   // What each endpoint's filters were checked for when written (reads.ts); null for one written
   // before this column, recorded at its first dispatch (the registry's `dispatch`).
   ["alter table endpoints add column reads text"],
+  // The operator's reason when the platform disabled the endpoint (disabled_reason 'platform').
+  ["alter table endpoints add column disabled_note text"],
 ];
 
 /**
@@ -53,6 +55,7 @@ interface Row extends Record<string, SqlStorageValue> {
   secrets: string;
   enabled: number;
   disabled_reason: string | null;
+  disabled_note: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -63,6 +66,7 @@ const Secrets = z.array(SealedSecret);
 const Filters = z.array(z.string());
 const Reads = z.array(z.string());
 const Reason = EndpointSchema.shape.disabled_reason;
+const Note = EndpointSchema.shape.disabled_note;
 
 function toEndpoint(r: Row): Endpoint {
   return {
@@ -73,6 +77,7 @@ function toEndpoint(r: Row): Endpoint {
       events: Filters.parse(storedJson(r.events, `webhook endpoint ${r.id} events`)),
       enabled: r.enabled === 1,
       disabled_reason: Reason.parse(r.disabled_reason),
+      disabled_note: Note.parse(r.disabled_note),
       version: r.version,
       created_at: r.created_at,
       updated_at: r.updated_at,
@@ -106,22 +111,26 @@ export function insertEndpoint(
   );
 }
 
-/** Writes an admin's change of an endpoint, one version up; `reads` as {@link Endpoint}'s. */
+/**
+ * Writes an admin's (or the platform's) change of an endpoint, one version up; `reads` as
+ * {@link Endpoint}'s, `disabled` its reason for being disabled and the operator's note.
+ */
 export function updateEndpoint(
   sql: SqlStorage,
   id: string,
   next: Pick<EndpointView, "url" | "description" | "events" | "enabled"> & Pick<Endpoint, "reads">,
-  reason: EndpointView["disabled_reason"],
+  disabled: Pick<EndpointView, "disabled_reason" | "disabled_note">,
   now: string,
 ): void {
   sql.exec(
-    `update endpoints set url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
+    `update endpoints set url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?, disabled_note = ?,
        version = version + 1, updated_at = ?, reads = ? where id = ?`,
     next.url,
     next.description,
     JSON.stringify(next.events),
     next.enabled ? 1 : 0,
-    reason,
+    disabled.disabled_reason,
+    disabled.disabled_note,
     now,
     next.reads === null ? null : JSON.stringify(next.reads),
     id,
@@ -151,15 +160,15 @@ export function storeResealed(sql: SqlStorage, id: string, secrets: Secrets): vo
   sql.exec("update endpoints set secrets = ? where id = ?", JSON.stringify(secrets), id);
 }
 
-/** Disables an endpoint the platform stopped delivering to, for `reason`, one version up. */
+/** Disables an endpoint its delivery gave up on, for `reason`, one version up. */
 export function disableEndpoint(
   sql: SqlStorage,
   id: string,
-  reason: NonNullable<EndpointView["disabled_reason"]>,
+  reason: Exclude<NonNullable<EndpointView["disabled_reason"]>, "platform">,
   now: string,
 ): void {
   sql.exec(
-    "update endpoints set enabled = 0, disabled_reason = ?, version = version + 1, updated_at = ? where id = ?",
+    "update endpoints set enabled = 0, disabled_reason = ?, disabled_note = null, version = version + 1, updated_at = ? where id = ?",
     reason,
     now,
     id,

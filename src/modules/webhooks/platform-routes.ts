@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import {
+  DisplayName,
   ETAG_HEADER,
   IdPageQuery,
   IfMatchHeader,
@@ -78,9 +79,24 @@ const enable = op.post("/tenants/{tenant_id}/webhooks/{id}/enable", {
 const disable = op.post("/tenants/{tenant_id}/webhooks/{id}/disable", {
   operationId: "disableTenantWebhookEndpoint",
   summary:
-    "Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until enabled; recorded in the tenant's audit log as the platform's",
+    "Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until enabled; the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`); recorded in the tenant's audit log as the platform's",
   access: "platform",
-  request: { params: EndpointParams, headers: IfMatchHeader },
+  request: {
+    params: EndpointParams,
+    headers: IfMatchHeader,
+    // Optional: no body (and no Content-Type) disables without a reason.
+    body: {
+      ...jsonBody(
+        z.object({
+          reason: DisplayName.optional().openapi({
+            description:
+              "why, for the tenant's admins (the endpoint's `disabled_note`): what to fix and whom to ask; no secrets, no operator names",
+          }),
+        }),
+      ),
+      required: false,
+    },
+  },
   responses: {
     200: jsonResponse("the endpoint, disabled (one already disabled is left as it is)", Endpoint, ETAG_HEADER),
     404: problem(NO_ENDPOINT),
@@ -139,7 +155,8 @@ export const platformWebhookRoutes = createRouter()
   .openapi(disable, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
     const tenantId = await liveTenant(c.env.DB, tenant_id);
-    const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), false);
+    const note = c.req.valid("json").reason ?? null;
+    const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), false, { note });
     c.header("ETag", `"${endpoint.version}"`);
     return c.json(flagEndpoint(c, endpoint), 200);
   });

@@ -91,6 +91,7 @@ export async function redeliverFailed(
  * sends nothing, and events are not queued for it), over the version `expected` names, else
  * over the one just read, so a change in between is a 412 rather than overwritten. One already
  * in that state is answered as it is: no write, no new version, no audit entry.
+ * `platformDisable`: the platform's disabling, recorded as `platform` with the operator's note.
  */
 export async function setEndpointEnabled(
   env: Env,
@@ -99,6 +100,7 @@ export async function setEndpointEnabled(
   ctx: Ctx,
   expected: ExpectedVersion | undefined,
   enabled: boolean,
+  platformDisable?: { note: string | null },
 ): Promise<EndpointView> {
   const endpoint = await endpointOf(env, tenantId, id);
   if (!versionMatches(expected, endpoint.version)) throw staleVersion("the endpoint", endpoint.version);
@@ -109,6 +111,7 @@ export async function setEndpointEnabled(
     id,
     expected_version: expected ?? endpoint.version,
     patch: { enabled },
+    ...(platformDisable && !enabled ? { platform_disable: platformDisable } : {}),
   });
   if (!result.ok) throw writeRefused(result);
   return result.endpoint;
