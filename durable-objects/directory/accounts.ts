@@ -215,6 +215,10 @@ export class DirectoryAccounts extends DirectoryObject {
 
   updateUser(input: In<"updateUser">): Out<"updateUser"> {
     const { ctx, id, patch } = rpcArgs(DirectoryRpc, "updateUser", input);
+    const user = this.authority.user(id);
+    if (!user) return fail("not_found");
+    const refusal = this.authority.check(ctx, { type: "user.update", user });
+    if (refusal) return denied(refusal);
     return this.committed(this.store.updateUser(ctx, id, patch));
   }
 

@@ -124,9 +124,10 @@ function actions(): AuthorityAction[] {
     out.push({ type: "invitation.create", roles: [a] });
     for (const b of ROLES) out.push({ type: "invitation.create", roles: [a, b] });
   }
-  // Signing out, unlinking SSO, resetting two-factor: every target, and each user caller acting on themself.
+  // Renaming, signing out, unlinking SSO, resetting two-factor: every target, and each user caller acting on themself.
   for (const u of [...TARGETS, ...SELVES])
     out.push(
+      { type: "user.update", user: u },
       { type: "user.sessions.revoke", user: u },
       { type: "user.sso.unlink", user: u },
       { type: "two_factor.reset", user: u },
@@ -200,6 +201,10 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
           null,
         ) ?? need(a.roles.flatMap((r) => r.permissions))
       );
+    case "user.update":
+      // Renaming: only the owner rule (the caller's identity.user.update is the route's check).
+      if (c.kind === "user" && c.id === a.user.id) return null;
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null);
     case "user.sessions.revoke":
       if (c.kind === "user" && c.id === a.user.id) return null;
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);

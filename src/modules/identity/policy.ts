@@ -79,6 +79,8 @@ export type AuthorityAction =
    */
   | { type: "user.delete"; user: UserFacts; owners: readonly string[]; proven: boolean }
   | { type: "invitation.create"; roles: readonly RoleFacts[] }
+  /** Changing another user's profile (`PATCH /users/{id}`): anyone may change their own. */
+  | { type: "user.update"; user: UserFacts }
   /** Signing a user out (revoking their sessions): anyone may sign themself out. */
   | { type: "user.sessions.revoke"; user: UserFacts }
   /** An administrator unlinking a user's provider identity: it takes a way in from them; never the caller's own. */
@@ -225,6 +227,11 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
           action.roles.flatMap((r) => r.permissions),
         )
       );
+    case "user.update":
+      // An owner's name is what other owners, members and mail show of them: an admin who may not
+      // sign an owner out or reset their two-factor must not present them under another name.
+      if (isSelf(caller, action.user.id)) return null;
+      return ownerOnly(caller, action.user.roles.includes(OWNER));
     case "user.sessions.revoke":
       // Like deleting the user, less the last-owner rule: an owner signed out can sign in again.
       // Anyone signs themself out: it takes nothing an access token could not end by logging out.
@@ -272,7 +279,7 @@ export function describeRefusal(refusal: Refusal): string {
     case "not_held":
       return `you do not hold ${refusal.permissions.join(", ")}`;
     case "owner_only":
-      return "only an owner grants or revokes the owner role, removes a user who holds it, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
+      return "only an owner grants or revokes the owner role, removes, renames or signs out a user who holds it or resets their two-factor, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
     case "last_owner":
       return "the tenant's last owner cannot be removed";
     case "owner_fixed":

@@ -148,9 +148,10 @@ export const DirectoryRpc = defineRpc({
   getUser: { args: Id, reply: UserViewSchema.nullable() },
   principal: { args: Id, reply: UserPrincipalSchema.nullable() },
   listUsers: { args: Page, reply: pageOf(UserViewSchema) },
+  /** Another user's profile changes only as the policy allows (`user.update`: only an owner changes an owner's). */
   updateUser: {
     args: withCtx({ id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),
-    reply: resultOf(UserViewSchema, ["not_found"]),
+    reply: deniableResultOf(UserViewSchema, ["not_found"]),
   },
   /**
    * `recipient`: the digest of the user's email (the Worker holds the key), kept in the deletion's

@@ -305,10 +305,9 @@ export class DirectoryStore {
     this.tx(() => {
       if (patch.name !== undefined)
         this.sql.exec("update users set name = ?, updated_at = ? where id = ?", patch.name, ctx.now, id);
-      this.emit(ctx, `user/${id}`, {
-        type: "identity.user.updated",
-        data: { user_id: id, fields: Object.keys(patch) },
-      });
+      // The audit entry names the fields changed, never their values (a name is personal data).
+      const fields = Object.keys(patch);
+      this.emit(ctx, `user/${id}`, { type: "identity.user.updated", data: { user_id: id, fields } }, { fields });
     });
     return ok(this.written(id));
   }

@@ -10,6 +10,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
 import { callerOf, maySelfOr } from "../policy";
+import { refused } from "../refusals";
 import { UserSchema } from "../schemas";
 import { ctxOf } from "../services";
 import { removeUser } from "../user-removal";
@@ -58,7 +59,11 @@ const update = op.patch("/users/{id}", {
     params: IdParam,
     body: jsonBody(z.object({ name: DisplayName.optional() }).strict()),
   },
-  responses: { 200: jsonResponse("the updated user", UserSchema), 404: problem("no such user in this tenant") },
+  responses: {
+    200: jsonResponse("the updated user", UserSchema),
+    403: problem("missing permission, or the user is an owner and the caller is not an owner"),
+    404: problem("no such user in this tenant"),
+  },
 });
 
 const remove = op.delete("/users/{id}", {
@@ -118,7 +123,7 @@ export const userRoutes = createRouter()
     const { id } = c.req.valid("param");
     mayAct(c, id, PERMISSIONS.identity.user.update);
     const result = await directory(c.env, tenantOf(c).id).updateUser({ ctx: ctxOf(c), id, patch: c.req.valid("json") });
-    if (!result.ok) throw notFound();
+    if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : notFound();
     return c.json(result.value, 200);
   })
   .openapi(remove, async (c) => {
