@@ -171,6 +171,8 @@ export class DirectoryAccounts extends DirectoryObject {
         this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
         this.store.markEmailVerified(ctx, spent.value);
         this.creds.voidOneTime(ctx, "password_reset", spent.value);
+        // A change of address asked by whoever held the account before the reset dies with it.
+        this.creds.voidOneTime(ctx, "email_change", spent.value);
         this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
         this.twoFactor.voidChallenges(ctx, spent.value);
         this.store.emit(ctx, `user/${spent.value}`, {
@@ -193,6 +195,7 @@ export class DirectoryAccounts extends DirectoryObject {
     this.store.tx(() => {
       this.store.setPasswordHash(userId, passwordHash, ctx.now);
       this.creds.voidOneTime(ctx, "password_reset", userId);
+      this.creds.voidOneTime(ctx, "email_change", userId);
       this.creds.revokeAllFamilies(ctx, userId, "password_changed", keepFamily);
       this.twoFactor.voidChallenges(ctx, userId);
       this.store.emit(ctx, `user/${userId}`, { type: "identity.password.changed", data: { user_id: userId } });

@@ -7,7 +7,7 @@ import { grantPairs } from "../../src/modules/identity/directory/module-grants";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
 import { TenantRow } from "../../src/modules/identity/directory/tenant-row";
 import type { In, Out } from "./base";
-import { DirectorySealed } from "./sealed";
+import { DirectoryEmailChange } from "./email-change";
 
 /**
  * The directory's own tenant record as platform operators change it: name,
@@ -15,7 +15,7 @@ import { DirectorySealed } from "./sealed";
  * transaction, so the tenant's audit log names who did it. And its end:
  * offboarding empties the directory, key seed included.
  */
-export class DirectoryTenant extends DirectorySealed {
+export class DirectoryTenant extends DirectoryEmailChange {
   private readonly tenantRow = new TenantRow(this.store);
 
   tenantState(): Out<"tenantState"> {

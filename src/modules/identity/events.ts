@@ -32,6 +32,10 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.user.updated", { user_id: z.string(), fields: z.array(z.string()) }),
   event("identity.user.deleted", user),
   event("identity.user.email_verified", user),
+  /** The user asked to change their address (a token went to the new one if it was free); never the address. */
+  event("identity.user.email_change_requested", user),
+  /** The new address confirmed the change: it is the account's now, verified. */
+  event("identity.user.email_changed", user),
   event("identity.user.logged_in", family),
   event("identity.invitation.created", { invitation_id: z.string(), roles: z.array(z.string()) }),
   event("identity.invitation.revoked", {
@@ -121,7 +125,7 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.login.two_factor_challenged", user),
   event("identity.login.two_factor_failed", {
     user_id: z.string(),
-    stage: z.enum(["login", "confirm", "disable", "delete_account", "sso_link", "sso_unlink"]),
+    stage: z.enum(["login", "confirm", "disable", "delete_account", "sso_link", "sso_unlink", "email_change"]),
     method: z.enum(["totp", "recovery_code"]),
     reason: z.string(),
   }),

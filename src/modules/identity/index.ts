@@ -9,6 +9,7 @@ import { manifest } from "./manifest";
 import { apiKeyIndex } from "./read-model";
 import { accountRoutes } from "./routes/account";
 import { authRoutes } from "./routes/auth";
+import { emailRoutes } from "./routes/email";
 import { invitationRoutes } from "./routes/invitations";
 import { jwksRoutes } from "./routes/jwks";
 import { keyRoutes } from "./routes/keys";
@@ -42,6 +43,7 @@ export const identity = () =>
       .route("/", passwordRoutes)
       .route("/", userRoutes)
       .route("/", accountRoutes)
+      .route("/", emailRoutes)
       .route("/", sessionRoutes)
       .route("/", userinfoRoutes)
       .route("/", keyRoutes)

@@ -5,6 +5,7 @@ import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { RECIPIENT_DIGEST } from "../../../kernel/notify/recipient-digest";
 import { KEY_PURGE_MAX } from "./credentials";
+import { EmailChangeRpc } from "./email-change-contract";
 import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
 import { InvitationStatusSchema, InvitationViewSchema } from "./invitations";
 import { MAIL_DISMISSALS_MAX } from "./mail-dismissals";
@@ -262,6 +263,7 @@ export const DirectoryRpc = defineRpc({
   },
   // Single sign-on through OpenID Connect (issue 16): sso-contract.ts.
   ...SsoRpc,
+  ...EmailChangeRpc,
   // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the
   // authority policy (only an owner signs out an owner), by an administrator.
   listSessions: {

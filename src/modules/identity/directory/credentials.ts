@@ -183,7 +183,7 @@ export class Credentials extends ApiKeys {
    * reset token, a used one and a password change each leave only the newest
    * (or none) working.
    */
-  voidOneTime(ctx: Ctx, kind: "verify_email" | "password_reset", userId: string): void {
+  voidOneTime(ctx: Ctx, kind: "verify_email" | "password_reset" | "email_change", userId: string): void {
     this.sql.exec(
       "update one_time_tokens set used_at = ? where user_id = ? and kind = ? and used_at is null",
       ctx.now,

@@ -233,6 +233,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // Narrowing only the domains replaces no provider, so sso_client_id alone let such a challenge complete.
   // Challenges from before this step name no domain and are refused as unknown; their user signs in again.
   [`alter table one_time_tokens add column sso_email_domain text`],
+  // An email change's token (kind `email_change`) carries the address it confirms and the session
+  // that asked, which the change leaves signed in (email-change.ts).
+  [`alter table one_time_tokens add column new_email text`, `alter table one_time_tokens add column keep_family text`],
 ];
 
 /**

@@ -37,7 +37,14 @@ export type SsoOrigin = {
 };
 
 /** Where a proof was checked, for the audit log. */
-export type ProofStage = "login" | "confirm" | "disable" | "delete_account" | "sso_link" | "sso_unlink";
+export type ProofStage =
+  | "login"
+  | "confirm"
+  | "disable"
+  | "delete_account"
+  | "sso_link"
+  | "sso_unlink"
+  | "email_change";
 
 /** A user's two-factor state as `GET /me/two-factor` shows it. */
 export const TwoFactorStatusSchema = z.object({

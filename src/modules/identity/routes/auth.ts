@@ -31,6 +31,7 @@ import {
 import { ctxOf, hasher, newSecret } from "../services";
 import { openSuccessor, sealSuccessor } from "../successor";
 import { tokenPair } from "../token-pair";
+import { confirmEmailChange, EMAIL_CHANGE_TOKEN_PREFIX } from "./email";
 import { secondFactor, TwoFactorChallengeSchema } from "./two-factor-login";
 
 const op = operations(["auth"]);
@@ -101,7 +102,11 @@ const verifyEmail = op.post("/auth/verify-email", {
   summary: "Confirm an email address with the mailed token",
   access: "tenant",
   request: { headers: tenantHeader, body: jsonBody(z.object({ token: TokenSchema })) },
-  responses: { 204: { description: "verified" }, 400: problem("bad, used or expired token") },
+  responses: {
+    204: { description: "verified; with an email change's token (ple_), the account's address is the new one" },
+    400: problem("bad, used or expired token"),
+    409: problem("an email change's address was registered since the change was asked"),
+  },
 });
 
 const verifyResend = op.post("/auth/verify-email/resend", {
@@ -299,10 +304,13 @@ export const authRoutes = createRouter()
   })
   .openapi(verifyEmail, async (c) => {
     const tenant = tenantOf(c);
-    const result = await directory(c.env, tenant.id).verifyEmail({
-      ctx: ctxOf(c),
-      tokenHash: await sha256Hex(c.req.valid("json").token),
-    });
+    const { token } = c.req.valid("json");
+    // An email change's token verifies its new address too, so mail_links.verify_email serves both mails.
+    if (token.startsWith(`${EMAIL_CHANGE_TOKEN_PREFIX}_`)) {
+      await confirmEmailChange(c, await sha256Hex(token));
+      return c.body(null, 204);
+    }
+    const result = await directory(c.env, tenant.id).verifyEmail({ ctx: ctxOf(c), tokenHash: await sha256Hex(token) });
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
     return c.body(null, 204);
   })

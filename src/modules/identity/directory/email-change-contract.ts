@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { defineRpc } from "../../../kernel/durable/rpc";
+import { DirectoryProofSchema } from "./two-factor";
+import { CtxSchema, resultOf } from "./types";
+
+// Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
+const Id = z.string().min(1).max(64);
+const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+const Iso = z.iso.datetime();
+const Email = z.string().min(3).max(320);
+const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
+
+/** The TenantDirectory's email change (email-change.ts): asked with proof, made by the mailed token. */
+export const EmailChangeRpc = defineRpc({
+  /**
+   * A signed-in user asks to change their address (the Worker checked the password). With two-factor on,
+   * `proof` is checked and spent here, as for deleting the account. `mailTo` is null when the address is
+   * taken (nothing stored); `keepFamily`, the asking session, stays signed in when the change is made.
+   */
+  requestEmailChange: {
+    args: withCtx({
+      userId: Id,
+      newEmail: Email,
+      tokenHash: Hash,
+      expiresAt: Iso,
+      keepFamily: Id.nullable(),
+      proof: DirectoryProofSchema.nullable(),
+    }),
+    reply: resultOf(z.object({ previous: z.string(), mailTo: z.string().nullable() }), ["not_found", "wrong_proof"]),
+  },
+  /** Spends an email change's token and makes the change; `email_taken` when the address was taken since. */
+  confirmEmailChange: {
+    args: withCtx({ tokenHash: Hash }),
+    reply: resultOf(z.object({ userId: z.string(), previous: z.string() }), ["invalid", "email_taken"]),
+  },
+});
