@@ -486,6 +486,15 @@ export async function tearDown(s: Sweep, fx: Fixtures): Promise<void> {
     expect: 200,
     json: { email: cy.email, password: PASSWORD },
   });
+  // Asks to move to another address (202; the change waits for the token mailed there).
+  await s.call({
+    intent: "valid",
+    op: "POST /api/v1/me/email",
+    label: "JWT, password",
+    expect: 202,
+    headers: { authorization: `Bearer ${str(session, "access_token")}` },
+    json: { new_email: "cy.new@example.com", password: PASSWORD },
+  });
   await s.call({
     intent: "valid",
     op: "DELETE /api/v1/me",
