@@ -4,13 +4,14 @@ import type { Clock } from "../src/kernel/clock";
 import { WrongTenant } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { TenantErased } from "../src/kernel/durable/tombstone";
+import type { AuditFacts } from "../src/kernel/events/envelope";
 import { versionMatches } from "../src/kernel/http/if-match";
 import type { ModuleDef } from "../src/kernel/modules/types";
 import type { Sleeper } from "../src/kernel/resilience/sleep";
 import type { Ctx } from "../src/modules/identity/directory/types";
 import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";
 import { endpointActor, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
-import { disabledAfter, hostOf } from "../src/modules/webhooks/domain";
+import { disabledAfter, heldByPlatform, hostOf } from "../src/modules/webhooks/domain";
 import {
   configOf,
   deleteEndpoint,
@@ -131,6 +132,9 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         if (!versionMatches(expected_version, current.view.version)) {
           return { ok: false as const, error: "version_conflict" as const, current_version: current.view.version };
         }
+        // Only the platform enables what it disabled: the tenant's re-enable would undo its operator.
+        const held = heldByPlatform(current.view, patch.enabled, ctx.actor.kind === "platform");
+        if (held) return { ok: false as const, error: "platform_disabled" as const, note: held.note };
         const { reads, ...change } = patch;
         const next = { ...current.view, ...change };
         const disabled = disabledAfter(current.view, patch.enabled, platform_disable);
@@ -140,7 +144,10 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         updateEndpoint(this.ctx.storage.sql, id, { ...next, reads: checked }, disabled, ctx.now);
         this.record(ctx, tenantId, id, {
           type: "webhooks.endpoint.updated",
-          data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled },
+          // Why it is disabled after the change, as the endpoint says it: subscribers (and the
+          // audit entry's detail, for the platform's disabling) read the operator's reason there.
+          data: { endpoint_id: id, host: hostOf(next.url), events: next.events, enabled: next.enabled, ...disabled },
+          ...(platform_disable ? { audit: { ...disabled } } : {}),
         });
         this.schedule({ kind: "push", id }, this.now(), { key: `push:${id}` });
         return { ok: true as const, endpoint: viewOf(this.reload(id)) };
@@ -326,11 +333,12 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       ctx: Ctx,
       tenantId: string,
       endpointId: string,
-      event: { type: string; data: Record<string, string | boolean | string[]> },
+      event: { type: string; data: Record<string, string | boolean | string[] | null>; audit?: AuditFacts },
     ): void {
       this.emit(this.address(tenantId, endpointId), {
         type: event.type,
         data: event.data,
+        ...(event.audit ? { audit: event.audit } : {}),
         actor: ctx.actor,
         requestId: ctx.requestId,
         ipHash: ctx.ipHash ?? null,

@@ -136,7 +136,7 @@ function toggle(verb) {
     // --tenant in the usage line and the lists too: the runbook runs it so (docs/operations.md).
     args: enabled ? "<endpoint-id> [--tenant <id>]" : "<endpoint-id> [--tenant <id> [--reason <why>]]",
     summary: enabled
-      ? "enable an endpoint again (disabled by an admin, by the platform or for failing): it sends what it kept queued"
+      ? "enable an endpoint again (disabled by an admin or for failing; one the platform disabled: --tenant, root key only): it sends what it kept queued"
       : "disable an endpoint: it sends nothing, and events are not queued for it, until enabled again",
     auth: "either",
     positionals: 1,
@@ -175,6 +175,9 @@ function toggle(verb) {
       ).catch((error) => {
         if (error instanceof CliError && error.problem?.status === 412)
           error.message += `\nthe endpoint changed since it was read (version ${read.version}): look at it again (plinth webhooks endpoints) before running the command again`;
+        // Only the platform enables an endpoint it disabled: the detail names its reason.
+        if (error instanceof CliError && error.problem?.code === "endpoint_disabled_by_platform")
+          error.message += `\nask the platform's operators to enable it once the cause is fixed (they run: plinth webhooks enable ${id} --tenant <tenant-id>)`;
         throw error;
       });
       if (run.values.json) return run.print(asJson(written));

@@ -1490,7 +1490,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enable a tenant's endpoint (disabled for failing or by an admin): it sends what it kept queued; recorded in the tenant's audit log as the platform's */
+        /** Enable a tenant's endpoint (disabled for failing, by an admin, or by the platform: the only way to enable one the platform disabled): it sends what it kept queued; recorded in the tenant's audit log as the platform's */
         post: operations["enableTenantWebhookEndpoint"];
         delete?: never;
         options?: never;
@@ -1507,7 +1507,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until enabled; the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`); recorded in the tenant's audit log as the platform's */
+        /** Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until the platform enables it (the tenant's own re-enable is refused, 409 `endpoint_disabled_by_platform`); the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`); recorded in the tenant's audit log as the platform's, with the reason */
         post: operations["disableTenantWebhookEndpoint"];
         delete?: never;
         options?: never;
@@ -16340,6 +16340,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `enabled: true` for an endpoint the platform disabled (`endpoint_disabled_by_platform`, naming its reason): only the platform enables it */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /**
              * @description If-Match names another version; or, for a change of `url` or `events`, the endpoint changed after this request read it to check them
              *
@@ -17916,7 +17927,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the endpoint, disabled (one already disabled is left as it is) */
+            /** @description the endpoint, disabled by the platform (one already disabled otherwise, or with another reason, records the platform's; one it disabled with this reason is left as it is) */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -35,6 +35,20 @@ const read = (req: IncomingMessage) =>
 const server = createServer(async (req, res) => {
   const body = await read(req);
   asked.push({ method: req.method ?? "", path: req.url ?? "", body });
+  if (req.method === "PATCH" && current.disabled_reason === "platform" && JSON.parse(body).enabled === true) {
+    // As plinth answers the tenant's re-enable of an endpoint the platform disabled.
+    res.writeHead(409, { "content-type": "application/problem+json", ...STAND_IN_HEADERS });
+    res.end(
+      JSON.stringify({
+        type: "/problems/endpoint_disabled_by_platform",
+        title: "Endpoint disabled by the platform",
+        status: 409,
+        code: "endpoint_disabled_by_platform",
+        detail: `the platform disabled this endpoint (reason: ${current.disabled_note}) and only the platform can enable it`,
+      }),
+    );
+    return;
+  }
   if (req.method === "POST" && req.url?.endsWith("/disable")) {
     const reason = body === "" ? null : (JSON.parse(body).reason ?? null);
     current = { ...current, enabled: false, disabled_reason: "platform", disabled_note: reason, version: 2 };
@@ -70,12 +84,24 @@ describe("plinth webhooks disable --reason, as the platform", () => {
     expect(listed.stdout).not.toContain("by an admin");
   });
 
+  it("a tenant admin's enable of it is refused, naming the reason and that the platform's operators enable it", async () => {
+    const on = await plinth(["webhooks", "enable", endpoint.id, "--url", url], {
+      PLINTH_KEY: `plk_dev_${"a".repeat(43)}`,
+    });
+    expect(on.status).not.toBe(0);
+    expect(on.stderr).toContain(REASON);
+    expect(on.stderr).toContain(
+      `ask the platform's operators to enable it once the cause is fixed (they run: plinth webhooks enable ${endpoint.id} --tenant <tenant-id>)`,
+    );
+  });
+
   it("refuses --reason without --tenant (exit 2): a tenant admin's own disabling needs none", async () => {
     const refused = await plinth(["webhooks", "disable", endpoint.id, "--reason", REASON, "--url", url], {
       PLINTH_KEY: `plk_dev_${"a".repeat(43)}`,
     });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("--reason is the platform's, for the tenant's admins: give it with --tenant <id>");
-    expect(asked.filter((a) => a.method !== "GET")).toHaveLength(1); // the first test's disable only
+    // The first test's disable, and the refused enable: nothing from this one.
+    expect(asked.filter((a) => a.method !== "GET")).toHaveLength(2);
   });
 });

@@ -70,6 +70,12 @@ const Changed = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), endpoint: EndpointSchema }),
   z.object({ ok: z.literal(false), error: z.literal("not_found") }),
 ]);
+/** A change refused: the platform disabled the endpoint, and only it enables it (`note`: its reason). */
+const PlatformHeld = z.object({
+  ok: z.literal(false),
+  error: z.literal("platform_disabled"),
+  note: z.string().max(200).nullable(),
+});
 /** A conditional write refused: If-Match named another version than the endpoint's `current_version`. */
 const Stale = z.object({
   ok: z.literal(false),
@@ -135,7 +141,11 @@ export const RegistryRpc = defineRpc({
        */
       platform_disable: z.object({ note: z.string().max(200).nullable() }).optional(),
     }),
-    reply: z.union([Changed, Stale]),
+    /**
+     * `platform_disabled`: the tenant enabling an endpoint the platform disabled (domain.ts,
+     * `heldByPlatform`), with the operator's note; the platform (`ctx.actor`) enables it.
+     */
+    reply: z.union([Changed, Stale, PlatformHeld]),
   },
   rotate: {
     args: z.object({

@@ -212,9 +212,10 @@ export interface DisabledState {
 
 /**
  * Why an endpoint is disabled after a change of `enabled` (undefined: not changed): enabling
- * clears it (the endpoint actor starts afresh); disabling an enabled one records `platform` and
- * the operator's note when the platform did it, for the tenant's admins, and nothing when an
- * admin did (their audit log says who); any other change (a disabled one's URL) keeps what was.
+ * clears it (the endpoint actor starts afresh); the platform's disabling records `platform` and
+ * the operator's note, for the tenant's admins, over any other reason an endpoint already
+ * disabled had (so it holds: {@link heldByPlatform}); an admin's disabling of an enabled one
+ * records nothing (their audit log says who); any other change (a disabled one's URL) keeps what was.
  */
 export function disabledAfter(
   current: DisabledState & { enabled: boolean },
@@ -222,10 +223,22 @@ export function disabledAfter(
   platform: { note: string | null } | undefined,
 ): DisabledState {
   if (enabled === true) return { disabled_reason: null, disabled_note: null };
-  if (enabled === false && current.enabled) {
-    return platform
-      ? { disabled_reason: "platform", disabled_note: platform.note }
-      : { disabled_reason: null, disabled_note: null };
-  }
+  if (enabled === false && platform) return { disabled_reason: "platform", disabled_note: platform.note };
+  if (enabled === false && current.enabled) return { disabled_reason: null, disabled_note: null };
   return { disabled_reason: current.disabled_reason, disabled_note: current.disabled_note };
+}
+
+/**
+ * Whether a change is refused because the platform disabled the endpoint: only the platform
+ * enables what it disabled (an operator stopping a flood or an abuse is not undone by the
+ * tenant it was stopped for). Any other change (URL, filters, description, disabling again) is
+ * the tenant's to make. Answers the operator's note for the refusal, or null when allowed.
+ */
+export function heldByPlatform(
+  current: DisabledState,
+  enabled: boolean | undefined,
+  byPlatform: boolean,
+): { note: string | null } | null {
+  if (enabled !== true || byPlatform || current.disabled_reason !== "platform") return null;
+  return { note: current.disabled_note };
 }

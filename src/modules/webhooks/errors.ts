@@ -11,4 +11,10 @@ export const webhookErrors = defineErrorCodes({
   endpoint_limit_reached: { status: 409, title: "Endpoint limit reached" },
   /** A test message to a disabled endpoint would wait unsent until it is enabled again. */
   endpoint_disabled: { status: 409, title: "Endpoint disabled" },
+  /**
+   * The tenant enabling an endpoint the platform disabled: only the platform enables it. 409,
+   * not 403: the key holds the permission (and its other changes are taken); the endpoint's
+   * state refuses it, as `endpoint_disabled` refuses a test message.
+   */
+  endpoint_disabled_by_platform: { status: 409, title: "Endpoint disabled by the platform" },
 });

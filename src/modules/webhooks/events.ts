@@ -15,7 +15,18 @@ export const WebhookEventSchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("webhooks.endpoint.updated"),
-    data: z.object({ endpoint_id: Id, host: Host, events: z.array(z.string()), enabled: z.boolean() }),
+    data: z.object({
+      endpoint_id: Id,
+      host: Host,
+      events: z.array(z.string()),
+      enabled: z.boolean(),
+      /**
+       * Why it is disabled after the change, as the endpoint's view says it (`platform` with the
+       * operator's `disabled_note`); null when enabled. Absent from events stored before they were added.
+       */
+      disabled_reason: z.enum(["failing", "gone", "secret_unreadable", "platform"]).nullable().optional(),
+      disabled_note: z.string().max(200).nullable().optional(),
+    }),
   }),
   z.object({ type: z.literal("webhooks.endpoint.deleted"), data: z.object({ endpoint_id: Id }) }),
   /** One delivery sent again (`…/deliveries/{delivery_id}/redeliver`), at the back of the endpoint's queue. */

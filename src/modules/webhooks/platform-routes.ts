@@ -66,7 +66,7 @@ const redeliver = op.post("/tenants/{tenant_id}/webhooks/{id}/redeliver-failed",
 const enable = op.post("/tenants/{tenant_id}/webhooks/{id}/enable", {
   operationId: "enableTenantWebhookEndpoint",
   summary:
-    "Enable a tenant's endpoint (disabled for failing or by an admin): it sends what it kept queued; recorded in the tenant's audit log as the platform's",
+    "Enable a tenant's endpoint (disabled for failing, by an admin, or by the platform: the only way to enable one the platform disabled): it sends what it kept queued; recorded in the tenant's audit log as the platform's",
   access: "platform",
   request: { params: EndpointParams, headers: IfMatchHeader },
   responses: {
@@ -79,7 +79,7 @@ const enable = op.post("/tenants/{tenant_id}/webhooks/{id}/enable", {
 const disable = op.post("/tenants/{tenant_id}/webhooks/{id}/disable", {
   operationId: "disableTenantWebhookEndpoint",
   summary:
-    "Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until enabled; the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`); recorded in the tenant's audit log as the platform's",
+    "Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until the platform enables it (the tenant's own re-enable is refused, 409 `endpoint_disabled_by_platform`); the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`); recorded in the tenant's audit log as the platform's, with the reason",
   access: "platform",
   request: {
     params: EndpointParams,
@@ -98,7 +98,11 @@ const disable = op.post("/tenants/{tenant_id}/webhooks/{id}/disable", {
     },
   },
   responses: {
-    200: jsonResponse("the endpoint, disabled (one already disabled is left as it is)", Endpoint, ETAG_HEADER),
+    200: jsonResponse(
+      "the endpoint, disabled by the platform (one already disabled otherwise, or with another reason, records the platform's; one it disabled with this reason is left as it is)",
+      Endpoint,
+      ETAG_HEADER,
+    ),
     404: problem(NO_ENDPOINT),
     412: problem("If-Match names another version"),
   },

@@ -101,6 +101,9 @@ const update = op.patch("/webhooks/{id}", {
     400: problem("invalid fields, or a refused URL"),
     403: problem(`${UNREADABLE}; a new URL counts every filter of the endpoint as new`),
     404: problem("no such endpoint"),
+    409: problem(
+      "`enabled: true` for an endpoint the platform disabled (`endpoint_disabled_by_platform`, naming its reason): only the platform enables it",
+    ),
     412: problem(
       "If-Match names another version; or, for a change of `url` or `events`, the endpoint changed after this request read it to check them",
     ),

@@ -32,10 +32,27 @@ export const disabled = (way: EnableWay, tenantId: string, id: string) =>
     detail: `the message would wait unsent until the endpoint is enabled (${enableWay[way](tenantId, id)})`,
   });
 
-/** A conditional write the registry refused: 412 with the endpoint's version, or 404. */
+/**
+ * The tenant enabling an endpoint the platform disabled: 409 (the key may write the endpoint,
+ * and may still change everything else; it is the endpoint's state that stands in the way, and
+ * no other key of the tenant would do), naming the operator's reason and who enables it.
+ */
+export const platformHeld = (note: string | null) =>
+  moduleError(webhookErrors, "endpoint_disabled_by_platform", {
+    detail: `the platform disabled this endpoint (${note === null ? "no reason given" : `reason: ${note}`}) and only the platform can enable it: fix the cause, then ask the platform's operators to enable it; you may still change its URL, filters, description and secret, or delete it`,
+  });
+
+/** A write the registry refused: 412 with the endpoint's version, 409 held by the platform, or 404. */
 export const writeRefused = (
-  failed: { error: "not_found" } | { error: "version_conflict"; current_version: number },
-) => (failed.error === "version_conflict" ? staleVersion("the endpoint", failed.current_version) : notFound());
+  failed:
+    | { error: "not_found" }
+    | { error: "version_conflict"; current_version: number }
+    | { error: "platform_disabled"; note: string | null },
+) => {
+  if (failed.error === "version_conflict") return staleVersion("the endpoint", failed.current_version);
+  if (failed.error === "platform_disabled") return platformHeld(failed.note);
+  return notFound();
+};
 
 /** The tenant's endpoint, or 404 (another tenant's id answers the same). */
 export async function endpointOf(env: Env, tenantId: string, id: string) {
@@ -87,11 +104,20 @@ export async function redeliverFailed(
 }
 
 /**
+ * Whether the platform's disabling of an endpoint already disabled still has something to
+ * record: another reason than its own (an admin's, failing), so that it holds, or a new note.
+ */
+const recordsPlatform = (endpoint: EndpointView, platformDisable: { note: string | null } | undefined) =>
+  platformDisable !== undefined &&
+  (endpoint.disabled_reason !== "platform" || endpoint.disabled_note !== platformDisable.note);
+
+/**
  * Enables the endpoint (it sends what it kept queued, then new events), or disables it (it
  * sends nothing, and events are not queued for it), over the version `expected` names, else
  * over the one just read, so a change in between is a 412 rather than overwritten. One already
  * in that state is answered as it is: no write, no new version, no audit entry.
- * `platformDisable`: the platform's disabling, recorded as `platform` with the operator's note.
+ * `platformDisable`: the platform's disabling, recorded as `platform` with the operator's note,
+ * also over one already disabled otherwise (or with another note), so that it holds.
  */
 export async function setEndpointEnabled(
   env: Env,
@@ -104,7 +130,8 @@ export async function setEndpointEnabled(
 ): Promise<EndpointView> {
   const endpoint = await endpointOf(env, tenantId, id);
   if (!versionMatches(expected, endpoint.version)) throw staleVersion("the endpoint", endpoint.version);
-  if (endpoint.enabled === enabled) return endpoint;
+  if (endpoint.enabled === enabled && !recordsPlatform(endpoint, enabled ? undefined : platformDisable))
+    return endpoint;
   const result = await registry(env, tenantId).update({
     ctx,
     tenant_id: tenantId,
