@@ -67,7 +67,7 @@ export function expectSecurityHeaders(res: Response): void {
 export function testRuntime(clock: Clock = systemClock): ModuleRuntime {
   const parsed = parseConfig({ ...env });
   if (!parsed.ok) throw new Error(`the test env does not parse: ${JSON.stringify(parsed.issues)}`);
-  return { env, config: parsed.config, log: createLogger("error"), clock, waitUntil: () => {} };
+  return { env, config: parsed.config, log: createLogger("error"), clock, modules: registered, waitUntil: () => {} };
 }
 
 /**

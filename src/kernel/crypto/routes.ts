@@ -146,8 +146,9 @@ async function tenantsOf(
   return { ids, next: ids.length === query.limit ? (ids.at(-1) ?? null) : null };
 }
 
-const runtimeOf = (c: Context<AppEnv>): ModuleRuntime => ({
+const runtimeOf = (c: Context<AppEnv>, modules: readonly ModuleDef[]): ModuleRuntime => ({
   env: c.env,
+  modules,
   config: c.get("config"),
   log: c.get("log"),
   clock: c.get("clock"),
@@ -197,7 +198,7 @@ export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tena
       if (!keys) throw new AppError("unavailable", { detail: "ENCRYPTION_KEYS is not configured: nothing is sealed" });
       const current = parseMasterKeys(keys).current;
       const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("json"), "body.after");
-      const runtime = runtimeOf(c);
+      const runtime = runtimeOf(c, platform.modules);
       const tenants = [];
       for (const id of ids) tenants.push(await reencryptTenant(fields, id, runtime));
       recordPasses(c, current, tenants);
@@ -207,7 +208,7 @@ export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tena
       const keys = c.get("config").encryptionKeys;
       const masters = keys ? parseMasterKeys(keys) : null;
       const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("query"), "query.after");
-      const runtime = runtimeOf(c);
+      const runtime = runtimeOf(c, platform.modules);
       const configured = masters ? [...masters.keys.keys()] : [];
       const tenants = [];
       for (const id of ids) {

@@ -181,6 +181,7 @@ export class InlineProjector {
           config: result.config,
           log: createLogger(result.config.logLevel, { component: "inline" }),
           clock: this.platform.clock,
+          modules: this.platform.modules,
           waitUntil: () => {},
         }
       : null;

@@ -90,6 +90,7 @@ export function createQueueHandler({ modules, needs, clock, schema }: PlatformPa
       config: config,
       log,
       clock,
+      modules,
       // A subscriber's work past the batch: its failure logged, not only the runtime's line.
       waitUntil: loggedWaitUntil((p) => ctx.waitUntil(p), log),
     };

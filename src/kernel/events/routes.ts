@@ -173,6 +173,7 @@ export function eventOperations(platform: {
           config: c.get("config"),
           log: c.get("log"),
           clock: c.get("clock"),
+          modules: platform.modules,
           waitUntil: (p) => background(c, p),
         },
         {

@@ -22,6 +22,12 @@ export interface ModuleRuntime {
   log: Logger;
   clock: Clock;
   /**
+   * The registered modules, in dependency order: what the kernel's lookups over them take
+   * (`findTenant(runtime, id)`, kernel/auth/tenant-registry.ts), so a subscriber or a job
+   * reaches another module's records through the kernel rather than that module's internals.
+   */
+  modules: readonly ModuleDef[];
+  /**
    * Extends the invocation past the response, as `ctx.waitUntil`; a rejection is logged
    * (`background work failed`, with the invocation's fields), never handed to the runtime.
    */
@@ -158,8 +164,6 @@ export interface JobRuntime extends ModuleRuntime {
   lastSuccess: number | null;
   /** 1 for the first attempt, then 2, 3 … as the job's retry policy allows. */
   attempt: number;
-  /** The registered modules, in dependency order: for a job that asks each one to do its part (tenant erasure). */
-  modules: readonly ModuleDef[];
 }
 
 /** How a failed run is tried again: attempts in all, with full-jitter exponential backoff between them. */

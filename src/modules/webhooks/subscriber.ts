@@ -1,10 +1,10 @@
+import { findTenant } from "../../kernel/auth/tenant-registry";
 import { sha256Hex } from "../../kernel/crypto";
 import { chunked, groupBy } from "../../kernel/db/params";
 import { subscribe } from "../../kernel/events/subscribe";
 import type { Subscription } from "../../kernel/modules/types";
 import { runtimeNotifier } from "../../kernel/notify/notifier";
 import { directory } from "../identity/directory/contract";
-import { tenantStore } from "../tenants/store";
 import { registry } from "./contract";
 import { WebhookEventSchema } from "./events";
 import { endpointDisabledMail } from "./mail-templates";
@@ -90,7 +90,8 @@ export const notifyDisabled = subscribe(
       });
       return;
     }
-    const tenant = await tenantStore(runtime.env.DB).find("id", event.tenant_id);
+    // Through the kernel's lookup (runtime.modules), not the tenants module's store.
+    const tenant = await findTenant(runtime, event.tenant_id);
     const content = endpointDisabledMail({
       tenantName: tenant?.name ?? event.tenant_id,
       endpointId: event.data.endpoint_id,
