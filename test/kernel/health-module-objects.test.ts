@@ -16,7 +16,13 @@ interface Ready {
 
 /** A product team's module that wires its own object and declares no readiness check for it. */
 const reminders = (binding: string) =>
-  ({ name: "reminders", version: "1.0.0", bindings: { [binding]: "durable_object" } }) satisfies ModuleDef;
+  ({
+    name: "reminders",
+    version: "1.0.0",
+    bindings: { [binding]: "durable_object" },
+    // Its objects are per tenant: the registry wants them emptied when a tenant is erased.
+    erasure: { erase: async () => {} },
+  }) satisfies ModuleDef;
 
 async function readyz(modules: ModuleDef[], overrides: Record<string, unknown> = {}) {
   const { app } = createPlatform({

@@ -346,3 +346,46 @@ describe("module registry", () => {
     expect(() => testApp([probeModule("a", "1.0.0", { missing: "^1" })])).toThrowError(ModuleRegistryError);
   });
 });
+
+// A module binding a per-tenant Durable Object with no `erasure` was registered without a word,
+// and a deleted tenant's objects kept their rows and timers for good (docs/actors.md said so).
+describe("module registry: Durable Objects and erasure", () => {
+  const erase = { erase: async () => {} };
+
+  it("refuses a module binding an object of its own with no erasure, saying what to add", () => {
+    const problems = problemsOf([mod("reminders", "1.0.0", undefined, { bindings: { REMINDERS: "durable_object" } })]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain("reminders: binds the Durable Object REMINDERS but declares no erasure");
+    expect(problems[0]).toContain("add erasure: { erase:");
+    expect(problems[0]).toContain('tenant_free_objects: { REMINDERS: "<why>" }');
+  });
+
+  it("takes one with an erasure, one whose object is named tenant-free with why, and the kernel's own objects", () => {
+    const ok = [
+      mod("reminders", "1.0.0", undefined, { bindings: { REMINDERS: "durable_object", FILES: "r2" }, erasure: erase }),
+      mod("clocks", "1.0.0", undefined, {
+        bindings: { CLOCK_TOWER: "durable_object" },
+        tenant_free_objects: { CLOCK_TOWER: "one object for the platform: the time each region last saw" },
+      }),
+      mod("limits", "1.0.0", undefined, { bindings: { RATE_LIMITER: "durable_object", LIMITS: "kv" } }),
+      // Binds the reminders module's object, which that module's erasure empties.
+      mod("digest", "1.0.0", undefined, { bindings: { REMINDERS: "durable_object" } }),
+    ];
+    expect(resolveModules(ok).map((m) => m.name)).toEqual(["reminders", "clocks", "limits", "digest"]);
+  });
+
+  it("refuses an exemption without a reason, or naming no object of its own; one exempt object does not excuse another", () => {
+    expect(
+      problemsOf([
+        mod("clocks", "1.0.0", undefined, {
+          bindings: { CLOCK_TOWER: "durable_object", ALARMS: "durable_object" },
+          tenant_free_objects: { CLOCK_TOWER: " ", BELLS: "no such binding" },
+        }),
+      ]),
+    ).toEqual([
+      "clocks: tenant_free_objects.CLOCK_TOWER must say why it holds no tenant's data",
+      "clocks: tenant_free_objects names BELLS, which is not a Durable Object binding it declares",
+      expect.stringContaining("clocks: binds the Durable Object ALARMS but declares no erasure"),
+    ]);
+  });
+});

@@ -64,6 +64,24 @@ describe("plinth modules validate and the modules' Durable Objects", () => {
     expect(answering.status).toBe(0);
   }, 120_000);
 
+  it("refuses a module binding an object of its own with no erasure, saying what to add", () => {
+    // A deleted tenant's objects kept their rows and timers for good, and nothing said so.
+    const file = join(copy, "src", "modules", "files", "index.ts");
+    const good = readFileSync(file, "utf8");
+    edit("src/modules/files/index.ts", "    erasure: filesErasure,\n", "");
+    try {
+      const run = validate();
+      expect(run.status).toBe(1);
+      expect(run.stdout).toContain(
+        "files: binds the Durable Object FILE_STORE but declares no erasure, so a deleted tenant's objects would keep their rows and timers for good: add erasure: { erase:",
+      );
+      expect(run.stdout).toContain('tenant_free_objects: { FILE_STORE: "<why>" }');
+      expect(run.stdout).toContain("1 problem");
+    } finally {
+      writeFileSync(file, good);
+    }
+  }, 60_000);
+
   it("fails on a wrangler.toml it cannot read, naming that file, not src/index.ts", () => {
     // Read as "src/index.ts does not load in Node" and answered "ok" (exit 0): the bindings
     // went unchecked while wrangler dev and the deploy would refuse the file.

@@ -9,6 +9,7 @@ import { policyProblems } from "../jobs/policy";
 import { eventReadProblems } from "./event-read";
 import { grantProblems } from "./grants";
 import { NAME_PART } from "./name";
+import { objectErasureProblems } from "./object-erasure";
 import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
 
@@ -255,8 +256,9 @@ function findCycle(unplaced: ModuleDef[], byName: Map<string, ModuleDef>): strin
  * Validates the registered modules and returns them in dependency order.
  * Refuses duplicate names, malformed names and versions, missing or
  * unsatisfied dependencies, dependency cycles, a permission declared by
- * two modules, a route served twice or never reached, and an `event_read` rule for
- * another's events or permission; every problem names the module.
+ * two modules, a route served twice or never reached, an `event_read` rule for
+ * another's events or permission, and a Durable Object of its own with no `erasure` (nor named
+ * tenant-free); every problem names the module.
  *
  * @throws {ModuleRegistryError} listing every problem found.
  */
@@ -291,6 +293,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
     ...[...byName.values()].flatMap((def) => publishedBy(def).map((type) => ({ type, module: def.name }))),
   ];
   problems.push(...eventReadProblems([...byName.values()], publishers));
+  problems.push(...objectErasureProblems([...byName.values()]));
   for (const [what, provides] of [
     ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],

@@ -21,11 +21,7 @@ export interface ModuleRuntime {
   config: Config;
   log: Logger;
   clock: Clock;
-  /**
-   * The registered modules, in dependency order: what the kernel's lookups over them take
-   * (`findTenant(runtime, id)`, kernel/auth/tenant-registry.ts), so a subscriber or a job
-   * reaches another module's records through the kernel rather than that module's internals.
-   */
+  /** The registered modules, in dependency order: for the kernel's lookups (`findTenant(runtime, id)`). */
   modules: readonly ModuleDef[];
   /**
    * Extends the invocation past the response, as `ctx.waitUntil`; a rejection is logged
@@ -259,9 +255,7 @@ export interface SealedFields {
  * `erase` is for what the kernel cannot see: its Durable Objects' storage (`...EraseRpc`
  * in the contract, kernel/durable/erase.ts), R2 objects, outside systems. Each must be
  * idempotent: a run that dies half way runs again from the first step not recorded done.
- *
- * @example
- * erasure: { erase: async (tenantId, rt) => void (await notes(rt.env, tenantId).eraseAll({ tenant_id: tenantId })) }
+ * Example: `erasure: { erase: async (id, rt) => void (await notes(rt.env, id).eraseAll({ tenant_id: id })) }`
  */
 export interface TenantErasure {
   /** Destroys the tenant's key material; runs before any module's `erase`. */
@@ -362,6 +356,8 @@ export interface ModuleDef {
   sealed?: SealedFields;
   /** How it forgets a deleted tenant's data (its tables' `tenant_id` rows the kernel deletes itself). */
   erasure?: TenantErasure;
+  /** Its Durable Object bindings holding no tenant's data, each with why: no `erasure` needed (object-erasure.ts). */
+  tenant_free_objects?: Readonly<Record<string, string>>;
   /** What the module adds to the request path: credential verifiers, the tenant registry. */
   auth?: {
     authenticators?: readonly Authenticator[];
