@@ -120,4 +120,6 @@ export interface TenantLookup {
    * done): its read-model rows may then be deleted at once, since no step left needs them.
    */
   pastObjects?(env: Env, id: string): Promise<boolean>;
+  /** When the tenant's erasure finished (its tombstone), or null: the proof an operator's 404 names. */
+  erasedAt?(env: Env, id: string): Promise<string | null>;
 }

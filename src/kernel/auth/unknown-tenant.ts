@@ -37,3 +37,22 @@ export async function refuseUnknownTenantFilter(
   if (tenantId === undefined || !lookup || (await lookup.byId(tenantId, c))) return;
   throw await unknownTenantId(tenantId, (slug) => lookup.bySlug(slug, c), "tenant_id");
 }
+
+/**
+ * The 404 for a platform route's tenant that is not live: for one whose erasure finished, when
+ * that was (its tombstone, the operator's proof of erasure), else {@link unknownTenantId}'s.
+ * Names no module: the registry is whichever provides the kernel's lookup.
+ */
+export async function unknownPlatformTenant(
+  lookup: TenantLookup | undefined,
+  id: string,
+  c: Context<AppEnv>,
+): Promise<AppError> {
+  const erasedAt = await (lookup?.erasedAt?.(c.env, id) ?? Promise.resolve(null)).catch(() => null);
+  if (erasedAt) {
+    return new AppError("not_found", {
+      detail: `tenant ${id} was erased at ${erasedAt}; nothing of it is kept but its id and that time`,
+    });
+  }
+  return unknownTenantId(id, (slug) => lookup?.bySlug(slug, c) ?? Promise.resolve(null), "the platform route");
+}

@@ -50,4 +50,5 @@ export const tenantLookup: TenantLookup = {
   gone: (env, ids) => goneTenants(env.DB, ids),
   erasedSeen,
   pastObjects: (env, id) => erasureStore(env.DB).pastObjects(id),
+  erasedAt: (env, id) => erasureStore(env.DB).erasedAt(id),
 };

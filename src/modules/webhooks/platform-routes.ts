@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { unknownPlatformTenant } from "../../kernel/auth/unknown-tenant";
+import type { AppEnv } from "../../kernel/env";
 import {
   DisplayName,
   ETAG_HEADER,
@@ -12,8 +15,6 @@ import {
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { ctxOf } from "../identity/services";
-import { unknownTenant } from "../tenants/lifecycle";
-import { tenantStore } from "../tenants/store";
 import { flagEndpoint, flagPage } from "./filters";
 import {
   DeliveriesQuery,
@@ -111,11 +112,13 @@ const disable = op.post("/tenants/{tenant_id}/webhooks/{id}/disable", {
 /**
  * The tenant the path names, if it is live: suspended ones included (an operator still mends
  * those), deleted ones (being erased, or erased) answered 404 as the tenants routes answer
- * them. Checked before any object is reached, so an unknown id creates none.
+ * them. Checked before any object is reached, so an unknown id creates none. Through the
+ * kernel's tenant lookup (read now, uncached), not the tenants module's store.
  */
-async function liveTenant(db: D1Database, id: string): Promise<string> {
-  if (!(await tenantStore(db).find("id", id))) throw await unknownTenant(db, id);
-  return id;
+async function liveTenant(c: Context<AppEnv>, id: string): Promise<string> {
+  const lookup = c.get("tenantLookup");
+  if (lookup && (await lookup.find(c.env, id))) return id;
+  throw await unknownPlatformTenant(lookup, id, c);
 }
 
 /**
@@ -126,17 +129,17 @@ async function liveTenant(db: D1Database, id: string): Promise<string> {
  */
 export const platformWebhookRoutes = createRouter()
   .openapi(list, async (c) => {
-    const tenantId = await liveTenant(c.env.DB, c.req.valid("param").tenant_id);
+    const tenantId = await liveTenant(c, c.req.valid("param").tenant_id);
     return c.json(flagPage(c, await endpointPage(c.env, tenantId, c.req.valid("query"))), 200);
   })
   .openapi(deliveries, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
-    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    const tenantId = await liveTenant(c, tenant_id);
     return c.json(await deliveryPage(c.env, tenantId, id, c.req.valid("query")), 200);
   })
   .openapi(redeliver, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
-    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    const tenantId = await liveTenant(c, tenant_id);
     const caller = { ctx: ctxOf(c), way: "platform" as const };
     const result = await redeliverFailed(c.env, caller, tenantId, id, c.req.valid("json"));
     // The tenant's audit log records it as the platform's; the platform's own record is this line.
@@ -151,14 +154,14 @@ export const platformWebhookRoutes = createRouter()
   })
   .openapi(enable, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
-    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    const tenantId = await liveTenant(c, tenant_id);
     const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), true);
     c.header("ETag", `"${endpoint.version}"`);
     return c.json(flagEndpoint(c, endpoint), 200);
   })
   .openapi(disable, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
-    const tenantId = await liveTenant(c.env.DB, tenant_id);
+    const tenantId = await liveTenant(c, tenant_id);
     const note = c.req.valid("json").reason ?? null;
     const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), false, { note });
     c.header("ETag", `"${endpoint.version}"`);

@@ -1,0 +1,69 @@
+// A module reaching into another module's internals ties the two together out of sight: the
+// webhooks module read the tenants module's store (its subscriber, for a tenant's name, and its
+// platform routes, to find a live tenant) where the kernel's tenant lookup answers both
+// (`findTenant(runtime, id)`, `tenantLookup.find`). The imports across modules that stand are
+// listed here, each with why; a new one fails this test until it is looked at.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const modulesDir = join(root, "src", "modules");
+
+/** `<importing module> -> <module>/<path>`, and why it stands. */
+const ALLOWED: Record<string, string> = {
+  // Identity's public surface, which modules depending on it use: the directory's typed
+  // contract client and its types, the request's ctx (services), key material for sealing.
+  "files -> identity/directory/types": "Ctx, the directory's contract type",
+  "files -> identity/services": "ctxOf, the request's ctx",
+  "webhooks -> identity/directory/contract": "the directory's contract client (owners and admins to mail)",
+  "webhooks -> identity/directory/types": "Ctx, the directory's contract type",
+  "webhooks -> identity/key-material": "the tenant's envelope key, to seal signing secrets",
+  "webhooks -> identity/services": "ctxOf, the request's ctx",
+  // Tenants provisions and offboards identity's per-tenant directory: it is identity's other half.
+  "tenants -> identity/authenticators": "forgetTenantPrincipals: applied grants drop cached principals",
+  "tenants -> identity/directory/contract": "provisioning and lifecycle: the directory's contract client",
+  "tenants -> identity/directory/tenant-state": "TenantChange, TenantState: the lifecycle the directory keeps",
+  "tenants -> identity/directory/types": "Ctx",
+  "tenants -> identity/key-index": "keyIndex: provisioning and purging the API key index",
+  "tenants -> identity/schemas": "KeySchema, keyPath: the admin key in the create answer",
+  "tenants -> identity/services": "ctxOf",
+  "tenants -> identity/settings": "forgetSettings: a rate-limit override changed takes effect at once",
+};
+
+function* sources(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* sources(path);
+    else if (entry.name.endsWith(".ts")) yield path;
+  }
+}
+
+/** Every import of a module's file that lands in another module, as `<module> -> <module>/<path>`. */
+function crossImports(): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const file of sources(modulesDir)) {
+    const owner = relative(modulesDir, file).split("/")[0] ?? "";
+    if (owner.endsWith(".ts")) continue; // src/modules/index.ts registers them all
+    for (const [, spec] of readFileSync(file, "utf8").matchAll(/from "(\.[^"]+)"/g)) {
+      const target = relative(modulesDir, normalize(join(dirname(file), spec ?? "")));
+      const [module, ...rest] = target.split("/");
+      if (target.startsWith("..") || module === owner || rest.length === 0) continue;
+      const key = `${owner} -> ${module}/${rest.join("/")}`;
+      found.set(key, [...(found.get(key) ?? []), relative(root, file)]);
+    }
+  }
+  return found;
+}
+
+describe("imports across modules", () => {
+  it("are only those listed, each with why", () => {
+    const unlisted = [...crossImports()].filter(([key]) => !Object.hasOwn(ALLOWED, key));
+    expect(unlisted.map(([key, files]) => `${key} (${files.join(", ")})`)).toEqual([]);
+  });
+
+  it("lists none that no longer happens, so the list stays the truth", () => {
+    const found = crossImports();
+    expect(Object.keys(ALLOWED).filter((key) => !found.has(key))).toEqual([]);
+  });
+});
