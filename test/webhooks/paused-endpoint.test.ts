@@ -29,6 +29,26 @@ async function postEvents(tenantId: string, token: string) {
   return aggregateOf(env, postDecider, tenantId, String(post.body.id)).read(1, 100);
 }
 
+/**
+ * Waits until the endpoint's first delivery attempt is over and its next one is seconds away (the
+ * receiver's host does not resolve): a timer still running when the pause is set would record its
+ * success after it, as a timer that ran before the pause would.
+ */
+async function idle(tenantId: string, id: string) {
+  const stub = env.WEBHOOK_ENDPOINT.getByName(`${tenantId}/${id}`);
+  for (let i = 0; i < 400; i++) {
+    const quiet = await runInDurableObject(stub, async (instance, state) => {
+      const now = Reflect.apply(Reflect.get(instance, "now"), instance, []) as number;
+      const tried = state.storage.sql.exec<{ n: number }>("select count(*) as n from attempts").one().n > 0;
+      const alarm = await state.storage.getAlarm();
+      return tried && alarm !== null && alarm > now + 1_000;
+    });
+    if (quiet) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`endpoint ${id} made no first attempt in 10 s`);
+}
+
 /** Pauses an endpoint's actor for an hour of its own clock, as its supervision does after repeated failures. */
 async function pause(tenantId: string, id: string) {
   await runInDurableObject(env.WEBHOOK_ENDPOINT.getByName(`${tenantId}/${id}`), (instance, state) => {
@@ -49,6 +69,7 @@ describe("webhooks: an endpoint actor paused by its supervision", () => {
     const running = await endpoint(t.adminKey);
     // Routed once, so both actors hold their configuration.
     expect((await registry(env, t.id).dispatch({ events: await postEvents(t.id, t.adminKey) })).routed).toBe(2);
+    await idle(t.id, paused);
     await pause(t.id, paused);
 
     const events = await postEvents(t.id, t.adminKey);
