@@ -98,4 +98,22 @@ describe("an endpoint the platform disabled, held against the tenant's re-enable
     expect(entry?.actor).toEqual({ kind: "platform", id: "platform" });
     expect(entry?.detail).toEqual({ disabled_reason: "platform", disabled_note: REASON });
   });
+
+  it("tells the tenant, when a test send or redelivery is refused, that the platform enables it, not their PATCH", async () => {
+    // The 409 endpoint_disabled said "enable it first (PATCH … with enabled: true)": the one way
+    // the platform's disabling refuses.
+    const e = await endpointWithFailures(ONE);
+    await asRoot(`${base(e.t.id)}/${e.id}/disable`, { method: "POST", body: { reason: REASON } });
+    const tries = [
+      call(`/api/v1/admin/webhooks/${e.id}/test`, { method: "POST", token: e.t.adminKey }),
+      e.redeliverFailed(),
+    ];
+    for (const refused of await Promise.all(tries)) {
+      expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+      expect(refused.body.code).toBe("endpoint_disabled");
+      expect(refused.body.detail).toContain(REASON);
+      expect(refused.body.detail).toContain("the platform's operators");
+      expect(refused.body.detail).not.toContain("enabled: true");
+    }
+  });
 });

@@ -99,7 +99,7 @@ export const webhookDeliveryRoutes = createRouter()
       id,
       message_id: messageId,
     });
-    if (!result.ok && result.error === "disabled") throw disabled("tenant", tenant.id, id);
+    if (!result.ok && result.error === "disabled") throw disabled("tenant", tenant.id, id, await endpointOf(c, id));
     if (!result.ok) throw notFound();
     return c.json({ message_id: messageId }, 202);
   })
@@ -117,7 +117,8 @@ export const webhookDeliveryRoutes = createRouter()
   })
   .openapi(redeliver, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
-    if (!(await endpointOf(c, id)).enabled) throw disabled("tenant", tenantOf(c).id, id);
+    const endpoint = await endpointOf(c, id);
+    if (!endpoint.enabled) throw disabled("tenant", tenantOf(c).id, id, endpoint);
     const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ ctx: ctxOf(c), id: delivery_id });
     if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json({ id: delivery_id }, 202);

@@ -23,14 +23,23 @@ export const enableWay = {
 } as const;
 export type EnableWay = keyof typeof enableWay;
 
+/** Why an endpoint is disabled, as its view says. */
+type DisabledView = { disabled_reason: string | null; disabled_note: string | null };
+
 /**
  * Refuses to queue a message that would wait, unsent, until someone enabled the endpoint again,
- * naming the way to enable it that the caller can take.
+ * naming the way to enable it that the caller can take: for the tenant, of an endpoint the
+ * platform disabled, the platform's operators (its PATCH would be refused: platformHeld).
  */
-export const disabled = (way: EnableWay, tenantId: string, id: string) =>
-  moduleError(webhookErrors, "endpoint_disabled", {
-    detail: `the message would wait unsent until the endpoint is enabled (${enableWay[way](tenantId, id)})`,
+export const disabled = (way: EnableWay, tenantId: string, id: string, endpoint: DisabledView) => {
+  const held = way === "tenant" && endpoint.disabled_reason === "platform";
+  const how = held
+    ? `the platform disabled it (${endpoint.disabled_note === null ? "no reason given" : `reason: ${endpoint.disabled_note}`}) and only the platform's operators can enable it`
+    : enableWay[way](tenantId, id);
+  return moduleError(webhookErrors, "endpoint_disabled", {
+    detail: `the message would wait unsent until the endpoint is enabled (${how})`,
   });
+};
 
 /**
  * The tenant enabling an endpoint the platform disabled: 409 (the key may write the endpoint,
@@ -98,7 +107,8 @@ export async function redeliverFailed(
   body: { since?: string | undefined; limit: number },
 ) {
   const { ctx, way } = caller;
-  if (!(await endpointOf(env, tenantId, id)).enabled) throw disabled(way, tenantId, id);
+  const endpoint = await endpointOf(env, tenantId, id);
+  if (!endpoint.enabled) throw disabled(way, tenantId, id, endpoint);
   const since = body.since === undefined ? null : Date.parse(body.since);
   return endpointActor(env, tenantId, id).redeliverFailed({ ctx, since, limit: body.limit });
 }
