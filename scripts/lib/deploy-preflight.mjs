@@ -212,7 +212,7 @@ export function configWarnings(config, env) {
 const EVERY_MINUTE = "* * * * *";
 
 /** Every secret plinth reads (docs/configuration.md, "Secrets"): none belongs in [vars]. */
-const SECRET_NAMES = [
+export const SECRET_NAMES = [
   "PLATFORM_ROOT_KEY",
   "PLATFORM_ROOT_KEY_PREVIOUS",
   "JWT_SIGNING_KEYS",

@@ -5,6 +5,7 @@
 // before `wrangler secret list` (and their values never), so they are taken as absent and left
 // to secretProblems (deploy-preflight.mjs), as are the variables configProblems words itself.
 import { join } from "node:path";
+import { SECRET_NAMES } from "./deploy-preflight.mjs";
 import { root } from "./env.mjs";
 import { importBundled } from "./node-bundle.mjs";
 
@@ -38,18 +39,7 @@ export async function loadConfigCheck() {
  * Secrets plinth reads: never parsed here (one in [vars] is refused by configProblems, and
  * their presence is checked once the Worker's secrets are listed).
  */
-const SECRETS = new Set([
-  "PLATFORM_ROOT_KEY",
-  "PLATFORM_ROOT_KEY_PREVIOUS",
-  "JWT_SIGNING_KEYS",
-  "ENCRYPTION_KEYS",
-  "MAIL_API_KEY",
-  "READ_MODEL_AUTH_TOKEN",
-  "METRICS_TOKEN",
-  "METRICS_TOKEN_PREVIOUS",
-  "IP_HASH_KEY",
-  "OTEL_EXPORTER_OTLP_HEADERS",
-]);
+const SECRETS = new Set(SECRET_NAMES);
 
 /**
  * Variables configProblems already checks with messages of their own (ENVIRONMENT must be
