@@ -4,7 +4,7 @@ import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
 import { isUsed, REGISTRATION_ROLE, type RoleUses, UNUSED } from "../../src/modules/identity/directory/role-uses";
-import { type Ctx, denied, fail, ok, versionConflict } from "../../src/modules/identity/directory/types";
+import { type Ctx, denied, fail, ok, provenUser, versionConflict } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
 
@@ -106,7 +106,7 @@ export class DirectoryAccounts extends DirectoryObject {
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
         if (!spent.ok) return spent;
-        this.store.markEmailVerified(ctx, spent.value);
+        this.store.markEmailVerified(provenUser(ctx, spent.value), spent.value);
         return ok(null);
       }),
     );
@@ -169,13 +169,15 @@ export class DirectoryAccounts extends DirectoryObject {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
         if (!spent.ok) return spent;
         this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
-        this.store.markEmailVerified(ctx, spent.value);
+        // The token's holder is the user: the entries it proves name them (the sessions it ends stay as they were recorded).
+        const byUser = provenUser(ctx, spent.value);
+        this.store.markEmailVerified(byUser, spent.value);
         this.creds.voidOneTime(ctx, "password_reset", spent.value);
         // A change of address asked by whoever held the account before the reset dies with it.
         this.creds.voidOneTime(ctx, "email_change", spent.value);
         this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
         this.twoFactor.voidChallenges(ctx, spent.value);
-        this.store.emit(ctx, `user/${spent.value}`, {
+        this.store.emit(byUser, `user/${spent.value}`, {
           type: "identity.password.reset",
           data: { user_id: spent.value },
         });

@@ -1,5 +1,5 @@
 import { ApiKeys } from "./api-keys";
-import { type Ctx, fail, ok, type Result, type UserPrincipal } from "./types";
+import { type Ctx, fail, ok, provenUser, type Result, type UserPrincipal } from "./types";
 
 /** Refresh tokens live 30 days; each refresh spends one and issues the next. */
 export const REFRESH_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -96,7 +96,7 @@ export class Credentials extends ApiKeys {
         row.family_id,
         plusMs(ctx.now, REFRESH_TTL_MS),
       );
-      this.store.emit(ctx, `user/${row.user_id}`, {
+      this.store.emit(provenUser(ctx, row.user_id), `user/${row.user_id}`, {
         type: "identity.token.refreshed",
         data: { user_id: row.user_id, family_id: row.family_id },
       });

@@ -1,7 +1,7 @@
 import type { Credentials } from "./credentials";
 import type { DirectoryStore } from "./store";
 import type { TwoFactor } from "./two-factor";
-import { type Ctx, fail, ok, type Result } from "./types";
+import { type Ctx, fail, ok, provenUser, type Result } from "./types";
 
 /** The one-time token kind of an email change (kept in `one_time_tokens`, purged with them). */
 export const EMAIL_CHANGE = "email_change";
@@ -102,7 +102,10 @@ export class EmailChanges {
         this.creds.voidOneTime(ctx, kind, user.id);
       this.creds.revokeAllFamilies(ctx, user.id, "email_changed", row.keep_family);
       this.twoFactor.voidChallenges(ctx, user.id);
-      this.store.emit(ctx, `user/${user.id}`, { type: "identity.user.email_changed", data: { user_id: user.id } });
+      this.store.emit(provenUser(ctx, user.id), `user/${user.id}`, {
+        type: "identity.user.email_changed",
+        data: { user_id: user.id },
+      });
       return ok({ userId: user.id, previous: user.email });
     });
   }

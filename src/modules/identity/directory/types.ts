@@ -20,6 +20,13 @@ export const CtxSchema = z.object({
 });
 export type Ctx = z.infer<typeof CtxSchema>;
 
+/**
+ * `ctx` for an act whose caller proved to be `userId` with a secret only that user was given (a
+ * mailed token, one of their refresh tokens): the request came in anonymous, but the audit log
+ * must name the user, or "anonymous reset the password of X" reads like an attack.
+ */
+export const provenUser = (ctx: Ctx, userId: string): Ctx => ({ ...ctx, actor: { kind: "user", id: userId } });
+
 /** A list of strings, as stored in a JSON column (scopes, permissions). */
 export const Strings = z.array(z.string());
 
