@@ -153,6 +153,17 @@ describe("webhooks' mail", () => {
     expect(shredded.text).toContain("signing secret can no longer be read");
   });
 
+  it("gives the platform's reason as its operator wrote it, escaped, and says only they enable it", () => {
+    const mail = endpointDisabledMail({ ...base, reason: "platform", note: `flooding; ${HOSTILE}` });
+    expect(mail.text).toContain("at Acme have stopped: the platform's operators disabled it.");
+    expect(mail.text).toContain(`Their reason: flooding; ${HOSTILE}`);
+    expect(mail.html).not.toContain("<script>");
+    expect(shown(mail.html)).toContain(`Their reason: flooding; ${HOSTILE}`);
+    expect(mail.text).toContain("Only the platform's operators can enable it again");
+    expect(mail.text).not.toContain("PATCH");
+    expect(endpointDisabledMail({ ...base, reason: "platform", note: null }).text).toContain("They gave no reason.");
+  });
+
   it("escapes a hostile tenant name", () => {
     const mail = endpointDisabledMail({ ...base, tenantName: HOSTILE, reason: "gone" });
     expect(mail.html).not.toContain("<script>");

@@ -10,7 +10,7 @@ import { createLogger } from "../../src/kernel/log";
 import { contentOf, MailMessageSchema } from "../../src/kernel/notify/message";
 import { notifyDisabled } from "../../src/modules/webhooks/subscriber";
 import { deliver, testRuntime } from "../helpers";
-import { call, mailTo, newTenant, register, tokenIn } from "../identity/helpers";
+import { call, mailSettled, mailsTo, mailTo, newTenant, register, rootKey, tokenIn } from "../identity/helpers";
 
 /** The mail queue's messages, as a subscriber sends them. */
 function capturingQueue() {
@@ -51,15 +51,34 @@ const disabledEvent = (tenantId: string): Envelope => ({
   data: { endpoint_id: "ep-1", host: "hooks.example.net", reason: "failing", failures: 12, failing_since: null },
 });
 
-/** Whom the subscriber mails for one disabled endpoint of tenant `tenantId`. */
-async function recipientsOf(tenantId: string): Promise<string[]> {
+/** A `webhooks.endpoint.updated` of endpoint ep-1 by `actor`, leaving it as `data` says. */
+const updatedEvent = (
+  tenantId: string,
+  actor: Envelope["actor"],
+  data: { enabled: boolean; disabled_reason: string | null; disabled_note: string | null },
+): Envelope => ({
+  ...disabledEvent(tenantId),
+  type: "webhooks.endpoint.updated",
+  actor,
+  data: { endpoint_id: "ep-1", host: "hooks.example.net", events: ["blog.post.*"], ...data },
+});
+
+/** The mails the subscriber queues for `events` of tenant `tenantId`: id, recipient, text. */
+async function mailsOf(tenantId: string, events: Envelope[] = [disabledEvent(tenantId)]) {
   const { queue, sent } = capturingQueue();
   const runtime = { ...testRuntime(), log: createLogger("warn") };
-  await deliver(notifyDisabled, [disabledEvent(tenantId)], { ...runtime, env: { ...env, MAIL: queue } });
-  const to: string[] = [];
-  for (const body of sent) to.push((await contentOf(MailMessageSchema.parse(body), runtime.config.encryptionKeys)).to);
-  return to.sort();
+  for (const event of events) await deliver(notifyDisabled, [event], { ...runtime, env: { ...env, MAIL: queue } });
+  const mails: { id: string; to: string; text: string }[] = [];
+  for (const body of sent) {
+    const message = MailMessageSchema.parse(body);
+    const content = await contentOf(message, runtime.config.encryptionKeys);
+    mails.push({ id: message.id, to: content.to, text: content.text });
+  }
+  return mails;
 }
+
+/** Whom the subscriber mails for one disabled endpoint of tenant `tenantId`. */
+const recipientsOf = async (tenantId: string) => (await mailsOf(tenantId)).map((m) => m.to).sort();
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -81,5 +100,72 @@ describe("the endpoint-disabled mail", () => {
     expect(await recipientsOf(t.id)).toEqual([]);
     const lines = warned.mock.calls.map((args) => String(args[0]));
     expect(lines.find((l) => l.includes("no verified owner or admin"))).toContain(`"tenant_id":"${t.id}"`);
+  });
+});
+
+// The platform's disabling (POST /api/v1/platform/tenants/{tenant_id}/webhooks/{id}/disable) told
+// nobody: the endpoint just stopped, and its admins learnt of it only by looking.
+describe("the mail when the platform disables an endpoint", () => {
+  const REASON = "your receiver answered 2000 requests a second with 500; write to ops@example.com";
+
+  it("tells the verified owners and admins the platform's reason and that only its operators enable it", async () => {
+    const t = await newTenant("whmail-platform");
+    const admin = await userWith(t, "admin", true);
+    const unverified = await userWith(t, "owner", false);
+    const created = await call("/api/v1/admin/webhooks", {
+      token: t.adminKey,
+      body: { url: "http://127.0.0.1:9/hook", events: ["blog.post.*"] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const off = await call(`/api/v1/platform/tenants/${t.id}/webhooks/${id}/disable`, {
+      token: rootKey(),
+      body: { reason: REASON },
+    });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+
+    const mail = await mailTo(t.slug, admin, `Webhook endpoint ${id} was disabled`);
+    expect(mail.body).toContain("127.0.0.1");
+    expect(mail.body).toContain(REASON);
+    expect(mail.body).toContain("Only the platform's operators can enable it again");
+    // Not the tenant's own way back, which the platform's disabling refuses (409).
+    expect(mail.body).not.toContain('{"enabled": true}');
+    await mailSettled(t.slug);
+    expect(await mailsTo(t.slug, unverified, 0, "Webhook endpoint")).toEqual([]);
+  });
+
+  it("says so when the platform gave no reason; a retried event queues the same mail ids", async () => {
+    const t = await newTenant("whmail-platform");
+    const owner = await userWith(t, "owner", true);
+    const off = updatedEvent(
+      t.id,
+      { kind: "platform", id: "platform" },
+      {
+        enabled: false,
+        disabled_reason: "platform",
+        disabled_note: null,
+      },
+    );
+    const mails = await mailsOf(t.id, [off, off]);
+    expect(mails.map((m) => m.to)).toEqual([owner, owner]);
+    expect(mails[0]?.id).toBe(mails[1]?.id);
+    expect(mails[0]?.text).toContain("the platform's operators disabled it");
+    expect(mails[0]?.text).toContain("They gave no reason");
+    expect(mails[0]?.text).toContain("Only the platform's operators can enable it again");
+  });
+
+  it("mails nothing for other changes: the platform enabling it, the tenant editing an endpoint the platform holds", async () => {
+    const t = await newTenant("whmail-platform");
+    await userWith(t, "admin", true);
+    const platform = { kind: "platform" as const, id: "platform" };
+    const enabled = updatedEvent(t.id, platform, { enabled: true, disabled_reason: null, disabled_note: null });
+    const held = { enabled: false, disabled_reason: "platform", disabled_note: REASON };
+    const edited = updatedEvent(t.id, { kind: "api_key", id: "key-1" }, held);
+    const byAdmin = updatedEvent(
+      t.id,
+      { kind: "user", id: "u-1" },
+      { ...held, disabled_reason: null, disabled_note: null },
+    );
+    expect(await mailsOf(t.id, [enabled, edited, byAdmin])).toEqual([]);
   });
 });

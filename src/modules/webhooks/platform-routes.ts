@@ -80,7 +80,7 @@ const enable = op.post("/tenants/{tenant_id}/webhooks/{id}/enable", {
 const disable = op.post("/tenants/{tenant_id}/webhooks/{id}/disable", {
   operationId: "disableTenantWebhookEndpoint",
   summary:
-    "Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until the platform enables it (the tenant's own re-enable is refused, 409 `endpoint_disabled_by_platform`); the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`); recorded in the tenant's audit log as the platform's, with the reason",
+    "Disable a tenant's endpoint (its receiver is harmed or abused): it sends nothing, and events are not queued for it, until the platform enables it (the tenant's own re-enable is refused, 409 `endpoint_disabled_by_platform`); the tenant's admins see `disabled_reason: platform` and the reason given (`disabled_note`), and its verified owners and admins are mailed it; recorded in the tenant's audit log as the platform's, with the reason",
   access: "platform",
   request: {
     params: EndpointParams,

@@ -6,6 +6,7 @@ import type { Subscription } from "../../kernel/modules/types";
 import { runtimeNotifier } from "../../kernel/notify/notifier";
 import { directory } from "../identity/directory/contract";
 import { registry } from "./contract";
+import { disabledNotice } from "./disabled-notice";
 import { WebhookEventSchema } from "./events";
 import { endpointDisabledMail } from "./mail-templates";
 
@@ -63,16 +64,20 @@ const told = (user: { roles: readonly string[]; email_verified: boolean }) =>
 
 /**
  * Tells a tenant's owners and admins whose email is verified, by mail, that one
- * of its endpoints was disabled, and why. (The event itself is in the audit log,
- * and endpoints subscribed to `webhooks.*` receive it too; with nobody to tell,
- * a warning says so.) Each mail's id is derived from the event and the
- * recipient, so a retried event queues mail that is delivered once.
+ * of its endpoints was disabled, and why: by the delivery (`.disabled`) or by the
+ * platform's operators (the `.updated` of their disabling, with their reason;
+ * disabled-notice.ts decides). (The event itself is in the audit log, and
+ * endpoints subscribed to `webhooks.*` receive it too; with nobody to tell, a
+ * warning says so.) Each mail's id is derived from the event and the recipient,
+ * so a retried event queues mail that is delivered once.
  */
 export const notifyDisabled = subscribe(
   "notify-disabled",
   WebhookEventSchema,
-  ["webhooks.endpoint.disabled"],
+  ["webhooks.endpoint.disabled", "webhooks.endpoint.updated"],
   async (event, runtime) => {
+    const notice = disabledNotice(event);
+    if (!notice) return;
     const dir = directory(runtime.env, event.tenant_id);
     const recipients: string[] = [];
     let cursor: string | null = null;
@@ -86,20 +91,13 @@ export const notifyDisabled = subscribe(
     if (recipients.length === 0) {
       runtime.log.warn("no verified owner or admin to tell of a disabled webhook endpoint", {
         tenant_id: event.tenant_id,
-        endpoint_id: event.data.endpoint_id,
+        endpoint_id: notice.endpointId,
       });
       return;
     }
     // Through the kernel's lookup (runtime.modules), not the tenants module's store.
     const tenant = await findTenant(runtime, event.tenant_id);
-    const content = endpointDisabledMail({
-      tenantName: tenant?.name ?? event.tenant_id,
-      endpointId: event.data.endpoint_id,
-      host: event.data.host,
-      reason: event.data.reason,
-      failingSince: event.data.failing_since,
-      failures: event.data.failures,
-    });
+    const content = endpointDisabledMail({ tenantName: tenant?.name ?? event.tenant_id, ...notice });
     const notifier = runtimeNotifier(runtime);
     for (const to of recipients) {
       await notifier.send({
