@@ -1,13 +1,18 @@
-// `plinth new module` on a copy of the repository: the module it writes
-// typechecks and lints as generated, is registered, and touches no kernel file.
-// The copy is checked with the compiler and the linter, and the tests the scaffold
-// writes for the module run in workerd there as a product team's npm test runs them.
-import { execFile, execFileSync, spawnSync } from "node:child_process";
+// `plinth new module` on a copy of the repository, plain and with `--actor`: each module it writes
+// typechecks and lints as generated, is registered, and touches no kernel file; the actor is wired
+// as docs/actors.md's checklist wires one by hand (contract, class, export, wrangler.toml bindings
+// in every environment with the next migration tag, erasure). The copy is checked with the
+// compiler and the linter, and the tests the scaffold writes run in workerd there as a product
+// team's npm test runs them. One copy holds both modules, checked by one compiler run, one lint
+// and one workerd run: each in a copy of its own took ~100-140 s, mostly those three, twice.
+// (The wrangler.toml edit alone, on other shapes of file, is test/node/scaffold-actor.test.ts.)
+import { execFile, execFileSync, type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify, stripVTControlCharacters } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configProblems } from "../../scripts/lib/deploy-preflight.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const copy = mkdtempSync(join(tmpdir(), "plinth-scaffold-"));
@@ -34,35 +39,91 @@ function kernelSnapshot(dir: string): string {
     .join("\n");
 }
 
-describe("plinth new module", () => {
-  it("writes a registered module that typechecks and lints as generated, without touching the kernel", async () => {
-    // Build outputs (bench/.tmp) are not part of a clone.
-    const tracked = (path: string) => !path.includes("/.tmp");
-    for (const dir of COPIED) cpSync(join(root, dir), join(copy, dir), { recursive: true, filter: tracked });
-    for (const file of FILES) cpSync(join(root, file), join(copy, file));
-    symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
-    // Biome reads .gitignore through git, as in a clone.
-    execFileSync("git", ["init", "-q"], { cwd: copy });
-    const kernelBefore = kernelSnapshot(copy);
+type Config = Parameters<typeof configProblems>[0];
+/** wrangler.toml as wrangler resolves it for `env` (the top level without one). */
+async function resolved(dir: string, env?: string): Promise<Config> {
+  const { unstable_readConfig } = await import("wrangler");
+  return unstable_readConfig({ config: join(dir, "wrangler.toml"), ...(env ? { env } : {}) }) as Config;
+}
+const bound = (config: Config) =>
+  Object.fromEntries((config.durable_objects?.bindings ?? []).map((b) => [b.name, b.class_name]));
 
-    const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: copy, encoding: "utf8" });
-    // A running `npm start` rebuilds the Worker whenever src/modules/index.ts changes; if it then
-    // imports routes reading PERMISSIONS.widgets before permissions.ts has it, the Worker fails to
-    // start and wrangler dev exits ("Cannot read properties of undefined (reading 'widget')").
-    const read = (file: string) => readFileSync(join(copy, file), "utf8");
-    const registeredEarly: string[] = [];
-    const watch = setInterval(() => {
-      if (
-        /widgets\(\)/.test(read("src/modules/index.ts")) &&
-        !read("src/generated/permissions.ts").includes("widgets:")
-      )
-        registeredEarly.push("src/modules/index.ts registers widgets, src/generated/permissions.ts lacks them");
-    }, 20);
-    const scaffolded = await promisify(execFile)(
-      process.execPath,
-      ["scripts/plinth.mjs", "new", "module", "widgets", "--aggregate", "widget"],
-      { cwd: copy, encoding: "utf8" },
-    ).finally(() => clearInterval(watch));
+const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: copy, encoding: "utf8" });
+const read = (file: string) => readFileSync(join(copy, file), "utf8");
+const scaffold = (args: string[]) =>
+  promisify(execFile)(process.execPath, ["scripts/plinth.mjs", "new", "module", ...args], {
+    cwd: copy,
+    encoding: "utf8",
+  });
+
+/** One test file's outcome in vitest's JSON report. */
+type FileReport = { name: string; assertionResults: { status: string }[] };
+
+/** What the copy went through, done once for both modules (beforeAll), asserted on by each test. */
+const made = {
+  kernelBefore: "",
+  registeredEarly: [] as string[],
+  plain: { stdout: "", stderr: "" },
+  actor: { stdout: "", stderr: "" },
+  tsc: null as SpawnSyncReturns<string> | null,
+  lint: null as SpawnSyncReturns<string> | null,
+  tests: null as SpawnSyncReturns<string> | null,
+  files: [] as FileReport[],
+};
+
+/** Passed and total tests of the copy's workerd run, in the files whose path holds `part`. */
+function counted(part: string): { passed: number; total: number } {
+  const results = made.files.filter((f) => f.name.includes(part)).flatMap((f) => f.assertionResults);
+  return { passed: results.filter((r) => r.status === "passed").length, total: results.length };
+}
+
+beforeAll(async () => {
+  // Build outputs (bench/.tmp) are not part of a clone.
+  const tracked = (path: string) => !path.includes("/.tmp");
+  for (const dir of COPIED) cpSync(join(root, dir), join(copy, dir), { recursive: true, filter: tracked });
+  for (const file of FILES) cpSync(join(root, file), join(copy, file));
+  symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
+  // Biome reads .gitignore through git, as in a clone.
+  execFileSync("git", ["init", "-q"], { cwd: copy });
+  made.kernelBefore = kernelSnapshot(copy);
+
+  // A running `npm start` rebuilds the Worker whenever src/modules/index.ts changes; if it then
+  // imports routes reading PERMISSIONS.widgets before permissions.ts has it, the Worker fails to
+  // start and wrangler dev exits ("Cannot read properties of undefined (reading 'widget')").
+  const watch = setInterval(() => {
+    if (/widgets\(\)/.test(read("src/modules/index.ts")) && !read("src/generated/permissions.ts").includes("widgets:"))
+      made.registeredEarly.push("src/modules/index.ts registers widgets, src/generated/permissions.ts lacks them");
+  }, 20);
+  made.plain = await scaffold(["widgets", "--aggregate", "widget"]).finally(() => clearInterval(watch));
+  made.actor = await scaffold(["gadgets", "--actor"]);
+
+  made.tsc = run(join(root, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"]);
+  made.lint = run(join(root, "node_modules/.bin/biome"), [
+    "ci",
+    "src/index.ts",
+    "src/modules/widgets",
+    "src/modules/gadgets",
+    "durable-objects/gadgets-actor.ts",
+    "test/modules",
+    "test/node/proxy",
+  ]);
+  // Both modules' own tests, in one workerd run; the JSON report counts each module's.
+  const report = join(copy, "scaffolded-tests.json");
+  made.tests = run(join(root, "node_modules/.bin/vitest"), [
+    "run",
+    "test/modules/widgets",
+    "test/modules/gadgets-actor",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+  ]);
+  if (existsSync(report))
+    made.files = (JSON.parse(readFileSync(report, "utf8")) as { testResults: FileReport[] }).testResults;
+}, 420_000);
+
+describe("plinth new module", () => {
+  it("writes a registered module that typechecks and lints as generated, without touching the kernel", () => {
+    const scaffolded = made.plain;
     expect(scaffolded.stdout).toContain("module widgets (aggregate widget) is registered");
     // Only plinth's own lines: the formatting pass it runs on what it wrote is no news to the
     // team ("Checked 12 files… Fixed 5 files." on stderr read as a warning).
@@ -77,10 +138,10 @@ describe("plinth new module", () => {
     const guide = readFileSync(join(root, "docs", "modules.md"), "utf8");
     expect(guide).toContain("\n## Making the scaffold yours\n");
     expect(scaffolded.stdout).toContain('docs/modules.md, "Making the scaffold yours"');
-    expect(registeredEarly.slice(0, 1)).toEqual([]);
-    expect(readFileSync(join(copy, "src/modules/index.ts"), "utf8")).toMatch(/widgets\(\)/);
-    expect(readFileSync(join(copy, "src/generated/permissions.ts"), "utf8")).toContain('"widgets.widget.create"');
-    expect(readFileSync(join(copy, "src/generated/migrations.ts"), "utf8")).toMatch(/_widgets\.sql/);
+    expect(made.registeredEarly.slice(0, 1)).toEqual([]);
+    expect(read("src/modules/index.ts")).toMatch(/widgets\(\)/);
+    expect(read("src/generated/permissions.ts")).toContain('"widgets.widget.create"');
+    expect(read("src/generated/migrations.ts")).toMatch(/_widgets\.sql/);
     // It declares the headers its answers carry, as test/node/openapi.test.ts requires of every
     // module: the ETag to send back as If-Match, and where a GET reads what a POST created.
     const doc = JSON.parse(read("src/generated/openapi.json"));
@@ -90,23 +151,18 @@ describe("plinth new module", () => {
     expect(declared("/api/v1/widgets/{id}", "get", "200")).toContain("ETag");
     expect(declared("/api/v1/widgets/{id}", "patch", "200")).toContain("ETag");
 
-    const tsc = run(join(root, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"]);
-    expect(tsc.status, tsc.stdout).toBe(0);
-    const lint = run(join(root, "node_modules/.bin/biome"), [
-      "ci",
-      "src/modules/widgets",
-      "test/modules",
-      "test/node/proxy",
-    ]);
-    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
-    expect(kernelSnapshot(copy)).toBe(kernelBefore);
+    expect(made.tsc?.status, made.tsc?.stdout).toBe(0);
+    expect(made.lint?.status, `${made.lint?.stdout}${made.lint?.stderr}`).toBe(0);
+    // Neither module, the actor's included, touches a kernel file.
+    expect(kernelSnapshot(copy)).toBe(made.kernelBefore);
     // The module's own tests pass as written: among them, that its answers hold exactly the
     // declared fields, that a list refuses a cursor that is no id, and that the projection fills
     // a gap from the writer.
-    const tests = run(join(root, "node_modules/.bin/vitest"), ["run", "test/modules/widgets"]);
-    expect(tests.status, tests.stdout + tests.stderr).toBe(0);
-    expect(stripVTControlCharacters(tests.stdout)).toMatch(/Tests {2}9 passed \(9\)/);
+    expect(made.tests?.status, `${made.tests?.stdout}${made.tests?.stderr}`).toBe(0);
+    expect(counted("test/modules/widgets-")).toEqual({ passed: 9, total: 9 });
+  });
 
+  it("refuses a module that exists, a bad name, and an aggregate type another module declares", () => {
     const again = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "widgets"]);
     expect(again.status).toBe(2);
     expect(again.stderr).toContain("src/modules/widgets already exists");
@@ -116,7 +172,7 @@ describe("plinth new module", () => {
     // An aggregate type another module declares is refused before a file is written: the
     // registry would refuse it only after, leaving the tree broken.
     for (const [module, type, owner] of [
-      ["gadgets", "widget", "src/modules/widgets/domain.ts"],
+      ["doodads", "widget", "src/modules/widgets/domain.ts"],
       ["essays", "post", "src/modules/blog/domain.ts"],
     ] as const) {
       const taken = run(process.execPath, ["scripts/plinth.mjs", "new", "module", module, "--aggregate", type]);
@@ -124,5 +180,40 @@ describe("plinth new module", () => {
       expect(taken.stderr).toContain(`the aggregate type "${type}" is already declared (${owner})`);
       expect(existsSync(join(copy, "src/modules", module))).toBe(false);
     }
-  }, 240_000);
+  });
+});
+
+describe("plinth new module --actor", () => {
+  it("writes a module with a wired per-tenant actor that typechecks, lints and passes its tests as generated", async () => {
+    const out = made.actor;
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toContain("module gadgets (aggregate gadget, actor GadgetsActor) is registered");
+    expect(out.stdout).toContain("registered GadgetsActor in src/index.ts and wrangler.toml, bound as GADGETS_ACTOR");
+    // Exported under its class name, as a value and a type; its binding typed by that type.
+    expect(read("src/index.ts")).toMatch(/export const GadgetsActor = traced\.object\(gadgetsActorObject\(platform\)/);
+    expect(read("src/index.ts")).toContain("export type GadgetsActor = InstanceType<typeof GadgetsActor>;");
+    expect(read("src/worker-env.d.ts")).toContain(
+      'GADGETS_ACTOR: DurableObjectNamespace<import("./index").GadgetsActor>;',
+    );
+    expect(read("src/generated/objects.ts")).toContain('GADGETS_ACTOR: "GadgetsActor"');
+    // Every environment binds it and the deploy's preflight finds its class created.
+    const top = await resolved(copy);
+    for (const env of ["staging", "production"]) {
+      const config = await resolved(copy, env);
+      expect(bound(config).GADGETS_ACTOR, env).toBe("GadgetsActor");
+      const problems = configProblems({ ...config, migrations: top.migrations }, env, top);
+      expect(problems.filter((p) => p.includes("GADGETS_ACTOR") || p.includes("GadgetsActor"))).toEqual([]);
+    }
+    expect(read("src/modules/gadgets/index.ts")).toContain('bindings: { GADGETS_ACTOR: "durable_object" }');
+
+    expect(made.tsc?.status, made.tsc?.stdout).toBe(0);
+    expect(made.lint?.status, `${made.lint?.stdout}${made.lint?.stderr}`).toBe(0);
+    const validate = run(process.execPath, ["scripts/plinth.mjs", "modules", "validate"]);
+    expect(validate.stdout + validate.stderr).toContain("no problems");
+    // Its own tests: a reminder fires, a suspended tenant's is dropped, the erasure empties it.
+    expect(made.tests?.status, `${made.tests?.stdout}${made.tests?.stderr}`).toBe(0);
+    expect(counted("test/modules/gadgets-actor")).toEqual({ passed: 3, total: 3 });
+    // The run held both modules' tests and no other file's.
+    expect(stripVTControlCharacters(made.tests?.stdout ?? "")).toMatch(/Tests {2}12 passed \(12\)/);
+  });
 });
