@@ -169,13 +169,13 @@ export class DirectoryAccounts extends DirectoryObject {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
         if (!spent.ok) return spent;
         this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
-        // The token's holder is the user: the entries it proves name them (the sessions it ends stay as they were recorded).
+        // The token's holder is the user: the entries it proves name them, the sessions it ends too.
         const byUser = provenUser(ctx, spent.value);
         this.store.markEmailVerified(byUser, spent.value);
         this.creds.voidOneTime(ctx, "password_reset", spent.value);
         // A change of address asked by whoever held the account before the reset dies with it.
         this.creds.voidOneTime(ctx, "email_change", spent.value);
-        this.creds.revokeAllFamilies(ctx, spent.value, "password_reset");
+        this.creds.revokeAllFamilies(byUser, spent.value, "password_reset");
         this.twoFactor.voidChallenges(ctx, spent.value);
         this.store.emit(byUser, `user/${spent.value}`, {
           type: "identity.password.reset",

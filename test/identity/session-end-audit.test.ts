@@ -22,6 +22,8 @@ describe("identity.token.family_revoked in the audit log", () => {
     expect(out.status).toBe(204);
     const [loggedOut] = await auditOf(t.adminKey, "identity.token.family_revoked");
     expect(loggedOut?.detail).toEqual({ session_id: expect.any(String), reason: "logout" });
+    // The refresh token proved the user, as it does for identity.token.refreshed (docs/audit.md).
+    expect(loggedOut?.actor).toEqual({ kind: "user", id: ada.id });
     const loggedOutId = String(loggedOut?.detail?.session_id);
     expect(ids).toContain(loggedOutId);
 
@@ -35,6 +37,8 @@ describe("identity.token.family_revoked in the audit log", () => {
     const entries = await auditOf(t.adminKey, "identity.token.family_revoked", 3);
     const byReset = entries.filter((e) => e.detail?.reason === "password_reset");
     expect(byReset.map((e) => e.detail?.session_id).sort()).toEqual(ids.filter((id) => id !== loggedOutId).sort());
+    // Ended by the reset the mailed token proved the user made: named as the reset entry names them.
+    for (const entry of byReset) expect(entry.actor).toEqual({ kind: "user", id: ada.id });
     expect(second.status).toBe(200);
   });
 });

@@ -131,7 +131,9 @@ export class Credentials extends ApiKeys {
         presentedHash,
       )
       .toArray()[0];
-    if (row && row.revoked_at === null) this.revokeFamily(ctx, row.family_id, row.user_id, "logout");
+    // The family's token proves the user, as for a refresh (docs/audit.md, "Who acted").
+    if (row && row.revoked_at === null)
+      this.revokeFamily(provenUser(ctx, row.user_id), row.family_id, row.user_id, "logout");
     return row?.user_id ?? null;
   }
 

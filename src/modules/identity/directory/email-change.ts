@@ -100,9 +100,11 @@ export class EmailChanges {
       );
       for (const kind of ["verify_email", "password_reset", EMAIL_CHANGE] as const)
         this.creds.voidOneTime(ctx, kind, user.id);
-      this.creds.revokeAllFamilies(ctx, user.id, "email_changed", row.keep_family);
+      // The token mailed to the new address proves the user: the sessions its change ends name them too.
+      const byUser = provenUser(ctx, user.id);
+      this.creds.revokeAllFamilies(byUser, user.id, "email_changed", row.keep_family);
       this.twoFactor.voidChallenges(ctx, user.id);
-      this.store.emit(provenUser(ctx, user.id), `user/${user.id}`, {
+      this.store.emit(byUser, `user/${user.id}`, {
         type: "identity.user.email_changed",
         data: { user_id: user.id },
       });
