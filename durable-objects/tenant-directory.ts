@@ -2,7 +2,7 @@ import type { Clock } from "../src/kernel/clock";
 import type { RpcServer } from "../src/kernel/durable/rpc";
 import type { PingRpc } from "../src/kernel/health/contract";
 import type { DirectoryRpc } from "../src/modules/identity/directory/contract";
-import { DirectoryTenant } from "./directory/tenant";
+import { DirectorySuspension } from "./directory/suspension";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
@@ -18,7 +18,7 @@ import { DirectoryTenant } from "./directory/tenant";
  */
 export function tenantDirectoryObject(platform: { clock: Clock }) {
   return class TenantDirectory
-    extends DirectoryTenant
+    extends DirectorySuspension
     implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc>
   {
     constructor(ctx: DurableObjectState, env: Env) {

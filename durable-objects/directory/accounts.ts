@@ -63,6 +63,7 @@ export class DirectoryAccounts extends DirectoryObject {
       userId: found.userId,
       passwordHash: found.passwordHash,
       mayLogin: !requireVerified || found.emailVerified,
+      suspended: found.suspended,
     };
   }
 

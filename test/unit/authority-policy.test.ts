@@ -120,6 +120,11 @@ function actions(): AuthorityAction[] {
   for (const u of [...TARGETS, ...SELVES])
     for (const owners of OWNER_SETS(u))
       for (const proven of [false, true]) out.push({ type: "user.delete", user: u, owners, proven });
+  // Suspending and reactivating: every target and each user caller's own account; owners as for deleting.
+  for (const u of [...TARGETS, ...SELVES]) {
+    for (const owners of OWNER_SETS(u)) out.push({ type: "user.suspend", user: u, owners });
+    out.push({ type: "user.reactivate", user: u });
+  }
   for (const a of ROLES) {
     out.push({ type: "invitation.create", roles: [a] });
     for (const b of ROLES) out.push({ type: "invitation.create", roles: [a, b] });
@@ -214,6 +219,12 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
     case "mail_links.change":
     case "sso_trust.change":
       return ownerGate(true, "", null);
+    case "user.suspend":
+      // Nobody suspends themself; otherwise as deleting (owner only, one owner who can sign in kept).
+      if (c.kind === "user" && c.id === a.user.id) return { rule: "own_suspension" };
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, a.owners) ?? need(a.user.grants);
+    case "user.reactivate":
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
   }
 }
 
@@ -238,6 +249,7 @@ describe("authority policy", () => {
       "not_held",
       "outlives_creator",
       "own_account",
+      "own_suspension",
       "owner_fixed",
       "owner_only",
     ]);

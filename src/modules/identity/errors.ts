@@ -16,6 +16,11 @@ export const identityErrors = defineErrorCodes({
   /** A key asked to revoke a key that minted it: the cascade would revoke the caller too. */
   revokes_own_key: { status: 409, title: "Revocation would revoke the calling key" },
   email_not_verified: { status: 403, title: "Email not verified" },
+  /**
+   * A sign-in (password, two-factor, single sign-on, reset, invitation) of an account an administrator
+   * suspended; told only to a caller who proved the account, as email_not_verified is.
+   */
+  account_suspended: { status: 403, title: "Account suspended" },
   wrong_password: { status: 403, title: "Wrong password" },
   signup_closed: { status: 403, title: "Signup closed" },
   // Single sign-on (OpenID Connect), docs/identity.md#single-sign-on

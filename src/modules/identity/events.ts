@@ -31,6 +31,9 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.user.registered", { user_id: z.string(), roles: z.array(z.string()) }),
   event("identity.user.updated", { user_id: z.string(), fields: z.array(z.string()) }),
   event("identity.user.deleted", user),
+  /** An administrator blocked the account; `reason` is theirs, as given (null: none). */
+  event("identity.user.suspended", { user_id: z.string(), reason: z.string().nullable() }),
+  event("identity.user.reactivated", user),
   event("identity.user.email_verified", user),
   /** The user asked to change their address (a token went to the new one if it was free); never the address. */
   event("identity.user.email_change_requested", user),
@@ -45,7 +48,9 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   event("identity.invitation.accepted", { invitation_id: z.string(), user_id: z.string() }),
   /** Registration refused by the signup policy (no email: a refusal says nothing of who tried). */
   event("identity.signup.refused", { mode: z.string() }),
-  event("identity.login.failed", { reason: z.enum(["unknown_email", "bad_password", "email_not_verified"]) }),
+  event("identity.login.failed", {
+    reason: z.enum(["unknown_email", "bad_password", "email_not_verified", "suspended"]),
+  }),
   event("identity.token.refreshed", family),
   event("identity.token.family_revoked", { ...family, reason: z.string() }),
   /** A session (refresh-token family) revoked through the sessions API, by its user (`self`) or an administrator. */

@@ -22,6 +22,7 @@ import { ssoRoutes } from "./routes/sso";
 import { ssoAdminRoutes } from "./routes/sso-admin";
 import { ssoLinkRoutes } from "./routes/sso-link";
 import { ssoUnlinkRoutes } from "./routes/sso-unlink";
+import { suspensionRoutes } from "./routes/suspension";
 import { twoFactorRoutes } from "./routes/two-factor";
 import { twoFactorLoginRoutes } from "./routes/two-factor-login";
 import { userRoutes } from "./routes/users";
@@ -42,6 +43,7 @@ export const identity = () =>
       .route("/", authRoutes)
       .route("/", passwordRoutes)
       .route("/", userRoutes)
+      .route("/", suspensionRoutes)
       .route("/", accountRoutes)
       .route("/", emailRoutes)
       .route("/", sessionRoutes)

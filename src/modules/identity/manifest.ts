@@ -8,6 +8,7 @@ export const manifest = {
     "identity.user.read",
     "identity.user.update",
     "identity.user.delete",
+    "identity.user.suspend",
     "admin.keys.read",
     "admin.keys.write",
     "admin.roles.read",

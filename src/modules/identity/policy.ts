@@ -86,7 +86,14 @@ export type AuthorityAction =
   /** An administrator unlinking a user's provider identity: it takes a way in from them; never the caller's own. */
   | { type: "user.sso.unlink"; user: UserFacts }
   /** Turning off another user's two-factor (an admin's reset): it weakens their sign-in; never the caller's own. */
-  | { type: "two_factor.reset"; user: UserFacts };
+  | { type: "two_factor.reset"; user: UserFacts }
+  /**
+   * Suspending a user (they sign in nowhere until reactivated): as deleting them, never the caller's
+   * own account. `owners`: the owners not suspended, of whom one must stay.
+   */
+  | { type: "user.suspend"; user: UserFacts; owners: readonly string[] }
+  /** Reactivating a suspended user gives back what suspending took: as suspending, less the owner count. */
+  | { type: "user.reactivate"; user: UserFacts };
 
 /** The actions whose own-account form has a `/me` route that asks proof, and that route. */
 const OWN_ACCOUNT_ROUTES = {
@@ -261,6 +268,20 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
         ownerOnly(caller, action.user.roles.includes(OWNER)) ??
         needs(caller, action.user.grants)
       );
+    case "user.suspend": {
+      // It takes every way in from the user, as deleting them does, but keeps their data: the same
+      // owner rules, and the tenant keeps one owner who can sign in.
+      const owner = action.user.roles.includes(OWNER);
+      return (
+        (isSelf(caller, action.user.id) ? { rule: "own_suspension" } : null) ??
+        ownerOnly(caller, owner) ??
+        (owner ? lastOwner(action.owners, action.user.id) : null) ??
+        needs(caller, action.user.grants)
+      );
+    }
+    case "user.reactivate":
+      // Giving an owner's sign-in back is an owner's decision, as taking it away was.
+      return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
   }
 }
 
@@ -279,7 +300,7 @@ export function describeRefusal(refusal: Refusal): string {
     case "not_held":
       return `you do not hold ${refusal.permissions.join(", ")}`;
     case "owner_only":
-      return "only an owner grants or revokes the owner role, removes, renames or signs out a user who holds it or resets their two-factor, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
+      return "only an owner grants or revokes the owner role, removes, renames, suspends, reactivates or signs out a user who holds it or resets their two-factor, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
     case "last_owner":
       return "the tenant's last owner cannot be removed";
     case "owner_fixed":
@@ -288,5 +309,7 @@ export function describeRefusal(refusal: Refusal): string {
       return `a key cannot outlive the key that creates it (expires_at after ${refusal.limit})`;
     case "own_account":
       return OWN_ACCOUNT_ROUTES[refusal.action];
+    case "own_suspension":
+      return "nobody suspends their own account: another administrator does";
   }
 }

@@ -41,6 +41,14 @@ export const identityError = (
 ): AppError => new AppError(code, { ...options, detail, spec: identityErrors[code] });
 
 /**
+ * A sign-in of an account an administrator suspended (docs/identity.md#suspending-a-member): told
+ * only to a caller who proved the account (its password, a challenge it earned, its provider's
+ * word, a token from its mailbox), so an anonymous caller learns no more than a login's 401 says.
+ */
+export const accountSuspended = (): AppError =>
+  identityError("account_suspended", "this account is suspended: ask an administrator of the tenant to reactivate it");
+
+/**
  * A sign-in (password or single sign-on) of an account the tenant requires two-factor of
  * (`require_two_factor_for_admins`) that has not enrolled: how to get out of it, since the
  * account has no session to enrol from otherwise.

@@ -28,7 +28,8 @@ export class Authority {
     if (actor.kind === "platform") return { kind: "platform" };
     if (actor.id === null) return { kind: "nobody" };
     if (actor.kind === "user") {
-      const user = this.user(actor.id);
+      // A suspended user holds nothing, whatever a token minted before the suspension says.
+      const user = this.store.suspended(actor.id) ? null : this.user(actor.id);
       return user ? { kind: "user", id: user.id, roles: user.roles, grants: user.grants } : { kind: "nobody" };
     }
     if (actor.kind === "api_key") {
@@ -47,9 +48,12 @@ export class Authority {
     return { id, roles, grants: this.store.grantsOf(roles) };
   }
 
-  /** The users holding `owner`. */
+  /**
+   * The users holding `owner` who are not suspended: the owners who can sign in. The last of them
+   * is never removed or suspended, so a tenant is never left with owners locked out only.
+   */
   owners(): string[] {
-    return this.roles.holders(OWNER);
+    return this.roles.holders(OWNER).filter((id) => !this.store.suspended(id));
   }
 
   /** The policy's verdict on `action` by the call's actor, now: null when allowed. */

@@ -14,6 +14,7 @@ import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from ".
 import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import { SsoRpc } from "./sso-contract";
+import { SuspensionRpc } from "./suspension-contract";
 import { TenantChangeSchema, TenantStateSchema } from "./tenant-state";
 import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
 import {
@@ -107,14 +108,17 @@ export const DirectoryRpc = defineRpc({
   },
   loginLookup: {
     args: Email,
-    reply: z.object({ userId: z.string(), passwordHash: z.string(), mayLogin: z.boolean() }).nullable(),
+    // suspended: the Worker tells it only to a caller whose password was right (docs/identity.md).
+    reply: z
+      .object({ userId: z.string(), passwordHash: z.string(), mayLogin: z.boolean(), suspended: z.boolean() })
+      .nullable(),
   },
   loginSucceeded: {
     args: withCtx({ userId: Id, familyId: Id, tokenHash: Hash, rehash: PasswordHash.nullable(), userAgent: UserAgent }),
     reply: resultOf(UserPrincipalSchema, ["not_found"]),
   },
   loginFailed: {
-    args: withCtx({ reason: z.enum(["unknown_email", "bad_password", "email_not_verified"]) }),
+    args: withCtx({ reason: z.enum(["unknown_email", "bad_password", "email_not_verified", "suspended"]) }),
     reply: nothing,
   },
   refresh: {
@@ -264,6 +268,7 @@ export const DirectoryRpc = defineRpc({
   // Single sign-on through OpenID Connect (issue 16): sso-contract.ts.
   ...SsoRpc,
   ...EmailChangeRpc,
+  ...SuspensionRpc,
   // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the
   // authority policy (only an owner signs out an owner), by an administrator.
   listSessions: {

@@ -27,7 +27,7 @@ interface ChainRow extends Record<string, SqlStorageValue> {
 /**
  * The caps on key `id` at `now`, nearest first: each key it was minted from (its scopes; nothing
  * once revoked or expired), then its root creator: a user's current grants (owner-ness only
- * through `owner`), nothing for a user no longer in the directory, and no cap at all for the
+ * through `owner`), nothing for a user no longer in the directory or suspended, and no cap at all for the
  * platform (or a key from before creators were recorded).
  */
 export function keyCaps(store: DirectoryStore, id: string, now: string): KeyCap[] {
@@ -57,7 +57,8 @@ export function keyCaps(store: DirectoryStore, id: string, now: string): KeyCap[
   }
   const root = (ancestors.at(-1) ?? self).created_by;
   if (root === null || root === PLATFORM_CREATOR) return caps;
-  if (!store.user(root)) return [NOTHING];
+  // A suspended creator holds nothing: their keys are paused with them, and work again once they are reactivated.
+  if (!store.user(root) || store.suspended(root)) return [NOTHING];
   const roles = store.rolesOf(root);
   caps.push({ grants: store.grantsOf(roles), owner: roles.includes(OWNER) });
   return caps;

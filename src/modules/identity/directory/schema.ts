@@ -236,6 +236,9 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // An email change's token (kind `email_change`) carries the address it confirms and the session
   // that asked, which the change leaves signed in (email-change.ts).
   [`alter table one_time_tokens add column new_email text`, `alter table one_time_tokens add column keep_family text`],
+  // A member suspended by an administrator (suspension.ts): blocked from signing in, kept with their
+  // data and history, reactivated by clearing suspended_at. Users from before are active.
+  [`alter table users add column suspended_at text`, `alter table users add column suspended_reason text`],
 ];
 
 /**

@@ -16,6 +16,8 @@ interface UserRow extends Record<string, SqlStorageValue> {
   name: string;
   password_hash: string;
   email_verified: number;
+  suspended_at: string | null;
+  suspended_reason: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -201,6 +203,9 @@ export class DirectoryStore {
       name: row.name,
       roles: this.rolesOf(row.id),
       email_verified: row.email_verified === 1,
+      status: row.suspended_at === null ? "active" : "suspended",
+      suspended_at: row.suspended_at,
+      suspended_reason: row.suspended_at === null ? null : row.suspended_reason,
       created_at: row.created_at,
       updated_at: row.updated_at,
     };
@@ -220,8 +225,13 @@ export class DirectoryStore {
     return this.view(this.sql.exec<UserRow>("select * from users where id = ?", id).one());
   }
 
+  /**
+   * What a user's credentials may act as, or null: none for a user gone, or suspended (an access
+   * token, a refresh, a session started by any sign-in is then refused: docs/identity.md).
+   */
   principal(userId: string): UserPrincipal | null {
-    if (!this.row("id", userId)) return null;
+    const row = this.row("id", userId);
+    if (!row || row.suspended_at !== null) return null;
     const roles = this.rolesOf(userId);
     const families = this.sql
       .exec<{ id: string }>("select id from token_families where user_id = ? and revoked_at is null", userId)
@@ -231,9 +241,18 @@ export class DirectoryStore {
   }
 
   /** For login: the stored hash of an email's user, or null. */
-  credentials(email: string): { userId: string; passwordHash: string; emailVerified: boolean } | null {
+  credentials(
+    email: string,
+  ): { userId: string; passwordHash: string; emailVerified: boolean; suspended: boolean } | null {
     const row = this.row("email", email);
-    return row ? { userId: row.id, passwordHash: row.password_hash, emailVerified: row.email_verified === 1 } : null;
+    if (!row) return null;
+    const suspended = row.suspended_at !== null;
+    return { userId: row.id, passwordHash: row.password_hash, emailVerified: row.email_verified === 1, suspended };
+  }
+
+  /** Whether user `id` is suspended (false for no such user). */
+  suspended(id: string): boolean {
+    return (this.row("id", id)?.suspended_at ?? null) !== null;
   }
 
   register(ctx: Ctx, input: NewUser): Result<UserView, "email_taken"> {

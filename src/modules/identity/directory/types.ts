@@ -37,6 +37,11 @@ export const UserViewSchema = z.object({
   name: z.string(),
   roles: z.array(z.string()),
   email_verified: z.boolean(),
+  /** `suspended`: an administrator blocked the account (docs/identity.md#suspending-a-member); it signs in nowhere. */
+  status: z.enum(["active", "suspended"]),
+  suspended_at: z.string().nullable(),
+  /** The administrator's reason, as given; null when none was, or the user is active. */
+  suspended_reason: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -142,6 +147,8 @@ export const RefusalSchema = z.discriminatedUnion("rule", [
    * proof (the password, with two-factor on a code) that an access token alone does not give.
    */
   z.object({ rule: z.literal("own_account"), action: z.enum(["user.delete", "user.sso.unlink", "two_factor.reset"]) }),
+  /** Nobody suspends their own account: it would lock them out with no way back but another administrator. */
+  z.object({ rule: z.literal("own_suspension") }),
 ]);
 
 /** Expected failures cross the RPC boundary as values. */

@@ -19,7 +19,7 @@ import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { linkFor, type MailLinks } from "../mail-links";
 import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
-import { identityError } from "../refusals";
+import { accountSuspended, identityError } from "../refusals";
 import {
   EmailSchema,
   NewPasswordSchema,
@@ -240,6 +240,11 @@ export const authRoutes = createRouter()
       throw badLogin();
     }
     await refund(c, guess);
+    // Only after the right password, as email_not_verified: the answer tells no more than that one.
+    if (found.suspended) {
+      await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "suspended" });
+      throw accountSuspended();
+    }
     if (!found.mayLogin) {
       await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "email_not_verified" });
       throw identityError("email_not_verified", "verify your email address before logging in");
