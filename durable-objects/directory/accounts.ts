@@ -165,6 +165,10 @@ export class DirectoryAccounts extends DirectoryObject {
    */
   confirmPasswordReset(input: In<"confirmPasswordReset">): Out<"confirmPasswordReset"> {
     const { ctx, tokenHash, passwordHash } = rpcArgs(DirectoryRpc, "confirmPasswordReset", input);
+    // A suspended account's token is refused unspent: the mailbox that holds it proved the account,
+    // and once reactivated within the hour the same link works.
+    const holder = this.creds.oneTimeUser("password_reset", tokenHash, ctx.now);
+    if (holder !== null && this.store.suspended(holder)) return fail("suspended");
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);

@@ -134,6 +134,8 @@ export class DirectoryMembership extends DirectoryKeys {
     const roles = pending.roles.flatMap((name) => this.roles.get(name) ?? []);
     const found = this.store.credentials(pending.email);
     if ((found?.userId ?? null) !== existingUserId) return fail("changed");
+    // A suspended account gains no roles and no session: the invitation stays pending, for its reactivation.
+    if (existingUserId !== null && this.store.suspended(existingUserId)) return fail("suspended");
     const userId = this.store.tx(() => {
       let id: string;
       if (newUser) {

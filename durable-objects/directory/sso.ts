@@ -162,6 +162,11 @@ export class DirectorySso extends DirectoryMembership {
       return this.committed(fail("link_required"));
     }
     const existing = linked ? { userId: linked } : linkUserId ? { userId: linkUserId } : byEmail;
+    // A suspended account signs in by no way: the provider vouched for its person, who is told why.
+    if (existing && this.store.suspended(existing.userId)) {
+      this.refuseSignIn(ctx, existing.userId, issuer, "suspended");
+      return this.committed(fail("suspended"));
+    }
     if (!existing) {
       const { signup } = this.tenantSettings.current();
       if (!mayProvision(signup, provider.config.jit, email)) {
@@ -298,7 +303,7 @@ export class DirectorySso extends DirectoryMembership {
     ctx: Ctx,
     userId: string,
     issuer: string,
-    reason: "identity_conflict" | "link_required" | "link_mismatch",
+    reason: "identity_conflict" | "link_required" | "link_mismatch" | "suspended",
   ): void {
     this.store.tx(() =>
       this.store.emit(

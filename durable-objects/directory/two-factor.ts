@@ -116,6 +116,9 @@ export class DirectoryTwoFactor extends DirectorySessions {
     // Checked again here: the challenge may have been spent since the Worker looked at it.
     const live = this.twoFactor.challenge(challengeHash, ctx.now);
     if (!live || live.userId !== userId) return fail("invalid");
+    // Suspended since the password step (or the provider's callback) earned the challenge: told as a
+    // login with that password is told, the challenge left unspent.
+    if (this.store.suspended(userId)) return fail("suspended");
     const principal = this.store.principal(userId);
     if (!principal) return fail("invalid");
     // A single sign-on's challenge is good only while the provider its ID token was verified against

@@ -5797,7 +5797,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
+             * @description the token's account is suspended (account_suspended); the token stays unspent
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
              *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
@@ -10868,7 +10871,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
+             * @description the email's account here is suspended (account_suspended): the invitation stays pending
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
              *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
@@ -12972,7 +12978,7 @@ export interface operations {
                 };
             };
             /**
-             * @description an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict); a single sign-on's challenge whose email domain the provider's allowed_domains no longer lists (sso_domain_not_allowed, as its callback now gets)
+             * @description the account was suspended since the challenge was issued (account_suspended); an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict); a single sign-on's challenge whose email domain the provider's allowed_domains no longer lists (sso_domain_not_allowed, as its callback now gets)
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)

@@ -103,12 +103,12 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
    * (`identity_conflict`), or is an owner's or has two-factor on and links only explicitly
    * (`link_required`); an explicit link whose account's email is not the one asserted (`link_mismatch`);
    * or a new user would be provisioned into `roles` that no longer exist
-   * (`role_missing`, no user: on the provider's stream).
+   * (`role_missing`, no user: on the provider's stream); the account is suspended (`suspended`).
    */
   event("identity.sso.refused", {
     user_id: z.string().nullable(),
     issuer: z.string(),
-    reason: z.enum(["identity_conflict", "link_required", "link_mismatch", "role_missing"]),
+    reason: z.enum(["identity_conflict", "link_required", "link_mismatch", "role_missing", "suspended"]),
     roles: z.array(z.string()).optional(),
   }),
   /** A user created just in time by a single sign-on, with the roles the mapping gave. */

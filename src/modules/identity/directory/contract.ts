@@ -143,7 +143,7 @@ export const DirectoryRpc = defineRpc({
   },
   confirmPasswordReset: {
     args: withCtx({ tokenHash: Hash, passwordHash: PasswordHash }),
-    reply: resultOf(z.string(), ["invalid"]),
+    reply: resultOf(z.string(), ["invalid", "suspended"]),
   },
   passwordHashOf: { args: Id, reply: z.string().nullable() },
   changePassword: {
@@ -326,7 +326,7 @@ export const DirectoryRpc = defineRpc({
       session: z.object({ familyId: Id, refreshHash: Hash }).nullable(),
       userAgent: UserAgent,
     }),
-    reply: resultOf(UserPrincipalSchema, ["invalid", "changed"]),
+    reply: resultOf(UserPrincipalSchema, ["invalid", "changed", "suspended"]),
   },
   // Two-factor authentication (TOTP, RFC 6238): durable-objects/directory/two-factor.ts.
   // Secrets cross sealed (the Worker seals and opens them); codes never cross, only the
@@ -381,6 +381,7 @@ export const DirectoryRpc = defineRpc({
      */
     reply: resultOf(UserPrincipalSchema, [
       "invalid",
+      "suspended",
       "wrong_proof",
       "identity_conflict",
       "provider_replaced",

@@ -195,6 +195,19 @@ export class Credentials extends ApiKeys {
   }
 
   /** Spends a single-use token: unknown, used, expired or of another kind -> invalid. */
+  /** The user of a live single-use token of `kind`, without spending it; null for any other token. */
+  oneTimeUser(kind: string, tokenHash: string, now: string): string | null {
+    const row = this.sql
+      .exec<{ user_id: string }>(
+        "select user_id from one_time_tokens where token_hash = ? and kind = ? and used_at is null and expires_at > ?",
+        tokenHash,
+        kind,
+        now,
+      )
+      .toArray()[0];
+    return row?.user_id ?? null;
+  }
+
   spendOneTime(ctx: Ctx, kind: string, tokenHash: string): Result<string, "invalid"> {
     const row = this.sql
       .exec<{ user_id: string; kind: string; expires_at: string; used_at: string | null }>(

@@ -162,6 +162,8 @@ export const SsoRpc = defineRpc({
           "two_factor_required",
           /** An explicit link's recovery code was used since the request. */
           "wrong_proof",
+          /** The account is suspended (docs/identity.md#suspending-a-member). */
+          "suspended",
         ],
       ),
       /** A user to provision, mapped to roles that do not exist (a configuration from before deletion checked it). */

@@ -135,6 +135,7 @@ const resetConfirm = op.post("/auth/password-reset/confirm", {
   responses: {
     204: { description: "password changed, the email verified (the token came through it); every session revoked" },
     400: problem("bad, used or expired token"),
+    403: problem("the token's account is suspended (account_suspended); the token stays unspent"),
   },
 });
 
@@ -361,6 +362,7 @@ export const authRoutes = createRouter()
       tokenHash: await sha256Hex(token),
       passwordHash: await hasher.hash(password),
     });
+    if (!result.ok && result.error === "suspended") throw accountSuspended();
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
     evictUser(tenant.id, result.value);
     noticeAccountChange(c, result.value, "password_reset");

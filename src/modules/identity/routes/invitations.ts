@@ -28,7 +28,7 @@ import { MAX_INVITATION_ROLES, ROLE_NAME_PATTERN } from "../directory/types";
 import { invitationShown } from "../invitation-privacy";
 import { linkFor } from "../mail-links";
 import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
-import { refused } from "../refusals";
+import { accountSuspended, refused } from "../refusals";
 import { EmailSchema, NewPasswordSchema, PresentedPasswordSchema, TokenPairSchema, TokenSchema } from "../schemas";
 import { ctxOf, hasher, newSecret } from "../services";
 import { tokenPair } from "../token-pair";
@@ -117,6 +117,7 @@ const accept = op.post("/auth/accept-invitation", {
     ),
     400: problem("the token is unknown, used, revoked or expired (invalid_token), or the password too weak"),
     401: problem("the email has an account here and this is not its password"),
+    403: problem("the email's account here is suspended (account_suspended): the invitation stays pending"),
   },
 });
 
@@ -259,6 +260,8 @@ export const invitationRoutes = createRouter()
     if (!result.ok && result.error === "changed") {
       throw new AppError("conflict", { detail: "the account changed while accepting; try again" });
     }
+    // Told only after the account's password was given, as a login tells it.
+    if (!result.ok && result.error === "suspended") throw accountSuspended();
     if (!result.ok) throw invalidToken();
     // New roles: cached principals of this user are stale.
     evictUser(tenant.id, userId);

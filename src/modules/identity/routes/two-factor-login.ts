@@ -12,7 +12,7 @@ import { enforce, refund } from "../../../kernel/ratelimit/limiter";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
-import { enrolmentRequired } from "../refusals";
+import { accountSuspended, enrolmentRequired } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
 import { ctxOf, newSecret } from "../services";
 import { domainNotAllowed, providerReplaced, signInRefusal } from "../sso/refusals";
@@ -71,7 +71,7 @@ const complete = op.post("/auth/two-factor", {
     ),
     401: problem("unknown, used or expired challenge, or a wrong, reused or used code"),
     403: problem(
-      "an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict); a single sign-on's challenge whose email domain the provider's allowed_domains no longer lists (sso_domain_not_allowed, as its callback now gets)",
+      "the account was suspended since the challenge was issued (account_suspended); an explicit link this challenge completes found the identity, or the account, linked elsewhere since its callback (sso_identity_conflict); a single sign-on's challenge whose email domain the provider's allowed_domains no longer lists (sso_domain_not_allowed, as its callback now gets)",
     ),
     429: problem("too many codes tried (policy two_factor, per user)"),
   },
@@ -110,6 +110,7 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   if (!done.ok && done.error === "provider_replaced") throw providerReplaced();
   // The provider's allowed_domains no longer lists the domain of the email it asserted: as the callback would refuse it.
   if (!done.ok && done.error === "domain_not_allowed") throw domainNotAllowed();
+  if (!done.ok && done.error === "suspended") throw accountSuspended();
   if (!done.ok) throw badChallenge();
   // A code the directory accepted (not replayed) gives its try back, as a right password does:
   // the limit counts wrong codes, so signing in often never locks a user out, and a guesser,

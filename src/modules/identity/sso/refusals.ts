@@ -2,7 +2,7 @@ import type { RpcReply } from "../../../kernel/durable/rpc";
 import { AppError, moduleError } from "../../../kernel/errors";
 import type { DirectoryRpc } from "../directory/contract";
 import { identityErrors } from "../errors";
-import { enrolmentRequired } from "../refusals";
+import { accountSuspended, enrolmentRequired } from "../refusals";
 
 /** A sign-in the directory refused (`ssoLogin`'s failures; a challenge is no refusal, the callback answers it). */
 export type SignInRefusal = Exclude<
@@ -43,6 +43,9 @@ export function signInRefusal(refusal: SignInRefusal): AppError {
         detail:
           "the single sign-on configuration cannot create an account for this sign-in; ask an administrator to check it",
       });
+    case "suspended":
+      // The provider vouched for the account's person, who learns what their password would tell them.
+      return accountSuspended();
     case "two_factor_required":
       // The identity is linked to this account: its person is the account's, and learns what login tells them.
       return enrolmentRequired();
