@@ -28,7 +28,10 @@ describe("a suspended account's other ways in", () => {
     const right = await call("/api/v1/auth/login", { tenant: t.slug, body: { email: u.email, password: PASSWORD } });
     expect(right.body.code).toBe("account_suspended");
     // A made-up token is still what it was: 400, saying nothing of any account.
-    const junk = await call("/api/v1/auth/password-reset/confirm", { tenant: t.slug, body: { ...body, token: "plp_x" } });
+    const junk = await call("/api/v1/auth/password-reset/confirm", {
+      tenant: t.slug,
+      body: { ...body, token: "plp_x" },
+    });
     expect(junk.status).toBe(400);
 
     expect((await reactivate(t.adminKey, u.id)).status).toBe(200);
@@ -38,7 +41,10 @@ describe("a suspended account's other ways in", () => {
   it("invitation: an existing suspended account gains no roles and no session; the invitation stays pending", async () => {
     const t = await newTenant("suspend-invite");
     const u = await newUser(t.slug);
-    const inv = await call("/api/v1/admin/invitations", { token: t.adminKey, body: { email: u.email, roles: ["viewer"] } });
+    const inv = await call("/api/v1/admin/invitations", {
+      token: t.adminKey,
+      body: { email: u.email, roles: ["viewer"] },
+    });
     expect(inv.status, JSON.stringify(inv.body)).toBe(201);
     const token = tokenIn(await mailTo(t.slug, u.email, "You are invited"));
     expect((await suspend(t.adminKey, u.id)).status).toBe(200);

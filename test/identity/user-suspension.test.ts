@@ -41,7 +41,10 @@ describe("POST /api/v1/users/{id}/suspend and /reactivate", () => {
     expect(refreshed.status).toBe(401);
 
     // The right password hears why; a wrong one hears what an unknown email hears.
-    const right = await call("/api/v1/auth/login", { tenant: t.slug, body: { email: member.email, password: PASSWORD } });
+    const right = await call("/api/v1/auth/login", {
+      tenant: t.slug,
+      body: { email: member.email, password: PASSWORD },
+    });
     expect(right.status, JSON.stringify(right.body)).toBe(403);
     expect(right.body.code).toBe("account_suspended");
     const wrong = await call("/api/v1/auth/login", {
@@ -86,7 +89,9 @@ describe("POST /api/v1/users/{id}/suspend and /reactivate", () => {
     // Each change recorded once: the later reactivation's entry arrives after the suspensions' entries.
     await auditOf(t.adminKey, "identity.user.reactivated");
     const suspended = await auditOf(t.adminKey, "identity.user.suspended", 2);
-    expect(suspended.map((e) => e.target).sort()).toEqual([`${t.id}/user/${member.id}`, `${t.id}/user/${other.id}`].sort());
+    expect(suspended.map((e) => e.target).sort()).toEqual(
+      [`${t.id}/user/${member.id}`, `${t.id}/user/${other.id}`].sort(),
+    );
   });
 
   it("follows the owner rules: only an owner suspends an owner, nobody themself, never the last owner who can sign in", async () => {

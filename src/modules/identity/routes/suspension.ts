@@ -27,7 +27,10 @@ const suspend = op.post("/users/{id}/suspend", {
     body: { ...jsonBody(z.object({ reason: DisplayName.optional() })), required: false },
   },
   responses: {
-    200: jsonResponse("the suspended user (one suspended already: as it is, its first time and reason kept)", UserSchema),
+    200: jsonResponse(
+      "the suspended user (one suspended already: as it is, its first time and reason kept)",
+      UserSchema,
+    ),
     403: problem(
       "missing permission; the user holds a permission the caller does not, or owner and the caller is not an owner; or the user is the caller",
     ),
