@@ -7004,7 +7004,7 @@ export interface operations {
                 };
             };
             /**
-             * @description the tenant's last owner who is not suspended (last_owner), or the calling key was created by this user or by a key they created (revokes_own_key)
+             * @description the tenant's last owner who is not suspended (last_owner); the calling key was created by this user or by a key they created (revokes_own_key); or the user is suspended already for another reason, which is kept (conflict)
              *
              *     Also, from the platform:
              *     `conflict`: a request with this `Idempotency-Key` is still running, or succeeded with a secret shown once (not replayed)

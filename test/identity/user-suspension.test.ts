@@ -75,13 +75,21 @@ describe("POST /api/v1/users/{id}/suspend and /reactivate", () => {
     const t = await newTenant("suspend-again");
     const member = await newUser(t.slug);
     const first = await suspend(t.adminKey, member.id, "first");
-    const second = await suspend(t.adminKey, member.id, "second");
-    expect(second.status).toBe(200);
-    expect(second.body.suspended_at).toBe(first.body.suspended_at);
-    expect(second.body.suspended_reason).toBe("first");
+    // The same reason, or none: the harmless retry.
+    for (const reason of ["first", undefined]) {
+      const again = await suspend(t.adminKey, member.id, reason);
+      expect(again.status).toBe(200);
+      expect(again.body.suspended_at).toBe(first.body.suspended_at);
+      expect(again.body.suspended_reason).toBe("first");
+    }
+    // Another reason is not dropped without a word: 409 naming the suspension kept.
+    const other = await suspend(t.adminKey, member.id, "second");
+    expect(other.status).toBe(409);
+    expect(String(other.body.detail)).toContain('"first"');
+    expect((await call(`/api/v1/users/${member.id}`, { token: t.adminKey })).body.suspended_reason).toBe("first");
     // Without a body: no reason, and a user already active stays as they are.
-    const other = await newUser(t.slug);
-    const bare = await suspend(t.adminKey, other.id);
+    const otherUser = await newUser(t.slug);
+    const bare = await suspend(t.adminKey, otherUser.id);
     expect(bare.status, JSON.stringify(bare.body)).toBe(200);
     expect(bare.body.suspended_reason).toBeNull();
     expect((await reactivate(t.adminKey, member.id)).status).toBe(200);
@@ -90,7 +98,7 @@ describe("POST /api/v1/users/{id}/suspend and /reactivate", () => {
     await auditOf(t.adminKey, "identity.user.reactivated");
     const suspended = await auditOf(t.adminKey, "identity.user.suspended", 2);
     expect(suspended.map((e) => e.target).sort()).toEqual(
-      [`${t.id}/user/${member.id}`, `${t.id}/user/${other.id}`].sort(),
+      [`${t.id}/user/${member.id}`, `${t.id}/user/${otherUser.id}`].sort(),
     );
   });
 

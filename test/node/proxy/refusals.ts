@@ -152,6 +152,21 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
     },
     { op: "DELETE /api/v1/users/{id}", label: "unknown id", expect: 404, headers: admin, params: { id: nope } },
     {
+      op: "POST /api/v1/users/{id}/suspend",
+      label: "unknown id",
+      expect: 404,
+      headers: admin,
+      params: { id: nope },
+      json: { reason: "x" },
+    },
+    {
+      op: "POST /api/v1/users/{id}/reactivate",
+      label: "unknown id",
+      expect: 404,
+      headers: admin,
+      params: { id: nope },
+    },
+    {
       op: "DELETE /api/v1/me",
       label: "API key",
       expect: 403,

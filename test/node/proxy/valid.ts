@@ -474,6 +474,15 @@ export async function tearDown(s: Sweep, fx: Fixtures): Promise<void> {
   });
   await s.call({ ...admin, op: "DELETE /api/v1/admin/api-keys/{id}", expect: 204, params: { id: fx.readerKeyId } });
   await ssoTearDown(s, admin);
+  // Suspended and reactivated before the deletion: each answers the user with its status.
+  await s.call({
+    ...admin,
+    op: "POST /api/v1/users/{id}/suspend",
+    expect: 200,
+    params: { id: fx.bobId },
+    json: { reason: "sweep" },
+  });
+  await s.call({ ...admin, op: "POST /api/v1/users/{id}/reactivate", expect: 200, params: { id: fx.bobId } });
   await s.call({ ...admin, op: "DELETE /api/v1/users/{id}", expect: 204, params: { id: fx.bobId } });
   // A user deletes their own account with their password.
   const anon = { intent: "valid" as const, headers: { "x-tenant": fx.slug } };

@@ -36,7 +36,7 @@ const suspend = op.post("/users/{id}/suspend", {
     ),
     404: problem("no such user in this tenant"),
     409: problem(
-      "the tenant's last owner who is not suspended (last_owner), or the calling key was created by this user or by a key they created (revokes_own_key)",
+      "the tenant's last owner who is not suspended (last_owner); the calling key was created by this user or by a key they created (revokes_own_key); or the user is suspended already for another reason, which is kept (conflict)",
     ),
   },
 });
@@ -85,7 +85,16 @@ export const suspensionRoutes = createRouter()
     const { id } = c.req.valid("param");
     const reason = c.req.valid("json").reason ?? null;
     const result = await directory(c.env, tenantOf(c).id).suspendUser({ ctx: ctxOf(c), id, reason });
-    return c.json(settled(c, id, result), 200);
+    const user = settled(c, id, result);
+    // A repeat keeps the first suspension (a retry is harmless); answering 200 to another reason
+    // would drop it without a word, as a tenant's suspension once did.
+    if (result.ok && !result.value.changed && reason !== null && reason !== user.suspended_reason) {
+      const held = user.suspended_reason === null ? "with no reason" : `for ${JSON.stringify(user.suspended_reason)}`;
+      throw new AppError("conflict", {
+        detail: `the user is suspended already, since ${user.suspended_at}, ${held}: the reason ${JSON.stringify(reason)} is not recorded; to change it, reactivate them and suspend them again`,
+      });
+    }
+    return c.json(user, 200);
   })
   .openapi(reactivate, async (c) => {
     const { id } = c.req.valid("param");
