@@ -183,8 +183,15 @@ describe("POST /api/v1/users/{id}/suspend and /reactivate", () => {
     const t = await newTenant("suspend-404");
     const other = await newTenant("suspend-404-other");
     const stranger = await newUser(other.slug);
-    expect((await suspend(t.adminKey, "01JUNKNOWNUSER")).status).toBe(404);
-    expect((await suspend(t.adminKey, stranger.id)).status).toBe(404);
-    expect((await reactivate(t.adminKey, stranger.id)).status).toBe(404);
+    // The route's own answer (a missing route would be a 404 too, without this detail).
+    for (const res of [
+      await suspend(t.adminKey, "01JUNKNOWNUSER"),
+      await suspend(t.adminKey, stranger.id),
+      await reactivate(t.adminKey, stranger.id),
+    ]) {
+      expect({ status: res.status, detail: res.body.detail }).toEqual({ status: 404, detail: "no such user" });
+    }
+    // The stranger was not touched in their own tenant.
+    expect((await call(`/api/v1/users/${stranger.id}`, { token: other.adminKey })).body.status).toBe("active");
   });
 });
