@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { configProblems } from "../../scripts/lib/deploy-preflight.mjs";
 import { actorNamesOf, actorProblems, bindActor } from "../../scripts/lib/scaffold-actor.mjs";
+import { bound, resolved } from "./support/wrangler-config";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -19,15 +19,6 @@ const tempDir = (prefix: string) => {
   dirs.push(dir);
   return dir;
 };
-
-type Config = Parameters<typeof configProblems>[0];
-/** wrangler.toml as wrangler resolves it for `env` (the top level without one). */
-async function resolved(dir: string, env?: string): Promise<Config> {
-  const { unstable_readConfig } = await import("wrangler");
-  return unstable_readConfig({ config: join(dir, "wrangler.toml"), ...(env ? { env } : {}) }) as Config;
-}
-const bound = (config: Config) =>
-  Object.fromEntries((config.durable_objects?.bindings ?? []).map((b) => [b.name, b.class_name]));
 
 describe("the actor's wrangler.toml bindings", () => {
   const a = actorNamesOf("gizmos");

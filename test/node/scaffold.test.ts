@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { promisify, stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configProblems } from "../../scripts/lib/deploy-preflight.mjs";
+import { bound, resolved } from "./support/wrangler-config";
 
 const root = join(import.meta.dirname, "..", "..");
 const copy = mkdtempSync(join(tmpdir(), "plinth-scaffold-"));
@@ -38,15 +39,6 @@ function kernelSnapshot(dir: string): string {
     .sort()
     .join("\n");
 }
-
-type Config = Parameters<typeof configProblems>[0];
-/** wrangler.toml as wrangler resolves it for `env` (the top level without one). */
-async function resolved(dir: string, env?: string): Promise<Config> {
-  const { unstable_readConfig } = await import("wrangler");
-  return unstable_readConfig({ config: join(dir, "wrangler.toml"), ...(env ? { env } : {}) }) as Config;
-}
-const bound = (config: Config) =>
-  Object.fromEntries((config.durable_objects?.bindings ?? []).map((b) => [b.name, b.class_name]));
 
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: copy, encoding: "utf8" });
 const read = (file: string) => readFileSync(join(copy, file), "utf8");
