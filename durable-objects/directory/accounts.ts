@@ -123,8 +123,10 @@ export class DirectoryAccounts extends DirectoryObject {
     const { ctx, email, tokenHash, expiresAt } = rpcArgs(DirectoryRpc, "resendVerification", input);
     const found = this.store.credentials(email);
     const userId = found && !found.emailVerified ? found.userId : null;
+    // A suspended account is told so instead (no token: it would verify an address nobody may sign in with).
+    const suspended = found?.suspended === true;
     this.store.tx(() => {
-      if (userId !== null) {
+      if (userId !== null && !suspended) {
         this.creds.voidOneTime(ctx, "verify_email", userId);
         this.creds.issueOneTime("verify_email", userId, tokenHash, expiresAt);
       }
@@ -133,7 +135,7 @@ export class DirectoryAccounts extends DirectoryObject {
         data: { user_id: userId },
       });
     });
-    return this.committed(userId ? { email } : null);
+    return this.committed(userId ? { email, suspended } : null);
   }
 
   /**
@@ -143,9 +145,13 @@ export class DirectoryAccounts extends DirectoryObject {
    */
   requestPasswordReset(input: In<"requestPasswordReset">): Out<"requestPasswordReset"> {
     const { ctx, email, tokenHash, expiresAt } = rpcArgs(DirectoryRpc, "requestPasswordReset", input);
-    const userId = this.store.credentials(email)?.userId ?? null;
+    const found = this.store.credentials(email);
+    const userId = found?.userId ?? null;
+    // A suspended account's token would be refused (confirmPasswordReset): none is stored, the mail
+    // says why instead. Its earlier tokens stay as they were (refused until a reactivation).
+    const suspended = found?.suspended === true;
     this.store.tx(() => {
-      if (userId !== null) {
+      if (userId !== null && !suspended) {
         this.creds.voidOneTime(ctx, "password_reset", userId);
         this.creds.issueOneTime("password_reset", userId, tokenHash, expiresAt);
       }
@@ -154,7 +160,7 @@ export class DirectoryAccounts extends DirectoryObject {
         data: { user_id: userId },
       });
     });
-    return this.committed(userId ? { email } : null);
+    return this.committed(userId ? { email, suspended } : null);
   }
 
   /**

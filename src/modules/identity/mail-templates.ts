@@ -111,6 +111,30 @@ export function twoFactorOffMail(input: { tenantName: string; by: "user" | "admi
   });
 }
 
+/**
+ * Sent instead of a reset or verification token when the account is suspended: the token could not
+ * work, and the mailbox's holder (the account's) would learn the suspension from the refusal anyway.
+ * No token, no reason (the tenant's own note), only whom to ask.
+ */
+export function accountSuspendedMail(input: {
+  tenantName: string;
+  asked: "password_reset" | "verification";
+}): MailContent {
+  return renderMail({
+    tenantName: input.tenantName,
+    subject: `Your account at ${input.tenantName} is suspended`,
+    paragraphs: [
+      [
+        input.asked === "password_reset"
+          ? `Someone asked to reset the password of your account at ${input.tenantName}, `
+          : `Someone asked for a new verification mail for your account at ${input.tenantName}, `,
+        "but the account is suspended by an administrator of the tenant, so no link was sent.",
+      ],
+      ["To sign in again, ask an administrator of the tenant to reactivate it. If you did not ask, ignore this mail."],
+    ],
+  });
+}
+
 /** How long an invitation's token works. */
 export const INVITATION_TTL_DAYS = 7;
 

@@ -63,6 +63,8 @@ const nothing = z.void();
 const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 const SealedSecret = z.string().min(1).max(512);
 const Step = z.number().int().min(0);
+/** Whom to mail a token asked for by address, or null; a suspended account gets a notice instead (no token stored). */
+const MailedOnRequest = z.object({ email: z.string(), suspended: z.boolean() }).nullable();
 
 /**
  * The TenantDirectory's RPC contract: each method's argument and reply,
@@ -135,11 +137,11 @@ export const DirectoryRpc = defineRpc({
   verifyEmail: { args: withCtx({ tokenHash: Hash }), reply: resultOf(z.null(), ["invalid"]) },
   resendVerification: {
     args: withCtx({ email: Email, tokenHash: Hash, expiresAt: Iso }),
-    reply: z.object({ email: z.string() }).nullable(),
+    reply: MailedOnRequest,
   },
   requestPasswordReset: {
     args: withCtx({ email: Email, tokenHash: Hash, expiresAt: Iso }),
-    reply: z.object({ email: z.string() }).nullable(),
+    reply: MailedOnRequest,
   },
   confirmPasswordReset: {
     args: withCtx({ tokenHash: Hash, passwordHash: PasswordHash }),

@@ -18,7 +18,13 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { linkFor, type MailLinks } from "../mail-links";
-import { passwordResetMail, RESET_TTL_MINUTES, VERIFY_TTL_HOURS, verificationMail } from "../mail-templates";
+import {
+  accountSuspendedMail,
+  passwordResetMail,
+  RESET_TTL_MINUTES,
+  VERIFY_TTL_HOURS,
+  verificationMail,
+} from "../mail-templates";
 import { accountSuspended, identityError } from "../refusals";
 import {
   EmailSchema,
@@ -155,8 +161,10 @@ async function mailedOnRequest(
     /** The tenant's link into its app for this mail, if it set one. */
     link: keyof MailLinks;
     mail: (input: { tenantName: string; token: string; link: string | null }) => MailContent;
+    /** What a suspended account asked for: it is mailed {@link accountSuspendedMail}, no token. */
+    asked: "password_reset" | "verification";
   },
-  issue: (stored: { tokenHash: string; expiresAt: string }) => Promise<{ email: string } | null>,
+  issue: (stored: { tokenHash: string; expiresAt: string }) => Promise<{ email: string; suspended: boolean } | null>,
 ): Promise<Response> {
   const tenant = tenantOf(c);
   await enforce(c, "mail_ip", clientIp(c));
@@ -166,6 +174,16 @@ async function mailedOnRequest(
   if (found) {
     // The tenant's links are read after the response too, so an account costs no more time than none.
     const send = async () => {
+      if (found.suspended) {
+        const notice = accountSuspendedMail({ tenantName: tenant.name, asked: token.asked });
+        await notifierOf(c).send({
+          tenantId: tenant.id,
+          to: found.email,
+          kind: "identity.account-suspended",
+          ...notice,
+        });
+        return;
+      }
       const links = (await directory(c.env, tenant.id).settings()).mail_links;
       const link = linkFor(links[token.link], secret.token);
       await notifierOf(c).send({
@@ -331,6 +349,7 @@ export const authRoutes = createRouter()
         kind: "identity.verify-email",
         link: "verify_email",
         mail: verificationMail,
+        asked: "verification",
       },
       (token) => directory(c.env, tenantOf(c).id).resendVerification({ ctx: ctxOf(c), email, ...token }),
     );
@@ -346,6 +365,7 @@ export const authRoutes = createRouter()
         kind: "identity.password-reset",
         link: "password_reset",
         mail: passwordResetMail,
+        asked: "password_reset",
       },
       (token) => directory(c.env, tenantOf(c).id).requestPasswordReset({ ctx: ctxOf(c), email, ...token }),
     );

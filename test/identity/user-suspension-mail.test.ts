@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { call, mailsTo, mailTo, newTenant, newUser, tokenIn } from "./helpers";
+
+const suspend = (token: string, id: string) =>
+  call(`/api/v1/users/${id}/suspend`, { token, method: "POST", body: { reason: "under review" } });
+
+// A mail asked for a suspended account carries no token (it could not work) but a notice saying why,
+// to the mailbox that would have held the token: docs/identity.md#suspending-a-member.
+describe("mail asked for a suspended account", () => {
+  it("password reset: 202 as for any address, a notice without a token, and no reset stored", async () => {
+    const t = await newTenant("suspend-mail-reset");
+    const u = await newUser(t.slug);
+    expect((await suspend(t.adminKey, u.id)).status).toBe(200);
+
+    const res = await call("/api/v1/auth/password-reset", { tenant: t.slug, body: { email: u.email } });
+    expect(res.status).toBe(202);
+    const unknown = await call("/api/v1/auth/password-reset", {
+      tenant: t.slug,
+      body: { email: "nobody@example.com" },
+    });
+    expect(unknown.status).toBe(202);
+
+    const notice = await mailTo(t.slug, u.email, "Your account at");
+    expect(notice.subject).toContain("is suspended");
+    expect(notice.body).toContain("administrator");
+    expect(tokenIn(notice)).toBe("");
+    // The suspension's reason is the tenant's note, not the mail's.
+    expect(notice.body).not.toContain("under review");
+    const all = await mailsTo(t.slug, u.email, 1);
+    expect(all.filter((m) => m.subject.startsWith("Reset"))).toEqual([]);
+  });
+
+  it("verification resend: the same notice, no verification token", async () => {
+    const t = await newTenant("suspend-mail-verify");
+    const u = await newUser(t.slug);
+    expect((await suspend(t.adminKey, u.id)).status).toBe(200);
+
+    const res = await call("/api/v1/auth/verify-email/resend", { tenant: t.slug, body: { email: u.email } });
+    expect(res.status).toBe(202);
+    const notice = await mailTo(t.slug, u.email, "Your account at");
+    expect(tokenIn(notice)).toBe("");
+    // Only the registration's verification mail reached the address, none for the resend.
+    const verifications = (await mailsTo(t.slug, u.email, 1)).filter((m) => m.subject.startsWith("Verify"));
+    expect(verifications).toHaveLength(1);
+  });
+});
