@@ -110,7 +110,7 @@ export class DirectoryMembership extends DirectoryKeys {
     const found = this.store.credentials(pending.email);
     return {
       email: pending.email,
-      existing: found ? { userId: found.userId, passwordHash: found.passwordHash } : null,
+      existing: found ? { userId: found.userId, passwordHash: found.passwordHash, suspended: found.suspended } : null,
     };
   }
 

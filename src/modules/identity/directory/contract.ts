@@ -315,7 +315,10 @@ export const DirectoryRpc = defineRpc({
   invitationLookup: {
     args: z.object({ tokenHash: Hash, now: Iso }),
     reply: z
-      .object({ email: z.string(), existing: z.object({ userId: z.string(), passwordHash: z.string() }).nullable() })
+      .object({
+        email: z.string(),
+        existing: z.object({ userId: z.string(), passwordHash: z.string(), suspended: z.boolean() }).nullable(),
+      })
       .nullable(),
   },
   acceptInvitation: {

@@ -235,6 +235,9 @@ export const invitationRoutes = createRouter()
       if (!verdict.ok)
         throw new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
       await refund(c, guess);
+      // Told only after the password, as a login tells it, and before a second factor's challenge is
+      // stored for a sign-in that cannot happen (acceptInvitation refuses it too, should it come meanwhile).
+      if (found.existing.suspended) throw accountSuspended();
       challenge = await secondFactor(c, dir, found.existing.userId, null);
     } else {
       const strong = NewPasswordSchema.safeParse(password);
