@@ -7,7 +7,7 @@ import { RECIPIENT_DIGEST } from "../../../kernel/notify/recipient-digest";
 import { KEY_PURGE_MAX } from "./credentials";
 import { EmailChangeRpc } from "./email-change-contract";
 import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
-import { InvitationStatusSchema, InvitationViewSchema } from "./invitations";
+import { InvitationLookupSchema, InvitationStatusSchema, InvitationViewSchema } from "./invitations";
 import { MAIL_DISMISSALS_MAX } from "./mail-dismissals";
 import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
@@ -314,12 +314,7 @@ export const DirectoryRpc = defineRpc({
   /** What accepting a token needs to know first: its email, and that email's account here (the Worker checks its password). */
   invitationLookup: {
     args: z.object({ tokenHash: Hash, now: Iso }),
-    reply: z
-      .object({
-        email: z.string(),
-        existing: z.object({ userId: z.string(), passwordHash: z.string(), suspended: z.boolean() }).nullable(),
-      })
-      .nullable(),
+    reply: InvitationLookupSchema,
   },
   acceptInvitation: {
     args: withCtx({

@@ -41,6 +41,17 @@ export function invitationExpiry(sender: Caller, requested: string): string {
 export const InvitationStatusSchema = z.enum(["pending", "accepted", "revoked", "expired"]);
 export type InvitationStatus = z.infer<typeof InvitationStatusSchema>;
 
+/**
+ * What accepting a token needs to know first: its email, and that email's account here (the Worker
+ * checks its password, then refuses a suspended one before anything is stored for it).
+ */
+export const InvitationLookupSchema = z
+  .object({
+    email: z.string(),
+    existing: z.object({ userId: z.string(), passwordHash: z.string(), suspended: z.boolean() }).nullable(),
+  })
+  .nullable();
+
 /** An invitation as the contract shows it (never its token). */
 export const InvitationViewSchema = z
   .object({
