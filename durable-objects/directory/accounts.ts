@@ -106,6 +106,9 @@ export class DirectoryAccounts extends DirectoryObject {
 
   verifyEmail(input: In<"verifyEmail">): Out<"verifyEmail"> {
     const { ctx, tokenHash } = rpcArgs(DirectoryRpc, "verifyEmail", input);
+    // Refused unspent while suspended, as a reset token is (below).
+    const holder = this.creds.oneTimeUser("verify_email", tokenHash, ctx.now);
+    if (holder !== null && this.store.suspended(holder)) return fail("suspended");
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);

@@ -5272,7 +5272,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
+             * @description the token's account is suspended (account_suspended); the token stays unspent
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route (the platform root key is valid only on /api/v1/platform)
              *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
              *     `tenant_suspended`: the tenant is suspended by the platform operator
              *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`

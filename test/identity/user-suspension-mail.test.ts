@@ -43,4 +43,22 @@ describe("mail asked for a suspended account", () => {
     const verifications = (await mailsTo(t.slug, u.email, 1)).filter((m) => m.subject.startsWith("Verify"));
     expect(verifications).toHaveLength(1);
   });
+
+  it("a verification link mailed before the suspension is refused unspent, and works once reactivated", async () => {
+    // It verified the address of an account nobody may sign in with, where a reset link of the same
+    // mailbox was refused (403 account_suspended, unspent).
+    const t = await newTenant("suspend-mail-verify-old");
+    const u = await newUser(t.slug);
+    const token = tokenIn(await mailTo(t.slug, u.email, "Verify"));
+    expect((await suspend(t.adminKey, u.id)).status).toBe(200);
+    const refused = await call("/api/v1/auth/verify-email", { tenant: t.slug, body: { token } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+    expect(refused.body.code).toBe("account_suspended");
+    const user = await call(`/api/v1/users/${u.id}`, { token: t.adminKey });
+    expect(user.body.email_verified).toBe(false);
+
+    const back = await call(`/api/v1/users/${u.id}/reactivate`, { token: t.adminKey, method: "POST" });
+    expect(back.status).toBe(200);
+    expect((await call("/api/v1/auth/verify-email", { tenant: t.slug, body: { token } })).status).toBe(204);
+  });
 });

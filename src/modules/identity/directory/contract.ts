@@ -134,7 +134,7 @@ export const DirectoryRpc = defineRpc({
     ]),
   },
   logout: { args: withCtx({ presentedHash: Hash }), reply: z.object({ userId: z.string().nullable() }) },
-  verifyEmail: { args: withCtx({ tokenHash: Hash }), reply: resultOf(z.null(), ["invalid"]) },
+  verifyEmail: { args: withCtx({ tokenHash: Hash }), reply: resultOf(z.null(), ["invalid", "suspended"]) },
   resendVerification: {
     args: withCtx({ email: Email, tokenHash: Hash, expiresAt: Iso }),
     reply: MailedOnRequest,

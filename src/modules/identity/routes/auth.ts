@@ -111,6 +111,7 @@ const verifyEmail = op.post("/auth/verify-email", {
   responses: {
     204: { description: "verified; with an email change's token (ple_), the account's address is the new one" },
     400: problem("bad, used or expired token"),
+    403: problem("the token's account is suspended (account_suspended); the token stays unspent"),
     409: problem("an email change's address was registered since the change was asked"),
   },
 });
@@ -335,6 +336,7 @@ export const authRoutes = createRouter()
       return c.body(null, 204);
     }
     const result = await directory(c.env, tenant.id).verifyEmail({ ctx: ctxOf(c), tokenHash: await sha256Hex(token) });
+    if (!result.ok && result.error === "suspended") throw accountSuspended();
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
     return c.body(null, 204);
   })
