@@ -1,15 +1,15 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { denied, fail, ok } from "../../src/modules/identity/directory/types";
-import { DirectoryAccounts } from "./accounts";
 import type { In, Out } from "./base";
+import { DirectoryMailedTokens } from "./mailed-tokens";
 
 /**
  * The directory's API keys: created and revoked (with every key they created) as the
  * policy allows, listed and read one by one without their secrets, verified and touched
  * on each request they authenticate.
  */
-export class DirectoryKeys extends DirectoryAccounts {
+export class DirectoryKeys extends DirectoryMailedTokens {
   /** Creates a key whose scopes (and expiry, for a key made by a key) the caller may give. */
   createKey(input: In<"createKey">): Out<"createKey"> {
     const { ctx, key } = rpcArgs(DirectoryRpc, "createKey", input);
