@@ -30,6 +30,7 @@ import { cors } from "./kernel/http/cors";
 import { errorHandler, methodIndex, notFound } from "./kernel/http/edge";
 import { init } from "./kernel/http/init";
 import { migrationsGate } from "./kernel/http/migrations-gate";
+import { notModified } from "./kernel/http/not-modified";
 import { observe } from "./kernel/http/observe";
 import { originGate } from "./kernel/http/origin-gate";
 import { requestId } from "./kernel/http/request-id";
@@ -197,6 +198,9 @@ export function createPlatform(options: AppOptions): Platform {
   );
   // After authentication, so only a client the API would answer learns that it is being migrated.
   app.use("/api/v1/*", stage("migrations", migrationsGate(schema)));
+  // Innermost, so it sees the route's own answer (given only once authorized) and every stage
+  // above sets its headers (CORS, RateLimit, request id) on a 304 as on the 200.
+  app.use("*", stage("not-modified", notModified()));
 
   const checks: HealthCheck[] = [
     d1Check,

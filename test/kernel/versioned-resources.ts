@@ -11,6 +11,8 @@ export interface Resource {
   name: string;
   write: (headers: Record<string, string>, n: number) => Promise<Answer>;
   version: () => Promise<number>;
+  /** A GET of the resource, with these headers, as the writes' caller. */
+  read: (headers: Record<string, string>, method?: string) => Promise<Answer>;
 }
 
 /** One of each, in a new tenant. */
@@ -26,8 +28,10 @@ export async function versionedResources(): Promise<Resource[]> {
   expect(hook.status, JSON.stringify(hook.body)).toBe(201);
   const role = await call("/api/v1/admin/roles", { token, body: { name: "editor", permissions: ["blog.post.read"] } });
   expect(role.status, JSON.stringify(role.body)).toBe(201);
+  const read = (path: string, headers: Record<string, string> = {}, auth = token, method = "GET") =>
+    call(`${path}${path.includes("/blog/") ? "?consistency=strong" : ""}`, { token: auth, headers, method });
   const etag = async (path: string, auth = token) => {
-    const res = await call(`${path}${path.includes("/blog/") ? "?consistency=strong" : ""}`, { token: auth });
+    const res = await read(path, {}, auth);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return Number(/^"(\d+)"$/.exec(res.headers.get("etag") ?? "")?.[1]);
   };
@@ -38,27 +42,32 @@ export async function versionedResources(): Promise<Resource[]> {
       name: "blog post",
       write: (h, n) => write("PATCH", `/api/v1/blog/posts/${post.body.id}`, { title: `v${n}` }, h),
       version: () => etag(`/api/v1/blog/posts/${post.body.id}`),
+      read: (h, method) => read(`/api/v1/blog/posts/${post.body.id}`, h, token, method),
     },
     {
       name: "settings",
       write: (h, n) => write("PATCH", "/api/v1/admin/settings", { cors_origins: [`https://a${n}.example.com`] }, h),
       version: () => etag("/api/v1/admin/settings"),
+      read: (h, method) => read("/api/v1/admin/settings", h, token, method),
     },
     {
       name: "webhook endpoint",
       write: (h, n) => write("PATCH", `/api/v1/admin/webhooks/${hook.body.id}`, { description: `d${n}` }, h),
       version: () => etag(`/api/v1/admin/webhooks/${hook.body.id}`),
+      read: (h, method) => read(`/api/v1/admin/webhooks/${hook.body.id}`, h, token, method),
     },
     {
       name: "role",
       write: (h, n) =>
         write("PUT", "/api/v1/admin/roles/editor", { permissions: ["blog.post.read"], description: `d${n}` }, h),
       version: () => etag("/api/v1/admin/roles/editor"),
+      read: (h, method) => read("/api/v1/admin/roles/editor", h, token, method),
     },
     {
       name: "tenant",
       write: (h, n) => write("PATCH", `/api/v1/platform/tenants/${t.id}`, { name: `Tenant ${n}` }, h, rootKey()),
       version: () => etag(`/api/v1/platform/tenants/${t.id}`, rootKey()),
+      read: (h, method) => read(`/api/v1/platform/tenants/${t.id}`, h, rootKey(), method),
     },
   ];
 }

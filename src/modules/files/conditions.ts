@@ -1,5 +1,6 @@
 import { parseHttpDate } from "../../kernel/http/http-date";
 import { entityTags } from "../../kernel/http/if-match";
+import { noneMatchNames } from "../../kernel/http/not-modified";
 
 /**
  * A download's conditional request (RFC 9110 §13), decided over the stored object's
@@ -34,13 +35,6 @@ function strongMatch(ifMatch: string, etag: string): boolean {
   return tags !== "invalid" && tags.some((tag) => !tag.weak && `"${tag.opaque}"` === etag);
 }
 
-/** `If-None-Match`: `*`, or a tag equal to `etag` once both are stripped of `W/` (weak comparison). */
-function weakMatch(ifNoneMatch: string, etag: string): boolean {
-  const tags = entityTags(ifNoneMatch);
-  if (tags === "any") return true;
-  return tags !== "invalid" && tags.some((tag) => `"${tag.opaque}"` === etag.replace(/^W\//, ""));
-}
-
 /** Last-Modified as sent, to the whole second: what a client's date is compared with. */
 const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
@@ -62,7 +56,7 @@ export function preconditions(c: Conditions, v: Validators): Verdict {
     if (since !== null && modified > since) return { kind: "failed", field: "If-Unmodified-Since" };
   }
   if (c.ifNoneMatch !== undefined)
-    return weakMatch(c.ifNoneMatch, v.etag) ? { kind: "not_modified" } : { kind: "serve" };
+    return noneMatchNames(c.ifNoneMatch, v.etag) ? { kind: "not_modified" } : { kind: "serve" };
   const since = parseHttpDate(c.ifModifiedSince);
   return since !== null && modified <= since ? { kind: "not_modified" } : { kind: "serve" };
 }
