@@ -9216,7 +9216,10 @@ export interface operations {
     getRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -9236,6 +9239,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Role"];
                 };
+            };
+            /** @description not modified: `If-None-Match` names the current `ETag` (no body; the client's copy is current) */
+            304: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
@@ -9948,7 +9962,10 @@ export interface operations {
     getSettings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9966,6 +9983,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TenantSettingsView"];
                 };
+            };
+            /** @description not modified: `If-None-Match` names the current `ETag` (no body; the client's copy is current) */
+            304: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
@@ -11282,7 +11310,10 @@ export interface operations {
     getSsoProvider: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11300,6 +11331,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SsoProvider"];
                 };
+            };
+            /** @description not modified: `If-None-Match` names the current `ETag` (no body; the client's copy is current) */
+            304: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
             400: {
@@ -13376,7 +13418,10 @@ export interface operations {
     getTenant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -13396,6 +13441,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
+            };
+            /** @description not modified: `If-None-Match` names the current `ETag` (no body; the client's copy is current) */
+            304: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
             400: {
@@ -15066,7 +15122,10 @@ export interface operations {
             query?: {
                 consistency?: "eventual" | "strong";
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -15086,6 +15145,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Post"];
                 };
+            };
+            /** @description not modified: `If-None-Match` names the current `ETag` (no body; the client's copy is current) */
+            304: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
@@ -16357,7 +16427,10 @@ export interface operations {
     getWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -16377,6 +16450,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebhookEndpointDetail"];
                 };
+            };
+            /** @description not modified: `If-None-Match` names the current `ETag` (no body; the client's copy is current) */
+            304: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description the resource's version, quoted (`"3"`): send it back in `If-Match` to write only over this version */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8

@@ -1,3 +1,5 @@
+import { withNotModified } from "./not-modified";
+
 /**
  * The problem responses the kernel's request path can give on an operation,
  * and the headers it puts on answers, derived from what the operation
@@ -319,10 +321,13 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
     if (!item) continue;
     const next: PathItemLike = { ...item };
     for (const method of METHODS) {
-      const op = item[method];
-      if (!op) continue;
+      const declared = item[method];
+      if (!declared) continue;
+      // A GET that sends an ETag can answer 304 (kernel/http/not-modified.ts).
+      const op = method === "get" ? withNotModified(declared) : declared;
       const responses: Record<string, unknown> = { ...op.responses };
-      const traits = traitsOf(path, op, doc, method);
+      // Traits of what the route declares: the kernel's If-None-Match is never refused (400).
+      const traits = traitsOf(path, declared, doc, method);
       for (const [status, reasons] of commonProblems(traits)) {
         if (!declares(responses, status)) responses[String(status)] = problemResponse(reasons);
         else if (String(status) in responses)

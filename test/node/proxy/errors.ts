@@ -203,6 +203,19 @@ function inputCalls(s: Shape): Call[] {
       { ...onLive, ...invalid, label: "If-Match not a version", headers: { ...s.pass, "if-match": "soon" } },
     );
   }
+  if (
+    !queryRequired &&
+    s.op.startsWith("GET ") &&
+    declared.some((p) => p.in === "header" && p.name.toLowerCase() === "if-none-match")
+  ) {
+    // A revalidation: `*` names whatever the live resource is at, so the kernel answers 304 (kernel/http/not-modified.ts).
+    calls.push({
+      ...base,
+      label: "If-None-Match: * (revalidation)",
+      expect: 304,
+      headers: { ...s.pass, "if-none-match": "*" },
+    });
+  }
   return calls;
 }
 
