@@ -107,6 +107,8 @@ describe("files (happy)", () => {
       expect(same.res.status, ifNoneMatch).toBe(304);
       expect(same.bytes).toHaveLength(0);
       expect(same.res.headers.get("etag")).toBe(etag);
+      // RFC 9110 15.4.5: the Cache-Control the 200 would send, no-transform included.
+      expect(same.res.headers.get("cache-control"), ifNoneMatch).toBe(whole.res.headers.get("cache-control"));
     }
     const stale = await fetchBytes(`/api/v1/files/${file.id}`, t.adminKey, { "if-none-match": '"not-it"' });
     expect(stale.res.status).toBe(200);

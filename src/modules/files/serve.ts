@@ -67,6 +67,9 @@ export async function requireWritePreconditions(c: Context<AppEnv>, tenantId: st
   if (verdict.kind === "not_modified") throw preconditionFailed("If-None-Match", head);
 }
 
+// no-transform: an intermediary that compressed the bytes (Cloudflare does for text types) would make the digests lie.
+const DOWNLOAD_CACHE_CONTROL = "private, no-store, no-transform";
+
 /**
  * Streams a tenant's file from R2 through the Worker: the whole file (200)
  * or one byte range (206 with `Content-Range`; 416 `range_not_satisfiable`
@@ -105,7 +108,8 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
         headers: {
           ETag: head.httpEtag,
           "Last-Modified": formatHttpDate(validators.lastModified),
-          "Cache-Control": "private, no-store",
+          // The 200's own (RFC 9110 15.4.5: a 304 sends the Cache-Control the 200 would).
+          "Cache-Control": DOWNLOAD_CACHE_CONTROL,
         },
       });
     }
@@ -128,8 +132,7 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
     // Stored typed since uploads are (policy.ts typedName); applied again for a name stored before.
     "Content-Disposition": attachment(typedName(object.customMetadata?.name ?? id, contentType)),
     "Content-Security-Policy": DOWNLOAD_CSP,
-    // no-transform: an intermediary that compressed the bytes (Cloudflare does for text types) would make the digests lie.
-    "Cache-Control": "private, no-store, no-transform",
+    "Cache-Control": DOWNLOAD_CACHE_CONTROL,
     "Accept-Ranges": "bytes",
     ETag: object.httpEtag,
     "Last-Modified": formatHttpDate(object.uploaded.getTime()),
