@@ -121,11 +121,14 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
       });
     }
   }
-  const object = await c.env.FILES.get(
-    key,
-    ask.kind === "partial" ? { range: { offset: ask.offset, length: ask.length } } : {},
-  );
+  // A HEAD sends no bytes (Hono drops the body): R2's metadata answers it, no object body opened.
+  const isHead = c.req.method === "HEAD";
+  const opened = isHead
+    ? null
+    : await c.env.FILES.get(key, ask.kind === "partial" ? { range: { offset: ask.offset, length: ask.length } } : {});
+  const object = isHead ? await c.env.FILES.head(key) : opened;
   if (!object) throw fileNotFound();
+  const body = opened?.body ?? null;
   const contentType = object.httpMetadata?.contentType ?? "application/octet-stream";
   const headers = new Headers({
     "Content-Type": contentType,
@@ -141,8 +144,8 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
   if (ask.kind === "partial") {
     headers.set("Content-Length", String(ask.length));
     headers.set("Content-Range", `bytes ${ask.offset}-${ask.offset + ask.length - 1}/${object.size}`);
-    return new Response(object.body, { status: 206, headers });
+    return new Response(body, { status: 206, headers });
   }
   headers.set("Content-Length", String(object.size));
-  return new Response(object.body, { status: 200, headers });
+  return new Response(body, { status: 200, headers });
 }
