@@ -33,4 +33,18 @@ describe("HEAD of a file", () => {
     expect(get).not.toHaveBeenCalled();
     expect(head).toHaveBeenCalled();
   });
+
+  it("reads the metadata once when conditions already read it", async () => {
+    // The conditions step reads R2's metadata to judge If-Match/If-None-Match; the HEAD read it again.
+    const t = await newTenant();
+    const file = await uploaded(t.adminKey, bytesOf(100));
+    const head = vi.spyOn(env.FILES, "head");
+    const res = await SELF.fetch(`${ORIGIN}/api/v1/files/${file.id}`, {
+      method: "HEAD",
+      headers: { authorization: `Bearer ${t.adminKey}`, "if-none-match": '"nothing-like-it"' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("etag")).not.toBeNull();
+    expect(head).toHaveBeenCalledTimes(1);
+  });
 });

@@ -95,10 +95,13 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
   // Read beside R2's answer, not after it; never when no digest would be sent.
   const sha256 = digests.repr || digests.content ? recordedDigest(c, tenantId, id) : Promise.resolve(null);
   let ask: RangeAsk = { kind: "full" };
+  // The metadata, when read for the conditions: a HEAD then needs nothing more of R2.
+  let metadata: R2Object | null = null;
   if (range !== undefined || Object.values(conditions).some((v) => v !== undefined)) {
     // The ETag, the date and the size decide what the conditions and a range mean: the metadata first.
     const head = await c.env.FILES.head(key);
     if (!head) throw fileNotFound();
+    metadata = head;
     const validators = { etag: head.httpEtag, lastModified: head.uploaded.getTime() };
     const verdict = preconditions(conditions, validators);
     if (verdict.kind === "failed") throw preconditionFailed(verdict.field, head);
@@ -126,7 +129,7 @@ export async function serveFile(c: Context<AppEnv>, tenantId: string, id: string
   const opened = isHead
     ? null
     : await c.env.FILES.get(key, ask.kind === "partial" ? { range: { offset: ask.offset, length: ask.length } } : {});
-  const object = isHead ? await c.env.FILES.head(key) : opened;
+  const object = isHead ? (metadata ?? (await c.env.FILES.head(key))) : opened;
   if (!object) throw fileNotFound();
   const body = opened?.body ?? null;
   const contentType = object.httpMetadata?.contentType ?? "application/octet-stream";
