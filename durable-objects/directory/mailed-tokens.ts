@@ -1,6 +1,6 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
-import { fail, ok, provenUser } from "../../src/modules/identity/directory/types";
+import { type Ctx, fail, ok, provenUser } from "../../src/modules/identity/directory/types";
 import { DirectoryAccounts } from "./accounts";
 import type { In, Out } from "./base";
 
@@ -13,9 +13,7 @@ import type { In, Out } from "./base";
 export class DirectoryMailedTokens extends DirectoryAccounts {
   verifyEmail(input: In<"verifyEmail">): Out<"verifyEmail"> {
     const { ctx, tokenHash } = rpcArgs(DirectoryRpc, "verifyEmail", input);
-    // Refused unspent while suspended, as a reset token is (below).
-    const holder = this.creds.oneTimeUser("verify_email", tokenHash, ctx.now);
-    if (holder !== null && this.store.suspended(holder)) return fail("suspended");
+    if (this.heldBySuspended("verify_email", tokenHash, ctx.now)) return fail("suspended");
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "verify_email", tokenHash);
@@ -35,20 +33,17 @@ export class DirectoryMailedTokens extends DirectoryAccounts {
   resendVerification(input: In<"resendVerification">): Out<"resendVerification"> {
     const { ctx, email, tokenHash, expiresAt } = rpcArgs(DirectoryRpc, "resendVerification", input);
     const found = this.store.credentials(email);
-    const userId = found && !found.emailVerified ? found.userId : null;
-    // A suspended account is told so instead (no token: it would verify an address nobody may sign in with).
-    const suspended = found?.suspended === true;
-    this.store.tx(() => {
-      if (userId !== null && !suspended) {
-        this.creds.voidOneTime(ctx, "verify_email", userId);
-        this.creds.issueOneTime("verify_email", userId, tokenHash, expiresAt);
-      }
-      this.store.emit(ctx, userId ? `user/${userId}` : "verifications", {
+    const to = found && !found.emailVerified ? found : null;
+    return this.issuedOnRequest(
+      ctx,
+      "verify_email",
+      to,
+      { tokenHash, expiresAt, email },
+      {
         type: "identity.user.verification_requested",
-        data: { user_id: userId },
-      });
-    });
-    return this.committed(userId ? { email, suspended } : null);
+        unknown: "verifications",
+      },
+    );
   }
 
   /**
@@ -58,22 +53,16 @@ export class DirectoryMailedTokens extends DirectoryAccounts {
    */
   requestPasswordReset(input: In<"requestPasswordReset">): Out<"requestPasswordReset"> {
     const { ctx, email, tokenHash, expiresAt } = rpcArgs(DirectoryRpc, "requestPasswordReset", input);
-    const found = this.store.credentials(email);
-    const userId = found?.userId ?? null;
-    // A suspended account's token would be refused (confirmPasswordReset): none is stored, the mail
-    // says why instead. Its earlier tokens stay as they were (refused until a reactivation).
-    const suspended = found?.suspended === true;
-    this.store.tx(() => {
-      if (userId !== null && !suspended) {
-        this.creds.voidOneTime(ctx, "password_reset", userId);
-        this.creds.issueOneTime("password_reset", userId, tokenHash, expiresAt);
-      }
-      this.store.emit(ctx, userId ? `user/${userId}` : "password_resets", {
+    return this.issuedOnRequest(
+      ctx,
+      "password_reset",
+      this.store.credentials(email),
+      { tokenHash, expiresAt, email },
+      {
         type: "identity.password.reset_requested",
-        data: { user_id: userId },
-      });
-    });
-    return this.committed(userId ? { email, suspended } : null);
+        unknown: "password_resets",
+      },
+    );
   }
 
   /**
@@ -84,10 +73,7 @@ export class DirectoryMailedTokens extends DirectoryAccounts {
    */
   confirmPasswordReset(input: In<"confirmPasswordReset">): Out<"confirmPasswordReset"> {
     const { ctx, tokenHash, passwordHash } = rpcArgs(DirectoryRpc, "confirmPasswordReset", input);
-    // A suspended account's token is refused unspent: the mailbox that holds it proved the account,
-    // and once reactivated within the hour the same link works.
-    const holder = this.creds.oneTimeUser("password_reset", tokenHash, ctx.now);
-    if (holder !== null && this.store.suspended(holder)) return fail("suspended");
+    if (this.heldBySuspended("password_reset", tokenHash, ctx.now)) return fail("suspended");
     return this.committed(
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
@@ -108,5 +94,40 @@ export class DirectoryMailedTokens extends DirectoryAccounts {
         return ok(spent.value);
       }),
     );
+  }
+
+  /**
+   * Stores a token of `kind` for the account the request names (`to`; null: none it may go to),
+   * voiding its earlier ones (only the newest works), and returns whom to mail, or null. A
+   * suspended account gets no token (it could not work): the mail says why instead, and its
+   * earlier tokens stay as they were, refused until a reactivation. Every request costs the same:
+   * the same transaction, an event (`user_id: null` for no account), the same commit.
+   */
+  private issuedOnRequest(
+    ctx: Ctx,
+    kind: "verify_email" | "password_reset",
+    to: { userId: string; suspended: boolean } | null,
+    token: { tokenHash: string; expiresAt: string; email: string },
+    event: { type: "identity.user.verification_requested" | "identity.password.reset_requested"; unknown: string },
+  ): Out<"requestPasswordReset"> {
+    const userId = to?.userId ?? null;
+    const suspended = to?.suspended === true;
+    this.store.tx(() => {
+      if (userId !== null && !suspended) {
+        this.creds.voidOneTime(ctx, kind, userId);
+        this.creds.issueOneTime(kind, userId, token.tokenHash, token.expiresAt);
+      }
+      this.store.emit(ctx, userId ? `user/${userId}` : event.unknown, { type: event.type, data: { user_id: userId } });
+    });
+    return this.committed(userId ? { email: token.email, suspended } : null);
+  }
+
+  /**
+   * Whether a mailed token of `kind` belongs to a suspended account: refused unspent then (the
+   * mailbox that holds it proved the account), so once reactivated the same link works.
+   */
+  private heldBySuspended(kind: "verify_email" | "password_reset", tokenHash: string, now: string): boolean {
+    const holder = this.creds.oneTimeUser(kind, tokenHash, now);
+    return holder !== null && this.store.suspended(holder);
   }
 }
