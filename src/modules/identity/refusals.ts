@@ -30,6 +30,28 @@ export function refused(c: Context<AppEnv>, refusal: Refusal, target?: string | 
   });
 }
 
+/**
+ * A directory write's refusal about a user or key: its authority's, a calling key it would cut
+ * off (`revokes_caller`), or none such (`not_found`, or what the caller has already answered).
+ */
+export type WriteRefusal = { error: "denied"; refusal: Refusal } | { error: string };
+
+/**
+ * The HTTP answer to a {@link WriteRefusal} about `target`: the authority's (403, or an owner
+ * invariant's 409), `409 revokes_own_key` saying why the calling key would cut itself off and
+ * what to use instead (`revokesCaller`), or 404 (`notFound`).
+ */
+export function writeRefused(
+  c: Context<AppEnv>,
+  target: string,
+  failed: WriteRefusal,
+  texts: { revokesCaller: string; notFound: string },
+): AppError {
+  if ("refusal" in failed) return refused(c, failed.refusal, target);
+  if (failed.error === "revokes_caller") return identityError("revokes_own_key", texts.revokesCaller);
+  return new AppError("not_found", { detail: texts.notFound });
+}
+
 /** The 412 of a conditional write, with `current_version`: the kernel's, as every versioned resource answers it. */
 export { staleVersion } from "../../kernel/http/stale-version";
 

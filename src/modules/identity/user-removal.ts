@@ -2,13 +2,12 @@ import type { Context } from "hono";
 import { tenantOf } from "../../kernel/auth/guards";
 import type { RpcReply } from "../../kernel/durable/rpc";
 import type { AppEnv } from "../../kernel/env";
-import { AppError } from "../../kernel/errors";
 import { errorFields } from "../../kernel/log";
 import { recipientDigest } from "../../kernel/notify/recipient-digest";
 import { dismissMailTo } from "../../kernel/notify/recipient-dismissal";
 import { evictUser, forgetRevokedKeys } from "./authenticators";
 import { type DirectoryRpc, directory } from "./directory/contract";
-import { identityError, refused } from "./refusals";
+import { writeRefused } from "./refusals";
 import { ctxOf } from "./services";
 
 /**
@@ -50,14 +49,11 @@ export async function settleRemoval(
   recipient: string | null,
 ): Promise<void> {
   if (!result.ok) {
-    if (result.error === "denied") throw refused(c, result.refusal, id);
-    if (result.error === "revokes_caller") {
-      throw identityError(
-        "revokes_own_key",
+    throw writeRefused(c, id, result, {
+      revokesCaller:
         "the calling key was created (directly or through keys it created) by this user, and would be revoked with their keys: delete the user with a credential that did not come from them (an owner's session, or another key)",
-      );
-    }
-    throw new AppError("not_found", { detail: "no such user" });
+      notFound: "no such user",
+    });
   }
   const tenantId = tenantOf(c).id;
   const log = c.get("log").child({ user_id: id });

@@ -20,7 +20,7 @@ import { forgetRevokedKeys } from "../authenticators";
 import { directory } from "../directory/contract";
 import { keyIndex } from "../key-index";
 import { authorize, boundedExpiry, callerOf } from "../policy";
-import { declaredPermissions, identityError, refused } from "../refusals";
+import { declaredPermissions, refused, writeRefused } from "../refusals";
 import { KeySchema, keyPath } from "../schemas";
 import { ctxOf, newApiKey } from "../services";
 import { flagKey } from "../undeclared";
@@ -146,14 +146,11 @@ export const keyRoutes = createRouter()
     const { id } = c.req.valid("param");
     const result = await directory(c.env, tenantOf(c).id).revokeKey({ ctx: ctxOf(c), id });
     if (!result.ok) {
-      if (result.error === "denied") throw refused(c, result.refusal, id);
-      if (result.error === "revokes_caller") {
-        throw identityError(
-          "revokes_own_key",
+      throw writeRefused(c, id, result, {
+        revokesCaller:
           "this key was created (directly or through keys it created) by the key it would revoke, and would be revoked with it: revoke it with a credential the key did not create (an owner's session, or a key from `plinth tenants recover-key`)",
-        );
-      }
-      throw new AppError("not_found", { detail: "no such live API key (unknown, revoked or expired)" });
+        notFound: "no such live API key (unknown, revoked or expired)",
+      });
     }
     await forgetRevokedKeys(c.env.DB, result.value);
     return c.body(null, 204);

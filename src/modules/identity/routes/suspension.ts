@@ -11,7 +11,7 @@ import { createRouter, problem } from "../../../kernel/openapi/router";
 import { evictTenantKeys, evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import type { SuspensionRpc } from "../directory/suspension-contract";
-import { identityError, refused } from "../refusals";
+import { writeRefused } from "../refusals";
 import { UserSchema } from "../schemas";
 import { ctxOf } from "../services";
 
@@ -62,14 +62,11 @@ type Change = RpcReply<typeof SuspensionRpc, "suspendUser">;
  */
 function settled(c: Context<AppEnv>, id: string, result: Change) {
   if (!result.ok) {
-    if (result.error === "denied") throw refused(c, result.refusal, id);
-    if (result.error === "revokes_caller") {
-      throw identityError(
-        "revokes_own_key",
+    throw writeRefused(c, id, result, {
+      revokesCaller:
         "the calling key was created (directly or through keys it created) by this user, and would hold nothing once they are suspended: suspend them with a credential that did not come from them",
-      );
-    }
-    throw new AppError("not_found", { detail: "no such user" });
+      notFound: "no such user",
+    });
   }
   if (result.value.changed) {
     const tenantId = tenantOf(c).id;
