@@ -9217,6 +9217,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The `ETag` the client expects (`"3"`, or `3`; compared strongly: a weak tag `W/"3"` never matches), a list of them, or `*`: 412 `version_conflict` with the current `ETag` when none is current, weighed before `If-None-Match`. A value that is not entity-tags is 400 */
+                "If-Match"?: string;
                 /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
                 "If-None-Match"?: string;
             };
@@ -9301,6 +9303,19 @@ export interface operations {
              */
             404: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
+            412: {
+                headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -9963,6 +9978,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The `ETag` the client expects (`"3"`, or `3`; compared strongly: a weak tag `W/"3"` never matches), a list of them, or `*`: 412 `version_conflict` with the current `ETag` when none is current, weighed before `If-None-Match`. A value that is not entity-tags is 400 */
+                "If-Match"?: string;
                 /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
                 "If-None-Match"?: string;
             };
@@ -9995,7 +10012,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10037,6 +10057,19 @@ export interface operations {
             /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
             404: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
+            412: {
+                headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -11311,6 +11344,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The `ETag` the client expects (`"3"`, or `3`; compared strongly: a weak tag `W/"3"` never matches), a list of them, or `*`: 412 `version_conflict` with the current `ETag` when none is current, weighed before `If-None-Match`. A value that is not entity-tags is 400 */
+                "If-Match"?: string;
                 /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
                 "If-None-Match"?: string;
             };
@@ -11343,7 +11378,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -11390,6 +11428,19 @@ export interface operations {
              */
             404: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
+            412: {
+                headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -13419,6 +13470,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The `ETag` the client expects (`"3"`, or `3`; compared strongly: a weak tag `W/"3"` never matches), a list of them, or `*`: 412 `version_conflict` with the current `ETag` when none is current, weighed before `If-None-Match`. A value that is not entity-tags is 400 */
+                "If-Match"?: string;
                 /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
                 "If-None-Match"?: string;
             };
@@ -13490,6 +13543,19 @@ export interface operations {
             /** @description no such tenant */
             404: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
+            412: {
+                headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -15123,6 +15189,8 @@ export interface operations {
                 consistency?: "eventual" | "strong";
             };
             header?: {
+                /** @description The `ETag` the client expects (`"3"`, or `3`; compared strongly: a weak tag `W/"3"` never matches), a list of them, or `*`: 412 `version_conflict` with the current `ETag` when none is current, weighed before `If-None-Match`. A value that is not entity-tags is 400 */
+                "If-Match"?: string;
                 /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
                 "If-None-Match"?: string;
             };
@@ -15207,6 +15275,19 @@ export interface operations {
              */
             404: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
+            412: {
+                headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -16428,6 +16509,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The `ETag` the client expects (`"3"`, or `3`; compared strongly: a weak tag `W/"3"` never matches), a list of them, or `*`: 412 `version_conflict` with the current `ETag` when none is current, weighed before `If-None-Match`. A value that is not entity-tags is 400 */
+                "If-Match"?: string;
                 /** @description The `ETag` of the copy the client holds (`"3"`, `W/"3"`: compared weakly), a list of them, or `*`: 304 with no body when it names the current version. A value that is not entity-tags is ignored */
                 "If-None-Match"?: string;
             };
@@ -16512,6 +16595,19 @@ export interface operations {
              */
             404: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `version_conflict`: `If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists */
+            412: {
+                headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -19045,6 +19141,8 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -19587,6 +19685,8 @@ export interface operations {
              */
             412: {
                 headers: {
+                    /** @description the current `ETag`, which the `If-Match` sent did not name */
+                    ETag: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;

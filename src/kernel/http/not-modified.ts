@@ -1,24 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { entityTags } from "./if-match";
-
-/**
- * Whether `If-None-Match` names `etag` (RFC 9110 §13.1.2): `*` names any current
- * representation; otherwise a listed tag equal to it once both drop `W/` (weak comparison, so
- * `W/"3"` names `"3"`). A value that is not entity-tags names nothing: a GET then answers in
- * full, as RFC 9110 lets a recipient ignore a field it cannot parse (a cache or a proxy may send
- * one, and a read refused for it would break that client for nothing). Pure.
- *
- * @example
- * noneMatchNames('W/"3", "7"', '"3"'); // true
- * noneMatchNames("abc", '"3"');        // false: not entity-tags, ignored
- */
-export function noneMatchNames(ifNoneMatch: string, etag: string): boolean {
-  const tags = entityTags(ifNoneMatch);
-  if (tags === "any") return true;
-  const current = etag.replace(/^W\//, "");
-  return tags !== "invalid" && tags.some((tag) => `"${tag.opaque}"` === current);
-}
+import { AppError } from "../errors";
+import { readPreconditions } from "./read-preconditions";
+import { refusedTags } from "./refused-tags";
 
 /**
  * The fields a 304 keeps of the 200 it stands for (RFC 9110 §15.4.5): all but the body's own
@@ -36,33 +20,60 @@ const BODY_FIELDS = [
   "repr-digest",
 ];
 
+// plinth's versioned resources answer `ETag: "<version>"` (docs/http.md, "Versions").
+const VERSION_TAG = /^"(\d{1,9})"$/;
+
 /**
- * Answers `304 Not Modified` to a GET or HEAD whose `If-None-Match` names the `ETag` of the 200
- * the route answered (RFC 9110 §13.1.2), once for every route: a client revalidating its copy
- * gets no body. It looks only at the answer the route gave, so the 304 comes after the
- * credential, the tenant and the operation's permission were checked, exactly as the 200 would
- * have been, and compares with the tag made for this caller's resource: it cannot tell another
- * tenant or credential anything the 200 would not. Any other status (an error, a 206, a file's
- * own 304) passes untouched: §13.2.1 has a server ignore the conditions where the answer would
- * not be a 2xx, and §15.4.5 defines 304 only for what would have been 200.
+ * The 412 of a read whose `If-Match` names no current representation, in the shape a write's
+ * has: the current `ETag` as a header, and `current_version` when the tag is a version, so a
+ * client learns what is current without another read.
+ */
+function readPreconditionFailed(etag: string): AppError {
+  const version = VERSION_TAG.exec(etag)?.[1];
+  return new AppError("version_conflict", {
+    detail: `If-Match names no current representation: the current ETag is ${etag}; read it again without If-Match`,
+    headers: { ETag: etag },
+    ...(version === undefined ? {} : { extensions: { current_version: Number(version) } }),
+  });
+}
+
+/**
+ * Decides a GET's or HEAD's preconditions (RFC 9110 §13.2.2) once for every route, from the 200
+ * and its `ETag` the route answered: an `If-Match` naming none of it (compared strongly) is `412
+ * version_conflict` and the representation is not sent (§13.1.1), an `If-Match` that is not
+ * entity-tags `400 validation_failed`; then an `If-None-Match` naming it (compared weakly) is
+ * `304 Not Modified` with no body (§13.1.2).
  *
- * Mounted inside CORS and the rate-limit headers, which then set theirs on the 304 as on any
- * answer; the request id and security headers are set outermost.
+ * It looks only at the answer the route gave, so each comes after the credential, the tenant and
+ * the operation's permission were checked, exactly as the 200 would have been, and compares with
+ * the tag made for this caller's resource: it cannot tell another tenant or credential anything
+ * the 200 would not. Any other status (an error, a 206, a file's own 304 or 412) passes untouched:
+ * §13.2.1 has a server ignore the conditions where the answer would not be a 2xx, and §15.4.5
+ * defines 304 only for what would have been 200. A GET is safe, so reading before deciding
+ * changes nothing: "not performed" is the representation not sent.
+ *
+ * Mounted inside CORS and the rate-limit headers, which then set theirs on the 304 and the 412
+ * as on any answer; the request id and security headers are set outermost.
  */
 export const notModified = (): MiddlewareHandler<AppEnv> =>
   async function notModified(c, next) {
     await next();
     const method = c.req.method;
     if (method !== "GET" && method !== "HEAD") return;
-    const ifNoneMatch = c.req.header("if-none-match");
     const etag = c.res.headers.get("etag");
-    if (ifNoneMatch === undefined || etag === null || c.res.status !== 200) return;
-    if (!noneMatchNames(ifNoneMatch, etag)) return;
+    if (etag === null || c.res.status !== 200) return;
+    const verdict = readPreconditions(
+      { ifMatch: c.req.header("if-match"), ifNoneMatch: c.req.header("if-none-match") },
+      etag,
+    );
+    if (verdict === "serve") return;
     const headers = new Headers(c.res.headers);
-    for (const name of BODY_FIELDS) headers.delete(name);
     // The 200's body is never read: release it rather than leave its stream open.
     await c.res.body?.cancel();
-    // Cleared first: Hono copies the old answer's headers onto a new one, the body's fields included.
+    // Cleared first: Hono copies the old answer's headers onto a new one (an error's too), the body's fields included.
     c.res = undefined;
+    if (verdict === "invalid_if_match") throw refusedTags("if-match", "If-Match");
+    if (verdict === "precondition_failed") throw readPreconditionFailed(etag);
+    for (const name of BODY_FIELDS) headers.delete(name);
     c.res = new Response(null, { status: 304, headers });
   };

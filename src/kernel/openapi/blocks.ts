@@ -9,6 +9,7 @@ import { NEW_ID_PATTERN } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { type ExpectedVersion, type MatchedVersions, parseIfMatch, parseIfNoneMatch } from "../http/if-match";
+import { refusedTags } from "../http/refused-tags";
 import { showable, UNSHOWABLE_MESSAGE } from "../text/showable";
 
 /** `{id}` of a path: an opaque id, 1–64 characters. */
@@ -165,12 +166,6 @@ export const IfMatchHeader = z.object({
       'Versions the write must not find, as ETags (`"3"`, `W/"3"`: compared weakly), or `*` (the resource must not exist: a PUT then creates and never overwrites). Else 412 version_conflict',
   }),
 });
-
-const refusedTags = (header: "if-match" | "if-none-match", name: string) =>
-  new AppError("validation_failed", {
-    detail: `${name} must be *, or entity-tags naming versions like "3"`,
-    errors: [{ path: `header.${header}`, message: 'must be * or a list of entity-tags like "3" (or 3)' }],
-  });
 
 /**
  * The versions `If-Match` accepts (RFC 9110 13.1.1, see `parseIfMatch`): undefined

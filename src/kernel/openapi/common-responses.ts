@@ -255,6 +255,14 @@ export const KERNEL_HEADERS = {
   },
 } as const;
 
+const CURRENT_ETAG = {
+  ETag: {
+    description: "the current `ETag`, which the `If-Match` sent did not name",
+    required: true,
+    schema: { type: "string" },
+  },
+};
+
 const ref = (...names: (keyof typeof KERNEL_HEADERS)[]) =>
   Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
 
@@ -263,15 +271,17 @@ const ACCEPTED: Record<string, Record<string, unknown>> = { post: ref("Accept-Po
 /**
  * The headers the kernel's request path puts on an answer of this status, whoever made it:
  * `Retry-After` on 429 and 503, `WWW-Authenticate` on 401, `Accept-Post` / `Accept-Patch`
- * on a POST's or a PATCH's 415, the RateLimit headers on every `/api/v1` answer (all but
- * `Retry-After` as references to {@link KERNEL_HEADERS}). Declared so that generated
- * clients see them.
+ * on a POST's or a PATCH's 415, the current `ETag` on a GET's 412, the RateLimit headers on
+ * every `/api/v1` answer (all but `Retry-After` and `ETag` as references to
+ * {@link KERNEL_HEADERS}). Declared so that generated clients see them.
  */
 export function kernelHeaders(status: string, t: OperationTraits, method = "get"): Record<string, unknown> {
   return {
     ...(status === "429" || status === "503" ? RETRY_AFTER : {}),
     ...(status === "401" ? ref("WWW-Authenticate") : {}),
     ...(status === "415" ? (ACCEPTED[method] ?? {}) : {}),
+    // kernel/http/not-modified.ts sends the current ETag on a read's 412 (a file's download does too).
+    ...(status === "412" && method === "get" && t.ifMatch ? CURRENT_ETAG : {}),
     ...(t.api ? ref("RateLimit", "RateLimit-Policy") : {}),
   };
 }
@@ -323,11 +333,10 @@ export function withCommonResponses<D extends DocumentLike>(doc: D): D {
     for (const method of METHODS) {
       const declared = item[method];
       if (!declared) continue;
-      // A GET that sends an ETag can answer 304 (kernel/http/not-modified.ts).
+      // A GET that sends an ETag can answer 304, 412 and 400 to its If-Match (kernel/http/not-modified.ts).
       const op = method === "get" ? withNotModified(declared) : declared;
       const responses: Record<string, unknown> = { ...op.responses };
-      // Traits of what the route declares: the kernel's If-None-Match is never refused (400).
-      const traits = traitsOf(path, declared, doc, method);
+      const traits = traitsOf(path, op, doc, method);
       for (const [status, reasons] of commonProblems(traits)) {
         if (!declares(responses, status)) responses[String(status)] = problemResponse(reasons);
         else if (String(status) in responses)

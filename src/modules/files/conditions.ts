@@ -1,6 +1,5 @@
 import { parseHttpDate } from "../../kernel/http/http-date";
-import { entityTags } from "../../kernel/http/if-match";
-import { noneMatchNames } from "../../kernel/http/not-modified";
+import { matchNames, noneMatchNames } from "../../kernel/http/read-preconditions";
 
 /**
  * A download's conditional request (RFC 9110 §13), decided over the stored object's
@@ -28,13 +27,6 @@ export type Verdict =
   | { kind: "not_modified" }
   | { kind: "failed"; field: "If-Match" | "If-Unmodified-Since" };
 
-/** `If-Match`: `*`, or a strong tag equal to `etag` (a weak one never matches, §8.8.3.2). */
-function strongMatch(ifMatch: string, etag: string): boolean {
-  const tags = entityTags(ifMatch);
-  if (tags === "any") return true;
-  return tags !== "invalid" && tags.some((tag) => !tag.weak && `"${tag.opaque}"` === etag);
-}
-
 /** Last-Modified as sent, to the whole second: what a client's date is compared with. */
 const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
@@ -50,7 +42,8 @@ const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 export function preconditions(c: Conditions, v: Validators): Verdict {
   const modified = wholeSeconds(v.lastModified);
   if (c.ifMatch !== undefined) {
-    if (!strongMatch(c.ifMatch, v.etag)) return { kind: "failed", field: "If-Match" };
+    // Strongly compared (a weak tag never matches); the route refused a value that is not entity-tags (400).
+    if (matchNames(c.ifMatch, v.etag) !== true) return { kind: "failed", field: "If-Match" };
   } else {
     const since = parseHttpDate(c.ifUnmodifiedSince);
     if (since !== null && modified > since) return { kind: "failed", field: "If-Unmodified-Since" };
