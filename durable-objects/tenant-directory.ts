@@ -2,7 +2,7 @@ import type { Clock } from "../src/kernel/clock";
 import type { RpcServer } from "../src/kernel/durable/rpc";
 import type { PingRpc } from "../src/kernel/health/contract";
 import type { DirectoryRpc } from "../src/modules/identity/directory/contract";
-import { DirectorySuspension } from "./directory/suspension";
+import { DirectoryPasswordReset } from "./directory/password-reset";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
@@ -18,7 +18,7 @@ import { DirectorySuspension } from "./directory/suspension";
  */
 export function tenantDirectoryObject(platform: { clock: Clock }) {
   return class TenantDirectory
-    extends DirectorySuspension
+    extends DirectoryPasswordReset
     implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc>
   {
     constructor(ctx: DurableObjectState, env: Env) {

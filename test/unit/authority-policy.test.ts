@@ -137,6 +137,9 @@ function actions(): AuthorityAction[] {
       { type: "user.sso.unlink", user: u },
       { type: "two_factor.reset", user: u },
     );
+  // An administrator's password reset: also by a key the user created (any caller kind may hold one).
+  for (const u of [...TARGETS, ...SELVES])
+    for (const creatorsKey of [false, true]) out.push({ type: "user.password_reset", user: u, creatorsKey });
   out.push({ type: "mail_links.change" });
   out.push({ type: "sso_trust.change" });
   return out;
@@ -170,8 +173,10 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
     return null;
   };
   // An administrator's action on one's own account goes through the /me route, which asks proof.
-  const mine = (userId: string, action: "user.delete" | "user.sso.unlink" | "two_factor.reset"): Refusal | null =>
-    c.kind === "user" && c.id === userId ? { rule: "own_account", action } : null;
+  const mine = (
+    userId: string,
+    action: "user.delete" | "user.sso.unlink" | "two_factor.reset" | "user.password_reset",
+  ): Refusal | null => (c.kind === "user" && c.id === userId ? { rule: "own_account", action } : null);
   switch (a.type) {
     case "key.create": {
       const r = need(a.scopes);
@@ -216,6 +221,14 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
     case "user.sso.unlink":
     case "two_factor.reset":
       return mine(a.user.id, a.type) ?? ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
+    case "user.password_reset":
+      // As a two-factor reset, and a key of the user's own making stands for the user.
+      return (
+        mine(a.user.id, a.type) ??
+        (a.creatorsKey ? { rule: "own_account", action: a.type } : null) ??
+        ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ??
+        need(a.user.grants)
+      );
     case "mail_links.change":
     case "sso_trust.change":
       return ownerGate(true, "", null);
@@ -357,6 +370,10 @@ describe("authority policy", () => {
       [
         { type: "two_factor.reset", user: self },
         "turn your own two-factor off with DELETE /api/v1/me/two-factor, which asks a code",
+      ],
+      [
+        { type: "user.password_reset", user: self, creatorsKey: false },
+        "change your own password with POST /api/v1/auth/change-password, which asks your current one, or ask a reset link with POST /api/v1/auth/password-reset; a key you (or a key of yours) created acts as you, and cannot ask it for you either",
       ],
     ];
     for (const [action, detail] of own) {

@@ -8,6 +8,7 @@ import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
 import { apiKeyIndex } from "./read-model";
 import { accountRoutes } from "./routes/account";
+import { adminPasswordResetRoutes } from "./routes/admin-password-reset";
 import { authRoutes } from "./routes/auth";
 import { emailRoutes } from "./routes/email";
 import { invitationRoutes } from "./routes/invitations";
@@ -44,6 +45,7 @@ export const identity = () =>
       .route("/", passwordRoutes)
       .route("/", userRoutes)
       .route("/", suspensionRoutes)
+      .route("/", adminPasswordResetRoutes)
       .route("/", accountRoutes)
       .route("/", emailRoutes)
       .route("/", sessionRoutes)

@@ -32,13 +32,28 @@ export function verificationMail(input: { tenantName: string; token: string; lin
   });
 }
 
-/** The mail sent on a password-reset request for an existing account: the single-use reset token. */
-export function passwordResetMail(input: { tenantName: string; token: string; link?: string | null }): MailContent {
+/**
+ * The mail sent on a password-reset request for an existing account: the single-use reset token.
+ * `byAdmin`: an administrator of the tenant asked it (`POST /users/{id}/password-reset`), the
+ * member did not, so "ignore it" would be the wrong advice; `signedOut`: every session ended with it.
+ */
+export function passwordResetMail(input: {
+  tenantName: string;
+  token: string;
+  link?: string | null;
+  byAdmin?: { signedOut: boolean };
+}): MailContent {
+  const admin = input.byAdmin;
   return renderMail({
     tenantName: input.tenantName,
     subject: `Reset your password for ${input.tenantName}`,
     paragraphs: [
-      [`Someone asked to reset the password of your account at ${input.tenantName}.`],
+      admin
+        ? [
+            `An administrator of ${input.tenantName} asks you to set a new password for your account there.`,
+            admin.signedOut ? " Every session of the account was signed out already." : "",
+          ]
+        : [`Someone asked to reset the password of your account at ${input.tenantName}.`],
       ...(input.link
         ? [
             [`Set a new password within ${RESET_TTL_MINUTES} minutes by opening this link: `, { link: input.link }],
@@ -52,7 +67,11 @@ export function passwordResetMail(input: { tenantName: string; token: string; li
               ` and this token within ${RESET_TTL_MINUTES} minutes. Every session of the account is signed out then.`,
             ],
           ]),
-      ["If you did not ask for this, ignore this mail: your password stays as it is."],
+      admin
+        ? [
+            `Your password stays as it is until you set a new one. If you did not expect this, ask an administrator of ${input.tenantName} why.`,
+          ]
+        : ["If you did not ask for this, ignore this mail: your password stays as it is."],
     ],
   });
 }

@@ -88,6 +88,12 @@ export type AuthorityAction =
   /** Turning off another user's two-factor (an admin's reset): it weakens their sign-in; never the caller's own. */
   | { type: "two_factor.reset"; user: UserFacts }
   /**
+   * An administrator mailing a user a password reset (and, asked, signing them out): never the
+   * caller's own account. `creatorsKey`: the calling key was created by the user (directly or
+   * through keys of theirs), so it acts as the user does and is refused as their own token is.
+   */
+  | { type: "user.password_reset"; user: UserFacts; creatorsKey: boolean }
+  /**
    * Suspending a user (they sign in nowhere until reactivated): as deleting them, never the caller's
    * own account. `owners`: the owners not suspended, of whom one must stay.
    */
@@ -100,6 +106,8 @@ const OWN_ACCOUNT_ROUTES = {
   "user.delete": "delete your own account with DELETE /api/v1/me, which asks your password (and a code)",
   "user.sso.unlink": "unlink your own identity with DELETE /api/v1/me/sso, which asks your password (and a code)",
   "two_factor.reset": "turn your own two-factor off with DELETE /api/v1/me/two-factor, which asks a code",
+  "user.password_reset":
+    "change your own password with POST /api/v1/auth/change-password, which asks your current one, or ask a reset link with POST /api/v1/auth/password-reset; a key you (or a key of yours) created acts as you, and cannot ask it for you either",
 } as const;
 
 /** Why an action was refused: the rule, and what it names (schema in directory/types.ts). */
@@ -268,6 +276,16 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
         ownerOnly(caller, action.user.roles.includes(OWNER)) ??
         needs(caller, action.user.grants)
       );
+    case "user.password_reset":
+      // As resetting their two-factor: it can end every sign-in of theirs. A key the user created
+      // holds what they hold and stands for them: through it, a leaked integration key would sign
+      // its creator out of every session without the proof the /me routes ask.
+      return (
+        ownAccount(caller, action.user.id, action.type) ??
+        (action.creatorsKey ? { rule: "own_account", action: action.type } : null) ??
+        ownerOnly(caller, action.user.roles.includes(OWNER)) ??
+        needs(caller, action.user.grants)
+      );
     case "user.suspend": {
       // It takes every way in from the user, as deleting them does, but keeps their data: the same
       // owner rules, and the tenant keeps one owner who can sign in.
@@ -300,7 +318,7 @@ export function describeRefusal(refusal: Refusal): string {
     case "not_held":
       return `you do not hold ${refusal.permissions.join(", ")}`;
     case "owner_only":
-      return "only an owner grants or revokes the owner role, removes, renames, suspends, reactivates or signs out a user who holds it or resets their two-factor, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
+      return "only an owner grants or revokes the owner role, removes, renames, suspends, reactivates or signs out a user who holds it or resets their two-factor or password, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
     case "last_owner":
       return "the tenant's last owner cannot be removed";
     case "owner_fixed":

@@ -28,6 +28,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/auth/change-password": { current_password: "wrong", new_password: "a-long-enough-password" },
   "PATCH /api/v1/users/{id}": { name: "Sample" },
   "POST /api/v1/users/{id}/suspend": { reason: "sample" },
+  "POST /api/v1/users/{id}/password-reset": { sign_out: false },
   "DELETE /api/v1/me": { password: "a-long-enough-password" },
   "POST /api/v1/me/email": { new_email: "nobody@example.com", password: "a-long-enough-password" },
   "POST /api/v1/me/two-factor/confirm": { code: "000000" },

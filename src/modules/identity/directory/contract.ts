@@ -9,6 +9,7 @@ import { EmailChangeRpc } from "./email-change-contract";
 import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
 import { InvitationLookupSchema, InvitationStatusSchema, InvitationViewSchema } from "./invitations";
 import { MAIL_DISMISSALS_MAX } from "./mail-dismissals";
+import { AdminPasswordResetRpc } from "./password-reset-contract";
 import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { USER_AGENT_MAX } from "./sessions";
@@ -271,6 +272,7 @@ export const DirectoryRpc = defineRpc({
   ...SsoRpc,
   ...EmailChangeRpc,
   ...SuspensionRpc,
+  ...AdminPasswordResetRpc,
   // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the
   // authority policy (only an owner signs out an owner), by an administrator.
   listSessions: {

@@ -151,9 +151,10 @@ export class Credentials extends ApiKeys {
 
   /**
    * Revokes every live family of a user (password reset or change, deletion),
-   * except `keep` (the session that changed its own password); inside the caller's tx.
+   * except `keep` (the session that changed its own password); inside the caller's tx. Returns
+   * how many it revoked.
    */
-  revokeAllFamilies(ctx: Ctx, userId: string, reason: string, keep: string | null = null): void {
+  revokeAllFamilies(ctx: Ctx, userId: string, reason: string, keep: string | null = null): number {
     const families = this.sql
       .exec<{ id: string }>("select id from token_families where user_id = ? and revoked_at is null", userId)
       .toArray()
@@ -167,6 +168,7 @@ export class Credentials extends ApiKeys {
         { session_id: f.id, reason },
       );
     }
+    return families.length;
   }
 
   /** Stores a single-use token (email verification, password reset) by its hash. */

@@ -146,7 +146,10 @@ export const RefusalSchema = z.discriminatedUnion("rule", [
    * An administrator's action on the caller's own account: the `/me` route for the same change asks
    * proof (the password, with two-factor on a code) that an access token alone does not give.
    */
-  z.object({ rule: z.literal("own_account"), action: z.enum(["user.delete", "user.sso.unlink", "two_factor.reset"]) }),
+  z.object({
+    rule: z.literal("own_account"),
+    action: z.enum(["user.delete", "user.sso.unlink", "two_factor.reset", "user.password_reset"]),
+  }),
   /** Nobody suspends their own account: it would lock them out with no way back but another administrator. */
   z.object({ rule: z.literal("own_suspension") }),
 ]);

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { defineRpc } from "../../../kernel/durable/rpc";
+import { CtxSchema, deniableResultOf } from "./types";
+
+// Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
+const Id = z.string().min(1).max(64);
+const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** Whom to mail the reset token, and how many sessions ended with it (`sign_out`; else 0). */
+const Issued = z.object({ email: z.string(), sessionsEnded: z.number().int().min(0) });
+
+/**
+ * The TenantDirectory's administrator-initiated password reset (durable-objects/directory/
+ * password-reset.ts): asked of the authority policy in the same call as the write, as a
+ * two-factor reset is. `suspended`: the user is, and a reset token could not be spent.
+ */
+export const AdminPasswordResetRpc = defineRpc({
+  resetUserPassword: {
+    args: z.object({
+      ctx: CtxSchema,
+      id: Id,
+      tokenHash: Hash,
+      expiresAt: z.iso.datetime(),
+      signOut: z.boolean(),
+    }),
+    reply: deniableResultOf(Issued, ["not_found", "suspended"]),
+  },
+});
