@@ -160,6 +160,14 @@ export async function refusals(s: Sweep, fx: Fixtures): Promise<void> {
       json: { reason: "x" },
     },
     {
+      op: "POST /api/v1/users/{id}/password-reset",
+      label: "unknown id",
+      expect: 404,
+      headers: admin,
+      params: { id: nope },
+      json: { sign_out: true },
+    },
+    {
       op: "POST /api/v1/users/{id}/reactivate",
       label: "unknown id",
       expect: 404,

@@ -474,6 +474,15 @@ export async function tearDown(s: Sweep, fx: Fixtures): Promise<void> {
   });
   await s.call({ ...admin, op: "DELETE /api/v1/admin/api-keys/{id}", expect: 204, params: { id: fx.readerKeyId } });
   await ssoTearDown(s, admin);
+  // Mailed a reset by the admin, signed out with it (202, nothing in the body).
+  await s.call({
+    ...admin,
+    op: "POST /api/v1/users/{id}/password-reset",
+    label: "sign_out",
+    expect: 202,
+    params: { id: fx.bobId },
+    json: { sign_out: true },
+  });
   // Suspended and reactivated before the deletion: each answers the user with its status.
   await s.call({
     ...admin,
