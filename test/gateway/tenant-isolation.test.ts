@@ -9,27 +9,15 @@
 // reads it is unchanged afterwards. Platform operations refuse a tenant's credentials outright.
 // An operation the walk cannot drive (B's own request on B's own resource fails) fails the test
 // unless CANNOT_DRIVE says why, so the walk's coverage cannot shrink without anyone noticing.
-import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
 import { PASSWORD } from "../identity/helpers";
-import { type Operation, operationsOf } from "./fuzz-operations";
+import type { Operation } from "./fuzz-operations";
 import { difference, exposed, settled, stable, valuesOf } from "./isolation-answers";
-import { crossPaths, pathOf, requestOf, unfilled, type WalkRequest } from "./isolation-requests";
+import { crossPaths, pathOf, requestOf, unfilled } from "./isolation-requests";
 import { renewSessions, type Twin, twinTenant } from "./isolation-seed";
-
-// Body fields the smallest schema value gets wrong for the route's own rules, by operation.
-const BODIES: Record<string, unknown> = {
-  // Every field is optional, but a change must name one.
-  updateWebhookEndpoint: { description: "iso" },
-  updatePost: { title: "iso" },
-  // A role name is a lower-case slug; an allowed domain a DNS name.
-  createRole: { name: "iso-role" },
-  putSsoProvider: { issuer: "https://login.example.com", allowed_domains: ["example.com"] },
-  // The smallest quota, 0, would refuse every upload after it.
-  setFileQuota: { quota_bytes: 100_000_000 },
-};
+import { BODIES, isPlatform, readsOf, send, servedDocument } from "./isolation-walk";
 
 // Operations B's own request on B's own resource cannot succeed for, each with why. The walk
 // still aims them at A; only the check that they were driven is waived.
@@ -58,36 +46,19 @@ const OUTSIDE_DOCUMENT: Record<string, string> = {
 const DOMAIN = "plinth.example";
 const SHARED_IDEMPOTENCY_KEY = "iso-walk-shared-key";
 
-const doc = (await (await SELF.fetch("http://plinth.test/openapi.json")).json()) as Parameters<typeof operationsOf>[0];
-const operations = operationsOf(doc);
-const rawDoc = doc as unknown as {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
-};
-
-const isPlatform = (op: Operation) => op.path.startsWith("/api/v1/platform/");
+const { operations, raw } = await servedDocument();
 /** Open routes of a tenant: no credential, the tenant from X-Tenant, the subdomain or the URL's own query. */
 const takesTenant = (op: Operation) =>
-  (rawDoc.paths[op.path]?.[op.method.toLowerCase()]?.parameters ?? []).some(
+  (raw(op).parameters ?? []).some(
     (p) => (p.in === "header" && p.name.toLowerCase() === "x-tenant") || (p.in === "query" && p.name === "tenant"),
   );
 /** Whether `op` declares the request header `name`. */
 const declares = (op: Operation, name: string) =>
-  (rawDoc.paths[op.path]?.[op.method.toLowerCase()]?.parameters ?? []).some(
-    (p) => p.in === "header" && p.name.toLowerCase() === name,
-  );
+  (raw(op).parameters ?? []).some((p) => p.in === "header" && p.name.toLowerCase() === name);
 const tenantSecured = operations.filter((op) => op.secured && !isPlatform(op));
 const tenantOpen = operations.filter((op) => !op.secured && takesTenant(op));
 const platform = operations.filter(isPlatform);
 const tenantless = operations.filter((op) => !op.secured && !takesTenant(op) && !isPlatform(op));
-
-async function send(req: WalkRequest): Promise<{ res: Response; text: string }> {
-  const res = await SELF.fetch(`http://plinth.test${req.url}`, {
-    method: req.method,
-    headers: req.headers,
-    body: req.body,
-  });
-  return { res, text: await res.text() };
-}
 
 const subdomainApp = testApp(modules, { PLATFORM_DOMAIN: DOMAIN });
 
@@ -150,14 +121,11 @@ describe("tenant isolation on every operation of the document", { shuffle: false
 
   /** Every tenant GET as A itself reads it, keyed by operation: what B's requests must leave as it is. */
   const snapshotOfA = async (): Promise<Record<string, string>> => {
-    const seen: Record<string, string> = {};
-    for (const op of tenantSecured.filter((o) => o.method === "GET")) {
-      const url = pathOf(op, () => a);
-      let got = await send(requestOf(op, url, a.adminKey, BODIES));
-      if (got.res.status === 403) got = await send(requestOf(op, url, a.ownerToken, BODIES));
-      seen[op.operationId] = `${got.res.status} ${stable(got.text)}`;
-    }
-    return seen;
+    const read = await readsOf(
+      a,
+      tenantSecured.filter((o) => o.method === "GET"),
+    );
+    return Object.fromEntries(Object.entries(read).map(([id, got]) => [id, `${got.status} ${stable(got.text)}`]));
   };
 
   it("A's own requests first, with the idempotency key B will use on the same path and body", async () => {

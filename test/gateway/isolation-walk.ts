@@ -1,0 +1,60 @@
+// What the isolation walks (tenant-isolation.test.ts, member-privilege.test.ts) share: the served
+// document's tenant operations, the permission each declares, sending a walk request, and reading
+// a tenant as its administrators see it, to compare before and after a walk.
+import { SELF } from "cloudflare:test";
+import { type Operation, operationsOf } from "./fuzz-operations";
+import { pathOf, requestOf, type WalkRequest } from "./isolation-requests";
+import type { Twin } from "./isolation-seed";
+
+// Body fields the smallest schema value gets wrong for the route's own rules, by operation.
+export const BODIES: Record<string, unknown> = {
+  // Every field is optional, but a change must name one.
+  updateWebhookEndpoint: { description: "iso" },
+  updatePost: { title: "iso" },
+  // A role name is a lower-case slug; an allowed domain a DNS name.
+  createRole: { name: "iso-role" },
+  putSsoProvider: { issuer: "https://login.example.com", allowed_domains: ["example.com"] },
+  // The smallest quota, 0, would refuse every upload after it.
+  setFileQuota: { quota_bytes: 100_000_000 },
+};
+
+type RawOperation = { parameters?: { name: string; in: string }[]; security?: Record<string, string[]>[] };
+type RawDocument = { paths: Record<string, Record<string, RawOperation>> };
+
+/** The served document: its operations, and the raw declaration of each (parameters, security). */
+export async function servedDocument(): Promise<{ operations: Operation[]; raw: (op: Operation) => RawOperation }> {
+  const doc = (await (await SELF.fetch("http://plinth.test/openapi.json")).json()) as Parameters<
+    typeof operationsOf
+  >[0];
+  const rawDoc = doc as RawDocument;
+  return { operations: operationsOf(doc), raw: (op) => rawDoc.paths[op.path]?.[op.method.toLowerCase()] ?? {} };
+}
+
+/** Under /api/v1/platform: the root key's, no tenant's. */
+export const isPlatform = (op: Operation) => op.path.startsWith("/api/v1/platform/");
+
+/** Sends a walk request to the Worker; the answer and its text. */
+export async function send(req: WalkRequest): Promise<{ res: Response; text: string }> {
+  const res = await SELF.fetch(`http://plinth.test${req.url}`, {
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+  });
+  return { res, text: await res.text() };
+}
+
+/**
+ * Each of `ops` (GETs) as `twin`'s administrators read it, its path naming `twin`'s resources:
+ * the status and raw text by operation. The admin key first, an owner's token where a key is
+ * refused (the routes of a signed-in user).
+ */
+export async function readsOf(twin: Twin, ops: Operation[]): Promise<Record<string, { status: number; text: string }>> {
+  const seen: Record<string, { status: number; text: string }> = {};
+  for (const op of ops) {
+    const url = pathOf(op, () => twin);
+    let got = await send(requestOf(op, url, twin.adminKey, BODIES));
+    if (got.res.status === 403) got = await send(requestOf(op, url, twin.ownerToken, BODIES));
+    seen[op.operationId] = { status: got.res.status, text: got.text };
+  }
+  return seen;
+}
