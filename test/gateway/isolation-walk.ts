@@ -33,6 +33,12 @@ export async function servedDocument(): Promise<{ operations: Operation[]; raw: 
 /** Under /api/v1/platform: the root key's, no tenant's. */
 export const isPlatform = (op: Operation) => op.path.startsWith("/api/v1/platform/");
 
+/**
+ * The permission `op` asks of its caller, as its bearer requirement names it (the kernel's
+ * `securityOf`), or undefined where it asks none and its handler decides (`principal`).
+ */
+export const permissionOf = (raw: RawOperation): string | undefined => raw.security?.[0]?.bearer?.[0];
+
 /** Sends a walk request to the Worker; the answer and its text. */
 export async function send(req: WalkRequest): Promise<{ res: Response; text: string }> {
   const res = await SELF.fetch(`http://plinth.test${req.url}`, {

@@ -40,6 +40,17 @@ function guard(access: Access): MiddlewareHandler<AppEnv> {
 }
 
 /**
+ * The operation's security requirement: none for `tenant`, else the bearer credential, with the
+ * permission it needs as the requirement's role (OpenAPI 3.1 lets any scheme name roles), so a
+ * client, and a test walking the document (test/gateway/member-privilege.test.ts), reads who may
+ * call it without reading the source. `principal` and `platform` name none: the handler decides.
+ */
+function securityOf(access: Access): Record<string, string[]>[] {
+  if (access === "tenant") return [];
+  return [{ bearer: access === "principal" || access === "platform" ? [] : [access] }];
+}
+
+/**
  * A module's operation builders: `get`, `post`, `put`, `patch`, `delete`, each
  * taking a path and an {@link OperationSpec}, and returning what
  * `createRoute` returns, with the module's tags, the bearer security and the
@@ -73,7 +84,7 @@ export function operations(tags: string[]) {
         method,
         path,
         tags,
-        security: access === "tenant" ? [] : [{ bearer: [] }],
+        security: securityOf(access),
         middleware: [
           guard(access),
           // A write whose resource has no versions must not seem to honour If-Match.
