@@ -50,6 +50,19 @@ export async function send(req: WalkRequest): Promise<{ res: Response; text: str
 }
 
 /**
+ * `req` with its body's SHA-256 in `Content-Digest` where `op` declares that header: a streamed
+ * upload takes an `Idempotency-Key` only with it (docs/files.md), so without it the walk's keyed
+ * requests would stop at a 400 before the idempotency store is ever asked.
+ */
+export async function digested(op: Operation, req: WalkRequest): Promise<WalkRequest> {
+  if (!op.headerParams.includes("content-digest") || req.body === undefined) return req;
+  const bytes = typeof req.body === "string" ? new TextEncoder().encode(req.body) : req.body;
+  const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const digest = `sha-256=:${btoa(String.fromCharCode(...sum))}:`;
+  return { ...req, headers: { ...req.headers, "content-digest": digest } };
+}
+
+/**
  * Each of `ops` (GETs) as `twin`'s administrators read it, its path naming `twin`'s resources:
  * the status and raw text by operation. The admin key first, an owner's token where a key is
  * refused (the routes of a signed-in user).

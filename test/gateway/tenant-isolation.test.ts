@@ -6,7 +6,9 @@
 // used it with, A's slug in X-Tenant and as the subdomain, A's refresh token and email on B's
 // open routes, A's signed URL. Nothing of A may come back (no id, name, email, key prefix or
 // secret of A in a body or header, JWT payloads decoded), ids of A answer 404 or 403, and A as A
-// reads it is unchanged afterwards. Platform operations refuse a tenant's credentials outright.
+// reads it is unchanged afterwards; B as B reads it is unchanged by A's growing (no count of B's
+// may count A's data). Platform operations refuse a tenant's credentials outright. A member's
+// privileges within one tenant are walked by member-privilege.test.ts.
 // An operation the walk cannot drive (B's own request on B's own resource fails) fails the test
 // unless CANNOT_DRIVE says why, so the walk's coverage cannot shrink without anyone noticing.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +19,7 @@ import type { Operation } from "./fuzz-operations";
 import { difference, exposed, settled, stable, valuesOf } from "./isolation-answers";
 import { crossPaths, pathOf, requestOf, unfilled } from "./isolation-requests";
 import { renewSessions, type Twin, twinTenant } from "./isolation-seed";
-import { BODIES, isPlatform, readsOf, send, servedDocument } from "./isolation-walk";
+import { BODIES, digested, isPlatform, readsOf, send, servedDocument } from "./isolation-walk";
 
 // Operations B's own request on B's own resource cannot succeed for, each with why. The walk
 // still aims them at A; only the check that they were driven is waived.
@@ -119,30 +121,52 @@ describe("tenant isolation on every operation of the document", { shuffle: false
     return cursors;
   };
 
-  /** Every tenant GET as A itself reads it, keyed by operation: what B's requests must leave as it is. */
-  const snapshotOfA = async (): Promise<Record<string, string>> => {
+  /** Every tenant GET as `twin` itself reads it, keyed by operation. */
+  const snapshotOf = async (twin: Twin): Promise<Record<string, string>> => {
     const read = await readsOf(
-      a,
+      twin,
       tenantSecured.filter((o) => o.method === "GET"),
     );
     return Object.fromEntries(Object.entries(read).map(([id, got]) => [id, `${got.status} ${stable(got.text)}`]));
   };
+  /** What B's requests must leave as it is. */
+  const snapshotOfA = () => snapshotOf(a);
+
+  /** Where `before` and `after`, two snapshots of one tenant, differ. */
+  const changes = (before: Record<string, string>, after: Record<string, string>, whose: string) =>
+    Object.keys(before)
+      .filter((id) => before[id] !== after[id])
+      .map((id) => `${id}: ${whose} answer changed${difference(before[id], after[id])}`);
+
+  // B's every read before and after A grows (A's own requests below add one of each resource A
+  // can create): a list's length, a total, a quota's usage or any other summary of B's that moved
+  // would count A's data for B, which no marker search finds.
+  let bBefore: Record<string, string>;
+  it("reads B as B sees it, before A grows", async () => {
+    bBefore = await settled(() => snapshotOf(b));
+  });
 
   it("A's own requests first, with the idempotency key B will use on the same path and body", async () => {
-    problems.length = 0;
+    let grown = 0;
     for (const op of tenantSecured.filter((o) => o.method !== "DELETE" && declares(o, "idempotency-key"))) {
-      const got = await send(
-        requestOf(
-          op,
-          pathOf(op, () => a),
-          a.adminKey,
-          BODIES,
-          { "idempotency-key": SHARED_IDEMPOTENCY_KEY },
-        ),
+      const keyed = requestOf(
+        op,
+        pathOf(op, () => a),
+        a.adminKey,
+        BODIES,
+        { "idempotency-key": SHARED_IDEMPOTENCY_KEY },
       );
+      const got = await send(await digested(op, keyed));
       // Whatever A's answer named (a new resource's id, a key, a secret) is A's too.
       markers.push(...valuesOf(got.text));
+      if (got.res.ok) grown++;
     }
+    // A holds more than B now, of most kinds: what the next step compares B's reads across.
+    expect(grown).toBeGreaterThan(5);
+  });
+
+  it("B reads the same after A grew: nothing B sees counts A's data", async () => {
+    expect(changes(bBefore, await settled(() => snapshotOf(b)), "B's")).toEqual([]);
   });
 
   let before: Record<string, string>;
@@ -169,7 +193,7 @@ describe("tenant isolation on every operation of the document", { shuffle: false
           const headers: Record<string, string> = declares(op, "idempotency-key")
             ? { "idempotency-key": SHARED_IDEMPOTENCY_KEY }
             : {};
-          const { res, text } = await send(requestOf(op, `${url}${query}`, token, BODIES, headers));
+          const { res, text } = await send(await digested(op, requestOf(op, `${url}${query}`, token, BODIES, headers)));
           const what = `${op.operationId} ${op.method} ${url}${query} with B's ${who}`;
           leaks(what, res, text);
           if (op.pathParams.length === 0 && res.ok) drivenByWalk.add(op.operationId);
@@ -285,12 +309,7 @@ describe("tenant isolation on every operation of the document", { shuffle: false
   });
 
   it("leaves A as A saw it", async () => {
-    problems.length = 0;
-    const after = await settled(snapshotOfA);
-    for (const id of Object.keys(before)) {
-      if (before[id] !== after[id]) problems.push(`${id}: A's answer changed${difference(before[id], after[id])}`);
-    }
-    expect(problems).toEqual([]);
+    expect(changes(before, await settled(snapshotOfA), "A's")).toEqual([]);
   });
 
   it("B's own requests on B's own resources succeed: each refusal above came from isolation, not a bad request", async () => {
@@ -308,6 +327,9 @@ describe("tenant isolation on every operation of the document", { shuffle: false
       const url = pathOf(op, () => b);
       let got = await send(requestOf(op, url, b.adminKey, BODIES));
       if (got.res.status === 401 || got.res.status === 403) got = await send(requestOf(op, url, b.ownerToken, BODIES));
+      // The answers of B's own account and resources are searched too: the walk above never sent a
+      // DELETE naming nothing (DELETE /me, /me/sso, /me/two-factor, /admin/sso), only this step does.
+      leaks(`${op.operationId} ${op.method} ${url} as B on B's own`, got.res, got.text);
       const driven = got.res.status >= 200 && got.res.status < 300;
       const why = CANNOT_DRIVE[op.operationId];
       if (!driven && why === undefined) {
