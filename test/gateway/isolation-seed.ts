@@ -36,6 +36,12 @@ export interface Twin {
   signedUrl: string;
   /** Every value of this tenant that must never show in another tenant's answers. */
   markers: string[];
+  /**
+   * Values shown once, to whoever made them, that no later answer may show to anyone of the
+   * tenant either: its keys, the owner's refresh token, webhook and SSO secrets, two-factor
+   * secret and recovery codes.
+   */
+  secrets: string[];
 }
 
 async function created(path: string, token: string, body: Json): Promise<Json> {
@@ -103,7 +109,7 @@ async function twoFactorOn(slug: string, email: string): Promise<{ secret: strin
  * A new session of the member (`sessions`) and a new one of the owner besides the one its token
  * belongs to (`me/sessions`): sessions the walk's requests may revoke.
  */
-async function newSessions(twin: Omit<Twin, "ids" | "signedUrl" | "markers">, memberId: string) {
+async function newSessions(twin: Omit<Twin, "ids" | "signedUrl" | "markers" | "secrets">, memberId: string) {
   await signInMember(twin.slug, twin.memberEmail, twin.recoveryCodes);
   const ofMember = await call(`/api/v1/admin/users/${memberId}/sessions`, { token: twin.adminKey });
   const session = (ofMember.body.items as { id: string }[])[0]?.id;
@@ -139,6 +145,8 @@ export async function twinTenant(label: string): Promise<Twin> {
   const memberEmail = `member-${mark}@example.com`;
   const member = await register(t.slug, memberEmail, `Member ${mark}`);
   const twoFactor = await twoFactorOn(t.slug, memberEmail);
+  // Every code, before the member's sign-ins below spend some.
+  const recoveryCodes = [...twoFactor.recoveryCodes];
   const holder = {
     id: t.id,
     slug: t.slug,
@@ -218,5 +226,14 @@ export async function twinTenant(label: string): Promise<Twin> {
     ...twoFactor.recoveryCodes,
     ...Object.values(ids),
   ];
-  return { ...holder, ids, signedUrl: `${signed.pathname}${signed.search}`, markers };
+  const secrets = [
+    t.adminKey,
+    ownerPair.refresh_token,
+    String(key.key),
+    ssoSecret,
+    String(hook.secret),
+    twoFactor.secret,
+    ...recoveryCodes,
+  ];
+  return { ...holder, ids, signedUrl: `${signed.pathname}${signed.search}`, markers, secrets };
 }

@@ -1,16 +1,19 @@
-// A plain member's access token walked over every tenant operation of the served OpenAPI document,
-// in its own tenant, so that a route a module adds later is held to it without anyone naming it.
-// The tenant holds one of every resource (isolation-seed.ts), none of them the member's. Each
-// operation's permission is read from the document (its bearer requirement's role, which the
-// kernel writes from the route's `access`):
-//  - one the member lacks answers 403 forbidden, whatever its path names;
+// A plain member's and a viewer's access tokens walked over every tenant operation of the served
+// OpenAPI document, each in its own tenant, so that a route a module adds later is held to it
+// without anyone naming it. The tenant holds one of every resource (isolation-seed.ts), none of
+// them the walker's. Each operation's permission is read from the document (its bearer
+// requirement's role, which the kernel writes from the route's `access`):
+//  - one the walker lacks answers 403 forbidden, whatever its path names;
 //  - one that asks none (its handler decides: the caller's own things, or another's with a
-//    permission) refuses or does not find another's resource its path names (403 or 404);
+//    permission) refuses or does not find another's resource its path names (403 or 404; a
+//    viewer, holding every read permission, may read it);
 //  - and the tenant as its administrators read it is unchanged by all of those, but for the
 //    refusals its audit log records.
-// Then the operations the member may call on its own account show nothing private of anyone
-// else (others' emails, keys, sessions, secrets). An operation whose permission the member holds
-// is not refused (that is the permission's meaning); its answers are searched all the same.
+// Then the operations the walker may call (its own account's, those its permissions allow) show
+// nothing it may not see: of a member, nothing private of anyone else (others' emails, keys,
+// sessions, secrets); of a viewer, no secret (a key, a webhook's or SSO secret, a two-factor
+// secret or code, a refresh token) nor another's session. An operation whose permission the
+// walker holds is not refused (that is the permission's meaning); its answers are searched.
 import { beforeAll, describe, expect, it } from "vitest";
 import { ALL_PERMISSIONS } from "../../src/generated/permissions";
 import { call, login, register } from "../identity/helpers";
@@ -29,153 +32,191 @@ const permission = (op: Operation) => permissionOf(raw(op));
 const AUDIT_TAG = "audit";
 const tagged = (op: Operation, tag: string) => ((raw(op) as { tags?: string[] }).tags ?? []).includes(tag);
 
-describe("a member's token on every operation of the document", { shuffle: false }, () => {
-  let t: Twin;
-  let member: { id: string; email: string; token: string };
-  /** The member's permissions, as GET /me names them. */
-  let held: Set<string>;
-  /**
-   * Values of the tenant the member may not read: everyone else's emails, keys, sessions,
-   * secrets and admin-only ids. Not the tenant's id and slug (in the member's own token), nor
-   * the post and its author's id (the member reads posts), nor the marker in their titles.
-   */
-  let privateValues: string[];
-  const problems: string[] = [];
+/** A walker: the role it holds, and what it may not see of the tenant. */
+interface Walker {
+  role: "member" | "viewer";
+  /** A role holding every read permission: another's resource a GET names may answer. */
+  readsOthers: boolean;
+  /** Values of the tenant the walker may not be shown. */
+  hidden: (t: Twin) => string[];
+}
 
-  /** Private values an answer shows that the request did not itself carry (a path's id echoed back). */
-  const leaks = (what: string, req: WalkRequest, res: Response, text: string) => {
-    const seen = exposed(res, text);
-    const asked = `${req.url} ${typeof req.body === "string" ? req.body : ""}`;
-    const found = [...new Set(privateValues.filter((v) => seen.includes(v) && !asked.includes(v)))];
-    if (found.length > 0) problems.push(`${what}: shows ${found.join(", ")} — ${res.status} ${text.slice(0, 200)}`);
-    if (res.status >= 500) problems.push(`${what}: ${res.status} ${text.slice(0, 200)}`);
-  };
+const WALKERS: Walker[] = [
+  {
+    role: "member",
+    readsOthers: false,
+    // Everyone else's emails, keys, sessions, secrets and admin-only ids. Not the tenant's id and
+    // slug (in the member's own token), nor the post and its author's id (the member reads posts);
+    // the seed's marker, in every name and the post's title too, is searched for in whole values only.
+    hidden: (t) => [
+      ...t.markers.slice(1).filter((v) => ![t.id, t.slug, t.ids.posts, t.ids.tenants].includes(v)),
+      ...t.secrets,
+    ],
+  },
+  {
+    role: "viewer",
+    readsOthers: true,
+    // It reads users, keys' prefixes, webhooks and the audit log; never a secret, nor the sessions
+    // of others (listing those takes identity.user.update).
+    hidden: (t) => [...t.secrets, t.ids.sessions ?? "", t.ids["me/sessions"] ?? ""],
+  },
+];
 
-  const asMember = async (op: Operation, url: string) => {
-    const req = requestOf(op, url, member.token, BODIES);
-    const { res, text } = await send(req);
-    const what = `${op.operationId} ${op.method} ${url} (${permission(op) ?? "no permission"})`;
-    leaks(what, req, res, text);
-    return { res, text, what };
-  };
+for (const w of WALKERS) {
+  describe(`a ${w.role}'s token on every operation of the document`, { shuffle: false }, () => {
+    let t: Twin;
+    let member: { id: string; email: string; token: string };
+    /** The walker's permissions, as GET /me names them. */
+    let held: Set<string>;
+    let privateValues: string[];
+    const problems: string[] = [];
 
-  beforeAll(async () => {
-    t = await twinTenant("m");
-    const email = `plain-${t.slug}@example.com`;
-    const user = await register(t.slug, email, "Plain member");
-    member = { id: String(user.id), email, token: (await login(t.slug, email)).access_token };
-    const me = await call("/api/v1/me", { token: member.token });
-    expect(me.status, JSON.stringify(me.body)).toBe(200);
-    held = new Set(me.body.permissions as string[]);
-    const open = new Set([t.id, t.slug, t.ids.posts, t.ids.tenants]);
-    // The seed's marker is in every name, the post's title too: searched for as whole values only.
-    privateValues = t.markers.slice(1).filter((v) => !open.has(v));
-  });
+    /** Hidden values an answer shows that the request did not itself carry (a path's id echoed back). */
+    const leaks = (what: string, req: WalkRequest, res: Response, text: string) => {
+      const seen = exposed(res, text);
+      const asked = `${req.url} ${typeof req.body === "string" ? req.body : ""}`;
+      const found = [...new Set(privateValues.filter((v) => seen.includes(v) && !asked.includes(v)))];
+      if (found.length > 0) problems.push(`${what}: shows ${found.join(", ")} — ${res.status} ${text.slice(0, 200)}`);
+      if (res.status >= 500) problems.push(`${what}: ${res.status} ${text.slice(0, 200)}`);
+    };
 
-  it("knows the permission each operation asks, and the member holds some but not all", () => {
-    const declared = tenantSecured.map(permission).filter((p) => p !== undefined);
-    expect(declared.length).toBeGreaterThan(30);
-    expect(declared.filter((p) => !(ALL_PERMISSIONS as readonly string[]).includes(p))).toEqual([]);
-    // A plain member: registration's role, as a tenant starts with it (docs/identity.md, Roles).
-    expect(held.size).toBeGreaterThan(0);
-    expect(declared.filter((p) => !held.has(p)).length).toBeGreaterThan(20);
-    // The audit log's operations, compared by their entries (AUDIT_TAG), are still there to compare.
-    expect(tenantSecured.some((op) => tagged(op, AUDIT_TAG))).toBe(true);
-  });
+    const asMember = async (op: Operation, url: string) => {
+      const req = requestOf(op, url, member.token, BODIES);
+      const { res, text } = await send(req);
+      const what = `${op.operationId} ${op.method} ${url} (${permission(op) ?? "no permission"})`;
+      leaks(what, req, res, text);
+      return { res, text, what };
+    };
 
-  /** Every tenant GET as its administrators read it, the audit log's apart. */
-  const snapshot = async (): Promise<Record<string, string>> => {
-    const read = await readsOf(
-      t,
-      tenantSecured.filter((op) => op.method === "GET" && !tagged(op, AUDIT_TAG)),
-    );
-    return Object.fromEntries(Object.entries(read).map(([id, got]) => [id, `${got.status} ${stable(got.text)}`]));
-  };
-  type Entry = { seq: number; action: string; actor: { kind: string; id: string | null } };
-  const auditEntries = async (): Promise<Entry[]> => {
-    const entries: Entry[] = [];
-    let cursor: string | null = null;
-    do {
-      const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-      const page = await call(`/api/v1/admin/audit?limit=100${q}`, { token: t.adminKey });
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      entries.push(...(page.body.items as Entry[]));
-      cursor = (page.body.next_cursor as string | null) ?? null;
-    } while (cursor);
-    return entries;
-  };
-
-  let before: Record<string, string>;
-  let auditBefore: Set<number>;
-  it("reads the tenant as its administrators see it", async () => {
-    before = await settled(snapshot);
-    auditBefore = new Set((await auditEntries()).map((e) => e.seq));
-  });
-
-  it("answers 403 forbidden to every operation whose permission the member lacks", async () => {
-    problems.length = 0;
-    for (const op of tenantSecured.filter((o) => permission(o) !== undefined && !held.has(permission(o) ?? ""))) {
-      const url = pathOf(op, () => t);
-      const { res, text, what } = await asMember(op, url);
-      if (res.status !== 403 || !text.includes('"forbidden"')) {
-        problems.push(`${what}: ${res.status}, not 403 forbidden — ${text.slice(0, 200)}`);
+    beforeAll(async () => {
+      t = await twinTenant(w.role.slice(0, 1));
+      const email = `plain-${w.role}-${t.slug}@example.com`;
+      const user = await register(t.slug, email, `Plain ${w.role}`);
+      const id = String(user.id);
+      if (w.role !== "member") {
+        // Registration gives `member`: the walker holds its own role alone.
+        for (const [method, role] of [
+          ["PUT", w.role],
+          ["DELETE", "member"],
+        ] as const) {
+          const res = await call(`/api/v1/admin/users/${id}/roles/${role}`, { method, token: t.adminKey });
+          expect(res.status, JSON.stringify(res.body)).toBe(204);
+        }
       }
-    }
-    expect(problems).toEqual([]);
-  });
+      member = { id, email, token: (await login(t.slug, email)).access_token };
+      const me = await call("/api/v1/me", { token: member.token });
+      expect(me.status, JSON.stringify(me.body)).toBe(200);
+      expect(me.body.user).toMatchObject({ roles: [w.role] });
+      held = new Set(me.body.permissions as string[]);
+      privateValues = w.hidden(t).filter((v) => v !== "");
+    });
 
-  it("refuses or does not find another's resource on every operation that asks no permission", async () => {
-    problems.length = 0;
-    // Each names the tenant's resources: the other users', their sessions, the admin's post.
-    for (const op of tenantSecured.filter((o) => permission(o) === undefined && o.pathParams.length > 0)) {
-      const url = pathOf(op, () => t);
-      const { res, text, what } = await asMember(op, url);
-      if (res.status !== 403 && res.status !== 404) {
-        problems.push(`${what}: ${res.status}, not 403 or 404 — ${text.slice(0, 200)}`);
-      }
-    }
-    expect(problems).toEqual([]);
-  });
+    it("knows the permission each operation asks, and the walker holds some but not all", () => {
+      const declared = tenantSecured.map(permission).filter((p) => p !== undefined);
+      expect(declared.length).toBeGreaterThan(30);
+      expect(declared.filter((p) => !(ALL_PERMISSIONS as readonly string[]).includes(p))).toEqual([]);
+      // A tenant's built-in role, as a tenant starts with it (docs/identity.md, Roles).
+      expect(held.size).toBeGreaterThan(0);
+      expect(declared.filter((p) => !held.has(p)).length).toBeGreaterThan(10);
+      // The audit log's operations, compared by their entries (AUDIT_TAG), are still there to compare.
+      expect(tenantSecured.some((op) => tagged(op, AUDIT_TAG))).toBe(true);
+    });
 
-  it("leaves the tenant as its administrators saw it, its audit log holding only the refusals", async () => {
-    problems.length = 0;
-    const after = await settled(snapshot);
-    for (const id of Object.keys(before)) {
-      if (before[id] !== after[id]) problems.push(`${id}: changed\n  before ${before[id]}\n  after  ${after[id]}`);
-    }
-    // The refusals' entries reach the log through the events queue, a moment behind.
-    const log = await settled(async () => ({ entries: JSON.stringify(await auditEntries()) }));
-    const fresh = (JSON.parse(log.entries ?? "[]") as Entry[]).filter((e) => !auditBefore.has(e.seq));
-    expect(fresh.length).toBeGreaterThan(0);
-    for (const e of fresh) {
-      if (e.action !== "authz.denied" || e.actor.id !== member.id) problems.push(`audit: ${JSON.stringify(e)}`);
-    }
-    expect(problems).toEqual([]);
-  });
-
-  it("the member's own operations show nothing private of anyone else", async () => {
-    problems.length = 0;
-    // Its own account's routes, and those its permissions allow; the DELETEs last, the deepest
-    // paths first (its SSO link, its two-factor), its own account (DELETE /me, which ends the
-    // walk's token) at the very end.
-    const own = tenantSecured.filter((o) =>
-      permission(o) === undefined ? o.pathParams.length === 0 : held.has(permission(o) ?? ""),
-    );
-    const depth = (op: Operation) => op.path.split("/").length;
-    const writesLast = [
-      ...own.filter((o) => o.method !== "DELETE"),
-      ...own.filter((o) => o.method === "DELETE").sort((x, y) => depth(y) - depth(x)),
-    ];
-    let answered = 0;
-    for (const op of writesLast) {
-      const { res } = await asMember(
-        op,
-        pathOf(op, () => t),
+    /** Every tenant GET as its administrators read it, the audit log's apart. */
+    const snapshot = async (): Promise<Record<string, string>> => {
+      const read = await readsOf(
+        t,
+        tenantSecured.filter((op) => op.method === "GET" && !tagged(op, AUDIT_TAG)),
       );
-      if (res.ok) answered++;
-    }
-    // Not a walk of refusals only: getMe, its sessions, the posts it reads and writes answer.
-    expect(answered).toBeGreaterThan(5);
-    expect(problems).toEqual([]);
+      return Object.fromEntries(Object.entries(read).map(([id, got]) => [id, `${got.status} ${stable(got.text)}`]));
+    };
+    type Entry = { seq: number; action: string; actor: { kind: string; id: string | null } };
+    const auditEntries = async (): Promise<Entry[]> => {
+      const entries: Entry[] = [];
+      let cursor: string | null = null;
+      do {
+        const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+        const page = await call(`/api/v1/admin/audit?limit=100${q}`, { token: t.adminKey });
+        expect(page.status, JSON.stringify(page.body)).toBe(200);
+        entries.push(...(page.body.items as Entry[]));
+        cursor = (page.body.next_cursor as string | null) ?? null;
+      } while (cursor);
+      return entries;
+    };
+
+    let before: Record<string, string>;
+    let auditBefore: Set<number>;
+    it("reads the tenant as its administrators see it", async () => {
+      before = await settled(snapshot);
+      auditBefore = new Set((await auditEntries()).map((e) => e.seq));
+    });
+
+    it("answers 403 forbidden to every operation whose permission the walker lacks", async () => {
+      problems.length = 0;
+      for (const op of tenantSecured.filter((o) => permission(o) !== undefined && !held.has(permission(o) ?? ""))) {
+        const url = pathOf(op, () => t);
+        const { res, text, what } = await asMember(op, url);
+        if (res.status !== 403 || !text.includes('"forbidden"')) {
+          problems.push(`${what}: ${res.status}, not 403 forbidden — ${text.slice(0, 200)}`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it("refuses or does not find another's resource on every operation that asks no permission", async () => {
+      problems.length = 0;
+      // Each names the tenant's resources: the other users', their sessions, the admin's post.
+      for (const op of tenantSecured.filter((o) => permission(o) === undefined && o.pathParams.length > 0)) {
+        const url = pathOf(op, () => t);
+        const { res, text, what } = await asMember(op, url);
+        if (w.readsOthers && op.method === "GET" && res.ok) continue;
+        if (res.status !== 403 && res.status !== 404) {
+          problems.push(`${what}: ${res.status}, not 403 or 404 — ${text.slice(0, 200)}`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it("leaves the tenant as its administrators saw it, its audit log holding only the refusals", async () => {
+      problems.length = 0;
+      const after = await settled(snapshot);
+      for (const id of Object.keys(before)) {
+        if (before[id] !== after[id]) problems.push(`${id}: changed\n  before ${before[id]}\n  after  ${after[id]}`);
+      }
+      // The refusals' entries reach the log through the events queue, a moment behind.
+      const log = await settled(async () => ({ entries: JSON.stringify(await auditEntries()) }));
+      const fresh = (JSON.parse(log.entries ?? "[]") as Entry[]).filter((e) => !auditBefore.has(e.seq));
+      expect(fresh.length).toBeGreaterThan(0);
+      for (const e of fresh) {
+        if (e.action !== "authz.denied" || e.actor.id !== member.id) problems.push(`audit: ${JSON.stringify(e)}`);
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it("the operations the walker may call show nothing it may not see", async () => {
+      problems.length = 0;
+      // Its own account's routes, and those its permissions allow; the DELETEs last, the deepest
+      // paths first (its SSO link, its two-factor), its own account (DELETE /me, which ends the
+      // walk's token) at the very end.
+      const own = tenantSecured.filter((o) =>
+        permission(o) === undefined ? o.pathParams.length === 0 : held.has(permission(o) ?? ""),
+      );
+      const depth = (op: Operation) => op.path.split("/").length;
+      const writesLast = [
+        ...own.filter((o) => o.method !== "DELETE"),
+        ...own.filter((o) => o.method === "DELETE").sort((x, y) => depth(y) - depth(x)),
+      ];
+      let answered = 0;
+      for (const op of writesLast) {
+        const { res } = await asMember(
+          op,
+          pathOf(op, () => t),
+        );
+        if (res.ok) answered++;
+      }
+      // Not a walk of refusals only: getMe, its sessions, the posts it reads answer.
+      expect(answered).toBeGreaterThan(5);
+      expect(problems).toEqual([]);
+    });
   });
-});
+}
