@@ -6831,7 +6831,7 @@ export interface operations {
                 };
             };
             /**
-             * @description missing permission, or the user is an owner and the caller is not an owner
+             * @description missing permission; or the user holds a permission the caller does not, or is an owner and the caller is not
              *
              *     Also, from the platform:
              *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs

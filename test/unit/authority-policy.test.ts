@@ -212,9 +212,7 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
         ) ?? need(a.roles.flatMap((r) => r.permissions))
       );
     case "user.update":
-      // Renaming: only the owner rule (the caller's identity.user.update is the route's check).
-      if (c.kind === "user" && c.id === a.user.id) return null;
-      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null);
+    // Renaming another user, as signing them out: owner rule, then every permission their roles grant.
     case "user.sessions.revoke":
       if (c.kind === "user" && c.id === a.user.id) return null;
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);

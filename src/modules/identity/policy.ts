@@ -79,7 +79,7 @@ export type AuthorityAction =
    */
   | { type: "user.delete"; user: UserFacts; owners: readonly string[]; proven: boolean }
   | { type: "invitation.create"; roles: readonly RoleFacts[] }
-  /** Changing another user's profile (`PATCH /users/{id}`): anyone may change their own. */
+  /** Changing another user's profile (`PATCH /users/{id}`): as signing them out; anyone may change their own. */
   | { type: "user.update"; user: UserFacts }
   /** Signing a user out (revoking their sessions): anyone may sign themself out. */
   | { type: "user.sessions.revoke"; user: UserFacts }
@@ -243,13 +243,11 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
         )
       );
     case "user.update":
-      // An owner's name is what other owners, members and mail show of them: an admin who may not
-      // sign an owner out or reset their two-factor must not present them under another name.
-      if (isSelf(caller, action.user.id)) return null;
-      return ownerOnly(caller, action.user.roles.includes(OWNER));
+    // Renaming: a user's name is what others and mail show of them, so the rule for acting on them
+    // (a caller who may not sign a user out must not present them under another name); anyone renames
+    // themself. Signing out: like deleting the user, less the last-owner rule (an owner signed out
+    // can sign in again); anyone signs themself out, as logging out would.
     case "user.sessions.revoke":
-      // Like deleting the user, less the last-owner rule: an owner signed out can sign in again.
-      // Anyone signs themself out: it takes nothing an access token could not end by logging out.
       if (isSelf(caller, action.user.id)) return null;
       return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
     case "user.sso.unlink":

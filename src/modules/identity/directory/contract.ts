@@ -156,7 +156,7 @@ export const DirectoryRpc = defineRpc({
   getUser: { args: Id, reply: UserViewSchema.nullable() },
   principal: { args: Id, reply: UserPrincipalSchema.nullable() },
   listUsers: { args: Page, reply: pageOf(UserViewSchema) },
-  /** Another user's profile changes only as the policy allows (`user.update`: only an owner changes an owner's). */
+  /** Another user's profile changes only as the policy allows (`user.update`: the caller holds what the user's roles grant; only an owner changes an owner's). */
   updateUser: {
     args: withCtx({ id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),
     reply: deniableResultOf(UserViewSchema, ["not_found"]),

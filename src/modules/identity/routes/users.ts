@@ -61,7 +61,9 @@ const update = op.patch("/users/{id}", {
   },
   responses: {
     200: jsonResponse("the updated user", UserSchema),
-    403: problem("missing permission, or the user is an owner and the caller is not an owner"),
+    403: problem(
+      "missing permission; or the user holds a permission the caller does not, or is an owner and the caller is not",
+    ),
     404: problem("no such user in this tenant"),
   },
 });
