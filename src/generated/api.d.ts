@@ -2439,6 +2439,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /**
              * @description `internal`: an unexpected error; the problem carries only the request id
              *     `config_invalid`: the server's configuration is invalid
@@ -2469,6 +2478,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
@@ -2514,6 +2532,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description METRICS_TOKEN is set and the request does not carry it, or it is unset in staging or production */
             401: {
                 headers: {
@@ -2556,6 +2583,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsumerStats"];
+                };
+            };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
@@ -2834,7 +2872,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3204,6 +3245,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -3329,7 +3371,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3851,6 +3896,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
             401: {
                 headers: {
@@ -4258,7 +4314,10 @@ export interface operations {
                     "application/json": components["schemas"]["KeyVersions"];
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -4365,6 +4424,17 @@ export interface operations {
                     "application/json": components["schemas"]["SystemInfo"];
                 };
             };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated`: an `Authorization` header was sent with a malformed, unknown, expired or revoked credential */
             401: {
                 headers: {
@@ -4464,6 +4534,15 @@ export interface operations {
                     "application/json": components["schemas"]["Jwks"];
                 };
             };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /**
              * @description `internal`: an unexpected error; the problem carries only the request id
              *     `config_invalid`: the server's configuration is invalid
@@ -4494,6 +4573,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpenIdConfiguration"];
+                };
+            };
+            /** @description `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
@@ -6129,7 +6217,10 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -6425,6 +6516,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -6545,6 +6637,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -7675,6 +7768,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -8067,6 +8161,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -8459,7 +8554,10 @@ export interface operations {
                     "application/json": components["schemas"]["UserInfo"];
                 };
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -8588,6 +8686,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -8886,6 +8985,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -9139,7 +9239,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10540,6 +10643,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -10845,6 +10949,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -11435,6 +11540,7 @@ export interface operations {
              *     Also, from the platform:
              *     `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -12510,7 +12616,10 @@ export interface operations {
                     "application/json": components["schemas"]["TwoFactorStatus"];
                 };
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -13427,7 +13536,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -14725,6 +14837,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -15119,6 +15232,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -16070,6 +16184,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -16182,7 +16297,10 @@ export interface operations {
                     "application/x-ndjson": string;
                 };
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -16300,6 +16418,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -16432,6 +16551,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -17536,6 +17656,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -17659,6 +17780,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -18128,7 +18250,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -18245,7 +18370,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8 */
+            /**
+             * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -18889,6 +19017,7 @@ export interface operations {
             /**
              * @description `validation_failed`: a parameter, header or body field is invalid (`errors` lists every one), or the JSON body is malformed or not valid UTF-8
              *     `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
              */
             400: {
                 headers: {
@@ -19979,7 +20108,10 @@ export interface operations {
                     "application/json": components["schemas"]["FileUsage"];
                 };
             };
-            /** @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant` */
+            /**
+             * @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
             400: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

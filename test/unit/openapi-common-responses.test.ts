@@ -23,9 +23,10 @@ function documented(path: string, method: keyof PathItemLike, op: OperationLike,
 }
 
 describe("common problem responses: given an operation's traits, the kernel documents what its request path answers", () => {
-  it("a kernel route outside /api/v1 with no input can only fail with 500", () => {
+  it("a kernel route outside /api/v1 with no input can only fail with 500, and 400 to an If-Match naming tags", () => {
     const { statuses, description } = documented("/healthz", "get", { security: [], responses: ok });
-    expect(statuses).toEqual([200, 500]);
+    expect(statuses).toEqual([200, 400, 500]);
+    expect(description(400)).toContain("`If-Match` is other than `*`");
     expect(description(500)).toContain("`internal`");
     expect(description(500)).toContain("`config_invalid`");
   });
@@ -61,7 +62,7 @@ describe("common problem responses: given an operation's traits, the kernel docu
 
   it("a public system route still has its Authorization header and X-Tenant checked, but needs no tenant", () => {
     const { statuses, description } = documented("/api/v1/system/info", "get", { security: [], responses: ok });
-    expect(statuses).toEqual([200, 401, 403, 404, 429, 500, 503]);
+    expect(statuses).toEqual([200, 400, 401, 403, 404, 429, 500, 503]);
     expect(description(401)).toContain("`Authorization` header was sent");
     expect(description(404)).toContain("`tenant_not_found`");
   });
@@ -84,6 +85,36 @@ describe("common problem responses: given an operation's traits, the kernel docu
       description: "server trouble",
       headers: { RateLimit: expect.any(Object), "RateLimit-Policy": expect.any(Object) },
     });
+  });
+
+  it("a GET whose 200 sends no ETag refuses If-Match tags (400); one that sends it declares If-Match and 412 instead; a write or a GET without a 200 neither", () => {
+    const untagged = documented("/api/v1/users/{id}", "get", {
+      security: bearer,
+      parameters: [idParam],
+      responses: ok,
+    });
+    expect(untagged.description(400)).toContain("sends no `ETag`");
+    expect(untagged.statuses).not.toContain(412);
+    const etag = { 200: { description: "ok", headers: { ETag: { schema: { type: "string" } } } } };
+    const tagged = documented("/api/v1/blog/posts/{id}", "get", {
+      security: bearer,
+      parameters: [idParam],
+      responses: etag,
+    });
+    expect(tagged.description(400)).not.toContain("sends no `ETag`");
+    expect(tagged.statuses).toContain(412);
+    const write = documented("/api/v1/users/{id}", "delete", {
+      security: bearer,
+      parameters: [idParam],
+      responses: ok,
+    });
+    expect(write.description(400)).not.toContain("sends no `ETag`");
+    const redirect = documented("/api/v1/auth/sso/start", "get", {
+      security: [],
+      responses: { 302: { description: "to the provider" } },
+    });
+    expect(redirect.statuses).not.toContain(200);
+    expect(redirect.description(400)).not.toContain("sends no `ETag`");
   });
 
   it("every added response is the Problem schema as application/problem+json; 429 names Retry-After", () => {

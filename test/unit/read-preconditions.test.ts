@@ -45,3 +45,19 @@ describe("readPreconditions", () => {
     expect(at3(undefined, "abc")).toBe("serve");
   });
 });
+
+describe("readPreconditions on a read without an ETag", () => {
+  const untagged = (ifMatch?: string, ifNoneMatch?: string) => readPreconditions({ ifMatch, ifNoneMatch }, null);
+
+  it("refuses tags, which nothing there has; serves `*` and no If-Match", () => {
+    for (const tags of ['"3"', "3", 'W/"3"', '"1", "2"']) expect(untagged(tags), tags).toBe("untagged_if_match");
+    expect(untagged("abc")).toBe("invalid_if_match");
+    expect(untagged("*")).toBe("serve");
+    expect(untagged()).toBe("serve");
+  });
+
+  it("never answers 304 without a tag to stand for the 200", () => {
+    expect(untagged(undefined, "*")).toBe("serve");
+    expect(untagged("*", '"3"')).toBe("serve");
+  });
+});

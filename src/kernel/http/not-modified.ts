@@ -38,11 +38,24 @@ function readPreconditionFailed(etag: string): AppError {
 }
 
 /**
+ * The 400 of a read without an `ETag` (a user, a list) asked for tags: no representation of it has
+ * one, so none could ever be current (RFC 9110 §13.1.1: the condition is false, and the read is not
+ * performed). Refused as a write to such a resource refuses If-Match (kernel/openapi/unversioned.ts),
+ * not 412: there is no current tag to name and read again with.
+ */
+const untaggedIfMatch = () =>
+  new AppError("validation_failed", {
+    detail: "this resource has no versions (it sends no ETag), so no tag in If-Match can name it: send none, or *",
+    errors: [{ path: "header.if-match", message: "names a tag; this resource has none (only * is taken)" }],
+  });
+
+/**
  * Decides a GET's or HEAD's preconditions (RFC 9110 §13.2.2) once for every route, from the 200
  * and its `ETag` the route answered: an `If-Match` naming none of it (compared strongly) is `412
  * version_conflict` and the representation is not sent (§13.1.1), an `If-Match` that is not
  * entity-tags `400 validation_failed`; then an `If-None-Match` naming it (compared weakly) is
- * `304 Not Modified` with no body (§13.1.2).
+ * `304 Not Modified` with no body (§13.1.2). A 200 without an `ETag` (a user, a list) takes `*`
+ * and refuses tags (400, as its writes do; read-preconditions.ts says why not 412).
  *
  * It looks only at the answer the route gave, so each comes after the credential, the tenant and
  * the operation's permission were checked, exactly as the 200 would have been, and compares with
@@ -60,8 +73,8 @@ export const notModified = (): MiddlewareHandler<AppEnv> =>
     await next();
     const method = c.req.method;
     if (method !== "GET" && method !== "HEAD") return;
+    if (c.res.status !== 200) return;
     const etag = c.res.headers.get("etag");
-    if (etag === null || c.res.status !== 200) return;
     const verdict = readPreconditions(
       { ifMatch: c.req.header("if-match"), ifNoneMatch: c.req.header("if-none-match") },
       etag,
@@ -73,6 +86,8 @@ export const notModified = (): MiddlewareHandler<AppEnv> =>
     // Cleared first: Hono copies the old answer's headers onto a new one (an error's too), the body's fields included.
     c.res = undefined;
     if (verdict === "invalid_if_match") throw refusedTags("if-match", "If-Match");
+    // Without an ETag the decider serves or refuses, never 412s nor 304s: `etag === null` is only for the types.
+    if (verdict === "untagged_if_match" || etag === null) throw untaggedIfMatch();
     if (verdict === "precondition_failed") throw readPreconditionFailed(etag);
     for (const name of BODY_FIELDS) headers.delete(name);
     c.res = new Response(null, { status: 304, headers });

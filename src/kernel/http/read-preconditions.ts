@@ -41,8 +41,11 @@ export function noneMatchNames(ifNoneMatch: string, etag: string): boolean {
   return tags !== "invalid" && tags.some((tag) => `"${tag.opaque}"` === current);
 }
 
-/** What a read's preconditions decide: send the representation, 304, 412, or refuse the If-Match (400). */
-export type ReadVerdict = "serve" | "not_modified" | "precondition_failed" | "invalid_if_match";
+/**
+ * What a read's preconditions decide: send the representation, 304, 412, refuse the If-Match
+ * (400), or refuse tags sent to a read that has none (400).
+ */
+export type ReadVerdict = "serve" | "not_modified" | "precondition_failed" | "invalid_if_match" | "untagged_if_match";
 
 /**
  * The verdict on a read whose answer would be a 200 carrying `etag` (RFC 9110 §13.2.2):
@@ -55,18 +58,28 @@ export type ReadVerdict = "serve" | "not_modified" | "precondition_failed" | "in
  * ignoring If-Match would send a representation the client asked not to get, under a 200 that
  * says its condition held. So it is refused as a write's is, and as a file's download does.
  *
+ * A 200 without an `ETag` (`etag` null: a user, a list) has no tag a list could name, so an
+ * `If-Match` of entity-tags is false there (§13.1.1) and the read is not performed; it is
+ * `untagged_if_match`, a 400 as a write to such a resource answers, not a 412: plinth's 412 says
+ * another version is current and names it, and here there is none to name, nor one a client could
+ * ever send. `*` holds (the 200 is a current representation), as on every read. `If-None-Match`
+ * is not weighed there: a 304 needs a validator to stand for the 200.
+ *
  * @example
  * readPreconditions({ ifMatch: '"2"', ifNoneMatch: '"1"' }, '"1"'); // "precondition_failed"
+ * readPreconditions({ ifMatch: '"2"' }, null);                      // "untagged_if_match"
  */
 export function readPreconditions(
   headers: { ifMatch?: string | undefined; ifNoneMatch?: string | undefined },
-  etag: string,
+  etag: string | null,
 ): ReadVerdict {
   if (headers.ifMatch !== undefined) {
-    const matched = matchNames(headers.ifMatch, etag);
-    if (matched === "invalid") return "invalid_if_match";
-    if (!matched) return "precondition_failed";
+    const tags = entityTags(headers.ifMatch);
+    if (tags === "invalid") return "invalid_if_match";
+    if (etag === null) return tags === "any" ? "serve" : "untagged_if_match";
+    if (!matchNames(headers.ifMatch, etag)) return "precondition_failed";
   }
+  if (etag === null) return "serve";
   if (headers.ifNoneMatch !== undefined && noneMatchNames(headers.ifNoneMatch, etag)) return "not_modified";
   return "serve";
 }

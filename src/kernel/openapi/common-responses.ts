@@ -1,4 +1,4 @@
-import { withNotModified } from "./not-modified";
+import { declaresEtag, withNotModified } from "./not-modified";
 
 /**
  * The problem responses the kernel's request path can give on an operation,
@@ -59,6 +59,11 @@ export interface OperationTraits {
   /** The `If-Match` header is declared required (`ifMatch(c, { required: true })`). */
   ifMatchRequired: boolean;
   /**
+   * A GET whose 200 declares no `ETag`: kernel/http/not-modified.ts refuses an `If-Match` naming
+   * tags there, which no representation of it has.
+   */
+  untaggedRead: boolean;
+  /**
    * A POST under `/api/v1`: `Idempotency-Key` applies whenever the request carries a credential
    * (kernel/idempotency), whether the POST creates or not; on an operation that needs none
    * (`secured` false: login, logout, ...) only when one is sent all the same.
@@ -80,6 +85,8 @@ function resolveParameter(p: Parameter | Reference, doc: DocumentLike): Paramete
     : undefined;
 }
 
+const isIfMatch = (p: Parameter) => p.in === "header" && p.name.toLowerCase() === "if-match";
+
 /**
  * Reads an operation's traits from its path and declaration. An operation
  * without its own `security` inherits the document's, as OpenAPI says.
@@ -100,11 +107,10 @@ export function traitsOf(path: string, op: OperationLike, doc: DocumentLike, met
     secured: security.some((requirement) => Object.keys(requirement).length > 0),
     validatesInput: params.length > 0 || op.requestBody !== undefined,
     takesBody: op.requestBody !== undefined,
-    ifMatch: params.some((p) => p.in === "header" && p.name.toLowerCase() === "if-match"),
-    ifMatchRequired: params.some(
-      (p) => p.in === "header" && p.name.toLowerCase() === "if-match" && p.required === true,
-    ),
+    ifMatch: params.some(isIfMatch),
+    ifMatchRequired: params.some((p) => isIfMatch(p) && p.required === true),
     idempotent: method === "post" && api,
+    untaggedRead: method === "get" && op.responses?.["200"] !== undefined && !declaresEtag(op.responses["200"]),
   };
 }
 
@@ -180,6 +186,12 @@ export function commonProblems(t: OperationTraits): Map<number, Reason[]> {
     add(412, [
       "version_conflict",
       "`If-Match` does not name the current version, or (on a write) `If-None-Match` names it or is `*` of a resource that exists",
+    ]);
+  }
+  if (t.untaggedRead) {
+    add(400, [
+      "validation_failed",
+      "`If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)",
     ]);
   }
   if (t.ifMatchRequired) add(428, ["precondition_required", "the write needs `If-Match` with the current version"]);

@@ -37,7 +37,8 @@ const NOT_MODIFIED = {
   headers: ETAG_HEADER,
 };
 
-const declaresEtag = (response: unknown) =>
+/** Whether a response declares an `ETag` header. */
+export const declaresEtag = (response: unknown) =>
   typeof response === "object" &&
   response !== null &&
   "headers" in response &&
