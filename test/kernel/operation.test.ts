@@ -18,7 +18,7 @@ describe("operations()", () => {
         responses: { 204: { description: "done" } },
       }),
     ).toThrowError(
-      'operation POST /posts/{id}/refund (refundPost): access is undefined, not "tenant", "principal", "platform" or a permission; a PERMISSIONS constant that does not exist yet? Declare the permission in the module\'s manifest and run npm run generate',
+      'operation POST /posts/{id}/refund (refundPost): access is undefined, not "tenant", "principal", "user", "platform" or a permission; a PERMISSIONS constant that does not exist yet? Declare the permission in the module\'s manifest and run npm run generate',
     );
     expect(() =>
       op.get("/posts", {

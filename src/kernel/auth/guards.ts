@@ -84,6 +84,18 @@ export const requirePrincipal = (): MiddlewareHandler<AppEnv> => async (c, next)
   await next();
 };
 
+/**
+ * Middleware: a signed-in user of the tenant, never an API key (a route of one's own account:
+ * its password, two-factor, sessions). It runs before validation, so a key learns that it cannot
+ * call the route before it is told how to fill a body it could never send. The handler then
+ * narrows with `principalOf(c, "user")`, which this guard has already made hold.
+ */
+export const requireUser = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  principalOf(c, "user");
+  tenantOf(c);
+  await next();
+};
+
 /** Middleware: a tenant principal holding `permission`; 403 names the missing permission. */
 export const requirePermission =
   (permission: Permission): MiddlewareHandler<AppEnv> =>

@@ -1,7 +1,7 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { Permission } from "../../generated/permissions";
-import { requirePermission, requirePlatform, requirePrincipal, requireTenant } from "../auth/guards";
+import { requirePermission, requirePlatform, requirePrincipal, requireTenant, requireUser } from "../auth/guards";
 import type { AppEnv } from "../env";
 import { utf8JsonOnly } from "../http/json-charset";
 import { streamedBody } from "../http/streamed-body";
@@ -9,10 +9,11 @@ import { declaresIfMatch, refuseIfMatch } from "./unversioned";
 
 /**
  * Who may call an operation: anyone naming a tenant (`tenant`), any tenant
- * principal (`principal`), a principal holding a permission, or the platform
- * root key (`platform`).
+ * principal (`principal`), a signed-in user of the tenant and never an API key
+ * (`user`: the routes of one's own account), a principal holding a permission,
+ * or the platform root key (`platform`).
  */
-export type Access = "tenant" | "principal" | "platform" | Permission;
+export type Access = "tenant" | "principal" | "user" | "platform" | Permission;
 
 /** An operation as a module declares it: what `createRoute` takes, with `access` in place of security and middleware. */
 export type OperationSpec = Omit<RouteConfig, "method" | "path" | "tags" | "security" | "middleware"> & {
@@ -32,6 +33,8 @@ function guard(access: Access): MiddlewareHandler<AppEnv> {
       return requireTenant();
     case "principal":
       return requirePrincipal();
+    case "user":
+      return requireUser();
     case "platform":
       return requirePlatform();
     default:
@@ -40,13 +43,15 @@ function guard(access: Access): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * The operation's security requirement: none for `tenant`, else the bearer credential, with the
- * permission it needs as the requirement's role (OpenAPI 3.1 lets any scheme name roles), so a
- * client, and a test walking the document (test/gateway/member-privilege.test.ts), reads who may
- * call it without reading the source. `principal` and `platform` name none: the handler decides.
+ * The operation's security requirement: none for `tenant`; for `user`, the `user` scheme (a
+ * user's access token, which a key does not satisfy; see routes.ts); else the bearer credential,
+ * with the permission it needs as the requirement's role (OpenAPI 3.1 lets any scheme name roles),
+ * so a client, and a test walking the document (test/gateway/member-privilege.test.ts), reads who
+ * may call it without reading the source. `principal` and `platform` name none: the handler decides.
  */
 function securityOf(access: Access): Record<string, string[]>[] {
   if (access === "tenant") return [];
+  if (access === "user") return [{ user: [] }];
   return [{ bearer: access === "principal" || access === "platform" ? [] : [access] }];
 }
 
@@ -75,7 +80,7 @@ export function operations(tags: string[]) {
       if (typeof access !== "string") {
         throw new Error(
           `operation ${method.toUpperCase()} ${path} (${rest.operationId ?? "no operationId"}): access is ${String(access)}, ` +
-            `not "tenant", "principal", "platform" or a permission; a PERMISSIONS constant that does not exist yet? ` +
+            `not "tenant", "principal", "user", "platform" or a permission; a PERMISSIONS constant that does not exist yet? ` +
             "Declare the permission in the module's manifest and run npm run generate",
         );
       }

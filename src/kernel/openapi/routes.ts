@@ -21,6 +21,15 @@ export function mountOpenApi(app: OpenAPIHono<AppEnv>, version: string): void {
     scheme: "bearer",
     description: "An API key (`plk_…`), a JWT access token, or on /api/v1/platform the platform root key.",
   });
+  // The routes of one's own account (`access: "user"`): a user's access token only, an API key
+  // answered 403 before anything else of the request is read.
+  app.openAPIRegistry.registerComponent("securitySchemes", "user", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "A signed-in user's JWT access token (from /api/v1/auth/login); an API key is refused with 403 `forbidden`.",
+  });
   // The common problem responses refer to it, whichever routes declare it themselves.
   app.openAPIRegistry.register("Problem", ProblemSchema);
   // Not doc31(): its catch would send a generation error's internals as the body; here it

@@ -30,7 +30,7 @@ interface Shape {
   /** The route needs a tenant. */
   tenantScoped: boolean;
   secured: boolean;
-  /** Headers that get a request past credentials and tenant: the root key, the admin key, or X-Tenant. */
+  /** Headers that get a request past credentials and tenant: the root key, a user's token, the admin key, or X-Tenant. */
   pass: Record<string, string>;
   params: Record<string, string>;
   body: unknown;
@@ -41,9 +41,12 @@ function shapeOf(path: string, method: string, doc: DocOperation, fx: Fixtures):
   const platform = under(path, "/api/v1/platform");
   const system = under(path, "/api/v1/system");
   const secured = (doc.security ?? []).some((r) => Object.keys(r).length > 0);
+  // The routes of a signed-in user's own account (the `user` scheme) refuse every key, before validation.
+  const usersOnly = (doc.security ?? []).some((r) => "user" in r);
   const pathParams = (doc.parameters ?? []).filter((p) => p.in === "path");
   let pass: Record<string, string> = {};
   if (platform) pass = { authorization: `Bearer ${fx.rootKey}` };
+  else if (usersOnly) pass = { authorization: `Bearer ${fx.access}` };
   else if (secured) pass = { authorization: `Bearer ${fx.adminKey}` };
   else if (!system) pass = { "x-tenant": fx.slug };
   return {

@@ -15,7 +15,7 @@ const DeleteMeSchema = accountProofBody({});
 const removeMe = op.delete("/me", {
   operationId: "deleteMe",
   summary: "Delete your own account (your password, and with two-factor on a code)",
-  access: "principal",
+  access: "user",
   request: { body: jsonBody(DeleteMeSchema) },
   responses: {
     204: {

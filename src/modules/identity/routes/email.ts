@@ -29,7 +29,7 @@ const TTL_MS = EMAIL_CHANGE_TTL_HOURS * 3600 * 1000;
 const ask = op.post("/me/email", {
   operationId: "requestEmailChange",
   summary: "Ask to change your email address (your password, and with two-factor on a code)",
-  access: "principal",
+  access: "user",
   request: { body: jsonBody(accountProofBody({ new_email: EmailSchema })) },
   responses: {
     202: {

@@ -84,7 +84,7 @@ const UserInfoSchema = z
 const userinfo = operations(["auth"]).get("/auth/userinfo", {
   operationId: "getUserInfo",
   summary: "OpenID Connect userinfo of the access token's user",
-  access: "principal",
+  access: "user",
   responses: {
     200: jsonResponse("the user's standard claims (OpenID Connect Core 1.0, 5.3)", UserInfoSchema),
     401: problem("no, bad or revoked access token"),

@@ -15,7 +15,7 @@ const op = operations(["auth"]);
 const change = op.post("/auth/change-password", {
   operationId: "changePassword",
   summary: "Change your password (signs out your other sessions)",
-  access: "principal",
+  access: "user",
   request: {
     body: jsonBody(z.object({ current_password: PresentedPasswordSchema, new_password: NewPasswordSchema })),
   },

@@ -31,7 +31,7 @@ const userOnly = problem("the caller is an API key: sessions belong to users");
 const mine = op.get("/me/sessions", {
   operationId: "listMySessions",
   summary: "Your sessions (refresh-token families), newest first",
-  access: "principal",
+  access: "user",
   request: { query: IdPageQuery },
   responses: { 200: jsonResponse("a page of your live sessions", listOf(SessionSchema)), 403: userOnly },
 });
@@ -39,7 +39,7 @@ const mine = op.get("/me/sessions", {
 const revokeMine = op.delete("/me/sessions/{id}", {
   operationId: "revokeMySession",
   summary: "Sign out one of your sessions",
-  access: "principal",
+  access: "user",
   request: { params: IdParam },
   responses: {
     204: { description: "revoked: its refresh token stops at once, its access tokens within 10 s" },
@@ -51,7 +51,7 @@ const revokeMine = op.delete("/me/sessions/{id}", {
 const revokeOthers = op.post("/me/sessions/revoke-others", {
   operationId: "revokeMyOtherSessions",
   summary: "Sign out every session but the one of this access token",
-  access: "principal",
+  access: "user",
   responses: { 200: jsonResponse("how many sessions were revoked", RevokedSchema), 403: userOnly },
 });
 

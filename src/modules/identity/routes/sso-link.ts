@@ -18,7 +18,7 @@ const LinkSchema = accountProofBody({
 const link = op.post("/me/sso/link", {
   operationId: "linkSso",
   summary: "Link your account to the tenant's identity provider (your password, and with two-factor on a code)",
-  access: "principal",
+  access: "user",
   request: { body: jsonBody(LinkSchema) },
   responses: {
     200: jsonResponse(

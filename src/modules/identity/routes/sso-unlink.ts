@@ -17,7 +17,7 @@ const UnlinkSchema = accountProofBody({});
 const unlinkMine = op.delete("/me/sso", {
   operationId: "unlinkSso",
   summary: "Unlink your account from the identity provider (your password, and with two-factor on a code)",
-  access: "principal",
+  access: "user",
   request: { body: jsonBody(UnlinkSchema) },
   responses: {
     204: {

@@ -46,14 +46,14 @@ const RecoveryCodesSchema = z
 const status = op.get("/me/two-factor", {
   operationId: "getTwoFactor",
   summary: "Whether your two-factor authentication is on, and how many recovery codes remain",
-  access: "principal",
+  access: "user",
   responses: { 200: jsonResponse("your two-factor state", StatusSchema), 403: problem("the caller is not a user") },
 });
 
 const begin = op.post("/me/two-factor", {
   operationId: "beginTwoFactor",
   summary: "Start enrolling an authenticator app (not active until confirmed)",
-  access: "principal",
+  access: "user",
   responses: {
     201: jsonResponse(
       "the new secret and its otpauth URI, shown once; confirm with a code. `Location` is this same path, where GET reads the enrolment as pending",
@@ -68,7 +68,7 @@ const begin = op.post("/me/two-factor", {
 const confirm = op.post("/me/two-factor/confirm", {
   operationId: "confirmTwoFactor",
   summary: "Turn two-factor on with a first code; answers the recovery codes, shown once",
-  access: "principal",
+  access: "user",
   request: { body: jsonBody(z.object({ code: TotpCodeSchema })) },
   responses: {
     200: jsonResponse("two-factor is on; keep these recovery codes (each works once)", RecoveryCodesSchema),
@@ -80,7 +80,7 @@ const confirm = op.post("/me/two-factor/confirm", {
 const disable = op.delete("/me/two-factor", {
   operationId: "disableTwoFactor",
   summary: "Turn two-factor off with a current code or a recovery code",
-  access: "principal",
+  access: "user",
   request: { body: jsonBody(ProofSchema) },
   responses: {
     204: { description: "off; the secret and recovery codes are forgotten" },
@@ -106,7 +106,7 @@ const reset = op.delete("/users/{id}/two-factor", {
 const wrongCode = () =>
   identityError("wrong_two_factor_code", "the code is wrong, was already used, or two-factor is not set up");
 
-/** The signed-in user (two-factor belongs to users, not API keys) and their tenant's directory. */
+/** The signed-in user (two-factor belongs to users: `access: "user"` refused a key already) and their tenant's directory. */
 function me(c: Context<AppEnv>) {
   const user = principalOf(c, "user");
   const tenant = tenantOf(c);
