@@ -629,3 +629,19 @@ export const sweep: ModuleSweep = {
   },
 };
 `;
+
+/** @param {Names} n */
+export const isolation = (n) => `import { call } from "../../identity/helpers";
+import type { ModuleIsolationSeed } from "../isolation-modules";
+
+/**
+ * The ${n.name} module in the tenant-isolation walk (test/gateway/tenant-isolation.test.ts): ${n.a} in
+ * each of its two tenants, whose id fills \`${n.url}/{id}\`. Give each resource of a new kind your
+ * paths name one here, its names carrying \`t.mark\`, so an answer to the other tenant showing it is a leak.
+ */
+export const seed: ModuleIsolationSeed = async (t) => {
+  const made = await call("${n.url}", { token: t.adminKey, body: { name: \`${n.Type} \${t.mark}\` } });
+  if (made.status !== 201) throw new Error(\`${n.url}: \${made.status} \${JSON.stringify(made.body)}\`);
+  return { "${n.url}": String(made.body.id) };
+};
+`;

@@ -1,6 +1,7 @@
 // `plinth new module <name> [--aggregate <type>]`: writes a module with the
 // anatomy every plinth module shares (manifest, domain, errors, routes, read
-// model, projection, index), its tests and its Prism sweep entry, registers
+// model, projection, index), its tests, its Prism sweep entry and its seed for
+// the tenant-isolation walk, registers
 // it, generates its D1 migration and the typed permissions. Nothing under
 // src/kernel/ changes.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -237,6 +238,7 @@ export function scaffold(root, name, type, actor) {
     [join(root, "test", "modules", `${name}-http.test.ts`)]: t.httpTest(n),
     [join(root, "test", "modules", `${name}-projection.test.ts`)]: t.projectionTest(n),
     [join(root, "test", "node", "proxy", "modules", `${name}.ts`)]: t.sweep(n),
+    [join(root, "test", "gateway", "isolation", `${name}.ts`)]: t.isolation(n),
     ...(actor
       ? {
           [join(root, actor.contractFile)]: a.contract(actor),

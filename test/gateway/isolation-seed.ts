@@ -11,6 +11,7 @@ import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { createQueueHandler } from "../../src/kernel/events/queue";
 import { eventually, uploaded } from "../files/helpers";
 import { call, login, newTenant, PASSWORD, register } from "../identity/helpers";
+import { seededByModules } from "./isolation-modules";
 
 type Json = Record<string, unknown>;
 
@@ -208,6 +209,8 @@ export async function twinTenant(label: string): Promise<Twin> {
     files: file.id,
     "dead-letters": await deadLetter(t.id, t.adminKey),
     tenants: t.id,
+    // Product modules' resources (test/gateway/isolation/<name>.ts, written by plinth new module).
+    ...(await seededByModules({ adminKey: t.adminKey, mark })),
   };
   const markers = [
     mark,

@@ -98,13 +98,16 @@ beforeAll(async () => {
     "durable-objects/gadgets-actor.ts",
     "test/modules",
     "test/node/proxy",
+    "test/gateway/isolation",
   ]);
-  // Both modules' own tests, in one workerd run; the JSON report counts each module's.
+  // Both modules' own tests, and the tenant-isolation walk over every operation (theirs now
+  // among them), in one workerd run; the JSON report counts each file's.
   const report = join(copy, "scaffolded-tests.json");
   made.tests = run(join(root, "node_modules/.bin/vitest"), [
     "run",
     "test/modules/widgets",
     "test/modules/gadgets-actor",
+    "test/gateway/tenant-isolation.test.ts",
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${report}`,
@@ -152,6 +155,13 @@ describe("plinth new module", () => {
     // a gap from the writer.
     expect(made.tests?.status, `${made.tests?.stdout}${made.tests?.stderr}`).toBe(0);
     expect(counted("test/modules/widgets-")).toEqual({ passed: 9, total: 9 });
+    // The walk of every operation for tenant isolation fills /widgets/{id} with a widget of each
+    // tenant (test/gateway/isolation/widgets.ts): before that file, the scaffold's npm test
+    // failed there, naming getWidget {id} and renameWidget {id} as parameters nothing fills.
+    expect(read("test/gateway/isolation/widgets.ts")).toContain('"/api/v1/widgets"');
+    const walk = counted("test/gateway/tenant-isolation");
+    expect(walk.total).toBeGreaterThan(0);
+    expect(walk.passed, `${made.tests?.stdout}`).toBe(walk.total);
   });
 
   it("refuses a module that exists, a bad name, and an aggregate type another module declares", () => {
@@ -205,7 +215,10 @@ describe("plinth new module --actor", () => {
     // Its own tests: a reminder fires, a suspended tenant's is dropped, the erasure empties it.
     expect(made.tests?.status, `${made.tests?.stdout}${made.tests?.stderr}`).toBe(0);
     expect(counted("test/modules/gadgets-actor")).toEqual({ passed: 3, total: 3 });
-    // The run held both modules' tests and no other file's.
-    expect(stripVTControlCharacters(made.tests?.stdout ?? "")).toMatch(/Tests {2}12 passed \(12\)/);
+    // The run held both modules' tests and the isolation walk's, and no other file's.
+    const all = 12 + counted("test/gateway/tenant-isolation").total;
+    expect(stripVTControlCharacters(made.tests?.stdout ?? "")).toMatch(
+      new RegExp(`Tests {2}${all} passed \\(${all}\\)`),
+    );
   });
 });
