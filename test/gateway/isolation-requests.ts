@@ -69,6 +69,9 @@ const HINTS: Record<string, unknown> = {
   name: "iso name",
 };
 
+/** The time and date the walk sends where a schema asks for one (`format: date-time`, `date`). */
+export const WALK_TIME = "2030-01-01T00:00:00.000Z";
+
 /** The smallest value `schema` takes: required fields only, each at its lower bound. */
 export function smallest(schema: Schema, schemas: Schemas, name = "", depth = 0): unknown {
   if (name in HINTS) return HINTS[name];
@@ -102,6 +105,10 @@ export function smallest(schema: Schema, schemas: Schemas, name = "", depth = 0)
     default:
       if (schema.format === "email") return HINTS.email;
       if (schema.format === "uri") return HINTS.url;
+      // A time a module's route takes (an invoice's due date): "x" is no RFC 3339 time, and a 400
+      // for it failed the walk's own request on B's resource. In the future, for "due by" rules.
+      if (schema.format === "date-time") return WALK_TIME;
+      if (schema.format === "date") return WALK_TIME.slice(0, 10);
       return "x".repeat(Math.max(1, schema.minLength ?? 1));
   }
 }

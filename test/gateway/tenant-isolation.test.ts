@@ -103,7 +103,8 @@ describe("tenant isolation on every operation of the document", { shuffle: false
     const undocumented = [...new Set(served)].filter((r) => !documented.has(r) && !(r in OUTSIDE_DOCUMENT));
     expect(undocumented).toEqual([]);
     for (const r of Object.keys(OUTSIDE_DOCUMENT)) expect(served, `stale entry ${r}`).toContain(r);
-    // A path parameter no seeded resource fills: seed one in isolation-seed.ts (its `ids`).
+    // A path parameter no seeded resource fills: seed one in test/gateway/isolation/<module>.ts
+    // (isolation-modules.ts; plinth new module writes one), or in isolation-seed.ts for a core module.
     const missing = tenantSecured.flatMap((op) => unfilled(op, a).map((p) => `${op.operationId} {${p}}`));
     expect(missing).toEqual([]);
   });
