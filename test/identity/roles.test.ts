@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
+import { grantedTo } from "./grants";
 import { call, callerOf, newTenant, newUser, rootKey } from "./helpers";
 
 const grant = (token: string, userId: string, role: string, method = "PUT") =>
@@ -181,8 +182,8 @@ describe("a module's grants to the default roles", () => {
     expect(roles).toEqual({
       owner: ["*"],
       admin: ["*"],
-      member: ["blog.post.create", "blog.post.read", "granted.thing.create", "granted.thing.read"],
-      viewer: ["*.read", "granted.thing.read"],
+      member: grantedTo("member", ["granted.thing.create", "granted.thing.read"]),
+      viewer: grantedTo("viewer", ["*.read", "granted.thing.read"]),
     });
   });
 });

@@ -48,6 +48,17 @@ const scaffold = (args: string[]) =>
     encoding: "utf8",
   });
 
+/**
+ * Files of the suite that read every registered module, run in the copy with the new ones: each
+ * failed in a product's npm test once its first module was added (the walk could not fill its
+ * {id}; the roles held its grants beside the blog's that the tests spelled out).
+ */
+const SUITE_FILES = [
+  "test/gateway/tenant-isolation.test.ts",
+  "test/identity/roles.test.ts",
+  "test/jobs/apply-grants.test.ts",
+];
+
 /** One test file's outcome in vitest's JSON report. */
 type FileReport = { name: string; assertionResults: { status: string }[] };
 
@@ -100,14 +111,15 @@ beforeAll(async () => {
     "test/node/proxy",
     "test/gateway/isolation",
   ]);
-  // Both modules' own tests, and the tenant-isolation walk over every operation (theirs now
-  // among them), in one workerd run; the JSON report counts each file's.
+  // Both modules' own tests, and the suite's files that read every registered module (the
+  // tenant-isolation walk over every operation, theirs now among them; the default roles a new
+  // tenant gets, their grants now among them), in one workerd run; the JSON report counts each file's.
   const report = join(copy, "scaffolded-tests.json");
   made.tests = run(join(root, "node_modules/.bin/vitest"), [
     "run",
     "test/modules/widgets",
     "test/modules/gadgets-actor",
-    "test/gateway/tenant-isolation.test.ts",
+    ...SUITE_FILES,
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${report}`,
@@ -159,9 +171,13 @@ describe("plinth new module", () => {
     // tenant (test/gateway/isolation/widgets.ts): before that file, the scaffold's npm test
     // failed there, naming getWidget {id} and renameWidget {id} as parameters nothing fills.
     expect(read("test/gateway/isolation/widgets.ts")).toContain('"/api/v1/widgets"');
-    const walk = counted("test/gateway/tenant-isolation");
-    expect(walk.total).toBeGreaterThan(0);
-    expect(walk.passed, `${made.tests?.stdout}`).toBe(walk.total);
+    // Each suite file reading every module passes with the two new ones: the walk, and the
+    // default roles' tests, which now find the members' read of each beside the blog's grants.
+    for (const file of SUITE_FILES) {
+      const outcome = counted(file);
+      expect(outcome.total, file).toBeGreaterThan(0);
+      expect(outcome.passed, `${file}: ${made.tests?.stdout}`).toBe(outcome.total);
+    }
   });
 
   it("refuses a module that exists, a bad name, and an aggregate type another module declares", () => {
@@ -215,8 +231,8 @@ describe("plinth new module --actor", () => {
     // Its own tests: a reminder fires, a suspended tenant's is dropped, the erasure empties it.
     expect(made.tests?.status, `${made.tests?.stdout}${made.tests?.stderr}`).toBe(0);
     expect(counted("test/modules/gadgets-actor")).toEqual({ passed: 3, total: 3 });
-    // The run held both modules' tests and the isolation walk's, and no other file's.
-    const all = 12 + counted("test/gateway/tenant-isolation").total;
+    // The run held both modules' tests and the suite files', and no other file's.
+    const all = 12 + SUITE_FILES.reduce((n, file) => n + counted(file).total, 0);
     expect(stripVTControlCharacters(made.tests?.stdout ?? "")).toMatch(
       new RegExp(`Tests {2}${all} passed \\(${all}\\)`),
     );
