@@ -2,6 +2,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { isolateDigest } from "../../src/kernel/crypto";
 import { verifiedTokens } from "../../src/modules/identity/authenticators";
+import { grantedTo } from "./grants";
 import { call, login, mailTo, newTenant, newUser, ORIGIN, PASSWORD, register, tokenIn } from "./helpers";
 
 describe("auth (happy)", () => {
@@ -51,8 +52,10 @@ describe("auth (happy)", () => {
     const me = await call("/api/v1/me", { token: u.access_token });
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ kind: "user", user: { id: u.id, email: u.email, roles: ["member"] } });
-    // member: blog.post.create and blog.post.read (and, as author, the author rule).
-    expect(me.body.permissions).toEqual(["blog.post.create", "blog.post.read"]);
+    // member: what the modules grant it, blog.post.create and blog.post.read among them (and, as
+    // author, the author rule).
+    expect(me.body.permissions).toEqual(expect.arrayContaining(["blog.post.create", "blog.post.read"]));
+    expect(me.body.permissions).toEqual(grantedTo("member"));
   });
 
   it("caches a verified access token under the isolate's digest of it, never the token itself", async () => {

@@ -57,6 +57,8 @@ const SUITE_FILES = [
   "test/gateway/tenant-isolation.test.ts",
   "test/identity/roles.test.ts",
   "test/jobs/apply-grants.test.ts",
+  "test/identity/role-undeclared.test.ts",
+  "test/identity/auth-happy.test.ts",
 ];
 
 /** One test file's outcome in vitest's JSON report. */
