@@ -22,7 +22,7 @@ export function actorNamesOf(name) {
     Rpc: `${Class}Rpc`,
     client: `${name}Actor`,
     /** The files it writes, relative to the root. */
-    contractFile: join("src", "modules", name, "actor.ts"),
+    contractFile: join("src", "modules", name, "contract.ts"),
     classFile: join("durable-objects", `${name}-actor.ts`),
     testFile: join("test", "modules", `${name}-actor.test.ts`),
   };
@@ -124,7 +124,7 @@ export function exportActor(root, a) {
   const at = (last?.index ?? 0) + (last?.[0].length ?? 0);
   const withImports =
     `${source.slice(0, at)}\nimport { ${a.factory} } from "../durable-objects/${a.name}-actor";` +
-    `\nimport { ${a.Rpc} } from "./modules/${a.name}/actor";${source.slice(at)}`;
+    `\nimport { ${a.Rpc} } from "./modules/${a.name}/contract";${source.slice(at)}`;
   const exported =
     `${withImports.trimEnd()}\n/** The ${a.name} module's actor: one per tenant. */\n` +
     `export const ${a.Class} = traced.object(${a.factory}(platform), "${a.Class}", ${a.Rpc}, PingRpc);\n` +
@@ -133,7 +133,11 @@ export function exportActor(root, a) {
   return join("src", "index.ts");
 }
 
-/** The actor's contract and its one client: `src/modules/<name>/actor.ts`. @param {ActorNames} a */
+/**
+ * The actor's contract and its one client: `src/modules/<name>/contract.ts`, the one name the
+ * contract rules (test/node/contract-rules.test.ts) let reach a Durable Object by name.
+ * @param {ActorNames} a
+ */
 export const contract = (a) => `import { z } from "zod";
 import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
@@ -168,7 +172,7 @@ import { Actor } from "../src/kernel/actors";
 import { findTenant } from "../src/kernel/auth/tenant-registry";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import type { PlatformParts } from "../src/kernel/modules/types";
-import { ${a.Rpc} } from "../src/modules/${a.name}/actor";
+import { ${a.Rpc} } from "../src/modules/${a.name}/contract";
 
 type Rpc = typeof ${a.Rpc};
 
@@ -238,7 +242,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
-import { ${a.client} } from "../../src/modules/${a.name}/actor";
+import { ${a.client} } from "../../src/modules/${a.name}/contract";
 import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
 import { call, newTenant, rootKey } from "../identity/helpers";
 import { eraseUntil } from "../tenants/helpers";

@@ -360,7 +360,7 @@ export const ${n.name}Routes = createRouter()
 
 /** @param {Names} n @param {import("./scaffold-actor.mjs").ActorNames} [actor] the module's actor, if it has one */
 export const index = (n, actor) => `import type { ModuleDef } from "../../kernel/modules/types";
-${actor ? `import { ${actor.client} } from "./actor";\n` : ""}import { ${n.Type}EventSchema, ${n.type}Decider } from "./domain";
+${actor ? `import { ${actor.client} } from "./contract";\n` : ""}import { ${n.Type}EventSchema, ${n.type}Decider } from "./domain";
 import { ${n.name}Errors } from "./errors";
 import { manifest } from "./manifest";
 import { ${n.type}Projection } from "./projection";
@@ -373,7 +373,7 @@ import { ${n.name}Routes } from "./routes";
  * and the projection that keeps \`${n.table}\` in the read-model database (D1 or libSQL).${
    actor
      ? `
- * Its per-tenant actor, ${actor.Class} (./actor.ts), is bound as ${actor.binding} and erased with
+ * Its per-tenant actor, ${actor.Class} (./contract.ts), is bound as ${actor.binding} and erased with
  * its tenant.`
      : ""
  }

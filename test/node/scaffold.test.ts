@@ -73,6 +73,7 @@ const made = {
   tsc: null as SpawnSyncReturns<string> | null,
   lint: null as SpawnSyncReturns<string> | null,
   tests: null as SpawnSyncReturns<string> | null,
+  rules: null as SpawnSyncReturns<string> | null,
   files: [] as FileReport[],
 };
 
@@ -125,6 +126,15 @@ beforeAll(async () => {
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${report}`,
+  ]);
+  // The Node rules npm test holds every module to: Durable Objects reached only through a
+  // contract.ts client, no casts of replies, the injected clock; imports across modules listed.
+  made.rules = run(join(root, "node_modules/.bin/vitest"), [
+    "run",
+    "-c",
+    "vitest.node.config.ts",
+    "test/node/contract-rules.test.ts",
+    "test/node/module-imports.test.ts",
   ]);
   if (existsSync(report))
     made.files = (JSON.parse(readFileSync(report, "utf8")) as { testResults: FileReport[] }).testResults;
@@ -225,6 +235,9 @@ describe("plinth new module --actor", () => {
       expect(problems.filter((p) => p.includes("GADGETS_ACTOR") || p.includes("GadgetsActor"))).toEqual([]);
     }
     expect(read("src/modules/gadgets/index.ts")).toContain('bindings: { GADGETS_ACTOR: "durable_object" }');
+    // Its client calls getByName in src/modules/gadgets/contract.ts: written to actor.ts, it failed
+    // the contract rules of npm test ("reaches Durable Objects only through their typed clients").
+    expect(made.rules?.status, `${made.rules?.stdout}${made.rules?.stderr}`).toBe(0);
 
     expect(made.tsc?.status, made.tsc?.stdout).toBe(0);
     expect(made.lint?.status, `${made.lint?.stdout}${made.lint?.stderr}`).toBe(0);
