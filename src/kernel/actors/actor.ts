@@ -314,6 +314,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
     deleteTimer(sql, timer.id);
     this.timerAlarm.changed();
     this.supervisor.succeeded();
+    // The one sign outside its storage that a timer ran (a reminder under npm start, say).
+    isolateRecorder.inc(METRICS.actorTimersFired, [this.options.name]);
     return true;
   }
 

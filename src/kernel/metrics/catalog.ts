@@ -121,6 +121,11 @@ export const METRICS = {
     "Actor message and timer handlers that threw (their storage writes rolled back), by actor class and handler.",
     ["actor", "handler"],
   ),
+  actorTimersFired: counter(
+    "plinth_actor_timers_fired_total",
+    "Actor timers whose handler ran and returned (the timer is done), by actor class: a timer retried after a throw counts once, when it succeeds.",
+    ["actor"],
+  ),
   actorRestarts: counter(
     "plinth_actor_restarts_total",
     "Actors that failed too often in their window and backed off before restarting from storage, by actor class.",
