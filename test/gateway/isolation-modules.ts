@@ -27,12 +27,40 @@ export interface IsolationTenant {
  */
 export type ModuleIsolationSeed = (t: IsolationTenant) => Promise<Record<string, string>>;
 
-const found = import.meta.glob<{ seed: ModuleIsolationSeed }>("./isolation/*.ts", { eager: true });
+/** What a module's file in `test/gateway/isolation/` exports. */
+export interface ModuleIsolation {
+  seed: ModuleIsolationSeed;
+  /**
+   * Its operations B's own request on B's own resource cannot succeed for, each with why: the walk
+   * drives every operation in document order on the one resource of each tenant, so a rule of
+   * state refuses some (an invoice paid by `payInvoice` cannot then be voided: 409). The walk
+   * still aims them at A; only the check that they were driven is waived, as for the kernel's.
+   */
+  cannotDrive?: Readonly<Record<string, string>>;
+}
+
+const found = import.meta.glob<ModuleIsolation>("./isolation/*.ts", { eager: true });
 
 /** Every module's seed, in file-name order. */
 export const moduleSeeds: ModuleIsolationSeed[] = Object.keys(found)
   .sort()
   .flatMap((file) => found[file]?.seed ?? []);
+
+/** The modules' `cannotDrive` entries, merged; an entry without a reason, or named twice, is refused. */
+export function cannotDriveOf(files: Readonly<Record<string, Partial<ModuleIsolation>>>): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const file of Object.keys(files).sort()) {
+    for (const [operationId, why] of Object.entries(files[file]?.cannotDrive ?? {})) {
+      if (why.trim() === "") throw new Error(`${file}: cannotDrive.${operationId} needs its reason`);
+      if (operationId in merged) throw new Error(`${file}: cannotDrive.${operationId} is named twice`);
+      merged[operationId] = why;
+    }
+  }
+  return merged;
+}
+
+/** Every module's operations the walk cannot drive on B's own resource, with why. */
+export const moduleCannotDrive = cannotDriveOf(found);
 
 /**
  * The walk's `ids` key of a collection path: its last two segments (`v1/orders`,

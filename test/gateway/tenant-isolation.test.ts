@@ -17,13 +17,16 @@ import { testApp } from "../helpers";
 import { PASSWORD } from "../identity/helpers";
 import type { Operation } from "./fuzz-operations";
 import { difference, exposed, settled, stable, valuesOf } from "./isolation-answers";
+import { moduleCannotDrive } from "./isolation-modules";
 import { crossPaths, pathOf, requestOf, unfilled } from "./isolation-requests";
 import { renewSessions, type Twin, twinTenant } from "./isolation-seed";
 import { BODIES, digested, isPlatform, readsOf, send, servedDocument } from "./isolation-walk";
 
 // Operations B's own request on B's own resource cannot succeed for, each with why. The walk
-// still aims them at A; only the check that they were driven is waived.
+// still aims them at A; only the check that they were driven is waived. A product module's go in
+// its test/gateway/isolation/<name>.ts (`cannotDrive`).
 const CANNOT_DRIVE: Record<string, string> = {
+  ...moduleCannotDrive,
   confirmTwoFactor: "needs a current TOTP code of the secret beginTwoFactor returned, which the walk does not compute",
   disableTwoFactor: "needs two-factor on (confirmTwoFactor) and a current code",
   linkSso: "reads the identity provider's discovery document, which no host of the test pool serves",
