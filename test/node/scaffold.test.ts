@@ -51,7 +51,8 @@ const scaffold = (args: string[]) =>
 /**
  * Files of the suite that read every registered module, run in the copy with the new ones: each
  * failed in a product's npm test once its first module was added (the walk could not fill its
- * {id}; the roles held its grants beside the blog's that the tests spelled out).
+ * {id}; the roles held its grants beside the blog's that the tests spelled out; /readyz pinged its
+ * actor beside the platform's objects the health test spelled out).
  */
 const SUITE_FILES = [
   "test/gateway/tenant-isolation.test.ts",
@@ -59,6 +60,7 @@ const SUITE_FILES = [
   "test/jobs/apply-grants.test.ts",
   "test/identity/role-undeclared.test.ts",
   "test/identity/auth-happy.test.ts",
+  "test/kernel/health.test.ts",
 ];
 
 /** One test file's outcome in vitest's JSON report. */
