@@ -320,12 +320,16 @@ export class DirectoryStore {
   }
 
   updateUser(ctx: Ctx, id: string, patch: { name?: string }): Result<UserView, "not_found"> {
-    if (!this.row("id", id)) return fail("not_found");
+    const row = this.row("id", id);
+    if (!row) return fail("not_found");
+    // Only what differs is a change: an empty patch, or the name the user has, answers the user
+    // as it is with no write and no event (a retried PATCH must not log a second rename), as a
+    // blog post's change to nothing does.
+    const fields = patch.name !== undefined && patch.name !== row.name ? ["name"] : [];
+    if (fields.length === 0) return ok(this.view(row));
     this.tx(() => {
-      if (patch.name !== undefined)
-        this.sql.exec("update users set name = ?, updated_at = ? where id = ?", patch.name, ctx.now, id);
+      this.sql.exec("update users set name = ?, updated_at = ? where id = ?", patch.name, ctx.now, id);
       // The audit entry names the fields changed, never their values (a name is personal data).
-      const fields = Object.keys(patch);
       this.emit(ctx, `user/${id}`, { type: "identity.user.updated", data: { user_id: id, fields } }, { fields });
     });
     return ok(this.written(id));
