@@ -15,7 +15,7 @@ describe("roles (happy)", () => {
     expect(res.status).toBe(200);
     const roles = res.body.items as { name: string; permissions: string[] }[];
     expect(roles.map((r) => r.name)).toEqual(["admin", "member", "owner", "viewer"]);
-    expect(roles.find((r) => r.name === "viewer")?.permissions).toEqual(["*.read"]);
+    expect(roles.find((r) => r.name === "viewer")?.permissions).toEqual(grantedTo("viewer", ["*.read"]));
   });
 
   it("creates, reads, replaces and deletes a role", async () => {
