@@ -2,9 +2,9 @@
 // revalidating its copy of a versioned resource gets 304 with no body when the tag it holds is
 // current. The kernel answers it for every route (kernel/http/not-modified.ts) from the 200 the
 // route gave, so only a caller the 200 would have served ever gets the 304.
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, newTenant, newUser, ORIGIN } from "../identity/helpers";
+import { call, newTenant, newUser } from "../identity/helpers";
+import { servedGets } from "./served-gets";
 import { versionedResources } from "./versioned-resources";
 
 // What a 304 keeps of its 200 (15.4.5): every field but those about the body it has not got.
@@ -94,14 +94,7 @@ describe("If-None-Match on reads (RFC 9110 13.1.2)", () => {
 
 describe("the contract of conditional reads", () => {
   it("declares If-None-Match and the 304 on every GET whose 200 sends an ETag, and only there", async () => {
-    const doc = (await (await SELF.fetch(`${ORIGIN}/openapi.json`)).json()) as {
-      paths: Record<
-        string,
-        { get?: { parameters?: { name: string }[]; responses: Record<string, { headers?: object }> } }
-      >;
-    };
-    const gets = Object.entries(doc.paths).flatMap(([path, item]) => (item.get ? [[path, item.get] as const] : []));
-    const versioned = gets.filter(([, get]) => get.responses["200"]?.headers && "ETag" in get.responses["200"].headers);
+    const { gets, tagged: versioned } = await servedGets();
     expect(versioned.map(([path]) => path)).toEqual(
       expect.arrayContaining(["/api/v1/blog/posts/{id}", "/api/v1/admin/settings", "/api/v1/admin/sso"]),
     );

@@ -3,9 +3,9 @@
 // answered 412; If-Match is weighed before If-None-Match. The kernel decides it for every route
 // (kernel/http/not-modified.ts) from the 200 the route gave, so only a caller the 200 would have
 // served ever learns anything from it.
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, newTenant, newUser, ORIGIN } from "../identity/helpers";
+import { call, newTenant, newUser } from "../identity/helpers";
+import { servedGets } from "./served-gets";
 import { type Answer, versionedResources } from "./versioned-resources";
 
 const outcome = (res: Answer) => `${res.status}${res.status >= 400 && res.body.code ? ` ${res.body.code}` : ""}`;
@@ -97,14 +97,7 @@ describe("If-Match on reads (RFC 9110 13.1.1)", () => {
 
 describe("the contract of If-Match on reads", () => {
   it("declares If-Match, its 412 and 400 on every GET whose 200 sends an ETag", async () => {
-    const doc = (await (await SELF.fetch(`${ORIGIN}/openapi.json`)).json()) as {
-      paths: Record<
-        string,
-        { get?: { parameters?: { name: string }[]; responses: Record<string, { headers?: object }> } }
-      >;
-    };
-    const gets = Object.entries(doc.paths).flatMap(([path, item]) => (item.get ? [[path, item.get] as const] : []));
-    const versioned = gets.filter(([, get]) => get.responses["200"]?.headers && "ETag" in get.responses["200"].headers);
+    const { tagged: versioned } = await servedGets();
     expect(versioned.map(([path]) => path)).toEqual(
       expect.arrayContaining(["/api/v1/blog/posts/{id}", "/api/v1/admin/settings", "/api/v1/admin/sso"]),
     );

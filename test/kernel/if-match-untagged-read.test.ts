@@ -3,9 +3,9 @@
 // representation). The read is not performed: 400, as a write to such a resource answers, naming
 // the header. It was answered 200 in full, so a client asking for "this version or nothing" got a
 // representation under a 200 saying its condition held.
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, newTenant, newUser, ORIGIN } from "../identity/helpers";
+import { call, newTenant, newUser } from "../identity/helpers";
+import { servedGets } from "./served-gets";
 
 type Answer = Awaited<ReturnType<typeof call>>;
 const outcome = (res: Answer) => `${res.status}${res.status >= 400 && res.body.code ? ` ${res.body.code}` : ""}`;
@@ -81,15 +81,7 @@ describe("If-Match on a read without an ETag", () => {
 
 describe("the contract of If-Match on a read without an ETag", () => {
   it("declares the 400 on every GET whose 200 sends no ETag, and no If-Match header there", async () => {
-    type Get = {
-      parameters?: { name: string }[];
-      responses: Record<string, { description?: string; headers?: object }>;
-    };
-    const doc = (await (await SELF.fetch(`${ORIGIN}/openapi.json`)).json()) as { paths: Record<string, { get?: Get }> };
-    const gets = Object.entries(doc.paths).flatMap(([path, item]) => (item.get ? [[path, item.get] as const] : []));
-    const untagged = gets.filter(
-      ([, get]) => get.responses["200"] && !("ETag" in (get.responses["200"].headers ?? {})),
-    );
+    const { untagged } = await servedGets();
     expect(untagged.map(([path]) => path)).toEqual(
       expect.arrayContaining(["/api/v1/users/{id}", "/api/v1/users", "/api/v1/me"]),
     );
