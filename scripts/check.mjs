@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCheck } from "./lib/bounded-run.mjs";
+import { limitsOf } from "./lib/check-limits.mjs";
 import { bin, offlineEnv, root } from "./lib/env.mjs";
 import { summarizeReports } from "./lib/failed-tests.mjs";
 import { describeStalled } from "./lib/stalled-tests.mjs";
@@ -14,22 +15,22 @@ const vitestJson = join(tmp, "vitest.json");
 const nodeJson = join(tmp, "vitest-node.json");
 const otelJson = join(tmp, "vitest-otel.json");
 
-// Every check has a time limit far above what it takes (here, on two cores, the slowest takes
-// under three minutes; installing Chromium from Debian can take several), so a hung check ends
-// with its process tree on screen instead of holding CI to its own limit; PLINTH_CHECK_MINUTES
-// sets one limit for all. A vitest run that hangs (rather than failing: a hung test fails at
+// Every check has a time limit far above what it takes, and a test suite is stopped when its
+// progress file records no test event for 8 minutes, however long it has run
+// (scripts/lib/check-limits.mjs says why and how long), so a hung check ends with its process
+// tree on screen instead of holding CI to its own limit; PLINTH_CHECK_MINUTES sets every
+// check's total limit. A vitest run that hangs (rather than failing: a hung test fails at
 // vitest's testTimeout) is the runner's or the simulator's, not a test's verdict, so it is run
 // once more, and the summary says so. Known upstream, and not fixed in what runs on Node 20
 // (vitest-pool-workers 0.15.1, TOOLCHAIN.md): workerd crashing at shutdown under the pool,
 // after which Miniflare's dispose never settles (workerd#6763); teardown hangs fixed in
 // pool-workers 0.22 (workers-sdk#15085); a stall between two files (workers-sdk#15498, open).
-const MINUTES = { quick: 5, tests: 10, install: 15 };
-const limitOf = (step) => 60 * (Number(process.env.PLINTH_CHECK_MINUTES) || MINUTES[step.size ?? "quick"]);
 
 // Names the test files still running when a hung suite is stopped (vitest says nothing then).
 // The progress reporter appends each file's and test's start and end to the step's `progress`
-// file (PLINTH_VITEST_PROGRESS), read when the step hangs: in CI's hangs vitest's main process
-// was blocked and never said anything at SIGTERM, so only what is already on disk tells where.
+// file (PLINTH_VITEST_PROGRESS): its silence is what counts as a hang, and it is read when the
+// step hangs: in CI's hangs vitest's main process was blocked and never said anything at
+// SIGTERM, so only what is already on disk tells where.
 const RUNNING = "--reporter=./scripts/lib/running-files-reporter.mjs";
 const PROGRESS = "--reporter=./scripts/lib/progress-reporter.mjs";
 
@@ -101,7 +102,7 @@ for (const step of steps) {
   const { code, notes } = await runCheck(step, {
     cwd: root,
     env: step.progress ? { ...offlineEnv, PLINTH_VITEST_PROGRESS: step.progress } : offlineEnv,
-    limitSeconds: limitOf(step),
+    ...limitsOf(step),
     runAgainIfHung: step.size === "tests" && step.cmd === bin("vitest"),
     describeHang: step.progress ? () => describeStalled(readIfThere(step.progress), Date.now()) : undefined,
   });
