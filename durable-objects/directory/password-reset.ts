@@ -26,7 +26,7 @@ export class DirectoryPasswordReset extends DirectorySuspension {
     // A suspended account's reset token is refused unspent until a reactivation, as the self-service
     // request stores none for it: asked after the authority, so only a caller who may act on it hears.
     if (view.status === "suspended") return fail("suspended");
-    const sessionsEnded = this.adminResets.issue(ctx, id, { tokenHash, expiresAt, signOut });
+    const { sessionsEnded } = this.adminResets.issue(ctx, id, { tokenHash, expiresAt, signOut });
     return this.committed(ok({ email: view.email, sessionsEnded }));
   }
 }

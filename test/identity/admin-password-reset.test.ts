@@ -40,7 +40,7 @@ describe("POST /api/v1/users/{id}/password-reset", () => {
     const [entry] = await auditOf(t.adminKey, "identity.password.reset_requested");
     expect(entry?.actor).toEqual({ kind: "api_key", id: keyId });
     expect(entry?.target).toBe(`${t.id}/user/${member.id}`);
-    expect(entry?.detail).toEqual({ by: "admin", sign_out: false });
+    expect(entry?.detail).toEqual({ by: "admin", sign_out: false, password_voided: false });
   });
 
   it("with sign_out ends every session of the member at once, their refresh tokens and access tokens", async () => {
@@ -61,9 +61,13 @@ describe("POST /api/v1/users/{id}/password-reset", () => {
     const revoked = await auditOf(t.adminKey, "identity.token.family_revoked", 2);
     expect(revoked.map((e) => e.detail?.reason)).toEqual(["admin_password_reset", "admin_password_reset"]);
     const [requested] = await auditOf(t.adminKey, "identity.password.reset_requested");
-    expect(requested?.detail).toEqual({ by: "admin", sign_out: true });
-    // The old password still signs in until the member sets a new one: a reset, not a lock.
-    expect((await login(t.slug, member.email, PASSWORD)).access_token).toBeTruthy();
+    expect(requested?.detail).toEqual({ by: "admin", sign_out: true, password_voided: true });
+    // Nor does the old password start a new one (admin-password-reset-void.test.ts).
+    const again = await call("/api/v1/auth/login", {
+      tenant: t.slug,
+      body: { email: member.email, password: PASSWORD },
+    });
+    expect(again.status).toBe(401);
   });
 
   it("with sign_out voids a two-factor challenge the current password earned", async () => {

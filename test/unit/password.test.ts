@@ -170,6 +170,22 @@ describe("Argon2id with malformed stored strings", () => {
   });
 });
 
+describe("Argon2id with a stored marker no password verifies against", () => {
+  it("spends one Argon2 run at the current params, as a wrong password does, so timing does not tell them apart", async () => {
+    const runs: Argon2Params[] = [];
+    const counting = createArgon2idHasher(FAST, (password, salt, params, dkLen) => {
+      runs.push(params);
+      return nobleArgon2id(password, salt, params, dkLen);
+    });
+    // Single sign-on's account, a password an administrator voided, a cut row alike.
+    for (const marker of ["!sso", "!reset", ""]) {
+      runs.length = 0;
+      await expect(counting.verify(marker, PASSWORD), marker).resolves.toEqual({ ok: false, needsRehash: true });
+      expect(runs, marker).toEqual([FAST]);
+    }
+  });
+});
+
 describe("verifyDummy", () => {
   it("resolves to nothing, for any password, every time", async () => {
     const hasher = createArgon2idHasher(FAST);

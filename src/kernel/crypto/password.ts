@@ -41,7 +41,8 @@ export interface PasswordHasher {
   /** PHC string: $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (standard base64 without padding, 16-byte random salt, 32-byte hash) */
   hash(password: string): Promise<string>;
   /**
-   * Never throws on a malformed/unknown stored string: returns { ok: false, needsRehash: true }.
+   * Never throws on a malformed/unknown stored string: returns { ok: false, needsRehash: true }, after
+   * the work of a real verify (as {@link verifyDummy}), so such a string is not told apart by timing.
    * Parses the parameters from the stored string (so old hashes with other params still verify);
    * needsRehash is true when they differ from the hasher's current params. Compares in constant time.
    */
@@ -99,10 +100,24 @@ export function createArgon2idHasher(
   // Random salt and random "hash" with the current params: verifying against it costs exactly
   // one real verification and can never succeed, and making it costs no Argon2 run of its own.
   let dummy: string | undefined;
+  const dummyHash = () => {
+    dummy ??= formatPhc(
+      current,
+      crypto.getRandomValues(new Uint8Array(SALT_BYTES)),
+      crypto.getRandomValues(new Uint8Array(HASH_BYTES)),
+    );
+    return dummy;
+  };
 
   const verify = async (stored: string, password: string): Promise<PasswordVerification> => {
     const parsed = parsePhc(stored);
-    if (!parsed) return { ok: false, needsRehash: true };
+    if (!parsed) {
+      // A marker no password verifies against (single sign-on's account, a password an administrator
+      // voided) costs what a wrong password costs: a quick refusal would tell whoever holds the old
+      // password that the account is in such a state.
+      await verify(dummyHash(), password);
+      return { ok: false, needsRehash: true };
+    }
     let computed: Uint8Array;
     try {
       computed = await kdf(encoder.encode(password), parsed.salt, parsed.params, parsed.hash.length);
@@ -127,12 +142,7 @@ export function createArgon2idHasher(
     },
     verify,
     async verifyDummy(password) {
-      dummy ??= formatPhc(
-        current,
-        crypto.getRandomValues(new Uint8Array(SALT_BYTES)),
-        crypto.getRandomValues(new Uint8Array(HASH_BYTES)),
-      );
-      await verify(dummy, password);
+      await verify(dummyHash(), password);
     },
   };
 }

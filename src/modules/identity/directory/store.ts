@@ -311,6 +311,24 @@ export class DirectoryStore {
     this.sql.exec("update users set password_hash = ?, updated_at = ? where id = ?", passwordHash, now, userId);
   }
 
+  /**
+   * Replaces user `userId`'s password hash by `marker` (not a PHC string: no password verifies
+   * against it) when it holds a real one: an account without a password (single sign-on's marker,
+   * or one voided already) keeps its own. Whether a password was voided. Inside a transaction.
+   */
+  voidPassword(userId: string, marker: string, now: string): boolean {
+    // Every marker starts with "!", which no PHC string does.
+    const voided = this.sql
+      .exec(
+        "update users set password_hash = ?, updated_at = ? where id = ? and substr(password_hash, 1, 1) <> '!' returning id",
+        marker,
+        now,
+        userId,
+      )
+      .toArray();
+    return voided.length > 0;
+  }
+
   listUsers(limit: number, after: string | null): { items: UserView[]; next: string | null } {
     const rows = this.sql
       .exec<UserRow>("select * from users where id > ? order by id limit ?", after ?? "", limit + 1)
