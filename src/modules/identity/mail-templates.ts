@@ -35,7 +35,8 @@ export function verificationMail(input: { tenantName: string; token: string; lin
 /**
  * The mail sent on a password-reset request for an existing account: the single-use reset token.
  * `byAdmin`: an administrator of the tenant asked it (`POST /users/{id}/password-reset`), the
- * member did not, so "ignore it" would be the wrong advice; `signedOut`: every session ended with it.
+ * member did not, so "ignore it" would be the wrong advice; `signedOut`: every session ended with it
+ * and the old password was voided.
  */
 export function passwordResetMail(input: {
   tenantName: string;
@@ -69,7 +70,10 @@ export function passwordResetMail(input: {
           ]),
       admin
         ? [
-            `Your password stays as it is until you set a new one. If you did not expect this, ask an administrator of ${input.tenantName} why.`,
+            admin.signedOut
+              ? "Your old password no longer works: set a new one to sign in again (should this expire first, a reset you ask yourself works too)."
+              : "Your password stays as it is until you set a new one.",
+            ` If you did not expect this, ask an administrator of ${input.tenantName} why.`,
           ]
         : ["If you did not ask for this, ignore this mail: your password stays as it is."],
     ],
