@@ -7374,7 +7374,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    /** @description also end every session of the user and void their two-factor challenges and any email change under way, at once (a suspected compromise); default false */
+                    /** @description also end every session of the user, void their two-factor challenges and any email change under way, and void their current password (refused as a wrong one until they complete the reset), at once (a suspected compromise); default false */
                     sign_out?: boolean;
                 };
             };

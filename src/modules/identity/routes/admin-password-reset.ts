@@ -22,7 +22,7 @@ const RESET_TTL_MS = RESET_TTL_MINUTES * 60 * 1000;
 const BodySchema = z.object({
   sign_out: z.boolean().optional().openapi({
     description:
-      "also end every session of the user and void their two-factor challenges and any email change under way, at once (a suspected compromise); default false",
+      "also end every session of the user, void their two-factor challenges and any email change under way, and void their current password (refused as a wrong one until they complete the reset), at once (a suspected compromise); default false",
   }),
 });
 
