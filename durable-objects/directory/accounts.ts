@@ -68,9 +68,16 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   loginSucceeded(input: In<"loginSucceeded">): Out<"loginSucceeded"> {
-    const { ctx, userId, familyId, tokenHash, rehash, userAgent } = rpcArgs(DirectoryRpc, "loginSucceeded", input);
+    const { ctx, userId, familyId, tokenHash, rehash, verifiedHash, userAgent } = rpcArgs(
+      DirectoryRpc,
+      "loginSucceeded",
+      input,
+    );
     const principal = this.store.principal(userId);
     if (!principal) return fail("not_found");
+    // The password was verified in the Worker against the hash loginLookup gave: a reset or change
+    // committed meanwhile (an administrator's reset voids it) must not get a session, nor its rehash.
+    if (this.store.passwordHashOf(userId) !== verifiedHash) return fail("password_changed");
     this.store.tx(() => {
       if (rehash) this.store.setPasswordHash(userId, rehash, ctx.now);
       this.creds.startFamily(ctx, userId, familyId, tokenHash);

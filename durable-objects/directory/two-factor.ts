@@ -77,11 +77,13 @@ export class DirectoryTwoFactor extends DirectorySessions {
   }
 
   loginSecondFactor(input: In<"loginSecondFactor">): Out<"loginSecondFactor"> {
-    const { ctx, userId, challengeHash, expiresAt, adminPermissions, rehash } = rpcArgs(
+    const { ctx, userId, challengeHash, expiresAt, adminPermissions, rehash, verifiedHash } = rpcArgs(
       DirectoryRpc,
       "loginSecondFactor",
       input,
     );
+    // As loginSucceeded: the hash the Worker verified may have been voided or changed meanwhile.
+    if (this.store.passwordHashOf(userId) !== verifiedHash) return "password_changed";
     if (this.twoFactor.enabled(userId)) {
       this.store.tx(() => {
         if (rehash) this.store.setPasswordHash(userId, rehash, ctx.now);

@@ -4,6 +4,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { directory } from "../../src/modules/identity/directory/contract";
 import { auditOf, call, login, mailsTo, mailTo, newTenant, newUser, PASSWORD, tokenIn } from "./helpers";
 import { CLIENT_ID, ISSUER, ssoKit } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
@@ -60,6 +61,52 @@ describe("an administrator's reset with sign_out voids the current password", ()
     expect((await login(t.slug, member.email, PASSWORD)).access_token).toBeTruthy();
     const [entry] = await auditOf(t.adminKey, "identity.password.reset_requested");
     expect(entry?.detail).toEqual({ by: "admin", sign_out: false, password_voided: false });
+  });
+});
+
+describe("a login verifying the password while an administrator's reset voids it", () => {
+  // The Worker verifies the hash loginLookup gave it (an Argon2 run, off the directory's thread):
+  // a reset committed meanwhile must not be undone by the session or the challenge it then asks for.
+  it("starts no session and issues no challenge for the hash the reset voided, nor writes its rehash back", async () => {
+    const t = await newTenant("admin-reset-race");
+    const member = await newUser(t.slug);
+    const dir = directory(env, t.id);
+    const looked = await dir.loginLookup(member.email);
+    expect(looked).not.toBeNull();
+    const verifiedHash = looked?.passwordHash ?? "";
+    expect((await resetOf(t.adminKey, member.id, { sign_out: true })).status).toBe(202);
+
+    const ctx = { now: new Date().toISOString(), actor: { kind: "user" as const, id: member.id }, requestId: null };
+    const started = await dir.loginSucceeded({
+      ctx,
+      userId: member.id,
+      familyId: `f-late-${crypto.randomUUID()}`,
+      tokenHash: "a".repeat(64),
+      rehash: verifiedHash,
+      verifiedHash,
+      userAgent: null,
+    });
+    expect(started).toEqual({ ok: false, error: "password_changed" });
+    const second = await dir.loginSecondFactor({
+      ctx,
+      userId: member.id,
+      challengeHash: "b".repeat(64),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      adminPermissions: [],
+      rehash: verifiedHash,
+      verifiedHash,
+    });
+    expect(second).toBe("password_changed");
+    const state = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, st) =>
+      st.storage.sql
+        .exec<{ h: string; n: number }>(
+          "select password_hash as h, (select count(*) from token_families where id like 'f-late-%') as n from users where id = ?",
+          member.id,
+        )
+        .one(),
+    );
+    expect(state).toEqual({ h: "!reset", n: 0 });
+    expect((await loginWith(t.slug, member.email, PASSWORD)).status).toBe(401);
   });
 });
 

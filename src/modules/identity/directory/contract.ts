@@ -117,8 +117,16 @@ export const DirectoryRpc = defineRpc({
       .nullable(),
   },
   loginSucceeded: {
-    args: withCtx({ userId: Id, familyId: Id, tokenHash: Hash, rehash: PasswordHash.nullable(), userAgent: UserAgent }),
-    reply: resultOf(UserPrincipalSchema, ["not_found"]),
+    // verifiedHash: the hash the password was verified against; refused when it is no longer the stored one.
+    args: withCtx({
+      userId: Id,
+      familyId: Id,
+      tokenHash: Hash,
+      rehash: PasswordHash.nullable(),
+      verifiedHash: PasswordHash,
+      userAgent: UserAgent,
+    }),
+    reply: resultOf(UserPrincipalSchema, ["not_found", "password_changed"]),
   },
   loginFailed: {
     args: withCtx({ reason: z.enum(["unknown_email", "bad_password", "email_not_verified", "suspended"]) }),
@@ -360,8 +368,9 @@ export const DirectoryRpc = defineRpc({
       expiresAt: Iso,
       adminPermissions: z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500),
       rehash: PasswordHash.nullable(),
+      verifiedHash: PasswordHash,
     }),
-    reply: z.enum(["none", "challenge", "enrolment_required"]),
+    reply: z.enum(["none", "challenge", "enrolment_required", "password_changed"]),
   },
   twoFactorChallenge: {
     args: z.object({ challengeHash: Hash, now: Iso }),

@@ -270,7 +270,11 @@ export const authRoutes = createRouter()
       throw identityError("email_not_verified", "verify your email address before logging in");
     }
     const rehash = verdict.needsRehash ? await hasher.hash(password) : null;
-    const challenge = await secondFactor(c, dir, found.userId, rehash);
+    const challenge = await secondFactor(c, dir, found.userId, {
+      hash: found.passwordHash,
+      rehash,
+      refused: badLogin,
+    });
     if (challenge) {
       c.header("Cache-Control", "no-store");
       return c.json(challenge, 200);
@@ -283,6 +287,7 @@ export const authRoutes = createRouter()
       familyId,
       tokenHash: next.hash,
       rehash,
+      verifiedHash: found.passwordHash,
       userAgent: clampUserAgent(c.req.header("user-agent")),
     });
     if (!started.ok) throw badLogin();

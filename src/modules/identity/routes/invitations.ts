@@ -232,13 +232,18 @@ export const invitationRoutes = createRouter()
       // is a guess like a login's, so it spends the account's login budget first (given back when right).
       const guess = await enforce(c, "login", found.email);
       const verdict = await hasher.verify(found.existing.passwordHash, password);
-      if (!verdict.ok)
-        throw new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
+      const wrongPassword = () =>
+        new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
+      if (!verdict.ok) throw wrongPassword();
       await refund(c, guess);
       // Told only after the password, as a login tells it, and before a second factor's challenge is
       // stored for a sign-in that cannot happen (acceptInvitation refuses it too, should it come meanwhile).
       if (found.existing.suspended) throw accountSuspended();
-      challenge = await secondFactor(c, dir, found.existing.userId, null);
+      challenge = await secondFactor(c, dir, found.existing.userId, {
+        hash: found.existing.passwordHash,
+        rehash: null,
+        refused: wrongPassword,
+      });
     } else {
       const strong = NewPasswordSchema.safeParse(password);
       if (!strong.success) {

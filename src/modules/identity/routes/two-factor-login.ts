@@ -40,7 +40,7 @@ export async function secondFactor(
   c: Context<AppEnv>,
   dir: ReturnType<typeof directory>,
   userId: string,
-  rehash: string | null,
+  verified: { hash: string; rehash: string | null; refused: () => Error },
 ): Promise<z.infer<typeof TwoFactorChallengeSchema> | null> {
   const challenge = await newSecret("plc");
   const verdict = await dir.loginSecondFactor({
@@ -49,9 +49,12 @@ export async function secondFactor(
     challengeHash: challenge.hash,
     expiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
     adminPermissions: adminPermissions(c),
-    rehash,
+    rehash: verified.rehash,
+    verifiedHash: verified.hash,
   });
   if (verdict === "none") return null;
+  // The password was voided or changed while it was verified: refused as the wrong one it now is.
+  if (verdict === "password_changed") throw verified.refused();
   if (verdict === "enrolment_required") throw enrolmentRequired();
   return { two_factor_required: true, challenge: challenge.token, expires_in: CHALLENGE_TTL_S };
 }
