@@ -27,6 +27,7 @@ import { migrationWatch } from "./kernel/health/pending-migrations";
 import { healthRoutes } from "./kernel/health/routes";
 import { bodyLimit } from "./kernel/http/body-limit";
 import { cors } from "./kernel/http/cors";
+import { drainBody } from "./kernel/http/drain-body";
 import { errorHandler, methodIndex, notFound } from "./kernel/http/edge";
 import { init } from "./kernel/http/init";
 import { migrationsGate } from "./kernel/http/migrations-gate";
@@ -170,6 +171,8 @@ export function createPlatform(options: AppOptions): Platform {
         ...(tenants ? { tenants } : {}),
       }),
     ),
+    // Right after init (it reads MAX_BODY_BYTES): every refusal below may leave a body unread.
+    stage("drain-body", drainBody()),
   );
   const settings = modules.find((m) => m.auth?.settings)?.auth?.settings;
   const urlTenants = modules.flatMap((m) => m.auth?.url_tenants ?? []);
