@@ -7,9 +7,9 @@
 //     checkpoint signs seq 0; a version 2 checkpoint signs its time, which --max-age bounds), 1 broken
 //     (prints the first broken seq), missing the closing checkpoint, an empty file
 //     (unverifiable) or older than --max-age (stale), 2 usage or input errors.
-//   plinth new module <name> [--aggregate <type>] [--actor]
-//     Writes a module with plinth's module anatomy, its tests and migration,
-//     and registers it (docs/modules.md).
+//   plinth new module <name> [--aggregate <type>] [--actor] | --projection <publisher>
+//     Writes a module with plinth's module anatomy (or, with --projection, a read model of
+//     another module's events), its tests and migration, and registers it (docs/modules.md).
 //   plinth modules list | validate
 //     Prints the registry (name, version, dependencies, permissions, events,
 //     routes), or every manifest problem with its module named (exit 1).
@@ -35,16 +35,28 @@ import { fetchWithin, NoAnswer } from "./lib/fetch-within.mjs";
 import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { loadRegistry, routesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
-import { checkpoint, defaultType, problemsOf, register, scaffold } from "./lib/scaffold.mjs";
+import {
+  checkpoint,
+  defaultType,
+  problemsOf,
+  projectionProblemsOf,
+  register,
+  scaffold,
+  scaffoldProjection,
+} from "./lib/scaffold.mjs";
 import { actorNamesOf, actorProblems, bindActor, exportActor } from "./lib/scaffold-actor.mjs";
+import { projectionNamesOf, publisherProblem } from "./lib/scaffold-projection.mjs";
 import { namesOf } from "./lib/scaffold-templates.mjs";
+
+/** What `new module <name>` takes: an aggregate (and an actor), or a projection of another module's events. */
+const USAGE_TAIL = "[--aggregate <type>] [--actor] | --projection <publisher>";
 
 const LOCAL = [
   [
     "audit verify <file.ndjson> [--jwks <url-or-file>] [--tenant <id>] [--max-age <duration>] [--timeout <duration>]",
     "verify an audit export offline",
   ],
-  ["new module <name> [--aggregate <type>] [--actor]", "write a module with its tests and migration"],
+  [`new module <name> ${USAGE_TAIL}`, "write a module with its tests and migration"],
   ["modules list | validate", "print the module registry, or its problems"],
   // The usage line of db migrate's own --help, so the two cannot drift apart.
   [DB_MIGRATE_HELP.split("\n")[0].replace(/^usage: plinth /, ""), "apply migrations to D1 and the libSQL read models"],
@@ -84,10 +96,11 @@ const LOCAL_HELP = {
     "--max-age (stale), 2 usage or a file that cannot be read.",
   ],
   "new module": [
-    "usage: plinth new module <name> [--aggregate <type>] [--actor]",
+    `usage: plinth new module <name> ${USAGE_TAIL}`,
     "",
     "Writes a module with plinth's module anatomy (manifest, decider, routes, read model,",
     "projection), its tests and migration, and registers it (docs/modules.md).",
+    "With --projection, a module with no aggregate: a read model of a registered module's events.",
     "",
     "options:",
     "  --aggregate <type>  the aggregate type (default: the name without a trailing s, else item:",
@@ -95,6 +108,12 @@ const LOCAL_HELP = {
     "  --actor             also a per-tenant actor, <Name>Actor bound as <NAME>_ACTOR: its contract,",
     "                      class and test, exported from src/index.ts, bound in wrangler.toml (every",
     "                      environment, the next migration tag) and erased with its tenant",
+    "  --projection <publisher>",
+    "                      instead of an aggregate: one row per stream of <publisher>'s events",
+    "                      (<name>_streams: last version and type, first and last occurred_at),",
+    "                      kept by a repeat-safe batched subscription, listed at GET /api/v1/<name>",
+    "                      (members read), depends_on the publisher, erased with its tenant. Not",
+    "                      with --aggregate or --actor; <publisher> must be registered and publish events",
     "  --help, -h          this help",
     "",
     "Exit: 0 written, 1 a generation step failed, 2 usage or a name that is taken.",
@@ -372,14 +391,25 @@ async function auditVerify(args) {
 
 async function newModule(args) {
   const [name, ...options] = args;
-  if (!name || name.startsWith("--"))
-    usage("name the module: plinth new module <name> [--aggregate <type>] [--actor]", "new module");
+  if (!name || name.startsWith("--")) usage(`name the module: plinth new module <name> ${USAGE_TAIL}`, "new module");
   let type = defaultType(name);
   let actor;
+  let aggregate = false;
+  let publisher;
   for (let i = 0; i < options.length; i++) {
-    if (options[i] === "--aggregate") type = options[++i] ?? usage("--aggregate needs a type", "new module");
-    else if (options[i] === "--actor") actor = actorNamesOf(name);
-    else usage(`unknown option ${options[i]}`, "new module");
+    if (options[i] === "--aggregate") {
+      type = options[++i] ?? usage("--aggregate needs a type", "new module");
+      aggregate = true;
+    } else if (options[i] === "--actor") actor = actorNamesOf(name);
+    else if (options[i] === "--projection") {
+      publisher = options[++i] ?? usage("--projection needs the module whose events it follows", "new module");
+    } else usage(`unknown option ${options[i]}`, "new module");
+  }
+  if (publisher !== undefined) {
+    // A projection has no aggregate of its own; one module doing both is two modules' work.
+    if (aggregate || actor)
+      usage("--projection writes a module with no aggregate: it takes no --aggregate or --actor", "new module");
+    return newProjection(name, publisher);
   }
   const problems = problemsOf(root, name, type);
   // Its names come from the module's: a name that is not one leaves nothing to check.
@@ -392,6 +422,64 @@ async function newModule(args) {
   // leave a module written (and perhaps registered) that the next try refuses as existing.
   const restore = checkpoint(root, name);
   const written = scaffold(root, name, type, actor);
+  const its = actor ? `, actor ${actor.Class}` : "";
+  await generated(name, restore, written, actor);
+  console.log(
+    `\nmodule ${name} (aggregate ${type}${its}) is registered; its routes are under ${namesOf(name, type).url}.`,
+  );
+  console.log(
+    "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +
+      '\nthen make it yours (a command, a status, a field): docs/modules.md, "Making the scaffold yours".',
+  );
+}
+
+/** `new module <name> --projection <publisher>`: checked, written, then generated as any module. */
+async function newProjection(name, publisher) {
+  const problems = projectionProblemsOf(root, name);
+  if (problems.length === 0) {
+    // The registry as the Worker has it: which modules exist, and the event types each publishes.
+    let registered;
+    try {
+      const { modules, publishedBy } = await loadRegistry();
+      registered = modules.map((m) => ({ name: m.name, version: m.version, types: publishedBy(m) }));
+    } catch (error) {
+      console.error(
+        `plinth: the modules do not load, so --projection cannot read ${publisher}'s events: ${error.message}`,
+      );
+      process.exit(2);
+    }
+    const problem = publisherProblem(publisher, registered);
+    if (problem) problems.push(problem);
+    else {
+      const source = registered.find((m) => m.name === publisher);
+      return writeProjection(projectionNamesOf(name, source, source.types));
+    }
+  }
+  for (const p of problems) console.error(`plinth: ${p}`);
+  process.exit(2);
+}
+
+/** @param {import("./lib/scaffold-projection.mjs").ProjectionNames} n */
+async function writeProjection(n) {
+  const restore = checkpoint(root, n.name);
+  const written = scaffoldProjection(root, n);
+  await generated(n.name, restore, written);
+  console.log(
+    `\nmodule ${n.name} (projection of ${n.publisher}: ${n.types.length} event type${n.types.length === 1 ? "" : "s"}) is registered; its route is GET ${n.url}.`,
+  );
+  console.log(
+    "next: npm test; a running npm start applies its migration and serves the route (else: npx plinth db migrate)." +
+      "\nthen make it yours, and backfill it once deployed (npx plinth events replay " +
+      `${n.name}:streams): docs/modules.md, "A projection of another module's events".`,
+  );
+}
+
+/**
+ * The steps after the files are written, for any module: its migration, permissions,
+ * registration (and its actor's wiring), the generated sources, Biome. A step that fails puts the
+ * tree back (`restore`) and exits 1.
+ */
+async function generated(name, restore, written, actor) {
   for (const file of written) console.log(`  wrote ${file}`);
   const undo = (why) => {
     restore(written);
@@ -428,14 +516,6 @@ async function newModule(args) {
   // the files it fixed is no news to the team, its complaints are (shown if it fails).
   // Not wrangler.toml, which is no file of Biome's.
   await step(bin("biome"), ["check", "--write", ...written.filter((file) => file !== "wrangler.toml")]);
-  const its = actor ? `, actor ${actor.Class}` : "";
-  console.log(
-    `\nmodule ${name} (aggregate ${type}${its}) is registered; its routes are under ${namesOf(name, type).url}.`,
-  );
-  console.log(
-    "next: npm test; a running npm start applies its migration and serves the routes (else: npx plinth db migrate)." +
-      '\nthen make it yours (a command, a status, a field): docs/modules.md, "Making the scaffold yours".',
-  );
 }
 
 /**

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from "node:path";
 import { migrationTables } from "./migration-tables.mjs";
 import * as a from "./scaffold-actor.mjs";
+import * as p from "./scaffold-projection.mjs";
 import * as t from "./scaffold-templates.mjs";
 
 const NAME = /^[a-z][a-z0-9]{1,29}$/;
@@ -37,13 +38,41 @@ export function defaultType(name) {
  * @param {string} root @param {string} name @param {string} type
  */
 export function problemsOf(root, name, type) {
+  const problems = nameProblems(root, name);
+  if (!NAME.test(type))
+    problems.push(`the aggregate type "${type}" must be 2-30 of a-z and 0-9, starting with a letter`);
+  if (name === type) problems.push("the module and its aggregate need different names (e.g. orders and order)");
+  const table = tableProblem(
+    root,
+    t.namesOf(name, type).table,
+    "(<module>_<aggregate>s)",
+    "pick another name or --aggregate",
+  );
+  if (table) problems.push(table);
+  // Streams are <tenant>/<type>/<id>: a second decider of a type would share the first's objects,
+  // and the registry refuses it only after every file is written.
+  const owner = deciderOf(root, type);
+  if (owner)
+    problems.push(`the aggregate type "${type}" is already declared (${owner}); pick another with --aggregate`);
+  return problems;
+}
+
+/**
+ * The problems of a `--projection` module named `name` (none: go); its publisher is checked
+ * against the registry (scaffold-projection.mjs, `publisherProblem`).
+ * @param {string} root @param {string} name
+ */
+export function projectionProblemsOf(root, name) {
+  const problems = nameProblems(root, name);
+  const table = tableProblem(root, `${name}_streams`, "(<module>_streams)", "pick another name");
+  if (table) problems.push(table);
+  return problems;
+}
+
+/** What the module's name alone rules out, whatever the module holds. */
+function nameProblems(root, name) {
   const problems = [];
-  for (const [what, value] of [
-    ["module name", name],
-    ["aggregate type", type],
-  ]) {
-    if (!NAME.test(value)) problems.push(`the ${what} "${value}" must be 2-30 of a-z and 0-9, starting with a letter`);
-  }
+  if (!NAME.test(name)) problems.push(`the module name "${name}" must be 2-30 of a-z and 0-9, starting with a letter`);
   if (RESERVED_WORDS.has(name)) {
     problems.push(
       `the module name "${name}" is a reserved word in JavaScript, and the module's factory is a function of its name (export const ${name} = …): pick another name`,
@@ -59,9 +88,6 @@ export function problemsOf(root, name, type) {
       `the module name "${name}" is reserved: the kernel's own events, bindings, queue consumers and log lines are named "${name}"`,
     );
   }
-  if (name === type) problems.push("the module and its aggregate need different names (e.g. orders and order)");
-  const table = tableProblem(root, t.namesOf(name, type).table);
-  if (table) problems.push(table);
   if (existsSync(join(root, "src", "modules", name))) problems.push(`src/modules/${name} already exists`);
   else {
     const served = servedUnder(root, `/api/v1/${name}`);
@@ -76,11 +102,6 @@ export function problemsOf(root, name, type) {
   if (index.includes(`from "./${name}"`) || new RegExp(`\\b${name}\\(\\)`).test(index)) {
     problems.push(`src/modules/index.ts already registers "${name}"`);
   }
-  // Streams are <tenant>/<type>/<id>: a second decider of a type would share the first's objects,
-  // and the registry refuses it only after every file is written.
-  const owner = deciderOf(root, type);
-  if (owner)
-    problems.push(`the aggregate type "${type}" is already declared (${owner}); pick another with --aggregate`);
   return problems;
 }
 
@@ -100,18 +121,17 @@ function servedUnder(root, prefix) {
 }
 
 /**
- * Why the module's table `<name>_<type>s` cannot be made, or null. drizzle-kit reads every schema
+ * Why the module's table (`<name>_<type>s`, a projection's `<name>_streams`) cannot be made, or null. drizzle-kit reads every schema
  * as one: a second table of a name already declared (the kernel's dead_letters for `dead` with
  * `letter`) is taken for a change of the first, so it asks whether columns were renamed, and
  * without a terminal writes no migration at all, and exits 0.
  */
-function tableProblem(root, table) {
-  const named = `the table "${table}" (<module>_<aggregate>s)`;
+function tableProblem(root, table, shape, change) {
+  const named = `the table "${table}" ${shape}`;
   if (table.startsWith("sqlite_")) return `${named} is a name SQLite keeps for itself (sqlite_*): pick another name`;
-  if (table === "d1_migrations")
-    return `${named} is D1's record of applied migrations: pick another name or --aggregate`;
+  if (table === "d1_migrations") return `${named} is D1's record of applied migrations: ${change}`;
   const owner = tableOwner(root, table);
-  return owner ? `${named} is already declared (${owner}): pick another name or --aggregate` : null;
+  return owner ? `${named} is already declared (${owner}): ${change}` : null;
 }
 
 /** The schema file under src declaring table `table`, else the migration that made it, or null. */
@@ -247,6 +267,30 @@ export function scaffold(root, name, type, actor) {
         }
       : {}),
   };
+  return written(root, files);
+}
+
+/**
+ * Writes a `--projection` module (scaffold-projection.mjs), unregistered as `scaffold` leaves one,
+ * and returns the files it wrote. No aggregate, so no domain, errors or isolation seed: its one
+ * route has no path parameter for the tenant-isolation walk to fill.
+ * @param {string} root @param {import("./scaffold-projection.mjs").ProjectionNames} n
+ */
+export function scaffoldProjection(root, n) {
+  const dir = join(root, "src", "modules", n.name);
+  return written(root, {
+    [join(dir, "manifest.ts")]: p.manifest(n),
+    [join(dir, "read-model.ts")]: p.readModel(n),
+    [join(dir, "projection.ts")]: p.projection(n),
+    [join(dir, "routes.ts")]: p.routes(n),
+    [join(dir, "index.ts")]: p.index(n),
+    [join(root, "test", "modules", `${n.name}-projection.test.ts`)]: p.projectionTest(n),
+    [join(root, "test", "node", "proxy", "modules", `${n.name}.ts`)]: p.sweep(n),
+  });
+}
+
+/** Writes `files` (path to content), none of which may exist yet; returns them relative to `root`. */
+function written(root, files) {
   for (const path of Object.keys(files)) {
     if (existsSync(path)) throw new Error(`${relative(root, path)} already exists`);
   }
@@ -254,5 +298,5 @@ export function scaffold(root, name, type, actor) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
   }
-  return Object.keys(files).map((p) => relative(root, p));
+  return Object.keys(files).map((f) => relative(root, f));
 }
