@@ -2,6 +2,12 @@
 export declare function defaultType(name: string): string;
 /** The problems with scaffolding module `name` of aggregate `type` in `root`; none: go. */
 export declare function problemsOf(root: string, name: string, type: string): string[];
+/** The problems with scaffolding a `--projection` module `name` in `root` (its publisher aside); none: go. */
+export declare function projectionProblemsOf(root: string, name: string): string[];
+export declare function scaffoldProjection(
+  root: string,
+  n: import("./scaffold-projection.mjs").ProjectionNames,
+): string[];
 export declare function register(root: string, name: string): string;
 export declare function scaffold(
   root: string,

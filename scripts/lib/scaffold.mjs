@@ -1,4 +1,5 @@
-// `plinth new module <name> [--aggregate <type>]`: writes a module with the
+// `plinth new module <name> [--aggregate <type>]` (or `--projection <publisher>`, with the
+// templates of scaffold-projection.mjs and no aggregate): writes a module with the
 // anatomy every plinth module shares (manifest, domain, errors, routes, read
 // model, projection, index), its tests, its Prism sweep entry and its seed for
 // the tenant-isolation walk, registers
