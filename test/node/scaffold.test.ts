@@ -1,13 +1,13 @@
-// `plinth new module` on a copy of the repository, plain and with `--actor`: each module it writes
+// `plinth new module` on a copy of the repository, plain, with `--actor` and `--projection`: each module it writes
 // typechecks and lints as generated, is registered, and touches no kernel file; the actor is wired
 // as docs/actors.md's checklist wires one by hand (contract, class, export, wrangler.toml bindings
 // in every environment with the next migration tag, erasure). The copy is checked with the
 // compiler and the linter, and the tests the scaffold writes run in workerd there as a product
-// team's npm test runs them. One copy holds both modules, checked by one compiler run, one lint
-// and one workerd run: each in a copy of its own took ~100-140 s, mostly those three, twice.
+// team's npm test runs them. One copy holds the three modules, checked by one compiler run, one lint
+// and one workerd run: each in a copy of its own took ~100-140 s, mostly those three, again.
 // (The wrangler.toml edit alone, on other shapes of file, is test/node/scaffold-actor.test.ts.)
 import { execFile, execFileSync, type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify, stripVTControlCharacters } from "node:util";
@@ -72,6 +72,7 @@ const made = {
   registeredEarly: [] as string[],
   plain: { stdout: "", stderr: "" },
   actor: { stdout: "", stderr: "" },
+  projection: { stdout: "", stderr: "" },
   tsc: null as SpawnSyncReturns<string> | null,
   lint: null as SpawnSyncReturns<string> | null,
   tests: null as SpawnSyncReturns<string> | null,
@@ -104,6 +105,8 @@ beforeAll(async () => {
   }, 20);
   made.plain = await scaffold(["widgets", "--aggregate", "widget"]).finally(() => clearInterval(watch));
   made.actor = await scaffold(["gadgets", "--actor"]);
+  // A projection of the module just written: any publisher's events, whatever their data.
+  made.projection = await scaffold(["widgetlog", "--projection", "widgets"]);
 
   made.tsc = run(join(root, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"]);
   made.lint = run(join(root, "node_modules/.bin/biome"), [
@@ -111,6 +114,7 @@ beforeAll(async () => {
     "src/index.ts",
     "src/modules/widgets",
     "src/modules/gadgets",
+    "src/modules/widgetlog",
     "durable-objects/gadgets-actor.ts",
     "test/modules",
     "test/node/proxy",
@@ -124,6 +128,7 @@ beforeAll(async () => {
     "run",
     "test/modules/widgets",
     "test/modules/gadgets-actor",
+    "test/modules/widgetlog",
     ...SUITE_FILES,
     "--reporter=default",
     "--reporter=json",
@@ -248,10 +253,73 @@ describe("plinth new module --actor", () => {
     // Its own tests: a reminder fires, a suspended tenant's is dropped, the erasure empties it.
     expect(made.tests?.status, `${made.tests?.stdout}${made.tests?.stderr}`).toBe(0);
     expect(counted("test/modules/gadgets-actor")).toEqual({ passed: 3, total: 3 });
-    // The run held both modules' tests and the suite files', and no other file's.
-    const all = 12 + SUITE_FILES.reduce((n, file) => n + counted(file).total, 0);
+    // The run held the three modules' tests and the suite files', and no other file's.
+    const all = 14 + SUITE_FILES.reduce((n, file) => n + counted(file).total, 0);
     expect(stripVTControlCharacters(made.tests?.stdout ?? "")).toMatch(
       new RegExp(`Tests {2}${all} passed \\(${all}\\)`),
     );
   });
+});
+
+describe("plinth new module --projection", () => {
+  it("writes a registered projection of another module's events that typechecks, lints and passes its test as generated", () => {
+    const out = made.projection;
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toContain("module widgetlog (projection of widgets: 2 event types) is registered");
+    expect(out.stdout).toMatch(/^ {2}wrote migrations\/\d{4}_widgetlog\.sql$/m);
+    // The publisher's events, read from the registry; its dependency, so the registry orders them.
+    expect(read("src/modules/widgetlog/projection.ts")).toContain(
+      'types: ["widgets.widget.created", "widgets.widget.renamed"]',
+    );
+    expect(read("src/modules/widgetlog/manifest.ts")).toContain('widgets: "^0.1.0"');
+    expect(read("src/modules/widgetlog/index.ts")).toContain("tables: { widgetlogStreams }");
+    expect(read("src/modules/index.ts")).toMatch(/widgetlog\(\)/);
+    expect(read("src/generated/permissions.ts")).toContain('"widgetlog.stream.read"');
+    const doc = JSON.parse(read("src/generated/openapi.json"));
+    expect(Object.keys(doc.paths["/api/v1/widgetlog"] ?? {})).toEqual(["get"]);
+    expect(made.tsc?.status, made.tsc?.stdout).toBe(0);
+    expect(made.lint?.status, `${made.lint?.stdout}${made.lint?.stderr}`).toBe(0);
+    expect(made.rules?.status, `${made.rules?.stdout}${made.rules?.stderr}`).toBe(0);
+    const validate = run(process.execPath, ["scripts/plinth.mjs", "modules", "validate"]);
+    expect(validate.stdout + validate.stderr).toContain("no problems");
+    // Delivered twice and reversed, the same rows; a member reads its tenant's and no other's.
+    expect(counted("test/modules/widgetlog-")).toEqual({ passed: 2, total: 2 });
+  });
+
+  it("refuses, before writing, a publisher that is not registered or publishes nothing, and an aggregate beside it", () => {
+    for (const [args, said] of [
+      [["essays", "--projection", "nope"], 'no module "nope" is registered (modules publishing events: '],
+      [["essays", "--projection", "tenants"], 'the module "tenants" publishes no events (modules publishing events: '],
+      [["essays", "--projection", "blog", "--aggregate", "essay"], "it takes no --aggregate or --actor"],
+      [["essays", "--actor", "--projection", "blog"], "it takes no --aggregate or --actor"],
+      [["widgetlog", "--projection", "blog"], "src/modules/widgetlog already exists"],
+    ] as const) {
+      const refused = run(process.execPath, ["scripts/plinth.mjs", "new", "module", ...args]);
+      expect(refused.status, args.join(" ")).toBe(2);
+      expect(refused.stderr).toContain(said);
+    }
+    expect(existsSync(join(copy, "src/modules/essays"))).toBe(false);
+    expect(existsSync(join(copy, "test/modules/essays-projection.test.ts"))).toBe(false);
+  });
+
+  it("puts the tree back when a step after writing fails", () => {
+    const snapshot = () =>
+      execFileSync("find", ["src", "migrations", "test", "-type", "f", "-exec", "sha256sum", "{}", "+"], { cwd: copy })
+        .toString()
+        .split("\n")
+        .sort();
+    const toml = read("wrangler.toml");
+    const before = snapshot();
+    // A wrangler.toml that does not parse stops the generator, after the files and the migration.
+    writeFileSync(join(copy, "wrangler.toml"), `${toml}\noops = [\n`);
+    try {
+      const failed = run(process.execPath, ["scripts/plinth.mjs", "new", "module", "bloglog", "--projection", "blog"]);
+      expect(failed.status, failed.stdout + failed.stderr).toBe(1);
+      expect(failed.stdout).toContain("wrote src/modules/bloglog/projection.ts");
+      expect(failed.stderr).toContain("removed what was written, nothing is registered");
+    } finally {
+      writeFileSync(join(copy, "wrangler.toml"), toml);
+    }
+    expect(snapshot()).toEqual(before);
+  }, 120_000);
 });
