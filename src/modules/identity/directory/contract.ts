@@ -4,28 +4,25 @@ import { EraseRpc } from "../../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { RECIPIENT_DIGEST } from "../../../kernel/notify/recipient-digest";
+import { Email, Hash, Id, Iso, Page, PasswordHash, pageOf, RoleName, UserAgent, withCtx } from "./contract-shapes";
 import { KEY_PURGE_MAX } from "./credentials";
 import { EmailChangeRpc } from "./email-change-contract";
 import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
-import { InvitationLookupSchema, InvitationStatusSchema, InvitationViewSchema } from "./invitations";
+import { InvitationsRpc } from "./invitations-contract";
 import { MAIL_DISMISSALS_MAX } from "./mail-dismissals";
 import { AdminPasswordResetRpc } from "./password-reset-contract";
 import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
-import { USER_AGENT_MAX } from "./sessions";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import { SsoRpc } from "./sso-contract";
 import { SuspensionRpc } from "./suspension-contract";
 import { TenantChangeSchema, TenantStateSchema } from "./tenant-state";
 import { DirectoryProofSchema, TwoFactorStatusSchema } from "./two-factor";
 import {
-  CtxSchema,
   DeniedSchema,
   deniableOf,
   deniableResultOf,
   KeyViewSchema,
-  MAX_INVITATION_ROLES,
-  ROLE_NAME_PATTERN,
   RoleInputSchema,
   RoleViewSchema,
   resultOf,
@@ -36,21 +33,10 @@ import {
   VersionConflictSchema,
 } from "./types";
 
-// Argument shapes: the Worker is trusted, but a bug on its side must not corrupt a tenant's directory.
-const Id = z.string().min(1).max(64);
-const Hash = z.string().regex(/^[0-9a-f]{64}$/);
 /** A recipient digest (kernel/notify/recipient-digest.ts): the deleted account's mail dead letters, found again later. */
 const Digest = z.string().regex(RECIPIENT_DIGEST);
-const Iso = z.iso.datetime();
-const Email = z.string().min(3).max(320);
-const PasswordHash = z.string().max(512);
 /** A refresh token's successor sealed for the grace: base64url of a nonce and a ciphertext (~120 chars). */
 const SealedSuccessor = z.string().regex(/^[A-Za-z0-9_-]{1,256}$/);
-const RoleName = z.string().regex(ROLE_NAME_PATTERN);
-const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
-const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
-const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
-/** The API keys a deleted user had created, revoked with them: the Worker forgets them at once. */
 /**
  * A deleted user's loose ends, for the Worker to settle after the directory's commit: the keys
  * revoked with them (out of the D1 key index) and their email (their mail dead letters go).
@@ -60,8 +46,6 @@ const RemovedUserSchema = z.object({
   email: z.string(),
 });
 const nothing = z.void();
-/** The client's `User-Agent`, already truncated by the Worker (directory/sessions.ts clamps it again). */
-const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 const SealedSecret = z.string().min(1).max(512);
 const Step = z.number().int().min(0);
 /** Whom to mail a token asked for by address, or null; a suspended account gets a notice instead (no token stored). */
@@ -297,47 +281,7 @@ export const DirectoryRpc = defineRpc({
   },
   outbox: { args: z.number().int().min(1).max(100).default(100), reply: z.array(z.string()) },
 
-  // Membership: invitations (durable-objects/directory/membership.ts).
-  createInvitation: {
-    args: withCtx({
-      invitation: z.object({
-        id: Id,
-        email: Email,
-        roles: z.array(RoleName).min(1).max(MAX_INVITATION_ROLES),
-        tokenHash: Hash,
-        expiresAt: Iso,
-      }),
-    }),
-    reply: deniableResultOf(InvitationViewSchema, ["no_role"]),
-  },
-  listInvitations: {
-    args: Page.extend({ now: Iso, status: InvitationStatusSchema.default("pending") }),
-    reply: pageOf(InvitationViewSchema),
-  },
-  /** Any status, until the purge forgets an ended one (`invitationsEndedBefore`). */
-  getInvitation: { args: z.object({ id: Id, now: Iso }), reply: InvitationViewSchema.nullable() },
-  /** A non-pending invitation fails with how it ended. */
-  revokeInvitation: {
-    args: withCtx({ id: Id }),
-    reply: resultOf(z.null(), ["not_found", "accepted", "revoked", "expired"]),
-  },
-  /** What accepting a token needs to know first: its email, and that email's account here (the Worker checks its password). */
-  invitationLookup: {
-    args: z.object({ tokenHash: Hash, now: Iso }),
-    reply: InvitationLookupSchema,
-  },
-  acceptInvitation: {
-    args: withCtx({
-      tokenHash: Hash,
-      /** The new account, or null when the lookup found one (which then gains the roles). */
-      newUser: z.object({ id: Id, name: z.string().min(1).max(200), passwordHash: PasswordHash }).nullable(),
-      existingUserId: Id.nullable(),
-      /** The session to start; null when the existing account's second factor must complete the sign-in first. */
-      session: z.object({ familyId: Id, refreshHash: Hash }).nullable(),
-      userAgent: UserAgent,
-    }),
-    reply: resultOf(UserPrincipalSchema, ["invalid", "changed", "suspended"]),
-  },
+  ...InvitationsRpc,
   // Two-factor authentication (TOTP, RFC 6238): durable-objects/directory/two-factor.ts.
   // Secrets cross sealed (the Worker seals and opens them); codes never cross, only the
   // time step a code matched or a recovery code's hash.

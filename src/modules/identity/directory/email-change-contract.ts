@@ -1,14 +1,8 @@
 import { z } from "zod";
 import { defineRpc } from "../../../kernel/durable/rpc";
+import { Email, Hash, Id, Iso, withCtx } from "./contract-shapes";
 import { DirectoryProofSchema } from "./two-factor";
-import { CtxSchema, resultOf } from "./types";
-
-// Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
-const Id = z.string().min(1).max(64);
-const Hash = z.string().regex(/^[0-9a-f]{64}$/);
-const Iso = z.iso.datetime();
-const Email = z.string().min(3).max(320);
-const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
+import { resultOf } from "./types";
 
 /** The TenantDirectory's email change (email-change.ts): asked with proof, made by the mailed token. */
 export const EmailChangeRpc = defineRpc({

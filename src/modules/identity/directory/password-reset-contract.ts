@@ -1,10 +1,7 @@
 import { z } from "zod";
 import { defineRpc } from "../../../kernel/durable/rpc";
+import { Hash, Id } from "./contract-shapes";
 import { CtxSchema, deniableResultOf } from "./types";
-
-// Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
-const Id = z.string().min(1).max(64);
-const Hash = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** Whom to mail the reset token, and how many sessions ended with it (`sign_out`; else 0). */
 const Issued = z.object({ email: z.string(), sessionsEnded: z.number().int().min(0) });

@@ -3,30 +3,17 @@ import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { defineRpc } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
-import { USER_AGENT_MAX } from "./sessions";
+import { Hash, Id, Iso, RoleName, UserAgent, withCtx } from "./contract-shapes";
 import { DirectoryProofSchema } from "./two-factor";
-import {
-  CtxSchema,
-  deniableResultOf,
-  ROLE_NAME_PATTERN,
-  resultOf,
-  UserPrincipalSchema,
-  VersionConflictSchema,
-} from "./types";
+import { deniableResultOf, resultOf, UserPrincipalSchema, VersionConflictSchema } from "./types";
 
-// Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
-const Id = z.string().min(1).max(64);
-const Hash = z.string().regex(/^[0-9a-f]{64}$/);
-const Iso = z.iso.datetime();
+// Argument shapes of its own; the shared ones are contract-shapes.ts's.
 /** The longest email the directory keeps (as the API's own EmailSchema takes). */
 export const SSO_EMAIL_MAX = 320;
 /** The longest `sub` an ID token may carry (OpenID Connect Core 1.0, 2: 255 ASCII characters). */
 export const SSO_SUBJECT_MAX = 255;
 const Email = z.string().min(3).max(SSO_EMAIL_MAX);
-const RoleName = z.string().regex(ROLE_NAME_PATTERN);
-const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 const AdminPermissions = z.array(z.string().max(MAX_PERMISSION_LENGTH)).max(500);
-const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
 const nothing = z.void();
 
 /**

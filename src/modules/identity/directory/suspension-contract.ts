@@ -1,10 +1,7 @@
 import { z } from "zod";
 import { defineRpc } from "../../../kernel/durable/rpc";
-import { CtxSchema, deniableResultOf, UserViewSchema } from "./types";
-
-// Argument shapes, as contract.ts has them: a bug on the Worker's side must not corrupt a tenant's directory.
-const Id = z.string().min(1).max(64);
-const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
+import { Id, withCtx } from "./contract-shapes";
+import { deniableResultOf, UserViewSchema } from "./types";
 
 /** An administrator's reason for a suspension, as the route validated it (kernel DisplayName rules, 1–200). */
 export const SUSPENSION_REASON_MAX = 200;
