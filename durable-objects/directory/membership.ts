@@ -121,12 +121,9 @@ export class DirectoryMembership extends DirectoryKeys {
    * holds what it hands out, and `changed` when the account appeared or went since the lookup.
    */
   acceptInvitation(input: In<"acceptInvitation">): Out<"acceptInvitation"> {
-    const { ctx, tokenHash, newUser, existingUserId, session, userAgent } = rpcArgs(
-      DirectoryRpc,
-      "acceptInvitation",
-      input,
-    );
-    if ((newUser === null) === (existingUserId === null)) return fail("invalid");
+    const { ctx, tokenHash, newUser, existing, session, userAgent } = rpcArgs(DirectoryRpc, "acceptInvitation", input);
+    if ((newUser === null) === (existing === null)) return fail("invalid");
+    const existingUserId = existing?.userId ?? null;
     const pending = this.invitations.pending(tokenHash, ctx.now);
     if (!pending) return fail("invalid");
     // Void (a role gone, a sender gone or no longer holding what it hands out): refused as unknown.
@@ -134,6 +131,10 @@ export class DirectoryMembership extends DirectoryKeys {
     const roles = pending.roles.flatMap((name) => this.roles.get(name) ?? []);
     const found = this.store.credentials(pending.email);
     if ((found?.userId ?? null) !== existingUserId) return fail("changed");
+    // The Worker verified the password against the hash the lookup gave: a reset or change committed
+    // meanwhile (an administrator's reset with sign_out voids it) must not grant roles nor a session, as
+    // loginSucceeded refuses it. Checked before the suspension, which only a right password is told.
+    if (existing !== null && found?.passwordHash !== existing.verifiedHash) return fail("password_changed");
     // A suspended account gains no roles and no session: the invitation stays pending, for its reactivation.
     if (existingUserId !== null && this.store.suspended(existingUserId)) return fail("suspended");
     const userId = this.store.tx(() => {

@@ -176,7 +176,7 @@ describe("invitations", () => {
       ctx: { now: later, actor: { kind: "anonymous", id: null }, requestId: null },
       tokenHash,
       newUser: { id: "late-user", name: "Late", passwordHash: "x" },
-      existingUserId: null,
+      existing: null,
       session: { familyId: "late-family", refreshHash: "0".repeat(64) },
     });
     expect(result).toEqual({ ok: false, error: "invalid" });

@@ -42,11 +42,15 @@ export const InvitationsRpc = defineRpc({
       tokenHash: Hash,
       /** The new account, or null when the lookup found one (which then gains the roles). */
       newUser: z.object({ id: Id, name: z.string().min(1).max(200), passwordHash: PasswordHash }).nullable(),
-      existingUserId: Id.nullable(),
+      /**
+       * The account the lookup found, or null for a new one; `verifiedHash` is the hash its password was
+       * verified against (the lookup's): refused as `password_changed` when it is no longer the stored one.
+       */
+      existing: z.object({ userId: Id, verifiedHash: PasswordHash }).nullable(),
       /** The session to start; null when the existing account's second factor must complete the sign-in first. */
       session: z.object({ familyId: Id, refreshHash: Hash }).nullable(),
       userAgent: UserAgent,
     }),
-    reply: resultOf(UserPrincipalSchema, ["invalid", "changed", "suspended"]),
+    reply: resultOf(UserPrincipalSchema, ["invalid", "changed", "suspended", "password_changed"]),
   },
 });

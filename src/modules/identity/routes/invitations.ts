@@ -147,6 +147,10 @@ async function spendInvitationMail(c: Context<AppEnv>, tenantId: string, email: 
 const managesInvitations = (c: Context<AppEnv>): boolean =>
   can(principalOf(c, "user", "api_key"), PERMISSIONS.identity.invitation.write);
 
+/** An existing account's password is wrong, or was voided or changed while it was verified. */
+const wrongPassword = () =>
+  new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
+
 const invalidToken = () =>
   new AppError("invalid_token", { detail: "the invitation is unknown, used, revoked or expired" });
 
@@ -232,8 +236,6 @@ export const invitationRoutes = createRouter()
       // is a guess like a login's, so it spends the account's login budget first (given back when right).
       const guess = await enforce(c, "login", found.email);
       const verdict = await hasher.verify(found.existing.passwordHash, password);
-      const wrongPassword = () =>
-        new AppError("unauthenticated", { detail: "this email has an account here: give its password" });
       if (!verdict.ok) throw wrongPassword();
       await refund(c, guess);
       // Told only after the password, as a login tells it, and before a second factor's challenge is
@@ -261,10 +263,14 @@ export const invitationRoutes = createRouter()
       ctx: ctxOf(c, { kind: "user", id: userId }),
       tokenHash,
       newUser,
-      existingUserId: found.existing?.userId ?? null,
+      // The hash the password was verified against: a reset or change committed since refuses it (as at login).
+      existing: found.existing ? { userId: found.existing.userId, verifiedHash: found.existing.passwordHash } : null,
       session: challenge ? null : { familyId, refreshHash: refresh.hash },
       userAgent: clampUserAgent(c.req.header("user-agent")),
     });
+    // The password was voided (an administrator's reset with sign_out) or changed while it was verified:
+    // refused as the wrong password it now is, as a login refuses it.
+    if (!result.ok && result.error === "password_changed") throw wrongPassword();
     if (!result.ok && result.error === "changed") {
       throw new AppError("conflict", { detail: "the account changed while accepting; try again" });
     }
