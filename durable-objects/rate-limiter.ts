@@ -3,7 +3,7 @@ import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { RateLimiterRpc } from "../src/kernel/ratelimit/contract";
-import { gcra, type Rate, refunded, rerated, sameRate, spent, standing } from "../src/kernel/ratelimit/gcra";
+import { gcra, type Rate, refunded, rerated, restored, sameRate, spent, standing } from "../src/kernel/ratelimit/gcra";
 
 type Rpc = typeof RateLimiterRpc;
 const TAT = "tat";
@@ -64,6 +64,15 @@ export function rateLimiterObject(platform: { clock: Clock }) {
       const { rate, now, count } = rpcArgs(RateLimiterRpc, "refund", input);
       const before = this.at(rate, now);
       const tat = refunded(rate, before, now, count);
+      if (tat !== before) this.keep(tat);
+      return standing(rate, tat, now);
+    }
+
+    restore(input: RpcArgs<Rpc, "restore">): RpcReply<Rpc, "restore"> {
+      const { rate, now } = rpcArgs(RateLimiterRpc, "restore", input);
+      const before = this.at(rate, now);
+      const tat = restored(before, now);
+      // Stored only when it changes: a key never seen (or already full) keeps nothing, as a refund does.
       if (tat !== before) this.keep(tat);
       return standing(rate, tat, now);
     }

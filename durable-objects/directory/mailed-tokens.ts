@@ -78,6 +78,8 @@ export class DirectoryMailedTokens extends DirectoryAccounts {
       this.store.tx(() => {
         const spent = this.creds.spendOneTime(ctx, "password_reset", tokenHash);
         if (!spent.ok) return spent;
+        const account = this.store.user(spent.value);
+        if (!account) return fail("invalid");
         this.store.setPasswordHash(spent.value, passwordHash, ctx.now);
         // The token's holder is the user: the entries it proves name them, the sessions it ends too.
         const byUser = provenUser(ctx, spent.value);
@@ -91,7 +93,7 @@ export class DirectoryMailedTokens extends DirectoryAccounts {
           type: "identity.password.reset",
           data: { user_id: spent.value },
         });
-        return ok(spent.value);
+        return ok({ userId: spent.value, email: account.email });
       }),
     );
   }

@@ -75,10 +75,24 @@ describe("RateLimiter storage", () => {
     expect(await stored()).toEqual(before);
   });
 
-  it("a refund or a refused check on a key never seen stores nothing, so nothing is left without an alarm", async () => {
+  it("a restore gives a spent key its whole bucket, stored with the alarm that forgets it", async () => {
+    const { client, stored } = limiter();
+    for (let i = 0; i < rate.burst; i++) expect((await client.check({ rate, now: T })).allowed).toBe(true);
+    expect((await client.check({ rate, now: T })).allowed).toBe(false);
+    expect(await client.restore({ rate, now: T + 1 })).toMatchObject({ remaining: rate.burst, resetMs: 0 });
+    expect(await stored()).toMatchObject({ tat: T + 1, keys: 2 });
+    expect((await client.check({ rate, now: T + 1 })).remaining).toBe(rate.burst - 1);
+  });
+
+  it("a refund, a restore or a refused check on a key never seen stores nothing, so nothing is left without an alarm", async () => {
     const refund = limiter();
     expect(await refund.client.refund({ rate, now: T, count: 1 })).toMatchObject({ remaining: rate.burst });
     expect(await refund.stored()).toEqual({ tat: null, keys: 0, alarm: null });
+
+    // A restore (a completed password reset) too: nothing to give back, nothing stored.
+    const restore = limiter();
+    expect(await restore.client.restore({ rate, now: T })).toMatchObject({ remaining: rate.burst });
+    expect(await restore.stored()).toEqual({ tat: null, keys: 0, alarm: null });
 
     // More than the bucket holds: refused before anything is admitted.
     const refused = limiter();

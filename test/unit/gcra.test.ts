@@ -7,6 +7,7 @@ import {
   refunded,
   rerated,
   resetAfterRefusal,
+  restored,
   spent,
   standing,
 } from "../../src/kernel/ratelimit/gcra";
@@ -54,6 +55,18 @@ describe("GCRA", () => {
     const again = gcra(rate, tat, now);
     expect(again.allowed).toBe(true);
     expect(gcra(rate, again.tat, now).allowed).toBe(false);
+  });
+
+  it("restores a spent key to a full bucket, and never spends one that is full already", () => {
+    const now = 1_000_000;
+    let tat = 0;
+    for (let i = 0; i < 5; i++) tat = gcra(rate, tat, now).tat;
+    expect(gcra(rate, tat, now).allowed).toBe(false);
+    // Even a key refused for a long while (owing more than its burst, after a lowered rate).
+    expect(standing(rate, restored(tat + 60_000, now), now)).toMatchObject({ remaining: rate.burst, resetMs: 0 });
+    expect(gcra(rate, restored(tat, now), now)).toMatchObject({ allowed: true, remaining: rate.burst - 1 });
+    // A TAT in the past is full already: kept as it is.
+    expect(restored(now - 5000, now)).toBe(now - 5000);
   });
 
   it("reports the time until the bucket is full again", () => {

@@ -26,7 +26,8 @@ const VerdictSchema = z.object({
  * `count` requests an isolate already admitted on its own estimate (async
  * policies) and answers whether the next one would pass, with the stored TAT.
  * `refund` gives back `count` requests `check` admitted (a login whose password was
- * right) and answers where the key then stands.
+ * right) and answers where the key then stands. `restore` gives the key its whole budget
+ * back (a completed password reset: the account's `login` budget) and answers the same.
  */
 export const RateLimiterRpc = defineRpc({
   check: {
@@ -51,6 +52,10 @@ export const RateLimiterRpc = defineRpc({
       now: z.number().int().min(0),
       count: z.number().int().min(1).max(1000).default(1),
     }),
+    reply: VerdictSchema,
+  },
+  restore: {
+    args: z.object({ rate: RateSchema, now: z.number().int().min(0) }),
     reply: VerdictSchema,
   },
 });

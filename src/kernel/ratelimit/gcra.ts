@@ -86,6 +86,18 @@ export function refunded(rate: Rate, tat: number, now: number, count = 1): numbe
 }
 
 /**
+ * The TAT of a key given its whole budget back at `now` (a completed password reset: the
+ * `login` budget that guesses of the old password spent): a full bucket, as for a key never
+ * seen, never a TAT later than the one it had.
+ *
+ * @example
+ * stored = restored(stored ?? 0, now); // the next request sees `burst` free
+ */
+export function restored(tat: number, now: number): number {
+  return Math.min(tat, now);
+}
+
+/**
  * Where a key stands at `now` with `tat`, without spending anything: what the RateLimit
  * header of the last admitted request would say (`remaining` after it, `resetMs` to full).
  */

@@ -272,3 +272,28 @@ export async function refund(c: Context<AppEnv>, spent: Charge): Promise<void> {
     });
   }
 }
+
+/**
+ * Gives key `key` its whole budget under policy `name` back, at its object: what a completed
+ * password reset does for the account's `login` budget, so guesses of the old (or voided)
+ * password by whoever holds it do not answer the member's first login with the new one 429.
+ * The key is named as {@link enforce} names it (the request's tenant, then `key`), so the caller
+ * passes what the limited route passes. Only a sync policy's object keeps a budget to give back
+ * (an async one's isolates keep their estimates; an off one keeps nothing). This isolate's block of
+ * the key ends with it; another isolate that refused the key keeps its block until the refusal's
+ * `Retry-After`. An object that cannot be reached is logged and skipped: the caller's work is done.
+ *
+ * @example
+ * await restore(c, "login", account.email); // after the reset's new password is stored
+ */
+export async function restore(c: Context<AppEnv>, name: PolicyName, key: string): Promise<void> {
+  const { policy, rate } = policyOf(c, name);
+  if (policy.mode !== "sync") return;
+  try {
+    const id = await objectOf(c, name, key);
+    await rateLimiterOf(c.env, id).restore({ rate, now: c.get("clock").now().getTime() });
+    blockedUntil.delete(blockKey(id, rate));
+  } catch (error) {
+    c.get("log").warn("rate limiter unreachable; budget not restored", { policy: name, ...errorFields(error) });
+  }
+}

@@ -48,7 +48,7 @@ const hour = 3600;
  *   only on a refusal, and consulted before the next lookup only through what the isolate knows
  *   (kernel/ratelimit/failures.ts), so a good request pays no limiter call for it.
  * - `login`: wrong passwords per tenant and email (each try is charged before hashing, a right one
- *   refunded: see `refund` in limiter.ts); `login_ip`: every attempt per client IP (also invitations
+ *   refunded: see `refund` in limiter.ts; a completed password reset restores it whole: `restore`); `login_ip`: every attempt per client IP (also invitations
  *   accepted and password resets confirmed: each hashes a password).
  * - `mail`: verification and reset mail per tenant and email, and apart from them invitations per
  *   tenant and email (routes/invitations.ts); `mail_ip`: per client IP.

@@ -138,7 +138,8 @@ export const DirectoryRpc = defineRpc({
   },
   confirmPasswordReset: {
     args: withCtx({ tokenHash: Hash, passwordHash: PasswordHash }),
-    reply: resultOf(z.string(), ["invalid", "suspended"]),
+    // email: the account's, as its login's rate-limit budget is keyed (the reset gives that budget back).
+    reply: resultOf(z.object({ userId: z.string(), email: z.string() }), ["invalid", "suspended"]),
   },
   passwordHashOf: { args: Id, reply: z.string().nullable() },
   changePassword: {

@@ -11,7 +11,7 @@ import type { MailContent } from "../../../kernel/notify/template";
 import { DisplayName, jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { enforce, refund } from "../../../kernel/ratelimit/limiter";
+import { enforce, refund, restore } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
 import { noticeAccountChange } from "../account-notice";
 import { evictUser } from "../authenticators";
@@ -391,7 +391,9 @@ export const authRoutes = createRouter()
     });
     if (!result.ok && result.error === "suspended") throw accountSuspended();
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
-    evictUser(tenant.id, result.value);
-    noticeAccountChange(c, result.value, "password_reset");
+    evictUser(tenant.id, result.value.userId);
+    noticeAccountChange(c, result.value.userId, "password_reset");
+    // Mailbox proved, password new: the old one's guesses must not keep its owner out (docs/identity.md).
+    await restore(c, "login", result.value.email);
     return c.body(null, 204);
   });
