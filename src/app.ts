@@ -47,6 +47,7 @@ import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
 import { mountOpenApi } from "./kernel/openapi/routes";
 import { dohResolver, type Resolver } from "./kernel/outbound";
+import { personalDataOperations } from "./kernel/personal-data/routes";
 import { guardFailures } from "./kernel/ratelimit/failures";
 import { rateLimitHeadersMiddleware, rateLimitMiddleware } from "./kernel/ratelimit/middleware";
 import { readModelsCheck } from "./kernel/read-models";
@@ -236,6 +237,7 @@ export function createPlatform(options: AppOptions): Platform {
   app.route("/api/v1", mailRoutes({ tenants }));
   app.route("/api/v1", jobOperations({ modules }));
   app.route("/api/v1", cryptoOperations({ modules, tenants }));
+  app.route("/api/v1", personalDataOperations({ modules }));
 
   for (const m of modules) {
     if (m.root_routes) app.route("/", m.root_routes);

@@ -29,6 +29,7 @@ export const POLICY_NAMES = [
   "register",
   "two_factor",
   "invitations",
+  "personal_export",
 ];
 /**
  * RATE_LIMITS for a bench Worker: every policy out of reach (the load comes from one principal

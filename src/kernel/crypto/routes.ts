@@ -6,7 +6,8 @@ import { isoNow } from "../clock";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { background } from "../http/background";
-import type { ModuleDef, ModuleRuntime } from "../modules/types";
+import { requestRuntime } from "../modules/request-runtime";
+import type { ModuleDef } from "../modules/types";
 import { mailLettersSealed } from "../notify/sealed-letters";
 import { jsonBody, jsonResponse, limitParam } from "../openapi/blocks";
 import { operations } from "../openapi/operation";
@@ -146,15 +147,6 @@ async function tenantsOf(
   return { ids, next: ids.length === query.limit ? (ids.at(-1) ?? null) : null };
 }
 
-const runtimeOf = (c: Context<AppEnv>, modules: readonly ModuleDef[]): ModuleRuntime => ({
-  env: c.env,
-  modules,
-  config: c.get("config"),
-  log: c.get("log"),
-  clock: c.get("clock"),
-  waitUntil: (p) => background(c, p),
-});
-
 /**
  * Sends a `crypto.resealed` event for each tenant whose values were re-sealed, for its audit
  * log. Best effort, as `authz.denied` is: straight to the queue after the response (the
@@ -198,7 +190,7 @@ export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tena
       if (!keys) throw new AppError("unavailable", { detail: "ENCRYPTION_KEYS is not configured: nothing is sealed" });
       const current = parseMasterKeys(keys).current;
       const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("json"), "body.after");
-      const runtime = runtimeOf(c, platform.modules);
+      const runtime = requestRuntime(c, platform.modules);
       const tenants = [];
       for (const id of ids) tenants.push(await reencryptTenant(fields, id, runtime));
       recordPasses(c, current, tenants);
@@ -208,7 +200,7 @@ export function cryptoOperations(platform: { modules: readonly ModuleDef[]; tena
       const keys = c.get("config").encryptionKeys;
       const masters = keys ? parseMasterKeys(keys) : null;
       const { ids, next } = await tenantsOf(c, platform.tenants, c.req.valid("query"), "query.after");
-      const runtime = runtimeOf(c, platform.modules);
+      const runtime = requestRuntime(c, platform.modules);
       const configured = masters ? [...masters.keys.keys()] : [];
       const tenants = [];
       for (const id of ids) {

@@ -14,6 +14,7 @@ import type { HealthCheck } from "../health/checks";
 import type { MigrationWatch } from "../health/pending-migrations";
 import type { JobSummary } from "../jobs/contract";
 import type { Logger } from "../log";
+import type { PersonalData } from "./personal-data";
 
 /** What a queue subscriber or a job receives besides its input. */
 export interface ModuleRuntime {
@@ -347,15 +348,14 @@ export interface ModuleDef {
   /** The drizzle tables of its D1 read models (migrations are generated from `read-model.ts`). */
   tables?: Readonly<Record<string, Table>>;
   /** The events it publishes (a discriminated union of `{ type, data }`), and what it consumes. */
-  events?: {
-    publishes?: EventUnion;
-    subscribes?: readonly Subscription[];
-  };
+  events?: { publishes?: EventUnion; subscribes?: readonly Subscription[] };
   jobs?: readonly JobDef[];
   /** The values it seals with the tenant envelope, for re-encryption and the key-versions report. */
   sealed?: SealedFields;
   /** How it forgets a deleted tenant's data (its tables' `tenant_id` rows the kernel deletes itself). */
   erasure?: TenantErasure;
+  /** What it holds about one user, for their export (`GET /api/v1/me/export`); without it, nothing. */
+  personal_data?: PersonalData;
   /** Its Durable Object bindings holding no tenant's data, each with why: no `erasure` needed (object-erasure.ts). */
   tenant_free_objects?: Readonly<Record<string, string>>;
   /** What the module adds to the request path: credential verifiers, the tenant registry. */

@@ -63,6 +63,10 @@ const hour = 3600;
  *   `RATE_LIMITS`). 200 an hour is a large team's onboarding; a burst of 50 lets an admin paste
  *   a department's list at once, while a tenant bent on spam gets about 5,000 a day, not the
  *   millions its `tenant` request budget would allow.
+ * - `personal_export`: a user's exports of their own data (`GET /api/v1/me/export`), per tenant and
+ *   user. Each reads every module's records of the person, so it is the costliest read a member can
+ *   make; 4 an hour (2 at once) is more than a person needs to take a copy, and failing closed keeps
+ *   a limiter outage from opening it to a loop. A tenant cannot raise it (an operator can).
  */
 export const DEFAULT_POLICIES = {
   principal: {
@@ -172,6 +176,15 @@ export const DEFAULT_POLICIES = {
     on_failure: "closed",
     tenant_override: false,
     max_limit: 200,
+  },
+  personal_export: {
+    limit: 4,
+    period_s: hour,
+    burst: 2,
+    mode: "sync",
+    on_failure: "closed",
+    tenant_override: false,
+    max_limit: 4,
   },
 } as const satisfies Record<string, Policy>;
 

@@ -1,0 +1,43 @@
+import type { ZodType } from "zod";
+import type { ModuleRuntime } from "./types";
+
+/** Whose data an export is for: one signed-in user of one tenant. */
+export interface DataSubject {
+  tenantId: string;
+  userId: string;
+}
+
+/**
+ * What a module holds about one person, for their copy of it (GDPR art. 15 right of access,
+ * art. 20 portability): `GET /api/v1/me/export` (kernel/personal-data/routes.ts) calls every
+ * module that declares it and puts each answer under the module's name; it never names one.
+ * A module without it contributes nothing. See docs/modules.md, "Personal data".
+ *
+ * The kernel parses what `export` returns with `schema` before it leaves, so a field the schema
+ * does not declare (a password hash, a token hash, a sealed secret read with a row) is dropped,
+ * never sent; the schema is also what `/openapi.json` shows of the module's part.
+ *
+ * @example
+ * personal_data: {
+ *   schema: z.object({ orders: z.array(OrderSchema), truncated: z.boolean() }),
+ *   export: async ({ tenantId, userId }, rt) => bounded(await ordersOf(readModels(rt.env), tenantId, userId, 101), 100),
+ * }
+ */
+export interface PersonalData<T = unknown> {
+  /** The module's part of the export: only the fields it declares leave. */
+  schema: ZodType<T>;
+  /**
+   * Reads what the module keeps about `subject.userId` in `subject.tenantId`: never another
+   * user's data, another tenant's, or a secret (a password or token hash, a sealed value).
+   * Bounded: each list holds at most a documented number of items, and says when it stopped there.
+   */
+  export(subject: DataSubject, runtime: ModuleRuntime): Promise<T>;
+}
+
+/**
+ * The first `max` of `rows` (read with a limit of `max + 1`), and whether there were more: how a
+ * module's part says it stopped at its bound rather than leaving the reader to guess.
+ */
+export function bounded<T>(rows: readonly T[], max: number): { items: T[]; truncated: boolean } {
+  return { items: rows.slice(0, max), truncated: rows.length > max };
+}
