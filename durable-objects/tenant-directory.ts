@@ -2,7 +2,7 @@ import type { Clock } from "../src/kernel/clock";
 import type { RpcServer } from "../src/kernel/durable/rpc";
 import type { PingRpc } from "../src/kernel/health/contract";
 import type { DirectoryRpc } from "../src/modules/identity/directory/contract";
-import { DirectoryPasswordReset } from "./directory/password-reset";
+import { DirectoryPersonalData } from "./directory/personal-data";
 
 /**
  * One per tenant: the single writer of its users, roles, API keys,
@@ -18,7 +18,7 @@ import { DirectoryPasswordReset } from "./directory/password-reset";
  */
 export function tenantDirectoryObject(platform: { clock: Clock }) {
   return class TenantDirectory
-    extends DirectoryPasswordReset
+    extends DirectoryPersonalData
     implements RpcServer<typeof DirectoryRpc>, RpcServer<typeof PingRpc>
   {
     constructor(ctx: DurableObjectState, env: Env) {

@@ -3,6 +3,7 @@ import { auditLog } from "./contract";
 import { auditErrors } from "./errors";
 import { hourlyCheckpoints } from "./jobs";
 import { manifest } from "./manifest";
+import { auditPersonalData } from "./personal-data";
 import { auditEntries } from "./read-model";
 import { auditRoutes } from "./routes";
 import { recordEvents } from "./subscriber";
@@ -20,6 +21,7 @@ export const audit = () =>
     errors: auditErrors,
     events: { subscribes: [recordEvents] },
     jobs: [hourlyCheckpoints],
+    personal_data: auditPersonalData,
     bindings: { AUDIT_LOG: "durable_object" },
     // Offboarding empties the tenant's chain: its trail goes with it (export it first: docs/operations.md).
     erasure: {

@@ -2,6 +2,7 @@ import type { ModuleDef } from "../../kernel/modules/types";
 import { PostEventSchema, postDecider } from "./domain";
 import { blogErrors } from "./errors";
 import { manifest } from "./manifest";
+import { blogPersonalData } from "./personal-data";
 import { postProjection } from "./projection";
 import { blogPosts } from "./read-model";
 import { blogRoutes } from "./routes";
@@ -19,4 +20,5 @@ export const blog = () =>
     routes: blogRoutes,
     aggregates: [{ decider: postDecider, snapshot_every: 50 }],
     events: { publishes: PostEventSchema, subscribes: [postProjection] },
+    personal_data: blogPersonalData,
   }) satisfies ModuleDef;

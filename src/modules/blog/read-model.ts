@@ -55,3 +55,18 @@ export function listPosts(db: ReadModelDb, f: PostFilter) {
     .orderBy(desc(t.id))
     .limit(f.limit);
 }
+
+/**
+ * The posts `authorId` wrote in a tenant, every status (drafts, published, and deleted ones, whose
+ * tombstones keep their text), newest id first: their export (personal-data.ts). The author is not
+ * indexed: a tenant's posts are scanned, which the export's rate limit keeps rare.
+ */
+export function postsBy(db: ReadModelDb, f: { tenantId: string; authorId: string; limit: number }) {
+  const t = blogPosts;
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.tenant_id, f.tenantId), eq(t.author_id, f.authorId), ne(t.status, "none")))
+    .orderBy(desc(t.id))
+    .limit(f.limit);
+}

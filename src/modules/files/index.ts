@@ -3,6 +3,7 @@ import { filesErasure } from "./erasure";
 import { fileErrors } from "./errors";
 import { FileEventSchema } from "./events";
 import { manifest } from "./manifest";
+import { filesPersonalData } from "./personal-data";
 import { FILES_VARIABLES } from "./policy";
 import { fileProjection } from "./projection";
 import { files as filesTable } from "./read-model";
@@ -24,6 +25,7 @@ export const files = () =>
     bindings: { FILES: "r2", FILE_STORE: "durable_object" },
     variables: FILES_VARIABLES,
     erasure: filesErasure,
+    personal_data: filesPersonalData,
     // A signed URL proves its tenant to a CORS preflight on the main host (docs/files.md, "Signed URLs").
     auth: { url_tenants: [signedUrlTenant] },
   }) satisfies ModuleDef;

@@ -53,3 +53,18 @@ export async function recordedSha256(db: ReadModelDb, tenantId: string, id: stri
     .limit(1);
   return rows[0]?.sha256 ?? null;
 }
+
+/**
+ * The files `userId` uploaded in a tenant, newest id first, tombstones included (a deleted file's
+ * row keeps its name): their export (personal-data.ts). The uploader is not indexed: a tenant's
+ * files are scanned, which the export's rate limit keeps rare.
+ */
+export function filesBy(db: ReadModelDb, f: { tenantId: string; userId: string; limit: number }) {
+  const t = files;
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.tenant_id, f.tenantId), eq(t.created_by, f.userId)))
+    .orderBy(desc(t.id))
+    .limit(f.limit);
+}

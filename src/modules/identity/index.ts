@@ -6,6 +6,7 @@ import { identityErasure } from "./erasure";
 import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
+import { identityPersonalData } from "./personal-data";
 import { apiKeyIndex } from "./read-model";
 import { accountRoutes } from "./routes/account";
 import { adminPasswordResetRoutes } from "./routes/admin-password-reset";
@@ -73,4 +74,5 @@ export const identity = () =>
     bindings: { TENANT_DIRECTORY: "durable_object" },
     sealed: identitySealed,
     erasure: identityErasure,
+    personal_data: identityPersonalData,
   }) satisfies ModuleDef;

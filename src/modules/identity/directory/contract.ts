@@ -11,6 +11,7 @@ import { GrantSchema, GrantsSchema as Grants } from "./grant-schemas";
 import { InvitationsRpc } from "./invitations-contract";
 import { MAIL_DISMISSALS_MAX } from "./mail-dismissals";
 import { AdminPasswordResetRpc } from "./password-reset-contract";
+import { PersonalDataRpc } from "./personal-data-contract";
 import { RoleUsesSchema } from "./role-uses";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
@@ -266,6 +267,7 @@ export const DirectoryRpc = defineRpc({
   ...EmailChangeRpc,
   ...SuspensionRpc,
   ...AdminPasswordResetRpc,
+  ...PersonalDataRpc,
   // Sessions (issue 16): a user's refresh-token families, listed and revoked by the user or, under the
   // authority policy (only an owner signs out an owner), by an administrator.
   listSessions: {

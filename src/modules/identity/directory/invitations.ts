@@ -198,6 +198,22 @@ export class Invitations {
     return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
 
+  /**
+   * The invitations user `userId` sent, any status, newest first, at most `limit` (until the purge
+   * forgets an ended one): their export (personal-data.ts). Not those a key of theirs sent.
+   */
+  sentBy(userId: string, now: string, limit: number): InvitationView[] {
+    return this.sql
+      .exec<Row>(
+        `select * from invitations where json_extract(invited_by, '$.kind') = 'user'
+           and json_extract(invited_by, '$.id') = ? order by id desc limit ?`,
+        userId,
+        limit,
+      )
+      .toArray()
+      .map((r) => view(r, now));
+  }
+
   /** Who sent invitation `id`, or null when unknown. */
   sender(id: string): Actor | null {
     const row = this.sql

@@ -1,0 +1,164 @@
+import { z } from "@hono/zod-openapi";
+import { storedJson } from "../../../kernel/db/stored-json";
+import { bounded } from "../../../kernel/modules/personal-data";
+import type { Invitations } from "./invitations";
+import type { DirectoryStore } from "./store";
+import { Strings } from "./types";
+
+/** Items of each list of a person's identity export at most: sessions, keys, invitations sent. */
+export const IDENTITY_EXPORT_MAX = 1000;
+
+const list = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    truncated: z.boolean().openapi({ description: `true when there were more than ${IDENTITY_EXPORT_MAX}` }),
+  });
+
+/**
+ * What the tenant's directory holds about one user, as their export shows it. Declared field by
+ * field: the kernel parses the part with this schema, so a hash, a sealed secret or a recovery
+ * code read with a row never leaves, and none is declared.
+ */
+export const IdentityPersonalDataSchema = z
+  .object({
+    account: z.object({
+      id: z.string(),
+      email: z.string(),
+      name: z.string(),
+      email_verified: z.boolean(),
+      roles: z.array(z.string()),
+      status: z.enum(["active", "suspended"]),
+      suspended_at: z.string().nullable(),
+      suspended_reason: z.string().nullable(),
+      created_at: z.string(),
+      updated_at: z.string(),
+    }),
+    two_factor: z.object({
+      enabled: z.boolean(),
+      enabled_at: z.string().nullable(),
+    }),
+    /** Every refresh-token family, live or revoked, until the purge forgets a revoked one. */
+    sessions: list(
+      z.object({
+        id: z.string(),
+        created_at: z.string(),
+        last_used_at: z.string().nullable(),
+        user_agent: z.string().nullable(),
+        ip_hash: z.string().nullable(),
+        revoked_at: z.string().nullable(),
+      }),
+    ),
+    sso_links: z.array(z.object({ issuer: z.string(), subject: z.string(), linked_at: z.string() })),
+    /** The API keys they created themselves (not those minted from their keys), revoked ones until purged. */
+    api_keys: list(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        prefix: z.string(),
+        scopes: z.array(z.string()),
+        created_at: z.string(),
+        expires_at: z.string().nullable(),
+        last_used_at: z.string().nullable(),
+        revoked: z.boolean(),
+        revoked_at: z.string().nullable(),
+      }),
+    ),
+    invitations_sent: list(
+      z.object({
+        id: z.string(),
+        email: z.string(),
+        roles: z.array(z.string()),
+        status: z.enum(["pending", "accepted", "revoked", "expired"]),
+        created_at: z.string(),
+        expires_at: z.string(),
+      }),
+    ),
+  })
+  .openapi("IdentityPersonalData");
+export type IdentityPersonalData = z.infer<typeof IdentityPersonalDataSchema>;
+
+interface FamilyRow extends Record<string, SqlStorageValue> {
+  id: string;
+  created_at: string;
+  last_used_at: string | null;
+  user_agent: string | null;
+  ip_hash: string | null;
+  revoked_at: string | null;
+}
+
+interface KeyRow extends Record<string, SqlStorageValue> {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/**
+ * A user's records in the directory, read for their export (GDPR art. 15/20). Every query
+ * names its columns: no `select *` here, so no hash or sealed value is read in the first place.
+ */
+export class PersonalRecords {
+  constructor(
+    private readonly store: DirectoryStore,
+    private readonly invitations: Invitations,
+  ) {}
+
+  private get sql() {
+    return this.store.sql;
+  }
+
+  /** The user's records at `now`; null when there is no such user. */
+  of(userId: string, now: string): IdentityPersonalData | null {
+    const account = this.store.user(userId);
+    if (!account) return null;
+    const max = IDENTITY_EXPORT_MAX;
+    const twoFactor = this.sql
+      .exec<{ enabled_at: string | null }>("select enabled_at from two_factor where user_id = ?", userId)
+      .toArray()[0];
+    const sessions = this.sql
+      .exec<FamilyRow>(
+        `select id, created_at, last_used_at, user_agent, ip_hash, revoked_at from token_families
+          where user_id = ? order by created_at desc, id desc limit ?`,
+        userId,
+        max + 1,
+      )
+      .toArray();
+    const links = this.sql
+      .exec<{ issuer: string; subject: string; linked_at: string }>(
+        "select issuer, subject, linked_at from sso_identities where user_id = ? order by linked_at",
+        userId,
+      )
+      .toArray();
+    const keys = this.sql
+      .exec<KeyRow>(
+        `select id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at from api_keys
+          where created_by = ? order by created_at desc, id desc limit ?`,
+        userId,
+        max + 1,
+      )
+      .toArray()
+      .map((k) => ({
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        scopes: Strings.parse(storedJson(k.scopes, `key ${k.id} scopes`)),
+        created_at: k.created_at,
+        expires_at: k.expires_at,
+        last_used_at: k.last_used_at,
+        revoked: k.revoked_at !== null,
+        revoked_at: k.revoked_at,
+      }));
+    return {
+      account,
+      two_factor: { enabled: (twoFactor?.enabled_at ?? null) !== null, enabled_at: twoFactor?.enabled_at ?? null },
+      sessions: bounded(sessions, max),
+      sso_links: links,
+      api_keys: bounded(keys, max),
+      invitations_sent: bounded(this.invitations.sentBy(userId, now, max + 1), max),
+    };
+  }
+}
