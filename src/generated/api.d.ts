@@ -297,6 +297,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A copy of your personal data across every module (GDPR access and portability) */
+        get: operations["exportMyData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/info": {
         parameters: {
             query?: never;
@@ -1928,6 +1945,122 @@ export interface components {
             }[];
             /** @description the `after` of the next call; null when every tenant was seen */
             next: string | null;
+        };
+        PersonalDataExport: {
+            tenant_id: string;
+            user_id: string;
+            /** @description when the export was read (RFC 3339) */
+            exported_at: string;
+            /** @description each module's part, under its name; a module that keeps nothing of a person has none */
+            modules: {
+                identity: components["schemas"]["IdentityPersonalData"];
+                blog: components["schemas"]["BlogPersonalData"];
+                audit: components["schemas"]["AuditPersonalData"];
+                files: components["schemas"]["FilesPersonalData"];
+            };
+        };
+        IdentityPersonalData: {
+            account: {
+                id: string;
+                email: string;
+                name: string;
+                email_verified: boolean;
+                roles: string[];
+                /** @enum {string} */
+                status: "active" | "suspended";
+                suspended_at: string | null;
+                suspended_reason: string | null;
+                created_at: string;
+                updated_at: string;
+            };
+            two_factor: {
+                enabled: boolean;
+                enabled_at: string | null;
+            };
+            sessions: {
+                items: {
+                    id: string;
+                    created_at: string;
+                    last_used_at: string | null;
+                    user_agent: string | null;
+                    ip_hash: string | null;
+                    revoked_at: string | null;
+                }[];
+                /** @description true when there were more than 1000 */
+                truncated: boolean;
+            };
+            sso_links: {
+                issuer: string;
+                subject: string;
+                linked_at: string;
+            }[];
+            api_keys: {
+                items: {
+                    id: string;
+                    name: string;
+                    prefix: string;
+                    scopes: string[];
+                    created_at: string;
+                    expires_at: string | null;
+                    last_used_at: string | null;
+                    revoked: boolean;
+                    revoked_at: string | null;
+                }[];
+                /** @description true when there were more than 1000 */
+                truncated: boolean;
+            };
+            invitations_sent: {
+                items: {
+                    id: string;
+                    email: string;
+                    roles: string[];
+                    /** @enum {string} */
+                    status: "pending" | "accepted" | "revoked" | "expired";
+                    created_at: string;
+                    expires_at: string;
+                }[];
+                /** @description true when there were more than 1000 */
+                truncated: boolean;
+            };
+        };
+        BlogPersonalData: {
+            posts: {
+                id: string;
+                title: string;
+                content: string;
+                /** @enum {string} */
+                status: "draft" | "published" | "deleted";
+                version: number;
+                created_at: string;
+                updated_at: string;
+                published_at: string | null;
+            }[];
+            /** @description true when they wrote more than 100 posts */
+            truncated: boolean;
+        };
+        AuditPersonalData: {
+            entries: {
+                seq: number;
+                at: string;
+                action: string;
+                request_id: string | null;
+                ip_hash: string | null;
+            }[];
+            /** @description true when the log holds more than 1000 entries of theirs */
+            truncated: boolean;
+        };
+        FilesPersonalData: {
+            files: {
+                id: string;
+                name: string;
+                content_type: string;
+                size: number;
+                sha256: string;
+                created_at: string;
+                deleted: boolean;
+            }[];
+            /** @description true when they uploaded more than 1000 files */
+            truncated: boolean;
         };
         SystemInfo: {
             /** @example 0.1.0 */
@@ -4363,6 +4496,131 @@ export interface operations {
                 };
             };
             /** @description `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying (never 0) */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `internal`: an unexpected error; the problem carries only the request id
+             *     `config_invalid`: the server's configuration is invalid
+             */
+            500: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: a dependency is not available for now: the database is not up to date with this version (pending migrations), a rate limiter that fails closed (mail, two-factor) is unreachable, or the object that holds the resource is paused after repeated failures; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (never 0) */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportMyData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description your data, each module's part under its name, each list bounded */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `no-store`: the export is the person's data, for them only, never kept by a cache on the way */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalDataExport"];
+                };
+            };
+            /**
+             * @description `tenant_required`: no tenant is named by a credential, the subdomain or `X-Tenant`
+             *     `validation_failed`: `If-Match` is other than `*`: this resource sends no `ETag`, so no tag it names is current (send none, or `*`)
+             */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, or one that is malformed, unknown, expired or revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description the caller is an API key: an export is a person's
+             *
+             *     Also, from the platform:
+             *     `forbidden`: a credential of the wrong kind for this route, or one without the permission it needs
+             *     `tenant_mismatch`: the credential's tenant, the subdomain and `X-Tenant` do not name the same tenant
+             *     `tenant_suspended`: the tenant is suspended by the platform operator
+             *     `origin_not_allowed`: the request names an `Origin` (a browser page's) that is neither the API's own nor in the tenant's `cors_origins`
+             */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: the subdomain or `X-Tenant` names no tenant */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description too many exports (policy personal_export)
+             *
+             *     Also, from the platform:
+             *     `rate_limited`: too many requests; `Retry-After` says after how many seconds to retry
+             */
             429: {
                 headers: {
                     /** @description seconds to wait before retrying (never 0) */

@@ -16,10 +16,10 @@ export function exposed(res: Response, text: string): string {
   return [headers, text, ...payloads].join("\n");
 }
 
-// Fields of A's own answers that move when time does, not when B does: a key's last use, a
-// problem's request id, a checkpoint's signing, and the progress of A's webhook delivery, which
-// retries on its own (its receiver never answers here).
-const VOLATILE = new Set(["last_used_at"]);
+// Fields of A's own answers that move when time does, not when B does: a key's last use, when a
+// personal-data export was read, a problem's request id, a checkpoint's signing, and the progress of
+// A's webhook delivery, which retries on its own (its receiver never answers here).
+const VOLATILE = new Set(["last_used_at", "exported_at"]);
 const DELIVERY_PROGRESS = new Set([
   "attempts",
   "attempt_log",

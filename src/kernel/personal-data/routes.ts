@@ -37,11 +37,9 @@ export function personalDataOperations(platform: { modules: readonly ModuleDef[]
       tenant_id: z.string(),
       user_id: z.string(),
       exported_at: z.string().openapi({ description: "when the export was read (RFC 3339)" }),
-      modules: z
-        .object(Object.fromEntries(parts.map(([name, part]) => [name, part.schema])))
-        .openapi({
-          description: "each module's part, under its name; a module that keeps nothing of a person has none",
-        }),
+      modules: z.object(Object.fromEntries(parts.map(([name, part]) => [name, part.schema]))).openapi({
+        description: "each module's part, under its name; a module that keeps nothing of a person has none",
+      }),
     })
     .openapi("PersonalDataExport");
 
