@@ -30,6 +30,7 @@ export const POLICY_NAMES = [
   "two_factor",
   "invitations",
   "personal_export",
+  "member_export",
 ];
 /**
  * RATE_LIMITS for a bench Worker: every policy out of reach (the load comes from one principal

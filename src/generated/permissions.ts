@@ -54,6 +54,7 @@ export const PERMISSIONS = {
     },
     user: {
       delete: "identity.user.delete",
+      export: "identity.user.export",
       read: "identity.user.read",
       suspend: "identity.user.suspend",
       update: "identity.user.update"
@@ -62,7 +63,7 @@ export const PERMISSIONS = {
 } as const;
 
 /** A permission declared by a registered module. */
-export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.sso.read" | "admin.sso.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "files.file.delete" | "files.file.read" | "files.file.write" | "identity.invitation.read" | "identity.invitation.write" | "identity.user.delete" | "identity.user.read" | "identity.user.suspend" | "identity.user.update";
+export type Permission = "admin.audit.read" | "admin.events.read" | "admin.events.write" | "admin.keys.read" | "admin.keys.write" | "admin.roles.read" | "admin.roles.write" | "admin.settings.read" | "admin.settings.write" | "admin.sso.read" | "admin.sso.write" | "admin.webhooks.read" | "admin.webhooks.write" | "blog.post.create" | "blog.post.delete" | "blog.post.publish" | "blog.post.read" | "blog.post.update" | "files.file.delete" | "files.file.read" | "files.file.write" | "identity.invitation.read" | "identity.invitation.write" | "identity.user.delete" | "identity.user.export" | "identity.user.read" | "identity.user.suspend" | "identity.user.update";
 
 /** Every declared permission, sorted. */
 export const ALL_PERMISSIONS: readonly Permission[] = [
@@ -90,6 +91,7 @@ export const ALL_PERMISSIONS: readonly Permission[] = [
   "identity.invitation.read",
   "identity.invitation.write",
   "identity.user.delete",
+  "identity.user.export",
   "identity.user.read",
   "identity.user.suspend",
   "identity.user.update",

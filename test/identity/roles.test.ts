@@ -155,7 +155,7 @@ describe("roles (security)", () => {
     const res = await grant(admin.access_token, other.id, "owner");
     expect(res.status).toBe(403);
     expect(res.body.detail).toBe(
-      "only an owner grants or revokes the owner role, removes, renames, suspends, reactivates or signs out a user who holds it or resets their two-factor or password, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects",
+      "only an owner grants or revokes the owner role, removes, renames, suspends, reactivates, signs out or exports a user who holds it or resets their two-factor or password, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects",
     );
     expect((await grant(admin.access_token, other.id, "viewer")).status).toBe(204);
   });

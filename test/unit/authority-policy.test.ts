@@ -140,6 +140,8 @@ function actions(): AuthorityAction[] {
   // An administrator's password reset: also by a key the user created (any caller kind may hold one).
   for (const u of [...TARGETS, ...SELVES])
     for (const creatorsKey of [false, true]) out.push({ type: "user.password_reset", user: u, creatorsKey });
+  // An administrator's copy of a user's data: every target, and each user caller's own.
+  for (const u of [...TARGETS, ...SELVES]) out.push({ type: "user.export", user: u });
   out.push({ type: "mail_links.change" });
   out.push({ type: "sso_trust.change" });
   return out;
@@ -236,6 +238,9 @@ function oracle(c: Caller, a: AuthorityAction): Refusal | null {
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, a.owners) ?? need(a.user.grants);
     case "user.reactivate":
       return ownerGate(a.user.roles.includes(OWNER), a.user.id, null) ?? need(a.user.grants);
+    case "user.export":
+      // A read of everything about them: an owner's only by an owner, nothing else asked of the caller.
+      return ownerGate(a.user.roles.includes(OWNER), a.user.id, null);
   }
 }
 
@@ -329,6 +334,12 @@ describe("authority policy", () => {
       { type: "user.delete", user: target("u-owner", [OWNER]), owners: ["u-owner"], proven: true },
       "last_owner",
     ],
+    [
+      "an admin takes a copy of everything about an owner",
+      CALLERS.admin as Caller,
+      { type: "user.export", user: target("t-owner", [OWNER]) },
+      "owner_only",
+    ],
   ];
   it.each(holes)("refuses: %s", (_name, caller, action, rule) => {
     expect(authorize(caller, action)?.rule).toBe(rule);
@@ -342,6 +353,8 @@ describe("authority policy", () => {
       authorize(admin, { type: "user.delete", user: target("t-member", ["member"]), owners: ["o"], proven: false }),
     ).toBeNull();
     expect(authorize(admin, { type: "user.sessions.revoke", user: target("t-member", ["member"]) })).toBeNull();
+    // A read takes nothing from anyone: an admin exports another admin, whose `*` only an owner "holds".
+    expect(authorize(admin, { type: "user.export", user: target("t-admin", ["admin"]) })).toBeNull();
   });
 
   it("anyone signs themself out, even the last owner and a user with no roles", () => {

@@ -1,7 +1,10 @@
+import type { Context } from "hono";
 import type { ZodType } from "zod";
+import type { Permission } from "../../generated/permissions";
+import type { AppEnv } from "../env";
 import type { ModuleRuntime } from "./types";
 
-/** Whose data an export is for: one signed-in user of one tenant. */
+/** Whose data an export is for: one user of one tenant (the caller, or a member an administrator names). */
 export interface DataSubject {
   tenantId: string;
   userId: string;
@@ -32,6 +35,33 @@ export interface PersonalData<T = unknown> {
    * Bounded: each list holds at most a documented number of items, and says when it stopped there.
    */
   export(subject: DataSubject, runtime: ModuleRuntime): Promise<T>;
+}
+
+/**
+ * Thrown by a module's `export` when the person is not there to export (deleted since the request
+ * was admitted): the route answers it, a signed-in user's token refused, an administrator's 404.
+ */
+export class SubjectGone extends Error {
+  constructor() {
+    super("the user no longer exists");
+    this.name = "SubjectGone";
+  }
+}
+
+/**
+ * An administrator's copy of one member's export (`GET /api/v1/users/{id}/export`), the same
+ * composition as `/me/export`: the module holding the tenant's members declares who may take it
+ * (`ModuleDef.auth.member_export`, at most one module); without one the route is not served.
+ */
+export interface MemberExport {
+  /** The permission the route asks of its caller: a user's, through their roles, or a key's scope. */
+  permission: Permission;
+  /**
+   * Called before any module reads: refuses the caller on member `userId` of the request's
+   * tenant by throwing the answer (404 for no such member, 403 for its rules), or records that
+   * they took the export (the audit log's entry) and returns.
+   */
+  admit(c: Context<AppEnv>, userId: string): Promise<void>;
 }
 
 /**

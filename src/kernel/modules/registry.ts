@@ -297,6 +297,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   for (const [what, provides] of [
     ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],
+    ["a member export", (d: ModuleDef) => d.auth?.member_export !== undefined],
   ] as const) {
     const providers = [...byName.values()].filter(provides);
     for (const extra of providers.slice(1)) {

@@ -14,7 +14,7 @@ import type { HealthCheck } from "../health/checks";
 import type { MigrationWatch } from "../health/pending-migrations";
 import type { JobSummary } from "../jobs/contract";
 import type { Logger } from "../log";
-import type { PersonalData } from "./personal-data";
+import type { MemberExport, PersonalData } from "./personal-data";
 
 /** What a queue subscriber or a job receives besides its input. */
 export interface ModuleRuntime {
@@ -372,6 +372,8 @@ export interface ModuleDef {
     url_tenants?: readonly UrlTenantProof[];
     /** At most one module provides the default roles every tenant starts with, by name: what `grants` may name. */
     roles?: readonly string[];
+    /** At most one module rules an administrator's export of a member (`GET /api/v1/users/{id}/export`). */
+    member_export?: MemberExport;
   };
   /**
    * Event-sourced aggregates: pure deciders the kernel's Aggregate Durable

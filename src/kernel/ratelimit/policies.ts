@@ -67,6 +67,12 @@ const hour = 3600;
  *   user. Each reads every module's records of the person, so it is the costliest read a member can
  *   make; 4 an hour (2 at once) is more than a person needs to take a copy, and failing closed keeps
  *   a limiter outage from opening it to a loop. A tenant cannot raise it (an operator can).
+ * - `member_export`: an administrator's exports of members' data (`GET /api/v1/users/{id}/export`),
+ *   per tenant and caller (a user or a key), refusals included. Apart from `personal_export`: an
+ *   administrator answers others' requests, a backlog of them at times, and their own export is
+ *   theirs. 30 an hour (10 at once) answers a week's requests in an afternoon, while a leaked admin
+ *   key walking every member id to copy everyone takes hours per thousand, each export in the
+ *   audit log. Failing closed, not raised by a tenant (an operator can).
  */
 export const DEFAULT_POLICIES = {
   principal: {
@@ -185,6 +191,15 @@ export const DEFAULT_POLICIES = {
     on_failure: "closed",
     tenant_override: false,
     max_limit: 4,
+  },
+  member_export: {
+    limit: 30,
+    period_s: hour,
+    burst: 10,
+    mode: "sync",
+    on_failure: "closed",
+    tenant_override: false,
+    max_limit: 30,
   },
 } as const satisfies Record<string, Policy>;
 

@@ -34,6 +34,8 @@ export const IdentityEventSchema = z.discriminatedUnion("type", [
   /** An administrator blocked the account; `reason` is theirs, as given (null: none). */
   event("identity.user.suspended", { user_id: z.string(), reason: z.string().nullable() }),
   event("identity.user.reactivated", user),
+  /** An administrator (or a key) took a copy of the user's personal data (GET /api/v1/users/{id}/export). */
+  event("identity.user.exported", user),
   event("identity.user.email_verified", user),
   /** The user asked to change their address (a token went to the new one if it was free); never the address. */
   event("identity.user.email_change_requested", user),

@@ -6,6 +6,7 @@ import { identityErasure } from "./erasure";
 import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
+import { memberExport } from "./member-export";
 import { identityPersonalData } from "./personal-data";
 import { apiKeyIndex } from "./read-model";
 import { accountRoutes } from "./routes/account";
@@ -67,6 +68,7 @@ export const identity = () =>
       settings: tenantSettingsLookup,
       // What other modules' `grants` may add to: a tenant's directory creates these roles.
       roles: DEFAULT_ROLES.map((r) => r.name),
+      member_export: memberExport,
     },
     errors: identityErrors,
     tables: { apiKeyIndex },

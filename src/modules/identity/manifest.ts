@@ -9,6 +9,7 @@ export const manifest = {
     "identity.user.update",
     "identity.user.delete",
     "identity.user.suspend",
+    "identity.user.export",
     "admin.keys.read",
     "admin.keys.write",
     "admin.roles.read",
@@ -27,6 +28,8 @@ export const manifest = {
     "identity.user.*": "identity.user.read",
     // Sessions are listed by /admin/users/{id}/sessions, which needs identity.user.update.
     "identity.user.logged_in": "identity.user.update",
+    // Who exported a member's data is read where the export is taken: GET /users/{id}/export.
+    "identity.user.exported": "identity.user.export",
     "identity.invitation.*": "identity.invitation.read",
     "identity.key.*": "admin.keys.read",
     "identity.role.*": "admin.roles.read",

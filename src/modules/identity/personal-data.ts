@@ -1,6 +1,5 @@
-import { tokenRefused } from "../../kernel/auth/challenge";
 import { isoNow } from "../../kernel/clock";
-import type { PersonalData } from "../../kernel/modules/personal-data";
+import { type PersonalData, SubjectGone } from "../../kernel/modules/personal-data";
 import { directory } from "./directory/contract";
 import { type IdentityPersonalData, IdentityPersonalDataSchema } from "./directory/personal-data";
 
@@ -13,8 +12,8 @@ export const identityPersonalData: PersonalData<IdentityPersonalData> = {
   schema: IdentityPersonalDataSchema,
   async export({ tenantId, userId }, { env, clock }) {
     const found = await directory(env, tenantId).personalData({ userId, now: isoNow(clock) });
-    // Deleted between authentication and this read: the token names nobody any more.
-    if (!found) throw tokenRefused("the user no longer exists");
+    // Deleted since the request was admitted (its token authenticated, or an administrator's export allowed).
+    if (!found) throw new SubjectGone();
     return found;
   },
 };

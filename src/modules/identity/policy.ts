@@ -99,7 +99,9 @@ export type AuthorityAction =
    */
   | { type: "user.suspend"; user: UserFacts; owners: readonly string[] }
   /** Reactivating a suspended user gives back what suspending took: as suspending, less the owner count. */
-  | { type: "user.reactivate"; user: UserFacts };
+  | { type: "user.reactivate"; user: UserFacts }
+  /** An administrator's copy of everything the tenant holds about a user (`GET /users/{id}/export`). */
+  | { type: "user.export"; user: UserFacts };
 
 /** The actions whose own-account form has a `/me` route that asks proof, and that route. */
 const OWN_ACCOUNT_ROUTES = {
@@ -298,6 +300,12 @@ export function authorize(caller: Caller, action: AuthorityAction): Refusal | nu
     case "user.reactivate":
       // Giving an owner's sign-in back is an owner's decision, as taking it away was.
       return ownerOnly(caller, action.user.roles.includes(OWNER)) ?? needs(caller, action.user.grants);
+    case "user.export":
+      // A read: it gives and takes no authority, so not "not held" (an officer answering access
+      // requests exports administrators too). But it is all of a person at once (sessions and their
+      // address hashes, keys, drafts, deleted posts, every act), and an owner's is an owner's to
+      // take, as every other administrator's act on an owner is. Anyone exports themself.
+      return ownerOnly(caller, action.user.roles.includes(OWNER));
   }
 }
 
@@ -316,7 +324,7 @@ export function describeRefusal(refusal: Refusal): string {
     case "not_held":
       return `you do not hold ${refusal.permissions.join(", ")}`;
     case "owner_only":
-      return "only an owner grants or revokes the owner role, removes, renames, suspends, reactivates or signs out a user who holds it or resets their two-factor or password, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
+      return "only an owner grants or revokes the owner role, removes, renames, suspends, reactivates, signs out or exports a user who holds it or resets their two-factor or password, changes the mail links, or changes the SSO provider's issuer, client, allowed domains or app redirects";
     case "last_owner":
       return "the tenant's last owner cannot be removed";
     case "owner_fixed":

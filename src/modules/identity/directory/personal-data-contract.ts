@@ -2,6 +2,7 @@ import { z } from "zod";
 import { defineRpc } from "../../../kernel/durable/rpc";
 import { Id, Iso } from "./contract-shapes";
 import { IdentityPersonalDataSchema } from "./personal-data";
+import { CtxSchema, deniableResultOf } from "./types";
 
 /**
  * The TenantDirectory's part of a user's export (durable-objects/directory/personal-data.ts): part
@@ -11,4 +12,10 @@ import { IdentityPersonalDataSchema } from "./personal-data";
 export const PersonalDataRpc = defineRpc({
   /** What the directory holds about `userId` at `now`; null when there is no such user. */
   personalData: { args: z.object({ userId: Id, now: Iso }), reply: IdentityPersonalDataSchema.nullable() },
+  /**
+   * An administrator's export of user `id` (GET /api/v1/users/{id}/export), before any module reads
+   * it: asked of the authority policy with the directory's current state, and recorded
+   * (`identity.user.exported`, by the caller, about the user) in the same call.
+   */
+  admitUserExport: { args: z.object({ ctx: CtxSchema, id: Id }), reply: deniableResultOf(z.null(), ["not_found"]) },
 });

@@ -3,7 +3,7 @@ import { storedJson } from "../../../kernel/db/stored-json";
 import { bounded } from "../../../kernel/modules/personal-data";
 import type { Invitations } from "./invitations";
 import type { DirectoryStore } from "./store";
-import { Strings } from "./types";
+import { type Ctx, Strings } from "./types";
 
 /** Items of each list of a person's identity export at most: sessions, keys, invitations sent. */
 export const IDENTITY_EXPORT_MAX = 1000;
@@ -109,6 +109,16 @@ export class PersonalRecords {
 
   private get sql() {
     return this.store.sql;
+  }
+
+  /**
+   * Records that `ctx.actor` took a copy of `userId`'s data (an administrator's export), on the
+   * user's stream: the audit log names the caller as actor and the user as target.
+   */
+  recordExport(ctx: Ctx, userId: string): void {
+    this.store.tx(() => {
+      this.store.emit(ctx, `user/${userId}`, { type: "identity.user.exported", data: { user_id: userId } });
+    });
   }
 
   /** The user's records at `now`; null when there is no such user. */
