@@ -2065,6 +2065,19 @@ export interface components {
             }[];
             /** @description true when the log holds more than 1000 entries of theirs */
             truncated: boolean;
+            /** @description the entries whose target is the user, acted by anyone but them (an administrator, a key, their registration) */
+            about: {
+                entries: {
+                    seq: number;
+                    at: string;
+                    action: string;
+                    /** @description who acted, by kind only: user, api_key, anonymous, system… */
+                    actor_kind: string;
+                    request_id: string | null;
+                }[];
+                /** @description true when the log holds more than 1000 entries about them */
+                truncated: boolean;
+            };
         };
         FilesPersonalData: {
             files: {

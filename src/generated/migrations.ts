@@ -23,6 +23,7 @@ export const MIGRATIONS: readonly string[] = [
   "0018_event_replay_claim.sql",
   "0019_erasure_tried_at.sql",
   "0020_erasure_failures.sql",
+  "0021_audit_target.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -48,4 +49,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0018_event_replay_claim.sql": [],
   "0019_erasure_tried_at.sql": [],
   "0020_erasure_failures.sql": [],
+  "0021_audit_target.sql": [],
 };

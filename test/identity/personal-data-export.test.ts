@@ -22,7 +22,7 @@ interface Export {
     identity: Json & { account: Json; two_factor: Json; sessions: Listed; api_keys: Listed; invitations_sent: Listed };
     blog: { posts: Json[]; truncated: boolean };
     files: { files: Json[]; truncated: boolean };
-    audit: { entries: Json[]; truncated: boolean };
+    audit: { entries: Json[]; truncated: boolean; about: { entries: Json[]; truncated: boolean } };
   };
 }
 
@@ -156,6 +156,30 @@ describe("GET /api/v1/me/export", () => {
     for (const part of [id.sessions, id.api_keys, id.invitations_sent, body.modules.blog, body.modules.files]) {
       expect(part.truncated).toBe(false);
     }
+  });
+
+  it("holds the audit entries about them made by others: the admin key's grant, their registration", async () => {
+    const about = (res: typeof got) => (res.body as unknown as Export).modules.audit.about.entries;
+    const res = await eventually(
+      () => exportOf(ada.access_token),
+      (r) => r.status !== 200 || about(r).some((e) => e.action === "identity.role.granted"),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const entries = about(res);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: "identity.role.granted", actor_kind: "api_key" }),
+        expect.objectContaining({ action: "identity.user.registered", actor_kind: "anonymous" }),
+      ]),
+    );
+    // Her own acts on her account are hers, listed by actor once: not again here.
+    const mine = (res.body as unknown as Export).modules.audit.entries;
+    expect(mine.some((e) => e.action === "identity.two_factor.enabled")).toBe(true);
+    expect(entries.some((e) => e.action === "identity.two_factor.enabled")).toBe(false);
+    // Newest first, the actor by kind alone: no id or address hash of whoever acted.
+    expect(entries.map((e) => Number(e.seq))).toEqual([...entries.map((e) => Number(e.seq))].sort((a, b) => b - a));
+    for (const e of entries) expect(Object.keys(e).sort()).toEqual(["action", "actor_kind", "at", "request_id", "seq"]);
+    expect((res.body as unknown as Export).modules.audit.about.truncated).toBe(false);
   });
 
   it("holds nothing of another user of the tenant, nor of another tenant", () => {

@@ -17,7 +17,7 @@ import { tableRows } from "../../src/kernel/events/table-rows";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { commit, type ReadModelDb } from "../../src/kernel/read-models";
 import type { AuditEntry } from "../../src/modules/audit/chain";
-import { auditEntries, entryWrites, listEntries } from "../../src/modules/audit/read-model";
+import { auditEntries, entriesAbout, entryWrites, listEntries } from "../../src/modules/audit/read-model";
 import type { PostState } from "../../src/modules/blog/domain";
 import { postRows } from "../../src/modules/blog/projection";
 import { blogPosts, listPosts } from "../../src/modules/blog/read-model";
@@ -611,6 +611,26 @@ export function readModelSuite(kind: string, open: () => Promise<ReadModelDb> | 
         .where(and(eq(auditEntries.tenantId, tenantId), eq(auditEntries.seq, 3)));
       expect(await commit(db, entryWrites(db, tenantId, entries))).toBe(1);
       expect(await listEntries(db, { tenantId, limit: 10 })).toEqual(copied);
+    });
+
+    it("finds the entries about a user by target, newest first, but their own acts and other tenants'", async () => {
+      const tenantId = fresh("t");
+      const other = fresh("t");
+      const about = `${tenantId}/user/u1`;
+      const entries = [
+        entry(1, { actor: { kind: "anonymous", id: null }, target: about }),
+        entry(2, { actor: { kind: "user", id: "u1" }, target: about }),
+        entry(3, { actor: { kind: "api_key", id: "u1" }, target: about }),
+        entry(4, { actor: { kind: "user", id: "admin" }, target: about }),
+        entry(5, { actor: { kind: "user", id: "admin" }, target: `${tenantId}/user/u2` }),
+        entry(6, { actor: { kind: "user", id: "admin" }, target: about }),
+      ];
+      await commit(db, entryWrites(db, tenantId, entries));
+      await commit(db, entryWrites(db, other, [entry(7, { actor: { kind: "user", id: "admin" }, target: about })]));
+      const seqs = async (limit: number) =>
+        (await entriesAbout(db, { tenantId, target: about, notActorId: "u1", limit })).map((r) => r.seq);
+      expect(await seqs(10)).toEqual([6, 4, 3, 1]);
+      expect(await seqs(2)).toEqual([6, 4]);
     });
 
     it("keeps an entry's detail as JSON and its absence as null", async () => {

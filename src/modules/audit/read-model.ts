@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, isNull, lt, lte, ne, or, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { jsonInsert, type ReadModelDb, unlessSame } from "../../kernel/read-models";
@@ -31,6 +31,8 @@ export const auditEntries = sqliteTable(
     primaryKey({ columns: [t.tenantId, t.seq] }),
     index("audit_entries_tenant_action").on(t.tenantId, t.action, t.seq),
     index("audit_entries_tenant_actor").on(t.tenantId, t.actorId, t.seq),
+    // A person's export reads the entries about them (target `<tenant>/user/<id>`) by it.
+    index("audit_entries_tenant_target").on(t.tenantId, t.target, t.seq),
   ],
 );
 
@@ -59,6 +61,24 @@ export function listEntries(db: ReadModelDb, f: EntryFilter) {
     .select()
     .from(t)
     .where(and(...where))
+    .orderBy(desc(t.seq))
+    .limit(f.limit);
+}
+
+/**
+ * A tenant's entries whose target is `target` and whose actor is not the user `notActorId` (their
+ * own acts, listed by actor), newest first: by the (tenant, target) index.
+ */
+export function entriesAbout(
+  db: ReadModelDb,
+  f: { tenantId: string; target: string; notActorId: string; limit: number },
+) {
+  const t = auditEntries;
+  const byOthers = or(ne(t.actorKind, "user"), isNull(t.actorId), ne(t.actorId, f.notActorId));
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.tenantId, f.tenantId), eq(t.target, f.target), byOthers))
     .orderBy(desc(t.seq))
     .limit(f.limit);
 }

@@ -1,0 +1,1 @@
+CREATE INDEX `audit_entries_tenant_target` ON `audit_entries` (`tenant_id`,`target`,`seq`);
