@@ -242,6 +242,17 @@ describe("module registry", () => {
     expect(problemsOf([roles, other])).toEqual(['staff: provides default roles, but module "people" already does']);
   });
 
+  it("refuses a second module ruling an administrator's export of a member: one route, one rule", () => {
+    const gate = (permission: "identity.user.export" | "identity.user.read") => ({
+      permission,
+      admit: async () => {},
+    });
+    const people = mod("people", "1.0.0", undefined, { auth: { member_export: gate("identity.user.export") } });
+    const staff = mod("staff", "1.0.0", undefined, { auth: { member_export: gate("identity.user.read") } });
+    expect(resolveModules([people]).map((m) => m.name)).toEqual(["people"]);
+    expect(problemsOf([people, staff])).toEqual(['staff: provides a member export, but module "people" already does']);
+  });
+
   it("reports every problem at once in one error message", () => {
     expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
       /module "x": is registered twice[\s\S]*module "x": depends on "y"/,
