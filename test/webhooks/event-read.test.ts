@@ -21,6 +21,7 @@ const IDENTITY = [
   "admin.settings.read",
   "admin.sso.read",
   "identity.invitation.read",
+  "identity.user.export",
   "identity.user.read",
   "identity.user.update",
 ];
@@ -88,8 +89,8 @@ describe("webhook filters and what the caller may read", () => {
     const all = await newKey(t.adminKey, [WRITE, ...EVERYTHING]);
     const everything = await call("/api/v1/admin/webhooks", { token: all.key, body: endpoint(["*"]) });
     expect(everything.status, JSON.stringify(everything.body)).toBe(201);
-    // The rules of a role: `*.read` covers every read permission.
-    const reader = await newKey(t.adminKey, [WRITE, "*.read", "identity.user.update"]);
+    // The rules of a role: `*.read` covers every read permission (not the export's nor sessions').
+    const reader = await newKey(t.adminKey, [WRITE, "*.read", "identity.user.export", "identity.user.update"]);
     expect((await call("/api/v1/admin/webhooks", { token: reader.key, body: endpoint(["*"]) })).status).toBe(201);
   });
 
