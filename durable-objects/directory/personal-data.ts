@@ -32,4 +32,16 @@ export class DirectoryPersonalData extends DirectoryPasswordReset {
     this.personal.recordExport(ctx, id);
     return this.committed(ok(null));
   }
+
+  /**
+   * A user's own export: recorded as an administrator's is (an export is a disclosure, whoever
+   * takes it), the user as actor and target. Only a user's: a key is never the subject of one.
+   */
+  recordOwnExport(input: In<"recordOwnExport">): Out<"recordOwnExport"> {
+    const { ctx } = rpcArgs(DirectoryRpc, "recordOwnExport", input);
+    const id = ctx.actor.kind === "user" ? ctx.actor.id : null;
+    if (!id || !this.authority.user(id)) return fail("not_found");
+    this.personal.recordExport(ctx, id);
+    return this.committed(ok(null));
+  }
 }

@@ -63,12 +63,12 @@ export async function digested(op: Operation, req: WalkRequest): Promise<WalkReq
 }
 
 /**
- * GETs whose every call the audit log records (an administrator's export of a member: docs/identity.md):
+ * GETs whose every call the audit log records (an export, a person's own or an administrator's: docs/identity.md):
  * a snapshot reading them would move the audit list, its export and its verification between any two
  * reads, so snapshots leave them out. The walks still send them with every other credential (a
  * refusal, a 404), and what they show is what the member's other reads show, which snapshots compare.
  */
-export const AUDITED_READS: ReadonlySet<string> = new Set(["exportUserData"]);
+export const AUDITED_READS: ReadonlySet<string> = new Set(["exportMyData", "exportUserData"]);
 
 /**
  * Each of `ops` (GETs) as `twin`'s administrators read it (but AUDITED_READS), its path naming `twin`'s resources:

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { manualClock, systemClock } from "../../src/kernel/clock";
 import { bytesOf, eventually, uploaded } from "../files/helpers";
 import { gateway, parseList } from "../gateway/helpers";
-import { call, newTenant, newUser } from "./helpers";
+import { auditOf, call, newTenant, newUser } from "./helpers";
 import { codeAt } from "./two-factor-helpers";
 
 type Json = Record<string, unknown>;
@@ -202,6 +202,27 @@ describe("GET /api/v1/me/export", () => {
     const res = await exportOf(t.adminKey);
     expect(res.status, JSON.stringify(res.body)).toBe(403);
     expect(res.body).toMatchObject({ code: "forbidden", detail: "this route does not accept an API key" });
+  });
+});
+
+describe("GET /api/v1/me/export, audited", () => {
+  it("records each export as an administrator's is: the person as actor and target", async () => {
+    const t = await newTenant("exa");
+    const dora = await newUser(t.slug);
+    for (let i = 0; i < 2; i++) expect((await exportOf(dora.access_token)).status).toBe(200);
+    const entries = await auditOf(t.adminKey, "identity.user.exported", 2);
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) {
+      expect(entry).toMatchObject({
+        actor: { kind: "user", id: dora.id },
+        action: "identity.user.exported",
+        target: `${t.id}/user/${dora.id}`,
+      });
+    }
+    // A key's refused call took nothing and records no export.
+    expect((await exportOf(t.adminKey)).status).toBe(403);
+    const after = await call("/api/v1/admin/audit?action=identity.user.exported", { token: t.adminKey });
+    expect(after.body.items).toHaveLength(2);
   });
 });
 

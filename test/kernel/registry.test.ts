@@ -246,6 +246,7 @@ describe("module registry", () => {
     const gate = (permission: "identity.user.export" | "identity.user.read") => ({
       permission,
       admit: async () => {},
+      recordOwn: async () => {},
     });
     const people = mod("people", "1.0.0", undefined, { auth: { member_export: gate("identity.user.export") } });
     const staff = mod("staff", "1.0.0", undefined, { auth: { member_export: gate("identity.user.read") } });

@@ -51,7 +51,8 @@ export class SubjectGone extends Error {
 /**
  * An administrator's copy of one member's export (`GET /api/v1/users/{id}/export`), the same
  * composition as `/me/export`: the module holding the tenant's members declares who may take it
- * (`ModuleDef.auth.member_export`, at most one module); without one the route is not served.
+ * (`ModuleDef.auth.member_export`, at most one module), and records both kinds of export; without
+ * one the route is not served, and a person's own export is not recorded.
  */
 export interface MemberExport {
   /** The permission the route asks of its caller: a user's, through their roles, or a key's scope. */
@@ -62,6 +63,12 @@ export interface MemberExport {
    * they took the export (the audit log's entry) and returns.
    */
   admit(c: Context<AppEnv>, userId: string): Promise<void>;
+  /**
+   * Called by `/me/export` before any module reads: records that the signed-in user took their
+   * own export (a disclosure as an administrator's is), or throws {@link SubjectGone} when they
+   * are gone since their token was checked.
+   */
+  recordOwn(c: Context<AppEnv>): Promise<void>;
 }
 
 /**

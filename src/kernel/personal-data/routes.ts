@@ -59,7 +59,9 @@ async function exportOf(
  * (GDPR art. 15 right of access, art. 20 portability), one JSON document with every module that
  * declares `personal_data` under its name. A user only: an API key is no person (403 before
  * anything). Limited by `personal_export` per tenant and user, charged before any module reads,
- * since each export reads every module's records of the person. The answer is `no-store`.
+ * since each export reads every module's records of the person; then recorded by the module
+ * holding the members (`auth.member_export.recordOwn`), as an administrator's export is. The
+ * answer is `no-store`.
  *
  * `GET /api/v1/users/{id}/export`, served when a module declares `auth.member_export`: the same
  * export of a member, for an administrator answering a request that reached the business rather
@@ -91,18 +93,20 @@ export function personalDataOperations(platform: { modules: readonly ModuleDef[]
     },
   });
 
+  const gate = platform.modules.find((m) => m.auth?.member_export)?.auth?.member_export;
   const router = createRouter().openapi(exportMine, async (c) => {
     const user = principalOf(c, "user");
     const tenant = tenantOf(c);
     await enforce(c, "personal_export", `${tenant.id}:${user.id}`);
+    const gone = () => tokenRefused("the user no longer exists");
+    // Recorded before any module reads, as an administrator's export is: a disclosure either way.
+    await gate?.recordOwn(c).catch((err: unknown) => {
+      throw err instanceof SubjectGone ? gone() : err;
+    });
     const subject = { tenantId: tenant.id, userId: user.id };
-    return c.json(
-      await exportOf(c, platform.modules, parts, subject, () => tokenRefused("the user no longer exists")),
-      200,
-    );
+    return c.json(await exportOf(c, platform.modules, parts, subject, gone), 200);
   });
 
-  const gate = platform.modules.find((m) => m.auth?.member_export)?.auth?.member_export;
   return gate ? router.route("/", memberExportRouter(platform.modules, parts, ExportSchema, gate)) : router;
 }
 

@@ -3,7 +3,7 @@ import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
-import type { MemberExport } from "../../kernel/modules/personal-data";
+import { type MemberExport, SubjectGone } from "../../kernel/modules/personal-data";
 import { directory } from "./directory/contract";
 import { refused } from "./refusals";
 import { ctxOf } from "./services";
@@ -14,7 +14,8 @@ import { ctxOf } from "./services";
  * `owner` and `admin` hold through `*` and `viewer`'s `*.read` does not cover; only an owner
  * exports an owner (policy.ts, `user.export`). The directory decides with its current roles and
  * records the export (`identity.user.exported`, the caller as actor, the member as target) in
- * the same call, before any module reads.
+ * the same call, before any module reads. A person's own export is recorded the same way, they
+ * being actor and target (recordOwn).
  */
 export const memberExport: MemberExport = {
   permission: PERMISSIONS.identity.user.export,
@@ -23,5 +24,9 @@ export const memberExport: MemberExport = {
     if (result.ok) return;
     if (result.error === "denied") throw refused(c, result.refusal, userId);
     throw new AppError("not_found", { detail: "no such user" });
+  },
+  async recordOwn(c: Context<AppEnv>) {
+    const result = await directory(c.env, tenantOf(c).id).recordOwnExport({ ctx: ctxOf(c) });
+    if (!result.ok) throw new SubjectGone();
   },
 };
