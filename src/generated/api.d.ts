@@ -2026,6 +2026,18 @@ export interface components {
                 /** @description true when there were more than 1000 */
                 truncated: boolean;
             };
+            single_use_tokens: {
+                items: {
+                    /** @description verify_email, password_reset, email_change or two_factor_login */
+                    kind: string;
+                    expires_at: string;
+                    used_at: string | null;
+                    /** @description the address an email change confirms */
+                    new_email: string | null;
+                }[];
+                /** @description true when there were more than 1000 */
+                truncated: boolean;
+            };
             invitations_sent: {
                 items: {
                     id: string;

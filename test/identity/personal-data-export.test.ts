@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { manualClock, systemClock } from "../../src/kernel/clock";
 import { bytesOf, eventually, uploaded } from "../files/helpers";
 import { gateway, parseList } from "../gateway/helpers";
-import { auditOf, call, newTenant, newUser } from "./helpers";
+import { auditOf, call, mailsTo, newTenant, newUser, PASSWORD, tokenIn } from "./helpers";
 import { codeAt } from "./two-factor-helpers";
 
 type Json = Record<string, unknown>;
@@ -202,6 +202,41 @@ describe("GET /api/v1/me/export", () => {
     const res = await exportOf(t.adminKey);
     expect(res.status, JSON.stringify(res.body)).toBe(403);
     expect(res.body).toMatchObject({ code: "forbidden", detail: "this route does not accept an API key" });
+  });
+});
+
+describe("GET /api/v1/me/export, single-use tokens", () => {
+  it("lists the tokens held for them, an email change's new address too, never a token or its hash", async () => {
+    const t = await newTenant("ext");
+    const eve = await newUser(t.slug);
+    const reset = await call(`/api/v1/users/${eve.id}/password-reset`, { token: t.adminKey, body: {} });
+    expect(reset.status, JSON.stringify(reset.body)).toBe(202);
+    const newEmail = `eve-new-${t.slug}@example.com`;
+    const asked = await call("/api/v1/me/email", {
+      token: eve.access_token,
+      body: { new_email: newEmail, password: PASSWORD },
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+    const res = await exportOf(eve.access_token);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const tokens = (res.body as unknown as Export).modules.identity.single_use_tokens as Listed;
+    expect(tokens.truncated).toBe(false);
+    expect(tokens.items.map((k) => k.kind).sort()).toEqual(["email_change", "password_reset", "verify_email"]);
+    expect(tokens.items.find((k) => k.kind === "email_change")).toMatchObject({ new_email: newEmail });
+    for (const k of tokens.items) expect(Object.keys(k).sort()).toEqual(["expires_at", "kind", "new_email", "used_at"]);
+    const text = JSON.stringify(res.body);
+    const mailed = [...(await mailsTo(t.slug, eve.email, 2)), ...(await mailsTo(t.slug, newEmail))]
+      .map(tokenIn)
+      .filter((token) => token !== "");
+    const hashes = await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) =>
+      state.storage.sql
+        .exec<{ token_hash: string }>("select token_hash from one_time_tokens where user_id = ?", eve.id)
+        .toArray()
+        .map((r) => r.token_hash),
+    );
+    expect(hashes).toHaveLength(3);
+    expect(mailed.length).toBeGreaterThanOrEqual(3);
+    for (const secret of [...mailed, ...hashes]) expect(text.includes(secret), secret).toBe(false);
   });
 });
 

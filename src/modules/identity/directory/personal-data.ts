@@ -63,6 +63,21 @@ export const IdentityPersonalDataSchema = z
         revoked_at: z.string().nullable(),
       }),
     ),
+    /**
+     * The single-use tokens held for them (mailed: verification, password reset, email change;
+     * a login's two-factor challenge), until the hourly purge forgets a used or expired one.
+     * Never the token or its hash.
+     */
+    single_use_tokens: list(
+      z.object({
+        kind: z.string().openapi({
+          description: "verify_email, password_reset, email_change or two_factor_login",
+        }),
+        expires_at: z.string(),
+        used_at: z.string().nullable(),
+        new_email: z.string().nullable().openapi({ description: "the address an email change confirms" }),
+      }),
+    ),
     invitations_sent: list(
       z.object({
         id: z.string(),
@@ -84,6 +99,13 @@ interface FamilyRow extends Record<string, SqlStorageValue> {
   user_agent: string | null;
   ip_hash: string | null;
   revoked_at: string | null;
+}
+
+interface TokenRow extends Record<string, SqlStorageValue> {
+  kind: string;
+  expires_at: string;
+  used_at: string | null;
+  new_email: string | null;
 }
 
 interface KeyRow extends Record<string, SqlStorageValue> {
@@ -137,6 +159,15 @@ export class PersonalRecords {
         max + 1,
       )
       .toArray();
+    // No token_hash: the column is never read here.
+    const tokens = this.sql
+      .exec<TokenRow>(
+        `select kind, expires_at, used_at, new_email from one_time_tokens
+          where user_id = ? order by expires_at desc limit ?`,
+        userId,
+        max + 1,
+      )
+      .toArray();
     const links = this.sql
       .exec<{ issuer: string; subject: string; linked_at: string }>(
         "select issuer, subject, linked_at from sso_identities where user_id = ? order by linked_at",
@@ -168,6 +199,7 @@ export class PersonalRecords {
       sessions: bounded(sessions, max),
       sso_links: links,
       api_keys: bounded(keys, max),
+      single_use_tokens: bounded(tokens, max),
       invitations_sent: bounded(this.invitations.sentBy(userId, now, max + 1), max),
     };
   }
