@@ -116,8 +116,10 @@ function servedUnder(root, prefix) {
   const file = join(root, "src", "generated", "openapi.json");
   if (!existsSync(file)) return [];
   const { paths = {} } = JSON.parse(readFileSync(file, "utf8"));
+  // By path, shortest first: the message names the prefix's own routes, not whichever the document lists first.
   return Object.entries(paths)
     .filter(([path]) => path === prefix || path.startsWith(`${prefix}/`))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
 }
 
