@@ -31,7 +31,10 @@ const published: PostEvent = {
 };
 /** A `blog.post.published` stored before it carried the title and author: history that must still replay. */
 const publishedThin = { type: "blog.post.published", data: { published_at: T1 } } as const;
-const deleted: PostEvent = { type: "blog.post.deleted", data: {} };
+const T3 = "2026-03-01T12:00:00.000Z";
+const deleted: PostEvent = { type: "blog.post.deleted", data: { deleted_at: T3 } };
+/** A `blog.post.deleted` stored before it carried its time: history that must still replay. */
+const deletedThin: PostEvent = { type: "blog.post.deleted", data: {} };
 const create: PostCommand = { type: "create", id: "p1", title: "Hello", content: "First words", author_id: "u_ada" };
 
 describe("create", () => {
@@ -120,10 +123,30 @@ describe("publish", () => {
 
 describe("delete", () => {
   it("deletes a draft or a published post", () => {
-    given(postDecider, [created]).when({ type: "delete" }).then([deleted]);
-    expect(given(postDecider, [created, published]).when({ type: "delete" }).then([deleted]).state.status).toBe(
+    given(postDecider, [created]).when({ type: "delete" }, at(T3)).then([deleted]);
+    expect(given(postDecider, [created, published]).when({ type: "delete" }, at(T3)).then([deleted]).state.status).toBe(
       "deleted",
     );
+  });
+
+  it("leaves a tombstone without title or text, dated by the deletion", () => {
+    const { state } = given(postDecider, [created, published]).when({ type: "delete" }, at(T3)).then([deleted]);
+    expect(state).toEqual({
+      status: "deleted",
+      id: "p1",
+      title: "",
+      content: "",
+      author_id: "u_ada",
+      created_at: T0,
+      updated_at: T3,
+      published_at: T1,
+    });
+    // A deletion stored without its time still blanks the text; the state keeps the last change's time.
+    expect(fold(postDecider, [created, published, deletedThin])).toMatchObject({
+      title: "",
+      content: "",
+      updated_at: T1,
+    });
   });
 
   it("rejects deleting twice, or a never-created post, with not_found", () => {
@@ -179,11 +202,11 @@ describe("evolve", () => {
     expect(states[3]).toEqual({
       status: "deleted",
       id: "p1",
-      title: "Hello again",
-      content: "First words",
+      title: "",
+      content: "",
       author_id: "u_ada",
       created_at: T0,
-      updated_at: T1,
+      updated_at: T3,
       published_at: T1,
     });
   });

@@ -139,6 +139,73 @@ describe("post projection", () => {
   });
 });
 
+/** A post written, edited, then deleted through HTTP: its events (created, updated, deleted), consumed. */
+async function deletedPost(tenant: { id: string; adminKey: string }) {
+  const created = await call("/api/v1/blog/posts", {
+    token: tenant.adminKey,
+    body: { title: "secret title", content: "secret text" },
+  });
+  const id = created.body.id as string;
+  await call(`/api/v1/blog/posts/${id}`, { method: "PATCH", token: tenant.adminKey, body: { content: "edited text" } });
+  const gone = await call(`/api/v1/blog/posts/${id}`, { method: "DELETE", token: tenant.adminKey });
+  expect(gone.status).toBe(204);
+  const events = await aggregateOf(env, postDecider, tenant.id, id).read(1, 1000);
+  expect(events.map((e) => e.type)).toEqual(["blog.post.created", "blog.post.updated", "blog.post.deleted"]);
+  await consumed(events);
+  return { id, events, deletion: events[2] as Envelope, update: events[1] as Envelope };
+}
+
+/** The tombstone as the export and the 404 read it. */
+const tombstone = (tenantId: string, id: string) =>
+  env.DB.prepare("select title, content, status, version, updated_at from blog_posts where tenant_id = ? and id = ?")
+    .bind(tenantId, id)
+    .first<Row & { updated_at: string }>();
+
+describe("a deleted post's tombstone", () => {
+  it("keeps no title or text, and is dated by the deletion", async () => {
+    const t = await newTenant();
+    const { id, deletion } = await deletedPost(t);
+    expect(await tombstone(t.id, id)).toEqual({
+      title: "",
+      content: "",
+      status: "deleted",
+      version: 3,
+      updated_at: deletion.occurred_at,
+    });
+    expect((await call(`/api/v1/blog/posts/${id}`, { token: t.adminKey })).status).toBe(404);
+  });
+
+  it("stays blank when an older update arrives after the deletion, and on repeats", async () => {
+    const t = await newTenant();
+    const { id, deletion, update } = await deletedPost(t);
+    await clearRow(t.id, id);
+    await project(deletion);
+    await project(update);
+    await project(deletion);
+    expect(await tombstone(t.id, id)).toEqual({
+      title: "",
+      content: "",
+      status: "deleted",
+      version: 3,
+      updated_at: deletion.occurred_at,
+    });
+  });
+
+  it("is the same after a rebuild, a deletion stored before it carried its time included", async () => {
+    const t = await newTenant();
+    const { id, events, deletion } = await deletedPost(t);
+    const live = await tombstone(t.id, id);
+    await clearRow(t.id, id);
+    for (const e of events) await project(e);
+    expect(await tombstone(t.id, id)).toEqual(live);
+    // A deletion recorded with empty data (before deleted_at): its envelope's time dates the tombstone.
+    await clearRow(t.id, id);
+    const older = { ...deletion, occurred_at: "2026-01-02T03:04:05.000Z", data: {} };
+    for (const e of [...events.slice(0, 2), older]) await project(e);
+    expect(await tombstone(t.id, id)).toEqual({ ...live, updated_at: "2026-01-02T03:04:05.000Z" });
+  });
+});
+
 describe("aggregate outbox", () => {
   it("events and outbox rows commit together: a failing outbox write leaves neither", async () => {
     const t = await newTenant();

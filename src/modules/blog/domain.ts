@@ -62,7 +62,8 @@ export const PostEventSchema = z.discriminatedUnion("type", [
     type: z.literal("blog.post.published"),
     data: z.object({ published_at: At, title: z.string().optional(), author_id: z.string().optional() }),
   }),
-  z.object({ type: z.literal("blog.post.deleted"), data: z.object({}) }),
+  // `deleted_at` dates the tombstone; deletions stored before it was added have empty data.
+  z.object({ type: z.literal("blog.post.deleted"), data: z.object({ deleted_at: At.optional() }) }),
 ]);
 export type PostEvent = z.infer<typeof PostEventSchema>;
 
@@ -127,7 +128,7 @@ function decide(command: PostCommand, state: PostState, ctx: DecideContext): Dec
         data: { published_at: ctx.now, title: state.title, ...authorOf(state) },
       });
     case "delete":
-      return accept({ type: "blog.post.deleted", data: {} });
+      return accept({ type: "blog.post.deleted", data: { deleted_at: ctx.now } });
   }
 }
 
@@ -157,7 +158,15 @@ function evolve(state: PostState, event: PostEvent): PostState {
         updated_at: event.data.published_at,
       };
     case "blog.post.deleted":
-      return { ...state, status: "deleted" };
+      // A tombstone: what the 404 and the version guard need, and when. The text is gone from the
+      // state (so from the read model and the export); the stream's earlier events still hold it.
+      return {
+        ...state,
+        status: "deleted",
+        title: "",
+        content: "",
+        updated_at: event.data.deleted_at ?? state.updated_at,
+      };
   }
 }
 
