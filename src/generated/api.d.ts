@@ -2053,17 +2053,25 @@ export interface components {
             };
         };
         BlogPersonalData: {
-            posts: {
+            posts: ({
                 id: string;
                 title: string;
                 content: string;
                 /** @enum {string} */
-                status: "draft" | "published" | "deleted";
+                status: "draft" | "published";
                 version: number;
                 created_at: string;
                 updated_at: string;
                 published_at: string | null;
-            }[];
+            } | {
+                id: string;
+                /** @enum {string} */
+                status: "deleted";
+                version: number;
+                created_at: string;
+                /** @description when the post was deleted */
+                deleted_at: string;
+            })[];
             /** @description true when they wrote more than 100 posts */
             truncated: boolean;
         };

@@ -5,8 +5,9 @@ import type { ReadModelDb } from "../../kernel/read-models";
 /**
  * The blog's read model: one row per post holding the Post aggregate's state
  * (same field names) at `version`, filled by the post projection. Deleted
- * posts stay as tombstones (status `deleted`) so a late duplicate cannot
- * resurrect them.
+ * posts stay as tombstones (status `deleted`, `version`, id and author; title and
+ * content blank, `updated_at` the deletion's time) so a late duplicate cannot
+ * resurrect them and a read of one answers 404.
  */
 export const blogPosts = sqliteTable(
   "blog_posts",
@@ -58,7 +59,7 @@ export function listPosts(db: ReadModelDb, f: PostFilter) {
 
 /**
  * The posts `authorId` wrote in a tenant, every status (drafts, published, and deleted ones, whose
- * tombstones keep their text), newest id first: their export (personal-data.ts). The author is not
+ * tombstones keep no text), newest id first: their export (personal-data.ts). The author is not
  * indexed: a tenant's posts are scanned, which the export's rate limit keeps rare.
  */
 export function postsBy(db: ReadModelDb, f: { tenantId: string; authorId: string; limit: number }) {
