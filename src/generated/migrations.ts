@@ -24,6 +24,7 @@ export const MIGRATIONS: readonly string[] = [
   "0019_erasure_tried_at.sql",
   "0020_erasure_failures.sql",
   "0021_audit_target.sql",
+  "0022_blank_deleted_posts.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -50,4 +51,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0019_erasure_tried_at.sql": [],
   "0020_erasure_failures.sql": [],
   "0021_audit_target.sql": [],
+  "0022_blank_deleted_posts.sql": [],
 };
