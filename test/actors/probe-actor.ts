@@ -11,7 +11,12 @@ import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kern
  * binds it as PROBE_ACTOR): it writes notes, schedules timers, and fails on
  * request, so the base's timers, rollback and supervision are observable.
  */
-const Timer = z.object({ note: z.string(), fail: z.boolean().default(false) });
+const Timer = z.object({
+  note: z.string(),
+  fail: z.boolean().default(false),
+  /** A note its handler schedules for the clock's now, as a delivery schedules the next one. */
+  next_note: z.string().optional(),
+});
 type Timer = z.infer<typeof Timer>;
 
 export const ProbeRpc = defineRpc({
@@ -21,7 +26,13 @@ export const ProbeRpc = defineRpc({
     reply: z.object({ id: z.number() }),
   },
   later: {
-    args: z.object({ note: z.string(), at: z.number(), key: z.string().optional(), fail: z.boolean().default(false) }),
+    args: z.object({
+      note: z.string(),
+      at: z.number(),
+      key: z.string().optional(),
+      fail: z.boolean().default(false),
+      next_note: z.string().optional(),
+    }),
     reply: z.object({ timer: z.string() }),
   },
   notes: { args: z.object({}), reply: z.array(z.string()) },
@@ -165,6 +176,7 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
   private write(message: Timer): void {
     this.transact(() => {
       this.ctx.storage.sql.exec("insert into notes (value) values (?)", message.note);
+      if (message.next_note) this.schedule({ note: message.next_note, fail: false }, this.now());
     });
     const left = this.failuresLeft.get(message.note) ?? (message.fail ? 1 : 0);
     if (left > 0) {
@@ -189,8 +201,8 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
 
   later(input: RpcArgs<Rpc, "later">) {
     return this.receive("later", () => {
-      const { note, at, key, fail } = rpcArgs(ProbeRpc, "later", input);
-      return { timer: this.schedule({ note, fail }, at, key ? { key } : {}) };
+      const { note, at, key, fail, next_note } = rpcArgs(ProbeRpc, "later", input);
+      return { timer: this.schedule({ note, fail, next_note }, at, key ? { key } : {}) };
     });
   }
 

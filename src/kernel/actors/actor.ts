@@ -206,8 +206,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
   /** Runs the due timers (and the relay's), restarting first when a backoff has ended. */
   override async alarm(): Promise<void> {
     this.ready();
-    // The alarm that fired is spent: whatever ran, the next one is set after.
-    this.timerAlarm.fired();
+    // The alarm that fired is spent: whatever ran, the next one is set after (later than now: timer-alarm.ts).
+    this.timerAlarm.fired(this.now());
     try {
       if (!this.erased() && !isPaused(this.supervisor.state, this.now())) {
         if (restartDue(this.supervisor.state, this.now())) this.supervisor.restart();
@@ -216,8 +216,12 @@ export abstract class Actor<M> extends DurableObject<Env> {
     } finally {
       // A timer still awaiting when the erasure came (a delivery in flight) writes its outcome
       // after the wipe: wiped again, and no alarm set.
-      if (this.erased()) await this.wipe();
-      else await this.afterCommit();
+      try {
+        if (this.erased()) await this.wipe();
+        else await this.afterCommit();
+      } finally {
+        this.timerAlarm.settled();
+      }
     }
   }
 
