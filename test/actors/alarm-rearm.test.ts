@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ProbeActor } from "./probe-actor";
 
 /**
@@ -63,5 +63,30 @@ describe("the alarm set while an alarm handler runs", () => {
     expect(await stub.notes({})).toEqual(["held", "meanwhile"]);
     await stub.later({ note: "after", at: T0 });
     expect(await alarmAt(stub)).toBe(T0);
+  });
+});
+
+describe("an alarm long past its time and never run", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("is set again by the next message, as a lost alarm is", async () => {
+    const stub = await probe();
+    await stub.later({ note: "lost", at: T0 });
+    // Nothing runs it, as when workerd lost it: a message within 30 s leaves it be.
+    await stub.setTime({ at: T0 + 30_000 });
+    await stub.note({ value: "within" });
+    expect(await alarmAt(stub)).toBe(T0);
+
+    // Later than that, the next message sets it again, at now, and says so.
+    const warned: Record<string, unknown>[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line) => void warned.push(JSON.parse(String(line))));
+    await stub.setTime({ at: T0 + 30_001 });
+    await stub.note({ value: "beyond" });
+    expect(await alarmAt(stub)).toBe(T0 + 30_001);
+    expect(warned).toEqual([
+      expect.objectContaining({ msg: "actor alarm overdue; set again", actor: "ProbeActor", overdue_ms: 30_001 }),
+    ]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.notes({})).toEqual(["within", "beyond", "lost"]);
   });
 });

@@ -344,7 +344,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
 
   /** After a commit: the alarm follows the earliest timer, new outbox rows leave, metrics flush now and then. */
   private async afterCommit(): Promise<void> {
-    await this.timerAlarm.follow(this.supervisor.state.pausedUntil);
+    const overdueMs = await this.timerAlarm.follow(this.supervisor.state.pausedUntil, this.now());
+    if (overdueMs !== null) this.log.warn("actor alarm overdue; set again", { overdue_ms: overdueMs });
     // What the commits since the last call appended: none, and the relay does not look.
     this.relay.afterCommit(this.ctx, this.env.EVENTS, this.tx.takeUnsent());
     isolateMetrics().maybeFlush(this.env, this.clock, (p) => this.ctx.waitUntil(p));

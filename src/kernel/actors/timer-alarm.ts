@@ -9,8 +9,16 @@
  * time for that alarm and deletes it when the handler returns, though getAlarm
  * still answers it (docs/actors.md, "The alarm a handler sets"). A timer
  * scheduled for now, in the millisecond the alarm fired, then never ran.
+ * And an alarm found long overdue by a commit is set again ({@link ALARM_OVERDUE_MS}).
  */
 import { nextTimerAt } from "./timers";
+
+/**
+ * How long past its time an alarm this object set may stay unrun before the next commit sets
+ * it again: a runtime that lost it (as above, or any other way) does not stall the actor for
+ * good once a message comes. Well beyond the runtime's own lateness.
+ */
+export const ALARM_OVERDUE_MS = 30_000;
 
 /** One actor's alarm: see the file's header. */
 export class TimerAlarm {
@@ -45,23 +53,44 @@ export class TimerAlarm {
     this.armed = undefined;
   }
 
-  /** After a commit (`paused`: the supervision's pause end, or null): re-arms when a timer may have moved or the alarm is unknown. */
-  async follow(paused: number | null): Promise<void> {
-    if (this.timersChanged || this.armed === undefined) await this.rearm(paused);
+  /**
+   * After a commit at `now` (`paused`: the supervision's pause end, or null): re-arms when a timer
+   * may have moved, the alarm is unknown, or it is overdue; answers how overdue (ms), else null.
+   */
+  async follow(paused: number | null, now: number): Promise<number | null> {
+    const overdue = this.overdue(now);
+    if (overdue !== null) {
+      // Set again, at a time it cannot already hold (a lost alarm's own time is kept, not fired).
+      this.armed = undefined;
+      await this.rearm(paused, now);
+    } else if (this.timersChanged || this.armed === undefined) await this.rearm(paused);
+    return overdue;
   }
 
-  /** Sets the alarm to the earliest timer (no earlier than the end of a pause), or deletes it. */
-  async rearm(paused: number | null): Promise<void> {
+  /**
+   * Sets the alarm to the earliest timer (no earlier than the end of a pause, nor than `floor`),
+   * or deletes it.
+   */
+  async rearm(paused: number | null, floor: number | null = null): Promise<void> {
     this.timersChanged = false;
     let next = nextTimerAt(this.storage.sql);
     if (next !== null && paused !== null && paused > next) next = paused;
     // Due already: a millisecond after the handler's start, so never the running alarm's time.
-    if (next !== null && this.running !== null && next <= this.running) next = this.running + 1;
+    const least = this.running === null ? floor : Math.max(this.running + 1, floor ?? 0);
+    if (next !== null && least !== null && next < least) next = least;
     if (next === this.armed) return;
     // Forget it first: if the write fails, the next commit sets it again.
     this.armed = undefined;
     if (next === null) await this.storage.deleteAlarm();
     else await this.storage.setAlarm(next);
     this.armed = next;
+  }
+
+  /** How long past its time the alarm this object set is, unrun, beyond {@link ALARM_OVERDUE_MS}; else null. */
+  private overdue(now: number): number | null {
+    // While a handler runs, an alarm set meanwhile waits for it to end: late, not lost.
+    if (this.running !== null || typeof this.armed !== "number") return null;
+    const late = now - this.armed;
+    return late > ALARM_OVERDUE_MS ? late : null;
   }
 }
