@@ -250,7 +250,15 @@ export async function applyMigrations(mf, binding, dir) {
   // takes one statement per line: each is put on one line (the migrations hold no string
   // that spans lines). Not one transaction per file, as wrangler's is: these databases are
   // fresh ones for the bench and the Node tests, and a failed migration fails the start.
-  const oneLine = (q) => q.replace(/\s*\n\s*/g, " ").trim();
+  // A whole-line `--` comment goes first (wrangler's splitter hands back a file of one statement as it
+  // is, comments and all): put on the statement's one line, it would comment out the statement itself.
+  const oneLine = (q) =>
+    q
+      .split("\n")
+      .filter((line) => !line.trim().startsWith("--"))
+      .join("\n")
+      .replace(/\s*\n\s*/g, " ")
+      .trim();
   await db.exec(
     oneLine(`CREATE TABLE IF NOT EXISTS d1_migrations(
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
