@@ -3,6 +3,11 @@
  * paced when asked, and from its alarm as safety net and for retries with
  * backoff), so that two drains of one object never send a row twice.
  * What one drain does is drain.ts's.
+ *
+ * While its onAlarm runs, the relay never sets the alarm to a time at or before
+ * that handler's start: workerd takes an alarm set to the running alarm's own
+ * time for that alarm and deletes it when the handler returns (docs/actors.md,
+ * "The alarm a handler sets"), and rows a drain left would wait for a commit.
  */
 import type { Clock } from "../clock";
 import { isErased } from "../durable/tombstone";
@@ -108,6 +113,8 @@ export class OutboxRelay {
    * scheduled. While true, a commit that says it appended nothing costs no query.
    */
   private covered = false;
+  /** While onAlarm runs, the handler's start (clock ms, no earlier than the alarm's time); else null. */
+  private alarmStart: number | null = null;
   private readonly log: Pick<Logger, "error">;
   private readonly clock: Clock;
   private readonly alarm: AlarmPort;
@@ -163,18 +170,24 @@ export class OutboxRelay {
   }
 
   /** The object's `alarm()` handler: drains; on failure the next alarm is already set. Never rejects. */
-  onAlarm(queue: OutboxQueue): Promise<RelayOutcome> {
+  async onAlarm(queue: OutboxQueue): Promise<RelayOutcome> {
     // The alarm that fired is spent: the next flush sets a new one.
     this.armed = null;
-    return this.drain(queue);
+    const start = this.at(0);
+    this.alarmStart = start;
+    try {
+      return await this.drain(queue);
+    } finally {
+      if (this.alarmStart === start) this.alarmStart = null;
+    }
   }
 
   /**
    * Drains now, or joins the drain already running (which then runs once more,
    * with its own queue, for rows committed since it read). On success the
    * attempt count resets and, when rows remain past the run's bound, the alarm
-   * is set to fire at once; on failure the alarm is set after the backoff.
-   * Never rejects.
+   * is set to fire at once (during onAlarm, a millisecond after its start); on
+   * failure the alarm is set after the backoff. Never rejects.
    */
   drain(queue: OutboxQueue): Promise<RelayOutcome> {
     if (this.running) {
@@ -273,6 +286,8 @@ export class OutboxRelay {
   }
 
   private async setAlarm(at: number): Promise<void> {
+    // Due already, in the object's alarm handler: a millisecond after its start, never the running alarm's time.
+    if (this.alarmStart !== null && at <= this.alarmStart) at = this.alarmStart + 1;
     // Forget it first: if setting fails, the next flush reads the alarm again.
     this.armed = undefined;
     await this.alarm.set(at);
