@@ -3,10 +3,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import { manualClock } from "../../src/kernel/clock";
-import type { OutgoingEvent } from "../../src/kernel/events/envelope";
 import { appendOutbox } from "../../src/kernel/outbox";
 import type { OutboxQueue } from "../../src/kernel/outbox/drain";
 import { OutboxRelay } from "../../src/kernel/outbox/relay";
+import { seededEvent } from "./outbox-events";
 
 /**
  * workerd loses an alarm set, while an alarm handler runs, to the very time of the running alarm
@@ -19,17 +19,7 @@ import { OutboxRelay } from "../../src/kernel/outbox/relay";
 // In the future: an alarm set in the past fires at once on its own, before the test reads it.
 const T0 = Date.parse("2030-01-01T00:00:00Z");
 
-const event = (i: number): OutgoingEvent => ({
-  id: `evt-rearm-${String(i).padStart(3, "0")}`,
-  type: "test.outbox.seeded",
-  tenant_id: "t-outbox",
-  stream: "t-outbox/test",
-  version: i,
-  occurred_at: new Date(0).toISOString(),
-  actor: { kind: "system", id: null },
-  data: {},
-  request_id: null,
-});
+const event = (i: number) => seededEvent(`evt-rearm-${String(i).padStart(3, "0")}`, i);
 
 /** A queue that accepts every batch and counts the events. */
 function countingQueue() {

@@ -16,19 +16,10 @@ import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { directory } from "../../src/modules/identity/directory/contract";
 import type { ProbeActor } from "../actors/probe-actor";
 import { newTenant } from "../identity/helpers";
+import { seededEvent } from "./outbox-events";
 
 /** A row appended behind the relay's back, as a lifetime that ended between its commit and its alarm leaves one. */
-const stray = (i: number): OutgoingEvent => ({
-  id: `evt-stray-${crypto.randomUUID()}-${i}`,
-  type: "test.outbox.seeded",
-  tenant_id: "t-outbox",
-  stream: "t-outbox/test",
-  version: i,
-  occurred_at: new Date(0).toISOString(),
-  actor: { kind: "system", id: null },
-  data: {},
-  request_id: null,
-});
+const stray = (i: number) => seededEvent(`evt-stray-${crypto.randomUUID()}-${i}`, i);
 
 const pending = (storage: DurableObjectStorage) =>
   storage.sql.exec<{ n: number }>("select count(*) as n from outbox").one().n;

@@ -10,21 +10,13 @@ import { drainOutbox, type OutboxQueue } from "../../src/kernel/outbox/drain";
 import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { manualTime } from "../../src/kernel/resilience/sleep";
 import { newTenant } from "../identity/helpers";
+import { seededEvent } from "./outbox-events";
 
 // A TenantDirectory that no RPC touched: its outbox is only what a test appends.
 const freshObject = () => env.TENANT_DIRECTORY.getByName(`outbox-test-${crypto.randomUUID()}`);
 
-const event = (i: number, data: Record<string, Json> = {}): OutgoingEvent => ({
-  id: `evt-${String(i).padStart(5, "0")}`,
-  type: "test.outbox.seeded",
-  tenant_id: "t-outbox",
-  stream: "t-outbox/test",
-  version: i,
-  occurred_at: new Date(0).toISOString(),
-  actor: { kind: "system", id: null },
-  data,
-  request_id: null,
-});
+const event = (i: number, data: Record<string, Json> = {}) =>
+  seededEvent(`evt-${String(i).padStart(5, "0")}`, i, "t-outbox", data);
 
 function seed(storage: DurableObjectStorage, from: number, count: number, data: Record<string, Json> = {}): void {
   storage.transactionSync(() => {

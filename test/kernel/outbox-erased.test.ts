@@ -9,22 +9,12 @@ import type { TenantDirectory } from "../../durable-objects/tenant-directory";
 import { systemClock } from "../../src/kernel/clock";
 import { wipeStorage } from "../../src/kernel/durable/erase";
 import { markErased } from "../../src/kernel/durable/tombstone";
-import type { OutgoingEvent } from "../../src/kernel/events/envelope";
 import { appendOutbox } from "../../src/kernel/outbox";
 import type { OutboxQueue } from "../../src/kernel/outbox/drain";
 import { OutboxRelay } from "../../src/kernel/outbox/relay";
+import { seededEvent } from "./outbox-events";
 
-const event = (i: number): OutgoingEvent => ({
-  id: `evt-erased-${i}`,
-  type: "test.outbox.seeded",
-  tenant_id: "t-outbox-erased",
-  stream: "t-outbox-erased/test",
-  version: i,
-  occurred_at: new Date(0).toISOString(),
-  actor: { kind: "system", id: null },
-  data: {},
-  request_id: null,
-});
+const event = (i: number) => seededEvent(`evt-erased-${i}`, i, "t-outbox-erased");
 
 describe("an outbox drain when its object is erased meanwhile", () => {
   it("stands down without a failure, a retry count or an alarm", async () => {

@@ -1,0 +1,23 @@
+import type { Json, OutgoingEvent } from "../../src/kernel/events/envelope";
+
+/**
+ * An outbox row the relay tests append by hand: `id` and `version` as the test numbers them,
+ * of `tenant` (its stream `<tenant>/test`), carrying `data`. What the relay sends is all they
+ * look at, so every other field is fixed.
+ */
+export const seededEvent = (
+  id: string,
+  version: number,
+  tenant = "t-outbox",
+  data: Record<string, Json> = {},
+): OutgoingEvent => ({
+  id,
+  type: "test.outbox.seeded",
+  tenant_id: tenant,
+  stream: `${tenant}/test`,
+  version,
+  occurred_at: new Date(0).toISOString(),
+  actor: { kind: "system", id: null },
+  data,
+  request_id: null,
+});
