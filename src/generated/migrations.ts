@@ -25,6 +25,7 @@ export const MIGRATIONS: readonly string[] = [
   "0020_erasure_failures.sql",
   "0021_audit_target.sql",
   "0022_blank_deleted_posts.sql",
+  "0023_person_indexes.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -52,4 +53,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0020_erasure_failures.sql": [],
   "0021_audit_target.sql": [],
   "0022_blank_deleted_posts.sql": [],
+  "0023_person_indexes.sql": [],
 };
