@@ -10,7 +10,7 @@ import { DirectoryPasswordReset } from "./password-reset";
  * read in one call so the parts agree with each other. Reads only; the Worker asked the person.
  */
 export class DirectoryPersonalData extends DirectoryPasswordReset {
-  private readonly personal = new PersonalRecords(this.store, this.invitations);
+  private readonly personal = new PersonalRecords(this.store, this.invitations, this.twoFactor);
 
   personalData(input: In<"personalData">): Out<"personalData"> {
     const { userId, now } = rpcArgs(DirectoryRpc, "personalData", input);

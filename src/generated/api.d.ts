@@ -1992,7 +1992,10 @@ export interface components {
             };
             two_factor: {
                 enabled: boolean;
+                pending: boolean;
                 enabled_at: string | null;
+                recovery_codes_remaining: number;
+                recovery_codes_used_at: string[];
             };
             sessions: {
                 items: {

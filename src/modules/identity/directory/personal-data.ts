@@ -3,6 +3,7 @@ import { storedJson } from "../../../kernel/db/stored-json";
 import { bounded } from "../../../kernel/modules/personal-data";
 import type { Invitations } from "./invitations";
 import type { DirectoryStore } from "./store";
+import { type TwoFactor, TwoFactorStatusSchema } from "./two-factor";
 import { type Ctx, Strings } from "./types";
 
 /** Items of each list of a person's identity export at most: sessions, keys, invitations sent. */
@@ -33,10 +34,8 @@ export const IdentityPersonalDataSchema = z
       created_at: z.string(),
       updated_at: z.string(),
     }),
-    two_factor: z.object({
-      enabled: z.boolean(),
-      enabled_at: z.string().nullable(),
-    }),
+    /** As `GET /me/two-factor` shows it, with when each spent recovery code was used (oldest first). */
+    two_factor: TwoFactorStatusSchema.extend({ recovery_codes_used_at: z.array(z.string()) }),
     /** Every refresh-token family, live or revoked, until the purge forgets a revoked one. */
     sessions: list(
       z.object({
@@ -127,6 +126,7 @@ export class PersonalRecords {
   constructor(
     private readonly store: DirectoryStore,
     private readonly invitations: Invitations,
+    private readonly twoFactor: TwoFactor,
   ) {}
 
   private get sql() {
@@ -148,9 +148,14 @@ export class PersonalRecords {
     const account = this.store.user(userId);
     if (!account) return null;
     const max = IDENTITY_EXPORT_MAX;
-    const twoFactor = this.sql
-      .exec<{ enabled_at: string | null }>("select enabled_at from two_factor where user_id = ?", userId)
-      .toArray()[0];
+    // When each spent recovery code was used; never a code's hash (not read).
+    const codesUsed = this.sql
+      .exec<{ used_at: string }>(
+        "select used_at from recovery_codes where user_id = ? and used_at is not null order by used_at",
+        userId,
+      )
+      .toArray()
+      .map((r) => r.used_at);
     const sessions = this.sql
       .exec<FamilyRow>(
         `select id, created_at, last_used_at, user_agent, ip_hash, revoked_at from token_families
@@ -195,7 +200,7 @@ export class PersonalRecords {
       }));
     return {
       account,
-      two_factor: { enabled: (twoFactor?.enabled_at ?? null) !== null, enabled_at: twoFactor?.enabled_at ?? null },
+      two_factor: { ...this.twoFactor.status(userId), recovery_codes_used_at: codesUsed },
       sessions: bounded(sessions, max),
       sso_links: links,
       api_keys: bounded(keys, max),
