@@ -22,29 +22,38 @@ export async function endpointWithFailures(failedAt: string[]) {
     messages.push((sent.body as { message_id: string }).message_id);
   }
   const endpoint = env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${id}`);
-  // The head's first attempt done first: one still in flight would write its row back to pending.
-  // The next waits for the backoff (30 s and more), and the others wait behind the head.
+  // Given up as three days of failed attempts would leave them, each at its own time, once no
+  // attempt is in flight: one in flight would write its row back to pending. The head's first
+  // attempt starts at once; its retry waits a draw from [0, 30 s] (full jitter), which may be
+  // a few milliseconds, so "the first attempt is logged" is not enough. An attempt starts only
+  // once its row's next_attempt_at has passed, and writes the next one when it ends: a head
+  // whose next attempt is still ahead has none in flight, and the check and the update run in
+  // one synchronous turn of the actor, so none can start between them. The others wait behind the head.
   const deadline = Date.now() + 10_000;
-  const headTried = () =>
-    runInDurableObject(
-      endpoint,
-      (_, state) => state.storage.sql.exec<{ n: number }>("select count(*) as n from attempts").one().n > 0,
-    );
-  while (!(await headTried())) {
-    if (Date.now() > deadline) throw new Error("the endpoint made no attempt in 10 s");
+  const givenUp = () =>
+    runInDurableObject(endpoint, (_, state) => {
+      const tried = state.storage.sql.exec<{ n: number }>("select count(*) as n from attempts").one().n > 0;
+      const [head] = state.storage.sql
+        .exec<{ next_attempt_at: number | null }>(
+          "select next_attempt_at from deliveries where message_id = ?",
+          messages[0] ?? "",
+        )
+        .toArray();
+      if (!tried || (head?.next_attempt_at ?? 0) <= Date.now()) return false;
+      messages.forEach((message, i) => {
+        state.storage.sql.exec(
+          "update deliveries set status = 'failed', next_attempt_at = null, updated_at = ? where message_id = ?",
+          failedAt[i] ?? "",
+          message,
+        );
+      });
+      return true;
+    });
+  while (!(await givenUp())) {
+    if (Date.now() > deadline) throw new Error("the endpoint's head was not between attempts within 10 s");
     await runDurableObjectAlarm(endpoint);
     await new Promise((r) => setTimeout(r, 20));
   }
-  // Given up as three days of failed attempts would leave them, each at its own time.
-  await runInDurableObject(endpoint, (_, state) => {
-    messages.forEach((message, i) => {
-      state.storage.sql.exec(
-        "update deliveries set status = 'failed', next_attempt_at = null, updated_at = ? where message_id = ?",
-        failedAt[i] ?? "",
-        message,
-      );
-    });
-  });
   const statusOf = async () => {
     const page = await call(`/api/v1/admin/webhooks/${id}/deliveries?limit=100`, { token: t.adminKey });
     const items = page.body.items as Delivery[];
