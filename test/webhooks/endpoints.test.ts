@@ -1,9 +1,10 @@
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { destroyTenantKeys } from "../../src/modules/identity/key-material";
 import { registry } from "../../src/modules/webhooks/contract";
 import { call, newTenant, newUser } from "../identity/helpers";
+import { giveUpBetweenAttempts } from "./failures";
 
 type Json = Record<string, unknown>;
 
@@ -116,17 +117,11 @@ describe("webhook endpoints (happy)", () => {
     const first = await call(`/api/v1/admin/webhooks/${created.id}/test`, { method: "POST", token: t.adminKey });
     const second = await call(`/api/v1/admin/webhooks/${created.id}/test`, { method: "POST", token: t.adminKey });
     const endpoint = env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${created.id}`);
-    // The head's first attempt done first: one still in flight would write its row back to pending.
-    await until(endpoint, () =>
-      runInDurableObject(endpoint, (_, state) =>
-        state.storage.sql.exec<{ n: number }>("select count(*) as n from attempts").one().n > 0 ? true : undefined,
-      ),
-    );
-    // Both given up, as three days of failed attempts would leave them.
-    await runInDurableObject(
-      endpoint,
-      (_, state) => void state.storage.sql.exec("update deliveries set status = 'failed'"),
-    );
+    // Both given up, as three days of failed attempts would leave them, while no attempt of the
+    // head is in flight (one would write its row back to pending, and it would not move).
+    await giveUpBetweenAttempts(endpoint, String(first.body.message_id), (sql) => {
+      sql.exec("update deliveries set status = 'failed'");
+    });
     const order = async () => {
       const page = await call(`/api/v1/admin/webhooks/${created.id}/deliveries`, { token: t.adminKey });
       return (page.body.items as { message_id: string; id: string }[]).map((d) => d.message_id);

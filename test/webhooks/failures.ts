@@ -1,11 +1,44 @@
 // An endpoint with deliveries given up, for the tests of redelivering them (the tenant's route,
-// redeliver-failed.test.ts; the platform's, platform-routes.test.ts).
+// redeliver-failed.test.ts and endpoints.test.ts; the platform's, platform-routes.test.ts).
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { call, newTenant } from "../identity/helpers";
 
 type Delivery = { id: string; message_id: string; status: string };
+
+/**
+ * Runs `giveUp` on the endpoint actor's SQL once its head (`head`, a message id) has had its
+ * first attempt and none is in flight: an attempt in flight writes its row back to pending when
+ * it ends, undoing a status set meanwhile. "The first attempt is logged" is not enough, as the
+ * retry's wait is drawn from [0, 30 s] (full jitter) and may be a few milliseconds. An attempt
+ * starts only once its row's next_attempt_at has passed and sets the next one when it ends, so a
+ * head whose next attempt is still ahead has none in flight; the check and `giveUp` run in one
+ * synchronous turn of the actor, so none starts between them. Later messages wait behind the head.
+ */
+export async function giveUpBetweenAttempts(
+  endpoint: DurableObjectStub,
+  head: string,
+  giveUp: (sql: SqlStorage) => void,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const done = () =>
+    runInDurableObject(endpoint, (_, state) => {
+      const sql = state.storage.sql;
+      const tried = sql.exec<{ n: number }>("select count(*) as n from attempts").one().n > 0;
+      const [row] = sql
+        .exec<{ next_attempt_at: number | null }>("select next_attempt_at from deliveries where message_id = ?", head)
+        .toArray();
+      if (!tried || (row?.next_attempt_at ?? 0) <= Date.now()) return false;
+      giveUp(sql);
+      return true;
+    });
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("the endpoint's head was not between attempts within 10 s");
+    await runDurableObjectAlarm(endpoint);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /** An endpoint nothing answers for, with `failedAt.length` test messages given up at those times. */
 export async function endpointWithFailures(failedAt: string[]) {
@@ -22,38 +55,16 @@ export async function endpointWithFailures(failedAt: string[]) {
     messages.push((sent.body as { message_id: string }).message_id);
   }
   const endpoint = env.WEBHOOK_ENDPOINT.getByName(`${t.id}/${id}`);
-  // Given up as three days of failed attempts would leave them, each at its own time, once no
-  // attempt is in flight: one in flight would write its row back to pending. The head's first
-  // attempt starts at once; its retry waits a draw from [0, 30 s] (full jitter), which may be
-  // a few milliseconds, so "the first attempt is logged" is not enough. An attempt starts only
-  // once its row's next_attempt_at has passed, and writes the next one when it ends: a head
-  // whose next attempt is still ahead has none in flight, and the check and the update run in
-  // one synchronous turn of the actor, so none can start between them. The others wait behind the head.
-  const deadline = Date.now() + 10_000;
-  const givenUp = () =>
-    runInDurableObject(endpoint, (_, state) => {
-      const tried = state.storage.sql.exec<{ n: number }>("select count(*) as n from attempts").one().n > 0;
-      const [head] = state.storage.sql
-        .exec<{ next_attempt_at: number | null }>(
-          "select next_attempt_at from deliveries where message_id = ?",
-          messages[0] ?? "",
-        )
-        .toArray();
-      if (!tried || (head?.next_attempt_at ?? 0) <= Date.now()) return false;
-      messages.forEach((message, i) => {
-        state.storage.sql.exec(
-          "update deliveries set status = 'failed', next_attempt_at = null, updated_at = ? where message_id = ?",
-          failedAt[i] ?? "",
-          message,
-        );
-      });
-      return true;
+  // Given up as three days of failed attempts would leave them, each at its own time.
+  await giveUpBetweenAttempts(endpoint, messages[0] ?? "", (sql) => {
+    messages.forEach((message, i) => {
+      sql.exec(
+        "update deliveries set status = 'failed', next_attempt_at = null, updated_at = ? where message_id = ?",
+        failedAt[i] ?? "",
+        message,
+      );
     });
-  while (!(await givenUp())) {
-    if (Date.now() > deadline) throw new Error("the endpoint's head was not between attempts within 10 s");
-    await runDurableObjectAlarm(endpoint);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  });
   const statusOf = async () => {
     const page = await call(`/api/v1/admin/webhooks/${id}/deliveries?limit=100`, { token: t.adminKey });
     const items = page.body.items as Delivery[];
