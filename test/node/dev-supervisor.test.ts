@@ -209,6 +209,16 @@ describe("npm start's supervision of wrangler dev", () => {
   });
 });
 
+/**
+ * Polls (every 25 ms, up to 5 s) until `done` holds. A watch reports `quietMs` after the last
+ * event, on timers that a loaded two-core machine runs 3-5 times late: a fixed wait of a few
+ * debounces saw nothing yet. What must not come is still awaited for a fixed while.
+ */
+async function eventually(what: string, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(done(), `${what}, within 5 s`).toBe(true);
+}
+
 describe("watchSources", () => {
   const root = mkdtempSync(join(tmpdir(), "plinth-watch-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -220,7 +230,9 @@ describe("watchSources", () => {
     const stop = watchSources(root, () => calls++, 100);
     await new Promise((r) => setTimeout(r, 100));
     for (let i = 0; i < 5; i++) writeFileSync(join(root, "src", "modules", "x", "index.ts"), `// ${i}\n`);
-    await new Promise((r) => setTimeout(r, 600));
+    await eventually("the save reported", () => calls > 0);
+    // The burst's events are all in by now: a second report would be one too many.
+    await new Promise((r) => setTimeout(r, 300));
     expect(calls).toBe(1);
     stop();
     writeFileSync(join(root, "src", "modules", "x", "index.ts"), "// after\n");
@@ -282,11 +294,13 @@ describe("watchSources", () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(calls).toBe(0);
       writeFileSync(join(dir, ".dev.vars"), "A=2\n");
-      await new Promise((r) => setTimeout(r, 400));
+      await eventually("the edit reported", () => calls > 0);
+      await new Promise((r) => setTimeout(r, 300));
       expect(calls).toBe(1);
       writeFileSync(join(dir, ".dev.vars.tmp"), "A=3\n");
       renameSync(join(dir, ".dev.vars.tmp"), join(dir, ".dev.vars"));
-      await new Promise((r) => setTimeout(r, 400));
+      await eventually("the replacement reported", () => calls > 1);
+      await new Promise((r) => setTimeout(r, 300));
       expect(calls).toBe(2);
       stop();
     } finally {
@@ -312,7 +326,8 @@ describe("watchSources", () => {
       writeFileSync(join(dir, "0001_init.sql"), "create table a (id text, b text);\n");
       mkdirSync(join(dir, "meta"), { recursive: true });
       writeFileSync(join(dir, "meta", "_journal.json"), "{}");
-      await new Promise((r) => setTimeout(r, 300));
+      await eventually("the rewrite reported", () => rewritten.length > 0);
+      // One settle reports both lists: nothing new came with the rewrite.
       expect(seen).toEqual([]);
       expect(rewritten).toEqual([["0001_init.sql"]]);
       // Written again as it is now: nothing changed, nothing reported.
@@ -321,8 +336,9 @@ describe("watchSources", () => {
       expect(rewritten).toEqual([["0001_init.sql"]]);
       writeFileSync(join(dir, "0002_orders_amount.sql"), "alter table a add b text;\n");
       writeFileSync(join(dir, "meta", "_journal.json"), "{ }");
-      await new Promise((r) => setTimeout(r, 400));
+      await eventually("the new file reported", () => seen.length > 0);
       expect(seen).toEqual([["0002_orders_amount.sql"]]);
+      expect(rewritten).toEqual([["0001_init.sql"]]);
       stop();
       writeFileSync(join(dir, "0003_after_stop.sql"), "select 1;\n");
       await new Promise((r) => setTimeout(r, 300));
