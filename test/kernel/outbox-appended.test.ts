@@ -16,7 +16,7 @@ import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { directory } from "../../src/modules/identity/directory/contract";
 import type { ProbeActor } from "../actors/probe-actor";
 import { newTenant } from "../identity/helpers";
-import { seededEvent } from "./outbox-events";
+import { seededEvent, until } from "./outbox-events";
 
 /** A row appended behind the relay's back, as a lifetime that ended between its commit and its alarm leaves one. */
 const stray = (i: number) => seededEvent(`evt-stray-${crypto.randomUUID()}-${i}`, i);
@@ -62,9 +62,6 @@ function counted(storage: DurableObjectStorage) {
 }
 
 /** Polls `check` (every 10 ms, up to 2 s) until it holds. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
-}
 
 const freshDirectoryObject = () => env.TENANT_DIRECTORY.getByName(`outbox-appended-${crypto.randomUUID()}`);
 
@@ -158,7 +155,7 @@ describe("writers tell their relay what they appended", () => {
     const alarm = () => runInDurableObject(stub, (_: TenantDirectory, s) => s.storage.getAlarm());
     const ctx = { now: new Date().toISOString(), actor: { kind: "system" as const, id: null }, requestId: null };
     // The tenant's creation drained, and its safety-net alarm, fired, finds nothing: none is set.
-    await until(async () => (await stub.outbox(100)).length === 0);
+    await until("the outbox emptied by the relay", async () => (await stub.outbox(100)).length === 0);
     await runDurableObjectAlarm(stub);
     expect(await alarm()).toBeNull();
     await runInDurableObject(stub, (_: TenantDirectory, s) => appendOutbox(s.storage.sql, stray(1)));
@@ -172,7 +169,7 @@ describe("writers tell their relay what they appended", () => {
     // A failed login appends its event: the alarm is armed, and the drain takes both rows.
     await directory(env, t.id).loginFailed({ ctx, reason: "unknown_email" });
     expect(await alarm()).toEqual(expect.any(Number));
-    await until(async () => (await stub.outbox(100)).length === 0);
+    await until("the outbox emptied by the relay", async () => (await stub.outbox(100)).length === 0);
     expect(await stub.outbox(100)).toEqual([]);
   });
 
@@ -201,7 +198,7 @@ describe("writers tell their relay what they appended", () => {
     // A note emits an event: the relay's safety net is armed (30 s after its drain began), and both rows leave.
     await stub.note({ value: "a" });
     expect(await relayTimer()).toBe(T0 + 30_000);
-    await until(async () => (await outbox()) === 0);
+    await until("the outbox emptied", async () => (await outbox()) === 0);
     expect(await outbox()).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import { drainOutbox, type OutboxQueue } from "../../src/kernel/outbox/drain";
 import { OutboxRelay } from "../../src/kernel/outbox/relay";
 import { manualTime } from "../../src/kernel/resilience/sleep";
 import { newTenant } from "../identity/helpers";
-import { seededEvent } from "./outbox-events";
+import { seededEvent, until } from "./outbox-events";
 
 // A TenantDirectory that no RPC touched: its outbox is only what a test appends.
 const freshObject = () => env.TENANT_DIRECTORY.getByName(`outbox-test-${crypto.randomUUID()}`);
@@ -48,9 +48,6 @@ function fakeQueue(onSend?: (bodies: OutgoingEvent[]) => void | Promise<void>) {
 }
 
 /** Polls `check` (every 10 ms, up to 2 s) until it holds; for work the runtime does on its own time. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
-}
 
 const ids = (batches: OutgoingEvent[][]) => batches.flat().map((e) => e.id);
 const expectedIds = (count: number) => Array.from({ length: count }, (_, i) => event(i).id);
@@ -333,7 +330,7 @@ describe("OutboxRelay", () => {
         rows: pending(state.storage),
         alarm: await state.storage.getAlarm(),
       }));
-    await until(async () => {
+    await until("every row sent and no alarm left", async () => {
       const now = await left();
       return now.rows === 0 && now.alarm === null;
     });
@@ -407,7 +404,7 @@ describe("TenantDirectory relay", () => {
         new OutboxRelay(s.storage, { clock: systemClock }).attempts(),
       );
     const alarm = () => runInDurableObject(stub, (_: TenantDirectory, s) => s.storage.getAlarm());
-    await until(async () => (await attempts()) > 0);
+    await until("the queue tried", async () => (await attempts()) > 0);
     expect(await attempts()).toBeGreaterThan(0);
     expect((await stub.outbox(100)).length).toBe(2);
     expect(await alarm()).toEqual(expect.any(Number));
@@ -425,7 +422,10 @@ describe("TenantDirectory relay", () => {
     const delivered = vi.spyOn(env.EVENTS, "sendBatch");
     // Runs the pending retry now (unless the backoff alarm already fired on its own in between).
     await runDurableObjectAlarm(stub);
-    await until(async () => (await stub.outbox(100)).length === 0 && (await alarm()) === null);
+    await until(
+      "the outbox emptied and no alarm left",
+      async () => (await stub.outbox(100)).length === 0 && (await alarm()) === null,
+    );
     const types = delivered.mock.calls.flatMap(([messages]) =>
       [...messages].flatMap((m) => eventsOf(m.body) as OutgoingEvent[]).map((e) => e.type),
     );
