@@ -2559,6 +2559,8 @@ export interface components {
                 response_status: number | null;
                 latency_ms: number;
                 response: string | null;
+                /** @description How the attempt was sent when not as one plain send: a second send at once after the first connection was lost before any answer */
+                note?: string;
             }[];
         };
         WebhookRedeliveryBatch: {

@@ -297,6 +297,7 @@ describe("safeFetch failures", () => {
     );
     expect(error.message).toBe("hooks.example.com: response body could not be read");
     expect(error.retryable).toBe(true);
+    expect(error.noAnswer).toBe(false);
   });
 
   it("wraps a network error", async () => {
@@ -306,6 +307,8 @@ describe("safeFetch failures", () => {
     );
     expect(error.message).toBe("hooks.example.com: request failed (network error)");
     expect(error.cause).toBeInstanceOf(TypeError);
+    // Failed before any answer: a webhook attempt sends once more at once on this (attempt.ts).
+    expect(error.noAnswer).toBe(true);
   });
 
   it("fails, retryably, when the name does not resolve", async () => {

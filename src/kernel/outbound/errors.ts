@@ -28,4 +28,17 @@ export class OutboundRefused extends Error {
 export class OutboundFailed extends Error {
   override readonly name = "OutboundFailed";
   readonly retryable = true;
+  /**
+   * The runtime's fetch itself failed, before any answer: the connection could not be
+   * opened, or broke while the request was written or its answer awaited. Not a DNS
+   * failure, a timeout, a cancellation, nor a body that broke off after the answer began.
+   * workerd throws the same "Network connection lost." for a refused connection and for a
+   * kept-alive one the receiver closed just as the request went out, so the two are one here.
+   */
+  readonly noAnswer: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { noAnswer?: boolean }) {
+    super(message, options);
+    this.noAnswer = options?.noAnswer ?? false;
+  }
 }

@@ -57,7 +57,8 @@ const TIMED_OUT = Symbol("timed out");
  * private network (`wrangler dev`, a self-hosted workerd whose network allows "private").
  *
  * @throws OutboundRefused where the request may not go (not retryable).
- * @throws OutboundFailed on DNS failure, network error, timeout or cancellation (retryable).
+ * @throws OutboundFailed on DNS failure, network error, timeout or cancellation (retryable);
+ *   `noAnswer` when the fetch itself failed before any answer (see OutboundFailed).
  * @example
  * const res = await safeFetch(endpoint.url, { method: "POST", headers, body, timeoutMs: 15_000, maxResponseBytes: 4096 }, { policy, resolver: dohResolver() });
  * const delivered = res.status >= 200 && res.status < 300;
@@ -125,7 +126,7 @@ export async function safeFetch(raw: string, init: SafeFetchInit, deps: SafeFetc
     if (error instanceof ResolveError) throw new OutboundFailed(error.message, { cause: error });
     // Only our own words here: a failure while reading could otherwise carry body text.
     const message = phase === "read" ? "response body could not be read" : "request failed (network error)";
-    throw new OutboundFailed(`${host}: ${message}`, { cause: error });
+    throw new OutboundFailed(`${host}: ${message}`, { cause: error, noAnswer: phase === "send" });
   } finally {
     timer.abort();
     init.signal?.removeEventListener("abort", onCallerAbort);

@@ -1,4 +1,11 @@
-import { OutboundFailed, type OutboundPolicy, OutboundRefused, type Resolver, safeFetch } from "../../kernel/outbound";
+import {
+  OutboundFailed,
+  type OutboundPolicy,
+  OutboundRefused,
+  type OutboundResponse,
+  type Resolver,
+  safeFetch,
+} from "../../kernel/outbound";
 import type { Sleeper } from "../../kernel/resilience/sleep";
 import { type AttemptOutcome, type DeliveryPolicy, retryAfterMs } from "./domain";
 import { webhookHeaders } from "./signing";
@@ -22,6 +29,15 @@ const KEPT_RESPONSE_CHARS = 1_024;
  * time limit, and says what came of it. Never throws for the receiver's
  * sake: refusals, timeouts and non-2xx answers are outcomes.
  *
+ * A send whose connection is lost before any answer (`OutboundFailed.noAnswer`) is sent
+ * once more at once, within what is left of the time limit, and the outcome carries a
+ * `note` saying so. workerd keeps connections alive between requests, and one the
+ * receiver closes as idle just as the next request is written fails that request before
+ * it could be answered (Node's http server closes them after 5 s; measured under
+ * `npm start` in docs/webhooks.md); the second send goes on a new connection. Webhooks are
+ * at-least-once with a stable `webhook-id`, so a receiver that did get the first copy
+ * dedupes the second. Never after an answer began, a timeout, or a refusal.
+ *
  * @example
  * const outcome = await attemptDelivery(url, message, ["whsec_…"], policy, deps);
  * if (outcome.kind === "delivered") …
@@ -35,14 +51,14 @@ export async function attemptDelivery(
 ): Promise<AttemptOutcome> {
   const started = deps.now();
   const headers = await webhookHeaders(secrets, message.message_id, Math.floor(started / 1000), message.body);
-  try {
-    const response = await safeFetch(
+  const send = (timeoutMs: number) =>
+    safeFetch(
       url,
       {
         method: "POST",
         headers: { ...headers, "user-agent": "plinth-webhooks/1.0" },
         body: message.body,
-        timeoutMs: policy.attemptTimeoutMs,
+        timeoutMs,
         maxResponseBytes: policy.maxResponseBytes,
       },
       {
@@ -53,10 +69,22 @@ export async function attemptDelivery(
         ...(deps.sleeper ? { sleeper: deps.sleeper } : {}),
       },
     );
+  let note: { note: string } | Record<string, never> = {};
+  try {
+    let response: OutboundResponse;
+    try {
+      response = await send(policy.attemptTimeoutMs);
+    } catch (error) {
+      const left = policy.attemptTimeoutMs - (deps.now() - started);
+      if (!(error instanceof OutboundFailed && error.noAnswer) || left <= 0) throw error;
+      note = { note: `sent twice: the first connection was lost before any answer (${error.message})` };
+      response = await send(left);
+    }
     const kept = response.body.slice(0, KEPT_RESPONSE_CHARS);
-    const latencyMs = Math.round(response.durationMs);
+    // Both sends' time when there were two.
+    const latencyMs = Math.round("note" in note ? deps.now() - started : response.durationMs);
     if (response.status >= 200 && response.status < 300) {
-      return { kind: "delivered", status: response.status, latencyMs, response: kept };
+      return { kind: "delivered", status: response.status, latencyMs, response: kept, ...note };
     }
     const wait = retryAfterMs(response.headers.get("retry-after"), deps.now());
     return {
@@ -65,11 +93,12 @@ export async function attemptDelivery(
       latencyMs,
       response: kept,
       ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      ...note,
     };
   } catch (error) {
     const latencyMs = Math.max(Math.round(deps.now() - started), 0);
     if (error instanceof OutboundRefused) return { kind: "refused", latencyMs, error: error.reason };
-    if (error instanceof OutboundFailed) return { kind: "unreachable", latencyMs, error: error.message };
+    if (error instanceof OutboundFailed) return { kind: "unreachable", latencyMs, error: error.message, ...note };
     throw error;
   }
 }

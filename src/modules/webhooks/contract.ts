@@ -246,6 +246,16 @@ export const AttemptSchema = z.object({
   latency_ms: z.number().int(),
   /** The start of the receiver's answer (at most a few KiB) or the error, for debugging. */
   response: z.string().nullable(),
+  /**
+   * Present when the attempt was not one plain send: "sent twice: the first connection was lost
+   * before any answer (…)" (attempt.ts). Optional, so an object not yet migrated still answers.
+   */
+  note: z
+    .string()
+    .optional()
+    .describe(
+      "How the attempt was sent when not as one plain send: a second send at once after the first connection was lost before any answer",
+    ),
 });
 
 export const EndpointRpc = defineRpc({

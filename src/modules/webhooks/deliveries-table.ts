@@ -39,6 +39,8 @@ export const DELIVERIES_SCHEMA: readonly string[][] = [
      )`,
     "create index attempts_delivery on attempts (delivery_id, id)",
   ],
+  // How an attempt was sent when not as one plain send (attempt.ts: a second send after a lost connection).
+  ["alter table attempts add column note text"],
 ];
 
 /** A delivery as stored. */
@@ -118,7 +120,7 @@ export function pageDeliveries(
   return { items: items.map(deliveryView), next: rows.length > limit && last ? String(last.position) : null };
 }
 
-/** A delivery's attempts, oldest first. */
+/** A delivery's attempts, oldest first; `note` only on those that have one. */
 export const attemptLog = (sql: SqlStorage, deliveryId: string) =>
   sql
     .exec<{
@@ -127,11 +129,13 @@ export const attemptLog = (sql: SqlStorage, deliveryId: string) =>
       response_status: number | null;
       latency_ms: number;
       response: string | null;
+      note: string | null;
     }>(
-      "select at, outcome, response_status, latency_ms, response from attempts where delivery_id = ? order by id",
+      "select at, outcome, response_status, latency_ms, response, note from attempts where delivery_id = ? order by id",
       deliveryId,
     )
-    .toArray();
+    .toArray()
+    .map(({ note, ...attempt }) => (note === null ? attempt : { ...attempt, note }));
 
 /**
  * Records an attempt of `head` and what follows it: delivered (no `step`),
@@ -147,13 +151,14 @@ export function writeAttempt(
   const at = new Date(now).toISOString();
   const status = "status" in outcome ? outcome.status : null;
   sql.exec(
-    "insert into attempts (delivery_id, at, outcome, response_status, latency_ms, response) values (?, ?, ?, ?, ?, ?)",
+    "insert into attempts (delivery_id, at, outcome, response_status, latency_ms, response, note) values (?, ?, ?, ?, ?, ?, ?)",
     head.id,
     at,
     outcome.kind,
     status,
     outcome.latencyMs,
     "response" in outcome ? outcome.response : outcome.error,
+    ("note" in outcome ? outcome.note : undefined) ?? null,
   );
   const state: DeliveryRow["status"] = step === null ? "delivered" : "retryAt" in step ? "pending" : "failed";
   const next = step !== null && "retryAt" in step ? step.retryAt : null;

@@ -80,17 +80,20 @@ export const DEFAULT_POLICY: DeliveryPolicy = {
   logRetention: 1_000,
 };
 
-/** What an attempt came to. */
+/**
+ * What an attempt came to. `note`: how it was sent when that was not one plain send (a
+ * second send after a connection lost before any answer: attempt.ts), kept in the log.
+ */
 export type AttemptOutcome =
   /** The receiver answered 2xx. */
-  | { kind: "delivered"; status: number; latencyMs: number; response: string }
+  | { kind: "delivered"; status: number; latencyMs: number; response: string; note?: string }
   /**
    * It answered something else (a redirect is not followed, so 3xx counts here); with the
    * wait its `Retry-After` asked for (a 429 or 503), in ms, when it sent a valid one.
    */
-  | { kind: "rejected"; status: number; latencyMs: number; response: string; retryAfterMs?: number }
+  | { kind: "rejected"; status: number; latencyMs: number; response: string; retryAfterMs?: number; note?: string }
   /** No answer in time, or no connection. */
-  | { kind: "unreachable"; latencyMs: number; error: string }
+  | { kind: "unreachable"; latencyMs: number; error: string; note?: string }
   /** The target is not allowed (outbound safety); the URL may resolve elsewhere later. */
   | { kind: "refused"; latencyMs: number; error: string };
 
