@@ -4,6 +4,7 @@
 // `standardwebhooks` verifier, as a tenant's receiver would. WEBHOOK_POLICY
 // shrinks the three-day schedule to seconds.
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -446,6 +447,63 @@ describe("webhooks end to end", () => {
     expect(second.headers["webhook-id"]).toBe(first.headers["webhook-id"]);
     expect(second.body).toBe(first.body);
     expect(verifies(second, secretsOf.get(target.path)?.[0] ?? "")).toBe(true);
+  });
+
+  it("sends again at once, on a new connection, a message whose kept-alive connection the receiver closed unanswered", async () => {
+    // Node's http server closes a kept-alive connection after 5 s idle; one closed just as
+    // workerd writes the next delivery on it fails that request before any answer. This
+    // receiver does it every time: the second request of each connection is dropped unread.
+    let dropped = 0;
+    const answered: string[] = [];
+    const closer = http.createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { requests?: number };
+      socket.requests = (socket.requests ?? 0) + 1;
+      if (socket.requests === 2) {
+        dropped++;
+        socket.destroy();
+        return;
+      }
+      req.resume().on("end", () => {
+        answered.push(String(req.headers["webhook-id"]));
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => closer.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = closer.address();
+      const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/hook`;
+      const t = await newTenant();
+      const created = await api("POST", "/api/v1/admin/webhooks", {
+        key: t.key,
+        body: { url, events: ["blog.post.*"] },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      for (const title of ["one", "two", "three"]) await newPost(t.key, title);
+      await until("three messages answered", () => (answered.length >= 3 ? true : undefined));
+      expect(dropped, "a request the receiver dropped on a kept-alive connection").toBeGreaterThan(0);
+
+      const log = await api("GET", `/api/v1/admin/webhooks/${created.body.id}/deliveries`, { key: t.key });
+      const items = log.body.items as Json[];
+      expect(items).toHaveLength(3);
+      // Each delivered on its first attempt: the second send was part of it, and its log says so.
+      for (const item of items) expect(item).toMatchObject({ status: "delivered", attempts: 1 });
+      const notes: unknown[] = [];
+      for (const item of items) {
+        const detail = await api("GET", `/api/v1/admin/webhooks/${created.body.id}/deliveries/${item.id}`, {
+          key: t.key,
+        });
+        notes.push(...(detail.body.attempt_log as Json[]).map((a) => a.note).filter((n) => n !== undefined));
+      }
+      expect(notes).toHaveLength(dropped);
+      for (const note of notes)
+        expect(note).toBe(
+          "sent twice: the first connection was lost before any answer (127.0.0.1: request failed (network error))",
+        );
+      expect(new Set(answered).size).toBe(3);
+    } finally {
+      closer.closeAllConnections();
+      await new Promise((resolve) => closer.close(resolve));
+    }
   });
 
   it("every signature the receiver got verifies with a secret of its endpoint", () => {
