@@ -57,6 +57,18 @@ describe("a delivery attempt whose connection is lost before any answer", () => 
     expect(sent).toHaveLength(2);
   });
 
+  it("keeps the note when the second send is refused (the name now resolves to a private address)", async () => {
+    const answers = [["93.184.215.14"], ["10.0.0.5"]];
+    const turning = { resolve: async () => answers.shift() ?? [] };
+    const { fetcher, sent } = scripted(lost(), new Response("ok"));
+    const outcome = await attemptDelivery(URL, MESSAGE, SECRETS, DEFAULT_POLICY, {
+      ...deps(fetcher),
+      resolver: turning,
+    });
+    expect(outcome).toMatchObject({ kind: "refused", note: expect.stringMatching(/^sent twice: /) });
+    expect(sent).toHaveLength(1);
+  });
+
   it("takes the receiver's answer as it is: a 500 is not sent again, and has no note", async () => {
     const { fetcher, sent } = scripted(new Response("no", { status: 500 }), new Response("ok"));
     const outcome = await attemptDelivery(URL, MESSAGE, SECRETS, DEFAULT_POLICY, deps(fetcher));

@@ -97,7 +97,8 @@ export async function attemptDelivery(
     };
   } catch (error) {
     const latencyMs = Math.max(Math.round(deps.now() - started), 0);
-    if (error instanceof OutboundRefused) return { kind: "refused", latencyMs, error: error.reason };
+    // The second send resolves the name again: it can be refused where the first was not.
+    if (error instanceof OutboundRefused) return { kind: "refused", latencyMs, error: error.reason, ...note };
     if (error instanceof OutboundFailed) return { kind: "unreachable", latencyMs, error: error.message, ...note };
     throw error;
   }

@@ -95,7 +95,7 @@ export type AttemptOutcome =
   /** No answer in time, or no connection. */
   | { kind: "unreachable"; latencyMs: number; error: string; note?: string }
   /** The target is not allowed (outbound safety); the URL may resolve elsewhere later. */
-  | { kind: "refused"; latencyMs: number; error: string };
+  | { kind: "refused"; latencyMs: number; error: string; note?: string };
 
 /** What happens to a message after a failed attempt. */
 export type NextStep = { retryAt: number } | { giveUp: true };
