@@ -33,8 +33,9 @@ const KEPT_RESPONSE_CHARS = 1_024;
  * once more at once, within what is left of the time limit, and the outcome carries a
  * `note` saying so. workerd keeps connections alive between requests, and one the
  * receiver closes as idle just as the next request is written fails that request before
- * it could be answered (Node's http server closes them after 5 s; measured under
- * `npm start` in docs/webhooks.md); the second send goes on a new connection. Webhooks are
+ * it could be answered (Node 20's http server closes one about 6 s after its last answer;
+ * measured under `npm start` in docs/webhooks.md); the second send goes on a new connection
+ * (test/node/webhooks-e2e.test.ts drives it through workerd). Webhooks are
  * at-least-once with a stable `webhook-id`, so a receiver that did get the first copy
  * dedupes the second. Never after an answer began, a timeout, or a refusal.
  *
